@@ -1,0 +1,28 @@
+/**
+ * @lits/vision: deep learning for CT image classification in Deno, with
+ * PyTorch's names and semantics, on a native CPU backend (and CUDA).
+ *
+ * @example
+ * ```ts
+ * import { nn, optim, randn, tensor } from "./mod.ts";
+ *
+ * const model = new nn.Sequential(new nn.Flatten(), new nn.Linear(16, 3));
+ * const opt = new optim.Adam(model.parameters(), { lr: 1e-2 });
+ * const lossFn = new nn.CrossEntropyLoss();
+ * const x = randn([8, 1, 4, 4]);
+ * const y = tensor(new Int32Array([0, 1, 2, 0, 1, 2, 0, 1]), [8]);
+ * for (let step = 0; step < 20; step++) {
+ *   opt.zeroGrad();
+ *   const loss = lossFn.forward(model.forward(x), y);
+ *   loss.backward();
+ *   opt.step();
+ * }
+ * ```
+ *
+ * @module
+ */
+export * from "./src/tensor/mod.ts";
+export * as nn from "./src/layers/mod.ts";
+export * as optim from "./src/optim/mod.ts";
+export * as io from "./src/io/mod.ts";
+export { init } from "./src/init.ts";

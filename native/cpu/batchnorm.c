@@ -1,0 +1,152 @@
+/* batchnorm.c: 2-D batch norm over x [n, c, hw] as PyTorch's native CPU
+ * batch_norm (statistics in double, float elementwise passes). */
+#include <math.h>
+#include <stddef.h>
+
+#include "common.h"
+
+/* Below this many elements a call stays on one thread. */
+#define LITS_BN_PAR_MIN 16384
+
+static int bn_check(const char* fn, int32_t n, int32_t c, int64_t hw) {
+  LITS_REQUIRE(n > 0 && c > 0 && hw > 0, "%s: sizes n=%d c=%d hw=%lld must be > 0", fn, (int)n,
+               (int)c, (long long)hw);
+  int64_t t;
+  LITS_REQUIRE(!__builtin_mul_overflow((int64_t)n * c, hw, &t) &&
+                   !__builtin_mul_overflow(t, (int64_t)4, &t),
+               "%s: sizes overflow (n=%d c=%d hw=%lld)", fn, (int)n, (int)c, (long long)hw);
+  return LITS_OK;
+}
+
+/* y[:, ch, :] = (x - mean) * a + b. (PyTorch folds this into x * a' + b',
+ * which loses digits when |mean| is large against the spread.) */
+static void bn_transform(const float* x, float* y, int64_t n, int64_t c, int64_t hw, int64_t ch,
+                         float mean, float a, float b) {
+  for (int64_t ni = 0; ni < n; ni++) {
+    const float* xs = x + (ni * c + ch) * hw;
+    float* ys = y + (ni * c + ch) * hw;
+    for (int64_t j = 0; j < hw; j++) ys[j] = (xs[j] - mean) * a + b;
+  }
+}
+
+int lits_batchnorm2d_forward_train_f32(const float* x, const float* gamma, const float* beta,
+                                       float* y, float* running_mean, float* running_var,
+                                       float* save_mean, float* save_invstd, int32_t n,
+                                       int32_t c, int64_t hw, float momentum, float eps) {
+  static const char* fn = "lits_batchnorm2d_forward_train_f32";
+  lits_clear_error();
+  int st = bn_check(fn, n, c, hw);
+  if (st != LITS_OK) return st;
+  const int64_t m = (int64_t)n * hw;
+  LITS_REQUIRE(m > 1,
+               "%s: expected more than 1 value per channel when training (n=%d, hw=%lld)", fn,
+               (int)n, (long long)hw);
+  LITS_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", fn, (double)eps);
+  LITS_REQUIRE(!isnan(momentum), "%s: momentum is NaN", fn);
+  LITS_REQUIRE(x != NULL && y != NULL && save_mean != NULL && save_invstd != NULL,
+               "%s: x, y, save_mean or save_invstd is NULL", fn);
+  const int64_t cc = c, nn = n;
+#pragma omp parallel for schedule(static) if (m * cc >= LITS_BN_PAR_MIN)
+  for (int64_t ch = 0; ch < cc; ch++) {
+    double sum = 0.0;
+    for (int64_t ni = 0; ni < nn; ni++) {
+      const float* xs = x + (ni * cc + ch) * hw;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t j = 0; j < hw; j++) sum += xs[j];
+    }
+    const double mean = sum / (double)m;
+    double ssd = 0.0; /* sum of squared deviations, second pass */
+    for (int64_t ni = 0; ni < nn; ni++) {
+      const float* xs = x + (ni * cc + ch) * hw;
+#pragma omp simd reduction(+ : ssd)
+      for (int64_t j = 0; j < hw; j++) {
+        const double d = (double)xs[j] - mean;
+        ssd += d * d;
+      }
+    }
+    const double var = ssd / (double)m;
+    const double invstd = 1.0 / sqrt(var + (double)eps);
+    save_mean[ch] = (float)mean;
+    save_invstd[ch] = (float)invstd;
+    if (running_mean != NULL) {
+      running_mean[ch] =
+          (float)((1.0 - (double)momentum) * running_mean[ch] + (double)momentum * mean);
+    }
+    if (running_var != NULL) {
+      const double unbiased = ssd / (double)(m - 1);
+      running_var[ch] =
+          (float)((1.0 - (double)momentum) * running_var[ch] + (double)momentum * unbiased);
+    }
+    const float g = gamma != NULL ? gamma[ch] : 1.0f;
+    const float b = beta != NULL ? beta[ch] : 0.0f;
+    const float a = (float)invstd * g;
+    bn_transform(x, y, nn, cc, hw, ch, (float)mean, a, b);
+  }
+  return LITS_OK;
+}
+
+int lits_batchnorm2d_forward_infer_f32(const float* x, const float* gamma, const float* beta,
+                                       const float* running_mean, const float* running_var,
+                                       float* y, int32_t n, int32_t c, int64_t hw, float eps) {
+  static const char* fn = "lits_batchnorm2d_forward_infer_f32";
+  lits_clear_error();
+  int st = bn_check(fn, n, c, hw);
+  if (st != LITS_OK) return st;
+  LITS_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", fn, (double)eps);
+  LITS_REQUIRE(x != NULL && y != NULL && running_mean != NULL && running_var != NULL,
+               "%s: x, y, running_mean or running_var is NULL", fn);
+  const int64_t cc = c, nn = n;
+#pragma omp parallel for schedule(static) if ((int64_t)n * cc * hw >= LITS_BN_PAR_MIN)
+  for (int64_t ch = 0; ch < cc; ch++) {
+    const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
+    const float g = gamma != NULL ? gamma[ch] : 1.0f;
+    const float b = beta != NULL ? beta[ch] : 0.0f;
+    const float a = invstd * g;
+    bn_transform(x, y, nn, cc, hw, ch, running_mean[ch], a, b);
+  }
+  return LITS_OK;
+}
+
+int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* gamma,
+                                  const float* save_mean, const float* save_invstd, float* dx,
+                                  float* dgamma, float* dbeta, int32_t n, int32_t c,
+                                  int64_t hw) {
+  static const char* fn = "lits_batchnorm2d_backward_f32";
+  lits_clear_error();
+  int st = bn_check(fn, n, c, hw);
+  if (st != LITS_OK) return st;
+  LITS_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL && dx != NULL,
+               "%s: x, dy, save_mean, save_invstd or dx is NULL", fn);
+  const int64_t cc = c, nn = n;
+  const double m = (double)nn * (double)hw;
+#pragma omp parallel for schedule(static) if ((int64_t)n * cc * hw >= LITS_BN_PAR_MIN)
+  for (int64_t ch = 0; ch < cc; ch++) {
+    const double mean = save_mean[ch];
+    const double invstd = save_invstd[ch];
+    double sum_dy = 0.0, dot = 0.0; /* sum(dy), sum((x - mean) * dy) */
+    for (int64_t ni = 0; ni < nn; ni++) {
+      const float* xs = x + (ni * cc + ch) * hw;
+      const float* ds = dy + (ni * cc + ch) * hw;
+#pragma omp simd reduction(+ : sum_dy, dot)
+      for (int64_t j = 0; j < hw; j++) {
+        sum_dy += ds[j];
+        dot += ((double)xs[j] - mean) * (double)ds[j];
+      }
+    }
+    const double g = gamma != NULL ? gamma[ch] : 1.0;
+    if (dgamma != NULL) dgamma[ch] = (float)(dot * invstd);
+    if (dbeta != NULL) dbeta[ch] = (float)sum_dy;
+    /* dx = (dy - mean(dy) - (x - mean) * dot * invstd^2 / m) * invstd * gamma */
+    const float k = (float)(dot * invstd * invstd / m);
+    const float mdy = (float)(sum_dy / m);
+    const float scale = (float)(invstd * g);
+    const float fmean = save_mean[ch];
+    for (int64_t ni = 0; ni < nn; ni++) {
+      const float* xs = x + (ni * cc + ch) * hw;
+      const float* ds = dy + (ni * cc + ch) * hw;
+      float* out = dx + (ni * cc + ch) * hw;
+      for (int64_t j = 0; j < hw; j++) out[j] = (ds[j] - mdy - (xs[j] - fmean) * k) * scale;
+    }
+  }
+  return LITS_OK;
+}

@@ -1,0 +1,80 @@
+/* library.c: error text, version, threads and backend description (CPU). */
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "common.h"
+
+#define LITS_ERROR_CAP 1024
+
+static _Thread_local char lits_error_buf[LITS_ERROR_CAP];
+
+/* Thread count set by lits_set_num_threads (0: OpenMP's default).
+ * omp_set_num_threads only changes the calling thread's setting, and the
+ * host may call us from several threads (Deno's nonblocking FFI calls run on
+ * a pool), so every entry point re-applies it through lits_clear_error. */
+static _Atomic int lits_threads_wanted = 0;
+
+const char* lits_last_error(void) { return lits_error_buf; }
+
+void lits_clear_error(void) {
+  lits_error_buf[0] = '\0';
+  int want = lits_threads_wanted;
+  if (want > 0 && omp_get_max_threads() != want) omp_set_num_threads(want);
+}
+
+int lits_fail(int status, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(lits_error_buf, sizeof lits_error_buf, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+int lits_abi_version(int32_t* out) {
+  lits_clear_error();
+  LITS_REQUIRE(out != NULL, "lits_abi_version: out is NULL");
+  *out = LITS_ABI_VERSION;
+  return LITS_OK;
+}
+
+int lits_init(void) {
+  lits_clear_error();
+  return LITS_OK;
+}
+
+int lits_backend_info(char* buf_host, int64_t cap) {
+  lits_clear_error();
+  LITS_REQUIRE(cap > 0, "lits_backend_info: cap must be > 0, got %lld", (long long)cap);
+  LITS_REQUIRE(buf_host != NULL, "lits_backend_info: buf is NULL");
+  const char* blas = openblas_get_config();
+  if (blas == NULL) blas = "(unknown)";
+  size_t n = cap > (int64_t)1 << 30 ? (size_t)1 << 30 : (size_t)cap;
+  /* snprintf truncates and always NUL-terminates within n bytes. */
+  snprintf(buf_host, n, "cpu: OpenBLAS %s, OpenMP threads %d", blas, omp_get_max_threads());
+  return LITS_OK;
+}
+
+int lits_set_num_threads(int32_t n) {
+  lits_clear_error();
+  LITS_REQUIRE(n >= 1, "lits_set_num_threads: n must be >= 1, got %d", (int)n);
+  lits_threads_wanted = n;
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+  return LITS_OK;
+}
+
+int lits_get_num_threads(int32_t* out) {
+  lits_clear_error();
+  LITS_REQUIRE(out != NULL, "lits_get_num_threads: out is NULL");
+  *out = (int32_t)omp_get_max_threads();
+  return LITS_OK;
+}
+
+int lits_synchronize(void) {
+  lits_clear_error();
+  return LITS_OK;
+}

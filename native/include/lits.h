@@ -1,0 +1,272 @@
+/*
+ * lits.h: the one C ABI of @lits/vision.
+ *
+ * Two libraries implement it: native/cpu (liblits_cpu) and native/cuda
+ * (liblits_cuda). TypeScript opens them through src/ffi/symbols.ts, which a
+ * test keeps equal to this file.
+ *
+ * Rules every implementation follows:
+ * - Every function returns an int status: LITS_OK (0) or an error code.
+ *   lits_last_error() then gives a text that says what was wrong.
+ * - "Device pointers" (float*, int32_t*, void* that are not marked host) come
+ *   from lits_alloc of the same library. Host pointers are named *_host.
+ * - Tensors are dense, row-major (NCHW for images), unless strides are given.
+ * - Elementwise ops may write in place: out may equal an input of the same
+ *   layout.
+ * - Bad arguments (negative sizes, a label out of range, ...) give a status,
+ *   never a crash.
+ * - No vendor type appears here.
+ */
+#ifndef LITS_H
+#define LITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LITS_ABI_VERSION 1
+
+enum lits_status {
+  LITS_OK = 0,
+  LITS_ERR_ARGUMENT = 1,   /* bad shape, size, flag or label */
+  LITS_ERR_MEMORY = 2,     /* allocation failed */
+  LITS_ERR_UNAVAILABLE = 3, /* backend cannot run here (no GPU, no library) */
+  LITS_ERR_INTERNAL = 4    /* a vendor call or kernel failed */
+};
+
+/* ---- library ---------------------------------------------------------- */
+
+/* Text of the last error on this thread ("" when none). Not a status. */
+const char* lits_last_error(void);
+/* Writes LITS_ABI_VERSION. */
+int lits_abi_version(int32_t* out_host);
+/* Prepares the backend (CUDA: finds the device and vendor libraries). */
+int lits_init(void);
+/* Writes a NUL-terminated description of the backend into buf (cap bytes). */
+int lits_backend_info(char* buf_host, int64_t cap);
+int lits_set_num_threads(int32_t n);
+int lits_get_num_threads(int32_t* out_host);
+/* Waits for all queued work (CPU: returns at once). */
+int lits_synchronize(void);
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* Allocates bytes (>= 0) from the caching allocator; *out_host is 64-byte aligned. */
+int lits_alloc(int64_t bytes, void** out_host);
+/* Returns p (from lits_alloc) to the cache. NULL is allowed. */
+int lits_free(void* p);
+/* out[0] bytes in use, out[1] buffers in use, out[2] bytes cached (free),
+ * out[3] buffers cached, out[4] bytes ever obtained from the system. */
+int lits_memory_stats(int64_t* out_host);
+/* Gives cached (free) blocks back to the system. */
+int lits_empty_cache(void);
+int lits_copy_h2d(void* dst, const void* src_host, int64_t bytes);
+int lits_copy_d2h(void* dst_host, const void* src, int64_t bytes);
+int lits_copy_d2d(void* dst, const void* src, int64_t bytes);
+int lits_fill_f32(float* x, int64_t n, float value);
+int lits_fill_i32(int32_t* x, int64_t n, int32_t value);
+/* dst[i] = (float)src[i] and back (float -> int truncates toward zero). */
+int lits_cast_i32_f32(const int32_t* src, float* dst, int64_t n);
+int lits_cast_f32_i32(const float* src, int32_t* dst, int64_t n);
+/* Gathers a strided 4-byte-element view into a dense dst.
+ * shape/src_strides (in elements) have ndim (0..8) entries on the host;
+ * a stride of 0 repeats (expand). */
+int lits_strided_copy(int32_t ndim, const int64_t* shape_host, const void* src,
+                      const int64_t* src_strides_host, void* dst);
+
+/* ---- elementwise ------------------------------------------------------- */
+
+enum lits_unary_op {
+  LITS_NEG = 0,
+  LITS_EXP = 1,
+  LITS_LOG = 2,
+  LITS_SQRT = 3,
+  LITS_RELU = 4,
+  LITS_SIGMOID = 5,
+  LITS_TANH = 6,
+  LITS_ABS = 7,
+  LITS_POW_SCALAR = 8, /* x ^ alpha */
+  LITS_ADD_SCALAR = 9, /* x + alpha */
+  LITS_MUL_SCALAR = 10, /* x * alpha */
+  LITS_DIV_SCALAR = 11, /* x / alpha */
+  LITS_RSUB_SCALAR = 12, /* alpha - x */
+  LITS_RDIV_SCALAR = 13 /* alpha / x */
+};
+
+/* y = op(x, alpha) for n elements. */
+int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha);
+/* dx = dy * d op(x, alpha) / dx. x is the op's input, y its output (both are
+ * given; each op reads what it needs). */
+int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const float* dy,
+                            float* dx, int64_t n, float alpha);
+
+enum lits_binary_op {
+  LITS_ADD = 0,
+  LITS_SUB = 1,
+  LITS_MUL = 2,
+  LITS_DIV = 3,
+  LITS_MAXIMUM = 4,
+  LITS_MINIMUM = 5,
+  LITS_EQ = 6, /* 1.0f where equal, else 0.0f */
+  LITS_GT = 7,
+  LITS_LT = 8,
+  LITS_POW = 9
+};
+
+/* out = a op b with broadcasting. shape is the output shape (ndim 0..8) and
+ * a_strides/b_strides give each input's strides in elements over that shape
+ * (0 on a broadcast dimension). out is dense. */
+int lits_binary_f32(int32_t op, int32_t ndim, const int64_t* shape_host, const float* a,
+                    const int64_t* a_strides_host, const float* b,
+                    const int64_t* b_strides_host, float* out);
+
+/* ---- reductions, softmax ------------------------------------------------ */
+/* x is viewed as [outer, r, inner]; the middle dimension is reduced. */
+
+enum lits_reduce_op { LITS_SUM = 0, LITS_MEAN = 1, LITS_MAX = 2, LITS_MIN = 3 };
+
+/* out is [outer, inner]. r must be >= 1 for MAX and MIN. */
+int lits_reduce_f32(int32_t op, const float* x, float* out, int64_t outer, int64_t r,
+                    int64_t inner);
+/* out[o, i] = index of the first maximum along r (NaN counts as maximum). */
+int lits_argmax_f32(const float* x, int32_t* out, int64_t outer, int64_t r, int64_t inner);
+/* Softmax (log_softmax when log != 0) along r. */
+int lits_softmax_f32(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
+                     int32_t log);
+/* dx from the forward output y and dy. */
+int lits_softmax_backward_f32(const float* y, const float* dy, float* dx, int64_t outer,
+                              int64_t r, int64_t inner, int32_t log);
+
+/* ---- loss --------------------------------------------------------------- */
+
+enum lits_reduction { LITS_REDUCTION_NONE = 0, LITS_REDUCTION_MEAN = 1, LITS_REDUCTION_SUM = 2 };
+
+/* PyTorch's cross_entropy on logits [n, c, inner] and int32 targets [n, inner].
+ * weight ([c]) may be NULL. Targets equal to ignore_index add nothing; any
+ * other target outside [0, c) is an LITS_ERR_ARGUMENT that names it.
+ * loss has n * inner elements for NONE, else 1. */
+int lits_cross_entropy_f32(const float* logits, const int32_t* target, const float* weight,
+                           int64_t n, int64_t c, int64_t inner, int32_t ignore_index,
+                           float label_smoothing, int32_t reduction, float* loss);
+/* dlogits from dloss (n * inner elements for NONE, else 1). */
+int lits_cross_entropy_backward_f32(const float* logits, const int32_t* target,
+                                    const float* weight, int64_t n, int64_t c, int64_t inner,
+                                    int32_t ignore_index, float label_smoothing,
+                                    int32_t reduction, const float* dloss, float* dlogits);
+
+/* ---- GEMM --------------------------------------------------------------- */
+
+/* Row-major C = alpha * op(A) * op(B) + beta * C, op(A) m x k, op(B) k x n,
+ * repeated batch times with element strides stride_a/b/c between matrices
+ * (a stride of 0 reuses one matrix). lda/ldb/ldc are row strides of the
+ * stored (untransposed) matrices. */
+int lits_gemm_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
+                  float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                  float beta, float* c, int64_t ldc, int64_t batch, int64_t stride_a,
+                  int64_t stride_b, int64_t stride_c);
+
+/* ---- convolution -------------------------------------------------------- */
+/* x [n, c, h, w], weight [k, c / groups, r, s], y [n, k, oh, ow] with
+ * oh = (h + 2 pad_h - dil_h (r - 1) - 1) / stride_h + 1 (likewise ow). */
+
+int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bias, float* y,
+                            int32_t n, int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
+                            int32_t s, int32_t stride_h, int32_t stride_w, int32_t pad_h,
+                            int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups);
+/* dx (overwritten) from weight and dy. */
+int lits_conv2d_backward_data_f32(const float* weight, const float* dy, float* dx, int32_t n,
+                                  int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
+                                  int32_t s, int32_t stride_h, int32_t stride_w, int32_t pad_h,
+                                  int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups);
+/* dweight (overwritten) from x and dy. */
+int lits_conv2d_backward_filter_f32(const float* x, const float* dy, float* dweight, int32_t n,
+                                    int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
+                                    int32_t s, int32_t stride_h, int32_t stride_w,
+                                    int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w,
+                                    int32_t groups);
+/* dbias[k] = sum of dy [n, k, hw] over n and hw (overwritten). */
+int lits_conv2d_backward_bias_f32(const float* dy, float* dbias, int32_t n, int32_t k,
+                                  int64_t hw);
+
+/* ---- pooling ------------------------------------------------------------ */
+/* x [n, c, h, w], y [n, c, oh, ow]; the caller computes oh/ow (floor or ceil
+ * mode); windows that start past the padded input are an argument error. */
+
+/* indices[i] = the flat h * w position of each output's maximum (int32). */
+int lits_maxpool2d_forward_f32(const float* x, float* y, int32_t* indices, int32_t n,
+                               int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw,
+                               int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
+                               int32_t oh, int32_t ow);
+/* dx (overwritten). x and y are given for backends that need them. */
+int lits_maxpool2d_backward_f32(const float* x, const float* y, const float* dy,
+                                const int32_t* indices, float* dx, int32_t n, int32_t c,
+                                int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
+                                int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
+                                int32_t ow);
+/* PyTorch's avg_pool2d: count_include_pad counts padding, but never the part
+ * of a window beyond the padded input (ceil mode). */
+int lits_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c, int32_t h,
+                               int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
+                               int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
+                               int32_t ow, int32_t count_include_pad);
+int lits_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n, int32_t c, int32_t h,
+                                int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
+                                int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
+                                int32_t ow, int32_t count_include_pad);
+/* Bins as PyTorch: start = floor(i * h / oh), end = ceil((i + 1) * h / oh). */
+int lits_adaptive_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c,
+                                        int32_t h, int32_t w, int32_t oh, int32_t ow);
+int lits_adaptive_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n, int32_t c,
+                                         int32_t h, int32_t w, int32_t oh, int32_t ow);
+
+/* ---- batch norm (x [n, c, hw]) ------------------------------------------ */
+
+/* Normalises with the biased batch variance; saves mean and 1/sqrt(var+eps)
+ * per channel; when running_mean/var are not NULL updates them with momentum
+ * (running_var gets the unbiased variance). gamma/beta may be NULL (1, 0). */
+int lits_batchnorm2d_forward_train_f32(const float* x, const float* gamma, const float* beta,
+                                       float* y, float* running_mean, float* running_var,
+                                       float* save_mean, float* save_invstd, int32_t n,
+                                       int32_t c, int64_t hw, float momentum, float eps);
+int lits_batchnorm2d_forward_infer_f32(const float* x, const float* gamma, const float* beta,
+                                       const float* running_mean, const float* running_var,
+                                       float* y, int32_t n, int32_t c, int64_t hw, float eps);
+/* dx, and when not NULL dgamma and dbeta (overwritten), of the training forward. */
+int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* gamma,
+                                  const float* save_mean, const float* save_invstd, float* dx,
+                                  float* dgamma, float* dbeta, int32_t n, int32_t c,
+                                  int64_t hw);
+
+/* ---- random (Philox-4x32-10, counter-based) ------------------------------ */
+/* Element i of a call uses counter (offset + i / 4, lane i % 4) under key
+ * seed, so a seed and an offset give the same numbers on every backend. */
+
+int lits_rand_uniform_f32(float* out, int64_t n, uint64_t seed, uint64_t offset, float low,
+                          float high);
+int lits_rand_normal_f32(float* out, int64_t n, uint64_t seed, uint64_t offset, float mean,
+                         float std);
+/* y = x * mask, mask = 1 / (1 - p) where uniform >= p, else 0 (written). */
+int lits_dropout_f32(const float* x, float* y, float* mask, int64_t n, float p, uint64_t seed,
+                     uint64_t offset);
+
+/* ---- optimizers (in place, as torch.optim's single-tensor code) --------- */
+
+/* momentum_buf may be NULL when momentum is 0; first_step != 0 starts the
+ * buffer as a copy of the (decayed) gradient. */
+int lits_sgd_step_f32(float* param, const float* grad, float* momentum_buf, int64_t n,
+                      float lr, float momentum, float dampening, int32_t nesterov,
+                      float weight_decay, int32_t first_step);
+/* Adam (decoupled = 0: weight decay added to the gradient) or AdamW
+ * (decoupled = 1: param *= 1 - lr * weight_decay). step counts from 1. */
+int lits_adam_step_f32(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                       int64_t n, float lr, float beta1, float beta2, float eps,
+                       float weight_decay, int32_t decoupled, int64_t step);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LITS_H */

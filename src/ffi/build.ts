@@ -1,0 +1,127 @@
+/**
+ * Builds the CPU native library from the C sources that ship with the
+ * package: into `native/build/` in a checkout, or into a cache folder when
+ * the package was imported from a registry.
+ *
+ * @module
+ */
+
+/** The C sources of `native/cpu`, kept equal to the folder by a test. */
+export const CPU_SOURCES = [
+  "common.h",
+  "library.c",
+  "alloc.c",
+  "elementwise.c",
+  "reduce.c",
+  "loss.c",
+  "random.c",
+  "optim.c",
+  "gemm.c",
+  "conv.c",
+  "pool.c",
+  "batchnorm.c",
+] as const;
+
+const LIB_NAME = "liblits_cpu.so";
+const CFLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-shared", "-Wall", "-Wextra"];
+const LIBS = ["-lopenblas", "-lm"];
+
+const nativeRoot = new URL("../../native/", import.meta.url);
+
+/** True when the package runs from a local checkout (file: URLs). */
+export function isLocalCheckout(): boolean {
+  return nativeRoot.protocol === "file:";
+}
+
+/** Where the built CPU library lives (before any `LITS_NATIVE_LIB` override). */
+export function defaultLibraryPath(): string {
+  if (isLocalCheckout()) return new URL(`build/${LIB_NAME}`, nativeRoot).pathname;
+  return `${cacheDir()}/${LIB_NAME}`;
+}
+
+function cacheDir(): string {
+  const base = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache`;
+  return `${base}/lits-vision/${nativeRoot.href.replace(/[^A-Za-z0-9.@-]+/g, "_")}`;
+}
+
+/** The command a person runs to build the library by hand. */
+export function buildCommand(): string {
+  return isLocalCheckout()
+    ? "deno task build"
+    : `deno run -A ${new URL("../../scripts/build.ts", import.meta.url).href}`;
+}
+
+function isStale(lib: string, sources: string[]): boolean {
+  let libTime: number;
+  try {
+    libTime = Deno.statSync(lib).mtime?.getTime() ?? 0;
+  } catch {
+    return true;
+  }
+  return sources.some((s) => (Deno.statSync(s).mtime?.getTime() ?? 0) > libTime);
+}
+
+function compile(srcDir: string, includeDir: string, out: string): void {
+  Deno.mkdirSync(out.slice(0, out.lastIndexOf("/")), { recursive: true });
+  const tmp = `${out}.${Deno.pid}.tmp`;
+  const cFiles = CPU_SOURCES.filter((s) => s.endsWith(".c")).map((s) => `${srcDir}/${s}`);
+  const args = [...CFLAGS, `-I${includeDir}`, ...cFiles, ...LIBS, "-o", tmp];
+  let result: Deno.CommandOutput;
+  try {
+    result = new Deno.Command("gcc", { args, stdout: "piped", stderr: "piped" }).outputSync();
+  } catch (e) {
+    throw new Error(
+      `building the native library needs gcc, which was not found (${(e as Error).message}); ` +
+        "install it with: apt-get install -y gcc libopenblas-dev",
+    );
+  }
+  if (!result.success) {
+    const text = new TextDecoder().decode(result.stderr);
+    throw new Error(`gcc failed building ${out}:\n${text}`);
+  }
+  Deno.renameSync(tmp, out);
+}
+
+/**
+ * Builds the library from a local checkout when it is missing or older than
+ * its sources. Returns the library path.
+ */
+export function buildLocalSync(force = false): string {
+  const lib = defaultLibraryPath();
+  const srcDir = new URL("cpu", nativeRoot).pathname;
+  const sources = [
+    ...CPU_SOURCES.map((s) => `${srcDir}/${s}`),
+    new URL("include/lits.h", nativeRoot).pathname,
+  ];
+  if (force || isStale(lib, sources)) compile(srcDir, new URL("include", nativeRoot).pathname, lib);
+  return lib;
+}
+
+/**
+ * Builds the library wherever the package came from: a checkout builds in
+ * place; a registry copy downloads its C sources into the cache folder first.
+ * Returns the library path.
+ */
+export async function build(force = false): Promise<string> {
+  if (isLocalCheckout()) return buildLocalSync(force);
+  const lib = defaultLibraryPath();
+  try {
+    if (!force) {
+      Deno.statSync(lib);
+      return lib;
+    }
+  } catch { /* not built yet */ }
+  const dir = cacheDir();
+  Deno.mkdirSync(`${dir}/cpu`, { recursive: true });
+  Deno.mkdirSync(`${dir}/include`, { recursive: true });
+  const fetchText = async (rel: string, dest: string) => {
+    const url = new URL(rel, nativeRoot);
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`cannot download ${url.href}: HTTP ${res.status}`);
+    await Deno.writeTextFile(dest, await res.text());
+  };
+  for (const s of CPU_SOURCES) await fetchText(`cpu/${s}`, `${dir}/cpu/${s}`);
+  await fetchText("include/lits.h", `${dir}/include/lits.h`);
+  compile(`${dir}/cpu`, `${dir}/include`, lib);
+  return lib;
+}

@@ -1,0 +1,101 @@
+/**
+ * Opens the native library lazily and turns its int statuses into Errors.
+ *
+ * `LITS_NATIVE_LIB` overrides the library path. In a checkout a missing or
+ * stale library is built on first use; from a registry the first use asks for
+ * the build command (or `await init()`).
+ *
+ * @module
+ */
+import { buildCommand, buildLocalSync, defaultLibraryPath, isLocalCheckout } from "./build.ts";
+import { type NativeSymbols, symbols } from "./symbols.ts";
+
+/** Must equal `LITS_ABI_VERSION` in lits.h. */
+export const ABI_VERSION = 1;
+
+let cpu: NativeSymbols | null = null;
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function resolveCpuPath(): string {
+  const override = Deno.env.get("LITS_NATIVE_LIB");
+  if (override) {
+    if (!exists(override)) {
+      throw new Error(
+        `LITS_NATIVE_LIB points to ${override}, which does not exist; ` +
+          `unset it or build the library with: ${buildCommand()}`,
+      );
+    }
+    return override;
+  }
+  if (isLocalCheckout()) return buildLocalSync();
+  const path = defaultLibraryPath();
+  if (!exists(path)) {
+    throw new Error(
+      `the native library is not built yet (looked for ${path}); ` +
+        `build it with: ${buildCommand()}  (or call 'await init()' once before using tensors)`,
+    );
+  }
+  return path;
+}
+
+/**
+ * OpenMP threads that spin after a parallel region take the core from
+ * OpenBLAS's own threads on small machines; wait passively unless the user
+ * chose otherwise. Must be set before libgomp loads.
+ */
+function quietOpenMP(): void {
+  if (
+    Deno.env.get("OMP_WAIT_POLICY") === undefined && Deno.env.get("GOMP_SPINCOUNT") === undefined
+  ) {
+    Deno.env.set("GOMP_SPINCOUNT", "0");
+  }
+}
+
+/** The CPU library's symbols, opened (and in a checkout built) on first use. */
+export function cpuLib(): NativeSymbols {
+  if (cpu) return cpu;
+  const path = resolveCpuPath();
+  quietOpenMP();
+  let lib: Deno.DynamicLibrary<typeof symbols>;
+  try {
+    lib = Deno.dlopen(path, symbols);
+  } catch (e) {
+    throw new Error(
+      `cannot open the native library ${path}: ${(e as Error).message}; ` +
+        `rebuild it with: ${buildCommand()}`,
+    );
+  }
+  const version = new Int32Array(1);
+  lib.symbols.lits_abi_version(version);
+  if (version[0] !== ABI_VERSION) {
+    lib.close();
+    throw new Error(
+      `native library ${path} has ABI ${version[0]}, this code needs ${ABI_VERSION}; ` +
+        `rebuild it with: ${buildCommand()}`,
+    );
+  }
+  cpu = lib.symbols as unknown as NativeSymbols;
+  return cpu;
+}
+
+/** The text of the native library's last error. */
+export function lastError(lib: NativeSymbols): string {
+  const p = lib.lits_last_error();
+  return p === null ? "" : Deno.UnsafePointerView.getCString(p);
+}
+
+/**
+ * Throws when a native call did not succeed. `what` names the op and shapes;
+ * it is a function so that the happy path builds no string.
+ */
+export function check(lib: NativeSymbols, status: number, what: () => string): void {
+  if (status !== 0) throw new Error(`${what()}: ${lastError(lib) || `native status ${status}`}`);
+}

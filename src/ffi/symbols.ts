@@ -1,0 +1,142 @@
+/**
+ * The one `Deno.dlopen` symbol table: one entry per function of
+ * `native/include/lits.h`, in the header's order. A test parses the header
+ * and checks that both agree, name by name and parameter by parameter.
+ *
+ * Device memory travels as `"pointer"`; host memory (shapes, strides, output
+ * scalars) as `"buffer"` so typed arrays pass without conversion.
+ *
+ * @module
+ */
+
+const i32 = "i32" as const;
+const i64 = "i64" as const;
+const u64 = "u64" as const;
+const f32 = "f32" as const;
+const ptr = "pointer" as const;
+const buf = "buffer" as const;
+const status = { result: i32 } as const;
+const conv = [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32] as const;
+const pool = [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32] as const;
+
+/** The symbols of `lits.h` as Deno FFI declarations. */
+export const symbols = {
+  lits_last_error: { parameters: [], result: ptr },
+  lits_abi_version: { parameters: [buf], ...status },
+  lits_init: { parameters: [], ...status },
+  lits_backend_info: { parameters: [buf, i64], ...status },
+  lits_set_num_threads: { parameters: [i32], ...status },
+  lits_get_num_threads: { parameters: [buf], ...status },
+  lits_synchronize: { parameters: [], ...status },
+
+  lits_alloc: { parameters: [i64, buf], ...status },
+  lits_free: { parameters: [ptr], ...status },
+  lits_memory_stats: { parameters: [buf], ...status },
+  lits_empty_cache: { parameters: [], ...status },
+  lits_copy_h2d: { parameters: [ptr, buf, i64], ...status },
+  lits_copy_d2h: { parameters: [buf, ptr, i64], ...status },
+  lits_copy_d2d: { parameters: [ptr, ptr, i64], ...status },
+  lits_fill_f32: { parameters: [ptr, i64, f32], ...status },
+  lits_fill_i32: { parameters: [ptr, i64, i32], ...status },
+  lits_cast_i32_f32: { parameters: [ptr, ptr, i64], ...status },
+  lits_cast_f32_i32: { parameters: [ptr, ptr, i64], ...status },
+  lits_strided_copy: { parameters: [i32, buf, ptr, buf, ptr], ...status },
+
+  lits_unary_f32: { parameters: [i32, ptr, ptr, i64, f32], ...status },
+  lits_unary_backward_f32: { parameters: [i32, ptr, ptr, ptr, ptr, i64, f32], ...status },
+  lits_binary_f32: { parameters: [i32, i32, buf, ptr, buf, ptr, buf, ptr], ...status },
+
+  lits_reduce_f32: { parameters: [i32, ptr, ptr, i64, i64, i64], ...status },
+  lits_argmax_f32: { parameters: [ptr, ptr, i64, i64, i64], ...status },
+  lits_softmax_f32: { parameters: [ptr, ptr, i64, i64, i64, i32], ...status },
+  lits_softmax_backward_f32: { parameters: [ptr, ptr, ptr, i64, i64, i64, i32], ...status },
+
+  lits_cross_entropy_f32: {
+    parameters: [ptr, ptr, ptr, i64, i64, i64, i32, f32, i32, ptr],
+    ...status,
+  },
+  lits_cross_entropy_backward_f32: {
+    parameters: [ptr, ptr, ptr, i64, i64, i64, i32, f32, i32, ptr, ptr],
+    ...status,
+  },
+
+  lits_gemm_f32: {
+    parameters: [
+      i32,
+      i32,
+      i64,
+      i64,
+      i64,
+      f32,
+      ptr,
+      i64,
+      ptr,
+      i64,
+      f32,
+      ptr,
+      i64,
+      i64,
+      i64,
+      i64,
+      i64,
+    ],
+    ...status,
+  },
+
+  lits_conv2d_forward_f32: { parameters: [ptr, ptr, ptr, ptr, ...conv], ...status },
+  lits_conv2d_backward_data_f32: { parameters: [ptr, ptr, ptr, ...conv], ...status },
+  lits_conv2d_backward_filter_f32: { parameters: [ptr, ptr, ptr, ...conv], ...status },
+  lits_conv2d_backward_bias_f32: { parameters: [ptr, ptr, i32, i32, i64], ...status },
+
+  lits_maxpool2d_forward_f32: { parameters: [ptr, ptr, ptr, ...pool], ...status },
+  lits_maxpool2d_backward_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ...pool],
+    ...status,
+  },
+  lits_avgpool2d_forward_f32: { parameters: [ptr, ptr, ...pool, i32], ...status },
+  lits_avgpool2d_backward_f32: { parameters: [ptr, ptr, ...pool, i32], ...status },
+  lits_adaptive_avgpool2d_forward_f32: {
+    parameters: [ptr, ptr, i32, i32, i32, i32, i32, i32],
+    ...status,
+  },
+  lits_adaptive_avgpool2d_backward_f32: {
+    parameters: [ptr, ptr, i32, i32, i32, i32, i32, i32],
+    ...status,
+  },
+
+  lits_batchnorm2d_forward_train_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, f32, f32],
+    ...status,
+  },
+  lits_batchnorm2d_forward_infer_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, f32],
+    ...status,
+  },
+  lits_batchnorm2d_backward_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64],
+    ...status,
+  },
+
+  lits_rand_uniform_f32: { parameters: [ptr, i64, u64, u64, f32, f32], ...status },
+  lits_rand_normal_f32: { parameters: [ptr, i64, u64, u64, f32, f32], ...status },
+  lits_dropout_f32: { parameters: [ptr, ptr, ptr, i64, f32, u64, u64], ...status },
+
+  lits_sgd_step_f32: {
+    parameters: [ptr, ptr, ptr, i64, f32, f32, f32, i32, f32, i32],
+    ...status,
+  },
+  lits_adam_step_f32: {
+    parameters: [ptr, ptr, ptr, ptr, i64, f32, f32, f32, f32, f32, i32, i64],
+    ...status,
+  },
+} as const;
+
+type RawSymbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
+// Deno accepts plain numbers for 64-bit integer parameters; sizes here stay
+// far below 2^53, so the table takes `number` too.
+type Widen<F> = F extends (...args: infer A) => infer R
+  ? (...args: { [K in keyof A]: A[K] extends bigint ? number | bigint : A[K] }) => R
+  : F;
+
+/** The opened library's callable symbols. */
+export type NativeSymbols = { [K in keyof RawSymbols]: Widen<RawSymbols[K]> };

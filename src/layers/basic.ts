@@ -1,0 +1,83 @@
+/**
+ * Small layers without parameters: `ReLU`, `Dropout`, `Flatten`, `Identity`.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { relu } from "../tensor/ops/elementwise.ts";
+import { dropout } from "../tensor/ops/random.ts";
+import { flatten } from "../tensor/ops/shape.ts";
+import { Module } from "./module.ts";
+
+/**
+ * max(x, 0).
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from "./mod.ts";
+ * console.log(new nn.ReLU().forward(tensor([-1, 2])).toArray()); // Float32Array [0, 2]
+ * ```
+ */
+export class ReLU extends Module {
+  /** Elementwise max(x, 0). */
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+/**
+ * Inverted dropout in training (zero with probability p, scale the rest by
+ * 1/(1-p)); the identity in evaluation.
+ *
+ * @example
+ * ```ts
+ * import { nn, ones } from "./mod.ts";
+ * const drop = new nn.Dropout(0.5).eval();
+ * console.log(drop.forward(ones([3])).toArray()); // Float32Array [1, 1, 1]
+ * ```
+ */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability must be in [0, 1], got ${p}`);
+  }
+  /** Drops elements in training mode. */
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, this.training);
+  }
+}
+
+/**
+ * Flattens dimensions `startDim..endDim` (default 1..-1, keeping the batch).
+ *
+ * @example
+ * ```ts
+ * import { nn, zeros } from "./mod.ts";
+ * console.log(new nn.Flatten().forward(zeros([2, 3, 4])).shape); // [2, 12]
+ * ```
+ */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+  /** Flattens the configured dimensions. */
+  forward(x: Tensor): Tensor {
+    return flatten(x, this.startDim, this.endDim);
+  }
+}
+
+/**
+ * Returns its input.
+ *
+ * @example
+ * ```ts
+ * import { nn, zeros } from "./mod.ts";
+ * console.log(new nn.Identity().forward(zeros([2])).shape); // [2]
+ * ```
+ */
+export class Identity extends Module {
+  /** The input itself. */
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * `Conv2d`, as `torch.nn.Conv2d`.
+ *
+ * @module
+ */
+import { Tensor } from "../tensor/tensor.ts";
+import { conv2d, type Pair, pair } from "../tensor/ops/conv.ts";
+import { Module, Parameter } from "./module.ts";
+import { fans, kaimingUniform_, uniform_ } from "./init.ts";
+
+/** Options of `Conv2d`. */
+export interface Conv2dLayerOptions {
+  /** Step of the window (default 1). */
+  stride?: Pair;
+  /** Zero padding on each side (default 0). */
+  padding?: Pair;
+  /** Spacing of the kernel's taps (default 1). */
+  dilation?: Pair;
+  /** Channel groups (default 1). */
+  groups?: number;
+  /** Learn a bias per output channel (default true). */
+  bias?: boolean;
+}
+
+/**
+ * 2-D convolution over [N, C, H, W]. Initialised as PyTorch: weight
+ * kaiming-uniform with a = sqrt(5), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "./mod.ts";
+ * const conv = new nn.Conv2d(3, 4, 3, { stride: 2, padding: 1 });
+ * console.log(conv.forward(randn([2, 3, 8, 8])).shape); // [2, 4, 4, 4]
+ * ```
+ */
+export class Conv2d extends Module {
+  /** [outChannels, inChannels / groups, kh, kw]. */
+  weight: Parameter;
+  /** [outChannels], or null. */
+  bias: Parameter | null;
+  /** The options in effect. */
+  readonly options: Required<Omit<Conv2dLayerOptions, "bias">>;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    options: Conv2dLayerOptions = {},
+  ) {
+    super();
+    const groups = options.groups ?? 1;
+    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
+      throw new Error(
+        `Conv2d: channels ${inChannels} -> ${outChannels} are not divisible by groups ${groups}`,
+      );
+    }
+    if (
+      !Number.isInteger(inChannels) || inChannels < 1 || !Number.isInteger(outChannels) ||
+      outChannels < 1
+    ) {
+      throw new Error(
+        `Conv2d: channels must be positive integers, got ${inChannels} -> ${outChannels}`,
+      );
+    }
+    const [kh, kw] = pair(kernelSize, "Conv2d: kernel size", 1);
+    this.options = {
+      stride: pair(options.stride ?? 1, "Conv2d: stride", 1),
+      padding: pair(options.padding ?? 0, "Conv2d: padding", 0),
+      dilation: pair(options.dilation ?? 1, "Conv2d: dilation", 1),
+      groups,
+    };
+    const w = Tensor.empty([outChannels, inChannels / groups, kh, kw], "float32", "cpu", false);
+    this.weight = new Parameter(kaimingUniform_(w, { a: Math.sqrt(5) }));
+    this.bias = null;
+    if (options.bias ?? true) {
+      const bound = 1 / Math.sqrt(fans(this.weight)[0]);
+      this.bias = new Parameter(
+        uniform_(Tensor.empty([outChannels], "float32", "cpu", false), -bound, bound),
+      );
+    }
+  }
+
+  /** x [N, inChannels, H, W] -> [N, outChannels, H', W']. */
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, this.options);
+  }
+}

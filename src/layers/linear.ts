@@ -1,0 +1,60 @@
+/**
+ * `Linear`: y = x W^T + b, as `torch.nn.Linear`.
+ *
+ * @module
+ */
+import { Tensor } from "../tensor/tensor.ts";
+import { linear } from "../tensor/ops/matmul.ts";
+import { Module, Parameter } from "./module.ts";
+import { kaimingUniform_, uniform_ } from "./init.ts";
+
+/** Options of `Linear`. */
+export interface LinearOptions {
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+}
+
+/**
+ * Fully connected layer on [N, inFeatures] inputs. Initialised as PyTorch:
+ * weight kaiming-uniform with a = sqrt(5), bias U(-1/sqrt(in), 1/sqrt(in)).
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "./mod.ts";
+ * const fc = new nn.Linear(4, 2);
+ * console.log(fc.forward(randn([3, 4])).shape); // [3, 2]
+ * ```
+ */
+export class Linear extends Module {
+  /** [outFeatures, inFeatures]. */
+  weight: Parameter;
+  /** [outFeatures], or null. */
+  bias: Parameter | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
+    super();
+    for (const [n, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new Error(`Linear: ${n} must be a positive integer, got ${v}`);
+      }
+    }
+    const w = Tensor.empty([outFeatures, inFeatures], "float32", "cpu", false);
+    this.weight = new Parameter(kaimingUniform_(w, { a: Math.sqrt(5) }));
+    this.bias = null;
+    if (options.bias ?? true) {
+      const bound = 1 / Math.sqrt(inFeatures);
+      this.bias = new Parameter(
+        uniform_(Tensor.empty([outFeatures], "float32", "cpu", false), -bound, bound),
+      );
+    }
+  }
+
+  /** x [N, inFeatures] -> [N, outFeatures]. */
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}

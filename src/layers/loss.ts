@@ -1,0 +1,55 @@
+/**
+ * `CrossEntropyLoss`, as `torch.nn.CrossEntropyLoss`.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { crossEntropy, type Reduction } from "../tensor/ops/loss.ts";
+import { Module } from "./module.ts";
+
+/** Options of `CrossEntropyLoss`. */
+export interface CrossEntropyLossOptions {
+  /** A weight per class ([C]); kept as the buffer "weight". */
+  weight?: Tensor | null;
+  /** Target value that contributes nothing (default -100). */
+  ignoreIndex?: number;
+  /** Mass spread uniformly over the classes (default 0). */
+  labelSmoothing?: number;
+  /** "mean" (default), "sum" or "none". */
+  reduction?: Reduction;
+}
+
+/**
+ * Cross-entropy between logits [N, C] and int32 class indices [N].
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from "./mod.ts";
+ * const loss = new nn.CrossEntropyLoss({ labelSmoothing: 0.1 });
+ * const l = loss.forward(tensor([[2, 0, 0]]), tensor(new Int32Array([0]), [1]));
+ * console.log(l.item() > 0); // true
+ * ```
+ */
+export class CrossEntropyLoss extends Module {
+  readonly ignoreIndex: number;
+  readonly labelSmoothing: number;
+  readonly reduction: Reduction;
+
+  constructor(options: CrossEntropyLossOptions = {}) {
+    super();
+    this.registerBuffer("weight", options.weight ?? null);
+    this.ignoreIndex = options.ignoreIndex ?? -100;
+    this.labelSmoothing = options.labelSmoothing ?? 0;
+    this.reduction = options.reduction ?? "mean";
+  }
+
+  /** Loss of logits against targets. */
+  forward(logits: Tensor, target: Tensor): Tensor {
+    return crossEntropy(logits, target, {
+      weight: this.buffer("weight"),
+      ignoreIndex: this.ignoreIndex,
+      labelSmoothing: this.labelSmoothing,
+      reduction: this.reduction,
+    });
+  }
+}

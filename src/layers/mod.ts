@@ -1,0 +1,15 @@
+/**
+ * Layers and losses (`torch.nn`).
+ *
+ * @module
+ */
+export { type LoadOptions, Module, Parameter } from "./module.ts";
+export { Linear, type LinearOptions } from "./linear.ts";
+export { Conv2d, type Conv2dLayerOptions } from "./conv.ts";
+export { BatchNorm2d, type BatchNormLayerOptions } from "./batchnorm.ts";
+export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "./pooling.ts";
+export { Dropout, Flatten, Identity, ReLU } from "./basic.ts";
+export { Sequential } from "./sequential.ts";
+export { CrossEntropyLoss, type CrossEntropyLossOptions } from "./loss.ts";
+export * as init from "./init.ts";
+export * as functional from "../tensor/functional.ts";

@@ -1,0 +1,216 @@
+/**
+ * `Module` and `Parameter`: PyTorch's module tree. Parameters and children
+ * are found from the module's own properties in declaration order (as
+ * PyTorch registers attributes); buffers are registered by name so they can
+ * carry torchvision's names (`running_mean`).
+ *
+ * @module
+ */
+import { check } from "../ffi/native.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { dropGrad } from "../tensor/grad_store.ts";
+import { zeroGradBoundary } from "../tensor/ownership.ts";
+import { cast } from "../tensor/ops/shape.ts";
+
+/**
+ * A tensor that a module trains: kept alive by its module and requiring
+ * gradients.
+ *
+ * @example
+ * ```ts
+ * import { nn, zeros } from "./mod.ts";
+ * const p = new nn.Parameter(zeros([2, 2]));
+ * console.log(p.requiresGrad); // true
+ * ```
+ */
+export class Parameter extends Tensor {
+  /** Takes over `data`'s memory (the `data` tensor object is released). */
+  constructor(data: Tensor, requiresGrad = true) {
+    super(data.storage.retain(), data.shape, data.dtype, data.strides, data.offset);
+    data.dispose();
+    this.keep();
+    this.requiresGrad = requiresGrad;
+  }
+}
+
+/** Options of `loadStateDict`. */
+export interface LoadOptions {
+  /** Fail on missing or unexpected keys (default true). */
+  strict?: boolean;
+}
+
+/**
+ * Base class of layers and models, as `torch.nn.Module`.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn, type Tensor } from "./mod.ts";
+ * class Net extends nn.Module {
+ *   fc1 = new nn.Linear(4, 8);
+ *   fc2 = new nn.Linear(8, 2);
+ *   forward(x: Tensor): Tensor {
+ *     return this.fc2.forward(this.fc1.forward(x).relu());
+ *   }
+ * }
+ * const net = new Net();
+ * console.log([...net.stateDict().keys()]); // ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+ * console.log(net.forward(randn([3, 4])).shape); // [3, 2]
+ * ```
+ */
+export abstract class Module {
+  /** Training mode (dropout active, batch norm on batch statistics). */
+  training = true;
+  #buffers = new Map<string, Tensor | null>();
+
+  /** Computes the module's output. */
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** Registers a buffer (state that is saved but not trained); returns it kept. */
+  protected registerBuffer<T extends Tensor | null>(name: string, t: T): T {
+    if (name === "" || name.includes(".")) throw new Error(`registerBuffer: bad name '${name}'`);
+    t?.keep();
+    this.#buffers.set(name, t);
+    return t;
+  }
+
+  /** The buffer registered under `name`. */
+  protected buffer(name: string): Tensor | null {
+    return this.#buffers.get(name) ?? null;
+  }
+
+  /** Direct children, in declaration order, with their property names. */
+  *namedChildren(): Generator<[string, Module]> {
+    for (const [k, v] of Object.entries(this)) if (v instanceof Module) yield [k, v];
+  }
+
+  /** Direct children. */
+  *children(): Generator<Module> {
+    for (const [, m] of this.namedChildren()) yield m;
+  }
+
+  /** This module and all below it, with dotted names ("" for this one). */
+  *namedModules(prefix = ""): Generator<[string, Module]> {
+    yield [prefix, this];
+    for (const [k, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${k}` : k);
+  }
+
+  /** This module and all below it. */
+  *modules(): Generator<Module> {
+    for (const [, m] of this.namedModules()) yield m;
+  }
+
+  /** Parameters with their dotted names (own first, then children's). */
+  *namedParameters(prefix = ""): Generator<[string, Parameter]> {
+    for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) yield [prefix + k, v];
+    for (const [k, m] of this.namedChildren()) yield* m.namedParameters(`${prefix}${k}.`);
+  }
+
+  /** All parameters. */
+  parameters(): Parameter[] {
+    return [...this.namedParameters()].map(([, p]) => p);
+  }
+
+  /** Buffers with their dotted names. */
+  *namedBuffers(prefix = ""): Generator<[string, Tensor]> {
+    for (const [k, b] of this.#buffers) if (b) yield [prefix + k, b];
+    for (const [k, m] of this.namedChildren()) yield* m.namedBuffers(`${prefix}${k}.`);
+  }
+
+  /** All buffers. */
+  buffers(): Tensor[] {
+    return [...this.namedBuffers()].map(([, b]) => b);
+  }
+
+  /**
+   * Parameters and buffers by name, in PyTorch's order (each module's
+   * parameters, then its buffers, then its children). The tensors are the
+   * module's own (not copies).
+   */
+  stateDict(prefix = ""): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) out.set(prefix + k, v);
+    for (const [k, b] of this.#buffers) if (b) out.set(prefix + k, b);
+    for (const [k, m] of this.namedChildren()) {
+      for (const [name, t] of m.stateDict(`${prefix}${k}.`)) out.set(name, t);
+    }
+    return out;
+  }
+
+  /**
+   * Copies values from `stateDict` into this module's tensors (in place, so
+   * optimizers keep working). Shapes must match; with `strict` (default)
+   * missing and unexpected keys are errors.
+   */
+  loadStateDict(stateDict: Map<string, Tensor>, options: LoadOptions = {}): void {
+    const strict = options.strict ?? true;
+    const own = this.stateDict();
+    const missing = [...own.keys()].filter((k) => !stateDict.has(k));
+    const unexpected = [...stateDict.keys()].filter((k) => !own.has(k));
+    if (strict && (missing.length > 0 || unexpected.length > 0)) {
+      throw new Error(
+        `loadStateDict: missing keys [${missing.join(", ")}], unexpected keys [${
+          unexpected.join(", ")
+        }]`,
+      );
+    }
+    for (const [name, dst] of own) {
+      const src = stateDict.get(name);
+      if (!src) continue;
+      if (src.shape.join() !== dst.shape.join()) {
+        throw new Error(
+          `loadStateDict: '${name}' has shape [${src.shape}], the module expects [${dst.shape}]`,
+        );
+      }
+      if (src.dtype !== dst.dtype && dst.dtype === "int32" && src.dtype === "float32") {
+        throw new Error(`loadStateDict: '${name}' is float32, the module expects int32`);
+      }
+      copyInto(dst, src);
+    }
+    for (const m of this.modules()) m.afterLoad();
+  }
+
+  /** Called after `loadStateDict` wrote new values (for cached state). */
+  protected afterLoad(): void {}
+
+  /** Sets training mode here and below; returns this. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Sets evaluation mode here and below; returns this. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears the parameters' gradients and ends the training step's temporaries. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) dropGrad(p);
+    zeroGradBoundary();
+  }
+
+  /** Number of elements over all parameters. */
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+}
+
+/** Copies src's values into dst (same shape), converting dtype if needed. */
+function copyInto(dst: Tensor, src: Tensor): void {
+  const conv = src.dtype === dst.dtype ? src : cast(src, dst.dtype);
+  if (conv.device === dst.device && conv.isContiguous && dst.isContiguous) {
+    check(
+      dst.lib,
+      dst.lib.lits_copy_d2d(dst.ptr, conv.ptr, dst.size * 4),
+      () => "loadStateDict copy",
+    );
+  } else {
+    const host = conv.toArray();
+    check(
+      dst.lib,
+      dst.lib.lits_copy_h2d(dst.ptr, host, host.byteLength),
+      () => "loadStateDict copy",
+    );
+  }
+  if (conv !== src) conv.dispose();
+}

@@ -1,0 +1,39 @@
+/**
+ * `Sequential`: children named "0", "1", ... applied in order.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { Module } from "./module.ts";
+
+/**
+ * A chain of modules; their names in the state dict are their positions.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "./mod.ts";
+ * const net = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 2));
+ * console.log([...net.stateDict().keys()]); // ["0.weight", "0.bias", "2.weight", "2.bias"]
+ * console.log(net.forward(randn([5, 4])).shape); // [5, 2]
+ * ```
+ */
+export class Sequential extends Module {
+  [index: number]: Module;
+  /** Number of children. */
+  readonly length: number;
+
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => {
+      if (!(m instanceof Module)) throw new Error(`Sequential: child ${i} is not a Module`);
+      this[i] = m;
+    });
+    this.length = modules.length;
+  }
+
+  /** Applies the children in order. */
+  forward(x: Tensor): Tensor {
+    for (let i = 0; i < this.length; i++) x = this[i].forward(x);
+    return x;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Adam and AdamW, as `torch.optim.Adam` (weight decay added to the
+ * gradient) and `torch.optim.AdamW` (decoupled decay).
+ *
+ * @module
+ */
+import { check } from "../ffi/native.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { Optimizer, type ParamState } from "./optimizer.ts";
+
+/** Options of `Adam` and `AdamW`. */
+export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
+  lr?: number;
+  /** Decay rates of the moment estimates (default [0.9, 0.999]). */
+  betas?: [number, number];
+  /** Added to the denominator (default 1e-8). */
+  eps?: number;
+  /** Adam: L2 penalty on the gradient (default 0); AdamW: decoupled decay (default 1e-2). */
+  weightDecay?: number;
+}
+
+type Resolved = {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  [key: string]: number | boolean | [number, number];
+};
+
+abstract class AdamBase extends Optimizer<Resolved> {
+  protected abstract readonly decoupled: boolean;
+
+  protected validate(o: Resolved): void {
+    const name = this.constructor.name;
+    if (!(o.lr >= 0)) throw new Error(`${name}: lr must be >= 0, got ${o.lr}`);
+    if (!(o.eps >= 0)) throw new Error(`${name}: eps must be >= 0, got ${o.eps}`);
+    for (const b of o.betas) {
+      if (!(b >= 0 && b < 1)) throw new Error(`${name}: betas must be in [0, 1), got [${o.betas}]`);
+    }
+    if (!(o.weightDecay >= 0)) {
+      throw new Error(`${name}: weightDecay must be >= 0, got ${o.weightDecay}`);
+    }
+  }
+
+  protected stateNames(): string[] {
+    return ["exp_avg", "exp_avg_sq"];
+  }
+
+  protected update(p: Tensor, g: Tensor, s: ParamState, o: Resolved): void {
+    const m = s.tensors.get("exp_avg")!, v = s.tensors.get("exp_avg_sq")!;
+    check(
+      p.lib,
+      p.lib.lits_adam_step_f32(
+        p.ptr,
+        g.ptr,
+        m.ptr,
+        v.ptr,
+        p.size,
+        o.lr,
+        o.betas[0],
+        o.betas[1],
+        o.eps,
+        o.weightDecay,
+        this.decoupled ? 1 : 0,
+        s.step,
+      ),
+      () => `${this.constructor.name} step [${p.shape}]`,
+    );
+  }
+}
+
+/**
+ * Adam; `weightDecay` is added to the gradient (L2), as torch.optim.Adam.
+ *
+ * @example
+ * ```ts
+ * import { optim, tensor } from "./mod.ts";
+ * const w = tensor([1, -1], undefined, { requiresGrad: true });
+ * const opt = new optim.Adam([w], { lr: 0.1 });
+ * w.mul(w).sum().backward();
+ * opt.step();
+ * console.log(w.toArray()); // about Float32Array [0.9, -0.9]
+ * ```
+ */
+export class Adam extends AdamBase {
+  protected readonly decoupled = false;
+  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+    super(
+      params,
+      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...options } as Resolved,
+    );
+  }
+}
+
+/**
+ * AdamW: decoupled weight decay (default 1e-2), as torch.optim.AdamW.
+ *
+ * @example
+ * ```ts
+ * import { optim, tensor } from "./mod.ts";
+ * const w = tensor([1], undefined, { requiresGrad: true });
+ * const opt = new optim.AdamW([w], { lr: 0.1 });
+ * w.mul(w).sum().backward();
+ * opt.step();
+ * console.log(w.item() < 1); // true
+ * ```
+ */
+export class AdamW extends AdamBase {
+  protected readonly decoupled = true;
+  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+    super(
+      params,
+      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, ...options } as Resolved,
+    );
+  }
+}

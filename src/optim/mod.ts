@@ -1,0 +1,14 @@
+/**
+ * Optimizers (`torch.optim`).
+ *
+ * @module
+ */
+export {
+  type GroupOptions,
+  Optimizer,
+  type OptimizerStateDict,
+  type ParamGroup,
+  type ParamState,
+} from "./optimizer.ts";
+export { SGD, type SGDOptions } from "./sgd.ts";
+export { Adam, type AdamOptions, AdamW } from "./adam.ts";

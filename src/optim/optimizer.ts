@@ -1,0 +1,182 @@
+/**
+ * The base of all optimizers: parameter groups, per-parameter state,
+ * `zeroGrad()` (which also ends the step's temporaries), and state dicts in
+ * PyTorch's layout.
+ *
+ * @module
+ */
+import { check } from "../ffi/native.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { dropGrad } from "../tensor/grad_store.ts";
+import { zeroGradBoundary } from "../tensor/ownership.ts";
+import { fillInPlace } from "../tensor/ops/creation.ts";
+
+/** Hyper-parameters of a group: numbers, booleans or number pairs. */
+export type GroupOptions = Record<string, number | boolean | [number, number]>;
+
+/** Parameters that share hyper-parameters. */
+export interface ParamGroup<O extends GroupOptions> {
+  /** The tensors this group updates. */
+  params: Tensor[];
+  /** Its hyper-parameters (lr, ...), which schedulers may change. */
+  options: O;
+}
+
+/** Per-parameter state: a step count and named tensors. */
+export interface ParamState {
+  /** Steps taken for this parameter. */
+  step: number;
+  /** State tensors (momentum_buffer, exp_avg, ...), kept by the optimizer. */
+  tensors: Map<string, Tensor>;
+}
+
+/** An optimizer's state in PyTorch's layout (parameters by index). */
+export interface OptimizerStateDict {
+  /** State by parameter index (over all groups, in order). */
+  state: Map<number, ParamState>;
+  /** Each group's options and the indices of its parameters. */
+  paramGroups: { options: GroupOptions; params: number[] }[];
+}
+
+/** Base class of SGD, Adam and AdamW. */
+export abstract class Optimizer<O extends GroupOptions> {
+  /** The parameter groups. */
+  readonly paramGroups: ParamGroup<O>[];
+  /** State per parameter (created on its first step). */
+  readonly state: Map<Tensor, ParamState> = new Map();
+
+  constructor(
+    params: Iterable<Tensor> | { params: Iterable<Tensor>; options?: Partial<O> }[],
+    defaults: O,
+  ) {
+    const list = [...params];
+    const groups = list.length > 0 && !(list[0] instanceof Tensor)
+      ? (list as { params: Iterable<Tensor>; options?: Partial<O> }[])
+      : [{ params: list as Tensor[] }];
+    this.paramGroups = groups.map((g) => ({
+      params: [...g.params],
+      options: { ...defaults, ...(g as { options?: Partial<O> }).options } as O,
+    }));
+    const seen = new Set<Tensor>();
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (!(p instanceof Tensor)) {
+          throw new Error(`${this.constructor.name}: params must be tensors`);
+        }
+        if (p.dtype !== "float32") {
+          throw new Error(
+            `${this.constructor.name}: parameter [${p.shape}] is ${p.dtype}, not float32`,
+          );
+        }
+        if (seen.has(p)) {
+          throw new Error(`${this.constructor.name}: a parameter appears in more than one group`);
+        }
+        seen.add(p);
+      }
+      this.validate(g.options);
+    }
+  }
+
+  /** Throws on bad hyper-parameters. */
+  protected abstract validate(options: O): void;
+
+  /** Updates one parameter from its gradient. */
+  protected abstract update(p: Tensor, grad: Tensor, state: ParamState, options: O): void;
+
+  /** The state tensors a parameter needs, by name. */
+  protected abstract stateNames(options: O): string[];
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (p.grad === null) continue;
+        if (!p.isContiguous || !p.grad.isContiguous) {
+          throw new Error(`${this.constructor.name}: parameter [${p.shape}] is not dense`);
+        }
+        let s = this.state.get(p);
+        if (!s) {
+          s = { step: 0, tensors: new Map() };
+          for (const name of this.stateNames(g.options)) {
+            const t = Tensor.empty(p.shape, "float32", p.device, false).keep();
+            fillInPlace(t, 0);
+            s.tensors.set(name, t);
+          }
+          this.state.set(p, s);
+        }
+        s.step++;
+        this.update(p, p.grad, s, g.options);
+      }
+    }
+  }
+
+  /** Clears gradients (to null, like PyTorch's default) and ends the step's temporaries. */
+  zeroGrad(): void {
+    for (const g of this.paramGroups) for (const p of g.params) dropGrad(p);
+    zeroGradBoundary();
+  }
+
+  /** The state in PyTorch's layout; tensors are the optimizer's own. */
+  stateDict(): OptimizerStateDict {
+    const state = new Map<number, ParamState>();
+    const paramGroups: OptimizerStateDict["paramGroups"] = [];
+    let index = 0;
+    for (const g of this.paramGroups) {
+      const ids: number[] = [];
+      for (const p of g.params) {
+        const s = this.state.get(p);
+        if (s) state.set(index, s);
+        ids.push(index++);
+      }
+      paramGroups.push({ options: { ...g.options }, params: ids });
+    }
+    return { state, paramGroups };
+  }
+
+  /** Loads a state dict made by `stateDict()` of an optimizer over the same parameters. */
+  loadStateDict(sd: OptimizerStateDict): void {
+    const name = this.constructor.name;
+    if (sd.paramGroups.length !== this.paramGroups.length) {
+      throw new Error(
+        `${name}.loadStateDict: ${sd.paramGroups.length} groups, this optimizer has ${this.paramGroups.length}`,
+      );
+    }
+    const params = this.paramGroups.flatMap((g) => g.params);
+    sd.paramGroups.forEach((g, i) => {
+      if (g.params.length !== this.paramGroups[i].params.length) {
+        throw new Error(
+          `${name}.loadStateDict: group ${i} has ${g.params.length} parameters, expected ${
+            this.paramGroups[i].params.length
+          }`,
+        );
+      }
+      Object.assign(this.paramGroups[i].options, g.options);
+    });
+    for (const [index, s] of sd.state) {
+      const p = params[index];
+      if (!p) {
+        throw new Error(
+          `${name}.loadStateDict: state for parameter ${index}, which does not exist`,
+        );
+      }
+      const tensors = new Map<string, Tensor>();
+      for (const [k, t] of s.tensors) {
+        if (t.shape.join() !== p.shape.join()) {
+          throw new Error(
+            `${name}.loadStateDict: state '${k}' of parameter ${index} is [${t.shape}], expected [${p.shape}]`,
+          );
+        }
+        const copy = Tensor.empty(p.shape, "float32", p.device, false).keep();
+        const host = t.toArray();
+        check(
+          copy.lib,
+          copy.lib.lits_copy_h2d(copy.ptr, host, host.byteLength),
+          () => `${name}.loadStateDict`,
+        );
+        tensors.set(k, copy);
+      }
+      this.state.get(p)?.tensors.forEach((t) => t.dispose());
+      this.state.set(p, { step: s.step, tensors });
+    }
+  }
+}

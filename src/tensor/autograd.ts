@@ -1,0 +1,149 @@
+/**
+ * Reverse-mode autograd: each op that involves a tensor with `requiresGrad`
+ * records a `GradNode`; `backward()` walks them in reverse topological order
+ * (micrograd's engine, with tensors instead of scalars).
+ *
+ * @module
+ */
+import type { Tensor } from "./tensor.ts";
+import { keepGrad } from "./grad_store.ts";
+import { fullLike } from "./ops/creation.ts";
+import { markBackward, scope } from "./ownership.ts";
+
+/** How an op passes a gradient back to its inputs. */
+export interface GradNode {
+  /** The op's name, for errors. */
+  readonly name: string;
+  /** The op's tensor inputs (the order of `backward`'s result). */
+  readonly inputs: readonly Tensor[];
+  /** Gradients for each input (null where none is needed) from the output's. */
+  backward(grad: Tensor): (Tensor | null)[];
+}
+
+let enabled = true;
+
+/** Whether ops are recorded now. */
+export function isGradEnabled(): boolean {
+  return enabled;
+}
+
+/**
+ * Runs `fn` without recording operations, inside a `scope`: temporaries it
+ * makes are freed when it returns, except what it returns.
+ *
+ * @example
+ * ```ts
+ * import { noGrad, tensor } from "./mod.ts";
+ * const w = tensor([1, 2], undefined, { requiresGrad: true });
+ * const y = noGrad(() => w.mul(3));
+ * console.log(y.requiresGrad); // false
+ * ```
+ */
+export function noGrad<T>(fn: () => T): T {
+  const was = enabled;
+  enabled = false;
+  try {
+    return scope(fn);
+  } finally {
+    enabled = was;
+  }
+}
+
+/**
+ * Marks `out` as made by `node` when any input requires a gradient and
+ * recording is on. Returns `out`.
+ */
+export function record(out: Tensor, node: GradNode): Tensor {
+  if (enabled && node.inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.gradFn = node;
+  }
+  return out;
+}
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // Iterative DFS: deep networks would overflow a recursive one.
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const inputs = top[0].gradFn?.inputs ?? [];
+    if (top[1] < inputs.length) {
+      const next = inputs[top[1]++];
+      if (next.requiresGrad && !seen.has(next)) {
+        seen.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+/** Computes gradients of `root` into the `.grad` of the leaves it depends on. */
+export function backward(
+  root: Tensor,
+  gradient?: Tensor,
+  options: { retainGraph?: boolean } = {},
+): void {
+  if (!root.requiresGrad) {
+    throw new Error("backward: tensor does not require grad and has no gradFn");
+  }
+  if (gradient === undefined && root.size !== 1) {
+    throw new Error(`backward: gradient can be implied only for one element, got [${root.shape}]`);
+  }
+  if (gradient !== undefined && gradient.shape.join() !== root.shape.join()) {
+    throw new Error(`backward: gradient [${gradient.shape}] does not match tensor [${root.shape}]`);
+  }
+  const order = topoOrder(root);
+  const was = enabled;
+  enabled = false;
+  try {
+    scope(() => {
+      const grads = new Map<Tensor, Tensor>();
+      grads.set(root, gradient ?? fullLike(root, 1));
+      for (let i = order.length - 1; i >= 0; i--) {
+        const t = order[i];
+        const g = grads.get(t);
+        if (g === undefined) continue;
+        const node = t.gradFn;
+        if (node === null) {
+          keepGrad(t, g);
+          continue;
+        }
+        const inputGrads = node.backward(g);
+        node.inputs.forEach((input, k) => {
+          const gi = inputGrads[k];
+          if (!input.requiresGrad || gi === null || gi === undefined) return;
+          const prev = grads.get(input);
+          grads.set(input, prev ? prev.add(gi) : gi);
+        });
+      }
+    });
+  } finally {
+    enabled = was;
+  }
+  if (!options.retainGraph) {
+    for (const t of order) {
+      if (t.gradFn !== null) t.gradFn = freedNode(t.gradFn.name);
+    }
+  }
+  markBackward();
+}
+
+function freedNode(name: string): GradNode {
+  return {
+    name,
+    inputs: [],
+    backward() {
+      throw new Error(
+        `backward: the graph through '${name}' was already used and freed; ` +
+          "pass { retainGraph: true } to the first backward() to go through it twice",
+      );
+    },
+  };
+}

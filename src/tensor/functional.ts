@@ -1,0 +1,37 @@
+/**
+ * The functional ops, as `torch.nn.functional` users expect them.
+ *
+ * @example
+ * ```ts
+ * import { functional as F, tensor } from "./mod.ts";
+ * const p = F.softmax(tensor([[1, 2, 3]]), 1);
+ * console.log(p.sum().item().toFixed(3)); // "1.000"
+ * ```
+ *
+ * @module
+ */
+export { conv2d, type Conv2dOptions, type Pair } from "./ops/conv.ts";
+export { adaptiveAvgPool2d, avgPool2d, maxPool2d, type Pool2dOptions } from "./ops/pool.ts";
+export { batchNorm, type BatchNormOptions } from "./ops/norm.ts";
+export { crossEntropy, type CrossEntropyOptions, type Reduction } from "./ops/loss.ts";
+export { linear, matmul } from "./ops/matmul.ts";
+export { logSoftmax, softmax } from "./ops/softmax.ts";
+export { dropout } from "./ops/random.ts";
+export {
+  abs,
+  add,
+  div,
+  exp,
+  log,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  pow,
+  relu,
+  sigmoid,
+  sqrt,
+  sub,
+  tanh,
+} from "./ops/elementwise.ts";
+export { argmax, max, mean, min, sum } from "./ops/reduce.ts";

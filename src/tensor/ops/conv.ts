@@ -1,0 +1,107 @@
+/**
+ * 2-D convolution (PyTorch's F.conv2d) on the backend's forward,
+ * backward-data, backward-filter and bias-gradient kernels.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { Tensor } from "../tensor.ts";
+import { record } from "../autograd.ts";
+import { contiguous } from "./shape.ts";
+import { requireFloat, sameDevice } from "./elementwise.ts";
+
+/** A size given once for both dimensions, or as [height, width]. */
+export type Pair = number | [number, number];
+
+/** Expands a `Pair` and checks it. */
+export function pair(v: Pair, what: string, min: number): [number, number] {
+  const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
+  if (p.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new Error(`${what} must be integers >= ${min}, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+/** Options of `conv2d`. */
+export interface Conv2dOptions {
+  /** Step of the window (default 1). */
+  stride?: Pair;
+  /** Zero padding on each side (default 0). */
+  padding?: Pair;
+  /** Spacing of the kernel's taps (default 1). */
+  dilation?: Pair;
+  /** Channel groups (default 1). */
+  groups?: number;
+}
+
+/** y = conv2d(x, weight) + bias, x [N, C, H, W], weight [K, C / groups, R, S]. */
+export function conv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: Conv2dOptions = {},
+): Tensor {
+  requireFloat(x, "conv2d");
+  requireFloat(weight, "conv2d");
+  sameDevice(x, weight, "conv2d");
+  if (bias) sameDevice(x, bias, "conv2d");
+  const [sh, sw] = pair(options.stride ?? 1, "conv2d: stride", 1);
+  const [ph, pw] = pair(options.padding ?? 0, "conv2d: padding", 0);
+  const [dh, dw] = pair(options.dilation ?? 1, "conv2d: dilation", 1);
+  const groups = options.groups ?? 1;
+  const desc = () =>
+    `conv2d x [${x.shape}] weight [${weight.shape}]${bias ? ` bias [${bias.shape}]` : ""} ` +
+    `stride ${sh},${sw} padding ${ph},${pw} dilation ${dh},${dw} groups ${groups}`;
+  if (x.ndim !== 4 || weight.ndim !== 4) {
+    throw new Error(`${desc()}: expected 4-D input and weight`);
+  }
+  const [n, c, h, w] = x.shape;
+  const [k, cg, r, s] = weight.shape;
+  if (
+    !Number.isInteger(groups) || groups < 1 || c % groups !== 0 || k % groups !== 0 ||
+    cg !== c / groups
+  ) {
+    throw new Error(`${desc()}: input has ${c} channels, weight expects ${cg} x ${groups} groups`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== k)) {
+    throw new Error(`${desc()}: bias must be [${k}]`);
+  }
+  const oh = Math.floor((h + 2 * ph - dh * (r - 1) - 1) / sh) + 1;
+  const ow = Math.floor((w + 2 * pw - dw * (s - 1) - 1) / sw) + 1;
+  if (oh < 1 || ow < 1) {
+    throw new Error(`${desc()}: output would be ${oh} x ${ow}; the input is too small`);
+  }
+  const geom = [n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups] as const;
+  const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
+  const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
+  if (n > 0) {
+    check(
+      x.lib,
+      x.lib.lits_conv2d_forward_f32(cx.ptr, cw.ptr, cb?.ptr ?? null, y.ptr, ...geom),
+      desc,
+    );
+  }
+  return record(y, {
+    name: "conv2d",
+    inputs: cb ? [cx, cw, cb] : [cx, cw],
+    backward: (g) => {
+      const dy = contiguous(g);
+      let dx: Tensor | null = null, dwt: Tensor | null = null, db: Tensor | null = null;
+      if (cx.requiresGrad) {
+        dx = Tensor.empty(x.shape, "float32", x.device);
+        if (n > 0) {
+          check(x.lib, x.lib.lits_conv2d_backward_data_f32(cw.ptr, dy.ptr, dx.ptr, ...geom), desc);
+        }
+      }
+      if (cw.requiresGrad) {
+        dwt = Tensor.empty(weight.shape, "float32", x.device);
+        check(x.lib, x.lib.lits_conv2d_backward_filter_f32(cx.ptr, dy.ptr, dwt.ptr, ...geom), desc);
+      }
+      if (cb?.requiresGrad) {
+        db = Tensor.empty([k], "float32", x.device);
+        check(x.lib, x.lib.lits_conv2d_backward_bias_f32(dy.ptr, db.ptr, n, k, oh * ow), desc);
+      }
+      return [dx, dwt, db];
+    },
+  });
+}

@@ -1,0 +1,181 @@
+/**
+ * Creation functions: tensors from data, constants and ranges. Tensors made
+ * here outside a scope belong to the caller (see ownership.ts).
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import type { DType } from "../device.ts";
+import { checkShape, numel, Tensor, type TensorOptions } from "../tensor.ts";
+
+/** Nested arrays of numbers, as `tensor()` accepts them. */
+export type NestedArray = number | NestedArray[];
+
+function inferShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let d: NestedArray = data;
+  while (Array.isArray(d)) {
+    shape.push(d.length);
+    d = d[0];
+  }
+  return shape;
+}
+
+function flattenNested(data: NestedArray, shape: number[], dim: number, out: number[]): void {
+  if (dim === shape.length) {
+    if (typeof data !== "number") throw new Error("tensor: ragged nested array");
+    out.push(data);
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[dim]) {
+    throw new Error(`tensor: ragged nested array at dimension ${dim}`);
+  }
+  for (const item of data) flattenNested(item, shape, dim + 1, out);
+}
+
+/** @internal a tensor with the given host values, owned as an op result or not. */
+export function fromHost(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  options: TensorOptions = {},
+  isOpResult = false,
+): Tensor {
+  const dtype: DType = options.dtype ?? "float32";
+  if (dtype !== "float32" && dtype !== "int32") {
+    throw new Error(`tensor: unknown dtype '${dtype}': expected float32 or int32`);
+  }
+  checkShape(shape, "tensor");
+  if (values.length !== numel(shape)) {
+    throw new Error(
+      `tensor: ${values.length} values do not fill shape [${shape}] (${numel(shape)})`,
+    );
+  }
+  let host: Float32Array | Int32Array;
+  if (dtype === "float32") {
+    host = values instanceof Float32Array ? values : Float32Array.from(values);
+  } else {
+    host = values instanceof Int32Array ? values : Int32Array.from(values, (v) => {
+      if (!Number.isInteger(v)) throw new Error(`tensor: int32 value ${v} is not an integer`);
+      return v;
+    });
+  }
+  const t = Tensor.empty(shape, dtype, options.device ?? "cpu", isOpResult);
+  if (host.length > 0) {
+    check(t.lib, t.lib.lits_copy_h2d(t.ptr, host, host.byteLength), () => `tensor [${shape}]`);
+  }
+  if (options.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+/**
+ * A tensor from nested arrays, a number, or a flat array with a shape.
+ * An Int32Array gives int32 unless `options.dtype` says otherwise.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "./mod.ts";
+ * const a = tensor([[1, 2, 3], [4, 5, 6]]);
+ * const b = tensor(new Int32Array([0, 2]), [2]);
+ * console.log(a.shape, b.dtype); // [2, 3] int32
+ * ```
+ */
+export function tensor(
+  data: NestedArray | Float32Array | Int32Array | number[],
+  shape?: number[],
+  options: TensorOptions = {},
+): Tensor {
+  const dtype = options.dtype ?? (data instanceof Int32Array ? "int32" : "float32");
+  if (data instanceof Float32Array || data instanceof Int32Array) {
+    return fromHost(data, shape ?? [data.length], { ...options, dtype });
+  }
+  const inferred = inferShape(data as NestedArray);
+  const flat: number[] = [];
+  flattenNested(data as NestedArray, inferred, 0, flat);
+  return fromHost(flat, shape ?? inferred, { ...options, dtype });
+}
+
+/** @internal fills a tensor's memory with a value. */
+export function fillInPlace(t: Tensor, value: number): void {
+  if (t.size === 0) return;
+  const status = t.dtype === "int32"
+    ? t.lib.lits_fill_i32(t.ptr, t.size, value)
+    : t.lib.lits_fill_f32(t.ptr, t.size, value);
+  check(t.lib, status, () => `fill [${t.shape}]`);
+}
+
+function filled(
+  shape: readonly number[],
+  value: number,
+  options: TensorOptions,
+  isOpResult: boolean,
+) {
+  checkShape(shape, "full");
+  const t = Tensor.empty(shape, options.dtype ?? "float32", options.device ?? "cpu", isOpResult);
+  fillInPlace(t, value);
+  if (options.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+/**
+ * A tensor filled with `value`.
+ *
+ * @example
+ * ```ts
+ * import { full } from "./mod.ts";
+ * console.log(full([2, 2], 7).toArray()); // Float32Array [7, 7, 7, 7]
+ * ```
+ */
+export function full(shape: number[], value: number, options: TensorOptions = {}): Tensor {
+  return filled(shape, value, options, false);
+}
+
+/**
+ * A tensor of zeros.
+ *
+ * @example
+ * ```ts
+ * import { zeros } from "./mod.ts";
+ * console.log(zeros([3]).toArray()); // Float32Array [0, 0, 0]
+ * ```
+ */
+export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
+  return filled(shape, 0, options, false);
+}
+
+/**
+ * A tensor of ones.
+ *
+ * @example
+ * ```ts
+ * import { ones } from "./mod.ts";
+ * console.log(ones([2]).toArray()); // Float32Array [1, 1]
+ * ```
+ */
+export function ones(shape: number[], options: TensorOptions = {}): Tensor {
+  return filled(shape, 1, options, false);
+}
+
+/** @internal a tensor like `t` filled with `value`, owned as an op result. */
+export function fullLike(t: Tensor, value: number): Tensor {
+  return filled(t.shape, value, { dtype: t.dtype, device: t.device }, true);
+}
+
+/**
+ * Values from `start` (inclusive) to `end` (exclusive) by `step`, like
+ * `torch.arange`; one argument means `[0, n)`.
+ *
+ * @example
+ * ```ts
+ * import { arange } from "./mod.ts";
+ * console.log(arange(0, 5, 2).toArray()); // Float32Array [0, 2, 4]
+ * ```
+ */
+export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  if (step === 0 || !Number.isFinite(step)) {
+    throw new Error(`arange: step must be non-zero, got ${step}`);
+  }
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const values = Array.from({ length: n }, (_, i) => start + i * step);
+  return fromHost(values, [n], options);
+}

@@ -1,0 +1,251 @@
+/**
+ * Elementwise ops: unary math, and binary ops with NumPy/PyTorch
+ * broadcasting. Each gradient sits next to its forward.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { Tensor } from "../tensor.ts";
+import { record } from "../autograd.ts";
+import { cast, contiguous, i64 } from "./shape.ts";
+import { sumToShape } from "./reduce.ts";
+
+/** Codes of `enum lits_unary_op`. */
+const UNARY = {
+  neg: 0,
+  exp: 1,
+  log: 2,
+  sqrt: 3,
+  relu: 4,
+  sigmoid: 5,
+  tanh: 6,
+  abs: 7,
+  powScalar: 8,
+  addScalar: 9,
+  mulScalar: 10,
+  divScalar: 11,
+  rsubScalar: 12,
+  rdivScalar: 13,
+} as const;
+type UnaryName = keyof typeof UNARY;
+
+/** Codes of `enum lits_binary_op`. */
+const BINARY = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  maximum: 4,
+  minimum: 5,
+  eq: 6,
+  gt: 7,
+  lt: 8,
+} as const;
+type BinaryName = keyof typeof BINARY;
+
+/** Throws unless `t` is float32 (the ops' only floating type). */
+export function requireFloat(t: Tensor, what: string): void {
+  if (t.dtype !== "float32") {
+    throw new Error(`${what}: expected a float32 tensor, got ${t.dtype} [${t.shape}]`);
+  }
+}
+
+/** Throws unless both tensors live on the same device. */
+export function sameDevice(a: Tensor, b: Tensor, what: string): void {
+  if (a.device !== b.device) {
+    throw new Error(`${what}: tensors are on different devices (${a.device} and ${b.device})`);
+  }
+}
+
+function unary(name: UnaryName, t: Tensor, alpha = 0): Tensor {
+  requireFloat(t, name);
+  const x = contiguous(t);
+  const y = Tensor.empty(x.shape, "float32", x.device);
+  if (x.size > 0) {
+    check(
+      x.lib,
+      x.lib.lits_unary_f32(UNARY[name], x.ptr, y.ptr, x.size, alpha),
+      () => `${name} [${t.shape}]`,
+    );
+  }
+  return record(y, {
+    name,
+    inputs: [x],
+    backward: (g) => {
+      const dy = contiguous(g);
+      const dx = Tensor.empty(x.shape, "float32", x.device);
+      if (x.size > 0) {
+        check(
+          x.lib,
+          x.lib.lits_unary_backward_f32(UNARY[name], x.ptr, y.ptr, dy.ptr, dx.ptr, x.size, alpha),
+          () => `${name} backward [${t.shape}]`,
+        );
+      }
+      return [dx];
+    },
+  });
+}
+
+/** The broadcast shape of two shapes, or an Error naming the op. */
+export function broadcastShapes(
+  a: readonly number[],
+  b: readonly number[],
+  what: string,
+): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(`${what}: shapes [${a}] and [${b}] cannot be broadcast together`);
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+function stridesOver(t: Tensor, shape: number[]): number[] {
+  const lead = shape.length - t.ndim;
+  return shape.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]));
+}
+
+/** @internal raw broadcast binary op (no autograd). */
+export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor): Tensor {
+  sameDevice(a, b, name);
+  const shape = broadcastShapes(a.shape, b.shape, name);
+  const out = Tensor.empty(shape, "float32", a.device);
+  if (out.size > 0) {
+    check(
+      a.lib,
+      a.lib.lits_binary_f32(
+        BINARY[name],
+        shape.length,
+        i64(shape),
+        a.ptr,
+        i64(stridesOver(a, shape)),
+        b.ptr,
+        i64(stridesOver(b, shape)),
+        out.ptr,
+      ),
+      () => `${name} [${a.shape}] and [${b.shape}]`,
+    );
+  }
+  return out;
+}
+
+function binary(
+  name: BinaryName,
+  a: Tensor,
+  b: Tensor,
+  grads: (g: Tensor) => [Tensor | null, Tensor | null],
+): Tensor {
+  requireFloat(a, name);
+  requireFloat(b, name);
+  const out = binaryRaw(name, a, b);
+  return record(out, {
+    name,
+    inputs: [a, b],
+    backward: (g) => {
+      const [ga, gb] = grads(g);
+      return [
+        ga && a.requiresGrad ? sumToShape(ga, a.shape) : null,
+        gb && b.requiresGrad ? sumToShape(gb, b.shape) : null,
+      ];
+    },
+  });
+}
+
+/** a + b with broadcasting, or a + number. */
+export function add(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === "number") return unary("addScalar", a, b);
+  return binary("add", a, b, (g) => [g, g]);
+}
+
+/** a - b with broadcasting, or a - number. */
+export function sub(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === "number") return unary("addScalar", a, -b);
+  return binary("sub", a, b, (g) => [g, b.requiresGrad ? neg(g) : null]);
+}
+
+/** a * b with broadcasting, or a * number. */
+export function mul(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === "number") return unary("mulScalar", a, b);
+  return binary(
+    "mul",
+    a,
+    b,
+    (g) => [a.requiresGrad ? mul(g, b) : null, b.requiresGrad ? mul(g, a) : null],
+  );
+}
+
+/** a / b with broadcasting, or a / number. */
+export function div(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === "number") return unary("divScalar", a, b);
+  return binary("div", a, b, (g) => [
+    a.requiresGrad ? div(g, b) : null,
+    b.requiresGrad ? neg(div(mul(g, a), mul(b, b))) : null,
+  ]);
+}
+
+/** number - t. */
+export function rsub(value: number, t: Tensor): Tensor {
+  return unary("rsubScalar", t, value);
+}
+
+/** number / t. */
+export function rdiv(value: number, t: Tensor): Tensor {
+  return unary("rdivScalar", t, value);
+}
+
+function tieSplit(name: "maximum" | "minimum", a: Tensor, b: Tensor): Tensor {
+  // The winner takes the gradient; equal values share it, as PyTorch does.
+  return binary(name, a, b, (g) => {
+    const wins = binaryRaw(name === "maximum" ? "gt" : "lt", a, b);
+    const ties = binaryRaw("eq", a, b);
+    const share = add(wins, mul(ties, 0.5));
+    return [mul(g, share), mul(g, rsub(1, share))];
+  });
+}
+
+/** Elementwise maximum with broadcasting. */
+export function maximum(a: Tensor, b: Tensor): Tensor {
+  return tieSplit("maximum", a, b);
+}
+
+/** Elementwise minimum with broadcasting. */
+export function minimum(a: Tensor, b: Tensor): Tensor {
+  return tieSplit("minimum", a, b);
+}
+
+/** 1 where the comparison holds, else 0 (float32, no gradient). */
+export function compare(op: "eq" | "gt" | "lt", a: Tensor, b: Tensor | number): Tensor {
+  const af = a.dtype === "float32" ? a : cast(a, "float32");
+  let bf: Tensor;
+  if (typeof b === "number") {
+    bf = Tensor.empty([], "float32", a.device);
+    check(bf.lib, bf.lib.lits_fill_f32(bf.ptr, 1, b), () => op);
+  } else {
+    bf = b.dtype === "float32" ? b : cast(b, "float32");
+  }
+  return binaryRaw(op, af, bf);
+}
+
+/** -t. */
+export const neg = (t: Tensor): Tensor => unary("neg", t);
+/** e^t. */
+export const exp = (t: Tensor): Tensor => unary("exp", t);
+/** ln t. */
+export const log = (t: Tensor): Tensor => unary("log", t);
+/** sqrt t. */
+export const sqrt = (t: Tensor): Tensor => unary("sqrt", t);
+/** |t|. */
+export const abs = (t: Tensor): Tensor => unary("abs", t);
+/** max(t, 0). */
+export const relu = (t: Tensor): Tensor => unary("relu", t);
+/** 1 / (1 + e^-t). */
+export const sigmoid = (t: Tensor): Tensor => unary("sigmoid", t);
+/** tanh t. */
+export const tanh = (t: Tensor): Tensor => unary("tanh", t);
+/** t ^ exponent. */
+export const pow = (t: Tensor, exponent: number): Tensor => unary("powScalar", t, exponent);

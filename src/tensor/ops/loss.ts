@@ -1,0 +1,113 @@
+/**
+ * Cross-entropy on logits (PyTorch's F.cross_entropy): class weights,
+ * label smoothing, an ignored label and the three reductions, in one fused
+ * native kernel each way.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { numel, Tensor } from "../tensor.ts";
+import { record } from "../autograd.ts";
+import { contiguous } from "./shape.ts";
+import { requireFloat, sameDevice } from "./elementwise.ts";
+
+/** How per-sample losses are combined. */
+export type Reduction = "none" | "mean" | "sum";
+
+/** Options of `crossEntropy`. */
+export interface CrossEntropyOptions {
+  /** A weight per class ([C]). */
+  weight?: Tensor | null;
+  /** Target value that contributes nothing (default -100). */
+  ignoreIndex?: number;
+  /** Mass spread uniformly over the classes, in [0, 1] (default 0). */
+  labelSmoothing?: number;
+  /** "mean" (default), "sum" or "none". */
+  reduction?: Reduction;
+}
+
+const REDUCTION = { none: 0, mean: 1, sum: 2 } as const;
+
+/** Cross-entropy of logits [N, C] (or [N, C, ...]) against int32 targets [N] (or [N, ...]). */
+export function crossEntropy(
+  logits: Tensor,
+  target: Tensor,
+  options: CrossEntropyOptions = {},
+): Tensor {
+  requireFloat(logits, "crossEntropy");
+  sameDevice(logits, target, "crossEntropy");
+  const weight = options.weight ?? null;
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  const smoothing = options.labelSmoothing ?? 0;
+  const reduction = options.reduction ?? "mean";
+  const desc = () =>
+    `crossEntropy logits [${logits.shape}] target [${target.shape}] (${target.dtype})`;
+  if (target.dtype !== "int32") throw new Error(`${desc()}: targets must be int32 class indices`);
+  if (logits.ndim < 2) throw new Error(`${desc()}: logits must be [N, C, ...]`);
+  const [n, c] = logits.shape;
+  const rest = logits.shape.slice(2);
+  const expected = [n, ...rest];
+  if (target.shape.join() !== expected.join()) {
+    throw new Error(`${desc()}: target must be [${expected}]`);
+  }
+  if (!(reduction in REDUCTION)) throw new Error(`${desc()}: unknown reduction '${reduction}'`);
+  if (!(smoothing >= 0 && smoothing <= 1)) {
+    throw new Error(`${desc()}: labelSmoothing must be in [0, 1], got ${smoothing}`);
+  }
+  if (!Number.isInteger(ignoreIndex)) throw new Error(`${desc()}: ignoreIndex must be an integer`);
+  if (weight) {
+    requireFloat(weight, "crossEntropy weight");
+    sameDevice(logits, weight, "crossEntropy");
+    if (weight.ndim !== 1 || weight.shape[0] !== c) {
+      throw new Error(`${desc()}: weight [${weight.shape}] must be [${c}]`);
+    }
+  }
+  const inner = numel(rest);
+  const x = contiguous(logits), t = contiguous(target), w = weight ? contiguous(weight) : null;
+  const outShape = reduction === "none" ? expected : [];
+  const loss = Tensor.empty(outShape, "float32", logits.device);
+  const red = REDUCTION[reduction];
+  const lib = logits.lib;
+  check(
+    lib,
+    lib.lits_cross_entropy_f32(
+      x.ptr,
+      t.ptr,
+      w?.ptr ?? null,
+      n,
+      c,
+      inner,
+      ignoreIndex,
+      smoothing,
+      red,
+      loss.ptr,
+    ),
+    desc,
+  );
+  return record(loss, {
+    name: "crossEntropy",
+    inputs: [x],
+    backward: (g) => {
+      const dl = contiguous(g);
+      const dx = Tensor.empty(x.shape, "float32", x.device);
+      check(
+        lib,
+        lib.lits_cross_entropy_backward_f32(
+          x.ptr,
+          t.ptr,
+          w?.ptr ?? null,
+          n,
+          c,
+          inner,
+          ignoreIndex,
+          smoothing,
+          red,
+          dl.ptr,
+          dx.ptr,
+        ),
+        () => `${desc()} backward`,
+      );
+      return [dx];
+    },
+  });
+}

@@ -1,0 +1,171 @@
+/**
+ * Matrix products on the backend's GEMM: `matmul` and the fused `linear`
+ * (y = x W^T + b) that Linear layers use.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { Tensor } from "../tensor.ts";
+import { record } from "../autograd.ts";
+import { contiguous, i64, reshape } from "./shape.ts";
+import { requireFloat, sameDevice } from "./elementwise.ts";
+import { sum } from "./reduce.ts";
+
+/** A 2-D operand as GEMM sees it: pointer, transpose flag, leading dimension. */
+function operand(t: Tensor): [Tensor, number, number] {
+  if (t.isContiguous) return [t, 0, t.shape[1]];
+  // A transposed dense matrix needs no copy: GEMM reads it transposed.
+  if (t.strides[0] === 1 && t.strides[1] === t.shape[0]) return [t, 1, t.shape[0]];
+  const c = contiguous(t);
+  return [c, 0, t.shape[1]];
+}
+
+/**
+ * out = op(a) op(b) (+ out when accumulate) for 2-D tensors, where a is
+ * [m, k] and b is [k, n] as seen after `transA`/`transB` (no autograd).
+ */
+export function gemm2d(
+  a: Tensor,
+  b: Tensor,
+  transA: boolean,
+  transB: boolean,
+  out?: Tensor,
+): Tensor {
+  const [pa, ta, lda] = operand(a);
+  const [pb, tb, ldb] = operand(b);
+  const m = transA ? a.shape[1] : a.shape[0];
+  const k = transA ? a.shape[0] : a.shape[1];
+  const n = transB ? b.shape[0] : b.shape[1];
+  const result = out ?? Tensor.empty([m, n], "float32", a.device);
+  const beta = out ? 1 : 0;
+  check(
+    a.lib,
+    a.lib.lits_gemm_f32(
+      (transA ? 1 : 0) ^ ta,
+      (transB ? 1 : 0) ^ tb,
+      m,
+      n,
+      k,
+      1,
+      pa.ptr,
+      lda,
+      pb.ptr,
+      ldb,
+      beta,
+      result.ptr,
+      n,
+      1,
+      0,
+      0,
+      0,
+    ),
+    () => `matmul [${a.shape}]${transA ? "^T" : ""} x [${b.shape}]${transB ? "^T" : ""}`,
+  );
+  return result;
+}
+
+/** Batched product of [B, m, k] and [B, k, n] dense tensors (no autograd). */
+function gemmBatched(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  const ca = contiguous(a), cb = contiguous(b);
+  const batch = a.shape[0];
+  const [ar, ac] = [a.shape[1], a.shape[2]];
+  const [br, bc] = [b.shape[1], b.shape[2]];
+  const m = transA ? ac : ar, k = transA ? ar : ac, n = transB ? br : bc;
+  const out = Tensor.empty([batch, m, n], "float32", a.device);
+  check(
+    a.lib,
+    a.lib.lits_gemm_f32(
+      transA ? 1 : 0,
+      transB ? 1 : 0,
+      m,
+      n,
+      k,
+      1,
+      ca.ptr,
+      ac,
+      cb.ptr,
+      bc,
+      0,
+      out.ptr,
+      n,
+      batch,
+      ar * ac,
+      br * bc,
+      m * n,
+    ),
+    () => `matmul [${a.shape}] x [${b.shape}]`,
+  );
+  return out;
+}
+
+/**
+ * Matrix product: [m, k] x [k, n]; [..., m, k] x [k, n]; or
+ * [B, m, k] x [B, k, n].
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  requireFloat(a, "matmul");
+  requireFloat(b, "matmul");
+  sameDevice(a, b, "matmul");
+  const bad = () => new Error(`matmul: shapes [${a.shape}] and [${b.shape}] do not multiply`);
+  if (a.ndim < 2 || b.ndim < 2 || a.shape[a.ndim - 1] !== b.shape[b.ndim - 2]) throw bad();
+  if (b.ndim === 2) {
+    const lead = a.shape.slice(0, -1);
+    const a2 = a.ndim === 2 ? a : reshape(a, [-1, a.shape[a.ndim - 1]]);
+    const y = record(gemm2d(a2, b, false, false), {
+      name: "matmul",
+      inputs: [a2, b],
+      backward: (g) => [
+        a2.requiresGrad ? gemm2d(g, b, false, true) : null,
+        b.requiresGrad ? gemm2d(a2, g, true, false) : null,
+      ],
+    });
+    return a.ndim === 2 ? y : reshape(y, [...lead, b.shape[1]]);
+  }
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw bad();
+  return record(gemmBatched(a, b, false, false), {
+    name: "bmm",
+    inputs: [a, b],
+    backward: (g) => [
+      a.requiresGrad ? gemmBatched(g, b, false, true) : null,
+      b.requiresGrad ? gemmBatched(a, g, true, false) : null,
+    ],
+  });
+}
+
+/** y = x W^T + b for x [N, in], W [out, in], b [out] (PyTorch's F.linear). */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  requireFloat(x, "linear");
+  sameDevice(x, weight, "linear");
+  if (x.ndim !== 2 || weight.ndim !== 2 || x.shape[1] !== weight.shape[1]) {
+    throw new Error(
+      `linear: input [${x.shape}] does not match weight [${weight.shape}] (expected [N, ${
+        weight.shape[1]
+      }])`,
+    );
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
+    throw new Error(`linear: bias [${bias.shape}] does not match weight [${weight.shape}]`);
+  }
+  let y: Tensor | undefined;
+  if (bias) {
+    // Start from the broadcast bias and let GEMM accumulate onto it.
+    y = Tensor.empty([x.shape[0], weight.shape[0]], "float32", x.device);
+    const b = contiguous(bias);
+    check(
+      x.lib,
+      x.lib.lits_strided_copy(2, i64(y.shape), b.ptr, i64([0, 1]), y.ptr),
+      () => `linear bias [${bias.shape}]`,
+    );
+  }
+  const out = gemm2d(x, weight, false, true, y);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(out, {
+    name: "linear",
+    inputs,
+    backward: (g) => [
+      x.requiresGrad ? gemm2d(g, weight, false, false) : null,
+      weight.requiresGrad ? gemm2d(g, x, true, false) : null,
+      bias?.requiresGrad ? sum(g, 0) : null,
+    ],
+  });
+}

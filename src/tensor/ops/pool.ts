@@ -1,0 +1,139 @@
+/**
+ * Pooling: max, average and adaptive average (PyTorch's semantics,
+ * ceil mode included), each with the backend's backward kernel.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { Tensor } from "../tensor.ts";
+import { record } from "../autograd.ts";
+import { contiguous } from "./shape.ts";
+import { requireFloat } from "./elementwise.ts";
+import { type Pair, pair } from "./conv.ts";
+
+/** Options of `maxPool2d` and `avgPool2d`. */
+export interface Pool2dOptions {
+  /** Step of the window (default: the kernel size). */
+  stride?: Pair;
+  /** Implicit padding on each side (default 0; at most half the kernel). */
+  padding?: Pair;
+  /** Round the output size up instead of down (default false). */
+  ceilMode?: boolean;
+  /** avgPool2d: count padded zeros in the divisor (default true). */
+  countIncludePad?: boolean;
+}
+
+function outSize(size: number, k: number, s: number, p: number, ceil: boolean): number {
+  const span = size + 2 * p - k;
+  let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  // PyTorch: the last window must start inside the input or left padding.
+  if (ceil && (o - 1) * s >= size + p) o--;
+  return o;
+}
+
+function geometry(what: string, x: Tensor, kernel: Pair, options: Pool2dOptions) {
+  requireFloat(x, what);
+  if (x.ndim !== 4) throw new Error(`${what}: expected a 4-D input [N, C, H, W], got [${x.shape}]`);
+  const [kh, kw] = pair(kernel, `${what}: kernel size`, 1);
+  const [sh, sw] = pair(options.stride ?? [kh, kw], `${what}: stride`, 1);
+  const [ph, pw] = pair(options.padding ?? 0, `${what}: padding`, 0);
+  if (ph > kh / 2 || pw > kw / 2) {
+    throw new Error(`${what}: padding ${ph},${pw} must be at most half the kernel ${kh},${kw}`);
+  }
+  const [n, c, h, w] = x.shape;
+  const ceil = options.ceilMode ?? false;
+  const oh = outSize(h, kh, sh, ph, ceil), ow = outSize(w, kw, sw, pw, ceil);
+  if (oh < 1 || ow < 1) {
+    throw new Error(`${what}: input [${x.shape}] is too small for kernel ${kh},${kw}`);
+  }
+  const desc = () =>
+    `${what} x [${x.shape}] kernel ${kh},${kw} stride ${sh},${sw} padding ${ph},${pw}`;
+  return { geom: [n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow] as const, desc };
+}
+
+/** Max pooling over windows of x [N, C, H, W]. */
+export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
+  const { geom, desc } = geometry("maxPool2d", x, kernel, options);
+  const [n, c, , , , , , , , , oh, ow] = geom;
+  const cx = contiguous(x);
+  const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
+  const idx = Tensor.empty([n, c, oh, ow], "int32", x.device);
+  if (y.size > 0) {
+    check(x.lib, x.lib.lits_maxpool2d_forward_f32(cx.ptr, y.ptr, idx.ptr, ...geom), desc);
+  }
+  return record(y, {
+    name: "maxPool2d",
+    inputs: [cx],
+    backward: (g) => {
+      const dy = contiguous(g);
+      const dx = Tensor.empty(x.shape, "float32", x.device);
+      if (dx.size > 0) {
+        check(
+          x.lib,
+          x.lib.lits_maxpool2d_backward_f32(cx.ptr, y.ptr, dy.ptr, idx.ptr, dx.ptr, ...geom),
+          desc,
+        );
+      }
+      return [dx];
+    },
+  });
+}
+
+/** Average pooling over windows of x [N, C, H, W]. */
+export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
+  const { geom, desc } = geometry("avgPool2d", x, kernel, options);
+  const [n, c, , , , , , , , , oh, ow] = geom;
+  const inc = options.countIncludePad ?? true ? 1 : 0;
+  const cx = contiguous(x);
+  const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
+  if (y.size > 0) check(x.lib, x.lib.lits_avgpool2d_forward_f32(cx.ptr, y.ptr, ...geom, inc), desc);
+  return record(y, {
+    name: "avgPool2d",
+    inputs: [cx],
+    backward: (g) => {
+      const dy = contiguous(g);
+      const dx = Tensor.empty(x.shape, "float32", x.device);
+      if (dx.size > 0) {
+        check(x.lib, x.lib.lits_avgpool2d_backward_f32(dy.ptr, dx.ptr, ...geom, inc), desc);
+      }
+      return [dx];
+    },
+  });
+}
+
+/** Adaptive average pooling of x [N, C, H, W] to [N, C, oh, ow] (PyTorch's bins). */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  requireFloat(x, "adaptiveAvgPool2d");
+  if (x.ndim !== 4) {
+    throw new Error(`adaptiveAvgPool2d: expected a 4-D input [N, C, H, W], got [${x.shape}]`);
+  }
+  const [oh, ow] = pair(outputSize, "adaptiveAvgPool2d: output size", 1);
+  const [n, c, h, w] = x.shape;
+  if (h < 1 || w < 1) throw new Error(`adaptiveAvgPool2d: input [${x.shape}] has an empty plane`);
+  const desc = () => `adaptiveAvgPool2d x [${x.shape}] to ${oh} x ${ow}`;
+  const cx = contiguous(x);
+  const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
+  if (y.size > 0) {
+    check(
+      x.lib,
+      x.lib.lits_adaptive_avgpool2d_forward_f32(cx.ptr, y.ptr, n, c, h, w, oh, ow),
+      desc,
+    );
+  }
+  return record(y, {
+    name: "adaptiveAvgPool2d",
+    inputs: [cx],
+    backward: (g) => {
+      const dy = contiguous(g);
+      const dx = Tensor.empty(x.shape, "float32", x.device);
+      if (dx.size > 0) {
+        check(
+          x.lib,
+          x.lib.lits_adaptive_avgpool2d_backward_f32(dy.ptr, dx.ptr, n, c, h, w, oh, ow),
+          desc,
+        );
+      }
+      return [dx];
+    },
+  });
+}

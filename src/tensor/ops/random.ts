@@ -1,0 +1,128 @@
+/**
+ * Random numbers from the backend's counter-based generator (Philox):
+ * a seed and a running counter, so one seed gives the same numbers on
+ * every device.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { Tensor, type TensorOptions } from "../tensor.ts";
+import { record } from "../autograd.ts";
+import { checkShape } from "../tensor.ts";
+import { contiguous } from "./shape.ts";
+import { requireFloat } from "./elementwise.ts";
+
+let seed = 0x2017n;
+let counter = 0n;
+
+/**
+ * Seeds the generator behind `rand`, `randn`, dropout and initialisation.
+ *
+ * @example
+ * ```ts
+ * import { manualSeed, rand } from "./mod.ts";
+ * manualSeed(1);
+ * const a = rand([3]).toArray();
+ * manualSeed(1);
+ * console.log(rand([3]).toArray().every((v, i) => v === a[i])); // true
+ * ```
+ */
+export function manualSeed(value: number | bigint): void {
+  const s = BigInt(value);
+  if (s < 0n || s >= 1n << 64n) {
+    throw new Error(`manualSeed: seed must be in [0, 2^64), got ${value}`);
+  }
+  seed = s;
+  counter = 0n;
+}
+
+/** @internal reserves counters for n numbers; returns [seed, offset]. */
+export function nextStream(n: number): [bigint, bigint] {
+  const start = counter;
+  counter += BigInt(Math.ceil(n / 4));
+  return [seed, start];
+}
+
+/** @internal fills `t` with uniform numbers in [low, high). */
+export function fillUniform(t: Tensor, low: number, high: number): void {
+  const [s, o] = nextStream(t.size);
+  if (t.size > 0) {
+    check(
+      t.lib,
+      t.lib.lits_rand_uniform_f32(t.ptr, t.size, s, o, low, high),
+      () => `rand [${t.shape}]`,
+    );
+  }
+}
+
+/** @internal fills `t` with normal numbers. */
+export function fillNormal(t: Tensor, mean: number, std: number): void {
+  const [s, o] = nextStream(t.size);
+  if (t.size > 0) {
+    check(
+      t.lib,
+      t.lib.lits_rand_normal_f32(t.ptr, t.size, s, o, mean, std),
+      () => `randn [${t.shape}]`,
+    );
+  }
+}
+
+function created(shape: number[], options: TensorOptions, fill: (t: Tensor) => void): Tensor {
+  checkShape(shape, "rand");
+  if (options.dtype && options.dtype !== "float32") {
+    throw new Error(`rand: dtype must be float32, got ${options.dtype}`);
+  }
+  const t = Tensor.empty(shape, "float32", options.device ?? "cpu", false);
+  fill(t);
+  if (options.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+/**
+ * Uniform numbers in [0, 1).
+ *
+ * @example
+ * ```ts
+ * import { rand } from "./mod.ts";
+ * console.log(rand([2, 2]).shape); // [2, 2]
+ * ```
+ */
+export function rand(shape: number[], options: TensorOptions = {}): Tensor {
+  return created(shape, options, (t) => fillUniform(t, 0, 1));
+}
+
+/**
+ * Standard normal numbers.
+ *
+ * @example
+ * ```ts
+ * import { randn } from "./mod.ts";
+ * console.log(randn([4]).shape); // [4]
+ * ```
+ */
+export function randn(shape: number[], options: TensorOptions = {}): Tensor {
+  return created(shape, options, (t) => fillNormal(t, 0, 1));
+}
+
+/** Inverted dropout: zeroes elements with probability p, scales the rest by 1/(1-p). */
+export function dropout(x: Tensor, p: number, training = true): Tensor {
+  requireFloat(x, "dropout");
+  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability must be in [0, 1], got ${p}`);
+  if (!training || p === 0) return x;
+  const cx = contiguous(x);
+  const y = Tensor.empty(x.shape, "float32", x.device);
+  const mask = Tensor.empty(x.shape, "float32", x.device);
+  const [s, o] = nextStream(x.size);
+  if (x.size > 0) {
+    check(
+      x.lib,
+      x.lib.lits_dropout_f32(cx.ptr, y.ptr, mask.ptr, x.size, p, s, o),
+      () => `dropout [${x.shape}] p ${p}`,
+    );
+  }
+  return record(y, {
+    name: "dropout",
+    inputs: [cx],
+    backward: (g) => [g.mul(mask)],
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * Reductions over dimensions: sum, mean, max, min, argmax, and the
+ * broadcast-undoing `sumToShape` that binary ops' gradients need.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { numel, Tensor } from "../tensor.ts";
+import { record } from "../autograd.ts";
+import { contiguous, expand, normDim, permute, reshape } from "./shape.ts";
+import { binaryRaw, div, mul, requireFloat } from "./elementwise.ts";
+
+/** Codes of `enum lits_reduce_op`. */
+const REDUCE = { sum: 0, mean: 1, max: 2, min: 3 } as const;
+type ReduceName = keyof typeof REDUCE;
+
+function normDims(t: Tensor, dims: number | number[] | undefined, what: string): number[] {
+  if (dims === undefined) return [...t.shape.keys()];
+  const list = (Array.isArray(dims) ? dims : [dims]).map((d) => normDim(d, t.ndim, what));
+  if (new Set(list).size !== list.length) {
+    throw new Error(`${what}: repeated dimension in [${dims}]`);
+  }
+  return list.length === 0 ? [...t.shape.keys()] : list.sort((a, b) => a - b);
+}
+
+/** @internal reduces `dims` of `t` (no autograd); returns [result, keepDim shape]. */
+function reduceRaw(name: ReduceName, t: Tensor, dims: number[]): [Tensor, number[]] {
+  const keepShape = t.shape.map((s, i) => (dims.includes(i) ? 1 : s));
+  const isBlock = dims.every((d, i) => i === 0 || d === dims[i - 1] + 1);
+  let src: Tensor;
+  let outer: number, r: number, inner: number;
+  if (isBlock && dims.length > 0) {
+    src = contiguous(t);
+    outer = numel(t.shape.slice(0, dims[0]));
+    r = numel(dims.map((d) => t.shape[d]));
+    inner = numel(t.shape.slice(dims[dims.length - 1] + 1));
+  } else {
+    const kept = [...t.shape.keys()].filter((i) => !dims.includes(i));
+    src = contiguous(permute(t, [...kept, ...dims]));
+    outer = numel(kept.map((i) => t.shape[i]));
+    r = numel(dims.map((d) => t.shape[d]));
+    inner = 1;
+  }
+  if (r === 0 && (name === "max" || name === "min")) {
+    throw new Error(`${name}: cannot reduce an empty dimension of [${t.shape}]`);
+  }
+  const out = Tensor.empty(keepShape, "float32", t.device);
+  if (out.size > 0) {
+    check(
+      t.lib,
+      t.lib.lits_reduce_f32(REDUCE[name], src.ptr, out.ptr, outer, r, inner),
+      () => `${name} over [${dims}] of [${t.shape}]`,
+    );
+  }
+  return [out, keepShape];
+}
+
+function reduce(
+  name: ReduceName,
+  t: Tensor,
+  dimsArg: number | number[] | undefined,
+  keepDim: boolean,
+) {
+  requireFloat(t, name);
+  const dims = normDims(t, dimsArg, name);
+  const [kept, keepShape] = reduceRaw(name, t, dims);
+  const outShape = keepDim ? keepShape : t.shape.filter((_, i) => !dims.includes(i));
+  const out = keepDim
+    ? kept
+    : kept.view(outShape, outShape.map((_, i) => numel(outShape.slice(i + 1))), 0);
+  const inShape = [...t.shape];
+  const count = numel(dims.map((d) => t.shape[d]));
+  return record(out, {
+    name,
+    inputs: [t],
+    backward: (g) => {
+      const spread = expand(reshape(g, keepShape), inShape);
+      if (name === "sum") return [spread];
+      if (name === "mean") return [div(spread, count)];
+      // max/min: the extreme elements share the gradient equally.
+      const hits = binaryRaw("eq", t, kept);
+      const [n] = reduceRaw("sum", hits, dims);
+      return [div(mul(spread, hits), n)];
+    },
+  });
+}
+
+/** Sum over `dims` (all when omitted). */
+export const sum = (t: Tensor, dims?: number | number[], keepDim = false): Tensor =>
+  reduce("sum", t, dims, keepDim);
+/** Mean over `dims` (all when omitted). */
+export const mean = (t: Tensor, dims?: number | number[], keepDim = false): Tensor =>
+  reduce("mean", t, dims, keepDim);
+/** Maximum over `dims` (all when omitted). */
+export const max = (t: Tensor, dims?: number | number[], keepDim = false): Tensor =>
+  reduce("max", t, dims, keepDim);
+/** Minimum over `dims` (all when omitted). */
+export const min = (t: Tensor, dims?: number | number[], keepDim = false): Tensor =>
+  reduce("min", t, dims, keepDim);
+
+/** Index of the first maximum along `dim` (int32); over all elements when omitted. */
+export function argmax(t: Tensor, dim?: number, keepDim = false): Tensor {
+  requireFloat(t, "argmax");
+  const src = contiguous(t);
+  let outer = 1, r = t.size, inner = 1;
+  let outShape: number[] = keepDim ? t.shape.map(() => 1) : [];
+  if (dim !== undefined) {
+    const d = normDim(dim, t.ndim, "argmax");
+    outer = numel(t.shape.slice(0, d));
+    r = t.shape[d];
+    inner = numel(t.shape.slice(d + 1));
+    outShape = keepDim
+      ? t.shape.map((s, i) => (i === d ? 1 : s))
+      : t.shape.filter((_, i) => i !== d);
+  }
+  if (r === 0) throw new Error(`argmax: cannot reduce an empty dimension of [${t.shape}]`);
+  const out = Tensor.empty(outShape, "int32", t.device);
+  if (out.size > 0) {
+    check(
+      t.lib,
+      t.lib.lits_argmax_f32(src.ptr, out.ptr, outer, r, inner),
+      () => `argmax [${t.shape}]`,
+    );
+  }
+  return out;
+}
+
+/** Sums `g` over the dimensions that broadcasting added to reach `shape`. */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((s, i) => s === shape[i])) return g;
+  const lead = g.ndim - shape.length;
+  const dims = g.shape.map((_, i) => i).filter((i) =>
+    i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)
+  );
+  if (dims.length === 0) return reshape(g, [...shape]);
+  return reshape(sum(g, dims, true), [...shape]);
+}

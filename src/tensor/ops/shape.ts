@@ -1,0 +1,208 @@
+/**
+ * Views and copies: reshape, permute, narrow, expand, contiguous, clone,
+ * casts. Views share memory; their gradients map back through the view.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import type { DType } from "../device.ts";
+import { contiguousStrides, numel, Tensor } from "../tensor.ts";
+import { record } from "../autograd.ts";
+import { sumToShape } from "./reduce.ts";
+
+/** A dimension index in [0, ndim), negative counting from the end. */
+export function normDim(dim: number, ndim: number, what: string): number {
+  if (!Number.isInteger(dim) || dim < -ndim || dim >= Math.max(ndim, 1)) {
+    throw new Error(`${what}: dimension ${dim} is out of range for ${ndim} dimensions`);
+  }
+  return dim < 0 ? dim + ndim : dim;
+}
+
+/** @internal int64 host array for shapes and strides. */
+export function i64(values: readonly number[]): BigInt64Array {
+  const out = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]);
+  return out;
+}
+
+/** @internal a dense copy of any layout (no autograd). */
+export function denseCopy(t: Tensor): Tensor {
+  const out = Tensor.empty(t.shape, t.dtype, t.device);
+  if (t.size > 0) {
+    check(
+      t.lib,
+      t.lib.lits_strided_copy(t.ndim, i64(t.shape), t.ptr, i64(t.strides), out.ptr),
+      () => `contiguous [${t.shape}] strides [${t.strides}]`,
+    );
+  }
+  return out;
+}
+
+/** The same data without autograd history (a view). */
+export function detach(t: Tensor): Tensor {
+  return t.view(t.shape, t.strides, t.offset);
+}
+
+/** A dense copy when the layout is not row-major, else `t` itself. */
+export function contiguous(t: Tensor): Tensor {
+  if (t.isContiguous) return t;
+  return record(denseCopy(t), { name: "contiguous", inputs: [t], backward: (g) => [g] });
+}
+
+/** A dense copy with its own memory. */
+export function clone(t: Tensor): Tensor {
+  return record(denseCopy(t), { name: "clone", inputs: [t], backward: (g) => [g] });
+}
+
+/** Same elements in a new shape; -1 infers one size. */
+export function reshape(t: Tensor, shape: number[]): Tensor {
+  const target = [...shape];
+  const infer = target.indexOf(-1);
+  if (
+    target.some((d, i) => !Number.isInteger(d) || (d < 0 && i !== infer)) ||
+    target.lastIndexOf(-1) !== infer
+  ) {
+    throw new Error(`reshape: invalid shape [${shape}]`);
+  }
+  if (infer >= 0) {
+    const rest = numel(target.filter((_, i) => i !== infer));
+    if (rest === 0 || t.size % rest !== 0) {
+      throw new Error(`reshape: cannot reshape [${t.shape}] (${t.size} elements) into [${shape}]`);
+    }
+    target[infer] = t.size / rest;
+  }
+  if (numel(target) !== t.size) {
+    throw new Error(`reshape: cannot reshape [${t.shape}] (${t.size} elements) into [${shape}]`);
+  }
+  const src = contiguous(t);
+  const out = src.view(target, contiguousStrides(target), src.offset);
+  const inShape = [...t.shape];
+  return record(out, { name: "reshape", inputs: [src], backward: (g) => [reshape(g, inShape)] });
+}
+
+/** Flattens dimensions `startDim..endDim` into one. */
+export function flatten(t: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (t.ndim === 0) return reshape(t, [1]);
+  const s = normDim(startDim, t.ndim, "flatten");
+  const e = normDim(endDim, t.ndim, "flatten");
+  if (s > e) throw new Error(`flatten: startDim ${startDim} is after endDim ${endDim}`);
+  const shape = [...t.shape.slice(0, s), numel(t.shape.slice(s, e + 1)), ...t.shape.slice(e + 1)];
+  return reshape(t, shape);
+}
+
+/** Reorders dimensions (a view). */
+export function permute(t: Tensor, dims: number[]): Tensor {
+  const d = dims.map((x) => normDim(x, t.ndim, "permute"));
+  if (d.length !== t.ndim || new Set(d).size !== d.length) {
+    throw new Error(`permute: [${dims}] is not a permutation of ${t.ndim} dimensions`);
+  }
+  const out = t.view(d.map((i) => t.shape[i]), d.map((i) => t.strides[i]), t.offset);
+  const inverse = new Array<number>(d.length);
+  d.forEach((from, to) => (inverse[from] = to));
+  return record(out, { name: "permute", inputs: [t], backward: (g) => [permute(g, inverse)] });
+}
+
+/** Swaps two dimensions (a view). */
+export function transpose(t: Tensor, dim0: number, dim1: number): Tensor {
+  const dims = [...t.shape.keys()];
+  const a = normDim(dim0, t.ndim, "transpose");
+  const b = normDim(dim1, t.ndim, "transpose");
+  [dims[a], dims[b]] = [dims[b], dims[a]];
+  return permute(t, dims);
+}
+
+/** `length` elements from `start` along `dim` (a view). */
+export function narrow(t: Tensor, dim: number, start: number, length: number): Tensor {
+  const d = normDim(dim, t.ndim, "narrow");
+  if (start < 0) start += t.shape[d];
+  if (
+    !Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 ||
+    start + length > t.shape[d]
+  ) {
+    throw new Error(
+      `narrow: [${start}, ${start + length}) is out of range for size ${
+        t.shape[d]
+      } of dimension ${d}`,
+    );
+  }
+  const shape = [...t.shape];
+  shape[d] = length;
+  const out = t.view(shape, t.strides, t.offset + start * t.strides[d]);
+  const full = [...t.shape];
+  return record(out, {
+    name: "narrow",
+    inputs: [t],
+    backward: (g) => [padInto(g, full, d, start)],
+  });
+}
+
+/** A zero tensor of `shape` with `g` written at `start` along `dim`. */
+function padInto(g: Tensor, shape: number[], dim: number, start: number): Tensor {
+  const order = [dim, ...shape.keys()].filter((x, i) => i === 0 || x !== dim);
+  const gFront = denseCopy(permute(g, order));
+  const zShape = order.map((i) => shape[i]);
+  const z = Tensor.empty(zShape, g.dtype, g.device);
+  check(z.lib, z.lib.lits_fill_f32(z.ptr, z.size, 0), () => "narrow backward");
+  const inner = numel(zShape.slice(1));
+  if (gFront.size > 0) {
+    const dst = z.view([gFront.size], [1], start * inner);
+    check(
+      z.lib,
+      z.lib.lits_copy_d2d(dst.ptr, gFront.ptr, gFront.size * 4),
+      () => "narrow backward",
+    );
+    dst.dispose();
+  }
+  const back = new Array<number>(order.length);
+  order.forEach((from, to) => (back[from] = to));
+  return permute(z, back);
+}
+
+/** Inserts a dimension of size 1. */
+export function unsqueeze(t: Tensor, dim: number): Tensor {
+  const d = normDim(dim, t.ndim + 1, "unsqueeze");
+  const shape = [...t.shape];
+  shape.splice(d, 0, 1);
+  return reshape(t, shape);
+}
+
+/** Removes dimensions of size 1 (`dim` only, when given). */
+export function squeeze(t: Tensor, dim?: number): Tensor {
+  if (dim === undefined) return reshape(t, t.shape.filter((s) => s !== 1));
+  const d = normDim(dim, t.ndim, "squeeze");
+  if (t.shape[d] !== 1) return reshape(t, [...t.shape]);
+  return reshape(t, t.shape.filter((_, i) => i !== d));
+}
+
+/** Broadcasts to `shape` (a view with zero strides). */
+export function expand(t: Tensor, shape: number[]): Tensor {
+  if (shape.length < t.ndim) {
+    throw new Error(`expand: cannot expand [${t.shape}] to fewer dimensions [${shape}]`);
+  }
+  const lead = shape.length - t.ndim;
+  const target = shape.map((s, i) => (s === -1 && i >= lead ? t.shape[i - lead] : s));
+  const strides = target.map((s, i) => {
+    if (i < lead) return 0;
+    const own = t.shape[i - lead];
+    if (own === s) return t.strides[i - lead];
+    if (own === 1) return 0;
+    throw new Error(`expand: cannot expand [${t.shape}] to [${shape}]`);
+  });
+  const out = t.view(target, strides, t.offset);
+  const inShape = [...t.shape];
+  return record(out, { name: "expand", inputs: [t], backward: (g) => [sumToShape(g, inShape)] });
+}
+
+/** Converts between float32 and int32 (no gradient). */
+export function cast(t: Tensor, dtype: DType): Tensor {
+  if (t.dtype === dtype) return clone(t);
+  const src = contiguous(t);
+  const out = Tensor.empty(t.shape, dtype, t.device);
+  if (t.size > 0) {
+    const status = dtype === "float32"
+      ? t.lib.lits_cast_i32_f32(src.ptr, out.ptr, t.size)
+      : t.lib.lits_cast_f32_i32(src.ptr, out.ptr, t.size);
+    check(t.lib, status, () => `cast [${t.shape}] ${t.dtype} -> ${dtype}`);
+  }
+  return out;
+}

@@ -1,0 +1,456 @@
+/**
+ * `Tensor`: a shaped, typed view of native memory on a device, with the
+ * autograd fields. Ops live in `ops/`; the methods here forward to them.
+ *
+ * @module
+ */
+import { check } from "../ffi/native.ts";
+import type { NativeSymbols } from "../ffi/symbols.ts";
+import { backend, type Device, type DType } from "./device.ts";
+import { adopt, type Owned, release } from "./ownership.ts";
+import type { GradNode } from "./autograd.ts";
+import * as autograd from "./autograd.ts";
+import * as ew from "./ops/elementwise.ts";
+import * as red from "./ops/reduce.ts";
+import * as shp from "./ops/shape.ts";
+import * as sm from "./ops/softmax.ts";
+import * as mm from "./ops/matmul.ts";
+
+/** Native memory shared by a tensor and its views; freed with the last one. */
+export class Storage {
+  #refs = 1;
+  /** Base pointer (device memory). */
+  readonly ptr: Deno.PointerObject;
+
+  constructor(readonly lib: NativeSymbols, readonly device: Device, readonly bytes: number) {
+    const out = new BigUint64Array(1);
+    check(lib, lib.lits_alloc(bytes, out), () => `alloc ${bytes} bytes on ${device}`);
+    this.ptr = Deno.UnsafePointer.create(out[0])!;
+  }
+
+  /** Another tensor shares this storage. */
+  retain(): this {
+    this.#refs++;
+    return this;
+  }
+
+  /** One tensor let go; the last one frees the memory. */
+  drop(): void {
+    if (--this.#refs === 0) this.lib.lits_free(this.ptr);
+  }
+}
+
+/** Row-major (contiguous) strides of a shape. */
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** Number of elements of a shape. */
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Checks that a shape is a list of non-negative integers. */
+export function checkShape(shape: readonly number[], what: string): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`${what}: shape must be non-negative integers, got [${shape}]`);
+  }
+  if (shape.length > 8) throw new Error(`${what}: at most 8 dimensions, got ${shape.length}`);
+}
+
+/** Options of tensors made by creation functions. */
+export interface TensorOptions {
+  /** Element type (default float32, or int32 for an Int32Array). */
+  dtype?: DType;
+  /** Device (default cpu). */
+  device?: Device;
+  /** Record operations on it for `backward()` (default false). */
+  requiresGrad?: boolean;
+}
+
+/**
+ * A multi-dimensional array on a device, with reverse-mode autograd.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "./mod.ts";
+ * const x = tensor([[1, 2], [3, 4]], undefined, { requiresGrad: true });
+ * const y = x.mul(x).sum();
+ * y.backward();
+ * console.log(x.grad!.toArray()); // Float32Array [2, 4, 6, 8]
+ * ```
+ */
+export class Tensor implements Owned {
+  /** Size of each dimension. */
+  readonly shape: readonly number[];
+  /** Step in elements along each dimension. */
+  readonly strides: readonly number[];
+  /** First element's position in the storage, in elements. */
+  readonly offset: number;
+  /** Element type. */
+  readonly dtype: DType;
+  /** Where the memory lives. */
+  readonly device: Device;
+  /** Whether operations on it are recorded for `backward()`. */
+  requiresGrad = false;
+  /** The gradient accumulated by `backward()` (leaf tensors). */
+  grad: Tensor | null = null;
+  /** The operation that made it, when recorded; null for leaves. */
+  gradFn: GradNode | null = null;
+  /** @internal the scope or step that frees it. */
+  owner: Set<Owned> | null = null;
+  #storage: Storage | null;
+  #ptr: Deno.PointerObject | null = null;
+  #kept = false;
+
+  /** @internal use the creation functions (`tensor`, `zeros`, ...). */
+  constructor(
+    storage: Storage,
+    shape: readonly number[],
+    dtype: DType,
+    strides?: readonly number[],
+    offset = 0,
+  ) {
+    this.#storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
+    this.offset = offset;
+    this.dtype = dtype;
+    this.device = storage.device;
+  }
+
+  /** @internal a fresh dense tensor; `isOpResult` decides its owner. */
+  static empty(
+    shape: readonly number[],
+    dtype: DType = "float32",
+    device: Device = "cpu",
+    isOpResult = true,
+  ): Tensor {
+    const t = new Tensor(new Storage(backend(device), device, numel(shape) * 4), shape, dtype);
+    adopt(t, isOpResult);
+    return t;
+  }
+
+  /** @internal a view sharing this tensor's storage. */
+  view(shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+    const t = new Tensor(this.storage.retain(), shape, this.dtype, strides, offset);
+    adopt(t, true);
+    return t;
+  }
+
+  /** @internal the storage, or an Error when the tensor was released. */
+  get storage(): Storage {
+    if (this.#storage === null) {
+      throw new Error(
+        `tensor [${this.shape}] was released (disposed, or freed at a step boundary such as ` +
+          "optimizer.zeroGrad() or the end of a scope); call .keep() on tensors you hold longer",
+      );
+    }
+    return this.#storage;
+  }
+
+  /** @internal pointer to the first element, for native calls. */
+  get ptr(): Deno.PointerObject {
+    if (this.#ptr === null) {
+      const s = this.storage;
+      this.#ptr = this.offset === 0 ? s.ptr : Deno.UnsafePointer.offset(s.ptr, this.offset * 4)!;
+    }
+    return this.#ptr;
+  }
+
+  /** @internal the device's library. */
+  get lib(): NativeSymbols {
+    return this.storage.lib;
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return numel(this.shape);
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** False once disposed or freed by its owner. */
+  get isAlive(): boolean {
+    return this.#storage !== null;
+  }
+
+  /** Whether the elements are dense in row-major order. */
+  get isContiguous(): boolean {
+    let expected = 1;
+    for (let i = this.shape.length - 1; i >= 0; i--) {
+      if (this.shape[i] !== 1 && this.strides[i] !== expected) return false;
+      expected *= this.shape[i];
+    }
+    return true;
+  }
+
+  /** Frees the native memory now (a view frees its storage with the last view). */
+  dispose(): void {
+    if (this.#storage === null) return;
+    release(this);
+    this.#storage.drop();
+    this.#storage = null;
+    this.#ptr = null;
+    this.gradFn = null;
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  /** Frees the tensor at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Takes the tensor out of automatic freeing (scopes and steps); returns it. */
+  keep(): this {
+    release(this);
+    this.#kept = true;
+    return this;
+  }
+
+  /** Copies the elements to a new host array (Float32Array or Int32Array). */
+  toArray(): Float32Array | Int32Array {
+    const src = this.isContiguous ? this : shp.contiguous(this);
+    const out = this.dtype === "int32" ? new Int32Array(this.size) : new Float32Array(this.size);
+    if (out.length > 0) {
+      check(
+        this.lib,
+        this.lib.lits_copy_d2h(out, src.ptr, out.byteLength),
+        () => `toArray [${this.shape}]`,
+      );
+    }
+    if (src !== this) src.dispose();
+    return out;
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: tensor has ${this.size} elements, expected 1`);
+    return this.toArray()[0];
+  }
+
+  /** Nested arrays of the values, like `torch.Tensor.tolist()`. */
+  toList(): unknown {
+    const flat = Array.from(this.toArray());
+    const build = (dim: number, start: number): unknown => {
+      if (dim === this.shape.length) return flat[start];
+      const step = numel(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, start + i * step));
+    };
+    return build(0, 0);
+  }
+
+  /** Readable summary: shape, dtype, device and the first values. */
+  toString(): string {
+    const vals = this.isAlive
+      ? Array.from(this.toArray().slice(0, 8)).map((v) => +v.toFixed(4))
+      : [];
+    const more = this.size > 8 ? ", ..." : "";
+    return `Tensor([${
+      vals.join(", ")
+    }${more}], shape=[${this.shape}], dtype=${this.dtype}, device=${this.device})`;
+  }
+
+  // ---- autograd ----
+
+  /** Computes gradients of this tensor (a scalar unless `gradient` is given). */
+  backward(gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
+    autograd.backward(this, gradient, options);
+  }
+
+  /** The same data without autograd history (shares memory). */
+  detach(): Tensor {
+    return shp.detach(this);
+  }
+
+  /** Sets `requiresGrad` in place; returns this. */
+  requiresGrad_(flag = true): this {
+    if (flag && this.dtype !== "float32") {
+      throw new Error(
+        `requiresGrad_: only float32 tensors can require gradients, got ${this.dtype}`,
+      );
+    }
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  // ---- elementwise ----
+
+  /** Adds a tensor (broadcasting) or a number. */
+  add(other: Tensor | number): Tensor {
+    return ew.add(this, other);
+  }
+  /** Subtracts a tensor (broadcasting) or a number. */
+  sub(other: Tensor | number): Tensor {
+    return ew.sub(this, other);
+  }
+  /** Multiplies by a tensor (broadcasting) or a number. */
+  mul(other: Tensor | number): Tensor {
+    return ew.mul(this, other);
+  }
+  /** Divides by a tensor (broadcasting) or a number. */
+  div(other: Tensor | number): Tensor {
+    return ew.div(this, other);
+  }
+  /** Raises to a number power. */
+  pow(exponent: number): Tensor {
+    return ew.pow(this, exponent);
+  }
+  /** Elementwise maximum with broadcasting. */
+  maximum(other: Tensor): Tensor {
+    return ew.maximum(this, other);
+  }
+  /** Elementwise minimum with broadcasting. */
+  minimum(other: Tensor): Tensor {
+    return ew.minimum(this, other);
+  }
+  /** 1 where equal, else 0 (float32, no gradient). */
+  eq(other: Tensor | number): Tensor {
+    return ew.compare("eq", this, other);
+  }
+  /** 1 where greater, else 0 (float32, no gradient). */
+  gt(other: Tensor | number): Tensor {
+    return ew.compare("gt", this, other);
+  }
+  /** 1 where less, else 0 (float32, no gradient). */
+  lt(other: Tensor | number): Tensor {
+    return ew.compare("lt", this, other);
+  }
+  /** Negation. */
+  neg(): Tensor {
+    return ew.neg(this);
+  }
+  /** e to the power of each element. */
+  exp(): Tensor {
+    return ew.exp(this);
+  }
+  /** Natural logarithm. */
+  log(): Tensor {
+    return ew.log(this);
+  }
+  /** Square root. */
+  sqrt(): Tensor {
+    return ew.sqrt(this);
+  }
+  /** Absolute value. */
+  abs(): Tensor {
+    return ew.abs(this);
+  }
+  /** max(x, 0). */
+  relu(): Tensor {
+    return ew.relu(this);
+  }
+  /** 1 / (1 + e^-x). */
+  sigmoid(): Tensor {
+    return ew.sigmoid(this);
+  }
+  /** Hyperbolic tangent. */
+  tanh(): Tensor {
+    return ew.tanh(this);
+  }
+
+  // ---- reductions ----
+
+  /** Sum over `dims` (all when omitted). */
+  sum(dims?: number | number[], keepDim = false): Tensor {
+    return red.sum(this, dims, keepDim);
+  }
+  /** Mean over `dims` (all when omitted). */
+  mean(dims?: number | number[], keepDim = false): Tensor {
+    return red.mean(this, dims, keepDim);
+  }
+  /** Maximum over `dims` (all when omitted); ties share the gradient. */
+  max(dims?: number | number[], keepDim = false): Tensor {
+    return red.max(this, dims, keepDim);
+  }
+  /** Minimum over `dims` (all when omitted); ties share the gradient. */
+  min(dims?: number | number[], keepDim = false): Tensor {
+    return red.min(this, dims, keepDim);
+  }
+  /** Index of the first maximum along `dim` (int32); all elements when omitted. */
+  argmax(dim?: number, keepDim = false): Tensor {
+    return red.argmax(this, dim, keepDim);
+  }
+  /** Softmax along `dim`. */
+  softmax(dim: number): Tensor {
+    return sm.softmax(this, dim);
+  }
+  /** Log of the softmax along `dim`, computed stably. */
+  logSoftmax(dim: number): Tensor {
+    return sm.logSoftmax(this, dim);
+  }
+
+  // ---- linear algebra ----
+
+  /** Matrix product (2-D, or batched with matching leading dimensions). */
+  matmul(other: Tensor): Tensor {
+    return mm.matmul(this, other);
+  }
+
+  // ---- shape ----
+
+  /** Same elements in a new shape (-1 infers one size); a view when possible. */
+  reshape(...shape: number[] | [number[]]): Tensor {
+    return shp.reshape(this, shape.flat());
+  }
+  /** Flattens dimensions `startDim..endDim` into one. */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return shp.flatten(this, startDim, endDim);
+  }
+  /** Reorders dimensions (a view). */
+  permute(...dims: number[] | [number[]]): Tensor {
+    return shp.permute(this, dims.flat());
+  }
+  /** Swaps two dimensions (a view). */
+  transpose(dim0: number, dim1: number): Tensor {
+    return shp.transpose(this, dim0, dim1);
+  }
+  /** A dense copy when the layout is not row-major, else itself. */
+  contiguous(): Tensor {
+    return shp.contiguous(this);
+  }
+  /** Elements `start..end` along the first dimension (a view). */
+  slice(start: number, end?: number): Tensor {
+    return shp.narrow(this, 0, start, (end ?? this.shape[0]) - start);
+  }
+  /** `length` elements from `start` along `dim` (a view). */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return shp.narrow(this, dim, start, length);
+  }
+  /** Inserts a dimension of size 1. */
+  unsqueeze(dim: number): Tensor {
+    return shp.unsqueeze(this, dim);
+  }
+  /** Removes dimensions of size 1 (`dim` only, when given). */
+  squeeze(dim?: number): Tensor {
+    return shp.squeeze(this, dim);
+  }
+  /** Broadcasts to a larger shape (a view with zero strides). */
+  expand(...shape: number[] | [number[]]): Tensor {
+    return shp.expand(this, shape.flat());
+  }
+  /** A dense copy with its own memory. */
+  clone(): Tensor {
+    return shp.clone(this);
+  }
+  /** Converted to float32. */
+  float(): Tensor {
+    return shp.cast(this, "float32");
+  }
+  /** Converted to int32 (truncating toward zero). */
+  int(): Tensor {
+    return shp.cast(this, "int32");
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Shared test helpers: fixture loading, tensors from fixture records and
+ * closeness checks that report the worst element.
+ *
+ * @module
+ */
+import { type Tensor, tensor } from "../mod.ts";
+
+/** A tensor as the fixtures store it. */
+export interface Stored {
+  shape: number[];
+  data: number[];
+  dtype?: "int32";
+  grad?: boolean;
+}
+
+/** Parses a JSON fixture next to this file (tests/fixtures/NAME). */
+export function loadFixture<T = unknown>(name: string): T {
+  return JSON.parse(Deno.readTextFileSync(new URL(`./fixtures/${name}`, import.meta.url))) as T;
+}
+
+/** A tensor from a stored record (int32 when the record says so). */
+export function fromStored(s: Stored, options: { requiresGrad?: boolean } = {}): Tensor {
+  const requiresGrad = options.requiresGrad ?? s.grad ?? false;
+  if (s.dtype === "int32") return tensor(Int32Array.from(s.data), [...s.shape], { dtype: "int32" });
+  return tensor(Float32Array.from(s.data), [...s.shape], { requiresGrad });
+}
+
+/** Values of a tensor or a plain array as numbers. */
+function valuesOf(x: Tensor | ArrayLike<number>): ArrayLike<number> {
+  return "toArray" in x && typeof (x as Tensor).toArray === "function"
+    ? (x as Tensor).toArray()
+    : x as ArrayLike<number>;
+}
+
+/** Tolerances of `assertClose`. */
+export interface CloseOptions {
+  /** Relative tolerance (default 1e-5). */
+  rtol?: number;
+  /** Absolute tolerance (default 1e-6). */
+  atol?: number;
+  /** What is compared, for the message. */
+  what?: string;
+}
+
+/**
+ * Asserts |actual - expected| <= atol + rtol * |expected| elementwise
+ * (null in `expected` stands for NaN/inf and is skipped); the error names
+ * the worst element.
+ */
+export function assertClose(
+  actual: Tensor | ArrayLike<number>,
+  expected: ArrayLike<number | null>,
+  options: CloseOptions = {},
+): void {
+  const { rtol = 1e-5, atol = 1e-6, what = "values" } = options;
+  const a = valuesOf(actual);
+  if (a.length !== expected.length) {
+    throw new Error(`${what}: length ${a.length}, expected ${expected.length}`);
+  }
+  let worst = -1, worstExcess = 0;
+  let count = 0;
+  for (let i = 0; i < a.length; i++) {
+    const e = expected[i];
+    if (e === null) continue;
+    const diff = Math.abs(a[i] - e);
+    const allowed = atol + rtol * Math.abs(e);
+    if (!(diff <= allowed)) {
+      count++;
+      const excess = Number.isNaN(diff) ? Infinity : diff / allowed;
+      if (worst < 0 || excess > worstExcess) {
+        worst = i;
+        worstExcess = excess;
+      }
+    }
+  }
+  if (worst >= 0) {
+    const e = expected[worst] as number;
+    const shown = Array.from({ length: Math.min(a.length, 6) }, (_, i) => `${a[i]}~${expected[i]}`)
+      .join(", ");
+    throw new Error(
+      `${what}: ${count} of ${a.length} elements differ; worst at [${worst}]: got ${
+        a[worst]
+      }, expected ${e} ` +
+        `(|diff| ${Math.abs(a[worst] - e).toExponential(3)}, allowed ${
+          (atol + rtol * Math.abs(e)).toExponential(3)
+        }); ` +
+        `first: ${shown}`,
+    );
+  }
+}
+
+/** Asserts two shapes are equal. */
+export function assertShape(t: Tensor, expected: readonly number[], what = "shape"): void {
+  if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+    throw new Error(`${what}: got [${t.shape}], expected [${expected}]`);
+  }
+}
+
+/** Asserts exact equality of integer values. */
+export function assertEqualValues(
+  actual: Tensor | ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what = "values",
+): void {
+  const a = valuesOf(actual);
+  if (a.length !== expected.length) {
+    throw new Error(`${what}: length ${a.length}, expected ${expected.length}`);
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== expected[i]) {
+      throw new Error(
+        `${what}: element [${i}] is ${a[i]}, expected ${expected[i]} (got [${
+          Array.from(a).slice(0, 12)
+        }])`,
+      );
+    }
+  }
+}
+
+/** Mean and (population) variance of values. */
+export function moments(
+  values: ArrayLike<number>,
+): { mean: number; variance: number; min: number; max: number } {
+  let s = 0, min = Infinity, max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    s += values[i];
+    min = Math.min(min, values[i]);
+    max = Math.max(max, values[i]);
+  }
+  const mean = s / values.length;
+  let v = 0;
+  for (let i = 0; i < values.length; i++) v += (values[i] - mean) ** 2;
+  return { mean, variance: v / values.length, min, max };
+}
