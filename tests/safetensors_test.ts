@@ -307,7 +307,7 @@ Deno.test("safetensors: invalid UTF-8 in the header is an error, not a crash", (
   bytes[8] = 0xff;
   assert.throws(
     () => decodeSafetensors(bytes, "utf.safetensors"),
-    /safetensors utf\.safetensors: header is not valid JSON/,
+    /safetensors utf\.safetensors: header is not valid UTF-8/,
   );
   assert.throws(() => decodeSafetensors(new Uint8Array(0)), /safetensors <bytes>: file is 0 bytes/);
 });

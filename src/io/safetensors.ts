@@ -139,7 +139,7 @@ function encode(tensors: NamedTensors, options: SaveSafetensorsOptions, target: 
 /**
  * Writes tensors to a safetensors file that PyTorch reads with
  * `safetensors.torch.load_file`. The file is replaced atomically: written to
- * `${path}.tmp-<pid>`, then renamed.
+ * `${path}.tmp-<pid>-<random>`, then renamed.
  *
  * @example
  * ```ts
@@ -160,7 +160,7 @@ export async function saveSafetensors(
   options: SaveSafetensorsOptions = {},
 ): Promise<void> {
   const bytes = encode(tensors, options, path);
-  const tmp = `${path}.tmp-${Deno.pid}`;
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
     await Deno.writeFile(tmp, bytes);
     await Deno.rename(tmp, path);
@@ -307,11 +307,15 @@ function readHeader(
     throw fail(`header length ${length} runs past the end of the file (${bytes.length} bytes)`);
   }
   const dataStart = 8 + Number(length);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, dataStart));
+  } catch {
+    throw fail("header is not valid UTF-8");
+  }
   let header: unknown;
   try {
-    header = JSON.parse(
-      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, dataStart)),
-    );
+    header = JSON.parse(text);
   } catch (e) {
     throw fail(`header is not valid JSON: ${(e as Error).message}`);
   }

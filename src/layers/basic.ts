@@ -37,7 +37,7 @@ export class ReLU extends Module {
  * ```
  */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5) {
+  constructor(readonly p: number = 0.5) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability must be in [0, 1], got ${p}`);
   }
@@ -57,7 +57,7 @@ export class Dropout extends Module {
  * ```
  */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(readonly startDim: number = 1, readonly endDim: number = -1) {
     super();
   }
   /** Flattens the configured dimensions. */

@@ -5,8 +5,8 @@
  */
 export { Tensor, type TensorOptions } from "./tensor.ts";
 export { type Device, device, type DType, type MemoryStats, memoryStats } from "./device.ts";
-export { isGradEnabled, noGrad } from "./autograd.ts";
-export { endStep, scope } from "./ownership.ts";
+export { type GradNode, isGradEnabled, noGrad } from "./autograd.ts";
+export { endStep, type Owned, scope } from "./ownership.ts";
 export { arange, full, type NestedArray, ones, tensor, zeros } from "./ops/creation.ts";
 export { manualSeed, rand, randn } from "./ops/random.ts";
 export * as functional from "./functional.ts";
