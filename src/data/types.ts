@@ -1,0 +1,44 @@
+/**
+ * The shapes data takes before it becomes tensors: one grey-level image,
+ * one labelled sample, and the dataset contract the loader reads.
+ *
+ * @module
+ */
+
+/** A single-channel image, row-major, `data.length === width * height`. */
+export interface Image {
+  /** Pixel values, row by row. */
+  data: Float32Array;
+  /** Columns. */
+  width: number;
+  /** Rows. */
+  height: number;
+}
+
+/** LiTS slice classes: 0 = no liver, 1 = liver, 2 = liver + lesion. */
+export type LiTSLabel = 0 | 1 | 2;
+
+/** One labelled image. */
+export interface Sample {
+  /** The image. */
+  image: Image;
+  /** Its class index. */
+  label: number;
+}
+
+/** Anything the data loader can read samples from. */
+export interface Dataset {
+  /** Number of samples. */
+  readonly length: number;
+  /** Sample `i` (0 <= i < length). */
+  get(i: number): Promise<Sample>;
+  /** Number of samples per class. */
+  classCounts?(): number[];
+  /**
+   * How a worker can rebuild this dataset in its own thread (a module URL
+   * exporting `openDataset(spec)` and a structured-clonable spec), so that
+   * decoding runs off the main thread. Datasets without it are read on the
+   * main thread.
+   */
+  workerSpec?(): { module: string; spec: unknown };
+}
