@@ -19,7 +19,10 @@ for (const n of [256, 1024]) {
     last = performance.now() - start;
     t.end();
   });
-  addEventListener("unload", () => console.log(`sgemm ${n}: ${gflops(2 * n ** 3, last)} (last run)`));
+  addEventListener(
+    "unload",
+    () => console.log(`sgemm ${n}: ${gflops(2 * n ** 3, last)} (last run)`),
+  );
 }
 
 // The small CNN's first and ResNet-50's 3x3 stage-1 convolution, batch 16.
@@ -39,5 +42,8 @@ for (const [name, xs, ws, stride, padding] of convs) {
     last = performance.now() - start;
     t.end();
   });
-  addEventListener("unload", () => console.log(`conv2d ${name}: ${gflops(flops, last)} (last run)`));
+  addEventListener(
+    "unload",
+    () => console.log(`conv2d ${name}: ${gflops(flops, last)} (last run)`),
+  );
 }

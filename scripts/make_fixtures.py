@@ -81,6 +81,13 @@ def away(*shape, lo=0.5, hi=2.0, grad=True):
     return t
 
 
+def ints_f(*shape, lo=0, hi=3, grad=True):
+    """Small integer values as float32 (ties and exact zeros on purpose)."""
+    t = torch.randint(lo, hi, tuple(shape)).float()
+    t.requires_grad_(grad)
+    return t
+
+
 def targets(*shape, classes, ignore=None, count_ignored=0):
     t = torch.randint(0, classes, tuple(shape))
     if ignore is not None and count_ignored > 0:
@@ -166,6 +173,20 @@ def ops_cases():
     add(run_case("minimum same", "minimum", [randn(3, 5), randn(3, 5)], torch.minimum))
     add(run_case("maximum [2,3,4] [3,1]", "maximum", [randn(2, 3, 4), randn(3, 1)], torch.maximum))
     add(run_case("minimum [2,3,4] [4]", "minimum", [randn(2, 3, 4), randn(4)], torch.minimum))
+
+    # ties and kinks: PyTorch splits a tied max/min gradient evenly (amax/amin, maximum/minimum give
+    # half to each side) and gives relu/abs a zero gradient at exactly 0.
+    add(run_case("maximum with ties", "maximum", [ints_f(3, 4, hi=3), ints_f(3, 4, hi=3)], torch.maximum))
+    add(run_case("minimum with ties", "minimum", [ints_f(3, 4, hi=3), ints_f(3, 4, hi=3)], torch.minimum))
+    add(run_case("relu at exact zeros", "relu", [ints_f(3, 4, lo=-2, hi=3)], torch.relu))
+    add(run_case("abs at exact zeros", "abs", [ints_f(3, 4, lo=-2, hi=3)], torch.abs))
+    add(run_case("max with ties, all", "max", [ints_f(3, 4, hi=3)], lambda x: x.max()))
+    add(run_case("max with ties dims [0,2]", "max", [ints_f(2, 3, 4, hi=3)], lambda x: x.amax(dim=[0, 2]),
+                 {"dims": [0, 2], "keepDim": False}))
+    add(run_case("min with ties dim 1 keepDim", "min", [ints_f(2, 3, 4, hi=3)], lambda x: x.amin(dim=1, keepdim=True),
+                 {"dims": 1, "keepDim": True}))
+    add(run_case("argmax with ties dim 1 (first index)", "argmax", [ints_f(3, 5, 2, hi=2, grad=False)],
+                 lambda x: x.argmax(1), {"dim": 1, "keepDim": False}))
 
     # reductions
     dims_list = [None, 1, -1, [0, 2], [1, 2], [0, 1, 2]]
@@ -423,6 +444,8 @@ def layers_fixture():
     add(module_case("Linear(5,3)", "Linear", nn.Linear(5, 3), randn(4, 5, grad=False), [5, 3, {}]))
     add(module_case("Linear(6,2,bias=False) on [2,3,6]", "Linear", nn.Linear(6, 2, bias=False),
                     randn(2, 3, 6, grad=False), [6, 2, {"bias": False}]))
+    add(module_case("Linear(6,2,bias=False)", "Linear", nn.Linear(6, 2, bias=False), randn(3, 6, grad=False),
+                    [6, 2, {"bias": False}]))
     add(module_case("Conv2d(3,4,3,stride=2,padding=1)", "Conv2d", nn.Conv2d(3, 4, 3, stride=2, padding=1),
                     randn(2, 3, 7, 7, grad=False), [3, 4, 3, {"stride": 2, "padding": 1}]))
     add(module_case("Conv2d(4,6,[3,2],groups=2,dilation=[1,2],padding=1,bias=False)", "Conv2d",

@@ -4,18 +4,33 @@ import { device, functional as F, nn, optim, randn, tensor, zeros } from "../mod
 const int = (values: number[]) => tensor(new Int32Array(values), [values.length]);
 
 Deno.test("shape mismatches name the op and the shapes", () => {
-  assert.throws(() => zeros([2, 3]).add(zeros([4])), /add: shapes \[2,3\] and \[4\] cannot be broadcast/);
+  assert.throws(
+    () => zeros([2, 3]).add(zeros([4])),
+    /add: shapes \[2,3\] and \[4\] cannot be broadcast/,
+  );
   assert.throws(() => zeros([2, 3]).matmul(zeros([4, 2])), /matmul: shapes \[2,3\] and \[4,2\]/);
   assert.throws(() => zeros([6]).reshape(4, 2), /reshape: cannot reshape \[6\]/);
-  assert.throws(() => new nn.Linear(4, 2).forward(zeros([3, 5])), /linear: input \[3,5\] does not match weight \[2,4\]/);
+  assert.throws(
+    () => new nn.Linear(4, 2).forward(zeros([3, 5])),
+    /linear: input \[3,5\] does not match weight \[2,4\]/,
+  );
   assert.throws(
     () => new nn.Conv2d(3, 4, 3).forward(zeros([1, 2, 8, 8])),
     /conv2d x \[1,2,8,8\] weight \[4,3,3,3\].*input has 2 channels/,
   );
   assert.throws(() => new nn.Conv2d(1, 1, 5).forward(zeros([1, 1, 3, 3])), /input is too small/);
-  assert.throws(() => new nn.MaxPool2d(2).forward(zeros([4, 4])), /maxPool2d: expected a 4-D input/);
-  assert.throws(() => new nn.BatchNorm2d(3).forward(zeros([2, 4, 2, 2])), /BatchNorm2d\(3\): expected input \[N, 3, H, W\]/);
-  assert.throws(() => new nn.BatchNorm2d(2).forward(zeros([1, 2, 1, 1])), /more than 1 value per channel/);
+  assert.throws(
+    () => new nn.MaxPool2d(2).forward(zeros([4, 4])),
+    /maxPool2d: expected a 4-D input/,
+  );
+  assert.throws(
+    () => new nn.BatchNorm2d(3).forward(zeros([2, 4, 2, 2])),
+    /BatchNorm2d\(3\): expected input \[N, 3, H, W\]/,
+  );
+  assert.throws(
+    () => new nn.BatchNorm2d(2).forward(zeros([1, 2, 1, 1])),
+    /more than 1 value per channel/,
+  );
   assert.throws(() => zeros([2, 3]).sum(2), /sum: dimension 2 is out of range for 2 dimensions/);
   assert.throws(() => zeros([2, 3]).permute(0, 0), /permute: \[0,0\] is not a permutation/);
   assert.throws(() => zeros([4]).slice(2, 6), /narrow: \[2, 6\) is out of range for size 4/);
@@ -27,17 +42,32 @@ Deno.test("shape mismatches name the op and the shapes", () => {
 Deno.test("dtype mismatches are refused before any native call", () => {
   const labels = int([0, 1]);
   assert.throws(() => labels.exp(), /exp: expected a float32 tensor, got int32/);
-  assert.throws(() => F.crossEntropy(zeros([2, 3]), zeros([2])), /targets must be int32 class indices/);
+  assert.throws(
+    () => F.crossEntropy(zeros([2, 3]), zeros([2])),
+    /targets must be int32 class indices/,
+  );
   assert.throws(() => labels.requiresGrad_(), /only float32 tensors can require gradients/);
-  assert.throws(() => tensor([1.5], undefined, { dtype: "int32" }), /int32 value 1.5 is not an integer/);
-  assert.throws(() => new optim.SGD([labels], { lr: 0.1 }), /SGD: parameter \[2\] is int32, not float32/);
+  assert.throws(
+    () => tensor([1.5], undefined, { dtype: "int32" }),
+    /int32 value 1.5 is not an integer/,
+  );
+  assert.throws(
+    () => new optim.SGD([labels], { lr: 0.1 }),
+    /SGD: parameter \[2\] is int32, not float32/,
+  );
   labels.dispose();
 });
 
 Deno.test("labels out of range are an Error naming the label and index, not a crash", () => {
   const logits = randn([3, 3]);
-  assert.throws(() => F.crossEntropy(logits, int([0, 5, 1])), /target 5 at index 1 is out of range \[0, 3\)/);
-  assert.throws(() => F.crossEntropy(logits, int([0, -2, 1])), /target -2 at index 1 is out of range/);
+  assert.throws(
+    () => F.crossEntropy(logits, int([0, 5, 1])),
+    /target 5 at index 1 is out of range \[0, 3\)/,
+  );
+  assert.throws(
+    () => F.crossEntropy(logits, int([0, -2, 1])),
+    /target -2 at index 1 is out of range/,
+  );
   // The ignore index itself is fine, even when outside [0, C).
   assert.ok(Number.isFinite(F.crossEntropy(logits, int([0, -100, 1])).item()));
   assert.throws(() => F.crossEntropy(logits, int([0, 1])), /target must be \[3\]/);
@@ -53,19 +83,31 @@ Deno.test("the unavailable CUDA device says why", () => {
 Deno.test("bad hyper-parameters are refused", () => {
   const p = new nn.Linear(2, 2).parameters();
   assert.throws(() => new optim.SGD(p, { lr: -1 }), /SGD: lr must be >= 0/);
-  assert.throws(() => new optim.SGD(p, { lr: 0.1, nesterov: true }), /Nesterov momentum requires a momentum/);
+  assert.throws(
+    () => new optim.SGD(p, { lr: 0.1, nesterov: true }),
+    /Nesterov momentum requires a momentum/,
+  );
   assert.throws(() => new optim.Adam(p, { betas: [0.9, 1.5] }), /betas must be in \[0, 1\)/);
   assert.throws(() => new nn.Dropout(1.5), /Dropout: probability must be in \[0, 1\]/);
   assert.throws(() => new nn.Conv2d(3, 4, 3, { groups: 2 }), /not divisible by groups 2/);
-  assert.throws(() => new nn.MaxPool2d(2, { padding: 2 }).forward(zeros([1, 1, 8, 8])), /padding 2,2 must be at most half/);
+  assert.throws(
+    () => new nn.MaxPool2d(2, { padding: 2 }).forward(zeros([1, 1, 8, 8])),
+    /padding 2,2 must be at most half/,
+  );
 });
 
 Deno.test("loadStateDict reports missing, unexpected and wrongly shaped keys", () => {
   const model = new nn.Sequential(new nn.Linear(2, 3));
   const sd = new Map([["0.weight", zeros([3, 2])], ["extra", zeros([1])]]);
-  assert.throws(() => model.loadStateDict(sd), /missing keys \[0\.bias\].*unexpected keys \[extra\]/);
+  assert.throws(
+    () => model.loadStateDict(sd),
+    /missing keys \[0\.bias\].*unexpected keys \[extra\]/,
+  );
   const wrong = new Map([["0.weight", zeros([2, 3])], ["0.bias", zeros([3])]]);
-  assert.throws(() => model.loadStateDict(wrong), /'0\.weight' has shape \[2,3\], the module expects \[3,2\]/);
+  assert.throws(
+    () => model.loadStateDict(wrong),
+    /'0\.weight' has shape \[2,3\], the module expects \[3,2\]/,
+  );
   for (const t of [...sd.values(), ...wrong.values()]) t.dispose();
 });
 

@@ -33,7 +33,11 @@ console.log("sum:", zeros([3]).add(2).sum().item());`;
       }).output();
       const text = new TextDecoder().decode(out.stdout);
       const err = new TextDecoder().decode(out.stderr);
-      assert.match(text, /before: the native library is not built yet .*build it with: deno run -A http/, err);
+      assert.match(
+        text,
+        /before: the native library is not built yet .*build it with: deno run -A http/,
+        err,
+      );
       assert.match(text, new RegExp(`lib: ${cache}/lits-vision/.*/liblits_cpu\\.so`), err);
       assert.match(text, /sum: 6/, err);
     } finally {

@@ -132,20 +132,26 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
-/** y = x W^T + b for x [N, in], W [out, in], b [out] (PyTorch's F.linear). */
+/** y = x W^T + b for x [..., in], W [out, in], b [out] (PyTorch's F.linear). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   requireFloat(x, "linear");
   sameDevice(x, weight, "linear");
-  if (x.ndim !== 2 || weight.ndim !== 2 || x.shape[1] !== weight.shape[1]) {
+  const inF = weight.shape[1];
+  if (x.ndim < 1 || weight.ndim !== 2 || x.shape[x.ndim - 1] !== inF) {
     throw new Error(
-      `linear: input [${x.shape}] does not match weight [${weight.shape}] (expected [N, ${
-        weight.shape[1]
-      }])`,
+      `linear: input [${x.shape}] does not match weight [${weight.shape}] (expected [..., ${inF}])`,
     );
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
     throw new Error(`linear: bias [${bias.shape}] does not match weight [${weight.shape}]`);
   }
+  if (x.ndim === 2) return linear2d(x, weight, bias);
+  // Leading dimensions fold into the batch, as PyTorch does.
+  const y = linear2d(reshape(x, [-1, inF]), weight, bias);
+  return reshape(y, [...x.shape.slice(0, -1), weight.shape[0]]);
+}
+
+function linear2d(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   let y: Tensor | undefined;
   if (bias) {
     // Start from the broadcast bias and let GEMM accumulate onto it.

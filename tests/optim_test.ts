@@ -1,0 +1,180 @@
+/**
+ * Optimizers against torch.optim (tests/fixtures/optim.json): 10 steps on
+ * small fixed problems, comparing the parameters after every step, and a
+ * stateDict()/loadStateDict() round trip that continues the trajectory.
+ */
+import assert from "node:assert/strict";
+import { endStep, nn, optim, scope, type Tensor, tensor } from "../mod.ts";
+import { assertClose, fromStored, loadFixture, type Stored } from "./helpers.ts";
+
+interface Run {
+  optimizer: "SGD" | "Adam" | "AdamW";
+  // deno-lint-ignore no-explicit-any
+  options: Record<string, any>;
+  losses: number[];
+  params: number[][][];
+}
+
+interface Problem {
+  name: "quadratic" | "linear";
+  params: Stored[];
+  data: Stored[];
+  runs: Run[];
+}
+
+const fx = loadFixture<{ steps: number; problems: Problem[] }>("optim.json");
+
+const LOSS: Record<Problem["name"], (p: Tensor[], d: Tensor[]) => Tensor> = {
+  quadratic: (p, d) =>
+    d[0].mul(p[0].sub(d[1]).pow(2)).sum().add(d[2].mul(p[1].sub(d[3]).pow(2)).sum()),
+  linear: (p, d) => d[0].matmul(p[0].transpose(0, 1)).add(p[1]).sub(d[1]).pow(2).mean(),
+};
+
+type AnyOptimizer = optim.SGD | optim.Adam | optim.AdamW;
+
+function make(run: Run, params: Tensor[]): AnyOptimizer {
+  const o = run.options;
+  if (run.optimizer === "SGD") return new optim.SGD(params, o as optim.SGDOptions);
+  if (run.optimizer === "Adam") return new optim.Adam(params, o as optim.AdamOptions);
+  return new optim.AdamW(params, o as optim.AdamOptions);
+}
+
+function label(p: Problem, run: Run): string {
+  return `${run.optimizer} ${JSON.stringify(run.options)} on ${p.name}`;
+}
+
+const TOL = { rtol: 1e-5, atol: 1e-6 };
+
+/** Runs steps [from, to) and checks losses and parameters after each. */
+function runSteps(
+  opt: AnyOptimizer,
+  p: Problem,
+  run: Run,
+  params: Tensor[],
+  data: Tensor[],
+  from: number,
+  to: number,
+) {
+  for (let step = from; step < to; step++) {
+    opt.zeroGrad();
+    const loss = LOSS[p.name](params, data);
+    assertClose([loss.item()], [run.losses[step]], {
+      ...TOL,
+      what: `${label(p, run)}: loss before step ${step + 1}`,
+    });
+    loss.backward();
+    opt.step();
+    params.forEach((t, i) => {
+      assertClose(t, run.params[step][i], {
+        ...TOL,
+        what: `${label(p, run)}: parameter ${i} after step ${step + 1}`,
+      });
+    });
+  }
+}
+
+for (const p of fx.problems) {
+  for (const run of p.runs) {
+    Deno.test(`optim: ${label(p, run)}: ${fx.steps} steps match torch.optim`, () => {
+      scope(() => {
+        const params = p.params.map((s) => fromStored(s, { requiresGrad: true }));
+        const data = p.data.map((s) => fromStored(s));
+        runSteps(make(run, params), p, run, params, data, 0, fx.steps);
+      });
+    });
+
+    Deno.test(`optim: ${label(p, run)}: stateDict round trip continues the trajectory`, () => {
+      scope(() => {
+        const half = Math.floor(fx.steps / 2);
+        const params = p.params.map((s) => fromStored(s, { requiresGrad: true }));
+        const data = p.data.map((s) => fromStored(s));
+        const first = make(run, params);
+        runSteps(first, p, run, params, data, 0, half);
+        const sd = first.stateDict();
+        // Resume on fresh parameter tensors holding the checkpointed values.
+        const resumed = params.map((t) =>
+          tensor(t.toArray() as Float32Array, [...t.shape], { requiresGrad: true })
+        );
+        const second = make(run, resumed);
+        second.loadStateDict(sd);
+        // The first optimizer moving on must not disturb the loaded copy.
+        first.zeroGrad();
+        LOSS[p.name](params, data).backward();
+        first.step();
+        runSteps(second, p, run, resumed, data, half, fx.steps);
+      });
+    });
+  }
+}
+
+Deno.test("optim: AdamW defaults to weightDecay 1e-2, Adam to 0", () => {
+  const w = tensor([1, 2], undefined, { requiresGrad: true });
+  assert.equal(new optim.AdamW([w]).paramGroups[0].options.weightDecay, 1e-2);
+  assert.equal(new optim.Adam([w]).paramGroups[0].options.weightDecay, 0);
+  assert.equal(new optim.Adam([w]).paramGroups[0].options.lr, 1e-3);
+  w.dispose();
+});
+
+Deno.test("optim: parameters without a gradient are left alone", () => {
+  scope(() => {
+    const a = tensor([1, 2, 3], undefined, { requiresGrad: true });
+    const b = tensor([4, 5], undefined, { requiresGrad: true });
+    const opt = new optim.Adam([a, b], { lr: 0.1 });
+    a.mul(a).sum().backward();
+    opt.step();
+    assertClose(b, [4, 5], { rtol: 0, atol: 0, what: "b" });
+    assert.ok(a.toArray().every((v, i) => v < [1, 2, 3][i]), "a moved down its gradient");
+  });
+});
+
+Deno.test("optim: zeroGrad sets gradients to null", () => {
+  scope(() => {
+    const a = tensor([1, 2, 3], undefined, { requiresGrad: true });
+    const opt = new optim.SGD([a], { lr: 0.1 });
+    a.sum().backward();
+    assert.ok(a.grad);
+    opt.zeroGrad();
+    assert.equal(a.grad, null);
+  });
+});
+
+Deno.test("optim: invalid hyper-parameters are rejected", () => {
+  const a = tensor([1], undefined, { requiresGrad: true });
+  assert.throws(() => new optim.SGD([a], { lr: -1 }));
+  assert.throws(() => new optim.SGD([a], { lr: 0.1, nesterov: true }));
+  assert.throws(() => new optim.Adam([a], { betas: [1, 0.9] }));
+  a.dispose();
+});
+
+// memoryStats() is process-wide and `deno test --parallel` runs files in one
+// process, so this checks which tensors are alive rather than byte counts.
+Deno.test("optim: a training loop outside any scope frees each step's results at the next zeroGrad", () => {
+  const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 3));
+  const opt = new optim.Adam(model.parameters(), { lr: 1e-2 });
+  const lossFn = new nn.CrossEntropyLoss();
+  const x = tensor(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), [6, 4]);
+  const y = tensor(new Int32Array([0, 1, 2, 0, 1, 2]), [6]);
+  const losses: Tensor[] = [];
+  const values: number[] = [];
+  for (let step = 0; step < 12; step++) {
+    opt.zeroGrad();
+    if (step > 0) {
+      assert.equal(losses[step - 1].isAlive, false, `step ${step - 1}'s loss survived zeroGrad`);
+    }
+    const loss = lossFn.forward(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    losses.push(loss);
+    values.push(loss.item());
+  }
+  endStep();
+  assert.equal(losses[11].isAlive, false, "endStep() frees the last step's results");
+  assert.ok(
+    model.parameters().every((p) => p.isAlive && p.grad?.isAlive),
+    "parameters and gradients stay",
+  );
+  assert.ok(x.isAlive && y.isAlive, "tensors made by tensor() are the caller's");
+  assert.ok(values[11] < values[0], `loss went from ${values[0]} to ${values[11]}`);
+  x.dispose();
+  y.dispose();
+});
