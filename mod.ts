@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { nn, optim, randn, tensor } from "./mod.ts";
+ * import { nn, optim, randn, tensor } from "@lits/vision";
  *
  * const model = new nn.Sequential(new nn.Flatten(), new nn.Linear(16, 3));
  * const opt = new optim.Adam(model.parameters(), { lr: 1e-2 });

@@ -13,7 +13,7 @@ import { build } from "./ffi/build.ts";
  *
  * @example
  * ```ts
- * import { init, zeros } from "./mod.ts";
+ * import { init, zeros } from "@lits/vision";
  * await init();
  * console.log(zeros([2]).toArray()); // Float32Array [0, 0]
  * ```

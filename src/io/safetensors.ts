@@ -77,7 +77,7 @@ function elementBytes(values: Float32Array | Int32Array, dtype: string): Uint8Ar
  *
  * @example
  * ```ts
- * import { io, tensor } from "./mod.ts";
+ * import { io, tensor } from "@lits/vision";
  * using w = tensor(new Float32Array([1, 2, 3]), [3]);
  * const bytes = io.encodeSafetensors({ w }, { metadata: { format: "pt" } });
  * console.log(io.decodeSafetensors(bytes).get("w")!.toArray()); // Float32Array [1, 2, 3]
@@ -143,7 +143,7 @@ function encode(tensors: NamedTensors, options: SaveSafetensorsOptions, target: 
  *
  * @example
  * ```ts
- * import { io, tensor } from "./mod.ts";
+ * import { io, tensor } from "@lits/vision";
  * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * using w = tensor(new Float32Array([0.5, -1]), [1, 2]);
  * using steps = tensor(new Int32Array([3]), []);
@@ -355,7 +355,7 @@ function readHeader(
  *
  * @example
  * ```ts
- * import { io, tensor } from "./mod.ts";
+ * import { io, tensor } from "@lits/vision";
  * using n = tensor(new Int32Array([7]), []);
  * const loaded = io.decodeSafetensors(io.encodeSafetensors({ n }), "n.safetensors");
  * console.log(loaded.get("n")!.dtype, loaded.get("n")!.item()); // int32 7
@@ -393,7 +393,7 @@ export function decodeSafetensors(
  *
  * @example
  * ```ts
- * import { io, tensor } from "./mod.ts";
+ * import { io, tensor } from "@lits/vision";
  * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * using w = tensor(new Float32Array([1, 2, 3, 4]), [2, 2]);
  * await io.saveSafetensors(path, new Map([["w", w]]));

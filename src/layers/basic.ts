@@ -14,7 +14,7 @@ import { Module } from "./module.ts";
  *
  * @example
  * ```ts
- * import { nn, tensor } from "./mod.ts";
+ * import { nn, tensor } from "@lits/vision";
  * console.log(new nn.ReLU().forward(tensor([-1, 2])).toArray()); // Float32Array [0, 2]
  * ```
  */
@@ -31,7 +31,7 @@ export class ReLU extends Module {
  *
  * @example
  * ```ts
- * import { nn, ones } from "./mod.ts";
+ * import { nn, ones } from "@lits/vision";
  * const drop = new nn.Dropout(0.5).eval();
  * console.log(drop.forward(ones([3])).toArray()); // Float32Array [1, 1, 1]
  * ```
@@ -52,7 +52,7 @@ export class Dropout extends Module {
  *
  * @example
  * ```ts
- * import { nn, zeros } from "./mod.ts";
+ * import { nn, zeros } from "@lits/vision";
  * console.log(new nn.Flatten().forward(zeros([2, 3, 4])).shape); // [2, 12]
  * ```
  */
@@ -71,7 +71,7 @@ export class Flatten extends Module {
  *
  * @example
  * ```ts
- * import { nn, zeros } from "./mod.ts";
+ * import { nn, zeros } from "@lits/vision";
  * console.log(new nn.Identity().forward(zeros([2])).shape); // [2]
  * ```
  */

@@ -34,7 +34,7 @@ function filled(shape: number[], value: number, dtype: "float32" | "int32" = "fl
  *
  * @example
  * ```ts
- * import { nn, randn } from "./mod.ts";
+ * import { nn, randn } from "@lits/vision";
  * const bn = new nn.BatchNorm2d(3);
  * const y = bn.forward(randn([4, 3, 5, 5]));
  * console.log([...bn.stateDict().keys()]);

@@ -28,7 +28,7 @@ export interface Conv2dLayerOptions {
  *
  * @example
  * ```ts
- * import { nn, randn } from "./mod.ts";
+ * import { nn, randn } from "@lits/vision";
  * const conv = new nn.Conv2d(3, 4, 3, { stride: 2, padding: 1 });
  * console.log(conv.forward(randn([2, 3, 8, 8])).shape); // [2, 4, 4, 4]
  * ```

@@ -52,7 +52,7 @@ function kaimingStd(t: Tensor, o: KaimingOptions): number {
  *
  * @example
  * ```ts
- * import { nn, zeros } from "./mod.ts";
+ * import { nn, zeros } from "@lits/vision";
  * const w = nn.init.kaimingUniform_(zeros([4, 3]), { a: Math.sqrt(5) });
  * console.log(w.abs().max().item() <= 1 / Math.sqrt(3)); // true
  * ```

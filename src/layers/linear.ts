@@ -20,7 +20,7 @@ export interface LinearOptions {
  *
  * @example
  * ```ts
- * import { nn, randn } from "./mod.ts";
+ * import { nn, randn } from "@lits/vision";
  * const fc = new nn.Linear(4, 2);
  * console.log(fc.forward(randn([3, 4])).shape); // [3, 2]
  * ```

@@ -24,7 +24,7 @@ export interface CrossEntropyLossOptions {
  *
  * @example
  * ```ts
- * import { nn, tensor } from "./mod.ts";
+ * import { nn, tensor } from "@lits/vision";
  * const loss = new nn.CrossEntropyLoss({ labelSmoothing: 0.1 });
  * const l = loss.forward(tensor([[2, 0, 0]]), tensor(new Int32Array([0]), [1]));
  * console.log(l.item() > 0); // true

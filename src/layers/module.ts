@@ -18,7 +18,7 @@ import { cast } from "../tensor/ops/shape.ts";
  *
  * @example
  * ```ts
- * import { nn, zeros } from "./mod.ts";
+ * import { nn, zeros } from "@lits/vision";
  * const p = new nn.Parameter(zeros([2, 2]));
  * console.log(p.requiresGrad); // true
  * ```
@@ -44,7 +44,7 @@ export interface LoadOptions {
  *
  * @example
  * ```ts
- * import { nn, randn, type Tensor } from "./mod.ts";
+ * import { nn, randn, type Tensor } from "@lits/vision";
  * class Net extends nn.Module {
  *   fc1 = new nn.Linear(4, 8);
  *   fc2 = new nn.Linear(8, 2);
@@ -138,33 +138,35 @@ export abstract class Module {
 
   /**
    * Copies values from `stateDict` into this module's tensors (in place, so
-   * optimizers keep working). Shapes must match; with `strict` (default)
-   * missing and unexpected keys are errors.
+   * optimizers keep working). Everything is checked before anything is
+   * written: shapes (and dtypes) must match, and with `strict` (default)
+   * missing and unexpected keys are errors too; one Error lists every
+   * problem.
    */
   loadStateDict(stateDict: Map<string, Tensor>, options: LoadOptions = {}): void {
     const strict = options.strict ?? true;
     const own = this.stateDict();
     const missing = [...own.keys()].filter((k) => !stateDict.has(k));
     const unexpected = [...stateDict.keys()].filter((k) => !own.has(k));
+    const problems: string[] = [];
     if (strict && (missing.length > 0 || unexpected.length > 0)) {
-      throw new Error(
-        `loadStateDict: missing keys [${missing.join(", ")}], unexpected keys [${
-          unexpected.join(", ")
-        }]`,
+      problems.push(
+        `missing keys [${missing.join(", ")}], unexpected keys [${unexpected.join(", ")}]`,
       );
     }
     for (const [name, dst] of own) {
       const src = stateDict.get(name);
       if (!src) continue;
       if (src.shape.join() !== dst.shape.join()) {
-        throw new Error(
-          `loadStateDict: '${name}' has shape [${src.shape}], the module expects [${dst.shape}]`,
-        );
+        problems.push(`'${name}' has shape [${src.shape}], the module expects [${dst.shape}]`);
+      } else if (src.dtype !== dst.dtype && dst.dtype === "int32" && src.dtype === "float32") {
+        problems.push(`'${name}' is float32, the module expects int32`);
       }
-      if (src.dtype !== dst.dtype && dst.dtype === "int32" && src.dtype === "float32") {
-        throw new Error(`loadStateDict: '${name}' is float32, the module expects int32`);
-      }
-      copyInto(dst, src);
+    }
+    if (problems.length > 0) throw new Error(`loadStateDict: ${problems.join("; ")}`);
+    for (const [name, dst] of own) {
+      const src = stateDict.get(name);
+      if (src) copyInto(dst, src);
     }
     for (const m of this.modules()) m.afterLoad();
   }

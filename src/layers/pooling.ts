@@ -13,7 +13,7 @@ import { Module } from "./module.ts";
  *
  * @example
  * ```ts
- * import { nn, randn } from "./mod.ts";
+ * import { nn, randn } from "@lits/vision";
  * console.log(new nn.MaxPool2d(2).forward(randn([1, 1, 4, 4])).shape); // [1, 1, 2, 2]
  * ```
  */
@@ -32,7 +32,7 @@ export class MaxPool2d extends Module {
  *
  * @example
  * ```ts
- * import { nn, ones } from "./mod.ts";
+ * import { nn, ones } from "@lits/vision";
  * console.log(new nn.AvgPool2d(2).forward(ones([1, 1, 2, 2])).item()); // 1
  * ```
  */
@@ -51,7 +51,7 @@ export class AvgPool2d extends Module {
  *
  * @example
  * ```ts
- * import { nn, randn } from "./mod.ts";
+ * import { nn, randn } from "@lits/vision";
  * console.log(new nn.AdaptiveAvgPool2d([6, 6]).forward(randn([1, 2, 13, 13])).shape); // [1, 2, 6, 6]
  * ```
  */

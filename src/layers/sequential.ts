@@ -11,7 +11,7 @@ import { Module } from "./module.ts";
  *
  * @example
  * ```ts
- * import { nn, randn } from "./mod.ts";
+ * import { nn, randn } from "@lits/vision";
  * const net = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 2));
  * console.log([...net.stateDict().keys()]); // ["0.weight", "0.bias", "2.weight", "2.bias"]
  * console.log(net.forward(randn([5, 4])).shape); // [5, 2]

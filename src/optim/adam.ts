@@ -75,7 +75,7 @@ abstract class AdamBase extends Optimizer<Resolved> {
  *
  * @example
  * ```ts
- * import { optim, tensor } from "./mod.ts";
+ * import { optim, tensor } from "@lits/vision";
  * const w = tensor([1, -1], undefined, { requiresGrad: true });
  * const opt = new optim.Adam([w], { lr: 0.1 });
  * w.mul(w).sum().backward();
@@ -98,7 +98,7 @@ export class Adam extends AdamBase {
  *
  * @example
  * ```ts
- * import { optim, tensor } from "./mod.ts";
+ * import { optim, tensor } from "@lits/vision";
  * const w = tensor([1], undefined, { requiresGrad: true });
  * const opt = new optim.AdamW([w], { lr: 0.1 });
  * w.mul(w).sum().backward();

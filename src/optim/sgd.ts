@@ -36,7 +36,7 @@ type Resolved = {
  *
  * @example
  * ```ts
- * import { optim, tensor } from "./mod.ts";
+ * import { optim, tensor } from "@lits/vision";
  * const w = tensor([1, 2], undefined, { requiresGrad: true });
  * const opt = new optim.SGD([w], { lr: 0.1, momentum: 0.9 });
  * w.mul(w).sum().backward();

@@ -33,7 +33,7 @@ export function isGradEnabled(): boolean {
  *
  * @example
  * ```ts
- * import { noGrad, tensor } from "./mod.ts";
+ * import { noGrad, tensor } from "@lits/vision";
  * const w = tensor([1, 2], undefined, { requiresGrad: true });
  * const y = noGrad(() => w.mul(3));
  * console.log(y.requiresGrad); // false

@@ -53,7 +53,7 @@ export interface MemoryStats {
  *
  * @example
  * ```ts
- * import { memoryStats, zeros } from "./mod.ts";
+ * import { memoryStats, zeros } from "@lits/vision";
  * const before = memoryStats().bytesInUse;
  * using t = zeros([1024]);
  * console.log(memoryStats().bytesInUse - before); // 4096

@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { functional as F, tensor } from "./mod.ts";
+ * import { functional as F, tensor } from "@lits/vision";
  * const p = F.softmax(tensor([[1, 2, 3]]), 1);
  * console.log(p.sum().item().toFixed(3)); // "1.000"
  * ```

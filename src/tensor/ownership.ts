@@ -70,7 +70,7 @@ function collect(value: unknown, out: Set<Owned>, depth = 0): void {
  *
  * @example
  * ```ts
- * import { scope, tensor } from "./mod.ts";
+ * import { scope, tensor } from "@lits/vision";
  * using x = tensor([1, 2, 3]);
  * const total = scope(() => x.mul(2).add(1).sum()); // the temporaries are freed
  * console.log(total.item()); // 15
@@ -119,7 +119,7 @@ export function zeroGradBoundary(): void {
  *
  * @example
  * ```ts
- * import { endStep, memoryStats, tensor } from "./mod.ts";
+ * import { endStep, memoryStats, tensor } from "@lits/vision";
  * using x = tensor([1, 2, 3]);
  * const before = memoryStats().bytesInUse;
  * x.mul(x).sum();

@@ -81,7 +81,7 @@ export interface TensorOptions {
  *
  * @example
  * ```ts
- * import { tensor } from "./mod.ts";
+ * import { tensor } from "@lits/vision";
  * const x = tensor([[1, 2], [3, 4]], undefined, { requiresGrad: true });
  * const y = x.mul(x).sum();
  * y.backward();

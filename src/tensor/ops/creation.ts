@@ -73,7 +73,7 @@ export function fromHost(
  *
  * @example
  * ```ts
- * import { tensor } from "./mod.ts";
+ * import { tensor } from "@lits/vision";
  * const a = tensor([[1, 2, 3], [4, 5, 6]]);
  * const b = tensor(new Int32Array([0, 2]), [2]);
  * console.log(a.shape, b.dtype); // [2, 3] int32
@@ -121,7 +121,7 @@ function filled(
  *
  * @example
  * ```ts
- * import { full } from "./mod.ts";
+ * import { full } from "@lits/vision";
  * console.log(full([2, 2], 7).toArray()); // Float32Array [7, 7, 7, 7]
  * ```
  */
@@ -134,7 +134,7 @@ export function full(shape: number[], value: number, options: TensorOptions = {}
  *
  * @example
  * ```ts
- * import { zeros } from "./mod.ts";
+ * import { zeros } from "@lits/vision";
  * console.log(zeros([3]).toArray()); // Float32Array [0, 0, 0]
  * ```
  */
@@ -147,7 +147,7 @@ export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
  *
  * @example
  * ```ts
- * import { ones } from "./mod.ts";
+ * import { ones } from "@lits/vision";
  * console.log(ones([2]).toArray()); // Float32Array [1, 1]
  * ```
  */
@@ -166,7 +166,7 @@ export function fullLike(t: Tensor, value: number): Tensor {
  *
  * @example
  * ```ts
- * import { arange } from "./mod.ts";
+ * import { arange } from "@lits/vision";
  * console.log(arange(0, 5, 2).toArray()); // Float32Array [0, 2, 4]
  * ```
  */

@@ -20,7 +20,7 @@ let counter = 0n;
  *
  * @example
  * ```ts
- * import { manualSeed, rand } from "./mod.ts";
+ * import { manualSeed, rand } from "@lits/vision";
  * manualSeed(1);
  * const a = rand([3]).toArray();
  * manualSeed(1);
@@ -83,7 +83,7 @@ function created(shape: number[], options: TensorOptions, fill: (t: Tensor) => v
  *
  * @example
  * ```ts
- * import { rand } from "./mod.ts";
+ * import { rand } from "@lits/vision";
  * console.log(rand([2, 2]).shape); // [2, 2]
  * ```
  */
@@ -96,7 +96,7 @@ export function rand(shape: number[], options: TensorOptions = {}): Tensor {
  *
  * @example
  * ```ts
- * import { randn } from "./mod.ts";
+ * import { randn } from "@lits/vision";
  * console.log(randn([4]).shape); // [4]
  * ```
  */
