@@ -11,8 +11,8 @@
  * - "Device pointers" (float*, int32_t*, void* that are not marked host) come
  *   from lits_alloc of the same library. Host pointers are named *_host.
  * - Tensors are dense, row-major (NCHW for images), unless strides are given.
- * - Elementwise ops may write in place: out may equal an input of the same
- *   layout.
+ * - Elementwise ops may write in place: out may equal an input that is
+ *   dense with the output's shape.
  * - Bad arguments (negative sizes, a label out of range, ...) give a status,
  *   never a crash.
  * - No vendor type appears here.
@@ -59,7 +59,8 @@ int lits_alloc(int64_t bytes, void** out_host);
 /* Returns p (from lits_alloc) to the cache. NULL is allowed. */
 int lits_free(void* p);
 /* out[0] bytes in use, out[1] buffers in use, out[2] bytes cached (free),
- * out[3] buffers cached, out[4] bytes ever obtained from the system. */
+ * out[3] buffers cached, out[4] bytes ever obtained from the system. Sizes
+ * are the allocator's rounded block sizes. */
 int lits_memory_stats(int64_t* out_host);
 /* Gives cached (free) blocks back to the system. */
 int lits_empty_cache(void);
@@ -68,7 +69,8 @@ int lits_copy_d2h(void* dst_host, const void* src, int64_t bytes);
 int lits_copy_d2d(void* dst, const void* src, int64_t bytes);
 int lits_fill_f32(float* x, int64_t n, float value);
 int lits_fill_i32(int32_t* x, int64_t n, int32_t value);
-/* dst[i] = (float)src[i] and back (float -> int truncates toward zero). */
+/* dst[i] = (float)src[i] and back (float -> int truncates toward zero and
+ * saturates at the int32 limits; NaN gives 0). */
 int lits_cast_i32_f32(const int32_t* src, float* dst, int64_t n);
 int lits_cast_f32_i32(const float* src, int32_t* dst, int64_t n);
 /* Gathers a strided 4-byte-element view into a dense dst.
@@ -160,9 +162,10 @@ int lits_cross_entropy_backward_f32(const float* logits, const int32_t* target,
 /* ---- GEMM --------------------------------------------------------------- */
 
 /* Row-major C = alpha * op(A) * op(B) + beta * C, op(A) m x k, op(B) k x n,
- * repeated batch times with element strides stride_a/b/c between matrices
- * (a stride of 0 reuses one matrix). lda/ldb/ldc are row strides of the
- * stored (untransposed) matrices. */
+ * trans_a/trans_b 0 or 1, repeated batch times with element strides
+ * stride_a/b/c between matrices (a stride of 0 reuses one A or B; C matrices
+ * must not overlap). lda/ldb/ldc are row strides of the stored
+ * (untransposed) matrices. Sizes and leading dimensions fit in 32 bits. */
 int lits_gemm_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
                   float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                   float beta, float* c, int64_t ldc, int64_t batch, int64_t stride_a,
@@ -193,7 +196,9 @@ int lits_conv2d_backward_bias_f32(const float* dy, float* dbias, int32_t n, int3
 
 /* ---- pooling ------------------------------------------------------------ */
 /* x [n, c, h, w], y [n, c, oh, ow]; the caller computes oh/ow (floor or ceil
- * mode); windows that start past the padded input are an argument error. */
+ * mode). As in PyTorch, padding is at most half the kernel and every window
+ * must start inside the input or its left/top padding; anything else is an
+ * argument error. */
 
 /* indices[i] = the flat h * w position of each output's maximum (int32). */
 int lits_maxpool2d_forward_f32(const float* x, float* y, int32_t* indices, int32_t n,
@@ -225,8 +230,9 @@ int lits_adaptive_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n, 
 /* ---- batch norm (x [n, c, hw]) ------------------------------------------ */
 
 /* Normalises with the biased batch variance; saves mean and 1/sqrt(var+eps)
- * per channel; when running_mean/var are not NULL updates them with momentum
- * (running_var gets the unbiased variance). gamma/beta may be NULL (1, 0). */
+ * per channel (save_mean and save_invstd are required); when running_mean /
+ * running_var are not NULL updates each with momentum (running_var gets the
+ * unbiased variance). gamma/beta may be NULL (1, 0). */
 int lits_batchnorm2d_forward_train_f32(const float* x, const float* gamma, const float* beta,
                                        float* y, float* running_mean, float* running_var,
                                        float* save_mean, float* save_invstd, int32_t n,
@@ -242,13 +248,16 @@ int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* 
 
 /* ---- random (Philox-4x32-10, counter-based) ------------------------------ */
 /* Element i of a call uses counter (offset + i / 4, lane i % 4) under key
- * seed, so a seed and an offset give the same numbers on every backend. */
+ * seed, so a seed and an offset give the same numbers on every backend. A
+ * call of n elements uses ceil(n / 4) counters: the next call starts at
+ * offset + ceil(n / 4). */
 
 int lits_rand_uniform_f32(float* out, int64_t n, uint64_t seed, uint64_t offset, float low,
                           float high);
 int lits_rand_normal_f32(float* out, int64_t n, uint64_t seed, uint64_t offset, float mean,
                          float std);
-/* y = x * mask, mask = 1 / (1 - p) where uniform >= p, else 0 (written). */
+/* y = x * mask, mask = 1 / (1 - p) where uniform >= p, else 0 (written
+ * unless mask is NULL). */
 int lits_dropout_f32(const float* x, float* y, float* mask, int64_t n, float p, uint64_t seed,
                      uint64_t offset);
 
