@@ -26,3 +26,4 @@ export * as nn from "./src/layers/mod.ts";
 export * as optim from "./src/optim/mod.ts";
 export * as io from "./src/io/mod.ts";
 export { init } from "./src/init.ts";
+export * as models from "./src/models/mod.ts";

@@ -191,6 +191,17 @@ export abstract class Module {
     zeroGradBoundary();
   }
 
+  /** Frees every parameter (with its gradient) and buffer here and below. */
+  dispose(): void {
+    for (const p of this.parameters()) p.dispose();
+    for (const b of this.buffers()) b.dispose();
+  }
+
+  /** Frees the module at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   /** Number of elements over all parameters. */
   numParameters(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);

@@ -1,0 +1,103 @@
+/**
+ * Models by name, for the command line (`--model resnet50`).
+ *
+ * @module
+ */
+import type { Module } from "../layers/module.ts";
+import { simpleCNN } from "./simple_cnn.ts";
+import { alexnet } from "./alexnet.ts";
+import { resnet18, resnet34, resnet50 } from "./resnet.ts";
+
+/** The union of the models' options; each model takes the ones it has. */
+export interface ModelOptions {
+  /** Input channels (all models). */
+  inChannels?: number;
+  /** Output classes (all models). */
+  numClasses?: number;
+  /**
+   * Input height and width. SimpleCNN sizes its classifier from it; the
+   * other models pool adaptively and take any size from their minimum up,
+   * so for them it is only checked against that minimum.
+   */
+  imageSize?: number;
+  /** Dropout probability (simple, alexnet). */
+  dropout?: number;
+  /** Batch norm after each convolution (simple). */
+  batchNorm?: boolean;
+  /** Zero-init each residual block's last BatchNorm (resnet18, resnet34, resnet50). */
+  zeroInitResidual?: boolean;
+}
+
+type Option = keyof ModelOptions;
+
+interface Entry {
+  build: (o: ModelOptions) => Module;
+  options: readonly Option[];
+  /** Smallest image size the model takes. */
+  minSize: number;
+}
+
+const COMMON: readonly Option[] = ["inChannels", "numClasses", "imageSize"];
+const RESNET: readonly Option[] = [...COMMON, "zeroInitResidual"];
+
+const MODELS: Record<string, Entry> = {
+  simple: {
+    build: (o) => simpleCNN(o),
+    options: [...COMMON, "dropout", "batchNorm"],
+    minSize: 16,
+  },
+  alexnet: { build: (o) => alexnet(o), options: [...COMMON, "dropout"], minSize: 63 },
+  resnet18: { build: (o) => resnet18(o), options: RESNET, minSize: 1 },
+  resnet34: { build: (o) => resnet34(o), options: RESNET, minSize: 1 },
+  resnet50: { build: (o) => resnet50(o), options: RESNET, minSize: 1 },
+};
+
+/** Other spellings people type. */
+const ALIASES: Record<string, string> = { simplecnn: "simple", simple_cnn: "simple" };
+
+/**
+ * The names `create` accepts.
+ *
+ * @example
+ * ```ts
+ * import { models } from "@lits/vision";
+ * console.log(models.names()); // ["simple", "alexnet", "resnet18", "resnet34", "resnet50"]
+ * ```
+ */
+export function names(): string[] {
+  return Object.keys(MODELS);
+}
+
+/**
+ * Builds a model by name. An option the model does not have (say `dropout`
+ * for a ResNet) is an error rather than silently ignored; options given as
+ * `undefined` are skipped, so a command line can pass all its flags.
+ *
+ * @example
+ * ```ts
+ * import { models } from "@lits/vision";
+ * const net = models.create("resnet50", { inChannels: 1, numClasses: 3 });
+ * console.log(net.numParameters()); // 23507907
+ * ```
+ */
+export function create(name: string, options: ModelOptions = {}): Module {
+  const key = ALIASES[name.toLowerCase()] ?? name.toLowerCase();
+  const entry = Object.hasOwn(MODELS, key) ? MODELS[key] : undefined;
+  if (!entry) {
+    throw new Error(`models.create: unknown model '${name}'; choose one of ${names().join(", ")}`);
+  }
+  for (const [k, v] of Object.entries(options)) {
+    if (v !== undefined && !entry.options.includes(k as Option)) {
+      throw new Error(
+        `models.create: ${key} has no option '${k}'; it takes ${entry.options.join(", ")}`,
+      );
+    }
+  }
+  const size = options.imageSize;
+  if (size !== undefined && (!Number.isInteger(size) || size < entry.minSize)) {
+    throw new Error(
+      `models.create: ${key} needs imageSize to be an integer >= ${entry.minSize}, got ${size}`,
+    );
+  }
+  return entry.build(options);
+}

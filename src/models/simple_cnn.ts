@@ -1,0 +1,136 @@
+/**
+ * The course's small CNN: the VGG pattern (Simonyan & Zisserman, "Very Deep
+ * Convolutional Networks for Large-Scale Image Recognition", 2014: stacks of
+ * 3x3 convolutions, each stage halved by 2x2 max-pooling) at four stages,
+ * then a two-layer classifier with dropout (Srivastava et al., 2014) and,
+ * optionally, batch normalisation after each convolution (Ioffe & Szegedy,
+ * 2015). Laid out as torchvision's VGG (`features`, `classifier`), so its
+ * state dict reads `features.0.weight`, ..., `classifier.3.bias`.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { flatten } from "../tensor/ops/shape.ts";
+import { Module } from "../layers/module.ts";
+import { Conv2d } from "../layers/conv.ts";
+import { BatchNorm2d } from "../layers/batchnorm.ts";
+import { Dropout, ReLU } from "../layers/basic.ts";
+import { Linear } from "../layers/linear.ts";
+import { MaxPool2d } from "../layers/pooling.ts";
+import { Sequential } from "../layers/sequential.ts";
+import { checkInput, type InputSpec } from "./input.ts";
+
+/** The architecture: four stages of 3x3 convolution, ReLU and 2x2 max-pool, then 256 hidden units. */
+export const SIMPLE_CNN = {
+  channels: [16, 32, 64, 128],
+  kernel: 3,
+  padding: 1,
+  pool: 2,
+  hidden: 256,
+} as const;
+
+/** Options of `simpleCNN`. */
+export interface SimpleCNNOptions {
+  /** Input channels (default 1: a CT slice). */
+  inChannels?: number;
+  /** Output classes (default 3: no liver, liver, liver + lesion). */
+  numClasses?: number;
+  /** Height and width of the (square) input; fixes the first Linear's size (default 256). */
+  imageSize?: number;
+  /** Dropout probability before the last Linear (default 0.5). */
+  dropout?: number;
+  /** A BatchNorm2d after each convolution (default false). */
+  batchNorm?: boolean;
+}
+
+/**
+ * The course's CNN. `features` holds the convolution stages, `classifier`
+ * Linear(128 * (imageSize / 16)^2, 256), ReLU, Dropout, Linear(256, classes).
+ *
+ * @example
+ * ```ts
+ * import { models, zeros } from "@lits/vision";
+ * const net = models.simpleCNN({ imageSize: 64 });
+ * console.log(net.forward(zeros([2, 1, 64, 64])).shape); // [2, 3]
+ * ```
+ */
+export class SimpleCNN extends Module {
+  /** Convolution stages. */
+  features: Sequential;
+  /** Fully connected head. */
+  classifier: Sequential;
+  /** The options in effect. */
+  readonly options: Required<SimpleCNNOptions>;
+
+  constructor(options: SimpleCNNOptions = {}) {
+    super();
+    const o = {
+      inChannels: options.inChannels ?? 1,
+      numClasses: options.numClasses ?? 3,
+      imageSize: options.imageSize ?? 256,
+      dropout: options.dropout ?? 0.5,
+      batchNorm: options.batchNorm ?? false,
+    };
+    const stages = SIMPLE_CNN.channels.length;
+    if (!Number.isInteger(o.imageSize) || o.imageSize < SIMPLE_CNN.pool ** stages) {
+      throw new Error(
+        `SimpleCNN: imageSize must be an integer >= ${
+          SIMPLE_CNN.pool ** stages
+        }, got ${o.imageSize}`,
+      );
+    }
+    this.options = o;
+    const layers: Module[] = [];
+    let channels = o.inChannels;
+    let size = o.imageSize;
+    for (const out of SIMPLE_CNN.channels) {
+      layers.push(new Conv2d(channels, out, SIMPLE_CNN.kernel, { padding: SIMPLE_CNN.padding }));
+      if (o.batchNorm) layers.push(new BatchNorm2d(out));
+      layers.push(new ReLU(), new MaxPool2d(SIMPLE_CNN.pool));
+      channels = out;
+      size = Math.floor(size / SIMPLE_CNN.pool);
+    }
+    this.features = new Sequential(...layers);
+    this.classifier = new Sequential(
+      new Linear(channels * size * size, SIMPLE_CNN.hidden),
+      new ReLU(),
+      new Dropout(o.dropout),
+      new Linear(SIMPLE_CNN.hidden, o.numClasses),
+    );
+  }
+
+  /** What `forward` accepts (used for its error messages and by `summary`). */
+  get inputSpec(): InputSpec {
+    return {
+      model: "SimpleCNN",
+      layer: "features.0 (Conv2d)",
+      sizeLayer:
+        `classifier.0 (Linear), built for ${this.options.imageSize} x ${this.options.imageSize} images`,
+      channels: this.options.inChannels,
+      size: this.options.imageSize,
+    };
+  }
+
+  /** x [N, inChannels, imageSize, imageSize] -> logits [N, numClasses]. */
+  forward(x: Tensor): Tensor {
+    checkInput(x, this.inputSpec);
+    x = this.features.forward(x);
+    x = flatten(x, 1);
+    return this.classifier.forward(x);
+  }
+}
+
+/**
+ * The course's CNN with its defaults: 1 channel, 3 classes, 256 x 256
+ * inputs, dropout 0.5, no batch norm (8,486,787 parameters).
+ *
+ * @example
+ * ```ts
+ * import { models } from "@lits/vision";
+ * const net = models.simpleCNN({ batchNorm: true });
+ * console.log(net.numParameters()); // 8487267
+ * ```
+ */
+export function simpleCNN(options: SimpleCNNOptions = {}): SimpleCNN {
+  return new SimpleCNN(options);
+}
