@@ -12,3 +12,10 @@ export {
 } from "./optimizer.ts";
 export { SGD, type SGDOptions } from "./sgd.ts";
 export { Adam, type AdamOptions, AdamW } from "./adam.ts";
+export {
+  CosineAnnealingLR,
+  LRScheduler,
+  OneCycleLR,
+  ReduceLROnPlateau,
+  StepLR,
+} from "./scheduler.ts";

@@ -1,0 +1,42 @@
+"""Learning-rate trajectories of torch.optim.lr_scheduler for tests/optim_scheduler_test.ts.
+
+Run with Debian's python3-torch: /usr/bin/python3 scripts/make_scheduler_fixtures.py
+"""
+import json
+import pathlib
+
+import torch
+
+
+def trajectory(make, steps, metrics=None):
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.5)
+    sched = make(opt)
+    lrs = [opt.param_groups[0]["lr"]]
+    for i in range(steps):
+        opt.step()
+        if metrics is None:
+            sched.step()
+        else:
+            sched.step(metrics[i])
+        lrs.append(opt.param_groups[0]["lr"])
+    return lrs
+
+
+plateau_metrics = [1.0, 0.9, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.8, 0.8, 0.7, 0.7]
+cases = {
+    "step": trajectory(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5), 10),
+    "cosine": trajectory(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=8, eta_min=0.01), 8),
+    "onecycle": trajectory(
+        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.2, total_steps=20), 19
+    ),
+    "plateau": trajectory(
+        lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=2),
+        len(plateau_metrics),
+        plateau_metrics,
+    ),
+    "plateau_metrics": plateau_metrics,
+}
+out = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "schedulers.json"
+out.write_text(json.dumps(cases))
+print(f"wrote {out}")

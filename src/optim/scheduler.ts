@@ -1,0 +1,227 @@
+/**
+ * Learning-rate schedules, as `torch.optim.lr_scheduler`: each changes the
+ * `lr` of every parameter group of one optimizer when `step()` is called
+ * (once per epoch, or once per batch for OneCycle).
+ *
+ * @module
+ */
+import type { GroupOptions, Optimizer } from "./optimizer.ts";
+
+type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
+
+/** Base of the schedules: remembers each group's initial lr. */
+export abstract class LRScheduler {
+  /** Completed `step()` calls. */
+  lastEpoch = 0;
+  /** Each group's lr when the schedule started. */
+  readonly baseLrs: number[];
+
+  constructor(readonly optimizer: AnyOptimizer) {
+    this.baseLrs = optimizer.paramGroups.map((g) => g.options.lr);
+  }
+
+  /** The learning rate of each group now. */
+  get lastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.options.lr);
+  }
+
+  /** The lr of group `i` after `epoch` steps. */
+  protected abstract lrAt(epoch: number, i: number): number;
+
+  /** Advances the schedule by one step and sets the groups' lr. */
+  step(): void {
+    this.lastEpoch++;
+    this.optimizer.paramGroups.forEach((g, i) => (g.options.lr = this.lrAt(this.lastEpoch, i)));
+  }
+
+  /** The schedule's position, for checkpoints. */
+  stateDict(): Record<string, number | number[]> {
+    return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
+  }
+
+  /** Restores a position saved by `stateDict()`. */
+  loadStateDict(sd: Record<string, number | number[]>): void {
+    this.lastEpoch = sd.lastEpoch as number;
+    (sd.baseLrs as number[]).forEach((lr, i) => (this.baseLrs[i] = lr));
+  }
+}
+
+/**
+ * Multiplies the lr by `gamma` every `stepSize` steps (`StepLR`).
+ *
+ * @example
+ * ```ts
+ * import { nn, optim } from "@lits/vision";
+ * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+ * const sched = new optim.StepLR(opt, { stepSize: 2, gamma: 0.5 });
+ * for (let e = 0; e < 4; e++) sched.step();
+ * console.log(sched.lastLr); // [0.25]
+ * ```
+ */
+export class StepLR extends LRScheduler {
+  readonly stepSize: number;
+  readonly gamma: number;
+  constructor(optimizer: AnyOptimizer, options: { stepSize: number; gamma?: number }) {
+    super(optimizer);
+    if (!Number.isInteger(options.stepSize) || options.stepSize < 1) {
+      throw new Error(`StepLR: stepSize must be a positive integer, got ${options.stepSize}`);
+    }
+    this.stepSize = options.stepSize;
+    this.gamma = options.gamma ?? 0.1;
+  }
+  protected lrAt(epoch: number, i: number): number {
+    return this.baseLrs[i] * this.gamma ** Math.floor(epoch / this.stepSize);
+  }
+}
+
+/**
+ * Cosine annealing from the initial lr to `etaMin` over `tMax` steps
+ * (`CosineAnnealingLR`, closed form).
+ *
+ * @example
+ * ```ts
+ * import { nn, optim } from "@lits/vision";
+ * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+ * const sched = new optim.CosineAnnealingLR(opt, { tMax: 4 });
+ * sched.step();
+ * sched.step();
+ * console.log(sched.lastLr[0].toFixed(3)); // "0.500"
+ * ```
+ */
+export class CosineAnnealingLR extends LRScheduler {
+  readonly tMax: number;
+  readonly etaMin: number;
+  constructor(optimizer: AnyOptimizer, options: { tMax: number; etaMin?: number }) {
+    super(optimizer);
+    if (!(options.tMax > 0)) {
+      throw new Error(`CosineAnnealingLR: tMax must be > 0, got ${options.tMax}`);
+    }
+    this.tMax = options.tMax;
+    this.etaMin = options.etaMin ?? 0;
+  }
+  protected lrAt(epoch: number, i: number): number {
+    const cos = (1 + Math.cos((Math.PI * epoch) / this.tMax)) / 2;
+    return this.etaMin + (this.baseLrs[i] - this.etaMin) * cos;
+  }
+}
+
+/**
+ * One-cycle policy (`OneCycleLR`, cosine annealing, PyTorch's defaults):
+ * warm up from maxLr/divFactor to maxLr over pctStart of totalSteps, then
+ * anneal to maxLr/(divFactor*finalDivFactor). Call `step()` after every
+ * batch.
+ *
+ * @example
+ * ```ts
+ * import { nn, optim } from "@lits/vision";
+ * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+ * const sched = new optim.OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10 });
+ * console.log(sched.lastLr[0].toFixed(4)); // "0.0040"
+ * ```
+ */
+export class OneCycleLR extends LRScheduler {
+  readonly maxLr: number;
+  readonly totalSteps: number;
+  readonly pctStart: number;
+  readonly divFactor: number;
+  readonly finalDivFactor: number;
+  constructor(
+    optimizer: AnyOptimizer,
+    options: {
+      maxLr: number;
+      totalSteps: number;
+      pctStart?: number;
+      divFactor?: number;
+      finalDivFactor?: number;
+    },
+  ) {
+    super(optimizer);
+    if (!Number.isInteger(options.totalSteps) || options.totalSteps < 2) {
+      throw new Error(`OneCycleLR: totalSteps must be an integer >= 2, got ${options.totalSteps}`);
+    }
+    this.maxLr = options.maxLr;
+    this.totalSteps = options.totalSteps;
+    this.pctStart = options.pctStart ?? 0.3;
+    this.divFactor = options.divFactor ?? 25;
+    this.finalDivFactor = options.finalDivFactor ?? 1e4;
+    optimizer.paramGroups.forEach((g) => (g.options.lr = this.lrAt(0)));
+  }
+  protected lrAt(step: number): number {
+    if (step >= this.totalSteps) {
+      throw new Error(`OneCycleLR: stepped ${step} times, more than totalSteps ${this.totalSteps}`);
+    }
+    const initial = this.maxLr / this.divFactor;
+    const min = initial / this.finalDivFactor;
+    const warmEnd = this.pctStart * this.totalSteps - 1;
+    const anneal = (from: number, to: number, pct: number) =>
+      to + ((from - to) / 2) * (1 + Math.cos(Math.PI * pct));
+    if (step <= warmEnd) return anneal(initial, this.maxLr, step / warmEnd);
+    return anneal(this.maxLr, min, (step - warmEnd) / (this.totalSteps - 1 - warmEnd));
+  }
+}
+
+/**
+ * Lowers the lr by `factor` when a metric has stopped improving for
+ * `patience` epochs (`ReduceLROnPlateau`, mode "min", relative threshold).
+ *
+ * @example
+ * ```ts
+ * import { nn, optim } from "@lits/vision";
+ * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+ * const sched = new optim.ReduceLROnPlateau(opt, { patience: 1 });
+ * for (const loss of [1, 1, 1]) sched.stepWith(loss);
+ * console.log(sched.lastLr); // [0.1]
+ * ```
+ */
+export class ReduceLROnPlateau {
+  readonly factor: number;
+  readonly patience: number;
+  readonly threshold: number;
+  readonly minLr: number;
+  best = Infinity;
+  badEpochs = 0;
+
+  constructor(
+    readonly optimizer: AnyOptimizer,
+    options: { factor?: number; patience?: number; threshold?: number; minLr?: number } = {},
+  ) {
+    this.factor = options.factor ?? 0.1;
+    if (!(this.factor > 0 && this.factor < 1)) {
+      throw new Error(`ReduceLROnPlateau: factor must be in (0, 1), got ${this.factor}`);
+    }
+    this.patience = options.patience ?? 10;
+    this.threshold = options.threshold ?? 1e-4;
+    this.minLr = options.minLr ?? 0;
+  }
+
+  /** The learning rate of each group now. */
+  get lastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.options.lr);
+  }
+
+  /** Records this epoch's metric (lower is better) and lowers the lr when it stalls. */
+  stepWith(metric: number): void {
+    if (metric < this.best * (1 - this.threshold)) {
+      this.best = metric;
+      this.badEpochs = 0;
+      return;
+    }
+    if (++this.badEpochs > this.patience) {
+      for (const g of this.optimizer.paramGroups) {
+        g.options.lr = Math.max(g.options.lr * this.factor, this.minLr);
+      }
+      this.badEpochs = 0;
+    }
+  }
+
+  /** The schedule's position, for checkpoints. */
+  stateDict(): Record<string, number> {
+    return { best: this.best, badEpochs: this.badEpochs };
+  }
+
+  /** Restores a position saved by `stateDict()`. */
+  loadStateDict(sd: Record<string, number>): void {
+    this.best = sd.best;
+    this.badEpochs = sd.badEpochs;
+  }
+}

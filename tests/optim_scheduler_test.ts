@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { nn, optim } from "../mod.ts";
+
+const fixtures = JSON.parse(
+  Deno.readTextFileSync(new URL("./fixtures/schedulers.json", import.meta.url)),
+) as Record<string, number[]>;
+
+function run(
+  make: (opt: optim.SGD) => { step(): void } | optim.ReduceLROnPlateau,
+  steps: number,
+  metrics?: number[],
+): number[] {
+  using model = new nn.Linear(1, 1, { bias: false });
+  const opt = new optim.SGD(model.parameters(), { lr: 0.5 });
+  const sched = make(opt);
+  const lrs = [opt.paramGroups[0].options.lr];
+  for (let i = 0; i < steps; i++) {
+    if (sched instanceof optim.ReduceLROnPlateau) sched.stepWith(metrics![i]);
+    else sched.step();
+    lrs.push(opt.paramGroups[0].options.lr);
+  }
+  return lrs;
+}
+
+function assertLrs(actual: number[], expected: number[], what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  actual.forEach((lr, i) =>
+    assert.ok(
+      Math.abs(lr - expected[i]) <= 1e-9 + 1e-7 * Math.abs(expected[i]),
+      `${what} step ${i}: ${lr} vs ${expected[i]}`,
+    )
+  );
+}
+
+Deno.test("StepLR follows torch.optim.lr_scheduler.StepLR", () => {
+  assertLrs(
+    run((o) => new optim.StepLR(o, { stepSize: 3, gamma: 0.5 }), 10),
+    fixtures.step,
+    "step",
+  );
+});
+
+Deno.test("CosineAnnealingLR follows torch's", () => {
+  assertLrs(
+    run((o) => new optim.CosineAnnealingLR(o, { tMax: 8, etaMin: 0.01 }), 8),
+    fixtures.cosine,
+    "cosine",
+  );
+});
+
+Deno.test("OneCycleLR follows torch's and refuses steps past the end", () => {
+  assertLrs(
+    run((o) => new optim.OneCycleLR(o, { maxLr: 0.2, totalSteps: 20 }), 19),
+    fixtures.onecycle,
+    "onecycle",
+  );
+  assert.throws(
+    () => run((o) => new optim.OneCycleLR(o, { maxLr: 0.2, totalSteps: 20 }), 20),
+    /more than totalSteps 20/,
+  );
+});
+
+Deno.test("ReduceLROnPlateau follows torch's", () => {
+  const metrics = fixtures.plateau_metrics;
+  assertLrs(
+    run(
+      (o) => new optim.ReduceLROnPlateau(o, { factor: 0.5, patience: 2 }),
+      metrics.length,
+      metrics,
+    ),
+    fixtures.plateau,
+    "plateau",
+  );
+});
+
+Deno.test("a scheduler's state dict resumes the schedule", () => {
+  using model = new nn.Linear(1, 1);
+  const opt = new optim.SGD(model.parameters(), { lr: 1 });
+  const a = new optim.StepLR(opt, { stepSize: 2, gamma: 0.1 });
+  a.step();
+  a.step();
+  a.step();
+  const opt2 = new optim.SGD(model.parameters(), { lr: 1 });
+  const b = new optim.StepLR(opt2, { stepSize: 2, gamma: 0.1 });
+  b.loadStateDict(a.stateDict());
+  a.step();
+  b.step();
+  assert.deepEqual(b.lastLr, a.lastLr);
+});
