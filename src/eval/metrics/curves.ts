@@ -1,0 +1,173 @@
+/**
+ * Precision-recall and ROC curves of a binary problem, with sklearn's exact
+ * definitions (`precision_recall_curve`, `roc_curve`): thresholds sit at
+ * the distinct scores, highest first for ROC and lowest first for
+ * precision-recall.
+ *
+ * @module
+ */
+import { binaryTruth, checkSameLength, checkScores, type Labels, type Scores } from "./labels.ts";
+
+/** Options of the binary curves. */
+export interface CurveOptions {
+  /**
+   * The label counted as positive. Without it `yTrue` must hold only 0 and
+   * 1 and 1 is positive (sklearn's rule).
+   */
+  posLabel?: number;
+}
+
+/** What `precisionRecallCurve` returns; precision and recall have one more entry. */
+export interface PrecisionRecallCurve {
+  /** Precision at each threshold, then 1 (the curve's end at recall 0). */
+  precision: number[];
+  /** Recall at each threshold (decreasing), then 0. */
+  recall: number[];
+  /** The distinct scores, increasing. */
+  thresholds: number[];
+}
+
+/** What `rocCurve` returns; all three have the same length. */
+export interface RocCurve {
+  /** False positive rate, increasing from 0 to 1. */
+  fpr: number[];
+  /** True positive rate, increasing from 0 to 1. */
+  tpr: number[];
+  /** Decreasing thresholds; the first is +Infinity (nothing predicted positive). */
+  thresholds: number[];
+}
+
+/** Cumulative counts at each distinct score, highest score first. */
+interface ClfCurve {
+  fps: number[];
+  tps: number[];
+  thresholds: number[];
+}
+
+/**
+ * sklearn's `_binary_clf_curve`: sort by score descending and count true
+ * and false positives at the last sample of each run of equal scores, so
+ * tied scores move the curve in one step.
+ */
+function binaryClfCurve(fn: string, yTrue: Labels, scores: Scores, posLabel?: number): ClfCurve {
+  checkSameLength(fn, yTrue, "yTrue", scores, "scores");
+  const y = binaryTruth(fn, yTrue, posLabel);
+  const s = checkScores(fn, "scores", scores);
+  if (y.length === 0) throw new RangeError(`${fn}: no samples`);
+  const order = Array.from(s.keys()).sort((a, b) => s[b] - s[a]);
+  const fps: number[] = [], tps: number[] = [], thresholds: number[] = [];
+  let tp = 0;
+  for (let i = 0; i < order.length; i++) {
+    tp += y[order[i]];
+    const here = s[order[i]];
+    if (i === order.length - 1 || s[order[i + 1]] !== here) {
+      tps.push(tp);
+      fps.push(i + 1 - tp);
+      thresholds.push(here);
+    }
+  }
+  return { fps, tps, thresholds };
+}
+
+/**
+ * Precision and recall at every distinct score, as
+ * `sklearn.metrics.precision_recall_curve`: thresholds increase, recall
+ * decreases, and the curve ends at (recall 0, precision 1), which has no
+ * threshold. Precision where nothing is predicted positive is 0; when
+ * `yTrue` has no positive, recall is 1 throughout (sklearn's convention).
+ *
+ * @param yTrue Binary truth (0/1, or any labels with `posLabel`).
+ * @param scores Higher means more likely positive (probabilities, logits).
+ * @param options The positive label.
+ * @returns Precision, recall and thresholds.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@lits/vision";
+ * import assert from "node:assert/strict";
+ *
+ * const c = metrics.precisionRecallCurve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]);
+ * assert.deepEqual(c.precision, [0.5, 2 / 3, 0.5, 1, 1]);
+ * assert.deepEqual(c.recall, [1, 1, 0.5, 0.5, 0]);
+ * assert.deepEqual(c.thresholds, [0.1, 0.35, 0.4, 0.8]);
+ * ```
+ */
+export function precisionRecallCurve(
+  yTrue: Labels,
+  scores: Scores,
+  options: CurveOptions = {},
+): PrecisionRecallCurve {
+  const { fps, tps, thresholds } = binaryClfCurve(
+    "precisionRecallCurve",
+    yTrue,
+    scores,
+    options.posLabel,
+  );
+  const positives = tps[tps.length - 1];
+  const precision = tps.map((tp, i) => tp + fps[i] === 0 ? 0 : tp / (tp + fps[i]));
+  const recall = tps.map((tp) => positives === 0 ? 1 : tp / positives);
+  return {
+    precision: [...precision.reverse(), 1],
+    recall: [...recall.reverse(), 0],
+    thresholds: thresholds.reverse(),
+  };
+}
+
+/** Options of `rocCurve`. */
+export interface RocCurveOptions extends CurveOptions {
+  /**
+   * Drop thresholds whose point lies on a straight segment between its
+   * neighbours (default true, as sklearn): the plotted curve and its area
+   * are the same, with fewer points.
+   */
+  dropIntermediate?: boolean;
+}
+
+/**
+ * The receiver operating characteristic, as `sklearn.metrics.roc_curve`:
+ * one point per distinct score (collinear ones dropped by default), starting
+ * at (0, 0) with threshold +Infinity, as sklearn >= 1.3 does. When there
+ * are no positives (or negatives) tpr (or fpr) is NaN, as in sklearn.
+ *
+ * @param yTrue Binary truth (0/1, or any labels with `posLabel`).
+ * @param scores Higher means more likely positive.
+ * @param options The positive label and `dropIntermediate`.
+ * @returns False and true positive rates and their thresholds.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@lits/vision";
+ * import assert from "node:assert/strict";
+ *
+ * const c = metrics.rocCurve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]);
+ * assert.deepEqual(c.fpr, [0, 0, 0.5, 0.5, 1]);
+ * assert.deepEqual(c.tpr, [0, 0.5, 0.5, 1, 1]);
+ * assert.deepEqual(c.thresholds, [Infinity, 0.8, 0.4, 0.35, 0.1]);
+ * ```
+ */
+export function rocCurve(
+  yTrue: Labels,
+  scores: Scores,
+  options: RocCurveOptions = {},
+): RocCurve {
+  let { fps, tps, thresholds } = binaryClfCurve("rocCurve", yTrue, scores, options.posLabel);
+  if ((options.dropIntermediate ?? true) && fps.length > 2) {
+    // Keep the ends and every point where the second difference of fps or
+    // tps is non-zero, i.e. where the curve bends (sklearn's rule).
+    const keep = fps.map((_, i) =>
+      i === 0 || i === fps.length - 1 ||
+      fps[i + 1] - 2 * fps[i] + fps[i - 1] !== 0 ||
+      tps[i + 1] - 2 * tps[i] + tps[i - 1] !== 0
+    );
+    fps = fps.filter((_, i) => keep[i]);
+    tps = tps.filter((_, i) => keep[i]);
+    thresholds = thresholds.filter((_, i) => keep[i]);
+  }
+  const negatives = fps[fps.length - 1];
+  const positives = tps[tps.length - 1];
+  return {
+    fpr: [0, ...fps].map((f) => negatives === 0 ? NaN : f / negatives),
+    tpr: [0, ...tps].map((t) => positives === 0 ? NaN : t / positives),
+    thresholds: [Infinity, ...thresholds],
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Input checks shared by the metrics: labels are integers in range, scores
+ * are finite, lengths agree. Every error names the function, the argument
+ * and the first bad index, so a bad label file is found from the message.
+ *
+ * @module
+ */
+
+/** Class labels: integers 0..numClasses-1, as a typed or plain array. */
+export type Labels = ArrayLike<number>;
+
+/** Scores or probabilities, as a typed or plain array. */
+export type Scores = ArrayLike<number>;
+
+/**
+ * Copies `y` into an Int32Array after checking that every value is an
+ * integer in [0, numClasses) (or >= 0 when numClasses is undefined).
+ */
+export function checkLabels(
+  fn: string,
+  what: string,
+  y: Labels,
+  numClasses?: number,
+): Int32Array {
+  const out = new Int32Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    if (!Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
+      const range = numClasses === undefined ? "a non-negative integer" : `in [0, ${numClasses})`;
+      throw new RangeError(`${fn}: ${what}[${i}] = ${v} is not a class label ${range}`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Throws unless `n` is a positive integer. */
+export function checkNumClasses(fn: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`${fn}: numClasses must be a positive integer, got ${n}`);
+  }
+}
+
+/** Throws unless both arrays have the same length. */
+export function checkSameLength(
+  fn: string,
+  a: { length: number },
+  aName: string,
+  b: { length: number },
+  bName: string,
+): void {
+  if (a.length !== b.length) {
+    throw new RangeError(
+      `${fn}: ${aName} has ${a.length} entries but ${bName} has ${b.length}`,
+    );
+  }
+}
+
+/** Copies scores into a Float64Array after checking that all are finite. */
+export function checkScores(fn: string, what: string, s: Scores): Float64Array {
+  const out = new Float64Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const v = s[i];
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new RangeError(`${fn}: ${what}[${i}] = ${v} is not a finite number`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * The binary truth vector of a curve: 1 where `y === posLabel`. Without an
+ * explicit posLabel the labels must be 0/1, as sklearn requires, so that a
+ * multiclass vector passed by mistake is not silently binarised.
+ */
+export function binaryTruth(fn: string, y: Labels, posLabel?: number): Uint8Array {
+  const out = new Uint8Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    if (posLabel === undefined) {
+      if (v !== 0 && v !== 1) {
+        throw new RangeError(
+          `${fn}: yTrue[${i}] = ${v} is not 0 or 1; pass { posLabel } for other labels`,
+        );
+      }
+      out[i] = v;
+    } else {
+      if (typeof v !== "number" || Number.isNaN(v)) {
+        throw new RangeError(`${fn}: yTrue[${i}] = ${v} is not a label`);
+      }
+      out[i] = v === posLabel ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Column `c` of a row-major [n, numClasses] score matrix, as one-vs-rest
+ * curves need it.
+ */
+export function scoreColumn(scores: Scores, numClasses: number, c: number): Float64Array {
+  const n = scores.length / numClasses;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = scores[i * numClasses + c];
+  return out;
+}

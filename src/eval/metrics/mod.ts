@@ -1,0 +1,49 @@
+/**
+ * Classification metrics with scikit-learn's definitions: the confusion
+ * matrix, the classification report (and its text), specificity and
+ * sensitivity, precision-recall and ROC curves, average precision and ROC
+ * AUC. Inputs are plain arrays (labels, and softmax probabilities as a
+ * row-major [N, C] array), so nothing here depends on tensors or devices.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@lits/vision";
+ *
+ * const yTrue = [0, 1, 2, 2, 1, 0];
+ * const probs = new Float32Array([
+ *   0.7, 0.2, 0.1, 0.1, 0.6, 0.3, 0.1, 0.2, 0.7,
+ *   0.2, 0.5, 0.3, 0.3, 0.4, 0.3, 0.6, 0.3, 0.1,
+ * ]);
+ * const yPred = [0, 1, 2, 1, 1, 0]; // argmax of each row
+ * const report = metrics.classificationReport(yTrue, yPred);
+ * console.log(metrics.formatClassificationReport(report));
+ * console.log("macro ROC AUC", metrics.rocAuc(yTrue, probs));
+ * ```
+ *
+ * @module
+ */
+export {
+  confusionMatrix,
+  type OneVsRestCounts,
+  oneVsRestCounts,
+  type SpecificitySensitivity,
+  specificitySensitivity,
+} from "./confusion.ts";
+export {
+  type AverageMetrics,
+  type ClassificationReport,
+  classificationReport,
+  type ClassificationReportOptions,
+  type ClassMetrics,
+} from "./report.ts";
+export { formatClassificationReport, type FormatReportOptions } from "./text.ts";
+export {
+  type CurveOptions,
+  type PrecisionRecallCurve,
+  precisionRecallCurve,
+  type RocCurve,
+  rocCurve,
+  type RocCurveOptions,
+} from "./curves.ts";
+export { auc, type Average, averagePrecision, rocAuc, type ScoreOptions } from "./scores.ts";
+export type { Labels, Scores } from "./labels.ts";

@@ -1,0 +1,167 @@
+/**
+ * `classificationReport`: per-class precision, recall, F1 and support with
+ * macro and weighted averages, accuracy and balanced accuracy, as
+ * `sklearn.metrics.classification_report(..., labels=range(C),
+ * zero_division=0)` and `balanced_accuracy_score` compute them.
+ *
+ * @module
+ */
+import { confusionMatrix, oneVsRestCounts, ratio } from "./confusion.ts";
+import { checkLabels, checkSameLength, type Labels } from "./labels.ts";
+
+/** The metrics of one class. */
+export interface ClassMetrics {
+  /** The class index. */
+  label: number;
+  /** The class name (`classNames[label]`, or the index as text). */
+  name: string;
+  /** TP / (TP + FP); 0 when the class is never predicted. */
+  precision: number;
+  /** TP / (TP + FN), the sensitivity; 0 when the class never occurs. */
+  recall: number;
+  /** 2 TP / (2 TP + FP + FN); 0 when that is 0 / 0. */
+  f1: number;
+  /** Number of samples whose true label is this class. */
+  support: number;
+  /** Number of samples predicted as this class. */
+  predicted: number;
+  /** TN / (TN + FP), one-vs-rest; 0 when there are no negatives. */
+  specificity: number;
+  /** Same as `recall`, under the name clinicians use. */
+  sensitivity: number;
+}
+
+/** An averaged row of the report. */
+export interface AverageMetrics {
+  /** Averaged precision. */
+  precision: number;
+  /** Averaged recall. */
+  recall: number;
+  /** Averaged F1. */
+  f1: number;
+  /** Total number of samples. */
+  support: number;
+}
+
+/** What `classificationReport` returns. */
+export interface ClassificationReport {
+  /** One entry per class 0..numClasses-1, including classes that never occur. */
+  classes: ClassMetrics[];
+  /** Fraction of samples predicted correctly. */
+  accuracy: number;
+  /**
+   * Mean recall over the classes that occur in `yTrue` (sklearn's
+   * `balanced_accuracy_score`, which leaves out classes without support).
+   */
+  balancedAccuracy: number;
+  /** Unweighted mean over all classes (sklearn's "macro avg"). */
+  macroAvg: AverageMetrics;
+  /** Mean weighted by support (sklearn's "weighted avg"). */
+  weightedAvg: AverageMetrics;
+  /** The confusion matrix the numbers come from (rows are true labels). */
+  confusion: number[][];
+}
+
+/** Options of `classificationReport`. */
+export interface ClassificationReportOptions {
+  /** Number of classes; default `classNames.length`, else max label + 1. */
+  numClasses?: number;
+  /** Display names of the classes, indexed by label. */
+  classNames?: readonly string[];
+}
+
+/**
+ * Precision, recall, F1, support, specificity and sensitivity per class,
+ * their macro and weighted averages, accuracy and balanced accuracy.
+ *
+ * Undefined ratios are 0, like sklearn's default `zero_division` but with no
+ * warning: a class that is never predicted has precision 0, a class that
+ * never occurs has recall 0. Macro averages include such classes (as
+ * sklearn's do when `labels` lists them); balanced accuracy leaves out
+ * classes without support (as sklearn's does).
+ *
+ * @param yTrue True labels.
+ * @param yPred Predicted labels, same length.
+ * @param options Number of classes and class names.
+ * @returns The report; `formatClassificationReport` renders it as sklearn's text.
+ * @throws {RangeError} When the lengths differ, a label is out of range, or
+ * `classNames` does not have `numClasses` entries.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@lits/vision";
+ * import assert from "node:assert/strict";
+ *
+ * const r = metrics.classificationReport([0, 1, 2, 2, 2], [0, 0, 2, 2, 1], {
+ *   classNames: ["no liver", "liver", "lesion"],
+ * });
+ * assert.equal(r.accuracy, 0.6);
+ * assert.equal(r.classes[1].precision, 0); // predicted once, wrongly
+ * assert.equal(r.classes[2].recall, 2 / 3);
+ * console.log(metrics.formatClassificationReport(r));
+ * ```
+ */
+export function classificationReport(
+  yTrue: Labels,
+  yPred: Labels,
+  options: ClassificationReportOptions = {},
+): ClassificationReport {
+  const fn = "classificationReport";
+  checkSameLength(fn, yTrue, "yTrue", yPred, "yPred");
+  const { classNames } = options;
+  let k = options.numClasses ?? classNames?.length;
+  if (k === undefined) {
+    // A loop, not Math.max(...labels): spreading a large test set overflows the stack.
+    let max = 0;
+    for (const y of [checkLabels(fn, "yTrue", yTrue), checkLabels(fn, "yPred", yPred)]) {
+      for (const v of y) if (v > max) max = v;
+    }
+    k = max + 1;
+  }
+  if (classNames !== undefined && classNames.length !== k) {
+    throw new RangeError(`${fn}: ${classNames.length} classNames for ${k} classes`);
+  }
+  const confusion = confusionMatrix(yTrue, yPred, k);
+  const counts = oneVsRestCounts(confusion);
+  const classes = counts.map((c, label): ClassMetrics => {
+    const recall = ratio(c.tp, c.tp + c.fn);
+    return {
+      label,
+      name: classNames?.[label] ?? String(label),
+      precision: ratio(c.tp, c.tp + c.fp),
+      recall,
+      f1: ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn),
+      support: c.tp + c.fn,
+      predicted: c.tp + c.fp,
+      specificity: ratio(c.tn, c.tn + c.fp),
+      sensitivity: recall,
+    };
+  });
+  const n = yTrue.length;
+  const correct = counts.reduce((s, c) => s + c.tp, 0);
+  const present = classes.filter((c) => c.support > 0);
+  return {
+    classes,
+    accuracy: ratio(correct, n),
+    balancedAccuracy: ratio(present.reduce((s, c) => s + c.recall, 0), present.length),
+    macroAvg: average(classes, () => 1, n),
+    weightedAvg: average(classes, (c) => c.support, n),
+    confusion,
+  };
+}
+
+function average(
+  classes: ClassMetrics[],
+  weight: (c: ClassMetrics) => number,
+  n: number,
+): AverageMetrics {
+  let w = 0, p = 0, r = 0, f = 0;
+  for (const c of classes) {
+    const wc = weight(c);
+    w += wc;
+    p += wc * c.precision;
+    r += wc * c.recall;
+    f += wc * c.f1;
+  }
+  return { precision: ratio(p, w), recall: ratio(r, w), f1: ratio(f, w), support: n };
+}

@@ -1,0 +1,93 @@
+/**
+ * The text rendering of a classification report, character for character
+ * the layout of `sklearn.metrics.classification_report`.
+ *
+ * @module
+ */
+import type { ClassificationReport } from "./report.ts";
+
+/** Options of `formatClassificationReport`. */
+export interface FormatReportOptions {
+  /** Digits after the decimal point (default 2, as sklearn). */
+  digits?: number;
+}
+
+/**
+ * Renders a report as sklearn prints it: one row per class, then accuracy
+ * (or "micro avg" where sklearn prints it: when a class occurs neither in
+ * the truth nor in the predictions), macro and weighted averages.
+ *
+ * @param report What `classificationReport` returned.
+ * @param options Number of digits.
+ * @returns The text, ending in a newline.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@lits/vision";
+ *
+ * const r = metrics.classificationReport([0, 1, 1, 0], [0, 1, 0, 0]);
+ * console.log(metrics.formatClassificationReport(r, { digits: 3 }));
+ * //               precision    recall  f1-score   support
+ * //
+ * //            0      0.667     1.000     0.800         2
+ * //            1      1.000     0.500     0.667         2
+ * // ...
+ * ```
+ */
+export function formatClassificationReport(
+  report: ClassificationReport,
+  options: FormatReportOptions = {},
+): string {
+  const digits = options.digits ?? 2;
+  if (!Number.isInteger(digits) || digits < 0 || digits > 20) {
+    throw new RangeError(`formatClassificationReport: digits must be 0..20, got ${digits}`);
+  }
+  const last = "weighted avg";
+  const width = Math.max(last.length, digits, ...report.classes.map((c) => c.name.length));
+  const num = (x: number) => " " + pyFixed(x, digits).padStart(9);
+  const int = (x: number) => " " + String(x).padStart(9);
+  const row = (name: string, p: number, r: number, f: number, s: number) =>
+    name.padStart(width) + " " + num(p) + num(r) + num(f) + int(s) + "\n";
+
+  let out = "".padStart(width) + " " +
+    ["precision", "recall", "f1-score", "support"].map((h) => " " + h.padStart(9)).join("") +
+    "\n\n";
+  for (const c of report.classes) out += row(c.name, c.precision, c.recall, c.f1, c.support);
+  out += "\n";
+  const n = report.macroAvg.support;
+  // sklearn prints "accuracy" only when the listed labels are exactly the
+  // labels seen; otherwise the micro average, which here equals accuracy.
+  const allSeen = report.classes.every((c) => c.support > 0 || c.predicted > 0);
+  if (allSeen) {
+    out += "accuracy".padStart(width) + " " + " ".repeat(20) + num(report.accuracy) + int(n) +
+      "\n";
+  } else {
+    const a = report.accuracy;
+    out += row("micro avg", a, a, a, n);
+  }
+  const { macroAvg: m, weightedAvg: w } = report;
+  out += row("macro avg", m.precision, m.recall, m.f1, m.support);
+  out += row(last, w.precision, w.recall, w.f1, w.support);
+  return out;
+}
+
+/**
+ * `x` with `digits` decimals, as Python's `format(x, ".Nf")` writes it.
+ * Number#toFixed rounds exact ties (0.125 -> "0.13") away from zero where
+ * Python rounds them to even ("0.12"), so ties are detected on the exact
+ * decimal expansion and rounded to even.
+ */
+export function pyFixed(x: number, digits: number): string {
+  const s = x.toFixed(digits);
+  if (!Number.isFinite(x)) return s;
+  // A binary fraction that ends exactly on 5 at digit d+1 has at most d+1
+  // decimals, so 40 more digits show whether the tail is 5 followed by zeros.
+  const exact = Math.abs(x).toFixed(Math.min(100, digits + 40));
+  const dot = exact.indexOf(".");
+  const tail = dot < 0 ? "" : exact.slice(dot + 1 + digits);
+  if (!/^50*$/.test(tail)) return s;
+  const kept = exact.slice(0, dot + 1 + digits).replace(/\.$/, "");
+  const lastDigit = Number(kept[kept.length - 1]);
+  if (lastDigit % 2 === 0) return (x < 0 ? "-" : "") + kept; // round down to even
+  return s; // toFixed already rounded up, which is to even here
+}

@@ -1,0 +1,25 @@
+/**
+ * Evaluation reports: `renderReport` and `writeReport` turn a run's history,
+ * labels, softmax probabilities and mistakes into one self-contained HTML
+ * page (Vega-Lite charts as inline SVG, thumbnails as PNG data URIs). The
+ * numbers come from `metrics`.
+ *
+ * @example
+ * ```ts
+ * import { evaluation } from "@lits/vision";
+ *
+ * const html = await evaluation.renderReport({
+ *   title: "Quick look",
+ *   classNames: ["no liver", "liver"],
+ *   history: [],
+ *   yTrue: [0, 1, 1, 0],
+ *   yPred: [0, 1, 0, 0],
+ *   scores: [0.9, 0.1, 0.3, 0.7, 0.6, 0.4, 0.8, 0.2],
+ * });
+ * console.log(html.startsWith("<!doctype html>"));
+ * ```
+ *
+ * @module
+ */
+export { renderReport, type ReportOptions, writeReport } from "./report/report.ts";
+export type { HistoryEntry, Misclassified, ReportData, ReportImage } from "./report/types.ts";

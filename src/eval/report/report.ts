@@ -1,0 +1,298 @@
+/**
+ * `renderReport` and `writeReport`: metrics, charts and thumbnails put
+ * together into one self-contained `report.html`.
+ *
+ * @module
+ */
+import { classificationReport } from "../metrics/report.ts";
+import { formatClassificationReport } from "../metrics/text.ts";
+import { confusionSpec, epochTimeSpec, historySpec, learningRateSpec } from "./charts.ts";
+import { precisionRecallSpec, rocSpec } from "./curve_charts.ts";
+import { type ChartFigure, escapeHtml, figure, page, section } from "./html.ts";
+import { renderSvg, type Spec } from "./render.ts";
+import { oneVsRest } from "./one_vs_rest.ts";
+import { classTable, configTable, type Kpi, kpiTiles, misclassifiedGrid } from "./sections.ts";
+import type { ReportData } from "./types.ts";
+
+/** Options of `renderReport` and `writeReport`. */
+export interface ReportOptions {
+  /** How many misclassified images the grid shows at most (default 24). */
+  maxMisclassified?: number;
+}
+
+/** A chart before rendering. */
+interface PlannedChart {
+  id: string;
+  title: string;
+  caption?: string;
+  spec: Spec;
+}
+
+/** Changes a chart spec before it is rendered; the tests break charts with it. */
+export type SpecHook = (id: string, spec: Spec) => Spec;
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function duration(seconds: number): string {
+  if (seconds < 90) return `${seconds.toFixed(0)} s`;
+  if (seconds < 5400) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function checkData(d: ReportData): void {
+  const k = d.classNames.length;
+  if (k < 2) throw new RangeError(`renderReport: need at least 2 classNames, got ${k}`);
+  const n = d.yTrue.length;
+  if (d.yPred.length !== n) {
+    throw new RangeError(`renderReport: yTrue has ${n} entries but yPred has ${d.yPred.length}`);
+  }
+  if (d.scores.length !== n * k) {
+    throw new RangeError(
+      `renderReport: scores has ${d.scores.length} entries, expected N x C = ${n} x ${k}`,
+    );
+  }
+  d.misclassified?.forEach((m, i) => {
+    for (const [what, v] of [["trueLabel", m.trueLabel], ["predLabel", m.predLabel]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v >= k) {
+        throw new RangeError(
+          `renderReport: misclassified[${i}].${what} = ${v} is not in [0, ${k})`,
+        );
+      }
+    }
+  });
+}
+
+/**
+ * Renders the report page, with `hook` applied to every chart spec. The
+ * public `renderReport` passes none; tests pass one to break a chart and
+ * check that the screenshot check notices.
+ */
+export async function renderReportWith(
+  data: ReportData,
+  options: ReportOptions = {},
+  hook?: SpecHook,
+): Promise<string> {
+  checkData(data);
+  const { classNames, history, yTrue, yPred, scores } = data;
+  const k = classNames.length, n = yTrue.length;
+  const report = classificationReport(yTrue, yPred, { classNames });
+
+  const { prCurves, rocCurves, scores: s, macroAp, macroAuc } = oneVsRest(
+    yTrue,
+    scores,
+    report,
+    classNames,
+  );
+
+  const training: PlannedChart[] = history.length === 0 ? [] : [
+    { id: "loss", title: "Loss", spec: historySpec(history, "loss") },
+    { id: "accuracy", title: "Accuracy", spec: historySpec(history, "accuracy") },
+    { id: "lr", title: "Learning rate", spec: learningRateSpec(history) },
+    { id: "epoch-time", title: "Time per epoch", spec: epochTimeSpec(history) },
+  ];
+  const confusion: PlannedChart[] = [
+    {
+      id: "confusion-counts",
+      title: "Counts",
+      caption: "Rows are true classes, columns predictions; the diagonal is correct.",
+      spec: confusionSpec(report.confusion, classNames, "counts"),
+    },
+    {
+      id: "confusion-normalized",
+      title: "Normalised by row",
+      caption: "Each row sums to 100%: the diagonal is the recall of that class.",
+      spec: confusionSpec(report.confusion, classNames, "normalized"),
+    },
+  ];
+  const curves: PlannedChart[] = prCurves.length === 0 ? [] : [
+    {
+      id: "pr",
+      title: "Precision–recall (one vs rest)",
+      caption: "Precision at each recall; AP is the area under this step curve.",
+      spec: precisionRecallSpec(prCurves),
+    },
+    {
+      id: "roc",
+      title: "ROC (one vs rest)",
+      caption: "True against false positive rate; the dashed diagonal is chance.",
+      spec: rocSpec(rocCurves),
+    },
+  ];
+  const render = (charts: PlannedChart[]) =>
+    Promise.all(charts.map(async (c): Promise<ChartFigure> => ({
+      ...c,
+      svg: await renderSvg(hook ? hook(c.id, c.spec) : c.spec, c.id),
+    })));
+  const [trainFigs, confusionFigs, curveFigs] = await Promise.all(
+    [training, confusion, curves].map(render),
+  );
+  const charts = (figs: ChartFigure[]) => `<div class="charts">${figs.map(figure).join("")}</div>`;
+
+  const split = data.split ?? "test";
+  const totalSeconds = history.reduce(
+    (a, h) => a + (Number.isFinite(h.seconds) ? h.seconds : 0),
+    0,
+  );
+  const withVal = history.filter((h) => typeof h.valAcc === "number" && Number.isFinite(h.valAcc));
+  const best = withVal.reduce<typeof withVal[number] | undefined>(
+    (b, h) => (b === undefined || (h.valAcc as number) > (b.valAcc as number) ? h : b),
+    undefined,
+  );
+  const kpis: Kpi[] = [
+    { label: `${split} accuracy`, value: pct(report.accuracy), detail: `${n} images` },
+    { label: "Balanced accuracy", value: pct(report.balancedAccuracy), detail: "mean recall" },
+    { label: "Macro F1", value: report.macroAvg.f1.toFixed(3), color: "#3a9e5c" },
+    {
+      label: "Macro ROC AUC",
+      value: Number.isNaN(macroAuc) ? "–" : macroAuc.toFixed(3),
+      detail: `AP ${Number.isNaN(macroAp) ? "–" : macroAp.toFixed(3)}`,
+      color: "#7b6cb3",
+    },
+  ];
+  if (best) {
+    kpis.push({
+      label: "Best val. accuracy",
+      value: pct(best.valAcc as number),
+      detail: `epoch ${best.epoch} of ${history.length}`,
+      color: "#f58518",
+    });
+  }
+  if (history.length) {
+    kpis.push({
+      label: "Training time",
+      value: duration(totalSeconds),
+      detail: `${history.length} epochs`,
+      color: "#7b8794",
+    });
+  }
+
+  const missing = report.classes.filter((c) => c.support === 0 || c.support === n)
+    .map((c) => c.name);
+  const mistakes = data.misclassified ?? [];
+  const maxShown = options.maxMisclassified ?? 24;
+  const parts = [
+    trainFigs.length
+      ? section("training", "Training", charts(trainFigs), "Per epoch, train and validation.")
+      : "",
+    section("confusion", "Confusion matrix", charts(confusionFigs), `On the ${split} split.`),
+    section(
+      "per-class",
+      "Per-class metrics",
+      classTable(report, s) +
+        `<details><summary>As text (sklearn's classification_report)</summary><pre>${
+          escapeHtml(formatClassificationReport(report, { digits: 3 }))
+        }</pre></details>`,
+      `Accuracy ${pct(report.accuracy)} · balanced accuracy ${
+        pct(report.balancedAccuracy)
+      } · recall is sensitivity; specificity is one class against the rest.`,
+    ),
+    curveFigs.length
+      ? section(
+        "curves",
+        "Ranking quality",
+        charts(curveFigs),
+        missing.length
+          ? `No curve for ${missing.join(", ")}: the class needs both positives and negatives.`
+          : "Each class against the rest, from its softmax probability.",
+      )
+      : "",
+    mistakes.length
+      ? section(
+        "mistakes",
+        "Most confident mistakes",
+        misclassifiedGrid(mistakes, classNames, maxShown),
+        (mistakes.length <= maxShown
+          ? `All ${mistakes.length} misclassified ${split} images, the most confident first`
+          : `The ${maxShown} of ${mistakes.length} misclassified ${split} images the model was ` +
+            `surest about`) + ": true class, predicted class and the predicted probability.",
+      )
+      : "",
+    data.config ? section("config", "Configuration", configTable(data.config)) : "",
+  ];
+  const subtitle = [
+    `${split} split`,
+    `${n} images`,
+    `${k} classes (${classNames.join(", ")})`,
+    ...(history.length ? [`${history.length} epochs in ${duration(totalSeconds)}`] : []),
+  ].join(" · ");
+  return page(data.title, subtitle, kpiTiles(kpis), parts.join("\n"));
+}
+
+/**
+ * Renders the evaluation report as one self-contained HTML page: headline
+ * numbers; loss, accuracy and learning-rate curves; the confusion matrix as
+ * counts and row-normalised heat maps; the per-class table (precision,
+ * recall, specificity, F1, AP, ROC AUC, support); one-vs-rest
+ * precision-recall and ROC curves; the most confidently misclassified
+ * images; and the configuration. Charts are Vega-Lite specs rendered to
+ * inline SVG; images are PNG `data:` URIs; there are no scripts and no
+ * external resources.
+ *
+ * Asynchronous because Vega renders asynchronously.
+ *
+ * @param data History, labels, probabilities, mistakes and configuration.
+ * @param options How many mistakes to show.
+ * @returns The HTML document.
+ * @throws {RangeError} When the lengths disagree or a label is out of range.
+ *
+ * @example
+ * ```ts
+ * import { evaluation } from "@lits/vision";
+ *
+ * const html = await evaluation.renderReport({
+ *   title: "SimpleCNN on synthetic LiTS",
+ *   classNames: ["no liver", "liver", "liver + lesion"],
+ *   history: [
+ *     { epoch: 1, trainLoss: 0.9, trainAcc: 0.6, valLoss: 0.8, valAcc: 0.65, lr: 1e-3, seconds: 12 },
+ *     { epoch: 2, trainLoss: 0.6, trainAcc: 0.75, valLoss: 0.7, valAcc: 0.7, lr: 1e-3, seconds: 11 },
+ *   ],
+ *   yTrue: [0, 1, 2, 1],
+ *   yPred: [0, 1, 1, 1],
+ *   scores: new Float32Array([0.8, 0.1, 0.1, 0.2, 0.7, 0.1, 0.1, 0.5, 0.4, 0.3, 0.6, 0.1]),
+ * });
+ * console.log(html.length > 0);
+ * ```
+ */
+export function renderReport(data: ReportData, options: ReportOptions = {}): Promise<string> {
+  return renderReportWith(data, options);
+}
+
+/**
+ * Renders the report and writes it to `path`, through a temporary file and
+ * a rename, so that a reader never sees half a page.
+ *
+ * @param path Where to write, e.g. `runs/<name>/report.html`.
+ * @param data What to report.
+ * @param options How many mistakes to show.
+ *
+ * @example
+ * ```ts
+ * import { evaluation } from "@lits/vision";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await evaluation.writeReport(`${dir}/report.html`, {
+ *   title: "Evaluation",
+ *   classNames: ["no liver", "liver"],
+ *   history: [],
+ *   yTrue: [0, 1, 1, 0],
+ *   yPred: [0, 1, 0, 0],
+ *   scores: [0.9, 0.1, 0.3, 0.7, 0.6, 0.4, 0.8, 0.2],
+ * });
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeReport(
+  path: string,
+  data: ReportData,
+  options: ReportOptions = {},
+): Promise<void> {
+  const html = await renderReport(data, options);
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  try {
+    await Deno.writeTextFile(tmp, html);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
