@@ -25,6 +25,7 @@ export * from "./src/tensor/mod.ts";
 export * as nn from "./src/layers/mod.ts";
 export * as optim from "./src/optim/mod.ts";
 export * as io from "./src/io/mod.ts";
+export * as data from "./src/data/mod.ts";
 export { init } from "./src/init.ts";
 export * as models from "./src/models/mod.ts";
 export * as metrics from "./src/eval/metrics/mod.ts";

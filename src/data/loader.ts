@@ -1,0 +1,312 @@
+/**
+ * The DataLoader: batches of samples as tensors, with PyTorch's options.
+ *
+ * Each iteration is one epoch. The sampler fixes the epoch's order from
+ * (seed, epoch); sample k of the epoch is augmented with
+ * `Rng.forSample(seed, epoch, k)`. Nothing depends on which thread loads
+ * what, so the same seed gives the same batches with 0, 1 or 8 workers.
+ *
+ * With `workers > 0` and a dataset that has `workerSpec()`, each worker
+ * rebuilds the dataset and the transform (from its spec) in its own thread
+ * and loads whole batches; up to `workers * prefetch` batches are loading
+ * while the model works on the current one, and their pixels come back as
+ * transferred buffers (no copy), which go back to their worker for reuse
+ * once copied into the batch tensor. Workers start with the iteration and
+ * are all terminated when it ends, breaks or fails (with
+ * `persistentWorkers`, a complete epoch keeps them for the next until
+ * `close()`). Iterate with `for await` (or call the iterator's `return()`):
+ * an iterator abandoned half-way keeps its workers, and so the process,
+ * alive.
+ *
+ * @module
+ */
+import { tensor } from "../tensor/ops/creation.ts";
+import type { Device } from "../tensor/device.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import {
+  BatchError,
+  type BatchTask,
+  BufferPool,
+  type ImageTransform,
+  loadBatch,
+  type RawBatch,
+} from "./batch.ts";
+import { RandomSampler, type Sampler, SequentialSampler } from "./sampler.ts";
+import { compose } from "./transforms/compose.ts";
+import { Transform, type TransformSpec } from "./transforms/transform.ts";
+import type { Dataset } from "./types.ts";
+import { WorkerPool } from "./worker_pool.ts";
+
+/** Options of `DataLoader` (PyTorch's names, camelCase). */
+export interface DataLoaderOptions {
+  /** Samples per batch (default 1). */
+  batchSize?: number;
+  /** Visit samples in a new seeded random order every epoch (default false). */
+  shuffle?: boolean;
+  /** Drop the last batch when it is smaller than batchSize (default false). */
+  dropLast?: boolean;
+  /** Augmentation: a transform (e.g. `transforms.ct()`), a spec, or a list of them. */
+  transform?: Transform | TransformSpec | readonly (Transform | TransformSpec)[];
+  /** Seed of shuffling, sampling and augmentation (default 0). */
+  seed?: number;
+  /** Worker threads; 0 loads on the main thread (default 0, as PyTorch). */
+  workers?: number;
+  /** Batches in flight per worker (with 0 workers: in total); default 2. */
+  prefetch?: number;
+  /** Chooses each epoch's indices; excludes `shuffle`. */
+  sampler?: Sampler;
+  /**
+   * Keep the workers between epochs (default false, as PyTorch's
+   * `persistent_workers`): saves their start-up (module loading, JIT warm-up)
+   * every epoch, but then `close()` the loader, or declare it with `using`,
+   * or the idle workers keep the process alive.
+   */
+  persistentWorkers?: boolean;
+  /** Device of the batch tensors (default "cpu"). */
+  device?: Device;
+}
+
+/** One batch. The tensors are yours: dispose them, or iterate with `for await (using b of loader)`. */
+export interface Batch extends Disposable {
+  /** [N, 1, H, W] float32. */
+  images: Tensor;
+  /** [N] int32 class indices. */
+  labels: Tensor;
+  /** The dataset indices of the N samples. */
+  indices: Int32Array;
+}
+
+function positiveInt(key: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min) {
+    throw new Error(`DataLoader: ${key} must be an integer >= ${min}, got ${v}`);
+  }
+  return v;
+}
+
+function toTransform(t: DataLoaderOptions["transform"]): Transform | null {
+  if (t === undefined || t === null) return null;
+  if (t instanceof Transform) return t;
+  return compose(Array.isArray(t) ? t : [t as TransformSpec]);
+}
+
+/**
+ * Iterates a dataset in batches of tensors, as PyTorch's `DataLoader`.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const ds = {
+ *   length: 10,
+ *   get: (i: number) => Promise.resolve({ image: { data: new Float32Array(64).fill(i), width: 8, height: 8 }, label: i % 3 }),
+ * };
+ * const loader = new data.DataLoader(ds, { batchSize: 4, shuffle: true, seed: 1, transform: data.transforms.ct() });
+ * for await (using batch of loader) {
+ *   console.log(batch.images.shape, batch.labels.shape); // [4, 1, 8, 8] [4], ..., [2, 1, 8, 8] [2]
+ * }
+ * ```
+ */
+export class DataLoader implements AsyncIterable<Batch>, Disposable {
+  /** The dataset read. */
+  readonly dataset: Dataset;
+  /** Samples per batch. */
+  readonly batchSize: number;
+  /** Whether a short last batch is dropped. */
+  readonly dropLast: boolean;
+  /** The sampler (sequential, random, or the one given). */
+  readonly sampler: Sampler;
+  /** The augmentation, or null. */
+  readonly transform: Transform | null;
+  /** Worker threads (0: main thread). */
+  readonly workers: number;
+  /** Batches in flight per worker. */
+  readonly prefetch: number;
+  /** Seed of order and augmentation. */
+  readonly seed: number;
+  /** Whether workers outlive an epoch (until `close()`). */
+  readonly persistentWorkers: boolean;
+  readonly #device: Device;
+  #epoch = 0;
+  #pool: WorkerPool | null = null;
+
+  /** See `DataLoaderOptions`. */
+  constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
+    if (!dataset || typeof dataset.get !== "function" || !Number.isInteger(dataset.length)) {
+      throw new Error("DataLoader: dataset must have an integer length and a get(i) method");
+    }
+    this.dataset = dataset;
+    this.batchSize = positiveInt("batchSize", options.batchSize ?? 1, 1);
+    this.dropLast = options.dropLast ?? false;
+    this.workers = positiveInt("workers", options.workers ?? 0, 0);
+    this.prefetch = positiveInt("prefetch", options.prefetch ?? 2, 1);
+    this.seed = options.seed ?? 0;
+    if (!Number.isSafeInteger(this.seed)) {
+      throw new Error(`DataLoader: seed must be a safe integer, got ${this.seed}`);
+    }
+    if (options.sampler && options.shuffle) {
+      throw new Error("DataLoader: sampler option is mutually exclusive with shuffle");
+    }
+    this.sampler = options.sampler ??
+      (options.shuffle ? new RandomSampler(dataset.length) : new SequentialSampler(dataset.length));
+    this.transform = toTransform(options.transform);
+    this.persistentWorkers = options.persistentWorkers ?? false;
+    this.#device = options.device ?? "cpu";
+  }
+
+  /** Batches per epoch. */
+  get length(): number {
+    const n = this.sampler.length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  /** The epoch the next iteration uses (it advances by one at each iteration's start). */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /**
+   * Sets the epoch the next iteration uses (as DistributedSampler.set_epoch).
+   *
+   * @example
+   * ```ts
+   * import { data } from "@lits/vision";
+   * const ds = { length: 4, get: (i: number) => Promise.resolve({ image: { data: new Float32Array(1), width: 1, height: 1 }, label: i }) };
+   * const loader = new data.DataLoader(ds, { shuffle: true });
+   * loader.setEpoch(3);
+   * console.log(loader.epoch); // 3
+   * ```
+   */
+  setEpoch(epoch: number): void {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) {
+      throw new Error(`DataLoader.setEpoch: epoch must be a non-negative integer, got ${epoch}`);
+    }
+    this.#epoch = epoch;
+  }
+
+  /** The epoch's batch tasks. */
+  #tasks(epoch: number): BatchTask[] {
+    const order = this.sampler.indices(epoch, this.seed);
+    const tasks: BatchTask[] = [];
+    for (let start = 0, id = 0; start < order.length; start += this.batchSize, id++) {
+      const indices = order.slice(start, start + this.batchSize);
+      if (this.dropLast && indices.length < this.batchSize) break;
+      tasks.push({ id, epoch, seed: this.seed, start, indices });
+    }
+    return tasks;
+  }
+
+  #toBatch(raw: RawBatch, indices: Int32Array): Batch {
+    const n = raw.labels.length;
+    const images = tensor(raw.images, [n, 1, raw.height, raw.width], { device: this.#device });
+    let labels: Tensor;
+    try {
+      labels = tensor(raw.labels, [n], { dtype: "int32", device: this.#device });
+    } catch (e) {
+      images.dispose();
+      throw e;
+    }
+    return {
+      images,
+      labels,
+      indices,
+      [Symbol.dispose]() {
+        images.dispose();
+        labels.dispose();
+      },
+    };
+  }
+
+  /** One epoch of batches; workers live exactly as long as this iteration. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+    const epoch = this.#epoch++;
+    const tasks = this.#tasks(epoch);
+    if (tasks.length === 0) return;
+    const pool = this.#workerPool();
+    const transform: ImageTransform | null = this.transform;
+    const buffers = new BufferPool();
+    const run = pool
+      ? (t: BatchTask) => pool.run(t)
+      : (t: BatchTask) => loadBatch(this.dataset, transform, t, buffers);
+    const depth = pool ? this.workers * this.prefetch : this.prefetch;
+    const inflight: Promise<RawBatch>[] = [];
+    const start = (t: BatchTask) => {
+      const p = run(t);
+      p.catch(() => {}); // awaited in order below; this only marks it handled meanwhile
+      inflight.push(p);
+    };
+    let finished = false;
+    try {
+      let next = 0;
+      while (next < tasks.length && inflight.length < depth) start(tasks[next++]);
+      for (const task of tasks) {
+        let raw: RawBatch;
+        try {
+          raw = await inflight.shift()!;
+        } catch (e) {
+          throw this.#wrap(e, task);
+        }
+        // Refill before handing the batch out, so loading overlaps the consumer's work.
+        if (next < tasks.length) start(tasks[next++]);
+        const batch = this.#toBatch(raw, task.indices);
+        // The pixels now live in the tensor: the buffer goes back to be refilled.
+        if (pool) pool.recycle(raw.images);
+        else buffers.give(raw.images);
+        yield batch;
+      }
+      finished = true;
+    } finally {
+      // A persistent pool survives only a complete epoch: after a break or an
+      // error its workers may still be busy with batches nobody will read.
+      if (pool && !(finished && this.persistentWorkers)) {
+        pool.close();
+        if (this.#pool === pool) this.#pool = null;
+      }
+    }
+  }
+
+  /** The epoch's workers: the kept pool, a new one, or null for the main thread. */
+  #workerPool(): WorkerPool | null {
+    const spec = this.workers > 0 ? this.dataset.workerSpec?.() : undefined;
+    if (!spec) return null;
+    if (this.#pool && !this.#pool.broken) return this.#pool;
+    const pool = new WorkerPool(this.workers, {
+      module: spec.module,
+      spec: spec.spec,
+      transform: this.transform?.spec ?? null,
+    });
+    if (this.persistentWorkers) this.#pool = pool;
+    return pool;
+  }
+
+  /**
+   * Terminates kept workers (`persistentWorkers`); the loader stays usable
+   * and starts new ones if iterated again.
+   *
+   * @example
+   * ```ts
+   * import { data } from "@lits/vision";
+   * const ds = { length: 2, get: (i: number) => Promise.resolve({ image: { data: new Float32Array(1), width: 1, height: 1 }, label: i }) };
+   * using loader = new data.DataLoader(ds, { persistentWorkers: true });
+   * for await (using b of loader) console.log(b.labels.shape); // [1], then [1]
+   * loader.close();
+   * ```
+   */
+  close(): void {
+    this.#pool?.close();
+    this.#pool = null;
+  }
+
+  /** Same as `close()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #wrap(e: unknown, task: BatchTask): Error {
+    const err = e as Error;
+    const where = err instanceof BatchError && err.index !== undefined
+      ? `batch ${task.id} of epoch ${task.epoch}`
+      : `batch ${task.id} of epoch ${task.epoch} (samples ${[...task.indices.slice(0, 8)]}${
+        task.indices.length > 8 ? ", ..." : ""
+      })`;
+    return new Error(`DataLoader: ${where}: ${err?.message ?? String(e)}`, { cause: e });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Data: the LiTS slice dataset, synthetic LiTS, NIfTI volumes and the
+ * decoders behind them. Everything here works on plain typed arrays; batches
+ * become tensors only in the loader.
+ *
+ * @module
+ */
+export type { Dataset, Image, LiTSLabel, Sample } from "./types.ts";
+export { LiTSDataset, type LiTSDatasetOptions, openDataset } from "./lits_dataset.ts";
+export { decodeImage, encodeGreyPng, type GreyImage, minMaxNormalize } from "./image_decode.ts";
+export {
+  checkRelativePath,
+  labelOf,
+  type LabelRow,
+  parseBoolean,
+  parseLabelsCsv,
+} from "./csv_labels.ts";
+export {
+  type CacheHeader,
+  CacheReader,
+  fingerprintBytes,
+  readCacheHeader,
+  writeCache,
+} from "./cache.ts";
+export {
+  SPLITS,
+  synthesizeLiTS,
+  type SynthesizeOptions,
+  type SynthSummary,
+} from "./synthetic/writer.ts";
+export { type PresetName, SYNTH_PRESETS, type SynthSettings } from "./synthetic/presets.ts";
+export { Rng } from "./rng.ts";
+export * as transforms from "./transforms/mod.ts";
+export {
+  classBalancedSampler,
+  classBalancedWeights,
+  datasetLabels,
+  RandomSampler,
+  type Sampler,
+  SequentialSampler,
+  WeightedRandomSampler,
+} from "./sampler.ts";
+export { type Batch, DataLoader, type DataLoaderOptions } from "./loader.ts";
+export {
+  NIFTI_DATATYPES,
+  type NiftiHeader,
+  type NiftiSlice,
+  NiftiVolume,
+  readNifti,
+} from "./nifti.ts";
+export {
+  findLiTSPairs,
+  type ImportLiTSOptions,
+  type ImportLiTSSummary,
+  importLiTSVolumes,
+} from "./import_lits.ts";

@@ -1,0 +1,244 @@
+/**
+ * Samplers: which dataset indices an epoch visits, and in what order
+ * (PyTorch's `SequentialSampler`, `RandomSampler`, `WeightedRandomSampler`).
+ * A sampler is a pure function of (seed, epoch), so the same seed gives the
+ * same epochs however many workers load them.
+ *
+ * @module
+ */
+import { Rng } from "./rng.ts";
+import type { Dataset } from "./types.ts";
+
+/** Chooses the indices of one epoch. */
+export interface Sampler {
+  /** Indices per epoch. */
+  readonly length: number;
+  /** The indices of `epoch`, deterministic in (seed, epoch). */
+  indices(epoch: number, seed: number): Int32Array;
+}
+
+/** The sampler's own random stream: position -1, never a sample's. */
+function epochRng(seed: number, epoch: number): Rng {
+  return Rng.forSample(seed, epoch, -1);
+}
+
+function checkCount(name: string, key: string, n: number): number {
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(`${name}: ${key} must be a non-negative integer, got ${n}`);
+  }
+  return n;
+}
+
+/**
+ * 0, 1, ..., n - 1 every epoch.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * console.log([...new data.SequentialSampler(3).indices(0, 0)]); // [0, 1, 2]
+ * ```
+ */
+export class SequentialSampler implements Sampler {
+  /** Indices per epoch. */
+  readonly length: number;
+  /** `n`: the dataset's length. */
+  constructor(n: number) {
+    this.length = checkCount("SequentialSampler", "n", n);
+  }
+  /** 0..n-1, whatever the epoch and seed. */
+  indices(_epoch = 0, _seed = 0): Int32Array {
+    return Int32Array.from({ length: this.length }, (_, i) => i);
+  }
+}
+
+/**
+ * A seeded permutation of 0..n-1 per epoch (or `numSamples` draws with
+ * replacement).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const s = new data.RandomSampler(5);
+ * console.log([...s.indices(0, 1)].sort().join()); // 0,1,2,3,4
+ * ```
+ */
+export class RandomSampler implements Sampler {
+  /** Indices per epoch. */
+  readonly length: number;
+  readonly #n: number;
+  readonly #replacement: boolean;
+  /** `n`: dataset length; `replacement` (default false); `numSamples` (default n). */
+  constructor(n: number, options: { replacement?: boolean; numSamples?: number } = {}) {
+    this.#n = checkCount("RandomSampler", "n", n);
+    this.#replacement = options.replacement ?? false;
+    this.length = checkCount("RandomSampler", "numSamples", options.numSamples ?? n);
+    if (!this.#replacement && this.length > n) {
+      throw new Error(
+        `RandomSampler: numSamples ${this.length} > dataset length ${n} needs replacement: true`,
+      );
+    }
+  }
+  /** The epoch's indices. */
+  indices(epoch: number, seed: number): Int32Array {
+    const rng = epochRng(seed, epoch);
+    if (this.#replacement) {
+      return Int32Array.from({ length: this.length }, () => rng.int(0, this.#n));
+    }
+    const perm = Int32Array.from({ length: this.#n }, (_, i) => i);
+    for (let i = this.#n - 1; i > 0; i--) {
+      const j = rng.int(0, i + 1);
+      const t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+    return perm.subarray(0, this.length);
+  }
+}
+
+/**
+ * Draws `numSamples` indices with probability proportional to `weights`
+ * (PyTorch's `WeightedRandomSampler`; with replacement by default).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const s = new data.WeightedRandomSampler([0, 0, 1], 4);
+ * console.log([...s.indices(0, 0)]); // [2, 2, 2, 2]
+ * ```
+ */
+export class WeightedRandomSampler implements Sampler {
+  /** Indices per epoch. */
+  readonly length: number;
+  readonly #cdf: Float64Array;
+  readonly #weights: Float64Array;
+  readonly #replacement: boolean;
+
+  /** `weights` (>= 0, not all 0), `numSamples`, `replacement` (default true). */
+  constructor(
+    weights: ArrayLike<number>,
+    numSamples: number,
+    options: { replacement?: boolean } = {},
+  ) {
+    const name = "WeightedRandomSampler";
+    this.length = checkCount(name, "numSamples", numSamples);
+    this.#weights = Float64Array.from(weights);
+    this.#cdf = new Float64Array(this.#weights.length);
+    let total = 0, positive = 0;
+    this.#weights.forEach((w, i) => {
+      if (!(w >= 0) || !Number.isFinite(w)) {
+        throw new Error(`${name}: weight ${i} must be finite and >= 0, got ${w}`);
+      }
+      if (w > 0) positive++;
+      this.#cdf[i] = total += w;
+    });
+    if (!(total > 0)) throw new Error(`${name}: weights must not all be 0`);
+    this.#replacement = options.replacement ?? true;
+    if (!this.#replacement && numSamples > positive) {
+      throw new Error(
+        `${name}: ${numSamples} samples without replacement, but only ${positive} weights are > 0`,
+      );
+    }
+  }
+
+  /** The epoch's indices. */
+  indices(epoch: number, seed: number): Int32Array {
+    const rng = epochRng(seed, epoch);
+    const cdf = this.#cdf, n = cdf.length, total = cdf[n - 1];
+    if (!this.#replacement) {
+      // Efraimidis-Spirakis: the k largest u^(1/w) are a weighted draw without replacement.
+      const keys = Array.from(
+        this.#weights,
+        (w, i) => [w > 0 ? Math.log(rng.uniform()) / w : -Infinity, i],
+      );
+      keys.sort((a, b) => b[0] - a[0]);
+      return Int32Array.from(keys.slice(0, this.length), (k) => k[1]);
+    }
+    const out = new Int32Array(this.length);
+    for (let k = 0; k < out.length; k++) {
+      const u = rng.uniform() * total;
+      let lo = 0, hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cdf[mid] > u) hi = mid;
+        else lo = mid + 1;
+      }
+      out[k] = lo;
+    }
+    return out;
+  }
+}
+
+/**
+ * Per-sample weights 1 / (count of its class), so every class is drawn
+ * equally often on average.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * console.log([...data.classBalancedWeights([0, 0, 0, 1])]); // [0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 1]
+ * ```
+ */
+export function classBalancedWeights(labels: ArrayLike<number>): Float64Array {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (!Number.isInteger(l) || l < 0) {
+      throw new Error(`classBalancedWeights: label ${i} must be a non-negative integer, got ${l}`);
+    }
+    counts.set(l, (counts.get(l) ?? 0) + 1);
+  }
+  return Float64Array.from({ length: labels.length }, (_, i) => 1 / counts.get(labels[i])!);
+}
+
+/**
+ * A class-balanced `WeightedRandomSampler` for skewed classes (LiTS has
+ * about 69 / 18 / 13 % of classes 0 / 1 / 2): one epoch draws `numSamples`
+ * (default: as many as there are labels) with replacement, each class
+ * equally likely. Takes labels, or a dataset with a `labels` array (as
+ * `LiTSDataset`); other datasets are read once with `get` (use
+ * `datasetLabels` for that).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const s = data.classBalancedSampler([0, 0, 0, 0, 0, 0, 1, 2]);
+ * const drawn = [...s.indices(0, 7)];
+ * console.log(drawn.length); // 8
+ * ```
+ */
+export function classBalancedSampler(
+  labels: ArrayLike<number> | (Dataset & { labels: ArrayLike<number> }),
+  options: { numSamples?: number } = {},
+): WeightedRandomSampler {
+  const l = "get" in labels ? labels.labels : labels;
+  if (!l || typeof l.length !== "number") {
+    throw new Error(
+      "classBalancedSampler: the dataset has no labels array; pass `await datasetLabels(dataset)`",
+    );
+  }
+  return new WeightedRandomSampler(classBalancedWeights(l), options.numSamples ?? l.length);
+}
+
+/**
+ * Every sample's label: `dataset.labels` when it has them, else read with
+ * `get` (decoding every image once).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const ds = { length: 2, get: (i: number) => Promise.resolve({ image: { data: new Float32Array(1), width: 1, height: 1 }, label: i }) };
+ * console.log([...await data.datasetLabels(ds)]); // [0, 1]
+ * ```
+ */
+export async function datasetLabels(dataset: Dataset): Promise<Int32Array> {
+  const own = (dataset as { labels?: unknown }).labels;
+  if (
+    own && typeof own === "object" && "length" in own &&
+    (own as ArrayLike<number>).length === dataset.length
+  ) {
+    return Int32Array.from(own as ArrayLike<number>);
+  }
+  const out = new Int32Array(dataset.length);
+  for (let i = 0; i < out.length; i++) out[i] = (await dataset.get(i)).label;
+  return out;
+}

@@ -1,0 +1,147 @@
+/**
+ * Composition and the registry that turns specs back into transforms. Worker
+ * threads receive `compose([...]).spec` (plain data) and call `fromSpec`, so
+ * every registered transform works off the main thread with no extra code.
+ *
+ * @module
+ */
+import type { Rng } from "../rng.ts";
+import type { Image } from "../types.ts";
+import { fmt, recycle } from "./image.ts";
+import {
+  GaussianBlur,
+  Normalize,
+  RandomErasing,
+  RandomGamma,
+  RandomGaussianNoise,
+  RandomShiftScaleIntensity,
+  ScaleIntensityRange,
+} from "./intensity_transforms.ts";
+import { CenterCrop, CropForeground, Pad, RandomCrop, Resize } from "./size_transforms.ts";
+import {
+  ElasticTransform,
+  RandomAffine,
+  RandomHorizontalFlip,
+  RandomRotation,
+  RandomVerticalFlip,
+  RandomZoom,
+} from "./spatial_transforms.ts";
+import { Transform, type TransformSpec } from "./transform.ts";
+
+/**
+ * Applies transforms in order, all drawing from the same `Rng`
+ * (torchvision's `Compose`).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const T = data.transforms;
+ * const t = new T.Compose({ transforms: [{ name: "RandomHorizontalFlip", p: 1 }, new T.Normalize({ mean: 0, std: 2 })] });
+ * const img = { data: new Float32Array([2, 4]), width: 2, height: 1 };
+ * console.log([...t.apply(img, new data.Rng(0)).data]); // [2, 1]
+ * ```
+ */
+export class Compose extends Transform {
+  /** The transforms, in order. */
+  readonly transforms: readonly Transform[];
+  /** `transforms`: Transform objects or their specs. */
+  constructor(params: { transforms: readonly (Transform | TransformSpec)[] }) {
+    const list = params?.transforms;
+    if (!Array.isArray(list)) {
+      throw new Error(`Compose: transforms must be an array, got ${fmt(list)}`);
+    }
+    const transforms = list.map((t) => t instanceof Transform ? t : fromSpec(t));
+    super("Compose", { transforms: transforms.map((t) => t.spec) }, ["transforms"], null);
+    this.transforms = transforms;
+  }
+  protected run(input: Image, rng: Rng): Image {
+    let image = input;
+    for (const t of this.transforms) {
+      const next = t.apply(image, rng);
+      // An intermediate made here is dead once the next step has read it.
+      if (image.data !== input.data && next.data !== image.data) recycle(image.data);
+      image = next;
+    }
+    return image;
+  }
+}
+
+/**
+ * Composes transforms (objects or specs) into one.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const T = data.transforms;
+ * const t = T.compose([new T.CenterCrop({ size: 2 }), { name: "Normalize", mean: 0.5, std: 0.5 }]);
+ * console.log(JSON.stringify(t.spec.transforms)); // [{"name":"CenterCrop","size":2},{"name":"Normalize","mean":0.5,"std":0.5}]
+ * ```
+ */
+export function compose(transforms: readonly (Transform | TransformSpec)[]): Compose {
+  return new Compose({ transforms });
+}
+
+// deno-lint-ignore no-explicit-any
+type Ctor = new (params: any) => Transform;
+
+const REGISTRY: Record<string, Ctor> = {
+  Compose,
+  Resize,
+  CenterCrop,
+  RandomCrop,
+  CropForeground,
+  Pad,
+  RandomHorizontalFlip,
+  RandomVerticalFlip,
+  RandomRotation,
+  RandomAffine,
+  RandomZoom,
+  ElasticTransform,
+  RandomGaussianNoise,
+  GaussianBlur,
+  RandomShiftScaleIntensity,
+  RandomGamma,
+  ScaleIntensityRange,
+  Normalize,
+  RandomErasing,
+};
+
+/**
+ * The names `fromSpec` knows.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * console.log(data.transforms.transformNames().includes("RandomAffine")); // true
+ * ```
+ */
+export function transformNames(): string[] {
+  return Object.keys(REGISTRY);
+}
+
+/**
+ * Builds a transform from its spec (`{ name, ...params }`), checking the
+ * parameters as the constructor does.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = data.transforms.fromSpec({ name: "RandomRotation", degrees: 10, p: 0.5 });
+ * console.log(t.name, t.p); // RandomRotation 0.5
+ * ```
+ */
+export function fromSpec(spec: TransformSpec): Transform {
+  if (spec === null || typeof spec !== "object" || typeof spec.name !== "string") {
+    throw new Error(`transforms.fromSpec: a spec is { name, ...params }, got ${fmt(spec)}`);
+  }
+  const ctor = Object.hasOwn(REGISTRY, spec.name) ? REGISTRY[spec.name] : undefined;
+  if (!ctor) {
+    throw new Error(
+      `transforms.fromSpec: unknown transform '${spec.name}' (known: ${
+        transformNames().join(", ")
+      })`,
+    );
+  }
+  const { name: _, ...params } = spec;
+  return new ctor(params);
+}

@@ -1,0 +1,54 @@
+/**
+ * Image transforms for CT slices, in two styles as torchvision:
+ *
+ * - functional, `transforms.F.*`: pure functions of an image and explicit
+ *   parameters (`F.rotate(image, 10)`, `F.resize(image, [224, 224])`);
+ * - composable classes with random parameters drawn from an explicit `Rng`,
+ *   each random one applied with probability `p` (as MONAI's `prob`).
+ *
+ * Every composable transform is plain data underneath (`t.spec`, e.g.
+ * `{ name: "RandomAffine", degrees: 10, p: 0.8 }`), so a `DataLoader` can
+ * send it to its worker threads, which rebuild it with `fromSpec`.
+ * `ct()` is the documented CT augmentation preset (see presets.ts for why
+ * each transform is in it or not).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const T = data.transforms;
+ * const aug = T.compose([
+ *   new T.RandomAffine({ degrees: 10, translate: [0.05, 0.05], p: 0.8 }),
+ *   new T.RandomGaussianNoise({ std: 0.02, p: 0.5 }),
+ *   new T.Normalize({ mean: 0.2, std: 0.25 }),
+ * ]);
+ * const img = { data: new Float32Array(64 * 64).fill(0.2), width: 64, height: 64 };
+ * const out = aug.apply(img, data.Rng.forSample(42, 0, 0));
+ * const again = T.fromSpec(JSON.parse(JSON.stringify(aug.spec))).apply(img, data.Rng.forSample(42, 0, 0));
+ * console.log(out.data.every((v, i) => v === again.data[i])); // true
+ * ```
+ *
+ * @module
+ */
+export * as F from "./functional.ts";
+export { Transform, type TransformSpec } from "./transform.ts";
+export { Compose, compose, fromSpec, transformNames } from "./compose.ts";
+export { CenterCrop, CropForeground, Pad, RandomCrop, Resize } from "./size_transforms.ts";
+export {
+  ElasticTransform,
+  RandomAffine,
+  type RandomAffineParams,
+  RandomHorizontalFlip,
+  RandomRotation,
+  RandomVerticalFlip,
+  RandomZoom,
+} from "./spatial_transforms.ts";
+export {
+  GaussianBlur,
+  Normalize,
+  RandomErasing,
+  RandomGamma,
+  RandomGaussianNoise,
+  RandomShiftScaleIntensity,
+  ScaleIntensityRange,
+} from "./intensity_transforms.ts";
+export { ct, type CtPresetOptions } from "./presets.ts";

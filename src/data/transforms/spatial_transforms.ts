@@ -1,0 +1,275 @@
+/**
+ * Composable spatial transforms that keep the image size: flips, rotation,
+ * random affine, zoom and elastic deformation (torchvision's names and
+ * parameters; MONAI's where torchvision has none). Random ones take `p`,
+ * the probability of applying.
+ *
+ * @module
+ */
+import type { Rng } from "../rng.ts";
+import type { Image } from "../types.ts";
+import { elastic } from "./elastic.ts";
+import { affine, hflip, type Interpolation, vflip } from "./geometric.ts";
+import { fmt } from "./image.ts";
+import { num, range, Transform } from "./transform.ts";
+
+function interpolationParam(name: string, v: unknown): Interpolation {
+  if (v === undefined || v === "bilinear" || v === "nearest") return v ?? "bilinear";
+  throw new Error(`${name}: interpolation must be "bilinear" or "nearest", got ${fmt(v)}`);
+}
+
+/**
+ * Mirrors left-right with probability p (default 0.5).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomHorizontalFlip({ p: 1 });
+ * const img = { data: new Float32Array([1, 2]), width: 2, height: 1 };
+ * console.log([...t.apply(img, new data.Rng(0)).data]); // [2, 1]
+ * ```
+ */
+export class RandomHorizontalFlip extends Transform {
+  /** `p` (default 0.5). */
+  constructor(params: { p?: number } = {}) {
+    super("RandomHorizontalFlip", params, [], 0.5);
+  }
+  protected run(image: Image): Image {
+    return hflip(image);
+  }
+}
+
+/**
+ * Mirrors top-bottom with probability p (default 0.5).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomVerticalFlip({ p: 1 });
+ * const img = { data: new Float32Array([1, 2]), width: 1, height: 2 };
+ * console.log([...t.apply(img, new data.Rng(0)).data]); // [2, 1]
+ * ```
+ */
+export class RandomVerticalFlip extends Transform {
+  /** `p` (default 0.5). */
+  constructor(params: { p?: number } = {}) {
+    super("RandomVerticalFlip", params, [], 0.5);
+  }
+  protected run(image: Image): Image {
+    return vflip(image);
+  }
+}
+
+/** Parameters of `RandomAffine`, as torchvision's (fractions and degrees). */
+export interface RandomAffineParams {
+  /** Rotation range in degrees, clockwise: d means [-d, d], or [lo, hi] (default 0). */
+  degrees?: number | [number, number];
+  /** Largest translation as fractions of [width, height] (default none). */
+  translate?: [number, number];
+  /** Scale range [lo, hi] (default none). */
+  scale?: [number, number];
+  /** Shear in degrees: s (x in [-s, s]), [xlo, xhi] or [xlo, xhi, ylo, yhi]. */
+  shear?: number | number[];
+  /** Bilinear (default) or nearest. */
+  interpolation?: Interpolation;
+  /** Value outside the image (default 0). */
+  fill?: number;
+  /** Probability of applying (default 1). */
+  p?: number;
+}
+
+/** Checked ranges of a random affine and how to draw one (shared by three transforms). */
+class AffineDraw {
+  readonly degrees: [number, number];
+  readonly translate: [number, number] | null;
+  readonly scale: [number, number] | null;
+  readonly shear: number[] | null;
+  readonly interpolation: Interpolation;
+  readonly fill: number;
+
+  constructor(name: string, params: RandomAffineParams) {
+    this.degrees = range(name, "degrees", params.degrees ?? 0);
+    const t = params.translate;
+    if (t !== undefined && (!Array.isArray(t) || t.length !== 2)) {
+      throw new Error(`${name}: translate must be [fx, fy] fractions in [0, 1], got ${fmt(t)}`);
+    }
+    this.translate = t
+      ? [
+        num(name, "translate", t[0], { min: 0, max: 1 }),
+        num(name, "translate", t[1], { min: 0, max: 1 }),
+      ]
+      : null;
+    this.scale = params.scale === undefined
+      ? null
+      : range(name, "scale", params.scale, { above: 0 });
+    const s = params.shear;
+    if (s === undefined) this.shear = null;
+    else if (typeof s === "number") this.shear = [...range(name, "shear", s), 0, 0];
+    else if (Array.isArray(s) && (s.length === 2 || s.length === 4)) {
+      this.shear = [
+        ...range(name, "shear", s.slice(0, 2)),
+        ...(s.length === 4 ? range(name, "shear", s.slice(2)) : [0, 0]),
+      ];
+    } else {
+      throw new Error(
+        `${name}: shear must be a number, [lo, hi] or [xlo, xhi, ylo, yhi], got ${fmt(s)}`,
+      );
+    }
+    this.interpolation = interpolationParam(name, params.interpolation);
+    this.fill = num(name, "fill", params.fill ?? 0);
+  }
+
+  apply(image: Image, rng: Rng): Image {
+    // Draw order as torchvision's RandomAffine.get_params: angle, translate, scale, shear.
+    const angle = rng.uniform(...this.degrees);
+    const tr = this.translate;
+    const translate: [number, number] = tr
+      ? [rng.uniform(-tr[0], tr[0]) * image.width, rng.uniform(-tr[1], tr[1]) * image.height]
+      : [0, 0];
+    const scale = this.scale ? rng.uniform(...this.scale) : 1;
+    const sh = this.shear;
+    const shear: [number, number] = sh
+      ? [rng.uniform(sh[0], sh[1]), rng.uniform(sh[2], sh[3])]
+      : [0, 0];
+    const { interpolation, fill } = this;
+    return affine(image, { angle, translate, scale, shear, interpolation, fill });
+  }
+}
+
+/**
+ * Random rotation, translation, scale and shear in one bilinear warp
+ * (torchvision's `RandomAffine`; translations are not rounded to whole pixels).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomAffine({ degrees: 10, translate: [0.05, 0.05], scale: [0.9, 1.1] });
+ * const img = { data: new Float32Array(64 * 64).fill(1), width: 64, height: 64 };
+ * console.log(t.apply(img, new data.Rng(0)).width); // 64
+ * ```
+ */
+export class RandomAffine extends Transform {
+  readonly #draw: AffineDraw;
+  /** See `RandomAffineParams`. */
+  constructor(params: RandomAffineParams = {}) {
+    const keys = ["degrees", "translate", "scale", "shear", "interpolation", "fill"];
+    super("RandomAffine", params as Record<string, unknown>, keys, 1);
+    this.#draw = new AffineDraw(this.name, params);
+  }
+  protected run(image: Image, rng: Rng): Image {
+    return this.#draw.apply(image, rng);
+  }
+}
+
+/**
+ * Random rotation about the centre, counter-clockwise for positive angles
+ * (torchvision's `RandomRotation`, bilinear by default).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomRotation({ degrees: 10 });
+ * const img = { data: new Float32Array(16), width: 4, height: 4 };
+ * console.log(t.apply(img, new data.Rng(0)).width); // 4
+ * ```
+ */
+export class RandomRotation extends Transform {
+  readonly #draw: AffineDraw;
+  /** `degrees` (d means [-d, d]), `interpolation`, `fill`, `p` (default 1). */
+  constructor(
+    params: {
+      degrees: number | [number, number];
+      interpolation?: Interpolation;
+      fill?: number;
+      p?: number;
+    },
+  ) {
+    super("RandomRotation", params, ["degrees", "interpolation", "fill"], 1);
+    // affine's angle is clockwise: negate the range for counter-clockwise rotation.
+    const [lo, hi] = range(this.name, "degrees", params.degrees);
+    this.#draw = new AffineDraw(this.name, { ...params, degrees: [-hi, -lo] });
+  }
+  protected run(image: Image, rng: Rng): Image {
+    return this.#draw.apply(image, rng);
+  }
+}
+
+/**
+ * Random zoom about the centre keeping the size, factor uniform in
+ * [minZoom, maxZoom] (MONAI's `RandZoom`; > 1 magnifies).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomZoom({ minZoom: 0.9, maxZoom: 1.1, p: 0.5 });
+ * const img = { data: new Float32Array(16), width: 4, height: 4 };
+ * console.log(t.apply(img, new data.Rng(0)).height); // 4
+ * ```
+ */
+export class RandomZoom extends Transform {
+  readonly #draw: AffineDraw;
+  /** `minZoom`, `maxZoom` (default 0.9, 1.1), `interpolation`, `fill`, `p` (default 1). */
+  constructor(
+    params: {
+      minZoom?: number;
+      maxZoom?: number;
+      interpolation?: Interpolation;
+      fill?: number;
+      p?: number;
+    } = {},
+  ) {
+    super("RandomZoom", params, ["minZoom", "maxZoom", "interpolation", "fill"], 1);
+    const scale = range(this.name, "minZoom/maxZoom", [
+      params.minZoom ?? 0.9,
+      params.maxZoom ?? 1.1,
+    ], {
+      above: 0,
+    });
+    const { interpolation, fill } = params;
+    this.#draw = new AffineDraw(this.name, { scale, interpolation, fill });
+  }
+  protected run(image: Image, rng: Rng): Image {
+    return this.#draw.apply(image, rng);
+  }
+}
+
+/**
+ * Elastic deformation (torchvision's `ElasticTransform`: `alpha` is the
+ * displacement strength, `sigma` its smoothness, in pixels).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.ElasticTransform({ alpha: 30, sigma: 5, p: 1 });
+ * const img = { data: new Float32Array(32 * 32), width: 32, height: 32 };
+ * console.log(t.apply(img, new data.Rng(0)).width); // 32
+ * ```
+ */
+export class ElasticTransform extends Transform {
+  readonly #alpha: number;
+  readonly #sigma: number;
+  readonly #interpolation: Interpolation;
+  readonly #fill: number;
+  /** `alpha` (default 50), `sigma` (default 5), `interpolation`, `fill`, `p` (default 1). */
+  constructor(
+    params: {
+      alpha?: number;
+      sigma?: number;
+      interpolation?: Interpolation;
+      fill?: number;
+      p?: number;
+    } = {},
+  ) {
+    super("ElasticTransform", params, ["alpha", "sigma", "interpolation", "fill"], 1);
+    this.#alpha = num(this.name, "alpha", params.alpha ?? 50, { min: 0 });
+    this.#sigma = num(this.name, "sigma", params.sigma ?? 5, { above: 0 });
+    this.#interpolation = interpolationParam(this.name, params.interpolation);
+    this.#fill = num(this.name, "fill", params.fill ?? 0);
+  }
+  protected run(image: Image, rng: Rng): Image {
+    return elastic(image, this.#alpha, this.#sigma, rng, {
+      interpolation: this.#interpolation,
+      fill: this.#fill,
+    });
+  }
+}

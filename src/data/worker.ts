@@ -1,0 +1,107 @@
+/**
+ * The DataLoader's worker thread. Messages in order:
+ *
+ * - `{ type: "init", module, spec, transform }`: import `module`, call its
+ *   `openDataset(spec)`, rebuild the transform from its spec;
+ * - `{ type: "batch", req, task }`: load one batch (see batch.ts) and post
+ *   back `{ type: "batch", req, batch }` with its buffers transferred, or
+ *   `{ type: "error", req, failure }` (`req` is the pool's request number);
+ * - `{ type: "recycle", images }`: a batch buffer the loader has copied into
+ *   a tensor, transferred back for the next batch to fill.
+ *
+ * Batches are handled one at a time, in arrival order, so a worker holds at
+ * most one batch's samples in memory.
+ *
+ * @module
+ */
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
+import { type BatchFailure, type BatchTask, BufferPool, loadBatch } from "./batch.ts";
+import { fromSpec } from "./transforms/compose.ts";
+import type { Transform, TransformSpec } from "./transforms/transform.ts";
+import type { Dataset } from "./types.ts";
+
+/** The first message a worker gets. */
+export interface InitMessage {
+  /** Discriminator. */
+  type: "init";
+  /** Module URL exporting `openDataset(spec)`. */
+  module: string;
+  /** Argument of `openDataset`. */
+  spec: unknown;
+  /** The transform's spec, or null. */
+  transform: TransformSpec | null;
+}
+
+/** A batch buffer the loader has copied out and hands back for reuse. */
+export interface RecycleMessage {
+  /** Discriminator. */
+  type: "recycle";
+  /** The buffer (transferred). */
+  images: Float32Array;
+}
+
+/** A request to load one batch. */
+export interface BatchMessage {
+  /** Discriminator. */
+  type: "batch";
+  /** Request number, unique within the pool, echoed in the reply. */
+  req: number;
+  /** What to load. */
+  task: BatchTask;
+}
+
+let ready: Promise<{ dataset: Dataset; transform: Transform | null }> | null = null;
+let queue: Promise<void> = Promise.resolve();
+const buffers = new BufferPool();
+
+async function open(msg: InitMessage) {
+  let mod;
+  try {
+    mod = await import(msg.module);
+  } catch (e) {
+    throw new Error(`cannot import dataset module ${msg.module}: ${(e as Error).message}`);
+  }
+  if (typeof mod.openDataset !== "function") {
+    throw new Error(`dataset module ${msg.module} exports no openDataset(spec)`);
+  }
+  let dataset: Dataset;
+  try {
+    dataset = await mod.openDataset(msg.spec);
+  } catch (e) {
+    throw new Error(`openDataset(spec) of ${msg.module} failed: ${(e as Error)?.message ?? e}`, {
+      cause: e,
+    });
+  }
+  return { dataset, transform: msg.transform ? fromSpec(msg.transform) : null };
+}
+
+async function handle(req: number, task: BatchTask): Promise<void> {
+  try {
+    if (!ready) throw new Error("worker got a batch before init");
+    const { dataset, transform } = await ready;
+    const batch = await loadBatch(dataset, transform, task, buffers);
+    self.postMessage({ type: "batch", req, batch }, [
+      batch.images.buffer as ArrayBuffer,
+      batch.labels.buffer as ArrayBuffer,
+    ]);
+  } catch (e) {
+    const err = e as Error & { index?: number };
+    const failure: BatchFailure = { message: err?.message ?? String(e) };
+    if (typeof err?.index === "number") failure.index = err.index;
+    self.postMessage({ type: "error", req, failure });
+  }
+}
+
+self.onmessage = (e: MessageEvent<InitMessage | BatchMessage | RecycleMessage>) => {
+  const msg = e.data;
+  if (msg.type === "recycle") {
+    buffers.give(msg.images);
+  } else if (msg.type === "init") {
+    ready = open(msg);
+    ready.catch(() => {}); // reported with each batch that needs it
+  } else {
+    const { req, task } = msg;
+    queue = queue.then(() => handle(req, task));
+  }
+};

@@ -1,0 +1,304 @@
+/**
+ * LiTSDataset: the course's layout, decoding (grey, RGB as PIL, 16-bit,
+ * palette, 1-bit, JPEG), normalisation, the uint8 cache, worker re-opening,
+ * and every bad input the data issue lists.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+// deno-lint-ignore no-import-prefix -- the encoder the tests use to make PNGs of every kind
+import { encode as encodePng } from "npm:fast-png@8";
+// deno-lint-ignore no-import-prefix -- to make a JPEG fixture
+import jpeg from "npm:jpeg-js@0.4";
+import { data } from "../mod.ts";
+
+const { LiTSDataset, openDataset, decodeImage, encodeGreyPng } = data;
+
+/** Writes a split folder and its CSV; returns the root. */
+async function makeRoot(
+  files: Record<string, Uint8Array>,
+  csv: string,
+  split = "train",
+): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: "lits_ds_" });
+  await Deno.mkdir(join(root, split), { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) {
+    await Deno.mkdir(join(root, split, name, ".."), { recursive: true });
+    await Deno.writeFile(join(root, split, name), bytes);
+  }
+  await Deno.writeTextFile(join(root, `${split}_classes.csv`), csv);
+  return root;
+}
+
+const grey = (values: number[], w = 2, h = 2) => encodeGreyPng(Uint8Array.from(values), w, h);
+
+/** Three valid 2x2 slices with a pandas index column and mixed boolean spellings. */
+async function validRoot(): Promise<string> {
+  return await makeRoot(
+    {
+      "a.png": grey([10, 20, 30, 50]),
+      "b.png": grey([7, 7, 7, 7]),
+      "sub/c.png": grey([0, 255, 0, 255]),
+    },
+    ",filename,liver_visible,lesion_visible,patient\n" +
+      "0,a.png,False,False,1\n1,b.png,true,0,1\n2,sub/c.png,1,TRUE,2\n",
+  );
+}
+
+async function rejects(fn: () => unknown, ...parts: (string | RegExp)[]): Promise<void> {
+  await assert.rejects(async () => await fn(), (e: Error) => {
+    for (const p of parts) {
+      assert.ok(
+        typeof p === "string" ? e.message.includes(p) : p.test(e.message),
+        `"${e.message}" lacks ${p}`,
+      );
+    }
+    return true;
+  });
+}
+
+Deno.test("LiTSDataset reads the course layout: labels, counts, min-max images", async () => {
+  const root = await validRoot();
+  const ds = new LiTSDataset({ root, split: "train" });
+  assert.equal(ds.length, 3);
+  assert.deepEqual([...ds.labels], [0, 1, 2]);
+  assert.deepEqual(ds.classCounts(), [0, 1, 2].map(() => 1));
+  assert.equal(ds.filename(2), "sub/c.png");
+  const a = await ds.get(0);
+  assert.equal(a.label, 0);
+  assert.deepEqual([a.image.width, a.image.height], [2, 2]);
+  assert.deepEqual([...a.image.data], [0, 0.25, 0.5, 1]);
+  // A constant image normalises to zeros, not NaN.
+  assert.deepEqual([...(await ds.get(1)).image.data], [0, 0, 0, 0]);
+  const raw = new LiTSDataset({ root, split: "train", normalize: "none" });
+  assert.deepEqual(
+    [...(await raw.get(0)).image.data],
+    [10, 20, 30, 50].map((v) => Math.fround(v / 255)),
+  );
+  assert.throws(() => ds.getSync(3), RangeError);
+  await assert.rejects(() => ds.get(-1), RangeError);
+});
+
+Deno.test("decodeImage: RGB as PIL's convert('L'), RGBA, palette, 16-bit, 1-bit, JPEG", () => {
+  // Expected values computed with PIL 9.4: Image.convert("L").
+  const rgb = encodePng({
+    width: 7,
+    height: 1,
+    channels: 3,
+    depth: 8,
+    data: Uint8Array.from([
+      255,
+      0,
+      0,
+      0,
+      255,
+      0,
+      0,
+      0,
+      255,
+      10,
+      20,
+      30,
+      128,
+      128,
+      128,
+      200,
+      100,
+      50,
+      1,
+      2,
+      3,
+    ]),
+  });
+  assert.deepEqual([...decodeImage(rgb).data], [76, 150, 29, 18, 128, 124, 2]);
+  const rgba = encodePng({
+    width: 1,
+    height: 1,
+    channels: 4,
+    depth: 8,
+    data: Uint8Array.from([200, 100, 50, 9]),
+  });
+  assert.deepEqual([...decodeImage(rgba).data], [124]);
+  const pal = encodePng({
+    width: 2,
+    height: 1,
+    channels: 1,
+    depth: 8,
+    data: Uint8Array.from([1, 0]),
+    palette: [[255, 0, 0], [0, 0, 255]],
+  });
+  assert.deepEqual([...decodeImage(pal).data], [29, 76]);
+  const sixteen = encodePng({
+    width: 3,
+    height: 1,
+    channels: 1,
+    depth: 16,
+    data: Uint16Array.from([0, 1000, 65535]),
+  });
+  const s = decodeImage(sixteen);
+  assert.equal(s.maxValue, 65535);
+  assert.deepEqual([...s.data], [0, 1000, 65535]);
+  // 1-bit grey: 9 pixels packed in two bytes per row, widened to 0/255 as PIL does.
+  const bits = encodePng({
+    width: 9,
+    height: 1,
+    channels: 1,
+    depth: 1,
+    data: Uint8Array.from([0b10100000, 0b10000000]),
+  });
+  assert.deepEqual([...decodeImage(bits).data], [255, 0, 255, 0, 0, 0, 0, 0, 255]);
+  const jpg = jpeg.encode({
+    width: 8,
+    height: 8,
+    data: new Uint8Array(256).fill(128).map((v, i) => i % 4 === 3 ? 255 : v),
+  }, 95);
+  const j = decodeImage(jpg.data, "x.jpg");
+  assert.equal(j.width, 8);
+  assert.ok(j.data.every((v) => Math.abs(v - 128) <= 2), `${j.data}`);
+});
+
+Deno.test("LiTSDataset reads 16-bit and RGB PNG splits", async () => {
+  const root = await makeRoot(
+    {
+      "a.png": encodePng({
+        width: 2,
+        height: 1,
+        channels: 1,
+        depth: 16,
+        data: Uint16Array.from([1000, 3000]),
+      }),
+      "b.png": encodePng({
+        width: 2,
+        height: 1,
+        channels: 3,
+        depth: 8,
+        data: Uint8Array.from([0, 0, 0, 255, 255, 255]),
+      }),
+    },
+    "filename,liver_visible,lesion_visible\na.png,0,0\nb.png,1,0\n",
+  );
+  const ds = new LiTSDataset({ root, split: "train" });
+  assert.deepEqual([...(await ds.get(0)).image.data], [0, 1]);
+  assert.deepEqual([...(await ds.get(1)).image.data], [0, 1]);
+  const raw = new LiTSDataset({ root, split: "train", normalize: "none" });
+  assert.deepEqual(
+    [...(await raw.get(0)).image.data],
+    [1000 / 65535, 3000 / 65535].map(Math.fround),
+  );
+});
+
+Deno.test("LiTSDataset uint8 cache: same samples, reused, rebuilt when the CSV changes", async () => {
+  const root = await validRoot();
+  const plain = new LiTSDataset({ root, split: "train" });
+  const cached = new LiTSDataset({ root, split: "train", cache: true });
+  const path = join(root, "train_u8.cache");
+  const first = (await Deno.stat(path)).mtime!.getTime();
+  for (let i = 0; i < plain.length; i++) {
+    assert.deepEqual((await cached.get(i)).image.data, (await plain.get(i)).image.data);
+    assert.equal((await cached.get(i)).label, plain.labels[i]);
+  }
+  cached.close();
+  // Reopening reuses the file; a changed labels file rebuilds it.
+  await new Promise((r) => setTimeout(r, 20));
+  new LiTSDataset({ root, split: "train", cache: true }).close();
+  assert.equal((await Deno.stat(path)).mtime!.getTime(), first);
+  await Deno.writeTextFile(
+    join(root, "train_classes.csv"),
+    "filename,liver_visible,lesion_visible\na.png,1,1\n",
+  );
+  const again = new LiTSDataset({ root, split: "train", cache: true });
+  assert.equal(again.length, 1);
+  assert.deepEqual([...(await again.get(0)).image.data], [0, 0.25, 0.5, 1]);
+  assert.equal(data.readCacheHeader(path)?.count, 1);
+  again.close();
+});
+
+Deno.test("LiTSDataset.workerSpec re-opens the same dataset through openDataset", async () => {
+  const root = await validRoot();
+  const ds = new LiTSDataset({ root, split: "train", cache: true });
+  const { module, spec } = ds.workerSpec();
+  const mod = await import(module);
+  assert.equal(typeof mod.openDataset, "function");
+  const copy = mod.openDataset(structuredClone(spec)) as InstanceType<typeof LiTSDataset>;
+  assert.equal(copy.length, ds.length);
+  for (let i = 0; i < ds.length; i++) assert.deepEqual(await copy.get(i), await ds.get(i));
+  assert.throws(() => openDataset({ root: "relative", split: "train" }), /absolute/);
+  copy.close();
+  ds.close();
+});
+
+Deno.test("bad input: missing files, corrupt and truncated PNGs, size mismatch", async () => {
+  const csv = "filename,liver_visible,lesion_visible\na.png,0,0\nb.png,1,0\n";
+  await rejects(
+    () => new LiTSDataset({ root: "/nonexistent/lits", split: "train" }),
+    "train_classes.csv",
+    "not found",
+  );
+  let root = await makeRoot({ "a.png": grey([1, 2, 3, 4]) }, csv);
+  await rejects(() => new LiTSDataset({ root, split: "train" }), "b.png", "not found", "line 3");
+  // Listed but deleted after opening: the error comes from get().
+  root = await makeRoot({ "a.png": grey([1, 2, 3, 4]), "b.png": grey([1, 2, 3, 4]) }, csv);
+  const ds = new LiTSDataset({ root, split: "train" });
+  await Deno.remove(join(root, "train", "b.png"));
+  await rejects(() => ds.get(1), "b.png", "not found", "line 3");
+
+  const good = grey([1, 2, 3, 4]);
+  const corrupt = good.slice();
+  corrupt[good.length - 20] ^= 0xff; // inside the compressed data
+  root = await makeRoot({ "a.png": good, "b.png": corrupt }, csv);
+  await rejects(
+    () => new LiTSDataset({ root, split: "train" }).get(1),
+    "b.png",
+    "corrupt",
+    "line 3",
+  );
+  root = await makeRoot({ "a.png": good, "b.png": good.subarray(0, good.length - 25) }, csv);
+  await rejects(() => new LiTSDataset({ root, split: "train" }).get(1), "b.png", "truncated PNG");
+  root = await makeRoot({ "a.png": good, "b.png": new TextEncoder().encode("not an image") }, csv);
+  await rejects(
+    () => new LiTSDataset({ root, split: "train" }).get(1),
+    "b.png",
+    "not a PNG or JPEG",
+  );
+  // The first image is decoded at open time, so a bad one fails at once.
+  root = await makeRoot({ "a.png": good.subarray(0, 30), "b.png": good }, csv);
+  await rejects(() => new LiTSDataset({ root, split: "train" }), "a.png", "line 2");
+
+  root = await makeRoot({ "a.png": good, "b.png": grey([1, 2, 3, 4, 5, 6], 3, 2) }, csv);
+  await rejects(
+    () => new LiTSDataset({ root, split: "train" }).get(1),
+    "b.png",
+    "3x2",
+    "2x2",
+    "a.png",
+  );
+  // Building a cache decodes everything, so the mismatch shows at open time.
+  await rejects(() => new LiTSDataset({ root, split: "train", cache: true }), "b.png", "3x2");
+});
+
+Deno.test("bad input: CSV columns, booleans, label combinations, escaping paths, empty split", async () => {
+  const img = { "a.png": grey([1, 2, 3, 4]) };
+  const cases: [string, string[]][] = [
+    ["file,liver_visible,lesion_visible\na.png,0,0\n", ["missing column", "filename"]],
+    ["filename,liver\na.png,0\n", ["liver_visible, lesion_visible"]],
+    ["filename,liver_visible,lesion_visible\na.png,yes,0\n", ["line 2", '"yes"', "boolean"]],
+    ["filename,liver_visible,lesion_visible\na.png,0,0\na.png,0,\n", ["line 3", "boolean"]],
+    ["filename,liver_visible,lesion_visible\na.png,1,0\na.png,False,True\n", [
+      "line 3",
+      "lesion",
+      "invalid",
+    ]],
+    ["filename,liver_visible,lesion_visible\n../a.png,0,0\n", ["line 2", "escapes"]],
+    ["filename,liver_visible,lesion_visible\nx/../../a.png,0,0\n", ["line 2", "escapes"]],
+    ["filename,liver_visible,lesion_visible\n/etc/passwd,0,0\n", ["line 2", "absolute"]],
+    ["filename,liver_visible,lesion_visible\nC:\\a.png,0,0\n", ["line 2", "absolute"]],
+    ["filename,liver_visible,lesion_visible\n", ["empty split"]],
+    ["", ["empty CSV"]],
+    ['filename,liver_visible,lesion_visible\n"a.png,0,0\n', ["unreadable CSV"]],
+  ];
+  for (const [csv, parts] of cases) {
+    const root = await makeRoot(img, csv);
+    await rejects(() => new LiTSDataset({ root, split: "train" }), "train_classes.csv", ...parts);
+  }
+  const root = await makeRoot(img, "filename,liver_visible,lesion_visible\na.png,0,0\n");
+  await rejects(() => new LiTSDataset({ root, split: "val" }), "val_classes.csv", "not found");
+});
