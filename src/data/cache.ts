@@ -188,7 +188,10 @@ export class CacheReader {
   }
 
   /** Image `i`'s pixels, into `out` when given. */
-  read(i: number, out = new Uint8Array(this.header.width * this.header.height)): Uint8Array {
+  read(
+    i: number,
+    out: Uint8Array = new Uint8Array(this.header.width * this.header.height),
+  ): Uint8Array {
     const size = this.header.width * this.header.height;
     if (!(Number.isInteger(i) && i >= 0 && i < this.header.count)) {
       throw new RangeError(`${this.path}: image ${i} out of range [0, ${this.header.count})`);

@@ -14,8 +14,6 @@
  *
  * @module
  */
-/// <reference no-default-lib="true" />
-/// <reference lib="deno.worker" />
 import { type BatchFailure, type BatchTask, BufferPool, loadBatch } from "./batch.ts";
 import { fromSpec } from "./transforms/compose.ts";
 import type { Transform, TransformSpec } from "./transforms/transform.ts";
@@ -55,6 +53,12 @@ let ready: Promise<{ dataset: Dataset; transform: Transform | null }> | null = n
 let queue: Promise<void> = Promise.resolve();
 const buffers = new BufferPool();
 
+/** This worker's side of the message channel (typed without the worker lib, which JSR bans). */
+const worker = globalThis as unknown as {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+};
+
 async function open(msg: InitMessage) {
   let mod;
   try {
@@ -81,7 +85,7 @@ async function handle(req: number, task: BatchTask): Promise<void> {
     if (!ready) throw new Error("worker got a batch before init");
     const { dataset, transform } = await ready;
     const batch = await loadBatch(dataset, transform, task, buffers);
-    self.postMessage({ type: "batch", req, batch }, [
+    worker.postMessage({ type: "batch", req, batch }, [
       batch.images.buffer as ArrayBuffer,
       batch.labels.buffer as ArrayBuffer,
     ]);
@@ -89,11 +93,11 @@ async function handle(req: number, task: BatchTask): Promise<void> {
     const err = e as Error & { index?: number };
     const failure: BatchFailure = { message: err?.message ?? String(e) };
     if (typeof err?.index === "number") failure.index = err.index;
-    self.postMessage({ type: "error", req, failure });
+    worker.postMessage({ type: "error", req, failure });
   }
 }
 
-self.onmessage = (e: MessageEvent<InitMessage | BatchMessage | RecycleMessage>) => {
+worker.onmessage = (e: MessageEvent<InitMessage | BatchMessage | RecycleMessage>) => {
   const msg = e.data;
   if (msg.type === "recycle") {
     buffers.give(msg.images);
