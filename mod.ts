@@ -30,3 +30,4 @@ export { init } from "./src/init.ts";
 export * as models from "./src/models/mod.ts";
 export * as metrics from "./src/eval/metrics/mod.ts";
 export * as evaluation from "./src/eval/mod.ts";
+export * as train from "./src/train/mod.ts";

@@ -1,49 +1,32 @@
 /**
- * GEMM and convolution kernels of the CPU backend. Run with `deno task bench`;
- * each case prints its GFLOP/s (the sgemm ceiling here is about 245 GFLOP/s
- * on both cores with the environment's OpenBLAS kernels).
+ * GEMM kernels of the CPU backend: square products (the ceiling the
+ * convolution benchmarks are measured against) and the small CNN's Linear
+ * layers (forward, input gradient, weight gradient). `deno task bench`
+ * prints GFLOP/s per case and as a share of the ceiling.
+ *
+ * @module
  */
-import { functional as F, noGrad, randn } from "../mod.ts";
+import { noGrad, randn, type Tensor } from "../mod.ts";
+import { gemm2d } from "../src/tensor/ops/matmul.ts";
+import { measureCeiling, rateBench } from "./rate.ts";
 
-function gflops(flops: number, ms: number): string {
-  return `${(flops / ms / 1e6).toFixed(1)} GFLOP/s`;
-}
+measureCeiling();
 
-for (const n of [256, 1024]) {
+for (const n of [256, 1024, 2048]) {
   const a = randn([n, n]), b = randn([n, n]);
-  let last = 0;
-  Deno.bench(`sgemm ${n}x${n}x${n}`, { group: "gemm" }, (t) => {
-    t.start();
-    const start = performance.now();
+  rateBench("gemm", `sgemm ${n}x${n}x${n}`, { flops: 2 * n ** 3 }, () => {
     noGrad(() => a.matmul(b).dispose());
-    last = performance.now() - start;
-    t.end();
   });
-  addEventListener(
-    "unload",
-    () => console.log(`sgemm ${n}: ${gflops(2 * n ** 3, last)} (last run)`),
-  );
 }
 
-// The small CNN's first and ResNet-50's 3x3 stage-1 convolution, batch 16.
-const convs: [string, number[], number[], number, number][] = [
-  ["simple-cnn conv1 1->16 256^2", [16, 1, 256, 256], [16, 1, 3, 3], 1, 1],
-  ["resnet50 layer1 3x3 64->64 56^2", [16, 64, 56, 56], [64, 64, 3, 3], 1, 1],
+// The small CNN's classifier: x [16, 32768] x W^T [32768, 256] and its gradients.
+const [batch, inF, outF] = [16, 128 * 16 * 16, 256];
+const x = randn([batch, inF]), w = randn([outF, inF]), g = randn([batch, outF]);
+const linear: [string, () => Tensor][] = [
+  ["linear 16x32768 -> 256 forward (x W^T)", () => gemm2d(x, w, false, true)],
+  ["linear backward input (g W)", () => gemm2d(g, w, false, false)],
+  ["linear backward weight (g^T x)", () => gemm2d(g, x, true, false)],
 ];
-for (const [name, xs, ws, stride, padding] of convs) {
-  const x = randn(xs), w = randn(ws);
-  const [n, c, h, wd] = xs, [k, , r, s] = ws;
-  const flops = 2 * n * k * c * r * s * h * wd / (stride * stride);
-  let last = 0;
-  Deno.bench(`conv2d forward ${name}`, { group: "conv" }, (t) => {
-    t.start();
-    const start = performance.now();
-    noGrad(() => F.conv2d(x, w, null, { stride, padding }).dispose());
-    last = performance.now() - start;
-    t.end();
-  });
-  addEventListener(
-    "unload",
-    () => console.log(`conv2d ${name}: ${gflops(flops, last)} (last run)`),
-  );
+for (const [name, fn] of linear) {
+  rateBench("linear", name, { flops: 2 * batch * inF * outF }, () => noGrad(() => fn().dispose()));
 }

@@ -2,9 +2,22 @@
  * Shared test helpers: fixture loading, tensors from fixture records and
  * closeness checks that report the worst element.
  *
+ * `LITS_TEST_DEVICE=cuda` runs the fixture-driven op tests (ops_test.ts) on
+ * the GPU: they create their tensors with `fromStored(s, { device:
+ * testDevice })`. Other tests stay on the CPU.
+ *
  * @module
  */
-import { type Tensor, tensor } from "../mod.ts";
+import { type Device, type Tensor, tensor } from "../mod.ts";
+
+/** The device of the op tests: `LITS_TEST_DEVICE` (cpu or cuda), default cpu. */
+export const testDevice: Device = (() => {
+  const d = Deno.env.get("LITS_TEST_DEVICE") ?? "cpu";
+  if (d !== "cpu" && d !== "cuda") {
+    throw new Error(`LITS_TEST_DEVICE must be 'cpu' or 'cuda', got '${d}'`);
+  }
+  return d;
+})();
 
 /** A tensor as the fixtures store it. */
 export interface Stored {
@@ -19,11 +32,17 @@ export function loadFixture<T = unknown>(name: string): T {
   return JSON.parse(Deno.readTextFileSync(new URL(`./fixtures/${name}`, import.meta.url))) as T;
 }
 
-/** A tensor from a stored record (int32 when the record says so). */
-export function fromStored(s: Stored, options: { requiresGrad?: boolean } = {}): Tensor {
+/** A tensor from a stored record (int32 when the record says so), on `device` (default cpu). */
+export function fromStored(
+  s: Stored,
+  options: { requiresGrad?: boolean; device?: Device } = {},
+): Tensor {
   const requiresGrad = options.requiresGrad ?? s.grad ?? false;
-  if (s.dtype === "int32") return tensor(Int32Array.from(s.data), [...s.shape], { dtype: "int32" });
-  return tensor(Float32Array.from(s.data), [...s.shape], { requiresGrad });
+  const device = options.device ?? "cpu";
+  if (s.dtype === "int32") {
+    return tensor(Int32Array.from(s.data), [...s.shape], { dtype: "int32", device });
+  }
+  return tensor(Float32Array.from(s.data), [...s.shape], { requiresGrad, device });
 }
 
 /** Values of a tensor or a plain array as numbers. */

@@ -1,16 +1,26 @@
-/* alloc.c: the caching allocator, copies, fills, casts and strided copies.
+/* alloc.c: the caching allocator.
  *
- * Sizes are rounded up to a size class: multiples of 256 bytes below 1 MiB,
- * then four classes per power of two (2^k, 1.25 * 2^k, 1.5 * 2^k, 1.75 * 2^k).
- * A freed block goes to its class's free list (linked through its first
- * bytes) and is handed out again for the next request of that class, so a
- * steady training step asks the system for nothing. A hash map (open
- * addressing, linear probing, backward-shift deletion) maps every block the
- * allocator owns to its class and whether it is in use, so lits_free can
- * reject pointers it never gave out (or gave back already).
+ * A steady training step asks the system for no memory: every freed buffer
+ * is kept and handed out again.
+ *
+ * Small requests (up to 1 MiB) are rounded up to a multiple of 256 bytes; a
+ * freed small block goes to its size's free list (linked through its first
+ * bytes) and serves the next request of that size.
+ *
+ * Large requests are rounded up to 64 KiB and served best-fit from free
+ * large blocks, which are split (the rest stays free) and merged again with
+ * free neighbours when freed; only when nothing fits is a new segment taken
+ * from the system, rounded up to 4 MiB so that the rest serves the next
+ * requests (PyTorch's CUDA caching allocator splits and merges likewise). Size
+ * classes alone would keep one buffer per size at the peak of that size,
+ * although the sizes peak at different moments of a step; with splitting the
+ * footprint stays near the step's true peak of bytes in use.
+ *
+ * A hash map (open addressing, linear probing, backward-shift deletion) maps
+ * each block the allocator handed out or holds free to its kind and state,
+ * so lits_free rejects pointers it never gave out (or gave back already).
  */
 #include <limits.h>
-#include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,51 +30,35 @@
 #define SMALL_LIMIT ((int64_t)1 << 20) /* 1 MiB */
 #define SMALL_GRAIN 256
 #define N_SMALL (SMALL_LIMIT / SMALL_GRAIN) /* classes 256 .. 1 MiB */
-#define MAX_LOG2 61                         /* largest class < 2^62 */
-#define N_CLASSES (N_SMALL + (MAX_LOG2 - 20 + 1) * 4)
-#define MAX_BYTES (((int64_t)1 << MAX_LOG2) + ((int64_t)3 << (MAX_LOG2 - 2)))
+#define LARGE_GRAIN ((int64_t)1 << 16)      /* 64 KiB */
+#define SEGMENT_GRAIN ((int64_t)1 << 22)    /* 4 MiB */
+#define MAX_BYTES ((int64_t)1 << 62)
 
-#define PAR_THRESHOLD 32768
+/* A large block: a piece of a segment (one system allocation). */
+typedef struct lblock {
+  char* ptr;
+  int64_t size;
+  struct lblock *prev, *next;   /* neighbours in the segment, by address */
+  struct lblock *fprev, *fnext; /* free list */
+  int free;
+} lblock;
 
 typedef struct {
-  uintptr_t key; /* 0: empty slot */
-  int32_t cls;
+  uintptr_t key;  /* 0: empty slot */
+  int32_t cls;    /* small class, or -1 for a large block */
   int32_t in_use;
+  lblock* blk;    /* large blocks */
 } entry_t;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static entry_t* g_table = NULL;
 static size_t g_cap = 0; /* power of two */
 static size_t g_count = 0;
-static void* g_free_head[N_CLASSES];
+static void* g_free_head[N_SMALL];
+static lblock* g_large_free = NULL;
 static int64_t g_bytes_in_use = 0, g_buffers_in_use = 0;
 static int64_t g_bytes_cached = 0, g_buffers_cached = 0;
 static int64_t g_bytes_from_system = 0;
-
-/* ---- size classes ------------------------------------------------------ */
-
-/* Class index of a request (bytes in 0 .. MAX_BYTES). */
-static int32_t class_of(int64_t bytes) {
-  if (bytes <= 0) return 0;
-  if (bytes <= SMALL_LIMIT) return (int32_t)((bytes + SMALL_GRAIN - 1) / SMALL_GRAIN - 1);
-  /* k = floor(log2(bytes - 1)) so that 2^k < bytes <= 2^(k+1). */
-  int k = 63 - __builtin_clzll((unsigned long long)(bytes - 1));
-  int64_t quarter = (int64_t)1 << (k - 2);
-  int64_t j = (bytes - ((int64_t)1 << k) + quarter - 1) / quarter; /* 1..4 */
-  /* class (k, j) is 2^k + j * 2^(k-2); j == 4 is 2^(k+1), j index 0. */
-  if (j == 4) {
-    k += 1;
-    j = 0;
-  }
-  return (int32_t)(N_SMALL + (k - 20) * 4 + j);
-}
-
-static int64_t class_bytes(int32_t cls) {
-  if (cls < N_SMALL) return ((int64_t)cls + 1) * SMALL_GRAIN;
-  int32_t t = cls - N_SMALL;
-  int k = 20 + t / 4, j = t % 4;
-  return ((int64_t)1 << k) + (int64_t)j * ((int64_t)1 << (k - 2));
-}
 
 /* ---- pointer map (caller holds g_lock) ------------------------------------ */
 
@@ -105,6 +99,11 @@ static int map_reserve(void) {
   return 1;
 }
 
+static void map_add(entry_t e) {
+  map_put_nogrow(e);
+  g_count++;
+}
+
 static void map_remove(entry_t* e) {
   size_t mask = g_cap - 1;
   size_t i = (size_t)(e - g_table);
@@ -123,64 +122,203 @@ static void map_remove(entry_t* e) {
   g_count--;
 }
 
-/* ---- allocation -------------------------------------------------------- */
+/* ---- large blocks (caller holds g_lock) ------------------------------------ */
 
+static void free_list_push(lblock* b) {
+  b->free = 1;
+  b->fprev = NULL;
+  b->fnext = g_large_free;
+  if (g_large_free) g_large_free->fprev = b;
+  g_large_free = b;
+  g_bytes_cached += b->size;
+  g_buffers_cached++;
+}
+
+static void free_list_unlink(lblock* b) {
+  if (b->fprev) b->fprev->fnext = b->fnext;
+  else g_large_free = b->fnext;
+  if (b->fnext) b->fnext->fprev = b->fprev;
+  b->free = 0;
+  g_bytes_cached -= b->size;
+  g_buffers_cached--;
+}
+
+/* The smallest free block that holds size bytes, or NULL. */
+static lblock* best_fit(int64_t size) {
+  lblock* best = NULL;
+  for (lblock* b = g_large_free; b != NULL; b = b->fnext) {
+    if (b->size >= size && (best == NULL || b->size < best->size)) {
+      best = b;
+      if (b->size == size) break;
+    }
+  }
+  return best;
+}
+
+/* Takes size bytes from free block b, splitting off the rest (so a block's
+ * size is always what was asked, rounded: bytes in use do not depend on which
+ * block served a request); NULL when the bookkeeping cannot be allocated. */
+static lblock* take(lblock* b, int64_t size) {
+  if (b->size > size) {
+    lblock* rest = malloc(sizeof(lblock));
+    if (rest == NULL || !map_reserve()) {
+      free(rest);
+      return NULL;
+    }
+    free_list_unlink(b);
+    rest->ptr = b->ptr + size;
+    rest->size = b->size - size;
+    rest->prev = b;
+    rest->next = b->next;
+    if (b->next) b->next->prev = rest;
+    b->next = rest;
+    b->size = size;
+    entry_t e = {(uintptr_t)rest->ptr, -1, 0, rest};
+    map_add(e);
+    free_list_push(rest);
+  } else {
+    free_list_unlink(b);
+  }
+  map_find((uintptr_t)b->ptr)->in_use = 1;
+  return b;
+}
+
+/* Merges free block b into its free predecessor a (same segment). */
+static void absorb(lblock* a, lblock* b) {
+  free_list_unlink(b);
+  entry_t* e = map_find((uintptr_t)b->ptr);
+  if (e) map_remove(e);
+  free_list_unlink(a);
+  a->size += b->size;
+  a->next = b->next;
+  if (b->next) b->next->prev = a;
+  free(b);
+  free_list_push(a);
+}
+
+/* Frees b into the pool, merged with free neighbours. */
+static void give_back(lblock* b) {
+  free_list_push(b);
+  if (b->next && b->next->free) absorb(b, b->next);
+  if (b->prev && b->prev->free) absorb(b->prev, b);
+}
+
+static int alloc_large(int64_t bytes, void** out) {
+  const int64_t size = (bytes + LARGE_GRAIN - 1) / LARGE_GRAIN * LARGE_GRAIN;
+  lblock* b = best_fit(size);
+  if (b != NULL) {
+    b = take(b, size);
+    if (b == NULL) return 0;
+  } else {
+    /* A new segment, rounded up to SEGMENT_GRAIN: the rest is free for the
+     * next requests, so the layout settles within a step or two. */
+    const int64_t seg = (size + SEGMENT_GRAIN - 1) / SEGMENT_GRAIN * SEGMENT_GRAIN;
+    b = malloc(sizeof(lblock));
+    char* p = b && map_reserve() ? aligned_alloc(64, (size_t)seg) : NULL;
+    if (p == NULL) {
+      free(b);
+      return 0;
+    }
+    b->ptr = p;
+    b->size = seg;
+    b->prev = b->next = b->fprev = b->fnext = NULL;
+    b->free = 0;
+    entry_t e = {(uintptr_t)p, -1, 0, b};
+    map_add(e);
+    g_bytes_from_system += seg;
+    free_list_push(b); /* free until take() hands out its front */
+    b = take(b, size);
+    if (b == NULL) return 0;
+  }
+  g_bytes_in_use += b->size;
+  g_buffers_in_use++;
+  *out = b->ptr;
+  return 1;
+}
+
+/* Frees every cached block: small lists, and large segments wholly free. */
 static void release_cached_locked(void) {
-  for (int32_t c = 0; c < N_CLASSES; c++) {
+  for (int32_t c = 0; c < N_SMALL; c++) {
     void* p = g_free_head[c];
     while (p != NULL) {
       void* next = *(void**)p;
       entry_t* e = map_find((uintptr_t)p);
       if (e != NULL) map_remove(e);
       free(p);
+      g_bytes_cached -= ((int64_t)c + 1) * SMALL_GRAIN;
+      g_buffers_cached--;
       p = next;
     }
     g_free_head[c] = NULL;
   }
-  g_bytes_cached = 0;
-  g_buffers_cached = 0;
+  lblock* b = g_large_free;
+  while (b != NULL) {
+    lblock* next = b->fnext;
+    if (b->prev == NULL && b->next == NULL) { /* a whole segment */
+      free_list_unlink(b);
+      entry_t* e = map_find((uintptr_t)b->ptr);
+      if (e != NULL) map_remove(e);
+      free(b->ptr);
+      free(b);
+    }
+    b = next;
+  }
 }
+
+/* ---- entry points --------------------------------------------------------- */
 
 /* Returns LITS_OK and *out, or records an error. */
 static int alloc_impl(const char* fn, int64_t bytes, void** out) {
-  if (bytes < 0) return lits_fail(LITS_ERR_ARGUMENT, "%s: bytes must be >= 0, got %lld", fn, (long long)bytes);
-  if (bytes > MAX_BYTES)
-    return lits_fail(LITS_ERR_MEMORY, "%s: cannot allocate %lld bytes (too large)", fn, (long long)bytes);
-  int32_t cls = class_of(bytes);
-  int64_t size = class_bytes(cls);
+  if (bytes < 0) {
+    return lits_fail(LITS_ERR_ARGUMENT, "%s: bytes must be >= 0, got %lld", fn,
+                     (long long)bytes);
+  }
+  if (bytes > MAX_BYTES) {
+    return lits_fail(LITS_ERR_MEMORY, "%s: cannot allocate %lld bytes (too large)", fn,
+                     (long long)bytes);
+  }
   pthread_mutex_lock(&g_lock);
-  void* p = g_free_head[cls];
-  if (p != NULL) {
-    g_free_head[cls] = *(void**)p;
-    entry_t* e = map_find((uintptr_t)p);
-    e->in_use = 1;
-    g_bytes_cached -= size;
-    g_buffers_cached--;
-  } else {
-    if (!map_reserve()) {
-      pthread_mutex_unlock(&g_lock);
-      return lits_fail(LITS_ERR_MEMORY, "%s: out of memory allocating %lld bytes (allocator table)", fn,
-                       (long long)bytes);
-    }
-    p = aligned_alloc(64, (size_t)size); /* size is a multiple of 256 */
-    if (p == NULL && g_buffers_cached > 0) {
+  int ok;
+  if (bytes > SMALL_LIMIT) {
+    ok = alloc_large(bytes, out);
+    if (!ok && g_buffers_cached > 0) {
       /* Give the cache back to the system and try once more. */
       release_cached_locked();
+      ok = alloc_large(bytes, out);
+    }
+  } else {
+    const int32_t cls = bytes <= 0 ? 0 : (int32_t)((bytes + SMALL_GRAIN - 1) / SMALL_GRAIN - 1);
+    const int64_t size = ((int64_t)cls + 1) * SMALL_GRAIN;
+    void* p = g_free_head[cls];
+    if (p != NULL) {
+      g_free_head[cls] = *(void**)p;
+      map_find((uintptr_t)p)->in_use = 1;
+      g_bytes_cached -= size;
+      g_buffers_cached--;
+    } else {
       p = map_reserve() ? aligned_alloc(64, (size_t)size) : NULL;
+      if (p == NULL && g_buffers_cached > 0) {
+        release_cached_locked();
+        p = map_reserve() ? aligned_alloc(64, (size_t)size) : NULL;
+      }
+      if (p != NULL) {
+        entry_t e = {(uintptr_t)p, cls, 1, NULL};
+        map_add(e);
+        g_bytes_from_system += size;
+      }
     }
-    if (p == NULL) {
-      pthread_mutex_unlock(&g_lock);
-      return lits_fail(LITS_ERR_MEMORY, "%s: out of memory allocating %lld bytes", fn, (long long)bytes);
+    ok = p != NULL;
+    if (ok) {
+      g_bytes_in_use += size;
+      g_buffers_in_use++;
+      *out = p;
     }
-    entry_t e = {(uintptr_t)p, cls, 1};
-    map_put_nogrow(e);
-    g_count++;
-    g_bytes_from_system += size;
   }
-  g_bytes_in_use += size;
-  g_buffers_in_use++;
   pthread_mutex_unlock(&g_lock);
-  *out = p;
+  if (!ok) {
+    return lits_fail(LITS_ERR_MEMORY, "%s: out of memory allocating %lld bytes", fn,
+                     (long long)bytes);
+  }
   return LITS_OK;
 }
 
@@ -194,15 +332,22 @@ static int free_impl(const char* fn, void* p) {
     return lits_fail(LITS_ERR_ARGUMENT, "%s: %p %s", fn, p,
                      known ? "was already freed" : "did not come from lits_alloc");
   }
-  int32_t cls = e->cls;
-  int64_t size = class_bytes(cls);
   e->in_use = 0;
-  *(void**)p = g_free_head[cls];
-  g_free_head[cls] = p;
-  g_bytes_in_use -= size;
-  g_buffers_in_use--;
-  g_bytes_cached += size;
-  g_buffers_cached++;
+  if (e->cls < 0) {
+    lblock* b = e->blk;
+    g_bytes_in_use -= b->size;
+    g_buffers_in_use--;
+    give_back(b); /* may move or remove e */
+  } else {
+    const int32_t cls = e->cls;
+    const int64_t size = ((int64_t)cls + 1) * SMALL_GRAIN;
+    *(void**)p = g_free_head[cls];
+    g_free_head[cls] = p;
+    g_bytes_in_use -= size;
+    g_buffers_in_use--;
+    g_bytes_cached += size;
+    g_buffers_cached++;
+  }
   pthread_mutex_unlock(&g_lock);
   return LITS_OK;
 }
@@ -245,161 +390,5 @@ int lits_empty_cache(void) {
   pthread_mutex_lock(&g_lock);
   release_cached_locked();
   pthread_mutex_unlock(&g_lock);
-  return LITS_OK;
-}
-
-/* ---- copies, fills, casts ----------------------------------------------- */
-
-static int copy_impl(const char* fn, void* dst, const void* src, int64_t bytes) {
-  LITS_REQUIRE(bytes >= 0, "%s: bytes must be >= 0, got %lld", fn, (long long)bytes);
-  if (bytes == 0) return LITS_OK;
-  LITS_REQUIRE(dst != NULL, "%s: dst is NULL (bytes %lld)", fn, (long long)bytes);
-  LITS_REQUIRE(src != NULL, "%s: src is NULL (bytes %lld)", fn, (long long)bytes);
-  if (dst != src) memmove(dst, src, (size_t)bytes);
-  return LITS_OK;
-}
-
-int lits_copy_h2d(void* dst, const void* src_host, int64_t bytes) {
-  lits_clear_error();
-  return copy_impl("lits_copy_h2d", dst, src_host, bytes);
-}
-
-int lits_copy_d2h(void* dst_host, const void* src, int64_t bytes) {
-  lits_clear_error();
-  return copy_impl("lits_copy_d2h", dst_host, src, bytes);
-}
-
-int lits_copy_d2d(void* dst, const void* src, int64_t bytes) {
-  lits_clear_error();
-  return copy_impl("lits_copy_d2d", dst, src, bytes);
-}
-
-int lits_fill_f32(float* x, int64_t n, float value) {
-  lits_clear_error();
-  LITS_REQUIRE(n >= 0, "lits_fill_f32: n must be >= 0, got %lld", (long long)n);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(x != NULL, "lits_fill_f32: x is NULL (n %lld)", (long long)n);
-#pragma omp parallel for simd schedule(static) if (n > 4 * PAR_THRESHOLD)
-  for (int64_t i = 0; i < n; i++) x[i] = value;
-  return LITS_OK;
-}
-
-int lits_fill_i32(int32_t* x, int64_t n, int32_t value) {
-  lits_clear_error();
-  LITS_REQUIRE(n >= 0, "lits_fill_i32: n must be >= 0, got %lld", (long long)n);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(x != NULL, "lits_fill_i32: x is NULL (n %lld)", (long long)n);
-#pragma omp parallel for simd schedule(static) if (n > 4 * PAR_THRESHOLD)
-  for (int64_t i = 0; i < n; i++) x[i] = value;
-  return LITS_OK;
-}
-
-int lits_cast_i32_f32(const int32_t* src, float* dst, int64_t n) {
-  lits_clear_error();
-  LITS_REQUIRE(n >= 0, "lits_cast_i32_f32: n must be >= 0, got %lld", (long long)n);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(src != NULL && dst != NULL, "lits_cast_i32_f32: src or dst is NULL (n %lld)",
-               (long long)n);
-#pragma omp parallel for simd schedule(static) if (n > PAR_THRESHOLD)
-  for (int64_t i = 0; i < n; i++) dst[i] = (float)src[i];
-  return LITS_OK;
-}
-
-/* Truncates toward zero and saturates: values beyond the int32 range give
- * INT32_MIN / INT32_MAX and NaN gives 0 (C leaves these undefined; this is
- * what CUDA's float-to-int conversion does, so both backends agree). */
-int lits_cast_f32_i32(const float* src, int32_t* dst, int64_t n) {
-  lits_clear_error();
-  LITS_REQUIRE(n >= 0, "lits_cast_f32_i32: n must be >= 0, got %lld", (long long)n);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(src != NULL && dst != NULL, "lits_cast_f32_i32: src or dst is NULL (n %lld)",
-               (long long)n);
-#pragma omp parallel for simd schedule(static) if (n > PAR_THRESHOLD)
-  for (int64_t i = 0; i < n; i++) {
-    float v = src[i];
-    float c = v < -2147483648.0f ? -2147483648.0f : (v > 2147483520.0f ? 2147483520.0f : v);
-    int32_t t = (int32_t)(c == c ? c : 0.0f);
-    dst[i] = v >= 2147483648.0f ? INT32_MAX : t;
-  }
-  return LITS_OK;
-}
-
-/* ---- strided copy -------------------------------------------------------- */
-
-int lits_strided_copy(int32_t ndim, const int64_t* shape_host, const void* src,
-                      const int64_t* src_strides_host, void* dst) {
-  lits_clear_error();
-  LITS_REQUIRE(ndim >= 0 && ndim <= 8, "lits_strided_copy: ndim must be in 0..8, got %d", (int)ndim);
-  LITS_REQUIRE(ndim == 0 || (shape_host != NULL && src_strides_host != NULL),
-               "lits_strided_copy: shape or strides is NULL (ndim %d)", (int)ndim);
-  int64_t total = 1;
-  for (int32_t d = 0; d < ndim; d++) {
-    LITS_REQUIRE(shape_host[d] >= 0, "lits_strided_copy: shape[%d] must be >= 0, got %lld", (int)d,
-                 (long long)shape_host[d]);
-    if (shape_host[d] != 0 && total > INT64_MAX / 4 / shape_host[d])
-      return lits_fail(LITS_ERR_ARGUMENT, "lits_strided_copy: shape is too large");
-    total *= shape_host[d];
-  }
-  if (total == 0) return LITS_OK;
-  LITS_REQUIRE(src != NULL && dst != NULL, "lits_strided_copy: src or dst is NULL (%lld elements)",
-               (long long)total);
-  const uint32_t* s = (const uint32_t*)src;
-  uint32_t* o = (uint32_t*)dst;
-
-  /* Drop size-1 dimensions and merge dimensions that are contiguous in src. */
-  int64_t shp[8], st[8];
-  int nd = 0;
-  for (int32_t d = 0; d < ndim; d++) {
-    if (shape_host[d] == 1) continue;
-    if (nd > 0 && st[nd - 1] == src_strides_host[d] * shape_host[d]) {
-      shp[nd - 1] *= shape_host[d];
-      st[nd - 1] = src_strides_host[d];
-    } else {
-      shp[nd] = shape_host[d];
-      st[nd] = src_strides_host[d];
-      nd++;
-    }
-  }
-  if (nd == 0) {
-    o[0] = s[0];
-    return LITS_OK;
-  }
-  int64_t inner = shp[nd - 1], is = st[nd - 1];
-  int64_t rows = total / inner;
-  int par = total > PAR_THRESHOLD && rows > 1;
-
-#pragma omp parallel if (par)
-  {
-    int nt = omp_get_num_threads(), t = omp_get_thread_num();
-    int64_t r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
-    if (r0 < r1) {
-      /* Odometer over the outer dimensions, started at row r0. */
-      int64_t idx[8] = {0};
-      int64_t off = 0, rem = r0;
-      for (int d = nd - 2; d >= 0; d--) {
-        idx[d] = rem % shp[d];
-        rem /= shp[d];
-        off += idx[d] * st[d];
-      }
-      for (int64_t r = r0; r < r1; r++) {
-        const uint32_t* sp = s + off;
-        uint32_t* op = o + r * inner;
-        if (is == 1) {
-          memcpy(op, sp, (size_t)inner * 4);
-        } else if (is == 0) {
-          uint32_t v = sp[0];
-          for (int64_t i = 0; i < inner; i++) op[i] = v;
-        } else {
-          for (int64_t i = 0; i < inner; i++) op[i] = sp[i * is];
-        }
-        for (int d = nd - 2; d >= 0; d--) {
-          off += st[d];
-          if (++idx[d] < shp[d]) break;
-          off -= st[d] * shp[d];
-          idx[d] = 0;
-        }
-      }
-    }
-  }
   return LITS_OK;
 }

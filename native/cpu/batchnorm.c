@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "common.h"
+#include "fused_internal.h"
 
 /* Below this many elements a call stays on one thread. */
 #define LITS_BN_PAR_MIN 16384
@@ -29,58 +30,97 @@ static void bn_transform(const float* x, float* y, int64_t n, int64_t c, int64_t
   }
 }
 
+/* Batch statistics of channel ch (two passes in double, as PyTorch), the
+ * running statistics' update, and the output transform (mean, scale, shift). */
+static void bn_channel_stats(const float* x, const float* gamma, const float* beta,
+                             float* running_mean, float* running_var, float* save_mean,
+                             float* save_invstd, int64_t n, int64_t c, int64_t hw, int64_t ch,
+                             float momentum, float eps, float* mean_out, float* a_out,
+                             float* b_out) {
+  const int64_t m = n * hw;
+  double sum = 0.0;
+  for (int64_t ni = 0; ni < n; ni++) {
+    const float* xs = x + (ni * c + ch) * hw;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < hw; j++) sum += xs[j];
+  }
+  const double mean = sum / (double)m;
+  double ssd = 0.0; /* sum of squared deviations, second pass (from L2) */
+  for (int64_t ni = 0; ni < n; ni++) {
+    const float* xs = x + (ni * c + ch) * hw;
+#pragma omp simd reduction(+ : ssd)
+    for (int64_t j = 0; j < hw; j++) {
+      const double d = (double)xs[j] - mean;
+      ssd += d * d;
+    }
+  }
+  const double var = ssd / (double)m;
+  const double invstd = 1.0 / sqrt(var + (double)eps);
+  save_mean[ch] = (float)mean;
+  save_invstd[ch] = (float)invstd;
+  if (running_mean != NULL) {
+    running_mean[ch] =
+        (float)((1.0 - (double)momentum) * running_mean[ch] + (double)momentum * mean);
+  }
+  if (running_var != NULL) {
+    const double unbiased = ssd / (double)(m - 1);
+    running_var[ch] =
+        (float)((1.0 - (double)momentum) * running_var[ch] + (double)momentum * unbiased);
+  }
+  const float g = gamma != NULL ? gamma[ch] : 1.0f;
+  *mean_out = (float)mean;
+  *a_out = (float)invstd * g;
+  *b_out = beta != NULL ? beta[ch] : 0.0f;
+}
+
+static int bn_train_check(const char* fn, int32_t n, int32_t c, int64_t hw, float momentum,
+                          float eps) {
+  int st = bn_check(fn, n, c, hw);
+  if (st != LITS_OK) return st;
+  LITS_REQUIRE((int64_t)n * hw > 1,
+               "%s: expected more than 1 value per channel when training (n=%d, hw=%lld)", fn,
+               (int)n, (long long)hw);
+  LITS_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", fn, (double)eps);
+  LITS_REQUIRE(!isnan(momentum), "%s: momentum is NaN", fn);
+  return LITS_OK;
+}
+
 int lits_batchnorm2d_forward_train_f32(const float* x, const float* gamma, const float* beta,
                                        float* y, float* running_mean, float* running_var,
                                        float* save_mean, float* save_invstd, int32_t n,
                                        int32_t c, int64_t hw, float momentum, float eps) {
   static const char* fn = "lits_batchnorm2d_forward_train_f32";
   lits_clear_error();
-  int st = bn_check(fn, n, c, hw);
+  int st = bn_train_check(fn, n, c, hw, momentum, eps);
   if (st != LITS_OK) return st;
-  const int64_t m = (int64_t)n * hw;
-  LITS_REQUIRE(m > 1,
-               "%s: expected more than 1 value per channel when training (n=%d, hw=%lld)", fn,
-               (int)n, (long long)hw);
-  LITS_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", fn, (double)eps);
-  LITS_REQUIRE(!isnan(momentum), "%s: momentum is NaN", fn);
   LITS_REQUIRE(x != NULL && y != NULL && save_mean != NULL && save_invstd != NULL,
                "%s: x, y, save_mean or save_invstd is NULL", fn);
   const int64_t cc = c, nn = n;
-#pragma omp parallel for schedule(static) if (m * cc >= LITS_BN_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((int64_t)n * hw * cc >= LITS_BN_PAR_MIN)
   for (int64_t ch = 0; ch < cc; ch++) {
-    double sum = 0.0;
-    for (int64_t ni = 0; ni < nn; ni++) {
-      const float* xs = x + (ni * cc + ch) * hw;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t j = 0; j < hw; j++) sum += xs[j];
-    }
-    const double mean = sum / (double)m;
-    double ssd = 0.0; /* sum of squared deviations, second pass */
-    for (int64_t ni = 0; ni < nn; ni++) {
-      const float* xs = x + (ni * cc + ch) * hw;
-#pragma omp simd reduction(+ : ssd)
-      for (int64_t j = 0; j < hw; j++) {
-        const double d = (double)xs[j] - mean;
-        ssd += d * d;
-      }
-    }
-    const double var = ssd / (double)m;
-    const double invstd = 1.0 / sqrt(var + (double)eps);
-    save_mean[ch] = (float)mean;
-    save_invstd[ch] = (float)invstd;
-    if (running_mean != NULL) {
-      running_mean[ch] =
-          (float)((1.0 - (double)momentum) * running_mean[ch] + (double)momentum * mean);
-    }
-    if (running_var != NULL) {
-      const double unbiased = ssd / (double)(m - 1);
-      running_var[ch] =
-          (float)((1.0 - (double)momentum) * running_var[ch] + (double)momentum * unbiased);
-    }
-    const float g = gamma != NULL ? gamma[ch] : 1.0f;
-    const float b = beta != NULL ? beta[ch] : 0.0f;
-    const float a = (float)invstd * g;
-    bn_transform(x, y, nn, cc, hw, ch, (float)mean, a, b);
+    float mean, a, b;
+    bn_channel_stats(x, gamma, beta, running_mean, running_var, save_mean, save_invstd, nn, cc,
+                     hw, ch, momentum, eps, &mean, &a, &b);
+    bn_transform(x, y, nn, cc, hw, ch, mean, a, b);
+  }
+  return LITS_OK;
+}
+
+int lits_batchnorm2d_stats_f32(const float* x, const float* gamma, const float* beta,
+                               float* running_mean, float* running_var, float* save_mean,
+                               float* save_invstd, float* coef, int32_t n, int32_t c,
+                               int64_t hw, float momentum, float eps) {
+  static const char* fn = "lits_batchnorm2d_stats_f32";
+  lits_clear_error();
+  int st = bn_train_check(fn, n, c, hw, momentum, eps);
+  if (st != LITS_OK) return st;
+  LITS_REQUIRE(x != NULL && coef != NULL && save_mean != NULL && save_invstd != NULL,
+               "%s: x, coef, save_mean or save_invstd is NULL", fn);
+  const int64_t cc = c, nn = n;
+#pragma omp parallel for schedule(static) if ((int64_t)n * hw * cc >= LITS_BN_PAR_MIN)
+  for (int64_t ch = 0; ch < cc; ch++) {
+    bn_channel_stats(x, gamma, beta, running_mean, running_var, save_mean, save_invstd, nn, cc,
+                     hw, ch, momentum, eps, &coef[ch], &coef[cc + ch], &coef[2 * cc + ch]);
   }
   return LITS_OK;
 }
@@ -107,46 +147,93 @@ int lits_batchnorm2d_forward_infer_f32(const float* x, const float* gamma, const
   return LITS_OK;
 }
 
-int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* gamma,
-                                  const float* save_mean, const float* save_invstd, float* dx,
-                                  float* dgamma, float* dbeta, int32_t n, int32_t c,
-                                  int64_t hw) {
-  static const char* fn = "lits_batchnorm2d_backward_f32";
-  lits_clear_error();
-  int st = bn_check(fn, n, c, hw);
-  if (st != LITS_OK) return st;
-  LITS_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL && dx != NULL,
-               "%s: x, dy, save_mean, save_invstd or dx is NULL", fn);
-  const int64_t cc = c, nn = n;
-  const double m = (double)nn * (double)hw;
-#pragma omp parallel for schedule(static) if ((int64_t)n * cc * hw >= LITS_BN_PAR_MIN)
-  for (int64_t ch = 0; ch < cc; ch++) {
-    const double mean = save_mean[ch];
-    const double invstd = save_invstd[ch];
-    double sum_dy = 0.0, dot = 0.0; /* sum(dy), sum((x - mean) * dy) */
-    for (int64_t ni = 0; ni < nn; ni++) {
-      const float* xs = x + (ni * cc + ch) * hw;
-      const float* ds = dy + (ni * cc + ch) * hw;
+/* Backward of channel ch; with mask (a coef array) dy counts only where the
+ * ReLU that followed the batch norm passed it: T(x) > 0 or NaN. */
+static void bn_backward_channel(const float* x, const float* dy, const float* mask,
+                                const float* gamma, const float* save_mean,
+                                const float* save_invstd, float* dx, float* dgamma, float* dbeta,
+                                int64_t n, int64_t c, int64_t hw, int64_t ch) {
+  const double m = (double)n * (double)hw;
+  const double mean = save_mean[ch];
+  const double invstd = save_invstd[ch];
+  const fused_affine t = fused_affine_of(mask, c, ch);
+  double sum_dy = 0.0, dot = 0.0; /* sum(dy), sum((x - mean) * dy) */
+  for (int64_t ni = 0; ni < n; ni++) {
+    const float* xs = x + (ni * c + ch) * hw;
+    const float* ds = dy + (ni * c + ch) * hw;
+    if (mask == NULL) {
 #pragma omp simd reduction(+ : sum_dy, dot)
       for (int64_t j = 0; j < hw; j++) {
         sum_dy += ds[j];
         dot += ((double)xs[j] - mean) * (double)ds[j];
       }
-    }
-    const double g = gamma != NULL ? gamma[ch] : 1.0;
-    if (dgamma != NULL) dgamma[ch] = (float)(dot * invstd);
-    if (dbeta != NULL) dbeta[ch] = (float)sum_dy;
-    /* dx = (dy - mean(dy) - (x - mean) * dot * invstd^2 / m) * invstd * gamma */
-    const float k = (float)(dot * invstd * invstd / m);
-    const float mdy = (float)(sum_dy / m);
-    const float scale = (float)(invstd * g);
-    const float fmean = save_mean[ch];
-    for (int64_t ni = 0; ni < nn; ni++) {
-      const float* xs = x + (ni * cc + ch) * hw;
-      const float* ds = dy + (ni * cc + ch) * hw;
-      float* out = dx + (ni * cc + ch) * hw;
-      for (int64_t j = 0; j < hw; j++) out[j] = (ds[j] - mdy - (xs[j] - fmean) * k) * scale;
+    } else {
+#pragma omp simd reduction(+ : sum_dy, dot)
+      for (int64_t j = 0; j < hw; j++) {
+        const float d = fused_value(xs[j], t) <= 0.0f ? 0.0f : ds[j];
+        sum_dy += d;
+        dot += ((double)xs[j] - mean) * (double)d;
+      }
     }
   }
+  const double g = gamma != NULL ? gamma[ch] : 1.0;
+  if (dgamma != NULL) dgamma[ch] = (float)(dot * invstd);
+  if (dbeta != NULL) dbeta[ch] = (float)sum_dy;
+  /* dx = (dy - mean(dy) - (x - mean) * dot * invstd^2 / m) * invstd * gamma */
+  const float k = (float)(dot * invstd * invstd / m);
+  const float mdy = (float)(sum_dy / m);
+  const float scale = (float)(invstd * g);
+  const float fmean = save_mean[ch];
+  for (int64_t ni = 0; ni < n; ni++) {
+    const float* xs = x + (ni * c + ch) * hw;
+    const float* ds = dy + (ni * c + ch) * hw;
+    float* out = dx + (ni * c + ch) * hw;
+    if (mask == NULL) {
+#pragma omp simd
+      for (int64_t j = 0; j < hw; j++) out[j] = (ds[j] - mdy - (xs[j] - fmean) * k) * scale;
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < hw; j++) {
+        const float d = fused_value(xs[j], t) <= 0.0f ? 0.0f : ds[j];
+        out[j] = (d - mdy - (xs[j] - fmean) * k) * scale;
+      }
+    }
+  }
+}
+
+static int bn_backward_impl(const char* fn, const float* x, const float* dy, const float* mask,
+                            const float* gamma, const float* save_mean,
+                            const float* save_invstd, float* dx, float* dgamma, float* dbeta,
+                            int32_t n, int32_t c, int64_t hw) {
+  int st = bn_check(fn, n, c, hw);
+  if (st != LITS_OK) return st;
+  LITS_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL && dx != NULL,
+               "%s: x, dy, save_mean, save_invstd or dx is NULL", fn);
+  const int64_t cc = c, nn = n;
+#pragma omp parallel for schedule(static) if ((int64_t)n * cc * hw >= LITS_BN_PAR_MIN)
+  for (int64_t ch = 0; ch < cc; ch++) {
+    bn_backward_channel(x, dy, mask, gamma, save_mean, save_invstd, dx, dgamma, dbeta, nn, cc,
+                        hw, ch);
+  }
   return LITS_OK;
+}
+
+int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* gamma,
+                                  const float* save_mean, const float* save_invstd, float* dx,
+                                  float* dgamma, float* dbeta, int32_t n, int32_t c,
+                                  int64_t hw) {
+  lits_clear_error();
+  return bn_backward_impl("lits_batchnorm2d_backward_f32", x, dy, NULL, gamma, save_mean,
+                          save_invstd, dx, dgamma, dbeta, n, c, hw);
+}
+
+int lits_batchnorm2d_backward_relu_f32(const float* x, const float* dy, const float* mask_coef,
+                                       const float* gamma, const float* save_mean,
+                                       const float* save_invstd, float* dx, float* dgamma,
+                                       float* dbeta, int32_t n, int32_t c, int64_t hw) {
+  static const char* fn = "lits_batchnorm2d_backward_relu_f32";
+  lits_clear_error();
+  LITS_REQUIRE(mask_coef != NULL, "%s: mask_coef is NULL", fn);
+  return bn_backward_impl(fn, x, dy, mask_coef, gamma, save_mean, save_invstd, dx, dgamma,
+                          dbeta, n, c, hw);
 }

@@ -24,4 +24,18 @@ void lits_clear_error(void);
 void* lits_scratch_alloc(int64_t bytes);
 void lits_scratch_free(void* p);
 
+/* Row-major SGEMM, C = alpha op(A) op(B) + beta C, on the calling thread only.
+ * OpenBLAS runs single-threaded in this library (see library.c): kernels put
+ * their OpenMP threads around these calls, so the two thread pools never
+ * compete for the machine's cores. Sizes must fit OpenBLAS's int. */
+void lits_sgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                       float* c, int64_t ldc);
+/* The same, split into slabs of C (columns, or rows when C is narrow) over
+ * the OpenMP threads when the product is large enough to pay for it; serial
+ * inside a parallel region. */
+void lits_sgemm_parallel(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                         const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                         float* c, int64_t ldc);
+
 #endif

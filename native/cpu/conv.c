@@ -1,25 +1,47 @@
-/* conv.c: 2-D convolution (forward, backward data, filter and bias) as
- * im2col / col2im + OpenBLAS SGEMM, one image and one group at a time. */
-#include <cblas.h>
+/* conv.c: 2-D convolution entry points (forward, backward data, filter and
+ * bias): argument checks, then the algorithm for the shape. */
 #include <limits.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "conv_internal.h"
 
-/* Below this many column elements im2col/col2im stay on one thread. */
+/* Below this many elements the bias gradient stays on one thread. */
 #define LITS_CONV_PAR_MIN 32768
 
-typedef struct {
-  int64_t n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups;
-  int64_t oh, ow, ohw, cg, kg, crs_g; /* crs_g = (c / groups) * r * s */
-  int pointwise;                       /* 1x1, stride 1, no padding: col = x */
-} conv_shape;
+/* The algorithm for a shape: the direct 3x3 kernels where they apply and
+ * measured faster (bench/conv_bench.ts: forward and backward data always;
+ * the filter gradient only with few input channels, where im2col's GEMM has
+ * an inner dimension of 9 c), else im2col + GEMM. LITS_CONV_ALGO=gemm or
+ * =direct in the environment forces one, for benchmarks that compare them;
+ * it is read on every call. */
+static int use_direct(const conv_shape* p, const conv_xform* xf, int filter) {
+  if (!lits_conv_direct_applies(p, xf)) return 0;
+  const char* algo = getenv("LITS_CONV_ALGO");
+  if (algo != NULL && strcmp(algo, "direct") == 0) return 1;
+  if (algo != NULL && strcmp(algo, "gemm") == 0) return 0;
+  return !filter || p->c < 8;
+}
 
 /* a * b into *out; 0 on int64 overflow or a negative operand. */
 static int mul_ok(int64_t a, int64_t b, int64_t* out) {
   if (a < 0 || b < 0) return 0;
   return !__builtin_mul_overflow(a, b, out);
+}
+
+/* An algorithm's status as the entry point's: scratch that could not be
+ * allocated is reported with the shape. */
+static int conv_status(const char* fn, const conv_shape* p, int status) {
+  if (status == LITS_ERR_MEMORY) {
+    return lits_fail(LITS_ERR_MEMORY,
+                     "%s: out of memory for scratch (n=%lld c=%lld h=%lld w=%lld k=%lld r=%lld "
+                     "s=%lld)",
+                     fn, (long long)p->n, (long long)p->c, (long long)p->h, (long long)p->w,
+                     (long long)p->k, (long long)p->r, (long long)p->s);
+  }
+  return status;
 }
 
 static int conv_setup(const char* fn, conv_shape* p, int32_t n, int32_t c, int32_t h, int32_t w,
@@ -70,89 +92,6 @@ static int conv_setup(const char* fn, conv_shape* p, int32_t n, int32_t c, int32
   return LITS_OK;
 }
 
-/* Output columns ox in [*lo, *hi) read input column ox * stride - off inside
- * [0, size). */
-static void valid_range(int64_t off, int64_t stride, int64_t size, int64_t out, int64_t* lo,
-                        int64_t* hi) {
-  int64_t a = off > 0 ? (off + stride - 1) / stride : 0;
-  int64_t t = size - 1 + off;
-  int64_t b = t >= 0 ? t / stride + 1 : 0;
-  if (a > out) a = out;
-  if (b > out) b = out;
-  if (b < a) b = a;
-  *lo = a;
-  *hi = b;
-}
-
-/* col [c * r * s, oh * ow] from one image x [c, h, w]. */
-static void im2col(const conv_shape* p, const float* x, float* col) {
-  const int64_t c = p->c, h = p->h, w = p->w, r = p->r, s = p->s, oh = p->oh, ow = p->ow;
-  const int64_t ohw = p->ohw;
-#pragma omp parallel for schedule(static) if (c * r * s * ohw >= LITS_CONV_PAR_MIN)
-  for (int64_t ci = 0; ci < c; ci++) {
-    const float* xc = x + ci * h * w;
-    for (int64_t kr = 0; kr < r; kr++) {
-      for (int64_t ks = 0; ks < s; ks++) {
-        float* row = col + ((ci * r + kr) * s + ks) * ohw;
-        const int64_t off_w = p->pw - ks * p->dw;
-        int64_t lo, hi;
-        valid_range(off_w, p->sw, w, ow, &lo, &hi);
-        for (int64_t oy = 0; oy < oh; oy++) {
-          float* dst = row + oy * ow;
-          const int64_t iy = oy * p->sh - p->ph + kr * p->dh;
-          if (iy < 0 || iy >= h) {
-            memset(dst, 0, (size_t)ow * sizeof(float));
-            continue;
-          }
-          const float* src = xc + iy * w - off_w;
-          for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
-          if (p->sw == 1) {
-            if (hi > lo) memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
-          } else {
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * p->sw];
-          }
-          for (int64_t ox = hi; ox < ow; ox++) dst[ox] = 0.0f;
-        }
-      }
-    }
-  }
-}
-
-/* dx [c, h, w] (overwritten) = sum of col [c * r * s, oh * ow] at its sources. */
-static void col2im(const conv_shape* p, const float* col, float* dx) {
-  const int64_t c = p->c, h = p->h, w = p->w, r = p->r, s = p->s, oh = p->oh, ow = p->ow;
-  const int64_t ohw = p->ohw;
-#pragma omp parallel for schedule(static) if (c * r * s * ohw >= LITS_CONV_PAR_MIN)
-  for (int64_t ci = 0; ci < c; ci++) {
-    float* xc = dx + ci * h * w;
-    memset(xc, 0, (size_t)(h * w) * sizeof(float));
-    for (int64_t kr = 0; kr < r; kr++) {
-      for (int64_t ks = 0; ks < s; ks++) {
-        const float* row = col + ((ci * r + kr) * s + ks) * ohw;
-        const int64_t off_w = p->pw - ks * p->dw;
-        int64_t lo, hi;
-        valid_range(off_w, p->sw, w, ow, &lo, &hi);
-        if (hi <= lo) continue;
-        for (int64_t oy = 0; oy < oh; oy++) {
-          const int64_t iy = oy * p->sh - p->ph + kr * p->dh;
-          if (iy < 0 || iy >= h) continue;
-          const float* src = row + oy * ow;
-          float* dst = xc + iy * w - off_w;
-          if (p->sw == 1) {
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox] += src[ox];
-          } else {
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox * p->sw] += src[ox];
-          }
-        }
-      }
-    }
-  }
-}
-
-static float* alloc_col(const conv_shape* p) {
-  return (float*)lits_scratch_alloc(p->c * p->r * p->s * p->ohw * (int64_t)sizeof(float));
-}
-
 int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bias, float* y,
                             int32_t n, int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
                             int32_t s, int32_t stride_h, int32_t stride_w, int32_t pad_h,
@@ -164,37 +103,29 @@ int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bi
                       dil_w, groups);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
-  float* col = NULL;
-  if (!p.pointwise) {
-    col = alloc_col(&p);
-    if (col == NULL) return LITS_ERR_MEMORY;
+  if (use_direct(&p, NULL, 0)) {
+    return conv_status(fn, &p, lits_conv_direct_forward(&p, x, weight, bias, y));
   }
-  const int64_t chw = p.c * p.h * p.w, kohw = p.k * p.ohw;
-  for (int64_t ni = 0; ni < p.n; ni++) {
-    const float* xi = x + ni * chw;
-    float* yi = y + ni * kohw;
-    const float* cols = xi; /* pointwise: x [c, h*w] is the column matrix */
-    if (!p.pointwise) {
-      im2col(&p, xi, col);
-      cols = col;
-    }
-    for (int64_t g = 0; g < p.groups; g++) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p.kg, (int)p.ohw,
-                  (int)p.crs_g, 1.0f, weight + g * p.kg * p.crs_g, (int)p.crs_g,
-                  cols + g * p.crs_g * p.ohw, (int)p.ohw, 0.0f, yi + g * p.kg * p.ohw,
-                  (int)p.ohw);
-    }
-    if (bias != NULL) {
-#pragma omp parallel for schedule(static) if (kohw >= LITS_CONV_PAR_MIN)
-      for (int64_t ki = 0; ki < p.k; ki++) {
-        float* yk = yi + ki * p.ohw;
-        const float b = bias[ki];
-        for (int64_t j = 0; j < p.ohw; j++) yk[j] += b;
-      }
-    }
+  return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, NULL, weight, bias, y, CONV_ACT_NONE));
+}
+
+int lits_conv2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_relu,
+                               const float* weight, const float* bias, float* y, int32_t n,
+                               int32_t c, int32_t h, int32_t w, int32_t k, int32_t r, int32_t s,
+                               int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
+                               int32_t dil_h, int32_t dil_w, int32_t groups) {
+  static const char* fn = "lits_conv2d_forward_ex_f32";
+  lits_clear_error();
+  conv_shape p;
+  int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
+                      dil_w, groups);
+  if (st != LITS_OK) return st;
+  LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
+  const conv_xform xf = {x_coef, x_relu != 0};
+  if (use_direct(&p, &xf, 0)) {
+    return conv_status(fn, &p, lits_conv_direct_forward(&p, x, weight, bias, y));
   }
-  lits_scratch_free(col);
-  return LITS_OK;
+  return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, &xf, weight, bias, y, CONV_ACT_NONE));
 }
 
 int lits_conv2d_backward_data_f32(const float* weight, const float* dy, float* dx, int32_t n,
@@ -208,25 +139,11 @@ int lits_conv2d_backward_data_f32(const float* weight, const float* dy, float* d
                       dil_w, groups);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
-  float* col = NULL;
-  if (!p.pointwise) {
-    col = alloc_col(&p);
-    if (col == NULL) return LITS_ERR_MEMORY;
+  if (use_direct(&p, NULL, 0)) {
+    st = lits_conv_direct_backward_data(&p, weight, dy, dx);
+    if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
   }
-  const int64_t chw = p.c * p.h * p.w, kohw = p.k * p.ohw;
-  for (int64_t ni = 0; ni < p.n; ni++) {
-    const float* dyi = dy + ni * kohw;
-    float* dxi = dx + ni * chw;
-    float* cols = p.pointwise ? dxi : col; /* pointwise: dx [c, h*w] is the column matrix */
-    for (int64_t g = 0; g < p.groups; g++) {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)p.crs_g, (int)p.ohw, (int)p.kg,
-                  1.0f, weight + g * p.kg * p.crs_g, (int)p.crs_g, dyi + g * p.kg * p.ohw,
-                  (int)p.ohw, 0.0f, cols + g * p.crs_g * p.ohw, (int)p.ohw);
-    }
-    if (!p.pointwise) col2im(&p, col, dxi);
-  }
-  lits_scratch_free(col);
-  return LITS_OK;
+  return conv_status(fn, &p, lits_conv_gemm_backward_data(&p, weight, dy, dx));
 }
 
 int lits_conv2d_backward_filter_f32(const float* x, const float* dy, float* dweight, int32_t n,
@@ -241,29 +158,30 @@ int lits_conv2d_backward_filter_f32(const float* x, const float* dy, float* dwei
                       dil_w, groups);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && dy != NULL && dweight != NULL, "%s: x, dy or dweight is NULL", fn);
-  float* col = NULL;
-  if (!p.pointwise) {
-    col = alloc_col(&p);
-    if (col == NULL) return LITS_ERR_MEMORY;
+  if (use_direct(&p, NULL, 1)) {
+    return conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
   }
-  const int64_t chw = p.c * p.h * p.w, kohw = p.k * p.ohw;
-  for (int64_t ni = 0; ni < p.n; ni++) {
-    const float* xi = x + ni * chw;
-    const float* dyi = dy + ni * kohw;
-    const float* cols = xi;
-    if (!p.pointwise) {
-      im2col(&p, xi, col);
-      cols = col;
-    }
-    const float beta = ni == 0 ? 0.0f : 1.0f;
-    for (int64_t g = 0; g < p.groups; g++) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)p.kg, (int)p.crs_g, (int)p.ohw,
-                  1.0f, dyi + g * p.kg * p.ohw, (int)p.ohw, cols + g * p.crs_g * p.ohw,
-                  (int)p.ohw, beta, dweight + g * p.kg * p.crs_g, (int)p.crs_g);
-    }
+  return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, NULL, dy, dweight));
+}
+
+int lits_conv2d_backward_filter_ex_f32(const float* x, const float* x_coef, int32_t x_relu,
+                                       const float* dy, float* dweight, int32_t n, int32_t c,
+                                       int32_t h, int32_t w, int32_t k, int32_t r, int32_t s,
+                                       int32_t stride_h, int32_t stride_w, int32_t pad_h,
+                                       int32_t pad_w, int32_t dil_h, int32_t dil_w,
+                                       int32_t groups) {
+  static const char* fn = "lits_conv2d_backward_filter_ex_f32";
+  lits_clear_error();
+  conv_shape p;
+  int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
+                      dil_w, groups);
+  if (st != LITS_OK) return st;
+  LITS_REQUIRE(x != NULL && dy != NULL && dweight != NULL, "%s: x, dy or dweight is NULL", fn);
+  const conv_xform xf = {x_coef, x_relu != 0};
+  if (use_direct(&p, &xf, 1)) {
+    return conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
   }
-  lits_scratch_free(col);
-  return LITS_OK;
+  return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, &xf, dy, dweight));
 }
 
 int lits_conv2d_backward_bias_f32(const float* dy, float* dbias, int32_t n, int32_t k,

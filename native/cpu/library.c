@@ -18,6 +18,14 @@ static _Thread_local char lits_error_buf[LITS_ERROR_CAP];
  * a pool), so every entry point re-applies it through lits_clear_error. */
 static _Atomic int lits_threads_wanted = 0;
 
+/* OpenBLAS runs on the calling thread only: the kernels split their work
+ * over OpenMP threads themselves (lits_sgemm_parallel, batch-parallel
+ * convolutions). Two pools on a small machine would take turns on the same
+ * cores, and OpenBLAS's pthreads busy-wait while OpenMP's do the work. */
+__attribute__((constructor)) static void lits_blas_single_threaded(void) {
+  openblas_set_num_threads(1);
+}
+
 const char* lits_last_error(void) { return lits_error_buf; }
 
 void lits_clear_error(void) {
@@ -63,7 +71,6 @@ int lits_set_num_threads(int32_t n) {
   LITS_REQUIRE(n >= 1, "lits_set_num_threads: n must be >= 1, got %d", (int)n);
   lits_threads_wanted = n;
   omp_set_num_threads(n);
-  openblas_set_num_threads(n);
   return LITS_OK;
 }
 

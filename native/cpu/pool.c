@@ -1,24 +1,20 @@
-/* pool.c: max, average and adaptive average 2-D pooling as PyTorch's CPU
- * kernels (same window clipping, tie and NaN rules, same divisors). */
+/* pool.c: average and adaptive average 2-D pooling as PyTorch's CPU kernels
+ * (same window clipping, same divisors), and the checks max pooling
+ * (maxpool.c) shares. */
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "common.h"
-
-/* Below this many elements of work a pooling call stays on one thread. */
-#define LITS_POOL_PAR_MIN 16384
+#include "pool_internal.h"
 
 static int mul_ok(int64_t a, int64_t b, int64_t* out) {
   if (a < 0 || b < 0) return 0;
   return !__builtin_mul_overflow(a, b, out);
 }
 
-/* Checks shared by max and average pooling. Every window that passes starts
- * inside the input or its left/top padding and, as pad <= kernel / 2, holds at
- * least one input element. */
-static int pool_check(const char* fn, int32_t n, int32_t c, int32_t h, int32_t w, int32_t kh,
+int lits_pool_check(const char* fn, int32_t n, int32_t c, int32_t h, int32_t w, int32_t kh,
                       int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_h,
                       int32_t pad_w, int32_t oh, int32_t ow) {
   LITS_REQUIRE(n > 0 && c > 0 && h > 0 && w > 0,
@@ -44,87 +40,6 @@ static int pool_check(const char* fn, int32_t n, int32_t c, int32_t h, int32_t w
                    (int64_t)h * w <= INT32_MAX,
                "%s: sizes overflow (n=%d c=%d h=%d w=%d oh=%d ow=%d)", fn, (int)n, (int)c,
                (int)h, (int)w, (int)oh, (int)ow);
-  return LITS_OK;
-}
-
-/* ---- max pooling --------------------------------------------------------- */
-
-int lits_maxpool2d_forward_f32(const float* x, float* y, int32_t* indices, int32_t n,
-                               int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw,
-                               int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
-                               int32_t oh, int32_t ow) {
-  static const char* fn = "lits_maxpool2d_forward_f32";
-  lits_clear_error();
-  int st = pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
-  if (st != LITS_OK) return st;
-  LITS_REQUIRE(x != NULL && y != NULL && indices != NULL, "%s: x, y or indices is NULL", fn);
-  const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
-#pragma omp parallel for schedule(static) if (planes * ohw * kh * kw >= LITS_POOL_PAR_MIN)
-  for (int64_t pl = 0; pl < planes; pl++) {
-    const float* xp = x + pl * hw;
-    float* yp = y + pl * ohw;
-    int32_t* ip = indices + pl * ohw;
-    for (int64_t oy = 0; oy < oh; oy++) {
-      int64_t y0 = oy * stride_h - pad_h;
-      int64_t y1 = y0 + kh < h ? y0 + kh : h;
-      if (y0 < 0) y0 = 0;
-      for (int64_t ox = 0; ox < ow; ox++) {
-        int64_t x0 = ox * stride_w - pad_w;
-        int64_t x1 = x0 + kw < w ? x0 + kw : w;
-        if (x0 < 0) x0 = 0;
-        int64_t best = y0 * w + x0;
-        float maxval = -INFINITY;
-        for (int64_t iy = y0; iy < y1; iy++) {
-          for (int64_t ix = x0; ix < x1; ix++) {
-            const int64_t idx = iy * w + ix;
-            const float v = xp[idx];
-            if (v > maxval || isnan(v)) {
-              maxval = v;
-              best = idx;
-            }
-          }
-        }
-        yp[oy * ow + ox] = maxval;
-        ip[oy * ow + ox] = (int32_t)best;
-      }
-    }
-  }
-  return LITS_OK;
-}
-
-int lits_maxpool2d_backward_f32(const float* x, const float* y, const float* dy,
-                                const int32_t* indices, float* dx, int32_t n, int32_t c,
-                                int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
-                                int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
-                                int32_t ow) {
-  static const char* fn = "lits_maxpool2d_backward_f32";
-  (void)x;
-  (void)y;
-  lits_clear_error();
-  int st = pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
-  if (st != LITS_OK) return st;
-  LITS_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL",
-               fn);
-  const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
-  int64_t bad = -1; /* flat position of an out-of-range index, if any */
-#pragma omp parallel for schedule(static) if (planes * (hw + ohw) >= LITS_POOL_PAR_MIN)
-  for (int64_t pl = 0; pl < planes; pl++) {
-    float* dxp = dx + pl * hw;
-    const float* dyp = dy + pl * ohw;
-    const int32_t* ip = indices + pl * ohw;
-    memset(dxp, 0, (size_t)hw * sizeof(float));
-    for (int64_t j = 0; j < ohw; j++) {
-      const int32_t idx = ip[j];
-      if (idx < 0 || idx >= hw) {
-#pragma omp atomic write
-        bad = pl * ohw + j;
-        continue;
-      }
-      dxp[idx] += dyp[j];
-    }
-  }
-  LITS_REQUIRE(bad < 0, "%s: indices[%lld]=%d is outside [0, h*w=%lld)", fn, (long long)bad,
-               (int)indices[bad < 0 ? 0 : bad], (long long)hw);
   return LITS_OK;
 }
 
@@ -159,7 +74,7 @@ int lits_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c, i
                                int32_t ow, int32_t count_include_pad) {
   static const char* fn = "lits_avgpool2d_forward_f32";
   lits_clear_error();
-  int st = pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
+  int st = lits_pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
@@ -192,7 +107,7 @@ int lits_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n, int32_t c
                                 int32_t ow, int32_t count_include_pad) {
   static const char* fn = "lits_avgpool2d_backward_f32";
   lits_clear_error();
-  int st = pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
+  int st = lits_pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;

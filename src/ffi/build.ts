@@ -11,20 +11,31 @@ export const CPU_SOURCES = [
   "common.h",
   "library.c",
   "alloc.c",
+  "copy.c",
   "elementwise.c",
   "reduce.c",
   "loss.c",
   "random.c",
   "optim.c",
   "gemm.c",
+  "conv_internal.h",
   "conv.c",
+  "conv_gemm.c",
+  "conv_direct.c",
+  "pool_internal.h",
   "pool.c",
+  "maxpool.c",
   "batchnorm.c",
+  "fused_internal.h",
+  "fused.c",
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";
 const CFLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-shared", "-Wall", "-Wextra"];
-const LIBS = ["-lopenblas", "-lm"];
+// -z nodelete: the library (and with it libgomp) stays mapped when Deno
+// closes it at exit; OpenMP threads still spinning there (OMP_WAIT_POLICY=
+// active, GOMP_SPINCOUNT > 0) would otherwise run unmapped code and crash.
+const LIBS = ["-lopenblas", "-lm", "-Wl,-z,nodelete"];
 
 const nativeRoot = new URL("../../native/", import.meta.url);
 

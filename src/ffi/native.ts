@@ -5,9 +5,14 @@
  * stale library is built on first use; from a registry the first use asks for
  * the build command (or `await init()`).
  *
+ * The CUDA library (same symbol table) is opened by `cudaLib()` on the first
+ * use of device "cuda"; `LITS_CUDA_LIB` overrides its path. It is never built
+ * implicitly (nvcc takes a minute): a missing one gives the build command.
+ *
  * @module
  */
 import { buildCommand, buildLocalSync, defaultLibraryPath, isLocalCheckout } from "./build.ts";
+import { cudaBuildCommand, cudaLibraryPath } from "./build_cuda.ts";
 import { type NativeSymbols, symbols } from "./symbols.ts";
 
 /** Must equal `LITS_ABI_VERSION` in lits.h. */
@@ -44,6 +49,14 @@ function resolveCpuPath(): string {
     );
   }
   return path;
+}
+
+/**
+ * The CPU library's path: `LITS_NATIVE_LIB`, or (in a checkout) the local
+ * build, made or refreshed now when needed.
+ */
+export function cpuLibraryPath(): string {
+  return resolveCpuPath();
 }
 
 /**
@@ -84,6 +97,71 @@ export function cpuLib(): NativeSymbols {
   }
   cpu = lib.symbols as unknown as NativeSymbols;
   return cpu;
+}
+
+let cuda: NativeSymbols | null = null;
+let cudaFailure: Error | null = null;
+
+function resolveCudaPath(): string {
+  const override = Deno.env.get("LITS_CUDA_LIB");
+  const path = override || cudaLibraryPath();
+  if (!exists(path)) {
+    throw new Error(
+      override
+        ? `device 'cuda' is unavailable: LITS_CUDA_LIB points to ${override}, which does not ` +
+          `exist; unset it or build the CUDA library with: ${cudaBuildCommand()}`
+        : `device 'cuda' is unavailable: the CUDA library is not built (looked for ${path}); ` +
+          `build it with: ${cudaBuildCommand()} (needs nvcc from the CUDA 13 toolkit)`,
+    );
+  }
+  return path;
+}
+
+/**
+ * The CUDA library's symbols, opened and started (`lits_init`: driver,
+ * device, cuBLAS, cuDNN) on first use. Throws an Error that says why CUDA
+ * cannot run here (no library built, no driver, no device, cuBLAS or cuDNN
+ * not found and where it looked). Once the library was opened, a failure is
+ * final: later calls throw the same Error.
+ */
+export function cudaLib(): NativeSymbols {
+  if (cuda) return cuda;
+  if (cudaFailure) throw cudaFailure;
+  const path = resolveCudaPath(); // not kept: the library may be built later
+  try {
+    let lib: Deno.DynamicLibrary<typeof symbols>;
+    try {
+      lib = Deno.dlopen(path, symbols);
+    } catch (e) {
+      throw new Error(
+        `device 'cuda' is unavailable: cannot open the CUDA library ${path}: ` +
+          `${(e as Error).message}; ` +
+          `rebuild it with: ${cudaBuildCommand()}`,
+      );
+    }
+    const version = new Int32Array(1);
+    lib.symbols.lits_abi_version(version);
+    if (version[0] !== ABI_VERSION) {
+      lib.close();
+      throw new Error(
+        `device 'cuda' is unavailable: the CUDA library ${path} has ABI ${version[0]}, this ` +
+          `code needs ${ABI_VERSION}; ` +
+          `rebuild it with: ${cudaBuildCommand()}`,
+      );
+    }
+    const syms = lib.symbols as unknown as NativeSymbols;
+    if (syms.lits_init() !== 0) {
+      // Stays open: after the CUDA runtime started (threads, a context),
+      // unloading it is not safe; the Error is kept and thrown again.
+      const why = lastError(syms).replace(/^lits_init: the CUDA backend is unavailable: /, "");
+      throw new Error(`device 'cuda' is unavailable: ${why || "lits_init failed"}`);
+    }
+    cuda = syms;
+    return cuda;
+  } catch (e) {
+    cudaFailure = e as Error;
+    throw cudaFailure;
+  }
 }
 
 /** The text of the native library's last error. */

@@ -117,6 +117,43 @@ export const symbols = {
     ...status,
   },
 
+  // Fused epilogues: optional (a backend may lack them; callers check for null).
+  lits_fused_affine_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, i32, i32, i64, i32],
+    ...status,
+    optional: true,
+  },
+  lits_relu_mask_backward_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_batchnorm2d_stats_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, f32, f32],
+    ...status,
+    optional: true,
+  },
+  lits_batchnorm2d_backward_relu_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64],
+    ...status,
+    optional: true,
+  },
+  lits_conv2d_forward_ex_f32: {
+    parameters: [ptr, ptr, i32, ptr, ptr, ptr, ...conv],
+    ...status,
+    optional: true,
+  },
+  lits_conv2d_backward_filter_ex_f32: {
+    parameters: [ptr, ptr, i32, ptr, ptr, ...conv],
+    ...status,
+    optional: true,
+  },
+  lits_maxpool2d_forward_ex_f32: {
+    parameters: [ptr, ptr, i32, ptr, ptr, ...pool],
+    ...status,
+    optional: true,
+  },
+
   lits_rand_uniform_f32: { parameters: [ptr, i64, u64, u64, f32, f32], ...status },
   lits_rand_normal_f32: { parameters: [ptr, i64, u64, u64, f32, f32], ...status },
   lits_dropout_f32: { parameters: [ptr, ptr, ptr, i64, f32, u64, u64], ...status },

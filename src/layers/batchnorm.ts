@@ -97,6 +97,14 @@ export class BatchNorm2d extends Module {
         `BatchNorm2d(${this.numFeatures}): expected input [N, ${this.numFeatures}, H, W], got [${x.shape}]`,
       );
     }
+    for (const t of [this.weight, this.bias, this.runningMean, this.runningVar]) {
+      if (t && t.device !== x.device) {
+        throw new Error(
+          `BatchNorm2d(${this.numFeatures}): input [${x.shape}] is on ${x.device}, the layer's ` +
+            `parameters and buffers on ${t.device}; move one with .to()`,
+        );
+      }
+    }
     const useBatchStats = this.training || !this.runningMean;
     const counter = this.buffer("num_batches_tracked");
     if (this.training && counter) {

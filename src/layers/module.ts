@@ -11,6 +11,8 @@ import { Tensor } from "../tensor/tensor.ts";
 import { dropGrad } from "../tensor/grad_store.ts";
 import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
+import type { Device } from "../tensor/device.ts";
+import { moveInPlace } from "../tensor/transfer.ts";
 
 /**
  * A tensor that a module trains: kept alive by its module and requiring
@@ -183,6 +185,24 @@ export abstract class Module {
   /** Sets evaluation mode here and below; returns this. */
   eval(): this {
     return this.train(false);
+  }
+
+  /**
+   * Moves every parameter and buffer here and below to `device`, in place
+   * (the same Parameter objects, so an optimizer made before keeps working;
+   * gradients are dropped). Returns this.
+   *
+   * @example
+   * ```ts
+   * import { defaultDevice, nn } from "@lits/vision";
+   * const layer = new nn.Linear(4, 2).to(defaultDevice());
+   * console.log(layer.weight.device === defaultDevice()); // true
+   * ```
+   */
+  to(device: Device): this {
+    for (const p of this.parameters()) moveInPlace(p, device);
+    for (const b of this.buffers()) moveInPlace(b, device);
+    return this;
   }
 
   /** Clears the parameters' gradients and ends the training step's temporaries. */

@@ -10,6 +10,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { dropGrad } from "../tensor/grad_store.ts";
 import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
+import { moveInPlace } from "../tensor/transfer.ts";
 
 /** Hyper-parameters of a group: numbers, booleans or number pairs. */
 export type GroupOptions = Record<string, number | boolean | [number, number]>;
@@ -94,8 +95,16 @@ export abstract class Optimizer<O extends GroupOptions> {
         if (!p.isContiguous || !p.grad.isContiguous) {
           throw new Error(`${this.constructor.name}: parameter [${p.shape}] is not dense`);
         }
+        if (p.grad.device !== p.device) {
+          throw new Error(
+            `${this.constructor.name}: parameter [${p.shape}] is on ${p.device}, its gradient on ${p.grad.device}`,
+          );
+        }
         let s = this.state.get(p);
-        if (!s) {
+        if (s) {
+          // The module moved (module.to) after earlier steps: the state follows it.
+          for (const t of s.tensors.values()) moveInPlace(t, p.device);
+        } else {
           s = { step: 0, tensors: new Map() };
           for (const name of this.stateNames(g.options)) {
             const t = Tensor.empty(p.shape, "float32", p.device, false).keep();

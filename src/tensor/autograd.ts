@@ -8,7 +8,7 @@
 import type { Tensor } from "./tensor.ts";
 import { keepGrad } from "./grad_store.ts";
 import { fullLike } from "./ops/creation.ts";
-import { markBackward, scope } from "./ownership.ts";
+import { currentScope, markBackward, scope } from "./ownership.ts";
 
 /** How an op passes a gradient back to its inputs. */
 export interface GradNode {
@@ -103,27 +103,7 @@ export function backward(
   const was = enabled;
   enabled = false;
   try {
-    scope(() => {
-      const grads = new Map<Tensor, Tensor>();
-      grads.set(root, gradient ?? fullLike(root, 1));
-      for (let i = order.length - 1; i >= 0; i--) {
-        const t = order[i];
-        const g = grads.get(t);
-        if (g === undefined) continue;
-        const node = t.gradFn;
-        if (node === null) {
-          keepGrad(t, g);
-          continue;
-        }
-        const inputGrads = node.backward(g);
-        node.inputs.forEach((input, k) => {
-          const gi = inputGrads[k];
-          if (!input.requiresGrad || gi === null || gi === undefined) return;
-          const prev = grads.get(input);
-          grads.set(input, prev ? prev.add(gi) : gi);
-        });
-      }
-    });
+    scope(() => propagate(order, root, gradient));
   } finally {
     enabled = was;
   }
@@ -133,6 +113,59 @@ export function backward(
     }
   }
   markBackward();
+}
+
+/**
+ * Runs the nodes in reverse topological order inside backward's scope.
+ * Gradients are freed as soon as they are consumed (PyTorch's frontier, not
+ * the whole graph's gradients, is alive at once), and each node's own
+ * temporaries when it returns. Only tensors this pass made (owned by its
+ * scope) are freed early: the caller's `gradient`, forward tensors that a
+ * node passes back unchanged and leaves' `.grad` are left alone.
+ */
+function propagate(order: Tensor[], root: Tensor, gradient: Tensor | undefined): void {
+  const mine = currentScope();
+  const grads = new Map<Tensor, Tensor>();
+  // How many pending gradients (entries of `grads`, or results being added)
+  // are this tensor: one object may flow to several inputs (add: [g, g]).
+  const uses = new Map<Tensor, number>();
+  const hold = (g: Tensor) => uses.set(g, (uses.get(g) ?? 0) + 1);
+  const drop = (g: Tensor) => {
+    const n = (uses.get(g) ?? 0) - 1;
+    if (n > 0) return void uses.set(g, n);
+    uses.delete(g);
+    if (g.owner !== null && g.owner === mine) g.dispose();
+  };
+  const first = gradient ?? fullLike(root, 1);
+  grads.set(root, first);
+  hold(first);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    const g = grads.get(t);
+    if (g === undefined) continue;
+    grads.delete(t);
+    const node = t.gradFn;
+    if (node === null) {
+      keepGrad(t, g, g.owner === mine && uses.get(g) === 1);
+      drop(g);
+      continue;
+    }
+    const inputGrads = scope(() => node.backward(g));
+    for (const gi of inputGrads) if (gi) hold(gi);
+    node.inputs.forEach((input, k) => {
+      const gi = inputGrads[k];
+      if (gi === null || gi === undefined) return;
+      if (!input.requiresGrad) return drop(gi);
+      const prev = grads.get(input);
+      if (prev === undefined) return void grads.set(input, gi);
+      const sum = prev.add(gi);
+      hold(sum);
+      grads.set(input, sum);
+      drop(prev);
+      drop(gi);
+    });
+    drop(g);
+  }
 }
 
 function freedNode(name: string): GradNode {

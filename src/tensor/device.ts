@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { check, cpuLib } from "../ffi/native.ts";
+import { check, cpuLib, cudaLib } from "../ffi/native.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 
 /** Where a tensor's memory lives. */
@@ -13,25 +13,104 @@ export type Device = "cpu" | "cuda";
 /** Element types a tensor can hold. */
 export type DType = "float32" | "int32";
 
-/** The library behind a device. */
+/**
+ * The library behind a device. For "cuda" the first call opens and starts the
+ * CUDA library and throws, with the reason, when it cannot run here.
+ */
 export function backend(device: Device): NativeSymbols {
   if (device === "cpu") return cpuLib();
-  if (device === "cuda") {
-    throw new Error(
-      "device 'cuda' is unavailable: this version of @lits/vision has no CUDA backend built " +
-        "(no native/cuda library); use device 'cpu'",
-    );
-  }
+  if (device === "cuda") return cudaLib();
   throw new Error(`unknown device '${device}': expected 'cpu' or 'cuda'`);
 }
 
-/** Checks a device name and that its backend can run here. */
+/**
+ * Checks a device name and that its backend can run here; "auto" picks
+ * `defaultDevice()`. Throws an Error that says why a device is unavailable
+ * (for "cuda": no CUDA library built, no driver, no GPU, cuBLAS or cuDNN not
+ * found, with the folders searched).
+ *
+ * @example
+ * ```ts
+ * import { device } from "@lits/vision";
+ * console.log(device("cpu")); // "cpu"
+ * console.log(["cpu", "cuda"].includes(device("auto"))); // true
+ * ```
+ */
 export function device(name: string): Device {
+  if (name === "auto") return defaultDevice();
   if (name !== "cpu" && name !== "cuda") {
-    throw new Error(`unknown device '${name}': expected 'cpu' or 'cuda'`);
+    throw new Error(`unknown device '${name}': expected 'cpu', 'cuda' or 'auto'`);
   }
   backend(name);
   return name;
+}
+
+/**
+ * Whether device "cuda" can run here (a GPU, its driver, cuBLAS 13 and cuDNN 9,
+ * and the built CUDA library). `device("cuda")` says why not.
+ *
+ * @example
+ * ```ts
+ * import { cudaAvailable } from "@lits/vision";
+ * console.log(typeof cudaAvailable()); // "boolean"
+ * ```
+ */
+export function cudaAvailable(): boolean {
+  try {
+    cudaLib();
+    return true;
+  } catch {
+    return false; // the reason stays available from device("cuda")
+  }
+}
+
+/**
+ * The device `--device auto` means: "cuda" when it can run here, else "cpu".
+ *
+ * @example
+ * ```ts
+ * import { defaultDevice, zeros } from "@lits/vision";
+ * const dev = defaultDevice();
+ * using x = zeros([2], { device: dev });
+ * console.log(x.device === dev); // true
+ * ```
+ */
+export function defaultDevice(): Device {
+  return cudaAvailable() ? "cuda" : "cpu";
+}
+
+/**
+ * A description of a device's backend: for "cpu" the BLAS and threads, for
+ * "cuda" the GPU, driver, and which cuBLAS and cuDNN were loaded from where.
+ *
+ * @example
+ * ```ts
+ * import { backendInfo } from "@lits/vision";
+ * console.log(backendInfo("cpu").startsWith("cpu:")); // true
+ * ```
+ */
+export function backendInfo(dev: Device = "cpu"): string {
+  const lib = backend(dev);
+  const buf = new Uint8Array(4096);
+  check(lib, lib.lits_backend_info(buf, buf.length), () => `backendInfo ${dev}`);
+  const end = buf.indexOf(0);
+  return new TextDecoder().decode(buf.subarray(0, end < 0 ? buf.length : end));
+}
+
+/**
+ * Waits until the device has finished all queued work (a no-op on "cpu").
+ * Copies to the host (`toArray`, `item`) wait by themselves; timing GPU work
+ * needs this.
+ *
+ * @example
+ * ```ts
+ * import { synchronize } from "@lits/vision";
+ * synchronize("cpu");
+ * ```
+ */
+export function synchronize(dev: Device = "cpu"): void {
+  const lib = backend(dev);
+  check(lib, lib.lits_synchronize(), () => `synchronize ${dev}`);
 }
 
 /** Bytes and buffers held by a device's native allocator. */

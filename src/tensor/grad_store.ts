@@ -6,9 +6,24 @@
 import type { Tensor } from "./tensor.ts";
 import { release } from "./ownership.ts";
 
-/** Adds `g` into `leaf.grad` (creating it), outside every scope and step. */
-export function keepGrad(leaf: Tensor, g: Tensor): void {
-  const shaped = g.shape.join() === leaf.shape.join() ? g : g.reshape([...leaf.shape]);
+/**
+ * Adds `g` into `leaf.grad` (creating it), outside every scope and step.
+ * `adoptable` says that nothing else holds `g` (backward made it and passes
+ * it on nowhere else): a first gradient then takes over its memory instead of
+ * copying it.
+ */
+export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
+  const same = g.shape.join() === leaf.shape.join();
+  if (
+    adoptable && same && leaf.grad === null && g.offset === 0 && g.isContiguous &&
+    g.storage.refCount === 1 && g.size * 4 === g.storage.bytes
+  ) {
+    g.ptr; // a deferred gradient is written out now
+    release(g);
+    leaf.grad = g;
+    return;
+  }
+  const shaped = same ? g : g.reshape([...leaf.shape]);
   let next: Tensor;
   if (leaf.grad === null) {
     // A fresh dense copy: g may be a view of memory the graph still uses.

@@ -4,7 +4,17 @@
  * @module
  */
 export { Tensor, type TensorOptions } from "./tensor.ts";
-export { type Device, device, type DType, type MemoryStats, memoryStats } from "./device.ts";
+export {
+  backendInfo,
+  cudaAvailable,
+  defaultDevice,
+  type Device,
+  device,
+  type DType,
+  type MemoryStats,
+  memoryStats,
+  synchronize,
+} from "./device.ts";
 export { type GradNode, isGradEnabled, noGrad } from "./autograd.ts";
 export { endStep, type Owned, scope } from "./ownership.ts";
 export { arange, full, type NestedArray, ones, tensor, zeros } from "./ops/creation.ts";

@@ -37,6 +37,11 @@ export function adopt(t: Owned, isOpResult: boolean): void {
   owner?.add(t);
 }
 
+/** @internal the innermost open scope's set, or null outside every scope. */
+export function currentScope(): Set<Owned> | null {
+  return scopes.length > 0 ? scopes[scopes.length - 1] : null;
+}
+
 /** Removes a tensor from its owner: nobody frees it automatically. */
 export function release(t: Owned): void {
   t.owner?.delete(t);

@@ -8,6 +8,7 @@ import { check } from "../ffi/native.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { backend, type Device, type DType } from "./device.ts";
 import { adopt, type Owned, release } from "./ownership.ts";
+import { Storage } from "./storage.ts";
 import type { GradNode } from "./autograd.ts";
 import * as autograd from "./autograd.ts";
 import * as ew from "./ops/elementwise.ts";
@@ -15,30 +16,9 @@ import * as red from "./ops/reduce.ts";
 import * as shp from "./ops/shape.ts";
 import * as sm from "./ops/softmax.ts";
 import * as mm from "./ops/matmul.ts";
+import { toDevice } from "./transfer.ts";
 
-/** Native memory shared by a tensor and its views; freed with the last one. */
-export class Storage {
-  #refs = 1;
-  /** Base pointer (device memory). */
-  readonly ptr: Deno.PointerObject;
-
-  constructor(readonly lib: NativeSymbols, readonly device: Device, readonly bytes: number) {
-    const out = new BigUint64Array(1);
-    check(lib, lib.lits_alloc(bytes, out), () => `alloc ${bytes} bytes on ${device}`);
-    this.ptr = Deno.UnsafePointer.create(out[0])!;
-  }
-
-  /** Another tensor shares this storage. */
-  retain(): this {
-    this.#refs++;
-    return this;
-  }
-
-  /** One tensor let go; the last one frees the memory. */
-  drop(): void {
-    if (--this.#refs === 0) this.lib.lits_free(this.ptr);
-  }
-}
+export { Storage };
 
 /** Row-major (contiguous) strides of a shape. */
 export function contiguousStrides(shape: readonly number[]): number[] {
@@ -91,14 +71,8 @@ export interface TensorOptions {
 export class Tensor implements Owned {
   /** Size of each dimension. */
   readonly shape: readonly number[];
-  /** Step in elements along each dimension. */
-  readonly strides: readonly number[];
-  /** First element's position in the storage, in elements. */
-  readonly offset: number;
   /** Element type. */
   readonly dtype: DType;
-  /** Where the memory lives. */
-  readonly device: Device;
   /** Whether operations on it are recorded for `backward()`. */
   requiresGrad = false;
   /** The gradient accumulated by `backward()` (leaf tensors). */
@@ -110,6 +84,10 @@ export class Tensor implements Owned {
   #storage: Storage | null;
   #ptr: Deno.PointerObject | null = null;
   #kept = false;
+  // Private so that only _replaceStorage (module.to) can change them.
+  #strides: readonly number[];
+  #offset: number;
+  #device: Device;
 
   /** @internal use the creation functions (`tensor`, `zeros`, ...). */
   constructor(
@@ -121,10 +99,49 @@ export class Tensor implements Owned {
   ) {
     this.#storage = storage;
     this.shape = Object.freeze([...shape]);
-    this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
-    this.offset = offset;
+    this.#strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
+    this.#offset = offset;
     this.dtype = dtype;
-    this.device = storage.device;
+    this.#device = storage.device;
+  }
+
+  /** Step in elements along each dimension. */
+  get strides(): readonly number[] {
+    return this.#strides;
+  }
+
+  /** First element's position in the storage, in elements. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /** Where the memory lives. */
+  get device(): Device {
+    return this.#device;
+  }
+
+  /**
+   * @internal puts this tensor's elements into `storage` (dense, this shape,
+   * possibly on another device) and lets go of the old storage. The object
+   * stays the same, so optimizers and modules that hold it keep working
+   * (`Module.to`). Its gradient is dropped (it lived on the old storage's
+   * device).
+   */
+  _replaceStorage(storage: Storage): void {
+    if (storage.bytes !== numel(this.shape) * 4) {
+      throw new Error(
+        `_replaceStorage: ${storage.bytes} bytes do not hold tensor [${this.shape}] (${this.dtype})`,
+      );
+    }
+    const old = this.storage;
+    this.#storage = storage;
+    this.#ptr = null;
+    this.#strides = Object.freeze(contiguousStrides(this.shape));
+    this.#offset = 0;
+    this.#device = storage.device;
+    old.drop();
+    this.grad?.dispose();
+    this.grad = null;
   }
 
   /** @internal a fresh dense tensor; `isOpResult` decides its owner. */
@@ -452,5 +469,27 @@ export class Tensor implements Owned {
   /** Converted to int32 (truncating toward zero). */
   int(): Tensor {
     return shp.cast(this, "int32");
+  }
+
+  // ---- devices ----
+
+  /**
+   * This tensor on `device`: itself when it is already there, else a copy
+   * (through host memory), through which gradients flow back. The copy of a
+   * tensor you own is yours; the copy of an op result is an op result.
+   *
+   * @example
+   * ```ts
+   * import { cudaAvailable, tensor } from "@lits/vision";
+   * using x = tensor([1, 2, 3]);
+   * if (cudaAvailable()) {
+   *   using y = x.to("cuda");
+   *   console.log(y.device, y.to("cpu").toArray()); // "cuda" Float32Array [1, 2, 3]
+   * }
+   * console.log(x.to("cpu") === x); // true
+   * ```
+   */
+  to(device: Device): Tensor {
+    return toDevice(this, device);
   }
 }

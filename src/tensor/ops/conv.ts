@@ -9,6 +9,7 @@ import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
+import { fusedInput, writeMaskedGradWithSums } from "./fusion.ts";
 
 /** A size given once for both dimensions, or as [height, width]. */
 export type Pair = number | [number, number];
@@ -73,11 +74,24 @@ export function conv2d(
   }
   const geom = [n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups] as const;
   const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
+  const lib = x.lib;
   const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
   if (n > 0) {
+    // A deferred batch norm / ReLU on x is applied while reading it.
+    const fx = lib.lits_conv2d_forward_ex_f32 ? fusedInput(cx, n, c, h * w) : null;
     check(
-      x.lib,
-      x.lib.lits_conv2d_forward_f32(cx.ptr, cw.ptr, cb?.ptr ?? null, y.ptr, ...geom),
+      lib,
+      fx
+        ? lib.lits_conv2d_forward_ex_f32!(
+          fx.ptr,
+          fx.coef,
+          fx.relu,
+          cw.ptr,
+          cb?.ptr ?? null,
+          y.ptr,
+          ...geom,
+        )
+        : lib.lits_conv2d_forward_f32(cx.ptr, cw.ptr, cb?.ptr ?? null, y.ptr, ...geom),
       desc,
     );
   }
@@ -85,21 +99,38 @@ export function conv2d(
     name: "conv2d",
     inputs: cb ? [cx, cw, cb] : [cx, cw],
     backward: (g) => {
+      // A ReLU's deferred gradient is written out together with the bias
+      // gradient (its channel sums): one pass over dy instead of two.
+      const db = cb?.requiresGrad ? Tensor.empty([k], "float32", x.device) : null;
+      const biasDone = db !== null && n > 0 && writeMaskedGradWithSums(g, db, n, k, oh * ow);
       const dy = contiguous(g);
-      let dx: Tensor | null = null, dwt: Tensor | null = null, db: Tensor | null = null;
+      let dx: Tensor | null = null, dwt: Tensor | null = null;
       if (cx.requiresGrad) {
         dx = Tensor.empty(x.shape, "float32", x.device);
         if (n > 0) {
-          check(x.lib, x.lib.lits_conv2d_backward_data_f32(cw.ptr, dy.ptr, dx.ptr, ...geom), desc);
+          check(lib, lib.lits_conv2d_backward_data_f32(cw.ptr, dy.ptr, dx.ptr, ...geom), desc);
         }
       }
       if (cw.requiresGrad) {
         dwt = Tensor.empty(weight.shape, "float32", x.device);
-        check(x.lib, x.lib.lits_conv2d_backward_filter_f32(cx.ptr, dy.ptr, dwt.ptr, ...geom), desc);
+        const fx = lib.lits_conv2d_backward_filter_ex_f32 ? fusedInput(cx, n, c, h * w) : null;
+        check(
+          lib,
+          fx
+            ? lib.lits_conv2d_backward_filter_ex_f32!(
+              fx.ptr,
+              fx.coef,
+              fx.relu,
+              dy.ptr,
+              dwt.ptr,
+              ...geom,
+            )
+            : lib.lits_conv2d_backward_filter_f32(cx.ptr, dy.ptr, dwt.ptr, ...geom),
+          desc,
+        );
       }
-      if (cb?.requiresGrad) {
-        db = Tensor.empty([k], "float32", x.device);
-        check(x.lib, x.lib.lits_conv2d_backward_bias_f32(dy.ptr, db.ptr, n, k, oh * ow), desc);
+      if (db && !biasDone) {
+        check(lib, lib.lits_conv2d_backward_bias_f32(dy.ptr, db.ptr, n, k, oh * ow), desc);
       }
       return [dx, dwt, db];
     },

@@ -9,6 +9,15 @@ import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { cast, contiguous, i64 } from "./shape.ts";
 import { sumToShape } from "./reduce.ts";
+import {
+  canFuse,
+  channelView,
+  fusedOf,
+  fusedTensor,
+  type FusedValue,
+  maskedGrad,
+  operandOf,
+} from "./fusion.ts";
 
 /** Codes of `enum lits_unary_op`. */
 const UNARY = {
@@ -159,7 +168,26 @@ function binary(
 /** a + b with broadcasting, or a + number. */
 export function add(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === "number") return unary("addScalar", a, b);
-  return binary("add", a, b, (g) => [g, g]);
+  return fusedAdd(a, b) ?? binary("add", a, b, (g) => [g, g]);
+}
+
+/**
+ * A same-shape add of op results, deferred (`fusion.ts`): a ResNet block's
+ * `relu(bn3(conv3(x)) + identity)` is then written once, by the ReLU's
+ * consumer, without the batch norm's or the sum's tensors.
+ */
+function fusedAdd(a: Tensor, b: Tensor): Tensor | null {
+  if (!canFuse(a) || b.dtype !== "float32" || a.device !== b.device || a.size === 0) return null;
+  if (a.ndim !== b.ndim || a.shape.some((d, i) => d !== b.shape[i])) return null;
+  const [n, c, hw] = channelView(a.shape);
+  const oa = operandOf(a, n, c, hw), ob = operandOf(b, n, c, hw);
+  if (!oa || !ob) return null;
+  const out = fusedTensor(a, a.shape, { x: oa, r: ob, relu: false, n, c, hw });
+  return record(out, {
+    name: "add",
+    inputs: [a, b],
+    backward: (g) => [a.requiresGrad ? g : null, b.requiresGrad ? g : null],
+  });
 }
 
 /** a - b with broadcasting, or a - number. */
@@ -241,8 +269,54 @@ export const log = (t: Tensor): Tensor => unary("log", t);
 export const sqrt = (t: Tensor): Tensor => unary("sqrt", t);
 /** |t|. */
 export const abs = (t: Tensor): Tensor => unary("abs", t);
-/** max(t, 0). */
-export const relu = (t: Tensor): Tensor => unary("relu", t);
+/**
+ * max(t, 0). On an op result it is deferred (`fusion.ts`): a convolution or
+ * max pooling that reads it applies it on the fly, and its backward hands
+ * batch norm a gradient to mask in the same pass.
+ */
+export function relu(t: Tensor): Tensor {
+  const pre = canFuse(t) && t.size > 0 ? reluInput(t) : null;
+  if (!pre) return unary("relu", t);
+  const out = fusedTensor(t, t.shape, { ...pre, relu: true });
+  return record(out, { name: "relu", inputs: [t], backward: (g) => [reluBackward(g, t, out)] });
+}
+
+/** The value under a deferred ReLU of t, when t can be folded in. */
+function reluInput(t: Tensor): FusedValue | null {
+  const v = fusedOf(t);
+  if (v) return { ...v, relu: false }; // relu(relu(u)) = relu(u): same mask
+  const [n, c, hw] = channelView(t.shape);
+  const x = operandOf(t, n, c, hw);
+  return x ? { x, r: null, relu: false, n, c, hw } : null;
+}
+
+/** dy where the ReLU passed its input (PyTorch's threshold_backward), deferred. */
+function reluBackward(g: Tensor, t: Tensor, out: Tensor): Tensor {
+  const dy = contiguous(g);
+  if (out.isAlive) {
+    const v = fusedOf(out);
+    // Unwritten: the mask comes from the recipe; written: from the output
+    // (relu(u) > 0 exactly where u > 0, NaN passing in both).
+    const pre: FusedValue = v ? { ...v, relu: false } : {
+      x: { storage: out.storage, offset: out.offset, coef: null },
+      r: null,
+      relu: false,
+      n: 1,
+      c: 1,
+      hw: out.size,
+    };
+    if (out.isContiguous) return maskedGrad(dy, pre);
+  }
+  // The output was disposed by hand: the plain kernel on the input.
+  const x = contiguous(t);
+  const dx = Tensor.empty(x.shape, "float32", x.device);
+  check(
+    x.lib,
+    x.lib.lits_unary_backward_f32(UNARY.relu, x.ptr, null, dy.ptr, dx.ptr, x.size, 0),
+    () => `relu backward [${t.shape}]`,
+  );
+  return dx;
+}
 /** 1 / (1 + e^-t). */
 export const sigmoid = (t: Tensor): Tensor => unary("sigmoid", t);
 /** tanh t. */

@@ -9,7 +9,9 @@ import { check } from "../../ffi/native.ts";
 import { numel, Tensor } from "../tensor.ts";
 import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous, reshape } from "./shape.ts";
-import { add, div, mul, requireFloat, sqrt, sub } from "./elementwise.ts";
+import { add, div, mul, rdiv, requireFloat, sqrt, sub } from "./elementwise.ts";
+import { canFuse, fusedTensor, maskedGradOf, operandPtr } from "./fusion.ts";
+import { noGrad } from "../autograd.ts";
 
 /** Options of `batchNorm`. */
 export interface BatchNormOptions {
@@ -65,6 +67,10 @@ export function batchNorm(
     }
     const wantsGrad = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
     if (wantsGrad) return evalComposite(x, runningMean, runningVar, weight, bias, eps);
+    if (canFuse(x) && cx.owner !== null && cx.size > 0) {
+      const coef = inferCoef(runningMean, runningVar, weight, bias, eps);
+      return deferredOutput(cx, coef, n, c, hw);
+    }
     const y = Tensor.empty(x.shape, "float32", x.device);
     if (y.size > 0) {
       check(
@@ -91,26 +97,46 @@ export function batchNorm(
       `${desc()}: expected more than 1 value per channel when training, got input [${x.shape}]`,
     );
   }
-  const y = Tensor.empty(x.shape, "float32", x.device);
   const saveMean = Tensor.empty([c], "float32", x.device);
   const saveInvstd = Tensor.empty([c], "float32", x.device);
+  // With the fused kernels the output stays a recipe over x (fusion.ts):
+  // the statistics pass is the only one over x here.
+  const fused = canFuse(x) && lib.lits_batchnorm2d_stats_f32 !== null && cx.owner !== null;
+  const coef = fused ? Tensor.empty([3 * c], "float32", x.device) : null;
+  const y = coef ? deferredOutput(cx, coef, n, c, hw) : Tensor.empty(x.shape, "float32", x.device);
+  const common = [
+    runningMean?.ptr ?? null,
+    runningVar?.ptr ?? null,
+    saveMean.ptr,
+    saveInvstd.ptr,
+  ] as const;
   check(
     lib,
-    lib.lits_batchnorm2d_forward_train_f32(
-      cx.ptr,
-      weight?.ptr ?? null,
-      bias?.ptr ?? null,
-      y.ptr,
-      runningMean?.ptr ?? null,
-      runningVar?.ptr ?? null,
-      saveMean.ptr,
-      saveInvstd.ptr,
-      n,
-      c,
-      hw,
-      momentum,
-      eps,
-    ),
+    coef
+      ? lib.lits_batchnorm2d_stats_f32!(
+        cx.ptr,
+        weight?.ptr ?? null,
+        bias?.ptr ?? null,
+        ...common,
+        coef.ptr,
+        n,
+        c,
+        hw,
+        momentum,
+        eps,
+      )
+      : lib.lits_batchnorm2d_forward_train_f32(
+        cx.ptr,
+        weight?.ptr ?? null,
+        bias?.ptr ?? null,
+        y.ptr,
+        ...common,
+        n,
+        c,
+        hw,
+        momentum,
+        eps,
+      ),
     desc,
   );
   const inputs = [cx, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
@@ -118,30 +144,78 @@ export function batchNorm(
     name: "batchNorm",
     inputs,
     backward: (g) => {
-      const dy = contiguous(g);
       const dx = Tensor.empty(x.shape, "float32", x.device);
       const dgamma = weight ? Tensor.empty([c], "float32", x.device) : null;
       const dbeta = bias ? Tensor.empty([c], "float32", x.device) : null;
+      const tail = [
+        weight?.ptr ?? null,
+        saveMean.ptr,
+        saveInvstd.ptr,
+        dx.ptr,
+        dgamma?.ptr ?? null,
+        dbeta?.ptr ?? null,
+        n,
+        c,
+        hw,
+      ] as const;
+      // A ReLU on this output hands back its gradient unmasked: mask it here.
+      const m = maskedGradOf(g);
+      const own = m !== null && coef !== null && m.pre.r === null &&
+        lib.lits_batchnorm2d_backward_relu_f32 !== null &&
+        m.pre.x.storage === cx.storage && m.pre.x.offset === cx.offset &&
+        m.pre.x.coef === coef.storage;
       check(
         lib,
-        lib.lits_batchnorm2d_backward_f32(
-          cx.ptr,
-          dy.ptr,
-          weight?.ptr ?? null,
-          saveMean.ptr,
-          saveInvstd.ptr,
-          dx.ptr,
-          dgamma?.ptr ?? null,
-          dbeta?.ptr ?? null,
-          n,
-          c,
-          hw,
-        ),
+        own
+          ? lib.lits_batchnorm2d_backward_relu_f32!(cx.ptr, operandPtr(m.dy), coef.ptr, ...tail)
+          : lib.lits_batchnorm2d_backward_f32(cx.ptr, contiguous(g).ptr, ...tail),
         () => `${desc()} backward`,
       );
       return [dx, ...(weight ? [dgamma] : []), ...(bias ? [dbeta] : [])];
     },
   });
+}
+
+/** The batch norm output (x - mean) * scale + shift as a recipe over x. */
+function deferredOutput(cx: Tensor, coef: Tensor, n: number, c: number, hw: number): Tensor {
+  return fusedTensor(cx, cx.shape, {
+    x: { storage: cx.storage, offset: cx.offset, coef: coef.storage },
+    r: null,
+    relu: false,
+    n,
+    c,
+    hw,
+  });
+}
+
+/**
+ * Evaluation transform [mean, scale, shift] from the running statistics,
+ * with the float operations of `lits_batchnorm2d_forward_infer_f32`
+ * (1 / sqrt(var + eps) * gamma), so the values are the same. A snapshot:
+ * later updates of the statistics or parameters do not change it.
+ */
+function inferCoef(
+  runningMean: Tensor,
+  runningVar: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+): Tensor {
+  const c = runningMean.size;
+  const lib = runningMean.lib;
+  const coef = Tensor.empty([3 * c], "float32", runningMean.device);
+  noGrad(() => {
+    const invstd = rdiv(1, sqrt(add(runningVar, eps)));
+    const scale = weight ? mul(invstd, weight) : invstd;
+    const part = (i: number) => Deno.UnsafePointer.offset(coef.ptr, i * c * 4)!;
+    const copy = (dst: Deno.PointerObject, src: Tensor) =>
+      check(lib, lib.lits_copy_d2d(dst, contiguous(src).ptr, c * 4), () => "batchNorm coef");
+    copy(part(0), runningMean);
+    copy(part(1), scale);
+    if (bias) copy(part(2), bias);
+    else check(lib, lib.lits_fill_f32(part(2), c, 0), () => "batchNorm coef");
+  });
+  return coef;
 }
 
 /** Evaluation-mode batch norm from differentiable ops (rare: grads in eval). */

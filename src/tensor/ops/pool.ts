@@ -10,6 +10,7 @@ import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat } from "./elementwise.ts";
 import { type Pair, pair } from "./conv.ts";
+import { fusedInput, fusedOf } from "./fusion.ts";
 
 /** Options of `maxPool2d` and `avgPool2d`. */
 export interface Pool2dOptions {
@@ -56,11 +57,24 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   const { geom, desc } = geometry("maxPool2d", x, kernel, options);
   const [n, c, , , , , , , , , oh, ow] = geom;
   const cx = contiguous(x);
+  const lib = x.lib;
   const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
   const idx = Tensor.empty([n, c, oh, ow], "int32", x.device);
   if (y.size > 0) {
-    check(x.lib, x.lib.lits_maxpool2d_forward_f32(cx.ptr, y.ptr, idx.ptr, ...geom), desc);
+    // A deferred ReLU (or batch norm) on x is applied while reading it.
+    const [, , h, w] = geom;
+    const fx = lib.lits_maxpool2d_forward_ex_f32 ? fusedInput(cx, n, c, h * w) : null;
+    check(
+      lib,
+      fx
+        ? lib.lits_maxpool2d_forward_ex_f32!(fx.ptr, fx.coef, fx.relu, y.ptr, idx.ptr, ...geom)
+        : lib.lits_maxpool2d_forward_f32(cx.ptr, y.ptr, idx.ptr, ...geom),
+      desc,
+    );
   }
+  // x for backends that want it; an unwritten deferred x (only backends with
+  // the fused kernels make one, and they do not read it) stays unwritten.
+  const xPtr = () => (fusedOf(cx) ? null : cx.ptr);
   return record(y, {
     name: "maxPool2d",
     inputs: [cx],
@@ -70,7 +84,7 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
       if (dx.size > 0) {
         check(
           x.lib,
-          x.lib.lits_maxpool2d_backward_f32(cx.ptr, y.ptr, dy.ptr, idx.ptr, dx.ptr, ...geom),
+          lib.lits_maxpool2d_backward_f32(xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr, ...geom),
           desc,
         );
       }

@@ -36,6 +36,46 @@ export function manualSeed(value: number | bigint): void {
   counter = 0n;
 }
 
+/** Where the generator stands: its seed and the next unused counter. */
+export interface GeneratorState {
+  /** The seed set by `manualSeed`. */
+  seed: bigint;
+  /** Counter blocks (4 numbers each) used since the seed was set. */
+  counter: bigint;
+}
+
+/**
+ * The generator's state, for checkpoints: restoring it with
+ * `setGeneratorState` makes the next `rand`, dropout mask or initialisation
+ * the same as if the process had never stopped.
+ *
+ * @example
+ * ```ts
+ * import { manualSeed, rand } from "@lits/vision";
+ * import { generatorState, setGeneratorState } from "./random.ts";
+ * manualSeed(3);
+ * const saved = generatorState();
+ * const a = rand([2]).toArray();
+ * setGeneratorState(saved);
+ * console.log(rand([2]).toArray().every((v, i) => v === a[i])); // true
+ * ```
+ */
+export function generatorState(): GeneratorState {
+  return { seed, counter };
+}
+
+/** Restores a state from `generatorState()` (see there). */
+export function setGeneratorState(state: GeneratorState): void {
+  const s = BigInt(state.seed), c = BigInt(state.counter);
+  if (s < 0n || s >= 1n << 64n || c < 0n) {
+    throw new Error(
+      `setGeneratorState: bad state { seed: ${state.seed}, counter: ${state.counter} }`,
+    );
+  }
+  seed = s;
+  counter = c;
+}
+
 /** @internal reserves counters for n numbers; returns [seed, offset]. */
 export function nextStream(n: number): [bigint, bigint] {
   const start = counter;

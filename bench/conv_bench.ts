@@ -1,0 +1,89 @@
+/**
+ * The convolutions of the small CNN and of ResNet-50 (batch 16, 1 x 256 x 256
+ * input): forward, backward-data and backward-filter kernels, each in
+ * GFLOP/s and as a share of the SGEMM ceiling measured in the same run.
+ * The kernels are called directly on preallocated tensors, so the figures
+ * are the kernels' own.
+ *
+ * @module
+ */
+import { randn, type Tensor } from "../mod.ts";
+import { check, cpuLib } from "../src/ffi/native.ts";
+import { measureCeiling, rateBench } from "./rate.ts";
+
+measureCeiling();
+
+/** [name, n, c, h, k, kernel, stride, padding] (square images and kernels). */
+type Shape = [string, number, number, number, number, number, number, number];
+const shapes: Shape[] = [
+  ["simple conv1 1->16 256^2", 16, 1, 256, 16, 3, 1, 1],
+  ["simple conv2 16->32 128^2", 16, 16, 128, 32, 3, 1, 1],
+  ["simple conv3 32->64 64^2", 16, 32, 64, 64, 3, 1, 1],
+  ["simple conv4 64->128 32^2", 16, 64, 32, 128, 3, 1, 1],
+  ["resnet50 stem 7x7/2 1->64 256^2", 16, 1, 256, 64, 7, 2, 3],
+  ["resnet50 layer1 1x1 64->64 64^2", 16, 64, 64, 64, 1, 1, 0],
+  ["resnet50 layer1 3x3 64->64 64^2", 16, 64, 64, 64, 3, 1, 1],
+  ["resnet50 layer1 1x1 64->256 64^2", 16, 64, 64, 256, 1, 1, 0],
+  ["resnet50 layer2 3x3/2 128->128 64^2", 16, 128, 64, 128, 3, 2, 1],
+  ["resnet50 layer2 3x3 128->128 32^2", 16, 128, 32, 128, 3, 1, 1],
+  ["resnet50 layer3 3x3 256->256 16^2", 16, 256, 16, 256, 3, 1, 1],
+  ["resnet50 layer3 1x1 1024->256 16^2", 16, 1024, 16, 256, 1, 1, 0],
+  ["resnet50 layer4 3x3 512->512 8^2", 16, 512, 8, 512, 3, 1, 1],
+  ["resnet50 layer4 1x1 512->2048 8^2", 16, 512, 8, 2048, 1, 1, 0],
+];
+
+const lib = cpuLib();
+
+/** Runs fn with LITS_CONV_ALGO set (the native side reads it on every call). */
+function withAlgo(algo: string | null, fn: () => void): void {
+  if (algo === null) return fn();
+  Deno.env.set("LITS_CONV_ALGO", algo);
+  try {
+    fn();
+  } finally {
+    Deno.env.delete("LITS_CONV_ALGO");
+  }
+}
+
+for (const [name, n, c, h, k, r, s, p] of shapes) {
+  const oh = Math.floor((h + 2 * p - r) / s) + 1;
+  const x = randn([n, c, h, h]), w = randn([k, c, r, r]), y = randn([n, k, oh, oh]);
+  const dx = randn([n, c, h, h]), dw = randn([k, c, r, r]);
+  const geom = [n, c, h, h, k, r, r, s, s, p, p, 1, 1, 1] as const;
+  const flops = 2 * n * k * c * r * r * oh * oh;
+  const call = (what: string, status: number) => check(lib, status, () => `${name} ${what}`);
+  const p0 = (t: Tensor) => t.ptr;
+  // The small CNN's 3x3 layers have two algorithms: both are measured (the
+  // library picks the faster one per kernel; see use_direct in conv.c).
+  const algos = name.startsWith("simple") ? ["direct", "gemm"] : [null];
+  for (const algo of algos) {
+    const tag = algo ? ` [${algo}]` : "";
+    rateBench("conv forward", `${name} forward${tag}`, { flops }, () =>
+      withAlgo(algo, () => {
+        call("forward", lib.lits_conv2d_forward_f32(p0(x), p0(w), null, p0(y), ...geom));
+      }));
+    if (c > 1) {
+      rateBench(
+        "conv backward data",
+        `${name} backward-data${tag}`,
+        { flops },
+        () =>
+          withAlgo(algo, () => {
+            call("backward data", lib.lits_conv2d_backward_data_f32(p0(w), p0(y), p0(dx), ...geom));
+          }),
+      );
+    }
+    rateBench(
+      "conv backward filter",
+      `${name} backward-filter${tag}`,
+      { flops },
+      () =>
+        withAlgo(algo, () => {
+          call(
+            "backward filter",
+            lib.lits_conv2d_backward_filter_f32(p0(x), p0(y), p0(dw), ...geom),
+          );
+        }),
+    );
+  }
+}

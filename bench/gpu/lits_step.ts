@@ -1,0 +1,41 @@
+/**
+ * This library's side of `deno task gpu:check`'s timing: training steps of a
+ * model on CUDA (Adam, cross-entropy, a fixed random batch), timed from the
+ * start of the step until its loss is on the host. Prints one JSON line.
+ *
+ * Usage: deno run -A bench/gpu/lits_step.ts MODEL WARMUP STEPS BATCH SIZE
+ *
+ * @module
+ */
+import { endStep, memoryStats, models, nn, optim, randn, tensor } from "../../mod.ts";
+
+const [model, warmup, steps, batch, size] = Deno.args;
+const nWarm = Number(warmup), nSteps = Number(steps), n = Number(batch), s = Number(size);
+
+const net = models.create(model, { inChannels: 1, numClasses: 3, imageSize: s }).to("cuda").train();
+const x = randn([n, 1, s, s], { device: "cuda" });
+const y = tensor(Int32Array.from({ length: n }, (_, i) => i % 3), [n], { device: "cuda" });
+const opt = new optim.Adam(net.parameters(), { lr: 1e-3, weightDecay: 1e-4 });
+const lossFn = new nn.CrossEntropyLoss();
+const times: number[] = [];
+const inUse: number[] = [];
+for (let i = 0; i < nWarm + nSteps; i++) {
+  const t0 = performance.now();
+  opt.zeroGrad();
+  const loss = lossFn.forward(net.forward(x), y);
+  loss.backward();
+  opt.step();
+  loss.item(); // the step is done when its loss is on the host
+  const t1 = performance.now();
+  endStep();
+  if (i >= nWarm) {
+    times.push(t1 - t0);
+    inUse.push(memoryStats("cuda").bytesInUse);
+  }
+}
+const m = memoryStats("cuda");
+console.log(JSON.stringify({
+  times,
+  bytesInUse: inUse,
+  peakBytes: m.bytesFromSystem,
+}));

@@ -1,0 +1,93 @@
+/**
+ * Shared helper of the kernel benchmarks: registers a `Deno.bench` case that
+ * also records its fastest iteration, and prints at exit what that means in
+ * GFLOP/s (or GB/s) and as a share of the SGEMM ceiling when one was
+ * measured in the same run (`gemm_bench.ts` measures it as `sgemm 2048`).
+ *
+ * @module
+ */
+
+import { noGrad, randn } from "../mod.ts";
+
+interface Rate {
+  name: string;
+  /** Floating-point operations per iteration (0: a memory-bound kernel). */
+  flops: number;
+  /** Bytes read and written per iteration (for GB/s). */
+  bytes: number;
+  best: number;
+}
+
+const rates: Rate[] = [];
+let ceiling = 0;
+
+/**
+ * Measures the SGEMM ceiling (a 2048^3 product, fastest of 5) that the
+ * GFLOP/s of this file's cases are compared with. Each bench file runs in its
+ * own isolate, so each measures it, under the same load as its cases.
+ */
+export function measureCeiling(): number {
+  const n = 2048;
+  const a = randn([n, n]), b = randn([n, n]);
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    noGrad(() => a.matmul(b).dispose());
+    best = Math.min(best, performance.now() - t0);
+  }
+  a.dispose();
+  b.dispose();
+  ceiling = 2 * n ** 3 / best / 1e6;
+  return ceiling;
+}
+
+/**
+ * A benchmark case whose work is `flops` (and `bytes` moved); `fn` runs one
+ * iteration, `setup` (untimed) runs once before the first.
+ */
+export function rateBench(
+  group: string,
+  name: string,
+  work: { flops?: number; bytes?: number },
+  fn: () => void,
+): Rate {
+  const r: Rate = { name, flops: work.flops ?? 0, bytes: work.bytes ?? 0, best: Infinity };
+  rates.push(r);
+  Deno.bench(name, { group }, (b) => {
+    b.start();
+    const t0 = performance.now();
+    fn();
+    const dt = performance.now() - t0;
+    b.end();
+    if (dt < r.best) r.best = dt;
+  });
+  return r;
+}
+
+/** GFLOP/s of a case's fastest iteration. */
+export function gflops(r: Rate): number {
+  return r.flops / r.best / 1e6;
+}
+
+addEventListener("unload", () => {
+  if (rates.length === 0 || rates.every((r) => r.best === Infinity)) return;
+  const lines = [
+    "",
+    `kernel rates, ${new URL(Deno.mainModule).pathname.split("/").pop()} (fastest iteration):`,
+  ];
+  for (const r of rates) {
+    if (r.best === Infinity) continue;
+    const parts = [`${r.best.toFixed(3)} ms`];
+    if (r.flops > 0) {
+      const g = gflops(r);
+      parts.push(`${g.toFixed(1)} GFLOP/s`);
+      if (ceiling > 0) parts.push(`${(100 * g / ceiling).toFixed(0)}% of the SGEMM ceiling`);
+    }
+    if (r.bytes > 0) parts.push(`${(r.bytes / r.best / 1e6).toFixed(1)} GB/s`);
+    lines.push(`  ${r.name.padEnd(52)} ${parts.join(", ")}`);
+  }
+  if (ceiling > 0) {
+    lines.push(`  (SGEMM ceiling measured in this run: ${ceiling.toFixed(1)} GFLOP/s)`);
+  }
+  console.log(lines.join("\n"));
+});

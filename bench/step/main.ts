@@ -1,0 +1,339 @@
+/**
+ * `deno task bench:step`: training step and evaluation forward of the small
+ * CNN and ResNet-50 with this library and, when `/usr/bin/python3 -c
+ * "import torch"` works, with PyTorch on the same shapes (as installed, and
+ * with jemalloc preloaded with decay off, a caching allocator), in the same
+ * run. Every measurement is a fresh process (so peak memory is its own);
+ * the variants take turns, round after round, so that background load
+ * falls on all of them alike; each reports medians over all timed steps.
+ *
+ * Options: --models simple,resnet50  --modes train,eval  --rounds N
+ * --batch 16  --size 256  --threads N (default: all cores)
+ * --variants lits,torch,torch+jemalloc (also: lits-spin, OpenMP threads
+ * spinning as libgomp's default; lits-nofuse, deferred ops off)
+ * --wait-idle SECONDS (before each run, wait up to that long for an idle machine)
+ * --kernels (also run the kernel benchmarks and add their rates)
+ * --out FILE (append the markdown report)  --no-data (skip the loader).
+ *
+ * @module
+ */
+import type { WorkerResult } from "./protocol.ts";
+
+const PYTHON = "/usr/bin/python3";
+const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+const here = new URL(".", import.meta.url).pathname;
+
+/** `--key value` options (and the flag `--no-data`). */
+function option(key: string, fallback?: string): string | undefined {
+  const i = Deno.args.indexOf(`--${key}`);
+  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1] : fallback;
+}
+const args = {
+  models: option("models", "simple,resnet50")!,
+  modes: option("modes", "train,eval")!,
+  rounds: option("rounds"),
+  batch: option("batch", "16")!,
+  size: option("size", "256")!,
+  threads: option("threads"),
+  out: option("out"),
+  data: !Deno.args.includes("--no-data"),
+};
+const batch = Number(args.batch), size = Number(args.size);
+const threads = Number(args.threads ?? navigator.hardwareConcurrency);
+
+/** Warm-up and timed steps per run, and rounds, by model (ResNet-50 steps take seconds). */
+const PLAN: Record<string, { warmup: number; steps: number; rounds: number }> = {
+  simple: { warmup: 3, steps: 10, rounds: 3 },
+  resnet50: { warmup: 2, steps: 4, rounds: 2 },
+};
+
+interface Variant {
+  name: string;
+  cmd: (model: string, mode: string, warm: number, steps: number) => [string, string[]];
+  env?: Record<string, string>;
+}
+
+function canRun(cmd: string, cmdArgs: string[]): boolean {
+  try {
+    return new Deno.Command(cmd, { args: cmdArgs, stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const notes: string[] = [];
+const litsArgs = (m: string, mode: string, w: number, s: number): [string, string[]] => [
+  Deno.execPath(),
+  ["run", "-A", `${here}lits_worker.ts`, m, mode, `${w}`, `${s}`, `${batch}`, `${size}`],
+];
+const torchArgs = (m: string, mode: string, w: number, s: number): [string, string[]] => [
+  PYTHON,
+  [`${here}torch_worker.py`, m, mode, `${w}`, `${s}`, `${batch}`, `${size}`, `${threads}`],
+];
+/** Every variant the bench knows; --variants picks (default: lits, torch, torch+jemalloc). */
+const known: Variant[] = [
+  // OpenMP threads sleep at once after a parallel region (src/ffi/native.ts).
+  { name: "lits", cmd: litsArgs, env: { OMP_NUM_THREADS: `${threads}` } },
+  // libgomp's default: threads spin a while before sleeping.
+  {
+    name: "lits-spin",
+    cmd: litsArgs,
+    env: { OMP_NUM_THREADS: `${threads}`, GOMP_SPINCOUNT: "300000" },
+  },
+  // Deferred batch norm / ReLU / add off (ops/fusion.ts): the plain kernels.
+  { name: "lits-nofuse", cmd: litsArgs, env: { OMP_NUM_THREADS: `${threads}`, LITS_FUSION: "0" } },
+  { name: "torch", cmd: torchArgs },
+  {
+    name: "torch+jemalloc",
+    cmd: torchArgs,
+    env: { LD_PRELOAD: JEMALLOC, MALLOC_CONF: "dirty_decay_ms:-1,muzzy_decay_ms:-1" },
+  },
+];
+const wanted = option("variants", "lits,torch,torch+jemalloc")!.split(",");
+const hasTorch = canRun(PYTHON, ["-c", "import torch, torchvision"]);
+if (!hasTorch) notes.push(`PyTorch skipped: '${PYTHON} -c "import torch, torchvision"' failed`);
+if (!exists(JEMALLOC)) {
+  notes.push(`torch+jemalloc skipped: ${JEMALLOC} is missing (apt-get install libjemalloc2)`);
+}
+const variants = known.filter((v) =>
+  wanted.includes(v.name) && (!v.name.startsWith("torch") || hasTorch) &&
+  (v.name !== "torch+jemalloc" || exists(JEMALLOC))
+);
+
+/** Busy share of all cores over `ms` milliseconds (/proc/stat). */
+async function busyShare(ms: number): Promise<number> {
+  const read = () => {
+    const f = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1)
+      .map(Number);
+    const idle = f[3] + f[4];
+    return [f.reduce((a, b) => a + b, 0), idle];
+  };
+  const [t0, i0] = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const [t1, i1] = read();
+  return t1 === t0 ? 0 : 1 - (i1 - i0) / (t1 - t0);
+}
+
+/**
+ * With --wait-idle SECONDS: before each run, waits (up to that long) until
+ * the machine is idle, so that other people's jobs do not fall into one
+ * variant's run. Returns the busy share seen last.
+ */
+async function waitIdle(): Promise<number> {
+  const limit = Number(option("wait-idle", "0"));
+  const end = performance.now() + limit * 1000;
+  let busy = await busyShare(500);
+  while (busy > 0.1 && performance.now() < end) {
+    await new Promise((r) => setTimeout(r, 2000));
+    busy = await busyShare(1000);
+  }
+  return busy;
+}
+
+const loadAtStart = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+const busyBefore: number[] = [];
+
+/** Runs one worker under /usr/bin/time -v; returns its result and time's counters. */
+function runWorker(v: Variant, model: string, mode: string, warm: number, steps: number) {
+  const [cmd, cmdArgs] = v.cmd(model, mode, warm, steps);
+  const timed = exists("/usr/bin/time");
+  const out = new Deno.Command(timed ? "/usr/bin/time" : cmd, {
+    args: timed ? ["-v", cmd, ...cmdArgs] : cmdArgs,
+    env: v.env,
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${v.name} ${model} ${mode} failed:\n${stderr.slice(-2000)}`);
+  const line = stdout.trim().split("\n").pop()!;
+  const result = JSON.parse(line) as WorkerResult;
+  const field = (re: RegExp) => Number(re.exec(stderr)?.[1] ?? NaN);
+  return {
+    result,
+    timeMaxRssKb: field(/Maximum resident set size \(kbytes\): (\d+)/),
+    timeMinorFaults: field(/Minor \(reclaiming a frame\) page faults: (\d+)/),
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+interface Row {
+  model: string;
+  mode: string;
+  variant: string;
+  medianMs: number;
+  roundMedians: number[];
+  peakRssMb: number;
+  faultsPerStep: number;
+  processFaults: number;
+}
+
+const rows: Row[] = [];
+for (const model of args.models.split(",")) {
+  const plan = PLAN[model] ?? PLAN.resnet50;
+  const rounds = Number(args.rounds ?? plan.rounds);
+  for (const mode of args.modes.split(",")) {
+    const warm = mode === "train" ? plan.warmup : plan.warmup + 1;
+    const steps = mode === "train" ? plan.steps : plan.steps * 2;
+    const acc = new Map<
+      string,
+      { times: number[]; rounds: number[]; rss: number[]; f: number[]; pf: number[] }
+    >();
+    for (let r = 0; r < rounds; r++) {
+      // Rotate the order each round: no variant always runs first (or last).
+      const order = variants.map((_, i) => variants[(i + r) % variants.length]);
+      for (const v of order) {
+        busyBefore.push(await waitIdle());
+        const { result, timeMaxRssKb, timeMinorFaults } = runWorker(v, model, mode, warm, steps);
+        const a = acc.get(v.name) ?? { times: [], rounds: [], rss: [], f: [], pf: [] };
+        a.times.push(...result.times);
+        a.rounds.push(median(result.times));
+        a.rss.push(Math.max(result.peakRssKb, isNaN(timeMaxRssKb) ? 0 : timeMaxRssKb));
+        a.f.push(...result.faults);
+        a.pf.push(timeMinorFaults);
+        acc.set(v.name, a);
+        console.error(
+          `${model} ${mode} round ${r + 1}/${rounds} ${v.name}: median ${
+            median(result.times).toFixed(1)
+          } ms, faults/step ${median(result.faults)}`,
+        );
+      }
+    }
+    for (const v of variants) {
+      const a = acc.get(v.name)!;
+      rows.push({
+        model,
+        mode,
+        variant: v.name,
+        medianMs: median(a.times),
+        roundMedians: a.rounds,
+        peakRssMb: Math.max(...a.rss) / 1024,
+        faultsPerStep: median(a.f),
+        processFaults: median(a.pf),
+      });
+    }
+  }
+}
+
+/** The data loader's throughput, from the data pipeline's own benchmark. */
+function loaderRates(): string[] {
+  const script = new URL("../data_bench.ts", import.meta.url).pathname;
+  if (!exists(script)) return ["(no bench/data_bench.ts)"];
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script],
+    env: { DATA_BENCH_SLICES: "768" },
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    return [`(bench/data_bench.ts failed: ${new TextDecoder().decode(out.stderr).slice(-300)})`];
+  }
+  return text.trim().split("\n");
+}
+
+/**
+ * With --kernels: runs the kernel benchmarks (bench/*_bench.ts but the data
+ * pipeline's) and returns their "kernel rates" blocks (GFLOP/s and the share
+ * of the SGEMM ceiling measured in the same run, GB/s).
+ */
+function kernelRates(): string[] {
+  const files = ["gemm_bench.ts", "conv_bench.ts", "norm_pool_bench.ts", "loss_optim_bench.ts"]
+    .map((f) => new URL(`../${f}`, import.meta.url).pathname);
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["bench", "-A", "--no-check", ...files],
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  // deno bench colours its output; the rate blocks are plain lines.
+  const plain = text.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+  const lines: string[] = [];
+  let inBlock = false;
+  for (const line of plain) {
+    if (line.startsWith("kernel rates")) inBlock = true;
+    else if (inBlock && !line.startsWith("  ")) inBlock = false;
+    if (inBlock) lines.push(line);
+  }
+  return lines.length > 0 ? lines : [`(kernel benchmarks failed: ${plain.slice(-5).join(" ")})`];
+}
+
+function machine(): string {
+  const cpu = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "?";
+  const memKb = Number(/MemTotal:\s+(\d+)/.exec(Deno.readTextFileSync("/proc/meminfo"))?.[1]);
+  const torch = canRun(PYTHON, ["-c", "import torch"])
+    ? new TextDecoder().decode(
+      new Deno.Command(PYTHON, { args: ["-c", "import torch; print(torch.__version__)"] })
+        .outputSync().stdout,
+    ).trim()
+    : "none";
+  const env = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY"]
+    .map((k) => `${k}=${Deno.env.get(k) ?? "(unset)"}`).join(" ");
+  return `${cpu}, ${navigator.hardwareConcurrency} cores, ${(memKb / 2 ** 20).toFixed(0)} GiB; ` +
+    `Deno ${Deno.version.deno}; PyTorch ${torch}; threads ${threads}; ${env}`;
+}
+
+function report(): string {
+  const lines = [
+    `### ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    "",
+    `Machine: ${machine()}`,
+    "",
+    `Batch ${batch} x 1 x ${size} x ${size}, 3 classes, Adam (weight decay 1e-4), cross-entropy. ` +
+    "Median ms over all timed steps of all rounds (per-round medians in brackets); " +
+    "speedup = the variant's ms / lits' ms (= lits' images/s over the variant's); " +
+    "peak RSS = the largest VmHWM of a run; faults = minor page faults per timed step " +
+    "(in-process) and per whole run (/usr/bin/time -v).",
+    "",
+    "| model | pass | variant | median ms | rounds | images/s | lits speedup | peak RSS MB | faults/step | faults/run |",
+    "|---|---|---|---:|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of rows) {
+    const ours = rows.find((o) =>
+      o.model === r.model && o.mode === r.mode && o.variant === "lits"
+    )!;
+    lines.push(
+      `| ${r.model} | ${r.mode} | ${r.variant} | ${r.medianMs.toFixed(1)} | ${
+        r.roundMedians.map((m) => m.toFixed(0)).join(", ")
+      } | ${(batch / (r.medianMs / 1000)).toFixed(1)} | ${
+        r.variant === "lits" ? "" : `${(r.medianMs / ours.medianMs).toFixed(2)}x`
+      } | ${r.peakRssMb.toFixed(0)} | ${r.faultsPerStep} | ${r.processFaults} |`,
+    );
+  }
+  const loadAtEnd = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  const worst = Math.max(...busyBefore, 0);
+  lines.push(
+    "",
+    `Load average at start ${loadAtStart}, at end ${loadAtEnd}; the machine was at most ${
+      (100 * worst).toFixed(0)
+    }% busy just before a run (other people's jobs share these 2 cores).`,
+  );
+  for (const n of notes) lines.push("", `Note: ${n}`);
+  if (Deno.args.includes("--kernels")) {
+    lines.push("", "Kernels (deno bench, fastest iteration of each case):", "", "```");
+    lines.push(...kernelRates(), "```");
+  }
+  if (args.data) {
+    lines.push("", "Data loader (bench/data_bench.ts, 768 PNG slices 256x256):", "", "```");
+    lines.push(...loaderRates(), "```");
+  }
+  return lines.join("\n") + "\n";
+}
+
+const text = report();
+console.log(text);
+if (args.out) await Deno.writeTextFile(args.out, "\n" + text, { append: true });

@@ -1,0 +1,30 @@
+/**
+ * What a `bench:step` worker reports, and the process counters both
+ * workers read (the Python worker reads the same ones with `resource`).
+ *
+ * @module
+ */
+
+/** One worker run: per-step times and page faults of the timed steps. */
+export interface WorkerResult {
+  /** Milliseconds per timed step (warm-up excluded). */
+  times: number[];
+  /** Minor page faults per timed step: fresh memory the step touched. */
+  faults: number[];
+  /** Peak resident memory of the whole process (VmHWM), in KiB. */
+  peakRssKb: number;
+}
+
+/** Minor page faults of this process so far (/proc/self/stat field 10). */
+export function minorFaults(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  // Fields after the parenthesised command name, which may hold spaces.
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(rest[7]);
+}
+
+/** Peak resident set size of this process in KiB (VmHWM). */
+export function peakRssKb(): number {
+  const m = /VmHWM:\s+(\d+)/.exec(Deno.readTextFileSync("/proc/self/status"));
+  return m ? Number(m[1]) : NaN;
+}

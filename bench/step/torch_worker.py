@@ -1,0 +1,83 @@
+"""The PyTorch side of `deno task bench:step`: the same models, shapes,
+optimizer and loop as bench/step/lits_worker.ts; prints one JSON line.
+
+Usage: python3 bench/step/torch_worker.py MODEL MODE WARMUP STEPS BATCH SIZE THREADS
+"""
+import json
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+
+def simple_cnn(size):
+    """The course model: 4 x [conv3x3 pad 1, ReLU, maxpool 2], 16..128 channels, 256 hidden."""
+    layers, c = [], 1
+    for k in (16, 32, 64, 128):
+        layers += [nn.Conv2d(c, k, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        c = k
+    s = size // 16
+    return nn.Sequential(nn.Sequential(*layers), nn.Flatten(), nn.Linear(128 * s * s, 256),
+                         nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 3))
+
+
+def resnet50():
+    import torchvision
+    m = torchvision.models.resnet50(num_classes=3)
+    m.conv1 = nn.Conv2d(1, 64, 7, stride=2, padding=3, bias=False)  # one CT channel
+    return m
+
+
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def peak_rss_kb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return float("nan")
+
+
+def main():
+    model, mode, warm, steps, batch, size, threads = sys.argv[1:8]
+    warm, steps, batch, size = int(warm), int(steps), int(batch), int(size)
+    torch.set_num_threads(int(threads))
+    torch.manual_seed(0)
+    net = simple_cnn(size) if model == "simple" else resnet50()
+    x = torch.randn(batch, 1, size, size)
+    y = torch.arange(batch) % 3
+    times, faults = [], []
+    if mode == "train":
+        net.train()
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
+        loss_fn = nn.CrossEntropyLoss()
+        for i in range(warm + steps):
+            f0, t0 = minor_faults(), time.perf_counter()
+            opt.zero_grad()
+            loss = loss_fn(net(x), y)
+            loss.backward()
+            opt.step()
+            loss.item()
+            t1, f1 = time.perf_counter(), minor_faults()
+            if i >= warm:
+                times.append((t1 - t0) * 1e3)
+                faults.append(f1 - f0)
+    else:
+        net.eval()
+        with torch.no_grad():
+            for i in range(warm + steps):
+                f0, t0 = minor_faults(), time.perf_counter()
+                net(x).numpy()
+                t1, f1 = time.perf_counter(), minor_faults()
+                if i >= warm:
+                    times.append((t1 - t0) * 1e3)
+                    faults.append(f1 - f0)
+    print(json.dumps({"times": times, "faults": faults, "peakRssKb": peak_rss_kb()}))
+
+
+if __name__ == "__main__":
+    main()

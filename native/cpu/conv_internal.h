@@ -1,0 +1,67 @@
+/* conv_internal.h: the convolution geometry shared by conv.c (entry points,
+ * checks, choice of algorithm) and the algorithms (conv_gemm.c,
+ * conv_direct.c). */
+#ifndef LITS_CPU_CONV_INTERNAL_H
+#define LITS_CPU_CONV_INTERNAL_H
+
+#include <stdint.h>
+
+/* x [n, c, h, w], weight [k, c / groups, r, s], y [n, k, oh, ow]. */
+typedef struct {
+  int64_t n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups;
+  int64_t oh, ow, ohw, cg, kg, crs_g; /* crs_g = (c / groups) * r * s */
+  int pointwise;                       /* 1x1, stride 1, no padding: col = x */
+} conv_shape;
+
+/* What the forward pass applies after adding the bias. */
+enum conv_act { CONV_ACT_NONE = 0, CONV_ACT_RELU = 1 };
+
+/* The input the convolution sees is relu?(T(x)) with T the per-channel
+ * transform of a coef array (fused_internal.h), read on the fly: a batch norm
+ * and ReLU before the convolution need no tensor of their own. */
+typedef struct {
+  const float* coef; /* 3 * c floats, or NULL */
+  int relu;
+} conv_xform;
+
+static inline int conv_xform_active(const conv_xform* xf) {
+  return xf != NULL && (xf->coef != NULL || xf->relu);
+}
+
+/* im2col / col2im + SGEMM (any geometry). Each returns a status; scratch
+ * comes from the caching allocator. xf may be NULL. */
+int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform* xf,
+                           const float* weight, const float* bias, float* y, int act);
+int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const float* dy,
+                                 float* dx);
+int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                                   const float* dy, float* dweight);
+
+/* Direct 3x3 kernels (conv_direct.c): lits_conv_direct_applies says whether
+ * the shape is theirs (and the build has AVX-512); each kernel returns
+ * LITS_ERR_UNAVAILABLE when it declines, and the caller runs GEMM. */
+int lits_conv_direct_applies(const conv_shape* p, const conv_xform* xf);
+int lits_conv_direct_forward(const conv_shape* p, const float* x, const float* weight,
+                             const float* bias, float* y);
+int lits_conv_direct_backward_data(const conv_shape* p, const float* weight, const float* dy,
+                                   float* dx);
+int lits_conv_direct_backward_filter(const conv_shape* p, const float* x, const float* dy,
+                                     float* dweight);
+
+/* y = act(bias + x * weight) for one output element range, shared by the
+ * algorithms' epilogues. src may equal dst. */
+static inline void conv_bias_act(float* dst, const float* src, int64_t len, float b, int act) {
+  if (act == CONV_ACT_RELU) {
+    /* NaN stays NaN, as torch.relu: (v < 0) is false for NaN. */
+#pragma omp simd
+    for (int64_t j = 0; j < len; j++) {
+      const float v = src[j] + b;
+      dst[j] = v < 0.0f ? 0.0f : v;
+    }
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < len; j++) dst[j] = src[j] + b;
+  }
+}
+
+#endif

@@ -1,0 +1,57 @@
+/* fused_internal.h: the per-channel transform T(v) = (v - mean) * scale +
+ * shift (then an optional ReLU) that fused kernels apply to their inputs.
+ * A coef array holds 3 * c floats: mean[c], scale[c], shift[c]; NULL is the
+ * identity. The expression is batch norm's (batchnorm.c), so a fused value
+ * equals the one the separate kernels would have stored. */
+#ifndef LITS_CPU_FUSED_INTERNAL_H
+#define LITS_CPU_FUSED_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  float mean, scale, shift;
+  int identity;
+} fused_affine;
+
+static inline fused_affine fused_affine_of(const float* coef, int64_t c, int64_t ch) {
+  fused_affine t = {0.0f, 1.0f, 0.0f, 1};
+  if (coef != NULL) {
+    t.mean = coef[ch];
+    t.scale = coef[c + ch];
+    t.shift = coef[2 * c + ch];
+    t.identity = 0;
+  }
+  return t;
+}
+
+static inline float fused_value(float v, fused_affine t) {
+  return t.identity ? v : (v - t.mean) * t.scale + t.shift;
+}
+
+/* dst[j] = relu?(T(src[j])) for len elements; NaN stays NaN (torch.relu). */
+static inline void fused_apply(float* dst, const float* src, int64_t len, fused_affine t,
+                               int relu) {
+  if (t.identity) {
+    if (relu) {
+#pragma omp simd
+      for (int64_t j = 0; j < len; j++) dst[j] = src[j] < 0.0f ? 0.0f : src[j];
+    } else if (dst != src) {
+      for (int64_t j = 0; j < len; j++) dst[j] = src[j];
+    }
+    return;
+  }
+  const float m = t.mean, a = t.scale, b = t.shift;
+  if (relu) {
+#pragma omp simd
+    for (int64_t j = 0; j < len; j++) {
+      const float v = (src[j] - m) * a + b;
+      dst[j] = v < 0.0f ? 0.0f : v;
+    }
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < len; j++) dst[j] = (src[j] - m) * a + b;
+  }
+}
+
+#endif

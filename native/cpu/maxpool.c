@@ -1,0 +1,187 @@
+/* maxpool.c: 2-D max pooling as PyTorch's CPU kernel: windows clipped to the
+ * input, candidates visited row by row, a candidate wins when it is greater
+ * than the running maximum or NaN, and the running index starts at the
+ * window's first element.
+ *
+ * The forward pass walks one output row at a time and, for each tap of the
+ * window, updates the running maxima of the whole row, so the inner loop runs
+ * along contiguous outputs and vectorises; every output still sees its
+ * candidates in PyTorch's order, so values and indices are identical. */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "common.h"
+#include "fused_internal.h"
+#include "pool_internal.h"
+
+/* Outputs per block of a row: the running maxima and indices stay in L1. */
+#define ROW_BLOCK 512
+
+/* Output columns ox in [*lo, *hi) whose tap at offset kx lies inside [0, w). */
+static void tap_range(int64_t kx, int64_t sw, int64_t pw, int64_t w, int64_t ox0, int64_t ox1,
+                      int64_t* lo, int64_t* hi) {
+  /* ix = ox * sw - pw + kx must satisfy 0 <= ix < w. */
+  const int64_t need = pw - kx; /* ox * sw >= need */
+  int64_t a = need > 0 ? (need + sw - 1) / sw : 0;
+  const int64_t lim = w - 1 + pw - kx; /* ox * sw <= lim */
+  int64_t b = lim >= 0 ? lim / sw + 1 : 0;
+  if (a < ox0) a = ox0;
+  if (b > ox1) b = ox1;
+  if (b < a) b = a;
+  *lo = a;
+  *hi = b;
+}
+
+/* One output row block [ox0, ox1) of one plane, whose input is relu?(T(x))
+ * (identity t and relu 0: x itself). */
+static void max_row(const float* xp, fused_affine t, int relu, float* yrow, int32_t* irow,
+                    int64_t oy, int64_t ox0, int64_t ox1, int64_t h, int64_t w, int64_t kh,
+                    int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
+  float m[ROW_BLOCK];
+  int32_t id[ROW_BLOCK];
+  int64_t y0 = oy * sh - ph;
+  const int64_t y1 = y0 + kh < h ? y0 + kh : h;
+  if (y0 < 0) y0 = 0;
+  const int64_t nb = ox1 - ox0;
+  for (int64_t j = 0; j < nb; j++) {
+    int64_t x0 = (ox0 + j) * sw - pw;
+    if (x0 < 0) x0 = 0;
+    m[j] = -INFINITY;
+    id[j] = (int32_t)(y0 * w + x0);
+  }
+  for (int64_t iy = y0; iy < y1; iy++) {
+    const float* xr = xp + iy * w;
+    for (int64_t kx = 0; kx < kw; kx++) {
+      int64_t lo, hi;
+      tap_range(kx, sw, pw, w, ox0, ox1, &lo, &hi);
+      const int64_t off = kx - pw;
+      const int32_t base = (int32_t)(iy * w + off);
+#pragma omp simd
+      for (int64_t ox = lo; ox < hi; ox++) {
+        const float u = fused_value(xr[ox * sw + off], t);
+        const float v = relu && u < 0.0f ? 0.0f : u;
+        const int64_t j = ox - ox0;
+        const int win = v > m[j] || v != v;
+        m[j] = win ? v : m[j];
+        id[j] = win ? base + (int32_t)(ox * sw) : id[j];
+      }
+    }
+  }
+  memcpy(yrow + ox0, m, (size_t)nb * sizeof(float));
+  memcpy(irow + ox0, id, (size_t)nb * sizeof(int32_t));
+}
+
+static int maxpool_forward(const char* fn, const float* x, const float* x_coef, int32_t x_relu,
+                           float* y, int32_t* indices, int32_t n, int32_t c, int32_t h, int32_t w,
+                           int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
+                           int32_t pad_h, int32_t pad_w, int32_t oh, int32_t ow) {
+  int st = lits_pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
+  if (st != LITS_OK) return st;
+  LITS_REQUIRE(x != NULL && y != NULL && indices != NULL, "%s: x, y or indices is NULL", fn);
+  const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
+  const int64_t rows = planes * oh;
+  /* Rows of all planes are the parallel unit: a batch of one image with a
+   * few channels still keeps both cores busy. */
+#pragma omp parallel for schedule(static) if (rows * ow * kh * kw >= LITS_POOL_PAR_MIN)
+  for (int64_t rr = 0; rr < rows; rr++) {
+    const int64_t pl = rr / oh, oy = rr % oh;
+    const fused_affine t = fused_affine_of(x_coef, c, pl % c);
+    float* yrow = y + pl * ohw + oy * ow;
+    int32_t* irow = indices + pl * ohw + oy * ow;
+    for (int64_t ox0 = 0; ox0 < ow; ox0 += ROW_BLOCK) {
+      const int64_t ox1 = ox0 + ROW_BLOCK < ow ? ox0 + ROW_BLOCK : ow;
+      max_row(x + pl * hw, t, x_relu != 0, yrow, irow, oy, ox0, ox1, h, w, kh, kw, stride_h,
+              stride_w, pad_h, pad_w);
+    }
+  }
+  return LITS_OK;
+}
+
+int lits_maxpool2d_forward_f32(const float* x, float* y, int32_t* indices, int32_t n,
+                               int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw,
+                               int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
+                               int32_t oh, int32_t ow) {
+  lits_clear_error();
+  return maxpool_forward("lits_maxpool2d_forward_f32", x, NULL, 0, y, indices, n, c, h, w, kh,
+                         kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
+}
+
+int lits_maxpool2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_relu, float* y,
+                                  int32_t* indices, int32_t n, int32_t c, int32_t h, int32_t w,
+                                  int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
+                                  int32_t pad_h, int32_t pad_w, int32_t oh, int32_t ow) {
+  lits_clear_error();
+  return maxpool_forward("lits_maxpool2d_forward_ex_f32", x, x_coef, x_relu, y, indices, n, c, h,
+                         w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
+}
+
+/* 2x2 windows at stride 2 without padding (VGG-style nets): every input
+ * element has at most one window, so dx is written in one pass, without a
+ * separate clearing pass. Returns 0 when an index is not inside its own
+ * window (indices that forward did not make); the caller then scatters. */
+static int max2x2_backward_plane(const float* dyp, const int32_t* ip, float* dxp, int64_t h,
+                                 int64_t w, int64_t oh, int64_t ow) {
+  int ok = 1;
+  for (int64_t oy = 0; oy < oh; oy++) {
+    float* r0 = dxp + 2 * oy * w;
+    float* r1 = r0 + w;
+    const int32_t b0 = (int32_t)(2 * oy * w);
+#pragma omp simd reduction(& : ok)
+    for (int64_t ox = 0; ox < ow; ox++) {
+      const int32_t idx = ip[oy * ow + ox] - b0 - (int32_t)(2 * ox);
+      const float d = dyp[oy * ow + ox];
+      r0[2 * ox] = idx == 0 ? d : 0.0f;
+      r0[2 * ox + 1] = idx == 1 ? d : 0.0f;
+      r1[2 * ox] = idx == w ? d : 0.0f;
+      r1[2 * ox + 1] = idx == w + 1 ? d : 0.0f;
+      ok &= idx == 0 || idx == 1 || idx == w || idx == w + 1;
+    }
+    /* A last odd column belongs to no window. */
+    if (2 * ow < w) {
+      for (int64_t ix = 2 * ow; ix < w; ix++) r0[ix] = r1[ix] = 0.0f;
+    }
+  }
+  if (2 * oh < h) memset(dxp + 2 * oh * w, 0, (size_t)((h - 2 * oh) * w) * sizeof(float));
+  return ok;
+}
+
+int lits_maxpool2d_backward_f32(const float* x, const float* y, const float* dy,
+                                const int32_t* indices, float* dx, int32_t n, int32_t c,
+                                int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
+                                int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
+                                int32_t ow) {
+  static const char* fn = "lits_maxpool2d_backward_f32";
+  (void)x;
+  (void)y;
+  lits_clear_error();
+  int st = lits_pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
+  if (st != LITS_OK) return st;
+  LITS_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL",
+               fn);
+  const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
+  /* 2x2 stride 2 windows tile the input (2 oh <= h, 2 ow <= w in floor mode). */
+  const int tiled = kh == 2 && kw == 2 && stride_h == 2 && stride_w == 2 && pad_h == 0 &&
+                    pad_w == 0 && 2 * (int64_t)oh <= h && 2 * (int64_t)ow <= w;
+  int64_t bad = -1; /* flat position of an out-of-range index, if any */
+#pragma omp parallel for schedule(static) if (planes * (hw + ohw) >= LITS_POOL_PAR_MIN)
+  for (int64_t pl = 0; pl < planes; pl++) {
+    float* dxp = dx + pl * hw;
+    const float* dyp = dy + pl * ohw;
+    const int32_t* ip = indices + pl * ohw;
+    if (tiled && max2x2_backward_plane(dyp, ip, dxp, h, w, oh, ow)) continue;
+    memset(dxp, 0, (size_t)hw * sizeof(float));
+    for (int64_t j = 0; j < ohw; j++) {
+      const int32_t idx = ip[j];
+      if (idx < 0 || idx >= hw) {
+#pragma omp atomic write
+        bad = pl * ohw + j;
+        continue;
+      }
+      dxp[idx] += dyp[j];
+    }
+  }
+  LITS_REQUIRE(bad < 0, "%s: indices[%lld]=%d is outside [0, h*w=%lld)", fn, (long long)bad,
+               (int)indices[bad < 0 ? 0 : bad], (long long)hw);
+  return LITS_OK;
+}

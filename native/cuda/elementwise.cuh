@@ -1,0 +1,92 @@
+/* elementwise.cuh: the per-element math of unary and binary ops, written once
+ * for the GPU kernels and the host test. Each case follows native/cpu/
+ * elementwise.c expression for expression (same special cases, same NaN
+ * rules), so the two backends differ only by the last ulps of expf/logf/...
+ */
+#ifndef LITS_CUDA_ELEMENTWISE_CUH
+#define LITS_CUDA_ELEMENTWISE_CUH
+
+#include <math.h>
+
+#include "indexing.cuh"
+#include "lits.h"
+
+__host__ __device__ __forceinline__ float lc_unary(int op, float x, float alpha) {
+  switch (op) {
+    case LITS_NEG: return -x;
+    case LITS_EXP: return expf(x);
+    case LITS_LOG: return logf(x);
+    case LITS_SQRT: return sqrtf(x);
+    case LITS_RELU: return x < 0.0f ? 0.0f : x; /* NaN stays NaN */
+    case LITS_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case LITS_TANH: return tanhf(x);
+    case LITS_ABS: return fabsf(x);
+    case LITS_POW_SCALAR:
+      if (alpha == 2.0f) return x * x;
+      if (alpha == 0.5f) return sqrtf(x);
+      if (alpha == 1.0f) return x;
+      return powf(x, alpha);
+    case LITS_ADD_SCALAR: return x + alpha;
+    case LITS_MUL_SCALAR: return x * alpha;
+    case LITS_DIV_SCALAR: return x / alpha;
+    case LITS_RSUB_SCALAR: return alpha - x;
+    case LITS_RDIV_SCALAR: return alpha / x;
+    default: return 0.0f;
+  }
+}
+
+/* dx for one element; x is the op's input, y its output. */
+__host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y, float dy,
+                                                        float alpha) {
+  switch (op) {
+    case LITS_NEG: return -dy;
+    case LITS_EXP: return dy * y;
+    case LITS_LOG: return dy / x;
+    case LITS_SQRT: return dy / (2.0f * y);
+    case LITS_RELU: return x <= 0.0f ? 0.0f : dy; /* threshold_backward */
+    case LITS_SIGMOID: return dy * (1.0f - y) * y;
+    case LITS_TANH: return dy * (1.0f - y * y);
+    case LITS_ABS: {
+      const float sg = x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f);
+      return dy * sg;
+    }
+    case LITS_POW_SCALAR:
+      if (alpha == 0.0f) return 0.0f;
+      if (alpha == 1.0f) return dy;
+      if (alpha == 2.0f) return dy * (2.0f * x);
+      return dy * (alpha * powf(x, alpha - 1.0f));
+    case LITS_ADD_SCALAR: return dy;
+    case LITS_MUL_SCALAR: return dy * alpha;
+    case LITS_DIV_SCALAR: return dy / alpha;
+    case LITS_RSUB_SCALAR: return -dy;
+    case LITS_RDIV_SCALAR: return -dy * alpha / (x * x);
+    default: return 0.0f;
+  }
+}
+
+/* Which inputs lc_unary_grad reads, as the CPU checks them. */
+__host__ __device__ __forceinline__ bool lc_unary_grad_needs_x(int op) {
+  return op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
+         op == LITS_RDIV_SCALAR;
+}
+__host__ __device__ __forceinline__ bool lc_unary_grad_needs_y(int op) {
+  return op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH;
+}
+
+__host__ __device__ __forceinline__ float lc_binary(int op, float x, float y) {
+  switch (op) {
+    case LITS_ADD: return x + y;
+    case LITS_SUB: return x - y;
+    case LITS_MUL: return x * y;
+    case LITS_DIV: return x / y;
+    case LITS_MAXIMUM: return (x > y || x != x) ? x : y; /* NaN wins, as torch.maximum */
+    case LITS_MINIMUM: return (x < y || x != x) ? x : y;
+    case LITS_EQ: return x == y ? 1.0f : 0.0f;
+    case LITS_GT: return x > y ? 1.0f : 0.0f;
+    case LITS_LT: return x < y ? 1.0f : 0.0f;
+    case LITS_POW: return powf(x, y);
+    default: return 0.0f;
+  }
+}
+
+#endif /* LITS_CUDA_ELEMENTWISE_CUH */

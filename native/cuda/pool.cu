@@ -1,0 +1,200 @@
+/* pool.cu: max, average and adaptive average 2-D pooling (pool.cuh holds the
+ * per-element math). Our own kernels rather than cuDNN's: cuDNN's max pooling
+ * returns no indices, and these reproduce PyTorch's window clipping, ties and
+ * NaN rules exactly. One thread per output (forward) or input element
+ * (backward, a gather: deterministic, no atomics).
+ *
+ * Backward of max pooling trusts the indices of the forward: an index outside
+ * its window simply matches no input (the CPU backend reports it instead).
+ */
+#include <limits.h>
+
+#include "common.cuh"
+#include "pool.cuh"
+
+static int pool_check(const char* fn, int32_t n, int32_t c, int32_t h, int32_t w, int32_t kh,
+                      int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_h,
+                      int32_t pad_w, int32_t oh, int32_t ow) {
+  LC_REQUIRE(n > 0 && c > 0 && h > 0 && w > 0, "%s: input sizes n=%d c=%d h=%d w=%d must be > 0",
+             fn, (int)n, (int)c, (int)h, (int)w);
+  LC_REQUIRE(kh > 0 && kw > 0, "%s: kernel %dx%d must be > 0", fn, (int)kh, (int)kw);
+  LC_REQUIRE(stride_h > 0 && stride_w > 0, "%s: stride %dx%d must be > 0", fn, (int)stride_h,
+             (int)stride_w);
+  LC_REQUIRE(pad_h >= 0 && pad_w >= 0 && pad_h <= kh / 2 && pad_w <= kw / 2,
+             "%s: padding %dx%d must be >= 0 and at most half the kernel %dx%d", fn, (int)pad_h,
+             (int)pad_w, (int)kh, (int)kw);
+  LC_REQUIRE(oh > 0 && ow > 0, "%s: output size %dx%d must be > 0", fn, (int)oh, (int)ow);
+  const int64_t last_h = (int64_t)(oh - 1) * stride_h - pad_h;
+  const int64_t last_w = (int64_t)(ow - 1) * stride_w - pad_w;
+  LC_REQUIRE(last_h < h && last_w < w,
+             "%s: output %dx%d has windows starting at row %lld / column %lld, past the input "
+             "%dx%d (kernel %dx%d, stride %dx%d, padding %dx%d)",
+             fn, (int)oh, (int)ow, (long long)last_h, (long long)last_w, (int)h, (int)w, (int)kh,
+             (int)kw, (int)stride_h, (int)stride_w, (int)pad_h, (int)pad_w);
+  int64_t t;
+  LC_REQUIRE(lc_mul_ok((int64_t)n * c, (int64_t)h * w, &t) && lc_mul_ok(t, 4, &t) &&
+                 lc_mul_ok((int64_t)n * c, (int64_t)oh * ow, &t) && lc_mul_ok(t, 4, &t) &&
+                 (int64_t)h * w <= INT32_MAX,
+             "%s: sizes overflow (n=%d c=%d h=%d w=%d oh=%d ow=%d)", fn, (int)n, (int)c, (int)h,
+             (int)w, (int)oh, (int)ow);
+  return LITS_OK;
+}
+
+static lc_pool make_pool(int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t sh, int32_t sw,
+                         int32_t ph, int32_t pw, int32_t oh, int32_t ow, int32_t include_pad) {
+  lc_pool p = {h, w, kh, kw, sh, sw, ph, pw, oh, ow, include_pad};
+  return p;
+}
+
+/* ---- kernels: t runs over planes * (out or in) positions ---------------------- */
+
+__global__ void maxpool_fwd_kernel(lc_pool p, const float* x, float* y, int32_t* idx,
+                                   int64_t total) {
+  const int64_t ohw = p.oh * p.ow, hw = p.h * p.w;
+  LC_GRID_LOOP(t, total) {
+    const int64_t pl = t / ohw, o = t - pl * ohw, oy = o / p.ow, ox = o - oy * p.ow;
+    lc_maxpool_out(p, x + pl * hw, oy, ox, &y[t], &idx[t]);
+  }
+}
+
+__global__ void maxpool_bwd_kernel(lc_pool p, const float* dy, const int32_t* idx, float* dx,
+                                   int64_t total) {
+  const int64_t ohw = p.oh * p.ow, hw = p.h * p.w;
+  LC_GRID_LOOP(t, total) {
+    const int64_t pl = t / hw, q = t - pl * hw, iy = q / p.w, ix = q - iy * p.w;
+    dx[t] = lc_maxpool_grad_in(p, dy + pl * ohw, idx + pl * ohw, iy, ix);
+  }
+}
+
+__global__ void avgpool_fwd_kernel(lc_pool p, const float* x, float* y, int64_t total) {
+  const int64_t ohw = p.oh * p.ow, hw = p.h * p.w;
+  LC_GRID_LOOP(t, total) {
+    const int64_t pl = t / ohw, o = t - pl * ohw, oy = o / p.ow, ox = o - oy * p.ow;
+    y[t] = lc_avgpool_out(p, x + pl * hw, oy, ox);
+  }
+}
+
+__global__ void avgpool_bwd_kernel(lc_pool p, const float* dy, float* dx, int64_t total) {
+  const int64_t ohw = p.oh * p.ow, hw = p.h * p.w;
+  LC_GRID_LOOP(t, total) {
+    const int64_t pl = t / hw, q = t - pl * hw, iy = q / p.w, ix = q - iy * p.w;
+    dx[t] = lc_avgpool_grad_in(p, dy + pl * ohw, iy, ix);
+  }
+}
+
+__global__ void adaptive_fwd_kernel(const float* x, float* y, int64_t h, int64_t w, int64_t oh,
+                                    int64_t ow, int64_t total) {
+  LC_GRID_LOOP(t, total) {
+    const int64_t pl = t / (oh * ow), o = t - pl * oh * ow, oy = o / ow, ox = o - oy * ow;
+    y[t] = lc_adaptive_out(x + pl * h * w, h, w, oh, ow, oy, ox);
+  }
+}
+
+__global__ void adaptive_bwd_kernel(const float* dy, float* dx, int64_t h, int64_t w, int64_t oh,
+                                    int64_t ow, int64_t total) {
+  LC_GRID_LOOP(t, total) {
+    const int64_t pl = t / (h * w), q = t - pl * h * w, iy = q / w, ix = q - iy * w;
+    dx[t] = lc_adaptive_grad_in(dy + pl * oh * ow, h, w, oh, ow, iy, ix);
+  }
+}
+
+/* ---- lits.h ------------------------------------------------------------------- */
+
+extern "C" int lits_maxpool2d_forward_f32(const float* x, float* y, int32_t* indices, int32_t n,
+                                          int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw,
+                                          int32_t stride_h, int32_t stride_w, int32_t pad_h,
+                                          int32_t pad_w, int32_t oh, int32_t ow) {
+  LC_ENTER("lits_maxpool2d_forward_f32");
+  LC_TRY(pool_check(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LC_REQUIRE(x != NULL && y != NULL && indices != NULL, "%s: x, y or indices is NULL", lc_fn);
+  const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow, 0);
+  const int64_t total = (int64_t)n * c * oh * ow;
+  maxpool_fwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, x, y, indices, total);
+  LC_CHECK_LAUNCH("maxpool_fwd_kernel");
+  return LITS_OK;
+}
+
+extern "C" int lits_maxpool2d_backward_f32(const float* x, const float* y, const float* dy,
+                                           const int32_t* indices, float* dx, int32_t n,
+                                           int32_t c, int32_t h, int32_t w, int32_t kh,
+                                           int32_t kw, int32_t stride_h, int32_t stride_w,
+                                           int32_t pad_h, int32_t pad_w, int32_t oh, int32_t ow) {
+  LC_ENTER("lits_maxpool2d_backward_f32");
+  (void)x;
+  (void)y;
+  LC_TRY(pool_check(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LC_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL", lc_fn);
+  const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow, 0);
+  const int64_t total = (int64_t)n * c * h * w;
+  maxpool_bwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, dy, indices, dx, total);
+  LC_CHECK_LAUNCH("maxpool_bwd_kernel");
+  return LITS_OK;
+}
+
+extern "C" int lits_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c,
+                                          int32_t h, int32_t w, int32_t kh, int32_t kw,
+                                          int32_t stride_h, int32_t stride_w, int32_t pad_h,
+                                          int32_t pad_w, int32_t oh, int32_t ow,
+                                          int32_t count_include_pad) {
+  LC_ENTER("lits_avgpool2d_forward_f32");
+  LC_TRY(pool_check(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LC_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", lc_fn);
+  const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow,
+                              count_include_pad);
+  const int64_t total = (int64_t)n * c * oh * ow;
+  avgpool_fwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, x, y, total);
+  LC_CHECK_LAUNCH("avgpool_fwd_kernel");
+  return LITS_OK;
+}
+
+extern "C" int lits_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n, int32_t c,
+                                           int32_t h, int32_t w, int32_t kh, int32_t kw,
+                                           int32_t stride_h, int32_t stride_w, int32_t pad_h,
+                                           int32_t pad_w, int32_t oh, int32_t ow,
+                                           int32_t count_include_pad) {
+  LC_ENTER("lits_avgpool2d_backward_f32");
+  LC_TRY(pool_check(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LC_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", lc_fn);
+  const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow,
+                              count_include_pad);
+  const int64_t total = (int64_t)n * c * h * w;
+  avgpool_bwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, dy, dx, total);
+  LC_CHECK_LAUNCH("avgpool_bwd_kernel");
+  return LITS_OK;
+}
+
+static int adaptive_check(const char* fn, int32_t n, int32_t c, int32_t h, int32_t w, int32_t oh,
+                          int32_t ow) {
+  LC_REQUIRE(n > 0 && c > 0 && h > 0 && w > 0, "%s: input sizes n=%d c=%d h=%d w=%d must be > 0",
+             fn, (int)n, (int)c, (int)h, (int)w);
+  LC_REQUIRE(oh > 0 && ow > 0, "%s: output size %dx%d must be > 0", fn, (int)oh, (int)ow);
+  int64_t t;
+  LC_REQUIRE(lc_mul_ok((int64_t)n * c, (int64_t)h * w, &t) && lc_mul_ok(t, 4, &t) &&
+                 lc_mul_ok((int64_t)n * c, (int64_t)oh * ow, &t) && lc_mul_ok(t, 4, &t),
+             "%s: sizes overflow (n=%d c=%d h=%d w=%d oh=%d ow=%d)", fn, (int)n, (int)c, (int)h,
+             (int)w, (int)oh, (int)ow);
+  return LITS_OK;
+}
+
+extern "C" int lits_adaptive_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c,
+                                                   int32_t h, int32_t w, int32_t oh, int32_t ow) {
+  LC_ENTER("lits_adaptive_avgpool2d_forward_f32");
+  LC_TRY(adaptive_check(lc_fn, n, c, h, w, oh, ow));
+  LC_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", lc_fn);
+  const int64_t total = (int64_t)n * c * oh * ow;
+  adaptive_fwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(x, y, h, w, oh, ow, total);
+  LC_CHECK_LAUNCH("adaptive_fwd_kernel");
+  return LITS_OK;
+}
+
+extern "C" int lits_adaptive_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n,
+                                                    int32_t c, int32_t h, int32_t w, int32_t oh,
+                                                    int32_t ow) {
+  LC_ENTER("lits_adaptive_avgpool2d_backward_f32");
+  LC_TRY(adaptive_check(lc_fn, n, c, h, w, oh, ow));
+  LC_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", lc_fn);
+  const int64_t total = (int64_t)n * c * h * w;
+  adaptive_bwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(dy, dx, h, w, oh, ow, total);
+  LC_CHECK_LAUNCH("adaptive_bwd_kernel");
+  return LITS_OK;
+}

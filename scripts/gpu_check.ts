@@ -1,0 +1,314 @@
+/**
+ * `deno task gpu:check`: the whole CUDA check, for any machine with an NVIDIA
+ * GPU, in one run of about eight minutes at most:
+ *
+ * 1. builds the CUDA library (nvcc, sm_80 + sm_90 + PTX);
+ * 2. starts it and prints what it found (GPU, driver, cuBLAS, cuDNN, where);
+ * 3. runs the test suite with `LITS_TEST_DEVICE=cuda` (the op tests on the
+ *    GPU, every backend function compared with the CPU, device plumbing);
+ * 4. trains the small CNN a few hundred steps on synthetic data on the GPU:
+ *    the loss must fall and device memory must stay flat;
+ * 5. times a training step of the small CNN and of ResNet-50 (batch 64,
+ *    1 x 256 x 256, fp32, TF32 off) here and, when python3 has torch with
+ *    CUDA, in PyTorch on the same GPU, and prints one table.
+ *
+ * The run is appended to bench/GPU.md (and, where the environment sets OUT,
+ * written to $OUT/gpu_check.md with the full log in $OUT/gpu_check.log).
+ * Exits non-zero when anything failed. Options: --steps N (training steps,
+ * default 300), --no-torch, --budget SECONDS (default 470), and for a dry run
+ * of this script itself (say with LITS_CUDA_LIB pointing at the CPU library)
+ * --batch N --size N (default 64, 256) --no-record.
+ *
+ * On a GPU machine without Deno or network: run `bash scripts/gpu_pack.sh`
+ * here, carry `.device`, run `bash scripts/gpu_device.sh` there, and back here
+ * `deno task gpu:check --record FILE` appends the run's $OUT/gpu_check.md to
+ * bench/GPU.md (the machine's own copy of the repository does not come back).
+ *
+ * @module
+ */
+import { buildCuda } from "../src/ffi/build_cuda.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+const started = performance.now();
+const mdPath = `${root}bench/GPU.md`;
+
+/** Appends one run's section to bench/GPU.md (dropping the "no run yet" line). */
+function appendRecord(section: string): void {
+  let md = "";
+  try {
+    md = Deno.readTextFileSync(mdPath);
+  } catch { /* a fresh file */ }
+  md = md.replace(/\nNo run has been made yet\.\n/, "\n");
+  Deno.writeTextFileSync(mdPath, `${md.trimEnd()}\n\n${section.trim()}\n`);
+}
+
+function option(key: string, fallback: string): string {
+  const i = Deno.args.indexOf(`--${key}`);
+  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1] : fallback;
+}
+
+const recordFrom = option("record", "");
+if (recordFrom) {
+  const section = Deno.readTextFileSync(recordFrom);
+  if (!/^## .*: (passed|FAILED)/.test(section)) {
+    throw new Error(`${recordFrom} is not a gpu:check report (no "## date: passed|FAILED" line)`);
+  }
+  appendRecord(section);
+  console.log(`appended ${recordFrom} to ${mdPath}`);
+  Deno.exit(0);
+}
+const budgetS = Number(option("budget", "470"));
+const trainSteps = Number(option("steps", "300"));
+const python = Deno.env.get("PYTHON") ?? "python3";
+
+const log: string[] = [];
+const say = (line: string) => {
+  console.log(line);
+  log.push(line);
+};
+const elapsed = () => (performance.now() - started) / 1000;
+const left = () => budgetS - elapsed();
+
+interface Ran {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+  timedOut: boolean;
+}
+
+/** Runs a command with a time limit; never throws. */
+async function run(
+  cmd: string,
+  args: string[],
+  timeoutS: number,
+  env: Record<string, string> = {},
+): Promise<Ran> {
+  const t0 = performance.now();
+  const signal = AbortSignal.timeout(Math.max(1, timeoutS) * 1000);
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      env: { NO_COLOR: "1", ...env },
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+      signal,
+    }).output();
+    const dec = new TextDecoder();
+    return {
+      ok: out.success,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+      seconds: (performance.now() - t0) / 1000,
+      timedOut: signal.aborted,
+    };
+  } catch (e) {
+    return {
+      ok: false,
+      stdout: "",
+      stderr: String(e),
+      seconds: (performance.now() - t0) / 1000,
+      timedOut: signal.aborted,
+    };
+  }
+}
+
+const lastJson = (text: string) => JSON.parse(text.trim().split("\n").pop() ?? "null");
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const mb = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+
+const record: string[] = [];
+let failed = false;
+const fail = (what: string) => {
+  failed = true;
+  record.push(`- FAILED: ${what}`);
+  say(`FAILED: ${what}`);
+};
+
+// ---- 0. the machine -----------------------------------------------------------
+const smi = await run("nvidia-smi", [
+  "--query-gpu=name,driver_version,memory.total",
+  "--format=csv,noheader",
+], 30);
+const gpuLine = smi.ok ? smi.stdout.trim().split("\n")[0] : "nvidia-smi unavailable";
+say(`gpu: ${gpuLine}`);
+record.push(`- GPU (nvidia-smi): ${gpuLine}`);
+record.push(`- Deno ${Deno.version.deno}; budget ${budgetS} s`);
+
+// ---- 1. build ---------------------------------------------------------------------
+let built = false;
+{
+  const t0 = performance.now();
+  try {
+    const lib = await buildCuda({ force: true });
+    const s = ((performance.now() - t0) / 1000).toFixed(0);
+    say(`build: ${lib} (${s} s)`);
+    record.push(`- build: ok (${s} s)`);
+    built = true;
+  } catch (e) {
+    fail(`build: ${(e as Error).message.slice(0, 3000)}`);
+  }
+}
+
+// ---- 2. start -----------------------------------------------------------------------
+let running = false;
+if (built) {
+  const info = await run(Deno.execPath(), [
+    "eval",
+    `import { backendInfo } from "${root}mod.ts"; console.log(backendInfo("cuda"));`,
+  ], 120);
+  if (info.ok) {
+    say(info.stdout.trim());
+    record.push(`- backend: ${info.stdout.trim()}`);
+    running = true;
+  } else {
+    const text = info.stderr || info.stdout;
+    const why = /Error: (.*)/.exec(text)?.[1] ?? text.trim().slice(-2000);
+    fail(`the CUDA backend did not start: ${why}`);
+  }
+}
+
+// ---- 3. tests ----------------------------------------------------------------------
+if (running && left() < 200) fail(`tests: skipped, only ${left().toFixed(0)} s of the budget left`);
+else if (running) {
+  const t = await run(
+    Deno.execPath(),
+    ["test", "-A", "tests/"],
+    Math.min(330, left() - 140),
+    { LITS_TEST_DEVICE: "cuda" },
+  );
+  const text = t.stdout + t.stderr;
+  log.push("---- deno test (LITS_TEST_DEVICE=cuda) ----", text);
+  const summary =
+    /(ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \| (\d+) ignored)?/
+      .exec(text);
+  const counts = summary
+    ? `${summary[2]} passed, ${summary[4]} failed, ${summary[5] ?? 0} ignored`
+    : "no summary";
+  say(`tests: ${counts} (${t.seconds.toFixed(0)} s)${t.timedOut ? ", timed out" : ""}`);
+  if (t.ok) {
+    record.push(`- tests (LITS_TEST_DEVICE=cuda): ${counts} (${t.seconds.toFixed(0)} s)`);
+  } else {
+    const failures = [...text.matchAll(/^(.+) => \.\/tests\/.*$/gm)].map((m) => m[1]).slice(0, 20);
+    fail(`tests: ${counts}${t.timedOut ? " (timed out)" : ""}; failing: ${failures.join("; ")}`);
+  }
+}
+
+// ---- 4. training ------------------------------------------------------------------
+if (running && left() < 110) {
+  fail(`training: skipped, only ${left().toFixed(0)} s of the budget left`);
+} else if (running) {
+  const t = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    "bench/gpu/train_check.ts",
+    `${trainSteps}`,
+    "cuda",
+  ], Math.min(150, left() - 100));
+  log.push("---- training ----", t.stdout, t.stderr);
+  if (!t.ok) {
+    fail(`training: ${t.timedOut ? "timed out" : t.stderr.trim().slice(-2000)}`);
+  } else {
+    const r = lastJson(t.stdout);
+    const line = `small CNN, ${r.steps} steps of 32 x 1 x 64 x 64: loss ${
+      r.firstLoss.toFixed(3)
+    } -> ${r.lastLoss.toFixed(4)}, held-out accuracy ${
+      (100 * r.accuracy).toFixed(0)
+    }%, memory flat: in use ${r.flatInUse ? "yes" : "NO"} (${mb(r.bytesInUse)}), from cudaMalloc ${
+      r.flatFromSystem ? "yes" : "NO"
+    } (${mb(r.bytesFromSystem)}), ${r.seconds.toFixed(1)} s`;
+    say(`training: ${line}`);
+    record.push(`- training: ${line}`);
+    if (!(r.lastLoss < 0.5 * r.firstLoss)) fail("training: the loss did not fall by half");
+    if (!r.flatInUse || !r.flatFromSystem) fail("training: device memory grew in steady steps");
+  }
+}
+
+// ---- 5. timing ---------------------------------------------------------------------
+const BATCH = Number(option("batch", "64")), SIZE = Number(option("size", "256"));
+const PLAN: Record<string, { warm: number; steps: number }> = {
+  simple: { warm: 5, steps: 20 },
+  resnet50: { warm: 3, steps: 10 },
+};
+interface Timing {
+  ms: number | null;
+  note: string;
+}
+const rows: { model: string; lits: Timing; torch: Timing }[] = [];
+const withTorch = !Deno.args.includes("--no-torch") && running &&
+  (await run(python, [
+    "-c",
+    "import torch, torchvision; assert torch.cuda.is_available()",
+  ], 60)).ok;
+if (running && !withTorch) say(`timing: PyTorch side skipped (${python} has no torch with CUDA)`);
+for (const model of ["simple", "resnet50"]) {
+  if (!running) break;
+  const { warm, steps } = PLAN[model];
+  const time = async (cmd: string, args: string[]): Promise<Timing> => {
+    if (left() < 30) return { ms: null, note: "no time left" };
+    const t = await run(cmd, args, Math.min(180, left() - 10));
+    log.push(`---- timing ${model} ${cmd} ----`, t.stdout, t.stderr);
+    if (!t.ok) {
+      return {
+        ms: null,
+        note: t.timedOut ? "timed out" : t.stderr.trim().split("\n").slice(-3).join(" "),
+      };
+    }
+    return { ms: median(lastJson(t.stdout).times), note: "" };
+  };
+  const args = [`${warm}`, `${steps}`, `${BATCH}`, `${SIZE}`];
+  const lits = await time(Deno.execPath(), ["run", "-A", "bench/gpu/lits_step.ts", model, ...args]);
+  const torch = withTorch
+    ? await time(python, ["bench/gpu/torch_step.py", model, ...args])
+    : { ms: null, note: "no PyTorch" };
+  if (lits.ms === null) fail(`timing ${model}: ${lits.note}`);
+  rows.push({ model, lits, torch });
+}
+if (rows.length > 0) {
+  const ips = (ms: number | null) => (ms === null ? "-" : (BATCH / (ms / 1000)).toFixed(1));
+  const fmt = (t: Timing) => (t.ms === null ? `- (${t.note})` : t.ms.toFixed(1));
+  const table = [
+    `Training step, batch ${BATCH}, 1 x ${SIZE} x ${SIZE}, fp32 (TF32 off), Adam; median ms per step:`,
+    "",
+    "| model | lits ms | lits img/s | torch ms | torch img/s | lits / torch (img/s) |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows.map((r) =>
+      `| ${r.model} | ${fmt(r.lits)} | ${ips(r.lits.ms)} | ${fmt(r.torch)} | ${ips(r.torch.ms)} | ${
+        r.lits.ms && r.torch.ms ? (r.torch.ms / r.lits.ms).toFixed(2) : "-"
+      } |`
+    ),
+  ];
+  say("");
+  for (const l of table) say(l);
+  record.push("", ...table);
+}
+
+// ---- the record ----------------------------------------------------------------------
+const when = new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC";
+const section = [
+  `## ${when}: ${failed ? "FAILED" : "passed"}`,
+  "",
+  ...record,
+  "",
+  `Total ${elapsed().toFixed(0)} s.`,
+  "",
+].join("\n");
+if (running && !Deno.args.includes("--no-record")) {
+  appendRecord(section);
+  say(`recorded in ${mdPath}`);
+} else {
+  say(
+    `not recorded in ${mdPath}: ${running ? "--no-record" : "the CUDA backend did not run here"}`,
+  );
+}
+const out = Deno.env.get("OUT");
+if (out) {
+  Deno.writeTextFileSync(`${out}/gpu_check.md`, section);
+  Deno.writeTextFileSync(`${out}/gpu_check.log`, log.join("\n"));
+  say(`also written to ${out}/gpu_check.md and ${out}/gpu_check.log`);
+}
+Deno.exit(failed ? 1 : 0);

@@ -1,0 +1,171 @@
+/**
+ * Where a run's images come from: the data folder (checked against the
+ * Clean_LiTS layout before anything else happens, so a wrong path fails with
+ * a list of what is missing rather than a stack trace), or synthetic LiTS
+ * generated once into the cache folder; and the transforms that turn its
+ * images into model inputs.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { LiTSDataset } from "../data/lits_dataset.ts";
+import { fingerprintBytes } from "../data/cache.ts";
+import { SPLITS, synthesizeLiTS } from "../data/synthetic/writer.ts";
+import type { TransformSpec } from "../data/transforms/transform.ts";
+import { augmentSpecs } from "./augment.ts";
+
+/** The synthetic data `deno task train` uses when no `--data` is given. */
+export const DEFAULT_SYNTHETIC = { preset: "realistic", seed: 0 } as const;
+
+/** The cache folder: $XDG_CACHE_HOME/lits-vision, else ~/.cache/lits-vision. */
+export function cacheDir(): string {
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
+  const base = xdg ? xdg : home ? join(home, ".cache") : join(Deno.cwd(), ".cache");
+  return join(base, "lits-vision");
+}
+
+/**
+ * The folder of the default synthetic data set, generated on first use
+ * (about 15 s); later calls find it complete and return at once.
+ */
+export async function defaultSyntheticData(log: (line: string) => void): Promise<string> {
+  const out = join(
+    cacheDir(),
+    `synthetic-${DEFAULT_SYNTHETIC.preset}-seed${DEFAULT_SYNTHETIC.seed}`,
+  );
+  let announced = false;
+  const summary = await synthesizeLiTS({
+    out,
+    ...DEFAULT_SYNTHETIC,
+    onProgress: (done, total) => {
+      if (!announced) log(`generating synthetic LiTS (realistic preset) once into ${out}`);
+      announced = true;
+      if (done === total) log(`  ${total} patients generated`);
+    },
+  });
+  if (!summary.reused) log(`  done in ${summary.seconds.toFixed(1)} s`);
+  return out;
+}
+
+/**
+ * Checks that `root` is in the Clean_LiTS layout for `splits`: a folder with
+ * `<split>/` image folders and `<split>_classes.csv` label files. Throws one
+ * Error that lists everything missing.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * const dir = await Deno.makeTempDir();
+ * try {
+ *   train.checkDataLayout(dir, ["train", "val"]);
+ * } catch (e) {
+ *   console.log((e as Error).message.includes("train_classes.csv")); // true
+ * }
+ * ```
+ */
+export function checkDataLayout(root: string, splits: readonly string[] = SPLITS): void {
+  const abs = resolve(root);
+  const kind = (p: string) => {
+    try {
+      const s = Deno.statSync(p);
+      return s.isDirectory ? "dir" : "file";
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return "missing";
+      throw e;
+    }
+  };
+  if (kind(abs) !== "dir") {
+    throw new Error(
+      `data folder ${abs} ${kind(abs) === "missing" ? "does not exist" : "is a file"}`,
+    );
+  }
+  const missing: string[] = [];
+  for (const split of splits) {
+    if (kind(join(abs, split)) !== "dir") missing.push(`${split}/ (the ${split} images)`);
+    if (kind(join(abs, `${split}_classes.csv`)) !== "file") {
+      missing.push(`${split}_classes.csv (the ${split} labels)`);
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `data folder ${abs} is not in the Clean_LiTS layout: missing ${missing.join(", ")}. ` +
+        `Expected ${splits.map((s) => `${s}/ + ${s}_classes.csv`).join(", ")} ` +
+        `(columns filename, liver_visible, lesion_visible).`,
+    );
+  }
+}
+
+/**
+ * Opens one split, with its uint8 cache in the cache folder (never inside
+ * the user's data folder, which may be read-only or shared).
+ */
+export function openSplit(root: string, split: string): LiTSDataset {
+  const abs = resolve(root);
+  const key = fingerprintBytes(new TextEncoder().encode(abs));
+  const dir = join(cacheDir(), "u8");
+  Deno.mkdirSync(dir, { recursive: true });
+  return new LiTSDataset({ root: abs, split, cache: join(dir, `${key}-${split}.cache`) });
+}
+
+/** Mean and standard deviation of input pixels. */
+export interface PixelStats {
+  /** Mean pixel value. */
+  mean: number;
+  /** Standard deviation of the pixel values. */
+  std: number;
+}
+
+/**
+ * Pixel mean and std of a split, from up to `count` images spread evenly over
+ * it (deterministic: the same split always gives the same numbers).
+ */
+export function pixelStats(ds: LiTSDataset, count = 256): PixelStats {
+  const step = Math.max(1, Math.floor(ds.length / count));
+  let sum = 0, sq = 0, n = 0;
+  for (let i = 0; i < ds.length; i += step) {
+    for (const v of ds.getSync(i).image.data) {
+      sum += v;
+      sq += v * v;
+      n++;
+    }
+  }
+  const mean = sum / n;
+  const std = Math.sqrt(Math.max(sq / n - mean * mean, 1e-12));
+  // Rounded so that config.json and checkpoints read cleanly; 4 digits change nothing.
+  return { mean: Number(mean.toFixed(4)), std: Number(std.toFixed(4)) };
+}
+
+/** The preprocessing and augmentation of one run. */
+export interface RunTransforms {
+  /** Training: resize (if needed), then the augmentation. */
+  train: TransformSpec[];
+  /** Validation and test: resize only. */
+  eval: TransformSpec[];
+}
+
+/**
+ * The transforms for images of `width` x `height` fed to a model of side
+ * `imageSize`, standardised with `normalize` when given.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * const t = train.runTransforms("RandomGamma", 64, 128, 128);
+ * console.log(t.eval, t.train.map((s) => s.name)); // [{ name: "Resize", size: [64, 64] }] ["Resize", "RandomGamma"]
+ * ```
+ */
+export function runTransforms(
+  augment: string,
+  imageSize: number,
+  width: number,
+  height: number,
+  normalize: PixelStats | null = null,
+): RunTransforms {
+  const resize: TransformSpec[] = imageSize === width && imageSize === height
+    ? []
+    : [{ name: "Resize", size: [imageSize, imageSize] }];
+  // Normalisation comes last: the augmentations work on [0, 1] intensities.
+  const norm: TransformSpec[] = normalize ? [{ name: "Normalize", ...normalize }] : [];
+  return { train: [...resize, ...augmentSpecs(augment), ...norm], eval: [...resize, ...norm] };
+}

@@ -1,0 +1,105 @@
+/**
+ * One training epoch: forward, loss, backward, optimizer step per batch,
+ * with the loss checked for NaN and infinity before it can reach the
+ * weights, a step line in metrics.jsonl every N steps, and the progress bar.
+ *
+ * Memory: `optimizer.zeroGrad()` at the start of each step frees the
+ * previous step's temporaries, the batch is disposed by `using`, and
+ * `endStep()` at the end frees the last step's, so an epoch leaves memory
+ * as it found it.
+ *
+ * @module
+ */
+import type { DataLoader } from "../data/loader.ts";
+import type { Module } from "../layers/module.ts";
+import type { CrossEntropyLoss } from "../layers/loss.ts";
+import { endStep } from "../tensor/ownership.ts";
+import { faultAt } from "./faults.ts";
+import type { Progress } from "./progress.ts";
+import { type AnyOptimizer, currentLr, type Schedule } from "./setup.ts";
+
+/** What one epoch needs. */
+export interface EpochContext {
+  model: Module;
+  optimizer: AnyOptimizer;
+  lossFn: CrossEntropyLoss;
+  schedule: Schedule;
+  loader: DataLoader;
+  progress: Progress;
+  /** Called every `logEvery` steps with the step's numbers. */
+  onLog: (record: { step: number; loss: number; lr: number; imagesPerSecond: number }) => void;
+  logEvery: number;
+}
+
+/** What an epoch did. */
+export interface EpochResult {
+  /** Mean training loss. */
+  loss: number;
+  /** Training accuracy. */
+  accuracy: number;
+  /** Optimizer steps completed over the run after this epoch. */
+  step: number;
+  /** Seconds taken. */
+  seconds: number;
+}
+
+/** Thrown by `trainEpoch` when the loss is not finite (the weights are not updated with it). */
+export class NonFiniteLoss extends Error {
+  constructor(readonly value: number, readonly step: number) {
+    super(`loss ${value} at step ${step}`);
+  }
+}
+
+/**
+ * Trains `epoch` (1-based) of `epochs`, continuing the run's step count from
+ * `step`.
+ */
+export async function trainEpoch(
+  ctx: EpochContext,
+  epoch: number,
+  epochs: number,
+  step: number,
+): Promise<EpochResult> {
+  const { model, optimizer, lossFn, schedule, loader, progress } = ctx;
+  const nanAt = faultAt("nan-loss");
+  model.train();
+  const start = performance.now();
+  let lossSum = 0, correct = 0, seen = 0, batches = 0;
+  progress.start(epoch, epochs, loader.length);
+  try {
+    for await (using batch of loader) {
+      optimizer.zeroGrad();
+      const logits = model.forward(batch.images);
+      const loss = lossFn.forward(logits, batch.labels);
+      let value = loss.item();
+      if (nanAt === step + 1) value = NaN;
+      if (!Number.isFinite(value)) throw new NonFiniteLoss(value, step + 1);
+      loss.backward();
+      optimizer.step();
+      const lr = currentLr(optimizer); // the rate this step used
+      schedule.afterStep();
+      step++;
+      const n = batch.labels.shape[0];
+      const pred = logits.argmax(1).toArray(), labels = batch.labels.toArray();
+      for (let i = 0; i < n; i++) if (pred[i] === labels[i]) correct++;
+      lossSum += value * n;
+      seen += n;
+      batches++;
+      const imagesPerSecond = seen / ((performance.now() - start) / 1000);
+      progress.update(batches, lossSum / seen, imagesPerSecond);
+      if (step % ctx.logEvery === 0) {
+        ctx.onLog({ step, loss: value, lr, imagesPerSecond });
+      }
+    }
+  } finally {
+    progress.stop();
+    optimizer.zeroGrad();
+    endStep();
+  }
+  return {
+    loss: lossSum / Math.max(1, seen),
+    accuracy: correct / Math.max(1, seen),
+    step,
+    seconds: (performance.now() - start) / 1000,
+  };
+}

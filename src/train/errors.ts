@@ -1,0 +1,63 @@
+/**
+ * The errors the training commands end with, each with its exit code, so a
+ * script calling `deno task train` can tell a typo from a broken run.
+ *
+ * @module
+ */
+
+/**
+ * A bad command line: unknown flag, bad value, missing argument. Exit code 2,
+ * as the shells and argparse use.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * const e = new train.UsageError("--lr -1: must be a number > 0");
+ * console.log(e.exitCode); // 2
+ * ```
+ */
+export class UsageError extends Error {
+  /** Process exit code. */
+  readonly exitCode = 2;
+  /** `message` says what is wrong and, where it helps, what is allowed. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * Training stopped because the loss stopped being a finite number. Exit
+ * code 3. The run folder keeps the last checkpoint written before it.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * const e = new train.DivergedError(NaN, 17, 2, "runs/x/checkpoint.safetensors");
+ * console.log(e.step, e.exitCode); // 17 3
+ * ```
+ */
+export class DivergedError extends Error {
+  /** Process exit code. */
+  readonly exitCode = 3;
+  /**
+   * @param value The loss value (NaN or +-Infinity).
+   * @param step The optimizer step (1-based, counted over the whole run) whose loss it was.
+   * @param epoch The epoch (1-based) of that step.
+   * @param checkpoint The last good checkpoint, or null when none was written yet.
+   */
+  constructor(
+    readonly value: number,
+    readonly step: number,
+    readonly epoch: number,
+    readonly checkpoint: string | null,
+  ) {
+    super(
+      `the training loss became ${value} at step ${step} (epoch ${epoch}); training stopped. ` +
+        (checkpoint
+          ? `The last good checkpoint, ${checkpoint}, is kept. Try a lower --lr.`
+          : "No checkpoint was written yet. Try a lower --lr."),
+    );
+    this.name = "DivergedError";
+  }
+}

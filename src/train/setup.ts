@@ -1,0 +1,139 @@
+/**
+ * From a configuration to the objects of a run: the model (described by a
+ * `ModelSpec`, which checkpoints carry so that `deno task evaluate` can
+ * rebuild it), the optimizer and the LR schedule behind one small interface.
+ *
+ * @module
+ */
+import type { Module } from "../layers/module.ts";
+import { create, type ModelOptions } from "../models/registry.ts";
+import { Adam, AdamW } from "../optim/adam.ts";
+import type { GroupOptions, Optimizer } from "../optim/optimizer.ts";
+import {
+  CosineAnnealingLR,
+  type LRScheduler,
+  OneCycleLR,
+  ReduceLROnPlateau,
+  StepLR,
+} from "../optim/scheduler.ts";
+import { SGD } from "../optim/sgd.ts";
+import type { TrainConfig } from "./config.ts";
+import type { PixelStats } from "./data.ts";
+
+/** The LiTS classes, by label. */
+export const CLASS_NAMES = ["no liver", "liver", "liver + lesion"] as const;
+
+/** What builds a model and prepares its inputs: registry name, options, input standardisation. */
+export interface ModelSpec {
+  /** `models.create` name. */
+  name: string;
+  /** `models.create` options (only those the model has). */
+  options: ModelOptions;
+  /** Pixel mean and std the inputs are standardised with, if they are. */
+  normalize?: PixelStats;
+}
+
+/** The model a configuration asks for, on images of side `imageSize`. */
+export function modelSpec(
+  config: TrainConfig,
+  imageSize: number,
+  normalize: PixelStats | null = null,
+): ModelSpec {
+  const options: ModelOptions = { inChannels: 1, numClasses: CLASS_NAMES.length, imageSize };
+  if (config.model === "simple" || config.model === "alexnet") {
+    if (config.dropout !== null) options.dropout = config.dropout;
+  }
+  if (config.model === "simple") options.batchNorm = config.batchNorm;
+  return normalize ? { name: config.model, options, normalize } : { name: config.model, options };
+}
+
+/** Builds the model of `spec` (with the current seed). */
+export function buildModel(spec: ModelSpec): Module {
+  return create(spec.name, spec.options);
+}
+
+/** The optimizer type all three share. */
+export type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
+
+/** The optimizer of a configuration (SGD with momentum 0.9). */
+export function buildOptimizer(config: TrainConfig, model: Module): AnyOptimizer {
+  const params = model.parameters();
+  const { lr, weightDecay } = config;
+  switch (config.optimizer) {
+    case "adam":
+      return new Adam(params, { lr, weightDecay }) as unknown as AnyOptimizer;
+    case "adamw":
+      return new AdamW(params, { lr, weightDecay }) as unknown as AnyOptimizer;
+    case "sgd":
+      return new SGD(params, { lr, momentum: 0.9, weightDecay }) as unknown as AnyOptimizer;
+  }
+}
+
+/** An LR schedule as the trainer drives it. */
+export interface Schedule {
+  /** After every optimizer step. */
+  afterStep(): void;
+  /** After every epoch, with its validation loss (null when it was not validated). */
+  afterEpoch(valLoss: number | null): void;
+  /** Position, for checkpoints (JSON; may hold Infinity). */
+  stateDict(): Record<string, number | number[]> | null;
+  /** Restores `stateDict()`. */
+  loadStateDict(sd: Record<string, number | number[]> | null): void;
+}
+
+/**
+ * The schedule of a configuration: step (x0.1 at 1/3 and 2/3 of the
+ * epochs), cosine (to 0 over the epochs), plateau (x0.1 after 2 validations
+ * without improvement), onecycle (per step, peak `lr`) or none.
+ */
+export function buildSchedule(
+  config: TrainConfig,
+  optimizer: AnyOptimizer,
+  stepsPerEpoch: number,
+): Schedule {
+  const epochs = config.epochs;
+  let perEpoch: LRScheduler | null = null;
+  let perStep: LRScheduler | null = null;
+  let plateau: ReduceLROnPlateau | null = null;
+  switch (config.scheduler) {
+    case "step":
+      perEpoch = new StepLR(optimizer, { stepSize: Math.max(1, Math.round(epochs / 3)) });
+      break;
+    case "cosine":
+      perEpoch = new CosineAnnealingLR(optimizer, { tMax: epochs });
+      break;
+    case "onecycle":
+      perStep = new OneCycleLR(optimizer, {
+        maxLr: config.lr,
+        totalSteps: Math.max(2, epochs * stepsPerEpoch),
+      });
+      break;
+    case "plateau":
+      plateau = new ReduceLROnPlateau(optimizer, { factor: 0.1, patience: 2 });
+      break;
+    case "none":
+      break;
+  }
+  const steps = Math.max(2, epochs * stepsPerEpoch);
+  return {
+    afterStep: () => {
+      // OneCycle refuses to step past its end; the last step needs no new rate.
+      if (perStep && perStep.lastEpoch + 1 < steps) perStep.step();
+    },
+    afterEpoch: (valLoss) => {
+      perEpoch?.step();
+      if (plateau && valLoss !== null) plateau.stepWith(valLoss);
+    },
+    stateDict: () => (perEpoch ?? perStep ?? plateau)?.stateDict() ?? null,
+    loadStateDict: (sd) => {
+      const s = perEpoch ?? perStep;
+      if (s && sd) s.loadStateDict(sd);
+      if (plateau && sd) plateau.loadStateDict(sd as Record<string, number>);
+    },
+  };
+}
+
+/** The learning rate of the first parameter group now. */
+export function currentLr(optimizer: AnyOptimizer): number {
+  return optimizer.paramGroups[0].options.lr;
+}

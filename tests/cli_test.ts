@@ -1,0 +1,291 @@
+/**
+ * The commands: `--help`, every kind of bad command line (exit code 2),
+ * `deno task evaluate` on good, foreign and corrupt checkpoints, resume
+ * rules, a full disk while writing a checkpoint (injected, and for real on a
+ * tiny tmpfs where it can be mounted), a NaN loss's exit code, and
+ * `deno task experiment regularization` end to end on tiny data.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { io, models, tensor, train } from "../mod.ts";
+import { quickFlags, trainTestData } from "./train_data.ts";
+
+const script = (name: string) => new URL(`../scripts/${name}.ts`, import.meta.url).pathname;
+
+/** Runs a script in a subprocess. */
+async function run(name: string, args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script(name), ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Calls a command's main in-process, capturing what it prints. */
+async function capture(main: (args: string[]) => Promise<number>, args: string[]) {
+  const out: string[] = [], err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+Deno.test("--help lists every flag with its default", async () => {
+  const { code, stdout } = await capture(train.trainMain, ["--help"]);
+  assert.equal(code, 0);
+  for (
+    const flag of [
+      "data",
+      "model",
+      "epochs",
+      "batch-size",
+      "lr",
+      "optimizer",
+      "weight-decay",
+      "dropout",
+      "batch-norm",
+      "augment",
+      "scheduler",
+      "early-stopping",
+      "image-size",
+      "balanced",
+      "device",
+      "workers",
+      "seed",
+      "out",
+      "resume",
+      "val-every",
+    ]
+  ) {
+    assert.match(stdout, new RegExp(`--(\\[no-\\])?${flag}\\b`), flag);
+  }
+  assert.match(stdout, /--epochs N +epochs to train \(default: \d+\)/);
+  assert.match(
+    stdout,
+    /--model NAME +simple, alexnet, resnet18, resnet34, resnet50 \(default: simple\)/,
+  );
+});
+
+Deno.test("bad command lines: a clear message and exit code 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--foo"], /unknown flag --foo; see --help/],
+    [["--epoch", "3"], /unknown flag --epoch \(did you mean --epochs\?\)/],
+    [["--lr", "-1"], /--lr -1: must be a number > 0/],
+    [["--lr", "abc"], /--lr "abc": not a number/],
+    [
+      ["--model", "foo"],
+      /--model "foo": must be one of simple, alexnet, resnet18, resnet34, resnet50/,
+    ],
+    [["--epochs", "0"], /--epochs 0: must be an integer >= 1/],
+    [["--epochs", "2.5"], /--epochs "2.5": must be an integer/],
+    [["--optimizer", "rmsprop"], /--optimizer "rmsprop": must be one of adam, adamw, sgd/],
+    [
+      ["--scheduler", "linear"],
+      /--scheduler "linear": must be one of none, step, cosine, plateau, onecycle/,
+    ],
+    [["--dropout", "1.5"], /--dropout 1.5: must be a probability/],
+    [["--model", "resnet18", "--dropout", "0.2"], /model resnet18 has no dropout/],
+    [["--image-size", "8"], /--image-size 8: model simple needs images of at least 16/],
+    [["--device", "tpu"], /--device "tpu": must be one of auto, cpu, cuda/],
+    [["--batch-size"], /--batch-size <value>' argument missing/],
+    [["--augment", "Sharpen"], /--augment: unknown transform "Sharpen"/],
+    [["--augment", "Normalize"], /Normalize needs parameters/],
+    [["train"], /Unexpected argument 'train'; flags take the form --name value/],
+    [["--balanced=yes"], /--balanced' does not take an argument/],
+  ];
+  for (const [args, pattern] of cases) {
+    const { code, stderr } = await capture(train.trainMain, args);
+    assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
+    assert.match(stderr, pattern, args.join(" "));
+  }
+  // The process itself exits with 2.
+  const p = await run("train", ["--lr", "-1"]);
+  assert.equal(p.code, 2);
+  assert.match(p.stderr, /^error: --lr -1: must be a number > 0/);
+});
+
+Deno.test("runs: no overwriting an existing run; --resume keeps the run's configuration", async () => {
+  const data = await trainTestData();
+  const out = join(await Deno.makeTempDir(), "run");
+  assert.equal((await capture(train.trainMain, quickFlags(data, out, 1))).code, 0);
+  const again = await capture(train.trainMain, quickFlags(data, out, 1));
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /already holds a run; continue it with --resume/);
+  const changed = await capture(train.trainMain, ["--resume", "--out", out, "--lr", "0.1"]);
+  assert.equal(changed.code, 2);
+  assert.match(changed.stderr, /--lr 0\.1 differs from the run's 0\.0005/);
+  const fine = await capture(train.trainMain, ["--resume", "--out", out, "--workers", "1"]);
+  assert.equal(fine.code, 0, fine.stderr);
+  assert.match(fine.stdout, /resuming .* after epoch 1/);
+  // A checkpoint of another model in the run folder is refused, not half-loaded.
+  const other = join(await Deno.makeTempDir(), "other");
+  assert.equal(
+    (await capture(train.trainMain, [...quickFlags(data, other, 1), "--batch-norm"])).code,
+    0,
+  );
+  await Deno.copyFile(join(other, "checkpoint.safetensors"), join(out, "checkpoint.safetensors"));
+  const swapped = await capture(train.trainMain, ["--resume", "--out", out]);
+  assert.equal(swapped.code, 1);
+  assert.match(
+    swapped.stderr,
+    /checkpoint .* is of model .*"batchNorm":true.* but the run's config\.json builds/,
+  );
+  const none = await capture(train.trainMain, ["--resume", "--out", await Deno.makeTempDir()]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /is not a run folder \(no config\.json\)/);
+});
+
+Deno.test("evaluate: a run's checkpoints; another model's and corrupt ones are refused", async () => {
+  const data = await trainTestData();
+  const out = join(await Deno.makeTempDir(), "run");
+  assert.equal((await capture(train.trainMain, quickFlags(data, out, 2))).code, 0);
+  for (const file of ["best.safetensors", "checkpoint.safetensors"]) {
+    const r = await capture(train.evaluateMain, [
+      "--checkpoint",
+      join(out, file),
+      "--split",
+      "val",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /macro avg/);
+    assert.ok((await Deno.readTextFile(join(out, "report-val.html"))).includes("<svg"));
+  }
+  const other = await capture(train.evaluateMain, [
+    "--checkpoint",
+    join(out, "best.safetensors"),
+    "--model",
+    "alexnet",
+  ]);
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /holds a simple model, not alexnet/);
+  // A state dict of another model, given as the simple CNN.
+  const dir = await Deno.makeTempDir();
+  using net = models.create("resnet18", { inChannels: 1, numClasses: 3 });
+  await io.saveSafetensors(join(dir, "resnet.safetensors"), net.stateDict());
+  const foreign = await capture(train.evaluateMain, [
+    "--checkpoint",
+    join(dir, "resnet.safetensors"),
+    "--model",
+    "simple",
+    "--data",
+    data,
+    "--image-size",
+    "16",
+  ]);
+  assert.equal(foreign.code, 1);
+  assert.match(foreign.stderr, /does not fit model simple .*missing .*features\.0\.weight/s);
+  const bytes = await Deno.readFile(join(out, "checkpoint.safetensors"));
+  await Deno.writeFile(join(dir, "cut.safetensors"), bytes.subarray(0, bytes.length - 100));
+  const cut = await capture(train.evaluateMain, ["--checkpoint", join(dir, "cut.safetensors")]);
+  assert.equal(cut.code, 1);
+  assert.match(cut.stderr, /is corrupt/);
+  using w = tensor(new Float32Array([1]), [1]);
+  await io.saveSafetensors(join(dir, "plain.safetensors"), { w });
+  const plain = await capture(train.evaluateMain, ["--checkpoint", join(dir, "plain.safetensors")]);
+  assert.equal(plain.code, 2);
+  assert.match(plain.stderr, /no lits model metadata .*give --model/);
+  const missing = await capture(train.evaluateMain, ["--split", "test"]);
+  assert.equal(missing.code, 2);
+});
+
+Deno.test("a full disk while writing a checkpoint: exit 1, the previous checkpoint survives, resume works", async () => {
+  const data = await trainTestData();
+  const out = join(await Deno.makeTempDir(), "run");
+  const p = await run("train", quickFlags(data, out, 3), {
+    LITS_TRAIN_FAULT: "checkpoint-write=2",
+  });
+  assert.equal(p.code, 1, p.stderr);
+  assert.match(p.stderr, /cannot write .*checkpoint\.safetensors: No space left on device/);
+  const c = await train.loadCheckpoint(join(out, "checkpoint.safetensors"));
+  assert.equal(c.info.epoch, 1);
+  c.dispose();
+  assert.ok(![...Deno.readDirSync(out)].some((e) => e.name.includes(".tmp-")));
+  const resumed = await run("train", [...quickFlags(data, out, 3), "--resume"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /after epoch 1[\s\S]*epoch 3\/3/);
+});
+
+Deno.test("a really full disk (a 3 MB tmpfs, where mount is allowed)", async (t) => {
+  const mnt = await Deno.makeTempDir();
+  const mount = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=3m", "tmpfs", mnt],
+    stderr: "null",
+    stdout: "null",
+  }).output().catch(() => ({ success: false }));
+  if (!mount.success) {
+    await Deno.remove(mnt);
+    return void t.step({ name: "skipped: mount not permitted", ignore: true, fn: () => {} });
+  }
+  try {
+    // One epoch writes best (0.5 MB) + checkpoint (1.6 MB); the next cannot fit its temporaries.
+    const p = await run("train", quickFlags(await trainTestData(), join(mnt, "run"), 4));
+    assert.equal(p.code, 1, p.stdout + p.stderr);
+    assert.match(
+      p.stderr,
+      /cannot write .*(checkpoint|best)\.safetensors.*(No space left|os error 28)/,
+    );
+    const c = await train.loadCheckpoint(join(mnt, "run", "checkpoint.safetensors"));
+    assert.ok(c.info.epoch >= 1);
+    c.dispose();
+  } finally {
+    await new Deno.Command("umount", { args: [mnt] }).output();
+    await Deno.remove(mnt, { recursive: true });
+  }
+});
+
+Deno.test("a NaN loss: exit code 3 and the step in the message", async () => {
+  const out = join(await Deno.makeTempDir(), "run");
+  const p = await run("train", quickFlags(await trainTestData(), out, 3), {
+    LITS_TRAIN_FAULT: "nan-loss=7",
+  });
+  assert.equal(p.code, 3);
+  assert.match(
+    p.stderr,
+    /loss became NaN at step 7 \(epoch 2\); training stopped\. The last good checkpoint/,
+  );
+});
+
+Deno.test("experiment regularization: six runs, one page with the overlay plot, a Markdown table", async () => {
+  const out = join(await Deno.makeTempDir(), "exp");
+  const bad = await capture(train.experimentMain, ["dropout-only"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /give one experiment name: regularization/);
+  const r = await capture(train.experimentMain, [
+    "regularization",
+    "--data",
+    await trainTestData(),
+    "--epochs",
+    "2",
+    "--image-size",
+    "16",
+    "--out",
+    out,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const md = await Deno.readTextFile(join(out, "results.md"));
+  for (
+    const label of [
+      "no regularisation",
+      "L2",
+      "dropout 0.5",
+      "L2 + dropout",
+      "batch norm",
+      "ct augmentation",
+    ]
+  ) {
+    assert.match(md, new RegExp(`\\| ${label.replace("+", "\\+")}[^|]* \\|`), label);
+  }
+  assert.equal(md.split("\n").filter((l) => /^\| [^|]+ \| [12] \|/.test(l)).length, 12, md);
+  const html = await Deno.readTextFile(join(out, "experiment.html"));
+  assert.match(html, /id="chart-overlay"/);
+  assert.ok((html.match(/<path/g) ?? []).length > 12, "the overlay plot has its lines");
+});

@@ -1,0 +1,430 @@
+/**
+ * The CPU kernel paths that the op tests' small shapes do not reach: tiled
+ * convolution (row tiles, tiles of several images, a batch of one split over
+ * threads, pointwise), the vectorised max pooling, split GEMMs, and the
+ * deferred batch norm / ReLU / add (`ops/fusion.ts`) against the plain path.
+ * Each is compared with a float64 reference written out in loops here, or
+ * with the plain path on the same inputs.
+ */
+import assert from "node:assert/strict";
+import { functional as F, manualSeed, randn, scope, type Tensor, tensor } from "../mod.ts";
+import { setFusion } from "../src/tensor/ops/fusion.ts";
+import { cpuLib } from "../src/ffi/native.ts";
+import { assertClose } from "./helpers.ts";
+
+/** Deterministic values in [-1, 1) (a few exact ties and zeros included). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = Math.round(((s >>> 8) / 2 ** 24 * 2 - 1) * 64) / 64;
+  }
+  return out;
+}
+
+interface ConvCase {
+  name: string;
+  x: number[];
+  w: number[];
+  stride?: [number, number];
+  padding?: [number, number];
+  dilation?: [number, number];
+  groups?: number;
+}
+
+/** out [n, k, oh, ow] = sum x * w (+ b) in float64, PyTorch's geometry. */
+function convRef(c: ConvCase, x: Float32Array, w: Float32Array, b: Float32Array) {
+  const [n, ci, h, wd] = c.x, [k, cg, r, s] = c.w;
+  const [sh, sw] = c.stride ?? [1, 1], [ph, pw] = c.padding ?? [0, 0];
+  const [dh, dw] = c.dilation ?? [1, 1], groups = c.groups ?? 1, kg = k / groups;
+  const oh = Math.floor((h + 2 * ph - dh * (r - 1) - 1) / sh) + 1;
+  const ow = Math.floor((wd + 2 * pw - dw * (s - 1) - 1) / sw) + 1;
+  const y = new Float64Array(n * k * oh * ow);
+  for (let ni = 0; ni < n; ni++) {
+    for (let ko = 0; ko < k; ko++) {
+      const g = Math.floor(ko / kg);
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          let acc = b[ko];
+          for (let cc = 0; cc < cg; cc++) {
+            const chan = g * cg + cc;
+            for (let kr = 0; kr < r; kr++) {
+              const iy = oy * sh - ph + kr * dh;
+              if (iy < 0 || iy >= h) continue;
+              for (let ks = 0; ks < s; ks++) {
+                const ix = ox * sw - pw + ks * dw;
+                if (ix < 0 || ix >= wd) continue;
+                acc += x[((ni * ci + chan) * h + iy) * wd + ix] *
+                  w[((ko * cg + cc) * r + kr) * s + ks];
+              }
+            }
+          }
+          y[((ni * k + ko) * oh + oy) * ow + ox] = acc;
+        }
+      }
+    }
+  }
+  return { y, shape: [n, k, oh, ow] };
+}
+
+/** dx, dw, db of sum(y * gy) for the same convolution, in float64. */
+function convGradRef(c: ConvCase, x: Float32Array, w: Float32Array, gy: Float32Array) {
+  const [n, ci, h, wd] = c.x, [k, cg, r, s] = c.w;
+  const [sh, sw] = c.stride ?? [1, 1], [ph, pw] = c.padding ?? [0, 0];
+  const [dh, dw] = c.dilation ?? [1, 1], groups = c.groups ?? 1, kg = k / groups;
+  const oh = Math.floor((h + 2 * ph - dh * (r - 1) - 1) / sh) + 1;
+  const ow = Math.floor((wd + 2 * pw - dw * (s - 1) - 1) / sw) + 1;
+  const dx = new Float64Array(x.length), dwt = new Float64Array(w.length);
+  const db = new Float64Array(k);
+  for (let ni = 0; ni < n; ni++) {
+    for (let ko = 0; ko < k; ko++) {
+      const g = Math.floor(ko / kg);
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          const gv = gy[((ni * k + ko) * oh + oy) * ow + ox];
+          db[ko] += gv;
+          for (let cc = 0; cc < cg; cc++) {
+            const chan = g * cg + cc;
+            for (let kr = 0; kr < r; kr++) {
+              const iy = oy * sh - ph + kr * dh;
+              if (iy < 0 || iy >= h) continue;
+              for (let ks = 0; ks < s; ks++) {
+                const ix = ox * sw - pw + ks * dw;
+                if (ix < 0 || ix >= wd) continue;
+                const xi = ((ni * ci + chan) * h + iy) * wd + ix;
+                const wi = ((ko * cg + cc) * r + kr) * s + ks;
+                dx[xi] += gv * w[wi];
+                dwt[wi] += gv * x[xi];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { dx, dw: dwt, db };
+}
+
+const convCases: ConvCase[] = [
+  // The direct 3x3 kernels (AVX-512 builds): 8k output channels, rows of 32+.
+  {
+    name: "direct 3x3: 1 channel, width not a multiple of 16",
+    x: [2, 1, 19, 37],
+    w: [16, 1, 3, 3],
+    padding: [1, 1],
+  },
+  {
+    name: "direct 3x3: batch 1, 8 -> 8 (backward data direct too)",
+    x: [1, 8, 5, 50],
+    w: [8, 8, 3, 3],
+    padding: [1, 1],
+  },
+  { name: "direct 3x3: 3 -> 16, width 32", x: [3, 3, 6, 32], w: [16, 3, 3, 3], padding: [1, 1] },
+  // One input channel, images larger than a tile: several row tiles per image.
+  { name: "c=1 3x3 pad 1, row tiles", x: [2, 1, 131, 127], w: [4, 1, 3, 3], padding: [1, 1] },
+  // Batch 1: the rows (forward) and the channels (backward data) split over threads.
+  { name: "batch 1, 3x3 pad 1", x: [1, 3, 40, 33], w: [5, 3, 3, 3], padding: [1, 1] },
+  // Small images: tiles of several images (5 = 3 + 2), output gathered in scratch.
+  { name: "tiles of several images", x: [5, 8, 6, 7], w: [6, 8, 3, 3], padding: [1, 1] },
+  {
+    name: "stride 2, odd sizes",
+    x: [3, 4, 17, 13],
+    w: [7, 4, 3, 3],
+    stride: [2, 2],
+    padding: [1, 1],
+  },
+  {
+    name: "7x7 stride 2 pad 3 (ResNet stem)",
+    x: [2, 1, 37, 35],
+    w: [8, 1, 7, 7],
+    stride: [2, 2],
+    padding: [3, 3],
+  },
+  { name: "pointwise, batch 1", x: [1, 6, 9, 11], w: [5, 6, 1, 1] },
+  { name: "pointwise, several images", x: [4, 6, 5, 3], w: [9, 6, 1, 1] },
+  { name: "pointwise stride 2", x: [2, 6, 9, 11], w: [5, 6, 1, 1], stride: [2, 2] },
+  {
+    name: "groups 2, dilation 2, rectangular",
+    x: [2, 4, 15, 12],
+    w: [6, 2, 3, 2],
+    padding: [2, 1],
+    dilation: [2, 2],
+    groups: 2,
+  },
+];
+
+/** Runs fn with LITS_CONV_ALGO set (the native side reads it on every call). */
+function withAlgo<T>(algo: string | undefined, fn: () => T): T {
+  const was = Deno.env.get("LITS_CONV_ALGO");
+  if (algo === undefined) Deno.env.delete("LITS_CONV_ALGO");
+  else Deno.env.set("LITS_CONV_ALGO", algo);
+  try {
+    return fn();
+  } finally {
+    if (was === undefined) Deno.env.delete("LITS_CONV_ALGO");
+    else Deno.env.set("LITS_CONV_ALGO", was);
+  }
+}
+
+// Each case on the default choice, and forced to each algorithm (the direct
+// kernels decline shapes that are not theirs).
+for (const c of convCases) {
+  for (const algo of [undefined, "gemm", "direct"]) {
+    const label = algo ? ` (LITS_CONV_ALGO=${algo})` : "";
+    if (algo && !c.name.startsWith("direct")) continue;
+    Deno.test(`conv2d kernels: ${c.name}${label}`, () => withAlgo(algo, () => convCase(c)));
+  }
+}
+
+function convCase(c: ConvCase): void {
+  {
+    scope(() => {
+      const xv = values(c.x.reduce((a, b) => a * b), 1),
+        wv = values(c.w.reduce((a, b) => a * b), 2);
+      const bv = values(c.w[0], 3);
+      const x = tensor(xv, c.x, { requiresGrad: true });
+      const w = tensor(wv, c.w, { requiresGrad: true });
+      const b = tensor(bv, [c.w[0]], { requiresGrad: true });
+      const opts = { stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups };
+      const y = F.conv2d(x, w, b, opts);
+      const ref = convRef(c, xv, wv, bv);
+      assert.deepEqual(y.shape, ref.shape);
+      assertClose(y, ref.y, { rtol: 1e-5, atol: 1e-5, what: `${c.name} forward` });
+      const gy = values(y.size, 4);
+      y.mul(tensor(gy, [...y.shape])).sum().backward();
+      const g = convGradRef(c, xv, wv, gy);
+      assertClose(x.grad!, g.dx, { rtol: 1e-5, atol: 1e-5, what: `${c.name} backward data` });
+      assertClose(w.grad!, g.dw, { rtol: 1e-5, atol: 1e-4, what: `${c.name} backward filter` });
+      assertClose(b.grad!, g.db, { rtol: 1e-5, atol: 1e-4, what: `${c.name} backward bias` });
+      for (const t of [x, w, b]) t.dispose();
+    });
+  }
+}
+
+/** PyTorch's max pooling in float64 loops: values and flat argmax indices. */
+function maxPoolRef(
+  x: Float32Array,
+  [n, c, h, w]: number[],
+  k: number,
+  s: number,
+  p: number,
+  oh: number,
+  ow: number,
+) {
+  const y = new Float32Array(n * c * oh * ow), idx = new Int32Array(y.length);
+  for (let pl = 0; pl < n * c; pl++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const y0 = Math.max(oy * s - p, 0), y1 = Math.min(oy * s - p + k, h);
+        const x0 = Math.max(ox * s - p, 0), x1 = Math.min(ox * s - p + k, w);
+        let best = y0 * w + x0, m = -Infinity;
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) {
+            const v = x[pl * h * w + iy * w + ix];
+            if (v > m || Number.isNaN(v)) {
+              m = v;
+              best = iy * w + ix;
+            }
+          }
+        }
+        y[pl * oh * ow + oy * ow + ox] = m;
+        idx[pl * oh * ow + oy * ow + ox] = best;
+      }
+    }
+  }
+  return { y, idx };
+}
+
+const poolCases: [string, number[], number, number, number, boolean][] = [
+  ["2x2 stride 2, odd sizes (a row and a column in no window)", [2, 3, 9, 11], 2, 2, 0, false],
+  ["2x2 stride 2, ceil mode", [1, 2, 7, 5], 2, 2, 0, true],
+  ["3x3 stride 2 pad 1 (ResNet), rows wider than a block", [1, 2, 9, 1100], 3, 2, 1, false],
+  ["3x3 stride 1", [2, 1, 6, 7], 3, 1, 0, false],
+];
+
+for (const [name, shape, k, s, p, ceil] of poolCases) {
+  Deno.test(`maxPool2d kernels: ${name}`, () => {
+    scope(() => {
+      const xv = values(shape.reduce((a, b) => a * b), 5);
+      xv[3] = NaN; // NaN wins its window
+      xv[10] = xv[11]; // a tie: the first one wins
+      const x = tensor(xv, shape, { requiresGrad: true });
+      const y = F.maxPool2d(x, k, { stride: s, padding: p, ceilMode: ceil });
+      const [, , oh, ow] = y.shape;
+      const ref = maxPoolRef(xv, shape, k, s, p, oh, ow);
+      const got = y.toArray();
+      for (let i = 0; i < got.length; i++) {
+        assert.ok(
+          Object.is(got[i], ref.y[i]),
+          `${name}: y[${i}] = ${got[i]}, expected ${ref.y[i]}`,
+        );
+      }
+      const gy = values(y.size, 6);
+      y.mul(tensor(gy, [...y.shape])).sum().backward();
+      const dx = new Float64Array(xv.length);
+      const plane = shape[2] * shape[3], oplane = oh * ow;
+      for (let i = 0; i < gy.length; i++) {
+        dx[Math.floor(i / oplane) * plane + ref.idx[i]] += gy[i];
+      }
+      assertClose(x.grad!, dx, { what: `${name} backward` });
+      x.dispose();
+    });
+  });
+}
+
+Deno.test("matmul kernels: products split over threads by columns and by rows", () => {
+  scope(() => {
+    for (const [m, k, n] of [[3, 300, 1000], [700, 64, 40], [257, 129, 131]]) {
+      const av = values(m * k, 7), bv = values(k * n, 8);
+      const y = tensor(av, [m, k]).matmul(tensor(bv, [k, n]));
+      const ref = new Float64Array(m * n);
+      for (let i = 0; i < m; i++) {
+        for (let l = 0; l < k; l++) {
+          const a = av[i * k + l];
+          for (let j = 0; j < n; j++) ref[i * n + j] += a * bv[l * n + j];
+        }
+      }
+      assertClose(y, ref, { rtol: 1e-5, atol: 1e-4, what: `matmul ${m}x${k}x${n}` });
+    }
+  });
+});
+
+/** Runs `fn` with deferral on and off; returns both results' values. */
+function bothPaths(fn: () => Tensor[]): [Float32Array[], Float32Array[]] {
+  const run = (on: boolean) => {
+    const was = setFusion(on);
+    try {
+      return scope(() => fn().map((t) => t.toArray() as Float32Array));
+    } finally {
+      setFusion(was);
+    }
+  };
+  return [run(true), run(false)];
+}
+
+function assertSame(a: Float32Array[], b: Float32Array[], what: string): void {
+  assert.equal(a.length, b.length);
+  a.forEach((v, i) => assertClose(v, b[i], { rtol: 1e-6, atol: 1e-7, what: `${what} #${i}` }));
+}
+
+/**
+ * A ResNet bottleneck's pattern: conv, batch norm and ReLU into a 3x3
+ * convolution, a pointwise one and max pooling, then a batch norm plus a
+ * batch-normed shortcut into a ReLU. Deferred and plain give the same values
+ * and gradients.
+ */
+function block(training: boolean): Tensor[] {
+  manualSeed(11);
+  const x = randn([3, 4, 9, 7], { requiresGrad: true });
+  const w1 = randn([6, 4, 3, 3], { requiresGrad: true });
+  const w2 = randn([6, 6, 3, 3], { requiresGrad: true });
+  const w3 = randn([5, 6, 1, 1], { requiresGrad: true });
+  const wd = randn([5, 4, 1, 1], { requiresGrad: true });
+  const gamma = randn([6], { requiresGrad: true }), beta = randn([6], { requiresGrad: true });
+  const g5 = randn([5], { requiresGrad: true }), b5 = randn([5], { requiresGrad: true });
+  const rm = randn([6]), rv = randn([6]).abs().add(0.5);
+  const rm5 = randn([5]), rv5 = randn([5]).abs().add(0.5);
+  const bn = (t: Tensor, g: Tensor, b: Tensor, m: Tensor, v: Tensor) =>
+    F.batchNorm(t, m, v, g, b, { training });
+  const z1 = F.conv2d(x, w1, null, { padding: 1 });
+  const a1 = F.relu(bn(z1, gamma, beta, rm, rv));
+  const z2 = F.conv2d(a1, w2, null, { padding: 1 });
+  const a2 = F.relu(bn(z2, gamma, beta, rm, rv));
+  const pooled = F.maxPool2d(a2, 3, { stride: 2, padding: 1 });
+  const z3 = F.conv2d(a2, w3, null);
+  const zd = F.conv2d(x, wd, null);
+  const out = F.relu(bn(z3, g5, b5, rm5, rv5).add(bn(zd, g5, b5, rm5, rv5)));
+  const loss = out.mul(out).sum().add(pooled.sum()).add(a1.mean());
+  loss.backward();
+  return [
+    out,
+    pooled,
+    a1,
+    x.grad!,
+    w1.grad!,
+    w2.grad!,
+    w3.grad!,
+    wd.grad!,
+    gamma.grad!,
+    g5.grad!,
+    b5.grad!,
+    rm,
+    rv,
+  ];
+}
+
+/** Counts calls of the named native functions while `fn` runs. */
+function counting<T>(names: string[], fn: () => T): [T, Map<string, number>] {
+  const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;
+  const counts = new Map(names.map((n) => [n, 0]));
+  const saved = names.map((n) => lib[n]);
+  names.forEach((n, i) => {
+    lib[n] = (...a: unknown[]) => {
+      counts.set(n, counts.get(n)! + 1);
+      return saved[i](...a);
+    };
+  });
+  try {
+    return [fn(), counts];
+  } finally {
+    names.forEach((n, i) => (lib[n] = saved[i]));
+  }
+}
+
+Deno.test("fusion: a training bottleneck gives the same values and gradients deferred and plain", () => {
+  const fusedKernels = [
+    "lits_conv2d_forward_ex_f32",
+    "lits_conv2d_backward_filter_ex_f32",
+    "lits_maxpool2d_forward_ex_f32",
+    "lits_batchnorm2d_backward_relu_f32",
+    "lits_batchnorm2d_stats_f32",
+  ];
+  const [[fused, plain], counts] = counting(fusedKernels, () => bothPaths(() => block(true)));
+  for (const [name, n] of counts) assert.ok(n > 0, `${name} was not used`);
+  assertSame(fused, plain, "training block");
+});
+
+Deno.test("fusion: an evaluation bottleneck (running statistics) gives the same values", () => {
+  const [fused, plain] = bothPaths(() => block(false));
+  assertSame(fused, plain, "evaluation block");
+});
+
+Deno.test("fusion: the small CNN's conv, ReLU and pooling, batch of one", () => {
+  const [fused, plain] = bothPaths(() => {
+    manualSeed(3);
+    const x = randn([1, 1, 17, 15]);
+    const w = randn([4, 1, 3, 3], { requiresGrad: true }), b = randn([4], { requiresGrad: true });
+    const y = F.maxPool2d(F.relu(F.conv2d(x, w, b, { padding: 1 })), 2);
+    y.mul(y).sum().backward();
+    return [y, w.grad!, b.grad!];
+  });
+  assertSame(fused, plain, "conv relu pool");
+});
+
+Deno.test("fusion: a deferred value read by another op is written out first", () => {
+  scope(() => {
+    const x = randn([2, 3, 4, 4]).mul(1); // an op result: deferral applies
+    const r = F.relu(x);
+    const expected = Float32Array.from(x.toArray(), (v) => (v < 0 ? 0 : v));
+    assertClose(r.add(0), expected, { what: "relu read by addScalar" });
+    assertClose(r, expected, { what: "relu read by toArray" });
+  });
+});
+
+Deno.test("a process whose OpenMP threads spin (OMP_WAIT_POLICY=active) exits cleanly", async () => {
+  // Deno closes the library at exit; built with -z nodelete it stays mapped,
+  // so threads still spinning in libgomp do not run unmapped code.
+  const code = `import { randn } from "${new URL("../mod.ts", import.meta.url).href}";
+const x = randn([64, 512, 32]);
+x.relu().sum().item();
+console.log("done");`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env: { OMP_WAIT_POLICY: "active", OMP_NUM_THREADS: "2" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "done");
+  assert.equal(out.code, 0, `exit code ${out.code} (signal ${out.signal})`);
+});

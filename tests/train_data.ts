@@ -1,0 +1,37 @@
+/**
+ * The small data set the training tests share: synthetic LiTS, easy preset,
+ * 8 patients of 12 slices (about 100 slices of 64^2), trained at 16^2 so a
+ * whole run takes about a second. Generated once into the temp folder and
+ * reused (synthesizeLiTS finds it complete).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { data } from "../mod.ts";
+
+/** Builds (or finds) the shared test data set; returns its folder. */
+export async function trainTestData(): Promise<string> {
+  const out = join(Deno.env.get("TMPDIR") ?? "/tmp", "lits-vision-train-test-data");
+  await data.synthesizeLiTS({ out, preset: "easy", patients: 8, slicesPerPatient: 12, seed: 3 });
+  return out;
+}
+
+/** Flags for a quick run on that data. */
+export function quickFlags(dataDir: string, out: string, epochs = 3): string[] {
+  return [
+    "--data",
+    dataDir,
+    "--out",
+    out,
+    "--epochs",
+    String(epochs),
+    "--image-size",
+    "16",
+    "--batch-size",
+    "16",
+    "--augment",
+    "none",
+    "--seed",
+    "7",
+  ];
+}
