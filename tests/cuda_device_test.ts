@@ -9,6 +9,7 @@ import {
   cudaAvailable,
   defaultDevice,
   endStep,
+  functional as F,
   manualSeed,
   memoryStats,
   nn,
@@ -72,6 +73,13 @@ cudaTest("mixing devices in one op is an Error that names both", () => {
   assert.throws(() => a.add(b), /different devices \(cuda and cpu\)/);
   const bn = new nn.BatchNorm2d(2);
   assert.throws(() => bn.forward(zeros([1, 2, 3, 3], { device: "cuda" })), /on cuda, the layer's/);
+  using x = zeros([2, 2, 3, 3], { device: "cuda" });
+  using w = zeros([2]);
+  assert.throws(() => F.batchNorm(x, null, null, w, null, { training: true }), /different devices/);
+  using m = zeros([3, 2], { device: "cuda" });
+  using lw = zeros([4, 2], { device: "cuda" });
+  using lb = zeros([4]);
+  assert.throws(() => F.linear(m, lw, lb), /linear: tensors are on different devices/);
   endStep();
 });
 

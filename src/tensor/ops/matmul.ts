@@ -136,6 +136,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   requireFloat(x, "linear");
   sameDevice(x, weight, "linear");
+  if (bias) sameDevice(x, bias, "linear");
   const inF = weight.shape[1];
   if (x.ndim < 1 || weight.ndim !== 2 || x.shape[x.ndim - 1] !== inF) {
     throw new Error(

@@ -9,7 +9,7 @@ import { check } from "../../ffi/native.ts";
 import { numel, Tensor } from "../tensor.ts";
 import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous, reshape } from "./shape.ts";
-import { add, div, mul, rdiv, requireFloat, sqrt, sub } from "./elementwise.ts";
+import { add, div, mul, rdiv, requireFloat, sameDevice, sqrt, sub } from "./elementwise.ts";
 import { canFuse, fusedTensor, maskedGradOf, operandPtr } from "./fusion.ts";
 import { noGrad } from "../autograd.ts";
 
@@ -54,6 +54,7 @@ export function batchNorm(
     ], [bias, "bias"]] as const
   ) {
     checkChannel(t, c, name, x);
+    if (t) sameDevice(x, t, `batchNorm ${name}`);
   }
   const training = options.training ?? false;
   const momentum = options.momentum ?? 0.1;
