@@ -261,6 +261,7 @@ function kernelRates(): string[] {
   }).outputSync();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   // deno bench colours its output; the rate blocks are plain lines.
+  // deno-lint-ignore no-control-regex -- strips ANSI colours from deno bench output
   const plain = text.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
   const lines: string[] = [];
   let inBlock = false;
