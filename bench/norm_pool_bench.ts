@@ -114,6 +114,28 @@ rateBench("relu", "relu backward (plain)", { bytes: 3 * bytes }, () => {
   ok("relu bwd", lib.lits_unary_backward_f32(4, p(x), null, p(dy), p(dx), size, 0));
 });
 
+rateBench("relu", "relu backward, deferred mask from x", { bytes: 3 * bytes }, () => {
+  ok(
+    "mask",
+    lib.lits_relu_mask_backward_f32!(p(dy), p(x), null, null, null, p(dx), n, c, hw, null),
+  );
+});
+rateBench("relu", "relu backward, deferred mask from T(x)", { bytes: 3 * bytes }, () => {
+  ok(
+    "mask",
+    lib.lits_relu_mask_backward_f32!(p(dy), p(x), p(coef), null, null, p(dx), n, c, hw, null),
+  );
+});
+rateBench("relu", "relu backward + conv bias gradient (channel sums)", { bytes: 3 * bytes }, () => {
+  ok(
+    "mask",
+    lib.lits_relu_mask_backward_f32!(p(dy), p(x), null, null, null, p(dx), n, c, hw, p(db)),
+  );
+});
+rateBench("relu", "conv bias gradient alone (plain path)", { bytes }, () => {
+  ok("bias", lib.lits_conv2d_backward_bias_f32(p(dy), p(db), n, c, hw));
+});
+
 // Pooling: the small CNN's first 2x2 pool [16, 16, 256, 256] and ResNet's stem pool.
 for (
   const [name, [pn, pc, ph], k, s, pad] of [

@@ -390,6 +390,22 @@ Deno.test("fusion: an evaluation bottleneck (running statistics) gives the same 
   assertSame(fused, plain, "evaluation block");
 });
 
+Deno.test("fusion: batch norm and ReLU read by the direct 3x3 kernel (rows of 40)", () => {
+  const [[fused, plain], counts] = counting(["lits_conv2d_forward_ex_f32"], () =>
+    bothPaths(() => {
+      manualSeed(7);
+      const x = randn([3, 8, 6, 40]).mul(1);
+      const w = randn([16, 8, 3, 3], { requiresGrad: true });
+      const g = randn([8], { requiresGrad: true }), b = randn([8], { requiresGrad: true });
+      const a = F.relu(F.batchNorm(x, null, null, g, b, { training: true }));
+      const y = F.conv2d(a, w, null, { padding: 1 });
+      y.mul(y).sum().backward();
+      return [y, w.grad!, g.grad!, b.grad!];
+    }));
+  assert.ok(counts.get("lits_conv2d_forward_ex_f32")! > 0);
+  assertSame(fused, plain, "direct conv of a deferred input");
+});
+
 Deno.test("fusion: the small CNN's conv, ReLU and pooling, batch of one", () => {
   const [fused, plain] = bothPaths(() => {
     manualSeed(3);

@@ -147,8 +147,34 @@ int lits_batchnorm2d_forward_infer_f32(const float* x, const float* gamma, const
   return LITS_OK;
 }
 
+/* Elements per chunk of the masked backward: its masked dy stays in L1. */
+#define BN_CHUNK 1024
+
+/* d[j] = dy[j] where the ReLU after the batch norm passed it: T(x) > 0 or
+ * NaN (a loop of floats only, so that it vectorises). */
+static void bn_relu_mask(float* d, const float* xs, const float* ds, int64_t len,
+                         fused_affine t) {
+  const float m = t.mean, a = t.scale, b = t.shift;
+#pragma omp simd
+  for (int64_t j = 0; j < len; j++) d[j] = (xs[j] - m) * a + b <= 0.0f ? 0.0f : ds[j];
+}
+
+/* sum(dy) and sum((x - mean) * dy) over len elements, in double. */
+static void bn_dot(const float* xs, const float* ds, int64_t len, double mean, double* sum_dy,
+                   double* dot) {
+  double s = 0.0, t = 0.0;
+#pragma omp simd reduction(+ : s, t)
+  for (int64_t j = 0; j < len; j++) {
+    s += ds[j];
+    t += ((double)xs[j] - mean) * (double)ds[j];
+  }
+  *sum_dy += s;
+  *dot += t;
+}
+
 /* Backward of channel ch; with mask (a coef array) dy counts only where the
- * ReLU that followed the batch norm passed it: T(x) > 0 or NaN. */
+ * ReLU that followed the batch norm passed it. The mask is applied chunk by
+ * chunk into an L1 buffer, and the plain loops run on that. */
 static void bn_backward_channel(const float* x, const float* dy, const float* mask,
                                 const float* gamma, const float* save_mean,
                                 const float* save_invstd, float* dx, float* dgamma, float* dbeta,
@@ -157,23 +183,19 @@ static void bn_backward_channel(const float* x, const float* dy, const float* ma
   const double mean = save_mean[ch];
   const double invstd = save_invstd[ch];
   const fused_affine t = fused_affine_of(mask, c, ch);
+  float buf[BN_CHUNK];
   double sum_dy = 0.0, dot = 0.0; /* sum(dy), sum((x - mean) * dy) */
   for (int64_t ni = 0; ni < n; ni++) {
     const float* xs = x + (ni * c + ch) * hw;
     const float* ds = dy + (ni * c + ch) * hw;
     if (mask == NULL) {
-#pragma omp simd reduction(+ : sum_dy, dot)
-      for (int64_t j = 0; j < hw; j++) {
-        sum_dy += ds[j];
-        dot += ((double)xs[j] - mean) * (double)ds[j];
-      }
-    } else {
-#pragma omp simd reduction(+ : sum_dy, dot)
-      for (int64_t j = 0; j < hw; j++) {
-        const float d = fused_value(xs[j], t) <= 0.0f ? 0.0f : ds[j];
-        sum_dy += d;
-        dot += ((double)xs[j] - mean) * (double)d;
-      }
+      bn_dot(xs, ds, hw, mean, &sum_dy, &dot);
+      continue;
+    }
+    for (int64_t j0 = 0; j0 < hw; j0 += BN_CHUNK) {
+      const int64_t len = hw - j0 < BN_CHUNK ? hw - j0 : BN_CHUNK;
+      bn_relu_mask(buf, xs + j0, ds + j0, len, t);
+      bn_dot(xs + j0, buf, len, mean, &sum_dy, &dot);
     }
   }
   const double g = gamma != NULL ? gamma[ch] : 1.0;
@@ -188,15 +210,17 @@ static void bn_backward_channel(const float* x, const float* dy, const float* ma
     const float* xs = x + (ni * c + ch) * hw;
     const float* ds = dy + (ni * c + ch) * hw;
     float* out = dx + (ni * c + ch) * hw;
-    if (mask == NULL) {
-#pragma omp simd
-      for (int64_t j = 0; j < hw; j++) out[j] = (ds[j] - mdy - (xs[j] - fmean) * k) * scale;
-    } else {
-#pragma omp simd
-      for (int64_t j = 0; j < hw; j++) {
-        const float d = fused_value(xs[j], t) <= 0.0f ? 0.0f : ds[j];
-        out[j] = (d - mdy - (xs[j] - fmean) * k) * scale;
+    for (int64_t j0 = 0; j0 < hw; j0 += BN_CHUNK) {
+      const int64_t len = hw - j0 < BN_CHUNK ? hw - j0 : BN_CHUNK;
+      const float* d = ds + j0;
+      if (mask != NULL) {
+        bn_relu_mask(buf, xs + j0, ds + j0, len, t);
+        d = buf;
       }
+      const float* xj = xs + j0;
+      float* oj = out + j0;
+#pragma omp simd
+      for (int64_t j = 0; j < len; j++) oj[j] = (d[j] - mdy - (xj[j] - fmean) * k) * scale;
     }
   }
 }

@@ -18,7 +18,7 @@
  * =direct in the environment forces one, for benchmarks that compare them;
  * it is read on every call. */
 static int use_direct(const conv_shape* p, const conv_xform* xf, int filter) {
-  if (!lits_conv_direct_applies(p, xf)) return 0;
+  if (!lits_conv_direct_applies(p) || (filter && conv_xform_active(xf))) return 0;
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && strcmp(algo, "direct") == 0) return 1;
   if (algo != NULL && strcmp(algo, "gemm") == 0) return 0;
@@ -104,7 +104,7 @@ int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bi
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
   if (use_direct(&p, NULL, 0)) {
-    return conv_status(fn, &p, lits_conv_direct_forward(&p, x, weight, bias, y));
+    return conv_status(fn, &p, lits_conv_direct_forward(&p, x, NULL, weight, bias, y));
   }
   return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, NULL, weight, bias, y, CONV_ACT_NONE));
 }
@@ -123,7 +123,8 @@ int lits_conv2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_re
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
   const conv_xform xf = {x_coef, x_relu != 0};
   if (use_direct(&p, &xf, 0)) {
-    return conv_status(fn, &p, lits_conv_direct_forward(&p, x, weight, bias, y));
+    st = lits_conv_direct_forward(&p, x, &xf, weight, bias, y);
+    if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
   }
   return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, &xf, weight, bias, y, CONV_ACT_NONE));
 }

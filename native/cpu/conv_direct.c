@@ -7,7 +7,9 @@
  * registers. The image border is handled with masked loads (lanes outside the
  * image read as zero), so there is no padded copy. Backward data is the same
  * kernel on dy with the weights transposed and flipped; backward filter keeps
- * 2 x 9 accumulators per (input channel, output channel pair).
+ * 2 x 9 accumulators per (input channel, output channel pair). A deferred
+ * batch norm / ReLU on the input (conv_xform) is applied once per image into
+ * a buffer before the forward kernel runs.
  *
  * Built only where the compiler targets AVX-512 (-march=native on such a
  * CPU); elsewhere every entry point declines and the GEMM path runs. */
@@ -18,17 +20,18 @@
 
 #include "common.h"
 #include "conv_internal.h"
+#include "fused_internal.h"
 
-int lits_conv_direct_applies(const conv_shape* p, const conv_xform* xf) {
+int lits_conv_direct_applies(const conv_shape* p) {
 #ifdef __AVX512F__
-  /* Narrow images leave most vector lanes masked: GEMM does better there. */
+  /* Narrower rows leave many vector lanes masked (and a 16-wide variant
+   * that blocked two rows measured slower than GEMM at 256 channels). */
+  const int width_ok = p->w >= 32 && p->w <= 16 * 256;
   return p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->ph == 1 && p->pw == 1 &&
-         p->dh == 1 && p->dw == 1 && p->groups == 1 && p->w >= 32 && p->w <= 16 * 256 &&
-         p->k % 8 == 0 &&
-         !conv_xform_active(xf);
+         p->dh == 1 && p->dw == 1 && p->groups == 1 && width_ok &&
+         p->k % 8 == 0;
 #else
   (void)p;
-  (void)xf;
   return 0;
 #endif
 }
@@ -90,6 +93,12 @@ static void fwd_row(const float* x, const float* w, const float* bias, float* y,
   }
 }
 
+/* All rows of KB channels k0.. of one image. */
+static void fwd_rows(const float* x, const float* w, const float* bias, float* y, int64_t c,
+                     int64_t h, int64_t wd, int64_t k0) {
+  for (int64_t oy = 0; oy < h; oy++) fwd_row(x, w, bias, y, c, h, wd, k0, oy);
+}
+
 /* y [n, k, h, w] = conv(x [n, c, h, w], w [k, c, 3, 3]) + bias. */
 static void direct_forward(const float* x, const float* w, const float* bias, float* y,
                            int64_t n, int64_t c, int64_t h, int64_t wd, int64_t k) {
@@ -97,10 +106,35 @@ static void direct_forward(const float* x, const float* w, const float* bias, fl
 #pragma omp parallel for schedule(static)
   for (int64_t it = 0; it < items; it++) {
     const int64_t i = it / kblocks, k0 = (it % kblocks) * KB;
-    for (int64_t oy = 0; oy < h; oy++) {
-      fwd_row(x + i * c * h * wd, w, bias, y + i * k * h * wd, c, h, wd, k0, oy);
+    fwd_rows(x + i * c * h * wd, w, bias, y + i * k * h * wd, c, h, wd, k0);
+  }
+}
+
+/* The same on the input relu?(T(x)): a thread takes whole images and writes
+ * each one's transformed input once into its own buffer (the kernel loads
+ * each input element up to 9 k / 8 times). */
+static int direct_forward_xf(const float* x, const conv_xform* xf, const float* w,
+                             const float* bias, float* y, int64_t n, int64_t c, int64_t h,
+                             int64_t wd, int64_t k) {
+  const int nt = omp_get_max_threads();
+  const int threads = n < nt ? (int)n : nt;
+  const int64_t chw = c * h * wd, per = (chw + 15) / 16 * 16;
+  float* bufs = (float*)lits_scratch_alloc(per * threads * 4);
+  if (bufs == NULL) return LITS_ERR_MEMORY;
+#pragma omp parallel num_threads(threads)
+  {
+    float* xt = bufs + per * omp_get_thread_num();
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      for (int64_t ci = 0; ci < c; ci++) {
+        fused_apply(xt + ci * h * wd, x + i * chw + ci * h * wd, h * wd,
+                    fused_affine_of(xf->coef, c, ci), xf->relu);
+      }
+      for (int64_t k0 = 0; k0 < k; k0 += KB) fwd_rows(xt, w, bias, y + i * k * h * wd, c, h, wd, k0);
     }
   }
+  lits_scratch_free(bufs);
+  return LITS_OK;
 }
 
 /* Masks of the vectors of a row: [j][0..2] for the taps ks, [j][3] for the
@@ -194,13 +228,18 @@ static int direct_backward_filter(const float* x, const float* dy, float* dweigh
 }
 #endif
 
-int lits_conv_direct_forward(const conv_shape* p, const float* x, const float* weight,
-                             const float* bias, float* y) {
+int lits_conv_direct_forward(const conv_shape* p, const float* x, const conv_xform* xf,
+                             const float* weight, const float* bias, float* y) {
 #ifdef __AVX512F__
+  if (conv_xform_active(xf)) {
+    /* Whole images per thread: a batch smaller than the threads would idle some. */
+    if (p->n < omp_get_max_threads()) return LITS_ERR_UNAVAILABLE;
+    return direct_forward_xf(x, xf, weight, bias, y, p->n, p->c, p->h, p->w, p->k);
+  }
   direct_forward(x, weight, bias, y, p->n, p->c, p->h, p->w, p->k);
   return LITS_OK;
 #else
-  (void)p, (void)x, (void)weight, (void)bias, (void)y;
+  (void)p, (void)x, (void)xf, (void)weight, (void)bias, (void)y;
   return LITS_ERR_UNAVAILABLE;
 #endif
 }

@@ -21,6 +21,10 @@
 /* Bytes of column matrix per tile: a quarter of L2 here, so that the column
  * tile, the weights' packed panel and the output tile fit together. */
 #define TILE_BYTES (512 * 1024)
+/* ... but at least this many columns: with many input channels a tile that
+ * fits L2 would be a GEMM too narrow to run at speed (SGEMM packs its
+ * operands into cache-sized blocks itself). */
+#define TILE_MIN_COLS 256
 
 typedef struct {
   int64_t imgs;    /* images per tile (> 1: tiles of whole images) */
@@ -39,6 +43,7 @@ typedef struct {
 static tiling make_tiling(const conv_shape* p, int64_t col_rows, int nt) {
   tiling t;
   int64_t target = TILE_BYTES / 4 / (col_rows > 0 ? col_rows : 1);
+  if (target < TILE_MIN_COLS) target = TILE_MIN_COLS;
   if (target < p->ow) target = p->ow;
   if (p->ohw <= target / 2 && p->n > 1) {
     int64_t imgs = target / p->ohw;
@@ -101,18 +106,15 @@ static void valid_range(int64_t off, int64_t stride, int64_t size, int64_t out, 
   *hi = b;
 }
 
-/* col rows (ci - c0) r s + kr s + ks, columns [col0, col0 + (oy1 - oy0) ow)
- * (row stride ld), from channels [c0, c0 + nch) of one image xi, transformed
- * by xf (padding stays zero: it pads the transformed input). */
-static void im2col_tile(const conv_shape* p, const float* xi, const conv_xform* xf, int64_t c0,
+/* col rows ci r s + kr s + ks, columns [col0, col0 + (oy1 - oy0) ow) (row
+ * stride ld), from nch channels whose input row iy (of the image) is at
+ * src + ci * plane + (iy - iy_base) * w. */
+static void im2col_rows(const conv_shape* p, const float* src, int64_t plane, int64_t iy_base,
                         int64_t nch, int64_t oy0, int64_t oy1, float* col, int64_t ld,
                         int64_t col0) {
   const int64_t h = p->h, w = p->w, r = p->r, s = p->s, ow = p->ow;
-  const int xact = conv_xform_active(xf);
   for (int64_t ci = 0; ci < nch; ci++) {
-    const float* xc = xi + (c0 + ci) * h * w;
-    const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, p->c, c0 + ci);
-    const int relu = xact && xf->relu;
+    const float* xc = src + ci * plane - iy_base * w;
     for (int64_t kr = 0; kr < r; kr++) {
       for (int64_t ks = 0; ks < s; ks++) {
         float* row = col + ((ci * r + kr) * s + ks) * ld + col0;
@@ -126,28 +128,58 @@ static void im2col_tile(const conv_shape* p, const float* xi, const conv_xform* 
             memset(dst, 0, (size_t)ow * sizeof(float));
             continue;
           }
-          const float* src = xc + iy * w - off_w;
+          const float* in = xc + iy * w - off_w;
           for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
           if (p->sw == 1) {
-            if (hi <= lo) {
-            } else if (xact) {
-              fused_apply(dst + lo, src + lo, hi - lo, t, relu);
-            } else {
-              memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
-            }
-          } else if (xact) {
-            for (int64_t ox = lo; ox < hi; ox++) {
-              const float v = fused_value(src[ox * p->sw], t);
-              dst[ox] = relu && v < 0.0f ? 0.0f : v;
-            }
+            if (hi > lo) memcpy(dst + lo, in + lo, (size_t)(hi - lo) * sizeof(float));
           } else {
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * p->sw];
+            for (int64_t ox = lo; ox < hi; ox++) dst[ox] = in[ox * p->sw];
           }
           for (int64_t ox = hi; ox < ow; ox++) dst[ox] = 0.0f;
         }
       }
     }
   }
+}
+
+/* Input rows [*lo, *hi) of the image that output rows [oy0, oy1) read. */
+static void input_rows(const conv_shape* p, int64_t oy0, int64_t oy1, int64_t* lo, int64_t* hi) {
+  int64_t a = oy0 * p->sh - p->ph, b = (oy1 - 1) * p->sh - p->ph + (p->r - 1) * p->dh + 1;
+  *lo = a < 0 ? 0 : a;
+  *hi = b > p->h ? p->h : b;
+  if (*hi < *lo) *hi = *lo;
+}
+
+/* Floats of the transformed-rows buffer im2col_tile needs for tiles of
+ * `rows` output rows (0 without a transform). */
+static int64_t xbuf_floats(const conv_shape* p, const conv_xform* xf, int64_t rows) {
+  if (!conv_xform_active(xf)) return 0;
+  int64_t in = (rows - 1) * p->sh + (p->r - 1) * p->dh + 1;
+  if (in > p->h) in = p->h;
+  return p->cg * in * p->w;
+}
+
+/* col rows (ci - c0) r s + kr s + ks, columns [col0, col0 + (oy1 - oy0) ow)
+ * (row stride ld), from channels [c0, c0 + nch) of one image xi. With a
+ * transform xf the rows the tile reads are transformed once into xbuf
+ * (xbuf_floats), rather than each element r s times as im2col copies it;
+ * padding stays zero: it pads the transformed input. */
+static void im2col_tile(const conv_shape* p, const float* xi, const conv_xform* xf, int64_t c0,
+                        int64_t nch, int64_t oy0, int64_t oy1, float* col, int64_t ld,
+                        int64_t col0, float* xbuf) {
+  const int64_t hw = p->h * p->w;
+  if (!conv_xform_active(xf)) {
+    im2col_rows(p, xi + c0 * hw, hw, 0, nch, oy0, oy1, col, ld, col0);
+    return;
+  }
+  int64_t lo, hi;
+  input_rows(p, oy0, oy1, &lo, &hi);
+  const int64_t len = (hi - lo) * p->w;
+  for (int64_t ci = 0; ci < nch; ci++) {
+    const fused_affine t = fused_affine_of(xf->coef, p->c, c0 + ci);
+    fused_apply(xbuf + ci * len, xi + (c0 + ci) * hw + lo * p->w, len, t, xf->relu);
+  }
+  im2col_rows(p, xbuf, len, lo, nch, oy0, oy1, col, ld, col0);
 }
 
 /* Adds col (laid out as im2col_tile's) into channels [c0, c0 + nch) of one
@@ -201,13 +233,16 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   const int need_col = !direct || t.imgs > 1;
   const int64_t col_n = need_col ? round16(p->crs_g * t.max_cols) : 0;
   const int64_t out_n = t.imgs > 1 ? round16(p->kg * t.max_cols) : 0;
+  const int64_t xb_n = round16(xbuf_floats(p, xf, t.rows));
+  const int64_t per = col_n + out_n + xb_n;
   const int threads = min_threads(nt, t.count);
-  float* scratch = thread_scratch(col_n + out_n, threads, 0);
-  if (col_n + out_n > 0 && scratch == NULL) return LITS_ERR_MEMORY;
+  float* scratch = thread_scratch(per, threads, 0);
+  if (per > 0 && scratch == NULL) return LITS_ERR_MEMORY;
 #pragma omp parallel num_threads(threads)
   {
-    float* col = scratch ? scratch + (col_n + out_n) * omp_get_thread_num() : NULL;
+    float* col = scratch ? scratch + per * omp_get_thread_num() : NULL;
     float* out = col ? col + col_n : NULL;
+    float* xbuf = col ? col + col_n + out_n : NULL;
 #pragma omp for schedule(static)
     for (int64_t ti = 0; ti < t.count; ti++) {
       const tile b = tile_at(p, &t, ti);
@@ -221,7 +256,7 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
         } else {
           for (int64_t i = 0; i < b.ni; i++) {
             im2col_tile(p, x + (b.i0 + i) * chw, xf, g * p->cg, p->cg, b.oy0, b.oy1, col,
-                        b.cols, i * span);
+                        b.cols, i * span, xbuf);
           }
           bm = col;
           ldb = b.cols;
@@ -349,20 +384,23 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
   const int need_col = !direct || t.imgs > 1;
   const int64_t col_n = need_col ? round16(p->crs_g * t.max_cols) : 0;
   const int64_t dyp_n = t.imgs > 1 ? round16(p->kg * t.max_cols) : 0;
+  const int64_t xb_n = round16(xbuf_floats(p, xf, t.rows));
+  const int64_t per = col_n + dyp_n + xb_n;
   /* (touched[] below has one flag per thread.) */
   const int threads = min_threads(nt < 64 ? nt : 64, t.count);
   /* Threads after the first sum into their own copy of dweight; the copies
    * are added at the end. */
   const int64_t acc_n = round16(wn);
-  float* scratch = thread_scratch(col_n + dyp_n, threads, acc_n * (threads - 1));
-  if (scratch == NULL && (col_n + dyp_n > 0 || threads > 1)) return LITS_ERR_MEMORY;
+  float* scratch = thread_scratch(per, threads, acc_n * (threads - 1));
+  if (scratch == NULL && (per > 0 || threads > 1)) return LITS_ERR_MEMORY;
   int touched[64] = {0};
-  float* accs = scratch ? scratch + (col_n + dyp_n) * threads : NULL;
+  float* accs = scratch ? scratch + per * threads : NULL;
 #pragma omp parallel num_threads(threads)
   {
     const int tid = omp_get_thread_num();
-    float* col = scratch ? scratch + (col_n + dyp_n) * tid : NULL;
+    float* col = scratch ? scratch + per * tid : NULL;
     float* dyp = col ? col + col_n : NULL;
+    float* xbuf = col ? col + col_n + dyp_n : NULL;
     float* acc = tid == 0 ? dweight : accs + acc_n * (tid - 1);
     int first = 1;
 #pragma omp for schedule(static)
@@ -391,7 +429,7 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
         } else {
           for (int64_t i = 0; i < b.ni; i++) {
             im2col_tile(p, x + (b.i0 + i) * chw, xf, g * p->cg, p->cg, b.oy0, b.oy1, col,
-                        b.cols, i * span);
+                        b.cols, i * span, xbuf);
           }
           bm = col;
           ldb = b.cols;

@@ -39,10 +39,11 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
 
 /* Direct 3x3 kernels (conv_direct.c): lits_conv_direct_applies says whether
  * the shape is theirs (and the build has AVX-512); each kernel returns
- * LITS_ERR_UNAVAILABLE when it declines, and the caller runs GEMM. */
-int lits_conv_direct_applies(const conv_shape* p, const conv_xform* xf);
-int lits_conv_direct_forward(const conv_shape* p, const float* x, const float* weight,
-                             const float* bias, float* y);
+ * LITS_ERR_UNAVAILABLE when it declines, and the caller runs GEMM. The
+ * filter kernel takes no input transform. */
+int lits_conv_direct_applies(const conv_shape* p);
+int lits_conv_direct_forward(const conv_shape* p, const float* x, const conv_xform* xf,
+                             const float* weight, const float* bias, float* y);
 int lits_conv_direct_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                    float* dx);
 int lits_conv_direct_backward_filter(const conv_shape* p, const float* x, const float* dy,

@@ -51,6 +51,26 @@ int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
   return LITS_OK;
 }
 
+/* dx = dy where relu?(v) passed, v = T_x(x) (+ T_r(r)): one plane. Each
+ * case is its own float-only loop, so that it vectorises. */
+static void mask_plane(const float* xs, fused_affine tx, const float* rs, fused_affine tr,
+                       const float* gs, float* out, int64_t hw) {
+  if (rs == NULL && tx.identity) {
+#pragma omp simd
+    for (int64_t j = 0; j < hw; j++) out[j] = xs[j] <= 0.0f ? 0.0f : gs[j];
+  } else if (rs == NULL) {
+    const float m = tx.mean, a = tx.scale, b = tx.shift;
+#pragma omp simd
+    for (int64_t j = 0; j < hw; j++) out[j] = (xs[j] - m) * a + b <= 0.0f ? 0.0f : gs[j];
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < hw; j++) {
+      const float v = fused_value(xs[j], tx) + fused_value(rs[j], tr);
+      out[j] = v <= 0.0f ? 0.0f : gs[j];
+    }
+  }
+}
+
 int lits_relu_mask_backward_f32(const float* dy, const float* x, const float* x_coef,
                                 const float* r, const float* r_coef, float* dx, int32_t n,
                                 int32_t c, int64_t hw, float* channel_sum) {
@@ -70,30 +90,16 @@ int lits_relu_mask_backward_f32(const float* dy, const float* x, const float* x_
 #pragma omp parallel for schedule(static) if (planes * hw >= FUSED_PAR_MIN)
   for (int64_t pl = 0; pl < planes; pl++) {
     const int64_t ch = pl % c;
-    const fused_affine tx = fused_affine_of(x_coef, c, ch);
-    const fused_affine tr = fused_affine_of(r_coef, c, ch);
-    const float* xs = x + pl * hw;
-    const float* rs = r != NULL ? r + pl * hw : NULL;
-    const float* gs = dy + pl * hw;
     float* out = dx + pl * hw;
-    double acc = 0.0;
-    if (rs == NULL) {
+    mask_plane(x + pl * hw, fused_affine_of(x_coef, c, ch), r != NULL ? r + pl * hw : NULL,
+               fused_affine_of(r_coef, c, ch), dy + pl * hw, out, hw);
+    if (sums != NULL) {
+      /* The plane was just written: summing it again reads it from cache. */
+      double acc = 0.0;
 #pragma omp simd reduction(+ : acc)
-      for (int64_t j = 0; j < hw; j++) {
-        const float d = fused_value(xs[j], tx) <= 0.0f ? 0.0f : gs[j];
-        out[j] = d;
-        acc += d;
-      }
-    } else {
-#pragma omp simd reduction(+ : acc)
-      for (int64_t j = 0; j < hw; j++) {
-        const float v = fused_value(xs[j], tx) + fused_value(rs[j], tr);
-        const float d = v <= 0.0f ? 0.0f : gs[j];
-        out[j] = d;
-        acc += d;
-      }
+      for (int64_t j = 0; j < hw; j++) acc += out[j];
+      sums[pl] = acc;
     }
-    if (sums != NULL) sums[pl] = acc;
   }
   if (sums != NULL) {
     for (int64_t ch = 0; ch < c; ch++) {

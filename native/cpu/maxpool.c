@@ -33,6 +33,25 @@ static void tap_range(int64_t kx, int64_t sw, int64_t pw, int64_t w, int64_t ox0
   *hi = b;
 }
 
+/* Running maxima of one tap row over outputs [lo, hi): the candidate of
+ * output ox is relu?(T(xr[ox * sw + off])). Inlined with constant flags, so
+ * each kind of input gets its own vectorised loop. */
+static inline __attribute__((always_inline)) void max_tap(
+    const float* xr, float* m, int32_t* id, int64_t ox0, int64_t lo, int64_t hi, int64_t sw,
+    int64_t off, int32_t base, fused_affine t, const int identity, const int relu) {
+  const float tm = t.mean, ta = t.scale, tb = t.shift;
+#pragma omp simd
+  for (int64_t ox = lo; ox < hi; ox++) {
+    float v = xr[ox * sw + off];
+    if (!identity) v = (v - tm) * ta + tb;
+    if (relu) v = v < 0.0f ? 0.0f : v;
+    const int64_t j = ox - ox0;
+    const int win = v > m[j] || v != v;
+    m[j] = win ? v : m[j];
+    id[j] = win ? base + (int32_t)(ox * sw) : id[j];
+  }
+}
+
 /* One output row block [ox0, ox1) of one plane, whose input is relu?(T(x))
  * (identity t and relu 0: x itself). */
 static void max_row(const float* xp, fused_affine t, int relu, float* yrow, int32_t* irow,
@@ -57,15 +76,10 @@ static void max_row(const float* xp, fused_affine t, int relu, float* yrow, int3
       tap_range(kx, sw, pw, w, ox0, ox1, &lo, &hi);
       const int64_t off = kx - pw;
       const int32_t base = (int32_t)(iy * w + off);
-#pragma omp simd
-      for (int64_t ox = lo; ox < hi; ox++) {
-        const float u = fused_value(xr[ox * sw + off], t);
-        const float v = relu && u < 0.0f ? 0.0f : u;
-        const int64_t j = ox - ox0;
-        const int win = v > m[j] || v != v;
-        m[j] = win ? v : m[j];
-        id[j] = win ? base + (int32_t)(ox * sw) : id[j];
-      }
+      if (t.identity && !relu) max_tap(xr, m, id, ox0, lo, hi, sw, off, base, t, 1, 0);
+      else if (t.identity) max_tap(xr, m, id, ox0, lo, hi, sw, off, base, t, 1, 1);
+      else if (relu) max_tap(xr, m, id, ox0, lo, hi, sw, off, base, t, 0, 1);
+      else max_tap(xr, m, id, ox0, lo, hi, sw, off, base, t, 0, 0);
     }
   }
   memcpy(yrow + ox0, m, (size_t)nb * sizeof(float));

@@ -31,7 +31,19 @@ export const CPU_SOURCES = [
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";
-const CFLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-shared", "-Wall", "-Wextra"];
+// -mprefer-vector-width=512: on AVX-512 CPUs gcc otherwise vectorises with
+// 256-bit registers; the batch-norm and fused epilogue loops (double sums,
+// masks) run 10-30% faster with 512 (measured, bench/norm_pool_bench.ts).
+const CFLAGS = [
+  "-O3",
+  "-march=native",
+  "-mprefer-vector-width=512",
+  "-fopenmp",
+  "-fPIC",
+  "-shared",
+  "-Wall",
+  "-Wextra",
+];
 // -z nodelete: the library (and with it libgomp) stays mapped when Deno
 // closes it at exit; OpenMP threads still spinning there (OMP_WAIT_POLICY=
 // active, GOMP_SPINCOUNT > 0) would otherwise run unmapped code and crash.

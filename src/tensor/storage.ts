@@ -9,6 +9,10 @@ import { check } from "../ffi/native.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import type { Device } from "./device.ts";
 
+/** lits_alloc's out-parameter, shared: a fresh typed array per allocation
+ * would be a fresh backing store each time (native heap churn, page faults). */
+const allocOut = new BigUint64Array(1);
+
 /**
  * Native memory shared by a tensor and its views; freed with the last one.
  * A deferred storage (see `ops/fusion.ts`) gets its memory and contents on
@@ -40,7 +44,7 @@ export class Storage {
 
   /** @internal allocates this storage's bytes (once, by the constructor or `materialize`). */
   protected allocate(): Deno.PointerObject {
-    const out = new BigUint64Array(1);
+    const out = allocOut;
     check(
       this.lib,
       this.lib.lits_alloc(this.bytes, out),
