@@ -30,8 +30,33 @@ static void bn_transform(const float* x, float* y, int64_t n, int64_t c, int64_t
   }
 }
 
-/* Batch statistics of channel ch (two passes in double, as PyTorch), the
- * running statistics' update, and the output transform (mean, scale, shift). */
+/* Elements per chunk of the reductions below: each chunk is summed in float
+ * (vectorised at full width) and the chunk sums in double, so an error
+ * grows with the chunk, not with n * hw. */
+#define BN_SUM_CHUNK 512
+
+/* sum(xs[0..len)) in float over one chunk. */
+static float chunk_sum(const float* xs, int64_t len) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < len; j++) s += xs[j];
+  return s;
+}
+
+/* sum((xs - mean)^2) in float over one chunk. */
+static float chunk_ssd(const float* xs, int64_t len, float mean) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < len; j++) {
+    const float d = xs[j] - mean;
+    s += d * d;
+  }
+  return s;
+}
+
+/* Batch statistics of channel ch (two passes, the second from L2, with
+ * double sums of float chunk sums), the running statistics' update, and the
+ * output transform (mean, scale, shift). */
 static void bn_channel_stats(const float* x, const float* gamma, const float* beta,
                              float* running_mean, float* running_var, float* save_mean,
                              float* save_invstd, int64_t n, int64_t c, int64_t hw, int64_t ch,
@@ -41,19 +66,24 @@ static void bn_channel_stats(const float* x, const float* gamma, const float* be
   double sum = 0.0;
   for (int64_t ni = 0; ni < n; ni++) {
     const float* xs = x + (ni * c + ch) * hw;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < hw; j++) sum += xs[j];
-  }
-  const double mean = sum / (double)m;
-  double ssd = 0.0; /* sum of squared deviations, second pass (from L2) */
-  for (int64_t ni = 0; ni < n; ni++) {
-    const float* xs = x + (ni * c + ch) * hw;
-#pragma omp simd reduction(+ : ssd)
-    for (int64_t j = 0; j < hw; j++) {
-      const double d = (double)xs[j] - mean;
-      ssd += d * d;
+    for (int64_t j0 = 0; j0 < hw; j0 += BN_SUM_CHUNK) {
+      sum += chunk_sum(xs + j0, hw - j0 < BN_SUM_CHUNK ? hw - j0 : BN_SUM_CHUNK);
     }
   }
+  const double mean = sum / (double)m;
+  /* Deviations from the float mean; the rest of the shift is corrected below. */
+  const float fmean = (float)mean;
+  double ssd = 0.0, dsum = 0.0;
+  for (int64_t ni = 0; ni < n; ni++) {
+    const float* xs = x + (ni * c + ch) * hw;
+    for (int64_t j0 = 0; j0 < hw; j0 += BN_SUM_CHUNK) {
+      ssd += chunk_ssd(xs + j0, hw - j0 < BN_SUM_CHUNK ? hw - j0 : BN_SUM_CHUNK, fmean);
+    }
+  }
+  /* sum((x - mean)^2) = sum((x - fmean)^2) - m (mean - fmean)^2. */
+  dsum = mean - (double)fmean;
+  ssd -= (double)m * dsum * dsum;
+  if (ssd < 0.0) ssd = 0.0;
   const double var = ssd / (double)m;
   const double invstd = 1.0 / sqrt(var + (double)eps);
   save_mean[ch] = (float)mean;
@@ -159,17 +189,21 @@ static void bn_relu_mask(float* d, const float* xs, const float* ds, int64_t len
   for (int64_t j = 0; j < len; j++) d[j] = (xs[j] - m) * a + b <= 0.0f ? 0.0f : ds[j];
 }
 
-/* sum(dy) and sum((x - mean) * dy) over len elements, in double. */
-static void bn_dot(const float* xs, const float* ds, int64_t len, double mean, double* sum_dy,
+/* sum(dy) and sum((x - mean) * dy) over len elements: float sums over
+ * chunks of BN_SUM_CHUNK, added in double. */
+static void bn_dot(const float* xs, const float* ds, int64_t len, float mean, double* sum_dy,
                    double* dot) {
-  double s = 0.0, t = 0.0;
+  for (int64_t j0 = 0; j0 < len; j0 += BN_SUM_CHUNK) {
+    const int64_t end = len - j0 < BN_SUM_CHUNK ? len : j0 + BN_SUM_CHUNK;
+    float s = 0.0f, t = 0.0f;
 #pragma omp simd reduction(+ : s, t)
-  for (int64_t j = 0; j < len; j++) {
-    s += ds[j];
-    t += ((double)xs[j] - mean) * (double)ds[j];
+    for (int64_t j = j0; j < end; j++) {
+      s += ds[j];
+      t += (xs[j] - mean) * ds[j];
+    }
+    *sum_dy += s;
+    *dot += t;
   }
-  *sum_dy += s;
-  *dot += t;
 }
 
 /* Backward of channel ch; with mask (a coef array) dy counts only where the
@@ -180,7 +214,7 @@ static void bn_backward_channel(const float* x, const float* dy, const float* ma
                                 const float* save_invstd, float* dx, float* dgamma, float* dbeta,
                                 int64_t n, int64_t c, int64_t hw, int64_t ch) {
   const double m = (double)n * (double)hw;
-  const double mean = save_mean[ch];
+  const float fmean = save_mean[ch];
   const double invstd = save_invstd[ch];
   const fused_affine t = fused_affine_of(mask, c, ch);
   float buf[BN_CHUNK];
@@ -189,13 +223,13 @@ static void bn_backward_channel(const float* x, const float* dy, const float* ma
     const float* xs = x + (ni * c + ch) * hw;
     const float* ds = dy + (ni * c + ch) * hw;
     if (mask == NULL) {
-      bn_dot(xs, ds, hw, mean, &sum_dy, &dot);
+      bn_dot(xs, ds, hw, fmean, &sum_dy, &dot);
       continue;
     }
     for (int64_t j0 = 0; j0 < hw; j0 += BN_CHUNK) {
       const int64_t len = hw - j0 < BN_CHUNK ? hw - j0 : BN_CHUNK;
       bn_relu_mask(buf, xs + j0, ds + j0, len, t);
-      bn_dot(xs + j0, buf, len, mean, &sum_dy, &dot);
+      bn_dot(xs + j0, buf, len, fmean, &sum_dy, &dot);
     }
   }
   const double g = gamma != NULL ? gamma[ch] : 1.0;
@@ -205,7 +239,6 @@ static void bn_backward_channel(const float* x, const float* dy, const float* ma
   const float k = (float)(dot * invstd * invstd / m);
   const float mdy = (float)(sum_dy / m);
   const float scale = (float)(invstd * g);
-  const float fmean = save_mean[ch];
   for (int64_t ni = 0; ni < n; ni++) {
     const float* xs = x + (ni * c + ch) * hw;
     const float* ds = dy + (ni * c + ch) * hw;

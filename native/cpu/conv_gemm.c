@@ -153,7 +153,7 @@ static void input_rows(const conv_shape* p, int64_t oy0, int64_t oy1, int64_t* l
 /* Floats of the transformed-rows buffer im2col_tile needs for tiles of
  * `rows` output rows (0 without a transform). */
 static int64_t xbuf_floats(const conv_shape* p, const conv_xform* xf, int64_t rows) {
-  if (!conv_xform_active(xf)) return 0;
+  if (!conv_xform_active(xf) || p->pointwise) return 0;
   int64_t in = (rows - 1) * p->sh + (p->r - 1) * p->dh + 1;
   if (in > p->h) in = p->h;
   return p->cg * in * p->w;
@@ -170,6 +170,14 @@ static void im2col_tile(const conv_shape* p, const float* xi, const conv_xform* 
   const int64_t hw = p->h * p->w;
   if (!conv_xform_active(xf)) {
     im2col_rows(p, xi + c0 * hw, hw, 0, nch, oy0, oy1, col, ld, col0);
+    return;
+  }
+  if (p->pointwise) { /* col rows are the input rows: transform straight into them */
+    const int64_t len = (oy1 - oy0) * p->w;
+    for (int64_t ci = 0; ci < nch; ci++) {
+      const fused_affine t = fused_affine_of(xf->coef, p->c, c0 + ci);
+      fused_apply(col + ci * ld + col0, xi + (c0 + ci) * hw + oy0 * p->w, len, t, xf->relu);
+    }
     return;
   }
   int64_t lo, hi;
