@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  emptyCache,
   endStep,
   manualSeed,
   memoryStats,
@@ -111,5 +112,27 @@ Deno.test("keep() holds an op result across step boundaries", () => {
   const kept = x.mul(2).keep();
   endStep();
   assert.deepEqual(Array.from(kept.toArray()), [2, 4]);
+  kept.dispose();
+});
+
+Deno.test("emptyCache gives freed buffers back and keeps those in use", () => {
+  emptyCache(); // earlier tests' cache: the buffers below take fresh memory
+  const kept = randn([3, 1 << 18]); // 3 MiB, in use throughout
+  const freed = [zeros([1 << 20]), zeros([100])]; // a large and a small buffer
+  const keptValues = kept.toArray();
+  for (const t of freed) t.dispose();
+  const before = memoryStats();
+  assert.ok(before.bytesCached >= 4 * ((1 << 20) + 100), "the freed buffers are cached");
+  emptyCache();
+  const after = memoryStats();
+  assert.equal(after.bytesInUse, before.bytesInUse);
+  assert.ok(
+    after.bytesCached <= before.bytesCached - 4 * ((1 << 20) + 100),
+    `cached ${before.bytesCached} -> ${after.bytesCached}`,
+  );
+  assert.deepEqual(kept.toArray(), keptValues);
+  const again = zeros([1 << 20]); // allocating after emptying works
+  assert.equal(again.sum().item(), 0);
+  again.dispose();
   kept.dispose();
 });

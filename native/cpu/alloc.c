@@ -21,6 +21,9 @@
  * so lits_free rejects pointers it never gave out (or gave back already).
  */
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,5 +393,10 @@ int lits_empty_cache(void) {
   pthread_mutex_lock(&g_lock);
   release_cached_locked();
   pthread_mutex_unlock(&g_lock);
+#ifdef __GLIBC__
+  /* The small blocks went back to the C heap, which keeps freed pages
+   * resident; hand those to the system too. */
+  malloc_trim(0);
+#endif
   return LITS_OK;
 }

@@ -150,3 +150,23 @@ export function memoryStats(dev: Device = "cpu"): MemoryStats {
     bytesFromSystem: Number(out[4]),
   };
 }
+
+/**
+ * Gives the device allocator's cached free memory back to the system, as
+ * `torch.cuda.empty_cache()`: buffers in use stay, and the next allocations
+ * take fresh memory again. Worth calling after a phase whose shapes will not
+ * come back (a warm-up on other batch sizes, an evaluation at another size),
+ * so that its cache does not add to the peak of what follows.
+ *
+ * @example
+ * ```ts
+ * import { emptyCache, memoryStats, zeros } from "@lits/vision";
+ * zeros([1 << 20]).dispose();
+ * emptyCache();
+ * console.log(memoryStats().bytesCached); // 0
+ * ```
+ */
+export function emptyCache(dev: Device = "cpu"): void {
+  const lib = backend(dev);
+  check(lib, lib.lits_empty_cache(), () => `emptyCache ${dev}`);
+}

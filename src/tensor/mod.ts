@@ -11,6 +11,7 @@ export {
   type Device,
   device,
   type DType,
+  emptyCache,
   type MemoryStats,
   memoryStats,
   synchronize,
