@@ -178,3 +178,39 @@ Deno.test("optim: a training loop outside any scope frees each step's results at
   x.dispose();
   y.dispose();
 });
+
+Deno.test("dispose frees the state, and the next step starts it afresh like a new optimizer", () => {
+  const run = (disposeAfter: number) => {
+    const w = tensor([1, -2, 3], [3], { requiresGrad: true });
+    const opt = new optim.Adam([w], { lr: 0.1 });
+    for (let i = 0; i < 3; i++) {
+      opt.zeroGrad();
+      w.mul(w).sum().backward();
+      opt.step();
+      if (i === disposeAfter) {
+        const moments = [...opt.state.values()][0].tensors;
+        opt.dispose();
+        assert.equal(opt.state.size, 0);
+        for (const t of moments.values()) assert.throws(() => t.toArray(), /released/);
+      }
+    }
+    endStep();
+    return Array.from(w.toArray() as Float32Array);
+  };
+  // Disposing after step 1 makes steps 2 and 3 those of a fresh Adam from
+  // the parameters then: compare with a run that builds a new one there.
+  const w = tensor([1, -2, 3], [3], { requiresGrad: true });
+  const first = new optim.Adam([w], { lr: 0.1 });
+  for (let i = 0; i < 2; i++) {
+    first.zeroGrad();
+    w.mul(w).sum().backward();
+    first.step();
+  }
+  const second = new optim.Adam([w], { lr: 0.1 });
+  second.zeroGrad();
+  w.mul(w).sum().backward();
+  second.step();
+  endStep();
+  assert.deepEqual(run(1), Array.from(w.toArray() as Float32Array));
+  assert.notDeepEqual(run(-1), run(1));
+});

@@ -125,6 +125,31 @@ export abstract class Optimizer<O extends GroupOptions> {
     zeroGradBoundary();
   }
 
+  /**
+   * Frees the state tensors (Adam's moments, momentum buffers): the next
+   * `step()` starts them afresh, as a new optimizer would. Parameters stay.
+   *
+   * @example
+   * ```ts
+   * import { nn, optim, randn } from "@lits/vision";
+   * const layer = new nn.Linear(4, 2);
+   * const opt = new optim.Adam(layer.parameters(), { lr: 1e-3 });
+   * layer.forward(randn([3, 4])).sum().backward();
+   * opt.step();
+   * opt.dispose();
+   * console.log(opt.state.size); // 0
+   * ```
+   */
+  dispose(): void {
+    for (const s of this.state.values()) s.tensors.forEach((t) => t.dispose());
+    this.state.clear();
+  }
+
+  /** Frees the state at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   /** The state in PyTorch's layout; tensors are the optimizer's own. */
   stateDict(): OptimizerStateDict {
     const state = new Map<number, ParamState>();
