@@ -180,6 +180,8 @@ interface Row {
   peakRssMb: number;
   faultsPerStep: number;
   processFaults: number;
+  /** Largest freshBufferBytes of the variant's runs (undefined: not reported). */
+  freshBufferBytes?: number;
 }
 
 const rows: Row[] = [];
@@ -191,7 +193,14 @@ for (const model of args.models.split(",")) {
     const steps = mode === "train" ? plan.steps : plan.steps * 2;
     const acc = new Map<
       string,
-      { times: number[]; rounds: number[]; rss: number[]; f: number[]; pf: number[] }
+      {
+        times: number[];
+        rounds: number[];
+        rss: number[];
+        f: number[];
+        pf: number[];
+        fresh: number[];
+      }
     >();
     for (let r = 0; r < rounds; r++) {
       // Rotate the order each round: no variant always runs first (or last).
@@ -199,12 +208,13 @@ for (const model of args.models.split(",")) {
       for (const v of order) {
         busyBefore.push(await waitIdle());
         const { result, timeMaxRssKb, timeMinorFaults } = runWorker(v, model, mode, warm, steps);
-        const a = acc.get(v.name) ?? { times: [], rounds: [], rss: [], f: [], pf: [] };
+        const a = acc.get(v.name) ?? { times: [], rounds: [], rss: [], f: [], pf: [], fresh: [] };
         a.times.push(...result.times);
         a.rounds.push(median(result.times));
         a.rss.push(Math.max(result.peakRssKb, isNaN(timeMaxRssKb) ? 0 : timeMaxRssKb));
         a.f.push(...result.faults);
         a.pf.push(timeMinorFaults);
+        if (result.freshBufferBytes !== undefined) a.fresh.push(result.freshBufferBytes);
         acc.set(v.name, a);
         console.error(
           `${model} ${mode} round ${r + 1}/${rounds} ${v.name}: median ${
@@ -224,6 +234,7 @@ for (const model of args.models.split(",")) {
         peakRssMb: Math.max(...a.rss) / 1024,
         faultsPerStep: median(a.f),
         processFaults: median(a.pf),
+        freshBufferBytes: a.fresh.length > 0 ? Math.max(...a.fresh) : undefined,
       });
     }
   }
@@ -298,10 +309,14 @@ function report(): string {
     "Median ms over all timed steps of all rounds (per-round medians in brackets); " +
     "speedup = the variant's ms / lits' ms (= lits' images/s over the variant's); " +
     "peak RSS = the largest VmHWM of a run; faults = minor page faults per timed step " +
-    "(in-process) and per whole run (/usr/bin/time -v).",
+    "(in-process) and per whole run (/usr/bin/time -v); fresh buffer bytes = what lits' " +
+    "allocator took from the system over all timed steps (0: every tensor buffer was reused; " +
+    "the faults left are V8's JavaScript heap). Every variant warms up at the real batch; " +
+    "before that, lits' workers run 30 steps on a batch of one while V8 compiles the step's " +
+    "JavaScript (their optimizer and allocator cache are freed after).",
     "",
-    "| model | pass | variant | median ms | rounds | images/s | lits speedup | peak RSS MB | faults/step | faults/run |",
-    "|---|---|---|---:|---|---:|---:|---:|---:|---:|",
+    "| model | pass | variant | median ms | rounds | images/s | lits speedup | peak RSS MB | faults/step | faults/run | fresh buffer bytes |",
+    "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     const ours = rows.find((o) =>
@@ -312,7 +327,9 @@ function report(): string {
         r.roundMedians.map((m) => m.toFixed(0)).join(", ")
       } | ${(batch / (r.medianMs / 1000)).toFixed(1)} | ${
         r.variant === "lits" ? "" : `${(r.medianMs / ours.medianMs).toFixed(2)}x`
-      } | ${r.peakRssMb.toFixed(0)} | ${r.faultsPerStep} | ${r.processFaults} |`,
+      } | ${r.peakRssMb.toFixed(0)} | ${r.faultsPerStep} | ${r.processFaults} | ${
+        r.freshBufferBytes ?? ""
+      } |`,
     );
   }
   const loadAtEnd = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");

@@ -13,6 +13,11 @@ export interface WorkerResult {
   faults: number[];
   /** Peak resident memory of the whole process (VmHWM), in KiB. */
   peakRssKb: number;
+  /**
+   * Bytes this library's allocator took from the system during the timed
+   * steps (0: every buffer was reused); absent for PyTorch.
+   */
+  freshBufferBytes?: number;
 }
 
 /** Minor page faults of this process so far (/proc/self/stat field 10). */
