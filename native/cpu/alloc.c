@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common.h"
 
@@ -36,6 +37,7 @@
 #define LARGE_GRAIN ((int64_t)1 << 16)      /* 64 KiB */
 #define SEGMENT_GRAIN ((int64_t)1 << 22)    /* 4 MiB */
 #define MAX_BYTES ((int64_t)1 << 62)
+#define HUGE_PAGE ((size_t)1 << 21) /* 2 MiB: segments start on a huge page */
 
 /* A large block: a piece of a segment (one system allocation). */
 typedef struct lblock {
@@ -217,11 +219,16 @@ static int alloc_large(int64_t bytes, void** out) {
      * next requests, so the layout settles within a step or two. */
     const int64_t seg = (size + SEGMENT_GRAIN - 1) / SEGMENT_GRAIN * SEGMENT_GRAIN;
     b = malloc(sizeof(lblock));
-    char* p = b && map_reserve() ? aligned_alloc(64, (size_t)seg) : NULL;
+    char* p = b && map_reserve() ? aligned_alloc(HUGE_PAGE, (size_t)seg) : NULL;
     if (p == NULL) {
       free(b);
       return 0;
     }
+#ifdef MADV_HUGEPAGE
+    /* Transparent huge pages where the system leaves them to madvise: far
+     * fewer TLB misses over these large buffers, and 1 fault per 2 MiB. */
+    (void)madvise(p, (size_t)seg, MADV_HUGEPAGE);
+#endif
     b->ptr = p;
     b->size = seg;
     b->prev = b->next = b->fprev = b->fnext = NULL;
