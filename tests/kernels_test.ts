@@ -444,3 +444,75 @@ console.log("done");`;
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "done");
   assert.equal(out.code, 0, `exit code ${out.code} (signal ${out.signal})`);
 });
+
+Deno.test("fusion: a pointwise conv of a deferred batch norm, in row tiles (two per 200 x 120 image)", () => {
+  const [[fused, plain], counts] = counting(
+    ["lits_conv2d_forward_ex_f32", "lits_conv2d_backward_filter_ex_f32"],
+    () =>
+      bothPaths(() => {
+        manualSeed(5);
+        const x = randn([2, 6, 200, 120]);
+        const w = randn([7, 6, 1, 1], { requiresGrad: true });
+        const g = randn([6], { requiresGrad: true }), b = randn([6], { requiresGrad: true });
+        const a = F.relu(F.batchNorm(x, null, null, g, b, { training: true }));
+        const y = F.conv2d(a, w, null);
+        y.mul(y).mean().backward();
+        return [y, w.grad!, g.grad!, b.grad!];
+      }),
+  );
+  for (const [name, n] of counts) assert.ok(n > 0, `${name} was not used`);
+  assertSame(fused, plain, "pointwise conv of a deferred input");
+});
+
+/**
+ * Batch norm in training against float64 loops, on planes of 37 x 29 = 1073
+ * values: the sums run in chunks of 512 (two whole chunks and a part).
+ */
+Deno.test("batch norm statistics and gradients over planes of several sum chunks", () => {
+  const [n, c, h, w] = [3, 2, 37, 29];
+  const hw = h * w, eps = 1e-5;
+  const xs = values(n * c * hw, 3).map((v, i) => v * 3 + (i % 5) * 0.25 + 10); // mean far from 0
+  const dys = values(n * c * hw, 4);
+  const gs = [1.5, -0.75], bs = [0.25, 2];
+  const x = tensor(xs, [n, c, h, w], { requiresGrad: true });
+  const gamma = tensor(gs, [c], { requiresGrad: true });
+  const beta = tensor(bs, [c], { requiresGrad: true });
+  const y = F.batchNorm(x, null, null, gamma, beta, { training: true, eps });
+  y.mul(tensor(dys, [n, c, h, w])).sum().backward();
+  const at = (ni: number, ch: number, j: number) => (ni * c + ch) * hw + j;
+  const wantY = new Float64Array(xs.length), wantDx = new Float64Array(xs.length);
+  const wantDg: number[] = [], wantDb: number[] = [];
+  for (let ch = 0; ch < c; ch++) {
+    const m = n * hw;
+    let sum = 0;
+    for (let ni = 0; ni < n; ni++) for (let j = 0; j < hw; j++) sum += xs[at(ni, ch, j)];
+    const mean = sum / m;
+    let ssd = 0;
+    for (let ni = 0; ni < n; ni++) {
+      for (let j = 0; j < hw; j++) ssd += (xs[at(ni, ch, j)] - mean) ** 2;
+    }
+    const invstd = 1 / Math.sqrt(ssd / m + eps);
+    let sdy = 0, dot = 0;
+    for (let ni = 0; ni < n; ni++) {
+      for (let j = 0; j < hw; j++) {
+        const i = at(ni, ch, j);
+        wantY[i] = (xs[i] - mean) * invstd * gs[ch] + bs[ch];
+        sdy += dys[i];
+        dot += (xs[i] - mean) * dys[i];
+      }
+    }
+    wantDg.push(dot * invstd);
+    wantDb.push(sdy);
+    for (let ni = 0; ni < n; ni++) {
+      for (let j = 0; j < hw; j++) {
+        const i = at(ni, ch, j);
+        const xhat = (xs[i] - mean) * invstd;
+        wantDx[i] = (dys[i] - sdy / m - xhat * dot * invstd / m) * invstd * gs[ch];
+      }
+    }
+  }
+  assertClose(y.toArray() as Float32Array, wantY, { rtol: 1e-5, atol: 1e-5, what: "y" });
+  assertClose(x.grad!.toArray() as Float32Array, wantDx, { rtol: 1e-4, atol: 1e-5, what: "dx" });
+  assertClose(gamma.grad!.toArray() as Float32Array, wantDg, { rtol: 1e-5, what: "dgamma" });
+  assertClose(beta.grad!.toArray() as Float32Array, wantDb, { rtol: 1e-5, what: "dbeta" });
+});
