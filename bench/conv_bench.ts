@@ -3,7 +3,8 @@
  * input): forward, backward-data and backward-filter kernels, each in
  * GFLOP/s and as a share of the SGEMM ceiling measured in the same run.
  * The kernels are called directly on preallocated tensors, so the figures
- * are the kernels' own.
+ * are the kernels' own. GFLOP/s counts a direct convolution's
+ * multiply-adds: Winograd does fewer, so its figure can pass the ceiling.
  *
  * @module
  */
@@ -53,9 +54,10 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
   const flops = 2 * n * k * c * r * r * oh * oh;
   const call = (what: string, status: number) => check(lib, status, () => `${name} ${what}`);
   const p0 = (t: Tensor) => t.ptr;
-  // The small CNN's 3x3 layers have two algorithms: both are measured (the
-  // library picks the faster one per kernel; see use_direct in conv.c).
-  const algos = name.startsWith("simple") ? ["direct", "gemm"] : [null];
+  // 3x3 layers with stride 1 have up to three algorithms: each is measured
+  // (the library picks the faster one per kernel; see pick_algo in conv.c).
+  // Winograd has no filter-gradient kernel, the direct kernels need rows of 32.
+  const algos = r === 3 && s === 1 ? ["winograd", ...(h >= 32 ? ["direct"] : []), "gemm"] : [null];
   for (const algo of algos) {
     const tag = algo ? ` [${algo}]` : "";
     rateBench("conv forward", `${name} forward${tag}`, { flops }, () =>
@@ -73,6 +75,7 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
           }),
       );
     }
+    if (algo === "winograd") continue; // no filter-gradient kernel of its own
     rateBench(
       "conv backward filter",
       `${name} backward-filter${tag}`,

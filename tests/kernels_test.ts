@@ -141,6 +141,28 @@ const convCases: ConvCase[] = [
     stride: [2, 2],
     padding: [3, 3],
   },
+  // Winograd F(2x2, 3x3): odd sizes leave partial 2x2 tiles at the edges.
+  { name: "winograd 3x3: odd sizes, batch 2", x: [2, 5, 7, 9], w: [6, 5, 3, 3], padding: [1, 1] },
+  {
+    name: "winograd 3x3: batch 1, 1 channel, 4 x 3",
+    x: [1, 1, 4, 3],
+    w: [3, 1, 3, 3],
+    padding: [1, 1],
+  },
+  // 270 tiles: several blocks per thread, the last one partial.
+  {
+    name: "winograd 3x3: blocks of tiles across images",
+    x: [3, 16, 20, 18],
+    w: [24, 16, 3, 3],
+    padding: [1, 1],
+  },
+  // Wide enough in channels for the default choice to take Winograd.
+  {
+    name: "winograd 3x3: 128 -> 128 channels (the default there)",
+    x: [1, 128, 4, 5],
+    w: [128, 128, 3, 3],
+    padding: [1, 1],
+  },
   { name: "pointwise, batch 1", x: [1, 6, 9, 11], w: [5, 6, 1, 1] },
   { name: "pointwise, several images", x: [4, 6, 5, 3], w: [9, 6, 1, 1] },
   { name: "pointwise stride 2", x: [2, 6, 9, 11], w: [5, 6, 1, 1], stride: [2, 2] },
@@ -167,12 +189,14 @@ function withAlgo<T>(algo: string | undefined, fn: () => T): T {
   }
 }
 
-// Each case on the default choice, and forced to each algorithm (the direct
-// kernels decline shapes that are not theirs).
+// Each case on the default choice, and the direct and Winograd cases forced
+// to their algorithm and to GEMM (the direct kernels decline shapes that are
+// not theirs).
 for (const c of convCases) {
-  for (const algo of [undefined, "gemm", "direct"]) {
+  const family = /^(direct|winograd) /.exec(c.name)?.[1];
+  for (const algo of [undefined, "gemm", family]) {
     const label = algo ? ` (LITS_CONV_ALGO=${algo})` : "";
-    if (algo && !c.name.startsWith("direct")) continue;
+    if (algo && !family) continue;
     Deno.test(`conv2d kernels: ${c.name}${label}`, () => withAlgo(algo, () => convCase(c)));
   }
 }
@@ -515,4 +539,24 @@ Deno.test("batch norm statistics and gradients over planes of several sum chunks
   assertClose(x.grad!.toArray() as Float32Array, wantDx, { rtol: 1e-4, atol: 1e-5, what: "dx" });
   assertClose(gamma.grad!.toArray() as Float32Array, wantDg, { rtol: 1e-5, what: "dgamma" });
   assertClose(beta.grad!.toArray() as Float32Array, wantDb, { rtol: 1e-5, what: "dbeta" });
+});
+
+Deno.test("fusion: batch norm and ReLU read by the Winograd convolution", () => {
+  const [[fused, plain], counts] = counting(
+    ["lits_conv2d_forward_ex_f32"],
+    () =>
+      withAlgo("winograd", () =>
+        bothPaths(() => {
+          manualSeed(9);
+          const x = randn([2, 8, 9, 7]).mul(2);
+          const w = randn([6, 8, 3, 3], { requiresGrad: true });
+          const g = randn([8], { requiresGrad: true }), b = randn([8], { requiresGrad: true });
+          const a = F.relu(F.batchNorm(x, null, null, g, b, { training: true }));
+          const y = F.conv2d(a, w, null, { padding: 1 });
+          y.mul(y).sum().backward();
+          return [y, w.grad!, g.grad!, b.grad!];
+        })),
+  );
+  assert.ok(counts.get("lits_conv2d_forward_ex_f32")! > 0);
+  assertSame(fused, plain, "Winograd conv of a deferred input");
 });

@@ -10,19 +10,34 @@
 
 /* Below this many elements the bias gradient stays on one thread. */
 #define LITS_CONV_PAR_MIN 32768
+/* Winograd's default domain (pick_algo): many channels, and rows of at least
+ * 6 tiles (on 8 x 8 images its short rows lose to GEMM). */
+#define WINOGRAD_MIN_CHANNELS 128
+#define WINOGRAD_MIN_WIDTH 12
 
-/* The algorithm for a shape: the direct 3x3 kernels where they apply and
- * measured faster (bench/conv_bench.ts: forward and backward data always;
- * the filter gradient only with few input channels, where im2col's GEMM has
- * an inner dimension of 9 c), else im2col + GEMM. LITS_CONV_ALGO=gemm or
- * =direct in the environment forces one, for benchmarks that compare them;
- * it is read on every call. */
-static int use_direct(const conv_shape* p, const conv_xform* xf, int filter) {
-  if (!lits_conv_direct_applies(p) || (filter && conv_xform_active(xf))) return 0;
+enum conv_algo { ALGO_GEMM, ALGO_DIRECT, ALGO_WINOGRAD };
+
+/* The algorithm for a shape, as measured fastest (bench/conv_bench.ts): the
+ * direct 3x3 kernels where they apply (forward and backward data; the
+ * filter gradient only with few input channels, where im2col's GEMM has an
+ * inner dimension of 9 c); else Winograd F(2x2, 3x3) for the forward and
+ * backward-data passes of 3x3 convolutions with many channels (ResNet's
+ * 16 x 16 layers: 1.3x GEMM's speed); else im2col + GEMM. LITS_CONV_ALGO=gemm, =direct or =winograd in the
+ * environment forces one where it applies (GEMM elsewhere), for benchmarks
+ * and tests that compare them; it is read on every call. */
+static int pick_algo(const conv_shape* p, const conv_xform* xf, int filter) {
+  const int direct = lits_conv_direct_applies(p) && !(filter && conv_xform_active(xf));
+  const int winograd = !filter && lits_conv_winograd_applies(p);
   const char* algo = getenv("LITS_CONV_ALGO");
-  if (algo != NULL && strcmp(algo, "direct") == 0) return 1;
-  if (algo != NULL && strcmp(algo, "gemm") == 0) return 0;
-  return !filter || p->c < 8;
+  if (algo != NULL && strcmp(algo, "direct") == 0) return direct ? ALGO_DIRECT : ALGO_GEMM;
+  if (algo != NULL && strcmp(algo, "winograd") == 0) return winograd ? ALGO_WINOGRAD : ALGO_GEMM;
+  if (algo != NULL && strcmp(algo, "gemm") == 0) return ALGO_GEMM;
+  if (direct && (!filter || p->c < 8)) return ALGO_DIRECT;
+  if (winograd && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS &&
+      p->w >= WINOGRAD_MIN_WIDTH) {
+    return ALGO_WINOGRAD;
+  }
+  return ALGO_GEMM;
 }
 
 /* a * b into *out; 0 on int64 overflow or a negative operand. */
@@ -103,7 +118,11 @@ int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bi
                       dil_w, groups);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
-  if (use_direct(&p, NULL, 0)) {
+  const int algo = pick_algo(&p, NULL, 0);
+  if (algo == ALGO_WINOGRAD) {
+    return conv_status(fn, &p, lits_conv_winograd_forward(&p, x, NULL, weight, bias, y));
+  }
+  if (algo == ALGO_DIRECT) {
     return conv_status(fn, &p, lits_conv_direct_forward(&p, x, NULL, weight, bias, y));
   }
   return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, NULL, weight, bias, y, CONV_ACT_NONE));
@@ -122,7 +141,11 @@ int lits_conv2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_re
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
   const conv_xform xf = {x_coef, x_relu != 0};
-  if (use_direct(&p, &xf, 0)) {
+  const int algo = pick_algo(&p, &xf, 0);
+  if (algo == ALGO_WINOGRAD) {
+    return conv_status(fn, &p, lits_conv_winograd_forward(&p, x, &xf, weight, bias, y));
+  }
+  if (algo == ALGO_DIRECT) {
     st = lits_conv_direct_forward(&p, x, &xf, weight, bias, y);
     if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
   }
@@ -140,7 +163,11 @@ int lits_conv2d_backward_data_f32(const float* weight, const float* dy, float* d
                       dil_w, groups);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
-  if (use_direct(&p, NULL, 0)) {
+  const int algo = pick_algo(&p, NULL, 0);
+  if (algo == ALGO_WINOGRAD) {
+    return conv_status(fn, &p, lits_conv_winograd_backward_data(&p, weight, dy, dx));
+  }
+  if (algo == ALGO_DIRECT) {
     st = lits_conv_direct_backward_data(&p, weight, dy, dx);
     if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
   }
@@ -159,7 +186,7 @@ int lits_conv2d_backward_filter_f32(const float* x, const float* dy, float* dwei
                       dil_w, groups);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && dy != NULL && dweight != NULL, "%s: x, dy or dweight is NULL", fn);
-  if (use_direct(&p, NULL, 1)) {
+  if (pick_algo(&p, NULL, 1) == ALGO_DIRECT) {
     return conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
   }
   return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, NULL, dy, dweight));
@@ -179,7 +206,7 @@ int lits_conv2d_backward_filter_ex_f32(const float* x, const float* x_coef, int3
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && dy != NULL && dweight != NULL, "%s: x, dy or dweight is NULL", fn);
   const conv_xform xf = {x_coef, x_relu != 0};
-  if (use_direct(&p, &xf, 1)) {
+  if (pick_algo(&p, &xf, 1) == ALGO_DIRECT) {
     return conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
   }
   return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, &xf, dy, dweight));

@@ -22,6 +22,7 @@ export const CPU_SOURCES = [
   "conv.c",
   "conv_gemm.c",
   "conv_direct.c",
+  "conv_winograd.c",
   "pool_internal.h",
   "pool.c",
   "maxpool.c",

@@ -1,0 +1,251 @@
+/* conv_winograd.c: 3x3 convolutions with stride 1 and padding 1 by
+ * Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, 2016): a 2x2
+ * output tile costs 16 multiplications per pair of input and output channels
+ * instead of 36.
+ *
+ * The weights become U = G g G^T and each 4x4 input tile (tiles overlap by
+ * 2) becomes V = B^T d B: 16 planes, and plane xi is one GEMM
+ * M[xi] [k, tiles] = U[xi] [k, c] x V[xi] [c, tiles]; the output tile is
+ * A^T M A. Tiles go in blocks whose V and M stay in cache, a thread taking
+ * whole blocks. Backward data is the same convolution of dy with the weights
+ * transposed and flipped. A deferred batch norm / ReLU on the input
+ * (conv_xform) is applied as tiles are read; padding stays zero. */
+#include <omp.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common.h"
+#include "conv_internal.h"
+#include "fused_internal.h"
+
+/* Bytes of a block's V and M together (per thread): L2 here. */
+#define WG_BLOCK_BYTES (8 << 20)
+
+int lits_conv_winograd_applies(const conv_shape* p) {
+  return p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->ph == 1 && p->pw == 1 &&
+         p->dh == 1 && p->dw == 1 && p->groups == 1;
+}
+
+/* U[xi][o][i] (o < no, i < ni) from 3x3 filters: filter (o, i) is at
+ * w + o * so + i * si, read flipped when flip (backward data). A thread
+ * makes the 16 rows of one o in a buffer, then copies each row out whole
+ * (16 scattered stores per filter would stall on the store buffers). */
+static int transform_weights(const float* w, int64_t no, int64_t ni, int64_t so, int64_t si,
+                             int flip, float* u) {
+  const int nt = omp_get_max_threads();
+  float* bufs = (float*)lits_scratch_alloc(16 * ni * nt * (int64_t)sizeof(float));
+  if (bufs == NULL) return LITS_ERR_MEMORY;
+#pragma omp parallel num_threads(nt)
+  {
+    float* rows = bufs + 16 * ni * omp_get_thread_num();
+#pragma omp for schedule(static)
+    for (int64_t o = 0; o < no; o++) {
+      for (int64_t i = 0; i < ni; i++) {
+        const float* g = w + o * so + i * si;
+        float f[3][3];
+        for (int a = 0; a < 3; a++) {
+          for (int b = 0; b < 3; b++) f[a][b] = flip ? g[(2 - a) * 3 + (2 - b)] : g[a * 3 + b];
+        }
+        float t[4][3]; /* G f */
+        for (int b = 0; b < 3; b++) {
+          t[0][b] = f[0][b];
+          t[1][b] = 0.5f * (f[0][b] + f[1][b] + f[2][b]);
+          t[2][b] = 0.5f * (f[0][b] - f[1][b] + f[2][b]);
+          t[3][b] = f[2][b];
+        }
+        for (int a = 0; a < 4; a++) { /* (G f) G^T */
+          rows[(a * 4 + 0) * ni + i] = t[a][0];
+          rows[(a * 4 + 1) * ni + i] = 0.5f * (t[a][0] + t[a][1] + t[a][2]);
+          rows[(a * 4 + 2) * ni + i] = 0.5f * (t[a][0] - t[a][1] + t[a][2]);
+          rows[(a * 4 + 3) * ni + i] = t[a][2];
+        }
+      }
+      for (int xi = 0; xi < 16; xi++) {
+        memcpy(u + (xi * no + o) * ni, rows + xi * ni, (size_t)ni * sizeof(float));
+      }
+    }
+  }
+  lits_scratch_free(bufs);
+  return LITS_OK;
+}
+
+typedef struct {
+  int64_t n, c, k, h, w; /* input [n, c, h, w] -> output [n, k, h, w] */
+  int64_t th, tw, rows;  /* tiles per column and per row of an image; tile rows in all */
+} wg_geom;
+
+/* V[xi][ci][j] for the tiles of tile rows r0 .. r0 + nr (tile j = row-in-
+ * block * tw + tx), ld columns. Vectorised along a tile row: the input row
+ * (transformed, zero-padded) is split into even and odd columns, and tile
+ * tx reads even[tx], odd[tx], even[tx + 1], odd[tx + 1]. buf: 8 (tw + 1) + w. */
+static void transform_input(const wg_geom* g, const float* x, const conv_xform* xf, int64_t r0,
+                            int64_t nr, int64_t ld, float* v, float* buf) {
+  const int64_t h = g->h, w = g->w, tw = g->tw, plane = g->c * ld;
+  const int xact = conv_xform_active(xf);
+  float* ev = buf;              /* [4][tw + 1] even columns of rows y0 .. y0 + 3 */
+  float* od = buf + 4 * (tw + 1); /* [4][tw + 1] odd columns */
+  float* xrow = buf + 8 * (tw + 1); /* [w] a transformed input row */
+  for (int64_t ri = 0; ri < nr; ri++) {
+    const int64_t gr = r0 + ri, img = gr / g->th, ty = gr % g->th, y0 = 2 * ty - 1;
+    for (int64_t ci = 0; ci < g->c; ci++) {
+      const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, g->c, ci);
+      const int relu = xact && xf->relu;
+      const float* src = x + (img * g->c + ci) * h * w;
+      for (int a = 0; a < 4; a++) {
+        const int64_t yy = y0 + a;
+        float* e = ev + a * (tw + 1);
+        float* o = od + a * (tw + 1);
+        /* padded column p = xx + 1 goes to (p even ? e : o)[p / 2] */
+        if (yy < 0 || yy >= h) {
+          memset(e, 0, (size_t)(tw + 1) * sizeof(float));
+          memset(o, 0, (size_t)(tw + 1) * sizeof(float));
+          continue;
+        }
+        const float* row = src + yy * w;
+        if (xact) { /* the row transformed once, vectorised */
+          fused_apply(xrow, row, w, t, relu);
+          row = xrow;
+        }
+        e[0] = 0.0f; /* column -1: padding */
+        const int64_t half = w / 2; /* o[i] = column 2i, e[i + 1] = 2i + 1 */
+        for (int64_t i = 0; i < half; i++) {
+          o[i] = row[2 * i];
+          e[i + 1] = row[2 * i + 1];
+        }
+        for (int64_t i = half; i <= tw; i++) {
+          o[i] = 2 * i < w ? row[2 * i] : 0.0f;
+          if (i < tw) e[i + 1] = 0.0f;
+        }
+      }
+      float* out = v + ci * ld + ri * tw;
+      const float *e0 = ev, *e1 = ev + (tw + 1), *e2 = ev + 2 * (tw + 1), *e3 = ev + 3 * (tw + 1);
+      const float *o0 = od, *o1 = od + (tw + 1), *o2 = od + 2 * (tw + 1), *o3 = od + 3 * (tw + 1);
+#pragma omp simd
+      for (int64_t tx = 0; tx < tw; tx++) {
+        /* d[a][0..3] = e_a[tx], o_a[tx], e_a[tx + 1], o_a[tx + 1]; rows of d B */
+        float q[4][4];
+        const float* es[4] = {e0, e1, e2, e3};
+        const float* os[4] = {o0, o1, o2, o3};
+        for (int a = 0; a < 4; a++) {
+          const float d0 = es[a][tx], d1 = os[a][tx], d2 = es[a][tx + 1], d3 = os[a][tx + 1];
+          q[a][0] = d0 - d2;
+          q[a][1] = d1 + d2;
+          q[a][2] = d2 - d1;
+          q[a][3] = d1 - d3;
+        }
+        for (int b = 0; b < 4; b++) { /* B^T (d B) */
+          out[(0 * 4 + b) * plane + tx] = q[0][b] - q[2][b];
+          out[(1 * 4 + b) * plane + tx] = q[1][b] + q[2][b];
+          out[(2 * 4 + b) * plane + tx] = q[2][b] - q[1][b];
+          out[(3 * 4 + b) * plane + tx] = q[1][b] - q[3][b];
+        }
+      }
+    }
+  }
+}
+
+/* y for tile rows r0 .. r0 + nr from M[xi][ko][j], plus bias; vectorised
+ * along a tile row into buf (4 tw), then interleaved into the output rows. */
+static void transform_output(const wg_geom* g, const float* m, int64_t r0, int64_t nr,
+                             int64_t ld, const float* bias, float* y, float* buf) {
+  const int64_t h = g->h, w = g->w, tw = g->tw, plane = g->k * ld;
+  for (int64_t ri = 0; ri < nr; ri++) {
+    const int64_t gr = r0 + ri, img = gr / g->th, ty = gr % g->th, oy = 2 * ty;
+    for (int64_t ko = 0; ko < g->k; ko++) {
+      const float bv = bias != NULL ? bias[ko] : 0.0f;
+      const float* in = m + ko * ld + ri * tw;
+      float* yv = buf; /* [a][b][tx]: output (oy + a, 2 tx + b) */
+#pragma omp simd
+      for (int64_t tx = 0; tx < tw; tx++) {
+        float s[2][4]; /* A^T M */
+        for (int b = 0; b < 4; b++) {
+          const float m0 = in[(0 + b) * plane + tx], m1 = in[(4 + b) * plane + tx];
+          const float m2 = in[(8 + b) * plane + tx], m3 = in[(12 + b) * plane + tx];
+          s[0][b] = m0 + m1 + m2;
+          s[1][b] = m1 - m2 - m3;
+        }
+        for (int a = 0; a < 2; a++) { /* (A^T M) A */
+          yv[(a * 2 + 0) * tw + tx] = s[a][0] + s[a][1] + s[a][2] + bv;
+          yv[(a * 2 + 1) * tw + tx] = s[a][1] - s[a][2] - s[a][3] + bv;
+        }
+      }
+      float* dst = y + (img * g->k + ko) * h * w;
+      for (int a = 0; a < 2 && oy + a < h; a++) {
+        float* row = dst + (oy + a) * w;
+        const float* c0 = yv + (a * 2) * tw;
+        const float* c1 = yv + (a * 2 + 1) * tw;
+        const int64_t full = w / 2; /* tiles whose two columns are both inside */
+        for (int64_t tx = 0; tx < full; tx++) {
+          row[2 * tx] = c0[tx];
+          row[2 * tx + 1] = c1[tx];
+        }
+        if (full < tw) row[2 * full] = c0[full];
+      }
+    }
+  }
+}
+
+/* y = conv3x3(relu?(T(x)), weights u (transformed, [16][k][c])) + bias. */
+static int winograd_run(const wg_geom* g, const float* x, const conv_xform* xf, const float* u,
+                        const float* bias, float* y) {
+  const int nt = omp_get_max_threads();
+  /* Blocks of whole tile rows, about WG_BLOCK_BYTES of V and M each, at
+   * least one per thread. */
+  int64_t rows = WG_BLOCK_BYTES / 4 / (16 * (g->c + g->k)) / g->tw;
+  if (rows < 1) rows = 1;
+  const int64_t fair = (g->rows + nt - 1) / nt;
+  if (rows > fair) rows = fair;
+  const int64_t tb = rows * g->tw, blocks = (g->rows + rows - 1) / rows;
+  const int threads = blocks < nt ? (int)blocks : nt;
+  const int64_t bufn = 8 * (g->tw + 1) + g->w + 16, per = 16 * (g->c + g->k) * tb + bufn;
+  float* scratch = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
+  if (scratch == NULL) return LITS_ERR_MEMORY;
+#pragma omp parallel num_threads(threads)
+  {
+    float* v = scratch + per * omp_get_thread_num();
+    float* m = v + 16 * g->c * tb;
+    float* buf = m + 16 * g->k * tb;
+#pragma omp for schedule(static)
+    for (int64_t bi = 0; bi < blocks; bi++) {
+      const int64_t r0 = bi * rows, nr = g->rows - r0 < rows ? g->rows - r0 : rows;
+      const int64_t nb = nr * g->tw;
+      transform_input(g, x, xf, r0, nr, tb, v, buf);
+      for (int xi = 0; xi < 16; xi++) {
+        lits_sgemm_serial(0, 0, g->k, nb, g->c, 1.0f, u + xi * g->k * g->c, g->c,
+                          v + xi * g->c * tb, tb, 0.0f, m + xi * g->k * tb, tb);
+      }
+      transform_output(g, m, r0, nr, tb, bias, y, buf);
+    }
+  }
+  lits_scratch_free(scratch);
+  return LITS_OK;
+}
+
+static wg_geom geom(int64_t n, int64_t c, int64_t k, int64_t h, int64_t w) {
+  wg_geom g = {n, c, k, h, w, (h + 1) / 2, (w + 1) / 2, 0};
+  g.rows = n * g.th;
+  return g;
+}
+
+int lits_conv_winograd_forward(const conv_shape* p, const float* x, const conv_xform* xf,
+                               const float* weight, const float* bias, float* y) {
+  float* u = (float*)lits_scratch_alloc(16 * p->k * p->c * (int64_t)sizeof(float));
+  if (u == NULL) return LITS_ERR_MEMORY;
+  int st = transform_weights(weight, p->k, p->c, p->c * 9, 9, 0, u);
+  const wg_geom g = geom(p->n, p->c, p->k, p->h, p->w);
+  if (st == LITS_OK) st = winograd_run(&g, x, xf, u, bias, y);
+  lits_scratch_free(u);
+  return st;
+}
+
+int lits_conv_winograd_backward_data(const conv_shape* p, const float* weight, const float* dy,
+                                     float* dx) {
+  /* dx = conv(dy, w') with w'[c][k] = w[k][c] flipped: output channels c. */
+  float* u = (float*)lits_scratch_alloc(16 * p->k * p->c * (int64_t)sizeof(float));
+  if (u == NULL) return LITS_ERR_MEMORY;
+  int st = transform_weights(weight, p->c, p->k, 9, p->c * 9, 1, u);
+  const wg_geom g = geom(p->n, p->k, p->c, p->h, p->w);
+  if (st == LITS_OK) st = winograd_run(&g, dy, NULL, u, NULL, dx);
+  lits_scratch_free(u);
+  return st;
+}
