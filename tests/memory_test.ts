@@ -9,9 +9,11 @@ import {
   optim,
   randn,
   scope,
+  type Tensor,
   tensor,
   zeros,
 } from "../mod.ts";
+import { assertClose } from "./helpers.ts";
 
 function tinyCnn(): nn.Module {
   return new nn.Sequential(
@@ -135,4 +137,30 @@ Deno.test("emptyCache gives freed buffers back and keeps those in use", () => {
   assert.equal(again.sum().item(), 0);
   again.dispose();
   kept.dispose();
+});
+
+Deno.test("Sequential inside noGrad frees each intermediate once the next layer has used it", () => {
+  manualSeed(4);
+  const x = randn([64, 256]); // 64 KiB, as every layer's output
+  const kib64 = 64 * 256 * 4;
+  let peak = 0;
+  class Probe extends nn.Module {
+    forward(t: Tensor): Tensor {
+      peak = Math.max(peak, memoryStats().bytesInUse);
+      return t;
+    }
+  }
+  const layers: nn.Module[] = [];
+  for (let i = 0; i < 12; i++) layers.push(new nn.Linear(256, 256), new nn.ReLU(), new Probe());
+  const net = new nn.Sequential(...layers);
+  const before = memoryStats().bytesInUse;
+  const y = noGrad(() => net.forward(x).toArray());
+  // Kept until the end, the 24 intermediates would take 24 x 64 KiB.
+  assert.ok(peak - before <= 3 * kib64, `peak ${(peak - before) / kib64} x 64 KiB`);
+  assert.equal(memoryStats().bytesInUse, before);
+  const withGrad = net.forward(x);
+  assertClose(y as Float32Array, withGrad.toArray() as Float32Array, { rtol: 0, atol: 0 });
+  endStep();
+  net.dispose();
+  x.dispose();
 });

@@ -10,6 +10,7 @@ export { BatchNorm2d, type BatchNormLayerOptions } from "./batchnorm.ts";
 export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "./pooling.ts";
 export { Dropout, Flatten, Identity, ReLU } from "./basic.ts";
 export { Sequential } from "./sequential.ts";
+export { chain } from "./chain.ts";
 export { CrossEntropyLoss, type CrossEntropyLossOptions } from "./loss.ts";
 export * as init from "./init.ts";
 export * as functional from "../tensor/functional.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
+import { chain } from "./chain.ts";
 import { Module } from "./module.ts";
 
 /**
@@ -31,9 +32,9 @@ export class Sequential extends Module {
     this.length = modules.length;
   }
 
-  /** Applies the children in order. */
+  /** Applies the children in order (inside `noGrad`, freeing each intermediate once used: see `chain`). */
   forward(x: Tensor): Tensor {
-    for (let i = 0; i < this.length; i++) x = this[i].forward(x);
-    return x;
+    const steps = Array.from({ length: this.length }, (_, i) => (t: Tensor) => this[i].forward(t));
+    return chain(x, steps);
   }
 }

@@ -16,6 +16,7 @@ import { ReLU } from "../layers/basic.ts";
 import { Linear } from "../layers/linear.ts";
 import { AdaptiveAvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
+import { chain } from "../layers/chain.ts";
 import { constant_, kaimingNormal_ } from "../layers/init.ts";
 import { BasicBlock, type BlockType, Bottleneck, downsample } from "./resnet_blocks.ts";
 import { checkInput, type InputSpec } from "./input.ts";
@@ -157,13 +158,15 @@ export class ResNet extends Module {
   /** x [N, inChannels, H, W] -> logits [N, numClasses]. */
   forward(x: Tensor): Tensor {
     checkInput(x, this.inputSpec);
-    x = this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))));
-    x = this.layer1.forward(x);
-    x = this.layer2.forward(x);
-    x = this.layer3.forward(x);
-    x = this.layer4.forward(x);
-    x = flatten(this.avgpool.forward(x), 1);
-    return this.fc.forward(x);
+    // Inside noGrad, chain frees each stage's tensors once the next has used them.
+    return chain(x, [
+      (t) => this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(t)))),
+      (t) => this.layer1.forward(t),
+      (t) => this.layer2.forward(t),
+      (t) => this.layer3.forward(t),
+      (t) => this.layer4.forward(t),
+      (t) => this.fc.forward(flatten(this.avgpool.forward(t), 1)),
+    ]);
   }
 }
 
