@@ -17,12 +17,13 @@
 
 enum conv_algo { ALGO_GEMM, ALGO_DIRECT, ALGO_WINOGRAD };
 
-/* The algorithm for a shape, as measured fastest (bench/conv_bench.ts): the
- * direct 3x3 kernels where they apply (forward and backward data; the
- * filter gradient only with few input channels, where im2col's GEMM has an
- * inner dimension of 9 c); else Winograd F(2x2, 3x3) for the forward and
- * backward-data passes of 3x3 convolutions with many channels (ResNet's
- * 16 x 16 layers: 1.3x GEMM's speed); else im2col + GEMM. LITS_CONV_ALGO=gemm, =direct or =winograd in the
+/* The algorithm for a shape, as measured fastest (bench/conv_bench.ts):
+ * Winograd F(2x2, 3x3) for the forward and backward-data passes of 3x3
+ * convolutions with many channels (ResNet-50's 32 x 32 and 16 x 16 layers:
+ * 1.15x the direct kernel and 1.3x GEMM there); the direct 3x3 kernels
+ * where they apply (forward and backward data; the filter gradient only
+ * with few input channels, where im2col's GEMM has an inner dimension of
+ * 9 c); else im2col + GEMM. LITS_CONV_ALGO=gemm, =direct or =winograd in the
  * environment forces one where it applies (GEMM elsewhere), for benchmarks
  * and tests that compare them; it is read on every call. */
 static int pick_algo(const conv_shape* p, const conv_xform* xf, int filter) {
@@ -32,12 +33,11 @@ static int pick_algo(const conv_shape* p, const conv_xform* xf, int filter) {
   if (algo != NULL && strcmp(algo, "direct") == 0) return direct ? ALGO_DIRECT : ALGO_GEMM;
   if (algo != NULL && strcmp(algo, "winograd") == 0) return winograd ? ALGO_WINOGRAD : ALGO_GEMM;
   if (algo != NULL && strcmp(algo, "gemm") == 0) return ALGO_GEMM;
-  if (direct && (!filter || p->c < 8)) return ALGO_DIRECT;
   if (winograd && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS &&
       p->w >= WINOGRAD_MIN_WIDTH) {
     return ALGO_WINOGRAD;
   }
-  return ALGO_GEMM;
+  return direct && (!filter || p->c < 8) ? ALGO_DIRECT : ALGO_GEMM;
 }
 
 /* a * b into *out; 0 on int64 overflow or a negative operand. */

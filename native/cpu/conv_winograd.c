@@ -19,7 +19,7 @@
 #include "fused_internal.h"
 
 /* Bytes of a block's V and M together (per thread): L2 here. */
-#define WG_BLOCK_BYTES (8 << 20)
+#define WG_BLOCK_BYTES (2 << 20)
 
 int lits_conv_winograd_applies(const conv_shape* p) {
   return p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->ph == 1 && p->pw == 1 &&
