@@ -56,7 +56,7 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
   const p0 = (t: Tensor) => t.ptr;
   // 3x3 layers with stride 1 have up to three algorithms: each is measured
   // (the library picks the faster one per kernel; see pick_algo in conv.c).
-  // Winograd has no filter-gradient kernel, the direct kernels need rows of 32.
+  // The direct kernels need rows of 32.
   const algos = r === 3 && s === 1 ? ["winograd", ...(h >= 32 ? ["direct"] : []), "gemm"] : [null];
   for (const algo of algos) {
     const tag = algo ? ` [${algo}]` : "";
@@ -75,7 +75,6 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
           }),
       );
     }
-    if (algo === "winograd") continue; // no filter-gradient kernel of its own
     rateBench(
       "conv backward filter",
       `${name} backward-filter${tag}`,

@@ -28,7 +28,7 @@ enum conv_algo { ALGO_GEMM, ALGO_DIRECT, ALGO_WINOGRAD };
  * and tests that compare them; it is read on every call. */
 static int pick_algo(const conv_shape* p, const conv_xform* xf, int filter) {
   const int direct = lits_conv_direct_applies(p) && !(filter && conv_xform_active(xf));
-  const int winograd = !filter && lits_conv_winograd_applies(p);
+  const int winograd = lits_conv_winograd_applies(p);
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && strcmp(algo, "direct") == 0) return direct ? ALGO_DIRECT : ALGO_GEMM;
   if (algo != NULL && strcmp(algo, "winograd") == 0) return winograd ? ALGO_WINOGRAD : ALGO_GEMM;
@@ -186,7 +186,11 @@ int lits_conv2d_backward_filter_f32(const float* x, const float* dy, float* dwei
                       dil_w, groups);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && dy != NULL && dweight != NULL, "%s: x, dy or dweight is NULL", fn);
-  if (pick_algo(&p, NULL, 1) == ALGO_DIRECT) {
+  const int algo = pick_algo(&p, NULL, 1);
+  if (algo == ALGO_WINOGRAD) {
+    return conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, NULL, dy, dweight));
+  }
+  if (algo == ALGO_DIRECT) {
     return conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
   }
   return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, NULL, dy, dweight));
@@ -206,7 +210,11 @@ int lits_conv2d_backward_filter_ex_f32(const float* x, const float* x_coef, int3
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && dy != NULL && dweight != NULL, "%s: x, dy or dweight is NULL", fn);
   const conv_xform xf = {x_coef, x_relu != 0};
-  if (pick_algo(&p, &xf, 1) == ALGO_DIRECT) {
+  const int algo = pick_algo(&p, &xf, 1);
+  if (algo == ALGO_WINOGRAD) {
+    return conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, &xf, dy, dweight));
+  }
+  if (algo == ALGO_DIRECT) {
     return conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
   }
   return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, &xf, dy, dweight));

@@ -66,11 +66,14 @@ static inline void conv_bias_act(float* dst, const float* src, int64_t len, floa
 }
 
 /* Winograd F(2x2, 3x3) (conv_winograd.c): 3x3, stride 1, padding 1, no
- * dilation or groups; forward (with an input transform) and backward data. */
+ * dilation or groups; forward and filter gradient (both with an input
+ * transform) and backward data. */
 int lits_conv_winograd_applies(const conv_shape* p);
 int lits_conv_winograd_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                                const float* weight, const float* bias, float* y);
 int lits_conv_winograd_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                      float* dx);
+int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                                       const float* dy, float* dweight);
 
 #endif

@@ -249,3 +249,121 @@ int lits_conv_winograd_backward_data(const conv_shape* p, const float* weight, c
   lits_scratch_free(u);
   return st;
 }
+
+/* dM[xi][ko][j] = A dy A^T for the 2x2 dy tiles of tile rows r0 .. r0 + nr
+ * (zero past the edges): the transpose of the output transform. buf:
+ * 4 tw. */
+static void transform_grad(const wg_geom* g, const float* dy, int64_t r0, int64_t nr, int64_t ld,
+                           float* dm, float* buf) {
+  const int64_t h = g->h, w = g->w, tw = g->tw, plane = g->k * ld;
+  for (int64_t ri = 0; ri < nr; ri++) {
+    const int64_t gr = r0 + ri, img = gr / g->th, ty = gr % g->th, oy = 2 * ty;
+    for (int64_t ko = 0; ko < g->k; ko++) {
+      const float* src = dy + (img * g->k + ko) * h * w;
+      float* cols = buf; /* [a][b][tx] = dy(oy + a, 2 tx + b) */
+      for (int a = 0; a < 2; a++) {
+        float* c0 = cols + (a * 2) * tw;
+        float* c1 = cols + (a * 2 + 1) * tw;
+        if (oy + a >= h) {
+          memset(c0, 0, (size_t)(2 * tw) * sizeof(float));
+          continue;
+        }
+        const float* row = src + (oy + a) * w;
+        const int64_t full = w / 2;
+        for (int64_t tx = 0; tx < full; tx++) {
+          c0[tx] = row[2 * tx];
+          c1[tx] = row[2 * tx + 1];
+        }
+        if (full < tw) c0[full] = row[2 * full], c1[full] = 0.0f;
+      }
+      float* out = dm + ko * ld + ri * tw;
+#pragma omp simd
+      for (int64_t tx = 0; tx < tw; tx++) {
+        const float y00 = cols[tx], y01 = cols[tw + tx];
+        const float y10 = cols[2 * tw + tx], y11 = cols[3 * tw + tx];
+        /* A dy: rows r0, r0 + r1, r0 - r1, -r1; then (.) A^T on each row */
+        const float p[4] = {y00, y00 + y10, y00 - y10, -y10};
+        const float q[4] = {y01, y01 + y11, y01 - y11, -y11};
+        for (int a = 0; a < 4; a++) {
+          out[(a * 4 + 0) * plane + tx] = p[a];
+          out[(a * 4 + 1) * plane + tx] = p[a] + q[a];
+          out[(a * 4 + 2) * plane + tx] = p[a] - q[a];
+          out[(a * 4 + 3) * plane + tx] = -q[a];
+        }
+      }
+    }
+  }
+}
+
+/* dweight [k][c][3][3] = G^T dU G from dU [16][k][c]. */
+static void untransform_weights(const float* du, int64_t k, int64_t c, float* dweight) {
+  const int64_t step = k * c;
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < k; o++) {
+    for (int64_t i = 0; i < c; i++) {
+      const float* u = du + o * c + i;
+      float t[3][4]; /* G^T dU */
+      for (int b = 0; b < 4; b++) {
+        const float u0 = u[b * step], u1 = u[(4 + b) * step];
+        const float u2 = u[(8 + b) * step], u3 = u[(12 + b) * step];
+        t[0][b] = u0 + 0.5f * (u1 + u2);
+        t[1][b] = 0.5f * (u1 - u2);
+        t[2][b] = 0.5f * (u1 + u2) + u3;
+      }
+      float* g = dweight + (o * c + i) * 9;
+      for (int a = 0; a < 3; a++) { /* (G^T dU) G */
+        g[a * 3 + 0] = t[a][0] + 0.5f * (t[a][1] + t[a][2]);
+        g[a * 3 + 1] = 0.5f * (t[a][1] - t[a][2]);
+        g[a * 3 + 2] = 0.5f * (t[a][1] + t[a][2]) + t[a][3];
+      }
+    }
+  }
+}
+
+int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                                       const float* dy, float* dweight) {
+  /* Tiles of x (c channels) and of dy (k channels) share the geometry. */
+  wg_geom g = geom(p->n, p->c, p->k, p->h, p->w);
+  const int nt = omp_get_max_threads();
+  int64_t rows = WG_BLOCK_BYTES / 4 / (16 * (g.c + g.k)) / g.tw;
+  if (rows < 1) rows = 1;
+  const int64_t fair = (g.rows + nt - 1) / nt;
+  if (rows > fair) rows = fair;
+  const int64_t tb = rows * g.tw, blocks = (g.rows + rows - 1) / rows;
+  const int threads = blocks < nt ? (int)blocks : nt;
+  const int64_t un = 16 * g.k * g.c;
+  const int64_t bufn = 8 * (g.tw + 1) + g.w + 16, per = 16 * (g.c + g.k) * tb + bufn + un;
+  float* scratch = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
+  if (scratch == NULL) return LITS_ERR_MEMORY;
+#pragma omp parallel num_threads(threads)
+  {
+    float* v = scratch + per * omp_get_thread_num();
+    float* dm = v + 16 * g.c * tb;
+    float* buf = dm + 16 * g.k * tb;
+    float* du = buf + bufn; /* this thread's sum over its blocks */
+    int first = 1;
+#pragma omp for schedule(static)
+    for (int64_t bi = 0; bi < blocks; bi++) {
+      const int64_t r0 = bi * rows, nr = g.rows - r0 < rows ? g.rows - r0 : rows;
+      const int64_t nb = nr * g.tw;
+      transform_input(&g, x, xf, r0, nr, tb, v, buf);
+      transform_grad(&g, dy, r0, nr, tb, dm, buf);
+      for (int xi = 0; xi < 16; xi++) {
+        lits_sgemm_serial(0, 1, g.k, g.c, nb, 1.0f, dm + xi * g.k * tb, tb, v + xi * g.c * tb, tb,
+                          first ? 0.0f : 1.0f, du + xi * g.k * g.c, g.c);
+      }
+      first = 0;
+    }
+    if (first) memset(du, 0, (size_t)un * sizeof(float)); /* a thread without blocks */
+  }
+  /* Sum the threads' dU into the first one's, then back to 3x3. */
+  float* du0 = scratch + (per - un);
+  for (int t = 1; t < threads; t++) {
+    const float* dut = scratch + per * t + (per - un);
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < un; i++) du0[i] += dut[i];
+  }
+  untransform_weights(du0, g.k, g.c, dweight);
+  lits_scratch_free(scratch);
+  return LITS_OK;
+}
