@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "fused_internal.h"
+#include "stream_store.h"
 
 /* Below this many elements a call stays on one thread. */
 #define LITS_BN_PAR_MIN 16384
@@ -212,12 +213,12 @@ static void bn_dot(const float* xs, const float* ds, int64_t len, float mean, do
 static void bn_backward_channel(const float* x, const float* dy, const float* mask,
                                 const float* gamma, const float* save_mean,
                                 const float* save_invstd, float* dx, float* dgamma, float* dbeta,
-                                int64_t n, int64_t c, int64_t hw, int64_t ch) {
+                                int64_t n, int64_t c, int64_t hw, int64_t ch, int stream) {
   const double m = (double)n * (double)hw;
   const float fmean = save_mean[ch];
   const double invstd = save_invstd[ch];
   const fused_affine t = fused_affine_of(mask, c, ch);
-  float buf[BN_CHUNK];
+  float buf[BN_CHUNK], obuf[BN_CHUNK];
   double sum_dy = 0.0, dot = 0.0; /* sum(dy), sum((x - mean) * dy) */
   for (int64_t ni = 0; ni < n; ni++) {
     const float* xs = x + (ni * c + ch) * hw;
@@ -251,9 +252,10 @@ static void bn_backward_channel(const float* x, const float* dy, const float* ma
         d = buf;
       }
       const float* xj = xs + j0;
-      float* oj = out + j0;
+      float* oj = stream ? obuf : out + j0;
 #pragma omp simd
       for (int64_t j = 0; j < len; j++) oj[j] = (d[j] - mdy - (xj[j] - fmean) * k) * scale;
+      if (stream) stream_copy(out + j0, obuf, len);
     }
   }
 }
@@ -267,10 +269,16 @@ static int bn_backward_impl(const char* fn, const float* x, const float* dy, con
   LITS_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL && dx != NULL,
                "%s: x, dy, save_mean, save_invstd or dx is NULL", fn);
   const int64_t cc = c, nn = n;
-#pragma omp parallel for schedule(static) if ((int64_t)n * cc * hw >= LITS_BN_PAR_MIN)
-  for (int64_t ch = 0; ch < cc; ch++) {
-    bn_backward_channel(x, dy, mask, gamma, save_mean, save_invstd, dx, dgamma, dbeta, nn, cc,
-                        hw, ch);
+  /* dx is consumed by the next layer's backward from memory: streamed when large. */
+  const int stream = stream_output((int64_t)n * cc * hw);
+#pragma omp parallel if ((int64_t)n * cc * hw >= LITS_BN_PAR_MIN)
+  {
+#pragma omp for schedule(static)
+    for (int64_t ch = 0; ch < cc; ch++) {
+      bn_backward_channel(x, dy, mask, gamma, save_mean, save_invstd, dx, dgamma, dbeta, nn, cc,
+                          hw, ch, stream);
+    }
+    if (stream) stream_fence();
   }
   return LITS_OK;
 }

@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "fused_internal.h"
+#include "stream_store.h"
 
 /* Below this many elements a call stays on one thread. */
 #define FUSED_PAR_MIN 32768
@@ -20,6 +21,20 @@ static int fused_check(const char* fn, int32_t n, int32_t c, int64_t hw) {
   return LITS_OK;
 }
 
+/* dst = relu?(T_x(x) (+ T_r(r))) over len elements. */
+static void affine_span(float* dst, const float* xs, fused_affine tx, const float* rs,
+                        fused_affine tr, int64_t len, int relu) {
+  if (rs == NULL) {
+    fused_apply(dst, xs, len, tx, relu);
+    return;
+  }
+#pragma omp simd
+  for (int64_t j = 0; j < len; j++) {
+    const float v = fused_value(xs[j], tx) + fused_value(rs[j], tr);
+    dst[j] = relu && v < 0.0f ? 0.0f : v;
+  }
+}
+
 int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
                           const float* r_coef, float* y, int32_t n, int32_t c, int64_t hw,
                           int32_t relu) {
@@ -30,23 +45,29 @@ int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
   const int64_t planes = (int64_t)n * c;
-#pragma omp parallel for schedule(static) if (planes * hw >= FUSED_PAR_MIN)
-  for (int64_t pl = 0; pl < planes; pl++) {
-    const int64_t ch = pl % c;
-    const fused_affine tx = fused_affine_of(x_coef, c, ch);
-    const float* xs = x + pl * hw;
-    float* ys = y + pl * hw;
-    if (r == NULL) {
-      fused_apply(ys, xs, hw, tx, relu);
-    } else {
+  const int stream = stream_output(planes * hw);
+#pragma omp parallel if (planes * hw >= FUSED_PAR_MIN)
+  {
+    float buf[LITS_STREAM_CHUNK];
+#pragma omp for schedule(static)
+    for (int64_t pl = 0; pl < planes; pl++) {
+      const int64_t ch = pl % c;
+      const fused_affine tx = fused_affine_of(x_coef, c, ch);
       const fused_affine tr = fused_affine_of(r_coef, c, ch);
-      const float* rs = r + pl * hw;
-#pragma omp simd
-      for (int64_t j = 0; j < hw; j++) {
-        const float v = fused_value(xs[j], tx) + fused_value(rs[j], tr);
-        ys[j] = relu && v < 0.0f ? 0.0f : v;
+      const float* xs = x + pl * hw;
+      const float* rs = r != NULL ? r + pl * hw : NULL;
+      float* ys = y + pl * hw;
+      if (!stream) {
+        affine_span(ys, xs, tx, rs, tr, hw, relu);
+        continue;
+      }
+      for (int64_t j0 = 0; j0 < hw; j0 += LITS_STREAM_CHUNK) {
+        const int64_t len = hw - j0 < LITS_STREAM_CHUNK ? hw - j0 : LITS_STREAM_CHUNK;
+        affine_span(buf, xs + j0, tx, rs != NULL ? rs + j0 : NULL, tr, len, relu);
+        stream_copy(ys + j0, buf, len);
       }
     }
+    if (stream) stream_fence();
   }
   return LITS_OK;
 }
@@ -87,19 +108,38 @@ int lits_relu_mask_backward_f32(const float* dy, const float* x, const float* x_
     sums = (double*)lits_scratch_alloc(planes * (int64_t)sizeof(double));
     if (sums == NULL) return LITS_ERR_MEMORY;
   }
-#pragma omp parallel for schedule(static) if (planes * hw >= FUSED_PAR_MIN)
-  for (int64_t pl = 0; pl < planes; pl++) {
-    const int64_t ch = pl % c;
-    float* out = dx + pl * hw;
-    mask_plane(x + pl * hw, fused_affine_of(x_coef, c, ch), r != NULL ? r + pl * hw : NULL,
-               fused_affine_of(r_coef, c, ch), dy + pl * hw, out, hw);
-    if (sums != NULL) {
-      /* The plane was just written: summing it again reads it from cache. */
-      double acc = 0.0;
+  /* Streamed when large, unless summed again here (then it is read from cache). */
+  const int stream = sums == NULL && stream_output(planes * hw);
+#pragma omp parallel if (planes * hw >= FUSED_PAR_MIN)
+  {
+    float buf[LITS_STREAM_CHUNK];
+#pragma omp for schedule(static)
+    for (int64_t pl = 0; pl < planes; pl++) {
+      const int64_t ch = pl % c;
+      const fused_affine tx = fused_affine_of(x_coef, c, ch);
+      const fused_affine tr = fused_affine_of(r_coef, c, ch);
+      const float* xs = x + pl * hw;
+      const float* rs = r != NULL ? r + pl * hw : NULL;
+      const float* gs = dy + pl * hw;
+      float* out = dx + pl * hw;
+      if (stream) {
+        for (int64_t j0 = 0; j0 < hw; j0 += LITS_STREAM_CHUNK) {
+          const int64_t len = hw - j0 < LITS_STREAM_CHUNK ? hw - j0 : LITS_STREAM_CHUNK;
+          mask_plane(xs + j0, tx, rs != NULL ? rs + j0 : NULL, tr, gs + j0, buf, len);
+          stream_copy(out + j0, buf, len);
+        }
+        continue;
+      }
+      mask_plane(xs, tx, rs, tr, gs, out, hw);
+      if (sums != NULL) {
+        /* The plane was just written: summing it again reads it from cache. */
+        double acc = 0.0;
 #pragma omp simd reduction(+ : acc)
-      for (int64_t j = 0; j < hw; j++) acc += out[j];
-      sums[pl] = acc;
+        for (int64_t j = 0; j < hw; j++) acc += out[j];
+        sums[pl] = acc;
+      }
     }
+    if (stream) stream_fence();
   }
   if (sums != NULL) {
     for (int64_t ch = 0; ch < c; ch++) {

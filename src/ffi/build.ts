@@ -29,6 +29,7 @@ export const CPU_SOURCES = [
   "batchnorm.c",
   "fused_internal.h",
   "fused.c",
+  "stream_store.h",
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";
