@@ -4,6 +4,7 @@
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
+import { isGradEnabled } from "../tensor/autograd.ts";
 import { chain } from "./chain.ts";
 import { Module } from "./module.ts";
 
@@ -34,6 +35,10 @@ export class Sequential extends Module {
 
   /** Applies the children in order (inside `noGrad`, freeing each intermediate once used: see `chain`). */
   forward(x: Tensor): Tensor {
+    if (isGradEnabled()) { // the common case, without chain's closures
+      for (let i = 0; i < this.length; i++) x = this[i].forward(x);
+      return x;
+    }
     const steps = Array.from({ length: this.length }, (_, i) => (t: Tensor) => this[i].forward(t));
     return chain(x, steps);
   }
