@@ -414,20 +414,38 @@ Deno.test("fusion: an evaluation bottleneck (running statistics) gives the same 
   assertSame(fused, plain, "evaluation block");
 });
 
-Deno.test("fusion: batch norm and ReLU read by the direct 3x3 kernel (rows of 40)", () => {
-  const [[fused, plain], counts] = counting(["lits_conv2d_forward_ex_f32"], () =>
+/**
+ * A convolution of a deferred relu(batchNorm(x)) against the plain path:
+ * values and gradients, with the input-transform kernels in use.
+ */
+function checkDeferredConv(seed: number, xShape: number[], wShape: number[], padding: number) {
+  const names = ["lits_conv2d_forward_ex_f32", "lits_conv2d_backward_filter_ex_f32"];
+  const [[fused, plain], counts] = counting(names, () =>
     bothPaths(() => {
-      manualSeed(7);
-      const x = randn([3, 8, 6, 40]).mul(1);
-      const w = randn([16, 8, 3, 3], { requiresGrad: true });
-      const g = randn([8], { requiresGrad: true }), b = randn([8], { requiresGrad: true });
+      manualSeed(seed);
+      const x = randn(xShape).mul(2);
+      const w = randn(wShape, { requiresGrad: true });
+      const c = xShape[1];
+      const g = randn([c], { requiresGrad: true }), b = randn([c], { requiresGrad: true });
       const a = F.relu(F.batchNorm(x, null, null, g, b, { training: true }));
-      const y = F.conv2d(a, w, null, { padding: 1 });
-      y.mul(y).sum().backward();
+      const y = F.conv2d(a, w, null, { padding });
+      y.mul(y).mean().backward();
       return [y, w.grad!, g.grad!, b.grad!];
     }));
-  assert.ok(counts.get("lits_conv2d_forward_ex_f32")! > 0);
-  assertSame(fused, plain, "direct conv of a deferred input");
+  for (const [name, n] of counts) assert.ok(n > 0, `${name} was not used`);
+  assertSame(fused, plain, `conv ${wShape} of a deferred input ${xShape}`);
+}
+
+Deno.test("fusion: batch norm and ReLU read by the direct 3x3 kernel (rows of 40)", () => {
+  checkDeferredConv(7, [3, 8, 6, 40], [16, 8, 3, 3], 1);
+});
+
+Deno.test("fusion: a pointwise conv of a deferred batch norm, in row tiles (two per 200 x 120 image)", () => {
+  checkDeferredConv(5, [2, 6, 200, 120], [7, 6, 1, 1], 0);
+});
+
+Deno.test("fusion: batch norm and ReLU read by the Winograd convolution", () => {
+  withAlgo("winograd", () => checkDeferredConv(9, [2, 8, 9, 7], [6, 8, 3, 3], 1));
 });
 
 Deno.test("fusion: the small CNN's conv, ReLU and pooling, batch of one", () => {
@@ -467,25 +485,6 @@ console.log("done");`;
   }).output();
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "done");
   assert.equal(out.code, 0, `exit code ${out.code} (signal ${out.signal})`);
-});
-
-Deno.test("fusion: a pointwise conv of a deferred batch norm, in row tiles (two per 200 x 120 image)", () => {
-  const [[fused, plain], counts] = counting(
-    ["lits_conv2d_forward_ex_f32", "lits_conv2d_backward_filter_ex_f32"],
-    () =>
-      bothPaths(() => {
-        manualSeed(5);
-        const x = randn([2, 6, 200, 120]);
-        const w = randn([7, 6, 1, 1], { requiresGrad: true });
-        const g = randn([6], { requiresGrad: true }), b = randn([6], { requiresGrad: true });
-        const a = F.relu(F.batchNorm(x, null, null, g, b, { training: true }));
-        const y = F.conv2d(a, w, null);
-        y.mul(y).mean().backward();
-        return [y, w.grad!, g.grad!, b.grad!];
-      }),
-  );
-  for (const [name, n] of counts) assert.ok(n > 0, `${name} was not used`);
-  assertSame(fused, plain, "pointwise conv of a deferred input");
 });
 
 /** Batch norm in training against float64 loops: y, and dx, dgamma, dbeta for dL/dy = dys. */
@@ -547,26 +546,6 @@ Deno.test("batch norm statistics and gradients over planes of several sum chunks
 // 8.9 MB: dx is streamed past the caches, from planes that are not 64-byte aligned.
 Deno.test("batch norm gradients of 8 MiB and more (streamed), against float64 loops", () => {
   checkBatchNorm(2, 17, 257, 255, 5);
-});
-
-Deno.test("fusion: batch norm and ReLU read by the Winograd convolution", () => {
-  const [[fused, plain], counts] = counting(
-    ["lits_conv2d_forward_ex_f32"],
-    () =>
-      withAlgo("winograd", () =>
-        bothPaths(() => {
-          manualSeed(9);
-          const x = randn([2, 8, 9, 7]).mul(2);
-          const w = randn([6, 8, 3, 3], { requiresGrad: true });
-          const g = randn([8], { requiresGrad: true }), b = randn([8], { requiresGrad: true });
-          const a = F.relu(F.batchNorm(x, null, null, g, b, { training: true }));
-          const y = F.conv2d(a, w, null, { padding: 1 });
-          y.mul(y).sum().backward();
-          return [y, w.grad!, g.grad!, b.grad!];
-        })),
-  );
-  assert.ok(counts.get("lits_conv2d_forward_ex_f32")! > 0);
-  assertSame(fused, plain, "Winograd conv of a deferred input");
 });
 
 Deno.test("fusion: outputs of 8 MiB and more (streamed past the caches), rows not 64-byte aligned", () => {
