@@ -185,19 +185,35 @@ static void transform_output(const wg_geom* g, const float* m, int64_t r0, int64
   }
 }
 
+typedef struct {
+  int64_t rows, tb, blocks; /* tile rows and tiles per block, blocks */
+  int64_t bufn;             /* floats of a thread's row buffers */
+  int threads;
+} wg_plan;
+
+/* Blocks of whole tile rows, about WG_BLOCK_BYTES of transformed input and
+ * products each, and at least one per thread. */
+static wg_plan plan_blocks(const wg_geom* g) {
+  const int nt = omp_get_max_threads();
+  wg_plan b;
+  b.rows = WG_BLOCK_BYTES / 4 / (16 * (g->c + g->k)) / g->tw;
+  if (b.rows < 1) b.rows = 1;
+  const int64_t fair = (g->rows + nt - 1) / nt;
+  if (b.rows > fair) b.rows = fair;
+  b.tb = b.rows * g->tw;
+  b.blocks = (g->rows + b.rows - 1) / b.rows;
+  b.threads = b.blocks < nt ? (int)b.blocks : nt;
+  b.bufn = 8 * (g->tw + 1) + g->w + 16;
+  return b;
+}
+
 /* y = conv3x3(relu?(T(x)), weights u (transformed, [16][k][c])) + bias. */
 static int winograd_run(const wg_geom* g, const float* x, const conv_xform* xf, const float* u,
                         const float* bias, float* y) {
-  const int nt = omp_get_max_threads();
-  /* Blocks of whole tile rows, about WG_BLOCK_BYTES of V and M each, at
-   * least one per thread. */
-  int64_t rows = WG_BLOCK_BYTES / 4 / (16 * (g->c + g->k)) / g->tw;
-  if (rows < 1) rows = 1;
-  const int64_t fair = (g->rows + nt - 1) / nt;
-  if (rows > fair) rows = fair;
-  const int64_t tb = rows * g->tw, blocks = (g->rows + rows - 1) / rows;
-  const int threads = blocks < nt ? (int)blocks : nt;
-  const int64_t bufn = 8 * (g->tw + 1) + g->w + 16, per = 16 * (g->c + g->k) * tb + bufn;
+  const wg_plan b = plan_blocks(g);
+  const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn;
+  const int threads = b.threads;
+  const int64_t per = 16 * (g->c + g->k) * tb + bufn;
   float* scratch = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
 #pragma omp parallel num_threads(threads)
@@ -324,15 +340,10 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
                                        const float* dy, float* dweight) {
   /* Tiles of x (c channels) and of dy (k channels) share the geometry. */
   wg_geom g = geom(p->n, p->c, p->k, p->h, p->w);
-  const int nt = omp_get_max_threads();
-  int64_t rows = WG_BLOCK_BYTES / 4 / (16 * (g.c + g.k)) / g.tw;
-  if (rows < 1) rows = 1;
-  const int64_t fair = (g.rows + nt - 1) / nt;
-  if (rows > fair) rows = fair;
-  const int64_t tb = rows * g.tw, blocks = (g.rows + rows - 1) / rows;
-  const int threads = blocks < nt ? (int)blocks : nt;
-  const int64_t un = 16 * g.k * g.c;
-  const int64_t bufn = 8 * (g.tw + 1) + g.w + 16, per = 16 * (g.c + g.k) * tb + bufn + un;
+  const wg_plan b = plan_blocks(&g);
+  const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn;
+  const int threads = b.threads;
+  const int64_t un = 16 * g.k * g.c, per = 16 * (g.c + g.k) * tb + bufn + un;
   float* scratch = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
 #pragma omp parallel num_threads(threads)
