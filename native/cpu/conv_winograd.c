@@ -8,8 +8,10 @@
  * M[xi] [k, tiles] = U[xi] [k, c] x V[xi] [c, tiles]; the output tile is
  * A^T M A. Tiles go in blocks whose V and M stay in cache, a thread taking
  * whole blocks. Backward data is the same convolution of dy with the weights
- * transposed and flipped. A deferred batch norm / ReLU on the input
- * (conv_xform) is applied as tiles are read; padding stays zero. */
+ * transposed and flipped. The filter gradient runs the transforms' adjoints:
+ * dM = A dy A^T per tile, dU[xi] = sum over blocks of dM[xi] V[xi]^T, and
+ * dw = G^T dU G. A deferred batch norm / ReLU on the input (conv_xform) is
+ * applied as tiles are read; padding stays zero. */
 #include <omp.h>
 #include <stdint.h>
 #include <string.h>
