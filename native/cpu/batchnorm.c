@@ -10,16 +10,6 @@
 /* Below this many elements a call stays on one thread. */
 #define LITS_BN_PAR_MIN 16384
 
-static int bn_check(const char* fn, int32_t n, int32_t c, int64_t hw) {
-  LITS_REQUIRE(n > 0 && c > 0 && hw > 0, "%s: sizes n=%d c=%d hw=%lld must be > 0", fn, (int)n,
-               (int)c, (long long)hw);
-  int64_t t;
-  LITS_REQUIRE(!__builtin_mul_overflow((int64_t)n * c, hw, &t) &&
-                   !__builtin_mul_overflow(t, (int64_t)4, &t),
-               "%s: sizes overflow (n=%d c=%d hw=%lld)", fn, (int)n, (int)c, (long long)hw);
-  return LITS_OK;
-}
-
 /* y[:, ch, :] = (x - mean) * a + b. (PyTorch folds this into x * a' + b',
  * which loses digits when |mean| is large against the spread.) */
 static void bn_transform(const float* x, float* y, int64_t n, int64_t c, int64_t hw, int64_t ch,
@@ -106,7 +96,7 @@ static void bn_channel_stats(const float* x, const float* gamma, const float* be
 
 static int bn_train_check(const char* fn, int32_t n, int32_t c, int64_t hw, float momentum,
                           float eps) {
-  int st = bn_check(fn, n, c, hw);
+  int st = lits_check_nchw(fn, n, c, hw);
   if (st != LITS_OK) return st;
   LITS_REQUIRE((int64_t)n * hw > 1,
                "%s: expected more than 1 value per channel when training (n=%d, hw=%lld)", fn,
@@ -161,7 +151,7 @@ int lits_batchnorm2d_forward_infer_f32(const float* x, const float* gamma, const
                                        float* y, int32_t n, int32_t c, int64_t hw, float eps) {
   static const char* fn = "lits_batchnorm2d_forward_infer_f32";
   lits_clear_error();
-  int st = bn_check(fn, n, c, hw);
+  int st = lits_check_nchw(fn, n, c, hw);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", fn, (double)eps);
   LITS_REQUIRE(x != NULL && y != NULL && running_mean != NULL && running_var != NULL,
@@ -264,7 +254,7 @@ static int bn_backward_impl(const char* fn, const float* x, const float* dy, con
                             const float* gamma, const float* save_mean,
                             const float* save_invstd, float* dx, float* dgamma, float* dbeta,
                             int32_t n, int32_t c, int64_t hw) {
-  int st = bn_check(fn, n, c, hw);
+  int st = lits_check_nchw(fn, n, c, hw);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL && dx != NULL,
                "%s: x, dy, save_mean, save_invstd or dx is NULL", fn);

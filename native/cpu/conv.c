@@ -107,25 +107,36 @@ static int conv_setup(const char* fn, conv_shape* p, int32_t n, int32_t c, int32
   return LITS_OK;
 }
 
-int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bias, float* y,
-                            int32_t n, int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
-                            int32_t s, int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                            int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups) {
-  static const char* fn = "lits_conv2d_forward_f32";
+/* Forward through the algorithm for the shape, on the input relu?(T(x))
+ * (xf NULL: x itself). */
+static int forward(const char* fn, const float* x, const conv_xform* xf, const float* weight,
+                   const float* bias, float* y, int32_t n, int32_t c, int32_t h, int32_t w,
+                   int32_t k, int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
+                   int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups) {
   lits_clear_error();
   conv_shape p;
   int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
                       dil_w, groups);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
-  const int algo = pick_algo(&p, NULL, 0);
+  const int algo = pick_algo(&p, xf, 0);
   if (algo == ALGO_WINOGRAD) {
-    return conv_status(fn, &p, lits_conv_winograd_forward(&p, x, NULL, weight, bias, y));
+    return conv_status(fn, &p, lits_conv_winograd_forward(&p, x, xf, weight, bias, y));
   }
   if (algo == ALGO_DIRECT) {
-    return conv_status(fn, &p, lits_conv_direct_forward(&p, x, NULL, weight, bias, y));
+    /* The direct kernel may decline a transformed input (a batch smaller than the threads). */
+    st = lits_conv_direct_forward(&p, x, xf, weight, bias, y);
+    if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
   }
-  return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, NULL, weight, bias, y, CONV_ACT_NONE));
+  return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, xf, weight, bias, y, CONV_ACT_NONE));
+}
+
+int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bias, float* y,
+                            int32_t n, int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
+                            int32_t s, int32_t stride_h, int32_t stride_w, int32_t pad_h,
+                            int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups) {
+  return forward("lits_conv2d_forward_f32", x, NULL, weight, bias, y, n, c, h, w, k, r, s,
+                 stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups);
 }
 
 int lits_conv2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_relu,
@@ -133,23 +144,9 @@ int lits_conv2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_re
                                int32_t c, int32_t h, int32_t w, int32_t k, int32_t r, int32_t s,
                                int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
                                int32_t dil_h, int32_t dil_w, int32_t groups) {
-  static const char* fn = "lits_conv2d_forward_ex_f32";
-  lits_clear_error();
-  conv_shape p;
-  int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
-                      dil_w, groups);
-  if (st != LITS_OK) return st;
-  LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
   const conv_xform xf = {x_coef, x_relu != 0};
-  const int algo = pick_algo(&p, &xf, 0);
-  if (algo == ALGO_WINOGRAD) {
-    return conv_status(fn, &p, lits_conv_winograd_forward(&p, x, &xf, weight, bias, y));
-  }
-  if (algo == ALGO_DIRECT) {
-    st = lits_conv_direct_forward(&p, x, &xf, weight, bias, y);
-    if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
-  }
-  return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, &xf, weight, bias, y, CONV_ACT_NONE));
+  return forward("lits_conv2d_forward_ex_f32", x, &xf, weight, bias, y, n, c, h, w, k, r, s,
+                 stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups);
 }
 
 int lits_conv2d_backward_data_f32(const float* weight, const float* dy, float* dx, int32_t n,
@@ -174,26 +171,36 @@ int lits_conv2d_backward_data_f32(const float* weight, const float* dy, float* d
   return conv_status(fn, &p, lits_conv_gemm_backward_data(&p, weight, dy, dx));
 }
 
-int lits_conv2d_backward_filter_f32(const float* x, const float* dy, float* dweight, int32_t n,
-                                    int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
-                                    int32_t s, int32_t stride_h, int32_t stride_w,
-                                    int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w,
-                                    int32_t groups) {
-  static const char* fn = "lits_conv2d_backward_filter_f32";
+/* Filter gradient through the algorithm for the shape, on the input
+ * relu?(T(x)) (xf NULL: x itself). */
+static int backward_filter(const char* fn, const float* x, const conv_xform* xf, const float* dy,
+                           float* dweight, int32_t n, int32_t c, int32_t h, int32_t w, int32_t k,
+                           int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
+                           int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w,
+                           int32_t groups) {
   lits_clear_error();
   conv_shape p;
   int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
                       dil_w, groups);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && dy != NULL && dweight != NULL, "%s: x, dy or dweight is NULL", fn);
-  const int algo = pick_algo(&p, NULL, 1);
+  const int algo = pick_algo(&p, xf, 1);
   if (algo == ALGO_WINOGRAD) {
-    return conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, NULL, dy, dweight));
+    return conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, dweight));
   }
-  if (algo == ALGO_DIRECT) {
+  if (algo == ALGO_DIRECT) { /* (only without a transform: see pick_algo) */
     return conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
   }
-  return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, NULL, dy, dweight));
+  return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, xf, dy, dweight));
+}
+
+int lits_conv2d_backward_filter_f32(const float* x, const float* dy, float* dweight, int32_t n,
+                                    int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
+                                    int32_t s, int32_t stride_h, int32_t stride_w,
+                                    int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w,
+                                    int32_t groups) {
+  return backward_filter("lits_conv2d_backward_filter_f32", x, NULL, dy, dweight, n, c, h, w, k,
+                         r, s, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups);
 }
 
 int lits_conv2d_backward_filter_ex_f32(const float* x, const float* x_coef, int32_t x_relu,
@@ -202,22 +209,9 @@ int lits_conv2d_backward_filter_ex_f32(const float* x, const float* x_coef, int3
                                        int32_t stride_h, int32_t stride_w, int32_t pad_h,
                                        int32_t pad_w, int32_t dil_h, int32_t dil_w,
                                        int32_t groups) {
-  static const char* fn = "lits_conv2d_backward_filter_ex_f32";
-  lits_clear_error();
-  conv_shape p;
-  int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
-                      dil_w, groups);
-  if (st != LITS_OK) return st;
-  LITS_REQUIRE(x != NULL && dy != NULL && dweight != NULL, "%s: x, dy or dweight is NULL", fn);
   const conv_xform xf = {x_coef, x_relu != 0};
-  const int algo = pick_algo(&p, &xf, 1);
-  if (algo == ALGO_WINOGRAD) {
-    return conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, &xf, dy, dweight));
-  }
-  if (algo == ALGO_DIRECT) {
-    return conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
-  }
-  return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, &xf, dy, dweight));
+  return backward_filter("lits_conv2d_backward_filter_ex_f32", x, &xf, dy, dweight, n, c, h, w,
+                         k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups);
 }
 
 int lits_conv2d_backward_bias_f32(const float* dy, float* dbias, int32_t n, int32_t k,

@@ -190,6 +190,25 @@ static void im2col_tile(const conv_shape* p, const float* xi, const conv_xform* 
   im2col_rows(p, xbuf, len, lo, nch, oy0, oy1, col, ld, col0);
 }
 
+/* The column operand of tile b, group g: x itself for a pointwise
+ * convolution of one image (row stride *ld), else im2col into col (row
+ * stride b->cols; xbuf as im2col_tile). */
+static const float* tile_columns(const conv_shape* p, const float* x, const conv_xform* xf,
+                                 int direct, const tile* b, int64_t g, float* col, float* xbuf,
+                                 int64_t* ld) {
+  const int64_t hw = p->h * p->w, chw = p->c * hw, span = (b->oy1 - b->oy0) * p->ow;
+  if (direct && b->ni == 1) {
+    *ld = hw;
+    return x + b->i0 * chw + g * p->cg * hw + b->oy0 * p->ow;
+  }
+  for (int64_t i = 0; i < b->ni; i++) {
+    im2col_tile(p, x + (b->i0 + i) * chw, xf, g * p->cg, p->cg, b->oy0, b->oy1, col, b->cols,
+                i * span, xbuf);
+  }
+  *ld = b->cols;
+  return col;
+}
+
 /* Adds col (laid out as im2col_tile's) into channels [c0, c0 + nch) of one
  * image's dxi. */
 static void col2im_tile(const conv_shape* p, const float* col, int64_t ld, int64_t col0,
@@ -235,7 +254,7 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
                            const float* weight, const float* bias, float* y, int act) {
   const int nt = omp_get_max_threads();
   const tiling t = make_tiling(p, p->crs_g, nt);
-  const int64_t hw = p->h * p->w, chw = p->c * hw, kohw = p->k * p->ohw;
+  const int64_t kohw = p->k * p->ohw;
   /* A pointwise convolution reads x in place, unless x must be transformed. */
   const int direct = p->pointwise && !conv_xform_active(xf);
   const int need_col = !direct || t.imgs > 1;
@@ -256,19 +275,8 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
       const tile b = tile_at(p, &t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow; /* columns per image */
       for (int64_t g = 0; g < p->groups; g++) {
-        const float* bm;
         int64_t ldb;
-        if (direct && b.ni == 1) {
-          bm = x + b.i0 * chw + g * p->cg * hw + b.oy0 * p->ow;
-          ldb = hw;
-        } else {
-          for (int64_t i = 0; i < b.ni; i++) {
-            im2col_tile(p, x + (b.i0 + i) * chw, xf, g * p->cg, p->cg, b.oy0, b.oy1, col,
-                        b.cols, i * span, xbuf);
-          }
-          bm = col;
-          ldb = b.cols;
-        }
+        const float* bm = tile_columns(p, x, xf, direct, &b, g, col, xbuf, &ldb);
         float* cm = b.ni == 1 ? y + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow : out;
         const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
         lits_sgemm_serial(0, 0, p->kg, b.cols, p->crs_g, 1.0f, weight + g * p->kg * p->crs_g,
@@ -386,7 +394,7 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
                                    const float* dy, float* dweight) {
   const int nt = omp_get_max_threads();
   const tiling t = make_tiling(p, p->crs_g, nt);
-  const int64_t hw = p->h * p->w, chw = p->c * hw, kohw = p->k * p->ohw;
+  const int64_t kohw = p->k * p->ohw;
   const int64_t wn = p->k * p->crs_g;
   const int direct = p->pointwise && !conv_xform_active(xf);
   const int need_col = !direct || t.imgs > 1;
@@ -431,17 +439,7 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
           am = dyp;
           lda = b.cols;
         }
-        if (direct && b.ni == 1) {
-          bm = x + b.i0 * chw + g * p->cg * hw + b.oy0 * p->ow;
-          ldb = hw;
-        } else {
-          for (int64_t i = 0; i < b.ni; i++) {
-            im2col_tile(p, x + (b.i0 + i) * chw, xf, g * p->cg, p->cg, b.oy0, b.oy1, col,
-                        b.cols, i * span, xbuf);
-          }
-          bm = col;
-          ldb = b.cols;
-        }
+        bm = tile_columns(p, x, xf, direct, &b, g, col, xbuf, &ldb);
         lits_sgemm_serial(0, 1, p->kg, p->crs_g, b.cols, 1.0f, am, lda, bm, ldb,
                           first ? 0.0f : 1.0f, acc + g * p->kg * p->crs_g, p->crs_g);
       }

@@ -11,16 +11,6 @@
 /* Below this many elements a call stays on one thread. */
 #define FUSED_PAR_MIN 32768
 
-static int fused_check(const char* fn, int32_t n, int32_t c, int64_t hw) {
-  LITS_REQUIRE(n > 0 && c > 0 && hw > 0, "%s: sizes n=%d c=%d hw=%lld must be > 0", fn, (int)n,
-               (int)c, (long long)hw);
-  int64_t t;
-  LITS_REQUIRE(!__builtin_mul_overflow((int64_t)n * c, hw, &t) &&
-                   !__builtin_mul_overflow(t, (int64_t)4, &t),
-               "%s: sizes overflow (n=%d c=%d hw=%lld)", fn, (int)n, (int)c, (long long)hw);
-  return LITS_OK;
-}
-
 /* dst = relu?(T_x(x) (+ T_r(r))) over len elements. */
 static void affine_span(float* dst, const float* xs, fused_affine tx, const float* rs,
                         fused_affine tr, int64_t len, int relu) {
@@ -40,7 +30,7 @@ int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
                           int32_t relu) {
   static const char* fn = "lits_fused_affine_f32";
   lits_clear_error();
-  int st = fused_check(fn, n, c, hw);
+  int st = lits_check_nchw(fn, n, c, hw);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
@@ -97,7 +87,7 @@ int lits_relu_mask_backward_f32(const float* dy, const float* x, const float* x_
                                 int32_t c, int64_t hw, float* channel_sum) {
   static const char* fn = "lits_relu_mask_backward_f32";
   lits_clear_error();
-  int st = fused_check(fn, n, c, hw);
+  int st = lits_check_nchw(fn, n, c, hw);
   if (st != LITS_OK) return st;
   LITS_REQUIRE(dy != NULL && x != NULL && dx != NULL, "%s: dy, x or dx is NULL", fn);
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
