@@ -7,27 +7,13 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn as nn
 
-
-def simple_cnn(size):
-    """The course model: 4 x [conv3x3 pad 1, ReLU, maxpool 2], 16..128 channels, 256 hidden."""
-    layers, c = [], 1
-    for k in (16, 32, 64, 128):
-        layers += [nn.Conv2d(c, k, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
-        c = k
-    s = size // 16
-    return nn.Sequential(nn.Sequential(*layers), nn.Flatten(), nn.Linear(128 * s * s, 256),
-                         nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 3))
-
-
-def resnet50():
-    import torchvision
-    m = torchvision.models.resnet50(num_classes=3)
-    m.conv1 = nn.Conv2d(1, 64, 7, stride=2, padding=3, bias=False)  # one CT channel
-    return m
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from torch_models import resnet50, simple_cnn  # noqa: E402
 
 
 def minor_faults():
