@@ -107,18 +107,31 @@ function compile(srcDir: string, includeDir: string, out: string): void {
   Deno.renameSync(tmp, out);
 }
 
+function localSources(): string[] {
+  const srcDir = new URL("cpu", nativeRoot).pathname;
+  return [
+    ...CPU_SOURCES.map((s) => `${srcDir}/${s}`),
+    new URL("include/lits.h", nativeRoot).pathname,
+  ];
+}
+
+/**
+ * True when a checkout's library is missing or older than its sources (the
+ * next use would compile it); false for a registry copy.
+ */
+export function needsLocalBuild(): boolean {
+  return isLocalCheckout() && isStale(defaultLibraryPath(), localSources());
+}
+
 /**
  * Builds the library from a local checkout when it is missing or older than
  * its sources. Returns the library path.
  */
 export function buildLocalSync(force = false): string {
   const lib = defaultLibraryPath();
-  const srcDir = new URL("cpu", nativeRoot).pathname;
-  const sources = [
-    ...CPU_SOURCES.map((s) => `${srcDir}/${s}`),
-    new URL("include/lits.h", nativeRoot).pathname,
-  ];
-  if (force || isStale(lib, sources)) compile(srcDir, new URL("include", nativeRoot).pathname, lib);
+  if (force || isStale(lib, localSources())) {
+    compile(new URL("cpu", nativeRoot).pathname, new URL("include", nativeRoot).pathname, lib);
+  }
   return lib;
 }
 

@@ -128,198 +128,209 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
     const spec = modelSpec(resolved, imageSize, stats);
     const t = runTransforms(config.augment, imageSize, width, height, stats);
     const paths = options.resume ? runPaths(config.out) : await createRun(resolved);
-    const metrics = new MetricsLog(paths.metrics);
-
-    manualSeed(config.seed);
-    const model = buildModel(spec).to(dev);
+    // A new run that fails before its first epoch starts (native build,
+    // model, loader) leaves no folder behind: there is nothing to resume.
+    let started = false;
     try {
-      const optimizer = buildOptimizer(config, model);
-      const lossFn = new CrossEntropyLoss();
-      const trainLoader = new DataLoader(splits.train, {
-        batchSize: config.batchSize,
-        shuffle: !config.balanced,
-        sampler: config.balanced ? classBalancedSampler(splits.train) : undefined,
-        transform: t.train,
-        seed: config.seed,
-        workers: config.workers,
-        device: dev,
-      });
-      const evalLoader = (ds: typeof test) =>
-        new DataLoader(ds, {
-          batchSize: Math.max(64, config.batchSize),
-          transform: t.eval,
+      const metrics = new MetricsLog(paths.metrics);
+
+      manualSeed(config.seed);
+      const model = buildModel(spec).to(dev);
+      try {
+        const optimizer = buildOptimizer(config, model);
+        const lossFn = new CrossEntropyLoss();
+        const trainLoader = new DataLoader(splits.train, {
+          batchSize: config.batchSize,
+          shuffle: !config.balanced,
+          sampler: config.balanced ? classBalancedSampler(splits.train) : undefined,
+          transform: t.train,
+          seed: config.seed,
           workers: config.workers,
           device: dev,
         });
-      const schedule = buildSchedule(config, optimizer, trainLoader.length);
-
-      let state: TrainerState & { stopped?: boolean } = {
-        history: [],
-        bestValLoss: Infinity,
-        bestEpoch: 0,
-        badValidations: 0,
-        seconds: 0,
-      };
-      let epoch = 0, step = 0;
-      let lastCheckpoint: string | null = null;
-      if (options.resume) {
-        await removeStaleTemporaries(paths.checkpoint);
-        await removeStaleTemporaries(paths.best);
-        if (await exists(paths.checkpoint)) {
-          const ckpt = await loadCheckpoint(paths.checkpoint);
-          try {
-            if (JSON.stringify(ckpt.info.model) !== JSON.stringify(spec)) {
-              throw new Error(
-                `checkpoint ${paths.checkpoint} is of model ${JSON.stringify(ckpt.info.model)}, ` +
-                  `but the run's config.json builds ${JSON.stringify(spec)}`,
-              );
-            }
-            if (ckpt.info.optimizer !== optimizer.constructor.name) {
-              throw new Error(
-                `checkpoint ${paths.checkpoint} holds ${ckpt.info.optimizer} state, the run uses ${optimizer.constructor.name}`,
-              );
-            }
-            loadModelState(model, ckpt.modelState, `checkpoint ${paths.checkpoint}`, spec);
-            optimizer.loadStateDict(ckpt.optimizerState);
-            schedule.loadStateDict(ckpt.info.scheduler);
-            setGeneratorState({
-              seed: BigInt(ckpt.info.rng.seed),
-              counter: BigInt(ckpt.info.rng.counter),
-            });
-            state = ckpt.info.trainer;
-            epoch = ckpt.info.epoch;
-            step = ckpt.info.step;
-            lastCheckpoint = paths.checkpoint;
-          } finally {
-            ckpt.dispose();
-          }
-          log(`resuming ${paths.dir} after epoch ${epoch} (step ${step})`);
-        } else {
-          log(`resuming ${paths.dir}: no complete checkpoint yet, starting at epoch 1`);
-        }
-        await metrics.truncateAfter(epoch);
-      }
-
-      log(
-        `training ${spec.name} on ${root} (${splits.train.length} train / ${splits.val.length} val / ` +
-          `${test.length} test slices, ${imageSize}x${imageSize}, device ${dev}) -> ${paths.dir}`,
-      );
-      const ctx = {
-        model,
-        optimizer,
-        lossFn,
-        schedule,
-        loader: trainLoader,
-        progress,
-        logEvery: config.logEvery,
-        onLog: (r: Record<string, number>) =>
-          void metrics.write({ type: "step", epoch: epoch + 1, ...r }),
-      };
-      while (epoch < config.epochs && !state.stopped) {
-        trainLoader.setEpoch(epoch); // loader epochs are 0-based: the same order on resume
-        let result;
-        try {
-          result = await trainEpoch(ctx, epoch + 1, config.epochs, step);
-        } catch (e) {
-          if (!(e instanceof NonFiniteLoss)) throw e;
-          await metrics.write({
-            type: "stop",
-            epoch: epoch + 1,
-            step: e.step,
-            loss: String(e.value),
+        const evalLoader = (ds: typeof test) =>
+          new DataLoader(ds, {
+            batchSize: Math.max(64, config.batchSize),
+            transform: t.eval,
+            workers: config.workers,
+            device: dev,
           });
-          throw new DivergedError(e.value, e.step, epoch + 1, lastCheckpoint);
-        }
-        epoch++;
-        step = result.step;
-        const validate = epoch % config.valEvery === 0 || epoch === config.epochs;
-        const val = validate ? await evaluateModel(model, evalLoader(splits.val)) : null;
-        const entry: HistoryEntry = {
-          epoch,
-          trainLoss: result.loss,
-          trainAcc: result.accuracy,
-          valLoss: val?.loss ?? null,
-          valAcc: val?.accuracy ?? null,
-          lr: currentLr(optimizer),
-          seconds: result.seconds,
-        };
-        schedule.afterEpoch(val?.loss ?? null);
-        let note = "";
-        if (val) {
-          if (val.loss < state.bestValLoss) {
-            state.bestValLoss = val.loss;
-            state.bestEpoch = epoch;
-            state.badValidations = 0;
-            note = "best";
-            await saveWeights(paths.best, model, spec, {
-              epoch: String(epoch),
-              valLoss: String(val.loss),
-            });
-          } else if (config.earlyStopping > 0 && ++state.badValidations >= config.earlyStopping) {
-            state.stopped = true;
-            note = `early stop: no lower val loss for ${config.earlyStopping} validations`;
-          }
-        }
-        state.history.push(entry);
-        state.seconds += result.seconds;
-        await metrics.write({ type: "epoch", ...entry, step });
-        log(epochLine(entry, config.epochs, note));
-        await saveCheckpoint(paths.checkpoint, model, optimizer, {
-          model: spec,
-          epoch,
-          step,
-          scheduler: schedule.stateDict(),
-          rng: rngState(),
-          loader: { epoch: trainLoader.epoch, seed: config.seed },
-          trainer: state,
-          config: resolved,
-        });
-        lastCheckpoint = paths.checkpoint;
-      }
+        const schedule = buildSchedule(config, optimizer, trainLoader.length);
 
-      if (config.earlyStopping > 0 && state.bestEpoch > 0 && state.bestEpoch !== epoch) {
-        const best = await loadWeights(paths.best);
-        try {
-          loadModelState(model, best.state, paths.best, spec);
-        } finally {
-          best.dispose();
+        let state: TrainerState & { stopped?: boolean } = {
+          history: [],
+          bestValLoss: Infinity,
+          bestEpoch: 0,
+          badValidations: 0,
+          seconds: 0,
+        };
+        let epoch = 0, step = 0;
+        let lastCheckpoint: string | null = null;
+        if (options.resume) {
+          await removeStaleTemporaries(paths.checkpoint);
+          await removeStaleTemporaries(paths.best);
+          if (await exists(paths.checkpoint)) {
+            const ckpt = await loadCheckpoint(paths.checkpoint);
+            try {
+              if (JSON.stringify(ckpt.info.model) !== JSON.stringify(spec)) {
+                throw new Error(
+                  `checkpoint ${paths.checkpoint} is of model ${
+                    JSON.stringify(ckpt.info.model)
+                  }, ` +
+                    `but the run's config.json builds ${JSON.stringify(spec)}`,
+                );
+              }
+              if (ckpt.info.optimizer !== optimizer.constructor.name) {
+                throw new Error(
+                  `checkpoint ${paths.checkpoint} holds ${ckpt.info.optimizer} state, the run uses ${optimizer.constructor.name}`,
+                );
+              }
+              loadModelState(model, ckpt.modelState, `checkpoint ${paths.checkpoint}`, spec);
+              optimizer.loadStateDict(ckpt.optimizerState);
+              schedule.loadStateDict(ckpt.info.scheduler);
+              setGeneratorState({
+                seed: BigInt(ckpt.info.rng.seed),
+                counter: BigInt(ckpt.info.rng.counter),
+              });
+              state = ckpt.info.trainer;
+              epoch = ckpt.info.epoch;
+              step = ckpt.info.step;
+              lastCheckpoint = paths.checkpoint;
+            } finally {
+              ckpt.dispose();
+            }
+            log(`resuming ${paths.dir} after epoch ${epoch} (step ${step})`);
+          } else {
+            log(`resuming ${paths.dir}: no complete checkpoint yet, starting at epoch 1`);
+          }
+          await metrics.truncateAfter(epoch);
         }
+
         log(
-          `restored the best weights (epoch ${state.bestEpoch}, val loss ${
-            state.bestValLoss.toFixed(4)
-          })`,
+          `training ${spec.name} on ${root} (${splits.train.length} train / ${splits.val.length} val / ` +
+            `${test.length} test slices, ${imageSize}x${imageSize}, device ${dev}) -> ${paths.dir}`,
         );
-      }
-      const evaluation = await evaluateModel(model, evalLoader(test), {
-        keepMistakes: 24,
-        names: (i) => test.filename(i),
-      });
-      const summary = summarize(evaluation, CLASS_NAMES.length);
-      await metrics.write({ type: "test", epoch, ...summary });
-      if (options.report ?? true) {
-        await writeReport(paths.report, {
-          title: `${spec.name} on ${root}`,
-          classNames: CLASS_NAMES,
-          history: state.history,
-          yTrue: evaluation.yTrue,
-          yPred: evaluation.yPred,
-          scores: evaluation.scores,
-          misclassified: evaluation.misclassified,
-          config: { ...resolved, device: dev } as unknown as Record<string, unknown>,
-          split: "test",
+        const ctx = {
+          model,
+          optimizer,
+          lossFn,
+          schedule,
+          loader: trainLoader,
+          progress,
+          logEvery: config.logEvery,
+          onLog: (r: Record<string, number>) =>
+            void metrics.write({ type: "step", epoch: epoch + 1, ...r }),
+        };
+        started = true;
+        while (epoch < config.epochs && !state.stopped) {
+          trainLoader.setEpoch(epoch); // loader epochs are 0-based: the same order on resume
+          let result;
+          try {
+            result = await trainEpoch(ctx, epoch + 1, config.epochs, step);
+          } catch (e) {
+            if (!(e instanceof NonFiniteLoss)) throw e;
+            await metrics.write({
+              type: "stop",
+              epoch: epoch + 1,
+              step: e.step,
+              loss: String(e.value),
+            });
+            throw new DivergedError(e.value, e.step, epoch + 1, lastCheckpoint);
+          }
+          epoch++;
+          step = result.step;
+          const validate = epoch % config.valEvery === 0 || epoch === config.epochs;
+          const val = validate ? await evaluateModel(model, evalLoader(splits.val)) : null;
+          const entry: HistoryEntry = {
+            epoch,
+            trainLoss: result.loss,
+            trainAcc: result.accuracy,
+            valLoss: val?.loss ?? null,
+            valAcc: val?.accuracy ?? null,
+            lr: currentLr(optimizer),
+            seconds: result.seconds,
+          };
+          schedule.afterEpoch(val?.loss ?? null);
+          let note = "";
+          if (val) {
+            if (val.loss < state.bestValLoss) {
+              state.bestValLoss = val.loss;
+              state.bestEpoch = epoch;
+              state.badValidations = 0;
+              note = "best";
+              await saveWeights(paths.best, model, spec, {
+                epoch: String(epoch),
+                valLoss: String(val.loss),
+              });
+            } else if (config.earlyStopping > 0 && ++state.badValidations >= config.earlyStopping) {
+              state.stopped = true;
+              note = `early stop: no lower val loss for ${config.earlyStopping} validations`;
+            }
+          }
+          state.history.push(entry);
+          state.seconds += result.seconds;
+          await metrics.write({ type: "epoch", ...entry, step });
+          log(epochLine(entry, config.epochs, note));
+          await saveCheckpoint(paths.checkpoint, model, optimizer, {
+            model: spec,
+            epoch,
+            step,
+            scheduler: schedule.stateDict(),
+            rng: rngState(),
+            loader: { epoch: trainLoader.epoch, seed: config.seed },
+            trainer: state,
+            config: resolved,
+          });
+          lastCheckpoint = paths.checkpoint;
+        }
+
+        if (config.earlyStopping > 0 && state.bestEpoch > 0 && state.bestEpoch !== epoch) {
+          const best = await loadWeights(paths.best);
+          try {
+            loadModelState(model, best.state, paths.best, spec);
+          } finally {
+            best.dispose();
+          }
+          log(
+            `restored the best weights (epoch ${state.bestEpoch}, val loss ${
+              state.bestValLoss.toFixed(4)
+            })`,
+          );
+        }
+        const evaluation = await evaluateModel(model, evalLoader(test), {
+          keepMistakes: 24,
+          names: (i) => test.filename(i),
         });
+        const summary = summarize(evaluation, CLASS_NAMES.length);
+        await metrics.write({ type: "test", epoch, ...summary });
+        if (options.report ?? true) {
+          await writeReport(paths.report, {
+            title: `${spec.name} on ${root}`,
+            classNames: CLASS_NAMES,
+            history: state.history,
+            yTrue: evaluation.yTrue,
+            yPred: evaluation.yPred,
+            scores: evaluation.scores,
+            misclassified: evaluation.misclassified,
+            config: { ...resolved, device: dev } as unknown as Record<string, unknown>,
+            split: "test",
+          });
+        }
+        return {
+          paths,
+          config: resolved,
+          history: state.history,
+          test: summary,
+          bestEpoch: state.bestEpoch,
+          stoppedEarly: state.stopped === true,
+          seconds: state.seconds,
+        };
+      } finally {
+        model.dispose();
       }
-      return {
-        paths,
-        config: resolved,
-        history: state.history,
-        test: summary,
-        bestEpoch: state.bestEpoch,
-        stoppedEarly: state.stopped === true,
-        seconds: state.seconds,
-      };
-    } finally {
-      model.dispose();
+    } catch (e) {
+      if (!options.resume && !started) await Deno.remove(paths.dir, { recursive: true });
+      throw e;
     }
   } finally {
     splits.train.close();
