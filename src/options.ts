@@ -1,0 +1,110 @@
+/**
+ * Run-time checks of options objects, shared by every public constructor and
+ * function that takes one. TypeScript catches a misspelled option only when
+ * the code is type-checked; a PyTorch user's port (`weight_decay`, a
+ * positional `lr`) would otherwise run with the default silently.
+ *
+ * @module
+ */
+
+/** A short description of a value for an error message. */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `an array [${value.slice(0, 4).join(", ")}]`;
+  if (typeof value === "object") return `a ${value.constructor?.name ?? "object"}`;
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** `weight_decay` -> `weightDecay`. */
+function camelCase(key: string): string {
+  return key.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Edit distance, for "did you mean" on small typos (`weightDecy`). */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+function suggestion(key: string, known: readonly string[]): string {
+  const camel = camelCase(key);
+  const lower = key.toLowerCase().replaceAll("_", "");
+  const exact = known.find((k) => k === camel || k.toLowerCase() === lower);
+  if (exact) return ` (write '${exact}')`;
+  const close = known.filter((k) => distance(k.toLowerCase(), camel.toLowerCase()) <= 2);
+  return close.length === 1 ? ` (did you mean '${close[0]}'?)` : "";
+}
+
+/**
+ * Checks an options argument: `undefined` gives `{}`; anything but a plain
+ * object (a number, a string, an array, a class instance) and any key not in
+ * `known` throws an Error that names the key, lists the known ones, and shows
+ * the options form `usage`. Returns the options, typed.
+ *
+ * @example
+ * ```ts
+ * import { checkOptions } from "@lits/vision";
+ * const o = checkOptions<{ lr?: number }>("Adam", { lr: 1e-4 }, ["lr"], "new optim.Adam(params, { lr: 1e-4 })");
+ * console.log(o.lr); // 0.0001
+ * try {
+ *   checkOptions("Adam", { weight_decay: 1e-5 }, ["lr", "weightDecay"], "new optim.Adam(params, { lr: 1e-4 })");
+ * } catch (e) {
+ *   console.log((e as Error).message.includes("'weightDecay'")); // true
+ * }
+ * ```
+ */
+export function checkOptions<T extends object>(
+  where: string,
+  options: unknown,
+  known: readonly (keyof T & string)[],
+  usage: string,
+): T {
+  if (options === undefined) return {} as T;
+  const proto = options === null || typeof options !== "object"
+    ? undefined
+    : Object.getPrototypeOf(options);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new Error(
+      `${where}: expected an options object, got ${describe(options)}; write it as ${usage}`,
+    );
+  }
+  for (const key of Object.keys(options as object)) {
+    if ((known as readonly string[]).includes(key)) continue;
+    throw new Error(
+      `${where}: unknown option '${key}'${suggestion(key, known)}; ` +
+        `known options: ${known.length ? known.join(", ") : "none"}`,
+    );
+  }
+  return options as T;
+}
+
+/**
+ * Throws when a function or constructor got more arguments than it takes
+ * (`new nn.Conv2d(1, 16, 3, 1, 1)`): pass `arguments.length`. Extra
+ * positional arguments would otherwise be dropped silently.
+ *
+ * @example
+ * ```ts
+ * import { checkArity } from "@lits/vision";
+ * try {
+ *   checkArity("nn.Conv2d", 5, 4, "new nn.Conv2d(1, 16, 3, { stride: 1, padding: 1 })");
+ * } catch (e) {
+ *   console.log((e as Error).message.includes("padding: 1")); // true
+ * }
+ * ```
+ */
+export function checkArity(where: string, given: number, most: number, usage: string): void {
+  if (given <= most) return;
+  throw new Error(
+    `${where}: takes at most ${most} arguments, got ${given}; ` +
+      `options go in one object: ${usage}`,
+  );
+}
