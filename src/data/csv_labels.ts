@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- a pinned npm parser; deno.json has no import map
 /**
  * The course's label files (`train_classes.csv`, ...): one row per slice with
  * at least `filename`, `liver_visible` and `lesion_visible`; other columns
@@ -5,7 +6,7 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix -- pinned npm decoders; deno.json has no import map
+// @ts-types="./csv_parse.d.ts"
 import { parse } from "npm:csv-parse@6/sync";
 import type { LiTSLabel } from "./types.ts";
 
