@@ -155,16 +155,20 @@ DEFINE_KERNEL(eq, x == y ? 1.0f : 0.0f)
 DEFINE_KERNEL(gt, x > y ? 1.0f : 0.0f)
 DEFINE_KERNEL(lt, x < y ? 1.0f : 0.0f)
 DEFINE_KERNEL(pow, powf(x, y))
+DEFINE_KERNEL(ge, x >= y ? 1.0f : 0.0f)
+DEFINE_KERNEL(le, x <= y ? 1.0f : 0.0f)
+DEFINE_KERNEL(ne, x != y ? 1.0f : 0.0f)
 
 static const binary_kernel kernels[] = {add_kernel,     sub_kernel,     mul_kernel, div_kernel,
                                         maximum_kernel, minimum_kernel, eq_kernel,  gt_kernel,
-                                        lt_kernel,      pow_kernel};
+                                        lt_kernel,      pow_kernel,     ge_kernel,
+                                        le_kernel,      ne_kernel};
 
 int lits_binary_f32(int32_t op, int32_t ndim, const int64_t* shape_host, const float* a,
                     const int64_t* a_strides_host, const float* b,
                     const int64_t* b_strides_host, float* out) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_ADD && op <= LITS_POW, "lits_binary_f32: unknown op %d", (int)op);
+  LITS_REQUIRE(op >= LITS_ADD && op <= LITS_NE, "lits_binary_f32: unknown op %d", (int)op);
   LITS_REQUIRE(ndim >= 0 && ndim <= 8, "lits_binary_f32: ndim must be in 0..8, got %d", (int)ndim);
   LITS_REQUIRE(ndim == 0 || (shape_host != NULL && a_strides_host != NULL && b_strides_host != NULL),
                "lits_binary_f32: shape or strides is NULL (ndim %d)", (int)ndim);
@@ -246,6 +250,53 @@ int lits_binary_f32(int32_t op, int32_t ndim, const int64_t* shape_host, const f
         }
       }
     }
+  }
+  return LITS_OK;
+}
+
+/* ---- where -------------------------------------------------------------- */
+
+int lits_where_f32(int32_t ndim, const int64_t* shape_host, const float* cond,
+                   const int64_t* cond_strides_host, const float* a,
+                   const int64_t* a_strides_host, const float* b,
+                   const int64_t* b_strides_host, float* out) {
+  lits_clear_error();
+  LITS_REQUIRE(ndim >= 0 && ndim <= 8, "lits_where_f32: ndim must be in 0..8, got %d", (int)ndim);
+  LITS_REQUIRE(ndim == 0 || (shape_host != NULL && cond_strides_host != NULL &&
+                             a_strides_host != NULL && b_strides_host != NULL),
+               "lits_where_f32: shape or strides is NULL (ndim %d)", (int)ndim);
+  int64_t total = 1;
+  for (int32_t d = 0; d < ndim; d++) {
+    LITS_REQUIRE(shape_host[d] >= 0, "lits_where_f32: shape[%d] must be >= 0, got %lld", (int)d,
+                 (long long)shape_host[d]);
+    if (shape_host[d] != 0 && total > INT64_MAX / 4 / shape_host[d])
+      return lits_fail(LITS_ERR_ARGUMENT, "lits_where_f32: shape is too large");
+    total *= shape_host[d];
+  }
+  if (total == 0) return LITS_OK;
+  LITS_REQUIRE(cond != NULL && a != NULL && b != NULL && out != NULL,
+               "lits_where_f32: cond, a, b or out is NULL (%lld elements)", (long long)total);
+  /* Rows of the last dimension (ndim 0 is one row of one element). */
+  int64_t inner = ndim > 0 ? shape_host[ndim - 1] : 1;
+  int64_t sc = ndim > 0 ? cond_strides_host[ndim - 1] : 0;
+  int64_t sa = ndim > 0 ? a_strides_host[ndim - 1] : 0;
+  int64_t sb = ndim > 0 ? b_strides_host[ndim - 1] : 0;
+  int64_t rows = total / inner;
+#pragma omp parallel for schedule(static) if (total > PAR_THRESHOLD && rows > 1)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t oc = 0, oa = 0, ob = 0, rem = r;
+    for (int d = ndim - 2; d >= 0; d--) {
+      int64_t i = rem % shape_host[d];
+      rem /= shape_host[d];
+      oc += i * cond_strides_host[d];
+      oa += i * a_strides_host[d];
+      ob += i * b_strides_host[d];
+    }
+    const float* c = cond + oc;
+    const float* x = a + oa;
+    const float* y = b + ob;
+    float* o = out + r * inner;
+    for (int64_t i = 0; i < inner; i++) o[i] = c[i * sc] != 0.0f ? x[i * sa] : y[i * sb];
   }
   return LITS_OK;
 }

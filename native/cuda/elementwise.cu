@@ -75,7 +75,7 @@ extern "C" int lits_binary_f32(int32_t op, int32_t ndim, const int64_t* shape_ho
                                const float* a, const int64_t* a_strides_host, const float* b,
                                const int64_t* b_strides_host, float* out) {
   LC_ENTER("lits_binary_f32");
-  LC_REQUIRE(op >= LITS_ADD && op <= LITS_POW, "%s: unknown op %d", lc_fn, (int)op);
+  LC_REQUIRE(op >= LITS_ADD && op <= LITS_NE, "%s: unknown op %d", lc_fn, (int)op);
   LC_REQUIRE(ndim >= 0 && ndim <= 8, "%s: ndim must be in 0..8, got %d", lc_fn, (int)ndim);
   LC_REQUIRE(ndim == 0 || (shape_host != NULL && a_strides_host != NULL && b_strides_host != NULL),
              "%s: shape or strides is NULL (ndim %d)", lc_fn, (int)ndim);
@@ -112,5 +112,64 @@ extern "C" int lits_binary_f32(int32_t op, int32_t ndim, const int64_t* shape_ho
                                                                                    out, total);
     LC_CHECK_LAUNCH("binary_strided_kernel<int64_t>");
   }
+  return LITS_OK;
+}
+
+/* ---- where: three strided operands ------------------------------------- */
+
+/* Dims and element strides of cond, a and b over the dense output. where is
+ * not on a training hot path, so one 64-bit kernel serves every layout. */
+struct lc_where_view {
+  int32_t nd;
+  int64_t shape[LC_MAX_DIMS];
+  int64_t stride[3][LC_MAX_DIMS];
+};
+
+__global__ void where_kernel(lc_where_view v, const float* cond, const float* a, const float* b,
+                             float* out, int64_t n) {
+  LC_GRID_LOOP(i, n) {
+    int64_t rem = i, oc = 0, oa = 0, ob = 0;
+    for (int d = v.nd - 1; d >= 0; d--) {
+      const int64_t q = rem / v.shape[d], r = rem - q * v.shape[d];
+      oc += r * v.stride[0][d];
+      oa += r * v.stride[1][d];
+      ob += r * v.stride[2][d];
+      rem = q;
+    }
+    out[i] = cond[oc] != 0.0f ? a[oa] : b[ob]; /* only the chosen value is read */
+  }
+}
+
+extern "C" int lits_where_f32(int32_t ndim, const int64_t* shape_host, const float* cond,
+                              const int64_t* cond_strides_host, const float* a,
+                              const int64_t* a_strides_host, const float* b,
+                              const int64_t* b_strides_host, float* out) {
+  LC_ENTER("lits_where_f32");
+  LC_REQUIRE(ndim >= 0 && ndim <= 8, "%s: ndim must be in 0..8, got %d", lc_fn, (int)ndim);
+  LC_REQUIRE(ndim == 0 || (shape_host != NULL && cond_strides_host != NULL &&
+                           a_strides_host != NULL && b_strides_host != NULL),
+             "%s: shape or strides is NULL (ndim %d)", lc_fn, (int)ndim);
+  int64_t total = 1;
+  for (int32_t d = 0; d < ndim; d++) {
+    LC_REQUIRE(shape_host[d] >= 0, "%s: shape[%d] must be >= 0, got %lld", lc_fn, (int)d,
+               (long long)shape_host[d]);
+    if (shape_host[d] != 0 && total > INT64_MAX / 4 / shape_host[d])
+      return lc_fail(LITS_ERR_ARGUMENT, "%s: shape is too large", lc_fn);
+    total *= shape_host[d];
+  }
+  if (total == 0) return LITS_OK;
+  LC_REQUIRE(cond != NULL && a != NULL && b != NULL && out != NULL,
+             "%s: cond, a, b or out is NULL (%lld elements)", lc_fn, (long long)total);
+  lc_where_view v;
+  v.nd = 0;
+  const int64_t* strides[3] = {cond_strides_host, a_strides_host, b_strides_host};
+  for (int32_t d = 0; d < ndim; d++) {
+    if (shape_host[d] == 1) continue; /* size-1 dimensions add no offset */
+    v.shape[v.nd] = shape_host[d];
+    for (int o = 0; o < 3; o++) v.stride[o][v.nd] = strides[o][d];
+    v.nd++;
+  }
+  where_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(v, cond, a, b, out, total);
+  LC_CHECK_LAUNCH("where_kernel");
   return LITS_OK;
 }

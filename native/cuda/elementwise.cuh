@@ -85,6 +85,9 @@ __host__ __device__ __forceinline__ float lc_binary(int op, float x, float y) {
     case LITS_GT: return x > y ? 1.0f : 0.0f;
     case LITS_LT: return x < y ? 1.0f : 0.0f;
     case LITS_POW: return powf(x, y);
+    case LITS_GE: return x >= y ? 1.0f : 0.0f;
+    case LITS_LE: return x <= y ? 1.0f : 0.0f;
+    case LITS_NE: return x != y ? 1.0f : 0.0f;
     default: return 0.0f;
   }
 }

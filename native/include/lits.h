@@ -115,7 +115,10 @@ enum lits_binary_op {
   LITS_EQ = 6, /* 1.0f where equal, else 0.0f */
   LITS_GT = 7,
   LITS_LT = 8,
-  LITS_POW = 9
+  LITS_POW = 9,
+  LITS_GE = 10,
+  LITS_LE = 11,
+  LITS_NE = 12 /* 1.0f where not equal (NaN != NaN), else 0.0f */
 };
 
 /* out = a op b with broadcasting. shape is the output shape (ndim 0..8) and
@@ -124,6 +127,14 @@ enum lits_binary_op {
 int lits_binary_f32(int32_t op, int32_t ndim, const int64_t* shape_host, const float* a,
                     const int64_t* a_strides_host, const float* b,
                     const int64_t* b_strides_host, float* out);
+/* out = cond != 0 ? a : b with broadcasting (torch.where): strides as in
+ * lits_binary_f32, one set per input. Only the chosen input's value is read
+ * into out, so NaN or inf in the other branch does not leak (a NaN cond is
+ * nonzero, so it picks a). */
+int lits_where_f32(int32_t ndim, const int64_t* shape_host, const float* cond,
+                   const int64_t* cond_strides_host, const float* a,
+                   const int64_t* a_strides_host, const float* b,
+                   const int64_t* b_strides_host, float* out);
 
 /* ---- reductions, softmax ------------------------------------------------ */
 /* x is viewed as [outer, r, inner]; the middle dimension is reduced. */

@@ -45,6 +45,7 @@ export const symbols = {
   lits_unary_f32: { parameters: [i32, ptr, ptr, i64, f32], ...status },
   lits_unary_backward_f32: { parameters: [i32, ptr, ptr, ptr, ptr, i64, f32], ...status },
   lits_binary_f32: { parameters: [i32, i32, buf, ptr, buf, ptr, buf, ptr], ...status },
+  lits_where_f32: { parameters: [i32, buf, ptr, buf, ptr, buf, ptr, buf, ptr], ...status },
 
   lits_reduce_f32: { parameters: [i32, ptr, ptr, i64, i64, i64], ...status },
   lits_argmax_f32: { parameters: [ptr, ptr, i64, i64, i64], ...status },
