@@ -61,7 +61,7 @@ function suggestion(key: string, known: readonly string[]): string {
  * }
  * ```
  */
-export function checkOptions<T extends object>(
+export function checkOptions<T extends object = Record<string, unknown>>(
   where: string,
   options: unknown,
   known: readonly (keyof T & string)[],

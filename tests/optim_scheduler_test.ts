@@ -15,7 +15,7 @@ function run(
   const sched = make(opt);
   const lrs = [opt.paramGroups[0].options.lr];
   for (let i = 0; i < steps; i++) {
-    if (sched instanceof optim.ReduceLROnPlateau) sched.stepWith(metrics![i]);
+    if (sched instanceof optim.ReduceLROnPlateau) sched.step(metrics![i]);
     else sched.step();
     lrs.push(opt.paramGroups[0].options.lr);
   }

@@ -8,6 +8,7 @@ import { relu } from "../tensor/ops/elementwise.ts";
 import { dropout } from "../tensor/ops/random.ts";
 import { flatten } from "../tensor/ops/shape.ts";
 import { Module } from "./module.ts";
+import { checkArity } from "../options.ts";
 
 /**
  * max(x, 0).
@@ -39,7 +40,14 @@ export class ReLU extends Module {
 export class Dropout extends Module {
   constructor(readonly p: number = 0.5) {
     super();
-    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability must be in [0, 1], got ${p}`);
+    // PyTorch's second argument is `inplace`, which has no meaning here.
+    checkArity("nn.Dropout", arguments.length, 1, "new nn.Dropout(0.5)");
+    if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+      throw new Error(
+        `nn.Dropout: probability must be in [0, 1], got ${JSON.stringify(p)}; ` +
+          "write new nn.Dropout(0.5)",
+      );
+    }
   }
   /** Drops elements in training mode. */
   forward(x: Tensor): Tensor {
@@ -59,6 +67,16 @@ export class Dropout extends Module {
 export class Flatten extends Module {
   constructor(readonly startDim: number = 1, readonly endDim: number = -1) {
     super();
+    checkArity("nn.Flatten", arguments.length, 2, "new nn.Flatten(1, -1)");
+    for (const [name, d] of [["startDim", startDim], ["endDim", endDim]] as const) {
+      if (!Number.isInteger(d)) {
+        throw new Error(
+          `nn.Flatten: ${name} must be an integer, got ${
+            JSON.stringify(d)
+          }; write new nn.Flatten(1, -1)`,
+        );
+      }
+    }
   }
   /** Flattens the configured dimensions. */
   forward(x: Tensor): Tensor {

@@ -10,6 +10,9 @@ import { Tensor } from "../tensor/tensor.ts";
 import { batchNorm } from "../tensor/ops/norm.ts";
 import { Module, Parameter } from "./module.ts";
 import { constant_ } from "./init.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+const USAGE = "new nn.BatchNorm2d(16, { eps: 1e-5, momentum: 0.1 })";
 
 /** Options of `BatchNorm2d`. */
 export interface BatchNormLayerOptions {
@@ -52,16 +55,23 @@ export class BatchNorm2d extends Module {
 
   constructor(readonly numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
+    checkArity("nn.BatchNorm2d", arguments.length, 2, USAGE);
+    const o = checkOptions<BatchNormLayerOptions>(
+      "nn.BatchNorm2d",
+      options,
+      ["eps", "momentum", "affine", "trackRunningStats"],
+      USAGE,
+    );
     if (!Number.isInteger(numFeatures) || numFeatures < 1) {
       throw new Error(`BatchNorm2d: numFeatures must be a positive integer, got ${numFeatures}`);
     }
-    this.eps = options.eps ?? 1e-5;
-    this.momentum = options.momentum ?? 0.1;
-    if (options.affine ?? true) {
+    this.eps = o.eps ?? 1e-5;
+    this.momentum = o.momentum ?? 0.1;
+    if (o.affine ?? true) {
       this.weight = new Parameter(filled([numFeatures], 1));
       this.bias = new Parameter(filled([numFeatures], 0));
     }
-    if (options.trackRunningStats ?? true) {
+    if (o.trackRunningStats ?? true) {
       this.registerBuffer("running_mean", filled([numFeatures], 0));
       this.registerBuffer("running_var", filled([numFeatures], 1));
       this.registerBuffer("num_batches_tracked", filled([], 0, "int32"));

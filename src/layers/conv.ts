@@ -7,6 +7,9 @@ import { Tensor } from "../tensor/tensor.ts";
 import { conv2d, type Pair, pair } from "../tensor/ops/conv.ts";
 import { Module, Parameter } from "./module.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+const USAGE = "new nn.Conv2d(1, 16, 3, { stride: 1, padding: 1 })";
 
 /** Options of `Conv2d`. */
 export interface Conv2dLayerOptions {
@@ -48,7 +51,14 @@ export class Conv2d extends Module {
     options: Conv2dLayerOptions = {},
   ) {
     super();
-    const groups = options.groups ?? 1;
+    checkArity("nn.Conv2d", arguments.length, 4, USAGE);
+    const o = checkOptions<Conv2dLayerOptions>(
+      "nn.Conv2d",
+      options,
+      ["stride", "padding", "dilation", "groups", "bias"],
+      USAGE,
+    );
+    const groups = o.groups ?? 1;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
       throw new Error(
         `Conv2d: channels ${inChannels} -> ${outChannels} are not divisible by groups ${groups}`,
@@ -64,15 +74,15 @@ export class Conv2d extends Module {
     }
     const [kh, kw] = pair(kernelSize, "Conv2d: kernel size", 1);
     this.options = {
-      stride: pair(options.stride ?? 1, "Conv2d: stride", 1),
-      padding: pair(options.padding ?? 0, "Conv2d: padding", 0),
-      dilation: pair(options.dilation ?? 1, "Conv2d: dilation", 1),
+      stride: pair(o.stride ?? 1, "Conv2d: stride", 1),
+      padding: pair(o.padding ?? 0, "Conv2d: padding", 0),
+      dilation: pair(o.dilation ?? 1, "Conv2d: dilation", 1),
       groups,
     };
     const w = Tensor.empty([outChannels, inChannels / groups, kh, kw], "float32", "cpu", false);
     this.weight = new Parameter(kaimingUniform_(w, { a: Math.sqrt(5) }));
     this.bias = null;
-    if (options.bias ?? true) {
+    if (o.bias ?? true) {
       const bound = 1 / Math.sqrt(fans(this.weight)[0]);
       this.bias = new Parameter(
         uniform_(Tensor.empty([outChannels], "float32", "cpu", false), -bound, bound),

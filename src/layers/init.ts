@@ -6,6 +6,7 @@
 import type { Tensor } from "../tensor/tensor.ts";
 import { fillNormal, fillUniform } from "../tensor/ops/random.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** Fan-in and fan-out of a weight [out, in, ...kernel]. */
 export function fans(t: Tensor): [number, number] {
@@ -41,10 +42,31 @@ export interface KaimingOptions {
   nonlinearity?: "relu" | "leaky_relu" | "linear";
 }
 
-function kaimingStd(t: Tensor, o: KaimingOptions): number {
+function kaimingStd(where: string, given: number, t: Tensor, options: unknown): number {
+  const usage = `nn.init.${where}(w, { a: Math.sqrt(5), mode: "fan_in" })`;
+  checkArity(`nn.init.${where}`, given, 2, usage);
+  const o = checkOptions<KaimingOptions>(
+    `nn.init.${where}`,
+    options,
+    ["a", "mode", "nonlinearity"],
+    usage,
+  );
+  const mode = o.mode ?? "fan_in", nonlinearity = o.nonlinearity ?? "leaky_relu";
+  // A misspelled mode or nonlinearity would otherwise pick fan_out or gain 1 silently.
+  if (mode !== "fan_in" && mode !== "fan_out") {
+    throw new Error(
+      `nn.init.${where}: mode must be "fan_in" or "fan_out", got ${JSON.stringify(mode)}`,
+    );
+  }
+  if (!["relu", "leaky_relu", "linear"].includes(nonlinearity)) {
+    throw new Error(
+      `nn.init.${where}: nonlinearity must be "relu", "leaky_relu" or "linear", got ${
+        JSON.stringify(nonlinearity)
+      }`,
+    );
+  }
   const [fanIn, fanOut] = fans(t);
-  const fan = (o.mode ?? "fan_in") === "fan_in" ? fanIn : fanOut;
-  return calculateGain(o.nonlinearity ?? "leaky_relu", o.a ?? 0) / Math.sqrt(fan);
+  return calculateGain(nonlinearity, o.a ?? 0) / Math.sqrt(mode === "fan_in" ? fanIn : fanOut);
 }
 
 /**
@@ -58,14 +80,14 @@ function kaimingStd(t: Tensor, o: KaimingOptions): number {
  * ```
  */
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  const bound = Math.sqrt(3) * kaimingStd(t, options);
+  const bound = Math.sqrt(3) * kaimingStd("kaimingUniform_", arguments.length, t, options);
   fillUniform(t, -bound, bound);
   return t;
 }
 
 /** Fills with N(0, std^2), std = gain / sqrt(fan). */
 export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  fillNormal(t, 0, kaimingStd(t, options));
+  fillNormal(t, 0, kaimingStd("kaimingNormal_", arguments.length, t, options));
   return t;
 }
 

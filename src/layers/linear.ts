@@ -7,6 +7,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { linear } from "../tensor/ops/matmul.ts";
 import { Module, Parameter } from "./module.ts";
 import { kaimingUniform_, uniform_ } from "./init.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** Options of `Linear`. */
 export interface LinearOptions {
@@ -37,6 +38,13 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
+    checkArity("nn.Linear", arguments.length, 3, "new nn.Linear(4, 2, { bias: false })");
+    const o = checkOptions<LinearOptions>(
+      "nn.Linear",
+      options,
+      ["bias"],
+      "new nn.Linear(4, 2, { bias: false })",
+    );
     for (const [n, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 1) {
         throw new Error(`Linear: ${n} must be a positive integer, got ${v}`);
@@ -45,7 +53,7 @@ export class Linear extends Module {
     const w = Tensor.empty([outFeatures, inFeatures], "float32", "cpu", false);
     this.weight = new Parameter(kaimingUniform_(w, { a: Math.sqrt(5) }));
     this.bias = null;
-    if (options.bias ?? true) {
+    if (o.bias ?? true) {
       const bound = 1 / Math.sqrt(inFeatures);
       this.bias = new Parameter(
         uniform_(Tensor.empty([outFeatures], "float32", "cpu", false), -bound, bound),

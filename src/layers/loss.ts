@@ -6,6 +6,9 @@
 import type { Tensor } from "../tensor/tensor.ts";
 import { crossEntropy, type Reduction } from "../tensor/ops/loss.ts";
 import { Module } from "./module.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+const USAGE = "new nn.CrossEntropyLoss({ labelSmoothing: 0.1 })";
 
 /** Options of `CrossEntropyLoss`. */
 export interface CrossEntropyLossOptions {
@@ -37,10 +40,17 @@ export class CrossEntropyLoss extends Module {
 
   constructor(options: CrossEntropyLossOptions = {}) {
     super();
-    this.registerBuffer("weight", options.weight ?? null);
-    this.ignoreIndex = options.ignoreIndex ?? -100;
-    this.labelSmoothing = options.labelSmoothing ?? 0;
-    this.reduction = options.reduction ?? "mean";
+    checkArity("nn.CrossEntropyLoss", arguments.length, 1, USAGE);
+    const o = checkOptions<CrossEntropyLossOptions>(
+      "nn.CrossEntropyLoss",
+      options,
+      ["weight", "ignoreIndex", "labelSmoothing", "reduction"],
+      USAGE,
+    );
+    this.registerBuffer("weight", o.weight ?? null);
+    this.ignoreIndex = o.ignoreIndex ?? -100;
+    this.labelSmoothing = o.labelSmoothing ?? 0;
+    this.reduction = o.reduction ?? "mean";
   }
 
   /** Loss of logits against targets. */

@@ -13,6 +13,7 @@ import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
 import type { Device } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
+import { checkOptions } from "../options.ts";
 
 /**
  * A tensor that a module trains: kept alive by its module and requiring
@@ -146,7 +147,12 @@ export abstract class Module {
    * problem.
    */
   loadStateDict(stateDict: Map<string, Tensor>, options: LoadOptions = {}): void {
-    const strict = options.strict ?? true;
+    const strict = checkOptions<LoadOptions>(
+      "loadStateDict",
+      options,
+      ["strict"],
+      "model.loadStateDict(sd, { strict: false })",
+    ).strict ?? true;
     const own = this.stateDict();
     const missing = [...own.keys()].filter((k) => !stateDict.has(k));
     const unexpected = [...stateDict.keys()].filter((k) => !own.has(k));

@@ -7,6 +7,19 @@ import type { Tensor } from "../tensor/tensor.ts";
 import type { Pair } from "../tensor/ops/conv.ts";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type Pool2dOptions } from "../tensor/ops/pool.ts";
 import { Module } from "./module.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+/** Checks a pooling layer's arguments (`MaxPool2d(3, 2)` is PyTorch's kernel 3, stride 2). */
+function poolOptions(
+  where: string,
+  given: number,
+  options: unknown,
+  known: (keyof Pool2dOptions)[],
+): Pool2dOptions {
+  const usage = `new ${where}(3, { stride: 2, padding: 1 })`;
+  checkArity(where, given, 2, usage);
+  return { ...checkOptions<Pool2dOptions>(where, options, known, usage) };
+}
 
 /**
  * Max pooling; the stride defaults to the kernel size.
@@ -18,8 +31,15 @@ import { Module } from "./module.ts";
  * ```
  */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: Pool2dOptions = {}) {
+  /** The options in effect. */
+  readonly options: Pool2dOptions;
+  constructor(readonly kernelSize: Pair, options: Pool2dOptions = {}) {
     super();
+    this.options = poolOptions("nn.MaxPool2d", arguments.length, options, [
+      "stride",
+      "padding",
+      "ceilMode",
+    ]);
   }
   /** x [N, C, H, W] -> [N, C, H', W']. */
   forward(x: Tensor): Tensor {
@@ -37,8 +57,16 @@ export class MaxPool2d extends Module {
  * ```
  */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: Pool2dOptions = {}) {
+  /** The options in effect. */
+  readonly options: Pool2dOptions;
+  constructor(readonly kernelSize: Pair, options: Pool2dOptions = {}) {
     super();
+    this.options = poolOptions("nn.AvgPool2d", arguments.length, options, [
+      "stride",
+      "padding",
+      "ceilMode",
+      "countIncludePad",
+    ]);
   }
   /** x [N, C, H, W] -> [N, C, H', W']. */
   forward(x: Tensor): Tensor {
@@ -58,6 +86,7 @@ export class AvgPool2d extends Module {
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: Pair) {
     super();
+    checkArity("nn.AdaptiveAvgPool2d", arguments.length, 1, "new nn.AdaptiveAvgPool2d([1, 1])");
   }
   /** x [N, C, H, W] -> [N, C, oh, ow]. */
   forward(x: Tensor): Tensor {

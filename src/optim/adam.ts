@@ -7,6 +7,30 @@
 import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { Optimizer, type ParamState } from "./optimizer.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+/** Checks Adam's or AdamW's options; fills in the defaults. */
+function resolve(name: string, given: number, options: unknown, weightDecay: number): Resolved {
+  const usage = `new optim.${name}(params, { lr: 1e-4, weightDecay: ${weightDecay || "1e-5"} })`;
+  checkArity(`optim.${name}`, given, 2, usage);
+  const o = checkOptions<AdamOptions>(
+    `optim.${name}`,
+    options,
+    ["lr", "betas", "eps", "weightDecay"],
+    usage,
+  );
+  if (o.betas !== undefined && (!Array.isArray(o.betas) || o.betas.length !== 2)) {
+    throw new Error(
+      `optim.${name}: betas must be a pair [beta1, beta2], got ${JSON.stringify(o.betas)}`,
+    );
+  }
+  return {
+    lr: o.lr ?? 1e-3,
+    betas: o.betas ?? [0.9, 0.999],
+    eps: o.eps ?? 1e-8,
+    weightDecay: o.weightDecay ?? weightDecay,
+  };
+}
 
 /** Options of `Adam` and `AdamW`. */
 export interface AdamOptions {
@@ -86,10 +110,7 @@ abstract class AdamBase extends Optimizer<Resolved> {
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
-    super(
-      params,
-      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...options } as Resolved,
-    );
+    super(params, resolve("Adam", arguments.length, options, 0));
   }
 }
 
@@ -109,9 +130,6 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
-    super(
-      params,
-      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, ...options } as Resolved,
-    );
+    super(params, resolve("AdamW", arguments.length, options, 1e-2));
   }
 }

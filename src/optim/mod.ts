@@ -17,5 +17,6 @@ export {
   LRScheduler,
   OneCycleLR,
   ReduceLROnPlateau,
+  type ReduceLROnPlateauOptions,
   StepLR,
 } from "./scheduler.ts";

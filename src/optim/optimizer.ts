@@ -11,6 +11,7 @@ import { dropGrad } from "../tensor/grad_store.ts";
 import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
+import { checkOptions } from "../options.ts";
 
 /** Hyper-parameters of a group: numbers, booleans or number pairs. */
 export type GroupOptions = Record<string, number | boolean | [number, number]>;
@@ -39,6 +40,39 @@ export interface OptimizerStateDict {
   paramGroups: { options: GroupOptions; params: number[] }[];
 }
 
+/**
+ * Checks one parameter group. PyTorch writes `{ params, lr: 1e-4 }`; here
+ * the hyper-parameters sit in `options`, and a `lr` beside `params` would
+ * otherwise be ignored.
+ */
+function checkGroup(
+  where: string,
+  i: number,
+  g: unknown,
+  known: readonly string[],
+): { params: Iterable<Tensor>; options?: unknown } {
+  const usage = "[{ params: a }, { params: b, options: { lr: 1e-4 } }]";
+  if (g !== null && typeof g === "object" && !Array.isArray(g)) {
+    const misplaced = Object.keys(g).filter((k) => known.includes(k));
+    if (misplaced.length > 0) {
+      throw new Error(
+        `${where}: param group ${i} has ${misplaced.join(", ")} beside params; ` +
+          `hyper-parameters go in options: ${usage}`,
+      );
+    }
+  }
+  const o = checkOptions<{ params: Iterable<Tensor>; options?: unknown }>(
+    `${where} param group ${i}`,
+    g,
+    ["params", "options"],
+    usage,
+  );
+  if (!o.params || typeof o.params !== "object" || !(Symbol.iterator in o.params)) {
+    throw new Error(`${where}: param group ${i} needs params (an iterable of tensors): ${usage}`);
+  }
+  return o;
+}
+
 /** Base class of SGD, Adam and AdamW. */
 export abstract class Optimizer<O extends GroupOptions> {
   /** The parameter groups. */
@@ -50,13 +84,28 @@ export abstract class Optimizer<O extends GroupOptions> {
     params: Iterable<Tensor> | { params: Iterable<Tensor>; options?: Partial<O> }[],
     defaults: O,
   ) {
+    const where = `optim.${this.constructor.name}`;
+    if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
+      throw new Error(
+        `${where}: params must be an iterable of tensors (model.parameters()), got ${typeof params}`,
+      );
+    }
     const list = [...params];
     const groups = list.length > 0 && !(list[0] instanceof Tensor)
       ? (list as { params: Iterable<Tensor>; options?: Partial<O> }[])
       : [{ params: list as Tensor[] }];
-    this.paramGroups = groups.map((g) => ({
-      params: [...g.params],
-      options: { ...defaults, ...(g as { options?: Partial<O> }).options } as O,
+    const known = Object.keys(defaults);
+    this.paramGroups = groups.map((g, i) => ({
+      params: [...checkGroup(where, i, g, known).params],
+      options: {
+        ...defaults,
+        ...checkOptions<Partial<O>>(
+          `${where} param group ${i}`,
+          g.options,
+          known as (keyof O & string)[],
+          `{ params, options: { lr: 1e-4 } }`,
+        ),
+      } as O,
     }));
     const seen = new Set<Tensor>();
     for (const g of this.paramGroups) {

@@ -6,6 +6,22 @@
  * @module
  */
 import type { GroupOptions, Optimizer } from "./optimizer.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from "./plateau.ts";
+
+/** Checks a schedule's arguments: `StepLR(opt, 30)` is PyTorch's positional step_size. */
+function scheduleOptions<T extends object>(
+  name: string,
+  given: number,
+  options: unknown,
+  known: (keyof T & string)[],
+  usage: string,
+): T {
+  checkArity(`optim.${name}`, given, 2, usage);
+  if (options === undefined) throw new Error(`optim.${name}: options are required; write ${usage}`);
+  return checkOptions<T>(`optim.${name}`, options, known, usage);
+}
 
 type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
 
@@ -30,6 +46,8 @@ export abstract class LRScheduler {
 
   /** Advances the schedule by one step and sets the groups' lr. */
   step(): void {
+    // PyTorch's deprecated step(epoch) would be ignored silently here.
+    checkArity(`optim.${this.constructor.name}.step`, arguments.length, 0, "sched.step()");
     this.lastEpoch++;
     this.optimizer.paramGroups.forEach((g, i) => (g.options.lr = this.lrAt(this.lastEpoch, i)));
   }
@@ -63,11 +81,15 @@ export class StepLR extends LRScheduler {
   readonly gamma: number;
   constructor(optimizer: AnyOptimizer, options: { stepSize: number; gamma?: number }) {
     super(optimizer);
-    if (!Number.isInteger(options.stepSize) || options.stepSize < 1) {
-      throw new Error(`StepLR: stepSize must be a positive integer, got ${options.stepSize}`);
+    const o = scheduleOptions<typeof options>("StepLR", arguments.length, options, [
+      "stepSize",
+      "gamma",
+    ], "new optim.StepLR(opt, { stepSize: 30, gamma: 0.1 })");
+    if (!Number.isInteger(o.stepSize) || o.stepSize < 1) {
+      throw new Error(`optim.StepLR: stepSize must be a positive integer, got ${o.stepSize}`);
     }
-    this.stepSize = options.stepSize;
-    this.gamma = options.gamma ?? 0.1;
+    this.stepSize = o.stepSize;
+    this.gamma = o.gamma ?? 0.1;
   }
   protected lrAt(epoch: number, i: number): number {
     return this.baseLrs[i] * this.gamma ** Math.floor(epoch / this.stepSize);
@@ -93,11 +115,15 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly etaMin: number;
   constructor(optimizer: AnyOptimizer, options: { tMax: number; etaMin?: number }) {
     super(optimizer);
-    if (!(options.tMax > 0)) {
-      throw new Error(`CosineAnnealingLR: tMax must be > 0, got ${options.tMax}`);
+    const o = scheduleOptions<typeof options>("CosineAnnealingLR", arguments.length, options, [
+      "tMax",
+      "etaMin",
+    ], "new optim.CosineAnnealingLR(opt, { tMax: 100, etaMin: 0 })");
+    if (!(o.tMax > 0)) {
+      throw new Error(`optim.CosineAnnealingLR: tMax must be > 0, got ${o.tMax}`);
     }
-    this.tMax = options.tMax;
-    this.etaMin = options.etaMin ?? 0;
+    this.tMax = o.tMax;
+    this.etaMin = o.etaMin ?? 0;
   }
   protected lrAt(epoch: number, i: number): number {
     const cos = (1 + Math.cos((Math.PI * epoch) / this.tMax)) / 2;
@@ -136,14 +162,22 @@ export class OneCycleLR extends LRScheduler {
     },
   ) {
     super(optimizer);
-    if (!Number.isInteger(options.totalSteps) || options.totalSteps < 2) {
-      throw new Error(`OneCycleLR: totalSteps must be an integer >= 2, got ${options.totalSteps}`);
+    const o = scheduleOptions<typeof options>("OneCycleLR", arguments.length, options, [
+      "maxLr",
+      "totalSteps",
+      "pctStart",
+      "divFactor",
+      "finalDivFactor",
+    ], "new optim.OneCycleLR(opt, { maxLr: 0.1, totalSteps: 1000 })");
+    if (!Number.isInteger(o.totalSteps) || o.totalSteps < 2) {
+      throw new Error(`optim.OneCycleLR: totalSteps must be an integer >= 2, got ${o.totalSteps}`);
     }
-    this.maxLr = options.maxLr;
-    this.totalSteps = options.totalSteps;
-    this.pctStart = options.pctStart ?? 0.3;
-    this.divFactor = options.divFactor ?? 25;
-    this.finalDivFactor = options.finalDivFactor ?? 1e4;
+    if (!(o.maxLr > 0)) throw new Error(`optim.OneCycleLR: maxLr must be > 0, got ${o.maxLr}`);
+    this.maxLr = o.maxLr;
+    this.totalSteps = o.totalSteps;
+    this.pctStart = o.pctStart ?? 0.3;
+    this.divFactor = o.divFactor ?? 25;
+    this.finalDivFactor = o.finalDivFactor ?? 1e4;
     optimizer.paramGroups.forEach((g) => (g.options.lr = this.lrAt(0)));
   }
   protected lrAt(step: number): number {
@@ -157,71 +191,5 @@ export class OneCycleLR extends LRScheduler {
       to + ((from - to) / 2) * (1 + Math.cos(Math.PI * pct));
     if (step <= warmEnd) return anneal(initial, this.maxLr, step / warmEnd);
     return anneal(this.maxLr, min, (step - warmEnd) / (this.totalSteps - 1 - warmEnd));
-  }
-}
-
-/**
- * Lowers the lr by `factor` when a metric has stopped improving for
- * `patience` epochs (`ReduceLROnPlateau`, mode "min", relative threshold).
- *
- * @example
- * ```ts
- * import { nn, optim } from "@lits/vision";
- * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
- * const sched = new optim.ReduceLROnPlateau(opt, { patience: 1 });
- * for (const loss of [1, 1, 1]) sched.stepWith(loss);
- * console.log(sched.lastLr); // [0.1]
- * ```
- */
-export class ReduceLROnPlateau {
-  readonly factor: number;
-  readonly patience: number;
-  readonly threshold: number;
-  readonly minLr: number;
-  best = Infinity;
-  badEpochs = 0;
-
-  constructor(
-    readonly optimizer: AnyOptimizer,
-    options: { factor?: number; patience?: number; threshold?: number; minLr?: number } = {},
-  ) {
-    this.factor = options.factor ?? 0.1;
-    if (!(this.factor > 0 && this.factor < 1)) {
-      throw new Error(`ReduceLROnPlateau: factor must be in (0, 1), got ${this.factor}`);
-    }
-    this.patience = options.patience ?? 10;
-    this.threshold = options.threshold ?? 1e-4;
-    this.minLr = options.minLr ?? 0;
-  }
-
-  /** The learning rate of each group now. */
-  get lastLr(): number[] {
-    return this.optimizer.paramGroups.map((g) => g.options.lr);
-  }
-
-  /** Records this epoch's metric (lower is better) and lowers the lr when it stalls. */
-  stepWith(metric: number): void {
-    if (metric < this.best * (1 - this.threshold)) {
-      this.best = metric;
-      this.badEpochs = 0;
-      return;
-    }
-    if (++this.badEpochs > this.patience) {
-      for (const g of this.optimizer.paramGroups) {
-        g.options.lr = Math.max(g.options.lr * this.factor, this.minLr);
-      }
-      this.badEpochs = 0;
-    }
-  }
-
-  /** The schedule's position, for checkpoints. */
-  stateDict(): Record<string, number> {
-    return { best: this.best, badEpochs: this.badEpochs };
-  }
-
-  /** Restores a position saved by `stateDict()`. */
-  loadStateDict(sd: Record<string, number>): void {
-    this.best = sd.best;
-    this.badEpochs = sd.badEpochs;
   }
 }

@@ -6,6 +6,9 @@
 import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { Optimizer, type ParamState } from "./optimizer.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+const USAGE = "new optim.SGD(params, { lr: 0.01, momentum: 0.9 })";
 
 /** Options of `SGD`. */
 export interface SGDOptions {
@@ -46,13 +49,21 @@ type Resolved = {
  */
 export class SGD extends Optimizer<Resolved> {
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
+    checkArity("optim.SGD", arguments.length, 2, USAGE);
+    const o = checkOptions<SGDOptions>(
+      "optim.SGD",
+      options,
+      ["lr", "momentum", "dampening", "nesterov", "weightDecay"],
+      USAGE,
+    );
+    if (o.lr === undefined) throw new Error(`optim.SGD: lr is required; write ${USAGE}`);
     super(params, {
-      momentum: 0,
-      dampening: 0,
-      nesterov: false,
-      weightDecay: 0,
-      ...options,
-    } as Resolved);
+      lr: o.lr,
+      momentum: o.momentum ?? 0,
+      dampening: o.dampening ?? 0,
+      nesterov: o.nesterov ?? false,
+      weightDecay: o.weightDecay ?? 0,
+    });
   }
 
   protected validate(o: Resolved): void {

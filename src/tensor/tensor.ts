@@ -17,6 +17,7 @@ import * as shp from "./ops/shape.ts";
 import * as sm from "./ops/softmax.ts";
 import * as mm from "./ops/matmul.ts";
 import { toDevice } from "./transfer.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 export { Storage };
 
@@ -284,7 +285,14 @@ export class Tensor implements Owned {
 
   /** Computes gradients of this tensor (a scalar unless `gradient` is given). */
   backward(gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    autograd.backward(this, gradient, options);
+    // PyTorch's loss.backward(retain_graph=True) ports as backward({ retainGraph: true }).
+    const usage = "loss.backward(undefined, { retainGraph: true })";
+    checkArity("backward", arguments.length, 2, usage);
+    if (gradient !== undefined && !(gradient instanceof Tensor)) {
+      throw new Error(`backward: the first argument is the gradient tensor; write ${usage}`);
+    }
+    const o = checkOptions<{ retainGraph?: boolean }>("backward", options, ["retainGraph"], usage);
+    autograd.backward(this, gradient, o);
   }
 
   /** The same data without autograd history (shares memory). */

@@ -122,7 +122,7 @@ export function buildSchedule(
     },
     afterEpoch: (valLoss) => {
       perEpoch?.step();
-      if (plateau && valLoss !== null) plateau.stepWith(valLoss);
+      if (plateau && valLoss !== null) plateau.step(valLoss);
     },
     stateDict: () => (perEpoch ?? perStep ?? plateau)?.stateDict() ?? null,
     loadStateDict: (sd) => {

@@ -10,6 +10,7 @@ import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
 import { fusedInput, writeMaskedGradWithSums } from "./fusion.ts";
+import { checkArity, checkOptions } from "../../options.ts";
 
 /** A size given once for both dimensions, or as [height, width]. */
 export type Pair = number | [number, number];
@@ -42,14 +43,22 @@ export function conv2d(
   bias: Tensor | null,
   options: Conv2dOptions = {},
 ): Tensor {
+  const usage = "F.conv2d(x, weight, bias, { stride: 1, padding: 1 })";
+  checkArity("conv2d", arguments.length, 4, usage);
+  const o = checkOptions<Conv2dOptions>(
+    "conv2d",
+    options,
+    ["stride", "padding", "dilation", "groups"],
+    usage,
+  );
   requireFloat(x, "conv2d");
   requireFloat(weight, "conv2d");
   sameDevice(x, weight, "conv2d");
   if (bias) sameDevice(x, bias, "conv2d");
-  const [sh, sw] = pair(options.stride ?? 1, "conv2d: stride", 1);
-  const [ph, pw] = pair(options.padding ?? 0, "conv2d: padding", 0);
-  const [dh, dw] = pair(options.dilation ?? 1, "conv2d: dilation", 1);
-  const groups = options.groups ?? 1;
+  const [sh, sw] = pair(o.stride ?? 1, "conv2d: stride", 1);
+  const [ph, pw] = pair(o.padding ?? 0, "conv2d: padding", 0);
+  const [dh, dw] = pair(o.dilation ?? 1, "conv2d: dilation", 1);
+  const groups = o.groups ?? 1;
   const desc = () =>
     `conv2d x [${x.shape}] weight [${weight.shape}]${bias ? ` bias [${bias.shape}]` : ""} ` +
     `stride ${sh},${sw} padding ${ph},${pw} dilation ${dh},${dw} groups ${groups}`;

@@ -7,6 +7,22 @@
 import { check } from "../../ffi/native.ts";
 import type { DType } from "../device.ts";
 import { checkShape, numel, Tensor, type TensorOptions } from "../tensor.ts";
+import { checkArity, checkOptions } from "../../options.ts";
+
+/** @internal the keys of `TensorOptions`, for `checkOptions`. */
+export const TENSOR_OPTIONS: (keyof TensorOptions)[] = ["dtype", "device", "requiresGrad"];
+
+/** Checks a creation function's options (`zeros(2, 3)` is PyTorch's shape [2, 3]). */
+function creationOptions(
+  where: string,
+  given: number,
+  most: number,
+  options: unknown,
+  usage: string,
+) {
+  checkArity(where, given, most, usage);
+  return checkOptions<TensorOptions>(where, options, TENSOR_OPTIONS, usage);
+}
 
 /** Nested arrays of numbers, as `tensor()` accepts them. */
 export type NestedArray = number | NestedArray[];
@@ -84,6 +100,14 @@ export function tensor(
   shape?: number[],
   options: TensorOptions = {},
 ): Tensor {
+  const usage = "tensor(data, undefined, { requiresGrad: true })";
+  checkArity("tensor", arguments.length, 3, usage);
+  if (shape !== undefined && !Array.isArray(shape)) {
+    throw new Error(
+      `tensor: the second argument is the shape, got ${typeof shape}; write ${usage}`,
+    );
+  }
+  options = checkOptions<TensorOptions>("tensor", options, TENSOR_OPTIONS, usage);
   const dtype = options.dtype ?? (data instanceof Int32Array ? "int32" : "float32");
   if (data instanceof Float32Array || data instanceof Int32Array) {
     return fromHost(data, shape ?? [data.length], { ...options, dtype });
@@ -126,7 +150,10 @@ function filled(
  * ```
  */
 export function full(shape: number[], value: number, options: TensorOptions = {}): Tensor {
-  return filled(shape, value, options, false);
+  const usage = 'full([2, 3], 7, { dtype: "int32" })';
+  const o = creationOptions("full", arguments.length, 3, options, usage);
+  if (typeof value !== "number") throw new Error(`full: value must be a number; write ${usage}`);
+  return filled(shape, value, o, false);
 }
 
 /**
@@ -139,7 +166,8 @@ export function full(shape: number[], value: number, options: TensorOptions = {}
  * ```
  */
 export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
-  return filled(shape, 0, options, false);
+  const usage = 'zeros([2, 3], { dtype: "int32" })';
+  return filled(shape, 0, creationOptions("zeros", arguments.length, 2, options, usage), false);
 }
 
 /**
@@ -152,7 +180,8 @@ export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
  * ```
  */
 export function ones(shape: number[], options: TensorOptions = {}): Tensor {
-  return filled(shape, 1, options, false);
+  const usage = 'ones([2, 3], { dtype: "int32" })';
+  return filled(shape, 1, creationOptions("ones", arguments.length, 2, options, usage), false);
 }
 
 /** @internal a tensor like `t` filled with `value`, owned as an op result. */
@@ -171,6 +200,14 @@ export function fullLike(t: Tensor, value: number): Tensor {
  * ```
  */
 export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  // torch.arange(5, dtype=...) in JavaScript puts the options where end or step belongs.
+  const usage = 'arange(0, 5, 1, { dtype: "int32" })';
+  options = creationOptions("arange", arguments.length, 4, options, usage);
+  for (const [name, v] of [["start", start], ["end", end], ["step", step]] as const) {
+    if (typeof v !== "number" && !(name === "end" && v === undefined)) {
+      throw new Error(`arange: ${name} must be a number, got ${typeof v}; write ${usage}`);
+    }
+  }
   if (end === undefined) [start, end] = [0, start];
   if (step === 0 || !Number.isFinite(step)) {
     throw new Error(`arange: step must be non-zero, got ${step}`);

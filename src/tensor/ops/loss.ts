@@ -10,6 +10,7 @@ import { numel, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
+import { checkArity, checkOptions } from "../../options.ts";
 
 /** How per-sample losses are combined. */
 export type Reduction = "none" | "mean" | "sum";
@@ -34,12 +35,20 @@ export function crossEntropy(
   target: Tensor,
   options: CrossEntropyOptions = {},
 ): Tensor {
+  const usage = "F.crossEntropy(logits, target, { labelSmoothing: 0.1 })";
+  checkArity("crossEntropy", arguments.length, 3, usage);
+  const o = checkOptions<CrossEntropyOptions>(
+    "crossEntropy",
+    options,
+    ["weight", "ignoreIndex", "labelSmoothing", "reduction"],
+    usage,
+  );
   requireFloat(logits, "crossEntropy");
   sameDevice(logits, target, "crossEntropy");
-  const weight = options.weight ?? null;
-  const ignoreIndex = options.ignoreIndex ?? -100;
-  const smoothing = options.labelSmoothing ?? 0;
-  const reduction = options.reduction ?? "mean";
+  const weight = o.weight ?? null;
+  const ignoreIndex = o.ignoreIndex ?? -100;
+  const smoothing = o.labelSmoothing ?? 0;
+  const reduction = o.reduction ?? "mean";
   const desc = () =>
     `crossEntropy logits [${logits.shape}] target [${target.shape}] (${target.dtype})`;
   if (target.dtype !== "int32") throw new Error(`${desc()}: targets must be int32 class indices`);

@@ -12,6 +12,7 @@ import { contiguous, reshape } from "./shape.ts";
 import { add, div, mul, rdiv, requireFloat, sameDevice, sqrt, sub } from "./elementwise.ts";
 import { canFuse, fusedTensor, maskedGradOf, operandPtr } from "./fusion.ts";
 import { noGrad } from "../autograd.ts";
+import { checkArity, checkOptions } from "../../options.ts";
 
 /** Options of `batchNorm`. */
 export interface BatchNormOptions {
@@ -43,6 +44,14 @@ export function batchNorm(
   bias: Tensor | null,
   options: BatchNormOptions = {},
 ): Tensor {
+  const usage = "F.batchNorm(x, runningMean, runningVar, weight, bias, { training: true })";
+  checkArity("batchNorm", arguments.length, 6, usage);
+  const o = checkOptions<BatchNormOptions>(
+    "batchNorm",
+    options,
+    ["training", "momentum", "eps"],
+    usage,
+  );
   requireFloat(x, "batchNorm");
   if (x.ndim < 2) throw new Error(`batchNorm: expected input [N, C, ...], got [${x.shape}]`);
   const [n, c] = x.shape;
@@ -56,9 +65,9 @@ export function batchNorm(
     checkChannel(t, c, name, x);
     if (t) sameDevice(x, t, `batchNorm ${name}`);
   }
-  const training = options.training ?? false;
-  const momentum = options.momentum ?? 0.1;
-  const eps = options.eps ?? 1e-5;
+  const training = o.training ?? false;
+  const momentum = o.momentum ?? 0.1;
+  const eps = o.eps ?? 1e-5;
   const desc = () => `batchNorm x [${x.shape}] training ${training}`;
   const lib = x.lib;
   const cx = contiguous(x);

@@ -11,6 +11,7 @@ import { contiguous } from "./shape.ts";
 import { requireFloat } from "./elementwise.ts";
 import { type Pair, pair } from "./conv.ts";
 import { fusedInput, fusedOf } from "./fusion.ts";
+import { checkArity, checkOptions } from "../../options.ts";
 
 /** Options of `maxPool2d` and `avgPool2d`. */
 export interface Pool2dOptions {
@@ -32,7 +33,13 @@ function outSize(size: number, k: number, s: number, p: number, ceil: boolean): 
   return o;
 }
 
-function geometry(what: string, x: Tensor, kernel: Pair, options: Pool2dOptions) {
+function geometry(what: string, given: number, x: Tensor, kernel: Pair, opts: Pool2dOptions) {
+  // F.max_pool2d(x, 3, 2) is PyTorch's kernel 3, stride 2.
+  const usage = `F.${what}(x, 3, { stride: 2, padding: 1 })`;
+  checkArity(what, given, 3, usage);
+  const known: (keyof Pool2dOptions)[] = ["stride", "padding", "ceilMode"];
+  if (what === "avgPool2d") known.push("countIncludePad");
+  const options = checkOptions<Pool2dOptions>(what, opts, known, usage);
   requireFloat(x, what);
   if (x.ndim !== 4) throw new Error(`${what}: expected a 4-D input [N, C, H, W], got [${x.shape}]`);
   const [kh, kw] = pair(kernel, `${what}: kernel size`, 1);
@@ -54,7 +61,7 @@ function geometry(what: string, x: Tensor, kernel: Pair, options: Pool2dOptions)
 
 /** Max pooling over windows of x [N, C, H, W]. */
 export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
-  const { geom, desc } = geometry("maxPool2d", x, kernel, options);
+  const { geom, desc } = geometry("maxPool2d", arguments.length, x, kernel, options);
   const [n, c, , , , , , , , , oh, ow] = geom;
   const cx = contiguous(x);
   const lib = x.lib;
@@ -95,7 +102,7 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
 
 /** Average pooling over windows of x [N, C, H, W]. */
 export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
-  const { geom, desc } = geometry("avgPool2d", x, kernel, options);
+  const { geom, desc } = geometry("avgPool2d", arguments.length, x, kernel, options);
   const [n, c, , , , , , , , , oh, ow] = geom;
   const inc = options.countIncludePad ?? true ? 1 : 0;
   const cx = contiguous(x);
@@ -117,6 +124,7 @@ export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
 
 /** Adaptive average pooling of x [N, C, H, W] to [N, C, oh, ow] (PyTorch's bins). */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  checkArity("adaptiveAvgPool2d", arguments.length, 2, "F.adaptiveAvgPool2d(x, [1, 1])");
   requireFloat(x, "adaptiveAvgPool2d");
   if (x.ndim !== 4) {
     throw new Error(`adaptiveAvgPool2d: expected a 4-D input [N, C, H, W], got [${x.shape}]`);

@@ -11,6 +11,8 @@ import { record } from "../autograd.ts";
 import { checkShape } from "../tensor.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat } from "./elementwise.ts";
+import { TENSOR_OPTIONS } from "./creation.ts";
+import { checkArity, checkOptions } from "../../options.ts";
 
 let seed = 0x2017n;
 let counter = 0n;
@@ -107,10 +109,20 @@ export function fillNormal(t: Tensor, mean: number, std: number): void {
   }
 }
 
-function created(shape: number[], options: TensorOptions, fill: (t: Tensor) => void): Tensor {
-  checkShape(shape, "rand");
+function created(
+  where: string,
+  given: number,
+  shape: number[],
+  opts: unknown,
+  fill: (t: Tensor) => void,
+): Tensor {
+  // rand(2, 3) is PyTorch's shape [2, 3]: the second number is no options object.
+  const usage = `${where}([2, 3], { requiresGrad: true })`;
+  checkArity(where, given, 2, usage);
+  const options = checkOptions<TensorOptions>(where, opts, TENSOR_OPTIONS, usage);
+  checkShape(shape, where);
   if (options.dtype && options.dtype !== "float32") {
-    throw new Error(`rand: dtype must be float32, got ${options.dtype}`);
+    throw new Error(`${where}: dtype must be float32, got ${options.dtype}`);
   }
   const t = Tensor.empty(shape, "float32", options.device ?? "cpu", false);
   fill(t);
@@ -128,7 +140,7 @@ function created(shape: number[], options: TensorOptions, fill: (t: Tensor) => v
  * ```
  */
 export function rand(shape: number[], options: TensorOptions = {}): Tensor {
-  return created(shape, options, (t) => fillUniform(t, 0, 1));
+  return created("rand", arguments.length, shape, options, (t) => fillUniform(t, 0, 1));
 }
 
 /**
@@ -141,13 +153,19 @@ export function rand(shape: number[], options: TensorOptions = {}): Tensor {
  * ```
  */
 export function randn(shape: number[], options: TensorOptions = {}): Tensor {
-  return created(shape, options, (t) => fillNormal(t, 0, 1));
+  return created("randn", arguments.length, shape, options, (t) => fillNormal(t, 0, 1));
 }
 
 /** Inverted dropout: zeroes elements with probability p, scales the rest by 1/(1-p). */
 export function dropout(x: Tensor, p: number, training = true): Tensor {
+  checkArity("dropout", arguments.length, 3, "F.dropout(x, 0.5, training)");
   requireFloat(x, "dropout");
-  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability must be in [0, 1], got ${p}`);
+  if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+    throw new Error(
+      `dropout: probability must be in [0, 1], got ${JSON.stringify(p)}; ` +
+        "write F.dropout(x, 0.5, training)",
+    );
+  }
   if (!training || p === 0) return x;
   const cx = contiguous(x);
   const y = Tensor.empty(x.shape, "float32", x.device);

@@ -1,0 +1,200 @@
+/**
+ * `ReduceLROnPlateau`, as `torch.optim.lr_scheduler.ReduceLROnPlateau`
+ * (PyTorch 1.13): lowers the lr when a validation metric stops improving.
+ * Unlike the other schedules it steps on a metric: `step(valLoss)`.
+ *
+ * @module
+ */
+import type { GroupOptions, Optimizer } from "./optimizer.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
+
+/** Options of `ReduceLROnPlateau` (PyTorch's names, camelCase). */
+export interface ReduceLROnPlateauOptions {
+  /** "min" (default): lower is better, as a loss; "max": higher is better, as an accuracy. */
+  mode?: "min" | "max";
+  /** New lr = lr * factor (default 0.1; must be < 1). */
+  factor?: number;
+  /** Epochs without improvement tolerated before lowering the lr (default 10). */
+  patience?: number;
+  /** Least change that counts as an improvement (default 1e-4). */
+  threshold?: number;
+  /** "rel" (default): relative to the best value; "abs": absolute. */
+  thresholdMode?: "rel" | "abs";
+  /** Epochs to wait after a reduction before counting again (default 0). */
+  cooldown?: number;
+  /** Lower bound of the lr: one for all groups or one per group (default 0). */
+  minLr?: number | number[];
+  /** Changes of the lr smaller than this are skipped (default 1e-8). */
+  eps?: number;
+}
+
+const USAGE = 'new optim.ReduceLROnPlateau(opt, { mode: "min", factor: 0.1, patience: 10 })';
+const KNOWN: (keyof ReduceLROnPlateauOptions)[] = [
+  "mode",
+  "factor",
+  "patience",
+  "threshold",
+  "thresholdMode",
+  "cooldown",
+  "minLr",
+  "eps",
+];
+
+function nonNegative(key: string, v: number, integer = false): number {
+  if (typeof v !== "number" || !(v >= 0) || (integer && !Number.isInteger(v))) {
+    throw new Error(
+      `optim.ReduceLROnPlateau: ${key} must be a non-negative ${
+        integer ? "integer" : "number"
+      }, got ${JSON.stringify(v)}`,
+    );
+  }
+  return v;
+}
+
+function oneOf<T extends string>(key: string, v: T, allowed: readonly T[]): T {
+  if (!allowed.includes(v)) {
+    throw new Error(
+      `optim.ReduceLROnPlateau: ${key} must be ${allowed.map((a) => `"${a}"`).join(" or ")}, got ${
+        JSON.stringify(v)
+      }`,
+    );
+  }
+  return v;
+}
+
+/**
+ * Multiplies the lr by `factor` once the metric has not improved for more
+ * than `patience` epochs. Call `step(metric)` once per epoch, after
+ * validation.
+ *
+ * @example
+ * ```ts
+ * import { nn, optim } from "@lits/vision";
+ * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+ * const sched = new optim.ReduceLROnPlateau(opt, { patience: 1 });
+ * for (const loss of [1, 1, 1]) sched.step(loss);
+ * console.log(sched.lastLr); // [0.1]
+ * ```
+ */
+export class ReduceLROnPlateau {
+  readonly mode: "min" | "max";
+  readonly factor: number;
+  readonly patience: number;
+  readonly threshold: number;
+  readonly thresholdMode: "rel" | "abs";
+  readonly cooldown: number;
+  /** The lower bound of each group's lr. */
+  readonly minLrs: number[];
+  readonly eps: number;
+  /** The best metric so far (Infinity, or -Infinity in "max" mode, before the first). */
+  best: number;
+  /** Epochs since the last improvement (reset by a reduction and during cooldown). */
+  numBadEpochs = 0;
+  /** Epochs of cooldown left. */
+  cooldownCounter = 0;
+  /** Completed `step(metric)` calls. */
+  lastEpoch = 0;
+
+  constructor(readonly optimizer: AnyOptimizer, options: ReduceLROnPlateauOptions = {}) {
+    checkArity("optim.ReduceLROnPlateau", arguments.length, 2, USAGE);
+    const o = checkOptions<ReduceLROnPlateauOptions>(
+      "optim.ReduceLROnPlateau",
+      options,
+      KNOWN,
+      USAGE,
+    );
+    this.mode = oneOf("mode", o.mode ?? "min", ["min", "max"]);
+    this.factor = o.factor ?? 0.1;
+    if (typeof this.factor !== "number" || !(this.factor >= 0 && this.factor < 1)) {
+      throw new Error(`optim.ReduceLROnPlateau: factor must be in [0, 1), got ${this.factor}`);
+    }
+    this.patience = nonNegative("patience", o.patience ?? 10, true);
+    this.threshold = nonNegative("threshold", o.threshold ?? 1e-4);
+    this.thresholdMode = oneOf("thresholdMode", o.thresholdMode ?? "rel", ["rel", "abs"]);
+    this.cooldown = nonNegative("cooldown", o.cooldown ?? 0, true);
+    this.eps = nonNegative("eps", o.eps ?? 1e-8);
+    const groups = optimizer.paramGroups.length;
+    const minLr = o.minLr ?? 0;
+    if (Array.isArray(minLr) && minLr.length !== groups) {
+      throw new Error(
+        `optim.ReduceLROnPlateau: minLr has ${minLr.length} values, the optimizer ${groups} groups`,
+      );
+    }
+    this.minLrs = Array.isArray(minLr) ? [...minLr] : Array(groups).fill(minLr);
+    this.minLrs.forEach((v) => nonNegative("minLr", v));
+    this.best = this.#worst();
+  }
+
+  #worst(): number {
+    return this.mode === "min" ? Infinity : -Infinity;
+  }
+
+  /** The learning rate of each group now. */
+  get lastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.options.lr);
+  }
+
+  /** Whether `metric` beats the best so far by more than the threshold. */
+  isBetter(metric: number): boolean {
+    const t = this.threshold, best = this.best;
+    if (this.mode === "min") {
+      return this.thresholdMode === "rel" ? metric < best * (1 - t) : metric < best - t;
+    }
+    return this.thresholdMode === "rel" ? metric > best * (1 + t) : metric > best + t;
+  }
+
+  /**
+   * Records this epoch's metric and lowers the lr when it has stalled, as
+   * PyTorch's `scheduler.step(val_loss)`.
+   */
+  step(metric: number): void {
+    checkArity("optim.ReduceLROnPlateau.step", arguments.length, 1, "sched.step(valLoss)");
+    // NaN is allowed, as in PyTorch: it never improves, so it counts as a bad epoch.
+    if (typeof metric !== "number") {
+      throw new Error(
+        `optim.ReduceLROnPlateau.step: needs this epoch's metric as a number, got ${
+          metric === undefined ? "nothing" : JSON.stringify(metric)
+        }; write sched.step(valLoss)`,
+      );
+    }
+    this.lastEpoch++;
+    if (this.isBetter(metric)) {
+      this.best = metric;
+      this.numBadEpochs = 0;
+    } else {
+      this.numBadEpochs++;
+    }
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter--;
+      this.numBadEpochs = 0;
+    }
+    if (this.numBadEpochs > this.patience) {
+      this.optimizer.paramGroups.forEach((g, i) => {
+        const lr = Math.max(g.options.lr * this.factor, this.minLrs[i]);
+        if (g.options.lr - lr > this.eps) g.options.lr = lr;
+      });
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+  }
+
+  /** The schedule's position, for checkpoints. */
+  stateDict(): Record<string, number> {
+    return {
+      best: this.best,
+      numBadEpochs: this.numBadEpochs,
+      cooldownCounter: this.cooldownCounter,
+      lastEpoch: this.lastEpoch,
+    };
+  }
+
+  /** Restores a position saved by `stateDict()` (or by the older `{ best, badEpochs }`). */
+  loadStateDict(sd: Record<string, number>): void {
+    this.best = typeof sd.best === "number" ? sd.best : this.#worst();
+    this.numBadEpochs = sd.numBadEpochs ?? sd.badEpochs ?? 0;
+    this.cooldownCounter = sd.cooldownCounter ?? 0;
+    this.lastEpoch = sd.lastEpoch ?? 0;
+  }
+}
