@@ -4,7 +4,9 @@
  * without gradients, with every module's `forward` wrapped for the call (a
  * forward hook made by hand, removed afterwards), so the rows are the calls
  * in execution order (a module called twice, like a block's shared ReLU,
- * gives two rows) and the shapes are the real ones.
+ * gives two rows) and the shapes are the real ones. A container cut off by
+ * `maxDepth` (its children not listed) shows all of its parameters, as
+ * torchinfo does, so the rows at the limit add up to the model's total.
  *
  * @module
  */
@@ -12,6 +14,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { zeros } from "../tensor/ops/creation.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import type { Module } from "../layers/module.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** One module call of the summary's forward pass. */
 export interface SummaryRow {
@@ -23,13 +26,17 @@ export interface SummaryRow {
   depth: number;
   /** Shape of the output. */
   outputShape: number[];
-  /** Parameters held by the module itself (not its children). */
+  /**
+   * Parameters held by the module itself (not its children, which have rows
+   * of their own); at the `maxDepth` limit, where its children are not
+   * listed, all of its parameters (torchinfo's collapsed container).
+   */
   params: number;
 }
 
 /** Options of `summary`. */
 export interface SummaryOptions {
-  /** Deepest level listed (default: all). */
+  /** Deepest level listed, 0 for the model alone (torchinfo's `depth`; default: all). */
   maxDepth?: number;
 }
 
@@ -96,14 +103,28 @@ export class ModelSummary {
  * console.log(s.totalParams); // 622467
  * console.log(s.rows.find((r) => r.name === "features.2")!.outputShape); // [1, 16, 32, 32]
  * console.log(s.toString().split("\n")[1].startsWith("Layer (type)")); // true
+ * // At the depth limit a container row carries all its children's parameters.
+ * const top = models.summary(models.simpleCNN({ imageSize: 64 }), [1, 1, 64, 64], { maxDepth: 1 });
+ * console.log(top.rows.map((r) => r.params)); // [0, 97152, 525315]
  * ```
  */
 export function summary(
   model: Module,
   inputShape: number[],
-  options: SummaryOptions = {},
+  options?: SummaryOptions,
 ): ModelSummary {
-  const maxDepth = options.maxDepth ?? Infinity;
+  const usage = "models.summary(model, [1, 1, 224, 224], { maxDepth: 3 })";
+  checkArity("models.summary", arguments.length, 3, usage);
+  if (options && typeof options === "object" && Object.hasOwn(options, "depth")) {
+    throw new Error(`models.summary: torchinfo's 'depth' is 'maxDepth' here: ${usage}`);
+  }
+  const o = checkOptions<SummaryOptions>("models.summary", options, ["maxDepth"], usage);
+  const maxDepth = o.maxDepth ?? Infinity;
+  if (!(maxDepth === Infinity || (Number.isInteger(maxDepth) && maxDepth >= 0))) {
+    throw new Error(
+      `models.summary: maxDepth must be an integer >= 0, got ${String(maxDepth)}; ${usage}`,
+    );
+  }
   const rows: SummaryRow[] = [];
   const modes = new Map<Module, boolean>();
   const restore: (() => void)[] = [];
@@ -113,8 +134,12 @@ export function summary(
     if (depth > maxDepth) continue;
     const own = Object.getOwnPropertyDescriptor(m, "forward");
     const original = m.forward;
+    // Collapsed at the limit: count the children's parameters too (torchinfo).
+    const collapsed = depth === maxDepth;
     let params = 0;
-    for (const [k, p] of m.namedParameters()) if (!k.includes(".")) params += p.size;
+    for (const [k, p] of m.namedParameters()) {
+      if (collapsed || !k.includes(".")) params += p.size;
+    }
     m.forward = (...inputs: Tensor[]): Tensor => {
       // The row is added on entry so a container comes before its children.
       const row: SummaryRow = { name, type: m.constructor.name, depth, outputShape: [], params };

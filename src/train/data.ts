@@ -108,6 +108,32 @@ export function openSplit(root: string, split: string): LiTSDataset {
   return new LiTSDataset({ root: abs, split, cache: join(dir, `${key}-${split}.cache`) });
 }
 
+/**
+ * One warning per class with no slices in a split: an empty training class is
+ * never learnt, and an empty evaluation class has an undefined recall that
+ * the metrics report as 0 (sklearn's zero_division) inside the macro-F1.
+ */
+export function emptyClassWarnings(
+  splits: Record<string, { classCounts(): number[] }>,
+  classNames: readonly string[],
+): string[] {
+  const out: string[] = [];
+  for (const [split, ds] of Object.entries(splits)) {
+    const counts = ds.classCounts();
+    classNames.forEach((name, c) => {
+      if ((counts[c] ?? 0) > 0) return;
+      const effect = split === "train"
+        ? "the model cannot learn it"
+        : "its recall and F1 are reported as 0 and pull the macro averages down";
+      out.push(
+        `warning: the ${split} split has no slices of class ${c} (${name}): ${effect}; ` +
+          `counts per class ${JSON.stringify(counts)}`,
+      );
+    });
+  }
+  return out;
+}
+
 /** Mean and standard deviation of input pixels. */
 export interface PixelStats {
   /** Mean pixel value. */

@@ -8,7 +8,8 @@
  * @module
  */
 import { join } from "node:path";
-import { DEFAULTS, type TrainConfig } from "./config.ts";
+import { checkConfig, DEFAULTS, type TrainConfig } from "./config.ts";
+import { UsageError } from "./errors.ts";
 import { fit, type FitResult } from "./trainer.ts";
 
 /** One arm of an experiment. */
@@ -21,24 +22,60 @@ export interface Variant {
   overrides: Partial<TrainConfig>;
 }
 
-/** The regularisation arms; the base has every regulariser off. */
-export const REGULARIZATION: readonly Variant[] = [
-  { name: "none", label: "no regularisation", overrides: {} },
-  { name: "l2", label: "L2 (Adam weight decay 1e-4)", overrides: { weightDecay: 1e-4 } },
-  { name: "dropout", label: "dropout 0.5", overrides: { dropout: 0.5 } },
-  {
-    name: "l2-dropout",
-    label: "L2 + dropout",
-    overrides: { weightDecay: 1e-4, dropout: 0.5 },
-  },
-  { name: "batchnorm", label: "batch norm", overrides: { batchNorm: true } },
-  { name: "augment", label: "ct augmentation", overrides: { augment: "ct" } },
-];
+/** How strong the regularisers of the `regularization` experiment are. */
+export interface RegularizationStrengths {
+  /** Adam's weight decay (L2) of the L2 arms. */
+  weightDecay: number;
+  /** Dropout probability of the dropout arms. */
+  dropout: number;
+}
 
-/** The experiments `deno task experiment NAME` knows. */
-export const EXPERIMENTS: Readonly<Record<string, readonly Variant[]>> = {
-  regularization: REGULARIZATION,
+/** The course's strengths: weight decay 1e-5, dropout 0.5. */
+export const REGULARIZATION_STRENGTHS: Readonly<RegularizationStrengths> = {
+  weightDecay: 1e-5,
+  dropout: 0.5,
 };
+
+/** 1e-5 rather than 0.00001 in a label. */
+const short = (x: number) => (x !== 0 && x < 1e-3 ? x.toExponential() : String(x));
+
+/**
+ * The regularisation arms at the given strengths; the base has every
+ * regulariser off.
+ */
+function regularization(s: RegularizationStrengths): Variant[] {
+  const l2 = `L2 (Adam weight decay ${short(s.weightDecay)})`;
+  return [
+    { name: "none", label: "no regularisation", overrides: {} },
+    { name: "l2", label: l2, overrides: { weightDecay: s.weightDecay } },
+    { name: "dropout", label: `dropout ${s.dropout}`, overrides: { dropout: s.dropout } },
+    {
+      name: "l2-dropout",
+      label: `L2 + dropout (weight decay ${short(s.weightDecay)}, p ${s.dropout})`,
+      overrides: { weightDecay: s.weightDecay, dropout: s.dropout },
+    },
+    { name: "batchnorm", label: "batch norm", overrides: { batchNorm: true } },
+    { name: "augment", label: "ct augmentation", overrides: { augment: "ct" } },
+  ];
+}
+
+/** The regularisation arms at the course's strengths (`REGULARIZATION_STRENGTHS`). */
+export const REGULARIZATION: readonly Variant[] = regularization(REGULARIZATION_STRENGTHS);
+
+/**
+ * The experiments `deno task experiment NAME` knows: each builds its arms
+ * from the regulariser strengths (`--weight-decay`, `--dropout`).
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * const arms = train.EXPERIMENTS.regularization({ weightDecay: 1e-4, dropout: 0.3 });
+ * console.log(arms[3].overrides); // { weightDecay: 0.0001, dropout: 0.3 }
+ * ```
+ */
+export const EXPERIMENTS: Readonly<
+  Record<string, (strengths: RegularizationStrengths) => readonly Variant[]>
+> = { regularization };
 
 /**
  * The base of the regularisation comparison: the small CNN with Adam at a
@@ -80,6 +117,33 @@ export interface VariantResult {
 }
 
 /**
+ * The checked configuration of every arm: the base with the arm's
+ * overrides, run folder `<out>/<name>/`. A bad arm (dropout on a model
+ * without it) fails here, before the first arm trains.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * const arms = train.EXPERIMENTS.regularization({ weightDecay: 1e-5, dropout: 0.5 });
+ * const configs = train.experimentConfigs(arms, train.experimentBase(), "/tmp/exp");
+ * console.log(configs[1].weightDecay, configs[2].dropout, configs[2].out); // 0.00001 0.5 "/tmp/exp/dropout"
+ * ```
+ */
+export function experimentConfigs(
+  variants: readonly Variant[],
+  base: TrainConfig,
+  out: string,
+): TrainConfig[] {
+  return variants.map((v) => {
+    try {
+      return checkConfig({ ...base, ...v.overrides, out: join(out, v.name) });
+    } catch (e) {
+      throw new UsageError(`experiment arm ${v.name} (${v.label}): ${(e as Error).message}`);
+    }
+  });
+}
+
+/**
  * Runs every arm of `variants` one after another into `<out>/<name>/`.
  *
  * @example
@@ -100,8 +164,9 @@ export async function runExperiment(
   log: (line: string) => void = () => {},
 ): Promise<VariantResult[]> {
   const results: VariantResult[] = [];
-  for (const variant of variants) {
-    const config: TrainConfig = { ...base, ...variant.overrides, out: join(out, variant.name) };
+  const configs = experimentConfigs(variants, base, out);
+  for (const [i, variant] of variants.entries()) {
+    const config = configs[i];
     log(`\n== ${variant.label} (${variant.name})`);
     const result = await fit(config, {
       report: false,

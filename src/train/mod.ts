@@ -50,8 +50,11 @@ export { trainMain } from "./cli.ts";
 export { evaluateMain } from "./evaluate_cli.ts";
 export {
   experimentBase,
+  experimentConfigs,
   EXPERIMENTS,
   REGULARIZATION,
+  REGULARIZATION_STRENGTHS,
+  type RegularizationStrengths,
   runExperiment,
   type Variant,
   type VariantResult,

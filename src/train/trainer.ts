@@ -25,6 +25,7 @@ import type { TrainConfig } from "./config.ts";
 import {
   checkDataLayout,
   defaultSyntheticData,
+  emptyClassWarnings,
   openSplit,
   pixelStats,
   runTransforms,
@@ -118,6 +119,8 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
   const splits = { train: openSplit(root, "train"), val: openSplit(root, "val") };
   const test = openSplit(root, "test");
   try {
+    // Once per run, before training: a missing class skews every metric after.
+    for (const w of emptyClassWarnings({ ...splits, test }, CLASS_NAMES)) console.warn(w);
     const { width, height } = splits.train;
     if (config.imageSize === 0 && width !== height) {
       throw new UsageError(`the images are ${width}x${height}; give a square --image-size`);
