@@ -8,7 +8,15 @@
 import type { Tensor } from "./tensor.ts";
 import { keepGrad } from "./grad_store.ts";
 import { fullLike } from "./ops/creation.ts";
-import { currentScope, markBackward, scope } from "./ownership.ts";
+import {
+  asyncScope,
+  asyncScopeOpen,
+  asyncScopes,
+  currentScope,
+  markBackward,
+  PromiseInScopeError,
+  scope,
+} from "./ownership.ts";
 
 /** How an op passes a gradient back to its inputs. */
 export interface GradNode {
@@ -22,14 +30,25 @@ export interface GradNode {
 
 let enabled = true;
 
-/** Whether ops are recorded now. */
+/** Whether ops are recorded now (in this async call chain). */
 export function isGradEnabled(): boolean {
-  return enabled;
+  return enabled && (!asyncScopeOpen() || (asyncScopes.getStore()?.grad ?? true));
 }
+
+// `async () => {}`'s constructor: told apart before the call, so that its
+// synchronous start already runs inside the async scope.
+const AsyncFunction = (async () => {}).constructor;
 
 /**
  * Runs `fn` without recording operations, inside a `scope`: temporaries it
  * makes are freed when it returns, except what it returns.
+ *
+ * An async `fn` (the port of `with torch.no_grad():` around a `for await`
+ * loop) gets a promise: nothing is recorded in its whole call chain, through
+ * every `await`, while code outside the chain records as usual; what the
+ * chain made is freed when it settles, except what it resolves to. Everything
+ * the chain makes is held until then, so for a long loop put each batch's
+ * work in a synchronous `noGrad(() => ...)` inside, which frees per batch.
  *
  * @example
  * ```ts
@@ -37,13 +56,33 @@ export function isGradEnabled(): boolean {
  * const w = tensor([1, 2], undefined, { requiresGrad: true });
  * const y = noGrad(() => w.mul(3));
  * console.log(y.requiresGrad); // false
+ * const z = await noGrad(async () => {
+ *   await Promise.resolve(); // e.g. the next batch of a loader
+ *   return w.mul(3);
+ * });
+ * console.log(z.requiresGrad); // false
  * ```
  */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== "function") {
+    throw new Error(`noGrad: expected a function, got ${typeof fn}; write noGrad(() => ...)`);
+  }
+  if (fn instanceof AsyncFunction) {
+    return asyncScope(fn as () => Promise<unknown>, false) as T;
+  }
   const was = enabled;
   enabled = false;
   try {
-    return scope(fn);
+    const result = scope(fn);
+    return result;
+  } catch (e) {
+    if (e instanceof PromiseInScopeError) {
+      throw new Error(
+        "noGrad: fn returned a Promise but is not an async function, so gradients would be " +
+          "recorded after its first await; write `await noGrad(async () => { ... })`",
+      );
+    }
+    throw e;
   } finally {
     enabled = was;
   }
@@ -54,7 +93,11 @@ export function noGrad<T>(fn: () => T): T {
  * recording is on. Returns `out`.
  */
 export function record(out: Tensor, node: GradNode): Tensor {
-  if (enabled && node.inputs.some((t) => t.requiresGrad)) {
+  // The async-chain lookup costs only while an async noGrad is open somewhere.
+  if (
+    enabled && node.inputs.some((t) => t.requiresGrad) &&
+    (!asyncScopeOpen() || (asyncScopes.getStore()?.grad ?? true))
+  ) {
     out.requiresGrad = true;
     out.gradFn = node;
   }

@@ -18,6 +18,7 @@ export {
 } from "./device.ts";
 export { type GradNode, isGradEnabled, noGrad } from "./autograd.ts";
 export { endStep, type Owned, scope } from "./ownership.ts";
+export { collectGarbage, type CollectorStats, collectorStats } from "./collector.ts";
 export { arange, full, type NestedArray, ones, tensor, zeros } from "./ops/creation.ts";
 export { manualSeed, rand, randn } from "./ops/random.ts";
 export * as functional from "./functional.ts";

@@ -9,12 +9,18 @@
  *   latest `backward()` (so zeroGrad may come before or after the forward
  *   pass); `endStep()` frees them all.
  * - Tensors you create (`tensor`, `zeros`, `randn`, ...) outside a scope are
- *   yours: `dispose()` them or use `using`.
+ *   yours: `dispose()` them or use `using`, or just drop them: the collector
+ *   (collector.ts) frees a tensor without an owner once nothing references it.
+ * - `noGrad(async () => ...)` is a scope for its whole async call chain: what
+ *   the chain makes is freed when its promise settles, except what it returns.
  * - `keep()` takes a tensor out of every rule; parameters, buffers, gradients
  *   and optimizer state are kept by their module or optimizer.
  *
  * @module
  */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { type Collectable, unwatch, watch } from "./collector.ts";
 
 /** Anything that can be released. */
 export interface Owned {
@@ -22,6 +28,27 @@ export interface Owned {
   owner: Set<Owned> | null;
   /** Releases the native memory. */
   dispose(): void;
+}
+
+/** What an async scope (`noGrad(async ...)`) carries through its call chain. */
+export interface AsyncScope {
+  /** The tensors the chain made. */
+  readonly owned: Set<Owned>;
+  /** Whether operations are recorded in the chain. */
+  readonly grad: boolean;
+}
+
+/** The async scope of the running call chain; consulted only while one is open. */
+export const asyncScopes: AsyncLocalStorage<AsyncScope> = new AsyncLocalStorage<AsyncScope>();
+let openAsyncScopes = 0;
+
+/** @internal whether an async scope is open somewhere (then `asyncScopes` is worth asking). */
+export function asyncScopeOpen(): boolean {
+  return openAsyncScopes > 0;
+}
+
+function watchable(t: Owned): t is Owned & Collectable {
+  return "lease" in t;
 }
 
 const scopes: Set<Owned>[] = [];
@@ -32,25 +59,38 @@ const previous = new Set<Owned>();
 
 /** Registers a new tensor with its owner (see the module doc). */
 export function adopt(t: Owned, isOpResult: boolean): void {
-  const owner = scopes.length > 0 ? scopes[scopes.length - 1] : isOpResult ? current : null;
+  const owner = currentScope() ?? (isOpResult ? current : null);
   t.owner = owner;
-  owner?.add(t);
+  if (owner !== null) {
+    owner.add(t);
+    if (watchable(t)) unwatch(t);
+  } else if (watchable(t)) watch(t);
 }
 
 /** @internal the innermost open scope's set, or null outside every scope. */
 export function currentScope(): Set<Owned> | null {
-  return scopes.length > 0 ? scopes[scopes.length - 1] : null;
+  if (scopes.length > 0) return scopes[scopes.length - 1];
+  return openAsyncScopes > 0 ? asyncScopes.getStore()?.owned ?? null : null;
 }
 
-/** Removes a tensor from its owner: nobody frees it automatically. */
+/** Removes a tensor from its owner: nobody frees it but you (or the collector). */
 export function release(t: Owned): void {
   t.owner?.delete(t);
   t.owner = null;
+  if (watchable(t)) watch(t);
+}
+
+/** @internal takes a tensor out of every set and the collector's watch (dispose). */
+export function forget(t: Owned): void {
+  t.owner?.delete(t);
+  t.owner = null;
+  if (watchable(t)) unwatch(t);
 }
 
 /** Hands a tensor to the owner a new op result would get here. */
 export function handOver(t: Owned): void {
-  release(t);
+  t.owner?.delete(t);
+  t.owner = null;
   adopt(t, true);
 }
 
@@ -90,12 +130,64 @@ export function scope<T>(fn: () => T): T {
   } finally {
     scopes.pop();
   }
+  if (isThenable(result)) {
+    // The chain goes on after this returns: freeing now would free what it still uses.
+    for (const t of [...mine]) handOver(t);
+    throw new PromiseInScopeError(
+      "scope: fn returned a Promise, and the work after its first await would escape the " +
+        "scope; pass a synchronous function, or use `await noGrad(async () => { ... })`",
+    );
+  }
+  settle(mine, result);
+  return result;
+}
+
+/** @internal thrown when a synchronous scope's fn returns a promise. */
+export class PromiseInScopeError extends Error {}
+
+/** Frees what a scope made, except what it returns (handed to the enclosing owner). */
+function settle(mine: Set<Owned>, result: unknown): void {
   const survivors = new Set<Owned>();
   collect(result, survivors);
   for (const t of [...mine]) {
     if (survivors.has(t)) handOver(t);
     else t.dispose();
   }
+}
+
+/** Whether a value is a Promise or another thenable. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+/**
+ * @internal `scope` for an async function: the scope (and `grad`) follows
+ * fn's call chain through every await; what it made is freed when its promise
+ * settles, except what it resolves to.
+ */
+export async function asyncScope<T>(fn: () => Promise<T>, grad: boolean): Promise<T> {
+  const mine = new Set<Owned>();
+  openAsyncScopes++;
+  let result: T;
+  try {
+    // The synchronous part runs under the sync stack too: an enclosing sync
+    // scope must not take what this chain makes before its first await.
+    scopes.push(mine);
+    let pending: Promise<T>;
+    try {
+      pending = asyncScopes.run({ owned: mine, grad }, fn);
+    } finally {
+      scopes.pop();
+    }
+    result = await pending;
+  } catch (e) {
+    settle(mine, undefined);
+    throw e;
+  } finally {
+    openAsyncScopes--;
+  }
+  settle(mine, result);
   return result;
 }
 

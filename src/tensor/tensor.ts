@@ -7,7 +7,8 @@
 import { check } from "../ffi/native.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { backend, type Device, type DType } from "./device.ts";
-import { adopt, type Owned, release } from "./ownership.ts";
+import { adopt, forget, type Owned, release } from "./ownership.ts";
+import { type Lease, rewatch } from "./collector.ts";
 import { Storage } from "./storage.ts";
 import type { GradNode } from "./autograd.ts";
 import * as autograd from "./autograd.ts";
@@ -82,6 +83,8 @@ export class Tensor implements Owned {
   gradFn: GradNode | null = null;
   /** @internal the scope or step that frees it. */
   owner: Set<Owned> | null = null;
+  /** @internal the collector's lease while nobody owns it (collector.ts). */
+  lease: Lease | null = null;
   #storage: Storage | null;
   #ptr: Deno.PointerObject | null = null;
   #kept = false;
@@ -140,6 +143,7 @@ export class Tensor implements Owned {
     this.#strides = Object.freeze(contiguousStrides(this.shape));
     this.#offset = 0;
     this.#device = storage.device;
+    rewatch(this);
     old.drop();
     this.grad?.dispose();
     this.grad = null;
@@ -217,7 +221,7 @@ export class Tensor implements Owned {
   /** Frees the native memory now (a view frees its storage with the last view). */
   dispose(): void {
     if (this.#storage === null) return;
-    release(this);
+    forget(this);
     this.#storage.drop();
     this.#storage = null;
     this.#ptr = null;

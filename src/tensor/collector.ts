@@ -1,0 +1,220 @@
+/**
+ * The safety net for tensors nobody disposes: a `FinalizationRegistry` gives
+ * an unreachable tensor's storage back to the allocator, so that a PyTorch
+ * style loop (a fresh `tensor(...)` every step, no `dispose()`) stays flat.
+ *
+ * Only tensors without an owner are watched (yours, kept ones, gradients):
+ * a scope or the step holds the others and frees them itself. The registry
+ * holds a lease (storage, bytes), never the tensor; `dispose()` takes the
+ * lease back, so a storage is dropped once, by dispose or by the collector.
+ *
+ * V8 does not see native bytes, so this module counts them and forces a
+ * full GC (`--expose-gc`, set at run time through `node:v8`) when the bytes
+ * watched since the last one pass a bound. Deno runs finalizers only when
+ * the event loop turns (a timer, I/O, a worker message: an `await` of an
+ * already resolved promise is not enough), so a loop that never yields frees
+ * its undisposed tensors only at its end: see `collectGarbage`.
+ *
+ * @module
+ */
+import v8 from "node:v8";
+import vm from "node:vm";
+import type { Storage } from "./storage.ts";
+import { leakCheckEnabled, noteCollected, noteCreated, noteDisposed } from "./leak_check.ts";
+
+/** What the registry holds for a watched tensor (never the tensor itself). */
+export interface Lease {
+  /** The storage to drop, or null once it was dropped. */
+  storage: Storage | null;
+  /** Bytes of the storage, for the pressure count and the leak report. */
+  readonly bytes: number;
+  /** Shape and device, for the leak report. */
+  readonly what: string;
+}
+
+/** A tensor as the collector sees it. */
+export interface Collectable {
+  /** @internal its lease while watched. */
+  lease: Lease | null;
+  /** Whether it still has memory. */
+  readonly isAlive: boolean;
+  /** Its storage. */
+  readonly storage: Storage;
+  /** Its shape, for the leak report. */
+  readonly shape: readonly number[];
+}
+
+const SENTINEL = null;
+const registry = new FinalizationRegistry<Lease | typeof SENTINEL>(finalize);
+
+/** Bytes watched since the last forced GC, and the bound that forces one. */
+let pending = 0;
+const MIN_BOUND = 16 * 2 ** 20;
+/** Bytes watched and neither disposed nor collected (the bound grows with them). */
+let watchedBytes = 0;
+/** A forced GC whose finalizers have not run yet (the event loop has not turned). */
+let awaitingTurn = false;
+let warned = false;
+let collected = { tensors: 0, bytes: 0 };
+
+function finalize(lease: Lease | typeof SENTINEL): void {
+  // Any finalizer means the event loop turned after the forced GC.
+  awaitingTurn = false;
+  if (lease === SENTINEL) return;
+  const s = lease.storage;
+  if (s === null) return;
+  lease.storage = null;
+  watchedBytes -= lease.bytes;
+  collected = { tensors: collected.tensors + 1, bytes: collected.bytes + lease.bytes };
+  if (leakCheckEnabled()) noteCollected(lease);
+  s.drop();
+}
+
+let gcFn: (() => void) | null | undefined;
+/** V8's `gc()`, made available at run time; null where the flag cannot be set. */
+function gcFunction(): (() => void) | null {
+  if (gcFn === undefined) {
+    try {
+      v8.setFlagsFromString("--expose-gc");
+      const fn = vm.runInNewContext("gc");
+      gcFn = typeof fn === "function" ? fn as () => void : null;
+    } catch {
+      gcFn = null;
+    }
+  }
+  return gcFn;
+}
+
+/** Forces a full GC now; returns whether one ran. */
+function forceGc(): boolean {
+  const gc = gcFunction();
+  if (gc === null) return false;
+  // Fresh sentinels die in this GC: a finalizer says the event loop turned
+  // (several, as the stack scan may keep the latest object alive).
+  for (let i = 0; i < 4; i++) registry.register({}, SENTINEL);
+  awaitingTurn = true;
+  gc();
+  return true;
+}
+
+function pressure(bytes: number): void {
+  pending += bytes;
+  const bound = Math.max(MIN_BOUND, watchedBytes / 2);
+  if (pending < bound) return;
+  if (!awaitingTurn) {
+    pending = 0;
+    forceGc();
+  } else if (!warned && pending > 8 * bound) {
+    warned = true;
+    console.warn(
+      `lits: ${(pending / 2 ** 20).toFixed(0)} MiB of tensors made outside any scope and not ` +
+        "disposed wait for the event loop to turn before the collector can free them; in a " +
+        "loop that never awaits, dispose() them, declare them with `using`, or " +
+        "`await collectGarbage()` now and then",
+    );
+  }
+}
+
+let off: boolean | undefined;
+/** `LITS_COLLECTOR=0` turns the collector off (to measure what it saves). */
+function collectorOff(): boolean {
+  if (off === undefined) {
+    try {
+      const perm = Deno.permissions.querySync({ name: "env", variable: "LITS_COLLECTOR" });
+      off = perm.state === "granted" && Deno.env.get("LITS_COLLECTOR") === "0";
+    } catch {
+      off = false;
+    }
+  }
+  return off;
+}
+
+/** @internal watches a tensor that lost its owner (see the module doc). */
+export function watch(t: Collectable): void {
+  if (t.lease !== null || !t.isAlive || collectorOff()) return;
+  const storage = t.storage;
+  const lease: Lease = {
+    storage,
+    bytes: storage.bytes,
+    what: `[${t.shape}] on ${storage.device}`,
+  };
+  t.lease = lease;
+  registry.register(t, lease, lease);
+  watchedBytes += lease.bytes;
+  if (leakCheckEnabled()) noteCreated(lease);
+  pressure(lease.bytes);
+}
+
+/**
+ * @internal stops watching (dispose, or a new owner); returns the storage the
+ * lease held, which the caller now drops (or keeps).
+ */
+export function unwatch(t: Collectable): void {
+  const lease = t.lease;
+  if (lease === null) return;
+  t.lease = null;
+  registry.unregister(lease);
+  if (lease.storage !== null) {
+    watchedBytes -= lease.bytes;
+    if (leakCheckEnabled()) noteDisposed(lease);
+  }
+  lease.storage = null;
+}
+
+/** @internal a watched tensor's storage was replaced (`Module.to`). */
+export function rewatch(t: Collectable): void {
+  if (t.lease === null) return;
+  unwatch(t);
+  watch(t);
+}
+
+/** What the collector has freed so far. */
+export interface CollectorStats {
+  /** Tensors freed by the collector because nothing referenced them. */
+  tensorsCollected: number;
+  /** Their bytes. */
+  bytesCollected: number;
+  /** Bytes of watched tensors (yours, kept, gradients) not yet disposed or collected. */
+  bytesWatched: number;
+}
+
+/**
+ * How many undisposed tensors the collector has freed, and how many bytes of
+ * tensors without an owner it watches.
+ *
+ * @example
+ * ```ts
+ * import { collectorStats, zeros } from "@lits/vision";
+ * const before = collectorStats().bytesWatched;
+ * using t = zeros([256]);
+ * console.log(collectorStats().bytesWatched - before); // 1024
+ * ```
+ */
+export function collectorStats(): CollectorStats {
+  return {
+    tensorsCollected: collected.tensors,
+    bytesCollected: collected.bytes,
+    bytesWatched: watchedBytes,
+  };
+}
+
+/**
+ * Forces a garbage collection and waits one turn of the event loop, so that
+ * tensors nobody references any more are freed now. Loops that await I/O,
+ * timers or a `DataLoader` with workers get this by themselves; a loop that
+ * never yields can `await collectGarbage()` now and then (it takes a few ms).
+ *
+ * @example
+ * ```ts
+ * import { collectGarbage, collectorStats, tensor } from "@lits/vision";
+ * for (let i = 0; i < 3; i++) tensor(new Float32Array(1024)); // never disposed
+ * await collectGarbage();
+ * console.log(collectorStats().tensorsCollected >= 3); // true
+ * ```
+ */
+export async function collectGarbage(): Promise<void> {
+  pending = 0;
+  forceGc();
+  // Finalizers run as a task of their own: a timer lets them run first.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
