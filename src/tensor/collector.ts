@@ -104,7 +104,7 @@ function pressure(bytes: number): void {
   if (!awaitingTurn) {
     pending = 0;
     forceGc();
-  } else if (!warned && pending > 8 * bound) {
+  } else if (!warned && pending > 8 * MIN_BOUND) {
     warned = true;
     console.warn(
       `lits: ${(pending / 2 ** 20).toFixed(0)} MiB of tensors made outside any scope and not ` +
