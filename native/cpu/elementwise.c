@@ -18,9 +18,29 @@
 
 /* ---- unary -------------------------------------------------------------- */
 
+/* GELU in PyTorch's CPU formulas (aten/src/ATen/native/cpu/Activation.cpp):
+ * exact x * Phi(x) with erf, and the tanh approximation, with their derivatives. */
+#define GELU_SQRT1_2 0.70710678118654752440f
+#define GELU_PDF_SCALE 0.39894228040143267794f /* 1 / sqrt(2 pi) */
+#define GELU_BETA 0.79788456080286535588f /* sqrt(2 / pi) */
+#define GELU_KAPPA 0.044715f
+static inline float gelu_f(float x) { return x * 0.5f * (1.0f + erff(x * GELU_SQRT1_2)); }
+static inline float gelu_grad_f(float x) {
+  float cdf = 0.5f * (1.0f + erff(x * GELU_SQRT1_2));
+  return cdf + x * (expf(-0.5f * x * x) * GELU_PDF_SCALE);
+}
+static inline float gelu_tanh_f(float x) {
+  float inner = GELU_BETA * (x + GELU_KAPPA * x * x * x);
+  return 0.5f * x * (1.0f + tanhf(inner));
+}
+static inline float gelu_tanh_grad_f(float x) {
+  float x2 = x * x, t = tanhf(GELU_BETA * (x + GELU_KAPPA * x * x * x));
+  return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * GELU_BETA * (1.0f + 3.0f * GELU_KAPPA * x2);
+}
+
 int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_RDIV_SCALAR, "lits_unary_f32: unknown op %d", (int)op);
+  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_LEAKY_RELU, "lits_unary_f32: unknown op %d", (int)op);
   LITS_REQUIRE(n >= 0, "lits_unary_f32: n must be >= 0, got %lld", (long long)n);
   if (n == 0) return LITS_OK;
   LITS_REQUIRE(x != NULL && y != NULL, "lits_unary_f32: x or y is NULL (n %lld)", (long long)n);
@@ -50,6 +70,9 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
     case LITS_DIV_SCALAR: PARALLEL_LOOP(n, y[i] = x[i] / alpha); break;
     case LITS_RSUB_SCALAR: PARALLEL_LOOP(n, y[i] = alpha - x[i]); break;
     case LITS_RDIV_SCALAR: PARALLEL_LOOP(n, y[i] = alpha / x[i]); break;
+    case LITS_GELU: PARALLEL_LOOP(n, y[i] = gelu_f(x[i])); break;
+    case LITS_GELU_TANH: PARALLEL_LOOP(n, y[i] = gelu_tanh_f(x[i])); break;
+    case LITS_LEAKY_RELU: PARALLEL_LOOP(n, float v = x[i]; y[i] = v > 0.0f ? v : v * alpha); break;
     default: break;
   }
   return LITS_OK;
@@ -58,14 +81,15 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
 int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const float* dy,
                             float* dx, int64_t n, float alpha) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_RDIV_SCALAR, "lits_unary_backward_f32: unknown op %d",
+  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_LEAKY_RELU, "lits_unary_backward_f32: unknown op %d",
                (int)op);
   LITS_REQUIRE(n >= 0, "lits_unary_backward_f32: n must be >= 0, got %lld", (long long)n);
   if (n == 0) return LITS_OK;
   LITS_REQUIRE(dy != NULL && dx != NULL, "lits_unary_backward_f32: dy or dx is NULL (n %lld)",
                (long long)n);
   int needs_x = op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
-                op == LITS_RDIV_SCALAR;
+                op == LITS_RDIV_SCALAR || op == LITS_GELU || op == LITS_GELU_TANH ||
+                op == LITS_LEAKY_RELU;
   int needs_y = op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH;
   LITS_REQUIRE(!needs_x || x != NULL, "lits_unary_backward_f32: op %d needs x, which is NULL", (int)op);
   LITS_REQUIRE(!needs_y || y != NULL, "lits_unary_backward_f32: op %d needs y, which is NULL", (int)op);
@@ -101,6 +125,10 @@ int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const fl
     case LITS_RDIV_SCALAR:
       PARALLEL_LOOP(n, float v = x[i]; dx[i] = -dy[i] * alpha / (v * v));
       break;
+    case LITS_GELU: PARALLEL_LOOP(n, dx[i] = dy[i] * gelu_grad_f(x[i])); break;
+    case LITS_GELU_TANH: PARALLEL_LOOP(n, dx[i] = dy[i] * gelu_tanh_grad_f(x[i])); break;
+    /* As torch's leaky_relu_backward: the slope at x == 0. */
+    case LITS_LEAKY_RELU: PARALLEL_LOOP(n, dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * alpha); break;
     default: break;
   }
   return LITS_OK;

@@ -27,7 +27,7 @@ __global__ void unary_backward_kernel(int op, const float* x, const float* y, co
 
 extern "C" int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha) {
   LC_ENTER("lits_unary_f32");
-  LC_REQUIRE(op >= LITS_NEG && op <= LITS_RDIV_SCALAR, "%s: unknown op %d", lc_fn, (int)op);
+  LC_REQUIRE(op >= LITS_NEG && op <= LITS_LEAKY_RELU, "%s: unknown op %d", lc_fn, (int)op);
   LC_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", lc_fn, (long long)n);
   if (n == 0) return LITS_OK;
   LC_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL (n %lld)", lc_fn, (long long)n);
@@ -39,7 +39,7 @@ extern "C" int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, f
 extern "C" int lits_unary_backward_f32(int32_t op, const float* x, const float* y,
                                        const float* dy, float* dx, int64_t n, float alpha) {
   LC_ENTER("lits_unary_backward_f32");
-  LC_REQUIRE(op >= LITS_NEG && op <= LITS_RDIV_SCALAR, "%s: unknown op %d", lc_fn, (int)op);
+  LC_REQUIRE(op >= LITS_NEG && op <= LITS_LEAKY_RELU, "%s: unknown op %d", lc_fn, (int)op);
   LC_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", lc_fn, (long long)n);
   if (n == 0) return LITS_OK;
   LC_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL (n %lld)", lc_fn, (long long)n);

@@ -11,6 +11,15 @@
 #include "indexing.cuh"
 #include "lits.h"
 
+/* GELU as native/cpu/elementwise.c (PyTorch's formulas): exact with erf, and tanh. */
+#define LC_GELU_SQRT1_2 0.70710678118654752440f
+#define LC_GELU_PDF_SCALE 0.39894228040143267794f /* 1 / sqrt(2 pi) */
+#define LC_GELU_BETA 0.79788456080286535588f /* sqrt(2 / pi) */
+#define LC_GELU_KAPPA 0.044715f
+__host__ __device__ __forceinline__ float lc_gelu_tanh_inner(float x) {
+  return LC_GELU_BETA * (x + LC_GELU_KAPPA * x * x * x);
+}
+
 __host__ __device__ __forceinline__ float lc_unary(int op, float x, float alpha) {
   switch (op) {
     case LITS_NEG: return -x;
@@ -31,6 +40,9 @@ __host__ __device__ __forceinline__ float lc_unary(int op, float x, float alpha)
     case LITS_DIV_SCALAR: return x / alpha;
     case LITS_RSUB_SCALAR: return alpha - x;
     case LITS_RDIV_SCALAR: return alpha / x;
+    case LITS_GELU: return x * 0.5f * (1.0f + erff(x * LC_GELU_SQRT1_2));
+    case LITS_GELU_TANH: return 0.5f * x * (1.0f + tanhf(lc_gelu_tanh_inner(x)));
+    case LITS_LEAKY_RELU: return x > 0.0f ? x : x * alpha;
     default: return 0.0f;
   }
 }
@@ -60,6 +72,16 @@ __host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y
     case LITS_DIV_SCALAR: return dy / alpha;
     case LITS_RSUB_SCALAR: return -dy;
     case LITS_RDIV_SCALAR: return -dy * alpha / (x * x);
+    case LITS_GELU: {
+      const float cdf = 0.5f * (1.0f + erff(x * LC_GELU_SQRT1_2));
+      return dy * (cdf + x * (expf(-0.5f * x * x) * LC_GELU_PDF_SCALE));
+    }
+    case LITS_GELU_TANH: {
+      const float x2 = x * x, t = tanhf(lc_gelu_tanh_inner(x));
+      return dy * (0.5f * (1.0f + t) +
+                   0.5f * x * (1.0f - t * t) * LC_GELU_BETA * (1.0f + 3.0f * LC_GELU_KAPPA * x2));
+    }
+    case LITS_LEAKY_RELU: return x > 0.0f ? dy : dy * alpha; /* leaky_relu_backward */
     default: return 0.0f;
   }
 }
@@ -67,7 +89,8 @@ __host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y
 /* Which inputs lc_unary_grad reads, as the CPU checks them. */
 __host__ __device__ __forceinline__ bool lc_unary_grad_needs_x(int op) {
   return op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
-         op == LITS_RDIV_SCALAR;
+         op == LITS_RDIV_SCALAR || op == LITS_GELU || op == LITS_GELU_TANH ||
+         op == LITS_LEAKY_RELU;
 }
 __host__ __device__ __forceinline__ bool lc_unary_grad_needs_y(int op) {
   return op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH;

@@ -95,7 +95,10 @@ enum lits_unary_op {
   LITS_MUL_SCALAR = 10, /* x * alpha */
   LITS_DIV_SCALAR = 11, /* x / alpha */
   LITS_RSUB_SCALAR = 12, /* alpha - x */
-  LITS_RDIV_SCALAR = 13 /* alpha / x */
+  LITS_RDIV_SCALAR = 13, /* alpha / x */
+  LITS_GELU = 14, /* x * Phi(x), exact (erf), as torch's approximate="none" */
+  LITS_GELU_TANH = 15, /* torch's approximate="tanh" */
+  LITS_LEAKY_RELU = 16 /* x > 0 ? x : alpha * x */
 };
 
 /* y = op(x, alpha) for n elements. */

@@ -27,7 +27,6 @@ export {
   minimum,
   mul,
   neg,
-  pow,
   relu,
   sigmoid,
   sqrt,
@@ -35,3 +34,4 @@ export {
   tanh,
 } from "./ops/elementwise.ts";
 export { argmax, max, mean, min, sum } from "./ops/reduce.ts";
+export { pow } from "./ops/pow.ts";

@@ -18,6 +18,11 @@ import * as shp from "./ops/shape.ts";
 import * as sm from "./ops/softmax.ts";
 import * as mm from "./ops/matmul.ts";
 import { toDevice } from "./transfer.ts";
+import * as cmp from "./ops/compare.ts";
+import { clamp, clampMax, clampMin } from "./ops/clamp.ts";
+import { pow } from "./ops/pow.ts";
+import { where } from "./ops/where.ts";
+import { formatTensor } from "./inspect.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
 export { Storage };
@@ -198,6 +203,19 @@ export class Tensor implements Owned {
     return numel(this.shape);
   }
 
+  /**
+   * Number of elements (torch's `numel()`; the `size` getter is the same).
+   *
+   * @example
+   * ```ts
+   * import { zeros } from "@lits/vision";
+   * console.log(zeros([2, 3]).numel()); // 6
+   * ```
+   */
+  numel(): number {
+    return numel(this.shape);
+  }
+
   /** Number of dimensions. */
   get ndim(): number {
     return this.shape.length;
@@ -274,15 +292,32 @@ export class Tensor implements Owned {
     return build(0, 0);
   }
 
-  /** Readable summary: shape, dtype, device and the first values. */
+  /**
+   * The values as PyTorch prints them (large tensors elided), then shape,
+   * dtype, device and autograd state; a CUDA tensor's values are copied to
+   * the host, a freed tensor says `<disposed>`. `console.log(t)` prints it.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from "@lits/vision";
+   * console.log(String(tensor([1.5, 2]))); // "tensor([1.5000, 2.0000], shape=[2], dtype=float32, device=cpu)"
+   * console.log(String(tensor([[1, 2], [3, 4]])).split("\n")[1]); // "        [3., 4.]], shape=[2, 2], dtype=float32, device=cpu)"
+   * ```
+   */
   toString(): string {
-    const vals = this.isAlive
-      ? Array.from(this.toArray().slice(0, 8)).map((v) => +v.toFixed(4))
-      : [];
-    const more = this.size > 8 ? ", ..." : "";
-    return `Tensor([${
-      vals.join(", ")
-    }${more}], shape=[${this.shape}], dtype=${this.dtype}, device=${this.device})`;
+    return formatTensor({
+      shape: this.shape,
+      dtype: this.dtype,
+      device: this.device,
+      values: this.isAlive ? this.toArray() : null,
+      requiresGrad: this.requiresGrad,
+      gradFn: this.gradFn?.name ?? null,
+    });
+  }
+
+  /** `console.log(t)` and `Deno.inspect(t)`: the same text as `toString()`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
   }
 
   // ---- autograd ----
@@ -334,8 +369,8 @@ export class Tensor implements Owned {
     return ew.div(this, other);
   }
   /** Raises to a number power. */
-  pow(exponent: number): Tensor {
-    return ew.pow(this, exponent);
+  pow(exponent: Tensor | number): Tensor {
+    return pow(this, exponent);
   }
   /** Elementwise maximum with broadcasting. */
   maximum(other: Tensor): Tensor {
@@ -347,15 +382,43 @@ export class Tensor implements Owned {
   }
   /** 1 where equal, else 0 (float32, no gradient). */
   eq(other: Tensor | number): Tensor {
-    return ew.compare("eq", this, other);
+    return cmp.eq(this, other);
   }
   /** 1 where greater, else 0 (float32, no gradient). */
   gt(other: Tensor | number): Tensor {
-    return ew.compare("gt", this, other);
+    return cmp.gt(this, other);
   }
   /** 1 where less, else 0 (float32, no gradient). */
   lt(other: Tensor | number): Tensor {
-    return ew.compare("lt", this, other);
+    return cmp.lt(this, other);
+  }
+  /** 1 where greater or equal, else 0 (float32, no gradient). */
+  ge(other: Tensor | number): Tensor {
+    return cmp.ge(this, other);
+  }
+  /** 1 where less or equal, else 0 (float32, no gradient). */
+  le(other: Tensor | number): Tensor {
+    return cmp.le(this, other);
+  }
+  /** 1 where not equal (NaN included), else 0 (float32, no gradient). */
+  ne(other: Tensor | number): Tensor {
+    return cmp.ne(this, other);
+  }
+  /** Limited to [min, max]; leave one bound out with null (see `clamp`). */
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return clamp(this, min, max);
+  }
+  /** Limited from below (`clamp(min)`). */
+  clampMin(min: number): Tensor {
+    return clampMin(this, min);
+  }
+  /** Limited from above (`clamp(null, max)`). */
+  clampMax(max: number): Tensor {
+    return clampMax(this, max);
+  }
+  /** This tensor where `condition` is nonzero, `other` elsewhere (`where(condition, this, other)`). */
+  where(condition: Tensor, other: Tensor | number): Tensor {
+    return where(condition, this, other);
   }
   /** Negation. */
   neg(): Tensor {

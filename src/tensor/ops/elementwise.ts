@@ -49,6 +49,10 @@ const BINARY = {
   eq: 6,
   gt: 7,
   lt: 8,
+  pow: 9,
+  ge: 10,
+  le: 11,
+  ne: 12,
 } as const;
 type BinaryName = keyof typeof BINARY;
 
@@ -265,9 +269,25 @@ export const neg = (t: Tensor): Tensor => unary("neg", t);
 export const exp = (t: Tensor): Tensor => unary("exp", t);
 /** ln t. */
 export const log = (t: Tensor): Tensor => unary("log", t);
-/** sqrt t. */
+/**
+ * sqrt t (torch.sqrt); NaN below 0, gradient 1 / (2 sqrt t).
+ *
+ * @example
+ * ```ts
+ * import { sqrt, tensor } from "@lits/vision";
+ * console.log(sqrt(tensor([0, 4, 9])).toArray()); // Float32Array [0, 2, 3]
+ * ```
+ */
 export const sqrt = (t: Tensor): Tensor => unary("sqrt", t);
-/** |t|. */
+/**
+ * |t| (torch.abs); gradient sign(t), 0 at 0 as PyTorch.
+ *
+ * @example
+ * ```ts
+ * import { abs, tensor } from "@lits/vision";
+ * console.log(abs(tensor([-2, 0, 3])).toArray()); // Float32Array [2, 0, 3]
+ * ```
+ */
 export const abs = (t: Tensor): Tensor => unary("abs", t);
 /**
  * max(t, 0). On an op result it is deferred (`fusion.ts`): a convolution or

@@ -1,0 +1,135 @@
+/**
+ * Comparisons `gt lt ge le eq ne` with broadcasting, against a tensor or a
+ * number.
+ *
+ * PyTorch returns bool tensors; we have float32 and int32 only, so a mask
+ * is float32 holding 1 where the comparison holds and 0 elsewhere. That is
+ * what PyTorch users do with a mask anyway (`mask.sum()` counts,
+ * `x.mul(mask)` selects, `where(mask, a, b)` picks), and `where` takes any
+ * nonzero value as true. NaN compares as IEEE says: every comparison with
+ * NaN is false except `ne`. Masks never require gradients. int32 inputs are
+ * compared as float32 (exact up to 2^24).
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { Tensor } from "../tensor.ts";
+import type { Device } from "../device.ts";
+import { binaryRaw } from "./elementwise.ts";
+import { cast } from "./shape.ts";
+
+/** The comparison ops. */
+export type CompareOp = "gt" | "lt" | "ge" | "le" | "eq" | "ne";
+
+/** @internal a 0-d float32 tensor holding `value` on `device` (an op result). */
+export function scalarTensor(value: number, device: Device): Tensor {
+  const t = Tensor.empty([], "float32", device);
+  check(t.lib, t.lib.lits_fill_f32(t.ptr, 1, value), () => `fill ${value}`);
+  return t;
+}
+
+/** @internal throws unless `x` is a Tensor (`what` names the argument). */
+export function expectTensor(x: unknown, what: string, usage: string): asserts x is Tensor {
+  if (!(x instanceof Tensor)) {
+    const got = x === null ? "null" : Array.isArray(x) ? "an array" : typeof x;
+    throw new Error(`${what}: expected a Tensor, got ${got}; write ${usage}`);
+  }
+}
+
+function compareOp(op: CompareOp, a: Tensor, b: Tensor | number): Tensor {
+  expectTensor(a, `${op}: the first argument`, `${op}(x, 0) or x.${op}(0)`);
+  const af = a.dtype === "float32" ? a : cast(a, "float32");
+  let bf: Tensor;
+  if (typeof b === "number") {
+    bf = scalarTensor(b, a.device);
+  } else {
+    expectTensor(b, `${op}: the second argument`, `${op}(x, y) with a Tensor or a number y`);
+    bf = b.dtype === "float32" ? b : cast(b, "float32");
+  }
+  try {
+    return binaryRaw(op, af, bf);
+  } finally {
+    if (af !== a) af.dispose();
+    if (bf !== b) bf.dispose();
+  }
+}
+
+/**
+ * 1 where `a > b`, else 0 (a float32 mask; broadcasting; no gradient).
+ *
+ * @example
+ * ```ts
+ * import { gt, tensor } from "@lits/vision";
+ * console.log(gt(tensor([1, 2, 3]), 2).toArray()); // Float32Array [0, 0, 1]
+ * ```
+ */
+export function gt(a: Tensor, b: Tensor | number): Tensor {
+  return compareOp("gt", a, b);
+}
+
+/**
+ * 1 where `a < b`, else 0 (a float32 mask; broadcasting; no gradient).
+ *
+ * @example
+ * ```ts
+ * import { lt, tensor } from "@lits/vision";
+ * console.log(lt(tensor([1, 2, 3]), tensor([2])).toArray()); // Float32Array [1, 0, 0]
+ * ```
+ */
+export function lt(a: Tensor, b: Tensor | number): Tensor {
+  return compareOp("lt", a, b);
+}
+
+/**
+ * 1 where `a >= b`, else 0 (a float32 mask; broadcasting; no gradient).
+ *
+ * @example
+ * ```ts
+ * import { ge, tensor } from "@lits/vision";
+ * console.log(ge(tensor([1, 2, 3]), 2).toArray()); // Float32Array [0, 1, 1]
+ * ```
+ */
+export function ge(a: Tensor, b: Tensor | number): Tensor {
+  return compareOp("ge", a, b);
+}
+
+/**
+ * 1 where `a <= b`, else 0 (a float32 mask; broadcasting; no gradient).
+ *
+ * @example
+ * ```ts
+ * import { le, tensor } from "@lits/vision";
+ * console.log(le(tensor([1, 2, 3]), 2).toArray()); // Float32Array [1, 1, 0]
+ * ```
+ */
+export function le(a: Tensor, b: Tensor | number): Tensor {
+  return compareOp("le", a, b);
+}
+
+/**
+ * 1 where `a == b`, else 0 (a float32 mask; broadcasting; no gradient).
+ *
+ * @example
+ * ```ts
+ * import { eq, tensor } from "@lits/vision";
+ * const labels = tensor(new Int32Array([0, 2, 1]), [3]);
+ * console.log(eq(labels, tensor(new Int32Array([0, 1, 1]), [3])).sum().item()); // 2
+ * ```
+ */
+export function eq(a: Tensor, b: Tensor | number): Tensor {
+  return compareOp("eq", a, b);
+}
+
+/**
+ * 1 where `a != b` (NaN != NaN), else 0 (a float32 mask; broadcasting; no
+ * gradient).
+ *
+ * @example
+ * ```ts
+ * import { ne, tensor } from "@lits/vision";
+ * console.log(ne(tensor([1, NaN, 3]), tensor([1, NaN, 0])).toArray()); // Float32Array [0, 1, 1]
+ * ```
+ */
+export function ne(a: Tensor, b: Tensor | number): Tensor {
+  return compareOp("ne", a, b);
+}

@@ -1,0 +1,111 @@
+/**
+ * `where(cond, a, b)`: a where cond is nonzero, b elsewhere, with
+ * broadcasting (torch.where).
+ *
+ * It is its own kernel, not `cond * a + (1 - cond) * b`: that sum turns an
+ * inf or NaN in the unchosen branch into NaN (0 * inf), so
+ * `where(x.gt(0), x.log(), 0)` would give NaN where x <= 0. The kernel reads
+ * only the chosen value. The gradient goes to a where cond holds and to b
+ * elsewhere, as PyTorch's where(cond, g, 0): what an op before `where`
+ * makes of that zero (log's 0 / 0 = NaN at x = 0) is PyTorch's result too.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { Tensor } from "../tensor.ts";
+import { record } from "../autograd.ts";
+import { broadcastShapes, sameDevice } from "./elementwise.ts";
+import { sumToShape } from "./reduce.ts";
+import { cast, i64 } from "./shape.ts";
+import { expectTensor, scalarTensor } from "./compare.ts";
+
+const USAGE = "where(x.gt(0), x, 0)";
+
+function stridesOver(t: Tensor, shape: number[]): number[] {
+  const lead = shape.length - t.ndim;
+  return shape.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]));
+}
+
+/** @internal the where kernel over float32 tensors (no autograd). */
+export function whereRaw(cond: Tensor, a: Tensor, b: Tensor): Tensor {
+  sameDevice(cond, a, "where");
+  sameDevice(a, b, "where");
+  const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape, "where"), b.shape, "where");
+  const out = Tensor.empty(shape, "float32", a.device);
+  if (out.size > 0) {
+    check(
+      a.lib,
+      a.lib.lits_where_f32(
+        shape.length,
+        i64(shape),
+        cond.ptr,
+        i64(stridesOver(cond, shape)),
+        a.ptr,
+        i64(stridesOver(a, shape)),
+        b.ptr,
+        i64(stridesOver(b, shape)),
+        out.ptr,
+      ),
+      () => `where cond [${cond.shape}], a [${a.shape}], b [${b.shape}]`,
+    );
+  }
+  return out;
+}
+
+function branch(x: Tensor | number, name: string, device: Tensor["device"]): Tensor {
+  if (typeof x === "number") return scalarTensor(x, device);
+  expectTensor(x, `where: ${name}`, `${USAGE} (a Tensor or a number)`);
+  if (x.dtype !== "float32") {
+    throw new Error(
+      `where: ${name} is ${x.dtype} [${x.shape}]; where works on float32 values: pass ${name}.float()`,
+    );
+  }
+  return x;
+}
+
+/**
+ * Elements of `a` where `cond` is nonzero, of `b` elsewhere, broadcasting
+ * all three (torch.where). `cond` is a mask from the comparisons (`x.gt(0)`)
+ * or any float32 or int32 tensor: any nonzero value, NaN included, is true.
+ * `a` and `b` are float32 tensors or numbers; gradients flow to each where
+ * it was chosen, and NaN or inf in the branch not chosen never shows.
+ *
+ * @example
+ * ```ts
+ * import { tensor, where } from "@lits/vision";
+ * const x = tensor([-1, 0, 1, 2], undefined, { requiresGrad: true });
+ * const y = where(x.gt(0), x.log(), 0); // log(-1) = NaN is not chosen
+ * console.log(y.toArray()); // Float32Array [0, 0, 0, 0.6931471824645996]
+ * y.sum().backward(); // as PyTorch: log's backward makes 0 / 0 = NaN at x = 0
+ * console.log(x.grad!.toArray()); // Float32Array [-0, NaN, 1, 0.5]
+ * ```
+ */
+export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  expectTensor(cond, "where: cond", USAGE);
+  const c = cond.dtype === "float32" ? cond : cast(cond, "float32");
+  const at = branch(a, "a", cond.device);
+  const bt = branch(b, "b", cond.device);
+  let out: Tensor;
+  try {
+    out = whereRaw(c, at, bt);
+  } finally {
+    if (at !== a) at.dispose();
+    if (bt !== b) bt.dispose();
+  }
+  // Per position, not per tensor: where(c, x, x) passes x twice.
+  const parts: [Tensor, boolean][] = [];
+  if (a instanceof Tensor) parts.push([a, true]);
+  if (b instanceof Tensor) parts.push([b, false]);
+  return record(out, {
+    name: "where",
+    inputs: parts.map(([t]) => t),
+    backward: (g) => {
+      const zero = scalarTensor(0, g.device);
+      return parts.map(([t, isA]) =>
+        t.requiresGrad
+          ? sumToShape(isA ? whereRaw(c, g, zero) : whereRaw(c, zero, g), t.shape)
+          : null
+      );
+    },
+  });
+}
