@@ -8,8 +8,14 @@
  * fast with `Math.imul`), seeded through splitmix32 so nearby seeds give
  * unrelated streams.
  *
+ * Code that passes no generator (`transform.apply(image)`, a `DataLoader`
+ * without `seed`) draws from the library's global stream instead, the one
+ * `manualSeed` seeds (torchvision and PyTorch's DataLoader use torch's global
+ * generator the same way): `globalRng()` and `globalSeed()`.
+ *
  * @module
  */
+import { nextStream } from "../tensor/ops/random.ts";
 
 /** splitmix32: a strong 32-bit mixer, used to derive states from seeds. */
 function mix32(x: number): number {
@@ -267,4 +273,50 @@ export class Rng {
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
+}
+
+/** Folds a 64-bit bigint (a seed or counter of the global stream) into `h`. */
+function absorbBig(h: number, value: bigint): number {
+  return absorb(absorb(h, Number(value >> 32n)), Number(value & 0xffffffffn));
+}
+
+/**
+ * A generator taken from the global stream that `manualSeed` seeds: each
+ * call uses up the next counter block of that stream (as `rand` does), so
+ * after `manualSeed(s)` the sequence of generators, and everything drawn
+ * from them, is the same in every run.
+ *
+ * @example
+ * ```ts
+ * import { manualSeed } from "@lits/vision";
+ * import { globalRng } from "./rng.ts";
+ * manualSeed(7);
+ * const a = globalRng().uniform();
+ * manualSeed(7);
+ * console.log(globalRng().uniform() === a); // true
+ * ```
+ */
+export function globalRng(): Rng {
+  const [seed, counter] = nextStream(4);
+  return new Rng(absorbBig(absorbBig(0x676c6f62, seed), counter));
+}
+
+/**
+ * A seed (a safe integer) drawn from the global stream (see `globalRng`):
+ * what a `DataLoader` without `seed` uses, so `manualSeed` fixes its order
+ * and augmentation.
+ *
+ * @example
+ * ```ts
+ * import { manualSeed } from "@lits/vision";
+ * import { globalSeed } from "./rng.ts";
+ * manualSeed(1);
+ * const s = globalSeed();
+ * manualSeed(1);
+ * console.log(Number.isSafeInteger(s), globalSeed() === s); // true true
+ * ```
+ */
+export function globalSeed(): number {
+  const r = globalRng();
+  return r.nextUint32() * 0x200000 + (r.nextUint32() >>> 11);
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkArity, checkOptions } from "../../options.ts";
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import { fmt, recycle } from "./image.ts";
@@ -17,6 +18,9 @@ import {
   RandomShiftScaleIntensity,
   ScaleIntensityRange,
 } from "./intensity_transforms.ts";
+import { ColorJitter, RandomInvert, RandomPosterize, RandomSolarize } from "./color_transforms.ts";
+import { RandomPerspective } from "./perspective.ts";
+import { RandomResizedCrop } from "./resized_crop.ts";
 import { CenterCrop, CropForeground, Pad, RandomCrop, Resize } from "./size_transforms.ts";
 import {
   ElasticTransform,
@@ -44,14 +48,26 @@ import { Transform, type TransformSpec } from "./transform.ts";
 export class Compose extends Transform {
   /** The transforms, in order. */
   readonly transforms: readonly Transform[];
-  /** `transforms`: Transform objects or their specs. */
-  constructor(params: { transforms: readonly (Transform | TransformSpec)[] }) {
-    const list = params?.transforms;
+  /**
+   * `transforms`: Transform objects or their specs; torchvision's positional
+   * `Compose([t1, t2])` works too.
+   */
+  constructor(
+    params:
+      | { transforms: readonly (Transform | TransformSpec)[] }
+      | readonly (Transform | TransformSpec)[],
+  ) {
+    const usage = "new transforms.Compose({ transforms: [t1, t2] })";
+    checkArity("Compose", arguments.length, 1, usage);
+    const list = Array.isArray(params)
+      ? params
+      : checkOptions<{ transforms: unknown }>("Compose", params ?? null, ["transforms"], usage)
+        .transforms;
     if (!Array.isArray(list)) {
       throw new Error(`Compose: transforms must be an array, got ${fmt(list)}`);
     }
     const transforms = list.map((t) => t instanceof Transform ? t : fromSpec(t));
-    super("Compose", { transforms: transforms.map((t) => t.spec) }, ["transforms"], null);
+    super("Compose", { transforms: transforms.map((t) => t.spec) }, ["transforms"], null, usage);
     this.transforms = transforms;
   }
   protected run(input: Image, rng: Rng): Image {
@@ -104,6 +120,13 @@ const REGISTRY: Record<string, Ctor> = {
   ScaleIntensityRange,
   Normalize,
   RandomErasing,
+  // torchvision's photo habits, mostly harmful for CT (each class says why).
+  RandomResizedCrop,
+  RandomPerspective,
+  ColorJitter,
+  RandomInvert,
+  RandomPosterize,
+  RandomSolarize,
 };
 
 /**

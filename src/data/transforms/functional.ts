@@ -48,3 +48,13 @@ export {
   scaleShift,
 } from "./intensity.ts";
 export { type Displacement, elastic, elasticField } from "./elastic.ts";
+export {
+  adjustBrightness,
+  blendContrast,
+  invert,
+  posterize,
+  solarize,
+  type ValueRange,
+} from "./color.ts";
+export { type Corners, perspective, perspectiveCoefficients } from "./perspective.ts";
+export { resizedCrop } from "./resized_crop.ts";

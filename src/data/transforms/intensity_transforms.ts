@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkArity } from "../../options.ts";
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import { erase } from "./crop.ts";
@@ -38,7 +39,9 @@ export class RandomGaussianNoise extends Transform {
   readonly #sampleStd: boolean;
   /** `std` (default 0.1), `mean` (default 0), `sampleStd` (default true), `p` (default 1). */
   constructor(params: { std?: number; mean?: number; sampleStd?: boolean; p?: number } = {}) {
-    super("RandomGaussianNoise", params, ["std", "mean", "sampleStd"], 1);
+    const usage = "new transforms.RandomGaussianNoise({ std: 0.02 })";
+    checkArity("RandomGaussianNoise", arguments.length, 1, usage);
+    super("RandomGaussianNoise", params, ["std", "mean", "sampleStd"], 1, usage);
     this.#std = num(this.name, "std", params.std ?? 0.1, { min: 0 });
     this.#mean = num(this.name, "mean", params.mean ?? 0);
     this.#sampleStd = params.sampleStd ?? true;
@@ -66,7 +69,9 @@ export class GaussianBlur extends Transform {
   readonly #kernelSize: number | undefined;
   /** `sigma` (a value or [lo, hi]; default [0.1, 2]), `kernelSize` (odd), `p` (default 1). */
   constructor(params: { sigma?: number | [number, number]; kernelSize?: number; p?: number } = {}) {
-    super("GaussianBlur", params, ["sigma", "kernelSize"], 1);
+    const usage = "new transforms.GaussianBlur({ kernelSize: 5, sigma: [0.1, 2] })";
+    checkArity("GaussianBlur", arguments.length, 1, usage);
+    super("GaussianBlur", params, ["sigma", "kernelSize"], 1, usage);
     const s = params.sigma ?? [0.1, 2];
     this.#sigma = typeof s === "number"
       ? [num(this.name, "sigma", s, { above: 0 }), s]
@@ -106,7 +111,9 @@ export class RandomShiftScaleIntensity extends Transform {
       p?: number;
     } = {},
   ) {
-    super("RandomShiftScaleIntensity", params, ["offsets", "factors"], 1);
+    const usage = "new transforms.RandomShiftScaleIntensity({ offsets: 0.05, factors: 0.1 })";
+    checkArity("RandomShiftScaleIntensity", arguments.length, 1, usage);
+    super("RandomShiftScaleIntensity", params, ["offsets", "factors"], 1, usage);
     this.#offsets = range(this.name, "offsets", params.offsets ?? 0);
     this.#factors = range(this.name, "factors", params.factors ?? 0, { above: -1 });
   }
@@ -132,7 +139,9 @@ export class RandomGamma extends Transform {
   readonly #gamma: [number, number];
   /** `gamma` [lo, hi] (default [0.7, 1.5]), `p` (default 1). */
   constructor(params: { gamma?: [number, number]; p?: number } = {}) {
-    super("RandomGamma", params, ["gamma"], 1);
+    const usage = "new transforms.RandomGamma({ gamma: [0.7, 1.5] })";
+    checkArity("RandomGamma", arguments.length, 1, usage);
+    super("RandomGamma", params, ["gamma"], 1, usage);
     const g = params.gamma ?? [0.7, 1.5];
     if (!Array.isArray(g)) {
       throw new Error(`RandomGamma: gamma must be a [lo, hi] range, got ${fmt(g)}`);
@@ -162,7 +171,10 @@ export class ScaleIntensityRange extends Transform {
   constructor(
     params: { aMin: number; aMax: number; bMin?: number; bMax?: number; clip?: boolean },
   ) {
-    super("ScaleIntensityRange", params, ["aMin", "aMax", "bMin", "bMax", "clip"], null);
+    const usage =
+      "new transforms.ScaleIntensityRange({ aMin: -200, aMax: 250, bMin: 0, bMax: 1, clip: true })";
+    checkArity("ScaleIntensityRange", arguments.length, 1, usage);
+    super("ScaleIntensityRange", params, ["aMin", "aMax", "bMin", "bMax", "clip"], null, usage);
     const aMin = num(this.name, "aMin", params.aMin), aMax = num(this.name, "aMax", params.aMax);
     if (aMin === aMax) {
       throw new Error(`ScaleIntensityRange: aMin and aMax must differ, got ${aMin}`);
@@ -192,7 +204,9 @@ export class Normalize extends Transform {
   readonly #std: number;
   /** `mean`, `std` (> 0). */
   constructor(params: { mean: number; std: number }) {
-    super("Normalize", params, ["mean", "std"], null);
+    const usage = "new transforms.Normalize({ mean: 0.5, std: 0.25 })";
+    checkArity("Normalize", arguments.length, 1, usage);
+    super("Normalize", params, ["mean", "std"], null, usage);
     this.#mean = num(this.name, "mean", params.mean);
     this.#std = num(this.name, "std", params.std, { above: 0 });
   }
@@ -227,7 +241,9 @@ export class RandomErasing extends Transform {
       p?: number;
     } = {},
   ) {
-    super("RandomErasing", params, ["scale", "ratio", "value"], 0.5);
+    const usage = "new transforms.RandomErasing({ p: 0.5, scale: [0.02, 0.33] })";
+    checkArity("RandomErasing", arguments.length, 1, usage);
+    super("RandomErasing", params, ["scale", "ratio", "value"], 0.5, usage);
     this.#scale = range(this.name, "scale", params.scale ?? [0.02, 0.33], { min: 0, max: 1 });
     this.#ratio = range(this.name, "ratio", params.ratio ?? [0.3, 3.3], { above: 0 });
     const v = params.value ?? 0;

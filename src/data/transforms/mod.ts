@@ -10,7 +10,13 @@
  * `{ name: "RandomAffine", degrees: 10, p: 0.8 }`), so a `DataLoader` can
  * send it to its worker threads, which rebuild it with `fromSpec`.
  * `ct()` is the documented CT augmentation preset (see presets.ts for why
- * each transform is in it or not).
+ * each transform is in it or not). torchvision's photo augmentations
+ * (`RandomResizedCrop`, `RandomPerspective`, `ColorJitter`, `RandomInvert`,
+ * `RandomPosterize`, `RandomSolarize`) are here too, each documenting why
+ * it helps or hurts CT.
+ *
+ * `apply(input, rng?)` takes an `Image` or a `[N, 1, H, W]` batch tensor;
+ * without `rng` it draws from the stream `manualSeed` seeds.
  *
  * @example
  * ```ts
@@ -51,4 +57,14 @@ export {
   RandomShiftScaleIntensity,
   ScaleIntensityRange,
 } from "./intensity_transforms.ts";
+export {
+  ColorJitter,
+  type ColorJitterOptions,
+  type ColorJitterParams,
+  RandomInvert,
+  RandomPosterize,
+  RandomSolarize,
+} from "./color_transforms.ts";
+export { RandomResizedCrop, type RandomResizedCropOptions } from "./resized_crop.ts";
+export { RandomPerspective, type RandomPerspectiveOptions } from "./perspective.ts";
 export { ct, type CtPresetOptions } from "./presets.ts";

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkArity } from "../../options.ts";
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import { centerCrop, crop, cropForeground, pad, type PadMode, toPadding } from "./crop.ts";
@@ -38,7 +39,9 @@ export class Resize extends Transform {
   readonly #size: number | [number, number];
   /** `size`: [height, width] or the smaller edge. */
   constructor(params: { size: number | [number, number] }) {
-    super("Resize", params, ["size"], null);
+    const usage = "new transforms.Resize({ size: 224 })";
+    checkArity("Resize", arguments.length, 1, usage);
+    super("Resize", params, ["size"], null, usage);
     const size = params.size;
     this.#size = typeof size === "number"
       ? sizeParam(this.name, size)[0]
@@ -71,7 +74,9 @@ export class CenterCrop extends Transform {
   readonly #size: [number, number];
   /** `size`: [height, width] or a square side. */
   constructor(params: { size: number | [number, number] }) {
-    super("CenterCrop", params, ["size"], null);
+    const usage = "new transforms.CenterCrop({ size: 224 })";
+    checkArity("CenterCrop", arguments.length, 1, usage);
+    super("CenterCrop", params, ["size"], null, usage);
     this.#size = sizeParam(this.name, params.size);
   }
   protected run(image: Image): Image {
@@ -106,7 +111,9 @@ export class RandomCrop extends Transform {
       p?: number;
     },
   ) {
-    super("RandomCrop", params, ["size", "padding", "padIfNeeded", "fill"], 1);
+    const usage = "new transforms.RandomCrop({ size: 224, padding: 4 })";
+    checkArity("RandomCrop", arguments.length, 1, usage);
+    super("RandomCrop", params, ["size", "padding", "padIfNeeded", "fill"], 1, usage);
     this.#size = sizeParam(this.name, params.size);
     this.#padding = params.padding === undefined ? null : toPadding(params.padding, this.name);
     this.#padIfNeeded = params.padIfNeeded ?? false;
@@ -147,7 +154,9 @@ export class CropForeground extends Transform {
   readonly #margin: number;
   /** `threshold` (default 0.1), `margin` in pixels (default 0). */
   constructor(params: { threshold?: number; margin?: number } = {}) {
-    super("CropForeground", params, ["threshold", "margin"], null);
+    const usage = "new transforms.CropForeground({ threshold: 0.1, margin: 4 })";
+    checkArity("CropForeground", arguments.length, 1, usage);
+    super("CropForeground", params, ["threshold", "margin"], null, usage);
     this.#threshold = num(this.name, "threshold", params.threshold ?? 0.1);
     this.#margin = num(this.name, "margin", params.margin ?? 0, { min: 0, integer: true });
   }
@@ -174,7 +183,9 @@ export class Pad extends Transform {
   readonly #mode: PadMode;
   /** `padding`, `fill` (default 0), `mode` (default "constant"). */
   constructor(params: { padding: number | number[]; fill?: number; mode?: PadMode }) {
-    super("Pad", params, ["padding", "fill", "mode"], null);
+    const usage = "new transforms.Pad({ padding: 4 })";
+    checkArity("Pad", arguments.length, 1, usage);
+    super("Pad", params, ["padding", "fill", "mode"], null, usage);
     this.#padding = toPadding(params.padding, this.name);
     this.#fill = num(this.name, "fill", params.fill ?? 0);
     this.#mode = params.mode ?? "constant";

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { checkArity } from "../../options.ts";
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import { elastic } from "./elastic.ts";
@@ -32,7 +33,9 @@ function interpolationParam(name: string, v: unknown): Interpolation {
 export class RandomHorizontalFlip extends Transform {
   /** `p` (default 0.5). */
   constructor(params: { p?: number } = {}) {
-    super("RandomHorizontalFlip", params, [], 0.5);
+    const usage = "new transforms.RandomHorizontalFlip({ p: 0.5 })";
+    checkArity("RandomHorizontalFlip", arguments.length, 1, usage);
+    super("RandomHorizontalFlip", params, [], 0.5, usage);
   }
   protected run(image: Image): Image {
     return hflip(image);
@@ -53,7 +56,9 @@ export class RandomHorizontalFlip extends Transform {
 export class RandomVerticalFlip extends Transform {
   /** `p` (default 0.5). */
   constructor(params: { p?: number } = {}) {
-    super("RandomVerticalFlip", params, [], 0.5);
+    const usage = "new transforms.RandomVerticalFlip({ p: 0.5 })";
+    checkArity("RandomVerticalFlip", arguments.length, 1, usage);
+    super("RandomVerticalFlip", params, [], 0.5, usage);
   }
   protected run(image: Image): Image {
     return vflip(image);
@@ -153,7 +158,9 @@ export class RandomAffine extends Transform {
   /** See `RandomAffineParams`. */
   constructor(params: RandomAffineParams = {}) {
     const keys = ["degrees", "translate", "scale", "shear", "interpolation", "fill"];
-    super("RandomAffine", params as Record<string, unknown>, keys, 1);
+    const usage = "new transforms.RandomAffine({ degrees: 10, translate: [0.05, 0.05] })";
+    checkArity("RandomAffine", arguments.length, 1, usage);
+    super("RandomAffine", params as Record<string, unknown>, keys, 1, usage);
     this.#draw = new AffineDraw(this.name, params);
   }
   protected run(image: Image, rng: Rng): Image {
@@ -184,7 +191,9 @@ export class RandomRotation extends Transform {
       p?: number;
     },
   ) {
-    super("RandomRotation", params, ["degrees", "interpolation", "fill"], 1);
+    const usage = "new transforms.RandomRotation({ degrees: 10 })";
+    checkArity("RandomRotation", arguments.length, 1, usage);
+    super("RandomRotation", params, ["degrees", "interpolation", "fill"], 1, usage);
     // affine's angle is clockwise: negate the range for counter-clockwise rotation.
     const [lo, hi] = range(this.name, "degrees", params.degrees);
     this.#draw = new AffineDraw(this.name, { ...params, degrees: [-hi, -lo] });
@@ -218,7 +227,9 @@ export class RandomZoom extends Transform {
       p?: number;
     } = {},
   ) {
-    super("RandomZoom", params, ["minZoom", "maxZoom", "interpolation", "fill"], 1);
+    const usage = "new transforms.RandomZoom({ minZoom: 0.9, maxZoom: 1.1 })";
+    checkArity("RandomZoom", arguments.length, 1, usage);
+    super("RandomZoom", params, ["minZoom", "maxZoom", "interpolation", "fill"], 1, usage);
     const scale = range(this.name, "minZoom/maxZoom", [
       params.minZoom ?? 0.9,
       params.maxZoom ?? 1.1,
@@ -260,7 +271,9 @@ export class ElasticTransform extends Transform {
       p?: number;
     } = {},
   ) {
-    super("ElasticTransform", params, ["alpha", "sigma", "interpolation", "fill"], 1);
+    const usage = "new transforms.ElasticTransform({ alpha: 50, sigma: 5 })";
+    checkArity("ElasticTransform", arguments.length, 1, usage);
+    super("ElasticTransform", params, ["alpha", "sigma", "interpolation", "fill"], 1, usage);
     this.#alpha = num(this.name, "alpha", params.alpha ?? 50, { min: 0 });
     this.#sigma = num(this.name, "sigma", params.sigma ?? 5, { above: 0 });
     this.#interpolation = interpolationParam(this.name, params.interpolation);

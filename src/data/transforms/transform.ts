@@ -9,10 +9,16 @@
  * Parameters are checked when the transform is built (on the main thread,
  * before any worker starts), and errors name the transform.
  *
+ * As in torchvision, `apply` also takes a batch tensor and may be called
+ * without a generator; see `Transform.apply`.
+ *
  * @module
  */
-import type { Rng } from "../rng.ts";
+import { checkOptions } from "../../options.ts";
+import { Tensor } from "../../tensor/tensor.ts";
+import { globalRng, Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
+import { applyToBatch, checkInput } from "./batch_apply.ts";
 import { fmt } from "./image.ts";
 
 /** A transform as plain data: its class name and constructor parameters. */
@@ -43,24 +49,32 @@ export abstract class Transform {
 
   /**
    * Checks the parameter names; `defaultP` is null for deterministic
-   * transforms, which take no `p`.
+   * transforms, which take no `p`. `usage` shows the options form in the
+   * error for a non-object (`new Resize(224)` -> `new transforms.Resize({ size: 224 })`).
    */
   constructor(
     name: string,
     params: Record<string, unknown>,
     allowed: readonly string[],
     defaultP: number | null,
+    usage = `new transforms.${name}({ ... })`,
   ) {
     this.name = name;
-    if (params === null || typeof params !== "object" || Array.isArray(params)) {
-      throw new Error(`${name}: parameters must be an object, got ${fmt(params)}`);
-    }
     const keys = defaultP === null ? allowed : [...allowed, "p"];
+    // Anything but a plain object (a number, an array, null) fails with the options form.
+    const proto = params !== null && typeof params === "object"
+      ? Object.getPrototypeOf(params)
+      : undefined;
+    if (proto !== Object.prototype && proto !== null) {
+      checkOptions<Record<string, unknown>>(name, params ?? null, keys, usage);
+    }
     for (const key of Object.keys(params)) {
       if (key === "name" && params[key] === name) continue;
       if (!keys.includes(key)) {
+        const camel = key.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+        const hint = camel !== key && keys.includes(camel) ? ` (write '${camel}')` : "";
         throw new Error(
-          `${name}: unknown parameter '${key}' (expected ${keys.join(", ") || "none"})`,
+          `${name}: unknown parameter '${key}'${hint} (expected ${keys.join(", ") || "none"})`,
         );
       }
     }
@@ -86,9 +100,51 @@ export abstract class Transform {
 
   /**
    * Applies the transform (with probability `p`), drawing from `rng`.
-   * May return the input image itself when nothing changes.
+   *
+   * - An `Image` gives an `Image` (possibly the input itself when nothing
+   *   changes).
+   * - A float32 batch tensor `[N, 1, H, W]` gives a new `[N, 1, H', W']`
+   *   tensor on the same device: each sample is transformed on its own, with
+   *   its own random draw (`rng.split()` per sample; torchvision draws once
+   *   per call and applies the same parameters to the whole batch). The
+   *   pixels go through host memory, so a CUDA batch is copied to the host
+   *   and back; no gradient flows through.
+   * - Without `rng`, a generator is taken from the global stream that
+   *   `manualSeed` seeds (as torchvision draws from torch's global
+   *   generator), so `manualSeed(0)` makes a pipeline reproducible.
+   *
+   * @example
+   * ```ts
+   * import { data, manualSeed, tensor } from "@lits/vision";
+   * const t = new data.transforms.RandomRotation({ degrees: 30 });
+   * const img = { data: new Float32Array(64).map((_, i) => i), width: 8, height: 8 };
+   * manualSeed(0);
+   * const a = t.apply(img);
+   * manualSeed(0);
+   * console.log(t.apply(img).data.every((v, i) => v === a.data[i])); // true
+   * using batch = tensor(new Float32Array(2 * 64), [2, 1, 8, 8]);
+   * using out = new data.transforms.Resize({ size: 4 }).apply(batch);
+   * console.log(out.shape); // [2, 1, 4, 4]
+   * ```
    */
-  apply(image: Image, rng: Rng): Image {
+  apply(image: Image, rng?: Rng): Image;
+  apply(batch: Tensor, rng?: Rng): Tensor;
+  apply(input: Image | Tensor, rng?: Rng): Image | Tensor {
+    if (rng !== undefined && !(rng instanceof Rng)) {
+      throw new Error(
+        `${this.name}.apply: rng must be a data.Rng (e.g. new data.Rng(0)) or left out ` +
+          `(then manualSeed's stream is used), got ${fmt(rng)}`,
+      );
+    }
+    const r = rng ?? globalRng();
+    if (input instanceof Tensor) {
+      return applyToBatch(this.name, input, r, (image, sampleRng) => this.#one(image, sampleRng));
+    }
+    checkInput(this.name, input);
+    return this.#one(input, r);
+  }
+
+  #one(image: Image, rng: Rng): Image {
     if (this.p < 1 && !rng.bernoulli(this.p)) return image;
     return this.run(image, rng);
   }

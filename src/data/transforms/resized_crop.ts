@@ -1,0 +1,186 @@
+/**
+ * Random resized crop (torchvision's `RandomResizedCrop`, the ImageNet
+ * training crop) and the functional crop-then-resize behind it.
+ *
+ * @module
+ */
+import { checkArity } from "../../options.ts";
+import type { Rng } from "../rng.ts";
+import type { Image } from "../types.ts";
+import { type Box, crop } from "./crop.ts";
+import { type Interpolation, resize } from "./geometric.ts";
+import { checkImage, fmt, roundHalfEven, scratchImage, toSize } from "./image.ts";
+import { range, Transform } from "./transform.ts";
+
+/** Nearest-neighbour resize as `F.interpolate(mode="nearest")`: source index floor(i * in / out). */
+function resizeNearest(image: Image, oh: number, ow: number): Image {
+  const { data, width: w, height: h } = image;
+  const out = scratchImage(ow, oh);
+  const cols = Int32Array.from({ length: ow }, (_, x) => Math.min(w - 1, Math.floor(x * (w / ow))));
+  for (let y = 0; y < oh; y++) {
+    const row = Math.min(h - 1, Math.floor(y * (h / oh))) * w, o = y * ow;
+    for (let x = 0; x < ow; x++) out.data[o + x] = data[row + cols[x]];
+  }
+  return out;
+}
+
+/**
+ * Crops [top, top + height) x [left, left + width) and resizes the crop to
+ * `size` ([h, w] or a square side), as torchvision's `F.resized_crop`
+ * (tensor path, no antialias).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const img = { data: new Float32Array(16).map((_, i) => i), width: 4, height: 4 };
+ * const out = data.transforms.F.resizedCrop(img, 1, 1, 2, 2, 4, "nearest");
+ * console.log(out.width, out.data[0], out.data[15]); // 4 5 10
+ * ```
+ */
+export function resizedCrop(
+  image: Image,
+  top: number,
+  left: number,
+  height: number,
+  width: number,
+  size: number | [number, number],
+  interpolation: Interpolation = "bilinear",
+): Image {
+  checkImage(image, "resizedCrop");
+  const [oh, ow] = toSize(size, "resizedCrop");
+  const box = crop(image, top, left, height, width);
+  if (interpolation === "nearest") return resizeNearest(box, oh, ow);
+  if (interpolation !== "bilinear") {
+    throw new Error(
+      `resizedCrop: interpolation must be "bilinear" or "nearest", got ${fmt(interpolation)}`,
+    );
+  }
+  return resize(box, [oh, ow]);
+}
+
+/** Options of `RandomResizedCrop` (torchvision's, camelCase). */
+export interface RandomResizedCropOptions {
+  /** Output [height, width], or a square side. */
+  size: number | [number, number];
+  /** Range of the crop's area as a fraction of the image's (default [0.08, 1]). */
+  scale?: [number, number];
+  /** Range of the crop's aspect ratio width / height, drawn log-uniformly (default [3/4, 4/3]). */
+  ratio?: [number, number];
+  /** "bilinear" (default) or "nearest". */
+  interpolation?: Interpolation;
+  /** Only false: this library resizes without antialiasing (torchvision 0.14's tensor default). */
+  antialias?: false;
+  /** Probability of applying (default 1; torchvision has none). */
+  p?: number;
+}
+
+/**
+ * Crops a random region (area fraction from `scale`, aspect ratio from
+ * `ratio`) and resizes it to `size`: torchvision's `RandomResizedCrop`,
+ * with its 10 tries and its centre-crop fallback.
+ *
+ * For CT it is a poor fit: with the default scale down to 8 % the crop can
+ * cut the liver (or the lesion) out of the slice, turning a class 1 or 2
+ * slice into one whose label is wrong, and the resize changes the apparent
+ * size of organs, which in CT is a physical size (pixel spacing is known).
+ * Use a mild scale (e.g. [0.8, 1]) and ratio ([0.9, 1.1]) if at all.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomResizedCrop({ size: 32, scale: [0.5, 1] });
+ * const img = { data: new Float32Array(64 * 48), width: 64, height: 48 };
+ * const out = t.apply(img, new data.Rng(0));
+ * console.log(out.width, out.height); // 32 32
+ * ```
+ */
+export class RandomResizedCrop extends Transform {
+  readonly #size: [number, number];
+  readonly #scale: [number, number];
+  readonly #ratio: [number, number];
+  readonly #interpolation: Interpolation;
+  /** See `RandomResizedCropOptions`. */
+  constructor(params: RandomResizedCropOptions) {
+    const usage = "new transforms.RandomResizedCrop({ size: 224, scale: [0.08, 1] })";
+    checkArity("RandomResizedCrop", arguments.length, 1, usage);
+    const keys = ["size", "scale", "ratio", "interpolation", "antialias"];
+    super("RandomResizedCrop", params as unknown as Record<string, unknown>, keys, 1, usage);
+    try {
+      this.#size = toSize(params.size, this.name);
+    } catch {
+      throw new Error(
+        `RandomResizedCrop: size must be a positive integer or [height, width], got ${
+          fmt(params.size)
+        }`,
+      );
+    }
+    this.#scale = range(this.name, "scale", params.scale ?? [0.08, 1], { above: 0 });
+    this.#ratio = range(this.name, "ratio", params.ratio ?? [3 / 4, 4 / 3], { above: 0 });
+    for (const [key, v] of [["scale", params.scale], ["ratio", params.ratio]] as const) {
+      if (v !== undefined && !Array.isArray(v)) {
+        throw new Error(`RandomResizedCrop: ${key} must be a [lo, hi] pair, got ${fmt(v)}`);
+      }
+    }
+    const i = params.interpolation ?? "bilinear";
+    if (i !== "bilinear" && i !== "nearest") {
+      throw new Error(
+        `RandomResizedCrop: interpolation must be "bilinear" or "nearest", got ${fmt(i)}`,
+      );
+    }
+    this.#interpolation = i;
+    if (params.antialias !== undefined && params.antialias !== false) {
+      throw new Error(
+        `RandomResizedCrop: antialias ${fmt(params.antialias)} is not supported: resizing here ` +
+          `is plain bilinear (torchvision 0.14's tensor default); leave antialias out`,
+      );
+    }
+  }
+
+  /**
+   * The crop box as torchvision's `RandomResizedCrop.get_params(img, scale,
+   * ratio)`: up to 10 draws of area and log-aspect, then the largest central
+   * crop whose aspect is within `ratio`.
+   *
+   * @example
+   * ```ts
+   * import { data } from "@lits/vision";
+   * const box = data.transforms.RandomResizedCrop.getParams(20, 10, [2, 2], [0.75, 4 / 3], new data.Rng(0));
+   * console.log(box); // { top: 0, left: 3, height: 10, width: 13 }
+   * ```
+   */
+  static getParams(
+    width: number,
+    height: number,
+    scale: readonly [number, number],
+    ratio: readonly [number, number],
+    rng: Rng,
+  ): Box {
+    const area = width * height;
+    const [r0, r1] = [Math.log(ratio[0]), Math.log(ratio[1])];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const target = area * rng.uniform(scale[0], scale[1]);
+      const aspect = Math.exp(rng.uniform(r0, r1));
+      const w = roundHalfEven(Math.sqrt(target * aspect));
+      const h = roundHalfEven(Math.sqrt(target / aspect));
+      if (w > 0 && w <= width && h > 0 && h <= height) {
+        const top = rng.int(0, height - h + 1), left = rng.int(0, width - w + 1);
+        return { top, left, height: h, width: w };
+      }
+    }
+    const inRatio = width / height;
+    let w = width, h = height;
+    if (inRatio < Math.min(...ratio)) h = roundHalfEven(w / Math.min(...ratio));
+    else if (inRatio > Math.max(...ratio)) w = roundHalfEven(h * Math.max(...ratio));
+    return {
+      top: Math.floor((height - h) / 2),
+      left: Math.floor((width - w) / 2),
+      height: h,
+      width: w,
+    };
+  }
+
+  protected run(image: Image, rng: Rng): Image {
+    const b = RandomResizedCrop.getParams(image.width, image.height, this.#scale, this.#ratio, rng);
+    return resizedCrop(image, b.top, b.left, b.height, b.width, this.#size, this.#interpolation);
+  }
+}
