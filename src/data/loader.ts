@@ -31,7 +31,6 @@ import {
   loadBatch,
   type RawBatch,
 } from "./batch.ts";
-import { globalSeed } from "./rng.ts";
 import { RandomSampler, type Sampler, SequentialSampler } from "./sampler.ts";
 import { compose } from "./transforms/compose.ts";
 import { Transform, type TransformSpec } from "./transforms/transform.ts";
@@ -48,11 +47,7 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
   /** Augmentation: a transform (e.g. `transforms.ct()`), a spec, or a list of them. */
   transform?: Transform | TransformSpec | readonly (Transform | TransformSpec)[];
-  /**
-   * Seed of shuffling, sampling and augmentation (default: drawn from the
-   * global stream at construction, so `manualSeed` fixes it, as torch's
-   * global generator seeds PyTorch's DataLoader).
-   */
+  /** Seed of shuffling, sampling and augmentation (default 0). */
   seed?: number;
   /** Worker threads; 0 loads on the main thread (default 0, as PyTorch). */
   workers?: number;
@@ -143,7 +138,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     this.dropLast = options.dropLast ?? false;
     this.workers = positiveInt("workers", options.workers ?? 0, 0);
     this.prefetch = positiveInt("prefetch", options.prefetch ?? 2, 1);
-    this.seed = options.seed ?? globalSeed();
+    this.seed = options.seed ?? 0;
     if (!Number.isSafeInteger(this.seed)) {
       throw new Error(`DataLoader: seed must be a safe integer, got ${this.seed}`);
     }

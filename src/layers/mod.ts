@@ -14,3 +14,25 @@ export { chain } from "./chain.ts";
 export { CrossEntropyLoss, type CrossEntropyLossOptions } from "./loss.ts";
 export * as init from "./init.ts";
 export * as functional from "../tensor/functional.ts";
+export { ModuleDict, ModuleList } from "./containers.ts";
+export {
+  GELU,
+  type GELUOptions,
+  LeakyReLU,
+  type LeakyReLUOptions,
+  LogSoftmax,
+  Sigmoid,
+  Softmax,
+  type SoftmaxOptions,
+  Tanh,
+} from "./activation.ts";
+export { BatchNorm1d, type BatchNorm1dOptions } from "./batchnorm1d.ts";
+export { Dropout2d } from "./dropout2d.ts";
+export {
+  BCEWithLogitsLoss,
+  type BCEWithLogitsLossOptions,
+  MSELoss,
+  type MSELossOptions,
+  NLLLoss,
+  type NLLLossOptions,
+} from "./losses.ts";

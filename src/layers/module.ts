@@ -81,9 +81,19 @@ export abstract class Module {
     return this.#buffers.get(name) ?? null;
   }
 
-  /** Direct children, in declaration order, with their property names. */
+  /**
+   * Direct children, in declaration order, with their property names. A
+   * field that hides modules or parameters in a plain array, object, Map or
+   * Set throws (they would be missing from parameters(), the state dict,
+   * to() and train()): use `nn.ModuleList` or `nn.ModuleDict` for those.
+   */
   *namedChildren(): Generator<[string, Module]> {
-    for (const [k, v] of Object.entries(this)) if (v instanceof Module) yield [k, v];
+    for (const [k, v] of Object.entries(this)) {
+      if (v instanceof Module) yield [k, v];
+      else if (typeof v === "object" && v !== null && !(v instanceof Tensor)) {
+        checkField(this, k, v);
+      }
+    }
   }
 
   /** Direct children. */
@@ -232,6 +242,52 @@ export abstract class Module {
   numParameters(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);
   }
+}
+
+/** What a plain container field holds that the module tree cannot see, if anything. */
+function hiddenIn(v: object, depth: number): Module | Parameter | null {
+  let items: Iterable<unknown>;
+  if (Array.isArray(v) || v instanceof Set) items = v;
+  else if (v instanceof Map) items = v.values();
+  else {
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return null; // a class instance: its own business
+    items = Object.values(v);
+  }
+  for (const item of items) {
+    if (item instanceof Module || item instanceof Parameter) return item;
+    if (depth < 3 && typeof item === "object" && item !== null && !(item instanceof Tensor)) {
+      const inner = hiddenIn(item, depth + 1);
+      if (inner) return inner;
+    }
+  }
+  return null;
+}
+
+/** Throws when field `key` of `m` hides modules or parameters in a plain container. */
+function checkField(m: Module, key: string, v: object): void {
+  const hidden = hiddenIn(v, 0);
+  if (!hidden) return;
+  const kind = Array.isArray(v)
+    ? "array"
+    : v instanceof Map
+    ? "Map"
+    : v instanceof Set
+    ? "Set"
+    : "object";
+  const where = `${m.constructor.name}.${key}`;
+  const what = `a plain ${kind} holding ${
+    hidden instanceof Parameter ? "a Parameter" : `an nn.${hidden.constructor.name}`
+  }`;
+  const fix = hidden instanceof Parameter
+    ? `assign each Parameter to a field of its own (this.${key}0 = new nn.Parameter(...))`
+    : kind === "array" || kind === "Set"
+    ? `write this.${key} = new nn.ModuleList([...])`
+    : `write this.${key} = new nn.ModuleDict({ ... })`;
+  throw new Error(
+    `${where} is ${what}, which parameters(), stateDict(), to(), train() and eval() ` +
+      `cannot see (it would silently not train or move); ${fix}`,
+  );
 }
 
 /** Copies src's values into dst (same shape), converting dtype if needed. */

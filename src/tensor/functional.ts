@@ -35,3 +35,13 @@ export {
 } from "./ops/elementwise.ts";
 export { argmax, max, mean, min, sum } from "./ops/reduce.ts";
 export { pow } from "./ops/pow.ts";
+export { gelu, type GeluOptions, leakyRelu } from "./ops/activation.ts";
+export { dropout2d } from "./ops/dropout2d.ts";
+export {
+  type BceWithLogitsOptions,
+  binaryCrossEntropyWithLogits,
+  mseLoss,
+  type MseLossOptions,
+  nllLoss,
+  type NllLossOptions,
+} from "./ops/losses_extra.ts";

@@ -35,8 +35,12 @@ const UNARY = {
   divScalar: 11,
   rsubScalar: 12,
   rdivScalar: 13,
+  gelu: 14,
+  geluTanh: 15,
+  leakyRelu: 16,
 } as const;
-type UnaryName = keyof typeof UNARY;
+/** @internal names of `enum lits_unary_op`. */
+export type UnaryName = keyof typeof UNARY;
 
 /** Codes of `enum lits_binary_op`. */
 const BINARY = {
@@ -70,7 +74,8 @@ export function sameDevice(a: Tensor, b: Tensor, what: string): void {
   }
 }
 
-function unary(name: UnaryName, t: Tensor, alpha = 0): Tensor {
+/** @internal op(t, alpha) on the backend's unary kernel, with its backward kernel. */
+export function unary(name: UnaryName, t: Tensor, alpha = 0): Tensor {
   requireFloat(t, name);
   const x = contiguous(t);
   const y = Tensor.empty(x.shape, "float32", x.device);

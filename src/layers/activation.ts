@@ -1,0 +1,195 @@
+/**
+ * Activation modules: `LeakyReLU`, `Sigmoid`, `Tanh`, `GELU`, `Softmax`,
+ * `LogSoftmax`, as `torch.nn`'s (PyTorch's positional arguments, or an
+ * options object with the camelCase names).
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { sigmoid, tanh } from "../tensor/ops/elementwise.ts";
+import { checkSlope, gelu, geluApproximate, leakyRelu } from "../tensor/ops/activation.ts";
+import { logSoftmax, softmax } from "../tensor/ops/softmax.ts";
+import { checkArity, checkOptions } from "../options.ts";
+import { Module } from "./module.ts";
+
+/** Options of `LeakyReLU`. */
+export interface LeakyReLUOptions {
+  /** Slope for x < 0 (default 0.01). */
+  negativeSlope?: number;
+}
+
+/**
+ * x where x > 0, else negativeSlope * x (default 0.01).
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from "@lits/vision";
+ * console.log(new nn.LeakyReLU(0.1).forward(tensor([-10, 5])).toArray()); // Float32Array [-1, 5]
+ * ```
+ */
+export class LeakyReLU extends Module {
+  /** Slope for negative inputs. */
+  readonly negativeSlope: number;
+
+  constructor(negativeSlope: number | LeakyReLUOptions = 0.01) {
+    super();
+    const usage = "new nn.LeakyReLU(0.2)";
+    checkArity("nn.LeakyReLU", arguments.length, 1, usage);
+    const slope = typeof negativeSlope === "number"
+      ? negativeSlope
+      : checkOptions<LeakyReLUOptions>("nn.LeakyReLU", negativeSlope, ["negativeSlope"], usage)
+        .negativeSlope ?? 0.01;
+    this.negativeSlope = checkSlope("nn.LeakyReLU", slope, usage);
+  }
+
+  /** Elementwise leaky ReLU. */
+  forward(x: Tensor): Tensor {
+    return leakyRelu(x, this.negativeSlope);
+  }
+}
+
+/**
+ * 1 / (1 + e^-x).
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from "@lits/vision";
+ * console.log(new nn.Sigmoid().forward(tensor([0])).toArray()); // Float32Array [0.5]
+ * ```
+ */
+export class Sigmoid extends Module {
+  constructor() {
+    super();
+    checkArity("nn.Sigmoid", arguments.length, 0, "new nn.Sigmoid()");
+  }
+  /** Elementwise logistic function. */
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+/**
+ * tanh x.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from "@lits/vision";
+ * console.log(new nn.Tanh().forward(tensor([0])).toArray()); // Float32Array [0]
+ * ```
+ */
+export class Tanh extends Module {
+  constructor() {
+    super();
+    checkArity("nn.Tanh", arguments.length, 0, "new nn.Tanh()");
+  }
+  /** Elementwise hyperbolic tangent. */
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+/** Options of `GELU`. */
+export interface GELUOptions {
+  /** "none" (default, exact with erf) or "tanh". */
+  approximate?: "none" | "tanh";
+}
+
+/**
+ * Gaussian error linear unit x * Phi(x): exact (default) or PyTorch's tanh
+ * approximation (`{ approximate: "tanh" }`).
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from "@lits/vision";
+ * const y = new nn.GELU({ approximate: "tanh" }).forward(tensor([1]));
+ * console.log(y.item().toFixed(4)); // "0.8412"
+ * ```
+ */
+export class GELU extends Module {
+  /** "none" or "tanh". */
+  readonly approximate: "none" | "tanh";
+
+  constructor(options: GELUOptions | "none" | "tanh" = {}) {
+    super();
+    const usage = 'new nn.GELU({ approximate: "tanh" })';
+    checkArity("nn.GELU", arguments.length, 1, usage);
+    this.approximate = geluApproximate("nn.GELU", options, usage);
+  }
+
+  /** Elementwise GELU. */
+  forward(x: Tensor): Tensor {
+    return gelu(x, { approximate: this.approximate });
+  }
+}
+
+/** Options of `Softmax` and `LogSoftmax`. */
+export interface SoftmaxOptions {
+  /** The dimension that sums to 1. */
+  dim?: number;
+}
+
+function softmaxDim(where: string, dim: unknown): number {
+  const usage = `new nn.${where}(1)`;
+  const d = typeof dim === "object" && dim !== null
+    ? checkOptions<SoftmaxOptions>(`nn.${where}`, dim, ["dim"], usage).dim
+    : dim;
+  // PyTorch's implicit dim (None) is deprecated: it guesses from the rank.
+  if (!Number.isInteger(d)) {
+    throw new Error(
+      `nn.${where}: dim must be an integer, got ${JSON.stringify(d)}; write ${usage}`,
+    );
+  }
+  return d as number;
+}
+
+/**
+ * Softmax along `dim` (required: PyTorch's implicit choice is deprecated).
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from "@lits/vision";
+ * const p = new nn.Softmax(1).forward(tensor([[0, 0]]));
+ * console.log(p.toArray()); // Float32Array [0.5, 0.5]
+ * ```
+ */
+export class Softmax extends Module {
+  /** The normalised dimension. */
+  readonly dim: number;
+
+  constructor(dim: number | SoftmaxOptions) {
+    super();
+    checkArity("nn.Softmax", arguments.length, 1, "new nn.Softmax(1)");
+    this.dim = softmaxDim("Softmax", dim);
+  }
+
+  /** Softmax of x along `dim`. */
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
+  }
+}
+
+/**
+ * Log-softmax along `dim` (pairs with `NLLLoss`).
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from "@lits/vision";
+ * const lp = new nn.LogSoftmax(1).forward(tensor([[0, 0]]));
+ * console.log(lp.toArray()[0].toFixed(4)); // "-0.6931"
+ * ```
+ */
+export class LogSoftmax extends Module {
+  /** The normalised dimension. */
+  readonly dim: number;
+
+  constructor(dim: number | SoftmaxOptions) {
+    super();
+    checkArity("nn.LogSoftmax", arguments.length, 1, "new nn.LogSoftmax(1)");
+    this.dim = softmaxDim("LogSoftmax", dim);
+  }
+
+  /** Log-softmax of x along `dim`. */
+  forward(x: Tensor): Tensor {
+    return logSoftmax(x, this.dim);
+  }
+}

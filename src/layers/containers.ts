@@ -1,0 +1,250 @@
+/**
+ * `ModuleList` and `ModuleDict`, as `torch.nn`'s: containers whose modules
+ * are registered children, named by position (`blocks.0.weight`) or by key
+ * (`heads.liver.bias`) in the state dict.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { Module } from "./module.ts";
+
+function requireModule(where: string, m: unknown, at: string | number): Module {
+  if (!(m instanceof Module)) {
+    const got = m === null ? "null" : typeof m === "object" ? m.constructor?.name : typeof m;
+    throw new Error(`${where}: entry ${JSON.stringify(at)} is ${got}, not an nn.Module`);
+  }
+  return m;
+}
+
+/**
+ * A list of modules, as `torch.nn.ModuleList`: indexable (`list[0]`,
+ * `list.at(-1)`), iterable, with `append`, `extend` and `insert`. It has no
+ * forward of its own: a model's forward walks it.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn, type Tensor } from "@lits/vision";
+ * class Net extends nn.Module {
+ *   blocks = new nn.ModuleList([new nn.Linear(4, 4), new nn.Linear(4, 4)]);
+ *   forward(x: Tensor): Tensor {
+ *     for (const block of this.blocks) x = block.forward(x).relu();
+ *     return x;
+ *   }
+ * }
+ * const net = new Net();
+ * net.blocks.append(new nn.Linear(4, 2));
+ * console.log(net.blocks.length); // 3
+ * console.log([...net.stateDict().keys()].slice(0, 2)); // ["blocks.0.weight", "blocks.0.bias"]
+ * console.log(net.forward(randn([5, 4])).shape); // [5, 2]
+ * ```
+ */
+export class ModuleList extends Module implements Iterable<Module> {
+  [index: number]: Module;
+  #length = 0;
+
+  constructor(modules: Iterable<Module> = []) {
+    super();
+    if (arguments.length > 1 || modules instanceof Module) {
+      throw new Error(
+        "nn.ModuleList: takes one array of modules; write new nn.ModuleList([a, b, c])",
+      );
+    }
+    this.extend(modules);
+  }
+
+  /** Number of modules. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The module at `index` (negative counts from the end), as `list[index]` in Python. */
+  at(index: number): Module {
+    const i = this.#index(index, this.#length, "at");
+    return this[i];
+  }
+
+  /** Adds `module` at the end; returns this. */
+  append(module: Module): this {
+    this[this.#length] = requireModule("nn.ModuleList.append", module, this.#length);
+    this.#length++;
+    return this;
+  }
+
+  /** Appends each module of `modules`; returns this. */
+  extend(modules: Iterable<Module>): this {
+    if (modules === null || typeof (modules as Iterable<Module>)[Symbol.iterator] !== "function") {
+      throw new Error("nn.ModuleList.extend: expected an array of modules");
+    }
+    // Check all before adding any, so a bad entry leaves the list as it was.
+    const list = [...modules];
+    list.forEach((m, i) => requireModule("nn.ModuleList", m, this.#length + i));
+    for (const m of list) this.append(m);
+    return this;
+  }
+
+  /** Inserts `module` before `index` (as Python's list.insert); returns this. */
+  insert(index: number, module: Module): this {
+    requireModule("nn.ModuleList.insert", module, index);
+    if (!Number.isInteger(index)) {
+      throw new Error(`nn.ModuleList.insert: index must be an integer, got ${index}`);
+    }
+    const n = this.#length;
+    const i = Math.min(Math.max(index < 0 ? index + n : index, 0), n);
+    for (let k = n; k > i; k--) this[k] = this[k - 1];
+    this[i] = module;
+    this.#length++;
+    return this;
+  }
+
+  /** Replaces the module at `index`; returns this. */
+  set(index: number, module: Module): this {
+    this[this.#index(index, this.#length, "set")] = requireModule(
+      "nn.ModuleList.set",
+      module,
+      index,
+    );
+    return this;
+  }
+
+  /** The modules in order. */
+  *[Symbol.iterator](): Iterator<Module> {
+    for (let i = 0; i < this.#length; i++) yield this[i];
+  }
+
+  /** ModuleList has no forward, as in PyTorch: iterate it in the model's forward. */
+  forward(..._inputs: Tensor[]): Tensor {
+    throw new Error(
+      "nn.ModuleList has no forward: call its modules, e.g. " +
+        "for (const m of this.blocks) x = m.forward(x); or use nn.Sequential",
+    );
+  }
+
+  #index(index: number, n: number, what: string): number {
+    const i = index < 0 ? index + n : index;
+    if (!Number.isInteger(index) || i < 0 || i >= n) {
+      throw new Error(`nn.ModuleList.${what}: index ${index} is out of range for length ${n}`);
+    }
+    return i;
+  }
+}
+
+/**
+ * Modules by name, as `torch.nn.ModuleDict`: insertion-ordered, with
+ * `get`, `set`, `has`, `delete`, `keys`, `values`, `entries` and iteration
+ * over [key, module] pairs. Keys become state-dict names (`heads.liver.bias`).
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "@lits/vision";
+ * const heads = new nn.ModuleDict({ liver: new nn.Linear(8, 2), lesion: new nn.Linear(8, 2) });
+ * console.log([...heads.keys()]); // ["liver", "lesion"]
+ * console.log([...heads.stateDict().keys()][0]); // "liver.weight"
+ * console.log(heads.get("lesion").forward(randn([3, 8])).shape); // [3, 2]
+ * ```
+ */
+export class ModuleDict extends Module implements Iterable<[string, Module]> {
+  #modules = new Map<string, Module>();
+
+  constructor(modules: Record<string, Module> | Iterable<[string, Module]> = {}) {
+    super();
+    if (arguments.length > 1 || modules instanceof Module) {
+      throw new Error(
+        "nn.ModuleDict: takes one object of modules; write new nn.ModuleDict({ liver: a, lesion: b })",
+      );
+    }
+    this.update(modules);
+  }
+
+  /** Adds or replaces the modules of an object or of [key, module] pairs; returns this. */
+  update(modules: Record<string, Module> | Iterable<[string, Module]>): this {
+    if (modules === null || typeof modules !== "object") {
+      throw new Error("nn.ModuleDict.update: expected an object or [key, module] pairs");
+    }
+    const pairs = Symbol.iterator in modules
+      ? [...(modules as Iterable<[string, Module]>)]
+      : Object.entries(modules);
+    for (const pair of pairs) {
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new Error("nn.ModuleDict.update: expected [key, module] pairs");
+      }
+      checkKey(pair[0]);
+      requireModule("nn.ModuleDict", pair[1], pair[0]);
+    }
+    for (const [k, m] of pairs) this.#modules.set(k, m);
+    return this;
+  }
+
+  /** Number of modules. */
+  get size(): number {
+    return this.#modules.size;
+  }
+
+  /** The module under `key` (an Error names the known keys when there is none). */
+  get(key: string): Module {
+    const m = this.#modules.get(key);
+    if (!m) {
+      throw new Error(
+        `nn.ModuleDict.get: no module '${key}'; keys: ${[...this.#modules.keys()].join(", ")}`,
+      );
+    }
+    return m;
+  }
+
+  /** Adds or replaces the module under `key`; returns this. */
+  set(key: string, module: Module): this {
+    checkKey(key);
+    this.#modules.set(key, requireModule("nn.ModuleDict.set", module, key));
+    return this;
+  }
+
+  /** Whether `key` is present. */
+  has(key: string): boolean {
+    return this.#modules.has(key);
+  }
+
+  /** Removes `key` (as Python's pop, without the value); returns whether it was there. */
+  delete(key: string): boolean {
+    return this.#modules.delete(key);
+  }
+
+  /** The keys in insertion order. */
+  keys(): IterableIterator<string> {
+    return this.#modules.keys();
+  }
+
+  /** The modules in insertion order. */
+  values(): IterableIterator<Module> {
+    return this.#modules.values();
+  }
+
+  /** [key, module] pairs in insertion order. */
+  entries(): IterableIterator<[string, Module]> {
+    return this.#modules.entries();
+  }
+
+  /** [key, module] pairs in insertion order. */
+  [Symbol.iterator](): Iterator<[string, Module]> {
+    return this.#modules.entries();
+  }
+
+  /** The children are the entries (PyTorch's _modules). */
+  override *namedChildren(): Generator<[string, Module]> {
+    yield* this.#modules;
+  }
+
+  /** ModuleDict has no forward, as in PyTorch: pick a module in the model's forward. */
+  forward(..._inputs: Tensor[]): Tensor {
+    throw new Error(
+      'nn.ModuleDict has no forward: call one of its modules, e.g. this.heads.get("liver").forward(x)',
+    );
+  }
+}
+
+function checkKey(key: unknown): void {
+  if (typeof key !== "string" || key === "" || key.includes(".")) {
+    throw new Error(
+      `nn.ModuleDict: key ${JSON.stringify(key)} must be a non-empty string without '.' ` +
+        "(keys become state-dict names)",
+    );
+  }
+}
