@@ -40,7 +40,12 @@ function suggestion(key: string, known: readonly string[]): string {
   const exact = known.find((k) => k === camel || k.toLowerCase() === lower);
   if (exact) return ` (write '${exact}')`;
   const close = known.filter((k) => distance(k.toLowerCase(), camel.toLowerCase()) <= 2);
-  return close.length === 1 ? ` (did you mean '${close[0]}'?)` : "";
+  if (close.length === 1) return ` (did you mean '${close[0]}'?)`;
+  // PyTorch's longer names for ours: num_workers -> workers, prefetch_factor -> prefetch.
+  const part = known.filter((k) =>
+    k.length >= 4 && (lower.includes(k.toLowerCase()) || k.toLowerCase().includes(lower))
+  );
+  return part.length === 1 && lower.length >= 4 ? ` (did you mean '${part[0]}'?)` : "";
 }
 
 /**

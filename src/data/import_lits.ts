@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { encodeGreyPng } from "./image_decode.ts";
 import { readNifti } from "./nifti.ts";
 import { Rng } from "./synthetic/rng.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** Options of `importLiTSVolumes`. */
 export interface ImportLiTSOptions {
@@ -140,6 +141,25 @@ function maskCounts(seg: Float32Array, w: number, h: number, size: number): [num
  * ```
  */
 export async function importLiTSVolumes(options: ImportLiTSOptions): Promise<ImportLiTSSummary> {
+  const usage = 'data.importLiTSVolumes({ source: "LiTS17", out: "data/lits", size: 256 })';
+  checkArity("data.importLiTSVolumes", arguments.length, 1, usage);
+  checkOptions<ImportLiTSOptions>("data.importLiTSVolumes", options, [
+    "source",
+    "out",
+    "window",
+    "size",
+    "split",
+    "seed",
+    "minLiverPixels",
+    "minLesionPixels",
+    "sliceStep",
+    "onProgress",
+  ], usage);
+  for (const key of ["source", "out"] as const) {
+    if (typeof options?.[key] !== "string") {
+      throw new Error(`data.importLiTSVolumes: ${key} is required (a folder); write ${usage}`);
+    }
+  }
   const [lo, hi] = options.window ?? [-200, 250];
   const size = options.size ?? 256;
   const step = options.sliceStep ?? 1;

@@ -12,6 +12,7 @@ import { CacheReader, fingerprintBytes, readCacheHeader, writeCache } from "./ca
 import { type LabelRow, parseLabelsCsv } from "./csv_labels.ts";
 import { decodeImage, type GreyImage, minMaxNormalize } from "./image_decode.ts";
 import type { Dataset, Sample } from "./types.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** Options of `LiTSDataset`. */
 export interface LiTSDatasetOptions {
@@ -79,6 +80,19 @@ export class LiTSDataset implements Dataset {
 
   /** Reads and checks the labels file, the first image and (optionally) the cache. */
   constructor(options: LiTSDatasetOptions) {
+    const usage = 'new data.LiTSDataset({ root: "data/lits", split: "train" })';
+    checkArity("data.LiTSDataset", arguments.length, 1, usage);
+    options = checkOptions<LiTSDatasetOptions>(
+      "data.LiTSDataset",
+      options,
+      ["root", "split", "normalize", "cache", "csv", "checkFiles"],
+      usage,
+    );
+    for (const key of ["root", "split"] as const) {
+      if (typeof options[key] !== "string" || options[key] === "") {
+        throw new Error(`data.LiTSDataset: ${key} is required (a string); write ${usage}`);
+      }
+    }
     this.root = resolve(options.root);
     this.split = options.split;
     this.#normalize = options.normalize ?? "minmax";

@@ -31,11 +31,13 @@ import {
   loadBatch,
   type RawBatch,
 } from "./batch.ts";
+import { globalSeed } from "./rng.ts";
 import { RandomSampler, type Sampler, SequentialSampler } from "./sampler.ts";
 import { compose } from "./transforms/compose.ts";
 import { Transform, type TransformSpec } from "./transforms/transform.ts";
 import type { Dataset } from "./types.ts";
 import { WorkerPool } from "./worker_pool.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** Options of `DataLoader` (PyTorch's names, camelCase). */
 export interface DataLoaderOptions {
@@ -47,7 +49,11 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
   /** Augmentation: a transform (e.g. `transforms.ct()`), a spec, or a list of them. */
   transform?: Transform | TransformSpec | readonly (Transform | TransformSpec)[];
-  /** Seed of shuffling, sampling and augmentation (default 0). */
+  /**
+   * Seed of shuffling, sampling and augmentation (default: drawn from the
+   * global stream at construction, so `manualSeed` fixes it, as torch's
+   * global generator seeds PyTorch's DataLoader).
+   */
   seed?: number;
   /** Worker threads; 0 loads on the main thread (default 0, as PyTorch). */
   workers?: number;
@@ -75,6 +81,21 @@ export interface Batch extends Disposable {
   /** The dataset indices of the N samples. */
   indices: Int32Array;
 }
+
+const LOADER_USAGE =
+  "new data.DataLoader(dataset, { batchSize: 32, shuffle: true, dropLast: true })";
+const LOADER_KEYS: (keyof DataLoaderOptions)[] = [
+  "batchSize",
+  "shuffle",
+  "dropLast",
+  "transform",
+  "seed",
+  "workers",
+  "prefetch",
+  "sampler",
+  "persistentWorkers",
+  "device",
+];
 
 function positiveInt(key: string, v: number, min: number): number {
   if (!Number.isInteger(v) || v < min) {
@@ -130,6 +151,13 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
 
   /** See `DataLoaderOptions`. */
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
+    checkArity("data.DataLoader", arguments.length, 2, LOADER_USAGE);
+    options = checkOptions<DataLoaderOptions>(
+      "data.DataLoader",
+      options,
+      LOADER_KEYS,
+      LOADER_USAGE,
+    );
     if (!dataset || typeof dataset.get !== "function" || !Number.isInteger(dataset.length)) {
       throw new Error("DataLoader: dataset must have an integer length and a get(i) method");
     }
@@ -138,7 +166,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     this.dropLast = options.dropLast ?? false;
     this.workers = positiveInt("workers", options.workers ?? 0, 0);
     this.prefetch = positiveInt("prefetch", options.prefetch ?? 2, 1);
-    this.seed = options.seed ?? 0;
+    this.seed = options.seed ?? globalSeed();
     if (!Number.isSafeInteger(this.seed)) {
       throw new Error(`DataLoader: seed must be a safe integer, got ${this.seed}`);
     }

@@ -8,6 +8,7 @@
  */
 import { Rng } from "./rng.ts";
 import type { Dataset } from "./types.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** Chooses the indices of one epoch. */
 export interface Sampler {
@@ -43,6 +44,7 @@ export class SequentialSampler implements Sampler {
   readonly length: number;
   /** `n`: the dataset's length. */
   constructor(n: number) {
+    checkArity("data.SequentialSampler", arguments.length, 1, "new data.SequentialSampler(n)");
     this.length = checkCount("SequentialSampler", "n", n);
   }
   /** 0..n-1, whatever the epoch and seed. */
@@ -69,6 +71,14 @@ export class RandomSampler implements Sampler {
   readonly #replacement: boolean;
   /** `n`: dataset length; `replacement` (default false); `numSamples` (default n). */
   constructor(n: number, options: { replacement?: boolean; numSamples?: number } = {}) {
+    const usage = "new data.RandomSampler(n, { replacement: true, numSamples: 100 })";
+    checkArity("data.RandomSampler", arguments.length, 2, usage);
+    options = checkOptions<typeof options>(
+      "data.RandomSampler",
+      options,
+      ["replacement", "numSamples"],
+      usage,
+    );
     this.#n = checkCount("RandomSampler", "n", n);
     this.#replacement = options.replacement ?? false;
     this.length = checkCount("RandomSampler", "numSamples", options.numSamples ?? n);
@@ -120,6 +130,10 @@ export class WeightedRandomSampler implements Sampler {
     options: { replacement?: boolean } = {},
   ) {
     const name = "WeightedRandomSampler";
+    // PyTorch's third argument is replacement: WeightedRandomSampler(w, n, False).
+    const usage = "new data.WeightedRandomSampler(weights, numSamples, { replacement: false })";
+    checkArity(`data.${name}`, arguments.length, 3, usage);
+    options = checkOptions<typeof options>(`data.${name}`, options, ["replacement"], usage);
     this.length = checkCount(name, "numSamples", numSamples);
     this.#weights = Float64Array.from(weights);
     this.#cdf = new Float64Array(this.#weights.length);
@@ -210,6 +224,14 @@ export function classBalancedSampler(
   labels: ArrayLike<number> | (Dataset & { labels: ArrayLike<number> }),
   options: { numSamples?: number } = {},
 ): WeightedRandomSampler {
+  const usage = "data.classBalancedSampler(labels, { numSamples: 1000 })";
+  checkArity("data.classBalancedSampler", arguments.length, 2, usage);
+  options = checkOptions<typeof options>(
+    "data.classBalancedSampler",
+    options,
+    ["numSamples"],
+    usage,
+  );
   const l = "get" in labels ? labels.labels : labels;
   if (!l || typeof l.length !== "number") {
     throw new Error(

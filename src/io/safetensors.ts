@@ -15,6 +15,10 @@
 import type { Device } from "../tensor/device.ts";
 import { tensor } from "../tensor/ops/creation.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+const SAVE_KEYS: (keyof SaveSafetensorsOptions)[] = ["metadata", "intType"];
+const LOAD_KEYS: (keyof LoadSafetensorsOptions)[] = ["device"];
 
 /** Options of `saveSafetensors` and `encodeSafetensors`. */
 export interface SaveSafetensorsOptions {
@@ -87,6 +91,9 @@ export function encodeSafetensors(
   tensors: NamedTensors,
   options: SaveSafetensorsOptions = {},
 ): Uint8Array {
+  const usage = 'io.encodeSafetensors(tensors, { metadata: { format: "pt" } })';
+  checkArity("io.encodeSafetensors", arguments.length, 2, usage);
+  options = checkOptions("io.encodeSafetensors", options, SAVE_KEYS, usage);
   return encode(tensors, options, "<bytes>");
 }
 
@@ -159,6 +166,9 @@ export async function saveSafetensors(
   tensors: NamedTensors,
   options: SaveSafetensorsOptions = {},
 ): Promise<void> {
+  const usage = 'io.saveSafetensors(path, tensors, { metadata: { format: "pt" } })';
+  checkArity("io.saveSafetensors", arguments.length, 3, usage);
+  options = checkOptions("io.saveSafetensors", options, SAVE_KEYS, usage);
   const bytes = encode(tensors, options, path);
   const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
@@ -366,6 +376,13 @@ export function decodeSafetensors(
   source = "<bytes>",
   options: LoadSafetensorsOptions = {},
 ): Map<string, Tensor> {
+  // decodeSafetensors(bytes, { device }) would take the options for the source name.
+  const usage = 'io.decodeSafetensors(bytes, "model.safetensors", { device: "cuda" })';
+  checkArity("io.decodeSafetensors", arguments.length, 3, usage);
+  if (typeof source !== "string") {
+    throw new Error(`io.decodeSafetensors: the second argument is the source name; write ${usage}`);
+  }
+  options = checkOptions("io.decodeSafetensors", options, LOAD_KEYS, usage);
   const fail = (msg: string) => new Error(`safetensors ${source}: ${msg}`);
   const { entries, dataStart } = readHeader(bytes, fail);
   const values = entries.map((e) =>
@@ -407,6 +424,9 @@ export async function loadSafetensors(
   path: string,
   options: LoadSafetensorsOptions = {},
 ): Promise<Map<string, Tensor>> {
+  const usage = 'io.loadSafetensors(path, { device: "cuda" })';
+  checkArity("io.loadSafetensors", arguments.length, 2, usage);
+  options = checkOptions("io.loadSafetensors", options, LOAD_KEYS, usage);
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);

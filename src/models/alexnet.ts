@@ -18,6 +18,9 @@ import { Linear } from "../layers/linear.ts";
 import { AdaptiveAvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { checkInput, type InputSpec } from "./input.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+const USAGE = "models.alexnet({ inChannels: 1, numClasses: 3, dropout: 0.5 })";
 
 /**
  * The architecture, one row per convolution (each followed by ReLU, and by
@@ -72,6 +75,13 @@ export class AlexNet extends Module {
 
   constructor(options: AlexNetOptions = {}) {
     super();
+    checkArity("models.AlexNet", arguments.length, 1, USAGE);
+    options = checkOptions<AlexNetOptions>(
+      "models.AlexNet",
+      options,
+      ["inChannels", "numClasses", "dropout"],
+      USAGE,
+    );
     const o = {
       inChannels: options.inChannels ?? 3,
       numClasses: options.numClasses ?? 1000,
@@ -133,5 +143,6 @@ export class AlexNet extends Module {
  * ```
  */
 export function alexnet(options: AlexNetOptions = {}): AlexNet {
+  checkArity("models.alexnet", arguments.length, 1, USAGE);
   return new AlexNet(options);
 }

@@ -7,6 +7,7 @@ import type { Module } from "../layers/module.ts";
 import { simpleCNN } from "./simple_cnn.ts";
 import { alexnet } from "./alexnet.ts";
 import { resnet18, resnet34, resnet50 } from "./resnet.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** The union of the models' options; each model takes the ones it has. */
 export interface ModelOptions {
@@ -39,6 +40,7 @@ interface Entry {
 
 const COMMON: readonly Option[] = ["inChannels", "numClasses", "imageSize"];
 const RESNET: readonly Option[] = [...COMMON, "zeroInitResidual"];
+const ALL_OPTIONS: Option[] = [...COMMON, "dropout", "batchNorm", "zeroInitResidual"];
 
 const MODELS: Record<string, Entry> = {
   simple: {
@@ -46,10 +48,15 @@ const MODELS: Record<string, Entry> = {
     options: [...COMMON, "dropout", "batchNorm"],
     minSize: 16,
   },
-  alexnet: { build: (o) => alexnet(o), options: [...COMMON, "dropout"], minSize: 63 },
-  resnet18: { build: (o) => resnet18(o), options: RESNET, minSize: 1 },
-  resnet34: { build: (o) => resnet34(o), options: RESNET, minSize: 1 },
-  resnet50: { build: (o) => resnet50(o), options: RESNET, minSize: 1 },
+  // imageSize is only checked against minSize for these: their builders do not take it.
+  alexnet: {
+    build: ({ imageSize: _, ...o }) => alexnet(o),
+    options: [...COMMON, "dropout"],
+    minSize: 63,
+  },
+  resnet18: { build: ({ imageSize: _, ...o }) => resnet18(o), options: RESNET, minSize: 1 },
+  resnet34: { build: ({ imageSize: _, ...o }) => resnet34(o), options: RESNET, minSize: 1 },
+  resnet50: { build: ({ imageSize: _, ...o }) => resnet50(o), options: RESNET, minSize: 1 },
 };
 
 /** Other spellings people type. */
@@ -81,6 +88,16 @@ export function names(): string[] {
  * ```
  */
 export function create(name: string, options: ModelOptions = {}): Module {
+  const usage = 'models.create("resnet18", { inChannels: 1, numClasses: 3 })';
+  checkArity("models.create", arguments.length, 2, usage);
+  // Undefined values (from a config without them) count as absent.
+  options = Object.fromEntries(
+    Object.entries(checkOptions<ModelOptions>("models.create", options, ALL_OPTIONS, usage))
+      .filter(([, v]) => v !== undefined),
+  );
+  if (typeof name !== "string") {
+    throw new Error(`models.create: name must be a string; write ${usage}`);
+  }
   const key = ALIASES[name.toLowerCase()] ?? name.toLowerCase();
   const entry = Object.hasOwn(MODELS, key) ? MODELS[key] : undefined;
   if (!entry) {

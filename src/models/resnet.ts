@@ -20,6 +20,7 @@ import { chain } from "../layers/chain.ts";
 import { constant_, kaimingNormal_ } from "../layers/init.ts";
 import { BasicBlock, type BlockType, Bottleneck, downsample } from "./resnet_blocks.ts";
 import { checkInput, type InputSpec } from "./input.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** A ResNet's table row: its block and the number of blocks per stage (conv2_x..conv5_x). */
 export interface ResNetConfig {
@@ -103,6 +104,14 @@ export class ResNet extends Module {
 
   constructor(readonly config: ResNetConfig, options: ResNetOptions = {}) {
     super();
+    const usage = "models.resnet50({ inChannels: 1, numClasses: 3 })";
+    checkArity(`models.ResNet`, arguments.length, 2, usage);
+    options = checkOptions<ResNetOptions>(
+      `models.ResNet (${config.name})`,
+      options,
+      ["inChannels", "numClasses", "zeroInitResidual"],
+      usage,
+    );
     const o = {
       inChannels: options.inChannels ?? 3,
       numClasses: options.numClasses ?? 1000,
@@ -180,6 +189,12 @@ export class ResNet extends Module {
  * ```
  */
 export function resnet18(options: ResNetOptions = {}): ResNet {
+  checkArity(
+    "models.resnet18",
+    arguments.length,
+    1,
+    "models.resnet18({ inChannels: 1, numClasses: 3 })",
+  );
   return new ResNet(RESNET18, options);
 }
 
@@ -193,6 +208,12 @@ export function resnet18(options: ResNetOptions = {}): ResNet {
  * ```
  */
 export function resnet34(options: ResNetOptions = {}): ResNet {
+  checkArity(
+    "models.resnet34",
+    arguments.length,
+    1,
+    "models.resnet34({ inChannels: 1, numClasses: 3 })",
+  );
   return new ResNet(RESNET34, options);
 }
 
@@ -207,5 +228,11 @@ export function resnet34(options: ResNetOptions = {}): ResNet {
  * ```
  */
 export function resnet50(options: ResNetOptions = {}): ResNet {
+  checkArity(
+    "models.resnet50",
+    arguments.length,
+    1,
+    "models.resnet50({ inChannels: 1, numClasses: 3 })",
+  );
   return new ResNet(RESNET50, options);
 }

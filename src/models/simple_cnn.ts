@@ -19,6 +19,9 @@ import { Linear } from "../layers/linear.ts";
 import { MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { checkInput, type InputSpec } from "./input.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+const USAGE = "models.simpleCNN({ imageSize: 128, batchNorm: true })";
 
 /** The architecture: four stages of 3x3 convolution, ReLU and 2x2 max-pool, then 256 hidden units. */
 export const SIMPLE_CNN = {
@@ -64,6 +67,13 @@ export class SimpleCNN extends Module {
 
   constructor(options: SimpleCNNOptions = {}) {
     super();
+    checkArity("models.SimpleCNN", arguments.length, 1, USAGE);
+    options = checkOptions<SimpleCNNOptions>(
+      "models.SimpleCNN",
+      options,
+      ["inChannels", "numClasses", "imageSize", "dropout", "batchNorm"],
+      USAGE,
+    );
     const o = {
       inChannels: options.inChannels ?? 1,
       numClasses: options.numClasses ?? 3,
@@ -132,5 +142,6 @@ export class SimpleCNN extends Module {
  * ```
  */
 export function simpleCNN(options: SimpleCNNOptions = {}): SimpleCNN {
+  checkArity("models.simpleCNN", arguments.length, 1, USAGE);
   return new SimpleCNN(options);
 }

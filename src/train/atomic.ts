@@ -8,6 +8,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { faultAt } from "./faults.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** Temporary files are `<name>.tmp-<pid>-<random>`; leftovers of killed runs match this. */
 const TMP_INFIX = ".tmp-";
@@ -31,6 +32,9 @@ export async function writeFileAtomic(
   bytes: Uint8Array,
   options: { checkpoint?: boolean } = {},
 ): Promise<void> {
+  const usage = "train.writeFileAtomic(path, bytes, { checkpoint: true })";
+  checkArity("train.writeFileAtomic", arguments.length, 3, usage);
+  options = checkOptions<typeof options>("train.writeFileAtomic", options, ["checkpoint"], usage);
   const tmp = `${path}${TMP_INFIX}${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const write = options.checkpoint ? ++checkpointWrites : 0;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });

@@ -22,6 +22,7 @@ import type { HistoryEntry } from "../eval/report/types.ts";
 import type { TrainConfig } from "./config.ts";
 import type { AnyOptimizer, ModelSpec } from "./setup.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 const FORMAT = "lits-checkpoint";
 const VERSION = 1;
@@ -156,6 +157,18 @@ export async function saveCheckpoint(
   optimizer: AnyOptimizer,
   fields: CheckpointFields,
 ): Promise<void> {
+  // The fields are a full record: a misspelled or missing one would be lost on resume.
+  const keys = ["model", "epoch", "step", "scheduler", "rng", "loader", "config", "trainer"];
+  const usage =
+    "train.saveCheckpoint(path, model, opt, { model, epoch, step, scheduler, rng, loader, config, trainer })";
+  checkArity("train.saveCheckpoint", arguments.length, 4, usage);
+  checkOptions("train.saveCheckpoint fields", fields, keys, usage);
+  const missing = keys.filter((k) =>
+    (fields as unknown as Record<string, unknown>)?.[k] === undefined
+  );
+  if (fields === undefined || missing.length > 0) {
+    throw new Error(`train.saveCheckpoint: fields lack ${missing.join(", ")}; write ${usage}`);
+  }
   const tensors = new Map<string, Tensor>();
   for (const [name, t] of model.stateDict()) tensors.set(`model.${name}`, t);
   const sd = optimizer.stateDict();
@@ -287,6 +300,12 @@ export async function saveWeights(
   spec: ModelSpec,
   extra: Record<string, string> = {},
 ): Promise<void> {
+  checkArity(
+    "train.saveWeights",
+    arguments.length,
+    4,
+    'train.saveWeights(path, model, spec, { note: "..." })',
+  );
   const bytes = encodeSafetensors(model.stateDict(), {
     metadata: { format: "pt", [MODEL_KEY]: JSON.stringify(spec), ...extra },
   });

@@ -8,6 +8,7 @@
  */
 import { UsageError } from "./errors.ts";
 import { augmentSpecs } from "./augment.ts";
+import { checkOptions } from "../options.ts";
 
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZERS = ["adam", "adamw", "sgd"] as const;
@@ -107,6 +108,38 @@ export const DEFAULTS: Readonly<TrainConfig> = {
   logEvery: 20,
 };
 
+/**
+ * Throws a `UsageError` when a configuration has a key that `TrainConfig`
+ * lacks (`weight_decay`) or lacks one it needs: a config is a full record,
+ * so start from `train.DEFAULTS`.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * try {
+ *   train.checkConfigKeys({ ...train.DEFAULTS, weight_decay: 1e-5 } as never, "fit");
+ * } catch (e) {
+ *   console.log((e as Error).message.includes("'weightDecay'")); // true
+ * }
+ * ```
+ */
+export function checkConfigKeys(c: TrainConfig, where: string): void {
+  const usage = 'train.fit({ ...train.DEFAULTS, lr: 1e-3, out: "runs/a" })';
+  const keys = Object.keys(DEFAULTS) as (keyof TrainConfig)[];
+  try {
+    checkOptions<TrainConfig>(`${where}: config`, c, keys, usage);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const missing = keys.filter((k) => c?.[k] === undefined);
+  if (c === undefined || missing.length > 0) {
+    throw new UsageError(
+      `${where}: config lacks ${c === undefined ? "everything" : missing.join(", ")}; ` +
+        `start from the defaults: ${usage}`,
+    );
+  }
+}
+
 function fail(flag: string, value: unknown, rule: string): never {
   throw new UsageError(`--${flag} ${JSON.stringify(value)}: ${rule}`);
 }
@@ -133,6 +166,7 @@ function int(flag: string, v: number, min: number): number {
  * ```
  */
 export function checkConfig(c: TrainConfig): TrainConfig {
+  checkConfigKeys(c, "checkConfig");
   const model = c.model.toLowerCase();
   oneOf("model", model, MODEL_NAMES);
   int("epochs", c.epochs, 1);

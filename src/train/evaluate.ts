@@ -13,6 +13,7 @@ import { noGrad } from "../tensor/autograd.ts";
 import { classificationReport } from "../eval/metrics/report.ts";
 import { rocAuc } from "../eval/metrics/scores.ts";
 import type { Misclassified } from "../eval/report/types.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /** What a model did on one split. */
 export interface Evaluation {
@@ -58,6 +59,14 @@ export async function evaluateModel(
   loader: DataLoader,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
+  const usage = "train.evaluateModel(model, loader, { keepMistakes: 24 })";
+  checkArity("train.evaluateModel", arguments.length, 3, usage);
+  options = checkOptions<EvaluateOptions>(
+    "train.evaluateModel",
+    options,
+    ["keepMistakes", "names", "onBatch"],
+    usage,
+  );
   const keep = options.keepMistakes ?? 0;
   const lossFn = new CrossEntropyLoss({ reduction: "sum" });
   const wasTraining = model.training;

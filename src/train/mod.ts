@@ -16,6 +16,7 @@
  */
 export {
   checkConfig,
+  checkConfigKeys,
   DEFAULTS,
   DEVICES,
   MODEL_NAMES,

@@ -21,7 +21,8 @@ import { manualSeed } from "../tensor/mod.ts";
 import { generatorState, setGeneratorState } from "../tensor/ops/random.ts";
 import { writeReport } from "../eval/report/report.ts";
 import type { HistoryEntry } from "../eval/report/types.ts";
-import type { TrainConfig } from "./config.ts";
+import { checkConfigKeys, type TrainConfig } from "./config.ts";
+import { checkArity, checkOptions } from "../options.ts";
 import {
   checkDataLayout,
   defaultSyntheticData,
@@ -111,6 +112,15 @@ function resolveDevice(name: TrainConfig["device"]): Device {
  * ```
  */
 export async function fit(config: TrainConfig, options: FitOptions = {}): Promise<FitResult> {
+  const usage = "train.fit(config, { resume: true, report: false })";
+  checkArity("train.fit", arguments.length, 2, usage);
+  checkConfigKeys(config, "train.fit");
+  options = checkOptions<FitOptions>(
+    "train.fit",
+    options,
+    ["resume", "log", "progress", "report"],
+    usage,
+  );
   const log = options.log ?? (() => {});
   const progress = options.progress ?? silentProgress;
   const dev = resolveDevice(config.device);

@@ -10,6 +10,19 @@ import { encodeGreyPng } from "../image_decode.ts";
 import { simulatePatient } from "./patient.ts";
 import { type PresetName, resolveSettings, SYNTH_PRESETS, type SynthSettings } from "./presets.ts";
 import { Rng } from "./rng.ts";
+import { checkArity, checkOptions } from "../../options.ts";
+
+const SYNTH_USAGE = 'data.synthesizeLiTS({ out: "data/synth", preset: "easy", patients: 8 })';
+const SYNTH_KEYS: (keyof SynthesizeOptions)[] = [
+  "out",
+  "preset",
+  "seed",
+  "reuse",
+  "onProgress",
+  ...(Object.keys(SYNTH_PRESETS.realistic) as (keyof SynthSettings)[]),
+  "minLiverPixels",
+  "minLesionPixels",
+];
 
 /** Options of `synthesizeLiTS`: a preset, any settings to override, and where to write. */
 export interface SynthesizeOptions extends Partial<SynthSettings> {
@@ -96,6 +109,13 @@ const FORMAT = 1;
  * ```
  */
 export async function synthesizeLiTS(options: SynthesizeOptions): Promise<SynthSummary> {
+  checkArity("data.synthesizeLiTS", arguments.length, 1, SYNTH_USAGE);
+  checkOptions<SynthesizeOptions>("data.synthesizeLiTS", options, SYNTH_KEYS, SYNTH_USAGE);
+  if (typeof options?.out !== "string") {
+    throw new Error(
+      `data.synthesizeLiTS: out (the output folder) is required; write ${SYNTH_USAGE}`,
+    );
+  }
   const { out: outArg, preset = "realistic", seed = 0, reuse = true, onProgress, ...overrides } =
     options;
   if (!(preset in SYNTH_PRESETS)) {

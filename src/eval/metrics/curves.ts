@@ -7,6 +7,7 @@
  * @module
  */
 import { binaryTruth, checkSameLength, checkScores, type Labels, type Scores } from "./labels.ts";
+import { checkArity, checkOptions } from "../../options.ts";
 
 /** Options of the binary curves. */
 export interface CurveOptions {
@@ -97,6 +98,14 @@ export function precisionRecallCurve(
   scores: Scores,
   options: CurveOptions = {},
 ): PrecisionRecallCurve {
+  const usage = "metrics.precisionRecallCurve(yTrue, scores, { posLabel: 2 })";
+  checkArity("metrics.precisionRecallCurve", arguments.length, 3, usage);
+  options = checkOptions<CurveOptions>(
+    "metrics.precisionRecallCurve",
+    options,
+    ["posLabel"],
+    usage,
+  );
   const { fps, tps, thresholds } = binaryClfCurve(
     "precisionRecallCurve",
     yTrue,
@@ -150,6 +159,14 @@ export function rocCurve(
   scores: Scores,
   options: RocCurveOptions = {},
 ): RocCurve {
+  const usage = "metrics.rocCurve(yTrue, scores, { posLabel: 2, dropIntermediate: false })";
+  checkArity("metrics.rocCurve", arguments.length, 3, usage);
+  options = checkOptions<RocCurveOptions>(
+    "metrics.rocCurve",
+    options,
+    ["posLabel", "dropIntermediate"],
+    usage,
+  );
   let { fps, tps, thresholds } = binaryClfCurve("rocCurve", yTrue, scores, options.posLabel);
   if ((options.dropIntermediate ?? true) && fps.length > 2) {
     // Keep the ends and every point where the second difference of fps or

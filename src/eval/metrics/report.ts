@@ -8,6 +8,7 @@
  */
 import { confusionMatrix, oneVsRestCounts, ratio } from "./confusion.ts";
 import { checkLabels, checkSameLength, type Labels } from "./labels.ts";
+import { checkArity, checkOptions } from "../../options.ts";
 
 /** The metrics of one class. */
 export interface ClassMetrics {
@@ -107,6 +108,14 @@ export function classificationReport(
   options: ClassificationReportOptions = {},
 ): ClassificationReport {
   const fn = "classificationReport";
+  const usage = 'metrics.classificationReport(yTrue, yPred, { classNames: ["no liver", "liver"] })';
+  checkArity(`metrics.${fn}`, arguments.length, 3, usage);
+  options = checkOptions<ClassificationReportOptions>(
+    `metrics.${fn}`,
+    options,
+    ["numClasses", "classNames"],
+    usage,
+  );
   checkSameLength(fn, yTrue, "yTrue", yPred, "yPred");
   const { classNames } = options;
   let k = options.numClasses ?? classNames?.length;

@@ -12,6 +12,7 @@ import {
   rocCurve,
 } from "./curves.ts";
 import { checkLabels, checkNumClasses, type Labels, scoreColumn, type Scores } from "./labels.ts";
+import { checkArity, checkOptions } from "../../options.ts";
 
 /**
  * Area under a curve by the trapezoidal rule, as `sklearn.metrics.auc`;
@@ -67,11 +68,28 @@ export interface ScoreOptions extends CurveOptions {
  */
 function binaryOrOneVsRest(
   fn: string,
+  given: number,
   yTrue: Labels,
   scores: Scores,
-  options: ScoreOptions,
+  opts: ScoreOptions,
   binary: (y: Labels, s: Scores, o: CurveOptions) => number,
 ): number {
+  const usage = `metrics.${fn}(yTrue, scores, { numClasses: 3, average: "weighted" })`;
+  checkArity(`metrics.${fn}`, given, 3, usage);
+  const options = checkOptions<ScoreOptions>(
+    `metrics.${fn}`,
+    opts,
+    ["posLabel", "numClasses", "average"],
+    usage,
+  );
+  // sklearn's "micro" or "samples" would otherwise give the macro mean silently.
+  if (options.average !== undefined && !["macro", "weighted"].includes(options.average)) {
+    throw new Error(
+      `metrics.${fn}: average must be "macro" or "weighted", got ${
+        JSON.stringify(options.average)
+      }`,
+    );
+  }
   const n = yTrue.length;
   if (n === 0) throw new RangeError(`${fn}: no samples`);
   const k = options.numClasses ?? scores.length / n;
@@ -120,7 +138,7 @@ function binaryOrOneVsRest(
  * ```
  */
 export function rocAuc(yTrue: Labels, scores: Scores, options: ScoreOptions = {}): number {
-  return binaryOrOneVsRest("rocAuc", yTrue, scores, options, (y, s, o) => {
+  return binaryOrOneVsRest("rocAuc", arguments.length, yTrue, scores, options, (y, s, o) => {
     const c = rocCurve(y, s, { ...o, dropIntermediate: true });
     if (Number.isNaN(c.fpr[1]) || Number.isNaN(c.tpr[1])) {
       const which = o.posLabel === undefined ? "" : ` (class ${o.posLabel} against the rest)`;
@@ -160,6 +178,7 @@ export function averagePrecision(
 ): number {
   return binaryOrOneVsRest(
     "averagePrecision",
+    arguments.length,
     yTrue,
     scores,
     options,

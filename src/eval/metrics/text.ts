@@ -5,6 +5,7 @@
  * @module
  */
 import type { ClassificationReport } from "./report.ts";
+import { checkArity, checkOptions } from "../../options.ts";
 
 /** Options of `formatClassificationReport`. */
 export interface FormatReportOptions {
@@ -38,6 +39,14 @@ export function formatClassificationReport(
   report: ClassificationReport,
   options: FormatReportOptions = {},
 ): string {
+  const usage = "metrics.formatClassificationReport(report, { digits: 4 })";
+  checkArity("metrics.formatClassificationReport", arguments.length, 2, usage);
+  options = checkOptions<FormatReportOptions>(
+    "metrics.formatClassificationReport",
+    options,
+    ["digits"],
+    usage,
+  );
   const digits = options.digits ?? 2;
   if (!Number.isInteger(digits) || digits < 0 || digits > 20) {
     throw new RangeError(`formatClassificationReport: digits must be 0..20, got ${digits}`);

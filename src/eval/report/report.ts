@@ -13,6 +13,9 @@ import { renderSvg, type Spec } from "./render.ts";
 import { oneVsRest } from "./one_vs_rest.ts";
 import { classTable, configTable, type Kpi, kpiTiles, misclassifiedGrid } from "./sections.ts";
 import type { ReportData } from "./types.ts";
+import { checkArity, checkOptions } from "../../options.ts";
+
+const USAGE = "evaluation.renderReport(data, { maxMisclassified: 48 })";
 
 /** Options of `renderReport` and `writeReport`. */
 export interface ReportOptions {
@@ -72,6 +75,19 @@ export async function renderReportWith(
   options: ReportOptions = {},
   hook?: SpecHook,
 ): Promise<string> {
+  options = checkOptions<ReportOptions>("renderReport", options, ["maxMisclassified"], USAGE);
+  // The data is a full record: a misspelled optional field would drop its section silently.
+  checkOptions<ReportData>("renderReport data", data, [
+    "title",
+    "classNames",
+    "history",
+    "yTrue",
+    "yPred",
+    "scores",
+    "misclassified",
+    "config",
+    "split",
+  ], "evaluation.renderReport({ title, classNames, history, yTrue, yPred, scores })");
   checkData(data);
   const { classNames, history, yTrue, yPred, scores } = data;
   const k = classNames.length, n = yTrue.length;
@@ -254,6 +270,7 @@ export async function renderReportWith(
  * ```
  */
 export function renderReport(data: ReportData, options: ReportOptions = {}): Promise<string> {
+  checkArity("evaluation.renderReport", arguments.length, 2, USAGE);
   return renderReportWith(data, options);
 }
 
@@ -286,6 +303,12 @@ export async function writeReport(
   data: ReportData,
   options: ReportOptions = {},
 ): Promise<void> {
+  checkArity(
+    "evaluation.writeReport",
+    arguments.length,
+    3,
+    "evaluation.writeReport(path, data, { maxMisclassified: 48 })",
+  );
   const html = await renderReport(data, options);
   const tmp = `${path}.tmp-${Deno.pid}`;
   try {
