@@ -8,8 +8,6 @@
 import type { GroupOptions, Optimizer } from "./optimizer.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
-type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
-
 /** Options of `ReduceLROnPlateau` (PyTorch's names, camelCase). */
 export interface ReduceLROnPlateauOptions {
   /** "min" (default): lower is better, as a loss; "max": higher is better, as an accuracy. */
@@ -79,14 +77,21 @@ function oneOf<T extends string>(key: string, v: T, allowed: readonly T[]): T {
  * ```
  */
 export class ReduceLROnPlateau {
+  /** "min" or "max": whether lower or higher metrics are better. */
   readonly mode: "min" | "max";
+  /** What a reduction multiplies the lr by. */
   readonly factor: number;
+  /** Epochs without improvement tolerated before a reduction. */
   readonly patience: number;
+  /** Least change that counts as an improvement. */
   readonly threshold: number;
+  /** Whether `threshold` is relative ("rel") or absolute ("abs"). */
   readonly thresholdMode: "rel" | "abs";
+  /** Epochs after a reduction during which bad epochs are not counted. */
   readonly cooldown: number;
   /** The lower bound of each group's lr. */
   readonly minLrs: number[];
+  /** Changes of the lr smaller than this are skipped. */
   readonly eps: number;
   /** The best metric so far (Infinity, or -Infinity in "max" mode, before the first). */
   best: number;
@@ -97,7 +102,11 @@ export class ReduceLROnPlateau {
   /** Completed `step(metric)` calls. */
   lastEpoch = 0;
 
-  constructor(readonly optimizer: AnyOptimizer, options: ReduceLROnPlateauOptions = {}) {
+  /** Watches `optimizer`'s groups; see `ReduceLROnPlateauOptions`. */
+  constructor(
+    readonly optimizer: Optimizer<GroupOptions & { lr: number }>,
+    options: ReduceLROnPlateauOptions = {},
+  ) {
     checkArity("optim.ReduceLROnPlateau", arguments.length, 2, USAGE);
     const o = checkOptions<ReduceLROnPlateauOptions>(
       "optim.ReduceLROnPlateau",
