@@ -191,6 +191,48 @@ Deno.test("where: int32 masks, the method form, and clear errors", () => {
   );
 });
 
+Deno.test("where: strided and broadcast layouts against a plain loop", () => {
+  // Every combination of a broadcast, transposed or dense operand over [4, 3, 5].
+  const full = [4, 3, 5];
+  const at = (shape: number[], idx: number[]) =>
+    shape.reduce((o, s, d) => o * s + (s === 1 ? 0 : idx[d + idx.length - shape.length]), 0);
+  const layouts: ((v: number[]) => [Tensor, number[]])[] = [
+    (v) => [tensor(v.slice(0, 60), full), full],
+    (v) => [tensor(v.slice(0, 60), [5, 3, 4]).permute(2, 1, 0), [-1]], // strided
+    (v) => [tensor(v.slice(0, 3), [3, 1]), [3, 1]],
+    (v) => [tensor(v.slice(0, 20), [4, 1, 5]), [4, 1, 5]],
+    (v) => [tensor(v.slice(0, 1), []), []],
+  ];
+  const vals = Array.from({ length: 60 }, (_, i) => ((i * 37) % 11) - 5);
+  for (const lc of layouts) {
+    for (const la of layouts) {
+      for (const lb of layouts) {
+        const [c, cs] = lc(vals.map((v) => (v > 0 ? 1 : 0)));
+        const [a, as] = la(vals.map((v) => v + 100));
+        const [b, bs] = lb(vals.map((v) => v - 100));
+        const cv = c.contiguous().toArray(), av = a.contiguous().toArray();
+        const bv = b.contiguous().toArray();
+        const got = where(c, a, b);
+        const n = Math.max(c.ndim, a.ndim, b.ndim);
+        const want = Array.from(
+          { length: n },
+          (_, d) => Math.max(...[c, a, b].map((t) => t.shape[t.ndim - n + d] ?? 1)),
+        );
+        assert.deepEqual(got.shape, want);
+        if (got.size !== 60) continue;
+        const out = got.toArray();
+        for (let i = 0; i < 60; i++) {
+          const idx = [Math.floor(i / 15), Math.floor(i / 5) % 3, i % 5];
+          const pick = (x: Float32Array | Int32Array, s: number[]) =>
+            x[s[0] === -1 ? i : at(s, idx)];
+          const want = pick(cv, cs) !== 0 ? pick(av, as) : pick(bv, bs);
+          assert.equal(out[i], want, `layouts ${cs} ${as} ${bs}, element ${i}`);
+        }
+      }
+    }
+  }
+});
+
 Deno.test("comparisons match torch (tensor, number and NaN operands) and never require grad", () => {
   const fns = { gt, lt, ge, le, eq, ne };
   for (const c of fx.compare) {
