@@ -60,6 +60,12 @@ function sign(v: number): string {
 export function formatFixed(v: number, decimals: number): string {
   const nf = nonFinite(v);
   if (nf) return nf;
+  // toFixed rounds the exact value too, but ties up; only a value with a 5
+  // just past the last decimal can be a tie (scaling such a value is exact).
+  const a = Math.abs(v), scaled = a * 10 ** (decimals + 1);
+  if (a < 1e21 && !(Number.isInteger(scaled) && scaled % 10 === 5)) {
+    return sign(v) + a.toFixed(decimals);
+  }
   const { digits, scale } = exactDecimal(v);
   const s = roundDiv(digits, scale - decimals).toString().padStart(decimals + 1, "0");
   const int = s.slice(0, s.length - decimals);
