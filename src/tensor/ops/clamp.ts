@@ -15,8 +15,6 @@ import { binaryRaw, requireFloat } from "./elementwise.ts";
 import { expectTensor, scalarTensor } from "./compare.ts";
 import { whereRaw } from "./where.ts";
 
-type Bound = number | null | undefined;
-
 function checkBound(value: unknown, name: string): void {
   if (value === null || value === undefined || typeof value === "number") return;
   const got = value instanceof Tensor ? `a Tensor [${value.shape}]` : typeof value;
@@ -42,7 +40,7 @@ function checkBound(value: unknown, name: string): void {
  * console.log(clamp(tensor([-2, 5]), null, 1).toArray()); // Float32Array [-2, 1]
  * ```
  */
-export function clamp(x: Tensor, min?: Bound, max?: Bound): Tensor {
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   expectTensor(x, "clamp: the input", "clamp(x, 0, 1) or x.clamp(0, 1)");
   if (arguments.length > 3) {
     throw new Error(`clamp: takes (x, min, max), got ${arguments.length} arguments`);
