@@ -117,6 +117,14 @@ Deno.test("containers: ModuleList append, extend, insert, at, index, iteration",
     assert.throws(() => list.forward(zeros([1])), /ModuleList has no forward.*for \(const m of/);
     assert.throws(() => new nn.ModuleList(new nn.ReLU() as unknown as nn.Module[]), /one array/);
     assert.equal(new nn.ModuleList().length, 0);
+    const loose = new nn.ModuleList([new nn.Linear(1, 1)]);
+    loose[1] = new nn.Linear(1, 1); // Python: IndexError
+    assert.throws(() => loose.parameters(), /index 1 was assigned past the end.*append/);
+    loose[1] = 5 as unknown as nn.Module;
+    assert.throws(() => loose.stateDict(), /past the end/);
+    delete loose[1];
+    loose[0] = "relu" as unknown as nn.Module;
+    assert.throws(() => loose.train(), /entry 0 is string, not an nn.Module/);
   });
 });
 

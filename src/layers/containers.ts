@@ -106,6 +106,26 @@ export class ModuleList extends Module implements Iterable<Module> {
     return this;
   }
 
+  /**
+   * The children "0".."length-1". A plain assignment past the end
+   * (`list[3] = m`) or of a non-module throws, as Python's IndexError would:
+   * the entry would be half in the list (state dict) and half out (length).
+   */
+  override *namedChildren(): Generator<[string, Module]> {
+    for (const key of Object.keys(this)) {
+      const i = Number(key);
+      if (String(i) !== key) continue;
+      if (i >= this.#length) {
+        throw new Error(
+          `nn.ModuleList: index ${i} was assigned past the end (length ${this.#length}); ` +
+            "use list.append(module) or list.insert(i, module)",
+        );
+      }
+      requireModule("nn.ModuleList", this[i], i);
+    }
+    yield* super.namedChildren();
+  }
+
   /** The modules in order. */
   *[Symbol.iterator](): Iterator<Module> {
     for (let i = 0; i < this.#length; i++) yield this[i];
