@@ -238,6 +238,12 @@ function everyTransform() {
     new T.ScaleIntensityRange({ aMin: 0.2, aMax: 0.8, clip: true }),
     new T.Normalize({ mean: 0.4, std: 0.2 }),
     new T.RandomErasing({ p: 1, value: "random" }),
+    new T.RandomResizedCrop({ size: [10, 12], scale: [0.3, 1] }),
+    new T.RandomPerspective({ distortionScale: 0.4, p: 1 }),
+    new T.ColorJitter({ brightness: 0.2, contrast: 0.2 }),
+    new T.RandomInvert({ p: 1 }),
+    new T.RandomPosterize({ bits: 3, p: 1 }),
+    new T.RandomSolarize({ threshold: 0.4, p: 1 }),
     T.ct({ size: 12, normalize: { mean: 0.3, std: 0.3 } }),
   ];
 }
@@ -345,7 +351,7 @@ Deno.test("bad parameters fail at construction, naming the transform", () => {
       /Normalize: unknown parameter 'sdt'/,
     ],
     [() => new T.Resize(loose({ size: 4, p: 0.5 })), /Resize: unknown parameter 'p'/],
-    [() => T.fromSpec({ name: "ColorJitter" }), /unknown transform 'ColorJitter'/],
+    [() => T.fromSpec({ name: "Sharpen" }), /unknown transform 'Sharpen'/],
     [() => T.compose([{ name: "RandomCrop", size: 0 }]), /RandomCrop: size/],
     [() => T.ct({ strength: -1 }), /ct preset: strength/],
   ];
