@@ -128,7 +128,7 @@ Deno.test("memory is flat over training epochs and evaluations", async () => {
 });
 
 Deno.test("early stopping ends the run and the test metrics are those of the best weights", async () => {
-  const c = await config({ epochs: 12, earlyStopping: 1, lr: 0.01 });
+  const c = await config({ epochs: 12, earlyStopping: 1, lr: 0.03 });
   const result = await train.fit(c, { report: false });
   assert.ok(result.stoppedEarly, "val loss never rose: make the run overfit harder");
   assert.ok(result.history.length < 12);
