@@ -89,7 +89,7 @@ Deno.test("containers: parameters in lists and dicts train (an optimizer step mo
   });
 });
 
-Deno.test("containers: ModuleList append, extend, insert, at, index, iteration", () => {
+Deno.test("containers: ModuleList append, extend, insert, pop, at, index, iteration", () => {
   scope(() => {
     const a = new nn.Linear(1, 1), b = new nn.ReLU(), c = new nn.Linear(1, 2), d = new nn.Tanh();
     const list = new nn.ModuleList([a]);
@@ -105,6 +105,14 @@ Deno.test("containers: ModuleList append, extend, insert, at, index, iteration",
     assert.equal(list.length, 6);
     assert.equal(list[3], list.at(3));
     assert.ok(list.at(3) instanceof nn.Identity && list.at(5) instanceof nn.Identity);
+    const [i1, i2] = [list.at(3), list.at(5)];
+    assert.equal(list.pop(), i2);
+    assert.equal(list.pop(3), i1);
+    assert.deepEqual([...list], [a, d, b, c]);
+    assert.deepEqual([...list.namedChildren()].map(([k]) => k), ["0", "1", "2", "3"]);
+    assert.deepEqual([...list.stateDict().keys()], ["0.weight", "0.bias", "3.weight", "3.bias"]);
+    assert.throws(() => new nn.ModuleList().pop(), /pop: index -1 is out of range for length 0/);
+    list.insert(3, i1).append(i2);
     list.set(0, new nn.Sigmoid());
     assert.ok(list[0] instanceof nn.Sigmoid);
     assert.throws(() => list.at(6), /index 6 is out of range for length 6/);

@@ -18,7 +18,7 @@ function requireModule(where: string, m: unknown, at: string | number): Module {
 
 /**
  * A list of modules, as `torch.nn.ModuleList`: indexable (`list[0]`,
- * `list.at(-1)`), iterable, with `append`, `extend` and `insert`. It has no
+ * `list.at(-1)`), iterable, with `append`, `extend`, `insert` and `pop`. It has no
  * forward of its own: a model's forward walks it.
  *
  * @example
@@ -94,6 +94,17 @@ export class ModuleList extends Module implements Iterable<Module> {
     this[i] = module;
     this.#length++;
     return this;
+  }
+
+  /** Removes and returns the module at `index` (default the last), as Python's list.pop. */
+  pop(index = -1): Module {
+    const n = this.#length;
+    const i = this.#index(index, n, "pop");
+    const m = this[i];
+    for (let k = i; k < n - 1; k++) this[k] = this[k + 1];
+    delete this[n - 1];
+    this.#length--;
+    return m;
   }
 
   /** Replaces the module at `index`; returns this. */
