@@ -60,7 +60,11 @@ function blend(image: Image, ratio: number, other: number, range: ValueRange, op
  * console.log([...data.transforms.F.adjustBrightness(img, 2).data]); // [0.4000000059604645, 1]
  * ```
  */
-export function adjustBrightness(image: Image, factor: number, valueRange: ValueRange = [0, 1]) {
+export function adjustBrightness(
+  image: Image,
+  factor: number,
+  valueRange: ValueRange = [0, 1],
+): Image {
   return blend(image, factor, valueRange[0], valueRange, "adjustBrightness");
 }
 
@@ -76,7 +80,11 @@ export function adjustBrightness(image: Image, factor: number, valueRange: Value
  * console.log([...data.transforms.F.blendContrast(img, 0).data]); // [0.5, 0.5]
  * ```
  */
-export function blendContrast(image: Image, factor: number, valueRange: ValueRange = [0, 1]) {
+export function blendContrast(
+  image: Image,
+  factor: number,
+  valueRange: ValueRange = [0, 1],
+): Image {
   checkImage(image, "blendContrast");
   let sum = 0;
   for (const v of image.data) sum += v;
