@@ -13,9 +13,16 @@ import {
   tensor,
   zeros,
 } from "../mod.ts";
+import { Storage } from "../src/tensor/storage.ts";
 
 /** One turn of the event loop, as I/O or a loader with workers gives a training loop. */
 const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Native bytes in use plus V8's ArrayBuffer bytes: where the inputs live
+ * (`tensor(...)` gives V8-owned memory unless LITS_HOST_BUFFERS=0).
+ */
+const inputBytes = () => memoryStats().bytesInUse + Deno.memoryUsage().external;
 
 function smallCnn(): nn.Module {
   return new nn.Sequential(
@@ -35,7 +42,7 @@ Deno.test("a fresh input every step, never disposed, keeps memory flat", async (
   const pixels = new Float32Array(64 * 32 * 32); // 256 KiB a step: 40 MiB over the loop
   const labels = new Int32Array(64).map((_, i) => i % 3);
   const collectedBefore = collectorStats().tensorsCollected;
-  let at20 = memoryStats();
+  let at20 = inputBytes();
   for (let step = 0; step < 180; step++) {
     pixels.fill(step % 7);
     const x = tensor(pixels, [64, 1, 32, 32]);
@@ -44,13 +51,39 @@ Deno.test("a fresh input every step, never disposed, keeps memory flat", async (
     lossFn.forward(model.forward(x), y).backward();
     opt.step();
     await turn();
-    if (step === 20) at20 = memoryStats();
+    if (step === 20) at20 = inputBytes();
   }
-  const end = memoryStats();
-  const grown = end.bytesInUse - at20.bytesInUse;
+  const grown = inputBytes() - at20;
   // The collector forces a GC every 16 MiB of watched bytes; without it this is 40 MiB.
   assert.ok(grown < 20 * 2 ** 20, `bytes in use grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(collectorStats().tensorsCollected - collectedBefore >= 100, "the collector freed");
+  endStep();
+  model.dispose();
+  opt.dispose();
+});
+
+Deno.test("a synchronous loop (never yields) with a fresh input every step stays flat", () => {
+  manualSeed(6);
+  const model = smallCnn();
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
+  const lossFn = new nn.CrossEntropyLoss();
+  const pixels = new Float32Array(64 * 32 * 32); // 256 KiB a step: 50 MiB over the loop
+  const labels = new Int32Array(64).map((_, i) => i % 3);
+  let at20 = { bytes: 0, rss: 0 };
+  for (let step = 0; step < 200; step++) {
+    pixels.fill(step % 7);
+    const x = tensor(pixels, [64, 1, 32, 32]);
+    const y = tensor(labels, [64]);
+    opt.zeroGrad();
+    lossFn.forward(model.forward(x), y).backward();
+    opt.step();
+    if (step === 20) at20 = { bytes: inputBytes(), rss: Deno.memoryUsage().rss };
+  }
+  const grown = inputBytes() - at20.bytes;
+  const rssGrown = Deno.memoryUsage().rss - at20.rss;
+  // The collector forces a GC every 8 MiB of inputs; without host buffers this is 45 MiB.
+  assert.ok(grown < 16 * 2 ** 20, `input bytes grew by ${(grown / 2 ** 20).toFixed(1)} MiB`);
+  assert.ok(rssGrown < 24 * 2 ** 20, `RSS grew by ${(rssGrown / 2 ** 20).toFixed(1)} MiB`);
   endStep();
   model.dispose();
   opt.dispose();
@@ -168,4 +201,53 @@ Deno.test("LITS_LEAK_CHECK=1 says where undisposed tensors were made", async () 
   assert.match(err, /makeInput/);
   assert.match(err, /5 freed by the collector \(20480 bytes\)/);
   assert.match(err, /1 still alive at exit \(4096 bytes\)/);
+});
+
+Deno.test("tensor() memory is V8's: aligned as lits_alloc, freed at once by dispose(), twice is safe", () => {
+  const values = new Float32Array(1 << 18).map((_, i) => i % 251); // 1 MiB
+  const external = Deno.memoryUsage().external;
+  const inUse = memoryStats().bytesInUse;
+  const t = tensor(values.subarray(1 << 17), [1 << 17]); // a view with a byte offset
+  assert.equal(Number(Deno.UnsafePointer.value(t.ptr)) % 64, 0);
+  assert.ok(Deno.memoryUsage().external - external >= 1 << 19);
+  assert.equal(memoryStats().bytesInUse, inUse); // not the native allocator's
+  assert.deepEqual(t.toArray(), values.subarray(1 << 17));
+  const held = Deno.memoryUsage().external;
+  t.dispose();
+  assert.ok(held - Deno.memoryUsage().external >= 1 << 19, "dispose() frees at once");
+  t.dispose();
+  const labels = tensor(new Int32Array([2, 0, 1]));
+  assert.equal(labels.dtype, "int32");
+  assert.deepEqual(labels.toArray(), new Int32Array([2, 0, 1]));
+  labels.dispose();
+});
+
+Deno.test("a view keeps a collected tensor()'s memory, and frees it at once when disposed", async () => {
+  await collectGarbage();
+  const external = Deno.memoryUsage().external;
+  // The base is dropped undisposed: its finalizer counts its reference down, the view holds on.
+  const view = (() => tensor(new Float32Array(1 << 18).fill(3)).reshape([512, 512]).keep())();
+  for (let i = 0; i < 64; i++) tensor(new Float32Array(1 << 16)); // 16 MiB of garbage
+  await collectGarbage();
+  await collectGarbage();
+  assert.ok(Deno.memoryUsage().external - external >= 1 << 20, "the view holds the memory");
+  assert.equal(view.sum().item(), 3 * (1 << 18));
+  view.dispose();
+  assert.ok(Deno.memoryUsage().external - external < 1 << 20, "the last view frees at once");
+  endStep();
+});
+
+Deno.test("tensor() inputs give the same numbers as native memory, and move to native storage", () => {
+  const a = tensor([[1, 2], [3, 4]]);
+  const b = zeros([2, 2]).add(tensor([0.5, -1]));
+  assert.deepEqual(Array.from(a.matmul(b).toArray()), [1.5, -3, 3.5, -7]);
+  // Module.to's in-place move: the tensor object takes another storage, the buffer goes.
+  const p = new nn.Parameter(tensor([1, 2, 3]));
+  const storage = new Storage(p.lib, "cpu", 12);
+  p.lib.lits_copy_h2d(storage.ptr, new Float32Array([4, 5, 6]), 12);
+  p._replaceStorage(storage);
+  assert.deepEqual(Array.from(p.toArray()), [4, 5, 6]);
+  p.dispose();
+  p.dispose();
+  endStep();
 });

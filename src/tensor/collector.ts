@@ -13,21 +13,32 @@
  * watched since the last one pass a bound. Deno runs finalizers only when
  * the event loop turns (a timer, I/O, a worker message: an `await` of an
  * already resolved promise is not enough), so a loop that never yields frees
- * its undisposed tensors only at its end: see `collectGarbage`.
+ * its undisposed native tensors only at its end: see `collectGarbage`.
+ *
+ * Tensors made from host data (`tensor(...)`) live in memory V8 owns
+ * (`HostBufferStorage`), which the GC itself frees, finalizer or not: their
+ * lease holds a reference-count handle, never the storage, and every
+ * `HOST_BOUND` bytes of them force a GC even while finalizers wait, so the
+ * PyTorch loop (a fresh input each step, nothing disposed, never yielding)
+ * stays flat.
  *
  * @module
  */
 import v8 from "node:v8";
 import vm from "node:vm";
-import type { Storage } from "./storage.ts";
+import type { Droppable, Storage } from "./storage.ts";
 import { leakCheckEnabled, noteCollected, noteCreated, noteDisposed } from "./leak_check.ts";
 
 /** What the registry holds for a watched tensor (never the tensor itself). */
 export interface Lease {
-  /** The storage to drop, or null once it was dropped. */
-  storage: Storage | null;
+  /** The storage to drop (or its handle, see `Storage.collectorHandle`), or null once dropped. */
+  storage: Droppable | null;
   /** Bytes of the storage, for the pressure count and the leak report. */
   readonly bytes: number;
+  /** Whether the GC frees the memory by itself (a host buffer, see `Storage.collectorHandle`). */
+  readonly host: boolean;
+  /** Forced GCs before it was watched (see `pending`). */
+  readonly epoch: number;
   /** Shape and device, for the leak report. */
   readonly what: string;
 }
@@ -47,15 +58,32 @@ export interface Collectable {
 const SENTINEL = null;
 const registry = new FinalizationRegistry<Lease | typeof SENTINEL>(finalize);
 
-/** Bytes watched since the last forced GC, and the bound that forces one. */
+/**
+ * Bytes watched since the last forced GC and not disposed since (garbage, if
+ * anything is), and the bound that forces one. `epoch` counts forced GCs, so
+ * that a disposal takes back only bytes counted since the last one.
+ */
 let pending = 0;
+let epoch = 0;
 const MIN_BOUND = 16 * 2 ** 20;
-/** Bytes watched and neither disposed nor collected (the bound grows with them). */
+/** Bytes watched and neither disposed nor collected. */
 let watchedBytes = 0;
+/** The native part of them (the bound grows with it). */
+let watchedNative = 0;
+/**
+ * Bytes of watched host-buffer tensors since the last forced GC, and the
+ * bound that forces one: small, since the GC frees them at once and each
+ * MiB over it is RSS growth; 8 MiB costs one full GC (a few ms) per 8 MiB
+ * of inputs made.
+ */
+let hostPending = 0;
+const HOST_BOUND = 8 * 2 ** 20;
 /** A forced GC whose finalizers have not run yet (the event loop has not turned). */
 let awaitingTurn = false;
 let warned = false;
 let collected = { tensors: 0, bytes: 0 };
+/** Forced GCs so far and the time they took, for the cost of the safety net. */
+let forced = { count: 0, ms: 0 };
 
 function finalize(lease: Lease | typeof SENTINEL): void {
   // Any finalizer means the event loop turned after the forced GC.
@@ -64,15 +92,27 @@ function finalize(lease: Lease | typeof SENTINEL): void {
   const s = lease.storage;
   if (s === null) return;
   lease.storage = null;
-  watchedBytes -= lease.bytes;
+  forgetBytes(lease);
   collected = { tensors: collected.tensors + 1, bytes: collected.bytes + lease.bytes };
   if (leakCheckEnabled()) noteCollected(lease);
   s.drop();
 }
 
+/** A lease's bytes leave the watched counts. */
+function forgetBytes(lease: Lease): void {
+  watchedBytes -= lease.bytes;
+  if (!lease.host) watchedNative -= lease.bytes;
+}
+
 let gcFn: (() => void) | null | undefined;
-/** V8's `gc()`, made available at run time; null where the flag cannot be set. */
+/**
+ * V8's `gc()`: the one `--v8-flags=--expose-gc` gives (one full GC), else
+ * one made available at run time (Deno's runs two compacting GCs, about
+ * twice the time); null where the flag cannot be set.
+ */
 function gcFunction(): (() => void) | null {
+  const own = (globalThis as { gc?: unknown }).gc;
+  if (gcFn === undefined && typeof own === "function") gcFn = own as () => void;
   if (gcFn === undefined) {
     try {
       v8.setFlagsFromString("--expose-gc");
@@ -93,16 +133,26 @@ function forceGc(): boolean {
   // (several, as the stack scan may keep the latest object alive).
   for (let i = 0; i < 4; i++) registry.register({}, SENTINEL);
   awaitingTurn = true;
+  pending = 0;
+  hostPending = 0;
+  epoch++;
+  const t0 = performance.now();
   gc();
+  forced = { count: forced.count + 1, ms: forced.ms + performance.now() - t0 };
   return true;
 }
 
-function pressure(bytes: number): void {
+function pressure(bytes: number, host: boolean): void {
+  if (host) {
+    // The GC frees these by itself: no need to wait for the event loop.
+    hostPending += bytes;
+    if (hostPending >= HOST_BOUND) forceGc();
+    return;
+  }
   pending += bytes;
-  const bound = Math.max(MIN_BOUND, watchedBytes / 2);
+  const bound = Math.max(MIN_BOUND, watchedNative / 2);
   if (pending < bound) return;
   if (!awaitingTurn) {
-    pending = 0;
     forceGc();
   } else if (!warned && pending > 8 * MIN_BOUND) {
     warned = true;
@@ -133,16 +183,20 @@ function collectorOff(): boolean {
 export function watch(t: Collectable): void {
   if (t.lease !== null || !t.isAlive || collectorOff()) return;
   const storage = t.storage;
+  const handle = storage.collectorHandle();
   const lease: Lease = {
-    storage,
+    storage: handle,
     bytes: storage.bytes,
+    host: handle !== storage,
+    epoch,
     what: `[${t.shape}] on ${storage.device}`,
   };
   t.lease = lease;
   registry.register(t, lease, lease);
   watchedBytes += lease.bytes;
+  if (!lease.host) watchedNative += lease.bytes;
   if (leakCheckEnabled()) noteCreated(lease);
-  pressure(lease.bytes);
+  pressure(lease.bytes, lease.host);
 }
 
 /**
@@ -155,7 +209,12 @@ export function unwatch(t: Collectable): void {
   t.lease = null;
   registry.unregister(lease);
   if (lease.storage !== null) {
-    watchedBytes -= lease.bytes;
+    forgetBytes(lease);
+    // Disposed, so not garbage: it no longer pushes toward a forced GC.
+    if (lease.epoch === epoch) {
+      if (lease.host) hostPending -= lease.bytes;
+      else pending -= lease.bytes;
+    }
     if (leakCheckEnabled()) noteDisposed(lease);
   }
   lease.storage = null;
@@ -174,8 +233,16 @@ export interface CollectorStats {
   tensorsCollected: number;
   /** Their bytes. */
   bytesCollected: number;
-  /** Bytes of watched tensors (yours, kept, gradients) not yet disposed or collected. */
+  /**
+   * Bytes of watched tensors (yours, kept, gradients) not yet disposed or
+   * collected. A `tensor(...)` input that a GC freed counts here until the
+   * event loop turns and its finalizer runs.
+   */
   bytesWatched: number;
+  /** Full garbage collections the collector forced. */
+  forcedGcs: number;
+  /** Milliseconds they took. */
+  forcedGcMs: number;
 }
 
 /**
@@ -195,6 +262,8 @@ export function collectorStats(): CollectorStats {
     tensorsCollected: collected.tensors,
     bytesCollected: collected.bytes,
     bytesWatched: watchedBytes,
+    forcedGcs: forced.count,
+    forcedGcMs: forced.ms,
   };
 }
 
@@ -213,7 +282,6 @@ export function collectorStats(): CollectorStats {
  * ```
  */
 export async function collectGarbage(): Promise<void> {
-  pending = 0;
   forceGc();
   // Finalizers run as a task of their own: a timer lets them run first.
   await new Promise((resolve) => setTimeout(resolve, 0));

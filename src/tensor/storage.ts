@@ -13,6 +13,25 @@ import type { Device } from "./device.ts";
  * would be a fresh backing store each time (native heap churn, page faults). */
 const allocOut = new BigUint64Array(1);
 
+/** What the collector's lease drops when a watched tensor is collected. */
+export interface Droppable {
+  /** One tensor let go. */
+  drop(): void;
+}
+
+/** The reference count of a storage, apart from it (see `collectorHandle`). */
+interface RefCount {
+  refs: number;
+}
+
+/**
+ * A handle that counts a collected tensor's reference down without reaching
+ * the storage: made outside any method, so that it cannot capture `this`.
+ */
+function countDown(count: RefCount): Droppable {
+  return { drop: () => void count.refs-- };
+}
+
 /**
  * Native memory shared by a tensor and its views; freed with the last one.
  * A deferred storage (see `ops/fusion.ts`) gets its memory and contents on
@@ -20,7 +39,7 @@ const allocOut = new BigUint64Array(1);
  * written out unless something else reads them.
  */
 export class Storage {
-  #refs = 1;
+  readonly #count: RefCount = { refs: 1 };
   #ptr: Deno.PointerObject | null = null;
 
   constructor(
@@ -70,21 +89,106 @@ export class Storage {
   /** @internal called once when the last tensor lets go (deferred storages drop their inputs). */
   protected released(): void {}
 
+  /** @internal gives the memory back (once, when the last tensor lets go). */
+  protected free(ptr: Deno.PointerObject): void {
+    this.lib.lits_free(ptr);
+  }
+
+  /** @internal whether the garbage collector frees the memory with this object. */
+  protected get freedByGc(): boolean {
+    return false;
+  }
+
+  /**
+   * @internal what the collector's lease holds for a tensor of this storage:
+   * the storage itself, or, where the GC frees the memory, a handle that
+   * does not keep the storage (and so its memory) alive until the finalizer
+   * runs, which in a loop that never yields is never.
+   */
+  collectorHandle(): Droppable {
+    return this.freedByGc ? countDown(this.#count) : this;
+  }
+
   /** @internal how many tensors share this storage. */
   get refCount(): number {
-    return this.#refs;
+    return this.#count.refs;
   }
 
   /** Another tensor shares this storage. */
   retain(): this {
-    this.#refs++;
+    this.#count.refs++;
     return this;
   }
 
   /** One tensor let go; the last one frees the memory. */
   drop(): void {
-    if (--this.#refs !== 0) return;
-    if (this.#ptr !== null) this.lib.lits_free(this.#ptr);
+    if (--this.#count.refs !== 0) return;
+    if (this.#ptr !== null) this.free(this.#ptr);
     this.released();
+  }
+}
+
+/** Alignment of the memory lits_alloc hands out (native/cpu/alloc.c), which kernels may assume. */
+const ALIGN = 64;
+
+let hostBuffers: boolean | undefined;
+/**
+ * @internal whether CPU tensors made from host data get V8-owned memory
+ * (`HostBufferStorage`); `LITS_HOST_BUFFERS=0` turns it off, to measure
+ * what it saves.
+ */
+export function hostBuffersEnabled(): boolean {
+  if (hostBuffers === undefined) {
+    try {
+      const perm = Deno.permissions.querySync({ name: "env", variable: "LITS_HOST_BUFFERS" });
+      hostBuffers = !(perm.state === "granted" && Deno.env.get("LITS_HOST_BUFFERS") === "0");
+    } catch {
+      hostBuffers = true;
+    }
+  }
+  return hostBuffers;
+}
+
+/**
+ * CPU memory that V8 owns: an `ArrayBuffer` holding a copy of host values
+ * (`tensor(data)`), for the PyTorch habit of a fresh input every step and no
+ * `dispose()`. V8 counts an ArrayBuffer's bytes and a garbage collection
+ * frees them at once, even in a loop that never yields to the event loop,
+ * where native memory waits for finalizers that only a turn of the loop runs.
+ * `dispose()` still frees the memory at once (the buffer is detached).
+ *
+ * These bytes are not the native allocator's: `memoryStats()` does not count
+ * them and `emptyCache()` does not touch them.
+ */
+export class HostBufferStorage extends Storage {
+  /** Keeps the memory alive as long as any tensor or view of it (they hold this storage). */
+  #buffer: ArrayBuffer | null;
+
+  constructor(lib: NativeSymbols, values: Float32Array | Int32Array) {
+    super(lib, "cpu", values.byteLength, true);
+    // Over-allocate and start at the first aligned byte, as lits_alloc aligns.
+    const buffer = new ArrayBuffer(values.byteLength + ALIGN - 1);
+    const base = Deno.UnsafePointer.of(buffer)!;
+    const pad = (ALIGN - Number(Deno.UnsafePointer.value(base)) % ALIGN) % ALIGN;
+    new Uint8Array(buffer, pad, values.byteLength).set(
+      new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    );
+    this.#buffer = buffer;
+    this.materializeVia(() => Deno.UnsafePointer.offset(base, pad)!);
+  }
+
+  /** @internal never called: the constructor sets the pointer. */
+  protected override materialize(): Deno.PointerObject {
+    throw new Error("HostBufferStorage: memory is set by the constructor");
+  }
+
+  protected override get freedByGc(): boolean {
+    return true;
+  }
+
+  /** Detaching frees the backing store now, without waiting for a GC. */
+  protected override free(): void {
+    this.#buffer?.transfer(0);
+    this.#buffer = null;
   }
 }

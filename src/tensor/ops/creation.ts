@@ -4,10 +4,12 @@
  *
  * @module
  */
-import { check } from "../../ffi/native.ts";
+import { check, cpuLib } from "../../ffi/native.ts";
 import type { DType } from "../device.ts";
 import { checkShape, numel, Tensor, type TensorOptions } from "../tensor.ts";
 import { checkArity, checkOptions } from "../../options.ts";
+import { hostBuffersEnabled, HostBufferStorage } from "../storage.ts";
+import { adopt } from "../ownership.ts";
 
 /** @internal the keys of `TensorOptions`, for `checkOptions`. */
 export const TENSOR_OPTIONS: (keyof TensorOptions)[] = ["dtype", "device", "requiresGrad"];
@@ -75,7 +77,15 @@ export function fromHost(
       return v;
     });
   }
-  const t = Tensor.empty(shape, dtype, options.device ?? "cpu", isOpResult);
+  const device = options.device ?? "cpu";
+  if (device === "cpu" && hostBuffersEnabled()) {
+    // Memory V8 owns: the GC frees an undisposed input even in a loop that never yields.
+    const t = new Tensor(new HostBufferStorage(cpuLib(), host), shape, dtype);
+    adopt(t, isOpResult);
+    if (options.requiresGrad) t.requiresGrad_(true);
+    return t;
+  }
+  const t = Tensor.empty(shape, dtype, device, isOpResult);
   if (host.length > 0) {
     check(t.lib, t.lib.lits_copy_h2d(t.ptr, host, host.byteLength), () => `tensor [${shape}]`);
   }
