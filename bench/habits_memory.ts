@@ -78,8 +78,10 @@ for (let step = 1; step <= steps; step++) {
   if (step === 50 || step === 300 || step === 2000 || step === steps) {
     const m = memoryStats();
     const c = collectorStats();
+    const u = Deno.memoryUsage();
     console.log(
-      `step ${step}: RSS ${mib(Deno.memoryUsage().rss)} MiB, in use ${mib(m.bytesInUse)} MiB ` +
+      `step ${step}: RSS ${mib(u.rss)} MiB (JS heap ${mib(u.heapTotal)}, external ` +
+        `${mib(u.external)}), in use ${mib(m.bytesInUse)} MiB ` +
         `(${m.buffersInUse} buffers), cached ${mib(m.bytesCached)} MiB, from system ` +
         `${mib(m.bytesFromSystem)} MiB; collected ${c.tensorsCollected} tensors ` +
         `(${mib(c.bytesCollected)} MiB), watched ${mib(c.bytesWatched)} MiB; ` +

@@ -270,8 +270,10 @@ export function collectorStats(): CollectorStats {
 /**
  * Forces a garbage collection and waits one turn of the event loop, so that
  * tensors nobody references any more are freed now. Loops that await I/O,
- * timers or a `DataLoader` with workers get this by themselves; a loop that
- * never yields can `await collectGarbage()` now and then (it takes a few ms).
+ * timers or a `DataLoader` with workers get this by themselves, and inputs
+ * made with `tensor(...)` are freed even in a loop that never yields; such a
+ * loop that drops other tensors undisposed (`zeros`, `randn`, `keep()`)
+ * can `await collectGarbage()` now and then (a full GC: tens of ms).
  *
  * @example
  * ```ts
