@@ -149,32 +149,79 @@ export function hostBuffersEnabled(): boolean {
   return hostBuffers;
 }
 
+/** An aligned ArrayBuffer: its data start at `ptr`, `pad` bytes in. */
+interface HostBlock {
+  readonly buffer: ArrayBuffer;
+  readonly pad: number;
+  readonly ptr: Deno.PointerObject;
+}
+
+/**
+ * Blocks that `dispose()` gave back, by data size, for the next tensor of
+ * that size: a loop that disposes its input each step then allocates, zeroes
+ * and faults in nothing (as with the native caching allocator). Small, so
+ * that dispose still frees nearly at once: two blocks a size, 16 MiB in all.
+ */
+const pool = new Map<number, HostBlock[]>();
+const POOL_PER_SIZE = 2;
+const POOL_MAX_BYTES = 16 * 2 ** 20;
+let pooledBytes = 0;
+
+/** @internal bytes of disposed tensors' blocks kept for reuse (part of V8's external bytes). */
+export function hostPoolBytes(): number {
+  return pooledBytes;
+}
+
+/** A block for `bytes` bytes of data: a pooled one, or a new one, over-allocated to align. */
+function takeBlock(bytes: number): HostBlock {
+  const pooled = pool.get(bytes)?.pop();
+  if (pooled !== undefined) {
+    pooledBytes -= bytes;
+    return pooled;
+  }
+  const buffer = new ArrayBuffer(bytes + ALIGN - 1);
+  const base = Deno.UnsafePointer.of(buffer)!;
+  const pad = (ALIGN - Number(Deno.UnsafePointer.value(base)) % ALIGN) % ALIGN;
+  return { buffer, pad, ptr: Deno.UnsafePointer.offset(base, pad)! };
+}
+
+/** Keeps a disposed tensor's block for reuse, or frees it now (detaching frees the backing store). */
+function giveBack(block: HostBlock, bytes: number): void {
+  const list = pool.get(bytes) ?? [];
+  if (list.length < POOL_PER_SIZE && pooledBytes + bytes <= POOL_MAX_BYTES) {
+    list.push(block);
+    pool.set(bytes, list);
+    pooledBytes += bytes;
+  } else {
+    block.buffer.transfer(0);
+  }
+}
+
 /**
  * CPU memory that V8 owns: an `ArrayBuffer` holding a copy of host values
  * (`tensor(data)`), for the PyTorch habit of a fresh input every step and no
  * `dispose()`. V8 counts an ArrayBuffer's bytes and a garbage collection
  * frees them at once, even in a loop that never yields to the event loop,
  * where native memory waits for finalizers that only a turn of the loop runs.
- * `dispose()` still frees the memory at once (the buffer is detached).
+ * `dispose()` still gives the memory back at once: to a small pool that the
+ * next `tensor()` of the same size reuses (16 MiB at most), or to the system.
  *
  * These bytes are not the native allocator's: `memoryStats()` does not count
- * them and `emptyCache()` does not touch them.
+ * them (`Deno.memoryUsage().external` does) and `emptyCache()` does not
+ * touch them.
  */
 export class HostBufferStorage extends Storage {
   /** Keeps the memory alive as long as any tensor or view of it (they hold this storage). */
-  #buffer: ArrayBuffer | null;
+  #block: HostBlock | null;
 
   constructor(lib: NativeSymbols, values: Float32Array | Int32Array) {
     super(lib, "cpu", values.byteLength, true);
-    // Over-allocate and start at the first aligned byte, as lits_alloc aligns.
-    const buffer = new ArrayBuffer(values.byteLength + ALIGN - 1);
-    const base = Deno.UnsafePointer.of(buffer)!;
-    const pad = (ALIGN - Number(Deno.UnsafePointer.value(base)) % ALIGN) % ALIGN;
-    new Uint8Array(buffer, pad, values.byteLength).set(
+    const block = takeBlock(values.byteLength);
+    new Uint8Array(block.buffer, block.pad, values.byteLength).set(
       new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
     );
-    this.#buffer = buffer;
-    this.materializeVia(() => Deno.UnsafePointer.offset(base, pad)!);
+    this.#block = block;
+    this.materializeVia(() => block.ptr);
   }
 
   /** @internal never called: the constructor sets the pointer. */
@@ -186,9 +233,9 @@ export class HostBufferStorage extends Storage {
     return true;
   }
 
-  /** Detaching frees the backing store now, without waiting for a GC. */
+  /** The last tensor was disposed: the block goes back now, without waiting for a GC. */
   protected override free(): void {
-    this.#buffer?.transfer(0);
-    this.#buffer = null;
+    if (this.#block !== null) giveBack(this.#block, this.bytes);
+    this.#block = null;
   }
 }
