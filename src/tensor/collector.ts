@@ -71,13 +71,14 @@ let watchedBytes = 0;
 /** The native part of them (the bound grows with it). */
 let watchedNative = 0;
 /**
- * Bytes of watched host-buffer tensors since the last forced GC, and the
- * bound that forces one: small, since the GC frees them at once and each
- * MiB over it is RSS growth; 8 MiB costs one full GC (a few ms) per 8 MiB
- * of inputs made.
+ * Bytes of watched host-buffer tensors since the last forced GC and not
+ * disposed since; past `HOST_BOUND` a GC is forced even while finalizers
+ * wait. The bound is what a loop that never yields grows by before memory
+ * comes back: 16 MiB kept the bench's sync loop within 5% of its RSS at
+ * about 65 ms a GC here (8 MiB: within 1%, at twice the GCs).
  */
 let hostPending = 0;
-const HOST_BOUND = 8 * 2 ** 20;
+const HOST_BOUND = MIN_BOUND;
 /** A forced GC whose finalizers have not run yet (the event loop has not turned). */
 let awaitingTurn = false;
 let warned = false;
@@ -106,13 +107,12 @@ function forgetBytes(lease: Lease): void {
 
 let gcFn: (() => void) | null | undefined;
 /**
- * V8's `gc()`: the one `--v8-flags=--expose-gc` gives (one full GC), else
- * one made available at run time (Deno's runs two compacting GCs, about
- * twice the time); null where the flag cannot be set.
+ * V8's `gc()`, made available at run time; null where the flag cannot be set.
+ * In Deno it runs two compacting GCs that also shrink the JS heap: twice the
+ * time of the one `--v8-flags=--expose-gc` gives, which left the bench's
+ * sync loop 14% larger by step 300 (the heap grows between GCs), so not that.
  */
 function gcFunction(): (() => void) | null {
-  const own = (globalThis as { gc?: unknown }).gc;
-  if (gcFn === undefined && typeof own === "function") gcFn = own as () => void;
   if (gcFn === undefined) {
     try {
       v8.setFlagsFromString("--expose-gc");
