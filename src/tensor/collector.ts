@@ -10,7 +10,7 @@
  *
  * V8 does not see native bytes, so this module counts them and forces a
  * full GC (`--expose-gc`, set at run time through `node:v8`) when the bytes
- * watched since the last one pass a bound. Deno runs finalizers only when
+ * watched since the last one, and not disposed since, pass a bound. Deno runs finalizers only when
  * the event loop turns (a timer, I/O, a worker message: an `await` of an
  * already resolved promise is not enough), so a loop that never yields frees
  * its undisposed native tensors only at its end: see `collectGarbage`.
