@@ -167,6 +167,9 @@ Deno.test("kill -9 at random moments and --resume: the same final metrics and we
     "--balanced",
     "--log-every",
     "2",
+    // All 8 epochs (room for kills), whatever the default patience.
+    "--early-stopping",
+    "0",
   ];
   const reference = join(tmp, "reference");
   const ref = await spawnTrain(flags(reference)).output();

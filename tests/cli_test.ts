@@ -122,14 +122,14 @@ Deno.test("runs: no overwriting an existing run; --resume keeps the run's config
   assert.match(again.stderr, /already holds a run; continue it with --resume/);
   const changed = await capture(train.trainMain, ["--resume", "--out", out, "--lr", "0.1"]);
   assert.equal(changed.code, 2);
-  assert.match(changed.stderr, /--lr 0\.1 differs from the run's 0\.0005/);
+  assert.match(changed.stderr, /--lr 0\.1 differs from the run's 0\.001/);
   const fine = await capture(train.trainMain, ["--resume", "--out", out, "--workers", "1"]);
   assert.equal(fine.code, 0, fine.stderr);
   assert.match(fine.stdout, /resuming .* after epoch 1/);
   // A checkpoint of another model in the run folder is refused, not half-loaded.
   const other = join(await Deno.makeTempDir(), "other");
   assert.equal(
-    (await capture(train.trainMain, [...quickFlags(data, other, 1), "--batch-norm"])).code,
+    (await capture(train.trainMain, [...quickFlags(data, other, 1), "--no-batch-norm"])).code,
     0,
   );
   await Deno.copyFile(join(other, "checkpoint.safetensors"), join(out, "checkpoint.safetensors"));
@@ -137,7 +137,7 @@ Deno.test("runs: no overwriting an existing run; --resume keeps the run's config
   assert.equal(swapped.code, 1);
   assert.match(
     swapped.stderr,
-    /checkpoint .* is of model .*"batchNorm":true.* but the run's config\.json builds/,
+    /checkpoint .* is of model .*"batchNorm":false.* but the run's config\.json builds/,
   );
   const none = await capture(train.trainMain, ["--resume", "--out", await Deno.makeTempDir()]);
   assert.equal(none.code, 2);

@@ -203,3 +203,22 @@ Deno.test("fit warns once when a split has no slices of a class", async () => {
   );
   assert.match(warnings[0], /class 2 \(liver \+ lesion\).*counts per class \[\d+,\d+,0\]/);
 });
+
+// ------------------------------------------------------------ train defaults
+
+Deno.test("train defaults: batch norm is the simple model's default only", () => {
+  const simple = train.parseTrainArgs([]).config;
+  assert.equal(simple.batchNorm, true);
+  assert.equal(train.parseTrainArgs(["--model", "resnet18"]).config.batchNorm, false);
+  assert.equal(train.parseTrainArgs(["--model", "alexnet"]).config.batchNorm, false);
+  assert.equal(train.parseTrainArgs(["--no-batch-norm"]).config.batchNorm, false);
+  assert.throws(
+    () => train.parseTrainArgs(["--model", "alexnet", "--batch-norm"]),
+    /--batch-norm true: only the simple model takes it .*--no-batch-norm/,
+  );
+  // From code, train.DEFAULTS with another model says what to write.
+  assert.throws(
+    () => train.checkConfig({ ...train.DEFAULTS, model: "resnet18" }),
+    /batchNorm: false over train\.DEFAULTS/,
+  );
+});

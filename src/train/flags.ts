@@ -56,6 +56,7 @@ const FLAGS: Record<string, Flag> = {
     key: "batchNorm",
     kind: "boolean",
     help: "batch norm after each convolution (simple)",
+    shownDefault: "on for simple",
   },
   augment: {
     key: "augment",
@@ -71,8 +72,7 @@ const FLAGS: Record<string, Flag> = {
   "early-stopping": {
     key: "earlyStopping",
     kind: "int",
-    help: "stop after PATIENCE validations without a lower val loss; restore the best",
-    shownDefault: "0 (off)",
+    help: "stop after PATIENCE validations without a lower val loss; restore the best (0: off)",
   },
   "image-size": {
     key: "imageSize",
@@ -221,6 +221,10 @@ export function parseTrainArgs(args: readonly string[]): ParsedTrainArgs {
     if (flag.key === "resume" || flag.key === "help") continue;
     config[flag.key] = typeof v === "boolean" ? v : convert(name, flag.kind, v);
     given.add(flag.key);
+  }
+  // Batch norm is a default of the simple model only: the others have their own or none.
+  if (!given.has("batchNorm") && String(config.model).toLowerCase() !== "simple") {
+    config.batchNorm = false;
   }
   return {
     config: values.help
