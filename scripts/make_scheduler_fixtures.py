@@ -37,6 +37,24 @@ cases = {
     ),
     "plateau_metrics": plateau_metrics,
 }
+
+
+def momentum_trajectory(make_opt, key, steps):
+    """OneCycleLR's momentum (SGD) or beta1 (Adam) cycle, with its default cycle_momentum=True."""
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = make_opt([p])
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.2, total_steps=20)
+    read = (lambda g: g["betas"][0]) if key == "betas" else (lambda g: g["momentum"])
+    values = [read(opt.param_groups[0])]
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        values.append(read(opt.param_groups[0]))
+    return values
+
+
+cases["onecycle_momentum"] = momentum_trajectory(lambda ps: torch.optim.SGD(ps, lr=0.5), "momentum", 19)
+cases["onecycle_beta1"] = momentum_trajectory(lambda ps: torch.optim.Adam(ps, lr=0.5), "betas", 19)
 out = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "schedulers.json"
 out.write_text(json.dumps(cases))
 print(f"wrote {out}")

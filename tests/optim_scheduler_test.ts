@@ -60,6 +60,33 @@ Deno.test("OneCycleLR follows torch's and refuses steps past the end", () => {
   );
 });
 
+Deno.test("OneCycleLR cycles SGD's momentum and Adam's beta1 as torch's default does", () => {
+  using model = new nn.Linear(1, 1, { bias: false });
+  const cases = [
+    ["momentum", new optim.SGD(model.parameters(), { lr: 0.5 })],
+    ["betas", new optim.Adam(model.parameters(), { lr: 0.5 })],
+  ] as const;
+  for (const [key, opt] of cases) {
+    const sched = new optim.OneCycleLR(opt, { maxLr: 0.2, totalSteps: 20 });
+    const read = () => {
+      const o = opt.paramGroups[0].options as Record<string, unknown>;
+      return key === "betas" ? (o.betas as number[])[0] : o.momentum as number;
+    };
+    const values = [read()];
+    for (let i = 0; i < 19; i++) {
+      sched.step();
+      values.push(read());
+    }
+    assertLrs(values, key === "betas" ? fixtures.onecycle_beta1 : fixtures.onecycle_momentum, key);
+    if (key === "betas") {
+      assert.equal((opt.paramGroups[0].options.betas as number[])[1], 0.999);
+    }
+  }
+  const plain = new optim.SGD(model.parameters(), { lr: 0.5, momentum: 0.9 });
+  new optim.OneCycleLR(plain, { maxLr: 0.2, totalSteps: 20, cycleMomentum: false });
+  assert.equal(plain.paramGroups[0].options.momentum, 0.9);
+});
+
 Deno.test("ReduceLROnPlateau follows torch's", () => {
   const metrics = fixtures.plateau_metrics;
   assertLrs(

@@ -131,11 +131,35 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 }
 
+/** Options of `OneCycleLR` (torch's names in camelCase). */
+export interface OneCycleLROptions {
+  /** Peak learning rate. */
+  maxLr: number;
+  /** Number of `step()` calls in the cycle. */
+  totalSteps: number;
+  /** Fraction of the cycle spent warming up (default 0.3). */
+  pctStart?: number;
+  /** Initial lr = maxLr / divFactor (default 25). */
+  divFactor?: number;
+  /** Final lr = initial lr / finalDivFactor (default 1e4). */
+  finalDivFactor?: number;
+  /** Cycle momentum (SGD) or beta1 (Adam, AdamW) inversely to the lr (default true, as torch). */
+  cycleMomentum?: boolean;
+  /** Momentum at the lr's peak (default 0.85). */
+  baseMomentum?: number;
+  /** Momentum at the start and end of the cycle (default 0.95). */
+  maxMomentum?: number;
+}
+
 /**
  * One-cycle policy (`OneCycleLR`, cosine annealing, PyTorch's defaults):
  * warm up from maxLr/divFactor to maxLr over pctStart of totalSteps, then
- * anneal to maxLr/(divFactor*finalDivFactor). Call `step()` after every
- * batch.
+ * anneal to maxLr/(divFactor*finalDivFactor). Like torch (cycleMomentum is
+ * on by default), the momentum of SGD or the beta1 of Adam and AdamW moves
+ * the other way, from maxMomentum down to baseMomentum and back: it
+ * replaces the optimizer's own value, and gives SGD made without momentum a
+ * momentum. Pass `cycleMomentum: false` to leave it alone. Call `step()`
+ * after every batch.
  *
  * @example
  * ```ts
@@ -143,6 +167,7 @@ export class CosineAnnealingLR extends LRScheduler {
  * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
  * const sched = new optim.OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10 });
  * console.log(sched.lastLr[0].toFixed(4)); // "0.0040"
+ * console.log(opt.paramGroups[0].options.momentum); // 0.95
  * ```
  */
 export class OneCycleLR extends LRScheduler {
@@ -151,23 +176,23 @@ export class OneCycleLR extends LRScheduler {
   readonly pctStart: number;
   readonly divFactor: number;
   readonly finalDivFactor: number;
-  constructor(
-    optimizer: AnyOptimizer,
-    options: {
-      maxLr: number;
-      totalSteps: number;
-      pctStart?: number;
-      divFactor?: number;
-      finalDivFactor?: number;
-    },
-  ) {
+  /** Whether momentum / beta1 cycles. */
+  readonly cycleMomentum: boolean;
+  /** Momentum at the lr's peak. */
+  readonly baseMomentum: number;
+  /** Momentum at the ends of the cycle. */
+  readonly maxMomentum: number;
+  constructor(optimizer: AnyOptimizer, options: OneCycleLROptions) {
     super(optimizer);
-    const o = scheduleOptions<typeof options>("OneCycleLR", arguments.length, options, [
+    const o = scheduleOptions<OneCycleLROptions>("OneCycleLR", arguments.length, options, [
       "maxLr",
       "totalSteps",
       "pctStart",
       "divFactor",
       "finalDivFactor",
+      "cycleMomentum",
+      "baseMomentum",
+      "maxMomentum",
     ], "new optim.OneCycleLR(opt, { maxLr: 0.1, totalSteps: 1000 })");
     if (!Number.isInteger(o.totalSteps) || o.totalSteps < 2) {
       throw new Error(`optim.OneCycleLR: totalSteps must be an integer >= 2, got ${o.totalSteps}`);
@@ -178,18 +203,51 @@ export class OneCycleLR extends LRScheduler {
     this.pctStart = o.pctStart ?? 0.3;
     this.divFactor = o.divFactor ?? 25;
     this.finalDivFactor = o.finalDivFactor ?? 1e4;
-    optimizer.paramGroups.forEach((g) => (g.options.lr = this.lrAt(0)));
+    this.cycleMomentum = o.cycleMomentum ?? true;
+    this.baseMomentum = o.baseMomentum ?? 0.85;
+    this.maxMomentum = o.maxMomentum ?? 0.95;
+    if (this.cycleMomentum) {
+      for (const g of optimizer.paramGroups) {
+        if (!("betas" in g.options) && !("momentum" in g.options)) {
+          throw new Error(
+            `optim.OneCycleLR: ${optimizer.constructor.name} has no momentum to cycle; ` +
+              "pass cycleMomentum: false",
+          );
+        }
+      }
+    }
+    this.apply(0);
+  }
+  /** Sets every group's lr and (when cycling) momentum for `step`. */
+  private apply(step: number): void {
+    for (const g of this.optimizer.paramGroups) {
+      g.options.lr = this.lrAt(step);
+      if (!this.cycleMomentum) continue;
+      const m = this.at(step, this.maxMomentum, this.baseMomentum, this.maxMomentum);
+      const opts = g.options as Record<string, unknown>;
+      if (Array.isArray(opts.betas)) opts.betas = [m, opts.betas[1]];
+      else opts.momentum = m;
+    }
+  }
+  /** Advances one batch: the groups' lr and momentum. */
+  override step(): void {
+    checkArity("optim.OneCycleLR.step", arguments.length, 0, "sched.step()");
+    this.lastEpoch++;
+    this.apply(this.lastEpoch);
   }
   protected lrAt(step: number): number {
+    const initial = this.maxLr / this.divFactor;
+    return this.at(step, initial, this.maxLr, initial / this.finalDivFactor);
+  }
+  /** Cosine from `start` to `peak` over the warm-up, then from `peak` to `end`. */
+  private at(step: number, start: number, peak: number, end: number): number {
     if (step >= this.totalSteps) {
       throw new Error(`OneCycleLR: stepped ${step} times, more than totalSteps ${this.totalSteps}`);
     }
-    const initial = this.maxLr / this.divFactor;
-    const min = initial / this.finalDivFactor;
     const warmEnd = this.pctStart * this.totalSteps - 1;
     const anneal = (from: number, to: number, pct: number) =>
       to + ((from - to) / 2) * (1 + Math.cos(Math.PI * pct));
-    if (step <= warmEnd) return anneal(initial, this.maxLr, step / warmEnd);
-    return anneal(this.maxLr, min, (step - warmEnd) / (this.totalSteps - 1 - warmEnd));
+    if (step <= warmEnd) return anneal(start, peak, step / warmEnd);
+    return anneal(peak, end, (step - warmEnd) / (this.totalSteps - 1 - warmEnd));
   }
 }
