@@ -329,3 +329,16 @@ Deno.test("habits: activation modules check their arguments", () => {
     assert.equal(new nn.Softmax({ dim: -1 }).dim, -1);
   });
 });
+
+Deno.test("BatchNorm2d with momentum null keeps the cumulative average, as BatchNorm1d", () => {
+  using bn = new nn.BatchNorm2d(1, { momentum: null });
+  const means: number[] = [];
+  for (const v of [[1, 3, 5, 7], [2, 2, 2, 10]]) {
+    using x = tensor(v, [1, 1, 2, 2]);
+    bn.forward(x);
+    means.push(v.reduce((a, b) => a + b) / 4);
+  }
+  const expected = (means[0] + means[1]) / 2;
+  assert.ok(Math.abs(bn.runningMean!.item() - expected) < 1e-6, `${bn.runningMean!.item()}`);
+  assert.equal(bn.numBatchesTracked, 2);
+});

@@ -1,0 +1,141 @@
+/**
+ * What `BatchNorm1d` and `BatchNorm2d` share (PyTorch's `_BatchNorm`):
+ * options, parameters, buffers with torch's names, the batch counter and the
+ * forward; each subclass only says which input ranks it takes.
+ *
+ * @module
+ */
+import { check } from "../ffi/native.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { batchNorm } from "../tensor/ops/norm.ts";
+import { checkArity, checkOptions } from "../options.ts";
+import { Module, Parameter } from "./module.ts";
+import { constant_ } from "./init.ts";
+
+/** Options of `BatchNorm1d` and `BatchNorm2d`. */
+export interface BatchNormLayerOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /**
+   * Weight of each new batch in the running statistics (default 0.1); null
+   * gives the cumulative average over all batches, as PyTorch's None.
+   */
+  momentum?: number | null;
+  /** Learn a scale and shift (default true). */
+  affine?: boolean;
+  /** Keep running statistics for evaluation (default true). */
+  trackRunningStats?: boolean;
+}
+
+function filled(shape: number[], value: number, dtype: "float32" | "int32" = "float32"): Tensor {
+  const t = Tensor.empty(shape, dtype, "cpu", false);
+  constant_(t, value);
+  return t;
+}
+
+/**
+ * Batch normalisation over dimension 1: batch statistics (biased variance)
+ * in training, which also update the running ones (unbiased variance);
+ * running statistics in evaluation.
+ */
+export abstract class BatchNormBase extends Module {
+  /** Scale [C], or null without affine. */
+  weight: Parameter | null = null;
+  /** Shift [C], or null without affine. */
+  bias: Parameter | null = null;
+  /** Added to the variance. */
+  readonly eps: number;
+  /** Weight of each new batch in the running statistics; null: cumulative average. */
+  readonly momentum: number | null;
+  #batches: number | null = 0;
+
+  /** `given` is the constructor's `arguments.length`, `usage` an example call for errors. */
+  protected constructor(
+    readonly numFeatures: number,
+    options: BatchNormLayerOptions,
+    given: number,
+    usage: string,
+  ) {
+    super();
+    const name = `nn.${this.constructor.name}`;
+    checkArity(name, given, 2, usage);
+    const o = checkOptions<BatchNormLayerOptions>(
+      name,
+      options,
+      ["eps", "momentum", "affine", "trackRunningStats"],
+      usage,
+    );
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) {
+      throw new Error(
+        `${name}: numFeatures must be a positive integer, got ${numFeatures}; write ${usage}`,
+      );
+    }
+    this.eps = o.eps ?? 1e-5;
+    this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
+    if (!(this.eps > 0)) throw new Error(`${name}: eps must be > 0, got ${o.eps}`);
+    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new Error(`${name}: momentum must be in [0, 1] or null, got ${o.momentum}`);
+    }
+    if (o.affine ?? true) {
+      this.weight = new Parameter(filled([numFeatures], 1));
+      this.bias = new Parameter(filled([numFeatures], 0));
+    }
+    if (o.trackRunningStats ?? true) {
+      this.registerBuffer("running_mean", filled([numFeatures], 0));
+      this.registerBuffer("running_var", filled([numFeatures], 1));
+      this.registerBuffer("num_batches_tracked", filled([], 0, "int32"));
+    }
+  }
+
+  /** Running mean [C] (a buffer), or null. */
+  get runningMean(): Tensor | null {
+    return this.buffer("running_mean");
+  }
+
+  /** Running variance [C] (a buffer), or null. */
+  get runningVar(): Tensor | null {
+    return this.buffer("running_var");
+  }
+
+  /** Training batches seen (the `num_batches_tracked` buffer). */
+  get numBatchesTracked(): number {
+    const t = this.buffer("num_batches_tracked");
+    if (!t) return 0;
+    this.#batches ??= t.item();
+    return this.#batches;
+  }
+
+  protected override afterLoad(): void {
+    this.#batches = null;
+  }
+
+  /** Throws unless `x` has a rank this layer takes (the message names the shapes). */
+  protected abstract checkRank(x: Tensor): void;
+
+  /** Normalises `x` over dimension 1; same shape out. */
+  forward(x: Tensor): Tensor {
+    this.checkRank(x);
+    const where = `${this.constructor.name}(${this.numFeatures})`;
+    for (const t of [this.weight, this.bias, this.runningMean, this.runningVar]) {
+      if (t && t.device !== x.device) {
+        throw new Error(
+          `${where}: input [${x.shape}] is on ${x.device}, the layer's parameters ` +
+            `and buffers on ${t.device}; move one with .to()`,
+        );
+      }
+    }
+    let momentum = this.momentum ?? 0;
+    const counter = this.buffer("num_batches_tracked");
+    if (this.training && counter) {
+      const n = this.numBatchesTracked + 1;
+      check(counter.lib, counter.lib.lits_fill_i32(counter.ptr, 1, n), () => where);
+      this.#batches = n;
+      if (this.momentum === null) momentum = 1 / n; // cumulative moving average
+    }
+    return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+      training: this.training || !this.runningMean,
+      momentum,
+      eps: this.eps,
+    });
+  }
+}
