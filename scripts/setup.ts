@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   await ensureToolchain();
   // One line: the start, then its end (time or failure) on the same line.
   const say = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(text));
-  say(`setup: building the native library ${defaultLibraryPath()} (about a minute) ...`);
+  say(`setup: building the native library ${defaultLibraryPath()} ...`);
   const start = performance.now();
   try {
     await build();
