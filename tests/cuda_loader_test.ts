@@ -108,7 +108,8 @@ const NVRTC = { "libnvrtc.so.13": "empty", "libnvrtc-builtins.so.13.0": "empty" 
 interface Result {
   ok: boolean;
   text: string;
-  /** "load PATH" / "unload PATH" lines of the stand-ins, in order. */
+  /** "load PATH" / "unload PATH" lines of the stand-ins, in order, while
+   * the loader ran (the unloads at process exit left out). */
   log: string[];
 }
 
@@ -123,13 +124,11 @@ async function load(exe: string, caseDir: string, env: Record<string, string>): 
     stderr: "piped",
   }).output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  let lines: string[] = [];
-  try {
-    lines = Deno.readTextFileSync(log).trim().split("\n").filter((l) => l);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return { ok: out.success, text, log: lines };
+  // loader_check writes "returned" (and creates the log) whatever happened.
+  const lines = Deno.readTextFileSync(log).trim().split("\n");
+  const end = lines.indexOf("returned");
+  assert.ok(end >= 0, `loader_check did not return:\n${text}`);
+  return { ok: out.success, text, log: lines.slice(0, end) };
 }
 
 /** Where the real libraries would be found first on this machine (then the
@@ -330,6 +329,38 @@ Deno.test({
     // Only the graph library (asked for its CUDA version) comes before NVRTC.
     for (const n of [...CUDNN_CORE, "libcudnn.so.9"]) {
       assert.ok(order.indexOf(n) > nvrtc, `${n} before NVRTC: ${order.join(" ")}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "loader: a cuDNN folder that lacks a required part is passed over, NVRTC included",
+  ignore,
+  async fn() {
+    const bin = await build();
+    const dir = await caseDir(bin, "partial");
+    const partial = cudnn(13);
+    delete partial["libcudnn_cnn.so.9"];
+    await place(bin, `${dir}/blas`, CUBLAS);
+    await place(bin, `${dir}/partial`, { ...partial, ...NVRTC });
+    await place(bin, `${dir}/good`, { ...cudnn(13), ...NVRTC });
+    const r = await load(`${bin}/loader_check`, dir, {
+      LITS_CUDA_LIB_DIRS: `${dir}/blas:${dir}/partial:${dir}/good`,
+    });
+    assert.ok(r.ok, r.text);
+    assert.ok(r.text.includes(`sub-libraries from ${dir}/good, LITS_CUDA_LIB_DIRS`), r.text);
+    assert.ok(r.text.includes(`from ${dir}/good, beside cuDNN)`), r.text);
+    assert.deepEqual(r.log.filter((l) => l.includes(`${dir}/partial/`)), [
+      `load ${dir}/partial/libcudnn_graph.so.9`,
+      `unload ${dir}/partial/libcudnn_graph.so.9`,
+    ]);
+
+    const only = await load(`${bin}/loader_check`, dir, {
+      LITS_CUDA_LIB_DIRS: `${dir}/blas:${dir}/partial`,
+    });
+    if (!systemHas("libcudnn.so.9")) {
+      assert.ok(!only.ok, only.text);
+      assert.ok(only.text.includes(`could not open: [${dir}/partial/libcudnn_cnn.so.9: missing]`));
     }
   },
 });

@@ -411,10 +411,20 @@ static int load_cudnn(std::string& info, std::string& err) {
       return false;
     };
     if (rt0 != 0 && rt0 / 1000 != want_major) return skip(rt0);
+    /* A folder without the required parts is passed over before NVRTC or
+     * anything else of it is loaded. */
+    const std::vector<cudnn_part> parts = cudnn_parts(c.dir);
+    for (const auto& lib : parts) {
+      if (lib.required && !is_file(c.dir + "/" + lib.name)) {
+        appendf(tried, " [%s/%s: missing]", c.dir.c_str(), lib.name.c_str());
+        unload_all(handles, c.dir);
+        return false;
+      }
+    }
     std::string info_nvrtc;
     load_nvrtc(c.dir, info_nvrtc);
     std::string optional_missing;
-    for (const auto& lib : cudnn_parts(c.dir)) {
+    for (const auto& lib : parts) {
       std::string path = c.dir + "/" + lib.name;
       std::string why;
       void* h = is_file(path) ? open_abs(path, why) : NULL;
