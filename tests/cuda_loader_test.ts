@@ -7,7 +7,7 @@
  * reports (the text backendInfo("cuda") shows) and, through
  * LITS_FAKE_LOAD_LOG, which stand-ins were mapped and in what order.
  *
- * Built once for the whole file (seven small nvcc runs, two at a time);
+ * Built once for the whole file (eight small nvcc runs, two at a time);
  * skipped, with a note, where nvcc is missing. What only a GPU machine can
  * show: that the real cuDNN's sub-libraries, NVRTC and its builtins load in
  * this order and its runtime-compiled engines then run.
@@ -39,6 +39,16 @@ const VARIANTS: Record<string, string[]> = {
   graph13: ["-DFAKE_CUDNN_GRAPH"],
   cudnn12: ["-DFAKE_CUDNN", "-DFAKE_CUDART=12080"],
   graph12: ["-DFAKE_CUDNN_GRAPH", "-DFAKE_CUDART=12080"],
+  // A graph library that dlclose cannot unmap (as one with STB_GNU_UNIQUE
+  // symbols, or linked -z nodelete, behaves).
+  graph12sticky: [
+    "-DFAKE_CUDNN_GRAPH",
+    "-DFAKE_CUDART=12080",
+    "-Xlinker",
+    "-z",
+    "-Xlinker",
+    "nodelete",
+  ],
 };
 
 let built: Promise<string> | null = null;
@@ -239,6 +249,32 @@ Deno.test({
       assert.match(only.text, /^unavailable: cuDNN 9 not found \(.*built for CUDA 13\)/);
       assert.match(only.text, /skipped, not for CUDA 13: .*apt12 .*CUDA 12\.8/);
     }
+  },
+});
+
+Deno.test({
+  name: "loader: a CUDA 12 cuDNN that cannot be unloaded stops the search with the reason",
+  ignore,
+  async fn() {
+    const bin = await build();
+    const dir = await caseDir(bin, "sticky");
+    await place(bin, `${dir}/blas`, CUBLAS);
+    await place(bin, `${dir}/apt12`, { ...cudnn(12), "libcudnn_graph.so.9": "graph12sticky" });
+    await place(bin, `${dir}/wheel13`, cudnn(13));
+    const r = await load(`${bin}/loader_check`, dir, {
+      LITS_CUDA_LIB_DIRS: `${dir}/blas:${dir}/apt12:${dir}/wheel13`,
+    });
+    // cuDNN opens its parts by soname, which would find the CUDA 12 graph
+    // library still mapped: refusing is the only safe answer.
+    assert.ok(!r.ok, r.text);
+    assert.ok(
+      r.text.includes(
+        `the cuDNN in ${dir}/apt12 was built for CUDA 12.8, not 13, and stays loaded`,
+      ),
+      r.text,
+    );
+    assert.match(r.text, /set LITS_CUDA_LIB_DIRS to a folder with a cuDNN 9 for CUDA 13/);
+    assert.deepEqual(r.log.filter((l) => l.includes(`${dir}/wheel13/`)), []);
   },
 });
 
