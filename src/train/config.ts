@@ -89,10 +89,13 @@ export interface TrainConfig {
  * - no augmentation: with the `ct` preset the model underfits (71 % training
  *   accuracy after 12 epochs) for no gain in validation F1.
  *
- * Measured on an AMD EPYC 2-core VM: test macro-F1 0.673, 0.708 and 0.729
- * with seeds 0, 1 and 2 (the test split's 5 patients; the previous defaults
- * gave 0.781, 0.728, 0.725 there); a run takes about 2 minutes (1 min 58 s
- * with other jobs sharing the 2 cores, 164 s of CPU time).
+ * Measured on an AMD EPYC 2-core VM (2026-12-02, 19:00 UTC): test
+ * macro-F1 0.695, 0.719 and 0.756 with seeds 0, 1 and 2 (the test split's 5
+ * patients; the previous defaults gave 0.781, 0.728, 0.725 there, and 0.608
+ * on the fresh sample); a run takes 1 min 41 s to 1 min 52 s. Also measured
+ * and not taken, on validation and the fresh sample: resnet18 (3 epochs fit
+ * in 3 min 40 s; fresh 0.629) and RandomAffine augmentation (16 epochs:
+ * fresh 0.641).
  */
 export const DEFAULTS: Readonly<TrainConfig> = {
   data: null,
