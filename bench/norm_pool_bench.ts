@@ -85,6 +85,7 @@ rateBench(g, "batchnorm backward", { bytes: 3 * bytes }, () => {
       n,
       c,
       hw,
+      1e-5,
     ),
   );
 });
@@ -104,6 +105,7 @@ rateBench(g, "batchnorm backward with the ReLU mask", { bytes: 3 * bytes }, () =
       n,
       c,
       hw,
+      1e-5,
     ),
   );
 });

@@ -380,11 +380,12 @@ test("batch norm: training (running statistics), inference, backward", () => {
     const x = pair(rng.floats(n * c * hw, -1, 3)), y = pair(n * c * hw);
     const gamma = pair(rng.floats(c, 0.5, 1.5)), beta = pair(rng.floats(c));
     const mean = pair(c), invstd = pair(c);
-    for (const affine of [true, false]) {
+    // eps 0.1 too: the backward must be given the forward's, not a fixed 1e-5.
+    for (const [affine, eps] of [[true, 1e-5], [false, 1e-5], [true, 0.1]] as const) {
       const rm = pair(rng.floats(c)), rv = pair(rng.floats(c, 0.5, 2));
       const gp = (p: (q: typeof gamma) => Deno.PointerObject) => (affine ? p(gamma) : null);
       const bp = (p: (q: typeof beta) => Deno.PointerObject) => (affine ? p(beta) : null);
-      const what = `batch norm [${n}, ${c}, ${hw}] affine ${affine}`;
+      const what = `batch norm [${n}, ${c}, ${hw}] affine ${affine} eps ${eps}`;
       both(
         what,
         (l, p) =>
@@ -401,7 +402,7 @@ test("batch norm: training (running statistics), inference, backward", () => {
             c,
             hw,
             0.1,
-            1e-5,
+            eps,
           ),
       );
       for (
@@ -425,7 +426,7 @@ test("batch norm: training (running statistics), inference, backward", () => {
             n,
             c,
             hw,
-            1e-5,
+            eps,
           ),
       );
       assertPairClose(y, `${what} inference`);
@@ -445,6 +446,7 @@ test("batch norm: training (running statistics), inference, backward", () => {
             n,
             c,
             hw,
+            eps,
           ),
       );
       assertPairClose(dx, `${what} backward dx`);

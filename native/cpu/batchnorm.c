@@ -253,9 +253,11 @@ static void bn_backward_channel(const float* x, const float* dy, const float* ma
 static int bn_backward_impl(const char* fn, const float* x, const float* dy, const float* mask,
                             const float* gamma, const float* save_mean,
                             const float* save_invstd, float* dx, float* dgamma, float* dbeta,
-                            int32_t n, int32_t c, int64_t hw) {
+                            int32_t n, int32_t c, int64_t hw, float eps) {
   int st = lits_check_nchw(fn, n, c, hw);
   if (st != LITS_OK) return st;
+  /* save_invstd already holds eps, so it is only checked here (as CUDA does). */
+  LITS_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", fn, (double)eps);
   LITS_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL && dx != NULL,
                "%s: x, dy, save_mean, save_invstd or dx is NULL", fn);
   const int64_t cc = c, nn = n;
@@ -276,19 +278,20 @@ static int bn_backward_impl(const char* fn, const float* x, const float* dy, con
 int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* gamma,
                                   const float* save_mean, const float* save_invstd, float* dx,
                                   float* dgamma, float* dbeta, int32_t n, int32_t c,
-                                  int64_t hw) {
+                                  int64_t hw, float eps) {
   lits_clear_error();
   return bn_backward_impl("lits_batchnorm2d_backward_f32", x, dy, NULL, gamma, save_mean,
-                          save_invstd, dx, dgamma, dbeta, n, c, hw);
+                          save_invstd, dx, dgamma, dbeta, n, c, hw, eps);
 }
 
 int lits_batchnorm2d_backward_relu_f32(const float* x, const float* dy, const float* mask_coef,
                                        const float* gamma, const float* save_mean,
                                        const float* save_invstd, float* dx, float* dgamma,
-                                       float* dbeta, int32_t n, int32_t c, int64_t hw) {
+                                       float* dbeta, int32_t n, int32_t c, int64_t hw,
+                                       float eps) {
   static const char* fn = "lits_batchnorm2d_backward_relu_f32";
   lits_clear_error();
   LITS_REQUIRE(mask_coef != NULL, "%s: mask_coef is NULL", fn);
   return bn_backward_impl(fn, x, dy, mask_coef, gamma, save_mean, save_invstd, dx, dgamma,
-                          dbeta, n, c, hw);
+                          dbeta, n, c, hw, eps);
 }

@@ -7,8 +7,8 @@
  *
  * cuDNN updates running_var with the unbiased batch variance and saves
  * 1 / sqrt(var + eps) with the biased one, which is what lits.h specifies.
- * Backward reads the saved mean and inverse std, so the epsilon it is given
- * (lits.h passes none) is not used for the result.
+ * Backward is given the forward's epsilon, as cuDNN asks (the same value in
+ * both passes), besides the saved mean and inverse std.
  */
 #include <limits.h>
 
@@ -138,9 +138,10 @@ extern "C" int lits_batchnorm2d_forward_infer_f32(const float* x, const float* g
 extern "C" int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* gamma,
                                              const float* save_mean, const float* save_invstd,
                                              float* dx, float* dgamma, float* dbeta, int32_t n,
-                                             int32_t c, int64_t hw) {
+                                             int32_t c, int64_t hw, float eps) {
   LC_ENTER("lits_batchnorm2d_backward_f32");
   LC_TRY(bn_check(lc_fn, n, c, hw));
+  LC_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", lc_fn, (double)eps);
   LC_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL && dx != NULL,
              "%s: x, dy, save_mean, save_invstd or dx is NULL", lc_fn);
   bn_descs d;
@@ -151,10 +152,9 @@ extern "C" int lits_batchnorm2d_backward_f32(const float* x, const float* dy, co
   LC_TRY(stand_in(lc_fn, dgamma, c, false, 0.0f, &s, &dg));
   LC_TRY(stand_in(lc_fn, dbeta, c, false, 0.0f, &s, &db));
   const float one = 1.0f, zero = 0.0f;
-  /* The epsilon is the PyTorch default; with the saved statistics given,
-   * cuDNN does not recompute the variance, so it does not enter the result. */
+  /* The forward's epsilon: cuDNN's contract is one value for both passes. */
   LC_CHECK(lc_vendor.cudnnBatchNormalizationBackward(
       lc.cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, &one, &zero, d.x, x, d.x, dy, d.x, dx,
-      d.stats, g, (void*)dg, (void*)db, 1e-5, save_mean, save_invstd));
+      d.stats, g, (void*)dg, (void*)db, (double)eps, save_mean, save_invstd));
   return LITS_OK;
 }

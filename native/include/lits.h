@@ -255,11 +255,13 @@ int lits_batchnorm2d_forward_train_f32(const float* x, const float* gamma, const
 int lits_batchnorm2d_forward_infer_f32(const float* x, const float* gamma, const float* beta,
                                        const float* running_mean, const float* running_var,
                                        float* y, int32_t n, int32_t c, int64_t hw, float eps);
-/* dx, and when not NULL dgamma and dbeta (overwritten), of the training forward. */
+/* dx, and when not NULL dgamma and dbeta (overwritten), of the training forward.
+ * eps is the forward's (>= 0): cuDNN asks for the same one in both passes; the
+ * CPU reads save_invstd, which already holds it. */
 int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* gamma,
                                   const float* save_mean, const float* save_invstd, float* dx,
                                   float* dgamma, float* dbeta, int32_t n, int32_t c,
-                                  int64_t hw);
+                                  int64_t hw, float eps);
 
 /* ---- fused per-channel epilogues ---------------------------------------- */
 /* Optional: a backend may leave every function of this section out (callers
@@ -293,7 +295,8 @@ int lits_batchnorm2d_stats_f32(const float* x, const float* gamma, const float* 
 int lits_batchnorm2d_backward_relu_f32(const float* x, const float* dy, const float* mask_coef,
                                        const float* gamma, const float* save_mean,
                                        const float* save_invstd, float* dx, float* dgamma,
-                                       float* dbeta, int32_t n, int32_t c, int64_t hw);
+                                       float* dbeta, int32_t n, int32_t c, int64_t hw,
+                                       float eps);
 /* Convolution forward and filter gradient of the input relu?(T(x)) (x_coef
  * may be NULL); zero padding pads the transformed input. */
 int lits_conv2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_relu,

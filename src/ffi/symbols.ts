@@ -114,7 +114,7 @@ export const symbols = {
     ...status,
   },
   lits_batchnorm2d_backward_f32: {
-    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64],
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, f32],
     ...status,
   },
 
@@ -135,7 +135,7 @@ export const symbols = {
     optional: true,
   },
   lits_batchnorm2d_backward_relu_f32: {
-    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64],
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, f32],
     ...status,
     optional: true,
   },

@@ -167,6 +167,7 @@ export function batchNorm(
         n,
         c,
         hw,
+        eps, // the forward's: cuDNN asks for the same one in both passes
       ] as const;
       // A ReLU on this output hands back its gradient unmasked: mask it here.
       const m = maskedGradOf(g);
