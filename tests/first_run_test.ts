@@ -45,3 +45,18 @@ Deno.test("a training run that cannot start leaves no run folder behind", async 
   assert.match(stderr, /LITS_NATIVE_LIB points to .*no-such-library\.so/);
   assert.throws(() => Deno.statSync(out), Deno.errors.NotFound);
 });
+
+Deno.test("a run that cannot start in an existing --out folder keeps the folder's other files", async () => {
+  const dataDir = await trainTestData();
+  const out = await Deno.makeTempDir();
+  await Deno.writeTextFile(join(out, "notes.txt"), "mine");
+  const { code, stderr } = await run(
+    ["run", "-A", "scripts/train.ts", ...quickFlags(dataDir, out)],
+    {
+      LITS_NATIVE_LIB: join(root, "native/build/no-such-library.so"),
+    },
+  );
+  assert.equal(code, 1, stderr);
+  assert.equal(await Deno.readTextFile(join(out, "notes.txt")), "mine");
+  assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["notes.txt"]);
+});

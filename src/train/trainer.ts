@@ -342,7 +342,7 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
         model.dispose();
       }
     } catch (e) {
-      if (!options.resume && !started) await Deno.remove(paths.dir, { recursive: true });
+      if (!options.resume && !started) await removeUnstartedRun(paths);
       throw e;
     }
   } finally {
@@ -356,6 +356,18 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
 function rngState(): { seed: string; counter: string } {
   const { seed, counter } = generatorState();
   return { seed: String(seed), counter: String(counter) };
+}
+
+/**
+ * Undoes `createRun` for a run that never started: its two files, then the
+ * folder only if nothing else is in it (`--out` may name a folder that
+ * holds the user's other files).
+ */
+async function removeUnstartedRun(paths: RunPaths): Promise<void> {
+  for (const file of [paths.config, paths.metrics]) {
+    await Deno.remove(file).catch(() => {});
+  }
+  await Deno.remove(paths.dir).catch(() => {}); // fails (and keeps it) when not empty
 }
 
 async function exists(path: string): Promise<boolean> {
