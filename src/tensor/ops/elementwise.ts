@@ -7,7 +7,7 @@
 import { check } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
-import { cast, contiguous, i64 } from "./shape.ts";
+import { contiguous, i64 } from "./shape.ts";
 import { sumToShape } from "./reduce.ts";
 import {
   canFuse,
@@ -253,19 +253,6 @@ export function maximum(a: Tensor, b: Tensor): Tensor {
 /** Elementwise minimum with broadcasting. */
 export function minimum(a: Tensor, b: Tensor): Tensor {
   return tieSplit("minimum", a, b);
-}
-
-/** 1 where the comparison holds, else 0 (float32, no gradient). */
-export function compare(op: "eq" | "gt" | "lt", a: Tensor, b: Tensor | number): Tensor {
-  const af = a.dtype === "float32" ? a : cast(a, "float32");
-  let bf: Tensor;
-  if (typeof b === "number") {
-    bf = Tensor.empty([], "float32", a.device);
-    check(bf.lib, bf.lib.lits_fill_f32(bf.ptr, 1, b), () => op);
-  } else {
-    bf = b.dtype === "float32" ? b : cast(b, "float32");
-  }
-  return binaryRaw(op, af, bf);
 }
 
 /** -t. */

@@ -13,7 +13,6 @@ import { arange } from "./creation.ts";
 import {
   add,
   broadcastShapes,
-  compare,
   div,
   exp,
   log,
@@ -25,6 +24,7 @@ import {
   sameDevice,
   sub,
 } from "./elementwise.ts";
+import { eq } from "./compare.ts";
 import { sum } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 
@@ -146,9 +146,9 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   const classes = reshape(arange(0, c, 1, { device: input.device }), keep);
   const labelsF = reshape(target, [n, 1, ...rest]);
   // pick[n, k, ...] = weight[k] where target = k (not ignored), else 0.
-  let pick = compare("eq", classes, labelsF);
+  let pick = eq(classes, labelsF);
   if (ignoreIndex >= 0 && ignoreIndex < c) {
-    pick = mul(pick, rsub(1, compare("eq", labelsF, ignoreIndex)));
+    pick = mul(pick, rsub(1, eq(labelsF, ignoreIndex)));
   }
   if (weight) pick = mul(pick, reshape(weight, keep));
   const loss = neg(sum(mul(input, pick), 1));
