@@ -2,6 +2,7 @@
 #include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -78,6 +79,30 @@ int lits_get_num_threads(int32_t* out) {
   lits_clear_error();
   LITS_REQUIRE(out != NULL, "lits_get_num_threads: out is NULL");
   *out = (int32_t)omp_get_max_threads();
+  return LITS_OK;
+}
+
+/* Kept only to report it back: every CPU kernel is deterministic already (fixed
+ * summation orders; results depend only on the thread count). -1: not set,
+ * LITS_DETERMINISTIC decides. */
+static _Atomic int lits_deterministic_mode = -1;
+
+int lits_set_deterministic(int32_t on) {
+  lits_clear_error();
+  LITS_REQUIRE(on == 0 || on == 1, "lits_set_deterministic: on must be 0 or 1, got %d", (int)on);
+  lits_deterministic_mode = on;
+  return LITS_OK;
+}
+
+int lits_get_deterministic(int32_t* out) {
+  lits_clear_error();
+  LITS_REQUIRE(out != NULL, "lits_get_deterministic: out is NULL");
+  int mode = lits_deterministic_mode;
+  if (mode < 0) {
+    const char* v = getenv("LITS_DETERMINISTIC");
+    mode = v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+  }
+  *out = mode;
   return LITS_OK;
 }
 

@@ -152,37 +152,77 @@ int free_impl(const char* fn, void* p) {
 
 }  // namespace
 
+/* The allocator's host containers and mutex may throw: every path into them
+ * runs in lc_guarded, so no exception leaves an entry point. */
 int lc_scratch_alloc(const char* fn, int64_t bytes, void** out) {
   *out = NULL;
-  return alloc_impl(fn, bytes, out);
+  return lc_guarded(fn, [&]() -> int { return alloc_impl(fn, bytes, out); });
 }
 
-void lc_scratch_free(void* p) { (void)free_impl("lc_scratch_free", p); }
+void lc_scratch_free(void* p) {
+  (void)lc_guarded("lc_scratch_free", [&]() -> int { return free_impl("lc_scratch_free", p); });
+}
+
+int64_t lc_cached_bytes(void) {
+  int64_t bytes = 0;
+  (void)lc_guarded("lc_cached_bytes", [&]() -> int {
+    std::lock_guard<std::mutex> guard(g_lock);
+    bytes = g_bytes_cached;
+    return LITS_OK;
+  });
+  return bytes;
+}
+
+int lc_release_cached(const char* fn) {
+  const char* const lc_fn = fn;
+  return lc_guarded(fn, [&]() -> int {
+    std::lock_guard<std::mutex> guard(g_lock);
+    LC_CHECK(release_cached_locked());
+    return LITS_OK;
+  });
+}
+
+void lc_scratch_release(void* p) {
+  if (p == NULL) return;
+  (void)lc_guarded("lc_scratch_release", [&]() -> int {
+    std::lock_guard<std::mutex> guard(g_lock);
+    auto it = g_blocks.find((uintptr_t)p);
+    if (it == g_blocks.end() || !it->second.in_use) return LITS_OK;
+    const int64_t size = class_bytes(it->second.cls);
+    g_blocks.erase(it);
+    g_bytes_in_use -= size;
+    g_buffers_in_use--;
+    (void)cudaFree(p); /* waits for the work queued on it */
+    (void)cudaGetLastError();
+    return LITS_OK;
+  });
+}
 
 extern "C" int lits_alloc(int64_t bytes, void** out_host) {
   LC_ENTER("lits_alloc");
   LC_REQUIRE(out_host != NULL, "%s: out is NULL", lc_fn);
-  *out_host = NULL;
-  return alloc_impl(lc_fn, bytes, out_host);
+  return lc_scratch_alloc(lc_fn, bytes, out_host);
 }
 
 extern "C" int lits_free(void* p) {
   static const char* const lc_fn = "lits_free";
   lc_clear_error();
-  return free_impl(lc_fn, p);
+  return lc_guarded(lc_fn, [&]() -> int { return free_impl(lc_fn, p); });
 }
 
 extern "C" int lits_memory_stats(int64_t* out_host) {
   static const char* const lc_fn = "lits_memory_stats";
   lc_clear_error();
   LC_REQUIRE(out_host != NULL, "%s: out is NULL", lc_fn);
-  std::lock_guard<std::mutex> guard(g_lock);
-  out_host[0] = g_bytes_in_use;
-  out_host[1] = g_buffers_in_use;
-  out_host[2] = g_bytes_cached;
-  out_host[3] = g_buffers_cached;
-  out_host[4] = g_bytes_from_system;
-  return LITS_OK;
+  return lc_guarded(lc_fn, [&]() -> int {
+    std::lock_guard<std::mutex> guard(g_lock);
+    out_host[0] = g_bytes_in_use;
+    out_host[1] = g_buffers_in_use;
+    out_host[2] = g_bytes_cached;
+    out_host[3] = g_buffers_cached;
+    out_host[4] = g_bytes_from_system;
+    return LITS_OK;
+  });
 }
 
 extern "C" int lits_empty_cache(void) {
@@ -190,7 +230,5 @@ extern "C" int lits_empty_cache(void) {
   lc_clear_error();
   if (!lc.ready) return LITS_OK; /* nothing was ever allocated */
   LC_TRY(lc_ready(lc_fn));
-  std::lock_guard<std::mutex> guard(g_lock);
-  LC_CHECK(release_cached_locked());
-  return LITS_OK;
+  return lc_release_cached(lc_fn);
 }

@@ -10,6 +10,8 @@
  * - Launch: grid-stride kernels sized by lc_blocks(); one stream (lc.stream).
  * - Scratch: lc_scratch_alloc/free take device memory from the caching
  *   allocator, so a steady training step never calls cudaMalloc.
+ * - Exceptions: an entry point that uses C++ containers runs its body in
+ *   lc_guarded (guard.cuh), which turns a throw into a status.
  *
  * Internal names start with lc_; only lits_* symbols leave the library
  * (exports.map).
@@ -20,6 +22,7 @@
 #include <cuda_runtime.h>
 #include <stdint.h>
 
+#include "guard.cuh"
 #include "lits.h"
 #include "vendor.h"
 
@@ -117,6 +120,18 @@ inline unsigned lc_blocks(int64_t n, int threads = LC_THREADS) {
 /* Device memory from the caching allocator; records an error on failure. */
 int lc_scratch_alloc(const char* fn, int64_t bytes, void** out);
 void lc_scratch_free(void* p);
+/* Bytes of free blocks the cache holds; lc_release_cached gives them back to
+ * the driver (lits_empty_cache); lc_scratch_release gives one scratch block
+ * straight back (a search workspace that later steps will not reuse). */
+int64_t lc_cached_bytes(void);
+int lc_release_cached(const char* fn);
+void lc_scratch_release(void* p);
+
+/* ---- deterministic mode ------------------------------------------------------- */
+
+/* lits_set_deterministic's choice, or LITS_DETERMINISTIC=1 when never set:
+ * convolutions then use only CUDNN_DETERMINISTIC algorithms (conv_plan.cu). */
+int lc_deterministic(void);
 
 /* Reads one int64 that a kernel wrote to `src` (device): waits for the stream.
  * Used only where the ABI needs an answer now (a bad label must be a status). */

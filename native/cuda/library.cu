@@ -197,8 +197,8 @@ int lc_ready(const char* fn) {
     }
     return LITS_OK;
   }
-  {
-    std::lock_guard<std::mutex> guard(lc_init_lock);
+  const int locked = lc_guarded(fn, []() -> int {
+    std::lock_guard<std::mutex> guard(lc_init_lock); /* may throw std::system_error */
     if (!lc_init_tried) {
       lc_init_tried = true;
       if (start() == 0) {
@@ -206,7 +206,9 @@ int lc_ready(const char* fn) {
         __atomic_store_n(&lc.ready, 1, __ATOMIC_RELEASE);
       }
     }
-  }
+    return LITS_OK;
+  });
+  if (locked != LITS_OK) return locked;
   if (__atomic_load_n(&lc.ready, __ATOMIC_ACQUIRE)) return lc_ready(fn);
   return lc_fail(LITS_ERR_UNAVAILABLE, "%s: the CUDA backend is unavailable: %s", fn,
                  lc_unavailable);
@@ -263,6 +265,39 @@ extern "C" int lits_get_num_threads(int32_t* out_host) {
   lc_clear_error();
   LC_REQUIRE(out_host != NULL, "%s: out is NULL", lc_fn);
   *out_host = lc_threads;
+  return LITS_OK;
+}
+
+/* -1: not set, LITS_DETERMINISTIC decides (read once). */
+static int lc_deterministic_mode = -1;
+
+int lc_deterministic(void) {
+  int mode = __atomic_load_n(&lc_deterministic_mode, __ATOMIC_RELAXED);
+  if (mode < 0) {
+    int from_env = env_flag("LITS_DETERMINISTIC");
+    int unset = -1;
+    /* A concurrent lits_set_deterministic wins over the environment. */
+    if (!__atomic_compare_exchange_n(&lc_deterministic_mode, &unset, from_env, false,
+                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      from_env = unset;
+    mode = from_env;
+  }
+  return mode;
+}
+
+extern "C" int lits_set_deterministic(int32_t on) {
+  static const char* const lc_fn = "lits_set_deterministic";
+  lc_clear_error();
+  LC_REQUIRE(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", lc_fn, (int)on);
+  __atomic_store_n(&lc_deterministic_mode, (int)on, __ATOMIC_RELAXED);
+  return LITS_OK;
+}
+
+extern "C" int lits_get_deterministic(int32_t* out_host) {
+  static const char* const lc_fn = "lits_get_deterministic";
+  lc_clear_error();
+  LC_REQUIRE(out_host != NULL, "%s: out is NULL", lc_fn);
+  *out_host = lc_deterministic();
   return LITS_OK;
 }
 

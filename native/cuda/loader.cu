@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -481,15 +482,24 @@ static int load_cudnn(std::string& info, std::string& err) {
 }
 
 int lc_load_vendor(char* info_out, size_t info_cap, char* err_out, size_t err_cap) {
-  std::string info, err;
-  /* cuBLAS first: some cuDNN engines call into cuBLASLt, which is then
-   * already loaded from the folder we chose. */
-  int bad = load_cublas(info, err);
-  if (!bad) {
-    info += "; ";
-    bad = load_cudnn(info, err);
+  /* The search builds strings and lists: out of host memory is a reason not
+   * to start, not an exception through lits_init. */
+  try {
+    std::string info, err;
+    /* cuBLAS first: some cuDNN engines call into cuBLASLt, which is then
+     * already loaded from the folder we chose. */
+    int bad = load_cublas(info, err);
+    if (!bad) {
+      info += "; ";
+      bad = load_cudnn(info, err);
+    }
+    copy_out(info_out, info_cap, info);
+    copy_out(err_out, err_cap, err);
+    return bad;
+  } catch (const std::exception& e) {
+    if (err_cap > 0)
+      snprintf(err_out, err_cap, "searching for cuBLAS and cuDNN failed: %s", e.what());
+    if (info_cap > 0) info_out[0] = '\0';
+    return 1;
   }
-  copy_out(info_out, info_cap, info);
-  copy_out(err_out, err_cap, err);
-  return bad;
 }

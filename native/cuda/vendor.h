@@ -182,6 +182,19 @@ static_assert(sizeof(cudaDataType) == 4 && CUDA_R_32F == 0, "cudaDataType");
      const cudnnTensorDescriptor_t dyd, const void* dy, const cudnnConvolutionDescriptor_t conv, \
      const cudnnFilterDescriptor_t dwd, void* dw, const int requested, int* returned,            \
      cudnnConvolutionBwdFilterAlgoPerf_t* perf, void* ws, size_t ws_bytes))                      \
+  /* Heuristics without timing (cudnn_cnn.h): deterministic mode picks from these. */             \
+  X(cudnnStatus_t, cudnnGetConvolutionForwardAlgorithm_v7,                                       \
+    (cudnnHandle_t h, const cudnnTensorDescriptor_t xd, const cudnnFilterDescriptor_t wd,        \
+     const cudnnConvolutionDescriptor_t conv, const cudnnTensorDescriptor_t yd,                  \
+     const int requested, int* returned, cudnnConvolutionFwdAlgoPerf_t* perf))                   \
+  X(cudnnStatus_t, cudnnGetConvolutionBackwardDataAlgorithm_v7,                                  \
+    (cudnnHandle_t h, const cudnnFilterDescriptor_t wd, const cudnnTensorDescriptor_t dyd,       \
+     const cudnnConvolutionDescriptor_t conv, const cudnnTensorDescriptor_t dxd,                 \
+     const int requested, int* returned, cudnnConvolutionBwdDataAlgoPerf_t* perf))               \
+  X(cudnnStatus_t, cudnnGetConvolutionBackwardFilterAlgorithm_v7,                                \
+    (cudnnHandle_t h, const cudnnTensorDescriptor_t xd, const cudnnTensorDescriptor_t dyd,       \
+     const cudnnConvolutionDescriptor_t conv, const cudnnFilterDescriptor_t dwd,                 \
+     const int requested, int* returned, cudnnConvolutionBwdFilterAlgoPerf_t* perf))             \
   X(cudnnStatus_t, cudnnConvolutionForward,                                                      \
     (cudnnHandle_t h, const void* alpha, const cudnnTensorDescriptor_t xd, const void* x,        \
      const cudnnFilterDescriptor_t wd, const void* w, const cudnnConvolutionDescriptor_t conv,   \

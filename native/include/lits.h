@@ -49,6 +49,12 @@ int lits_init(void);
 int lits_backend_info(char* buf_host, int64_t cap);
 int lits_set_num_threads(int32_t n);
 int lits_get_num_threads(int32_t* out_host);
+/* Deterministic algorithms only (PyTorch's torch.use_deterministic_algorithms):
+ * on CUDA, convolutions use only CUDNN_DETERMINISTIC algorithms, chosen by
+ * cuDNN's heuristics instead of timing; the CPU backend is deterministic
+ * either way. Until set, LITS_DETERMINISTIC=1 in the environment turns it on. */
+int lits_set_deterministic(int32_t on);
+int lits_get_deterministic(int32_t* out_host);
 /* Waits for all queued work (CPU: returns at once). */
 int lits_synchronize(void);
 

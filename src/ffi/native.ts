@@ -96,6 +96,7 @@ export function cpuLib(): NativeSymbols {
     );
   }
   cpu = lib.symbols as unknown as NativeSymbols;
+  applyDeterministic(cpu);
   return cpu;
 }
 
@@ -156,12 +157,32 @@ export function cudaLib(): NativeSymbols {
       const why = lastError(syms).replace(/^lits_init: the CUDA backend is unavailable: /, "");
       throw new Error(`device 'cuda' is unavailable: ${why || "lits_init failed"}`);
     }
+    applyDeterministic(syms);
     cuda = syms;
     return cuda;
   } catch (e) {
     cudaFailure = e as Error;
     throw cudaFailure;
   }
+}
+
+/** `useDeterministicAlgorithms`' choice; null until called (each library then
+ * follows `LITS_DETERMINISTIC`). Kept here so a library opened later gets it. */
+let deterministicChoice: boolean | null = null;
+
+function applyDeterministic(lib: NativeSymbols): void {
+  if (deterministicChoice === null) return;
+  check(lib, lib.lits_set_deterministic(deterministicChoice ? 1 : 0), () => "deterministic mode");
+}
+
+/**
+ * Sets the deterministic mode of every native library, open now or later
+ * (`useDeterministicAlgorithms` is the public face).
+ */
+export function setDeterministic(on: boolean): void {
+  deterministicChoice = on;
+  if (cpu) applyDeterministic(cpu);
+  if (cuda) applyDeterministic(cuda);
 }
 
 /** The text of the native library's last error. */

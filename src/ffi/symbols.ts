@@ -27,6 +27,8 @@ export const symbols = {
   lits_backend_info: { parameters: [buf, i64], ...status },
   lits_set_num_threads: { parameters: [i32], ...status },
   lits_get_num_threads: { parameters: [buf], ...status },
+  lits_set_deterministic: { parameters: [i32], ...status },
+  lits_get_deterministic: { parameters: [buf], ...status },
   lits_synchronize: { parameters: [], ...status },
 
   lits_alloc: { parameters: [i64, buf], ...status },

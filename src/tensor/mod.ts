@@ -16,6 +16,11 @@ export {
   memoryStats,
   synchronize,
 } from "./device.ts";
+export {
+  areDeterministicAlgorithmsEnabled,
+  type DeterministicOptions,
+  useDeterministicAlgorithms,
+} from "./deterministic.ts";
 export { type GradNode, isGradEnabled, noGrad } from "./autograd.ts";
 export { endStep, type Owned, scope } from "./ownership.ts";
 export { collectGarbage, type CollectorStats, collectorStats } from "./collector.ts";

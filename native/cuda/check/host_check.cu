@@ -8,7 +8,10 @@
  * CPU library (liblits_cpu.so) on random inputs: Philox streams and dropout
  * masks bit for bit, pooling windows, broadcasting offsets, cross-entropy and
  * optimizer updates. It also drives the vendor-library loader (loader.cu)
- * against a folder of stand-in libraries (fake_vendor.cpp).
+ * against a folder of stand-in libraries (fake_vendor.cpp), and checks the
+ * convolution plan cache's decisions (conv_plan.cuh: alignment in the key,
+ * workspace budget, re-search) and the exception guard of the C entry points
+ * (guard.cuh).
  *
  * What it cannot check: the kernels' launch shapes and block reductions, and
  * everything cuBLAS and cuDNN compute. tests/cuda_ops_test.ts does, on a GPU.
@@ -25,10 +28,14 @@
 #include <unistd.h>
 
 #include <initializer_list>
+#include <map>
+#include <new>
 #include <string>
 #include <vector>
 
+#include "../conv_plan.cuh"
 #include "../elementwise.cuh"
+#include "../guard.cuh"
 #include "../indexing.cuh"
 #include "../loader.h"
 #include "../loss.cuh"
@@ -150,6 +157,7 @@ static std::string fmt(const char* f, ...) {
 }
 
 #include "host_check_cases.inc"
+#include "host_check_conv.inc"
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -163,6 +171,8 @@ int main(int argc, char** argv) {
   check_pooling();
   check_cross_entropy();
   check_optimizers();
+  check_conv_plan();
+  check_guard();
   if (argc >= 3) check_loader(argv[2]);
   if (g_failures > 0) {
     fprintf(stderr, "host_check: %d of %d checks failed\n", g_failures, g_checks);

@@ -1,0 +1,113 @@
+/* conv_plan.cuh: the convolution plan cache (conv_plan.cu) and its decisions.
+ *
+ * The decisions are plain host functions, free of CUDA and cuDNN calls, so
+ * that check/host_check.cu tests them on a machine without a GPU:
+ *
+ * - The key: shape, direction, the alignment of the three buffers, and
+ *   whether deterministic algorithms were asked for. cuDNN may pick (or
+ *   reject) an algorithm by the buffers' alignment, and views pass
+ *   `base + offset * 4`, so a plan searched on 256-byte aligned buffers is not
+ *   reused for a 4-byte aligned view; each alignment class gets its own.
+ * - The workspace budget of a search: what the algorithms want, at most half
+ *   of the memory free to us (the device's free memory plus the free blocks
+ *   our caching allocator holds, which the search may give back), at most
+ *   LC_FIND_WORKSPACE_CAP.
+ * - Re-search: a plan searched under a budget tighter than its algorithms
+ *   wanted (memory was short) is searched again when the budget has at least
+ *   doubled or reaches what they want. Checked every LC_RESEARCH_EVERY uses
+ *   of such a plan (cudaMemGetInfo is a driver call), never for plans whose
+ *   search had the full budget.
+ */
+#ifndef LITS_CUDA_CONV_PLAN_CUH
+#define LITS_CUDA_CONV_PLAN_CUH
+
+#include <stdint.h>
+#include <string.h>
+
+#include <atomic>
+
+#include "vendor.h"
+
+#define LC_CONV_ALIGN_CAP 256u
+#define LC_FIND_WORKSPACE_CAP ((int64_t)1 << 30)
+#define LC_RESEARCH_EVERY 256u
+
+enum { LC_CONV_FWD = 0, LC_CONV_BWD_DATA = 1, LC_CONV_BWD_FILTER = 2 };
+
+/* The largest power of two that divides p, at most LC_CONV_ALIGN_CAP (NULL
+ * counts as fully aligned). */
+inline uint32_t lc_alignment(const void* p) {
+  const uintptr_t a = (uintptr_t)p;
+  if (a == 0) return LC_CONV_ALIGN_CAP;
+  const uintptr_t low = a & (~a + 1);
+  return low >= LC_CONV_ALIGN_CAP ? LC_CONV_ALIGN_CAP : (uint32_t)low;
+}
+
+/* 20 int32s, no padding, compared as bytes (a strict total order for
+ * std::map). */
+struct lc_conv_key {
+  int32_t dims[14]; /* n c h w k r s, stride, pad, dilation (h, w), groups */
+  int32_t dir;
+  uint32_t align[3]; /* the direction's buffers in the order prepare gets them */
+  int32_t deterministic;
+  int32_t tf32;
+  bool operator<(const lc_conv_key& o) const { return memcmp(this, &o, sizeof *this) < 0; }
+  bool operator==(const lc_conv_key& o) const { return memcmp(this, &o, sizeof *this) == 0; }
+};
+static_assert(sizeof(lc_conv_key) == 20 * 4, "lc_conv_key has no padding");
+
+/* The budget a search gets (see the file comment). */
+inline int64_t lc_search_budget(int64_t wanted, int64_t device_free, int64_t cached_free) {
+  int64_t cap = (device_free > 0 ? device_free : 0) / 2 + (cached_free > 0 ? cached_free : 0) / 2;
+  if (cap > LC_FIND_WORKSPACE_CAP) cap = LC_FIND_WORKSPACE_CAP;
+  return wanted < cap ? (wanted > 0 ? wanted : 0) : cap;
+}
+
+/* What a plan's search had: the most any algorithm wanted, the budget the
+ * free memory allowed, and the workspace the search really used (smaller
+ * when the allocation had to be halved). */
+struct lc_search_record {
+  int64_t wanted, estimate, used;
+};
+
+/* Whether a plan searched under `r` should be searched again now that the
+ * free memory allows `now_estimate`. */
+inline bool lc_research_due(const lc_search_record& r, int64_t now_estimate) {
+  const int64_t full = r.wanted < LC_FIND_WORKSPACE_CAP ? r.wanted : LC_FIND_WORKSPACE_CAP;
+  if (r.used >= full || now_estimate <= r.estimate) return false;
+  return now_estimate >= 2 * r.estimate || (r.estimate < full && now_estimate >= full);
+}
+
+/* A plan: descriptors and one direction's chosen algorithm. Immutable once
+ * published in the cache (a re-search publishes a new plan and keeps the old
+ * one alive, since another thread may still be using it). */
+struct lc_conv_plan {
+  cudnnTensorDescriptor_t x = NULL, y = NULL;
+  cudnnFilterDescriptor_t w = NULL;
+  cudnnConvolutionDescriptor_t conv = NULL;
+  int algo = 0;
+  size_t workspace = 0;
+  lc_search_record rec = {0, 0, 0};
+  mutable std::atomic<uint32_t> uses{0}; /* calls since the search */
+};
+
+/* A checked convolution shape. */
+struct lc_conv_shape {
+  int32_t n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups;
+  int64_t oh, ow;
+};
+
+#ifdef __CUDACC__
+/* conv_plan.cu: checks the arguments and fills *p. */
+int lc_conv_setup(const char* fn, lc_conv_shape* p, int32_t n, int32_t c, int32_t h, int32_t w,
+                  int32_t k, int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
+                  int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups);
+
+/* The plan for one call (searched on first use of its key) and its workspace
+ * (*ws, from the caching allocator; the caller frees it). a, b, c are the
+ * direction's buffers: FWD x, w, y; BWD_DATA dx, w, dy; BWD_FILTER x, dw, dy. */
+int lc_conv_prepare(const char* fn, const lc_conv_shape& p, int dir, const void* a, const void* b,
+                    const void* c, const lc_conv_plan** plan, void** ws);
+#endif
+
+#endif /* LITS_CUDA_CONV_PLAN_CUH */
