@@ -1,9 +1,15 @@
 /* loss.cu: PyTorch's cross_entropy (loss.cuh holds one position's math).
  *
- * Targets are checked first, on the device, and the first bad one is named:
- * the ABI returns a status for a bad label, so this is the one op that waits
- * for the stream (8 bytes come back). MEAN and SUM reduce per-block partial
- * sums (in double) in a second single-block kernel, in a fixed order.
+ * The forward checks the targets first, on the device, and names the first
+ * bad one: the ABI returns a status for a bad label, so this is the one op
+ * that waits for the stream (8 bytes come back). The backward does not check
+ * again (one wait per step, not two): its only caller is the autograd node
+ * that the forward recorded with the same target tensor, after that forward
+ * validated it. Labels changed in place in between (PyTorch would refuse:
+ * a saved tensor was modified) cannot make it read outside weight or the
+ * logits row: the kernels give NaN for such a position (and, with MEAN, for
+ * the whole gradient). MEAN and SUM reduce per-block partial sums (in
+ * double) in a second single-block kernel, in a fixed order.
  */
 #include "block_reduce.cuh"
 #include "common.cuh"
@@ -33,7 +39,9 @@ __global__ void ce_partials_kernel(lc_ce_args g, int64_t npos, int need_terms, d
       snll += nll;
       ssm += smooth;
     }
-    sw += g.weight ? (double)g.weight[t] : 1.0;
+    /* Out of range only in a backward whose labels changed after the
+     * forward validated them: NaN, never a read outside weight. */
+    sw += t < 0 || (int64_t)t >= g.c ? (double)NAN : g.weight ? (double)g.weight[t] : 1.0;
   }
   snll = lc_block_reduce(snll, true, false, shared);
   ssm = lc_block_reduce(ssm, true, false, shared);
@@ -91,10 +99,11 @@ __global__ void ce_backward_kernel(lc_ce_args g, int64_t npos, int reduction, co
   }
 }
 
-/* Argument checks shared by forward and backward, targets included. */
+/* Argument checks shared by forward and backward; the targets only when
+ * validate_targets (the forward: see the file comment). */
 static int check_args(const char* fn, const float* logits, const int32_t* target, int64_t n,
                       int64_t c, int64_t inner, int32_t ignore_index, float label_smoothing,
-                      int32_t reduction) {
+                      int32_t reduction, bool validate_targets) {
   LC_REQUIRE(n >= 0 && c >= 0 && inner >= 0,
              "%s: sizes must be >= 0, got n %lld, c %lld, inner %lld", fn, (long long)n,
              (long long)c, (long long)inner);
@@ -107,6 +116,7 @@ static int check_args(const char* fn, const float* logits, const int32_t* target
   if (npos == 0) return LITS_OK;
   LC_REQUIRE(c >= 1, "%s: c must be >= 1 when there are targets, got %lld", fn, (long long)c);
   LC_REQUIRE(logits != NULL && target != NULL, "%s: logits or target is NULL", fn);
+  if (!validate_targets) return LITS_OK;
   const char* const lc_fn = fn;
   unsigned long long* bad = NULL;
   LC_TRY(lc_scratch_alloc(fn, sizeof(unsigned long long), (void**)&bad));
@@ -158,7 +168,8 @@ extern "C" int lits_cross_entropy_f32(const float* logits, const int32_t* target
                                       int32_t ignore_index, float label_smoothing,
                                       int32_t reduction, float* loss) {
   LC_ENTER("lits_cross_entropy_f32");
-  LC_TRY(check_args(lc_fn, logits, target, n, c, inner, ignore_index, label_smoothing, reduction));
+  LC_TRY(check_args(lc_fn, logits, target, n, c, inner, ignore_index, label_smoothing, reduction,
+                    true));
   const int64_t npos = n * inner;
   if (reduction == LITS_REDUCTION_NONE && npos == 0) return LITS_OK;
   LC_REQUIRE(loss != NULL, "%s: loss is NULL", lc_fn);
@@ -181,7 +192,8 @@ extern "C" int lits_cross_entropy_backward_f32(const float* logits, const int32_
                                                float label_smoothing, int32_t reduction,
                                                const float* dloss, float* dlogits) {
   LC_ENTER("lits_cross_entropy_backward_f32");
-  LC_TRY(check_args(lc_fn, logits, target, n, c, inner, ignore_index, label_smoothing, reduction));
+  LC_TRY(check_args(lc_fn, logits, target, n, c, inner, ignore_index, label_smoothing, reduction,
+                    false));
   const int64_t npos = n * inner;
   if (npos == 0 || c == 0) return LITS_OK;
   LC_REQUIRE(dloss != NULL && dlogits != NULL, "%s: dloss or dlogits is NULL", lc_fn);

@@ -90,6 +90,12 @@ __host__ __device__ __forceinline__ void lc_ce_grad(const lc_ce_args& g, int64_t
     for (int64_t k = 0; k < g.c; k++) dx[k * g.inner] = 0.0f;
     return;
   }
+  if (t < 0 || (int64_t)t >= g.c) {
+    /* The CUDA backward trusts the labels its forward validated; one changed
+     * since then gets NaN, never a read outside weight. */
+    for (int64_t k = 0; k < g.c; k++) dx[k * g.inner] = NAN;
+    return;
+  }
   const float* x = lc_ce_row(g, i);
   const double wt = g.weight ? (double)g.weight[t] : 1.0;
   const double lse = lc_ce_lse(x, g.c, g.inner);
