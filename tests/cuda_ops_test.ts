@@ -112,11 +112,17 @@ test("broadcasting binary ops", () => {
 test("reductions and argmax", () => {
   const rng = new Rng(4);
   for (
-    const [outer, r, inner] of [[1, 200000, 1], [64, 3, 1], [2, 50, 300], [3, 7, 5], [5, 0, 3], [
-      1,
-      1,
-      1,
-    ]]
+    // Rows: split (200000), one block each (1500), one warp each (<= 512).
+    const [outer, r, inner] of [
+      [1, 200000, 1],
+      [40, 1500, 1],
+      [33, 512, 1],
+      [64, 3, 1],
+      [2, 50, 300],
+      [3, 7, 5],
+      [5, 0, 3],
+      [1, 1, 1],
+    ]
   ) {
     const x = pair(rng.floats(Math.max(1, outer * r * inner), -2, 2)), out = pair(outer * inner);
     for (let op = 0; op <= 3; op++) {

@@ -1,11 +1,13 @@
 /* reduce.cu: sum/mean/max/min and argmax over the middle dimension of x
  * viewed as [outer, r, inner].
  *
- * inner == 1 (rows): one block reduces a row; few long rows are first split
- * into chunks reduced by separate blocks (partials in double), then a second
- * kernel finishes each row. inner > 1: a 32 x 8 block takes 32 neighbouring
- * inner positions (coalesced loads) and 8 interleaved slices of r, then
- * combines the 8 in shared memory.
+ * inner == 1 (rows): short rows (r <= WARP_ROW_MAX: class scores, a
+ * batch's losses) get one warp each, as softmax.cu does (no shared memory, no
+ * block barriers, no 256-thread block idle on 3 elements); longer rows one
+ * block each; few long rows are first split into chunks reduced by separate
+ * blocks (partials in double), then a second kernel finishes each row.
+ * inner > 1: a 32 x 8 block takes 32 neighbouring inner positions (coalesced
+ * loads) and 8 interleaved slices of r, then combines the 8 in shared memory.
  */
 #include <math.h>
 
@@ -13,6 +15,15 @@
 #include "common.cuh"
 
 #define ROW_CHUNK 16384 /* elements per block when long rows are split */
+#define WARP_ROW_MAX 512 /* rows up to this long: one warp each (16 per lane) */
+
+/* Warp-per-row loop: o runs over rows, lane over the row's elements. The
+ * whole warp runs every iteration (the shuffles need all 32 lanes). */
+#define WARP_ROWS(o, rows)                                                                    \
+  const int lane = threadIdx.x & 31;                                                          \
+  for (int64_t o = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5,                     \
+               lc_wstep_ = ((int64_t)gridDim.x * blockDim.x) >> 5;                            \
+       o < (rows); o += lc_wstep_)
 
 static __device__ __forceinline__ double neutral(int op) {
   return op == LITS_MAX ? -INFINITY : op == LITS_MIN ? INFINITY : 0.0;
@@ -46,6 +57,21 @@ __global__ void row_partials_kernel(int op, const float* x, int64_t rows, int64_
         }
       }
     }
+  }
+}
+
+/* out[o] = reduction of row o, one warp per row (short rows). */
+__global__ void row_warp_kernel(int op, const float* x, int64_t rows, int64_t r, float* out) {
+  const bool is_sum = op == LITS_SUM || op == LITS_MEAN, is_max = op == LITS_MAX;
+  WARP_ROWS(o, rows) {
+    const float* row = x + o * r;
+    double acc = neutral(op);
+    for (int64_t j = lane; j < r; j += 32) {
+      const double v = (double)row[j];
+      acc = is_sum ? acc + v : lc_extreme(acc, v, is_max);
+    }
+    acc = is_sum ? lc_warp_sum(acc) : lc_warp_extreme(acc, is_max);
+    if (lane == 0) out[o] = (float)finish(op, acc, r);
   }
 }
 
@@ -130,6 +156,11 @@ extern "C" int lits_reduce_f32(int32_t op, const float* x, float* out, int64_t o
     return LITS_OK;
   }
   LC_REQUIRE(x != NULL, "%s: x is NULL", lc_fn);
+  if (inner == 1 && r <= WARP_ROW_MAX) {
+    row_warp_kernel<<<lc_blocks(outer * 32), LC_THREADS, 0, lc.stream>>>(op, x, outer, r, out);
+    LC_CHECK_LAUNCH("row_warp_kernel");
+    return LITS_OK;
+  }
   if (inner == 1) {
     /* Split rows only when there are too few to fill the device. */
     const int64_t nch =
@@ -201,6 +232,26 @@ __global__ void argmax_rows_kernel(const float* x, int32_t* out, int64_t rows, i
   }
 }
 
+/* One warp per short row: each lane keeps its best, then the warp combines
+ * them pairwise with arg_better (ties and NaN as the block version). */
+__global__ void argmax_rows_warp_kernel(const float* x, int32_t* out, int64_t rows, int64_t r) {
+  WARP_ROWS(o, rows) {
+    const float* row = x + o * r;
+    arg_best best = {0.0f, INT64_MAX};
+    for (int64_t j = lane; j < r; j += 32) {
+      const arg_best cand = {row[j], j};
+      if (arg_better(cand, best)) best = cand;
+    }
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) {
+      const arg_best other = {__shfl_down_sync(LC_FULL_MASK, best.v, off),
+                              (int64_t)__shfl_down_sync(LC_FULL_MASK, (long long)best.idx, off)};
+      if (arg_better(other, best)) best = other;
+    }
+    if (lane == 0) out[o] = (int32_t)best.idx;
+  }
+}
+
 __global__ void argmax_inner_kernel(const float* x, int32_t* out, int64_t outer, int64_t r,
                                     int64_t inner) {
   LC_GRID_LOOP(t, outer * inner) {
@@ -229,7 +280,10 @@ extern "C" int lits_argmax_f32(const float* x, int32_t* out, int64_t outer, int6
   LC_REQUIRE(r >= 1, "%s: argmax over an empty dimension (r = 0)", lc_fn);
   LC_REQUIRE(r <= INT32_MAX, "%s: r %lld does not fit an int32 index", lc_fn, (long long)r);
   LC_REQUIRE(x != NULL && out != NULL, "%s: x or out is NULL", lc_fn);
-  if (inner == 1) {
+  if (inner == 1 && r <= WARP_ROW_MAX) {
+    argmax_rows_warp_kernel<<<lc_blocks(outer * 32), LC_THREADS, 0, lc.stream>>>(x, out, outer, r);
+    LC_CHECK_LAUNCH("argmax_rows_warp_kernel");
+  } else if (inner == 1) {
     argmax_rows_kernel<<<grid_cap(outer, 65535), LC_THREADS, 0, lc.stream>>>(x, out, outer, r);
     LC_CHECK_LAUNCH("argmax_rows_kernel");
   } else {
