@@ -31,7 +31,8 @@ export interface DeterministicOptions {
  * cuBLAS runs on one stream with a fixed workspace). On the CPU every op is
  * deterministic either way for a given thread count, so the switch changes
  * nothing there. Without a call, `LITS_DETERMINISTIC=1` in the environment
- * turns it on. Applies to convolution plans chosen after the call.
+ * turns it on. Takes effect from the next op on (convolution plans are kept
+ * per mode, so switching back reuses the earlier choices).
  *
  * @example
  * ```ts
