@@ -1,170 +1,267 @@
 /**
- * torchvision's colour ops on one grey channel: brightness, contrast,
- * invert, posterize, solarize.
- *
- * torchvision defines them on [0, 1] floats (or uint8): "black" is 0,
- * "white" is 1, results are clamped to [0, 1]. Our images are floats in any
- * range (Hounsfield units, a [0, 1] window, normalised values), so each op
- * takes `valueRange = [lo, hi]` (default [0, 1]): black is `lo`, white is
- * `hi`. On [0, 1] input with the default range every op equals
- * torchvision's; on other ranges it equals torchvision's applied to
- * `(x - lo) / (hi - lo)` and mapped back.
+ * torchvision's colour transforms on one grey channel: `ColorJitter`
+ * (brightness and contrast), `RandomInvert`, `RandomPosterize`,
+ * `RandomSolarize`. They come from photographs; most of them hurt CT, and
+ * each says why, so a course can show the effect rather than forbid it.
+ * `valueRange` (default [0, 1], torchvision's) says which values are black
+ * and white (see functional/color.ts).
  *
  * @module
  */
+import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
-import { checkImage, fmt, scratchImage } from "./image.ts";
+import {
+  adjustBrightness,
+  blendContrast,
+  invert,
+  posterize,
+  solarize,
+} from "./functional/color.ts";
+import { checkValueRange, fmt, recycle } from "./image.ts";
+import { num, Transform } from "./transform.ts";
 
-/** [lo, hi]: the values that play black and white (torchvision: [0, 1]). */
-export type ValueRange = readonly [number, number];
-
-/** Checks a value range, naming `op`. */
-export function checkValueRange(op: string, range: unknown): [number, number] {
-  if (
-    !Array.isArray(range) || range.length !== 2 || !range.every(Number.isFinite) ||
-    !(range[0] < range[1])
+/** A jitter factor range as torchvision's `_check_input` (center 1, lower end clipped at 0); null: off. */
+function factorRange(name: string, key: string, v: unknown): [number, number] | null {
+  if (v === undefined) return null;
+  let r: [number, number];
+  if (typeof v === "number") {
+    if (!(v >= 0) || !Number.isFinite(v)) {
+      throw new Error(
+        `${name}: ${key} as a single number must be finite and >= 0, got ${fmt(v)}`,
+      );
+    }
+    r = [Math.max(0, 1 - v), 1 + v];
+  } else if (
+    Array.isArray(v) && v.length === 2 && v.every(Number.isFinite) && v[0] >= 0 && v[0] <= v[1]
   ) {
+    r = [v[0], v[1]];
+  } else {
     throw new Error(
-      `${op}: valueRange must be [lo, hi] finite numbers with lo < hi ` +
-        `(e.g. [0, 1], or [-1024, 3071] for raw HU), got ${fmt(range)}`,
+      `${name}: ${key} must be a number >= 0 or a [lo, hi] pair with 0 <= lo <= hi, got ${fmt(v)}`,
     );
   }
-  return [range[0], range[1]];
+  return r[0] === 1 && r[1] === 1 ? null : r;
 }
 
-/** torchvision's `_blend`: ratio * x + (1 - ratio) * other, clamped to the range. */
-function blend(image: Image, ratio: number, other: number, range: ValueRange, op: string): Image {
-  checkImage(image, op);
-  if (!(ratio >= 0) || !Number.isFinite(ratio)) {
-    throw new Error(`${op}: factor must be a finite number >= 0, got ${ratio}`);
+/** Throws unless a colour option is absent or a no-op (a grey image has no saturation or hue). */
+function noColour(name: string, key: "saturation" | "hue", v: unknown): void {
+  const neutral = key === "hue" ? 0 : 1;
+  const off = v === undefined || v === 0 ||
+    (Array.isArray(v) && v.length === 2 && v[0] === neutral && v[1] === neutral);
+  if (!off) {
+    throw new Error(
+      `${name}: ${key} ${fmt(v)} needs colour channels; a CT slice is one grey channel ` +
+        `(Hounsfield units), so there is no ${key} to change. Leave ${key} out and use ` +
+        `brightness and contrast`,
+    );
   }
-  const [lo, hi] = checkValueRange(op, range);
-  const out = scratchImage(image.width, image.height);
-  const src = image.data, dst = out.data, base = (1 - ratio) * other;
-  for (let i = 0; i < src.length; i++) {
-    const v = ratio * src[i] + base;
-    dst[i] = v < lo ? lo : v > hi ? hi : v;
-  }
-  return out;
+}
+
+/** Options of `ColorJitter` (torchvision's, camelCase). */
+export interface ColorJitterOptions {
+  /** Factor in [max(0, 1 - b), 1 + b], or a [lo, hi] range. */
+  brightness?: number | [number, number];
+  /** Factor in [max(0, 1 - c), 1 + c], or a [lo, hi] range. */
+  contrast?: number | [number, number];
+  /** Only 0: a grey slice has no saturation (anything else throws). */
+  saturation?: number | [number, number];
+  /** Only 0: a grey slice has no hue (anything else throws). */
+  hue?: number | [number, number];
+  /** Black and white, [lo, hi] (default [0, 1]); results are clamped to it. */
+  valueRange?: [number, number];
+  /** Probability of applying (default 1; torchvision has none). */
+  p?: number;
+}
+
+/** What `ColorJitter.getParams` draws. */
+export interface ColorJitterParams {
+  /** The order the ops run in. */
+  order: ("brightness" | "contrast")[];
+  /** Brightness factor, or null when brightness is off. */
+  brightnessFactor: number | null;
+  /** Contrast factor, or null when contrast is off. */
+  contrastFactor: number | null;
 }
 
 /**
- * Brightness: blends with black (`lo`) by `factor` (0 gives black, 1 the
- * image, 2 twice as far from black), clamped to the range, as torchvision's
- * `F.adjust_brightness`.
+ * Random brightness and contrast, in random order (torchvision's
+ * `ColorJitter` on a grey image; `saturation` and `hue` throw unless 0).
+ *
+ * For CT: brightness and contrast changes mimic a different window/level
+ * (and, mildly, scanner calibration), which is plausible for windowed
+ * [0, 1] slices if kept small (0.1-0.2). Larger factors clamp at black and
+ * white and erase the HU differences between liver, lesion and vessels;
+ * on raw HU set `valueRange` to the HU window so "black" means air.
  *
  * @example
  * ```ts
  * import { data } from "@lits/vision";
- * const img = { data: new Float32Array([0.2, 0.6]), width: 2, height: 1 };
- * console.log([...data.transforms.F.adjustBrightness(img, 2).data]); // [0.4000000059604645, 1]
+ * const t = new data.transforms.ColorJitter({ brightness: 0.2, contrast: 0.2 });
+ * const img = { data: new Float32Array([0.2, 0.4, 0.6, 0.8]), width: 2, height: 2 };
+ * const out = t.apply(img, new data.Rng(0));
+ * console.log(out.data.every((v) => v >= 0 && v <= 1)); // true
  * ```
  */
-export function adjustBrightness(
-  image: Image,
-  factor: number,
-  valueRange: ValueRange = [0, 1],
-): Image {
-  return blend(image, factor, valueRange[0], valueRange, "adjustBrightness");
+export class ColorJitter extends Transform {
+  readonly #brightness: [number, number] | null;
+  readonly #contrast: [number, number] | null;
+  readonly #range: [number, number];
+  /** See `ColorJitterOptions`. */
+  constructor(params: ColorJitterOptions) {
+    super(params, arguments.length, {
+      keys: ["brightness", "contrast", "saturation", "hue", "valueRange"],
+      p: 1,
+      usage: "{ brightness: 0.2, contrast: 0.2 }",
+    });
+    this.#brightness = factorRange(this.name, "brightness", params.brightness);
+    this.#contrast = factorRange(this.name, "contrast", params.contrast);
+    noColour(this.name, "saturation", params.saturation);
+    noColour(this.name, "hue", params.hue);
+    this.#range = checkValueRange(this.name, params.valueRange ?? [0, 1]);
+    if (!this.#brightness && !this.#contrast) {
+      // torchvision's ColorJitter() is an identity; here that is more likely a mistake.
+      throw new Error(
+        `${this.name}: with no brightness or contrast it changes nothing; write ${this.usage}`,
+      );
+    }
+  }
+
+  /**
+   * Draws the order and factors, as torchvision's `ColorJitter.get_params`
+   * (a random order, then brightness, then contrast factor).
+   *
+   * @example
+   * ```ts
+   * import { data } from "@lits/vision";
+   * const p = data.transforms.ColorJitter.getParams([0.8, 1.2], null, new data.Rng(0));
+   * console.log(p.order.length, p.contrastFactor); // 2 null
+   * ```
+   */
+  static getParams(
+    brightness: readonly [number, number] | null,
+    contrast: readonly [number, number] | null,
+    rng: Rng,
+  ): ColorJitterParams {
+    const order: ColorJitterParams["order"] = rng.bernoulli(0.5)
+      ? ["brightness", "contrast"]
+      : ["contrast", "brightness"];
+    return {
+      order,
+      brightnessFactor: brightness ? rng.uniform(brightness[0], brightness[1]) : null,
+      contrastFactor: contrast ? rng.uniform(contrast[0], contrast[1]) : null,
+    };
+  }
+
+  protected run(image: Image, rng: Rng): Image {
+    const p = ColorJitter.getParams(this.#brightness, this.#contrast, rng);
+    let out = image;
+    for (const op of p.order) {
+      const f = op === "brightness" ? p.brightnessFactor : p.contrastFactor;
+      if (f === null) continue;
+      const next = op === "brightness"
+        ? adjustBrightness(out, f, this.#range)
+        : blendContrast(out, f, this.#range);
+      if (out !== image) recycle(out.data);
+      out = next;
+    }
+    return out;
+  }
 }
 
 /**
- * Contrast as torchvision's `F.adjust_contrast`: blends with the image's
- * mean by `factor` (0 gives a flat grey image, 1 the image), clamped to the
- * range. (`F.adjustContrast` is MONAI's gamma contrast, a different op.)
+ * Inverts the image (`lo + hi - x`) with probability p (default 0.5), as
+ * torchvision's `RandomInvert`.
+ *
+ * For CT it is harmful: Hounsfield units have a fixed meaning (air -1000,
+ * water 0, bone +1000), and inversion makes air look like bone and fat like
+ * contrast-enhanced vessels; no scanner produces it.
  *
  * @example
  * ```ts
  * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomInvert({ p: 1 });
+ * const img = { data: new Float32Array([0, 0.25]), width: 2, height: 1 };
+ * console.log([...t.apply(img, new data.Rng(0)).data]); // [1, 0.75]
+ * ```
+ */
+export class RandomInvert extends Transform {
+  readonly #range: [number, number];
+  /** `p` (default 0.5), `valueRange` (default [0, 1]). */
+  constructor(params: { p?: number; valueRange?: [number, number] } = {}) {
+    super(params, arguments.length, { keys: ["valueRange"], p: 0.5, usage: "{ p: 0.5 }" });
+    this.#range = checkValueRange(this.name, params.valueRange ?? [0, 1]);
+  }
+  protected run(image: Image): Image {
+    return invert(image, this.#range);
+  }
+}
+
+/**
+ * Reduces each pixel to its top `bits` bits of 8 with probability p
+ * (default 0.5), as torchvision's `RandomPosterize` on uint8 images.
+ *
+ * For CT it is harmful: 8 bits already cover a 450 HU window in ~1.8 HU
+ * steps; 4 bits make 28 HU steps and 2 bits 112 HU steps, merging liver
+ * (~60 HU), lesions (~30-45 HU) and spleen into one level, which is exactly
+ * the contrast that separates the classes.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomPosterize({ bits: 2, p: 1 });
+ * const img = { data: new Float32Array([0.1, 0.6]), width: 2, height: 1 };
+ * console.log([...t.apply(img, new data.Rng(0)).data].map((v) => v.toFixed(3))); // ["0.000", "0.502"]
+ * ```
+ */
+export class RandomPosterize extends Transform {
+  readonly #bits: number;
+  readonly #range: [number, number];
+  /** `bits` (0..8, required as in torchvision), `p` (default 0.5), `valueRange` (default [0, 1]). */
+  constructor(params: { bits: number; p?: number; valueRange?: [number, number] }) {
+    super(params, arguments.length, {
+      keys: ["bits", "valueRange"],
+      p: 0.5,
+      usage: "{ bits: 4, p: 0.5 }",
+    });
+    this.#bits = num(this.name, "bits", params.bits, { min: 0, max: 8, integer: true });
+    this.#range = checkValueRange(this.name, params.valueRange ?? [0, 1]);
+  }
+  protected run(image: Image): Image {
+    return posterize(image, this.#bits, this.#range);
+  }
+}
+
+/**
+ * Inverts the pixels at or above `threshold` with probability p (default
+ * 0.5), as torchvision's `RandomSolarize`.
+ *
+ * For CT it is harmful: above the threshold the HU scale runs backwards,
+ * so dense tissue (contrast-filled vessels, bone) turns dark and can look
+ * like hypodense lesions; the image no longer has one monotone intensity
+ * scale, and no scanner produces it.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomSolarize({ threshold: 0.5, p: 1 });
  * const img = { data: new Float32Array([0.25, 0.75]), width: 2, height: 1 };
- * console.log([...data.transforms.F.blendContrast(img, 0).data]); // [0.5, 0.5]
+ * console.log([...t.apply(img, new data.Rng(0)).data]); // [0.25, 0.25]
  * ```
  */
-export function blendContrast(
-  image: Image,
-  factor: number,
-  valueRange: ValueRange = [0, 1],
-): Image {
-  checkImage(image, "blendContrast");
-  let sum = 0;
-  for (const v of image.data) sum += v;
-  // torchvision takes the mean in float32: round it the same way.
-  const mean = Math.fround(sum / image.data.length);
-  return blend(image, factor, mean, valueRange, "blendContrast");
-}
-
-/**
- * Inverts: `lo + hi - x` (torchvision's `F.invert`, `1 - x` on [0, 1]).
- *
- * @example
- * ```ts
- * import { data } from "@lits/vision";
- * const hu = { data: new Float32Array([-1000, 40]), width: 2, height: 1 };
- * console.log([...data.transforms.F.invert(hu, [-1000, 1000]).data]); // [1000, -40]
- * ```
- */
-export function invert(image: Image, valueRange: ValueRange = [0, 1]): Image {
-  checkImage(image, "invert");
-  const [lo, hi] = checkValueRange("invert", valueRange);
-  const out = scratchImage(image.width, image.height);
-  for (let i = 0; i < out.data.length; i++) out.data[i] = lo + hi - image.data[i];
-  return out;
-}
-
-/**
- * Keeps the top `bits` bits of each pixel's 8-bit level: torchvision's
- * `F.posterize` on `convert_image_dtype(x, uint8)`, converted back. Levels
- * are `floor((x - lo) / (hi - lo) * 255.999)`, clamped to 0..255 (torchvision
- * does not clamp out-of-range floats; they wrap); the result is
- * `lo + (hi - lo) * level / 255`.
- *
- * @example
- * ```ts
- * import { data } from "@lits/vision";
- * const img = { data: new Float32Array([0.3, 0.9]), width: 2, height: 1 };
- * console.log([...data.transforms.F.posterize(img, 1).data]); // [0, 0.501960813999176]
- * ```
- */
-export function posterize(image: Image, bits: number, valueRange: ValueRange = [0, 1]): Image {
-  checkImage(image, "posterize");
-  if (!Number.isInteger(bits) || bits < 0 || bits > 8) {
-    throw new Error(`posterize: bits must be an integer in 0..8, got ${fmt(bits)}`);
+export class RandomSolarize extends Transform {
+  readonly #threshold: number;
+  readonly #range: [number, number];
+  /** `threshold` (required, as torchvision), `p` (default 0.5), `valueRange` (default [0, 1]). */
+  constructor(params: { threshold: number; p?: number; valueRange?: [number, number] }) {
+    super(params, arguments.length, {
+      keys: ["threshold", "valueRange"],
+      p: 0.5,
+      usage: "{ threshold: 0.75, p: 0.5 }",
+    });
+    this.#range = checkValueRange(this.name, params.valueRange ?? [0, 1]);
+    this.#threshold = num(this.name, "threshold", params.threshold, { max: this.#range[1] });
   }
-  const [lo, hi] = checkValueRange("posterize", valueRange);
-  const mask = (0xff << (8 - bits)) & 0xff, span = hi - lo;
-  const out = scratchImage(image.width, image.height);
-  for (let i = 0; i < out.data.length; i++) {
-    // float32 arithmetic as torchvision's `image * 255.999` before truncation.
-    const scaled = Math.fround(Math.fround((image.data[i] - lo) / span) * Math.fround(255.999));
-    const level = Math.min(255, Math.max(0, Math.floor(scaled))) & mask;
-    out.data[i] = lo + span * Math.fround(level / 255);
+  protected run(image: Image): Image {
+    return solarize(image, this.#threshold, this.#range);
   }
-  return out;
-}
-
-/**
- * Inverts the pixels at or above `threshold` (torchvision's `F.solarize`;
- * the threshold must not exceed `hi`).
- *
- * @example
- * ```ts
- * import { data } from "@lits/vision";
- * const img = { data: new Float32Array([0.2, 0.8]), width: 2, height: 1 };
- * console.log([...data.transforms.F.solarize(img, 0.5).data].map((v) => v.toFixed(2))); // ["0.20", "0.20"]
- * ```
- */
-export function solarize(image: Image, threshold: number, valueRange: ValueRange = [0, 1]): Image {
-  checkImage(image, "solarize");
-  const [lo, hi] = checkValueRange("solarize", valueRange);
-  if (!Number.isFinite(threshold) || threshold > hi) {
-    throw new Error(
-      `solarize: threshold must be a finite number <= the range's top ${hi}, got ${fmt(threshold)}`,
-    );
-  }
-  const out = scratchImage(image.width, image.height);
-  for (let i = 0; i < out.data.length; i++) {
-    const v = image.data[i];
-    out.data[i] = v >= threshold ? lo + hi - v : v;
-  }
-  return out;
 }

@@ -8,29 +8,11 @@
 import { checkArity, checkOptions } from "../../options.ts";
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
+import * as classes from "./classes.ts";
 import { fmt, recycle } from "./image.ts";
-import {
-  GaussianBlur,
-  Normalize,
-  RandomErasing,
-  RandomGamma,
-  RandomGaussianNoise,
-  RandomShiftScaleIntensity,
-  ScaleIntensityRange,
-} from "./intensity_transforms.ts";
-import { ColorJitter, RandomInvert, RandomPosterize, RandomSolarize } from "./color_transforms.ts";
-import { RandomPerspective } from "./perspective.ts";
-import { RandomResizedCrop } from "./resized_crop.ts";
-import { CenterCrop, CropForeground, Pad, RandomCrop, Resize } from "./size_transforms.ts";
-import {
-  ElasticTransform,
-  RandomAffine,
-  RandomHorizontalFlip,
-  RandomRotation,
-  RandomVerticalFlip,
-  RandomZoom,
-} from "./spatial_transforms.ts";
 import { Transform, type TransformSpec } from "./transform.ts";
+
+const COMPOSE_USAGE = "{ transforms: [t1, t2] }";
 
 /**
  * Applies transforms in order, all drawing from the same `Rng`
@@ -57,17 +39,19 @@ export class Compose extends Transform {
       | { transforms: readonly (Transform | TransformSpec)[] }
       | readonly (Transform | TransformSpec)[],
   ) {
-    const usage = "new transforms.Compose({ transforms: [t1, t2] })";
-    checkArity("Compose", arguments.length, 1, usage);
+    // The list is checked and rebuilt before `super`, which takes its specs.
+    const name = new.target.name, usage = `new transforms.${name}(${COMPOSE_USAGE})`;
+    checkArity(name, arguments.length, 1, usage);
     const list = Array.isArray(params)
       ? params
-      : checkOptions<{ transforms: unknown }>("Compose", params ?? null, ["transforms"], usage)
+      : checkOptions<{ transforms: unknown }>(name, params ?? null, ["transforms"], usage)
         .transforms;
     if (!Array.isArray(list)) {
-      throw new Error(`Compose: transforms must be an array, got ${fmt(list)}`);
+      throw new Error(`${name}: transforms must be an array, got ${fmt(list)}`);
     }
     const transforms = list.map((t) => t instanceof Transform ? t : fromSpec(t));
-    super("Compose", { transforms: transforms.map((t) => t.spec) }, ["transforms"], null, usage);
+    const options = { keys: ["transforms"], p: null, usage: COMPOSE_USAGE };
+    super({ transforms: transforms.map((t) => t.spec) }, 1, options);
     this.transforms = transforms;
   }
   protected run(input: Image, rng: Rng): Image {
@@ -100,34 +84,16 @@ export function compose(transforms: readonly (Transform | TransformSpec)[]): Com
 // deno-lint-ignore no-explicit-any
 type Ctor = new (params: any) => Transform;
 
-const REGISTRY: Record<string, Ctor> = {
-  Compose,
-  Resize,
-  CenterCrop,
-  RandomCrop,
-  CropForeground,
-  Pad,
-  RandomHorizontalFlip,
-  RandomVerticalFlip,
-  RandomRotation,
-  RandomAffine,
-  RandomZoom,
-  ElasticTransform,
-  RandomGaussianNoise,
-  GaussianBlur,
-  RandomShiftScaleIntensity,
-  RandomGamma,
-  ScaleIntensityRange,
-  Normalize,
-  RandomErasing,
-  // torchvision's photo habits, mostly harmful for CT (each class says why).
-  RandomResizedCrop,
-  RandomPerspective,
-  ColorJitter,
-  RandomInvert,
-  RandomPosterize,
-  RandomSolarize,
-};
+/**
+ * Every transform class by its class name (which is also its spec's `name`):
+ * Compose and whatever classes.ts exports, so a new class is registered by
+ * being exported.
+ */
+const REGISTRY: ReadonlyMap<string, Ctor> = new Map(
+  [Compose, ...Object.values(classes) as unknown[]]
+    .filter((c): c is Ctor => typeof c === "function" && c.prototype instanceof Transform)
+    .map((c) => [c.name, c]),
+);
 
 /**
  * The names `fromSpec` knows.
@@ -139,7 +105,7 @@ const REGISTRY: Record<string, Ctor> = {
  * ```
  */
 export function transformNames(): string[] {
-  return Object.keys(REGISTRY);
+  return [...REGISTRY.keys()];
 }
 
 /**
@@ -157,7 +123,7 @@ export function fromSpec(spec: TransformSpec): Transform {
   if (spec === null || typeof spec !== "object" || typeof spec.name !== "string") {
     throw new Error(`transforms.fromSpec: a spec is { name, ...params }, got ${fmt(spec)}`);
   }
-  const ctor = Object.hasOwn(REGISTRY, spec.name) ? REGISTRY[spec.name] : undefined;
+  const ctor = REGISTRY.get(spec.name);
   if (!ctor) {
     throw new Error(
       `transforms.fromSpec: unknown transform '${spec.name}' (known: ${

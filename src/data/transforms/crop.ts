@@ -1,235 +1,212 @@
 /**
- * Cropping, padding and erasing: ops that cut out, extend or blank a
- * rectangle of the image. Out-of-image regions read a fill value, so one
- * `crop` serves center crop, random crop and constant padding alike.
+ * Composable transforms on functional/crop.ts, which cut out, extend or
+ * blank a rectangle: centre and random crop, crop to the body, pad, random
+ * erasing (torchvision's names and parameters; MONAI's `CropForeground`).
  *
  * @module
  */
+import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
-import { checkImage, fmt, roundHalfEven, scratchImage, toSize } from "./image.ts";
-
-/** A rectangle in pixel rows and columns. */
-export interface Box {
-  /** First row. */
-  top: number;
-  /** First column. */
-  left: number;
-  /** Rows. */
-  height: number;
-  /** Columns. */
-  width: number;
-}
-
-/** How `pad` fills new pixels (torchvision's padding modes). */
-export type PadMode = "constant" | "edge" | "reflect";
+import { centerCrop, crop, cropForeground, erase, pad, type PadMode } from "./functional/crop.ts";
+import { fmt, toPadding, toSize } from "./image.ts";
+import { num, range, Transform } from "./transform.ts";
 
 /**
- * The rectangle [top, top + height) x [left, left + width); parts outside
- * the image read `fill` (as torchvision's `F.crop`, which pads with zeros).
+ * Crops the centre (torchvision's `CenterCrop`).
  *
  * @example
  * ```ts
  * import { data } from "@lits/vision";
- * const img = { data: new Float32Array([1, 2, 3, 4]), width: 2, height: 2 };
- * console.log([...data.transforms.F.crop(img, 0, 1, 2, 2).data]); // [2, 0, 4, 0]
+ * const t = new data.transforms.CenterCrop({ size: 200 });
+ * const img = { data: new Float32Array(256 * 256), width: 256, height: 256 };
+ * console.log(t.apply(img, new data.Rng(0)).width); // 200
  * ```
  */
-export function crop(
-  image: Image,
-  top: number,
-  left: number,
-  height: number,
-  width: number,
-  fill = 0,
-): Image {
-  checkImage(image, "crop");
-  if (![top, left, height, width].every(Number.isInteger) || height < 1 || width < 1) {
-    throw new Error(
-      `crop: top, left must be integers and height, width positive integers, got ` +
-        `${fmt({ top, left, height, width })}`,
-    );
+export class CenterCrop extends Transform {
+  readonly #size: [number, number];
+  /** `size`: [height, width] or a square side. */
+  constructor(params: { size: number | [number, number] }) {
+    super(params, arguments.length, { keys: ["size"], p: null, usage: "{ size: 224 }" });
+    this.#size = toSize(params.size, this.name);
   }
-  const { data, width: w, height: h } = image;
-  const out = scratchImage(width, height);
-  out.data.fill(fill);
-  // The overlap of the box with the image, copied row by row.
-  const x0 = Math.max(0, left), x1 = Math.min(w, left + width);
-  const y0 = Math.max(0, top), y1 = Math.min(h, top + height);
-  if (x1 <= x0) return out;
-  for (let y = y0; y < y1; y++) {
-    out.data.set(data.subarray(y * w + x0, y * w + x1), (y - top) * width + (x0 - left));
+  protected run(image: Image): Image {
+    return centerCrop(image, this.#size);
   }
-  return out;
 }
 
 /**
- * The central [height, width] region, offsets rounded as torchvision's
- * `F.center_crop` (a crop larger than the image pads with zeros).
+ * Crops a random region of `size` (torchvision's `RandomCrop`, with
+ * optional `padding` first and `padIfNeeded` for small images).
  *
  * @example
  * ```ts
  * import { data } from "@lits/vision";
- * const img = { data: new Float32Array(16).map((_, i) => i), width: 4, height: 4 };
- * console.log([...data.transforms.F.centerCrop(img, 2).data]); // [5, 6, 9, 10]
+ * const t = new data.transforms.RandomCrop({ size: 224 });
+ * const img = { data: new Float32Array(256 * 256), width: 256, height: 256 };
+ * console.log(t.apply(img, new data.Rng(0)).height); // 224
  * ```
  */
-export function centerCrop(image: Image, size: number | [number, number]): Image {
-  checkImage(image, "centerCrop");
-  const [ch, cw] = toSize(size, "centerCrop");
-  const top = roundHalfEven((image.height - ch) / 2);
-  const left = roundHalfEven((image.width - cw) / 2);
-  return crop(image, top, left, ch, cw);
-}
-
-/**
- * Pads by [left, top, right, bottom] pixels (a number pads all sides,
- * [lr, tb] pads pairs), as torchvision's `F.pad`.
- *
- * @example
- * ```ts
- * import { data } from "@lits/vision";
- * const img = { data: new Float32Array([1, 2]), width: 2, height: 1 };
- * console.log([...data.transforms.F.pad(img, [1, 0, 1, 0], 0, "edge").data]); // [1, 1, 2, 2]
- * ```
- */
-export function pad(
-  image: Image,
-  padding: number | readonly number[],
-  fill = 0,
-  mode: PadMode = "constant",
-): Image {
-  checkImage(image, "pad");
-  const [l, t, r, b] = toPadding(padding, "pad");
-  const { data, width: w, height: h } = image;
-  if (mode === "constant") return crop(image, -t, -l, h + t + b, w + l + r, fill);
-  if (mode === "reflect" && (l >= w || r >= w || t >= h || b >= h)) {
-    throw new Error(
-      `pad: reflect padding ${fmt([l, t, r, b])} must be smaller than the image ${w}x${h}`,
-    );
-  }
-  if (mode !== "edge" && mode !== "reflect") {
-    throw new Error(`pad: mode must be constant, edge or reflect, got ${fmt(mode)}`);
-  }
-  const index = (i: number, n: number) =>
-    mode === "edge" ? Math.min(n - 1, Math.max(0, i)) : i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
-  const ow = w + l + r, oh = h + t + b;
-  const out = scratchImage(ow, oh);
-  for (let y = 0; y < oh; y++) {
-    const sy = index(y - t, h) * w;
-    for (let x = 0; x < ow; x++) out.data[y * ow + x] = data[sy + index(x - l, w)];
-  }
-  return out;
-}
-
-/** [left, top, right, bottom] from torchvision's padding argument. */
-export function toPadding(padding: number | readonly number[], op: string): number[] {
-  const p = typeof padding === "number"
-    ? [padding, padding, padding, padding]
-    : padding.length === 2
-    ? [padding[0], padding[1], padding[0], padding[1]]
-    : [...padding];
-  if (p.length !== 4 || !p.every((v) => Number.isInteger(v) && v >= 0)) {
-    throw new Error(
-      `${op}: padding must be a non-negative integer, [lr, tb] or [l, t, r, b], got ${
-        fmt(padding)
-      }`,
-    );
-  }
-  return p;
-}
-
-/**
- * The bounding box of pixels above `threshold`, grown by `margin` pixels
- * and clipped to the image; null when no pixel is above it.
- *
- * @example
- * ```ts
- * import { data } from "@lits/vision";
- * const img = { data: new Float32Array([0, 0, 0, 0, 1, 0, 0, 0, 0]), width: 3, height: 3 };
- * console.log(data.transforms.F.foregroundBox(img, 0.5)); // { top: 1, left: 1, height: 1, width: 1 }
- * ```
- */
-export function foregroundBox(image: Image, threshold = 0, margin = 0): Box | null {
-  checkImage(image, "foregroundBox");
-  const { data, width: w, height: h } = image;
-  let x0 = w, x1 = -1, y0 = h, y1 = -1;
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    let first = -1, last = -1;
-    for (let x = 0; x < w; x++) {
-      if (data[row + x] > threshold) {
-        if (first < 0) first = x;
-        last = x;
-      }
-    }
-    if (first < 0) continue;
-    if (y0 === h) y0 = y;
-    y1 = y;
-    if (first < x0) x0 = first;
-    if (last > x1) x1 = last;
-  }
-  if (y1 < 0) return null;
-  const top = Math.max(0, y0 - margin), left = Math.max(0, x0 - margin);
-  const bottom = Math.min(h, y1 + 1 + margin), right = Math.min(w, x1 + 1 + margin);
-  return { top, left, height: bottom - top, width: right - left };
-}
-
-/**
- * Crops to the body: the bounding box of pixels above `threshold` plus a
- * margin (MONAI's `CropForeground`); an image with no foreground is
- * returned unchanged.
- *
- * @example
- * ```ts
- * import { data } from "@lits/vision";
- * const img = { data: new Float32Array([0, 0, 0, 0, 1, 1, 0, 0, 0]), width: 3, height: 3 };
- * const body = data.transforms.F.cropForeground(img, { threshold: 0.5 });
- * console.log(body.width, body.height); // 2 1
- * ```
- */
-export function cropForeground(
-  image: Image,
-  opts: { threshold?: number; margin?: number } = {},
-): Image {
-  const box = foregroundBox(image, opts.threshold ?? 0, opts.margin ?? 0);
-  return box ? crop(image, box.top, box.left, box.height, box.width) : image;
-}
-
-/**
- * Sets the rectangle to `value` (a number, or per-pixel values of the
- * box's size), as torchvision's `F.erase`.
- *
- * @example
- * ```ts
- * import { data } from "@lits/vision";
- * const img = { data: new Float32Array([1, 2, 3, 4]), width: 2, height: 2 };
- * console.log([...data.transforms.F.erase(img, 0, 0, 1, 2, 0).data]); // [0, 0, 3, 4]
- * ```
- */
-export function erase(
-  image: Image,
-  top: number,
-  left: number,
-  height: number,
-  width: number,
-  value: number | Float32Array = 0,
-): Image {
-  checkImage(image, "erase");
-  const { width: w, height: h } = image;
-  if (
-    ![top, left, height, width].every(Number.isInteger) || top < 0 || left < 0 ||
-    height < 1 || width < 1 || top + height > h || left + width > w
+export class RandomCrop extends Transform {
+  readonly #size: [number, number];
+  readonly #padding: number[] | null;
+  readonly #padIfNeeded: boolean;
+  readonly #fill: number;
+  /** `size`, optional `padding` (as Pad), `padIfNeeded`, `fill`. */
+  constructor(
+    params: {
+      size: number | [number, number];
+      padding?: number | number[];
+      padIfNeeded?: boolean;
+      fill?: number;
+      p?: number;
+    },
   ) {
-    throw new Error(`erase: box ${fmt({ top, left, height, width })} is not inside ${w}x${h}`);
+    super(params, arguments.length, {
+      keys: ["size", "padding", "padIfNeeded", "fill"],
+      p: 1,
+      usage: "{ size: 224, padding: 4 }",
+    });
+    this.#size = toSize(params.size, this.name);
+    this.#padding = params.padding === undefined ? null : toPadding(params.padding, this.name);
+    this.#padIfNeeded = params.padIfNeeded ?? false;
+    this.#fill = num(this.name, "fill", params.fill ?? 0);
   }
-  if (typeof value !== "number" && value.length !== height * width) {
-    throw new Error(`erase: ${value.length} values do not fill a ${height}x${width} box`);
+  protected run(image: Image, rng: Rng): Image {
+    let img = this.#padding ? pad(image, this.#padding, this.#fill) : image;
+    const [ch, cw] = this.#size;
+    if (this.#padIfNeeded && (img.width < cw || img.height < ch)) {
+      const dx = Math.max(0, cw - img.width), dy = Math.max(0, ch - img.height);
+      img = pad(img, [dx, dy, dx, dy], this.#fill);
+    }
+    if (img.width < cw || img.height < ch) {
+      throw new Error(
+        `${this.name}: crop ${ch}x${cw} (h x w) is larger than the image ${img.height}x${img.width}`,
+      );
+    }
+    const top = rng.int(0, img.height - ch + 1), left = rng.int(0, img.width - cw + 1);
+    return crop(img, top, left, ch, cw);
   }
-  const out = { data: image.data.slice(), width: w, height: h };
-  for (let y = 0; y < height; y++) {
-    const o = (top + y) * w + left;
-    if (typeof value === "number") out.data.fill(value, o, o + width);
-    else out.data.set(value.subarray(y * width, (y + 1) * width), o);
+}
+
+/**
+ * Crops to the body: the bounding box of pixels above `threshold` (default
+ * 0.1, above air in [0, 1]-scaled CT) plus `margin` pixels (MONAI's
+ * `CropForeground`). Output sizes vary: follow it with `Resize`.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.CropForeground({ threshold: 0.5, margin: 0 });
+ * const img = { data: new Float32Array([0, 0, 0, 1, 1, 0]), width: 3, height: 2 };
+ * console.log(t.apply(img, new data.Rng(0)).width); // 2
+ * ```
+ */
+export class CropForeground extends Transform {
+  readonly #threshold: number;
+  readonly #margin: number;
+  /** `threshold` (default 0.1), `margin` in pixels (default 0). */
+  constructor(params: { threshold?: number; margin?: number } = {}) {
+    super(params, arguments.length, {
+      keys: ["threshold", "margin"],
+      p: null,
+      usage: "{ threshold: 0.1, margin: 4 }",
+    });
+    this.#threshold = num(this.name, "threshold", params.threshold ?? 0.1);
+    this.#margin = num(this.name, "margin", params.margin ?? 0, { min: 0, integer: true });
   }
-  return out;
+  protected run(image: Image): Image {
+    return cropForeground(image, { threshold: this.#threshold, margin: this.#margin });
+  }
+}
+
+/**
+ * Pads the border (torchvision's `Pad`: a number, [lr, tb] or [l, t, r, b];
+ * mode constant, edge or reflect).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.Pad({ padding: 2 });
+ * const img = { data: new Float32Array(4), width: 2, height: 2 };
+ * console.log(t.apply(img, new data.Rng(0)).width); // 6
+ * ```
+ */
+export class Pad extends Transform {
+  readonly #padding: number[];
+  readonly #fill: number;
+  readonly #mode: PadMode;
+  /** `padding`, `fill` (default 0), `mode` (default "constant"). */
+  constructor(params: { padding: number | number[]; fill?: number; mode?: PadMode }) {
+    super(params, arguments.length, {
+      keys: ["padding", "fill", "mode"],
+      p: null,
+      usage: "{ padding: 4 }",
+    });
+    this.#padding = toPadding(params.padding, this.name);
+    this.#fill = num(this.name, "fill", params.fill ?? 0);
+    this.#mode = params.mode ?? "constant";
+    if (!["constant", "edge", "reflect"].includes(this.#mode)) {
+      throw new Error(
+        `${this.name}: mode must be constant, edge or reflect, got ${fmt(params.mode)}`,
+      );
+    }
+  }
+  protected run(image: Image): Image {
+    return pad(image, this.#padding, this.#fill, this.#mode);
+  }
+}
+
+/**
+ * Erases a random rectangle (torchvision's `RandomErasing`: area fraction
+ * from `scale`, aspect ratio log-uniform in `ratio`, up to 10 tries; value
+ * a number or "random" for standard normal noise).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomErasing({ p: 1, scale: [0.1, 0.2] });
+ * const img = { data: new Float32Array(100).fill(1), width: 10, height: 10 };
+ * console.log(t.apply(img, new data.Rng(0)).data.some((v) => v === 0)); // true
+ * ```
+ */
+export class RandomErasing extends Transform {
+  readonly #scale: [number, number];
+  readonly #ratio: [number, number];
+  readonly #value: number | "random";
+  /** `scale` (default [0.02, 0.33]), `ratio` (default [0.3, 3.3]), `value` (default 0), `p` (0.5). */
+  constructor(
+    params: {
+      scale?: [number, number];
+      ratio?: [number, number];
+      value?: number | "random";
+      p?: number;
+    } = {},
+  ) {
+    super(params, arguments.length, {
+      keys: ["scale", "ratio", "value"],
+      p: 0.5,
+      usage: "{ p: 0.5, scale: [0.02, 0.33] }",
+    });
+    this.#scale = range(this.name, "scale", params.scale ?? [0.02, 0.33], { min: 0, max: 1 });
+    this.#ratio = range(this.name, "ratio", params.ratio ?? [0.3, 3.3], { above: 0 });
+    const v = params.value ?? 0;
+    if (v !== "random") num(this.name, "value", v);
+    this.#value = v;
+  }
+  protected run(image: Image, rng: Rng): Image {
+    const { width: w, height: h } = image;
+    const [r0, r1] = [Math.log(this.#ratio[0]), Math.log(this.#ratio[1])];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const area = w * h * rng.uniform(...this.#scale);
+      const aspect = Math.exp(rng.uniform(r0, r1));
+      const eh = Math.round(Math.sqrt(area * aspect)), ew = Math.round(Math.sqrt(area / aspect));
+      if (eh < 1 || ew < 1 || eh >= h || ew >= w) continue;
+      const top = rng.int(0, h - eh + 1), left = rng.int(0, w - ew + 1);
+      const value = this.#value === "random"
+        ? rng.fillNormal(new Float32Array(eh * ew))
+        : this.#value;
+      return erase(image, top, left, eh, ew, value);
+    }
+    return image;
+  }
 }

@@ -1,99 +1,56 @@
 /**
- * Elastic deformation: a smooth random displacement field, as torchvision's
- * `ElasticTransform` (displacement in pixels = alpha / 2 * blur_sigma(U(-1, 1))).
- * The field is drawn and blurred on a grid of step sigma / 2 and
- * interpolated, which keeps its statistics close to torchvision's while
- * cutting the blur's cost by about (sigma / 2)^3.
+ * The composable elastic deformation, on functional/elastic.ts.
  *
  * @module
  */
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
-import { displace, type WarpOptions } from "./geometric.ts";
-import { gaussianBlur } from "./intensity.ts";
-import { checkImage } from "./image.ts";
-
-/** A displacement field in pixels, one value per pixel for x and y. */
-export interface Displacement {
-  /** Column offsets. */
-  dx: Float32Array;
-  /** Row offsets. */
-  dy: Float32Array;
-}
+import { elastic } from "./functional/elastic.ts";
+import type { Interpolation } from "./functional/geometry.ts";
+import { interpolationParam } from "./image.ts";
+import { num, Transform } from "./transform.ts";
 
 /**
- * A smooth random displacement field for a width x height image.
+ * Elastic deformation (torchvision's `ElasticTransform`: `alpha` is the
+ * displacement strength, `sigma` its smoothness, in pixels).
  *
  * @example
  * ```ts
  * import { data } from "@lits/vision";
- * const f = data.transforms.F.elasticField(32, 32, 50, 5, new data.Rng(1));
- * console.log(f.dx.length); // 1024
+ * const t = new data.transforms.ElasticTransform({ alpha: 30, sigma: 5, p: 1 });
+ * const img = { data: new Float32Array(32 * 32), width: 32, height: 32 };
+ * console.log(t.apply(img, new data.Rng(0)).width); // 32
  * ```
  */
-export function elasticField(
-  width: number,
-  height: number,
-  alpha: number,
-  sigma: number,
-  rng: Rng,
-): Displacement {
-  if (!(alpha >= 0) || !(sigma > 0)) {
-    throw new Error(`elastic: needs alpha >= 0 and sigma > 0, got alpha ${alpha}, sigma ${sigma}`);
+export class ElasticTransform extends Transform {
+  readonly #alpha: number;
+  readonly #sigma: number;
+  readonly #interpolation: Interpolation;
+  readonly #fill: number;
+  /** `alpha` (default 50), `sigma` (default 5), `interpolation`, `fill`, `p` (default 1). */
+  constructor(
+    params: {
+      alpha?: number;
+      sigma?: number;
+      interpolation?: Interpolation;
+      fill?: number;
+      p?: number;
+    } = {},
+  ) {
+    super(params, arguments.length, {
+      keys: ["alpha", "sigma", "interpolation", "fill"],
+      p: 1,
+      usage: "{ alpha: 50, sigma: 5 }",
+    });
+    this.#alpha = num(this.name, "alpha", params.alpha ?? 50, { min: 0 });
+    this.#sigma = num(this.name, "sigma", params.sigma ?? 5, { above: 0 });
+    this.#interpolation = interpolationParam(this.name, params.interpolation);
+    this.#fill = num(this.name, "fill", params.fill ?? 0);
   }
-  const step = Math.max(1, Math.floor(sigma / 2));
-  const cw = Math.ceil((width - 1) / step) + 1, ch = Math.ceil((height - 1) / step) + 1;
-  const coarse = (): Float32Array => {
-    const noise = new Float32Array(cw * ch);
-    for (let i = 0; i < noise.length; i++) noise[i] = rng.uniform(-1, 1);
-    // Blurring white noise on a grid of step s scales its std by s: undo it.
-    const blurred = gaussianBlur({ data: noise, width: cw, height: ch }, sigma / step).data;
-    const gain = alpha / 2 / step;
-    for (let i = 0; i < blurred.length; i++) blurred[i] *= gain;
-    return blurred;
-  };
-  return {
-    dx: upsample(coarse(), cw, width, height, step),
-    dy: upsample(coarse(), cw, width, height, step),
-  };
-}
-
-/** Bilinear interpolation of a coarse grid (node k at pixel k * step). */
-function upsample(c: Float32Array, cw: number, w: number, h: number, step: number): Float32Array {
-  const out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const gy = y / step, j = Math.floor(gy), ly = gy - j;
-    const r0 = j * cw, r1 = ly > 0 ? r0 + cw : r0;
-    for (let x = 0; x < w; x++) {
-      const gx = x / step, i = Math.floor(gx), lx = gx - i;
-      const i1 = lx > 0 ? i + 1 : i;
-      const top = c[r0 + i] + (c[r0 + i1] - c[r0 + i]) * lx;
-      const bot = c[r1 + i] + (c[r1 + i1] - c[r1 + i]) * lx;
-      out[y * w + x] = top + (bot - top) * ly;
-    }
+  protected run(image: Image, rng: Rng): Image {
+    return elastic(image, this.#alpha, this.#sigma, rng, {
+      interpolation: this.#interpolation,
+      fill: this.#fill,
+    });
   }
-  return out;
-}
-
-/**
- * Elastic deformation with a field drawn from `rng` (see `elasticField`).
- *
- * @example
- * ```ts
- * import { data } from "@lits/vision";
- * const img = { data: new Float32Array(256).fill(1), width: 16, height: 16 };
- * const out = data.transforms.F.elastic(img, 20, 4, new data.Rng(2));
- * console.log(out.width); // 16
- * ```
- */
-export function elastic(
-  image: Image,
-  alpha: number,
-  sigma: number,
-  rng: Rng,
-  opts: WarpOptions = {},
-): Image {
-  checkImage(image, "elastic");
-  const { dx, dy } = elasticField(image.width, image.height, alpha, sigma, rng);
-  return displace(image, dx, dy, opts);
 }

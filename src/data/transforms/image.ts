@@ -1,10 +1,12 @@
 /**
- * Small helpers every functional op shares: checking an image, making an
- * empty one, and parsing torchvision-style size arguments.
+ * Small helpers the functional ops and the transform classes share:
+ * checking an image, making an empty one, and parsing torchvision-style
+ * arguments (size, padding, value range). Not public.
  *
  * @module
  */
 import type { Image } from "../types.ts";
+import type { Interpolation } from "./functional/warp.ts";
 
 /** Throws unless `image` is a well-formed single-channel image. */
 export function checkImage(image: Image, op: string): void {
@@ -48,7 +50,12 @@ export function recycle(data: Float32Array): void {
 
 /** `[height, width]` from a torchvision size argument (a number means square). */
 export function toSize(size: number | readonly number[], op: string): [number, number] {
-  const hw = typeof size === "number" ? [size, size] : [...size];
+  // A string or a plain object (from a JSON spec) fails with the message, not a TypeError.
+  const hw = typeof size === "number"
+    ? [size, size]
+    : size !== null && typeof size === "object" && Symbol.iterator in size
+    ? [...size]
+    : [];
   if (hw.length !== 2 || !hw.every((v) => Number.isInteger(v) && v > 0)) {
     throw new Error(`${op}: size must be a positive integer or [height, width], got ${fmt(size)}`);
   }
@@ -59,6 +66,43 @@ export function toSize(size: number | readonly number[], op: string): [number, n
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** [left, top, right, bottom] from torchvision's padding argument. */
+export function toPadding(padding: number | readonly number[], op: string): number[] {
+  const p = typeof padding === "number"
+    ? [padding, padding, padding, padding]
+    : padding.length === 2
+    ? [padding[0], padding[1], padding[0], padding[1]]
+    : [...padding];
+  if (p.length !== 4 || !p.every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new Error(
+      `${op}: padding must be a non-negative integer, [lr, tb] or [l, t, r, b], got ${
+        fmt(padding)
+      }`,
+    );
+  }
+  return p;
+}
+
+/** Checks a value range, naming `op`. */
+export function checkValueRange(op: string, range: unknown): [number, number] {
+  if (
+    !Array.isArray(range) || range.length !== 2 || !range.every(Number.isFinite) ||
+    !(range[0] < range[1])
+  ) {
+    throw new Error(
+      `${op}: valueRange must be [lo, hi] finite numbers with lo < hi ` +
+        `(e.g. [0, 1], or [-1024, 3071] for raw HU), got ${fmt(range)}`,
+    );
+  }
+  return [range[0], range[1]];
+}
+
+/** A warp's interpolation parameter: "bilinear" (the default) or "nearest". */
+export function interpolationParam(op: string, v: unknown): Interpolation {
+  if (v === undefined || v === "bilinear" || v === "nearest") return v ?? "bilinear";
+  throw new Error(`${op}: interpolation must be "bilinear" or "nearest", got ${fmt(v)}`);
 }
 
 /** A short printable form of a parameter value for error messages. */

@@ -35,36 +35,8 @@
  *
  * @module
  */
-export * as F from "./functional.ts";
-export { Transform, type TransformSpec } from "./transform.ts";
+export * as F from "./functional/mod.ts";
+export { Transform, type TransformOptions, type TransformSpec } from "./transform.ts";
 export { Compose, compose, fromSpec, transformNames } from "./compose.ts";
-export { CenterCrop, CropForeground, Pad, RandomCrop, Resize } from "./size_transforms.ts";
-export {
-  ElasticTransform,
-  RandomAffine,
-  type RandomAffineParams,
-  RandomHorizontalFlip,
-  RandomRotation,
-  RandomVerticalFlip,
-  RandomZoom,
-} from "./spatial_transforms.ts";
-export {
-  GaussianBlur,
-  Normalize,
-  RandomErasing,
-  RandomGamma,
-  RandomGaussianNoise,
-  RandomShiftScaleIntensity,
-  ScaleIntensityRange,
-} from "./intensity_transforms.ts";
-export {
-  ColorJitter,
-  type ColorJitterOptions,
-  type ColorJitterParams,
-  RandomInvert,
-  RandomPosterize,
-  RandomSolarize,
-} from "./color_transforms.ts";
-export { RandomResizedCrop, type RandomResizedCropOptions } from "./resized_crop.ts";
-export { RandomPerspective, type RandomPerspectiveOptions } from "./perspective.ts";
+export * from "./classes.ts";
 export { ct, type CtPresetOptions } from "./presets.ts";

@@ -44,9 +44,15 @@
  * @module
  */
 import { Compose } from "./compose.ts";
-import { CropForeground, Resize } from "./size_transforms.ts";
-import { Normalize } from "./intensity_transforms.ts";
-import type { TransformSpec } from "./transform.ts";
+import { CropForeground } from "./crop.ts";
+import { RandomAffine, Resize } from "./geometry.ts";
+import {
+  Normalize,
+  RandomGamma,
+  RandomGaussianNoise,
+  RandomShiftScaleIntensity,
+} from "./intensity.ts";
+import type { Transform } from "./transform.ts";
 
 /** Options of the `ct` preset. */
 export interface CtPresetOptions {
@@ -75,28 +81,27 @@ export interface CtPresetOptions {
 export function ct(options: CtPresetOptions = {}): Compose {
   const s = options.strength ?? 1;
   if (!(s >= 0 && s <= 3)) throw new Error(`ct preset: strength must be in [0, 3], got ${s}`);
-  const specs: TransformSpec[] = [];
+  const steps: Transform[] = [];
   if (options.size !== undefined) {
     const size = typeof options.size === "number" ? [options.size, options.size] : options.size;
-    specs.push(
-      new CropForeground({ threshold: 0.1, margin: 4 }).spec,
-      new Resize({ size: size as [number, number] }).spec,
+    steps.push(
+      new CropForeground({ threshold: 0.1, margin: 4 }),
+      new Resize({ size: size as [number, number] }),
     );
   }
   if (s > 0) {
-    specs.push(
-      {
-        name: "RandomAffine",
+    steps.push(
+      new RandomAffine({
         degrees: 10 * s,
         translate: [0.05 * s, 0.05 * s],
         scale: [1 - 0.1 * s, 1 + 0.1 * s],
         p: 0.5,
-      },
-      { name: "RandomShiftScaleIntensity", offsets: 0.05 * s, factors: 0.1 * s, p: 0.5 },
-      { name: "RandomGamma", gamma: [1 / (1 + 0.15 * s), 1 + 0.15 * s], p: 0.3 },
-      { name: "RandomGaussianNoise", std: 0.02 * s, p: 0.5 },
+      }),
+      new RandomShiftScaleIntensity({ offsets: 0.05 * s, factors: 0.1 * s, p: 0.5 }),
+      new RandomGamma({ gamma: [1 / (1 + 0.15 * s), 1 + 0.15 * s], p: 0.3 }),
+      new RandomGaussianNoise({ std: 0.02 * s, p: 0.5 }),
     );
   }
-  if (options.normalize) specs.push(new Normalize(options.normalize).spec);
-  return new Compose({ transforms: specs });
+  if (options.normalize) steps.push(new Normalize(options.normalize));
+  return new Compose({ transforms: steps });
 }

@@ -1,62 +1,15 @@
 /**
- * Random resized crop (torchvision's `RandomResizedCrop`, the ImageNet
- * training crop) and the functional crop-then-resize behind it.
+ * The composable random resized crop, on functional/resized_crop.ts.
  *
  * @module
  */
-import { checkArity } from "../../options.ts";
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
-import { type Box, crop } from "./crop.ts";
-import { type Interpolation, resize } from "./geometric.ts";
-import { checkImage, fmt, roundHalfEven, scratchImage, toSize } from "./image.ts";
+import type { Box } from "./functional/crop.ts";
+import type { Interpolation } from "./functional/geometry.ts";
+import { resizedCrop } from "./functional/resized_crop.ts";
+import { fmt, interpolationParam, roundHalfEven, toSize } from "./image.ts";
 import { range, Transform } from "./transform.ts";
-
-/** Nearest-neighbour resize as `F.interpolate(mode="nearest")`: source index floor(i * in / out). */
-function resizeNearest(image: Image, oh: number, ow: number): Image {
-  const { data, width: w, height: h } = image;
-  const out = scratchImage(ow, oh);
-  const cols = Int32Array.from({ length: ow }, (_, x) => Math.min(w - 1, Math.floor(x * (w / ow))));
-  for (let y = 0; y < oh; y++) {
-    const row = Math.min(h - 1, Math.floor(y * (h / oh))) * w, o = y * ow;
-    for (let x = 0; x < ow; x++) out.data[o + x] = data[row + cols[x]];
-  }
-  return out;
-}
-
-/**
- * Crops [top, top + height) x [left, left + width) and resizes the crop to
- * `size` ([h, w] or a square side), as torchvision's `F.resized_crop`
- * (tensor path, no antialias).
- *
- * @example
- * ```ts
- * import { data } from "@lits/vision";
- * const img = { data: new Float32Array(16).map((_, i) => i), width: 4, height: 4 };
- * const out = data.transforms.F.resizedCrop(img, 1, 1, 2, 2, 4, "nearest");
- * console.log(out.width, out.data[0], out.data[15]); // 4 5 10
- * ```
- */
-export function resizedCrop(
-  image: Image,
-  top: number,
-  left: number,
-  height: number,
-  width: number,
-  size: number | [number, number],
-  interpolation: Interpolation = "bilinear",
-): Image {
-  checkImage(image, "resizedCrop");
-  const [oh, ow] = toSize(size, "resizedCrop");
-  const box = crop(image, top, left, height, width);
-  if (interpolation === "nearest") return resizeNearest(box, oh, ow);
-  if (interpolation !== "bilinear") {
-    throw new Error(
-      `resizedCrop: interpolation must be "bilinear" or "nearest", got ${fmt(interpolation)}`,
-    );
-  }
-  return resize(box, [oh, ow]);
-}
 
 /** Options of `RandomResizedCrop` (torchvision's, camelCase). */
 export interface RandomResizedCropOptions {
@@ -101,36 +54,23 @@ export class RandomResizedCrop extends Transform {
   readonly #interpolation: Interpolation;
   /** See `RandomResizedCropOptions`. */
   constructor(params: RandomResizedCropOptions) {
-    const usage = "new transforms.RandomResizedCrop({ size: 224, scale: [0.08, 1] })";
-    checkArity("RandomResizedCrop", arguments.length, 1, usage);
-    const keys = ["size", "scale", "ratio", "interpolation", "antialias"];
-    super("RandomResizedCrop", params as unknown as Record<string, unknown>, keys, 1, usage);
-    try {
-      this.#size = toSize(params.size, this.name);
-    } catch {
-      throw new Error(
-        `RandomResizedCrop: size must be a positive integer or [height, width], got ${
-          fmt(params.size)
-        }`,
-      );
-    }
+    super(params, arguments.length, {
+      keys: ["size", "scale", "ratio", "interpolation", "antialias"],
+      p: 1,
+      usage: "{ size: 224, scale: [0.08, 1] }",
+    });
+    this.#size = toSize(params.size, this.name);
     this.#scale = range(this.name, "scale", params.scale ?? [0.08, 1], { above: 0 });
     this.#ratio = range(this.name, "ratio", params.ratio ?? [3 / 4, 4 / 3], { above: 0 });
     for (const [key, v] of [["scale", params.scale], ["ratio", params.ratio]] as const) {
       if (v !== undefined && !Array.isArray(v)) {
-        throw new Error(`RandomResizedCrop: ${key} must be a [lo, hi] pair, got ${fmt(v)}`);
+        throw new Error(`${this.name}: ${key} must be a [lo, hi] pair, got ${fmt(v)}`);
       }
     }
-    const i = params.interpolation ?? "bilinear";
-    if (i !== "bilinear" && i !== "nearest") {
-      throw new Error(
-        `RandomResizedCrop: interpolation must be "bilinear" or "nearest", got ${fmt(i)}`,
-      );
-    }
-    this.#interpolation = i;
+    this.#interpolation = interpolationParam(this.name, params.interpolation ?? "bilinear");
     if (params.antialias !== undefined && params.antialias !== false) {
       throw new Error(
-        `RandomResizedCrop: antialias ${fmt(params.antialias)} is not supported: resizing here ` +
+        `${this.name}: antialias ${fmt(params.antialias)} is not supported: resizing here ` +
           `is plain bilinear (torchvision 0.14's tensor default); leave antialias out`,
       );
     }

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { checkOptions } from "../../options.ts";
+import { checkArity, checkOptions } from "../../options.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { globalRng, Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
@@ -29,8 +29,21 @@ export interface TransformSpec {
   [param: string]: unknown;
 }
 
+/** What a transform class tells `Transform` about its options, for the checks it runs. */
+export interface TransformOptions {
+  /** The parameter names it takes, besides `p`. */
+  keys: readonly string[];
+  /** Default probability of applying; null for a deterministic transform, which takes no `p`. */
+  p: number | null;
+  /** A typical options object, shown in errors: `{ size: 224 }`. */
+  usage: string;
+}
+
 /**
- * Base class of the composable transforms.
+ * Base class of the composable transforms. A subclass passes its options
+ * object, `arguments.length` and a `TransformOptions`; its name (in specs and
+ * errors) is its class name, so `fromSpec` finds it by the name it is
+ * exported under (Deno does not minify class names; a test holds the two equal).
  *
  * @example
  * ```ts
@@ -45,22 +58,22 @@ export abstract class Transform {
   readonly name: string;
   /** Probability of applying (1 for deterministic transforms). */
   readonly p: number;
+  /** The call shown in errors, e.g. `new transforms.Resize({ size: 224 })`. */
+  protected readonly usage: string;
   readonly #params: Record<string, unknown>;
 
   /**
-   * Checks the parameter names; `defaultP` is null for deterministic
-   * transforms, which take no `p`. `usage` shows the options form in the
-   * error for a non-object (`new Resize(224)` -> `new transforms.Resize({ size: 224 })`).
+   * Checks the argument count (`new Resize(224, 224)` fails rather than
+   * dropping one), that `params` is an options object (`new Resize(224)`
+   * fails with the options form), the parameter names, and `p`.
    */
-  constructor(
-    name: string,
-    params: Record<string, unknown>,
-    allowed: readonly string[],
-    defaultP: number | null,
-    usage = `new transforms.${name}({ ... })`,
-  ) {
+  constructor(params: object, argCount: number, options: TransformOptions) {
+    const name = new.target.name;
     this.name = name;
-    const keys = defaultP === null ? allowed : [...allowed, "p"];
+    const usage = `new transforms.${name}(${options.usage})`;
+    this.usage = usage;
+    checkArity(name, argCount, 1, usage);
+    const keys = options.p === null ? options.keys : [...options.keys, "p"];
     // Anything but a plain object (a number, an array, null) fails with the options form.
     const proto = params !== null && typeof params === "object"
       ? Object.getPrototypeOf(params)
@@ -68,8 +81,9 @@ export abstract class Transform {
     if (proto !== Object.prototype && proto !== null) {
       checkOptions<Record<string, unknown>>(name, params ?? null, keys, usage);
     }
-    for (const key of Object.keys(params)) {
-      if (key === "name" && params[key] === name) continue;
+    const given = params as Record<string, unknown>;
+    for (const key of Object.keys(given)) {
+      if (key === "name" && given[key] === name) continue;
       if (!keys.includes(key)) {
         const camel = key.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
         const hint = camel !== key && keys.includes(camel) ? ` (write '${camel}')` : "";
@@ -78,13 +92,13 @@ export abstract class Transform {
         );
       }
     }
-    const p = params.p ?? defaultP ?? 1;
+    const p = given.p ?? options.p ?? 1;
     if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
       throw new Error(`${name}: p must be a probability in [0, 1], got ${fmt(p)}`);
     }
     this.p = p;
     const kept: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(params)) if (v !== undefined && k !== "name") kept[k] = v;
+    for (const [k, v] of Object.entries(given)) if (v !== undefined && k !== "name") kept[k] = v;
     this.#params = kept;
   }
 

@@ -1,6 +1,6 @@
 /**
- * Geometric functional ops: flips, resize, and every rotation, affine, zoom
- * and elastic warp through one inverse-mapping resampler (each output pixel
+ * Geometric functional ops: flips, resize, and every rotation, affine and
+ * zoom through one inverse-mapping resampler (warp.ts: each output pixel
  * reads the source at a computed position), so a composed affine costs one
  * pass over the image.
  *
@@ -11,11 +11,11 @@
  *
  * @module
  */
-import type { Image } from "../types.ts";
-import { checkImage, scratchImage, toSize } from "./image.ts";
-import { tapBilinear, warpAffine, type WarpOptions } from "./warp.ts";
+import type { Image } from "../../types.ts";
+import { checkImage, scratchImage, toSize } from "../image.ts";
+import { warpAffine, type WarpOptions } from "./warp.ts";
 
-export type { Interpolation, WarpOptions } from "./warp.ts";
+export { type Interpolation, warpAffine, type WarpOptions } from "./warp.ts";
 
 /** Parameters of `affine` (torchvision's `F.affine`). */
 export interface AffineParams extends WarpOptions {
@@ -193,47 +193,4 @@ export function rotate(image: Image, angle: number, opts: WarpOptions = {}): Ima
  */
 export function zoom(image: Image, factor: number, opts: WarpOptions = {}): Image {
   return affine(image, { ...opts, scale: factor });
-}
-
-/**
- * Warps by a per-pixel displacement field in pixels (output pixel (x, y)
- * reads the source at (x + dx, y + dy)), as torchvision's `F.elastic_transform`.
- *
- * @example
- * ```ts
- * import { data } from "@lits/vision";
- * const img = { data: new Float32Array([1, 2, 3, 4]), width: 2, height: 2 };
- * const dx = new Float32Array([1, 1, 1, 1]), dy = new Float32Array(4);
- * console.log([...data.transforms.F.displace(img, dx, dy).data]); // [2, 0, 4, 0]
- * ```
- */
-export function displace(
-  image: Image,
-  dx: Float32Array,
-  dy: Float32Array,
-  opts: WarpOptions = {},
-): Image {
-  checkImage(image, "displace");
-  const { data, width: w, height: h } = image;
-  if (dx.length !== w * h || dy.length !== w * h) {
-    throw new Error(
-      `displace: displacement fields have ${dx.length} and ${dy.length} values, image ${w}x${h}`,
-    );
-  }
-  const fill = opts.fill ?? 0;
-  const nearest = opts.interpolation === "nearest";
-  const out = scratchImage(w, h);
-  for (let y = 0, i = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, i++) {
-      const sx = x + dx[i], sy = y + dy[i];
-      if (nearest) {
-        const ix = Math.round(sx), iy = Math.round(sy);
-        out.data[i] = ix >= 0 && ix < w && iy >= 0 && iy < h ? data[iy * w + ix] : fill;
-      } else {
-        const fx = Math.floor(sx), fy = Math.floor(sy);
-        out.data[i] = tapBilinear(data, w, h, fx, fy, sx - fx, sy - fy, fill);
-      }
-    }
-  }
-  return out;
 }

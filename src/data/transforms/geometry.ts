@@ -1,23 +1,16 @@
 /**
- * Composable spatial transforms that keep the image size: flips, rotation,
- * random affine, zoom and elastic deformation (torchvision's names and
- * parameters; MONAI's where torchvision has none). Random ones take `p`,
- * the probability of applying.
+ * Composable geometric transforms on functional/geometry.ts: flips, random
+ * affine, rotation and zoom (which keep the image size) and resize
+ * (torchvision's names and parameters; MONAI's where torchvision has none).
+ * Random ones take `p`, the probability of applying.
  *
  * @module
  */
-import { checkArity } from "../../options.ts";
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
-import { elastic } from "./elastic.ts";
-import { affine, hflip, type Interpolation, vflip } from "./geometric.ts";
-import { fmt } from "./image.ts";
+import { affine, hflip, type Interpolation, resize, vflip } from "./functional/geometry.ts";
+import { fmt, interpolationParam, toSize } from "./image.ts";
 import { num, range, Transform } from "./transform.ts";
-
-function interpolationParam(name: string, v: unknown): Interpolation {
-  if (v === undefined || v === "bilinear" || v === "nearest") return v ?? "bilinear";
-  throw new Error(`${name}: interpolation must be "bilinear" or "nearest", got ${fmt(v)}`);
-}
 
 /**
  * Mirrors left-right with probability p (default 0.5).
@@ -33,9 +26,7 @@ function interpolationParam(name: string, v: unknown): Interpolation {
 export class RandomHorizontalFlip extends Transform {
   /** `p` (default 0.5). */
   constructor(params: { p?: number } = {}) {
-    const usage = "new transforms.RandomHorizontalFlip({ p: 0.5 })";
-    checkArity("RandomHorizontalFlip", arguments.length, 1, usage);
-    super("RandomHorizontalFlip", params, [], 0.5, usage);
+    super(params, arguments.length, { keys: [], p: 0.5, usage: "{ p: 0.5 }" });
   }
   protected run(image: Image): Image {
     return hflip(image);
@@ -56,9 +47,7 @@ export class RandomHorizontalFlip extends Transform {
 export class RandomVerticalFlip extends Transform {
   /** `p` (default 0.5). */
   constructor(params: { p?: number } = {}) {
-    const usage = "new transforms.RandomVerticalFlip({ p: 0.5 })";
-    checkArity("RandomVerticalFlip", arguments.length, 1, usage);
-    super("RandomVerticalFlip", params, [], 0.5, usage);
+    super(params, arguments.length, { keys: [], p: 0.5, usage: "{ p: 0.5 }" });
   }
   protected run(image: Image): Image {
     return vflip(image);
@@ -157,10 +146,11 @@ export class RandomAffine extends Transform {
   readonly #draw: AffineDraw;
   /** See `RandomAffineParams`. */
   constructor(params: RandomAffineParams = {}) {
-    const keys = ["degrees", "translate", "scale", "shear", "interpolation", "fill"];
-    const usage = "new transforms.RandomAffine({ degrees: 10, translate: [0.05, 0.05] })";
-    checkArity("RandomAffine", arguments.length, 1, usage);
-    super("RandomAffine", params as Record<string, unknown>, keys, 1, usage);
+    super(params, arguments.length, {
+      keys: ["degrees", "translate", "scale", "shear", "interpolation", "fill"],
+      p: 1,
+      usage: "{ degrees: 10, translate: [0.05, 0.05] }",
+    });
     this.#draw = new AffineDraw(this.name, params);
   }
   protected run(image: Image, rng: Rng): Image {
@@ -191,9 +181,11 @@ export class RandomRotation extends Transform {
       p?: number;
     },
   ) {
-    const usage = "new transforms.RandomRotation({ degrees: 10 })";
-    checkArity("RandomRotation", arguments.length, 1, usage);
-    super("RandomRotation", params, ["degrees", "interpolation", "fill"], 1, usage);
+    super(params, arguments.length, {
+      keys: ["degrees", "interpolation", "fill"],
+      p: 1,
+      usage: "{ degrees: 10 }",
+    });
     // affine's angle is clockwise: negate the range for counter-clockwise rotation.
     const [lo, hi] = range(this.name, "degrees", params.degrees);
     this.#draw = new AffineDraw(this.name, { ...params, degrees: [-hi, -lo] });
@@ -227,9 +219,11 @@ export class RandomZoom extends Transform {
       p?: number;
     } = {},
   ) {
-    const usage = "new transforms.RandomZoom({ minZoom: 0.9, maxZoom: 1.1 })";
-    checkArity("RandomZoom", arguments.length, 1, usage);
-    super("RandomZoom", params, ["minZoom", "maxZoom", "interpolation", "fill"], 1, usage);
+    super(params, arguments.length, {
+      keys: ["minZoom", "maxZoom", "interpolation", "fill"],
+      p: 1,
+      usage: "{ minZoom: 0.9, maxZoom: 1.1 }",
+    });
     const scale = range(this.name, "minZoom/maxZoom", [
       params.minZoom ?? 0.9,
       params.maxZoom ?? 1.1,
@@ -245,44 +239,33 @@ export class RandomZoom extends Transform {
 }
 
 /**
- * Elastic deformation (torchvision's `ElasticTransform`: `alpha` is the
- * displacement strength, `sigma` its smoothness, in pixels).
+ * Resizes bilinearly: `size: [h, w]` exactly, or a number for the smaller
+ * edge keeping the aspect ratio (torchvision's `Resize`).
  *
  * @example
  * ```ts
  * import { data } from "@lits/vision";
- * const t = new data.transforms.ElasticTransform({ alpha: 30, sigma: 5, p: 1 });
- * const img = { data: new Float32Array(32 * 32), width: 32, height: 32 };
+ * const t = new data.transforms.Resize({ size: [32, 32] });
+ * const img = { data: new Float32Array(64 * 48), width: 64, height: 48 };
  * console.log(t.apply(img, new data.Rng(0)).width); // 32
  * ```
  */
-export class ElasticTransform extends Transform {
-  readonly #alpha: number;
-  readonly #sigma: number;
-  readonly #interpolation: Interpolation;
-  readonly #fill: number;
-  /** `alpha` (default 50), `sigma` (default 5), `interpolation`, `fill`, `p` (default 1). */
-  constructor(
-    params: {
-      alpha?: number;
-      sigma?: number;
-      interpolation?: Interpolation;
-      fill?: number;
-      p?: number;
-    } = {},
-  ) {
-    const usage = "new transforms.ElasticTransform({ alpha: 50, sigma: 5 })";
-    checkArity("ElasticTransform", arguments.length, 1, usage);
-    super("ElasticTransform", params, ["alpha", "sigma", "interpolation", "fill"], 1, usage);
-    this.#alpha = num(this.name, "alpha", params.alpha ?? 50, { min: 0 });
-    this.#sigma = num(this.name, "sigma", params.sigma ?? 5, { above: 0 });
-    this.#interpolation = interpolationParam(this.name, params.interpolation);
-    this.#fill = num(this.name, "fill", params.fill ?? 0);
+export class Resize extends Transform {
+  readonly #size: number | [number, number];
+  /** `size`: [height, width] or the smaller edge. */
+  constructor(params: { size: number | [number, number] }) {
+    super(params, arguments.length, { keys: ["size"], p: null, usage: "{ size: 224 }" });
+    const size = params.size;
+    this.#size = typeof size === "number" ? toSize(size, this.name)[0] : toSize(size, this.name);
   }
-  protected run(image: Image, rng: Rng): Image {
-    return elastic(image, this.#alpha, this.#sigma, rng, {
-      interpolation: this.#interpolation,
-      fill: this.#fill,
-    });
+  protected run(image: Image): Image {
+    const s = this.#size;
+    if (typeof s !== "number") return resize(image, s);
+    const { width: w, height: h } = image;
+    // torchvision: the smaller edge becomes s, the other keeps the aspect (floored).
+    const size: [number, number] = w <= h
+      ? [Math.max(1, Math.floor(s * h / w)), s]
+      : [s, Math.max(1, Math.floor(s * w / h))];
+    return resize(image, size);
   }
 }

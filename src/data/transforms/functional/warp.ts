@@ -10,8 +10,8 @@
  *
  * @module
  */
-import type { Image } from "../types.ts";
-import { checkImage, scratchImage } from "./image.ts";
+import type { Image } from "../../types.ts";
+import { checkImage, scratchImage } from "../image.ts";
 
 /** How a warp reads between pixels. */
 export type Interpolation = "bilinear" | "nearest";
