@@ -6,7 +6,7 @@
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import { elastic } from "./functional/elastic.ts";
-import type { Interpolation } from "./functional/geometry.ts";
+import type { Interpolation, WarpOptions } from "./functional/geometry.ts";
 import { interpolationParam } from "./image.ts";
 import { num, Transform } from "./transform.ts";
 
@@ -28,15 +28,7 @@ export class ElasticTransform extends Transform {
   readonly #interpolation: Interpolation;
   readonly #fill: number;
   /** `alpha` (default 50), `sigma` (default 5), `interpolation`, `fill`, `p` (default 1). */
-  constructor(
-    params: {
-      alpha?: number;
-      sigma?: number;
-      interpolation?: Interpolation;
-      fill?: number;
-      p?: number;
-    } = {},
-  ) {
+  constructor(params: { alpha?: number; sigma?: number; p?: number } & WarpOptions = {}) {
     super(params, arguments.length, {
       keys: ["alpha", "sigma", "interpolation", "fill"],
       p: 1,

@@ -8,7 +8,14 @@
  */
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
-import { affine, hflip, type Interpolation, resize, vflip } from "./functional/geometry.ts";
+import {
+  affine,
+  hflip,
+  type Interpolation,
+  resize,
+  vflip,
+  type WarpOptions,
+} from "./functional/geometry.ts";
 import { fmt, interpolationParam, toSize } from "./image.ts";
 import { num, range, Transform } from "./transform.ts";
 
@@ -173,14 +180,7 @@ export class RandomAffine extends Transform {
 export class RandomRotation extends Transform {
   readonly #draw: AffineDraw;
   /** `degrees` (d means [-d, d]), `interpolation`, `fill`, `p` (default 1). */
-  constructor(
-    params: {
-      degrees: number | [number, number];
-      interpolation?: Interpolation;
-      fill?: number;
-      p?: number;
-    },
-  ) {
+  constructor(params: { degrees: number | [number, number]; p?: number } & WarpOptions) {
     super(params, arguments.length, {
       keys: ["degrees", "interpolation", "fill"],
       p: 1,
@@ -210,15 +210,7 @@ export class RandomRotation extends Transform {
 export class RandomZoom extends Transform {
   readonly #draw: AffineDraw;
   /** `minZoom`, `maxZoom` (default 0.9, 1.1), `interpolation`, `fill`, `p` (default 1). */
-  constructor(
-    params: {
-      minZoom?: number;
-      maxZoom?: number;
-      interpolation?: Interpolation;
-      fill?: number;
-      p?: number;
-    } = {},
-  ) {
+  constructor(params: { minZoom?: number; maxZoom?: number; p?: number } & WarpOptions = {}) {
     super(params, arguments.length, {
       keys: ["minZoom", "maxZoom", "interpolation", "fill"],
       p: 1,
