@@ -125,7 +125,10 @@ Deno.test("experiment --help lists --weight-decay and --dropout; bad values exit
         [["--weight-decay", "abc"], /--weight-decay "abc": not a number/],
         [["--weight-decay", "0"], /--weight-decay 0: must be a number > 0/],
         [["--dropout", "1"], /--dropout 1: must be a probability in \(0, 1\)/],
-        [["--weight_decay", "1e-5"], /Unknown option '--weight_decay'/],
+        [
+          ["--weight_decay", "1e-5"],
+          /unknown flag --weight_decay \(did you mean --weight-decay\?\)/,
+        ],
       ] as const
     ) {
       err.length = 0;

@@ -5,7 +5,7 @@
  */
 import type { Module } from "../layers/module.ts";
 import { simpleCNN } from "./simple_cnn.ts";
-import { alexnet } from "./alexnet.ts";
+import { alexnet, ALEXNET_MIN_SIZE } from "./alexnet.ts";
 import { resnet18, resnet34, resnet50 } from "./resnet.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
@@ -52,7 +52,7 @@ const MODELS: Record<string, Entry> = {
   alexnet: {
     build: ({ imageSize: _, ...o }) => alexnet(o),
     options: [...COMMON, "dropout"],
-    minSize: 63,
+    minSize: ALEXNET_MIN_SIZE,
   },
   resnet18: { build: ({ imageSize: _, ...o }) => resnet18(o), options: RESNET, minSize: 1 },
   resnet34: { build: ({ imageSize: _, ...o }) => resnet34(o), options: RESNET, minSize: 1 },
@@ -73,6 +73,18 @@ const ALIASES: Record<string, string> = { simplecnn: "simple", simple_cnn: "simp
  */
 export function names(): string[] {
   return Object.keys(MODELS);
+}
+
+/**
+ * The smallest input side model `name` takes (1 for the ResNets, which pool
+ * adaptively); the command lines check `--image-size` against it.
+ */
+export function minImageSize(name: string): number {
+  const key = ALIASES[name.toLowerCase()] ?? name.toLowerCase();
+  if (!Object.hasOwn(MODELS, key)) {
+    throw new Error(`unknown model '${name}'; choose one of ${names().join(", ")}`);
+  }
+  return MODELS[key].minSize;
 }
 
 /**

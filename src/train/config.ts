@@ -9,6 +9,7 @@
 import { UsageError } from "./errors.ts";
 import { augmentSpecs } from "./augment.ts";
 import { checkOptions } from "../options.ts";
+import { minImageSize, names } from "../models/registry.ts";
 
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZERS = ["adam", "adamw", "sgd"] as const;
@@ -16,11 +17,8 @@ export const OPTIMIZERS = ["adam", "adamw", "sgd"] as const;
 export const SCHEDULERS = ["none", "step", "cosine", "plateau", "onecycle"] as const;
 /** Devices `--device` accepts. */
 export const DEVICES = ["auto", "cpu", "cuda"] as const;
-/** The model names (kept equal to `models.names()` by a test). */
-export const MODEL_NAMES = ["simple", "alexnet", "resnet18", "resnet34", "resnet50"] as const;
-
-/** Smallest input side per model (four 2x2 poolings; AlexNet's stride-4 stem). */
-const MIN_SIZE: Record<string, number> = { simple: 16, alexnet: 63 };
+/** The model names `--model` accepts: the registry's (`models.names()`). */
+export const MODEL_NAMES: readonly string[] = names();
 
 /** Everything that defines a training run. */
 export interface TrainConfig {
@@ -206,7 +204,7 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   oneOf("scheduler", c.scheduler, SCHEDULERS);
   int("early-stopping", c.earlyStopping, 0);
   int("image-size", c.imageSize, 0);
-  const minSize = MIN_SIZE[model] ?? 1;
+  const minSize = minImageSize(model);
   if (c.imageSize !== 0 && c.imageSize < minSize) {
     fail("image-size", c.imageSize, `model ${model} needs images of at least ${minSize} pixels`);
   }

@@ -6,71 +6,59 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
-import { DataLoader } from "../data/loader.ts";
-import { writeReport } from "../eval/report/report.ts";
 import { classificationReport } from "../eval/metrics/report.ts";
 import { formatClassificationReport } from "../eval/metrics/text.ts";
-import { defaultDevice, device } from "../tensor/device.ts";
-import { DEVICES, MODEL_NAMES, type TrainConfig } from "./config.ts";
+import { MODEL_NAMES, type TrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { loadModelState, loadWeights } from "./checkpoint.ts";
 import { checkDataLayout, defaultSyntheticData, openSplit, runTransforms } from "./data.ts";
-import { evaluateModel, summarize } from "./evaluate.ts";
 import { buildModel, CLASS_NAMES, type ModelSpec } from "./setup.ts";
 import { reportError } from "./cli.ts";
+import { Command } from "./command.ts";
+import { SHARED_FLAGS as S } from "./flag_specs.ts";
+import { resolveDevice } from "./session.ts";
+import { testSplit, writeSplitReport } from "./test_report.ts";
 
-const HELP = `deno task evaluate --checkpoint FILE [flags]: evaluates a trained model on one split
-
-  --checkpoint FILE   checkpoint.safetensors or best.safetensors of a run, or a state dict (required)
-  --data DIR          data folder (default: the run's data, from its config)
-  --split NAME        split to evaluate (default: test)
-  --out FILE          report page (default: report-<split>.html beside the checkpoint)
-  --model NAME        model, for a state dict without lits metadata (${MODEL_NAMES.join(", ")})
-  --image-size N      input side, for a state dict without lits metadata (default: the data's)
-  --batch-size N      batch size (default: 64)
-  --device NAME       ${DEVICES.join(", ")} (default: auto)
-  --workers N         loader worker threads (default: 0)
-  --help              show this help`;
-
-function positiveInt(flag: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) {
-    throw new UsageError(`--${flag} ${JSON.stringify(raw)}: must be an integer >= ${min}`);
-  }
-  return v;
-}
+const COMMAND = new Command({
+  usage: "deno task evaluate --checkpoint FILE [flags]: evaluates a trained model on one split",
+  flags: {
+    checkpoint: {
+      kind: "string",
+      value: "FILE",
+      required: true,
+      help: "checkpoint.safetensors or best.safetensors of a run, or a state dict",
+    },
+    data: { ...S.data, help: "data folder", shownDefault: "the run's data, from its config" },
+    split: { kind: "string", value: "NAME", help: "split to evaluate", default: "test" },
+    out: {
+      kind: "string",
+      value: "FILE",
+      help: "report page",
+      shownDefault: "report-<split>.html beside the checkpoint",
+    },
+    model: {
+      ...S.model,
+      choices: MODEL_NAMES,
+      help: `model, for a state dict without lits metadata (${MODEL_NAMES.join(", ")})`,
+    },
+    "image-size": {
+      ...S["image-size"],
+      min: 1,
+      help: "input side, for a state dict without lits metadata",
+      shownDefault: "the data's",
+    },
+    "batch-size": { ...S["batch-size"], help: "batch size", default: 64 },
+    device: { ...S.device, default: "auto" },
+    workers: { ...S.workers, help: "loader worker threads", default: 0 },
+  },
+});
 
 async function runConfigBeside(path: string): Promise<TrainConfig | null> {
   try {
     return JSON.parse(await Deno.readTextFile(join(dirname(path), "config.json")));
   } catch {
     return null; // not inside a run folder
-  }
-}
-
-function parse(args: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...args],
-      strict: true,
-      options: {
-        checkpoint: { type: "string" },
-        data: { type: "string" },
-        split: { type: "string", default: "test" },
-        out: { type: "string" },
-        model: { type: "string" },
-        "image-size": { type: "string" },
-        "batch-size": { type: "string" },
-        device: { type: "string", default: "auto" },
-        workers: { type: "string" },
-        help: { type: "boolean", default: false },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]}; see --help`);
   }
 }
 
@@ -85,26 +73,23 @@ function parse(args: readonly string[]) {
  */
 export async function evaluateMain(args: readonly string[]): Promise<number> {
   try {
-    const v = parse(args);
-    if (v.help) {
-      console.log(HELP);
+    const p = COMMAND.parse(args);
+    if (p.help) {
+      console.log(COMMAND.help());
       return 0;
     }
-    if (!v.checkpoint) throw new UsageError("--checkpoint FILE is required; see --help");
-    if (v.model !== undefined && !MODEL_NAMES.includes(v.model as never)) {
-      throw new UsageError(
-        `--model ${JSON.stringify(v.model)}: must be one of ${MODEL_NAMES.join(", ")}`,
-      );
-    }
-    if (!DEVICES.includes(v.device as never)) {
-      throw new UsageError(
-        `--device ${JSON.stringify(v.device)}: must be one of ${DEVICES.join(", ")}`,
-      );
-    }
-    const batchSize = positiveInt("batch-size", v["batch-size"], 64);
-    const workers = positiveInt("workers", v.workers, 0, 0);
-    const imageSizeFlag = positiveInt("image-size", v["image-size"], 0);
-    const dev = v.device === "auto" ? defaultDevice() : device(v.device!);
+    const v = p.values as {
+      checkpoint: string;
+      data?: string;
+      split: string;
+      out?: string;
+      model?: string;
+      "image-size"?: number;
+      "batch-size": number;
+      device: TrainConfig["device"];
+      workers: number;
+    };
+    const dev = resolveDevice(v.device);
 
     const weights = await loadWeights(v.checkpoint);
     try {
@@ -115,8 +100,8 @@ export async function evaluateMain(args: readonly string[]): Promise<number> {
         );
       }
       const root = v.data ?? runConfig?.data ?? await defaultSyntheticData(console.log);
-      checkDataLayout(root, [v.split!]);
-      const ds = openSplit(root, v.split!);
+      checkDataLayout(root, [v.split]);
+      const ds = openSplit(root, v.split);
       try {
         let spec: ModelSpec | null = weights.spec;
         if (!spec) {
@@ -127,48 +112,40 @@ export async function evaluateMain(args: readonly string[]): Promise<number> {
           }
           spec = {
             name: v.model,
-            options: { inChannels: 1, numClasses: 3, imageSize: imageSizeFlag || ds.width },
+            options: { inChannels: 1, numClasses: 3, imageSize: v["image-size"] ?? ds.width },
           };
         }
         const size = spec.options.imageSize ?? ds.width;
-        const model = buildModel(spec).to(dev);
-        try {
-          loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
-          const t = runTransforms("none", size, ds.width, ds.height, spec.normalize ?? null);
-          const loader = new DataLoader(ds, { batchSize, transform: t.eval, workers, device: dev });
-          const evaluation = await evaluateModel(model, loader, {
-            keepMistakes: 24,
-            names: (i) => ds.filename(i),
-          });
-          const s = summarize(evaluation, CLASS_NAMES.length);
-          console.log(`${spec.name} on ${root} (${v.split}, ${ds.length} slices)`);
-          console.log(
-            formatClassificationReport(
-              classificationReport(evaluation.yTrue, evaluation.yPred, { classNames: CLASS_NAMES }),
-              { digits: 3 },
-            ),
-          );
-          console.log(
-            `macro-F1 ${s.macroF1.toFixed(3)}  macro ROC AUC ${s.macroAuc.toFixed(3)}  loss ${
-              s.loss.toFixed(4)
-            }`,
-          );
-          const out = v.out ?? join(dirname(v.checkpoint), `report-${v.split}.html`);
-          await writeReport(out, {
-            title: `${spec.name} on ${v.split}`,
-            classNames: CLASS_NAMES,
-            history: [],
-            yTrue: evaluation.yTrue,
-            yPred: evaluation.yPred,
-            scores: evaluation.scores,
-            misclassified: evaluation.misclassified,
-            config: { checkpoint: v.checkpoint, data: root, split: v.split, ...spec.options },
-            split: v.split,
-          });
-          console.log(`report: ${out}`);
-        } finally {
-          model.dispose();
-        }
+        using model = buildModel(spec).to(dev);
+        loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
+        const t = runTransforms("none", size, ds.width, ds.height, spec.normalize ?? null);
+        const loading = {
+          batchSize: v["batch-size"],
+          transform: t.eval,
+          workers: v.workers,
+          device: dev,
+        };
+        const { evaluation, summary: s } = await testSplit(model, ds, loading);
+        console.log(`${spec.name} on ${root} (${v.split}, ${ds.length} slices)`);
+        console.log(
+          formatClassificationReport(
+            classificationReport(evaluation.yTrue, evaluation.yPred, { classNames: CLASS_NAMES }),
+            { digits: 3 },
+          ),
+        );
+        console.log(
+          `macro-F1 ${s.macroF1.toFixed(3)}  macro ROC AUC ${s.macroAuc.toFixed(3)}  loss ${
+            s.loss.toFixed(4)
+          }`,
+        );
+        const out = v.out ?? join(dirname(v.checkpoint), `report-${v.split}.html`);
+        await writeSplitReport(out, evaluation, {
+          title: `${spec.name} on ${v.split}`,
+          split: v.split,
+          history: [],
+          config: { checkpoint: v.checkpoint, data: root, split: v.split, ...spec.options },
+        });
+        console.log(`report: ${out}`);
       } finally {
         ds.close();
       }

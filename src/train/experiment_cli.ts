@@ -4,10 +4,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { checkConfig, type TrainConfig } from "./config.ts";
-import { UsageError } from "./errors.ts";
 import {
   experimentBase,
   EXPERIMENTS,
@@ -19,25 +17,47 @@ import { experimentHtml, experimentMarkdown } from "./experiment_page.ts";
 import { reportError } from "./cli.ts";
 import { defaultSyntheticData } from "./data.ts";
 import { defaultRunDir } from "./run_folder.ts";
+import { Command } from "./command.ts";
+import { SHARED_FLAGS as S } from "./flag_specs.ts";
 
-const HELP = (base: TrainConfig) =>
-  `deno task experiment NAME [flags]: trains every variant of an experiment on the same data with
+const BASE = experimentBase();
+const STRENGTHS = REGULARIZATION_STRENGTHS;
+
+/** The flags' defaults are the base's and the course's strengths. */
+const COMMAND = new Command({
+  usage:
+    `deno task experiment NAME [flags]: trains every variant of an experiment on the same data with
 one seed and compares them in <out>/experiment.html and <out>/results.md.
 
 Experiments: ${Object.keys(EXPERIMENTS).join(", ")} (no regularisation, L2, dropout, L2 + dropout,
-batch norm, ct augmentation)
-
-  --data DIR        data folder (default: synthetic LiTS, realistic preset)
-  --epochs N        epochs per variant (default: ${base.epochs})
-  --image-size N    model input side (default: ${base.imageSize})
-  --batch-size N    batch size (default: ${base.batchSize})
-  --lr X            Adam learning rate (default: ${base.lr})
-  --weight-decay X  Adam weight decay (L2) of the L2 arms (default: ${REGULARIZATION_STRENGTHS.weightDecay})
-  --dropout P       dropout probability of the dropout arms (default: ${REGULARIZATION_STRENGTHS.dropout})
-  --seed N          seed of every variant (default: ${base.seed})
-  --workers N       loader worker threads (default: ${base.workers})
-  --out DIR         experiment folder (default: runs/<name>-<date>-<time>)
-  --help            show this help`;
+batch norm, ct augmentation)`,
+  positional: { what: "experiment name", choices: Object.keys(EXPERIMENTS) },
+  flags: {
+    data: { ...S.data, help: "data folder", shownDefault: "synthetic LiTS, realistic preset" },
+    epochs: { ...S.epochs, help: "epochs per variant", default: BASE.epochs },
+    "image-size": { ...S["image-size"], help: "model input side", default: BASE.imageSize },
+    "batch-size": { ...S["batch-size"], help: "batch size", default: BASE.batchSize },
+    lr: { ...S.lr, help: "Adam learning rate", default: BASE.lr },
+    // The arms' own checks (checkConfig) would name the arm; these name the flag.
+    "weight-decay": {
+      ...S["weight-decay"],
+      help: "Adam weight decay (L2) of the L2 arms",
+      default: STRENGTHS.weightDecay,
+      check: (v) =>
+        Number.isFinite(v) && v > 0 ? null : "must be a number > 0 (the L2 arms' strength)",
+    },
+    dropout: {
+      ...S.dropout,
+      value: "P",
+      help: "dropout probability of the dropout arms",
+      default: STRENGTHS.dropout,
+      check: (v) => v > 0 && v < 1 ? null : "must be a probability in (0, 1)",
+    },
+    seed: { ...S.seed, help: "seed of every variant", default: BASE.seed },
+    workers: { ...S.workers, help: "loader worker threads", default: BASE.workers },
+    out: { ...S.out, help: "experiment folder", shownDefault: "runs/<name>-<date>-<time>" },
+  },
+});
 
 /** What `deno task experiment`'s command line asks for. */
 export interface ParsedExperimentArgs {
@@ -60,69 +80,26 @@ export interface ParsedExperimentArgs {
  * naming the flag.
  */
 export function parseExperimentArgs(args: readonly string[]): ParsedExperimentArgs {
-  const base = experimentBase();
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        data: { type: "string" },
-        epochs: { type: "string" },
-        "image-size": { type: "string" },
-        "batch-size": { type: "string" },
-        lr: { type: "string" },
-        "weight-decay": { type: "string" },
-        dropout: { type: "string" },
-        seed: { type: "string" },
-        workers: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]}; see --help`);
-  }
-  const { values: v, positionals } = parsed;
-  const strengths = { ...REGULARIZATION_STRENGTHS };
-  if (v.help) return { help: true, name: "", base, strengths };
-  const name = positionals[0];
-  if (positionals.length !== 1 || !Object.hasOwn(EXPERIMENTS, name)) {
-    throw new UsageError(
-      `give one experiment name: ${Object.keys(EXPERIMENTS).join(", ")} ` +
-        `(got ${positionals.length ? positionals.join(" ") : "none"}); see --help`,
-    );
-  }
-  const num = (flag: string, raw: string | undefined, fallback: number) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (raw.trim() === "" || Number.isNaN(n)) {
-      throw new UsageError(`--${flag} ${JSON.stringify(raw)}: not a number`);
-    }
-    return n;
-  };
-  strengths.weightDecay = num("weight-decay", v["weight-decay"], strengths.weightDecay);
-  strengths.dropout = num("dropout", v.dropout, strengths.dropout);
-  // The arms' own checks (checkConfig) would name the arm; these name the flag.
-  if (!(Number.isFinite(strengths.weightDecay) && strengths.weightDecay > 0)) {
-    throw new UsageError(
-      `--weight-decay ${v["weight-decay"]}: must be a number > 0 (the L2 arms' strength)`,
-    );
-  }
-  if (!(strengths.dropout > 0 && strengths.dropout < 1)) {
-    throw new UsageError(`--dropout ${v.dropout}: must be a probability in (0, 1)`);
-  }
-  const config = checkConfig({
-    ...base,
-    epochs: num("epochs", v.epochs, base.epochs),
-    imageSize: num("image-size", v["image-size"], base.imageSize),
-    batchSize: num("batch-size", v["batch-size"], base.batchSize),
-    lr: num("lr", v.lr, base.lr),
-    seed: num("seed", v.seed, base.seed),
-    workers: num("workers", v.workers, base.workers),
+  const p = COMMAND.parse(args);
+  if (p.help) return { help: true, name: "", base: BASE, strengths: { ...STRENGTHS } };
+  const v = p.values as Record<string, number> & { out?: string; data?: string };
+  const base = checkConfig({
+    ...BASE,
+    epochs: v.epochs,
+    imageSize: v["image-size"],
+    batchSize: v["batch-size"],
+    lr: v.lr,
+    seed: v.seed,
+    workers: v.workers,
   });
-  return { help: false, name, base: config, strengths, out: v.out, data: v.data };
+  return {
+    help: false,
+    name: p.positional!,
+    base,
+    strengths: { weightDecay: v["weight-decay"], dropout: v.dropout },
+    out: v.out,
+    data: v.data,
+  };
 }
 
 /**
@@ -138,7 +115,7 @@ export async function experimentMain(args: readonly string[]): Promise<number> {
   try {
     const p = parseExperimentArgs(args);
     if (p.help) {
-      console.log(HELP(p.base));
+      console.log(COMMAND.help());
       return 0;
     }
     const out = resolve(p.out ?? defaultRunDir(p.name));
