@@ -8,16 +8,18 @@
  *   "No space left on device", as a full disk would;
  * - `kill-in-checkpoint=N`: the process kills itself (SIGKILL) half-way
  *   through the N-th checkpoint write;
- * - `nan-loss=S`: the loss of optimizer step S reads as NaN.
+ * - `nan-loss=S`: the loss of optimizer step S reads as NaN;
+ * - `metrics-write=N`: the N-th line appended to metrics.jsonl fails with
+ *   "No space left on device".
  *
  * Unset (always, outside tests) a check is one environment lookup, made per
- * epoch and per checkpoint, not per step.
+ * epoch, per checkpoint and per metrics line, not per step.
  *
  * @module
  */
 
 /** The faults that can be injected. */
-export type FaultName = "checkpoint-write" | "kill-in-checkpoint" | "nan-loss";
+export type FaultName = "checkpoint-write" | "kill-in-checkpoint" | "nan-loss" | "metrics-write";
 
 /** The N of fault `name`, or undefined when it is not injected (read anew each call: tests set it). */
 export function faultAt(name: FaultName): number | undefined {

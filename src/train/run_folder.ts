@@ -16,6 +16,7 @@ import { join, resolve } from "node:path";
 import type { TrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { faultAt } from "./faults.ts";
 import { toJson } from "./checkpoint.ts";
 
 /** The paths of one run's files. */
@@ -118,15 +119,25 @@ export type MetricsRecord =
   & Record<string, unknown>;
 
 /**
- * Appends JSON lines to metrics.jsonl. On resume, lines of epochs after the
- * checkpoint (written before the process died) are dropped first, so the
- * file reads as one uninterrupted run.
+ * Appends JSON lines to metrics.jsonl, in order. On resume, lines of epochs
+ * after the checkpoint (written before the process died) are dropped first,
+ * so the file reads as one uninterrupted run.
+ *
+ * `append` queues a line without waiting (the step lines, written from
+ * inside an epoch); a failed append (a full disk) is kept and thrown by the
+ * next `write` or `flush`, naming the file, never left as an unhandled
+ * rejection, and nothing is appended after it.
  */
 export class MetricsLog {
+  #tail: Promise<void> = Promise.resolve();
+  #error: Error | null = null;
+  #appends = 0;
+
   constructor(readonly path: string) {}
 
   /** Keeps the lines of epochs <= `epoch` (step lines of later epochs go too). */
   async truncateAfter(epoch: number): Promise<void> {
+    await this.flush();
     let text: string;
     try {
       text = await Deno.readTextFile(this.path);
@@ -146,8 +157,33 @@ export class MetricsLog {
     await writeFileAtomic(this.path, new TextEncoder().encode(kept.map((l) => l + "\n").join("")));
   }
 
-  /** Appends one record. */
+  /** Queues one record after those before it. */
+  append(record: MetricsRecord): void {
+    const line = toJson(record) + "\n";
+    this.#tail = this.#tail.then(async () => {
+      if (this.#error) return;
+      try {
+        if (faultAt("metrics-write") === ++this.#appends) {
+          throw new Error("No space left on device (os error 28) [injected by LITS_TRAIN_FAULT]");
+        }
+        await Deno.writeTextFile(this.path, line, { append: true });
+      } catch (e) {
+        this.#error = new Error(`cannot append to ${this.path}: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+    });
+  }
+
+  /** Waits for the queued records; throws the first failed append. */
+  async flush(): Promise<void> {
+    await this.#tail;
+    if (this.#error) throw this.#error;
+  }
+
+  /** Appends one record and waits for it (and all before it). */
   async write(record: MetricsRecord): Promise<void> {
-    await Deno.writeTextFile(this.path, toJson(record) + "\n", { append: true });
+    this.append(record);
+    await this.flush();
   }
 }

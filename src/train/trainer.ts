@@ -1,9 +1,10 @@
 /**
- * `fit`: a whole training run from a configuration to a run folder. It
- * opens the data, builds model, optimizer and schedule from the seed,
- * restores a checkpoint when resuming, trains epoch by epoch (validating,
- * keeping the best weights, stopping early, checkpointing after every
- * epoch), then evaluates the test split and writes report.html.
+ * `fit`: a whole training run from a configuration to a run folder, in the
+ * order a reader expects: open the run (data, folder), build the session
+ * (model, optimizer, loaders), resume or start fresh, then epoch by epoch
+ * train / validate / record (keeping the best weights, stopping early) /
+ * checkpoint, restore the best weights, and test and report (the tail
+ * `deno task evaluate` shares).
  *
  * Reproducible on the CPU: everything random comes from the seed (the
  * `manualSeed` stream for initialisation and dropout; the loader's own
@@ -13,46 +14,21 @@
  *
  * @module
  */
-import { DataLoader } from "../data/loader.ts";
-import { classBalancedSampler } from "../data/sampler.ts";
-import { CrossEntropyLoss } from "../layers/loss.ts";
-import { defaultDevice, type Device, device } from "../tensor/device.ts";
-import { manualSeed } from "../tensor/mod.ts";
-import { generatorState, setGeneratorState } from "../tensor/ops/random.ts";
-import { writeReport } from "../eval/report/report.ts";
+import type { Device } from "../tensor/device.ts";
 import type { HistoryEntry } from "../eval/report/types.ts";
 import { checkConfigKeys, type TrainConfig } from "./config.ts";
 import { checkArity, checkOptions } from "../options.ts";
-import {
-  checkDataLayout,
-  defaultSyntheticData,
-  emptyClassWarnings,
-  openSplit,
-  pixelStats,
-  runTransforms,
-} from "./data.ts";
-import { DivergedError, UsageError } from "./errors.ts";
-import { NonFiniteLoss, trainEpoch } from "./epoch.ts";
-import { evaluateModel, summarize, type TestSummary } from "./evaluate.ts";
-import {
-  loadCheckpoint,
-  loadModelState,
-  loadWeights,
-  saveCheckpoint,
-  saveWeights,
-  type TrainerState,
-} from "./checkpoint.ts";
-import { removeStaleTemporaries } from "./atomic.ts";
+import { DivergedError } from "./errors.ts";
+import { type EpochContext, type EpochResult, NonFiniteLoss, trainEpoch } from "./epoch.ts";
+import { evaluateModel, type TestSummary } from "./evaluate.ts";
+import { loadModelState, loadWeights, saveWeights } from "./checkpoint.ts";
 import { createRun, MetricsLog, type RunPaths, runPaths } from "./run_folder.ts";
 import { epochLine, type Progress, silentProgress } from "./progress.ts";
-import {
-  buildModel,
-  buildOptimizer,
-  buildSchedule,
-  CLASS_NAMES,
-  currentLr,
-  modelSpec,
-} from "./setup.ts";
+import { currentLr } from "./setup.ts";
+import { EarlyStopping } from "./early_stopping.ts";
+import { freshPosition, type Position, resumePosition, saveRunCheckpoint } from "./resume.ts";
+import { buildSession, openRunData, resolveDevice, type RunData, type Session } from "./session.ts";
+import { evalLoader, testSplit, writeSplitReport } from "./test_report.ts";
 
 /** Options of `fit`. */
 export interface FitOptions {
@@ -84,16 +60,6 @@ export interface FitResult {
   seconds: number;
 }
 
-/** Resolves "auto" and checks that the device can run here. */
-function resolveDevice(name: TrainConfig["device"]): Device {
-  if (name === "auto") return defaultDevice();
-  try {
-    return device(name);
-  } catch (e) {
-    throw new Error(`--device ${name}: ${(e as Error).message}`);
-  }
-}
-
 /**
  * Runs (or resumes) a training run; see the module doc. `config` must be
  * checked (`checkConfig`); a new run needs `config.out` set and not yet used.
@@ -122,240 +88,165 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
     usage,
   );
   const log = options.log ?? (() => {});
-  const progress = options.progress ?? silentProgress;
   const dev = resolveDevice(config.device);
-  const root = config.data ?? await defaultSyntheticData(log);
-  checkDataLayout(root);
-  const splits = { train: openSplit(root, "train"), val: openSplit(root, "val") };
-  const test = openSplit(root, "test");
+  using data = await openRunData(config, log);
+  const paths = options.resume ? runPaths(config.out) : await createRun(data.config);
+  // A new run that fails before its first epoch starts (native build,
+  // model, loader) leaves no folder behind: there is nothing to resume.
+  let started = false;
   try {
-    // Once per run, before training: a missing class skews every metric after.
-    for (const w of emptyClassWarnings({ ...splits, test }, CLASS_NAMES)) console.warn(w);
-    const { width, height } = splits.train;
-    if (config.imageSize === 0 && width !== height) {
-      throw new UsageError(`the images are ${width}x${height}; give a square --image-size`);
-    }
-    const imageSize = config.imageSize || width;
-    const resolved: TrainConfig = { ...config, data: root, imageSize };
-    const stats = config.normalize ? pixelStats(splits.train) : null;
-    const spec = modelSpec(resolved, imageSize, stats);
-    const t = runTransforms(config.augment, imageSize, width, height, stats);
-    const paths = options.resume ? runPaths(config.out) : await createRun(resolved);
-    // A new run that fails before its first epoch starts (native build,
-    // model, loader) leaves no folder behind: there is nothing to resume.
-    let started = false;
-    try {
-      const metrics = new MetricsLog(paths.metrics);
-
-      manualSeed(config.seed);
-      const model = buildModel(spec).to(dev);
-      try {
-        const optimizer = buildOptimizer(config, model);
-        const lossFn = new CrossEntropyLoss();
-        const trainLoader = new DataLoader(splits.train, {
-          batchSize: config.batchSize,
-          shuffle: !config.balanced,
-          sampler: config.balanced ? classBalancedSampler(splits.train) : undefined,
-          transform: t.train,
-          seed: config.seed,
-          workers: config.workers,
-          device: dev,
-        });
-        const evalLoader = (ds: typeof test) =>
-          new DataLoader(ds, {
-            batchSize: Math.max(64, config.batchSize),
-            transform: t.eval,
-            workers: config.workers,
-            device: dev,
-          });
-        const schedule = buildSchedule(config, optimizer, trainLoader.length);
-
-        let state: TrainerState & { stopped?: boolean } = {
-          history: [],
-          bestValLoss: Infinity,
-          bestEpoch: 0,
-          badValidations: 0,
-          seconds: 0,
-        };
-        let epoch = 0, step = 0;
-        let lastCheckpoint: string | null = null;
-        if (options.resume) {
-          await removeStaleTemporaries(paths.checkpoint);
-          await removeStaleTemporaries(paths.best);
-          if (await exists(paths.checkpoint)) {
-            const ckpt = await loadCheckpoint(paths.checkpoint);
-            try {
-              if (JSON.stringify(ckpt.info.model) !== JSON.stringify(spec)) {
-                throw new Error(
-                  `checkpoint ${paths.checkpoint} is of model ${
-                    JSON.stringify(ckpt.info.model)
-                  }, ` +
-                    `but the run's config.json builds ${JSON.stringify(spec)}`,
-                );
-              }
-              if (ckpt.info.optimizer !== optimizer.constructor.name) {
-                throw new Error(
-                  `checkpoint ${paths.checkpoint} holds ${ckpt.info.optimizer} state, the run uses ${optimizer.constructor.name}`,
-                );
-              }
-              loadModelState(model, ckpt.modelState, `checkpoint ${paths.checkpoint}`, spec);
-              optimizer.loadStateDict(ckpt.optimizerState);
-              schedule.loadStateDict(ckpt.info.scheduler);
-              setGeneratorState({
-                seed: BigInt(ckpt.info.rng.seed),
-                counter: BigInt(ckpt.info.rng.counter),
-              });
-              state = ckpt.info.trainer;
-              epoch = ckpt.info.epoch;
-              step = ckpt.info.step;
-              lastCheckpoint = paths.checkpoint;
-            } finally {
-              ckpt.dispose();
-            }
-            log(`resuming ${paths.dir} after epoch ${epoch} (step ${step})`);
-          } else {
-            log(`resuming ${paths.dir}: no complete checkpoint yet, starting at epoch 1`);
-          }
-          await metrics.truncateAfter(epoch);
-        }
-
-        log(
-          `training ${spec.name} on ${root} (${splits.train.length} train / ${splits.val.length} val / ` +
-            `${test.length} test slices, ${imageSize}x${imageSize}, device ${dev}) -> ${paths.dir}`,
-        );
-        const ctx = {
-          model,
-          optimizer,
-          lossFn,
-          schedule,
-          loader: trainLoader,
-          progress,
-          logEvery: config.logEvery,
-          onLog: (r: Record<string, number>) =>
-            void metrics.write({ type: "step", epoch: epoch + 1, ...r }),
-        };
-        started = true;
-        while (epoch < config.epochs && !state.stopped) {
-          trainLoader.setEpoch(epoch); // loader epochs are 0-based: the same order on resume
-          let result;
-          try {
-            result = await trainEpoch(ctx, epoch + 1, config.epochs, step);
-          } catch (e) {
-            if (!(e instanceof NonFiniteLoss)) throw e;
-            await metrics.write({
-              type: "stop",
-              epoch: epoch + 1,
-              step: e.step,
-              loss: String(e.value),
-            });
-            throw new DivergedError(e.value, e.step, epoch + 1, lastCheckpoint);
-          }
-          epoch++;
-          step = result.step;
-          const validate = epoch % config.valEvery === 0 || epoch === config.epochs;
-          const val = validate ? await evaluateModel(model, evalLoader(splits.val)) : null;
-          const entry: HistoryEntry = {
-            epoch,
-            trainLoss: result.loss,
-            trainAcc: result.accuracy,
-            valLoss: val?.loss ?? null,
-            valAcc: val?.accuracy ?? null,
-            lr: currentLr(optimizer),
-            seconds: result.seconds,
-          };
-          schedule.afterEpoch(val?.loss ?? null);
-          let note = "";
-          if (val) {
-            if (val.loss < state.bestValLoss) {
-              state.bestValLoss = val.loss;
-              state.bestEpoch = epoch;
-              state.badValidations = 0;
-              note = "best";
-              await saveWeights(paths.best, model, spec, {
-                epoch: String(epoch),
-                valLoss: String(val.loss),
-              });
-            } else if (config.earlyStopping > 0 && ++state.badValidations >= config.earlyStopping) {
-              state.stopped = true;
-              note = `early stop: no lower val loss for ${config.earlyStopping} validations`;
-            }
-          }
-          state.history.push(entry);
-          state.seconds += result.seconds;
-          await metrics.write({ type: "epoch", ...entry, step });
-          log(epochLine(entry, config.epochs, note));
-          await saveCheckpoint(paths.checkpoint, model, optimizer, {
-            model: spec,
-            epoch,
-            step,
-            scheduler: schedule.stateDict(),
-            rng: rngState(),
-            loader: { epoch: trainLoader.epoch, seed: config.seed },
-            trainer: state,
-            config: resolved,
-          });
-          lastCheckpoint = paths.checkpoint;
-        }
-
-        if (config.earlyStopping > 0 && state.bestEpoch > 0 && state.bestEpoch !== epoch) {
-          const best = await loadWeights(paths.best);
-          try {
-            loadModelState(model, best.state, paths.best, spec);
-          } finally {
-            best.dispose();
-          }
-          log(
-            `restored the best weights (epoch ${state.bestEpoch}, val loss ${
-              state.bestValLoss.toFixed(4)
-            })`,
-          );
-        }
-        const evaluation = await evaluateModel(model, evalLoader(test), {
-          keepMistakes: 24,
-          names: (i) => test.filename(i),
-        });
-        const summary = summarize(evaluation, CLASS_NAMES.length);
-        await metrics.write({ type: "test", epoch, ...summary });
-        if (options.report ?? true) {
-          await writeReport(paths.report, {
-            title: `${spec.name} on ${root}`,
-            classNames: CLASS_NAMES,
-            history: state.history,
-            yTrue: evaluation.yTrue,
-            yPred: evaluation.yPred,
-            scores: evaluation.scores,
-            misclassified: evaluation.misclassified,
-            config: { ...resolved, device: dev } as unknown as Record<string, unknown>,
-            split: "test",
-          });
-        }
-        return {
-          paths,
-          config: resolved,
-          history: state.history,
-          test: summary,
-          bestEpoch: state.bestEpoch,
-          stoppedEarly: state.stopped === true,
-          seconds: state.seconds,
-        };
-      } finally {
-        model.dispose();
-      }
-    } catch (e) {
-      if (!options.resume && !started) await removeUnstartedRun(paths);
-      throw e;
-    }
-  } finally {
-    splits.train.close();
-    splits.val.close();
-    test.close();
+    using session = buildSession(config, data, dev);
+    const metrics = new MetricsLog(paths.metrics);
+    const position = options.resume
+      ? await resumePosition(session, data.spec, paths, metrics, log)
+      : freshPosition();
+    const { train, val, test } = data;
+    log(
+      `training ${data.spec.name} on ${data.root} (${train.length} train / ${val.length} val / ` +
+        `${test.length} test slices, ${data.config.imageSize}x${data.config.imageSize}, ` +
+        `device ${dev}) -> ${paths.dir}`,
+    );
+    started = true;
+    const run: Run = { data, session, paths, metrics, log };
+    const stopping = new EarlyStopping(config.earlyStopping, position.state);
+    await trainEpochs(run, position, stopping, options.progress ?? silentProgress);
+    if (stopping.restoresBest(position.epoch)) await restoreBest(run, position);
+    const report = options.report ?? true;
+    const summary = await testAndReport(run, position, report ? dev : null);
+    return {
+      paths,
+      config: data.config,
+      history: position.state.history,
+      test: summary,
+      bestEpoch: position.state.bestEpoch,
+      stoppedEarly: stopping.stopped,
+      seconds: position.state.seconds,
+    };
+  } catch (e) {
+    if (!options.resume && !started) await removeUnstartedRun(paths);
+    throw e;
   }
 }
 
-/** The `manualSeed` stream's position as JSON-safe strings. */
-function rngState(): { seed: string; counter: string } {
-  const { seed, counter } = generatorState();
-  return { seed: String(seed), counter: String(counter) };
+/** What the steps of a run after the start share. */
+interface Run {
+  data: RunData;
+  session: Session;
+  paths: RunPaths;
+  metrics: MetricsLog;
+  log: (line: string) => void;
+}
+
+/**
+ * Trains until the last epoch or an early stop: each epoch trains,
+ * validates (every `valEvery` epochs and the last), records (history,
+ * best weights, metrics, epoch line) and checkpoints.
+ */
+async function trainEpochs(
+  run: Run,
+  position: Position,
+  stopping: EarlyStopping,
+  progress: Progress,
+): Promise<void> {
+  const { data: { config, spec, val }, session, paths, metrics } = run;
+  const { model, optimizer, schedule, trainLoader } = session;
+  const ctx: EpochContext = {
+    model,
+    optimizer,
+    lossFn: session.lossFn,
+    schedule,
+    loader: trainLoader,
+    progress,
+    logEvery: config.logEvery,
+    onLog: (r) => metrics.append({ type: "step", epoch: position.epoch + 1, ...r }),
+  };
+  while (position.epoch < config.epochs && !stopping.stopped) {
+    const result = await trainOneEpoch(run, ctx, position);
+    const epoch = ++position.epoch;
+    position.step = result.step;
+    const validate = epoch % config.valEvery === 0 || epoch === config.epochs;
+    const v = validate ? await evaluateModel(model, evalLoader(val, session.evalLoading)) : null;
+    const entry: HistoryEntry = {
+      epoch,
+      trainLoss: result.loss,
+      trainAcc: result.accuracy,
+      valLoss: v?.loss ?? null,
+      valAcc: v?.accuracy ?? null,
+      lr: currentLr(optimizer),
+      seconds: result.seconds,
+    };
+    schedule.afterEpoch(v?.loss ?? null);
+    const verdict = v ? stopping.observe(epoch, v.loss) : null;
+    if (verdict === "best") {
+      await saveWeights(paths.best, model, spec, {
+        epoch: String(epoch),
+        valLoss: String(v!.loss),
+      });
+    }
+    position.state.history.push(entry);
+    position.state.seconds += result.seconds;
+    await metrics.write({ type: "epoch", ...entry, step: position.step });
+    run.log(epochLine(entry, config.epochs, stopping.note(verdict)));
+    await saveRunCheckpoint(paths, session, run.data, position);
+  }
+}
+
+/** One training epoch; a loss that is not finite ends the run with a `DivergedError`. */
+async function trainOneEpoch(
+  run: Run,
+  ctx: EpochContext,
+  position: Position,
+): Promise<EpochResult> {
+  const { epoch, step } = position;
+  run.session.trainLoader.setEpoch(epoch); // loader epochs are 0-based: the same order on resume
+  try {
+    return await trainEpoch(ctx, epoch + 1, run.data.config.epochs, step);
+  } catch (e) {
+    if (!(e instanceof NonFiniteLoss)) throw e;
+    await run.metrics.write({
+      type: "stop",
+      epoch: epoch + 1,
+      step: e.step,
+      loss: String(e.value),
+    });
+    throw new DivergedError(e.value, e.step, epoch + 1, position.lastCheckpoint);
+  }
+}
+
+/** Loads best.safetensors into the model: the run ends on its best weights. */
+async function restoreBest(run: Run, position: Position): Promise<void> {
+  const { paths, session, data } = run;
+  const best = await loadWeights(paths.best);
+  try {
+    loadModelState(session.model, best.state, paths.best, data.spec);
+  } finally {
+    best.dispose();
+  }
+  const { bestEpoch, bestValLoss } = position.state;
+  run.log(`restored the best weights (epoch ${bestEpoch}, val loss ${bestValLoss.toFixed(4)})`);
+}
+
+/**
+ * Evaluates the test split, appends the "test" line to metrics.jsonl and,
+ * given the device to show on it, writes report.html.
+ */
+async function testAndReport(
+  run: Run,
+  position: Position,
+  reportDevice: Device | null,
+): Promise<TestSummary> {
+  const { data, session, paths } = run;
+  const { evaluation, summary } = await testSplit(session.model, data.test, session.evalLoading);
+  await run.metrics.write({ type: "test", epoch: position.epoch, ...summary });
+  if (reportDevice) {
+    await writeSplitReport(paths.report, evaluation, {
+      title: `${data.spec.name} on ${data.root}`,
+      split: "test",
+      history: position.state.history,
+      config: { ...data.config, device: reportDevice } as unknown as Record<string, unknown>,
+    });
+  }
+  return summary;
 }
 
 /**
@@ -368,14 +259,4 @@ async function removeUnstartedRun(paths: RunPaths): Promise<void> {
     await Deno.remove(file).catch(() => {});
   }
   await Deno.remove(paths.dir).catch(() => {}); // fails (and keeps it) when not empty
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }

@@ -1,0 +1,124 @@
+/**
+ * Where a run stands (its state, epoch and optimizer step), written to
+ * checkpoint.safetensors after every epoch and read back by `--resume`:
+ * model, optimizer, schedule, the `manualSeed` stream's position and the
+ * loader's epoch, so a resumed run continues with exactly the numbers an
+ * uninterrupted one uses.
+ *
+ * @module
+ */
+import { generatorState, setGeneratorState } from "../tensor/ops/random.ts";
+import { removeStaleTemporaries } from "./atomic.ts";
+import { loadCheckpoint, loadModelState, saveCheckpoint } from "./checkpoint.ts";
+import type { TrainConfig } from "./config.ts";
+import type { RunState } from "./early_stopping.ts";
+import type { MetricsLog, RunPaths } from "./run_folder.ts";
+import type { Session } from "./session.ts";
+import type { ModelSpec } from "./setup.ts";
+
+/** A run's position. */
+export interface Position {
+  /** History, best loss, early stopping's counter, seconds. */
+  state: RunState;
+  /** Epochs done. */
+  epoch: number;
+  /** Optimizer steps done. */
+  step: number;
+  /** The last checkpoint written (null before the first). */
+  lastCheckpoint: string | null;
+}
+
+/** The position of a new run. */
+export function freshPosition(): Position {
+  return {
+    state: { history: [], bestValLoss: Infinity, bestEpoch: 0, badValidations: 0, seconds: 0 },
+    epoch: 0,
+    step: 0,
+    lastCheckpoint: null,
+  };
+}
+
+/**
+ * Restores the session from the run's checkpoint (refusing one of another
+ * model or optimizer) and drops metrics lines written after it; a run
+ * killed before its first checkpoint starts again at epoch 1.
+ */
+export async function resumePosition(
+  session: Session,
+  spec: ModelSpec,
+  paths: RunPaths,
+  metrics: MetricsLog,
+  log: (line: string) => void,
+): Promise<Position> {
+  await removeStaleTemporaries(paths.checkpoint);
+  await removeStaleTemporaries(paths.best);
+  let position = freshPosition();
+  if (await exists(paths.checkpoint)) {
+    const ckpt = await loadCheckpoint(paths.checkpoint);
+    try {
+      const { model, optimizer, schedule } = session;
+      if (JSON.stringify(ckpt.info.model) !== JSON.stringify(spec)) {
+        throw new Error(
+          `checkpoint ${paths.checkpoint} is of model ${JSON.stringify(ckpt.info.model)}, ` +
+            `but the run's config.json builds ${JSON.stringify(spec)}`,
+        );
+      }
+      if (ckpt.info.optimizer !== optimizer.constructor.name) {
+        throw new Error(
+          `checkpoint ${paths.checkpoint} holds ${ckpt.info.optimizer} state, the run uses ${optimizer.constructor.name}`,
+        );
+      }
+      loadModelState(model, ckpt.modelState, `checkpoint ${paths.checkpoint}`, spec);
+      optimizer.loadStateDict(ckpt.optimizerState);
+      schedule.loadStateDict(ckpt.info.scheduler);
+      setGeneratorState({
+        seed: BigInt(ckpt.info.rng.seed),
+        counter: BigInt(ckpt.info.rng.counter),
+      });
+      position = {
+        state: ckpt.info.trainer,
+        epoch: ckpt.info.epoch,
+        step: ckpt.info.step,
+        lastCheckpoint: paths.checkpoint,
+      };
+    } finally {
+      ckpt.dispose();
+    }
+    log(`resuming ${paths.dir} after epoch ${position.epoch} (step ${position.step})`);
+  } else {
+    log(`resuming ${paths.dir}: no complete checkpoint yet, starting at epoch 1`);
+  }
+  await metrics.truncateAfter(position.epoch);
+  return position;
+}
+
+/** Writes the checkpoint of `position` (atomically: a failed write keeps the previous one). */
+export async function saveRunCheckpoint(
+  paths: RunPaths,
+  session: Session,
+  run: { spec: ModelSpec; config: TrainConfig },
+  position: Position,
+): Promise<void> {
+  const { seed, counter } = generatorState();
+  await saveCheckpoint(paths.checkpoint, session.model, session.optimizer, {
+    model: run.spec,
+    epoch: position.epoch,
+    step: position.step,
+    scheduler: session.schedule.stateDict(),
+    rng: { seed: String(seed), counter: String(counter) },
+    loader: { epoch: session.trainLoader.epoch, seed: run.config.seed },
+    trainer: position.state,
+    config: run.config,
+  });
+  position.lastCheckpoint = paths.checkpoint;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}

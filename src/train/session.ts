@@ -1,0 +1,166 @@
+/**
+ * The two things `fit` opens and must close, whatever happens:
+ *
+ * - `RunData`: the three splits of the data folder, with what they decide
+ *   about the run (the image size, the input statistics, the model spec
+ *   and the transforms);
+ * - `Session`: the objects that train (model, optimizer, loss, schedule,
+ *   loaders), built from the seed in a fixed order so a run is repeatable;
+ *   disposing it frees the model's weights and the optimizer's state
+ *   (Adam's moments), so run after run in one process keeps nothing.
+ *
+ * @module
+ */
+import { DataLoader } from "../data/loader.ts";
+import type { LiTSDataset } from "../data/lits_dataset.ts";
+import { classBalancedSampler } from "../data/sampler.ts";
+import { CrossEntropyLoss } from "../layers/loss.ts";
+import type { Module } from "../layers/module.ts";
+import { defaultDevice, type Device, device } from "../tensor/device.ts";
+import { manualSeed } from "../tensor/mod.ts";
+import type { TrainConfig } from "./config.ts";
+import {
+  checkDataLayout,
+  defaultSyntheticData,
+  emptyClassWarnings,
+  openSplit,
+  pixelStats,
+  type RunTransforms,
+  runTransforms,
+} from "./data.ts";
+import { UsageError } from "./errors.ts";
+import {
+  type AnyOptimizer,
+  buildModel,
+  buildOptimizer,
+  buildSchedule,
+  CLASS_NAMES,
+  type ModelSpec,
+  modelSpec,
+  type Schedule,
+} from "./setup.ts";
+import type { SplitLoading } from "./test_report.ts";
+
+/**
+ * The device a configuration names: "auto" is CUDA when it is available,
+ * else the CPU; a named device that cannot run here says why, under the flag.
+ */
+export function resolveDevice(name: TrainConfig["device"]): Device {
+  if (name === "auto") return defaultDevice();
+  try {
+    return device(name);
+  } catch (e) {
+    throw new Error(`--device ${name}: ${(e as Error).message}`);
+  }
+}
+
+/** A run's data and what it decides. */
+export interface RunData extends Disposable {
+  /** The data folder. */
+  root: string;
+  /** The open splits. */
+  train: LiTSDataset;
+  val: LiTSDataset;
+  test: LiTSDataset;
+  /** The configuration with data and image size resolved (what config.json holds). */
+  config: TrainConfig;
+  /** The model to build. */
+  spec: ModelSpec;
+  /** Training and evaluation transforms. */
+  transforms: RunTransforms;
+}
+
+/** Opens the splits of the run's data (synthetic LiTS when none is given) and resolves the config. */
+export async function openRunData(
+  config: TrainConfig,
+  log: (line: string) => void,
+): Promise<RunData> {
+  const root = config.data ?? await defaultSyntheticData(log);
+  checkDataLayout(root);
+  const train = openSplit(root, "train"), val = openSplit(root, "val");
+  const test = openSplit(root, "test");
+  const close = () => [train, val, test].forEach((ds) => ds.close());
+  try {
+    // Once per run, before training: a missing class skews every metric after.
+    for (const w of emptyClassWarnings({ train, val, test }, CLASS_NAMES)) console.warn(w);
+    const { width, height } = train;
+    if (config.imageSize === 0 && width !== height) {
+      throw new UsageError(`the images are ${width}x${height}; give a square --image-size`);
+    }
+    const imageSize = config.imageSize || width;
+    const resolved: TrainConfig = { ...config, data: root, imageSize };
+    const stats = config.normalize ? pixelStats(train) : null;
+    return {
+      root,
+      train,
+      val,
+      test,
+      config: resolved,
+      spec: modelSpec(resolved, imageSize, stats),
+      transforms: runTransforms(config.augment, imageSize, width, height, stats),
+      [Symbol.dispose]: close,
+    };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
+
+/** The objects that train. */
+export interface Session extends Disposable {
+  model: Module;
+  optimizer: AnyOptimizer;
+  lossFn: CrossEntropyLoss;
+  schedule: Schedule;
+  /** The training split's loader (shuffled or class-balanced, augmented). */
+  trainLoader: DataLoader;
+  /** How validation and test splits are loaded. */
+  evalLoading: SplitLoading;
+}
+
+/**
+ * Builds model, optimizer, loss, loaders and schedule for `data` on `dev`,
+ * from `config.seed` (the order of the draws is part of the run's numbers).
+ */
+export function buildSession(config: TrainConfig, data: RunData, dev: Device): Session {
+  manualSeed(config.seed);
+  const model = buildModel(data.spec).to(dev);
+  let optimizer: AnyOptimizer | null = null;
+  try {
+    optimizer = buildOptimizer(config, model);
+    const lossFn = new CrossEntropyLoss();
+    const trainLoader = new DataLoader(data.train, {
+      batchSize: config.batchSize,
+      shuffle: !config.balanced,
+      sampler: config.balanced ? classBalancedSampler(data.train) : undefined,
+      transform: data.transforms.train,
+      seed: config.seed,
+      workers: config.workers,
+      device: dev,
+    });
+    const evalLoading: SplitLoading = {
+      batchSize: Math.max(64, config.batchSize),
+      transform: data.transforms.eval,
+      workers: config.workers,
+      device: dev,
+    };
+    const schedule = buildSchedule(config, optimizer, trainLoader.length);
+    const opt = optimizer;
+    return {
+      model,
+      optimizer,
+      lossFn,
+      schedule,
+      trainLoader,
+      evalLoading,
+      [Symbol.dispose]: () => {
+        opt.dispose();
+        model.dispose();
+      },
+    };
+  } catch (e) {
+    optimizer?.dispose();
+    model.dispose();
+    throw e;
+  }
+}

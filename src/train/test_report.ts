@@ -1,0 +1,85 @@
+/**
+ * The tail that `fit` and `deno task evaluate` share: a model on one split
+ * (the same loader, the 24 most confident mistakes named by file), its
+ * headline numbers, and the report page of that evaluation.
+ *
+ * @module
+ */
+import { DataLoader } from "../data/loader.ts";
+import type { LiTSDataset } from "../data/lits_dataset.ts";
+import type { TransformSpec } from "../data/transforms/transform.ts";
+import type { Module } from "../layers/module.ts";
+import type { Device } from "../tensor/device.ts";
+import { writeReport } from "../eval/report/report.ts";
+import type { HistoryEntry } from "../eval/report/types.ts";
+import { evaluateModel, type Evaluation, summarize, type TestSummary } from "./evaluate.ts";
+import { CLASS_NAMES } from "./setup.ts";
+
+/** How a split is loaded for evaluation. */
+export interface SplitLoading {
+  /** Samples per batch. */
+  batchSize: number;
+  /** The evaluation transform (resize, standardise). */
+  transform: TransformSpec[];
+  /** Loader worker threads. */
+  workers: number;
+  /** Where the batches go. */
+  device: Device;
+}
+
+/** The loader of a split for evaluation (no shuffling, no augmentation). */
+export function evalLoader(ds: LiTSDataset, loading: SplitLoading): DataLoader {
+  return new DataLoader(ds, { ...loading });
+}
+
+/** A model's evaluation of one split and its summary. */
+export interface SplitResult {
+  /** Labels, predictions, scores and mistakes. */
+  evaluation: Evaluation;
+  /** The headline numbers. */
+  summary: TestSummary;
+}
+
+/** Evaluates `model` on all of `ds`, keeping the most confident mistakes for the report. */
+export async function testSplit(
+  model: Module,
+  ds: LiTSDataset,
+  loading: SplitLoading,
+): Promise<SplitResult> {
+  const evaluation = await evaluateModel(model, evalLoader(ds, loading), {
+    keepMistakes: 24,
+    names: (i) => ds.filename(i),
+  });
+  return { evaluation, summary: summarize(evaluation, CLASS_NAMES.length) };
+}
+
+/** What the report page of an evaluation says besides the numbers. */
+export interface ReportContext {
+  /** Page title. */
+  title: string;
+  /** The split's name. */
+  split: string;
+  /** Training history, if the page belongs to a run. */
+  history: HistoryEntry[];
+  /** The settings shown on the page. */
+  config: Record<string, unknown>;
+}
+
+/** Writes the report page of an evaluation to `path`. */
+export async function writeSplitReport(
+  path: string,
+  evaluation: Evaluation,
+  context: ReportContext,
+): Promise<void> {
+  await writeReport(path, {
+    title: context.title,
+    classNames: CLASS_NAMES,
+    history: context.history,
+    yTrue: evaluation.yTrue,
+    yPred: evaluation.yPred,
+    scores: evaluation.scores,
+    misclassified: evaluation.misclassified,
+    config: context.config,
+    split: context.split,
+  });
+}
