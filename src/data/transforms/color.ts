@@ -152,6 +152,7 @@ export class ColorJitter extends Transform {
     };
   }
 
+  /** Draws the order and factors (`getParams`), then `F.adjustBrightness` / `F.blendContrast`. */
   protected run(image: Image, rng: Rng): Image {
     const p = ColorJitter.getParams(this.#brightness, this.#contrast, rng);
     let out = image;
@@ -191,6 +192,7 @@ export class RandomInvert extends Transform {
     super(params, arguments.length, { keys: ["valueRange"], p: 0.5, usage: "{ p: 0.5 }" });
     this.#range = checkValueRange(this.name, params.valueRange ?? [0, 1]);
   }
+  /** `F.invert` over the value range. */
   protected run(image: Image): Image {
     return invert(image, this.#range);
   }
@@ -226,6 +228,7 @@ export class RandomPosterize extends Transform {
     this.#bits = num(this.name, "bits", params.bits, { min: 0, max: 8, integer: true });
     this.#range = checkValueRange(this.name, params.valueRange ?? [0, 1]);
   }
+  /** `F.posterize` to `bits` bits. */
   protected run(image: Image): Image {
     return posterize(image, this.#bits, this.#range);
   }
@@ -261,6 +264,7 @@ export class RandomSolarize extends Transform {
     this.#range = checkValueRange(this.name, params.valueRange ?? [0, 1]);
     this.#threshold = num(this.name, "threshold", params.threshold, { max: this.#range[1] });
   }
+  /** `F.solarize` above the threshold. */
   protected run(image: Image): Image {
     return solarize(image, this.#threshold, this.#range);
   }

@@ -54,6 +54,7 @@ export class Compose extends Transform {
     super({ transforms: transforms.map((t) => t.spec) }, 1, options);
     this.transforms = transforms;
   }
+  /** Each transform in turn, all drawing from `rng`. */
   protected run(input: Image, rng: Rng): Image {
     let image = input;
     for (const t of this.transforms) {

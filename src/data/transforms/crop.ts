@@ -29,6 +29,7 @@ export class CenterCrop extends Transform {
     super(params, arguments.length, { keys: ["size"], p: null, usage: "{ size: 224 }" });
     this.#size = toSize(params.size, this.name);
   }
+  /** `F.centerCrop`. */
   protected run(image: Image): Image {
     return centerCrop(image, this.#size);
   }
@@ -71,6 +72,7 @@ export class RandomCrop extends Transform {
     this.#padIfNeeded = params.padIfNeeded ?? false;
     this.#fill = num(this.name, "fill", params.fill ?? 0);
   }
+  /** Pads if asked, then `F.crop` at a uniformly drawn offset. */
   protected run(image: Image, rng: Rng): Image {
     let img = this.#padding ? pad(image, this.#padding, this.#fill) : image;
     const [ch, cw] = this.#size;
@@ -114,6 +116,7 @@ export class CropForeground extends Transform {
     this.#threshold = num(this.name, "threshold", params.threshold ?? 0.1);
     this.#margin = num(this.name, "margin", params.margin ?? 0, { min: 0, integer: true });
   }
+  /** `F.cropForeground`. */
   protected run(image: Image): Image {
     return cropForeground(image, { threshold: this.#threshold, margin: this.#margin });
   }
@@ -151,6 +154,7 @@ export class Pad extends Transform {
       );
     }
   }
+  /** `F.pad`. */
   protected run(image: Image): Image {
     return pad(image, this.#padding, this.#fill, this.#mode);
   }
@@ -193,6 +197,7 @@ export class RandomErasing extends Transform {
     if (v !== "random") num(this.name, "value", v);
     this.#value = v;
   }
+  /** Draws a box (area from `scale`, log-aspect from `ratio`, up to 10 tries), then `F.erase`. */
   protected run(image: Image, rng: Rng): Image {
     const { width: w, height: h } = image;
     const [r0, r1] = [Math.log(this.#ratio[0]), Math.log(this.#ratio[1])];

@@ -39,6 +39,7 @@ export class ElasticTransform extends Transform {
     this.#interpolation = interpolationParam(this.name, params.interpolation);
     this.#fill = num(this.name, "fill", params.fill ?? 0);
   }
+  /** `F.elastic` with a field drawn from `rng`. */
   protected run(image: Image, rng: Rng): Image {
     return elastic(image, this.#alpha, this.#sigma, rng, {
       interpolation: this.#interpolation,

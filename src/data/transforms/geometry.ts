@@ -35,6 +35,7 @@ export class RandomHorizontalFlip extends Transform {
   constructor(params: { p?: number } = {}) {
     super(params, arguments.length, { keys: [], p: 0.5, usage: "{ p: 0.5 }" });
   }
+  /** `F.hflip`. */
   protected run(image: Image): Image {
     return hflip(image);
   }
@@ -56,6 +57,7 @@ export class RandomVerticalFlip extends Transform {
   constructor(params: { p?: number } = {}) {
     super(params, arguments.length, { keys: [], p: 0.5, usage: "{ p: 0.5 }" });
   }
+  /** `F.vflip`. */
   protected run(image: Image): Image {
     return vflip(image);
   }
@@ -160,6 +162,7 @@ export class RandomAffine extends Transform {
     });
     this.#draw = new AffineDraw(this.name, params);
   }
+  /** Draws angle, translation, scale and shear, then one `F.affine`. */
   protected run(image: Image, rng: Rng): Image {
     return this.#draw.apply(image, rng);
   }
@@ -190,6 +193,7 @@ export class RandomRotation extends Transform {
     const [lo, hi] = range(this.name, "degrees", params.degrees);
     this.#draw = new AffineDraw(this.name, { ...params, degrees: [-hi, -lo] });
   }
+  /** Draws an angle, then `F.affine` (counter-clockwise). */
   protected run(image: Image, rng: Rng): Image {
     return this.#draw.apply(image, rng);
   }
@@ -225,6 +229,7 @@ export class RandomZoom extends Transform {
     const { interpolation, fill } = params;
     this.#draw = new AffineDraw(this.name, { scale, interpolation, fill });
   }
+  /** Draws a zoom factor, then `F.affine` with that scale. */
   protected run(image: Image, rng: Rng): Image {
     return this.#draw.apply(image, rng);
   }
@@ -250,6 +255,7 @@ export class Resize extends Transform {
     const size = params.size;
     this.#size = typeof size === "number" ? toSize(size, this.name)[0] : toSize(size, this.name);
   }
+  /** `F.resize` to the size, or the smaller edge to it. */
   protected run(image: Image): Image {
     const s = this.#size;
     if (typeof s !== "number") return resize(image, s);

@@ -46,6 +46,7 @@ export class RandomGaussianNoise extends Transform {
     this.#mean = num(this.name, "mean", params.mean ?? 0);
     this.#sampleStd = params.sampleStd ?? true;
   }
+  /** Draws the std (or takes it), then `F.gaussianNoise`. */
   protected run(image: Image, rng: Rng): Image {
     const std = this.#sampleStd ? rng.uniform(0, this.#std) : this.#std;
     return gaussianNoise(image, std, rng, this.#mean);
@@ -84,6 +85,7 @@ export class GaussianBlur extends Transform {
     }
     this.#kernelSize = k;
   }
+  /** Draws sigma, then `F.gaussianBlur`. */
   protected run(image: Image, rng: Rng): Image {
     return gaussianBlur(image, rng.uniform(...this.#sigma), this.#kernelSize);
   }
@@ -121,6 +123,7 @@ export class RandomShiftScaleIntensity extends Transform {
     this.#offsets = range(this.name, "offsets", params.offsets ?? 0);
     this.#factors = range(this.name, "factors", params.factors ?? 0, { above: -1 });
   }
+  /** Draws factor and offset, then one `F.scaleShift`. */
   protected run(image: Image, rng: Rng): Image {
     const f = rng.uniform(...this.#factors), o = rng.uniform(...this.#offsets);
     return scaleShift(image, 1 + f, o);
@@ -150,6 +153,7 @@ export class RandomGamma extends Transform {
     }
     this.#gamma = range(this.name, "gamma", g, { above: 0 });
   }
+  /** Draws gamma, then `F.adjustContrast`. */
   protected run(image: Image, rng: Rng): Image {
     return adjustContrast(image, rng.uniform(...this.#gamma));
   }
@@ -186,6 +190,7 @@ export class ScaleIntensityRange extends Transform {
       bMax = num(this.name, "bMax", params.bMax ?? 1);
     this.#args = [aMin, aMax, bMin, bMax, params.clip ?? false];
   }
+  /** `F.scaleIntensityRange`. */
   protected run(image: Image): Image {
     return scaleIntensityRange(image, ...this.#args);
   }
@@ -215,6 +220,7 @@ export class Normalize extends Transform {
     this.#mean = num(this.name, "mean", params.mean);
     this.#std = num(this.name, "std", params.std, { above: 0 });
   }
+  /** `F.normalize`. */
   protected run(image: Image): Image {
     return normalize(image, this.#mean, this.#std);
   }

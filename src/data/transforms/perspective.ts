@@ -85,6 +85,7 @@ export class RandomPerspective extends Transform {
     return [start, [topLeft, topRight, bottomRight, bottomLeft]];
   }
 
+  /** Draws the corners (`getParams`), then `F.perspective`. */
   protected run(image: Image, rng: Rng): Image {
     const [s, e] = RandomPerspective.getParams(image.width, image.height, this.#distortion, rng);
     return perspective(image, s, e, this.#interpolation, this.#fill);

@@ -119,6 +119,7 @@ export class RandomResizedCrop extends Transform {
     };
   }
 
+  /** Draws the box (`getParams`), then `F.resizedCrop`. */
   protected run(image: Image, rng: Rng): Image {
     const b = RandomResizedCrop.getParams(image.width, image.height, this.#scale, this.#ratio, rng);
     return resizedCrop(image, b.top, b.left, b.height, b.width, this.#size, this.#interpolation);
