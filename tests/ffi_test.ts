@@ -1,40 +1,59 @@
 import assert from "node:assert/strict";
 import { symbols } from "../src/ffi/symbols.ts";
+import * as codes from "../src/ffi/codes.ts";
 import { CPU_SOURCES } from "../src/ffi/build.ts";
 import { ABI_VERSION } from "../src/ffi/native.ts";
+import { enums, ffiType, generate, OUTPUTS, prototypes } from "../scripts/gen_ffi.ts";
 
 const header = Deno.readTextFileSync(new URL("../native/include/lits.h", import.meta.url));
 
-/** Maps a C parameter declaration to the FFI type the table must use. */
-function ffiType(decl: string): string {
-  const d = decl.replace(/\s+/g, " ").trim();
-  if (d.includes("*")) return /_host$/.test(d) ? "buffer" : "pointer";
-  if (/^u?int64_t /.test(d)) return d.startsWith("u") ? "u64" : "i64";
-  if (/^int32_t /.test(d)) return "i32";
-  if (/^float /.test(d)) return "f32";
-  throw new Error(`unmapped C parameter '${d}'`);
-}
-
-function prototypes(): Map<string, { params: string[]; result: string }> {
-  const out = new Map<string, { params: string[]; result: string }>();
-  const re = /^(int|const char\*) (lits_\w+)\(([^)]*)\);/gm;
-  const flat = header.replace(/\/\*[\s\S]*?\*\//g, "").replace(/,\s*\n\s*/g, ", ");
-  for (const m of flat.matchAll(re)) {
-    const params = m[3].trim() === "void" ? [] : m[3].split(",").map(ffiType);
-    out.set(m[2], { params, result: m[1] === "int" ? "i32" : "pointer" });
+Deno.test("symbols.ts and codes.ts are what scripts/gen_ffi.ts makes of lits.h", async () => {
+  const fresh = await generate();
+  for (const key of Object.keys(OUTPUTS) as (keyof typeof OUTPUTS)[]) {
+    const committed = Deno.readTextFileSync(OUTPUTS[key]);
+    assert.equal(committed, fresh[key], `${key}: run deno run -A scripts/gen_ffi.ts`);
   }
-  return out;
-}
+});
 
 Deno.test("the symbol table equals lits.h, name by name and parameter by parameter", () => {
-  const fromHeader = prototypes();
-  assert.ok(fromHeader.size > 40, `parsed only ${fromHeader.size} prototypes`);
-  assert.deepEqual(Object.keys(symbols), [...fromHeader.keys()]);
-  for (const [name, proto] of fromHeader) {
-    const entry = symbols[name as keyof typeof symbols];
-    assert.deepEqual([...entry.parameters], proto.params, `parameters of ${name}`);
-    assert.equal(entry.result, proto.result, `result of ${name}`);
+  const fromHeader = prototypes(header);
+  assert.ok(fromHeader.length > 40, `parsed only ${fromHeader.length} prototypes`);
+  assert.deepEqual(Object.keys(symbols), fromHeader.map((p) => p.name));
+  for (const proto of fromHeader) {
+    const entry = symbols[proto.name as keyof typeof symbols];
+    assert.deepEqual([...entry.parameters], proto.params, `parameters of ${proto.name}`);
+    assert.equal(entry.result, proto.result, `result of ${proto.name}`);
+    const optional = "optional" in entry && entry.optional === true;
+    assert.equal(optional, proto.optional, `LITS_OPTIONAL of ${proto.name}`);
   }
+});
+
+Deno.test("the generator maps host pointers to buffers and rejects unknown C types", () => {
+  assert.equal(ffiType("const int64_t* shape_host"), "buffer");
+  assert.equal(ffiType("float* y"), "pointer");
+  assert.equal(ffiType("uint64_t seed"), "u64");
+  assert.throws(() => ffiType("double x"), /unmapped C parameter 'double x'/);
+  assert.throws(() => enums("enum lits_x { LITS_A, LITS_B = 1 };"), /needs an explicit value/);
+  const [opt, req] = prototypes("LITS_OPTIONAL\nint lits_a(float* y);\nint lits_b(void);");
+  assert.deepEqual([opt.optional, req.optional, req.params], [true, false, []]);
+});
+
+Deno.test("every enum code of lits.h is in codes.ts with its value", () => {
+  const table = codes as unknown as Record<string, Record<string, number>>;
+  const parsed = enums(header);
+  assert.deepEqual(
+    parsed.map((e) => e.name),
+    ["lits_status", "lits_unary_op", "lits_binary_op", "lits_reduce_op", "lits_reduction"],
+  );
+  for (const e of parsed) {
+    const ts = table[e.name.replace(/^lits_/, "").toUpperCase()];
+    assert.deepEqual(Object.values(ts), e.members.map(([, v]) => v), e.name);
+  }
+  // Spot checks against the header's text, so a parser slip cannot pass unseen.
+  assert.equal(codes.UNARY_OP.leakyRelu, 16);
+  assert.equal(codes.BINARY_OP.ne, 12);
+  assert.equal(codes.REDUCE_OP.min, 3);
+  assert.equal(codes.REDUCTION.sum, 2);
 });
 
 Deno.test("the ABI version in TypeScript equals LITS_ABI_VERSION", () => {

@@ -29,6 +29,10 @@ extern "C" {
 
 #define LITS_ABI_VERSION 1
 
+/* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
+ * from this file, declares it optional; callers check and fall back). */
+#define LITS_OPTIONAL
+
 enum lits_status {
   LITS_OK = 0,
   LITS_ERR_ARGUMENT = 1,   /* bad shape, size, flag or label */
@@ -270,8 +274,9 @@ int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* 
                                   int64_t hw, float eps);
 
 /* ---- fused per-channel epilogues ---------------------------------------- */
-/* Optional: a backend may leave every function of this section out (callers
- * check and fall back to the separate ops above). They let a batch norm, a
+/* LITS_OPTIONAL: a backend may leave every function of this section out
+ * (callers check and fall back to the separate ops above; the CUDA backend
+ * has none of them). They let a batch norm, a
  * residual add and a ReLU stay unmaterialised until something reads them.
  *
  * A coef array holds 3 * c floats, mean[c] then scale[c] then shift[c], and
@@ -280,6 +285,7 @@ int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* 
  * is the identity. relu != 0 applies max(v, 0), NaN staying NaN. */
 
 /* y = relu?(T_x(x) + T_r(r)); r may be NULL (no residual, then r_coef too). */
+LITS_OPTIONAL
 int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
                           const float* r_coef, float* y, int32_t n, int32_t c, int64_t hw,
                           int32_t relu);
@@ -287,17 +293,20 @@ int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
  * When channel_sum is not NULL it gets the sum of dx over n and hw per
  * channel (c floats, overwritten): the bias gradient of a convolution whose
  * output the ReLU read, without another pass over dx. */
+LITS_OPTIONAL
 int lits_relu_mask_backward_f32(const float* dy, const float* x, const float* x_coef,
                                 const float* r, const float* r_coef, float* dx, int32_t n,
                                 int32_t c, int64_t hw, float* channel_sum);
 /* lits_batchnorm2d_forward_train_f32 without y: the statistics, and coef gets
  * the output transform (batch mean, invstd * gamma, beta). */
+LITS_OPTIONAL
 int lits_batchnorm2d_stats_f32(const float* x, const float* gamma, const float* beta,
                                float* running_mean, float* running_var, float* save_mean,
                                float* save_invstd, float* coef, int32_t n, int32_t c,
                                int64_t hw, float momentum, float eps);
 /* lits_batchnorm2d_backward_f32 of a batch norm followed by a ReLU: dy counts
  * only where T(x) > 0 (or NaN) under mask_coef (the forward's coef). */
+LITS_OPTIONAL
 int lits_batchnorm2d_backward_relu_f32(const float* x, const float* dy, const float* mask_coef,
                                        const float* gamma, const float* save_mean,
                                        const float* save_invstd, float* dx, float* dgamma,
@@ -305,11 +314,13 @@ int lits_batchnorm2d_backward_relu_f32(const float* x, const float* dy, const fl
                                        float eps);
 /* Convolution forward and filter gradient of the input relu?(T(x)) (x_coef
  * may be NULL); zero padding pads the transformed input. */
+LITS_OPTIONAL
 int lits_conv2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_relu,
                                const float* weight, const float* bias, float* y, int32_t n,
                                int32_t c, int32_t h, int32_t w, int32_t k, int32_t r, int32_t s,
                                int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
                                int32_t dil_h, int32_t dil_w, int32_t groups);
+LITS_OPTIONAL
 int lits_conv2d_backward_filter_ex_f32(const float* x, const float* x_coef, int32_t x_relu,
                                        const float* dy, float* dweight, int32_t n, int32_t c,
                                        int32_t h, int32_t w, int32_t k, int32_t r, int32_t s,
@@ -317,6 +328,7 @@ int lits_conv2d_backward_filter_ex_f32(const float* x, const float* x_coef, int3
                                        int32_t pad_w, int32_t dil_h, int32_t dil_w,
                                        int32_t groups);
 /* Max pooling of the input relu?(T(x)). */
+LITS_OPTIONAL
 int lits_maxpool2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_relu, float* y,
                                   int32_t* indices, int32_t n, int32_t c, int32_t h, int32_t w,
                                   int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,

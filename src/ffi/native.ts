@@ -14,9 +14,9 @@
 import { buildCommand, buildLocalSync, defaultLibraryPath, isLocalCheckout } from "./build.ts";
 import { cudaBuildCommand, cudaLibraryPath } from "./build_cuda.ts";
 import { type NativeSymbols, symbols } from "./symbols.ts";
+import { ABI_VERSION } from "./codes.ts";
 
-/** Must equal `LITS_ABI_VERSION` in lits.h. */
-export const ABI_VERSION = 1;
+export { ABI_VERSION };
 
 let cpu: NativeSymbols | null = null;
 

@@ -1,7 +1,9 @@
+// Generated from native/include/lits.h by scripts/gen_ffi.ts: do not edit.
+// Change the header, then run `deno run -A scripts/gen_ffi.ts`.
+
 /**
  * The one `Deno.dlopen` symbol table: one entry per function of
- * `native/include/lits.h`, in the header's order. A test parses the header
- * and checks that both agree, name by name and parameter by parameter.
+ * `native/include/lits.h`, in the header's order.
  *
  * Device memory travels as `"pointer"`; host memory (shapes, strides, output
  * scalars) as `"buffer"` so typed arrays pass without conversion.
@@ -16,8 +18,6 @@ const f32 = "f32" as const;
 const ptr = "pointer" as const;
 const buf = "buffer" as const;
 const status = { result: i32 } as const;
-const conv = [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32] as const;
-const pool = [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32] as const;
 
 /** The symbols of `lits.h` as Deno FFI declarations. */
 export const symbols = {
@@ -30,7 +30,6 @@ export const symbols = {
   lits_set_deterministic: { parameters: [i32], ...status },
   lits_get_deterministic: { parameters: [buf], ...status },
   lits_synchronize: { parameters: [], ...status },
-
   lits_alloc: { parameters: [i64, buf], ...status },
   lits_free: { parameters: [ptr], ...status },
   lits_memory_stats: { parameters: [buf], ...status },
@@ -43,17 +42,14 @@ export const symbols = {
   lits_cast_i32_f32: { parameters: [ptr, ptr, i64], ...status },
   lits_cast_f32_i32: { parameters: [ptr, ptr, i64], ...status },
   lits_strided_copy: { parameters: [i32, buf, ptr, buf, ptr], ...status },
-
   lits_unary_f32: { parameters: [i32, ptr, ptr, i64, f32], ...status },
   lits_unary_backward_f32: { parameters: [i32, ptr, ptr, ptr, ptr, i64, f32], ...status },
   lits_binary_f32: { parameters: [i32, i32, buf, ptr, buf, ptr, buf, ptr], ...status },
   lits_where_f32: { parameters: [i32, buf, ptr, buf, ptr, buf, ptr, buf, ptr], ...status },
-
   lits_reduce_f32: { parameters: [i32, ptr, ptr, i64, i64, i64], ...status },
   lits_argmax_f32: { parameters: [ptr, ptr, i64, i64, i64], ...status },
   lits_softmax_f32: { parameters: [ptr, ptr, i64, i64, i64, i32], ...status },
   lits_softmax_backward_f32: { parameters: [ptr, ptr, ptr, i64, i64, i64, i32], ...status },
-
   lits_cross_entropy_f32: {
     parameters: [ptr, ptr, ptr, i64, i64, i64, i32, f32, i32, ptr],
     ...status,
@@ -62,7 +58,6 @@ export const symbols = {
     parameters: [ptr, ptr, ptr, i64, i64, i64, i32, f32, i32, ptr, ptr],
     ...status,
   },
-
   lits_gemm_f32: {
     parameters: [
       i32,
@@ -85,19 +80,108 @@ export const symbols = {
     ],
     ...status,
   },
-
-  lits_conv2d_forward_f32: { parameters: [ptr, ptr, ptr, ptr, ...conv], ...status },
-  lits_conv2d_backward_data_f32: { parameters: [ptr, ptr, ptr, ...conv], ...status },
-  lits_conv2d_backward_filter_f32: { parameters: [ptr, ptr, ptr, ...conv], ...status },
-  lits_conv2d_backward_bias_f32: { parameters: [ptr, ptr, i32, i32, i64], ...status },
-
-  lits_maxpool2d_forward_f32: { parameters: [ptr, ptr, ptr, ...pool], ...status },
-  lits_maxpool2d_backward_f32: {
-    parameters: [ptr, ptr, ptr, ptr, ptr, ...pool],
+  lits_conv2d_forward_f32: {
+    parameters: [
+      ptr,
+      ptr,
+      ptr,
+      ptr,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+    ],
     ...status,
   },
-  lits_avgpool2d_forward_f32: { parameters: [ptr, ptr, ...pool, i32], ...status },
-  lits_avgpool2d_backward_f32: { parameters: [ptr, ptr, ...pool, i32], ...status },
+  lits_conv2d_backward_data_f32: {
+    parameters: [
+      ptr,
+      ptr,
+      ptr,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+    ],
+    ...status,
+  },
+  lits_conv2d_backward_filter_f32: {
+    parameters: [
+      ptr,
+      ptr,
+      ptr,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+    ],
+    ...status,
+  },
+  lits_conv2d_backward_bias_f32: { parameters: [ptr, ptr, i32, i32, i64], ...status },
+  lits_maxpool2d_forward_f32: {
+    parameters: [ptr, ptr, ptr, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32],
+    ...status,
+  },
+  lits_maxpool2d_backward_f32: {
+    parameters: [
+      ptr,
+      ptr,
+      ptr,
+      ptr,
+      ptr,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+    ],
+    ...status,
+  },
+  lits_avgpool2d_forward_f32: {
+    parameters: [ptr, ptr, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32],
+    ...status,
+  },
+  lits_avgpool2d_backward_f32: {
+    parameters: [ptr, ptr, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32],
+    ...status,
+  },
   lits_adaptive_avgpool2d_forward_f32: {
     parameters: [ptr, ptr, i32, i32, i32, i32, i32, i32],
     ...status,
@@ -106,7 +190,6 @@ export const symbols = {
     parameters: [ptr, ptr, i32, i32, i32, i32, i32, i32],
     ...status,
   },
-
   lits_batchnorm2d_forward_train_f32: {
     parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, f32, f32],
     ...status,
@@ -119,8 +202,6 @@ export const symbols = {
     parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, f32],
     ...status,
   },
-
-  // Fused epilogues: optional (a backend may lack them; callers check for null).
   lits_fused_affine_f32: {
     parameters: [ptr, ptr, ptr, ptr, ptr, i32, i32, i64, i32],
     ...status,
@@ -142,29 +223,83 @@ export const symbols = {
     optional: true,
   },
   lits_conv2d_forward_ex_f32: {
-    parameters: [ptr, ptr, i32, ptr, ptr, ptr, ...conv],
+    parameters: [
+      ptr,
+      ptr,
+      i32,
+      ptr,
+      ptr,
+      ptr,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+    ],
     ...status,
     optional: true,
   },
   lits_conv2d_backward_filter_ex_f32: {
-    parameters: [ptr, ptr, i32, ptr, ptr, ...conv],
+    parameters: [
+      ptr,
+      ptr,
+      i32,
+      ptr,
+      ptr,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+    ],
     ...status,
     optional: true,
   },
   lits_maxpool2d_forward_ex_f32: {
-    parameters: [ptr, ptr, i32, ptr, ptr, ...pool],
+    parameters: [
+      ptr,
+      ptr,
+      i32,
+      ptr,
+      ptr,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+      i32,
+    ],
     ...status,
     optional: true,
   },
-
   lits_rand_uniform_f32: { parameters: [ptr, i64, u64, u64, f32, f32], ...status },
   lits_rand_normal_f32: { parameters: [ptr, i64, u64, u64, f32, f32], ...status },
   lits_dropout_f32: { parameters: [ptr, ptr, ptr, i64, f32, u64, u64], ...status },
-
-  lits_sgd_step_f32: {
-    parameters: [ptr, ptr, ptr, i64, f32, f32, f32, i32, f32, i32],
-    ...status,
-  },
+  lits_sgd_step_f32: { parameters: [ptr, ptr, ptr, i64, f32, f32, f32, i32, f32, i32], ...status },
   lits_adam_step_f32: {
     parameters: [ptr, ptr, ptr, ptr, i64, f32, f32, f32, f32, f32, i32, i64],
     ...status,

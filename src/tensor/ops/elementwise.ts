@@ -5,6 +5,7 @@
  * @module
  */
 import { check } from "../../ffi/native.ts";
+import { BINARY_OP as BINARY, UNARY_OP as UNARY } from "../../ffi/codes.ts";
 import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous, i64 } from "./shape.ts";
@@ -19,45 +20,8 @@ import {
   operandOf,
 } from "./fusion.ts";
 
-/** Codes of `enum lits_unary_op`. */
-const UNARY = {
-  neg: 0,
-  exp: 1,
-  log: 2,
-  sqrt: 3,
-  relu: 4,
-  sigmoid: 5,
-  tanh: 6,
-  abs: 7,
-  powScalar: 8,
-  addScalar: 9,
-  mulScalar: 10,
-  divScalar: 11,
-  rsubScalar: 12,
-  rdivScalar: 13,
-  gelu: 14,
-  geluTanh: 15,
-  leakyRelu: 16,
-} as const;
 /** @internal names of `enum lits_unary_op`. */
 export type UnaryName = keyof typeof UNARY;
-
-/** Codes of `enum lits_binary_op`. */
-const BINARY = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  maximum: 4,
-  minimum: 5,
-  eq: 6,
-  gt: 7,
-  lt: 8,
-  pow: 9,
-  ge: 10,
-  le: 11,
-  ne: 12,
-} as const;
 type BinaryName = keyof typeof BINARY;
 
 /** Throws unless `t` is float32 (the ops' only floating type). */

@@ -6,6 +6,7 @@
  * @module
  */
 import { check } from "../../ffi/native.ts";
+import { REDUCTION } from "../../ffi/codes.ts";
 import { numel, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
@@ -26,8 +27,6 @@ export interface CrossEntropyOptions {
   /** "mean" (default), "sum" or "none". */
   reduction?: Reduction;
 }
-
-const REDUCTION = { none: 0, mean: 1, sum: 2 } as const;
 
 /** Cross-entropy of logits [N, C] (or [N, C, ...]) against int32 targets [N] (or [N, ...]). */
 export function crossEntropy(

@@ -5,13 +5,12 @@
  * @module
  */
 import { check } from "../../ffi/native.ts";
+import { REDUCE_OP as REDUCE } from "../../ffi/codes.ts";
 import { numel, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous, expand, normDim, permute, reshape } from "./shape.ts";
 import { binaryRaw, div, mul, requireFloat } from "./elementwise.ts";
 
-/** Codes of `enum lits_reduce_op`. */
-const REDUCE = { sum: 0, mean: 1, max: 2, min: 3 } as const;
 type ReduceName = keyof typeof REDUCE;
 
 function normDims(t: Tensor, dims: number | number[] | undefined, what: string): number[] {
