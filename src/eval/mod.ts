@@ -23,3 +23,4 @@
  */
 export { renderReport, type ReportOptions, writeReport } from "./report/report.ts";
 export type { HistoryEntry, Misclassified, ReportData, ReportImage } from "./report/types.ts";
+export { gradCam, gradCamLayer, gradCamLayers, type GradCamOptions } from "./gradcam.ts";

@@ -13,7 +13,7 @@ import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
 import type { Device } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
-import { checkOptions } from "../options.ts";
+import { checkArity, checkOptions } from "../options.ts";
 
 /**
  * A tensor that a module trains: kept alive by its module and requiring
@@ -34,6 +34,18 @@ export class Parameter extends Tensor {
     this.keep();
     this.requiresGrad = requiresGrad;
   }
+}
+
+/**
+ * Called after a module's `forward` with the module, its inputs and its
+ * output; a returned tensor replaces the output (PyTorch's forward hook).
+ */
+export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => Tensor | void;
+
+/** What `registerForwardHook` returns: `remove()` takes the hook off again. */
+export interface RemovableHandle {
+  /** Removes the hook (a second call does nothing). */
+  remove(): void;
 }
 
 /** Options of `loadStateDict`. */
@@ -64,9 +76,66 @@ export abstract class Module {
   /** Training mode (dropout active, batch norm on batch statistics). */
   training = true;
   #buffers = new Map<string, Tensor | null>();
+  #forwardHooks: ForwardHook[] = [];
 
   /** Computes the module's output. */
   abstract forward(...inputs: Tensor[]): Tensor;
+
+  /**
+   * Runs `hook(module, inputs, output)` after every call of this module's
+   * `forward`, as PyTorch's `register_forward_hook`; a tensor it returns
+   * replaces the output. Hooks run in the order registered.
+   *
+   * @example
+   * ```ts
+   * import { nn, randn, type Tensor } from "@lits/vision";
+   * const net = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 2));
+   * const seen: number[][] = [];
+   * const handle = net[1].registerForwardHook((_m, _inputs, out: Tensor) => {
+   *   seen.push([...out.shape]);
+   * });
+   * net.forward(randn([3, 4]));
+   * handle.remove();
+   * net.forward(randn([3, 4]));
+   * console.log(seen); // [[3, 8]]
+   * ```
+   */
+  registerForwardHook(hook: ForwardHook): RemovableHandle {
+    const usage = "module.registerForwardHook((module, inputs, output) => { ... })";
+    checkArity("registerForwardHook", arguments.length, 1, usage);
+    if (typeof hook !== "function") {
+      throw new Error(`registerForwardHook: expected a function, got ${typeof hook}; ${usage}`);
+    }
+    if (this.#forwardHooks.length === 0) {
+      // The instance's forward is wrapped while hooks exist (a class method or an own override).
+      const own = Object.getOwnPropertyDescriptor(this, "forward");
+      const original = this.forward;
+      const hooks = this.#forwardHooks;
+      this.forward = (...inputs: Tensor[]): Tensor => {
+        let y = original.apply(this, inputs);
+        for (const h of [...hooks]) {
+          const r = h(this, inputs, y);
+          if (r !== undefined) y = r;
+        }
+        return y;
+      };
+      this.#unwrap = () => {
+        if (own) Object.defineProperty(this, "forward", own);
+        else delete (this as { forward?: unknown }).forward;
+      };
+    }
+    this.#forwardHooks.push(hook);
+    return {
+      remove: () => {
+        const i = this.#forwardHooks.indexOf(hook);
+        if (i < 0) return;
+        this.#forwardHooks.splice(i, 1);
+        if (this.#forwardHooks.length === 0) this.#unwrap();
+      },
+    };
+  }
+
+  #unwrap: () => void = () => {};
 
   /** Registers a buffer (state that is saved but not trained); returns it kept. */
   protected registerBuffer<T extends Tensor | null>(name: string, t: T): T {

@@ -1,0 +1,147 @@
+"""Writes tests/fixtures/gradcam.json: Grad-CAM heat maps computed by PyTorch.
+
+The computation is pytorch-grad-cam's GradCAM, written out with its own
+mechanism (a forward hook on the target layer and a tensor hook on its output
+for the gradient): score = sum_i logits[i, target_i]; weights = spatial mean
+of the gradient; cam = ReLU(sum_c weights_c * A_c); scale_cam_image (x - min,
+/ (1e-7 + max)), resize to the input size (cv2.resize's bilinear, which is
+F.interpolate(mode="bilinear", align_corners=False) when upsampling), then
+scale_cam_image again (aggregate_multi_layers for one layer).
+
+Weights are not stored: every tensor of the state dict is a formula of its
+name and shape (tests/gradcam_test.ts computes the same), so a ResNet-18
+needs no 45 MB file:
+    h = (sum of ord(ch) * (i + 1) over the name's characters i) % 997 / 97
+    b[j] = sin(0.731 j + h), j the flat index
+    running_var: 1 + 0.25 (1 + b); weights of 2+ dims: b / sqrt(fan_in);
+    other *.weight (batch norm): 1 + 0.2 b; biases, running_mean: 0.1 b
+Inputs: x[n, 0, r, c] = sin(0.3 r + 0.2 c + n) * cos(0.15 r - 0.25 c (n + 1)).
+Maps are stored as round(value * 1e5).
+
+Run: /usr/bin/python3 scripts/make_gradcam_fixtures.py
+"""
+import json
+import math
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+torch.set_num_threads(1)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "gradcam.json")
+
+
+class SimpleCNN(nn.Module):
+    """src/models/simple_cnn.ts (VGG's layout), without batch norm."""
+
+    def __init__(self, image_size):
+        super().__init__()
+        layers, c, s = [], 1, image_size
+        for out in (16, 32, 64, 128):
+            layers += [nn.Conv2d(c, out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            c, s = out, s // 2
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Linear(c * s * s, 256), nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 3))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+def formula(name, shape):
+    h = sum(ord(ch) * (i + 1) for i, ch in enumerate(name)) % 997 / 97.0
+    n = int(np.prod(shape)) if len(shape) else 1
+    b = np.sin(0.731 * np.arange(n, dtype=np.float64) + h)
+    if name.endswith("running_var"):
+        v = 1 + 0.25 * (1 + b)
+    elif len(shape) >= 2:
+        v = b / math.sqrt(int(np.prod(shape[1:])))
+    elif name.endswith("weight"):
+        v = 1 + 0.2 * b
+    else:
+        v = 0.1 * b
+    return torch.tensor(v.astype(np.float32)).reshape(shape)
+
+
+def set_weights(model):
+    sd = model.state_dict()
+    for k, t in sd.items():
+        if k.endswith("num_batches_tracked"):
+            continue
+        sd[k] = formula(k, list(t.shape))
+    model.load_state_dict(sd)
+
+
+def make_input(n, size):
+    r = torch.arange(size, dtype=torch.float64).reshape(size, 1)
+    c = torch.arange(size, dtype=torch.float64).reshape(1, size)
+    x = [torch.sin(0.3 * r + 0.2 * c + i) * torch.cos(0.15 * r - 0.25 * c * (i + 1)) for i in range(n)]
+    return torch.stack(x).unsqueeze(1).float()
+
+
+def scale(cam):
+    cam = cam - cam.amin(dim=(1, 2), keepdim=True)
+    return cam / (1e-7 + cam.amax(dim=(1, 2), keepdim=True))
+
+
+def grad_cam(model, layer, x, target):
+    store = {}
+
+    def hook(_m, _i, out):
+        store["a"] = out
+        out.register_hook(lambda g: store.__setitem__("g", g))
+
+    handle = dict(model.named_modules())[layer].register_forward_hook(hook)
+    logits = model(x)
+    handle.remove()
+    targets = logits.argmax(1).tolist() if target is None else (
+        [target] * x.shape[0] if isinstance(target, int) else list(target))
+    score = sum(logits[i, t] for i, t in enumerate(targets))
+    model.zero_grad()
+    score.backward()
+    a, g = store["a"].detach().double(), store["g"].double()
+    w = g.mean(dim=(2, 3), keepdim=True)
+    cam = torch.relu((w * a).sum(1))
+    cam = scale(cam)
+    cam = F.interpolate(cam.unsqueeze(1), size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
+    cam = scale(torch.relu(cam))
+    return logits.detach(), targets, cam
+
+
+def case(model_name, image_size, n, layer, target):
+    model = SimpleCNN(image_size) if model_name == "simple" else torchvision.models.resnet18(num_classes=3)
+    if model_name == "resnet18":
+        model.conv1 = nn.Conv2d(1, 64, 7, 2, 3, bias=False)
+    set_weights(model)
+    model.eval()
+    x = make_input(n, image_size)
+    logits, targets, cam = grad_cam(model, layer, x, target)
+    return {
+        "model": model_name,
+        "options": {"inChannels": 1, "numClasses": 3, "imageSize": image_size},
+        "n": n,
+        "layer": layer,
+        "target": target,
+        "targets": targets,
+        "logits": [float("%.7g" % v) for v in logits.flatten().tolist()],
+        "maps": [int(round(v * 1e5)) for v in cam.flatten().tolist()],
+    }
+
+
+def main():
+    cases = [
+        case("simple", 32, 2, "features.10", None),
+        case("simple", 32, 2, "features.6", 0),
+        case("resnet18", 64, 2, "layer4.1", None),
+        case("resnet18", 64, 2, "layer3", [2, 1]),
+    ]
+    with open(OUT, "w") as f:
+        json.dump({"generator": "scripts/make_gradcam_fixtures.py", "torch": torch.__version__, "cases": cases}, f)
+        f.write("\n")
+    print(OUT, [(c["model"], c["layer"], c["targets"]) for c in cases])
+
+
+if __name__ == "__main__":
+    main()

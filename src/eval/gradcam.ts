@@ -1,0 +1,309 @@
+/**
+ * Grad-CAM (Selvaraju et al., "Grad-CAM: Visual Explanations from Deep
+ * Networks via Gradient-based Localization", ICCV 2017), computed as
+ * pytorch-grad-cam's `GradCAM` does: a forward hook on one layer captures its
+ * activations A [N, C, h, w]; the gradient G of the target class's logit
+ * with respect to A gives one weight per channel, the spatial mean of G; the
+ * map is ReLU(sum_c w_c A_c), upsampled bilinearly to the input's size
+ * (align_corners=False, as cv2.resize and F.interpolate) and min-max scaled
+ * to [0, 1] per image (a map that is zero everywhere stays zero).
+ * pytorch-grad-cam scales before and after its resize; bilinear
+ * interpolation commutes with that affine scaling, so the two agree up to
+ * its 1e-7 epsilon.
+ *
+ * The captured activation is handed on as a detached leaf that requires a
+ * gradient, and the parameters stop requiring gradients for the pass: the
+ * backward pass then runs only from the logits down to that layer and leaves
+ * every parameter's `.grad` as it was.
+ *
+ * @module
+ */
+import { Module } from "../layers/module.ts";
+import { Conv2d } from "../layers/conv.ts";
+import { BatchNorm2d } from "../layers/batchnorm.ts";
+import { ReLU } from "../layers/basic.ts";
+import { Sequential } from "../layers/sequential.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { fromHost } from "../tensor/ops/creation.ts";
+import { scope } from "../tensor/ownership.ts";
+import { resize } from "../data/transforms/functional/geometry.ts";
+import { checkArity, checkOptions } from "../options.ts";
+
+const USAGE = 'evaluation.gradCam(model, input, { layer: "layer4", target: 2 })';
+
+/** Options of `gradCam`. */
+export interface GradCamOptions {
+  /**
+   * Dotted name of the layer whose activations are explained, as in
+   * `namedModules()` ("layer4", "features.10"); default `gradCamLayer(model)`,
+   * the last convolutional block.
+   */
+  layer?: string;
+  /**
+   * Class to explain: one for the whole batch, or one per image; default the
+   * predicted class of each image.
+   */
+  target?: number | number[];
+}
+
+/** Everything one Grad-CAM pass computes (for reports that also show the prediction). */
+export interface GradCamResult {
+  /** Heat maps [N, H, W] in [0, 1], row-major, at the input's size. */
+  maps: Float32Array;
+  /** Images. */
+  n: number;
+  /** Input height. */
+  height: number;
+  /** Input width. */
+  width: number;
+  /** The class explained for each image. */
+  targets: number[];
+  /** The model's logits [N, classes], row-major. */
+  logits: Float32Array;
+  /** Classes. */
+  classes: number;
+  /** The layer explained. */
+  layer: string;
+}
+
+/** Whether a module is or holds a convolution. */
+function hasConv(m: Module): boolean {
+  for (const x of m.modules()) if (x instanceof Conv2d) return true;
+  return false;
+}
+
+/**
+ * The names of the convolutions of `model` (what `layer` may name, besides
+ * any module that holds them, such as a ResNet's `layer4`).
+ *
+ * @example
+ * ```ts
+ * import { evaluation, models } from "@lits/vision";
+ * const net = models.simpleCNN({ imageSize: 16 });
+ * console.log(evaluation.gradCamLayers(net)); // ["features.0", "features.3", "features.6", "features.9"]
+ * ```
+ */
+export function gradCamLayers(model: Module): string[] {
+  checkArity("evaluation.gradCamLayers", arguments.length, 1, "evaluation.gradCamLayers(model)");
+  return [...model.namedModules()].filter(([, m]) => m instanceof Conv2d).map(([n]) => n);
+}
+
+/**
+ * The default Grad-CAM layer: the last convolutional block. From the model
+ * down, the last child that holds a convolution is taken (descending into
+ * Sequentials); a convolution found that way is extended over the BatchNorm2d
+ * and ReLU that follow it. That gives "layer4.1" for a ResNet-18 (the output
+ * of layer4, pytorch-grad-cam's `model.layer4[-1]`) and the last ReLU before
+ * the final pooling for the simple CNN and AlexNet.
+ *
+ * @example
+ * ```ts
+ * import { evaluation, models } from "@lits/vision";
+ * console.log(evaluation.gradCamLayer(models.resnet18())); // "layer4.1"
+ * console.log(evaluation.gradCamLayer(models.alexnet())); // "features.11"
+ * ```
+ */
+export function gradCamLayer(model: Module): string {
+  checkArity("evaluation.gradCamLayer", arguments.length, 1, "evaluation.gradCamLayer(model)");
+  if (!(model instanceof Module)) throw new Error("evaluation.gradCamLayer: model is not a Module");
+  let m: Module = model;
+  let name = "";
+  const join = (k: string) => (name ? `${name}.${k}` : k);
+  for (;;) {
+    const kids = [...m.namedChildren()];
+    let i = kids.length - 1;
+    while (i >= 0 && !hasConv(kids[i][1])) i--;
+    if (i < 0) {
+      if (m === model) throw new Error(`gradCam: ${model.constructor.name} has no Conv2d layer`);
+      return name;
+    }
+    const [k, child] = kids[i];
+    if (child instanceof Conv2d) {
+      // The block's activation, not the raw convolution: extend over BN and ReLU.
+      while (
+        i + 1 < kids.length &&
+        (kids[i + 1][1] instanceof BatchNorm2d || kids[i + 1][1] instanceof ReLU)
+      ) i++;
+      return join(kids[i][0]);
+    }
+    name = join(k);
+    if (!(child instanceof Sequential)) return name;
+    m = child;
+  }
+}
+
+/** Checks the options against the model and input; returns the layer module, its name and targets. */
+function resolve(
+  model: Module,
+  input: Tensor,
+  options: GradCamOptions,
+): { layer: Module; name: string } {
+  if (!(model instanceof Module)) throw new Error(`gradCam: model is not a Module; ${USAGE}`);
+  if (!(input instanceof Tensor)) throw new Error(`gradCam: input is not a Tensor; ${USAGE}`);
+  if (input.ndim !== 4 || input.shape[0] < 1) {
+    throw new Error(`gradCam: input must be [N, C, H, W] with N >= 1, got [${input.shape}]`);
+  }
+  const name = options.layer ?? gradCamLayer(model);
+  if (typeof name !== "string") throw new Error(`gradCam: layer must be a string; ${USAGE}`);
+  const found = [...model.namedModules()].find(([n]) => n === name);
+  if (!found || name === "") {
+    throw new Error(
+      `gradCam: ${model.constructor.name} has no layer '${name}'; its convolutions are ` +
+        `${gradCamLayers(model).join(", ")} (or name a block that holds them, ` +
+        `default ${gradCamLayer(model)})`,
+    );
+  }
+  return { layer: found[1], name };
+}
+
+function checkTargets(target: GradCamOptions["target"], n: number, classes: number): void {
+  if (target === undefined) return;
+  const list = typeof target === "number" ? [target] : target;
+  if (!Array.isArray(list) || (typeof target !== "number" && list.length !== n)) {
+    throw new Error(
+      `gradCam: target must be a class index or one per image (${n}), got ${
+        JSON.stringify(target)
+      }`,
+    );
+  }
+  for (const t of list) {
+    if (!(Number.isInteger(t) && t >= 0 && t < classes)) {
+      throw new Error(`gradCam: target ${t} is out of range: the model has ${classes} classes`);
+    }
+  }
+}
+
+/**
+ * One Grad-CAM pass with the prediction it explains (used by `gradCam`, the
+ * report and `deno task predict`). The model runs in its current mode: call
+ * `model.eval()` first, as in PyTorch.
+ */
+export function runGradCam(
+  model: Module,
+  input: Tensor,
+  options: GradCamOptions = {},
+): GradCamResult {
+  options = checkOptions<GradCamOptions>("gradCam", options, ["layer", "target"], USAGE);
+  const { layer, name } = resolve(model, input, options);
+  const [n, , height, width] = input.shape;
+  const params = model.parameters();
+  const flags = params.map((p) => p.requiresGrad);
+  let calls = 0;
+  let leaf: Tensor | null = null;
+  const handle = layer.registerForwardHook((_m, _inputs, out) => {
+    if (++calls > 1) {
+      throw new Error(
+        `gradCam: layer '${name}' runs more than once per forward pass (a shared module, ` +
+          "such as a block's ReLU); name the block or a convolution instead",
+      );
+    }
+    if (out.ndim !== 4) {
+      throw new Error(
+        `gradCam: layer '${name}' gives [${out.shape}]; Grad-CAM needs a [N, C, h, w] ` +
+          `feature map, such as ${gradCamLayer(model)}`,
+      );
+    }
+    leaf = out.detach().requiresGrad_();
+    return leaf;
+  });
+  try {
+    for (const p of params) p.requiresGrad = false;
+    return scope(() => {
+      const logits = model.forward(input);
+      const a = leaf as Tensor | null;
+      if (a === null) throw new Error(`gradCam: layer '${name}' did not run in forward`);
+      if (logits.ndim !== 2 || logits.shape[0] !== n) {
+        throw new Error(`gradCam: the model gives [${logits.shape}], expected [${n}, classes]`);
+      }
+      const classes = logits.shape[1];
+      checkTargets(options.target, n, classes);
+      const scores = logits.toArray() as Float32Array;
+      const targets = Array.from({ length: n }, (_, i) => {
+        const t = options.target;
+        if (typeof t === "number") return t;
+        if (Array.isArray(t)) return t[i];
+        let best = 0;
+        for (let c = 1; c < classes; c++) {
+          if (scores[i * classes + c] > scores[i * classes + best]) best = c;
+        }
+        return best;
+      });
+      // d(sum_i logits[i, t_i]) / d logits: one-hot rows.
+      const seed = new Float32Array(n * classes);
+      targets.forEach((t, i) => (seed[i * classes + t] = 1));
+      logits.backward(fromHost(seed, [n, classes], { device: logits.device }));
+      if (a.grad === null) {
+        throw new Error(`gradCam: the logits do not depend on layer '${name}'`);
+      }
+      const maps = camMaps(
+        a.toArray() as Float32Array,
+        a.grad.toArray() as Float32Array,
+        a.shape,
+        height,
+        width,
+      );
+      return { maps, n, height, width, targets, logits: scores, classes, layer: name };
+    });
+  } finally {
+    handle.remove();
+    params.forEach((p, i) => (p.requiresGrad = flags[i]));
+  }
+}
+
+/** ReLU(sum_c mean(G_c) A_c) per image, resized to height x width and scaled to [0, 1]. */
+function camMaps(
+  act: Float32Array,
+  grad: Float32Array,
+  shape: readonly number[],
+  height: number,
+  width: number,
+): Float32Array {
+  const [n, c, h, w] = shape;
+  const hw = h * w;
+  const out = new Float32Array(n * height * width);
+  const cam = new Float32Array(hw);
+  for (let i = 0; i < n; i++) {
+    cam.fill(0);
+    for (let k = 0; k < c; k++) {
+      const base = (i * c + k) * hw;
+      let s = 0;
+      for (let j = 0; j < hw; j++) s += grad[base + j];
+      const weight = s / hw;
+      for (let j = 0; j < hw; j++) cam[j] += weight * act[base + j];
+    }
+    for (let j = 0; j < hw; j++) if (!(cam[j] > 0)) cam[j] = 0;
+    const big = resize({ data: cam, width: w, height: h }, [height, width]).data;
+    let lo = Infinity, hi = -Infinity;
+    for (const v of big) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const o = out.subarray(i * height * width, (i + 1) * height * width);
+    if (hi > lo) { for (let j = 0; j < o.length; j++) o[j] = (big[j] - lo) / (hi - lo); }
+  }
+  return out;
+}
+
+/**
+ * Grad-CAM heat maps [N, H, W] in [0, 1] of `model` on `input` [N, C, H, W]:
+ * where the layer's activations pushed the target class's score up. `layer`
+ * defaults to the last convolutional block (`gradCamLayer`), `target` to the
+ * predicted class. Runs the model in its current mode (call `model.eval()`
+ * first) and leaves the parameters' gradients untouched. An unknown layer
+ * lists the model's convolutions; a target out of range or an input that is
+ * not [N, C, H, W] is an Error.
+ *
+ * @example
+ * ```ts
+ * import { evaluation, models, randn } from "@lits/vision";
+ * const net = models.simpleCNN({ imageSize: 32 }).eval();
+ * const cam = evaluation.gradCam(net, randn([2, 1, 32, 32]), { target: 1 });
+ * console.log(cam.shape); // [2, 32, 32]
+ * console.log(Math.max(...cam.toArray()) <= 1); // true
+ * ```
+ */
+export function gradCam(model: Module, input: Tensor, options: GradCamOptions = {}): Tensor {
+  checkArity("evaluation.gradCam", arguments.length, 3, USAGE);
+  const r = runGradCam(model, input, options);
+  return fromHost(r.maps, [r.n, r.height, r.width]);
+}

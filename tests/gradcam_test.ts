@@ -1,0 +1,176 @@
+/**
+ * Grad-CAM against the same computation in PyTorch (pytorch-grad-cam's
+ * GradCAM written out with hooks) on formula weights: the simple CNN at
+ * 32 x 32 and a ResNet-18 at 64 x 64, default and named layers and targets.
+ * Plus the default layer of every zoo model, forward hooks, and bad input.
+ * Fixtures: /usr/bin/python3 scripts/make_gradcam_fixtures.py.
+ */
+import assert from "node:assert/strict";
+import { evaluation, models, nn, randn, type Tensor, tensor } from "../mod.ts";
+import { runGradCam } from "../src/eval/gradcam.ts";
+import { loadFixture } from "./helpers.ts";
+
+interface Case {
+  model: string;
+  options: models.ModelOptions;
+  n: number;
+  layer: string;
+  target: number | number[] | null;
+  targets: number[];
+  logits: number[];
+  maps: number[];
+}
+
+/** The generator's weights: a formula of each tensor's name and shape (see the script). */
+function setFormulaWeights(model: nn.Module): void {
+  const sd = new Map<string, Tensor>();
+  for (const [name, t] of model.stateDict()) {
+    if (t.dtype !== "float32") continue;
+    let h = 0;
+    for (let i = 0; i < name.length; i++) h += name.charCodeAt(i) * (i + 1);
+    h = (h % 997) / 97;
+    const fanIn = t.shape.slice(1).reduce((a, b) => a * b, 1);
+    const v = new Float32Array(t.size);
+    for (let j = 0; j < v.length; j++) {
+      const b = Math.sin(0.731 * j + h);
+      v[j] = name.endsWith("running_var")
+        ? 1 + 0.25 * (1 + b)
+        : t.ndim >= 2
+        ? b / Math.sqrt(fanIn)
+        : name.endsWith("weight")
+        ? 1 + 0.2 * b
+        : 0.1 * b;
+    }
+    sd.set(name, tensor(v, [...t.shape]));
+  }
+  model.loadStateDict(sd, { strict: false });
+  sd.forEach((t) => t.dispose());
+}
+
+function formulaInput(n: number, size: number): Tensor {
+  const x = new Float32Array(n * size * size);
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < size; r++) {
+      for (let c = 0; c < size; c++) {
+        x[(i * size + r) * size + c] = Math.sin(0.3 * r + 0.2 * c + i) *
+          Math.cos(0.15 * r - 0.25 * c * (i + 1));
+      }
+    }
+  }
+  return tensor(x, [n, 1, size, size]);
+}
+
+const fixture = loadFixture<{ cases: Case[] }>("gradcam.json");
+
+for (const c of fixture.cases) {
+  Deno.test(`gradCam: ${c.model} ${c.layer} target ${JSON.stringify(c.target)} matches PyTorch`, () => {
+    using model = models.create(c.model, c.options).eval();
+    setFormulaWeights(model);
+    const size = c.options.imageSize!;
+    const x = formulaInput(c.n, size);
+    const r = runGradCam(model, x, { layer: c.layer, target: c.target ?? undefined });
+    assert.deepEqual(r.targets, c.targets);
+    let worstLogit = 0;
+    r.logits.forEach((v, i) => (worstLogit = Math.max(worstLogit, Math.abs(v - c.logits[i]))));
+    assert.ok(worstLogit < 1e-4, `logits differ by ${worstLogit}`);
+    assert.equal(r.maps.length, c.maps.length);
+    let worst = 0;
+    r.maps.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - c.maps[i] / 1e5))));
+    console.log(`  max |ours - PyTorch| = ${worst.toExponential(2)}`);
+    assert.ok(worst < 2e-4, `heat maps differ by ${worst}`);
+    // Not a degenerate map: it spans [0, 1].
+    assert.ok(Math.max(...r.maps) > 0.99 && Math.min(...r.maps) === 0);
+    // The public form: a tensor [N, H, W] with the same values.
+    const cam = evaluation.gradCam(model, x, { layer: c.layer, target: c.target ?? undefined });
+    assert.deepEqual(cam.shape, [c.n, size, size]);
+    assert.deepEqual(cam.toArray(), r.maps);
+    x.dispose();
+    cam.dispose();
+  });
+}
+
+Deno.test("gradCam: the default layer of every zoo model, and maps in [0, 1]", () => {
+  const expected: Record<string, string> = {
+    simple: "features.10",
+    alexnet: "features.11",
+    resnet18: "layer4.1",
+    resnet34: "layer4.2",
+    resnet50: "layer4.2",
+  };
+  assert.deepEqual(Object.keys(expected), models.names());
+  for (const name of models.names()) {
+    const size = name === "alexnet" ? 63 : 32;
+    using model = models.create(name, { inChannels: 1, numClasses: 3, imageSize: size }).eval();
+    assert.equal(evaluation.gradCamLayer(model), expected[name]);
+    const x = randn([2, 1, size, size]);
+    const cam = evaluation.gradCam(model, x);
+    assert.deepEqual(cam.shape, [2, size, size]);
+    const v = cam.toArray();
+    assert.ok(v.every((p) => p >= 0 && p <= 1), name);
+    x.dispose();
+    cam.dispose();
+  }
+  using bn = models.simpleCNN({ imageSize: 16, batchNorm: true });
+  assert.equal(evaluation.gradCamLayer(bn), "features.14");
+});
+
+Deno.test("gradCam: parameters keep their gradients and requiresGrad; hooks are removed", () => {
+  using model = models.simpleCNN({ imageSize: 16 }).eval();
+  const p = model.parameters();
+  p[1].requiresGrad = false; // a frozen layer stays frozen
+  const x = randn([1, 1, 16, 16]);
+  evaluation.gradCam(model, x).dispose();
+  assert.ok(p.every((q) => q.grad === null));
+  assert.deepEqual(p.map((q) => q.requiresGrad), p.map((_, i) => i !== 1));
+  assert.ok(![...model.modules()].some((m) => Object.hasOwn(m, "forward")));
+  x.dispose();
+});
+
+Deno.test("gradCam: unknown layer, shared layer, non-map layer, bad target, bad input", () => {
+  using model = models.simpleCNN({ imageSize: 16 }).eval();
+  const x = randn([2, 1, 16, 16]);
+  assert.throws(
+    () => evaluation.gradCam(model, x, { layer: "features.99" }),
+    /no layer 'features\.99'; its convolutions are features\.0, features\.3, features\.6, features\.9/,
+  );
+  assert.throws(
+    () => evaluation.gradCam(model, x, { layer: "classifier.3" }),
+    /gives \[2,3\].*\[N, C, h, w\]/,
+  );
+  assert.throws(
+    () => evaluation.gradCam(model, x, { target: 3 }),
+    /target 3 is out of range: the model has 3 classes/,
+  );
+  assert.throws(() => evaluation.gradCam(model, x, { target: [0] }), /one per image \(2\)/);
+  assert.throws(() => evaluation.gradCam(model, x, { targets: 1 } as never), /targets/);
+  const flat = randn([2, 256]);
+  assert.throws(() => evaluation.gradCam(model, flat), /\[N, C, H, W\].*\[2,256\]/);
+  const wrong = randn([2, 3, 16, 16]);
+  assert.throws(() => evaluation.gradCam(model, wrong), /SimpleCNN: input \[2,3,16,16\]/);
+  using res = models.resnet18({ inChannels: 1, numClasses: 3 }).eval();
+  assert.throws(
+    () => evaluation.gradCam(res, x, { layer: "layer4.1.relu" }),
+    /runs more than once/,
+  );
+  // A failed call leaves no hook behind.
+  assert.ok(![...res.modules()].some((m) => Object.hasOwn(m, "forward")));
+  for (const t of [x, flat, wrong]) t.dispose();
+});
+
+Deno.test("registerForwardHook: sees each call, replaces the output, removes cleanly", () => {
+  const net = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 2));
+  const shapes: number[][] = [];
+  const a = net[1].registerForwardHook((_m, _i, out) => void shapes.push([...out.shape]));
+  const b = net[1].registerForwardHook((_m, _i, out) => out.mul(0));
+  const y = net.forward(randn([3, 4]));
+  const bias = net[2].stateDict().get("bias")!.toArray();
+  assert.deepEqual(Array.from(y.toArray()), [0, 1, 2].flatMap(() => Array.from(bias)));
+  b.remove();
+  b.remove();
+  net.forward(randn([1, 4]));
+  a.remove();
+  net.forward(randn([1, 4]));
+  assert.deepEqual(shapes, [[3, 8], [1, 8]]);
+  assert.ok(!Object.hasOwn(net[1], "forward"));
+  assert.throws(() => net[0].registerForwardHook(42 as never), /expected a function/);
+});
