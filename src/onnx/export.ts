@@ -1,0 +1,159 @@
+/**
+ * `exportOnnx`: a model as an ONNX file, by walking its module tree rather
+ * than tracing a forward. Every module must be of a class with an emitter (layers.ts,
+ * models.ts); any other, a user's own `nn.Module` with its own `forward`
+ * included, is an Error that names it, since its forward cannot be read.
+ *
+ * @module
+ */
+import { Module } from "../layers/module.ts";
+import { checkArity, checkOptions } from "../options.ts";
+import { type Emitter, OnnxGraph, type Scope, shapeText, type Value } from "./graph.ts";
+import { LAYERS } from "./layers.ts";
+import { MODELS } from "./models.ts";
+import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
+
+/** Options of `exportOnnx`. */
+export interface ExportOnnxOptions {
+  /**
+   * The input's shape `[batch, channels, height, width]`: a string batch
+   * ("N") makes it a dynamic dimension of that name, a number fixes it.
+   */
+  inputShape: readonly [Dim, number, number, number];
+  /**
+   * Input standardisation to put inside the graph, `(x - mean) / std`, so
+   * the graph takes images as the dataset gives them (a checkpoint's
+   * `model.normalize`).
+   */
+  normalize?: { mean: number; std: number };
+  /** Extra `metadata_props` entries (the CLI stores the model spec and class names). */
+  metadata?: Record<string, string>;
+}
+
+const USAGE = 'exportOnnx(model, { inputShape: ["N", 1, 128, 128], normalize: { mean, std } })';
+const EMITTERS = new Map([...LAYERS, ...MODELS]) as Map<unknown, Emitter>;
+
+/** Names of the exportable module classes, for the error message. */
+function exportable(): string {
+  return [...EMITTERS.keys()].map((c) => (c as { name: string }).name).join(", ");
+}
+
+function emit(graph: OnnxGraph, path: string, m: Module, x: Value): Value {
+  const emitter = EMITTERS.get(m.constructor);
+  if (!emitter) {
+    throw new Error(
+      `exportOnnx: cannot export ${path || "the model"} (${m.constructor.name}): ` +
+        `no ONNX mapping for this module type; exportable: ${exportable()}`,
+    );
+  }
+  const scope: Scope = {
+    graph,
+    path,
+    at: (name) => path ? `${path}.${name}` : name,
+    child: (name, child, v) => emit(graph, scope.at(name), child, v),
+  };
+  return emitter(scope, m, x);
+}
+
+function checkShape(shape: unknown): readonly [Dim, number, number, number] {
+  const bad = (why: string) =>
+    new Error(`exportOnnx: inputShape ${JSON.stringify(shape)} ${why}; write ${USAGE}`);
+  if (!Array.isArray(shape) || shape.length !== 4) throw bad("must be [batch, C, H, W]");
+  const [n, ...rest] = shape;
+  const dynamic = typeof n === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(n);
+  if (!dynamic && !(Number.isInteger(n) && n >= 1)) {
+    throw bad('needs a batch that is a positive integer or a name such as "N"');
+  }
+  if (!rest.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw bad("needs positive integer channels, height and width");
+  }
+  return shape as [Dim, number, number, number];
+}
+
+function checkNormalize(n: unknown): { mean: number; std: number } | undefined {
+  if (n === undefined) return undefined;
+  const o = checkOptions<{ mean: number; std: number }>("exportOnnx normalize", n, [
+    "mean",
+    "std",
+  ], USAGE);
+  if (!Number.isFinite(o.mean) || !(Number.isFinite(o.std) && o.std > 0)) {
+    throw new Error(
+      `exportOnnx: normalize needs a finite mean and std > 0, got ${JSON.stringify(n)}`,
+    );
+  }
+  return o;
+}
+
+/**
+ * The model as ONNX protobuf bytes (opset 17, IR version 8), computing what
+ * the model computes in eval mode whatever its `training` flag (Dropout is
+ * the identity, batch norm uses its running statistics and is exported as
+ * BatchNormalization, not folded into the convolution). The graph's input is
+ * `image` (float32, `inputShape`), its output `logits` ([batch, classes]);
+ * weights are initializers named as in the state dict. Works for every zoo
+ * model and for `nn.Sequential` stacks of the layers listed in the error for
+ * an unknown one.
+ *
+ * @example
+ * ```ts
+ * import { exportOnnx, models } from "@lits/vision";
+ * using net = models.simpleCNN({ imageSize: 32 });
+ * const bytes = exportOnnx(net, {
+ *   inputShape: ["N", 1, 32, 32],
+ *   normalize: { mean: 0.2, std: 0.25 },
+ * });
+ * await Deno.writeFile(`${await Deno.makeTempDir()}/simple.onnx`, bytes);
+ * console.log(bytes.length > 4 * net.numParameters()); // true
+ * ```
+ */
+export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Array {
+  checkArity("exportOnnx", arguments.length, 2, USAGE);
+  if (!(model instanceof Module)) {
+    throw new Error(`exportOnnx: the first argument must be an nn.Module; write ${USAGE}`);
+  }
+  const o = checkOptions<ExportOnnxOptions>("exportOnnx", options, [
+    "inputShape",
+    "normalize",
+    "metadata",
+  ], USAGE);
+  if (o.inputShape === undefined) throw new Error(`exportOnnx: inputShape is required; ${USAGE}`);
+  const shape = checkShape(o.inputShape);
+  const normalize = checkNormalize(o.normalize);
+  const metadata = Object.entries(o.metadata ?? {});
+  if (metadata.some(([, v]) => typeof v !== "string")) {
+    throw new Error("exportOnnx: metadata values must be strings");
+  }
+
+  const graph = new OnnxGraph();
+  const input = graph.input("image", shape);
+  let x = input;
+  if (normalize) {
+    // As the Normalize transform computes it: x * (1 / std) + (-mean / std).
+    const { mean, std } = normalize;
+    const scale = graph.floats("normalize.scale", new Float32Array([1 / std]), []);
+    const shift = graph.floats("normalize.shift", new Float32Array([-mean / std]), []);
+    x = graph.node("Mul", "normalize.mul", [x.name, scale], x.shape);
+    x = graph.node("Add", "normalize", [x.name, shift], x.shape);
+  }
+  const logits = graph.rename(emit(graph, "", model, x), "logits");
+  if (logits.shape.length !== 2) {
+    throw new Error(
+      `exportOnnx: the model's output would be ${shapeText(logits.shape)}, not logits [N, classes]`,
+    );
+  }
+  const props = normalize ? [["lits.normalize", JSON.stringify(normalize)], ...metadata] : metadata;
+  return encodeModel({
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: "", version: OPSET }],
+    producerName: "@lits/vision",
+    docString: "CT slice classifier: image [N, C, H, W] in [0, 1] -> logits",
+    metadataProps: props.map(([key, value]) => ({ key, value })),
+    graph: {
+      name: model.constructor.name,
+      node: graph.nodes,
+      initializer: graph.initializers,
+      input: [valueInfo(input.name, input.shape)],
+      output: [valueInfo(logits.name, logits.shape)],
+    },
+  });
+}
