@@ -54,3 +54,10 @@ export {
   type ImportLiTSSummary,
   importLiTSVolumes,
 } from "./import_lits.ts";
+export {
+  type DicomImage,
+  type DicomMeta,
+  type DicomSeries,
+  readDicom,
+  readDicomSeries,
+} from "./dicom/mod.ts";

@@ -1,0 +1,10 @@
+/**
+ * DICOM: one image (`readDicom`) or one series from a folder
+ * (`readDicomSeries`), in real units (Hounsfield units for CT).
+ *
+ * @module
+ */
+export type { DicomImage, DicomMeta, DicomSeries } from "./types.ts";
+export { readDicom, type ReadDicomOptions } from "./read.ts";
+export { readDicomSeries } from "./series.ts";
+export { TRANSFER_SYNTAXES, type TransferSyntax } from "./transfer_syntax.ts";

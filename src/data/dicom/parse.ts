@@ -1,0 +1,163 @@
+/**
+ * DICOM bytes to a parsed data set (npm `dicom-parser`), with every parser
+ * failure turned into an Error that names the file, and the header fields a
+ * reader of CT slices needs.
+ *
+ * @module
+ */
+import { inflateRawSync } from "node:zlib";
+// deno-lint-ignore no-import-prefix -- pinned npm parser; deno.json has no import map
+import dicomParser, { type DataSet } from "npm:dicom-parser@1.8.21";
+import type { DicomMeta } from "./types.ts";
+
+// deno-lint-ignore no-import-prefix -- pinned npm parser; deno.json has no import map
+export type { DataSet, Element as DicomElement } from "npm:dicom-parser@1.8.21";
+
+/** A parsed file: its data set and transfer syntax UID. */
+export interface ParsedDicom {
+  dataSet: DataSet;
+  transferSyntax: string;
+}
+
+export const TAG = {
+  transferSyntax: "x00020010",
+  mediaStorageSopClass: "x00020002",
+  modality: "x00080060",
+  patientPosition: "x00185100",
+  sliceThickness: "x00180050",
+  seriesInstanceUid: "x0020000e",
+  instanceNumber: "x00200013",
+  imagePosition: "x00200032",
+  imageOrientation: "x00200037",
+  samplesPerPixel: "x00280002",
+  photometric: "x00280004",
+  frames: "x00280008",
+  rows: "x00280010",
+  columns: "x00280011",
+  pixelSpacing: "x00280030",
+  bitsAllocated: "x00280100",
+  bitsStored: "x00280101",
+  highBit: "x00280102",
+  pixelRepresentation: "x00280103",
+  windowCenter: "x00281050",
+  windowWidth: "x00281051",
+  rescaleIntercept: "x00281052",
+  rescaleSlope: "x00281053",
+  modalityLut: "x00283000",
+  pixelData: "x7fe00010",
+  floatPixelData: "x7fe00008",
+  doublePixelData: "x7fe00009",
+} as const;
+
+/** Thrown for bytes that are not DICOM at all, so a series reader can skip them. */
+export class NotDicomError extends Error {
+  override name = "NotDicomError";
+}
+
+/** dicom-parser throws strings, Errors, or `{ exception, dataSet }`: its message. */
+function parserMessage(e: unknown): string {
+  const inner = (e && typeof e === "object" && "exception" in e) ? e.exception : e;
+  const text = inner instanceof Error ? inner.message : String(inner);
+  return text.replace(/^dicomParser[.:]?\s*/, "");
+}
+
+/** The deflated syntax's data set follows the meta header as raw deflate. */
+function inflater(bytes: Uint8Array, position: number): Uint8Array {
+  const inflated = inflateRawSync(bytes.subarray(position));
+  const out = new Uint8Array(position + inflated.length);
+  out.set(bytes.subarray(0, position));
+  out.set(inflated, position);
+  return out;
+}
+
+/**
+ * Files written without the 128-byte preamble and meta header (older
+ * scanners, pydicom's `rtstruct.dcm`) start straight with a group 0008
+ * element; their syntax is implicit VR little endian unless a VR follows
+ * the tag. Anything else is not DICOM.
+ */
+function bareSyntax(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 8) return undefined;
+  const group = bytes[0] | (bytes[1] << 8);
+  if (group !== 0x0008) return undefined;
+  const vr = String.fromCharCode(bytes[4], bytes[5]);
+  return /^[A-Z]{2}$/.test(vr) ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2";
+}
+
+/** Parses a whole DICOM file; `source` names it in errors. */
+export function parseDicomBytes(bytes: Uint8Array, source: string): ParsedDicom {
+  const part10 = bytes.length >= 132 &&
+    String.fromCharCode(bytes[128], bytes[129], bytes[130], bytes[131]) === "DICM";
+  const bare = part10 ? undefined : bareSyntax(bytes);
+  if (!part10 && !bare) {
+    throw new NotDicomError(
+      `${source}: not a DICOM file (no 'DICM' at byte 128 and no data set at byte 0)`,
+    );
+  }
+  let dataSet: DataSet;
+  try {
+    dataSet = dicomParser.parseDicom(bytes, { inflater, TransferSyntaxUID: bare });
+  } catch (e) {
+    const why = parserMessage(e);
+    const truncated = /overr(ead|un)|past end|beyond|greater than/i.test(why);
+    throw new Error(
+      `${source}: ${
+        truncated ? "truncated or corrupt DICOM file" : "unreadable DICOM file"
+      } (${why})`,
+      { cause: e },
+    );
+  }
+  const transferSyntax = bare ?? dataSet.string(TAG.transferSyntax)?.trim() ?? "";
+  return { dataSet, transferSyntax };
+}
+
+/** All numbers of a multi-valued decimal string, or null if absent or malformed. */
+function numbers(ds: DataSet, tag: string, count: number): number[] | null {
+  if (!ds.elements[tag]) return null;
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = ds.floatString(tag, i);
+    if (v === undefined || !Number.isFinite(v)) return null;
+    out.push(v);
+  }
+  return out;
+}
+
+/** A single decimal string value, or null. */
+function number(ds: DataSet, tag: string): number | null {
+  const v = ds.elements[tag] ? ds.floatString(tag, 0) : undefined;
+  return v === undefined || !Number.isFinite(v) ? null : v;
+}
+
+/** A trimmed string value, or null when absent or empty. */
+function text(ds: DataSet, tag: string): string | null {
+  const v = ds.elements[tag] ? ds.string(tag)?.trim() : undefined;
+  return v ? v : null;
+}
+
+/** The header fields of `DicomMeta` (frame counts are filled in here too). */
+export function readMeta(parsed: ParsedDicom, frame: number): DicomMeta {
+  const ds = parsed.dataSet;
+  const spacing = numbers(ds, TAG.pixelSpacing, 2);
+  const frames = ds.elements[TAG.frames] ? ds.intString(TAG.frames) : undefined;
+  return {
+    modality: text(ds, TAG.modality),
+    patientPosition: text(ds, TAG.patientPosition),
+    imagePosition: numbers(ds, TAG.imagePosition, 3),
+    imageOrientation: numbers(ds, TAG.imageOrientation, 6),
+    pixelSpacing: spacing ? [spacing[0], spacing[1]] : null,
+    sliceThickness: number(ds, TAG.sliceThickness),
+    seriesInstanceUid: text(ds, TAG.seriesInstanceUid),
+    instanceNumber: ds.elements[TAG.instanceNumber]
+      ? (ds.intString(TAG.instanceNumber) ?? null)
+      : null,
+    windowCenter: number(ds, TAG.windowCenter),
+    windowWidth: number(ds, TAG.windowWidth),
+    rescaleSlope: number(ds, TAG.rescaleSlope),
+    rescaleIntercept: number(ds, TAG.rescaleIntercept),
+    transferSyntax: parsed.transferSyntax,
+    photometricInterpretation: text(ds, TAG.photometric),
+    frames: frames !== undefined && Number.isFinite(frames) && frames > 0 ? frames : 1,
+    frame,
+  };
+}
