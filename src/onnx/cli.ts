@@ -1,0 +1,152 @@
+/**
+ * `deno task export --checkpoint FILE [--format onnx] [--out FILE]`: the
+ * model of a checkpoint (checkpoint.safetensors, best.safetensors, or a
+ * state dict with `--model` and `--image-size`) as an ONNX file that takes
+ * images as the dataset gives them (min-max scaled to [0, 1]) and applies
+ * the checkpoint's standardisation itself. The file is written atomically:
+ * a failed export leaves nothing at `--out`.
+ *
+ * @module
+ */
+import { dirname, join, parse } from "node:path";
+import { Command } from "../train/command.ts";
+import { UsageError } from "../train/errors.ts";
+import { reportError } from "../train/cli.ts";
+import { MODEL_NAMES } from "../train/config.ts";
+import { SHARED_FLAGS as S } from "../train/flag_specs.ts";
+import { loadModelState, loadWeights } from "../train/checkpoint.ts";
+import { buildModel, CLASS_NAMES, type ModelSpec } from "../train/setup.ts";
+import { writeFileAtomic } from "../train/atomic.ts";
+import { exportOnnx } from "./export.ts";
+
+const FORMATS = ["onnx"] as const;
+
+const COMMAND = new Command({
+  usage: "deno task export --checkpoint FILE [flags]: writes a trained model as an ONNX file",
+  flags: {
+    checkpoint: {
+      kind: "string",
+      value: "FILE",
+      required: true,
+      help: "checkpoint.safetensors or best.safetensors of a run, or a state dict",
+    },
+    format: {
+      kind: "string",
+      value: "NAME",
+      choices: FORMATS,
+      default: "onnx",
+      help: "output format",
+    },
+    out: {
+      kind: "string",
+      value: "FILE",
+      help: "file to write (its folder must exist)",
+      shownDefault: "the checkpoint's name with .onnx",
+    },
+    model: {
+      ...S.model,
+      choices: MODEL_NAMES,
+      help: `model, for a state dict without lits metadata (${MODEL_NAMES.join(", ")})`,
+    },
+    "image-size": {
+      ...S["image-size"],
+      min: 1,
+      help: "input side (for a state dict without lits metadata; resnets and alexnet take any)",
+      shownDefault: "the checkpoint's",
+    },
+  },
+  footer: "The graph's input is `image` [N, 1, S, S] in [0, 1] (N dynamic), its output `logits`.",
+});
+
+/** Throws unless `out` can be written: its folder exists and it is not a folder itself. */
+async function checkOut(out: string): Promise<void> {
+  const folder = dirname(out);
+  const stat = await Deno.stat(folder).catch(() => null);
+  if (!stat?.isDirectory) {
+    throw new Error(`--out ${out}: folder ${folder} does not exist; create it first`);
+  }
+  if ((await Deno.stat(out).catch(() => null))?.isDirectory) {
+    throw new Error(
+      `--out ${out} is a folder; give a file name, such as ${join(out, "model.onnx")}`,
+    );
+  }
+}
+
+/** The model spec of the weights, or one from --model and --image-size for a plain state dict. */
+function resolveSpec(
+  stored: ModelSpec | null,
+  v: { checkpoint: string; model?: string; "image-size"?: number },
+): ModelSpec {
+  if (stored && v.model && stored.name !== v.model) {
+    throw new Error(`checkpoint ${v.checkpoint} holds a ${stored.name} model, not ${v.model}`);
+  }
+  if (stored) return stored;
+  if (!v.model || !v["image-size"]) {
+    throw new UsageError(
+      `${v.checkpoint} has no lits model metadata (a plain state dict); give --model and --image-size`,
+    );
+  }
+  return {
+    name: v.model,
+    options: { inChannels: 1, numClasses: CLASS_NAMES.length, imageSize: v["image-size"] },
+  };
+}
+
+/**
+ * Runs `deno task export` with `args`; returns the exit code (2 for a bad
+ * command line, 1 for any other failure).
+ */
+export async function exportMain(args: readonly string[]): Promise<number> {
+  try {
+    const p = COMMAND.parse(args);
+    if (p.help) {
+      console.log(COMMAND.help());
+      return 0;
+    }
+    const v = p.values as {
+      checkpoint: string;
+      format: (typeof FORMATS)[number];
+      out?: string;
+      model?: string;
+      "image-size"?: number;
+    };
+    const { dir, name } = parse(v.checkpoint);
+    const out = v.out ?? join(dir, `${name}.${v.format}`);
+    await checkOut(out);
+    const start = performance.now();
+    const weights = await loadWeights(v.checkpoint);
+    try {
+      const spec = resolveSpec(weights.spec, v);
+      const size = v["image-size"] ?? spec.options.imageSize;
+      if (!size) {
+        throw new UsageError(`${v.checkpoint} does not record the image size; give --image-size`);
+      }
+      using model = buildModel(spec);
+      loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
+      const channels = spec.options.inChannels ?? 1;
+      const bytes = exportOnnx(model.eval(), {
+        inputShape: ["N", channels, size, size],
+        normalize: spec.normalize,
+        metadata: {
+          "lits.model": JSON.stringify(spec),
+          "lits.classes": JSON.stringify(CLASS_NAMES),
+        },
+      });
+      await writeFileAtomic(out, bytes);
+      const norm = spec.normalize
+        ? `, standardised inside with mean ${spec.normalize.mean}, std ${spec.normalize.std}`
+        : "";
+      console.log(
+        `${out}: ${spec.name}, ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ONNX opset 17, ` +
+          `in ${((performance.now() - start) / 1000).toFixed(1)} s\n` +
+          `  input  image [N, ${channels}, ${size}, ${size}] float32 in [0, 1]${norm}\n` +
+          `  output logits [N, ${CLASS_NAMES.length}] (${CLASS_NAMES.join(", ")})`,
+      );
+    } finally {
+      weights.dispose();
+    }
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}
