@@ -96,14 +96,10 @@ static void bn_channel_stats(const float* x, const float* gamma, const float* be
 
 static int bn_train_check(const char* fn, int32_t n, int32_t c, int64_t hw, float momentum,
                           float eps) {
-  int st = lits_check_nchw(fn, n, c, hw);
-  if (st != LITS_OK) return st;
-  LITS_REQUIRE((int64_t)n * hw > 1,
-               "%s: expected more than 1 value per channel when training (n=%d, hw=%lld)", fn,
-               (int)n, (long long)hw);
-  LITS_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", fn, (double)eps);
+  const int st = lits_check_bn_train(fn, n, c, hw, eps);
+  if (st > 0) return st;
   LITS_REQUIRE(!isnan(momentum), "%s: momentum is NaN", fn);
-  return LITS_OK;
+  return st;
 }
 
 int lits_batchnorm2d_forward_train_f32(const float* x, const float* gamma, const float* beta,
@@ -112,8 +108,7 @@ int lits_batchnorm2d_forward_train_f32(const float* x, const float* gamma, const
                                        int32_t c, int64_t hw, float momentum, float eps) {
   static const char* fn = "lits_batchnorm2d_forward_train_f32";
   lits_clear_error();
-  int st = bn_train_check(fn, n, c, hw, momentum, eps);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(bn_train_check(fn, n, c, hw, momentum, eps));
   LITS_REQUIRE(x != NULL && y != NULL && save_mean != NULL && save_invstd != NULL,
                "%s: x, y, save_mean or save_invstd is NULL", fn);
   const int64_t cc = c, nn = n;
@@ -133,8 +128,7 @@ int lits_batchnorm2d_stats_f32(const float* x, const float* gamma, const float* 
                                int64_t hw, float momentum, float eps) {
   static const char* fn = "lits_batchnorm2d_stats_f32";
   lits_clear_error();
-  int st = bn_train_check(fn, n, c, hw, momentum, eps);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(bn_train_check(fn, n, c, hw, momentum, eps));
   LITS_REQUIRE(x != NULL && coef != NULL && save_mean != NULL && save_invstd != NULL,
                "%s: x, coef, save_mean or save_invstd is NULL", fn);
   const int64_t cc = c, nn = n;
@@ -151,9 +145,10 @@ int lits_batchnorm2d_forward_infer_f32(const float* x, const float* gamma, const
                                        float* y, int32_t n, int32_t c, int64_t hw, float eps) {
   static const char* fn = "lits_batchnorm2d_forward_infer_f32";
   lits_clear_error();
-  int st = lits_check_nchw(fn, n, c, hw);
-  if (st != LITS_OK) return st;
+  const int st = lits_check_nchw(fn, n, c, hw);
+  if (st > 0) return st;
   LITS_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", fn, (double)eps);
+  if (st == LITS_EMPTY) return LITS_OK;
   LITS_REQUIRE(x != NULL && y != NULL && running_mean != NULL && running_var != NULL,
                "%s: x, y, running_mean or running_var is NULL", fn);
   const int64_t cc = c, nn = n;
@@ -254,10 +249,8 @@ static int bn_backward_impl(const char* fn, const float* x, const float* dy, con
                             const float* gamma, const float* save_mean,
                             const float* save_invstd, float* dx, float* dgamma, float* dbeta,
                             int32_t n, int32_t c, int64_t hw, float eps) {
-  int st = lits_check_nchw(fn, n, c, hw);
-  if (st != LITS_OK) return st;
   /* save_invstd already holds eps, so it is only checked here (as CUDA does). */
-  LITS_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", fn, (double)eps);
+  LITS_CHECKED(lits_check_bn_train(fn, n, c, hw, eps));
   LITS_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL && dx != NULL,
                "%s: x, dy, save_mean, save_invstd or dx is NULL", fn);
   const int64_t cc = c, nn = n;

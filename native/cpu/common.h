@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "lits.h"
+#include "lits_check.h"
 
 /* Records a printf-style message for lits_last_error() and returns status. */
 int lits_fail(int status, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -23,18 +24,6 @@ void lits_clear_error(void);
  * (the error is recorded). */
 void* lits_scratch_alloc(int64_t bytes);
 void lits_scratch_free(void* p);
-
-/* Sizes of an [n, c, hw] float tensor: positive, and its bytes fit int64
- * (batch norm and the fused per-channel kernels). */
-static inline int lits_check_nchw(const char* fn, int32_t n, int32_t c, int64_t hw) {
-  LITS_REQUIRE(n > 0 && c > 0 && hw > 0, "%s: sizes n=%d c=%d hw=%lld must be > 0", fn, (int)n,
-               (int)c, (long long)hw);
-  int64_t t;
-  LITS_REQUIRE(!__builtin_mul_overflow((int64_t)n * c, hw, &t) &&
-                   !__builtin_mul_overflow(t, (int64_t)4, &t),
-               "%s: sizes overflow (n=%d c=%d hw=%lld)", fn, (int)n, (int)c, (long long)hw);
-  return LITS_OK;
-}
 
 /* Row-major SGEMM, C = alpha op(A) op(B) + beta C, on the calling thread only.
  * OpenBLAS runs single-threaded in this library (see library.c): kernels put

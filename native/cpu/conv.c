@@ -40,12 +40,6 @@ static int pick_algo(const conv_shape* p, const conv_xform* xf, int filter) {
   return direct && (!filter || p->c < 8) ? ALGO_DIRECT : ALGO_GEMM;
 }
 
-/* a * b into *out; 0 on int64 overflow or a negative operand. */
-static int mul_ok(int64_t a, int64_t b, int64_t* out) {
-  if (a < 0 || b < 0) return 0;
-  return !__builtin_mul_overflow(a, b, out);
-}
-
 /* An algorithm's status as the entry point's: scratch that could not be
  * allocated is reported with the shape. */
 static int conv_status(const char* fn, const conv_shape* p, int status) {
@@ -59,44 +53,26 @@ static int conv_status(const char* fn, const conv_shape* p, int status) {
   return status;
 }
 
+/* The shared checks (lits_check.h) and this backend's own: the im2col
+ * buffer's size and OpenBLAS's 32-bit dimensions. LITS_EMPTY for n = 0. */
 static int conv_setup(const char* fn, conv_shape* p, int32_t n, int32_t c, int32_t h, int32_t w,
                       int32_t k, int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
                       int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w,
                       int32_t groups) {
-  LITS_REQUIRE(n > 0 && c > 0 && h > 0 && w > 0,
-               "%s: input sizes n=%d c=%d h=%d w=%d must be > 0", fn, (int)n, (int)c, (int)h,
-               (int)w);
-  LITS_REQUIRE(k > 0 && r > 0 && s > 0, "%s: filter sizes k=%d r=%d s=%d must be > 0", fn,
-               (int)k, (int)r, (int)s);
-  LITS_REQUIRE(stride_h > 0 && stride_w > 0, "%s: strides %dx%d must be > 0", fn,
-               (int)stride_h, (int)stride_w);
-  LITS_REQUIRE(dil_h > 0 && dil_w > 0, "%s: dilations %dx%d must be > 0", fn, (int)dil_h,
-               (int)dil_w);
-  LITS_REQUIRE(pad_h >= 0 && pad_w >= 0, "%s: padding %dx%d must be >= 0", fn, (int)pad_h,
-               (int)pad_w);
-  LITS_REQUIRE(groups > 0, "%s: groups=%d must be > 0", fn, (int)groups);
-  LITS_REQUIRE(c % groups == 0 && k % groups == 0,
-               "%s: groups=%d must divide both c=%d and k=%d", fn, (int)groups, (int)c, (int)k);
-  const int64_t eff_h = (int64_t)dil_h * (r - 1) + 1, eff_w = (int64_t)dil_w * (s - 1) + 1;
-  const int64_t in_h = (int64_t)h + 2 * (int64_t)pad_h, in_w = (int64_t)w + 2 * (int64_t)pad_w;
-  LITS_REQUIRE(eff_h <= in_h && eff_w <= in_w,
-               "%s: dilated kernel %lldx%lld (r=%d s=%d dil=%dx%d) is larger than the padded "
-               "input %lldx%lld (h=%d w=%d pad=%dx%d)",
-               fn, (long long)eff_h, (long long)eff_w, (int)r, (int)s, (int)dil_h, (int)dil_w,
-               (long long)in_h, (long long)in_w, (int)h, (int)w, (int)pad_h, (int)pad_w);
+  lits_conv_geom g = {0};
+  const int st = lits_check_conv(fn, &g, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w,
+                                 dil_h, dil_w, groups);
+  if (st > 0) return st;
   p->n = n, p->c = c, p->h = h, p->w = w, p->k = k, p->r = r, p->s = s;
   p->sh = stride_h, p->sw = stride_w, p->ph = pad_h, p->pw = pad_w, p->dh = dil_h;
   p->dw = dil_w, p->groups = groups;
-  p->oh = (in_h - eff_h) / stride_h + 1;
-  p->ow = (in_w - eff_w) / stride_w + 1;
+  p->oh = g.oh;
+  p->ow = g.ow;
   p->cg = c / groups;
   p->kg = k / groups;
-  int64_t x_el, y_el, w_el, col_el, t;
-  int ok = mul_ok(p->oh, p->ow, &p->ohw) && mul_ok(p->cg * (int64_t)r, s, &p->crs_g) &&
-           mul_ok((int64_t)n * c, (int64_t)h * w, &x_el) && mul_ok((int64_t)n * k, p->ohw, &y_el) &&
-           mul_ok((int64_t)k, p->crs_g, &w_el) && mul_ok(p->crs_g * groups, p->ohw, &col_el) &&
-           mul_ok(x_el > y_el ? x_el : y_el, 4, &t) && mul_ok(col_el, 4, &t) &&
-           mul_ok(w_el, 4, &t);
+  int64_t col_el, t;
+  int ok = lits_mul_ok(p->oh, p->ow, &p->ohw) && lits_mul_ok(p->cg * (int64_t)r, s, &p->crs_g) &&
+           lits_mul_ok(p->crs_g * groups, p->ohw, &col_el) && lits_mul_ok(col_el, 4, &t);
   LITS_REQUIRE(ok, "%s: sizes overflow (n=%d c=%d h=%d w=%d k=%d r=%d s=%d)", fn, (int)n, (int)c,
                (int)h, (int)w, (int)k, (int)r, (int)s);
   LITS_REQUIRE(p->ohw <= INT_MAX && p->crs_g <= INT_MAX && (int64_t)h * w <= INT_MAX,
@@ -104,9 +80,8 @@ static int conv_setup(const char* fn, conv_shape* p, int32_t n, int32_t c, int32
                "(c/groups)*r*s=%lld, h*w=%lld)",
                fn, (long long)p->ohw, (long long)p->crs_g, (long long)h * w);
   p->pointwise = r == 1 && s == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0;
-  return LITS_OK;
+  return st;
 }
-
 /* Forward through the algorithm for the shape, on the input relu?(T(x))
  * (xf NULL: x itself). */
 static int forward(const char* fn, const float* x, const conv_xform* xf, const float* weight,
@@ -115,9 +90,9 @@ static int forward(const char* fn, const float* x, const conv_xform* xf, const f
                    int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups) {
   lits_clear_error();
   conv_shape p;
-  int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
-                      dil_w, groups);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
+                          dil_w, groups));
+  int st;
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
   const int algo = pick_algo(&p, xf, 0);
   if (algo == ALGO_WINOGRAD) {
@@ -156,9 +131,9 @@ int lits_conv2d_backward_data_f32(const float* weight, const float* dy, float* d
   static const char* fn = "lits_conv2d_backward_data_f32";
   lits_clear_error();
   conv_shape p;
-  int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
-                      dil_w, groups);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
+                          dil_w, groups));
+  int st;
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
   const int algo = pick_algo(&p, NULL, 0);
   if (algo == ALGO_WINOGRAD) {
@@ -180,10 +155,15 @@ static int backward_filter(const char* fn, const float* x, const conv_xform* xf,
                            int32_t groups) {
   lits_clear_error();
   conv_shape p;
-  int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
-                      dil_w, groups);
-  if (st != LITS_OK) return st;
-  LITS_REQUIRE(x != NULL && dy != NULL && dweight != NULL, "%s: x, dy or dweight is NULL", fn);
+  const int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w,
+                            dil_h, dil_w, groups);
+  if (st > 0) return st;
+  LITS_REQUIRE(dweight != NULL, "%s: dweight is NULL", fn);
+  if (st == LITS_EMPTY) { /* no images: the gradient is zero, as PyTorch's */
+    memset(dweight, 0, (size_t)(p.k * p.crs_g) * sizeof(float));
+    return LITS_OK;
+  }
+  LITS_REQUIRE(x != NULL && dy != NULL, "%s: x or dy is NULL", fn);
   const int algo = pick_algo(&p, xf, 1);
   if (algo == ALGO_WINOGRAD) {
     return conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, dweight));
@@ -218,12 +198,10 @@ int lits_conv2d_backward_bias_f32(const float* dy, float* dbias, int32_t n, int3
                                   int64_t hw) {
   static const char* fn = "lits_conv2d_backward_bias_f32";
   lits_clear_error();
-  LITS_REQUIRE(n > 0 && k > 0 && hw > 0, "%s: sizes n=%d k=%d hw=%lld must be > 0", fn, (int)n,
-               (int)k, (long long)hw);
-  int64_t t;
-  LITS_REQUIRE(mul_ok((int64_t)n * k, hw, &t) && mul_ok(t, 4, &t),
-               "%s: sizes overflow (n=%d k=%d hw=%lld)", fn, (int)n, (int)k, (long long)hw);
-  LITS_REQUIRE(dy != NULL && dbias != NULL, "%s: dy or dbias is NULL", fn);
+  LITS_CHECKED(lits_check_conv_bias(fn, n, k, hw));
+  /* With no images (n * hw = 0) the sums below are zeros and read no dy. */
+  LITS_REQUIRE(dbias != NULL && (dy != NULL || (int64_t)n * hw == 0), "%s: dy or dbias is NULL",
+               fn);
   const int64_t kk = k;
 #pragma omp parallel for schedule(static) if ((int64_t)n * k * hw >= LITS_CONV_PAR_MIN)
   for (int64_t ki = 0; ki < kk; ki++) {

@@ -3,6 +3,7 @@
  * TypeScript side leaves unmaterialised until something reads them), and the
  * ReLU backward on such a fused value. */
 #include <stddef.h>
+#include <string.h>
 
 #include "common.h"
 #include "fused_internal.h"
@@ -30,8 +31,7 @@ int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
                           int32_t relu) {
   static const char* fn = "lits_fused_affine_f32";
   lits_clear_error();
-  int st = lits_check_nchw(fn, n, c, hw);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(lits_check_nchw(fn, n, c, hw));
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
   const int64_t planes = (int64_t)n * c;
@@ -87,8 +87,12 @@ int lits_relu_mask_backward_f32(const float* dy, const float* x, const float* x_
                                 int32_t c, int64_t hw, float* channel_sum) {
   static const char* fn = "lits_relu_mask_backward_f32";
   lits_clear_error();
-  int st = lits_check_nchw(fn, n, c, hw);
-  if (st != LITS_OK) return st;
+  const int st = lits_check_nchw(fn, n, c, hw);
+  if (st > 0) return st;
+  if (st == LITS_EMPTY) { /* no element: the channel sums are zeros */
+    if (channel_sum != NULL) memset(channel_sum, 0, (size_t)c * sizeof(float));
+    return LITS_OK;
+  }
   LITS_REQUIRE(dy != NULL && x != NULL && dx != NULL, "%s: dy, x or dx is NULL", fn);
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
   const int64_t planes = (int64_t)n * c;

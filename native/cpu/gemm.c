@@ -78,34 +78,8 @@ int lits_gemm_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_
                   int64_t stride_b, int64_t stride_c) {
   static const char* fn = "lits_gemm_f32";
   lits_clear_error();
-  LITS_REQUIRE(trans_a == 0 || trans_a == 1, "%s: trans_a=%d must be 0 or 1", fn, (int)trans_a);
-  LITS_REQUIRE(trans_b == 0 || trans_b == 1, "%s: trans_b=%d must be 0 or 1", fn, (int)trans_b);
-  LITS_REQUIRE(m >= 0 && n >= 0 && k >= 0, "%s: sizes m=%lld n=%lld k=%lld must be >= 0", fn,
-               (long long)m, (long long)n, (long long)k);
-  LITS_REQUIRE(batch >= 1, "%s: batch=%lld must be >= 1", fn, (long long)batch);
-  LITS_REQUIRE(stride_a >= 0 && stride_b >= 0 && stride_c >= 0,
-               "%s: strides a=%lld b=%lld c=%lld must be >= 0", fn, (long long)stride_a,
-               (long long)stride_b, (long long)stride_c);
-  /* Stored shapes: A is m x k (k x m when transposed), B is k x n (n x k). */
-  const int64_t a_cols = trans_a ? m : k;
-  const int64_t b_cols = trans_b ? k : n;
-  const int64_t min_lda = a_cols > 1 ? a_cols : 1;
-  const int64_t min_ldb = b_cols > 1 ? b_cols : 1;
-  const int64_t min_ldc = n > 1 ? n : 1;
-  LITS_REQUIRE(lda >= min_lda, "%s: lda=%lld must be >= %lld (trans_a=%d, m=%lld, k=%lld)", fn,
-               (long long)lda, (long long)min_lda, (int)trans_a, (long long)m, (long long)k);
-  LITS_REQUIRE(ldb >= min_ldb, "%s: ldb=%lld must be >= %lld (trans_b=%d, k=%lld, n=%lld)", fn,
-               (long long)ldb, (long long)min_ldb, (int)trans_b, (long long)k, (long long)n);
-  LITS_REQUIRE(ldc >= min_ldc, "%s: ldc=%lld must be >= %lld (n=%lld)", fn, (long long)ldc,
-               (long long)min_ldc, (long long)n);
-  /* OpenBLAS takes 32-bit int sizes. */
-  LITS_REQUIRE(m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && lda <= INT_MAX &&
-                   ldb <= INT_MAX && ldc <= INT_MAX,
-               "%s: m=%lld n=%lld k=%lld lda=%lld ldb=%lld ldc=%lld exceed the 32-bit BLAS "
-               "limit",
-               fn, (long long)m, (long long)n, (long long)k, (long long)lda, (long long)ldb,
-               (long long)ldc);
-  if (m == 0 || n == 0) return LITS_OK;
+  LITS_CHECKED(lits_check_gemm(fn, trans_a, trans_b, m, n, k, lda, ldb, ldc, batch, stride_a,
+                               stride_b, stride_c));
   LITS_REQUIRE(c != NULL, "%s: c is NULL (m=%lld, n=%lld)", fn, (long long)m, (long long)n);
   if (batch > 1) {
     /* Output matrices must not overlap: they are written independently. */

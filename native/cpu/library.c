@@ -43,6 +43,15 @@ int lits_fail(int status, const char* fmt, ...) {
   return status;
 }
 
+/* lits_check.h's failure: an argument error. */
+int lits_check_fail(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(lits_error_buf, sizeof lits_error_buf, fmt, ap);
+  va_end(ap);
+  return LITS_ERR_ARGUMENT;
+}
+
 int lits_abi_version(int32_t* out) {
   lits_clear_error();
   LITS_REQUIRE(out != NULL, "lits_abi_version: out is NULL");

@@ -90,8 +90,8 @@ static int maxpool_forward(const char* fn, const float* x, const float* x_coef, 
                            float* y, int32_t* indices, int32_t n, int32_t c, int32_t h, int32_t w,
                            int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
                            int32_t pad_h, int32_t pad_w, int32_t oh, int32_t ow) {
-  int st = lits_pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(
+      lits_check_pool(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
   LITS_REQUIRE(x != NULL && y != NULL && indices != NULL, "%s: x, y or indices is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
   const int64_t rows = planes * oh;
@@ -169,8 +169,8 @@ int lits_maxpool2d_backward_f32(const float* x, const float* y, const float* dy,
   (void)x;
   (void)y;
   lits_clear_error();
-  int st = lits_pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(
+      lits_check_pool(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
   LITS_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL",
                fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;

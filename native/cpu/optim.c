@@ -15,15 +15,7 @@ int lits_sgd_step_f32(float* param, const float* grad, float* momentum_buf, int6
                       float weight_decay, int32_t first_step) {
   lits_clear_error();
   const char* fn = "lits_sgd_step_f32";
-  LITS_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", fn, (long long)n);
-  LITS_REQUIRE(!nesterov || (momentum > 0.0f && dampening == 0.0f),
-               "%s: nesterov needs momentum > 0 and dampening 0, got momentum %g, dampening %g",
-               fn, (double)momentum, (double)dampening);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(param != NULL && grad != NULL, "%s: param or grad is NULL (n %lld)", fn,
-               (long long)n);
-  LITS_REQUIRE(momentum == 0.0f || momentum_buf != NULL,
-               "%s: momentum_buf is NULL but momentum is %g", fn, (double)momentum);
+  LITS_CHECKED(lits_check_sgd(fn, param, grad, momentum_buf, n, momentum, dampening, nesterov));
   const float wd = weight_decay, mom = momentum;
   const float damp1 = (float)(1.0 - (double)dampening);
   const float neg_lr = -lr;
@@ -49,16 +41,8 @@ int lits_adam_step_f32(float* param, const float* grad, float* exp_avg, float* e
                        float weight_decay, int32_t decoupled, int64_t step) {
   lits_clear_error();
   const char* fn = "lits_adam_step_f32";
-  LITS_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", fn, (long long)n);
-  LITS_REQUIRE(step >= 1, "%s: step counts from 1, got %lld", fn, (long long)step);
-  LITS_REQUIRE(beta1 >= 0.0f && beta1 < 1.0f, "%s: beta1 must be in [0, 1), got %g", fn,
-               (double)beta1);
-  LITS_REQUIRE(beta2 >= 0.0f && beta2 < 1.0f, "%s: beta2 must be in [0, 1), got %g", fn,
-               (double)beta2);
-  LITS_REQUIRE(eps >= 0.0f, "%s: eps must be >= 0, got %g", fn, (double)eps);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(param != NULL && grad != NULL && exp_avg != NULL && exp_avg_sq != NULL,
-               "%s: param, grad, exp_avg or exp_avg_sq is NULL (n %lld)", fn, (long long)n);
+  LITS_CHECKED(
+      lits_check_adam(fn, param, grad, exp_avg, exp_avg_sq, n, beta1, beta2, eps, step));
   const double bc1 = 1.0 - pow((double)beta1, (double)step);
   const double bc2 = 1.0 - pow((double)beta2, (double)step);
   const float step_size = (float)((double)lr / bc1);

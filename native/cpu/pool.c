@@ -1,6 +1,5 @@
 /* pool.c: average and adaptive average 2-D pooling as PyTorch's CPU kernels
- * (same window clipping, same divisors), and the checks max pooling
- * (maxpool.c) shares. */
+ * (same window clipping, same divisors). */
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
@@ -8,40 +7,6 @@
 
 #include "common.h"
 #include "pool_internal.h"
-
-static int mul_ok(int64_t a, int64_t b, int64_t* out) {
-  if (a < 0 || b < 0) return 0;
-  return !__builtin_mul_overflow(a, b, out);
-}
-
-int lits_pool_check(const char* fn, int32_t n, int32_t c, int32_t h, int32_t w, int32_t kh,
-                      int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                      int32_t pad_w, int32_t oh, int32_t ow) {
-  LITS_REQUIRE(n > 0 && c > 0 && h > 0 && w > 0,
-               "%s: input sizes n=%d c=%d h=%d w=%d must be > 0", fn, (int)n, (int)c, (int)h,
-               (int)w);
-  LITS_REQUIRE(kh > 0 && kw > 0, "%s: kernel %dx%d must be > 0", fn, (int)kh, (int)kw);
-  LITS_REQUIRE(stride_h > 0 && stride_w > 0, "%s: stride %dx%d must be > 0", fn, (int)stride_h,
-               (int)stride_w);
-  LITS_REQUIRE(pad_h >= 0 && pad_w >= 0 && pad_h <= kh / 2 && pad_w <= kw / 2,
-               "%s: padding %dx%d must be >= 0 and at most half the kernel %dx%d", fn,
-               (int)pad_h, (int)pad_w, (int)kh, (int)kw);
-  LITS_REQUIRE(oh > 0 && ow > 0, "%s: output size %dx%d must be > 0", fn, (int)oh, (int)ow);
-  const int64_t last_h = (int64_t)(oh - 1) * stride_h - pad_h;
-  const int64_t last_w = (int64_t)(ow - 1) * stride_w - pad_w;
-  LITS_REQUIRE(last_h < h && last_w < w,
-               "%s: output %dx%d has windows starting at row %lld / column %lld, past the input "
-               "%dx%d (kernel %dx%d, stride %dx%d, padding %dx%d)",
-               fn, (int)oh, (int)ow, (long long)last_h, (long long)last_w, (int)h, (int)w,
-               (int)kh, (int)kw, (int)stride_h, (int)stride_w, (int)pad_h, (int)pad_w);
-  int64_t t;
-  LITS_REQUIRE(mul_ok((int64_t)n * c, (int64_t)h * w, &t) && mul_ok(t, 4, &t) &&
-                   mul_ok((int64_t)n * c, (int64_t)oh * ow, &t) && mul_ok(t, 4, &t) &&
-                   (int64_t)h * w <= INT32_MAX,
-               "%s: sizes overflow (n=%d c=%d h=%d w=%d oh=%d ow=%d)", fn, (int)n, (int)c,
-               (int)h, (int)w, (int)oh, (int)ow);
-  return LITS_OK;
-}
 
 /* ---- average pooling ------------------------------------------------------ */
 
@@ -74,8 +39,8 @@ int lits_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c, i
                                int32_t ow, int32_t count_include_pad) {
   static const char* fn = "lits_avgpool2d_forward_f32";
   lits_clear_error();
-  int st = lits_pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(
+      lits_check_pool(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
 #pragma omp parallel for schedule(static) if (planes * ohw * kh * kw >= LITS_POOL_PAR_MIN)
@@ -107,8 +72,8 @@ int lits_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n, int32_t c
                                 int32_t ow, int32_t count_include_pad) {
   static const char* fn = "lits_avgpool2d_backward_f32";
   lits_clear_error();
-  int st = lits_pool_check(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(
+      lits_check_pool(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
   LITS_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
 #pragma omp parallel for schedule(static) if (planes * ohw * kh * kw >= LITS_POOL_PAR_MIN)
@@ -138,26 +103,11 @@ static int64_t bin_end(int64_t i, int64_t in, int64_t out) {
   return ((i + 1) * in + out - 1) / out;
 }
 
-static int adaptive_check(const char* fn, int32_t n, int32_t c, int32_t h, int32_t w,
-                          int32_t oh, int32_t ow) {
-  LITS_REQUIRE(n > 0 && c > 0 && h > 0 && w > 0,
-               "%s: input sizes n=%d c=%d h=%d w=%d must be > 0", fn, (int)n, (int)c, (int)h,
-               (int)w);
-  LITS_REQUIRE(oh > 0 && ow > 0, "%s: output size %dx%d must be > 0", fn, (int)oh, (int)ow);
-  int64_t t;
-  LITS_REQUIRE(mul_ok((int64_t)n * c, (int64_t)h * w, &t) && mul_ok(t, 4, &t) &&
-                   mul_ok((int64_t)n * c, (int64_t)oh * ow, &t) && mul_ok(t, 4, &t),
-               "%s: sizes overflow (n=%d c=%d h=%d w=%d oh=%d ow=%d)", fn, (int)n, (int)c,
-               (int)h, (int)w, (int)oh, (int)ow);
-  return LITS_OK;
-}
-
 int lits_adaptive_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c,
                                         int32_t h, int32_t w, int32_t oh, int32_t ow) {
   static const char* fn = "lits_adaptive_avgpool2d_forward_f32";
   lits_clear_error();
-  int st = adaptive_check(fn, n, c, h, w, oh, ow);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(lits_check_adaptive_pool(fn, n, c, h, w, oh, ow));
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
 #pragma omp parallel for schedule(static) if (planes * (hw + ohw) >= LITS_POOL_PAR_MIN)
@@ -183,8 +133,7 @@ int lits_adaptive_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n, 
                                          int32_t h, int32_t w, int32_t oh, int32_t ow) {
   static const char* fn = "lits_adaptive_avgpool2d_backward_f32";
   lits_clear_error();
-  int st = adaptive_check(fn, n, c, h, w, oh, ow);
-  if (st != LITS_OK) return st;
+  LITS_CHECKED(lits_check_adaptive_pool(fn, n, c, h, w, oh, ow));
   LITS_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
 #pragma omp parallel for schedule(static) if (planes * (hw + ohw) >= LITS_POOL_PAR_MIN)

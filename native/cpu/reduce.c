@@ -17,15 +17,10 @@
 #define CHUNK 8192
 #define BLOCK 64
 
+/* The shared rule (lits_check.h); reductions into an empty output and the
+ * empty dimension's own rules are each entry's. */
 static int check_dims(const char* fn, int64_t outer, int64_t r, int64_t inner) {
-  LITS_REQUIRE(outer >= 0 && r >= 0 && inner >= 0,
-               "%s: sizes must be >= 0, got outer %lld, r %lld, inner %lld", fn, (long long)outer,
-               (long long)r, (long long)inner);
-  /* The element count must fit in int64 (and in memory). */
-  double total = (double)outer * (double)r * (double)inner;
-  LITS_REQUIRE(total < 9.0e18, "%s: outer %lld * r %lld * inner %lld is too large", fn,
-               (long long)outer, (long long)r, (long long)inner);
-  return LITS_OK;
+  return lits_check_rows(fn, outer, r, inner);
 }
 
 /* Sum of n contiguous floats in double: vectorised within CHUNK-sized chunks. */

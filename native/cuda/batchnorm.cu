@@ -39,12 +39,8 @@ __global__ void bn_fill_kernel(float* x, int64_t n, float v) {
   LC_GRID_LOOP(i, n) x[i] = v;
 }
 
-int bn_check(const char* fn, int32_t n, int32_t c, int64_t hw) {
-  LC_REQUIRE(n > 0 && c > 0 && hw > 0, "%s: sizes n=%d c=%d hw=%lld must be > 0", fn, (int)n,
-             (int)c, (long long)hw);
-  int64_t t;
-  LC_REQUIRE(lc_mul_ok((int64_t)n * c, hw, &t) && lc_mul_ok(t, 4, &t),
-             "%s: sizes overflow (n=%d c=%d hw=%lld)", fn, (int)n, (int)c, (long long)hw);
+/* cuDNN's own limit, after the shared checks of lits_check.h. */
+int bn_cudnn_limit(const char* fn, int64_t hw) {
   LC_REQUIRE(hw <= INT_MAX, "%s: hw=%lld exceeds cuDNN's 32-bit limit", fn, (long long)hw);
   return LITS_OK;
 }
@@ -87,12 +83,11 @@ extern "C" int lits_batchnorm2d_forward_train_f32(const float* x, const float* g
                                                   int32_t c, int64_t hw, float momentum,
                                                   float eps) {
   LC_ENTER("lits_batchnorm2d_forward_train_f32");
-  LC_TRY(bn_check(lc_fn, n, c, hw));
-  LC_REQUIRE((int64_t)n * hw > 1,
-             "%s: expected more than 1 value per channel when training (n=%d, hw=%lld)", lc_fn,
-             (int)n, (long long)hw);
-  LC_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", lc_fn, (double)eps);
+  const int st = lits_check_bn_train(lc_fn, n, c, hw, eps);
+  if (st > 0) return st;
+  LC_TRY(bn_cudnn_limit(lc_fn, hw));
   LC_REQUIRE(momentum == momentum, "%s: momentum is NaN", lc_fn);
+  if (st == LITS_EMPTY) return LITS_OK;
   LC_REQUIRE(x != NULL && y != NULL && save_mean != NULL && save_invstd != NULL,
              "%s: x, y, save_mean or save_invstd is NULL", lc_fn);
   bn_descs d;
@@ -118,8 +113,11 @@ extern "C" int lits_batchnorm2d_forward_infer_f32(const float* x, const float* g
                                                   const float* running_var, float* y, int32_t n,
                                                   int32_t c, int64_t hw, float eps) {
   LC_ENTER("lits_batchnorm2d_forward_infer_f32");
-  LC_TRY(bn_check(lc_fn, n, c, hw));
+  const int st = lits_check_nchw(lc_fn, n, c, hw);
+  if (st > 0) return st;
+  LC_TRY(bn_cudnn_limit(lc_fn, hw));
   LC_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", lc_fn, (double)eps);
+  if (st == LITS_EMPTY) return LITS_OK;
   LC_REQUIRE(x != NULL && y != NULL && running_mean != NULL && running_var != NULL,
              "%s: x, y, running_mean or running_var is NULL", lc_fn);
   bn_descs d;
@@ -140,8 +138,8 @@ extern "C" int lits_batchnorm2d_backward_f32(const float* x, const float* dy, co
                                              float* dx, float* dgamma, float* dbeta, int32_t n,
                                              int32_t c, int64_t hw, float eps) {
   LC_ENTER("lits_batchnorm2d_backward_f32");
-  LC_TRY(bn_check(lc_fn, n, c, hw));
-  LC_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", lc_fn, (double)eps);
+  LITS_CHECKED(lits_check_bn_train(lc_fn, n, c, hw, eps));
+  LC_TRY(bn_cudnn_limit(lc_fn, hw));
   LC_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL && dx != NULL,
              "%s: x, dy, save_mean, save_invstd or dx is NULL", lc_fn);
   bn_descs d;

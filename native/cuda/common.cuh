@@ -24,6 +24,7 @@
 
 #include "guard.cuh"
 #include "lits.h"
+#include "lits_check.h"
 #include "vendor.h"
 
 /* ---- the backend's state ------------------------------------------------- */

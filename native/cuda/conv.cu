@@ -55,10 +55,13 @@ __global__ void bias_finish_kernel(const double* part, float* dbias, int64_t k, 
 
 }  // namespace
 
+/* Declares p and conv_st (LITS_OK, or LITS_EMPTY for an empty batch); an
+ * argument error returns. */
 #define CONV_SETUP()                                                                          \
   lc_conv_shape p;                                                                            \
-  LC_TRY(lc_conv_setup(lc_fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h, \
-                    dil_w, groups))
+  const int conv_st = lc_conv_setup(lc_fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, \
+                                    pad_w, dil_h, dil_w, groups);                             \
+  if (conv_st > 0) return conv_st
 
 extern "C" int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bias,
                                        float* y, int32_t n, int32_t c, int32_t h, int32_t w,
@@ -68,6 +71,7 @@ extern "C" int lits_conv2d_forward_f32(const float* x, const float* weight, cons
   LC_ENTER("lits_conv2d_forward_f32");
   return lc_guarded(lc_fn, [&]() -> int {
     CONV_SETUP();
+    if (conv_st == LITS_EMPTY) return LITS_OK;
     LC_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", lc_fn);
     const lc_conv_plan* pl = NULL;
     void* ws = NULL;
@@ -97,6 +101,7 @@ extern "C" int lits_conv2d_backward_data_f32(const float* weight, const float* d
   LC_ENTER("lits_conv2d_backward_data_f32");
   return lc_guarded(lc_fn, [&]() -> int {
     CONV_SETUP();
+    if (conv_st == LITS_EMPTY) return LITS_OK;
     LC_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", lc_fn);
     const lc_conv_plan* pl = NULL;
     void* ws = NULL;
@@ -119,7 +124,13 @@ extern "C" int lits_conv2d_backward_filter_f32(const float* x, const float* dy, 
   LC_ENTER("lits_conv2d_backward_filter_f32");
   return lc_guarded(lc_fn, [&]() -> int {
     CONV_SETUP();
-    LC_REQUIRE(x != NULL && dy != NULL && dweight != NULL, "%s: x, dy or dweight is NULL", lc_fn);
+    LC_REQUIRE(dweight != NULL, "%s: dweight is NULL", lc_fn);
+    if (conv_st == LITS_EMPTY) { /* no images: the gradient is zero, as PyTorch's */
+      const size_t bytes = (size_t)k * (c / groups) * r * s * sizeof(float);
+      LC_CHECK(cudaMemsetAsync(dweight, 0, bytes, lc.stream));
+      return LITS_OK;
+    }
+    LC_REQUIRE(x != NULL && dy != NULL, "%s: x or dy is NULL", lc_fn);
     const lc_conv_plan* pl = NULL;
     void* ws = NULL;
     LC_TRY(lc_conv_prepare(lc_fn, p, LC_CONV_BWD_FILTER, x, dweight, dy, &pl, &ws));
@@ -136,12 +147,10 @@ extern "C" int lits_conv2d_backward_filter_f32(const float* x, const float* dy, 
 extern "C" int lits_conv2d_backward_bias_f32(const float* dy, float* dbias, int32_t n, int32_t k,
                                              int64_t hw) {
   LC_ENTER("lits_conv2d_backward_bias_f32");
-  LC_REQUIRE(n > 0 && k > 0 && hw > 0, "%s: sizes n=%d k=%d hw=%lld must be > 0", lc_fn, (int)n,
-             (int)k, (long long)hw);
-  int64_t t;
-  LC_REQUIRE(lc_mul_ok((int64_t)n * k, hw, &t) && lc_mul_ok(t, 4, &t),
-             "%s: sizes overflow (n=%d k=%d hw=%lld)", lc_fn, (int)n, (int)k, (long long)hw);
-  LC_REQUIRE(dy != NULL && dbias != NULL, "%s: dy or dbias is NULL", lc_fn);
+  LITS_CHECKED(lits_check_conv_bias(lc_fn, n, k, hw));
+  /* With no images (n * hw = 0) the partials are zeros and read no dy. */
+  LC_REQUIRE(dbias != NULL && (dy != NULL || (int64_t)n * hw == 0), "%s: dy or dbias is NULL",
+             lc_fn);
   /* About four blocks per multiprocessor in all, at most one split per image. */
   int64_t splits = (4 * (int64_t)lc.sm_count + k - 1) / k;
   if (splits > n) splits = n;

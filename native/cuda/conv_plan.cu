@@ -231,38 +231,12 @@ int make_plan(const char* lc_fn, const lc_conv_key& key, const lc_conv_shape& p,
 int lc_conv_setup(const char* fn, lc_conv_shape* p, int32_t n, int32_t c, int32_t h, int32_t w,
                   int32_t k, int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
                   int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups) {
-  LC_REQUIRE(n > 0 && c > 0 && h > 0 && w > 0, "%s: input sizes n=%d c=%d h=%d w=%d must be > 0",
-             fn, (int)n, (int)c, (int)h, (int)w);
-  LC_REQUIRE(k > 0 && r > 0 && s > 0, "%s: filter sizes k=%d r=%d s=%d must be > 0", fn, (int)k,
-             (int)r, (int)s);
-  LC_REQUIRE(stride_h > 0 && stride_w > 0, "%s: strides %dx%d must be > 0", fn, (int)stride_h,
-             (int)stride_w);
-  LC_REQUIRE(dil_h > 0 && dil_w > 0, "%s: dilations %dx%d must be > 0", fn, (int)dil_h,
-             (int)dil_w);
-  LC_REQUIRE(pad_h >= 0 && pad_w >= 0, "%s: padding %dx%d must be >= 0", fn, (int)pad_h,
-             (int)pad_w);
-  LC_REQUIRE(groups > 0, "%s: groups=%d must be > 0", fn, (int)groups);
-  LC_REQUIRE(c % groups == 0 && k % groups == 0, "%s: groups=%d must divide both c=%d and k=%d",
-             fn, (int)groups, (int)c, (int)k);
-  const int64_t eff_h = (int64_t)dil_h * (r - 1) + 1, eff_w = (int64_t)dil_w * (s - 1) + 1;
-  const int64_t in_h = (int64_t)h + 2 * (int64_t)pad_h, in_w = (int64_t)w + 2 * (int64_t)pad_w;
-  LC_REQUIRE(eff_h <= in_h && eff_w <= in_w,
-             "%s: dilated kernel %lldx%lld (r=%d s=%d dil=%dx%d) is larger than the padded input "
-             "%lldx%lld (h=%d w=%d pad=%dx%d)",
-             fn, (long long)eff_h, (long long)eff_w, (int)r, (int)s, (int)dil_h, (int)dil_w,
-             (long long)in_h, (long long)in_w, (int)h, (int)w, (int)pad_h, (int)pad_w);
-  *p = lc_conv_shape{n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups,
-                     (in_h - eff_h) / stride_h + 1, (in_w - eff_w) / stride_w + 1};
-  int64_t x_el, y_el, w_el, t;
-  const bool ok = lc_mul_ok((int64_t)n * c, (int64_t)h * w, &x_el) &&
-                  lc_mul_ok((int64_t)n * k, p->oh * p->ow, &y_el) &&
-                  lc_mul_ok((int64_t)k * (c / groups), (int64_t)r * s, &w_el) &&
-                  lc_mul_ok(x_el > y_el ? x_el : y_el, 4, &t) && lc_mul_ok(w_el, 4, &t);
-  LC_REQUIRE(ok, "%s: sizes overflow (n=%d c=%d h=%d w=%d k=%d r=%d s=%d)", fn, (int)n, (int)c,
-             (int)h, (int)w, (int)k, (int)r, (int)s);
+  const int st = lits_check_conv(fn, p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w,
+                                 dil_h, dil_w, groups);
+  if (st > 0) return st;
   LC_REQUIRE(p->oh <= INT_MAX && p->ow <= INT_MAX, "%s: output %lldx%lld exceeds cuDNN's limit",
              fn, (long long)p->oh, (long long)p->ow);
-  return LITS_OK;
+  return st;
 }
 
 int lc_conv_prepare(const char* lc_fn, const lc_conv_shape& p, int dir, const void* a,

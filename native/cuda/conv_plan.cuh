@@ -26,6 +26,7 @@
 
 #include <atomic>
 
+#include "lits_check.h"
 #include "vendor.h"
 
 #define LC_CONV_ALIGN_CAP 256u
@@ -92,13 +93,12 @@ struct lc_conv_plan {
 };
 
 /* A checked convolution shape. */
-struct lc_conv_shape {
-  int32_t n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups;
-  int64_t oh, ow;
-};
+/* The geometry lits_check_conv fills (lits_check.h). */
+typedef lits_conv_geom lc_conv_shape;
 
 #ifdef __CUDACC__
-/* conv_plan.cu: checks the arguments and fills *p. */
+/* conv_plan.cu: lits_check_conv and cuDNN's limit; fills *p. LITS_EMPTY for
+ * an empty batch (n = 0). */
 int lc_conv_setup(const char* fn, lc_conv_shape* p, int32_t n, int32_t c, int32_t h, int32_t w,
                   int32_t k, int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
                   int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups);

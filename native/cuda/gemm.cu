@@ -49,33 +49,12 @@ extern "C" int lits_gemm_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_
                              int64_t ldb, float beta, float* c, int64_t ldc, int64_t batch,
                              int64_t stride_a, int64_t stride_b, int64_t stride_c) {
   LC_ENTER("lits_gemm_f32");
-  LC_REQUIRE(trans_a == 0 || trans_a == 1, "%s: trans_a=%d must be 0 or 1", lc_fn, (int)trans_a);
-  LC_REQUIRE(trans_b == 0 || trans_b == 1, "%s: trans_b=%d must be 0 or 1", lc_fn, (int)trans_b);
-  LC_REQUIRE(m >= 0 && n >= 0 && k >= 0, "%s: sizes m=%lld n=%lld k=%lld must be >= 0", lc_fn,
-             (long long)m, (long long)n, (long long)k);
-  LC_REQUIRE(batch >= 1, "%s: batch=%lld must be >= 1", lc_fn, (long long)batch);
-  LC_REQUIRE(stride_a >= 0 && stride_b >= 0 && stride_c >= 0,
-             "%s: strides a=%lld b=%lld c=%lld must be >= 0", lc_fn, (long long)stride_a,
-             (long long)stride_b, (long long)stride_c);
-  /* Stored shapes: A is m x k (k x m when transposed), B is k x n (n x k). */
-  const int64_t a_cols = trans_a ? m : k;
-  const int64_t b_cols = trans_b ? k : n;
-  const int64_t min_lda = a_cols > 1 ? a_cols : 1;
-  const int64_t min_ldb = b_cols > 1 ? b_cols : 1;
-  const int64_t min_ldc = n > 1 ? n : 1;
-  LC_REQUIRE(lda >= min_lda, "%s: lda=%lld must be >= %lld (trans_a=%d, m=%lld, k=%lld)", lc_fn,
-             (long long)lda, (long long)min_lda, (int)trans_a, (long long)m, (long long)k);
-  LC_REQUIRE(ldb >= min_ldb, "%s: ldb=%lld must be >= %lld (trans_b=%d, k=%lld, n=%lld)", lc_fn,
-             (long long)ldb, (long long)min_ldb, (int)trans_b, (long long)k, (long long)n);
-  LC_REQUIRE(ldc >= min_ldc, "%s: ldc=%lld must be >= %lld (n=%lld)", lc_fn, (long long)ldc,
-             (long long)min_ldc, (long long)n);
-  LC_REQUIRE(m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && lda <= INT_MAX && ldb <= INT_MAX &&
-                 ldc <= INT_MAX && batch <= INT_MAX,
-             "%s: m=%lld n=%lld k=%lld lda=%lld ldb=%lld ldc=%lld batch=%lld exceed cuBLAS's "
-             "32-bit limit",
-             lc_fn, (long long)m, (long long)n, (long long)k, (long long)lda, (long long)ldb,
-             (long long)ldc, (long long)batch);
-  if (m == 0 || n == 0) return LITS_OK;
+  const int chk = lits_check_gemm(lc_fn, trans_a, trans_b, m, n, k, lda, ldb, ldc, batch,
+                                  stride_a, stride_b, stride_c);
+  if (chk > 0) return chk;
+  LC_REQUIRE(batch <= INT_MAX, "%s: batch=%lld exceeds cuBLAS's 32-bit limit", lc_fn,
+             (long long)batch);
+  if (chk == LITS_EMPTY) return LITS_OK;
   LC_REQUIRE(c != NULL, "%s: c is NULL (m=%lld, n=%lld)", lc_fn, (long long)m, (long long)n);
   if (batch > 1) {
     const int64_t c_span = (m - 1) * ldc + n;

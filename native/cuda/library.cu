@@ -42,6 +42,15 @@ int lc_fail(int status, const char* fmt, ...) {
   return status;
 }
 
+/* lits_check.h's failure: an argument error. */
+int lits_check_fail(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(lc_error_buf, sizeof lc_error_buf, fmt, ap);
+  va_end(ap);
+  return LITS_ERR_ARGUMENT;
+}
+
 int lc_fail_status(const char* fn, const char* what, cudaError_t s) {
   /* Clears a non-sticky error so that later calls start clean; a sticky one
    * (a faulted kernel) keeps failing every call, each time with this text. */

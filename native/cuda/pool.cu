@@ -12,34 +12,6 @@
 #include "common.cuh"
 #include "pool.cuh"
 
-static int pool_check(const char* fn, int32_t n, int32_t c, int32_t h, int32_t w, int32_t kh,
-                      int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                      int32_t pad_w, int32_t oh, int32_t ow) {
-  LC_REQUIRE(n > 0 && c > 0 && h > 0 && w > 0, "%s: input sizes n=%d c=%d h=%d w=%d must be > 0",
-             fn, (int)n, (int)c, (int)h, (int)w);
-  LC_REQUIRE(kh > 0 && kw > 0, "%s: kernel %dx%d must be > 0", fn, (int)kh, (int)kw);
-  LC_REQUIRE(stride_h > 0 && stride_w > 0, "%s: stride %dx%d must be > 0", fn, (int)stride_h,
-             (int)stride_w);
-  LC_REQUIRE(pad_h >= 0 && pad_w >= 0 && pad_h <= kh / 2 && pad_w <= kw / 2,
-             "%s: padding %dx%d must be >= 0 and at most half the kernel %dx%d", fn, (int)pad_h,
-             (int)pad_w, (int)kh, (int)kw);
-  LC_REQUIRE(oh > 0 && ow > 0, "%s: output size %dx%d must be > 0", fn, (int)oh, (int)ow);
-  const int64_t last_h = (int64_t)(oh - 1) * stride_h - pad_h;
-  const int64_t last_w = (int64_t)(ow - 1) * stride_w - pad_w;
-  LC_REQUIRE(last_h < h && last_w < w,
-             "%s: output %dx%d has windows starting at row %lld / column %lld, past the input "
-             "%dx%d (kernel %dx%d, stride %dx%d, padding %dx%d)",
-             fn, (int)oh, (int)ow, (long long)last_h, (long long)last_w, (int)h, (int)w, (int)kh,
-             (int)kw, (int)stride_h, (int)stride_w, (int)pad_h, (int)pad_w);
-  int64_t t;
-  LC_REQUIRE(lc_mul_ok((int64_t)n * c, (int64_t)h * w, &t) && lc_mul_ok(t, 4, &t) &&
-                 lc_mul_ok((int64_t)n * c, (int64_t)oh * ow, &t) && lc_mul_ok(t, 4, &t) &&
-                 (int64_t)h * w <= INT32_MAX,
-             "%s: sizes overflow (n=%d c=%d h=%d w=%d oh=%d ow=%d)", fn, (int)n, (int)c, (int)h,
-             (int)w, (int)oh, (int)ow);
-  return LITS_OK;
-}
-
 static lc_pool make_pool(int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t sh, int32_t sw,
                          int32_t ph, int32_t pw, int32_t oh, int32_t ow, int32_t include_pad) {
   lc_pool p = {h, w, kh, kw, sh, sw, ph, pw, oh, ow, include_pad};
@@ -105,7 +77,8 @@ extern "C" int lits_maxpool2d_forward_f32(const float* x, float* y, int32_t* ind
                                           int32_t stride_h, int32_t stride_w, int32_t pad_h,
                                           int32_t pad_w, int32_t oh, int32_t ow) {
   LC_ENTER("lits_maxpool2d_forward_f32");
-  LC_TRY(pool_check(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(
+      lits_check_pool(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
   LC_REQUIRE(x != NULL && y != NULL && indices != NULL, "%s: x, y or indices is NULL", lc_fn);
   const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow, 0);
   const int64_t total = (int64_t)n * c * oh * ow;
@@ -122,7 +95,8 @@ extern "C" int lits_maxpool2d_backward_f32(const float* x, const float* y, const
   LC_ENTER("lits_maxpool2d_backward_f32");
   (void)x;
   (void)y;
-  LC_TRY(pool_check(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(
+      lits_check_pool(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
   LC_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL", lc_fn);
   const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow, 0);
   const int64_t total = (int64_t)n * c * h * w;
@@ -137,7 +111,8 @@ extern "C" int lits_avgpool2d_forward_f32(const float* x, float* y, int32_t n, i
                                           int32_t pad_w, int32_t oh, int32_t ow,
                                           int32_t count_include_pad) {
   LC_ENTER("lits_avgpool2d_forward_f32");
-  LC_TRY(pool_check(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(
+      lits_check_pool(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
   LC_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", lc_fn);
   const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow,
                               count_include_pad);
@@ -153,7 +128,8 @@ extern "C" int lits_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n
                                            int32_t pad_w, int32_t oh, int32_t ow,
                                            int32_t count_include_pad) {
   LC_ENTER("lits_avgpool2d_backward_f32");
-  LC_TRY(pool_check(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(
+      lits_check_pool(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
   LC_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", lc_fn);
   const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow,
                               count_include_pad);
@@ -163,23 +139,10 @@ extern "C" int lits_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n
   return LITS_OK;
 }
 
-static int adaptive_check(const char* fn, int32_t n, int32_t c, int32_t h, int32_t w, int32_t oh,
-                          int32_t ow) {
-  LC_REQUIRE(n > 0 && c > 0 && h > 0 && w > 0, "%s: input sizes n=%d c=%d h=%d w=%d must be > 0",
-             fn, (int)n, (int)c, (int)h, (int)w);
-  LC_REQUIRE(oh > 0 && ow > 0, "%s: output size %dx%d must be > 0", fn, (int)oh, (int)ow);
-  int64_t t;
-  LC_REQUIRE(lc_mul_ok((int64_t)n * c, (int64_t)h * w, &t) && lc_mul_ok(t, 4, &t) &&
-                 lc_mul_ok((int64_t)n * c, (int64_t)oh * ow, &t) && lc_mul_ok(t, 4, &t),
-             "%s: sizes overflow (n=%d c=%d h=%d w=%d oh=%d ow=%d)", fn, (int)n, (int)c, (int)h,
-             (int)w, (int)oh, (int)ow);
-  return LITS_OK;
-}
-
 extern "C" int lits_adaptive_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c,
                                                    int32_t h, int32_t w, int32_t oh, int32_t ow) {
   LC_ENTER("lits_adaptive_avgpool2d_forward_f32");
-  LC_TRY(adaptive_check(lc_fn, n, c, h, w, oh, ow));
+  LITS_CHECKED(lits_check_adaptive_pool(lc_fn, n, c, h, w, oh, ow));
   LC_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", lc_fn);
   const int64_t total = (int64_t)n * c * oh * ow;
   adaptive_fwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(x, y, h, w, oh, ow, total);
@@ -191,7 +154,7 @@ extern "C" int lits_adaptive_avgpool2d_backward_f32(const float* dy, float* dx, 
                                                     int32_t c, int32_t h, int32_t w, int32_t oh,
                                                     int32_t ow) {
   LC_ENTER("lits_adaptive_avgpool2d_backward_f32");
-  LC_TRY(adaptive_check(lc_fn, n, c, h, w, oh, ow));
+  LITS_CHECKED(lits_check_adaptive_pool(lc_fn, n, c, h, w, oh, ow));
   LC_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", lc_fn);
   const int64_t total = (int64_t)n * c * h * w;
   adaptive_bwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(dy, dx, h, w, oh, ow, total);

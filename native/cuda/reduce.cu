@@ -127,23 +127,13 @@ __global__ void fill_value_kernel(float* out, int64_t n, float v) {
   LC_GRID_LOOP(i, n) out[i] = v;
 }
 
-static int check_dims(const char* fn, int64_t outer, int64_t r, int64_t inner) {
-  LC_REQUIRE(outer >= 0 && r >= 0 && inner >= 0,
-             "%s: sizes must be >= 0, got outer %lld, r %lld, inner %lld", fn, (long long)outer,
-             (long long)r, (long long)inner);
-  const double total = (double)outer * (double)r * (double)inner;
-  LC_REQUIRE(total < 9.0e18, "%s: outer %lld * r %lld * inner %lld is too large", fn,
-             (long long)outer, (long long)r, (long long)inner);
-  return LITS_OK;
-}
-
 static unsigned grid_cap(int64_t n, int64_t cap) { return (unsigned)(n < cap ? (n < 1 ? 1 : n) : cap); }
 
 extern "C" int lits_reduce_f32(int32_t op, const float* x, float* out, int64_t outer, int64_t r,
                                int64_t inner) {
   LC_ENTER("lits_reduce_f32");
   LC_REQUIRE(op >= LITS_SUM && op <= LITS_MIN, "%s: unknown op %d", lc_fn, (int)op);
-  LC_TRY(check_dims(lc_fn, outer, r, inner));
+  LC_TRY(lits_check_rows(lc_fn, outer, r, inner));
   const int64_t nout = outer * inner;
   if (nout == 0) return LITS_OK;
   LC_REQUIRE(out != NULL, "%s: out is NULL", lc_fn);
@@ -274,7 +264,7 @@ __global__ void argmax_inner_kernel(const float* x, int32_t* out, int64_t outer,
 extern "C" int lits_argmax_f32(const float* x, int32_t* out, int64_t outer, int64_t r,
                                int64_t inner) {
   LC_ENTER("lits_argmax_f32");
-  LC_TRY(check_dims(lc_fn, outer, r, inner));
+  LC_TRY(lits_check_rows(lc_fn, outer, r, inner));
   const int64_t nout = outer * inner;
   if (nout == 0) return LITS_OK;
   LC_REQUIRE(r >= 1, "%s: argmax over an empty dimension (r = 0)", lc_fn);

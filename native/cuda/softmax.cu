@@ -104,23 +104,13 @@ __global__ void softmax_backward_inner_kernel(const float* y, const float* dy, f
   }
 }
 
-static int check_dims(const char* fn, int64_t outer, int64_t r, int64_t inner) {
-  LC_REQUIRE(outer >= 0 && r >= 0 && inner >= 0,
-             "%s: sizes must be >= 0, got outer %lld, r %lld, inner %lld", fn, (long long)outer,
-             (long long)r, (long long)inner);
-  const double total = (double)outer * (double)r * (double)inner;
-  LC_REQUIRE(total < 9.0e18, "%s: outer %lld * r %lld * inner %lld is too large", fn,
-             (long long)outer, (long long)r, (long long)inner);
-  return LITS_OK;
-}
-
 /* Blocks for warp-per-row kernels: 8 rows per 256-thread block. */
 static unsigned row_blocks(int64_t rows) { return lc_blocks(rows * 32); }
 
 extern "C" int lits_softmax_f32(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
                                 int32_t log) {
   LC_ENTER("lits_softmax_f32");
-  LC_TRY(check_dims(lc_fn, outer, r, inner));
+  LC_TRY(lits_check_rows(lc_fn, outer, r, inner));
   if (outer * r * inner == 0) return LITS_OK;
   LC_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", lc_fn);
   if (inner == 1) {
@@ -137,7 +127,7 @@ extern "C" int lits_softmax_f32(const float* x, float* y, int64_t outer, int64_t
 extern "C" int lits_softmax_backward_f32(const float* y, const float* dy, float* dx,
                                          int64_t outer, int64_t r, int64_t inner, int32_t log) {
   LC_ENTER("lits_softmax_backward_f32");
-  LC_TRY(check_dims(lc_fn, outer, r, inner));
+  LC_TRY(lits_check_rows(lc_fn, outer, r, inner));
   if (outer * r * inner == 0) return LITS_OK;
   LC_REQUIRE(y != NULL && dy != NULL && dx != NULL, "%s: y, dy or dx is NULL", lc_fn);
   if (inner == 1) {

@@ -15,6 +15,10 @@
  *   dense with the output's shape.
  * - Bad arguments (negative sizes, a label out of range, ...) give a status,
  *   never a crash.
+ * - Empty sizes: a call whose output has no element is a no-op that returns
+ *   LITS_OK without reading its pointers (they may be NULL); a gradient
+ *   summed over an empty batch (convolution filter and bias) is zeros. The
+ *   argument rules both backends share are lits_check.h, written once.
  * - No vendor type appears here.
  */
 #ifndef LITS_H

@@ -107,11 +107,14 @@ function compile(srcDir: string, includeDir: string, out: string): void {
   Deno.renameSync(tmp, out);
 }
 
+/** The headers of `native/include` both backends compile against. */
+export const INCLUDE_FILES = ["lits.h", "lits_check.h"] as const;
+
 function localSources(): string[] {
   const srcDir = new URL("cpu", nativeRoot).pathname;
   return [
     ...CPU_SOURCES.map((s) => `${srcDir}/${s}`),
-    new URL("include/lits.h", nativeRoot).pathname,
+    ...INCLUDE_FILES.map((h) => new URL(`include/${h}`, nativeRoot).pathname),
   ];
 }
 
@@ -159,7 +162,7 @@ export async function build(force = false): Promise<string> {
     await Deno.writeTextFile(dest, await res.text());
   };
   for (const s of CPU_SOURCES) await fetchText(`cpu/${s}`, `${dir}/cpu/${s}`);
-  await fetchText("include/lits.h", `${dir}/include/lits.h`);
+  for (const h of INCLUDE_FILES) await fetchText(`include/${h}`, `${dir}/include/${h}`);
   compile(`${dir}/cpu`, `${dir}/include`, lib);
   return lib;
 }

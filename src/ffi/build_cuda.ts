@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { isLocalCheckout } from "./build.ts";
+import { INCLUDE_FILES, isLocalCheckout } from "./build.ts";
 
 /** The sources of `native/cuda`, kept equal to the folder by a test. */
 export const CUDA_SOURCES = [
@@ -135,7 +135,7 @@ export async function buildCuda(options: BuildCudaOptions = {}): Promise<string>
   const srcDir = new URL("cuda/", nativeRoot).pathname;
   const sources = [
     ...CUDA_SOURCES.map((s) => `${srcDir}${s}`),
-    `${nativeRoot.pathname}include/lits.h`,
+    ...INCLUDE_FILES.map((h) => `${nativeRoot.pathname}include/${h}`),
   ];
   if (!options.force && mtime(out) > 0 && sources.every((s) => mtime(s) <= mtime(out))) return out;
   const nvcc = options.nvcc ?? findNvcc();
