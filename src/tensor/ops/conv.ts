@@ -85,25 +85,23 @@ export function conv2d(
   const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
   const lib = x.lib;
   const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
-  if (n > 0) {
-    // A deferred batch norm / ReLU on x is applied while reading it.
-    const fx = lib.lits_conv2d_forward_ex_f32 ? fusedInput(cx, n, c, h * w) : null;
-    check(
-      lib,
-      fx
-        ? lib.lits_conv2d_forward_ex_f32!(
-          fx.ptr,
-          fx.coef,
-          fx.relu,
-          cw.ptr,
-          cb?.ptr ?? null,
-          y.ptr,
-          ...geom,
-        )
-        : lib.lits_conv2d_forward_f32(cx.ptr, cw.ptr, cb?.ptr ?? null, y.ptr, ...geom),
-      desc,
-    );
-  }
+  // A deferred batch norm / ReLU on x is applied while reading it.
+  const fx = lib.lits_conv2d_forward_ex_f32 ? fusedInput(cx, n, c, h * w) : null;
+  check(
+    lib,
+    fx
+      ? lib.lits_conv2d_forward_ex_f32!(
+        fx.ptr,
+        fx.coef,
+        fx.relu,
+        cw.ptr,
+        cb?.ptr ?? null,
+        y.ptr,
+        ...geom,
+      )
+      : lib.lits_conv2d_forward_f32(cx.ptr, cw.ptr, cb?.ptr ?? null, y.ptr, ...geom),
+    desc,
+  );
   return record(y, {
     name: "conv2d",
     inputs: cb ? [cx, cw, cb] : [cx, cw],
@@ -116,9 +114,7 @@ export function conv2d(
       let dx: Tensor | null = null, dwt: Tensor | null = null;
       if (cx.requiresGrad) {
         dx = Tensor.empty(x.shape, "float32", x.device);
-        if (n > 0) {
-          check(lib, lib.lits_conv2d_backward_data_f32(cw.ptr, dy.ptr, dx.ptr, ...geom), desc);
-        }
+        check(lib, lib.lits_conv2d_backward_data_f32(cw.ptr, dy.ptr, dx.ptr, ...geom), desc);
       }
       if (cw.requiresGrad) {
         dwt = Tensor.empty(weight.shape, "float32", x.device);

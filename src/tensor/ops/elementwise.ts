@@ -43,26 +43,22 @@ export function unary(name: UnaryName, t: Tensor, alpha = 0): Tensor {
   requireFloat(t, name);
   const x = contiguous(t);
   const y = Tensor.empty(x.shape, "float32", x.device);
-  if (x.size > 0) {
-    check(
-      x.lib,
-      x.lib.lits_unary_f32(UNARY[name], x.ptr, y.ptr, x.size, alpha),
-      () => `${name} [${t.shape}]`,
-    );
-  }
+  check(
+    x.lib,
+    x.lib.lits_unary_f32(UNARY[name], x.ptr, y.ptr, x.size, alpha),
+    () => `${name} [${t.shape}]`,
+  );
   return record(y, {
     name,
     inputs: [x],
     backward: (g) => {
       const dy = contiguous(g);
       const dx = Tensor.empty(x.shape, "float32", x.device);
-      if (x.size > 0) {
-        check(
-          x.lib,
-          x.lib.lits_unary_backward_f32(UNARY[name], x.ptr, y.ptr, dy.ptr, dx.ptr, x.size, alpha),
-          () => `${name} backward [${t.shape}]`,
-        );
-      }
+      check(
+        x.lib,
+        x.lib.lits_unary_backward_f32(UNARY[name], x.ptr, y.ptr, dy.ptr, dx.ptr, x.size, alpha),
+        () => `${name} backward [${t.shape}]`,
+      );
       return [dx];
     },
   });
@@ -97,22 +93,20 @@ export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   sameDevice(a, b, name);
   const shape = broadcastShapes(a.shape, b.shape, name);
   const out = Tensor.empty(shape, "float32", a.device);
-  if (out.size > 0) {
-    check(
-      a.lib,
-      a.lib.lits_binary_f32(
-        BINARY[name],
-        shape.length,
-        i64(shape),
-        a.ptr,
-        i64(stridesOver(a, shape)),
-        b.ptr,
-        i64(stridesOver(b, shape)),
-        out.ptr,
-      ),
-      () => `${name} [${a.shape}] and [${b.shape}]`,
-    );
-  }
+  check(
+    a.lib,
+    a.lib.lits_binary_f32(
+      BINARY[name],
+      shape.length,
+      i64(shape),
+      a.ptr,
+      i64(stridesOver(a, shape)),
+      b.ptr,
+      i64(stridesOver(b, shape)),
+      out.ptr,
+    ),
+    () => `${name} [${a.shape}] and [${b.shape}]`,
+  );
   return out;
 }
 

@@ -82,24 +82,22 @@ export function batchNorm(
       return deferredOutput(cx, coef, n, c, hw);
     }
     const y = Tensor.empty(x.shape, "float32", x.device);
-    if (y.size > 0) {
-      check(
-        lib,
-        lib.lits_batchnorm2d_forward_infer_f32(
-          cx.ptr,
-          weight?.ptr ?? null,
-          bias?.ptr ?? null,
-          runningMean.ptr,
-          runningVar.ptr,
-          y.ptr,
-          n,
-          c,
-          hw,
-          eps,
-        ),
-        desc,
-      );
-    }
+    check(
+      lib,
+      lib.lits_batchnorm2d_forward_infer_f32(
+        cx.ptr,
+        weight?.ptr ?? null,
+        bias?.ptr ?? null,
+        runningMean.ptr,
+        runningVar.ptr,
+        y.ptr,
+        n,
+        c,
+        hw,
+        eps,
+      ),
+      desc,
+    );
     return y;
   }
   if (n * hw <= 1) {

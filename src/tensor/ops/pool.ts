@@ -67,18 +67,16 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   const lib = x.lib;
   const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
   const idx = Tensor.empty([n, c, oh, ow], "int32", x.device);
-  if (y.size > 0) {
-    // A deferred ReLU (or batch norm) on x is applied while reading it.
-    const [, , h, w] = geom;
-    const fx = lib.lits_maxpool2d_forward_ex_f32 ? fusedInput(cx, n, c, h * w) : null;
-    check(
-      lib,
-      fx
-        ? lib.lits_maxpool2d_forward_ex_f32!(fx.ptr, fx.coef, fx.relu, y.ptr, idx.ptr, ...geom)
-        : lib.lits_maxpool2d_forward_f32(cx.ptr, y.ptr, idx.ptr, ...geom),
-      desc,
-    );
-  }
+  // A deferred ReLU (or batch norm) on x is applied while reading it.
+  const [, , h, w] = geom;
+  const fx = lib.lits_maxpool2d_forward_ex_f32 ? fusedInput(cx, n, c, h * w) : null;
+  check(
+    lib,
+    fx
+      ? lib.lits_maxpool2d_forward_ex_f32!(fx.ptr, fx.coef, fx.relu, y.ptr, idx.ptr, ...geom)
+      : lib.lits_maxpool2d_forward_f32(cx.ptr, y.ptr, idx.ptr, ...geom),
+    desc,
+  );
   // x for backends that want it; an unwritten deferred x (only backends with
   // the fused kernels make one, and they do not read it) stays unwritten.
   const xPtr = () => (fusedOf(cx) ? null : cx.ptr);
@@ -88,13 +86,11 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
     backward: (g) => {
       const dy = contiguous(g);
       const dx = Tensor.empty(x.shape, "float32", x.device);
-      if (dx.size > 0) {
-        check(
-          x.lib,
-          lib.lits_maxpool2d_backward_f32(xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr, ...geom),
-          desc,
-        );
-      }
+      check(
+        x.lib,
+        lib.lits_maxpool2d_backward_f32(xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr, ...geom),
+        desc,
+      );
       return [dx];
     },
   });
@@ -107,16 +103,14 @@ export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   const inc = options.countIncludePad ?? true ? 1 : 0;
   const cx = contiguous(x);
   const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
-  if (y.size > 0) check(x.lib, x.lib.lits_avgpool2d_forward_f32(cx.ptr, y.ptr, ...geom, inc), desc);
+  check(x.lib, x.lib.lits_avgpool2d_forward_f32(cx.ptr, y.ptr, ...geom, inc), desc);
   return record(y, {
     name: "avgPool2d",
     inputs: [cx],
     backward: (g) => {
       const dy = contiguous(g);
       const dx = Tensor.empty(x.shape, "float32", x.device);
-      if (dx.size > 0) {
-        check(x.lib, x.lib.lits_avgpool2d_backward_f32(dy.ptr, dx.ptr, ...geom, inc), desc);
-      }
+      check(x.lib, x.lib.lits_avgpool2d_backward_f32(dy.ptr, dx.ptr, ...geom, inc), desc);
       return [dx];
     },
   });
@@ -135,26 +129,22 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   const desc = () => `adaptiveAvgPool2d x [${x.shape}] to ${oh} x ${ow}`;
   const cx = contiguous(x);
   const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
-  if (y.size > 0) {
-    check(
-      x.lib,
-      x.lib.lits_adaptive_avgpool2d_forward_f32(cx.ptr, y.ptr, n, c, h, w, oh, ow),
-      desc,
-    );
-  }
+  check(
+    x.lib,
+    x.lib.lits_adaptive_avgpool2d_forward_f32(cx.ptr, y.ptr, n, c, h, w, oh, ow),
+    desc,
+  );
   return record(y, {
     name: "adaptiveAvgPool2d",
     inputs: [cx],
     backward: (g) => {
       const dy = contiguous(g);
       const dx = Tensor.empty(x.shape, "float32", x.device);
-      if (dx.size > 0) {
-        check(
-          x.lib,
-          x.lib.lits_adaptive_avgpool2d_backward_f32(dy.ptr, dx.ptr, n, c, h, w, oh, ow),
-          desc,
-        );
-      }
+      check(
+        x.lib,
+        x.lib.lits_adaptive_avgpool2d_backward_f32(dy.ptr, dx.ptr, n, c, h, w, oh, ow),
+        desc,
+      );
       return [dx];
     },
   });

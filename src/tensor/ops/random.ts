@@ -88,25 +88,21 @@ export function nextStream(n: number): [bigint, bigint] {
 /** @internal fills `t` with uniform numbers in [low, high). */
 export function fillUniform(t: Tensor, low: number, high: number): void {
   const [s, o] = nextStream(t.size);
-  if (t.size > 0) {
-    check(
-      t.lib,
-      t.lib.lits_rand_uniform_f32(t.ptr, t.size, s, o, low, high),
-      () => `rand [${t.shape}]`,
-    );
-  }
+  check(
+    t.lib,
+    t.lib.lits_rand_uniform_f32(t.ptr, t.size, s, o, low, high),
+    () => `rand [${t.shape}]`,
+  );
 }
 
 /** @internal fills `t` with normal numbers. */
 export function fillNormal(t: Tensor, mean: number, std: number): void {
   const [s, o] = nextStream(t.size);
-  if (t.size > 0) {
-    check(
-      t.lib,
-      t.lib.lits_rand_normal_f32(t.ptr, t.size, s, o, mean, std),
-      () => `randn [${t.shape}]`,
-    );
-  }
+  check(
+    t.lib,
+    t.lib.lits_rand_normal_f32(t.ptr, t.size, s, o, mean, std),
+    () => `randn [${t.shape}]`,
+  );
 }
 
 function created(
@@ -171,13 +167,11 @@ export function dropout(x: Tensor, p: number, training = true): Tensor {
   const y = Tensor.empty(x.shape, "float32", x.device);
   const mask = Tensor.empty(x.shape, "float32", x.device);
   const [s, o] = nextStream(x.size);
-  if (x.size > 0) {
-    check(
-      x.lib,
-      x.lib.lits_dropout_f32(cx.ptr, y.ptr, mask.ptr, x.size, p, s, o),
-      () => `dropout [${x.shape}] p ${p}`,
-    );
-  }
+  check(
+    x.lib,
+    x.lib.lits_dropout_f32(cx.ptr, y.ptr, mask.ptr, x.size, p, s, o),
+    () => `dropout [${x.shape}] p ${p}`,
+  );
   return record(y, {
     name: "dropout",
     inputs: [cx],

@@ -44,13 +44,11 @@ function reduceRaw(name: ReduceName, t: Tensor, dims: number[]): [Tensor, number
     throw new Error(`${name}: cannot reduce an empty dimension of [${t.shape}]`);
   }
   const out = Tensor.empty(keepShape, "float32", t.device);
-  if (out.size > 0) {
-    check(
-      t.lib,
-      t.lib.lits_reduce_f32(REDUCE[name], src.ptr, out.ptr, outer, r, inner),
-      () => `${name} over [${dims}] of [${t.shape}]`,
-    );
-  }
+  check(
+    t.lib,
+    t.lib.lits_reduce_f32(REDUCE[name], src.ptr, out.ptr, outer, r, inner),
+    () => `${name} over [${dims}] of [${t.shape}]`,
+  );
   return [out, keepShape];
 }
 
@@ -114,13 +112,11 @@ export function argmax(t: Tensor, dim?: number, keepDim = false): Tensor {
   }
   if (r === 0) throw new Error(`argmax: cannot reduce an empty dimension of [${t.shape}]`);
   const out = Tensor.empty(outShape, "int32", t.device);
-  if (out.size > 0) {
-    check(
-      t.lib,
-      t.lib.lits_argmax_f32(src.ptr, out.ptr, outer, r, inner),
-      () => `argmax [${t.shape}]`,
-    );
-  }
+  check(
+    t.lib,
+    t.lib.lits_argmax_f32(src.ptr, out.ptr, outer, r, inner),
+    () => `argmax [${t.shape}]`,
+  );
   return out;
 }
 

@@ -28,13 +28,11 @@ export function i64(values: readonly number[]): BigInt64Array {
 /** @internal a dense copy of any layout (no autograd). */
 export function denseCopy(t: Tensor): Tensor {
   const out = Tensor.empty(t.shape, t.dtype, t.device);
-  if (t.size > 0) {
-    check(
-      t.lib,
-      t.lib.lits_strided_copy(t.ndim, i64(t.shape), t.ptr, i64(t.strides), out.ptr),
-      () => `contiguous [${t.shape}] strides [${t.strides}]`,
-    );
-  }
+  check(
+    t.lib,
+    t.lib.lits_strided_copy(t.ndim, i64(t.shape), t.ptr, i64(t.strides), out.ptr),
+    () => `contiguous [${t.shape}] strides [${t.strides}]`,
+  );
   return out;
 }
 
@@ -144,15 +142,13 @@ function padInto(g: Tensor, shape: number[], dim: number, start: number): Tensor
   const z = Tensor.empty(zShape, g.dtype, g.device);
   check(z.lib, z.lib.lits_fill_f32(z.ptr, z.size, 0), () => "narrow backward");
   const inner = numel(zShape.slice(1));
-  if (gFront.size > 0) {
-    const dst = z.view([gFront.size], [1], start * inner);
-    check(
-      z.lib,
-      z.lib.lits_copy_d2d(dst.ptr, gFront.ptr, gFront.size * 4),
-      () => "narrow backward",
-    );
-    dst.dispose();
-  }
+  const dst = z.view([gFront.size], [1], start * inner);
+  check(
+    z.lib,
+    z.lib.lits_copy_d2d(dst.ptr, gFront.ptr, gFront.size * 4),
+    () => "narrow backward",
+  );
+  dst.dispose();
   const back = new Array<number>(order.length);
   order.forEach((from, to) => (back[from] = to));
   return permute(z, back);
@@ -198,11 +194,9 @@ export function cast(t: Tensor, dtype: DType): Tensor {
   if (t.dtype === dtype) return clone(t);
   const src = contiguous(t);
   const out = Tensor.empty(t.shape, dtype, t.device);
-  if (t.size > 0) {
-    const status = dtype === "float32"
-      ? t.lib.lits_cast_i32_f32(src.ptr, out.ptr, t.size)
-      : t.lib.lits_cast_f32_i32(src.ptr, out.ptr, t.size);
-    check(t.lib, status, () => `cast [${t.shape}] ${t.dtype} -> ${dtype}`);
-  }
+  const status = dtype === "float32"
+    ? t.lib.lits_cast_i32_f32(src.ptr, out.ptr, t.size)
+    : t.lib.lits_cast_f32_i32(src.ptr, out.ptr, t.size);
+  check(t.lib, status, () => `cast [${t.shape}] ${t.dtype} -> ${dtype}`);
   return out;
 }

@@ -19,26 +19,22 @@ function softmaxAlong(t: Tensor, dim: number, log: boolean): Tensor {
   const r = t.ndim === 0 ? 1 : t.shape[d];
   const inner = numel(t.shape.slice(d + 1));
   const y = Tensor.empty(t.shape, "float32", t.device);
-  if (y.size > 0) {
-    check(
-      t.lib,
-      t.lib.lits_softmax_f32(x.ptr, y.ptr, outer, r, inner, log ? 1 : 0),
-      () => `${what} [${t.shape}] dim ${dim}`,
-    );
-  }
+  check(
+    t.lib,
+    t.lib.lits_softmax_f32(x.ptr, y.ptr, outer, r, inner, log ? 1 : 0),
+    () => `${what} [${t.shape}] dim ${dim}`,
+  );
   return record(y, {
     name: what,
     inputs: [x],
     backward: (g) => {
       const dy = contiguous(g);
       const dx = Tensor.empty(t.shape, "float32", t.device);
-      if (dx.size > 0) {
-        check(
-          t.lib,
-          t.lib.lits_softmax_backward_f32(y.ptr, dy.ptr, dx.ptr, outer, r, inner, log ? 1 : 0),
-          () => `${what} backward [${t.shape}]`,
-        );
-      }
+      check(
+        t.lib,
+        t.lib.lits_softmax_backward_f32(y.ptr, dy.ptr, dx.ptr, outer, r, inner, log ? 1 : 0),
+        () => `${what} backward [${t.shape}]`,
+      );
       return [dx];
     },
   });

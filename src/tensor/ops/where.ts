@@ -32,23 +32,21 @@ export function whereRaw(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   sameDevice(a, b, "where");
   const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape, "where"), b.shape, "where");
   const out = Tensor.empty(shape, "float32", a.device);
-  if (out.size > 0) {
-    check(
-      a.lib,
-      a.lib.lits_where_f32(
-        shape.length,
-        i64(shape),
-        cond.ptr,
-        i64(stridesOver(cond, shape)),
-        a.ptr,
-        i64(stridesOver(a, shape)),
-        b.ptr,
-        i64(stridesOver(b, shape)),
-        out.ptr,
-      ),
-      () => `where cond [${cond.shape}], a [${a.shape}], b [${b.shape}]`,
-    );
-  }
+  check(
+    a.lib,
+    a.lib.lits_where_f32(
+      shape.length,
+      i64(shape),
+      cond.ptr,
+      i64(stridesOver(cond, shape)),
+      a.ptr,
+      i64(stridesOver(a, shape)),
+      b.ptr,
+      i64(stridesOver(b, shape)),
+      out.ptr,
+    ),
+    () => `where cond [${cond.shape}], a [${a.shape}], b [${b.shape}]`,
+  );
   return out;
 }
 
