@@ -135,12 +135,14 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
     x = graph.node("Mul", "normalize.mul", [x.name, scale], x.shape);
     x = graph.node("Add", "normalize", [x.name, shift], x.shape);
   }
-  const logits = graph.rename(emit(graph, "", model, x), "logits");
-  if (logits.shape.length !== 2) {
+  const out = emit(graph, "", model, x);
+  // Checked first: a rank-2 output of a rank-4 input is always some node's output.
+  if (out.shape.length !== 2) {
     throw new Error(
-      `exportOnnx: the model's output would be ${shapeText(logits.shape)}, not logits [N, classes]`,
+      `exportOnnx: the model's output would be ${shapeText(out.shape)}, not logits [N, classes]`,
     );
   }
+  const logits = graph.rename(out, "logits");
   const props = normalize ? [["lits.normalize", JSON.stringify(normalize)], ...metadata] : metadata;
   return encodeModel({
     irVersion: IR_VERSION,

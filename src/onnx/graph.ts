@@ -97,13 +97,11 @@ export class OnnxGraph {
     return { name: unique, shape };
   }
 
-  /**
-   * Makes `v` the value named `name` (the graph output): renames the node
-   * that produced it, or adds an Identity when `v` is a graph input.
-   */
+  /** Makes `v`, which a node computed, the value named `name` (the graph output). */
   rename(v: Value, name: string): Value {
     const producer = this.nodes.findLast((n) => n.output?.[0] === v.name);
-    if (!producer) return this.node("Identity", name, [v.name], v.shape);
+    if (!producer) throw new Error(`exportOnnx: no node computes ${v.name}`);
+    if (this.#names.has(name)) throw new Error(`exportOnnx: the name ${name} is taken`);
     this.#names.add(name);
     producer.output = [name];
     return { name, shape: v.shape };

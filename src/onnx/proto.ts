@@ -63,7 +63,45 @@ export function encodeModel(model: ModelProto): Uint8Array {
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }
 
-/** Parses protobuf bytes as a model (for tests and tools that read a file back). */
-export function decodeModel(bytes: Uint8Array): onnxProto.onnx.ModelProto {
-  return onnx.ModelProto.decode(bytes);
+/** A graph input or output as `decodeModel` gives it. */
+export interface DecodedValueInfo {
+  /** Value name. */
+  name: string;
+  /** Element type and shape (a dimension has a value or a symbolic name). */
+  type: {
+    tensorType: { elemType: number; shape: { dim: { dimValue?: number; dimParam?: string }[] } };
+  };
+}
+
+/** The fields of a model that a reader checks, as `decodeModel` gives them. */
+export interface DecodedModel {
+  /** IR version. */
+  irVersion: number;
+  /** Operator sets imported. */
+  opsetImport: { domain: string; version: number }[];
+  /** Key-value metadata. */
+  metadataProps: { key: string; value: string }[];
+  /** The graph. */
+  graph: {
+    node: {
+      name: string;
+      opType: string;
+      input: string[];
+      output: string[];
+      attribute: { name: string; type: number }[];
+    }[];
+    initializer: { name: string; dataType: number; dims: number[]; rawData: Uint8Array }[];
+    input: DecodedValueInfo[];
+    output: DecodedValueInfo[];
+  };
+}
+
+/**
+ * Parses protobuf bytes as a model: a plain object with onnx.proto's field
+ * names in camelCase, int64s as numbers and empty lists present (for tests
+ * and tools that read a file back).
+ */
+export function decodeModel(bytes: Uint8Array): DecodedModel {
+  const options = { longs: Number, arrays: true, defaults: true };
+  return onnx.ModelProto.toObject(onnx.ModelProto.decode(bytes), options) as DecodedModel;
 }
