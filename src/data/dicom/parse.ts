@@ -10,7 +10,6 @@ import { inflateRawSync } from "node:zlib";
 import dicomParser, { type DataSet } from "npm:dicom-parser@1.8.21";
 import type { DicomMeta } from "./types.ts";
 
-// deno-lint-ignore no-import-prefix -- pinned npm parser; deno.json has no import map
 export type { DataSet, Element as DicomElement } from "npm:dicom-parser@1.8.21";
 
 /** A parsed file: its data set and transfer syntax UID. */

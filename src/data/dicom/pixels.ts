@@ -14,7 +14,7 @@ import { transferSyntaxOf } from "./transfer_syntax.ts";
 
 /** Stored values of one frame, before the rescale. */
 export interface StoredFrame {
-  values: Float64Array;
+  values: Float64Array<ArrayBuffer>;
   width: number;
   height: number;
 }
@@ -107,7 +107,7 @@ function toStored(
   littleEndian: boolean,
   count: number,
   px: PixelModule,
-): Float64Array {
+): Float64Array<ArrayBuffer> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float64Array(count);
   const shift = px.highBit + 1 - px.bitsStored;
