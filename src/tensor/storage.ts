@@ -1,6 +1,6 @@
 /**
  * `Storage`: the native memory behind tensors (its own module so that the
- * deferred storages of `ops/fusion.ts` can extend it without an import cycle
+ * deferred storages of `ops/fusion_storage.ts` can extend it without an import cycle
  * through `tensor.ts`).
  *
  * @module

@@ -9,7 +9,7 @@ import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
-import { fusedInput, writeMaskedGradWithSums } from "./fusion.ts";
+import * as fusion from "./fusion.ts";
 import { checkArity, checkOptions } from "../../options.ts";
 
 /** A size given once for both dimensions, or as [height, width]. */
@@ -86,7 +86,7 @@ export function conv2d(
   const lib = x.lib;
   const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
   // A deferred batch norm / ReLU on x is applied while reading it.
-  const fx = lib.lits_conv2d_forward_ex_f32 ? fusedInput(cx, n, c, h * w) : null;
+  const fx = fusion.input(cx, n, c, h * w);
   check(
     lib,
     fx
@@ -109,7 +109,7 @@ export function conv2d(
       // A ReLU's deferred gradient is written out together with the bias
       // gradient (its channel sums): one pass over dy instead of two.
       const db = cb?.requiresGrad ? Tensor.empty([k], "float32", x.device) : null;
-      const biasDone = db !== null && n > 0 && writeMaskedGradWithSums(g, db, n, k, oh * ow);
+      const biasDone = db !== null && fusion.withChannelSums(g, db, n, k, oh * ow);
       const dy = contiguous(g);
       let dx: Tensor | null = null, dwt: Tensor | null = null;
       if (cx.requiresGrad) {
@@ -118,7 +118,7 @@ export function conv2d(
       }
       if (cw.requiresGrad) {
         dwt = Tensor.empty(weight.shape, "float32", x.device);
-        const fx = lib.lits_conv2d_backward_filter_ex_f32 ? fusedInput(cx, n, c, h * w) : null;
+        const fx = fusion.input(cx, n, c, h * w);
         check(
           lib,
           fx

@@ -10,15 +10,7 @@ import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous, i64 } from "./shape.ts";
 import { sumToShape } from "./reduce.ts";
-import {
-  canFuse,
-  channelView,
-  fusedOf,
-  fusedTensor,
-  type FusedValue,
-  maskedGrad,
-  operandOf,
-} from "./fusion.ts";
+import * as fusion from "./fusion.ts";
 
 /** @internal names of `enum lits_unary_op`. */
 export type UnaryName = keyof typeof UNARY;
@@ -144,12 +136,14 @@ export function add(a: Tensor, b: Tensor | number): Tensor {
  * consumer, without the batch norm's or the sum's tensors.
  */
 function fusedAdd(a: Tensor, b: Tensor): Tensor | null {
-  if (!canFuse(a) || b.dtype !== "float32" || a.device !== b.device || a.size === 0) return null;
+  if (!fusion.canFuse(a) || b.dtype !== "float32" || a.device !== b.device || a.size === 0) {
+    return null;
+  }
   if (a.ndim !== b.ndim || a.shape.some((d, i) => d !== b.shape[i])) return null;
-  const [n, c, hw] = channelView(a.shape);
-  const oa = operandOf(a, n, c, hw), ob = operandOf(b, n, c, hw);
+  const [n, c, hw] = fusion.channelView(a.shape);
+  const oa = fusion.operandOf(a, n, c, hw), ob = fusion.operandOf(b, n, c, hw);
   if (!oa || !ob) return null;
-  const out = fusedTensor(a, a.shape, { x: oa, r: ob, relu: false, n, c, hw });
+  const out = fusion.fusedTensor(a, a.shape, { x: oa, r: ob, relu: false, n, c, hw });
   return record(out, {
     name: "add",
     inputs: [a, b],
@@ -245,48 +239,30 @@ export const abs = (t: Tensor): Tensor => unary("abs", t);
  * batch norm a gradient to mask in the same pass.
  */
 export function relu(t: Tensor): Tensor {
-  const pre = canFuse(t) && t.size > 0 ? reluInput(t) : null;
+  const pre = fusion.reluInput(t);
   if (!pre) return unary("relu", t);
-  const out = fusedTensor(t, t.shape, { ...pre, relu: true });
-  return record(out, { name: "relu", inputs: [t], backward: (g) => [reluBackward(g, t, out)] });
+  const out = fusion.fusedTensor(t, t.shape, { ...pre, relu: true });
+  return record(out, {
+    name: "relu",
+    inputs: [t],
+    // PyTorch's threshold_backward: dy where the ReLU passed its input,
+    // deferred by fusion.reluGrad; the plain kernel when out was disposed.
+    backward: (g) => {
+      const dy = contiguous(g);
+      const masked = fusion.reluGrad(dy, out);
+      if (masked) return [masked];
+      const x = contiguous(t);
+      const dx = Tensor.empty(x.shape, "float32", x.device);
+      check(
+        x.lib,
+        x.lib.lits_unary_backward_f32(UNARY.relu, x.ptr, null, dy.ptr, dx.ptr, x.size, 0),
+        () => `relu backward [${t.shape}]`,
+      );
+      return [dx];
+    },
+  });
 }
 
-/** The value under a deferred ReLU of t, when t can be folded in. */
-function reluInput(t: Tensor): FusedValue | null {
-  const v = fusedOf(t);
-  if (v) return { ...v, relu: false }; // relu(relu(u)) = relu(u): same mask
-  const [n, c, hw] = channelView(t.shape);
-  const x = operandOf(t, n, c, hw);
-  return x ? { x, r: null, relu: false, n, c, hw } : null;
-}
-
-/** dy where the ReLU passed its input (PyTorch's threshold_backward), deferred. */
-function reluBackward(g: Tensor, t: Tensor, out: Tensor): Tensor {
-  const dy = contiguous(g);
-  if (out.isAlive) {
-    const v = fusedOf(out);
-    // Unwritten: the mask comes from the recipe; written: from the output
-    // (relu(u) > 0 exactly where u > 0, NaN passing in both).
-    const pre: FusedValue = v ? { ...v, relu: false } : {
-      x: { storage: out.storage, offset: out.offset, coef: null },
-      r: null,
-      relu: false,
-      n: 1,
-      c: 1,
-      hw: out.size,
-    };
-    if (out.isContiguous) return maskedGrad(dy, pre);
-  }
-  // The output was disposed by hand: the plain kernel on the input.
-  const x = contiguous(t);
-  const dx = Tensor.empty(x.shape, "float32", x.device);
-  check(
-    x.lib,
-    x.lib.lits_unary_backward_f32(UNARY.relu, x.ptr, null, dy.ptr, dx.ptr, x.size, 0),
-    () => `relu backward [${t.shape}]`,
-  );
-  return dx;
-}
 /** 1 / (1 + e^-t). */
 export const sigmoid = (t: Tensor): Tensor => unary("sigmoid", t);
 /** tanh t. */

@@ -10,7 +10,7 @@ import { numel, Tensor } from "../tensor.ts";
 import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous, reshape } from "./shape.ts";
 import { add, div, mul, rdiv, requireFloat, sameDevice, sqrt, sub } from "./elementwise.ts";
-import { canFuse, fusedTensor, maskedGradOf, operandPtr } from "./fusion.ts";
+import * as fusion from "./fusion.ts";
 import { noGrad } from "../autograd.ts";
 import { checkArity, checkOptions } from "../../options.ts";
 
@@ -77,7 +77,7 @@ export function batchNorm(
     }
     const wantsGrad = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
     if (wantsGrad) return evalComposite(x, runningMean, runningVar, weight, bias, eps);
-    if (canFuse(x) && cx.owner !== null && cx.size > 0) {
+    if (fusion.canFuse(x) && cx.owner !== null && cx.size > 0) {
       const coef = inferCoef(runningMean, runningVar, weight, bias, eps);
       return deferredOutput(cx, coef, n, c, hw);
     }
@@ -109,7 +109,7 @@ export function batchNorm(
   const saveInvstd = Tensor.empty([c], "float32", x.device);
   // With the fused kernels the output stays a recipe over x (fusion.ts):
   // the statistics pass is the only one over x here.
-  const fused = canFuse(x) && lib.lits_batchnorm2d_stats_f32 !== null && cx.owner !== null;
+  const fused = fusion.canFuse(x) && cx.owner !== null;
   const coef = fused ? Tensor.empty([3 * c], "float32", x.device) : null;
   const y = coef ? deferredOutput(cx, coef, n, c, hw) : Tensor.empty(x.shape, "float32", x.device);
   const common = [
@@ -168,15 +168,11 @@ export function batchNorm(
         eps, // the forward's: cuDNN asks for the same one in both passes
       ] as const;
       // A ReLU on this output hands back its gradient unmasked: mask it here.
-      const m = maskedGradOf(g);
-      const own = m !== null && coef !== null && m.pre.r === null &&
-        lib.lits_batchnorm2d_backward_relu_f32 !== null &&
-        m.pre.x.storage === cx.storage && m.pre.x.offset === cx.offset &&
-        m.pre.x.coef === coef.storage;
+      const dyUnmasked = fusion.maskedDy(g, cx, coef);
       check(
         lib,
-        own
-          ? lib.lits_batchnorm2d_backward_relu_f32!(cx.ptr, operandPtr(m.dy), coef.ptr, ...tail)
+        dyUnmasked
+          ? lib.lits_batchnorm2d_backward_relu_f32!(cx.ptr, dyUnmasked, coef!.ptr, ...tail)
           : lib.lits_batchnorm2d_backward_f32(cx.ptr, contiguous(g).ptr, ...tail),
         () => `${desc()} backward`,
       );
@@ -187,7 +183,7 @@ export function batchNorm(
 
 /** The batch norm output (x - mean) * scale + shift as a recipe over x. */
 function deferredOutput(cx: Tensor, coef: Tensor, n: number, c: number, hw: number): Tensor {
-  return fusedTensor(cx, cx.shape, {
+  return fusion.fusedTensor(cx, cx.shape, {
     x: { storage: cx.storage, offset: cx.offset, coef: coef.storage },
     r: null,
     relu: false,

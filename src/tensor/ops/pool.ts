@@ -10,7 +10,7 @@ import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat } from "./elementwise.ts";
 import { type Pair, pair } from "./conv.ts";
-import { fusedInput, fusedOf } from "./fusion.ts";
+import * as fusion from "./fusion.ts";
 import { checkArity, checkOptions } from "../../options.ts";
 
 /** Options of `maxPool2d` and `avgPool2d`. */
@@ -69,7 +69,7 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   const idx = Tensor.empty([n, c, oh, ow], "int32", x.device);
   // A deferred ReLU (or batch norm) on x is applied while reading it.
   const [, , h, w] = geom;
-  const fx = lib.lits_maxpool2d_forward_ex_f32 ? fusedInput(cx, n, c, h * w) : null;
+  const fx = fusion.input(cx, n, c, h * w);
   check(
     lib,
     fx
@@ -79,7 +79,7 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   );
   // x for backends that want it; an unwritten deferred x (only backends with
   // the fused kernels make one, and they do not read it) stays unwritten.
-  const xPtr = () => (fusedOf(cx) ? null : cx.ptr);
+  const xPtr = () => fusion.memoryOrNull(cx);
   return record(y, {
     name: "maxPool2d",
     inputs: [cx],

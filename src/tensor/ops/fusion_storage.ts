@@ -1,0 +1,192 @@
+/**
+ * The deferred storages behind op fusion (the rules of who fuses with whom
+ * are `fusion.ts`): a `FusedStorage` holds the recipe
+ * `relu?(T_x(x) + T_r(r))` (T a per-channel transform, see `lits.h`) and a
+ * `MaskedGradStorage` ReLU's gradient `dy where the pre-activation > 0`;
+ * either writes its memory on first use (`ptr`), so nothing observable
+ * changes.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import type { NativeSymbols } from "../../ffi/symbols.ts";
+import { Tensor } from "../tensor.ts";
+import { Storage } from "../storage.ts";
+import { adopt } from "../ownership.ts";
+
+/** A stored tensor (at an element offset), seen through an optional per-channel transform. */
+export interface Operand {
+  /** Materialised memory. */
+  readonly storage: Storage;
+  /** First element, in elements. */
+  readonly offset: number;
+  /** mean[c], scale[c], shift[c], or null for the identity. */
+  readonly coef: Storage | null;
+}
+
+/** relu?(T_x(x) + T_r(r)) over a tensor viewed as [n, c, hw]. */
+export interface FusedValue {
+  readonly x: Operand;
+  readonly r: Operand | null;
+  readonly relu: boolean;
+  readonly n: number;
+  readonly c: number;
+  readonly hw: number;
+}
+
+function retainOperand(o: Operand | null): void {
+  if (!o) return;
+  o.storage.retain();
+  o.coef?.retain();
+}
+
+function dropOperand(o: Operand | null): void {
+  if (!o) return;
+  o.storage.drop();
+  o.coef?.drop();
+}
+
+/** Native pointer of an operand's first element. */
+export function operandPtr(o: Operand): Deno.PointerObject {
+  return o.offset === 0 ? o.storage.ptr : Deno.UnsafePointer.offset(o.storage.ptr, o.offset * 4)!;
+}
+
+/** Storage whose contents are a `FusedValue`, written on first use. */
+export class FusedStorage extends Storage {
+  #value: FusedValue | null;
+
+  constructor(lib: NativeSymbols, device: Tensor["device"], value: FusedValue) {
+    super(lib, device, value.n * value.c * value.hw * 4, true);
+    retainOperand(value.x);
+    retainOperand(value.r);
+    this.#value = value;
+  }
+
+  /** The recipe while the memory is not written. */
+  get value(): FusedValue | null {
+    return this.isMaterialized ? null : this.#value;
+  }
+
+  protected override materialize(): Deno.PointerObject {
+    const v = this.#value!;
+    const ptr = this.allocate();
+    const lib = this.lib;
+    check(
+      lib,
+      lib.lits_fused_affine_f32!(
+        operandPtr(v.x),
+        v.x.coef?.ptr ?? null,
+        v.r ? operandPtr(v.r) : null,
+        v.r?.coef?.ptr ?? null,
+        ptr,
+        v.n,
+        v.c,
+        v.hw,
+        v.relu ? 1 : 0,
+      ),
+      () => `fused value [${v.n}, ${v.c}, ${v.hw}]`,
+    );
+    // Readers now use the memory; the inputs are no longer needed for it.
+    this.#value = null;
+    dropOperand(v.x);
+    dropOperand(v.r);
+    return ptr;
+  }
+
+  protected override released(): void {
+    if (this.#value) {
+      dropOperand(this.#value.x);
+      dropOperand(this.#value.r);
+      this.#value = null;
+    }
+  }
+}
+
+/** Storage of ReLU's gradient, dy where the pre-activation is > 0, written on first use. */
+export class MaskedGradStorage extends Storage {
+  #parts: { dy: Storage; dyOffset: number; pre: FusedValue } | null;
+
+  constructor(lib: NativeSymbols, device: Tensor["device"], dy: Tensor, pre: FusedValue) {
+    super(lib, device, pre.n * pre.c * pre.hw * 4, true);
+    dy.storage.retain();
+    retainOperand(pre.x);
+    retainOperand(pre.r);
+    this.#parts = { dy: dy.storage, dyOffset: dy.offset, pre };
+  }
+
+  /** dy and the pre-activation while the memory is not written. */
+  get parts(): { dy: Operand; pre: FusedValue } | null {
+    if (this.isMaterialized || !this.#parts) return null;
+    return {
+      dy: { storage: this.#parts.dy, offset: this.#parts.dyOffset, coef: null },
+      pre: this.#parts.pre,
+    };
+  }
+
+  protected override materialize(): Deno.PointerObject {
+    return this.write(null, this.#parts!.pre.n, this.#parts!.pre.c, this.#parts!.pre.hw);
+  }
+
+  /** Writes the gradient out now, and its per-channel sums over a [n, c, hw] view into `sums`. */
+  fill(sums: Deno.PointerObject, n: number, c: number, hw: number): void {
+    this.materializeVia(() => this.write(sums, n, c, hw));
+  }
+
+  /** Writes the gradient (and, with `sums`, its channel sums); returns the memory. */
+  private write(
+    sums: Deno.PointerObject | null,
+    n: number,
+    c: number,
+    hw: number,
+  ): Deno.PointerObject {
+    const { dy, dyOffset, pre } = this.#parts!;
+    const ptr = this.allocate();
+    const lib = this.lib;
+    check(
+      lib,
+      lib.lits_relu_mask_backward_f32!(
+        operandPtr({ storage: dy, offset: dyOffset, coef: null }),
+        operandPtr(pre.x),
+        pre.x.coef?.ptr ?? null,
+        pre.r ? operandPtr(pre.r) : null,
+        pre.r?.coef?.ptr ?? null,
+        ptr,
+        n,
+        c,
+        hw,
+        sums,
+      ),
+      () => `relu backward [${n}, ${c}, ${hw}]`,
+    );
+    this.released();
+    return ptr;
+  }
+
+  protected override released(): void {
+    if (this.#parts) {
+      this.#parts.dy.drop();
+      dropOperand(this.#parts.pre.x);
+      dropOperand(this.#parts.pre.r);
+      this.#parts = null;
+    }
+  }
+}
+
+/** A dense tensor over all of its storage (what a recipe describes). */
+export function whole(t: Tensor): boolean {
+  return t.offset === 0 && t.isContiguous && t.size * 4 === t.storage.bytes;
+}
+
+/** A new op result of `shape` holding the deferred `value`. */
+export function fusedTensor(like: Tensor, shape: readonly number[], value: FusedValue): Tensor {
+  const t = new Tensor(new FusedStorage(like.lib, like.device, value), shape, "float32");
+  adopt(t, true);
+  return t;
+}
+
+/** A new op result of `dy`'s shape: ReLU's gradient, written when first used. */
+export function maskedGrad(dy: Tensor, pre: FusedValue): Tensor {
+  const t = new Tensor(new MaskedGradStorage(dy.lib, dy.device, dy, pre), dy.shape, "float32");
+  adopt(t, true);
+  return t;
+}
