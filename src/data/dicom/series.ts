@@ -32,7 +32,10 @@ async function scan(dir: string, warnings: string[]): Promise<Omit<Candidate, "p
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
-      if (entry.isFile) names.push(entry.name);
+      // A symlink counts as the file it points to (series are often linked from an archive).
+      const isFile = entry.isFile ||
+        (entry.isSymlink && (await Deno.stat(join(dir, entry.name)).catch(() => null))?.isFile);
+      if (isFile) names.push(entry.name);
       else warnings.push(`skipped ${entry.name}: not a file`);
     }
   } catch (e) {
@@ -111,15 +114,24 @@ function place(dir: string, files: Omit<Candidate, "position">[]): Candidate[] {
       );
     }
   }
-  const o = ref.meta.imageOrientation ?? [1, 0, 0, 0, 1, 0];
+  // Group by orientation (within tolerance), to list each when there are several.
+  const groups: { o: number[]; names: string[] }[] = [];
   for (const f of files) {
-    const fo = f.meta.imageOrientation ?? o;
-    if (fo.some((v, i) => Math.abs(v - o[i]) > ORIENTATION_TOLERANCE)) {
-      throw new Error(
-        `${dir}: mixed orientations: ${ref.name} has ImageOrientationPatient [${o.join(", ")}], ` +
-          `${f.name} has [${fo.join(", ")}]`,
-      );
-    }
+    const fo = f.meta.imageOrientation ?? [1, 0, 0, 0, 1, 0];
+    const g = groups.find((g) => g.o.every((v, i) => Math.abs(v - fo[i]) <= ORIENTATION_TOLERANCE));
+    if (g) g.names.push(f.name);
+    else groups.push({ o: fo, names: [f.name] });
+  }
+  if (groups.length > 1) {
+    const list = groups.sort((a, b) => b.names.length - a.names.length).map((g) =>
+      `[${g.o.join(", ")}] (${g.names.length} file${g.names.length > 1 ? "s" : ""}, e.g. ${
+        g.names[0]
+      })`
+    );
+    throw new Error(`${dir}: mixed orientations (ImageOrientationPatient): ${list.join("; ")}`);
+  }
+  const o = groups[0].o;
+  for (const f of files) {
     const size = (c: typeof f) =>
       `${c.parsed.dataSet.uint16(TAG.columns)}x${c.parsed.dataSet.uint16(TAG.rows)}`;
     if (size(f) !== size(ref)) {
@@ -154,7 +166,8 @@ function checkSpacing(slices: Candidate[], warnings: string[]): number {
     }
   }
   const sorted = [...gaps].sort((a, b) => a - b);
-  const spacing = sorted[Math.floor((sorted.length - 1) / 2)];
+  const mid = sorted.length >> 1;
+  const spacing = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   gaps.forEach((gap, i) => {
     if (Math.abs(gap - spacing) <= GAP_TOLERANCE * spacing) return;
     const a = slices[i];
