@@ -32,4 +32,4 @@ export * as models from "./src/models/mod.ts";
 export * as metrics from "./src/eval/metrics/mod.ts";
 export * as evaluation from "./src/eval/mod.ts";
 export * as train from "./src/train/mod.ts";
-export { exportOnnx, type ExportOnnxOptions } from "./src/onnx/mod.ts";
+export * as onnx from "./src/onnx/mod.ts";

@@ -11,7 +11,9 @@
  */
 // deno-lint-ignore no-import-prefix -- bench-only dependency, pinned; no import map
 import * as ort from "npm:onnxruntime-node@1.30.0";
-import { exportOnnx, models, noGrad, rand } from "../mod.ts";
+import { models, noGrad, onnx, rand } from "../mod.ts";
+
+const { exportOnnx } = onnx;
 
 function option(key: string, fallback: number): number {
   const i = Deno.args.indexOf(`--${key}`);
@@ -39,7 +41,7 @@ console.log(`CPU: ${cpuModel()}; image ${size} x ${size}; ${rounds} rounds`);
 {
   using net = models.resnet50(options);
   const times: number[] = [];
-  let bytes = new Uint8Array();
+  let bytes: Uint8Array = new Uint8Array();
   for (let i = 0; i < 3; i++) {
     const t = performance.now();
     bytes = exportOnnx(net, { inputShape: shape, normalize: { mean: 0.2, std: 0.25 } });

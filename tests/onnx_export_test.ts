@@ -7,8 +7,11 @@
  * semantics, and the Errors for models and options it cannot export.
  */
 import assert from "node:assert/strict";
-import { exportOnnx, models, nn, type Tensor } from "../mod.ts";
+import { models, nn, onnx, type Tensor } from "../mod.ts";
+
 import { type DecodedModel as Model, decodeModel } from "../src/onnx/proto.ts";
+
+const { exportOnnx } = onnx;
 
 /** The dims of a graph input or output: numbers, or the symbolic name. */
 function dims(model: Model, which: "input" | "output"): (number | string)[] {

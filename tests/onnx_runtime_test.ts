@@ -11,8 +11,11 @@
 import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix -- test-only dependency, pinned; no import map
 import * as ort from "npm:onnxruntime-node@1.30.0";
-import { exportOnnx, manualSeed, models, nn, noGrad, rand, tensor } from "../mod.ts";
+import { manualSeed, models, nn, noGrad, onnx, rand, tensor } from "../mod.ts";
+
 import { assertClose } from "./helpers.ts";
+
+const { exportOnnx } = onnx;
 
 /** Fills batch norms' statistics and affine parameters with seeded random values. */
 function randomiseBatchNorms(model: nn.Module, seed: number): void {

@@ -96,9 +96,9 @@ function checkNormalize(n: unknown): { mean: number; std: number } | undefined {
  *
  * @example
  * ```ts
- * import { exportOnnx, models } from "@lits/vision";
+ * import { models, onnx } from "@lits/vision";
  * using net = models.simpleCNN({ imageSize: 32 });
- * const bytes = exportOnnx(net, {
+ * const bytes = onnx.exportOnnx(net, {
  *   inputShape: ["N", 1, 32, 32],
  *   normalize: { mean: 0.2, std: 0.25 },
  * });

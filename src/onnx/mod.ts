@@ -5,3 +5,4 @@
  * @module
  */
 export { exportOnnx, type ExportOnnxOptions } from "./export.ts";
+export type { Dim } from "./proto.ts";
