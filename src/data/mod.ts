@@ -59,5 +59,6 @@ export {
   type DicomMeta,
   type DicomSeries,
   readDicom,
+  type ReadDicomOptions,
   readDicomSeries,
 } from "./dicom/mod.ts";

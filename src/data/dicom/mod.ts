@@ -7,4 +7,4 @@
 export type { DicomImage, DicomMeta, DicomSeries } from "./types.ts";
 export { readDicom, type ReadDicomOptions } from "./read.ts";
 export { readDicomSeries } from "./series.ts";
-export { TRANSFER_SYNTAXES, type TransferSyntax } from "./transfer_syntax.ts";
+export { type PixelEncoding, TRANSFER_SYNTAXES, type TransferSyntax } from "./transfer_syntax.ts";

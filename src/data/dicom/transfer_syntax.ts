@@ -18,7 +18,9 @@ export type PixelEncoding =
 
 /** A transfer syntax: its name and how its pixel data is decoded. */
 export interface TransferSyntax {
+  /** The standard's name, e.g. "RLE Lossless". */
   name: string;
+  /** Which decoder its pixel data needs. */
   encoding: PixelEncoding;
   /** True for explicit VR big endian (the native pixels are big endian too). */
   bigEndian?: boolean;
