@@ -61,7 +61,10 @@ function wasmModule(cls: string): Promise<WasmModule> {
 
 /** Text of whatever a codec threw (emscripten may throw numbers or strings). */
 function reason(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  if (e instanceof Error) return e.message;
+  // A C++ exception arrives as a pointer, with no message the module exports.
+  if (typeof e === "number") return "the decoder rejected the codestream (corrupt data?)";
+  return String(e);
 }
 
 /** Runs one of the WebAssembly decoders on `frame`. */

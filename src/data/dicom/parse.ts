@@ -128,6 +128,12 @@ function number(ds: DataSet, tag: string): number | null {
   return v === undefined || !Number.isFinite(v) ? null : v;
 }
 
+/** An integer string value, or null when absent or malformed. */
+function integer(ds: DataSet, tag: string): number | null {
+  const v = ds.elements[tag] ? ds.intString(tag) : undefined;
+  return v === undefined || !Number.isInteger(v) ? null : v;
+}
+
 /** A trimmed string value, or null when absent or empty. */
 function text(ds: DataSet, tag: string): string | null {
   const v = ds.elements[tag] ? ds.string(tag)?.trim() : undefined;
@@ -138,7 +144,7 @@ function text(ds: DataSet, tag: string): string | null {
 export function readMeta(parsed: ParsedDicom, frame: number): DicomMeta {
   const ds = parsed.dataSet;
   const spacing = numbers(ds, TAG.pixelSpacing, 2);
-  const frames = ds.elements[TAG.frames] ? ds.intString(TAG.frames) : undefined;
+  const frames = integer(ds, TAG.frames);
   return {
     modality: text(ds, TAG.modality),
     patientPosition: text(ds, TAG.patientPosition),
@@ -147,16 +153,14 @@ export function readMeta(parsed: ParsedDicom, frame: number): DicomMeta {
     pixelSpacing: spacing ? [spacing[0], spacing[1]] : null,
     sliceThickness: number(ds, TAG.sliceThickness),
     seriesInstanceUid: text(ds, TAG.seriesInstanceUid),
-    instanceNumber: ds.elements[TAG.instanceNumber]
-      ? (ds.intString(TAG.instanceNumber) ?? null)
-      : null,
+    instanceNumber: integer(ds, TAG.instanceNumber),
     windowCenter: number(ds, TAG.windowCenter),
     windowWidth: number(ds, TAG.windowWidth),
     rescaleSlope: number(ds, TAG.rescaleSlope),
     rescaleIntercept: number(ds, TAG.rescaleIntercept),
     transferSyntax: parsed.transferSyntax,
     photometricInterpretation: text(ds, TAG.photometric),
-    frames: frames !== undefined && Number.isFinite(frames) && frames > 0 ? frames : 1,
+    frames: frames !== null && frames > 0 ? frames : 1,
     frame,
   };
 }
