@@ -108,6 +108,10 @@ Deno.test("not a DICOM at all: an Error naming the file", async () => {
     () => data.readDicom("/no/such.dcm"),
     /^Error: \/no\/such\.dcm: file not found$/,
   );
+  await assert.rejects(
+    () => data.readDicom(PYDICOM),
+    /: a folder, not a file \(a series\? use data\.readDicomSeries\)$/,
+  );
 });
 
 Deno.test("colour images are refused rather than silently reduced", async () => {

@@ -25,6 +25,11 @@ export async function readFileBytes(path: string | URL): Promise<Uint8Array> {
   } catch (e) {
     const name = path instanceof URL ? path.pathname : path;
     if (e instanceof Deno.errors.NotFound) throw new Error(`${name}: file not found`, { cause: e });
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new Error(`${name}: a folder, not a file (a series? use data.readDicomSeries)`, {
+        cause: e,
+      });
+    }
     throw new Error(`${name}: cannot read (${(e as Error).message})`, { cause: e });
   }
 }
