@@ -143,6 +143,12 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
     );
   }
   const logits = graph.rename(out, "logits");
+  if (graph.weightBytes >= 2 ** 31) {
+    throw new Error(
+      `exportOnnx: ${graph.weightBytes} bytes of weights exceed protobuf's 2 GiB limit ` +
+        "(ONNX's external-data files are not written)",
+    );
+  }
   const props = normalize ? [["lits.normalize", JSON.stringify(normalize)], ...metadata] : metadata;
   return encodeModel({
     irVersion: IR_VERSION,

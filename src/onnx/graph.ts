@@ -58,8 +58,9 @@ export class OnnxGraph {
       dims ??= data.shape;
     }
     dims ??= [array.length];
-    // raw_data is little-endian, as is every platform Deno runs on.
-    const rawData = new Uint8Array(array.buffer, array.byteOffset, array.byteLength).slice();
+    // raw_data is little-endian, as is every platform Deno runs on; the
+    // arrays are fresh copies (toArray) or the exporter's own, so no copy here.
+    const rawData = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
     return this.#constant(name, DataType.FLOAT, dims, rawData);
   }
 
@@ -67,6 +68,11 @@ export class OnnxGraph {
   int64s(name: string, values: readonly number[]): string {
     const rawData = new Uint8Array(new BigInt64Array(values.map(BigInt)).buffer);
     return this.#constant(name, DataType.INT64, [values.length], rawData);
+  }
+
+  /** Bytes of all initializers so far. */
+  get weightBytes(): number {
+    return this.initializers.reduce((n, t) => n + (t.rawData?.length ?? 0), 0);
   }
 
   #constant(name: string, dataType: number, dims: readonly number[], rawData: Uint8Array): string {
