@@ -106,6 +106,7 @@ Deno.test("readDicomSeries refuses two series in one folder, listing each with i
       () => data.readDicomSeries(dir),
       (e: Error) => {
         assert.ok(e.message.startsWith(`${dir}: 2 series in one folder: `), e.message);
+        assert.ok(e.message.endsWith("or pick one with { seriesInstanceUid }"), e.message);
         assert.ok(e.message.includes(`${volume.seriesInstanceUid} (20 files, e.g. `), e.message);
         assert.ok(
           e.message.includes(
@@ -115,6 +116,29 @@ Deno.test("readDicomSeries refuses two series in one folder, listing each with i
         );
         return true;
       },
+    );
+  });
+});
+
+Deno.test("readDicomSeries picks one series with { seriesInstanceUid }", async () => {
+  await withVolume(async (dir) => {
+    await Deno.symlink(join(PYDICOM, "CT_small.dcm"), join(dir, "CT_small.dcm"));
+    const mr = await data.readDicomSeries(dir, { seriesInstanceUid: volume.seriesInstanceUid });
+    assert.equal(mr.slices.length, 20);
+    assert.deepEqual(mr.warnings, ["skipped 1 image of other series"]);
+    const ct = await data.readDicomSeries(dir, {
+      seriesInstanceUid: "1.3.6.1.4.1.5962.1.3.1.1.20040119072730.12322",
+    });
+    assert.equal(ct.slices.length, 1);
+    assert.equal(ct.slices[0].meta.modality, "CT");
+    await assert.rejects(
+      () => data.readDicomSeries(dir, { seriesInstanceUid: "1.2.3" }),
+      /: no images of series 1\.2\.3 in the folder$/,
+    );
+    await assert.rejects(
+      // @ts-expect-error: pydicom's spelling
+      () => data.readDicomSeries(dir, { SeriesInstanceUID: "1.2.3" }),
+      /unknown option 'SeriesInstanceUID' \(write 'seriesInstanceUid'\)/,
     );
   });
 });

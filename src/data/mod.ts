@@ -61,4 +61,5 @@ export {
   readDicom,
   type ReadDicomOptions,
   readDicomSeries,
+  type ReadDicomSeriesOptions,
 } from "./dicom/mod.ts";

@@ -6,5 +6,5 @@
  */
 export type { DicomImage, DicomMeta, DicomSeries } from "./types.ts";
 export { readDicom, type ReadDicomOptions } from "./read.ts";
-export { readDicomSeries } from "./series.ts";
+export { readDicomSeries, type ReadDicomSeriesOptions } from "./series.ts";
 export { type PixelEncoding, TRANSFER_SYNTAXES, type TransferSyntax } from "./transfer_syntax.ts";
