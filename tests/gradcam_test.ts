@@ -6,6 +6,8 @@
  * Fixtures: /usr/bin/python3 scripts/make_gradcam_fixtures.py.
  */
 import assert from "node:assert/strict";
+// deno-lint-ignore no-import-prefix -- the report's own PNG codec; deno.json has no import map
+import { decode } from "npm:fast-png@8";
 import { evaluation, models, nn, randn, type Tensor, tensor } from "../mod.ts";
 import { runGradCam } from "../src/eval/gradcam.ts";
 import { loadFixture } from "./helpers.ts";
@@ -173,4 +175,61 @@ Deno.test("registerForwardHook: sees each call, replaces the output, removes cle
   assert.deepEqual(shapes, [[3, 8], [1, 8]]);
   assert.ok(!Object.hasOwn(net[1], "forward"));
   assert.throws(() => net[0].registerForwardHook(42 as never), /expected a function/);
+});
+
+Deno.test("report: the mistakes grid draws each heat map over its slice (jet, half and half)", async () => {
+  const size = 8;
+  const image = {
+    data: Float32Array.from({ length: size * size }, (_, i) => i),
+    width: size,
+    height: size,
+  };
+  // Hot in the top-left corner only.
+  const heat = {
+    data: Float32Array.from({ length: size * size }, (_, i) => (i === 0 ? 1 : 0)),
+    width: size,
+    height: size,
+  };
+  const html = await evaluation.renderReport({
+    title: "t",
+    classNames: ["no liver", "liver", "liver + lesion"],
+    history: [],
+    yTrue: [0, 1],
+    yPred: [1, 1],
+    scores: [0.1, 0.8, 0.1, 0.2, 0.7, 0.1],
+    misclassified: [
+      { image, heatmap: heat, trueLabel: 0, predLabel: 1, confidence: 0.8, id: "a.png" },
+      { image, trueLabel: 0, predLabel: 2, confidence: 0.5, id: "b.png" },
+    ],
+  });
+  const grid = html.slice(html.indexOf('id="mistakes"'));
+  const imgs = [...grid.matchAll(/<img[^>]*src="data:image\/png;base64,([^"]+)"/g)];
+  assert.equal(imgs.length, 3, "plain + overlay, then plain alone");
+  assert.match(grid, /<div class="pair"><img[^>]*><img class="cam"/);
+  assert.match(html, /Grad-CAM heat map of the predicted class/);
+  const png = decode(Uint8Array.from(atob(imgs[1][1]), (c) => c.charCodeAt(0)));
+  assert.deepEqual([png.width, png.height, png.channels], [size, size, 3]);
+  const px = (i: number) => Array.from(png.data.slice(3 * i, 3 * i + 3));
+  // Top-left: grey 0 blended with jet(1) = dark red; last pixel: grey 1 with jet(0) = dark blue.
+  assert.deepEqual(px(0), [64, 0, 0]);
+  assert.deepEqual(px(size * size - 1), [128, 128, 191]);
+  const wrong = {
+    image,
+    heatmap: { data: new Float32Array(4), width: 2, height: 2 },
+    trueLabel: 0,
+    predLabel: 1,
+    confidence: 0.8,
+  };
+  await assert.rejects(
+    evaluation.renderReport({
+      title: "t",
+      classNames: ["a", "b"],
+      history: [],
+      yTrue: [0],
+      yPred: [1],
+      scores: [0.2, 0.8],
+      misclassified: [wrong],
+    }),
+    /heat map 2x2 does not match its image 8x8/,
+  );
 });

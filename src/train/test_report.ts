@@ -6,7 +6,7 @@
  * @module
  */
 import { DataLoader } from "../data/loader.ts";
-import type { LiTSDataset } from "../data/lits_dataset.ts";
+import type { Dataset } from "../data/types.ts";
 import type { TransformSpec } from "../data/transforms/transform.ts";
 import type { Module } from "../layers/module.ts";
 import type { Device } from "../tensor/device.ts";
@@ -14,6 +14,9 @@ import { writeReport } from "../eval/report/report.ts";
 import type { HistoryEntry } from "../eval/report/types.ts";
 import { evaluateModel, type Evaluation, summarize, type TestSummary } from "./evaluate.ts";
 import { CLASS_NAMES } from "./setup.ts";
+import type { Misclassified } from "../eval/report/types.ts";
+import { runGradCam } from "../eval/gradcam.ts";
+import { fromHost } from "../tensor/ops/creation.ts";
 
 /** How a split is loaded for evaluation. */
 export interface SplitLoading {
@@ -27,8 +30,11 @@ export interface SplitLoading {
   device: Device;
 }
 
+/** A split to evaluate: a dataset whose samples have file names. */
+export type EvalSplit = Dataset & { filename(i: number): string };
+
 /** The loader of a split for evaluation (no shuffling, no augmentation). */
-export function evalLoader(ds: LiTSDataset, loading: SplitLoading): DataLoader {
+export function evalLoader(ds: EvalSplit, loading: SplitLoading): DataLoader {
   return new DataLoader(ds, { ...loading });
 }
 
@@ -43,14 +49,43 @@ export interface SplitResult {
 /** Evaluates `model` on all of `ds`, keeping the most confident mistakes for the report. */
 export async function testSplit(
   model: Module,
-  ds: LiTSDataset,
+  ds: EvalSplit,
   loading: SplitLoading,
 ): Promise<SplitResult> {
   const evaluation = await evaluateModel(model, evalLoader(ds, loading), {
     keepMistakes: 24,
     names: (i) => ds.filename(i),
   });
+  addHeatmaps(model, evaluation.misclassified, loading.device);
   return { evaluation, summary: summarize(evaluation, CLASS_NAMES.length) };
+}
+
+/**
+ * Gives each mistake the Grad-CAM heat map of its predicted class (the
+ * model's default layer, in eval mode), a few images per pass.
+ */
+export function addHeatmaps(model: Module, mistakes: Misclassified[], device: Device): void {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    for (let at = 0; at < mistakes.length; at += 8) {
+      const chunk = mistakes.slice(at, at + 8);
+      const { width: w, height: h } = chunk[0].image;
+      const pixels = new Float32Array(chunk.length * w * h);
+      chunk.forEach((m, i) => pixels.set(m.image.data as Float32Array, i * w * h));
+      const x = fromHost(pixels, [chunk.length, 1, h, w], { device });
+      try {
+        const r = runGradCam(model, x, { target: chunk.map((m) => m.predLabel) });
+        chunk.forEach((m, i) => {
+          m.heatmap = { data: r.maps.slice(i * w * h, (i + 1) * w * h), width: w, height: h };
+        });
+      } finally {
+        x.dispose();
+      }
+    }
+  } finally {
+    model.train(wasTraining);
+  }
 }
 
 /** What the report page of an evaluation says besides the numbers. */

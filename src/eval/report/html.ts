@@ -78,6 +78,9 @@ tr.sep td{border-top:2px solid ${INK.grid}}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:14px}
 .shot{margin:0;border:1px solid ${INK.grid};border-radius:10px;overflow:hidden;background:#fff}
 .shot img{display:block;width:100%;height:auto;background:#000;image-rendering:auto}
+.pair{position:relative}
+.pair .cam{position:absolute;inset:0;transition:opacity .15s}
+.pair:hover .cam{opacity:0}
 .shot figcaption{padding:7px 9px 9px;margin:0;color:${INK.text};font-size:12.5px}
 .pill{display:inline-block;padding:0 7px;border-radius:999px;color:#fff;font-size:11.5px;font-weight:600;
   line-height:18px}

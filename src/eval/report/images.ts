@@ -14,11 +14,16 @@ import type { ReportImage } from "./types.ts";
 export const THUMBNAIL_MAX = 160;
 
 /**
- * Encodes an image as a `data:image/png;base64,...` URI.
+ * Encodes an image as a `data:image/png;base64,...` URI, min-max scaled, or
+ * mapped from `range` to 0..255 when given (an RGB overlay keeps its colours).
  *
  * @throws {RangeError} When the data length is not width x height (x 3).
  */
-export function pngDataUri(image: ReportImage, maxSide = THUMBNAIL_MAX): string {
+export function pngDataUri(
+  image: ReportImage,
+  maxSide = THUMBNAIL_MAX,
+  range?: [number, number],
+): string {
   const { width, height, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`report image: bad size ${width}x${height}`);
@@ -33,8 +38,8 @@ export function pngDataUri(image: ReportImage, maxSide = THUMBNAIL_MAX): string 
   }
   const f = Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
   const w = Math.floor(width / f) || 1, h = Math.floor(height / f) || 1;
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < data.length; i++) {
+  let lo = range?.[0] ?? Infinity, hi = range?.[1] ?? -Infinity;
+  for (let i = 0; i < data.length && !range; i++) {
     const v = data[i];
     if (Number.isFinite(v)) {
       if (v < lo) lo = v;
@@ -58,7 +63,10 @@ export function pngDataUri(image: ReportImage, maxSide = THUMBNAIL_MAX): string 
           }
         }
         const mean = n === 0 ? lo : sum / n;
-        out[(y * w + x) * channels + c] = Math.round((mean - lo) * scale);
+        out[(y * w + x) * channels + c] = Math.max(
+          0,
+          Math.min(255, Math.round((mean - lo) * scale)),
+        );
       }
     }
   }

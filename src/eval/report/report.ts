@@ -220,7 +220,12 @@ export async function renderReportWith(
         (mistakes.length <= maxShown
           ? `All ${mistakes.length} misclassified ${split} images, the most confident first`
           : `The ${maxShown} of ${mistakes.length} misclassified ${split} images the model was ` +
-            `surest about`) + ": true class, predicted class and the predicted probability.",
+            `surest about`) +
+          ": true class, predicted class and the predicted probability" +
+          (mistakes.some((m) => m.heatmap)
+            ? "; over each slice its Grad-CAM heat map of the predicted class (red: the " +
+              "regions that raised that class's score; hover for the plain slice)."
+            : "."),
       )
       : "",
     data.config ? section("config", "Configuration", configTable(data.config)) : "",

@@ -7,7 +7,8 @@
  */
 import type { ClassificationReport } from "../metrics/report.ts";
 import { escapeHtml } from "./html.ts";
-import { pngDataUri } from "./images.ts";
+import { pngDataUri, THUMBNAIL_MAX } from "./images.ts";
+import { overlayHeatmap } from "./overlay.ts";
 import { classColor } from "./theme.ts";
 import type { Misclassified } from "./types.ts";
 
@@ -113,11 +114,19 @@ export function misclassifiedGrid(
   const cards = shown.map((m) => {
     const pct = Math.max(0, Math.min(1, m.confidence)) * 100;
     const id = m.id ? `<div class="id" title="${escapeHtml(m.id)}">${escapeHtml(m.id)}</div>` : "";
-    return `<figure class="shot"><img alt="true ${
-      escapeHtml(classNames[m.trueLabel] ?? "")
-    }, predicted ${escapeHtml(classNames[m.predLabel] ?? "")}" src="${
-      pngDataUri(m.image)
-    }"><figcaption><div class="lab"><span class="k">true</span>${
+    const alt = `true ${escapeHtml(classNames[m.trueLabel] ?? "")}, predicted ${
+      escapeHtml(classNames[m.predLabel] ?? "")
+    }`;
+    const plain = `<img alt="${alt}" src="${pngDataUri(m.image)}">`;
+    // The overlay sits on the plain slice and fades on hover to show it.
+    const shot = m.heatmap
+      ? `<div class="pair">${plain}<img class="cam" alt="Grad-CAM of ${
+        escapeHtml(classNames[m.predLabel] ?? "")
+      }" title="Grad-CAM of the predicted class; hover for the plain slice" src="${
+        pngDataUri(overlayHeatmap(m.image, m.heatmap), THUMBNAIL_MAX, [0, 1])
+      }"></div>`
+      : plain;
+    return `<figure class="shot">${shot}<figcaption><div class="lab"><span class="k">true</span>${
       pill(m.trueLabel)
     }</div><div class="lab"><span class="k">pred</span>${
       pill(m.predLabel)

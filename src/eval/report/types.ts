@@ -46,6 +46,11 @@ export interface Misclassified {
   confidence: number;
   /** Optional identifier shown under the image (file name, volume and slice). */
   id?: string;
+  /**
+   * Optional Grad-CAM heat map of the predicted class, values in [0, 1] at
+   * the image's size (`evaluation.gradCam`); the grid draws it over the image.
+   */
+  heatmap?: ReportImage;
 }
 
 /** Everything `renderReport` draws. */
