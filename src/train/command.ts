@@ -46,6 +46,8 @@ export interface CommandSpec {
   flags: Readonly<Record<string, FlagSpec>>;
   /** One required positional argument (the experiment's name), by what it is and its choices. */
   positional?: { what: string; choices: readonly string[] };
+  /** One or more free positional arguments (the files of `deno task predict`), by what they are. */
+  inputs?: { what: string };
   /** The last lines of `--help`. */
   footer?: string;
 }
@@ -64,6 +66,8 @@ export type ParsedCommand =
     given: Set<string>;
     /** The positional argument (when the command has one). */
     positional?: string;
+    /** The free positional arguments (when the command takes `inputs`). */
+    inputs: string[];
   };
 
 const HELP: FlagSpec = { kind: "boolean", help: "show this help" };
@@ -94,7 +98,7 @@ export class Command {
         args: this.#joinNegativeValues(args),
         options,
         strict: true,
-        allowPositionals: this.spec.positional !== undefined,
+        allowPositionals: this.spec.positional !== undefined || this.spec.inputs !== undefined,
         allowNegative: Object.values(this.flags).some((f) => f.negatable),
       });
     } catch (e) {
@@ -116,7 +120,16 @@ export class Command {
       given.add(name);
       values[name] = typeof raw === "boolean" ? raw : checkValue(name, flag, String(raw));
     }
-    return { help: false, values, given, positional: this.#positional(parsed.positionals) };
+    if (this.spec.inputs && parsed.positionals.length === 0) {
+      throw new UsageError(`give at least one ${this.spec.inputs.what}; see --help`);
+    }
+    return {
+      help: false,
+      values,
+      given,
+      positional: this.spec.inputs ? undefined : this.#positional(parsed.positionals),
+      inputs: this.spec.inputs ? parsed.positionals : [],
+    };
   }
 
   /** The `--help` text: usage, every flag with its default, footer. */

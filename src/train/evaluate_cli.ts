@@ -12,7 +12,8 @@ import { formatClassificationReport } from "../eval/metrics/text.ts";
 import { MODEL_NAMES, type TrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { loadModelState, loadWeights } from "./checkpoint.ts";
-import { checkDataLayout, defaultSyntheticData, openSplit, runTransforms } from "./data.ts";
+import { checkDataLayout, defaultSyntheticData, runTransforms } from "./data.ts";
+import { ResizedSplit } from "./resized_split.ts";
 import { buildModel, CLASS_NAMES, type ModelSpec } from "./setup.ts";
 import { reportError } from "./cli.ts";
 import { Command } from "./command.ts";
@@ -101,7 +102,8 @@ export async function evaluateMain(args: readonly string[]): Promise<number> {
       }
       const root = v.data ?? runConfig?.data ?? await defaultSyntheticData(console.log);
       checkDataLayout(root, [v.split]);
-      const ds = openSplit(root, v.split);
+      // Images of another size than the split's first are resized to it, not refused.
+      const ds = new ResizedSplit({ root, split: v.split });
       try {
         let spec: ModelSpec | null = weights.spec;
         if (!spec) {

@@ -14,7 +14,7 @@ import type { TrainConfig } from "./config.ts";
 import type { RunState } from "./early_stopping.ts";
 import type { MetricsLog, RunPaths } from "./run_folder.ts";
 import type { Session } from "./session.ts";
-import type { ModelSpec } from "./setup.ts";
+import { type ModelSpec, sameModel } from "./setup.ts";
 
 /** A run's position. */
 export interface Position {
@@ -57,7 +57,8 @@ export async function resumePosition(
     const ckpt = await loadCheckpoint(paths.checkpoint);
     try {
       const { model, optimizer, schedule } = session;
-      if (JSON.stringify(ckpt.info.model) !== JSON.stringify(spec)) {
+      // A checkpoint from before preprocessing was recorded still resumes.
+      if (!sameModel(ckpt.info.model, spec)) {
         throw new Error(
           `checkpoint ${paths.checkpoint} is of model ${JSON.stringify(ckpt.info.model)}, ` +
             `but the run's config.json builds ${JSON.stringify(spec)}`,

@@ -35,6 +35,7 @@ import {
   buildOptimizer,
   buildSchedule,
   CLASS_NAMES,
+  dataPreprocessing,
   type ModelSpec,
   modelSpec,
   type Schedule,
@@ -90,14 +91,21 @@ export async function openRunData(
     const imageSize = config.imageSize || width;
     const resolved: TrainConfig = { ...config, data: root, imageSize };
     const stats = config.normalize ? pixelStats(train) : null;
+    const transforms = runTransforms(config.augment, imageSize, width, height, stats);
     return {
       root,
       train,
       val,
       test,
       config: resolved,
-      spec: modelSpec(resolved, imageSize, stats),
-      transforms: runTransforms(config.augment, imageSize, width, height, stats),
+      // What predict needs to make its inputs as these images were made.
+      spec: modelSpec(
+        resolved,
+        imageSize,
+        stats,
+        dataPreprocessing(width, height, transforms.eval),
+      ),
+      transforms,
       [Symbol.dispose]: close,
     };
   } catch (e) {

@@ -19,9 +19,58 @@ import {
 import { SGD } from "../optim/sgd.ts";
 import type { TrainConfig } from "./config.ts";
 import type { PixelStats } from "./data.ts";
+import type { TransformSpec } from "../data/transforms/transform.ts";
 
 /** The LiTS classes, by label. */
 export const CLASS_NAMES = ["no liver", "liver", "liver + lesion"] as const;
+
+/**
+ * How the training images were made from a scan, so that `deno task predict`
+ * can make the same from a NIfTI volume, a DICOM series or a PNG.
+ */
+export interface Preprocessing {
+  /**
+   * The Hounsfield window [low, high] mapped to the images' 0..255 (the
+   * synthetic data's and `deno task import-lits`'s default [-200, 250]).
+   */
+  window: [number, number];
+  /**
+   * Width and height of the training images on disk: a volume slice is
+   * box-averaged to it before windowing, as the importer does.
+   */
+  dataSize: [number, number];
+  /** Per-image intensity scaling of the dataset: "minmax", each image to [0, 1]. */
+  scaling: "minmax";
+  /**
+   * The run's evaluation transforms after its Resize (an intensity window,
+   * Normalize), replayed on every input after it is resized to the model's side.
+   */
+  transforms: TransformSpec[];
+}
+
+/**
+ * The Hounsfield window of the run's images as checkpoints record it: the
+ * synthetic data's, and `deno task import-lits`'s default (the Clean_LiTS
+ * layout does not say which window its PNGs were cut with).
+ */
+export const DATA_WINDOW: readonly [number, number] = [-200, 250];
+
+/** What `fit` records of its data: the window, the images' size and the evaluation transforms. */
+export function dataPreprocessing(
+  width: number,
+  height: number,
+  evalTransforms: readonly TransformSpec[],
+): Preprocessing {
+  const transforms = evalTransforms[0]?.name === "Resize"
+    ? evalTransforms.slice(1)
+    : evalTransforms;
+  return {
+    window: [...DATA_WINDOW],
+    dataSize: [width, height],
+    scaling: "minmax",
+    transforms: transforms.map((t) => ({ ...t })),
+  };
+}
 
 /** What builds a model and prepares its inputs: registry name, options, input standardisation. */
 export interface ModelSpec {
@@ -31,6 +80,14 @@ export interface ModelSpec {
   options: ModelOptions;
   /** Pixel mean and std the inputs are standardised with, if they are. */
   normalize?: PixelStats;
+  /** How the training images were made (absent in checkpoints written before it was recorded). */
+  preprocessing?: Preprocessing;
+}
+
+/** Whether two specs build the same model on the same inputs (what the data was made from aside). */
+export function sameModel(a: ModelSpec, b: ModelSpec): boolean {
+  const key = (s: ModelSpec) => JSON.stringify({ ...s, preprocessing: undefined });
+  return key(a) === key(b);
 }
 
 /** The model a configuration asks for, on images of side `imageSize`. */
@@ -38,13 +95,17 @@ export function modelSpec(
   config: TrainConfig,
   imageSize: number,
   normalize: PixelStats | null = null,
+  preprocessing: Preprocessing | null = null,
 ): ModelSpec {
   const options: ModelOptions = { inChannels: 1, numClasses: CLASS_NAMES.length, imageSize };
   if (config.model === "simple" || config.model === "alexnet") {
     if (config.dropout !== null) options.dropout = config.dropout;
   }
   if (config.model === "simple") options.batchNorm = config.batchNorm;
-  return normalize ? { name: config.model, options, normalize } : { name: config.model, options };
+  const spec: ModelSpec = { name: config.model, options };
+  if (normalize) spec.normalize = normalize;
+  if (preprocessing) spec.preprocessing = preprocessing;
+  return spec;
 }
 
 /** Builds the model of `spec` (with the current seed). */
