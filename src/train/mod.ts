@@ -1,9 +1,9 @@
 /**
  * Training: `fit` runs a whole training run into a run folder (config.json,
  * metrics.jsonl, best.safetensors, checkpoint.safetensors, report.html), with
- * exact resume after a crash; `trainMain`, `evaluateMain` and
- * `experimentMain` are the `deno task train`, `evaluate` and `experiment`
- * commands.
+ * exact resume after a crash; `trainMain`, `evaluateMain`, `predictMain`
+ * and `experimentMain` are the `deno task train`, `evaluate`, `predict` and
+ * `experiment` commands.
  *
  * @example
  * ```ts
@@ -49,6 +49,8 @@ export { epochLine, type Progress, progressBar, silentProgress } from "./progres
 export { fit, type FitOptions, type FitResult } from "./trainer.ts";
 export { trainMain } from "./cli.ts";
 export { evaluateMain } from "./evaluate_cli.ts";
+export { predictMain } from "../predict/cli.ts";
+export type { ModelSpec, Preprocessing } from "./setup.ts";
 export {
   experimentBase,
   experimentConfigs,

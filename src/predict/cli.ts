@@ -1,0 +1,220 @@
+/**
+ * `deno task predict --checkpoint FILE [--out DIR] INPUT...`: a trained
+ * model on scans as they come (PNG/JPEG slices, folders of them, NIfTI
+ * volumes, DICOM files and series), prepared as its training images were
+ * made. Writes `predictions.csv` and `predictions.html` and prints a short
+ * summary. Every input is read and checked before anything is written, so a
+ * bad file leaves `--out` as it was.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { loadModelState, loadWeights } from "../train/checkpoint.ts";
+import { buildModel, CLASS_NAMES, type ModelSpec } from "../train/setup.ts";
+import { MODEL_NAMES, type TrainConfig } from "../train/config.ts";
+import { Command } from "../train/command.ts";
+import { SHARED_FLAGS as S } from "../train/flag_specs.ts";
+import { reportError } from "../train/cli.ts";
+import { UsageError } from "../train/errors.ts";
+import { resolveDevice } from "../train/session.ts";
+import { writeFileAtomic } from "../train/atomic.ts";
+import { parseWindow, type PredictPreprocessing, resolvePreprocessing } from "./preprocess.ts";
+import { loadInputs } from "./inputs.ts";
+import { type InputPrediction, predictionsCsv, predictItems, sliceRanges } from "./run.ts";
+import { renderPredictions } from "./page.ts";
+
+const COMMAND = new Command({
+  usage: "deno task predict --checkpoint FILE [--out DIR] INPUT...: classifies the slices of " +
+    "PNG/JPEG images, NIfTI volumes (.nii, .nii.gz), DICOM files and folders of them " +
+    "(a folder's DICOM files are read as one series)",
+  inputs: { what: "INPUT (a PNG/JPEG slice, a NIfTI volume, a DICOM file, or a folder)" },
+  flags: {
+    checkpoint: {
+      kind: "string",
+      value: "FILE",
+      required: true,
+      help: "checkpoint.safetensors or best.safetensors of a run, or a state dict (with --model)",
+    },
+    out: { kind: "string", value: "DIR", help: "output folder", default: "predictions" },
+    window: {
+      kind: "string",
+      value: "LO,HI",
+      help: "HU window of the training images (required when the checkpoint does not record it)",
+      shownDefault: "the checkpoint's",
+    },
+    "image-size": {
+      ...S["image-size"],
+      min: 1,
+      help: "side of the training images (required when the checkpoint does not record it)",
+      shownDefault: "the checkpoint's",
+    },
+    model: {
+      ...S.model,
+      choices: MODEL_NAMES,
+      help: `model, for a state dict without lits metadata (${MODEL_NAMES.join(", ")})`,
+    },
+    layer: {
+      kind: "string",
+      value: "NAME",
+      help: "Grad-CAM layer",
+      shownDefault: "the last convolutional block",
+    },
+    "batch-size": { ...S["batch-size"], help: "slices per pass", default: 16 },
+    device: { ...S.device, default: "auto" },
+  },
+});
+
+/** Which of `CLASS_NAMES` each slice got, counted. */
+function counts(results: InputPrediction[]): number[] {
+  const n = CLASS_NAMES.map(() => 0);
+  for (const r of results) for (const s of r.slices) n[s.prediction]++;
+  return n;
+}
+
+/** The summary lines printed after the run. */
+function summary(results: InputPrediction[]): string[] {
+  const lines: string[] = [];
+  const images = results.filter((r) => r.kind === "image");
+  for (const r of results.filter((r) => r.kind === "volume")) {
+    lines.push(
+      `${r.input} (${r.slices.length} slices): liver on slices ${
+        sliceRanges(r.slices, (p) => p >= 1) || "none"
+      }; lesion on slices ${sliceRanges(r.slices, (p) => p === 2) || "none"}`,
+    );
+  }
+  for (const r of images.slice(0, 20)) {
+    const s = r.slices[0];
+    lines.push(
+      `${r.input}: ${CLASS_NAMES[s.prediction]} (${(100 * s.probs[s.prediction]).toFixed(1)}%)`,
+    );
+  }
+  if (images.length > 20) lines.push(`... and ${images.length - 20} more images`);
+  const n = counts(results);
+  lines.push(
+    `${n.reduce((a, b) => a + b, 0)} slices: ${
+      CLASS_NAMES.map((c, i) => `${n[i]} ${c}`).join(", ")
+    }`,
+  );
+  return lines;
+}
+
+/** Writes both files atomically; a failure takes back what this call wrote. */
+async function writeOutputs(out: string, csv: string, html: string): Promise<string[]> {
+  let created = false;
+  try {
+    const s = await Deno.stat(out);
+    if (!s.isDirectory) throw new UsageError(`--out ${out} is a file, not a folder`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    await Deno.mkdir(out, { recursive: true });
+    created = true;
+  }
+  const paths = [join(out, "predictions.csv"), join(out, "predictions.html")];
+  const written: string[] = [];
+  try {
+    const enc = new TextEncoder();
+    for (const [i, text] of [csv, html].entries()) {
+      await writeFileAtomic(paths[i], enc.encode(text));
+      written.push(paths[i]);
+    }
+  } catch (e) {
+    for (const p of written) await Deno.remove(p).catch(() => {});
+    if (created) await Deno.remove(out).catch(() => {});
+    throw e;
+  }
+  return paths;
+}
+
+/**
+ * Runs `deno task predict` with `args`; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * console.log(await train.predictMain(["--checkpoint", "missing.safetensors"])); // 2 (no INPUT)
+ * ```
+ */
+export async function predictMain(args: readonly string[]): Promise<number> {
+  try {
+    const p = COMMAND.parse(args);
+    if (p.help) {
+      console.log(COMMAND.help());
+      return 0;
+    }
+    const v = p.values as {
+      checkpoint: string;
+      out: string;
+      window?: string;
+      "image-size"?: number;
+      model?: string;
+      layer?: string;
+      "batch-size": number;
+      device: TrainConfig["device"];
+    };
+    const window = v.window === undefined ? undefined : parseWindow(v.window);
+    const dev = resolveDevice(v.device);
+    const weights = await loadWeights(v.checkpoint);
+    try {
+      if (weights.spec && v.model && weights.spec.name !== v.model) {
+        throw new Error(
+          `checkpoint ${v.checkpoint} holds a ${weights.spec.name} model, not ${v.model}`,
+        );
+      }
+      let spec: ModelSpec | null = weights.spec;
+      if (!spec) {
+        if (!v.model) {
+          throw new UsageError(
+            `${v.checkpoint} has no lits model metadata (a plain state dict); give --model, ` +
+              "--image-size and --window",
+          );
+        }
+        spec = {
+          name: v.model,
+          options: { inChannels: 1, numClasses: 3, imageSize: v["image-size"] },
+        };
+      }
+      const notes: string[] = [];
+      const prep: PredictPreprocessing = resolvePreprocessing(
+        spec,
+        v.checkpoint,
+        { window, imageSize: v["image-size"] },
+        notes,
+      );
+      const items = await loadInputs(p.inputs, prep, notes);
+      using model = buildModel(spec).to(dev);
+      loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
+      const results = predictItems(model, items, prep.imageSize, {
+        device: dev,
+        batchSize: v["batch-size"],
+        layer: v.layer,
+      });
+      const how = `window [${prep.window.join(", ")}] HU, training images ${
+        prep.dataSize.join("x")
+      }, model input ${prep.imageSize}x${prep.imageSize}${
+        prep.transforms.map((t) => {
+          const args = Object.entries(t).filter(([k]) => k !== "name");
+          return `, then ${t.name}(${
+            args.map(([k, x]) => `${k} ${JSON.stringify(x)}`).join(", ")
+          })`;
+        }).join("")
+      }`;
+      const html = renderPredictions(results, {
+        title: `${spec.name} predictions`,
+        classNames: CLASS_NAMES,
+        size: prep.imageSize,
+        subtitle: `${resolve(v.checkpoint)} · ${how}`,
+        notes,
+      });
+      const [csvPath, htmlPath] = await writeOutputs(v.out, predictionsCsv(results), html);
+      console.log(`${spec.name} from ${v.checkpoint} (${how})`);
+      for (const n of notes) console.log(`note: ${n}`);
+      for (const line of summary(results)) console.log(line);
+      console.log(`wrote ${csvPath} and ${htmlPath}`);
+    } finally {
+      weights.dispose();
+    }
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * From a scan's pixels to a model input, exactly as the training images were
+ * made (the checkpoint's `Preprocessing`, or `--window` / `--image-size` for
+ * a checkpoint that predates it):
+ *
+ * - a CT slice in Hounsfield units (NIfTI, DICOM) is box-averaged to the
+ *   training images' size, clipped to the window and rounded to 0..255, as
+ *   `importLiTSVolumes` writes its PNGs;
+ * - every image, then, is min-max scaled to [0, 1] as `LiTSDataset` does,
+ *   resized bilinearly to the model's side (the run's `Resize`) when it
+ *   differs, and put through the run's other evaluation transforms as the
+ *   checkpoint records them (an intensity window, `Normalize`); a checkpoint
+ *   that predates that record is standardised with its mean and std.
+ *
+ * @module
+ */
+import { minMaxNormalize } from "../data/image_decode.ts";
+import { resize } from "../data/transforms/functional/geometry.ts";
+import { compose } from "../data/transforms/compose.ts";
+import type { TransformSpec } from "../data/transforms/transform.ts";
+import { Rng } from "../data/rng.ts";
+import type { Image } from "../data/types.ts";
+import type { ModelSpec } from "../train/setup.ts";
+import { UsageError } from "../train/errors.ts";
+
+/** What predict does to each image, resolved from the checkpoint and the flags. */
+export interface PredictPreprocessing {
+  /** Hounsfield window [low, high] of the training images. */
+  window: [number, number];
+  /** Width and height of the training images (a volume slice is box-averaged to it). */
+  dataSize: [number, number];
+  /** Side of the model's input. */
+  imageSize: number;
+  /** The run's evaluation transforms after the resize (window, Normalize). */
+  transforms: TransformSpec[];
+}
+
+/** One image ready for the model: its input and what the page shows. */
+export interface PreparedImage {
+  /** The model input, imageSize^2 values (standardised when the run was). */
+  input: Float32Array;
+  /** The same image in [0, 1] before standardisation, for the page. */
+  view: Float32Array;
+}
+
+/** The flags that stand in for a checkpoint's missing record. */
+export interface PreprocessingFlags {
+  /** `--window LO,HI`. */
+  window?: [number, number];
+  /** `--image-size N`: the side of the training images. */
+  imageSize?: number;
+}
+
+/**
+ * The preprocessing of `spec` (the checkpoint's), with `flags` overriding
+ * it; `notes` gets one line per override. A checkpoint that does not record
+ * it needs both flags, and the UsageError says so.
+ */
+export function resolvePreprocessing(
+  spec: ModelSpec,
+  checkpoint: string,
+  flags: PreprocessingFlags,
+  notes: string[],
+): PredictPreprocessing {
+  const rec = spec.preprocessing;
+  const side = flags.imageSize;
+  if (!rec) {
+    const missing = [
+      ...(flags.window
+        ? []
+        : ["--window LO,HI (the HU window of the training images, e.g. -200,250)"]),
+      ...(side ? [] : ["--image-size N (the side of the training images, e.g. 256)"]),
+    ];
+    if (missing.length > 0) {
+      throw new UsageError(
+        `checkpoint ${checkpoint} does not record how its training images were made ` +
+          `(written before that was recorded, or a plain state dict); give ${
+            missing.join(" and ")
+          }`,
+      );
+    }
+  }
+  const window = flags.window ?? rec!.window;
+  const dataSize: [number, number] = side ? [side, side] : rec!.dataSize;
+  if (rec && flags.window && flags.window.join() !== rec.window.join()) {
+    notes.push(`--window ${flags.window} overrides the checkpoint's window ${rec.window}`);
+  }
+  if (rec && side && dataSize.join() !== rec.dataSize.join()) {
+    notes.push(
+      `--image-size ${side} overrides the checkpoint's image size ${rec.dataSize.join("x")}`,
+    );
+  }
+  const imageSize = spec.options.imageSize ?? dataSize[0];
+  const transforms = rec?.transforms ??
+    (spec.normalize ? [{ name: "Normalize", ...spec.normalize }] : []);
+  return { window, dataSize, imageSize, transforms };
+}
+
+/** The model input of an image in its file's own scale (a PNG's 0..255, a JPEG's). */
+export function prepareImage(image: Image, p: PredictPreprocessing): PreparedImage {
+  const scaled = minMaxNormalize(Float32Array.from(image.data));
+  const s = p.imageSize;
+  const view = image.width === s && image.height === s
+    ? scaled
+    : resize({ data: scaled, width: image.width, height: image.height }, [s, s]).data;
+  // Evaluation transforms are deterministic; the generator is only their signature's.
+  const input = p.transforms.length > 0
+    ? compose(p.transforms).apply(
+      { data: Float32Array.from(view), width: s, height: s },
+      new Rng(0),
+    )
+      .data
+    : view;
+  return { input, view };
+}
+
+/** The model input of a CT slice in Hounsfield units, made as the importer makes its PNGs. */
+export function prepareHuSlice(hu: Image, p: PredictPreprocessing): PreparedImage {
+  const [w, h] = p.dataSize;
+  const small = boxResize(hu, w, h);
+  const [lo, hi] = p.window;
+  const k = 255 / (hi - lo);
+  for (let i = 0; i < small.length; i++) {
+    const v = small[i];
+    small[i] = Math.round(((v < lo ? lo : v > hi ? hi : v) - lo) * k);
+  }
+  return prepareImage({ data: small, width: w, height: h }, p);
+}
+
+/**
+ * Box-averages (when shrinking) or samples (when growing) to w x h: the
+ * importer's rule, per axis.
+ */
+export function boxResize(src: Image, w: number, h: number): Float32Array {
+  const { data, width: sw, height: sh } = src;
+  const out = new Float32Array(w * h);
+  for (let r = 0; r < h; r++) {
+    const y0 = Math.floor((r * sh) / h);
+    const y1 = Math.max(y0 + 1, Math.floor(((r + 1) * sh) / h));
+    for (let c = 0; c < w; c++) {
+      const x0 = Math.floor((c * sw) / w);
+      const x1 = Math.max(x0 + 1, Math.floor(((c + 1) * sw) / w));
+      let sum = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += data[y * sw + x];
+      out[r * w + c] = sum / ((y1 - y0) * (x1 - x0));
+    }
+  }
+  return out;
+}
+
+/** Parses `--window LO,HI`. */
+export function parseWindow(text: string): [number, number] {
+  const parts = text.split(",").map((s) => Number(s.trim()));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[1] > parts[0])) {
+    throw new UsageError(`--window "${text}": give two numbers LO,HI with LO < HI, e.g. -200,250`);
+  }
+  return [parts[0], parts[1]];
+}
