@@ -62,8 +62,11 @@ function phantom(w: number, h: number, d: number): { hu: Int16Array; seg: Int16A
   return { hu, seg };
 }
 
-/** A tiny implicit-VR little-endian CT DICOM (no preamble), w x h int16 + rescale. */
-function dicom(hu: Int16Array, w: number, h: number): Uint8Array {
+/**
+ * A tiny implicit-VR little-endian CT DICOM (no preamble), w x h uint16 with
+ * a -1024 rescale; with `z`, an axial slice of one series at that height.
+ */
+function dicom(hu: Int16Array, w: number, h: number, z?: number): Uint8Array {
   const el = (g: number, e: number, v: number[]) => [
     g & 255,
     g >> 8,
@@ -79,8 +82,14 @@ function dicom(hu: Int16Array, w: number, h: number): Uint8Array {
   const u16 = (n: number) => [n & 255, n >> 8];
   const px: number[] = [];
   for (const v of hu) px.push(...u16((v + 1024) & 0xffff));
+  const where = z === undefined ? [] : [
+    ...el(0x0020, 0x000e, ascii("1.2.826.0.1.3680043.2.1125.1")),
+    ...el(0x0020, 0x0032, ascii(`0\\0\\${z}`)),
+    ...el(0x0020, 0x0037, ascii("1\\0\\0\\0\\1\\0")),
+  ];
   return new Uint8Array([
     ...el(0x0008, 0x0060, ascii("CT")),
+    ...where,
     ...el(0x0028, 0x0002, u16(1)),
     ...el(0x0028, 0x0004, ascii("MONOCHROME2")),
     ...el(0x0028, 0x0010, u16(h)),
@@ -169,7 +178,7 @@ Deno.test("fit records how its images were made; predict on a PNG equals the eva
   assert.equal([...html.matchAll(/class="cam"/g)].length, 2);
 });
 
-Deno.test("predict: a folder (another size, a stray file), a NIfTI volume equal to its imported PNGs, a DICOM", async () => {
+Deno.test("predict: a folder (another size, a stray file), a NIfTI volume equal to its imported PNGs, a DICOM file and series", async () => {
   const runDir = await trainedRun();
   const ckpt = join(runDir, "best.safetensors");
   const tmp = await Deno.makeTempDir();
@@ -197,8 +206,15 @@ Deno.test("predict: a folder (another size, a stray file), a NIfTI volume equal 
   // A single DICOM slice: slice 2 of the volume as the reader gives it.
   const vol = await data.readNifti(join(src, "volume-0.nii"));
   const slice2 = await vol.readSlice(2);
-  vol.close();
   await Deno.writeFile(join(tmp, "slice2.dcm"), dicom(Int16Array.from(slice2), 128, 128));
+  // A DICOM series of slices 0-2, named in the reverse order of their positions.
+  const series = join(tmp, "series");
+  await Deno.mkdir(series);
+  for (const k of [0, 1, 2]) {
+    const px = Int16Array.from(await vol.readSlice(k));
+    await Deno.writeFile(join(series, `IM${2 - k}`), dicom(px, 128, 128, 2.5 * k));
+  }
+  vol.close();
 
   const out = join(tmp, "pred");
   const volume = join(src, "volume-0.nii");
@@ -211,6 +227,7 @@ Deno.test("predict: a folder (another size, a stray file), a NIfTI volume equal 
     volume,
     ...pngs,
     join(tmp, "slice2.dcm"),
+    series,
   ]);
   assert.equal(r.code, 0, r.stderr);
   const rows = readCsv(await Deno.readTextFile(join(out, "predictions.csv"))).slice(1);
@@ -222,6 +239,11 @@ Deno.test("predict: a folder (another size, a stray file), a NIfTI volume equal 
   // Windowed as the importer windows: the same probabilities as its PNGs, to the digit.
   pngs.forEach((png, k) => assert.deepEqual(byInput(png)[0].slice(2), volRows[k].slice(2), png));
   assert.deepEqual(byInput(join(tmp, "slice2.dcm"))[0].slice(2), volRows[2].slice(2));
+  // The series in position order, not file-name order.
+  assert.deepEqual(
+    byInput(series).map((row) => row.slice(1)),
+    volRows.slice(0, 3).map((row) => row.slice(1)),
+  );
   assert.match(
     r.stdout,
     /note: .*slices: skipped 1 file\(s\) that are not PNG, JPEG, NIfTI or DICOM/,
@@ -235,7 +257,8 @@ Deno.test("predict: a folder (another size, a stray file), a NIfTI volume equal 
   assert.match(html, /Liver \(liver or liver \+ lesion\) on slices <b>/);
   assert.match(html, /NIfTI 128x128x5, LAS/);
   assert.match(html, /DICOM CT 128x128/);
-  assert.equal([...html.matchAll(/class="cam"/g)].length, 2 + 5 + 5 + 1);
+  assert.match(html, /DICOM series 128x128x3, CT, spacing 2\.50 mm/);
+  assert.equal([...html.matchAll(/class="cam"/g)].length, 2 + 5 + 5 + 1 + 3);
 });
 
 Deno.test("predict: bad inputs and checkpoints name the file and leave --out unwritten", async () => {
@@ -251,6 +274,8 @@ Deno.test("predict: bad inputs and checkpoints name the file and leave --out unw
   const cutNii = join(tmp, "cut.nii");
   const { hu } = phantom(32, 32, 2);
   await Deno.writeFile(cutNii, nifti(hu, 32, 32, 2).subarray(0, 1000));
+  const fakeDcm = join(tmp, "fake.dcm");
+  await Deno.writeTextFile(fakeDcm, "this is text, not DICOM");
   const odd = join(tmp, "table.csv");
   await Deno.writeTextFile(odd, "a,b\n1,2\n");
   const out = join(tmp, "out");
@@ -260,6 +285,7 @@ Deno.test("predict: bad inputs and checkpoints name the file and leave --out unw
     [[cutNii], 1, /cut\.nii.*truncated/],
     [[join(tmp, "missing.png")], 1, /missing\.png: no such file or folder/],
     [[odd], 1, /table\.csv: not a PNG, JPEG, NIfTI or DICOM file/],
+    [[fakeDcm], 1, /fake\.dcm/],
     [[join(tmp, "empty")], 1, /empty: no such file/],
   ];
   for (const [inputs, code, pattern] of cases) {

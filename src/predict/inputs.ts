@@ -106,7 +106,12 @@ async function readFile(
   return await readDicomInput(path, p, notes);
 }
 
-/** A folder: its images and volumes one by one, its DICOM files as one series. */
+/**
+ * A folder: its images and volumes one by one, its DICOM files as one
+ * series. Files of no known kind (DICOM without preamble or extension) go to
+ * the series reader when the folder holds nothing else; otherwise they are
+ * skipped with a note.
+ */
 async function readFolder(
   dir: string,
   p: PredictPreprocessing,
@@ -129,9 +134,12 @@ async function readFolder(
         await readFile(path, kind, p, notes).catch((e) => Promise.reject(naming(path, e))),
       );}
   }
-  if (dicom.length > 0) items.push(await readDicomSeriesInput(dir, p, notes));
-  if (items.length === 0) {
+  if (names.length === 0) {
     throw new Error(`${dir}: no PNG, JPEG, NIfTI or DICOM files in the folder`);
+  }
+  if (dicom.length > 0 || items.length === 0) {
+    items.push(await readDicomSeriesInput(dir, p, notes));
+    skipped = 0; // the series reader warned about each file it skipped
   }
   if (skipped > 0) {
     notes.push(`${dir}: skipped ${skipped} file(s) that are not PNG, JPEG, NIfTI or DICOM`);
@@ -165,11 +173,17 @@ export async function loadInputs(
       }
       const kind = await kindOf(path);
       if (kind === null) {
-        throw new Error(
-          `${path}: not a PNG, JPEG, NIfTI or DICOM file (by its name ${
-            basename(path)
-          } or its first bytes)`,
+        // Last, DICOM without preamble or extension; its reader says why not.
+        items.push(
+          await readDicomInput(path, p, notes).catch((e) => {
+            throw new Error(
+              `${path}: not a PNG, JPEG, NIfTI or DICOM file (by its name ${
+                basename(path)
+              } or its first bytes; as DICOM: ${(e as Error).message})`,
+            );
+          }),
         );
+        continue;
       }
       items.push(await readFile(path, kind, p, notes));
     } catch (e) {

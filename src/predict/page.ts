@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { basename } from "node:path";
 import { escapeHtml, page, section } from "../eval/report/html.ts";
 import { pngDataUri } from "../eval/report/images.ts";
 import { overlayHeatmap } from "../eval/report/overlay.ts";
@@ -121,9 +122,9 @@ export function renderPredictions(results: InputPrediction[], ctx: PageContext):
         shot(s, size, 200, `${r.input}: ${classNames[s.prediction]}`)
       }<figcaption><div>${pill(s.prediction, classNames)}</div>${
         probBars(s, classNames)
-      }<div class="id" title="${escapeHtml(r.input)}">${escapeHtml(r.input)}</div><div class="id">${
-        escapeHtml(r.detail)
-      }</div></figcaption></figure>`;
+      }<div class="id" title="${escapeHtml(r.input)}">${
+        escapeHtml(basename(r.input))
+      }</div><div class="id">${escapeHtml(r.detail)}</div></figcaption></figure>`;
     }).join("");
     parts.push(section(
       "images",
