@@ -50,7 +50,7 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
   const oh = Math.floor((h + 2 * p - r) / s) + 1;
   const x = randn([n, c, h, h]), w = randn([k, c, r, r]), y = randn([n, k, oh, oh]);
   const dx = randn([n, c, h, h]), dw = randn([k, c, r, r]);
-  const geom = [n, c, h, h, k, r, r, s, s, p, p, 1, 1, 1] as const;
+  const geom = new Int32Array([n, c, h, h, k, r, r, s, s, p, p, 1, 1, 1]);
   const flops = 2 * n * k * c * r * r * oh * oh;
   const call = (what: string, status: number) => check(lib, status, () => `${name} ${what}`);
   const p0 = (t: Tensor) => t.ptr;
@@ -62,7 +62,7 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
     const tag = algo ? ` [${algo}]` : "";
     rateBench("conv forward", `${name} forward${tag}`, { flops }, () =>
       withAlgo(algo, () => {
-        call("forward", lib.lits_conv2d_forward_f32(p0(x), p0(w), null, p0(y), ...geom));
+        call("forward", lib.lits_conv2d_forward_f32(geom, p0(x), null, 0, p0(w), null, p0(y)));
       }));
     if (c > 1) {
       rateBench(
@@ -71,7 +71,7 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
         { flops },
         () =>
           withAlgo(algo, () => {
-            call("backward data", lib.lits_conv2d_backward_data_f32(p0(w), p0(y), p0(dx), ...geom));
+            call("backward data", lib.lits_conv2d_backward_data_f32(geom, p0(w), p0(y), p0(dx)));
           }),
       );
     }
@@ -83,7 +83,7 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
         withAlgo(algo, () => {
           call(
             "backward filter",
-            lib.lits_conv2d_backward_filter_f32(p0(x), p0(y), p0(dw), ...geom),
+            lib.lits_conv2d_backward_filter_f32(geom, p0(x), null, 0, p0(y), p0(dw)),
           );
         }),
     );

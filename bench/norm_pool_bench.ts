@@ -150,14 +150,14 @@ for (
   const py = randn([pn, pc, oh, oh]), pdy = randn([pn, pc, oh, oh]);
   const idx = zeros([pn, pc, oh, oh], { dtype: "int32" });
   const inB = pn * pc * ph * ph * 4, outB = pn * pc * oh * oh * 4;
-  const geom = [pn, pc, ph, ph, k, k, s, s, pad, pad, oh, oh] as const;
+  const geom = new Int32Array([pn, pc, ph, ph, k, k, s, s, pad, pad, oh, oh]);
   rateBench("pool", `${name} forward`, { bytes: inB + 2 * outB }, () => {
-    ok("pool", lib.lits_maxpool2d_forward_f32(p(px), p(py), p(idx), ...geom));
+    ok("pool", lib.lits_maxpool2d_forward_f32(geom, p(px), null, 0, p(py), p(idx)));
   });
   rateBench("pool", `${name} forward of a deferred relu(T(x))`, { bytes: inB + 2 * outB }, () => {
-    ok("pool", lib.lits_maxpool2d_forward_ex_f32!(p(px), null, 1, p(py), p(idx), ...geom));
+    ok("pool", lib.lits_maxpool2d_forward_f32(geom, p(px), null, 1, p(py), p(idx)));
   });
   rateBench("pool", `${name} backward`, { bytes: inB + 2 * outB }, () => {
-    ok("pool bwd", lib.lits_maxpool2d_backward_f32(null, null, p(pdy), p(idx), p(pdx), ...geom));
+    ok("pool bwd", lib.lits_maxpool2d_backward_f32(geom, null, null, p(pdy), p(idx), p(pdx)));
   });
 }

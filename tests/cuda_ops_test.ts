@@ -305,19 +305,20 @@ test("convolution: forward, backward data, filter and bias", () => {
       y = pair(n * k * oh * ow),
       dy = pair(rng.floats(n * k * oh * ow));
     const dx = pair(n * c * h * w), dw = pair(k * (c / g) * r * s), db = pair(k);
-    const geo = [n, c, h, w, k, r, s, st, st, pd, pd, dl, dl, g] as const;
+    const geo = new Int32Array([n, c, h, w, k, r, s, st, st, pd, pd, dl, dl, g]);
     const what =
       `conv [${n}, ${c}, ${h}, ${w}] k${k} ${r}x${s} stride ${st} pad ${pd} dil ${dl} groups ${g}`;
     for (const withBias of [false, true]) {
       both(
         what,
-        (l, p) => l.lits_conv2d_forward_f32(p(x), p(wt), withBias ? p(bias) : null, p(y), ...geo),
+        (l, p) =>
+          l.lits_conv2d_forward_f32(geo, p(x), null, 0, p(wt), withBias ? p(bias) : null, p(y)),
       );
       assertPairClose(y, `${what} forward bias ${withBias}`);
     }
-    both(what, (l, p) => l.lits_conv2d_backward_data_f32(p(wt), p(dy), p(dx), ...geo));
+    both(what, (l, p) => l.lits_conv2d_backward_data_f32(geo, p(wt), p(dy), p(dx)));
     assertPairClose(dx, `${what} backward data`);
-    both(what, (l, p) => l.lits_conv2d_backward_filter_f32(p(x), p(dy), p(dw), ...geo));
+    both(what, (l, p) => l.lits_conv2d_backward_filter_f32(geo, p(x), null, 0, p(dy), p(dw)));
     assertPairClose(dw, `${what} backward filter`);
     both(what, (l, p) => l.lits_conv2d_backward_bias_f32(p(dy), p(db), n, k, oh * ow));
     assertPairClose(db, `${what} backward bias`);
@@ -346,17 +347,17 @@ test("pooling: max (indices exact), average, adaptive average", () => {
     const xs = Float32Array.from(rng.floats(n * c * h * w), (v) => Math.round(v * 4) / 4); // ties
     const x = pair(xs), y = pair(n * c * oh * ow), idx = pair(new Int32Array(n * c * oh * ow));
     const dy = pair(rng.floats(n * c * oh * ow)), dx = pair(n * c * h * w);
-    const geo = [n, c, h, w, kk, kk, st, st, pd, pd, oh, ow] as const;
+    const geo = new Int32Array([n, c, h, w, kk, kk, st, st, pd, pd, oh, ow]);
     const what = `pool ${h}x${w} k${kk} s${st} p${pd} ceil ${ceil}`;
-    both(what, (l, p) => l.lits_maxpool2d_forward_f32(p(x), p(y), p(idx), ...geo));
+    both(what, (l, p) => l.lits_maxpool2d_forward_f32(geo, p(x), null, 0, p(y), p(idx)));
     assertPairClose(y, `max ${what}`, { rtol: 0, atol: 0 });
     assertPairClose(idx, `max indices ${what}`, { int: true });
-    both(what, (l, p) => l.lits_maxpool2d_backward_f32(p(x), p(y), p(dy), p(idx), p(dx), ...geo));
+    both(what, (l, p) => l.lits_maxpool2d_backward_f32(geo, p(x), p(y), p(dy), p(idx), p(dx)));
     assertPairClose(dx, `max backward ${what}`, { rtol: 1e-6, atol: 1e-7 });
     for (const includePad of [0, 1]) {
-      both(what, (l, p) => l.lits_avgpool2d_forward_f32(p(x), p(y), ...geo, includePad));
+      both(what, (l, p) => l.lits_avgpool2d_forward_f32(geo, p(x), p(y), includePad));
       assertPairClose(y, `avg ${what} include_pad ${includePad}`, { rtol: 1e-6, atol: 1e-7 });
-      both(what, (l, p) => l.lits_avgpool2d_backward_f32(p(dy), p(dx), ...geo, includePad));
+      both(what, (l, p) => l.lits_avgpool2d_backward_f32(geo, p(dy), p(dx), includePad));
       assertPairClose(dx, `avg backward ${what} include_pad ${includePad}`, {
         rtol: 1e-6,
         atol: 1e-7,

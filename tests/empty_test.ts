@@ -69,36 +69,29 @@ Deno.test("native calls with empty sizes succeed without reading NULL pointers",
     const ok = (status: number, what: string) =>
       assert.equal(status, 0, `${what}: ${lastError(lib)}`);
     // Pooling and batch norm: n = 0 or c = 0 is a no-op.
-    ok(
-      lib.lits_maxpool2d_forward_f32(null, null, null, 0, 3, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2),
-      "maxpool",
-    );
-    ok(
-      lib.lits_avgpool2d_forward_f32(null, null, 2, 0, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2, 1),
-      "avgpool",
-    );
+    const pool = (n: number, c: number) => new Int32Array([n, c, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2]);
+    ok(lib.lits_maxpool2d_forward_f32(pool(0, 3), null, null, 0, null, null), "maxpool");
+    ok(lib.lits_avgpool2d_forward_f32(pool(2, 0), null, null, 1), "avgpool");
     ok(lib.lits_adaptive_avgpool2d_backward_f32(null, null, 0, 3, 4, 4, 1, 1), "adaptive");
     ok(
       lib.lits_batchnorm2d_forward_infer_f32(null, null, null, null, null, null, 0, 3, 16, 1e-5),
       "bn",
     );
-    ok(
-      lib.lits_conv2d_forward_f32(null, null, null, null, 0, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1),
-      "conv",
-    );
+    const conv = new Int32Array([0, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1]);
+    ok(lib.lits_conv2d_forward_f32(conv, null, null, 0, null, null, null), "conv");
     ok(lib.lits_gemm_f32(0, 0, 0, 4, 3, 1, null, 3, null, 4, 0, null, 4, 1, 0, 0, 0), "gemm");
     ok(lib.lits_sgd_step_f32(null, null, null, 0, 0.1, 0.9, 0, 0, 0, 1), "sgd");
     // Negative sizes stay errors, named by the shared checks.
-    assert.equal(
-      lib.lits_maxpool2d_forward_f32(null, null, null, -1, 3, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2),
-      1,
-    );
+    assert.equal(lib.lits_maxpool2d_forward_f32(pool(-1, 3), null, null, 0, null, null), 1);
     assert.match(lastError(lib), /lits_maxpool2d_forward_f32: input sizes n=-1/);
     assert.equal(
       lib.lits_batchnorm2d_forward_infer_f32(null, null, null, null, null, null, 2, -3, 16, 1e-5),
       1,
     );
     assert.match(lastError(lib), /sizes n=2 c=-3 hw=16 must be >= 0/);
+    // The geometry struct itself is required.
+    assert.equal(lib.lits_conv2d_forward_f32(null, null, null, 0, null, null, null), 1);
+    assert.match(lastError(lib), /lits_conv2d_forward_f32: params is NULL/);
     // Training batch norm still needs more than one value per channel.
     const st = lib.lits_batchnorm2d_forward_train_f32(
       null,

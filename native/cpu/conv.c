@@ -55,108 +55,77 @@ static int conv_status(const char* fn, const conv_shape* p, int status) {
 
 /* The shared checks (lits_check.h) and this backend's own: the im2col
  * buffer's size and OpenBLAS's 32-bit dimensions. LITS_EMPTY for n = 0. */
-static int conv_setup(const char* fn, conv_shape* p, int32_t n, int32_t c, int32_t h, int32_t w,
-                      int32_t k, int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
-                      int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w,
-                      int32_t groups) {
+static int conv_setup(const char* fn, conv_shape* p, const lits_conv2d_params* params) {
   lits_conv_geom g = {0};
-  const int st = lits_check_conv(fn, &g, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w,
-                                 dil_h, dil_w, groups);
+  const int st = lits_check_conv(fn, &g, params);
   if (st > 0) return st;
-  p->n = n, p->c = c, p->h = h, p->w = w, p->k = k, p->r = r, p->s = s;
-  p->sh = stride_h, p->sw = stride_w, p->ph = pad_h, p->pw = pad_w, p->dh = dil_h;
-  p->dw = dil_w, p->groups = groups;
+  p->n = g.n, p->c = g.c, p->h = g.h, p->w = g.w, p->k = g.k, p->r = g.r, p->s = g.s;
+  p->sh = g.sh, p->sw = g.sw, p->ph = g.ph, p->pw = g.pw, p->dh = g.dh, p->dw = g.dw;
+  p->groups = g.groups;
   p->oh = g.oh;
   p->ow = g.ow;
-  p->cg = c / groups;
-  p->kg = k / groups;
+  p->cg = g.c / g.groups;
+  p->kg = g.k / g.groups;
   int64_t col_el, t;
-  int ok = lits_mul_ok(p->oh, p->ow, &p->ohw) && lits_mul_ok(p->cg * (int64_t)r, s, &p->crs_g) &&
-           lits_mul_ok(p->crs_g * groups, p->ohw, &col_el) && lits_mul_ok(col_el, 4, &t);
-  LITS_REQUIRE(ok, "%s: sizes overflow (n=%d c=%d h=%d w=%d k=%d r=%d s=%d)", fn, (int)n, (int)c,
-               (int)h, (int)w, (int)k, (int)r, (int)s);
-  LITS_REQUIRE(p->ohw <= INT_MAX && p->crs_g <= INT_MAX && (int64_t)h * w <= INT_MAX,
+  int ok = lits_mul_ok(p->oh, p->ow, &p->ohw) && lits_mul_ok(p->cg * p->r, p->s, &p->crs_g) &&
+           lits_mul_ok(p->crs_g * p->groups, p->ohw, &col_el) && lits_mul_ok(col_el, 4, &t);
+  LITS_REQUIRE(ok, "%s: sizes overflow (n=%d c=%d h=%d w=%d k=%d r=%d s=%d)", fn, (int)g.n,
+               (int)g.c, (int)g.h, (int)g.w, (int)g.k, (int)g.r, (int)g.s);
+  LITS_REQUIRE(p->ohw <= INT_MAX && p->crs_g <= INT_MAX && p->h * p->w <= INT_MAX,
                "%s: a GEMM dimension exceeds the 32-bit BLAS limit (oh*ow=%lld, "
                "(c/groups)*r*s=%lld, h*w=%lld)",
-               fn, (long long)p->ohw, (long long)p->crs_g, (long long)h * w);
-  p->pointwise = r == 1 && s == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0;
+               fn, (long long)p->ohw, (long long)p->crs_g, (long long)(p->h * p->w));
+  p->pointwise = g.r == 1 && g.s == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
   return st;
 }
-/* Forward through the algorithm for the shape, on the input relu?(T(x))
- * (xf NULL: x itself). */
-static int forward(const char* fn, const float* x, const conv_xform* xf, const float* weight,
-                   const float* bias, float* y, int32_t n, int32_t c, int32_t h, int32_t w,
-                   int32_t k, int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
-                   int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups) {
+
+int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* x,
+                            const float* x_coef, int32_t x_relu, const float* weight,
+                            const float* bias, float* y) {
+  static const char* fn = "lits_conv2d_forward_f32";
   lits_clear_error();
   conv_shape p;
-  LITS_CHECKED(conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
-                          dil_w, groups));
-  int st;
+  LITS_CHECKED(conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
+  const conv_xform xf_value = {x_coef, x_relu != 0};
+  const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   const int algo = pick_algo(&p, xf, 0);
   if (algo == ALGO_WINOGRAD) {
     return conv_status(fn, &p, lits_conv_winograd_forward(&p, x, xf, weight, bias, y));
   }
   if (algo == ALGO_DIRECT) {
     /* The direct kernel may decline a transformed input (a batch smaller than the threads). */
-    st = lits_conv_direct_forward(&p, x, xf, weight, bias, y);
+    const int st = lits_conv_direct_forward(&p, x, xf, weight, bias, y);
     if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
   }
   return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, xf, weight, bias, y, CONV_ACT_NONE));
 }
 
-int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bias, float* y,
-                            int32_t n, int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
-                            int32_t s, int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                            int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups) {
-  return forward("lits_conv2d_forward_f32", x, NULL, weight, bias, y, n, c, h, w, k, r, s,
-                 stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups);
-}
-
-int lits_conv2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_relu,
-                               const float* weight, const float* bias, float* y, int32_t n,
-                               int32_t c, int32_t h, int32_t w, int32_t k, int32_t r, int32_t s,
-                               int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
-                               int32_t dil_h, int32_t dil_w, int32_t groups) {
-  const conv_xform xf = {x_coef, x_relu != 0};
-  return forward("lits_conv2d_forward_ex_f32", x, &xf, weight, bias, y, n, c, h, w, k, r, s,
-                 stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups);
-}
-
-int lits_conv2d_backward_data_f32(const float* weight, const float* dy, float* dx, int32_t n,
-                                  int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
-                                  int32_t s, int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                                  int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups) {
+int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const float* weight,
+                                  const float* dy, float* dx) {
   static const char* fn = "lits_conv2d_backward_data_f32";
   lits_clear_error();
   conv_shape p;
-  LITS_CHECKED(conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h,
-                          dil_w, groups));
-  int st;
+  LITS_CHECKED(conv_setup(fn, &p, params_host));
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
   const int algo = pick_algo(&p, NULL, 0);
   if (algo == ALGO_WINOGRAD) {
     return conv_status(fn, &p, lits_conv_winograd_backward_data(&p, weight, dy, dx));
   }
   if (algo == ALGO_DIRECT) {
-    st = lits_conv_direct_backward_data(&p, weight, dy, dx);
+    const int st = lits_conv_direct_backward_data(&p, weight, dy, dx);
     if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
   }
   return conv_status(fn, &p, lits_conv_gemm_backward_data(&p, weight, dy, dx));
 }
 
-/* Filter gradient through the algorithm for the shape, on the input
- * relu?(T(x)) (xf NULL: x itself). */
-static int backward_filter(const char* fn, const float* x, const conv_xform* xf, const float* dy,
-                           float* dweight, int32_t n, int32_t c, int32_t h, int32_t w, int32_t k,
-                           int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
-                           int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w,
-                           int32_t groups) {
+int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const float* x,
+                                    const float* x_coef, int32_t x_relu, const float* dy,
+                                    float* dweight) {
+  static const char* fn = "lits_conv2d_backward_filter_f32";
   lits_clear_error();
   conv_shape p;
-  const int st = conv_setup(fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w,
-                            dil_h, dil_w, groups);
+  const int st = conv_setup(fn, &p, params_host);
   if (st > 0) return st;
   LITS_REQUIRE(dweight != NULL, "%s: dweight is NULL", fn);
   if (st == LITS_EMPTY) { /* no images: the gradient is zero, as PyTorch's */
@@ -164,6 +133,8 @@ static int backward_filter(const char* fn, const float* x, const conv_xform* xf,
     return LITS_OK;
   }
   LITS_REQUIRE(x != NULL && dy != NULL, "%s: x or dy is NULL", fn);
+  const conv_xform xf_value = {x_coef, x_relu != 0};
+  const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   const int algo = pick_algo(&p, xf, 1);
   if (algo == ALGO_WINOGRAD) {
     return conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, dweight));
@@ -172,26 +143,6 @@ static int backward_filter(const char* fn, const float* x, const conv_xform* xf,
     return conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
   }
   return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, xf, dy, dweight));
-}
-
-int lits_conv2d_backward_filter_f32(const float* x, const float* dy, float* dweight, int32_t n,
-                                    int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
-                                    int32_t s, int32_t stride_h, int32_t stride_w,
-                                    int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w,
-                                    int32_t groups) {
-  return backward_filter("lits_conv2d_backward_filter_f32", x, NULL, dy, dweight, n, c, h, w, k,
-                         r, s, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups);
-}
-
-int lits_conv2d_backward_filter_ex_f32(const float* x, const float* x_coef, int32_t x_relu,
-                                       const float* dy, float* dweight, int32_t n, int32_t c,
-                                       int32_t h, int32_t w, int32_t k, int32_t r, int32_t s,
-                                       int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                                       int32_t pad_w, int32_t dil_h, int32_t dil_w,
-                                       int32_t groups) {
-  const conv_xform xf = {x_coef, x_relu != 0};
-  return backward_filter("lits_conv2d_backward_filter_ex_f32", x, &xf, dy, dweight, n, c, h, w,
-                         k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups);
 }
 
 int lits_conv2d_backward_bias_f32(const float* dy, float* dbias, int32_t n, int32_t k,

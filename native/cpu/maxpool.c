@@ -86,12 +86,13 @@ static void max_row(const float* xp, fused_affine t, int relu, float* yrow, int3
   memcpy(irow + ox0, id, (size_t)nb * sizeof(int32_t));
 }
 
-static int maxpool_forward(const char* fn, const float* x, const float* x_coef, int32_t x_relu,
-                           float* y, int32_t* indices, int32_t n, int32_t c, int32_t h, int32_t w,
-                           int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
-                           int32_t pad_h, int32_t pad_w, int32_t oh, int32_t ow) {
-  LITS_CHECKED(
-      lits_check_pool(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+static int maxpool_forward(const char* fn, const lits_pool2d_params* params_host, const float* x,
+                           const float* x_coef, int32_t x_relu, float* y, int32_t* indices) {
+  LITS_CHECKED(lits_check_pool(fn, params_host));
+  const int32_t n = params_host->n, c = params_host->c, h = params_host->h, w = params_host->w;
+  const int32_t kh = params_host->kh, kw = params_host->kw, stride_h = params_host->stride_h;
+  const int32_t stride_w = params_host->stride_w, pad_h = params_host->pad_h;
+  const int32_t pad_w = params_host->pad_w, oh = params_host->oh, ow = params_host->ow;
   LITS_REQUIRE(x != NULL && y != NULL && indices != NULL, "%s: x, y or indices is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
   const int64_t rows = planes * oh;
@@ -112,22 +113,11 @@ static int maxpool_forward(const char* fn, const float* x, const float* x_coef, 
   return LITS_OK;
 }
 
-int lits_maxpool2d_forward_f32(const float* x, float* y, int32_t* indices, int32_t n,
-                               int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw,
-                               int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
-                               int32_t oh, int32_t ow) {
+int lits_maxpool2d_forward_f32(const lits_pool2d_params* params_host, const float* x,
+                               const float* x_coef, int32_t x_relu, float* y, int32_t* indices) {
   lits_clear_error();
-  return maxpool_forward("lits_maxpool2d_forward_f32", x, NULL, 0, y, indices, n, c, h, w, kh,
-                         kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
-}
-
-int lits_maxpool2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_relu, float* y,
-                                  int32_t* indices, int32_t n, int32_t c, int32_t h, int32_t w,
-                                  int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
-                                  int32_t pad_h, int32_t pad_w, int32_t oh, int32_t ow) {
-  lits_clear_error();
-  return maxpool_forward("lits_maxpool2d_forward_ex_f32", x, x_coef, x_relu, y, indices, n, c, h,
-                         w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow);
+  return maxpool_forward("lits_maxpool2d_forward_f32", params_host, x, x_coef, x_relu, y,
+                         indices);
 }
 
 /* 2x2 windows at stride 2 without padding (VGG-style nets): every input
@@ -160,17 +150,18 @@ static int max2x2_backward_plane(const float* dyp, const int32_t* ip, float* dxp
   return ok;
 }
 
-int lits_maxpool2d_backward_f32(const float* x, const float* y, const float* dy,
-                                const int32_t* indices, float* dx, int32_t n, int32_t c,
-                                int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
-                                int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
-                                int32_t ow) {
+int lits_maxpool2d_backward_f32(const lits_pool2d_params* params_host, const float* x,
+                                const float* y, const float* dy, const int32_t* indices,
+                                float* dx) {
   static const char* fn = "lits_maxpool2d_backward_f32";
   (void)x;
   (void)y;
   lits_clear_error();
-  LITS_CHECKED(
-      lits_check_pool(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(lits_check_pool(fn, params_host));
+  const int32_t n = params_host->n, c = params_host->c, h = params_host->h, w = params_host->w;
+  const int32_t kh = params_host->kh, kw = params_host->kw, stride_h = params_host->stride_h;
+  const int32_t stride_w = params_host->stride_w, pad_h = params_host->pad_h;
+  const int32_t pad_w = params_host->pad_w, oh = params_host->oh, ow = params_host->ow;
   LITS_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL",
                fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;

@@ -33,14 +33,15 @@ static avg_window avg_win(int64_t oy, int64_t ox, int64_t h, int64_t w, int64_t 
   return a;
 }
 
-int lits_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c, int32_t h,
-                               int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
-                               int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
-                               int32_t ow, int32_t count_include_pad) {
+int lits_avgpool2d_forward_f32(const lits_pool2d_params* params_host, const float* x, float* y,
+                               int32_t count_include_pad) {
   static const char* fn = "lits_avgpool2d_forward_f32";
   lits_clear_error();
-  LITS_CHECKED(
-      lits_check_pool(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(lits_check_pool(fn, params_host));
+  const int32_t n = params_host->n, c = params_host->c, h = params_host->h, w = params_host->w;
+  const int32_t kh = params_host->kh, kw = params_host->kw, stride_h = params_host->stride_h;
+  const int32_t stride_w = params_host->stride_w, pad_h = params_host->pad_h;
+  const int32_t pad_w = params_host->pad_w, oh = params_host->oh, ow = params_host->ow;
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
 #pragma omp parallel for schedule(static) if (planes * ohw * kh * kw >= LITS_POOL_PAR_MIN)
@@ -66,14 +67,15 @@ int lits_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c, i
   return LITS_OK;
 }
 
-int lits_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n, int32_t c, int32_t h,
-                                int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
-                                int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
-                                int32_t ow, int32_t count_include_pad) {
+int lits_avgpool2d_backward_f32(const lits_pool2d_params* params_host, const float* dy,
+                                float* dx, int32_t count_include_pad) {
   static const char* fn = "lits_avgpool2d_backward_f32";
   lits_clear_error();
-  LITS_CHECKED(
-      lits_check_pool(fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(lits_check_pool(fn, params_host));
+  const int32_t n = params_host->n, c = params_host->c, h = params_host->h, w = params_host->w;
+  const int32_t kh = params_host->kh, kw = params_host->kw, stride_h = params_host->stride_h;
+  const int32_t stride_w = params_host->stride_w, pad_h = params_host->pad_h;
+  const int32_t pad_w = params_host->pad_w, oh = params_host->oh, ow = params_host->ow;
   LITS_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
 #pragma omp parallel for schedule(static) if (planes * ohw * kh * kw >= LITS_POOL_PAR_MIN)

@@ -57,20 +57,25 @@ __global__ void bias_finish_kernel(const double* part, float* dbias, int64_t k, 
 
 /* Declares p and conv_st (LITS_OK, or LITS_EMPTY for an empty batch); an
  * argument error returns. */
-#define CONV_SETUP()                                                                          \
-  lc_conv_shape p;                                                                            \
-  const int conv_st = lc_conv_setup(lc_fn, &p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, \
-                                    pad_w, dil_h, dil_w, groups);                             \
+#define CONV_SETUP()                                               \
+  lc_conv_shape p;                                                 \
+  const int conv_st = lc_conv_setup(lc_fn, &p, params_host);       \
   if (conv_st > 0) return conv_st
 
-extern "C" int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bias,
-                                       float* y, int32_t n, int32_t c, int32_t h, int32_t w,
-                                       int32_t k, int32_t r, int32_t s, int32_t stride_h,
-                                       int32_t stride_w, int32_t pad_h, int32_t pad_w,
-                                       int32_t dil_h, int32_t dil_w, int32_t groups) {
+/* cuDNN reads x itself: a transformed input needs the fused section. */
+static int identity_only(const char* lc_fn, const float* x_coef, int32_t x_relu) {
+  if (x_coef == NULL && x_relu == 0) return LITS_OK;
+  return lc_fail(LITS_ERR_UNAVAILABLE,
+                 "%s: input transforms need the fused kernels, which this backend lacks", lc_fn);
+}
+
+extern "C" int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* x,
+                                       const float* x_coef, int32_t x_relu, const float* weight,
+                                       const float* bias, float* y) {
   LC_ENTER("lits_conv2d_forward_f32");
   return lc_guarded(lc_fn, [&]() -> int {
     CONV_SETUP();
+    LC_TRY(identity_only(lc_fn, x_coef, x_relu));
     if (conv_st == LITS_EMPTY) return LITS_OK;
     LC_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", lc_fn);
     const lc_conv_plan* pl = NULL;
@@ -83,7 +88,7 @@ extern "C" int lits_conv2d_forward_f32(const float* x, const float* weight, cons
     lc_scratch_free(ws);
     LC_CHECK(st);
     if (bias != NULL) {
-      const int64_t hw = p.oh * p.ow, planes = (int64_t)n * k;
+      const int64_t hw = p.oh * p.ow, planes = (int64_t)p.n * p.k, k = p.k;
       const int64_t bx = (hw + LC_THREADS - 1) / LC_THREADS;
       dim3 grid((unsigned)(bx < 64 ? bx : 64), (unsigned)(planes < 65535 ? planes : 65535));
       add_bias_kernel<<<grid, LC_THREADS, 0, lc.stream>>>(y, bias, planes, k, hw);
@@ -93,11 +98,8 @@ extern "C" int lits_conv2d_forward_f32(const float* x, const float* weight, cons
   });
 }
 
-extern "C" int lits_conv2d_backward_data_f32(const float* weight, const float* dy, float* dx,
-                                             int32_t n, int32_t c, int32_t h, int32_t w,
-                                             int32_t k, int32_t r, int32_t s, int32_t stride_h,
-                                             int32_t stride_w, int32_t pad_h, int32_t pad_w,
-                                             int32_t dil_h, int32_t dil_w, int32_t groups) {
+extern "C" int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host,
+                                             const float* weight, const float* dy, float* dx) {
   LC_ENTER("lits_conv2d_backward_data_f32");
   return lc_guarded(lc_fn, [&]() -> int {
     CONV_SETUP();
@@ -116,17 +118,16 @@ extern "C" int lits_conv2d_backward_data_f32(const float* weight, const float* d
   });
 }
 
-extern "C" int lits_conv2d_backward_filter_f32(const float* x, const float* dy, float* dweight,
-                                               int32_t n, int32_t c, int32_t h, int32_t w,
-                                               int32_t k, int32_t r, int32_t s, int32_t stride_h,
-                                               int32_t stride_w, int32_t pad_h, int32_t pad_w,
-                                               int32_t dil_h, int32_t dil_w, int32_t groups) {
+extern "C" int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host,
+                                               const float* x, const float* x_coef, int32_t x_relu,
+                                               const float* dy, float* dweight) {
   LC_ENTER("lits_conv2d_backward_filter_f32");
   return lc_guarded(lc_fn, [&]() -> int {
     CONV_SETUP();
+    LC_TRY(identity_only(lc_fn, x_coef, x_relu));
     LC_REQUIRE(dweight != NULL, "%s: dweight is NULL", lc_fn);
     if (conv_st == LITS_EMPTY) { /* no images: the gradient is zero, as PyTorch's */
-      const size_t bytes = (size_t)k * (c / groups) * r * s * sizeof(float);
+      const size_t bytes = (size_t)p.k * (p.c / p.groups) * p.r * p.s * sizeof(float);
       LC_CHECK(cudaMemsetAsync(dweight, 0, bytes, lc.stream));
       return LITS_OK;
     }

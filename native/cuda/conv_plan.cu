@@ -228,11 +228,8 @@ int make_plan(const char* lc_fn, const lc_conv_key& key, const lc_conv_shape& p,
 
 }  // namespace
 
-int lc_conv_setup(const char* fn, lc_conv_shape* p, int32_t n, int32_t c, int32_t h, int32_t w,
-                  int32_t k, int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
-                  int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups) {
-  const int st = lits_check_conv(fn, p, n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w,
-                                 dil_h, dil_w, groups);
+int lc_conv_setup(const char* fn, lc_conv_shape* p, const lits_conv2d_params* params) {
+  const int st = lits_check_conv(fn, p, params);
   if (st > 0) return st;
   LC_REQUIRE(p->oh <= INT_MAX && p->ow <= INT_MAX, "%s: output %lldx%lld exceeds cuDNN's limit",
              fn, (long long)p->oh, (long long)p->ow);

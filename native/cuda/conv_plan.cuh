@@ -99,9 +99,7 @@ typedef lits_conv_geom lc_conv_shape;
 #ifdef __CUDACC__
 /* conv_plan.cu: lits_check_conv and cuDNN's limit; fills *p. LITS_EMPTY for
  * an empty batch (n = 0). */
-int lc_conv_setup(const char* fn, lc_conv_shape* p, int32_t n, int32_t c, int32_t h, int32_t w,
-                  int32_t k, int32_t r, int32_t s, int32_t stride_h, int32_t stride_w,
-                  int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups);
+int lc_conv_setup(const char* fn, lc_conv_shape* p, const lits_conv2d_params* params);
 
 /* The plan for one call (searched on first use of its key) and its workspace
  * (*ws, from the caching allocator; the caller frees it). a, b, c are the

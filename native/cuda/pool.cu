@@ -12,9 +12,9 @@
 #include "common.cuh"
 #include "pool.cuh"
 
-static lc_pool make_pool(int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t sh, int32_t sw,
-                         int32_t ph, int32_t pw, int32_t oh, int32_t ow, int32_t include_pad) {
-  lc_pool p = {h, w, kh, kw, sh, sw, ph, pw, oh, ow, include_pad};
+static lc_pool make_pool(const lits_pool2d_params* q, int32_t include_pad) {
+  lc_pool p = {q->h,     q->w,     q->kh, q->kw, q->stride_h, q->stride_w,
+               q->pad_h, q->pad_w, q->oh, q->ow, include_pad};
   return p;
 }
 
@@ -72,68 +72,57 @@ __global__ void adaptive_bwd_kernel(const float* dy, float* dx, int64_t h, int64
 
 /* ---- lits.h ------------------------------------------------------------------- */
 
-extern "C" int lits_maxpool2d_forward_f32(const float* x, float* y, int32_t* indices, int32_t n,
-                                          int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw,
-                                          int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                                          int32_t pad_w, int32_t oh, int32_t ow) {
+extern "C" int lits_maxpool2d_forward_f32(const lits_pool2d_params* params_host, const float* x,
+                                          const float* x_coef, int32_t x_relu, float* y,
+                                          int32_t* indices) {
   LC_ENTER("lits_maxpool2d_forward_f32");
-  LITS_CHECKED(
-      lits_check_pool(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(lits_check_pool(lc_fn, params_host));
+  if (x_coef != NULL || x_relu != 0) {
+    return lc_fail(LITS_ERR_UNAVAILABLE,
+                   "%s: input transforms need the fused kernels, which this backend lacks", lc_fn);
+  }
   LC_REQUIRE(x != NULL && y != NULL && indices != NULL, "%s: x, y or indices is NULL", lc_fn);
-  const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow, 0);
-  const int64_t total = (int64_t)n * c * oh * ow;
+  const lc_pool p = make_pool(params_host, 0);
+  const int64_t total = (int64_t)params_host->n * params_host->c * p.oh * p.ow;
   maxpool_fwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, x, y, indices, total);
   LC_CHECK_LAUNCH("maxpool_fwd_kernel");
   return LITS_OK;
 }
 
-extern "C" int lits_maxpool2d_backward_f32(const float* x, const float* y, const float* dy,
-                                           const int32_t* indices, float* dx, int32_t n,
-                                           int32_t c, int32_t h, int32_t w, int32_t kh,
-                                           int32_t kw, int32_t stride_h, int32_t stride_w,
-                                           int32_t pad_h, int32_t pad_w, int32_t oh, int32_t ow) {
+extern "C" int lits_maxpool2d_backward_f32(const lits_pool2d_params* params_host, const float* x,
+                                           const float* y, const float* dy,
+                                           const int32_t* indices, float* dx) {
   LC_ENTER("lits_maxpool2d_backward_f32");
   (void)x;
   (void)y;
-  LITS_CHECKED(
-      lits_check_pool(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(lits_check_pool(lc_fn, params_host));
   LC_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL", lc_fn);
-  const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow, 0);
-  const int64_t total = (int64_t)n * c * h * w;
+  const lc_pool p = make_pool(params_host, 0);
+  const int64_t total = (int64_t)params_host->n * params_host->c * p.h * p.w;
   maxpool_bwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, dy, indices, dx, total);
   LC_CHECK_LAUNCH("maxpool_bwd_kernel");
   return LITS_OK;
 }
 
-extern "C" int lits_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c,
-                                          int32_t h, int32_t w, int32_t kh, int32_t kw,
-                                          int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                                          int32_t pad_w, int32_t oh, int32_t ow,
-                                          int32_t count_include_pad) {
+extern "C" int lits_avgpool2d_forward_f32(const lits_pool2d_params* params_host, const float* x,
+                                          float* y, int32_t count_include_pad) {
   LC_ENTER("lits_avgpool2d_forward_f32");
-  LITS_CHECKED(
-      lits_check_pool(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(lits_check_pool(lc_fn, params_host));
   LC_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", lc_fn);
-  const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow,
-                              count_include_pad);
-  const int64_t total = (int64_t)n * c * oh * ow;
+  const lc_pool p = make_pool(params_host, count_include_pad);
+  const int64_t total = (int64_t)params_host->n * params_host->c * p.oh * p.ow;
   avgpool_fwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, x, y, total);
   LC_CHECK_LAUNCH("avgpool_fwd_kernel");
   return LITS_OK;
 }
 
-extern "C" int lits_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n, int32_t c,
-                                           int32_t h, int32_t w, int32_t kh, int32_t kw,
-                                           int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                                           int32_t pad_w, int32_t oh, int32_t ow,
-                                           int32_t count_include_pad) {
+extern "C" int lits_avgpool2d_backward_f32(const lits_pool2d_params* params_host, const float* dy,
+                                           float* dx, int32_t count_include_pad) {
   LC_ENTER("lits_avgpool2d_backward_f32");
-  LITS_CHECKED(
-      lits_check_pool(lc_fn, n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow));
+  LITS_CHECKED(lits_check_pool(lc_fn, params_host));
   LC_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", lc_fn);
-  const lc_pool p = make_pool(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow,
-                              count_include_pad);
-  const int64_t total = (int64_t)n * c * h * w;
+  const lc_pool p = make_pool(params_host, count_include_pad);
+  const int64_t total = (int64_t)params_host->n * params_host->c * p.h * p.w;
   avgpool_bwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, dy, dx, total);
   LC_CHECK_LAUNCH("avgpool_bwd_kernel");
   return LITS_OK;

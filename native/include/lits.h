@@ -199,25 +199,37 @@ int lits_gemm_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_
                   float beta, float* c, int64_t ldc, int64_t batch, int64_t stride_a,
                   int64_t stride_b, int64_t stride_c);
 
+/* ---- input transforms --------------------------------------------------- */
+/* Convolution and max pooling read their input image as relu?(T(x)): x_coef
+ * holds 3 * c floats, mean[c] then scale[c] then shift[c], and stands for
+ * T(v) = (v - mean) * scale + shift on channel ch (batch norm's output
+ * transform); x_coef NULL and x_relu 0 read x itself. relu != 0 applies
+ * max(v, 0), NaN staying NaN; zero padding pads the transformed input. A
+ * backend without the LITS_OPTIONAL section below accepts only the identity
+ * (anything else is LITS_ERR_UNAVAILABLE): callers pass a transform only
+ * where lits_fused_affine_f32 exists. */
+
 /* ---- convolution -------------------------------------------------------- */
 /* x [n, c, h, w], weight [k, c / groups, r, s], y [n, k, oh, ow] with
- * oh = (h + 2 pad_h - dil_h (r - 1) - 1) / stride_h + 1 (likewise ow). */
+ * oh = (h + 2 pad_h - dil_h (r - 1) - 1) / stride_h + 1 (likewise ow).
+ * The geometry travels as one host struct (candle's ParamsConv2D). */
 
-int lits_conv2d_forward_f32(const float* x, const float* weight, const float* bias, float* y,
-                            int32_t n, int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
-                            int32_t s, int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                            int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups);
+typedef struct lits_conv2d_params {
+  int32_t n, c, h, w;  /* input */
+  int32_t k, r, s;     /* filters */
+  int32_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+} lits_conv2d_params;
+
+int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* x,
+                            const float* x_coef, int32_t x_relu, const float* weight,
+                            const float* bias, float* y);
 /* dx (overwritten) from weight and dy. */
-int lits_conv2d_backward_data_f32(const float* weight, const float* dy, float* dx, int32_t n,
-                                  int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
-                                  int32_t s, int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                                  int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups);
-/* dweight (overwritten) from x and dy. */
-int lits_conv2d_backward_filter_f32(const float* x, const float* dy, float* dweight, int32_t n,
-                                    int32_t c, int32_t h, int32_t w, int32_t k, int32_t r,
-                                    int32_t s, int32_t stride_h, int32_t stride_w,
-                                    int32_t pad_h, int32_t pad_w, int32_t dil_h, int32_t dil_w,
-                                    int32_t groups);
+int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const float* weight,
+                                  const float* dy, float* dx);
+/* dweight (overwritten) from the (transformed) input and dy. */
+int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const float* x,
+                                    const float* x_coef, int32_t x_relu, const float* dy,
+                                    float* dweight);
 /* dbias[k] = sum of dy [n, k, hw] over n and hw (overwritten). */
 int lits_conv2d_backward_bias_f32(const float* dy, float* dbias, int32_t n, int32_t k,
                                   int64_t hw);
@@ -228,28 +240,27 @@ int lits_conv2d_backward_bias_f32(const float* dy, float* dbias, int32_t n, int3
  * must start inside the input or its left/top padding; anything else is an
  * argument error. */
 
-/* indices[i] = the flat h * w position of each output's maximum (int32). */
-int lits_maxpool2d_forward_f32(const float* x, float* y, int32_t* indices, int32_t n,
-                               int32_t c, int32_t h, int32_t w, int32_t kh, int32_t kw,
-                               int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
-                               int32_t oh, int32_t ow);
+typedef struct lits_pool2d_params {
+  int32_t n, c, h, w;  /* input */
+  int32_t kh, kw, stride_h, stride_w, pad_h, pad_w;
+  int32_t oh, ow;      /* output */
+} lits_pool2d_params;
+
+/* Max pooling of the (transformed) input; indices[i] = the flat h * w
+ * position of each output's maximum (int32). */
+int lits_maxpool2d_forward_f32(const lits_pool2d_params* params_host, const float* x,
+                               const float* x_coef, int32_t x_relu, float* y, int32_t* indices);
 /* dx (overwritten). x and y are given for backends that need them (x may be
- * NULL for a backend with the fused kernels below, which reads neither). */
-int lits_maxpool2d_backward_f32(const float* x, const float* y, const float* dy,
-                                const int32_t* indices, float* dx, int32_t n, int32_t c,
-                                int32_t h, int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
-                                int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
-                                int32_t ow);
+ * NULL for a backend with the fused section, which reads neither). */
+int lits_maxpool2d_backward_f32(const lits_pool2d_params* params_host, const float* x,
+                                const float* y, const float* dy, const int32_t* indices,
+                                float* dx);
 /* PyTorch's avg_pool2d: count_include_pad counts padding, but never the part
  * of a window beyond the padded input (ceil mode). */
-int lits_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c, int32_t h,
-                               int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
-                               int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
-                               int32_t ow, int32_t count_include_pad);
-int lits_avgpool2d_backward_f32(const float* dy, float* dx, int32_t n, int32_t c, int32_t h,
-                                int32_t w, int32_t kh, int32_t kw, int32_t stride_h,
-                                int32_t stride_w, int32_t pad_h, int32_t pad_w, int32_t oh,
-                                int32_t ow, int32_t count_include_pad);
+int lits_avgpool2d_forward_f32(const lits_pool2d_params* params_host, const float* x, float* y,
+                               int32_t count_include_pad);
+int lits_avgpool2d_backward_f32(const lits_pool2d_params* params_host, const float* dy,
+                                float* dx, int32_t count_include_pad);
 /* Bins as PyTorch: start = floor(i * h / oh), end = ceil((i + 1) * h / oh). */
 int lits_adaptive_avgpool2d_forward_f32(const float* x, float* y, int32_t n, int32_t c,
                                         int32_t h, int32_t w, int32_t oh, int32_t ow);
@@ -316,28 +327,6 @@ int lits_batchnorm2d_backward_relu_f32(const float* x, const float* dy, const fl
                                        const float* save_invstd, float* dx, float* dgamma,
                                        float* dbeta, int32_t n, int32_t c, int64_t hw,
                                        float eps);
-/* Convolution forward and filter gradient of the input relu?(T(x)) (x_coef
- * may be NULL); zero padding pads the transformed input. */
-LITS_OPTIONAL
-int lits_conv2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_relu,
-                               const float* weight, const float* bias, float* y, int32_t n,
-                               int32_t c, int32_t h, int32_t w, int32_t k, int32_t r, int32_t s,
-                               int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
-                               int32_t dil_h, int32_t dil_w, int32_t groups);
-LITS_OPTIONAL
-int lits_conv2d_backward_filter_ex_f32(const float* x, const float* x_coef, int32_t x_relu,
-                                       const float* dy, float* dweight, int32_t n, int32_t c,
-                                       int32_t h, int32_t w, int32_t k, int32_t r, int32_t s,
-                                       int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                                       int32_t pad_w, int32_t dil_h, int32_t dil_w,
-                                       int32_t groups);
-/* Max pooling of the input relu?(T(x)). */
-LITS_OPTIONAL
-int lits_maxpool2d_forward_ex_f32(const float* x, const float* x_coef, int32_t x_relu, float* y,
-                                  int32_t* indices, int32_t n, int32_t c, int32_t h, int32_t w,
-                                  int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
-                                  int32_t pad_h, int32_t pad_w, int32_t oh, int32_t ow);
-
 /* ---- random (Philox-4x32-10, counter-based) ------------------------------ */
 /* Element i of a call uses counter (offset + i / 4, lane i % 4) under key
  * seed, so a seed and an offset give the same numbers on every backend. A

@@ -95,13 +95,15 @@ typedef struct {
   int64_t oh, ow;
 } lits_conv_geom;
 
-/* Checks the arguments and fills *g. An empty batch (n = 0) is LITS_EMPTY:
+/* Checks the geometry and fills *g. An empty batch (n = 0) is LITS_EMPTY:
  * the forward and data gradient have nothing to write (the filter and bias
  * gradients are zeros: their entry points write them). */
-static inline int lits_check_conv(const char* fn, lits_conv_geom* g, int32_t n, int32_t c,
-                                  int32_t h, int32_t w, int32_t k, int32_t r, int32_t s,
-                                  int32_t stride_h, int32_t stride_w, int32_t pad_h,
-                                  int32_t pad_w, int32_t dil_h, int32_t dil_w, int32_t groups) {
+static inline int lits_check_conv(const char* fn, lits_conv_geom* g,
+                                  const lits_conv2d_params* p) {
+  LITS_CHECK(p != NULL, "%s: params is NULL", fn);
+  const int32_t n = p->n, c = p->c, h = p->h, w = p->w, k = p->k, r = p->r, s = p->s;
+  const int32_t stride_h = p->stride_h, stride_w = p->stride_w, pad_h = p->pad_h;
+  const int32_t pad_w = p->pad_w, dil_h = p->dil_h, dil_w = p->dil_w, groups = p->groups;
   LITS_CHECK(n >= 0 && c > 0 && h > 0 && w > 0,
              "%s: input sizes n=%d c=%d h=%d w=%d must be > 0 (n >= 0)", fn, (int)n, (int)c,
              (int)h, (int)w);
@@ -153,9 +155,11 @@ static inline int lits_check_conv_bias(const char* fn, int32_t n, int32_t k, int
 /* Sizes, padding and output size of a windowed pooling. Every window that
  * passes starts inside the input or its left/top padding and, as pad <=
  * kernel / 2, holds at least one input element. */
-static inline int lits_check_pool(const char* fn, int32_t n, int32_t c, int32_t h, int32_t w,
-                                  int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
-                                  int32_t pad_h, int32_t pad_w, int32_t oh, int32_t ow) {
+static inline int lits_check_pool(const char* fn, const lits_pool2d_params* p) {
+  LITS_CHECK(p != NULL, "%s: params is NULL", fn);
+  const int32_t n = p->n, c = p->c, h = p->h, w = p->w, kh = p->kh, kw = p->kw;
+  const int32_t stride_h = p->stride_h, stride_w = p->stride_w, pad_h = p->pad_h;
+  const int32_t pad_w = p->pad_w, oh = p->oh, ow = p->ow;
   LITS_CHECK(n >= 0 && c >= 0 && h > 0 && w > 0,
              "%s: input sizes n=%d c=%d h=%d w=%d must be > 0 (n, c >= 0)", fn, (int)n, (int)c,
              (int)h, (int)w);

@@ -81,25 +81,24 @@ export function conv2d(
   if (oh < 1 || ow < 1) {
     throw new Error(`${desc()}: output would be ${oh} x ${ow}; the input is too small`);
   }
-  const geom = [n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups] as const;
+  // lits_conv2d_params, in its field order.
+  const params = new Int32Array([n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups]);
   const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
   const lib = x.lib;
   const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
   // A deferred batch norm / ReLU on x is applied while reading it.
-  const fx = fusion.input(cx, n, c, h * w);
+  const xin = fusion.input(cx, n, c, h * w);
   check(
     lib,
-    fx
-      ? lib.lits_conv2d_forward_ex_f32!(
-        fx.ptr,
-        fx.coef,
-        fx.relu,
-        cw.ptr,
-        cb?.ptr ?? null,
-        y.ptr,
-        ...geom,
-      )
-      : lib.lits_conv2d_forward_f32(cx.ptr, cw.ptr, cb?.ptr ?? null, y.ptr, ...geom),
+    lib.lits_conv2d_forward_f32(
+      params,
+      xin.ptr,
+      xin.coef,
+      xin.relu,
+      cw.ptr,
+      cb?.ptr ?? null,
+      y.ptr,
+    ),
     desc,
   );
   return record(y, {
@@ -114,23 +113,14 @@ export function conv2d(
       let dx: Tensor | null = null, dwt: Tensor | null = null;
       if (cx.requiresGrad) {
         dx = Tensor.empty(x.shape, "float32", x.device);
-        check(lib, lib.lits_conv2d_backward_data_f32(cw.ptr, dy.ptr, dx.ptr, ...geom), desc);
+        check(lib, lib.lits_conv2d_backward_data_f32(params, cw.ptr, dy.ptr, dx.ptr), desc);
       }
       if (cw.requiresGrad) {
         dwt = Tensor.empty(weight.shape, "float32", x.device);
-        const fx = fusion.input(cx, n, c, h * w);
+        const xin = fusion.input(cx, n, c, h * w);
         check(
           lib,
-          fx
-            ? lib.lits_conv2d_backward_filter_ex_f32!(
-              fx.ptr,
-              fx.coef,
-              fx.relu,
-              dy.ptr,
-              dwt.ptr,
-              ...geom,
-            )
-            : lib.lits_conv2d_backward_filter_f32(cx.ptr, dy.ptr, dwt.ptr, ...geom),
+          lib.lits_conv2d_backward_filter_f32(params, xin.ptr, xin.coef, xin.relu, dy.ptr, dwt.ptr),
           desc,
         );
       }

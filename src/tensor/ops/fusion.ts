@@ -18,7 +18,8 @@
  *
  * Only op results are folded into recipes: they are never modified in place
  * (parameters, buffers and tensors you create can be). Backends without the
- * `LITS_OPTIONAL` kernels of `lits.h` (all or none) never defer.
+ * `LITS_OPTIONAL` kernels of `lits.h` (all or none) never defer, so they
+ * only ever see the identity transform.
  *
  * @module
  */
@@ -53,8 +54,7 @@ export function canFuse(t: Tensor): boolean {
   const lib = t.lib;
   return enabled && t.dtype === "float32" && lib.lits_fused_affine_f32 !== null &&
     lib.lits_relu_mask_backward_f32 !== null && lib.lits_batchnorm2d_stats_f32 !== null &&
-    lib.lits_batchnorm2d_backward_relu_f32 !== null && lib.lits_conv2d_forward_ex_f32 !== null &&
-    lib.lits_conv2d_backward_filter_ex_f32 !== null && lib.lits_maxpool2d_forward_ex_f32 !== null;
+    lib.lits_batchnorm2d_backward_relu_f32 !== null;
 }
 
 /** `t`'s recipe when it is an unwritten fused value seen whole. */
@@ -84,8 +84,8 @@ export function operandOf(t: Tensor, n: number, c: number, hw: number): Operand 
   return { storage: t.storage, offset: t.offset, coef: null };
 }
 
-/** A kernel input relu?(T(x)) as the `_ex` kernels take it. */
-export interface FusedInput {
+/** A kernel input relu?(T(x)): lits.h's x, x_coef, x_relu. */
+export interface KernelInput {
   /** x's first element. */
   ptr: Deno.PointerObject;
   /** The coef array, or null for the identity. */
@@ -97,11 +97,11 @@ export interface FusedInput {
 /**
  * Hook for a consumer that applies relu?(T(x)) while reading (convolution,
  * max pooling): `t` (seen as [n, c, hw]) as that transformed input when it
- * is an unwritten value of one input; null means: read t's memory.
+ * is an unwritten value of one input, else `t`'s memory with the identity.
  */
-export function input(t: Tensor, n: number, c: number, hw: number): FusedInput | null {
+export function input(t: Tensor, n: number, c: number, hw: number): KernelInput {
   const v = fusedOf(t);
-  if (!v || v.r !== null || !sameLayout(v, n, c, hw)) return null;
+  if (!v || v.r !== null || !sameLayout(v, n, c, hw)) return { ptr: t.ptr, coef: null, relu: 0 };
   return { ptr: operandPtr(v.x), coef: v.x.coef?.ptr ?? null, relu: v.relu ? 1 : 0 };
 }
 

@@ -56,12 +56,14 @@ function geometry(what: string, given: number, x: Tensor, kernel: Pair, opts: Po
   }
   const desc = () =>
     `${what} x [${x.shape}] kernel ${kh},${kw} stride ${sh},${sw} padding ${ph},${pw}`;
-  return { geom: [n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow] as const, desc };
+  // lits_pool2d_params, in its field order.
+  const params = new Int32Array([n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow]);
+  return { geom: [n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow] as const, params, desc };
 }
 
 /** Max pooling over windows of x [N, C, H, W]. */
 export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
-  const { geom, desc } = geometry("maxPool2d", arguments.length, x, kernel, options);
+  const { geom, params, desc } = geometry("maxPool2d", arguments.length, x, kernel, options);
   const [n, c, , , , , , , , , oh, ow] = geom;
   const cx = contiguous(x);
   const lib = x.lib;
@@ -69,12 +71,10 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   const idx = Tensor.empty([n, c, oh, ow], "int32", x.device);
   // A deferred ReLU (or batch norm) on x is applied while reading it.
   const [, , h, w] = geom;
-  const fx = fusion.input(cx, n, c, h * w);
+  const xin = fusion.input(cx, n, c, h * w);
   check(
     lib,
-    fx
-      ? lib.lits_maxpool2d_forward_ex_f32!(fx.ptr, fx.coef, fx.relu, y.ptr, idx.ptr, ...geom)
-      : lib.lits_maxpool2d_forward_f32(cx.ptr, y.ptr, idx.ptr, ...geom),
+    lib.lits_maxpool2d_forward_f32(params, xin.ptr, xin.coef, xin.relu, y.ptr, idx.ptr),
     desc,
   );
   // x for backends that want it; an unwritten deferred x (only backends with
@@ -88,7 +88,7 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
       const dx = Tensor.empty(x.shape, "float32", x.device);
       check(
         x.lib,
-        lib.lits_maxpool2d_backward_f32(xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr, ...geom),
+        lib.lits_maxpool2d_backward_f32(params, xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr),
         desc,
       );
       return [dx];
@@ -98,19 +98,19 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
 
 /** Average pooling over windows of x [N, C, H, W]. */
 export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
-  const { geom, desc } = geometry("avgPool2d", arguments.length, x, kernel, options);
+  const { geom, params, desc } = geometry("avgPool2d", arguments.length, x, kernel, options);
   const [n, c, , , , , , , , , oh, ow] = geom;
   const inc = options.countIncludePad ?? true ? 1 : 0;
   const cx = contiguous(x);
   const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
-  check(x.lib, x.lib.lits_avgpool2d_forward_f32(cx.ptr, y.ptr, ...geom, inc), desc);
+  check(x.lib, x.lib.lits_avgpool2d_forward_f32(params, cx.ptr, y.ptr, inc), desc);
   return record(y, {
     name: "avgPool2d",
     inputs: [cx],
     backward: (g) => {
       const dy = contiguous(g);
       const dx = Tensor.empty(x.shape, "float32", x.device);
-      check(x.lib, x.lib.lits_avgpool2d_backward_f32(dy.ptr, dx.ptr, ...geom, inc), desc);
+      check(x.lib, x.lib.lits_avgpool2d_backward_f32(params, dy.ptr, dx.ptr, inc), desc);
       return [dx];
     },
   });
