@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix -- the report's own PNG codec; deno.json has no import map
 import { decode } from "npm:fast-png@8";
-import { evaluation, models, nn, randn, type Tensor, tensor } from "../mod.ts";
+import { evaluation, models, nn, noGrad, randn, type Tensor, tensor } from "../mod.ts";
 import { runGradCam } from "../src/eval/gradcam.ts";
 import { loadFixture } from "./helpers.ts";
 
@@ -145,6 +145,10 @@ Deno.test("gradCam: unknown layer, shared layer, non-map layer, bad target, bad 
   );
   assert.throws(() => evaluation.gradCam(model, x, { target: [0] }), /one per image \(2\)/);
   assert.throws(() => evaluation.gradCam(model, x, { targets: 1 } as never), /targets/);
+  assert.throws(
+    () => noGrad(() => evaluation.gradCam(model, x)),
+    /needs gradients; call it outside noGrad/,
+  );
   const flat = randn([2, 256]);
   assert.throws(() => evaluation.gradCam(model, flat), /\[N, C, H, W\].*\[2,256\]/);
   const wrong = randn([2, 3, 16, 16]);

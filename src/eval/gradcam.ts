@@ -26,6 +26,7 @@ import { Sequential } from "../layers/sequential.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { fromHost } from "../tensor/ops/creation.ts";
 import { scope } from "../tensor/ownership.ts";
+import { isGradEnabled } from "../tensor/autograd.ts";
 import { resize } from "../data/transforms/functional/geometry.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
@@ -184,6 +185,9 @@ export function runGradCam(
   options: GradCamOptions = {},
 ): GradCamResult {
   options = checkOptions<GradCamOptions>("gradCam", options, ["layer", "target"], USAGE);
+  if (!isGradEnabled()) {
+    throw new Error("gradCam: it needs gradients; call it outside noGrad(...)");
+  }
   const { layer, name } = resolve(model, input, options);
   const [n, , height, width] = input.shape;
   const params = model.parameters();
