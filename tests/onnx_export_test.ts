@@ -4,9 +4,12 @@
  * shaped graph input and output, named initializers whose bytes fit their
  * dims, every node input defined before use, every value defined once,
  * typed attributes), the names (initializers = the state dict), eval-mode
- * semantics, and the Errors for models and options it cannot export.
+ * semantics, and the Errors for models and options it cannot export. Where
+ * Debian's python3-onnx is installed, ONNX's own checker (full check, strict
+ * shape inference) reads every zoo model's file too.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { models, nn, onnx, type Tensor } from "../mod.ts";
 
 import { type DecodedModel as Model, decodeModel } from "../src/onnx/proto.ts";
@@ -208,4 +211,49 @@ Deno.test("onnx: bad arguments are Errors that show the call to write", () => {
     /'sd'/,
   );
   bad({ inputShape: ["N", 1, 16, 16], metadata: { a: 1 } });
+});
+
+const PYTHON = "/usr/bin/python3";
+const CHECKER = `
+import sys, onnx
+for path in sys.argv[1:]:
+    model = onnx.load(path)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+print("checked", len(sys.argv) - 1)
+`;
+const hasOnnx = (() => {
+  try {
+    return new Deno.Command(PYTHON, { args: ["-c", "import onnx"], stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "onnx: ONNX's own checker passes every zoo model (where python3-onnx is installed)",
+  ignore: !hasOnnx,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const files: string[] = [];
+    const cases: [string, models.ModelOptions, number][] = [
+      ["simple", { imageSize: 32, batchNorm: true }, 32],
+      ["alexnet", {}, 63],
+      ["resnet18", {}, 32],
+      ["resnet50", {}, 33],
+    ];
+    for (const [name, options, size] of cases) {
+      using net = models.create(name, { inChannels: 1, numClasses: 3, ...options });
+      const file = join(dir, `${name}.onnx`);
+      const normalize = { mean: 0.2, std: 0.3 };
+      await Deno.writeFile(file, exportOnnx(net, { inputShape: ["N", 1, size, size], normalize }));
+      files.push(file);
+    }
+    const out = await new Deno.Command(PYTHON, { args: ["-c", CHECKER, ...files] }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.ok(out.success, text);
+    assert.match(text, /checked 4/);
+    await Deno.remove(dir, { recursive: true });
+  },
 });
