@@ -55,17 +55,21 @@ export interface Preprocessing {
  */
 export const DATA_WINDOW: readonly [number, number] = [-200, 250];
 
-/** What `fit` records of its data: the window, the images' size and the evaluation transforms. */
+/**
+ * What `fit` records of its data: the HU window its PNGs span (default
+ * `DATA_WINDOW`), the images' size and the evaluation transforms.
+ */
 export function dataPreprocessing(
   width: number,
   height: number,
   evalTransforms: readonly TransformSpec[],
+  window: readonly [number, number] = DATA_WINDOW,
 ): Preprocessing {
   const transforms = evalTransforms[0]?.name === "Resize"
     ? evalTransforms.slice(1)
     : evalTransforms;
   return {
-    window: [...DATA_WINDOW],
+    window: [window[0], window[1]],
     dataSize: [width, height],
     scaling: "minmax",
     transforms: transforms.map((t) => ({ ...t })),
