@@ -39,14 +39,14 @@ const COMMAND = new Command({
     window: {
       kind: "string",
       value: "LO,HI",
-      help: "HU window of the training images (required when the checkpoint does not record it)",
-      shownDefault: "the checkpoint's",
+      help: "HU window of the training images",
+      shownDefault: "the checkpoint's; required when it records none",
     },
     "image-size": {
       ...S["image-size"],
       min: 1,
-      help: "side of the training images (required when the checkpoint does not record it)",
-      shownDefault: "the checkpoint's",
+      help: "side of the training images",
+      shownDefault: "the checkpoint's; required when it records none",
     },
     model: {
       ...S.model,
@@ -59,7 +59,11 @@ const COMMAND = new Command({
       help: "Grad-CAM layer",
       shownDefault: "the last convolutional block",
     },
-    "batch-size": { ...S["batch-size"], help: "slices per pass", default: 16 },
+    "batch-size": {
+      ...S["batch-size"],
+      help: "slices per pass (forward and Grad-CAM backward)",
+      default: 8,
+    },
     device: { ...S.device, default: "auto" },
   },
 });
