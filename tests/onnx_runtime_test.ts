@@ -6,7 +6,8 @@
  * (the batch is dynamic). Batch-norm statistics and affine parameters are
  * randomised, so the test sees them. A Sequential covers the layers and
  * options the zoo does not use (ceil-mode and padded max-pool, average pool,
- * uneven adaptive bins, flatten over the batch, the activations).
+ * uneven adaptive bins, batch norm without affine and on features, flatten of
+ * inner dims, the activations).
  */
 import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix -- test-only dependency, pinned; no import map
@@ -29,9 +30,10 @@ function randomiseBatchNorms(model: nn.Module, seed: number): void {
     bias: [-0.3, 0.3],
   };
   for (const [name, m] of model.namedModules()) {
-    if (!(m instanceof nn.BatchNorm2d)) continue;
+    if (!(m instanceof nn.BatchNorm2d || m instanceof nn.BatchNorm1d)) continue;
     for (const [key, [lo, hi]] of Object.entries(ranges)) {
       const k = name ? `${name}.${key}` : key;
+      if (!state.has(k)) continue; // no affine parameters
       const values = Float32Array.from({ length: m.numFeatures }, () => lo + (hi - lo) * next());
       state.set(k, tensor(values, [m.numFeatures]));
     }
@@ -122,11 +124,14 @@ Deno.test("onnx: layers beyond the zoo's (pool options, uneven bins, activations
     new nn.AdaptiveAvgPool2d([3, 5]),
     new nn.Sigmoid(),
     new nn.Dropout2d(0.5),
+    new nn.Flatten(2), // [N, 6, 15], by Reshape
     new nn.Flatten(),
+    new nn.BatchNorm1d(90),
     new nn.Linear(90, 3),
     new nn.Dropout(0.3),
     new nn.Identity(),
     new nn.LogSoftmax(1),
   );
+  randomiseBatchNorms(model, 17);
   await checkAgainstOrt(model, 29);
 });
