@@ -134,8 +134,9 @@ const maxPool: Emitter<MaxPool2d> = (scope, m, x) => {
   const ceil = m.options.ceilMode ?? false;
   const oh = outSize(h, kh, sh, ph, ceil), ow = outSize(w, kw, sw, pw, ceil);
   tooSmall(scope, m, x, oh, ow);
-  // Ceil mode as extra end padding, which max pooling ignores: ONNX's ceil_mode
-  // lacks PyTorch's rule that the last window starts inside the input.
+  // Ceil mode as extra end padding (which max pooling ignores) rather than
+  // ceil_mode, whose last-window rule has differed between ONNX versions,
+  // runtimes and PyTorch; explicit pads mean the same everywhere.
   const end = (size: number, k: number, s: number, p: number, o: number) =>
     o === outSize(size, k, s, p) ? p : (o - 1) * s + k - size - p;
   return scope.graph.node("MaxPool", scope.path, [x.name], [x.shape[0], x.shape[1], oh, ow], {
