@@ -33,3 +33,4 @@ export * as metrics from "./src/eval/metrics/mod.ts";
 export * as evaluation from "./src/eval/mod.ts";
 export * as train from "./src/train/mod.ts";
 export * as onnx from "./src/onnx/mod.ts";
+export * as distributed from "./src/dist/mod.ts";

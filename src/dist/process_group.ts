@@ -1,0 +1,311 @@
+/**
+ * The process group: PyTorch's `torch.distributed` functions
+ * (`init_process_group`, `get_rank`, `get_world_size`, `all_reduce`,
+ * `broadcast`, `barrier`, `destroy_process_group`) in camelCase, on MPI.
+ *
+ * Ranks come from the launcher (`mpirun -np 2 deno run -A train.ts`, or
+ * `srun`). A process started without one is a world of one: rank 0, and
+ * every collective returns its input unchanged, without loading MPI.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { checkArity, checkOptions } from "../options.ts";
+import { distCheck, distLib } from "./native.ts";
+import { DIST_OP, type DistSymbols } from "./symbols.ts";
+
+/** Reduction of `allReduce` (PyTorch's `ReduceOp.SUM`, `ReduceOp.AVG`). */
+export const ReduceOp = { SUM: "sum", AVG: "avg" } as const;
+
+/** `"sum"` or `"avg"`. */
+export type ReduceOpName = typeof ReduceOp[keyof typeof ReduceOp];
+
+/** Options of `initProcessGroup` (PyTorch's names). */
+export interface InitProcessGroupOptions {
+  /** `"mpi"` (CPU tensors; the default). */
+  backend?: "mpi";
+  /**
+   * Milliseconds a collective may wait for the other ranks before it throws
+   * (default 30 minutes, as PyTorch). A rank that has exited on this host is
+   * noticed within 0.1 s whatever the timeout.
+   */
+  timeout?: number;
+}
+
+interface Group {
+  rank: number;
+  worldSize: number;
+  backend: string;
+  lib: DistSymbols | null; // null: a world of one without a launcher
+}
+
+let group: Group | null = null;
+let finalised = false;
+
+/** The environment variables by which launchers give a process its rank. */
+const LAUNCHER_VARS = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS"];
+
+/** True when a launcher (mpirun, mpiexec, srun with PMI/PMIx) started this process. */
+export function launchedByMpi(): boolean {
+  return LAUNCHER_VARS.some((v) => Deno.env.get(v) !== undefined);
+}
+
+const INIT_USAGE = "distributed.initProcessGroup({ backend: 'mpi', timeout: 600_000 })";
+
+/**
+ * Joins the process group the launcher started (PyTorch's
+ * `init_process_group`). A second call with the group running is an Error,
+ * as in PyTorch.
+ *
+ * @example
+ * ```ts
+ * import { distributed } from "@lits/vision";
+ * distributed.initProcessGroup(); // without mpirun: a world of one
+ * console.log(distributed.getRank(), distributed.getWorldSize()); // 0 1
+ * distributed.destroyProcessGroup();
+ * ```
+ */
+export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
+  checkArity("distributed.initProcessGroup", arguments.length, 1, INIT_USAGE);
+  options = checkOptions<InitProcessGroupOptions>(
+    "distributed.initProcessGroup",
+    options,
+    ["backend", "timeout"],
+    INIT_USAGE,
+  );
+  const backend = options.backend ?? "mpi";
+  if (backend !== "mpi") {
+    throw new Error(
+      `distributed.initProcessGroup: backend '${backend}' is not available; ` +
+        "'mpi' is (CPU tensors)",
+    );
+  }
+  const timeout = options.timeout ?? 1_800_000;
+  if (!(typeof timeout === "number" && timeout > 0 && Number.isFinite(timeout))) {
+    throw new Error(
+      `distributed.initProcessGroup: timeout must be a positive number of milliseconds, got ${timeout}`,
+    );
+  }
+  if (group) {
+    throw new Error(
+      "distributed.initProcessGroup: the default process group is already initialised; " +
+        "call destroyProcessGroup() first",
+    );
+  }
+  if (!launchedByMpi()) {
+    group = { rank: 0, worldSize: 1, backend, lib: null };
+    return;
+  }
+  if (finalised) {
+    throw new Error(
+      "distributed.initProcessGroup: MPI was finalised by destroyProcessGroup() and cannot " +
+        "start again in this process",
+    );
+  }
+  const lib = distLib();
+  const out = new Int32Array(2);
+  distCheck(lib, lib.lits_dist_init(timeout / 1000, out), () => "initProcessGroup");
+  group = { rank: out[0], worldSize: out[1], backend, lib };
+}
+
+/** Whether `initProcessGroup` has run (PyTorch's `is_initialized`). */
+export function isInitialized(): boolean {
+  return group !== null;
+}
+
+function current(what: string): Group {
+  if (!group) {
+    throw new Error(
+      `distributed.${what}: the default process group is not initialised; ` +
+        "call distributed.initProcessGroup() first",
+    );
+  }
+  return group;
+}
+
+/**
+ * This process's rank, 0..worldSize-1 (PyTorch's `get_rank`).
+ *
+ * @example
+ * ```ts
+ * import { distributed } from "@lits/vision";
+ * distributed.initProcessGroup();
+ * console.log(distributed.getRank()); // 0
+ * distributed.destroyProcessGroup();
+ * ```
+ */
+export function getRank(): number {
+  return current("getRank").rank;
+}
+
+/**
+ * The number of processes in the group (PyTorch's `get_world_size`).
+ *
+ * @example
+ * ```ts
+ * import { distributed } from "@lits/vision";
+ * distributed.initProcessGroup();
+ * console.log(distributed.getWorldSize()); // 1
+ * distributed.destroyProcessGroup();
+ * ```
+ */
+export function getWorldSize(): number {
+  return current("getWorldSize").worldSize;
+}
+
+/**
+ * The engine: `"mpi"` (PyTorch's `get_backend`).
+ *
+ * @example
+ * ```ts
+ * import { distributed } from "@lits/vision";
+ * distributed.initProcessGroup();
+ * console.log(distributed.getBackend()); // mpi
+ * distributed.destroyProcessGroup();
+ * ```
+ */
+export function getBackend(): string {
+  return current("getBackend").backend;
+}
+
+/** @internal the running group's library, or null for a world of one. */
+export function groupLib(what: string): DistSymbols | null {
+  return current(what).lib;
+}
+
+function checkTensor(what: string, t: Tensor, floatOnly: boolean): void {
+  if (!t || typeof t !== "object" || !("shape" in t)) {
+    throw new Error(`distributed.${what}: expected a Tensor, got ${typeof t}`);
+  }
+  if (t.device !== "cpu") {
+    throw new Error(
+      `distributed.${what}: tensor is on '${t.device}'; the 'mpi' backend takes CPU tensors ` +
+        "(move it with .to('cpu'), then back)",
+    );
+  }
+  if (floatOnly && t.dtype !== "float32") {
+    throw new Error(`distributed.${what}: tensor is ${t.dtype}; only float32 is reduced`);
+  }
+  if (!t.isContiguous) {
+    throw new Error(
+      `distributed.${what}: tensor [${t.shape}] is not contiguous, so it cannot be written in ` +
+        "place; pass a contiguous tensor (x = x.contiguous())",
+    );
+  }
+}
+
+const ALL_REDUCE_USAGE = "distributed.allReduce(tensor, { op: distributed.ReduceOp.SUM })";
+
+/**
+ * Reduces `tensor` across all ranks, in place: every rank ends with the sum
+ * (`op: "sum"`, the default) or the average (`"avg"`) of all ranks'
+ * tensors (PyTorch's `all_reduce`). CPU float32, contiguous.
+ *
+ * @example
+ * ```ts
+ * import { distributed, tensor } from "@lits/vision";
+ * distributed.initProcessGroup();
+ * const t = tensor([1, 2, 3]);
+ * distributed.allReduce(t, { op: distributed.ReduceOp.AVG });
+ * console.log(t.toList()); // [1, 2, 3] (the average over a world of one)
+ * distributed.destroyProcessGroup();
+ * ```
+ */
+export function allReduce(tensor: Tensor, options: { op?: ReduceOpName } = {}): void {
+  checkArity("distributed.allReduce", arguments.length, 2, ALL_REDUCE_USAGE);
+  options = checkOptions<{ op?: ReduceOpName }>(
+    "distributed.allReduce",
+    options,
+    ["op"],
+    ALL_REDUCE_USAGE,
+  );
+  const op = options.op ?? "sum";
+  if (op !== "sum" && op !== "avg") {
+    throw new Error(`distributed.allReduce: op must be "sum" or "avg", got ${JSON.stringify(op)}`);
+  }
+  checkTensor("allReduce", tensor, true);
+  const lib = groupLib("allReduce");
+  if (!lib || tensor.size === 0) {
+    if (lib) distCheck(lib, lib.lits_dist_all_reduce_f32(null, 0, 0), () => "allReduce []");
+    return;
+  }
+  const code = op === "avg" ? DIST_OP.mean : DIST_OP.sum;
+  distCheck(
+    lib,
+    lib.lits_dist_all_reduce_f32(tensor.ptr, tensor.size, code),
+    () => `allReduce [${tensor.shape}] (${op})`,
+  );
+}
+
+/**
+ * Copies rank `src`'s `tensor` into every rank's `tensor`, in place
+ * (PyTorch's `broadcast(tensor, src)`). CPU, contiguous, any dtype.
+ *
+ * @example
+ * ```ts
+ * import { distributed, tensor } from "@lits/vision";
+ * distributed.initProcessGroup();
+ * const t = tensor([4, 5]);
+ * distributed.broadcast(t, 0);
+ * console.log(t.toList()); // [4, 5]
+ * distributed.destroyProcessGroup();
+ * ```
+ */
+export function broadcast(tensor: Tensor, src: number | { src: number }): void {
+  const usage = "distributed.broadcast(tensor, 0)";
+  checkArity("distributed.broadcast", arguments.length, 2, usage);
+  const root = typeof src === "object" && src !== null
+    ? checkOptions<{ src: number }>("distributed.broadcast", src, ["src"], usage).src
+    : src;
+  checkTensor("broadcast", tensor, false);
+  const g = current("broadcast");
+  if (!Number.isInteger(root) || root < 0 || root >= g.worldSize) {
+    throw new Error(
+      `distributed.broadcast: src must be a rank 0..${g.worldSize - 1}, got ${root}; ${usage}`,
+    );
+  }
+  if (!g.lib) return;
+  const p = tensor.size === 0 ? null : tensor.ptr;
+  distCheck(
+    g.lib,
+    g.lib.lits_dist_broadcast(p, tensor.size * 4, root),
+    () => `broadcast [${tensor.shape}] from rank ${root}`,
+  );
+}
+
+/**
+ * Waits until every rank has called it (PyTorch's `barrier`).
+ *
+ * @example
+ * ```ts
+ * import { distributed } from "@lits/vision";
+ * distributed.initProcessGroup();
+ * distributed.barrier();
+ * distributed.destroyProcessGroup();
+ * ```
+ */
+export function barrier(): void {
+  const lib = groupLib("barrier");
+  if (lib) distCheck(lib, lib.lits_dist_barrier(), () => "barrier");
+}
+
+/**
+ * Leaves the group (PyTorch's `destroy_process_group`); MPI is finalised,
+ * so a launched process cannot join again.
+ *
+ * @example
+ * ```ts
+ * import { distributed } from "@lits/vision";
+ * distributed.initProcessGroup();
+ * distributed.destroyProcessGroup();
+ * console.log(distributed.isInitialized()); // false
+ * ```
+ */
+export function destroyProcessGroup(): void {
+  const g = current("destroyProcessGroup");
+  group = null;
+  if (g.lib) {
+    finalised = true;
+    distCheck(g.lib, g.lib.lits_dist_finalize(), () => "destroyProcessGroup");
+  }
+}
