@@ -2,7 +2,7 @@
  * Generates `src/ffi/symbols.ts` (the `Deno.dlopen` table) and
  * `src/ffi/codes.ts` (the enum codes and ABI version) from
  * `native/include/lits.h`, so the C header is the only place a native
- * signature or code is written. `deno run -A scripts/gen_ffi.ts` rewrites
+ * signature or code is written. `deno task gen:ffi` rewrites
  * both; `--check` exits 1 when the committed files differ (tests/ffi_test.ts
  * runs the same comparison).
  *
@@ -92,7 +92,7 @@ function commonPrefix(names: string[]): string {
 }
 
 const BANNER = "// Generated from native/include/lits.h by scripts/gen_ffi.ts: do not edit.\n" +
-  "// Change the header, then run `deno run -A scripts/gen_ffi.ts`.\n";
+  "// Change the header, then run `deno task gen:ffi`.\n";
 
 /** The text of src/ffi/codes.ts. */
 export function codesSource(header: string): string {
@@ -194,7 +194,7 @@ if (import.meta.main) {
     const old = await Deno.readTextFile(path).catch(() => "");
     if (old === texts[key]) continue;
     if (checkOnly) {
-      console.error(`${path.pathname} is stale: run deno run -A scripts/gen_ffi.ts`);
+      console.error(`${path.pathname} is stale: run deno task gen:ffi`);
       stale = true;
     } else {
       await Deno.writeTextFile(path, texts[key]);

@@ -53,6 +53,25 @@ Deno.test("every required lits.h function has one CUDA definition, and nothing e
   for (const [name, count] of defined) assert.equal(count, 1, `${name} is defined ${count} times`);
 });
 
+Deno.test("native/cpu and native/cuda define each lits.h function in files of the same name", () => {
+  const cpuDir = new URL("../native/cpu/", import.meta.url).pathname;
+  const where = (dir: string, ext: string, re: RegExp) => {
+    const out = new Map<string, string>();
+    for (const f of [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(ext))) {
+      for (const m of Deno.readTextFileSync(`${dir}${f}`).matchAll(re)) {
+        out.set(m[1], f.slice(0, -ext.length));
+      }
+    }
+    return out;
+  };
+  const cpu = where(cpuDir, ".c", /^(?:int|const char\*) (lits_\w+)\([^;{]*\)\s*\{/gm);
+  const cuda = where(cudaDir, ".cu", /^extern "C" (?:int|const char\*) (lits_\w+)\(/gm);
+  for (const name of requiredNames) {
+    assert.ok(cpu.has(name), `${name} has no definition in native/cpu`);
+    assert.equal(`${cpu.get(name)}.c`, `${cuda.get(name)}.c`, `${name}: cpu vs cuda file`);
+  }
+});
+
 async function run(cmd: string, args: string[], env?: Record<string, string>) {
   const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);

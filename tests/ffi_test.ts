@@ -11,7 +11,7 @@ Deno.test("symbols.ts and codes.ts are what scripts/gen_ffi.ts makes of lits.h",
   const fresh = await generate();
   for (const key of Object.keys(OUTPUTS) as (keyof typeof OUTPUTS)[]) {
     const committed = Deno.readTextFileSync(OUTPUTS[key]);
-    assert.equal(committed, fresh[key], `${key}: run deno run -A scripts/gen_ffi.ts`);
+    assert.equal(committed, fresh[key], `${key}: run deno task gen:ffi`);
   }
 });
 

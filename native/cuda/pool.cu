@@ -1,42 +1,15 @@
-/* pool.cu: max, average and adaptive average 2-D pooling (pool.cuh holds the
- * per-element math). Our own kernels rather than cuDNN's: cuDNN's max pooling
- * returns no indices, and these reproduce PyTorch's window clipping, ties and
- * NaN rules exactly. One thread per output (forward) or input element
- * (backward, a gather: deterministic, no atomics).
- *
- * Backward of max pooling trusts the indices of the forward: an index outside
- * its window simply matches no input (the CPU backend reports it instead).
+/* pool.cu: average and adaptive average 2-D pooling (pool.cuh holds the
+ * per-element math; max pooling is maxpool.cu). Our own kernels: they
+ * reproduce PyTorch's window clipping and divisors exactly. One thread per
+ * output (forward) or input element (backward, a gather: deterministic, no
+ * atomics).
  */
 #include <limits.h>
 
 #include "common.cuh"
 #include "pool.cuh"
 
-static lc_pool make_pool(const lits_pool2d_params* q, int32_t include_pad) {
-  lc_pool p = {q->h,     q->w,     q->kh, q->kw, q->stride_h, q->stride_w,
-               q->pad_h, q->pad_w, q->oh, q->ow, include_pad};
-  return p;
-}
-
 /* ---- kernels: t runs over planes * (out or in) positions ---------------------- */
-
-__global__ void maxpool_fwd_kernel(lc_pool p, const float* x, float* y, int32_t* idx,
-                                   int64_t total) {
-  const int64_t ohw = p.oh * p.ow, hw = p.h * p.w;
-  LC_GRID_LOOP(t, total) {
-    const int64_t pl = t / ohw, o = t - pl * ohw, oy = o / p.ow, ox = o - oy * p.ow;
-    lc_maxpool_out(p, x + pl * hw, oy, ox, &y[t], &idx[t]);
-  }
-}
-
-__global__ void maxpool_bwd_kernel(lc_pool p, const float* dy, const int32_t* idx, float* dx,
-                                   int64_t total) {
-  const int64_t ohw = p.oh * p.ow, hw = p.h * p.w;
-  LC_GRID_LOOP(t, total) {
-    const int64_t pl = t / hw, q = t - pl * hw, iy = q / p.w, ix = q - iy * p.w;
-    dx[t] = lc_maxpool_grad_in(p, dy + pl * ohw, idx + pl * ohw, iy, ix);
-  }
-}
 
 __global__ void avgpool_fwd_kernel(lc_pool p, const float* x, float* y, int64_t total) {
   const int64_t ohw = p.oh * p.ow, hw = p.h * p.w;
@@ -72,44 +45,12 @@ __global__ void adaptive_bwd_kernel(const float* dy, float* dx, int64_t h, int64
 
 /* ---- lits.h ------------------------------------------------------------------- */
 
-extern "C" int lits_maxpool2d_forward_f32(const lits_pool2d_params* params_host, const float* x,
-                                          const float* x_coef, int32_t x_relu, float* y,
-                                          int32_t* indices) {
-  LC_ENTER("lits_maxpool2d_forward_f32");
-  LITS_CHECKED(lits_check_pool(lc_fn, params_host));
-  if (x_coef != NULL || x_relu != 0) {
-    return lc_fail(LITS_ERR_UNAVAILABLE,
-                   "%s: input transforms need the fused kernels, which this backend lacks", lc_fn);
-  }
-  LC_REQUIRE(x != NULL && y != NULL && indices != NULL, "%s: x, y or indices is NULL", lc_fn);
-  const lc_pool p = make_pool(params_host, 0);
-  const int64_t total = (int64_t)params_host->n * params_host->c * p.oh * p.ow;
-  maxpool_fwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, x, y, indices, total);
-  LC_CHECK_LAUNCH("maxpool_fwd_kernel");
-  return LITS_OK;
-}
-
-extern "C" int lits_maxpool2d_backward_f32(const lits_pool2d_params* params_host, const float* x,
-                                           const float* y, const float* dy,
-                                           const int32_t* indices, float* dx) {
-  LC_ENTER("lits_maxpool2d_backward_f32");
-  (void)x;
-  (void)y;
-  LITS_CHECKED(lits_check_pool(lc_fn, params_host));
-  LC_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL", lc_fn);
-  const lc_pool p = make_pool(params_host, 0);
-  const int64_t total = (int64_t)params_host->n * params_host->c * p.h * p.w;
-  maxpool_bwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, dy, indices, dx, total);
-  LC_CHECK_LAUNCH("maxpool_bwd_kernel");
-  return LITS_OK;
-}
-
 extern "C" int lits_avgpool2d_forward_f32(const lits_pool2d_params* params_host, const float* x,
                                           float* y, int32_t count_include_pad) {
   LC_ENTER("lits_avgpool2d_forward_f32");
   LITS_CHECKED(lits_check_pool(lc_fn, params_host));
   LC_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", lc_fn);
-  const lc_pool p = make_pool(params_host, count_include_pad);
+  const lc_pool p = lc_make_pool(params_host, count_include_pad);
   const int64_t total = (int64_t)params_host->n * params_host->c * p.oh * p.ow;
   avgpool_fwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, x, y, total);
   LC_CHECK_LAUNCH("avgpool_fwd_kernel");
@@ -121,7 +62,7 @@ extern "C" int lits_avgpool2d_backward_f32(const lits_pool2d_params* params_host
   LC_ENTER("lits_avgpool2d_backward_f32");
   LITS_CHECKED(lits_check_pool(lc_fn, params_host));
   LC_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", lc_fn);
-  const lc_pool p = make_pool(params_host, count_include_pad);
+  const lc_pool p = lc_make_pool(params_host, count_include_pad);
   const int64_t total = (int64_t)params_host->n * params_host->c * p.h * p.w;
   avgpool_bwd_kernel<<<lc_blocks(total), LC_THREADS, 0, lc.stream>>>(p, dy, dx, total);
   LC_CHECK_LAUNCH("avgpool_bwd_kernel");

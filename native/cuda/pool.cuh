@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "indexing.cuh"
+#include "lits.h"
 
 struct lc_pool {
   int64_t h, w, kh, kw, sh, sw, ph, pw, oh, ow;
@@ -182,6 +183,13 @@ __host__ __device__ __forceinline__ float lc_adaptive_grad_in(const float* dyp, 
     }
   }
   return acc;
+}
+
+/* The kernels' view of lits.h's geometry (host side). */
+static inline lc_pool lc_make_pool(const lits_pool2d_params* q, int32_t include_pad) {
+  lc_pool p = {q->h,     q->w,     q->kh, q->kw, q->stride_h, q->stride_w,
+               q->pad_h, q->pad_w, q->oh, q->ow, include_pad};
+  return p;
 }
 
 #endif /* LITS_CUDA_POOL_CUH */

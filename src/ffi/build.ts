@@ -14,6 +14,7 @@ export const CPU_SOURCES = [
   "copy.c",
   "elementwise.c",
   "reduce.c",
+  "softmax.c",
   "loss.c",
   "random.c",
   "optim.c",

@@ -39,6 +39,7 @@ export const CUDA_SOURCES = [
   "conv_plan.cu",
   "conv.cu",
   "pool.cu",
+  "maxpool.cu",
   "batchnorm.cu",
 ] as const;
 

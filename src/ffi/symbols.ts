@@ -1,5 +1,5 @@
 // Generated from native/include/lits.h by scripts/gen_ffi.ts: do not edit.
-// Change the header, then run `deno run -A scripts/gen_ffi.ts`.
+// Change the header, then run `deno task gen:ffi`.
 
 /**
  * The one `Deno.dlopen` symbol table: one entry per function of
