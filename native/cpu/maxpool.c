@@ -89,10 +89,7 @@ static void max_row(const float* xp, fused_affine t, int relu, float* yrow, int3
 static int maxpool_forward(const char* fn, const lits_pool2d_params* params_host, const float* x,
                            const float* x_coef, int32_t x_relu, float* y, int32_t* indices) {
   LITS_CHECKED(lits_check_pool(fn, params_host));
-  const int32_t n = params_host->n, c = params_host->c, h = params_host->h, w = params_host->w;
-  const int32_t kh = params_host->kh, kw = params_host->kw, stride_h = params_host->stride_h;
-  const int32_t stride_w = params_host->stride_w, pad_h = params_host->pad_h;
-  const int32_t pad_w = params_host->pad_w, oh = params_host->oh, ow = params_host->ow;
+  POOL_LOCALS(params_host);
   LITS_REQUIRE(x != NULL && y != NULL && indices != NULL, "%s: x, y or indices is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
   const int64_t rows = planes * oh;
@@ -158,10 +155,7 @@ int lits_maxpool2d_backward_f32(const lits_pool2d_params* params_host, const flo
   (void)y;
   lits_clear_error();
   LITS_CHECKED(lits_check_pool(fn, params_host));
-  const int32_t n = params_host->n, c = params_host->c, h = params_host->h, w = params_host->w;
-  const int32_t kh = params_host->kh, kw = params_host->kw, stride_h = params_host->stride_h;
-  const int32_t stride_w = params_host->stride_w, pad_h = params_host->pad_h;
-  const int32_t pad_w = params_host->pad_w, oh = params_host->oh, ow = params_host->ow;
+  POOL_LOCALS(params_host);
   LITS_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL",
                fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;

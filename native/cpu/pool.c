@@ -38,10 +38,7 @@ int lits_avgpool2d_forward_f32(const lits_pool2d_params* params_host, const floa
   static const char* fn = "lits_avgpool2d_forward_f32";
   lits_clear_error();
   LITS_CHECKED(lits_check_pool(fn, params_host));
-  const int32_t n = params_host->n, c = params_host->c, h = params_host->h, w = params_host->w;
-  const int32_t kh = params_host->kh, kw = params_host->kw, stride_h = params_host->stride_h;
-  const int32_t stride_w = params_host->stride_w, pad_h = params_host->pad_h;
-  const int32_t pad_w = params_host->pad_w, oh = params_host->oh, ow = params_host->ow;
+  POOL_LOCALS(params_host);
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
 #pragma omp parallel for schedule(static) if (planes * ohw * kh * kw >= LITS_POOL_PAR_MIN)
@@ -72,10 +69,7 @@ int lits_avgpool2d_backward_f32(const lits_pool2d_params* params_host, const flo
   static const char* fn = "lits_avgpool2d_backward_f32";
   lits_clear_error();
   LITS_CHECKED(lits_check_pool(fn, params_host));
-  const int32_t n = params_host->n, c = params_host->c, h = params_host->h, w = params_host->w;
-  const int32_t kh = params_host->kh, kw = params_host->kw, stride_h = params_host->stride_h;
-  const int32_t stride_w = params_host->stride_w, pad_h = params_host->pad_h;
-  const int32_t pad_w = params_host->pad_w, oh = params_host->oh, ow = params_host->ow;
+  POOL_LOCALS(params_host);
   LITS_REQUIRE(dy != NULL && dx != NULL, "%s: dy or dx is NULL", fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
 #pragma omp parallel for schedule(static) if (planes * ohw * kh * kw >= LITS_POOL_PAR_MIN)

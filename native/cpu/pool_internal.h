@@ -8,4 +8,11 @@
 /* Below this many elements of work a pooling call stays on one thread. */
 #define LITS_POOL_PAR_MIN 16384
 
+/* Declares lits_pool2d_params' fields as the locals the kernels index with:
+ * n, c, h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, oh, ow. */
+#define POOL_LOCALS(q)                                                                \
+  const int32_t n = (q)->n, c = (q)->c, h = (q)->h, w = (q)->w, kh = (q)->kh,         \
+                kw = (q)->kw, stride_h = (q)->stride_h, stride_w = (q)->stride_w,     \
+                pad_h = (q)->pad_h, pad_w = (q)->pad_w, oh = (q)->oh, ow = (q)->ow
+
 #endif
