@@ -131,7 +131,10 @@ Deno.test("fit records how its images were made; predict on a PNG equals the eva
     window: [-200, 250],
     dataSize: [64, 64],
     scaling: "minmax",
-    transforms: [{ name: "Normalize", ...spec.normalize }],
+    transforms: [
+      { ...train.windowTransform(train.DEFAULTS.inputWindow!, [-200, 250]) },
+      { name: "Normalize", ...spec.normalize },
+    ],
   });
   assert.ok(spec.normalize && spec.options.imageSize === 16);
 
@@ -146,8 +149,7 @@ Deno.test("fit records how its images were made; predict on a PNG equals the eva
   assert.equal(rows.length, 3);
 
   // The same slices through the run's own evaluation transforms.
-  const t = train.runTransforms("none", 16, 64, 64, spec.normalize!);
-  const transform = data.transforms.compose(t.eval);
+  const transform = data.transforms.compose(train.evalTransforms(spec, 64, 64));
   const w2 = await train.loadWeights(ckpt);
   using model = models.create(spec.name, spec.options).eval();
   model.loadStateDict(w2.state);
@@ -170,7 +172,7 @@ Deno.test("fit records how its images were made; predict on a PNG equals the eva
   ds.close();
   assert.match(
     r.stdout,
-    /simple from .*window \[-200, 250\] HU, training images 64x64, model input 16x16, then Normalize\(mean [\d.]+, std [\d.]+\)/,
+    /simple from .*window \[-200, 250\] HU, training images 64x64, model input 16x16, then ScaleIntensityRange\(aMin 0\.5, aMax 0\.7222, bMin 0, bMax 1, clip true\), then Normalize\(mean [\d.]+, std [\d.]+\)/,
   );
   assert.match(r.stdout, /\d+ slices: \d+ no liver, \d+ liver, \d+ liver \+ lesion/);
   const html = await Deno.readTextFile(join(out, "predictions.html"));

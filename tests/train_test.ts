@@ -143,7 +143,7 @@ Deno.test("early stopping ends the run and the test metrics are those of the bes
   const test = new data.LiTSDataset({ root: c.data!, split: "test" });
   const loader = new data.DataLoader(test, {
     batchSize: 64,
-    transform: train.runTransforms("none", 16, test.width, test.height, best.spec!.normalize).eval,
+    transform: train.evalTransforms(best.spec!, test.width, test.height),
   });
   const e = await train.evaluateModel(model, loader);
   assert.equal(e.loss, result.test.loss);

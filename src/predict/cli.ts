@@ -198,7 +198,9 @@ export async function predictMain(args: readonly string[]): Promise<number> {
         prep.transforms.map((t) => {
           const args = Object.entries(t).filter(([k]) => k !== "name");
           return `, then ${t.name}(${
-            args.map(([k, x]) => `${k} ${JSON.stringify(x)}`).join(", ")
+            args.map(([k, x]) =>
+              `${k} ${typeof x === "number" ? Number(x.toFixed(4)) : JSON.stringify(x)}`
+            ).join(", ")
           })`;
         }).join("")
       }`;

@@ -39,7 +39,9 @@ export async function resumeConfig(
       );
     }
   }
-  const out: TrainConfig = { ...DEFAULTS, ...saved, out: dir };
+  // A key newer than the run takes the value that behaves as before it existed, not today's default.
+  const before: Partial<TrainConfig> = { inputWindow: null };
+  const out: TrainConfig = { ...DEFAULTS, ...before, ...saved, out: dir };
   for (const key of RESUMABLE) {
     if (given.has(key)) (out as unknown as Record<string, unknown>)[key] = config[key];
   }

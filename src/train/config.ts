@@ -9,6 +9,7 @@
 import { UsageError } from "./errors.ts";
 import { augmentSpecs } from "./augment.ts";
 import { checkOptions } from "../options.ts";
+import { isWindow } from "./intensity_window.ts";
 import { minImageSize, names } from "../models/registry.ts";
 
 /** Optimizers `--optimizer` accepts. */
@@ -42,6 +43,13 @@ export interface TrainConfig {
   batchNorm: boolean;
   /** Training augmentation: "none", "ct", or a comma list of transform names. */
   augment: string;
+  /**
+   * Hounsfield window [low, high] the inputs are clipped to and rescaled to
+   * [0, 1] by, before standardisation (MONAI's `ScaleIntensityRange` with
+   * `clip`); null: the images as they are. Read against the HU range the
+   * data's PNGs span (`dataWindow`).
+   */
+  inputWindow: [number, number] | null;
   /** Standardise inputs with the training split's mean and std (torchvision's Normalize). */
   normalize: boolean;
   /** LR schedule. */
@@ -106,6 +114,7 @@ export const DEFAULTS: Readonly<TrainConfig> = {
   dropout: null,
   batchNorm: true,
   augment: "none",
+  inputWindow: [25, 125],
   normalize: true,
   scheduler: "cosine",
   earlyStopping: 0,
@@ -214,6 +223,13 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   if (c.seed > 2 ** 32) fail("seed", c.seed, "must be below 2^32");
   int("val-every", c.valEvery, 1);
   int("log-every", c.logEvery, 1);
+  if (c.inputWindow !== null && !isWindow(c.inputWindow)) {
+    fail(
+      "input-window",
+      c.inputWindow,
+      "must be [low, high] in HU with low < high, or null (none)",
+    );
+  }
   if (c.augment.trim() === "") fail("augment", c.augment, "give none, ct, or transform names");
   augmentSpecs(c.augment); // throws a UsageError naming a bad transform
   return { ...c, model };

@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { LiTSDataset } from "../data/lits_dataset.ts";
 import { fingerprintBytes } from "../data/cache.ts";
 import { SPLITS, synthesizeLiTS } from "../data/synthetic/writer.ts";
+import type { ModelSpec } from "./setup.ts";
 import type { TransformSpec } from "../data/transforms/transform.ts";
 import { augmentSpecs } from "./augment.ts";
 
@@ -144,13 +145,23 @@ export interface PixelStats {
 
 /**
  * Pixel mean and std of a split, from up to `count` images spread evenly over
- * it (deterministic: the same split always gives the same numbers).
+ * it (deterministic: the same split always gives the same numbers), after
+ * the intensity `window` (a `windowTransform`) when one is given.
  */
-export function pixelStats(ds: LiTSDataset, count = 256): PixelStats {
+export function pixelStats(
+  ds: LiTSDataset,
+  count = 256,
+  window: { aMin: number; aMax: number } | null = null,
+): PixelStats {
   const step = Math.max(1, Math.floor(ds.length / count));
+  // The stats of what the model sees: after the intensity window, if any.
+  const lo = window?.aMin ?? 0, width = window ? window.aMax - window.aMin : 1;
+  const clip = window !== null;
   let sum = 0, sq = 0, n = 0;
   for (let i = 0; i < ds.length; i += step) {
-    for (const v of ds.getSync(i).image.data) {
+    for (const raw of ds.getSync(i).image.data) {
+      const x = (raw - lo) / width;
+      const v = clip ? Math.min(1, Math.max(0, x)) : x;
       sum += v;
       sq += v * v;
       n++;
@@ -172,7 +183,8 @@ export interface RunTransforms {
 
 /**
  * The transforms for images of `width` x `height` fed to a model of side
- * `imageSize`, standardised with `normalize` when given.
+ * `imageSize`: resized, clipped to the intensity `window` (a
+ * `windowTransform`) and standardised with `normalize` when given.
  *
  * @example
  * ```ts
@@ -187,11 +199,34 @@ export function runTransforms(
   width: number,
   height: number,
   normalize: PixelStats | null = null,
+  window: TransformSpec | null = null,
 ): RunTransforms {
-  const resize: TransformSpec[] = imageSize === width && imageSize === height
+  const prepare: TransformSpec[] = imageSize === width && imageSize === height
     ? []
     : [{ name: "Resize", size: [imageSize, imageSize] }];
-  // Normalisation comes last: the augmentations work on [0, 1] intensities.
+  if (window) prepare.push(window);
+  // Normalisation comes last: the augmentations work on (windowed) [0, 1] intensities.
   const norm: TransformSpec[] = normalize ? [{ name: "Normalize", ...normalize }] : [];
-  return { train: [...resize, ...augmentSpecs(augment), ...norm], eval: [...resize, ...norm] };
+  return { train: [...prepare, ...augmentSpecs(augment), ...norm], eval: [...prepare, ...norm] };
+}
+
+/**
+ * The evaluation transforms of a trained model (its checkpoint's spec) for
+ * images of `width` x `height`: a resize to the model's side when needed,
+ * then what its run recorded (input window, standardisation); for a spec
+ * without that record, its `normalize` alone. Rebuilding them by hand from
+ * `spec.normalize` would miss the input window.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * const spec = { name: "simple", options: { imageSize: 16 }, normalize: { mean: 0.1, std: 0.2 } };
+ * console.log(train.evalTransforms(spec, 32, 32).map((t) => t.name)); // ["Resize", "Normalize"]
+ * ```
+ */
+export function evalTransforms(spec: ModelSpec, width: number, height: number): TransformSpec[] {
+  const size = spec.options.imageSize ?? width;
+  const recorded = spec.preprocessing?.transforms;
+  if (!recorded) return runTransforms("none", size, width, height, spec.normalize ?? null).eval;
+  return [...runTransforms("none", size, width, height).eval, ...recorded.map((t) => ({ ...t }))];
 }

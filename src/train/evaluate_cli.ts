@@ -12,7 +12,7 @@ import { formatClassificationReport } from "../eval/metrics/text.ts";
 import { MODEL_NAMES, type TrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { loadModelState, loadWeights } from "./checkpoint.ts";
-import { checkDataLayout, defaultSyntheticData, runTransforms } from "./data.ts";
+import { checkDataLayout, defaultSyntheticData, evalTransforms } from "./data.ts";
 import { ResizedSplit } from "./resized_split.ts";
 import { buildModel, CLASS_NAMES, type ModelSpec } from "./setup.ts";
 import { reportError } from "./cli.ts";
@@ -117,13 +117,12 @@ export async function evaluateMain(args: readonly string[]): Promise<number> {
             options: { inChannels: 1, numClasses: 3, imageSize: v["image-size"] ?? ds.width },
           };
         }
-        const size = spec.options.imageSize ?? ds.width;
         using model = buildModel(spec).to(dev);
         loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
-        const t = runTransforms("none", size, ds.width, ds.height, spec.normalize ?? null);
+        const transform = evalTransforms(spec, ds.width, ds.height);
         const loading = {
           batchSize: v["batch-size"],
-          transform: t.eval,
+          transform,
           workers: v.workers,
           device: dev,
         };

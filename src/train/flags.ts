@@ -8,6 +8,8 @@
 import { checkConfig, DEFAULTS, OPTIMIZERS, SCHEDULERS, type TrainConfig } from "./config.ts";
 import { Command, type FlagSpec } from "./command.ts";
 import { SHARED_FLAGS as S } from "./flag_specs.ts";
+import { UsageError } from "./errors.ts";
+import { isWindow } from "./intensity_window.ts";
 
 /**
  * The flags of `deno task train`, in the order `--help` lists them. Each
@@ -32,6 +34,11 @@ const FLAGS: Record<string, FlagSpec> = {
     kind: "string",
     value: "LIST",
     help: "none, ct, or transform names (RandomAffine,RandomGamma,...)",
+  },
+  "input-window": {
+    kind: "string",
+    value: "LO,HI",
+    help: "Hounsfield window the inputs are clipped to, then standardised (none: as they are)",
   },
   normalize: {
     kind: "boolean",
@@ -114,7 +121,8 @@ export function parseTrainArgs(args: readonly string[]): ParsedTrainArgs {
   const given = new Set<keyof TrainConfig>();
   for (const name of parsed.given) {
     if (name === "resume") continue;
-    config[keyOf(name)] = parsed.values[name];
+    const value = parsed.values[name];
+    config[keyOf(name)] = name === "input-window" ? windowFlag(String(value)) : value;
     given.add(keyOf(name));
   }
   // Batch norm is a default of the simple model only: the others have their own or none.
@@ -127,6 +135,20 @@ export function parseTrainArgs(args: readonly string[]): ParsedTrainArgs {
     help: false,
     given,
   };
+}
+
+/** `--input-window 0,150` as [0, 150]; `none` as null. */
+function windowFlag(raw: string): [number, number] | null {
+  if (raw.trim() === "none") return null;
+  const parts = raw.split(",").map((p) => p.trim());
+  const w = parts.map(Number);
+  if (parts.length !== 2 || parts.some((p) => p === "") || !isWindow(w)) {
+    throw new UsageError(
+      `--input-window ${JSON.stringify(raw)}: give LO,HI in Hounsfield units with LO < HI ` +
+        `(e.g. 0,150), or none`,
+    );
+  }
+  return [w[0], w[1]];
 }
 
 /** The flag name of a config key (`batchSize` -> `batch-size`). */

@@ -26,7 +26,8 @@ export {
 } from "./config.ts";
 export { DivergedError, UsageError } from "./errors.ts";
 export { type ParsedTrainArgs, parseTrainArgs, trainHelp } from "./flags.ts";
-export { checkDataLayout, type RunTransforms, runTransforms } from "./data.ts";
+export { checkDataLayout, evalTransforms, type RunTransforms, runTransforms } from "./data.ts";
+export { dataWindow, isWindow, windowTransform } from "./intensity_window.ts";
 export { writeFileAtomic } from "./atomic.ts";
 export {
   type CheckpointFields,

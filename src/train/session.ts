@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { dataWindow, windowTransform } from "./intensity_window.ts";
 import { DataLoader } from "../data/loader.ts";
 import type { LiTSDataset } from "../data/lits_dataset.ts";
 import { classBalancedSampler } from "../data/sampler.ts";
@@ -90,8 +91,10 @@ export async function openRunData(
     }
     const imageSize = config.imageSize || width;
     const resolved: TrainConfig = { ...config, data: root, imageSize };
-    const stats = config.normalize ? pixelStats(train) : null;
-    const transforms = runTransforms(config.augment, imageSize, width, height, stats);
+    const hu = dataWindow(root);
+    const window = config.inputWindow ? windowTransform(config.inputWindow, hu) : null;
+    const stats = config.normalize ? pixelStats(train, 256, window) : null;
+    const transforms = runTransforms(config.augment, imageSize, width, height, stats, window);
     return {
       root,
       train,
@@ -103,7 +106,7 @@ export async function openRunData(
         resolved,
         imageSize,
         stats,
-        dataPreprocessing(width, height, transforms.eval),
+        dataPreprocessing(width, height, transforms.eval, hu),
       ),
       transforms,
       [Symbol.dispose]: close,

@@ -1,0 +1,71 @@
+/**
+ * `--input-window`: the Hounsfield-unit window a run clips its inputs to, as a
+ * radiologist reads the liver in a narrow soft-tissue window rather than
+ * the course's wide [-200, 250] HU of the PNGs (MONAI's LiTS pipelines do
+ * the same with `ScaleIntensityRange(a_min, a_max, clip=True)`). The slices
+ * on disk are 8-bit PNGs of a known HU window, so the HU window becomes a
+ * window on the [0, 1] intensities the dataset gives.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { TransformSpec } from "../data/transforms/transform.ts";
+import { DATA_WINDOW } from "./setup.ts";
+
+/**
+ * The HU range a data folder's PNGs span: the window its
+ * `synthetic_lits.json` records, else the course's [-200, 250]
+ * (`DATA_WINDOW`: what `deno task import-lits` writes by default).
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * console.log(train.dataWindow("no/such/folder")); // [-200, 250]
+ * ```
+ */
+export function dataWindow(root: string): [number, number] {
+  const file = join(root, "synthetic_lits.json");
+  if (!existsSync(file)) return [DATA_WINDOW[0], DATA_WINDOW[1]];
+  let window: unknown;
+  try {
+    window = JSON.parse(Deno.readTextFileSync(file))?.summary?.settings?.window;
+  } catch (e) {
+    throw new Error(`${file}: not readable JSON (${(e as Error).message})`);
+  }
+  if (!isWindow(window)) {
+    throw new Error(`${file}: summary.settings.window must be [lo, hi] in HU`);
+  }
+  return [window[0], window[1]];
+}
+
+/** Two finite numbers, the first below the second. */
+export function isWindow(w: unknown): w is [number, number] {
+  return Array.isArray(w) && w.length === 2 && w.every(Number.isFinite) && w[0] < w[1];
+}
+
+/**
+ * The transform that clips [0, 1] inputs of images spanning `data` HU to
+ * `window` HU and rescales them to [0, 1].
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * const t = train.windowTransform([0, 150], [-200, 250]);
+ * console.log(t.aMin.toFixed(4), t.aMax.toFixed(4)); // "0.4444" "0.7778"
+ * ```
+ */
+export function windowTransform(
+  window: readonly [number, number],
+  data: readonly [number, number],
+): TransformSpec & { aMin: number; aMax: number } {
+  const unit = (hu: number) => (hu - data[0]) / (data[1] - data[0]);
+  return {
+    name: "ScaleIntensityRange",
+    aMin: unit(window[0]),
+    aMax: unit(window[1]),
+    bMin: 0,
+    bMax: 1,
+    clip: true,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * `--input-window`: the Hounsfield window a run clips its inputs to. The flag and
+ * config checks, the transform's placement, the statistics taken after it,
+ * a resumed old run keeping its own (no) window, and `evaluate` applying
+ * the window the checkpoint records (its test loss equals fit's).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { train } from "../mod.ts";
+import { pixelStats } from "../src/train/data.ts";
+import { openSplit } from "../src/train/data.ts";
+import { resumeConfig } from "../src/train/cli.ts";
+import { quickFlags, trainTestData } from "./train_data.ts";
+
+async function capture(main: (args: string[]) => Promise<number>, args: string[]) {
+  const out: string[] = [], err: string[] = [];
+  const { log, error, warn } = console;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = console.warn = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    Object.assign(console, { log, error, warn });
+  }
+}
+
+Deno.test("--input-window: parsed in HU, none turns it off, bad values name the flag", () => {
+  assert.deepEqual(train.DEFAULTS.inputWindow, [25, 125]);
+  assert.deepEqual(train.parseTrainArgs(["--input-window", "-50,200"]).config.inputWindow, [
+    -50,
+    200,
+  ]);
+  assert.equal(train.parseTrainArgs(["--input-window", "none"]).config.inputWindow, null);
+  for (const bad of ["150,0", "0,0", "a,b", "1", "1,2,3", ",5"]) {
+    assert.throws(
+      () => train.parseTrainArgs(["--input-window", bad]),
+      (e: Error) => e.name === "UsageError" && e.message.startsWith(`--input-window "${bad}"`),
+      bad,
+    );
+  }
+  assert.throws(
+    () => train.checkConfig({ ...train.DEFAULTS, inputWindow: [5] as never }),
+    /--input-window \[5\]: must be \[low, high\] in HU/,
+  );
+  assert.match(train.trainHelp(), /--input-window LO,HI .*\(default: 25,125\)/);
+});
+
+Deno.test("windowTransform maps HU through the data's window; it comes before augmentation", () => {
+  const w = train.windowTransform([0, 150], [-200, 250]);
+  assert.equal(w.name, "ScaleIntensityRange");
+  assert.ok(Math.abs(w.aMin - 200 / 450) < 1e-12 && Math.abs(w.aMax - 350 / 450) < 1e-12);
+  const t = train.runTransforms("RandomGamma", 64, 128, 128, { mean: 0.1, std: 0.2 }, w);
+  assert.deepEqual(t.train.map((s) => s.name), [
+    "Resize",
+    "ScaleIntensityRange",
+    "RandomGamma",
+    "Normalize",
+  ]);
+  assert.deepEqual(t.eval.map((s) => s.name), ["Resize", "ScaleIntensityRange", "Normalize"]);
+});
+
+Deno.test("dataWindow: synthetic_lits.json's window, else the course's; a broken file is an Error", async () => {
+  const dir = await Deno.makeTempDir();
+  assert.deepEqual(train.dataWindow(dir), [-200, 250]);
+  const file = join(dir, "synthetic_lits.json");
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({ summary: { settings: { window: [-100, 300] } } }),
+  );
+  assert.deepEqual(train.dataWindow(dir), [-100, 300]);
+  await Deno.writeTextFile(file, JSON.stringify({ summary: { settings: { window: [3] } } }));
+  assert.throws(() => train.dataWindow(dir), /synthetic_lits\.json: summary\.settings\.window/);
+  await Deno.writeTextFile(file, "{");
+  assert.throws(() => train.dataWindow(dir), /synthetic_lits\.json: not readable JSON/);
+});
+
+Deno.test("pixelStats after a window are those of the clipped, rescaled pixels", async () => {
+  const ds = openSplit(await trainTestData(), "train");
+  try {
+    const w = { aMin: 0.4, aMax: 0.8 };
+    const step = Math.max(1, Math.floor(ds.length / 256));
+    let sum = 0, sq = 0, n = 0;
+    for (let i = 0; i < ds.length; i += step) {
+      for (const raw of ds.getSync(i).image.data) {
+        const v = Math.min(1, Math.max(0, (raw - 0.4) / 0.4));
+        sum += v, sq += v * v, n++;
+      }
+    }
+    const s = pixelStats(ds, 256, w);
+    assert.ok(Math.abs(s.mean - sum / n) < 1e-4, `${s.mean} vs ${sum / n}`);
+    assert.ok(Math.abs(s.std - Math.sqrt(sq / n - (sum / n) ** 2)) < 1e-4);
+    assert.notDeepEqual(s, pixelStats(ds, 256));
+  } finally {
+    ds.close();
+  }
+});
+
+Deno.test("a run records its window; evaluate applies it (same test loss as fit)", async () => {
+  const data = await trainTestData();
+  for (const window of ["0,150", "none"]) {
+    const out = join(await Deno.makeTempDir(), "run");
+    const r = await capture(train.trainMain, [
+      ...quickFlags(data, out, 1),
+      "--input-window",
+      window,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const config = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
+    assert.deepEqual(config.inputWindow, window === "none" ? null : [0, 150]);
+    const lines = (await Deno.readTextFile(join(out, "metrics.jsonl"))).trim().split("\n");
+    const test = lines.map((l) => JSON.parse(l)).find((l) => l.type === "test");
+    const e = await capture(train.evaluateMain, [
+      "--checkpoint",
+      join(out, "checkpoint.safetensors"),
+      "--split",
+      "test",
+    ]);
+    assert.equal(e.code, 0, e.stderr);
+    const loss = Number(e.stdout.match(/loss (\d+\.\d+)/)![1]);
+    assert.ok(Math.abs(loss - test.loss) < 1e-4, `${window}: evaluate ${loss} vs fit ${test.loss}`);
+  }
+});
+
+Deno.test("--resume of a run from before --input-window keeps it off", async () => {
+  const out = await Deno.makeTempDir();
+  const old: Record<string, unknown> = { ...train.DEFAULTS, out };
+  delete old.inputWindow;
+  await Deno.writeTextFile(join(out, "config.json"), JSON.stringify(old));
+  const config = await resumeConfig({ ...train.DEFAULTS, out }, new Set(["out"]));
+  assert.equal(config.inputWindow, null);
+});
