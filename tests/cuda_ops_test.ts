@@ -325,6 +325,19 @@ test("convolution: forward, backward data, filter and bias", () => {
   }
 });
 
+test("convolution and max pooling: an input transform is refused (no fused section on CUDA)", () => {
+  const x = pair(2 * 3 * 4 * 4), coef = pair(3 * 3), out = pair(2 * 4 * 4 * 4);
+  const conv = new Int32Array([2, 3, 4, 4, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
+  assert.equal(
+    gpu.lits_conv2d_forward_f32(conv, x.g.ptr, coef.g.ptr, 0, x.g.ptr, null, out.g.ptr),
+    3,
+  );
+  assert.match(lastError(gpu), /lits_conv2d_forward_f32: input transforms need the fused kernels/);
+  const pool = new Int32Array([2, 3, 4, 4, 2, 2, 2, 2, 0, 0, 2, 2]);
+  assert.equal(gpu.lits_maxpool2d_forward_f32(pool, x.g.ptr, null, 1, out.g.ptr, out.g.ptr), 3);
+  assert.match(lastError(gpu), /lits_maxpool2d_forward_f32: input transforms need the fused/);
+});
+
 test("pooling: max (indices exact), average, adaptive average", () => {
   const rng = new Rng(9);
   // h, w, kernel, stride, pad, ceil mode
