@@ -20,3 +20,5 @@ export {
   ReduceOp,
   type ReduceOpName,
 } from "./process_group.ts";
+export { DistributedSampler, type DistributedSamplerOptions } from "./sampler.ts";
+export { DistributedDataParallel, type DistributedDataParallelOptions } from "./ddp.ts";

@@ -7,6 +7,7 @@
  */
 import type { Tensor } from "./tensor.ts";
 import { keepGrad } from "./grad_store.ts";
+import { runBackwardEndHooks, runPostAccumulateGradHooks } from "./grad_hooks.ts";
 import { fullLike } from "./ops/creation.ts";
 import {
   asyncScope,
@@ -156,6 +157,7 @@ export function backward(
     }
   }
   markBackward();
+  runBackwardEndHooks();
 }
 
 /**
@@ -191,6 +193,7 @@ function propagate(order: Tensor[], root: Tensor, gradient: Tensor | undefined):
     if (node === null) {
       keepGrad(t, g, g.owner === mine && uses.get(g) === 1);
       drop(g);
+      runPostAccumulateGradHooks(t);
       continue;
     }
     const inputGrads = scope(() => node.backward(g));
