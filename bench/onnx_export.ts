@@ -5,7 +5,8 @@
  * fold batch norm into the convolutions) against our own eval forward, the
  * two taking turns round after round so background load falls on both.
  *
- * `deno run -A bench/onnx_export.ts [--size 256] [--rounds 30]`
+ * `deno run -A bench/onnx_export.ts [--size 256] [--rounds 30] [--ort-threads N]`
+ * (ONNX Runtime's intra-op threads; default its own choice, one per core).
  *
  * @module
  */
@@ -21,6 +22,7 @@ function option(key: string, fallback: number): number {
 }
 const size = option("size", 256);
 const rounds = option("rounds", 30);
+const ortThreads = option("ort-threads", 0); // 0: ONNX Runtime's default
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -29,14 +31,19 @@ function median(xs: number[]): number {
 
 function cpuModel(): string {
   const text = Deno.readTextFileSync("/proc/cpuinfo");
-  const name = text.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown CPU";
+  const field = (key: string) => text.match(new RegExp(`^${key}\\s*:\\s*(.+)$`, "m"))?.[1];
   const cores = (text.match(/^processor\s*:/gm) ?? []).length;
-  return `${name}, ${cores} logical cores`;
+  return `${field("model name") ?? "unknown CPU"} (family ${field("cpu family")}, model ${
+    field("model")
+  }), ${cores} logical cores`;
 }
 
 const options = { inChannels: 1, numClasses: 3 };
 const shape: ["N", number, number, number] = ["N", 1, size, size];
-console.log(`CPU: ${cpuModel()}; image ${size} x ${size}; ${rounds} rounds`);
+console.log(
+  `CPU: ${cpuModel()}; image ${size} x ${size}; ${rounds} rounds; ` +
+    `ONNX Runtime threads: ${ortThreads || "default"}`,
+);
 
 {
   using net = models.resnet50(options);
@@ -55,7 +62,10 @@ console.log(`CPU: ${cpuModel()}; image ${size} x ${size}; ${rounds} rounds`);
 }
 
 using net = models.resnet18(options).eval();
-const session = await ort.InferenceSession.create(exportOnnx(net, { inputShape: shape }));
+const session = await ort.InferenceSession.create(
+  exportOnnx(net, { inputShape: shape }),
+  ortThreads > 0 ? { intraOpNumThreads: ortThreads } : {},
+);
 using x = rand([1, 1, size, size]);
 const pixels = x.toArray() as Float32Array;
 const feeds = { image: new ort.Tensor("float32", pixels, [1, 1, size, size]) };
