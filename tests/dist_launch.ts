@@ -26,7 +26,7 @@ export async function mpirun(
   const path = new URL(script, import.meta.url).pathname;
   const start = performance.now();
   const child = new Deno.Command("mpirun", {
-    args: [...mpirunArgs(nproc), Deno.execPath(), "run", "-A", path, ...args],
+    args: [...mpirunArgs(nproc, { tcp: true }), Deno.execPath(), "run", "-A", path, ...args],
     env: { NO_COLOR: "1", OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", ...env },
     stdout: "piped",
     stderr: "piped",

@@ -36,7 +36,7 @@ double dist_now(void);
 void dist_wait_begin(double timeout_s);
 int dist_wait_check(const char* what);
 void dist_wait_end(void);
-/* Sleeps a little between polls, longer the longer the wait has lasted. */
+/* Yields between polls at first; sleeps a little once the wait has lasted. */
 void dist_wait_pause(long polls);
 
 #endif

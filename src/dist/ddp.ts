@@ -81,6 +81,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   readonly #findUnused: boolean;
   readonly #lib: DistSymbols | null;
   #touched = false;
+  #waitMs = 0;
   #next = 0; // the next bucket to start: buckets start in order on every rank
 
   /** See `DistributedDataParallelOptions`. */
@@ -158,6 +159,11 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     return this.#buckets.map((b) => b.data.size);
   }
 
+  /** Milliseconds spent waiting for gradient all-reduces at the ends of backward, in total. */
+  get communicationWaitMs(): number {
+    return this.#waitMs;
+  }
+
   #onGrad(index: number, slot: Slot): void {
     const bucket = this.#buckets[index];
     const g = slot.param.grad!;
@@ -218,6 +224,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
         }
       }
       this.#startReady();
+      const start = performance.now();
       for (const [i, b] of this.#buckets.entries()) {
         distCheck(
           lib,
@@ -227,6 +234,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
         b.handle = -1;
         for (const s of b.slots) this.#writeBack(s);
       }
+      this.#waitMs += performance.now() - start;
     } finally {
       this.#next = 0;
       for (const b of this.#buckets) {

@@ -50,14 +50,16 @@ export function ensureMpi(say: (line: string) => void = console.log): void {
 
 /**
  * The arguments that start `nproc` copies of a command with mpirun on this
- * machine: TCP between ranks (no shared-memory surprises in containers),
- * more ranks than cores allowed, root allowed when we are root.
+ * machine: more ranks than cores allowed, root allowed when we are root,
+ * and with `tcp` the ranks talk over TCP (the network path a cluster takes)
+ * instead of shared memory.
  */
-export function mpirunArgs(nproc: number): string[] {
+export function mpirunArgs(nproc: number, options: { tcp?: boolean } = {}): string[] {
   if (!Number.isInteger(nproc) || nproc < 1) {
     throw new Error(`mpirun: the number of processes must be an integer >= 1, got ${nproc}`);
   }
-  const args = ["-np", String(nproc), "--oversubscribe", "--mca", "btl", "tcp,self"];
+  const args = ["-np", String(nproc), "--oversubscribe"];
+  if (options.tcp) args.push("--mca", "btl", "tcp,self");
   if (Deno.uid?.() === 0) args.push("--allow-run-as-root");
   return args;
 }

@@ -1,0 +1,117 @@
+/**
+ * `deno task bench:dist`: all-reduce time and bandwidth over bucket sizes
+ * (2 ranks, over TCP and over shared memory), then the training step of the
+ * small CNN and ResNet-50 with 1 and 2 ranks of one thread each (the same
+ * batch per rank): scaling efficiency and the share of the step spent
+ * waiting for the gradient all-reduces. Prints a Markdown section; with
+ * `--out FILE` also appends it there (bench/RESULTS.md).
+ *
+ * Flags: --size N (image side, default 64), --batch N (per rank, default 4),
+ * --steps N (timed steps, default 3), --models a,b (default simple,resnet50).
+ *
+ * @module
+ */
+import { ensureMpi, mpirunArgs } from "../src/dist/setup.ts";
+
+function flag(key: string, fallback: string): string {
+  const i = Deno.args.indexOf(`--${key}`);
+  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1] : fallback;
+}
+const flags = {
+  out: flag("out", ""),
+  size: flag("size", "64"),
+  batch: flag("batch", "4"),
+  steps: flag("steps", "3"),
+  models: flag("models", "simple,resnet50"),
+};
+ensureMpi();
+const rankScript = new URL("./dist_rank.ts", import.meta.url).pathname;
+const env = { NO_COLOR: "1", OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" };
+
+type Row = Record<string, number | string>;
+
+async function job(nproc: number, args: string[], tcp = true): Promise<Row[]> {
+  const cmd = nproc === 0
+    ? [Deno.execPath(), "run", "-A", rankScript, ...args]
+    : ["mpirun", ...mpirunArgs(nproc, { tcp }), Deno.execPath(), "run", "-A", rankScript, ...args];
+  const out = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(`${cmd.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  return text.split("\n").filter((l) => l.startsWith("RESULT ")).map((l) => JSON.parse(l.slice(7)));
+}
+
+const cpu = new TextDecoder().decode(
+  new Deno.Command("lscpu", { stdout: "piped" }).outputSync().stdout,
+).match(/Model name:\s*(.+)/)?.[1] ?? "unknown CPU";
+const mpi = new TextDecoder().decode(
+  new Deno.Command("mpirun", { args: ["--version"], stdout: "piped" }).outputSync().stdout,
+).split("\n")[0];
+const lines: string[] = [];
+const say = (l = "") => {
+  lines.push(l);
+  console.log(l);
+};
+
+say(`### ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC: bench:dist`);
+say();
+const load = Deno.loadavg().map((x) => x.toFixed(1)).join(" ");
+say(
+  `Machine: ${cpu}, ${navigator.hardwareConcurrency} cores (load average ${load} at the start: ` +
+    `other jobs share them); ${mpi}; Deno ${Deno.version.deno}; 1 thread per rank`,
+);
+say();
+say("All-reduce (average) of float32 buffers in place, 2 ranks, median call:");
+say();
+say("| bytes | TCP ms | TCP GB/s | shared memory ms | shared memory GB/s |");
+say("|---:|---:|---:|---:|---:|");
+const tcp = await job(2, ["bandwidth"], true);
+const shm = await job(2, ["bandwidth"], false);
+for (const [i, r] of tcp.entries()) {
+  const bytes = r.bytes as number, s = shm[i];
+  const gbs = (ms: number) => (bytes / (ms / 1000) / 1e9).toFixed(3);
+  say(
+    `| ${bytes} | ${(r.ms as number).toFixed(3)} | ${gbs(r.ms as number)} | ` +
+      `${(s.ms as number).toFixed(3)} | ${gbs(s.ms as number)} |`,
+  );
+}
+say();
+say(
+  `Training step (SGD), ${flags.batch} images of 1 x ${flags.size} x ${flags.size} per rank, ` +
+    `median of ${flags.steps} steps; 2 ranks over TCP. Efficiency = images/s of 2 ranks / ` +
+    "(2 x images/s of 1); wait = time at the end of backward waiting for all-reduces.",
+);
+say();
+say(
+  "| model | MB all-reduced per step | buckets | ranks | step ms | backward ms | wait ms | wait share | images/s | efficiency |",
+);
+say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+for (const model of flags.models.split(",")) {
+  const args = ["step", model, flags.size, flags.batch, flags.steps];
+  const one = (await job(0, args))[0];
+  const two = (await job(2, args, true))[0];
+  const ips = (r: Row) => (r.world as number) * Number(flags.batch) / ((r.stepMs as number) / 1000);
+  for (const r of [one, two]) {
+    say(
+      `| ${model} | ${
+        ((r.bytesPerStep as number) / 1e6).toFixed(1)
+      } | ${r.buckets} | ${r.world} | ` +
+        `${(r.stepMs as number).toFixed(1)} | ${(r.backwardMs as number).toFixed(1)} | ` +
+        `${(r.waitMs as number).toFixed(1)} | ` +
+        `${(100 * (r.waitMs as number) / (r.stepMs as number)).toFixed(0)}% | ${
+          ips(r).toFixed(1)
+        } | ` +
+        `${r === two ? (100 * ips(two) / (2 * ips(one))).toFixed(0) + "%" : ""} |`,
+    );
+  }
+}
+say();
+if (flags.out) {
+  await Deno.writeTextFile(flags.out, "\n" + lines.join("\n") + "\n", { append: true });
+}
