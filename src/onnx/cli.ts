@@ -17,7 +17,8 @@ import { SHARED_FLAGS as S } from "../train/flag_specs.ts";
 import { loadModelState, loadWeights } from "../train/checkpoint.ts";
 import { buildModel, CLASS_NAMES, type ModelSpec } from "../train/setup.ts";
 import { writeFileAtomic } from "../train/atomic.ts";
-import { exportOnnx } from "./export.ts";
+import { exportOnnx, type ExportOnnxOptions } from "./export.ts";
+import type { TransformSpec } from "../data/transforms/transform.ts";
 
 const FORMATS = ["onnx"] as const;
 
@@ -57,6 +58,37 @@ const COMMAND = new Command({
   },
   footer: "The graph's input is `image` [N, 1, S, S] in [0, 1] (N dynamic), its output `logits`.",
 });
+
+type InGraph = Pick<ExportOnnxOptions, "inputWindow" | "normalize">;
+
+/**
+ * The run's recorded evaluation transforms as graph options: its input
+ * window, then its standardisation (a checkpoint from before the record:
+ * its `normalize`). Another recorded transform has no ONNX form: an Error,
+ * never a graph that silently skips it.
+ */
+function graphPreprocessing(spec: ModelSpec, checkpoint: string): InGraph {
+  const recorded = spec.preprocessing?.transforms;
+  if (!recorded) return spec.normalize ? { normalize: spec.normalize } : {};
+  const out: InGraph = {};
+  for (const t of recorded) {
+    const p = t as TransformSpec & Record<string, unknown>;
+    if (
+      p.name === "ScaleIntensityRange" && p.bMin === 0 && p.bMax === 1 && p.clip === true &&
+      !out.inputWindow && !out.normalize
+    ) {
+      out.inputWindow = { aMin: p.aMin as number, aMax: p.aMax as number };
+    } else if (p.name === "Normalize" && !out.normalize) {
+      out.normalize = { mean: p.mean as number, std: p.std as number };
+    } else {
+      throw new Error(
+        `${checkpoint}: its evaluation transform ${JSON.stringify(t)} has no ONNX form here ` +
+          "(an input window to [0, 1] with clip, then Normalize, do)",
+      );
+    }
+  }
+  return out;
+}
 
 /** Throws unless `out` can be written: its folder exists and it is not a folder itself. */
 async function checkOut(out: string): Promise<void> {
@@ -124,18 +156,21 @@ export async function exportMain(args: readonly string[]): Promise<number> {
       using model = buildModel(spec);
       loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
       const channels = spec.options.inChannels ?? 1;
+      const pre = graphPreprocessing(spec, v.checkpoint);
       const bytes = exportOnnx(model.eval(), {
         inputShape: ["N", channels, size, size],
-        normalize: spec.normalize,
+        ...pre,
         metadata: {
           "lits.model": JSON.stringify(spec),
           "lits.classes": JSON.stringify(CLASS_NAMES),
         },
       });
       await writeFileAtomic(out, bytes);
-      const norm = spec.normalize
-        ? `, standardised inside with mean ${spec.normalize.mean}, std ${spec.normalize.std}`
-        : "";
+      const w = pre.inputWindow;
+      const norm = (w ? `, clipped inside to [${w.aMin.toFixed(4)}, ${w.aMax.toFixed(4)}]` : "") +
+        (pre.normalize
+          ? `, standardised inside with mean ${pre.normalize.mean}, std ${pre.normalize.std}`
+          : "");
       console.log(
         `${out}: ${spec.name}, ${(bytes.length / 2 ** 20).toFixed(1)} MiB, ONNX opset 17, ` +
           `in ${((performance.now() - start) / 1000).toFixed(1)} s\n` +

@@ -26,6 +26,12 @@ export interface ExportOnnxOptions {
    * `model.normalize`).
    */
   normalize?: { mean: number; std: number };
+  /**
+   * The run's input window, before standardisation: `(x - aMin) / (aMax -
+   * aMin)` clipped to [0, 1], in the image's [0, 1] units (a checkpoint's
+   * recorded `ScaleIntensityRange`; see `train.windowTransform`).
+   */
+  inputWindow?: { aMin: number; aMax: number };
   /** Extra `metadata_props` entries (the CLI stores the model spec and class names). */
   metadata?: Record<string, string>;
 }
@@ -68,6 +74,20 @@ function checkShape(shape: unknown): readonly [Dim, number, number, number] {
     throw bad("needs positive integer channels, height and width");
   }
   return shape as [Dim, number, number, number];
+}
+
+function checkWindow(w: unknown): { aMin: number; aMax: number } | undefined {
+  if (w === undefined) return undefined;
+  const o = checkOptions<{ aMin: number; aMax: number }>("exportOnnx inputWindow", w, [
+    "aMin",
+    "aMax",
+  ], USAGE);
+  if (!(Number.isFinite(o.aMin) && Number.isFinite(o.aMax) && o.aMin < o.aMax)) {
+    throw new Error(
+      `exportOnnx: inputWindow needs finite aMin < aMax, got ${JSON.stringify(w)}`,
+    );
+  }
+  return o;
 }
 
 function checkNormalize(n: unknown): { mean: number; std: number } | undefined {
@@ -114,11 +134,13 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
   const o = checkOptions<ExportOnnxOptions>("exportOnnx", options, [
     "inputShape",
     "normalize",
+    "inputWindow",
     "metadata",
   ], USAGE);
   if (o.inputShape === undefined) throw new Error(`exportOnnx: inputShape is required; ${USAGE}`);
   const shape = checkShape(o.inputShape);
   const normalize = checkNormalize(o.normalize);
+  const window = checkWindow(o.inputWindow);
   const metadata = Object.entries(o.metadata ?? {});
   if (metadata.some(([, v]) => typeof v !== "string")) {
     throw new Error("exportOnnx: metadata values must be strings");
@@ -127,6 +149,20 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
   const graph = new OnnxGraph();
   const input = graph.input("image", shape);
   let x = input;
+  if (window) {
+    // As ScaleIntensityRange computes it: (x - aMin) * (1 / (aMax - aMin)), clipped to [0, 1].
+    const lo = graph.floats("window.low", new Float32Array([window.aMin]), []);
+    const scale = graph.floats(
+      "window.scale",
+      new Float32Array([1 / (window.aMax - window.aMin)]),
+      [],
+    );
+    const zero = graph.floats("window.zero", new Float32Array([0]), []);
+    const one = graph.floats("window.one", new Float32Array([1]), []);
+    x = graph.node("Sub", "window.sub", [x.name, lo], x.shape);
+    x = graph.node("Mul", "window.mul", [x.name, scale], x.shape);
+    x = graph.node("Clip", "window", [x.name, zero, one], x.shape);
+  }
   if (normalize) {
     // As the Normalize transform computes it: x * (1 / std) + (-mean / std).
     const { mean, std } = normalize;
@@ -149,7 +185,11 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
         "(ONNX's external-data files are not written)",
     );
   }
-  const props = normalize ? [["lits.normalize", JSON.stringify(normalize)], ...metadata] : metadata;
+  const props = [
+    ...(window ? [["lits.inputWindow", JSON.stringify(window)]] : []),
+    ...(normalize ? [["lits.normalize", JSON.stringify(normalize)]] : []),
+    ...metadata,
+  ];
   return encodeModel({
     irVersion: IR_VERSION,
     opsetImport: [{ domain: "", version: OPSET }],
