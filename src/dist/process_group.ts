@@ -50,6 +50,15 @@ export function launchedByMpi(): boolean {
   return LAUNCHER_VARS.some((v) => Deno.env.get(v) !== undefined);
 }
 
+/** This process's rank as the launcher's environment gives it (before joining), or -1. */
+export function launcherRank(): number {
+  for (const v of ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"]) {
+    const r = Deno.env.get(v);
+    if (r !== undefined && /^\d+$/.test(r)) return Number(r);
+  }
+  return -1;
+}
+
 const INIT_USAGE = "distributed.initProcessGroup({ backend: 'mpi', timeout: 600_000 })";
 
 /**

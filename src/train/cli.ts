@@ -12,6 +12,8 @@ import { progressBar } from "./progress.ts";
 import { defaultRunDir, latestRun, readRunConfig, runPaths } from "./run_folder.ts";
 import { CLASS_NAMES } from "./setup.ts";
 import { resolve } from "node:path";
+import { joinRunGroup, launchRanks, leaveRunGroup, rankBatchSize } from "./distributed.ts";
+import { launchedByMpi, launcherRank } from "../dist/process_group.ts";
 
 /** Settings a resumed run may change: they do not alter its numbers. */
 const RESUMABLE: ReadonlySet<keyof TrainConfig> = new Set(["out", "workers", "device", "logEvery"]);
@@ -88,11 +90,23 @@ export async function trainMain(args: readonly string[]): Promise<number> {
     let config = parsed.config;
     if (parsed.resume) config = await resumeConfig(config, parsed.given);
     else if (!config.out) config = { ...config, out: defaultRunDir(config.model) };
+    // --nproc N: this process starts N ranks with mpirun (each runs this command) and waits.
+    if (config.nproc > 1 && !launchedByMpi()) {
+      rankBatchSize({ rank: 0, world: config.nproc, writer: true }, config.batchSize); // before any start
+      return await launchRanks(args, config.nproc, config.out);
+    }
+    const group = joinRunGroup(config.nproc);
+    if (!group.writer) {
+      await fit(config, { resume: parsed.resume });
+      leaveRunGroup(group);
+      return 0;
+    }
     const result = await fit(config, {
       resume: parsed.resume,
       log: (line) => console.log(line),
       progress: progressBar(),
     });
+    leaveRunGroup(group);
     const t = result.test;
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     console.log(
@@ -110,6 +124,8 @@ export async function trainMain(args: readonly string[]): Promise<number> {
     console.log(`total time ${duration((performance.now() - start) / 1000)}`);
     return 0;
   } catch (e) {
+    // Under mpirun every rank prints to the same terminal: say which one failed.
+    if (launchedByMpi() && e instanceof Error) e.message = `rank ${launcherRank()}: ${e.message}`;
     return reportError(e);
   }
 }

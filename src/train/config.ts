@@ -72,6 +72,8 @@ export interface TrainConfig {
   valEvery: number;
   /** Write a step line to metrics.jsonl every N optimizer steps. */
   logEvery: number;
+  /** Processes of data-parallel training (`batchSize` is split over them). */
+  nproc: number;
 }
 
 /**
@@ -126,6 +128,7 @@ export const DEFAULTS: Readonly<TrainConfig> = {
   out: "",
   valEvery: 1,
   logEvery: 20,
+  nproc: 1,
 };
 
 /**
@@ -223,6 +226,7 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   if (c.seed > 2 ** 32) fail("seed", c.seed, "must be below 2^32");
   int("val-every", c.valEvery, 1);
   int("log-every", c.logEvery, 1);
+  int("nproc", c.nproc, 1);
   if (c.inputWindow !== null && !isWindow(c.inputWindow)) {
     fail(
       "input-window",

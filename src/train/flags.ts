@@ -63,6 +63,11 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   "val-every": { kind: "int", help: "validate every N epochs" },
   "log-every": { kind: "int", help: "step line in metrics.jsonl every N steps" },
+  nproc: {
+    kind: "int",
+    value: "N",
+    help: "data-parallel processes (starts mpirun; --batch-size is the global batch)",
+  },
 };
 
 /** The config key a flag sets (`batch-size` -> `batchSize`). */

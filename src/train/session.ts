@@ -14,7 +14,7 @@
 import { dataWindow, windowTransform } from "./intensity_window.ts";
 import { DataLoader } from "../data/loader.ts";
 import type { LiTSDataset } from "../data/lits_dataset.ts";
-import { classBalancedSampler } from "../data/sampler.ts";
+import { classBalancedSampler, RandomSampler } from "../data/sampler.ts";
 import { CrossEntropyLoss } from "../layers/loss.ts";
 import type { Module } from "../layers/module.ts";
 import { defaultDevice, type Device, device } from "../tensor/device.ts";
@@ -42,6 +42,7 @@ import {
   type Schedule,
 } from "./setup.ts";
 import type { SplitLoading } from "./test_report.ts";
+import { rankBatchSize, type RunGroup, shardSampler, trainingModel } from "./distributed.ts";
 
 /**
  * The device a configuration names: "auto" is CUDA when it is available,
@@ -120,6 +121,8 @@ export async function openRunData(
 /** The objects that train. */
 export interface Session extends Disposable {
   model: Module;
+  /** What the training steps call: `model`, or on several ranks its DistributedDataParallel. */
+  trainModel: Module;
   optimizer: AnyOptimizer;
   lossFn: CrossEntropyLoss;
   schedule: Schedule;
@@ -132,18 +135,29 @@ export interface Session extends Disposable {
 /**
  * Builds model, optimizer, loss, loaders and schedule for `data` on `dev`,
  * from `config.seed` (the order of the draws is part of the run's numbers).
+ * On several ranks (`group`) each loads its shard of the global batch.
  */
-export function buildSession(config: TrainConfig, data: RunData, dev: Device): Session {
+export function buildSession(
+  config: TrainConfig,
+  data: RunData,
+  dev: Device,
+  group: RunGroup = { rank: 0, world: 1, writer: true },
+): Session {
   manualSeed(config.seed);
   const model = buildModel(data.spec).to(dev);
   let optimizer: AnyOptimizer | null = null;
   try {
+    const trainModel = trainingModel(group, model);
     optimizer = buildOptimizer(config, model);
     const lossFn = new CrossEntropyLoss();
+    const inner = config.balanced
+      ? classBalancedSampler(data.train)
+      : new RandomSampler(data.train.length);
+    const shard = shardSampler(group, inner, config.seed);
     const trainLoader = new DataLoader(data.train, {
-      batchSize: config.batchSize,
-      shuffle: !config.balanced,
-      sampler: config.balanced ? classBalancedSampler(data.train) : undefined,
+      batchSize: rankBatchSize(group, config.batchSize),
+      shuffle: !config.balanced && !shard,
+      sampler: shard ?? (config.balanced ? inner : undefined),
       transform: data.transforms.train,
       seed: config.seed,
       workers: config.workers,
@@ -159,6 +173,7 @@ export function buildSession(config: TrainConfig, data: RunData, dev: Device): S
     const opt = optimizer;
     return {
       model,
+      trainModel,
       optimizer,
       lossFn,
       schedule,

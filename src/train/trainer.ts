@@ -29,6 +29,14 @@ import { EarlyStopping } from "./early_stopping.ts";
 import { freshPosition, type Position, resumePosition, saveRunCheckpoint } from "./resume.ts";
 import { buildSession, openRunData, resolveDevice, type RunData, type Session } from "./session.ts";
 import { evalLoader, testSplit, writeSplitReport } from "./test_report.ts";
+import {
+  globalMean,
+  joinRunGroup,
+  type RunGroup,
+  SilentMetricsLog,
+  syncBuffers,
+  syncRanks,
+} from "./distributed.ts";
 
 /** Options of `fit`. */
 export interface FitOptions {
@@ -87,16 +95,23 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
     ["resume", "log", "progress", "report"],
     usage,
   );
-  const log = options.log ?? (() => {});
+  // Several processes (mpirun): rank 0 alone writes the run folder.
+  const group = joinRunGroup(config.nproc);
+  config = { ...config, nproc: group.world };
+  const log = group.writer ? options.log ?? (() => {}) : () => {};
   const dev = resolveDevice(config.device);
   using data = await openRunData(config, log);
-  const paths = options.resume ? runPaths(config.out) : await createRun(data.config);
+  const paths = options.resume || !group.writer
+    ? runPaths(config.out)
+    : await createRun(data.config);
   // A new run that fails before its first epoch starts (native build,
   // model, loader) leaves no folder behind: there is nothing to resume.
   let started = false;
   try {
-    using session = buildSession(config, data, dev);
-    const metrics = new MetricsLog(paths.metrics);
+    using session = buildSession(config, data, dev, group);
+    const metrics = group.writer
+      ? new MetricsLog(paths.metrics)
+      : new SilentMetricsLog(paths.metrics);
     const position = options.resume
       ? await resumePosition(session, data.spec, paths, metrics, log)
       : freshPosition();
@@ -107,11 +122,13 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
         `device ${dev}) -> ${paths.dir}`,
     );
     started = true;
-    const run: Run = { data, session, paths, metrics, log };
+    const run: Run = { data, session, paths, metrics, log, group };
     const stopping = new EarlyStopping(config.earlyStopping, position.state);
-    await trainEpochs(run, position, stopping, options.progress ?? silentProgress);
+    const progress = group.writer ? options.progress ?? silentProgress : silentProgress;
+    await trainEpochs(run, position, stopping, progress);
+    syncRanks(group); // rank 0's best.safetensors is complete before the others read it
     if (stopping.restoresBest(position.epoch)) await restoreBest(run, position);
-    const report = options.report ?? true;
+    const report = (options.report ?? true) && group.writer;
     const summary = await testAndReport(run, position, report ? dev : null);
     return {
       paths,
@@ -123,7 +140,7 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
       seconds: position.state.seconds,
     };
   } catch (e) {
-    if (!options.resume && !started) await removeUnstartedRun(paths);
+    if (!options.resume && !started && group.writer) await removeUnstartedRun(paths);
     throw e;
   }
 }
@@ -135,6 +152,8 @@ interface Run {
   paths: RunPaths;
   metrics: MetricsLog;
   log: (line: string) => void;
+  /** The ranks (one process: rank 0 of 1). */
+  group: RunGroup;
 }
 
 /**
@@ -150,21 +169,33 @@ async function trainEpochs(
 ): Promise<void> {
   const { data: { config, spec, val }, session, paths, metrics } = run;
   const { model, optimizer, schedule, trainLoader } = session;
+  const { group } = run;
   const ctx: EpochContext = {
-    model,
+    model: session.trainModel,
     optimizer,
     lossFn: session.lossFn,
     schedule,
     loader: trainLoader,
     progress,
     logEvery: config.logEvery,
-    onLog: (r) => metrics.append({ type: "step", epoch: position.epoch + 1, ...r }),
+    onLog: (r) =>
+      metrics.append({
+        type: "step",
+        epoch: position.epoch + 1,
+        ...r,
+        // Every rank logs at the same steps: the numbers are the global batch's.
+        loss: globalMean(group, r.loss),
+        imagesPerSecond: r.imagesPerSecond * group.world,
+      }),
   };
   while (position.epoch < config.epochs && !stopping.stopped) {
     const result = await trainOneEpoch(run, ctx, position);
+    result.loss = globalMean(group, result.loss); // equal shards: the mean of means is the mean
+    result.accuracy = globalMean(group, result.accuracy);
     const epoch = ++position.epoch;
     position.step = result.step;
     const validate = epoch % config.valEvery === 0 || epoch === config.epochs;
+    if (validate) syncBuffers(group, model); // every rank evaluates rank 0's model, whole
     const v = validate ? await evaluateModel(model, evalLoader(val, session.evalLoading)) : null;
     const entry: HistoryEntry = {
       epoch,
@@ -177,7 +208,7 @@ async function trainEpochs(
     };
     schedule.afterEpoch(v?.loss ?? null);
     const verdict = v ? stopping.observe(epoch, v.loss) : null;
-    if (verdict === "best") {
+    if (verdict === "best" && group.writer) {
       await saveWeights(paths.best, model, spec, {
         epoch: String(epoch),
         valLoss: String(v!.loss),
@@ -187,7 +218,7 @@ async function trainEpochs(
     position.state.seconds += result.seconds;
     await metrics.write({ type: "epoch", ...entry, step: position.step });
     run.log(epochLine(entry, config.epochs, stopping.note(verdict)));
-    await saveRunCheckpoint(paths, session, run.data, position);
+    if (group.writer) await saveRunCheckpoint(paths, session, run.data, position);
   }
 }
 
@@ -236,6 +267,7 @@ async function testAndReport(
   reportDevice: Device | null,
 ): Promise<TestSummary> {
   const { data, session, paths } = run;
+  syncBuffers(run.group, session.model);
   const { evaluation, summary } = await testSplit(session.model, data.test, session.evalLoading);
   await run.metrics.write({ type: "test", epoch: position.epoch, ...summary });
   if (reportDevice) {
