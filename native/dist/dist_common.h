@@ -25,6 +25,8 @@ void dist_peers_clear(void);
 /* A rank on this host whose process has exited, or -1. */
 int32_t dist_dead_peer(void);
 int64_t dist_peer_pid(int32_t rank);
+/* This rank's position among the ranks on its host (0 for the first). */
+int32_t dist_local_rank(void);
 
 /* Seconds on the monotonic clock. */
 double dist_now(void);

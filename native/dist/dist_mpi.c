@@ -2,10 +2,8 @@
  * lits_dist.h on MPI, for CPU buffers.
  *
  * Linked against libmpi (the compiler checks every call against mpi.h, and
- * any MPI builds it), then promoted to RTLD_GLOBAL at init: Deno opens
- * libraries RTLD_LOCAL, so libmpi arrives in a local scope, and Open MPI's
- * plugins (mca_*.so, opened by libmpi itself) resolve libmpi's symbols in
- * the global scope; without the promotion they fail to load.
+ * any MPI builds it), then promoted to RTLD_GLOBAL at init (dist_boot.c
+ * says why).
  *
  * Every wait polls (MPI_Test) under a deadline and checks the peers (see
  * dist_common.h), so a failed rank is an error here, never a hang.
@@ -18,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dist_boot.h"
 #include "dist_common.h"
 
 /* MPI counts are int: larger buffers go in chunks. */
@@ -40,12 +39,7 @@ static double timeout_s = 1800;
 static int we_initialised = 0;
 static pending_t pending[MAX_PENDING];
 
-static int engine_fail(int rc, const char* what) {
-  char text[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS) snprintf(text, sizeof text, "code %d", rc);
-  return dist_fail(LITS_DIST_ERR_ENGINE, "%s failed on rank %d: MPI: %s", what, rank, text);
-}
+static int engine_fail(int rc, const char* what) { return dist_mpi_fail(rc, what, rank); }
 
 static int need_running(const char* what) {
   if (state == 1) return LITS_DIST_OK;
@@ -66,14 +60,6 @@ int lits_dist_backend_info(char* buf, int64_t cap) {
   return LITS_DIST_OK;
 }
 
-static void promote_libmpi(void) {
-  Dl_info info;
-  if (dladdr((void*)&MPI_Init, &info) && info.dli_fname) {
-    /* RTLD_NOLOAD: only re-flags the copy already mapped. */
-    dlopen(info.dli_fname, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
-  }
-}
-
 int lits_dist_init(double timeout, int32_t* out) {
   dist_clear_error();
   if (!out) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_init: out is NULL");
@@ -88,36 +74,7 @@ int lits_dist_init(double timeout, int32_t* out) {
   }
   timeout_s = timeout;
   if (state == 0) {
-    promote_libmpi();
-    int already = 0;
-    MPI_Initialized(&already);
-    if (!already) {
-      int provided = 0;
-      int rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided);
-      if (rc != MPI_SUCCESS) return engine_fail(rc, "MPI_Init_thread");
-      we_initialised = 1;
-    }
-    /* Errors come back as codes (the default aborts the whole job). */
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &world);
-    uint64_t* hosts = malloc(sizeof *hosts * (size_t)world);
-    int64_t* pids = malloc(sizeof *pids * (size_t)world);
-    if (!hosts || !pids) {
-      free(hosts);
-      free(pids);
-      return dist_fail(LITS_DIST_ERR_ENGINE, "lits_dist_init: out of memory");
-    }
-    uint64_t my_host = dist_host_id();
-    int64_t my_pid = (int64_t)getpid();
-    int rc = MPI_Allgather(&my_host, 1, MPI_UINT64_T, hosts, 1, MPI_UINT64_T, MPI_COMM_WORLD);
-    if (rc == MPI_SUCCESS) {
-      rc = MPI_Allgather(&my_pid, 1, MPI_INT64_T, pids, 1, MPI_INT64_T, MPI_COMM_WORLD);
-    }
-    int status = rc == MPI_SUCCESS ? dist_peers_set(rank, world, hosts, pids)
-                                   : engine_fail(rc, "lits_dist_init: exchanging host and pid");
-    free(hosts);
-    free(pids);
+    int status = dist_mpi_boot(&rank, &world, &we_initialised);
     if (status != LITS_DIST_OK) return status;
     state = 1;
   }
@@ -131,6 +88,12 @@ int lits_dist_rank(int32_t* out) {
   int s = need_running("lits_dist_rank");
   if (s) return s;
   *out = rank;
+  return LITS_DIST_OK;
+}
+
+int lits_dist_device(int32_t* out) {
+  if (!out) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_device: out is NULL");
+  *out = -1; /* host memory */
   return LITS_DIST_OK;
 }
 

@@ -3,9 +3,10 @@
  *
  * Two libraries implement it: native/dist/dist_mpi.c (liblits_dist_mpi, CPU
  * buffers, any MPI: Open MPI, MPICH) and native/dist/dist_nccl.c
- * (liblits_dist_nccl, CUDA buffers; NCCL found at run time, bootstrapped over
- * MPI). TypeScript opens them through src/dist/symbols.ts, which a test keeps
- * equal to this file.
+ * (liblits_dist_nccl, CUDA device buffers; libnccl.so.2 and the CUDA driver
+ * found at run time, the NCCL unique id broadcast over MPI). TypeScript
+ * opens them through src/dist/symbols.ts, which a test keeps equal to this
+ * file.
  *
  * Rules (as lits.h):
  * - Every function returns LITS_DIST_OK (0) or an error code, and
@@ -59,6 +60,9 @@ int lits_dist_backend_info(char* buf_host, int64_t cap);
 int lits_dist_init(double timeout_s, int32_t* out_host);
 int lits_dist_rank(int32_t* out_host);
 int lits_dist_world_size(int32_t* out_host);
+/* The CUDA device this rank's buffers must be on (NCCL: LITS_CUDA_DEVICE, else
+ * the local rank modulo the devices), or -1 for host memory (MPI). */
+int lits_dist_device(int32_t* out_host);
 
 /* In place on count floats: every rank ends with the sum (or mean). */
 int lits_dist_all_reduce_f32(float* buf, int64_t count, int32_t op);

@@ -1,13 +1,27 @@
 /**
- * Builds the MPI collectives library (`native/build/liblits_dist_mpi.so`)
- * from `native/dist` against the system's MPI (`mpicc --showme` gives its
- * flags). Separate from the CPU build: only a multi-process run needs MPI.
+ * Builds the collectives libraries from `native/dist` against the system's
+ * MPI (`mpicc --showme` gives its flags): `liblits_dist_mpi.so` (CPU
+ * tensors) and `liblits_dist_nccl.so` (CUDA tensors; NCCL and the driver are
+ * opened at run time, so it builds without CUDA, with nvcc when present,
+ * else gcc). Separate from the CPU build: only a multi-process run needs MPI.
  *
  * @module
  */
 
-/** The sources of the MPI library, kept equal to the folder by a test. */
-export const DIST_MPI_SOURCES = ["dist_common.h", "dist_common.c", "dist_mpi.c"] as const;
+/** The sources of the MPI library (with DIST_NCCL_ONLY, the folder; a test keeps them equal). */
+export const DIST_MPI_SOURCES = [
+  "dist_common.h",
+  "dist_common.c",
+  "dist_boot.h",
+  "dist_boot.c",
+  "dist_mpi.c",
+] as const;
+
+/** The NCCL library's own source (it shares the rest but dist_mpi.c). */
+export const DIST_NCCL_ONLY = ["dist_nccl.c"] as const;
+
+/** Which collectives library: MPI for CPU tensors, NCCL for CUDA tensors. */
+export type DistKind = "mpi" | "nccl";
 
 /** The Debian packages the MPI library needs. */
 export const MPI_PACKAGES = ["openmpi-bin", "libopenmpi-dev"] as const;
@@ -15,21 +29,25 @@ export const MPI_PACKAGES = ["openmpi-bin", "libopenmpi-dev"] as const;
 /** The command that installs them (as root). */
 export const MPI_INSTALL_COMMAND = `apt-get update && apt-get install -y ${MPI_PACKAGES.join(" ")}`;
 
-const LIB_NAME = "liblits_dist_mpi.so";
 const nativeRoot = new URL("../../native/", import.meta.url);
 
-/** Where the built MPI library lives (before any `LITS_DIST_LIB` override). */
-export function distLibraryPath(): string {
+/** Where a built collectives library lives (before any env override). */
+export function distLibraryPath(kind: DistKind = "mpi"): string {
+  const name = `liblits_dist_${kind}.so`;
   if (nativeRoot.protocol !== "file:") {
     const base = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME") ?? "/tmp"}/.cache`;
-    return `${base}/lits-vision/${LIB_NAME}`;
+    return `${base}/lits-vision/${name}`;
   }
-  return new URL(`build/${LIB_NAME}`, nativeRoot).pathname;
+  return new URL(`build/${name}`, nativeRoot).pathname;
 }
 
-function sources(): string[] {
+function sources(kind: DistKind): string[] {
+  const own = kind === "mpi" ? DIST_MPI_SOURCES : [
+    ...DIST_MPI_SOURCES.filter((s) => s !== "dist_mpi.c"),
+    ...DIST_NCCL_ONLY,
+  ];
   return [
-    ...DIST_MPI_SOURCES.map((s) => new URL(`dist/${s}`, nativeRoot).pathname),
+    ...own.map((s) => new URL(`dist/${s}`, nativeRoot).pathname),
     new URL("include/lits_dist.h", nativeRoot).pathname,
   ];
 }
@@ -43,9 +61,9 @@ function mtime(path: string): number {
 }
 
 /** True when the library is missing or older than its sources. */
-export function distNeedsBuild(): boolean {
-  const lib = mtime(distLibraryPath());
-  return lib < 0 || sources().some((s) => mtime(s) > lib);
+export function distNeedsBuild(kind: DistKind = "mpi"): boolean {
+  const lib = mtime(distLibraryPath(kind));
+  return lib < 0 || sources(kind).some((s) => mtime(s) > lib);
 }
 
 function run(cmd: string, args: string[]): Deno.CommandOutput | null {
@@ -69,9 +87,9 @@ export function mpiFlags(): { compile: string[]; link: string[] } | null {
  * Builds the library when it is missing or stale (or `force`); returns its
  * path. Throws an Error with the install command when MPI is missing.
  */
-export function buildDistSync(force = false): string {
-  const lib = distLibraryPath();
-  if (!force && !distNeedsBuild()) return lib;
+export function buildDistSync(force = false, kind: DistKind = "mpi"): string {
+  const lib = distLibraryPath(kind);
+  if (!force && !distNeedsBuild(kind)) return lib;
   if (nativeRoot.protocol !== "file:") {
     throw new Error(
       "distributed: the MPI library is built only from a checkout of @lits/vision " +
@@ -86,14 +104,15 @@ export function buildDistSync(force = false): string {
   }
   Deno.mkdirSync(lib.slice(0, lib.lastIndexOf("/")), { recursive: true });
   const tmp = `${lib}.${Deno.pid}.tmp`;
-  const cFiles = sources().filter((s) => s.endsWith(".c"));
+  const cFiles = sources(kind).filter((s) => s.endsWith(".c"));
   const include = new URL("include", nativeRoot).pathname;
+  // The NCCL library is plain C; nvcc compiles it when present (as the CUDA build).
+  const nvcc = kind === "nccl" && run("nvcc", ["--version"])?.success;
+  const warn = nvcc ? ["-Xcompiler", "-fPIC,-Wall,-Wextra"] : ["-fPIC", "-Wall", "-Wextra"];
   const args = [
     "-O2",
-    "-fPIC",
     "-shared",
-    "-Wall",
-    "-Wextra",
+    ...warn,
     ...flags.compile,
     `-I${include}`,
     ...cFiles,
@@ -102,10 +121,11 @@ export function buildDistSync(force = false): string {
     "-o",
     tmp,
   ];
-  const out = run("gcc", args);
-  if (!out) throw new Error("distributed: building the MPI library needs gcc, which was not found");
+  const compiler = nvcc ? "nvcc" : "gcc";
+  const out = run(compiler, args);
+  if (!out) throw new Error(`distributed: building ${lib} needs ${compiler}, which was not found`);
   if (!out.success) {
-    throw new Error(`gcc failed building ${lib}:\n${new TextDecoder().decode(out.stderr)}`);
+    throw new Error(`${compiler} failed building ${lib}:\n${new TextDecoder().decode(out.stderr)}`);
   }
   Deno.renameSync(tmp, lib);
   return lib;

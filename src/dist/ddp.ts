@@ -19,7 +19,8 @@ import {
   registerPostAccumulateGradHook,
 } from "../tensor/grad_hooks.ts";
 import { checkArity, checkOptions } from "../options.ts";
-import { broadcast, getWorldSize, groupLib } from "./process_group.ts";
+import { broadcast, getWorldSize, groupLib, libFor } from "./process_group.ts";
+import type { Device } from "../tensor/device.ts";
 import { distCheck } from "./native.ts";
 import { DIST_OP, type DistSymbols } from "./symbols.ts";
 
@@ -80,6 +81,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   readonly #broadcastBuffers: boolean;
   readonly #findUnused: boolean;
   readonly #lib: DistSymbols | null;
+  readonly #device: Device;
   #touched = false;
   #waitMs = 0;
   #next = 0; // the next bucket to start: buckets start in order on every rank
@@ -101,19 +103,23 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     if (!(typeof capMb === "number" && capMb > 0 && Number.isFinite(capMb))) {
       throw new Error(`DistributedDataParallel: bucketCapMb must be > 0, got ${capMb}`);
     }
-    this.#lib = groupLib("DistributedDataParallel");
+    groupLib("DistributedDataParallel"); // an Error when the group is not initialised
     this.module = module;
     this.#broadcastBuffers = options.broadcastBuffers ?? true;
     this.#findUnused = options.findUnusedParameters ?? false;
-    for (const [name, t] of module.stateDict()) {
-      if (t.device !== "cpu") {
+    const state = [...module.stateDict()];
+    this.#device = state[0]?.[1].device ?? "cpu";
+    for (const [name, t] of state) {
+      if (t.device !== this.#device) {
         throw new Error(
-          `DistributedDataParallel: ${name} is on '${t.device}'; the 'mpi' backend reduces CPU ` +
-            "tensors (a CUDA model needs the NCCL backend, not available yet)",
+          `DistributedDataParallel: ${name} is on '${t.device}', ${state[0][0]} on ` +
+            `'${this.#device}'; move the whole model with model.to(device) first`,
         );
       }
-      broadcast(t, 0);
     }
+    // CPU tensors go through MPI, CUDA tensors through NCCL (an Error without it).
+    this.#lib = state.length > 0 ? libFor("DistributedDataParallel", state[0][1]) : null;
+    for (const [, t] of state) broadcast(t, 0);
     if (this.#lib && getWorldSize() > 1) this.#makeBuckets(capMb * 1024 * 1024 / 4);
   }
 
@@ -122,7 +128,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     let slots: Slot[] = [], size = 0;
     const close = () => {
       if (slots.length === 0) return;
-      const data = zeros([size]).keep();
+      const data = zeros([size], { device: this.#device }).keep();
       for (const s of slots) s.ptr = Deno.UnsafePointer.offset(data.ptr, s.offset * 4);
       this.#buckets.push({ data, slots, pending: slots.length, handle: -1 });
       slots = [];
@@ -185,6 +191,10 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     const lib = this.#lib!;
     while (this.#next < this.#buckets.length && this.#buckets[this.#next].pending === 0) {
       const b = this.#buckets[this.#next++];
+      if (this.#device !== "cpu") {
+        // NCCL runs on its own stream: the copies into the bucket finish first.
+        check(b.data.lib, b.data.lib.lits_synchronize(), () => "DistributedDataParallel");
+      }
       const h = new Int32Array(1);
       distCheck(
         lib,
@@ -248,7 +258,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     const p = s.param;
     if (p.grad === null) {
       // An unused parameter (findUnusedParameters): its averaged gradient, as on the other ranks.
-      p.grad = zeros([...p.shape]).keep();
+      p.grad = zeros([...p.shape], { device: p.device }).keep();
     }
     check(
       p.lib,

@@ -1,19 +1,21 @@
 /**
- * Opens the collectives library lazily and turns its statuses into Errors.
- * `LITS_DIST_LIB` overrides the path (a stand-in library in tests, another
+ * Opens the collectives libraries lazily and turns their statuses into
+ * Errors. `LITS_DIST_LIB` / `LITS_DIST_NCCL_LIB` override the paths (another
  * MPI build); in a checkout a missing or stale library is built first.
  *
  * @module
  */
-import { buildDistSync, MPI_INSTALL_COMMAND } from "./build.ts";
+import { buildDistSync, type DistKind, MPI_INSTALL_COMMAND } from "./build.ts";
 import { DIST_ABI_VERSION, type DistSymbols, distSymbols } from "./symbols.ts";
 
-let lib: DistSymbols | null = null;
+const libs: Partial<Record<DistKind, DistSymbols>> = {};
 
-/** The MPI library's symbols, opened (and in a checkout built) on first use. */
-export function distLib(): DistSymbols {
-  if (lib) return lib;
-  const path = Deno.env.get("LITS_DIST_LIB") || buildDistSync();
+/** A collectives library's symbols, opened (and in a checkout built) on first use. */
+export function distLib(kind: DistKind = "mpi"): DistSymbols {
+  const open = libs[kind];
+  if (open) return open;
+  const override = Deno.env.get(kind === "mpi" ? "LITS_DIST_LIB" : "LITS_DIST_NCCL_LIB");
+  const path = override || buildDistSync(false, kind);
   let opened: Deno.DynamicLibrary<typeof distSymbols>;
   try {
     opened = Deno.dlopen(path, distSymbols);
@@ -32,7 +34,8 @@ export function distLib(): DistSymbols {
         "rebuild it (delete it and run again)",
     );
   }
-  lib = opened.symbols as unknown as DistSymbols;
+  const lib = opened.symbols as unknown as DistSymbols;
+  libs[kind] = lib;
   return lib;
 }
 

@@ -7,11 +7,16 @@
  * `srun`). A process started without one is a world of one: rank 0, and
  * every collective returns its input unchanged, without loading MPI.
  *
+ * Backend `"mpi"` reduces CPU tensors; `"nccl"` adds NCCL for CUDA tensors
+ * (PyTorch's `"cpu:gloo,cuda:nccl"`): each collective goes by the tensor's
+ * device.
+ *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import { checkArity, checkOptions } from "../options.ts";
 import { distCheck, distLib } from "./native.ts";
+import { check } from "../ffi/native.ts";
 import { DIST_OP, type DistSymbols } from "./symbols.ts";
 
 /** Reduction of `allReduce` (PyTorch's `ReduceOp.SUM`, `ReduceOp.AVG`). */
@@ -22,8 +27,8 @@ export type ReduceOpName = typeof ReduceOp[keyof typeof ReduceOp];
 
 /** Options of `initProcessGroup` (PyTorch's names). */
 export interface InitProcessGroupOptions {
-  /** `"mpi"` (CPU tensors; the default). */
-  backend?: "mpi";
+  /** `"mpi"` (CPU tensors; the default) or `"nccl"` (CUDA tensors too). */
+  backend?: "mpi" | "nccl";
   /**
    * Milliseconds a collective may wait for the other ranks before it throws
    * (default 30 minutes, as PyTorch). A rank that has exited on this host is
@@ -36,7 +41,8 @@ interface Group {
   rank: number;
   worldSize: number;
   backend: string;
-  lib: DistSymbols | null; // null: a world of one without a launcher
+  lib: DistSymbols | null; // MPI; null: a world of one without a launcher
+  nccl: DistSymbols | null; // with backend "nccl"
 }
 
 let group: Group | null = null;
@@ -83,10 +89,10 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
     INIT_USAGE,
   );
   const backend = options.backend ?? "mpi";
-  if (backend !== "mpi") {
+  if (backend !== "mpi" && backend !== "nccl") {
     throw new Error(
       `distributed.initProcessGroup: backend '${backend}' is not available; ` +
-        "'mpi' is (CPU tensors)",
+        "'mpi' (CPU tensors) and 'nccl' (CUDA tensors too) are",
     );
   }
   const timeout = options.timeout ?? 1_800_000;
@@ -102,7 +108,7 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
     );
   }
   if (!launchedByMpi()) {
-    group = { rank: 0, worldSize: 1, backend, lib: null };
+    group = { rank: 0, worldSize: 1, backend, lib: null, nccl: null };
     return;
   }
   if (finalised) {
@@ -111,10 +117,21 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
         "start again in this process",
     );
   }
-  const lib = distLib();
+  const lib = distLib("mpi");
   const out = new Int32Array(2);
   distCheck(lib, lib.lits_dist_init(timeout / 1000, out), () => "initProcessGroup");
-  group = { rank: out[0], worldSize: out[1], backend, lib };
+  let nccl: DistSymbols | null = null;
+  if (backend === "nccl") {
+    nccl = distLib("nccl");
+    distCheck(nccl, nccl.lits_dist_init(timeout / 1000, out), () => "initProcessGroup (nccl)");
+    // The CUDA library opened later uses this rank's device, the one NCCL chose.
+    const dev = new Int32Array(1);
+    distCheck(nccl, nccl.lits_dist_device(dev), () => "initProcessGroup (nccl)");
+    if (Deno.env.get("LITS_CUDA_DEVICE") === undefined) {
+      Deno.env.set("LITS_CUDA_DEVICE", `${dev[0]}`);
+    }
+  }
+  group = { rank: out[0], worldSize: out[1], backend, lib, nccl };
 }
 
 /** Whether `initProcessGroup` has run (PyTorch's `is_initialized`). */
@@ -163,7 +180,7 @@ export function getWorldSize(): number {
 }
 
 /**
- * The engine: `"mpi"` (PyTorch's `get_backend`).
+ * The engine: `"mpi"` or `"nccl"` (PyTorch's `get_backend`).
  *
  * @example
  * ```ts
@@ -182,15 +199,26 @@ export function groupLib(what: string): DistSymbols | null {
   return current(what).lib;
 }
 
+/**
+ * @internal the library that reduces tensors on `device` (null: a world of
+ * one); CUDA work is finished first, since NCCL runs on its own stream.
+ */
+export function libFor(what: string, t: Tensor): DistSymbols | null {
+  const g = current(what);
+  if (t.device === "cpu" || !g.lib) return g.lib;
+  if (!g.nccl) {
+    throw new Error(
+      `distributed.${what}: tensor is on '${t.device}', which the '${g.backend}' backend does ` +
+        "not reduce; start the group with initProcessGroup({ backend: 'nccl' })",
+    );
+  }
+  check(t.lib, t.lib.lits_synchronize(), () => `distributed.${what}: finishing CUDA work`);
+  return g.nccl;
+}
+
 function checkTensor(what: string, t: Tensor, floatOnly: boolean): void {
   if (!t || typeof t !== "object" || !("shape" in t)) {
     throw new Error(`distributed.${what}: expected a Tensor, got ${typeof t}`);
-  }
-  if (t.device !== "cpu") {
-    throw new Error(
-      `distributed.${what}: tensor is on '${t.device}'; the 'mpi' backend takes CPU tensors ` +
-        "(move it with .to('cpu'), then back)",
-    );
   }
   if (floatOnly && t.dtype !== "float32") {
     throw new Error(`distributed.${what}: tensor is ${t.dtype}; only float32 is reduced`);
@@ -233,7 +261,7 @@ export function allReduce(tensor: Tensor, options: { op?: ReduceOpName } = {}): 
     throw new Error(`distributed.allReduce: op must be "sum" or "avg", got ${JSON.stringify(op)}`);
   }
   checkTensor("allReduce", tensor, true);
-  const lib = groupLib("allReduce");
+  const lib = libFor("allReduce", tensor);
   if (!lib || tensor.size === 0) {
     if (lib) distCheck(lib, lib.lits_dist_all_reduce_f32(null, 0, 0), () => "allReduce []");
     return;
@@ -273,11 +301,12 @@ export function broadcast(tensor: Tensor, src: number | { src: number }): void {
       `distributed.broadcast: src must be a rank 0..${g.worldSize - 1}, got ${root}; ${usage}`,
     );
   }
-  if (!g.lib) return;
+  const lib = libFor("broadcast", tensor);
+  if (!lib) return;
   const p = tensor.size === 0 ? null : tensor.ptr;
   distCheck(
-    g.lib,
-    g.lib.lits_dist_broadcast(p, tensor.size * 4, root),
+    lib,
+    lib.lits_dist_broadcast(p, tensor.size * 4, root),
     () => `broadcast [${tensor.shape}] from rank ${root}`,
   );
 }
@@ -313,6 +342,7 @@ export function barrier(): void {
 export function destroyProcessGroup(): void {
   const g = current("destroyProcessGroup");
   group = null;
+  if (g.nccl) distCheck(g.nccl, g.nccl.lits_dist_finalize(), () => "destroyProcessGroup (nccl)");
   if (g.lib) {
     finalised = true;
     distCheck(g.lib, g.lib.lits_dist_finalize(), () => "destroyProcessGroup");

@@ -20,6 +20,7 @@ export const distSymbols = {
   lits_dist_init: { parameters: [f64, buf], ...status },
   lits_dist_rank: { parameters: [buf], ...status },
   lits_dist_world_size: { parameters: [buf], ...status },
+  lits_dist_device: { parameters: [buf], ...status },
   lits_dist_all_reduce_f32: { parameters: [ptr, i64, i32], ...status },
   lits_dist_all_reduce_start_f32: { parameters: [ptr, i64, i32, buf], ...status },
   lits_dist_test: { parameters: [i32, buf], ...status },

@@ -28,6 +28,7 @@ import {
 import { DistributedDataParallel } from "../dist/ddp.ts";
 import { DistributedSampler } from "../dist/sampler.ts";
 import { ensureMpi, mpirunArgs } from "../dist/setup.ts";
+import { buildDistSync } from "../dist/build.ts";
 import { UsageError } from "./errors.ts";
 import { MetricsLog } from "./run_folder.ts";
 
@@ -144,6 +145,7 @@ export async function launchRanks(
   out: string,
 ): Promise<number> {
   ensureMpi();
+  buildDistSync(); // once here, not N times at the ranks' first collective
   const child = new Deno.Command("mpirun", {
     args: launchCommand(args, nproc, out),
     env: {

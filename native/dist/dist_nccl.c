@@ -1,0 +1,443 @@
+/*
+ * lits_dist.h on NCCL, for CUDA device buffers.
+ *
+ * No CUDA or NCCL header or library at build time: libnccl.so.2 and the
+ * CUDA driver (libcuda.so.1) are opened at run time (as native/cuda finds
+ * cuBLAS and cuDNN), so the library builds on any machine with MPI and a C
+ * compiler (nvcc included), and a machine without a GPU loads it and says
+ * why it cannot run. The few types and entry points used are declared here
+ * with NCCL's and the driver's own numbering (nccl.h 2.x, cuda.h 12/13).
+ *
+ * MPI carries the bootstrap: ranks, the peers table, the NCCL unique id.
+ * Collectives run on this library's own stream; a started all-reduce records
+ * an event, and every wait polls the event under the deadline (and checks the
+ * peers and ncclCommGetAsyncError), aborting the communicator on failure, so
+ * a dead rank is an error, never a hang.
+ *
+ * Ordering with compute: the caller makes the buffer's producer finish first
+ * (src/dist calls the CUDA library's lits_synchronize before a collective).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <glob.h>
+#include <mpi.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist_boot.h"
+#include "dist_common.h"
+
+/* ---- the vendor ABI we use ------------------------------------------- */
+typedef int ncclResult_t;
+typedef struct ncclComm* ncclComm_t;
+typedef struct { char internal[128]; } ncclUniqueId;
+enum { ncclUint8 = 1, ncclFloat32 = 7 };
+enum { ncclSum = 0, ncclAvg = 4 }; /* ncclAvg: NCCL >= 2.10 */
+typedef int CUresult;
+typedef void* CUcontext;
+typedef void* CUstream;
+typedef void* CUevent;
+typedef int CUdevice;
+#define CUDA_SUCCESS 0
+#define CUDA_ERROR_NOT_READY 600
+#define CU_EVENT_DISABLE_TIMING 2
+#define NCCL_MIN_VERSION 21000
+
+static struct {
+  void* lib;
+  ncclResult_t (*GetVersion)(int*);
+  ncclResult_t (*GetUniqueId)(ncclUniqueId*);
+  ncclResult_t (*CommInitRank)(ncclComm_t*, int, ncclUniqueId, int);
+  ncclResult_t (*AllReduce)(const void*, void*, size_t, int, int, ncclComm_t, CUstream);
+  ncclResult_t (*Broadcast)(const void*, void*, size_t, int, int, ncclComm_t, CUstream);
+  ncclResult_t (*CommGetAsyncError)(ncclComm_t, ncclResult_t*);
+  ncclResult_t (*CommAbort)(ncclComm_t);
+  ncclResult_t (*CommDestroy)(ncclComm_t);
+  const char* (*GetErrorString)(ncclResult_t);
+} nccl;
+
+static struct {
+  void* lib;
+  CUresult (*Init)(unsigned);
+  CUresult (*DeviceGetCount)(int*);
+  CUresult (*DeviceGet)(CUdevice*, int);
+  CUresult (*PrimaryCtxRetain)(CUcontext*, CUdevice);
+  CUresult (*CtxSetCurrent)(CUcontext);
+  CUresult (*StreamCreate)(CUstream*, unsigned);
+  CUresult (*EventCreate)(CUevent*, unsigned);
+  CUresult (*EventRecord)(CUevent, CUstream);
+  CUresult (*EventQuery)(CUevent);
+  CUresult (*EventDestroy)(CUevent);
+  CUresult (*GetErrorString)(CUresult, const char**);
+} cu;
+
+/* ---- state ------------------------------------------------------------- */
+#define MAX_PENDING 256
+typedef struct {
+  int used;
+  int64_t count;
+  CUevent done;
+} pending_t;
+
+static int state = 0; /* 0 not started, 1 running, 2 finalised */
+static int32_t rank = 0, world = 1, device = -1;
+static double timeout_s = 1800;
+static int we_initialised = 0;
+static ncclComm_t comm = NULL;
+static CUstream stream = NULL;
+static int nccl_version = 0;
+static pending_t pending[MAX_PENDING];
+
+static int nccl_fail(ncclResult_t r, const char* what) {
+  return dist_fail(LITS_DIST_ERR_ENGINE, "%s failed on rank %d: NCCL %d: %s", what, rank, r,
+                   nccl.GetErrorString ? nccl.GetErrorString(r) : "?");
+}
+
+static int cu_fail(CUresult r, const char* what) {
+  const char* text = NULL;
+  if (cu.GetErrorString) cu.GetErrorString(r, &text);
+  return dist_fail(LITS_DIST_ERR_ENGINE, "%s failed on rank %d: CUDA driver %d: %s", what, rank, r,
+                   text ? text : "?");
+}
+
+/* ---- finding the libraries -------------------------------------------- */
+static void* open_first(const char* env, const char* name, const char* wheel_dir, char* tried,
+                        size_t cap) {
+  const char* path = getenv(env);
+  if (path && *path) {
+    void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    snprintf(tried, cap, "%s=%s (%s)", env, path, h ? "ok" : dlerror());
+    return h;
+  }
+  void* h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  size_t used = (size_t)snprintf(tried, cap, "%s (loader path)", name);
+  if (h || !wheel_dir) return h;
+  /* PyTorch's wheels carry NCCL in site-packages/nvidia/nccl/lib. */
+  const char* prefixes[] = {getenv("VIRTUAL_ENV"), getenv("CONDA_PREFIX"), "/usr", "/usr/local",
+                            getenv("HOME")};
+  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes && !h; i++) {
+    if (!prefixes[i]) continue;
+    char pattern[1024];
+    snprintf(pattern, sizeof pattern, "%s%s/lib/python3*/*-packages/%s/%s", prefixes[i],
+             i == 4 ? "/.local" : "", wheel_dir, name);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) == 0) {
+      for (size_t k = 0; k < g.gl_pathc && !h; k++) h = dlopen(g.gl_pathv[k], RTLD_NOW | RTLD_LOCAL);
+      globfree(&g);
+    }
+    if (used < cap) used += (size_t)snprintf(tried + used, cap - used, ", %s", pattern);
+  }
+  return h;
+}
+
+/* A library without one of the symbols is closed again (never half-loaded). */
+#define SYM(table, field, name)                                                      \
+  do {                                                                               \
+    *(void**)&table.field = dlsym(table.lib, name);                                 \
+    if (!table.field) {                                                              \
+      dlclose(table.lib);                                                            \
+      table.lib = NULL;                                                              \
+      return dist_fail(LITS_DIST_ERR_UNAVAILABLE, "the %s library lacks %s", #table, name); \
+    }                                                                                \
+  } while (0)
+
+static int load_libraries(void) {
+  char tried[2048];
+  if (!cu.lib) {
+    cu.lib = open_first("LITS_CUDA_DRIVER_LIB", "libcuda.so.1", NULL, tried, sizeof tried);
+    if (!cu.lib) {
+      return dist_fail(LITS_DIST_ERR_UNAVAILABLE,
+                       "the NCCL backend needs the CUDA driver (libcuda.so.1), not found: %s", tried);
+    }
+    SYM(cu, Init, "cuInit");
+    SYM(cu, DeviceGetCount, "cuDeviceGetCount");
+    SYM(cu, DeviceGet, "cuDeviceGet");
+    SYM(cu, PrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
+    SYM(cu, CtxSetCurrent, "cuCtxSetCurrent");
+    SYM(cu, StreamCreate, "cuStreamCreate");
+    SYM(cu, EventCreate, "cuEventCreate");
+    SYM(cu, EventRecord, "cuEventRecord");
+    SYM(cu, EventQuery, "cuEventQuery");
+    SYM(cu, EventDestroy, "cuEventDestroy_v2");
+    SYM(cu, GetErrorString, "cuGetErrorString");
+  }
+  if (!nccl.lib) {
+    nccl.lib = open_first("LITS_NCCL_LIB", "libnccl.so.2", "nvidia/nccl/lib", tried, sizeof tried);
+    if (!nccl.lib) {
+      return dist_fail(LITS_DIST_ERR_UNAVAILABLE,
+                       "libnccl.so.2 not found (install NCCL, or PyTorch's nvidia-nccl wheel, or "
+                       "set LITS_NCCL_LIB); looked in: %s",
+                       tried);
+    }
+    SYM(nccl, GetVersion, "ncclGetVersion");
+    SYM(nccl, GetUniqueId, "ncclGetUniqueId");
+    SYM(nccl, CommInitRank, "ncclCommInitRank");
+    SYM(nccl, AllReduce, "ncclAllReduce");
+    SYM(nccl, Broadcast, "ncclBroadcast");
+    SYM(nccl, CommGetAsyncError, "ncclCommGetAsyncError");
+    SYM(nccl, CommAbort, "ncclCommAbort");
+    SYM(nccl, CommDestroy, "ncclCommDestroy");
+    SYM(nccl, GetErrorString, "ncclGetErrorString");
+  }
+  return LITS_DIST_OK;
+}
+
+/* ---- the interface ------------------------------------------------------ */
+int lits_dist_backend_info(char* buf, int64_t cap) {
+  if (!buf || cap <= 0) return dist_fail(LITS_DIST_ERR_ARGUMENT, "backend_info: no buffer");
+  snprintf(buf, (size_t)cap, "nccl %d.%d.%d (device %d)", nccl_version / 10000,
+           nccl_version / 100 % 100, nccl_version % 100, device);
+  return LITS_DIST_OK;
+}
+
+static int need_running(const char* what) {
+  if (state == 1) return LITS_DIST_OK;
+  return dist_fail(LITS_DIST_ERR_STATE, "%s: the process group is %s", what,
+                   state == 0 ? "not initialised (call lits_dist_init first)" : "finalised");
+}
+
+static int pick_device(void) {
+  int count = 0;
+  CUresult r = cu.DeviceGetCount(&count);
+  if (r != CUDA_SUCCESS) return cu_fail(r, "cuDeviceGetCount");
+  if (count < 1) return dist_fail(LITS_DIST_ERR_UNAVAILABLE, "the NCCL backend found no CUDA device");
+  const char* env = getenv("LITS_CUDA_DEVICE");
+  device = env && *env ? atoi(env) : dist_local_rank() % count;
+  if (device < 0 || device >= count) {
+    return dist_fail(LITS_DIST_ERR_ARGUMENT, "LITS_CUDA_DEVICE=%d, but there are %d device(s)",
+                     device, count);
+  }
+  CUdevice dev;
+  CUcontext ctx;
+  if ((r = cu.DeviceGet(&dev, device)) != CUDA_SUCCESS) return cu_fail(r, "cuDeviceGet");
+  if ((r = cu.PrimaryCtxRetain(&ctx, dev)) != CUDA_SUCCESS) return cu_fail(r, "cuDevicePrimaryCtxRetain");
+  if ((r = cu.CtxSetCurrent(ctx)) != CUDA_SUCCESS) return cu_fail(r, "cuCtxSetCurrent");
+  if ((r = cu.StreamCreate(&stream, 1 /* non-blocking */)) != CUDA_SUCCESS) {
+    return cu_fail(r, "cuStreamCreate");
+  }
+  return LITS_DIST_OK;
+}
+
+int lits_dist_init(double timeout, int32_t* out) {
+  dist_clear_error();
+  if (!out) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_init: out is NULL");
+  if (!(timeout > 0)) {
+    return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_init: timeout must be > 0 s, got %g", timeout);
+  }
+  if (state == 2) return dist_fail(LITS_DIST_ERR_STATE, "lits_dist_init: the group was finalised");
+  timeout_s = timeout;
+  if (state == 0) {
+    int s = load_libraries();
+    if (s) return s;
+    CUresult cr = cu.Init(0);
+    if (cr != CUDA_SUCCESS) return cu_fail(cr, "cuInit");
+    if ((s = dist_mpi_boot(&rank, &world, &we_initialised))) return s;
+    if ((s = pick_device())) return s;
+    ncclResult_t r = nccl.GetVersion(&nccl_version);
+    if (r) return nccl_fail(r, "ncclGetVersion");
+    if (nccl_version < NCCL_MIN_VERSION) {
+      return dist_fail(LITS_DIST_ERR_UNAVAILABLE,
+                       "NCCL %d is too old: the average all-reduce needs NCCL 2.10 or newer",
+                       nccl_version);
+    }
+    ncclUniqueId id;
+    memset(&id, 0, sizeof id);
+    if (rank == 0 && (r = nccl.GetUniqueId(&id))) return nccl_fail(r, "ncclGetUniqueId");
+    int rc = MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS) return dist_mpi_fail(rc, "broadcasting the NCCL unique id", rank);
+    if ((r = nccl.CommInitRank(&comm, world, id, rank))) return nccl_fail(r, "ncclCommInitRank");
+    state = 1;
+  }
+  out[0] = rank;
+  out[1] = world;
+  return LITS_DIST_OK;
+}
+
+int lits_dist_rank(int32_t* out) {
+  if (!out) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_rank: out is NULL");
+  int s = need_running("lits_dist_rank");
+  if (!s) *out = rank;
+  return s;
+}
+
+int lits_dist_world_size(int32_t* out) {
+  if (!out) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_world_size: out is NULL");
+  int s = need_running("lits_dist_world_size");
+  if (!s) *out = world;
+  return s;
+}
+
+int lits_dist_device(int32_t* out) {
+  if (!out) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_device: out is NULL");
+  int s = need_running("lits_dist_device");
+  if (!s) *out = device;
+  return s;
+}
+
+/* Polls `ev` under the deadline; on failure aborts the communicator (its
+ * kernels would otherwise wait for the dead rank forever). */
+static int wait_event(CUevent ev, const char* what) {
+  int s = LITS_DIST_OK;
+  dist_wait_begin(timeout_s);
+  for (long polls = 0;; polls++) {
+    CUresult r = cu.EventQuery(ev);
+    if (r == CUDA_SUCCESS) break;
+    if (r != CUDA_ERROR_NOT_READY) {
+      s = cu_fail(r, what);
+      break;
+    }
+    ncclResult_t async = 0;
+    nccl.CommGetAsyncError(comm, &async);
+    if (async) {
+      s = nccl_fail(async, what);
+      break;
+    }
+    if ((s = dist_wait_check(what))) break;
+    dist_wait_pause(polls);
+  }
+  dist_wait_end();
+  if (s) {
+    nccl.CommAbort(comm);
+    comm = NULL;
+    state = 2; /* an aborted communicator cannot be used again */
+  }
+  return s;
+}
+
+static int record(int64_t count, int32_t* handle) {
+  int h = 0;
+  while (h < MAX_PENDING && pending[h].used) h++;
+  if (h == MAX_PENDING) return dist_fail(LITS_DIST_ERR_ARGUMENT, "%d all-reduces are pending", h);
+  CUresult r = cu.EventCreate(&pending[h].done, CU_EVENT_DISABLE_TIMING);
+  if (r == CUDA_SUCCESS) r = cu.EventRecord(pending[h].done, stream);
+  if (r != CUDA_SUCCESS) return cu_fail(r, "recording the all-reduce's event");
+  pending[h].used = 1;
+  pending[h].count = count;
+  *handle = h;
+  return LITS_DIST_OK;
+}
+
+int lits_dist_all_reduce_start_f32(float* buf, int64_t count, int32_t op, int32_t* handle) {
+  dist_clear_error();
+  int s = need_running("all-reduce");
+  if (s) return s;
+  if (count < 0) return dist_fail(LITS_DIST_ERR_ARGUMENT, "all-reduce: count %lld < 0", (long long)count);
+  if (count > 0 && !buf) return dist_fail(LITS_DIST_ERR_ARGUMENT, "all-reduce: buffer is NULL");
+  if (op != LITS_DIST_SUM && op != LITS_DIST_MEAN) {
+    return dist_fail(LITS_DIST_ERR_ARGUMENT, "all-reduce: op %d is neither sum (0) nor mean (1)", op);
+  }
+  if (!handle) return dist_fail(LITS_DIST_ERR_ARGUMENT, "all-reduce: handle is NULL");
+  ncclResult_t r = nccl.AllReduce(buf, buf, (size_t)count, ncclFloat32,
+                                  op == LITS_DIST_MEAN ? ncclAvg : ncclSum, comm, stream);
+  if (r) return nccl_fail(r, "ncclAllReduce");
+  return record(count, handle);
+}
+
+int lits_dist_test(int32_t h, int32_t* done) {
+  dist_clear_error();
+  int s = need_running("lits_dist_test");
+  if (s) return s;
+  if (h < 0 || h >= MAX_PENDING || !pending[h].used) {
+    return dist_fail(LITS_DIST_ERR_ARGUMENT, "handle %d is not a pending all-reduce", h);
+  }
+  if (!done) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_test: done is NULL");
+  CUresult r = cu.EventQuery(pending[h].done);
+  if (r != CUDA_SUCCESS && r != CUDA_ERROR_NOT_READY) return cu_fail(r, "all-reduce");
+  *done = r == CUDA_SUCCESS;
+  return LITS_DIST_OK;
+}
+
+int lits_dist_wait(int32_t h) {
+  dist_clear_error();
+  int s = need_running("lits_dist_wait");
+  if (s) return s;
+  if (h < 0 || h >= MAX_PENDING || !pending[h].used) {
+    return dist_fail(LITS_DIST_ERR_ARGUMENT, "handle %d is not a pending all-reduce", h);
+  }
+  char what[96];
+  snprintf(what, sizeof what, "all-reduce of %lld floats", (long long)pending[h].count);
+  s = wait_event(pending[h].done, what);
+  cu.EventDestroy(pending[h].done);
+  pending[h].used = 0;
+  return s;
+}
+
+int lits_dist_all_reduce_f32(float* buf, int64_t count, int32_t op) {
+  int32_t h;
+  int s = lits_dist_all_reduce_start_f32(buf, count, op, &h);
+  return s ? s : lits_dist_wait(h);
+}
+
+int lits_dist_broadcast(void* buf, int64_t bytes, int32_t root) {
+  dist_clear_error();
+  int s = need_running("broadcast");
+  if (s) return s;
+  if (bytes < 0) return dist_fail(LITS_DIST_ERR_ARGUMENT, "broadcast: bytes %lld < 0", (long long)bytes);
+  if (bytes > 0 && !buf) return dist_fail(LITS_DIST_ERR_ARGUMENT, "broadcast: buffer is NULL");
+  if (root < 0 || root >= world) {
+    return dist_fail(LITS_DIST_ERR_ARGUMENT, "broadcast: root %d is not a rank of a world of %d",
+                     root, world);
+  }
+  ncclResult_t r = nccl.Broadcast(buf, buf, (size_t)bytes, ncclUint8, root, comm, stream);
+  if (r) return nccl_fail(r, "ncclBroadcast");
+  int32_t h;
+  if ((s = record(bytes, &h))) return s;
+  char what[96];
+  snprintf(what, sizeof what, "broadcast of %lld bytes from rank %d", (long long)bytes, root);
+  s = wait_event(pending[h].done, what);
+  cu.EventDestroy(pending[h].done);
+  pending[h].used = 0;
+  return s;
+}
+
+int lits_dist_barrier(void) {
+  dist_clear_error();
+  int s = need_running("barrier");
+  if (s) return s;
+  MPI_Request req;
+  int rc = MPI_Ibarrier(MPI_COMM_WORLD, &req);
+  if (rc != MPI_SUCCESS) return dist_mpi_fail(rc, "MPI_Ibarrier", rank);
+  dist_wait_begin(timeout_s);
+  for (long polls = 0;; polls++) {
+    int done = 0;
+    if ((rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE)) != MPI_SUCCESS) {
+      s = dist_mpi_fail(rc, "barrier", rank);
+      break;
+    }
+    if (done || (s = dist_wait_check("barrier"))) break;
+    dist_wait_pause(polls);
+  }
+  dist_wait_end();
+  return s;
+}
+
+int lits_dist_abort(int32_t code) {
+  if (comm) nccl.CommAbort(comm);
+  comm = NULL;
+  return dist_mpi_fail(MPI_Abort(MPI_COMM_WORLD, code), "MPI_Abort", rank);
+}
+
+int lits_dist_finalize(void) {
+  dist_clear_error();
+  if (state != 1) return LITS_DIST_OK;
+  for (int h = 0; h < MAX_PENDING; h++) {
+    if (pending[h].used) {
+      int s = lits_dist_wait(h);
+      if (s) return s;
+    }
+  }
+  int s = lits_dist_barrier();
+  if (s) return s;
+  state = 2;
+  ncclResult_t r = nccl.CommDestroy(comm);
+  comm = NULL;
+  dist_peers_clear();
+  if (r) return nccl_fail(r, "ncclCommDestroy");
+  if (we_initialised) {
+    int rc = MPI_Finalize();
+    if (rc != MPI_SUCCESS) return dist_mpi_fail(rc, "MPI_Finalize", rank);
+  }
+  return LITS_DIST_OK;
+}
