@@ -12,6 +12,7 @@
  * @module
  */
 import { ensureMpi, mpirunArgs } from "../src/dist/setup.ts";
+import { models } from "../mod.ts";
 
 function flag(key: string, fallback: string): string {
   const i = Deno.args.indexOf(`--${key}`);
@@ -92,24 +93,52 @@ say(
   "| model | MB all-reduced per step | buckets | ranks | step ms | backward ms | wait ms | wait share | images/s | efficiency |",
 );
 say("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+const hide: string[] = [];
 for (const model of flags.models.split(",")) {
   const args = ["step", model, flags.size, flags.batch, flags.steps];
   const one = (await job(0, args))[0];
   const two = (await job(2, args, true))[0];
-  const ips = (r: Row) => (r.world as number) * Number(flags.batch) / ((r.stepMs as number) / 1000);
+  const num = (r: Row, k: string) => r[k] as number;
+  const ips = (r: Row) => num(r, "world") * Number(flags.batch) / (num(r, "stepMs") / 1000);
   for (const r of [one, two]) {
-    say(
-      `| ${model} | ${
-        ((r.bytesPerStep as number) / 1e6).toFixed(1)
-      } | ${r.buckets} | ${r.world} | ` +
-        `${(r.stepMs as number).toFixed(1)} | ${(r.backwardMs as number).toFixed(1)} | ` +
-        `${(r.waitMs as number).toFixed(1)} | ` +
-        `${(100 * (r.waitMs as number) / (r.stepMs as number)).toFixed(0)}% | ${
-          ips(r).toFixed(1)
-        } | ` +
-        `${r === two ? (100 * ips(two) / (2 * ips(one))).toFixed(0) + "%" : ""} |`,
-    );
+    const cells = [
+      model,
+      (num(r, "bytesPerStep") / 1e6).toFixed(1),
+      r.buckets,
+      r.world,
+      num(r, "stepMs").toFixed(1),
+      num(r, "backwardMs").toFixed(1),
+      num(r, "waitMs").toFixed(1),
+      `${(100 * num(r, "waitMs") / num(r, "stepMs")).toFixed(0)}%`,
+      ips(r).toFixed(1),
+      r === two ? `${(100 * ips(two) / (2 * ips(one))).toFixed(0)}%` : "",
+    ];
+    say(`| ${cells.join(" | ")} |`);
   }
+  const gbs = num(two, "bytesPerStep") / (num(one, "backwardMs") / 1000) / 1e9;
+  hide.push(`${model} ${gbs.toFixed(2)} GB/s`);
+}
+say();
+say(
+  "Link speed at which the all-reduce of 2 ranks (a ring moves 2(N-1)/N = 1 x the bytes per " +
+    `rank) fits in one rank's backward on this CPU: ${hide.join(", ")}.`,
+);
+say();
+say(
+  "Gradient bytes all-reduced per step for each zoo model (1 input channel, 3 classes, the " +
+    "model's default image size); a ring all-reduce moves 2(N-1)/N of them in and out of each " +
+    "rank, so communication hides behind backward when link bytes/s >= 2(N-1)/N x bytes / " +
+    "backward seconds.",
+);
+say();
+say("| model | parameters | MB per step | ring MB per rank, 8 ranks |");
+say("|---|---:|---:|---:|");
+for (const name of models.names()) {
+  const m = models.create(name, { inChannels: 1, numClasses: 3 });
+  const n = m.numParameters();
+  m.dispose();
+  await new Promise((r) => setTimeout(r, 0)); // the collector frees initialisation's temporaries
+  say(`| ${name} | ${n} | ${(n * 4 / 1e6).toFixed(1)} | ${(2 * 7 / 8 * n * 4 / 1e6).toFixed(1)} |`);
 }
 say();
 if (flags.out) {
