@@ -47,6 +47,7 @@ interface Bucket {
   slots: Slot[];
   pending: number; // slots not yet ready
   handle: number; // -1: not started
+  done: boolean; // its all-reduce has completed (lits_dist_test said so)
 }
 
 const USAGE =
@@ -83,6 +84,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   readonly #lib: DistSymbols | null;
   readonly #device: Device;
   #touched = false;
+  readonly #doneFlag = new Int32Array(1);
   #waitMs = 0;
   #next = 0; // the next bucket to start: buckets start in order on every rank
 
@@ -130,7 +132,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       if (slots.length === 0) return;
       const data = zeros([size], { device: this.#device }).keep();
       for (const s of slots) s.ptr = Deno.UnsafePointer.offset(data.ptr, s.offset * 4);
-      this.#buckets.push({ data, slots, pending: slots.length, handle: -1 });
+      this.#buckets.push({ data, slots, pending: slots.length, handle: -1, done: false });
       slots = [];
       size = 0;
     };
@@ -184,6 +186,26 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       bucket.pending--;
     }
     this.#startReady();
+    this.#progress();
+  }
+
+  /**
+   * MPI moves bytes only inside MPI calls (Open MPI has no progress thread
+   * over TCP): testing the started buckets as backward goes on lets them
+   * travel while the remaining gradients are computed.
+   */
+  #progress(): void {
+    const lib = this.#lib!;
+    for (let i = 0; i < this.#next; i++) {
+      const b = this.#buckets[i];
+      if (b.done) continue;
+      distCheck(
+        lib,
+        lib.lits_dist_test(b.handle, this.#doneFlag),
+        () => `DistributedDataParallel: gradient bucket ${i}`,
+      );
+      b.done = this.#doneFlag[0] === 1;
+    }
   }
 
   /** Starts every bucket, in order, whose gradients are all in. */
@@ -249,6 +271,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       this.#next = 0;
       for (const b of this.#buckets) {
         b.pending = b.slots.length;
+        b.done = false;
         for (const s of b.slots) s.ready = false;
       }
     }
