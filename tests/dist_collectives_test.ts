@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { distributed, tensor } from "../mod.ts";
 import { distSymbols } from "../src/dist/symbols.ts";
-import { DIST_MPI_SOURCES } from "../src/dist/build.ts";
+import { DIST_MPI_SOURCES, DIST_NCCL_ONLY } from "../src/dist/build.ts";
 import { mpirun, results } from "./dist_launch.ts";
 
 type Check = {
@@ -81,9 +81,8 @@ Deno.test("dist: the dlopen table is lits_dist.h's functions in order, and the s
     m[1]
   );
   assert.deepEqual(Object.keys(distSymbols), declared);
-  const folder = [...Deno.readDirSync(new URL("../native/dist/", import.meta.url))]
-    .map((e) => e.name).filter((n) =>
-      DIST_MPI_SOURCES.includes(n as never) || n.startsWith("dist_")
-    );
-  assert.deepEqual(folder.filter((n) => !n.includes("nccl")).sort(), [...DIST_MPI_SOURCES].sort());
+  const folder = [...Deno.readDirSync(new URL("../native/dist/", import.meta.url))].map((e) =>
+    e.name
+  );
+  assert.deepEqual(folder.sort(), [...DIST_MPI_SOURCES, ...DIST_NCCL_ONLY].sort());
 });

@@ -18,8 +18,6 @@
  * (src/dist calls the CUDA library's lits_synchronize before a collective).
  */
 #define _GNU_SOURCE
-#include <dlfcn.h>
-#include <glob.h>
 #include <mpi.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -28,50 +26,7 @@
 
 #include "dist_boot.h"
 #include "dist_common.h"
-
-/* ---- the vendor ABI we use ------------------------------------------- */
-typedef int ncclResult_t;
-typedef struct ncclComm* ncclComm_t;
-typedef struct { char internal[128]; } ncclUniqueId;
-enum { ncclUint8 = 1, ncclFloat32 = 7 };
-enum { ncclSum = 0, ncclAvg = 4 }; /* ncclAvg: NCCL >= 2.10 */
-typedef int CUresult;
-typedef void* CUcontext;
-typedef void* CUstream;
-typedef void* CUevent;
-typedef int CUdevice;
-#define CUDA_SUCCESS 0
-#define CUDA_ERROR_NOT_READY 600
-#define CU_EVENT_DISABLE_TIMING 2
-#define NCCL_MIN_VERSION 21000
-
-static struct {
-  void* lib;
-  ncclResult_t (*GetVersion)(int*);
-  ncclResult_t (*GetUniqueId)(ncclUniqueId*);
-  ncclResult_t (*CommInitRank)(ncclComm_t*, int, ncclUniqueId, int);
-  ncclResult_t (*AllReduce)(const void*, void*, size_t, int, int, ncclComm_t, CUstream);
-  ncclResult_t (*Broadcast)(const void*, void*, size_t, int, int, ncclComm_t, CUstream);
-  ncclResult_t (*CommGetAsyncError)(ncclComm_t, ncclResult_t*);
-  ncclResult_t (*CommAbort)(ncclComm_t);
-  ncclResult_t (*CommDestroy)(ncclComm_t);
-  const char* (*GetErrorString)(ncclResult_t);
-} nccl;
-
-static struct {
-  void* lib;
-  CUresult (*Init)(unsigned);
-  CUresult (*DeviceGetCount)(int*);
-  CUresult (*DeviceGet)(CUdevice*, int);
-  CUresult (*PrimaryCtxRetain)(CUcontext*, CUdevice);
-  CUresult (*CtxSetCurrent)(CUcontext);
-  CUresult (*StreamCreate)(CUstream*, unsigned);
-  CUresult (*EventCreate)(CUevent*, unsigned);
-  CUresult (*EventRecord)(CUevent, CUstream);
-  CUresult (*EventQuery)(CUevent);
-  CUresult (*EventDestroy)(CUevent);
-  CUresult (*GetErrorString)(CUresult, const char**);
-} cu;
+#include "dist_nccl_vendor.h"
 
 /* ---- state ------------------------------------------------------------- */
 #define MAX_PENDING 256
@@ -100,88 +55,6 @@ static int cu_fail(CUresult r, const char* what) {
   if (cu.GetErrorString) cu.GetErrorString(r, &text);
   return dist_fail(LITS_DIST_ERR_ENGINE, "%s failed on rank %d: CUDA driver %d: %s", what, rank, r,
                    text ? text : "?");
-}
-
-/* ---- finding the libraries -------------------------------------------- */
-static void* open_first(const char* env, const char* name, const char* wheel_dir, char* tried,
-                        size_t cap) {
-  const char* path = getenv(env);
-  if (path && *path) {
-    void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    snprintf(tried, cap, "%s=%s (%s)", env, path, h ? "ok" : dlerror());
-    return h;
-  }
-  void* h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-  size_t used = (size_t)snprintf(tried, cap, "%s (loader path)", name);
-  if (h || !wheel_dir) return h;
-  /* PyTorch's wheels carry NCCL in site-packages/nvidia/nccl/lib. */
-  const char* prefixes[] = {getenv("VIRTUAL_ENV"), getenv("CONDA_PREFIX"), "/usr", "/usr/local",
-                            getenv("HOME")};
-  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes && !h; i++) {
-    if (!prefixes[i]) continue;
-    char pattern[1024];
-    snprintf(pattern, sizeof pattern, "%s%s/lib/python3*/*-packages/%s/%s", prefixes[i],
-             i == 4 ? "/.local" : "", wheel_dir, name);
-    glob_t g;
-    if (glob(pattern, 0, NULL, &g) == 0) {
-      for (size_t k = 0; k < g.gl_pathc && !h; k++) h = dlopen(g.gl_pathv[k], RTLD_NOW | RTLD_LOCAL);
-      globfree(&g);
-    }
-    if (used < cap) used += (size_t)snprintf(tried + used, cap - used, ", %s", pattern);
-  }
-  return h;
-}
-
-/* A library without one of the symbols is closed again (never half-loaded). */
-#define SYM(table, field, name)                                                      \
-  do {                                                                               \
-    *(void**)&table.field = dlsym(table.lib, name);                                 \
-    if (!table.field) {                                                              \
-      dlclose(table.lib);                                                            \
-      table.lib = NULL;                                                              \
-      return dist_fail(LITS_DIST_ERR_UNAVAILABLE, "the %s library lacks %s", #table, name); \
-    }                                                                                \
-  } while (0)
-
-static int load_libraries(void) {
-  char tried[2048];
-  if (!cu.lib) {
-    cu.lib = open_first("LITS_CUDA_DRIVER_LIB", "libcuda.so.1", NULL, tried, sizeof tried);
-    if (!cu.lib) {
-      return dist_fail(LITS_DIST_ERR_UNAVAILABLE,
-                       "the NCCL backend needs the CUDA driver (libcuda.so.1), not found: %s", tried);
-    }
-    SYM(cu, Init, "cuInit");
-    SYM(cu, DeviceGetCount, "cuDeviceGetCount");
-    SYM(cu, DeviceGet, "cuDeviceGet");
-    SYM(cu, PrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
-    SYM(cu, CtxSetCurrent, "cuCtxSetCurrent");
-    SYM(cu, StreamCreate, "cuStreamCreate");
-    SYM(cu, EventCreate, "cuEventCreate");
-    SYM(cu, EventRecord, "cuEventRecord");
-    SYM(cu, EventQuery, "cuEventQuery");
-    SYM(cu, EventDestroy, "cuEventDestroy_v2");
-    SYM(cu, GetErrorString, "cuGetErrorString");
-  }
-  if (!nccl.lib) {
-    nccl.lib = open_first("LITS_NCCL_LIB", "libnccl.so.2", "nvidia/nccl/lib", tried, sizeof tried);
-    if (!nccl.lib) {
-      return dist_fail(LITS_DIST_ERR_UNAVAILABLE,
-                       "libnccl.so.2 not found (install NCCL, or PyTorch's nvidia-nccl wheel, or "
-                       "set LITS_NCCL_LIB); looked in: %s",
-                       tried);
-    }
-    SYM(nccl, GetVersion, "ncclGetVersion");
-    SYM(nccl, GetUniqueId, "ncclGetUniqueId");
-    SYM(nccl, CommInitRank, "ncclCommInitRank");
-    SYM(nccl, AllReduce, "ncclAllReduce");
-    SYM(nccl, Broadcast, "ncclBroadcast");
-    SYM(nccl, CommGetAsyncError, "ncclCommGetAsyncError");
-    SYM(nccl, CommAbort, "ncclCommAbort");
-    SYM(nccl, CommDestroy, "ncclCommDestroy");
-    SYM(nccl, GetErrorString, "ncclGetErrorString");
-  }
-  return LITS_DIST_OK;
 }
 
 /* ---- the interface ------------------------------------------------------ */
@@ -229,7 +102,7 @@ int lits_dist_init(double timeout, int32_t* out) {
   if (state == 2) return dist_fail(LITS_DIST_ERR_STATE, "lits_dist_init: the group was finalised");
   timeout_s = timeout;
   if (state == 0) {
-    int s = load_libraries();
+    int s = dist_nccl_load();
     if (s) return s;
     CUresult cr = cu.Init(0);
     if (cr != CUDA_SUCCESS) return cu_fail(cr, "cuInit");

@@ -17,8 +17,12 @@ export const DIST_MPI_SOURCES = [
   "dist_mpi.c",
 ] as const;
 
-/** The NCCL library's own source (it shares the rest but dist_mpi.c). */
-export const DIST_NCCL_ONLY = ["dist_nccl.c"] as const;
+/** The NCCL library's own sources (it shares the rest but dist_mpi.c). */
+export const DIST_NCCL_ONLY = [
+  "dist_nccl_vendor.h",
+  "dist_nccl_loader.c",
+  "dist_nccl.c",
+] as const;
 
 /** Which collectives library: MPI for CPU tensors, NCCL for CUDA tensors. */
 export type DistKind = "mpi" | "nccl";
