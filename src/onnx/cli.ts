@@ -12,8 +12,7 @@ import { dirname, join, parse } from "node:path";
 import { Command } from "../train/command.ts";
 import { UsageError } from "../train/errors.ts";
 import { reportError } from "../train/cli.ts";
-import { MODEL_NAMES } from "../train/config.ts";
-import { SHARED_FLAGS as S } from "../train/flag_specs.ts";
+import { WEIGHTS_FLAGS as W, weightsSpec } from "../train/flag_specs.ts";
 import { loadModelState, loadWeights } from "../train/checkpoint.ts";
 import { buildModel, CLASS_NAMES, type ModelSpec } from "../train/setup.ts";
 import { writeFileAtomic } from "../train/atomic.ts";
@@ -25,12 +24,7 @@ const FORMATS = ["onnx"] as const;
 const COMMAND = new Command({
   usage: "deno task export --checkpoint FILE [flags]: writes a trained model as an ONNX file",
   flags: {
-    checkpoint: {
-      kind: "string",
-      value: "FILE",
-      required: true,
-      help: "checkpoint.safetensors or best.safetensors of a run, or a state dict",
-    },
+    checkpoint: W.checkpoint,
     format: {
       kind: "string",
       value: "NAME",
@@ -44,14 +38,9 @@ const COMMAND = new Command({
       help: "file to write (its folder must exist)",
       shownDefault: "the checkpoint's name with .onnx",
     },
-    model: {
-      ...S.model,
-      choices: MODEL_NAMES,
-      help: `model, for a state dict without lits metadata (${MODEL_NAMES.join(", ")})`,
-    },
+    model: W.model,
     "image-size": {
-      ...S["image-size"],
-      min: 1,
+      ...W["image-size"],
       help: "input side (for a state dict without lits metadata; resnets and alexnet take any)",
       shownDefault: "the checkpoint's",
     },
@@ -104,37 +93,12 @@ async function checkOut(out: string): Promise<void> {
   }
 }
 
-/** The model spec of the weights, or one from --model and --image-size for a plain state dict. */
-function resolveSpec(
-  stored: ModelSpec | null,
-  v: { checkpoint: string; model?: string; "image-size"?: number },
-): ModelSpec {
-  if (stored && v.model && stored.name !== v.model) {
-    throw new Error(`checkpoint ${v.checkpoint} holds a ${stored.name} model, not ${v.model}`);
-  }
-  if (stored) return stored;
-  if (!v.model || !v["image-size"]) {
-    throw new UsageError(
-      `${v.checkpoint} has no lits model metadata (a plain state dict); give --model and --image-size`,
-    );
-  }
-  return {
-    name: v.model,
-    options: { inChannels: 1, numClasses: CLASS_NAMES.length, imageSize: v["image-size"] },
-  };
-}
-
 /**
  * Runs `deno task export` with `args`; returns the exit code (2 for a bad
  * command line, 1 for any other failure).
  */
-export async function exportMain(args: readonly string[]): Promise<number> {
-  try {
-    const p = COMMAND.parse(args);
-    if (p.help) {
-      console.log(COMMAND.help());
-      return 0;
-    }
+export function exportMain(args: readonly string[]): Promise<number> {
+  return COMMAND.run(args, async (p) => {
     const v = p.values as {
       checkpoint: string;
       format: (typeof FORMATS)[number];
@@ -148,7 +112,9 @@ export async function exportMain(args: readonly string[]): Promise<number> {
     const start = performance.now();
     const weights = await loadWeights(v.checkpoint);
     try {
-      const spec = resolveSpec(weights.spec, v);
+      const spec = weightsSpec(weights.spec, v, "--model and --image-size", {
+        required: ["model", "image-size"],
+      });
       const size = v["image-size"] ?? spec.options.imageSize;
       if (!size) {
         throw new UsageError(`${v.checkpoint} does not record the image size; give --image-size`);
@@ -180,8 +146,5 @@ export async function exportMain(args: readonly string[]): Promise<number> {
     } finally {
       weights.dispose();
     }
-    return 0;
-  } catch (e) {
-    return reportError(e);
-  }
+  }).catch(reportError);
 }

@@ -10,10 +10,10 @@
  */
 import { join, resolve } from "node:path";
 import { loadModelState, loadWeights } from "../train/checkpoint.ts";
-import { buildModel, CLASS_NAMES, type ModelSpec } from "../train/setup.ts";
-import { MODEL_NAMES, type TrainConfig } from "../train/config.ts";
+import { buildModel, CLASS_NAMES } from "../train/setup.ts";
+import type { TrainConfig } from "../train/config.ts";
 import { Command } from "../train/command.ts";
-import { SHARED_FLAGS as S } from "../train/flag_specs.ts";
+import { SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "../train/flag_specs.ts";
 import { reportError } from "../train/cli.ts";
 import { UsageError } from "../train/errors.ts";
 import { resolveDevice } from "../train/session.ts";
@@ -29,12 +29,7 @@ const COMMAND = new Command({
     "(a folder's DICOM files are read as one series)",
   inputs: { what: "INPUT (a PNG/JPEG slice, a NIfTI volume, a DICOM file, or a folder)" },
   flags: {
-    checkpoint: {
-      kind: "string",
-      value: "FILE",
-      required: true,
-      help: "checkpoint.safetensors or best.safetensors of a run, or a state dict (with --model)",
-    },
+    checkpoint: { ...W.checkpoint, help: `${W.checkpoint.help} (with --model)` },
     out: { kind: "string", value: "DIR", help: "output folder", default: "predictions" },
     window: {
       kind: "string",
@@ -43,16 +38,11 @@ const COMMAND = new Command({
       shownDefault: "the checkpoint's; required when it records none",
     },
     "image-size": {
-      ...S["image-size"],
-      min: 1,
+      ...W["image-size"],
       help: "side of the training images",
       shownDefault: "the checkpoint's; required when it records none",
     },
-    model: {
-      ...S.model,
-      choices: MODEL_NAMES,
-      help: `model, for a state dict without lits metadata (${MODEL_NAMES.join(", ")})`,
-    },
+    model: W.model,
     layer: {
       kind: "string",
       value: "NAME",
@@ -138,13 +128,8 @@ async function writeOutputs(out: string, csv: string, html: string): Promise<str
  * console.log(await train.predictMain(["--checkpoint", "missing.safetensors"])); // 2 (no INPUT)
  * ```
  */
-export async function predictMain(args: readonly string[]): Promise<number> {
-  try {
-    const p = COMMAND.parse(args);
-    if (p.help) {
-      console.log(COMMAND.help());
-      return 0;
-    }
+export function predictMain(args: readonly string[]): Promise<number> {
+  return COMMAND.run(args, async (p) => {
     const v = p.values as {
       checkpoint: string;
       out: string;
@@ -159,24 +144,7 @@ export async function predictMain(args: readonly string[]): Promise<number> {
     const dev = resolveDevice(v.device);
     const weights = await loadWeights(v.checkpoint);
     try {
-      if (weights.spec && v.model && weights.spec.name !== v.model) {
-        throw new Error(
-          `checkpoint ${v.checkpoint} holds a ${weights.spec.name} model, not ${v.model}`,
-        );
-      }
-      let spec: ModelSpec | null = weights.spec;
-      if (!spec) {
-        if (!v.model) {
-          throw new UsageError(
-            `${v.checkpoint} has no lits model metadata (a plain state dict); give --model, ` +
-              "--image-size and --window",
-          );
-        }
-        spec = {
-          name: v.model,
-          options: { inChannels: 1, numClasses: 3, imageSize: v["image-size"] },
-        };
-      }
+      const spec = weightsSpec(weights.spec, v, "--model, --image-size and --window");
       const notes: string[] = [];
       const prep: PredictPreprocessing = resolvePreprocessing(
         spec,
@@ -219,8 +187,5 @@ export async function predictMain(args: readonly string[]): Promise<number> {
     } finally {
       weights.dispose();
     }
-    return 0;
-  } catch (e) {
-    return reportError(e);
-  }
+  }).catch(reportError);
 }

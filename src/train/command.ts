@@ -70,9 +70,12 @@ export type ParsedCommand =
     inputs: string[];
   };
 
+/** A command line that asks for a run rather than for `--help`. */
+export type ParsedRun = Extract<ParsedCommand, { help: false }>;
+
 const HELP: FlagSpec = { kind: "boolean", help: "show this help" };
 
-/** A command built from `spec`: `parse(args)` and `help()`. */
+/** A command built from `spec`: `parse(args)`, `help()` and `run(args, body)`. */
 export class Command {
   readonly flags: Readonly<Record<string, FlagSpec>>;
 
@@ -130,6 +133,24 @@ export class Command {
       positional: this.spec.inputs ? undefined : this.#positional(parsed.positionals),
       inputs: this.spec.inputs ? parsed.positionals : [],
     };
+  }
+
+  /**
+   * A command's main: prints `--help` and answers 0, or runs `body` on the
+   * parsed line and answers its exit code (0 when it returns none). A bad
+   * command line or a failed body rejects, so each main ends in one
+   * `.catch(reportError)` and all of them exit alike.
+   */
+  async run(
+    args: readonly string[],
+    body: (parsed: ParsedRun) => Promise<number | void>,
+  ): Promise<number> {
+    const parsed = this.parse(args);
+    if (parsed.help) {
+      console.log(this.help());
+      return 0;
+    }
+    return (await body(parsed)) ?? 0;
   }
 
   /** The `--help` text: usage, every flag with its default, footer. */

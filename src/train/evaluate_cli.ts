@@ -9,27 +9,21 @@
 import { dirname, join } from "node:path";
 import { classificationReport } from "../eval/metrics/report.ts";
 import { formatClassificationReport } from "../eval/metrics/text.ts";
-import { MODEL_NAMES, type TrainConfig } from "./config.ts";
-import { UsageError } from "./errors.ts";
+import type { TrainConfig } from "./config.ts";
 import { loadModelState, loadWeights } from "./checkpoint.ts";
 import { checkDataLayout, defaultSyntheticData, evalTransforms } from "./data.ts";
 import { ResizedSplit } from "./resized_split.ts";
-import { buildModel, CLASS_NAMES, type ModelSpec } from "./setup.ts";
+import { buildModel, CLASS_NAMES } from "./setup.ts";
 import { reportError } from "./cli.ts";
 import { Command } from "./command.ts";
-import { SHARED_FLAGS as S } from "./flag_specs.ts";
+import { SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "./flag_specs.ts";
 import { resolveDevice } from "./session.ts";
 import { testSplit, writeSplitReport } from "./test_report.ts";
 
 const COMMAND = new Command({
   usage: "deno task evaluate --checkpoint FILE [flags]: evaluates a trained model on one split",
   flags: {
-    checkpoint: {
-      kind: "string",
-      value: "FILE",
-      required: true,
-      help: "checkpoint.safetensors or best.safetensors of a run, or a state dict",
-    },
+    checkpoint: W.checkpoint,
     data: { ...S.data, help: "data folder", shownDefault: "the run's data, from its config" },
     split: { kind: "string", value: "NAME", help: "split to evaluate", default: "test" },
     out: {
@@ -38,14 +32,9 @@ const COMMAND = new Command({
       help: "report page",
       shownDefault: "report-<split>.html beside the checkpoint",
     },
-    model: {
-      ...S.model,
-      choices: MODEL_NAMES,
-      help: `model, for a state dict without lits metadata (${MODEL_NAMES.join(", ")})`,
-    },
+    model: W.model,
     "image-size": {
-      ...S["image-size"],
-      min: 1,
+      ...W["image-size"],
       help: "input side, for a state dict without lits metadata",
       shownDefault: "the data's",
     },
@@ -72,13 +61,8 @@ async function runConfigBeside(path: string): Promise<TrainConfig | null> {
  * console.log(await train.evaluateMain(["--split", "test"])); // 2 (no --checkpoint)
  * ```
  */
-export async function evaluateMain(args: readonly string[]): Promise<number> {
-  try {
-    const p = COMMAND.parse(args);
-    if (p.help) {
-      console.log(COMMAND.help());
-      return 0;
-    }
+export function evaluateMain(args: readonly string[]): Promise<number> {
+  return COMMAND.run(args, async (p) => {
     const v = p.values as {
       checkpoint: string;
       data?: string;
@@ -95,28 +79,15 @@ export async function evaluateMain(args: readonly string[]): Promise<number> {
     const weights = await loadWeights(v.checkpoint);
     try {
       const runConfig = weights.config ?? await runConfigBeside(v.checkpoint);
-      if (weights.spec && v.model && weights.spec.name !== v.model) {
-        throw new Error(
-          `checkpoint ${v.checkpoint} holds a ${weights.spec.name} model, not ${v.model}`,
-        );
-      }
+      // Before the data is read, so a wrong or missing --model fails at once.
+      const spec = weightsSpec(weights.spec, v, "--model");
       const root = v.data ?? runConfig?.data ?? await defaultSyntheticData(console.log);
       checkDataLayout(root, [v.split]);
       // Images of another size than the split's first are resized to it, not refused.
       const ds = new ResizedSplit({ root, split: v.split });
       try {
-        let spec: ModelSpec | null = weights.spec;
-        if (!spec) {
-          if (!v.model) {
-            throw new UsageError(
-              `${v.checkpoint} has no lits model metadata (a plain state dict); give --model`,
-            );
-          }
-          spec = {
-            name: v.model,
-            options: { inChannels: 1, numClasses: 3, imageSize: v["image-size"] ?? ds.width },
-          };
-        }
+        // A plain state dict's model takes the data's side unless --image-size says otherwise.
+        if (!weights.spec) spec.options.imageSize ??= ds.width;
         using model = buildModel(spec).to(dev);
         loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
         const transform = evalTransforms(spec, ds.width, ds.height);
@@ -153,8 +124,5 @@ export async function evaluateMain(args: readonly string[]): Promise<number> {
     } finally {
       weights.dispose();
     }
-    return 0;
-  } catch (e) {
-    return reportError(e);
-  }
+  }).catch(reportError);
 }

@@ -8,6 +8,8 @@
  */
 import type { FlagSpec } from "./command.ts";
 import { DEVICES, MODEL_NAMES } from "./config.ts";
+import { CLASS_NAMES, type ModelSpec } from "./setup.ts";
+import { UsageError } from "./errors.ts";
 
 /** The shared flags, by flag name. */
 export const SHARED_FLAGS = {
@@ -32,3 +34,51 @@ export const SHARED_FLAGS = {
   seed: { kind: "int", min: 0, help: "seed of init, dropout, shuffling, augmentation" },
   out: { kind: "string", value: "DIR", help: "run folder" },
 } as const satisfies Record<string, FlagSpec>;
+
+/**
+ * The flags of the commands that read trained weights (evaluate, export,
+ * predict): the weights file, and the model and input side that a plain
+ * state dict (one without lits metadata) cannot say itself.
+ */
+export const WEIGHTS_FLAGS = {
+  checkpoint: {
+    kind: "string",
+    value: "FILE",
+    required: true,
+    help: "checkpoint.safetensors or best.safetensors of a run, or a state dict",
+  },
+  model: {
+    ...SHARED_FLAGS.model,
+    choices: MODEL_NAMES,
+    help: `model, for a state dict without lits metadata (${MODEL_NAMES.join(", ")})`,
+  },
+  "image-size": { ...SHARED_FLAGS["image-size"], min: 1 },
+} as const satisfies Record<string, FlagSpec>;
+
+/**
+ * The model spec of loaded weights: the one they record (which `--model`,
+ * when given, must name), else one built from `--model` and `imageSize` for
+ * a plain state dict. A plain state dict without the `required` flags is a
+ * UsageError that says to `give` them (in the command's words).
+ */
+export function weightsSpec(
+  stored: ModelSpec | null,
+  v: { checkpoint: string; model?: string; "image-size"?: number },
+  give: string,
+  options: { required?: readonly ("model" | "image-size")[]; imageSize?: number } = {},
+): ModelSpec {
+  const { required = ["model"], imageSize = v["image-size"] } = options;
+  if (stored && v.model && stored.name !== v.model) {
+    throw new Error(`checkpoint ${v.checkpoint} holds a ${stored.name} model, not ${v.model}`);
+  }
+  if (stored) return stored;
+  if (!v.model || required.some((f) => v[f] === undefined)) {
+    throw new UsageError(
+      `${v.checkpoint} has no lits model metadata (a plain state dict); give ${give}`,
+    );
+  }
+  return {
+    name: v.model,
+    options: { inChannels: 1, numClasses: CLASS_NAMES.length, imageSize },
+  };
+}
