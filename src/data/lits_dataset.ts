@@ -160,11 +160,8 @@ export class LiTSDataset implements Dataset {
 
   /** Sample `i`: `{ image: { data, width, height }, label }`. */
   get(i: number): Promise<Sample> {
-    try {
-      return Promise.resolve(this.getSync(i));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    // The executor runs now; a throw in it (bad index or file) rejects rather than throws.
+    return new Promise((resolve) => resolve(this.getSync(i)));
   }
 
   /** Sample `i`, decoded on this thread without waiting. */

@@ -65,11 +65,8 @@ export class ResizedSplit implements Dataset {
 
   /** Sample `i`, min-max scaled and resized to the split's size when it differs. */
   get(i: number): Promise<Sample> {
-    try {
-      return Promise.resolve(this.getSync(i));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    // The executor runs now; a throw in it (bad index or file) rejects rather than throws.
+    return new Promise((resolve) => resolve(this.getSync(i)));
   }
 
   /** Sample `i` on this thread. */
