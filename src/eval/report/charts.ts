@@ -20,6 +20,11 @@ const epochAxis = {
   scale: { nice: false, zero: false },
 } as const;
 
+/** What every per-epoch chart shares: schema, the theme, the page's column width, its rows. */
+function epochChart(height: number, values: readonly object[]) {
+  return { $schema: SCHEMA, config: CHART_CONFIG, width: 440, height, data: { values } };
+}
+
 /** Which history series a chart shows. */
 export type HistoryMetric = "loss" | "accuracy";
 
@@ -42,11 +47,7 @@ export function historySpec(history: readonly HistoryEntry[], metric: HistoryMet
   }
   const isAcc = metric === "accuracy";
   return {
-    $schema: SCHEMA,
-    config: CHART_CONFIG,
-    width: 440,
-    height: 240,
-    data: { values },
+    ...epochChart(240, values),
     encoding: {
       x: epochAxis,
       y: {
@@ -90,11 +91,7 @@ export function learningRateSpec(history: readonly HistoryEntry[]): Spec {
     }
   }
   return {
-    $schema: SCHEMA,
-    config: CHART_CONFIG,
-    width: 440,
-    height: 130,
-    data: { values },
+    ...epochChart(130, values),
     mark: {
       type: "line",
       point: history.length <= 40,
@@ -119,11 +116,7 @@ export function epochTimeSpec(history: readonly HistoryEntry[]): Spec {
   const values = history.filter((h) => finite(h.seconds) !== undefined)
     .map((h) => ({ epoch: h.epoch, seconds: h.seconds }));
   return {
-    $schema: SCHEMA,
-    config: CHART_CONFIG,
-    width: 440,
-    height: 130,
-    data: { values },
+    ...epochChart(130, values),
     mark: { type: "bar", color: "#9ab8d8", cornerRadiusTopLeft: 2, cornerRadiusTopRight: 2 },
     encoding: {
       // "parity" drops every other label until they no longer overlap (long runs).
