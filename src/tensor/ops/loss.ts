@@ -76,22 +76,9 @@ export function crossEntropy(
   const loss = Tensor.empty(outShape, "float32", logits.device);
   const red = REDUCTION[reduction];
   const lib = logits.lib;
-  check(
-    lib,
-    lib.lits_cross_entropy_f32(
-      x.ptr,
-      t.ptr,
-      w?.ptr ?? null,
-      n,
-      c,
-      inner,
-      ignoreIndex,
-      smoothing,
-      red,
-      loss.ptr,
-    ),
-    desc,
-  );
+  // Forward and backward take the same leading arguments; written once so they cannot drift.
+  const args = [x.ptr, t.ptr, w?.ptr ?? null, n, c, inner, ignoreIndex, smoothing, red] as const;
+  check(lib, lib.lits_cross_entropy_f32(...args, loss.ptr), desc);
   return record(loss, {
     name: "crossEntropy",
     inputs: [x],
@@ -100,19 +87,7 @@ export function crossEntropy(
       const dx = Tensor.empty(x.shape, "float32", x.device);
       check(
         lib,
-        lib.lits_cross_entropy_backward_f32(
-          x.ptr,
-          t.ptr,
-          w?.ptr ?? null,
-          n,
-          c,
-          inner,
-          ignoreIndex,
-          smoothing,
-          red,
-          dl.ptr,
-          dx.ptr,
-        ),
+        lib.lits_cross_entropy_backward_f32(...args, dl.ptr, dx.ptr),
         () => `${desc()} backward`,
       );
       return [dx];

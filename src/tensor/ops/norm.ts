@@ -76,9 +76,10 @@ export function batchNorm(
       throw new Error(`${desc()}: evaluation needs running statistics`);
     }
     const wantsGrad = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
-    if (wantsGrad) return evalComposite(x, runningMean, runningVar, weight, bias, eps);
+    const stats = { runningMean, runningVar, weight, bias, eps };
+    if (wantsGrad) return evalComposite(x, stats);
     if (fusion.canFuse(x) && cx.owner !== null && cx.size > 0) {
-      const coef = inferCoef(runningMean, runningVar, weight, bias, eps);
+      const coef = inferCoef(stats);
       return deferredOutput(cx, coef, n, c, hw);
     }
     const y = Tensor.empty(x.shape, "float32", x.device);
@@ -193,19 +194,22 @@ function deferredOutput(cx: Tensor, coef: Tensor, n: number, c: number, hw: numb
   });
 }
 
+/** What evaluation-mode batch norm reads: the running statistics and the affine parameters. */
+interface EvalStats {
+  runningMean: Tensor;
+  runningVar: Tensor;
+  weight: Tensor | null;
+  bias: Tensor | null;
+  eps: number;
+}
+
 /**
  * Evaluation transform [mean, scale, shift] from the running statistics,
  * with the float operations of `lits_batchnorm2d_forward_infer_f32`
  * (1 / sqrt(var + eps) * gamma), so the values are the same. A snapshot:
  * later updates of the statistics or parameters do not change it.
  */
-function inferCoef(
-  runningMean: Tensor,
-  runningVar: Tensor,
-  weight: Tensor | null,
-  bias: Tensor | null,
-  eps: number,
-): Tensor {
+function inferCoef({ runningMean, runningVar, weight, bias, eps }: EvalStats): Tensor {
   const c = runningMean.size;
   const lib = runningMean.lib;
   const coef = Tensor.empty([3 * c], "float32", runningMean.device);
@@ -226,11 +230,7 @@ function inferCoef(
 /** Evaluation-mode batch norm from differentiable ops (rare: grads in eval). */
 function evalComposite(
   x: Tensor,
-  runningMean: Tensor,
-  runningVar: Tensor,
-  weight: Tensor | null,
-  bias: Tensor | null,
-  eps: number,
+  { runningMean, runningVar, weight, bias, eps }: EvalStats,
 ): Tensor {
   const shape = [1, x.shape[1], ...x.shape.slice(2).map(() => 1)];
   let y = div(sub(x, reshape(runningMean, shape)), reshape(sqrt(add(runningVar, eps)), shape));
