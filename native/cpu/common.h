@@ -39,4 +39,24 @@ void lits_sgemm_parallel(int trans_a, int trans_b, int64_t m, int64_t n, int64_t
                          const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                          float* c, int64_t ldc);
 
+/* The walk that softmax, the reductions and argmax share over an [outer, r, inner] tensor
+ * along r when inner > 1: one task per `block` adjacent columns of one outer slice, so each
+ * task reads r rows of contiguous floats (vectorised, cache lines used whole). Written once
+ * here so that the task split and its parallel condition cannot drift between the kernels.
+ * It runs the statement(s) after `block` with `o` (outer index), `i0` (first column) and `nb`
+ * (columns, at most `block`) in scope, over OpenMP threads when `par` and there is more than
+ * one task. The statements are variadic so that their commas need no parentheses. */
+#define LITS_FOR_COLUMN_BLOCKS(outer, inner, par, block, ...)                          \
+  do {                                                                                 \
+    const int64_t lits_nblk_ = ((inner) + (block) - 1) / (block);                      \
+    const int64_t lits_tasks_ = (outer) * lits_nblk_;                                  \
+    const int lits_par_ = (par) && lits_tasks_ > 1;                                    \
+    _Pragma("omp parallel for schedule(static) if (lits_par_)")                        \
+    for (int64_t lits_t_ = 0; lits_t_ < lits_tasks_; lits_t_++) {                      \
+      const int64_t o = lits_t_ / lits_nblk_, i0 = (lits_t_ % lits_nblk_) * (block);   \
+      const int64_t nb = (inner) - i0 < (block) ? (inner) - i0 : (block);              \
+      __VA_ARGS__                                                                      \
+    }                                                                                  \
+  } while (0)
+
 #endif

@@ -163,14 +163,9 @@ int lits_reduce_f32(int32_t op, const float* x, float* out, int64_t outer, int64
     return LITS_OK;
   }
 
-  int64_t nblk = (inner + BLOCK - 1) / BLOCK;
-  int64_t tasks = outer * nblk;
-#pragma omp parallel for schedule(static) if (par && tasks > 1)
-  for (int64_t t = 0; t < tasks; t++) {
-    int64_t o = t / nblk, i0 = (t % nblk) * BLOCK;
-    int64_t nb = inner - i0 < BLOCK ? inner - i0 : BLOCK;
-    block_reduce(op, x + o * r * inner + i0, out + o * inner + i0, r, inner, nb);
-  }
+  LITS_FOR_COLUMN_BLOCKS(outer, inner, par, BLOCK,
+                         block_reduce(op, x + o * r * inner + i0, out + o * inner + i0, r, inner,
+                                      nb););
   return LITS_OK;
 }
 
@@ -210,12 +205,7 @@ int lits_argmax_f32(const float* x, int32_t* out, int64_t outer, int64_t r, int6
     }
     return LITS_OK;
   }
-  int64_t nblk = (inner + BLOCK - 1) / BLOCK;
-  int64_t tasks = outer * nblk;
-#pragma omp parallel for schedule(static) if (par && tasks > 1)
-  for (int64_t t = 0; t < tasks; t++) {
-    int64_t o = t / nblk, i0 = (t % nblk) * BLOCK;
-    int64_t nb = inner - i0 < BLOCK ? inner - i0 : BLOCK;
+  LITS_FOR_COLUMN_BLOCKS(outer, inner, par, BLOCK, {
     const float* xb = x + o * r * inner + i0;
     float best[BLOCK];
     int32_t bi[BLOCK];
@@ -236,6 +226,6 @@ int lits_argmax_f32(const float* x, int32_t* out, int64_t outer, int64_t r, int6
     }
     int32_t* ob = out + o * inner + i0;
     for (int64_t i = 0; i < nb; i++) ob[i] = bi[i];
-  }
+  });
   return LITS_OK;
 }

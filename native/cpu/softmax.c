@@ -92,15 +92,10 @@ int lits_softmax_f32(const float* x, float* y, int64_t outer, int64_t r, int64_t
     for (int64_t o = 0; o < outer; o++) softmax_row(x + o * r, y + o * r, r, log != 0);
     return LITS_OK;
   }
-  int64_t nblk = (inner + BLOCK - 1) / BLOCK;
-  int64_t tasks = outer * nblk;
-#pragma omp parallel for schedule(static) if (par && tasks > 1)
-  for (int64_t t = 0; t < tasks; t++) {
-    int64_t o = t / nblk, i0 = (t % nblk) * BLOCK;
-    int64_t nb = inner - i0 < BLOCK ? inner - i0 : BLOCK;
+  LITS_FOR_COLUMN_BLOCKS(outer, inner, par, BLOCK, {
     int64_t base = o * r * inner + i0;
     softmax_block(x + base, y + base, r, inner, nb, log != 0);
-  }
+  });
   return LITS_OK;
 }
 
@@ -169,14 +164,9 @@ int lits_softmax_backward_f32(const float* y, const float* dy, float* dx, int64_
       softmax_backward_row(y + o * r, dy + o * r, dx + o * r, r, log != 0);
     return LITS_OK;
   }
-  int64_t nblk = (inner + BLOCK - 1) / BLOCK;
-  int64_t tasks = outer * nblk;
-#pragma omp parallel for schedule(static) if (par && tasks > 1)
-  for (int64_t t = 0; t < tasks; t++) {
-    int64_t o = t / nblk, i0 = (t % nblk) * BLOCK;
-    int64_t nb = inner - i0 < BLOCK ? inner - i0 : BLOCK;
+  LITS_FOR_COLUMN_BLOCKS(outer, inner, par, BLOCK, {
     int64_t base = o * r * inner + i0;
     softmax_backward_block(y + base, dy + base, dx + base, r, inner, nb, log != 0);
-  }
+  });
   return LITS_OK;
 }
