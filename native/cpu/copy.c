@@ -90,18 +90,9 @@ int lits_cast_f32_i32(const float* src, int32_t* dst, int64_t n) {
 int lits_strided_copy(int32_t ndim, const int64_t* shape_host, const void* src,
                       const int64_t* src_strides_host, void* dst) {
   lits_clear_error();
-  LITS_REQUIRE(ndim >= 0 && ndim <= 8, "lits_strided_copy: ndim must be in 0..8, got %d", (int)ndim);
-  LITS_REQUIRE(ndim == 0 || (shape_host != NULL && src_strides_host != NULL),
-               "lits_strided_copy: shape or strides is NULL (ndim %d)", (int)ndim);
-  int64_t total = 1;
-  for (int32_t d = 0; d < ndim; d++) {
-    LITS_REQUIRE(shape_host[d] >= 0, "lits_strided_copy: shape[%d] must be >= 0, got %lld", (int)d,
-                 (long long)shape_host[d]);
-    if (shape_host[d] != 0 && total > INT64_MAX / 4 / shape_host[d])
-      return lits_fail(LITS_ERR_ARGUMENT, "lits_strided_copy: shape is too large");
-    total *= shape_host[d];
-  }
-  if (total == 0) return LITS_OK;
+  int64_t total = 0;
+  LITS_CHECKED(lits_check_strided("lits_strided_copy", ndim, shape_host, 1, &src_strides_host,
+                                  &total));
   LITS_REQUIRE(src != NULL && dst != NULL, "lits_strided_copy: src or dst is NULL (%lld elements)",
                (long long)total);
   const uint32_t* s = (const uint32_t*)src;

@@ -197,18 +197,9 @@ int lits_binary_f32(int32_t op, int32_t ndim, const int64_t* shape_host, const f
                     const int64_t* b_strides_host, float* out) {
   lits_clear_error();
   LITS_REQUIRE(op >= LITS_ADD && op <= LITS_NE, "lits_binary_f32: unknown op %d", (int)op);
-  LITS_REQUIRE(ndim >= 0 && ndim <= 8, "lits_binary_f32: ndim must be in 0..8, got %d", (int)ndim);
-  LITS_REQUIRE(ndim == 0 || (shape_host != NULL && a_strides_host != NULL && b_strides_host != NULL),
-               "lits_binary_f32: shape or strides is NULL (ndim %d)", (int)ndim);
-  int64_t total = 1;
-  for (int32_t d = 0; d < ndim; d++) {
-    LITS_REQUIRE(shape_host[d] >= 0, "lits_binary_f32: shape[%d] must be >= 0, got %lld", (int)d,
-                 (long long)shape_host[d]);
-    if (shape_host[d] != 0 && total > INT64_MAX / 4 / shape_host[d])
-      return lits_fail(LITS_ERR_ARGUMENT, "lits_binary_f32: shape is too large");
-    total *= shape_host[d];
-  }
-  if (total == 0) return LITS_OK;
+  const int64_t* strides[2] = {a_strides_host, b_strides_host};
+  int64_t total = 0;
+  LITS_CHECKED(lits_check_strided("lits_binary_f32", ndim, shape_host, 2, strides, &total));
   LITS_REQUIRE(a != NULL && b != NULL && out != NULL,
                "lits_binary_f32: a, b or out is NULL (%lld elements)", (long long)total);
   binary_kernel kern = kernels[op];
@@ -313,19 +304,9 @@ int lits_where_f32(int32_t ndim, const int64_t* shape_host, const float* cond,
                    const int64_t* a_strides_host, const float* b,
                    const int64_t* b_strides_host, float* out) {
   lits_clear_error();
-  LITS_REQUIRE(ndim >= 0 && ndim <= 8, "lits_where_f32: ndim must be in 0..8, got %d", (int)ndim);
-  LITS_REQUIRE(ndim == 0 || (shape_host != NULL && cond_strides_host != NULL &&
-                             a_strides_host != NULL && b_strides_host != NULL),
-               "lits_where_f32: shape or strides is NULL (ndim %d)", (int)ndim);
-  int64_t total = 1;
-  for (int32_t d = 0; d < ndim; d++) {
-    LITS_REQUIRE(shape_host[d] >= 0, "lits_where_f32: shape[%d] must be >= 0, got %lld", (int)d,
-                 (long long)shape_host[d]);
-    if (shape_host[d] != 0 && total > INT64_MAX / 4 / shape_host[d])
-      return lits_fail(LITS_ERR_ARGUMENT, "lits_where_f32: shape is too large");
-    total *= shape_host[d];
-  }
-  if (total == 0) return LITS_OK;
+  const int64_t* strides[3] = {cond_strides_host, a_strides_host, b_strides_host};
+  int64_t total = 0;
+  LITS_CHECKED(lits_check_strided("lits_where_f32", ndim, shape_host, 3, strides, &total));
   LITS_REQUIRE(cond != NULL && a != NULL && b != NULL && out != NULL,
                "lits_where_f32: cond, a, b or out is NULL (%lld elements)", (long long)total);
   /* Drop size-1 dimensions; merge a dimension into the one before it when

@@ -83,48 +83,40 @@ static inline philox4 block_at(uint64_t offset, uint64_t j, uint64_t seed) {
 
 static inline float u01(uint32_t x) { return (float)(x >> 8) * TWO_POW_M24; }
 
-static int check_n(const char* fn, const void* out, int64_t n) {
-  LITS_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", fn, (long long)n);
-  LITS_REQUIRE(n == 0 || out != NULL, "%s: out is NULL (n %lld)", fn, (long long)n);
-  return LITS_OK;
-}
+/* The walk of every generator here: Philox block j gives `r`, the four values of out[i0 ..
+ * i0 + m) (i0 = 4j; m < 4 only in the last block), so value i comes from counter i / 4 in
+ * every kernel and on CUDA. Parallel above `par_min` values; the statements are variadic so
+ * that their commas need no parentheses. */
+#define FOR_PHILOX_BLOCKS(n, seed, offset, par_min, ...)                 \
+  do {                                                                   \
+    const int64_t nblocks_ = ((n) + 3) / 4;                              \
+    const int par_ = (n) > (par_min);                                    \
+    _Pragma("omp parallel for schedule(static) if (par_)")               \
+    for (int64_t j_ = 0; j_ < nblocks_; j_++) {                          \
+      const philox4 r = block_at((offset), (uint64_t)j_, (seed));        \
+      const int64_t i0 = j_ * 4;                                         \
+      const int m = (n) - i0 < 4 ? (int)((n) - i0) : 4;                  \
+      __VA_ARGS__                                                        \
+    }                                                                    \
+  } while (0)
 
 int lits_rand_uniform_f32(float* out, int64_t n, uint64_t seed, uint64_t offset, float low,
                           float high) {
   lits_clear_error();
-  const char* fn = "lits_rand_uniform_f32";
-  int st = check_n(fn, out, n);
-  if (st != LITS_OK) return st;
-  LITS_REQUIRE(low <= high, "%s: low must be <= high, got low %g, high %g", fn, (double)low,
-               (double)high);
-  if (n == 0) return LITS_OK;
+  LITS_CHECKED(lits_check_uniform("lits_rand_uniform_f32", out, n, low, high));
   float d = high - low;
-  int64_t nblocks = (n + 3) / 4;
-#pragma omp parallel for schedule(static) if (n > PAR_THRESHOLD)
-  for (int64_t j = 0; j < nblocks; j++) {
-    philox4 r = block_at(offset, (uint64_t)j, seed);
-    int64_t i0 = j * 4;
-    int m = n - i0 < 4 ? (int)(n - i0) : 4;
-    for (int l = 0; l < m; l++) {
-      out[i0 + l] = fmaf(d, u01(r.v[l]), low);
-    }
-  }
+  FOR_PHILOX_BLOCKS(n, seed, offset, PAR_THRESHOLD, {
+    for (int l = 0; l < m; l++) out[i0 + l] = fmaf(d, u01(r.v[l]), low);
+  });
   return LITS_OK;
 }
 
 int lits_rand_normal_f32(float* out, int64_t n, uint64_t seed, uint64_t offset, float mean,
                          float std) {
   lits_clear_error();
-  const char* fn = "lits_rand_normal_f32";
-  int st = check_n(fn, out, n);
-  if (st != LITS_OK) return st;
-  LITS_REQUIRE(std >= 0.0f, "%s: std must be >= 0, got %g", fn, (double)std);
-  if (n == 0) return LITS_OK;
+  LITS_CHECKED(lits_check_normal("lits_rand_normal_f32", out, n, std));
   const float two_pi = 6.28318530717958647692f;
-  int64_t nblocks = (n + 3) / 4;
-#pragma omp parallel for schedule(static) if (n > PAR_THRESHOLD / 4)
-  for (int64_t j = 0; j < nblocks; j++) {
-    philox4 r = block_at(offset, (uint64_t)j, seed);
+  FOR_PHILOX_BLOCKS(n, seed, offset, PAR_THRESHOLD / 4, {
     float z[4];
     for (int pair = 0; pair < 2; pair++) {
       uint32_t a = r.v[2 * pair], b = r.v[2 * pair + 1];
@@ -135,36 +127,23 @@ int lits_rand_normal_f32(float* out, int64_t n, uint64_t seed, uint64_t offset, 
       z[2 * pair] = rad * cosf(theta);
       z[2 * pair + 1] = rad * sinf(theta);
     }
-    int64_t i0 = j * 4;
-    int m = n - i0 < 4 ? (int)(n - i0) : 4;
-    for (int l = 0; l < m; l++) {
-      out[i0 + l] = fmaf(std, z[l], mean);
-    }
-  }
+    for (int l = 0; l < m; l++) out[i0 + l] = fmaf(std, z[l], mean);
+  });
   return LITS_OK;
 }
 
 int lits_dropout_f32(const float* x, float* y, float* mask, int64_t n, float p, uint64_t seed,
                      uint64_t offset) {
   lits_clear_error();
-  const char* fn = "lits_dropout_f32";
-  LITS_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", fn, (long long)n);
-  LITS_REQUIRE(p >= 0.0f && p <= 1.0f, "%s: p must be in [0, 1], got %g", fn, (double)p);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL (n %lld)", fn, (long long)n);
   /* mask may be NULL when the caller does not need it (y is still x * mask). */
+  LITS_CHECKED(lits_check_dropout("lits_dropout_f32", x, y, n, p));
   float scale = p < 1.0f ? (float)(1.0 / (1.0 - (double)p)) : 0.0f;
-  int64_t nblocks = (n + 3) / 4;
-#pragma omp parallel for schedule(static) if (n > PAR_THRESHOLD)
-  for (int64_t j = 0; j < nblocks; j++) {
-    philox4 r = block_at(offset, (uint64_t)j, seed);
-    int64_t i0 = j * 4;
-    int m = n - i0 < 4 ? (int)(n - i0) : 4;
+  FOR_PHILOX_BLOCKS(n, seed, offset, PAR_THRESHOLD, {
     for (int l = 0; l < m; l++) {
       float mk = u01(r.v[l]) >= p ? scale : 0.0f;
       if (mask) mask[i0 + l] = mk;
       y[i0 + l] = x[i0 + l] * mk;
     }
-  }
+  });
   return LITS_OK;
 }

@@ -127,30 +127,11 @@ __global__ void strided_copy_kernel(lc_view v, const uint32_t* src, uint32_t* ds
   }
 }
 
-/* Validates a shape on the host (sizes >= 0, count * 4 bytes fits int64). */
-static int check_shape(const char* fn, int32_t ndim, const int64_t* shape, int64_t* total) {
-  LC_REQUIRE(ndim >= 0 && ndim <= 8, "%s: ndim must be in 0..8, got %d", fn, (int)ndim);
-  int64_t t = 1;
-  for (int32_t d = 0; d < ndim; d++) {
-    LC_REQUIRE(shape[d] >= 0, "%s: shape[%d] must be >= 0, got %lld", fn, (int)d,
-               (long long)shape[d]);
-    if (shape[d] != 0 && t > INT64_MAX / 4 / shape[d])
-      return lc_fail(LITS_ERR_ARGUMENT, "%s: shape is too large", fn);
-    t *= shape[d];
-  }
-  *total = t;
-  return LITS_OK;
-}
-
 extern "C" int lits_strided_copy(int32_t ndim, const int64_t* shape_host, const void* src,
                                  const int64_t* src_strides_host, void* dst) {
   LC_ENTER("lits_strided_copy");
-  LC_REQUIRE(ndim >= 0 && ndim <= 8, "%s: ndim must be in 0..8, got %d", lc_fn, (int)ndim);
-  LC_REQUIRE(ndim == 0 || (shape_host != NULL && src_strides_host != NULL),
-             "%s: shape or strides is NULL (ndim %d)", lc_fn, (int)ndim);
   int64_t total = 0;
-  LC_TRY(check_shape(lc_fn, ndim, shape_host, &total));
-  if (total == 0) return LITS_OK;
+  LITS_CHECKED(lits_check_strided(lc_fn, ndim, shape_host, 1, &src_strides_host, &total));
   LC_REQUIRE(src != NULL && dst != NULL, "%s: src or dst is NULL (%lld elements)", lc_fn,
              (long long)total);
   lc_view v;

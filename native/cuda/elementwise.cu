@@ -76,22 +76,12 @@ extern "C" int lits_binary_f32(int32_t op, int32_t ndim, const int64_t* shape_ho
                                const int64_t* b_strides_host, float* out) {
   LC_ENTER("lits_binary_f32");
   LC_REQUIRE(op >= LITS_ADD && op <= LITS_NE, "%s: unknown op %d", lc_fn, (int)op);
-  LC_REQUIRE(ndim >= 0 && ndim <= 8, "%s: ndim must be in 0..8, got %d", lc_fn, (int)ndim);
-  LC_REQUIRE(ndim == 0 || (shape_host != NULL && a_strides_host != NULL && b_strides_host != NULL),
-             "%s: shape or strides is NULL (ndim %d)", lc_fn, (int)ndim);
-  int64_t total = 1;
-  for (int32_t d = 0; d < ndim; d++) {
-    LC_REQUIRE(shape_host[d] >= 0, "%s: shape[%d] must be >= 0, got %lld", lc_fn, (int)d,
-               (long long)shape_host[d]);
-    if (shape_host[d] != 0 && total > INT64_MAX / 4 / shape_host[d])
-      return lc_fail(LITS_ERR_ARGUMENT, "%s: shape is too large", lc_fn);
-    total *= shape_host[d];
-  }
-  if (total == 0) return LITS_OK;
+  const int64_t* strides[2] = {a_strides_host, b_strides_host};
+  int64_t total = 0;
+  LITS_CHECKED(lits_check_strided(lc_fn, ndim, shape_host, 2, strides, &total));
   LC_REQUIRE(a != NULL && b != NULL && out != NULL, "%s: a, b or out is NULL (%lld elements)",
              lc_fn, (long long)total);
   lc_view v;
-  const int64_t* strides[2] = {a_strides_host, b_strides_host};
   lc_simplify(ndim, shape_host, 2, strides, &v);
   if (v.nd == 0) {
     binary_flat_kernel<<<1, 1, 0, lc.stream>>>(op, a, 0, b, 0, out, 1);
@@ -145,24 +135,13 @@ extern "C" int lits_where_f32(int32_t ndim, const int64_t* shape_host, const flo
                               const int64_t* a_strides_host, const float* b,
                               const int64_t* b_strides_host, float* out) {
   LC_ENTER("lits_where_f32");
-  LC_REQUIRE(ndim >= 0 && ndim <= 8, "%s: ndim must be in 0..8, got %d", lc_fn, (int)ndim);
-  LC_REQUIRE(ndim == 0 || (shape_host != NULL && cond_strides_host != NULL &&
-                           a_strides_host != NULL && b_strides_host != NULL),
-             "%s: shape or strides is NULL (ndim %d)", lc_fn, (int)ndim);
-  int64_t total = 1;
-  for (int32_t d = 0; d < ndim; d++) {
-    LC_REQUIRE(shape_host[d] >= 0, "%s: shape[%d] must be >= 0, got %lld", lc_fn, (int)d,
-               (long long)shape_host[d]);
-    if (shape_host[d] != 0 && total > INT64_MAX / 4 / shape_host[d])
-      return lc_fail(LITS_ERR_ARGUMENT, "%s: shape is too large", lc_fn);
-    total *= shape_host[d];
-  }
-  if (total == 0) return LITS_OK;
+  const int64_t* strides[3] = {cond_strides_host, a_strides_host, b_strides_host};
+  int64_t total = 0;
+  LITS_CHECKED(lits_check_strided(lc_fn, ndim, shape_host, 3, strides, &total));
   LC_REQUIRE(cond != NULL && a != NULL && b != NULL && out != NULL,
              "%s: cond, a, b or out is NULL (%lld elements)", lc_fn, (long long)total);
   lc_where_view v;
   v.nd = 0;
-  const int64_t* strides[3] = {cond_strides_host, a_strides_host, b_strides_host};
   for (int32_t d = 0; d < ndim; d++) {
     if (shape_host[d] == 1) continue; /* size-1 dimensions add no offset */
     v.shape[v.nd] = shape_host[d];

@@ -41,19 +41,10 @@ __global__ void dropout_kernel(const float* x, float* y, float* mask, int64_t n,
   }
 }
 
-static int check_n(const char* fn, const void* out, int64_t n) {
-  LC_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", fn, (long long)n);
-  LC_REQUIRE(n == 0 || out != NULL, "%s: out is NULL (n %lld)", fn, (long long)n);
-  return LITS_OK;
-}
-
 extern "C" int lits_rand_uniform_f32(float* out, int64_t n, uint64_t seed, uint64_t offset,
                                      float low, float high) {
   LC_ENTER("lits_rand_uniform_f32");
-  LC_TRY(check_n(lc_fn, out, n));
-  LC_REQUIRE(low <= high, "%s: low must be <= high, got low %g, high %g", lc_fn, (double)low,
-             (double)high);
-  if (n == 0) return LITS_OK;
+  LITS_CHECKED(lits_check_uniform(lc_fn, out, n, low, high));
   const int64_t nblocks = (n + 3) / 4;
   uniform_kernel<<<lc_blocks(nblocks), LC_THREADS, 0, lc.stream>>>(out, n, nblocks, seed, offset,
                                                                    low, high - low);
@@ -64,9 +55,7 @@ extern "C" int lits_rand_uniform_f32(float* out, int64_t n, uint64_t seed, uint6
 extern "C" int lits_rand_normal_f32(float* out, int64_t n, uint64_t seed, uint64_t offset,
                                     float mean, float std) {
   LC_ENTER("lits_rand_normal_f32");
-  LC_TRY(check_n(lc_fn, out, n));
-  LC_REQUIRE(std >= 0.0f, "%s: std must be >= 0, got %g", lc_fn, (double)std);
-  if (n == 0) return LITS_OK;
+  LITS_CHECKED(lits_check_normal(lc_fn, out, n, std));
   const int64_t nblocks = (n + 3) / 4;
   normal_kernel<<<lc_blocks(nblocks), LC_THREADS, 0, lc.stream>>>(out, n, nblocks, seed, offset,
                                                                   mean, std);
@@ -77,10 +66,7 @@ extern "C" int lits_rand_normal_f32(float* out, int64_t n, uint64_t seed, uint64
 extern "C" int lits_dropout_f32(const float* x, float* y, float* mask, int64_t n, float p,
                                 uint64_t seed, uint64_t offset) {
   LC_ENTER("lits_dropout_f32");
-  LC_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", lc_fn, (long long)n);
-  LC_REQUIRE(p >= 0.0f && p <= 1.0f, "%s: p must be in [0, 1], got %g", lc_fn, (double)p);
-  if (n == 0) return LITS_OK;
-  LC_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL (n %lld)", lc_fn, (long long)n);
+  LITS_CHECKED(lits_check_dropout(lc_fn, x, y, n, p));
   /* Rounded from double exactly as the CPU does, so the masks agree bitwise. */
   const float scale = p < 1.0f ? (float)(1.0 / (1.0 - (double)p)) : 0.0f;
   const int64_t nblocks = (n + 3) / 4;

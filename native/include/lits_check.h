@@ -200,6 +200,65 @@ static inline int lits_check_adaptive_pool(const char* fn, int32_t n, int32_t c,
   return (int64_t)n * c == 0 ? LITS_EMPTY : LITS_OK;
 }
 
+/* ---- strided views (elementwise, where, strided copy) ------------------- */
+
+/* A shape of up to 8 dims with `nstrides` stride arrays (one per operand):
+ * non-NULL unless ndim is 0, sizes >= 0, its float bytes fit int64 (the
+ * kernels index in bytes). Sets *total to the element count; LITS_EMPTY when
+ * it is 0, so an empty view needs no data pointers. */
+static inline int lits_check_strided(const char* fn, int32_t ndim, const int64_t* shape,
+                                     int nstrides, const int64_t* const* strides,
+                                     int64_t* total) {
+  LITS_CHECK(ndim >= 0 && ndim <= 8, "%s: ndim must be in 0..8, got %d", fn, (int)ndim);
+  int have = ndim == 0 || shape != NULL;
+  for (int i = 0; i < nstrides && have; i++) have = ndim == 0 || strides[i] != NULL;
+  LITS_CHECK(have, "%s: shape or strides is NULL (ndim %d)", fn, (int)ndim);
+  int64_t t = 1;
+  for (int32_t d = 0; d < ndim; d++) {
+    LITS_CHECK(shape[d] >= 0, "%s: shape[%d] must be >= 0, got %lld", fn, (int)d,
+               (long long)shape[d]);
+    LITS_CHECK(shape[d] == 0 || t <= INT64_MAX / 4 / shape[d], "%s: shape is too large", fn);
+    t *= shape[d];
+  }
+  *total = t;
+  return t == 0 ? LITS_EMPTY : LITS_OK;
+}
+
+/* ---- random numbers and dropout ----------------------------------------- */
+
+/* n values into out; LITS_EMPTY when n is 0 (out may then be NULL). */
+static inline int lits_check_rand(const char* fn, const float* out, int64_t n) {
+  LITS_CHECK(n >= 0, "%s: n must be >= 0, got %lld", fn, (long long)n);
+  LITS_CHECK(n == 0 || out != NULL, "%s: out is NULL (n %lld)", fn, (long long)n);
+  return n == 0 ? LITS_EMPTY : LITS_OK;
+}
+
+static inline int lits_check_uniform(const char* fn, const float* out, int64_t n, float low,
+                                     float high) {
+  const int st = lits_check_rand(fn, out, n);
+  if (st > 0) return st;
+  LITS_CHECK(low <= high, "%s: low must be <= high, got low %g, high %g", fn, (double)low,
+             (double)high);
+  return st;
+}
+
+static inline int lits_check_normal(const char* fn, const float* out, int64_t n, float std) {
+  const int st = lits_check_rand(fn, out, n);
+  if (st > 0) return st;
+  LITS_CHECK(std >= 0.0f, "%s: std must be >= 0, got %g", fn, (double)std);
+  return st;
+}
+
+/* mask may be NULL (the caller does not need it); x and y may not unless n is 0. */
+static inline int lits_check_dropout(const char* fn, const float* x, const float* y, int64_t n,
+                                     float p) {
+  LITS_CHECK(n >= 0, "%s: n must be >= 0, got %lld", fn, (long long)n);
+  LITS_CHECK(p >= 0.0f && p <= 1.0f, "%s: p must be in [0, 1], got %g", fn, (double)p);
+  if (n == 0) return LITS_EMPTY;
+  LITS_CHECK(x != NULL && y != NULL, "%s: x or y is NULL (n %lld)", fn, (long long)n);
+  return LITS_OK;
+}
+
 /* ---- batch norm and per-channel kernels ([n, c, hw]) -------------------- */
 
 /* Sizes >= 0 whose bytes fit int64; LITS_EMPTY when there is no element. */
