@@ -12,6 +12,26 @@
 /* Below this many elements a call stays on one thread. */
 #define FUSED_PAR_MIN 32768
 
+/* The plane walk both entry points share: per plane `pl` of [n, c] (channel pl % c), the
+ * transforms `tx`, `tr` of its channel and its rows `xs`, `rs` (rs NULL without r), with a
+ * per-thread `buf` for streamed stores. Written once so that the forward and the backward
+ * read a fused value the same way. The statements are variadic so that their commas need
+ * no parentheses. */
+#define FOR_FUSED_PLANES(planes, c, hw, x, x_coef, r, r_coef, ...)        \
+  _Pragma("omp parallel if ((planes) * (hw) >= FUSED_PAR_MIN)") {         \
+    float buf[LITS_STREAM_CHUNK];                                          \
+    _Pragma("omp for schedule(static)")                                    \
+    for (int64_t pl = 0; pl < (planes); pl++) {                            \
+      const int64_t ch = pl % (c);                                         \
+      const fused_affine tx = fused_affine_of((x_coef), (c), ch);          \
+      const fused_affine tr = fused_affine_of((r_coef), (c), ch);          \
+      const float* xs = (x) + pl * (hw);                                   \
+      const float* rs = (r) != NULL ? (r) + pl * (hw) : NULL;              \
+      __VA_ARGS__                                                          \
+    }                                                                      \
+    if (stream) stream_fence();                                            \
+  }
+
 /* dst = relu?(T_x(x) (+ T_r(r))) over len elements. */
 static void affine_span(float* dst, const float* xs, fused_affine tx, const float* rs,
                         fused_affine tr, int64_t len, int relu) {
@@ -36,29 +56,18 @@ int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
   const int64_t planes = (int64_t)n * c;
   const int stream = stream_output(planes * hw);
-#pragma omp parallel if (planes * hw >= FUSED_PAR_MIN)
-  {
-    float buf[LITS_STREAM_CHUNK];
-#pragma omp for schedule(static)
-    for (int64_t pl = 0; pl < planes; pl++) {
-      const int64_t ch = pl % c;
-      const fused_affine tx = fused_affine_of(x_coef, c, ch);
-      const fused_affine tr = fused_affine_of(r_coef, c, ch);
-      const float* xs = x + pl * hw;
-      const float* rs = r != NULL ? r + pl * hw : NULL;
-      float* ys = y + pl * hw;
-      if (!stream) {
-        affine_span(ys, xs, tx, rs, tr, hw, relu);
-        continue;
-      }
-      for (int64_t j0 = 0; j0 < hw; j0 += LITS_STREAM_CHUNK) {
-        const int64_t len = hw - j0 < LITS_STREAM_CHUNK ? hw - j0 : LITS_STREAM_CHUNK;
-        affine_span(buf, xs + j0, tx, rs != NULL ? rs + j0 : NULL, tr, len, relu);
-        stream_copy(ys + j0, buf, len);
-      }
+  FOR_FUSED_PLANES(planes, c, hw, x, x_coef, r, r_coef, {
+    float* ys = y + pl * hw;
+    if (!stream) {
+      affine_span(ys, xs, tx, rs, tr, hw, relu);
+      continue;
     }
-    if (stream) stream_fence();
-  }
+    for (int64_t j0 = 0; j0 < hw; j0 += LITS_STREAM_CHUNK) {
+      const int64_t len = hw - j0 < LITS_STREAM_CHUNK ? hw - j0 : LITS_STREAM_CHUNK;
+      affine_span(buf, xs + j0, tx, rs != NULL ? rs + j0 : NULL, tr, len, relu);
+      stream_copy(ys + j0, buf, len);
+    }
+  })
   return LITS_OK;
 }
 
@@ -104,37 +113,27 @@ int lits_relu_mask_backward_f32(const float* dy, const float* x, const float* x_
   }
   /* Streamed when large, unless summed again here (then it is read from cache). */
   const int stream = sums == NULL && stream_output(planes * hw);
-#pragma omp parallel if (planes * hw >= FUSED_PAR_MIN)
-  {
-    float buf[LITS_STREAM_CHUNK];
-#pragma omp for schedule(static)
-    for (int64_t pl = 0; pl < planes; pl++) {
-      const int64_t ch = pl % c;
-      const fused_affine tx = fused_affine_of(x_coef, c, ch);
-      const fused_affine tr = fused_affine_of(r_coef, c, ch);
-      const float* xs = x + pl * hw;
-      const float* rs = r != NULL ? r + pl * hw : NULL;
-      const float* gs = dy + pl * hw;
-      float* out = dx + pl * hw;
-      if (stream) {
-        for (int64_t j0 = 0; j0 < hw; j0 += LITS_STREAM_CHUNK) {
-          const int64_t len = hw - j0 < LITS_STREAM_CHUNK ? hw - j0 : LITS_STREAM_CHUNK;
-          mask_plane(xs + j0, tx, rs != NULL ? rs + j0 : NULL, tr, gs + j0, buf, len);
-          stream_copy(out + j0, buf, len);
-        }
-        continue;
+  FOR_FUSED_PLANES(planes, c, hw, x, x_coef, r, r_coef, {
+    const float* gs = dy + pl * hw;
+    float* out = dx + pl * hw;
+    if (stream) {
+      for (int64_t j0 = 0; j0 < hw; j0 += LITS_STREAM_CHUNK) {
+        const int64_t len = hw - j0 < LITS_STREAM_CHUNK ? hw - j0 : LITS_STREAM_CHUNK;
+        mask_plane(xs + j0, tx, rs != NULL ? rs + j0 : NULL, tr, gs + j0, buf, len);
+        stream_copy(out + j0, buf, len);
       }
-      mask_plane(xs, tx, rs, tr, gs, out, hw);
-      if (sums != NULL) {
-        /* The plane was just written: summing it again reads it from cache. */
-        double acc = 0.0;
-#pragma omp simd reduction(+ : acc)
-        for (int64_t j = 0; j < hw; j++) acc += out[j];
-        sums[pl] = acc;
-      }
+      continue;
     }
-    if (stream) stream_fence();
-  }
+    mask_plane(xs, tx, rs, tr, gs, out, hw);
+    if (sums != NULL) {
+      /* The plane was just written: summing it again reads it from cache. (_Pragma, since a
+       * #pragma line cannot stand inside the macro's argument.) */
+      double acc = 0.0;
+      _Pragma("omp simd reduction(+ : acc)")
+      for (int64_t j = 0; j < hw; j++) acc += out[j];
+      sums[pl] = acc;
+    }
+  })
   if (sums != NULL) {
     for (int64_t ch = 0; ch < c; ch++) {
       double t = 0.0;
