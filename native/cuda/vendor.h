@@ -58,9 +58,11 @@ enum cudnnConvolutionBwdDataAlgo_t : int { CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT
 enum cudnnConvolutionBwdFilterAlgo_t : int { CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT = 7 };
 
 /* The three perf structs share one layout: algo, status, time (ms), workspace
- * bytes, determinism, math type, 3 reserved ints. */
-struct cudnnConvolutionFwdAlgoPerf_t {
-  cudnnConvolutionFwdAlgo_t algo;
+ * bytes, determinism, math type, 3 reserved ints. cudnn.h spells it three
+ * times; one template here, so a field cannot differ between them. */
+template <typename Algo>
+struct cudnnAlgoPerf {
+  Algo algo;
   cudnnStatus_t status;
   float time;
   size_t memory;
@@ -68,24 +70,9 @@ struct cudnnConvolutionFwdAlgoPerf_t {
   cudnnMathType_t mathType;
   int reserved[3];
 };
-struct cudnnConvolutionBwdDataAlgoPerf_t {
-  cudnnConvolutionBwdDataAlgo_t algo;
-  cudnnStatus_t status;
-  float time;
-  size_t memory;
-  cudnnDeterminism_t determinism;
-  cudnnMathType_t mathType;
-  int reserved[3];
-};
-struct cudnnConvolutionBwdFilterAlgoPerf_t {
-  cudnnConvolutionBwdFilterAlgo_t algo;
-  cudnnStatus_t status;
-  float time;
-  size_t memory;
-  cudnnDeterminism_t determinism;
-  cudnnMathType_t mathType;
-  int reserved[3];
-};
+using cudnnConvolutionFwdAlgoPerf_t = cudnnAlgoPerf<cudnnConvolutionFwdAlgo_t>;
+using cudnnConvolutionBwdDataAlgoPerf_t = cudnnAlgoPerf<cudnnConvolutionBwdDataAlgo_t>;
+using cudnnConvolutionBwdFilterAlgoPerf_t = cudnnAlgoPerf<cudnnConvolutionBwdFilterAlgo_t>;
 
 static_assert(sizeof(cublasStatus_t) == 4 && sizeof(cudnnStatus_t) == 4, "status enums are C ints");
 static_assert(sizeof(cudnnConvolutionFwdAlgo_t) == 4 && sizeof(cudnnMathType_t) == 4,
