@@ -22,3 +22,4 @@ export {
 } from "./process_group.ts";
 export { DistributedSampler, type DistributedSamplerOptions } from "./sampler.ts";
 export { DistributedDataParallel, type DistributedDataParallelOptions } from "./ddp.ts";
+export { convertSyncBatchnorm, SyncBatchNorm } from "./sync_batchnorm.ts";

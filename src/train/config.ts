@@ -74,6 +74,8 @@ export interface TrainConfig {
   logEvery: number;
   /** Processes of data-parallel training (`batchSize` is split over them). */
   nproc: number;
+  /** With several processes, batch norm over the global batch (default: each rank's own). */
+  syncBatchNorm: boolean;
 }
 
 /**
@@ -129,6 +131,7 @@ export const DEFAULTS: Readonly<TrainConfig> = {
   valEvery: 1,
   logEvery: 20,
   nproc: 1,
+  syncBatchNorm: false,
 };
 
 /**

@@ -27,6 +27,7 @@ import {
 } from "../dist/process_group.ts";
 import { DistributedDataParallel } from "../dist/ddp.ts";
 import { DistributedSampler } from "../dist/sampler.ts";
+import { convertSyncBatchnorm } from "../dist/sync_batchnorm.ts";
 import { ensureMpi, mpirunArgs } from "../dist/setup.ts";
 import { buildDistSync } from "../dist/build.ts";
 import { UsageError } from "./errors.ts";
@@ -85,9 +86,14 @@ export function syncBuffers(group: RunGroup, model: Module): void {
   if (group.world > 1) { for (const b of model.buffers()) broadcast(b, 0); }
 }
 
-/** The model the training steps call: wrapped in DistributedDataParallel on several ranks. */
-export function trainingModel(group: RunGroup, model: Module): Module {
-  return group.world > 1 ? new DistributedDataParallel(model) : model;
+/**
+ * The model the training steps call: wrapped in DistributedDataParallel on
+ * several ranks, its batch norms synchronised first when asked.
+ */
+export function trainingModel(group: RunGroup, model: Module, syncBatchNorm: boolean): Module {
+  if (group.world === 1) return model;
+  if (syncBatchNorm) convertSyncBatchnorm(model);
+  return new DistributedDataParallel(model);
 }
 
 /** Each rank's batch: the global `--batch-size` split evenly. */

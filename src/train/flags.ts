@@ -68,6 +68,11 @@ const FLAGS: Record<string, FlagSpec> = {
     value: "N",
     help: "data-parallel processes (starts mpirun; --batch-size is the global batch)",
   },
+  "sync-batch-norm": {
+    kind: "boolean",
+    negatable: true,
+    help: "with --nproc: batch norm statistics over the global batch, not each process's",
+  },
 };
 
 /** The config key a flag sets (`batch-size` -> `batchSize`). */

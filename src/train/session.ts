@@ -147,7 +147,7 @@ export function buildSession(
   const model = buildModel(data.spec).to(dev);
   let optimizer: AnyOptimizer | null = null;
   try {
-    const trainModel = trainingModel(group, model);
+    const trainModel = trainingModel(group, model, config.syncBatchNorm);
     optimizer = buildOptimizer(config, model);
     const lossFn = new CrossEntropyLoss();
     const inner = config.balanced
