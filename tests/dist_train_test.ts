@@ -103,6 +103,23 @@ Deno.test("train --nproc 2 logs the losses of one process with the same global b
   await Deno.remove(tmp, { recursive: true });
 });
 
+Deno.test("train --nproc 2 --augment ct: each sample is augmented as in one process (its global position's stream)", async () => {
+  ensureMpi();
+  const tmp = await Deno.makeTempDir();
+  const withAugment = async (out: string) =>
+    (await flags(out, 1)).map((f, i, a) => a[i - 1] === "--augment" ? "ct" : f);
+  const one = await train(await withAugment(`${tmp}/one`));
+  assert.equal(one.code, 0, one.text);
+  const two = await train([...await withAugment(`${tmp}/two`), "--nproc", "2"]);
+  assert.equal(two.code, 0, two.text);
+  const steps = async (dir: string) =>
+    (await lines(dir)).filter((l) => l.type === "step").map((l) => l.loss!);
+  const a = await steps(`${tmp}/one`), b = await steps(`${tmp}/two`);
+  assert.equal(a.length, 3);
+  a.forEach((l, i) => assert.ok(rel(b[i], l) <= 1e-3, `step ${i + 1}: ${b[i]} vs ${l}`));
+  await Deno.remove(tmp, { recursive: true });
+});
+
 Deno.test("train --nproc 2: a run killed in its second checkpoint resumes to the numbers of an uninterrupted one", async () => {
   ensureMpi();
   const tmp = await Deno.makeTempDir();

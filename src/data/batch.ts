@@ -21,6 +21,10 @@ export interface BatchTask {
   seed: number;
   /** Position of the first sample within the epoch's order. */
   start: number;
+  /** Sample k's augmentation stream is that of position offset + stride * (start + k). */
+  offset: number;
+  /** See `offset`. */
+  stride: number;
   /** Dataset indices of the batch's samples. */
   indices: Int32Array;
 }
@@ -118,7 +122,10 @@ export async function loadBatch(
       if (!Number.isInteger(label)) throw new Error(`label must be an integer, got ${label}`);
       labels[k] = label;
       image = transform
-        ? transform.apply(raw, Rng.forSample(task.seed, task.epoch, task.start + k))
+        ? transform.apply(
+          raw,
+          Rng.forSample(task.seed, task.epoch, task.offset + task.stride * (task.start + k)),
+        )
         : raw;
       if (image.data.length !== image.width * image.height) {
         throw new Error(`image has ${image.data.length} values for ${image.width}x${image.height}`);

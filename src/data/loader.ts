@@ -213,11 +213,12 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   /** The epoch's batch tasks. */
   #tasks(epoch: number): BatchTask[] {
     const order = this.sampler.indices(epoch, this.seed);
+    const offset = this.sampler.positionOffset ?? 0, stride = this.sampler.positionStride ?? 1;
     const tasks: BatchTask[] = [];
     for (let start = 0, id = 0; start < order.length; start += this.batchSize, id++) {
       const indices = order.slice(start, start + this.batchSize);
       if (this.dropLast && indices.length < this.batchSize) break;
-      tasks.push({ id, epoch, seed: this.seed, start, indices });
+      tasks.push({ id, epoch, seed: this.seed, start, offset, stride, indices });
     }
     return tasks;
   }

@@ -16,6 +16,15 @@ export interface Sampler {
   readonly length: number;
   /** The indices of `epoch`, deterministic in (seed, epoch). */
   indices(epoch: number, seed: number): Int32Array;
+  /**
+   * Where index k sits in the epoch's global order: `positionOffset +
+   * positionStride * k` (default 0 and 1). A sample's augmentation stream
+   * is its global position's, so a DistributedSampler's shard (rank, world
+   * size) is augmented as one process would augment the same samples.
+   */
+  readonly positionOffset?: number;
+  /** See `positionOffset`. */
+  readonly positionStride?: number;
 }
 
 /** The sampler's own random stream: position -1, never a sample's. */

@@ -54,6 +54,14 @@ export class DistributedSampler implements Sampler {
   readonly rank: number;
   /** The permutation's seed. */
   readonly seed: number;
+  /** Index k of this shard is position rank + numReplicas * k of the epoch (augmentation streams). */
+  get positionOffset(): number {
+    return this.rank;
+  }
+  /** See `positionOffset`. */
+  get positionStride(): number {
+    return this.numReplicas;
+  }
   readonly #inner: Sampler;
   readonly #dropLast: boolean;
   #epoch: number | null = null;
