@@ -39,7 +39,15 @@ export function dataWindow(root: string): [number, number] {
   return [window[0], window[1]];
 }
 
-/** Two finite numbers, the first below the second. */
+/**
+ * Whether `w` is a window: two finite numbers, the first below the second.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * console.log(train.isWindow([25, 125]), train.isWindow([125, 25])); // true false
+ * ```
+ */
 export function isWindow(w: unknown): w is [number, number] {
   return Array.isArray(w) && w.length === 2 && w.every(Number.isFinite) && w[0] < w[1];
 }
