@@ -1,5 +1,9 @@
 """Writes tests/fixtures/gradcam.json: Grad-CAM heat maps computed by PyTorch.
 
+Cases: the simple CNN and ResNet-18 at default and named layers and targets;
+AlexNet (63 x 63), ResNet-34 and ResNet-50 (64 x 64) at their default layer
+(evaluation.gradCamLayer) and predicted targets. Batch 2 throughout.
+
 The computation is pytorch-grad-cam's GradCAM, written out with its own
 mechanism (a forward hook on the target layer and a tensor hook on its output
 for the gradient): score = sum_i logits[i, target_i]; weights = spatial mean
@@ -10,11 +14,15 @@ scale_cam_image again (aggregate_multi_layers for one layer).
 
 Weights are not stored: every tensor of the state dict is a formula of its
 name and shape (tests/gradcam_test.ts computes the same), so a ResNet-18
-needs no 45 MB file:
+needs no 45 MB file (nor AlexNet a 230 MB one):
     h = (sum of ord(ch) * (i + 1) over the name's characters i) % 997 / 97
-    b[j] = sin(0.731 j + h), j the flat index
+    b[j] = sin(0.731 j + h + (j * j mod 1013)), j the flat index
     running_var: 1 + 0.25 (1 + b); weights of 2+ dims: b / sqrt(fan_in);
     other *.weight (batch norm): 1 + 0.2 b; biases, running_mean: 0.1 b
+The (j * j mod 1013) phase keeps each weight matrix from being of rank 2
+(sin(0.731 j + h) alone is sin(a o + b k + h) over output o and input k);
+without it AlexNet, which has no batch norm or shortcut, loses the input:
+its logits agree to 7 digits across images and its maps are float noise.
 Inputs: x[n, 0, r, c] = sin(0.3 r + 0.2 c + n) * cos(0.15 r - 0.25 c (n + 1)).
 Maps are stored as round(value * 1e5).
 
@@ -53,7 +61,8 @@ class SimpleCNN(nn.Module):
 def formula(name, shape):
     h = sum(ord(ch) * (i + 1) for i, ch in enumerate(name)) % 997 / 97.0
     n = int(np.prod(shape)) if len(shape) else 1
-    b = np.sin(0.731 * np.arange(n, dtype=np.float64) + h)
+    j = np.arange(n, dtype=np.int64)
+    b = np.sin(0.731 * j.astype(np.float64) + h + (j * j % 1013).astype(np.float64))
     if name.endswith("running_var"):
         v = 1 + 0.25 * (1 + b)
     elif len(shape) >= 2:
@@ -111,8 +120,13 @@ def grad_cam(model, layer, x, target):
 
 
 def case(model_name, image_size, n, layer, target):
-    model = SimpleCNN(image_size) if model_name == "simple" else torchvision.models.resnet18(num_classes=3)
-    if model_name == "resnet18":
+    if model_name == "simple":
+        model = SimpleCNN(image_size)
+    elif model_name == "alexnet":
+        model = torchvision.models.alexnet(num_classes=3)
+        model.features[0] = nn.Conv2d(1, 64, 11, 4, 2)
+    else:
+        model = getattr(torchvision.models, model_name)(num_classes=3)
         model.conv1 = nn.Conv2d(1, 64, 7, 2, 3, bias=False)
     set_weights(model)
     model.eval()
@@ -136,6 +150,10 @@ def main():
         case("simple", 32, 2, "features.6", 0),
         case("resnet18", 64, 2, "layer4.1", None),
         case("resnet18", 64, 2, "layer3", [2, 1]),
+        # The other zoo models at their default layer (evaluation.gradCamLayer) and predicted targets.
+        case("alexnet", 63, 2, "features.11", None),
+        case("resnet34", 64, 2, "layer4.2", None),
+        case("resnet50", 64, 2, "layer4.2", None),
     ]
     with open(OUT, "w") as f:
         json.dump({"generator": "scripts/make_gradcam_fixtures.py", "torch": torch.__version__, "cases": cases}, f)

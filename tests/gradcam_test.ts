@@ -1,7 +1,9 @@
 /**
  * Grad-CAM against the same computation in PyTorch (pytorch-grad-cam's
  * GradCAM written out with hooks) on formula weights: the simple CNN at
- * 32 x 32 and a ResNet-18 at 64 x 64, default and named layers and targets.
+ * 32 x 32 and a ResNet-18 at 64 x 64, default and named layers and targets;
+ * AlexNet at 63 x 63, ResNet-34 and ResNet-50 at 64 x 64, default layer and
+ * predicted targets.
  * Plus the default layer of every zoo model, forward hooks, and bad input.
  * Fixtures: /usr/bin/python3 scripts/make_gradcam_fixtures.py.
  */
@@ -34,7 +36,7 @@ function setFormulaWeights(model: nn.Module): void {
     const fanIn = t.shape.slice(1).reduce((a, b) => a * b, 1);
     const v = new Float32Array(t.size);
     for (let j = 0; j < v.length; j++) {
-      const b = Math.sin(0.731 * j + h);
+      const b = Math.sin(0.731 * j + h + ((j * j) % 1013)); // j * j < 2 ** 53: exact
       v[j] = name.endsWith("running_var")
         ? 1 + 0.25 * (1 + b)
         : t.ndim >= 2
@@ -82,8 +84,12 @@ for (const c of fixture.cases) {
     assert.ok(worst < 2e-4, `heat maps differ by ${worst}`);
     // Not a degenerate map: it spans [0, 1].
     assert.ok(Math.max(...r.maps) > 0.99 && Math.min(...r.maps) === 0);
-    // The public form: a tensor [N, H, W] with the same values.
-    const cam = evaluation.gradCam(model, x, { layer: c.layer, target: c.target ?? undefined });
+    // The public form: a tensor [N, H, W] with the same values; called with no
+    // options where the case is the default layer and the predicted targets.
+    const byDefault = c.target === null && c.layer === evaluation.gradCamLayer(model);
+    const cam = byDefault
+      ? evaluation.gradCam(model, x)
+      : evaluation.gradCam(model, x, { layer: c.layer, target: c.target ?? undefined });
     assert.deepEqual(cam.shape, [c.n, size, size]);
     assert.deepEqual(cam.toArray(), r.maps);
     x.dispose();
