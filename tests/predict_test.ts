@@ -14,20 +14,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { data, models, noGrad, tensor, train } from "../mod.ts";
-import { quickFlags, trainTestData } from "./train_data.ts";
-
-async function capture(main: (args: string[]) => Promise<number>, args: string[]) {
-  const out: string[] = [], err: string[] = [];
-  const { log, error, warn } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = console.warn = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    Object.assign(console, { log, error, warn });
-  }
-}
+import { capture, quickFlags, trainTestData } from "./train_data.ts";
 
 /** A NIfTI-1 int16 volume [w, h, d] (1 mm voxels, identity orientation: LAS after the reader). */
 function nifti(values: Int16Array, w: number, h: number, d: number): Uint8Array {

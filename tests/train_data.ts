@@ -35,3 +35,17 @@ export function quickFlags(dataDir: string, out: string, epochs = 3): string[] {
     "7",
   ];
 }
+
+/** Runs a command main (trainMain, evaluateMain, predictMain) in-process, capturing what it prints. */
+export async function capture(main: (args: string[]) => Promise<number>, args: string[]) {
+  const out: string[] = [], err: string[] = [];
+  const { log, error, warn } = console;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = console.warn = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    Object.assign(console, { log, error, warn });
+  }
+}

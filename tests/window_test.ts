@@ -10,20 +10,7 @@ import { train } from "../mod.ts";
 import { pixelStats } from "../src/train/data.ts";
 import { openSplit } from "../src/train/data.ts";
 import { resumeConfig } from "../src/train/cli.ts";
-import { quickFlags, trainTestData } from "./train_data.ts";
-
-async function capture(main: (args: string[]) => Promise<number>, args: string[]) {
-  const out: string[] = [], err: string[] = [];
-  const { log, error, warn } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = console.warn = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    Object.assign(console, { log, error, warn });
-  }
-}
+import { capture, quickFlags, trainTestData } from "./train_data.ts";
 
 Deno.test("--input-window: parsed in HU, none turns it off, bad values name the flag", () => {
   assert.deepEqual(train.DEFAULTS.inputWindow, [25, 125]);
