@@ -27,7 +27,7 @@ export * as optim from "./src/optim/mod.ts";
 export * as io from "./src/io/mod.ts";
 export * as data from "./src/data/mod.ts";
 export { init } from "./src/init.ts";
-export { checkArity, checkOptions } from "./src/options.ts";
+export { checkArity, checkCall, checkOptions } from "./src/options.ts";
 export * as models from "./src/models/mod.ts";
 export * as metrics from "./src/eval/metrics/mod.ts";
 export * as evaluation from "./src/eval/mod.ts";

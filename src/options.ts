@@ -113,3 +113,34 @@ export function checkArity(where: string, given: number, most: number, usage: st
       `options go in one object: ${usage}`,
   );
 }
+
+/**
+ * `checkArity` then `checkOptions`: the opening of nearly every public
+ * function or constructor whose last argument is an options object. Throws
+ * on too many arguments first (its message shows the options form), then on
+ * a bad options argument; returns the options, typed (`{}` for `undefined`).
+ *
+ * @example
+ * ```ts
+ * import { checkCall } from "@lits/vision";
+ * const usage = "new optim.SGD(params, { lr: 0.1 })";
+ * const o = checkCall<{ lr?: number }>("optim.SGD", 2, 2, { lr: 0.1 }, ["lr"], usage);
+ * console.log(o.lr); // 0.1
+ * try {
+ *   checkCall("optim.SGD", 3, 2, { lr: 0.1 }, ["lr"], usage);
+ * } catch (e) {
+ *   console.log((e as Error).message.includes("takes at most 2 arguments")); // true
+ * }
+ * ```
+ */
+export function checkCall<T extends object = Record<string, unknown>>(
+  where: string,
+  given: number,
+  most: number,
+  options: unknown,
+  known: readonly (keyof T & string)[],
+  usage: string,
+): T {
+  checkArity(where, given, most, usage);
+  return checkOptions<T>(where, options, known, usage);
+}
