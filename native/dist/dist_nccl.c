@@ -29,46 +29,36 @@
 #include "dist_nccl_vendor.h"
 
 /* ---- state ------------------------------------------------------------- */
-#define MAX_PENDING 256
 typedef struct {
   int used;
   int64_t count;
   CUevent done;
 } pending_t;
 
-static int state = 0; /* 0 not started, 1 running, 2 finalised */
-static int32_t rank = 0, world = 1, device = -1;
-static double timeout_s = 1800;
-static int we_initialised = 0;
+static int32_t device = -1;
 static ncclComm_t comm = NULL;
 static CUstream stream = NULL;
 static int nccl_version = 0;
-static pending_t pending[MAX_PENDING];
+static pending_t pending[DIST_MAX_PENDING];
 
 static int nccl_fail(ncclResult_t r, const char* what) {
-  return dist_fail(LITS_DIST_ERR_ENGINE, "%s failed on rank %d: NCCL %d: %s", what, rank, r,
-                   nccl.GetErrorString ? nccl.GetErrorString(r) : "?");
+  return dist_fail(LITS_DIST_ERR_ENGINE, "%s failed on rank %d: NCCL %d: %s", what,
+                   dist_group.rank, r, nccl.GetErrorString ? nccl.GetErrorString(r) : "?");
 }
 
 static int cu_fail(CUresult r, const char* what) {
   const char* text = NULL;
   if (cu.GetErrorString) cu.GetErrorString(r, &text);
-  return dist_fail(LITS_DIST_ERR_ENGINE, "%s failed on rank %d: CUDA driver %d: %s", what, rank, r,
-                   text ? text : "?");
+  return dist_fail(LITS_DIST_ERR_ENGINE, "%s failed on rank %d: CUDA driver %d: %s", what,
+                   dist_group.rank, r, text ? text : "?");
 }
 
-/* ---- the interface ------------------------------------------------------ */
+/* ---- the interface (init, rank, barrier, finalize: dist_boot.c) -------- */
 int lits_dist_backend_info(char* buf, int64_t cap) {
   if (!buf || cap <= 0) return dist_fail(LITS_DIST_ERR_ARGUMENT, "backend_info: no buffer");
   snprintf(buf, (size_t)cap, "nccl %d.%d.%d (device %d)", nccl_version / 10000,
            nccl_version / 100 % 100, nccl_version % 100, device);
   return LITS_DIST_OK;
-}
-
-static int need_running(const char* what) {
-  if (state == 1) return LITS_DIST_OK;
-  return dist_fail(LITS_DIST_ERR_STATE, "%s: the process group is %s", what,
-                   state == 0 ? "not initialised (call lits_dist_init first)" : "finalised");
 }
 
 static int pick_device(void) {
@@ -93,58 +83,43 @@ static int pick_device(void) {
   return LITS_DIST_OK;
 }
 
-int lits_dist_init(double timeout, int32_t* out) {
-  dist_clear_error();
-  if (!out) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_init: out is NULL");
-  if (!(timeout > 0)) {
-    return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_init: timeout must be > 0 s, got %g", timeout);
+int dist_engine_start(void) {
+  int s = dist_nccl_load();
+  if (s) return s;
+  CUresult cr = cu.Init(0);
+  if (cr != CUDA_SUCCESS) return cu_fail(cr, "cuInit");
+  if ((s = dist_mpi_boot())) return s;
+  if ((s = pick_device())) return s;
+  ncclResult_t r = nccl.GetVersion(&nccl_version);
+  if (r) return nccl_fail(r, "ncclGetVersion");
+  if (nccl_version < NCCL_MIN_VERSION) {
+    return dist_fail(LITS_DIST_ERR_UNAVAILABLE,
+                     "NCCL %d is too old: the average all-reduce needs NCCL 2.10 or newer",
+                     nccl_version);
   }
-  if (state == 2) return dist_fail(LITS_DIST_ERR_STATE, "lits_dist_init: the group was finalised");
-  timeout_s = timeout;
-  if (state == 0) {
-    int s = dist_nccl_load();
-    if (s) return s;
-    CUresult cr = cu.Init(0);
-    if (cr != CUDA_SUCCESS) return cu_fail(cr, "cuInit");
-    if ((s = dist_mpi_boot(&rank, &world, &we_initialised))) return s;
-    if ((s = pick_device())) return s;
-    ncclResult_t r = nccl.GetVersion(&nccl_version);
-    if (r) return nccl_fail(r, "ncclGetVersion");
-    if (nccl_version < NCCL_MIN_VERSION) {
-      return dist_fail(LITS_DIST_ERR_UNAVAILABLE,
-                       "NCCL %d is too old: the average all-reduce needs NCCL 2.10 or newer",
-                       nccl_version);
-    }
-    ncclUniqueId id;
-    memset(&id, 0, sizeof id);
-    if (rank == 0 && (r = nccl.GetUniqueId(&id))) return nccl_fail(r, "ncclGetUniqueId");
-    int rc = MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD);
-    if (rc != MPI_SUCCESS) return dist_mpi_fail(rc, "broadcasting the NCCL unique id", rank);
-    if ((r = nccl.CommInitRank(&comm, world, id, rank))) return nccl_fail(r, "ncclCommInitRank");
-    state = 1;
+  const int32_t rank = dist_group.rank;
+  ncclUniqueId id;
+  memset(&id, 0, sizeof id);
+  if (rank == 0 && (r = nccl.GetUniqueId(&id))) return nccl_fail(r, "ncclGetUniqueId");
+  int rc = MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD);
+  if (rc != MPI_SUCCESS) return dist_mpi_fail(rc, "broadcasting the NCCL unique id", rank);
+  if ((r = nccl.CommInitRank(&comm, dist_group.world, id, rank))) {
+    return nccl_fail(r, "ncclCommInitRank");
   }
-  out[0] = rank;
-  out[1] = world;
   return LITS_DIST_OK;
 }
 
-int lits_dist_rank(int32_t* out) {
-  if (!out) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_rank: out is NULL");
-  int s = need_running("lits_dist_rank");
-  if (!s) *out = rank;
-  return s;
-}
+int dist_engine_pending(int32_t h) { return h >= 0 && h < DIST_MAX_PENDING && pending[h].used; }
 
-int lits_dist_world_size(int32_t* out) {
-  if (!out) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_world_size: out is NULL");
-  int s = need_running("lits_dist_world_size");
-  if (!s) *out = world;
-  return s;
+int dist_engine_stop(void) {
+  ncclResult_t r = nccl.CommDestroy(comm);
+  comm = NULL;
+  return r ? nccl_fail(r, "ncclCommDestroy") : LITS_DIST_OK;
 }
 
 int lits_dist_device(int32_t* out) {
   if (!out) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_device: out is NULL");
-  int s = need_running("lits_dist_device");
+  int s = dist_need_running("lits_dist_device");
   if (!s) *out = device;
   return s;
 }
@@ -153,7 +128,7 @@ int lits_dist_device(int32_t* out) {
  * kernels would otherwise wait for the dead rank forever). */
 static int wait_event(CUevent ev, const char* what) {
   int s = LITS_DIST_OK;
-  dist_wait_begin(timeout_s);
+  dist_wait_begin(dist_group.timeout_s);
   for (long polls = 0;; polls++) {
     CUresult r = cu.EventQuery(ev);
     if (r == CUDA_SUCCESS) break;
@@ -174,15 +149,15 @@ static int wait_event(CUevent ev, const char* what) {
   if (s) {
     nccl.CommAbort(comm);
     comm = NULL;
-    state = 2; /* an aborted communicator cannot be used again */
+    dist_group.state = DIST_FINALISED; /* an aborted communicator cannot be used again */
   }
   return s;
 }
 
 static int record(int64_t count, int32_t* handle) {
   int h = 0;
-  while (h < MAX_PENDING && pending[h].used) h++;
-  if (h == MAX_PENDING) return dist_fail(LITS_DIST_ERR_ARGUMENT, "%d all-reduces are pending", h);
+  while (h < DIST_MAX_PENDING && pending[h].used) h++;
+  if (h == DIST_MAX_PENDING) return dist_fail(LITS_DIST_ERR_ARGUMENT, "%d all-reduces are pending", h);
   CUresult r = cu.EventCreate(&pending[h].done, CU_EVENT_DISABLE_TIMING);
   if (r == CUDA_SUCCESS) r = cu.EventRecord(pending[h].done, stream);
   if (r != CUDA_SUCCESS) return cu_fail(r, "recording the all-reduce's event");
@@ -194,7 +169,7 @@ static int record(int64_t count, int32_t* handle) {
 
 int lits_dist_all_reduce_start_f32(float* buf, int64_t count, int32_t op, int32_t* handle) {
   dist_clear_error();
-  int s = need_running("all-reduce");
+  int s = dist_need_running("all-reduce");
   if (s) return s;
   if (count < 0) return dist_fail(LITS_DIST_ERR_ARGUMENT, "all-reduce: count %lld < 0", (long long)count);
   if (count > 0 && !buf) return dist_fail(LITS_DIST_ERR_ARGUMENT, "all-reduce: buffer is NULL");
@@ -210,11 +185,8 @@ int lits_dist_all_reduce_start_f32(float* buf, int64_t count, int32_t op, int32_
 
 int lits_dist_test(int32_t h, int32_t* done) {
   dist_clear_error();
-  int s = need_running("lits_dist_test");
-  if (s) return s;
-  if (h < 0 || h >= MAX_PENDING || !pending[h].used) {
-    return dist_fail(LITS_DIST_ERR_ARGUMENT, "handle %d is not a pending all-reduce", h);
-  }
+  int s = dist_need_running("lits_dist_test");
+  if (s || (s = dist_need_pending(h))) return s;
   if (!done) return dist_fail(LITS_DIST_ERR_ARGUMENT, "lits_dist_test: done is NULL");
   CUresult r = cu.EventQuery(pending[h].done);
   if (r != CUDA_SUCCESS && r != CUDA_ERROR_NOT_READY) return cu_fail(r, "all-reduce");
@@ -224,11 +196,8 @@ int lits_dist_test(int32_t h, int32_t* done) {
 
 int lits_dist_wait(int32_t h) {
   dist_clear_error();
-  int s = need_running("lits_dist_wait");
-  if (s) return s;
-  if (h < 0 || h >= MAX_PENDING || !pending[h].used) {
-    return dist_fail(LITS_DIST_ERR_ARGUMENT, "handle %d is not a pending all-reduce", h);
-  }
+  int s = dist_need_running("lits_dist_wait");
+  if (s || (s = dist_need_pending(h))) return s;
   char what[96];
   snprintf(what, sizeof what, "all-reduce of %lld floats", (long long)pending[h].count);
   s = wait_event(pending[h].done, what);
@@ -237,21 +206,15 @@ int lits_dist_wait(int32_t h) {
   return s;
 }
 
-int lits_dist_all_reduce_f32(float* buf, int64_t count, int32_t op) {
-  int32_t h;
-  int s = lits_dist_all_reduce_start_f32(buf, count, op, &h);
-  return s ? s : lits_dist_wait(h);
-}
-
 int lits_dist_broadcast(void* buf, int64_t bytes, int32_t root) {
   dist_clear_error();
-  int s = need_running("broadcast");
+  int s = dist_need_running("broadcast");
   if (s) return s;
   if (bytes < 0) return dist_fail(LITS_DIST_ERR_ARGUMENT, "broadcast: bytes %lld < 0", (long long)bytes);
   if (bytes > 0 && !buf) return dist_fail(LITS_DIST_ERR_ARGUMENT, "broadcast: buffer is NULL");
-  if (root < 0 || root >= world) {
+  if (root < 0 || root >= dist_group.world) {
     return dist_fail(LITS_DIST_ERR_ARGUMENT, "broadcast: root %d is not a rank of a world of %d",
-                     root, world);
+                     root, dist_group.world);
   }
   ncclResult_t r = nccl.Broadcast(buf, buf, (size_t)bytes, ncclUint8, root, comm, stream);
   if (r) return nccl_fail(r, "ncclBroadcast");
@@ -265,52 +228,8 @@ int lits_dist_broadcast(void* buf, int64_t bytes, int32_t root) {
   return s;
 }
 
-int lits_dist_barrier(void) {
-  dist_clear_error();
-  int s = need_running("barrier");
-  if (s) return s;
-  MPI_Request req;
-  int rc = MPI_Ibarrier(MPI_COMM_WORLD, &req);
-  if (rc != MPI_SUCCESS) return dist_mpi_fail(rc, "MPI_Ibarrier", rank);
-  dist_wait_begin(timeout_s);
-  for (long polls = 0;; polls++) {
-    int done = 0;
-    if ((rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE)) != MPI_SUCCESS) {
-      s = dist_mpi_fail(rc, "barrier", rank);
-      break;
-    }
-    if (done || (s = dist_wait_check("barrier"))) break;
-    dist_wait_pause(polls);
-  }
-  dist_wait_end();
-  return s;
-}
-
 int lits_dist_abort(int32_t code) {
   if (comm) nccl.CommAbort(comm);
   comm = NULL;
-  return dist_mpi_fail(MPI_Abort(MPI_COMM_WORLD, code), "MPI_Abort", rank);
-}
-
-int lits_dist_finalize(void) {
-  dist_clear_error();
-  if (state != 1) return LITS_DIST_OK;
-  for (int h = 0; h < MAX_PENDING; h++) {
-    if (pending[h].used) {
-      int s = lits_dist_wait(h);
-      if (s) return s;
-    }
-  }
-  int s = lits_dist_barrier();
-  if (s) return s;
-  state = 2;
-  ncclResult_t r = nccl.CommDestroy(comm);
-  comm = NULL;
-  dist_peers_clear();
-  if (r) return nccl_fail(r, "ncclCommDestroy");
-  if (we_initialised) {
-    int rc = MPI_Finalize();
-    if (rc != MPI_SUCCESS) return dist_mpi_fail(rc, "MPI_Finalize", rank);
-  }
-  return LITS_DIST_OK;
+  return dist_mpi_fail(MPI_Abort(MPI_COMM_WORLD, code), "MPI_Abort", dist_group.rank);
 }
