@@ -8,7 +8,7 @@
 import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { batchNorm } from "../tensor/ops/norm.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 import { Module, Parameter } from "./module.ts";
 import { constant_ } from "./init.ts";
 
@@ -58,9 +58,10 @@ export abstract class BatchNormBase extends Module {
   ) {
     super();
     const name = `nn.${this.constructor.name}`;
-    checkArity(name, given, 2, usage);
-    const o = checkOptions<BatchNormLayerOptions>(
+    const o = checkCall<BatchNormLayerOptions>(
       name,
+      given,
+      2,
       options,
       ["eps", "momentum", "affine", "trackRunningStats"],
       usage,

@@ -7,7 +7,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { conv2d, type Pair, pair } from "../tensor/ops/conv.ts";
 import { Module, Parameter } from "./module.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 const USAGE = "new nn.Conv2d(1, 16, 3, { stride: 1, padding: 1 })";
 
@@ -51,9 +51,10 @@ export class Conv2d extends Module {
     options: Conv2dLayerOptions = {},
   ) {
     super();
-    checkArity("nn.Conv2d", arguments.length, 4, USAGE);
-    const o = checkOptions<Conv2dLayerOptions>(
+    const o = checkCall<Conv2dLayerOptions>(
       "nn.Conv2d",
+      arguments.length,
+      4,
       options,
       ["stride", "padding", "dilation", "groups", "bias"],
       USAGE,

@@ -6,7 +6,7 @@
 import type { Tensor } from "../tensor/tensor.ts";
 import { fillNormal, fillUniform } from "../tensor/ops/random.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 /** Fan-in and fan-out of a weight [out, in, ...kernel]. */
 export function fans(t: Tensor): [number, number] {
@@ -44,9 +44,10 @@ export interface KaimingOptions {
 
 function kaimingStd(where: string, given: number, t: Tensor, options: unknown): number {
   const usage = `nn.init.${where}(w, { a: Math.sqrt(5), mode: "fan_in" })`;
-  checkArity(`nn.init.${where}`, given, 2, usage);
-  const o = checkOptions<KaimingOptions>(
+  const o = checkCall<KaimingOptions>(
     `nn.init.${where}`,
+    given,
+    2,
     options,
     ["a", "mode", "nonlinearity"],
     usage,

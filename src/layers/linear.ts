@@ -7,7 +7,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { linear } from "../tensor/ops/matmul.ts";
 import { Module, Parameter } from "./module.ts";
 import { kaimingUniform_, uniform_ } from "./init.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 /** Options of `Linear`. */
 export interface LinearOptions {
@@ -38,9 +38,10 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
-    checkArity("nn.Linear", arguments.length, 3, "new nn.Linear(4, 2, { bias: false })");
-    const o = checkOptions<LinearOptions>(
+    const o = checkCall<LinearOptions>(
       "nn.Linear",
+      arguments.length,
+      3,
       options,
       ["bias"],
       "new nn.Linear(4, 2, { bias: false })",

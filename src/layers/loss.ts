@@ -6,7 +6,7 @@
 import type { Tensor } from "../tensor/tensor.ts";
 import { crossEntropy, type Reduction } from "../tensor/ops/loss.ts";
 import { Module } from "./module.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 const USAGE = "new nn.CrossEntropyLoss({ labelSmoothing: 0.1 })";
 
@@ -40,9 +40,10 @@ export class CrossEntropyLoss extends Module {
 
   constructor(options: CrossEntropyLossOptions = {}) {
     super();
-    checkArity("nn.CrossEntropyLoss", arguments.length, 1, USAGE);
-    const o = checkOptions<CrossEntropyLossOptions>(
+    const o = checkCall<CrossEntropyLossOptions>(
       "nn.CrossEntropyLoss",
+      arguments.length,
+      1,
       options,
       ["weight", "ignoreIndex", "labelSmoothing", "reduction"],
       USAGE,

@@ -13,7 +13,7 @@ import {
   mseLoss,
   nllLoss,
 } from "../tensor/ops/losses_extra.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 import { Module } from "./module.ts";
 
 function weightOption(where: string, name: string, w: unknown): Tensor | null {
@@ -55,9 +55,10 @@ export class NLLLoss extends Module {
   constructor(options: NLLLossOptions = {}) {
     super();
     const usage = 'new nn.NLLLoss({ weight, ignoreIndex: -100, reduction: "mean" })';
-    checkArity("nn.NLLLoss", arguments.length, 1, usage);
-    const o = checkOptions<NLLLossOptions>(
+    const o = checkCall<NLLLossOptions>(
       "nn.NLLLoss",
+      arguments.length,
+      1,
       options,
       ["weight", "ignoreIndex", "reduction"],
       usage,
@@ -109,9 +110,10 @@ export class BCEWithLogitsLoss extends Module {
   constructor(options: BCEWithLogitsLossOptions = {}) {
     super();
     const usage = 'new nn.BCEWithLogitsLoss({ posWeight: tensor([3]), reduction: "mean" })';
-    checkArity("nn.BCEWithLogitsLoss", arguments.length, 1, usage);
-    const o = checkOptions<BCEWithLogitsLossOptions>(
+    const o = checkCall<BCEWithLogitsLossOptions>(
       "nn.BCEWithLogitsLoss",
+      arguments.length,
+      1,
       options,
       ["weight", "posWeight", "reduction"],
       usage,
@@ -155,8 +157,14 @@ export class MSELoss extends Module {
   constructor(options: MSELossOptions = {}) {
     super();
     const usage = 'new nn.MSELoss({ reduction: "sum" })';
-    checkArity("nn.MSELoss", arguments.length, 1, usage);
-    const o = checkOptions<MSELossOptions>("nn.MSELoss", options, ["reduction"], usage);
+    const o = checkCall<MSELossOptions>(
+      "nn.MSELoss",
+      arguments.length,
+      1,
+      options,
+      ["reduction"],
+      usage,
+    );
     this.reduction = checkReduction("nn.MSELoss", o.reduction ?? "mean");
   }
 

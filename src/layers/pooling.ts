@@ -7,7 +7,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import type { Pair } from "../tensor/ops/conv.ts";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type Pool2dOptions } from "../tensor/ops/pool.ts";
 import { Module } from "./module.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity, checkCall } from "../options.ts";
 
 /** Checks a pooling layer's arguments (`MaxPool2d(3, 2)` is PyTorch's kernel 3, stride 2). */
 function poolOptions(
@@ -17,8 +17,7 @@ function poolOptions(
   known: (keyof Pool2dOptions)[],
 ): Pool2dOptions {
   const usage = `new ${where}(3, { stride: 2, padding: 1 })`;
-  checkArity(where, given, 2, usage);
-  return { ...checkOptions<Pool2dOptions>(where, options, known, usage) };
+  return { ...checkCall<Pool2dOptions>(where, given, 2, options, known, usage) };
 }
 
 /**

@@ -18,7 +18,7 @@ import { Linear } from "../layers/linear.ts";
 import { AdaptiveAvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { checkInput, type InputSpec } from "./input.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity, checkCall } from "../options.ts";
 
 const USAGE = "models.alexnet({ inChannels: 1, numClasses: 3, dropout: 0.5 })";
 
@@ -75,9 +75,10 @@ export class AlexNet extends Module {
 
   constructor(options: AlexNetOptions = {}) {
     super();
-    checkArity("models.AlexNet", arguments.length, 1, USAGE);
-    options = checkOptions<AlexNetOptions>(
+    options = checkCall<AlexNetOptions>(
       "models.AlexNet",
+      arguments.length,
+      1,
       options,
       ["inChannels", "numClasses", "dropout"],
       USAGE,

@@ -19,7 +19,7 @@ import { Linear } from "../layers/linear.ts";
 import { MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { checkInput, type InputSpec } from "./input.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity, checkCall } from "../options.ts";
 
 const USAGE = "models.simpleCNN({ imageSize: 128, batchNorm: true })";
 
@@ -67,9 +67,10 @@ export class SimpleCNN extends Module {
 
   constructor(options: SimpleCNNOptions = {}) {
     super();
-    checkArity("models.SimpleCNN", arguments.length, 1, USAGE);
-    options = checkOptions<SimpleCNNOptions>(
+    options = checkCall<SimpleCNNOptions>(
       "models.SimpleCNN",
+      arguments.length,
+      1,
       options,
       ["inChannels", "numClasses", "imageSize", "dropout", "batchNorm"],
       USAGE,

@@ -7,14 +7,15 @@
 import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { Optimizer, type ParamState } from "./optimizer.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 /** Checks Adam's or AdamW's options; fills in the defaults. */
 function resolve(name: string, given: number, options: unknown, weightDecay: number): Resolved {
   const usage = `new optim.${name}(params, { lr: 1e-4, weightDecay: ${weightDecay || "1e-5"} })`;
-  checkArity(`optim.${name}`, given, 2, usage);
-  const o = checkOptions<AdamOptions>(
+  const o = checkCall<AdamOptions>(
     `optim.${name}`,
+    given,
+    2,
     options,
     ["lr", "betas", "eps", "weightDecay"],
     usage,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { GroupOptions, Optimizer } from "./optimizer.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity, checkCall } from "../options.ts";
 
 /** Options of `ReduceLROnPlateau` (PyTorch's names, camelCase). */
 export interface ReduceLROnPlateauOptions {
@@ -107,9 +107,10 @@ export class ReduceLROnPlateau {
     readonly optimizer: Optimizer<GroupOptions & { lr: number }>,
     options: ReduceLROnPlateauOptions = {},
   ) {
-    checkArity("optim.ReduceLROnPlateau", arguments.length, 2, USAGE);
-    const o = checkOptions<ReduceLROnPlateauOptions>(
+    const o = checkCall<ReduceLROnPlateauOptions>(
       "optim.ReduceLROnPlateau",
+      arguments.length,
+      2,
       options,
       KNOWN,
       USAGE,

@@ -6,7 +6,7 @@
 import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { Optimizer, type ParamState } from "./optimizer.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 const USAGE = "new optim.SGD(params, { lr: 0.01, momentum: 0.9 })";
 
@@ -49,9 +49,10 @@ type Resolved = {
  */
 export class SGD extends Optimizer<Resolved> {
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
-    checkArity("optim.SGD", arguments.length, 2, USAGE);
-    const o = checkOptions<SGDOptions>(
+    const o = checkCall<SGDOptions>(
       "optim.SGD",
+      arguments.length,
+      2,
       options,
       ["lr", "momentum", "dampening", "nesterov", "weightDecay"],
       USAGE,

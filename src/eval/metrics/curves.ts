@@ -7,7 +7,7 @@
  * @module
  */
 import { binaryTruth, checkSameLength, checkScores, type Labels, type Scores } from "./labels.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 
 /** Options of the binary curves. */
 export interface CurveOptions {
@@ -99,9 +99,10 @@ export function precisionRecallCurve(
   options: CurveOptions = {},
 ): PrecisionRecallCurve {
   const usage = "metrics.precisionRecallCurve(yTrue, scores, { posLabel: 2 })";
-  checkArity("metrics.precisionRecallCurve", arguments.length, 3, usage);
-  options = checkOptions<CurveOptions>(
+  options = checkCall<CurveOptions>(
     "metrics.precisionRecallCurve",
+    arguments.length,
+    3,
     options,
     ["posLabel"],
     usage,
@@ -160,9 +161,10 @@ export function rocCurve(
   options: RocCurveOptions = {},
 ): RocCurve {
   const usage = "metrics.rocCurve(yTrue, scores, { posLabel: 2, dropIntermediate: false })";
-  checkArity("metrics.rocCurve", arguments.length, 3, usage);
-  options = checkOptions<RocCurveOptions>(
+  options = checkCall<RocCurveOptions>(
     "metrics.rocCurve",
+    arguments.length,
+    3,
     options,
     ["posLabel", "dropIntermediate"],
     usage,

@@ -8,7 +8,7 @@
  */
 import { confusionMatrix, oneVsRestCounts, ratio } from "./confusion.ts";
 import { checkLabels, checkSameLength, type Labels } from "./labels.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 
 /** The metrics of one class. */
 export interface ClassMetrics {
@@ -109,9 +109,10 @@ export function classificationReport(
 ): ClassificationReport {
   const fn = "classificationReport";
   const usage = 'metrics.classificationReport(yTrue, yPred, { classNames: ["no liver", "liver"] })';
-  checkArity(`metrics.${fn}`, arguments.length, 3, usage);
-  options = checkOptions<ClassificationReportOptions>(
+  options = checkCall<ClassificationReportOptions>(
     `metrics.${fn}`,
+    arguments.length,
+    3,
     options,
     ["numClasses", "classNames"],
     usage,

@@ -12,7 +12,7 @@ import {
   rocCurve,
 } from "./curves.ts";
 import { checkLabels, checkNumClasses, type Labels, scoreColumn, type Scores } from "./labels.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 
 /**
  * Area under a curve by the trapezoidal rule, as `sklearn.metrics.auc`;
@@ -75,9 +75,10 @@ function binaryOrOneVsRest(
   binary: (y: Labels, s: Scores, o: CurveOptions) => number,
 ): number {
   const usage = `metrics.${fn}(yTrue, scores, { numClasses: 3, average: "weighted" })`;
-  checkArity(`metrics.${fn}`, given, 3, usage);
-  const options = checkOptions<ScoreOptions>(
+  const options = checkCall<ScoreOptions>(
     `metrics.${fn}`,
+    given,
+    3,
     opts,
     ["posLabel", "numClasses", "average"],
     usage,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ClassificationReport } from "./report.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 
 /** Options of `formatClassificationReport`. */
 export interface FormatReportOptions {
@@ -40,9 +40,10 @@ export function formatClassificationReport(
   options: FormatReportOptions = {},
 ): string {
   const usage = "metrics.formatClassificationReport(report, { digits: 4 })";
-  checkArity("metrics.formatClassificationReport", arguments.length, 2, usage);
-  options = checkOptions<FormatReportOptions>(
+  options = checkCall<FormatReportOptions>(
     "metrics.formatClassificationReport",
+    arguments.length,
+    2,
     options,
     ["digits"],
     usage,

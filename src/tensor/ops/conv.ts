@@ -10,7 +10,7 @@ import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
 import * as fusion from "./fusion.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 
 /** A size given once for both dimensions, or as [height, width]. */
 export type Pair = number | [number, number];
@@ -44,9 +44,10 @@ export function conv2d(
   options: Conv2dOptions = {},
 ): Tensor {
   const usage = "F.conv2d(x, weight, bias, { stride: 1, padding: 1 })";
-  checkArity("conv2d", arguments.length, 4, usage);
-  const o = checkOptions<Conv2dOptions>(
+  const o = checkCall<Conv2dOptions>(
     "conv2d",
+    arguments.length,
+    4,
     options,
     ["stride", "padding", "dilation", "groups"],
     usage,

@@ -7,7 +7,7 @@
 import { check, cpuLib } from "../../ffi/native.ts";
 import type { DType } from "../device.ts";
 import { checkShape, numel, Tensor, type TensorOptions } from "../tensor.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkArity, checkCall, checkOptions } from "../../options.ts";
 import { hostBuffersEnabled, HostBufferStorage } from "../storage.ts";
 import { adopt } from "../ownership.ts";
 
@@ -22,8 +22,7 @@ function creationOptions(
   options: unknown,
   usage: string,
 ) {
-  checkArity(where, given, most, usage);
-  return checkOptions<TensorOptions>(where, options, TENSOR_OPTIONS, usage);
+  return checkCall<TensorOptions>(where, given, most, options, TENSOR_OPTIONS, usage);
 }
 
 /** Nested arrays of numbers, as `tensor()` accepts them. */

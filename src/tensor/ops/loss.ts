@@ -11,7 +11,7 @@ import { numel, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 
 /** How per-sample losses are combined. */
 export type Reduction = "none" | "mean" | "sum";
@@ -35,9 +35,10 @@ export function crossEntropy(
   options: CrossEntropyOptions = {},
 ): Tensor {
   const usage = "F.crossEntropy(logits, target, { labelSmoothing: 0.1 })";
-  checkArity("crossEntropy", arguments.length, 3, usage);
-  const o = checkOptions<CrossEntropyOptions>(
+  const o = checkCall<CrossEntropyOptions>(
     "crossEntropy",
+    arguments.length,
+    3,
     options,
     ["weight", "ignoreIndex", "labelSmoothing", "reduction"],
     usage,

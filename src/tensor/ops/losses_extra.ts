@@ -7,7 +7,7 @@
  * @module
  */
 import { Tensor } from "../tensor.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 import type { Reduction } from "./loss.ts";
 import { arange } from "./creation.ts";
 import {
@@ -94,9 +94,10 @@ export interface NllLossOptions {
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
   const usage = 'F.nllLoss(logp, target, { weight, ignoreIndex: -100, reduction: "mean" })';
-  checkArity("nllLoss", arguments.length, 3, usage);
-  const o = checkOptions<NllLossOptions>(
+  const o = checkCall<NllLossOptions>(
     "nllLoss",
+    arguments.length,
+    3,
     options,
     ["weight", "ignoreIndex", "reduction"],
     usage,
@@ -195,9 +196,10 @@ export function binaryCrossEntropyWithLogits(
   options: BceWithLogitsOptions = {},
 ): Tensor {
   const usage = "F.binaryCrossEntropyWithLogits(logits, target, { weight, posWeight, reduction })";
-  checkArity("binaryCrossEntropyWithLogits", arguments.length, 3, usage);
-  const o = checkOptions<BceWithLogitsOptions>(
+  const o = checkCall<BceWithLogitsOptions>(
     "binaryCrossEntropyWithLogits",
+    arguments.length,
+    3,
     options,
     ["weight", "posWeight", "reduction"],
     usage,
@@ -239,8 +241,14 @@ export interface MseLossOptions {
  */
 export function mseLoss(input: Tensor, target: Tensor, options: MseLossOptions = {}): Tensor {
   const usage = 'F.mseLoss(input, target, { reduction: "sum" })';
-  checkArity("mseLoss", arguments.length, 3, usage);
-  const o = checkOptions<MseLossOptions>("mseLoss", options, ["reduction"], usage);
+  const o = checkCall<MseLossOptions>(
+    "mseLoss",
+    arguments.length,
+    3,
+    options,
+    ["reduction"],
+    usage,
+  );
   const reduction = checkReduction("mseLoss", o.reduction ?? "mean");
   requireTensors("mseLoss", input, target, usage);
   requireFloat(input, "mseLoss input");

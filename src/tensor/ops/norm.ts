@@ -12,7 +12,7 @@ import { contiguous, reshape } from "./shape.ts";
 import { add, div, mul, rdiv, requireFloat, sameDevice, sqrt, sub } from "./elementwise.ts";
 import * as fusion from "./fusion.ts";
 import { noGrad } from "../autograd.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 
 /** Options of `batchNorm`. */
 export interface BatchNormOptions {
@@ -45,9 +45,10 @@ export function batchNorm(
   options: BatchNormOptions = {},
 ): Tensor {
   const usage = "F.batchNorm(x, runningMean, runningVar, weight, bias, { training: true })";
-  checkArity("batchNorm", arguments.length, 6, usage);
-  const o = checkOptions<BatchNormOptions>(
+  const o = checkCall<BatchNormOptions>(
     "batchNorm",
+    arguments.length,
+    6,
     options,
     ["training", "momentum", "eps"],
     usage,

@@ -12,7 +12,7 @@ import { checkShape } from "../tensor.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat } from "./elementwise.ts";
 import { TENSOR_OPTIONS } from "./creation.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkArity, checkCall } from "../../options.ts";
 
 let seed = 0x2017n;
 let counter = 0n;
@@ -114,8 +114,7 @@ function created(
 ): Tensor {
   // rand(2, 3) is PyTorch's shape [2, 3]: the second number is no options object.
   const usage = `${where}([2, 3], { requiresGrad: true })`;
-  checkArity(where, given, 2, usage);
-  const options = checkOptions<TensorOptions>(where, opts, TENSOR_OPTIONS, usage);
+  const options = checkCall<TensorOptions>(where, given, 2, opts, TENSOR_OPTIONS, usage);
   checkShape(shape, where);
   if (options.dtype && options.dtype !== "float32") {
     throw new Error(`${where}: dtype must be float32, got ${options.dtype}`);
