@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { encodeGreyPng } from "./image_decode.ts";
 import { readNifti } from "./nifti.ts";
 import { Rng } from "./synthetic/rng.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 /** Options of `importLiTSVolumes`. */
 export interface ImportLiTSOptions {
@@ -142,8 +142,7 @@ function maskCounts(seg: Float32Array, w: number, h: number, size: number): [num
  */
 export async function importLiTSVolumes(options: ImportLiTSOptions): Promise<ImportLiTSSummary> {
   const usage = 'data.importLiTSVolumes({ source: "LiTS17", out: "data/lits", size: 256 })';
-  checkArity("data.importLiTSVolumes", arguments.length, 1, usage);
-  checkOptions<ImportLiTSOptions>("data.importLiTSVolumes", options, [
+  checkCall<ImportLiTSOptions>("data.importLiTSVolumes", arguments.length, 1, options, [
     "source",
     "out",
     "window",

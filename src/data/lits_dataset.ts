@@ -12,7 +12,7 @@ import { CacheReader, fingerprintBytes, readCacheHeader, writeCache } from "./ca
 import { type LabelRow, parseLabelsCsv } from "./csv_labels.ts";
 import { decodeImage, type GreyImage, minMaxNormalize } from "./image_decode.ts";
 import type { Dataset, Sample } from "./types.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 /** Options of `LiTSDataset`. */
 export interface LiTSDatasetOptions {
@@ -81,9 +81,10 @@ export class LiTSDataset implements Dataset {
   /** Reads and checks the labels file, the first image and (optionally) the cache. */
   constructor(options: LiTSDatasetOptions) {
     const usage = 'new data.LiTSDataset({ root: "data/lits", split: "train" })';
-    checkArity("data.LiTSDataset", arguments.length, 1, usage);
-    options = checkOptions<LiTSDatasetOptions>(
+    options = checkCall<LiTSDatasetOptions>(
       "data.LiTSDataset",
+      arguments.length,
+      1,
       options,
       ["root", "split", "normalize", "cache", "csv", "checkFiles"],
       usage,

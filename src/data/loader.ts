@@ -37,7 +37,7 @@ import { compose } from "./transforms/compose.ts";
 import { Transform, type TransformSpec } from "./transforms/transform.ts";
 import type { Dataset } from "./types.ts";
 import { WorkerPool } from "./worker_pool.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 /** Options of `DataLoader` (PyTorch's names, camelCase). */
 export interface DataLoaderOptions {
@@ -151,9 +151,10 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
 
   /** See `DataLoaderOptions`. */
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
-    checkArity("data.DataLoader", arguments.length, 2, LOADER_USAGE);
-    options = checkOptions<DataLoaderOptions>(
+    options = checkCall<DataLoaderOptions>(
       "data.DataLoader",
+      arguments.length,
+      2,
       options,
       LOADER_KEYS,
       LOADER_USAGE,

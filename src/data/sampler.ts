@@ -8,7 +8,7 @@
  */
 import { Rng } from "./rng.ts";
 import type { Dataset } from "./types.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity, checkCall } from "../options.ts";
 
 /** Chooses the indices of one epoch. */
 export interface Sampler {
@@ -81,9 +81,10 @@ export class RandomSampler implements Sampler {
   /** `n`: dataset length; `replacement` (default false); `numSamples` (default n). */
   constructor(n: number, options: { replacement?: boolean; numSamples?: number } = {}) {
     const usage = "new data.RandomSampler(n, { replacement: true, numSamples: 100 })";
-    checkArity("data.RandomSampler", arguments.length, 2, usage);
-    options = checkOptions<typeof options>(
+    options = checkCall<typeof options>(
       "data.RandomSampler",
+      arguments.length,
+      2,
       options,
       ["replacement", "numSamples"],
       usage,
@@ -141,8 +142,14 @@ export class WeightedRandomSampler implements Sampler {
     const name = "WeightedRandomSampler";
     // PyTorch's third argument is replacement: WeightedRandomSampler(w, n, False).
     const usage = "new data.WeightedRandomSampler(weights, numSamples, { replacement: false })";
-    checkArity(`data.${name}`, arguments.length, 3, usage);
-    options = checkOptions<typeof options>(`data.${name}`, options, ["replacement"], usage);
+    options = checkCall<typeof options>(
+      `data.${name}`,
+      arguments.length,
+      3,
+      options,
+      ["replacement"],
+      usage,
+    );
     this.length = checkCount(name, "numSamples", numSamples);
     this.#weights = Float64Array.from(weights);
     this.#cdf = new Float64Array(this.#weights.length);
@@ -234,9 +241,10 @@ export function classBalancedSampler(
   options: { numSamples?: number } = {},
 ): WeightedRandomSampler {
   const usage = "data.classBalancedSampler(labels, { numSamples: 1000 })";
-  checkArity("data.classBalancedSampler", arguments.length, 2, usage);
-  options = checkOptions<typeof options>(
+  options = checkCall<typeof options>(
     "data.classBalancedSampler",
+    arguments.length,
+    2,
     options,
     ["numSamples"],
     usage,

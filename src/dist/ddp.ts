@@ -18,7 +18,7 @@ import {
   registerBackwardEndHook,
   registerPostAccumulateGradHook,
 } from "../tensor/grad_hooks.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 import { broadcast, getWorldSize, groupLib, libFor } from "./process_group.ts";
 import type { Device } from "../tensor/device.ts";
 import { distCheck } from "./native.ts";
@@ -91,9 +91,10 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   /** See `DistributedDataParallelOptions`. */
   constructor(module: M, options: DistributedDataParallelOptions = {}) {
     super();
-    checkArity("distributed.DistributedDataParallel", arguments.length, 2, USAGE);
-    options = checkOptions<DistributedDataParallelOptions>(
+    options = checkCall<DistributedDataParallelOptions>(
       "distributed.DistributedDataParallel",
+      arguments.length,
+      2,
       options,
       ["bucketCapMb", "broadcastBuffers", "findUnusedParameters"],
       USAGE,

@@ -14,7 +14,7 @@
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity, checkCall, checkOptions } from "../options.ts";
 import { distCheck, distLib } from "./native.ts";
 import { check } from "../ffi/native.ts";
 import { DIST_OP, type DistSymbols } from "./symbols.ts";
@@ -81,9 +81,10 @@ const INIT_USAGE = "distributed.initProcessGroup({ backend: 'mpi', timeout: 600_
  * ```
  */
 export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
-  checkArity("distributed.initProcessGroup", arguments.length, 1, INIT_USAGE);
-  options = checkOptions<InitProcessGroupOptions>(
+  options = checkCall<InitProcessGroupOptions>(
     "distributed.initProcessGroup",
+    arguments.length,
+    1,
     options,
     ["backend", "timeout"],
     INIT_USAGE,
@@ -249,9 +250,10 @@ const ALL_REDUCE_USAGE = "distributed.allReduce(tensor, { op: distributed.Reduce
  * ```
  */
 export function allReduce(tensor: Tensor, options: { op?: ReduceOpName } = {}): void {
-  checkArity("distributed.allReduce", arguments.length, 2, ALL_REDUCE_USAGE);
-  options = checkOptions<{ op?: ReduceOpName }>(
+  options = checkCall<{ op?: ReduceOpName }>(
     "distributed.allReduce",
+    arguments.length,
+    2,
     options,
     ["op"],
     ALL_REDUCE_USAGE,

@@ -11,7 +11,7 @@
  */
 import { RandomSampler, type Sampler, SequentialSampler } from "../data/sampler.ts";
 import type { Dataset } from "../data/types.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 import { getRank, getWorldSize, isInitialized } from "./process_group.ts";
 
 /** Options of `DistributedSampler` (PyTorch's names, camelCase). */
@@ -71,9 +71,10 @@ export class DistributedSampler implements Sampler {
    * sharded (e.g. `data.classBalancedSampler(labels)`).
    */
   constructor(source: Dataset | number | Sampler, options: DistributedSamplerOptions = {}) {
-    checkArity("distributed.DistributedSampler", arguments.length, 2, USAGE);
-    options = checkOptions<DistributedSamplerOptions>(
+    options = checkCall<DistributedSamplerOptions>(
       "distributed.DistributedSampler",
+      arguments.length,
+      2,
       options,
       ["numReplicas", "rank", "shuffle", "seed", "dropLast"],
       USAGE,

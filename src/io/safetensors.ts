@@ -15,7 +15,7 @@
 import type { Device } from "../tensor/device.ts";
 import { tensor } from "../tensor/ops/creation.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity, checkCall, checkOptions } from "../options.ts";
 
 const SAVE_KEYS: (keyof SaveSafetensorsOptions)[] = ["metadata", "intType"];
 const LOAD_KEYS: (keyof LoadSafetensorsOptions)[] = ["device"];
@@ -92,8 +92,7 @@ export function encodeSafetensors(
   options: SaveSafetensorsOptions = {},
 ): Uint8Array {
   const usage = 'io.encodeSafetensors(tensors, { metadata: { format: "pt" } })';
-  checkArity("io.encodeSafetensors", arguments.length, 2, usage);
-  options = checkOptions("io.encodeSafetensors", options, SAVE_KEYS, usage);
+  options = checkCall("io.encodeSafetensors", arguments.length, 2, options, SAVE_KEYS, usage);
   return encode(tensors, options, "<bytes>");
 }
 
@@ -167,8 +166,7 @@ export async function saveSafetensors(
   options: SaveSafetensorsOptions = {},
 ): Promise<void> {
   const usage = 'io.saveSafetensors(path, tensors, { metadata: { format: "pt" } })';
-  checkArity("io.saveSafetensors", arguments.length, 3, usage);
-  options = checkOptions("io.saveSafetensors", options, SAVE_KEYS, usage);
+  options = checkCall("io.saveSafetensors", arguments.length, 3, options, SAVE_KEYS, usage);
   const bytes = encode(tensors, options, path);
   const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
@@ -425,8 +423,7 @@ export async function loadSafetensors(
   options: LoadSafetensorsOptions = {},
 ): Promise<Map<string, Tensor>> {
   const usage = 'io.loadSafetensors(path, { device: "cuda" })';
-  checkArity("io.loadSafetensors", arguments.length, 2, usage);
-  options = checkOptions("io.loadSafetensors", options, LOAD_KEYS, usage);
+  options = checkCall("io.loadSafetensors", arguments.length, 2, options, LOAD_KEYS, usage);
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);

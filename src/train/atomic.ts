@@ -8,7 +8,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { faultAt } from "./faults.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 /** Temporary files are `<name>.tmp-<pid>-<random>`; leftovers of killed runs match this. */
 const TMP_INFIX = ".tmp-";
@@ -33,8 +33,14 @@ export async function writeFileAtomic(
   options: { checkpoint?: boolean } = {},
 ): Promise<void> {
   const usage = "train.writeFileAtomic(path, bytes, { checkpoint: true })";
-  checkArity("train.writeFileAtomic", arguments.length, 3, usage);
-  options = checkOptions<typeof options>("train.writeFileAtomic", options, ["checkpoint"], usage);
+  options = checkCall<typeof options>(
+    "train.writeFileAtomic",
+    arguments.length,
+    3,
+    options,
+    ["checkpoint"],
+    usage,
+  );
   const tmp = `${path}${TMP_INFIX}${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const write = options.checkpoint ? ++checkpointWrites : 0;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });

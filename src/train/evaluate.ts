@@ -13,7 +13,7 @@ import { noGrad } from "../tensor/autograd.ts";
 import { classificationReport } from "../eval/metrics/report.ts";
 import { rocAuc } from "../eval/metrics/scores.ts";
 import type { Misclassified } from "../eval/report/types.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkCall } from "../options.ts";
 
 /** What a model did on one split. */
 export interface Evaluation {
@@ -60,9 +60,10 @@ export async function evaluateModel(
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
   const usage = "train.evaluateModel(model, loader, { keepMistakes: 24 })";
-  checkArity("train.evaluateModel", arguments.length, 3, usage);
-  options = checkOptions<EvaluateOptions>(
+  options = checkCall<EvaluateOptions>(
     "train.evaluateModel",
+    arguments.length,
+    3,
     options,
     ["keepMistakes", "names", "onBatch"],
     usage,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 import { type ParsedDicom, parseDicomBytes, readMeta } from "./parse.ts";
 import { storedValues } from "./pixels.ts";
 import type { DicomImage } from "./types.ts";
@@ -83,8 +83,14 @@ export async function readDicom(
   pathOrBytes: string | URL | Uint8Array,
   options?: ReadDicomOptions,
 ): Promise<DicomImage> {
-  checkArity("data.readDicom", arguments.length, 2, USAGE);
-  const o = checkOptions<ReadDicomOptions>("data.readDicom", options, ["frame", "name"], USAGE);
+  const o = checkCall<ReadDicomOptions>(
+    "data.readDicom",
+    arguments.length,
+    2,
+    options,
+    ["frame", "name"],
+    USAGE,
+  );
   const frame = o.frame ?? 0;
   if (!(Number.isInteger(frame) && frame >= 0)) {
     throw new Error(`data.readDicom: frame must be a non-negative integer, got ${frame}`);

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 import { NotDicomError, type ParsedDicom, parseDicomBytes, readMeta, TAG } from "./parse.ts";
 import { imageOf, readFileBytes } from "./read.ts";
 import type { DicomMeta, DicomSeries } from "./types.ts";
@@ -230,9 +230,10 @@ export async function readDicomSeries(
   folder: string | URL,
   options?: ReadDicomSeriesOptions,
 ): Promise<DicomSeries> {
-  checkArity("data.readDicomSeries", arguments.length, 2, USAGE);
-  const o = checkOptions<ReadDicomSeriesOptions>(
+  const o = checkCall<ReadDicomSeriesOptions>(
     "data.readDicomSeries",
+    arguments.length,
+    2,
     options,
     ["seriesInstanceUid"],
     USAGE,

@@ -10,7 +10,7 @@ import { encodeGreyPng } from "../image_decode.ts";
 import { simulatePatient } from "./patient.ts";
 import { type PresetName, resolveSettings, SYNTH_PRESETS, type SynthSettings } from "./presets.ts";
 import { Rng } from "./rng.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkCall } from "../../options.ts";
 
 const SYNTH_USAGE = 'data.synthesizeLiTS({ out: "data/synth", preset: "easy", patients: 8 })';
 const SYNTH_KEYS: (keyof SynthesizeOptions)[] = [
@@ -109,8 +109,14 @@ const FORMAT = 1;
  * ```
  */
 export async function synthesizeLiTS(options: SynthesizeOptions): Promise<SynthSummary> {
-  checkArity("data.synthesizeLiTS", arguments.length, 1, SYNTH_USAGE);
-  checkOptions<SynthesizeOptions>("data.synthesizeLiTS", options, SYNTH_KEYS, SYNTH_USAGE);
+  checkCall<SynthesizeOptions>(
+    "data.synthesizeLiTS",
+    arguments.length,
+    1,
+    options,
+    SYNTH_KEYS,
+    SYNTH_USAGE,
+  );
   if (typeof options?.out !== "string") {
     throw new Error(
       `data.synthesizeLiTS: out (the output folder) is required; write ${SYNTH_USAGE}`,
