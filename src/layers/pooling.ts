@@ -5,19 +5,35 @@
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Pair } from "../tensor/ops/conv.ts";
-import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type Pool2dOptions } from "../tensor/ops/pool.ts";
+import {
+  adaptiveAvgPool2d,
+  avgPool2d,
+  maxPool2d,
+  type Pool2dOptions,
+  POOL_OPTIONS,
+} from "../tensor/ops/pool.ts";
 import { Module } from "./module.ts";
 import { checkArity, checkCall } from "../options.ts";
 
-/** Checks a pooling layer's arguments (`MaxPool2d(3, 2)` is PyTorch's kernel 3, stride 2). */
-function poolOptions(
-  where: string,
-  given: number,
-  options: unknown,
-  known: (keyof Pool2dOptions)[],
-): Pool2dOptions {
-  const usage = `new ${where}(3, { stride: 2, padding: 1 })`;
-  return { ...checkCall<Pool2dOptions>(where, given, 2, options, known, usage) };
+/** What `MaxPool2d` and `AvgPool2d` share: the kernel size and the checked options. */
+export abstract class Pool2dBase extends Module {
+  /** The options in effect. */
+  readonly options: Pool2dOptions;
+  /** `given` is the constructor's `arguments.length`; `op` the functional op it calls. */
+  protected constructor(
+    readonly kernelSize: Pair,
+    options: Pool2dOptions,
+    given: number,
+    op: keyof typeof POOL_OPTIONS,
+  ) {
+    super();
+    // `MaxPool2d(3, 2)` is PyTorch's kernel 3, stride 2.
+    const where = `nn.${this.constructor.name}`;
+    const usage = `new ${where}(3, { stride: 2, padding: 1 })`;
+    this.options = {
+      ...checkCall<Pool2dOptions>(where, given, 2, options, POOL_OPTIONS[op], usage),
+    };
+  }
 }
 
 /**
@@ -29,16 +45,9 @@ function poolOptions(
  * console.log(new nn.MaxPool2d(2).forward(randn([1, 1, 4, 4])).shape); // [1, 1, 2, 2]
  * ```
  */
-export class MaxPool2d extends Module {
-  /** The options in effect. */
-  readonly options: Pool2dOptions;
-  constructor(readonly kernelSize: Pair, options: Pool2dOptions = {}) {
-    super();
-    this.options = poolOptions("nn.MaxPool2d", arguments.length, options, [
-      "stride",
-      "padding",
-      "ceilMode",
-    ]);
+export class MaxPool2d extends Pool2dBase {
+  constructor(kernelSize: Pair, options: Pool2dOptions = {}) {
+    super(kernelSize, options, arguments.length, "maxPool2d");
   }
   /** x [N, C, H, W] -> [N, C, H', W']. */
   forward(x: Tensor): Tensor {
@@ -55,17 +64,9 @@ export class MaxPool2d extends Module {
  * console.log(new nn.AvgPool2d(2).forward(ones([1, 1, 2, 2])).item()); // 1
  * ```
  */
-export class AvgPool2d extends Module {
-  /** The options in effect. */
-  readonly options: Pool2dOptions;
-  constructor(readonly kernelSize: Pair, options: Pool2dOptions = {}) {
-    super();
-    this.options = poolOptions("nn.AvgPool2d", arguments.length, options, [
-      "stride",
-      "padding",
-      "ceilMode",
-      "countIncludePad",
-    ]);
+export class AvgPool2d extends Pool2dBase {
+  constructor(kernelSize: Pair, options: Pool2dOptions = {}) {
+    super(kernelSize, options, arguments.length, "avgPool2d");
   }
   /** x [N, C, H, W] -> [N, C, H', W']. */
   forward(x: Tensor): Tensor {

@@ -11,6 +11,7 @@ import { record } from "../autograd.ts";
 import { contiguous, i64 } from "./shape.ts";
 import { sumToShape } from "./reduce.ts";
 import * as fusion from "./fusion.ts";
+import { recordKernelGrad } from "./kernel_grad.ts";
 
 /** @internal names of `enum lits_unary_op`. */
 export type UnaryName = keyof typeof UNARY;
@@ -40,20 +41,14 @@ export function unary(name: UnaryName, t: Tensor, alpha = 0): Tensor {
     x.lib.lits_unary_f32(UNARY[name], x.ptr, y.ptr, x.size, alpha),
     () => `${name} [${t.shape}]`,
   );
-  return record(y, {
+  return recordKernelGrad(
+    y,
     name,
-    inputs: [x],
-    backward: (g) => {
-      const dy = contiguous(g);
-      const dx = Tensor.empty(x.shape, "float32", x.device);
-      check(
-        x.lib,
-        x.lib.lits_unary_backward_f32(UNARY[name], x.ptr, y.ptr, dy.ptr, dx.ptr, x.size, alpha),
-        () => `${name} backward [${t.shape}]`,
-      );
-      return [dx];
-    },
-  });
+    x,
+    (dy, dx) =>
+      x.lib.lits_unary_backward_f32(UNARY[name], x.ptr, y.ptr, dy.ptr, dx.ptr, x.size, alpha),
+    () => `${name} backward [${t.shape}]`,
+  );
 }
 
 /** The broadcast shape of two shapes, or an Error naming the op. */

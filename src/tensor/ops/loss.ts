@@ -8,8 +8,8 @@
 import { check } from "../../ffi/native.ts";
 import { REDUCTION } from "../../ffi/codes.ts";
 import { numel, Tensor } from "../tensor.ts";
-import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
+import { recordKernelGrad } from "./kernel_grad.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
 import { checkCall } from "../../options.ts";
 
@@ -80,18 +80,11 @@ export function crossEntropy(
   // Forward and backward take the same leading arguments; written once so they cannot drift.
   const args = [x.ptr, t.ptr, w?.ptr ?? null, n, c, inner, ignoreIndex, smoothing, red] as const;
   check(lib, lib.lits_cross_entropy_f32(...args, loss.ptr), desc);
-  return record(loss, {
-    name: "crossEntropy",
-    inputs: [x],
-    backward: (g) => {
-      const dl = contiguous(g);
-      const dx = Tensor.empty(x.shape, "float32", x.device);
-      check(
-        lib,
-        lib.lits_cross_entropy_backward_f32(...args, dl.ptr, dx.ptr),
-        () => `${desc()} backward`,
-      );
-      return [dx];
-    },
-  });
+  return recordKernelGrad(
+    loss,
+    "crossEntropy",
+    x,
+    (dl, dx) => lib.lits_cross_entropy_backward_f32(...args, dl.ptr, dx.ptr),
+    () => `${desc()} backward`,
+  );
 }

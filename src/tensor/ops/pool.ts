@@ -6,12 +6,12 @@
  */
 import { check } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
-import { record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
+import { recordKernelGrad } from "./kernel_grad.ts";
 import { requireFloat } from "./elementwise.ts";
 import { type Pair, pair } from "./conv.ts";
 import * as fusion from "./fusion.ts";
-import { checkArity, checkOptions } from "../../options.ts";
+import { checkArity, checkCall } from "../../options.ts";
 
 /** Options of `maxPool2d` and `avgPool2d`. */
 export interface Pool2dOptions {
@@ -25,6 +25,12 @@ export interface Pool2dOptions {
   countIncludePad?: boolean;
 }
 
+/** The options each pooling op takes (and its layer, `nn.MaxPool2d` or `nn.AvgPool2d`). */
+export const POOL_OPTIONS: Record<"maxPool2d" | "avgPool2d", (keyof Pool2dOptions)[]> = {
+  maxPool2d: ["stride", "padding", "ceilMode"],
+  avgPool2d: ["stride", "padding", "ceilMode", "countIncludePad"],
+};
+
 function outSize(size: number, k: number, s: number, p: number, ceil: boolean): number {
   const span = size + 2 * p - k;
   let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
@@ -33,13 +39,16 @@ function outSize(size: number, k: number, s: number, p: number, ceil: boolean): 
   return o;
 }
 
-function geometry(what: string, given: number, x: Tensor, kernel: Pair, opts: Pool2dOptions) {
+function geometry(
+  what: keyof typeof POOL_OPTIONS,
+  given: number,
+  x: Tensor,
+  kernel: Pair,
+  opts: Pool2dOptions,
+) {
   // F.max_pool2d(x, 3, 2) is PyTorch's kernel 3, stride 2.
   const usage = `F.${what}(x, 3, { stride: 2, padding: 1 })`;
-  checkArity(what, given, 3, usage);
-  const known: (keyof Pool2dOptions)[] = ["stride", "padding", "ceilMode"];
-  if (what === "avgPool2d") known.push("countIncludePad");
-  const options = checkOptions<Pool2dOptions>(what, opts, known, usage);
+  const options = checkCall<Pool2dOptions>(what, given, 3, opts, POOL_OPTIONS[what], usage);
   requireFloat(x, what);
   if (x.ndim !== 4) throw new Error(`${what}: expected a 4-D input [N, C, H, W], got [${x.shape}]`);
   const [kh, kw] = pair(kernel, `${what}: kernel size`, 1);
@@ -80,20 +89,13 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   // x for backends that want it; an unwritten deferred x (only backends with
   // the fused kernels make one, and they do not read it) stays unwritten.
   const xPtr = () => fusion.memoryOrNull(cx);
-  return record(y, {
-    name: "maxPool2d",
-    inputs: [cx],
-    backward: (g) => {
-      const dy = contiguous(g);
-      const dx = Tensor.empty(x.shape, "float32", x.device);
-      check(
-        x.lib,
-        lib.lits_maxpool2d_backward_f32(params, xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr),
-        desc,
-      );
-      return [dx];
-    },
-  });
+  return recordKernelGrad(
+    y,
+    "maxPool2d",
+    cx,
+    (dy, dx) => lib.lits_maxpool2d_backward_f32(params, xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr),
+    desc,
+  );
 }
 
 /** Average pooling over windows of x [N, C, H, W]. */
@@ -104,16 +106,13 @@ export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   const cx = contiguous(x);
   const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
   check(x.lib, x.lib.lits_avgpool2d_forward_f32(params, cx.ptr, y.ptr, inc), desc);
-  return record(y, {
-    name: "avgPool2d",
-    inputs: [cx],
-    backward: (g) => {
-      const dy = contiguous(g);
-      const dx = Tensor.empty(x.shape, "float32", x.device);
-      check(x.lib, x.lib.lits_avgpool2d_backward_f32(params, dy.ptr, dx.ptr, inc), desc);
-      return [dx];
-    },
-  });
+  return recordKernelGrad(
+    y,
+    "avgPool2d",
+    cx,
+    (dy, dx) => x.lib.lits_avgpool2d_backward_f32(params, dy.ptr, dx.ptr, inc),
+    desc,
+  );
 }
 
 /** Adaptive average pooling of x [N, C, H, W] to [N, C, oh, ow] (PyTorch's bins). */
@@ -134,18 +133,11 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
     x.lib.lits_adaptive_avgpool2d_forward_f32(cx.ptr, y.ptr, n, c, h, w, oh, ow),
     desc,
   );
-  return record(y, {
-    name: "adaptiveAvgPool2d",
-    inputs: [cx],
-    backward: (g) => {
-      const dy = contiguous(g);
-      const dx = Tensor.empty(x.shape, "float32", x.device);
-      check(
-        x.lib,
-        x.lib.lits_adaptive_avgpool2d_backward_f32(dy.ptr, dx.ptr, n, c, h, w, oh, ow),
-        desc,
-      );
-      return [dx];
-    },
-  });
+  return recordKernelGrad(
+    y,
+    "adaptiveAvgPool2d",
+    cx,
+    (dy, dx) => x.lib.lits_adaptive_avgpool2d_backward_f32(dy.ptr, dx.ptr, n, c, h, w, oh, ow),
+    desc,
+  );
 }

@@ -6,9 +6,9 @@
  */
 import { check } from "../../ffi/native.ts";
 import { numel, Tensor } from "../tensor.ts";
-import { record } from "../autograd.ts";
 import { contiguous, normDim } from "./shape.ts";
 import { requireFloat } from "./elementwise.ts";
+import { recordKernelGrad } from "./kernel_grad.ts";
 
 function softmaxAlong(t: Tensor, dim: number, log: boolean): Tensor {
   const what = log ? "logSoftmax" : "softmax";
@@ -24,20 +24,14 @@ function softmaxAlong(t: Tensor, dim: number, log: boolean): Tensor {
     t.lib.lits_softmax_f32(x.ptr, y.ptr, outer, r, inner, log ? 1 : 0),
     () => `${what} [${t.shape}] dim ${dim}`,
   );
-  return record(y, {
-    name: what,
-    inputs: [x],
-    backward: (g) => {
-      const dy = contiguous(g);
-      const dx = Tensor.empty(t.shape, "float32", t.device);
-      check(
-        t.lib,
-        t.lib.lits_softmax_backward_f32(y.ptr, dy.ptr, dx.ptr, outer, r, inner, log ? 1 : 0),
-        () => `${what} backward [${t.shape}]`,
-      );
-      return [dx];
-    },
-  });
+  return recordKernelGrad(
+    y,
+    what,
+    x,
+    (dy, dx) =>
+      t.lib.lits_softmax_backward_f32(y.ptr, dy.ptr, dx.ptr, outer, r, inner, log ? 1 : 0),
+    () => `${what} backward [${t.shape}]`,
+  );
 }
 
 /** Softmax along `dim`. */
