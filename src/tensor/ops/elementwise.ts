@@ -70,7 +70,8 @@ export function broadcastShapes(
   return out;
 }
 
-function stridesOver(t: Tensor, shape: number[]): number[] {
+/** @internal t's strides over the broadcast `shape`: 0 along its broadcast dimensions. */
+export function stridesOver(t: Tensor, shape: number[]): number[] {
   const lead = shape.length - t.ndim;
   return shape.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]));
 }

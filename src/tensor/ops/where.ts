@@ -14,17 +14,12 @@
 import { check } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
-import { broadcastShapes, sameDevice } from "./elementwise.ts";
+import { broadcastShapes, sameDevice, stridesOver } from "./elementwise.ts";
 import { sumToShape } from "./reduce.ts";
 import { cast, i64 } from "./shape.ts";
 import { expectTensor, scalarTensor } from "./compare.ts";
 
 const USAGE = "where(x.gt(0), x, 0)";
-
-function stridesOver(t: Tensor, shape: number[]): number[] {
-  const lead = shape.length - t.ndim;
-  return shape.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]));
-}
 
 /** @internal the where kernel over float32 tensors (no autograd). */
 export function whereRaw(cond: Tensor, a: Tensor, b: Tensor): Tensor {
