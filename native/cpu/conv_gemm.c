@@ -250,33 +250,52 @@ static int64_t round16(int64_t v) { return (v + 15) / 16 * 16; }
 
 static int min_threads(int nt, int64_t items) { return items < nt ? (int)items : nt; }
 
+/* The per-thread scratch of the two walks that read x through tile_columns
+ * (forward and filter gradient), in floats: the im2col tile (none when x is
+ * read in place and a tile is one image), a [kg, cols] tile of y or dy when
+ * a tile holds several images, then the transformed rows of x. */
+typedef struct {
+  int direct; /* a pointwise convolution reads x in place, unless x must be transformed */
+  int64_t col, ktile, per;
+} x_walk;
+
+static x_walk plan_x_walk(const conv_shape* p, const conv_xform* xf, const tiling* t) {
+  x_walk w;
+  w.direct = p->pointwise && !conv_xform_active(xf);
+  w.col = !w.direct || t->imgs > 1 ? round16(p->crs_g * t->max_cols) : 0;
+  w.ktile = t->imgs > 1 ? round16(p->kg * t->max_cols) : 0;
+  w.per = w.col + w.ktile + round16(xbuf_floats(p, xf, t->rows));
+  return w;
+}
+
+/* Thread tid's three buffers in scratch (all NULL when there is none). */
+static void x_walk_buffers(const x_walk* w, float* scratch, int tid, float** col, float** ktile,
+                           float** xbuf) {
+  *col = scratch ? scratch + w->per * tid : NULL;
+  *ktile = *col ? *col + w->col : NULL;
+  *xbuf = *col ? *col + w->col + w->ktile : NULL;
+}
+
 int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* weight, const float* bias, float* y, int act) {
   const int nt = omp_get_max_threads();
   const tiling t = make_tiling(p, p->crs_g, nt);
   const int64_t kohw = p->k * p->ohw;
-  /* A pointwise convolution reads x in place, unless x must be transformed. */
-  const int direct = p->pointwise && !conv_xform_active(xf);
-  const int need_col = !direct || t.imgs > 1;
-  const int64_t col_n = need_col ? round16(p->crs_g * t.max_cols) : 0;
-  const int64_t out_n = t.imgs > 1 ? round16(p->kg * t.max_cols) : 0;
-  const int64_t xb_n = round16(xbuf_floats(p, xf, t.rows));
-  const int64_t per = col_n + out_n + xb_n;
+  const x_walk w = plan_x_walk(p, xf, &t);
   const int threads = min_threads(nt, t.count);
-  float* scratch = thread_scratch(per, threads, 0);
-  if (per > 0 && scratch == NULL) return LITS_ERR_MEMORY;
+  float* scratch = thread_scratch(w.per, threads, 0);
+  if (w.per > 0 && scratch == NULL) return LITS_ERR_MEMORY;
 #pragma omp parallel num_threads(threads)
   {
-    float* col = scratch ? scratch + per * omp_get_thread_num() : NULL;
-    float* out = col ? col + col_n : NULL;
-    float* xbuf = col ? col + col_n + out_n : NULL;
+    float *col, *out, *xbuf;
+    x_walk_buffers(&w, scratch, omp_get_thread_num(), &col, &out, &xbuf);
 #pragma omp for schedule(static)
     for (int64_t ti = 0; ti < t.count; ti++) {
       const tile b = tile_at(p, &t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow; /* columns per image */
       for (int64_t g = 0; g < p->groups; g++) {
         int64_t ldb;
-        const float* bm = tile_columns(p, x, xf, direct, &b, g, col, xbuf, &ldb);
+        const float* bm = tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
         float* cm = b.ni == 1 ? y + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow : out;
         const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
         lits_sgemm_serial(0, 0, p->kg, b.cols, p->crs_g, 1.0f, weight + g * p->kg * p->crs_g,
@@ -396,27 +415,21 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
   const tiling t = make_tiling(p, p->crs_g, nt);
   const int64_t kohw = p->k * p->ohw;
   const int64_t wn = p->k * p->crs_g;
-  const int direct = p->pointwise && !conv_xform_active(xf);
-  const int need_col = !direct || t.imgs > 1;
-  const int64_t col_n = need_col ? round16(p->crs_g * t.max_cols) : 0;
-  const int64_t dyp_n = t.imgs > 1 ? round16(p->kg * t.max_cols) : 0;
-  const int64_t xb_n = round16(xbuf_floats(p, xf, t.rows));
-  const int64_t per = col_n + dyp_n + xb_n;
+  const x_walk w = plan_x_walk(p, xf, &t);
   /* (touched[] below has one flag per thread.) */
   const int threads = min_threads(nt < 64 ? nt : 64, t.count);
   /* Threads after the first sum into their own copy of dweight; the copies
    * are added at the end. */
   const int64_t acc_n = round16(wn);
-  float* scratch = thread_scratch(per, threads, acc_n * (threads - 1));
-  if (scratch == NULL && (per > 0 || threads > 1)) return LITS_ERR_MEMORY;
+  float* scratch = thread_scratch(w.per, threads, acc_n * (threads - 1));
+  if (scratch == NULL && (w.per > 0 || threads > 1)) return LITS_ERR_MEMORY;
   int touched[64] = {0};
-  float* accs = scratch ? scratch + per * threads : NULL;
+  float* accs = scratch ? scratch + w.per * threads : NULL;
 #pragma omp parallel num_threads(threads)
   {
     const int tid = omp_get_thread_num();
-    float* col = scratch ? scratch + per * tid : NULL;
-    float* dyp = col ? col + col_n : NULL;
-    float* xbuf = col ? col + col_n + dyp_n : NULL;
+    float *col, *dyp, *xbuf;
+    x_walk_buffers(&w, scratch, tid, &col, &dyp, &xbuf);
     float* acc = tid == 0 ? dweight : accs + acc_n * (tid - 1);
     int first = 1;
 #pragma omp for schedule(static)
@@ -439,7 +452,7 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
           am = dyp;
           lda = b.cols;
         }
-        bm = tile_columns(p, x, xf, direct, &b, g, col, xbuf, &ldb);
+        bm = tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
         lits_sgemm_serial(0, 1, p->kg, p->crs_g, b.cols, 1.0f, am, lda, bm, ldb,
                           first ? 0.0f : 1.0f, acc + g * p->kg * p->crs_g, p->crs_g);
       }

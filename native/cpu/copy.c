@@ -35,32 +35,30 @@ int lits_copy_d2d(void* dst, const void* src, int64_t bytes) {
   return copy_impl("lits_copy_d2d", dst, src, bytes);
 }
 
+/* Both fills write 4-byte words: one loop over the value's bits. */
+static int fill_words(const char* fn, void* x, int64_t n, uint32_t bits) {
+  LITS_CHECKED(lits_check_count(fn, n, x != NULL, "x"));
+  uint32_t* w = (uint32_t*)x;
+#pragma omp parallel for simd schedule(static) if (n > 4 * PAR_THRESHOLD)
+  for (int64_t i = 0; i < n; i++) w[i] = bits;
+  return LITS_OK;
+}
+
 int lits_fill_f32(float* x, int64_t n, float value) {
   lits_clear_error();
-  LITS_REQUIRE(n >= 0, "lits_fill_f32: n must be >= 0, got %lld", (long long)n);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(x != NULL, "lits_fill_f32: x is NULL (n %lld)", (long long)n);
-#pragma omp parallel for simd schedule(static) if (n > 4 * PAR_THRESHOLD)
-  for (int64_t i = 0; i < n; i++) x[i] = value;
-  return LITS_OK;
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  return fill_words("lits_fill_f32", x, n, bits);
 }
 
 int lits_fill_i32(int32_t* x, int64_t n, int32_t value) {
   lits_clear_error();
-  LITS_REQUIRE(n >= 0, "lits_fill_i32: n must be >= 0, got %lld", (long long)n);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(x != NULL, "lits_fill_i32: x is NULL (n %lld)", (long long)n);
-#pragma omp parallel for simd schedule(static) if (n > 4 * PAR_THRESHOLD)
-  for (int64_t i = 0; i < n; i++) x[i] = value;
-  return LITS_OK;
+  return fill_words("lits_fill_i32", x, n, (uint32_t)value);
 }
 
 int lits_cast_i32_f32(const int32_t* src, float* dst, int64_t n) {
   lits_clear_error();
-  LITS_REQUIRE(n >= 0, "lits_cast_i32_f32: n must be >= 0, got %lld", (long long)n);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(src != NULL && dst != NULL, "lits_cast_i32_f32: src or dst is NULL (n %lld)",
-               (long long)n);
+  LITS_CHECKED(lits_check_count("lits_cast_i32_f32", n, src != NULL && dst != NULL, "src or dst"));
 #pragma omp parallel for simd schedule(static) if (n > PAR_THRESHOLD)
   for (int64_t i = 0; i < n; i++) dst[i] = (float)src[i];
   return LITS_OK;
@@ -71,10 +69,7 @@ int lits_cast_i32_f32(const int32_t* src, float* dst, int64_t n) {
  * what CUDA's float-to-int conversion does, so both backends agree). */
 int lits_cast_f32_i32(const float* src, int32_t* dst, int64_t n) {
   lits_clear_error();
-  LITS_REQUIRE(n >= 0, "lits_cast_f32_i32: n must be >= 0, got %lld", (long long)n);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(src != NULL && dst != NULL, "lits_cast_f32_i32: src or dst is NULL (n %lld)",
-               (long long)n);
+  LITS_CHECKED(lits_check_count("lits_cast_f32_i32", n, src != NULL && dst != NULL, "src or dst"));
 #pragma omp parallel for simd schedule(static) if (n > PAR_THRESHOLD)
   for (int64_t i = 0; i < n; i++) {
     float v = src[i];

@@ -41,9 +41,7 @@ static inline float gelu_tanh_grad_f(float x) {
 int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha) {
   lits_clear_error();
   LITS_REQUIRE(op >= LITS_NEG && op <= LITS_LEAKY_RELU, "lits_unary_f32: unknown op %d", (int)op);
-  LITS_REQUIRE(n >= 0, "lits_unary_f32: n must be >= 0, got %lld", (long long)n);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(x != NULL && y != NULL, "lits_unary_f32: x or y is NULL (n %lld)", (long long)n);
+  LITS_CHECKED(lits_check_count("lits_unary_f32", n, x != NULL && y != NULL, "x or y"));
   switch (op) {
     case LITS_NEG: PARALLEL_LOOP(n, y[i] = -x[i]); break;
     case LITS_EXP: PARALLEL_LOOP(n, y[i] = expf(x[i])); break;
@@ -83,10 +81,8 @@ int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const fl
   lits_clear_error();
   LITS_REQUIRE(op >= LITS_NEG && op <= LITS_LEAKY_RELU, "lits_unary_backward_f32: unknown op %d",
                (int)op);
-  LITS_REQUIRE(n >= 0, "lits_unary_backward_f32: n must be >= 0, got %lld", (long long)n);
-  if (n == 0) return LITS_OK;
-  LITS_REQUIRE(dy != NULL && dx != NULL, "lits_unary_backward_f32: dy or dx is NULL (n %lld)",
-               (long long)n);
+  LITS_CHECKED(
+      lits_check_count("lits_unary_backward_f32", n, dy != NULL && dx != NULL, "dy or dx"));
   int needs_x = op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
                 op == LITS_RDIV_SCALAR || op == LITS_GELU || op == LITS_GELU_TANH ||
                 op == LITS_LEAKY_RELU;

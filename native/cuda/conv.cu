@@ -69,6 +69,24 @@ static int identity_only(const char* lc_fn, const float* x_coef, int32_t x_relu)
                  "%s: input transforms need the fused kernels, which this backend lacks", lc_fn);
 }
 
+/* The scale factors of every cuDNN call here: y = 1 * conv(...) + 0 * y. */
+static const float one = 1.0f, zero = 0.0f;
+
+/* One cuDNN convolution call: plans dir for the buffers a, b, c (as
+ * lc_conv_prepare takes them), runs call(plan, workspace), then frees the
+ * workspace whatever cuDNN said, before its status is checked. */
+template <typename Call>
+static int run_planned(const char* lc_fn, const lc_conv_shape& p, int dir, const void* a,
+                       const void* b, const void* c, Call call) {
+  const lc_conv_plan* pl = NULL;
+  void* ws = NULL;
+  LC_TRY(lc_conv_prepare(lc_fn, p, dir, a, b, c, &pl, &ws));
+  const cudnnStatus_t st = call(*pl, ws);
+  lc_scratch_free(ws);
+  LC_CHECK(st);
+  return LITS_OK;
+}
+
 extern "C" int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* x,
                                        const float* x_coef, int32_t x_relu, const float* weight,
                                        const float* bias, float* y) {
@@ -78,15 +96,11 @@ extern "C" int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, co
     LC_TRY(identity_only(lc_fn, x_coef, x_relu));
     if (conv_st == LITS_EMPTY) return LITS_OK;
     LC_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", lc_fn);
-    const lc_conv_plan* pl = NULL;
-    void* ws = NULL;
-    LC_TRY(lc_conv_prepare(lc_fn, p, LC_CONV_FWD, x, weight, y, &pl, &ws));
-    const float one = 1.0f, zero = 0.0f;
-    const cudnnStatus_t st = lc_vendor.cudnnConvolutionForward(
-        lc.cudnn, &one, pl->x, x, pl->w, weight, pl->conv, (cudnnConvolutionFwdAlgo_t)pl->algo, ws,
-        pl->workspace, &zero, pl->y, y);
-    lc_scratch_free(ws);
-    LC_CHECK(st);
+    LC_TRY(run_planned(lc_fn, p, LC_CONV_FWD, x, weight, y, [&](const lc_conv_plan& pl, void* ws) {
+      return lc_vendor.cudnnConvolutionForward(lc.cudnn, &one, pl.x, x, pl.w, weight, pl.conv,
+                                               (cudnnConvolutionFwdAlgo_t)pl.algo, ws,
+                                               pl.workspace, &zero, pl.y, y);
+    }));
     if (bias != NULL) {
       const int64_t hw = p.oh * p.ow, planes = (int64_t)p.n * p.k, k = p.k;
       const int64_t bx = (hw + LC_THREADS - 1) / LC_THREADS;
@@ -105,16 +119,12 @@ extern "C" int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_ho
     CONV_SETUP();
     if (conv_st == LITS_EMPTY) return LITS_OK;
     LC_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", lc_fn);
-    const lc_conv_plan* pl = NULL;
-    void* ws = NULL;
-    LC_TRY(lc_conv_prepare(lc_fn, p, LC_CONV_BWD_DATA, dx, weight, dy, &pl, &ws));
-    const float one = 1.0f, zero = 0.0f;
-    const cudnnStatus_t st = lc_vendor.cudnnConvolutionBackwardData(
-        lc.cudnn, &one, pl->w, weight, pl->y, dy, pl->conv, (cudnnConvolutionBwdDataAlgo_t)pl->algo,
-        ws, pl->workspace, &zero, pl->x, dx);
-    lc_scratch_free(ws);
-    LC_CHECK(st);
-    return LITS_OK;
+    return run_planned(lc_fn, p, LC_CONV_BWD_DATA, dx, weight, dy,
+                       [&](const lc_conv_plan& pl, void* ws) {
+      return lc_vendor.cudnnConvolutionBackwardData(
+          lc.cudnn, &one, pl.w, weight, pl.y, dy, pl.conv, (cudnnConvolutionBwdDataAlgo_t)pl.algo,
+          ws, pl.workspace, &zero, pl.x, dx);
+    });
   });
 }
 
@@ -132,16 +142,12 @@ extern "C" int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_
       return LITS_OK;
     }
     LC_REQUIRE(x != NULL && dy != NULL, "%s: x or dy is NULL", lc_fn);
-    const lc_conv_plan* pl = NULL;
-    void* ws = NULL;
-    LC_TRY(lc_conv_prepare(lc_fn, p, LC_CONV_BWD_FILTER, x, dweight, dy, &pl, &ws));
-    const float one = 1.0f, zero = 0.0f;
-    const cudnnStatus_t st = lc_vendor.cudnnConvolutionBackwardFilter(
-        lc.cudnn, &one, pl->x, x, pl->y, dy, pl->conv, (cudnnConvolutionBwdFilterAlgo_t)pl->algo,
-        ws, pl->workspace, &zero, pl->w, dweight);
-    lc_scratch_free(ws);
-    LC_CHECK(st);
-    return LITS_OK;
+    return run_planned(lc_fn, p, LC_CONV_BWD_FILTER, x, dweight, dy,
+                       [&](const lc_conv_plan& pl, void* ws) {
+      return lc_vendor.cudnnConvolutionBackwardFilter(
+          lc.cudnn, &one, pl.x, x, pl.y, dy, pl.conv, (cudnnConvolutionBwdFilterAlgo_t)pl.algo,
+          ws, pl.workspace, &zero, pl.w, dweight);
+    });
   });
 }
 

@@ -70,9 +70,7 @@ __global__ void fill_kernel(T* x, int64_t n, T value) {
 
 extern "C" int lits_fill_f32(float* x, int64_t n, float value) {
   LC_ENTER("lits_fill_f32");
-  LC_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", lc_fn, (long long)n);
-  if (n == 0) return LITS_OK;
-  LC_REQUIRE(x != NULL, "%s: x is NULL (n %lld)", lc_fn, (long long)n);
+  LITS_CHECKED(lits_check_count(lc_fn, n, x != NULL, "x"));
   fill_kernel<float><<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>(x, n, value);
   LC_CHECK_LAUNCH("fill_kernel<float>");
   return LITS_OK;
@@ -80,9 +78,7 @@ extern "C" int lits_fill_f32(float* x, int64_t n, float value) {
 
 extern "C" int lits_fill_i32(int32_t* x, int64_t n, int32_t value) {
   LC_ENTER("lits_fill_i32");
-  LC_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", lc_fn, (long long)n);
-  if (n == 0) return LITS_OK;
-  LC_REQUIRE(x != NULL, "%s: x is NULL (n %lld)", lc_fn, (long long)n);
+  LITS_CHECKED(lits_check_count(lc_fn, n, x != NULL, "x"));
   fill_kernel<int32_t><<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>(x, n, value);
   LC_CHECK_LAUNCH("fill_kernel<int32_t>");
   return LITS_OK;
@@ -100,9 +96,7 @@ __global__ void cast_f32_i32_kernel(const float* src, int32_t* dst, int64_t n) {
 
 extern "C" int lits_cast_i32_f32(const int32_t* src, float* dst, int64_t n) {
   LC_ENTER("lits_cast_i32_f32");
-  LC_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", lc_fn, (long long)n);
-  if (n == 0) return LITS_OK;
-  LC_REQUIRE(src != NULL && dst != NULL, "%s: src or dst is NULL (n %lld)", lc_fn, (long long)n);
+  LITS_CHECKED(lits_check_count(lc_fn, n, src != NULL && dst != NULL, "src or dst"));
   cast_i32_f32_kernel<<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>(src, dst, n);
   LC_CHECK_LAUNCH("cast_i32_f32_kernel");
   return LITS_OK;
@@ -110,9 +104,7 @@ extern "C" int lits_cast_i32_f32(const int32_t* src, float* dst, int64_t n) {
 
 extern "C" int lits_cast_f32_i32(const float* src, int32_t* dst, int64_t n) {
   LC_ENTER("lits_cast_f32_i32");
-  LC_REQUIRE(n >= 0, "%s: n must be >= 0, got %lld", lc_fn, (long long)n);
-  if (n == 0) return LITS_OK;
-  LC_REQUIRE(src != NULL && dst != NULL, "%s: src or dst is NULL (n %lld)", lc_fn, (long long)n);
+  LITS_CHECKED(lits_check_count(lc_fn, n, src != NULL && dst != NULL, "src or dst"));
   cast_f32_i32_kernel<<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>(src, dst, n);
   LC_CHECK_LAUNCH("cast_f32_i32_kernel");
   return LITS_OK;

@@ -52,6 +52,17 @@ static inline int lits_mul_ok(int64_t a, int64_t b, int64_t* out) {
   return !__builtin_mul_overflow(a, b, out);
 }
 
+/* ---- element counts ----------------------------------------------------- */
+
+/* n elements: n >= 0, and when n > 0 the buffers (`names`, e.g. "src or
+ * dst") must be there (`present`); LITS_EMPTY when n is 0. */
+static inline int lits_check_count(const char* fn, int64_t n, int present, const char* names) {
+  LITS_CHECK(n >= 0, "%s: n must be >= 0, got %lld", fn, (long long)n);
+  if (n == 0) return LITS_EMPTY;
+  LITS_CHECK(present, "%s: %s is NULL (n %lld)", fn, names, (long long)n);
+  return LITS_OK;
+}
+
 /* ---- GEMM --------------------------------------------------------------- */
 
 static inline int lits_check_gemm(const char* fn, int32_t trans_a, int32_t trans_b, int64_t m,
@@ -228,9 +239,7 @@ static inline int lits_check_strided(const char* fn, int32_t ndim, const int64_t
 
 /* n values into out; LITS_EMPTY when n is 0 (out may then be NULL). */
 static inline int lits_check_rand(const char* fn, const float* out, int64_t n) {
-  LITS_CHECK(n >= 0, "%s: n must be >= 0, got %lld", fn, (long long)n);
-  LITS_CHECK(n == 0 || out != NULL, "%s: out is NULL (n %lld)", fn, (long long)n);
-  return n == 0 ? LITS_EMPTY : LITS_OK;
+  return lits_check_count(fn, n, out != NULL, "out");
 }
 
 static inline int lits_check_uniform(const char* fn, const float* out, int64_t n, float low,
