@@ -128,18 +128,26 @@ export interface SoftmaxOptions {
   dim?: number;
 }
 
-function softmaxDim(where: string, dim: unknown): number {
-  const usage = `new nn.${where}(1)`;
-  const d = typeof dim === "object" && dim !== null
-    ? checkOptions<SoftmaxOptions>(`nn.${where}`, dim, ["dim"], usage).dim
-    : dim;
-  // PyTorch's implicit dim (None) is deprecated: it guesses from the rank.
-  if (!Number.isInteger(d)) {
-    throw new Error(
-      `nn.${where}: dim must be an integer, got ${JSON.stringify(d)}; write ${usage}`,
-    );
+/** What `Softmax` and `LogSoftmax` share: the dimension, given as a number or `{ dim }`. */
+export abstract class SoftmaxBase extends Module {
+  /** The normalised dimension. */
+  readonly dim: number;
+
+  /** `given` is the constructor's `arguments.length`. */
+  protected constructor(dim: unknown, given: number) {
+    super();
+    const where = `nn.${this.constructor.name}`;
+    const usage = `new ${where}(1)`;
+    checkArity(where, given, 1, usage);
+    const d = typeof dim === "object" && dim !== null
+      ? checkOptions<SoftmaxOptions>(where, dim, ["dim"], usage).dim
+      : dim;
+    // PyTorch's implicit dim (None) is deprecated: it guesses from the rank.
+    if (!Number.isInteger(d)) {
+      throw new Error(`${where}: dim must be an integer, got ${JSON.stringify(d)}; write ${usage}`);
+    }
+    this.dim = d as number;
   }
-  return d as number;
 }
 
 /**
@@ -152,14 +160,9 @@ function softmaxDim(where: string, dim: unknown): number {
  * console.log(p.toArray()); // Float32Array [0.5, 0.5]
  * ```
  */
-export class Softmax extends Module {
-  /** The normalised dimension. */
-  readonly dim: number;
-
+export class Softmax extends SoftmaxBase {
   constructor(dim: number | SoftmaxOptions) {
-    super();
-    checkArity("nn.Softmax", arguments.length, 1, "new nn.Softmax(1)");
-    this.dim = softmaxDim("Softmax", dim);
+    super(dim, arguments.length);
   }
 
   /** Softmax of x along `dim`. */
@@ -178,14 +181,9 @@ export class Softmax extends Module {
  * console.log(lp.toArray()[0].toFixed(4)); // "-0.6931"
  * ```
  */
-export class LogSoftmax extends Module {
-  /** The normalised dimension. */
-  readonly dim: number;
-
+export class LogSoftmax extends SoftmaxBase {
   constructor(dim: number | SoftmaxOptions) {
-    super();
-    checkArity("nn.LogSoftmax", arguments.length, 1, "new nn.LogSoftmax(1)");
-    this.dim = softmaxDim("LogSoftmax", dim);
+    super(dim, arguments.length);
   }
 
   /** Log-softmax of x along `dim`. */
