@@ -10,6 +10,7 @@ import type { Reduction } from "../tensor/ops/loss.ts";
 import {
   binaryCrossEntropyWithLogits,
   checkReduction,
+  LOSS_OPTIONS,
   mseLoss,
   nllLoss,
 } from "../tensor/ops/losses_extra.ts";
@@ -60,7 +61,7 @@ export class NLLLoss extends Module {
       arguments.length,
       1,
       options,
-      ["weight", "ignoreIndex", "reduction"],
+      LOSS_OPTIONS.nllLoss,
       usage,
     );
     this.registerBuffer("weight", weightOption("nn.NLLLoss", "weight", o.weight));
@@ -115,7 +116,7 @@ export class BCEWithLogitsLoss extends Module {
       arguments.length,
       1,
       options,
-      ["weight", "posWeight", "reduction"],
+      LOSS_OPTIONS.binaryCrossEntropyWithLogits,
       usage,
     );
     this.registerBuffer("weight", weightOption("nn.BCEWithLogitsLoss", "weight", o.weight));
@@ -162,7 +163,7 @@ export class MSELoss extends Module {
       arguments.length,
       1,
       options,
-      ["reduction"],
+      LOSS_OPTIONS.mseLoss,
       usage,
     );
     this.reduction = checkReduction("nn.MSELoss", o.reduction ?? "mean");

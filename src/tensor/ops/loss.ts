@@ -28,6 +28,14 @@ export interface CrossEntropyOptions {
   reduction?: Reduction;
 }
 
+/** The option names of `crossEntropy`, also `nn.CrossEntropyLoss`'s. */
+export const CROSS_ENTROPY_OPTIONS: (keyof CrossEntropyOptions)[] = [
+  "weight",
+  "ignoreIndex",
+  "labelSmoothing",
+  "reduction",
+];
+
 /** Cross-entropy of logits [N, C] (or [N, C, ...]) against int32 targets [N] (or [N, ...]). */
 export function crossEntropy(
   logits: Tensor,
@@ -40,7 +48,7 @@ export function crossEntropy(
     arguments.length,
     3,
     options,
-    ["weight", "ignoreIndex", "labelSmoothing", "reduction"],
+    CROSS_ENTROPY_OPTIONS,
     usage,
   );
   requireFloat(logits, "crossEntropy");

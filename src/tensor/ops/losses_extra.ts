@@ -28,6 +28,17 @@ import { eq } from "./compare.ts";
 import { sum } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 
+/** The option names of each loss here, also its layer's (`nn.NLLLoss`, ...). */
+export const LOSS_OPTIONS: {
+  nllLoss: (keyof NllLossOptions)[];
+  binaryCrossEntropyWithLogits: (keyof BceWithLogitsOptions)[];
+  mseLoss: (keyof MseLossOptions)[];
+} = {
+  nllLoss: ["weight", "ignoreIndex", "reduction"],
+  binaryCrossEntropyWithLogits: ["weight", "posWeight", "reduction"],
+  mseLoss: ["reduction"],
+};
+
 /** Checks a reduction name (PyTorch's three). */
 export function checkReduction(where: string, reduction: unknown): Reduction {
   if (reduction !== "mean" && reduction !== "sum" && reduction !== "none") {
@@ -99,7 +110,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
     arguments.length,
     3,
     options,
-    ["weight", "ignoreIndex", "reduction"],
+    LOSS_OPTIONS.nllLoss,
     usage,
   );
   const reduction = checkReduction("nllLoss", o.reduction ?? "mean");
@@ -201,7 +212,7 @@ export function binaryCrossEntropyWithLogits(
     arguments.length,
     3,
     options,
-    ["weight", "posWeight", "reduction"],
+    LOSS_OPTIONS.binaryCrossEntropyWithLogits,
     usage,
   );
   const reduction = checkReduction("binaryCrossEntropyWithLogits", o.reduction ?? "mean");
@@ -246,7 +257,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: MseLossOptions =
     arguments.length,
     3,
     options,
-    ["reduction"],
+    LOSS_OPTIONS.mseLoss,
     usage,
   );
   const reduction = checkReduction("mseLoss", o.reduction ?? "mean");
