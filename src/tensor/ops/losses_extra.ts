@@ -28,12 +28,15 @@ import { eq } from "./compare.ts";
 import { sum } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 
+/** The options of each loss here. */
+interface LossOptions {
+  nllLoss: NllLossOptions;
+  binaryCrossEntropyWithLogits: BceWithLogitsOptions;
+  mseLoss: MseLossOptions;
+}
+
 /** The option names of each loss here, also its layer's (`nn.NLLLoss`, ...). */
-export const LOSS_OPTIONS: {
-  nllLoss: (keyof NllLossOptions)[];
-  binaryCrossEntropyWithLogits: (keyof BceWithLogitsOptions)[];
-  mseLoss: (keyof MseLossOptions)[];
-} = {
+export const LOSS_OPTIONS: { [K in keyof LossOptions]: (keyof LossOptions[K] & string)[] } = {
   nllLoss: ["weight", "ignoreIndex", "reduction"],
   binaryCrossEntropyWithLogits: ["weight", "posWeight", "reduction"],
   mseLoss: ["reduction"],
@@ -55,10 +58,24 @@ function reduce(loss: Tensor, reduction: Reduction): Tensor {
   return reduction === "sum" ? total : div(total, loss.size);
 }
 
-function requireTensors(where: string, input: unknown, target: unknown, usage: string): void {
+/**
+ * The checks each loss here opens with, in this order: at most 3 arguments,
+ * its options, the reduction (default "mean"), input and target Tensors.
+ */
+function openLoss<K extends keyof LossOptions>(
+  where: K,
+  given: number,
+  input: unknown,
+  target: unknown,
+  options: unknown,
+  usage: string,
+): { o: LossOptions[K]; reduction: Reduction } {
+  const o = checkCall<LossOptions[K]>(where, given, 3, options, LOSS_OPTIONS[where], usage);
+  const reduction = checkReduction(where, o.reduction ?? "mean");
   if (!(input instanceof Tensor) || !(target instanceof Tensor)) {
     throw new Error(`${where}: input and target must be Tensors; write ${usage}`);
   }
+  return { o, reduction };
 }
 
 function requireFloatTarget(where: string, input: Tensor, target: Tensor): void {
@@ -105,18 +122,9 @@ export interface NllLossOptions {
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
   const usage = 'F.nllLoss(logp, target, { weight, ignoreIndex: -100, reduction: "mean" })';
-  const o = checkCall<NllLossOptions>(
-    "nllLoss",
-    arguments.length,
-    3,
-    options,
-    LOSS_OPTIONS.nllLoss,
-    usage,
-  );
-  const reduction = checkReduction("nllLoss", o.reduction ?? "mean");
+  const { o, reduction } = openLoss("nllLoss", arguments.length, input, target, options, usage);
   const ignoreIndex = o.ignoreIndex ?? -100;
   const weight = o.weight ?? null;
-  requireTensors("nllLoss", input, target, usage);
   const desc = `nllLoss input [${input.shape}] target [${target.shape}] (${target.dtype})`;
   requireFloat(input, "nllLoss input");
   if (target.dtype !== "int32") {
@@ -207,16 +215,14 @@ export function binaryCrossEntropyWithLogits(
   options: BceWithLogitsOptions = {},
 ): Tensor {
   const usage = "F.binaryCrossEntropyWithLogits(logits, target, { weight, posWeight, reduction })";
-  const o = checkCall<BceWithLogitsOptions>(
+  const { o, reduction } = openLoss(
     "binaryCrossEntropyWithLogits",
     arguments.length,
-    3,
+    input,
+    target,
     options,
-    LOSS_OPTIONS.binaryCrossEntropyWithLogits,
     usage,
   );
-  const reduction = checkReduction("binaryCrossEntropyWithLogits", o.reduction ?? "mean");
-  requireTensors("binaryCrossEntropyWithLogits", input, target, usage);
   requireFloat(input, "binaryCrossEntropyWithLogits input");
   requireFloatTarget("binaryCrossEntropyWithLogits", input, target);
   const desc = `binaryCrossEntropyWithLogits input [${input.shape}]`;
@@ -252,16 +258,7 @@ export interface MseLossOptions {
  */
 export function mseLoss(input: Tensor, target: Tensor, options: MseLossOptions = {}): Tensor {
   const usage = 'F.mseLoss(input, target, { reduction: "sum" })';
-  const o = checkCall<MseLossOptions>(
-    "mseLoss",
-    arguments.length,
-    3,
-    options,
-    LOSS_OPTIONS.mseLoss,
-    usage,
-  );
-  const reduction = checkReduction("mseLoss", o.reduction ?? "mean");
-  requireTensors("mseLoss", input, target, usage);
+  const { reduction } = openLoss("mseLoss", arguments.length, input, target, options, usage);
   requireFloat(input, "mseLoss input");
   requireFloatTarget("mseLoss", input, target);
   const d = sub(input, target);
