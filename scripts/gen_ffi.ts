@@ -1,10 +1,11 @@
 /**
  * Generates `src/ffi/symbols.ts` (the `Deno.dlopen` table) and
  * `src/ffi/codes.ts` (the enum codes and ABI version) from
- * `native/include/lits.h`, so the C header is the only place a native
+ * `native/include/lits.h`, and `src/dist/symbols.ts` (table and codes) from
+ * `native/include/lits_dist.h`, so the C headers are the only place a native
  * signature or code is written. `deno task gen:ffi` rewrites
- * both; `--check` exits 1 when the committed files differ (tests/ffi_test.ts
- * runs the same comparison).
+ * all three; `--check` exits 1 when the committed files differ
+ * (tests/ffi_test.ts runs the same comparison).
  *
  * Type rules: a pointer named `*_host` is host memory (`"buffer"`, so typed
  * arrays pass as they are); any other pointer is device memory (`"pointer"`).
@@ -12,11 +13,15 @@
  * @module
  */
 
-const HEADER = new URL("../native/include/lits.h", import.meta.url);
+const HEADERS = {
+  lits: new URL("../native/include/lits.h", import.meta.url),
+  dist: new URL("../native/include/lits_dist.h", import.meta.url),
+} as const;
 /** Where each generated text is written. */
 export const OUTPUTS = {
   symbols: new URL("../src/ffi/symbols.ts", import.meta.url),
   codes: new URL("../src/ffi/codes.ts", import.meta.url),
+  distSymbols: new URL("../src/dist/symbols.ts", import.meta.url),
 } as const;
 
 /** One prototype of lits.h as FFI types. */
@@ -36,6 +41,7 @@ export function ffiType(decl: string): string {
   if (/^int64_t /.test(d)) return "i64";
   if (/^int32_t /.test(d)) return "i32";
   if (/^float /.test(d)) return "f32";
+  if (/^double /.test(d)) return "f64";
   throw new Error(`gen_ffi: unmapped C parameter '${d}' (add a rule to scripts/gen_ffi.ts)`);
 }
 
@@ -91,20 +97,28 @@ function commonPrefix(names: string[]): string {
   return names.length > 1 ? p : "LITS_";
 }
 
-const BANNER = "// Generated from native/include/lits.h by scripts/gen_ffi.ts: do not edit.\n" +
-  "// Change the header, then run `deno task gen:ffi`.\n";
+function banner(header: string): string {
+  return `// Generated from native/include/${header} by scripts/gen_ffi.ts: do not edit.\n` +
+    "// Change the header, then run `deno task gen:ffi`.\n";
+}
 
-/** The text of src/ffi/codes.ts. */
-export function codesSource(header: string): string {
-  const version = header.match(/#define LITS_ABI_VERSION (\d+)/);
-  if (!version) throw new Error("gen_ffi: lits.h has no LITS_ABI_VERSION");
+/**
+ * The ABI version (from `#define <macro> N`) and one object per enum (those
+ * `keep` accepts), as declarations.
+ */
+function codeDecls(
+  header: string,
+  macro: string,
+  name: string,
+  keep: (e: EnumDecl) => boolean = () => true,
+): string[] {
+  const version = header.match(new RegExp(`#define ${macro} (\\d+)`));
+  if (!version) throw new Error(`gen_ffi: the header has no ${macro}`);
   const parts = [
-    BANNER,
-    "/**\n * The codes of lits.h's enums and its ABI version.\n *\n * @module\n */\n",
-    "/** `LITS_ABI_VERSION`: the library must report this one. */",
-    `export const ABI_VERSION = ${version[1]};\n`,
+    `/** \`${macro}\`: the library must report this one. */`,
+    `export const ${name} = ${version[1]};\n`,
   ];
-  for (const e of enums(header)) {
+  for (const e of enums(header).filter(keep)) {
     const prefix = commonPrefix(e.members.map(([n]) => n));
     const id = e.name.replace(/^lits_/, "").toUpperCase();
     const body = e.members.map(([n, v]) => `  ${memberKey(n, prefix)}: ${v},`).join("\n");
@@ -112,21 +126,52 @@ export function codesSource(header: string): string {
       `/** Codes of \`enum ${e.name}\`. */\nexport const ${id} = {\n${body}\n} as const;\n`,
     );
   }
-  return parts.join("\n");
+  return parts;
+}
+
+/** The text of src/ffi/codes.ts. */
+export function codesSource(header: string): string {
+  return [
+    banner("lits.h"),
+    "/**\n * The codes of lits.h's enums and its ABI version.\n *\n * @module\n */\n",
+    ...codeDecls(header, "LITS_ABI_VERSION", "ABI_VERSION"),
+  ].join("\n");
+}
+
+/** The type names of src/ffi/table.ts that a generated table uses. */
+const SHORT: Record<string, string> = { pointer: "ptr", buffer: "buf" };
+
+/**
+ * The table `name` of the header's functions, and `type`, its opened
+ * library's callable functions; `table` is the import path of
+ * src/ffi/table.ts.
+ */
+function tableDecls(header: string, file: string, name: string, type: string, table: string) {
+  const used = new Set<string>();
+  const entries = prototypes(header).map((p) => {
+    const params = p.params.map((t) => SHORT[t] ?? t);
+    params.forEach((t) => used.add(t));
+    if (p.result === "i32") used.add("status");
+    else used.add(SHORT[p.result]);
+    const result = p.result === "i32" ? "...status" : `result: ${SHORT[p.result]}`;
+    return `  ${p.name}: { parameters: [${params.join(", ")}], ${result}${
+      p.optional ? ", optional: true" : ""
+    } },`;
+  });
+  return [
+    `import { ${[...used].sort().join(", ")}, type Callable } from "${table}";\n`,
+    `/** The symbols of \`${file}\` as Deno FFI declarations. */`,
+    `export const ${name} = {\n${entries.join("\n")}\n} as const;\n`,
+    `/** The opened library's callable symbols. */`,
+    `export type ${type} = Callable<typeof ${name}>;\n`,
+  ];
 }
 
 /** The text of src/ffi/symbols.ts. */
 export function symbolsSource(header: string): string {
-  const short: Record<string, string> = { pointer: "ptr", buffer: "buf" };
-  const entries = prototypes(header).map((p) => {
-    const params = p.params.map((t) => short[t] ?? t).join(", ");
-    const result = p.result === "i32" ? "...status" : `result: ${short[p.result]}`;
-    return `  ${p.name}: { parameters: [${params}], ${result}${
-      p.optional ? ", optional: true" : ""
-    } },`;
-  });
-  return `${BANNER}
-/**
+  return [
+    banner("lits.h"),
+    `/**
  * The one \`Deno.dlopen\` symbol table: one entry per function of
  * \`native/include/lits.h\`, in the header's order.
  *
@@ -135,30 +180,32 @@ export function symbolsSource(header: string): string {
  *
  * @module
  */
+`,
+    ...tableDecls(header, "lits.h", "symbols", "NativeSymbols", "./table.ts"),
+  ].join("\n");
+}
 
-const i32 = "i32" as const;
-const i64 = "i64" as const;
-const u64 = "u64" as const;
-const f32 = "f32" as const;
-const ptr = "pointer" as const;
-const buf = "buffer" as const;
-const status = { result: i32 } as const;
-
-/** The symbols of \`lits.h\` as Deno FFI declarations. */
-export const symbols = {
-${entries.join("\n")}
-} as const;
-
-type RawSymbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
-// Deno accepts plain numbers for 64-bit integer parameters; sizes here stay
-// far below 2^53, so the table takes \`number\` too.
-type Widen<F> = F extends (...args: infer A) => infer R
-  ? (...args: { [K in keyof A]: A[K] extends bigint ? number | bigint : A[K] }) => R
-  : F;
-
-/** The opened library's callable symbols. */
-export type NativeSymbols = { [K in keyof RawSymbols]: Widen<RawSymbols[K]> };
-`;
+/** The text of src/dist/symbols.ts. */
+export function distSymbolsSource(header: string): string {
+  return [
+    banner("lits_dist.h"),
+    `/**
+ * The \`Deno.dlopen\` table of \`native/include/lits_dist.h\`, in the header's
+ * order, and its codes.
+ *
+ * @module
+ */
+`,
+    ...tableDecls(header, "lits_dist.h", "distSymbols", "DistSymbols", "../ffi/table.ts"),
+    // src/dist tests a status only against 0 and reads lits_dist_last_error's
+    // text, so the status codes are left out (the ops are what it passes).
+    ...codeDecls(
+      header,
+      "LITS_DIST_ABI_VERSION",
+      "DIST_ABI_VERSION",
+      (e) => e.name !== "lits_dist_status",
+    ),
+  ].join("\n");
 }
 
 /** Formats TypeScript text as `deno fmt` would (the committed files are formatted). */
@@ -179,10 +226,15 @@ async function fmt(text: string): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-/** Both generated files' texts, formatted, keyed as OUTPUTS. */
+/** The generated files' texts, formatted, keyed as OUTPUTS. */
 export async function generate(): Promise<Record<keyof typeof OUTPUTS, string>> {
-  const header = await Deno.readTextFile(HEADER);
-  return { symbols: await fmt(symbolsSource(header)), codes: await fmt(codesSource(header)) };
+  const lits = await Deno.readTextFile(HEADERS.lits);
+  const dist = await Deno.readTextFile(HEADERS.dist);
+  return {
+    symbols: await fmt(symbolsSource(lits)),
+    codes: await fmt(codesSource(lits)),
+    distSymbols: await fmt(distSymbolsSource(dist)),
+  };
 }
 
 if (import.meta.main) {

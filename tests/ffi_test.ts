@@ -7,7 +7,7 @@ import { enums, ffiType, generate, OUTPUTS, prototypes } from "../scripts/gen_ff
 
 const header = Deno.readTextFileSync(new URL("../native/include/lits.h", import.meta.url));
 
-Deno.test("symbols.ts and codes.ts are what scripts/gen_ffi.ts makes of lits.h", async () => {
+Deno.test("the symbol tables and codes.ts are what scripts/gen_ffi.ts makes of lits.h and lits_dist.h", async () => {
   const fresh = await generate();
   for (const key of Object.keys(OUTPUTS) as (keyof typeof OUTPUTS)[]) {
     const committed = Deno.readTextFileSync(OUTPUTS[key]);
@@ -32,7 +32,8 @@ Deno.test("the generator maps host pointers to buffers and rejects unknown C typ
   assert.equal(ffiType("const int64_t* shape_host"), "buffer");
   assert.equal(ffiType("float* y"), "pointer");
   assert.equal(ffiType("uint64_t seed"), "u64");
-  assert.throws(() => ffiType("double x"), /unmapped C parameter 'double x'/);
+  assert.equal(ffiType("double timeout_s"), "f64");
+  assert.throws(() => ffiType("size_t x"), /unmapped C parameter 'size_t x'/);
   assert.throws(() => enums("enum lits_x { LITS_A, LITS_B = 1 };"), /needs an explicit value/);
   const [opt, req] = prototypes("LITS_OPTIONAL\nint lits_a(float* y);\nint lits_b(void);");
   assert.deepEqual([opt.optional, req.optional, req.params], [true, false, []]);

@@ -5,8 +5,8 @@
  * buffers, any MPI: Open MPI, MPICH) and native/dist/dist_nccl.c
  * (liblits_dist_nccl, CUDA device buffers; libnccl.so.2 and the CUDA driver
  * found at run time, the NCCL unique id broadcast over MPI). TypeScript
- * opens them through src/dist/symbols.ts, which a test keeps equal to this
- * file.
+ * opens them through src/dist/symbols.ts, which scripts/gen_ffi.ts writes
+ * from this file (a test keeps them equal).
  *
  * Rules (as lits.h):
  * - Every function returns LITS_DIST_OK (0) or an error code, and

@@ -1,16 +1,14 @@
+// Generated from native/include/lits_dist.h by scripts/gen_ffi.ts: do not edit.
+// Change the header, then run `deno task gen:ffi`.
+
 /**
  * The `Deno.dlopen` table of `native/include/lits_dist.h`, in the header's
- * order (a test keeps them equal).
+ * order, and its codes.
  *
  * @module
  */
 
-const i32 = "i32" as const;
-const i64 = "i64" as const;
-const f64 = "f64" as const;
-const ptr = "pointer" as const;
-const buf = "buffer" as const;
-const status = { result: i32 } as const;
+import { buf, type Callable, f64, i32, i64, ptr, status } from "../ffi/table.ts";
 
 /** The symbols of `lits_dist.h` as Deno FFI declarations. */
 export const distSymbols = {
@@ -31,17 +29,14 @@ export const distSymbols = {
   lits_dist_finalize: { parameters: [], ...status },
 } as const;
 
-type RawSymbols = Deno.DynamicLibrary<typeof distSymbols>["symbols"];
-// Deno accepts plain numbers for 64-bit parameters; sizes stay below 2^53.
-type Widen<F> = F extends (...args: infer A) => infer R
-  ? (...args: { [K in keyof A]: A[K] extends bigint ? number | bigint : A[K] }) => R
-  : F;
+/** The opened library's callable symbols. */
+export type DistSymbols = Callable<typeof distSymbols>;
 
-/** The opened library's functions. */
-export type DistSymbols = { [K in keyof RawSymbols]: Widen<RawSymbols[K]> };
-
-/** `LITS_DIST_ABI_VERSION` of the header this table matches. */
+/** `LITS_DIST_ABI_VERSION`: the library must report this one. */
 export const DIST_ABI_VERSION = 1;
 
-/** `enum lits_dist_op`. */
-export const DIST_OP = { sum: 0, mean: 1 } as const;
+/** Codes of `enum lits_dist_op`. */
+export const DIST_OP = {
+  sum: 0,
+  mean: 1,
+} as const;

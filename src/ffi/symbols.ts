@@ -11,13 +11,7 @@
  * @module
  */
 
-const i32 = "i32" as const;
-const i64 = "i64" as const;
-const u64 = "u64" as const;
-const f32 = "f32" as const;
-const ptr = "pointer" as const;
-const buf = "buffer" as const;
-const status = { result: i32 } as const;
+import { buf, type Callable, f32, i32, i64, ptr, status, u64 } from "./table.ts";
 
 /** The symbols of `lits.h` as Deno FFI declarations. */
 export const symbols = {
@@ -138,12 +132,5 @@ export const symbols = {
   },
 } as const;
 
-type RawSymbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
-// Deno accepts plain numbers for 64-bit integer parameters; sizes here stay
-// far below 2^53, so the table takes `number` too.
-type Widen<F> = F extends (...args: infer A) => infer R
-  ? (...args: { [K in keyof A]: A[K] extends bigint ? number | bigint : A[K] }) => R
-  : F;
-
 /** The opened library's callable symbols. */
-export type NativeSymbols = { [K in keyof RawSymbols]: Widen<RawSymbols[K]> };
+export type NativeSymbols = Callable<typeof symbols>;
