@@ -70,10 +70,17 @@ export function broadcastShapes(
   return out;
 }
 
-/** @internal t's strides over the broadcast `shape`: 0 along its broadcast dimensions. */
-export function stridesOver(t: Tensor, shape: number[]): number[] {
+/**
+ * @internal `t` as a broadcasting kernel reads it over `shape`: its pointer
+ * and its strides, 0 along the dimensions it is broadcast in.
+ */
+export function broadcastOperand(t: Tensor, shape: number[]): [Deno.PointerObject, BigInt64Array] {
   const lead = shape.length - t.ndim;
-  return shape.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]));
+  const strides = shape.map((
+    _,
+    i,
+  ) => (i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]));
+  return [t.ptr, i64(strides)];
 }
 
 /** @internal raw broadcast binary op (no autograd). */
@@ -87,10 +94,8 @@ export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor): Tensor {
       BINARY[name],
       shape.length,
       i64(shape),
-      a.ptr,
-      i64(stridesOver(a, shape)),
-      b.ptr,
-      i64(stridesOver(b, shape)),
+      ...broadcastOperand(a, shape),
+      ...broadcastOperand(b, shape),
       out.ptr,
     ),
     () => `${name} [${a.shape}] and [${b.shape}]`,

@@ -14,7 +14,7 @@
 import { check } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
-import { broadcastShapes, sameDevice, stridesOver } from "./elementwise.ts";
+import { broadcastOperand, broadcastShapes, sameDevice } from "./elementwise.ts";
 import { sumToShape } from "./reduce.ts";
 import { cast, i64 } from "./shape.ts";
 import { expectTensor, scalarTensor } from "./compare.ts";
@@ -32,12 +32,9 @@ export function whereRaw(cond: Tensor, a: Tensor, b: Tensor): Tensor {
     a.lib.lits_where_f32(
       shape.length,
       i64(shape),
-      cond.ptr,
-      i64(stridesOver(cond, shape)),
-      a.ptr,
-      i64(stridesOver(a, shape)),
-      b.ptr,
-      i64(stridesOver(b, shape)),
+      ...broadcastOperand(cond, shape),
+      ...broadcastOperand(a, shape),
+      ...broadcastOperand(b, shape),
       out.ptr,
     ),
     () => `where cond [${cond.shape}], a [${a.shape}], b [${b.shape}]`,
