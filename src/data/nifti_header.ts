@@ -50,6 +50,47 @@ export interface NiftiHeader {
   headerSize: number;
 }
 
+/** A field's place in a header: its byte offset and stored type. */
+type Field = readonly [offset: number, type: "i16" | "i32" | "i64" | "f32" | "f64"];
+
+/**
+ * The fields' places in NIfTI-1 (348 bytes) and NIfTI-2 (540 bytes): the
+ * same fields, at other offsets and mostly in wider types. An array's values
+ * follow one another from its offset (srow: 3 rows of 4).
+ */
+const FIELDS = {
+  dim: [[40, "i16"], [16, "i64"]],
+  pix: [[76, "f32"], [104, "f64"]],
+  datatype: [[70, "i16"], [12, "i16"]],
+  bitpix: [[72, "i16"], [14, "i16"]],
+  voxOffset: [[108, "f32"], [168, "i64"]],
+  sclSlope: [[112, "f32"], [176, "f64"]],
+  sclInter: [[116, "f32"], [184, "f64"]],
+  qformCode: [[252, "i16"], [344, "i32"]],
+  sformCode: [[254, "i16"], [348, "i32"]],
+  quat: [[256, "f32"], [352, "f64"]],
+  srow: [[280, "f32"], [400, "f64"]],
+} as const satisfies Record<string, readonly [nifti1: Field, nifti2: Field]>;
+
+const WIDTH = { i16: 2, i32: 4, i64: 8, f32: 4, f64: 8 } as const;
+
+/** Value `i` of a field (0 for a scalar). */
+function readField(view: DataView, [at, type]: Field, le: boolean, i: number): number {
+  const o = at + i * WIDTH[type];
+  switch (type) {
+    case "i16":
+      return view.getInt16(o, le);
+    case "i32":
+      return view.getInt32(o, le);
+    case "i64":
+      return Number(view.getBigInt64(o, le));
+    case "f32":
+      return view.getFloat32(o, le);
+    case "f64":
+      return view.getFloat64(o, le);
+  }
+}
+
 /** Reads and checks a header from the first bytes of a file; `source` names the file in errors. */
 export function parseNiftiHeader(bytes: Uint8Array, source: string): NiftiHeader {
   const bad = (what: string) => new Error(`${source}: bad NIfTI header: ${what}`);
@@ -64,62 +105,46 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): NiftiHeader
   if (size !== 348 && size !== 540) {
     throw bad(`sizeof_hdr is ${view.getInt32(0, true)}, expected 348 (NIfTI-1) or 540 (NIfTI-2)`);
   }
-  const le = littleEndian;
   const text = (at: number, n: number) => {
     const raw = bytes.subarray(at, at + n);
     const end = raw.indexOf(0);
     return new TextDecoder("latin1").decode(end < 0 ? raw : raw.subarray(0, end));
   };
-  let h: Omit<NiftiHeader, "affine" | "dims" | "pixdim"> & { dim: number[]; pix: number[] };
-  let quat: number[];
-  let srow: number[][];
-  if (size === 348) {
+  const version: 1 | 2 = size === 348 ? 1 : 2;
+  if (version === 1) {
     const magic = text(344, 4);
     if (magic !== "n+1" && magic !== "ni1") {
       throw bad(`magic is ${JSON.stringify(magic)}, expected "n+1"`);
     }
-    h = {
-      version: 1,
-      littleEndian,
-      dim: Array.from({ length: 8 }, (_, i) => view.getInt16(40 + 2 * i, le)),
-      pix: Array.from({ length: 8 }, (_, i) => view.getFloat32(76 + 4 * i, le)),
-      datatype: view.getInt16(70, le),
-      bitpix: view.getInt16(72, le),
-      voxOffset: view.getFloat32(108, le),
-      sclSlope: view.getFloat32(112, le),
-      sclInter: view.getFloat32(116, le),
-      qformCode: view.getInt16(252, le),
-      sformCode: view.getInt16(254, le),
-      descrip: text(148, 80),
-      headerSize: 348,
-    };
-    quat = Array.from({ length: 6 }, (_, i) => view.getFloat32(256 + 4 * i, le));
-    srow = [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => view.getFloat32(280 + 16 * r + 4 * c, le)));
   } else {
     if (bytes.length < 540) throw bad(`file has ${bytes.length} bytes, a NIfTI-2 header needs 540`);
     const magic = text(4, 8);
     if (!magic.startsWith("n+2") && !magic.startsWith("ni2")) {
       throw bad(`magic is ${JSON.stringify(magic.slice(0, 3))}, expected "n+2"`);
     }
-    const i64 = (at: number) => Number(view.getBigInt64(at, le));
-    h = {
-      version: 2,
-      littleEndian,
-      dim: Array.from({ length: 8 }, (_, i) => i64(16 + 8 * i)),
-      pix: Array.from({ length: 8 }, (_, i) => view.getFloat64(104 + 8 * i, le)),
-      datatype: view.getInt16(12, le),
-      bitpix: view.getInt16(14, le),
-      voxOffset: i64(168),
-      sclSlope: view.getFloat64(176, le),
-      sclInter: view.getFloat64(184, le),
-      qformCode: view.getInt32(344, le),
-      sformCode: view.getInt32(348, le),
-      descrip: text(240, 80),
-      headerSize: 540,
-    };
-    quat = Array.from({ length: 6 }, (_, i) => view.getFloat64(352 + 8 * i, le));
-    srow = [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => view.getFloat64(400 + 32 * r + 8 * c, le)));
   }
+  const get = (name: keyof typeof FIELDS, i = 0) =>
+    readField(view, FIELDS[name][version - 1], littleEndian, i);
+  const many = (name: keyof typeof FIELDS, n: number) =>
+    Array.from({ length: n }, (_, i) => get(name, i));
+  const h = {
+    version,
+    littleEndian,
+    dim: many("dim", 8),
+    pix: many("pix", 8),
+    datatype: get("datatype"),
+    bitpix: get("bitpix"),
+    voxOffset: get("voxOffset"),
+    sclSlope: get("sclSlope"),
+    sclInter: get("sclInter"),
+    qformCode: get("qformCode"),
+    sformCode: get("sformCode"),
+    descrip: text(version === 1 ? 148 : 240, 80),
+    headerSize: size,
+  };
+  const quat = many("quat", 6);
+  const s = many("srow", 12);
+  const srow = [0, 4, 8].map((r) => s.slice(r, r + 4));
   const rank = h.dim[0];
   if (!(rank >= 1 && rank <= 7)) throw bad(`dim[0] is ${rank}, expected 1..7`);
   const dims = h.dim.slice(1, 1 + rank);
