@@ -21,22 +21,24 @@ static int check_copy(const char* fn, const void* dst, const void* src, int64_t 
   return LITS_OK;
 }
 
-extern "C" int lits_copy_h2d(void* dst, const void* src_host, int64_t bytes) {
-  LC_ENTER("lits_copy_h2d");
-  LC_TRY(check_copy(lc_fn, dst, src_host, bytes));
+/* h2d and d2h: wait for the stream (see the top of the file). */
+static int copy_host(const char* lc_fn, void* dst, const void* src, int64_t bytes,
+                     cudaMemcpyKind kind) {
+  LC_TRY(check_copy(lc_fn, dst, src, bytes));
   if (bytes == 0) return LITS_OK;
-  LC_CHECK(cudaMemcpyAsync(dst, src_host, (size_t)bytes, cudaMemcpyHostToDevice, lc.stream));
+  LC_CHECK(cudaMemcpyAsync(dst, src, (size_t)bytes, kind, lc.stream));
   LC_CHECK(cudaStreamSynchronize(lc.stream));
   return LITS_OK;
 }
 
+extern "C" int lits_copy_h2d(void* dst, const void* src_host, int64_t bytes) {
+  LC_ENTER("lits_copy_h2d");
+  return copy_host(lc_fn, dst, src_host, bytes, cudaMemcpyHostToDevice);
+}
+
 extern "C" int lits_copy_d2h(void* dst_host, const void* src, int64_t bytes) {
   LC_ENTER("lits_copy_d2h");
-  LC_TRY(check_copy(lc_fn, dst_host, src, bytes));
-  if (bytes == 0) return LITS_OK;
-  LC_CHECK(cudaMemcpyAsync(dst_host, src, (size_t)bytes, cudaMemcpyDeviceToHost, lc.stream));
-  LC_CHECK(cudaStreamSynchronize(lc.stream));
-  return LITS_OK;
+  return copy_host(lc_fn, dst_host, src, bytes, cudaMemcpyDeviceToHost);
 }
 
 extern "C" int lits_copy_d2d(void* dst, const void* src, int64_t bytes) {
