@@ -18,7 +18,8 @@ import { Linear } from "../layers/linear.ts";
 import { AdaptiveAvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { checkInput, type InputSpec } from "./input.ts";
-import { checkArity, checkCall } from "../options.ts";
+import { checkArity } from "../options.ts";
+import { modelOptions } from "./defaults.ts";
 
 const USAGE = "models.alexnet({ inChannels: 1, numClasses: 3, dropout: 0.5 })";
 
@@ -52,6 +53,9 @@ export interface AlexNetOptions {
   dropout?: number;
 }
 
+/** The options `AlexNet` takes, and their defaults. */
+const DEFAULTS: Required<AlexNetOptions> = { inChannels: 3, numClasses: 1000, dropout: 0.5 };
+
 /**
  * AlexNet as torchvision builds it; PyTorch's default initialisation.
  *
@@ -75,19 +79,8 @@ export class AlexNet extends Module {
 
   constructor(options: AlexNetOptions = {}) {
     super();
-    options = checkCall<AlexNetOptions>(
-      "models.AlexNet",
-      arguments.length,
-      1,
-      options,
-      ["inChannels", "numClasses", "dropout"],
-      USAGE,
-    );
-    const o = {
-      inChannels: options.inChannels ?? 3,
-      numClasses: options.numClasses ?? 1000,
-      dropout: options.dropout ?? 0.5,
-    };
+    checkArity("models.AlexNet", arguments.length, 1, USAGE);
+    const o = modelOptions("models.AlexNet", options, DEFAULTS, USAGE);
     this.options = o;
     const layers: Module[] = [];
     let channels = o.inChannels;

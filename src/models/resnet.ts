@@ -20,7 +20,8 @@ import { chain } from "../layers/chain.ts";
 import { constant_, kaimingNormal_ } from "../layers/init.ts";
 import { BasicBlock, type BlockType, Bottleneck, downsample } from "./resnet_blocks.ts";
 import { checkInput, type InputSpec } from "./input.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity } from "../options.ts";
+import { modelOptions } from "./defaults.ts";
 
 /** A ResNet's table row: its block and the number of blocks per stage (conv2_x..conv5_x). */
 export interface ResNetConfig {
@@ -64,6 +65,13 @@ export interface ResNetOptions {
   zeroInitResidual?: boolean;
 }
 
+/** The options a ResNet takes, and their defaults. */
+const DEFAULTS: Required<ResNetOptions> = {
+  inChannels: 3,
+  numClasses: 1000,
+  zeroInitResidual: false,
+};
+
 /**
  * A ResNet built from a configuration: stem (7x7 stride-2 convolution,
  * batch norm, ReLU, 3x3 stride-2 max-pool), four stages, global average
@@ -106,17 +114,7 @@ export class ResNet extends Module {
     super();
     const usage = "models.resnet50({ inChannels: 1, numClasses: 3 })";
     checkArity(`models.ResNet`, arguments.length, 2, usage);
-    options = checkOptions<ResNetOptions>(
-      `models.ResNet (${config.name})`,
-      options,
-      ["inChannels", "numClasses", "zeroInitResidual"],
-      usage,
-    );
-    const o = {
-      inChannels: options.inChannels ?? 3,
-      numClasses: options.numClasses ?? 1000,
-      zeroInitResidual: options.zeroInitResidual ?? false,
-    };
+    const o = modelOptions(`models.ResNet (${config.name})`, options, DEFAULTS, usage);
     this.options = o;
     const { block, layers } = config;
     this.conv1 = new Conv2d(o.inChannels, WIDTHS[0], 7, { stride: 2, padding: 3, bias: false });

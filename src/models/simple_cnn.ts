@@ -19,7 +19,8 @@ import { Linear } from "../layers/linear.ts";
 import { MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { checkInput, type InputSpec } from "./input.ts";
-import { checkArity, checkCall } from "../options.ts";
+import { checkArity } from "../options.ts";
+import { modelOptions } from "./defaults.ts";
 
 const USAGE = "models.simpleCNN({ imageSize: 128, batchNorm: true })";
 
@@ -46,6 +47,15 @@ export interface SimpleCNNOptions {
   batchNorm?: boolean;
 }
 
+/** The options `SimpleCNN` takes, and their defaults. */
+const DEFAULTS: Required<SimpleCNNOptions> = {
+  inChannels: 1,
+  numClasses: 3,
+  imageSize: 256,
+  dropout: 0.5,
+  batchNorm: false,
+};
+
 /**
  * The course's CNN. `features` holds the convolution stages, `classifier`
  * Linear(128 * (imageSize / 16)^2, 256), ReLU, Dropout, Linear(256, classes).
@@ -67,21 +77,8 @@ export class SimpleCNN extends Module {
 
   constructor(options: SimpleCNNOptions = {}) {
     super();
-    options = checkCall<SimpleCNNOptions>(
-      "models.SimpleCNN",
-      arguments.length,
-      1,
-      options,
-      ["inChannels", "numClasses", "imageSize", "dropout", "batchNorm"],
-      USAGE,
-    );
-    const o = {
-      inChannels: options.inChannels ?? 1,
-      numClasses: options.numClasses ?? 3,
-      imageSize: options.imageSize ?? 256,
-      dropout: options.dropout ?? 0.5,
-      batchNorm: options.batchNorm ?? false,
-    };
+    checkArity("models.SimpleCNN", arguments.length, 1, USAGE);
+    const o = modelOptions("models.SimpleCNN", options, DEFAULTS, USAGE);
     const stages = SIMPLE_CNN.channels.length;
     if (!Number.isInteger(o.imageSize) || o.imageSize < SIMPLE_CNN.pool ** stages) {
       throw new Error(
