@@ -8,6 +8,7 @@
  */
 import { join, resolve } from "node:path";
 import { encodeGreyPng } from "./image_decode.ts";
+import type { Image } from "./types.ts";
 import { readNifti } from "./nifti.ts";
 import { Rng } from "./synthetic/rng.ts";
 import { checkCall } from "../options.ts";
@@ -76,19 +77,31 @@ export async function findLiTSPairs(
   return pairs;
 }
 
-/** Box-averages (when shrinking) or samples (when growing) a slice to size x size. */
-function resize(src: Float32Array, w: number, h: number, size: number): Float32Array {
-  const out = new Float32Array(size * size);
-  for (let r = 0; r < size; r++) {
-    const y0 = Math.floor((r * h) / size);
-    const y1 = Math.max(y0 + 1, Math.floor(((r + 1) * h) / size));
-    for (let c = 0; c < size; c++) {
-      const x0 = Math.floor((c * w) / size);
-      const x1 = Math.max(x0 + 1, Math.floor(((c + 1) * w) / size));
+/**
+ * A CT slice in Hounsfield units as the importer writes it to PNG:
+ * box-averaged (when shrinking) or sampled (when growing) to w x h, per
+ * axis, clipped to the window [lo, hi] and scaled to 0..255, rounded.
+ * `predict` makes its inputs from a scan the same way.
+ */
+export function windowedSlice(hu: Image, w: number, h: number, window: [number, number]) {
+  const { data, width: sw, height: sh } = hu;
+  const [lo, hi] = window;
+  const k = 255 / (hi - lo);
+  const out = new Float32Array(w * h);
+  for (let r = 0; r < h; r++) {
+    const y0 = Math.floor((r * sh) / h);
+    const y1 = Math.max(y0 + 1, Math.floor(((r + 1) * sh) / h));
+    for (let c = 0; c < w; c++) {
+      const x0 = Math.floor((c * sw) / w);
+      const x1 = Math.max(x0 + 1, Math.floor(((c + 1) * sw) / w));
       let sum = 0;
-      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += src[y * w + x];
-      out[r * size + c] = sum / ((y1 - y0) * (x1 - x0));
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += data[y * sw + x];
+      out[r * w + c] = sum / ((y1 - y0) * (x1 - x0));
     }
+  }
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i];
+    out[i] = Math.round(((v < lo ? lo : v > hi ? hi : v) - lo) * k);
   }
   return out;
 }
@@ -224,12 +237,8 @@ export async function importLiTSVolumes(options: ImportLiTSOptions): Promise<Imp
           ? next.value.data
           : await mask.readSlice(index);
         if (index % step !== 0) continue;
-        const small = resize(data, vol.width, vol.height, size);
-        const pixels = new Uint8Array(size * size);
-        for (let i = 0; i < pixels.length; i++) {
-          const v = small[i];
-          pixels[i] = Math.round(((v < lo ? lo : v > hi ? hi : v) - lo) * (255 / (hi - lo)));
-        }
+        const hu = { data, width: vol.width, height: vol.height };
+        const pixels = new Uint8Array(windowedSlice(hu, size, size, [lo, hi]));
         const [liverPx, tumourPx] = maskCounts(segSlice, vol.width, vol.height, size);
         const lesion = tumourPx >= minLesion;
         const liver = lesion || liverPx >= minLiver;

@@ -15,6 +15,7 @@
  * @module
  */
 import { minMaxNormalize } from "../data/image_decode.ts";
+import { windowedSlice } from "../data/import_lits.ts";
 import { resize } from "../data/transforms/functional/geometry.ts";
 import { compose } from "../data/transforms/compose.ts";
 import type { TransformSpec } from "../data/transforms/transform.ts";
@@ -117,35 +118,7 @@ export function prepareImage(image: Image, p: PredictPreprocessing): PreparedIma
 /** The model input of a CT slice in Hounsfield units, made as the importer makes its PNGs. */
 export function prepareHuSlice(hu: Image, p: PredictPreprocessing): PreparedImage {
   const [w, h] = p.dataSize;
-  const small = boxResize(hu, w, h);
-  const [lo, hi] = p.window;
-  const k = 255 / (hi - lo);
-  for (let i = 0; i < small.length; i++) {
-    const v = small[i];
-    small[i] = Math.round(((v < lo ? lo : v > hi ? hi : v) - lo) * k);
-  }
-  return prepareImage({ data: small, width: w, height: h }, p);
-}
-
-/**
- * Box-averages (when shrinking) or samples (when growing) to w x h: the
- * importer's rule, per axis.
- */
-export function boxResize(src: Image, w: number, h: number): Float32Array {
-  const { data, width: sw, height: sh } = src;
-  const out = new Float32Array(w * h);
-  for (let r = 0; r < h; r++) {
-    const y0 = Math.floor((r * sh) / h);
-    const y1 = Math.max(y0 + 1, Math.floor(((r + 1) * sh) / h));
-    for (let c = 0; c < w; c++) {
-      const x0 = Math.floor((c * sw) / w);
-      const x1 = Math.max(x0 + 1, Math.floor(((c + 1) * sw) / w));
-      let sum = 0;
-      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += data[y * sw + x];
-      out[r * w + c] = sum / ((y1 - y0) * (x1 - x0));
-    }
-  }
-  return out;
+  return prepareImage({ data: windowedSlice(hu, w, h, p.window), width: w, height: h }, p);
 }
 
 /** Parses `--window LO,HI`. */
