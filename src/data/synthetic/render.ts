@@ -40,34 +40,34 @@ function bodyBlob(p: Patient, inset: number, back = 0): Blob {
 
 function paint(r: SliceRaster, s: Structure, z: number): void {
   const blob = blobAt(s, z);
-  if (!blob) return;
+  if (blob) rasterize(r.grid, blob, painter(r, s));
+}
+
+/** What a pixel inside a structure gets, by the structure's role. */
+function painter(r: SliceRaster, s: Structure): (i: number) => void {
   const { hu, liver, lesion, cavity } = r;
   const v = s.hu;
   switch (s.role) {
     case "tissue":
-      rasterize(r.grid, blob, (i) => {
+      return (i) => {
         if (cavity[i]) hu[i] = v;
-      });
-      break;
+      };
     case "liver":
-      rasterize(r.grid, blob, (i) => {
+      return (i) => {
         if (!cavity[i]) return;
         hu[i] = v;
         liver[i] = 1;
-      });
-      break;
+      };
     case "liverVessel":
-      rasterize(r.grid, blob, (i) => {
+      return (i) => {
         if (liver[i]) hu[i] = v;
-      });
-      break;
+      };
     case "outsideLiver":
-      rasterize(r.grid, blob, (i) => {
+      return (i) => {
         hu[i] = v;
         liver[i] = 0;
         lesion[i] = 0;
-      });
-      break;
+      };
   }
 }
 
