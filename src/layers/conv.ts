@@ -4,26 +4,20 @@
  * @module
  */
 import { Tensor } from "../tensor/tensor.ts";
-import { conv2d, type Pair, pair } from "../tensor/ops/conv.ts";
+import { conv2d, CONV2D_OPTIONS, type Conv2dOptions, type Pair, pair } from "../tensor/ops/conv.ts";
 import { Module, Parameter } from "./module.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
 import { checkCall } from "../options.ts";
 
 const USAGE = "new nn.Conv2d(1, 16, 3, { stride: 1, padding: 1 })";
 
-/** Options of `Conv2d`. */
-export interface Conv2dLayerOptions {
-  /** Step of the window (default 1). */
-  stride?: Pair;
-  /** Zero padding on each side (default 0). */
-  padding?: Pair;
-  /** Spacing of the kernel's taps (default 1). */
-  dilation?: Pair;
-  /** Channel groups (default 1). */
-  groups?: number;
+/** Options of `Conv2d`: those of `conv2d`, and `bias`. */
+export interface Conv2dLayerOptions extends Conv2dOptions {
   /** Learn a bias per output channel (default true). */
   bias?: boolean;
 }
+
+const KNOWN: (keyof Conv2dLayerOptions)[] = [...CONV2D_OPTIONS, "bias"];
 
 /**
  * 2-D convolution over [N, C, H, W]. Initialised as PyTorch: weight
@@ -56,7 +50,7 @@ export class Conv2d extends Module {
       arguments.length,
       4,
       options,
-      ["stride", "padding", "dilation", "groups", "bias"],
+      KNOWN,
       USAGE,
     );
     const groups = o.groups ?? 1;

@@ -177,6 +177,12 @@ export class ResNet extends Module {
   }
 }
 
+/** The body of `resnet18`, `resnet34` and `resnet50`: `given` is their `arguments.length`. */
+function build(name: string, config: ResNetConfig, given: number, options: ResNetOptions): ResNet {
+  checkArity(`models.${name}`, given, 1, `models.${name}({ inChannels: 1, numClasses: 3 })`);
+  return new ResNet(config, options);
+}
+
 /**
  * ResNet-18 (BasicBlock, [2, 2, 2, 2]; 11,689,512 parameters with the defaults).
  *
@@ -187,13 +193,7 @@ export class ResNet extends Module {
  * ```
  */
 export function resnet18(options: ResNetOptions = {}): ResNet {
-  checkArity(
-    "models.resnet18",
-    arguments.length,
-    1,
-    "models.resnet18({ inChannels: 1, numClasses: 3 })",
-  );
-  return new ResNet(RESNET18, options);
+  return build("resnet18", RESNET18, arguments.length, options);
 }
 
 /**
@@ -206,13 +206,7 @@ export function resnet18(options: ResNetOptions = {}): ResNet {
  * ```
  */
 export function resnet34(options: ResNetOptions = {}): ResNet {
-  checkArity(
-    "models.resnet34",
-    arguments.length,
-    1,
-    "models.resnet34({ inChannels: 1, numClasses: 3 })",
-  );
-  return new ResNet(RESNET34, options);
+  return build("resnet34", RESNET34, arguments.length, options);
 }
 
 /**
@@ -226,11 +220,5 @@ export function resnet34(options: ResNetOptions = {}): ResNet {
  * ```
  */
 export function resnet50(options: ResNetOptions = {}): ResNet {
-  checkArity(
-    "models.resnet50",
-    arguments.length,
-    1,
-    "models.resnet50({ inChannels: 1, numClasses: 3 })",
-  );
-  return new ResNet(RESNET50, options);
+  return build("resnet50", RESNET50, arguments.length, options);
 }

@@ -36,6 +36,9 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
+/** The option names of `conv2d` (`nn.Conv2d` adds `bias`). */
+export const CONV2D_OPTIONS: (keyof Conv2dOptions)[] = ["stride", "padding", "dilation", "groups"];
+
 /** y = conv2d(x, weight) + bias, x [N, C, H, W], weight [K, C / groups, R, S]. */
 export function conv2d(
   x: Tensor,
@@ -44,14 +47,7 @@ export function conv2d(
   options: Conv2dOptions = {},
 ): Tensor {
   const usage = "F.conv2d(x, weight, bias, { stride: 1, padding: 1 })";
-  const o = checkCall<Conv2dOptions>(
-    "conv2d",
-    arguments.length,
-    4,
-    options,
-    ["stride", "padding", "dilation", "groups"],
-    usage,
-  );
+  const o = checkCall<Conv2dOptions>("conv2d", arguments.length, 4, options, CONV2D_OPTIONS, usage);
   requireFloat(x, "conv2d");
   requireFloat(weight, "conv2d");
   sameDevice(x, weight, "conv2d");
