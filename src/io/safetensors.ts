@@ -243,6 +243,49 @@ function halfToNumber(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+/** Element i of a little-endian `e.dtype` buffer, as a number. */
+function elementReader(
+  view: DataView,
+  e: Entry,
+  fail: (m: string) => Error,
+): (i: number) => number {
+  switch (e.dtype) {
+    case "F64":
+      return (i) => view.getFloat64(i * 8, true);
+    case "F32":
+      return (i) => view.getFloat32(i * 4, true);
+    case "F16":
+      return (i) => halfToNumber(view.getUint16(i * 2, true));
+    case "BF16": {
+      const bits = new DataView(new ArrayBuffer(4));
+      return (i) => {
+        bits.setUint32(0, view.getUint16(i * 2, true) << 16);
+        return bits.getFloat32(0);
+      };
+    }
+    case "I64":
+      return (i) => {
+        const low = view.getInt32(i * 8, true);
+        const high = view.getInt32(i * 8 + 4, true);
+        if (high !== low >> 31) {
+          const value = view.getBigInt64(i * 8, true);
+          throw fail(`tensor '${e.name}': I64 value ${value} at index ${i} does not fit in int32`);
+        }
+        return low;
+      };
+    case "I32":
+      return (i) => view.getInt32(i * 4, true);
+    case "I16":
+      return (i) => view.getInt16(i * 2, true);
+    case "I8":
+      return (i) => view.getInt8(i);
+    case "BOOL":
+      return (i) => (view.getUint8(i) !== 0 ? 1 : 0);
+    default: // U8
+      return (i) => view.getUint8(i);
+  }
+}
+
 /** The elements of `bytes` (little-endian `dtype`) as float32 or int32 values. */
 function convert(
   bytes: Uint8Array,
@@ -257,45 +300,8 @@ function convert(
     new Uint8Array(out.buffer).set(bytes); // aligned copy
     return out;
   }
-  const bits = new DataView(new ArrayBuffer(4));
-  for (let i = 0; i < n; i++) {
-    switch (e.dtype) {
-      case "F64":
-        out[i] = view.getFloat64(i * 8, true);
-        break;
-      case "F32":
-        out[i] = view.getFloat32(i * 4, true);
-        break;
-      case "F16":
-        out[i] = halfToNumber(view.getUint16(i * 2, true));
-        break;
-      case "BF16":
-        bits.setUint32(0, view.getUint16(i * 2, true) << 16);
-        out[i] = bits.getFloat32(0);
-        break;
-      case "I64": {
-        const low = view.getInt32(i * 8, true);
-        const high = view.getInt32(i * 8 + 4, true);
-        if (high !== low >> 31) {
-          const value = view.getBigInt64(i * 8, true);
-          throw fail(`tensor '${e.name}': I64 value ${value} at index ${i} does not fit in int32`);
-        }
-        out[i] = low;
-        break;
-      }
-      case "I32":
-        out[i] = view.getInt32(i * 4, true);
-        break;
-      case "I16":
-        out[i] = view.getInt16(i * 2, true);
-        break;
-      case "I8":
-        out[i] = view.getInt8(i);
-        break;
-      default: // U8, BOOL
-        out[i] = e.dtype === "BOOL" ? (view.getUint8(i) !== 0 ? 1 : 0) : view.getUint8(i);
-    }
-  }
+  const read = elementReader(view, e, fail);
+  for (let i = 0; i < n; i++) out[i] = read(i);
   return out;
 }
 
