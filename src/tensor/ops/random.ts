@@ -85,24 +85,20 @@ export function nextStream(n: number): [bigint, bigint] {
   return [seed, start];
 }
 
+/** Fills `t` by `kernel(seed, offset)` on the next stream; `what` names it in errors. */
+function fillFromStream(t: Tensor, what: string, kernel: (s: bigint, o: bigint) => number): void {
+  const [s, o] = nextStream(t.size);
+  check(t.lib, kernel(s, o), () => `${what} [${t.shape}]`);
+}
+
 /** @internal fills `t` with uniform numbers in [low, high). */
 export function fillUniform(t: Tensor, low: number, high: number): void {
-  const [s, o] = nextStream(t.size);
-  check(
-    t.lib,
-    t.lib.lits_rand_uniform_f32(t.ptr, t.size, s, o, low, high),
-    () => `rand [${t.shape}]`,
-  );
+  fillFromStream(t, "rand", (s, o) => t.lib.lits_rand_uniform_f32(t.ptr, t.size, s, o, low, high));
 }
 
 /** @internal fills `t` with normal numbers. */
 export function fillNormal(t: Tensor, mean: number, std: number): void {
-  const [s, o] = nextStream(t.size);
-  check(
-    t.lib,
-    t.lib.lits_rand_normal_f32(t.ptr, t.size, s, o, mean, std),
-    () => `randn [${t.shape}]`,
-  );
+  fillFromStream(t, "randn", (s, o) => t.lib.lits_rand_normal_f32(t.ptr, t.size, s, o, mean, std));
 }
 
 function created(
