@@ -72,18 +72,18 @@ function quietOpenMP(): void {
   }
 }
 
-/** The CPU library's symbols, opened (and in a checkout built) on first use. */
-export function cpuLib(): NativeSymbols {
-  if (cpu) return cpu;
-  const path = resolveCpuPath();
-  quietOpenMP();
+/**
+ * Opens `path` with the symbol table and checks its ABI version. The Errors
+ * start with `prefix`, name the library (`name`, e.g. "the CUDA library")
+ * and end with the command that rebuilds it.
+ */
+function openLibrary(path: string, name: string, prefix: string, rebuild: string): NativeSymbols {
   let lib: Deno.DynamicLibrary<typeof symbols>;
   try {
     lib = Deno.dlopen(path, symbols);
   } catch (e) {
     throw new Error(
-      `cannot open the native library ${path}: ${(e as Error).message}; ` +
-        `rebuild it with: ${buildCommand()}`,
+      `${prefix}cannot open ${name} ${path}: ${(e as Error).message}; rebuild it with: ${rebuild}`,
     );
   }
   const version = new Int32Array(1);
@@ -91,11 +91,19 @@ export function cpuLib(): NativeSymbols {
   if (version[0] !== ABI_VERSION) {
     lib.close();
     throw new Error(
-      `native library ${path} has ABI ${version[0]}, this code needs ${ABI_VERSION}; ` +
-        `rebuild it with: ${buildCommand()}`,
+      `${prefix}${name} ${path} has ABI ${version[0]}, this code needs ${ABI_VERSION}; ` +
+        `rebuild it with: ${rebuild}`,
     );
   }
-  cpu = lib.symbols as unknown as NativeSymbols;
+  return lib.symbols as unknown as NativeSymbols;
+}
+
+/** The CPU library's symbols, opened (and in a checkout built) on first use. */
+export function cpuLib(): NativeSymbols {
+  if (cpu) return cpu;
+  const path = resolveCpuPath();
+  quietOpenMP();
+  cpu = openLibrary(path, "the native library", "", buildCommand());
   applyDeterministic(cpu);
   return cpu;
 }
@@ -130,27 +138,8 @@ export function cudaLib(): NativeSymbols {
   if (cudaFailure) throw cudaFailure;
   const path = resolveCudaPath(); // not kept: the library may be built later
   try {
-    let lib: Deno.DynamicLibrary<typeof symbols>;
-    try {
-      lib = Deno.dlopen(path, symbols);
-    } catch (e) {
-      throw new Error(
-        `device 'cuda' is unavailable: cannot open the CUDA library ${path}: ` +
-          `${(e as Error).message}; ` +
-          `rebuild it with: ${cudaBuildCommand()}`,
-      );
-    }
-    const version = new Int32Array(1);
-    lib.symbols.lits_abi_version(version);
-    if (version[0] !== ABI_VERSION) {
-      lib.close();
-      throw new Error(
-        `device 'cuda' is unavailable: the CUDA library ${path} has ABI ${version[0]}, this ` +
-          `code needs ${ABI_VERSION}; ` +
-          `rebuild it with: ${cudaBuildCommand()}`,
-      );
-    }
-    const syms = lib.symbols as unknown as NativeSymbols;
+    const unavailable = "device 'cuda' is unavailable: ";
+    const syms = openLibrary(path, "the CUDA library", unavailable, cudaBuildCommand());
     if (syms.lits_init() !== 0) {
       // Stays open: after the CUDA runtime started (threads, a context),
       // unloading it is not safe; the Error is kept and thrown again.
