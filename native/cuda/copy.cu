@@ -7,6 +7,7 @@
  * (pageable, garbage-collected) buffer before we return.
  */
 #include <limits.h>
+#include <string.h>
 
 #include "common.cuh"
 #include "indexing.cuh"
@@ -65,25 +66,28 @@ extern "C" int lits_copy_d2d(void* dst, const void* src, int64_t bytes) {
 
 /* ---- fills and casts -------------------------------------------------------------- */
 
-template <typename T>
-__global__ void fill_kernel(T* x, int64_t n, T value) {
-  LC_GRID_LOOP(i, n) x[i] = value;
+/* Both fills write 4-byte words: one kernel over the value's bits. */
+__global__ void fill_kernel(uint32_t* x, int64_t n, uint32_t bits) {
+  LC_GRID_LOOP(i, n) x[i] = bits;
+}
+
+static int fill_words(const char* lc_fn, void* x, int64_t n, uint32_t bits) {
+  LITS_CHECKED(lits_check_count(lc_fn, n, x != NULL, "x"));
+  fill_kernel<<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>((uint32_t*)x, n, bits);
+  LC_CHECK_LAUNCH("fill_kernel");
+  return LITS_OK;
 }
 
 extern "C" int lits_fill_f32(float* x, int64_t n, float value) {
   LC_ENTER("lits_fill_f32");
-  LITS_CHECKED(lits_check_count(lc_fn, n, x != NULL, "x"));
-  fill_kernel<float><<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>(x, n, value);
-  LC_CHECK_LAUNCH("fill_kernel<float>");
-  return LITS_OK;
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  return fill_words(lc_fn, x, n, bits);
 }
 
 extern "C" int lits_fill_i32(int32_t* x, int64_t n, int32_t value) {
   LC_ENTER("lits_fill_i32");
-  LITS_CHECKED(lits_check_count(lc_fn, n, x != NULL, "x"));
-  fill_kernel<int32_t><<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>(x, n, value);
-  LC_CHECK_LAUNCH("fill_kernel<int32_t>");
-  return LITS_OK;
+  return fill_words(lc_fn, x, n, (uint32_t)value);
 }
 
 __global__ void cast_i32_f32_kernel(const int32_t* src, float* dst, int64_t n) {
