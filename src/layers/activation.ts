@@ -133,10 +133,9 @@ export abstract class SoftmaxBase extends Module {
   /** The normalised dimension. */
   readonly dim: number;
 
-  /** `given` is the constructor's `arguments.length`. */
-  protected constructor(dim: unknown, given: number) {
+  /** `where` is the layer's name ("nn.Softmax"), `given` its constructor's `arguments.length`. */
+  protected constructor(where: string, dim: unknown, given: number) {
     super();
-    const where = `nn.${this.constructor.name}`;
     const usage = `new ${where}(1)`;
     checkArity(where, given, 1, usage);
     const d = typeof dim === "object" && dim !== null
@@ -162,7 +161,7 @@ export abstract class SoftmaxBase extends Module {
  */
 export class Softmax extends SoftmaxBase {
   constructor(dim: number | SoftmaxOptions) {
-    super(dim, arguments.length);
+    super("nn.Softmax", dim, arguments.length);
   }
 
   /** Softmax of x along `dim`. */
@@ -183,7 +182,7 @@ export class Softmax extends SoftmaxBase {
  */
 export class LogSoftmax extends SoftmaxBase {
   constructor(dim: number | SoftmaxOptions) {
-    super(dim, arguments.length);
+    super("nn.LogSoftmax", dim, arguments.length);
   }
 
   /** Log-softmax of x along `dim`. */

@@ -19,8 +19,12 @@ import { checkArity, checkCall } from "../options.ts";
 export abstract class Pool2dBase extends Module {
   /** The options in effect. */
   readonly options: Pool2dOptions;
-  /** `given` is the constructor's `arguments.length`; `op` the functional op it calls. */
+  /**
+   * `where` is the layer's name ("nn.MaxPool2d"), `given` its constructor's
+   * `arguments.length`, `op` the functional op it calls.
+   */
   protected constructor(
+    where: string,
     readonly kernelSize: Pair,
     options: Pool2dOptions,
     given: number,
@@ -28,7 +32,6 @@ export abstract class Pool2dBase extends Module {
   ) {
     super();
     // `MaxPool2d(3, 2)` is PyTorch's kernel 3, stride 2.
-    const where = `nn.${this.constructor.name}`;
     const usage = `new ${where}(3, { stride: 2, padding: 1 })`;
     this.options = {
       ...checkCall<Pool2dOptions>(where, given, 2, options, POOL_OPTIONS[op], usage),
@@ -47,7 +50,7 @@ export abstract class Pool2dBase extends Module {
  */
 export class MaxPool2d extends Pool2dBase {
   constructor(kernelSize: Pair, options: Pool2dOptions = {}) {
-    super(kernelSize, options, arguments.length, "maxPool2d");
+    super("nn.MaxPool2d", kernelSize, options, arguments.length, "maxPool2d");
   }
   /** x [N, C, H, W] -> [N, C, H', W']. */
   forward(x: Tensor): Tensor {
@@ -66,7 +69,7 @@ export class MaxPool2d extends Pool2dBase {
  */
 export class AvgPool2d extends Pool2dBase {
   constructor(kernelSize: Pair, options: Pool2dOptions = {}) {
-    super(kernelSize, options, arguments.length, "avgPool2d");
+    super("nn.AvgPool2d", kernelSize, options, arguments.length, "avgPool2d");
   }
   /** x [N, C, H, W] -> [N, C, H', W']. */
   forward(x: Tensor): Tensor {
