@@ -90,30 +90,33 @@ extern "C" int lits_fill_i32(int32_t* x, int64_t n, int32_t value) {
   return fill_words(lc_fn, x, n, (uint32_t)value);
 }
 
-__global__ void cast_i32_f32_kernel(const int32_t* src, float* dst, int64_t n) {
-  LC_GRID_LOOP(i, n) dst[i] = (float)src[i]; /* round to nearest, as the CPU */
+/* int32 -> float rounds to nearest, as the CPU. */
+__device__ float cast_value(int32_t v) { return (float)v; }
+/* float -> int32 truncates toward zero and saturates, NaN gives 0: the
+ * hardware conversion (cvt.rzi.s32.f32), which the CPU backend reproduces. */
+__device__ int32_t cast_value(float v) { return __float2int_rz(v); }
+
+template <typename S, typename D>
+__global__ void cast_kernel(const S* src, D* dst, int64_t n) {
+  LC_GRID_LOOP(i, n) dst[i] = cast_value(src[i]);
 }
 
-/* Truncates toward zero and saturates, NaN gives 0: the hardware conversion
- * (cvt.rzi.s32.f32), which the CPU backend reproduces. */
-__global__ void cast_f32_i32_kernel(const float* src, int32_t* dst, int64_t n) {
-  LC_GRID_LOOP(i, n) dst[i] = __float2int_rz(src[i]);
+template <typename S, typename D>
+static int cast(const char* lc_fn, const S* src, D* dst, int64_t n) {
+  LITS_CHECKED(lits_check_count(lc_fn, n, src != NULL && dst != NULL, "src or dst"));
+  cast_kernel<<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>(src, dst, n);
+  LC_CHECK_LAUNCH("cast_kernel");
+  return LITS_OK;
 }
 
 extern "C" int lits_cast_i32_f32(const int32_t* src, float* dst, int64_t n) {
   LC_ENTER("lits_cast_i32_f32");
-  LITS_CHECKED(lits_check_count(lc_fn, n, src != NULL && dst != NULL, "src or dst"));
-  cast_i32_f32_kernel<<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>(src, dst, n);
-  LC_CHECK_LAUNCH("cast_i32_f32_kernel");
-  return LITS_OK;
+  return cast(lc_fn, src, dst, n);
 }
 
 extern "C" int lits_cast_f32_i32(const float* src, int32_t* dst, int64_t n) {
   LC_ENTER("lits_cast_f32_i32");
-  LITS_CHECKED(lits_check_count(lc_fn, n, src != NULL && dst != NULL, "src or dst"));
-  cast_f32_i32_kernel<<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>(src, dst, n);
-  LC_CHECK_LAUNCH("cast_f32_i32_kernel");
-  return LITS_OK;
+  return cast(lc_fn, src, dst, n);
 }
 
 /* ---- strided copy ---------------------------------------------------------------- */
