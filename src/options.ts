@@ -144,3 +144,51 @@ export function checkCall<T extends object = Record<string, unknown>>(
   checkArity(where, given, most, usage);
   return checkOptions<T>(where, options, known, usage);
 }
+
+/**
+ * One public function's or constructor's call, as `checkCall` checks it:
+ * declared once at module level, next to its options interface, so the
+ * function opens with one short line and a reader finds its name in errors,
+ * its argument count, its option names and its usage example together.
+ */
+export interface CallContract<T extends object> {
+  /** The name its errors start with ("metrics.rocCurve"). */
+  readonly where: string;
+  /** How many arguments it takes, the options object last. */
+  readonly most: number;
+  /** Its option names. */
+  readonly known: readonly (keyof T & string)[];
+  /** A call written the right way, which the errors show. */
+  readonly usage: string;
+}
+
+/**
+ * `checkCall` for a function declared with a `CallContract`: pass
+ * `arguments.length` and the options argument; returns the options, typed,
+ * and throws the same errors in the same order as `checkCall`.
+ *
+ * @example
+ * ```ts
+ * import { type CallContract, checkContract } from "./options.ts";
+ * const SGD: CallContract<{ lr?: number }> = {
+ *   where: "optim.SGD",
+ *   most: 2,
+ *   known: ["lr"],
+ *   usage: "new optim.SGD(params, { lr: 0.1 })",
+ * };
+ * console.log(checkContract(SGD, 2, { lr: 0.1 }).lr); // 0.1
+ * try {
+ *   checkContract(SGD, 2, { learning_rate: 0.1 });
+ * } catch (e) {
+ *   console.log((e as Error).message.includes("unknown option 'learning_rate'")); // true
+ * }
+ * ```
+ */
+export function checkContract<T extends object>(
+  contract: CallContract<T>,
+  given: number,
+  options: unknown,
+): T {
+  const { where, most, known, usage } = contract;
+  return checkCall<T>(where, given, most, options, known, usage);
+}

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
-import { CROSS_ENTROPY_OPTIONS, crossEntropy, type Reduction } from "../tensor/ops/loss.ts";
+import { CROSS_ENTROPY, crossEntropy, type Reduction } from "../tensor/ops/loss.ts";
 import { Module } from "./module.ts";
 import { checkCall } from "../options.ts";
 
@@ -45,7 +45,7 @@ export class CrossEntropyLoss extends Module {
       arguments.length,
       1,
       options,
-      CROSS_ENTROPY_OPTIONS,
+      CROSS_ENTROPY.known,
       USAGE,
     );
     this.registerBuffer("weight", o.weight ?? null);

@@ -8,10 +8,12 @@
 import { Tensor } from "../tensor/tensor.ts";
 import type { Reduction } from "../tensor/ops/loss.ts";
 import {
+  BCE_WITH_LOGITS,
   binaryCrossEntropyWithLogits,
   checkReduction,
-  LOSS_OPTIONS,
+  MSE_LOSS,
   mseLoss,
+  NLL_LOSS,
   nllLoss,
 } from "../tensor/ops/losses_extra.ts";
 import { checkCall } from "../options.ts";
@@ -61,7 +63,7 @@ export class NLLLoss extends Module {
       arguments.length,
       1,
       options,
-      LOSS_OPTIONS.nllLoss,
+      NLL_LOSS.known,
       usage,
     );
     this.registerBuffer("weight", weightOption("nn.NLLLoss", "weight", o.weight));
@@ -116,7 +118,7 @@ export class BCEWithLogitsLoss extends Module {
       arguments.length,
       1,
       options,
-      LOSS_OPTIONS.binaryCrossEntropyWithLogits,
+      BCE_WITH_LOGITS.known,
       usage,
     );
     this.registerBuffer("weight", weightOption("nn.BCEWithLogitsLoss", "weight", o.weight));
@@ -163,7 +165,7 @@ export class MSELoss extends Module {
       arguments.length,
       1,
       options,
-      LOSS_OPTIONS.mseLoss,
+      MSE_LOSS.known,
       usage,
     );
     this.reduction = checkReduction("nn.MSELoss", o.reduction ?? "mean");

@@ -7,7 +7,7 @@
  * @module
  */
 import { binaryTruth, checkSameLength, checkScores, type Labels, type Scores } from "./labels.ts";
-import { checkCall } from "../../options.ts";
+import { type CallContract, checkContract } from "../../options.ts";
 
 /** Options of the binary curves. */
 export interface CurveOptions {
@@ -70,6 +70,13 @@ function binaryClfCurve(fn: string, yTrue: Labels, scores: Scores, posLabel?: nu
   return { fps, tps, thresholds };
 }
 
+const PRECISION_RECALL_CURVE: CallContract<CurveOptions> = {
+  where: "metrics.precisionRecallCurve",
+  most: 3,
+  known: ["posLabel"],
+  usage: "metrics.precisionRecallCurve(yTrue, scores, { posLabel: 2 })",
+};
+
 /**
  * Precision and recall at every distinct score, as
  * `sklearn.metrics.precision_recall_curve`: thresholds increase, recall
@@ -98,15 +105,7 @@ export function precisionRecallCurve(
   scores: Scores,
   options: CurveOptions = {},
 ): PrecisionRecallCurve {
-  const usage = "metrics.precisionRecallCurve(yTrue, scores, { posLabel: 2 })";
-  options = checkCall<CurveOptions>(
-    "metrics.precisionRecallCurve",
-    arguments.length,
-    3,
-    options,
-    ["posLabel"],
-    usage,
-  );
+  options = checkContract(PRECISION_RECALL_CURVE, arguments.length, options);
   const { fps, tps, thresholds } = binaryClfCurve(
     "precisionRecallCurve",
     yTrue,
@@ -132,6 +131,13 @@ export interface RocCurveOptions extends CurveOptions {
    */
   dropIntermediate?: boolean;
 }
+
+const ROC_CURVE: CallContract<RocCurveOptions> = {
+  where: "metrics.rocCurve",
+  most: 3,
+  known: ["posLabel", "dropIntermediate"],
+  usage: "metrics.rocCurve(yTrue, scores, { posLabel: 2, dropIntermediate: false })",
+};
 
 /**
  * The receiver operating characteristic, as `sklearn.metrics.roc_curve`:
@@ -160,15 +166,7 @@ export function rocCurve(
   scores: Scores,
   options: RocCurveOptions = {},
 ): RocCurve {
-  const usage = "metrics.rocCurve(yTrue, scores, { posLabel: 2, dropIntermediate: false })";
-  options = checkCall<RocCurveOptions>(
-    "metrics.rocCurve",
-    arguments.length,
-    3,
-    options,
-    ["posLabel", "dropIntermediate"],
-    usage,
-  );
+  options = checkContract(ROC_CURVE, arguments.length, options);
   let { fps, tps, thresholds } = binaryClfCurve("rocCurve", yTrue, scores, options.posLabel);
   if ((options.dropIntermediate ?? true) && fps.length > 2) {
     // Keep the ends and every point where the second difference of fps or

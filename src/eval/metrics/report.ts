@@ -8,7 +8,7 @@
  */
 import { confusionMatrix, oneVsRestCounts, ratio } from "./confusion.ts";
 import { checkLabels, checkSameLength, type Labels } from "./labels.ts";
-import { checkCall } from "../../options.ts";
+import { type CallContract, checkContract } from "../../options.ts";
 
 /** The metrics of one class. */
 export interface ClassMetrics {
@@ -71,6 +71,13 @@ export interface ClassificationReportOptions {
   classNames?: readonly string[];
 }
 
+const CLASSIFICATION_REPORT: CallContract<ClassificationReportOptions> = {
+  where: "metrics.classificationReport",
+  most: 3,
+  known: ["numClasses", "classNames"],
+  usage: 'metrics.classificationReport(yTrue, yPred, { classNames: ["no liver", "liver"] })',
+};
+
 /**
  * Precision, recall, F1, support, specificity and sensitivity per class,
  * their macro and weighted averages, accuracy and balanced accuracy.
@@ -108,15 +115,7 @@ export function classificationReport(
   options: ClassificationReportOptions = {},
 ): ClassificationReport {
   const fn = "classificationReport";
-  const usage = 'metrics.classificationReport(yTrue, yPred, { classNames: ["no liver", "liver"] })';
-  options = checkCall<ClassificationReportOptions>(
-    `metrics.${fn}`,
-    arguments.length,
-    3,
-    options,
-    ["numClasses", "classNames"],
-    usage,
-  );
+  options = checkContract(CLASSIFICATION_REPORT, arguments.length, options);
   checkSameLength(fn, yTrue, "yTrue", yPred, "yPred");
   const { classNames } = options;
   let k = options.numClasses ?? classNames?.length;

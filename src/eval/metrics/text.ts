@@ -5,13 +5,20 @@
  * @module
  */
 import type { ClassificationReport } from "./report.ts";
-import { checkCall } from "../../options.ts";
+import { type CallContract, checkContract } from "../../options.ts";
 
 /** Options of `formatClassificationReport`. */
 export interface FormatReportOptions {
   /** Digits after the decimal point (default 2, as sklearn). */
   digits?: number;
 }
+
+const FORMAT_CLASSIFICATION_REPORT: CallContract<FormatReportOptions> = {
+  where: "metrics.formatClassificationReport",
+  most: 2,
+  known: ["digits"],
+  usage: "metrics.formatClassificationReport(report, { digits: 4 })",
+};
 
 /**
  * Renders a report as sklearn prints it: one row per class, then accuracy
@@ -39,15 +46,7 @@ export function formatClassificationReport(
   report: ClassificationReport,
   options: FormatReportOptions = {},
 ): string {
-  const usage = "metrics.formatClassificationReport(report, { digits: 4 })";
-  options = checkCall<FormatReportOptions>(
-    "metrics.formatClassificationReport",
-    arguments.length,
-    2,
-    options,
-    ["digits"],
-    usage,
-  );
+  options = checkContract(FORMAT_CLASSIFICATION_REPORT, arguments.length, options);
   const digits = options.digits ?? 2;
   if (!Number.isInteger(digits) || digits < 0 || digits > 20) {
     throw new RangeError(`formatClassificationReport: digits must be 0..20, got ${digits}`);

@@ -11,7 +11,7 @@ import { numel, Tensor } from "../tensor.ts";
 import { contiguous } from "./shape.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
-import { checkCall } from "../../options.ts";
+import { type CallContract, checkContract } from "../../options.ts";
 
 /** How per-sample losses are combined. */
 export type Reduction = "none" | "mean" | "sum";
@@ -28,13 +28,13 @@ export interface CrossEntropyOptions {
   reduction?: Reduction;
 }
 
-/** The option names of `crossEntropy`, also `nn.CrossEntropyLoss`'s. */
-export const CROSS_ENTROPY_OPTIONS: (keyof CrossEntropyOptions)[] = [
-  "weight",
-  "ignoreIndex",
-  "labelSmoothing",
-  "reduction",
-];
+/** How `crossEntropy` is called; `nn.CrossEntropyLoss` takes the same option names. */
+export const CROSS_ENTROPY: CallContract<CrossEntropyOptions> = {
+  where: "crossEntropy",
+  most: 3,
+  known: ["weight", "ignoreIndex", "labelSmoothing", "reduction"],
+  usage: "F.crossEntropy(logits, target, { labelSmoothing: 0.1 })",
+};
 
 /** Cross-entropy of logits [N, C] (or [N, C, ...]) against int32 targets [N] (or [N, ...]). */
 export function crossEntropy(
@@ -42,15 +42,7 @@ export function crossEntropy(
   target: Tensor,
   options: CrossEntropyOptions = {},
 ): Tensor {
-  const usage = "F.crossEntropy(logits, target, { labelSmoothing: 0.1 })";
-  const o = checkCall<CrossEntropyOptions>(
-    "crossEntropy",
-    arguments.length,
-    3,
-    options,
-    CROSS_ENTROPY_OPTIONS,
-    usage,
-  );
+  const o = checkContract(CROSS_ENTROPY, arguments.length, options);
   requireFloat(logits, "crossEntropy");
   sameDevice(logits, target, "crossEntropy");
   const weight = o.weight ?? null;

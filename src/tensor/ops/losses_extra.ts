@@ -7,7 +7,7 @@
  * @module
  */
 import { Tensor } from "../tensor.ts";
-import { checkCall } from "../../options.ts";
+import { type CallContract, checkContract } from "../../options.ts";
 import type { Reduction } from "./loss.ts";
 import { arange } from "./creation.ts";
 import {
@@ -28,20 +28,6 @@ import { eq } from "./compare.ts";
 import { sum } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 
-/** The options of each loss here. */
-interface LossOptions {
-  nllLoss: NllLossOptions;
-  binaryCrossEntropyWithLogits: BceWithLogitsOptions;
-  mseLoss: MseLossOptions;
-}
-
-/** The option names of each loss here, also its layer's (`nn.NLLLoss`, ...). */
-export const LOSS_OPTIONS: { [K in keyof LossOptions]: (keyof LossOptions[K] & string)[] } = {
-  nllLoss: ["weight", "ignoreIndex", "reduction"],
-  binaryCrossEntropyWithLogits: ["weight", "posWeight", "reduction"],
-  mseLoss: ["reduction"],
-};
-
 /** Checks a reduction name (PyTorch's three). */
 export function checkReduction(where: string, reduction: unknown): Reduction {
   if (reduction !== "mean" && reduction !== "sum" && reduction !== "none") {
@@ -59,18 +45,18 @@ function reduce(loss: Tensor, reduction: Reduction): Tensor {
 }
 
 /**
- * The checks each loss here opens with, in this order: at most 3 arguments,
+ * The checks each loss here opens with, in this order: its argument count,
  * its options, the reduction (default "mean"), input and target Tensors.
  */
-function openLoss<K extends keyof LossOptions>(
-  where: K,
+function openLoss<T extends { reduction?: Reduction }>(
+  contract: CallContract<T>,
   given: number,
   input: unknown,
   target: unknown,
   options: unknown,
-  usage: string,
-): { o: LossOptions[K]; reduction: Reduction } {
-  const o = checkCall<LossOptions[K]>(where, given, 3, options, LOSS_OPTIONS[where], usage);
+): { o: T; reduction: Reduction } {
+  const { where, usage } = contract;
+  const o = checkContract(contract, given, options);
   const reduction = checkReduction(where, o.reduction ?? "mean");
   if (!(input instanceof Tensor) || !(target instanceof Tensor)) {
     throw new Error(`${where}: input and target must be Tensors; write ${usage}`);
@@ -106,6 +92,14 @@ export interface NllLossOptions {
   reduction?: Reduction;
 }
 
+/** How `nllLoss` is called; `nn.NLLLoss` takes the same option names. */
+export const NLL_LOSS: CallContract<NllLossOptions> = {
+  where: "nllLoss",
+  most: 3,
+  known: ["weight", "ignoreIndex", "reduction"],
+  usage: 'F.nllLoss(logp, target, { weight, ignoreIndex: -100, reduction: "mean" })',
+};
+
 /**
  * Negative log-likelihood of log-probabilities [N, C] (or [N, C, d...], or
  * one sample [C]) against int32 class indices [N] (or [N, d...], or []), as
@@ -121,8 +115,7 @@ export interface NllLossOptions {
  * ```
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
-  const usage = 'F.nllLoss(logp, target, { weight, ignoreIndex: -100, reduction: "mean" })';
-  const { o, reduction } = openLoss("nllLoss", arguments.length, input, target, options, usage);
+  const { o, reduction } = openLoss(NLL_LOSS, arguments.length, input, target, options);
   const ignoreIndex = o.ignoreIndex ?? -100;
   const weight = o.weight ?? null;
   const desc = `nllLoss input [${input.shape}] target [${target.shape}] (${target.dtype})`;
@@ -187,6 +180,17 @@ export interface BceWithLogitsOptions {
   reduction?: Reduction;
 }
 
+/**
+ * How `binaryCrossEntropyWithLogits` is called; `nn.BCEWithLogitsLoss` takes
+ * the same option names.
+ */
+export const BCE_WITH_LOGITS: CallContract<BceWithLogitsOptions> = {
+  where: "binaryCrossEntropyWithLogits",
+  most: 3,
+  known: ["weight", "posWeight", "reduction"],
+  usage: "F.binaryCrossEntropyWithLogits(logits, target, { weight, posWeight, reduction })",
+};
+
 function checkBroadcastWeight(name: string, w: Tensor, input: Tensor, desc: string): void {
   requireFloat(w, `binaryCrossEntropyWithLogits ${name}`);
   sameDevice(input, w, `binaryCrossEntropyWithLogits ${name}`);
@@ -214,15 +218,7 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   options: BceWithLogitsOptions = {},
 ): Tensor {
-  const usage = "F.binaryCrossEntropyWithLogits(logits, target, { weight, posWeight, reduction })";
-  const { o, reduction } = openLoss(
-    "binaryCrossEntropyWithLogits",
-    arguments.length,
-    input,
-    target,
-    options,
-    usage,
-  );
+  const { o, reduction } = openLoss(BCE_WITH_LOGITS, arguments.length, input, target, options);
   requireFloat(input, "binaryCrossEntropyWithLogits input");
   requireFloatTarget("binaryCrossEntropyWithLogits", input, target);
   const desc = `binaryCrossEntropyWithLogits input [${input.shape}]`;
@@ -246,6 +242,14 @@ export interface MseLossOptions {
   reduction?: Reduction;
 }
 
+/** How `mseLoss` is called; `nn.MSELoss` takes the same option names. */
+export const MSE_LOSS: CallContract<MseLossOptions> = {
+  where: "mseLoss",
+  most: 3,
+  known: ["reduction"],
+  usage: 'F.mseLoss(input, target, { reduction: "sum" })',
+};
+
 /**
  * Mean squared error, as `F.mse_loss`: (input - target)^2, averaged (or
  * summed, or per element). Target and input must have the same shape.
@@ -257,8 +261,7 @@ export interface MseLossOptions {
  * ```
  */
 export function mseLoss(input: Tensor, target: Tensor, options: MseLossOptions = {}): Tensor {
-  const usage = 'F.mseLoss(input, target, { reduction: "sum" })';
-  const { reduction } = openLoss("mseLoss", arguments.length, input, target, options, usage);
+  const { reduction } = openLoss(MSE_LOSS, arguments.length, input, target, options);
   requireFloat(input, "mseLoss input");
   requireFloatTarget("mseLoss", input, target);
   const d = sub(input, target);

@@ -12,7 +12,7 @@ import { contiguous, reshape } from "./shape.ts";
 import { add, div, mul, rdiv, requireFloat, sameDevice, sqrt, sub } from "./elementwise.ts";
 import * as fusion from "./fusion.ts";
 import { noGrad } from "../autograd.ts";
-import { checkCall } from "../../options.ts";
+import { type CallContract, checkContract } from "../../options.ts";
 
 /** Options of `batchNorm`. */
 export interface BatchNormOptions {
@@ -23,6 +23,13 @@ export interface BatchNormOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
 }
+
+const BATCH_NORM: CallContract<BatchNormOptions> = {
+  where: "batchNorm",
+  most: 6,
+  known: ["training", "momentum", "eps"],
+  usage: "F.batchNorm(x, runningMean, runningVar, weight, bias, { training: true })",
+};
 
 function checkChannel(t: Tensor | null, c: number, name: string, x: Tensor): void {
   if (t && (t.ndim !== 1 || t.shape[0] !== c)) {
@@ -44,15 +51,7 @@ export function batchNorm(
   bias: Tensor | null,
   options: BatchNormOptions = {},
 ): Tensor {
-  const usage = "F.batchNorm(x, runningMean, runningVar, weight, bias, { training: true })";
-  const o = checkCall<BatchNormOptions>(
-    "batchNorm",
-    arguments.length,
-    6,
-    options,
-    ["training", "momentum", "eps"],
-    usage,
-  );
+  const o = checkContract(BATCH_NORM, arguments.length, options);
   requireFloat(x, "batchNorm");
   if (x.ndim < 2) throw new Error(`batchNorm: expected input [N, C, ...], got [${x.shape}]`);
   const [n, c] = x.shape;
