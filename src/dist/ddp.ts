@@ -18,7 +18,7 @@ import {
   registerBackwardEndHook,
   registerPostAccumulateGradHook,
 } from "../tensor/grad_hooks.ts";
-import { checkCall } from "../options.ts";
+import { type CallContract, checkContract } from "../options.ts";
 import { broadcast, getWorldSize, groupLib, libFor } from "./process_group.ts";
 import type { Device } from "../tensor/device.ts";
 import { distCheck } from "./native.ts";
@@ -50,8 +50,13 @@ interface Bucket {
   done: boolean; // its all-reduce has completed (lits_dist_test said so)
 }
 
-const USAGE =
-  "new distributed.DistributedDataParallel(model, { bucketCapMb: 25, broadcastBuffers: true })";
+const NEW_DDP: CallContract<DistributedDataParallelOptions> = {
+  where: "distributed.DistributedDataParallel",
+  most: 2,
+  known: ["bucketCapMb", "broadcastBuffers", "findUnusedParameters"],
+  usage:
+    "new distributed.DistributedDataParallel(model, { bucketCapMb: 25, broadcastBuffers: true })",
+};
 
 /**
  * Wraps `module` for data-parallel training (PyTorch's
@@ -91,14 +96,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   /** See `DistributedDataParallelOptions`. */
   constructor(module: M, options: DistributedDataParallelOptions = {}) {
     super();
-    options = checkCall<DistributedDataParallelOptions>(
-      "distributed.DistributedDataParallel",
-      arguments.length,
-      2,
-      options,
-      ["bucketCapMb", "broadcastBuffers", "findUnusedParameters"],
-      USAGE,
-    );
+    options = checkContract(NEW_DDP, arguments.length, options);
     if (!(module instanceof Module)) {
       throw new Error(`DistributedDataParallel: expected an nn.Module, got ${typeof module}`);
     }

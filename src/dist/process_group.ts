@@ -14,7 +14,7 @@
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
-import { checkArity, checkCall, checkOptions } from "../options.ts";
+import { type CallContract, checkArity, checkContract, checkOptions } from "../options.ts";
 import { distCheck, distLib } from "./native.ts";
 import { check } from "../ffi/native.ts";
 import { DIST_OP, type DistSymbols } from "./symbols.ts";
@@ -65,7 +65,12 @@ export function launcherRank(): number {
   return -1;
 }
 
-const INIT_USAGE = "distributed.initProcessGroup({ backend: 'mpi', timeout: 600_000 })";
+const INIT_PROCESS_GROUP: CallContract<InitProcessGroupOptions> = {
+  where: "distributed.initProcessGroup",
+  most: 1,
+  known: ["backend", "timeout"],
+  usage: "distributed.initProcessGroup({ backend: 'mpi', timeout: 600_000 })",
+};
 
 /**
  * Joins the process group the launcher started (PyTorch's
@@ -81,14 +86,7 @@ const INIT_USAGE = "distributed.initProcessGroup({ backend: 'mpi', timeout: 600_
  * ```
  */
 export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
-  options = checkCall<InitProcessGroupOptions>(
-    "distributed.initProcessGroup",
-    arguments.length,
-    1,
-    options,
-    ["backend", "timeout"],
-    INIT_USAGE,
-  );
+  options = checkContract(INIT_PROCESS_GROUP, arguments.length, options);
   const backend = options.backend ?? "mpi";
   if (backend !== "mpi" && backend !== "nccl") {
     throw new Error(
@@ -232,7 +230,12 @@ function checkTensor(what: string, t: Tensor, floatOnly: boolean): void {
   }
 }
 
-const ALL_REDUCE_USAGE = "distributed.allReduce(tensor, { op: distributed.ReduceOp.SUM })";
+const ALL_REDUCE: CallContract<{ op?: ReduceOpName }> = {
+  where: "distributed.allReduce",
+  most: 2,
+  known: ["op"],
+  usage: "distributed.allReduce(tensor, { op: distributed.ReduceOp.SUM })",
+};
 
 /**
  * Reduces `tensor` across all ranks, in place: every rank ends with the sum
@@ -250,14 +253,7 @@ const ALL_REDUCE_USAGE = "distributed.allReduce(tensor, { op: distributed.Reduce
  * ```
  */
 export function allReduce(tensor: Tensor, options: { op?: ReduceOpName } = {}): void {
-  options = checkCall<{ op?: ReduceOpName }>(
-    "distributed.allReduce",
-    arguments.length,
-    2,
-    options,
-    ["op"],
-    ALL_REDUCE_USAGE,
-  );
+  options = checkContract(ALL_REDUCE, arguments.length, options);
   const op = options.op ?? "sum";
   if (op !== "sum" && op !== "avg") {
     throw new Error(`distributed.allReduce: op must be "sum" or "avg", got ${JSON.stringify(op)}`);

@@ -11,7 +11,7 @@
  */
 import { RandomSampler, type Sampler, SequentialSampler } from "../data/sampler.ts";
 import type { Dataset } from "../data/types.ts";
-import { checkCall } from "../options.ts";
+import { type CallContract, checkContract } from "../options.ts";
 import { getRank, getWorldSize, isInitialized } from "./process_group.ts";
 
 /** Options of `DistributedSampler` (PyTorch's names, camelCase). */
@@ -28,7 +28,12 @@ export interface DistributedSamplerOptions {
   dropLast?: boolean;
 }
 
-const USAGE = "new distributed.DistributedSampler(dataset, { shuffle: true, seed: 0 })";
+const NEW_DISTRIBUTED_SAMPLER: CallContract<DistributedSamplerOptions> = {
+  where: "distributed.DistributedSampler",
+  most: 2,
+  known: ["numReplicas", "rank", "shuffle", "seed", "dropLast"],
+  usage: "new distributed.DistributedSampler(dataset, { shuffle: true, seed: 0 })",
+};
 
 /**
  * A rank's shard of every epoch, as PyTorch's `DistributedSampler`. Pass it
@@ -71,14 +76,7 @@ export class DistributedSampler implements Sampler {
    * sharded (e.g. `data.classBalancedSampler(labels)`).
    */
   constructor(source: Dataset | number | Sampler, options: DistributedSamplerOptions = {}) {
-    options = checkCall<DistributedSamplerOptions>(
-      "distributed.DistributedSampler",
-      arguments.length,
-      2,
-      options,
-      ["numReplicas", "rank", "shuffle", "seed", "dropLast"],
-      USAGE,
-    );
+    options = checkContract(NEW_DISTRIBUTED_SAMPLER, arguments.length, options);
     const group = isInitialized();
     if ((options.numReplicas === undefined || options.rank === undefined) && !group) {
       throw new Error(
@@ -116,7 +114,8 @@ export class DistributedSampler implements Sampler {
       const n = typeof source === "number" ? source : isDataset ? source.length : NaN;
       if (!Number.isInteger(n) || n! < 0) {
         throw new Error(
-          "DistributedSampler: expected a dataset, a length or a sampler; " + USAGE,
+          "DistributedSampler: expected a dataset, a length or a sampler; " +
+            NEW_DISTRIBUTED_SAMPLER.usage,
         );
       }
       this.#inner = options.shuffle ?? true ? new RandomSampler(n!) : new SequentialSampler(n!);

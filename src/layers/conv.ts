@@ -7,9 +7,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { conv2d, CONV2D_OPTIONS, type Conv2dOptions, type Pair, pair } from "../tensor/ops/conv.ts";
 import { Module, Parameter } from "./module.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
-import { checkCall } from "../options.ts";
-
-const USAGE = "new nn.Conv2d(1, 16, 3, { stride: 1, padding: 1 })";
+import { type CallContract, checkContract } from "../options.ts";
 
 /** Options of `Conv2d`: those of `conv2d`, and `bias`. */
 export interface Conv2dLayerOptions extends Conv2dOptions {
@@ -17,7 +15,12 @@ export interface Conv2dLayerOptions extends Conv2dOptions {
   bias?: boolean;
 }
 
-const KNOWN: (keyof Conv2dLayerOptions)[] = [...CONV2D_OPTIONS, "bias"];
+const NEW_CONV2D: CallContract<Conv2dLayerOptions> = {
+  where: "nn.Conv2d",
+  most: 4,
+  known: [...CONV2D_OPTIONS, "bias"],
+  usage: "new nn.Conv2d(1, 16, 3, { stride: 1, padding: 1 })",
+};
 
 /**
  * 2-D convolution over [N, C, H, W]. Initialised as PyTorch: weight
@@ -45,14 +48,7 @@ export class Conv2d extends Module {
     options: Conv2dLayerOptions = {},
   ) {
     super();
-    const o = checkCall<Conv2dLayerOptions>(
-      "nn.Conv2d",
-      arguments.length,
-      4,
-      options,
-      KNOWN,
-      USAGE,
-    );
+    const o = checkContract(NEW_CONV2D, arguments.length, options);
     const groups = o.groups ?? 1;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
       throw new Error(

@@ -7,13 +7,20 @@ import { Tensor } from "../tensor/tensor.ts";
 import { linear } from "../tensor/ops/matmul.ts";
 import { Module, Parameter } from "./module.ts";
 import { kaimingUniform_, uniform_ } from "./init.ts";
-import { checkCall } from "../options.ts";
+import { type CallContract, checkContract } from "../options.ts";
 
 /** Options of `Linear`. */
 export interface LinearOptions {
   /** Learn an additive bias (default true). */
   bias?: boolean;
 }
+
+const NEW_LINEAR: CallContract<LinearOptions> = {
+  where: "nn.Linear",
+  most: 3,
+  known: ["bias"],
+  usage: "new nn.Linear(4, 2, { bias: false })",
+};
 
 /**
  * Fully connected layer on [N, inFeatures] inputs. Initialised as PyTorch:
@@ -38,14 +45,7 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
-    const o = checkCall<LinearOptions>(
-      "nn.Linear",
-      arguments.length,
-      3,
-      options,
-      ["bias"],
-      "new nn.Linear(4, 2, { bias: false })",
-    );
+    const o = checkContract(NEW_LINEAR, arguments.length, options);
     for (const [n, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 1) {
         throw new Error(`Linear: ${n} must be a positive integer, got ${v}`);

@@ -6,9 +6,7 @@
 import type { Tensor } from "../tensor/tensor.ts";
 import { CROSS_ENTROPY, crossEntropy, type Reduction } from "../tensor/ops/loss.ts";
 import { Module } from "./module.ts";
-import { checkCall } from "../options.ts";
-
-const USAGE = "new nn.CrossEntropyLoss({ labelSmoothing: 0.1 })";
+import { type CallContract, checkContract } from "../options.ts";
 
 /** Options of `CrossEntropyLoss`. */
 export interface CrossEntropyLossOptions {
@@ -21,6 +19,13 @@ export interface CrossEntropyLossOptions {
   /** "mean" (default), "sum" or "none". */
   reduction?: Reduction;
 }
+
+const NEW_CROSS_ENTROPY_LOSS: CallContract<CrossEntropyLossOptions> = {
+  where: "nn.CrossEntropyLoss",
+  most: 1,
+  known: CROSS_ENTROPY.known,
+  usage: "new nn.CrossEntropyLoss({ labelSmoothing: 0.1 })",
+};
 
 /**
  * Cross-entropy between logits [N, C] and int32 class indices [N].
@@ -40,14 +45,7 @@ export class CrossEntropyLoss extends Module {
 
   constructor(options: CrossEntropyLossOptions = {}) {
     super();
-    const o = checkCall<CrossEntropyLossOptions>(
-      "nn.CrossEntropyLoss",
-      arguments.length,
-      1,
-      options,
-      CROSS_ENTROPY.known,
-      USAGE,
-    );
+    const o = checkContract(NEW_CROSS_ENTROPY_LOSS, arguments.length, options);
     this.registerBuffer("weight", o.weight ?? null);
     this.ignoreIndex = o.ignoreIndex ?? -100;
     this.labelSmoothing = o.labelSmoothing ?? 0;

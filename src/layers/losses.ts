@@ -16,7 +16,7 @@ import {
   NLL_LOSS,
   nllLoss,
 } from "../tensor/ops/losses_extra.ts";
-import { checkCall } from "../options.ts";
+import { type CallContract, checkContract } from "../options.ts";
 import { Module } from "./module.ts";
 
 function weightOption(where: string, name: string, w: unknown): Tensor | null {
@@ -39,6 +39,13 @@ export interface NLLLossOptions {
   reduction?: Reduction;
 }
 
+const NEW_NLL_LOSS: CallContract<NLLLossOptions> = {
+  where: "nn.NLLLoss",
+  most: 1,
+  known: NLL_LOSS.known,
+  usage: 'new nn.NLLLoss({ weight, ignoreIndex: -100, reduction: "mean" })',
+};
+
 /**
  * Negative log-likelihood of log-probabilities [N, C, ...] against int32
  * class indices [N, ...] (use after `LogSoftmax`).
@@ -57,15 +64,7 @@ export class NLLLoss extends Module {
 
   constructor(options: NLLLossOptions = {}) {
     super();
-    const usage = 'new nn.NLLLoss({ weight, ignoreIndex: -100, reduction: "mean" })';
-    const o = checkCall<NLLLossOptions>(
-      "nn.NLLLoss",
-      arguments.length,
-      1,
-      options,
-      NLL_LOSS.known,
-      usage,
-    );
+    const o = checkContract(NEW_NLL_LOSS, arguments.length, options);
     this.registerBuffer("weight", weightOption("nn.NLLLoss", "weight", o.weight));
     this.ignoreIndex = o.ignoreIndex ?? -100;
     if (!Number.isInteger(this.ignoreIndex)) {
@@ -94,6 +93,13 @@ export interface BCEWithLogitsLossOptions {
   reduction?: Reduction;
 }
 
+const NEW_BCE_WITH_LOGITS_LOSS: CallContract<BCEWithLogitsLossOptions> = {
+  where: "nn.BCEWithLogitsLoss",
+  most: 1,
+  known: BCE_WITH_LOGITS.known,
+  usage: 'new nn.BCEWithLogitsLoss({ posWeight: tensor([3]), reduction: "mean" })',
+};
+
 /**
  * Sigmoid and binary cross-entropy in one stable step, on logits and float
  * targets in [0, 1] of the same shape (multi-label, or one logit per
@@ -112,15 +118,7 @@ export class BCEWithLogitsLoss extends Module {
 
   constructor(options: BCEWithLogitsLossOptions = {}) {
     super();
-    const usage = 'new nn.BCEWithLogitsLoss({ posWeight: tensor([3]), reduction: "mean" })';
-    const o = checkCall<BCEWithLogitsLossOptions>(
-      "nn.BCEWithLogitsLoss",
-      arguments.length,
-      1,
-      options,
-      BCE_WITH_LOGITS.known,
-      usage,
-    );
+    const o = checkContract(NEW_BCE_WITH_LOGITS_LOSS, arguments.length, options);
     this.registerBuffer("weight", weightOption("nn.BCEWithLogitsLoss", "weight", o.weight));
     this.registerBuffer(
       "pos_weight",
@@ -145,6 +143,13 @@ export interface MSELossOptions {
   reduction?: Reduction;
 }
 
+const NEW_MSE_LOSS: CallContract<MSELossOptions> = {
+  where: "nn.MSELoss",
+  most: 1,
+  known: MSE_LOSS.known,
+  usage: 'new nn.MSELoss({ reduction: "sum" })',
+};
+
 /**
  * Mean squared error between an input and a float target of the same shape.
  *
@@ -159,15 +164,7 @@ export class MSELoss extends Module {
 
   constructor(options: MSELossOptions = {}) {
     super();
-    const usage = 'new nn.MSELoss({ reduction: "sum" })';
-    const o = checkCall<MSELossOptions>(
-      "nn.MSELoss",
-      arguments.length,
-      1,
-      options,
-      MSE_LOSS.known,
-      usage,
-    );
+    const o = checkContract(NEW_MSE_LOSS, arguments.length, options);
     this.reduction = checkReduction("nn.MSELoss", o.reduction ?? "mean");
   }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { GroupOptions, Optimizer } from "./optimizer.ts";
-import { checkArity, checkCall } from "../options.ts";
+import { type CallContract, checkArity, checkContract } from "../options.ts";
 
 /** Options of `ReduceLROnPlateau` (PyTorch's names, camelCase). */
 export interface ReduceLROnPlateauOptions {
@@ -28,17 +28,12 @@ export interface ReduceLROnPlateauOptions {
   eps?: number;
 }
 
-const USAGE = 'new optim.ReduceLROnPlateau(opt, { mode: "min", factor: 0.1, patience: 10 })';
-const KNOWN: (keyof ReduceLROnPlateauOptions)[] = [
-  "mode",
-  "factor",
-  "patience",
-  "threshold",
-  "thresholdMode",
-  "cooldown",
-  "minLr",
-  "eps",
-];
+const NEW_REDUCE_LR_ON_PLATEAU: CallContract<ReduceLROnPlateauOptions> = {
+  where: "optim.ReduceLROnPlateau",
+  most: 2,
+  known: ["mode", "factor", "patience", "threshold", "thresholdMode", "cooldown", "minLr", "eps"],
+  usage: 'new optim.ReduceLROnPlateau(opt, { mode: "min", factor: 0.1, patience: 10 })',
+};
 
 function nonNegative(key: string, v: number, integer = false): number {
   if (typeof v !== "number" || !(v >= 0) || (integer && !Number.isInteger(v))) {
@@ -107,14 +102,7 @@ export class ReduceLROnPlateau {
     readonly optimizer: Optimizer<GroupOptions & { lr: number }>,
     options: ReduceLROnPlateauOptions = {},
   ) {
-    const o = checkCall<ReduceLROnPlateauOptions>(
-      "optim.ReduceLROnPlateau",
-      arguments.length,
-      2,
-      options,
-      KNOWN,
-      USAGE,
-    );
+    const o = checkContract(NEW_REDUCE_LR_ON_PLATEAU, arguments.length, options);
     this.mode = oneOf("mode", o.mode ?? "min", ["min", "max"]);
     this.factor = o.factor ?? 0.1;
     if (typeof this.factor !== "number" || !(this.factor >= 0 && this.factor < 1)) {

@@ -6,9 +6,7 @@
 import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { Optimizer, type ParamState } from "./optimizer.ts";
-import { checkCall } from "../options.ts";
-
-const USAGE = "new optim.SGD(params, { lr: 0.01, momentum: 0.9 })";
+import { type CallContract, checkContract } from "../options.ts";
 
 /** Options of `SGD`. */
 export interface SGDOptions {
@@ -23,6 +21,13 @@ export interface SGDOptions {
   /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
 }
+
+const NEW_SGD: CallContract<SGDOptions> = {
+  where: "optim.SGD",
+  most: 2,
+  known: ["lr", "momentum", "dampening", "nesterov", "weightDecay"],
+  usage: "new optim.SGD(params, { lr: 0.01, momentum: 0.9 })",
+};
 
 type Resolved = {
   lr: number;
@@ -49,15 +54,8 @@ type Resolved = {
  */
 export class SGD extends Optimizer<Resolved> {
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
-    const o = checkCall<SGDOptions>(
-      "optim.SGD",
-      arguments.length,
-      2,
-      options,
-      ["lr", "momentum", "dampening", "nesterov", "weightDecay"],
-      USAGE,
-    );
-    if (o.lr === undefined) throw new Error(`optim.SGD: lr is required; write ${USAGE}`);
+    const o = checkContract(NEW_SGD, arguments.length, options);
+    if (o.lr === undefined) throw new Error(`optim.SGD: lr is required; write ${NEW_SGD.usage}`);
     super(params, {
       lr: o.lr,
       momentum: o.momentum ?? 0,
