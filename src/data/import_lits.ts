@@ -11,7 +11,7 @@ import { encodeGreyPng } from "./image_decode.ts";
 import type { Image } from "./types.ts";
 import { readNifti } from "./nifti.ts";
 import { Rng } from "./synthetic/rng.ts";
-import { checkCall } from "../options.ts";
+import { type CallContract, checkContract } from "../options.ts";
 
 /** Options of `importLiTSVolumes`. */
 export interface ImportLiTSOptions {
@@ -121,6 +121,24 @@ function maskCounts(seg: Float32Array, w: number, h: number, size: number): [num
   return [liver, tumour];
 }
 
+const IMPORT_LITS_VOLUMES: CallContract<ImportLiTSOptions> = {
+  where: "data.importLiTSVolumes",
+  most: 1,
+  known: [
+    "source",
+    "out",
+    "window",
+    "size",
+    "split",
+    "seed",
+    "minLiverPixels",
+    "minLesionPixels",
+    "sliceStep",
+    "onProgress",
+  ],
+  usage: 'data.importLiTSVolumes({ source: "LiTS17", out: "data/lits", size: 256 })',
+};
+
 /**
  * Converts LiTS volumes to the course's layout: each axial slice windowed to
  * 0..255, resized to `size`^2 and written as `volume-N_slice-KKK.png`; labels
@@ -154,22 +172,12 @@ function maskCounts(seg: Float32Array, w: number, h: number, size: number): [num
  * ```
  */
 export async function importLiTSVolumes(options: ImportLiTSOptions): Promise<ImportLiTSSummary> {
-  const usage = 'data.importLiTSVolumes({ source: "LiTS17", out: "data/lits", size: 256 })';
-  checkCall<ImportLiTSOptions>("data.importLiTSVolumes", arguments.length, 1, options, [
-    "source",
-    "out",
-    "window",
-    "size",
-    "split",
-    "seed",
-    "minLiverPixels",
-    "minLesionPixels",
-    "sliceStep",
-    "onProgress",
-  ], usage);
+  checkContract(IMPORT_LITS_VOLUMES, arguments.length, options);
   for (const key of ["source", "out"] as const) {
     if (typeof options?.[key] !== "string") {
-      throw new Error(`data.importLiTSVolumes: ${key} is required (a folder); write ${usage}`);
+      throw new Error(
+        `data.importLiTSVolumes: ${key} is required (a folder); write ${IMPORT_LITS_VOLUMES.usage}`,
+      );
     }
   }
   const [lo, hi] = options.window ?? [-200, 250];

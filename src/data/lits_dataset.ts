@@ -12,7 +12,7 @@ import { CacheReader, fingerprintBytes, readCacheHeader, writeCache } from "./ca
 import { type LabelRow, parseLabelsCsv } from "./csv_labels.ts";
 import { decodeImage, type GreyImage, minMaxNormalize } from "./image_decode.ts";
 import type { Dataset, Sample } from "./types.ts";
-import { checkCall } from "../options.ts";
+import { type CallContract, checkContract } from "../options.ts";
 
 /** Options of `LiTSDataset`. */
 export interface LiTSDatasetOptions {
@@ -41,6 +41,13 @@ export interface LiTSDatasetOptions {
 
 /** Bumped when the cache's pixel conversion changes, so old caches rebuild. */
 const CACHE_VERSION = 1;
+
+const NEW_LITS_DATASET: CallContract<LiTSDatasetOptions> = {
+  where: "data.LiTSDataset",
+  most: 1,
+  known: ["root", "split", "normalize", "cache", "csv", "checkFiles"],
+  usage: 'new data.LiTSDataset({ root: "data/lits", split: "train" })',
+};
 
 /**
  * The LiTS slices of one split, with labels 0 = no liver, 1 = liver,
@@ -80,18 +87,12 @@ export class LiTSDataset implements Dataset {
 
   /** Reads and checks the labels file, the first image and (optionally) the cache. */
   constructor(options: LiTSDatasetOptions) {
-    const usage = 'new data.LiTSDataset({ root: "data/lits", split: "train" })';
-    options = checkCall<LiTSDatasetOptions>(
-      "data.LiTSDataset",
-      arguments.length,
-      1,
-      options,
-      ["root", "split", "normalize", "cache", "csv", "checkFiles"],
-      usage,
-    );
+    options = checkContract(NEW_LITS_DATASET, arguments.length, options);
     for (const key of ["root", "split"] as const) {
       if (typeof options[key] !== "string" || options[key] === "") {
-        throw new Error(`data.LiTSDataset: ${key} is required (a string); write ${usage}`);
+        throw new Error(
+          `data.LiTSDataset: ${key} is required (a string); write ${NEW_LITS_DATASET.usage}`,
+        );
       }
     }
     this.root = resolve(options.root);

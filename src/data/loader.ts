@@ -37,7 +37,7 @@ import { compose } from "./transforms/compose.ts";
 import { Transform, type TransformSpec } from "./transforms/transform.ts";
 import type { Dataset } from "./types.ts";
 import { WorkerPool } from "./worker_pool.ts";
-import { checkCall } from "../options.ts";
+import { type CallContract, checkContract } from "../options.ts";
 
 /** Options of `DataLoader` (PyTorch's names, camelCase). */
 export interface DataLoaderOptions {
@@ -82,20 +82,23 @@ export interface Batch extends Disposable {
   indices: Int32Array;
 }
 
-const LOADER_USAGE =
-  "new data.DataLoader(dataset, { batchSize: 32, shuffle: true, dropLast: true })";
-const LOADER_KEYS: (keyof DataLoaderOptions)[] = [
-  "batchSize",
-  "shuffle",
-  "dropLast",
-  "transform",
-  "seed",
-  "workers",
-  "prefetch",
-  "sampler",
-  "persistentWorkers",
-  "device",
-];
+const NEW_DATA_LOADER: CallContract<DataLoaderOptions> = {
+  where: "data.DataLoader",
+  most: 2,
+  known: [
+    "batchSize",
+    "shuffle",
+    "dropLast",
+    "transform",
+    "seed",
+    "workers",
+    "prefetch",
+    "sampler",
+    "persistentWorkers",
+    "device",
+  ],
+  usage: "new data.DataLoader(dataset, { batchSize: 32, shuffle: true, dropLast: true })",
+};
 
 function positiveInt(key: string, v: number, min: number): number {
   if (!Number.isInteger(v) || v < min) {
@@ -151,14 +154,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
 
   /** See `DataLoaderOptions`. */
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
-    options = checkCall<DataLoaderOptions>(
-      "data.DataLoader",
-      arguments.length,
-      2,
-      options,
-      LOADER_KEYS,
-      LOADER_USAGE,
-    );
+    options = checkContract(NEW_DATA_LOADER, arguments.length, options);
     if (!dataset || typeof dataset.get !== "function" || !Number.isInteger(dataset.length)) {
       throw new Error("DataLoader: dataset must have an integer length and a get(i) method");
     }

@@ -8,7 +8,7 @@
  */
 import { Rng } from "./rng.ts";
 import type { Dataset } from "./types.ts";
-import { checkArity, checkCall } from "../options.ts";
+import { type CallContract, checkArity, checkContract } from "../options.ts";
 
 /** Chooses the indices of one epoch. */
 export interface Sampler {
@@ -62,6 +62,13 @@ export class SequentialSampler implements Sampler {
   }
 }
 
+const NEW_RANDOM_SAMPLER: CallContract<{ replacement?: boolean; numSamples?: number }> = {
+  where: "data.RandomSampler",
+  most: 2,
+  known: ["replacement", "numSamples"],
+  usage: "new data.RandomSampler(n, { replacement: true, numSamples: 100 })",
+};
+
 /**
  * A seeded permutation of 0..n-1 per epoch (or `numSamples` draws with
  * replacement).
@@ -80,15 +87,7 @@ export class RandomSampler implements Sampler {
   readonly #replacement: boolean;
   /** `n`: dataset length; `replacement` (default false); `numSamples` (default n). */
   constructor(n: number, options: { replacement?: boolean; numSamples?: number } = {}) {
-    const usage = "new data.RandomSampler(n, { replacement: true, numSamples: 100 })";
-    options = checkCall<typeof options>(
-      "data.RandomSampler",
-      arguments.length,
-      2,
-      options,
-      ["replacement", "numSamples"],
-      usage,
-    );
+    options = checkContract(NEW_RANDOM_SAMPLER, arguments.length, options);
     this.#n = checkCount("RandomSampler", "n", n);
     this.#replacement = options.replacement ?? false;
     this.length = checkCount("RandomSampler", "numSamples", options.numSamples ?? n);
@@ -115,6 +114,14 @@ export class RandomSampler implements Sampler {
   }
 }
 
+const NEW_WEIGHTED_RANDOM_SAMPLER: CallContract<{ replacement?: boolean }> = {
+  where: "data.WeightedRandomSampler",
+  most: 3,
+  known: ["replacement"],
+  // PyTorch's third argument is replacement: WeightedRandomSampler(w, n, False).
+  usage: "new data.WeightedRandomSampler(weights, numSamples, { replacement: false })",
+};
+
 /**
  * Draws `numSamples` indices with probability proportional to `weights`
  * (PyTorch's `WeightedRandomSampler`; with replacement by default).
@@ -140,16 +147,7 @@ export class WeightedRandomSampler implements Sampler {
     options: { replacement?: boolean } = {},
   ) {
     const name = "WeightedRandomSampler";
-    // PyTorch's third argument is replacement: WeightedRandomSampler(w, n, False).
-    const usage = "new data.WeightedRandomSampler(weights, numSamples, { replacement: false })";
-    options = checkCall<typeof options>(
-      `data.${name}`,
-      arguments.length,
-      3,
-      options,
-      ["replacement"],
-      usage,
-    );
+    options = checkContract(NEW_WEIGHTED_RANDOM_SAMPLER, arguments.length, options);
     this.length = checkCount(name, "numSamples", numSamples);
     this.#weights = Float64Array.from(weights);
     this.#cdf = new Float64Array(this.#weights.length);
@@ -220,6 +218,13 @@ export function classBalancedWeights(labels: ArrayLike<number>): Float64Array {
   return Float64Array.from({ length: labels.length }, (_, i) => 1 / counts.get(labels[i])!);
 }
 
+const CLASS_BALANCED_SAMPLER: CallContract<{ numSamples?: number }> = {
+  where: "data.classBalancedSampler",
+  most: 2,
+  known: ["numSamples"],
+  usage: "data.classBalancedSampler(labels, { numSamples: 1000 })",
+};
+
 /**
  * A class-balanced `WeightedRandomSampler` for skewed classes (LiTS has
  * about 69 / 18 / 13 % of classes 0 / 1 / 2): one epoch draws `numSamples`
@@ -240,15 +245,7 @@ export function classBalancedSampler(
   labels: ArrayLike<number> | (Dataset & { labels: ArrayLike<number> }),
   options: { numSamples?: number } = {},
 ): WeightedRandomSampler {
-  const usage = "data.classBalancedSampler(labels, { numSamples: 1000 })";
-  options = checkCall<typeof options>(
-    "data.classBalancedSampler",
-    arguments.length,
-    2,
-    options,
-    ["numSamples"],
-    usage,
-  );
+  options = checkContract(CLASS_BALANCED_SAMPLER, arguments.length, options);
   const l = "get" in labels ? labels.labels : labels;
   if (!l || typeof l.length !== "number") {
     throw new Error(

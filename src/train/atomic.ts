@@ -8,12 +8,19 @@
  */
 import { basename, dirname, join } from "node:path";
 import { faultAt } from "./faults.ts";
-import { checkCall } from "../options.ts";
+import { type CallContract, checkContract } from "../options.ts";
 
 /** Temporary files are `<name>.tmp-<pid>-<random>`; leftovers of killed runs match this. */
 const TMP_INFIX = ".tmp-";
 
 let checkpointWrites = 0;
+
+const WRITE_FILE_ATOMIC: CallContract<{ checkpoint?: boolean }> = {
+  where: "train.writeFileAtomic",
+  most: 3,
+  known: ["checkpoint"],
+  usage: "train.writeFileAtomic(path, bytes, { checkpoint: true })",
+};
 
 /**
  * Writes `bytes` to `path` atomically (see the module doc). `faultName`
@@ -32,15 +39,7 @@ export async function writeFileAtomic(
   bytes: Uint8Array,
   options: { checkpoint?: boolean } = {},
 ): Promise<void> {
-  const usage = "train.writeFileAtomic(path, bytes, { checkpoint: true })";
-  options = checkCall<typeof options>(
-    "train.writeFileAtomic",
-    arguments.length,
-    3,
-    options,
-    ["checkpoint"],
-    usage,
-  );
+  options = checkContract(WRITE_FILE_ATOMIC, arguments.length, options);
   const tmp = `${path}${TMP_INFIX}${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const write = options.checkpoint ? ++checkpointWrites : 0;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });

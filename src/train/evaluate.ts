@@ -13,7 +13,7 @@ import { noGrad } from "../tensor/autograd.ts";
 import { classificationReport } from "../eval/metrics/report.ts";
 import { rocAuc } from "../eval/metrics/scores.ts";
 import type { Misclassified } from "../eval/report/types.ts";
-import { checkCall } from "../options.ts";
+import { type CallContract, checkContract } from "../options.ts";
 
 /** What a model did on one split. */
 export interface Evaluation {
@@ -41,6 +41,13 @@ export interface EvaluateOptions {
   onBatch?: (done: number, total: number) => void;
 }
 
+const EVALUATE_MODEL: CallContract<EvaluateOptions> = {
+  where: "train.evaluateModel",
+  most: 3,
+  known: ["keepMistakes", "names", "onBatch"],
+  usage: "train.evaluateModel(model, loader, { keepMistakes: 24 })",
+};
+
 /**
  * Evaluates `model` (switched to eval mode, and back to the mode it had) on
  * every batch of `loader`.
@@ -59,15 +66,7 @@ export async function evaluateModel(
   loader: DataLoader,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
-  const usage = "train.evaluateModel(model, loader, { keepMistakes: 24 })";
-  options = checkCall<EvaluateOptions>(
-    "train.evaluateModel",
-    arguments.length,
-    3,
-    options,
-    ["keepMistakes", "names", "onBatch"],
-    usage,
-  );
+  options = checkContract(EVALUATE_MODEL, arguments.length, options);
   const keep = options.keepMistakes ?? 0;
   const lossFn = new CrossEntropyLoss({ reduction: "sum" });
   const wasTraining = model.training;

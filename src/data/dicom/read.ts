@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { checkCall } from "../../options.ts";
+import { type CallContract, checkContract } from "../../options.ts";
 import { type ParsedDicom, parseDicomBytes, readMeta } from "./parse.ts";
 import { storedValues } from "./pixels.ts";
 import type { DicomImage } from "./types.ts";
@@ -16,7 +16,12 @@ export interface ReadDicomOptions {
   name?: string;
 }
 
-const USAGE = 'data.readDicom("slice.dcm", { frame: 0 })';
+const READ_DICOM: CallContract<ReadDicomOptions> = {
+  where: "data.readDicom",
+  most: 2,
+  known: ["frame", "name"],
+  usage: 'data.readDicom("slice.dcm", { frame: 0 })',
+};
 
 /** Reads a file's bytes, with "file not found" naming it. */
 export async function readFileBytes(path: string | URL): Promise<Uint8Array> {
@@ -83,14 +88,7 @@ export async function readDicom(
   pathOrBytes: string | URL | Uint8Array,
   options?: ReadDicomOptions,
 ): Promise<DicomImage> {
-  const o = checkCall<ReadDicomOptions>(
-    "data.readDicom",
-    arguments.length,
-    2,
-    options,
-    ["frame", "name"],
-    USAGE,
-  );
+  const o = checkContract(READ_DICOM, arguments.length, options);
   const frame = o.frame ?? 0;
   if (!(Number.isInteger(frame) && frame >= 0)) {
     throw new Error(`data.readDicom: frame must be a non-negative integer, got ${frame}`);

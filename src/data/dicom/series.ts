@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { checkCall } from "../../options.ts";
+import { type CallContract, checkContract } from "../../options.ts";
 import { NotDicomError, type ParsedDicom, parseDicomBytes, readMeta, TAG } from "./parse.ts";
 import { imageOf, readFileBytes } from "./read.ts";
 import type { DicomMeta, DicomSeries } from "./types.ts";
@@ -29,7 +29,12 @@ export interface ReadDicomSeriesOptions {
   seriesInstanceUid?: string;
 }
 
-const USAGE = 'data.readDicomSeries("series/", { seriesInstanceUid: "1.2.840..." })';
+const READ_DICOM_SERIES: CallContract<ReadDicomSeriesOptions> = {
+  where: "data.readDicomSeries",
+  most: 2,
+  known: ["seriesInstanceUid"],
+  usage: 'data.readDicomSeries("series/", { seriesInstanceUid: "1.2.840..." })',
+};
 
 interface Candidate {
   name: string;
@@ -230,14 +235,7 @@ export async function readDicomSeries(
   folder: string | URL,
   options?: ReadDicomSeriesOptions,
 ): Promise<DicomSeries> {
-  const o = checkCall<ReadDicomSeriesOptions>(
-    "data.readDicomSeries",
-    arguments.length,
-    2,
-    options,
-    ["seriesInstanceUid"],
-    USAGE,
-  );
+  const o = checkContract(READ_DICOM_SERIES, arguments.length, options);
   const dir = folder instanceof URL ? folder.pathname : folder;
   if (typeof dir !== "string") {
     throw new Error(`data.readDicomSeries: expected a folder path or URL, got ${typeof folder}`);
