@@ -147,9 +147,28 @@ export function checkCall<T extends object = Record<string, unknown>>(
 
 /**
  * One public function's or constructor's call, as `checkCall` checks it:
- * declared once at module level, next to its options interface, so the
+ * declared once at module level, beside the function and its options, so the
  * function opens with one short line and a reader finds its name in errors,
  * its argument count, its option names and its usage example together.
+ *
+ * @example
+ * ```ts
+ * import { type CallContract, checkContract } from "./options.ts";
+ * interface ScaleOptions {
+ *   factor?: number;
+ * }
+ * const SCALE: CallContract<ScaleOptions> = {
+ *   where: "scale",
+ *   most: 2,
+ *   known: ["factor"],
+ *   usage: "scale(x, { factor: 2 })",
+ * };
+ * function scale(x: number, options: ScaleOptions = {}): number {
+ *   options = checkContract(SCALE, arguments.length, options);
+ *   return x * (options.factor ?? 1);
+ * }
+ * console.log(scale(3, { factor: 2 })); // 6
+ * ```
  */
 export interface CallContract<T extends object> {
   /** The name its errors start with ("metrics.rocCurve"). */
