@@ -103,6 +103,7 @@ Deno.test("onnx: every zoo model exports a well-formed graph; a fixed batch stay
   const cases: [string, models.ModelOptions, number][] = [
     ["simple", { imageSize: 32, batchNorm: true }, 32],
     ["simple", { imageSize: 32 }, 32],
+    ["simple", { imageSize: 32, globalPool: "max" }, 32],
     ["alexnet", {}, 63],
     ["resnet34", {}, 32],
     ["resnet50", {}, 32],

@@ -87,6 +87,8 @@ async function checkAgainstOrt(
 const ZOO: [string, models.ModelOptions, number][] = [
   ["simple", { imageSize: 32 }, 32],
   ["simple", { imageSize: 32, batchNorm: true }, 32],
+  ["simple", { imageSize: 32, batchNorm: true, globalPool: "max" }, 32],
+  ["simple", { imageSize: 32, globalPool: "avg" }, 32],
   ["alexnet", {}, 63],
   ["resnet18", {}, 32],
   ["resnet34", {}, 32],
@@ -94,7 +96,9 @@ const ZOO: [string, models.ModelOptions, number][] = [
 ];
 
 for (const [name, options, size] of ZOO) {
-  const label = `${name}${options.batchNorm ? " (batch norm)" : ""}`;
+  const label = `${name}${options.batchNorm ? " (batch norm)" : ""}${
+    options.globalPool ? ` (global ${options.globalPool} pool)` : ""
+  }`;
   Deno.test(`onnx: ${label} at ${size} x ${size} matches ONNX Runtime within 1e-4`, async () => {
     manualSeed(15);
     using model = models.create(name, { inChannels: 1, numClasses: 3, ...options });

@@ -70,6 +70,7 @@ Deno.test("fit writes config.json, metrics.jsonl, best and full checkpoints, and
     imageSize: 16,
     dropout: 0.2,
     batchNorm: true, // the default
+    globalPool: "max", // the default
   });
   // Inputs are standardised with the training split's pixel statistics, kept with the weights.
   assert.ok(best.spec!.normalize!.mean > 0 && best.spec!.normalize!.std > 0);

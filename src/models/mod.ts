@@ -12,7 +12,14 @@
  *
  * @module
  */
-export { SIMPLE_CNN, SimpleCNN, simpleCNN, type SimpleCNNOptions } from "./simple_cnn.ts";
+export {
+  GLOBAL_POOLS,
+  type GlobalPool,
+  SIMPLE_CNN,
+  SimpleCNN,
+  simpleCNN,
+  type SimpleCNNOptions,
+} from "./simple_cnn.ts";
 export { ALEXNET, AlexNet, alexnet, ALEXNET_MIN_SIZE, type AlexNetOptions } from "./alexnet.ts";
 export {
   BasicBlock,

@@ -4,13 +4,18 @@
  * @module
  */
 import type { Module } from "../layers/module.ts";
-import { simpleCNN } from "./simple_cnn.ts";
+import { simpleCNN, type SimpleCNNOptions } from "./simple_cnn.ts";
 import { alexnet, ALEXNET_MIN_SIZE } from "./alexnet.ts";
 import { resnet18, resnet34, resnet50 } from "./resnet.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
-/** The union of the models' options; each model takes the ones it has. */
-export interface ModelOptions {
+/**
+ * The union of the models' options; each model takes the ones it has.
+ * `dropout` (simple, alexnet), `batchNorm` and `globalPool` (simple) are
+ * documented on `SimpleCNNOptions`.
+ */
+export interface ModelOptions
+  extends Pick<SimpleCNNOptions, "dropout" | "batchNorm" | "globalPool"> {
   /** Input channels (all models). */
   inChannels?: number;
   /** Output classes (all models). */
@@ -21,10 +26,6 @@ export interface ModelOptions {
    * so for them it is only checked against that minimum.
    */
   imageSize?: number;
-  /** Dropout probability (simple, alexnet). */
-  dropout?: number;
-  /** Batch norm after each convolution (simple). */
-  batchNorm?: boolean;
   /** Zero-init each residual block's last BatchNorm (resnet18, resnet34, resnet50). */
   zeroInitResidual?: boolean;
 }
@@ -40,12 +41,12 @@ interface Entry {
 
 const COMMON: readonly Option[] = ["inChannels", "numClasses", "imageSize"];
 const RESNET: readonly Option[] = [...COMMON, "zeroInitResidual"];
-const ALL_OPTIONS: Option[] = [...COMMON, "dropout", "batchNorm", "zeroInitResidual"];
+const ALL_OPTIONS: Option[] = [...COMMON, "dropout", "batchNorm", "globalPool", "zeroInitResidual"];
 
 const MODELS: Record<string, Entry> = {
   simple: {
     build: (o) => simpleCNN(o),
-    options: [...COMMON, "dropout", "batchNorm"],
+    options: [...COMMON, "dropout", "batchNorm", "globalPool"],
     minSize: 16,
   },
   // imageSize is only checked against minSize for these: their builders do not take it.

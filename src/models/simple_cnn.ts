@@ -5,7 +5,11 @@
  * then a two-layer classifier with dropout (Srivastava et al., 2014) and,
  * optionally, batch normalisation after each convolution (Ioffe & Szegedy,
  * 2015). Laid out as torchvision's VGG (`features`, `classifier`), so its
- * state dict reads `features.0.weight`, ..., `classifier.3.bias`.
+ * state dict reads `features.0.weight`, ..., `classifier.3.bias`. With
+ * `globalPool`, a global max or average pooling (Lin et al., "Network in
+ * Network", 2013) sits between the two as `pool`, so the classifier sees
+ * what was found, not where: the same weights then fire for a lesion
+ * anywhere in the liver.
  *
  * @module
  */
@@ -16,7 +20,7 @@ import { Conv2d } from "../layers/conv.ts";
 import { BatchNorm2d } from "../layers/batchnorm.ts";
 import { Dropout, ReLU } from "../layers/basic.ts";
 import { Linear } from "../layers/linear.ts";
-import { MaxPool2d } from "../layers/pooling.ts";
+import { AdaptiveAvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { checkInput, type InputSpec } from "./input.ts";
 import { checkArity } from "../options.ts";
@@ -45,7 +49,20 @@ export interface SimpleCNNOptions {
   dropout?: number;
   /** A BatchNorm2d after each convolution (default false). */
   batchNorm?: boolean;
+  /**
+   * Pooling of the last feature map to 1 x 1 before the classifier: "max",
+   * "avg", or "none" to flatten the whole map (default "none", the course's
+   * layout; the classifier's first Linear then takes 128 inputs, not
+   * 128 * (imageSize / 16)^2).
+   */
+  globalPool?: GlobalPool;
 }
+
+/** The `globalPool` choices of `SimpleCNN`. */
+export const GLOBAL_POOLS = ["none", "max", "avg"] as const;
+
+/** How `SimpleCNN` reduces its last feature map: see `SimpleCNNOptions.globalPool`. */
+export type GlobalPool = (typeof GLOBAL_POOLS)[number];
 
 /** The options `SimpleCNN` takes, and their defaults. */
 const DEFAULTS: Required<SimpleCNNOptions> = {
@@ -54,22 +71,28 @@ const DEFAULTS: Required<SimpleCNNOptions> = {
   imageSize: 256,
   dropout: 0.5,
   batchNorm: false,
+  globalPool: "none",
 };
 
 /**
- * The course's CNN. `features` holds the convolution stages, `classifier`
- * Linear(128 * (imageSize / 16)^2, 256), ReLU, Dropout, Linear(256, classes).
+ * The course's CNN. `features` holds the convolution stages, `pool` the
+ * optional global pooling, `classifier` Linear(128 * (imageSize / 16)^2, 256)
+ * (Linear(128, 256) after a global pool), ReLU, Dropout, Linear(256, classes).
  *
  * @example
  * ```ts
  * import { models, zeros } from "@lits/vision";
  * const net = models.simpleCNN({ imageSize: 64 });
  * console.log(net.forward(zeros([2, 1, 64, 64])).shape); // [2, 3]
+ * const pooled = models.simpleCNN({ imageSize: 64, globalPool: "max" });
+ * console.log(pooled.forward(zeros([2, 1, 64, 64])).shape); // [2, 3]
  * ```
  */
 export class SimpleCNN extends Module {
   /** Convolution stages. */
   features: Sequential;
+  /** Global pooling of the last feature map (`globalPool` "max" or "avg"), else null. */
+  pool: MaxPool2d | AdaptiveAvgPool2d | null;
   /** Fully connected head. */
   classifier: Sequential;
   /** The options in effect. */
@@ -87,6 +110,13 @@ export class SimpleCNN extends Module {
         }, got ${o.imageSize}`,
       );
     }
+    if (!(GLOBAL_POOLS as readonly unknown[]).includes(o.globalPool)) {
+      throw new Error(
+        `SimpleCNN: globalPool must be one of ${GLOBAL_POOLS.join(", ")}, got ${
+          JSON.stringify(o.globalPool)
+        }`,
+      );
+    }
     this.options = o;
     const layers: Module[] = [];
     let channels = o.inChannels;
@@ -99,6 +129,13 @@ export class SimpleCNN extends Module {
       size = Math.floor(size / SIMPLE_CNN.pool);
     }
     this.features = new Sequential(...layers);
+    // The input side is fixed (checkInput), so a max-pool over the whole last map is global.
+    this.pool = o.globalPool === "max"
+      ? new MaxPool2d(size)
+      : o.globalPool === "avg"
+      ? new AdaptiveAvgPool2d([1, 1])
+      : null;
+    if (this.pool) size = 1;
     this.classifier = new Sequential(
       new Linear(channels * size * size, SIMPLE_CNN.hidden),
       new ReLU(),
@@ -112,8 +149,9 @@ export class SimpleCNN extends Module {
     return {
       model: "SimpleCNN",
       layer: "features.0 (Conv2d)",
-      sizeLayer:
-        `classifier.0 (Linear), built for ${this.options.imageSize} x ${this.options.imageSize} images`,
+      sizeLayer: `${
+        this.pool ? "pool (global pooling)" : "classifier.0 (Linear)"
+      }, built for ${this.options.imageSize} x ${this.options.imageSize} images`,
       channels: this.options.inChannels,
       size: this.options.imageSize,
     };
@@ -123,6 +161,7 @@ export class SimpleCNN extends Module {
   forward(x: Tensor): Tensor {
     checkInput(x, this.inputSpec);
     x = this.features.forward(x);
+    if (this.pool) x = this.pool.forward(x);
     x = flatten(x, 1);
     return this.classifier.forward(x);
   }

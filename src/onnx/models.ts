@@ -29,6 +29,7 @@ function flat(scope: Scope, x: Value): Value {
 const simpleCNN: Emitter<SimpleCNN> = (s, m, x) => {
   checkShape(m, x);
   x = s.child("features", m.features, x);
+  if (m.pool) x = s.child("pool", m.pool, x);
   return s.child("classifier", m.classifier, flat(s, x));
 };
 

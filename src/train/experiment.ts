@@ -99,6 +99,7 @@ export function experimentBase(overrides: Partial<TrainConfig> = {}): TrainConfi
     weightDecay: 0,
     dropout: 0,
     batchNorm: false,
+    globalPool: "none",
     augment: "none",
     balanced: false,
     earlyStopping: 0,

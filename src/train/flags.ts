@@ -10,6 +10,7 @@ import { Command, type FlagSpec } from "./command.ts";
 import { SHARED_FLAGS as S } from "./flag_specs.ts";
 import { UsageError } from "./errors.ts";
 import { isWindow } from "./intensity_window.ts";
+import { GLOBAL_POOLS } from "../models/simple_cnn.ts";
 
 /**
  * The flags of `deno task train`, in the order `--help` lists them. Each
@@ -29,6 +30,13 @@ const FLAGS: Record<string, FlagSpec> = {
     negatable: true,
     help: "batch norm after each convolution (simple)",
     shownDefault: "on for simple",
+  },
+  "global-pool": {
+    kind: "string",
+    value: "NAME",
+    choices: GLOBAL_POOLS,
+    help: "pooling of the last feature map before the classifier: max, avg, none (simple)",
+    shownDefault: "max for simple",
   },
   augment: {
     kind: "string",
@@ -138,6 +146,9 @@ export function parseTrainArgs(args: readonly string[]): ParsedTrainArgs {
   // Batch norm is a default of the simple model only: the others have their own or none.
   if (!given.has("batchNorm") && String(config.model).toLowerCase() !== "simple") {
     config.batchNorm = false;
+  }
+  if (!given.has("globalPool") && String(config.model).toLowerCase() !== "simple") {
+    config.globalPool = "none";
   }
   return {
     config: checkConfig(config as unknown as TrainConfig),

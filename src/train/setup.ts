@@ -105,7 +105,10 @@ export function modelSpec(
   if (config.model === "simple" || config.model === "alexnet") {
     if (config.dropout !== null) options.dropout = config.dropout;
   }
-  if (config.model === "simple") options.batchNorm = config.batchNorm;
+  if (config.model === "simple") {
+    options.batchNorm = config.batchNorm;
+    options.globalPool = config.globalPool;
+  }
   const spec: ModelSpec = { name: config.model, options };
   if (normalize) spec.normalize = normalize;
   if (preprocessing) spec.preprocessing = preprocessing;
