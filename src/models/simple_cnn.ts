@@ -50,10 +50,10 @@ export interface SimpleCNNOptions {
   /** A BatchNorm2d after each convolution (default false). */
   batchNorm?: boolean;
   /**
-   * Pooling of the last feature map to 1 x 1 before the classifier: "max",
-   * "avg", or "none" to flatten the whole map (default "none", the course's
-   * layout; the classifier's first Linear then takes 128 inputs, not
-   * 128 * (imageSize / 16)^2).
+   * Pooling of the last feature map before the classifier: "max" or "avg"
+   * to 1 x 1, so that the classifier's first Linear takes 128 inputs, or
+   * "none" to flatten the whole map into 128 * (imageSize / 16)^2 of them
+   * (default "none", the course's layout).
    */
   globalPool?: GlobalPool;
 }
