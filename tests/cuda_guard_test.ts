@@ -22,7 +22,8 @@ function entries(text: string): { name: string; body: string }[] {
 }
 
 /** What may throw: standard containers and locks, and helpers built on them. */
-const THROWING = /std::|\bnew\b|lock_guard|alloc_impl\(|free_impl\(|lc_conv_prepare\(|run_planned\(/;
+const THROWING =
+  /std::|\bnew\b|lock_guard|alloc_impl\(|free_impl\(|lc_conv_prepare\(|run_planned\(/;
 
 Deno.test("every CUDA entry point that can throw runs its body in lc_guarded", () => {
   let checked = 0;
