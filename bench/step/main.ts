@@ -2,18 +2,29 @@
  * `deno task bench:step`: training step and evaluation forward of the small
  * CNN and ResNet-50 with this library and, when `/usr/bin/python3 -c
  * "import torch"` works, with PyTorch on the same shapes (as installed, and
- * with jemalloc preloaded with decay off, a caching allocator), in the same
- * run. Every measurement is a fresh process (so peak memory is its own);
- * the variants take turns, round after round, so that background load
- * falls on all of them alike; each reports medians over all timed steps.
+ * with jemalloc preloaded with decay off, a caching allocator), and, for the
+ * evaluation forward, with ONNX Runtime on the same architectures exported
+ * from PyTorch, in the same run. Every measurement is a fresh process (so
+ * peak memory is its own); the variants take turns, round after round, so
+ * that background load falls on all of them alike; each reports medians
+ * over all timed steps.
  *
  * Options: --models simple,resnet50  --modes train,eval  --rounds N
  * --batch 16  --size 256  --threads N (default: all cores)
- * --variants lits,torch,torch+jemalloc (also: lits-spin, OpenMP threads
- * spinning as libgomp's default; lits-nofuse, deferred ops off)
+ * --variants lits,torch,torch+jemalloc,onnxruntime (also: lits-spin, OpenMP
+ * threads spinning as libgomp's default; lits-nofuse, deferred ops off)
  * --wait-idle SECONDS (before each run, wait up to that long for an idle machine)
  * --kernels (also run the kernel benchmarks and add their rates)
  * --out FILE (append the markdown report)  --no-data (skip the loader).
+ *
+ * onnxruntime: npm `onnxruntime-node` 1.30 (CPU provider, --threads intra-op
+ * threads, 1 inter-op thread, all graph optimisations; `ort_worker.ts`),
+ * eval pass only (it does not train: no train row), on each model exported
+ * once per run by `/usr/bin/python3 bench/step/onnx_export.py`
+ * (`torch.onnx.export` of the torch worker's model at the fixed batch) into
+ * a temporary folder. Skipped with a note where PyTorch or
+ * `onnxruntime-node` does not load (`BENCH_ORT_MODULE=file:///nonexistent`
+ * shows the note).
  *
  * @module
  */
@@ -49,6 +60,8 @@ const PLAN: Record<string, { warmup: number; steps: number; rounds: number }> = 
 
 interface Variant {
   name: string;
+  /** Passes it runs (default: all). */
+  modes?: string[];
   cmd: (model: string, mode: string, warm: number, steps: number) => [string, string[]];
   env?: Record<string, string>;
 }
@@ -80,7 +93,40 @@ const torchArgs = (m: string, mode: string, w: number, s: number): [string, stri
   PYTHON,
   [`${here}torch_worker.py`, m, mode, `${w}`, `${s}`, `${batch}`, `${size}`, `${threads}`],
 ];
-/** Every variant the bench knows; --variants picks (default: lits, torch, torch+jemalloc). */
+/** The exported ONNX graphs of this run, by model (made on first use, removed after its rows). */
+const onnxFiles = new Map<string, string>();
+let onnxDir: string | undefined;
+function onnxFile(model: string): string {
+  let file = onnxFiles.get(model);
+  if (file) return file;
+  onnxDir ??= Deno.makeTempDirSync({ prefix: "bench-step-onnx-" });
+  file = `${onnxDir}/${model}.onnx`;
+  const out = new Deno.Command(PYTHON, {
+    args: [`${here}onnx_export.py`, model, `${batch}`, `${size}`, file],
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  if (!out.success) {
+    throw new Error(`onnx_export.py ${model} failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  onnxFiles.set(model, file);
+  return file;
+}
+const ortArgs = (m: string, _mode: string, w: number, s: number): [string, string[]] => [
+  Deno.execPath(),
+  [
+    "run",
+    "-A",
+    `${here}ort_worker.ts`,
+    onnxFile(m),
+    `${w}`,
+    `${s}`,
+    `${batch}`,
+    `${size}`,
+    `${threads}`,
+  ],
+];
+/** Every variant the bench knows; --variants picks (default: lits, torch, torch+jemalloc, onnxruntime). */
 const known: Variant[] = [
   // OpenMP threads sleep at once after a parallel region (src/ffi/native.ts).
   { name: "lits", cmd: litsArgs, env: { OMP_NUM_THREADS: `${threads}` } },
@@ -98,16 +144,39 @@ const known: Variant[] = [
     cmd: torchArgs,
     env: { LD_PRELOAD: JEMALLOC, MALLOC_CONF: "dirty_decay_ms:-1,muzzy_decay_ms:-1" },
   },
+  { name: "onnxruntime", cmd: ortArgs, modes: ["eval"] },
 ];
-const wanted = option("variants", "lits,torch,torch+jemalloc")!.split(",");
+const wanted = option("variants", "lits,torch,torch+jemalloc,onnxruntime")!.split(",");
 const hasTorch = canRun(PYTHON, ["-c", "import torch, torchvision"]);
 if (!hasTorch) notes.push(`PyTorch skipped: '${PYTHON} -c "import torch, torchvision"' failed`);
 if (!exists(JEMALLOC)) {
   notes.push(`torch+jemalloc skipped: ${JEMALLOC} is missing (apt-get install libjemalloc2)`);
 }
+/** ONNX Runtime's version, or why the onnxruntime variant cannot run. */
+function ortVersion(): { version?: string; why?: string } {
+  if (!wanted.includes("onnxruntime")) return {};
+  if (!hasTorch) return { why: `the models are exported with PyTorch, which did not load` };
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${here}ort_worker.ts`, "--check"],
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  if (out.success) return { version: new TextDecoder().decode(out.stdout).trim() };
+  // deno-lint-ignore no-control-regex -- strips ANSI colours from Deno's error
+  const err = new TextDecoder().decode(out.stderr).replace(/\x1b\[[0-9;]*m/g, "");
+  const first = err.split("\n").find((l) => l.includes("rror")) ?? err.trim().split("\n")[0];
+  return { why: `ort_worker.ts --check failed: ${first?.trim()}` };
+}
+const ort = ortVersion();
+if (ort.why) {
+  notes.push(
+    `onnxruntime skipped: ${ort.why} (npm onnxruntime-node@1.30.0 and ${PYTHON} with torch needed)`,
+  );
+}
 const variants = known.filter((v) =>
   wanted.includes(v.name) && (!v.name.startsWith("torch") || hasTorch) &&
-  (v.name !== "torch+jemalloc" || exists(JEMALLOC))
+  (v.name !== "torch+jemalloc" || exists(JEMALLOC)) &&
+  (v.name !== "onnxruntime" || ort.version !== undefined)
 );
 
 /** Busy share of all cores over `ms` milliseconds (/proc/stat). */
@@ -191,6 +260,7 @@ for (const model of args.models.split(",")) {
   for (const mode of args.modes.split(",")) {
     const warm = mode === "train" ? plan.warmup : plan.warmup + 1;
     const steps = mode === "train" ? plan.steps : plan.steps * 2;
+    const active = variants.filter((v) => !v.modes || v.modes.includes(mode));
     const acc = new Map<
       string,
       {
@@ -204,7 +274,7 @@ for (const model of args.models.split(",")) {
     >();
     for (let r = 0; r < rounds; r++) {
       // Rotate the order each round: no variant always runs first (or last).
-      const order = variants.map((_, i) => variants[(i + r) % variants.length]);
+      const order = active.map((_, i) => active[(i + r) % active.length]);
       for (const v of order) {
         busyBefore.push(await waitIdle());
         const { result, timeMaxRssKb, timeMinorFaults } = runWorker(v, model, mode, warm, steps);
@@ -223,7 +293,7 @@ for (const model of args.models.split(",")) {
         );
       }
     }
-    for (const v of variants) {
+    for (const v of active) {
       const a = acc.get(v.name)!;
       rows.push({
         model,
@@ -238,6 +308,12 @@ for (const model of args.models.split(",")) {
       });
     }
   }
+  const graph = onnxFiles.get(model);
+  if (graph) Deno.removeSync(graph), onnxFiles.delete(model);
+}
+if (onnxDir) Deno.removeSync(onnxDir, { recursive: true });
+if (variants.some((v) => v.name === "onnxruntime") && args.modes.split(",").includes("train")) {
+  notes.push("onnxruntime has no train rows: ONNX Runtime does not train");
 }
 
 /** The data loader's throughput, from the data pipeline's own benchmark. */
@@ -296,7 +372,9 @@ function machine(): string {
   const env = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY"]
     .map((k) => `${k}=${Deno.env.get(k) ?? "(unset)"}`).join(" ");
   return `${cpu}, ${navigator.hardwareConcurrency} cores, ${(memKb / 2 ** 20).toFixed(0)} GiB; ` +
-    `Deno ${Deno.version.deno}; PyTorch ${torch}; threads ${threads}; ${env}`;
+    `Deno ${Deno.version.deno}; PyTorch ${torch}; ONNX Runtime ${
+      ort.version ?? "none"
+    }; threads ${threads}; ${env}`;
 }
 
 function report(): string {
@@ -313,7 +391,10 @@ function report(): string {
     "allocator took from the system over all timed steps (0: every tensor buffer was reused; " +
     "the faults left are V8's JavaScript heap). Every variant warms up at the real batch; " +
     "before that, lits' workers run 30 steps on a batch of one while V8 compiles the step's " +
-    "JavaScript (their optimizer and allocator cache are freed after).",
+    "JavaScript (their optimizer and allocator cache are freed after). onnxruntime: eval " +
+    "forward of the PyTorch model exported with torch.onnx.export (fixed batch), ONNX " +
+    "Runtime's CPU provider, intra-op threads = threads, 1 inter-op thread, all graph " +
+    "optimisations.",
     "",
     "| model | pass | variant | median ms | rounds | images/s | lits speedup | peak RSS MB | faults/step | faults/run | fresh buffer bytes |",
     "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|",
