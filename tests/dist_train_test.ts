@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { data, train as train_ } from "../mod.ts";
 import { ensureMpi } from "../src/dist/setup.ts";
+import { quickFlags } from "./train_data.ts";
 
 const script = new URL("../scripts/train.ts", import.meta.url).pathname;
 
@@ -49,22 +50,10 @@ async function lines(dir: string): Promise<Line[]> {
   );
 }
 
+/** train's quick-run flags, without batch norm and dropout (so one process and two ranks agree). */
 async function flags(out: string, epochs = 2): Promise<string[]> {
   return [
-    "--data",
-    await dataDir(),
-    "--out",
-    out,
-    "--epochs",
-    String(epochs),
-    "--image-size",
-    "16",
-    "--batch-size",
-    "16",
-    "--augment",
-    "none",
-    "--seed",
-    "7",
+    ...quickFlags(await dataDir(), out, epochs),
     "--no-batch-norm",
     "--dropout",
     "0",

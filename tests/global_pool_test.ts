@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { manualSeed, models, type nn, noGrad, randn, tensor, train } from "../mod.ts";
 import { resumeConfig } from "../src/train/cli.ts";
 import { buildModel } from "../src/train/setup.ts";
-import { capture, quickFlags, trainTestData } from "./train_data.ts";
+import { capture, fitAndEvaluateTestLoss, quickFlags, trainTestData } from "./train_data.ts";
 
 /** Max or mean over each [H, W] map of x [N, C, H, W], in float64: [N, C]. */
 function poolByHand(x: Float32Array, shape: number[], how: "max" | "avg"): Float32Array {
@@ -90,15 +90,6 @@ Deno.test("a pooled run's checkpoint records globalPool; evaluate rebuilds it (s
   assert.equal(r.code, 0, r.stderr);
   const config = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
   assert.equal(config.globalPool, "avg");
-  const lines = (await Deno.readTextFile(join(out, "metrics.jsonl"))).trim().split("\n");
-  const test = lines.map((l) => JSON.parse(l)).find((l) => l.type === "test");
-  const e = await capture(train.evaluateMain, [
-    "--checkpoint",
-    join(out, "checkpoint.safetensors"),
-    "--split",
-    "test",
-  ]);
-  assert.equal(e.code, 0, e.stderr);
-  const loss = Number(e.stdout.match(/loss (\d+\.\d+)/)![1]);
-  assert.ok(Math.abs(loss - test.loss) < 1e-4, `evaluate ${loss} vs fit ${test.loss}`);
+  const loss = await fitAndEvaluateTestLoss(out);
+  assert.ok(Math.abs(loss.evaluate - loss.fit) < 1e-4, JSON.stringify(loss));
 });

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { data } from "../mod.ts";
+import { data, train } from "../mod.ts";
 
 /** Builds (or finds) the shared test data set; returns its folder. */
 export async function trainTestData(): Promise<string> {
@@ -48,4 +48,24 @@ export async function capture(main: (args: string[]) => Promise<number>, args: s
   } finally {
     Object.assign(console, { log, error, warn });
   }
+}
+
+/**
+ * The test loss a finished run logged (metrics.jsonl) and the one
+ * `evaluate --checkpoint <out>/checkpoint.safetensors --split test` prints:
+ * equal when evaluate rebuilds the run's model and preprocessing.
+ */
+export async function fitAndEvaluateTestLoss(
+  out: string,
+): Promise<{ fit: number; evaluate: number }> {
+  const lines = (await Deno.readTextFile(join(out, "metrics.jsonl"))).trim().split("\n");
+  const test = lines.map((l) => JSON.parse(l)).find((l) => l.type === "test");
+  const e = await capture(train.evaluateMain, [
+    "--checkpoint",
+    join(out, "checkpoint.safetensors"),
+    "--split",
+    "test",
+  ]);
+  if (e.code !== 0) throw new Error(`evaluate exited with ${e.code}: ${e.stderr}`);
+  return { fit: test.loss, evaluate: Number(e.stdout.match(/loss (\d+\.\d+)/)![1]) };
 }

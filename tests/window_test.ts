@@ -10,7 +10,7 @@ import { train } from "../mod.ts";
 import { pixelStats } from "../src/train/data.ts";
 import { openSplit } from "../src/train/data.ts";
 import { resumeConfig } from "../src/train/cli.ts";
-import { capture, quickFlags, trainTestData } from "./train_data.ts";
+import { capture, fitAndEvaluateTestLoss, quickFlags, trainTestData } from "./train_data.ts";
 
 Deno.test("--input-window: parsed in HU, none turns it off, bad values name the flag", () => {
   assert.deepEqual(train.DEFAULTS.inputWindow, [25, 125]);
@@ -95,17 +95,8 @@ Deno.test("a run records its window; evaluate applies it (same test loss as fit)
     assert.equal(r.code, 0, r.stderr);
     const config = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
     assert.deepEqual(config.inputWindow, window === "none" ? null : [0, 150]);
-    const lines = (await Deno.readTextFile(join(out, "metrics.jsonl"))).trim().split("\n");
-    const test = lines.map((l) => JSON.parse(l)).find((l) => l.type === "test");
-    const e = await capture(train.evaluateMain, [
-      "--checkpoint",
-      join(out, "checkpoint.safetensors"),
-      "--split",
-      "test",
-    ]);
-    assert.equal(e.code, 0, e.stderr);
-    const loss = Number(e.stdout.match(/loss (\d+\.\d+)/)![1]);
-    assert.ok(Math.abs(loss - test.loss) < 1e-4, `${window}: evaluate ${loss} vs fit ${test.loss}`);
+    const loss = await fitAndEvaluateTestLoss(out);
+    assert.ok(Math.abs(loss.evaluate - loss.fit) < 1e-4, `${window}: ${JSON.stringify(loss)}`);
   }
 });
 
