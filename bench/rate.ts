@@ -1,13 +1,19 @@
 /**
  * Shared helper of the kernel benchmarks: registers a `Deno.bench` case that
  * also records its fastest iteration, and prints at exit what that means in
- * GFLOP/s (or GB/s) and as a share of the SGEMM ceiling when one was
- * measured in the same run (`gemm_bench.ts` measures it as `sgemm 2048`).
+ * GFLOP/s (or GB/s) and as a share of the machine's ceilings measured in the
+ * same run: the fp32 FMA peak for a GFLOP/s case, the copy bandwidth for a
+ * GB/s case (both from `peak.ts`, measured before and after the cases, the
+ * higher counts: the machine is shared and a busy moment lowers one), and the
+ * SGEMM ceiling where the file measured it (`measureCeiling`, as
+ * `gemm_bench.ts` and `conv_bench.ts` do). The block ends with the ceilings
+ * and the CPU (model, AVX-512 / AVX512-BF16 / AMX flags).
  *
  * @module
  */
 
 import { noGrad, randn } from "../mod.ts";
+import { describePeak, measurePeak } from "./peak.ts";
 
 interface Rate {
   name: string;
@@ -20,6 +26,8 @@ interface Rate {
 
 const rates: Rate[] = [];
 let ceiling = 0;
+/** The FMA peak and copy bandwidth before the cases (this module loads with the bench file). */
+const peakBefore = measurePeak();
 
 /**
  * Measures the SGEMM ceiling (a 2048^3 product, fastest of 5) that the
@@ -75,19 +83,38 @@ addEventListener("unload", () => {
     "",
     `kernel rates, ${new URL(Deno.mainModule).pathname.split("/").pop()} (fastest iteration):`,
   ];
+  const after = measurePeak();
+  const peak = {
+    fmaGflops: Math.max(peakBefore.fmaGflops, after.fmaGflops),
+    copyGBps: Math.max(peakBefore.copyGBps, after.copyGBps),
+  };
+  const pct = (x: number, of: number) => {
+    const v = 100 * x / of;
+    return `${v < 10 ? v.toFixed(1) : v.toFixed(0)}%`;
+  };
   for (const r of rates) {
     if (r.best === Infinity) continue;
     const parts = [`${r.best.toFixed(3)} ms`];
     if (r.flops > 0) {
       const g = gflops(r);
       parts.push(`${g.toFixed(1)} GFLOP/s`);
-      if (ceiling > 0) parts.push(`${(100 * g / ceiling).toFixed(0)}% of the SGEMM ceiling`);
+      if (ceiling > 0) parts.push(`${pct(g, ceiling)} of the SGEMM ceiling`);
+      parts.push(`${pct(g, peak.fmaGflops)} of the FMA peak`);
     }
-    if (r.bytes > 0) parts.push(`${(r.bytes / r.best / 1e6).toFixed(1)} GB/s`);
+    if (r.bytes > 0) {
+      const gbps = r.bytes / r.best / 1e6;
+      parts.push(`${gbps.toFixed(1)} GB/s`, `${pct(gbps, peak.copyGBps)} of the copy bandwidth`);
+    }
     lines.push(`  ${r.name.padEnd(52)} ${parts.join(", ")}`);
   }
   if (ceiling > 0) {
     lines.push(`  (SGEMM ceiling measured in this run: ${ceiling.toFixed(1)} GFLOP/s)`);
   }
+  lines.push(
+    `  (measured in this run, the higher of before and after the cases: ${describePeak(peak)})`,
+    `  (before: FMA ${peakBefore.fmaGflops.toFixed(1)} GFLOP/s, copy ${
+      peakBefore.copyGBps.toFixed(1)
+    } GB/s; after: ${after.fmaGflops.toFixed(1)}, ${after.copyGBps.toFixed(1)})`,
+  );
   console.log(lines.join("\n"));
 });

@@ -13,9 +13,18 @@
  * --batch 16  --size 256  --threads N (default: all cores)
  * --variants lits,torch,torch+jemalloc,onnxruntime (also: lits-spin, OpenMP
  * threads spinning as libgomp's default; lits-nofuse, deferred ops off)
+ * --steps N (timed steps per run, both passes; default by model: simple 10
+ * train and 20 eval, resnet50 4 and 8)
  * --wait-idle SECONDS (before each run, wait up to that long for an idle machine)
  * --kernels (also run the kernel benchmarks and add their rates)
- * --out FILE (append the markdown report)  --no-data (skip the loader).
+ * --out FILE (append the markdown report)  --no-data (skip the loader)  --help.
+ *
+ * Each row also gives the step's GFLOP/s and its share of the fp32 FMA peak
+ * measured in the same run (`../peak.ts`, before and after the runs, the
+ * higher of the two); the FLOPs are the
+ * model's Conv2d and Linear multiply-adds at the run's input shape
+ * (`../flops.ts`), 2 per multiply-add, and a training step counts 3x its
+ * forward's.
  *
  * onnxruntime: npm `onnxruntime-node` 1.30 (CPU provider, --threads intra-op
  * threads, 1 inter-op thread, all graph optimisations; `ort_worker.ts`),
@@ -29,10 +38,45 @@
  * @module
  */
 import type { WorkerResult } from "./protocol.ts";
+import { emptyCache, models } from "../../mod.ts";
+import { countForward, type ForwardWork } from "../flops.ts";
+import { cpuInfo, describeCpu, describePeak, measurePeak } from "../peak.ts";
 
 const PYTHON = "/usr/bin/python3";
 const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 const here = new URL(".", import.meta.url).pathname;
+
+/** The options (`--key value`) and flags this bench takes; anything else is an error. */
+const OPTIONS = [
+  "models",
+  "modes",
+  "rounds",
+  "batch",
+  "size",
+  "threads",
+  "variants",
+  "steps",
+  "wait-idle",
+  "out",
+];
+const FLAGS = ["no-data", "kernels", "help"];
+if (Deno.args.includes("--help")) {
+  const doc = Deno.readTextFileSync(new URL(import.meta.url)).split("*/")[0];
+  console.log(doc.replace(/^\/\*\*\n/, "").replace(/^ \* ?/gm, "").replace("@module", "").trim());
+  Deno.exit(0);
+}
+for (let i = 0; i < Deno.args.length; i++) {
+  const a = Deno.args[i], key = a.replace(/^--/, "");
+  if (OPTIONS.includes(key) && i + 1 < Deno.args.length) i++;
+  else if (!FLAGS.includes(key)) {
+    console.error(
+      `bench:step: unknown or incomplete option '${a}'; options: ${
+        OPTIONS.map((o) => `--${o} VALUE`).join(" ")
+      } ${FLAGS.map((f) => `--${f}`).join(" ")}`,
+    );
+    Deno.exit(2);
+  }
+}
 
 /** `--key value` options (and the flag `--no-data`). */
 function option(key: string, fallback?: string): string | undefined {
@@ -43,6 +87,7 @@ const args = {
   models: option("models", "simple,resnet50")!,
   modes: option("modes", "train,eval")!,
   rounds: option("rounds"),
+  steps: option("steps"),
   batch: option("batch", "16")!,
   size: option("size", "256")!,
   threads: option("threads"),
@@ -50,6 +95,10 @@ const args = {
   data: !Deno.args.includes("--no-data"),
 };
 const batch = Number(args.batch), size = Number(args.size);
+if (args.steps && !(Number.isInteger(Number(args.steps)) && Number(args.steps) >= 1)) {
+  console.error(`bench:step: --steps must be an integer >= 1, got '${args.steps}'`);
+  Deno.exit(2);
+}
 const threads = Number(args.threads ?? navigator.hardwareConcurrency);
 
 /** Warm-up and timed steps per run, and rounds, by model (ResNet-50 steps take seconds). */
@@ -251,15 +300,39 @@ interface Row {
   processFaults: number;
   /** Largest freshBufferBytes of the variant's runs (undefined: not reported). */
   freshBufferBytes?: number;
+  /** Conv2d + Linear FLOPs of one step (train: 3x the forward's). */
+  flops: number;
+}
+
+// The machine's ceilings, measured in this process (the workers are separate
+// processes) before and again after the runs: the machine is shared, and a
+// busy moment lowers a measurement, so the report's shares use the higher.
+const cpu = cpuInfo();
+const peakStart = measurePeak();
+console.error(`at the start: ${describePeak(peakStart, cpu)}`);
+
+/** Conv2d + Linear work of each model at this run's input ([batch, 1, size, size]). */
+const work = new Map<string, ForwardWork>();
+function workOf(model: string): ForwardWork {
+  let w = work.get(model);
+  if (!w) {
+    // As lits_worker.ts builds it.
+    using net = models.create(model, { inChannels: 1, numClasses: 3 });
+    w = countForward(net, [batch, 1, size, size]);
+    work.set(model, w);
+  }
+  emptyCache(); // what the count allocated goes back to the system before the workers run
+  return w;
 }
 
 const rows: Row[] = [];
 for (const model of args.models.split(",")) {
   const plan = PLAN[model] ?? PLAN.resnet50;
+  const modelWork = workOf(model);
   const rounds = Number(args.rounds ?? plan.rounds);
   for (const mode of args.modes.split(",")) {
     const warm = mode === "train" ? plan.warmup : plan.warmup + 1;
-    const steps = mode === "train" ? plan.steps : plan.steps * 2;
+    const steps = args.steps ? Number(args.steps) : mode === "train" ? plan.steps : plan.steps * 2;
     const active = variants.filter((v) => !v.modes || v.modes.includes(mode));
     const acc = new Map<
       string,
@@ -305,6 +378,7 @@ for (const model of args.models.split(",")) {
         faultsPerStep: median(a.f),
         processFaults: median(a.pf),
         freshBufferBytes: a.fresh.length > 0 ? Math.max(...a.fresh) : undefined,
+        flops: mode === "train" ? modelWork.trainStepFlops : modelWork.forwardFlops,
       });
     }
   }
@@ -312,6 +386,12 @@ for (const model of args.models.split(",")) {
   if (graph) Deno.removeSync(graph), onnxFiles.delete(model);
 }
 if (onnxDir) Deno.removeSync(onnxDir, { recursive: true });
+const peakEnd = measurePeak();
+console.error(`at the end: ${describePeak(peakEnd, cpu)}`);
+const peak = {
+  fmaGflops: Math.max(peakStart.fmaGflops, peakEnd.fmaGflops),
+  copyGBps: Math.max(peakStart.copyGBps, peakEnd.copyGBps),
+};
 if (variants.some((v) => v.name === "onnxruntime") && args.modes.split(",").includes("train")) {
   notes.push("onnxruntime has no train rows: ONNX Runtime does not train");
 }
@@ -361,7 +441,6 @@ function kernelRates(): string[] {
 }
 
 function machine(): string {
-  const cpu = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "?";
   const memKb = Number(/MemTotal:\s+(\d+)/.exec(Deno.readTextFileSync("/proc/meminfo"))?.[1]);
   const torch = canRun(PYTHON, ["-c", "import torch"])
     ? new TextDecoder().decode(
@@ -371,7 +450,9 @@ function machine(): string {
     : "none";
   const env = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY"]
     .map((k) => `${k}=${Deno.env.get(k) ?? "(unset)"}`).join(" ");
-  return `${cpu}, ${navigator.hardwareConcurrency} cores, ${(memKb / 2 ** 20).toFixed(0)} GiB; ` +
+  return `${describeCpu(cpu)}, ${navigator.hardwareConcurrency} cores, ${
+    (memKb / 2 ** 20).toFixed(0)
+  } GiB; ` +
     `Deno ${Deno.version.deno}; PyTorch ${torch}; ONNX Runtime ${
       ort.version ?? "none"
     }; threads ${threads}; ${env}`;
@@ -382,6 +463,15 @@ function report(): string {
     `### ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
     "",
     `Machine: ${machine()}`,
+    "",
+    `Ceilings measured in this run (bench/peak.ts, all threads, before and after the runs; ` +
+    `the higher counts): fp32 FMA peak ${peak.fmaGflops.toFixed(1)} GFLOP/s (${
+      peakStart.fmaGflops.toFixed(1)
+    } and ${peakEnd.fmaGflops.toFixed(1)}; independent ${
+      cpu.avx512 ? "AVX-512" : "AVX2"
+    } FMA chains in registers), copy bandwidth ${peak.copyGBps.toFixed(1)} GB/s (${
+      peakStart.copyGBps.toFixed(1)
+    } and ${peakEnd.copyGBps.toFixed(1)}; a 256 MiB copy, bytes read + written).`,
     "",
     `Batch ${batch} x 1 x ${size} x ${size}, 3 classes, Adam (weight decay 1e-4), cross-entropy. ` +
     "Median ms over all timed steps of all rounds (per-round medians in brackets); " +
@@ -394,23 +484,31 @@ function report(): string {
     "JavaScript (their optimizer and allocator cache are freed after). onnxruntime: eval " +
     "forward of the PyTorch model exported with torch.onnx.export (fixed batch), ONNX " +
     "Runtime's CPU provider, intra-op threads = threads, 1 inter-op thread, all graph " +
-    "optimisations.",
+    "optimisations. GFLOP/s = the model's Conv2d and Linear multiply-adds at this input " +
+    "(counted on a forward, bench/flops.ts), 2 FLOPs each, over the median step; a training " +
+    "step counts 3x its forward's FLOPs (forward, input and weight gradients: the usual " +
+    "convention; batch norm, activations, pooling and the optimizer are not counted); " +
+    `% FMA peak = that over the FMA peak above. Work per image: ${
+      [...work].map(([m, w]) => `${m} ${(w.forwardFlops / batch / 1e9).toFixed(3)} GFLOP forward`)
+        .join(", ")
+    }.`,
     "",
-    "| model | pass | variant | median ms | rounds | images/s | lits speedup | peak RSS MB | faults/step | faults/run | fresh buffer bytes |",
-    "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    "| model | pass | variant | median ms | rounds | images/s | GFLOP/s | % FMA peak | lits speedup | peak RSS MB | faults/step | faults/run | fresh buffer bytes |",
+    "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     const ours = rows.find((o) =>
       o.model === r.model && o.mode === r.mode && o.variant === "lits"
     )!;
+    const gflops = r.flops / (r.medianMs / 1000) / 1e9;
     lines.push(
       `| ${r.model} | ${r.mode} | ${r.variant} | ${r.medianMs.toFixed(1)} | ${
         r.roundMedians.map((m) => m.toFixed(0)).join(", ")
-      } | ${(batch / (r.medianMs / 1000)).toFixed(1)} | ${
-        r.variant === "lits" ? "" : `${(r.medianMs / ours.medianMs).toFixed(2)}x`
-      } | ${r.peakRssMb.toFixed(0)} | ${r.faultsPerStep} | ${r.processFaults} | ${
-        r.freshBufferBytes ?? ""
-      } |`,
+      } | ${(batch / (r.medianMs / 1000)).toFixed(1)} | ${gflops.toFixed(1)} | ${
+        (100 * gflops / peak.fmaGflops).toFixed(1)
+      }% | ${r.variant === "lits" ? "" : `${(r.medianMs / ours.medianMs).toFixed(2)}x`} | ${
+        r.peakRssMb.toFixed(0)
+      } | ${r.faultsPerStep} | ${r.processFaults} | ${r.freshBufferBytes ?? ""} |`,
     );
   }
   const loadAtEnd = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");

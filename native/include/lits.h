@@ -355,6 +355,19 @@ int lits_adam_step_f32(float* param, const float* grad, float* exp_avg, float* e
                        int64_t n, float lr, float beta1, float beta2, float eps,
                        float weight_decay, int32_t decoupled, int64_t step);
 
+/* ---- the machine's ceilings (benchmarks; CPU only: LITS_OPTIONAL) ------ */
+/* The fp32 FMA peak in GFLOP/s: independent FMA chains in registers
+ * (AVX-512, else AVX2, chosen at run time) on every OpenMP thread, the
+ * fastest of runs of about 50 ms over `seconds` (0.01 to 60) in all. */
+LITS_OPTIONAL
+int lits_measure_fma_peak(double seconds, double* gflops_host);
+/* The copy bandwidth in GB/s (bytes read + bytes written): a copy of a host
+ * buffer of `bytes` (1 MiB to 64 GiB; several times the last-level cache,
+ * e.g. 256 MiB) split over every OpenMP thread, by memcpy and by streaming
+ * (non-temporal) stores, the fastest of 8 runs. */
+LITS_OPTIONAL
+int lits_measure_copy_bandwidth(int64_t bytes, double* gbps_host);
+
 #ifdef __cplusplus
 }
 #endif

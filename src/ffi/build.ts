@@ -31,6 +31,7 @@ export const CPU_SOURCES = [
   "fused_internal.h",
   "fused.c",
   "stream_store.h",
+  "measure.c",
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { buf, type Callable, f32, i32, i64, ptr, status, u64 } from "./table.ts";
+import { buf, type Callable, f32, f64, i32, i64, ptr, status, u64 } from "./table.ts";
 
 /** The symbols of `lits.h` as Deno FFI declarations. */
 export const symbols = {
@@ -130,6 +130,8 @@ export const symbols = {
     parameters: [ptr, ptr, ptr, ptr, i64, f32, f32, f32, f32, f32, i32, i64],
     ...status,
   },
+  lits_measure_fma_peak: { parameters: [f64, buf], ...status, optional: true },
+  lits_measure_copy_bandwidth: { parameters: [i64, buf], ...status, optional: true },
 } as const;
 
 /** The opened library's callable symbols. */
