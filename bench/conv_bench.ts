@@ -35,14 +35,19 @@ const shapes: Shape[] = [
 
 const lib = cpuLib();
 
-/** Runs fn with LITS_CONV_ALGO set (the native side reads it on every call). */
+/**
+ * Runs fn with LITS_CONV_ALGO set (the native side reads it on every call);
+ * "winograd2" is Winograd with F(2x2, 3x3) tiles (LITS_WINOGRAD_TILE=2).
+ */
 function withAlgo(algo: string | null, fn: () => void): void {
   if (algo === null) return fn();
-  Deno.env.set("LITS_CONV_ALGO", algo);
+  Deno.env.set("LITS_CONV_ALGO", algo === "winograd2" ? "winograd" : algo);
+  if (algo === "winograd2") Deno.env.set("LITS_WINOGRAD_TILE", "2");
   try {
     fn();
   } finally {
     Deno.env.delete("LITS_CONV_ALGO");
+    Deno.env.delete("LITS_WINOGRAD_TILE");
   }
 }
 
@@ -54,10 +59,12 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
   const flops = 2 * n * k * c * r * r * oh * oh;
   const call = (what: string, status: number) => check(lib, status, () => `${name} ${what}`);
   const p0 = (t: Tensor) => t.ptr;
-  // 3x3 layers with stride 1 have up to three algorithms: each is measured
-  // (the library picks the faster one per kernel; see pick_algo in conv.c).
-  // The direct kernels need rows of 32.
-  const algos = r === 3 && s === 1 ? ["winograd", ...(h >= 32 ? ["direct"] : []), "gemm"] : [null];
+  // 3x3 layers with stride 1 have up to three algorithms, Winograd with two
+  // tile sizes: each is measured (the library picks the faster one per
+  // kernel; see pick_algo in conv.c). The direct kernels need rows of 32.
+  const algos = r === 3 && s === 1
+    ? ["winograd", "winograd2", ...(h >= 32 ? ["direct"] : []), "gemm"]
+    : [null];
   for (const algo of algos) {
     const tag = algo ? ` [${algo}]` : "";
     rateBench("conv forward", `${name} forward${tag}`, { flops }, () =>

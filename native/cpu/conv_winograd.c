@@ -13,15 +13,22 @@
  * dw = G^T dU G. A deferred batch norm / ReLU on the input (conv_xform) is
  * applied as tiles are read; padding stays zero. */
 #include <omp.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "common.h"
 #include "conv_internal.h"
+#include "conv_winograd.h"
 #include "fused_internal.h"
 
 /* Bytes of a block's V and M together (per thread): L2 here. */
 #define WG_BLOCK_BYTES (2 << 20)
+/* ... but at least this many tiles (a thread's share permitting): the block
+ * is each GEMM's width, and narrower ones re-read the transformed weights
+ * for too little work (F(4x4, 3x3) on 16 x 16 images, 256 channels: 1.3x
+ * faster with blocks of 128 tiles than of the 28 that fit 2 MiB). */
+#define WG_MIN_TILES 128
 
 int lits_conv_winograd_applies(const conv_shape* p) {
   return p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->ph == 1 && p->pw == 1 &&
@@ -71,10 +78,6 @@ static int transform_weights(const float* w, int64_t no, int64_t ni, int64_t so,
   return LITS_OK;
 }
 
-typedef struct {
-  int64_t n, c, k, h, w; /* input [n, c, h, w] -> output [n, k, h, w] */
-  int64_t th, tw, rows;  /* tiles per column and per row of an image; tile rows in all */
-} wg_geom;
 
 /* V[xi][ci][j] for the tiles of tile rows r0 .. r0 + nr (tile j = row-in-
  * block * tw + tx), ld columns. Vectorised along a tile row: the input row
@@ -198,74 +201,88 @@ typedef struct {
 static wg_plan plan_blocks(const wg_geom* g) {
   const int nt = omp_get_max_threads();
   wg_plan b;
-  b.rows = WG_BLOCK_BYTES / 4 / (16 * (g->c + g->k)) / g->tw;
+  b.rows = WG_BLOCK_BYTES / 4 / (g->planes * (g->c + g->k)) / g->tw;
+  if (b.rows * g->tw < WG_MIN_TILES) b.rows = (WG_MIN_TILES + g->tw - 1) / g->tw;
   if (b.rows < 1) b.rows = 1;
   const int64_t fair = (g->rows + nt - 1) / nt;
   if (b.rows > fair) b.rows = fair;
   b.tb = b.rows * g->tw;
   b.blocks = (g->rows + b.rows - 1) / b.rows;
   b.threads = b.blocks < nt ? (int)b.blocks : nt;
-  b.bufn = 8 * (g->tw + 1) + g->w + 16;
+  b.bufn = g->m == 4 ? lits_wg4_buf_floats(g, b.tb) : 8 * (g->tw + 1) + g->w + 16;
   return b;
 }
 
-/* y = conv3x3(relu?(T(x)), weights u (transformed, [16][k][c])) + bias. */
+/* y = conv3x3(relu?(T(x)), weights u (transformed, [planes][k][c])) + bias. */
 static int winograd_run(const wg_geom* g, const float* x, const conv_xform* xf, const float* u,
                         const float* bias, float* y) {
   const wg_plan b = plan_blocks(g);
-  const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn;
+  const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn, np = g->planes;
   const int threads = b.threads;
-  const int64_t per = 16 * (g->c + g->k) * tb + bufn;
+  const int64_t per = np * (g->c + g->k) * tb + bufn;
   float* scratch = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
 #pragma omp parallel num_threads(threads)
   {
     float* v = scratch + per * omp_get_thread_num();
-    float* m = v + 16 * g->c * tb;
-    float* buf = m + 16 * g->k * tb;
+    float* m = v + np * g->c * tb;
+    float* buf = m + np * g->k * tb;
 #pragma omp for schedule(static)
     for (int64_t bi = 0; bi < blocks; bi++) {
       const int64_t r0 = bi * rows, nr = g->rows - r0 < rows ? g->rows - r0 : rows;
       const int64_t nb = nr * g->tw;
-      transform_input(g, x, xf, r0, nr, tb, v, buf);
-      for (int xi = 0; xi < 16; xi++) {
+      if (g->m == 4) lits_wg4_transform_input(g, x, xf, r0, nr, tb, v, buf);
+      else transform_input(g, x, xf, r0, nr, tb, v, buf);
+      for (int64_t xi = 0; xi < np; xi++) {
         lits_sgemm_serial(0, 0, g->k, nb, g->c, 1.0f, u + xi * g->k * g->c, g->c,
                           v + xi * g->c * tb, tb, 0.0f, m + xi * g->k * tb, tb);
       }
-      transform_output(g, m, r0, nr, tb, bias, y, buf);
+      if (g->m == 4) lits_wg4_transform_output(g, m, r0, nr, tb, bias, y, buf);
+      else transform_output(g, m, r0, nr, tb, bias, y, buf);
     }
   }
   lits_scratch_free(scratch);
   return LITS_OK;
 }
 
-static wg_geom geom(int64_t n, int64_t c, int64_t k, int64_t h, int64_t w) {
-  wg_geom g = {n, c, k, h, w, (h + 1) / 2, (w + 1) / 2, 0};
+/* The geometry of output tiles m x m (2 or 4). */
+static wg_geom geom(int64_t n, int64_t c, int64_t k, int64_t h, int64_t w, int64_t m) {
+  wg_geom g = {n, c, k, h, w, m, m + 2, (m + 2) * (m + 2), (h + m - 1) / m, (w + m - 1) / m, 0};
   g.rows = n * g.th;
   return g;
 }
 
-int lits_conv_winograd_forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                               const float* weight, const float* bias, float* y) {
-  float* u = (float*)lits_scratch_alloc(16 * p->k * p->c * (int64_t)sizeof(float));
+/* The output tile for a shape: F(4x4, 3x3) unless LITS_WINOGRAD_TILE=2 (for
+ * tests and benchmarks that compare them; read on every call). */
+static int64_t tile_size(void) {
+  const char* env = getenv("LITS_WINOGRAD_TILE");
+  return env != NULL && strcmp(env, "2") == 0 ? 2 : 4;
+}
+
+/* y = conv(x, w) through the tiles of tile_size: weights w (filter (o, i) at
+ * w + o * so + i * si, flipped when flip) from ni to no channels. */
+static int winograd_conv(int64_t n, int64_t ni, int64_t no, int64_t h, int64_t w_, const float* x,
+                         const conv_xform* xf, const float* w, int64_t so, int64_t si, int flip,
+                         const float* bias, float* y) {
+  const wg_geom g = geom(n, ni, no, h, w_, tile_size());
+  float* u = (float*)lits_scratch_alloc(g.planes * no * ni * (int64_t)sizeof(float));
   if (u == NULL) return LITS_ERR_MEMORY;
-  int st = transform_weights(weight, p->k, p->c, p->c * 9, 9, 0, u);
-  const wg_geom g = geom(p->n, p->c, p->k, p->h, p->w);
+  int st = g.m == 4 ? lits_wg4_transform_weights(w, no, ni, so, si, flip, u)
+                    : transform_weights(w, no, ni, so, si, flip, u);
   if (st == LITS_OK) st = winograd_run(&g, x, xf, u, bias, y);
   lits_scratch_free(u);
   return st;
 }
 
+int lits_conv_winograd_forward(const conv_shape* p, const float* x, const conv_xform* xf,
+                               const float* weight, const float* bias, float* y) {
+  return winograd_conv(p->n, p->c, p->k, p->h, p->w, x, xf, weight, p->c * 9, 9, 0, bias, y);
+}
+
 int lits_conv_winograd_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                      float* dx) {
   /* dx = conv(dy, w') with w'[c][k] = w[k][c] flipped: output channels c. */
-  float* u = (float*)lits_scratch_alloc(16 * p->k * p->c * (int64_t)sizeof(float));
-  if (u == NULL) return LITS_ERR_MEMORY;
-  int st = transform_weights(weight, p->c, p->k, 9, p->c * 9, 1, u);
-  const wg_geom g = geom(p->n, p->k, p->c, p->h, p->w);
-  if (st == LITS_OK) st = winograd_run(&g, dy, NULL, u, NULL, dx);
-  lits_scratch_free(u);
-  return st;
+  return winograd_conv(p->n, p->k, p->c, p->h, p->w, dy, NULL, weight, 9, p->c * 9, 1, NULL, dx);
 }
 
 /* dM[xi][ko][j] = A dy A^T for the 2x2 dy tiles of tile rows r0 .. r0 + nr
@@ -341,7 +358,7 @@ static void untransform_weights(const float* du, int64_t k, int64_t c, float* dw
 int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                        const float* dy, float* dweight) {
   /* Tiles of x (c channels) and of dy (k channels) share the geometry. */
-  wg_geom g = geom(p->n, p->c, p->k, p->h, p->w);
+  wg_geom g = geom(p->n, p->c, p->k, p->h, p->w, 2);
   const wg_plan b = plan_blocks(&g);
   const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn;
   const int threads = b.threads;

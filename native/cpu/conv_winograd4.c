@@ -1,0 +1,188 @@
+/* conv_winograd4.c: the transforms of Winograd's F(4x4, 3x3) (Lavin and
+ * Gray, 2016, interpolation points 0, +-1, +-2, infinity): a 4x4 output
+ * tile costs 36 multiplications per pair of channels instead of 144, at the
+ * price of larger transforms and of rounding errors a few times F(2x2, 3x3)'s
+ * (tests/winograd_test.ts measures them against float64). The driver, the
+ * blocks and the GEMMs are conv_winograd.c's. */
+#include <omp.h>
+#include <string.h>
+
+#include "common.h"
+#include "conv_winograd.h"
+#include "fused_internal.h"
+
+/* G f for a column of a 3x3 filter. */
+static void g_col(float f0, float f1, float f2, float* o) {
+  o[0] = 0.25f * f0;
+  o[1] = -(f0 + f1 + f2) / 6.0f;
+  o[2] = -(f0 - f1 + f2) / 6.0f;
+  o[3] = f0 / 24.0f + f1 / 12.0f + f2 / 6.0f;
+  o[4] = f0 / 24.0f - f1 / 12.0f + f2 / 6.0f;
+  o[5] = f2;
+}
+
+int lits_wg4_transform_weights(const float* w, int64_t no, int64_t ni, int64_t so, int64_t si,
+                               int flip, float* u) {
+  const int nt = omp_get_max_threads();
+  float* bufs = (float*)lits_scratch_alloc(36 * ni * nt * (int64_t)sizeof(float));
+  if (bufs == NULL) return LITS_ERR_MEMORY;
+#pragma omp parallel num_threads(nt)
+  {
+    float* rows = bufs + 36 * ni * omp_get_thread_num();
+#pragma omp for schedule(static)
+    for (int64_t o = 0; o < no; o++) {
+      for (int64_t i = 0; i < ni; i++) {
+        const float* g = w + o * so + i * si;
+        float f[3][3];
+        for (int a = 0; a < 3; a++) {
+          for (int b = 0; b < 3; b++) f[a][b] = flip ? g[(2 - a) * 3 + (2 - b)] : g[a * 3 + b];
+        }
+        float t[3][6]; /* (G f)^T by columns: t[b][a] = (G f)[a][b] */
+        for (int b = 0; b < 3; b++) g_col(f[0][b], f[1][b], f[2][b], t[b]);
+        for (int a = 0; a < 6; a++) { /* (G f) G^T, row a */
+          float r[6];
+          g_col(t[0][a], t[1][a], t[2][a], r);
+          for (int b = 0; b < 6; b++) rows[(a * 6 + b) * ni + i] = r[b];
+        }
+      }
+      for (int xi = 0; xi < 36; xi++) {
+        memcpy(u + (xi * no + o) * ni, rows + xi * ni, (size_t)ni * sizeof(float));
+      }
+    }
+  }
+  lits_scratch_free(bufs);
+  return LITS_OK;
+}
+
+int64_t lits_wg4_buf_floats(const wg_geom* g, int64_t tb) {
+  const int64_t in = 28 * (g->tw + 2) + 72 * tb, out = 40 * tb;
+  return (in > out ? in : out) + 16;
+}
+
+/* o_i = (B^T d)_i for six rows of n values: d0 .. d5 -> o0 .. o5 (o_i at
+ * o + i * os). A loop of its own so that it vectorises along the rows. */
+static void bt6(const float* d0, const float* d1, const float* d2, const float* d3,
+                const float* d4, const float* d5, float* o, int64_t os, int64_t n) {
+  float *o0 = o, *o1 = o + os, *o2 = o + 2 * os, *o3 = o + 3 * os, *o4 = o + 4 * os;
+  float* o5 = o + 5 * os;
+#pragma omp simd
+  for (int64_t t = 0; t < n; t++) {
+    const float a0 = d0[t], a1 = d1[t], a2 = d2[t], a3 = d3[t], a4 = d4[t], a5 = d5[t];
+    o0[t] = 4.0f * a0 - 5.0f * a2 + a4;
+    o1[t] = -4.0f * (a1 + a2) + a3 + a4;
+    o2[t] = 4.0f * (a1 - a2) - a3 + a4;
+    o3[t] = 2.0f * (a3 - a1) - a2 + a4;
+    o4[t] = 2.0f * (a1 - a3) - a2 + a4;
+    o5[t] = 4.0f * a1 - 5.0f * a3 + a5;
+  }
+}
+
+/* Input rows y0 .. y0 + 5 of one channel (transformed, zero-padded) split by
+ * column phase: ph[a][q][t] = padded column 4 t + q of row a (column -1 is
+ * padded column 0), t in 0 .. tw + 1. xrow: 4 (tw + 2) floats. */
+static void phase_rows(const wg_geom* g, const float* src, fused_affine t, int xact, int relu,
+                       int64_t y0, float* ph, float* xrow) {
+  const int64_t h = g->h, w = g->w, len = g->tw + 2;
+  /* xrow[p] = padded column p: zero outside 1 .. w, set once per call */
+  xrow[0] = 0.0f;
+  for (int64_t p = w + 1; p < 4 * len; p++) xrow[p] = 0.0f;
+  for (int a = 0; a < 6; a++) {
+    float* pa = ph + a * 4 * len;
+    const int64_t yy = y0 + a;
+    if (yy < 0 || yy >= h) {
+      memset(pa, 0, (size_t)(4 * len) * sizeof(float));
+      continue;
+    }
+    const float* row = src + yy * w;
+    if (xact) fused_apply(xrow + 1, row, w, t, relu);
+    else memcpy(xrow + 1, row, (size_t)w * sizeof(float));
+    float *p0 = pa, *p1 = pa + len, *p2 = pa + 2 * len, *p3 = pa + 3 * len;
+#pragma omp simd
+    for (int64_t tt = 0; tt < len; tt++) {
+      p0[tt] = xrow[4 * tt];
+      p1[tt] = xrow[4 * tt + 1];
+      p2[tt] = xrow[4 * tt + 2];
+      p3[tt] = xrow[4 * tt + 3];
+    }
+  }
+}
+
+/* The transforms run on a whole block per channel, so that their loops are
+ * as long as the block (a 8 x 8 image has only 2 tiles a row). */
+void lits_wg4_transform_input(const wg_geom* g, const float* x, const conv_xform* xf, int64_t r0,
+                              int64_t nr, int64_t ld, float* v, float* buf) {
+  const int64_t tw = g->tw, len = tw + 2, plane = g->c * ld, nb = nr * tw;
+  const int xact = conv_xform_active(xf);
+  float* ph = buf;                 /* [6][4][len] phases of one tile row */
+  float* xrow = buf + 24 * len;    /* [4 len] */
+  float* d = buf + 28 * len;       /* [6][6][nb]: d[a][b] of every tile */
+  float* rows = d + 36 * nb;       /* [6][6][nb]: (d B)[a][j] */
+  for (int64_t ci = 0; ci < g->c; ci++) {
+    const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, g->c, ci);
+    for (int64_t ri = 0; ri < nr; ri++) {
+      const int64_t gr = r0 + ri, img = gr / g->th, ty = gr % g->th;
+      phase_rows(g, x + (img * g->c + ci) * g->h * g->w, t, xact, xact && xf->relu, 4 * ty - 1,
+                 ph, xrow);
+      for (int a = 0; a < 6; a++) { /* d[a][b] = phase b % 4 at tile tx + b / 4 */
+        for (int b = 0; b < 6; b++) {
+          memcpy(d + (a * 6 + b) * nb + ri * tw, ph + (a * 4 + b % 4) * len + b / 4,
+                 (size_t)tw * sizeof(float));
+        }
+      }
+    }
+    for (int a = 0; a < 6; a++) {
+      const float* da = d + a * 6 * nb;
+      bt6(da, da + nb, da + 2 * nb, da + 3 * nb, da + 4 * nb, da + 5 * nb, rows + a * 6 * nb, nb,
+          nb);
+    }
+    float* out = v + ci * ld;
+    for (int j = 0; j < 6; j++) { /* B^T (d B), column j: planes a * 6 + j */
+      const float* r = rows + j * nb;
+      bt6(r, r + 6 * nb, r + 12 * nb, r + 18 * nb, r + 24 * nb, r + 30 * nb, out + j * plane,
+          6 * plane, nb);
+    }
+  }
+}
+
+/* o_i = (A^T m)_i for six rows of n values: m0 .. m5 at m + i * ms -> o0 ..
+ * o3 at o + i * os, plus b. */
+static void at6(const float* m, int64_t ms, float* o, int64_t os, float b, int64_t n) {
+  const float *m0 = m, *m1 = m + ms, *m2 = m + 2 * ms, *m3 = m + 3 * ms, *m4 = m + 4 * ms;
+  const float* m5 = m + 5 * ms;
+  float *o0 = o, *o1 = o + os, *o2 = o + 2 * os, *o3 = o + 3 * os;
+#pragma omp simd
+  for (int64_t t = 0; t < n; t++) {
+    const float s12 = m1[t] + m2[t], d12 = m1[t] - m2[t];
+    const float s34 = m3[t] + m4[t], d34 = m3[t] - m4[t];
+    o0[t] = m0[t] + s12 + s34 + b;
+    o1[t] = d12 + 2.0f * d34 + b;
+    o2[t] = s12 + 4.0f * s34 + b;
+    o3[t] = d12 + 8.0f * d34 + m5[t] + b;
+  }
+}
+
+void lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int64_t nr,
+                               int64_t ld, const float* bias, float* y, float* buf) {
+  const int64_t h = g->h, w = g->w, tw = g->tw, plane = g->k * ld, nb = nr * tw;
+  float* yv = buf;             /* [a][b][nb]: output (oy + a, 4 tx + b) of tile j */
+  float* cols = buf + 16 * nb; /* [6][4][nb]: (A^T M)[a][b] at (b * 4 + a) nb */
+  for (int64_t ko = 0; ko < g->k; ko++) {
+    const float bv = bias != NULL ? bias[ko] : 0.0f;
+    const float* in = m + ko * ld;
+    for (int b = 0; b < 6; b++) at6(in + b * plane, 6 * plane, cols + b * 4 * nb, nb, 0.0f, nb);
+    for (int a = 0; a < 4; a++) at6(cols + a * nb, 4 * nb, yv + a * 4 * nb, nb, bv, nb);
+    for (int64_t ri = 0; ri < nr; ri++) {
+      const int64_t gr = r0 + ri, img = gr / g->th, oy = 4 * (gr % g->th);
+      float* dst = y + (img * g->k + ko) * h * w;
+      for (int a = 0; a < 4 && oy + a < h; a++) {
+        float* row = dst + (oy + a) * w;
+        const float* c = yv + a * 4 * nb + ri * tw;
+        const int64_t full = w / 4; /* tiles whose four columns are all inside */
+        for (int64_t tx = 0; tx < full; tx++) {
+          for (int b = 0; b < 4; b++) row[4 * tx + b] = c[b * nb + tx];
+        }
+        for (int b = 0; full < tw && 4 * full + b < w; b++) row[4 * full + b] = c[b * nb + full];
+      }
+    }
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Winograd F(4x4, 3x3), the default for most 3x3 layers (pick_algo in
+ * native/cpu/conv.c), measured against float64 loops: its rounding error
+ * grows with the output's scale (the transforms scale tiles by up to 8 and
+ * 1/24), so it is bounded relative to the output's root mean square, on
+ * ResNet-50's channel counts, for the forward and the backward-data pass,
+ * beside F(2x2, 3x3)'s and GEMM's error on the same inputs.
+ */
+import assert from "node:assert/strict";
+import { functional as F, manualSeed, noGrad, randn, scope, type Tensor } from "../mod.ts";
+
+/** Runs fn with the given environment variables set (the native side reads them on every call). */
+function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
+  const was = Object.keys(vars).map((k) => [k, Deno.env.get(k)] as const);
+  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of was) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  }
+}
+
+const ALGOS = {
+  "F(4x4)": { LITS_CONV_ALGO: "winograd", LITS_WINOGRAD_TILE: "4" },
+  "F(2x2)": { LITS_CONV_ALGO: "winograd", LITS_WINOGRAD_TILE: "2" },
+  gemm: { LITS_CONV_ALGO: "gemm", LITS_WINOGRAD_TILE: "4" },
+};
+
+/** y = 3x3 convolution (padding 1) of x [n, c, h, w] by w [k, c, 3, 3], in float64. */
+function conv3x3(
+  x: Float32Array,
+  w: Float32Array,
+  n: number,
+  c: number,
+  h: number,
+  wd: number,
+  k: number,
+) {
+  const y = new Float64Array(n * k * h * wd);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < k; o++) {
+      for (let yy = 0; yy < h; yy++) {
+        for (let xx = 0; xx < wd; xx++) {
+          let s = 0;
+          for (let ci = 0; ci < c; ci++) {
+            for (let a = 0; a < 3; a++) {
+              const iy = yy + a - 1;
+              if (iy < 0 || iy >= h) continue;
+              for (let b = 0; b < 3; b++) {
+                const ix = xx + b - 1;
+                if (ix < 0 || ix >= wd) continue;
+                s += x[((i * c + ci) * h + iy) * wd + ix] * w[((o * c + ci) * 3 + a) * 3 + b];
+              }
+            }
+          }
+          y[((i * k + o) * h + yy) * wd + xx] = s;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** [w transposed to [c, k, 3, 3] and flipped]: backward data is this convolution of dy. */
+function flipTranspose(w: Float32Array, k: number, c: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let o = 0; o < k; o++) {
+    for (let i = 0; i < c; i++) {
+      for (let t = 0; t < 9; t++) out[(i * k + o) * 9 + (8 - t)] = w[(o * c + i) * 9 + t];
+    }
+  }
+  return out;
+}
+
+/** Largest and root-mean-square error of got against ref, both over ref's root mean square. */
+function errors(got: Float32Array, ref: Float64Array): { max: number; rms: number } {
+  let ss = 0, se = 0, max = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const e = Math.abs(got[i] - ref[i]);
+    ss += ref[i] * ref[i];
+    se += e * e;
+    if (e > max) max = e;
+  }
+  const scale = Math.sqrt(ss / ref.length);
+  return { max: max / scale, rms: Math.sqrt(se / ref.length) / scale };
+}
+
+/** The bounds F(4x4, 3x3) is held to (the worst measured: max 3e-5, rms 3e-6). */
+const MAX_ERR = 1e-4, RMS_ERR = 1e-5;
+
+// ResNet-50's 3x3 layers' channels and sizes, on 2 images and 8 output
+// channels (the float64 loops' cost), with He-scaled weights as trained
+// nets have them.
+for (const [c, s] of [[64, 32], [256, 16], [512, 8]]) {
+  Deno.test(`winograd F(4x4, 3x3): ${c} channels, ${s} x ${s}, forward and backward data against float64`, () => {
+    scope(() => {
+      manualSeed(7);
+      const n = 2, k = 8;
+      const x = randn([n, c, s, s]), w = randn([k, c, 3, 3]).mul(Math.sqrt(2 / (9 * c)));
+      const dy = randn([n, k, s, s]);
+      const xv = x.toArray() as Float32Array, wv = w.toArray() as Float32Array;
+      const yRef = conv3x3(xv, wv, n, c, s, s, k);
+      const dxRef = conv3x3(dy.toArray() as Float32Array, flipTranspose(wv, k, c), n, k, s, s, c);
+      const found: Record<
+        string,
+        { y: { max: number; rms: number }; dx: { max: number; rms: number } }
+      > = {};
+      for (const [name, env] of Object.entries(ALGOS)) {
+        withEnv(env, () => {
+          const y = noGrad(() => F.conv2d(x, w, null, { padding: 1 }));
+          const xg = x.detach().requiresGrad_();
+          const out = F.conv2d(xg, w, null, { padding: 1 });
+          out.backward(dy);
+          found[name] = {
+            y: errors(y.toArray() as Float32Array, yRef),
+            dx: errors((xg.grad as Tensor).toArray() as Float32Array, dxRef),
+          };
+        });
+      }
+      const f4 = found["F(4x4)"], f2 = found["F(2x2)"];
+      const say = JSON.stringify(found);
+      for (const pass of ["y", "dx"] as const) {
+        assert.ok(
+          f4[pass].max <= MAX_ERR,
+          `${pass}: largest error ${f4[pass].max} > ${MAX_ERR}: ${say}`,
+        );
+        assert.ok(
+          f4[pass].rms <= RMS_ERR,
+          `${pass}: rms error ${f4[pass].rms} > ${RMS_ERR}: ${say}`,
+        );
+        // F(2x2) and GEMM stay at float32's usual few ulps.
+        assert.ok(f2[pass].rms <= 2e-6 && found.gemm[pass].rms <= 2e-6, say);
+      }
+    });
+  });
+}
+
+// Edges: tiles cut by the image's border (sizes not multiples of 4), images
+// smaller than a tile, one image or one channel, and blocks of tiles that
+// span images (blocks hold at least 128 tiles).
+const edgeShapes: [string, number[], number][] = [
+  ["1 x 1 image", [2, 3, 1, 1], 4],
+  ["2 x 3 image", [1, 2, 2, 3], 5],
+  ["13 x 6 image, one channel", [1, 1, 13, 6], 3],
+  ["batch 1, 7 x 9", [1, 5, 7, 9], 6],
+  ["blocks across 5 images of 36 x 35", [5, 16, 36, 35], 16],
+];
+for (const [name, [n, c, h, wd], k] of edgeShapes) {
+  Deno.test(`winograd F(4x4, 3x3): ${name}, forward and backward data against float64`, () => {
+    scope(() => {
+      manualSeed(11);
+      const x = randn([n, c, h, wd]), w = randn([k, c, 3, 3]), dy = randn([n, k, h, wd]);
+      const wv = w.toArray() as Float32Array;
+      const yRef = conv3x3(x.toArray() as Float32Array, wv, n, c, h, wd, k);
+      const dxRef = conv3x3(dy.toArray() as Float32Array, flipTranspose(wv, k, c), n, k, h, wd, c);
+      withEnv(ALGOS["F(4x4)"], () => {
+        const xg = x.detach().requiresGrad_();
+        const y = F.conv2d(xg, w, null, { padding: 1 });
+        y.backward(dy);
+        const ey = errors(y.toArray() as Float32Array, yRef);
+        const edx = errors((xg.grad as Tensor).toArray() as Float32Array, dxRef);
+        assert.ok(ey.max <= MAX_ERR && ey.rms <= RMS_ERR, `forward: ${JSON.stringify(ey)}`);
+        assert.ok(
+          edx.max <= MAX_ERR && edx.rms <= RMS_ERR,
+          `backward data: ${JSON.stringify(edx)}`,
+        );
+      });
+    });
+  });
+}
