@@ -247,7 +247,9 @@ typedef struct lits_pool2d_params {
 } lits_pool2d_params;
 
 /* Max pooling of the (transformed) input; indices[i] = the flat h * w
- * position of each output's maximum (int32). */
+ * position of each output's maximum (int32). indices may be NULL: callers
+ * that will run no backward (eval, no-grad) pass NULL and no indices are
+ * written (the CPU backend; the CUDA backend still requires them). */
 int lits_maxpool2d_forward_f32(const lits_pool2d_params* params_host, const float* x,
                                const float* x_coef, int32_t x_relu, float* y, int32_t* indices);
 /* dx (overwritten). x and y are given for backends that need them (x may be

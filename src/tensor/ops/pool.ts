@@ -8,6 +8,7 @@ import { check } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
 import { contiguous } from "./shape.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
+import { isGradEnabled } from "../autograd.ts";
 import { requireFloat } from "./elementwise.ts";
 import { type Pair, pair } from "./conv.ts";
 import * as fusion from "./fusion.ts";
@@ -77,15 +78,22 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   const cx = contiguous(x);
   const lib = x.lib;
   const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
-  const idx = Tensor.empty([n, c, oh, ow], "int32", x.device);
+  // The argmax indices only serve the backward: without a gradient to record
+  // (eval, noGrad) the CPU kernel writes none, a sixth of its traffic. The
+  // CUDA kernel still wants them.
+  const recording = isGradEnabled() && cx.requiresGrad;
+  const idx = recording || x.device !== "cpu"
+    ? Tensor.empty([n, c, oh, ow], "int32", x.device)
+    : null;
   // A deferred ReLU (or batch norm) on x is applied while reading it.
   const [, , h, w] = geom;
   const xin = fusion.input(cx, n, c, h * w);
   check(
     lib,
-    lib.lits_maxpool2d_forward_f32(params, xin.ptr, xin.coef, xin.relu, y.ptr, idx.ptr),
+    lib.lits_maxpool2d_forward_f32(params, xin.ptr, xin.coef, xin.relu, y.ptr, idx?.ptr ?? null),
     desc,
   );
+  if (idx === null) return y;
   // x for backends that want it; an unwritten deferred x (only backends with
   // the fused kernels make one, and they do not read it) stays unwritten.
   const xPtr = () => fusion.memoryOrNull(cx);
