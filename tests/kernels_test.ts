@@ -167,6 +167,12 @@ const convCases: ConvCase[] = [
   { name: "pointwise, batch 1", x: [1, 6, 9, 11], w: [5, 6, 1, 1] },
   { name: "pointwise, several images", x: [4, 6, 5, 3], w: [9, 6, 1, 1] },
   { name: "pointwise stride 2", x: [2, 6, 9, 11], w: [5, 6, 1, 1], stride: [2, 2] },
+  // The AVX-512 pointwise GEMM (conv_pointwise.c): blocks of 12, 8 and 4
+  // output channels and cut ones, column panels cut by the image's end,
+  // input channels in two passes, tiles of several images.
+  { name: "pointwise GEMM: 70 -> 30 channels, 40 x 40", x: [2, 70, 40, 40], w: [30, 70, 1, 1] },
+  { name: "pointwise GEMM: 8 -> 8 channels, 10 x 10", x: [2, 8, 10, 10], w: [8, 8, 1, 1] },
+  { name: "pointwise GEMM: 400 -> 64 channels, 9 x 8", x: [3, 400, 9, 8], w: [64, 400, 1, 1] },
   {
     name: "groups 2, dilation 2, rectangular",
     x: [2, 4, 15, 12],
@@ -478,6 +484,14 @@ Deno.test("fusion: batch norm and ReLU read by the direct 3x3 kernel (rows of 40
 
 Deno.test("fusion: a pointwise conv of a deferred batch norm, in row tiles (two per 200 x 120 image)", () => {
   checkDeferredConv(5, [2, 6, 200, 120], [7, 6, 1, 1], 0);
+});
+
+Deno.test("fusion: a pointwise conv of a deferred batch norm, tiles of several images", () => {
+  checkDeferredConv(6, [3, 40, 20, 20], [24, 40, 1, 1], 0);
+});
+
+Deno.test("fusion: a pointwise conv of a deferred batch norm, 400 channels in two passes", () => {
+  checkDeferredConv(8, [2, 400, 16, 16], [20, 400, 1, 1], 0);
 });
 
 Deno.test("fusion: batch norm and ReLU read by the Winograd convolution", () => {

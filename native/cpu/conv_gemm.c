@@ -256,12 +256,22 @@ static int min_threads(int nt, int64_t items) { return items < nt ? (int)items :
  * a tile holds several images, then the transformed rows of x. */
 typedef struct {
   int direct; /* a pointwise convolution reads x in place, unless x must be transformed */
+  int single; /* ... or through conv_pointwise.c's single-pass GEMM (forward only) */
   int64_t col, ktile, per;
 } x_walk;
 
-static x_walk plan_x_walk(const conv_shape* p, const conv_xform* xf, const tiling* t) {
+static x_walk plan_x_walk(const conv_shape* p, const conv_xform* xf, const tiling* t,
+                          int forward) {
   x_walk w;
   w.direct = p->pointwise && !conv_xform_active(xf);
+  w.single = forward && p->pointwise && p->groups == 1 &&
+             lits_pointwise_applies(t->imgs > 1 ? p->ohw : t->max_cols);
+  if (w.single) { /* the packed columns are its only scratch (the weights are shared) */
+    w.col = round16(lits_pointwise_scratch());
+    w.ktile = 0;
+    w.per = w.col;
+    return w;
+  }
   w.col = !w.direct || t->imgs > 1 ? round16(p->crs_g * t->max_cols) : 0;
   w.ktile = t->imgs > 1 ? round16(p->kg * t->max_cols) : 0;
   w.per = w.col + w.ktile + round16(xbuf_floats(p, xf, t->rows));
@@ -281,10 +291,13 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   const int nt = omp_get_max_threads();
   const tiling t = make_tiling(p, p->crs_g, nt);
   const int64_t kohw = p->k * p->ohw;
-  const x_walk w = plan_x_walk(p, xf, &t);
+  const x_walk w = plan_x_walk(p, xf, &t, 1);
   const int threads = min_threads(nt, t.count);
-  float* scratch = thread_scratch(w.per, threads, 0);
-  if (w.per > 0 && scratch == NULL) return LITS_ERR_MEMORY;
+  const int64_t packed = w.single ? lits_pointwise_weights_floats(p->k, p->c) : 0;
+  float* scratch = thread_scratch(w.per, threads, packed);
+  if (w.per + packed > 0 && scratch == NULL) return LITS_ERR_MEMORY;
+  float* ap = w.single ? scratch + w.per * threads : NULL; /* the packed weights */
+  if (w.single) lits_pointwise_pack_weights(weight, p->k, p->c, ap);
 #pragma omp parallel num_threads(threads)
   {
     float *col, *out, *xbuf;
@@ -294,21 +307,32 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
       const tile b = tile_at(p, &t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow; /* columns per image */
       for (int64_t g = 0; g < p->groups; g++) {
-        int64_t ldb;
-        const float* bm = tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
         float* cm = b.ni == 1 ? y + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow : out;
         const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
-        lits_sgemm_serial(0, 0, p->kg, b.cols, p->crs_g, 1.0f, weight + g * p->kg * p->crs_g,
-                          p->crs_g, bm, ldb, 0.0f, cm, ldc);
+        const float* wg = weight + g * p->kg * p->crs_g;
+        if (w.single) { /* each image's columns straight into y (groups == 1) */
+          const int64_t hw = p->h * p->w;
+          for (int64_t i = 0; i < b.ni; i++) {
+            const float* xs = x + (b.i0 + i) * p->c * hw + b.oy0 * p->w;
+            float* ys = y + (b.i0 + i) * kohw + b.oy0 * p->ow;
+            lits_pointwise_gemm(p->k, span, p->c, ap, xs, hw, xf, p->c, ys, p->ohw, col);
+          }
+        } else {
+          int64_t ldb;
+          const float* bm = tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
+          lits_sgemm_serial(0, 0, p->kg, b.cols, p->crs_g, 1.0f, wg, p->crs_g, bm, ldb, 0.0f, cm,
+                            ldc);
+        }
         /* Bias and activation while the tile is still in cache; tiles of
          * several images scatter to y here. */
         for (int64_t i = 0; i < b.ni; i++) {
           for (int64_t ki = 0; ki < p->kg; ki++) {
             const int64_t kk = g * p->kg + ki;
             float* dst = y + (b.i0 + i) * kohw + kk * p->ohw + b.oy0 * p->ow;
-            const float* src = b.ni == 1 ? dst : out + ki * b.cols + i * span;
+            const int in_place = b.ni == 1 || w.single; /* the GEMM wrote y itself */
+            const float* src = in_place ? dst : out + ki * b.cols + i * span;
             const float bv = bias != NULL ? bias[kk] : 0.0f;
-            if (b.ni == 1 && bias == NULL && act == CONV_ACT_NONE) continue;
+            if (in_place && bias == NULL && act == CONV_ACT_NONE) continue;
             conv_bias_act(dst, src, span, bv, act);
           }
         }
@@ -415,7 +439,7 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
   const tiling t = make_tiling(p, p->crs_g, nt);
   const int64_t kohw = p->k * p->ohw;
   const int64_t wn = p->k * p->crs_g;
-  const x_walk w = plan_x_walk(p, xf, &t);
+  const x_walk w = plan_x_walk(p, xf, &t, 0);
   /* (touched[] below has one flag per thread.) */
   const int threads = min_threads(nt < 64 ? nt : 64, t.count);
   /* Threads after the first sum into their own copy of dweight; the copies

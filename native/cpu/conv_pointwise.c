@@ -1,0 +1,146 @@
+/* conv_pointwise.c: the forward GEMM of a 1x1 convolution with stride 1:
+ * y[k, cols] = w[k, c] x relu?(T(x))[c, cols], with T, the deferred batch
+ * norm (conv_xform), applied as x is packed. OpenBLAS with beta = 0 first
+ * clears C, then reads and writes it again, and a transformed input goes
+ * through an im2col buffer before OpenBLAS packs it: with few input
+ * channels (ResNet-50's 64 -> 256 at 64 x 64) those passes over memory cost
+ * as much as the products. Here x is read once, into packed panels, and y
+ * is written once per pass of KC input channels, by the micro-kernel: a
+ * 12 x 32 block of y in 24 AVX-512 accumulators, a weight broadcast
+ * against two vectors of x. Chosen at run time: AVX-512 CPUs only. */
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "conv_internal.h"
+#include "fused_internal.h"
+
+#define MR 12  /* rows of y (output channels) per micro-kernel block */
+#define NR 32  /* columns per block: two vectors */
+#define KC 384  /* input channels per pass: KC x NCB packed floats stay in L2 */
+#define NCB 256 /* columns packed at a time */
+
+/* LITS_CONV_ALGO=openblas keeps every GEMM on OpenBLAS (benchmarks and
+ * tests compare the two); read on every call, as pick_algo's. */
+int lits_pointwise_applies(int64_t cols) {
+  static int avx512 = -1;
+  if (avx512 < 0) avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
+  const char* algo = getenv("LITS_CONV_ALGO");
+  if (algo != NULL && strcmp(algo, "openblas") == 0) return 0;
+  return avx512 && cols >= NR;
+}
+
+int64_t lits_pointwise_weights_floats(int64_t k, int64_t c) { return (k + MR - 1) / MR * MR * c; }
+
+int64_t lits_pointwise_scratch(void) { return KC * NCB + MR * NR; }
+
+void lits_pointwise_pack_weights(const float* w, int64_t k, int64_t c, float* ap) {
+  for (int64_t p0 = 0; p0 < k; p0 += MR) {
+    const int64_t mr = k - p0 < MR ? k - p0 : MR;
+    float* dst = ap + p0 * c;
+    for (int64_t kk = 0; kk < c; kk++) {
+      int64_t i = 0;
+      for (; i < mr; i++) dst[kk * MR + i] = w[(p0 + i) * c + kk];
+      for (; i < MR; i++) dst[kk * MR + i] = 0.0f;
+    }
+  }
+}
+
+/* Columns [0, n) of x's c rows (row stride ldx; channels c0 .. of ctotal)
+ * into panels of NR, transformed: bp[(panel * c + kk) * NR + j]; a last
+ * partial panel is zero-padded. */
+static void pack_columns(const float* x, int64_t ldx, int64_t c, int64_t n, const conv_xform* xf,
+                         int64_t c0, int64_t ctotal, float* bp) {
+  const int xact = conv_xform_active(xf);
+  for (int64_t kk = 0; kk < c; kk++) {
+    const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, ctotal, c0 + kk);
+    const int relu = xact && xf->relu;
+    const float* row = x + kk * ldx;
+    for (int64_t p0 = 0; p0 < n; p0 += NR) {
+      const int64_t nr = n - p0 < NR ? n - p0 : NR;
+      float* dst = bp + p0 * c + kk * NR;
+      fused_apply(dst, row + p0, nr, t, relu);
+      for (int64_t j = nr; j < NR; j++) dst[j] = 0.0f;
+    }
+  }
+}
+
+#define ROW(i) __m512 c##i##a = _mm512_setzero_ps(), c##i##b = _mm512_setzero_ps();
+#define FMA(i)                                      \
+  {                                                 \
+    const __m512 a = _mm512_set1_ps(ap[i]);         \
+    c##i##a = _mm512_fmadd_ps(a, b0, c##i##a);      \
+    c##i##b = _mm512_fmadd_ps(a, b1, c##i##b);      \
+  }
+#define STORE(i)                                            \
+  {                                                         \
+    float* r = y + (i) * ldy;                               \
+    if (acc) {                                              \
+      c##i##a = _mm512_add_ps(c##i##a, _mm512_loadu_ps(r)); \
+      c##i##b = _mm512_add_ps(c##i##b, _mm512_loadu_ps(r + 16)); \
+    }                                                       \
+    _mm512_storeu_ps(r, c##i##a);                           \
+    _mm512_storeu_ps(r + 16, c##i##b);                      \
+  }
+
+/* y[rows x NR] (row stride ldy) = (y +) the panels' product over kc rows:
+ * kernels for 12 rows and for the 8 or 4 that a panel may end with
+ * (ResNet's 64 output channels are 5 x 12 + 4). */
+#define KERNEL(name, DECL, FMAS, STORES)                                                 \
+  __attribute__((target("avx512f"))) static void name(                                  \
+      int64_t kc, const float* ap, const float* bp, float* y, int64_t ldy, int acc) {   \
+    DECL for (int64_t kk = 0; kk < kc; kk++) {                                           \
+      const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);              \
+      FMAS ap += MR;                                                                     \
+      bp += NR;                                                                          \
+    }                                                                                    \
+    STORES                                                                               \
+  }
+KERNEL(kernel12,
+       ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11),
+       FMA(0) FMA(1) FMA(2) FMA(3) FMA(4) FMA(5) FMA(6) FMA(7) FMA(8) FMA(9) FMA(10) FMA(11),
+       STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5) STORE(6) STORE(7) STORE(8)
+           STORE(9) STORE(10) STORE(11))
+KERNEL(kernel8, ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7),
+       FMA(0) FMA(1) FMA(2) FMA(3) FMA(4) FMA(5) FMA(6) FMA(7),
+       STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5) STORE(6) STORE(7))
+KERNEL(kernel4, ROW(0) ROW(1) ROW(2) ROW(3), FMA(0) FMA(1) FMA(2) FMA(3),
+       STORE(0) STORE(1) STORE(2) STORE(3))
+
+/* The kernel for a block of mr rows, or NULL (the caller then goes through
+ * an edge buffer). */
+static void (*kernel_for(int64_t mr))(int64_t, const float*, const float*, float*, int64_t, int) {
+  return mr == 12 ? kernel12 : mr == 8 ? kernel8 : mr == 4 ? kernel4 : NULL;
+}
+
+void lits_pointwise_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
+                         int64_t ldx, const conv_xform* xf, int64_t ctotal, float* y, int64_t ldy,
+                         float* scratch) {
+  float* bp = scratch;
+  float* edge = bp + KC * NCB; /* MR x NR: a block cut by y's last rows or columns */
+  for (int64_t j0 = 0; j0 < n; j0 += NCB) {
+    const int64_t nc = n - j0 < NCB ? n - j0 : NCB;
+    for (int64_t pc = 0; pc < c; pc += KC) {
+      const int64_t kc = c - pc < KC ? c - pc : KC;
+      pack_columns(x + pc * ldx + j0, ldx, kc, nc, xf, pc, ctotal, bp);
+      for (int64_t i0 = 0; i0 < k; i0 += MR) {
+        const int64_t mr = k - i0 < MR ? k - i0 : MR;
+        const float* a = ap + i0 * c + pc * MR;
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t nr = nc - jr < NR ? nc - jr : NR;
+          float* yt = y + i0 * ldy + j0 + jr;
+          if (nr == NR && kernel_for(mr) != NULL) {
+            kernel_for(mr)(kc, a, bp + jr * kc, yt, ldy, pc > 0);
+            continue;
+          }
+          kernel12(kc, a, bp + jr * kc, edge, NR, 0);
+          for (int64_t i = 0; i < mr; i++) {
+            float* row = yt + i * ldy;
+            for (int64_t j = 0; j < nr; j++) row[j] = (pc > 0 ? row[j] : 0.0f) + edge[i * NR + j];
+          }
+        }
+      }
+    }
+  }
+}
