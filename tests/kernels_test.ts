@@ -169,10 +169,29 @@ const convCases: ConvCase[] = [
   { name: "pointwise stride 2", x: [2, 6, 9, 11], w: [5, 6, 1, 1], stride: [2, 2] },
   // The AVX-512 pointwise GEMM (conv_pointwise.c): blocks of 12, 8 and 4
   // output channels and cut ones, column panels cut by the image's end,
-  // input channels in two passes, tiles of several images.
+  // input channels in two passes (of up to 512), tiles of several images.
   { name: "pointwise GEMM: 70 -> 30 channels, 40 x 40", x: [2, 70, 40, 40], w: [30, 70, 1, 1] },
   { name: "pointwise GEMM: 8 -> 8 channels, 10 x 10", x: [2, 8, 10, 10], w: [8, 8, 1, 1] },
-  { name: "pointwise GEMM: 400 -> 64 channels, 9 x 8", x: [3, 400, 9, 8], w: [64, 400, 1, 1] },
+  { name: "pointwise GEMM: 600 -> 64 channels, 9 x 8", x: [3, 600, 9, 8], w: [64, 600, 1, 1] },
+  // Strided 1x1 (ResNet's downsampling): columns gathered by offset.
+  {
+    name: "pointwise GEMM: stride 2, 20 -> 24 channels, 70 x 66",
+    x: [2, 20, 70, 66],
+    w: [24, 20, 1, 1],
+    stride: [2, 2],
+  },
+  {
+    name: "pointwise GEMM: stride 2, tiles of several 16 x 16 images",
+    x: [5, 16, 16, 16],
+    w: [12, 16, 1, 1],
+    stride: [2, 2],
+  },
+  {
+    name: "pointwise GEMM: stride 2 x 3, 21 x 100",
+    x: [2, 10, 21, 100],
+    w: [9, 10, 1, 1],
+    stride: [2, 3],
+  },
   {
     name: "groups 2, dilation 2, rectangular",
     x: [2, 4, 15, 12],
@@ -460,7 +479,13 @@ Deno.test("fusion: an evaluation bottleneck (running statistics) gives the same 
  * A convolution of a deferred relu(batchNorm(x)) against the plain path:
  * values and gradients, with the input-transform kernels in use.
  */
-function checkDeferredConv(seed: number, xShape: number[], wShape: number[], padding: number) {
+function checkDeferredConv(
+  seed: number,
+  xShape: number[],
+  wShape: number[],
+  padding: number,
+  stride = 1,
+) {
   const names = ["lits_conv2d_forward_f32", "lits_conv2d_backward_filter_f32"];
   const [[fused, plain], counts] = counting(names, () =>
     bothPaths(() => {
@@ -470,7 +495,7 @@ function checkDeferredConv(seed: number, xShape: number[], wShape: number[], pad
       const c = xShape[1];
       const g = randn([c], { requiresGrad: true }), b = randn([c], { requiresGrad: true });
       const a = F.relu(F.batchNorm(x, null, null, g, b, { training: true }));
-      const y = F.conv2d(a, w, null, { padding });
+      const y = F.conv2d(a, w, null, { padding, stride });
       y.mul(y).mean().backward();
       return [y, w.grad!, g.grad!, b.grad!];
     }));
@@ -490,8 +515,12 @@ Deno.test("fusion: a pointwise conv of a deferred batch norm, tiles of several i
   checkDeferredConv(6, [3, 40, 20, 20], [24, 40, 1, 1], 0);
 });
 
-Deno.test("fusion: a pointwise conv of a deferred batch norm, 400 channels in two passes", () => {
-  checkDeferredConv(8, [2, 400, 16, 16], [20, 400, 1, 1], 0);
+Deno.test("fusion: a pointwise conv of a deferred batch norm, 600 channels in two passes", () => {
+  checkDeferredConv(8, [2, 600, 16, 16], [20, 600, 1, 1], 0);
+});
+
+Deno.test("fusion: a strided pointwise conv of a deferred batch norm", () => {
+  checkDeferredConv(4, [2, 24, 30, 40], [16, 24, 1, 1], 0, 2);
 });
 
 Deno.test("fusion: batch norm and ReLU read by the Winograd convolution", () => {

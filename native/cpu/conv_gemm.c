@@ -264,12 +264,13 @@ static x_walk plan_x_walk(const conv_shape* p, const conv_xform* xf, const tilin
                           int forward) {
   x_walk w;
   w.direct = p->pointwise && !conv_xform_active(xf);
-  w.single = forward && p->pointwise && p->groups == 1 &&
-             lits_pointwise_applies(t->imgs > 1 ? p->ohw : t->max_cols);
-  if (w.single) { /* the packed columns are its only scratch (the weights are shared) */
+  const int one_by_one = p->r == 1 && p->s == 1 && p->ph == 0 && p->pw == 0;
+  w.single = forward && one_by_one && p->groups == 1 && lits_pointwise_applies(t->max_cols) &&
+             (t->imgs == 1 || p->ohw % 32 == 0);
+  if (w.single) { /* packed columns and the columns' offsets in x; the weights are shared */
     w.col = round16(lits_pointwise_scratch());
-    w.ktile = 0;
-    w.per = w.col;
+    w.ktile = round16(2 * t->max_cols); /* int64 offsets */
+    w.per = w.col + w.ktile;
     return w;
   }
   w.col = !w.direct || t->imgs > 1 ? round16(p->crs_g * t->max_cols) : 0;
@@ -310,13 +311,15 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
         float* cm = b.ni == 1 ? y + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow : out;
         const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
         const float* wg = weight + g * p->kg * p->crs_g;
-        if (w.single) { /* each image's columns straight into y (groups == 1) */
-          const int64_t hw = p->h * p->w;
-          for (int64_t i = 0; i < b.ni; i++) {
-            const float* xs = x + (b.i0 + i) * p->c * hw + b.oy0 * p->w;
-            float* ys = y + (b.i0 + i) * kohw + b.oy0 * p->ow;
-            lits_pointwise_gemm(p->k, span, p->c, ap, xs, hw, xf, p->c, ys, p->ohw, col);
+        if (w.single) { /* the tile's columns (of one or several images) straight into y */
+          int64_t* off = (int64_t*)out;
+          for (int64_t j = 0; j < b.cols; j++) {
+            const int64_t img = j / span, jj = j % span, oy = b.oy0 + jj / p->ow;
+            off[j] = img * p->c * p->h * p->w + oy * p->sh * p->w + (jj % p->ow) * p->sw;
           }
+          lits_pointwise_gemm(p->k, b.cols, p->c, ap, x + b.i0 * p->c * p->h * p->w, p->h * p->w,
+                              off, xf, p->c, y + b.i0 * kohw + b.oy0 * p->ow, p->ohw, span, kohw,
+                              col);
         } else {
           int64_t ldb;
           const float* bm = tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);

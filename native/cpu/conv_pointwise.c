@@ -1,4 +1,4 @@
-/* conv_pointwise.c: the forward GEMM of a 1x1 convolution with stride 1:
+/* conv_pointwise.c: the forward GEMM of a 1x1 convolution without padding:
  * y[k, cols] = w[k, c] x relu?(T(x))[c, cols], with T, the deferred batch
  * norm (conv_xform), applied as x is packed. OpenBLAS with beta = 0 first
  * clears C, then reads and writes it again, and a transformed input goes
@@ -18,7 +18,7 @@
 
 #define MR 12  /* rows of y (output channels) per micro-kernel block */
 #define NR 32  /* columns per block: two vectors */
-#define KC 384  /* input channels per pass: KC x NCB packed floats stay in L2 */
+#define KC 512  /* input channels per pass: KC x NCB packed floats stay in L2 */
 #define NCB 256 /* columns packed at a time */
 
 /* LITS_CONV_ALGO=openblas keeps every GEMM on OpenBLAS (benchmarks and
@@ -49,9 +49,9 @@ void lits_pointwise_pack_weights(const float* w, int64_t k, int64_t c, float* ap
 
 /* Columns [0, n) of x's c rows (row stride ldx; channels c0 .. of ctotal)
  * into panels of NR, transformed: bp[(panel * c + kk) * NR + j]; a last
- * partial panel is zero-padded. */
-static void pack_columns(const float* x, int64_t ldx, int64_t c, int64_t n, const conv_xform* xf,
-                         int64_t c0, int64_t ctotal, float* bp) {
+ * partial panel is zero-padded. Column j is at off[j] of a row. */
+static void pack_columns(const float* x, int64_t ldx, const int64_t* off, int64_t c, int64_t n,
+                         const conv_xform* xf, int64_t c0, int64_t ctotal, float* bp) {
   const int xact = conv_xform_active(xf);
   for (int64_t kk = 0; kk < c; kk++) {
     const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, ctotal, c0 + kk);
@@ -59,8 +59,14 @@ static void pack_columns(const float* x, int64_t ldx, int64_t c, int64_t n, cons
     const float* row = x + kk * ldx;
     for (int64_t p0 = 0; p0 < n; p0 += NR) {
       const int64_t nr = n - p0 < NR ? n - p0 : NR;
+      const int64_t* o = off + p0;
       float* dst = bp + p0 * c + kk * NR;
-      fused_apply(dst, row + p0, nr, t, relu);
+      if (o[nr - 1] - o[0] == nr - 1) { /* contiguous: stride 1, within one image */
+        fused_apply(dst, row + o[0], nr, t, relu);
+      } else {
+        for (int64_t j = 0; j < nr; j++) dst[j] = row[o[j]];
+        fused_apply(dst, dst, nr, t, relu);
+      }
       for (int64_t j = nr; j < NR; j++) dst[j] = 0.0f;
     }
   }
@@ -115,21 +121,21 @@ static void (*kernel_for(int64_t mr))(int64_t, const float*, const float*, float
 }
 
 void lits_pointwise_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
-                         int64_t ldx, const conv_xform* xf, int64_t ctotal, float* y, int64_t ldy,
-                         float* scratch) {
+                         int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
+                         float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch) {
   float* bp = scratch;
   float* edge = bp + KC * NCB; /* MR x NR: a block cut by y's last rows or columns */
   for (int64_t j0 = 0; j0 < n; j0 += NCB) {
     const int64_t nc = n - j0 < NCB ? n - j0 : NCB;
     for (int64_t pc = 0; pc < c; pc += KC) {
       const int64_t kc = c - pc < KC ? c - pc : KC;
-      pack_columns(x + pc * ldx + j0, ldx, kc, nc, xf, pc, ctotal, bp);
+      pack_columns(x + pc * ldx, ldx, off + j0, kc, nc, xf, pc, ctotal, bp);
       for (int64_t i0 = 0; i0 < k; i0 += MR) {
         const int64_t mr = k - i0 < MR ? k - i0 : MR;
         const float* a = ap + i0 * c + pc * MR;
         for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int64_t nr = nc - jr < NR ? nc - jr : NR;
-          float* yt = y + i0 * ldy + j0 + jr;
+          const int64_t nr = nc - jr < NR ? nc - jr : NR, j = j0 + jr;
+          float* yt = y + j / span * ys + i0 * ldy + j % span;
           if (nr == NR && kernel_for(mr) != NULL) {
             kernel_for(mr)(kc, a, bp + jr * kc, yt, ldy, pc > 0);
             continue;
@@ -137,7 +143,8 @@ void lits_pointwise_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const
           kernel12(kc, a, bp + jr * kc, edge, NR, 0);
           for (int64_t i = 0; i < mr; i++) {
             float* row = yt + i * ldy;
-            for (int64_t j = 0; j < nr; j++) row[j] = (pc > 0 ? row[j] : 0.0f) + edge[i * NR + j];
+            const float* e = edge + i * NR;
+            for (int64_t jj = 0; jj < nr; jj++) row[jj] = (pc > 0 ? row[jj] : 0.0f) + e[jj];
           }
         }
       }
