@@ -77,7 +77,9 @@ static inline void conv_bias_act(float* dst, const float* src, int64_t len, floa
 int lits_pointwise_applies(int64_t cols);
 int64_t lits_pointwise_weights_floats(int64_t k, int64_t c);
 int64_t lits_pointwise_scratch(void);
-void lits_pointwise_pack_weights(const float* w, int64_t k, int64_t c, float* ap);
+/* ap from w [k, c], or from w [c, k] read transposed (a backward pass's W^T). */
+void lits_pointwise_pack_weights(const float* w, int64_t k, int64_t c, int transposed,
+                                 float* ap);
 void lits_pointwise_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
                          int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                          float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch);

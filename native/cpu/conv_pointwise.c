@@ -35,13 +35,18 @@ int64_t lits_pointwise_weights_floats(int64_t k, int64_t c) { return (k + MR - 1
 
 int64_t lits_pointwise_scratch(void) { return KC * NCB + MR * NR; }
 
-void lits_pointwise_pack_weights(const float* w, int64_t k, int64_t c, float* ap) {
+void lits_pointwise_pack_weights(const float* w, int64_t k, int64_t c, int transposed,
+                                 float* ap) {
   for (int64_t p0 = 0; p0 < k; p0 += MR) {
     const int64_t mr = k - p0 < MR ? k - p0 : MR;
     float* dst = ap + p0 * c;
     for (int64_t kk = 0; kk < c; kk++) {
       int64_t i = 0;
-      for (; i < mr; i++) dst[kk * MR + i] = w[(p0 + i) * c + kk];
+      if (transposed) {
+        for (; i < mr; i++) dst[kk * MR + i] = w[kk * k + p0 + i];
+      } else {
+        for (; i < mr; i++) dst[kk * MR + i] = w[(p0 + i) * c + kk];
+      }
       for (; i < MR; i++) dst[kk * MR + i] = 0.0f;
     }
   }
