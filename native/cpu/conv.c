@@ -10,38 +10,35 @@
 
 /* Below this many elements the bias gradient stays on one thread. */
 #define LITS_CONV_PAR_MIN 32768
-/* Winograd's default domain for the filter gradient (pick_algo), which runs
- * F(2x2, 3x3): many channels, and rows of at least 6 tiles (on 8 x 8 images
- * its short rows lose to GEMM). */
+/* Channels from which narrow images (8 to 31 columns) take Winograd. */
 #define WINOGRAD_MIN_CHANNELS 128
-#define WINOGRAD_MIN_WIDTH 12
 
 enum conv_algo { ALGO_GEMM, ALGO_DIRECT, ALGO_WINOGRAD };
 
-/* Whether F(4x4, 3x3) Winograd (forward and backward data) is the fastest
- * for a shape, c and k being the channels of its input and output: measured
- * on ResNet-50's and the small CNN's 3x3 layers at batch 16 (AMD EPYC Zen 4,
- * 2 threads; bench/conv_bench.ts): 1.3x to 2.4x the previous choice from 32
- * columns up (64 -> 64 channels at 64 x 64: 10.3 ms against the direct
- * kernel's 24.9), and on narrow images with 128+ channels (512 -> 512 at
- * 8 x 8: 22 ms against GEMM's 29). Few channels (16 -> 16) or 16 x 16
- * images of 64 channels stay with the direct kernel, whose 3x3 loops then
- * cost less than Winograd's transforms. */
+/* Whether Winograd is the fastest for a shape, c and k being the channels
+ * of its input and output: F(4x4, 3x3) for the forward and backward data,
+ * F(2x2, 3x3) for the filter gradient. Measured on ResNet-50's and the
+ * small CNN's 3x3 layers at batch 16 (AMD EPYC Zen 4, 2 threads;
+ * bench/conv_bench.ts): from 32 columns up, the forward 1.3x to 2.4x the
+ * direct kernel or GEMM (64 -> 64 channels at 64 x 64: 10.3 ms against
+ * 24.9), the filter gradient 1.35x to 1.75x GEMM (64 -> 64: 19.4 against
+ * 34.1); on narrow images with 128+ channels, 1.2x to 1.3x (512 -> 512 at
+ * 8 x 8: 22 ms against GEMM's 29, filter 27 against 32.5). Few channels
+ * (16 -> 16) or 16 x 16 images of 64 channels stay with the direct kernel,
+ * whose 3x3 loops then cost less than Winograd's transforms. */
 static int winograd_wins(const conv_shape* p) {
   if (p->w >= 32) return p->c >= 16 && p->k >= 16 && p->c * p->k >= 512;
   return p->w >= 8 && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS;
 }
 
 /* The algorithm for a shape, as measured fastest (bench/conv_bench.ts):
- * Winograd for the forward and backward-data passes of the 3x3 layers of
- * winograd_wins, and for the filter gradient of 3x3 layers with many
- * channels (ResNet-50's 32 x 32 and 16 x 16 layers: 1.45x and 1.25x GEMM);
- * the direct 3x3 kernels where they apply (forward and backward data; the
- * filter gradient only with few input channels, where im2col's GEMM has an
- * inner dimension of 9 c); else im2col + GEMM. LITS_CONV_ALGO=gemm, =direct
- * or =winograd in the environment forces one where it applies (GEMM
- * elsewhere), for benchmarks and tests that compare them; it is read on
- * every call. */
+ * Winograd for the 3x3 layers of winograd_wins; the direct 3x3 kernels
+ * where they apply (forward and backward data; the filter gradient only
+ * with few input channels, where im2col's GEMM has an inner dimension of
+ * 9 c); else im2col + GEMM. LITS_CONV_ALGO=gemm, =direct or =winograd in
+ * the environment forces one where it applies (GEMM elsewhere), and
+ * =openblas keeps the 1x1 layers' GEMMs on OpenBLAS (conv_pointwise.c), for
+ * benchmarks and tests that compare them; it is read on every call. */
 static int pick_algo(const conv_shape* p, const conv_xform* xf, int filter) {
   const int direct = lits_conv_direct_applies(p) && !(filter && conv_xform_active(xf));
   const int winograd = lits_conv_winograd_applies(p);
@@ -49,11 +46,7 @@ static int pick_algo(const conv_shape* p, const conv_xform* xf, int filter) {
   if (algo != NULL && strcmp(algo, "direct") == 0) return direct ? ALGO_DIRECT : ALGO_GEMM;
   if (algo != NULL && strcmp(algo, "winograd") == 0) return winograd ? ALGO_WINOGRAD : ALGO_GEMM;
   if (algo != NULL && strcmp(algo, "gemm") == 0) return ALGO_GEMM;
-  if (winograd && !filter && winograd_wins(p)) return ALGO_WINOGRAD;
-  if (winograd && filter && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS &&
-      p->w >= WINOGRAD_MIN_WIDTH) {
-    return ALGO_WINOGRAD;
-  }
+  if (winograd && winograd_wins(p)) return ALGO_WINOGRAD;
   return direct && (!filter || p->c < 8) ? ALGO_DIRECT : ALGO_GEMM;
 }
 
