@@ -144,6 +144,9 @@ const edgeShapes: [string, number[], number][] = [
   ["13 x 6 image, one channel", [1, 1, 13, 6], 3],
   ["batch 1, 7 x 9", [1, 5, 7, 9], 6],
   ["blocks across 5 images of 36 x 35", [5, 16, 36, 35], 16],
+  // 128+ channels and blocks of 32+ tiles: the planes' products through the
+  // AVX-512 GEMM (conv_winograd.c), 130 output channels cutting its panels.
+  ["128 -> 130 channels, 4 images of 16 x 16", [4, 128, 16, 16], 130],
 ];
 for (const [name, [n, c, h, wd], k] of edgeShapes) {
   Deno.test(`winograd F(4x4, 3x3): ${name}, forward and backward data against float64`, () => {
