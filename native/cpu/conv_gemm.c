@@ -253,24 +253,27 @@ static int min_threads(int nt, int64_t items) { return items < nt ? (int)items :
 /* The per-thread scratch of the two walks that read x through tile_columns
  * (forward and filter gradient), in floats: the im2col tile (none when x is
  * read in place and a tile is one image), a [kg, cols] tile of y or dy when
- * a tile holds several images, then the transformed rows of x. */
+ * a tile holds several images (or the own GEMM's column offsets), the own
+ * GEMM's packed columns, then the transformed rows of x. */
 typedef struct {
   int direct; /* a pointwise convolution reads x in place, unless x must be transformed */
-  int single; /* ... or through conv_pointwise.c's single-pass GEMM (forward only) */
-  int64_t col, ktile, per;
+  int own;    /* the forward's products through conv_pointwise.c's GEMM ... */
+  int gather; /* ... packing x itself (1x1 without padding), not an im2col tile */
+  int64_t col, ktile, pack, per;
 } x_walk;
 
 static x_walk plan_x_walk(const conv_shape* p, const conv_xform* xf, const tiling* t,
                           int forward) {
   x_walk w;
   w.direct = p->pointwise && !conv_xform_active(xf);
-  const int one_by_one = p->r == 1 && p->s == 1 && p->ph == 0 && p->pw == 0;
-  w.single = forward && one_by_one && p->groups == 1 && lits_pointwise_applies(t->max_cols) &&
-             (t->imgs == 1 || p->ohw % 32 == 0);
-  if (w.single) { /* packed columns and the columns' offsets in x; the weights are shared */
-    w.col = round16(lits_pointwise_scratch());
+  w.own = forward && p->groups == 1 && lits_pointwise_applies(t->max_cols) &&
+          (t->imgs == 1 || p->ohw % 32 == 0);
+  w.gather = w.own && p->r == 1 && p->s == 1 && p->ph == 0 && p->pw == 0;
+  w.pack = w.own ? round16(lits_pointwise_scratch()) : 0;
+  if (w.own) {
+    w.col = w.gather ? 0 : round16(p->crs_g * t->max_cols);
     w.ktile = round16(2 * t->max_cols); /* int64 offsets */
-    w.per = w.col + w.ktile;
+    w.per = w.col + w.ktile + w.pack + (w.gather ? 0 : round16(xbuf_floats(p, xf, t->rows)));
     return w;
   }
   w.col = !w.direct || t->imgs > 1 ? round16(p->crs_g * t->max_cols) : 0;
@@ -279,12 +282,13 @@ static x_walk plan_x_walk(const conv_shape* p, const conv_xform* xf, const tilin
   return w;
 }
 
-/* Thread tid's three buffers in scratch (all NULL when there is none). */
+/* Thread tid's buffers in scratch (all NULL when there is none). */
 static void x_walk_buffers(const x_walk* w, float* scratch, int tid, float** col, float** ktile,
-                           float** xbuf) {
+                           float** pack, float** xbuf) {
   *col = scratch ? scratch + w->per * tid : NULL;
   *ktile = *col ? *col + w->col : NULL;
-  *xbuf = *col ? *col + w->col + w->ktile : NULL;
+  *pack = *col ? *col + w->col + w->ktile : NULL;
+  *xbuf = *col ? *col + w->col + w->ktile + w->pack : NULL;
 }
 
 int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform* xf,
@@ -294,15 +298,15 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   const int64_t kohw = p->k * p->ohw;
   const x_walk w = plan_x_walk(p, xf, &t, 1);
   const int threads = min_threads(nt, t.count);
-  const int64_t packed = w.single ? lits_pointwise_weights_floats(p->k, p->c) : 0;
+  const int64_t packed = w.own ? lits_pointwise_weights_floats(p->k, p->crs_g) : 0;
   float* scratch = thread_scratch(w.per, threads, packed);
   if (w.per + packed > 0 && scratch == NULL) return LITS_ERR_MEMORY;
-  float* ap = w.single ? scratch + w.per * threads : NULL; /* the packed weights */
-  if (w.single) lits_pointwise_pack_weights(weight, p->k, p->c, 0, ap);
+  float* ap = w.own ? scratch + w.per * threads : NULL; /* the packed weights */
+  if (w.own) lits_pointwise_pack_weights(weight, p->k, p->crs_g, 0, ap);
 #pragma omp parallel num_threads(threads)
   {
-    float *col, *out, *xbuf;
-    x_walk_buffers(&w, scratch, omp_get_thread_num(), &col, &out, &xbuf);
+    float *col, *out, *pack, *xbuf;
+    x_walk_buffers(&w, scratch, omp_get_thread_num(), &col, &out, &pack, &xbuf);
 #pragma omp for schedule(static)
     for (int64_t ti = 0; ti < t.count; ti++) {
       const tile b = tile_at(p, &t, ti);
@@ -311,15 +315,22 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
         float* cm = b.ni == 1 ? y + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow : out;
         const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
         const float* wg = weight + g * p->kg * p->crs_g;
-        if (w.single) { /* the tile's columns (of one or several images) straight into y */
+        if (w.own) { /* the tile's columns (of one or several images) straight into y */
           int64_t* off = (int64_t*)out;
-          for (int64_t j = 0; j < b.cols; j++) {
-            const int64_t img = j / span, jj = j % span, oy = b.oy0 + jj / p->ow;
-            off[j] = img * p->c * p->h * p->w + oy * p->sh * p->w + (jj % p->ow) * p->sw;
+          const int64_t hw = p->h * p->w;
+          const float* src = x + b.i0 * p->c * hw;
+          int64_t ldx = hw;
+          if (w.gather) { /* x's columns in place, strided or not */
+            for (int64_t j = 0; j < b.cols; j++) {
+              const int64_t img = j / span, jj = j % span, oy = b.oy0 + jj / p->ow;
+              off[j] = img * p->c * hw + oy * p->sh * p->w + (jj % p->ow) * p->sw;
+            }
+          } else { /* an im2col tile, transformed as it was made */
+            src = tile_columns(p, x, xf, 0, &b, 0, col, xbuf, &ldx);
+            for (int64_t j = 0; j < b.cols; j++) off[j] = j;
           }
-          lits_pointwise_gemm(p->k, b.cols, p->c, ap, x + b.i0 * p->c * p->h * p->w, p->h * p->w,
-                              off, xf, p->c, y + b.i0 * kohw + b.oy0 * p->ow, p->ohw, span, kohw,
-                              col);
+          lits_pointwise_gemm(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? xf : NULL,
+                              p->c, y + b.i0 * kohw + b.oy0 * p->ow, p->ohw, span, kohw, pack);
         } else {
           int64_t ldb;
           const float* bm = tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
@@ -332,7 +343,7 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
           for (int64_t ki = 0; ki < p->kg; ki++) {
             const int64_t kk = g * p->kg + ki;
             float* dst = y + (b.i0 + i) * kohw + kk * p->ohw + b.oy0 * p->ow;
-            const int in_place = b.ni == 1 || w.single; /* the GEMM wrote y itself */
+            const int in_place = b.ni == 1 || w.own; /* the GEMM wrote y itself */
             const float* src = in_place ? dst : out + ki * b.cols + i * span;
             const float bv = bias != NULL ? bias[kk] : 0.0f;
             if (in_place && bias == NULL && act == CONV_ACT_NONE) continue;
@@ -489,8 +500,8 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
 #pragma omp parallel num_threads(threads)
   {
     const int tid = omp_get_thread_num();
-    float *col, *dyp, *xbuf;
-    x_walk_buffers(&w, scratch, tid, &col, &dyp, &xbuf);
+    float *col, *dyp, *pack, *xbuf;
+    x_walk_buffers(&w, scratch, tid, &col, &dyp, &pack, &xbuf);
     float* acc = tid == 0 ? dweight : accs + acc_n * (tid - 1);
     int first = 1;
 #pragma omp for schedule(static)
