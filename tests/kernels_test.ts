@@ -167,7 +167,7 @@ const convCases: ConvCase[] = [
   { name: "pointwise, batch 1", x: [1, 6, 9, 11], w: [5, 6, 1, 1] },
   { name: "pointwise, several images", x: [4, 6, 5, 3], w: [9, 6, 1, 1] },
   { name: "pointwise stride 2", x: [2, 6, 9, 11], w: [5, 6, 1, 1], stride: [2, 2] },
-  // The AVX-512 pointwise GEMM (conv_pointwise.c): blocks of 12, 8 and 4
+  // The AVX-512 pointwise GEMM (packed_gemm.c): blocks of 12, 8 and 4
   // output channels and cut ones, column panels cut by the image's end,
   // input channels in two passes (of up to 512), tiles of several images.
   { name: "pointwise GEMM: 70 -> 30 channels, 40 x 40", x: [2, 70, 40, 40], w: [30, 70, 1, 1] },

@@ -37,7 +37,7 @@ static int winograd_wins(const conv_shape* p) {
  * with few input channels, where im2col's GEMM has an inner dimension of
  * 9 c); else im2col + GEMM. LITS_CONV_ALGO=gemm, =direct or =winograd in
  * the environment forces one where it applies (GEMM elsewhere), and
- * =openblas keeps the 1x1 layers' GEMMs on OpenBLAS (conv_pointwise.c), for
+ * =openblas keeps the 1x1 layers' GEMMs on OpenBLAS (packed_gemm.c), for
  * benchmarks and tests that compare them; it is read on every call. */
 static int pick_algo(const conv_shape* p, const conv_xform* xf, int filter) {
   const int direct = lits_conv_direct_applies(p) && !(filter && conv_xform_active(xf));

@@ -257,7 +257,7 @@ static int min_threads(int nt, int64_t items) { return items < nt ? (int)items :
  * GEMM's packed columns, then the transformed rows of x. */
 typedef struct {
   int direct; /* a pointwise convolution reads x in place, unless x must be transformed */
-  int own;    /* the forward's products through conv_pointwise.c's GEMM ... */
+  int own;    /* the forward's products through packed_gemm.c's GEMM ... */
   int gather; /* ... packing x itself (1x1 without padding), not an im2col tile */
   int64_t col, ktile, pack, per;
 } x_walk;
@@ -266,10 +266,10 @@ static x_walk plan_x_walk(const conv_shape* p, const conv_xform* xf, const tilin
                           int forward) {
   x_walk w;
   w.direct = p->pointwise && !conv_xform_active(xf);
-  w.own = forward && p->groups == 1 && lits_pointwise_applies(t->max_cols) &&
+  w.own = forward && p->groups == 1 && lits_packed_gemm_applies(t->max_cols) &&
           (t->imgs == 1 || p->ohw % 32 == 0);
   w.gather = w.own && p->r == 1 && p->s == 1 && p->ph == 0 && p->pw == 0;
-  w.pack = w.own ? round16(lits_pointwise_scratch()) : 0;
+  w.pack = w.own ? round16(lits_packed_gemm_scratch()) : 0;
   if (w.own) {
     w.col = w.gather ? 0 : round16(p->crs_g * t->max_cols);
     w.ktile = round16(2 * t->max_cols); /* int64 offsets */
@@ -298,11 +298,11 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   const int64_t kohw = p->k * p->ohw;
   const x_walk w = plan_x_walk(p, xf, &t, 1);
   const int threads = min_threads(nt, t.count);
-  const int64_t packed = w.own ? lits_pointwise_weights_floats(p->k, p->crs_g) : 0;
+  const int64_t packed = w.own ? lits_packed_gemm_weights_floats(p->k, p->crs_g) : 0;
   float* scratch = thread_scratch(w.per, threads, packed);
   if (w.per + packed > 0 && scratch == NULL) return LITS_ERR_MEMORY;
   float* ap = w.own ? scratch + w.per * threads : NULL; /* the packed weights */
-  if (w.own) lits_pointwise_pack_weights(weight, p->k, p->crs_g, 0, ap);
+  if (w.own) lits_packed_gemm_pack_a(weight, p->k, p->crs_g, 0, ap);
 #pragma omp parallel num_threads(threads)
   {
     float *col, *out, *pack, *xbuf;
@@ -329,8 +329,8 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
             src = tile_columns(p, x, xf, 0, &b, 0, col, xbuf, &ldx);
             for (int64_t j = 0; j < b.cols; j++) off[j] = j;
           }
-          lits_pointwise_gemm(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? xf : NULL,
-                              p->c, y + b.i0 * kohw + b.oy0 * p->ow, p->ohw, span, kohw, pack);
+          lits_packed_gemm(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? xf : NULL,
+                           p->c, y + b.i0 * kohw + b.oy0 * p->ow, p->ohw, span, kohw, pack);
         } else {
           int64_t ldb;
           const float* bm = tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
@@ -440,18 +440,18 @@ static int backward_data_row_tiles(const conv_shape* p, const tiling* t, const f
   return LITS_OK;
 }
 
-/* A pointwise convolution's dx = W^T dy through conv_pointwise.c's GEMM,
+/* A pointwise convolution's dx = W^T dy through packed_gemm.c's GEMM,
  * tile by tile (of one image's rows or of several images): dy's columns
  * read through an offset table, dx written once. */
 static int backward_data_pointwise(const conv_shape* p, const tiling* t, const float* weight,
                                    const float* dy, float* dx) {
   const int threads = min_threads(omp_get_max_threads(), t->count);
-  const int64_t pack = round16(lits_pointwise_scratch()), per = pack + round16(2 * t->max_cols);
-  const int64_t packed = lits_pointwise_weights_floats(p->c, p->k);
+  const int64_t pack = round16(lits_packed_gemm_scratch()), per = pack + round16(2 * t->max_cols);
+  const int64_t packed = lits_packed_gemm_weights_floats(p->c, p->k);
   float* scratch = thread_scratch(per, threads, packed);
   if (scratch == NULL) return LITS_ERR_MEMORY;
   float* ap = scratch + per * threads;
-  lits_pointwise_pack_weights(weight, p->c, p->k, 1, ap); /* W^T: rows c, inner k */
+  lits_packed_gemm_pack_a(weight, p->c, p->k, 1, ap); /* W^T: rows c, inner k */
   const int64_t hw = p->h * p->w, kohw = p->k * p->ohw;
 #pragma omp parallel num_threads(threads)
   {
@@ -462,8 +462,8 @@ static int backward_data_pointwise(const conv_shape* p, const tiling* t, const f
       const tile b = tile_at(p, t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow;
       for (int64_t j = 0; j < b.cols; j++) off[j] = j / span * kohw + b.oy0 * p->ow + j % span;
-      lits_pointwise_gemm(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k,
-                          dx + b.i0 * p->c * hw + b.oy0 * p->w, hw, span, p->c * hw, buf);
+      lits_packed_gemm(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k,
+                       dx + b.i0 * p->c * hw + b.oy0 * p->w, hw, span, p->c * hw, buf);
     }
   }
   lits_scratch_free(scratch);
@@ -473,7 +473,7 @@ static int backward_data_pointwise(const conv_shape* p, const tiling* t, const f
 int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                  float* dx) {
   const tiling t = make_tiling(p, p->crs_g, omp_get_max_threads());
-  if (p->pointwise && p->groups == 1 && lits_pointwise_applies(t.max_cols) &&
+  if (p->pointwise && p->groups == 1 && lits_packed_gemm_applies(t.max_cols) &&
       (t.imgs == 1 || p->ohw % 32 == 0)) {
     return backward_data_pointwise(p, &t, weight, dy, dx);
   }

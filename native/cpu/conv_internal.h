@@ -65,24 +65,22 @@ static inline void conv_bias_act(float* dst, const float* src, int64_t len, floa
   }
 }
 
-/* The GEMM of 1x1 convolutions without padding (conv_pointwise.c), on
- * AVX-512 CPUs (lits_pointwise_applies): y [k, n] = w [k, c] x
- * relu?(T(x)) [c, n], x's column j at x + off[j] in each row (row stride
- * ldx; row ci transformed as channel ci of ctotal in xf), y's at
- * y + (j / span) ys + (j % span) in each row (row stride ldy): the columns
- * of several images of span columns each, where span is a multiple of 32
- * (or n <= span). The weights are packed once per call into
- * lits_pointwise_weights_floats floats (ap), shared by the threads; each
- * thread has lits_pointwise_scratch floats of its own. */
-int lits_pointwise_applies(int64_t cols);
-int64_t lits_pointwise_weights_floats(int64_t k, int64_t c);
-int64_t lits_pointwise_scratch(void);
+/* Our AVX-512 SGEMM (packed_gemm.c), where lits_packed_gemm_applies (AVX-512
+ * CPUs, 32+ columns): y [k, n] = w [k, c] x relu?(T(x)) [c, n], x's column j
+ * at x + off[j] in each row (row stride ldx; row ci transformed as channel
+ * ci of ctotal in xf), y's at y + (j / span) ys + (j % span) in each row
+ * (row stride ldy): the columns of several images of span columns each,
+ * where span is a multiple of 32 (or n <= span). The weights are packed
+ * once per call into lits_packed_gemm_weights_floats floats (ap), shared by
+ * the threads; each thread has lits_packed_gemm_scratch floats of its own. */
+int lits_packed_gemm_applies(int64_t cols);
+int64_t lits_packed_gemm_weights_floats(int64_t k, int64_t c);
+int64_t lits_packed_gemm_scratch(void);
 /* ap from w [k, c], or from w [c, k] read transposed (a backward pass's W^T). */
-void lits_pointwise_pack_weights(const float* w, int64_t k, int64_t c, int transposed,
-                                 float* ap);
-void lits_pointwise_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
-                         int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
-                         float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch);
+void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transposed, float* ap);
+void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
+                      int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
+                      float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch);
 
 /* Winograd F(2x2, 3x3) (conv_winograd.c): 3x3, stride 1, padding 1, no
  * dilation or groups; forward and filter gradient (both with an input

@@ -215,7 +215,7 @@ static wg_plan plan_blocks(const wg_geom* g) {
 
 /* y = conv3x3(relu?(T(x)), weights u (transformed, [planes][k][c])) + bias.
  * With 128+ input channels the planes' products go through
- * conv_pointwise.c's GEMM where it applies (AVX-512), each plane of u
+ * packed_gemm.c's GEMM where it applies (AVX-512), each plane of u
  * packed once per call rather than once per block and plane as OpenBLAS
  * packs it: 1.13x-1.23x on ResNet-50's 128- to 512-channel layers (AMD EPYC
  * Zen 4); with fewer, OpenBLAS's small-matrix kernels are 1.1x faster. */
@@ -224,16 +224,16 @@ static int winograd_run(const wg_geom* g, const float* x, const conv_xform* xf, 
   const wg_plan b = plan_blocks(g);
   const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn, np = g->planes;
   const int threads = b.threads;
-  const int own = g->c >= 128 && lits_pointwise_applies(tb);
-  const int64_t upl = own ? lits_pointwise_weights_floats(g->k, g->c) : 0;
-  const int64_t pack = own ? lits_pointwise_scratch() + 2 * tb + 16 : 0; /* + int64 offsets */
+  const int own = g->c >= 128 && lits_packed_gemm_applies(tb);
+  const int64_t upl = own ? lits_packed_gemm_weights_floats(g->k, g->c) : 0;
+  const int64_t pack = own ? lits_packed_gemm_scratch() + 2 * tb + 16 : 0; /* + int64 offsets */
   const int64_t per = np * (g->c + g->k) * tb + bufn + pack;
   float* scratch = (float*)lits_scratch_alloc((per * threads + np * upl) * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
   float* up = scratch + per * threads; /* the packed planes of u */
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t xi = 0; xi < (own ? np : 0); xi++) {
-    lits_pointwise_pack_weights(u + xi * g->k * g->c, g->k, g->c, 0, up + xi * upl);
+    lits_packed_gemm_pack_a(u + xi * g->k * g->c, g->k, g->c, 0, up + xi * upl);
   }
 #pragma omp parallel num_threads(threads)
   {
@@ -241,7 +241,7 @@ static int winograd_run(const wg_geom* g, const float* x, const conv_xform* xf, 
     float* m = v + np * g->c * tb;
     float* buf = m + np * g->k * tb;
     float* pbuf = buf + bufn;
-    int64_t* off = (int64_t*)(pbuf + lits_pointwise_scratch());
+    int64_t* off = (int64_t*)(pbuf + lits_packed_gemm_scratch());
     for (int64_t j = 0; own && j < tb; j++) off[j] = j;
 #pragma omp for schedule(static)
     for (int64_t bi = 0; bi < blocks; bi++) {
@@ -253,8 +253,8 @@ static int winograd_run(const wg_geom* g, const float* x, const conv_xform* xf, 
         const float* vx = v + xi * g->c * tb;
         float* mx = m + xi * g->k * tb;
         if (own) {
-          lits_pointwise_gemm(g->k, nb, g->c, up + xi * upl, vx, tb, off, NULL, g->c, mx, tb, nb,
-                              0, pbuf);
+          lits_packed_gemm(g->k, nb, g->c, up + xi * upl, vx, tb, off, NULL, g->c, mx, tb, nb,
+                           0, pbuf);
         } else {
           lits_sgemm_serial(0, 0, g->k, nb, g->c, 1.0f, u + xi * g->k * g->c, g->c, vx, tb, 0.0f,
                             mx, tb);

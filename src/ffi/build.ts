@@ -22,7 +22,7 @@ export const CPU_SOURCES = [
   "conv_internal.h",
   "conv.c",
   "conv_gemm.c",
-  "conv_pointwise.c",
+  "packed_gemm.c",
   "conv_direct.c",
   "conv_winograd.h",
   "conv_winograd.c",

@@ -1,13 +1,17 @@
-/* conv_pointwise.c: the forward GEMM of a 1x1 convolution without padding:
- * y[k, cols] = w[k, c] x relu?(T(x))[c, cols], with T, the deferred batch
- * norm (conv_xform), applied as x is packed. OpenBLAS with beta = 0 first
- * clears C, then reads and writes it again, and a transformed input goes
- * through an im2col buffer before OpenBLAS packs it: with few input
- * channels (ResNet-50's 64 -> 256 at 64 x 64) those passes over memory cost
- * as much as the products. Here x is read once, into packed panels, and y
- * is written once per pass of KC input channels, by the micro-kernel: a
- * 12 x 32 block of y in 24 AVX-512 accumulators, a weight broadcast
- * against two vectors of x. Chosen at run time: AVX-512 CPUs only. */
+/* packed_gemm.c: our AVX-512 SGEMM for the convolutions, y[k, cols] =
+ * w[k, c] x relu?(T(x))[c, cols], T being a deferred batch norm
+ * (conv_xform) applied as x is packed. It serves the forward of every GEMM
+ * convolution (1x1 layers packing x itself, strided or not, others an
+ * im2col tile), the backward data of 1x1 layers and Winograd's planes.
+ * OpenBLAS with beta = 0 first clears C, then reads and writes it again,
+ * packs the weights once per call and tile, and a transformed input goes
+ * through an im2col buffer before it packs it: with few input channels
+ * (ResNet-50's 64 -> 256 at 64 x 64) those passes over memory cost as much
+ * as the products. Here the weights are packed once per convolution, x is
+ * read once, into packed panels, and y is written once per pass of KC
+ * input channels, by the micro-kernel: a 12 x 32 block of y in 24 AVX-512
+ * accumulators, a weight broadcast against two vectors of x. Chosen at run
+ * time: AVX-512 CPUs only. */
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +27,7 @@
 
 /* LITS_CONV_ALGO=openblas keeps every GEMM on OpenBLAS (benchmarks and
  * tests compare the two); read on every call, as pick_algo's. */
-int lits_pointwise_applies(int64_t cols) {
+int lits_packed_gemm_applies(int64_t cols) {
   static int avx512 = -1;
   if (avx512 < 0) avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
   const char* algo = getenv("LITS_CONV_ALGO");
@@ -31,12 +35,12 @@ int lits_pointwise_applies(int64_t cols) {
   return avx512 && cols >= NR;
 }
 
-int64_t lits_pointwise_weights_floats(int64_t k, int64_t c) { return (k + MR - 1) / MR * MR * c; }
+int64_t lits_packed_gemm_weights_floats(int64_t k, int64_t c) { return (k + MR - 1) / MR * MR * c; }
 
-int64_t lits_pointwise_scratch(void) { return KC * NCB + MR * NR; }
+int64_t lits_packed_gemm_scratch(void) { return KC * NCB + MR * NR; }
 
-void lits_pointwise_pack_weights(const float* w, int64_t k, int64_t c, int transposed,
-                                 float* ap) {
+void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transposed,
+                             float* ap) {
   for (int64_t p0 = 0; p0 < k; p0 += MR) {
     const int64_t mr = k - p0 < MR ? k - p0 : MR;
     float* dst = ap + p0 * c;
@@ -125,9 +129,9 @@ static void (*kernel_for(int64_t mr))(int64_t, const float*, const float*, float
   return mr == 12 ? kernel12 : mr == 8 ? kernel8 : mr == 4 ? kernel4 : NULL;
 }
 
-void lits_pointwise_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
-                         int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
-                         float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch) {
+void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
+                      int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
+                      float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch) {
   float* bp = scratch;
   float* edge = bp + KC * NCB; /* MR x NR: a block cut by y's last rows or columns */
   for (int64_t j0 = 0; j0 < n; j0 += NCB) {
