@@ -37,7 +37,8 @@ const lib = cpuLib();
 
 /**
  * Runs fn with LITS_CONV_ALGO set (the native side reads it on every call);
- * "winograd2" is Winograd with F(2x2, 3x3) tiles (LITS_WINOGRAD_TILE=2).
+ * "winograd2" is Winograd with F(2x2, 3x3) tiles (LITS_WINOGRAD_TILE=2),
+ * "openblas" the default choice with OpenBLAS for every GEMM.
  */
 function withAlgo(algo: string | null, fn: () => void): void {
   if (algo === null) return fn();
@@ -62,9 +63,11 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
   // 3x3 layers with stride 1 have up to three algorithms, Winograd with two
   // tile sizes: each is measured (the library picks the faster one per
   // kernel; see pick_algo in conv.c). The direct kernels need rows of 32.
+  // "openblas" is the library's choice with OpenBLAS for every GEMM instead
+  // of packed_gemm.c's (on AVX-512 CPUs).
   const algos = r === 3 && s === 1
-    ? ["winograd", "winograd2", ...(h >= 32 ? ["direct"] : []), "gemm"]
-    : [null];
+    ? ["winograd", "winograd2", ...(h >= 32 ? ["direct"] : []), "gemm", "openblas"]
+    : [null, "openblas"];
   for (const algo of algos) {
     const tag = algo ? ` [${algo}]` : "";
     rateBench("conv forward", `${name} forward${tag}`, { flops }, () =>
