@@ -82,9 +82,9 @@ void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const fl
                       int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                       float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch);
 
-/* Winograd F(2x2, 3x3) (conv_winograd.c): 3x3, stride 1, padding 1, no
- * dilation or groups; forward and filter gradient (both with an input
- * transform) and backward data. */
+/* Winograd (conv_winograd.c): 3x3, stride 1, padding 1, no dilation or
+ * groups; forward and filter gradient (both with an input transform) and
+ * backward data. */
 int lits_conv_winograd_applies(const conv_shape* p);
 int lits_conv_winograd_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                                const float* weight, const float* bias, float* y);

@@ -1,17 +1,20 @@
 /* conv_winograd.c: 3x3 convolutions with stride 1 and padding 1 by
- * Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, 2016): a 2x2
- * output tile costs 16 multiplications per pair of input and output channels
- * instead of 36.
+ * Winograd's minimal filtering (Lavin and Gray, 2016). F(2x2, 3x3): a 2x2
+ * output tile costs 16 multiplications per pair of input and output
+ * channels instead of 36; F(4x4, 3x3), whose transforms are in
+ * conv_winograd4.c: a 4x4 tile costs 36 instead of 144. The forward and
+ * backward data take F(4x4, 3x3) (LITS_WINOGRAD_TILE=2: F(2x2, 3x3)), the
+ * filter gradient F(2x2, 3x3).
  *
- * The weights become U = G g G^T and each 4x4 input tile (tiles overlap by
- * 2) becomes V = B^T d B: 16 planes, and plane xi is one GEMM
- * M[xi] [k, tiles] = U[xi] [k, c] x V[xi] [c, tiles]; the output tile is
- * A^T M A. Tiles go in blocks whose V and M stay in cache, a thread taking
- * whole blocks. Backward data is the same convolution of dy with the weights
- * transposed and flipped. The filter gradient runs the transforms' adjoints:
- * dM = A dy A^T per tile, dU[xi] = sum over blocks of dM[xi] V[xi]^T, and
- * dw = G^T dU G. A deferred batch norm / ReLU on the input (conv_xform) is
- * applied as tiles are read; padding stays zero. */
+ * The weights become U = G g G^T and each input tile (m + 2 square, tiles
+ * overlapping by 2) becomes V = B^T d B: (m + 2)^2 planes, and plane xi is
+ * one GEMM M[xi] [k, tiles] = U[xi] [k, c] x V[xi] [c, tiles]; the output
+ * tile is A^T M A. Tiles go in blocks whose V and M stay in cache, a thread
+ * taking whole blocks. Backward data is the same convolution of dy with the
+ * weights transposed and flipped. The filter gradient runs the transforms'
+ * adjoints: dM = A dy A^T per tile, dU[xi] = sum over blocks of
+ * dM[xi] V[xi]^T, and dw = G^T dU G. A deferred batch norm / ReLU on the
+ * input (conv_xform) is applied as tiles are read; padding stays zero. */
 #include <omp.h>
 #include <stdlib.h>
 #include <stdint.h>
