@@ -38,18 +38,37 @@ int lits_conv_winograd_applies(const conv_shape* p) {
          p->dh == 1 && p->dw == 1 && p->groups == 1;
 }
 
-/* U[xi][o][i] (o < no, i < ni) from 3x3 filters: filter (o, i) is at
- * w + o * so + i * si, read flipped when flip (backward data). A thread
- * makes the 16 rows of one o in a buffer, then copies each row out whole
- * (16 scattered stores per filter would stall on the store buffers). */
+/* F(2x2, 3x3)'s U = G f G^T of one 3x3 filter f: value xi at out[xi * stride]. */
+static void wg2_filter(const float f[3][3], float* out, int64_t stride) {
+  float t[4][3]; /* G f */
+  for (int b = 0; b < 3; b++) {
+    t[0][b] = f[0][b];
+    t[1][b] = 0.5f * (f[0][b] + f[1][b] + f[2][b]);
+    t[2][b] = 0.5f * (f[0][b] - f[1][b] + f[2][b]);
+    t[3][b] = f[2][b];
+  }
+  for (int a = 0; a < 4; a++) { /* (G f) G^T */
+    out[(a * 4 + 0) * stride] = t[a][0];
+    out[(a * 4 + 1) * stride] = 0.5f * (t[a][0] + t[a][1] + t[a][2]);
+    out[(a * 4 + 2) * stride] = 0.5f * (t[a][0] - t[a][1] + t[a][2]);
+    out[(a * 4 + 3) * stride] = t[a][2];
+  }
+}
+
+/* U[xi][o][i] (o < no, i < ni) from 3x3 filters for output tiles m x m:
+ * filter (o, i) is at w + o * so + i * si, read flipped when flip
+ * (backward data). A thread makes the planes' rows of one o in a buffer,
+ * then copies each row out whole ((m + 2)^2 scattered stores per filter
+ * would stall on the store buffers). */
 static int transform_weights(const float* w, int64_t no, int64_t ni, int64_t so, int64_t si,
-                             int flip, float* u) {
+                             int flip, int64_t m, float* u) {
   const int nt = omp_get_max_threads();
-  float* bufs = (float*)lits_scratch_alloc(16 * ni * nt * (int64_t)sizeof(float));
+  const int64_t planes = (m + 2) * (m + 2);
+  float* bufs = (float*)lits_scratch_alloc(planes * ni * nt * (int64_t)sizeof(float));
   if (bufs == NULL) return LITS_ERR_MEMORY;
 #pragma omp parallel num_threads(nt)
   {
-    float* rows = bufs + 16 * ni * omp_get_thread_num();
+    float* rows = bufs + planes * ni * omp_get_thread_num();
 #pragma omp for schedule(static)
     for (int64_t o = 0; o < no; o++) {
       for (int64_t i = 0; i < ni; i++) {
@@ -58,21 +77,10 @@ static int transform_weights(const float* w, int64_t no, int64_t ni, int64_t so,
         for (int a = 0; a < 3; a++) {
           for (int b = 0; b < 3; b++) f[a][b] = flip ? g[(2 - a) * 3 + (2 - b)] : g[a * 3 + b];
         }
-        float t[4][3]; /* G f */
-        for (int b = 0; b < 3; b++) {
-          t[0][b] = f[0][b];
-          t[1][b] = 0.5f * (f[0][b] + f[1][b] + f[2][b]);
-          t[2][b] = 0.5f * (f[0][b] - f[1][b] + f[2][b]);
-          t[3][b] = f[2][b];
-        }
-        for (int a = 0; a < 4; a++) { /* (G f) G^T */
-          rows[(a * 4 + 0) * ni + i] = t[a][0];
-          rows[(a * 4 + 1) * ni + i] = 0.5f * (t[a][0] + t[a][1] + t[a][2]);
-          rows[(a * 4 + 2) * ni + i] = 0.5f * (t[a][0] - t[a][1] + t[a][2]);
-          rows[(a * 4 + 3) * ni + i] = t[a][2];
-        }
+        if (m == 4) lits_wg4_filter(f, rows + i, ni);
+        else wg2_filter(f, rows + i, ni);
       }
-      for (int xi = 0; xi < 16; xi++) {
+      for (int64_t xi = 0; xi < planes; xi++) {
         memcpy(u + (xi * no + o) * ni, rows + xi * ni, (size_t)ni * sizeof(float));
       }
     }
@@ -80,7 +88,6 @@ static int transform_weights(const float* w, int64_t no, int64_t ni, int64_t so,
   lits_scratch_free(bufs);
   return LITS_OK;
 }
-
 
 /* V[xi][ci][j] for the tiles of tile rows r0 .. r0 + nr (tile j = row-in-
  * block * tw + tx), ld columns. Vectorised along a tile row: the input row
@@ -293,8 +300,7 @@ static int winograd_conv(int64_t n, int64_t ni, int64_t no, int64_t h, int64_t w
   const wg_geom g = geom(n, ni, no, h, w_, tile_size());
   float* u = (float*)lits_scratch_alloc(g.planes * no * ni * (int64_t)sizeof(float));
   if (u == NULL) return LITS_ERR_MEMORY;
-  int st = g.m == 4 ? lits_wg4_transform_weights(w, no, ni, so, si, flip, u)
-                    : transform_weights(w, no, ni, so, si, flip, u);
+  int st = transform_weights(w, no, ni, so, si, flip, g.m, u);
   if (st == LITS_OK) st = winograd_run(&g, x, xf, u, bias, y);
   lits_scratch_free(u);
   return st;

@@ -13,10 +13,8 @@ typedef struct {
   int64_t th, tw, rows;  /* tiles per column and per row of an image; tile rows in all */
 } wg_geom;
 
-/* F(4x4, 3x3): U[xi][o][i] (36 planes) from 3x3 filters, as
- * transform_weights in conv_winograd.c. */
-int lits_wg4_transform_weights(const float* w, int64_t no, int64_t ni, int64_t so, int64_t si,
-                               int flip, float* u);
+/* F(4x4, 3x3)'s U = G f G^T of one 3x3 filter f: value xi at out[xi * stride]. */
+void lits_wg4_filter(const float f[3][3], float* out, int64_t stride);
 /* V[xi][ci][j] for the tiles of tile rows r0 .. r0 + nr; buf: wg4_buf_floats. */
 void lits_wg4_transform_input(const wg_geom* g, const float* x, const conv_xform* xf, int64_t r0,
                               int64_t nr, int64_t ld, float* v, float* buf);

@@ -4,7 +4,6 @@
  * price of larger transforms and of rounding errors a few times F(2x2, 3x3)'s
  * (tests/winograd_test.ts measures them against float64). The driver, the
  * blocks and the GEMMs are conv_winograd.c's. */
-#include <omp.h>
 #include <string.h>
 
 #include "common.h"
@@ -21,37 +20,14 @@ static void g_col(float f0, float f1, float f2, float* o) {
   o[5] = f2;
 }
 
-int lits_wg4_transform_weights(const float* w, int64_t no, int64_t ni, int64_t so, int64_t si,
-                               int flip, float* u) {
-  const int nt = omp_get_max_threads();
-  float* bufs = (float*)lits_scratch_alloc(36 * ni * nt * (int64_t)sizeof(float));
-  if (bufs == NULL) return LITS_ERR_MEMORY;
-#pragma omp parallel num_threads(nt)
-  {
-    float* rows = bufs + 36 * ni * omp_get_thread_num();
-#pragma omp for schedule(static)
-    for (int64_t o = 0; o < no; o++) {
-      for (int64_t i = 0; i < ni; i++) {
-        const float* g = w + o * so + i * si;
-        float f[3][3];
-        for (int a = 0; a < 3; a++) {
-          for (int b = 0; b < 3; b++) f[a][b] = flip ? g[(2 - a) * 3 + (2 - b)] : g[a * 3 + b];
-        }
-        float t[3][6]; /* (G f)^T by columns: t[b][a] = (G f)[a][b] */
-        for (int b = 0; b < 3; b++) g_col(f[0][b], f[1][b], f[2][b], t[b]);
-        for (int a = 0; a < 6; a++) { /* (G f) G^T, row a */
-          float r[6];
-          g_col(t[0][a], t[1][a], t[2][a], r);
-          for (int b = 0; b < 6; b++) rows[(a * 6 + b) * ni + i] = r[b];
-        }
-      }
-      for (int xi = 0; xi < 36; xi++) {
-        memcpy(u + (xi * no + o) * ni, rows + xi * ni, (size_t)ni * sizeof(float));
-      }
-    }
+void lits_wg4_filter(const float f[3][3], float* out, int64_t stride) {
+  float t[3][6]; /* (G f)^T by columns: t[b][a] = (G f)[a][b] */
+  for (int b = 0; b < 3; b++) g_col(f[0][b], f[1][b], f[2][b], t[b]);
+  for (int a = 0; a < 6; a++) { /* (G f) G^T, row a */
+    float r[6];
+    g_col(t[0][a], t[1][a], t[2][a], r);
+    for (int b = 0; b < 6; b++) out[(a * 6 + b) * stride] = r[b];
   }
-  lits_scratch_free(bufs);
-  return LITS_OK;
 }
 
 int64_t lits_wg4_buf_floats(const wg_geom* g, int64_t tb) {
