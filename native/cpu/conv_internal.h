@@ -67,10 +67,11 @@ static inline void conv_bias_act(float* dst, const float* src, int64_t len, floa
 
 /* Our AVX-512 SGEMM (packed_gemm.c), where lits_packed_gemm_applies (AVX-512
  * CPUs, 32+ columns): y [k, n] = w [k, c] x relu?(T(x)) [c, n], x's column j
- * at x + off[j] in each row (row stride ldx; row ci transformed as channel
- * ci of ctotal in xf), y's at y + (j / span) ys + (j % span) in each row
- * (row stride ldy): the columns of several images of span columns each,
- * where span is a multiple of 32 (or n <= span). The weights are packed
+ * at x + off[j] in each row (offsets strictly increasing; row stride ldx;
+ * row ci transformed as channel ci of ctotal in xf), y's at
+ * y + (j / span) ys + (j % span) in each row (row stride ldy): the columns
+ * of several images of span columns each, where span is a multiple of 32
+ * (or n <= span). The weights are packed
  * once per call into lits_packed_gemm_weights_floats floats (ap), shared by
  * the threads; each thread has lits_packed_gemm_scratch floats of its own. */
 int lits_packed_gemm_applies(int64_t cols);

@@ -58,7 +58,9 @@ void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transpose
 
 /* Columns [0, n) of x's c rows (row stride ldx; channels c0 .. of ctotal)
  * into panels of NR, transformed: bp[(panel * c + kk) * NR + j]; a last
- * partial panel is zero-padded. Column j is at off[j] of a row. */
+ * partial panel is zero-padded. Column j is at off[j] of a row, the
+ * offsets strictly increasing (so that a panel whose ends are nr - 1 apart
+ * is contiguous). */
 static void pack_columns(const float* x, int64_t ldx, const int64_t* off, int64_t c, int64_t n,
                          const conv_xform* xf, int64_t c0, int64_t ctotal, float* bp) {
   const int xact = conv_xform_active(xf);
