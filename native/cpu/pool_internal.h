@@ -15,4 +15,12 @@
                 kw = (q)->kw, stride_h = (q)->stride_h, stride_w = (q)->stride_w,     \
                 pad_h = (q)->pad_h, pad_w = (q)->pad_w, oh = (q)->oh, ow = (q)->ow
 
+/* The separable max-pool forward (maxpool_separable.c): runs it and returns
+ * 1 where it applies (windows up to 8 rows), else returns 0 and does
+ * nothing. Same values and indices (indices NULL: none) as maxpool.c's
+ * general path. */
+struct lits_pool2d_params;
+int lits_maxpool_separable(const struct lits_pool2d_params* params_host, const float* x,
+                           const float* x_coef, int relu, float* y, int32_t* indices);
+
 #endif

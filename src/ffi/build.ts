@@ -30,6 +30,7 @@ export const CPU_SOURCES = [
   "pool_internal.h",
   "pool.c",
   "maxpool.c",
+  "maxpool_separable.c",
   "batchnorm.c",
   "fused_internal.h",
   "fused.c",
