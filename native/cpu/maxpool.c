@@ -8,8 +8,9 @@
  * (maxpool_separable.c: windows up to 8 rows, every common pool) folds each
  * input row once and then each output row's window of folded rows; the
  * general one (here) walks one output row at a time and, for each tap of
- * the window, updates the running maxima of the whole row. Indices are written only when asked for (a backward will
- * need them): without them eval reads x and writes y, nothing else. */
+ * the window, updates the running maxima of the whole row. Indices are
+ * written only when asked for (a backward will need them): without them
+ * eval reads x and writes y, nothing else. */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
