@@ -311,9 +311,10 @@ static void sep_band(const float* xp, fused_affine t, int relu, float* yp, int32
 
 int lits_maxpool_separable(const lits_pool2d_params* params_host, const float* x,
                            const float* x_coef, int relu, float* y, int32_t* indices) {
-  POOL_LOCALS(params_host);
-  if (!separable_ok(kh, kw, stride_w, w)) return 0;
-  const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
+  const lits_pool2d_params* q = params_host;
+  const int64_t kh = q->kh, kw = q->kw, c = q->c, oh = q->oh;
+  if (!separable_ok(kh, kw, q->stride_w, q->w)) return 0;
+  const int64_t planes = (int64_t)q->n * c, hw = (int64_t)q->h * q->w, ohw = oh * q->ow;
   /* Bands of output rows of all planes are the parallel unit: a batch of
    * one image with a few channels still keeps the cores busy. A band
    * recomputes the rows it shares with the one above. */
