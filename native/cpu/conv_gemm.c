@@ -8,7 +8,7 @@
  * oneDNN's and Caffe's GEMM convolutions). Tiles of several images gather
  * their output (or their dy) in scratch, which makes one large GEMM out of
  * many narrow ones: the weights are packed once per tile instead of once per
- * image. */
+ * image. The tiles and their column matrices are conv_tiles.c's. */
 #include <stddef.h>
 #include <string.h>
 
@@ -16,245 +16,15 @@
 
 #include "common.h"
 #include "conv_internal.h"
+#include "conv_tiles.h"
 #include "fused_internal.h"
 
-/* Bytes of column matrix per tile: a quarter of L2 here, so that the column
- * tile, the weights' packed panel and the output tile fit together. */
-#define TILE_BYTES (512 * 1024)
-/* ... but at least this many columns: with many input channels a tile that
- * fits L2 would be a GEMM too narrow to run at speed (SGEMM packs its
- * operands into cache-sized blocks itself). */
-#define TILE_MIN_COLS 256
-
-typedef struct {
-  int64_t imgs;    /* images per tile (> 1: tiles of whole images) */
-  int64_t rows;    /* output rows per tile when imgs == 1 */
-  int64_t per_img; /* tiles per image when imgs == 1 */
-  int64_t count;   /* tiles */
-  int64_t max_cols;
-} tiling;
-
-typedef struct {
-  int64_t i0, ni, oy0, oy1, cols;
-} tile;
-
-/* Tiles for a column matrix with col_rows rows, enough of them for nt threads
- * when the problem allows. */
-static tiling make_tiling(const conv_shape* p, int64_t col_rows, int nt) {
-  tiling t;
-  int64_t target = TILE_BYTES / 4 / (col_rows > 0 ? col_rows : 1);
-  if (target < TILE_MIN_COLS) target = TILE_MIN_COLS;
-  if (target < p->ow) target = p->ow;
-  if (p->ohw <= target / 2 && p->n > 1) {
-    int64_t imgs = target / p->ohw;
-    const int64_t fair = (p->n + nt - 1) / nt; /* at least one tile per thread */
-    if (imgs > fair) imgs = fair;
-    if (imgs < 1) imgs = 1;
-    t.imgs = imgs;
-    t.rows = p->oh;
-    t.per_img = 1;
-    t.count = (p->n + imgs - 1) / imgs;
-    t.max_cols = imgs * p->ohw;
-    return t;
-  }
-  int64_t rows = target / p->ow;
-  if (rows < 1) rows = 1;
-  if (rows > p->oh) rows = p->oh;
-  int64_t per_img = (p->oh + rows - 1) / rows;
-  if (p->n * per_img < nt && p->oh > 1) {
-    int64_t want = (nt + p->n - 1) / p->n;
-    if (want > p->oh) want = p->oh;
-    rows = (p->oh + want - 1) / want;
-    per_img = (p->oh + rows - 1) / rows;
-  }
-  t.imgs = 1;
-  t.rows = rows;
-  t.per_img = per_img;
-  t.count = p->n * per_img;
-  t.max_cols = rows * p->ow;
-  return t;
-}
-
-static tile tile_at(const conv_shape* p, const tiling* t, int64_t ti) {
-  tile b;
-  if (t->imgs > 1) {
-    b.i0 = ti * t->imgs;
-    b.ni = p->n - b.i0 < t->imgs ? p->n - b.i0 : t->imgs;
-    b.oy0 = 0;
-    b.oy1 = p->oh;
-  } else {
-    b.i0 = ti / t->per_img;
-    b.ni = 1;
-    b.oy0 = (ti % t->per_img) * t->rows;
-    b.oy1 = b.oy0 + t->rows < p->oh ? b.oy0 + t->rows : p->oh;
-  }
-  b.cols = b.ni * (b.oy1 - b.oy0) * p->ow;
-  return b;
-}
-
-/* Output columns ox in [*lo, *hi) read input column ox * stride - off inside
- * [0, size). */
-static void valid_range(int64_t off, int64_t stride, int64_t size, int64_t out, int64_t* lo,
-                        int64_t* hi) {
-  int64_t a = off > 0 ? (off + stride - 1) / stride : 0;
-  int64_t t = size - 1 + off;
-  int64_t b = t >= 0 ? t / stride + 1 : 0;
-  if (a > out) a = out;
-  if (b > out) b = out;
-  if (b < a) b = a;
-  *lo = a;
-  *hi = b;
-}
-
-/* col rows ci r s + kr s + ks, columns [col0, col0 + (oy1 - oy0) ow) (row
- * stride ld), from nch channels whose input row iy (of the image) is at
- * src + ci * plane + (iy - iy_base) * w. */
-static void im2col_rows(const conv_shape* p, const float* src, int64_t plane, int64_t iy_base,
-                        int64_t nch, int64_t oy0, int64_t oy1, float* col, int64_t ld,
-                        int64_t col0) {
-  const int64_t h = p->h, w = p->w, r = p->r, s = p->s, ow = p->ow;
-  for (int64_t ci = 0; ci < nch; ci++) {
-    const float* xc = src + ci * plane - iy_base * w;
-    for (int64_t kr = 0; kr < r; kr++) {
-      for (int64_t ks = 0; ks < s; ks++) {
-        float* row = col + ((ci * r + kr) * s + ks) * ld + col0;
-        const int64_t off_w = p->pw - ks * p->dw;
-        int64_t lo, hi;
-        valid_range(off_w, p->sw, w, ow, &lo, &hi);
-        for (int64_t oy = oy0; oy < oy1; oy++) {
-          float* dst = row + (oy - oy0) * ow;
-          const int64_t iy = oy * p->sh - p->ph + kr * p->dh;
-          if (iy < 0 || iy >= h) {
-            memset(dst, 0, (size_t)ow * sizeof(float));
-            continue;
-          }
-          const float* in = xc + iy * w - off_w;
-          for (int64_t ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
-          if (p->sw == 1) {
-            if (hi > lo) memcpy(dst + lo, in + lo, (size_t)(hi - lo) * sizeof(float));
-          } else {
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox] = in[ox * p->sw];
-          }
-          for (int64_t ox = hi; ox < ow; ox++) dst[ox] = 0.0f;
-        }
-      }
-    }
-  }
-}
-
-/* Input rows [*lo, *hi) of the image that output rows [oy0, oy1) read. */
-static void input_rows(const conv_shape* p, int64_t oy0, int64_t oy1, int64_t* lo, int64_t* hi) {
-  int64_t a = oy0 * p->sh - p->ph, b = (oy1 - 1) * p->sh - p->ph + (p->r - 1) * p->dh + 1;
-  *lo = a < 0 ? 0 : a;
-  *hi = b > p->h ? p->h : b;
-  if (*hi < *lo) *hi = *lo;
-}
-
-/* Floats of the transformed-rows buffer im2col_tile needs for tiles of
- * `rows` output rows (0 without a transform). */
-static int64_t xbuf_floats(const conv_shape* p, const conv_xform* xf, int64_t rows) {
-  if (!conv_xform_active(xf) || p->pointwise) return 0;
-  int64_t in = (rows - 1) * p->sh + (p->r - 1) * p->dh + 1;
-  if (in > p->h) in = p->h;
-  return p->cg * in * p->w;
-}
-
-/* col rows (ci - c0) r s + kr s + ks, columns [col0, col0 + (oy1 - oy0) ow)
- * (row stride ld), from channels [c0, c0 + nch) of one image xi. With a
- * transform xf the rows the tile reads are transformed once into xbuf
- * (xbuf_floats), rather than each element r s times as im2col copies it;
- * padding stays zero: it pads the transformed input. */
-static void im2col_tile(const conv_shape* p, const float* xi, const conv_xform* xf, int64_t c0,
-                        int64_t nch, int64_t oy0, int64_t oy1, float* col, int64_t ld,
-                        int64_t col0, float* xbuf) {
-  const int64_t hw = p->h * p->w;
-  if (!conv_xform_active(xf)) {
-    im2col_rows(p, xi + c0 * hw, hw, 0, nch, oy0, oy1, col, ld, col0);
-    return;
-  }
-  if (p->pointwise) { /* col rows are the input rows: transform straight into them */
-    const int64_t len = (oy1 - oy0) * p->w;
-    for (int64_t ci = 0; ci < nch; ci++) {
-      const fused_affine t = fused_affine_of(xf->coef, p->c, c0 + ci);
-      fused_apply(col + ci * ld + col0, xi + (c0 + ci) * hw + oy0 * p->w, len, t, xf->relu);
-    }
-    return;
-  }
-  int64_t lo, hi;
-  input_rows(p, oy0, oy1, &lo, &hi);
-  const int64_t len = (hi - lo) * p->w;
-  for (int64_t ci = 0; ci < nch; ci++) {
-    const fused_affine t = fused_affine_of(xf->coef, p->c, c0 + ci);
-    fused_apply(xbuf + ci * len, xi + (c0 + ci) * hw + lo * p->w, len, t, xf->relu);
-  }
-  im2col_rows(p, xbuf, len, lo, nch, oy0, oy1, col, ld, col0);
-}
-
-/* The column operand of tile b, group g: x itself for a pointwise
- * convolution of one image (row stride *ld), else im2col into col (row
- * stride b->cols; xbuf as im2col_tile). */
-static const float* tile_columns(const conv_shape* p, const float* x, const conv_xform* xf,
-                                 int direct, const tile* b, int64_t g, float* col, float* xbuf,
-                                 int64_t* ld) {
-  const int64_t hw = p->h * p->w, chw = p->c * hw, span = (b->oy1 - b->oy0) * p->ow;
-  if (direct && b->ni == 1) {
-    *ld = hw;
-    return x + b->i0 * chw + g * p->cg * hw + b->oy0 * p->ow;
-  }
-  for (int64_t i = 0; i < b->ni; i++) {
-    im2col_tile(p, x + (b->i0 + i) * chw, xf, g * p->cg, p->cg, b->oy0, b->oy1, col, b->cols,
-                i * span, xbuf);
-  }
-  *ld = b->cols;
-  return col;
-}
-
-/* Adds col (laid out as im2col_tile's) into channels [c0, c0 + nch) of one
- * image's dxi. */
-static void col2im_tile(const conv_shape* p, const float* col, int64_t ld, int64_t col0,
-                        float* dxi, int64_t c0, int64_t nch, int64_t oy0, int64_t oy1) {
-  const int64_t h = p->h, w = p->w, r = p->r, s = p->s, ow = p->ow;
-  for (int64_t ci = 0; ci < nch; ci++) {
-    float* xc = dxi + (c0 + ci) * h * w;
-    for (int64_t kr = 0; kr < r; kr++) {
-      for (int64_t ks = 0; ks < s; ks++) {
-        const float* row = col + ((ci * r + kr) * s + ks) * ld + col0;
-        const int64_t off_w = p->pw - ks * p->dw;
-        int64_t lo, hi;
-        valid_range(off_w, p->sw, w, ow, &lo, &hi);
-        if (hi <= lo) continue;
-        for (int64_t oy = oy0; oy < oy1; oy++) {
-          const int64_t iy = oy * p->sh - p->ph + kr * p->dh;
-          if (iy < 0 || iy >= h) continue;
-          const float* src = row + (oy - oy0) * ow;
-          float* dst = xc + iy * w - off_w;
-          if (p->sw == 1) {
-#pragma omp simd
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox] += src[ox];
-          } else {
-            for (int64_t ox = lo; ox < hi; ox++) dst[ox * p->sw] += src[ox];
-          }
-        }
-      }
-    }
-  }
-}
-
-/* Per-thread scratch of `each` floats (64-byte multiples) for `threads`. */
-static float* thread_scratch(int64_t each, int threads, int64_t extra) {
-  if (each * threads + extra == 0) return NULL;
-  return (float*)lits_scratch_alloc((each * threads + extra) * (int64_t)sizeof(float));
-}
-
-static int64_t round16(int64_t v) { return (v + 15) / 16 * 16; }
-
-static int min_threads(int nt, int64_t items) { return items < nt ? (int)items : nt; }
-
-/* The per-thread scratch of the two walks that read x through tile_columns
- * (forward and filter gradient), in floats: the im2col tile (none when x is
- * read in place and a tile is one image), a [kg, cols] tile of y or dy when
- * a tile holds several images (or the own GEMM's column offsets), the own
- * GEMM's packed columns, then the transformed rows of x. */
+/* The per-thread scratch of the two walks that read x through
+ * lits_conv_tile_columns (forward and filter gradient), in floats: the
+ * im2col tile (none when x is read in place and a tile is one image), a
+ * [kg, cols] tile of y or dy when a tile holds several images (or the own
+ * GEMM's column offsets), the own GEMM's packed columns, then the
+ * transformed rows of x. */
 typedef struct {
   int direct; /* a pointwise convolution reads x in place, unless x must be transformed */
   int own;    /* the forward's products through packed_gemm.c's GEMM ... */
@@ -273,12 +43,13 @@ static x_walk plan_x_walk(const conv_shape* p, const conv_xform* xf, const tilin
   if (w.own) {
     w.col = w.gather ? 0 : round16(p->crs_g * t->max_cols);
     w.ktile = round16(2 * t->max_cols); /* int64 offsets */
-    w.per = w.col + w.ktile + w.pack + (w.gather ? 0 : round16(xbuf_floats(p, xf, t->rows)));
+    const int64_t xbuf = w.gather ? 0 : round16(lits_conv_xbuf_floats(p, xf, t->rows));
+    w.per = w.col + w.ktile + w.pack + xbuf;
     return w;
   }
   w.col = !w.direct || t->imgs > 1 ? round16(p->crs_g * t->max_cols) : 0;
   w.ktile = t->imgs > 1 ? round16(p->kg * t->max_cols) : 0;
-  w.per = w.col + w.ktile + round16(xbuf_floats(p, xf, t->rows));
+  w.per = w.col + w.ktile + round16(lits_conv_xbuf_floats(p, xf, t->rows));
   return w;
 }
 
@@ -294,7 +65,7 @@ static void x_walk_buffers(const x_walk* w, float* scratch, int tid, float** col
 int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* weight, const float* bias, float* y, int act) {
   const int nt = omp_get_max_threads();
-  const tiling t = make_tiling(p, p->crs_g, nt);
+  const tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
   const int64_t kohw = p->k * p->ohw;
   const x_walk w = plan_x_walk(p, xf, &t, 1);
   const int threads = min_threads(nt, t.count);
@@ -309,7 +80,7 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
     x_walk_buffers(&w, scratch, omp_get_thread_num(), &col, &out, &pack, &xbuf);
 #pragma omp for schedule(static)
     for (int64_t ti = 0; ti < t.count; ti++) {
-      const tile b = tile_at(p, &t, ti);
+      const tile b = lits_conv_tile_at(p, &t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow; /* columns per image */
       for (int64_t g = 0; g < p->groups; g++) {
         float* cm = b.ni == 1 ? y + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow : out;
@@ -326,14 +97,14 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
               off[j] = img * p->c * hw + oy * p->sh * p->w + (jj % p->ow) * p->sw;
             }
           } else { /* an im2col tile, transformed as it was made */
-            src = tile_columns(p, x, xf, 0, &b, 0, col, xbuf, &ldx);
+            src = lits_conv_tile_columns(p, x, xf, 0, &b, 0, col, xbuf, &ldx);
             for (int64_t j = 0; j < b.cols; j++) off[j] = j;
           }
           lits_packed_gemm(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? xf : NULL,
                            p->c, y + b.i0 * kohw + b.oy0 * p->ow, p->ohw, span, kohw, pack);
         } else {
           int64_t ldb;
-          const float* bm = tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
+          const float* bm = lits_conv_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
           lits_sgemm_serial(0, 0, p->kg, b.cols, p->crs_g, 1.0f, wg, p->crs_g, bm, ldb, 0.0f, cm,
                             ldc);
         }
@@ -373,7 +144,7 @@ static int backward_data_image_tiles(const conv_shape* p, const tiling* t, const
     float* dyp = col + col_n;
 #pragma omp for schedule(static)
     for (int64_t ti = 0; ti < t->count; ti++) {
-      const tile b = tile_at(p, t, ti);
+      const tile b = lits_conv_tile_at(p, t, ti);
       for (int64_t i = 0; i < b.ni; i++) memset(dx + (b.i0 + i) * chw, 0, (size_t)chw * 4);
       for (int64_t g = 0; g < p->groups; g++) {
         for (int64_t i = 0; i < b.ni; i++) {
@@ -385,8 +156,8 @@ static int backward_data_image_tiles(const conv_shape* p, const tiling* t, const
         lits_sgemm_serial(1, 0, p->crs_g, b.cols, p->kg, 1.0f, weight + g * p->kg * p->crs_g,
                           p->crs_g, dyp, b.cols, 0.0f, col, b.cols);
         for (int64_t i = 0; i < b.ni; i++) {
-          col2im_tile(p, col, b.cols, i * p->ohw, dx + (b.i0 + i) * chw, g * p->cg, p->cg, 0,
-                      p->oh);
+          lits_conv_col2im_tile(p, col, b.cols, i * p->ohw, dx + (b.i0 + i) * chw, g * p->cg,
+                                p->cg, 0, p->oh);
         }
       }
     }
@@ -431,7 +202,7 @@ static int backward_data_row_tiles(const conv_shape* p, const tiling* t, const f
         } else {
           lits_sgemm_serial(1, 0, (c1 - c0) * rs, cols, p->kg, 1.0f, wt, p->crs_g, dyt, p->ohw,
                             0.0f, col, cols);
-          col2im_tile(p, col, cols, 0, dxi, cabs, c1 - c0, oy0, oy1);
+          lits_conv_col2im_tile(p, col, cols, 0, dxi, cabs, c1 - c0, oy0, oy1);
         }
       }
     }
@@ -459,7 +230,7 @@ static int backward_data_pointwise(const conv_shape* p, const tiling* t, const f
     int64_t* off = (int64_t*)(buf + pack);
 #pragma omp for schedule(static)
     for (int64_t ti = 0; ti < t->count; ti++) {
-      const tile b = tile_at(p, t, ti);
+      const tile b = lits_conv_tile_at(p, t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow;
       for (int64_t j = 0; j < b.cols; j++) off[j] = j / span * kohw + b.oy0 * p->ow + j % span;
       lits_packed_gemm(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k,
@@ -472,7 +243,7 @@ static int backward_data_pointwise(const conv_shape* p, const tiling* t, const f
 
 int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                  float* dx) {
-  const tiling t = make_tiling(p, p->crs_g, omp_get_max_threads());
+  const tiling t = lits_conv_make_tiling(p, p->crs_g, omp_get_max_threads());
   if (p->pointwise && p->groups == 1 && lits_packed_gemm_applies(t.max_cols) &&
       (t.imgs == 1 || p->ohw % 32 == 0)) {
     return backward_data_pointwise(p, &t, weight, dy, dx);
@@ -484,7 +255,7 @@ int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const
 int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                    const float* dy, float* dweight) {
   const int nt = omp_get_max_threads();
-  const tiling t = make_tiling(p, p->crs_g, nt);
+  const tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
   const int64_t kohw = p->k * p->ohw;
   const int64_t wn = p->k * p->crs_g;
   const x_walk w = plan_x_walk(p, xf, &t, 0);
@@ -506,7 +277,7 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
     int first = 1;
 #pragma omp for schedule(static)
     for (int64_t ti = 0; ti < t.count; ti++) {
-      const tile b = tile_at(p, &t, ti);
+      const tile b = lits_conv_tile_at(p, &t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow;
       for (int64_t g = 0; g < p->groups; g++) {
         const float *am, *bm;
@@ -524,7 +295,7 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
           am = dyp;
           lda = b.cols;
         }
-        bm = tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
+        bm = lits_conv_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
         lits_sgemm_serial(0, 1, p->kg, p->crs_g, b.cols, 1.0f, am, lda, bm, ldb,
                           first ? 0.0f : 1.0f, acc + g * p->kg * p->crs_g, p->crs_g);
       }

@@ -21,6 +21,8 @@ export const CPU_SOURCES = [
   "gemm.c",
   "conv_internal.h",
   "conv.c",
+  "conv_tiles.h",
+  "conv_tiles.c",
   "conv_gemm.c",
   "packed_gemm.c",
   "conv_direct.c",
