@@ -37,6 +37,7 @@
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import type { WorkerResult } from "./protocol.ts";
 import { emptyCache, models } from "../../mod.ts";
 import { countForward, type ForwardWork } from "../flops.ts";
@@ -47,52 +48,43 @@ const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 const here = new URL(".", import.meta.url).pathname;
 
 /** The options (`--key value`) and flags this bench takes; anything else is an error. */
-const OPTIONS = [
-  "models",
-  "modes",
-  "rounds",
-  "batch",
-  "size",
-  "threads",
-  "variants",
-  "steps",
-  "wait-idle",
-  "out",
-];
-const FLAGS = ["no-data", "kernels", "help"];
-if (Deno.args.includes("--help")) {
+const OPTIONS = {
+  models: { type: "string", default: "simple,resnet50" },
+  modes: { type: "string", default: "train,eval" },
+  rounds: { type: "string" },
+  batch: { type: "string", default: "16" },
+  size: { type: "string", default: "256" },
+  threads: { type: "string" },
+  variants: { type: "string", default: "lits,torch,torch+jemalloc,onnxruntime" },
+  steps: { type: "string" },
+  "wait-idle": { type: "string", default: "0" },
+  out: { type: "string" },
+  "no-data": { type: "boolean", default: false },
+  kernels: { type: "boolean", default: false },
+  help: { type: "boolean", default: false },
+} as const;
+let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
+try {
+  values = parseArgs({ args: Deno.args, options: OPTIONS, strict: true }).values;
+} catch (e) {
+  console.error(`bench:step: ${(e as Error).message}`);
+  Deno.exit(2);
+}
+if (values.help) {
   const doc = Deno.readTextFileSync(new URL(import.meta.url)).split("*/")[0];
   console.log(doc.replace(/^\/\*\*\n/, "").replace(/^ \* ?/gm, "").replace("@module", "").trim());
   Deno.exit(0);
 }
-for (let i = 0; i < Deno.args.length; i++) {
-  const a = Deno.args[i], key = a.replace(/^--/, "");
-  if (OPTIONS.includes(key) && i + 1 < Deno.args.length) i++;
-  else if (!FLAGS.includes(key)) {
-    console.error(
-      `bench:step: unknown or incomplete option '${a}'; options: ${
-        OPTIONS.map((o) => `--${o} VALUE`).join(" ")
-      } ${FLAGS.map((f) => `--${f}`).join(" ")}`,
-    );
-    Deno.exit(2);
-  }
-}
-
-/** `--key value` options (and the flag `--no-data`). */
-function option(key: string, fallback?: string): string | undefined {
-  const i = Deno.args.indexOf(`--${key}`);
-  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1] : fallback;
-}
 const args = {
-  models: option("models", "simple,resnet50")!,
-  modes: option("modes", "train,eval")!,
-  rounds: option("rounds"),
-  steps: option("steps"),
-  batch: option("batch", "16")!,
-  size: option("size", "256")!,
-  threads: option("threads"),
-  out: option("out"),
-  data: !Deno.args.includes("--no-data"),
+  models: values.models,
+  modes: values.modes,
+  rounds: values.rounds,
+  steps: values.steps,
+  batch: values.batch,
+  size: values.size,
+  threads: values.threads,
+  out: values.out,
+  data: !values["no-data"],
 };
 const batch = Number(args.batch), size = Number(args.size);
 if (args.steps && !(Number.isInteger(Number(args.steps)) && Number(args.steps) >= 1)) {
@@ -195,7 +187,7 @@ const known: Variant[] = [
   },
   { name: "onnxruntime", cmd: ortArgs, modes: ["eval"] },
 ];
-const wanted = option("variants", "lits,torch,torch+jemalloc,onnxruntime")!.split(",");
+const wanted = values.variants.split(",");
 const hasTorch = canRun(PYTHON, ["-c", "import torch, torchvision"]);
 if (!hasTorch) notes.push(`PyTorch skipped: '${PYTHON} -c "import torch, torchvision"' failed`);
 if (!exists(JEMALLOC)) {
@@ -248,7 +240,7 @@ async function busyShare(ms: number): Promise<number> {
  * variant's run. Returns the busy share seen last.
  */
 async function waitIdle(): Promise<number> {
-  const limit = Number(option("wait-idle", "0"));
+  const limit = Number(values["wait-idle"]);
   const end = performance.now() + limit * 1000;
   let busy = await busyShare(500);
   while (busy > 0.1 && performance.now() < end) {
@@ -520,7 +512,7 @@ function report(): string {
     }% busy just before a run (other people's jobs share these 2 cores).`,
   );
   for (const n of notes) lines.push("", `Note: ${n}`);
-  if (Deno.args.includes("--kernels")) {
+  if (values.kernels) {
     lines.push("", "Kernels (deno bench, fastest iteration of each case):", "", "```");
     lines.push(...kernelRates(), "```");
   }
