@@ -13,6 +13,7 @@
 // deno-lint-ignore no-import-prefix -- bench-only dependency, pinned; no import map
 import * as ort from "npm:onnxruntime-node@1.30.0";
 import { models, noGrad, onnx, rand } from "../mod.ts";
+import { describeCpu } from "./peak.ts";
 
 const { exportOnnx } = onnx;
 
@@ -29,19 +30,10 @@ function median(xs: number[]): number {
   return s[s.length >> 1];
 }
 
-function cpuModel(): string {
-  const text = Deno.readTextFileSync("/proc/cpuinfo");
-  const field = (key: string) => text.match(new RegExp(`^${key}\\s*:\\s*(.+)$`, "m"))?.[1];
-  const cores = (text.match(/^processor\s*:/gm) ?? []).length;
-  return `${field("model name") ?? "unknown CPU"} (family ${field("cpu family")}, model ${
-    field("model")
-  }), ${cores} logical cores`;
-}
-
 const options = { inChannels: 1, numClasses: 3 };
 const shape: ["N", number, number, number] = ["N", 1, size, size];
 console.log(
-  `CPU: ${cpuModel()}; image ${size} x ${size}; ${rounds} rounds; ` +
+  `CPU: ${describeCpu()}; image ${size} x ${size}; ${rounds} rounds; ` +
     `ONNX Runtime threads: ${ortThreads || "default"}`,
 );
 

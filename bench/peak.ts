@@ -48,6 +48,9 @@ export function measurePeak(options: PeakOptions = {}): Peak {
 export interface CpuInfo {
   /** "model name" ("?" where /proc/cpuinfo cannot be read). */
   model: string;
+  /** "cpu family" and "model" ("?" where absent): what tells an AMD EPYC's generation. */
+  family: string;
+  modelNumber: string;
   /** Logical CPUs listed. */
   cpus: number;
   /** AVX-512 (avx512f), AVX512-BF16 and AMX (amx_tile) as the kernel reports them. */
@@ -67,6 +70,8 @@ export function cpuInfo(): CpuInfo {
   const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(text)?.[1] ?? "").split(/\s+/));
   return {
     model: /^model name\s*:\s*(.*)$/m.exec(text)?.[1]?.trim() ?? "?",
+    family: /^cpu family\s*:\s*(.*)$/m.exec(text)?.[1]?.trim() ?? "?",
+    modelNumber: /^model\s*:\s*(.*)$/m.exec(text)?.[1]?.trim() ?? "?",
     cpus: (text.match(/^processor\s*:/gm) ?? []).length,
     avx512: flags.has("avx512f"),
     avx512bf16: flags.has("avx512_bf16"),
@@ -74,12 +79,12 @@ export function cpuInfo(): CpuInfo {
   };
 }
 
-/** "AMD EPYC (2 CPUs; AVX-512 yes, AVX512-BF16 yes, AMX no)". */
+/** "AMD EPYC (family 25, model 17; 2 CPUs; AVX-512 yes, AVX512-BF16 yes, AMX no)". */
 export function describeCpu(c: CpuInfo = cpuInfo()): string {
   const yn = (b: boolean) => (b ? "yes" : "no");
-  return `${c.model} (${c.cpus} CPUs; AVX-512 ${yn(c.avx512)}, AVX512-BF16 ${
-    yn(c.avx512bf16)
-  }, AMX ${yn(c.amx)})`;
+  return `${c.model} (family ${c.family}, model ${c.modelNumber}; ${c.cpus} CPUs; AVX-512 ${
+    yn(c.avx512)
+  }, AVX512-BF16 ${yn(c.avx512bf16)}, AMX ${yn(c.amx)})`;
 }
 
 /** One line: both ceilings and the CPU. */
