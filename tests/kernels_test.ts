@@ -173,6 +173,9 @@ const convCases: ConvCase[] = [
   { name: "pointwise GEMM: 70 -> 30 channels, 40 x 40", x: [2, 70, 40, 40], w: [30, 70, 1, 1] },
   { name: "pointwise GEMM: 8 -> 8 channels, 10 x 10", x: [2, 8, 10, 10], w: [8, 8, 1, 1] },
   { name: "pointwise GEMM: 600 -> 64 channels, 9 x 8", x: [3, 600, 9, 8], w: [64, 600, 1, 1] },
+  // 16 rows as two blocks of 8 (block_rows), alone and after a 12.
+  { name: "pointwise GEMM: 40 -> 16 channels, 9 x 7", x: [2, 40, 9, 7], w: [16, 40, 1, 1] },
+  { name: "pointwise GEMM: 40 -> 28 channels, 9 x 7", x: [2, 40, 9, 7], w: [28, 40, 1, 1] },
   // Strided 1x1 (ResNet's downsampling): columns gathered by offset.
   {
     name: "pointwise GEMM: stride 2, 20 -> 24 channels, 70 x 66",

@@ -39,19 +39,33 @@ int64_t lits_packed_gemm_weights_floats(int64_t k, int64_t c) { return (k + MR -
 
 int64_t lits_packed_gemm_scratch(void) { return KC * NCB + MR * NR; }
 
+/* Rows of y in the block that starts at row i0: 12, except that the last
+ * 16 go as 8 + 8 (ResNet's 64, 256 and 1024 output channels are 12q + 4,
+ * and the 4-row kernel, 6 loads for 8 FMAs, runs at a third of the
+ * 12-row one's rate). */
+static int64_t block_rows(int64_t k, int64_t i0) {
+  const int64_t left = k - i0;
+  return left == 16 || left == 8 ? 8 : left < MR ? left : MR;
+}
+
+/* A block's panel height: its rows, or MR for an edge block (zero-padded,
+ * always the last one). */
+static int64_t panel_rows(int64_t mr) { return mr == 12 || mr == 8 || mr == 4 ? mr : MR; }
+
 void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transposed,
                              float* ap) {
-  for (int64_t p0 = 0; p0 < k; p0 += MR) {
-    const int64_t mr = k - p0 < MR ? k - p0 : MR;
+  for (int64_t p0 = 0, mr; p0 < k; p0 += mr) {
+    mr = block_rows(k, p0);
+    const int64_t h = panel_rows(mr);
     float* dst = ap + p0 * c;
     for (int64_t kk = 0; kk < c; kk++) {
       int64_t i = 0;
       if (transposed) {
-        for (; i < mr; i++) dst[kk * MR + i] = w[kk * k + p0 + i];
+        for (; i < mr; i++) dst[kk * h + i] = w[kk * k + p0 + i];
       } else {
-        for (; i < mr; i++) dst[kk * MR + i] = w[(p0 + i) * c + kk];
+        for (; i < mr; i++) dst[kk * h + i] = w[(p0 + i) * c + kk];
       }
-      for (; i < MR; i++) dst[kk * MR + i] = 0.0f;
+      for (; i < h; i++) dst[kk * h + i] = 0.0f;
     }
   }
 }
@@ -102,27 +116,27 @@ static void pack_columns(const float* x, int64_t ldx, const int64_t* off, int64_
   }
 
 /* y[rows x NR] (row stride ldy) = (y +) the panels' product over kc rows:
- * kernels for 12 rows and for the 8 or 4 that a panel may end with
- * (ResNet's 64 output channels are 5 x 12 + 4). */
-#define KERNEL(name, DECL, FMAS, STORES)                                                 \
+ * kernels for 12 rows and for the 8 or 4 that block_rows leaves (A's panel
+ * of H rows a step). */
+#define KERNEL(name, H, DECL, FMAS, STORES)                                              \
   __attribute__((target("avx512f"))) static void name(                                  \
       int64_t kc, const float* ap, const float* bp, float* y, int64_t ldy, int acc) {   \
     DECL for (int64_t kk = 0; kk < kc; kk++) {                                           \
       const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);              \
-      FMAS ap += MR;                                                                     \
+      FMAS ap += H;                                                                      \
       bp += NR;                                                                          \
     }                                                                                    \
     STORES                                                                               \
   }
-KERNEL(kernel12,
+KERNEL(kernel12, 12,
        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11),
        FMA(0) FMA(1) FMA(2) FMA(3) FMA(4) FMA(5) FMA(6) FMA(7) FMA(8) FMA(9) FMA(10) FMA(11),
        STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5) STORE(6) STORE(7) STORE(8)
            STORE(9) STORE(10) STORE(11))
-KERNEL(kernel8, ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7),
+KERNEL(kernel8, 8, ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7),
        FMA(0) FMA(1) FMA(2) FMA(3) FMA(4) FMA(5) FMA(6) FMA(7),
        STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5) STORE(6) STORE(7))
-KERNEL(kernel4, ROW(0) ROW(1) ROW(2) ROW(3), FMA(0) FMA(1) FMA(2) FMA(3),
+KERNEL(kernel4, 4, ROW(0) ROW(1) ROW(2) ROW(3), FMA(0) FMA(1) FMA(2) FMA(3),
        STORE(0) STORE(1) STORE(2) STORE(3))
 
 /* The kernel for a block of mr rows, or NULL (the caller then goes through
@@ -141,9 +155,9 @@ void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const fl
     for (int64_t pc = 0; pc < c; pc += KC) {
       const int64_t kc = c - pc < KC ? c - pc : KC;
       pack_columns(x + pc * ldx, ldx, off + j0, kc, nc, xf, pc, ctotal, bp);
-      for (int64_t i0 = 0; i0 < k; i0 += MR) {
-        const int64_t mr = k - i0 < MR ? k - i0 : MR;
-        const float* a = ap + i0 * c + pc * MR;
+      for (int64_t i0 = 0, mr; i0 < k; i0 += mr) {
+        mr = block_rows(k, i0);
+        const float* a = ap + i0 * c + pc * panel_rows(mr);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = nc - jr < NR ? nc - jr : NR, j = j0 + jr;
           float* yt = y + j / span * ys + i0 * ldy + j % span;
@@ -151,7 +165,7 @@ void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const fl
             kernel_for(mr)(kc, a, bp + jr * kc, yt, ldy, pc > 0);
             continue;
           }
-          kernel12(kc, a, bp + jr * kc, edge, NR, 0);
+          kernel_for(panel_rows(mr))(kc, a, bp + jr * kc, edge, NR, 0);
           for (int64_t i = 0; i < mr; i++) {
             float* row = yt + i * ldy;
             const float* e = edge + i * NR;
