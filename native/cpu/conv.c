@@ -89,10 +89,11 @@ static int conv_setup(const char* fn, conv_shape* p, const lits_conv2d_params* p
   return st;
 }
 
-int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* x,
-                            const float* x_coef, int32_t x_relu, const float* weight,
-                            const float* bias, float* y) {
-  static const char* fn = "lits_conv2d_forward_f32";
+/* The forward, with the weights prepared in `prepared` where the algorithm
+ * has anything to prepare (conv_prepared.c). */
+static int forward(const char* fn, const lits_conv2d_params* params_host, const float* x,
+                   const float* x_coef, int32_t x_relu, const float* weight, const float* bias,
+                   float* y, void* prepared, int64_t prepared_bytes) {
   lits_clear_error();
   conv_shape p;
   LITS_CHECKED(conv_setup(fn, &p, params_host));
@@ -101,7 +102,9 @@ int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* 
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   const int algo = pick_algo(&p, xf, 0);
   if (algo == ALGO_WINOGRAD) {
-    return conv_status(fn, &p, lits_conv_winograd_forward(&p, x, xf, weight, bias, y));
+    return conv_status(fn, &p,
+                       lits_conv_prepared_winograd_forward(&p, x, xf, weight, bias, y, prepared,
+                                                           prepared_bytes));
   }
   if (algo == ALGO_DIRECT) {
     /* The direct kernel may decline a transformed input (a batch smaller than the threads). */
@@ -109,6 +112,36 @@ int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* 
     if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
   }
   return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, xf, weight, bias, y, CONV_ACT_NONE));
+}
+
+int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* x,
+                            const float* x_coef, int32_t x_relu, const float* weight,
+                            const float* bias, float* y) {
+  return forward("lits_conv2d_forward_f32", params_host, x, x_coef, x_relu, weight, bias, y, NULL,
+                 0);
+}
+
+int lits_conv2d_prepared_bytes(const lits_conv2d_params* params_host, int64_t* bytes) {
+  static const char* fn = "lits_conv2d_prepared_bytes";
+  lits_clear_error();
+  LITS_REQUIRE(bytes != NULL, "%s: bytes is NULL", fn);
+  *bytes = 0;
+  conv_shape p;
+  LITS_CHECKED(conv_setup(fn, &p, params_host));
+  if (pick_algo(&p, NULL, 0) == ALGO_WINOGRAD) *bytes = lits_conv_prepared_bytes(&p);
+  return LITS_OK;
+}
+
+int lits_conv2d_forward_prepared_f32(const lits_conv2d_params* params_host, const float* x,
+                                     const float* x_coef, int32_t x_relu, const float* weight,
+                                     const float* bias, float* y, void* prepared,
+                                     int64_t prepared_bytes) {
+  static const char* fn = "lits_conv2d_forward_prepared_f32";
+  lits_clear_error();
+  LITS_REQUIRE(prepared_bytes >= 0 && (prepared != NULL || prepared_bytes == 0),
+               "%s: prepared is NULL or prepared_bytes (%lld) is negative", fn,
+               (long long)prepared_bytes);
+  return forward(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared, prepared_bytes);
 }
 
 int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const float* weight,

@@ -94,4 +94,12 @@ int lits_conv_winograd_backward_data(const conv_shape* p, const float* weight, c
 int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                        const float* dy, float* dweight);
 
+/* The forward's weights prepared once and kept by the caller
+ * (conv_prepared.c): the bytes of the buffer for a Winograd shape, and the
+ * Winograd forward that reads, checks and, where stale, remakes it. */
+int64_t lits_conv_prepared_bytes(const conv_shape* p);
+int lits_conv_prepared_winograd_forward(const conv_shape* p, const float* x, const conv_xform* xf,
+                                        const float* weight, const float* bias, float* y,
+                                        void* prepared, int64_t bytes);
+
 #endif

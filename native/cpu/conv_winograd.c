@@ -60,8 +60,8 @@ static void wg2_filter(const float f[3][3], float* out, int64_t stride) {
  * (backward data). A thread makes the planes' rows of one o in a buffer,
  * then copies each row out whole ((m + 2)^2 scattered stores per filter
  * would stall on the store buffers). */
-static int transform_weights(const float* w, int64_t no, int64_t ni, int64_t so, int64_t si,
-                             int flip, int64_t m, float* u) {
+int lits_wg_transform_weights(const float* w, int64_t no, int64_t ni, int64_t so, int64_t si,
+                              int flip, int64_t m, float* u) {
   const int nt = omp_get_max_threads();
   const int64_t planes = (m + 2) * (m + 2);
   float* bufs = (float*)lits_scratch_alloc(planes * ni * nt * (int64_t)sizeof(float));
@@ -223,27 +223,42 @@ static wg_plan plan_blocks(const wg_geom* g) {
   return b;
 }
 
+int lits_wg_packs(const wg_geom* g, int64_t tb) {
+  return g->c >= 128 && lits_packed_gemm_applies(tb);
+}
+
+void lits_wg_pack_planes(const wg_geom* g, const float* u, float* up) {
+  const int64_t upl = lits_packed_gemm_weights_floats(g->k, g->c);
+#pragma omp parallel for schedule(static)
+  for (int64_t xi = 0; xi < g->planes; xi++) {
+    lits_packed_gemm_pack_a(u + xi * g->k * g->c, g->k, g->c, 0, up + xi * upl);
+  }
+}
+
 /* y = conv3x3(relu?(T(x)), weights u (transformed, [planes][k][c])) + bias.
  * With 128+ input channels the planes' products go through
  * packed_gemm.c's GEMM where it applies (AVX-512), each plane of u
  * packed once per call rather than once per block and plane as OpenBLAS
  * packs it: 1.13x-1.23x on ResNet-50's 128- to 512-channel layers (AMD EPYC
- * Zen 4); with fewer, OpenBLAS's small-matrix kernels are 1.1x faster. */
-static int winograd_run(const wg_geom* g, const float* x, const conv_xform* xf, const float* u,
-                        const float* bias, float* y) {
+ * Zen 4); with fewer, OpenBLAS's small-matrix kernels are 1.1x faster.
+ * Planes packed already (ready, from lits_wg_pack_planes) go to that GEMM
+ * whatever the block width. */
+int lits_wg_run(const wg_geom* g, const float* x, const conv_xform* xf, const float* u,
+                const float* ready, const float* bias, float* y) {
   const wg_plan b = plan_blocks(g);
   const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn, np = g->planes;
   const int threads = b.threads;
-  const int own = g->c >= 128 && lits_packed_gemm_applies(tb);
+  const int own = ready != NULL || lits_wg_packs(g, tb);
   const int64_t upl = own ? lits_packed_gemm_weights_floats(g->k, g->c) : 0;
   const int64_t pack = own ? lits_packed_gemm_scratch() + 2 * tb + 16 : 0; /* + int64 offsets */
   const int64_t per = np * (g->c + g->k) * tb + bufn + pack;
-  float* scratch = (float*)lits_scratch_alloc((per * threads + np * upl) * (int64_t)sizeof(float));
+  const int64_t mine = own && ready == NULL ? np * upl : 0; /* planes packed here */
+  float* scratch = (float*)lits_scratch_alloc((per * threads + mine) * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
-  float* up = scratch + per * threads; /* the packed planes of u */
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int64_t xi = 0; xi < (own ? np : 0); xi++) {
-    lits_packed_gemm_pack_a(u + xi * g->k * g->c, g->k, g->c, 0, up + xi * upl);
+  const float* up = ready;
+  if (mine > 0) {
+    lits_wg_pack_planes(g, u, scratch + per * threads);
+    up = scratch + per * threads;
   }
 #pragma omp parallel num_threads(threads)
   {
@@ -278,30 +293,27 @@ static int winograd_run(const wg_geom* g, const float* x, const conv_xform* xf, 
   return LITS_OK;
 }
 
-/* The geometry of output tiles m x m (2 or 4). */
-static wg_geom geom(int64_t n, int64_t c, int64_t k, int64_t h, int64_t w, int64_t m) {
+wg_geom lits_wg_geom(int64_t n, int64_t c, int64_t k, int64_t h, int64_t w, int64_t m) {
   wg_geom g = {n, c, k, h, w, m, m + 2, (m + 2) * (m + 2), (h + m - 1) / m, (w + m - 1) / m, 0};
   g.rows = n * g.th;
   return g;
 }
 
-/* The output tile for a shape: F(4x4, 3x3) unless LITS_WINOGRAD_TILE=2 (for
- * tests and benchmarks that compare them; read on every call). */
-static int64_t tile_size(void) {
+int64_t lits_wg_tile(void) {
   const char* env = getenv("LITS_WINOGRAD_TILE");
   return env != NULL && strcmp(env, "2") == 0 ? 2 : 4;
 }
 
-/* y = conv(x, w) through the tiles of tile_size: weights w (filter (o, i) at
+/* y = conv(x, w) through the tiles of lits_wg_tile: weights w (filter (o, i) at
  * w + o * so + i * si, flipped when flip) from ni to no channels. */
 static int winograd_conv(int64_t n, int64_t ni, int64_t no, int64_t h, int64_t w_, const float* x,
                          const conv_xform* xf, const float* w, int64_t so, int64_t si, int flip,
                          const float* bias, float* y) {
-  const wg_geom g = geom(n, ni, no, h, w_, tile_size());
+  const wg_geom g = lits_wg_geom(n, ni, no, h, w_, lits_wg_tile());
   float* u = (float*)lits_scratch_alloc(g.planes * no * ni * (int64_t)sizeof(float));
   if (u == NULL) return LITS_ERR_MEMORY;
-  int st = transform_weights(w, no, ni, so, si, flip, g.m, u);
-  if (st == LITS_OK) st = winograd_run(&g, x, xf, u, bias, y);
+  int st = lits_wg_transform_weights(w, no, ni, so, si, flip, g.m, u);
+  if (st == LITS_OK) st = lits_wg_run(&g, x, xf, u, NULL, bias, y);
   lits_scratch_free(u);
   return st;
 }
@@ -390,7 +402,7 @@ static void untransform_weights(const float* du, int64_t k, int64_t c, float* dw
 int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                        const float* dy, float* dweight) {
   /* Tiles of x (c channels) and of dy (k channels) share the geometry. */
-  wg_geom g = geom(p->n, p->c, p->k, p->h, p->w, 2);
+  wg_geom g = lits_wg_geom(p->n, p->c, p->k, p->h, p->w, 2);
   const wg_plan b = plan_blocks(&g);
   const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn;
   const int threads = b.threads;

@@ -13,6 +13,23 @@ typedef struct {
   int64_t th, tw, rows;  /* tiles per column and per row of an image; tile rows in all */
 } wg_geom;
 
+/* The geometry of output tiles m x m (2 or 4) over input [n, c, h, w] -> [n, k, h, w]. */
+wg_geom lits_wg_geom(int64_t n, int64_t c, int64_t k, int64_t h, int64_t w, int64_t m);
+/* The output tile of the forward and backward data: 4, or 2 where
+ * LITS_WINOGRAD_TILE=2 (for tests and benchmarks that compare them; read on
+ * every call). */
+int64_t lits_wg_tile(void);
+/* U[xi][o][i] of the filters (o, i) at w + o * so + i * si (flipped when flip). */
+int lits_wg_transform_weights(const float* w, int64_t no, int64_t ni, int64_t so, int64_t si,
+                              int flip, int64_t m, float* u);
+/* Whether blocks of tb tiles take packed_gemm.c's GEMM for the planes. */
+int lits_wg_packs(const wg_geom* g, int64_t tb);
+/* U's planes packed for that GEMM: planes x lits_packed_gemm_weights_floats(k, c) floats. */
+void lits_wg_pack_planes(const wg_geom* g, const float* u, float* up);
+/* y = conv3x3(relu?(T(x))) + bias from U (u), or from its planes packed already (ready). */
+int lits_wg_run(const wg_geom* g, const float* x, const conv_xform* xf, const float* u,
+                const float* ready, const float* bias, float* y);
+
 /* F(4x4, 3x3)'s U = G f G^T of one 3x3 filter f: value xi at out[xi * stride]. */
 void lits_wg4_filter(const float f[3][3], float* out, int64_t stride);
 /* V[xi][ci][j] for the tiles of tile rows r0 .. r0 + nr; buf: wg4_buf_floats. */

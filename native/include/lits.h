@@ -357,6 +357,26 @@ int lits_adam_step_f32(float* param, const float* grad, float* exp_avg, float* e
                        int64_t n, float lr, float beta1, float beta2, float eps,
                        float weight_decay, int32_t decoupled, int64_t step);
 
+/* ---- prepared convolution weights (CPU only: LITS_OPTIONAL) ------------- */
+/* An evaluation forward calls each convolution with the same weights again
+ * and again; these let the caller keep them in the form the kernel reads
+ * (Winograd's transformed, packed planes), in a buffer it owns, one per
+ * weight tensor. bytes gets the size of that buffer for this geometry, 0
+ * where the forward has nothing to prepare. */
+LITS_OPTIONAL
+int lits_conv2d_prepared_bytes(const lits_conv2d_params* params_host, int64_t* bytes);
+/* lits_conv2d_forward_f32 that reads its weights from prepared (of
+ * prepared_bytes bytes, any contents at first) and prepares them there when
+ * they are not yet, or no longer, what this call needs: the weights are
+ * hashed (64 bits) on every call, so any change to them is seen. A NULL or
+ * too short buffer, or an algorithm without preparation, runs the plain
+ * forward. */
+LITS_OPTIONAL
+int lits_conv2d_forward_prepared_f32(const lits_conv2d_params* params_host, const float* x,
+                                     const float* x_coef, int32_t x_relu, const float* weight,
+                                     const float* bias, float* y, void* prepared,
+                                     int64_t prepared_bytes);
+
 /* ---- the machine's ceilings (benchmarks; CPU only: LITS_OPTIONAL) ------ */
 /* The fp32 FMA peak in GFLOP/s: independent FMA chains in registers
  * (AVX-512, else AVX2, chosen at run time) on every OpenMP thread, the

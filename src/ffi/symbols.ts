@@ -130,6 +130,12 @@ export const symbols = {
     parameters: [ptr, ptr, ptr, ptr, i64, f32, f32, f32, f32, f32, i32, i64],
     ...status,
   },
+  lits_conv2d_prepared_bytes: { parameters: [buf, ptr], ...status, optional: true },
+  lits_conv2d_forward_prepared_f32: {
+    parameters: [buf, ptr, ptr, i32, ptr, ptr, ptr, ptr, i64],
+    ...status,
+    optional: true,
+  },
   lits_measure_fma_peak: { parameters: [f64, buf], ...status, optional: true },
   lits_measure_copy_bandwidth: { parameters: [i64, buf], ...status, optional: true },
 } as const;

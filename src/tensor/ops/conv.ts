@@ -6,10 +6,11 @@
  */
 import { check } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
-import { record } from "../autograd.ts";
+import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
 import * as fusion from "./fusion.ts";
+import { preparedWeights, releasePreparedWeights } from "./conv_prepared.ts";
 import { checkCall } from "../../options.ts";
 
 /** A size given once for both dimensions, or as [height, width]. */
@@ -85,17 +86,33 @@ export function conv2d(
   const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
   // A deferred batch norm / ReLU on x is applied while reading it.
   const xin = fusion.input(cx, n, c, h * w);
+  // Weights that no gradient is recorded for keep their prepared form.
+  const trains = isGradEnabled() && weight.requiresGrad;
+  if (trains) releasePreparedWeights(weight);
+  const prep = trains || cw !== weight ? null : preparedWeights(weight, params);
   check(
     lib,
-    lib.lits_conv2d_forward_f32(
-      params,
-      xin.ptr,
-      xin.coef,
-      xin.relu,
-      cw.ptr,
-      cb?.ptr ?? null,
-      y.ptr,
-    ),
+    prep
+      ? lib.lits_conv2d_forward_prepared_f32!(
+        params,
+        xin.ptr,
+        xin.coef,
+        xin.relu,
+        cw.ptr,
+        cb?.ptr ?? null,
+        y.ptr,
+        prep.ptr,
+        prep.bytes,
+      )
+      : lib.lits_conv2d_forward_f32(
+        params,
+        xin.ptr,
+        xin.coef,
+        xin.relu,
+        cw.ptr,
+        cb?.ptr ?? null,
+        y.ptr,
+      ),
     desc,
   );
   return record(y, {
