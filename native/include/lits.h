@@ -377,6 +377,25 @@ int lits_conv2d_forward_prepared_f32(const lits_conv2d_params* params_host, cons
                                      const float* bias, float* y, void* prepared,
                                      int64_t prepared_bytes);
 
+/* ---- bfloat16 (CPU only so far: LITS_OPTIONAL) ------------------------- */
+/* What the CPU offers for bf16 GEMMs: *level_host = 0 (none), 1 (AVX512_BF16:
+ * vdpbf16ps) or 2 (AMX-BF16 too; detected only, the kernels are still
+ * vdpbf16ps). */
+LITS_OPTIONAL
+int lits_bf16_support(int32_t* level_host);
+/* lits_gemm_f32 without the batch, computed as PyTorch's CPU autocast does:
+ * C = alpha * bf16(op(A)) * bf16(op(B)) + beta * C, the fp32 inputs rounded
+ * to bfloat16 (round to nearest even, NaN stays NaN), products and sums in
+ * fp32. LITS_ERR_UNAVAILABLE where lits_bf16_support reports 0. */
+LITS_OPTIONAL
+int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
+                       float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                       float beta, float* c, int64_t ldc);
+/* y = x rounded to bfloat16 (round to nearest even, NaN -> quiet NaN,
+ * denormals kept) and back to fp32; y may equal x. Any CPU. */
+LITS_OPTIONAL
+int lits_round_bf16_f32(const float* x, float* y, int64_t n);
+
 /* ---- the machine's ceilings (benchmarks; CPU only: LITS_OPTIONAL) ------ */
 /* The fp32 FMA peak in GFLOP/s: independent FMA chains in registers
  * (AVX-512, else AVX2, chosen at run time) on every OpenMP thread, the
@@ -389,6 +408,12 @@ int lits_measure_fma_peak(double seconds, double* gflops_host);
  * (non-temporal) stores, the fastest of 8 runs. */
 LITS_OPTIONAL
 int lits_measure_copy_bandwidth(int64_t bytes, double* gbps_host);
+/* The bf16 dot-product peak in GFLOP/s (2 per bf16 multiply-add, 64 per
+ * 512-bit vdpbf16ps): independent vdpbf16ps chains in registers on every
+ * OpenMP thread, timed as lits_measure_fma_peak. LITS_ERR_UNAVAILABLE
+ * without AVX512_BF16. */
+LITS_OPTIONAL
+int lits_measure_bf16_peak(double seconds, double* gflops_host);
 
 #ifdef __cplusplus
 }

@@ -136,8 +136,16 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_bf16_support: { parameters: [buf], ...status, optional: true },
+  lits_gemm_bf16_f32: {
+    parameters: [i32, i32, i64, i64, i64, f32, ptr, i64, ptr, i64, f32, ptr, i64],
+    ...status,
+    optional: true,
+  },
+  lits_round_bf16_f32: { parameters: [ptr, ptr, i64], ...status, optional: true },
   lits_measure_fma_peak: { parameters: [f64, buf], ...status, optional: true },
   lits_measure_copy_bandwidth: { parameters: [i64, buf], ...status, optional: true },
+  lits_measure_bf16_peak: { parameters: [f64, buf], ...status, optional: true },
 } as const;
 
 /** The opened library's callable symbols. */
