@@ -6,18 +6,18 @@
  * The micro-kernel is vdpbf16ps (AVX512_BF16): each 32-bit lane holds a pair
  * of bf16 consecutive along K, and one instruction adds a[2i] b[2i] +
  * a[2i+1] b[2i+1] to 16 fp32 accumulators. So both packed operands store
- * K in pairs: A panels of MR rows as [pair][row] 32-bit words (one word is
- * broadcast per row), B panels of NR columns as [pair][column] words (two
- * vectors per pair). A 12 x 32 block of C lives in 24 zmm accumulators, as
+ * K in pairs: A panels of MR rows as [row][pair] 32-bit words (one word is
+ * broadcast per row; rows contiguous along K so that packing stores whole
+ * vectors), B panels of NR columns as [pair][column] words (two vectors per
+ * pair). A 12 x 32 block of C lives in 24 zmm accumulators, as
  * in packed_gemm.c's fp32 kernel. An odd K is padded with a zero bf16.
  * vdpbf16ps itself treats bf16 denormals as zero and flushes denormal
  * results (Intel's definition): products of normal bf16 values are exact in
  * fp32, so only results below 1e-38 can differ from PyTorch's.
  *
- * Blocking (GotoBLAS order): for each NC columns and KC of K, the threads
- * pack the B block together (shared), then split the (MC rows, NR columns)
- * tiles between them; each packs its own A block of MC rows (private, reused
- * across the tile's columns). Chosen at run time: the library builds and
+ * Blocking (GotoBLAS order), on each thread's slab of C: for each NC
+ * columns and KC of K the B block is packed, then for each MC rows the A
+ * block, and every (MR, NR) tile of the two is one micro-kernel call. Chosen at run time: the library builds and
  * loads on CPUs without AVX512_BF16, where the GEMM is LITS_ERR_UNAVAILABLE. */
 #include <cpuid.h>
 #include <immintrin.h>
@@ -28,13 +28,13 @@
 
 #define MR 12   /* rows of C per micro-kernel: 24 accumulators + 2 B vectors + 1 broadcast */
 #define NR 32   /* columns per micro-kernel: two vectors */
-#define KC 256  /* K per pass (128 pairs): a B panel of KC x NR bf16 is 16 KiB, in L1 */
-#define MC 144  /* rows per A block: 144 x KC bf16 = 72 KiB, in L2 */
-#define NC 1024 /* columns per shared B block: KC x NC bf16 = 512 KiB */
+#define KC 512  /* K per pass (256 pairs): a B panel of KC x NR bf16 is 32 KiB, L1-sized */
+#define MC 144  /* rows per A block: 144 x KC bf16 = 144 KiB, in L2 */
+#define NC 1024 /* columns per B block: KC x NC bf16 = 1 MiB, in L2 and L3 */
 /* Below this many multiply-adds one thread does the product. */
 #define PAR_MIN_MACS ((int64_t)1 << 18)
 
-#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 int lits_bf16_support(int32_t* level_host) {
   lits_clear_error();
@@ -69,69 +69,80 @@ BF16_TARGET static inline __m512i pair_rows(const float* r0, const float* r1, in
   return _mm512_or_si512(lo, hi);
 }
 
-/* x[0 .. kc) contiguous along K into kc / 2 (rounded up) words at
- * dst[0], dst[stride], ... */
-BF16_TARGET static void pack_along_k(const float* x, int64_t kc, uint32_t* dst, int64_t stride) {
-  uint32_t w[8];
+/* x[0 .. kc) contiguous along K into (kc + 1) / 2 words at dst. */
+BF16_TARGET static void pack_along_k(const float* x, int64_t kc, uint32_t* dst) {
   for (int64_t p = 0; p < kc; p += 16) {
     const int64_t n = kc - p < 16 ? kc - p : 16;
     const __mmask16 m = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
     const __m512i hi = _mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m, x + p)), 16);
-    _mm256_storeu_si256((__m256i*)w, _mm512_cvtepi32_epi16(hi)); /* pairs, even k low */
-    for (int64_t t = 0; t < (n + 1) / 2; t++) dst[(p / 2 + t) * stride] = w[t];
+    /* vpmovdw keeps the low halves: the pairs, even k in the low bits */
+    _mm256_mask_storeu_epi16(dst + p / 2, (__mmask16)((1u << (2 * ((n + 1) / 2))) - 1),
+                             _mm512_cvtepi32_epi16(hi));
   }
 }
 
-/* A block: rows [i0, i0 + mc) and K [p0, p0 + kc) of op(A) into MR-row
- * panels, dst[(panel * pairs + pair) * MR + row]; missing rows are zeros. */
+/* The rows of the next A panel when `rest` remain: MR, but a tail of 13 to
+ * 23 rows is cut in two halves (64 = 4 x 12 + 2 x 8, not 5 x 12 + 4: the
+ * 4-row kernel has too few accumulators to hide vdpbf16ps' latency). */
+static inline int64_t panel_rows(int64_t rest) {
+  return rest <= MR ? rest : rest < 2 * MR ? (rest + 1) / 2 : MR;
+}
+
+/* A block: rows [i0, i0 + mc) and K [p0, p0 + kc) of op(A) into panels of
+ * panel_rows() rows, row r of the block at dst[r * pairs]. A kernel of R
+ * rows reads R rows from its panel's first: rows past the panel (the next
+ * panel's, or the buffer's slack of MR rows) land in accumulators that are
+ * never stored. */
 BF16_TARGET static void pack_a(const float* a, int64_t lda, int trans, int64_t i0, int64_t mc,
                                int64_t p0, int64_t kc, uint32_t* dst) {
   const int64_t pairs = (kc + 1) / 2;
-  for (int64_t ir = 0; ir < mc; ir += MR) {
-    const int64_t mr = mc - ir < MR ? mc - ir : MR;
+  for (int64_t ir = 0, mr; ir < mc; ir += mr) {
+    mr = panel_rows(mc - ir);
     uint32_t* d = dst + ir * pairs;
-    if (trans) { /* stored k x m: a pair of rows of A^T holds MR rows' pairs */
-      const __mmask16 m = (__mmask16)((1u << MR) - 1);
+    if (trans) { /* stored k x m: a pair of rows of A^T holds the panel's words of one pair */
+      uint32_t w[16];
       for (int64_t q = 0; q < pairs; q++) {
         const float* r0 = a + (p0 + 2 * q) * lda + i0 + ir;
-        const float* r1 = 2 * q + 1 < kc ? r0 + lda : NULL;
-        _mm512_mask_storeu_epi32(d + q * MR, m, pair_rows(r0, r1, mr));
+        _mm512_storeu_si512(w, pair_rows(r0, 2 * q + 1 < kc ? r0 + lda : NULL, mr));
+        for (int64_t i = 0; i < mr; i++) d[i * pairs + q] = w[i];
       }
     } else {
-      for (int64_t i = 0; i < mr; i++) pack_along_k(a + (i0 + ir + i) * lda + p0, kc, d + i, MR);
-      for (int64_t i = mr; i < MR; i++) {
-        for (int64_t q = 0; q < pairs; q++) d[q * MR + i] = 0;
-      }
+      for (int64_t i = 0; i < mr; i++) pack_along_k(a + (i0 + ir + i) * lda + p0, kc, d + i * pairs);
     }
   }
 }
 
-/* B panel: columns [j0, j0 + nr) (nr <= NR) and K [p0, p0 + kc) of op(B)
- * into dst[pair * NR + column]; missing columns are zeros. */
-BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j0, int64_t nr,
+/* B block: columns [j0, j0 + nc) and K [p0, p0 + kc) of op(B) into NR-column
+ * panels, dst[(panel * pairs + pair) * NR + column]; missing columns are
+ * zeros. */
+BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j0, int64_t nc,
                                int64_t p0, int64_t kc, uint32_t* dst) {
   const int64_t pairs = (kc + 1) / 2;
   if (trans) { /* stored n x k: each column of op(B) is contiguous along K */
-    for (int64_t j = 0; j < nr; j++) pack_along_k(b + (j0 + j) * ldb + p0, kc, dst + j, NR);
-    for (int64_t j = nr; j < NR; j++) {
-      for (int64_t q = 0; q < pairs; q++) dst[q * NR + j] = 0;
+    uint32_t w[KC / 2];
+    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j++) {
+      uint32_t* d = dst + j / NR * pairs * NR + j % NR;
+      if (j < nc) pack_along_k(b + (j0 + j) * ldb + p0, kc, w);
+      for (int64_t q = 0; q < pairs; q++) d[q * NR] = j < nc ? w[q] : 0;
     }
     return;
   }
+  /* Row pair by row pair: long contiguous reads, 16 columns at a time. */
   for (int64_t q = 0; q < pairs; q++) {
     const float* r0 = b + (p0 + 2 * q) * ldb + j0;
     const float* r1 = 2 * q + 1 < kc ? r0 + ldb : NULL;
-    _mm512_storeu_si512(dst + q * NR, pair_rows(r0, r1, nr));
-    _mm512_storeu_si512(dst + q * NR + 16,
-                        nr > 16 ? pair_rows(r0 + 16, r1 ? r1 + 16 : NULL, nr - 16)
-                                : _mm512_setzero_si512());
+    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 16) {
+      uint32_t* d = dst + j / NR * pairs * NR + q * NR + j % NR;
+      _mm512_storeu_si512(d, j < nc ? pair_rows(r0 + j, r1 ? r1 + j : NULL, nc - j)
+                                    : _mm512_setzero_si512());
+    }
   }
 }
 
 #define ROW(i) __m512 c##i##a = _mm512_setzero_ps(), c##i##b = _mm512_setzero_ps();
 #define DOT(i)                                                 \
   {                                                            \
-    const __m512bh w = (__m512bh)_mm512_set1_epi32((int)ap[i]); \
+    const __m512bh w = (__m512bh)_mm512_set1_epi32((int)ap[(i) * pairs]); \
     c##i##a = _mm512_dpbf16_ps(c##i##a, w, b0);                \
     c##i##b = _mm512_dpbf16_ps(c##i##b, w, b1);                \
   }
@@ -149,8 +160,8 @@ BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j
     _mm512_mask_storeu_ps(r + 16, mb, vb);                                    \
   }
 
-/* C[mr x (columns in ma, mb)] from `pairs` K pairs of an A panel (MR words
- * per pair, the first R used) and a B panel. Kernels for 12, 8 and 4 rows:
+/* C[mr x (columns in ma, mb)] from `pairs` K pairs of an A panel (rows
+ * `pairs` words apart, the first R used) and a B panel. Kernels for 12, 8 and 4 rows:
  * a block of mr rows runs the smallest that covers it. */
 #define KERNEL(name, DECL, DOTS, STORES)                                                      \
   BF16_TARGET static void name(int64_t pairs, const uint32_t* ap, const uint32_t* bp,        \
@@ -159,7 +170,7 @@ BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j
     DECL for (int64_t q = 0; q < pairs; q++) {                                                \
       const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp);                                   \
       const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + 16);                              \
-      DOTS ap += MR;                                                                          \
+      DOTS ap++;                                                                              \
       bp += NR;                                                                               \
     }                                                                                         \
     const __m512 al = _mm512_set1_ps(alpha), be = _mm512_set1_ps(beta);                      \
@@ -189,51 +200,56 @@ typedef struct {
   float* c;
 } gemm_args;
 
-/* Every thread of the team runs this: the block loops, one barrier after
- * the shared B block is packed and one after it is used. */
-BF16_TARGET static void gemm_team(const gemm_args* g, uint32_t* bbuf, uint32_t* abufs) {
-  const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-  uint32_t* abuf = abufs + (int64_t)t * MC * (KC / 2);
-  const int64_t mblocks = (g->m + MC - 1) / MC;
-  for (int64_t j0 = 0; j0 < g->n; j0 += NC) {
-    const int64_t nc = g->n - j0 < NC ? g->n - j0 : NC, npan = (nc + NR - 1) / NR;
+/* C[i0 .. i1, j0 .. j1) on the calling thread: the B block of NC columns
+ * and KC of K packed once (bbuf), then for each A block of MC rows (abuf),
+ * each B panel of NR columns (in L1) against the block's MR-row panels. */
+BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, int64_t j0,
+                                  int64_t j1, uint32_t* bbuf, uint32_t* abuf) {
+  for (int64_t jc = j0; jc < j1; jc += NC) {
+    const int64_t nc = j1 - jc < NC ? j1 - jc : NC;
     for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
       const int64_t kc = g->k - p0 < KC ? g->k - p0 : KC, pairs = (kc + 1) / 2;
-#pragma omp for schedule(static)
-      for (int64_t jp = 0; jp < npan; jp++) {
-        const int64_t nr = nc - jp * NR < NR ? nc - jp * NR : NR;
-        pack_b(g->b, g->ldb, g->trans_b, j0 + jp * NR, nr, p0, kc, bbuf + jp * pairs * NR);
-      }
-      /* Tiles (A block, B panel), A-block-major: a contiguous share of them
-       * repacks A only when its block changes. */
-      const int64_t tiles = mblocks * npan;
-      const int64_t lo = tiles * t / nt, hi = tiles * (t + 1) / nt;
-      const float beta = p0 == 0 ? g->beta : 1.0f;
-      int64_t packed = -1;
-      for (int64_t tile = lo; tile < hi; tile++) {
-        const int64_t ib = tile / npan, jp = tile % npan, i0 = ib * MC;
-        const int64_t mc = g->m - i0 < MC ? g->m - i0 : MC;
-        if (ib != packed) {
-          pack_a(g->a, g->lda, g->trans_a, i0, mc, p0, kc, abuf);
-          packed = ib;
-        }
-        const int64_t j = j0 + jp * NR, nr = g->n - j < NR ? g->n - j : NR;
-        const __mmask16 ma = mask_of(nr), mb = mask_of(nr - 16);
-        for (int64_t ir = 0; ir < mc; ir += MR) {
-          const int64_t mr = mc - ir < MR ? mc - ir : MR;
-          float* cb = g->c + (i0 + ir) * g->ldc + j;
-          const uint32_t *ap = abuf + ir * pairs, *bp = bbuf + jp * pairs * NR;
-          if (mr > 8) {
-            kernel12(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta);
-          } else if (mr > 4) {
-            kernel8(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta);
-          } else {
-            kernel4(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta);
+      const float beta = p0 == 0 ? g->beta : 1.0f; /* later passes add to C */
+      pack_b(g->b, g->ldb, g->trans_b, jc, nc, p0, kc, bbuf);
+      for (int64_t ic = i0; ic < i1; ic += MC) {
+        const int64_t mc = i1 - ic < MC ? i1 - ic : MC;
+        pack_a(g->a, g->lda, g->trans_a, ic, mc, p0, kc, abuf);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t nr = nc - jr < NR ? nc - jr : NR;
+          const __mmask16 ma = mask_of(nr), mb = mask_of(nr - 16);
+          const uint32_t* bp = bbuf + jr * pairs;
+          for (int64_t ir = 0, mr; ir < mc; ir += mr) {
+            mr = panel_rows(mc - ir);
+            float* cb = g->c + (ic + ir) * g->ldc + jc + jr;
+            const uint32_t* ap = abuf + ir * pairs;
+            if (mr > 8) {
+              kernel12(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta);
+            } else if (mr > 4) {
+              kernel8(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta);
+            } else {
+              kernel4(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta);
+            }
           }
         }
       }
-#pragma omp barrier
     }
+  }
+}
+
+/* Thread t's slab: a share of C's columns (whole NR panels) when there are
+ * enough of them, else of its rows (whole MR panels). Each thread packs
+ * its own operands, just before it uses them: no barrier, and the packing
+ * (memory-bound) of one thread overlaps the other's products. */
+static void slab_of(int64_t m, int64_t n, int t, int nt, int64_t* i0, int64_t* i1, int64_t* j0,
+                    int64_t* j1) {
+  *i0 = 0, *i1 = m, *j0 = 0, *j1 = n;
+  const int64_t cols = (n + NR - 1) / NR, rows = (m + MR - 1) / MR;
+  if (cols >= 4 * nt || cols >= rows) {
+    *j0 = cols * t / nt * NR;
+    *j1 = cols * (t + 1) / nt * NR < n ? cols * (t + 1) / nt * NR : n;
+  } else {
+    *i0 = rows * t / nt * MR;
+    *i1 = rows * (t + 1) / nt * MR < m ? rows * (t + 1) / nt * MR : m;
   }
 }
 
@@ -272,11 +288,17 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
   const int par = !omp_in_parallel() && omp_get_max_threads() > 1 &&
                   (double)m * (double)n * (double)k >= (double)PAR_MIN_MACS;
   const int threads = par ? omp_get_max_threads() : 1;
-  const int64_t bwords = (int64_t)NC * (KC / 2), awords = (int64_t)MC * (KC / 2);
-  uint32_t* buf = lits_scratch_alloc((bwords + awords * threads) * (int64_t)sizeof(uint32_t));
+  const int64_t bwords = (int64_t)NC * (KC / 2), awords = (int64_t)(MC + MR) * (KC / 2);
+  const int64_t per = bwords + awords;
+  uint32_t* buf = lits_scratch_alloc(per * threads * (int64_t)sizeof(uint32_t));
   if (buf == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
 #pragma omp parallel num_threads(threads) if (par)
-  gemm_team(&g, buf, buf + bwords);
+  {
+    const int t = omp_get_thread_num();
+    int64_t i0, i1, j0, j1;
+    slab_of(m, n, t, omp_get_num_threads(), &i0, &i1, &j0, &j1);
+    if (i0 < i1 && j0 < j1) gemm_slab(&g, i0, i1, j0, j1, buf + t * per, buf + t * per + bwords);
+  }
   lits_scratch_free(buf);
   return LITS_OK;
 }
