@@ -3,19 +3,23 @@
  * that uses them: the fp32 FMA peak (`lits_measure_fma_peak`: independent
  * AVX-512 or AVX2 FMA chains in registers on every OpenMP thread) and the
  * copy bandwidth (`lits_measure_copy_bandwidth`: a 256 MiB copy on every
- * thread, bytes read + written), and what /proc/cpuinfo says about the CPU.
+ * thread, bytes read + written), the bf16 dot-product peak where the CPU
+ * has one (`lits_measure_bf16_peak`: vdpbf16ps chains, 2 FLOPs per bf16
+ * multiply-add), and what /proc/cpuinfo says about the CPU.
  * For the benchmarks only: not part of `mod.ts`.
  *
  * @module
  */
 import { check, cpuLib } from "../src/ffi/native.ts";
 
-/** The two measured ceilings. */
+/** The measured ceilings. */
 export interface Peak {
   /** fp32 FMA peak on all threads, GFLOP/s. */
   fmaGflops: number;
   /** Copy bandwidth on all threads, GB/s (bytes read + bytes written). */
   copyGBps: number;
+  /** bf16 dot-product peak on all threads, GFLOP/s; absent without AVX512_BF16 (or symbol). */
+  bf16Gflops?: number;
 }
 
 /** Options of `measurePeak`. */
@@ -26,7 +30,10 @@ export interface PeakOptions {
   copyBytes?: number;
 }
 
-/** Measures the fp32 FMA peak and the copy bandwidth (about half a second). */
+/**
+ * Measures the fp32 FMA peak, the copy bandwidth and, where the CPU has
+ * AVX512_BF16, the bf16 peak (about half a second, plus `fmaSeconds` for bf16).
+ */
 export function measurePeak(options: PeakOptions = {}): Peak {
   const lib = cpuLib();
   const fma = lib.lits_measure_fma_peak, copy = lib.lits_measure_copy_bandwidth;
@@ -41,7 +48,14 @@ export function measurePeak(options: PeakOptions = {}): Peak {
   check(lib, fma(seconds, out), () => `lits_measure_fma_peak(${seconds} s)`);
   const fmaGflops = out[0];
   check(lib, copy(bytes, out), () => `lits_measure_copy_bandwidth(${bytes} bytes)`);
-  return { fmaGflops, copyGBps: out[0] };
+  const peak: Peak = { fmaGflops, copyGBps: out[0] };
+  const level = new Int32Array(1);
+  const bf16 = lib.lits_measure_bf16_peak;
+  if (bf16 && lib.lits_bf16_support && lib.lits_bf16_support(level) === 0 && level[0] > 0) {
+    check(lib, bf16(seconds, out), () => `lits_measure_bf16_peak(${seconds} s)`);
+    peak.bf16Gflops = out[0];
+  }
+  return peak;
 }
 
 /** The CPU as /proc/cpuinfo names it, and its vector flags. */
@@ -87,9 +101,10 @@ export function describeCpu(c: CpuInfo = cpuInfo()): string {
   }, AVX512-BF16 ${yn(c.avx512bf16)}, AMX ${yn(c.amx)})`;
 }
 
-/** One line: both ceilings and the CPU. */
+/** One line: the ceilings ("n/a" for a bf16 peak not measured) and the CPU. */
 export function describePeak(p: Peak, c: CpuInfo = cpuInfo()): string {
-  return `fp32 FMA peak ${p.fmaGflops.toFixed(1)} GFLOP/s, copy bandwidth ${
+  const bf16 = p.bf16Gflops === undefined ? "n/a" : `${p.bf16Gflops.toFixed(1)} GFLOP/s`;
+  return `fp32 FMA peak ${p.fmaGflops.toFixed(1)} GFLOP/s, bf16 peak ${bf16}, copy bandwidth ${
     p.copyGBps.toFixed(1)
   } GB/s (read + write), ${describeCpu(c)}`;
 }

@@ -3,8 +3,9 @@
  * also records its fastest iteration, and prints at exit what that means in
  * GFLOP/s (or GB/s) and as a share of the machine's ceilings measured in the
  * same run: the fp32 FMA peak for a GFLOP/s case, the copy bandwidth for a
- * GB/s case (both from `peak.ts`, measured before and after the cases, the
- * higher counts: the machine is shared and a busy moment lowers one), and the
+ * GB/s case, the bf16 peak for a bf16 case (all from `peak.ts`, measured
+ * before and after the cases, the higher counts: the machine is shared and a
+ * busy moment lowers one), and the
  * SGEMM ceiling where the file measured it (`measureCeiling`, as
  * `gemm_bench.ts` and `conv_bench.ts` do). The block ends with the ceilings
  * and the CPU (model, AVX-512 / AVX512-BF16 / AMX flags).
@@ -13,7 +14,7 @@
  */
 
 import { noGrad, randn } from "../mod.ts";
-import { describePeak, measurePeak } from "./peak.ts";
+import { describePeak, measurePeak, type Peak } from "./peak.ts";
 
 interface Rate {
   name: string;
@@ -21,6 +22,8 @@ interface Rate {
   flops: number;
   /** Bytes read and written per iteration (for GB/s). */
   bytes: number;
+  /** A bf16 product: compared with the bf16 peak, not the fp32 ones. */
+  bf16: boolean;
   best: number;
 }
 
@@ -56,10 +59,16 @@ export function measureCeiling(): number {
 export function rateBench(
   group: string,
   name: string,
-  work: { flops?: number; bytes?: number },
+  work: { flops?: number; bytes?: number; bf16?: boolean },
   fn: () => void,
 ): Rate {
-  const r: Rate = { name, flops: work.flops ?? 0, bytes: work.bytes ?? 0, best: Infinity };
+  const r: Rate = {
+    name,
+    flops: work.flops ?? 0,
+    bytes: work.bytes ?? 0,
+    bf16: work.bf16 ?? false,
+    best: Infinity,
+  };
   rates.push(r);
   Deno.bench(name, { group }, (b) => {
     b.start();
@@ -84,10 +93,13 @@ addEventListener("unload", () => {
     `kernel rates, ${new URL(Deno.mainModule).pathname.split("/").pop()} (fastest iteration):`,
   ];
   const after = measurePeak();
-  const peak = {
+  const peak: Peak = {
     fmaGflops: Math.max(peakBefore.fmaGflops, after.fmaGflops),
     copyGBps: Math.max(peakBefore.copyGBps, after.copyGBps),
   };
+  if (peakBefore.bf16Gflops !== undefined && after.bf16Gflops !== undefined) {
+    peak.bf16Gflops = Math.max(peakBefore.bf16Gflops, after.bf16Gflops);
+  }
   const pct = (x: number, of: number) => {
     const v = 100 * x / of;
     return `${v < 10 ? v.toFixed(1) : v.toFixed(0)}%`;
@@ -98,8 +110,14 @@ addEventListener("unload", () => {
     if (r.flops > 0) {
       const g = gflops(r);
       parts.push(`${g.toFixed(1)} GFLOP/s`);
-      if (ceiling > 0) parts.push(`${pct(g, ceiling)} of the SGEMM ceiling`);
-      parts.push(`${pct(g, peak.fmaGflops)} of the FMA peak`);
+      if (r.bf16) {
+        parts.push(
+          peak.bf16Gflops ? `${pct(g, peak.bf16Gflops)} of the bf16 peak` : "no bf16 peak",
+        );
+      } else {
+        if (ceiling > 0) parts.push(`${pct(g, ceiling)} of the SGEMM ceiling`);
+        parts.push(`${pct(g, peak.fmaGflops)} of the FMA peak`);
+      }
     }
     if (r.bytes > 0) {
       const gbps = r.bytes / r.best / 1e6;
