@@ -268,3 +268,40 @@ Deno.test("lits_round_bf16_f32: ties to even, NaN, Inf, overflow, denormals and 
   assert.match(lastError(lib), /x or y is NULL/);
   assert.equal(round(null, null, 0), 0, "n = 0: no-op");
 });
+
+Deno.test({
+  name: "LITS_BF16=off: support 0, the GEMM and the peak say unavailable (status 3), no crash",
+  ignore: !hasSymbols,
+  fn() {
+    Deno.env.set("LITS_BF16", "off");
+    try {
+      const lv = new Int32Array([9]), x = new Float32Array(4);
+      assert.equal(lib.lits_bf16_support!(lv), 0);
+      assert.equal(lv[0], 0);
+      assert.equal(lib.lits_gemm_bf16_f32!(0, 0, 2, 2, 1, 1, p(x), 1, p(x), 2, 0, p(x), 2), 3);
+      assert.match(lastError(lib), /lits_gemm_bf16_f32: no AVX512_BF16 .*use lits_gemm_f32/);
+      assert.equal(lib.lits_measure_bf16_peak!(0.05, new Float64Array(1)), 3);
+      assert.match(lastError(lib), /lits_measure_bf16_peak: no AVX512_BF16/);
+      // Rounding is bit arithmetic: it works without the instructions.
+      const y = new Float32Array([1 + 2 ** -8]);
+      assert.equal(lib.lits_round_bf16_f32!(p(y), p(y), 1), 0);
+      assert.equal(y[0], 1);
+    } finally {
+      Deno.env.delete("LITS_BF16");
+    }
+  },
+});
+
+Deno.test({
+  name: "lits_measure_bf16_peak: bad arguments give a status; the peak is positive",
+  ignore: noBf16 || lib.lits_measure_bf16_peak === undefined,
+  fn() {
+    const peak = lib.lits_measure_bf16_peak!, out = new Float64Array(1);
+    assert.equal(peak(0, out), 1);
+    assert.match(lastError(lib), /lits_measure_bf16_peak: seconds must be in \[0.01, 60\], got 0/);
+    assert.equal(peak(0.05, null), 1);
+    assert.match(lastError(lib), /gflops_host is NULL/);
+    assert.equal(peak(0.03, out), 0, lastError(lib));
+    assert.ok(out[0] > 1 && out[0] < 1e6, `bf16 peak ${out[0]} GFLOP/s`);
+  },
+});

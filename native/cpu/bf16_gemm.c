@@ -22,6 +22,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
@@ -36,11 +37,16 @@
 
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
+/* LITS_BF16=off reports no bf16 support (read on every call, as
+ * LITS_CONV_ALGO is), so that the fp32 fallback of callers and the
+ * unavailable status can be tested on a CPU that has it. */
 int lits_bf16_support(int32_t* level_host) {
   lits_clear_error();
   LITS_REQUIRE(level_host != NULL, "lits_bf16_support: level_host is NULL");
   __builtin_cpu_init();
-  int level = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+  const char* env = getenv("LITS_BF16");
+  const int off = env != NULL && strcmp(env, "off") == 0;
+  int level = !off && __builtin_cpu_supports("avx512bf16") ? 1 : 0;
   /* AMX-BF16 is CPUID.(7,0):EDX bit 22; detected only (no AMX kernel yet). */
   unsigned eax, ebx, ecx, edx;
   if (level && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1)) level = 2;
@@ -272,11 +278,12 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
   lits_clear_error();
   LITS_CHECKED(lits_check_gemm(fn, trans_a, trans_b, m, n, k, lda, ldb, ldc, 1, 0, 0, 0));
   LITS_REQUIRE(c != NULL, "%s: c is NULL (m=%lld, n=%lld)", fn, (long long)m, (long long)n);
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512bf16")) {
+  int32_t level = 0;
+  lits_bf16_support(&level);
+  if (level == 0) {
     return lits_fail(LITS_ERR_UNAVAILABLE,
-                     "%s: this CPU has no AVX512_BF16 (vdpbf16ps); use lits_gemm_f32 "
-                     "(lits_bf16_support reports 0)", fn);
+                     "%s: no AVX512_BF16 (vdpbf16ps) on this CPU, or LITS_BF16=off; use "
+                     "lits_gemm_f32 (lits_bf16_support reports 0)", fn);
   }
   if (k == 0 || alpha == 0.0f) {
     scale_c(c, m, n, ldc, beta);

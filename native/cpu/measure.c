@@ -173,10 +173,11 @@ int lits_measure_bf16_peak(double seconds, double* gflops_host) {
   LITS_REQUIRE(gflops_host != NULL, "lits_measure_bf16_peak: gflops_host is NULL");
   LITS_REQUIRE(seconds >= 0.01 && seconds <= 60.0,
                "lits_measure_bf16_peak: seconds must be in [0.01, 60], got %g", seconds);
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512bf16")) {
-    return lits_fail(LITS_ERR_UNAVAILABLE,
-                     "lits_measure_bf16_peak: this CPU has no AVX512_BF16 (vdpbf16ps)");
+  int32_t level = 0;
+  lits_bf16_support(&level); /* clears the error: the checks above come first */
+  if (level == 0) {
+    return lits_fail(LITS_ERR_UNAVAILABLE, "lits_measure_bf16_peak: no AVX512_BF16 (vdpbf16ps) "
+                                           "on this CPU, or LITS_BF16=off");
   }
   *gflops_host = peak_of(dot_bf16, FLOPS_BF16, seconds);
   return LITS_OK;

@@ -380,7 +380,8 @@ int lits_conv2d_forward_prepared_f32(const lits_conv2d_params* params_host, cons
 /* ---- bfloat16 (CPU only so far: LITS_OPTIONAL) ------------------------- */
 /* What the CPU offers for bf16 GEMMs: *level_host = 0 (none), 1 (AVX512_BF16:
  * vdpbf16ps) or 2 (AMX-BF16 too; detected only, the kernels are still
- * vdpbf16ps). */
+ * vdpbf16ps). The environment variable LITS_BF16=off makes it report 0 (and
+ * the bf16 functions below unavailable), to test fallbacks on any CPU. */
 LITS_OPTIONAL
 int lits_bf16_support(int32_t* level_host);
 /* lits_gemm_f32 without the batch, computed as PyTorch's CPU autocast does:
