@@ -387,7 +387,8 @@ int lits_bf16_support(int32_t* level_host);
 /* lits_gemm_f32 without the batch, computed as PyTorch's CPU autocast does:
  * C = alpha * bf16(op(A)) * bf16(op(B)) + beta * C, the fp32 inputs rounded
  * to bfloat16 (round to nearest even, NaN stays NaN), products and sums in
- * fp32. LITS_ERR_UNAVAILABLE where lits_bf16_support reports 0. */
+ * fp32 (vdpbf16ps: denormal bf16 inputs and results below 2^-126 are
+ * flushed to zero). LITS_ERR_UNAVAILABLE where lits_bf16_support reports 0. */
 LITS_OPTIONAL
 int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
                        float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
