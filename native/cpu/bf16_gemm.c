@@ -133,7 +133,10 @@ BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j
     }
     return;
   }
-  /* Row pair by row pair: long contiguous reads, 16 columns at a time. */
+  /* Row pair by row pair: long contiguous reads, 16 columns at a time.
+   * (Packing each 32-column panel just before its products reads 128-byte
+   * pieces of rows ldb apart instead: measured 35-40% slower on ResNet's
+   * 64 x 65536 x 256 layer.) */
   for (int64_t q = 0; q < pairs; q++) {
     const float* r0 = b + (p0 + 2 * q) * ldb + j0;
     const float* r1 = 2 * q + 1 < kc ? r0 + ldb : NULL;
