@@ -156,11 +156,12 @@ const convCases: ConvCase[] = [
     w: [24, 16, 3, 3],
     padding: [1, 1],
   },
-  // Wide enough in channels and columns for the default choice to take
-  // Winograd F(4x4, 3x3) (winograd_wins in conv.c).
+  // Wide enough in channels and columns, and with tiles enough, for the
+  // default choice to take Winograd F(4x4, 3x3) (winograd_wins and
+  // enough_tiles in conv.c).
   {
-    name: "winograd 3x3: 128 -> 128 channels, 8 x 9 (the default there)",
-    x: [1, 128, 8, 9],
+    name: "winograd 3x3: 128 -> 128 channels, 8 x 9, 6 images (the default there)",
+    x: [6, 128, 8, 9],
     w: [128, 128, 3, 3],
     padding: [1, 1],
   },
