@@ -3,8 +3,8 @@
  * output tile costs 16 multiplications per pair of input and output
  * channels instead of 36; F(4x4, 3x3), whose transforms are in
  * conv_winograd4.c: a 4x4 tile costs 36 instead of 144. The forward and
- * backward data take F(4x4, 3x3) (LITS_WINOGRAD_TILE=2: F(2x2, 3x3)), the
- * filter gradient F(2x2, 3x3).
+ * backward data take F(4x4, 3x3), the filter gradient too where its tiles
+ * are many enough (filter_tile); LITS_WINOGRAD_TILE=2 keeps F(2x2, 3x3).
  *
  * The weights become U = G g G^T and each input tile (m + 2 square, tiles
  * overlapping by 2) becomes V = B^T d B: (m + 2)^2 planes, and plane xi is
@@ -399,30 +399,50 @@ static void untransform_weights(const float* du, int64_t k, int64_t c, float* dw
   }
 }
 
+/* The filter gradient's tile: F(4x4, 3x3) where its tiles give every
+ * thread WG_MIN_TILES or more, else F(2x2, 3x3). Measured at batch 16, 2
+ * threads (AMD EPYC Zen 4): 64 -> 64 at 64 x 64 12.1 ms against 16.8,
+ * 128 -> 128 at 32 x 32 10.5 against 15.3, 256 -> 256 at 16 x 16 13.2
+ * against 15.4; at 8 x 8 (512 channels, 32 tiles a thread) its 36 planes of
+ * dU, rewritten by each block's short GEMMs, cost what its fewer
+ * multiplications save: 23.5-25 ms against 23.1. LITS_WINOGRAD_TILE=2 or 4
+ * forces one. */
+static int64_t filter_tile(const conv_shape* p) {
+  const char* env = getenv("LITS_WINOGRAD_TILE"); /* 2 or 4 force a tile (tests, benchmarks) */
+  if (env != NULL && (strcmp(env, "2") == 0 || strcmp(env, "4") == 0)) return env[0] - '0';
+  const int64_t tiles = p->n * ((p->h + 3) / 4) * ((p->w + 3) / 4);
+  return tiles >= WG_MIN_TILES * omp_get_max_threads() ? 4 : 2;
+}
+
 int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                        const float* dy, float* dweight) {
   /* Tiles of x (c channels) and of dy (k channels) share the geometry. */
-  wg_geom g = lits_wg_geom(p->n, p->c, p->k, p->h, p->w, 2);
+  wg_geom g = lits_wg_geom(p->n, p->c, p->k, p->h, p->w, filter_tile(p));
   const wg_plan b = plan_blocks(&g);
-  const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn;
+  const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn, np = g.planes;
   const int threads = b.threads;
-  const int64_t un = 16 * g.k * g.c, per = 16 * (g.c + g.k) * tb + bufn + un;
+  const int64_t un = np * g.k * g.c, per = np * (g.c + g.k) * tb + bufn + un;
   float* scratch = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
 #pragma omp parallel num_threads(threads)
   {
     float* v = scratch + per * omp_get_thread_num();
-    float* dm = v + 16 * g.c * tb;
-    float* buf = dm + 16 * g.k * tb;
+    float* dm = v + np * g.c * tb;
+    float* buf = dm + np * g.k * tb;
     float* du = buf + bufn; /* this thread's sum over its blocks */
     int first = 1;
 #pragma omp for schedule(static)
     for (int64_t bi = 0; bi < blocks; bi++) {
       const int64_t r0 = bi * rows, nr = g.rows - r0 < rows ? g.rows - r0 : rows;
       const int64_t nb = nr * g.tw;
-      transform_input(&g, x, xf, r0, nr, tb, v, buf);
-      transform_grad(&g, dy, r0, nr, tb, dm, buf);
-      for (int xi = 0; xi < 16; xi++) {
+      if (g.m == 4) {
+        lits_wg4_transform_input(&g, x, xf, r0, nr, tb, v, buf);
+        lits_wg4_transform_grad(&g, dy, r0, nr, tb, dm, buf);
+      } else {
+        transform_input(&g, x, xf, r0, nr, tb, v, buf);
+        transform_grad(&g, dy, r0, nr, tb, dm, buf);
+      }
+      for (int64_t xi = 0; xi < np; xi++) {
         lits_sgemm_serial(0, 1, g.k, g.c, nb, 1.0f, dm + xi * g.k * tb, tb, v + xi * g.c * tb, tb,
                           first ? 0.0f : 1.0f, du + xi * g.k * g.c, g.c);
       }
@@ -437,7 +457,8 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
 #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < un; i++) du0[i] += dut[i];
   }
-  untransform_weights(du0, g.k, g.c, dweight);
+  if (g.m == 4) lits_wg4_untransform(du0, g.k, g.c, dweight);
+  else untransform_weights(du0, g.k, g.c, dweight);
   lits_scratch_free(scratch);
   return LITS_OK;
 }

@@ -2,8 +2,9 @@
  * Gray, 2016, interpolation points 0, +-1, +-2, infinity): a 4x4 output
  * tile costs 36 multiplications per pair of channels instead of 144, at the
  * price of larger transforms and of rounding errors a few times F(2x2, 3x3)'s
- * (tests/winograd_test.ts measures them against float64). The driver, the
- * blocks and the GEMMs are conv_winograd.c's. */
+ * (tests/winograd_test.ts measures them against float64). The filter
+ * gradient runs the adjoints: dM = A dy A^T, and dw = G^T dU G. The driver,
+ * the blocks and the GEMMs are conv_winograd.c's. */
 #include <string.h>
 
 #include "common.h"
@@ -158,6 +159,82 @@ void lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int
           for (int b = 0; b < 4; b++) row[4 * tx + b] = c[b * nb + tx];
         }
         for (int b = 0; full < tw && 4 * full + b < w; b++) row[4 * full + b] = c[b * nb + full];
+      }
+    }
+  }
+}
+
+/* o_i = (A d)_i for four rows of n values: d0 .. d3 at d + i * ds -> o0 ..
+ * o5 at o + i * os: the adjoint of at6. */
+static void a6(const float* d, int64_t ds, float* o, int64_t os, int64_t n) {
+  const float *d0 = d, *d1 = d + ds, *d2 = d + 2 * ds, *d3 = d + 3 * ds;
+  float *o0 = o, *o1 = o + os, *o2 = o + 2 * os, *o3 = o + 3 * os, *o4 = o + 4 * os;
+  float* o5 = o + 5 * os;
+#pragma omp simd
+  for (int64_t t = 0; t < n; t++) {
+    const float s02 = d0[t] + d2[t], s13 = d1[t] + d3[t];
+    const float q02 = d0[t] + 4.0f * d2[t], q13 = 2.0f * d1[t] + 8.0f * d3[t];
+    o0[t] = d0[t];
+    o1[t] = s02 + s13;
+    o2[t] = s02 - s13;
+    o3[t] = q02 + q13;
+    o4[t] = q02 - q13;
+    o5[t] = d3[t];
+  }
+}
+
+void lits_wg4_transform_grad(const wg_geom* g, const float* dy, int64_t r0, int64_t nr,
+                             int64_t ld, float* dm, float* buf) {
+  const int64_t h = g->h, w = g->w, tw = g->tw, plane = g->k * ld, nb = nr * tw;
+  float* d = buf;              /* [4][4][nb]: dy(oy + a, 4 tx + b) of tile j */
+  float* rows = buf + 16 * nb; /* [4][6][nb]: (d A^T)[a][j] */
+  for (int64_t ko = 0; ko < g->k; ko++) {
+    for (int64_t ri = 0; ri < nr; ri++) {
+      const int64_t gr = r0 + ri, img = gr / g->th, oy = 4 * (gr % g->th);
+      const float* src = dy + (img * g->k + ko) * h * w;
+      for (int a = 0; a < 4; a++) {
+        float* da = d + a * 4 * nb + ri * tw;
+        const float* row = oy + a < h ? src + (oy + a) * w : NULL;
+        for (int b = 0; b < 4; b++) {
+          float* db = da + b * nb;
+          for (int64_t tx = 0; tx < tw; tx++) {
+            const int64_t col = 4 * tx + b;
+            db[tx] = row != NULL && col < w ? row[col] : 0.0f;
+          }
+        }
+      }
+    }
+    for (int a = 0; a < 4; a++) a6(d + a * 4 * nb, nb, rows + a * 6 * nb, nb, nb);
+    float* out = dm + ko * ld;
+    for (int j = 0; j < 6; j++) { /* A (d A^T), column j: planes i * 6 + j */
+      a6(rows + j * nb, 6 * nb, out + j * plane, 6 * plane, nb);
+    }
+  }
+}
+
+/* (G^T u)_a for six values at u + i * us: the adjoint of g_col. */
+static void gt6(const float* u, int64_t us, float* o) {
+  const float u0 = u[0], u1 = u[us], u2 = u[2 * us], u3 = u[3 * us], u4 = u[4 * us];
+  const float u5 = u[5 * us];
+  o[0] = 0.25f * u0 - (u1 + u2) / 6.0f + (u3 + u4) / 24.0f;
+  o[1] = (u2 - u1) / 6.0f + (u3 - u4) / 12.0f;
+  o[2] = (u3 + u4 - u1 - u2) / 6.0f + u5;
+}
+
+void lits_wg4_untransform(const float* du, int64_t k, int64_t c, float* dweight) {
+  const int64_t step = k * c;
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < k; o++) {
+    for (int64_t i = 0; i < c; i++) {
+      const float* u = du + o * c + i;
+      float t[6][3]; /* t[b] = G^T dU[.][b] (rows a) */
+      for (int b = 0; b < 6; b++) gt6(u + b * step, 6 * step, t[b]);
+      float* gw = dweight + (o * c + i) * 9;
+      for (int a = 0; a < 3; a++) { /* (G^T dU) G, row a */
+        float col[6], r[3];
+        for (int b = 0; b < 6; b++) col[b] = t[b][a];
+        gt6(col, 1, r);
+        for (int b = 0; b < 3; b++) gw[a * 3 + b] = r[b];
       }
     }
   }
