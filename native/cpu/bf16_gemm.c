@@ -18,13 +18,17 @@
  * Blocking (GotoBLAS order), on each thread's slab of C: for each NC
  * columns and KC of K the B block is packed, then for each MC rows the A
  * block, and every (MR, NR) tile of the two is one micro-kernel call. Chosen at run time: the library builds and
- * loads on CPUs without AVX512_BF16, where the GEMM is LITS_ERR_UNAVAILABLE. */
+ * loads on CPUs without AVX512_BF16, where the GEMM is LITS_ERR_UNAVAILABLE.
+ * lits_gemm_bf16_serial (bf16_internal.h) is the same product on one thread,
+ * for kernels that thread around it (conv_bf16.c); the public GEMM uses it
+ * below PAR_MIN_MACS. */
 #include <cpuid.h>
 #include <immintrin.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf16_internal.h"
 #include "common.h"
 
 #define MR 12   /* rows of C per micro-kernel: 24 accumulators + 2 B vectors + 1 broadcast */
@@ -274,6 +278,38 @@ static void scale_c(float* c, int64_t m, int64_t n, int64_t ldc, float beta) {
   }
 }
 
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* The packed B block (whole NR panels) then the A block with its MR rows of
+ * slack (see pack_a), for the largest pass of an m x n x k product. */
+static int64_t bwords_of(int64_t n, int64_t k) {
+  return (min64(n, NC) + NR - 1) / NR * NR * ((min64(k, KC) + 1) / 2);
+}
+
+int64_t lits_gemm_bf16_serial_words(int64_t m, int64_t n, int64_t k) {
+  if (m <= 0 || n <= 0 || k <= 0) return 0;
+  return bwords_of(n, k) + (min64(m, MC) + MR) * ((min64(k, KC) + 1) / 2);
+}
+
+int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                          float* c, int64_t ldc, uint32_t* scratch) {
+  if (m <= 0 || n <= 0) return LITS_OK;
+  if (k == 0 || alpha == 0.0f) {
+    scale_c(c, m, n, ldc, beta);
+    return LITS_OK;
+  }
+  uint32_t* own = NULL;
+  if (scratch == NULL) {
+    scratch = own = lits_scratch_alloc(lits_gemm_bf16_serial_words(m, n, k) * 4);
+    if (own == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
+  }
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
+  gemm_slab(&g, 0, m, 0, n, scratch, scratch + bwords_of(n, k));
+  lits_scratch_free(own);
+  return LITS_OK;
+}
+
 int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
                        float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                        float beta, float* c, int64_t ldc) {
@@ -294,15 +330,17 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
   }
   LITS_REQUIRE(a != NULL && b != NULL, "%s: a or b is NULL (m=%lld, n=%lld, k=%lld)", fn,
                (long long)m, (long long)n, (long long)k);
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
   const int par = !omp_in_parallel() && omp_get_max_threads() > 1 &&
                   (double)m * (double)n * (double)k >= (double)PAR_MIN_MACS;
-  const int threads = par ? omp_get_max_threads() : 1;
+  if (!par) return lits_gemm_bf16_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                                         ldc, NULL);
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
+  const int threads = omp_get_max_threads();
   const int64_t bwords = (int64_t)NC * (KC / 2), awords = (int64_t)(MC + MR) * (KC / 2);
   const int64_t per = bwords + awords;
   uint32_t* buf = lits_scratch_alloc(per * threads * (int64_t)sizeof(uint32_t));
   if (buf == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
-#pragma omp parallel num_threads(threads) if (par)
+#pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
     int64_t i0, i1, j0, j1;

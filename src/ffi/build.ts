@@ -39,6 +39,7 @@ export const CPU_SOURCES = [
   "fused.c",
   "stream_store.h",
   "measure.c",
+  "bf16_internal.h",
   "bf16_gemm.c",
 ] as const;
 
