@@ -397,6 +397,24 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
  * denormals kept) and back to fp32; y may equal x. Any CPU. */
 LITS_OPTIONAL
 int lits_round_bf16_f32(const float* x, float* y, int64_t n);
+/* The convolutions of lits_conv2d_forward_f32, lits_conv2d_backward_data_f32
+ * and lits_conv2d_backward_filter_f32 (same arguments, geometries and
+ * rules) computed as PyTorch's CPU autocast does: the input (after its
+ * transform relu?(T(x))), the weights and dy rounded to bfloat16 (as
+ * lits_round_bf16_f32), products and sums in fp32 (as lits_gemm_bf16_f32),
+ * the bias added in fp32, fp32 outputs. LITS_ERR_UNAVAILABLE where
+ * lits_bf16_support reports 0. */
+LITS_OPTIONAL
+int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const float* x,
+                                 const float* x_coef, int32_t x_relu, const float* weight,
+                                 const float* bias, float* y);
+LITS_OPTIONAL
+int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, const float* weight,
+                                       const float* dy, float* dx);
+LITS_OPTIONAL
+int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, const float* x,
+                                         const float* x_coef, int32_t x_relu, const float* dy,
+                                         float* dweight);
 
 /* ---- the machine's ceilings (benchmarks; CPU only: LITS_OPTIONAL) ------ */
 /* The fp32 FMA peak in GFLOP/s: independent FMA chains in registers

@@ -41,6 +41,7 @@ export const CPU_SOURCES = [
   "measure.c",
   "bf16_internal.h",
   "bf16_gemm.c",
+  "conv_bf16.c",
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";

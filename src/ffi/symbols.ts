@@ -143,6 +143,21 @@ export const symbols = {
     optional: true,
   },
   lits_round_bf16_f32: { parameters: [ptr, ptr, i64], ...status, optional: true },
+  lits_conv2d_forward_bf16_f32: {
+    parameters: [buf, ptr, ptr, i32, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_conv2d_backward_data_bf16_f32: {
+    parameters: [buf, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_conv2d_backward_filter_bf16_f32: {
+    parameters: [buf, ptr, ptr, i32, ptr, ptr],
+    ...status,
+    optional: true,
+  },
   lits_measure_fma_peak: { parameters: [f64, buf], ...status, optional: true },
   lits_measure_copy_bandwidth: { parameters: [i64, buf], ...status, optional: true },
   lits_measure_bf16_peak: { parameters: [f64, buf], ...status, optional: true },

@@ -1,0 +1,318 @@
+/* conv_bf16.c: 2-D convolution as PyTorch's CPU autocast computes it: the
+ * (transformed) input, the weights and dy rounded to bfloat16, products and
+ * sums in fp32, the bias added in fp32, fp32 outputs (not rounded: the
+ * caller decides).
+ *
+ * Every geometry goes through im2col / col2im tiles (conv_tiles.h), as
+ * conv_gemm.c's fp32 GEMM path does, with bf16_gemm.c's single-threaded
+ * GEMM in place of SGEMM: threads take whole tiles, so each core packs and
+ * multiplies its own data without synchronising. The rounding happens as
+ * the GEMM packs its operands, so no bf16 copy of any tensor is made. */
+#include <limits.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "bf16_internal.h"
+#include "common.h"
+#include "conv_internal.h"
+#include "conv_tiles.h"
+
+/* The shared checks (lits_check.h) and the fp32 entry points' own (the
+ * same sizes are accepted: conv.c's conv_setup). LITS_EMPTY for n = 0. */
+static int setup(const char* fn, conv_shape* p, const lits_conv2d_params* params) {
+  lits_conv_geom g = {0};
+  const int st = lits_check_conv(fn, &g, params);
+  if (st > 0) return st;
+  p->n = g.n, p->c = g.c, p->h = g.h, p->w = g.w, p->k = g.k, p->r = g.r, p->s = g.s;
+  p->sh = g.sh, p->sw = g.sw, p->ph = g.ph, p->pw = g.pw, p->dh = g.dh, p->dw = g.dw;
+  p->groups = g.groups;
+  p->oh = g.oh;
+  p->ow = g.ow;
+  p->cg = g.c / g.groups;
+  p->kg = g.k / g.groups;
+  int64_t col_el, t;
+  int ok = lits_mul_ok(p->oh, p->ow, &p->ohw) && lits_mul_ok(p->cg * p->r, p->s, &p->crs_g) &&
+           lits_mul_ok(p->crs_g * p->groups, p->ohw, &col_el) && lits_mul_ok(col_el, 4, &t);
+  LITS_REQUIRE(ok, "%s: sizes overflow (n=%d c=%d h=%d w=%d k=%d r=%d s=%d)", fn, (int)g.n,
+               (int)g.c, (int)g.h, (int)g.w, (int)g.k, (int)g.r, (int)g.s);
+  LITS_REQUIRE(p->ohw <= INT_MAX && p->crs_g <= INT_MAX && p->h * p->w <= INT_MAX,
+               "%s: a GEMM dimension exceeds the 32-bit limit (oh*ow=%lld, (c/groups)*r*s=%lld, "
+               "h*w=%lld)",
+               fn, (long long)p->ohw, (long long)p->crs_g, (long long)(p->h * p->w));
+  p->pointwise = g.r == 1 && g.s == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
+  return st;
+}
+
+/* LITS_ERR_UNAVAILABLE, naming the fp32 function to call instead, where
+ * the CPU has no vdpbf16ps (or LITS_BF16=off). */
+static int bf16_ready(const char* fn, const char* fp32) {
+  int32_t level = 0;
+  lits_bf16_support(&level);
+  if (level > 0) return LITS_OK;
+  return lits_fail(LITS_ERR_UNAVAILABLE,
+                   "%s: no AVX512_BF16 (vdpbf16ps) on this CPU, or LITS_BF16=off; use %s "
+                   "(lits_bf16_support reports 0)",
+                   fn, fp32);
+}
+
+/* A kernel's status as the entry point's: scratch that could not be
+ * allocated is reported with the shape. */
+static int status_of(const char* fn, const conv_shape* p, int st) {
+  if (st != LITS_ERR_MEMORY) return st;
+  return lits_fail(LITS_ERR_MEMORY,
+                   "%s: out of memory for scratch (n=%lld c=%lld h=%lld w=%lld k=%lld r=%lld "
+                   "s=%lld)",
+                   fn, (long long)p->n, (long long)p->c, (long long)p->h, (long long)p->w,
+                   (long long)p->k, (long long)p->r, (long long)p->s);
+}
+
+/* Per-thread scratch of the walks that read x through an im2col tile
+ * (forward and filter gradient), in floats: the tile (none when a 1x1
+ * convolution of one image reads x in place), a [kg, cols] gather of y or
+ * dy for tiles of several images, the transformed rows of x, the GEMM's
+ * packed blocks. */
+typedef struct {
+  int direct;
+  int64_t col, gather, xbuf, gemm, per;
+} walk;
+
+static walk plan_walk(const conv_shape* p, const conv_xform* xf, const tiling* t, int64_t m,
+                      int64_t n, int64_t k) {
+  walk w;
+  w.direct = p->pointwise && !conv_xform_active(xf);
+  w.col = !w.direct || t->imgs > 1 ? round16(p->crs_g * t->max_cols) : 0;
+  w.gather = t->imgs > 1 ? round16(p->kg * t->max_cols) : 0;
+  w.xbuf = round16(lits_conv_xbuf_floats(p, xf, t->rows));
+  w.gemm = round16(lits_gemm_bf16_serial_words(m, n, k));
+  w.per = w.col + w.gather + w.xbuf + w.gemm;
+  return w;
+}
+
+static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
+                   const float* weight, const float* bias, float* y) {
+  const int nt = omp_get_max_threads();
+  const tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
+  const int64_t kohw = p->k * p->ohw;
+  const walk w = plan_walk(p, xf, &t, p->kg, t.max_cols, p->crs_g);
+  const int threads = min_threads(nt, t.count);
+  float* scratch = thread_scratch(w.per, threads, 0);
+  if (scratch == NULL) return LITS_ERR_MEMORY;
+#pragma omp parallel num_threads(threads)
+  {
+    float* col = scratch + w.per * omp_get_thread_num();
+    float* out = col + w.col;
+    float* xbuf = out + w.gather;
+    uint32_t* gbuf = (uint32_t*)(xbuf + w.xbuf);
+#pragma omp for schedule(static)
+    for (int64_t ti = 0; ti < t.count; ti++) {
+      const tile b = lits_conv_tile_at(p, &t, ti);
+      const int64_t span = (b.oy1 - b.oy0) * p->ow; /* columns per image */
+      for (int64_t g = 0; g < p->groups; g++) {
+        /* One image: the GEMM writes y; several: their [kg, cols] gather. */
+        float* cm = b.ni == 1 ? y + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow : out;
+        const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
+        int64_t ldb;
+        const float* bm = lits_conv_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
+        lits_gemm_bf16_serial(0, 0, p->kg, b.cols, p->crs_g, 1.0f,
+                              weight + g * p->kg * p->crs_g, p->crs_g, bm, ldb, 0.0f, cm, ldc,
+                              gbuf);
+        /* The bias in fp32 while the tile is in cache; gathers scatter to y. */
+        for (int64_t i = 0; i < b.ni; i++) {
+          for (int64_t ki = 0; ki < p->kg; ki++) {
+            const int64_t kk = g * p->kg + ki;
+            float* dst = y + (b.i0 + i) * kohw + kk * p->ohw + b.oy0 * p->ow;
+            if (b.ni == 1 && bias == NULL) continue;
+            const float* src = b.ni == 1 ? dst : out + ki * b.cols + i * span;
+            conv_bias_act(dst, src, span, bias != NULL ? bias[kk] : 0.0f, CONV_ACT_NONE);
+          }
+        }
+      }
+    }
+  }
+  lits_scratch_free(scratch);
+  return LITS_OK;
+}
+
+/* dx = col2im(W^T dy). Tiles of several images gather their dy to
+ * [kg, cols] and make all their columns in one GEMM; larger images give a
+ * thread one image (or, for a small batch, a block of its channels) so
+ * that col2im's overlapping adds never race. A 1x1 convolution's columns
+ * are dx itself. */
+static int backward_data(const conv_shape* p, const float* weight, const float* dy, float* dx) {
+  const int nt = omp_get_max_threads();
+  const tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
+  const int64_t hw = p->h * p->w, chw = p->c * hw, kohw = p->k * p->ohw, rs = p->r * p->s;
+  const int imgs = t.imgs > 1;
+  int64_t cblocks = imgs || p->n >= nt ? 1 : (nt + p->n - 1) / p->n;
+  if (cblocks > p->cg) cblocks = p->cg;
+  const int64_t items = imgs ? t.count : p->n * p->groups * cblocks;
+  const int64_t col_n = imgs || !p->pointwise ? round16(p->crs_g * t.max_cols) : 0;
+  const int64_t dyp_n = imgs ? round16(p->kg * t.max_cols) : 0;
+  const int64_t gw = round16(lits_gemm_bf16_serial_words(p->crs_g, t.max_cols, p->kg));
+  const int64_t per = col_n + dyp_n + gw;
+  const int threads = min_threads(nt, items);
+  float* scratch = thread_scratch(per, threads, 0);
+  if (scratch == NULL) return LITS_ERR_MEMORY;
+#pragma omp parallel num_threads(threads)
+  {
+    float* col = scratch + per * omp_get_thread_num();
+    float* dyp = col + col_n;
+    uint32_t* gbuf = (uint32_t*)(dyp + dyp_n);
+#pragma omp for schedule(static)
+    for (int64_t it = 0; it < items; it++) {
+      if (imgs) {
+        const tile b = lits_conv_tile_at(p, &t, it);
+        memset(dx + b.i0 * chw, 0, (size_t)(b.ni * chw) * sizeof(float));
+        for (int64_t g = 0; g < p->groups; g++) {
+          for (int64_t i = 0; i < b.ni; i++) {
+            for (int64_t ki = 0; ki < p->kg; ki++) {
+              memcpy(dyp + ki * b.cols + i * p->ohw,
+                     dy + (b.i0 + i) * kohw + (g * p->kg + ki) * p->ohw,
+                     (size_t)p->ohw * sizeof(float));
+            }
+          }
+          lits_gemm_bf16_serial(1, 0, p->crs_g, b.cols, p->kg, 1.0f,
+                                weight + g * p->kg * p->crs_g, p->crs_g, dyp, b.cols, 0.0f, col,
+                                b.cols, gbuf);
+          for (int64_t i = 0; i < b.ni; i++) {
+            lits_conv_col2im_tile(p, col, b.cols, i * p->ohw, dx + (b.i0 + i) * chw, g * p->cg,
+                                  p->cg, 0, p->oh);
+          }
+        }
+        continue;
+      }
+      const int64_t i = it / (p->groups * cblocks), g = (it / cblocks) % p->groups;
+      const int64_t cb = it % cblocks;
+      const int64_t c0 = p->cg * cb / cblocks, c1 = p->cg * (cb + 1) / cblocks;
+      const int64_t cabs = g * p->cg + c0; /* first absolute channel */
+      float* dxi = dx + i * chw;
+      if (!p->pointwise) memset(dxi + cabs * hw, 0, (size_t)((c1 - c0) * hw) * sizeof(float));
+      /* Rows c0 r s .. c1 r s of W^T are columns of the stored weight. */
+      const float* wt = weight + g * p->kg * p->crs_g + c0 * rs;
+      for (int64_t oy0 = 0; oy0 < p->oh; oy0 += t.rows) {
+        const int64_t oy1 = oy0 + t.rows < p->oh ? oy0 + t.rows : p->oh;
+        const int64_t cols = (oy1 - oy0) * p->ow;
+        const float* dyt = dy + i * kohw + g * p->kg * p->ohw + oy0 * p->ow;
+        if (p->pointwise) {
+          lits_gemm_bf16_serial(1, 0, c1 - c0, cols, p->kg, 1.0f, wt, p->crs_g, dyt, p->ohw, 0.0f,
+                                dxi + cabs * hw + oy0 * p->ow, hw, gbuf);
+        } else {
+          lits_gemm_bf16_serial(1, 0, (c1 - c0) * rs, cols, p->kg, 1.0f, wt, p->crs_g, dyt,
+                                p->ohw, 0.0f, col, cols, gbuf);
+          lits_conv_col2im_tile(p, col, cols, 0, dxi, cabs, c1 - c0, oy0, oy1);
+        }
+      }
+    }
+  }
+  lits_scratch_free(scratch);
+  return LITS_OK;
+}
+
+/* dW = dy x col^T, K running over the output columns: each thread sums its
+ * tiles into its own copy of dW in fp32 (the first thread's is dweight),
+ * and the copies are added at the end. */
+static int backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                           const float* dy, float* dweight) {
+  const int nt = omp_get_max_threads() < 64 ? omp_get_max_threads() : 64; /* touched[] */
+  const tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
+  const int64_t kohw = p->k * p->ohw, wn = p->k * p->crs_g, acc_n = round16(wn);
+  const walk w = plan_walk(p, xf, &t, p->kg, p->crs_g, t.max_cols);
+  const int threads = min_threads(nt, t.count);
+  float* scratch = thread_scratch(w.per, threads, acc_n * (threads - 1));
+  if (scratch == NULL) return LITS_ERR_MEMORY;
+  float* accs = scratch + w.per * threads;
+  int touched[64] = {0};
+#pragma omp parallel num_threads(threads)
+  {
+    const int tid = omp_get_thread_num();
+    float* col = scratch + w.per * tid;
+    float* dyp = col + w.col;
+    float* xbuf = dyp + w.gather;
+    uint32_t* gbuf = (uint32_t*)(xbuf + w.xbuf);
+    float* acc = tid == 0 ? dweight : accs + acc_n * (tid - 1);
+    int first = 1;
+#pragma omp for schedule(static)
+    for (int64_t ti = 0; ti < t.count; ti++) {
+      const tile b = lits_conv_tile_at(p, &t, ti);
+      const int64_t span = (b.oy1 - b.oy0) * p->ow;
+      for (int64_t g = 0; g < p->groups; g++) {
+        const float* am = dy + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow;
+        int64_t lda = p->ohw, ldb;
+        if (b.ni > 1) { /* several images: dy's rows gathered to match the tile's columns */
+          for (int64_t i = 0; i < b.ni; i++) {
+            for (int64_t ki = 0; ki < p->kg; ki++) {
+              memcpy(dyp + ki * b.cols + i * span,
+                     dy + (b.i0 + i) * kohw + (g * p->kg + ki) * p->ohw,
+                     (size_t)span * sizeof(float));
+            }
+          }
+          am = dyp;
+          lda = b.cols;
+        }
+        const float* bm = lits_conv_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
+        lits_gemm_bf16_serial(0, 1, p->kg, p->crs_g, b.cols, 1.0f, am, lda, bm, ldb,
+                              first ? 0.0f : 1.0f, acc + g * p->kg * p->crs_g, p->crs_g, gbuf);
+      }
+      first = 0;
+    }
+    touched[tid] = !first;
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (int64_t j = 0; j < wn; j++) {
+      float v = touched[0] ? dweight[j] : 0.0f;
+      for (int u = 1; u < threads; u++) {
+        if (touched[u]) v += accs[acc_n * (u - 1) + j];
+      }
+      dweight[j] = v;
+    }
+  }
+  lits_scratch_free(scratch);
+  return LITS_OK;
+}
+
+int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const float* x,
+                                 const float* x_coef, int32_t x_relu, const float* weight,
+                                 const float* bias, float* y) {
+  static const char* fn = "lits_conv2d_forward_bf16_f32";
+  lits_clear_error();
+  conv_shape p;
+  LITS_CHECKED(setup(fn, &p, params_host));
+  LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
+  LITS_CHECKED(bf16_ready(fn, "lits_conv2d_forward_f32"));
+  const conv_xform xf_value = {x_coef, x_relu != 0};
+  const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  return status_of(fn, &p, forward(&p, x, xf, weight, bias, y));
+}
+
+int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, const float* weight,
+                                       const float* dy, float* dx) {
+  static const char* fn = "lits_conv2d_backward_data_bf16_f32";
+  lits_clear_error();
+  conv_shape p;
+  LITS_CHECKED(setup(fn, &p, params_host));
+  LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
+  LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_data_f32"));
+  return status_of(fn, &p, backward_data(&p, weight, dy, dx));
+}
+
+int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, const float* x,
+                                         const float* x_coef, int32_t x_relu, const float* dy,
+                                         float* dweight) {
+  static const char* fn = "lits_conv2d_backward_filter_bf16_f32";
+  lits_clear_error();
+  conv_shape p;
+  const int st = setup(fn, &p, params_host);
+  if (st > 0) return st;
+  LITS_REQUIRE(dweight != NULL, "%s: dweight is NULL", fn);
+  if (st == LITS_EMPTY) { /* no images: the gradient is zero, as PyTorch's */
+    memset(dweight, 0, (size_t)(p.k * p.crs_g) * sizeof(float));
+    return LITS_OK;
+  }
+  LITS_REQUIRE(x != NULL && dy != NULL, "%s: x or dy is NULL", fn);
+  LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_filter_f32"));
+  const conv_xform xf_value = {x_coef, x_relu != 0};
+  const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  return status_of(fn, &p, backward_filter(&p, x, xf, dy, dweight));
+}

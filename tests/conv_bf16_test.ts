@@ -1,0 +1,318 @@
+/**
+ * The CPU bf16 convolutions (lits_conv2d_{forward,backward_data,
+ * backward_filter}_bf16_f32: PyTorch's CPU autocast convolution, bf16
+ * inputs and fp32 sums) against float64 loops over inputs rounded here in
+ * TypeScript with c10::BFloat16's bit arithmetic. The numeric tests are
+ * ignored, with the reason, on a CPU without AVX512_BF16.
+ */
+import assert from "node:assert/strict";
+import { cpuLib, lastError } from "../src/ffi/native.ts";
+
+const lib = cpuLib();
+const fwd = lib.lits_conv2d_forward_bf16_f32;
+const bwdData = lib.lits_conv2d_backward_data_bf16_f32;
+const bwdFilter = lib.lits_conv2d_backward_filter_bf16_f32;
+const hasSymbols = lib.lits_bf16_support !== undefined && fwd !== undefined &&
+  bwdData !== undefined && bwdFilter !== undefined;
+const level = new Int32Array(1);
+if (hasSymbols) assert.equal(lib.lits_bf16_support!(level), 0, lastError(lib));
+const noBf16 = !hasSymbols || level[0] === 0;
+if (noBf16) {
+  console.warn(
+    "conv_bf16_test: numeric tests ignored: " +
+      (hasSymbols ? "this CPU has no AVX512_BF16" : "the library has no bf16 convolutions"),
+  );
+}
+
+const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
+
+// c10::BFloat16's round_to_nearest_even: NaN -> 0x7FC0, else add 0x7FFF plus
+// the lowest kept bit and truncate.
+const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+function bf16(x: number): number {
+  f32[0] = x;
+  if (Number.isNaN(f32[0])) return NaN;
+  u32[0] = ((u32[0] + 0x7fff + ((u32[0] >>> 16) & 1)) & 0xffff0000) >>> 0;
+  return f32[0];
+}
+
+/** Deterministic normal-ish values (sum of uniforms from a 32-bit LCG). */
+function randoms(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = next() + next() + next() - 1.5;
+  return out;
+}
+
+/** Geometry: input n c h w, filters k r s, then stride, padding, dilation, groups. */
+interface Geo {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  s: number;
+  sh?: number;
+  sw?: number;
+  ph?: number;
+  pw?: number;
+  dh?: number;
+  dw?: number;
+  groups?: number;
+}
+
+function resolve(g: Geo) {
+  const { sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1, groups = 1 } = g;
+  const oh = Math.floor((g.h + 2 * ph - dh * (g.r - 1) - 1) / sh) + 1;
+  const ow = Math.floor((g.w + 2 * pw - dw * (g.s - 1) - 1) / sw) + 1;
+  const params = new Int32Array([
+    g.n,
+    g.c,
+    g.h,
+    g.w,
+    g.k,
+    g.r,
+    g.s,
+    sh,
+    sw,
+    ph,
+    pw,
+    dh,
+    dw,
+    groups,
+  ]);
+  return { ...g, sh, sw, ph, pw, dh, dw, groups, oh, ow, params };
+}
+
+/** y, dx and dW in float64 from the (already transformed and rounded) inputs. */
+function reference(g: Geo, x: ArrayLike<number>, w: ArrayLike<number>, dy: ArrayLike<number>) {
+  const G = resolve(g), { n, c, h, k, r, s, oh, ow } = G, W = G.w;
+  const cg = c / G.groups, kg = k / G.groups;
+  const y = new Float64Array(n * k * oh * ow), dx = new Float64Array(n * c * h * W);
+  const dw = new Float64Array(k * cg * r * s);
+  for (let ni = 0; ni < n; ni++) {
+    for (let ki = 0; ki < k; ki++) {
+      const c0 = Math.floor(ki / kg) * cg;
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          const yi = ((ni * k + ki) * oh + oy) * ow + ox, d = dy[yi];
+          let acc = 0;
+          for (let ci = 0; ci < cg; ci++) {
+            for (let kr = 0; kr < r; kr++) {
+              const iy = oy * G.sh - G.ph + kr * G.dh;
+              if (iy < 0 || iy >= h) continue;
+              for (let ks = 0; ks < s; ks++) {
+                const ix = ox * G.sw - G.pw + ks * G.dw;
+                if (ix < 0 || ix >= W) continue;
+                const xi = ((ni * c + c0 + ci) * h + iy) * W + ix;
+                const wi = ((ki * cg + ci) * r + kr) * s + ks;
+                acc += x[xi] * w[wi];
+                dx[xi] += d * w[wi];
+                dw[wi] += d * x[xi];
+              }
+            }
+          }
+          y[yi] = acc;
+        }
+      }
+    }
+  }
+  return { y, dx, dw };
+}
+
+/** max |x - y| / rms(y). */
+function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let e = 0, r = 0;
+  for (let i = 0; i < y.length; i++) {
+    e = Math.max(e, Math.abs(x[i] - y[i]));
+    r += y[i] * y[i];
+  }
+  return e / Math.max(Math.sqrt(r / y.length), 1e-30);
+}
+
+// fp32 sums against float64 ones, over up to a few thousand terms.
+const TOL = 1e-5;
+
+/** A deferred transform relu?((v - mean) * scale + shift) per channel. */
+interface Xform {
+  coef: Float32Array;
+  relu: boolean;
+}
+
+// With a transform, x and the coefficients sit on coarse binary grids so that
+// T(x) is exact in fp32 whether or not the C compiler fuses it into an FMA
+// (a one-ulp difference could flip a bf16 rounding).
+function gridded(n: number, seed: number): Float32Array {
+  return randoms(n, seed).map((v) => Math.round(v * 1024) / 1024);
+}
+function xform(c: number, relu: boolean): Xform {
+  const coef = new Float32Array(3 * c);
+  for (let i = 0; i < c; i++) {
+    coef[i] = ((i % 5) - 2) / 16; // mean
+    coef[c + i] = 0.5 + (i % 7) / 8; // scale
+    coef[2 * c + i] = ((i % 3) - 1) / 8; // shift
+  }
+  return { coef, relu };
+}
+function applyXform(x: Float32Array, g: Geo, t: Xform | null): Float64Array {
+  const hw = g.h * g.w;
+  return Float64Array.from(x, (v, i) => {
+    if (t === null) return bf16(v);
+    const ch = Math.floor(i / hw) % g.c;
+    const u = (v - t.coef[ch]) * t.coef[g.c + ch] + t.coef[2 * g.c + ch];
+    return bf16(t.relu && u < 0 ? 0 : u);
+  });
+}
+
+/** The three kernels on one geometry against the reference; returns their outputs. */
+function check(g: Geo, t: Xform | null = null, withBias = true, seed = 1) {
+  const G = resolve(g), cg = g.c / G.groups;
+  const nx = g.n * g.c * g.h * g.w, ny = g.n * g.k * G.oh * G.ow, nw = g.k * cg * g.r * g.s;
+  const x = t === null ? randoms(nx, seed) : gridded(nx, seed);
+  const w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
+  const bias = withBias ? randoms(g.k, seed + 9) : null;
+  const ref = reference(
+    g,
+    applyXform(x, g, t),
+    Float64Array.from(w, bf16),
+    Float64Array.from(dy, bf16),
+  );
+  if (bias) ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
+  // NaN fills catch outputs the kernels leave unwritten.
+  const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);
+  const dw = new Float32Array(nw).fill(NaN);
+  const coef = t ? t.coef : null, relu = t?.relu ? 1 : 0;
+  const tag = `${JSON.stringify(g)}${t ? ` transform relu=${t.relu}` : ""}`;
+  assert.equal(fwd!(G.params, p(x), p(coef), relu, p(w), p(bias), p(y)), 0, lastError(lib));
+  assert.equal(bwdData!(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
+  assert.equal(bwdFilter!(G.params, p(x), p(coef), relu, p(dy), p(dw)), 0, lastError(lib));
+  for (
+    const [name, got, want] of [["y", y, ref.y], ["dx", dx, ref.dx], ["dw", dw, ref.dw]] as const
+  ) {
+    const e = relErr(got, want);
+    assert.ok(e < TOL, `${tag} ${name}: max error ${e.toExponential(2)} of the rms`);
+  }
+  return { x, w, dy, bias, y, dx, dw };
+}
+
+const shapes: Geo[] = [
+  { n: 2, c: 24, h: 9, w: 9, k: 20, r: 1, s: 1 }, // 1x1, tiles of several images
+  { n: 1, c: 8, h: 40, w: 40, k: 12, r: 1, s: 1 }, // 1x1, x read in place, two row tiles
+  { n: 2, c: 6, h: 11, w: 13, k: 10, r: 3, s: 3, ph: 1, pw: 1 }, // 3x3 pad 1
+  { n: 3, c: 5, h: 15, w: 15, k: 7, r: 3, s: 3, sh: 2, sw: 2, ph: 1, pw: 1 }, // 3x3 stride 2
+  { n: 2, c: 1, h: 37, w: 37, k: 16, r: 7, s: 7, sh: 2, sw: 2, ph: 3, pw: 3 }, // ResNet stem
+  { n: 2, c: 8, h: 10, w: 10, k: 6, r: 3, s: 3, ph: 1, pw: 1, groups: 2 },
+  { n: 2, c: 4, h: 12, w: 12, k: 5, r: 3, s: 3, ph: 2, pw: 2, dh: 2, dw: 2 }, // dilation 2
+  { n: 1, c: 1, h: 9, w: 7, k: 1, r: 3, s: 3, ph: 1, pw: 1 }, // one image, one channel
+  { n: 1, c: 64, h: 20, w: 20, k: 16, r: 3, s: 3, ph: 1, pw: 1 }, // K = 576: two K passes
+  { n: 4, c: 3, h: 48, w: 48, k: 8, r: 3, s: 3, ph: 1, pw: 1 }, // filter K = 4608 columns
+  { n: 2, c: 20, h: 6, w: 6, k: 150, r: 3, s: 3, ph: 1, pw: 1 }, // 150 and 180 rows: two A blocks
+  { n: 2, c: 3, h: 10, w: 9, k: 4, r: 3, s: 2, sh: 2, sw: 1, ph: 1, pw: 0, dh: 1, dw: 2 },
+];
+
+Deno.test({
+  name: "bf16 convolutions: forward, backward data and filter match bf16-rounded float64",
+  ignore: noBf16,
+  fn() {
+    shapes.forEach((g, i) => check(g, null, i % 2 === 0, i + 1));
+  },
+});
+
+Deno.test({
+  name: "bf16 convolutions: a deferred transform (coef, relu) on forward and filter gradient",
+  ignore: noBf16,
+  fn() {
+    check(shapes[2], xform(6, true));
+    check(shapes[2], xform(6, false), false);
+    check(shapes[0], xform(24, true)); // 1x1 of several images: transformed while gathered
+    check(shapes[1], xform(8, true)); // 1x1 of one image: no longer read in place
+    check(shapes[4], xform(1, true)); // the stem's padding pads the transformed input
+  },
+});
+
+Deno.test({
+  name: "bf16 convolutions: the inputs are rounded (far from the fp32 convolution)",
+  ignore: noBf16,
+  fn() {
+    const g = shapes[2], G = resolve(g);
+    const { x, w, dy, bias, y, dx, dw } = check(g, null, true, 7);
+    const y32 = new Float32Array(y.length), dx32 = new Float32Array(dx.length);
+    const dw32 = new Float32Array(dw.length);
+    assert.equal(lib.lits_conv2d_forward_f32(G.params, p(x), null, 0, p(w), p(bias), p(y32)), 0);
+    assert.equal(lib.lits_conv2d_backward_data_f32(G.params, p(w), p(dy), p(dx32)), 0);
+    assert.equal(lib.lits_conv2d_backward_filter_f32(G.params, p(x), null, 0, p(dy), p(dw32)), 0);
+    // bf16 keeps 8 significant bits: results move by ~1e-3 of their rms.
+    for (const [name, a, b] of [["y", y, y32], ["dx", dx, dx32], ["dw", dw, dw32]] as const) {
+      const e = relErr(a, b);
+      assert.ok(e > 100 * TOL, `${name} only ${e.toExponential(2)} from the fp32 convolution`);
+    }
+  },
+});
+
+Deno.test({
+  name: "bf16 convolutions: bad arguments give status 1 and a message; n = 0 is a no-op",
+  ignore: !hasSymbols,
+  fn() {
+    const g = resolve({ n: 1, c: 2, h: 5, w: 5, k: 2, r: 3, s: 3 }), b = new Float32Array(64);
+    const bad = (fix: (q: Int32Array) => void) => {
+      const q = g.params.slice();
+      fix(q);
+      return q;
+    };
+    const cases: [Int32Array | null, RegExp][] = [
+      [null, /params is NULL/],
+      [bad((q) => (q[13] = 3)), /groups=3 must divide both c=2 and k=2/],
+      [bad((q) => (q[5] = 9)), /dilated kernel 9x3 .* is larger than the padded input/],
+      [bad((q) => (q[7] = 0)), /strides 0x1 must be > 0/],
+      [bad((q) => (q[1] = -1)), /input sizes n=1 c=-1/],
+    ];
+    for (const [q, re] of cases) {
+      assert.equal(fwd!(q, p(b), null, 0, p(b), null, p(b)), 1);
+      assert.match(lastError(lib), new RegExp(`lits_conv2d_forward_bf16_f32: ${re.source}`));
+      assert.equal(bwdData!(q, p(b), p(b), p(b)), 1);
+      assert.match(lastError(lib), new RegExp(`lits_conv2d_backward_data_bf16_f32: ${re.source}`));
+      assert.equal(bwdFilter!(q, p(b), null, 0, p(b), p(b)), 1);
+      assert.match(
+        lastError(lib),
+        new RegExp(`lits_conv2d_backward_filter_bf16_f32: ${re.source}`),
+      );
+    }
+    assert.equal(fwd!(g.params, null, null, 0, p(b), null, p(b)), 1);
+    assert.match(lastError(lib), /x, weight or y is NULL/);
+    assert.equal(bwdData!(g.params, p(b), p(b), null), 1);
+    assert.match(lastError(lib), /weight, dy or dx is NULL/);
+    assert.equal(bwdFilter!(g.params, p(b), null, 0, null, p(b)), 1);
+    assert.match(lastError(lib), /x or dy is NULL/);
+    assert.equal(bwdFilter!(g.params, p(b), null, 0, p(b), null), 1);
+    assert.match(lastError(lib), /dweight is NULL/);
+    // No images: nothing to read or write, and a zero filter gradient.
+    const empty = bad((q) => (q[0] = 0)), dw = new Float32Array(2 * 2 * 9).fill(NaN);
+    assert.equal(fwd!(empty, null, null, 0, null, null, null), 0, lastError(lib));
+    assert.equal(bwdData!(empty, null, null, null), 0, lastError(lib));
+    assert.equal(bwdFilter!(empty, null, null, 0, null, p(dw)), 0, lastError(lib));
+    assert.ok(dw.every((v) => v === 0), "the empty batch's filter gradient is not zero");
+  },
+});
+
+Deno.test({
+  name: "bf16 convolutions: LITS_BF16=off gives status 3 with the fp32 function to use",
+  ignore: !hasSymbols,
+  fn() {
+    const g = resolve({ n: 1, c: 2, h: 5, w: 5, k: 2, r: 3, s: 3 }), b = new Float32Array(64);
+    const out = new Float32Array(64).fill(7);
+    Deno.env.set("LITS_BF16", "off");
+    try {
+      assert.equal(fwd!(g.params, p(b), null, 0, p(b), null, p(out)), 3);
+      assert.match(lastError(lib), /forward_bf16_f32: no AVX512_BF16.*use lits_conv2d_forward_f32/);
+      assert.equal(bwdData!(g.params, p(b), p(b), p(out)), 3);
+      assert.match(lastError(lib), /use lits_conv2d_backward_data_f32/);
+      assert.equal(bwdFilter!(g.params, p(b), null, 0, p(b), p(out)), 3);
+      assert.match(lastError(lib), /use lits_conv2d_backward_filter_f32/);
+      assert.ok(out.every((v) => v === 7), "an unavailable kernel wrote its output");
+    } finally {
+      Deno.env.delete("LITS_BF16");
+    }
+  },
+});
