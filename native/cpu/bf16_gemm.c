@@ -146,11 +146,19 @@ BF16_TARGET static void pack_a(const float* a, int64_t lda, int trans, int64_t i
     mr = panel_rows(mc - ir);
     uint32_t* d = dst + ir * pairs;
     if (trans) { /* stored k x m: a pair of rows of A^T holds the panel's words of one pair */
-      uint32_t w[16];
-      for (int64_t q = 0; q < pairs; q++) {
-        const float* r0 = a + (p0 + 2 * q) * lda + i0 + ir;
-        _mm512_storeu_si512(w, pair_rows(r0, 2 * q + 1 < kc ? r0 + lda : NULL, mr));
-        for (int64_t i = 0; i < mr; i++) d[i * pairs + q] = w[i];
+      /* 16 pairs at a time, turned into the panel's rows by a register transpose. */
+      for (int64_t q0 = 0; q0 < pairs; q0 += 16) {
+        const int64_t nq = pairs - q0 < 16 ? pairs - q0 : 16;
+        __m512i r[16];
+        for (int64_t u = 0; u < 16; u++) {
+          const int64_t q = q0 + u;
+          const float* r0 = a + (p0 + 2 * q) * lda + i0 + ir;
+          r[u] = u < nq ? pair_rows(r0, 2 * q + 1 < kc ? r0 + lda : NULL, mr)
+                        : _mm512_setzero_si512();
+        }
+        transpose16(r);
+        const __mmask16 m = nq >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nq) - 1);
+        for (int64_t i = 0; i < mr; i++) _mm512_mask_storeu_epi32(d + i * pairs + q0, m, r[i]);
       }
     } else {
       for (int64_t i = 0; i < mr; i++) pack_along_k(a + (i0 + ir + i) * lda + p0, kc, d + i * pairs);
