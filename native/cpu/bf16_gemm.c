@@ -101,8 +101,10 @@ static inline int64_t panel_rows(int64_t rest) {
 /* The 16 words of pairs of x[0 .. min(n, 32)) along K (missing ones zero). */
 BF16_TARGET static inline __m512i pairs_of(const float* x, int64_t n) {
   const __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-  const __mmask16 m1 = n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
-  const __m256i lo = _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m0, x)), 16));
+  const __mmask16 m1 =
+      n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
+  const __m256i lo =
+      _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m0, x)), 16));
   const __m256i hi =
       _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m1, x + 16)), 16));
   return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
@@ -158,7 +160,9 @@ BF16_TARGET static void pack_a(const float* a, int64_t lda, int trans, int64_t i
         }
         transpose16(r);
         const __mmask16 m = nq >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nq) - 1);
-        for (int64_t i = 0; i < mr; i++) _mm512_mask_storeu_epi32(d + i * pairs + q0, m, r[i]);
+        for (int64_t i = 0; i < mr; i++) {
+          _mm512_mask_storeu_epi32(d + i * pairs + q0, m, r[i]);
+        }
       }
     } else {
       for (int64_t i = 0; i < mr; i++) pack_along_k(a + (i0 + ir + i) * lda + p0, kc, d + i * pairs);
@@ -185,7 +189,9 @@ BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j
                             : _mm512_setzero_si512();
         }
         transpose16(r);
-        for (int64_t i = 0; i < 16 && q0 + i < pairs; i++) _mm512_storeu_si512(d + (q0 + i) * NR, r[i]);
+        for (int64_t i = 0; i < 16 && q0 + i < pairs; i++) {
+          _mm512_storeu_si512(d + (q0 + i) * NR, r[i]);
+        }
       }
     }
     return;
