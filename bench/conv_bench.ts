@@ -5,6 +5,10 @@
  * The kernels are called directly on preallocated tensors, so the figures
  * are the kernels' own. GFLOP/s counts a direct convolution's
  * multiply-adds: Winograd does fewer, so its figure can pass the ceiling.
+ * The `[bf16]` rows are the bf16 kernels (PyTorch CPU autocast's
+ * convolution: bf16 inputs, fp32 sums; im2col + the vdpbf16ps GEMM) on
+ * ResNet-50's shapes, beside the fp32 rows, compared with the bf16 peak;
+ * they are left out on a CPU without AVX512_BF16.
  *
  * @module
  */
@@ -25,6 +29,7 @@ const shapes: Shape[] = [
   ["resnet50 layer1 1x1 64->64 64^2", 16, 64, 64, 64, 1, 1, 0],
   ["resnet50 layer1 3x3 64->64 64^2", 16, 64, 64, 64, 3, 1, 1],
   ["resnet50 layer1 1x1 64->256 64^2", 16, 64, 64, 256, 1, 1, 0],
+  ["resnet50 layer1 1x1 256->64 64^2", 16, 256, 64, 64, 1, 1, 0],
   ["resnet50 layer2 3x3/2 128->128 64^2", 16, 128, 64, 128, 3, 2, 1],
   ["resnet50 layer2 3x3 128->128 32^2", 16, 128, 32, 128, 3, 1, 1],
   ["resnet50 layer3 3x3 256->256 16^2", 16, 256, 16, 256, 3, 1, 1],
@@ -34,6 +39,18 @@ const shapes: Shape[] = [
 ];
 
 const lib = cpuLib();
+
+/** The shapes that also get `[bf16]` rows (ResNet-50's, one of each kind). */
+const bf16Shapes = new Set([
+  "resnet50 stem 7x7/2 1->64 256^2",
+  "resnet50 layer1 1x1 256->64 64^2",
+  "resnet50 layer2 3x3/2 128->128 64^2",
+  "resnet50 layer3 3x3 256->256 16^2",
+  "resnet50 layer3 1x1 1024->256 16^2",
+]);
+const level = new Int32Array(1);
+const hasBf16 = lib.lits_conv2d_forward_bf16_f32 !== undefined &&
+  lib.lits_bf16_support!(level) === 0 && level[0] > 0;
 
 /**
  * Runs fn with LITS_CONV_ALGO set (the native side reads it on every call);
@@ -98,4 +115,26 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
         }),
     );
   }
+  if (!hasBf16 || !bf16Shapes.has(name)) continue;
+  const work = { flops, bf16: true };
+  rateBench("conv forward", `${name} forward [bf16]`, work, () => {
+    call(
+      "bf16 forward",
+      lib.lits_conv2d_forward_bf16_f32!(geom, p0(x), null, 0, p0(w), null, p0(y)),
+    );
+  });
+  if (c > 1) {
+    rateBench("conv backward data", `${name} backward-data [bf16]`, work, () => {
+      call(
+        "bf16 backward data",
+        lib.lits_conv2d_backward_data_bf16_f32!(geom, p0(w), p0(y), p0(dx)),
+      );
+    });
+  }
+  rateBench("conv backward filter", `${name} backward-filter [bf16]`, work, () => {
+    call(
+      "bf16 backward filter",
+      lib.lits_conv2d_backward_filter_bf16_f32!(geom, p0(x), null, 0, p0(y), p0(dw)),
+    );
+  });
 }
