@@ -20,7 +20,9 @@ const noBf16 = !hasSymbols || level[0] === 0;
 if (noBf16) {
   console.warn(
     "conv_bf16_test: numeric tests ignored: " +
-      (hasSymbols ? "this CPU has no AVX512_BF16" : "the library has no bf16 convolutions"),
+      (hasSymbols
+        ? "lits_bf16_support reports 0 (no AVX512_BF16, or LITS_BF16=off)"
+        : "the library has no bf16 convolutions"),
   );
 }
 
