@@ -69,7 +69,7 @@ static int pick_algo(const conv_shape* p, const conv_xform* xf, int filter) {
 
 /* An algorithm's status as the entry point's: scratch that could not be
  * allocated is reported with the shape. */
-static int conv_status(const char* fn, const conv_shape* p, int status) {
+int lits_conv_status(const char* fn, const conv_shape* p, int status) {
   if (status == LITS_ERR_MEMORY) {
     return lits_fail(LITS_ERR_MEMORY,
                      "%s: out of memory for scratch (n=%lld c=%lld h=%lld w=%lld k=%lld r=%lld "
@@ -82,7 +82,7 @@ static int conv_status(const char* fn, const conv_shape* p, int status) {
 
 /* The shared checks (lits_check.h) and this backend's own: the im2col
  * buffer's size and OpenBLAS's 32-bit dimensions. LITS_EMPTY for n = 0. */
-static int conv_setup(const char* fn, conv_shape* p, const lits_conv2d_params* params) {
+int lits_conv_setup(const char* fn, conv_shape* p, const lits_conv2d_params* params) {
   lits_conv_geom g = {0};
   const int st = lits_check_conv(fn, &g, params);
   if (st > 0) return st;
@@ -113,22 +113,23 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
                    float* y, void* prepared, int64_t prepared_bytes) {
   lits_clear_error();
   conv_shape p;
-  LITS_CHECKED(conv_setup(fn, &p, params_host));
+  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   const int algo = pick_algo(&p, xf, 0);
   if (algo == ALGO_WINOGRAD) {
-    return conv_status(fn, &p,
-                       lits_conv_prepared_winograd_forward(&p, x, xf, weight, bias, y, prepared,
-                                                           prepared_bytes));
+    return lits_conv_status(fn, &p,
+                            lits_conv_prepared_winograd_forward(&p, x, xf, weight, bias, y,
+                                                                prepared, prepared_bytes));
   }
   if (algo == ALGO_DIRECT) {
     /* The direct kernel may decline a transformed input (a batch smaller than the threads). */
     const int st = lits_conv_direct_forward(&p, x, xf, weight, bias, y);
-    if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
+    if (st != LITS_ERR_UNAVAILABLE) return lits_conv_status(fn, &p, st);
   }
-  return conv_status(fn, &p, lits_conv_gemm_forward(&p, x, xf, weight, bias, y, CONV_ACT_NONE));
+  return lits_conv_status(fn, &p,
+                          lits_conv_gemm_forward(&p, x, xf, weight, bias, y, CONV_ACT_NONE));
 }
 
 int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* x,
@@ -144,7 +145,7 @@ int lits_conv2d_prepared_bytes(const lits_conv2d_params* params_host, int64_t* b
   LITS_REQUIRE(bytes != NULL, "%s: bytes is NULL", fn);
   *bytes = 0;
   conv_shape p;
-  LITS_CHECKED(conv_setup(fn, &p, params_host));
+  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   if (pick_algo(&p, NULL, 0) == ALGO_WINOGRAD) *bytes = lits_conv_prepared_bytes(&p);
   return LITS_OK;
 }
@@ -166,17 +167,17 @@ int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const f
   static const char* fn = "lits_conv2d_backward_data_f32";
   lits_clear_error();
   conv_shape p;
-  LITS_CHECKED(conv_setup(fn, &p, params_host));
+  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
   const int algo = pick_algo(&p, NULL, 0);
   if (algo == ALGO_WINOGRAD) {
-    return conv_status(fn, &p, lits_conv_winograd_backward_data(&p, weight, dy, dx));
+    return lits_conv_status(fn, &p, lits_conv_winograd_backward_data(&p, weight, dy, dx));
   }
   if (algo == ALGO_DIRECT) {
     const int st = lits_conv_direct_backward_data(&p, weight, dy, dx);
-    if (st != LITS_ERR_UNAVAILABLE) return conv_status(fn, &p, st);
+    if (st != LITS_ERR_UNAVAILABLE) return lits_conv_status(fn, &p, st);
   }
-  return conv_status(fn, &p, lits_conv_gemm_backward_data(&p, weight, dy, dx));
+  return lits_conv_status(fn, &p, lits_conv_gemm_backward_data(&p, weight, dy, dx));
 }
 
 int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const float* x,
@@ -185,7 +186,7 @@ int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const
   static const char* fn = "lits_conv2d_backward_filter_f32";
   lits_clear_error();
   conv_shape p;
-  const int st = conv_setup(fn, &p, params_host);
+  const int st = lits_conv_setup(fn, &p, params_host);
   if (st > 0) return st;
   LITS_REQUIRE(dweight != NULL, "%s: dweight is NULL", fn);
   if (st == LITS_EMPTY) { /* no images: the gradient is zero, as PyTorch's */
@@ -197,12 +198,12 @@ int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   const int algo = pick_algo(&p, xf, 1);
   if (algo == ALGO_WINOGRAD) {
-    return conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, dweight));
+    return lits_conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, dweight));
   }
   if (algo == ALGO_DIRECT) { /* (only without a transform: see pick_algo) */
-    return conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
+    return lits_conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
   }
-  return conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, xf, dy, dweight));
+  return lits_conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, xf, dy, dweight));
 }
 
 int lits_conv2d_backward_bias_f32(const float* dy, float* dbias, int32_t n, int32_t k,

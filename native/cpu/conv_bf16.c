@@ -8,7 +8,6 @@
  * GEMM in place of SGEMM: threads take whole tiles, so each core packs and
  * multiplies its own data without synchronising. The rounding happens as
  * the GEMM packs its operands, so no bf16 copy of any tensor is made. */
-#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -18,32 +17,6 @@
 #include "common.h"
 #include "conv_internal.h"
 #include "conv_tiles.h"
-
-/* The shared checks (lits_check.h) and the fp32 entry points' own (the
- * same sizes are accepted: conv.c's conv_setup). LITS_EMPTY for n = 0. */
-static int setup(const char* fn, conv_shape* p, const lits_conv2d_params* params) {
-  lits_conv_geom g = {0};
-  const int st = lits_check_conv(fn, &g, params);
-  if (st > 0) return st;
-  p->n = g.n, p->c = g.c, p->h = g.h, p->w = g.w, p->k = g.k, p->r = g.r, p->s = g.s;
-  p->sh = g.sh, p->sw = g.sw, p->ph = g.ph, p->pw = g.pw, p->dh = g.dh, p->dw = g.dw;
-  p->groups = g.groups;
-  p->oh = g.oh;
-  p->ow = g.ow;
-  p->cg = g.c / g.groups;
-  p->kg = g.k / g.groups;
-  int64_t col_el, t;
-  int ok = lits_mul_ok(p->oh, p->ow, &p->ohw) && lits_mul_ok(p->cg * p->r, p->s, &p->crs_g) &&
-           lits_mul_ok(p->crs_g * p->groups, p->ohw, &col_el) && lits_mul_ok(col_el, 4, &t);
-  LITS_REQUIRE(ok, "%s: sizes overflow (n=%d c=%d h=%d w=%d k=%d r=%d s=%d)", fn, (int)g.n,
-               (int)g.c, (int)g.h, (int)g.w, (int)g.k, (int)g.r, (int)g.s);
-  LITS_REQUIRE(p->ohw <= INT_MAX && p->crs_g <= INT_MAX && p->h * p->w <= INT_MAX,
-               "%s: a GEMM dimension exceeds the 32-bit limit (oh*ow=%lld, (c/groups)*r*s=%lld, "
-               "h*w=%lld)",
-               fn, (long long)p->ohw, (long long)p->crs_g, (long long)(p->h * p->w));
-  p->pointwise = g.r == 1 && g.s == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
-  return st;
-}
 
 /* LITS_ERR_UNAVAILABLE, naming the fp32 function to call instead, where
  * the CPU has no vdpbf16ps (or LITS_BF16=off). */
@@ -55,17 +28,6 @@ static int bf16_ready(const char* fn, const char* fp32) {
                    "%s: no AVX512_BF16 (vdpbf16ps) on this CPU, or LITS_BF16=off; use %s "
                    "(lits_bf16_support reports 0)",
                    fn, fp32);
-}
-
-/* A kernel's status as the entry point's: scratch that could not be
- * allocated is reported with the shape. */
-static int status_of(const char* fn, const conv_shape* p, int st) {
-  if (st != LITS_ERR_MEMORY) return st;
-  return lits_fail(LITS_ERR_MEMORY,
-                   "%s: out of memory for scratch (n=%lld c=%lld h=%lld w=%lld k=%lld r=%lld "
-                   "s=%lld)",
-                   fn, (long long)p->n, (long long)p->c, (long long)p->h, (long long)p->w,
-                   (long long)p->k, (long long)p->r, (long long)p->s);
 }
 
 /* Per-thread scratch of the walks that read x through an im2col tile
@@ -259,14 +221,7 @@ static int backward_filter(const conv_shape* p, const float* x, const conv_xform
     }
     touched[tid] = !first;
 #pragma omp barrier
-#pragma omp for schedule(static)
-    for (int64_t j = 0; j < wn; j++) {
-      float v = touched[0] ? dweight[j] : 0.0f;
-      for (int u = 1; u < threads; u++) {
-        if (touched[u]) v += accs[acc_n * (u - 1) + j];
-      }
-      dweight[j] = v;
-    }
+    lits_conv_sum_partials(dweight, accs, acc_n, touched, threads, wn);
   }
   lits_scratch_free(scratch);
   return LITS_OK;
@@ -278,12 +233,12 @@ int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const fl
   static const char* fn = "lits_conv2d_forward_bf16_f32";
   lits_clear_error();
   conv_shape p;
-  LITS_CHECKED(setup(fn, &p, params_host));
+  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_forward_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
-  return status_of(fn, &p, forward(&p, x, xf, weight, bias, y));
+  return lits_conv_status(fn, &p, forward(&p, x, xf, weight, bias, y));
 }
 
 int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, const float* weight,
@@ -291,10 +246,10 @@ int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, co
   static const char* fn = "lits_conv2d_backward_data_bf16_f32";
   lits_clear_error();
   conv_shape p;
-  LITS_CHECKED(setup(fn, &p, params_host));
+  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_data_f32"));
-  return status_of(fn, &p, backward_data(&p, weight, dy, dx));
+  return lits_conv_status(fn, &p, backward_data(&p, weight, dy, dx));
 }
 
 int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, const float* x,
@@ -303,7 +258,7 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   static const char* fn = "lits_conv2d_backward_filter_bf16_f32";
   lits_clear_error();
   conv_shape p;
-  const int st = setup(fn, &p, params_host);
+  const int st = lits_conv_setup(fn, &p, params_host);
   if (st > 0) return st;
   LITS_REQUIRE(dweight != NULL, "%s: dweight is NULL", fn);
   if (st == LITS_EMPTY) { /* no images: the gradient is zero, as PyTorch's */
@@ -314,5 +269,5 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_filter_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
-  return status_of(fn, &p, backward_filter(&p, x, xf, dy, dweight));
+  return lits_conv_status(fn, &p, backward_filter(&p, x, xf, dy, dweight));
 }

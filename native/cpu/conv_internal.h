@@ -102,4 +102,11 @@ int lits_conv_prepared_winograd_forward(const conv_shape* p, const float* x, con
                                         const float* weight, const float* bias, float* y,
                                         void* prepared, int64_t bytes);
 
+/* The convolution entry points' checks (lits_check.h's and this backend's:
+ * im2col's size, 32-bit GEMM dimensions), filling *p; LITS_EMPTY for n = 0
+ * (conv.c). And a kernel's status as an entry point's: scratch that could
+ * not be allocated is reported with the shape. */
+int lits_conv_setup(const char* fn, conv_shape* p, const lits_conv2d_params* params);
+int lits_conv_status(const char* fn, const conv_shape* p, int status);
+
 #endif
