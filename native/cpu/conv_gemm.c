@@ -303,14 +303,7 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
     }
     if (tid < 64) touched[tid] = !first;
 #pragma omp barrier
-#pragma omp for schedule(static)
-    for (int64_t j = 0; j < wn; j++) {
-      float v = touched[0] ? dweight[j] : 0.0f;
-      for (int u = 1; u < threads; u++) {
-        if (touched[u]) v += accs[acc_n * (u - 1) + j];
-      }
-      dweight[j] = v;
-    }
+    lits_conv_sum_partials(dweight, accs, acc_n, touched, threads, wn);
   }
   lits_scratch_free(scratch);
   return LITS_OK;

@@ -209,3 +209,15 @@ void lits_conv_col2im_tile(const conv_shape* p, const float* col, int64_t ld, in
     }
   }
 }
+
+void lits_conv_sum_partials(float* dweight, const float* accs, int64_t acc_n, const int* touched,
+                            int threads, int64_t wn) {
+#pragma omp for schedule(static)
+  for (int64_t j = 0; j < wn; j++) {
+    float v = touched[0] ? dweight[j] : 0.0f;
+    for (int u = 1; u < threads; u++) {
+      if (touched[u]) v += accs[acc_n * (u - 1) + j];
+    }
+    dweight[j] = v;
+  }
+}

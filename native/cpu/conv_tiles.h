@@ -39,6 +39,13 @@ const float* lits_conv_tile_columns(const conv_shape* p, const float* x, const c
 void lits_conv_col2im_tile(const conv_shape* p, const float* col, int64_t ld, int64_t col0,
                            float* dxi, int64_t c0, int64_t nch, int64_t oy0, int64_t oy1);
 
+/* The filter gradients' sum of the threads' partial dW, called by every
+ * thread of the parallel region after a barrier: dweight (thread 0's
+ * partial, zero where it made none) plus thread u's at accs + acc_n (u - 1)
+ * where touched[u]; wn floats. */
+void lits_conv_sum_partials(float* dweight, const float* accs, int64_t acc_n, const int* touched,
+                            int threads, int64_t wn);
+
 /* Per-thread scratch of `each` floats (64-byte multiples) for `threads`. */
 static inline float* thread_scratch(int64_t each, int threads, int64_t extra) {
   if (each * threads + extra == 0) return NULL;
