@@ -325,17 +325,6 @@ static void slab_of(int64_t m, int64_t n, int t, int nt, int64_t* i0, int64_t* i
   }
 }
 
-/* C = beta * C, beta == 0 writing zeros (NaN in C does not survive). */
-static void scale_c(float* c, int64_t m, int64_t n, int64_t ldc, float beta) {
-  for (int64_t i = 0; i < m; i++) {
-    float* row = c + i * ldc;
-    if (beta == 0.0f) {
-      memset(row, 0, (size_t)n * sizeof(float));
-    } else if (beta != 1.0f) {
-      for (int64_t j = 0; j < n; j++) row[j] *= beta;
-    }
-  }
-}
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -355,7 +344,7 @@ int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_
                           float* c, int64_t ldc, uint32_t* scratch) {
   if (m <= 0 || n <= 0) return LITS_OK;
   if (k == 0 || alpha == 0.0f) {
-    scale_c(c, m, n, ldc, beta);
+    lits_gemm_scale_c(c, m, n, ldc, beta);
     return LITS_OK;
   }
   uint32_t* own = NULL;
@@ -384,7 +373,7 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
                      "lits_gemm_f32 (lits_bf16_support reports 0)", fn);
   }
   if (k == 0 || alpha == 0.0f) {
-    scale_c(c, m, n, ldc, beta);
+    lits_gemm_scale_c(c, m, n, ldc, beta);
     return LITS_OK;
   }
   LITS_REQUIRE(a != NULL && b != NULL, "%s: a or b is NULL (m=%lld, n=%lld, k=%lld)", fn,

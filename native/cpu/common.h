@@ -29,6 +29,9 @@ void lits_scratch_free(void* p);
  * OpenBLAS runs single-threaded in this library (see library.c): kernels put
  * their OpenMP threads around these calls, so the two thread pools never
  * compete for the machine's cores. Sizes must fit OpenBLAS's int. */
+/* C (m x n, row stride ldc) = beta * C, beta == 0 writing zeros (so that NaN
+ * or Inf already in C do not survive, as in BLAS); gemm.c. */
+void lits_gemm_scale_c(float* c, int64_t m, int64_t n, int64_t ldc, float beta);
 void lits_sgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                        const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                        float* c, int64_t ldc);

@@ -59,9 +59,7 @@ void lits_sgemm_parallel(int trans_a, int trans_b, int64_t m, int64_t n, int64_t
   }
 }
 
-/* C (m x n, row stride ldc) = beta * C, with beta == 0 writing zeros (so that
- * NaN or Inf already in C do not survive, as in BLAS). */
-static void scale_c(float* c, int64_t m, int64_t n, int64_t ldc, float beta) {
+void lits_gemm_scale_c(float* c, int64_t m, int64_t n, int64_t ldc, float beta) {
   for (int64_t i = 0; i < m; i++) {
     float* row = c + i * ldc;
     if (beta == 0.0f) {
@@ -89,7 +87,7 @@ int lits_gemm_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_
                  fn, (long long)stride_c, (long long)c_span, (long long)batch);
   }
   if (k == 0 || alpha == 0.0f) {
-    for (int64_t i = 0; i < batch; i++) scale_c(c + i * stride_c, m, n, ldc, beta);
+    for (int64_t i = 0; i < batch; i++) lits_gemm_scale_c(c + i * stride_c, m, n, ldc, beta);
     return LITS_OK;
   }
   LITS_REQUIRE(a != NULL && b != NULL, "%s: a or b is NULL (m=%lld, n=%lld, k=%lld)", fn,
