@@ -32,25 +32,29 @@
 static volatile float x_near_one = 0.999f, y_small = 1e-3f;
 
 #define CHAINS4(M, a, b, c, d) M(a) M(b) M(c) M(d)
+/* 16 chains a0 .. a15, declared by DECL and advanced iters times by STEP
+ * (both defined where it is used), and their sum, which keeps them live. */
+#define RUN16(iters)                                                     \
+  CHAINS4(DECL, 0, 1, 2, 3) CHAINS4(DECL, 4, 5, 6, 7)                    \
+  CHAINS4(DECL, 8, 9, 10, 11) CHAINS4(DECL, 12, 13, 14, 15)              \
+  for (int64_t i = 0; i < (iters); i++) {                                \
+    CHAINS4(STEP, 0, 1, 2, 3) CHAINS4(STEP, 4, 5, 6, 7)                  \
+    CHAINS4(STEP, 8, 9, 10, 11) CHAINS4(STEP, 12, 13, 14, 15)            \
+  }
+#define ADD4_512(a, b, c, d) _mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d))
+#define SUM16_512                                                                    \
+  _mm512_reduce_add_ps(_mm512_add_ps(                                                \
+      _mm512_add_ps(ADD4_512(a0, a1, a2, a3), ADD4_512(a4, a5, a6, a7)),             \
+      _mm512_add_ps(ADD4_512(a8, a9, a10, a11), ADD4_512(a12, a13, a14, a15))))
 
 __attribute__((target("avx512f,fma"), noinline)) static float fma_avx512(int64_t iters) {
   const __m512 x = _mm512_set1_ps(x_near_one), y = _mm512_set1_ps(y_small);
 #define DECL(k) __m512 a##k = _mm512_set1_ps(2.0f + (float)(k));
 #define STEP(k) a##k = _mm512_fmadd_ps(a##k, x, y);
-  CHAINS4(DECL, 0, 1, 2, 3) CHAINS4(DECL, 4, 5, 6, 7)
-  CHAINS4(DECL, 8, 9, 10, 11) CHAINS4(DECL, 12, 13, 14, 15)
-  for (int64_t i = 0; i < iters; i++) {
-    CHAINS4(STEP, 0, 1, 2, 3) CHAINS4(STEP, 4, 5, 6, 7)
-    CHAINS4(STEP, 8, 9, 10, 11) CHAINS4(STEP, 12, 13, 14, 15)
-  }
-  __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-                           _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-  s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)),
-                                     _mm512_add_ps(_mm512_add_ps(a12, a13),
-                                                   _mm512_add_ps(a14, a15))));
+  RUN16(iters);
 #undef DECL
 #undef STEP
-  return _mm512_reduce_add_ps(s);
+  return SUM16_512;
 }
 #define FLOPS_AVX512 (16 * 16 * 2)
 
@@ -153,20 +157,10 @@ __attribute__((target("avx512f,avx512bf16"), noinline)) static float dot_bf16(in
   const __m512bh x = _mm512_cvtne2ps_pbh(_mm512_set1_ps(y_small), _mm512_set1_ps(y_small));
 #define DECL(k) __m512 a##k = _mm512_set1_ps(2.0f + (float)(k));
 #define STEP(k) a##k = _mm512_dpbf16_ps(a##k, x, x);
-  CHAINS4(DECL, 0, 1, 2, 3) CHAINS4(DECL, 4, 5, 6, 7)
-  CHAINS4(DECL, 8, 9, 10, 11) CHAINS4(DECL, 12, 13, 14, 15)
-  for (int64_t i = 0; i < iters; i++) {
-    CHAINS4(STEP, 0, 1, 2, 3) CHAINS4(STEP, 4, 5, 6, 7)
-    CHAINS4(STEP, 8, 9, 10, 11) CHAINS4(STEP, 12, 13, 14, 15)
-  }
-  __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-                           _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-  s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)),
-                                     _mm512_add_ps(_mm512_add_ps(a12, a13),
-                                                   _mm512_add_ps(a14, a15))));
+  RUN16(iters);
 #undef DECL
 #undef STEP
-  return _mm512_reduce_add_ps(s);
+  return SUM16_512;
 }
 /* 16 chains x 16 lanes x 2 bf16 multiply-adds x 2 flops. */
 #define FLOPS_BF16 (16 * 16 * 2 * 2)
