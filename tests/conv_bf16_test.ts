@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
+import { bf16, randoms } from "./bf16_ref.ts";
 
 const lib = cpuLib();
 const fwd = lib.lits_conv2d_forward_bf16_f32;
@@ -27,25 +28,6 @@ if (noBf16) {
 }
 
 const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
-
-// c10::BFloat16's round_to_nearest_even: NaN -> 0x7FC0, else add 0x7FFF plus
-// the lowest kept bit and truncate.
-const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
-function bf16(x: number): number {
-  f32[0] = x;
-  if (Number.isNaN(f32[0])) return NaN;
-  u32[0] = ((u32[0] + 0x7fff + ((u32[0] >>> 16) & 1)) & 0xffff0000) >>> 0;
-  return f32[0];
-}
-
-/** Deterministic normal-ish values (sum of uniforms from a 32-bit LCG). */
-function randoms(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = next() + next() + next() - 1.5;
-  return out;
-}
 
 /** Geometry: input n c h w, filters k r s, then stride, padding, dilation, groups. */
 interface Geo {

@@ -17,20 +17,10 @@ import {
   tensor,
 } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
+import { withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
 const ignore = lib.lits_conv2d_forward_prepared_f32 === null;
-
-/** Runs fn with the given environment variables set (the native side reads them on every call). */
-function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
-  const was = Object.keys(vars).map((k) => [k, Deno.env.get(k)] as const);
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return fn();
-  } finally {
-    for (const [k, v] of was) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
-  }
-}
 
 /**
  * The plain forward (nothing prepared): the weights' gradient recorded, on a

@@ -152,3 +152,19 @@ export function moments(
   for (let i = 0; i < values.length; i++) v += (values[i] - mean) ** 2;
   return { mean, variance: v / values.length, min, max };
 }
+
+/**
+ * Runs fn with environment variables set (undefined: unset), restoring them
+ * after: the native side reads LITS_CONV_ALGO and the like on every call.
+ */
+export function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
+  const was = Object.keys(vars).map((k) => [k, Deno.env.get(k)] as const);
+  for (const [k, v] of Object.entries(vars)) {
+    v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  }
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of was) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  }
+}

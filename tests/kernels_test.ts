@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { endStep, functional as F, manualSeed, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { cpuLib } from "../src/ffi/native.ts";
-import { assertClose } from "./helpers.ts";
+import { assertClose, withEnv } from "./helpers.ts";
 
 /** Deterministic values in [-1, 1) (a few exact ties and zeros included). */
 function values(n: number, seed: number): Float32Array {
@@ -206,22 +206,9 @@ const convCases: ConvCase[] = [
   },
 ];
 
-/** Runs fn with an environment variable set (the native side reads it on every call). */
-function withEnv<T>(name: string, value: string | undefined, fn: () => T): T {
-  const was = Deno.env.get(name);
-  if (value === undefined) Deno.env.delete(name);
-  else Deno.env.set(name, value);
-  try {
-    return fn();
-  } finally {
-    if (was === undefined) Deno.env.delete(name);
-    else Deno.env.set(name, was);
-  }
-}
-
 /** Runs fn with LITS_CONV_ALGO set. */
 function withAlgo<T>(algo: string | undefined, fn: () => T): T {
-  return withEnv("LITS_CONV_ALGO", algo, fn);
+  return withEnv({ LITS_CONV_ALGO: algo }, fn);
 }
 
 // Each case on the default choice, and the direct and Winograd cases forced
@@ -243,7 +230,7 @@ for (const c of convCases) {
     // F(4x4, 3x3) runs the Winograd cases but where GEMM or the 2x2 tile is forced.
     const winograd4 = family === "winograd" && algo !== "gemm" && tile !== "2";
     Deno.test(`conv2d kernels: ${c.name}${label}`, () =>
-      withEnv("LITS_WINOGRAD_TILE", tile, () => withAlgo(algo, () => convCase(c, winograd4))));
+      withEnv({ LITS_WINOGRAD_TILE: tile }, () => withAlgo(algo, () => convCase(c, winograd4))));
   }
 }
 

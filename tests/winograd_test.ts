@@ -8,17 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { functional as F, manualSeed, noGrad, randn, scope, type Tensor } from "../mod.ts";
-
-/** Runs fn with the given environment variables set (the native side reads them on every call). */
-function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
-  const was = Object.keys(vars).map((k) => [k, Deno.env.get(k)] as const);
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return fn();
-  } finally {
-    for (const [k, v] of was) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
-  }
-}
+import { withEnv } from "./helpers.ts";
 
 const ALGOS = {
   "F(4x4)": { LITS_CONV_ALGO: "winograd", LITS_WINOGRAD_TILE: "4" },

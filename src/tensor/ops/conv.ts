@@ -90,29 +90,12 @@ export function conv2d(
   const trains = isGradEnabled() && weight.requiresGrad;
   if (trains) releasePreparedWeights(weight);
   const prep = trains || cw !== weight ? null : preparedWeights(weight, params);
+  const args = [params, xin.ptr, xin.coef, xin.relu, cw.ptr, cb?.ptr ?? null, y.ptr] as const;
   check(
     lib,
     prep
-      ? lib.lits_conv2d_forward_prepared_f32!(
-        params,
-        xin.ptr,
-        xin.coef,
-        xin.relu,
-        cw.ptr,
-        cb?.ptr ?? null,
-        y.ptr,
-        prep.ptr,
-        prep.bytes,
-      )
-      : lib.lits_conv2d_forward_f32(
-        params,
-        xin.ptr,
-        xin.coef,
-        xin.relu,
-        cw.ptr,
-        cb?.ptr ?? null,
-        y.ptr,
-      ),
+      ? lib.lits_conv2d_forward_prepared_f32!(...args, prep.ptr, prep.bytes)
+      : lib.lits_conv2d_forward_f32(...args),
     desc,
   );
   return record(y, {
