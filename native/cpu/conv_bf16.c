@@ -258,14 +258,7 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   static const char* fn = "lits_conv2d_backward_filter_bf16_f32";
   lits_clear_error();
   conv_shape p;
-  const int st = lits_conv_setup(fn, &p, params_host);
-  if (st > 0) return st;
-  LITS_REQUIRE(dweight != NULL, "%s: dweight is NULL", fn);
-  if (st == LITS_EMPTY) { /* no images: the gradient is zero, as PyTorch's */
-    memset(dweight, 0, (size_t)(p.k * p.crs_g) * sizeof(float));
-    return LITS_OK;
-  }
-  LITS_REQUIRE(x != NULL && dy != NULL, "%s: x or dy is NULL", fn);
+  LITS_CHECKED(lits_conv_filter_setup(fn, &p, params_host, x, dy, dweight));
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_filter_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;

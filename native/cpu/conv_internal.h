@@ -108,5 +108,9 @@ int lits_conv_prepared_winograd_forward(const conv_shape* p, const float* x, con
  * not be allocated is reported with the shape. */
 int lits_conv_setup(const char* fn, conv_shape* p, const lits_conv2d_params* params);
 int lits_conv_status(const char* fn, const conv_shape* p, int status);
+/* lits_conv_setup for a filter gradient, with its NULL checks; an empty
+ * batch zeroes dweight (PyTorch's gradient) and is LITS_EMPTY. */
+int lits_conv_filter_setup(const char* fn, conv_shape* p, const lits_conv2d_params* params,
+                           const float* x, const float* dy, float* dweight);
 
 #endif
