@@ -96,6 +96,7 @@ Deno.test("bad command lines: a clear message and exit code 2", async () => {
     [["--model", "resnet18", "--dropout", "0.2"], /model resnet18 has no dropout/],
     [["--image-size", "8"], /--image-size 8: model simple needs images of at least 16/],
     [["--device", "tpu"], /--device "tpu": must be one of auto, cpu, cuda/],
+    [["--precision", "fp16"], /--precision "fp16": must be one of fp32, bf16/],
     [["--batch-size"], /--batch-size <value>' argument missing/],
     [["--augment", "Sharpen"], /--augment: unknown transform "Sharpen"/],
     [["--augment", "Normalize"], /Normalize needs parameters/],

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cudaAvailable, data, manualSeed, memoryStats, models, nn, optim, train } from "../mod.ts";
 import { trainEpoch } from "../src/train/epoch.ts";
+import { cpuLib } from "../src/ffi/native.ts";
 import { buildSchedule } from "../src/train/setup.ts";
 import { trainTestData } from "./train_data.ts";
 
@@ -94,6 +95,30 @@ Deno.test("the same seed gives the same metrics; another seed does not", async (
   );
   assert.deepEqual(await numbers(a.paths.dir), await numbers(b.paths.dir));
   assert.notDeepEqual(await numbers(a.paths.dir), await numbers(c.paths.dir));
+});
+
+const bf16Level = new Int32Array(1);
+const noBf16 = cpuLib().lits_bf16_support?.(bf16Level) !== 0 || bf16Level[0] === 0;
+
+Deno.test({
+  name: "precision bf16: the run records it and trains under autocast, close to fp32's",
+  ignore: noBf16,
+  async fn() {
+    const fp32 = await train.fit(await config({ epochs: 2 }), { report: false });
+    const bf16 = await train.fit(await config({ epochs: 2, precision: "bf16" }), { report: false });
+    const saved = JSON.parse(await Deno.readTextFile(join(bf16.paths.dir, "config.json")));
+    assert.equal(saved.precision, "bf16");
+    const losses = async (dir: string) =>
+      (await records(dir)).filter((r) => r.type === "step").map((r) => r.loss as number);
+    const a = await losses(fp32.paths.dir), b = await losses(bf16.paths.dir);
+    assert.equal(a.length, b.length);
+    // The first step's loss: the same weights and batch, only rounding apart.
+    assert.notEqual(a[0], b[0]);
+    assert.ok(Math.abs(a[0] - b[0]) < 1e-2 * a[0], `first loss ${a[0]} vs ${b[0]}`);
+    const test = async (dir: string) => (await records(dir)).find((r) => r.type === "test")!;
+    const ta = await test(fp32.paths.dir), tb = await test(bf16.paths.dir);
+    assert.ok(Math.abs((ta.loss as number) - (tb.loss as number)) < 0.1, `${ta.loss} ${tb.loss}`);
+  },
 });
 
 Deno.test("memory is flat over training epochs and evaluations", async () => {

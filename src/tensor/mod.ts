@@ -22,6 +22,7 @@ export {
   useDeterministicAlgorithms,
 } from "./deterministic.ts";
 export { type GradNode, isGradEnabled, noGrad } from "./autograd.ts";
+export { autocast, type AutocastDtype, autocastDtype, type AutocastOptions } from "./autocast.ts";
 export { endStep, type Owned, scope } from "./ownership.ts";
 export { collectGarbage, type CollectorStats, collectorStats } from "./collector.ts";
 export { arange, full, type NestedArray, ones, tensor, zeros } from "./ops/creation.ts";

@@ -42,7 +42,7 @@ export async function resumeConfig(
     }
   }
   // A key newer than the run takes the value that behaves as before it existed, not today's default.
-  const before: Partial<TrainConfig> = { inputWindow: null, globalPool: "none" };
+  const before: Partial<TrainConfig> = { inputWindow: null, globalPool: "none", precision: "fp32" };
   const out: TrainConfig = { ...DEFAULTS, ...before, ...saved, out: dir };
   for (const key of RESUMABLE) {
     if (given.has(key)) (out as unknown as Record<string, unknown>)[key] = config[key];

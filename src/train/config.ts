@@ -17,6 +17,8 @@ import { GLOBAL_POOLS, type GlobalPool } from "../models/simple_cnn.ts";
 export const OPTIMIZERS = ["adam", "adamw", "sgd"] as const;
 /** Schedules `--scheduler` accepts. */
 export const SCHEDULERS = ["none", "step", "cosine", "plateau", "onecycle"] as const;
+/** Precisions `--precision` accepts: fp32, or bf16 autocast (`autocast("bfloat16", ...)`). */
+export const PRECISIONS = ["fp32", "bf16"] as const;
 /** Devices `--device` accepts. */
 export const DEVICES = ["auto", "cpu", "cuda"] as const;
 /** The model names `--model` accepts: the registry's (`models.names()`). */
@@ -65,6 +67,12 @@ export interface TrainConfig {
   balanced: boolean;
   /** "auto" (cuda when available, else cpu), "cpu" or "cuda". */
   device: (typeof DEVICES)[number];
+  /**
+   * "fp32", or "bf16": the forward passes and losses (training, validation
+   * and test) run under `autocast("bfloat16", ...)`; weights, gradients and
+   * optimizer state stay fp32.
+   */
+  precision: (typeof PRECISIONS)[number];
   /** Loader worker threads (0: load on the main thread). */
   workers: number;
   /** Seed of initialisation, dropout, shuffling and augmentation. */
@@ -146,6 +154,7 @@ export const DEFAULTS: Readonly<TrainConfig> = {
   imageSize: 0,
   balanced: true,
   device: "auto",
+  precision: "fp32",
   workers: 0,
   seed: 0,
   out: "",
@@ -238,6 +247,7 @@ export function checkConfig(c: TrainConfig): TrainConfig {
     );
   }
   oneOf("global-pool", c.globalPool, GLOBAL_POOLS);
+  oneOf("precision", c.precision, PRECISIONS);
   if (c.globalPool !== "none" && model !== "simple") {
     fail(
       "global-pool",

@@ -15,6 +15,8 @@ import type { Module } from "../layers/module.ts";
 import type { CrossEntropyLoss } from "../layers/loss.ts";
 import { endStep } from "../tensor/ownership.ts";
 import { faultAt } from "./faults.ts";
+import { inPrecision } from "./precision.ts";
+import type { TrainConfig } from "./config.ts";
 import type { Progress } from "./progress.ts";
 import { type AnyOptimizer, currentLr, type Schedule } from "./setup.ts";
 
@@ -29,6 +31,8 @@ export interface EpochContext {
   /** Called every `logEvery` steps with the step's numbers. */
   onLog: (record: { step: number; loss: number; lr: number; imagesPerSecond: number }) => void;
   logEvery: number;
+  /** The forward pass and loss's precision (default fp32). */
+  precision?: TrainConfig["precision"];
 }
 
 /** What an epoch did. */
@@ -69,8 +73,10 @@ export async function trainEpoch(
   try {
     for await (using batch of loader) {
       optimizer.zeroGrad();
-      const logits = model.forward(batch.images);
-      const loss = lossFn.forward(logits, batch.labels);
+      const { logits, loss } = inPrecision(ctx.precision ?? "fp32", () => {
+        const logits = model.forward(batch.images);
+        return { logits, loss: lossFn.forward(logits, batch.labels) };
+      });
       let value = loss.item();
       if (nanAt === step + 1) value = NaN;
       if (!Number.isFinite(value)) throw new NonFiniteLoss(value, step + 1);

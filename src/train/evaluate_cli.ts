@@ -19,6 +19,7 @@ import { Command } from "./command.ts";
 import { SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "./flag_specs.ts";
 import { resolveDevice } from "./session.ts";
 import { testSplit, writeSplitReport } from "./test_report.ts";
+import { inPrecision } from "./precision.ts";
 
 const COMMAND = new Command({
   usage: "deno task evaluate --checkpoint FILE [flags]: evaluates a trained model on one split",
@@ -40,6 +41,7 @@ const COMMAND = new Command({
     },
     "batch-size": { ...S["batch-size"], help: "batch size", default: 64 },
     device: { ...S.device, default: "auto" },
+    precision: { ...S.precision, default: "fp32" },
     workers: { ...S.workers, help: "loader worker threads", default: 0 },
   },
 });
@@ -72,6 +74,7 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
       "image-size"?: number;
       "batch-size": number;
       device: TrainConfig["device"];
+      precision: TrainConfig["precision"];
       workers: number;
     };
     const dev = resolveDevice(v.device);
@@ -97,7 +100,10 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
           workers: v.workers,
           device: dev,
         };
-        const { evaluation, summary: s } = await testSplit(model, ds, loading);
+        const { evaluation, summary: s } = await inPrecision(
+          v.precision,
+          async () => await testSplit(model, ds, loading),
+        );
         console.log(`${spec.name} on ${root} (${v.split}, ${ds.length} slices)`);
         console.log(
           formatClassificationReport(

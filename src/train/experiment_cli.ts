@@ -55,6 +55,7 @@ batch norm, ct augmentation)`,
     },
     seed: { ...S.seed, help: "seed of every variant", default: BASE.seed },
     workers: { ...S.workers, help: "loader worker threads", default: BASE.workers },
+    precision: { ...S.precision, help: "precision of every variant", default: BASE.precision },
     out: { ...S.out, help: "experiment folder", shownDefault: "runs/<name>-<date>-<time>" },
   },
 });
@@ -82,7 +83,11 @@ export interface ParsedExperimentArgs {
 export function parseExperimentArgs(args: readonly string[]): ParsedExperimentArgs {
   const p = COMMAND.parse(args);
   if (p.help) return { help: true, name: "", base: BASE, strengths: { ...STRENGTHS } };
-  const v = p.values as Record<string, number> & { out?: string; data?: string };
+  const v = p.values as Record<string, number> & {
+    out?: string;
+    data?: string;
+    precision: TrainConfig["precision"];
+  };
   const base = checkConfig({
     ...BASE,
     epochs: v.epochs,
@@ -91,6 +96,7 @@ export function parseExperimentArgs(args: readonly string[]): ParsedExperimentAr
     lr: v.lr,
     seed: v.seed,
     workers: v.workers,
+    precision: v.precision,
   });
   return {
     help: false,

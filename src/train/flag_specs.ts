@@ -7,7 +7,7 @@
  * @module
  */
 import type { FlagSpec } from "./command.ts";
-import { DEVICES, MODEL_NAMES } from "./config.ts";
+import { DEVICES, MODEL_NAMES, PRECISIONS } from "./config.ts";
 import { CLASS_NAMES, type ModelSpec } from "./setup.ts";
 import { UsageError } from "./errors.ts";
 
@@ -30,6 +30,12 @@ export const SHARED_FLAGS = {
   dropout: { kind: "number", help: "dropout before the last layer (simple, alexnet)" },
   "image-size": { kind: "int", min: 0, help: "side of the model input; images are resized to it" },
   device: { kind: "string", value: "NAME", choices: DEVICES, help: DEVICES.join(", ") },
+  precision: {
+    kind: "string",
+    value: "NAME",
+    choices: PRECISIONS,
+    help: "fp32, or bf16: convolutions and matmuls under bf16 autocast (fp32 weights)",
+  },
   workers: { kind: "int", min: 0, help: "data loader worker threads (0: main thread)" },
   seed: { kind: "int", min: 0, help: "seed of init, dropout, shuffling, augmentation" },
   out: { kind: "string", value: "DIR", help: "run folder" },

@@ -62,6 +62,7 @@ const FLAGS: Record<string, FlagSpec> = {
   "image-size": { ...S["image-size"], shownDefault: "0 (the data's own size)" },
   balanced: { kind: "boolean", negatable: true, help: "class-balanced sampling" },
   device: S.device,
+  precision: S.precision,
   workers: S.workers,
   seed: S.seed,
   out: { ...S.out, shownDefault: "runs/<model>-<date>-<time>" },

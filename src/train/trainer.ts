@@ -29,6 +29,7 @@ import { EarlyStopping } from "./early_stopping.ts";
 import { freshPosition, type Position, resumePosition, saveRunCheckpoint } from "./resume.ts";
 import { buildSession, openRunData, resolveDevice, type RunData, type Session } from "./session.ts";
 import { evalLoader, testSplit, writeSplitReport } from "./test_report.ts";
+import { inPrecision } from "./precision.ts";
 import {
   globalMean,
   joinRunGroup,
@@ -178,6 +179,7 @@ async function trainEpochs(
     loader: trainLoader,
     progress,
     logEvery: config.logEvery,
+    precision: config.precision,
     onLog: (r) =>
       metrics.append({
         type: "step",
@@ -196,7 +198,12 @@ async function trainEpochs(
     position.step = result.step;
     const validate = epoch % config.valEvery === 0 || epoch === config.epochs;
     if (validate) syncBuffers(group, model); // every rank evaluates rank 0's model, whole
-    const v = validate ? await evaluateModel(model, evalLoader(val, session.evalLoading)) : null;
+    const v = validate
+      ? await inPrecision(
+        config.precision,
+        async () => await evaluateModel(model, evalLoader(val, session.evalLoading)),
+      )
+      : null;
     const entry: HistoryEntry = {
       epoch,
       trainLoss: result.loss,
@@ -268,7 +275,10 @@ async function testAndReport(
 ): Promise<TestSummary> {
   const { data, session, paths } = run;
   syncBuffers(run.group, session.model);
-  const { evaluation, summary } = await testSplit(session.model, data.test, session.evalLoading);
+  const { evaluation, summary } = await inPrecision(
+    data.config.precision,
+    async () => await testSplit(session.model, data.test, session.evalLoading),
+  );
   await run.metrics.write({ type: "test", epoch: position.epoch, ...summary });
   if (reportDevice) {
     await writeSplitReport(paths.report, evaluation, {

@@ -12,6 +12,7 @@ import { requireFloat, sameDevice } from "./elementwise.ts";
 import * as fusion from "./fusion.ts";
 import { preparedWeights, releasePreparedWeights } from "./conv_prepared.ts";
 import { checkCall } from "../../options.ts";
+import { matrixOpInBf16 } from "../autocast.ts";
 
 /** A size given once for both dimensions, or as [height, width]. */
 export type Pair = number | [number, number];
@@ -83,21 +84,31 @@ export function conv2d(
   const params = new Int32Array([n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups]);
   const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
   const lib = x.lib;
+  // Under autocast: bf16 inputs, fp32 sums, forward and backward alike.
+  const bf16 = matrixOpInBf16(x);
   const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
   // A deferred batch norm / ReLU on x is applied while reading it.
   const xin = fusion.input(cx, n, c, h * w);
   // Weights that no gradient is recorded for keep their prepared form.
   const trains = isGradEnabled() && weight.requiresGrad;
   if (trains) releasePreparedWeights(weight);
-  const prep = trains || cw !== weight ? null : preparedWeights(weight, params);
+  const prep = trains || bf16 || cw !== weight ? null : preparedWeights(weight, params);
   const args = [params, xin.ptr, xin.coef, xin.relu, cw.ptr, cb?.ptr ?? null, y.ptr] as const;
   check(
     lib,
-    prep
+    bf16
+      ? lib.lits_conv2d_forward_bf16_f32!(...args)
+      : prep
       ? lib.lits_conv2d_forward_prepared_f32!(...args, prep.ptr, prep.bytes)
       : lib.lits_conv2d_forward_f32(...args),
     desc,
   );
+  const backwardData = bf16
+    ? lib.lits_conv2d_backward_data_bf16_f32!
+    : lib.lits_conv2d_backward_data_f32;
+  const backwardFilter = bf16
+    ? lib.lits_conv2d_backward_filter_bf16_f32!
+    : lib.lits_conv2d_backward_filter_f32;
   return record(y, {
     name: "conv2d",
     inputs: cb ? [cx, cw, cb] : [cx, cw],
@@ -110,14 +121,14 @@ export function conv2d(
       let dx: Tensor | null = null, dwt: Tensor | null = null;
       if (cx.requiresGrad) {
         dx = Tensor.empty(x.shape, "float32", x.device);
-        check(lib, lib.lits_conv2d_backward_data_f32(params, cw.ptr, dy.ptr, dx.ptr), desc);
+        check(lib, backwardData(params, cw.ptr, dy.ptr, dx.ptr), desc);
       }
       if (cw.requiresGrad) {
         dwt = Tensor.empty(weight.shape, "float32", x.device);
         const xin = fusion.input(cx, n, c, h * w);
         check(
           lib,
-          lib.lits_conv2d_backward_filter_f32(params, xin.ptr, xin.coef, xin.relu, dy.ptr, dwt.ptr),
+          backwardFilter(params, xin.ptr, xin.coef, xin.relu, dy.ptr, dwt.ptr),
           desc,
         );
       }

@@ -10,6 +10,7 @@ import { record } from "../autograd.ts";
 import { contiguous, i64, reshape } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
 import { sum } from "./reduce.ts";
+import { matrixOpInBf16 } from "../autocast.ts";
 
 /** A 2-D operand as GEMM sees it: pointer, transpose flag, leading dimension. */
 function operand(t: Tensor): [Tensor, number, number] {
@@ -22,7 +23,8 @@ function operand(t: Tensor): [Tensor, number, number] {
 
 /**
  * out = op(a) op(b) (+ out when accumulate) for 2-D tensors, where a is
- * [m, k] and b is [k, n] as seen after `transA`/`transB` (no autograd).
+ * [m, k] and b is [k, n] as seen after `transA`/`transB` (no autograd);
+ * with `bf16`, a and b rounded to bfloat16 and summed in fp32 (autocast).
  */
 export function gemm2d(
   a: Tensor,
@@ -30,6 +32,7 @@ export function gemm2d(
   transA: boolean,
   transB: boolean,
   out?: Tensor,
+  bf16 = false,
 ): Tensor {
   const [pa, ta, lda] = operand(a);
   const [pb, tb, ldb] = operand(b);
@@ -38,45 +41,84 @@ export function gemm2d(
   const n = transB ? b.shape[0] : b.shape[1];
   const result = out ?? Tensor.empty([m, n], "float32", a.device);
   const beta = out ? 1 : 0;
+  const lib = a.lib;
+  const opA = (transA ? 1 : 0) ^ ta, opB = (transB ? 1 : 0) ^ tb;
   check(
-    a.lib,
-    a.lib.lits_gemm_f32(
-      (transA ? 1 : 0) ^ ta,
-      (transB ? 1 : 0) ^ tb,
-      m,
-      n,
-      k,
-      1,
-      pa.ptr,
-      lda,
-      pb.ptr,
-      ldb,
-      beta,
-      result.ptr,
-      n,
-      1,
-      0,
-      0,
-      0,
-    ),
+    lib,
+    bf16
+      ? lib.lits_gemm_bf16_f32!(opA, opB, m, n, k, 1, pa.ptr, lda, pb.ptr, ldb, beta, result.ptr, n)
+      : lib.lits_gemm_f32(
+        opA,
+        opB,
+        m,
+        n,
+        k,
+        1,
+        pa.ptr,
+        lda,
+        pb.ptr,
+        ldb,
+        beta,
+        result.ptr,
+        n,
+        1,
+        0,
+        0,
+        0,
+      ),
     () => `matmul [${a.shape}]${transA ? "^T" : ""} x [${b.shape}]${transB ? "^T" : ""}`,
   );
   return result;
 }
 
 /** Batched product of [B, m, k] and [B, k, n] dense tensors (no autograd). */
-function gemmBatched(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+function gemmBatched(
+  a: Tensor,
+  b: Tensor,
+  transA: boolean,
+  transB: boolean,
+  bf16: boolean,
+): Tensor {
   const ca = contiguous(a), cb = contiguous(b);
   const batch = a.shape[0];
   const [ar, ac] = [a.shape[1], a.shape[2]];
   const [br, bc] = [b.shape[1], b.shape[2]];
   const m = transA ? ac : ar, k = transA ? ar : ac, n = transB ? br : bc;
   const out = Tensor.empty([batch, m, n], "float32", a.device);
+  const desc = () => `matmul [${a.shape}] x [${b.shape}]`;
+  const lib = a.lib, ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+  if (bf16) {
+    // The bf16 GEMM has no batch: one call per matrix (bmm is rare in CNNs).
+    const at = (t: Tensor, i: number, size: number) =>
+      Deno.UnsafePointer.offset(t.ptr!, i * size * 4);
+    for (let i = 0; i < batch; i++) {
+      check(
+        lib,
+        lib.lits_gemm_bf16_f32!(
+          ta,
+          tb,
+          m,
+          n,
+          k,
+          1,
+          at(ca, i, ar * ac),
+          ac,
+          at(cb, i, br * bc),
+          bc,
+          0,
+          at(out, i, m * n),
+          n,
+        ),
+        desc,
+      );
+    }
+    return out;
+  }
   check(
-    a.lib,
-    a.lib.lits_gemm_f32(
-      transA ? 1 : 0,
-      transB ? 1 : 0,
+    lib,
+    lib.lits_gemm_f32(
+      ta,
+      tb,
       m,
       n,
       k,
@@ -93,7 +135,7 @@ function gemmBatched(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Te
       br * bc,
       m * n,
     ),
-    () => `matmul [${a.shape}] x [${b.shape}]`,
+    desc,
   );
   return out;
 }
@@ -108,26 +150,27 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   sameDevice(a, b, "matmul");
   const bad = () => new Error(`matmul: shapes [${a.shape}] and [${b.shape}] do not multiply`);
   if (a.ndim < 2 || b.ndim < 2 || a.shape[a.ndim - 1] !== b.shape[b.ndim - 2]) throw bad();
+  const bf16 = matrixOpInBf16(a);
   if (b.ndim === 2) {
     const lead = a.shape.slice(0, -1);
     const a2 = a.ndim === 2 ? a : reshape(a, [-1, a.shape[a.ndim - 1]]);
-    const y = record(gemm2d(a2, b, false, false), {
+    const y = record(gemm2d(a2, b, false, false, undefined, bf16), {
       name: "matmul",
       inputs: [a2, b],
       backward: (g) => [
-        a2.requiresGrad ? gemm2d(g, b, false, true) : null,
-        b.requiresGrad ? gemm2d(a2, g, true, false) : null,
+        a2.requiresGrad ? gemm2d(g, b, false, true, undefined, bf16) : null,
+        b.requiresGrad ? gemm2d(a2, g, true, false, undefined, bf16) : null,
       ],
     });
     return a.ndim === 2 ? y : reshape(y, [...lead, b.shape[1]]);
   }
   if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw bad();
-  return record(gemmBatched(a, b, false, false), {
+  return record(gemmBatched(a, b, false, false, bf16), {
     name: "bmm",
     inputs: [a, b],
     backward: (g) => [
-      a.requiresGrad ? gemmBatched(g, b, false, true) : null,
-      b.requiresGrad ? gemmBatched(a, g, true, false) : null,
+      a.requiresGrad ? gemmBatched(g, b, false, true, bf16) : null,
+      b.requiresGrad ? gemmBatched(a, g, true, false, bf16) : null,
     ],
   });
 }
@@ -164,14 +207,15 @@ function linear2d(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
       () => `linear bias [${bias.shape}]`,
     );
   }
-  const out = gemm2d(x, weight, false, true, y);
+  const bf16 = matrixOpInBf16(x);
+  const out = gemm2d(x, weight, false, true, y, bf16);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(out, {
     name: "linear",
     inputs,
     backward: (g) => [
-      x.requiresGrad ? gemm2d(g, weight, false, false) : null,
-      weight.requiresGrad ? gemm2d(g, x, true, false) : null,
+      x.requiresGrad ? gemm2d(g, weight, false, false, undefined, bf16) : null,
+      weight.requiresGrad ? gemm2d(g, x, true, false, undefined, bf16) : null,
       bias?.requiresGrad ? sum(g, 0) : null,
     ],
   });

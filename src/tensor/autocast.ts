@@ -1,0 +1,166 @@
+/**
+ * Mixed precision: `autocast("bfloat16", fn)` runs the matrix ops that `fn`
+ * calls (convolutions, linear layers, matmuls) as PyTorch's CPU autocast
+ * does: their inputs rounded to bfloat16, products and sums in fp32. Every
+ * other op (batch norm and its statistics, softmax, losses, reductions, the
+ * optimizer) stays in fp32, and so do weights, gradients and optimizer state.
+ *
+ * What differs from PyTorch, and why:
+ * - Outputs keep the fp32 sums, with dtype float32; PyTorch rounds them to a
+ *   bfloat16 tensor. Ours are the more exact (by at most bf16's 2^-8
+ *   relative step); there is no bfloat16 dtype to hold activations yet.
+ * - The weights are rounded while the kernel packs them, inside each call,
+ *   instead of into a cached bf16 copy: the same cost as PyTorch's
+ *   once-per-step cast, and no second copy of the weights in memory.
+ *
+ * bfloat16 needs no loss scaling (PyTorch's GradScaler is for float16): it
+ * keeps fp32's 8-bit exponent, so small gradients do not underflow; only
+ * the mantissa is shorter.
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { NativeSymbols } from "../ffi/symbols.ts";
+import type { Tensor } from "./tensor.ts";
+import { checkCall } from "../options.ts";
+
+/** The lower precisions `autocast` offers. */
+export type AutocastDtype = "bfloat16";
+
+/** Options of `autocast`. */
+export interface AutocastOptions {
+  /** false: run `fn` in fp32, also inside an outer autocast (PyTorch's `enabled=False`). */
+  enabled?: boolean;
+}
+
+/** The autocast dtype of synchronous code now (null: fp32). */
+let current: AutocastDtype | null = null;
+/** Async autocast regions: the dtype follows each one's call chain through its awaits. */
+const chains = new AsyncLocalStorage<{ dtype: AutocastDtype | null }>();
+let openChains = 0;
+
+const AsyncFunction = (async () => {}).constructor;
+
+/**
+ * Runs `fn` with bf16 autocast on (or off, with `{ enabled: false }`), and
+ * returns what it returns. Wrap the forward pass and the loss, as in
+ * PyTorch; call `backward()` outside: each op's backward runs in the
+ * precision its forward ran in. An async `fn` gets a promise, and autocast
+ * holds through its awaits, in its own call chain only.
+ *
+ * Needs a CPU with AVX512_BF16 (Intel Cooper Lake and later, AMD Zen 4 and
+ * later); elsewhere, and on CUDA (not built yet), the ops print one line
+ * and run in fp32.
+ *
+ * @example
+ * ```ts
+ * import { autocast, nn, randn } from "@lits/vision";
+ * const fc = new nn.Linear(8, 3);
+ * const y = autocast("bfloat16", () => fc.forward(randn([4, 8])));
+ * console.log(y.shape, y.dtype); // [4, 3] "float32"
+ * ```
+ */
+export function autocast<T>(dtype: AutocastDtype, fn: () => T, options?: AutocastOptions): T {
+  const usage = 'autocast("bfloat16", () => model.forward(x), { enabled: true })';
+  const o = checkCall<AutocastOptions>(
+    "autocast",
+    arguments.length,
+    3,
+    options,
+    ["enabled"],
+    usage,
+  );
+  if ((dtype as string) === "cpu" || (dtype as string) === "cuda") {
+    throw new Error(
+      `autocast: the first argument is the dtype, not the device (the tensors say it); ` +
+        `write ${usage}`,
+    );
+  }
+  if (dtype !== "bfloat16") {
+    const hint = (dtype as string) === "float16"
+      ? "float16 autocast is not offered (it needs loss scaling); use bfloat16"
+      : "the one offered is bfloat16";
+    throw new Error(`autocast: unknown dtype ${JSON.stringify(dtype)}; ${hint}`);
+  }
+  if (typeof fn !== "function") {
+    throw new Error(`autocast: expected a function, got ${typeof fn}; write ${usage}`);
+  }
+  if (o.enabled !== undefined && typeof o.enabled !== "boolean") {
+    throw new Error(`autocast: enabled must be true or false, got ${JSON.stringify(o.enabled)}`);
+  }
+  const state = o.enabled === false ? null : dtype;
+  if (fn instanceof AsyncFunction) {
+    openChains++;
+    return (chains.run({ dtype: state }, fn) as Promise<unknown>).finally(() => {
+      openChains--;
+    }) as T;
+  }
+  const was = current;
+  current = state;
+  let result: T;
+  try {
+    result = chains.getStore() === undefined ? fn() : chains.run({ dtype: state }, fn);
+  } finally {
+    current = was;
+  }
+  if (result instanceof Promise) {
+    throw new Error(
+      "autocast: fn returned a Promise but is not an async function, so the ops after its " +
+        'first await would run in fp32; write `await autocast("bfloat16", async () => { ... })`',
+    );
+  }
+  return result;
+}
+
+/**
+ * The autocast dtype in force here (null: none), as PyTorch's
+ * `torch.is_autocast_enabled()` asks.
+ *
+ * @example
+ * ```ts
+ * import { autocast, autocastDtype } from "@lits/vision";
+ * console.log(autocastDtype(), autocast("bfloat16", () => autocastDtype())); // null "bfloat16"
+ * ```
+ */
+export function autocastDtype(): AutocastDtype | null {
+  if (openChains > 0) {
+    const chain = chains.getStore();
+    if (chain !== undefined) return chain.dtype;
+  }
+  return current;
+}
+
+/** Per library: whether its bf16 kernels run here (asked once). */
+const support = new WeakMap<NativeSymbols, boolean>();
+const warned = new Set<string>();
+
+/** Whether `lib` has bf16 kernels that this CPU can run. */
+function hasBf16(lib: NativeSymbols): boolean {
+  let ok = support.get(lib);
+  if (ok === undefined) {
+    const level = new Int32Array(1);
+    ok = lib.lits_bf16_support !== null && lib.lits_gemm_bf16_f32 !== null &&
+      lib.lits_conv2d_forward_bf16_f32 !== null && lib.lits_bf16_support(level) === 0 &&
+      level[0] > 0;
+    support.set(lib, ok);
+  }
+  return ok;
+}
+
+/**
+ * @internal Whether the matrix op `op` on `x` runs in bf16: autocast is on
+ * and the backend can. Where it is on but cannot, says so once per reason
+ * and device (the op then runs in fp32).
+ */
+export function matrixOpInBf16(x: Tensor): boolean {
+  if (autocastDtype() === null) return false;
+  if (x.device === "cpu" && hasBf16(x.lib)) return true;
+  const why = x.device !== "cpu"
+    ? `autocast(bfloat16) on ${x.device} is not built yet`
+    : "autocast(bfloat16): this CPU has no AVX512_BF16 (or LITS_BF16=off)";
+  if (!warned.has(why)) {
+    warned.add(why);
+    console.warn(`${why}; convolutions and matmuls run in float32`);
+  }
+  return false;
+}
