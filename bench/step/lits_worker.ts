@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  autocast,
   emptyCache,
   endStep,
   memoryStats,
@@ -26,6 +27,9 @@ import { minorFaults, peakRssKb, type WorkerResult } from "./protocol.ts";
 if (Deno.env.get("LITS_FUSION") === "0") setFusion(false);
 
 const [model, mode, warmup, steps, batch, size] = Deno.args;
+// The -bf16 variants: the forward and the loss under bf16 autocast, as torch_worker.py.
+const bf16 = Deno.env.get("BENCH_PRECISION") === "bf16";
+const inPrecision = <T>(fn: () => T): T => bf16 ? autocast("bfloat16", fn) : fn();
 const nWarm = Number(warmup), nSteps = Number(steps), n = Number(batch), s = Number(size);
 
 const net = models.create(model, { inChannels: 1, numClasses: 3 });
@@ -66,7 +70,7 @@ if (mode === "train") {
     if (i === JS_WARMUP + nWarm) systemBytesAtTimed = memoryStats().bytesFromSystem;
     const f0 = minorFaults(), t0 = performance.now();
     opt.zeroGrad();
-    const loss = lossFn.forward(net.forward(x), y);
+    const loss = inPrecision(() => lossFn.forward(net.forward(x), y));
     loss.backward();
     opt.step();
     loss.item(); // the step is done when its loss is on the host
@@ -82,7 +86,7 @@ if (mode === "train") {
     const { x } = i < JS_WARMUP ? small : real;
     if (i === JS_WARMUP + nWarm) systemBytesAtTimed = memoryStats().bytesFromSystem;
     const f0 = minorFaults(), t0 = performance.now();
-    noGrad(() => net.forward(x).toArray());
+    noGrad(() => inPrecision(() => net.forward(x)).toArray());
     const t1 = performance.now(), f1 = minorFaults();
     if (i >= JS_WARMUP + nWarm) times.push(t1 - t0), faults.push(f1 - f0);
   }

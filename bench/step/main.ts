@@ -15,6 +15,12 @@
  * threads spinning as libgomp's default; lits-nofuse, deferred ops off)
  * --steps N (timed steps per run, both passes; default by model: simple 10
  * train and 20 eval, resnet50 4 and 8)
+ * --precision fp32|bf16|fp32,bf16 (default fp32; bf16: each lits and torch
+ * variant also, or only, as NAME-bf16: this library under
+ * `autocast("bfloat16", ...)`, PyTorch under `torch.autocast("cpu",
+ * dtype=torch.bfloat16)`, around the forward and the loss; ONNX Runtime
+ * stays fp32. A bf16 row's speedup is against lits-bf16, its share of the
+ * peak against the bf16 dot-product peak)
  * --wait-idle SECONDS (before each run, wait up to that long for an idle machine)
  * --kernels (also run the kernel benchmarks and add their rates)
  * --out FILE (append the markdown report)  --no-data (skip the loader)  --help.
@@ -58,6 +64,7 @@ const OPTIONS = {
   variants: { type: "string", default: "lits,torch,torch+jemalloc,onnxruntime" },
   steps: { type: "string" },
   "wait-idle": { type: "string", default: "0" },
+  precision: { type: "string", default: "fp32" },
   out: { type: "string" },
   "no-data": { type: "boolean", default: false },
   kernels: { type: "boolean", default: false },
@@ -92,6 +99,11 @@ if (args.steps && !(Number.isInteger(Number(args.steps)) && Number(args.steps) >
   Deno.exit(2);
 }
 const threads = Number(args.threads ?? navigator.hardwareConcurrency);
+const precisions = values.precision.split(",");
+if (precisions.some((p) => p !== "fp32" && p !== "bf16")) {
+  console.error(`bench:step: --precision takes fp32, bf16 or fp32,bf16, got '${values.precision}'`);
+  Deno.exit(2);
+}
 
 /** Warm-up and timed steps per run, and rounds, by model (ResNet-50 steps take seconds). */
 const PLAN: Record<string, { warmup: number; steps: number; rounds: number }> = {
@@ -187,7 +199,14 @@ const known: Variant[] = [
   },
   { name: "onnxruntime", cmd: ortArgs, modes: ["eval"] },
 ];
-const wanted = values.variants.split(",");
+// The bf16 twins: the same command, its forward and loss under autocast (BENCH_PRECISION).
+for (const v of known.filter((v) => v.name !== "onnxruntime")) {
+  known.push({ ...v, name: `${v.name}-bf16`, env: { ...v.env, BENCH_PRECISION: "bf16" } });
+}
+const asked = values.variants.split(",");
+const wanted = precisions.flatMap((p) =>
+  p === "fp32" ? asked : asked.filter((v) => v !== "onnxruntime").map((v) => `${v}-bf16`)
+);
 const hasTorch = canRun(PYTHON, ["-c", "import torch, torchvision"]);
 if (!hasTorch) notes.push(`PyTorch skipped: '${PYTHON} -c "import torch, torchvision"' failed`);
 if (!exists(JEMALLOC)) {
@@ -216,7 +235,7 @@ if (ort.why) {
 }
 const variants = known.filter((v) =>
   wanted.includes(v.name) && (!v.name.startsWith("torch") || hasTorch) &&
-  (v.name !== "torch+jemalloc" || exists(JEMALLOC)) &&
+  (!v.name.startsWith("torch+jemalloc") || exists(JEMALLOC)) &&
   (v.name !== "onnxruntime" || ort.version !== undefined)
 );
 
@@ -383,6 +402,7 @@ console.error(`at the end: ${describePeak(peakEnd, cpu)}`);
 const peak = {
   fmaGflops: Math.max(peakStart.fmaGflops, peakEnd.fmaGflops),
   copyGBps: Math.max(peakStart.copyGBps, peakEnd.copyGBps),
+  bf16Gflops: Math.max(peakStart.bf16Gflops ?? NaN, peakEnd.bf16Gflops ?? NaN),
 };
 if (variants.some((v) => v.name === "onnxruntime") && args.modes.split(",").includes("train")) {
   notes.push("onnxruntime has no train rows: ONNX Runtime does not train");
@@ -463,7 +483,12 @@ function report(): string {
       cpu.avx512 ? "AVX-512" : "AVX2"
     } FMA chains in registers), copy bandwidth ${peak.copyGBps.toFixed(1)} GB/s (${
       peakStart.copyGBps.toFixed(1)
-    } and ${peakEnd.copyGBps.toFixed(1)}; a 256 MiB copy, bytes read + written).`,
+    } and ${peakEnd.copyGBps.toFixed(1)}; a 256 MiB copy, bytes read + written)${
+      precisions.includes("bf16")
+        ? `, bf16 dot-product peak ${peak.bf16Gflops.toFixed(1)} GFLOP/s (vdpbf16ps chains; ` +
+          `the "% peak" of -bf16 rows is against it)`
+        : ""
+    }.`,
     "",
     `Batch ${batch} x 1 x ${size} x ${size}, 3 classes, Adam (weight decay 1e-4), cross-entropy. ` +
     "Median ms over all timed steps of all rounds (per-round medians in brackets); " +
@@ -480,28 +505,40 @@ function report(): string {
     "(counted on a forward, bench/flops.ts), 2 FLOPs each, over the median step; a training " +
     "step counts 3x its forward's FLOPs (forward, input and weight gradients: the usual " +
     "convention; batch norm, activations, pooling and the optimizer are not counted); " +
-    `% FMA peak = that over the FMA peak above. Work per image: ${
+    `% peak = that over the FMA peak above (-bf16 rows: the bf16 peak). Work per image: ${
       [...work].map(([m, w]) => `${m} ${(w.forwardFlops / batch / 1e9).toFixed(3)} GFLOP forward`)
         .join(", ")
     }.`,
     "",
-    "| model | pass | variant | median ms | rounds | images/s | GFLOP/s | % FMA peak | lits speedup | peak RSS MB | faults/step | faults/run | fresh buffer bytes |",
+    "| model | pass | variant | median ms | rounds | images/s | GFLOP/s | % peak | lits speedup | peak RSS MB | faults/step | faults/run | fresh buffer bytes |",
     "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
-    const ours = rows.find((o) =>
-      o.model === r.model && o.mode === r.mode && o.variant === "lits"
-    )!;
+    // A bf16 row against lits in bf16; an fp32 row against lits in fp32.
+    const bf16 = r.variant.endsWith("-bf16"), lits = bf16 ? "lits-bf16" : "lits";
+    const ours = rows.find((o) => o.model === r.model && o.mode === r.mode && o.variant === lits);
     const gflops = r.flops / (r.medianMs / 1000) / 1e9;
+    const ceiling = bf16 ? peak.bf16Gflops : peak.fmaGflops;
     lines.push(
       `| ${r.model} | ${r.mode} | ${r.variant} | ${r.medianMs.toFixed(1)} | ${
         r.roundMedians.map((m) => m.toFixed(0)).join(", ")
       } | ${(batch / (r.medianMs / 1000)).toFixed(1)} | ${gflops.toFixed(1)} | ${
-        (100 * gflops / peak.fmaGflops).toFixed(1)
-      }% | ${r.variant === "lits" ? "" : `${(r.medianMs / ours.medianMs).toFixed(2)}x`} | ${
+        (100 * gflops / ceiling).toFixed(1)
+      }% | ${r.variant === lits || !ours ? "" : `${(r.medianMs / ours.medianMs).toFixed(2)}x`} | ${
         r.peakRssMb.toFixed(0)
       } | ${r.faultsPerStep} | ${r.processFaults} | ${r.freshBufferBytes ?? ""} |`,
     );
+  }
+  for (const r of rows.filter((r) => r.variant === "lits-bf16")) {
+    const fp32 = rows.find((o) => o.model === r.model && o.mode === r.mode && o.variant === "lits");
+    if (fp32) {
+      lines.push(
+        "",
+        `lits-bf16 against lits (fp32), ${r.model} ${r.mode}: ${
+          (fp32.medianMs / r.medianMs).toFixed(2)
+        }x (${r.medianMs.toFixed(1)} vs ${fp32.medianMs.toFixed(1)} ms)`,
+      );
+    }
   }
   const loadAtEnd = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
   const worst = Math.max(...busyBefore, 0);

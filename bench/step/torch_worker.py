@@ -4,6 +4,7 @@ optimizer and loop as bench/step/lits_worker.ts; prints one JSON line.
 Usage: python3 bench/step/torch_worker.py MODEL MODE WARMUP STEPS BATCH SIZE THREADS
 """
 import json
+import os
 import resource
 import sys
 import time
@@ -37,6 +38,9 @@ def main():
     x = torch.randn(batch, 1, size, size)
     y = torch.arange(batch) % 3
     times, faults = [], []
+    # The -bf16 variants: forward and loss under CPU autocast, as lits_worker.ts.
+    bf16 = os.environ.get("BENCH_PRECISION") == "bf16"
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
     if mode == "train":
         net.train()
         opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
@@ -44,7 +48,8 @@ def main():
         for i in range(warm + steps):
             f0, t0 = minor_faults(), time.perf_counter()
             opt.zero_grad()
-            loss = loss_fn(net(x), y)
+            with autocast:
+                loss = loss_fn(net(x), y)
             loss.backward()
             opt.step()
             loss.item()
@@ -57,7 +62,8 @@ def main():
         with torch.no_grad():
             for i in range(warm + steps):
                 f0, t0 = minor_faults(), time.perf_counter()
-                net(x).numpy()
+                with autocast:
+                    net(x).float().numpy()
                 t1, f1 = time.perf_counter(), minor_faults()
                 if i >= warm:
                     times.append((t1 - t0) * 1e3)
