@@ -6,7 +6,8 @@
  * inputs, and differs from fp32 on the inputs as they are). The scoping
  * rules, the bad calls, and the fallback where the CPU has no bf16.
  * The numeric tests are ignored, with the reason, on a CPU without
- * AVX512_BF16.
+ * AVX512_BF16. `LITS_TEST_DEVICE=cuda` runs them on the GPU (whose
+ * convolutions round their outputs to bf16, as PyTorch's do).
  */
 import assert from "node:assert/strict";
 import {
@@ -21,8 +22,14 @@ import {
   type Tensor,
   tensor,
 } from "../mod.ts";
-import { cpuLib } from "../src/ffi/native.ts";
-import { assertClose, fromStored, loadFixture, type Stored } from "./helpers.ts";
+import { backend } from "../src/tensor/device.ts";
+import {
+  assertClose,
+  fromStored as fromStoredOnCpu,
+  loadFixture,
+  type Stored,
+  testDevice,
+} from "./helpers.ts";
 import { bf16 } from "./bf16_ref.ts";
 
 interface Case {
@@ -53,13 +60,13 @@ const fx = loadFixture<{
 }>("autocast.json");
 
 const level = new Int32Array(1);
-const lib = cpuLib();
+const dev = testDevice, lib = backend(dev);
+const fromStored = (s: Stored, options: { requiresGrad?: boolean } = {}) =>
+  fromStoredOnCpu(s, { ...options, device: dev });
 const noBf16 = lib.lits_bf16_support === null || lib.lits_bf16_support(level) !== 0 ||
   level[0] === 0;
 if (noBf16) {
-  console.log(
-    "autocast_test: numeric tests ignored: this CPU has no AVX512_BF16 (or LITS_BF16=off)",
-  );
+  console.log(`autocast_test: numeric tests ignored: no bf16 kernels on ${dev} here`);
 }
 
 /** max |values|: bf16's tolerance is relative to the scale of the result. */
@@ -97,7 +104,7 @@ function closeToTorch(actual: Tensor, torch: Stored, fp32: Stored, what: string)
 
 /** The tensor with its values rounded to bf16 (and kept as fp32). */
 function rounded(t: Tensor): Tensor {
-  return tensor(Array.from(t.toArray(), bf16)).reshape([...t.shape]);
+  return tensor(Array.from(t.toArray(), bf16), [...t.shape], { device: dev });
 }
 
 /**
@@ -123,11 +130,15 @@ function checkOp(c: Case, op: (...xs: Tensor[]) => Tensor, what: string): void {
     [xs[0].grad!, xr[0].grad!, "grad 0"],
     [xs[1].grad!, xr[1].grad!, "grad 1"],
   ];
+  // A GPU rounds its results to bf16 as well (half a bf16 step: 2^-9).
+  const rtol = dev === "cpu" ? 0 : 2 ** -9;
   for (const [ours, ref, part] of pairs) {
     const r = ref.toArray(), tight = 2e-6 * scale(r);
-    assertClose(ours, r, { rtol: 0, atol: tight, what: `${what} ${part}: fp32 of rounded inputs` });
+    assertClose(ours, r, { rtol, atol: tight, what: `${what} ${part}: fp32 of rounded inputs` });
   }
-  // ...and measurably not fp32 on the operands as they are.
+  // ...and measurably not fp32 on the operands as they are (on the CPU,
+  // whose outputs are not rounded again, so the difference is the inputs').
+  if (dev !== "cpu") return;
   const plain = noGrad(() => op(...xs)).toArray(), tight = 2e-6 * scale(plain);
   const far = distance(y.toArray(), plain);
   assert.ok(far > 20 * tight, `${what}: autocast ${far} from fp32, as if it did not round`);
@@ -167,7 +178,7 @@ function fixtureModel(): nn.Sequential {
 }
 
 function loadedModel(): nn.Sequential {
-  const model = fixtureModel();
+  const model = fixtureModel().to(dev);
   const sd = new Map(Object.entries(fx.model.state).map(([k, s]) => [k, fromStored(s)]));
   model.loadStateDict(sd, { strict: false }); // num_batches_tracked is int64 in PyTorch
   return model;
@@ -180,7 +191,7 @@ Deno.test({
     const m = fx.model;
     const model = loadedModel();
     model.train();
-    const x = fromStored(m.x), y = tensor(m.y, undefined, { dtype: "int32" });
+    const x = fromStored(m.x), y = tensor(m.y, undefined, { dtype: "int32", device: dev });
     const { logits, loss } = autocast("bfloat16", () => {
       const logits = model.forward(x);
       return { logits, loss: F.crossEntropy(logits, y) };
@@ -204,7 +215,8 @@ Deno.test({
   ignore: noBf16,
   async fn() {
     const model = loadedModel();
-    const x = fromStored(fx.model.x), y = tensor(fx.model.y, undefined, { dtype: "int32" });
+    const x = fromStored(fx.model.x),
+      y = tensor(fx.model.y, undefined, { dtype: "int32", device: dev });
     const loss = autocast("bfloat16", () => F.crossEntropy(model.forward(x), y));
     loss.backward();
     new optim.SGD(model.parameters(), { lr: 0.1 }).step();
@@ -215,7 +227,7 @@ Deno.test({
     const path = await Deno.makeTempFile({ suffix: ".safetensors" });
     try {
       await io.saveSafetensors(path, sd);
-      const fresh = fixtureModel();
+      const fresh = fixtureModel().to(dev);
       fresh.loadStateDict(await io.loadSafetensors(path));
       model.eval();
       fresh.eval();
@@ -310,8 +322,9 @@ Deno.test({
   name: "autocast: the fp32 path outside it is bit for bit what it was",
   ignore: noBf16,
   fn() {
-    const conv = new nn.Conv2d(4, 6, 3, { padding: 1 }), fc = new nn.Linear(5, 3);
-    const x = randn([2, 4, 8, 8]), z = randn([3, 5]);
+    const conv = new nn.Conv2d(4, 6, 3, { padding: 1 }).to(dev);
+    const fc = new nn.Linear(5, 3).to(dev);
+    const x = randn([2, 4, 8, 8]).to(dev), z = randn([3, 5]).to(dev);
     const before = [conv.forward(x), fc.forward(z)].map((t) => Array.from(t.toArray()));
     autocast("bfloat16", () => [conv.forward(x), fc.forward(z)]);
     const after = [conv.forward(x), fc.forward(z)].map((t) => Array.from(t.toArray()));

@@ -8,9 +8,14 @@
  * (`deno task gpu:check`).
  */
 import assert from "node:assert/strict";
-import { cpuLibraryPath } from "../src/ffi/native.ts";
+import { cpuLib, cpuLibraryPath } from "../src/ffi/native.ts";
 
-Deno.test("device 'cuda' with the CPU library standing in: to(), module.to, op tests", async () => {
+function cpuHasBf16(): boolean {
+  const level = new Int32Array(1);
+  return cpuLib().lits_bf16_support?.(level) === 0 && level[0] > 0;
+}
+
+Deno.test("device 'cuda' with the CPU library standing in: to(), module.to, op and autocast tests", async () => {
   const here = new URL(".", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -19,6 +24,8 @@ Deno.test("device 'cuda' with the CPU library standing in: to(), module.to, op t
       `${here}cuda_device_test.ts`,
       `${here}cuda_ops_test.ts`,
       `${here}ops_test.ts`,
+      // Its numeric tests need the CPU's bf16 kernels (ignored without them).
+      ...(cpuHasBf16() ? [`${here}autocast_test.ts`] : []),
     ],
     env: { LITS_CUDA_LIB: cpuLibraryPath(), LITS_TEST_DEVICE: "cuda", NO_COLOR: "1" },
     stdout: "piped",

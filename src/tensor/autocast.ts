@@ -49,8 +49,8 @@ const AsyncFunction = (async () => {}).constructor;
  * holds through its awaits, in its own call chain only.
  *
  * Needs a CPU with AVX512_BF16 (Intel Cooper Lake and later, AMD Zen 4 and
- * later); elsewhere, and on CUDA (not built yet), the ops print one line
- * and run in fp32.
+ * later), or a GPU of compute capability 8.0 or later; elsewhere the ops
+ * print one line and run in fp32.
  *
  * @example
  * ```ts
@@ -154,10 +154,11 @@ function hasBf16(lib: NativeSymbols): boolean {
  */
 export function matrixOpInBf16(x: Tensor): boolean {
   if (autocastDtype() === null) return false;
-  if (x.device === "cpu" && hasBf16(x.lib)) return true;
-  const why = x.device !== "cpu"
-    ? `autocast(bfloat16) on ${x.device} is not built yet`
-    : "autocast(bfloat16): this CPU has no AVX512_BF16 (or LITS_BF16=off)";
+  if (hasBf16(x.lib)) return true;
+  const why = x.device === "cpu"
+    ? "autocast(bfloat16): this CPU has no AVX512_BF16 (or LITS_BF16=off)"
+    : `autocast(bfloat16): the ${x.device} library has no bf16 kernels for this device ` +
+      "(before compute capability 8.0, a build without them, or LITS_BF16=off)";
   if (!warned.has(why)) {
     warned.add(why);
     console.warn(`${why}; convolutions and matmuls run in float32`);
