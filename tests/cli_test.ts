@@ -124,6 +124,9 @@ Deno.test("runs: no overwriting an existing run; --resume keeps the run's config
   const changed = await capture(train.trainMain, ["--resume", "--out", out, "--lr", "0.1"]);
   assert.equal(changed.code, 2);
   assert.match(changed.stderr, /--lr 0\.1 differs from the run's 0\.001/);
+  const bf16 = await capture(train.trainMain, ["--resume", "--out", out, "--precision", "bf16"]);
+  assert.equal(bf16.code, 2);
+  assert.match(bf16.stderr, /--precision "bf16" differs from the run's "fp32"/);
   const fine = await capture(train.trainMain, ["--resume", "--out", out, "--workers", "1"]);
   assert.equal(fine.code, 0, fine.stderr);
   assert.match(fine.stdout, /resuming .* after epoch 1/);
