@@ -43,11 +43,14 @@ typedef struct cudnnFilterStruct* cudnnFilterDescriptor_t;
 typedef struct cudnnConvolutionStruct* cudnnConvolutionDescriptor_t;
 
 enum cudnnStatus_t : int { CUDNN_STATUS_SUCCESS = 0 };
-enum cudnnDataType_t : int { CUDNN_DATA_FLOAT = 0 };
+/* BFLOAT16 (compute capability 8.0+) for autocast's tensors and filters;
+ * the convolution's compute type stays FLOAT (conv_plan.cu). */
+enum cudnnDataType_t : int { CUDNN_DATA_FLOAT = 0, CUDNN_DATA_BFLOAT16 = 9 };
 enum cudnnTensorFormat_t : int { CUDNN_TENSOR_NCHW = 0 };
 enum cudnnConvolutionMode_t : int { CUDNN_CROSS_CORRELATION = 1 };
-/* DEFAULT allows TF32 tensor cores for fp32 on Ampere and later; FMA does not. */
-enum cudnnMathType_t : int { CUDNN_DEFAULT_MATH = 0, CUDNN_FMA_MATH = 3 };
+/* DEFAULT allows TF32 tensor cores for fp32 on Ampere and later; FMA does not.
+ * TENSOR_OP asks for tensor cores (bf16 data, as PyTorch sets it). */
+enum cudnnMathType_t : int { CUDNN_DEFAULT_MATH = 0, CUDNN_TENSOR_OP_MATH = 1, CUDNN_FMA_MATH = 3 };
 enum cudnnBatchNormMode_t : int { CUDNN_BATCHNORM_SPATIAL = 1 };
 enum cudnnDeterminism_t : int { CUDNN_NON_DETERMINISTIC = 0, CUDNN_DETERMINISTIC = 1 };
 
@@ -82,7 +85,7 @@ static_assert(offsetof(cudnnConvolutionFwdAlgoPerf_t, memory) == 16, "perf.memor
 static_assert(offsetof(cudnnConvolutionFwdAlgoPerf_t, mathType) == 28, "perf.mathType offset");
 static_assert(sizeof(cudnnConvolutionBwdDataAlgoPerf_t) == 48, "BwdDataAlgoPerf layout");
 static_assert(sizeof(cudnnConvolutionBwdFilterAlgoPerf_t) == 48, "BwdFilterAlgoPerf layout");
-static_assert(sizeof(cudaDataType) == 4 && CUDA_R_32F == 0, "cudaDataType");
+static_assert(sizeof(cudaDataType) == 4 && CUDA_R_32F == 0 && CUDA_R_16BF == 14, "cudaDataType");
 
 /* ---- the function table ---------------------------------------------------- */
 
