@@ -2,12 +2,12 @@
  * backward filter); bias forward and backward with our own kernels.
  *
  * The plan of a call (descriptors, algorithm, workspace size) comes from
- * conv_plan.cu; the workspace from our caching allocator. The plan cache
- * uses host containers, so the three cuDNN entries run in lc_guarded.
+ * conv_plan.cu, through run_planned (conv_run.cuh); the workspace from our
+ * caching allocator. The plan cache uses host containers, so the three cuDNN
+ * entries run in lc_guarded.
  */
 #include "block_reduce.cuh"
-#include "common.cuh"
-#include "conv_plan.cuh"
+#include "conv_run.cuh"
 
 namespace {
 
@@ -55,36 +55,11 @@ __global__ void bias_finish_kernel(const double* part, float* dbias, int64_t k, 
 
 }  // namespace
 
-/* Declares p and conv_st (LITS_OK, or LITS_EMPTY for an empty batch); an
- * argument error returns. */
-#define CONV_SETUP()                                               \
-  lc_conv_shape p;                                                 \
-  const int conv_st = lc_conv_setup(lc_fn, &p, params_host);       \
-  if (conv_st > 0) return conv_st
-
 /* cuDNN reads x itself: a transformed input needs the fused section. */
 static int identity_only(const char* lc_fn, const float* x_coef, int32_t x_relu) {
   if (x_coef == NULL && x_relu == 0) return LITS_OK;
   return lc_fail(LITS_ERR_UNAVAILABLE,
                  "%s: input transforms need the fused kernels, which this backend lacks", lc_fn);
-}
-
-/* The scale factors of every cuDNN call here: y = 1 * conv(...) + 0 * y. */
-static const float one = 1.0f, zero = 0.0f;
-
-/* One cuDNN convolution call: plans dir for the buffers a, b, c (as
- * lc_conv_prepare takes them), runs call(plan, workspace), then frees the
- * workspace whatever cuDNN said, before its status is checked. */
-template <typename Call>
-static int run_planned(const char* lc_fn, const lc_conv_shape& p, int dir, const void* a,
-                       const void* b, const void* c, Call call) {
-  const lc_conv_plan* pl = NULL;
-  void* ws = NULL;
-  LC_TRY(lc_conv_prepare(lc_fn, p, dir, a, b, c, &pl, &ws));
-  const cudnnStatus_t st = call(*pl, ws);
-  lc_scratch_free(ws);
-  LC_CHECK(st);
-  return LITS_OK;
 }
 
 extern "C" int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* x,
@@ -96,10 +71,11 @@ extern "C" int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, co
     LC_TRY(identity_only(lc_fn, x_coef, x_relu));
     if (conv_st == LITS_EMPTY) return LITS_OK;
     LC_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", lc_fn);
-    LC_TRY(run_planned(lc_fn, p, LC_CONV_FWD, x, weight, y, [&](const lc_conv_plan& pl, void* ws) {
-      return lc_vendor.cudnnConvolutionForward(lc.cudnn, &one, pl.x, x, pl.w, weight, pl.conv,
-                                               (cudnnConvolutionFwdAlgo_t)pl.algo, ws,
-                                               pl.workspace, &zero, pl.y, y);
+    LC_TRY(run_planned(lc_fn, p, LC_CONV_FWD, CUDNN_DATA_FLOAT, x, weight, y,
+                       [&](const lc_conv_plan& pl, void* ws) {
+      return lc_vendor.cudnnConvolutionForward(
+          lc.cudnn, &lc_conv_one, pl.x, x, pl.w, weight, pl.conv,
+          (cudnnConvolutionFwdAlgo_t)pl.algo, ws, pl.workspace, &lc_conv_zero, pl.y, y);
     }));
     if (bias != NULL) {
       const int64_t hw = p.oh * p.ow, planes = (int64_t)p.n * p.k, k = p.k;
@@ -119,11 +95,11 @@ extern "C" int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_ho
     CONV_SETUP();
     if (conv_st == LITS_EMPTY) return LITS_OK;
     LC_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", lc_fn);
-    return run_planned(lc_fn, p, LC_CONV_BWD_DATA, dx, weight, dy,
+    return run_planned(lc_fn, p, LC_CONV_BWD_DATA, CUDNN_DATA_FLOAT, dx, weight, dy,
                        [&](const lc_conv_plan& pl, void* ws) {
       return lc_vendor.cudnnConvolutionBackwardData(
-          lc.cudnn, &one, pl.w, weight, pl.y, dy, pl.conv, (cudnnConvolutionBwdDataAlgo_t)pl.algo,
-          ws, pl.workspace, &zero, pl.x, dx);
+          lc.cudnn, &lc_conv_one, pl.w, weight, pl.y, dy, pl.conv,
+          (cudnnConvolutionBwdDataAlgo_t)pl.algo, ws, pl.workspace, &lc_conv_zero, pl.x, dx);
     });
   });
 }
@@ -142,11 +118,11 @@ extern "C" int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_
       return LITS_OK;
     }
     LC_REQUIRE(x != NULL && dy != NULL, "%s: x or dy is NULL", lc_fn);
-    return run_planned(lc_fn, p, LC_CONV_BWD_FILTER, x, dweight, dy,
+    return run_planned(lc_fn, p, LC_CONV_BWD_FILTER, CUDNN_DATA_FLOAT, x, dweight, dy,
                        [&](const lc_conv_plan& pl, void* ws) {
       return lc_vendor.cudnnConvolutionBackwardFilter(
-          lc.cudnn, &one, pl.x, x, pl.y, dy, pl.conv, (cudnnConvolutionBwdFilterAlgo_t)pl.algo,
-          ws, pl.workspace, &zero, pl.w, dweight);
+          lc.cudnn, &lc_conv_one, pl.x, x, pl.y, dy, pl.conv,
+          (cudnnConvolutionBwdFilterAlgo_t)pl.algo, ws, pl.workspace, &lc_conv_zero, pl.w, dweight);
     });
   });
 }

@@ -12,8 +12,12 @@
  * the same on every run) restricted to CUDNN_DETERMINISTIC algorithms, as
  * PyTorch with torch.backends.cudnn.deterministic and benchmark off.
  *
- * TF32: the descriptors use CUDNN_FMA_MATH (true fp32) unless
- * LITS_CUDA_TF32=1, which searches with CUDNN_DEFAULT_MATH and keeps the math
+ * Data types: fp32 tensors and filters, or bf16 ones (autocast,
+ * conv_bf16.cu: cuDNN's BFLOAT16 configuration, compute capability 8.0+);
+ * the compute type is FLOAT for both, so bf16 products are summed in fp32.
+ * Math types (lc_conv_math, conv_plan.cuh): CUDNN_FMA_MATH (true fp32)
+ * unless LITS_CUDA_TF32=1, which searches with CUDNN_DEFAULT_MATH;
+ * CUDNN_TENSOR_OP_MATH for bf16. Except under FMA, the plan keeps the math
  * type the chosen result was timed with.
  */
 #include <limits.h>
@@ -40,21 +44,22 @@ void destroy_plan(lc_conv_plan* pl) {
   delete pl;
 }
 
-/* Creates and sets a plan's descriptors. */
-int build_descriptors(const char* lc_fn, const lc_conv_shape& p, lc_conv_plan* pl) {
+/* Creates and sets a plan's descriptors for tensors and filters of dtype. */
+int build_descriptors(const char* lc_fn, const lc_conv_shape& p, cudnnDataType_t dtype,
+                      lc_conv_plan* pl) {
   LC_CHECK(lc_vendor.cudnnCreateTensorDescriptor(&pl->x));
   LC_CHECK(lc_vendor.cudnnCreateTensorDescriptor(&pl->y));
   LC_CHECK(lc_vendor.cudnnCreateFilterDescriptor(&pl->w));
   LC_CHECK(lc_vendor.cudnnCreateConvolutionDescriptor(&pl->conv));
-  LC_CHECK(lc_vendor.cudnnSetTensor4dDescriptor(pl->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, p.n,
-                                                p.c, p.h, p.w));
-  LC_CHECK(lc_vendor.cudnnSetFilter4dDescriptor(pl->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, p.k,
+  LC_CHECK(lc_vendor.cudnnSetTensor4dDescriptor(pl->x, CUDNN_TENSOR_NCHW, dtype, p.n, p.c, p.h,
+                                                p.w));
+  LC_CHECK(lc_vendor.cudnnSetFilter4dDescriptor(pl->w, dtype, CUDNN_TENSOR_NCHW, p.k,
                                                 p.c / p.groups, p.r, p.s));
   LC_CHECK(lc_vendor.cudnnSetConvolution2dDescriptor(pl->conv, p.ph, p.pw, p.sh, p.sw, p.dh, p.dw,
                                                      CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
   LC_CHECK(lc_vendor.cudnnSetConvolutionGroupCount(pl->conv, p.groups));
-  LC_CHECK(lc_vendor.cudnnSetConvolutionMathType(pl->conv,
-                                                 lc.tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+  pl->math = lc_conv_math(dtype, lc.tf32 != 0);
+  LC_CHECK(lc_vendor.cudnnSetConvolutionMathType(pl->conv, pl->math));
   int on = 0, oc = 0, ohh = 0, oww = 0;
   LC_CHECK(lc_vendor.cudnnGetConvolution2dForwardOutputDim(pl->conv, pl->x, pl->w, &on, &oc, &ohh,
                                                            &oww));
@@ -63,8 +68,8 @@ int build_descriptors(const char* lc_fn, const lc_conv_shape& p, lc_conv_plan* p
                    "%s: cuDNN computes output [%d, %d, %d, %d], expected [%d, %d, %lld, %lld]",
                    lc_fn, on, oc, ohh, oww, p.n, p.k, (long long)p.oh, (long long)p.ow);
   }
-  LC_CHECK(lc_vendor.cudnnSetTensor4dDescriptor(pl->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, p.n,
-                                                p.k, (int)p.oh, (int)p.ow));
+  LC_CHECK(lc_vendor.cudnnSetTensor4dDescriptor(pl->y, CUDNN_TENSOR_NCHW, dtype, p.n, p.k,
+                                                (int)p.oh, (int)p.ow));
   return LITS_OK;
 }
 
@@ -114,7 +119,8 @@ int pick(const char* lc_fn, const Perf* perf, int returned, int64_t budget, bool
     if (deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) continue;
     pl->algo = (int)perf[i].algo;
     pl->workspace = perf[i].memory;
-    if (lc.tf32) LC_CHECK(lc_vendor.cudnnSetConvolutionMathType(pl->conv, perf[i].mathType));
+    if (lc_conv_math_follows_search(pl->math))
+      LC_CHECK(lc_vendor.cudnnSetConvolutionMathType(pl->conv, perf[i].mathType));
     return LITS_OK;
   }
   return lc_fail(LITS_ERR_INTERNAL,
@@ -212,7 +218,7 @@ int make_plan(const char* lc_fn, const lc_conv_key& key, const lc_conv_shape& p,
     }
   }
   lc_conv_plan* pl = new lc_conv_plan();
-  int st = build_descriptors(lc_fn, p, pl);
+  int st = build_descriptors(lc_fn, p, (cudnnDataType_t)key.dtype, pl);
   if (st == LITS_OK) st = search(lc_fn, pl, dir, key.deterministic != 0, a, b, c);
   if (st != LITS_OK) {
     destroy_plan(pl);
@@ -236,15 +242,17 @@ int lc_conv_setup(const char* fn, lc_conv_shape* p, const lits_conv2d_params* pa
   return st;
 }
 
-int lc_conv_prepare(const char* lc_fn, const lc_conv_shape& p, int dir, const void* a,
-                    const void* b, const void* c, const lc_conv_plan** plan, void** ws) {
+int lc_conv_prepare(const char* lc_fn, const lc_conv_shape& p, int dir, cudnnDataType_t dtype,
+                    const void* a, const void* b, const void* c, const lc_conv_plan** plan,
+                    void** ws) {
   *ws = NULL;
   const lc_conv_key key{{p.n, p.c, p.h, p.w, p.k, p.r, p.s, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw,
                          p.groups},
                         dir,
                         {lc_alignment(a), lc_alignment(b), lc_alignment(c)},
                         lc_deterministic(),
-                        lc.tf32};
+                        lc.tf32,
+                        (int32_t)dtype};
   const lc_conv_plan* pl = NULL;
   {
     std::lock_guard<std::mutex> guard(g_plans_lock);

@@ -3,8 +3,9 @@
  * The decisions are plain host functions, free of CUDA and cuDNN calls, so
  * that check/host_check.cu tests them on a machine without a GPU:
  *
- * - The key: shape, direction, the alignment of the three buffers, and
- *   whether deterministic algorithms were asked for. cuDNN may pick (or
+ * - The key: shape, direction, the alignment of the three buffers, whether
+ *   deterministic algorithms were asked for, and the data type (fp32, or
+ *   bf16 for autocast). cuDNN may pick (or
  *   reject) an algorithm by the buffers' alignment, and views pass
  *   `base + offset * 4`, so a plan searched on 256-byte aligned buffers is not
  *   reused for a 4-byte aligned view; each alignment class gets its own.
@@ -17,6 +18,11 @@
  *   doubled or reaches what they want. Checked every LC_RESEARCH_EVERY uses
  *   of such a plan (cudaMemGetInfo is a driver call), never for plans whose
  *   search had the full budget.
+ * - The math type: true fp32 (FMA) unless LITS_CUDA_TF32=1 (DEFAULT, which
+ *   allows TF32); tensor cores for bf16 (TENSOR_OP, as PyTorch sets it). A
+ *   search may return an algorithm timed with another math type (cuDNN
+ *   falls back where tensor cores do not apply); the plan then takes that
+ *   one, except under FMA, which is a promise of true fp32.
  */
 #ifndef LITS_CUDA_CONV_PLAN_CUH
 #define LITS_CUDA_CONV_PLAN_CUH
@@ -44,7 +50,7 @@ inline uint32_t lc_alignment(const void* p) {
   return low >= LC_CONV_ALIGN_CAP ? LC_CONV_ALIGN_CAP : (uint32_t)low;
 }
 
-/* 20 int32s, no padding, compared as bytes (a strict total order for
+/* 21 int32s, no padding, compared as bytes (a strict total order for
  * std::map). */
 struct lc_conv_key {
   int32_t dims[14]; /* n c h w k r s, stride, pad, dilation (h, w), groups */
@@ -52,10 +58,21 @@ struct lc_conv_key {
   uint32_t align[3]; /* the direction's buffers in the order prepare gets them */
   int32_t deterministic;
   int32_t tf32;
+  int32_t dtype; /* cudnnDataType_t of x, w and y: FLOAT or BFLOAT16 */
   bool operator<(const lc_conv_key& o) const { return memcmp(this, &o, sizeof *this) < 0; }
   bool operator==(const lc_conv_key& o) const { return memcmp(this, &o, sizeof *this) == 0; }
 };
-static_assert(sizeof(lc_conv_key) == 20 * 4, "lc_conv_key has no padding");
+static_assert(sizeof(lc_conv_key) == 21 * 4, "lc_conv_key has no padding");
+
+/* The math type a plan's descriptor starts with (see the file comment). */
+inline cudnnMathType_t lc_conv_math(cudnnDataType_t dtype, bool tf32) {
+  if (dtype == CUDNN_DATA_BFLOAT16) return CUDNN_TENSOR_OP_MATH;
+  return tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+}
+
+/* Whether a plan that started with `start` takes the chosen algorithm's own
+ * math type. */
+inline bool lc_conv_math_follows_search(cudnnMathType_t start) { return start != CUDNN_FMA_MATH; }
 
 /* The budget a search gets (see the file comment). */
 inline int64_t lc_search_budget(int64_t wanted, int64_t device_free, int64_t cached_free) {
@@ -86,6 +103,7 @@ struct lc_conv_plan {
   cudnnTensorDescriptor_t x = NULL, y = NULL;
   cudnnFilterDescriptor_t w = NULL;
   cudnnConvolutionDescriptor_t conv = NULL;
+  cudnnMathType_t math = CUDNN_FMA_MATH; /* what the descriptor started with */
   int algo = 0;
   size_t workspace = 0;
   lc_search_record rec = {0, 0, 0};
@@ -103,9 +121,11 @@ int lc_conv_setup(const char* fn, lc_conv_shape* p, const lits_conv2d_params* pa
 
 /* The plan for one call (searched on first use of its key) and its workspace
  * (*ws, from the caching allocator; the caller frees it). a, b, c are the
- * direction's buffers: FWD x, w, y; BWD_DATA dx, w, dy; BWD_FILTER x, dw, dy. */
-int lc_conv_prepare(const char* fn, const lc_conv_shape& p, int dir, const void* a, const void* b,
-                    const void* c, const lc_conv_plan** plan, void** ws);
+ * direction's buffers: FWD x, w, y; BWD_DATA dx, w, dy; BWD_FILTER x, dw, dy;
+ * all three hold dtype (CUDNN_DATA_FLOAT or CUDNN_DATA_BFLOAT16). */
+int lc_conv_prepare(const char* fn, const lc_conv_shape& p, int dir, cudnnDataType_t dtype,
+                    const void* a, const void* b, const void* c, const lc_conv_plan** plan,
+                    void** ws);
 #endif
 
 #endif /* LITS_CUDA_CONV_PLAN_CUH */

@@ -24,6 +24,7 @@ export const CUDA_SOURCES = [
   "pool.cuh",
   "guard.cuh",
   "conv_plan.cuh",
+  "conv_run.cuh",
   "gemm.cuh",
   "exports.map",
   "library.cu",
