@@ -33,6 +33,7 @@ struct lc_context {
   int ready;               /* lits_init succeeded */
   int device;              /* CUDA device ordinal (0, or LITS_CUDA_DEVICE) */
   int sm_count;            /* multiprocessors, for grid sizes */
+  int cc;                  /* compute capability, major * 10 + minor (bf16: 80+) */
   int tf32;                /* LITS_CUDA_TF32=1: TF32 in cuBLAS and cuDNN */
   cudaStream_t stream;     /* the one stream every op runs on */
   cublasHandle_t cublas;

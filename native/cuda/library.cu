@@ -136,6 +136,7 @@ static int start(void) {
     return 1;
   }
   lc.sm_count = prop.multiProcessorCount;
+  lc.cc = prop.major * 10 + prop.minor;
 
   char vendor_info[2048];
   if (lc_load_vendor(vendor_info, sizeof vendor_info, lc_unavailable, sizeof lc_unavailable)) {
