@@ -44,6 +44,7 @@ export const CUDA_SOURCES = [
   "bf16_gemm.cu",
   "conv_plan.cu",
   "conv.cu",
+  "conv_bf16.cu",
   "pool.cu",
   "maxpool.cu",
   "batchnorm.cu",
