@@ -41,4 +41,24 @@ __host__ __device__ inline float lc_xform_value(float v, const float* coef, int6
   return relu && v < 0.0f ? 0.0f : v;
 }
 
+/* Element i of a packed bf16 copy of src (rows of `cols` floats, `ld`
+ * apart) under the transform: the channel is i / hw % c (an NCHW tensor is
+ * one row of n * c * hw). */
+__host__ __device__ inline uint16_t lc_to_bf16_at(const float* src, int64_t i, int64_t cols,
+                                                  int64_t ld, const float* coef, bool relu,
+                                                  int64_t c, int64_t hw) {
+  const int64_t at = ld == cols ? i : i / cols * ld + i % cols;
+  const int64_t ch = coef != NULL ? i / hw % c : 0;
+  return lc_bf16_bits(lc_xform_value(src[at], coef, c, ch, relu));
+}
+
+/* Element i of a bf16 result widened to fp32, plus bias[i / hw % k] when
+ * there is a bias (added in fp32; without one nothing is added, so -0 stays
+ * -0). */
+__host__ __device__ inline float lc_from_bf16_at(const uint16_t* src, int64_t i,
+                                                 const float* bias, int64_t k, int64_t hw) {
+  const float v = lc_bf16_value(src[i]);
+  return bias != NULL ? v + bias[i / hw % k] : v;
+}
+
 #endif /* LITS_CUDA_BF16_CUH */

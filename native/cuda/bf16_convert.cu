@@ -8,27 +8,15 @@
 
 namespace {
 
-/* dst[i] (rows x cols, packed) = bf16(relu?(T(src[row * ld + col]))); the
- * transform's channel is i / hw % c (an NCHW tensor as one row). */
 __global__ void to_bf16_kernel(const float* src, int64_t rows, int64_t cols, int64_t ld,
                                const float* coef, bool relu, int64_t c, int64_t hw,
                                uint16_t* dst) {
-  LC_GRID_LOOP(i, rows * cols) {
-    const int64_t at = ld == cols ? i : i / cols * ld + i % cols;
-    const int64_t ch = coef != NULL ? i / hw % c : 0;
-    dst[i] = lc_bf16_bits(lc_xform_value(src[at], coef, c, ch, relu));
-  }
+  LC_GRID_LOOP(i, rows * cols) dst[i] = lc_to_bf16_at(src, i, cols, ld, coef, relu, c, hw);
 }
 
-/* dst[i] = fp32(src[i]) + bias[i / hw % k]; without a bias nothing is added
- * (-0 stays -0). */
 __global__ void from_bf16_kernel(const uint16_t* src, int64_t n, const float* bias, int64_t k,
                                  int64_t hw, float* dst) {
-  LC_GRID_LOOP(i, n) {
-    float v = lc_bf16_value(src[i]);
-    if (bias != NULL) v += bias[i / hw % k];
-    dst[i] = v;
-  }
+  LC_GRID_LOOP(i, n) dst[i] = lc_from_bf16_at(src, i, bias, k, hw);
 }
 
 }  // namespace

@@ -10,8 +10,9 @@
  * optimizer updates. It also drives the vendor-library loader (loader.cu)
  * against a folder of stand-in libraries (fake_vendor.cpp), and checks the
  * convolution plan cache's decisions (conv_plan.cuh: alignment in the key,
- * workspace budget, re-search) and the exception guard of the C entry points
- * (guard.cuh).
+ * workspace budget, re-search, data type and math type), bf16 autocast's
+ * rounding and copies (bf16.cuh) and the exception guard of the C entry
+ * points (guard.cuh).
  *
  * What it cannot check: the kernels' launch shapes and block reductions, and
  * everything cuBLAS and cuDNN compute. tests/cuda_ops_test.ts does, on a GPU.
@@ -33,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "../bf16.cuh"
 #include "../conv_plan.cuh"
 #include "../elementwise.cuh"
 #include "../guard.cuh"
@@ -54,7 +56,7 @@
   X(lits_avgpool2d_backward_f32) X(lits_adaptive_avgpool2d_forward_f32)                       \
   X(lits_adaptive_avgpool2d_backward_f32) X(lits_cross_entropy_f32)                           \
   X(lits_cross_entropy_backward_f32) X(lits_sgd_step_f32) X(lits_adam_step_f32)               \
-  X(lits_last_error)
+  X(lits_round_bf16_f32) X(lits_fused_affine_f32) X(lits_last_error)
 
 #define DECLARE(name) static decltype(&name) cpu_##name;
 CPU_FUNCTIONS(DECLARE)
@@ -158,6 +160,7 @@ static std::string fmt(const char* f, ...) {
 
 #include "host_check_cases.inc"
 #include "host_check_conv.inc"
+#include "host_check_bf16.inc"
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -172,6 +175,7 @@ int main(int argc, char** argv) {
   check_cross_entropy();
   check_optimizers();
   check_conv_plan();
+  check_bf16();
   check_guard();
   if (argc >= 3) check_loader(argv[2]);
   if (g_failures > 0) {
