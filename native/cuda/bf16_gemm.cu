@@ -5,7 +5,8 @@
  * copies (bf16_convert.cu), then cublasGemmEx with CUDA_R_16BF operands, an
  * fp32 C and CUBLAS_COMPUTE_32F (lc_gemm_row_major, gemm.cu): bf16 products
  * are exact in fp32 and the sums are fp32, so C differs from the CPU's only
- * by the order of the sums. C is read only when beta != 0, as lits_gemm_f32.
+ * by the order of the sums (and in denormals, which the CPU's vdpbf16ps
+ * flushes). C is read only when beta != 0, as lits_gemm_f32.
  */
 #include <stdlib.h>
 #include <string.h>
