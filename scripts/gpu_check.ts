@@ -6,7 +6,7 @@
  * 2. starts it and prints what it found (GPU, driver, cuBLAS, cuDNN, where);
  * 3. runs the test suite with `LITS_TEST_DEVICE=cuda` (the op tests on the
  *    GPU, every backend function compared with the CPU, device plumbing, bf16
- *    autocast's GPU functions in tests/cuda_bf16_build_test.ts and autocast
+ *    autocast's GPU functions in tests/cuda_bf16_test.ts and autocast
  *    itself in tests/autocast_test.ts: it runs the whole `tests/` folder);
  * 4. trains the small CNN a few hundred steps on synthetic data on the GPU:
  *    the loss must fall and device memory must stay flat;

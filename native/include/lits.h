@@ -377,11 +377,15 @@ int lits_conv2d_forward_prepared_f32(const lits_conv2d_params* params_host, cons
                                      const float* bias, float* y, void* prepared,
                                      int64_t prepared_bytes);
 
-/* ---- bfloat16 (CPU only so far: LITS_OPTIONAL) ------------------------- */
-/* What the CPU offers for bf16 GEMMs: *level_host = 0 (none), 1 (AVX512_BF16:
- * vdpbf16ps) or 2 (AMX-BF16 too; detected only, the kernels are still
- * vdpbf16ps). The environment variable LITS_BF16=off makes it report 0 (and
- * the bf16 functions below unavailable), to test fallbacks on any CPU. */
+/* ---- bfloat16 autocast (LITS_OPTIONAL) ---------------------------------- */
+/* What the device offers for bf16 products: *level_host = 0 (none), 1 (CPU:
+ * AVX512_BF16's vdpbf16ps; GPU: compute capability 8.0 or later) or 2 (CPU:
+ * AMX-BF16 too; detected only, the kernels are still vdpbf16ps). The
+ * environment variable LITS_BF16=off makes it report 0 (and the bf16
+ * functions below unavailable), to test fallbacks anywhere. Where results
+ * below are "fp32 sums", the GPU's convolutions round them to bf16 once
+ * before widening (cuDNN's BFLOAT16 configuration, as PyTorch's CUDA
+ * autocast); its GEMM keeps them. */
 LITS_OPTIONAL
 int lits_bf16_support(int32_t* level_host);
 /* lits_gemm_f32 without the batch, computed as PyTorch's CPU autocast does:

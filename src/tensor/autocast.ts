@@ -6,9 +6,11 @@
  * optimizer) stays in fp32, and so do weights, gradients and optimizer state.
  *
  * What differs from PyTorch, and why:
- * - Outputs keep the fp32 sums, with dtype float32; PyTorch rounds them to a
- *   bfloat16 tensor. Ours are the more exact (by at most bf16's 2^-8
- *   relative step); there is no bfloat16 dtype to hold activations yet.
+ * - Outputs have dtype float32; PyTorch's are bfloat16 tensors. On the CPU
+ *   they keep the fp32 sums (the more exact, by up to bf16's 2^-8 relative
+ *   step); on the GPU cuDNN rounds convolution results to bf16, as
+ *   PyTorch's, and they are widened. There is no bfloat16 dtype to hold
+ *   activations yet.
  * - The weights are rounded while the kernel packs them, inside each call,
  *   instead of into a cached bf16 copy: the same cost as PyTorch's
  *   once-per-step cast, and no second copy of the weights in memory.
