@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { bf16, randoms } from "./bf16_ref.ts";
+import { withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
 const fwd = lib.lits_conv2d_forward_bf16_f32;
@@ -201,6 +202,36 @@ Deno.test({
   ignore: noBf16,
   fn() {
     shapes.forEach((g, i) => check(g, null, i % 2 === 0, i + 1));
+  },
+});
+
+// Shapes of the direct kernels (conv_bf16_direct.c: no groups or dilation,
+// 16+ output columns; backward data there for stride 1): chunks of 16
+// columns with tails, a second chunk on the next row, odd channels, panels
+// of 7 + 6 rows, strides 2 and 3 (column phases, even and odd padding),
+// unequal paddings, batch 1 split by rows.
+const directShapes: Geo[] = [
+  { n: 3, c: 7, h: 18, w: 21, k: 26, r: 3, s: 3, ph: 1, pw: 1 }, // 3x3, ow 21, k 12 + 7 + 7
+  { n: 1, c: 5, h: 33, w: 35, k: 13, r: 3, s: 3, sh: 2, sw: 2, ph: 1, pw: 1 }, // 3x3/2, batch 1
+  { n: 2, c: 16, h: 34, w: 34, k: 20, r: 1, s: 1, sh: 2, sw: 2 }, // 1x1/2: odd rows unread
+  { n: 2, c: 32, h: 16, w: 16, k: 24, r: 1, s: 1 }, // 1x1, ow 16: chunk pairs span rows
+  { n: 1, c: 3, h: 20, w: 40, k: 5, r: 3, s: 3, ph: 0, pw: 2 }, // pads 0 and 2
+  { n: 1, c: 1, h: 40, w: 40, k: 16, r: 7, s: 7, sh: 2, sw: 2, ph: 3, pw: 3 }, // stem, batch 1
+  { n: 1, c: 4, h: 50, w: 50, k: 6, r: 3, s: 3, sh: 3, sw: 3, ph: 1, pw: 1 }, // stride 3
+  { n: 2, c: 9, h: 16, w: 17, k: 3, r: 2, s: 4, ph: 1, pw: 2 }, // even kernel, 3 rows
+];
+
+Deno.test({
+  name: "bf16 convolutions: the direct kernels' shapes, and the same through im2col + GEMM",
+  ignore: noBf16,
+  fn() {
+    directShapes.forEach((g, i) => check(g, null, i % 2 === 1, 20 + i));
+    withEnv({ LITS_CONV_ALGO: "gemm" }, () => {
+      directShapes.forEach((g, i) => check(g, null, i % 2 === 0, 40 + i));
+    });
+    check(directShapes[0], xform(7, true)); // the transform applied while rounding
+    check(directShapes[2], xform(16, false), false);
+    check(directShapes[5], xform(1, true));
   },
 });
 

@@ -39,7 +39,6 @@
 /* Below this many multiply-adds one thread does the product. */
 #define PAR_MIN_MACS ((int64_t)1 << 18)
 
-#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 /* LITS_BF16=off reports no bf16 support (read on every call, as
  * LITS_CONV_ALGO is), so that the fp32 fallback of callers and the
@@ -56,27 +55,6 @@ int lits_bf16_support(int32_t* level_host) {
   if (level && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1)) level = 2;
   *level_host = level;
   return LITS_OK;
-}
-
-/* The high 16 bits of each lane are bf16(x) (RNE; NaN -> 0x7FC0); the low
- * 16 bits are garbage. */
-BF16_TARGET static inline __m512i round_hi(__m512 x) {
-  const __m512i u = _mm512_castps_si512(x);
-  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-  const __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF)));
-  const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-  return _mm512_mask_mov_epi32(r, nan, _mm512_set1_epi32(0x7FC00000));
-}
-
-/* Words (bf16(r0[j]) | bf16(r1[j]) << 16) for j < w (w <= 16); r1 NULL is
- * the zero padding of an odd K. Lanes >= w are zero. */
-BF16_TARGET static inline __m512i pair_rows(const float* r0, const float* r1, int64_t w) {
-  const __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
-  const __m512i lo = _mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m, r0)), 16);
-  if (r1 == NULL) return lo;
-  const __m512i hi = _mm512_and_si512(round_hi(_mm512_maskz_loadu_ps(m, r1)),
-                                      _mm512_set1_epi32((int)0xFFFF0000u));
-  return _mm512_or_si512(lo, hi);
 }
 
 /* x[0 .. kc) contiguous along K into (kc + 1) / 2 words at dst. */

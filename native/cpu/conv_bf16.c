@@ -9,6 +9,7 @@
  * multiplies its own data without synchronising. The rounding happens as
  * the GEMM packs its operands, so no bf16 copy of any tensor is made. */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <omp.h>
@@ -28,6 +29,15 @@ static int bf16_ready(const char* fn, const char* fp32) {
                    "%s: no AVX512_BF16 (vdpbf16ps) on this CPU, or LITS_BF16=off; use %s "
                    "(lits_bf16_support reports 0)",
                    fn, fp32);
+}
+
+/* Whether the direct kernels (conv_bf16_direct.c) take the shape;
+ * LITS_CONV_ALGO=gemm keeps im2col + GEMM (read on every call, as conv.c
+ * does), for tests and benchmarks that compare the two. */
+static int use_direct(const conv_shape* p, int backward_data) {
+  const char* algo = getenv("LITS_CONV_ALGO");
+  if (algo != NULL && strcmp(algo, "gemm") == 0) return 0;
+  return lits_conv_bf16_direct_applies(p, backward_data);
 }
 
 /* Per-thread scratch of the walks that read x through an im2col tile
@@ -238,6 +248,9 @@ int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const fl
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_forward_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  if (use_direct(&p, 0)) {
+    return lits_conv_status(fn, &p, lits_conv_bf16_direct_forward(&p, x, xf, weight, bias, y));
+  }
   return lits_conv_status(fn, &p, forward(&p, x, xf, weight, bias, y));
 }
 
@@ -249,6 +262,9 @@ int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, co
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_data_f32"));
+  if (use_direct(&p, 1)) {
+    return lits_conv_status(fn, &p, lits_conv_bf16_direct_backward_data(&p, weight, dy, dx));
+  }
   return lits_conv_status(fn, &p, backward_data(&p, weight, dy, dx));
 }
 

@@ -42,6 +42,7 @@ export const CPU_SOURCES = [
   "bf16_internal.h",
   "bf16_gemm.c",
   "conv_bf16.c",
+  "conv_bf16_direct.c",
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";
