@@ -206,19 +206,21 @@ Deno.test({
 });
 
 // Shapes of the direct kernels (conv_bf16_direct.c: no groups or dilation,
-// 16+ output columns; backward data there for stride 1): chunks of 16
+// 16+ output columns, 4+ channels, not 1x1; backward data there for stride
+// 1): chunks of 16
 // columns with tails, a second chunk on the next row, odd channels, panels
 // of 7 + 6 rows, strides 2 and 3 (column phases, even and odd padding),
 // unequal paddings, batch 1 split by rows.
 const directShapes: Geo[] = [
   { n: 3, c: 7, h: 18, w: 21, k: 26, r: 3, s: 3, ph: 1, pw: 1 }, // 3x3, ow 21, k 12 + 7 + 7
   { n: 1, c: 5, h: 33, w: 35, k: 13, r: 3, s: 3, sh: 2, sw: 2, ph: 1, pw: 1 }, // 3x3/2, batch 1
-  { n: 2, c: 16, h: 34, w: 34, k: 20, r: 1, s: 1, sh: 2, sw: 2 }, // 1x1/2: odd rows unread
-  { n: 2, c: 32, h: 16, w: 16, k: 24, r: 1, s: 1 }, // 1x1, ow 16: chunk pairs span rows
-  { n: 1, c: 3, h: 20, w: 40, k: 5, r: 3, s: 3, ph: 0, pw: 2 }, // pads 0 and 2
-  { n: 1, c: 1, h: 40, w: 40, k: 16, r: 7, s: 7, sh: 2, sw: 2, ph: 3, pw: 3 }, // stem, batch 1
+  { n: 2, c: 16, h: 34, w: 34, k: 20, r: 1, s: 2, sh: 2, sw: 2 }, // 1x2/2: one column phase
+  { n: 2, c: 32, h: 16, w: 16, k: 24, r: 3, s: 3, ph: 1, pw: 1 }, // ow 16: chunk pairs span rows
+  { n: 1, c: 5, h: 20, w: 40, k: 5, r: 3, s: 3, ph: 0, pw: 2 }, // pads 0 and 2
+  { n: 1, c: 4, h: 40, w: 40, k: 16, r: 7, s: 7, sh: 2, sw: 2, ph: 3, pw: 3 }, // stem-like, batch 1
   { n: 1, c: 4, h: 50, w: 50, k: 6, r: 3, s: 3, sh: 3, sw: 3, ph: 1, pw: 1 }, // stride 3
-  { n: 2, c: 9, h: 16, w: 17, k: 3, r: 2, s: 4, ph: 1, pw: 2 }, // even kernel, 3 rows
+  { n: 2, c: 9, h: 16, w: 17, k: 4, r: 2, s: 4, ph: 1, pw: 2 }, // even kernel, 4 rows
+  { n: 1, c: 256, h: 64, w: 32, k: 5, r: 3, s: 3, ph: 1, pw: 1 }, // rows halved for XP_BYTES
 ];
 
 Deno.test({
@@ -231,7 +233,7 @@ Deno.test({
     });
     check(directShapes[0], xform(7, true)); // the transform applied while rounding
     check(directShapes[2], xform(16, false), false);
-    check(directShapes[5], xform(1, true));
+    check(directShapes[5], xform(4, true));
   },
 });
 

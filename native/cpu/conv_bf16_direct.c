@@ -26,6 +26,9 @@
 #define MR 12 /* output channels per micro-kernel: 24 accumulators */
 #define SLACK 48    /* words past the last row: masked lanes may read there */
 #define MAX_TAPS 64 /* r s: the stem's 7 x 7 fits */
+#ifndef XP_BYTES
+#define XP_BYTES (512 * 1024)
+#endif
 
 /* A convolution in forward form: x [n, c, h, w] -> y [n, k, oh, ow]. */
 typedef struct {
@@ -34,6 +37,8 @@ typedef struct {
   int64_t wq;     /* words of one phase of a padded row */
   int64_t rowlen; /* words of a padded row: sw phases */
   int64_t taps;   /* r s */
+  int64_t rp;     /* converted rows per output row: sh, or 1 for a 1 x s filter (rows between unread) */
+  int64_t nph;    /* phases kept: min(sw, s) (a 1x1 stride-2 filter reads only the even columns) */
 } dgeom;
 
 /* The rows of the next A panel when `rest` remain (bf16_gemm.c's rule: a
@@ -90,18 +95,21 @@ static int row_used(const dgeom* g, int64_t iyp, int64_t oy0, int64_t oy1) {
   return 0;
 }
 
-/* Padded rows [y0, y1) of image xi (transformed by xf, channel cc of c) as
- * bf16 channel pairs into xp [q][y1 - y0][rowlen]. Rows no output row reads
- * are left unwritten; padding and slack are zero. tmp: 2 (w + 16) floats. */
+/* The converted rows of output rows [oy0, oy1) of image xi (transformed by
+ * xf, channel cc of c) as bf16 channel pairs into xp [q][nrows][rowlen]
+ * (pairs plane words apart): slot j holds padded row oy0 sh + j, or (rp =
+ * 1) (oy0 + j) sh. Rows no output row reads are left unwritten; padding and
+ * slack are zero. tmp: 2 (w + 16) floats. */
 BF16_TARGET static void convert_rows(const dgeom* g, const float* xi, const conv_xform* xf,
-                                     int64_t y0, int64_t y1, int64_t oy0, int64_t oy1,
+                                     int64_t nrows, int64_t oy0, int64_t oy1, int64_t plane,
                                      uint32_t* xp, float* tmp) {
-  const int64_t hw = g->h * g->w, rows = y1 - y0;
+  const int64_t hw = g->h * g->w;
   const int active = conv_xform_active(xf);
   for (int64_t qi = 0; qi < g->q; qi++) {
-    for (int64_t iyp = y0; iyp < y1; iyp++) {
-      if (!row_used(g, iyp, oy0, oy1)) continue;
-      uint32_t* dst = xp + (qi * rows + iyp - y0) * g->rowlen;
+    for (int64_t sl = 0; sl < nrows; sl++) {
+      const int64_t iyp = g->rp == g->sh ? oy0 * g->sh + sl : (oy0 + sl) * g->sh;
+      if (g->rp == g->sh && !row_used(g, iyp, oy0, oy1)) continue;
+      uint32_t* dst = xp + qi * plane + sl * g->rowlen;
       const int64_t iy = iyp - g->ph;
       if (iy < 0 || iy >= g->h) {
         memset(dst, 0, (size_t)g->rowlen * 4);
@@ -141,7 +149,9 @@ BF16_TARGET static void convert_rows(const dgeom* g, const float* xi, const conv
           const int64_t first = g->pw + j; /* ixp of lane 0 */
           const int64_t e0 = (first + 1) / 2, o0 = first / 2;
           _mm512_mask_compressstoreu_epi32(dst + e0, (__mmask16)(m & even), v);
-          _mm512_mask_compressstoreu_epi32(dst + g->wq + o0, (__mmask16)(m & ~even), v);
+          if (g->nph > 1) {
+            _mm512_mask_compressstoreu_epi32(dst + g->wq + o0, (__mmask16)(m & ~even), v);
+          }
         }
         continue;
       }
@@ -149,7 +159,7 @@ BF16_TARGET static void convert_rows(const dgeom* g, const float* xi, const conv
         const int64_t ix = ixp - g->pw;
         uint32_t word = bf16_bits(src[0][ix]);
         if (src[1] != NULL) word |= bf16_bits(src[1][ix]) << 16;
-        dst[(ixp % g->sw) * g->wq + ixp / g->sw] = word;
+        if (ixp % g->sw < g->nph) dst[(ixp % g->sw) * g->wq + ixp / g->sw] = word;
       }
     }
   }
@@ -205,17 +215,33 @@ static __mmask16 mask_of(int64_t n) {
   return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
 }
 
-/* Output rows per work item: the whole image, or a share of it when there
- * are fewer images than threads. */
-static int64_t rows_per_item(const dgeom* g, int nt) {
-  if (g->n >= nt) return g->oh;
-  const int64_t parts = (nt + g->n - 1) / g->n;
-  return (g->oh + parts - 1) / parts;
-}
-
 /* Padded input rows that output rows [oy0, oy1) span. */
 static int64_t span_rows(const dgeom* g, int64_t oy0, int64_t oy1) {
-  return (oy1 - 1 - oy0) * g->sh + g->r;
+  return (oy1 - 1 - oy0) * g->rp + g->r;
+}
+
+/* Words between channel pairs of nrows converted rows: an odd number of
+ * 64-byte lines, so that a K loop's B loads (one per pair) fall in
+ * different L1 sets. A 1x1 convolution of 32 x 32 images had planes of
+ * exactly 4 KiB, all in one set: 20% slower than the GEMM path. */
+static int64_t plane_words(const dgeom* g, int64_t nrows) {
+  const int64_t p = round16(nrows * g->rowlen);
+  return p / 16 % 2 == 0 ? p + 16 : p;
+}
+
+/* Output rows per work item: the whole image, or a share of it when there
+ * are fewer images than threads, halved until the converted rows fit in
+ * XP_BYTES (the micro-kernels read them once per 12 output channels). */
+static int64_t rows_per_item(const dgeom* g, int nt) {
+  int64_t rows = g->oh;
+  if (g->n < nt) {
+    const int64_t parts = (nt + g->n - 1) / g->n;
+    rows = (g->oh + parts - 1) / parts;
+  }
+  while (rows > 1 && g->q * plane_words(g, span_rows(g, 0, rows)) * 4 > XP_BYTES) {
+    rows = (rows + 1) / 2;
+  }
+  return rows;
 }
 
 static int run(const dgeom* g, const float* x, const conv_xform* xf, const float* w, int flip,
@@ -227,7 +253,7 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
   int64_t np = 0;
   for (int64_t k0 = 0; k0 < g->k; k0 += panel_rows(g->k - k0)) np++;
   const int64_t awords = round16(np * MR * kq), kwords = round16(np + 1);
-  const int64_t xwords = round16(g->q * span_rows(g, 0, rows) * g->rowlen + SLACK);
+  const int64_t xwords = round16(g->q * plane_words(g, span_rows(g, 0, rows)) + SLACK);
   const int64_t twords = round16(2 * (g->w + 16));
   const int threads = min_threads(nt, items);
   uint32_t* buf = (uint32_t*)thread_scratch(xwords + twords, threads, awords + 2 * kwords);
@@ -248,9 +274,9 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
     for (int64_t it = 0; it < items; it++) {
       const int64_t i = it / per_img, oy0 = (it % per_img) * rows;
       const int64_t oy1 = oy0 + rows < g->oh ? oy0 + rows : g->oh;
-      const int64_t y0 = oy0 * g->sh, nrows = span_rows(g, oy0, oy1);
-      const int64_t plane = nrows * g->rowlen;
-      convert_rows(g, x + i * g->c * g->h * g->w, xf, y0, y0 + nrows, oy0, oy1, xp, tmp);
+      const int64_t nrows = span_rows(g, oy0, oy1);
+      const int64_t plane = plane_words(g, nrows);
+      convert_rows(g, x + i * g->c * g->h * g->w, xf, nrows, oy0, oy1, plane, xp, tmp);
       for (int64_t kr = 0; kr < g->r; kr++) {
         for (int64_t ks = 0; ks < g->s; ks++) {
           toff[kr * g->s + ks] = kr * g->rowlen + (ks % g->sw) * g->wq + ks / g->sw;
@@ -263,8 +289,8 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
         const int64_t oya = oy0 + ch / chunks_per_row, oxa = (ch % chunks_per_row) * 16;
         const int has_b = ch + 1 < nch;
         const int64_t oyb = oy0 + (ch + 1) / chunks_per_row, oxb = ((ch + 1) % chunks_per_row) * 16;
-        const uint32_t* b0p = xp + (oya - oy0) * g->sh * g->rowlen + oxa;
-        const uint32_t* b1p = has_b ? xp + (oyb - oy0) * g->sh * g->rowlen + oxb : b0p;
+        const uint32_t* b0p = xp + (oya - oy0) * g->rp * g->rowlen + oxa;
+        const uint32_t* b1p = has_b ? xp + (oyb - oy0) * g->rp * g->rowlen + oxb : b0p;
         const __mmask16 ma = mask_of(g->ow - oxa), mb = has_b ? mask_of(g->ow - oxb) : 0;
         float* ya = yi + oya * g->ow + oxa;
         float* yb = has_b ? yi + oyb * g->ow + oxb : ya;
@@ -291,17 +317,22 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
 
 static dgeom geom_of(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t r, int64_t s,
                      int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t oh, int64_t ow) {
-  dgeom g = {n, c, h, w, k, r, s, sh, sw, ph, pw, oh, ow, (c + 1) / 2, 0, 0, r * s};
+  dgeom g = {n, c, h, w, k, r, s, sh, sw, ph, pw, oh, ow, (c + 1) / 2, 0, 0, r * s,
+               r == 1 ? 1 : sh, s < sw ? s : sw};
   const int64_t data = (w + 2 * pw + sw - 1) / sw, read = (ow + 15) / 16 * 16 + (s - 1) / sw;
   g.wq = data > read ? data : read;
-  g.rowlen = sw * g.wq;
+  g.rowlen = g.nph * g.wq;
   return g;
 }
 
+/* 1x1 filters stay with im2col + GEMM (x is its B operand already, and its
+ * K blocks keep B in L1: this kernel measured 5-20% slower there), and so
+ * does the stem (c = 1: half of every channel pair would be zero). */
 int lits_conv_bf16_direct_applies(const conv_shape* p, int backward_data) {
   if (p->groups != 1 || p->dh != 1 || p->dw != 1 || p->r * p->s > MAX_TAPS) return 0;
-  if (!backward_data) return p->ow >= 16;
-  return p->sh == 1 && p->sw == 1 && p->ph < p->r && p->pw < p->s && p->w >= 16;
+  if (p->r * p->s == 1) return 0;
+  if (!backward_data) return p->ow >= 16 && p->c >= 4;
+  return p->sh == 1 && p->sw == 1 && p->ph < p->r && p->pw < p->s && p->w >= 16 && p->k >= 4;
 }
 
 int lits_conv_bf16_direct_forward(const conv_shape* p, const float* x, const conv_xform* xf,
