@@ -205,9 +205,9 @@ Deno.test({
   },
 });
 
-// Shapes of the direct kernels (conv_bf16_direct.c: no groups or dilation,
-// 16+ output columns, 4+ channels, not 1x1; backward data there for stride
-// 1): chunks of 16
+// Shapes of the direct kernels (conv_bf16_direct.c and conv_bf16_filter.c:
+// no groups or dilation, 16+ output columns, 4+ channels, not 1x1; backward
+// data there for stride 1, the filter gradient for an even ow): chunks of 16
 // columns with tails, a second chunk on the next row, odd channels, panels
 // of 7 + 6 rows, strides 2 and 3 (column phases, even and odd padding),
 // unequal paddings, batch 1 split by rows.
@@ -221,6 +221,7 @@ const directShapes: Geo[] = [
   { n: 1, c: 4, h: 50, w: 50, k: 6, r: 3, s: 3, sh: 3, sw: 3, ph: 1, pw: 1 }, // stride 3
   { n: 2, c: 9, h: 16, w: 17, k: 4, r: 2, s: 4, ph: 1, pw: 2 }, // even kernel, 4 rows
   { n: 1, c: 256, h: 64, w: 32, k: 5, r: 3, s: 3, ph: 1, pw: 1 }, // rows halved for XP_BYTES
+  { n: 2, c: 6, h: 20, w: 37, k: 40, r: 3, s: 3, sh: 1, sw: 2, ph: 1, pw: 2 }, // filter: k 32 + 8
 ];
 
 Deno.test({
@@ -234,6 +235,7 @@ Deno.test({
     check(directShapes[0], xform(7, true)); // the transform applied while rounding
     check(directShapes[2], xform(16, false), false);
     check(directShapes[5], xform(4, true));
+    check(directShapes[3], xform(32, true)); // and in the filter gradient's rounding
   },
 });
 

@@ -76,44 +76,6 @@ static inline int64_t panel_rows(int64_t rest) {
   return rest <= MR ? rest : rest < 2 * MR ? (rest + 1) / 2 : MR;
 }
 
-/* The 16 words of pairs of x[0 .. min(n, 32)) along K (missing ones zero). */
-BF16_TARGET static inline __m512i pairs_of(const float* x, int64_t n) {
-  const __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-  const __mmask16 m1 =
-      n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
-  const __m256i lo =
-      _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m0, x)), 16));
-  const __m256i hi =
-      _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m1, x + 16)), 16));
-  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-}
-
-/* r[i] lane j <- r[j] lane i (a 16 x 16 transpose of 32-bit words): pairs
- * of words, then of 64-bit pairs, inside 128-bit lanes, then the lanes. */
-BF16_TARGET static inline void transpose16(__m512i r[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  for (int h = 0; h < 16; h += 8) {
-    for (int i = 0; i < 4; i++) {
-      t[h + i] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0x88);
-      t[h + i + 4] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0xdd);
-    }
-  }
-  for (int i = 0; i < 8; i++) {
-    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
-    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
-  }
-}
-
 /* A block: rows [i0, i0 + mc) and K [p0, p0 + kc) of op(A) into panels of
  * panel_rows() rows, row r of the block at dst[r * pairs]. A kernel of R
  * rows reads R rows from its panel's first: rows past the panel (the next

@@ -32,6 +32,44 @@ BF16_TARGET static inline __m512i pair_rows(const float* r0, const float* r1, in
   return _mm512_or_si512(lo, hi);
 }
 
+/* The 16 words of pairs of x[0 .. min(n, 32)) along K (missing ones zero). */
+BF16_TARGET static inline __m512i pairs_of(const float* x, int64_t n) {
+  const __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+  const __mmask16 m1 =
+      n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
+  const __m256i lo =
+      _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m0, x)), 16));
+  const __m256i hi =
+      _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m1, x + 16)), 16));
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* r[i] lane j <- r[j] lane i (a 16 x 16 transpose of 32-bit words): pairs
+ * of words, then of 64-bit pairs, inside 128-bit lanes, then the lanes. */
+BF16_TARGET static inline void transpose16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int h = 0; h < 16; h += 8) {
+    for (int i = 0; i < 4; i++) {
+      t[h + i] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0x88);
+      t[h + i + 4] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0xdd);
+    }
+  }
+  for (int i = 0; i < 8; i++) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+  }
+}
+
 /* 32-bit words of scratch lits_gemm_bf16_serial needs for an m x n x k
  * product (its packed bf16 blocks of A and B); 0 when there is nothing to
  * multiply. A buffer sized for the largest product serves smaller ones. */
@@ -56,5 +94,11 @@ int lits_conv_bf16_direct_forward(const conv_shape* p, const float* x, const con
                                   const float* weight, const float* bias, float* y);
 int lits_conv_bf16_direct_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                         float* dx);
+
+/* The bf16 filter gradient without im2col (conv_bf16_filter.c): whether a
+ * shape is its, and the kernel (LITS_OK or LITS_ERR_MEMORY). */
+int lits_conv_bf16_filter_applies(const conv_shape* p);
+int lits_conv_bf16_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                          const float* dy, float* dweight);
 
 #endif

@@ -31,13 +31,15 @@ static int bf16_ready(const char* fn, const char* fp32) {
                    fn, fp32);
 }
 
-/* Whether the direct kernels (conv_bf16_direct.c) take the shape;
+/* Whether the direct kernels take the shape: kind 0 forward, 1 backward
+ * data (conv_bf16_direct.c), 2 filter gradient (conv_bf16_filter.c);
  * LITS_CONV_ALGO=gemm keeps im2col + GEMM (read on every call, as conv.c
  * does), for tests and benchmarks that compare the two. */
-static int use_direct(const conv_shape* p, int backward_data) {
+static int use_direct(const conv_shape* p, int kind) {
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && strcmp(algo, "gemm") == 0) return 0;
-  return lits_conv_bf16_direct_applies(p, backward_data);
+  if (kind == 2) return lits_conv_bf16_filter_applies(p);
+  return lits_conv_bf16_direct_applies(p, kind);
 }
 
 /* Per-thread scratch of the walks that read x through an im2col tile
@@ -278,5 +280,8 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_filter_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  if (use_direct(&p, 2)) {
+    return lits_conv_status(fn, &p, lits_conv_bf16_filter(&p, x, xf, dy, dweight));
+  }
   return lits_conv_status(fn, &p, backward_filter(&p, x, xf, dy, dweight));
 }

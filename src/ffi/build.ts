@@ -43,6 +43,7 @@ export const CPU_SOURCES = [
   "bf16_gemm.c",
   "conv_bf16.c",
   "conv_bf16_direct.c",
+  "conv_bf16_filter.c",
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";
