@@ -101,4 +101,13 @@ int lits_conv_bf16_filter_applies(const conv_shape* p);
 int lits_conv_bf16_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                           const float* dy, float* dweight);
 
+/* conv_tiles.c's lits_conv_tile_columns and lits_conv_col2im_tile, with
+ * vectorised copies for stride 2 along rows (conv_bf16_cols.c). */
+#include "conv_tiles.h"
+const float* lits_bf16_tile_columns(const conv_shape* p, const float* x, const conv_xform* xf,
+                                    int direct, const tile* b, int64_t g, float* col, float* xbuf,
+                                    int64_t* ld);
+void lits_bf16_col2im_tile(const conv_shape* p, const float* col, int64_t ld, int64_t col0,
+                           float* dxi, int64_t c0, int64_t nch, int64_t oy0, int64_t oy1);
+
 #endif

@@ -88,7 +88,7 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
         float* cm = b.ni == 1 ? y + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow : out;
         const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
         int64_t ldb;
-        const float* bm = lits_conv_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
+        const float* bm = lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
         lits_gemm_bf16_serial(0, 0, p->kg, b.cols, p->crs_g, 1.0f,
                               weight + g * p->kg * p->crs_g, p->crs_g, bm, ldb, 0.0f, cm, ldc,
                               gbuf);
@@ -151,7 +151,7 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
                                 weight + g * p->kg * p->crs_g, p->crs_g, dyp, b.cols, 0.0f, col,
                                 b.cols, gbuf);
           for (int64_t i = 0; i < b.ni; i++) {
-            lits_conv_col2im_tile(p, col, b.cols, i * p->ohw, dx + (b.i0 + i) * chw, g * p->cg,
+            lits_bf16_col2im_tile(p, col, b.cols, i * p->ohw, dx + (b.i0 + i) * chw, g * p->cg,
                                   p->cg, 0, p->oh);
           }
         }
@@ -175,7 +175,7 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
         } else {
           lits_gemm_bf16_serial(1, 0, (c1 - c0) * rs, cols, p->kg, 1.0f, wt, p->crs_g, dyt,
                                 p->ohw, 0.0f, col, cols, gbuf);
-          lits_conv_col2im_tile(p, col, cols, 0, dxi, cabs, c1 - c0, oy0, oy1);
+          lits_bf16_col2im_tile(p, col, cols, 0, dxi, cabs, c1 - c0, oy0, oy1);
         }
       }
     }
@@ -225,7 +225,7 @@ static int backward_filter(const conv_shape* p, const float* x, const conv_xform
           am = dyp;
           lda = b.cols;
         }
-        const float* bm = lits_conv_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
+        const float* bm = lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
         lits_gemm_bf16_serial(0, 1, p->kg, p->crs_g, b.cols, 1.0f, am, lda, bm, ldb,
                               first ? 0.0f : 1.0f, acc + g * p->kg * p->crs_g, p->crs_g, gbuf);
       }

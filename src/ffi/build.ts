@@ -44,6 +44,7 @@ export const CPU_SOURCES = [
   "conv_bf16.c",
   "conv_bf16_direct.c",
   "conv_bf16_filter.c",
+  "conv_bf16_cols.c",
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";
