@@ -234,6 +234,7 @@ Deno.test({
     directShapes.forEach((g, i) => check(g, null, i % 2 === 1, 20 + i));
     withEnv({ LITS_CONV_ALGO: "gemm" }, () => {
       directShapes.forEach((g, i) => check(g, null, i % 2 === 0, 40 + i));
+      shapes.forEach((g, i) => check(g, null, i % 2 === 1, 60 + i)); // K passes of packed W
     });
     check(directShapes[0], xform(7, true)); // the transform applied while rounding
     check(directShapes[2], xform(16, false), false);

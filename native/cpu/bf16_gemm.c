@@ -210,6 +210,7 @@ typedef struct {
   float alpha, beta;
   const float *a, *b;
   float* c;
+  const bf16_packed_a* pa; /* op(A) packed already, or NULL: pack_a per block */
 } gemm_args;
 
 /* C[i0 .. i1, j0 .. j1) on the calling thread: the B block of NC columns
@@ -225,7 +226,12 @@ BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, in
       pack_b(g->b, g->ldb, g->trans_b, jc, nc, p0, kc, bbuf);
       for (int64_t ic = i0; ic < i1; ic += MC) {
         const int64_t mc = i1 - ic < MC ? i1 - ic : MC;
-        pack_a(g->a, g->lda, g->trans_a, ic, mc, p0, kc, abuf);
+        const uint32_t* ablk = abuf;
+        if (g->pa != NULL) {
+          ablk = g->pa->words + p0 / KC * (g->pa->rows + MR) * (KC / 2) + (g->pa->row0 + ic) * pairs;
+        } else {
+          pack_a(g->a, g->lda, g->trans_a, ic, mc, p0, kc, abuf);
+        }
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = nc - jr < NR ? nc - jr : NR;
           const __mmask16 ma = mask_of(nr), mb = mask_of(nr - 16);
@@ -233,7 +239,7 @@ BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, in
           for (int64_t ir = 0, mr; ir < mc; ir += mr) {
             mr = panel_rows(mc - ir);
             float* cb = g->c + (ic + ir) * g->ldc + jc + jr;
-            const uint32_t* ap = abuf + ir * pairs;
+            const uint32_t* ap = ablk + ir * pairs;
             if (mr > 8) {
               kernel12(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta);
             } else if (mr > 4) {
@@ -292,9 +298,37 @@ int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_
     scratch = own = lits_scratch_alloc(lits_gemm_bf16_serial_words(m, n, k) * 4);
     if (own == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
   }
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, NULL};
   gemm_slab(&g, 0, m, 0, n, scratch, scratch + bwords_of(n, k));
   lits_scratch_free(own);
+  return LITS_OK;
+}
+
+int64_t lits_gemm_bf16_packed_a_words(int64_t m, int64_t k) {
+  int64_t words = 0;
+  for (int64_t p0 = 0; p0 < k; p0 += KC) words += (m + MR) * ((min64(k - p0, KC) + 1) / 2);
+  return words;
+}
+
+void lits_gemm_bf16_pack_a(int trans, int64_t m, int64_t k, const float* a, int64_t lda,
+                           int64_t r0, int64_t r1, uint32_t* words) {
+  for (int64_t p0 = 0; p0 < k && r0 < r1; p0 += KC) {
+    const int64_t kc = min64(k - p0, KC), pairs = (kc + 1) / 2;
+    pack_a(a, lda, trans, r0, r1 - r0, p0, kc, words + r0 * pairs);
+    words += (m + MR) * pairs;
+  }
+}
+
+int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m, int64_t n,
+                                 int64_t k, const float* b, int64_t ldb, float beta, float* c,
+                                 int64_t ldc, uint32_t* scratch) {
+  if (m <= 0 || n <= 0) return LITS_OK;
+  if (k == 0) {
+    lits_gemm_scale_c(c, m, n, ldc, beta);
+    return LITS_OK;
+  }
+  const gemm_args g = {0, trans_b, m, n, k, 0, ldb, ldc, 1.0f, beta, NULL, b, c, pa};
+  gemm_slab(&g, 0, m, 0, n, scratch, NULL);
   return LITS_OK;
 }
 
@@ -322,7 +356,7 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
                   (double)m * (double)n * (double)k >= (double)PAR_MIN_MACS;
   if (!par) return lits_gemm_bf16_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
                                          ldc, NULL);
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, NULL};
   const int threads = omp_get_max_threads();
   const int64_t bwords = (int64_t)NC * (KC / 2), awords = (int64_t)(MC + MR) * (KC / 2);
   const int64_t per = bwords + awords;

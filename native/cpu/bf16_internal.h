@@ -86,6 +86,26 @@ int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_
                           const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                           float* c, int64_t ldc, uint32_t* scratch);
 
+/* op(A) [m x k] packed once (lits_gemm_bf16_pack_a) for many products
+ * (lits_gemm_bf16_serial_packed), e.g. a convolution's weights shared by
+ * the threads instead of packed again for every tile by each: `words`
+ * holds lits_gemm_bf16_packed_a_words(rows, k) words for a matrix of
+ * `rows` rows, of which a product uses rows [row0, row0 + m). */
+typedef struct {
+  const uint32_t* words;
+  int64_t rows, row0;
+} bf16_packed_a;
+int64_t lits_gemm_bf16_packed_a_words(int64_t m, int64_t k);
+/* Rows [r0, r1) of op(A) (A^T when trans), every K block: threads may pack
+ * disjoint row ranges of one buffer. */
+void lits_gemm_bf16_pack_a(int trans, int64_t m, int64_t k, const float* a, int64_t lda,
+                           int64_t r0, int64_t r1, uint32_t* words);
+/* lits_gemm_bf16_serial with alpha 1 and A packed: scratch holds
+ * lits_gemm_bf16_serial_words(m, n, k) words (only the B blocks are used). */
+int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m, int64_t n,
+                                 int64_t k, const float* b, int64_t ldb, float beta, float* c,
+                                 int64_t ldc, uint32_t* scratch);
+
 /* The bf16 convolutions without im2col (conv_bf16_direct.c): whether a
  * shape is theirs (forward, or backward data when backward_data), and the
  * kernels (LITS_OK or LITS_ERR_MEMORY). The caller has checked bf16 support. */

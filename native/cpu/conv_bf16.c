@@ -64,6 +64,22 @@ static walk plan_walk(const conv_shape* p, const conv_xform* xf, const tiling* t
   return w;
 }
 
+/* The weights of every group as op(A) (W, or W^T when trans: rows x k per
+ * group, aw words apart), packed once by the threads of the calling
+ * parallel region: blocks of PACK_ROWS rows, then the for's barrier. */
+#define PACK_ROWS 48
+static void pack_weights(const conv_shape* p, const float* weight, int trans, int64_t rows,
+                         int64_t k, int64_t aw, uint32_t* apk) {
+  const int64_t blocks = (rows + PACK_ROWS - 1) / PACK_ROWS;
+#pragma omp for schedule(static)
+  for (int64_t j = 0; j < p->groups * blocks; j++) {
+    const int64_t g = j / blocks, r0 = j % blocks * PACK_ROWS;
+    const int64_t r1 = r0 + PACK_ROWS < rows ? r0 + PACK_ROWS : rows;
+    lits_gemm_bf16_pack_a(trans, rows, k, weight + g * p->kg * p->crs_g, p->crs_g, r0, r1,
+                          apk + g * aw);
+  }
+}
+
 static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
                    const float* weight, const float* bias, float* y) {
   const int nt = omp_get_max_threads();
@@ -71,14 +87,17 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
   const int64_t kohw = p->k * p->ohw;
   const walk w = plan_walk(p, xf, &t, p->kg, t.max_cols, p->crs_g);
   const int threads = min_threads(nt, t.count);
-  float* scratch = thread_scratch(w.per, threads, 0);
+  const int64_t aw = round16(lits_gemm_bf16_packed_a_words(p->kg, p->crs_g));
+  float* scratch = thread_scratch(w.per, threads, aw * p->groups);
   if (scratch == NULL) return LITS_ERR_MEMORY;
+  uint32_t* apk = (uint32_t*)(scratch + w.per * threads);
 #pragma omp parallel num_threads(threads)
   {
     float* col = scratch + w.per * omp_get_thread_num();
     float* out = col + w.col;
     float* xbuf = out + w.gather;
     uint32_t* gbuf = (uint32_t*)(xbuf + w.xbuf);
+    pack_weights(p, weight, 0, p->kg, p->crs_g, aw, apk);
 #pragma omp for schedule(static)
     for (int64_t ti = 0; ti < t.count; ti++) {
       const tile b = lits_conv_tile_at(p, &t, ti);
@@ -89,9 +108,9 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
         const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
         int64_t ldb;
         const float* bm = lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
-        lits_gemm_bf16_serial(0, 0, p->kg, b.cols, p->crs_g, 1.0f,
-                              weight + g * p->kg * p->crs_g, p->crs_g, bm, ldb, 0.0f, cm, ldc,
-                              gbuf);
+        const bf16_packed_a pa = {apk + g * aw, p->kg, 0};
+        lits_gemm_bf16_serial_packed(&pa, 0, p->kg, b.cols, p->crs_g, bm, ldb, 0.0f, cm, ldc,
+                                     gbuf);
         /* The bias in fp32 while the tile is in cache; gathers scatter to y. */
         for (int64_t i = 0; i < b.ni; i++) {
           for (int64_t ki = 0; ki < p->kg; ki++) {
@@ -127,13 +146,16 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
   const int64_t gw = round16(lits_gemm_bf16_serial_words(p->crs_g, t.max_cols, p->kg));
   const int64_t per = col_n + dyp_n + gw;
   const int threads = min_threads(nt, items);
-  float* scratch = thread_scratch(per, threads, 0);
+  const int64_t aw = round16(lits_gemm_bf16_packed_a_words(p->crs_g, p->kg));
+  float* scratch = thread_scratch(per, threads, aw * p->groups);
   if (scratch == NULL) return LITS_ERR_MEMORY;
+  uint32_t* apk = (uint32_t*)(scratch + per * threads);
 #pragma omp parallel num_threads(threads)
   {
     float* col = scratch + per * omp_get_thread_num();
     float* dyp = col + col_n;
     uint32_t* gbuf = (uint32_t*)(dyp + dyp_n);
+    pack_weights(p, weight, 1, p->crs_g, p->kg, aw, apk); /* W^T */
 #pragma omp for schedule(static)
     for (int64_t it = 0; it < items; it++) {
       if (imgs) {
@@ -147,9 +169,9 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
                      (size_t)p->ohw * sizeof(float));
             }
           }
-          lits_gemm_bf16_serial(1, 0, p->crs_g, b.cols, p->kg, 1.0f,
-                                weight + g * p->kg * p->crs_g, p->crs_g, dyp, b.cols, 0.0f, col,
-                                b.cols, gbuf);
+          const bf16_packed_a pa = {apk + g * aw, p->crs_g, 0};
+          lits_gemm_bf16_serial_packed(&pa, 0, p->crs_g, b.cols, p->kg, dyp, b.cols, 0.0f, col,
+                                       b.cols, gbuf);
           for (int64_t i = 0; i < b.ni; i++) {
             lits_bf16_col2im_tile(p, col, b.cols, i * p->ohw, dx + (b.i0 + i) * chw, g * p->cg,
                                   p->cg, 0, p->oh);
@@ -163,18 +185,17 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
       const int64_t cabs = g * p->cg + c0; /* first absolute channel */
       float* dxi = dx + i * chw;
       if (!p->pointwise) memset(dxi + cabs * hw, 0, (size_t)((c1 - c0) * hw) * sizeof(float));
-      /* Rows c0 r s .. c1 r s of W^T are columns of the stored weight. */
-      const float* wt = weight + g * p->kg * p->crs_g + c0 * rs;
       for (int64_t oy0 = 0; oy0 < p->oh; oy0 += t.rows) {
         const int64_t oy1 = oy0 + t.rows < p->oh ? oy0 + t.rows : p->oh;
         const int64_t cols = (oy1 - oy0) * p->ow;
         const float* dyt = dy + i * kohw + g * p->kg * p->ohw + oy0 * p->ow;
+        const bf16_packed_a pa = {apk + g * aw, p->crs_g, c0 * rs}; /* rows c0 r s .. of W^T */
         if (p->pointwise) {
-          lits_gemm_bf16_serial(1, 0, c1 - c0, cols, p->kg, 1.0f, wt, p->crs_g, dyt, p->ohw, 0.0f,
-                                dxi + cabs * hw + oy0 * p->ow, hw, gbuf);
+          lits_gemm_bf16_serial_packed(&pa, 0, c1 - c0, cols, p->kg, dyt, p->ohw, 0.0f,
+                                       dxi + cabs * hw + oy0 * p->ow, hw, gbuf);
         } else {
-          lits_gemm_bf16_serial(1, 0, (c1 - c0) * rs, cols, p->kg, 1.0f, wt, p->crs_g, dyt,
-                                p->ohw, 0.0f, col, cols, gbuf);
+          lits_gemm_bf16_serial_packed(&pa, 0, (c1 - c0) * rs, cols, p->kg, dyt, p->ohw, 0.0f,
+                                       col, cols, gbuf);
           lits_bf16_col2im_tile(p, col, cols, 0, dxi, cabs, c1 - c0, oy0, oy1);
         }
       }
