@@ -112,6 +112,9 @@ Deno.test({
       { m: 30, n: 50, k: 300, alpha: -0.5, beta: 0.25 },
       { m: 30, n: 50, k: 20, alpha: 2, beta: 1, ta: true },
       { m: 64, n: 256, k: 64, tb: true, alpha: 1, beta: -1 },
+      // Two threads sharing one packed A: row slabs, then column slabs with two K passes.
+      { m: 200, n: 40, k: 600, ta: true },
+      { m: 40, n: 300, k: 530, alpha: 0.5, beta: 0.5, pad: 2 },
     ];
     for (const c of cases) {
       const { got, ref } = run(c);
