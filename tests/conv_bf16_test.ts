@@ -206,7 +206,7 @@ Deno.test({
 });
 
 // Shapes of the direct kernels (conv_bf16_direct.c and conv_bf16_filter.c:
-// no groups or dilation, 16+ output columns, 4+ channels, not 1x1; backward
+// no groups or dilation, 16+ or 8 output columns, 4+ channels, not 1x1; backward
 // data there for stride 1, the filter gradient for an even ow): chunks of 16
 // columns with tails, a second chunk on the next row, odd channels, panels
 // of 7 + 6 rows, strides 2 and 3 (column phases, even and odd padding),
@@ -222,6 +222,8 @@ const directShapes: Geo[] = [
   { n: 2, c: 9, h: 16, w: 17, k: 4, r: 2, s: 4, ph: 1, pw: 2 }, // even kernel, 4 rows
   { n: 1, c: 256, h: 64, w: 32, k: 5, r: 3, s: 3, ph: 1, pw: 1 }, // rows halved for XP_BYTES
   { n: 2, c: 6, h: 20, w: 37, k: 40, r: 3, s: 3, sh: 1, sw: 2, ph: 1, pw: 2 }, // filter: k 32 + 8
+  { n: 2, c: 10, h: 7, w: 8, k: 14, r: 3, s: 3, ph: 1, pw: 1 }, // rows of 8 in pairs, 7 rows
+  { n: 1, c: 6, h: 16, w: 16, k: 5, r: 3, s: 3, sh: 2, sw: 2, ph: 1, pw: 1 }, // 8 x 8 out, split
   // im2col + GEMM with conv_bf16_cols.c's stride-2 gather and col2im:
   { n: 3, c: 16, h: 35, w: 69, k: 20, r: 1, s: 1, sh: 2, sw: 2 }, // 1x1/2: ow 35, a 3-float tail
   { n: 2, c: 6, h: 15, w: 15, k: 7, r: 1, s: 1, sh: 1, sw: 2 }, // stride 1 x 2, small images
@@ -244,7 +246,8 @@ Deno.test({
     check(directShapes[2], xform(16, false), false);
     check(directShapes[5], xform(4, true));
     check(directShapes[3], xform(32, true)); // and in the filter gradient's rounding
-    check(directShapes[10], xform(16, true)); // applied after the stride-2 gather
+    check(directShapes[12], xform(16, true)); // applied after the stride-2 gather
+    check(directShapes[10], xform(10, true));
   },
 });
 
