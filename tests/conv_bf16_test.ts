@@ -224,6 +224,7 @@ const directShapes: Geo[] = [
   { n: 2, c: 6, h: 20, w: 37, k: 40, r: 3, s: 3, sh: 1, sw: 2, ph: 1, pw: 2 }, // filter: k 32 + 8
   { n: 2, c: 10, h: 7, w: 8, k: 14, r: 3, s: 3, ph: 1, pw: 1 }, // rows of 8 in pairs, 7 rows
   { n: 1, c: 6, h: 16, w: 16, k: 5, r: 3, s: 3, sh: 2, sw: 2, ph: 1, pw: 1 }, // 8 x 8 out, split
+  { n: 1, c: 1, h: 34, w: 35, k: 13, r: 3, s: 4, sh: 2, sw: 2, ph: 1, pw: 2 }, // stem: tap pairs
   // im2col + GEMM with conv_bf16_cols.c's stride-2 gather and col2im:
   { n: 3, c: 16, h: 35, w: 69, k: 20, r: 1, s: 1, sh: 2, sw: 2 }, // 1x1/2: ow 35, a 3-float tail
   { n: 2, c: 6, h: 15, w: 15, k: 7, r: 1, s: 1, sh: 1, sw: 2 }, // stride 1 x 2, small images
@@ -246,7 +247,8 @@ Deno.test({
     check(directShapes[2], xform(16, false), false);
     check(directShapes[5], xform(4, true));
     check(directShapes[3], xform(32, true)); // and in the filter gradient's rounding
-    check(directShapes[12], xform(16, true)); // applied after the stride-2 gather
+    check(directShapes[13], xform(16, true)); // applied after the stride-2 gather
+    check(directShapes[12], xform(1, false));
     check(directShapes[10], xform(10, true));
   },
 });

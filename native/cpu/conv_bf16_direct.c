@@ -40,6 +40,7 @@ typedef struct {
   int64_t taps;   /* r s */
   int64_t rp;     /* converted rows per output row: sh, or 1 for a 1 x s filter (rows between unread) */
   int64_t nph;    /* phases kept: min(sw, s) (a 1x1 stride-2 filter reads only the even columns) */
+  int64_t tp;     /* tap pairs (one channel, stride 2): K pairs are taps (ks, ks + 1) of a row */
 } dgeom;
 
 /* The rows of the next A panel when `rest` remain (bf16_gemm.c's rule: a
@@ -68,6 +69,19 @@ static void pack_weights(const dgeom* g, const float* w, int flip, const int64_t
   for (int64_t j = 0; j < np; j++) {
     const int64_t k0 = k0s[j], mr = k0s[j + 1] - k0;
     uint32_t* d = ap + j * MR * kq;
+    if (g->tp) { /* K step t = (kr, pair jj): w[kk][0][kr][2 jj] | w[kk][0][kr][2 jj + 1] << 16 */
+      const int64_t js = (g->s + 1) / 2;
+      for (int64_t t = 0; t < g->taps; t++) {
+        const int64_t kr = t / js, ks = 2 * (t % js);
+        for (int64_t i = 0; i < MR; i++) {
+          const float* wr = w + ((k0 + i) * g->r + kr) * g->s;
+          uint32_t word = 0;
+          if (i < mr) word = bf16_bits(wr[ks]) | (ks + 1 < g->s ? bf16_bits(wr[ks + 1]) << 16 : 0);
+          d[t * MR + i] = word;
+        }
+      }
+      continue;
+    }
     for (int64_t t = 0; t < g->taps; t++) {
       for (int64_t qi = 0; qi < g->q; qi++) {
         uint32_t* dd = d + (t * g->q + qi) * MR;
@@ -114,6 +128,22 @@ BF16_TARGET static void convert_rows(const dgeom* g, const float* xi, const conv
       const int64_t iy = iyp - g->ph;
       if (iy < 0 || iy >= g->h) {
         memset(dst, 0, (size_t)g->rowlen * 4);
+        continue;
+      }
+      if (g->tp) { /* the row as bf16, padded column ixp at 16-bit index ixp */
+        const float* row = xi + iy * g->w;
+        if (active) {
+          fused_apply(tmp, row, g->w, fused_affine_of(xf->coef, g->c, 0), xf->relu);
+          row = tmp;
+        }
+        uint16_t* d16 = (uint16_t*)dst;
+        memset(dst, 0, (size_t)g->rowlen * 4);
+        for (int64_t j = 0; j < g->w; j += 16) {
+          const int64_t nn = g->w - j < 16 ? g->w - j : 16;
+          const __mmask16 m = nn >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nn) - 1);
+          const __m512i r = _mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m, row + j)), 16);
+          _mm256_mask_storeu_epi16(d16 + g->pw + j, m, _mm512_cvtepi32_epi16(r));
+        }
         continue;
       }
       const float* src[2] = {NULL, NULL};
@@ -302,10 +332,10 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
       const int64_t nrows = span_rows(g, oy0, oy1);
       const int64_t plane = plane_words(g, nrows);
       convert_rows(g, x + i * g->c * g->h * g->w, xf, nrows, oy0, oy1, plane, xp, tmp);
-      for (int64_t kr = 0; kr < g->r; kr++) {
-        for (int64_t ks = 0; ks < g->s; ks++) {
-          toff[kr * g->s + ks] = kr * g->rowlen + (ks % g->sw) * g->wq + ks / g->sw;
-        }
+      for (int64_t t = 0; t < g->taps; t++) {
+        const int64_t js = (g->s + 1) / 2; /* tap pairs per row (tp) */
+        toff[t] = g->tp ? t / js * g->rowlen + t % js
+                        : t / g->s * g->rowlen + (t % g->s % g->sw) * g->wq + t % g->s / g->sw;
       }
       float* yi = y + i * g->k * ohw;
       const int64_t nch = (oy1 - oy0 + rows_per_chunk - 1) / rows_per_chunk * chunks_per_row;
@@ -349,7 +379,14 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
 static dgeom geom_of(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t r, int64_t s,
                      int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t oh, int64_t ow) {
   dgeom g = {n, c, h, w, k, r, s, sh, sw, ph, pw, oh, ow, (c + 1) / 2, 0, 0, r * s,
-               r == 1 ? 1 : sh, s < sw ? s : sw};
+               r == 1 ? 1 : sh, s < sw ? s : sw, c == 1 && sw == 2 && s > 1};
+  if (g.tp) { /* one bf16 row: word ox + jj holds columns 2 (ox + jj) and 2 (ox + jj) + 1 */
+    const int64_t data = (w + 2 * pw + 1) / 2, read = (ow + 15) / 16 * 16 + (s + 1) / 2;
+    g.taps = r * ((s + 1) / 2);
+    g.nph = 1;
+    g.wq = g.rowlen = (data > read ? data : read) + 1;
+    return g;
+  }
   const int64_t data = (w + 2 * pw + sw - 1) / sw, read = (ow + 15) / 16 * 16 + (s - 1) / sw;
   g.wq = data > read ? data : read;
   g.rowlen = g.nph * g.wq;
@@ -358,13 +395,17 @@ static dgeom geom_of(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int6
 
 /* 1x1 filters stay with im2col + GEMM (x is its B operand already, and its
  * K blocks keep B in L1: this kernel measured 5-20% slower there), and so
- * does the stem (c = 1: half of every channel pair would be zero). */
+ * do 2 or 3 channels (half a pair zero). One channel at stride 2 (the
+ * stem) pairs taps instead: ks and ks + 1 are adjacent bf16 in a row. */
 int lits_conv_bf16_direct_applies(const conv_shape* p, int backward_data) {
   if (p->groups != 1 || p->dh != 1 || p->dw != 1 || p->r * p->s > MAX_TAPS) return 0;
   if (p->r * p->s == 1) return 0;
   /* Rows of 8 (two per B vector): ResNet-50's 3x3 layer4 13% faster than
    * im2col + GEMM, its 3x3/2 (16 -> 8) not faster. */
-  if (!backward_data) return (p->ow >= 16 || (p->ow == 8 && p->sw == 1)) && p->c >= 4;
+  if (!backward_data) {
+    if (p->c == 1) return p->sw == 2 && p->s > 1 && p->ow >= 16; /* the stem: pairs of taps */
+    return (p->ow >= 16 || (p->ow == 8 && p->sw == 1)) && p->c >= 4;
+  }
   return p->sh == 1 && p->sw == 1 && p->ph < p->r && p->pw < p->s && (p->w >= 16 || p->w == 8) &&
          p->k >= 4;
 }
