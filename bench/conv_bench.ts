@@ -6,7 +6,8 @@
  * are the kernels' own. GFLOP/s counts a direct convolution's
  * multiply-adds: Winograd does fewer, so its figure can pass the ceiling.
  * The `[bf16]` rows are the bf16 kernels (PyTorch CPU autocast's
- * convolution: bf16 inputs, fp32 sums; im2col + the vdpbf16ps GEMM) on
+ * convolution: bf16 inputs, fp32 sums; the direct vdpbf16ps kernels for
+ * filters with several taps, im2col + the vdpbf16ps GEMM for 1x1) on
  * ResNet-50's shapes, beside the fp32 rows, compared with the bf16 peak;
  * they are left out on a CPU without AVX512_BF16.
  *
@@ -40,14 +41,8 @@ const shapes: Shape[] = [
 
 const lib = cpuLib();
 
-/** The shapes that also get `[bf16]` rows (ResNet-50's, one of each kind). */
-const bf16Shapes = new Set([
-  "resnet50 stem 7x7/2 1->64 256^2",
-  "resnet50 layer1 1x1 256->64 64^2",
-  "resnet50 layer2 3x3/2 128->128 64^2",
-  "resnet50 layer3 3x3 256->256 16^2",
-  "resnet50 layer3 1x1 1024->256 16^2",
-]);
+/** The shapes that also get `[bf16]` rows: ResNet-50's. */
+const bf16Shapes = new Set(shapes.map(([name]) => name).filter((n) => n.startsWith("resnet50")));
 const level = new Int32Array(1);
 const hasBf16 = lib.lits_conv2d_forward_bf16_f32 !== undefined &&
   lib.lits_bf16_support!(level) === 0 && level[0] > 0;
