@@ -160,9 +160,7 @@ BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j
     c##i##b = _mm512_dpbf16_ps(c##i##b, w, b1);                \
   }
 /* Row i of C (if i < mr) = alpha * acc + beta * C, C not read when beta is 0
- * (BLAS: NaN there must not survive); the masks cut the last columns. With
- * nt, whole aligned rows bypass the cache (a final output nothing reads
- * soon: no read for ownership of lines about to be overwritten). */
+ * (BLAS: NaN there must not survive); the masks cut the last columns. */
 #define STORE(i)                                                              \
   if ((i) < mr) {                                                             \
     float* r = c + (i) * ldc;                                                 \
@@ -171,13 +169,8 @@ BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j
       va = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(ma, r), be, va);             \
       vb = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mb, r + 16), be, vb);        \
     }                                                                         \
-    if (nt && (ma & mb) == 0xFFFF && ((uintptr_t)r & 63) == 0) {              \
-      _mm512_stream_ps(r, va);                                                \
-      _mm512_stream_ps(r + 16, vb);                                           \
-    } else {                                                                  \
-      _mm512_mask_storeu_ps(r, ma, va);                                       \
-      _mm512_mask_storeu_ps(r + 16, mb, vb);                                  \
-    }                                                                         \
+    _mm512_mask_storeu_ps(r, ma, va);                                         \
+    _mm512_mask_storeu_ps(r + 16, mb, vb);                                    \
   }
 
 /* C[mr x (columns in ma, mb)] from `pairs` K pairs of an A panel (rows
@@ -186,7 +179,7 @@ BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j
 #define KERNEL(name, DECL, DOTS, STORES)                                                      \
   BF16_TARGET static void name(int64_t pairs, const uint32_t* ap, const uint32_t* bp,        \
                                float* c, int64_t ldc, int64_t mr, __mmask16 ma, __mmask16 mb, \
-                               float alpha, float beta, int nt) {                             \
+                               float alpha, float beta) {                                     \
     DECL for (int64_t q = 0; q < pairs; q++) {                                                \
       const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp);                                   \
       const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + 16);                              \
@@ -219,7 +212,6 @@ typedef struct {
   const float *a, *b;
   float* c;
   const bf16_packed_a* pa; /* op(A) packed already, or NULL: pack_a per block */
-  int stream;              /* C's final values bypass the cache (STORE) */
 } gemm_args;
 
 /* C[i0 .. i1, j0 .. j1) on the calling thread: the B block of NC columns
@@ -232,7 +224,6 @@ BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, in
     for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
       const int64_t kc = g->k - p0 < KC ? g->k - p0 : KC, pairs = (kc + 1) / 2;
       const float beta = p0 == 0 ? g->beta : 1.0f; /* later passes add to C */
-      const int nt = g->stream && p0 + kc == g->k; /* the last pass writes C for good */
       pack_b(g->b, g->ldb, g->trans_b, jc, nc, p0, kc, bbuf);
       for (int64_t ic = i0; ic < i1; ic += MC) {
         const int64_t mc = i1 - ic < MC ? i1 - ic : MC;
@@ -251,11 +242,11 @@ BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, in
             float* cb = g->c + (ic + ir) * g->ldc + jc + jr;
             const uint32_t* ap = ablk + ir * pairs;
             if (mr > 8) {
-              kernel12(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta, nt);
+              kernel12(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta);
             } else if (mr > 4) {
-              kernel8(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta, nt);
+              kernel8(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta);
             } else {
-              kernel4(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta, nt);
+              kernel4(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta);
             }
           }
         }
@@ -310,7 +301,7 @@ int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_
     scratch = own = lits_scratch_alloc(lits_gemm_bf16_serial_words(m, n, k) * 4);
     if (own == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
   }
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, NULL, 0};
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, NULL};
   gemm_slab(&g, 0, m, 0, n, scratch, scratch + bwords_of(n, k));
   lits_scratch_free(own);
   return LITS_OK;
@@ -333,15 +324,14 @@ void lits_gemm_bf16_pack_a(int trans, int64_t m, int64_t k, const float* a, int6
 
 int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m, int64_t n,
                                  int64_t k, const float* b, int64_t ldb, float beta, float* c,
-                                 int64_t ldc, int stream, uint32_t* scratch) {
+                                 int64_t ldc, uint32_t* scratch) {
   if (m <= 0 || n <= 0) return LITS_OK;
   if (k == 0) {
     lits_gemm_scale_c(c, m, n, ldc, beta);
     return LITS_OK;
   }
-  const gemm_args g = {0, trans_b, m, n, k, 0, ldb, ldc, 1.0f, beta, NULL, b, c, pa, stream};
+  const gemm_args g = {0, trans_b, m, n, k, 0, ldb, ldc, 1.0f, beta, NULL, b, c, pa};
   gemm_slab(&g, 0, m, 0, n, scratch, NULL);
-  if (stream) _mm_sfence(); /* the streamed stores are seen before anything that follows */
   return LITS_OK;
 }
 
@@ -378,7 +368,7 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
   if (buf == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
   uint32_t* apk = buf + per * threads;
   const bf16_packed_a pa = {apk, m, 0};
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, &pa, 0};
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, &pa};
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();

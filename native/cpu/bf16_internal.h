@@ -101,23 +101,20 @@ int64_t lits_gemm_bf16_packed_a_words(int64_t m, int64_t k);
 void lits_gemm_bf16_pack_a(int trans, int64_t m, int64_t k, const float* a, int64_t lda,
                            int64_t r0, int64_t r1, uint32_t* words);
 /* lits_gemm_bf16_serial with alpha 1 and A packed: scratch holds
- * lits_gemm_bf16_serial_words(m, n, k) words (only the B blocks are used).
- * stream: C is a final output nothing reads soon, whose aligned rows of 32
- * are stored past the cache (half the memory traffic of a 1x1
- * convolution's large output: no read for ownership). */
+ * lits_gemm_bf16_serial_words(m, n, k) words (only the B blocks are used). */
 int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m, int64_t n,
                                  int64_t k, const float* b, int64_t ldb, float beta, float* c,
-                                 int64_t ldc, int stream, uint32_t* scratch);
+                                 int64_t ldc, uint32_t* scratch);
 
 /* The bf16 convolutions without im2col (conv_bf16_direct.c): whether a
  * shape is theirs (forward, or backward data when backward_data), and the
- * kernels (LITS_OK or LITS_ERR_MEMORY; stream: the output bypasses the
- * cache). The caller has checked bf16 support. */
+ * kernels (LITS_OK or LITS_ERR_MEMORY). The caller has checked bf16
+ * support. */
 int lits_conv_bf16_direct_applies(const conv_shape* p, int backward_data);
 int lits_conv_bf16_direct_forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                                  const float* weight, const float* bias, float* y, int stream);
+                                  const float* weight, const float* bias, float* y);
 int lits_conv_bf16_direct_backward_data(const conv_shape* p, const float* weight, const float* dy,
-                                        float* dx, int stream);
+                                        float* dx);
 
 /* The bf16 filter gradient without im2col (conv_bf16_filter.c): whether a
  * shape is its, and the kernel (LITS_OK or LITS_ERR_MEMORY). */

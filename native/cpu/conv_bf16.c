@@ -19,19 +19,6 @@
 #include "conv_internal.h"
 #include "conv_tiles.h"
 
-/* Outputs larger than this (the L3 cache of these machines) are stored
- * past the cache: nothing would find them there, and the streaming stores
- * skip the read for ownership of every line. */
-#define STREAM_MIN_BYTES ((int64_t)32 << 20)
-
-/* Whether an output of `bytes` streams; LITS_BF16_STREAM=always streams
- * every one (read on every call), so that tests cover those stores. */
-static int stream_output(int64_t bytes) {
-  const char* env = getenv("LITS_BF16_STREAM");
-  if (env != NULL && strcmp(env, "always") == 0) return 1;
-  return bytes > STREAM_MIN_BYTES;
-}
-
 /* LITS_ERR_UNAVAILABLE, naming the fp32 function to call instead, where
  * the CPU has no vdpbf16ps (or LITS_BF16=off). */
 static int bf16_ready(const char* fn, const char* fp32) {
@@ -101,7 +88,6 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
   const walk w = plan_walk(p, xf, &t, p->kg, t.max_cols, p->crs_g);
   const int threads = min_threads(nt, t.count);
   const int64_t aw = round16(lits_gemm_bf16_packed_a_words(p->kg, p->crs_g));
-  const int stream = stream_output(p->n * kohw * 4);
   float* scratch = thread_scratch(w.per, threads, aw * p->groups);
   if (scratch == NULL) return LITS_ERR_MEMORY;
   uint32_t* apk = (uint32_t*)(scratch + w.per * threads);
@@ -123,9 +109,8 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
         int64_t ldb;
         const float* bm = lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
         const bf16_packed_a pa = {apk + g * aw, p->kg, 0};
-        /* y streams past the cache unless the bias pass below reads it back */
         lits_gemm_bf16_serial_packed(&pa, 0, p->kg, b.cols, p->crs_g, bm, ldb, 0.0f, cm, ldc,
-                                     b.ni == 1 && bias == NULL && stream, gbuf);
+                                     gbuf);
         /* The bias in fp32 while the tile is in cache; gathers scatter to y. */
         for (int64_t i = 0; i < b.ni; i++) {
           for (int64_t ki = 0; ki < p->kg; ki++) {
@@ -162,7 +147,6 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
   const int64_t per = col_n + dyp_n + gw;
   const int threads = min_threads(nt, items);
   const int64_t aw = round16(lits_gemm_bf16_packed_a_words(p->crs_g, p->kg));
-  const int stream = stream_output(p->n * chw * 4);
   float* scratch = thread_scratch(per, threads, aw * p->groups);
   if (scratch == NULL) return LITS_ERR_MEMORY;
   uint32_t* apk = (uint32_t*)(scratch + per * threads);
@@ -187,7 +171,7 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
           }
           const bf16_packed_a pa = {apk + g * aw, p->crs_g, 0};
           lits_gemm_bf16_serial_packed(&pa, 0, p->crs_g, b.cols, p->kg, dyp, b.cols, 0.0f, col,
-                                       b.cols, 0, gbuf);
+                                       b.cols, gbuf);
           for (int64_t i = 0; i < b.ni; i++) {
             lits_bf16_col2im_tile(p, col, b.cols, i * p->ohw, dx + (b.i0 + i) * chw, g * p->cg,
                                   p->cg, 0, p->oh);
@@ -208,10 +192,10 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
         const bf16_packed_a pa = {apk + g * aw, p->crs_g, c0 * rs}; /* rows c0 r s .. of W^T */
         if (p->pointwise) {
           lits_gemm_bf16_serial_packed(&pa, 0, c1 - c0, cols, p->kg, dyt, p->ohw, 0.0f,
-                                       dxi + cabs * hw + oy0 * p->ow, hw, stream, gbuf);
+                                       dxi + cabs * hw + oy0 * p->ow, hw, gbuf);
         } else {
           lits_gemm_bf16_serial_packed(&pa, 0, (c1 - c0) * rs, cols, p->kg, dyt, p->ohw, 0.0f,
-                                       col, cols, 0, gbuf);
+                                       col, cols, gbuf);
           lits_bf16_col2im_tile(p, col, cols, 0, dxi, cabs, c1 - c0, oy0, oy1);
         }
       }
@@ -288,9 +272,7 @@ int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const fl
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   if (use_direct(&p, 0)) {
-    const int stream = stream_output(p.n * p.k * p.ohw * 4);
-    return lits_conv_status(fn, &p,
-                            lits_conv_bf16_direct_forward(&p, x, xf, weight, bias, y, stream));
+    return lits_conv_status(fn, &p, lits_conv_bf16_direct_forward(&p, x, xf, weight, bias, y));
   }
   return lits_conv_status(fn, &p, forward(&p, x, xf, weight, bias, y));
 }
@@ -304,9 +286,7 @@ int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, co
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_data_f32"));
   if (use_direct(&p, 1)) {
-    const int stream = stream_output(p.n * p.c * p.h * p.w * 4);
-    return lits_conv_status(fn, &p,
-                            lits_conv_bf16_direct_backward_data(&p, weight, dy, dx, stream));
+    return lits_conv_status(fn, &p, lits_conv_bf16_direct_backward_data(&p, weight, dy, dx));
   }
   return lits_conv_status(fn, &p, backward_data(&p, weight, dy, dx));
 }

@@ -203,23 +203,16 @@ BF16_TARGET static void convert_rows(const dgeom* g, const float* xi, const conv
     c##i##a = _mm512_dpbf16_ps(c##i##a, a, b0);                        \
     c##i##b = _mm512_dpbf16_ps(c##i##b, a, b1);                        \
   }
-#define PUT(dst, m, v)                                                                   \
-  if (nt && (m) == 0xFFFF && ((uintptr_t)(dst) & 63) == 0) {                       \
-    _mm512_stream_ps(dst, v);                                                            \
-  } else {                                                                               \
-    _mm512_mask_storeu_ps(dst, m, v);                                                    \
-  }
 #define STORE(i)                                                                         \
   if ((i) < mr) {                                                                        \
     const __m512 bb = _mm512_set1_ps(bias != NULL ? bias[i] : 0.0f);                     \
-    PUT(y0 + (i) * ldy, ma, _mm512_add_ps(c##i##a, bb));                                 \
-    PUT(y1 + (i) * ldy, mb, _mm512_add_ps(c##i##b, bb));                                 \
+    _mm512_mask_storeu_ps(y0 + (i) * ldy, ma, _mm512_add_ps(c##i##a, bb));               \
+    _mm512_mask_storeu_ps(y1 + (i) * ldy, mb, _mm512_add_ps(c##i##b, bb));               \
   }
 
 /* y rows [0, mr) at y0 (16 columns, mask ma) and y1 (mask mb), row stride
  * ldy, = bias + the taps x pairs K steps of the A panel ap against B
- * vectors at b0 / b1 + off[t] + pair * plane (with nt, whole aligned
- * vectors stored past the cache). LOAD16 reads a B vector; LOAD8X2 (rows
+ * vectors at b0 / b1 + off[t] + pair * plane. LOAD16 reads a B vector; LOAD8X2 (rows
  * of 8 outputs) joins the 8 words of two output rows, hs words apart. */
 #define LOAD16(ptr) (__m512bh) _mm512_loadu_si512(ptr)
 #define LOAD8X2(ptr)                                                               \
@@ -229,7 +222,7 @@ BF16_TARGET static void convert_rows(const dgeom* g, const float* xi, const conv
   BF16_TARGET static void name(const uint32_t* ap, const uint32_t* b0p, const uint32_t* b1p, \
                                const int64_t* off, int64_t taps, int64_t q, int64_t plane,  \
                                int64_t hs, float* y0, float* y1, int64_t ldy, int64_t mr,   \
-                               __mmask16 ma, __mmask16 mb, const float* bias, int nt) {     \
+                               __mmask16 ma, __mmask16 mb, const float* bias) {             \
     (void)hs;                                                                               \
     DECL for (int64_t t = 0; t < taps; t++) {                                               \
       const uint32_t* p0 = b0p + off[t];                                                    \
@@ -295,7 +288,7 @@ static int64_t rows_per_item(const dgeom* g, int nt) {
 }
 
 static int run(const dgeom* g, const float* x, const conv_xform* xf, const float* w, int flip,
-               const float* bias, float* y, int stream) {
+               const float* bias, float* y) {
   const int nt = omp_get_max_threads();
   const int64_t rows = rows_per_item(g, nt), per_img = (g->oh + rows - 1) / rows;
   const int64_t items = g->n * per_img;
@@ -360,7 +353,7 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
           const float* bk = bias != NULL ? bias + k0 : NULL;
           float* ta = ya + k0 * ohw;
           float* tb = yb + k0 * ohw;
-#define CALL(kern) kern(a, b0p, b1p, toff, g->taps, g->q, plane, hs, ta, tb, ohw, mr, ma, mb, bk, stream)
+#define CALL(kern) kern(a, b0p, b1p, toff, g->taps, g->q, plane, hs, ta, tb, ohw, mr, ma, mb, bk)
           if (eights) {
             if (mr > 8) CALL(hkernel12); else if (mr > 4) CALL(hkernel8); else CALL(hkernel4);
           } else {
@@ -370,7 +363,6 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
         }
       }
     }
-    _mm_sfence(); /* this thread's streamed stores, before the region's barrier */
   }
   lits_scratch_free(buf);
   return LITS_OK;
@@ -411,16 +403,16 @@ int lits_conv_bf16_direct_applies(const conv_shape* p, int backward_data) {
 }
 
 int lits_conv_bf16_direct_forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                                  const float* weight, const float* bias, float* y, int stream) {
+                                  const float* weight, const float* bias, float* y) {
   const dgeom g = geom_of(p->n, p->c, p->h, p->w, p->k, p->r, p->s, p->sh, p->sw, p->ph, p->pw,
                           p->oh, p->ow);
-  return run(&g, x, xf, weight, 0, bias, y, stream);
+  return run(&g, x, xf, weight, 0, bias, y);
 }
 
 int lits_conv_bf16_direct_backward_data(const conv_shape* p, const float* weight, const float* dy,
-                                        float* dx, int stream) {
+                                        float* dx) {
   /* dx = conv(dy, w') with w'[c][k] = w[k][c] flipped, padding r - 1 - ph, stride 1. */
   const dgeom g = geom_of(p->n, p->k, p->oh, p->ow, p->c, p->r, p->s, 1, 1, p->r - 1 - p->ph,
                           p->s - 1 - p->pw, p->h, p->w);
-  return run(&g, dy, NULL, weight, 1, NULL, dx, stream);
+  return run(&g, dy, NULL, weight, 1, NULL, dx);
 }
