@@ -37,6 +37,7 @@ typedef struct {
   int64_t q;      /* channel pairs */
   int64_t wq;     /* words of one phase of a padded row */
   int64_t rowlen; /* words of a padded row: sw phases */
+  int64_t qs, rs; /* words between channel pairs of a row, between rows (all pairs of a row) */
   int64_t taps;   /* r s */
   int64_t rp;     /* converted rows per output row: sh, or 1 for a 1 x s filter (rows between unread) */
   int64_t nph;    /* phases kept: min(sw, s) (a 1x1 stride-2 filter reads only the even columns) */
@@ -111,20 +112,20 @@ static int row_used(const dgeom* g, int64_t iyp, int64_t oy0, int64_t oy1) {
 }
 
 /* The converted rows of output rows [oy0, oy1) of image xi (transformed by
- * xf, channel cc of c) as bf16 channel pairs into xp [q][nrows][rowlen]
- * (pairs plane words apart): slot j holds padded row oy0 sh + j, or (rp =
+ * xf, channel cc of c) as bf16 channel pairs into xp [nrows][q][rowlen]
+ * (rows rs, pairs qs words apart): slot j holds padded row oy0 sh + j, or (rp =
  * 1) (oy0 + j) sh. Rows no output row reads are left unwritten; padding and
  * slack are zero. tmp: 2 (w + 16) floats. */
 BF16_TARGET static void convert_rows(const dgeom* g, const float* xi, const conv_xform* xf,
-                                     int64_t nrows, int64_t oy0, int64_t oy1, int64_t plane,
-                                     uint32_t* xp, float* tmp) {
+                                     int64_t nrows, int64_t oy0, int64_t oy1, uint32_t* xp,
+                                     float* tmp) {
   const int64_t hw = g->h * g->w;
   const int active = conv_xform_active(xf);
   for (int64_t qi = 0; qi < g->q; qi++) {
     for (int64_t sl = 0; sl < nrows; sl++) {
       const int64_t iyp = g->rp == g->sh ? oy0 * g->sh + sl : (oy0 + sl) * g->sh;
       if (g->rp == g->sh && !row_used(g, iyp, oy0, oy1)) continue;
-      uint32_t* dst = xp + qi * plane + sl * g->rowlen;
+      uint32_t* dst = xp + qi * g->qs + sl * g->rs;
       const int64_t iy = iyp - g->ph;
       if (iy < 0 || iy >= g->h) {
         memset(dst, 0, (size_t)g->rowlen * 4);
@@ -263,25 +264,18 @@ static int64_t span_rows(const dgeom* g, int64_t oy0, int64_t oy1) {
   return (oy1 - 1 - oy0) * g->rp + g->r;
 }
 
-/* Words between channel pairs of nrows converted rows: an odd number of
- * 64-byte lines, so that a K loop's B loads (one per pair) fall in
- * different L1 sets. A 1x1 convolution of 32 x 32 images had planes of
- * exactly 4 KiB, all in one set: 20% slower than the GEMM path. */
-static int64_t plane_words(const dgeom* g, int64_t nrows) {
-  const int64_t p = round16(nrows * g->rowlen);
-  return p / 16 % 2 == 0 ? p + 16 : p;
-}
-
 /* Output rows per work item: the whole image, or a share of it when there
  * are fewer images than threads, halved until the converted rows fit in
- * XP_BYTES (the micro-kernels read them once per 12 output channels). */
+ * XP_BYTES (the micro-kernels read them once per 12 output channels). A
+ * row holds every channel pair: a micro-kernel's B vectors lie in r rows
+ * of q rowlen words, 26 KiB for layer2's 3x3, not in r q scattered pieces. */
 static int64_t rows_per_item(const dgeom* g, int nt) {
   int64_t rows = g->oh;
   if (g->n < nt) {
     const int64_t parts = (nt + g->n - 1) / g->n;
     rows = (g->oh + parts - 1) / parts;
   }
-  while (rows > 1 && g->q * plane_words(g, span_rows(g, 0, rows)) * 4 > XP_BYTES) {
+  while (rows > 1 && span_rows(g, 0, rows) * g->rs * 4 > XP_BYTES) {
     rows = (rows + 1) / 2;
   }
   return rows;
@@ -298,7 +292,7 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
   const int64_t awords = round16(np * MR * kq), kwords = round16(np + 1);
   /* (+ a row: the second half of a chunk of two rows of 8 past the last row is read, unused) */
   const int64_t xwords =
-      round16(g->q * plane_words(g, span_rows(g, 0, rows)) + g->rp * g->rowlen + SLACK);
+      round16(span_rows(g, 0, rows) * g->rs + g->rp * g->rs + SLACK);
   const int64_t twords = round16(2 * (g->w + 16));
   const int threads = min_threads(nt, items);
   uint32_t* buf = (uint32_t*)thread_scratch(xwords + twords, threads, awords + 2 * kwords);
@@ -311,7 +305,7 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
   /* A chunk is 16 output columns of one row, or (ow = 8) two rows of 8. */
   const int64_t ohw = g->oh * g->ow, eights = g->ow == 8;
   const int64_t chunks_per_row = eights ? 1 : (g->ow + 15) / 16, rows_per_chunk = eights ? 2 : 1;
-  const int64_t hs = eights ? g->rp * g->rowlen : 0;
+  const int64_t hs = eights ? g->rp * g->rs : 0;
 #pragma omp parallel num_threads(threads)
   {
     uint32_t* xp = buf + (xwords + twords) * omp_get_thread_num();
@@ -323,12 +317,11 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
       const int64_t i = it / per_img, oy0 = (it % per_img) * rows;
       const int64_t oy1 = oy0 + rows < g->oh ? oy0 + rows : g->oh;
       const int64_t nrows = span_rows(g, oy0, oy1);
-      const int64_t plane = plane_words(g, nrows);
-      convert_rows(g, x + i * g->c * g->h * g->w, xf, nrows, oy0, oy1, plane, xp, tmp);
+      convert_rows(g, x + i * g->c * g->h * g->w, xf, nrows, oy0, oy1, xp, tmp);
       for (int64_t t = 0; t < g->taps; t++) {
         const int64_t js = (g->s + 1) / 2; /* tap pairs per row (tp) */
-        toff[t] = g->tp ? t / js * g->rowlen + t % js
-                        : t / g->s * g->rowlen + (t % g->s % g->sw) * g->wq + t % g->s / g->sw;
+        toff[t] = g->tp ? t / js * g->rs + t % js
+                        : t / g->s * g->rs + (t % g->s % g->sw) * g->wq + t % g->s / g->sw;
       }
       float* yi = y + i * g->k * ohw;
       const int64_t nch = (oy1 - oy0 + rows_per_chunk - 1) / rows_per_chunk * chunks_per_row;
@@ -339,8 +332,8 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
         const int has_b = ch + 1 < nch;
         const int64_t oyb = oy0 + (ch + 1) / chunks_per_row * rows_per_chunk;
         const int64_t oxb = ((ch + 1) % chunks_per_row) * 16;
-        const uint32_t* b0p = xp + (oya - oy0) * g->rp * g->rowlen + oxa;
-        const uint32_t* b1p = has_b ? xp + (oyb - oy0) * g->rp * g->rowlen + oxb : b0p;
+        const uint32_t* b0p = xp + (oya - oy0) * g->rp * g->rs + oxa;
+        const uint32_t* b1p = has_b ? xp + (oyb - oy0) * g->rp * g->rs + oxb : b0p;
         /* columns left in the chunk: 16, or with rows of 8, 8 per row present */
         const int64_t la = eights ? (oya + 1 < oy1 ? 16 : 8) : g->ow - oxa;
         const int64_t lb = eights ? (oyb + 1 < oy1 ? 16 : 8) : g->ow - oxb;
@@ -353,7 +346,7 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
           const float* bk = bias != NULL ? bias + k0 : NULL;
           float* ta = ya + k0 * ohw;
           float* tb = yb + k0 * ohw;
-#define CALL(kern) kern(a, b0p, b1p, toff, g->taps, g->q, plane, hs, ta, tb, ohw, mr, ma, mb, bk)
+#define CALL(kern) kern(a, b0p, b1p, toff, g->taps, g->q, g->qs, hs, ta, tb, ohw, mr, ma, mb, bk)
           if (eights) {
             if (mr > 8) CALL(hkernel12); else if (mr > 4) CALL(hkernel8); else CALL(hkernel4);
           } else {
@@ -370,18 +363,23 @@ static int run(const dgeom* g, const float* x, const conv_xform* xf, const float
 
 static dgeom geom_of(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t r, int64_t s,
                      int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t oh, int64_t ow) {
-  dgeom g = {n, c, h, w, k, r, s, sh, sw, ph, pw, oh, ow, (c + 1) / 2, 0, 0, r * s,
-               r == 1 ? 1 : sh, s < sw ? s : sw, c == 1 && sw == 2 && s > 1};
+  dgeom g = {.n = n, .c = c, .h = h, .w = w, .k = k, .r = r, .s = s, .sh = sh, .sw = sw,
+             .ph = ph, .pw = pw, .oh = oh, .ow = ow, .q = (c + 1) / 2, .taps = r * s,
+             .rp = r == 1 ? 1 : sh, .nph = s < sw ? s : sw, .tp = c == 1 && sw == 2 && s > 1};
   if (g.tp) { /* one bf16 row: word ox + jj holds columns 2 (ox + jj) and 2 (ox + jj) + 1 */
     const int64_t data = (w + 2 * pw + 1) / 2, read = (ow + 15) / 16 * 16 + (s + 1) / 2;
     g.taps = r * ((s + 1) / 2);
     g.nph = 1;
     g.wq = g.rowlen = (data > read ? data : read) + 1;
+    g.qs = g.rowlen;
+    g.rs = g.q * g.qs;
     return g;
   }
   const int64_t data = (w + 2 * pw + sw - 1) / sw, read = (ow + 15) / 16 * 16 + (s - 1) / sw;
   g.wq = data > read ? data : read;
   g.rowlen = g.nph * g.wq;
+  g.qs = g.rowlen;
+  g.rs = g.q * g.qs;
   return g;
 }
 
