@@ -57,6 +57,16 @@ static inline uint32_t bf16_bits(float v) {
   return (u + 0x7FFFu + (u >> 16 & 1u)) >> 16;
 }
 
+/* bf16 of x[0 .. n) (n <= MAX_TAPS) into out. */
+BF16_TARGET static void round_taps(const float* x, int64_t n, uint16_t* out) {
+  for (int64_t j = 0; j < n; j += 16) {
+    const int64_t left = n - j;
+    const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+    const __m512i r = _mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m, x + j)), 16);
+    _mm256_mask_storeu_epi16(out + j, m, _mm512_cvtepi32_epi16(r));
+  }
+}
+
 /* Packed weights: panel j (rows [k0, k0 + mr), panel_rows' partition) at
  * ap + j MR K (K = taps q words per row), laid out [tap][pair][MR] (rows
  * past mr zero), so that a K step broadcasts MR consecutive words. Filter
@@ -83,20 +93,28 @@ static void pack_weights(const dgeom* g, const float* w, int flip, const int64_t
       }
       continue;
     }
-    for (int64_t t = 0; t < g->taps; t++) {
-      for (int64_t qi = 0; qi < g->q; qi++) {
-        uint32_t* dd = d + (t * g->q + qi) * MR;
-        for (int64_t i = 0; i < MR; i++) {
-          uint32_t word = 0;
-          for (int64_t h = 0; h < 2 && i < mr; h++) {
-            const int64_t cc = 2 * qi + h, kk = k0 + i;
-            if (cc >= g->c) break;
-            const float v = flip ? w[(cc * g->k + kk) * g->taps + g->taps - 1 - t]
-                                 : w[(kk * g->c + cc) * g->taps + t];
-            word |= bf16_bits(v) << (16 * h);
+    /* Per pair: the panel's rows' taps of its two channels, rounded into tb
+     * (reading w in order: contiguous taps per row, and flipped, the rows
+     * of one channel adjacent), then the words tap by tap. Reading w tap
+     * by tap instead took 2.7 ms of layer4's 3x3 forward (12.5 ms). */
+    const int64_t taps = g->taps;
+    uint16_t tb[MR][2][MAX_TAPS];
+    for (int64_t qi = 0; qi < g->q; qi++) {
+      for (int64_t i = 0; i < MR; i++) {
+        for (int64_t h = 0; h < 2; h++) {
+          const int64_t cc = 2 * qi + h;
+          if (i >= mr || cc >= g->c) {
+            memset(tb[i][h], 0, sizeof tb[i][h]);
+            continue;
           }
-          dd[i] = word;
+          const float* src = flip ? w + (cc * g->k + k0 + i) * taps : w + ((k0 + i) * g->c + cc) * taps;
+          round_taps(src, taps, tb[i][h]);
         }
+      }
+      for (int64_t t = 0; t < taps; t++) {
+        const int64_t u = flip ? taps - 1 - t : t;
+        uint32_t* dd = d + (t * g->q + qi) * MR;
+        for (int64_t i = 0; i < MR; i++) dd[i] = tb[i][0][u] | (uint32_t)tb[i][1][u] << 16;
       }
     }
   }
