@@ -12,7 +12,8 @@
  *
  * The backward data of a stride-1 convolution is the forward of dy with
  * the filters transposed and flipped (padding r - 1 - ph), so it runs here
- * too, without col2im. */
+ * too, without col2im. Rows of 8 outputs put two rows in a B vector; one
+ * input channel at stride 2 (the stem) pairs taps instead of channels. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
