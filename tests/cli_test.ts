@@ -9,6 +9,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { io, models, tensor, train } from "../mod.ts";
 import { quickFlags, trainTestData } from "./train_data.ts";
+import { cpuLib } from "../src/ffi/native.ts";
+
+const bf16Level = new Int32Array(1);
+const noBf16 = cpuLib().lits_bf16_support?.(bf16Level) !== 0 || bf16Level[0] === 0;
 
 const script = (name: string) => new URL(`../scripts/${name}.ts`, import.meta.url).pathname;
 
@@ -163,6 +167,16 @@ Deno.test("evaluate: a run's checkpoints; another model's and corrupt ones are r
     assert.match(r.stdout, /macro avg/);
     assert.ok((await Deno.readTextFile(join(out, "report-val.html"))).includes("<svg"));
   }
+  // --precision bf16: the same evaluation under autocast, a loss a rounding apart.
+  const loss = async (precision: string) => {
+    const args = ["--checkpoint", join(out, "best.safetensors"), "--precision", precision];
+    const r = await capture(train.evaluateMain, args);
+    assert.equal(r.code, 0, r.stderr);
+    return Number(/loss (\d+\.\d+)/.exec(r.stdout)![1]);
+  };
+  const [fp32, bf16] = [await loss("fp32"), await loss("bf16")];
+  if (!noBf16) assert.notEqual(bf16, fp32);
+  assert.ok(Math.abs(bf16 - fp32) < 0.01 * fp32, `${bf16} vs ${fp32}`);
   const other = await capture(train.evaluateMain, [
     "--checkpoint",
     join(out, "best.safetensors"),
