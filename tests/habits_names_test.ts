@@ -103,6 +103,14 @@ Deno.test("experiment regularization: --weight-decay and --dropout reach the arm
   assert.equal(by.dropout.weightDecay, 0);
   assert.deepEqual([by["l2-dropout"].weightDecay, by["l2-dropout"].dropout], [3e-5, 0.25]);
   assert.ok(configs.every((c) => c.epochs === 2));
+  assert.ok(configs.every((c) => c.precision === "fp32"));
+  const bf16 = parseExperimentArgs(["regularization", "--precision", "bf16"]);
+  const arms = train.experimentConfigs(
+    train.EXPERIMENTS.regularization(bf16.strengths),
+    bf16.base,
+    "/tmp/x",
+  );
+  assert.ok(arms.every((c) => c.precision === "bf16"));
 
   // Without the flags: the course's weight decay 1e-5 and dropout 0.5.
   const d = parseExperimentArgs(["regularization"]);
