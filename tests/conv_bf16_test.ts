@@ -122,7 +122,7 @@ const TOL = 1e-5;
 
 /** A deferred transform relu?((v - mean) * scale + shift) per channel. */
 interface Xform {
-  coef: Float32Array;
+  coef: Float32Array | null; // null: the ReLU alone
   relu: boolean;
 }
 
@@ -146,7 +146,7 @@ function applyXform(x: Float32Array, g: Geo, t: Xform | null): Float64Array {
   return Float64Array.from(x, (v, i) => {
     if (t === null) return bf16(v);
     const ch = Math.floor(i / hw) % g.c;
-    const u = (v - t.coef[ch]) * t.coef[g.c + ch] + t.coef[2 * g.c + ch];
+    const u = t.coef === null ? v : (v - t.coef[ch]) * t.coef[g.c + ch] + t.coef[2 * g.c + ch];
     return bf16(t.relu && u < 0 ? 0 : u);
   });
 }
@@ -258,6 +258,30 @@ Deno.test({
     check(shapes[0], xform(24, true)); // 1x1 of several images: transformed while gathered
     check(shapes[1], xform(8, true)); // 1x1 of one image: no longer read in place
     check(shapes[4], xform(1, true)); // the stem's padding pads the transformed input
+  },
+});
+
+// 1x1 convolutions of one image per tile read x in place and the GEMM
+// transforms it as it packs (bf16_gemm.c's pack_b_x): rows of K in pairs
+// for the forward, columns of the transposed operand for the filter
+// gradient. Odd channel counts (a K pair with one row; 16-column groups
+// with a tail), column counts off the 32-column panels and over one
+// 1024-column block, batch 1 split by rows for two threads, two images for
+// two threads, and the ReLU without coefficients.
+const pointwiseXformShapes: Geo[] = [
+  { n: 1, c: 37, h: 45, w: 45, k: 20, r: 1, s: 1 }, // batch 1: two row tiles of 1035 and 990
+  { n: 2, c: 33, h: 63, w: 63, k: 13, r: 1, s: 1 }, // one image per tile, 3969 columns
+];
+
+Deno.test({
+  name: "bf16 convolutions: a 1x1 convolution transforms x while packing it",
+  ignore: noBf16,
+  fn() {
+    for (const [i, g] of pointwiseXformShapes.entries()) {
+      check(g, xform(g.c, true), true, 80 + i);
+      check(g, xform(g.c, false), false, 82 + i);
+      check(g, { coef: null, relu: true }, i === 0, 84 + i);
+    }
   },
 });
 

@@ -111,12 +111,99 @@ BF16_TARGET static void pack_a(const float* a, int64_t lda, int trans, int64_t i
   }
 }
 
+/* One channel's transform of a bf16_b_xform as vectors. */
+typedef struct {
+  __m512 mean, scale, shift;
+  int affine, relu;
+} xvec;
+
+BF16_TARGET static inline xvec xvec_of(const bf16_b_xform* bx, int64_t j) {
+  const int64_t ch = bx->c0 + j;
+  const int affine = bx->coef != NULL;
+  const xvec t = {_mm512_set1_ps(affine ? bx->coef[ch] : 0.0f),
+                  _mm512_set1_ps(affine ? bx->coef[bx->c + ch] : 1.0f),
+                  _mm512_set1_ps(affine ? bx->coef[2 * bx->c + ch] : 0.0f), affine, bx->relu};
+  return t;
+}
+
+/* fused_apply's value of the lanes in m (the others zero, as the padding
+ * the untransformed loads give): (v - mean) scale + shift in one vfmadd as
+ * gcc contracts it there; max(0, v) returns v for NaN and -0, as v < 0 ? 0
+ * : v does. */
+BF16_TARGET static inline __m512 xload(const float* x, __mmask16 m, const xvec* t) {
+  __m512 v = _mm512_maskz_loadu_ps(m, x);
+  if (t->affine) v = _mm512_fmadd_ps(_mm512_sub_ps(v, t->mean), t->scale, t->shift);
+  if (t->relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
+  return _mm512_maskz_mov_ps(m, v);
+}
+
+/* pair_rows (bf16_internal.h) of transformed rows: t0 for r0, t1 for r1. */
+BF16_TARGET static inline __m512i pair_rows_x(const float* r0, const float* r1, int64_t w,
+                                              const xvec* t0, const xvec* t1) {
+  const __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+  const __m512i lo = _mm512_srli_epi32(round_hi(xload(r0, m, t0)), 16);
+  if (r1 == NULL) return lo;
+  const __m512i hi =
+      _mm512_and_si512(round_hi(xload(r1, m, t1)), _mm512_set1_epi32((int)0xFFFF0000u));
+  return _mm512_or_si512(lo, hi);
+}
+
+/* pairs_of (bf16_internal.h) of a transformed run of one channel. */
+BF16_TARGET static inline __m512i pairs_of_x(const float* x, int64_t n, const xvec* t) {
+  const __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+  const __mmask16 m1 =
+      n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
+  const __m256i lo = _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(xload(x, m0, t)), 16));
+  const __m256i hi =
+      _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(xload(x + 16, m1, t)), 16));
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* pack_b with a transform: the same layout and loops. */
+BF16_TARGET static void pack_b_x(const float* b, int64_t ldb, int trans, int64_t j0, int64_t nc,
+                                 int64_t p0, int64_t kc, uint32_t* dst, const bf16_b_xform* bx) {
+  const int64_t pairs = (kc + 1) / 2;
+  if (trans) {
+    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 16) {
+      uint32_t* d = dst + j / NR * pairs * NR + j % NR;
+      xvec t[16];
+      for (int64_t u = 0; u < 16 && j + u < nc; u++) t[u] = xvec_of(bx, j0 + j + u);
+      for (int64_t q0 = 0; q0 < pairs; q0 += 16) {
+        __m512i r[16];
+        for (int64_t u = 0; u < 16; u++) {
+          r[u] = j + u < nc ? pairs_of_x(b + (j0 + j + u) * ldb + p0 + 2 * q0, kc - 2 * q0, &t[u])
+                            : _mm512_setzero_si512();
+        }
+        transpose16(r);
+        for (int64_t i = 0; i < 16 && q0 + i < pairs; i++) {
+          _mm512_storeu_si512(d + (q0 + i) * NR, r[i]);
+        }
+      }
+    }
+    return;
+  }
+  for (int64_t q = 0; q < pairs; q++) {
+    const float* r0 = b + (p0 + 2 * q) * ldb + j0;
+    const float* r1 = 2 * q + 1 < kc ? r0 + ldb : NULL;
+    const xvec t0 = xvec_of(bx, p0 + 2 * q), t1 = r1 ? xvec_of(bx, p0 + 2 * q + 1) : t0;
+    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 16) {
+      uint32_t* d = dst + j / NR * pairs * NR + q * NR + j % NR;
+      _mm512_storeu_si512(d, j < nc ? pair_rows_x(r0 + j, r1 ? r1 + j : NULL, nc - j, &t0, &t1)
+                                    : _mm512_setzero_si512());
+    }
+  }
+}
+
 /* B block: columns [j0, j0 + nc) and K [p0, p0 + kc) of op(B) into NR-column
  * panels, dst[(panel * pairs + pair) * NR + column]; missing columns are
- * zeros. */
+ * zeros. bx: op(B)'s transform, or NULL. */
 BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j0, int64_t nc,
-                               int64_t p0, int64_t kc, uint32_t* dst) {
+                               int64_t p0, int64_t kc, uint32_t* dst, const bf16_b_xform* bx) {
   const int64_t pairs = (kc + 1) / 2;
+  if (bx != NULL) {
+    pack_b_x(b, ldb, trans, j0, nc, p0, kc, dst, bx);
+    return;
+  }
   if (trans) { /* stored n x k: each column of op(B) is contiguous along K */
     /* 16 columns x 16 pairs at a time, transposed in registers (a word per
      * pair stored column by column measured 1.3x slower for the whole
@@ -212,6 +299,7 @@ typedef struct {
   const float *a, *b;
   float* c;
   const bf16_packed_a* pa; /* op(A) packed already, or NULL: pack_a per block */
+  const bf16_b_xform* bx;  /* op(B)'s transform, or NULL */
 } gemm_args;
 
 /* C[i0 .. i1, j0 .. j1) on the calling thread: the B block of NC columns
@@ -224,7 +312,7 @@ BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, in
     for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
       const int64_t kc = g->k - p0 < KC ? g->k - p0 : KC, pairs = (kc + 1) / 2;
       const float beta = p0 == 0 ? g->beta : 1.0f; /* later passes add to C */
-      pack_b(g->b, g->ldb, g->trans_b, jc, nc, p0, kc, bbuf);
+      pack_b(g->b, g->ldb, g->trans_b, jc, nc, p0, kc, bbuf, g->bx);
       for (int64_t ic = i0; ic < i1; ic += MC) {
         const int64_t mc = i1 - ic < MC ? i1 - ic : MC;
         const uint32_t* ablk = abuf;
@@ -290,7 +378,7 @@ int64_t lits_gemm_bf16_serial_words(int64_t m, int64_t n, int64_t k) {
 
 int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                           const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-                          float* c, int64_t ldc, uint32_t* scratch) {
+                          float* c, int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx) {
   if (m <= 0 || n <= 0) return LITS_OK;
   if (k == 0 || alpha == 0.0f) {
     lits_gemm_scale_c(c, m, n, ldc, beta);
@@ -301,7 +389,7 @@ int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_
     scratch = own = lits_scratch_alloc(lits_gemm_bf16_serial_words(m, n, k) * 4);
     if (own == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
   }
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, NULL};
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, NULL, bx};
   gemm_slab(&g, 0, m, 0, n, scratch, scratch + bwords_of(n, k));
   lits_scratch_free(own);
   return LITS_OK;
@@ -324,13 +412,13 @@ void lits_gemm_bf16_pack_a(int trans, int64_t m, int64_t k, const float* a, int6
 
 int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m, int64_t n,
                                  int64_t k, const float* b, int64_t ldb, float beta, float* c,
-                                 int64_t ldc, uint32_t* scratch) {
+                                 int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx) {
   if (m <= 0 || n <= 0) return LITS_OK;
   if (k == 0) {
     lits_gemm_scale_c(c, m, n, ldc, beta);
     return LITS_OK;
   }
-  const gemm_args g = {0, trans_b, m, n, k, 0, ldb, ldc, 1.0f, beta, NULL, b, c, pa};
+  const gemm_args g = {0, trans_b, m, n, k, 0, ldb, ldc, 1.0f, beta, NULL, b, c, pa, bx};
   gemm_slab(&g, 0, m, 0, n, scratch, NULL);
   return LITS_OK;
 }
@@ -358,7 +446,7 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
   const int par = !omp_in_parallel() && omp_get_max_threads() > 1 &&
                   (double)m * (double)n * (double)k >= (double)PAR_MIN_MACS;
   if (!par) return lits_gemm_bf16_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                                         ldc, NULL);
+                                         ldc, NULL, NULL);
   /* op(A) is packed once, the threads splitting its rows, and shared: with
    * column slabs each thread used to pack all of it (CPU time of both
    * threads 2-15% lower, 2048 x 256 x 2048 the most). */
@@ -368,7 +456,7 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
   if (buf == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
   uint32_t* apk = buf + per * threads;
   const bf16_packed_a pa = {apk, m, 0};
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, &pa};
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, &pa, NULL};
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();

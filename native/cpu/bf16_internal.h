@@ -70,6 +70,19 @@ BF16_TARGET static inline void transpose16(__m512i r[16]) {
   }
 }
 
+/* A per-channel transform of op(B) applied as it is packed, before the
+ * rounding: conv_xform's deferred relu?((v - mean) scale + shift), computed
+ * as fused_apply computes it (vsubps, vfmadd; NaN kept), so that a 1x1
+ * convolution reads x in place instead of transforming it into an fp32
+ * tile first. Channel c0 + j is op(B)'s row j (K) when B is not
+ * transposed, its column j (N) when it is; coef as fused_affine_of reads it
+ * ([3 c]: mean, scale, shift; NULL: relu only). */
+typedef struct {
+  const float* coef;
+  int relu;
+  int64_t c, c0;
+} bf16_b_xform;
+
 /* 32-bit words of scratch lits_gemm_bf16_serial needs for an m x n x k
  * product (its packed bf16 blocks of A and B); 0 when there is nothing to
  * multiply. A buffer sized for the largest product serves smaller ones. */
@@ -81,10 +94,10 @@ int64_t lits_gemm_bf16_serial_words(int64_t m, int64_t n, int64_t k);
  * a level above 0 (the kernels are AVX512_BF16 instructions). scratch holds
  * lits_gemm_bf16_serial_words(m, n, k) words, or is NULL to take them from
  * the caching allocator: LITS_ERR_MEMORY (recorded) if that fails, else
- * LITS_OK. */
+ * LITS_OK. bx: a transform of op(B) (bf16_b_xform), or NULL. */
 int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                           const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-                          float* c, int64_t ldc, uint32_t* scratch);
+                          float* c, int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx);
 
 /* op(A) [m x k] packed once (lits_gemm_bf16_pack_a) for many products
  * (lits_gemm_bf16_serial_packed), e.g. a convolution's weights shared by
@@ -101,10 +114,11 @@ int64_t lits_gemm_bf16_packed_a_words(int64_t m, int64_t k);
 void lits_gemm_bf16_pack_a(int trans, int64_t m, int64_t k, const float* a, int64_t lda,
                            int64_t r0, int64_t r1, uint32_t* words);
 /* lits_gemm_bf16_serial with alpha 1 and A packed: scratch holds
- * lits_gemm_bf16_serial_words(m, n, k) words (only the B blocks are used). */
+ * lits_gemm_bf16_serial_words(m, n, k) words (only the B blocks are used);
+ * bx as lits_gemm_bf16_serial's. */
 int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m, int64_t n,
                                  int64_t k, const float* b, int64_t ldb, float beta, float* c,
-                                 int64_t ldc, uint32_t* scratch);
+                                 int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx);
 
 /* The bf16 convolutions without im2col (conv_bf16_direct.c): whether a
  * shape is theirs (forward, or backward data when backward_data), and the
