@@ -267,10 +267,13 @@ Deno.test({
 // gradient. Odd channel counts (a K pair with one row; 16-column groups
 // with a tail), column counts off the 32-column panels and over one
 // 1024-column block, batch 1 split by rows for two threads, two images for
-// two threads, and the ReLU without coefficients.
+// two threads, and the ReLU without coefficients. Small images too: a 1x1
+// convolution takes one image per tile (conv_bf16.c's bf16_tiling).
 const pointwiseXformShapes: Geo[] = [
   { n: 1, c: 37, h: 45, w: 45, k: 20, r: 1, s: 1 }, // batch 1: two row tiles of 1035 and 990
   { n: 2, c: 33, h: 63, w: 63, k: 13, r: 1, s: 1 }, // one image per tile, 3969 columns
+  { n: 5, c: 24, h: 7, w: 9, k: 20, r: 1, s: 1 }, // small images: still one per tile (3 + 2)
+  { n: 1, c: 17, h: 3, w: 5, k: 3, r: 1, s: 1 }, // 15 columns, 3 rows, one thread
 ];
 
 Deno.test({
@@ -279,8 +282,9 @@ Deno.test({
   fn() {
     for (const [i, g] of pointwiseXformShapes.entries()) {
       check(g, xform(g.c, true), true, 80 + i);
-      check(g, xform(g.c, false), false, 82 + i);
-      check(g, { coef: null, relu: true }, i === 0, 84 + i);
+      check(g, xform(g.c, false), false, 90 + i);
+      check(g, { coef: null, relu: true }, i % 2 === 0, 100 + i);
+      check(g, null, i % 2 === 1, 110 + i); // and backward data, with no transform
     }
   },
 });
