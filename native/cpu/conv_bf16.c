@@ -55,7 +55,8 @@ static int use_direct(const conv_shape* p, int kind) {
  * packed blocks. A 1x1 convolution of one image reads x in place even
  * with a transform: the GEMM applies it as it packs x (b_xform), instead
  * of writing the transformed tile in fp32 and packing that (ResNet-50's
- * 64 -> 256 at 64^2 forward: 12.8 -> 9.x ms, see the commit). */
+ * layer1 1x1 at 64^2, batch 16, 2 threads, both builds alternating in one
+ * process: forward 2-11% and filter gradient 6-9% faster). */
 typedef struct {
   int direct;
   int64_t col, gather, xbuf, gemm, per;
