@@ -276,6 +276,22 @@ const pointwiseXformShapes: Geo[] = [
   { n: 1, c: 17, h: 3, w: 5, k: 3, r: 1, s: 1 }, // 15 columns, 3 rows, one thread
 ];
 
+// Filter gradients of small images through im2col + GEMM: tiles of up to
+// 512 columns (7 + 6 images of 64 here), not conv_tiles.c's 4 images.
+const filterTileShapes: Geo[] = [
+  { n: 13, c: 64, h: 8, w: 8, k: 10, r: 3, s: 3, ph: 1, pw: 1 }, // crs 576
+  { n: 13, c: 520, h: 8, w: 8, k: 6, r: 1, s: 1 }, // 1x1: x gathered
+];
+
+Deno.test({
+  name: "bf16 convolutions: filter gradients of tiles of several small images",
+  ignore: noBf16,
+  fn() {
+    filterTileShapes.forEach((g, i) => check(g, null, true, 120 + i));
+    check(filterTileShapes[0], xform(64, true), false, 122);
+  },
+});
+
 Deno.test({
   name: "bf16 convolutions: a 1x1 convolution transforms x while packing it",
   ignore: noBf16,

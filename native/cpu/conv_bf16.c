@@ -254,7 +254,21 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
 static int backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* dy, float* dweight) {
   const int nt = omp_get_max_threads() < 64 ? omp_get_max_threads() : 64; /* touched[] */
-  const tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
+  tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
+  /* Tiles of small images hold up to 512 columns (the GEMM's KC: one pass
+   * over dW per tile), a thread's fair share at most, rather than a col
+   * matrix of ~512 KiB: dW (2.4 M floats for 512 -> 512 3x3) is then added
+   * to half as often. ResNet-50 at 8^2 (4 -> 8 images a tile), batch 16, 2
+   * threads, alternating: 3x3 512 -> 512 21.4 -> 19.5 ms, 3x3/2 20.0 ->
+   * 19.0, 1x1 2048 -> 512 9.3 -> 8.7, 512 -> 2048 7.1 -> 6.8. */
+  if (t.imgs > 1) {
+    const int64_t fair = (p->n + nt - 1) / nt, fill = 512 / p->ohw;
+    int64_t imgs = fill > t.imgs ? fill : t.imgs;
+    if (imgs > fair) imgs = fair;
+    t.imgs = imgs;
+    t.count = (p->n + imgs - 1) / imgs;
+    t.max_cols = imgs * p->ohw;
+  }
   const int64_t kohw = p->k * p->ohw, wn = p->k * p->crs_g, acc_n = round16(wn);
   const walk w = plan_walk(p, xf, &t, p->kg, p->crs_g, t.max_cols);
   const int threads = min_threads(nt, t.count);
