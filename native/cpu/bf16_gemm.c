@@ -124,6 +124,18 @@ BF16_TARGET static void pack_a(const float* a, int64_t lda, int trans, int64_t i
   }
 }
 
+/* The next row pair's line at r (a row pair's line): pack_b reads op(B)
+ * two rows at a time, ldb apart, so the hardware prefetcher follows two
+ * streams that end every nc columns. ResNet-50's 1x1 forward and backward
+ * data at 32^2 and 64^2 with K of 256 or 512 (256 -> 64, 256 -> 128, 512
+ * -> 128 forward, 128 -> 512 backward data) 3-6% faster in three rounds
+ * alternating in one process; K = 64 (64 -> 256 forward) and 16^2
+ * unchanged. */
+static inline void prefetch_next_pair(const float* r, int64_t ldb) {
+  _mm_prefetch((const char*)(r + 2 * ldb), _MM_HINT_T0);
+  _mm_prefetch((const char*)(r + 3 * ldb), _MM_HINT_T0);
+}
+
 /* One channel's transform of a bf16_b_xform as vectors. */
 typedef struct {
   __m512 mean, scale, shift;
@@ -199,8 +211,10 @@ BF16_TARGET static void pack_b_x(const float* b, int64_t ldb, int trans, int64_t
     const float* r0 = b + (p0 + 2 * q) * ldb + j0;
     const float* r1 = 2 * q + 1 < kc ? r0 + ldb : NULL;
     const xvec t0 = xvec_of(bx, p0 + 2 * q), t1 = r1 ? xvec_of(bx, p0 + 2 * q + 1) : t0;
+    const int ahead = 2 * q + 3 < kc;
     for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 16) {
       uint32_t* d = dst + j / NR * pairs * NR + q * NR + j % NR;
+      if (ahead && j < nc) prefetch_next_pair(r0 + j, ldb);
       _mm512_storeu_si512(d, j < nc ? pair_rows_x(r0 + j, r1 ? r1 + j : NULL, nc - j, &t0, &t1)
                                     : _mm512_setzero_si512());
     }
@@ -244,8 +258,10 @@ BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j
   for (int64_t q = 0; q < pairs; q++) {
     const float* r0 = b + (p0 + 2 * q) * ldb + j0;
     const float* r1 = 2 * q + 1 < kc ? r0 + ldb : NULL;
+    const int ahead = 2 * q + 3 < kc;
     for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 16) {
       uint32_t* d = dst + j / NR * pairs * NR + q * NR + j % NR;
+      if (ahead && j < nc) prefetch_next_pair(r0 + j, ldb);
       _mm512_storeu_si512(d, j < nc ? pair_rows(r0 + j, r1 ? r1 + j : NULL, nc - j)
                                     : _mm512_setzero_si512());
     }
