@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import {
   autocast,
   autocastDtype,
+  full,
   functional as F,
   io,
   nn,
@@ -21,6 +22,7 @@ import {
   randn,
   type Tensor,
   tensor,
+  zeros,
 } from "../mod.ts";
 import { backend } from "../src/tensor/device.ts";
 import {
@@ -330,4 +332,27 @@ Deno.test({
     const after = [conv.forward(x), fc.forward(z)].map((t) => Array.from(t.toArray()));
     assert.deepEqual(after, before);
   },
+});
+
+Deno.test("empty products are zeros (or the bias), as PyTorch's, with and without autocast", () => {
+  const run = (bf16: boolean) => {
+    const go = <T>(fn: () => T) => bf16 ? autocast("bfloat16", fn) : fn();
+    // Stale values in the allocator's cache must not show through.
+    full([2, 3], 7).dispose();
+    full([2, 2, 4], 7).dispose();
+    const a = randn([2, 0]).requiresGrad_(true), b = randn([0, 3]);
+    const y = go(() => a.matmul(b));
+    assert.deepEqual(Array.from(y.toArray()), [0, 0, 0, 0, 0, 0]);
+    y.sum().backward();
+    assert.deepEqual(a.grad!.shape, [2, 0]);
+    const z = go(() => zeros([2, 2, 0]).matmul(zeros([2, 0, 4])));
+    assert.deepEqual(Array.from(z.toArray()), new Array(16).fill(0));
+    assert.deepEqual(go(() => zeros([2, 3]).matmul(zeros([3, 0]))).shape, [2, 0]);
+    assert.deepEqual(go(() => zeros([2, 2, 3]).matmul(zeros([2, 3, 0]))).shape, [2, 2, 0]);
+    const bias = tensor([1, 2, 3]);
+    const l = go(() => F.linear(zeros([2, 0]), zeros([3, 0]), bias));
+    assert.deepEqual(Array.from(l.toArray()), [1, 2, 3, 1, 2, 3]);
+  };
+  run(false);
+  if (!noBf16) run(true);
 });

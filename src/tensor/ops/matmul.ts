@@ -12,13 +12,19 @@ import { requireFloat, sameDevice } from "./elementwise.ts";
 import { sum } from "./reduce.ts";
 import { matrixOpInBf16 } from "../autocast.ts";
 
+/**
+ * A leading dimension as BLAS takes it: at least 1, also for an empty
+ * matrix (PyTorch's [2, 0] x [0, 3] is zeros, not an error).
+ */
+const ld = (cols: number) => Math.max(1, cols);
+
 /** A 2-D operand as GEMM sees it: pointer, transpose flag, leading dimension. */
 function operand(t: Tensor): [Tensor, number, number] {
-  if (t.isContiguous) return [t, 0, t.shape[1]];
+  if (t.isContiguous) return [t, 0, ld(t.shape[1])];
   // A transposed dense matrix needs no copy: GEMM reads it transposed.
-  if (t.strides[0] === 1 && t.strides[1] === t.shape[0]) return [t, 1, t.shape[0]];
+  if (t.strides[0] === 1 && t.strides[1] === t.shape[0]) return [t, 1, ld(t.shape[0])];
   const c = contiguous(t);
-  return [c, 0, t.shape[1]];
+  return [c, 0, ld(t.shape[1])];
 }
 
 /**
@@ -46,7 +52,21 @@ export function gemm2d(
   check(
     lib,
     bf16
-      ? lib.lits_gemm_bf16_f32!(opA, opB, m, n, k, 1, pa.ptr, lda, pb.ptr, ldb, beta, result.ptr, n)
+      ? lib.lits_gemm_bf16_f32!(
+        opA,
+        opB,
+        m,
+        n,
+        k,
+        1,
+        pa.ptr,
+        lda,
+        pb.ptr,
+        ldb,
+        beta,
+        result.ptr,
+        ld(n),
+      )
       : lib.lits_gemm_f32(
         opA,
         opB,
@@ -60,7 +80,7 @@ export function gemm2d(
         ldb,
         beta,
         result.ptr,
-        n,
+        ld(n),
         1,
         0,
         0,
@@ -87,7 +107,8 @@ function gemmBatched(
   const out = Tensor.empty([batch, m, n], "float32", a.device);
   const desc = () => `matmul [${a.shape}] x [${b.shape}]`;
   const lib = a.lib, ta = transA ? 1 : 0, tb = transB ? 1 : 0;
-  if (bf16) {
+  // Empty products need no rounding (and their operands may have no memory).
+  if (bf16 && k > 0 && out.size > 0) {
     // The bf16 GEMM has no batch: one call per matrix (bmm is rare in CNNs).
     const at = (t: Tensor, i: number, size: number) =>
       Deno.UnsafePointer.offset(t.ptr!, i * size * 4);
@@ -102,12 +123,12 @@ function gemmBatched(
           k,
           1,
           at(ca, i, ar * ac),
-          ac,
+          ld(ac),
           at(cb, i, br * bc),
-          bc,
+          ld(bc),
           0,
           at(out, i, m * n),
-          n,
+          ld(n),
         ),
         desc,
       );
@@ -124,12 +145,12 @@ function gemmBatched(
       k,
       1,
       ca.ptr,
-      ac,
+      ld(ac),
       cb.ptr,
-      bc,
+      ld(bc),
       0,
       out.ptr,
-      n,
+      ld(n),
       batch,
       ar * ac,
       br * bc,
