@@ -49,43 +49,11 @@ export function gemm2d(
   const beta = out ? 1 : 0;
   const lib = a.lib;
   const opA = (transA ? 1 : 0) ^ ta, opB = (transB ? 1 : 0) ^ tb;
+  // lits_gemm_f32's arguments up to ldc; the bf16 GEMM takes no batch after them.
+  const args = [opA, opB, m, n, k, 1, pa.ptr, lda, pb.ptr, ldb, beta, result.ptr, ld(n)] as const;
   check(
     lib,
-    bf16
-      ? lib.lits_gemm_bf16_f32!(
-        opA,
-        opB,
-        m,
-        n,
-        k,
-        1,
-        pa.ptr,
-        lda,
-        pb.ptr,
-        ldb,
-        beta,
-        result.ptr,
-        ld(n),
-      )
-      : lib.lits_gemm_f32(
-        opA,
-        opB,
-        m,
-        n,
-        k,
-        1,
-        pa.ptr,
-        lda,
-        pb.ptr,
-        ldb,
-        beta,
-        result.ptr,
-        ld(n),
-        1,
-        0,
-        0,
-        0,
-      ),
+    bf16 ? lib.lits_gemm_bf16_f32!(...args) : lib.lits_gemm_f32(...args, 1, 0, 0, 0),
     () => `matmul [${a.shape}]${transA ? "^T" : ""} x [${b.shape}]${transB ? "^T" : ""}`,
   );
   return result;
