@@ -36,6 +36,41 @@ int lits_sgd_step_f32(float* param, const float* grad, float* momentum_buf, int6
   return LITS_OK;
 }
 
+/* One Adam loop per weight-decay kind, each branch-free so that gcc
+ * vectorises it. With the kind as a flag inside one loop it stayed scalar
+ * (3.4 ns an element on one core, against 0.7): OpenMP outlines the
+ * parallel region before constant flags could be propagated, so each kind
+ * is its own function. WD_G and WD_P are the kind's updates of g and p.
+ * The FMAs of m and v are written out where gcc had contracted them, so
+ * that every kind gives the bits it gave before. */
+#define ADAM_LOOP(name, WD_G, WD_P)                                                       \
+  static void name(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,   \
+                   int64_t n, float b1, float b2, float one_m_b1, float one_m_b2, float wd, \
+                   float decay, float bc2_sqrt, float eps, float neg_step) {             \
+    (void)wd, (void)decay;                                                                \
+    _Pragma("omp parallel for simd schedule(static) if (n > PAR_THRESHOLD)")             \
+    for (int64_t i = 0; i < n; i++) {                                                     \
+      float p = param[i];                                                                 \
+      float g = grad[i];                                                                  \
+      WD_G;                                                                               \
+      WD_P;                                                                               \
+      float m = fmaf(exp_avg[i], b1, one_m_b1 * g);                                       \
+      float v = fmaf(exp_avg_sq[i], b2, one_m_b2 * g * g);                                \
+      exp_avg[i] = m;                                                                     \
+      exp_avg_sq[i] = v;                                                                  \
+      float denom = sqrtf(v) / bc2_sqrt + eps;                                            \
+      param[i] = p + neg_step * m / denom;                                                \
+    }                                                                                     \
+  }
+ADAM_LOOP(adam_plain, (void)0, (void)0)
+ADAM_LOOP(adam_l2, g = g + wd * p, (void)0)
+/* AdamW: p * decay is rounded before the step is added, as PyTorch's two
+ * kernels do (a contracted FMA changed 64% of the results by an ulp). */
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+ADAM_LOOP(adam_decoupled, (void)0, p = p * decay)
+#pragma GCC pop_options
+
 int lits_adam_step_f32(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
                        int64_t n, float lr, float beta1, float beta2, float eps,
                        float weight_decay, int32_t decoupled, int64_t step) {
@@ -50,22 +85,12 @@ int lits_adam_step_f32(float* param, const float* grad, float* exp_avg, float* e
   const float b1 = beta1, b2 = beta2;
   const float one_m_b1 = (float)(1.0 - (double)beta1), one_m_b2 = (float)(1.0 - (double)beta2);
   const float wd = weight_decay;
-  const int coupled_wd = !decoupled && weight_decay != 0.0f;
-  const int decoupled_wd = decoupled && weight_decay != 0.0f;
   const float decay = (float)(1.0 - (double)lr * (double)weight_decay);
   const float neg_step = -step_size;
-#pragma omp parallel for simd schedule(static) if (n > PAR_THRESHOLD)
-  for (int64_t i = 0; i < n; i++) {
-    float p = param[i];
-    float g = grad[i];
-    if (coupled_wd) g = g + wd * p;
-    if (decoupled_wd) p = p * decay;
-    float m = exp_avg[i] * b1 + one_m_b1 * g;
-    float v = exp_avg_sq[i] * b2 + one_m_b2 * g * g;
-    exp_avg[i] = m;
-    exp_avg_sq[i] = v;
-    float denom = sqrtf(v) / bc2_sqrt + eps;
-    param[i] = p + neg_step * m / denom;
-  }
+  void (*loop)(float*, const float*, float*, float*, int64_t, float, float, float, float, float,
+               float, float, float, float) =
+      weight_decay == 0.0f ? adam_plain : decoupled ? adam_decoupled : adam_l2;
+  loop(param, grad, exp_avg, exp_avg_sq, n, b1, b2, one_m_b1, one_m_b2, wd, decay, bc2_sqrt, eps,
+       neg_step);
   return LITS_OK;
 }
