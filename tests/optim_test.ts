@@ -258,3 +258,52 @@ Deno.test("Adam, Adam with L2 and AdamW on 100,003 weights (threads, vector body
     endStep();
   }
 });
+
+Deno.test("SGD's kinds on 100,003 weights (threads, vector body and tail) follow torch's formulas", () => {
+  const n = 100_003, lr = 0.1;
+  const p0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.8);
+  const grads = [1, 2, 3].map((s) =>
+    Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.11 + s) * (i % 5 === 0 ? 1e-3 : 1))
+  );
+  const kinds: optim.SGDOptions[] = [
+    { lr },
+    { lr, weightDecay: 0.1 },
+    { lr, momentum: 0.9 },
+    { lr, momentum: 0.9, dampening: 0.2, weightDecay: 0.1 },
+    { lr, momentum: 0.9, nesterov: true },
+    { lr, momentum: 0.9, nesterov: true, weightDecay: 0.1 },
+  ];
+  for (const o of kinds) {
+    const w = tensor(p0, [n], { requiresGrad: true });
+    const opt = new optim.SGD([w], o);
+    for (const g of grads) {
+      w.grad = tensor(g, [n]);
+      opt.step();
+    }
+    const got = w.toArray() as Float32Array;
+    // float64 reference of torch.optim.SGD's single-tensor step.
+    const mom = o.momentum ?? 0, damp = o.dampening ?? 0, wd = o.weightDecay ?? 0;
+    const want = Float64Array.from(p0), buf = new Float64Array(n);
+    grads.forEach((gs, s) => {
+      for (let i = 0; i < n; i++) {
+        let d = gs[i] + wd * want[i];
+        if (mom !== 0) {
+          buf[i] = s === 0 ? d : mom * buf[i] + (1 - damp) * d;
+          d = o.nesterov ? d + mom * buf[i] : buf[i];
+        }
+        want[i] -= lr * d;
+      }
+    });
+    let worst = 0, at = 0;
+    for (let i = 0; i < n; i++) {
+      const d = Math.abs(got[i] - want[i]);
+      if (d > worst) worst = d, at = i;
+    }
+    assert.ok(
+      worst < 5e-7,
+      `${JSON.stringify(o)}: weight ${at} is ${got[at]}, float64 gives ${want[at]}`,
+    );
+    opt.dispose();
+    endStep();
+  }
+});

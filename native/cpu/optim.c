@@ -10,6 +10,24 @@
 
 #define PAR_THRESHOLD 32768
 
+/* One SGD loop per kind (weight decay or not, momentum kind): with the
+ * kinds as flags inside one loop gcc unswitched it and vectorised only some
+ * versions (0.6-1.3 ns an element on one core, against 0.1-0.2). D is the
+ * decayed gradient d, STEP what moves the weight. */
+#define SGD_LOOP(D, STEP)                                                               \
+  _Pragma("omp parallel for simd schedule(static) if (n > PAR_THRESHOLD)")             \
+  for (int64_t i = 0; i < n; i++) {                                                     \
+    const float p = param[i];                                                           \
+    const float d = D;                                                                  \
+    STEP;                                                                               \
+  }
+#define SGD_LOOPS(STEP)                  \
+  if (weight_decay != 0.0f) {            \
+    SGD_LOOP(grad[i] + wd * p, STEP)     \
+  } else {                               \
+    SGD_LOOP(grad[i], STEP)              \
+  }
+
 int lits_sgd_step_f32(float* param, const float* grad, float* momentum_buf, int64_t n,
                       float lr, float momentum, float dampening, int32_t nesterov,
                       float weight_decay, int32_t first_step) {
@@ -19,19 +37,18 @@ int lits_sgd_step_f32(float* param, const float* grad, float* momentum_buf, int6
   const float wd = weight_decay, mom = momentum;
   const float damp1 = (float)(1.0 - (double)dampening);
   const float neg_lr = -lr;
-  const int use_wd = weight_decay != 0.0f, use_mom = momentum != 0.0f;
-  const int first = first_step != 0, nest = nesterov != 0;
-#pragma omp parallel for simd schedule(static) if (n > PAR_THRESHOLD)
-  for (int64_t i = 0; i < n; i++) {
-    float p = param[i];
-    float d = grad[i];
-    if (use_wd) d = d + wd * p;
-    if (use_mom) {
-      float buf = first ? d : momentum_buf[i] * mom + damp1 * d;
-      momentum_buf[i] = buf;
-      d = nest ? d + mom * buf : buf;
-    }
-    param[i] = p + neg_lr * d;
+  if (momentum == 0.0f) {
+    SGD_LOOPS(param[i] = p + neg_lr * d)
+  } else if (first_step != 0 && nesterov) {
+    SGD_LOOPS(momentum_buf[i] = d; param[i] = p + neg_lr * (d + mom * d))
+  } else if (first_step != 0) {
+    SGD_LOOPS(momentum_buf[i] = d; param[i] = p + neg_lr * d)
+  } else if (nesterov) {
+    SGD_LOOPS(const float buf = momentum_buf[i] * mom + damp1 * d; momentum_buf[i] = buf;
+              param[i] = p + neg_lr * (d + mom * buf))
+  } else {
+    SGD_LOOPS(const float buf = momentum_buf[i] * mom + damp1 * d; momentum_buf[i] = buf;
+              param[i] = p + neg_lr * buf)
   }
   return LITS_OK;
 }
