@@ -119,19 +119,19 @@ rateBench("relu", "relu backward (plain)", { bytes: 3 * bytes }, () => {
 rateBench("relu", "relu backward, deferred mask from x", { bytes: 3 * bytes }, () => {
   ok(
     "mask",
-    lib.lits_relu_mask_backward_f32!(p(dy), p(x), null, null, null, p(dx), n, c, hw, null),
+    lib.lits_relu_mask_backward_f32!(p(dy), null, p(x), null, null, null, p(dx), n, c, hw, null),
   );
 });
 rateBench("relu", "relu backward, deferred mask from T(x)", { bytes: 3 * bytes }, () => {
   ok(
     "mask",
-    lib.lits_relu_mask_backward_f32!(p(dy), p(x), p(coef), null, null, p(dx), n, c, hw, null),
+    lib.lits_relu_mask_backward_f32!(p(dy), null, p(x), p(coef), null, null, p(dx), n, c, hw, null),
   );
 });
 rateBench("relu", "relu backward + conv bias gradient (channel sums)", { bytes: 3 * bytes }, () => {
   ok(
     "mask",
-    lib.lits_relu_mask_backward_f32!(p(dy), p(x), null, null, null, p(dx), n, c, hw, p(db)),
+    lib.lits_relu_mask_backward_f32!(p(dy), null, p(x), null, null, null, p(dx), n, c, hw, p(db)),
   );
 });
 rateBench("relu", "conv bias gradient alone (plain path)", { bytes }, () => {

@@ -472,6 +472,53 @@ Deno.test("fusion: an evaluation bottleneck (running statistics) gives the same 
 });
 
 /**
+ * Two residual blocks: the first block's output feeds the second's
+ * convolution and its shortcut, so its gradient is the sum of two branches.
+ * Deferred, that sum is never written: the first block's ReLU backward adds
+ * it as it masks (lits_relu_mask_backward_f32's dy2).
+ */
+function twoBlocks(): Tensor[] {
+  manualSeed(13);
+  const input = randn([2, 3, 9, 7], { requiresGrad: true });
+  const w0 = randn([4, 3, 1, 1], { requiresGrad: true });
+  const w1 = randn([4, 4, 3, 3], { requiresGrad: true });
+  const w2 = randn([4, 4, 1, 1], { requiresGrad: true });
+  const g = randn([4], { requiresGrad: true }), b = randn([4], { requiresGrad: true });
+  const bn = (t: Tensor) => F.batchNorm(t, null, null, g, b, { training: true });
+  const x = F.conv2d(input, w0, null); // an op result, as a block's input is
+  const a = F.relu(bn(F.conv2d(x, w1, null, { padding: 1 })).add(x));
+  const out = F.relu(bn(F.conv2d(a, w2, null)).add(a));
+  out.sum().backward(); // (a product here would call lits_binary_f32 for its own gradient)
+  return [out, input.grad!, w0.grad!, w1.grad!, w2.grad!, g.grad!, b.grad!];
+}
+
+Deno.test("fusion: a residual block's input gradient is added inside the ReLU backward, not written", () => {
+  const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;
+  const mask = lib.lits_relu_mask_backward_f32;
+  let summed = 0; // masks that were handed two gradients (dy2 not NULL)
+  lib.lits_relu_mask_backward_f32 = (
+    ...a: unknown[]
+  ) => (summed += a[1] !== null ? 1 : 0, mask(...a));
+  let fused: Float32Array[], counts: Map<string, number>;
+  try {
+    [fused, counts] = counting(
+      ["lits_binary_f32"],
+      () => scope(() => twoBlocks().map((t) => t.toArray() as Float32Array)),
+    );
+  } finally {
+    lib.lits_relu_mask_backward_f32 = mask;
+  }
+  const was = setFusion(false);
+  try {
+    assertSame(fused, scope(() => twoBlocks().map((t) => t.toArray() as Float32Array)), "blocks");
+  } finally {
+    setFusion(was);
+  }
+  assert.ok(summed >= 1, "no ReLU backward added two gradients");
+  assert.equal(counts.get("lits_binary_f32"), 0, "no gradient sum was written by an add");
+});
+
+/**
  * A convolution of a deferred relu(batchNorm(x)) against the plain path:
  * values and gradients, with the input-transform kernels in use.
  */
@@ -640,4 +687,51 @@ Deno.test("fusion: outputs of 8 MiB and more (streamed past the caches), rows no
   );
   for (const [name, n] of counts) assert.ok(n > 0, `${name} was not used`);
   assertSame(fused, plain, "large deferred block");
+});
+
+// 8.9 MB: streamed past the caches; planes not 64-byte aligned; with and without a transform.
+Deno.test("relu mask backward adds dy2 as it masks (streamed and not), against plain loops", () => {
+  const lib = cpuLib();
+  for (const [n, c, h, w] of [[2, 17, 257, 255], [3, 5, 7, 9]]) {
+    const hw = h * w, size = n * c * hw;
+    const dy = values(size, 1), dy2 = values(size, 2), x = values(size, 3), r = values(size, 4);
+    const coef = Float32Array.from(
+      { length: 3 * c },
+      (_, i) => (i % c) * 0.01 - 0.05 + (i >= c ? 0.5 : 0),
+    );
+    for (const withCoef of [false, true]) {
+      const t = (v: Float32Array) => tensor(v, [size]);
+      const [tdy, tdy2, tx, tr, tc] = [t(dy), t(dy2), t(x), t(r), tensor(coef, [3 * c])];
+      const dx = tensor(new Float32Array(size), [size]);
+      const status = lib.lits_relu_mask_backward_f32!(
+        tdy.ptr,
+        tdy2.ptr,
+        tx.ptr,
+        withCoef ? tc.ptr : null,
+        tr.ptr,
+        null,
+        dx.ptr,
+        n,
+        c,
+        hw,
+        null,
+      );
+      assert.equal(status, 0);
+      const got = dx.toArray() as Float32Array;
+      for (let i = 0; i < size; i++) {
+        const ch = Math.floor(i / hw) % c;
+        const tx = withCoef
+          ? Math.fround(Math.fround(x[i] - coef[ch]) * coef[c + ch]) + coef[2 * c + ch]
+          : x[i];
+        const v = Math.fround(tx) + r[i];
+        const want = v <= 0 ? 0 : Math.fround(dy[i] + dy2[i]);
+        if (got[i] !== want && Math.abs(got[i] - want) > 1e-6) {
+          assert.fail(
+            `[${n}, ${c}, ${hw}] coef ${withCoef}: element ${i} is ${got[i]}, want ${want}`,
+          );
+        }
+      }
+    }
+  }
+  endStep();
 });

@@ -1,7 +1,8 @@
 /* fused.c: per-channel affine transforms with a residual and a ReLU, fused
  * into one pass (batch norm's output, residual adds and ReLUs that the
  * TypeScript side leaves unmaterialised until something reads them), and the
- * ReLU backward on such a fused value. */
+ * ReLU backward on such a fused value (whose dy may itself be a deferred sum
+ * of two gradients). */
 #include <stddef.h>
 #include <string.h>
 
@@ -71,29 +72,38 @@ int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
   return LITS_OK;
 }
 
-/* dx = dy where relu?(v) passed, v = T_x(x) (+ T_r(r)): one plane. Each
- * case is its own float-only loop, so that it vectorises. */
+/* dx = dy (+ dy2) where relu?(v) passed, v = T_x(x) (+ T_r(r)): one plane.
+ * Each case is its own float-only loop, so that it vectorises; G is the
+ * gradient element read. */
+#define MASK_LOOPS(G)                                                                   \
+  if (rs == NULL && tx.identity) {                                                      \
+    _Pragma("omp simd")                                                                 \
+    for (int64_t j = 0; j < hw; j++) out[j] = xs[j] <= 0.0f ? 0.0f : (G);               \
+  } else if (rs == NULL) {                                                              \
+    const float m = tx.mean, a = tx.scale, b = tx.shift;                                \
+    _Pragma("omp simd")                                                                 \
+    for (int64_t j = 0; j < hw; j++) out[j] = (xs[j] - m) * a + b <= 0.0f ? 0.0f : (G); \
+  } else {                                                                              \
+    _Pragma("omp simd")                                                                 \
+    for (int64_t j = 0; j < hw; j++) {                                                  \
+      const float v = fused_value(xs[j], tx) + fused_value(rs[j], tr);                  \
+      out[j] = v <= 0.0f ? 0.0f : (G);                                                  \
+    }                                                                                   \
+  }
+
 static void mask_plane(const float* xs, fused_affine tx, const float* rs, fused_affine tr,
-                       const float* gs, float* out, int64_t hw) {
-  if (rs == NULL && tx.identity) {
-#pragma omp simd
-    for (int64_t j = 0; j < hw; j++) out[j] = xs[j] <= 0.0f ? 0.0f : gs[j];
-  } else if (rs == NULL) {
-    const float m = tx.mean, a = tx.scale, b = tx.shift;
-#pragma omp simd
-    for (int64_t j = 0; j < hw; j++) out[j] = (xs[j] - m) * a + b <= 0.0f ? 0.0f : gs[j];
+                       const float* gs, const float* g2s, float* out, int64_t hw) {
+  if (g2s == NULL) {
+    MASK_LOOPS(gs[j])
   } else {
-#pragma omp simd
-    for (int64_t j = 0; j < hw; j++) {
-      const float v = fused_value(xs[j], tx) + fused_value(rs[j], tr);
-      out[j] = v <= 0.0f ? 0.0f : gs[j];
-    }
+    MASK_LOOPS(gs[j] + g2s[j])
   }
 }
 
-int lits_relu_mask_backward_f32(const float* dy, const float* x, const float* x_coef,
-                                const float* r, const float* r_coef, float* dx, int32_t n,
-                                int32_t c, int64_t hw, float* channel_sum) {
+int lits_relu_mask_backward_f32(const float* dy, const float* dy2, const float* x,
+                                const float* x_coef, const float* r, const float* r_coef,
+                                float* dx, int32_t n, int32_t c, int64_t hw,
+                                float* channel_sum) {
   static const char* fn = "lits_relu_mask_backward_f32";
   lits_clear_error();
   const int st = lits_check_nchw(fn, n, c, hw);
@@ -116,15 +126,17 @@ int lits_relu_mask_backward_f32(const float* dy, const float* x, const float* x_
   FOR_FUSED_PLANES(planes, c, hw, x, x_coef, r, r_coef, {
     const float* gs = dy + pl * hw;
     float* out = dx + pl * hw;
+    const float* gs2 = dy2 != NULL ? dy2 + pl * hw : NULL;
     if (stream) {
       for (int64_t j0 = 0; j0 < hw; j0 += LITS_STREAM_CHUNK) {
         const int64_t len = hw - j0 < LITS_STREAM_CHUNK ? hw - j0 : LITS_STREAM_CHUNK;
-        mask_plane(xs + j0, tx, rs != NULL ? rs + j0 : NULL, tr, gs + j0, buf, len);
+        mask_plane(xs + j0, tx, rs != NULL ? rs + j0 : NULL, tr, gs + j0,
+                   gs2 != NULL ? gs2 + j0 : NULL, buf, len);
         stream_copy(out + j0, buf, len);
       }
       continue;
     }
-    mask_plane(xs, tx, rs, tr, gs, out, hw);
+    mask_plane(xs, tx, rs, tr, gs, gs2, out, hw);
     if (sums != NULL) {
       /* The plane was just written: summing it again reads it from cache. (_Pragma, since a
        * #pragma line cannot stand inside the macro's argument.) */

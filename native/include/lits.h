@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 1
+#define LITS_ABI_VERSION 2
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -306,14 +306,17 @@ LITS_OPTIONAL
 int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
                           const float* r_coef, float* y, int32_t n, int32_t c, int64_t hw,
                           int32_t relu);
-/* ReLU's backward on such a value: dx = 0 where T_x(x) + T_r(r) <= 0, else dy.
- * When channel_sum is not NULL it gets the sum of dx over n and hw per
- * channel (c floats, overwritten): the bias gradient of a convolution whose
- * output the ReLU read, without another pass over dx. */
+/* ReLU's backward on such a value: dx = 0 where T_x(x) + T_r(r) <= 0, else dy
+ * (dy + dy2 when dy2 is not NULL: a gradient summed from two branches, as a
+ * residual block's input gets it, without writing the sum first). When
+ * channel_sum is not NULL it gets the sum of dx over n and hw per channel (c
+ * floats, overwritten): the bias gradient of a convolution whose output the
+ * ReLU read, without another pass over dx. */
 LITS_OPTIONAL
-int lits_relu_mask_backward_f32(const float* dy, const float* x, const float* x_coef,
-                                const float* r, const float* r_coef, float* dx, int32_t n,
-                                int32_t c, int64_t hw, float* channel_sum);
+int lits_relu_mask_backward_f32(const float* dy, const float* dy2, const float* x,
+                                const float* x_coef, const float* r, const float* r_coef,
+                                float* dx, int32_t n, int32_t c, int64_t hw,
+                                float* channel_sum);
 /* lits_batchnorm2d_forward_train_f32 without y: the statistics, and coef gets
  * the output transform (batch mean, invstd * gamma, beta). */
 LITS_OPTIONAL

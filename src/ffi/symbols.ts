@@ -108,7 +108,7 @@ export const symbols = {
     optional: true,
   },
   lits_relu_mask_backward_f32: {
-    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, ptr],
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, ptr],
     ...status,
     optional: true,
   },

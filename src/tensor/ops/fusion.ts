@@ -16,6 +16,12 @@
  * | add output T(x) + T(r)  | written           | written      | extends recipe | written          | -                  | -                |
  * | relu gradient (masked)  | -                 | -            | -              | -                | maskedDy(): folds  | withChannelSums()|
  *
+ * In the backward pass, the sum of two gradients that reach one tensor (a
+ * residual block's input: its shortcut's and its first convolution's) is an
+ * add of op results, so it stays a recipe too, and a ReLU's backward that
+ * receives it adds the two as it masks (`lits_relu_mask_backward_f32`'s dy2)
+ * instead of reading a written sum.
+ *
  * Only op results are folded into recipes: they are never modified in place
  * (parameters, buffers and tensors you create can be). Backends without the
  * `LITS_OPTIONAL` kernels of `lits.h` (all or none) never defer, so they
@@ -79,8 +85,8 @@ export function operandOf(t: Tensor, n: number, c: number, hw: number): Operand 
   if (t.owner === null || t.dtype !== "float32") return null; // not an op result
   const v = fusedOf(t);
   if (v) return v.relu || v.r !== null || !sameLayout(v, n, c, hw) ? null : v.x;
-  if (!t.isContiguous || t.storage instanceof MaskedGradStorage) return null;
-  if (!t.storage.isMaterialized) return null;
+  // (An unwritten ReLU gradient is not memory yet; a written one is.)
+  if (!t.isContiguous || !t.storage.isMaterialized) return null;
   return { storage: t.storage, offset: t.offset, coef: null };
 }
 

@@ -102,6 +102,13 @@ export class FusedStorage extends Storage {
   }
 }
 
+/** `s`'s recipe when it is an unwritten x + r, neither transformed, no ReLU. */
+function plainSum(s: Storage): FusedValue | null {
+  const v = s instanceof FusedStorage ? s.value : null;
+  if (v === null || v.relu || v.r === null || v.x.coef !== null || v.r.coef !== null) return null;
+  return v;
+}
+
 /** Storage of ReLU's gradient, dy where the pre-activation is > 0, written on first use. */
 export class MaskedGradStorage extends Storage {
   #parts: { dy: Storage; dyOffset: number; pre: FusedValue } | null;
@@ -142,10 +149,13 @@ export class MaskedGradStorage extends Storage {
     const { dy, dyOffset, pre } = this.#parts!;
     const ptr = this.allocate();
     const lib = this.lib;
+    // dy still a deferred sum of two gradients: the kernel adds them as it reads.
+    const sum = dyOffset === 0 && dy.bytes === this.bytes ? plainSum(dy) : null;
     check(
       lib,
       lib.lits_relu_mask_backward_f32!(
-        operandPtr({ storage: dy, offset: dyOffset, coef: null }),
+        sum ? operandPtr(sum.x) : operandPtr({ storage: dy, offset: dyOffset, coef: null }),
+        sum ? operandPtr(sum.r!) : null,
         operandPtr(pre.x),
         pre.x.coef?.ptr ?? null,
         pre.r ? operandPtr(pre.r) : null,
