@@ -254,6 +254,9 @@ int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const
 
 int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                    const float* dy, float* dweight) {
+  if (lits_conv_filter_pointwise_applies(p)) { /* 1x1: our kernel (conv_filter_pointwise.c) */
+    return lits_conv_filter_pointwise(p, x, xf, dy, dweight);
+  }
   const int nt = omp_get_max_threads();
   const tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
   const int64_t kohw = p->k * p->ohw;

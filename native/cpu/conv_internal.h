@@ -37,6 +37,14 @@ int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const
 int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                    const float* dy, float* dweight);
 
+/* The filter gradient of a 1x1 convolution without padding or groups (any
+ * stride) through our AVX-512 dot-product kernel (conv_filter_pointwise.c),
+ * where lits_conv_filter_pointwise_applies (AVX-512 CPUs, not
+ * LITS_CONV_ALGO=openblas). */
+int lits_conv_filter_pointwise_applies(const conv_shape* p);
+int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_xform* xf,
+                               const float* dy, float* dweight);
+
 /* Direct 3x3 kernels (conv_direct.c): lits_conv_direct_applies says whether
  * the shape is theirs (and the build has AVX-512); each kernel returns
  * LITS_ERR_UNAVAILABLE when it declines, and the caller runs GEMM. The

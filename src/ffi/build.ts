@@ -25,6 +25,7 @@ export const CPU_SOURCES = [
   "conv_tiles.c",
   "conv_gemm.c",
   "packed_gemm.c",
+  "conv_filter_pointwise.c",
   "conv_direct.c",
   "conv_winograd.h",
   "conv_winograd.c",

@@ -1,0 +1,143 @@
+/**
+ * The fp32 filter gradient of 1x1 convolutions (native/cpu/conv_filter_pointwise.c,
+ * our AVX-512 dot-product kernel) against float64 loops: batches of one,
+ * one channel, sizes that are not multiples of the kernel's 4 x 6 blocks,
+ * of its 16 lanes or of its chunks of 1024 columns, strides 1 to 3, and the
+ * deferred batch norm and ReLU (x_coef, x_relu) read as x is packed. Its
+ * bits do not depend on the number of threads, and OpenBLAS
+ * (LITS_CONV_ALGO=openblas) agrees with it.
+ */
+import assert from "node:assert/strict";
+import { manualSeed, rand, randn, type Tensor } from "../mod.ts";
+import { cpuLib } from "../src/ffi/native.ts";
+import { assertClose, withEnv } from "./helpers.ts";
+
+const lib = cpuLib();
+
+interface Case {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  stride: number;
+  xf?: boolean;
+  relu?: boolean;
+}
+
+/** dW[k, c] in float64: sum over images and output pixels of dy T(x). */
+function reference(g: Case, x: Float32Array, dy: Float32Array, coef: Float32Array | null) {
+  const { n, c, h, w, k, stride } = g;
+  const oh = Math.floor((h - 1) / stride) + 1, ow = Math.floor((w - 1) / stride) + 1;
+  const out = new Float64Array(k * c);
+  const col = new Float64Array(oh * ow);
+  for (let i = 0; i < n; i++) {
+    for (let ci = 0; ci < c; ci++) {
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          let v = x[((i * c + ci) * h + oy * stride) * w + ox * stride];
+          if (coef) v = (v - coef[ci]) * coef[c + ci] + coef[2 * c + ci];
+          if (g.relu && v < 0) v = 0;
+          col[oy * ow + ox] = v;
+        }
+      }
+      for (let ki = 0; ki < k; ki++) {
+        const d = (i * k + ki) * oh * ow;
+        let s = 0;
+        for (let j = 0; j < oh * ow; j++) s += dy[d + j] * col[j];
+        out[ki * c + ci] += s;
+      }
+    }
+  }
+  return out;
+}
+
+/** The kernel's dW for case g (the same inputs for a given seed). */
+function gradient(g: Case, seed: number): { got: Float32Array; want: Float64Array } {
+  manualSeed(seed);
+  const { n, c, h, w, k, stride } = g;
+  const oh = Math.floor((h - 1) / stride) + 1, ow = Math.floor((w - 1) / stride) + 1;
+  const x = randn([n, c, h, w]), dy = randn([n, k, oh, ow]), dw = randn([k, c, 1, 1]);
+  const coef: Tensor | null = g.xf ? rand([3 * c]).add(0.25) : null;
+  const geom = new Int32Array([n, c, h, w, k, 1, 1, stride, stride, 0, 0, 1, 1, 1]);
+  const st = lib.lits_conv2d_backward_filter_f32(
+    geom,
+    x.ptr,
+    coef ? coef.ptr : null,
+    g.relu ? 1 : 0,
+    dy.ptr,
+    dw.ptr,
+  );
+  assert.equal(st, 0);
+  const want = reference(
+    g,
+    x.toArray() as Float32Array,
+    dy.toArray() as Float32Array,
+    coef ? coef.toArray() as Float32Array : null,
+  );
+  return { got: dw.toArray() as Float32Array, want };
+}
+
+function check(g: Case, seed = 1): Float32Array {
+  const { got, want } = gradient(g, seed);
+  // A float32 sum of n oh ow products: tolerance by the size of the sum.
+  const scale = Math.sqrt(g.n * Math.ceil(g.h / g.stride) * Math.ceil(g.w / g.stride));
+  assertClose(got, want, { rtol: 1e-5, atol: 1e-5 * scale, what: JSON.stringify(g) });
+  return got;
+}
+
+const cases: [string, Case][] = [
+  ["one image, one channel, one output", { n: 1, c: 1, h: 5, w: 3, k: 1, stride: 1 }],
+  ["odd channels and outputs, 7 x 9", { n: 2, c: 7, h: 7, w: 9, k: 13, stride: 1 }],
+  ["blocks of 4 x 6 and edges", { n: 3, c: 25, h: 6, w: 6, k: 30, stride: 1 }],
+  ["more outputs than one block of 96 rows", { n: 2, c: 9, h: 8, w: 8, k: 203, stride: 1 }],
+  ["more channels than outputs (split by c)", { n: 2, c: 150, h: 5, w: 7, k: 11, stride: 1 }],
+  ["columns across chunks of 1024 (n * oh * ow = 3 * 33 * 35)", {
+    n: 3,
+    c: 10,
+    h: 33,
+    w: 35,
+    k: 18,
+    stride: 1,
+  }],
+  ["one image larger than a chunk", { n: 1, c: 6, h: 40, w: 50, k: 8, stride: 1 }],
+  ["stride 2, odd sizes", { n: 2, c: 11, h: 13, w: 17, k: 9, stride: 2 }],
+  ["stride 2, rows of 8 (8 x 8 outputs)", { n: 5, c: 20, h: 16, w: 16, k: 28, stride: 2 }],
+  ["stride 2, output rows of 40, across chunks", { n: 2, c: 14, h: 60, w: 80, k: 10, stride: 2 }],
+  ["stride 3", { n: 2, c: 5, h: 10, w: 11, k: 7, stride: 3 }],
+  ["batch norm", { n: 2, c: 13, h: 9, w: 9, k: 10, stride: 1, xf: true }],
+  ["batch norm and ReLU", { n: 3, c: 17, h: 12, w: 10, k: 22, stride: 1, xf: true, relu: true }],
+  ["ReLU alone", { n: 2, c: 8, h: 7, w: 7, k: 5, stride: 1, relu: true }],
+  ["stride 2 with batch norm and ReLU", {
+    n: 2,
+    c: 12,
+    h: 15,
+    w: 14,
+    k: 16,
+    stride: 2,
+    xf: true,
+    relu: true,
+  }],
+];
+
+for (const [name, g] of cases) {
+  Deno.test(`conv filter gradient 1x1: ${name}`, () => void check(g));
+}
+
+Deno.test("conv filter gradient 1x1: the same bits with 1 and 2 threads, close to OpenBLAS", () => {
+  const g: Case = { n: 3, c: 40, h: 20, w: 20, k: 70, stride: 1, xf: true, relu: true };
+  const before = new Int32Array(1);
+  assert.equal(lib.lits_get_num_threads(before), 0);
+  try {
+    assert.equal(lib.lits_set_num_threads(1), 0);
+    const one = gradient(g, 3).got;
+    assert.equal(lib.lits_set_num_threads(2), 0);
+    const two = gradient(g, 3).got;
+    const i = one.findIndex((v, j) => !Object.is(v, two[j]));
+    assert.equal(i, -1, `element ${i}: ${one[i]} with one thread, ${two[i]} with two`);
+    const blas = withEnv({ LITS_CONV_ALGO: "openblas" }, () => gradient(g, 3).got);
+    assertClose(one, blas, { rtol: 1e-4, atol: 1e-4, what: "against OpenBLAS" });
+  } finally {
+    lib.lits_set_num_threads(before[0]);
+  }
+});
