@@ -25,6 +25,8 @@ export const CPU_SOURCES = [
   "conv_tiles.c",
   "conv_gemm.c",
   "packed_gemm.c",
+  "conv_filter_pack.h",
+  "conv_filter_pack.c",
   "conv_filter_pointwise.c",
   "conv_direct.c",
   "conv_winograd.h",
