@@ -105,6 +105,7 @@ const cases: [string, Case][] = [
   ["stride 2, rows of 8 (8 x 8 outputs)", { n: 5, c: 20, h: 16, w: 16, k: 28, stride: 2 }],
   ["stride 2, output rows of 40, across chunks", { n: 2, c: 14, h: 60, w: 80, k: 10, stride: 2 }],
   ["stride 3", { n: 2, c: 5, h: 10, w: 11, k: 7, stride: 3 }],
+  ["stride 2, several blocks of 192 channels", { n: 1, c: 500, h: 9, w: 9, k: 200, stride: 2 }],
   ["batch norm", { n: 2, c: 13, h: 9, w: 9, k: 10, stride: 1, xf: true }],
   ["batch norm and ReLU", { n: 3, c: 17, h: 12, w: 10, k: 22, stride: 1, xf: true, relu: true }],
   ["ReLU alone", { n: 2, c: 8, h: 7, w: 7, k: 5, stride: 1, relu: true }],

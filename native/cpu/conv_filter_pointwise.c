@@ -38,6 +38,13 @@
 #define JC 1024 /* columns per chunk: the lanes are summed once per chunk */
 #define KB 96   /* rows packed per chunk: KB x JC floats, 384 KiB, stay in L2 */
 
+/* Rows of a block: KB, or twice as many for a block of strided x, whose next
+ * block is not prefetched (see filter_block_x): half as many passes over dy
+ * then, which a strided layer reads once per block of x. */
+static int64_t block_rows(const conv_shape* p, int xblock) {
+  return xblock && (p->sh != 1 || p->sw != 1) ? 2 * KB : KB;
+}
+
 int lits_conv_filter_pointwise_applies(const conv_shape* p) {
   static int avx512 = -1;
   if (avx512 < 0) avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
@@ -155,24 +162,24 @@ static void filter_block(const conv_shape* p, const float* x, const conv_xform* 
   }
 }
 
-/* The same with the roles swapped: a block of KB channels of x packed per
+/* The same with the roles swapped: a block of channels of x packed per
  * chunk (gathered and transformed once), dy packed 4 rows at a time. */
 static void filter_block_x(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* dy, float* dw, int64_t k0, int64_t k1, int64_t c0,
                            int64_t c1, float* cbuf, float* dbuf) {
-  const int64_t cols = p->n * p->ohw, ldw = p->c;
+  const int64_t cols = p->n * p->ohw, ldw = p->c, xb = block_rows(p, 1);
   for (int64_t kk = k0; kk < k1; kk++) memset(dw + kk * ldw + c0, 0, (size_t)(c1 - c0) * 4);
   if (k0 >= k1 || c0 >= c1) return;
   prefetcher fx, fd;
   for (int64_t j0 = 0; j0 < cols; j0 += JC) {
     const int64_t jc = cols - j0 < JC ? cols - j0 : JC, jp = round16(jc), ld = jp + 16;
-    for (int64_t cb0 = c0; cb0 < c1; cb0 += KB) {
-      const int64_t cb = c1 - cb0 < KB ? c1 - cb0 : KB;
+    for (int64_t cb0 = c0; cb0 < c1; cb0 += xb) {
+      const int64_t cb = c1 - cb0 < xb ? c1 - cb0 : xb;
       lits_pw_pack_x(p, x, xf, cb0, cb, j0, jc, ld, cbuf);
-      const int64_t nc0 = cb0 + KB < c1 ? cb0 + KB : c0;
-      const int64_t nj0 = cb0 + KB < c1 ? j0 : j0 + JC;
+      const int64_t nc0 = cb0 + xb < c1 ? cb0 + xb : c0;
+      const int64_t nj0 = cb0 + xb < c1 ? j0 : j0 + JC;
       const int64_t njc = cols - nj0 < JC ? cols - nj0 : JC;
-      const int64_t ncb = c1 - nc0 < KB ? c1 - nc0 : KB;
+      const int64_t ncb = c1 - nc0 < xb ? c1 - nc0 : xb;
       /* (not a strided x: its next block, twice the lines, pushed this one
        * out of L2; without it the stride-2 layers ran 1-7% faster) */
       const int pf_next = nj0 < cols && p->sh == 1 && p->sw == 1;
@@ -209,8 +216,9 @@ static int64_t part_bound(int64_t d, int t, int nparts) {
 static int64_t pack_cost(const conv_shape* p, int xblock, int by_k, int nt) {
   const int64_t kt = by_k ? (p->k + nt - 1) / nt : p->k;
   const int64_t ct = by_k ? p->c : (p->c + nt - 1) / nt, wx = p->sw > 1 ? 2 : 1;
-  if (xblock) return wx * ct + kt * ((ct + KB - 1) / KB);
-  return kt + wx * ct * ((kt + KB - 1) / KB);
+  const int64_t rows = block_rows(p, xblock);
+  if (xblock) return wx * ct + kt * ((ct + rows - 1) / rows);
+  return kt + wx * ct * ((kt + rows - 1) / rows);
 }
 
 typedef struct {
@@ -244,14 +252,15 @@ int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_x
   const int64_t d = by_k ? p->k : p->c;
   const int threads = min_threads(nt, d < 8 ? 1 : d / 4); /* no empty part */
   const int64_t jmax = round16(p->n * p->ohw < JC ? p->n * p->ohw : JC);
-  const int64_t per = round16(KB * (jmax + 16)) + round16((NR > MR ? NR : MR) * (jmax + 16));
+  const int64_t rows = block_rows(p, xblock);
+  const int64_t per = round16(rows * (jmax + 16)) + round16((NR > MR ? NR : MR) * (jmax + 16));
   float* scratch = thread_scratch(per, threads, 0);
   if (scratch == NULL) return LITS_ERR_MEMORY;
 #pragma omp parallel num_threads(threads)
   {
     const int tid = omp_get_thread_num();
-    float* block = scratch + per * tid; /* KB rows */
-    float* strip = block + round16(KB * (jmax + 16));
+    float* block = scratch + per * tid;
+    float* strip = block + round16(rows * (jmax + 16));
     const int64_t lo = part_bound(d, tid, threads), hi = part_bound(d, tid + 1, threads);
     const int64_t k0 = by_k ? lo : 0, k1 = by_k ? hi : p->k;
     const int64_t c0 = by_k ? 0 : lo, c1 = by_k ? p->c : hi;
