@@ -32,11 +32,14 @@ const shapes: Shape[] = [
   ["resnet50 layer1 1x1 64->256 64^2", 16, 64, 64, 256, 1, 1, 0],
   ["resnet50 layer1 1x1 256->64 64^2", 16, 256, 64, 64, 1, 1, 0],
   ["resnet50 layer2 3x3/2 128->128 64^2", 16, 128, 64, 128, 3, 2, 1],
+  ["resnet50 layer2 1x1 128->512 32^2", 16, 128, 32, 512, 1, 1, 0],
+  ["resnet50 layer3 1x1 256->1024 16^2", 16, 256, 16, 1024, 1, 1, 0],
   ["resnet50 layer2 3x3 128->128 32^2", 16, 128, 32, 128, 3, 1, 1],
   ["resnet50 layer3 3x3 256->256 16^2", 16, 256, 16, 256, 3, 1, 1],
   ["resnet50 layer3 1x1 1024->256 16^2", 16, 1024, 16, 256, 1, 1, 0],
   ["resnet50 layer4 3x3 512->512 8^2", 16, 512, 8, 512, 3, 1, 1],
   ["resnet50 layer4 1x1 512->2048 8^2", 16, 512, 8, 2048, 1, 1, 0],
+  ["resnet50 layer4 1x1/2 1024->2048 16^2 (downsample)", 16, 1024, 16, 2048, 1, 2, 0],
 ];
 
 const lib = cpuLib();
@@ -76,7 +79,8 @@ for (const [name, n, c, h, k, r, s, p] of shapes) {
   // tile sizes: each is measured (the library picks the faster one per
   // kernel; see pick_algo in conv.c). The direct kernels need rows of 32.
   // "openblas" is the library's choice with OpenBLAS for every GEMM instead
-  // of packed_gemm.c's (on AVX-512 CPUs).
+  // of packed_gemm.c's and of the 1x1 filter gradient's dot-product kernel
+  // (conv_filter_pointwise.c; on AVX-512 CPUs).
   const algos = r === 3 && s === 1
     ? ["winograd", "winograd2", ...(h >= 32 ? ["direct"] : []), "gemm", "openblas"]
     : [null, "openblas"];
