@@ -101,6 +101,7 @@ const cases: [string, Case][] = [
     stride: 1,
   }],
   ["one image larger than a chunk", { n: 1, c: 6, h: 40, w: 50, k: 8, stride: 1 }],
+  ["blocks of 112 rows, chunks of 864 columns", { n: 2, c: 200, h: 30, w: 30, k: 220, stride: 1 }],
   ["stride 2, odd sizes", { n: 2, c: 11, h: 13, w: 17, k: 9, stride: 2 }],
   ["stride 2, rows of 8 (8 x 8 outputs)", { n: 5, c: 20, h: 16, w: 16, k: 28, stride: 2 }],
   ["stride 2, output rows of 40, across chunks", { n: 2, c: 14, h: 60, w: 80, k: 10, stride: 2 }],

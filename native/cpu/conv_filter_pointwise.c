@@ -5,13 +5,13 @@
  * Both operands lie with j contiguous (NCHW), so the product is a dot
  * product along j: the micro-kernel holds a 4 x 6 block of dW as 24
  * vectors of 16 partial sums, loads 4 rows of dy and 6 of x per 16 columns
- * (10 loads for 24 FMAs) and sums the lanes once per chunk of JC columns.
+ * (10 loads for 24 FMAs) and sums the lanes once per chunk of columns.
  * No operand is transposed. OpenBLAS (NT) instead packs both operands
  * transposed per call and tile, and a transformed or strided x went
  * through a tile buffer before it: 122-177 GFLOP/s on ResNet-50's shapes.
  *
- * Columns are taken in chunks of JC (across image boundaries); per chunk a
- * block of KB rows of one operand is packed contiguous (it stays in L2)
+ * Columns are taken in chunks (across image boundaries); per chunk a
+ * block of rows of one operand is packed contiguous (it stays in L2)
  * and the other is packed a strip of 6 (x) or 4 (dy) rows at a time (in
  * L1); x is transformed and gathered as it is read, and the next block's
  * and strip's memory is prefetched while the products run (both in
@@ -33,17 +33,21 @@
 #define AVX512 __attribute__((target("avx512f")))
 #define AVX512_INLINE __attribute__((target("avx512f"), always_inline)) static inline
 
-#define MR 4    /* rows of dy per micro-kernel block */
-#define NR 6    /* rows of x per block */
-#define JC 1024 /* columns per chunk: the lanes are summed once per chunk */
-#define KB 96   /* rows packed per chunk: KB x JC floats, 384 KiB, stay in L2 */
+#define MR 4       /* rows of dy per micro-kernel block */
+#define NR 6       /* rows of x per block */
+#define JC 1024    /* most columns per chunk: the lanes are summed once per chunk */
+#define JC_MIN 512 /* fewest: the kernel ran at 111.7 GFLOP/s a core with 512, 114.5 with 1024 */
+/* Floats of a block (rows x chunk columns), 384 KiB: with the next block
+ * prefetched beside it, it stays in L2. */
+#define BLOCK_FLOATS (96 * 1024)
 
-/* Rows of a block: KB, or twice as many for a block of strided x, whose next
- * block is not prefetched (see filter_block_x): half as many passes over dy
- * then, which a strided layer reads once per block of x. */
-static int64_t block_rows(const conv_shape* p, int xblock) {
-  return xblock && (p->sh != 1 || p->sw != 1) ? 2 * KB : KB;
-}
+/* How a thread walks its part of dW: a block of dy rows or of x channels
+ * per chunk, the threads' split (by k or by c), the chunk's columns and the
+ * block's rows; cost is the rows it packs per column. */
+typedef struct {
+  int xblock, by_k;
+  int64_t jc, kb, cost;
+} filter_plan;
 
 int lits_conv_filter_pointwise_applies(const conv_shape* p) {
   static int avx512 = -1;
@@ -125,21 +129,21 @@ static const dot_fn dots[MR][NR] = {ROWFNS(1), ROWFNS(2), ROWFNS(3), ROWFNS(4)};
  * time at c64 k256 64x64). */
 static void filter_block(const conv_shape* p, const float* x, const conv_xform* xf,
                          const float* dy, float* dw, int64_t k0, int64_t k1, int64_t c0,
-                         int64_t c1, float* dbuf, float* xbuf) {
-  const int64_t cols = p->n * p->ohw, ldw = p->c;
+                         int64_t c1, const filter_plan* pl, float* dbuf, float* xbuf) {
+  const int64_t cols = p->n * p->ohw, ldw = p->c, chunk = pl->jc, bk = pl->kb;
   for (int64_t kk = k0; kk < k1; kk++) memset(dw + kk * ldw + c0, 0, (size_t)(c1 - c0) * 4);
   if (k0 >= k1 || c0 >= c1) return;
   prefetcher fd, fx;
-  for (int64_t j0 = 0; j0 < cols; j0 += JC) {
-    const int64_t jc = cols - j0 < JC ? cols - j0 : JC, jp = round16(jc), ld = jp + 16;
-    for (int64_t kb0 = k0; kb0 < k1; kb0 += KB) {
-      const int64_t kb = k1 - kb0 < KB ? k1 - kb0 : KB;
+  for (int64_t j0 = 0; j0 < cols; j0 += chunk) {
+    const int64_t jc = cols - j0 < chunk ? cols - j0 : chunk, jp = round16(jc), ld = jp + 16;
+    for (int64_t kb0 = k0; kb0 < k1; kb0 += bk) {
+      const int64_t kb = k1 - kb0 < bk ? k1 - kb0 : bk;
       lits_pw_pack_dy(p, dy, kb0, kb, j0, jc, ld, dbuf);
       /* the next block of dy: the next rows, or the first of the next chunk */
-      const int64_t nk0 = kb0 + KB < k1 ? kb0 + KB : k0;
-      const int64_t nj0 = kb0 + KB < k1 ? j0 : j0 + JC;
-      const int64_t njc = cols - nj0 < JC ? cols - nj0 : JC;
-      const int64_t nkb = k1 - nk0 < KB ? k1 - nk0 : KB;
+      const int64_t nk0 = kb0 + bk < k1 ? kb0 + bk : k0;
+      const int64_t nj0 = kb0 + bk < k1 ? j0 : j0 + chunk;
+      const int64_t njc = cols - nj0 < chunk ? cols - nj0 : chunk;
+      const int64_t nkb = k1 - nk0 < bk ? k1 - nk0 : bk;
       lits_pw_prefetch_dy(p, &fd, dy, nk0, nj0 < cols ? nkb : 0, nj0, nj0 + njc);
       const int64_t calls = (c1 - c0 + NR - 1) / NR * ((kb + MR - 1) / MR);
       const int64_t dy_lines = (nkb * njc + 15) / 16 / calls + 1;
@@ -166,20 +170,20 @@ static void filter_block(const conv_shape* p, const float* x, const conv_xform* 
  * chunk (gathered and transformed once), dy packed 4 rows at a time. */
 static void filter_block_x(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* dy, float* dw, int64_t k0, int64_t k1, int64_t c0,
-                           int64_t c1, float* cbuf, float* dbuf) {
-  const int64_t cols = p->n * p->ohw, ldw = p->c, xb = block_rows(p, 1);
+                           int64_t c1, const filter_plan* pl, float* cbuf, float* dbuf) {
+  const int64_t cols = p->n * p->ohw, ldw = p->c, chunk = pl->jc, bk = pl->kb;
   for (int64_t kk = k0; kk < k1; kk++) memset(dw + kk * ldw + c0, 0, (size_t)(c1 - c0) * 4);
   if (k0 >= k1 || c0 >= c1) return;
   prefetcher fx, fd;
-  for (int64_t j0 = 0; j0 < cols; j0 += JC) {
-    const int64_t jc = cols - j0 < JC ? cols - j0 : JC, jp = round16(jc), ld = jp + 16;
-    for (int64_t cb0 = c0; cb0 < c1; cb0 += xb) {
-      const int64_t cb = c1 - cb0 < xb ? c1 - cb0 : xb;
+  for (int64_t j0 = 0; j0 < cols; j0 += chunk) {
+    const int64_t jc = cols - j0 < chunk ? cols - j0 : chunk, jp = round16(jc), ld = jp + 16;
+    for (int64_t cb0 = c0; cb0 < c1; cb0 += bk) {
+      const int64_t cb = c1 - cb0 < bk ? c1 - cb0 : bk;
       lits_pw_pack_x(p, x, xf, cb0, cb, j0, jc, ld, cbuf);
-      const int64_t nc0 = cb0 + xb < c1 ? cb0 + xb : c0;
-      const int64_t nj0 = cb0 + xb < c1 ? j0 : j0 + JC;
-      const int64_t njc = cols - nj0 < JC ? cols - nj0 : JC;
-      const int64_t ncb = c1 - nc0 < xb ? c1 - nc0 : xb;
+      const int64_t nc0 = cb0 + bk < c1 ? cb0 + bk : c0;
+      const int64_t nj0 = cb0 + bk < c1 ? j0 : j0 + chunk;
+      const int64_t njc = cols - nj0 < chunk ? cols - nj0 : chunk;
+      const int64_t ncb = c1 - nc0 < bk ? c1 - nc0 : bk;
       /* (not a strided x: its next block, twice the lines, pushed this one
        * out of L2; without it the stride-2 layers ran 1-7% faster) */
       const int pf_next = nj0 < cols && p->sh == 1 && p->sw == 1;
@@ -211,19 +215,23 @@ static int64_t part_bound(int64_t d, int t, int nparts) {
   return d * t / nparts / 4 * 4;
 }
 
-/* Rows a thread packs per chunk: its block operand's rows once, the strip
- * operand's once per block. x's rows count twice when they are gathered. */
-static int64_t pack_cost(const conv_shape* p, int xblock, int by_k, int nt) {
+/* The chunk and block of an order and split: as few blocks of the thread's
+ * rows as fit the budget with chunks of JC_MIN or more, then chunks as long
+ * as the budget allows (fewer blocks, fewer passes over the other
+ * operand). A strided x's block has twice the budget, as its next block is
+ * not prefetched (see filter_block_x). */
+static filter_plan make_plan(const conv_shape* p, int xblock, int by_k, int nt) {
   const int64_t kt = by_k ? (p->k + nt - 1) / nt : p->k;
-  const int64_t ct = by_k ? p->c : (p->c + nt - 1) / nt, wx = p->sw > 1 ? 2 : 1;
-  const int64_t rows = block_rows(p, xblock);
-  if (xblock) return wx * ct + kt * ((ct + rows - 1) / rows);
-  return kt + wx * ct * ((kt + rows - 1) / rows);
+  const int64_t ct = by_k ? p->c : (p->c + nt - 1) / nt;
+  const int strided = p->sh != 1 || p->sw != 1, wx = strided ? 2 : 1; /* gathering costs more */
+  const int64_t budget = (xblock && strided ? 2 : 1) * BLOCK_FLOATS;
+  const int64_t rows = xblock ? ct : kt, most = budget / JC_MIN;
+  const int64_t blocks = (rows + most - 1) / most;
+  filter_plan f = {xblock, by_k, 0, ((rows + blocks - 1) / blocks + 3) / 4 * 4, 0};
+  f.jc = budget / f.kb / 16 * 16 < JC ? budget / f.kb / 16 * 16 : JC;
+  f.cost = xblock ? wx * ct + kt * blocks : kt + wx * ct * blocks;
+  return f;
 }
-
-typedef struct {
-  int xblock, by_k;
-} filter_plan;
 
 /* The order (a block of dy rows or of x channels per chunk) and the split
  * (by k or by c) that pack the fewest rows: each repacking of a strip
@@ -232,13 +240,12 @@ typedef struct {
  * twice; a strided x gathered once per block of dy rows ran ResNet-50's
  * 1024 -> 2048 at 16 x 16 at half OpenBLAS's rate. */
 static filter_plan plan_filter(const conv_shape* p, int nt) {
-  filter_plan best = {0, 1};
-  int64_t cost = -1;
-  for (int xblock = 0; xblock < 2; xblock++) {
+  filter_plan best = {0, 0, 0, 0, -1};
+  for (int xblock = 1; xblock >= 0; xblock--) { /* ties: longer chunks, then x packed once */
     for (int i = 0; i < 2; i++) {
       const int by_k = p->sw > 1 ? i : 1 - i; /* ties: a strided x split, not gathered twice */
-      const int64_t c = pack_cost(p, xblock, by_k, nt);
-      if (cost < 0 || c < cost) cost = c, best.xblock = xblock, best.by_k = by_k;
+      const filter_plan f = make_plan(p, xblock, by_k, nt);
+      if (best.cost < 0 || f.cost < best.cost || (f.cost == best.cost && f.jc > best.jc)) best = f;
     }
   }
   return best;
@@ -251,8 +258,8 @@ int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_x
   const int xblock = plan.xblock, by_k = plan.by_k;
   const int64_t d = by_k ? p->k : p->c;
   const int threads = min_threads(nt, d < 8 ? 1 : d / 4); /* no empty part */
-  const int64_t jmax = round16(p->n * p->ohw < JC ? p->n * p->ohw : JC);
-  const int64_t rows = block_rows(p, xblock);
+  const int64_t jmax = round16(p->n * p->ohw < plan.jc ? p->n * p->ohw : plan.jc);
+  const int64_t rows = plan.kb;
   const int64_t per = round16(rows * (jmax + 16)) + round16((NR > MR ? NR : MR) * (jmax + 16));
   float* scratch = thread_scratch(per, threads, 0);
   if (scratch == NULL) return LITS_ERR_MEMORY;
@@ -265,9 +272,9 @@ int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_x
     const int64_t k0 = by_k ? lo : 0, k1 = by_k ? hi : p->k;
     const int64_t c0 = by_k ? 0 : lo, c1 = by_k ? p->c : hi;
     if (xblock) {
-      filter_block_x(p, x, xf, dy, dweight, k0, k1, c0, c1, block, strip);
+      filter_block_x(p, x, xf, dy, dweight, k0, k1, c0, c1, &plan, block, strip);
     } else {
-      filter_block(p, x, xf, dy, dweight, k0, k1, c0, c1, block, strip);
+      filter_block(p, x, xf, dy, dweight, k0, k1, c0, c1, &plan, block, strip);
     }
   }
   lits_scratch_free(scratch);
