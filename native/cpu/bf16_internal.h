@@ -115,10 +115,13 @@ void lits_gemm_bf16_pack_a(int trans, int64_t m, int64_t k, const float* a, int6
                            int64_t r0, int64_t r1, uint32_t* words);
 /* lits_gemm_bf16_serial with alpha 1 and A packed: scratch holds
  * lits_gemm_bf16_serial_words(m, n, k) words (only the B blocks are used);
- * bx as lits_gemm_bf16_serial's. */
+ * bx as lits_gemm_bf16_serial's. stream: C is not read again soon (an
+ * output larger than the caches): where it is written in one pass, it is
+ * written with streaming stores. */
 int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m, int64_t n,
                                  int64_t k, const float* b, int64_t ldb, float beta, float* c,
-                                 int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx);
+                                 int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx,
+                                 int stream);
 
 /* The bf16 convolutions without im2col (conv_bf16_direct.c): whether a
  * shape is theirs (forward, or backward data when backward_data), and the

@@ -24,6 +24,7 @@
 #include "common.h"
 #include "conv_internal.h"
 #include "conv_tiles.h"
+#include "stream_store.h"
 
 /* LITS_ERR_UNAVAILABLE, naming the fp32 function to call instead, where
  * the CPU has no vdpbf16ps (or LITS_BF16=off). */
@@ -130,6 +131,7 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
   const walk w = plan_walk(p, xf, &t, p->kg, t.max_cols, p->crs_g);
   const int threads = min_threads(nt, t.count);
   const int64_t aw = round16(lits_gemm_bf16_packed_a_words(p->kg, p->crs_g));
+  const int stream = stream_output(p->n * kohw); /* see lits_gemm_bf16_serial_packed */
   float* scratch = thread_scratch(w.per, threads, aw * p->groups);
   if (scratch == NULL) return LITS_ERR_MEMORY;
   uint32_t* apk = (uint32_t*)(scratch + w.per * threads);
@@ -153,7 +155,8 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
         const bf16_packed_a pa = {apk + g * aw, p->kg, 0};
         bf16_b_xform bx;
         lits_gemm_bf16_serial_packed(&pa, 0, p->kg, b.cols, p->crs_g, bm, ldb, 0.0f, cm, ldc,
-                                     gbuf, b_xform(p, xf, &w, &b, g, &bx));
+                                     gbuf, b_xform(p, xf, &w, &b, g, &bx),
+                                     b.ni == 1 && bias == NULL && stream);
         /* The bias in fp32 while the tile is in cache; gathers scatter to y. */
         for (int64_t i = 0; i < b.ni; i++) {
           for (int64_t ki = 0; ki < p->kg; ki++) {
@@ -214,7 +217,7 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
           }
           const bf16_packed_a pa = {apk + g * aw, p->crs_g, 0};
           lits_gemm_bf16_serial_packed(&pa, 0, p->crs_g, b.cols, p->kg, dyp, b.cols, 0.0f, col,
-                                       b.cols, gbuf, NULL);
+                                       b.cols, gbuf, NULL, 0);
           for (int64_t i = 0; i < b.ni; i++) {
             lits_bf16_col2im_tile(p, col, b.cols, i * p->ohw, dx + (b.i0 + i) * chw, g * p->cg,
                                   p->cg, 0, p->oh);
@@ -235,10 +238,11 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
         const bf16_packed_a pa = {apk + g * aw, p->crs_g, c0 * rs}; /* rows c0 r s .. of W^T */
         if (p->pointwise) {
           lits_gemm_bf16_serial_packed(&pa, 0, c1 - c0, cols, p->kg, dyt, p->ohw, 0.0f,
-                                       dxi + cabs * hw + oy0 * p->ow, hw, gbuf, NULL);
+                                       dxi + cabs * hw + oy0 * p->ow, hw, gbuf, NULL,
+                                       stream_output(p->n * chw));
         } else {
           lits_gemm_bf16_serial_packed(&pa, 0, (c1 - c0) * rs, cols, p->kg, dyt, p->ohw, 0.0f,
-                                       col, cols, gbuf, NULL);
+                                       col, cols, gbuf, NULL, 0);
           lits_bf16_col2im_tile(p, col, cols, 0, dxi, cabs, c1 - c0, oy0, oy1);
         }
       }
