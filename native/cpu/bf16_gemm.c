@@ -17,8 +17,10 @@
  *
  * Blocking (GotoBLAS order), on each thread's slab of C: for each NC
  * columns and KC of K the B block is packed, then for each MC rows the A
- * block, and every (MR, NR) tile of the two is one micro-kernel call. Chosen at run time: the library builds and
- * loads on CPUs without AVX512_BF16, where the GEMM is LITS_ERR_UNAVAILABLE.
+ * block, and every (MR, NR) tile of the two is one micro-kernel call
+ * (bf16_blocking.h; the packing is bf16_pack.c's). Chosen at run time: the
+ * library builds and loads on CPUs without AVX512_BF16, where the GEMM is
+ * LITS_ERR_UNAVAILABLE.
  * lits_gemm_bf16_serial (bf16_internal.h) is the same product on one thread,
  * for kernels that thread around it (conv_bf16.c); the public GEMM uses it
  * below PAR_MIN_MACS. */
@@ -29,24 +31,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf16_blocking.h"
 #include "bf16_internal.h"
 #include "common.h"
 
-#define MR 12   /* rows of C per micro-kernel: 24 accumulators + 2 B vectors + 1 broadcast */
-#define NR 32   /* columns per micro-kernel: two vectors */
-#define KC 512  /* K per pass (256 pairs): a B panel of KC x NR bf16 is 32 KiB, L1-sized */
-#define MC 144  /* rows per A block: 144 x KC bf16 = 144 KiB, in L2 */
-#define NC 1024 /* columns per B block: KC x NC bf16 = 1 MiB, in L2 and L3 */
 /* Below this many multiply-adds one thread does the product. */
 #define PAR_MIN_MACS ((int64_t)1 << 18)
-/* pack_a prefetches the row this many ahead: a row of op(A) is KC floats
- * (2 KiB) of a long one, too short a run for the hardware prefetcher. The
- * 1x1 filter gradients' A is dy, read from memory once: ResNet-50's 64 ->
- * 256 at 64^2, 128 -> 512 and 512 -> 128 at 32^2 4-6% faster with 4 rows
- * ahead (two rounds, alternating in one process; 2 rows: 1-4%), 256 -> 64
- * unchanged. */
-#define PF_AHEAD 4
-
 
 /* LITS_BF16=off reports no bf16 support (read on every call, as
  * LITS_CONV_ALGO is), so that the fp32 fallback of callers and the
@@ -63,209 +53,6 @@ int lits_bf16_support(int32_t* level_host) {
   if (level && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1)) level = 2;
   *level_host = level;
   return LITS_OK;
-}
-
-/* x[0 .. kc) contiguous along K into (kc + 1) / 2 words at dst. */
-BF16_TARGET static void pack_along_k(const float* x, int64_t kc, uint32_t* dst) {
-  for (int64_t p = 0; p < kc; p += 16) {
-    const int64_t n = kc - p < 16 ? kc - p : 16;
-    const __mmask16 m = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-    const __m512i hi = _mm512_srli_epi32(round_hi(_mm512_maskz_loadu_ps(m, x + p)), 16);
-    /* vpmovdw keeps the low halves: the pairs, even k in the low bits */
-    _mm256_mask_storeu_epi16(dst + p / 2, (__mmask16)((1u << (2 * ((n + 1) / 2))) - 1),
-                             _mm512_cvtepi32_epi16(hi));
-  }
-}
-
-/* The rows of the next A panel when `rest` remain: MR, but a tail of 13 to
- * 23 rows is cut in two halves (64 = 4 x 12 + 2 x 8, not 5 x 12 + 4: the
- * 4-row kernel has too few accumulators to hide vdpbf16ps' latency). */
-static inline int64_t panel_rows(int64_t rest) {
-  return rest <= MR ? rest : rest < 2 * MR ? (rest + 1) / 2 : MR;
-}
-
-/* A block: rows [i0, i0 + mc) and K [p0, p0 + kc) of op(A) into panels of
- * panel_rows() rows, row r of the block at dst[r * pairs]. A kernel of R
- * rows reads R rows from its panel's first: rows past the panel (the next
- * panel's, or the buffer's slack of MR rows) land in accumulators that are
- * never stored. */
-BF16_TARGET static void pack_a(const float* a, int64_t lda, int trans, int64_t i0, int64_t mc,
-                               int64_t p0, int64_t kc, uint32_t* dst) {
-  const int64_t pairs = (kc + 1) / 2;
-  for (int64_t ir = 0, mr; ir < mc; ir += mr) {
-    mr = panel_rows(mc - ir);
-    uint32_t* d = dst + ir * pairs;
-    if (trans) { /* stored k x m: a pair of rows of A^T holds the panel's words of one pair */
-      /* 16 pairs at a time, turned into the panel's rows by a register transpose. */
-      for (int64_t q0 = 0; q0 < pairs; q0 += 16) {
-        const int64_t nq = pairs - q0 < 16 ? pairs - q0 : 16;
-        __m512i r[16];
-        for (int64_t u = 0; u < 16; u++) {
-          const int64_t q = q0 + u;
-          const float* r0 = a + (p0 + 2 * q) * lda + i0 + ir;
-          r[u] = u < nq ? pair_rows(r0, 2 * q + 1 < kc ? r0 + lda : NULL, mr)
-                        : _mm512_setzero_si512();
-        }
-        transpose16(r);
-        const __mmask16 m = nq >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nq) - 1);
-        for (int64_t i = 0; i < mr; i++) {
-          _mm512_mask_storeu_epi32(d + i * pairs + q0, m, r[i]);
-        }
-      }
-    } else {
-      for (int64_t i = 0; i < mr; i++) {
-        if (ir + i + PF_AHEAD < mc) { /* rows lda apart: one short stream each */
-          const float* nx = a + (i0 + ir + i + PF_AHEAD) * lda + p0;
-          for (int64_t q = 0; q < kc; q += 16) _mm_prefetch((const char*)(nx + q), _MM_HINT_T0);
-        }
-        pack_along_k(a + (i0 + ir + i) * lda + p0, kc, d + i * pairs);
-      }
-    }
-  }
-}
-
-/* The next row pair's line at r (a row pair's line): pack_b reads op(B)
- * two rows at a time, ldb apart, so the hardware prefetcher follows two
- * streams that end every nc columns. ResNet-50's 1x1 forward and backward
- * data at 32^2 and 64^2 with K of 256 or 512 (256 -> 64, 256 -> 128, 512
- * -> 128 forward, 128 -> 512 backward data) 3-6% faster in three rounds
- * alternating in one process; K = 64 (64 -> 256 forward) and 16^2
- * unchanged. */
-static inline void prefetch_next_pair(const float* r, int64_t ldb) {
-  _mm_prefetch((const char*)(r + 2 * ldb), _MM_HINT_T0);
-  _mm_prefetch((const char*)(r + 3 * ldb), _MM_HINT_T0);
-}
-
-/* One channel's transform of a bf16_b_xform as vectors. */
-typedef struct {
-  __m512 mean, scale, shift;
-  int affine, relu;
-} xvec;
-
-BF16_TARGET static inline xvec xvec_of(const bf16_b_xform* bx, int64_t j) {
-  const int64_t ch = bx->c0 + j;
-  const int affine = bx->coef != NULL;
-  const xvec t = {_mm512_set1_ps(affine ? bx->coef[ch] : 0.0f),
-                  _mm512_set1_ps(affine ? bx->coef[bx->c + ch] : 1.0f),
-                  _mm512_set1_ps(affine ? bx->coef[2 * bx->c + ch] : 0.0f), affine, bx->relu};
-  return t;
-}
-
-/* fused_apply's value of the lanes in m (the others zero, as the padding
- * the untransformed loads give): (v - mean) scale + shift in one vfmadd as
- * gcc contracts it there; max(0, v) returns v for NaN and -0, as v < 0 ? 0
- * : v does. */
-BF16_TARGET static inline __m512 xload(const float* x, __mmask16 m, const xvec* t) {
-  __m512 v = _mm512_maskz_loadu_ps(m, x);
-  if (t->affine) v = _mm512_fmadd_ps(_mm512_sub_ps(v, t->mean), t->scale, t->shift);
-  if (t->relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
-  return _mm512_maskz_mov_ps(m, v);
-}
-
-/* pair_rows (bf16_internal.h) of transformed rows: t0 for r0, t1 for r1. */
-BF16_TARGET static inline __m512i pair_rows_x(const float* r0, const float* r1, int64_t w,
-                                              const xvec* t0, const xvec* t1) {
-  const __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
-  const __m512i lo = _mm512_srli_epi32(round_hi(xload(r0, m, t0)), 16);
-  if (r1 == NULL) return lo;
-  const __m512i hi =
-      _mm512_and_si512(round_hi(xload(r1, m, t1)), _mm512_set1_epi32((int)0xFFFF0000u));
-  return _mm512_or_si512(lo, hi);
-}
-
-/* pairs_of (bf16_internal.h) of a transformed run of one channel. */
-BF16_TARGET static inline __m512i pairs_of_x(const float* x, int64_t n, const xvec* t) {
-  const __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-  const __mmask16 m1 =
-      n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? 0 : (__mmask16)((1u << (n - 16)) - 1);
-  const __m256i lo = _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(xload(x, m0, t)), 16));
-  const __m256i hi =
-      _mm512_cvtepi32_epi16(_mm512_srli_epi32(round_hi(xload(x + 16, m1, t)), 16));
-  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-}
-
-/* pack_b with a transform: the same layout and loops. */
-BF16_TARGET static void pack_b_x(const float* b, int64_t ldb, int trans, int64_t j0, int64_t nc,
-                                 int64_t p0, int64_t kc, uint32_t* dst, const bf16_b_xform* bx) {
-  const int64_t pairs = (kc + 1) / 2;
-  if (trans) {
-    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 16) {
-      uint32_t* d = dst + j / NR * pairs * NR + j % NR;
-      xvec t[16];
-      for (int64_t u = 0; u < 16 && j + u < nc; u++) t[u] = xvec_of(bx, j0 + j + u);
-      for (int64_t q0 = 0; q0 < pairs; q0 += 16) {
-        __m512i r[16];
-        for (int64_t u = 0; u < 16; u++) {
-          r[u] = j + u < nc ? pairs_of_x(b + (j0 + j + u) * ldb + p0 + 2 * q0, kc - 2 * q0, &t[u])
-                            : _mm512_setzero_si512();
-        }
-        transpose16(r);
-        for (int64_t i = 0; i < 16 && q0 + i < pairs; i++) {
-          _mm512_storeu_si512(d + (q0 + i) * NR, r[i]);
-        }
-      }
-    }
-    return;
-  }
-  for (int64_t q = 0; q < pairs; q++) {
-    const float* r0 = b + (p0 + 2 * q) * ldb + j0;
-    const float* r1 = 2 * q + 1 < kc ? r0 + ldb : NULL;
-    const xvec t0 = xvec_of(bx, p0 + 2 * q), t1 = r1 ? xvec_of(bx, p0 + 2 * q + 1) : t0;
-    const int ahead = 2 * q + 3 < kc;
-    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 16) {
-      uint32_t* d = dst + j / NR * pairs * NR + q * NR + j % NR;
-      if (ahead && j < nc) prefetch_next_pair(r0 + j, ldb);
-      _mm512_storeu_si512(d, j < nc ? pair_rows_x(r0 + j, r1 ? r1 + j : NULL, nc - j, &t0, &t1)
-                                    : _mm512_setzero_si512());
-    }
-  }
-}
-
-/* B block: columns [j0, j0 + nc) and K [p0, p0 + kc) of op(B) into NR-column
- * panels, dst[(panel * pairs + pair) * NR + column]; missing columns are
- * zeros. bx: op(B)'s transform, or NULL. */
-BF16_TARGET static void pack_b(const float* b, int64_t ldb, int trans, int64_t j0, int64_t nc,
-                               int64_t p0, int64_t kc, uint32_t* dst, const bf16_b_xform* bx) {
-  const int64_t pairs = (kc + 1) / 2;
-  if (bx != NULL) {
-    pack_b_x(b, ldb, trans, j0, nc, p0, kc, dst, bx);
-    return;
-  }
-  if (trans) { /* stored n x k: each column of op(B) is contiguous along K */
-    /* 16 columns x 16 pairs at a time, transposed in registers (a word per
-     * pair stored column by column measured 1.3x slower for the whole
-     * GEMM, and it was a third of a filter gradient's time). */
-    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 16) {
-      uint32_t* d = dst + j / NR * pairs * NR + j % NR;
-      for (int64_t q0 = 0; q0 < pairs; q0 += 16) {
-        __m512i r[16];
-        for (int64_t u = 0; u < 16; u++) {
-          r[u] = j + u < nc ? pairs_of(b + (j0 + j + u) * ldb + p0 + 2 * q0, kc - 2 * q0)
-                            : _mm512_setzero_si512();
-        }
-        transpose16(r);
-        for (int64_t i = 0; i < 16 && q0 + i < pairs; i++) {
-          _mm512_storeu_si512(d + (q0 + i) * NR, r[i]);
-        }
-      }
-    }
-    return;
-  }
-  /* Row pair by row pair: long contiguous reads, 16 columns at a time.
-   * (Packing each 32-column panel just before its products reads 128-byte
-   * pieces of rows ldb apart instead: measured 35-40% slower on ResNet's
-   * 64 x 65536 x 256 layer.) */
-  for (int64_t q = 0; q < pairs; q++) {
-    const float* r0 = b + (p0 + 2 * q) * ldb + j0;
-    const float* r1 = 2 * q + 1 < kc ? r0 + ldb : NULL;
-    const int ahead = 2 * q + 3 < kc;
-    for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 16) {
-      uint32_t* d = dst + j / NR * pairs * NR + q * NR + j % NR;
-      if (ahead && j < nc) prefetch_next_pair(r0 + j, ldb);
-      _mm512_storeu_si512(d, j < nc ? pair_rows(r0 + j, r1 ? r1 + j : NULL, nc - j)
-                                    : _mm512_setzero_si512());
-    }
-  }
 }
 
 #define ROW(i) __m512 c##i##a = _mm512_setzero_ps(), c##i##b = _mm512_setzero_ps();
@@ -337,9 +124,36 @@ typedef struct {
   int stream;              /* C written with streaming stores where it can be */
 } gemm_args;
 
+/* C[mc x nc] (alpha, beta) from a packed A block (rows ps words apart) and
+ * a packed B block (panels ps * NR words apart): each B panel of NR
+ * columns (in L1) against the block's MR-row panels. stream: streaming
+ * stores where a tile's rows are whole aligned lines. */
+BF16_TARGET static void block_product(const uint32_t* ablk, const uint32_t* bbuf, int64_t ps,
+                                      int64_t mc, int64_t nc, float* c, int64_t ldc, float alpha,
+                                      float beta, int stream) {
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    const int64_t nr = nc - jr < NR ? nc - jr : NR;
+    const __mmask16 ma = mask_of(nr), mb = mask_of(nr - 16);
+    const uint32_t* bp = bbuf + jr * ps;
+    for (int64_t ir = 0, mr; ir < mc; ir += mr) {
+      mr = panel_rows(mc - ir);
+      float* cb = c + ir * ldc + jr;
+      const uint32_t* ap = ablk + ir * ps;
+      const int nt = stream && nr == NR && ((uintptr_t)cb & 63) == 0;
+      if (mr > 8) {
+        kernel12(ps, ap, bp, cb, ldc, mr, ma, mb, alpha, beta, nt);
+      } else if (mr > 4) {
+        kernel8(ps, ap, bp, cb, ldc, mr, ma, mb, alpha, beta, nt);
+      } else {
+        kernel4(ps, ap, bp, cb, ldc, mr, ma, mb, alpha, beta, nt);
+      }
+    }
+  }
+}
+
 /* C[i0 .. i1, j0 .. j1) on the calling thread: the B block of NC columns
  * and KC of K packed once (bbuf), then for each A block of MC rows (abuf),
- * each B panel of NR columns (in L1) against the block's MR-row panels. */
+ * block_product. */
 BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, int64_t j0,
                                   int64_t j1, uint32_t* bbuf, uint32_t* abuf) {
   for (int64_t jc = j0; jc < j1; jc += NC) {
@@ -355,33 +169,18 @@ BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, in
        * 10.4 -> 7.0 ms, 64 -> 64 3.3 -> 2.2; forward 128 -> 512 at 32^2
        * 8.0 -> 6.1, 256 -> 1024 at 16^2 6.1 -> 5.3. */
       const int stream = g->stream && g->k <= KC && beta == 0.0f && g->ldc % 16 == 0;
-      pack_b(g->b, g->ldb, g->trans_b, jc, nc, p0, kc, bbuf, g->bx);
+      lits_bf16_pack_b(g->b, g->ldb, g->trans_b, jc, nc, p0, kc, bbuf, g->bx, pairs);
       for (int64_t ic = i0; ic < i1; ic += MC) {
         const int64_t mc = i1 - ic < MC ? i1 - ic : MC;
         const uint32_t* ablk = abuf;
         if (g->pa != NULL) {
-          ablk = g->pa->words + p0 / KC * (g->pa->rows + MR) * (KC / 2) + (g->pa->row0 + ic) * pairs;
+          ablk = g->pa->words + p0 / KC * (g->pa->rows + MR) * (KC / 2) +
+                 (g->pa->row0 + ic) * pairs;
         } else {
-          pack_a(g->a, g->lda, g->trans_a, ic, mc, p0, kc, abuf);
+          lits_bf16_pack_a(g->a, g->lda, g->trans_a, ic, mc, p0, kc, abuf, pairs);
         }
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int64_t nr = nc - jr < NR ? nc - jr : NR;
-          const __mmask16 ma = mask_of(nr), mb = mask_of(nr - 16);
-          const uint32_t* bp = bbuf + jr * pairs;
-          for (int64_t ir = 0, mr; ir < mc; ir += mr) {
-            mr = panel_rows(mc - ir);
-            float* cb = g->c + (ic + ir) * g->ldc + jc + jr;
-            const uint32_t* ap = ablk + ir * pairs;
-            const int nt = stream && nr == NR && ((uintptr_t)cb & 63) == 0;
-            if (mr > 8) {
-              kernel12(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta, nt);
-            } else if (mr > 4) {
-              kernel8(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta, nt);
-            } else {
-              kernel4(pairs, ap, bp, cb, g->ldc, mr, ma, mb, g->alpha, beta, nt);
-            }
-          }
-        }
+        block_product(ablk, bbuf, pairs, mc, nc, g->c + ic * g->ldc + jc, g->ldc, g->alpha, beta,
+                      stream);
       }
     }
   }
@@ -439,6 +238,70 @@ int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_
   return LITS_OK;
 }
 
+/* The K blocks of a segmented product: whole segments, as many as KC
+ * holds, or a long segment cut into even pieces of at most KC. */
+typedef struct {
+  int64_t per, pieces; /* segments per block; pieces per segment */
+} kseg_blocks;
+
+static kseg_blocks kseg_blocks_of(int64_t kseg) {
+  const kseg_blocks b = {kseg >= KC ? 1 : KC / kseg, kseg >= KC ? (kseg + KC - 1) / KC : 1};
+  return b;
+}
+
+/* The largest block's pairs (an odd segment is padded to whole pairs). */
+static int64_t kseg_pairs(int64_t kseg) {
+  const kseg_blocks b = kseg_blocks_of(kseg);
+  return b.per * (((kseg + b.pieces - 1) / b.pieces + 1) / 2);
+}
+
+int64_t lits_gemm_bf16_ksum_words(int64_t m, int64_t n, int64_t kseg) {
+  if (m <= 0 || n <= 0 || kseg <= 0) return 0;
+  const int64_t ps = kseg_pairs(kseg);
+  return ((min64(n, NC) + NR - 1) / NR * NR + min64(m, MC) + MR) * ps;
+}
+
+/* lits_gemm_bf16_ksum: for each NC columns and K block, the block's pieces
+ * of every segment packed side by side (pack_b and pack_a with the
+ * block's pair stride), then block_product per MC rows. */
+BF16_TARGET int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t nseg,
+                                    const float* a, int64_t lda, int64_t a_step, const float* b,
+                                    int64_t ldb, int64_t b_step, float* c, int64_t ldc,
+                                    uint32_t* scratch, const bf16_b_xform* bx) {
+  if (m <= 0 || n <= 0) return LITS_OK;
+  if (kseg <= 0 || nseg <= 0) {
+    lits_gemm_scale_c(c, m, n, ldc, 0.0f);
+    return LITS_OK;
+  }
+  const kseg_blocks kb = kseg_blocks_of(kseg);
+  const int64_t psmax = kseg_pairs(kseg);
+  uint32_t* bbuf = scratch;
+  uint32_t* abuf = scratch + (min64(n, NC) + NR - 1) / NR * NR * psmax;
+  for (int64_t jc = 0; jc < n; jc += NC) {
+    const int64_t nc = min64(n - jc, NC);
+    for (int64_t s0 = 0; s0 < nseg; s0 += kb.per) {
+      const int64_t ns = min64(kb.per, nseg - s0);
+      for (int64_t piece = 0; piece < kb.pieces; piece++) {
+        const int64_t p0 = kseg * piece / kb.pieces, kc = kseg * (piece + 1) / kb.pieces - p0;
+        const int64_t sp = (kc + 1) / 2, ps = ns * sp;
+        const float beta = s0 == 0 && piece == 0 ? 0.0f : 1.0f;
+        for (int64_t u = 0; u < ns; u++) {
+          lits_bf16_pack_b(b + (s0 + u) * b_step, ldb, 1, jc, nc, p0, kc, bbuf + u * sp * NR, bx,
+                           ps);
+        }
+        for (int64_t ic = 0; ic < m; ic += MC) {
+          const int64_t mc = min64(m - ic, MC);
+          for (int64_t u = 0; u < ns; u++) {
+            lits_bf16_pack_a(a + (s0 + u) * a_step, lda, 0, ic, mc, p0, kc, abuf + u * sp, ps);
+          }
+          block_product(abuf, bbuf, ps, mc, nc, c + ic * ldc + jc, ldc, 1.0f, beta, 0);
+        }
+      }
+    }
+  }
+  return LITS_OK;
+}
+
 int64_t lits_gemm_bf16_packed_a_words(int64_t m, int64_t k) {
   int64_t words = 0;
   for (int64_t p0 = 0; p0 < k; p0 += KC) words += (m + MR) * ((min64(k - p0, KC) + 1) / 2);
@@ -449,7 +312,7 @@ void lits_gemm_bf16_pack_a(int trans, int64_t m, int64_t k, const float* a, int6
                            int64_t r0, int64_t r1, uint32_t* words) {
   for (int64_t p0 = 0; p0 < k && r0 < r1; p0 += KC) {
     const int64_t kc = min64(k - p0, KC), pairs = (kc + 1) / 2;
-    pack_a(a, lda, trans, r0, r1 - r0, p0, kc, words + r0 * pairs);
+    lits_bf16_pack_a(a, lda, trans, r0, r1 - r0, p0, kc, words + r0 * pairs, pairs);
     words += (m + MR) * pairs;
   }
 }

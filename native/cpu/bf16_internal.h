@@ -99,6 +99,19 @@ int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_
                           const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                           float* c, int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx);
 
+/* C [m x n] = sum over segments s < nseg of bf16(A_s) x bf16(B_s)^T, on
+ * the calling thread: A_s = a + s a_step, m x kseg, rows lda apart; B_s =
+ * b + s b_step stored n x kseg (column j of B_s^T is row j, ldb apart),
+ * with bx as lits_gemm_bf16_serial's for a transposed B. E.g. a 1x1
+ * convolution's filter gradient, dy_i x x_i^T summed over the images i,
+ * without gathering the images into one matrix. The K blocks hold whole
+ * segments or even pieces of one, so the sums' order depends on the shape
+ * alone. scratch: lits_gemm_bf16_ksum_words(m, n, kseg) words. */
+int64_t lits_gemm_bf16_ksum_words(int64_t m, int64_t n, int64_t kseg);
+int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t nseg, const float* a,
+                        int64_t lda, int64_t a_step, const float* b, int64_t ldb, int64_t b_step,
+                        float* c, int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx);
+
 /* op(A) [m x k] packed once (lits_gemm_bf16_pack_a) for many products
  * (lits_gemm_bf16_serial_packed), e.g. a convolution's weights shared by
  * the threads instead of packed again for every tile by each: `words`
@@ -138,6 +151,13 @@ int lits_conv_bf16_direct_backward_data(const conv_shape* p, const float* weight
 int lits_conv_bf16_filter_applies(const conv_shape* p);
 int lits_conv_bf16_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                           const float* dy, float* dweight);
+
+/* The bf16 filter gradient of 1x1 stride-1 convolutions (one group) as a
+ * sum over the images (conv_bf16_pointwise.c): whether a shape is its,
+ * and the kernel (LITS_OK or LITS_ERR_MEMORY). */
+int lits_conv_bf16_pointwise_filter_applies(const conv_shape* p);
+int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                                    const float* dy, float* dweight);
 
 /* conv_tiles.c's lits_conv_tile_columns and lits_conv_col2im_tile, with
  * vectorised copies for stride 2 along rows (conv_bf16_cols.c). */

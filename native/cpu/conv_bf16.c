@@ -367,5 +367,8 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   if (use_direct(&p, 2)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_filter(&p, x, xf, dy, dweight));
   }
+  if (lits_conv_bf16_pointwise_filter_applies(&p)) {
+    return lits_conv_status(fn, &p, lits_conv_bf16_pointwise_filter(&p, x, xf, dy, dweight));
+  }
   return lits_conv_status(fn, &p, backward_filter(&p, x, xf, dy, dweight));
 }

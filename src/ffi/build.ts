@@ -43,11 +43,14 @@ export const CPU_SOURCES = [
   "stream_store.h",
   "measure.c",
   "bf16_internal.h",
+  "bf16_blocking.h",
+  "bf16_pack.c",
   "bf16_gemm.c",
   "conv_bf16.c",
   "conv_bf16_direct.c",
   "conv_bf16_filter.c",
   "conv_bf16_cols.c",
+  "conv_bf16_pointwise.c",
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";
