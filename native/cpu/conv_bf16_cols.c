@@ -24,6 +24,10 @@ BF16_TARGET static void gather_s2(const conv_shape* p, const float* xi, const co
     for (int64_t oy = oy0; oy < oy1; oy++) {
       const float* src = xi + (c0 + ci) * hw + oy * p->sh * p->w;
       float* dst = col + ci * ld + col0 + (oy - oy0) * p->ow;
+      /* The row 8 rows ahead into L2, as bf16_pack.c's prefetches. */
+      for (int64_t b = 0; b < p->w; b += 16) {
+        _mm_prefetch((const char*)(src + 8 * p->sh * p->w + b), _MM_HINT_T1);
+      }
       for (int64_t ox = 0; ox < p->ow; ox += 16) {
         const int64_t n = p->w - 2 * ox; /* source floats left in the row */
         const __mmask16 m0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
