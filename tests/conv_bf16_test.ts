@@ -246,6 +246,11 @@ Deno.test({
     check(directShapes[13], xform(16, true)); // applied after the stride-2 gather
     check(directShapes[12], xform(1, false));
     check(directShapes[10], xform(10, true));
+    // 1x1/2 backward data writes dx whole (conv_bf16_cols.c's scatter_s2):
+    // even sizes (a last odd row of zeros), tiles of several images, and
+    // batch 1 in channel blocks.
+    check({ n: 3, c: 5, h: 10, w: 12, k: 3, r: 1, s: 1, sh: 2, sw: 2 }, null, true, 57);
+    check({ n: 1, c: 6, h: 40, w: 46, k: 4, r: 1, s: 1, sh: 2, sw: 2 }, null, false, 58);
   },
 });
 

@@ -167,5 +167,8 @@ const float* lits_bf16_tile_columns(const conv_shape* p, const float* x, const c
                                     int64_t* ld);
 void lits_bf16_col2im_tile(const conv_shape* p, const float* col, int64_t ld, int64_t col0,
                            float* dxi, int64_t c0, int64_t nch, int64_t oy0, int64_t oy1);
+/* Whether lits_bf16_col2im_tile writes every element of the rows it covers
+ * (1x1, stride 2, no padding), so that dx needs no zeroing first. */
+int lits_bf16_col2im_writes_all(const conv_shape* p);
 
 #endif

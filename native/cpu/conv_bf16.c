@@ -184,6 +184,7 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
   const tiling t = bf16_tiling(p, nt);
   const int64_t hw = p->h * p->w, chw = p->c * hw, kohw = p->k * p->ohw, rs = p->r * p->s;
   const int imgs = t.imgs > 1;
+  const int whole = lits_bf16_col2im_writes_all(p); /* col2im writes all of dx */
   int64_t cblocks = imgs || p->n >= nt ? 1 : (nt + p->n - 1) / p->n;
   if (cblocks > p->cg) cblocks = p->cg;
   const int64_t items = imgs ? t.count : p->n * p->groups * cblocks;
@@ -206,7 +207,7 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
     for (int64_t it = 0; it < items; it++) {
       if (imgs) {
         const tile b = lits_conv_tile_at(p, &t, it);
-        memset(dx + b.i0 * chw, 0, (size_t)(b.ni * chw) * sizeof(float));
+        if (!whole) memset(dx + b.i0 * chw, 0, (size_t)(b.ni * chw) * sizeof(float));
         for (int64_t g = 0; g < p->groups; g++) {
           for (int64_t i = 0; i < b.ni; i++) {
             for (int64_t ki = 0; ki < p->kg; ki++) {
@@ -230,7 +231,9 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
       const int64_t c0 = p->cg * cb / cblocks, c1 = p->cg * (cb + 1) / cblocks;
       const int64_t cabs = g * p->cg + c0; /* first absolute channel */
       float* dxi = dx + i * chw;
-      if (!p->pointwise) memset(dxi + cabs * hw, 0, (size_t)((c1 - c0) * hw) * sizeof(float));
+      if (!p->pointwise && !whole) {
+        memset(dxi + cabs * hw, 0, (size_t)((c1 - c0) * hw) * sizeof(float));
+      }
       for (int64_t oy0 = 0; oy0 < p->oh; oy0 += t.rows) {
         const int64_t oy1 = oy0 + t.rows < p->oh ? oy0 + t.rows : p->oh;
         const int64_t cols = (oy1 - oy0) * p->ow;
