@@ -348,21 +348,28 @@ function aligned(n: number): Float32Array {
 
 // Outputs of 8 MiB and more written in one K pass go out with streaming
 // stores (bf16_gemm.c; stream_store.h's threshold), on 64-byte aligned
-// rows only: y and dx of 2 x 16 x 256^2 floats here, K of 16.
+// rows only: y and dx of 2 x 16 x 256^2 floats here, K of 16; and the
+// stride-2 backward data's dx (conv_bf16_cols.c's scatter_s2).
 Deno.test({
   name: "bf16 convolutions: 1x1 outputs past 8 MiB (streaming stores) are right",
   ignore: noBf16,
   fn() {
-    const g: Geo = { n: 2, c: 16, h: 256, w: 256, k: 16, r: 1, s: 1 }, G = resolve(g);
-    const nx = g.n * g.c * g.h * g.w, ny = g.n * g.k * G.oh * G.ow;
-    const x = randoms(nx, 171), w = randoms(g.k * g.c, 172), dy = randoms(ny, 173);
-    const ref = reference(g, Float64Array.from(x, bf16), Float64Array.from(w, bf16), dy.map(bf16));
-    const y = aligned(ny).fill(NaN), dx = aligned(nx).fill(NaN);
-    assert.equal(fwd!(G.params, p(x), null, 0, p(w), null, p(y)), 0, lastError(lib));
-    assert.equal(bwdData!(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
-    for (const [name, got, want] of [["y", y, ref.y], ["dx", dx, ref.dx]] as const) {
-      const e = relErr(got, want);
-      assert.ok(e < TOL, `${name}: max error ${e.toExponential(2)} of the rms`);
+    const geos: Geo[] = [
+      { n: 2, c: 16, h: 256, w: 256, k: 16, r: 1, s: 1 },
+      { n: 2, c: 16, h: 256, w: 256, k: 4, r: 1, s: 1, sh: 2, sw: 2 },
+    ];
+    for (const [i, g] of geos.entries()) {
+      const G = resolve(g), nx = g.n * g.c * g.h * g.w, ny = g.n * g.k * G.oh * G.ow;
+      const x = randoms(nx, 171 + i), w = randoms(g.k * g.c, 173 + i);
+      const dy = randoms(ny, 175 + i);
+      const ref = reference(g, x.map(bf16), w.map(bf16), dy.map(bf16));
+      const y = aligned(ny).fill(NaN), dx = aligned(nx).fill(NaN);
+      assert.equal(fwd!(G.params, p(x), null, 0, p(w), null, p(y)), 0, lastError(lib));
+      assert.equal(bwdData!(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
+      for (const [name, got, want] of [["y", y, ref.y], ["dx", dx, ref.dx]] as const) {
+        const e = relErr(got, want);
+        assert.ok(e < TOL, `${JSON.stringify(g)} ${name}: max error ${e.toExponential(2)}`);
+      }
     }
   },
 });

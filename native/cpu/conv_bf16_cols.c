@@ -12,6 +12,7 @@
 #include "bf16_internal.h"
 #include "conv_tiles.h"
 #include "fused_internal.h"
+#include "stream_store.h"
 
 /* col rows ci (row stride ld, from column col0) = x[ci][oy sh][ox 2] of a
  * 1x1, stride (sh, 2), unpadded convolution: two loads, their even lanes. */
@@ -90,6 +91,8 @@ BF16_TARGET static void scatter_s2(const conv_shape* p, const float* col, int64_
                                    int64_t oy1) {
   const int64_t h = p->h, w = p->w, ow = p->ow;
   const __m512 z = _mm512_setzero_ps();
+  /* dx past 8 MiB with rows of whole lines: streaming stores */
+  const int nt = stream_output(p->n * p->c * h * w) && w % 16 == 0 && ((uintptr_t)dxi & 63) == 0;
   for (int64_t ci = 0; ci < nch; ci++) {
     float* xc = dxi + (c0 + ci) * h * w;
     for (int64_t oy = oy0; oy < oy1; oy++) {
@@ -101,11 +104,17 @@ BF16_TARGET static void scatter_s2(const conv_shape* p, const float* col, int64_
         const int64_t ns = (n + 1) / 2; /* sources: columns x0 / 2 .. */
         const __m512 e = _mm512_maskz_expandloadu_ps((__mmask16)(0x5555u & ((1u << (2 * ns)) - 1)),
                                                      src + x0 / 2);
-        _mm512_mask_storeu_ps(d0 + x0, m, e);
-        if (2 * oy + 1 < h) _mm512_mask_storeu_ps(d0 + w + x0, m, z);
+        if (nt && n == 16) {
+          _mm512_stream_ps(d0 + x0, e);
+          if (2 * oy + 1 < h) _mm512_stream_ps(d0 + w + x0, z);
+        } else {
+          _mm512_mask_storeu_ps(d0 + x0, m, e);
+          if (2 * oy + 1 < h) _mm512_mask_storeu_ps(d0 + w + x0, m, z);
+        }
       }
     }
   }
+  if (nt) stream_fence();
 }
 
 BF16_TARGET void lits_bf16_col2im_tile(const conv_shape* p, const float* col, int64_t ld,
