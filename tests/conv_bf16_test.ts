@@ -312,6 +312,7 @@ const pointwiseFilterShapes: Geo[] = [
   { n: 2, c: 5, h: 7, w: 73, k: 9, r: 1, s: 1 }, // 511 pixels: a block per image
   { n: 1, c: 1, h: 5, w: 7, k: 1, r: 1, s: 1 }, // batch 1, one channel
   { n: 600, c: 7, h: 1, w: 1, k: 9, r: 1, s: 1 }, // 1 pixel: blocks of 512 + 88 pairs
+  { n: 1, c: 300, h: 24, w: 24, k: 5, r: 1, s: 1 }, // 576 pixels, tiles under 512: 2 x 288
 ];
 
 Deno.test({
