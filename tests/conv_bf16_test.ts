@@ -297,22 +297,24 @@ Deno.test({
   },
 });
 
-// 1x1 filter gradients of images under 512 pixels: a sum over the images
-// (conv_bf16_pointwise.c, bf16_gemm.c's lits_gemm_bf16_ksum), dW split
-// between the threads by rows (c <= k) or by columns. Odd pixel counts (a
-// zero pads each image's last pair), K blocks of 56 + 14 images of 9
-// pixels, of 2 + 1 images, one image of 511 pixels, images of one pixel
-// (a block of 512 pairs, past KC / 2), row and column slabs off the 12 x
-// 32 tiles, the transform's channels offset by a column slab, and batch 1
+// 1x1 filter gradients of images under 512 pixels, or of tiles under 512
+// columns: a sum over the images (conv_bf16_pointwise.c, bf16_gemm.c's
+// lits_gemm_bf16_ksum), dW split between the threads by rows (c <= k) or
+// by columns. Odd pixel counts (a zero pads each image's last pair), K
+// blocks (of up to 1024) of 113 + 17 images of 9 pixels, of 1024 + 76
+// images of one pixel, of two images of 511 and one of 576, an image of
+// 1089 cut in pieces of 544 and 545, row and column slabs off the 12 x 32
+// tiles, the transform's channels offset by a column slab, and batch 1
 // with one channel.
 const pointwiseFilterShapes: Geo[] = [
-  { n: 70, c: 3, h: 3, w: 3, k: 5, r: 1, s: 1 }, // 9 pixels: blocks of 56 + 14 images
+  { n: 130, c: 3, h: 3, w: 3, k: 5, r: 1, s: 1 }, // 9 pixels: blocks of 113 + 17 images
   { n: 3, c: 45, h: 15, w: 15, k: 70, r: 1, s: 1 }, // rows 36 + 34; 45 columns: 32 + 13
   { n: 2, c: 100, h: 11, w: 11, k: 30, r: 1, s: 1 }, // columns 64 + 36
-  { n: 2, c: 5, h: 7, w: 73, k: 9, r: 1, s: 1 }, // 511 pixels: a block per image
+  { n: 2, c: 5, h: 7, w: 73, k: 9, r: 1, s: 1 }, // 511 pixels: two images a block
   { n: 1, c: 1, h: 5, w: 7, k: 1, r: 1, s: 1 }, // batch 1, one channel
-  { n: 600, c: 7, h: 1, w: 1, k: 9, r: 1, s: 1 }, // 1 pixel: blocks of 512 + 88 pairs
-  { n: 1, c: 300, h: 24, w: 24, k: 5, r: 1, s: 1 }, // 576 pixels, tiles under 512: 2 x 288
+  { n: 1100, c: 7, h: 1, w: 1, k: 9, r: 1, s: 1 }, // 1 pixel: blocks of 1024 + 76 pairs
+  { n: 2, c: 300, h: 24, w: 24, k: 5, r: 1, s: 1 }, // 576 pixels, tiles under 512
+  { n: 1, c: 300, h: 33, w: 33, k: 3, r: 1, s: 1 }, // 1089 pixels: pieces of 544 + 545
 ];
 
 Deno.test({
