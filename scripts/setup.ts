@@ -4,7 +4,10 @@
  * library is built and up to date it returns at once; otherwise it makes sure
  * the system packages the build needs (gcc, OpenBLAS) are present (as root on
  * Debian it installs them with apt, else it stops with the exact command to
- * run) and builds the library, saying so in one line.
+ * run) and builds the library, saying so in one line. oneDNN's header
+ * (libdnnl-dev) is optional: the first run installs it with the toolchain
+ * where apt has it, and without it the bf16 convolutions keep the library's
+ * own kernels (native/cpu/conv_bf16_onednn.c).
  *
  * @module
  */
@@ -12,6 +15,9 @@ import { build, defaultLibraryPath, needsLocalBuild } from "../src/ffi/build.ts"
 
 const PACKAGES = ["gcc", "libc6-dev", "libopenblas-dev", "libgomp1"];
 const PROBE = "#include <cblas.h>\n#include <omp.h>\nint main(void) { return 0; }\n";
+// Optional: its header types the oneDNN calls; the library is opened at run time.
+const ONEDNN_PACKAGE = "libdnnl-dev";
+const ONEDNN_PROBE = "#include <oneapi/dnnl/dnnl.h>\n";
 
 async function succeeds(cmd: string, args: string[], stdin?: string): Promise<boolean> {
   try {
@@ -42,9 +48,33 @@ export async function toolchainReady(): Promise<boolean> {
   }
 }
 
+/** True when gcc finds oneDNN's header. */
+function onednnHeaderReady(): Promise<boolean> {
+  return succeeds("gcc", ["-x", "c", "-fsyntax-only", "-"], ONEDNN_PROBE);
+}
+
+/**
+ * oneDNN's header after a first-run install: tried once, with the toolchain,
+ * and a failure (no such package, no network) only says so: the build
+ * compiles without it. A machine that had the toolchain gets the hint.
+ */
+async function ensureOnednn(installing: boolean): Promise<void> {
+  if (await onednnHeaderReady()) return;
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  const args = ["install", "-y", "-qq", ONEDNN_PACKAGE];
+  if (
+    installing && (await new Deno.Command("apt-get", { args, env, stdout: "null", stderr: "null" })
+      .output()).success
+  ) return;
+  console.log(
+    `setup: oneDNN's header is missing (apt-get install -y ${ONEDNN_PACKAGE} adds it): ` +
+      "bf16 convolutions use the library's own kernels",
+  );
+}
+
 /** Installs gcc and OpenBLAS when they are missing; exits with the command to run if it cannot. */
 async function ensureToolchain(): Promise<void> {
-  if (await toolchainReady()) return;
+  if (await toolchainReady()) return await ensureOnednn(false);
   const command = `apt-get update && apt-get install -y ${PACKAGES.join(" ")}`;
   const isRoot = Deno.uid?.() === 0;
   const hasApt = await succeeds("apt-get", ["--version"]);
@@ -68,6 +98,7 @@ async function ensureToolchain(): Promise<void> {
     console.error("setup: gcc still cannot link OpenBLAS and OpenMP after installing packages");
     Deno.exit(1);
   }
+  await ensureOnednn(true);
 }
 
 async function main(): Promise<void> {

@@ -23,6 +23,7 @@
 
 #include "bf16_internal.h"
 #include "common.h"
+#include "conv_bf16_onednn.h"
 #include "conv_internal.h"
 #include "conv_tiles.h"
 #include "stream_store.h"
@@ -338,6 +339,8 @@ int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const fl
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_forward_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  const int od = lits_conv_bf16_onednn(&p, 0, x, xf, weight, bias, y);
+  if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   if (use_direct(&p, 0)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_direct_forward(&p, x, xf, weight, bias, y));
   }
@@ -352,6 +355,8 @@ int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, co
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_data_f32"));
+  const int od = lits_conv_bf16_onednn(&p, 1, dy, NULL, weight, NULL, dx);
+  if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   if (use_direct(&p, 1)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_direct_backward_data(&p, weight, dy, dx));
   }
@@ -368,6 +373,8 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_filter_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  const int od = lits_conv_bf16_onednn(&p, 2, x, xf, dy, NULL, dweight);
+  if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   if (use_direct(&p, 2)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_filter(&p, x, xf, dy, dweight));
   }

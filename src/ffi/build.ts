@@ -51,6 +51,9 @@ export const CPU_SOURCES = [
   "conv_bf16_filter.c",
   "conv_bf16_cols.c",
   "conv_bf16_pointwise.c",
+  "conv_bf16_onednn.h",
+  "conv_bf16_onednn.c",
+  "conv_bf16_blocked.c",
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";
@@ -74,7 +77,7 @@ const CFLAGS = [
 // -z nodelete: the library (and with it libgomp) stays mapped when Deno
 // closes it at exit; OpenMP threads still spinning there (OMP_WAIT_POLICY=
 // active, GOMP_SPINCOUNT > 0) would otherwise run unmapped code and crash.
-const LIBS = ["-lopenblas", "-lm", "-Wl,-z,nodelete"];
+const LIBS = ["-lopenblas", "-lm", "-ldl", "-lpthread", "-Wl,-z,nodelete"];
 
 const nativeRoot = new URL("../../native/", import.meta.url);
 

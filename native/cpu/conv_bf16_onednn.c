@@ -1,0 +1,395 @@
+/* conv_bf16_onednn.c: the bf16 convolutions of conv_bf16.c through oneDNN
+ * (Debian's libdnnl.so.2, 2.6), for the shapes where it measured faster.
+ * Its kernels pick the CPU's best path at run time (avx512_core_bf16 here;
+ * AMX tiles on CPUs that have them: oneDNN asks Linux for the tile
+ * permission itself), so the same calls serve both.
+ *
+ * The library is opened with dlopen on first use, never linked: without it
+ * (or without its header at build time, which makes this file a stub) every
+ * call is declined and conv_bf16.c runs its own kernels. The function
+ * pointers are typed from the real header. oneDNN reads bf16 nChw16c
+ * activations (conv_bf16_blocked.c makes them from our NCHW fp32 tensors,
+ * applying x's transform and rounding) and writes fp32 nChw16c, turned back
+ * to NCHW with the bias added; the weights are rounded by us and reordered
+ * by oneDNN. Primitives are kept per (kind, shape, threads); the
+ * conversions and oneDNN's scratchpad (user-managed) come from our caching
+ * allocator, so a steady training step asks the system for nothing. */
+#include "conv_bf16_onednn.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+#if __has_include(<oneapi/dnnl/dnnl.h>)
+#include <dlfcn.h>
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <pthread.h>
+
+/* The entry points we call, typed from the header. */
+#define DNNL_FNS(X)                                                                         \
+  X(dnnl_set_max_cpu_isa)                                                                   \
+  X(dnnl_engine_create)                                                                     \
+  X(dnnl_stream_create)                                                                     \
+  X(dnnl_stream_wait)                                                                       \
+  X(dnnl_memory_desc_init_by_tag)                                                           \
+  X(dnnl_memory_desc_equal)                                                                 \
+  X(dnnl_memory_desc_get_size)                                                              \
+  X(dnnl_memory_create)                                                                     \
+  X(dnnl_memory_destroy)                                                                    \
+  X(dnnl_convolution_forward_desc_init)                                                     \
+  X(dnnl_convolution_backward_data_desc_init)                                               \
+  X(dnnl_convolution_backward_weights_desc_init)                                            \
+  X(dnnl_primitive_attr_create)                                                             \
+  X(dnnl_primitive_attr_destroy)                                                            \
+  X(dnnl_primitive_attr_set_scratchpad_mode)                                                \
+  X(dnnl_primitive_desc_create)                                                             \
+  X(dnnl_reorder_primitive_desc_create)                                                     \
+  X(dnnl_primitive_desc_query)                                                              \
+  X(dnnl_primitive_desc_query_md)                                                           \
+  X(dnnl_primitive_desc_destroy)                                                            \
+  X(dnnl_primitive_create)                                                                  \
+  X(dnnl_primitive_destroy)                                                                 \
+  X(dnnl_primitive_execute)
+
+#define DECLARE(f) static __typeof__(&f) p_##f;
+DNNL_FNS(DECLARE)
+#undef DECLARE
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int loaded; /* 0 not tried, 1 ready, -1 unavailable */
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+
+/* dlopen + dlsym + engine and stream, once (under lock). LITS_ONEDNN_LIB
+ * names another file (tests make it fail to stand for a machine without
+ * libdnnl). */
+static int load(void) {
+  if (loaded != 0) return loaded > 0;
+  loaded = -1;
+  const char* name = getenv("LITS_ONEDNN_LIB");
+  void* h = dlopen(name != NULL && name[0] != '\0' ? name : "libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) return 0;
+#define RESOLVE(f)                                   \
+  p_##f = (__typeof__(&f))dlsym(h, #f);              \
+  if (p_##f == NULL) return 0;
+  DNNL_FNS(RESOLVE)
+#undef RESOLVE
+  /* AMX under oneDNN's dispatch cap: 2.x leaves ISAs it calls "initial
+   * support" out by default (AMX was, in 2.2: oneDNN issue #1039), which
+   * could not be checked for 2.6 without an AMX CPU. The cap only limits
+   * (other CPUs keep their best ISA) and must come before any other call;
+   * ONEDNN_MAX_CPU_ISA or DNNL_MAX_CPU_ISA, if set, keep the say. */
+  if (getenv("ONEDNN_MAX_CPU_ISA") == NULL && getenv("DNNL_MAX_CPU_ISA") == NULL)
+    p_dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core_amx);
+  if (p_dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) return 0;
+  if (p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) return 0;
+  loaded = 1;
+  return 1;
+}
+
+/* Which (kind, shape) oneDNN takes: LITS_ONEDNN=off none (read on every
+ * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
+ * tests), else the measured choice: 3x3 convolutions of 128+ channels.
+ * ResNet-50's 3x3 layers, batch 16, 2 threads, both paths alternating in
+ * one process (bench/onednn_conv.c), medians of quiet runs, oneDNN's gain
+ * with every conversion: stride 2 (128 at 64^2, 256 at 32^2, 512 at 16^2)
+ * forward +31-41%, backward data +11-41%, filter gradient -12..+23% (ours
+ * kept); stride 1 filter gradient +17-46% at 128+ channels; stride 1
+ * forward and backward data +7-14% at 512 channels, +1-7% at 128 and 256
+ * (kept: under 8%); 64 channels slower in all three (-14..0%). oneDNN's
+ * filter gradient spins at barriers, and when other processes take the
+ * cores it ran 3x slower than ours (56 -> 150 ms) where ours slowed less. */
+static int chosen(const conv_shape* p, int kind) {
+  const char* env = getenv("LITS_ONEDNN");
+  if (env != NULL && strcmp(env, "off") == 0) return 0;
+  if (env != NULL && strcmp(env, "all") == 0) return 1;
+  if (p->r != 3 || p->s != 3 || p->c < 128) return 0;
+  const int strided = p->sh == 2 && p->sw == 2, plain = p->sh == 1 && p->sw == 1;
+  if (kind == 2) return plain;
+  return strided || (plain && p->c >= 512);
+}
+
+/* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,
+ * no groups or dilation, no right padding below zero. */
+static int takes(const conv_shape* p) {
+  const int64_t pr = (p->oh - 1) * p->sh + p->r - p->h - p->ph;
+  const int64_t pc = (p->ow - 1) * p->sw + p->s - p->w - p->pw;
+  return p->groups == 1 && p->dh == 1 && p->dw == 1 && p->c % 16 == 0 && p->k % 16 == 0 &&
+         pr >= 0 && pc >= 0;
+}
+
+#define KEY_LEN 13
+#define PLANS 32
+
+/* One (kind, shape, threads)'s primitives: the convolution, and the
+ * weights' reorder (plain bf16 oihw to the convolution's format, or for a
+ * filter gradient its fp32 format to oihw; NULL when they are the same). */
+typedef struct {
+  int64_t key[KEY_LEN]; /* key[0] = kind + 1; 0: a free slot */
+  dnnl_primitive_t conv, reorder;
+  dnnl_memory_desc_t in, dyb, out, wplain, w; /* in: x bf16; dyb: dy bf16; out: fp32 */
+  size_t scratch;                             /* the larger scratchpad of the two */
+  int own; /* w is a layout conv_bf16_blocked.c writes or reads itself: no reorder */
+} plan;
+
+static plan plans[PLANS];
+
+static void make_key(const conv_shape* p, int kind, int64_t* key) {
+  const int64_t k[KEY_LEN] = {kind + 1, p->n, p->c, p->h, p->w, p->k, p->r,
+                              p->s, p->sh, p->sw, p->ph, p->pw, omp_get_max_threads()};
+  memcpy(key, k, sizeof(k));
+}
+
+static void drop(plan* pl) {
+  if (pl->conv != NULL) p_dnnl_primitive_destroy(pl->conv);
+  if (pl->reorder != NULL) p_dnnl_primitive_destroy(pl->reorder);
+  memset(pl, 0, sizeof(*pl));
+}
+
+static size_t scratch_of(const_dnnl_primitive_desc_t pd) {
+  return p_dnnl_memory_desc_get_size(p_dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md,
+                                                                    0));
+}
+
+/* The primitive of pd, and its scratchpad size into *scratch (the larger). */
+static dnnl_primitive_t primitive_of(dnnl_primitive_desc_t pd, size_t* scratch) {
+  dnnl_primitive_t prim = NULL;
+  const size_t s = scratch_of(pd);
+  if (s > *scratch) *scratch = s;
+  if (p_dnnl_primitive_create(&prim, pd) != dnnl_success) prim = NULL;
+  p_dnnl_primitive_desc_destroy(pd);
+  return prim;
+}
+
+/* A JIT (or brgemm) kernel: oneDNN's reference and gemm fallbacks are far
+ * slower than our own kernels. */
+static int fast_impl(const_dnnl_primitive_desc_t pd) {
+  const char* name = NULL;
+  if (p_dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success)
+    return 0;
+  return name != NULL && (strncmp(name, "jit", 3) == 0 || strncmp(name, "brg", 3) == 0);
+}
+
+/* The convolution's primitive descriptor for kind (scratchpad managed by
+ * us), or NULL: forward for the hint of a backward one (its dst in the
+ * backward's diff_dst type). */
+static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, plan* pl,
+                                     const_dnnl_primitive_attr_t attr) {
+  const dnnl_dims_t st = {p->sh, p->sw}, pad = {p->ph, p->pw};
+  const dnnl_dims_t pr = {(p->oh - 1) * p->sh + p->r - p->h - p->ph,
+                          (p->ow - 1) * p->sw + p->s - p->w - p->pw};
+  const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
+  dnnl_memory_desc_t wany;
+  p_dnnl_memory_desc_init_by_tag(&wany, 4, wd, kind == 2 ? dnnl_f32 : dnnl_bf16,
+                                 dnnl_format_tag_any);
+  dnnl_convolution_desc_t fd, bd;
+  const dnnl_memory_desc_t* fdst = kind == 0 ? &pl->out : &pl->dyb;
+  dnnl_memory_desc_t wbf = wany;
+  if (kind == 2) p_dnnl_memory_desc_init_by_tag(&wbf, 4, wd, dnnl_bf16, dnnl_format_tag_any);
+  if (p_dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
+                                           &pl->in, &wbf, NULL, fdst, st, pad, pr) != dnnl_success)
+    return NULL;
+  dnnl_primitive_desc_t fpd = NULL, pd = NULL;
+  if (p_dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL) != dnnl_success) return NULL;
+  if (kind == 0) return fpd;
+  dnnl_status_t s;
+  if (kind == 1) {
+    s = p_dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &pl->out, &wany,
+                                                   &pl->dyb, st, pad, pr);
+  } else {
+    s = p_dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &pl->in,
+                                                      &wany, NULL, &pl->dyb, st, pad, pr);
+  }
+  if (s == dnnl_success && p_dnnl_primitive_desc_create(&pd, &bd, attr, engine, fpd) != dnnl_success)
+    pd = NULL;
+  p_dnnl_primitive_desc_destroy(fpd);
+  return pd;
+}
+
+/* Fills pl for (kind, shape): 1, or 0 when oneDNN would not run it fast. */
+static int build(const conv_shape* p, int kind, plan* pl) {
+  const dnnl_dims_t xd = {p->n, p->c, p->h, p->w}, yd = {p->n, p->k, p->oh, p->ow};
+  const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
+  p_dnnl_memory_desc_init_by_tag(&pl->in, 4, xd, dnnl_bf16, dnnl_nChw16c);
+  p_dnnl_memory_desc_init_by_tag(&pl->dyb, 4, yd, dnnl_bf16, dnnl_nChw16c);
+  p_dnnl_memory_desc_init_by_tag(&pl->out, 4, kind == 0 ? yd : xd, dnnl_f32, dnnl_nChw16c);
+  p_dnnl_memory_desc_init_by_tag(&pl->wplain, 4, wd, kind == 2 ? dnnl_f32 : dnnl_bf16,
+                                 dnnl_oihw);
+  dnnl_primitive_attr_t attr = NULL;
+  if (p_dnnl_primitive_attr_create(&attr) != dnnl_success) return 0;
+  p_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+  dnnl_primitive_desc_t pd = conv_pd(p, kind, pl, attr);
+  int ok = pd != NULL && fast_impl(pd);
+  if (ok) {
+    pl->w = *p_dnnl_primitive_desc_query_md(pd, kind == 2 ? dnnl_query_diff_weights_md
+                                                          : dnnl_query_weights_md, 0);
+    pl->conv = primitive_of(pd, &pl->scratch);
+    pd = NULL;
+    ok = pl->conv != NULL;
+  }
+  /* The layouts avx512_core_bf16 picks here, converted by our own loops
+   * (one pass, inside the conversions' parallel region) rather than by a
+   * round and a reorder: 512 -> 512 3x3 weights take ~0.6 ms the long
+   * way. Other layouts (other CPUs: AMX) go through oneDNN's reorder. */
+  dnnl_memory_desc_t known;
+  const dnnl_format_tag_t tags[3] = {dnnl_ABcd8b16a2b, dnnl_ABcd8a16b2a, dnnl_ABcd16b16a};
+  p_dnnl_memory_desc_init_by_tag(&known, 4, wd, kind == 2 ? dnnl_f32 : dnnl_bf16, tags[kind]);
+  pl->own = ok && p_dnnl_memory_desc_equal(&pl->w, &known);
+  if (ok && !pl->own && !p_dnnl_memory_desc_equal(&pl->w, &pl->wplain)) {
+    const dnnl_memory_desc_t* from = kind == 2 ? &pl->w : &pl->wplain;
+    const dnnl_memory_desc_t* to = kind == 2 ? &pl->wplain : &pl->w;
+    dnnl_primitive_desc_t rpd = NULL;
+    ok = p_dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, attr) ==
+         dnnl_success;
+    if (ok) pl->reorder = primitive_of(rpd, &pl->scratch);
+    ok = ok && pl->reorder != NULL;
+  }
+  if (pd != NULL) p_dnnl_primitive_desc_destroy(pd);
+  p_dnnl_primitive_attr_destroy(attr);
+  return ok;
+}
+
+/* The cached plan of (kind, shape), built on first use; NULL when oneDNN
+ * declines it. A full cache (more than PLANS shapes) gives a plan in *tmp
+ * that the caller drops after the call. Under lock. */
+static plan* plan_for(const conv_shape* p, int kind, plan* tmp) {
+  int64_t key[KEY_LEN];
+  make_key(p, kind, key);
+  plan* slot = NULL;
+  for (int i = 0; i < PLANS; i++) {
+    if (memcmp(plans[i].key, key, sizeof(key)) == 0) return plans[i].conv != NULL ? &plans[i] : NULL;
+    if (slot == NULL && plans[i].key[0] == 0) slot = &plans[i];
+  }
+  if (slot == NULL) slot = tmp;
+  memset(slot, 0, sizeof(*slot));
+  if (!build(p, kind, slot)) drop(slot);
+  memcpy(slot->key, key, sizeof(key)); /* a declined shape is remembered too */
+  return slot->conv != NULL ? slot : NULL;
+}
+
+/* One primitive run on its arguments (memory objects over our buffers). */
+static int execute(dnnl_primitive_t prim, const dnnl_memory_desc_t* const* mds, void* const* ptrs,
+                   const int* ids, int nargs) {
+  dnnl_exec_arg_t args[4];
+  int made = 0;
+  while (made < nargs) {
+    args[made].arg = ids[made];
+    if (p_dnnl_memory_create(&args[made].memory, mds[made], engine, ptrs[made]) != dnnl_success)
+      break;
+    made++;
+  }
+  int ok = made == nargs && p_dnnl_primitive_execute(prim, stream, nargs, args) == dnnl_success;
+  ok = ok && p_dnnl_stream_wait(stream) == dnnl_success;
+  for (int i = 0; i < made; i++) p_dnnl_memory_destroy(args[i].memory);
+  return ok ? LITS_OK : lits_fail(LITS_ERR_INTERNAL, "oneDNN failed to run a bf16 convolution");
+}
+
+static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+/* The inputs in oneDNN's layouts, converted by the threads of one parallel
+ * region: x (or dy) to bf16 nChw16c, the weights rounded to their layout
+ * (own) or to plain bf16 for the reorder. */
+static void convert_in(const conv_shape* p, int kind, const plan* pl, const float* a,
+                       const conv_xform* xf, const float* b, uint16_t* xb, uint16_t* dyb,
+                       uint16_t* wplain, void* wr) {
+  const float* dy = kind == 1 ? a : b;
+#pragma omp parallel
+  {
+    if (kind != 1) lits_bf16_to_blocked(a, p->n, p->c, p->h * p->w, xf, xb);
+    if (kind != 0) lits_bf16_to_blocked(dy, p->n, p->k, p->ohw, NULL, dyb);
+    if (kind != 2 && pl->own) lits_bf16_weights_blocked(b, p->k, p->c, p->r * p->s, kind, wr);
+    if (kind != 2 && !pl->own) lits_bf16_round(b, p->k * p->crs_g, wplain);
+  }
+}
+
+/* oneDNN's fp32 output back to ours: y (plus bias) or dx to NCHW, or a
+ * filter gradient in our own known layout to [k, c, r, s]. */
+static void convert_out(const conv_shape* p, int kind, const float* ob, const void* wr,
+                        const float* bias, float* out) {
+#pragma omp parallel
+  {
+    if (kind == 0) lits_f32_from_blocked(ob, p->n, p->k, p->ohw, bias, out);
+    if (kind == 1) lits_f32_from_blocked(ob, p->n, p->c, p->h * p->w, NULL, out);
+    if (kind == 2) lits_f32_weights_from_blocked(wr, p->k, p->c, p->r * p->s, out);
+  }
+}
+
+/* The call with the plan's primitives; scratch: [x bf16 | dy bf16 | out
+ * fp32 | weights bf16 plain | weights in the convolution's layout |
+ * scratchpad], each part only where this kind and plan use it. */
+static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
+               const conv_xform* xf, const float* b, const float* bias, float* out) {
+  const int wmoved = pl->own || pl->reorder != NULL; /* w is not plain */
+  const size_t nin = kind != 1 ? up64(p_dnnl_memory_desc_get_size(&pl->in)) : 0;
+  const size_t ndy = kind != 0 ? up64(p_dnnl_memory_desc_get_size(&pl->dyb)) : 0;
+  const size_t nout = kind != 2 ? up64(p_dnnl_memory_desc_get_size(&pl->out)) : 0;
+  const size_t nplain =
+      kind != 2 && !pl->own ? up64(p_dnnl_memory_desc_get_size(&pl->wplain)) : 0;
+  const size_t nw = wmoved ? up64(p_dnnl_memory_desc_get_size(&pl->w)) : 0;
+  const size_t total = nin + ndy + nout + nplain + nw + up64(pl->scratch) + 64;
+  char* base = lits_scratch_alloc((int64_t)total);
+  if (base == NULL) return LITS_ERR_MEMORY;
+  uint16_t* xb = (uint16_t*)base;
+  uint16_t* dyb = (uint16_t*)(base + nin);
+  float* ob = (float*)(base + nin + ndy);
+  uint16_t* wplain = (uint16_t*)(base + nin + ndy + nout);
+  void* wr = base + nin + ndy + nout + nplain;
+  void* sp = (char*)wr + nw;
+  convert_in(p, kind, pl, a, xf, b, xb, dyb, wplain, wr);
+  /* The scratchpad as bytes: oneDNN reads only its address. */
+  dnnl_memory_desc_t spmd;
+  const dnnl_dims_t spd = {(dnnl_dim_t)(pl->scratch > 0 ? pl->scratch : 1)};
+  p_dnnl_memory_desc_init_by_tag(&spmd, 1, spd, dnnl_u8, dnnl_x);
+  const int ws = DNNL_ARG_SCRATCHPAD, ids_r[3] = {DNNL_ARG_FROM, DNNL_ARG_TO, ws};
+  int st = LITS_OK;
+  void* wconv = wmoved ? wr : kind == 2 ? (void*)out : (void*)wplain;
+  if (kind != 2 && pl->reorder != NULL) {
+    const dnnl_memory_desc_t* m[3] = {&pl->wplain, &pl->w, &spmd};
+    void* const ptr[3] = {wplain, wr, sp};
+    st = execute(pl->reorder, m, ptr, ids_r, 3);
+  }
+  const int ids[3][3] = {{DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
+                         {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
+                         {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}};
+  const dnnl_memory_desc_t* in0 = kind == 1 ? &pl->dyb : &pl->in;
+  const dnnl_memory_desc_t* in1 = kind == 2 ? &pl->dyb : &pl->w;
+  const dnnl_memory_desc_t* res = kind == 2 ? &pl->w : &pl->out;
+  const dnnl_memory_desc_t* m[4] = {in0, in1, res, &spmd};
+  void* const ptr[4] = {kind == 1 ? (void*)dyb : (void*)xb, kind == 2 ? (void*)dyb : wconv,
+                        kind == 2 ? wconv : (void*)ob, sp};
+  const int args[4] = {ids[kind][0], ids[kind][1], ids[kind][2], ws};
+  if (st == LITS_OK) st = execute(pl->conv, m, ptr, args, 4);
+  if (st == LITS_OK && (kind != 2 || pl->own)) convert_out(p, kind, ob, wr, bias, out);
+  if (st == LITS_OK && kind == 2 && pl->reorder != NULL) {
+    const dnnl_memory_desc_t* mr[3] = {&pl->w, &pl->wplain, &spmd};
+    void* const pr[3] = {wr, out, sp};
+    st = execute(pl->reorder, mr, pr, ids_r, 3);
+  }
+  lits_scratch_free(base);
+  return st;
+}
+
+int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
+                          const float* b, const float* bias, float* out) {
+  if (!chosen(p, kind) || !takes(p)) return LITS_ONEDNN_DECLINED;
+  pthread_mutex_lock(&lock);
+  plan tmp;
+  plan* pl = load() ? plan_for(p, kind, &tmp) : NULL;
+  const int st = pl != NULL ? run(p, kind, pl, a, xf, b, bias, out) : LITS_ONEDNN_DECLINED;
+  if (pl == &tmp) drop(&tmp);
+  pthread_mutex_unlock(&lock);
+  return st;
+}
+
+#else /* no oneDNN header at build time: our own kernels only */
+
+int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
+                          const float* b, const float* bias, float* out) {
+  (void)p, (void)kind, (void)a, (void)xf, (void)b, (void)bias, (void)out;
+  return LITS_ONEDNN_DECLINED;
+}
+
+#endif

@@ -1,0 +1,251 @@
+/**
+ * The bf16 convolutions that conv_bf16.c hands to oneDNN (libdnnl.so.2,
+ * opened at run time; conv_bf16_onednn.c) against float64 loops over
+ * bf16-rounded inputs: LITS_ONEDNN=all sends every shape oneDNN can take
+ * there (16-channel blocks), the default sends the measured ones, =off
+ * none. Without libdnnl (LITS_ONEDNN_LIB naming a missing file stands for
+ * such a machine) the same calls run our own kernels. The numeric tests
+ * are ignored, with the reason, on a CPU without AVX512_BF16.
+ */
+import assert from "node:assert/strict";
+import { cpuLib, lastError } from "../src/ffi/native.ts";
+import { bf16, randoms } from "./bf16_ref.ts";
+import { withEnv } from "./helpers.ts";
+
+const lib = cpuLib();
+const fwd = lib.lits_conv2d_forward_bf16_f32;
+const bwdData = lib.lits_conv2d_backward_data_bf16_f32;
+const bwdFilter = lib.lits_conv2d_backward_filter_bf16_f32;
+const hasSymbols = lib.lits_bf16_support !== undefined && fwd !== undefined &&
+  bwdData !== undefined && bwdFilter !== undefined;
+const level = new Int32Array(1);
+if (hasSymbols) assert.equal(lib.lits_bf16_support!(level), 0, lastError(lib));
+const noBf16 = !hasSymbols || level[0] === 0;
+if (noBf16) console.warn("conv_bf16_onednn_test: numeric tests ignored: no bf16 convolutions");
+
+const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
+
+/** No groups or dilation: what the oneDNN path takes. */
+interface Geo {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  s: number;
+  st?: number;
+  pad?: number;
+}
+
+function resolve(g: Geo) {
+  const { st = 1, pad = 0 } = g;
+  const oh = Math.floor((g.h + 2 * pad - g.r) / st) + 1;
+  const ow = Math.floor((g.w + 2 * pad - g.s) / st) + 1;
+  const params = new Int32Array([g.n, g.c, g.h, g.w, g.k, g.r, g.s, st, st, pad, pad, 1, 1, 1]);
+  return { ...g, st, pad, oh, ow, params };
+}
+
+/** y, dx and dW in float64 from rounded (and transformed) inputs. */
+function reference(g: Geo, x: ArrayLike<number>, w: ArrayLike<number>, dy: ArrayLike<number>) {
+  const G = resolve(g), { n, c, h, k, r, s, oh, ow } = G, W = g.w;
+  const y = new Float64Array(n * k * oh * ow), dx = new Float64Array(n * c * h * W);
+  const dw = new Float64Array(k * c * r * s);
+  for (let ni = 0; ni < n; ni++) {
+    for (let ki = 0; ki < k; ki++) {
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          const yi = ((ni * k + ki) * oh + oy) * ow + ox, d = dy[yi];
+          let acc = 0;
+          for (let ci = 0; ci < c; ci++) {
+            for (let kr = 0; kr < r; kr++) {
+              const iy = oy * G.st - G.pad + kr;
+              if (iy < 0 || iy >= h) continue;
+              for (let ks = 0; ks < s; ks++) {
+                const ix = ox * G.st - G.pad + ks;
+                if (ix < 0 || ix >= W) continue;
+                const xi = ((ni * c + ci) * h + iy) * W + ix,
+                  wi = ((ki * c + ci) * r + kr) * s + ks;
+                acc += x[xi] * w[wi];
+                dx[xi] += d * w[wi];
+                dw[wi] += d * x[xi];
+              }
+            }
+          }
+          y[yi] = acc;
+        }
+      }
+    }
+  }
+  return { y, dx, dw };
+}
+
+/** max |x - y| / rms(y). */
+function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let e = 0, r = 0;
+  for (let i = 0; i < y.length; i++) {
+    e = Math.max(e, Math.abs(x[i] - y[i]));
+    r += y[i] * y[i];
+  }
+  return e / Math.max(Math.sqrt(r / y.length), 1e-30);
+}
+
+const TOL = 1e-5; // fp32 sums against float64 ones
+
+/** relu?((v - mean) * scale + shift) per channel, on a grid where fp32 is exact. */
+function coefs(c: number): Float32Array {
+  const coef = new Float32Array(3 * c);
+  for (let i = 0; i < c; i++) {
+    coef[i] = ((i % 5) - 2) / 16;
+    coef[c + i] = 0.5 + (i % 7) / 8;
+    coef[2 * c + i] = ((i % 3) - 1) / 8;
+  }
+  return coef;
+}
+
+interface Run {
+  y: Float32Array;
+  dx: Float32Array;
+  dw: Float32Array;
+}
+
+/** The three calls on one geometry (x_relu with a transform); checked against the reference. */
+function check(g: Geo, transform: boolean, withBias: boolean, seed: number): Run {
+  const G = resolve(g), hw = g.h * g.w;
+  const nx = g.n * g.c * hw, ny = g.n * g.k * G.oh * G.ow, nw = g.k * g.c * g.r * g.s;
+  const x = randoms(nx, seed).map((v) => Math.round(v * 1024) / 1024);
+  const w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
+  const bias = withBias ? randoms(g.k, seed + 9) : null, coef = transform ? coefs(g.c) : null;
+  const xt = Float64Array.from(x, (v, i) => {
+    if (coef === null) return bf16(v);
+    const ch = Math.floor(i / hw) % g.c;
+    const u = (v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch];
+    return bf16(u < 0 ? 0 : u);
+  });
+  const ref = reference(g, xt, Float64Array.from(w, bf16), Float64Array.from(dy, bf16));
+  if (bias) ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
+  const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);
+  const dw = new Float32Array(nw).fill(NaN), relu = transform ? 1 : 0;
+  assert.equal(fwd!(G.params, p(x), p(coef), relu, p(w), p(bias), p(y)), 0, lastError(lib));
+  assert.equal(bwdData!(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
+  assert.equal(bwdFilter!(G.params, p(x), p(coef), relu, p(dy), p(dw)), 0, lastError(lib));
+  const tag = `${JSON.stringify(g)}${transform ? " transform" : ""}`;
+  for (
+    const [name, got, want] of [["y", y, ref.y], ["dx", dx, ref.dx], ["dw", dw, ref.dw]] as const
+  ) {
+    const e = relErr(got, want);
+    assert.ok(e < TOL, `${tag} ${name}: max error ${e.toExponential(2)} of the rms`);
+  }
+  return { y, dx, dw };
+}
+
+// 16-channel blocks (what oneDNN takes), pixel counts off the 16-pixel
+// blocks of the layout conversions, batch 1, strides 1 and 2, paddings 0
+// to 3, 1x1 and 7x7; and shapes it declines (1 channel, 24 filters).
+const shapes: Geo[] = [
+  { n: 2, c: 16, h: 10, w: 9, k: 32, r: 3, s: 3, pad: 1 },
+  { n: 1, c: 32, h: 7, w: 7, k: 16, r: 3, s: 3, st: 2, pad: 1 },
+  { n: 3, c: 48, h: 5, w: 6, k: 16, r: 3, s: 3, pad: 1 },
+  { n: 1, c: 16, h: 6, w: 11, k: 16, r: 3, s: 3 }, // no padding
+  { n: 2, c: 16, h: 9, w: 9, k: 32, r: 3, s: 3, st: 2, pad: 2 },
+  { n: 2, c: 32, h: 5, w: 7, k: 48, r: 1, s: 1 }, // 1x1
+  { n: 1, c: 16, h: 19, w: 17, k: 16, r: 7, s: 7, st: 2, pad: 3 }, // 7x7 stem-like
+  { n: 1, c: 1, h: 9, w: 7, k: 16, r: 3, s: 3, pad: 1 }, // 1 channel: our kernels
+  { n: 2, c: 16, h: 8, w: 8, k: 24, r: 3, s: 3, pad: 1 }, // 24 filters: our kernels
+];
+
+Deno.test({
+  name: "bf16 convolutions through oneDNN (LITS_ONEDNN=all) match bf16-rounded float64",
+  ignore: noBf16,
+  fn() {
+    withEnv({ LITS_ONEDNN: "all" }, () => {
+      shapes.forEach((g, i) => {
+        check(g, false, i % 2 === 0, 10 + i);
+        check(g, true, i % 2 === 1, 30 + i);
+      });
+    });
+  },
+});
+
+// ResNet-50's 3x3 layers (channels, stride) that the measured choice sends
+// to oneDNN, on smaller images and batches to keep the float64 loops short.
+const resnet: Geo[] = [
+  { n: 1, c: 512, h: 4, w: 4, k: 512, r: 3, s: 3, pad: 1 },
+  { n: 2, c: 256, h: 5, w: 5, k: 256, r: 3, s: 3, pad: 1 },
+  { n: 2, c: 128, h: 6, w: 6, k: 128, r: 3, s: 3, pad: 1 },
+  { n: 2, c: 128, h: 12, w: 12, k: 128, r: 3, s: 3, st: 2, pad: 1 },
+  { n: 1, c: 256, h: 8, w: 8, k: 256, r: 3, s: 3, st: 2, pad: 1 },
+  { n: 1, c: 512, h: 8, w: 8, k: 512, r: 3, s: 3, st: 2, pad: 1 },
+];
+
+Deno.test({
+  name: "bf16 convolutions: ResNet-50's 3x3 layers with the default choice, deterministic",
+  ignore: noBf16,
+  fn() {
+    withEnv({ LITS_ONEDNN: undefined }, () => {
+      resnet.forEach((g, i) => {
+        const a = check(g, true, true, 50 + i), b = check(g, true, true, 50 + i);
+        for (const key of ["y", "dx", "dw"] as const) {
+          assert.deepEqual(a[key], b[key], `${JSON.stringify(g)} ${key}: not the same bits twice`);
+        }
+      });
+    });
+  },
+});
+
+/** A child Deno running one 3x3 convolution (all three calls), with oneDNN's verbose log on. */
+async function child(env: Record<string, string>) {
+  const script = `
+    import { cpuLib, lastError } from "${new URL("../src/ffi/native.ts", import.meta.url).href}";
+    const lib = cpuLib(), g = new Int32Array([2, 32, 6, 6, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1]);
+    const x = new Float32Array(2 * 32 * 36).map((_, i) => Math.sin(i));
+    const w = new Float32Array(32 * 32 * 9).map((_, i) => Math.cos(i) / 16);
+    const y = new Float32Array(x.length), dx = new Float32Array(x.length);
+    const dw = new Float32Array(w.length), P = Deno.UnsafePointer.of;
+    const st = [lib.lits_conv2d_forward_bf16_f32(g, P(x), null, 0, P(w), null, P(y)),
+      lib.lits_conv2d_backward_data_bf16_f32(g, P(w), P(y), P(dx)),
+      lib.lits_conv2d_backward_filter_bf16_f32(g, P(x), null, 0, P(y), P(dw))];
+    if (st.some((s) => s !== 0)) throw new Error(lastError(lib));
+    console.log("sums", [y, dx, dw].map((a) => a.reduce((s, v) => s + v, 0)).join(" "));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    env: { ONEDNN_VERBOSE: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const sums = stdout.match(/^sums (.*)$/m)![1].split(" ").map(Number);
+  return { sums, ran: /exec,cpu,convolution/.test(stdout) };
+}
+
+Deno.test({
+  name: "bf16 convolutions: LITS_ONEDNN=off and a missing libdnnl run our own kernels",
+  ignore: noBf16,
+  async fn() {
+    const onednn = await child({ LITS_ONEDNN: "all" });
+    const off = await child({ LITS_ONEDNN: "off" });
+    const missing = await child({
+      LITS_ONEDNN: "all",
+      LITS_ONEDNN_LIB: "/nonexistent/libdnnl.so.2",
+    });
+    assert.ok(!off.ran, "LITS_ONEDNN=off ran a oneDNN convolution");
+    assert.ok(!missing.ran, "a missing libdnnl ran a oneDNN convolution");
+    assert.deepEqual(missing.sums, off.sums, "without libdnnl, not our kernels' results");
+    // Where libdnnl.so.2 is installed (and the library was built here with
+    // its header), =all runs oneDNN: the same sums to fp32 rounding.
+    let installed = !Deno.env.get("LITS_NATIVE_LIB");
+    try {
+      Deno.statSync("/usr/include/oneapi/dnnl/dnnl.h");
+      Deno.dlopen("libdnnl.so.2", {}).close();
+    } catch {
+      installed = false;
+    }
+    assert.equal(onednn.ran, installed, `oneDNN ran: ${onednn.ran}, expected: ${installed}`);
+    onednn.sums.forEach((v, i) => {
+      const e = Math.abs(v - off.sums[i]) / Math.max(Math.abs(off.sums[i]), 1);
+      assert.ok(e < 1e-4, `sum ${i}: oneDNN ${v}, ours ${off.sums[i]}`);
+    });
+  },
+});
