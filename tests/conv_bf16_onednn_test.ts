@@ -167,8 +167,9 @@ Deno.test({
   },
 });
 
-// ResNet-50's 3x3 layers (channels, stride) that the measured choice sends
-// to oneDNN, on smaller images and batches to keep the float64 loops short.
+// ResNet-50's 3x3 layers (channels, stride) with the default choice: the
+// strided ones' forward and backward data go to oneDNN, the rest stays ours.
+// Smaller images and batches keep the float64 loops short.
 const resnet: Geo[] = [
   { n: 1, c: 512, h: 4, w: 4, k: 512, r: 3, s: 3, pad: 1 },
   { n: 2, c: 256, h: 5, w: 5, k: 256, r: 3, s: 3, pad: 1 },
@@ -194,13 +195,17 @@ Deno.test({
 });
 
 /** A child Deno running one 3x3 convolution (all three calls), with oneDNN's verbose log on. */
-async function child(env: Record<string, string>) {
+async function child(
+  env: Record<string, string>,
+  geo: Geo = { n: 2, c: 32, h: 6, w: 6, k: 32, r: 3, s: 3, pad: 1 },
+) {
+  const G = resolve(geo), ny = geo.n * geo.k * G.oh * G.ow;
   const script = `
     import { cpuLib, lastError } from "${new URL("../src/ffi/native.ts", import.meta.url).href}";
-    const lib = cpuLib(), g = new Int32Array([2, 32, 6, 6, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1]);
-    const x = new Float32Array(2 * 32 * 36).map((_, i) => Math.sin(i));
-    const w = new Float32Array(32 * 32 * 9).map((_, i) => Math.cos(i) / 16);
-    const y = new Float32Array(x.length), dx = new Float32Array(x.length);
+    const lib = cpuLib(), g = new Int32Array([${G.params.join(", ")}]);
+    const x = new Float32Array(${geo.n * geo.c * geo.h * geo.w}).map((_, i) => Math.sin(i));
+    const w = new Float32Array(${geo.k * geo.c * geo.r * geo.s}).map((_, i) => Math.cos(i) / 16);
+    const y = new Float32Array(${ny}), dx = new Float32Array(x.length);
     const dw = new Float32Array(w.length), P = Deno.UnsafePointer.of;
     const st = [lib.lits_conv2d_forward_bf16_f32(g, P(x), null, 0, P(w), null, P(y)),
       lib.lits_conv2d_backward_data_bf16_f32(g, P(w), P(y), P(dx)),
@@ -217,7 +222,21 @@ async function child(env: Record<string, string>) {
   const stdout = new TextDecoder().decode(out.stdout);
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   const sums = stdout.match(/^sums (.*)$/m)![1].split(" ").map(Number);
-  return { sums, ran: /exec,cpu,convolution/.test(stdout) };
+  const kinds = ["forward_training", "backward_data", "backward_weights"];
+  const which = kinds.filter((k) => new RegExp(`exec,cpu,convolution,[^,]*,${k}`).test(stdout));
+  return { sums, ran: which.length > 0, which };
+}
+
+/** Whether this library runs oneDNN: built here with its header, and libdnnl.so.2 found. */
+function onednnHere(): boolean {
+  if (Deno.env.get("LITS_NATIVE_LIB")) return false;
+  try {
+    Deno.statSync("/usr/include/oneapi/dnnl/dnnl.h");
+    Deno.dlopen("libdnnl.so.2", {}).close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 Deno.test({
@@ -235,17 +254,42 @@ Deno.test({
     assert.deepEqual(missing.sums, off.sums, "without libdnnl, not our kernels' results");
     // Where libdnnl.so.2 is installed (and the library was built here with
     // its header), =all runs oneDNN: the same sums to fp32 rounding.
-    let installed = !Deno.env.get("LITS_NATIVE_LIB");
-    try {
-      Deno.statSync("/usr/include/oneapi/dnnl/dnnl.h");
-      Deno.dlopen("libdnnl.so.2", {}).close();
-    } catch {
-      installed = false;
-    }
+    const installed = onednnHere();
     assert.equal(onednn.ran, installed, `oneDNN ran: ${onednn.ran}, expected: ${installed}`);
     onednn.sums.forEach((v, i) => {
       const e = Math.abs(v - off.sums[i]) / Math.max(Math.abs(off.sums[i]), 1);
       assert.ok(e < 1e-4, `sum ${i}: oneDNN ${v}, ours ${off.sums[i]}`);
     });
+  },
+});
+
+Deno.test({
+  name: "bf16 convolutions: the default choice sends strided 3x3 forward and backward data",
+  ignore: noBf16,
+  async fn() {
+    const installed = onednnHere();
+    const strided = await child({ LITS_ONEDNN: "" }, {
+      n: 2,
+      c: 128,
+      h: 8,
+      w: 8,
+      k: 128,
+      r: 3,
+      s: 3,
+      st: 2,
+      pad: 1,
+    });
+    const plain = await child({ LITS_ONEDNN: "" }, {
+      n: 2,
+      c: 128,
+      h: 4,
+      w: 4,
+      k: 128,
+      r: 3,
+      s: 3,
+      pad: 1,
+    });
+    assert.deepEqual(strided.which, installed ? ["forward_training", "backward_data"] : []);
+    assert.deepEqual(plain.which, []);
   },
 });

@@ -72,9 +72,12 @@ static int load(void) {
   const char* name = getenv("LITS_ONEDNN_LIB");
   void* h = dlopen(name != NULL && name[0] != '\0' ? name : "libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
   if (h == NULL) return 0;
-#define RESOLVE(f)                                   \
-  p_##f = (__typeof__(&f))dlsym(h, #f);              \
-  if (p_##f == NULL) return 0;
+#define RESOLVE(f)                      \
+  p_##f = (__typeof__(&f))dlsym(h, #f); \
+  if (p_##f == NULL) {                  \
+    dlclose(h);                         \
+    return 0;                           \
+  }
   DNNL_FNS(RESOLVE)
 #undef RESOLVE
   /* AMX under oneDNN's dispatch cap: 2.x leaves ISAs it calls "initial
@@ -92,24 +95,23 @@ static int load(void) {
 
 /* Which (kind, shape) oneDNN takes: LITS_ONEDNN=off none (read on every
  * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
- * tests), else the measured choice: 3x3 convolutions of 128+ channels.
- * ResNet-50's 3x3 layers, batch 16, 2 threads, both paths alternating in
- * one process (bench/onednn_conv.c), medians of quiet runs, oneDNN's gain
- * with every conversion: stride 2 (128 at 64^2, 256 at 32^2, 512 at 16^2)
- * forward +31-41%, backward data +11-41%, filter gradient -12..+23% (ours
- * kept); stride 1 filter gradient +17-46% at 128+ channels; stride 1
- * forward and backward data +7-14% at 512 channels, +1-7% at 128 and 256
- * (kept: under 8%); 64 channels slower in all three (-14..0%). oneDNN's
- * filter gradient spins at barriers, and when other processes take the
- * cores it ran 3x slower than ours (56 -> 150 ms) where ours slowed less. */
+ * tests), else the measured choice: the forward and backward data of 3x3
+ * convolutions of stride 2 and 128+ channels. ResNet-50's 3x3 layers,
+ * batch 16, 2 threads, both paths alternating in one process
+ * (bench/onednn_conv.c), oneDNN's gain with every conversion, medians:
+ * stride 2 (128 at 64^2, 256 at 32^2, 512 at 16^2) forward +31-41% and
+ * backward data +11-41% on quiet cores, and still +9-43% when other
+ * processes shared them. Kept ours: stride 1 forward and backward data
+ * (512 at 8^2 +7-14% quiet but -20% on shared cores: three fork-joins per
+ * call instead of one; 128 and 256: +1-7%; 64: -4..0%), and every filter
+ * gradient: oneDNN's won +17-46% at stride 1 on quiet cores, but it spins
+ * at barriers and took 3-4x longer than ours whenever the cores were
+ * shared (512 at 8^2: 145 ms against 55). */
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
   if (env != NULL && strcmp(env, "all") == 0) return 1;
-  if (p->r != 3 || p->s != 3 || p->c < 128) return 0;
-  const int strided = p->sh == 2 && p->sw == 2, plain = p->sh == 1 && p->sw == 1;
-  if (kind == 2) return plain;
-  return strided || (plain && p->c >= 512);
+  return kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128;
 }
 
 /* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,
