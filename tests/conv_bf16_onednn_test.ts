@@ -227,12 +227,12 @@ async function child(
   return { sums, ran: which.length > 0, which };
 }
 
-/** Whether this library runs oneDNN: built here with its header, and libdnnl.so.2 found. */
+/** Whether this library runs oneDNN: built here with its header, and libdnnl found. */
 function onednnHere(): boolean {
   if (Deno.env.get("LITS_NATIVE_LIB")) return false;
   try {
     Deno.statSync("/usr/include/oneapi/dnnl/dnnl.h");
-    Deno.dlopen("libdnnl.so.2", {}).close();
+    Deno.dlopen(Deno.env.get("LITS_ONEDNN_LIB") || "libdnnl.so.2", {}).close();
     return true;
   } catch {
     return false;
