@@ -268,7 +268,7 @@ Deno.test({
   ignore: noBf16,
   async fn() {
     const installed = onednnHere();
-    const strided = await child({ LITS_ONEDNN: "" }, {
+    const strided = await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "" }, {
       n: 2,
       c: 128,
       h: 8,
@@ -279,7 +279,7 @@ Deno.test({
       st: 2,
       pad: 1,
     });
-    const plain = await child({ LITS_ONEDNN: "" }, {
+    const plain = await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "" }, {
       n: 2,
       c: 128,
       h: 4,
@@ -291,5 +291,8 @@ Deno.test({
     });
     assert.deepEqual(strided.which, installed ? ["forward_training", "backward_data"] : []);
     assert.deepEqual(plain.which, []);
+    // LITS_CONV_ALGO names one of our algorithms: it keeps ours.
+    const g = { n: 2, c: 128, h: 8, w: 8, k: 128, r: 3, s: 3, st: 2, pad: 1 };
+    assert.deepEqual((await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "gemm" }, g)).which, []);
   },
 });

@@ -95,8 +95,9 @@ static int load(void) {
 
 /* Which (kind, shape) oneDNN takes: LITS_ONEDNN=off none (read on every
  * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
- * tests), else the measured choice: the forward and backward data of 3x3
- * convolutions of stride 2 and 128+ channels. ResNet-50's 3x3 layers,
+ * tests), none while LITS_CONV_ALGO names one of ours, else the measured
+ * choice: the forward and backward data of 3x3 convolutions of stride 2
+ * and 128+ channels. ResNet-50's 3x3 layers,
  * batch 16, 2 threads, both paths alternating in one process
  * (bench/onednn_conv.c), oneDNN's gain with every conversion, medians:
  * stride 2 (128 at 64^2, 256 at 32^2, 512 at 16^2) forward +31-41% and
@@ -111,6 +112,8 @@ static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
   if (env != NULL && strcmp(env, "all") == 0) return 1;
+  const char* algo = getenv("LITS_CONV_ALGO");
+  if (algo != NULL && algo[0] != '\0') return 0;
   return kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128;
 }
 
