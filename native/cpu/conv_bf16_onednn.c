@@ -97,17 +97,18 @@ static int load(void) {
  * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
  * tests), none while LITS_CONV_ALGO names one of ours, else the measured
  * choice: the forward and backward data of 3x3 convolutions of stride 2
- * and 128+ channels. ResNet-50's 3x3 layers,
- * batch 16, 2 threads, both paths alternating in one process
- * (bench/onednn_conv.c), oneDNN's gain with every conversion, medians:
- * stride 2 (128 at 64^2, 256 at 32^2, 512 at 16^2) forward +31-41% and
- * backward data +11-41% on quiet cores, and still +9-43% when other
- * processes shared them. Kept ours: stride 1 forward and backward data
- * (512 at 8^2 +7-14% quiet but -20% on shared cores: three fork-joins per
- * call instead of one; 128 and 256: +1-7%; 64: -4..0%), and every filter
- * gradient: oneDNN's won +17-46% at stride 1 on quiet cores, but it spins
- * at barriers and took 3-4x longer than ours whenever the cores were
- * shared (512 at 8^2: 145 ms against 55). */
+ * and 128+ channels. ResNet-50's 3x3 layers, batch 16, 2 threads, both
+ * paths alternating in one process (bench/onednn_conv.c), oneDNN's gain
+ * with every conversion, medians of 4-6 quiet runs per shape: stride 2
+ * (128 at 64^2, 256 at 32^2, 512 at 16^2) forward +31%, +28%, +41%,
+ * backward data +16%, +14%, +33%, and still +9-20% when other processes
+ * shared the cores. Kept ours: stride 1 forward and backward data (512 at
+ * 8^2 +12% / +7% quiet, but -20% on shared cores: three fork-joins per
+ * call instead of one; 128 and 256 +1-7%; 64 -4..0%), and every filter
+ * gradient: oneDNN's won +15-29% at stride 1 (128-512 channels) and +24% at
+ * 256 stride 2 on quiet cores (-4% and -15% at 128 and 512 stride 2), but
+ * it spins at barriers and took 3-4x longer than ours whenever the cores
+ * were shared (512 at 8^2: 150 ms against 50). */
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
