@@ -31,6 +31,7 @@
 /* The entry points we call, typed from the header. */
 #define DNNL_FNS(X)                                                                         \
   X(dnnl_set_max_cpu_isa)                                                                   \
+  X(dnnl_get_effective_cpu_isa)                                                             \
   X(dnnl_engine_create)                                                                     \
   X(dnnl_stream_create)                                                                     \
   X(dnnl_stream_wait)                                                                       \
@@ -60,6 +61,7 @@ DNNL_FNS(DECLARE)
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int loaded; /* 0 not tried, 1 ready, -1 unavailable */
+static int amx;    /* oneDNN runs AMX tiles here */
 static dnnl_engine_t engine;
 static dnnl_stream_t stream;
 
@@ -87,6 +89,7 @@ static int load(void) {
    * ONEDNN_MAX_CPU_ISA or DNNL_MAX_CPU_ISA, if set, keep the say. */
   if (getenv("ONEDNN_MAX_CPU_ISA") == NULL && getenv("DNNL_MAX_CPU_ISA") == NULL)
     p_dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core_amx);
+  amx = p_dnnl_get_effective_cpu_isa() == dnnl_cpu_isa_avx512_core_amx;
   if (p_dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) return 0;
   if (p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) return 0;
   loaded = 1;
@@ -108,14 +111,20 @@ static int load(void) {
  * gradient: oneDNN's won +15-29% at stride 1 (128-512 channels) and +24% at
  * 256 stride 2 on quiet cores (-4% and -15% at 128 and 512 stride 2), but
  * it spins at barriers and took 3-4x longer than ours whenever the cores
- * were shared (512 at 8^2: 150 ms against 50). */
+ * were shared (512 at 8^2: 150 ms against 50).
+ * That is vdpbf16ps against vdpbf16ps. Where oneDNN runs AMX tiles (its
+ * effective ISA is avx512_core_amx), which multiply 16 times as much per
+ * cycle, every shape it takes is its (CHOSEN_IF_AMX); not measured: this
+ * machine has no AMX. */
+#define CHOSEN_IF_AMX 2
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
   if (env != NULL && strcmp(env, "all") == 0) return 1;
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
-  return kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128;
+  if (kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128) return 1;
+  return CHOSEN_IF_AMX;
 }
 
 /* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,
@@ -380,10 +389,11 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
 
 int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
                           const float* b, const float* bias, float* out) {
-  if (!chosen(p, kind) || !takes(p)) return LITS_ONEDNN_DECLINED;
+  const int want = chosen(p, kind);
+  if (want == 0 || !takes(p)) return LITS_ONEDNN_DECLINED;
   pthread_mutex_lock(&lock);
   plan tmp;
-  plan* pl = load() ? plan_for(p, kind, &tmp) : NULL;
+  plan* pl = load() && (want == 1 || amx) ? plan_for(p, kind, &tmp) : NULL;
   const int st = pl != NULL ? run(p, kind, pl, a, xf, b, bias, out) : LITS_ONEDNN_DECLINED;
   if (pl == &tmp) drop(&tmp);
   pthread_mutex_unlock(&lock);
