@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { bf16, randoms } from "./bf16_ref.ts";
+import { type Geo, reference, relErr, resolve } from "./conv_ref.ts";
 import { withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
@@ -25,8 +26,8 @@ if (noBf16) console.warn("conv_bf16_onednn_test: numeric tests ignored: no bf16 
 
 const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
 
-/** No groups or dilation: what the oneDNN path takes. */
-interface Geo {
+/** No groups or dilation: what the oneDNN path takes; one stride and padding for both axes. */
+interface Shape {
   n: number;
   c: number;
   h: number;
@@ -38,56 +39,10 @@ interface Geo {
   pad?: number;
 }
 
-function resolve(g: Geo) {
-  const { st = 1, pad = 0 } = g;
-  const oh = Math.floor((g.h + 2 * pad - g.r) / st) + 1;
-  const ow = Math.floor((g.w + 2 * pad - g.s) / st) + 1;
-  const params = new Int32Array([g.n, g.c, g.h, g.w, g.k, g.r, g.s, st, st, pad, pad, 1, 1, 1]);
-  return { ...g, st, pad, oh, ow, params };
-}
-
-/** y, dx and dW in float64 from rounded (and transformed) inputs. */
-function reference(g: Geo, x: ArrayLike<number>, w: ArrayLike<number>, dy: ArrayLike<number>) {
-  const G = resolve(g), { n, c, h, k, r, s, oh, ow } = G, W = g.w;
-  const y = new Float64Array(n * k * oh * ow), dx = new Float64Array(n * c * h * W);
-  const dw = new Float64Array(k * c * r * s);
-  for (let ni = 0; ni < n; ni++) {
-    for (let ki = 0; ki < k; ki++) {
-      for (let oy = 0; oy < oh; oy++) {
-        for (let ox = 0; ox < ow; ox++) {
-          const yi = ((ni * k + ki) * oh + oy) * ow + ox, d = dy[yi];
-          let acc = 0;
-          for (let ci = 0; ci < c; ci++) {
-            for (let kr = 0; kr < r; kr++) {
-              const iy = oy * G.st - G.pad + kr;
-              if (iy < 0 || iy >= h) continue;
-              for (let ks = 0; ks < s; ks++) {
-                const ix = ox * G.st - G.pad + ks;
-                if (ix < 0 || ix >= W) continue;
-                const xi = ((ni * c + ci) * h + iy) * W + ix,
-                  wi = ((ki * c + ci) * r + kr) * s + ks;
-                acc += x[xi] * w[wi];
-                dx[xi] += d * w[wi];
-                dw[wi] += d * x[xi];
-              }
-            }
-          }
-          y[yi] = acc;
-        }
-      }
-    }
-  }
-  return { y, dx, dw };
-}
-
-/** max |x - y| / rms(y). */
-function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  let e = 0, r = 0;
-  for (let i = 0; i < y.length; i++) {
-    e = Math.max(e, Math.abs(x[i] - y[i]));
-    r += y[i] * y[i];
-  }
-  return e / Math.max(Math.sqrt(r / y.length), 1e-30);
+/** The shape as conv_ref.ts's geometry. */
+function geo(g: Shape): Geo {
+  const { st = 1, pad = 0, ...rest } = g;
+  return { ...rest, sh: st, sw: st, ph: pad, pw: pad };
 }
 
 const TOL = 1e-5; // fp32 sums against float64 ones
@@ -110,8 +65,8 @@ interface Run {
 }
 
 /** The three calls on one geometry (x_relu with a transform); checked against the reference. */
-function check(g: Geo, transform: boolean, withBias: boolean, seed: number): Run {
-  const G = resolve(g), hw = g.h * g.w;
+function check(g: Shape, transform: boolean, withBias: boolean, seed: number): Run {
+  const G = resolve(geo(g)), hw = g.h * g.w;
   const nx = g.n * g.c * hw, ny = g.n * g.k * G.oh * G.ow, nw = g.k * g.c * g.r * g.s;
   const x = randoms(nx, seed).map((v) => Math.round(v * 1024) / 1024);
   const w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
@@ -122,7 +77,7 @@ function check(g: Geo, transform: boolean, withBias: boolean, seed: number): Run
     const u = (v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch];
     return bf16(u < 0 ? 0 : u);
   });
-  const ref = reference(g, xt, Float64Array.from(w, bf16), Float64Array.from(dy, bf16));
+  const ref = reference(geo(g), xt, Float64Array.from(w, bf16), Float64Array.from(dy, bf16));
   if (bias) ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
   const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);
   const dw = new Float32Array(nw).fill(NaN), relu = transform ? 1 : 0;
@@ -142,7 +97,7 @@ function check(g: Geo, transform: boolean, withBias: boolean, seed: number): Run
 // 16-channel blocks (what oneDNN takes), pixel counts off the 16-pixel
 // blocks of the layout conversions, batch 1, strides 1 and 2, paddings 0
 // to 3, 1x1 and 7x7; and shapes it declines (1 channel, 24 filters).
-const shapes: Geo[] = [
+const shapes: Shape[] = [
   { n: 2, c: 16, h: 10, w: 9, k: 32, r: 3, s: 3, pad: 1 },
   { n: 1, c: 32, h: 7, w: 7, k: 16, r: 3, s: 3, st: 2, pad: 1 },
   { n: 3, c: 48, h: 5, w: 6, k: 16, r: 3, s: 3, pad: 1 },
@@ -170,7 +125,7 @@ Deno.test({
 // ResNet-50's 3x3 layers (channels, stride) with the default choice: the
 // strided ones' forward and backward data go to oneDNN, the rest stays ours.
 // Smaller images and batches keep the float64 loops short.
-const resnet: Geo[] = [
+const resnet: Shape[] = [
   { n: 1, c: 512, h: 4, w: 4, k: 512, r: 3, s: 3, pad: 1 },
   { n: 2, c: 256, h: 5, w: 5, k: 256, r: 3, s: 3, pad: 1 },
   { n: 2, c: 128, h: 6, w: 6, k: 128, r: 3, s: 3, pad: 1 },
@@ -197,14 +152,16 @@ Deno.test({
 /** A child Deno running one 3x3 convolution (all three calls), with oneDNN's verbose log on. */
 async function child(
   env: Record<string, string>,
-  geo: Geo = { n: 2, c: 32, h: 6, w: 6, k: 32, r: 3, s: 3, pad: 1 },
+  shape: Shape = { n: 2, c: 32, h: 6, w: 6, k: 32, r: 3, s: 3, pad: 1 },
 ) {
-  const G = resolve(geo), ny = geo.n * geo.k * G.oh * G.ow;
+  const G = resolve(geo(shape)), ny = shape.n * shape.k * G.oh * G.ow;
   const script = `
     import { cpuLib, lastError } from "${new URL("../src/ffi/native.ts", import.meta.url).href}";
     const lib = cpuLib(), g = new Int32Array([${G.params.join(", ")}]);
-    const x = new Float32Array(${geo.n * geo.c * geo.h * geo.w}).map((_, i) => Math.sin(i));
-    const w = new Float32Array(${geo.k * geo.c * geo.r * geo.s}).map((_, i) => Math.cos(i) / 16);
+    const x = new Float32Array(${shape.n * shape.c * shape.h * shape.w}).map((_, i) => Math.sin(i));
+    const w = new Float32Array(${
+    shape.k * shape.c * shape.r * shape.s
+  }).map((_, i) => Math.cos(i) / 16);
     const y = new Float32Array(${ny}), dx = new Float32Array(x.length);
     const dw = new Float32Array(w.length), P = Deno.UnsafePointer.of;
     const st = [lib.lits_conv2d_forward_bf16_f32(g, P(x), null, 0, P(w), null, P(y)),

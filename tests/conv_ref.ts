@@ -1,0 +1,97 @@
+/**
+ * Float64 references of a 2-D convolution (forward, input and filter
+ * gradients) for the kernel tests: PyTorch's geometry, groups and dilation
+ * included.
+ */
+
+/** Geometry: input n c h w, filters k r s, then stride, padding, dilation, groups. */
+export interface Geo {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  s: number;
+  sh?: number;
+  sw?: number;
+  ph?: number;
+  pw?: number;
+  dh?: number;
+  dw?: number;
+  groups?: number;
+}
+
+export function resolve(g: Geo) {
+  const { sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1, groups = 1 } = g;
+  const oh = Math.floor((g.h + 2 * ph - dh * (g.r - 1) - 1) / sh) + 1;
+  const ow = Math.floor((g.w + 2 * pw - dw * (g.s - 1) - 1) / sw) + 1;
+  const params = new Int32Array([
+    g.n,
+    g.c,
+    g.h,
+    g.w,
+    g.k,
+    g.r,
+    g.s,
+    sh,
+    sw,
+    ph,
+    pw,
+    dh,
+    dw,
+    groups,
+  ]);
+  return { ...g, sh, sw, ph, pw, dh, dw, groups, oh, ow, params };
+}
+
+/** y, dx and dW in float64 from the (already transformed and rounded) inputs. */
+export function reference(
+  g: Geo,
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  dy: ArrayLike<number>,
+) {
+  const G = resolve(g), { n, c, h, k, r, s, oh, ow } = G, W = G.w;
+  const cg = c / G.groups, kg = k / G.groups;
+  const y = new Float64Array(n * k * oh * ow), dx = new Float64Array(n * c * h * W);
+  const dw = new Float64Array(k * cg * r * s);
+  for (let ni = 0; ni < n; ni++) {
+    for (let ki = 0; ki < k; ki++) {
+      const c0 = Math.floor(ki / kg) * cg;
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          const yi = ((ni * k + ki) * oh + oy) * ow + ox, d = dy[yi];
+          let acc = 0;
+          for (let ci = 0; ci < cg; ci++) {
+            for (let kr = 0; kr < r; kr++) {
+              const iy = oy * G.sh - G.ph + kr * G.dh;
+              if (iy < 0 || iy >= h) continue;
+              for (let ks = 0; ks < s; ks++) {
+                const ix = ox * G.sw - G.pw + ks * G.dw;
+                if (ix < 0 || ix >= W) continue;
+                const xi = ((ni * c + c0 + ci) * h + iy) * W + ix;
+                const wi = ((ki * cg + ci) * r + kr) * s + ks;
+                acc += x[xi] * w[wi];
+                dx[xi] += d * w[wi];
+                dw[wi] += d * x[xi];
+              }
+            }
+          }
+          y[yi] = acc;
+        }
+      }
+    }
+  }
+  return { y, dx, dw };
+}
+
+/** max |x - y| / rms(y). */
+export function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let e = 0, r = 0;
+  for (let i = 0; i < y.length; i++) {
+    e = Math.max(e, Math.abs(x[i] - y[i]));
+    r += y[i] * y[i];
+  }
+  return e / Math.max(Math.sqrt(r / y.length), 1e-30);
+}
