@@ -391,6 +391,9 @@ int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const c
                           const float* b, const float* bias, float* out) {
   const int want = chosen(p, kind);
   if (want == 0 || !takes(p)) return LITS_ONEDNN_DECLINED;
+  /* A CPU without AMX-BF16 never loads oneDNN for the shapes only AMX would send. */
+  int32_t level = 0;
+  if (want == CHOSEN_IF_AMX && (lits_bf16_support(&level), level < 2)) return LITS_ONEDNN_DECLINED;
   pthread_mutex_lock(&lock);
   plan tmp;
   plan* pl = load() && (want == 1 || amx) ? plan_for(p, kind, &tmp) : NULL;
