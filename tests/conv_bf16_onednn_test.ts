@@ -8,36 +8,17 @@
  * are ignored, with the reason, on a CPU without AVX512_BF16.
  */
 import assert from "node:assert/strict";
-import { cpuLib, lastError } from "../src/ffi/native.ts";
+import { lastError } from "../src/ffi/native.ts";
 import { bf16, randoms } from "./bf16_ref.ts";
-import { type Geo, reference, relErr, resolve } from "./conv_ref.ts";
+import { bf16Convolutions, type Geo, reference, relErr, resolve } from "./conv_ref.ts";
 import { withEnv } from "./helpers.ts";
 
-const lib = cpuLib();
-const fwd = lib.lits_conv2d_forward_bf16_f32;
-const bwdData = lib.lits_conv2d_backward_data_bf16_f32;
-const bwdFilter = lib.lits_conv2d_backward_filter_bf16_f32;
-const hasSymbols = lib.lits_bf16_support !== undefined && fwd !== undefined &&
-  bwdData !== undefined && bwdFilter !== undefined;
-const level = new Int32Array(1);
-if (hasSymbols) assert.equal(lib.lits_bf16_support!(level), 0, lastError(lib));
-const noBf16 = !hasSymbols || level[0] === 0;
-if (noBf16) console.warn("conv_bf16_onednn_test: numeric tests ignored: no bf16 convolutions");
+const { lib, fwd, bwdData, bwdFilter, noBf16 } = bf16Convolutions("conv_bf16_onednn_test");
 
 const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
 
 /** No groups or dilation: what the oneDNN path takes; one stride and padding for both axes. */
-interface Shape {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  k: number;
-  r: number;
-  s: number;
-  st?: number;
-  pad?: number;
-}
+type Shape = Pick<Geo, "n" | "c" | "h" | "w" | "k" | "r" | "s"> & { st?: number; pad?: number };
 
 /** The shape as conv_ref.ts's geometry. */
 function geo(g: Shape): Geo {

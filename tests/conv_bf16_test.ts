@@ -6,28 +6,12 @@
  * ignored, with the reason, on a CPU without AVX512_BF16.
  */
 import assert from "node:assert/strict";
-import { cpuLib, lastError } from "../src/ffi/native.ts";
+import { lastError } from "../src/ffi/native.ts";
 import { bf16, randoms } from "./bf16_ref.ts";
-import { type Geo, reference, relErr, resolve } from "./conv_ref.ts";
+import { bf16Convolutions, type Geo, reference, relErr, resolve } from "./conv_ref.ts";
 import { withEnv } from "./helpers.ts";
 
-const lib = cpuLib();
-const fwd = lib.lits_conv2d_forward_bf16_f32;
-const bwdData = lib.lits_conv2d_backward_data_bf16_f32;
-const bwdFilter = lib.lits_conv2d_backward_filter_bf16_f32;
-const hasSymbols = lib.lits_bf16_support !== undefined && fwd !== undefined &&
-  bwdData !== undefined && bwdFilter !== undefined;
-const level = new Int32Array(1);
-if (hasSymbols) assert.equal(lib.lits_bf16_support!(level), 0, lastError(lib));
-const noBf16 = !hasSymbols || level[0] === 0;
-if (noBf16) {
-  console.warn(
-    "conv_bf16_test: numeric tests ignored: " +
-      (hasSymbols
-        ? "lits_bf16_support reports 0 (no AVX512_BF16, or LITS_BF16=off)"
-        : "the library has no bf16 convolutions"),
-  );
-}
+const { lib, fwd, bwdData, bwdFilter, hasSymbols, noBf16 } = bf16Convolutions("conv_bf16_test");
 
 const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
 

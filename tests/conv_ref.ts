@@ -1,8 +1,35 @@
 /**
  * Float64 references of a 2-D convolution (forward, input and filter
  * gradients) for the kernel tests: PyTorch's geometry, groups and dilation
- * included.
+ * included; and the CPU library's bf16 convolutions those tests call.
  */
+import assert from "node:assert/strict";
+import { cpuLib, lastError } from "../src/ffi/native.ts";
+
+/**
+ * The CPU library's three bf16 convolutions, and whether their numeric
+ * tests must be ignored (then `file` warns once, with the reason).
+ */
+export function bf16Convolutions(file: string) {
+  const lib = cpuLib();
+  const fwd = lib.lits_conv2d_forward_bf16_f32;
+  const bwdData = lib.lits_conv2d_backward_data_bf16_f32;
+  const bwdFilter = lib.lits_conv2d_backward_filter_bf16_f32;
+  const hasSymbols = lib.lits_bf16_support !== undefined && fwd !== undefined &&
+    bwdData !== undefined && bwdFilter !== undefined;
+  const level = new Int32Array(1);
+  if (hasSymbols) assert.equal(lib.lits_bf16_support!(level), 0, lastError(lib));
+  const noBf16 = !hasSymbols || level[0] === 0;
+  if (noBf16) {
+    console.warn(
+      `${file}: numeric tests ignored: ` +
+        (hasSymbols
+          ? "lits_bf16_support reports 0 (no AVX512_BF16, or LITS_BF16=off)"
+          : "the library has no bf16 convolutions"),
+    );
+  }
+  return { lib, fwd, bwdData, bwdFilter, hasSymbols, noBf16 };
+}
 
 /** Geometry: input n c h w, filters k r s, then stride, padding, dilation, groups. */
 export interface Geo {
