@@ -177,6 +177,13 @@ const convCases: ConvCase[] = [
   // 16 rows as two blocks of 8 (block_rows), alone and after a 12.
   { name: "pointwise GEMM: 40 -> 16 channels, 9 x 7", x: [2, 40, 9, 7], w: [16, 40, 1, 1] },
   { name: "pointwise GEMM: 40 -> 28 channels, 9 x 7", x: [2, 40, 9, 7], w: [28, 40, 1, 1] },
+  // y and dx of 10 MiB each: written with streaming stores (stream_output),
+  // the bias added as y is written.
+  {
+    name: "pointwise GEMM: streamed y and dx, 40 -> 40 channels, 256 x 256",
+    x: [1, 40, 256, 256],
+    w: [40, 40, 1, 1],
+  },
   // Strided 1x1 (ResNet's downsampling): columns gathered by offset.
   {
     name: "pointwise GEMM: stride 2, 20 -> 24 channels, 70 x 66",
@@ -560,6 +567,10 @@ Deno.test("fusion: a pointwise conv of a deferred batch norm, tiles of several i
 
 Deno.test("fusion: a pointwise conv of a deferred batch norm, 600 channels in two passes", () => {
   checkDeferredConv(8, [2, 600, 16, 16], [20, 600, 1, 1], 0);
+});
+
+Deno.test("fusion: a pointwise conv of a deferred batch norm, its 10 MiB output streamed", () => {
+  checkDeferredConv(3, [1, 24, 256, 256], [40, 24, 1, 1], 0);
 });
 
 Deno.test("fusion: a strided pointwise conv of a deferred batch norm", () => {

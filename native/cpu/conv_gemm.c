@@ -18,6 +18,7 @@
 #include "conv_internal.h"
 #include "conv_tiles.h"
 #include "fused_internal.h"
+#include "stream_store.h"
 
 /* The per-thread scratch of the two walks that read x through
  * lits_conv_tile_columns (forward and filter gradient), in floats: the
@@ -69,6 +70,7 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   const int64_t kohw = p->k * p->ohw;
   const x_walk w = plan_x_walk(p, xf, &t, 1);
   const int threads = min_threads(nt, t.count);
+  const int stream = stream_output(p->n * kohw);
   const int64_t packed = w.own ? lits_packed_gemm_weights_floats(p->k, p->crs_g) : 0;
   float* scratch = thread_scratch(w.per, threads, packed);
   if (w.per + packed > 0 && scratch == NULL) return LITS_ERR_MEMORY;
@@ -100,8 +102,10 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
             src = lits_conv_tile_columns(p, x, xf, 0, &b, 0, col, xbuf, &ldx);
             for (int64_t j = 0; j < b.cols; j++) off[j] = j;
           }
-          lits_packed_gemm(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? xf : NULL,
-                           p->c, y + b.i0 * kohw + b.oy0 * p->ow, p->ohw, span, kohw, pack);
+          lits_packed_gemm_out(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? xf : NULL,
+                               p->c, y + b.i0 * kohw + b.oy0 * p->ow, p->ohw, span, kohw,
+                               act == CONV_ACT_NONE ? bias : NULL, stream, pack);
+          if (act == CONV_ACT_NONE) continue; /* the bias was added as y was written */
         } else {
           int64_t ldb;
           const float* bm = lits_conv_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
@@ -224,6 +228,7 @@ static int backward_data_pointwise(const conv_shape* p, const tiling* t, const f
   float* ap = scratch + per * threads;
   lits_packed_gemm_pack_a(weight, p->c, p->k, 1, ap); /* W^T: rows c, inner k */
   const int64_t hw = p->h * p->w, kohw = p->k * p->ohw;
+  const int stream = stream_output(p->n * p->c * hw);
 #pragma omp parallel num_threads(threads)
   {
     float* buf = scratch + per * omp_get_thread_num();
@@ -233,8 +238,9 @@ static int backward_data_pointwise(const conv_shape* p, const tiling* t, const f
       const tile b = lits_conv_tile_at(p, t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow;
       for (int64_t j = 0; j < b.cols; j++) off[j] = j / span * kohw + b.oy0 * p->ow + j % span;
-      lits_packed_gemm(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k,
-                       dx + b.i0 * p->c * hw + b.oy0 * p->w, hw, span, p->c * hw, buf);
+      lits_packed_gemm_out(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k,
+                           dx + b.i0 * p->c * hw + b.oy0 * p->w, hw, span, p->c * hw, NULL,
+                           stream, buf);
     }
   }
   lits_scratch_free(scratch);

@@ -90,6 +90,13 @@ void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transpose
 void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
                       int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                       float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch);
+/* The same, with bias[row] added to y's rows (bias may be NULL), and y
+ * written with streaming stores where stream (an output far larger than the
+ * caches, read back from memory anyway: lits stream_output). */
+void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
+                          int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
+                          float* y, int64_t ldy, int64_t span, int64_t ys, const float* bias,
+                          int stream, float* scratch);
 
 /* Winograd (conv_winograd.c): 3x3, stride 1, padding 1, no dilation or
  * groups; forward and filter gradient (both with an input transform) and
