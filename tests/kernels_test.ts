@@ -197,6 +197,14 @@ const convCases: ConvCase[] = [
     w: [12, 16, 1, 1],
     stride: [2, 2],
   },
+  // 32 output columns a row: panels of every other input column, the last
+  // one ending on x's last element (63 columns: the kernel reads 63, not 64).
+  {
+    name: "pointwise GEMM: stride 2, 63 columns, panels of every other column",
+    x: [2, 12, 5, 63],
+    w: [20, 12, 1, 1],
+    stride: [2, 2],
+  },
   {
     name: "pointwise GEMM: stride 2 x 3, 21 x 100",
     x: [2, 10, 21, 100],
@@ -575,6 +583,10 @@ Deno.test("fusion: a pointwise conv of a deferred batch norm, its 10 MiB output 
 
 Deno.test("fusion: a strided pointwise conv of a deferred batch norm", () => {
   checkDeferredConv(4, [2, 24, 30, 40], [16, 24, 1, 1], 0, 2);
+});
+
+Deno.test("fusion: a strided pointwise conv of a deferred batch norm, panels of every other column", () => {
+  checkDeferredConv(2, [2, 20, 6, 64], [28, 20, 1, 1], 0, 2);
 });
 
 Deno.test("fusion: batch norm and ReLU read by the Winograd convolution", () => {

@@ -140,14 +140,16 @@ __attribute__((target("avx512f"))) static inline void store_row(float* r, __m512
   }
 }
 
-/* Where a packing kernel reads its panel: NR contiguous columns of kc rows
- * of x (row stride ldx), row kk transformed with mean[kk], scale[kk],
- * shift[kk] where mean is not NULL, then relu'd where relu. */
+/* Where a packing kernel reads its panel: NR columns of kc rows of x (row
+ * stride ldx), side by side or every other one (a stride-2 1x1's), row kk
+ * transformed with mean[kk], scale[kk], shift[kk] where mean is not NULL,
+ * then relu'd where relu. */
 typedef struct {
   const float* src;
   int64_t ldx;
   const float *mean, *scale, *shift;
   int relu;
+  int step; /* 1 or 2 */
 } panel_src;
 
 /* Rows of x ahead that a packing kernel prefetches: x comes from memory,
@@ -162,7 +164,16 @@ __attribute__((target("avx512f"))) static inline void load_row(const panel_src* 
   const float* row = s->src + kk * s->ldx;
   _mm_prefetch((const char*)(row + PREFETCH_ROWS * s->ldx), _MM_HINT_T0);
   _mm_prefetch((const char*)(row + PREFETCH_ROWS * s->ldx + 16), _MM_HINT_T0);
-  __m512 v0 = _mm512_loadu_ps(row), v1 = _mm512_loadu_ps(row + 16);
+  __m512 v0, v1;
+  if (s->step == 1) {
+    v0 = _mm512_loadu_ps(row);
+    v1 = _mm512_loadu_ps(row + 16);
+  } else { /* the even ones of 63 columns (not 64: the 64th may lie past x's end) */
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    v0 = _mm512_permutex2var_ps(_mm512_loadu_ps(row), even, _mm512_loadu_ps(row + 16));
+    v1 = _mm512_permutex2var_ps(_mm512_loadu_ps(row + 32), even,
+                                _mm512_maskz_loadu_ps(0x7fff, row + 48));
+  }
   if (s->mean != NULL) {
     const __m512 m = _mm512_set1_ps(s->mean[kk]), a = _mm512_set1_ps(s->scale[kk]);
     const __m512 t = _mm512_set1_ps(s->shift[kk]);
@@ -236,8 +247,14 @@ static pack_kernel_fn pack_kernel_for(int64_t mr) {
  * side by side in each row), with its transform; else src is NULL. */
 static panel_src panel_source(const float* x, int64_t ldx, const int64_t* o, int64_t nr,
                               const conv_xform* xf, int64_t c0, int64_t ctotal) {
-  panel_src s = {NULL, ldx, NULL, NULL, NULL, 0};
-  if (nr != NR || o[NR - 1] - o[0] != NR - 1) return s;
+  panel_src s = {NULL, ldx, NULL, NULL, NULL, 0, 1};
+  if (nr != NR) return s;
+  if (o[NR - 1] - o[0] != NR - 1) { /* not side by side: every other column? */
+    for (int64_t j = 1; j < NR; j++) {
+      if (o[j] - o[j - 1] != 2) return s;
+    }
+    s.step = 2;
+  }
   s.src = x + o[0];
   if (conv_xform_active(xf)) {
     if (xf->coef != NULL) {
@@ -261,8 +278,8 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
     for (int64_t pc = 0; pc < c; pc += KC) {
       const int64_t kc = c - pc < KC ? c - pc : KC;
       const int last = pc + kc == c;
-      /* Columns not side by side (a strided 1x1's) pack in one pass over
-       * the rows, which reads each line of x once, not once per panel. */
+      /* Columns neither side by side nor every other one pack in one pass
+       * over the rows, which reads each line of x once, not once per panel. */
       const int fused = pack_kernel_for(block_rows(k, 0)) != NULL &&
                         panel_source(x, ldx, off + j0, nc < NR ? nc : NR, NULL, 0, 0).src != NULL;
       if (!fused) pack_columns(x + pc * ldx, ldx, off + j0, kc, nc, xf, pc, ctotal, bp);
