@@ -77,9 +77,10 @@ Deno.test("labels out of range are an Error naming the label and index, not a cr
 Deno.test("the unavailable CUDA device says why", () => {
   assert.throws(() => device("tpu"), /unknown device 'tpu'/);
   if (cudaAvailable()) return; // a GPU machine: tests/cuda_ops_test.ts covers the device
-  // Why: no library built (and the command), or what lits_init found missing.
+  // Why: no library built (and the command), one built for another ABI (a
+  // checkout updated since its last build:cuda), or what lits_init found missing.
   const why =
-    /device 'cuda' is unavailable: (the CUDA library is not built .*deno task build:cuda|.*(driver|device|cuBLAS|cuDNN))/;
+    /device 'cuda' is unavailable: (the CUDA library is not built .*deno task build:cuda|.*has ABI \d+, this code needs \d+; rebuild it with: deno task build:cuda|.*(driver|device|cuBLAS|cuDNN))/;
   assert.throws(() => device("cuda"), why);
   assert.throws(() => zeros([2], { device: "cuda" }), why);
   assert.equal(device("auto"), "cpu");

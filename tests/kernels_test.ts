@@ -205,6 +205,14 @@ const convCases: ConvCase[] = [
     w: [20, 12, 1, 1],
     stride: [2, 2],
   },
+  // dx of 8.5 MiB (streamed), four row tiles an image, the last one
+  // ending on an odd row count.
+  {
+    name: "pointwise GEMM: stride 2, dx streamed, row tiles, 528 -> 16 channels, 63 x 64",
+    x: [1, 528, 63, 64],
+    w: [16, 528, 1, 1],
+    stride: [2, 2],
+  },
   {
     name: "pointwise GEMM: stride 2 x 3, 21 x 100",
     x: [2, 10, 21, 100],

@@ -254,6 +254,9 @@ int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const
       (t.imgs == 1 || p->ohw % 32 == 0)) {
     return backward_data_pointwise(p, &t, weight, dy, dx);
   }
+  if (lits_conv_strided_pointwise_applies(p, &t)) {
+    return lits_conv_strided_pointwise_data(p, &t, weight, dy, dx);
+  }
   if (t.imgs > 1) return backward_data_image_tiles(p, &t, weight, dy, dx);
   return backward_data_row_tiles(p, &t, weight, dy, dx);
 }

@@ -1,0 +1,79 @@
+/* conv_data_strided.c: the backward data of strided 1x1 convolutions
+ * (ResNet's downsampling shortcuts). dx is W^T dy at every sh-th row and
+ * sw-th column and zero elsewhere: each tile's W^T dy goes through
+ * packed_gemm.c's GEMM into a compact buffer, and dx's rows are then
+ * written once, values and zeros together. The general path (OpenBLAS into
+ * an im2col tile, dx cleared, then col2im adding the tile into it) read and
+ * wrote dx twice and ran its GEMM at ~130 GF/s here. */
+#include <omp.h>
+#include <string.h>
+
+#include "common.h"
+#include "conv_internal.h"
+#include "conv_tiles.h"
+#include "stream_store.h"
+
+int lits_conv_strided_pointwise_applies(const conv_shape* p, const tiling* t) {
+  return p->r == 1 && p->s == 1 && p->ph == 0 && p->pw == 0 && p->groups == 1 &&
+         (p->sh > 1 || p->sw > 1) && lits_packed_gemm_applies(t->max_cols) &&
+         (t->imgs == 1 || p->ohw % 32 == 0);
+}
+
+/* Rows [iy0, iy1) of one channel of dx from its tile's compact values
+ * (output rows oy0 .. of ow columns at src): value rows at iy = oy * sh,
+ * columns ox * sw; zero rows between. row: w floats of scratch. */
+static void write_rows(const conv_shape* p, const float* src, int64_t oy0, int64_t iy0,
+                       int64_t iy1, float* dxc, float* row, int stream) {
+  const int64_t w = p->w;
+  for (int64_t iy = iy0; iy < iy1; iy++) {
+    memset(row, 0, (size_t)w * sizeof(float));
+    if (iy % p->sh == 0) {
+      const float* s = src + (iy / p->sh - oy0) * p->ow;
+      for (int64_t ox = 0; ox < p->ow; ox++) row[ox * p->sw] = s[ox];
+    }
+    if (stream) stream_copy(dxc + iy * w, row, w);
+    else memcpy(dxc + iy * w, row, (size_t)w * sizeof(float));
+  }
+}
+
+int lits_conv_strided_pointwise_data(const conv_shape* p, const tiling* t, const float* weight,
+                                     const float* dy, float* dx) {
+  const int threads = min_threads(omp_get_max_threads(), t->count);
+  const int64_t pack = round16(lits_packed_gemm_scratch()), offs = round16(2 * t->max_cols);
+  const int64_t compact = round16(p->c * t->max_cols), rowbuf = round16(p->w);
+  const int64_t per = pack + offs + compact + rowbuf;
+  const int64_t packed = lits_packed_gemm_weights_floats(p->c, p->k);
+  float* scratch = thread_scratch(per, threads, packed);
+  if (scratch == NULL) return LITS_ERR_MEMORY;
+  float* ap = scratch + per * threads;
+  lits_packed_gemm_pack_a(weight, p->c, p->k, 1, ap); /* W^T: rows c, inner k */
+  const int64_t hw = p->h * p->w, kohw = p->k * p->ohw;
+  const int stream = stream_output(p->n * p->c * hw);
+#pragma omp parallel num_threads(threads)
+  {
+    float* buf = scratch + per * omp_get_thread_num();
+    int64_t* off = (int64_t*)(buf + pack);
+    float* cm = buf + pack + offs;
+    float* row = cm + compact;
+#pragma omp for schedule(static)
+    for (int64_t ti = 0; ti < t->count; ti++) {
+      const tile b = lits_conv_tile_at(p, t, ti);
+      const int64_t span = (b.oy1 - b.oy0) * p->ow;
+      for (int64_t j = 0; j < b.cols; j++) off[j] = j / span * kohw + b.oy0 * p->ow + j % span;
+      lits_packed_gemm(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k, cm,
+                       b.cols, span, span, buf);
+      /* The tile's rows of dx: from its first output row's, to the next
+       * tile's (or to the image's end). */
+      const int64_t iy0 = b.oy0 * p->sh, iy1 = b.oy1 == p->oh ? p->h : b.oy1 * p->sh;
+      for (int64_t i = 0; i < b.ni; i++) {
+        for (int64_t ci = 0; ci < p->c; ci++) {
+          write_rows(p, cm + ci * b.cols + i * span, b.oy0, iy0, iy1,
+                     dx + ((b.i0 + i) * p->c + ci) * hw, row, stream);
+        }
+      }
+    }
+    if (stream) stream_fence();
+  }
+  lits_scratch_free(scratch);
+  return LITS_OK;
+}
