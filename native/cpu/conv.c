@@ -123,7 +123,7 @@ int lits_conv_filter_setup(const char* fn, conv_shape* p, const lits_conv2d_para
  * has anything to prepare (conv_prepared.c). */
 static int forward(const char* fn, const lits_conv2d_params* params_host, const float* x,
                    const float* x_coef, int32_t x_relu, const float* weight, const float* bias,
-                   float* y, void* prepared, int64_t prepared_bytes) {
+                   float* y, void* prepared, int64_t prepared_bytes, conv_epilogue* ep) {
   lits_clear_error();
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
@@ -141,15 +141,30 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
     const int st = lits_conv_direct_forward(&p, x, xf, weight, bias, y);
     if (st != LITS_ERR_UNAVAILABLE) return lits_conv_status(fn, &p, st);
   }
-  return lits_conv_status(fn, &p,
-                          lits_conv_gemm_forward(&p, x, xf, weight, bias, y, CONV_ACT_NONE));
+  return lits_conv_status(fn, &p, lits_conv_gemm_forward(&p, x, xf, weight, bias, y, ep));
+}
+
+/* forward, then the epilogue over y where the algorithm did not apply it as
+ * it wrote y. */
+static int forward_then(const char* fn, const lits_conv2d_params* params_host, const float* x,
+                        const float* x_coef, int32_t x_relu, const float* weight,
+                        const float* bias, float* y, void* prepared, int64_t prepared_bytes,
+                        conv_epilogue* ep) {
+  const int st = forward(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
+                         prepared_bytes, ep);
+  if (st != LITS_OK || ep->applied) return st;
+  const lits_conv2d_params* q = params_host;
+  const int64_t oh = (q->h + 2 * q->pad_h - q->dil_h * (q->r - 1) - 1) / q->stride_h + 1;
+  const int64_t ow = (q->w + 2 * q->pad_w - q->dil_w * (q->s - 1) - 1) / q->stride_w + 1;
+  return lits_fused_affine_f32(y, ep->y_coef, ep->r, ep->r_coef, y, q->n, q->k, oh * ow,
+                               ep->relu);
 }
 
 int lits_conv2d_forward_f32(const lits_conv2d_params* params_host, const float* x,
                             const float* x_coef, int32_t x_relu, const float* weight,
                             const float* bias, float* y) {
   return forward("lits_conv2d_forward_f32", params_host, x, x_coef, x_relu, weight, bias, y, NULL,
-                 0);
+                 0, NULL);
 }
 
 int lits_conv2d_prepared_bytes(const lits_conv2d_params* params_host, int64_t* bytes) {
@@ -172,7 +187,24 @@ int lits_conv2d_forward_prepared_f32(const lits_conv2d_params* params_host, cons
   LITS_REQUIRE(prepared_bytes >= 0 && (prepared != NULL || prepared_bytes == 0),
                "%s: prepared is NULL or prepared_bytes (%lld) is negative", fn,
                (long long)prepared_bytes);
-  return forward(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared, prepared_bytes);
+  return forward(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared, prepared_bytes,
+                 NULL);
+}
+
+int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, const float* x,
+                                     const float* x_coef, int32_t x_relu, const float* weight,
+                                     const float* bias, const float* y_coef, const float* r,
+                                     const float* r_coef, int32_t relu, float* y, void* prepared,
+                                     int64_t prepared_bytes) {
+  static const char* fn = "lits_conv2d_forward_epilogue_f32";
+  lits_clear_error();
+  LITS_REQUIRE(prepared_bytes >= 0 && (prepared != NULL || prepared_bytes == 0),
+               "%s: prepared is NULL or prepared_bytes (%lld) is negative", fn,
+               (long long)prepared_bytes);
+  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
+  conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0};
+  return forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
+                      prepared_bytes, &ep);
 }
 
 int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const float* weight,

@@ -64,7 +64,7 @@ static void x_walk_buffers(const x_walk* w, float* scratch, int tid, float** col
 }
 
 int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                           const float* weight, const float* bias, float* y, int act) {
+                           const float* weight, const float* bias, float* y, conv_epilogue* ep) {
   const int nt = omp_get_max_threads();
   const tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
   const int64_t kohw = p->k * p->ohw;
@@ -102,18 +102,21 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
             src = lits_conv_tile_columns(p, x, xf, 0, &b, 0, col, xbuf, &ldx);
             for (int64_t j = 0; j < b.cols; j++) off[j] = j;
           }
+          const int64_t y0 = b.i0 * kohw + b.oy0 * p->ow; /* the tile's first element */
+          conv_epilogue tile_ep = ep != NULL ? *ep : (conv_epilogue){0};
+          if (tile_ep.r != NULL) tile_ep.r += y0;
           lits_packed_gemm_out(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? xf : NULL,
-                               p->c, y + b.i0 * kohw + b.oy0 * p->ow, p->ohw, span, kohw,
-                               act == CONV_ACT_NONE ? bias : NULL, stream, pack);
-          if (act == CONV_ACT_NONE) continue; /* the bias was added as y was written */
+                               p->c, y + y0, p->ohw, span, kohw, bias, ep ? &tile_ep : NULL,
+                               stream, pack);
+          continue; /* the bias and the epilogue were applied as y was written */
         } else {
           int64_t ldb;
           const float* bm = lits_conv_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
           lits_sgemm_serial(0, 0, p->kg, b.cols, p->crs_g, 1.0f, wg, p->crs_g, bm, ldb, 0.0f, cm,
                             ldc);
         }
-        /* Bias and activation while the tile is still in cache; tiles of
-         * several images scatter to y here. */
+        /* The bias while the tile is still in cache; tiles of several
+         * images scatter to y here. */
         for (int64_t i = 0; i < b.ni; i++) {
           for (int64_t ki = 0; ki < p->kg; ki++) {
             const int64_t kk = g * p->kg + ki;
@@ -121,14 +124,15 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
             const int in_place = b.ni == 1 || w.own; /* the GEMM wrote y itself */
             const float* src = in_place ? dst : out + ki * b.cols + i * span;
             const float bv = bias != NULL ? bias[kk] : 0.0f;
-            if (in_place && bias == NULL && act == CONV_ACT_NONE) continue;
-            conv_bias_act(dst, src, span, bv, act);
+            if (in_place && bias == NULL) continue;
+            conv_bias_act(dst, src, span, bv, CONV_ACT_NONE);
           }
         }
       }
     }
   }
   lits_scratch_free(scratch);
+  if (ep != NULL && w.own) ep->applied = 1;
   return LITS_OK;
 }
 
@@ -240,7 +244,7 @@ static int backward_data_pointwise(const conv_shape* p, const tiling* t, const f
       for (int64_t j = 0; j < b.cols; j++) off[j] = j / span * kohw + b.oy0 * p->ow + j % span;
       lits_packed_gemm_out(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k,
                            dx + b.i0 * p->c * hw + b.oy0 * p->w, hw, span, p->c * hw, NULL,
-                           stream, buf);
+                           NULL, stream, buf);
     }
   }
   lits_scratch_free(scratch);

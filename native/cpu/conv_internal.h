@@ -28,10 +28,23 @@ static inline int conv_xform_active(const conv_xform* xf) {
   return xf != NULL && (xf->coef != NULL || xf->relu);
 }
 
+/* What a forward applies to y after the bias: y = relu?(T_y(y) + T_r(r)),
+ * as lits_fused_affine_f32 (a batch norm's output transform, a residual
+ * and a ReLU: ResNet's conv3 -> bn3 -> + identity -> relu in evaluation).
+ * An algorithm that applies it as it writes y sets applied; otherwise the
+ * caller makes a pass over y. */
+typedef struct {
+  const float* y_coef; /* 3 * k floats, or NULL */
+  const float* r;      /* like y, or NULL */
+  const float* r_coef; /* 3 * k floats, or NULL (always without r) */
+  int relu;
+  int applied;
+} conv_epilogue;
+
 /* im2col / col2im + SGEMM (any geometry). Each returns a status; scratch
- * comes from the caching allocator. xf may be NULL. */
+ * comes from the caching allocator. xf and ep may be NULL. */
 int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                           const float* weight, const float* bias, float* y, int act);
+                           const float* weight, const float* bias, float* y, conv_epilogue* ep);
 int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                  float* dx);
 int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
@@ -90,13 +103,14 @@ void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transpose
 void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
                       int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                       float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch);
-/* The same, with bias[row] added to y's rows (bias may be NULL), and y
- * written with streaming stores where stream (an output far larger than the
- * caches, read back from memory anyway: lits stream_output). */
+/* The same, with bias[row] added to y's rows (bias may be NULL), then the
+ * epilogue ep (NULL for none; its r laid out as y, its coefs over k rows),
+ * and y written with streaming stores where stream (an output far larger
+ * than the caches, read back from memory anyway: lits stream_output). */
 void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
                           int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                           float* y, int64_t ldy, int64_t span, int64_t ys, const float* bias,
-                          int stream, float* scratch);
+                          const conv_epilogue* ep, int stream, float* scratch);
 
 /* Winograd (conv_winograd.c): 3x3, stride 1, padding 1, no dilation or
  * groups; forward and filter gradient (both with an input transform) and

@@ -109,19 +109,43 @@ static void pack_columns(const float* x, int64_t ldx, const int64_t* off, int64_
     c##i##a = _mm512_fmadd_ps(a, b0, c##i##a);      \
     c##i##b = _mm512_fmadd_ps(a, b1, c##i##b);      \
   }
-#define STORE(i) store_row(y + (i) * ldy, c##i##a, c##i##b, e, i);
+#define STORE(i) store_row(y + (i) * ldy, c##i##a, c##i##b, e, i, ldy);
 
 /* How a kernel writes its block of y: added to what is there (a later pass
- * over the input channels), plus the bias of each row on the last pass,
- * with streaming stores on the last pass of a large output. */
+ * over the input channels), plus the bias of each row and the epilogue on
+ * the last pass, with streaming stores on the last pass of a large output. */
 typedef struct {
   int acc;
   const float* bias; /* the block's first row's bias, or NULL */
   int stream;        /* y's rows are 64-byte aligned and streamed */
+  /* The epilogue on the last pass, or NULL; its rows are channels ch ..
+   * of k, r the residual at the block's first element (rows ldy apart). */
+  const conv_epilogue* ep;
+  int64_t ch, k;
+  const float* r;
 } block_out;
 
+/* fused_affine's T(v) of channel ch in coef (c channels): the expression
+ * and the contraction fused.c's loops compile to. */
+__attribute__((target("avx512f"))) static inline __m512 affine16(__m512 v, const float* coef,
+                                                                 int64_t c, int64_t ch) {
+  if (coef == NULL) return v;
+  const __m512 m = _mm512_set1_ps(coef[ch]), a = _mm512_set1_ps(coef[c + ch]);
+  return _mm512_fmadd_ps(_mm512_sub_ps(v, m), a, _mm512_set1_ps(coef[2 * c + ch]));
+}
+
+/* relu?(T_y(v) + T_r(r)) of 16 values of row i, as lits_fused_affine_f32. */
+__attribute__((target("avx512f"))) static inline __m512 epilogue16(__m512 v, const block_out* e,
+                                                                   int i, const float* r) {
+  const conv_epilogue* ep = e->ep;
+  v = affine16(v, ep->y_coef, e->k, e->ch + i);
+  if (r != NULL) v = _mm512_add_ps(v, affine16(_mm512_loadu_ps(r), ep->r_coef, e->k, e->ch + i));
+  return ep->relu ? _mm512_max_ps(_mm512_setzero_ps(), v) : v; /* NaN and -0 as v < 0 ? 0 : v */
+}
+
 __attribute__((target("avx512f"))) static inline void store_row(float* r, __m512 a, __m512 b,
-                                                                const block_out* e, int i) {
+                                                                const block_out* e, int i,
+                                                                int64_t ldy) {
   if (e->acc) {
     a = _mm512_add_ps(a, _mm512_loadu_ps(r));
     b = _mm512_add_ps(b, _mm512_loadu_ps(r + 16));
@@ -130,6 +154,11 @@ __attribute__((target("avx512f"))) static inline void store_row(float* r, __m512
     const __m512 v = _mm512_set1_ps(e->bias[i]);
     a = _mm512_add_ps(a, v);
     b = _mm512_add_ps(b, v);
+  }
+  if (e->ep != NULL) {
+    const float* res = e->r != NULL ? e->r + i * ldy : NULL;
+    a = epilogue16(a, e, i, res);
+    b = epilogue16(b, e, i, res != NULL ? res + 16 : NULL);
   }
   if (e->stream) {
     _mm512_stream_ps(r, a);
@@ -267,10 +296,24 @@ static panel_src panel_source(const float* x, int64_t ldx, const int64_t* o, int
   return s;
 }
 
+/* epilogue16 for the first n values of row i of an edge block. */
+__attribute__((target("avx512f"))) static void edge_epilogue(float* row, int64_t n,
+                                                             const block_out* e, int i,
+                                                             const float* r) {
+  float v[16], rv[16];
+  for (int64_t j0 = 0; j0 < n; j0 += 16) {
+    const int64_t len = n - j0 < 16 ? n - j0 : 16;
+    memcpy(v, row + j0, (size_t)len * sizeof(float));
+    if (r != NULL) memcpy(rv, r + j0, (size_t)len * sizeof(float));
+    _mm512_storeu_ps(v, epilogue16(_mm512_loadu_ps(v), e, i, r != NULL ? rv : NULL));
+    memcpy(row + j0, v, (size_t)len * sizeof(float));
+  }
+}
+
 void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
                           int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                           float* y, int64_t ldy, int64_t span, int64_t ys, const float* bias,
-                          int stream, float* scratch) {
+                          const conv_epilogue* ep, int stream, float* scratch) {
   float* bp = scratch;
   float* edge = bp + KC * NCB; /* MR x NR: a block cut by y's last rows or columns */
   for (int64_t j0 = 0; j0 < n; j0 += NCB) {
@@ -291,8 +334,11 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
           float* yt = y + j / span * ys + i0 * ldy + j % span;
           float* panel = bp + jr * kc;
           const int aligned = ((uintptr_t)yt & 63) == 0 && ldy % 16 == 0;
-          const block_out e = {pc > 0, last && bias != NULL ? bias + i0 : NULL,
-                               last && stream && aligned};
+          const float* rt = ep != NULL && ep->r != NULL ? ep->r + (yt - y) : NULL;
+          const block_out e = {pc > 0,      last && bias != NULL ? bias + i0 : NULL,
+                               last && stream && aligned, last ? ep : NULL,
+                               i0,          k,
+                               rt};
           if (i0 == 0 && fused) { /* the first row block packs the panel */
             const panel_src s = panel_source(x + pc * ldx, ldx, off + j, nr, xf, pc, ctotal);
             if (s.src != NULL && pack_kernel_for(mr) != NULL) {
@@ -305,7 +351,7 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
             kernel_for(mr)(kc, a, panel, yt, ldy, &e);
             continue;
           }
-          const block_out plain = {0, NULL, 0};
+          const block_out plain = {0, NULL, 0, NULL, 0, 0, NULL};
           kernel_for(panel_rows(mr))(kc, a, panel, edge, NR, &plain);
           for (int64_t i = 0; i < mr; i++) {
             float* row = yt + i * ldy;
@@ -315,6 +361,7 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
               const float sum = (pc > 0 ? row[jj] : 0.0f) + v[jj];
               row[jj] = e.bias != NULL ? sum + b : sum;
             }
+            if (e.ep != NULL) edge_epilogue(row, nr, &e, i, rt != NULL ? rt + i * ldy : NULL);
           }
         }
       }
@@ -326,5 +373,6 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
 void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
                       int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                       float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch) {
-  lits_packed_gemm_out(k, n, c, ap, x, ldx, off, xf, ctotal, y, ldy, span, ys, NULL, 0, scratch);
+  lits_packed_gemm_out(k, n, c, ap, x, ldx, off, xf, ctotal, y, ldy, span, ys, NULL, NULL, 0,
+                       scratch);
 }

@@ -380,6 +380,20 @@ int lits_conv2d_forward_prepared_f32(const lits_conv2d_params* params_host, cons
                                      const float* bias, float* y, void* prepared,
                                      int64_t prepared_bytes);
 
+/* lits_conv2d_forward_prepared_f32 (prepared may be NULL, with 0 bytes)
+ * whose y then becomes relu?(T_y(y) + T_r(r)) as lits_fused_affine_f32's
+ * (y_coef and r_coef over the k output channels; r [n, k, oh, ow] or NULL,
+ * r_coef NULL without r): a convolution, its batch norm in evaluation, a
+ * residual add and a ReLU (a ResNet block's output) written once, where
+ * the algorithm applies them as it writes y (1x1 convolutions through the
+ * AVX-512 GEMM); otherwise in a pass over y, with the same bits. */
+LITS_OPTIONAL
+int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, const float* x,
+                                     const float* x_coef, int32_t x_relu, const float* weight,
+                                     const float* bias, const float* y_coef, const float* r,
+                                     const float* r_coef, int32_t relu, float* y, void* prepared,
+                                     int64_t prepared_bytes);
+
 /* ---- bfloat16 autocast (LITS_OPTIONAL) ---------------------------------- */
 /* What the device offers for bf16 products: *level_host = 0 (none), 1 (CPU:
  * AVX512_BF16's vdpbf16ps; GPU: compute capability 8.0 or later) or 2 (CPU:

@@ -136,6 +136,11 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_conv2d_forward_epilogue_f32: {
+    parameters: [buf, ptr, ptr, i32, ptr, ptr, ptr, ptr, ptr, i32, ptr, ptr, i64],
+    ...status,
+    optional: true,
+  },
   lits_bf16_support: { parameters: [buf], ...status, optional: true },
   lits_gemm_bf16_f32: {
     parameters: [i32, i32, i64, i64, i64, f32, ptr, i64, ptr, i64, f32, ptr, i64],

@@ -14,6 +14,7 @@ import { Conv2d } from "../layers/conv.ts";
 import { BatchNorm2d } from "../layers/batchnorm.ts";
 import { ReLU } from "../layers/basic.ts";
 import { Sequential } from "../layers/sequential.ts";
+import { conv2dBatchNormAddRelu } from "../tensor/ops/conv_epilogue.ts";
 
 /** A residual block: `forward(x) = relu(branch(x) + shortcut(x))`. */
 export interface ResidualBlock extends Module {
@@ -163,8 +164,42 @@ export class Bottleneck extends Module implements ResidualBlock {
   forward(x: Tensor): Tensor {
     let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
     out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
+    if (this.#outputFuses()) {
+      const identity = this.downsample ? this.downsample.forward(x) : x;
+      const { conv3, bn3 } = this;
+      const stats = {
+        runningMean: bn3.runningMean!,
+        runningVar: bn3.runningVar!,
+        weight: bn3.weight,
+        bias: bn3.bias,
+        eps: bn3.eps,
+      };
+      const y = conv2dBatchNormAddRelu(
+        out,
+        conv3.weight,
+        conv3.bias,
+        conv3.options,
+        stats,
+        identity,
+      );
+      return y ?? this.relu.forward(bn3.forward(conv3.forward(out)).add(identity));
+    }
     out = this.bn3.forward(this.conv3.forward(out));
     const identity = this.downsample ? this.downsample.forward(x) : x;
     return this.relu.forward(out.add(identity));
+  }
+
+  /**
+   * Whether conv3, bn3, the add and the ReLU may run as one kernel
+   * (`conv2dBatchNormAddRelu`, where it applies): bn3 in evaluation on
+   * running statistics, and the three modules as they are, without hooks
+   * or overrides whose calls the fused kernel would skip.
+   */
+  #outputFuses(): boolean {
+    const plain = (m: Module, cls: abstract new (...a: never[]) => Module) =>
+      m.constructor === cls && !Object.hasOwn(m, "forward");
+    const bn = this.bn3;
+    return !bn.training && bn.runningMean !== null && bn.runningVar !== null &&
+      plain(this.conv3, Conv2d) && plain(bn, BatchNorm2d) && plain(this.relu, ReLU);
   }
 }

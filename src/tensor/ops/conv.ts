@@ -41,6 +41,21 @@ export interface Conv2dOptions {
 /** The option names of `conv2d` (`nn.Conv2d` adds `bias`). */
 export const CONV2D_OPTIONS: (keyof Conv2dOptions)[] = ["stride", "padding", "dilation", "groups"];
 
+/** A checked convolution: `lits_conv2d_params` and the sizes it implies. */
+export interface ConvGeometry {
+  /** lits_conv2d_params, in its field order. */
+  params: Int32Array;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  oh: number;
+  ow: number;
+  /** The call, for error messages. */
+  desc: () => string;
+}
+
 /** y = conv2d(x, weight) + bias, x [N, C, H, W], weight [K, C / groups, R, S]. */
 export function conv2d(
   x: Tensor,
@@ -50,6 +65,38 @@ export function conv2d(
 ): Tensor {
   const usage = "F.conv2d(x, weight, bias, { stride: 1, padding: 1 })";
   const o = checkCall<Conv2dOptions>("conv2d", arguments.length, 4, options, CONV2D_OPTIONS, usage);
+  const { params, n, c, h, w, k, oh, ow, desc } = convGeometry(x, weight, bias, o);
+  const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
+  const lib = x.lib;
+  // Under autocast: bf16 inputs, fp32 sums, forward and backward alike.
+  const bf16 = matrixOpInBf16(x);
+  const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
+  // A deferred batch norm / ReLU on x is applied while reading it.
+  const xin = fusion.input(cx, n, c, h * w);
+  // Weights that no gradient is recorded for keep their prepared form.
+  const trains = isGradEnabled() && weight.requiresGrad;
+  if (trains) releasePreparedWeights(weight);
+  const prep = trains || bf16 || cw !== weight ? null : preparedWeights(weight, params);
+  const args = [params, xin.ptr, xin.coef, xin.relu, cw.ptr, cb?.ptr ?? null, y.ptr] as const;
+  check(
+    lib,
+    bf16
+      ? lib.lits_conv2d_forward_bf16_f32!(...args)
+      : prep
+      ? lib.lits_conv2d_forward_prepared_f32!(...args, prep.ptr, prep.bytes)
+      : lib.lits_conv2d_forward_f32(...args),
+    desc,
+  );
+  return recordConv(y, cx, cw, cb, params, bf16, desc);
+}
+
+/** conv2d's checks of its arguments, and its geometry. */
+export function convGeometry(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  o: Conv2dOptions,
+): ConvGeometry {
   requireFloat(x, "conv2d");
   requireFloat(weight, "conv2d");
   sameDevice(x, weight, "conv2d");
@@ -82,27 +129,22 @@ export function conv2d(
   }
   // lits_conv2d_params, in its field order.
   const params = new Int32Array([n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups]);
-  const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
-  const lib = x.lib;
-  // Under autocast: bf16 inputs, fp32 sums, forward and backward alike.
-  const bf16 = matrixOpInBf16(x);
-  const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
-  // A deferred batch norm / ReLU on x is applied while reading it.
-  const xin = fusion.input(cx, n, c, h * w);
-  // Weights that no gradient is recorded for keep their prepared form.
-  const trains = isGradEnabled() && weight.requiresGrad;
-  if (trains) releasePreparedWeights(weight);
-  const prep = trains || bf16 || cw !== weight ? null : preparedWeights(weight, params);
-  const args = [params, xin.ptr, xin.coef, xin.relu, cw.ptr, cb?.ptr ?? null, y.ptr] as const;
-  check(
-    lib,
-    bf16
-      ? lib.lits_conv2d_forward_bf16_f32!(...args)
-      : prep
-      ? lib.lits_conv2d_forward_prepared_f32!(...args, prep.ptr, prep.bytes)
-      : lib.lits_conv2d_forward_f32(...args),
-    desc,
-  );
+  return { params, n, c, h, w, k, oh, ow, desc };
+}
+
+/** Records conv2d's backward for y = conv(cx, cw) + cb (in bf16 where bf16). */
+function recordConv(
+  y: Tensor,
+  cx: Tensor,
+  cw: Tensor,
+  cb: Tensor | null,
+  params: Int32Array,
+  bf16: boolean,
+  desc: () => string,
+): Tensor {
+  const [n, c, h, w, k] = params;
+  const [oh, ow] = [y.shape[2], y.shape[3]];
+  const lib = cx.lib;
   const backwardData = bf16
     ? lib.lits_conv2d_backward_data_bf16_f32!
     : lib.lits_conv2d_backward_data_f32;
@@ -115,16 +157,16 @@ export function conv2d(
     backward: (g) => {
       // A ReLU's deferred gradient is written out together with the bias
       // gradient (its channel sums): one pass over dy instead of two.
-      const db = cb?.requiresGrad ? Tensor.empty([k], "float32", x.device) : null;
+      const db = cb?.requiresGrad ? Tensor.empty([k], "float32", cx.device) : null;
       const biasDone = db !== null && fusion.withChannelSums(g, db, n, k, oh * ow);
       const dy = contiguous(g);
       let dx: Tensor | null = null, dwt: Tensor | null = null;
       if (cx.requiresGrad) {
-        dx = Tensor.empty(x.shape, "float32", x.device);
+        dx = Tensor.empty(cx.shape, "float32", cx.device);
         check(lib, backwardData(params, cw.ptr, dy.ptr, dx.ptr), desc);
       }
       if (cw.requiresGrad) {
-        dwt = Tensor.empty(weight.shape, "float32", x.device);
+        dwt = Tensor.empty(cw.shape, "float32", cx.device);
         const xin = fusion.input(cx, n, c, h * w);
         check(
           lib,

@@ -195,7 +195,7 @@ function deferredOutput(cx: Tensor, coef: Tensor, n: number, c: number, hw: numb
 }
 
 /** What evaluation-mode batch norm reads: the running statistics and the affine parameters. */
-interface EvalStats {
+export interface EvalStats {
   runningMean: Tensor;
   runningVar: Tensor;
   weight: Tensor | null;
@@ -209,7 +209,7 @@ interface EvalStats {
  * (1 / sqrt(var + eps) * gamma), so the values are the same. A snapshot:
  * later updates of the statistics or parameters do not change it.
  */
-function inferCoef({ runningMean, runningVar, weight, bias, eps }: EvalStats): Tensor {
+export function inferCoef({ runningMean, runningVar, weight, bias, eps }: EvalStats): Tensor {
   const c = runningMean.size;
   const lib = runningMean.lib;
   const coef = Tensor.empty([3 * c], "float32", runningMean.device);

@@ -1,0 +1,79 @@
+/**
+ * A ResNet block's output in evaluation, relu(batchNorm(conv2d(x)) +
+ * residual), as one kernel (`lits_conv2d_forward_epilogue_f32`): the
+ * convolution's output goes through the batch norm's transform, the
+ * residual and the ReLU as it is written, instead of being written, then
+ * read back with the residual by the pass that makes the block's output
+ * (ONNX Runtime fuses Conv + Add + Relu likewise). The bits are those of
+ * the ops run one by one.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { Tensor } from "../tensor.ts";
+import { isGradEnabled } from "../autograd.ts";
+import { matrixOpInBf16 } from "../autocast.ts";
+import { type Conv2dOptions, convGeometry } from "./conv.ts";
+import { preparedWeights } from "./conv_prepared.ts";
+import * as fusion from "./fusion.ts";
+import { type EvalStats, inferCoef } from "./norm.ts";
+import { contiguous } from "./shape.ts";
+
+/**
+ * @internal relu(batchNorm(conv2d(x, weight, bias, options), bn) + residual)
+ * with the batch norm on its running statistics, or null where one kernel
+ * cannot do it (a gradient is recorded, autocast, a backend without the
+ * kernel, shapes that differ, dtypes other than float32): the caller then
+ * runs the ops one by one, which also report any error.
+ */
+export function conv2dBatchNormAddRelu(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: Conv2dOptions,
+  bn: EvalStats,
+  residual: Tensor,
+): Tensor | null {
+  const lib = x.lib;
+  const tensors = [x, weight, bias, bn.runningMean, bn.runningVar, bn.weight, bn.bias, residual];
+  if (
+    lib.lits_conv2d_forward_epilogue_f32 === null || !fusion.canFuse(x) || matrixOpInBf16(x) ||
+    tensors.some((t) => t !== null && (t.dtype !== "float32" || t.device !== x.device)) ||
+    (isGradEnabled() && tensors.some((t) => t?.requiresGrad))
+  ) {
+    return null;
+  }
+  const { params, n, c, h, w, k, oh, ow, desc } = convGeometry(x, weight, bias, options);
+  const shape = [n, k, oh, ow];
+  if (residual.ndim !== 4 || residual.shape.some((d, i) => d !== shape[i])) return null;
+  if (bn.runningMean.size !== k) return null;
+  const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
+  const cr = contiguous(residual);
+  const xin = fusion.input(cx, n, c, h * w);
+  // The residual as an unwritten batch norm (a downsampling shortcut's) is read through its transform.
+  const r = fusion.operandOf(cr, n, k, oh * ow);
+  const coef = inferCoef(bn);
+  const y = Tensor.empty(shape, "float32", x.device);
+  const prep = cw !== weight ? null : preparedWeights(weight, params);
+  check(
+    lib,
+    lib.lits_conv2d_forward_epilogue_f32(
+      params,
+      xin.ptr,
+      xin.coef,
+      xin.relu,
+      cw.ptr,
+      cb?.ptr ?? null,
+      coef.ptr,
+      r ? fusion.operandPtr(r) : cr.ptr,
+      r?.coef?.ptr ?? null,
+      1,
+      y.ptr,
+      prep?.ptr ?? null,
+      prep?.bytes ?? 0,
+    ),
+    desc,
+  );
+  coef.dispose();
+  return y;
+}
