@@ -22,6 +22,10 @@
  * receives it adds the two as it masks (`lits_relu_mask_backward_f32`'s dy2)
  * instead of reading a written sum.
  *
+ * In evaluation without gradients, a ResNet bottleneck's output skips even
+ * its recipe: conv3 writes relu(bn3(conv3) + shortcut) itself
+ * (`conv_epilogue.ts`, called by the block, which knows the pattern).
+ *
  * Only op results are folded into recipes: they are never modified in place
  * (parameters, buffers and tensors you create can be). Backends without the
  * `LITS_OPTIONAL` kernels of `lits.h` (all or none) never defer, so they
