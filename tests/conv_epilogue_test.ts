@@ -8,7 +8,16 @@
  * that must not fuse (gradients, hooks, training).
  */
 import assert from "node:assert/strict";
-import { functional as F, manualSeed, models, noGrad, randn, scope, type Tensor } from "../mod.ts";
+import {
+  autocast,
+  functional as F,
+  manualSeed,
+  models,
+  noGrad,
+  randn,
+  scope,
+  type Tensor,
+} from "../mod.ts";
 import { conv2dBatchNormAddRelu } from "../src/tensor/ops/conv_epilogue.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
@@ -146,7 +155,7 @@ Deno.test("conv epilogue: an evaluation bottleneck fuses its output, with the bi
   }
 });
 
-Deno.test("conv epilogue: not while training, recording gradients, or with a hook on conv3", () => {
+Deno.test("conv epilogue: not while training, recording gradients, under autocast, or with a hook on conv3", () => {
   const block = bottleneck();
   const x = randn([2, 32, 16, 16], { requiresGrad: true });
   // Gradients in evaluation (Grad-CAM): the ops one by one, and the gradient flows.
@@ -160,6 +169,11 @@ Deno.test("conv epilogue: not while training, recording gradients, or with a hoo
   handle.remove();
   assert.equal(hooked, 0);
   assert.equal(seen, 1);
+  // Under autocast the convolution is bf16's, which this kernel is not.
+  const [, bf16] = countingEpilogue(() =>
+    noGrad(() => autocast("bfloat16", () => block.forward(x)))
+  );
+  assert.equal(bf16, 0);
   block.train();
   const [, training] = countingEpilogue(() => noGrad(() => block.forward(x)));
   assert.equal(training, 0);
