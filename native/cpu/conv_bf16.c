@@ -26,6 +26,7 @@
 #include "conv_bf16_onednn.h"
 #include "conv_internal.h"
 #include "conv_tiles.h"
+#include "fused_internal.h"
 #include "stream_store.h"
 
 /* LITS_ERR_UNAVAILABLE, naming the fp32 function to call instead, where
@@ -126,14 +127,15 @@ static const bf16_b_xform* b_xform(const conv_shape* p, const conv_xform* xf, co
 }
 
 static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                   const float* weight, const float* bias, float* y) {
+                   const float* weight, const float* bias, float* y, conv_epilogue* ep) {
   const int nt = omp_get_max_threads();
   const tiling t = bf16_tiling(p, nt);
   const int64_t kohw = p->k * p->ohw;
   const walk w = plan_walk(p, xf, &t, p->kg, t.max_cols, p->crs_g);
   const int threads = min_threads(nt, t.count);
   const int64_t aw = round16(lits_gemm_bf16_packed_a_words(p->kg, p->crs_g));
-  const int stream = stream_output(p->n * kohw); /* see lits_gemm_bf16_serial_packed */
+  /* (Not with an epilogue: it reads back the tile the GEMM just wrote.) */
+  const int stream = ep == NULL && stream_output(p->n * kohw); /* see lits_gemm_bf16_serial_packed */
   float* scratch = thread_scratch(w.per, threads, aw * p->groups);
   if (scratch == NULL) return LITS_ERR_MEMORY;
   uint32_t* apk = (uint32_t*)(scratch + w.per * threads);
@@ -159,20 +161,29 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
         lits_gemm_bf16_serial_packed(&pa, 0, p->kg, b.cols, p->crs_g, bm, ldb, 0.0f, cm, ldc,
                                      gbuf, b_xform(p, xf, &w, &b, g, &bx),
                                      b.ni == 1 && bias == NULL && stream);
-        /* The bias in fp32 while the tile is in cache; gathers scatter to y. */
+        /* The bias in fp32, and the epilogue, while the tile is in cache;
+         * gathers scatter to y. */
         for (int64_t i = 0; i < b.ni; i++) {
           for (int64_t ki = 0; ki < p->kg; ki++) {
             const int64_t kk = g * p->kg + ki;
-            float* dst = y + (b.i0 + i) * kohw + kk * p->ohw + b.oy0 * p->ow;
-            if (b.ni == 1 && bias == NULL) continue;
-            const float* src = b.ni == 1 ? dst : out + ki * b.cols + i * span;
-            conv_bias_act(dst, src, span, bias != NULL ? bias[kk] : 0.0f, CONV_ACT_NONE);
+            const int64_t at = (b.i0 + i) * kohw + kk * p->ohw + b.oy0 * p->ow;
+            float* dst = y + at;
+            if (b.ni > 1 || bias != NULL) {
+              const float* src = b.ni == 1 ? dst : out + ki * b.cols + i * span;
+              conv_bias_act(dst, src, span, bias != NULL ? bias[kk] : 0.0f, CONV_ACT_NONE);
+            }
+            if (ep != NULL) {
+              fused_affine_span(dst, dst, fused_affine_of(ep->y_coef, p->k, kk),
+                                ep->r != NULL ? ep->r + at : NULL,
+                                fused_affine_of(ep->r_coef, p->k, kk), span, ep->relu);
+            }
           }
         }
       }
     }
   }
   lits_scratch_free(scratch);
+  if (ep != NULL) ep->applied = 1;
   return LITS_OK;
 }
 
@@ -328,10 +339,39 @@ static int backward_filter(const conv_shape* p, const float* x, const conv_xform
   return LITS_OK;
 }
 
+/* The forward on the algorithm for the shape, with the epilogue ep (NULL
+ * for none) applied by the GEMM's tiles or in a pass after the others. */
+static int forward_any(const char* fn, const lits_conv2d_params* params_host, const float* x,
+                       const float* x_coef, int32_t x_relu, const float* weight,
+                       const float* bias, float* y, conv_epilogue* ep);
+
 int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const float* x,
                                  const float* x_coef, int32_t x_relu, const float* weight,
                                  const float* bias, float* y) {
-  static const char* fn = "lits_conv2d_forward_bf16_f32";
+  return forward_any("lits_conv2d_forward_bf16_f32", params_host, x, x_coef, x_relu, weight, bias,
+                     y, NULL);
+}
+
+int lits_conv2d_forward_epilogue_bf16_f32(const lits_conv2d_params* params_host, const float* x,
+                                          const float* x_coef, int32_t x_relu,
+                                          const float* weight, const float* bias,
+                                          const float* y_coef, const float* r,
+                                          const float* r_coef, int32_t relu, float* y) {
+  static const char* fn = "lits_conv2d_forward_epilogue_bf16_f32";
+  lits_clear_error();
+  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
+  conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0};
+  const int st = forward_any(fn, params_host, x, x_coef, x_relu, weight, bias, y, &ep);
+  if (st != LITS_OK || ep.applied) return st;
+  const lits_conv2d_params* q = params_host;
+  const int64_t oh = (q->h + 2 * q->pad_h - q->dil_h * (q->r - 1) - 1) / q->stride_h + 1;
+  const int64_t ow = (q->w + 2 * q->pad_w - q->dil_w * (q->s - 1) - 1) / q->stride_w + 1;
+  return lits_fused_affine_f32(y, y_coef, r, r_coef, y, q->n, q->k, oh * ow, relu);
+}
+
+static int forward_any(const char* fn, const lits_conv2d_params* params_host, const float* x,
+                       const float* x_coef, int32_t x_relu, const float* weight,
+                       const float* bias, float* y, conv_epilogue* ep) {
   lits_clear_error();
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
@@ -344,7 +384,7 @@ int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const fl
   if (use_direct(&p, 0)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_direct_forward(&p, x, xf, weight, bias, y));
   }
-  return lits_conv_status(fn, &p, forward(&p, x, xf, weight, bias, y));
+  return lits_conv_status(fn, &p, forward(&p, x, xf, weight, bias, y, ep));
 }
 
 int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, const float* weight,

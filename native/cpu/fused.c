@@ -33,20 +33,6 @@
     if (stream) stream_fence();                                            \
   }
 
-/* dst = relu?(T_x(x) (+ T_r(r))) over len elements. */
-static void affine_span(float* dst, const float* xs, fused_affine tx, const float* rs,
-                        fused_affine tr, int64_t len, int relu) {
-  if (rs == NULL) {
-    fused_apply(dst, xs, len, tx, relu);
-    return;
-  }
-#pragma omp simd
-  for (int64_t j = 0; j < len; j++) {
-    const float v = fused_value(xs[j], tx) + fused_value(rs[j], tr);
-    dst[j] = relu && v < 0.0f ? 0.0f : v;
-  }
-}
-
 int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
                           const float* r_coef, float* y, int32_t n, int32_t c, int64_t hw,
                           int32_t relu) {
@@ -60,12 +46,12 @@ int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
   FOR_FUSED_PLANES(planes, c, hw, x, x_coef, r, r_coef, {
     float* ys = y + pl * hw;
     if (!stream) {
-      affine_span(ys, xs, tx, rs, tr, hw, relu);
+      fused_affine_span(ys, xs, tx, rs, tr, hw, relu);
       continue;
     }
     for (int64_t j0 = 0; j0 < hw; j0 += LITS_STREAM_CHUNK) {
       const int64_t len = hw - j0 < LITS_STREAM_CHUNK ? hw - j0 : LITS_STREAM_CHUNK;
-      affine_span(buf, xs + j0, tx, rs != NULL ? rs + j0 : NULL, tr, len, relu);
+      fused_affine_span(buf, xs + j0, tx, rs != NULL ? rs + j0 : NULL, tr, len, relu);
       stream_copy(ys + j0, buf, len);
     }
   })

@@ -54,4 +54,19 @@ static inline void fused_apply(float* dst, const float* src, int64_t len, fused_
   }
 }
 
+/* dst = relu?(T_x(x) (+ T_r(r))) over len elements (rs may be NULL; dst may
+ * be xs): lits_fused_affine_f32's values, wherever they are made. */
+static inline void fused_affine_span(float* dst, const float* xs, fused_affine tx,
+                                     const float* rs, fused_affine tr, int64_t len, int relu) {
+  if (rs == NULL) {
+    fused_apply(dst, xs, len, tx, relu);
+    return;
+  }
+#pragma omp simd
+  for (int64_t j = 0; j < len; j++) {
+    const float v = fused_value(xs[j], tx) + fused_value(rs[j], tr);
+    dst[j] = relu && v < 0.0f ? 0.0f : v;
+  }
+}
+
 #endif

@@ -429,6 +429,15 @@ LITS_OPTIONAL
 int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const float* x,
                                  const float* x_coef, int32_t x_relu, const float* weight,
                                  const float* bias, float* y);
+/* lits_conv2d_forward_epilogue_f32's epilogue after lits_conv2d_forward_bf16_f32
+ * (relu?(T_y(y) + T_r(r)) in fp32, applied to each tile of the bf16 GEMM while
+ * it is in cache, or in a pass after the direct and oneDNN kernels). */
+LITS_OPTIONAL
+int lits_conv2d_forward_epilogue_bf16_f32(const lits_conv2d_params* params_host, const float* x,
+                                          const float* x_coef, int32_t x_relu,
+                                          const float* weight, const float* bias,
+                                          const float* y_coef, const float* r,
+                                          const float* r_coef, int32_t relu, float* y);
 LITS_OPTIONAL
 int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, const float* weight,
                                        const float* dy, float* dx);

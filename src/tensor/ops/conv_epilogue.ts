@@ -22,7 +22,7 @@ import { contiguous } from "./shape.ts";
 /**
  * @internal relu(batchNorm(conv2d(x, weight, bias, options), bn) + residual)
  * with the batch norm on its running statistics, or null where one kernel
- * cannot do it (a gradient is recorded, autocast, a backend without the
+ * cannot do it (a gradient is recorded, a backend without the
  * kernel, shapes that differ, dtypes other than float32): the caller then
  * runs the ops one by one, which also report any error.
  */
@@ -36,8 +36,13 @@ export function conv2dBatchNormAddRelu(
 ): Tensor | null {
   const lib = x.lib;
   const tensors = [x, weight, bias, bn.runningMean, bn.runningVar, bn.weight, bn.bias, residual];
+  // Under autocast, the bf16 convolution's (bf16 inputs, fp32 sums) with the same epilogue.
+  const bf16 = matrixOpInBf16(x);
+  const kernel = bf16
+    ? lib.lits_conv2d_forward_epilogue_bf16_f32
+    : lib.lits_conv2d_forward_epilogue_f32;
   if (
-    lib.lits_conv2d_forward_epilogue_f32 === null || !fusion.canFuse(x) || matrixOpInBf16(x) ||
+    !kernel || !fusion.canFuse(x) ||
     tensors.some((t) => t !== null && (t.dtype !== "float32" || t.device !== x.device)) ||
     (isGradEnabled() && tensors.some((t) => t?.requiresGrad))
   ) {
@@ -54,24 +59,25 @@ export function conv2dBatchNormAddRelu(
   const r = fusion.operandOf(cr, n, k, oh * ow);
   const coef = inferCoef(bn);
   const y = Tensor.empty(shape, "float32", x.device);
-  const prep = cw !== weight ? null : preparedWeights(weight, params);
+  const args = [
+    params,
+    xin.ptr,
+    xin.coef,
+    xin.relu,
+    cw.ptr,
+    cb?.ptr ?? null,
+    coef.ptr,
+    r ? fusion.operandPtr(r) : cr.ptr,
+    r?.coef?.ptr ?? null,
+    1,
+    y.ptr,
+  ] as const;
+  const prep = bf16 || cw !== weight ? null : preparedWeights(weight, params);
   check(
     lib,
-    lib.lits_conv2d_forward_epilogue_f32(
-      params,
-      xin.ptr,
-      xin.coef,
-      xin.relu,
-      cw.ptr,
-      cb?.ptr ?? null,
-      coef.ptr,
-      r ? fusion.operandPtr(r) : cr.ptr,
-      r?.coef?.ptr ?? null,
-      1,
-      y.ptr,
-      prep?.ptr ?? null,
-      prep?.bytes ?? 0,
-    ),
+    bf16
+      ? lib.lits_conv2d_forward_epilogue_bf16_f32!(...args)
+      : lib.lits_conv2d_forward_epilogue_f32!(...args, prep?.ptr ?? null, prep?.bytes ?? 0),
     desc,
   );
   coef.dispose();
