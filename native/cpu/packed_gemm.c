@@ -12,9 +12,11 @@
  * input channels, by the micro-kernel: a 12 x 32 block of y in 24 AVX-512
  * accumulators, a weight broadcast against two vectors of x. The first
  * block of rows packs each panel as it multiplies it (x from memory behind
- * its FMAs, no packing pass), and the last pass adds the bias and streams a
- * large y past the caches: 5-30% faster on ResNet-50's 1x1 layers, cold
- * caches, than packing first and adding the bias in a pass of its own.
+ * its FMAs, no packing pass), and the last pass adds the bias (and an
+ * evaluation block's batch norm, residual and ReLU: conv_epilogue) and
+ * streams a large y past the caches: 5-30% faster on ResNet-50's 1x1
+ * layers, cold caches, than packing first and adding the bias in a pass of
+ * its own.
  * Chosen at run time: AVX-512 CPUs only. */
 #include <immintrin.h>
 #include <stdint.h>
@@ -273,7 +275,8 @@ static pack_kernel_fn pack_kernel_for(int64_t mr) {
 }
 
 /* The panel's source in x where a packing kernel can read it (NR columns
- * side by side in each row), with its transform; else src is NULL. */
+ * side by side in each row, or every other one), with its transform; else
+ * src is NULL. */
 static panel_src panel_source(const float* x, int64_t ldx, const int64_t* o, int64_t nr,
                               const conv_xform* xf, int64_t c0, int64_t ctotal) {
   panel_src s = {NULL, ldx, NULL, NULL, NULL, 0, 1};
