@@ -125,6 +125,9 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
                    const float* x_coef, int32_t x_relu, const float* weight, const float* bias,
                    float* y, void* prepared, int64_t prepared_bytes, conv_epilogue* ep) {
   lits_clear_error();
+  LITS_REQUIRE(prepared_bytes >= 0 && (prepared != NULL || prepared_bytes == 0),
+               "%s: prepared is NULL or prepared_bytes (%lld) is negative", fn,
+               (long long)prepared_bytes);
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
@@ -152,8 +155,10 @@ static int forward_then(const char* fn, const lits_conv2d_params* params_host, c
                         conv_epilogue* ep) {
   const int st = forward(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
                          prepared_bytes, ep);
-  if (st != LITS_OK || ep->applied) return st;
-  const lits_conv2d_params* q = params_host;
+  return st != LITS_OK || ep->applied ? st : lits_conv_epilogue_pass(params_host, ep, y);
+}
+
+int lits_conv_epilogue_pass(const lits_conv2d_params* q, const conv_epilogue* ep, float* y) {
   const int64_t oh = (q->h + 2 * q->pad_h - q->dil_h * (q->r - 1) - 1) / q->stride_h + 1;
   const int64_t ow = (q->w + 2 * q->pad_w - q->dil_w * (q->s - 1) - 1) / q->stride_w + 1;
   return lits_fused_affine_f32(y, ep->y_coef, ep->r, ep->r_coef, y, q->n, q->k, oh * ow,
@@ -184,9 +189,6 @@ int lits_conv2d_forward_prepared_f32(const lits_conv2d_params* params_host, cons
                                      int64_t prepared_bytes) {
   static const char* fn = "lits_conv2d_forward_prepared_f32";
   lits_clear_error();
-  LITS_REQUIRE(prepared_bytes >= 0 && (prepared != NULL || prepared_bytes == 0),
-               "%s: prepared is NULL or prepared_bytes (%lld) is negative", fn,
-               (long long)prepared_bytes);
   return forward(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared, prepared_bytes,
                  NULL);
 }
@@ -198,9 +200,6 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
                                      int64_t prepared_bytes) {
   static const char* fn = "lits_conv2d_forward_epilogue_f32";
   lits_clear_error();
-  LITS_REQUIRE(prepared_bytes >= 0 && (prepared != NULL || prepared_bytes == 0),
-               "%s: prepared is NULL or prepared_bytes (%lld) is negative", fn,
-               (long long)prepared_bytes);
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
   conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0};
   return forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,

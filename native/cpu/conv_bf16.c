@@ -362,11 +362,7 @@ int lits_conv2d_forward_epilogue_bf16_f32(const lits_conv2d_params* params_host,
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
   conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0};
   const int st = forward_any(fn, params_host, x, x_coef, x_relu, weight, bias, y, &ep);
-  if (st != LITS_OK || ep.applied) return st;
-  const lits_conv2d_params* q = params_host;
-  const int64_t oh = (q->h + 2 * q->pad_h - q->dil_h * (q->r - 1) - 1) / q->stride_h + 1;
-  const int64_t ow = (q->w + 2 * q->pad_w - q->dil_w * (q->s - 1) - 1) / q->stride_w + 1;
-  return lits_fused_affine_f32(y, y_coef, r, r_coef, y, q->n, q->k, oh * ow, relu);
+  return st != LITS_OK || ep.applied ? st : lits_conv_epilogue_pass(params_host, &ep, y);
 }
 
 static int forward_any(const char* fn, const lits_conv2d_params* params_host, const float* x,

@@ -219,47 +219,11 @@ static int backward_data_row_tiles(const conv_shape* p, const tiling* t, const f
   return LITS_OK;
 }
 
-/* A pointwise convolution's dx = W^T dy through packed_gemm.c's GEMM,
- * tile by tile (of one image's rows or of several images): dy's columns
- * read through an offset table, dx written once. */
-static int backward_data_pointwise(const conv_shape* p, const tiling* t, const float* weight,
-                                   const float* dy, float* dx) {
-  const int threads = min_threads(omp_get_max_threads(), t->count);
-  const int64_t pack = round16(lits_packed_gemm_scratch()), per = pack + round16(2 * t->max_cols);
-  const int64_t packed = lits_packed_gemm_weights_floats(p->c, p->k);
-  float* scratch = thread_scratch(per, threads, packed);
-  if (scratch == NULL) return LITS_ERR_MEMORY;
-  float* ap = scratch + per * threads;
-  lits_packed_gemm_pack_a(weight, p->c, p->k, 1, ap); /* W^T: rows c, inner k */
-  const int64_t hw = p->h * p->w, kohw = p->k * p->ohw;
-  const int stream = stream_output(p->n * p->c * hw);
-#pragma omp parallel num_threads(threads)
-  {
-    float* buf = scratch + per * omp_get_thread_num();
-    int64_t* off = (int64_t*)(buf + pack);
-#pragma omp for schedule(static)
-    for (int64_t ti = 0; ti < t->count; ti++) {
-      const tile b = lits_conv_tile_at(p, t, ti);
-      const int64_t span = (b.oy1 - b.oy0) * p->ow;
-      for (int64_t j = 0; j < b.cols; j++) off[j] = j / span * kohw + b.oy0 * p->ow + j % span;
-      lits_packed_gemm_out(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k,
-                           dx + b.i0 * p->c * hw + b.oy0 * p->w, hw, span, p->c * hw, NULL,
-                           NULL, stream, buf);
-    }
-  }
-  lits_scratch_free(scratch);
-  return LITS_OK;
-}
-
 int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                  float* dx) {
   const tiling t = lits_conv_make_tiling(p, p->crs_g, omp_get_max_threads());
-  if (p->pointwise && p->groups == 1 && lits_packed_gemm_applies(t.max_cols) &&
-      (t.imgs == 1 || p->ohw % 32 == 0)) {
-    return backward_data_pointwise(p, &t, weight, dy, dx);
-  }
-  if (lits_conv_strided_pointwise_applies(p, &t)) {
-    return lits_conv_strided_pointwise_data(p, &t, weight, dy, dx);
+  if (lits_conv_pointwise_data_applies(p, &t)) { /* conv_data_pointwise.c */
+    return lits_conv_pointwise_data(p, &t, weight, dy, dx);
   }
   if (t.imgs > 1) return backward_data_image_tiles(p, &t, weight, dy, dx);
   return backward_data_row_tiles(p, &t, weight, dy, dx);

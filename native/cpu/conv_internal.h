@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "lits.h"
+
 /* x [n, c, h, w], weight [k, c / groups, r, s], y [n, k, oh, ow]. */
 typedef struct {
   int64_t n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups;
@@ -40,6 +42,10 @@ typedef struct {
   int relu;
   int applied;
 } conv_epilogue;
+
+/* The epilogue as a pass over y, written by a convolution of geometry q
+ * (conv.c): lits_fused_affine_f32 in place. */
+int lits_conv_epilogue_pass(const lits_conv2d_params* q, const conv_epilogue* ep, float* y);
 
 /* im2col / col2im + SGEMM (any geometry). Each returns a status; scratch
  * comes from the caching allocator. xf and ep may be NULL. */

@@ -46,11 +46,11 @@ void lits_conv_col2im_tile(const conv_shape* p, const float* col, int64_t ld, in
 void lits_conv_sum_partials(float* dweight, const float* accs, int64_t acc_n, const int* touched,
                             int threads, int64_t wn);
 
-/* The backward data of strided 1x1 convolutions (conv_data_strided.c),
- * where it applies for tiling t. */
-int lits_conv_strided_pointwise_applies(const conv_shape* p, const tiling* t);
-int lits_conv_strided_pointwise_data(const conv_shape* p, const tiling* t, const float* weight,
-                                     const float* dy, float* dx);
+/* The backward data of 1x1 convolutions, strided or not, through the
+ * packed GEMM (conv_data_pointwise.c), where it applies for tiling t. */
+int lits_conv_pointwise_data_applies(const conv_shape* p, const tiling* t);
+int lits_conv_pointwise_data(const conv_shape* p, const tiling* t, const float* weight,
+                             const float* dy, float* dx);
 
 /* Per-thread scratch of `each` floats (64-byte multiples) for `threads`. */
 static inline float* thread_scratch(int64_t each, int threads, int64_t extra) {

@@ -1,10 +1,13 @@
-/* conv_data_strided.c: the backward data of strided 1x1 convolutions
- * (ResNet's downsampling shortcuts). dx is W^T dy at every sh-th row and
- * sw-th column and zero elsewhere: each tile's W^T dy goes through
- * packed_gemm.c's GEMM into a compact buffer, and dx's rows are then
- * written once, values and zeros together. The general path (OpenBLAS into
- * an im2col tile, dx cleared, then col2im adding the tile into it) read and
- * wrote dx twice and ran its GEMM at ~130 GF/s here. */
+/* conv_data_pointwise.c: the backward data of 1x1 convolutions without
+ * padding or groups, dx = W^T dy, through packed_gemm.c's GEMM, tile by
+ * tile (of one image's rows or of several images), dy's columns read
+ * through an offset table and dx written once. A strided one's (ResNet's
+ * downsampling shortcuts) dx is W^T dy at every sh-th row and sw-th column
+ * and zero elsewhere: each tile's W^T dy goes into a compact buffer, and
+ * dx's rows are then written once, values and zeros together. (The general
+ * path, OpenBLAS into an im2col tile, dx cleared, then col2im adding the
+ * tile into it, read and wrote dx twice and ran its GEMM at ~130 GF/s
+ * here.) */
 #include <omp.h>
 #include <string.h>
 
@@ -13,10 +16,9 @@
 #include "conv_tiles.h"
 #include "stream_store.h"
 
-int lits_conv_strided_pointwise_applies(const conv_shape* p, const tiling* t) {
+int lits_conv_pointwise_data_applies(const conv_shape* p, const tiling* t) {
   return p->r == 1 && p->s == 1 && p->ph == 0 && p->pw == 0 && p->groups == 1 &&
-         (p->sh > 1 || p->sw > 1) && lits_packed_gemm_applies(t->max_cols) &&
-         (t->imgs == 1 || p->ohw % 32 == 0);
+         lits_packed_gemm_applies(t->max_cols) && (t->imgs == 1 || p->ohw % 32 == 0);
 }
 
 /* Rows [iy0, iy1) of one channel of dx from its tile's compact values
@@ -36,11 +38,13 @@ static void write_rows(const conv_shape* p, const float* src, int64_t oy0, int64
   }
 }
 
-int lits_conv_strided_pointwise_data(const conv_shape* p, const tiling* t, const float* weight,
-                                     const float* dy, float* dx) {
+int lits_conv_pointwise_data(const conv_shape* p, const tiling* t, const float* weight,
+                             const float* dy, float* dx) {
+  const int strided = p->sh > 1 || p->sw > 1;
   const int threads = min_threads(omp_get_max_threads(), t->count);
   const int64_t pack = round16(lits_packed_gemm_scratch()), offs = round16(2 * t->max_cols);
-  const int64_t compact = round16(p->c * t->max_cols), rowbuf = round16(p->w);
+  const int64_t compact = strided ? round16(p->c * t->max_cols) : 0;
+  const int64_t rowbuf = strided ? round16(p->w) : 0;
   const int64_t per = pack + offs + compact + rowbuf;
   const int64_t packed = lits_packed_gemm_weights_floats(p->c, p->k);
   float* scratch = thread_scratch(per, threads, packed);
@@ -60,6 +64,12 @@ int lits_conv_strided_pointwise_data(const conv_shape* p, const tiling* t, const
       const tile b = lits_conv_tile_at(p, t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow;
       for (int64_t j = 0; j < b.cols; j++) off[j] = j / span * kohw + b.oy0 * p->ow + j % span;
+      if (!strided) { /* dx's columns are the GEMM's */
+        lits_packed_gemm_out(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k,
+                             dx + b.i0 * p->c * hw + b.oy0 * p->w, hw, span, p->c * hw, NULL,
+                             NULL, stream, buf);
+        continue;
+      }
       lits_packed_gemm(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k, cm,
                        b.cols, span, span, buf);
       /* The tile's rows of dx: from its first output row's, to the next
@@ -72,7 +82,7 @@ int lits_conv_strided_pointwise_data(const conv_shape* p, const tiling* t, const
         }
       }
     }
-    if (stream) stream_fence();
+    if (stream && strided) stream_fence(); /* (the GEMM fences its own) */
   }
   lits_scratch_free(scratch);
   return LITS_OK;
