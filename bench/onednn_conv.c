@@ -1,4 +1,5 @@
-/* bench/onednn_conv.c: the bf16 convolutions (lits_conv2d_*_bf16_f32) with
+/* bench/onednn_conv.c: the bf16 convolutions (lits_conv2d_*_bf16_f32), or
+ * with `f32` the fp32 ones (lits_conv2d_*_f32, stride-2 shapes only), with
  * oneDNN (LITS_ONEDNN=all) against our own kernels (LITS_ONEDNN=off), both
  * in one process, alternating call by call, medians; conversions included,
  * as the library makes them: wall-clock medians and minimums, and the
@@ -10,7 +11,7 @@
  *   deno task build
  *   gcc -O2 -Inative/include bench/onednn_conv.c native/build/liblits_cpu.so \
  *       -Wl,-rpath,native/build -o /tmp/onednn_conv
- *   OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive /tmp/onednn_conv [rounds] [batch] */
+ *   OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive /tmp/onednn_conv [rounds] [batch] [f32] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ static double clock_ms(clockid_t id) {
 }
 
 static double cpu_ms; /* the last call's CPU time */
+static int f32;       /* the fp32 entry points */
 
 static int cmp(const void* a, const void* b) {
   const double x = *(const double*)a, y = *(const double*)b;
@@ -52,7 +54,10 @@ static double call(int kind, const lits_conv2d_params* p, const float* x, const 
                    const float* w, const float* dy, float* out) {
   const double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
   int st;
-  if (kind == 0) st = lits_conv2d_forward_bf16_f32(p, x, coef, 1, w, NULL, out);
+  if (f32 && kind == 0) st = lits_conv2d_forward_f32(p, x, coef, 1, w, NULL, out);
+  else if (f32 && kind == 1) st = lits_conv2d_backward_data_f32(p, w, dy, out);
+  else if (f32) st = lits_conv2d_backward_filter_f32(p, x, coef, 1, dy, out);
+  else if (kind == 0) st = lits_conv2d_forward_bf16_f32(p, x, coef, 1, w, NULL, out);
   else if (kind == 1) st = lits_conv2d_backward_data_bf16_f32(p, w, dy, out);
   else st = lits_conv2d_backward_filter_bf16_f32(p, x, coef, 1, dy, out);
   const double t = clock_ms(CLOCK_MONOTONIC) - t0;
@@ -66,6 +71,7 @@ static double call(int kind, const lits_conv2d_params* p, const float* x, const 
 
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? atoi(argv[1]) : 7, n = argc > 2 ? atoi(argv[2]) : 16;
+  f32 = argc > 3 && strcmp(argv[3], "f32") == 0;
   const int shapes[][4] = {{64, 64, 1}, {128, 32, 1}, {256, 16, 1}, {512, 8, 1},
                            {128, 64, 2}, {256, 32, 2}, {512, 16, 2}}; /* c = k, h = w, stride */
   static const char* kinds[3] = {"fwd", "data", "filter"};
@@ -73,6 +79,7 @@ int main(int argc, char** argv) {
          "(min: ours oneDNN gain) (cpu: ours oneDNN gain)  diff\n");
   for (size_t si = 0; si < sizeof(shapes) / sizeof(shapes[0]); si++) {
     const int c = shapes[si][0], h = shapes[si][1], sh = shapes[si][2];
+    if (f32 && sh != 2) continue;
     const lits_conv2d_params p = {n, c, h, h, c, 3, 3, sh, sh, 1, 1, 1, 1, 1};
     const int oh = (h + 2 - 3) / sh + 1;
     const size_t xl = (size_t)n * c * h * h, yl = (size_t)n * c * oh * oh, wl = (size_t)c * c * 9;

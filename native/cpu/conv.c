@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "conv_internal.h"
+#include "conv_onednn_f32.h"
 
 /* Below this many elements the bias gradient stays on one thread. */
 #define LITS_CONV_PAR_MIN 32768
@@ -133,6 +134,8 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  const int od = lits_conv_onednn_f32(&p, 0, x, xf, weight, bias, y);
+  if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   const int algo = pick_algo(&p, xf, 0);
   if (algo == ALGO_WINOGRAD) {
     return lits_conv_status(fn, &p,
@@ -213,6 +216,8 @@ int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const f
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
+  const int od = lits_conv_onednn_f32(&p, 1, dy, NULL, weight, NULL, dx);
+  if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   const int algo = pick_algo(&p, NULL, 0);
   if (algo == ALGO_WINOGRAD) {
     return lits_conv_status(fn, &p, lits_conv_winograd_backward_data(&p, weight, dy, dx));
@@ -233,6 +238,8 @@ int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const
   LITS_CHECKED(lits_conv_filter_setup(fn, &p, params_host, x, dy, dweight));
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  const int od = lits_conv_onednn_f32(&p, 2, x, xf, dy, NULL, dweight);
+  if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   const int algo = pick_algo(&p, xf, 1);
   if (algo == ALGO_WINOGRAD) {
     return lits_conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, dweight));

@@ -4,14 +4,13 @@
  * AMX tiles on CPUs that have them: oneDNN asks Linux for the tile
  * permission itself), so the same calls serve both.
  *
- * The library is opened with dlopen on first use, never linked: without it
- * (or without its header at build time, which makes this file a stub) every
- * call is declined and conv_bf16.c runs its own kernels. The function
- * pointers are typed from the real header. oneDNN reads bf16 nChw16c
- * activations (conv_bf16_blocked.c makes them from our NCHW fp32 tensors,
- * applying x's transform and rounding) and writes fp32 nChw16c, turned back
- * to NCHW with the bias added; the weights are rounded by us and reordered
- * by oneDNN. Primitives are kept per (kind, shape, threads); the
+ * The library is opened with dlopen on first use (onednn_load.c), never
+ * linked: without it (or without its header at build time, which makes this
+ * file a stub) every call is declined and conv_bf16.c runs its own kernels.
+ * oneDNN reads bf16 nChw16c activations (conv_bf16_blocked.c makes them
+ * from our NCHW fp32 tensors, applying x's transform and rounding) and
+ * writes fp32 nChw16c, turned back to NCHW with the bias added; the weights
+ * are rounded by us and reordered by oneDNN. Primitives are kept per (kind, shape, threads); the
  * conversions and oneDNN's scratchpad (user-managed) come from our caching
  * allocator, so a steady training step asks the system for nothing. */
 #include "conv_bf16_onednn.h"
@@ -21,80 +20,12 @@
 #include <string.h>
 
 #include "common.h"
+#include "onednn_load.h"
 
-#if __has_include(<oneapi/dnnl/dnnl.h>)
-#include <dlfcn.h>
+#if LITS_HAVE_ONEDNN
 #include <omp.h>
-#include <oneapi/dnnl/dnnl.h>
-#include <pthread.h>
 
-/* The entry points we call, typed from the header. */
-#define DNNL_FNS(X)                                                                         \
-  X(dnnl_set_max_cpu_isa)                                                                   \
-  X(dnnl_get_effective_cpu_isa)                                                             \
-  X(dnnl_engine_create)                                                                     \
-  X(dnnl_stream_create)                                                                     \
-  X(dnnl_stream_wait)                                                                       \
-  X(dnnl_memory_desc_init_by_tag)                                                           \
-  X(dnnl_memory_desc_equal)                                                                 \
-  X(dnnl_memory_desc_get_size)                                                              \
-  X(dnnl_memory_create)                                                                     \
-  X(dnnl_memory_destroy)                                                                    \
-  X(dnnl_convolution_forward_desc_init)                                                     \
-  X(dnnl_convolution_backward_data_desc_init)                                               \
-  X(dnnl_convolution_backward_weights_desc_init)                                            \
-  X(dnnl_primitive_attr_create)                                                             \
-  X(dnnl_primitive_attr_destroy)                                                            \
-  X(dnnl_primitive_attr_set_scratchpad_mode)                                                \
-  X(dnnl_primitive_desc_create)                                                             \
-  X(dnnl_reorder_primitive_desc_create)                                                     \
-  X(dnnl_primitive_desc_query)                                                              \
-  X(dnnl_primitive_desc_query_md)                                                           \
-  X(dnnl_primitive_desc_destroy)                                                            \
-  X(dnnl_primitive_create)                                                                  \
-  X(dnnl_primitive_destroy)                                                                 \
-  X(dnnl_primitive_execute)
-
-#define DECLARE(f) static __typeof__(&f) p_##f;
-DNNL_FNS(DECLARE)
-#undef DECLARE
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int loaded; /* 0 not tried, 1 ready, -1 unavailable */
-static int amx;    /* oneDNN runs AMX tiles here */
-static dnnl_engine_t engine;
-static dnnl_stream_t stream;
-
-/* dlopen + dlsym + engine and stream, once (under lock). LITS_ONEDNN_LIB
- * names another file (tests make it fail to stand for a machine without
- * libdnnl). */
-static int load(void) {
-  if (loaded != 0) return loaded > 0;
-  loaded = -1;
-  const char* name = getenv("LITS_ONEDNN_LIB");
-  void* h = dlopen(name != NULL && name[0] != '\0' ? name : "libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
-  if (h == NULL) return 0;
-#define RESOLVE(f)                      \
-  p_##f = (__typeof__(&f))dlsym(h, #f); \
-  if (p_##f == NULL) {                  \
-    dlclose(h);                         \
-    return 0;                           \
-  }
-  DNNL_FNS(RESOLVE)
-#undef RESOLVE
-  /* AMX under oneDNN's dispatch cap: 2.x leaves ISAs it calls "initial
-   * support" out by default (AMX was, in 2.2: oneDNN issue #1039), which
-   * could not be checked for 2.6 without an AMX CPU. The cap only limits
-   * (other CPUs keep their best ISA) and must come before any other call;
-   * ONEDNN_MAX_CPU_ISA or DNNL_MAX_CPU_ISA, if set, keep the say. */
-  if (getenv("ONEDNN_MAX_CPU_ISA") == NULL && getenv("DNNL_MAX_CPU_ISA") == NULL)
-    p_dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core_amx);
-  amx = p_dnnl_get_effective_cpu_isa() == dnnl_cpu_isa_avx512_core_amx;
-  if (p_dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) return 0;
-  if (p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) return 0;
-  loaded = 1;
-  return 1;
-}
+#define BF16_WHAT "a bf16 convolution"
 
 /* Which (kind, shape) oneDNN takes: LITS_ONEDNN=off none (read on every
  * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
@@ -164,30 +95,6 @@ static void drop(plan* pl) {
   memset(pl, 0, sizeof(*pl));
 }
 
-static size_t scratch_of(const_dnnl_primitive_desc_t pd) {
-  return p_dnnl_memory_desc_get_size(p_dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md,
-                                                                    0));
-}
-
-/* The primitive of pd, and its scratchpad size into *scratch (the larger). */
-static dnnl_primitive_t primitive_of(dnnl_primitive_desc_t pd, size_t* scratch) {
-  dnnl_primitive_t prim = NULL;
-  const size_t s = scratch_of(pd);
-  if (s > *scratch) *scratch = s;
-  if (p_dnnl_primitive_create(&prim, pd) != dnnl_success) prim = NULL;
-  p_dnnl_primitive_desc_destroy(pd);
-  return prim;
-}
-
-/* A JIT (or brgemm) kernel: oneDNN's reference and gemm fallbacks are far
- * slower than our own kernels. */
-static int fast_impl(const_dnnl_primitive_desc_t pd) {
-  const char* name = NULL;
-  if (p_dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success)
-    return 0;
-  return name != NULL && (strncmp(name, "jit", 3) == 0 || strncmp(name, "brg", 3) == 0);
-}
-
 /* The convolution's primitive descriptor for kind (scratchpad managed by
  * us), or NULL: forward for the hint of a backward one (its dst in the
  * backward's diff_dst type). */
@@ -208,6 +115,7 @@ static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, plan* pl,
                                            &pl->in, &wbf, NULL, fdst, st, pad, pr) != dnnl_success)
     return NULL;
   dnnl_primitive_desc_t fpd = NULL, pd = NULL;
+  dnnl_engine_t engine = lits_onednn_engine();
   if (p_dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL) != dnnl_success) return NULL;
   if (kind == 0) return fpd;
   dnnl_status_t s;
@@ -218,7 +126,8 @@ static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, plan* pl,
     s = p_dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &pl->in,
                                                       &wany, NULL, &pl->dyb, st, pad, pr);
   }
-  if (s == dnnl_success && p_dnnl_primitive_desc_create(&pd, &bd, attr, engine, fpd) != dnnl_success)
+  if (s == dnnl_success &&
+      p_dnnl_primitive_desc_create(&pd, &bd, attr, engine, fpd) != dnnl_success)
     pd = NULL;
   p_dnnl_primitive_desc_destroy(fpd);
   return pd;
@@ -237,11 +146,11 @@ static int build(const conv_shape* p, int kind, plan* pl) {
   if (p_dnnl_primitive_attr_create(&attr) != dnnl_success) return 0;
   p_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
   dnnl_primitive_desc_t pd = conv_pd(p, kind, pl, attr);
-  int ok = pd != NULL && fast_impl(pd);
+  int ok = pd != NULL && lits_onednn_fast_impl(pd);
   if (ok) {
     pl->w = *p_dnnl_primitive_desc_query_md(pd, kind == 2 ? dnnl_query_diff_weights_md
                                                           : dnnl_query_weights_md, 0);
-    pl->conv = primitive_of(pd, &pl->scratch);
+    pl->conv = lits_onednn_primitive(pd, &pl->scratch);
     pd = NULL;
     ok = pl->conv != NULL;
   }
@@ -257,9 +166,9 @@ static int build(const conv_shape* p, int kind, plan* pl) {
     const dnnl_memory_desc_t* from = kind == 2 ? &pl->w : &pl->wplain;
     const dnnl_memory_desc_t* to = kind == 2 ? &pl->wplain : &pl->w;
     dnnl_primitive_desc_t rpd = NULL;
-    ok = p_dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, attr) ==
-         dnnl_success;
-    if (ok) pl->reorder = primitive_of(rpd, &pl->scratch);
+    dnnl_engine_t engine = lits_onednn_engine();
+    ok = p_dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, attr) == dnnl_success;
+    if (ok) pl->reorder = lits_onednn_primitive(rpd, &pl->scratch);
     ok = ok && pl->reorder != NULL;
   }
   if (pd != NULL) p_dnnl_primitive_desc_destroy(pd);
@@ -275,7 +184,9 @@ static plan* plan_for(const conv_shape* p, int kind, plan* tmp) {
   make_key(p, kind, key);
   plan* slot = NULL;
   for (int i = 0; i < PLANS; i++) {
-    if (memcmp(plans[i].key, key, sizeof(key)) == 0) return plans[i].conv != NULL ? &plans[i] : NULL;
+    if (memcmp(plans[i].key, key, sizeof(key)) == 0) {
+      return plans[i].conv != NULL ? &plans[i] : NULL;
+    }
     if (slot == NULL && plans[i].key[0] == 0) slot = &plans[i];
   }
   if (slot == NULL) slot = tmp;
@@ -283,23 +194,6 @@ static plan* plan_for(const conv_shape* p, int kind, plan* tmp) {
   if (!build(p, kind, slot)) drop(slot);
   memcpy(slot->key, key, sizeof(key)); /* a declined shape is remembered too */
   return slot->conv != NULL ? slot : NULL;
-}
-
-/* One primitive run on its arguments (memory objects over our buffers). */
-static int execute(dnnl_primitive_t prim, const dnnl_memory_desc_t* const* mds, void* const* ptrs,
-                   const int* ids, int nargs) {
-  dnnl_exec_arg_t args[4];
-  int made = 0;
-  while (made < nargs) {
-    args[made].arg = ids[made];
-    if (p_dnnl_memory_create(&args[made].memory, mds[made], engine, ptrs[made]) != dnnl_success)
-      break;
-    made++;
-  }
-  int ok = made == nargs && p_dnnl_primitive_execute(prim, stream, nargs, args) == dnnl_success;
-  ok = ok && p_dnnl_stream_wait(stream) == dnnl_success;
-  for (int i = 0; i < made; i++) p_dnnl_memory_destroy(args[i].memory);
-  return ok ? LITS_OK : lits_fail(LITS_ERR_INTERNAL, "oneDNN failed to run a bf16 convolution");
 }
 
 static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
@@ -355,16 +249,14 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
   void* sp = (char*)wr + nw;
   convert_in(p, kind, pl, a, xf, b, xb, dyb, wplain, wr);
   /* The scratchpad as bytes: oneDNN reads only its address. */
-  dnnl_memory_desc_t spmd;
-  const dnnl_dims_t spd = {(dnnl_dim_t)(pl->scratch > 0 ? pl->scratch : 1)};
-  p_dnnl_memory_desc_init_by_tag(&spmd, 1, spd, dnnl_u8, dnnl_x);
+  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->scratch);
   const int ws = DNNL_ARG_SCRATCHPAD, ids_r[3] = {DNNL_ARG_FROM, DNNL_ARG_TO, ws};
   int st = LITS_OK;
   void* wconv = wmoved ? wr : kind == 2 ? (void*)out : (void*)wplain;
   if (kind != 2 && pl->reorder != NULL) {
     const dnnl_memory_desc_t* m[3] = {&pl->wplain, &pl->w, &spmd};
     void* const ptr[3] = {wplain, wr, sp};
-    st = execute(pl->reorder, m, ptr, ids_r, 3);
+    st = lits_onednn_execute(pl->reorder, m, ptr, ids_r, 3, BF16_WHAT);
   }
   const int ids[3][3] = {{DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
                          {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
@@ -376,12 +268,12 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
   void* const ptr[4] = {kind == 1 ? (void*)dyb : (void*)xb, kind == 2 ? (void*)dyb : wconv,
                         kind == 2 ? wconv : (void*)ob, sp};
   const int args[4] = {ids[kind][0], ids[kind][1], ids[kind][2], ws};
-  if (st == LITS_OK) st = execute(pl->conv, m, ptr, args, 4);
+  if (st == LITS_OK) st = lits_onednn_execute(pl->conv, m, ptr, args, 4, BF16_WHAT);
   if (st == LITS_OK && (kind != 2 || pl->own)) convert_out(p, kind, ob, wr, bias, out);
   if (st == LITS_OK && kind == 2 && pl->reorder != NULL) {
     const dnnl_memory_desc_t* mr[3] = {&pl->w, &pl->wplain, &spmd};
     void* const pr[3] = {wr, out, sp};
-    st = execute(pl->reorder, mr, pr, ids_r, 3);
+    st = lits_onednn_execute(pl->reorder, mr, pr, ids_r, 3, BF16_WHAT);
   }
   lits_scratch_free(base);
   return st;
@@ -394,12 +286,13 @@ int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const c
   /* A CPU without AMX-BF16 never loads oneDNN for the shapes only AMX would send. */
   int32_t level = 0;
   if (want == CHOSEN_IF_AMX && (lits_bf16_support(&level), level < 2)) return LITS_ONEDNN_DECLINED;
-  pthread_mutex_lock(&lock);
+  lits_onednn_lock();
   plan tmp;
-  plan* pl = load() && (want == 1 || amx) ? plan_for(p, kind, &tmp) : NULL;
+  const int load = lits_onednn_load() && (want == 1 || lits_onednn_amx());
+  plan* pl = load ? plan_for(p, kind, &tmp) : NULL;
   const int st = pl != NULL ? run(p, kind, pl, a, xf, b, bias, out) : LITS_ONEDNN_DECLINED;
   if (pl == &tmp) drop(&tmp);
-  pthread_mutex_unlock(&lock);
+  lits_onednn_unlock();
   return st;
 }
 

@@ -10,11 +10,7 @@
 #include "common.h"
 #include "conv_internal.h"
 
-/* What the three calls return when oneDNN does not take the call (not
- * chosen for the shape, LITS_ONEDNN=off, no libdnnl.so.2, a primitive it
- * would not create): the caller runs its own kernels. Otherwise LITS_OK
- * or an error status (recorded). */
-#define LITS_ONEDNN_DECLINED (-1)
+#include "onednn_load.h" /* LITS_ONEDNN_DECLINED */
 
 /* kind: 0 forward (a = x, b = weight, bias, out = y), 1 backward data
  * (b = weight, a = dy, out = dx), 2 filter gradient (a = x, b = dy,

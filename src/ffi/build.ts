@@ -52,9 +52,14 @@ export const CPU_SOURCES = [
   "conv_bf16_filter.c",
   "conv_bf16_cols.c",
   "conv_bf16_pointwise.c",
+  "onednn_load.h",
+  "onednn_load.c",
   "conv_bf16_onednn.h",
   "conv_bf16_onednn.c",
   "conv_bf16_blocked.c",
+  "conv_onednn_f32.h",
+  "conv_onednn_f32.c",
+  "conv_f32_blocked.c",
 ] as const;
 
 const LIB_NAME = "liblits_cpu.so";

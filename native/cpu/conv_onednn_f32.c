@@ -1,0 +1,251 @@
+/* conv_onednn_f32.c: the fp32 convolutions conv.c hands to oneDNN
+ * (libdnnl.so.2, opened at run time by onednn_load.c; declined without it,
+ * and conv.c runs its own kernels): its JIT kernels read and write nChw16c,
+ * made from and back to our NCHW tensors by conv_f32_blocked.c, which
+ * applies x's transform on the way in and the bias on the way out. The
+ * weights (or a filter gradient) go through oneDNN's reorder to and from
+ * its blocked layout. Primitives are kept per (kind, shape, threads); the
+ * conversions and oneDNN's scratchpad (user-managed) come from our caching
+ * allocator, so a steady training step asks the system for nothing. */
+#include "conv_onednn_f32.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+#if LITS_HAVE_ONEDNN
+#include <omp.h>
+
+#define WHAT "an fp32 convolution"
+
+/* Which (kind, shape) oneDNN takes: LITS_ONEDNN=off none (read on every
+ * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
+ * tests), none while LITS_CONV_ALGO names one of ours, else the measured
+ * choice: the forward and backward data of 3x3 convolutions of stride 2
+ * and 128+ channels, which our kernels serve with im2col + GEMM. ResNet-50's
+ * three, batch 16, 2 threads, both paths alternating in one process
+ * (bench/onednn_conv.c f32), conversions included, medians of 7 (cores
+ * shared with another process's benchmark): 128 at 64^2, 256 at 32^2, 512
+ * at 16^2, forward +3..7%, +2%, +22..27% (oneDNN's primitive alone runs
+ * 180-217 GF/s; the layout conversions cost 1-3 ms of a 25-30 ms call),
+ * backward data +18..31%, +10..16%, +14..20%. Kept ours: the filter
+ * gradient, +1..7% at 128 and 256 but -12..-24% at 512. */
+static int chosen(const conv_shape* p, int kind) {
+  const char* env = getenv("LITS_ONEDNN");
+  if (env != NULL && strcmp(env, "off") == 0) return 0;
+  if (env != NULL && strcmp(env, "all") == 0) return 1;
+  const char* algo = getenv("LITS_CONV_ALGO");
+  if (algo != NULL && algo[0] != '\0') return 0;
+  return kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128 &&
+         p->k >= 128;
+}
+
+/* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,
+ * no groups or dilation, no right padding below zero; AVX-512 for our
+ * conversions. */
+static int takes(const conv_shape* p) {
+  const int64_t pr = (p->oh - 1) * p->sh + p->r - p->h - p->ph;
+  const int64_t pc = (p->ow - 1) * p->sw + p->s - p->w - p->pw;
+  return p->groups == 1 && p->dh == 1 && p->dw == 1 && p->c % 16 == 0 && p->k % 16 == 0 &&
+         pr >= 0 && pc >= 0 && lits_f32_blocked_applies();
+}
+
+#define KEY_LEN 13
+#define PLANS 16
+
+/* One (kind, shape, threads)'s primitives: the convolution and the
+ * weights' reorder (oihw to the convolution's layout, or for a filter
+ * gradient back; NULL when the layouts are the same). */
+typedef struct {
+  int64_t key[KEY_LEN]; /* key[0] = kind + 1; 0: a free slot */
+  dnnl_primitive_t conv, reorder;
+  dnnl_memory_desc_t x, y, wplain, w; /* x-shaped and y-shaped nChw16c; weights */
+  size_t scratch;                     /* the larger scratchpad of the two */
+} plan;
+
+static plan plans[PLANS];
+
+static void make_key(const conv_shape* p, int kind, int64_t* key) {
+  const int64_t k[KEY_LEN] = {kind + 1, p->n, p->c, p->h, p->w, p->k, p->r,
+                              p->s, p->sh, p->sw, p->ph, p->pw, omp_get_max_threads()};
+  memcpy(key, k, sizeof(k));
+}
+
+static void drop(plan* pl) {
+  if (pl->conv != NULL) p_dnnl_primitive_destroy(pl->conv);
+  if (pl->reorder != NULL) p_dnnl_primitive_destroy(pl->reorder);
+  memset(pl, 0, sizeof(*pl));
+}
+
+/* The convolution's primitive descriptor for kind, or NULL: the forward's
+ * is the hint of a backward one. */
+static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, const plan* pl,
+                                     const_dnnl_primitive_attr_t attr) {
+  const dnnl_dims_t st = {p->sh, p->sw}, pad = {p->ph, p->pw};
+  const dnnl_dims_t pr = {(p->oh - 1) * p->sh + p->r - p->h - p->ph,
+                          (p->ow - 1) * p->sw + p->s - p->w - p->pw};
+  const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
+  dnnl_memory_desc_t wany;
+  p_dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_f32, dnnl_format_tag_any);
+  dnnl_convolution_desc_t fd, bd;
+  if (p_dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
+                                           &pl->x, &wany, NULL, &pl->y, st, pad,
+                                           pr) != dnnl_success)
+    return NULL;
+  dnnl_engine_t engine = lits_onednn_engine();
+  dnnl_primitive_desc_t fpd = NULL, pd = NULL;
+  if (p_dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL) != dnnl_success) return NULL;
+  if (kind == 0) return fpd;
+  dnnl_status_t s;
+  if (kind == 1) {
+    s = p_dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &pl->x, &wany,
+                                                   &pl->y, st, pad, pr);
+  } else {
+    s = p_dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &pl->x,
+                                                      &wany, NULL, &pl->y, st, pad, pr);
+  }
+  if (s == dnnl_success &&
+      p_dnnl_primitive_desc_create(&pd, &bd, attr, engine, fpd) != dnnl_success)
+    pd = NULL;
+  p_dnnl_primitive_desc_destroy(fpd);
+  return pd;
+}
+
+/* Fills pl for (kind, shape): 1, or 0 when oneDNN would not run it fast. */
+static int build(const conv_shape* p, int kind, plan* pl) {
+  const dnnl_dims_t xd = {p->n, p->c, p->h, p->w}, yd = {p->n, p->k, p->oh, p->ow};
+  const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
+  p_dnnl_memory_desc_init_by_tag(&pl->x, 4, xd, dnnl_f32, dnnl_nChw16c);
+  p_dnnl_memory_desc_init_by_tag(&pl->y, 4, yd, dnnl_f32, dnnl_nChw16c);
+  p_dnnl_memory_desc_init_by_tag(&pl->wplain, 4, wd, dnnl_f32, dnnl_oihw);
+  dnnl_primitive_attr_t attr = NULL;
+  if (p_dnnl_primitive_attr_create(&attr) != dnnl_success) return 0;
+  p_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+  dnnl_primitive_desc_t pd = conv_pd(p, kind, pl, attr);
+  int ok = pd != NULL && lits_onednn_fast_impl(pd);
+  if (ok) {
+    pl->w = *p_dnnl_primitive_desc_query_md(pd, kind == 2 ? dnnl_query_diff_weights_md
+                                                          : dnnl_query_weights_md, 0);
+    pl->conv = lits_onednn_primitive(pd, &pl->scratch);
+    pd = NULL;
+    ok = pl->conv != NULL;
+  }
+  if (ok && !p_dnnl_memory_desc_equal(&pl->w, &pl->wplain)) {
+    const dnnl_memory_desc_t* from = kind == 2 ? &pl->w : &pl->wplain;
+    const dnnl_memory_desc_t* to = kind == 2 ? &pl->wplain : &pl->w;
+    dnnl_engine_t engine = lits_onednn_engine();
+    dnnl_primitive_desc_t rpd = NULL;
+    ok = p_dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, attr) == dnnl_success;
+    if (ok) pl->reorder = lits_onednn_primitive(rpd, &pl->scratch);
+    ok = ok && pl->reorder != NULL;
+  }
+  if (pd != NULL) p_dnnl_primitive_desc_destroy(pd);
+  p_dnnl_primitive_attr_destroy(attr);
+  return ok;
+}
+
+/* The cached plan of (kind, shape), built on first use; NULL when oneDNN
+ * declines it. A full cache gives a plan in *tmp that the caller drops
+ * after the call. Under the lock. */
+static plan* plan_for(const conv_shape* p, int kind, plan* tmp) {
+  int64_t key[KEY_LEN];
+  make_key(p, kind, key);
+  plan* slot = NULL;
+  for (int i = 0; i < PLANS; i++) {
+    if (memcmp(plans[i].key, key, sizeof(key)) == 0) {
+      return plans[i].conv != NULL ? &plans[i] : NULL;
+    }
+    if (slot == NULL && plans[i].key[0] == 0) slot = &plans[i];
+  }
+  if (slot == NULL) slot = tmp;
+  memset(slot, 0, sizeof(*slot));
+  if (!build(p, kind, slot)) drop(slot);
+  memcpy(slot->key, key, sizeof(key)); /* a declined shape is remembered too */
+  return slot->conv != NULL ? slot : NULL;
+}
+
+static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+/* The inputs in oneDNN's layouts, by the threads of one parallel region. */
+static void convert_in(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
+                       const float* b, float* xb, float* yb) {
+#pragma omp parallel
+  {
+    if (kind != 1) lits_f32_to_blocked(a, p->n, p->c, p->h * p->w, xf, xb);
+    if (kind == 1) lits_f32_to_blocked(a, p->n, p->k, p->ohw, NULL, yb);
+    if (kind == 2) lits_f32_to_blocked(b, p->n, p->k, p->ohw, NULL, yb);
+  }
+}
+
+/* The call with the plan's primitives; scratch: [x nChw16c | y nChw16c |
+ * weights in the convolution's layout | scratchpad]. */
+static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
+               const conv_xform* xf, const float* b, const float* bias, float* out) {
+  const size_t nx = up64(p_dnnl_memory_desc_get_size(&pl->x));
+  const size_t ny = up64(p_dnnl_memory_desc_get_size(&pl->y));
+  const size_t nw = pl->reorder != NULL ? up64(p_dnnl_memory_desc_get_size(&pl->w)) : 0;
+  char* base = lits_scratch_alloc((int64_t)(nx + ny + nw + up64(pl->scratch) + 64));
+  if (base == NULL) return LITS_ERR_MEMORY;
+  float* xb = (float*)base;
+  float* yb = (float*)(base + nx);
+  void* wr = base + nx + ny;
+  void* sp = base + nx + ny + nw;
+  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->scratch);
+  const int ids_r[3] = {DNNL_ARG_FROM, DNNL_ARG_TO, DNNL_ARG_SCRATCHPAD};
+  /* The weights (kinds 0 and 1) or the gradient (kind 2) as the
+   * convolution has them. */
+  const float* wsrc = kind == 2 ? out : b;
+  void* wconv = pl->reorder != NULL ? wr : (void*)wsrc;
+  int st = LITS_OK;
+  convert_in(p, kind, a, xf, b, xb, yb);
+  if (kind != 2 && pl->reorder != NULL) {
+    const dnnl_memory_desc_t* m[3] = {&pl->wplain, &pl->w, &spmd};
+    void* const ptr[3] = {(void*)b, wr, sp};
+    st = lits_onednn_execute(pl->reorder, m, ptr, ids_r, 3, WHAT);
+  }
+  const int ids[3][3] = {{DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
+                         {DNNL_ARG_DIFF_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_DST},
+                         {DNNL_ARG_SRC, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_DST}};
+  const dnnl_memory_desc_t* m[4] = {&pl->x, &pl->w, &pl->y, &spmd};
+  void* const ptr[4] = {xb, wconv, yb, sp};
+  const int args[4] = {ids[kind][0], ids[kind][1], ids[kind][2], DNNL_ARG_SCRATCHPAD};
+  if (st == LITS_OK) st = lits_onednn_execute(pl->conv, m, ptr, args, 4, WHAT);
+  if (st == LITS_OK && kind != 2) {
+#pragma omp parallel
+    {
+      if (kind == 0) lits_f32_unblock(yb, p->n, p->k, p->ohw, bias, out);
+      if (kind == 1) lits_f32_unblock(xb, p->n, p->c, p->h * p->w, NULL, out);
+    }
+  }
+  if (st == LITS_OK && kind == 2 && pl->reorder != NULL) {
+    const dnnl_memory_desc_t* mr[3] = {&pl->w, &pl->wplain, &spmd};
+    void* const pr[3] = {wr, out, sp};
+    st = lits_onednn_execute(pl->reorder, mr, pr, ids_r, 3, WHAT);
+  }
+  lits_scratch_free(base);
+  return st;
+}
+
+int lits_conv_onednn_f32(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
+                         const float* b, const float* bias, float* out) {
+  if (!chosen(p, kind) || !takes(p)) return LITS_ONEDNN_DECLINED;
+  lits_onednn_lock();
+  plan tmp;
+  plan* pl = lits_onednn_load() ? plan_for(p, kind, &tmp) : NULL;
+  const int st = pl != NULL ? run(p, kind, pl, a, xf, b, bias, out) : LITS_ONEDNN_DECLINED;
+  if (pl == &tmp) drop(&tmp);
+  lits_onednn_unlock();
+  return st;
+}
+
+#else /* no oneDNN header at build time: our own kernels only */
+
+int lits_conv_onednn_f32(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
+                         const float* b, const float* bias, float* out) {
+  (void)p, (void)kind, (void)a, (void)xf, (void)b, (void)bias, (void)out;
+  return LITS_ONEDNN_DECLINED;
+}
+
+#endif

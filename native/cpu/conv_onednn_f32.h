@@ -1,0 +1,32 @@
+/* conv_onednn_f32.h: the fp32 convolutions conv.c hands to oneDNN
+ * (conv_onednn_f32.c), and their layout conversions (conv_f32_blocked.c). */
+#ifndef LITS_CPU_CONV_ONEDNN_F32_H
+#define LITS_CPU_CONV_ONEDNN_F32_H
+
+#include <stdint.h>
+
+#include "common.h"
+#include "conv_internal.h"
+#include "onednn_load.h" /* LITS_ONEDNN_DECLINED */
+
+/* kind: 0 forward (a = x, b = weight, bias, out = y), 1 backward data
+ * (a = dy, b = weight, out = dx), 2 filter gradient (a = x, b = dy,
+ * out = dweight); xf (x's transform, forward and filter gradient) may be
+ * NULL. LITS_ONEDNN_DECLINED where oneDNN does not take the call; the
+ * caller has checked the arguments. */
+int lits_conv_onednn_f32(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
+                         const float* b, const float* bias, float* out);
+
+/* The conversions share their loops among the threads of the caller's
+ * parallel region (omp for nowait: the caller's barrier ends them); they
+ * need AVX-512F (lits_f32_blocked_applies). */
+int lits_f32_blocked_applies(void);
+/* NCHW [n, c, hw] (c a multiple of 16), transformed (xf may be NULL), to
+ * nChw16c. */
+void lits_f32_to_blocked(const float* src, int64_t n, int64_t c, int64_t hw,
+                         const conv_xform* xf, float* dst);
+/* nChw16c back to NCHW, each channel's bias added (bias may be NULL). */
+void lits_f32_unblock(const float* src, int64_t n, int64_t c, int64_t hw, const float* bias,
+                      float* dst);
+
+#endif

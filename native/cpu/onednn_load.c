@@ -1,0 +1,96 @@
+/* onednn_load.c: libdnnl.so.2 opened with dlopen on first use, never
+ * linked, and the calls its two users share (onednn_load.h). */
+#include "onednn_load.h"
+
+#include "common.h"
+
+#if LITS_HAVE_ONEDNN
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFINE(f) __typeof__(&f) p_##f;
+DNNL_FNS(DEFINE)
+#undef DEFINE
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int loaded; /* 0 not tried, 1 ready, -1 unavailable */
+static int amx;    /* oneDNN runs AMX tiles here */
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+
+void lits_onednn_lock(void) { pthread_mutex_lock(&lock); }
+void lits_onednn_unlock(void) { pthread_mutex_unlock(&lock); }
+int lits_onednn_amx(void) { return amx; }
+dnnl_engine_t lits_onednn_engine(void) { return engine; }
+
+int lits_onednn_load(void) {
+  if (loaded != 0) return loaded > 0;
+  loaded = -1;
+  const char* name = getenv("LITS_ONEDNN_LIB");
+  void* h = dlopen(name != NULL && name[0] != '\0' ? name : "libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) return 0;
+#define RESOLVE(f)                      \
+  p_##f = (__typeof__(&f))dlsym(h, #f); \
+  if (p_##f == NULL) {                  \
+    dlclose(h);                         \
+    return 0;                           \
+  }
+  DNNL_FNS(RESOLVE)
+#undef RESOLVE
+  /* AMX under oneDNN's dispatch cap: 2.x leaves ISAs it calls "initial
+   * support" out by default (AMX was, in 2.2: oneDNN issue #1039), which
+   * could not be checked for 2.6 without an AMX CPU. The cap only limits
+   * (other CPUs keep their best ISA) and must come before any other call;
+   * ONEDNN_MAX_CPU_ISA or DNNL_MAX_CPU_ISA, if set, keep the say. */
+  if (getenv("ONEDNN_MAX_CPU_ISA") == NULL && getenv("DNNL_MAX_CPU_ISA") == NULL)
+    p_dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core_amx);
+  amx = p_dnnl_get_effective_cpu_isa() == dnnl_cpu_isa_avx512_core_amx;
+  if (p_dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) return 0;
+  if (p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) return 0;
+  loaded = 1;
+  return 1;
+}
+
+int lits_onednn_fast_impl(const_dnnl_primitive_desc_t pd) {
+  const char* name = NULL;
+  if (p_dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success)
+    return 0;
+  return name != NULL && (strncmp(name, "jit", 3) == 0 || strncmp(name, "brg", 3) == 0);
+}
+
+dnnl_primitive_t lits_onednn_primitive(dnnl_primitive_desc_t pd, size_t* scratch) {
+  dnnl_primitive_t prim = NULL;
+  const size_t s = p_dnnl_memory_desc_get_size(
+      p_dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
+  if (s > *scratch) *scratch = s;
+  if (p_dnnl_primitive_create(&prim, pd) != dnnl_success) prim = NULL;
+  p_dnnl_primitive_desc_destroy(pd);
+  return prim;
+}
+
+int lits_onednn_execute(dnnl_primitive_t prim, const dnnl_memory_desc_t* const* mds,
+                        void* const* ptrs, const int* ids, int nargs, const char* what) {
+  dnnl_exec_arg_t args[4];
+  int made = 0;
+  while (made < nargs && made < 4) {
+    args[made].arg = ids[made];
+    if (p_dnnl_memory_create(&args[made].memory, mds[made], engine, ptrs[made]) != dnnl_success)
+      break;
+    made++;
+  }
+  int ok = made == nargs && p_dnnl_primitive_execute(prim, stream, nargs, args) == dnnl_success;
+  ok = ok && p_dnnl_stream_wait(stream) == dnnl_success;
+  for (int i = 0; i < made; i++) p_dnnl_memory_destroy(args[i].memory);
+  return ok ? LITS_OK : lits_fail(LITS_ERR_INTERNAL, "oneDNN failed to run %s", what);
+}
+
+dnnl_memory_desc_t lits_onednn_scratch_md(size_t bytes) {
+  dnnl_memory_desc_t md;
+  const dnnl_dims_t d = {(dnnl_dim_t)(bytes > 0 ? bytes : 1)};
+  p_dnnl_memory_desc_init_by_tag(&md, 1, d, dnnl_u8, dnnl_x);
+  return md;
+}
+
+#endif

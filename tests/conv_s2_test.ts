@@ -1,0 +1,168 @@
+/**
+ * The fp32 stride-2 3x3 convolutions (ResNet-50's downsampling 3x3 layers)
+ * against float64 loops: with the default choice (oneDNN, opened at run
+ * time, for 128+ channels in 16-channel blocks: conv_onednn_f32.c; im2col +
+ * GEMM elsewhere), with LITS_ONEDNN=all (every shape oneDNN can take) and
+ * =off (our kernels); and without libdnnl (LITS_ONEDNN_LIB naming a missing
+ * file stands for such a machine), where the same calls run our kernels.
+ */
+import assert from "node:assert/strict";
+import { cpuLib, lastError } from "../src/ffi/native.ts";
+import { randoms } from "./bf16_ref.ts";
+import { type Geo, reference, relErr, resolve } from "./conv_ref.ts";
+import { withEnv } from "./helpers.ts";
+
+const lib = cpuLib();
+const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
+
+/** A 3x3 convolution of stride 2 and padding 1 (or `pad`). */
+type Shape = Pick<Geo, "n" | "c" | "h" | "w" | "k"> & { pad?: number };
+
+function geo(g: Shape): Geo {
+  const { pad = 1, ...rest } = g;
+  return { ...rest, r: 3, s: 3, sh: 2, sw: 2, ph: pad, pw: pad };
+}
+
+const TOL = 1e-5; // fp32 sums against float64 ones
+
+/** relu?((v - mean) * scale + shift) per channel. */
+function coefs(c: number): Float32Array {
+  const coef = new Float32Array(3 * c);
+  for (let i = 0; i < c; i++) {
+    coef[i] = ((i % 5) - 2) / 16;
+    coef[c + i] = 0.5 + (i % 7) / 8;
+    coef[2 * c + i] = ((i % 3) - 1) / 8;
+  }
+  return coef;
+}
+
+interface Run {
+  y: Float32Array;
+  dx: Float32Array;
+  dw: Float32Array;
+}
+
+/** The three calls on one shape (x_relu with a transform), checked against float64. */
+function check(g: Shape, transform: boolean, withBias: boolean, seed: number): Run {
+  const G = resolve(geo(g)), hw = g.h * g.w;
+  const nx = g.n * g.c * hw, ny = g.n * g.k * G.oh * G.ow, nw = g.k * g.c * 9;
+  const x = randoms(nx, seed), w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
+  const bias = withBias ? randoms(g.k, seed + 9) : null, coef = transform ? coefs(g.c) : null;
+  const xt = Float64Array.from(x, (v, i) => {
+    if (coef === null) return v;
+    const ch = Math.floor(i / hw) % g.c;
+    const u = Math.fround((v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch]);
+    return u < 0 ? 0 : u;
+  });
+  const ref = reference(geo(g), xt, w, dy);
+  if (bias) ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
+  const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);
+  const dw = new Float32Array(nw).fill(NaN), relu = transform ? 1 : 0;
+  const st = [
+    lib.lits_conv2d_forward_f32(G.params, p(x), p(coef), relu, p(w), p(bias), p(y)),
+    lib.lits_conv2d_backward_data_f32(G.params, p(w), p(dy), p(dx)),
+    lib.lits_conv2d_backward_filter_f32(G.params, p(x), p(coef), relu, p(dy), p(dw)),
+  ];
+  assert.deepEqual(st, [0, 0, 0], lastError(lib));
+  const tag = `${JSON.stringify(g)}${transform ? " transform" : ""}`;
+  for (
+    const [name, got, want] of [["y", y, ref.y], ["dx", dx, ref.dx], ["dw", dw, ref.dw]] as const
+  ) {
+    const e = relErr(got, want);
+    assert.ok(e < TOL, `${tag} ${name}: max error ${e.toExponential(2)} of the rms`);
+  }
+  return { y, dx, dw };
+}
+
+// Batch 1, 1 channel, odd and even sizes (off the 16-pixel blocks of the
+// layout conversions), channels in 16-channel blocks and not (then ours),
+// padding 0 and 2; and the ResNet-50 layers' channel counts at small sizes.
+const shapes: Shape[] = [
+  { n: 1, c: 1, h: 9, w: 7, k: 1 },
+  { n: 2, c: 3, h: 8, w: 11, k: 5 },
+  { n: 1, c: 16, h: 7, w: 7, k: 32 },
+  { n: 3, c: 32, h: 10, w: 9, k: 16, pad: 0 },
+  { n: 1, c: 16, h: 13, w: 6, k: 16, pad: 2 },
+  { n: 2, c: 136, h: 9, w: 9, k: 120 }, // not 16-channel blocks: ours
+  { n: 2, c: 128, h: 12, w: 12, k: 128 },
+  { n: 1, c: 256, h: 9, w: 7, k: 256 },
+  { n: 1, c: 512, h: 8, w: 8, k: 512 },
+];
+
+for (const [label, env] of [["default", undefined], ["all", "all"], ["off", "off"]] as const) {
+  Deno.test(`fp32 stride-2 3x3 convolutions (LITS_ONEDNN=${label}) match float64`, () => {
+    withEnv({ LITS_ONEDNN: env }, () => {
+      shapes.forEach((g, i) => {
+        check(g, false, i % 2 === 0, 10 + i);
+        check(g, true, i % 2 === 1, 30 + i);
+      });
+    });
+  });
+}
+
+Deno.test("fp32 stride-2 3x3 convolutions: the same bits twice (default choice)", () => {
+  withEnv({ LITS_ONEDNN: undefined }, () => {
+    for (const g of shapes.slice(5)) {
+      const a = check(g, true, true, 70), b = check(g, true, true, 70);
+      for (const key of ["y", "dx", "dw"] as const) {
+        assert.deepEqual(a[key], b[key], `${JSON.stringify(g)} ${key}: not the same bits twice`);
+      }
+    }
+  });
+});
+
+/** A child Deno running the three fp32 calls on one shape, oneDNN's verbose log on. */
+async function child(env: Record<string, string>) {
+  const shape: Shape = { n: 2, c: 128, h: 10, w: 10, k: 128 };
+  const G = resolve(geo(shape)), ny = shape.n * shape.k * G.oh * G.ow;
+  const script = `
+    import { cpuLib, lastError } from "${new URL("../src/ffi/native.ts", import.meta.url).href}";
+    const lib = cpuLib(), g = new Int32Array([${G.params.join(", ")}]);
+    const x = new Float32Array(${shape.n * shape.c * shape.h * shape.w}).map((_, i) => Math.sin(i));
+    const w = new Float32Array(${shape.k * shape.c * 9}).map((_, i) => Math.cos(i) / 16);
+    const y = new Float32Array(${ny}), dx = new Float32Array(x.length);
+    const dw = new Float32Array(w.length), P = Deno.UnsafePointer.of;
+    const st = [lib.lits_conv2d_forward_f32(g, P(x), null, 0, P(w), null, P(y)),
+      lib.lits_conv2d_backward_data_f32(g, P(w), P(y), P(dx)),
+      lib.lits_conv2d_backward_filter_f32(g, P(x), null, 0, P(y), P(dw))];
+    if (st.some((s) => s !== 0)) throw new Error(lastError(lib));
+    console.log("sums", [y, dx, dw].map((a) => a.reduce((s, v) => s + v, 0)).join(" "));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    env: { ONEDNN_VERBOSE: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const sums = stdout.match(/^sums (.*)$/m)![1].split(" ").map(Number);
+  return { sums, ran: /exec,cpu,convolution,/.test(stdout) };
+}
+
+/** Whether this library runs oneDNN: built here with its header, and libdnnl found. */
+function onednnHere(): boolean {
+  if (Deno.env.get("LITS_NATIVE_LIB")) return false;
+  try {
+    Deno.statSync("/usr/include/oneapi/dnnl/dnnl.h");
+    Deno.dlopen(Deno.env.get("LITS_ONEDNN_LIB") || "libdnnl.so.2", {}).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("fp32 stride-2 convolutions: LITS_ONEDNN=off and a missing libdnnl run ours", async () => {
+  const chosen = await child({});
+  const off = await child({ LITS_ONEDNN: "off" });
+  const missing = await child({ LITS_ONEDNN_LIB: "/nonexistent/libdnnl.so.2" });
+  assert.ok(!off.ran, "LITS_ONEDNN=off ran a oneDNN convolution");
+  assert.ok(!missing.ran, "a missing libdnnl ran a oneDNN convolution");
+  assert.deepEqual(missing.sums, off.sums, "without libdnnl, not our kernels' results");
+  const installed = onednnHere();
+  assert.equal(chosen.ran, installed, `oneDNN ran: ${chosen.ran}, expected: ${installed}`);
+  chosen.sums.forEach((v, i) => {
+    const e = Math.abs(v - off.sums[i]) / Math.max(Math.abs(off.sums[i]), 1);
+    assert.ok(e < 1e-4, `sum ${i}: oneDNN ${v}, ours ${off.sums[i]}`);
+  });
+});
