@@ -1,8 +1,8 @@
 /**
  * The fp32 stride-2 3x3 convolutions (ResNet-50's downsampling 3x3 layers)
  * against float64 loops: with the default choice (oneDNN, opened at run
- * time, for 128+ channels in 16-channel blocks: conv_onednn_f32.c; im2col +
- * GEMM elsewhere), with LITS_ONEDNN=all (every shape oneDNN can take) and
+ * time, for 128+ channels in 16-channel blocks, the filter gradient from 256
+ * outputs an image: conv_onednn_f32.c; im2col + GEMM elsewhere), with LITS_ONEDNN=all (every shape oneDNN can take) and
  * =off (our kernels); and without libdnnl (LITS_ONEDNN_LIB naming a missing
  * file stands for such a machine), where the same calls run our kernels.
  */
@@ -87,6 +87,7 @@ const shapes: Shape[] = [
   { n: 2, c: 128, h: 12, w: 12, k: 128 },
   { n: 1, c: 256, h: 9, w: 7, k: 256 },
   { n: 1, c: 512, h: 8, w: 8, k: 512 },
+  { n: 1, c: 128, h: 33, w: 32, k: 128 }, // 17 x 16 outputs: the filter gradient too
 ];
 
 for (const [label, env] of [["default", undefined], ["all", "all"], ["off", "off"]] as const) {

@@ -23,23 +23,25 @@
 /* Which (kind, shape) oneDNN takes: LITS_ONEDNN=off none (read on every
  * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
  * tests), none while LITS_CONV_ALGO names one of ours, else the measured
- * choice: the forward and backward data of 3x3 convolutions of stride 2
- * and 128+ channels, which our kernels serve with im2col + GEMM. ResNet-50's
- * three, batch 16, 2 threads, both paths alternating in one process
- * (bench/onednn_conv.c f32), conversions included, medians of 7 (cores
- * shared with another process's benchmark): 128 at 64^2, 256 at 32^2, 512
- * at 16^2, forward +3..7%, +2%, +22..27% (oneDNN's primitive alone runs
- * 180-217 GF/s; the layout conversions cost 1-3 ms of a 25-30 ms call),
- * backward data +18..31%, +10..16%, +14..20%. Kept ours: the filter
- * gradient, +1..7% at 128 and 256 but -12..-24% at 512. */
+ * choice: 3x3 convolutions of stride 2 and 128+ channels, which our
+ * kernels serve with im2col + GEMM, the filter gradient only from 256
+ * output pixels an image. ResNet-50's three, batch 16, 2 threads, both
+ * paths alternating in one process (bench/onednn_conv.c f32), conversions
+ * included, medians of 7 (cores shared with another process's benchmark):
+ * 128 at 64^2, 256 at 32^2, 512 at 16^2, forward +3..7%, +2%, +22..27%
+ * (oneDNN's primitive alone runs 180-217 GF/s; the layout conversions cost
+ * 1-3 ms of a 25-30 ms call), backward data +18..31%, +10..16%, +14..20%,
+ * filter gradient +1..7%, +3..7%, but -12..-26% at 512 (8^2 outputs):
+ * kept ours there. Unlike its bf16 filter gradient, oneDNN's fp32 one kept
+ * its gain when the cores were shared (+3..7%, CPU time = wall time). */
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
   if (env != NULL && strcmp(env, "all") == 0) return 1;
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
-  return kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128 &&
-         p->k >= 128;
+  const int s2 = p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2;
+  return s2 && p->c >= 128 && p->k >= 128 && (kind != 2 || p->ohw >= 256);
 }
 
 /* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,
