@@ -18,7 +18,20 @@
 /* Tiles per thread below which the forward leaves Winograd (enough_tiles). */
 #define WINOGRAD_MIN_TILES 16
 
-enum conv_algo { ALGO_GEMM, ALGO_DIRECT, ALGO_WINOGRAD };
+enum conv_algo { ALGO_GEMM, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_COLS };
+
+/* Whether a filter gradient goes to conv_filter_cols.c (packed_gemm.c's
+ * GEMM on transposed im2col columns) rather than im2col + OpenBLAS: the
+ * 3x3 stride-2 layers of 128+ channels that oneDNN does not take
+ * (conv_onednn_f32.c: fewer than 256 output pixels an image). Measured,
+ * both alternating in one process (cores shared), ResNet-50's 512 at
+ * 16^2, batch 16: +10..11% (3 runs); at 64^2 (128) and 32^2 (256) it lost
+ * (-12..-31%, -1..-5%: with fewer output channels the GEMM packs as much
+ * for fewer products). */
+static int filter_cols_wins(const conv_shape* p) {
+  return p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128 && p->k >= 128 &&
+         p->ohw < 256 && lits_conv_filter_cols_applies(p);
+}
 
 /* Whether Winograd is the fastest for a shape, c and k being the channels
  * of its input and output: F(4x4, 3x3) for the forward and backward data,
@@ -65,6 +78,7 @@ static int pick_algo(const conv_shape* p, const conv_xform* xf, int filter) {
   if (algo != NULL && strcmp(algo, "winograd") == 0) return winograd ? ALGO_WINOGRAD : ALGO_GEMM;
   if (algo != NULL && strcmp(algo, "gemm") == 0) return ALGO_GEMM;
   if (winograd && winograd_wins(p) && (filter || enough_tiles(p))) return ALGO_WINOGRAD;
+  if (filter && filter_cols_wins(p)) return ALGO_COLS;
   return direct && (!filter || p->c < 8) ? ALGO_DIRECT : ALGO_GEMM;
 }
 
@@ -243,6 +257,9 @@ int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const
   const int algo = pick_algo(&p, xf, 1);
   if (algo == ALGO_WINOGRAD) {
     return lits_conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, dweight));
+  }
+  if (algo == ALGO_COLS) {
+    return lits_conv_status(fn, &p, lits_conv_filter_cols(&p, x, xf, dy, dweight));
   }
   if (algo == ALGO_DIRECT) { /* (only without a transform: see pick_algo) */
     return lits_conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
