@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "conv_internal.h"
+#include "conv_filter_cols.h"
 #include "conv_onednn_f32.h"
 
 /* Below this many elements the bias gradient stays on one thread. */

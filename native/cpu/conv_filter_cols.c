@@ -15,6 +15,7 @@
 #include <omp.h>
 
 #include "common.h"
+#include "conv_filter_cols.h"
 #include "conv_internal.h"
 #include "conv_onednn_f32.h"
 #include "conv_tiles.h"

@@ -64,14 +64,6 @@ int lits_conv_filter_pointwise_applies(const conv_shape* p);
 int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_xform* xf,
                                const float* dy, float* dweight);
 
-/* The filter gradient of a convolution without groups, channels in
- * 16-channel blocks, through packed_gemm.c's GEMM on transposed im2col
- * columns (conv_filter_cols.c), where lits_conv_filter_cols_applies
- * (AVX-512 CPUs). */
-int lits_conv_filter_cols_applies(const conv_shape* p);
-int lits_conv_filter_cols(const conv_shape* p, const float* x, const conv_xform* xf,
-                          const float* dy, float* dweight);
-
 /* Direct 3x3 kernels (conv_direct.c): lits_conv_direct_applies says whether
  * the shape is theirs (and the build has AVX-512); each kernel returns
  * LITS_ERR_UNAVAILABLE when it declines, and the caller runs GEMM. The

@@ -29,6 +29,7 @@ export const CPU_SOURCES = [
   "conv_filter_pack.h",
   "conv_filter_pack.c",
   "conv_filter_pointwise.c",
+  "conv_filter_cols.h",
   "conv_filter_cols.c",
   "conv_direct.c",
   "conv_winograd.h",
