@@ -25,10 +25,11 @@ enum conv_algo { ALGO_GEMM, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_COLS };
  * GEMM on transposed im2col columns) rather than im2col + OpenBLAS: the
  * 3x3 stride-2 layers of 128+ channels that oneDNN does not take
  * (conv_onednn_f32.c: fewer than 256 output pixels an image). Measured,
- * both alternating in one process (cores shared), ResNet-50's 512 at
- * 16^2, batch 16: +10..11% (3 runs); at 64^2 (128) and 32^2 (256) it lost
- * (-12..-31%, -1..-5%: with fewer output channels the GEMM packs as much
- * for fewer products). */
+ * both alternating in one process (cores shared), medians of 9:
+ * ResNet-50's 512 at 16^2, batch 16, +5..24% in 6 runs (the GEMM 44-78
+ * GF/s on the shared cores, this 53-88); 256 and 128 at 16^2 +21%, +38%.
+ * At 64^2 (128) and 32^2 (256) it lost (-12..-31%, -1..-5%: with fewer
+ * output channels the GEMM packs as much for fewer products). */
 static int filter_cols_wins(const conv_shape* p) {
   return p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128 && p->k >= 128 &&
          p->ohw < 256 && lits_conv_filter_cols_applies(p);
@@ -67,7 +68,10 @@ static int enough_tiles(const conv_shape* p) {
  * Winograd for the 3x3 layers of winograd_wins; the direct 3x3 kernels
  * where they apply (forward and backward data; the filter gradient only
  * with few input channels, where im2col's GEMM has an inner dimension of
- * 9 c); else im2col + GEMM. LITS_CONV_ALGO=gemm, =direct or =winograd in
+ * 9 c); the filter gradient of filter_cols_wins through
+ * conv_filter_cols.c; else im2col + GEMM. (Before this, the stride-2 3x3
+ * layers of 128+ channels go to oneDNN where libdnnl is installed:
+ * conv_onednn_f32.c's chosen.) LITS_CONV_ALGO=gemm, =direct or =winograd in
  * the environment forces one where it applies (GEMM elsewhere), and
  * =openblas keeps the 1x1 layers' GEMMs on OpenBLAS (packed_gemm.c), for
  * benchmarks and tests that compare them; it is read on every call. */
