@@ -126,20 +126,42 @@ for (const [name, g] of cases) {
   Deno.test(`conv filter gradient 1x1: ${name}`, () => void check(g));
 }
 
-Deno.test("conv filter gradient 1x1: the same bits with 1 and 2 threads, close to OpenBLAS", () => {
-  const g: Case = { n: 3, c: 40, h: 20, w: 20, k: 70, stride: 1, xf: true, relu: true };
+/** dW of case g (seed 3) with each number of threads, restoring the setting. */
+function withThreads(g: Case, counts: number[]): Float32Array[] {
   const before = new Int32Array(1);
   assert.equal(lib.lits_get_num_threads(before), 0);
   try {
-    assert.equal(lib.lits_set_num_threads(1), 0);
-    const one = gradient(g, 3).got;
-    assert.equal(lib.lits_set_num_threads(2), 0);
-    const two = gradient(g, 3).got;
-    const i = one.findIndex((v, j) => !Object.is(v, two[j]));
-    assert.equal(i, -1, `element ${i}: ${one[i]} with one thread, ${two[i]} with two`);
-    const blas = withEnv({ LITS_CONV_ALGO: "openblas" }, () => gradient(g, 3).got);
-    assertClose(one, blas, { rtol: 1e-4, atol: 1e-4, what: "against OpenBLAS" });
+    return counts.map((t) => {
+      assert.equal(lib.lits_set_num_threads(t), 0);
+      return gradient(g, 3).got;
+    });
   } finally {
     lib.lits_set_num_threads(before[0]);
+  }
+}
+
+function assertSameBits(a: Float32Array, b: Float32Array, what: string) {
+  const i = a.findIndex((v, j) => !Object.is(v, b[j]));
+  assert.equal(i, -1, `${what}, element ${i}: ${a[i]} and ${b[i]}`);
+}
+
+Deno.test("conv filter gradient 1x1: the same bits with 1 and 2 threads, close to OpenBLAS", () => {
+  const g: Case = { n: 3, c: 40, h: 20, w: 20, k: 70, stride: 1, xf: true, relu: true };
+  const [one, two] = withThreads(g, [1, 2]);
+  assertSameBits(one, two, "1 and 2 threads");
+  const blas = withEnv({ LITS_CONV_ALGO: "openblas" }, () => gradient(g, 3).got);
+  assertClose(one, blas, { rtol: 1e-4, atol: 1e-4, what: "against OpenBLAS" });
+});
+
+// Where one thread's rows need more blocks than each of two or three
+// threads' (200 channels of x: blocks of 100 or 68), the chunks stay the
+// same, and so do the bits (they changed with 3 threads before).
+Deno.test("conv filter gradient 1x1: the same bits with 1, 2 and 3 threads, blocks apart", () => {
+  for (const stride of [1, 2]) {
+    const g: Case = { n: 3, c: 200, h: 20, w: 20, k: 100, stride, xf: true, relu: true };
+    const [one, two, three] = withThreads(g, [1, 2, 3]);
+    assertSameBits(one, two, `stride ${stride}: 1 and 2 threads`);
+    assertSameBits(one, three, `stride ${stride}: 1 and 3 threads`);
+    check(g, 3);
   }
 });

@@ -215,40 +215,53 @@ static int64_t part_bound(int64_t d, int t, int nparts) {
   return d * t / nparts / 4 * 4;
 }
 
-/* The chunk and block of an order and split: as few blocks of the thread's
- * rows as fit the budget with chunks of JC_MIN or more, then chunks as long
- * as the budget allows (fewer blocks, fewer passes over the other
- * operand). A strided x's block has twice the budget, as its next block is
- * not prefetched (see filter_block_x). */
-static filter_plan make_plan(const conv_shape* p, int xblock, int by_k, int nt) {
+/* The chunk and block of an order and split: with jc 0, as few blocks of
+ * the thread's rows as fit the budget with chunks of JC_MIN or more, then
+ * chunks as long as the budget allows (fewer blocks, fewer passes over the
+ * other operand); else chunks of jc columns and as few blocks as fit. A
+ * strided x's block has twice the budget, as its next block is not
+ * prefetched (see filter_block_x). */
+static filter_plan make_plan(const conv_shape* p, int xblock, int by_k, int nt, int64_t jc) {
   const int64_t kt = by_k ? (p->k + nt - 1) / nt : p->k;
   const int64_t ct = by_k ? p->c : (p->c + nt - 1) / nt;
   const int strided = p->sh != 1 || p->sw != 1, wx = strided ? 2 : 1; /* gathering costs more */
   const int64_t budget = (xblock && strided ? 2 : 1) * BLOCK_FLOATS;
-  const int64_t rows = xblock ? ct : kt, most = budget / JC_MIN;
+  const int64_t rows = xblock ? ct : kt, most = jc > 0 ? budget / jc / 4 * 4 : budget / JC_MIN;
   const int64_t blocks = (rows + most - 1) / most;
-  filter_plan f = {xblock, by_k, 0, ((rows + blocks - 1) / blocks + 3) / 4 * 4, 0};
-  f.jc = budget / f.kb / 16 * 16 < JC ? budget / f.kb / 16 * 16 : JC;
+  filter_plan f = {xblock, by_k, jc, ((rows + blocks - 1) / blocks + 3) / 4 * 4, 0};
+  if (jc == 0) f.jc = budget / f.kb / 16 * 16 < JC ? budget / f.kb / 16 * 16 : JC;
   f.cost = xblock ? wx * ct + kt * blocks : kt + wx * ct * blocks;
   return f;
 }
 
 /* The order (a block of dy rows or of x channels per chunk) and the split
- * (by k or by c) that pack the fewest rows: each repacking of a strip
- * reads it from L2 or L3 again. With 64 channels a block of x is packed
- * once a chunk where blocks of dy rows (96 + 32 of a thread's 128) pack x
- * twice; a strided x gathered once per block of dy rows ran ResNet-50's
- * 1024 -> 2048 at 16 x 16 at half OpenBLAS's rate. */
-static filter_plan plan_filter(const conv_shape* p, int nt) {
+ * (by k or by c) that pack the fewest rows, for chunks of jc columns (0:
+ * the longest that fit): each repacking of a strip reads it from L2 or L3
+ * again. With 64 channels a block of x is packed once a chunk where blocks
+ * of dy rows (96 + 32 of a thread's 128) pack x twice; a strided x
+ * gathered once per block of dy rows ran ResNet-50's 1024 -> 2048 at
+ * 16 x 16 at half OpenBLAS's rate. */
+static filter_plan best_plan(const conv_shape* p, int nt, int64_t jc) {
   filter_plan best = {0, 0, 0, 0, -1};
   for (int xblock = 1; xblock >= 0; xblock--) { /* ties: longer chunks, then x packed once */
     for (int i = 0; i < 2; i++) {
       const int by_k = p->sw > 1 ? i : 1 - i; /* ties: a strided x split, not gathered twice */
-      const filter_plan f = make_plan(p, xblock, by_k, nt);
+      const filter_plan f = make_plan(p, xblock, by_k, nt, jc);
       if (best.cost < 0 || f.cost < best.cost || (f.cost == best.cost && f.jc > best.jc)) best = f;
     }
   }
   return best;
+}
+
+/* The plan for nt threads with the chunks of the plan for two (this
+ * machine's cores): the chunks' bounds set the order of dW's sums, so that
+ * its bits are the same for any number of threads (chunks sized by each
+ * thread's rows gave ResNet-50's 1024 -> 2048 / 2 other bits with one
+ * thread than with two). The chunks of one thread's plan were shorter, and
+ * slower with two threads: 14% at 256 -> 512 / 2 at 64 x 64 (768 columns
+ * instead of 1024). */
+static filter_plan plan_filter(const conv_shape* p, int nt) {
+  return best_plan(p, nt, best_plan(p, 2, 0).jc);
 }
 
 int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_xform* xf,
