@@ -120,6 +120,36 @@ const cases: [string, Case][] = [
     xf: true,
     relu: true,
   }],
+  // Two chunks or more and a small dW: two groups of columns, each with a
+  // dW of its own, added at the end.
+  ["column groups: one image, one channel, 3 chunks", {
+    n: 1,
+    c: 1,
+    h: 50,
+    w: 50,
+    k: 3,
+    stride: 1,
+  }],
+  ["column groups: odd sizes, 2 chunks and a bit", { n: 3, c: 13, h: 27, w: 26, k: 10, stride: 1 }],
+  ["column groups: batch norm and ReLU", {
+    n: 2,
+    c: 30,
+    h: 33,
+    w: 34,
+    k: 7,
+    stride: 1,
+    xf: true,
+    relu: true,
+  }],
+  ["column groups: stride 2 with batch norm", {
+    n: 2,
+    c: 9,
+    h: 70,
+    w: 66,
+    k: 11,
+    stride: 2,
+    xf: true,
+  }],
 ];
 
 for (const [name, g] of cases) {
@@ -164,4 +194,12 @@ Deno.test("conv filter gradient 1x1: the same bits with 1, 2 and 3 threads, bloc
     assertSameBits(one, three, `stride ${stride}: 1 and 3 threads`);
     check(g, 3);
   }
+});
+
+Deno.test("conv filter gradient 1x1: column groups, the same bits with 1, 2 and 3 threads", () => {
+  const g: Case = { n: 3, c: 21, h: 31, w: 30, k: 26, stride: 1, xf: true, relu: true };
+  const [one, two, three] = withThreads(g, [1, 2, 3]);
+  assertSameBits(one, two, "1 and 2 threads");
+  assertSameBits(one, three, "1 and 3 threads");
+  check(g, 3);
 });

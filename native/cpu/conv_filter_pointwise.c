@@ -16,9 +16,10 @@
  * L1); x is transformed and gathered as it is read, and the next block's
  * and strip's memory is prefetched while the products run (both in
  * conv_filter_pack.c). Which operand is blocked, and whether the threads
- * split k or c, is chosen per shape (plan_filter). The threads split dW
- * itself, so there is no reduction between threads and every element of
- * dW is summed in the same order whatever the number of threads. */
+ * split k or c, is chosen per shape (best_plan). The threads split dW
+ * itself (where dW is small, also the columns, in two groups fixed by the
+ * shape, added in a fixed order), so that every element of dW is summed
+ * in the same order whatever the number of threads. */
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@
 /* Floats of a block (rows x chunk columns), 384 KiB: with the next block
  * prefetched beside it, it stays in L2. */
 #define BLOCK_FLOATS (96 * 1024)
+#define GROUP_DW (32 * 1024) /* the most floats of dW that column groups take (column_groups) */
 
 /* How a thread walks its part of dW: a block of dy rows or of x channels
  * per chunk, the threads' split (by k or by c), the chunk's columns and the
@@ -122,19 +124,28 @@ DOTS(1) DOTS(2) DOTS(3) DOTS(4)
 static const dot_fn dots[MR][NR] = {ROWFNS(1), ROWFNS(2), ROWFNS(3), ROWFNS(4)};
 
 
+/* A thread's part of dW: rows [k0, k1) of dy against channels [c0, c1) of
+ * x, over columns [j0, j1) (chunk bounds), into dw (rows of p->c). */
+typedef struct {
+  float* dw;
+  int64_t k0, k1, c0, c1, j0, j1;
+} dw_part;
+
 /* One thread's block of dW: rows [k0, k1) of dy against channels [c0, c1)
- * of x, over every column, chunk by chunk. While a block of dy rows is in
+ * of x, over its columns, chunk by chunk. While a block of dy rows is in
  * use, the next block's rows are prefetched, and x's next strip while a
  * strip is (without them, the packing waited on DRAM for a fifth of the
  * time at c64 k256 64x64). */
 static void filter_block(const conv_shape* p, const float* x, const conv_xform* xf,
-                         const float* dy, float* dw, int64_t k0, int64_t k1, int64_t c0,
-                         int64_t c1, const filter_plan* pl, float* dbuf, float* xbuf) {
-  const int64_t cols = p->n * p->ohw, ldw = p->c, chunk = pl->jc, bk = pl->kb;
+                         const float* dy, const dw_part* w, const filter_plan* pl, float* dbuf,
+                         float* xbuf) {
+  const int64_t k0 = w->k0, k1 = w->k1, c0 = w->c0, c1 = w->c1, cols = w->j1;
+  const int64_t ldw = p->c, chunk = pl->jc, bk = pl->kb;
+  float* dw = w->dw;
   for (int64_t kk = k0; kk < k1; kk++) memset(dw + kk * ldw + c0, 0, (size_t)(c1 - c0) * 4);
   if (k0 >= k1 || c0 >= c1) return;
   prefetcher fd, fx;
-  for (int64_t j0 = 0; j0 < cols; j0 += chunk) {
+  for (int64_t j0 = w->j0; j0 < cols; j0 += chunk) {
     const int64_t jc = cols - j0 < chunk ? cols - j0 : chunk, jp = round16(jc), ld = jp + 16;
     for (int64_t kb0 = k0; kb0 < k1; kb0 += bk) {
       const int64_t kb = k1 - kb0 < bk ? k1 - kb0 : bk;
@@ -169,13 +180,15 @@ static void filter_block(const conv_shape* p, const float* x, const conv_xform* 
 /* The same with the roles swapped: a block of channels of x packed per
  * chunk (gathered and transformed once), dy packed 4 rows at a time. */
 static void filter_block_x(const conv_shape* p, const float* x, const conv_xform* xf,
-                           const float* dy, float* dw, int64_t k0, int64_t k1, int64_t c0,
-                           int64_t c1, const filter_plan* pl, float* cbuf, float* dbuf) {
-  const int64_t cols = p->n * p->ohw, ldw = p->c, chunk = pl->jc, bk = pl->kb;
+                           const float* dy, const dw_part* w, const filter_plan* pl, float* cbuf,
+                           float* dbuf) {
+  const int64_t k0 = w->k0, k1 = w->k1, c0 = w->c0, c1 = w->c1, cols = w->j1;
+  const int64_t ldw = p->c, chunk = pl->jc, bk = pl->kb;
+  float* dw = w->dw;
   for (int64_t kk = k0; kk < k1; kk++) memset(dw + kk * ldw + c0, 0, (size_t)(c1 - c0) * 4);
   if (k0 >= k1 || c0 >= c1) return;
   prefetcher fx, fd;
-  for (int64_t j0 = 0; j0 < cols; j0 += chunk) {
+  for (int64_t j0 = w->j0; j0 < cols; j0 += chunk) {
     const int64_t jc = cols - j0 < chunk ? cols - j0 : chunk, jp = round16(jc), ld = jp + 16;
     for (int64_t cb0 = c0; cb0 < c1; cb0 += bk) {
       const int64_t cb = c1 - cb0 < bk ? c1 - cb0 : bk;
@@ -253,41 +266,72 @@ static filter_plan best_plan(const conv_shape* p, int nt, int64_t jc) {
   return best;
 }
 
-/* The plan for nt threads with the chunks of the plan for two (this
- * machine's cores): the chunks' bounds set the order of dW's sums, so that
- * its bits are the same for any number of threads (chunks sized by each
- * thread's rows gave ResNet-50's 1024 -> 2048 / 2 other bits with one
- * thread than with two). The chunks of one thread's plan were shorter, and
- * slower with two threads: 14% at 256 -> 512 / 2 at 64 x 64 (768 columns
- * instead of 1024). */
-static filter_plan plan_filter(const conv_shape* p, int nt) {
-  return best_plan(p, nt, best_plan(p, 2, 0).jc);
+/* Column groups: 2 (the columns of the first half of the chunks, and the
+ * rest), each summed into a dW of its own, added at the end, where dW is
+ * small and there are two chunks or more (ResNet-50's 64 x 64 layers):
+ * each group's threads read only its columns, where threads that split dW
+ * all read one operand whole (and transform x twice): 7-10% faster at
+ * 64 -> 64 and 256 -> 128, 1-2% at 64 -> 256 and 256 -> 64, none with
+ * dW of 64K floats and more (x and dy cold, 2 threads). The groups depend
+ * on the shape only and one thread runs both, so that the bits do not
+ * depend on the number of threads. */
+static int column_groups(const conv_shape* p, int64_t jc) {
+  return p->n * p->ohw >= 2 * jc && p->k * p->c <= GROUP_DW ? 2 : 1;
 }
 
+/* dw += part, both [n]: split among the team of threads. */
+AVX512 static void add_part(float* dw, const float* part, int64_t n) {
+#pragma omp for schedule(static)
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(m, dw + i);
+    _mm512_mask_storeu_ps(dw + i, m, _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, part + i)));
+  }
+}
+
+/* The chunks are those of the plan for two threads (this machine's cores)
+ * whatever the number of threads: their bounds set the order of dW's sums,
+ * so that its bits do not depend on it (chunks sized by each thread's rows
+ * gave ResNet-50's 1024 -> 2048 / 2 other bits with one thread than with
+ * two). One thread's plan had shorter chunks, slower with two threads:
+ * 10-14% at 256 -> 512 / 2 at 64 x 64 (768 columns instead of 1024). With
+ * more threads a thread has no more rows, so that its blocks fit as well. */
 int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_xform* xf,
                                const float* dy, float* dweight) {
   const int nt = omp_get_max_threads();
-  const filter_plan plan = plan_filter(p, nt);
+  const int64_t cols = p->n * p->ohw, jc = best_plan(p, 2, 0).jc;
+  const int groups = column_groups(p, jc), team = nt >= groups ? nt / groups : 1;
+  const filter_plan plan = best_plan(p, team, jc);
   const int xblock = plan.xblock, by_k = plan.by_k;
   const int64_t d = by_k ? p->k : p->c;
-  const int threads = min_threads(nt, d < 8 ? 1 : d / 4); /* no empty part */
-  const int64_t jmax = round16(p->n * p->ohw < plan.jc ? p->n * p->ohw : plan.jc);
-  const int64_t rows = plan.kb;
+  const int members = min_threads(team, d < 8 ? 1 : d / 4); /* no empty part */
+  const int threads = nt >= groups ? members * groups : 1;  /* one: every group in turn */
+  const int64_t jmax = round16(cols < plan.jc ? cols : plan.jc);
+  const int64_t rows = plan.kb, mid = ((cols + jc - 1) / jc + 1) / 2 * jc;
   const int64_t per = round16(rows * (jmax + 16)) + round16((NR > MR ? NR : MR) * (jmax + 16));
-  float* scratch = thread_scratch(per, threads, 0);
+  float* scratch = thread_scratch(per, threads, groups > 1 ? p->k * p->c : 0);
   if (scratch == NULL) return LITS_ERR_MEMORY;
+  float* part = scratch + per * threads;
 #pragma omp parallel num_threads(threads)
   {
     const int tid = omp_get_thread_num();
     float* block = scratch + per * tid;
     float* strip = block + round16(rows * (jmax + 16));
-    const int64_t lo = part_bound(d, tid, threads), hi = part_bound(d, tid + 1, threads);
-    const int64_t k0 = by_k ? lo : 0, k1 = by_k ? hi : p->k;
-    const int64_t c0 = by_k ? 0 : lo, c1 = by_k ? p->c : hi;
-    if (xblock) {
-      filter_block_x(p, x, xf, dy, dweight, k0, k1, c0, c1, &plan, block, strip);
-    } else {
-      filter_block(p, x, xf, dy, dweight, k0, k1, c0, c1, &plan, block, strip);
+    const int first = threads == 1 ? 0 : tid / members;
+    const int last = threads == 1 ? groups - 1 : first, r = threads == 1 ? 0 : tid % members;
+    const int64_t lo = part_bound(d, r, members), hi = part_bound(d, r + 1, members);
+    for (int g = first; g <= last; g++) {
+      dw_part w = {g == 0 ? dweight : part, by_k ? lo : 0, by_k ? hi : p->k, by_k ? 0 : lo,
+                   by_k ? p->c : hi, g == 0 ? 0 : mid, groups == 1 || g == 1 ? cols : mid};
+      if (xblock) {
+        filter_block_x(p, x, xf, dy, &w, &plan, block, strip);
+      } else {
+        filter_block(p, x, xf, dy, &w, &plan, block, strip);
+      }
+    }
+    if (groups > 1) {
+#pragma omp barrier
+      add_part(dweight, part, p->k * p->c);
     }
   }
   lits_scratch_free(scratch);
