@@ -15,11 +15,13 @@
  *   gcc -O2 -Inative/include bench/filt1x1_bench.c -ldl -o /tmp/filt1x1_bench
  *   OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive /tmp/filt1x1_bench /tmp/old.so native/build/liblits_cpu.so \
  *       [rounds] [warm] [plain]
- * warm (1): no flush between calls; plain (1): no transform; FILT_SHAPE=text:
+ * warm (1): no flush between calls; plain (1): no transform; FILT_SMALL_PAGES:
+ * x and dy in 4 KiB pages; FILT_SHAPE=text:
  * only the shapes whose name holds text; FILT_ENV_OLD, FILT_ENV_NEW=NAME=value:
  * set before each call of the old or new library (both may be one file,
  * for an A/B of an environment switch such as LITS_CONV_ALGO=openblas). */
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +44,12 @@ static int cmp(const void* a, const void* b) {
   return x < y ? -1 : x > y;
 }
 
+/* 2 MiB aligned, in transparent huge pages where the system allows them
+ * on request (as the library's allocator asks for its tensors, alloc.c). */
 static float* filled(size_t len, float lo, float hi) {
-  float* v = malloc(len * sizeof(float));
+  const size_t huge = 2u << 20, bytes = (len * sizeof(float) + huge - 1) / huge * huge;
+  float* v = aligned_alloc(huge, bytes);
+  if (getenv("FILT_SMALL_PAGES") == NULL) madvise(v, bytes, MADV_HUGEPAGE);
   for (size_t i = 0; i < len; i++) v[i] = lo + (hi - lo) * ((float)rand() / RAND_MAX);
   return v;
 }
