@@ -274,9 +274,9 @@ static filter_plan best_plan(const conv_shape* p, int nt, int64_t jc) {
  * rest), each summed into a dW of its own, added at the end, where dW is
  * small and there are two chunks or more (ResNet-50's 64 x 64 layers):
  * each group's threads read only its columns, where threads that split dW
- * all read one operand whole (and transform x twice): 7-10% faster at
- * 64 -> 64 and 256 -> 128, 1-2% at 64 -> 256 and 256 -> 64, none with
- * dW of 64K floats and more (x and dy cold, 2 threads). The groups depend
+ * all read one operand whole (and transform x twice): 3-12% faster at
+ * 64 -> 64, 2-9% at 256 -> 128, 0-5% at 64 -> 256 and 256 -> 64, nothing
+ * clear with dW of 64K floats (x and dy cold, 2 threads). The groups depend
  * on the shape only and one thread runs both, so that the bits do not
  * depend on the number of threads. */
 static int column_groups(const conv_shape* p, int64_t jc) {
