@@ -79,6 +79,12 @@ const cases: Case[] = [
 
 /** The case's output both ways: one kernel, and the ops one by one (with deferral on). */
 function run(c: Case, bf16 = false): [Float32Array, Float32Array, number] {
+  // (Everything made here is freed at the scope's end: later test files
+  // measure the allocator's cache.)
+  return noGrad(() => scope(() => runIn(c, bf16)));
+}
+
+function runIn(c: Case, bf16: boolean): [Float32Array, Float32Array, number] {
   manualSeed(c.x.reduce((a, b) => a + b, 0));
   const k = c.w[0];
   const x = randn(c.x), w = randn(c.w), b = c.bias ? randn([k]) : null;
@@ -111,16 +117,12 @@ function run(c: Case, bf16 = false): [Float32Array, Float32Array, number] {
       ).add(residual()),
     );
   const inPrecision = <T>(fn: () => T): T => bf16 ? autocast("bfloat16", fn) : fn();
-  return noGrad(() =>
-    scope(() => {
-      const [y, calls] = countingEpilogue(() =>
-        inPrecision(() => conv2dBatchNormAddRelu(x, w, b, opts, stats, residual()))
-      );
-      assert.ok(y !== null, "the kernel did not apply");
-      const plain = inPrecision(unfused);
-      return [y.toArray() as Float32Array, plain.toArray() as Float32Array, calls];
-    })
+  const [y, calls] = countingEpilogue(() =>
+    inPrecision(() => conv2dBatchNormAddRelu(x, w, b, opts, stats, residual()))
   );
+  assert.ok(y !== null, "the kernel did not apply");
+  const plain = inPrecision(unfused);
+  return [y.toArray() as Float32Array, plain.toArray() as Float32Array, calls];
 }
 
 for (const c of cases) {
@@ -152,8 +154,8 @@ function bottleneck(): models.Bottleneck {
 }
 
 Deno.test("conv epilogue: an evaluation bottleneck fuses its output, with the bits of the plain path", () => {
-  const block = bottleneck();
-  const x = randn([2, 32, 16, 16]);
+  using block = bottleneck();
+  using x = randn([2, 32, 16, 16]);
   const [fused, calls] = countingEpilogue(() =>
     noGrad(() => scope(() => block.forward(x).toArray() as Float32Array))
   );
@@ -168,27 +170,29 @@ Deno.test("conv epilogue: an evaluation bottleneck fuses its output, with the bi
 });
 
 Deno.test("conv epilogue: not while training, recording gradients, or with a hook on conv3", () => {
-  const block = bottleneck();
-  const x = randn([2, 32, 16, 16], { requiresGrad: true });
-  // Gradients in evaluation (Grad-CAM): the ops one by one, and the gradient flows.
-  const [out, calls] = countingEpilogue(() => block.forward(x));
-  assert.equal(calls, 0);
-  out.sum().backward();
-  assert.ok(x.grad !== null);
-  let seen = 0;
-  const handle = block.conv3.registerForwardHook(() => void seen++);
-  const [, hooked] = countingEpilogue(() => noGrad(() => block.forward(x)));
-  handle.remove();
-  assert.equal(hooked, 0);
-  assert.equal(seen, 1);
-  block.train();
-  const [, training] = countingEpilogue(() => noGrad(() => block.forward(x)));
-  assert.equal(training, 0);
+  using block = bottleneck();
+  using x = randn([2, 32, 16, 16], { requiresGrad: true });
+  scope(() => {
+    // Gradients in evaluation (Grad-CAM): the ops one by one, and the gradient flows.
+    const [out, calls] = countingEpilogue(() => block.forward(x));
+    assert.equal(calls, 0);
+    out.sum().backward();
+    assert.ok(x.grad !== null);
+    let seen = 0;
+    const handle = block.conv3.registerForwardHook(() => void seen++);
+    const [, hooked] = countingEpilogue(() => noGrad(() => block.forward(x)));
+    handle.remove();
+    assert.equal(hooked, 0);
+    assert.equal(seen, 1);
+    block.train();
+    const [, training] = countingEpilogue(() => noGrad(() => block.forward(x)));
+    assert.equal(training, 0);
+  });
 });
 
 Deno.test("conv epilogue: an evaluation bottleneck under autocast, fused and plain", () => {
-  const block = bottleneck();
-  const x = randn([2, 32, 16, 16]);
+  using block = bottleneck();
+  using x = randn([2, 32, 16, 16]);
   const forward = () =>
     noGrad(() =>
       scope(() => autocast("bfloat16", () => block.forward(x)).toArray() as Float32Array)
@@ -205,9 +209,9 @@ Deno.test("conv epilogue: an evaluation bottleneck under autocast, fused and pla
 
 Deno.test("conv epilogue: ResNet-50 in evaluation, fused and plain", () => {
   manualSeed(3);
-  const net = models.create("resnet50", { inChannels: 1, numClasses: 3 });
+  using net = models.create("resnet50", { inChannels: 1, numClasses: 3 });
   net.eval();
-  const x = randn([1, 1, 64, 64]);
+  using x = randn([1, 1, 64, 64]);
   const [fused, calls] = countingEpilogue(() =>
     noGrad(() => scope(() => (net.forward(x) as Tensor).toArray() as Float32Array))
   );
