@@ -67,33 +67,18 @@ static int takes(const conv_shape* p) {
          pr >= 0 && pc >= 0;
 }
 
-#define KEY_LEN 13
 #define PLANS 32
 
 /* One (kind, shape, threads)'s primitives: the convolution, and the
  * weights' reorder (plain bf16 oihw to the convolution's format, or for a
  * filter gradient its fp32 format to oihw; NULL when they are the same). */
 typedef struct {
-  int64_t key[KEY_LEN]; /* key[0] = kind + 1; 0: a free slot */
-  dnnl_primitive_t conv, reorder;
+  onednn_plan h; /* key, convolution, reorder, scratchpad */
   dnnl_memory_desc_t in, dyb, out, wplain, w; /* in: x bf16; dyb: dy bf16; out: fp32 */
-  size_t scratch;                             /* the larger scratchpad of the two */
   int own; /* w is a layout conv_bf16_blocked.c writes or reads itself: no reorder */
 } plan;
 
 static plan plans[PLANS];
-
-static void make_key(const conv_shape* p, int kind, int64_t* key) {
-  const int64_t k[KEY_LEN] = {kind + 1, p->n, p->c, p->h, p->w, p->k, p->r,
-                              p->s, p->sh, p->sw, p->ph, p->pw, omp_get_max_threads()};
-  memcpy(key, k, sizeof(k));
-}
-
-static void drop(plan* pl) {
-  if (pl->conv != NULL) p_dnnl_primitive_destroy(pl->conv);
-  if (pl->reorder != NULL) p_dnnl_primitive_destroy(pl->reorder);
-  memset(pl, 0, sizeof(*pl));
-}
 
 /* The convolution's primitive descriptor for kind (scratchpad managed by
  * us), or NULL: forward for the hint of a backward one (its dst in the
@@ -134,7 +119,8 @@ static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, plan* pl,
 }
 
 /* Fills pl for (kind, shape): 1, or 0 when oneDNN would not run it fast. */
-static int build(const conv_shape* p, int kind, plan* pl) {
+static int build(const conv_shape* p, int kind, onednn_plan* head) {
+  plan* pl = (plan*)head;
   const dnnl_dims_t xd = {p->n, p->c, p->h, p->w}, yd = {p->n, p->k, p->oh, p->ow};
   const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
   p_dnnl_memory_desc_init_by_tag(&pl->in, 4, xd, dnnl_bf16, dnnl_nChw16c);
@@ -150,9 +136,9 @@ static int build(const conv_shape* p, int kind, plan* pl) {
   if (ok) {
     pl->w = *p_dnnl_primitive_desc_query_md(pd, kind == 2 ? dnnl_query_diff_weights_md
                                                           : dnnl_query_weights_md, 0);
-    pl->conv = lits_onednn_primitive(pd, &pl->scratch);
+    pl->h.conv = lits_onednn_primitive(pd, &pl->h.scratch);
     pd = NULL;
-    ok = pl->conv != NULL;
+    ok = pl->h.conv != NULL;
   }
   /* The layouts avx512_core_bf16 picks here, converted by our own loops
    * (one pass, inside the conversions' parallel region) rather than by a
@@ -163,37 +149,12 @@ static int build(const conv_shape* p, int kind, plan* pl) {
   p_dnnl_memory_desc_init_by_tag(&known, 4, wd, kind == 2 ? dnnl_f32 : dnnl_bf16, tags[kind]);
   pl->own = ok && p_dnnl_memory_desc_equal(&pl->w, &known);
   if (ok && !pl->own && !p_dnnl_memory_desc_equal(&pl->w, &pl->wplain)) {
-    const dnnl_memory_desc_t* from = kind == 2 ? &pl->w : &pl->wplain;
-    const dnnl_memory_desc_t* to = kind == 2 ? &pl->wplain : &pl->w;
-    dnnl_primitive_desc_t rpd = NULL;
-    dnnl_engine_t engine = lits_onednn_engine();
-    ok = p_dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, attr) == dnnl_success;
-    if (ok) pl->reorder = lits_onednn_primitive(rpd, &pl->scratch);
-    ok = ok && pl->reorder != NULL;
+    ok = kind == 2 ? lits_onednn_plan_reorder(&pl->h, &pl->w, &pl->wplain, attr)
+                   : lits_onednn_plan_reorder(&pl->h, &pl->wplain, &pl->w, attr);
   }
   if (pd != NULL) p_dnnl_primitive_desc_destroy(pd);
   p_dnnl_primitive_attr_destroy(attr);
   return ok;
-}
-
-/* The cached plan of (kind, shape), built on first use; NULL when oneDNN
- * declines it. A full cache (more than PLANS shapes) gives a plan in *tmp
- * that the caller drops after the call. Under lock. */
-static plan* plan_for(const conv_shape* p, int kind, plan* tmp) {
-  int64_t key[KEY_LEN];
-  make_key(p, kind, key);
-  plan* slot = NULL;
-  for (int i = 0; i < PLANS; i++) {
-    if (memcmp(plans[i].key, key, sizeof(key)) == 0) {
-      return plans[i].conv != NULL ? &plans[i] : NULL;
-    }
-    if (slot == NULL && plans[i].key[0] == 0) slot = &plans[i];
-  }
-  if (slot == NULL) slot = tmp;
-  memset(slot, 0, sizeof(*slot));
-  if (!build(p, kind, slot)) drop(slot);
-  memcpy(slot->key, key, sizeof(key)); /* a declined shape is remembered too */
-  return slot->conv != NULL ? slot : NULL;
 }
 
 static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
@@ -231,14 +192,14 @@ static void convert_out(const conv_shape* p, int kind, const float* ob, const vo
  * scratchpad], each part only where this kind and plan use it. */
 static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
                const conv_xform* xf, const float* b, const float* bias, float* out) {
-  const int wmoved = pl->own || pl->reorder != NULL; /* w is not plain */
+  const int wmoved = pl->own || pl->h.reorder != NULL; /* w is not plain */
   const size_t nin = kind != 1 ? up64(p_dnnl_memory_desc_get_size(&pl->in)) : 0;
   const size_t ndy = kind != 0 ? up64(p_dnnl_memory_desc_get_size(&pl->dyb)) : 0;
   const size_t nout = kind != 2 ? up64(p_dnnl_memory_desc_get_size(&pl->out)) : 0;
   const size_t nplain =
       kind != 2 && !pl->own ? up64(p_dnnl_memory_desc_get_size(&pl->wplain)) : 0;
   const size_t nw = wmoved ? up64(p_dnnl_memory_desc_get_size(&pl->w)) : 0;
-  const size_t total = nin + ndy + nout + nplain + nw + up64(pl->scratch) + 64;
+  const size_t total = nin + ndy + nout + nplain + nw + up64(pl->h.scratch) + 64;
   char* base = lits_scratch_alloc((int64_t)total);
   if (base == NULL) return LITS_ERR_MEMORY;
   uint16_t* xb = (uint16_t*)base;
@@ -249,14 +210,14 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
   void* sp = (char*)wr + nw;
   convert_in(p, kind, pl, a, xf, b, xb, dyb, wplain, wr);
   /* The scratchpad as bytes: oneDNN reads only its address. */
-  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->scratch);
+  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->h.scratch);
   const int ws = DNNL_ARG_SCRATCHPAD, ids_r[3] = {DNNL_ARG_FROM, DNNL_ARG_TO, ws};
   int st = LITS_OK;
   void* wconv = wmoved ? wr : kind == 2 ? (void*)out : (void*)wplain;
-  if (kind != 2 && pl->reorder != NULL) {
+  if (kind != 2 && pl->h.reorder != NULL) {
     const dnnl_memory_desc_t* m[3] = {&pl->wplain, &pl->w, &spmd};
     void* const ptr[3] = {wplain, wr, sp};
-    st = lits_onednn_execute(pl->reorder, m, ptr, ids_r, 3, BF16_WHAT);
+    st = lits_onednn_execute(pl->h.reorder, m, ptr, ids_r, 3, BF16_WHAT);
   }
   const int ids[3][3] = {{DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
                          {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
@@ -268,12 +229,12 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
   void* const ptr[4] = {kind == 1 ? (void*)dyb : (void*)xb, kind == 2 ? (void*)dyb : wconv,
                         kind == 2 ? wconv : (void*)ob, sp};
   const int args[4] = {ids[kind][0], ids[kind][1], ids[kind][2], ws};
-  if (st == LITS_OK) st = lits_onednn_execute(pl->conv, m, ptr, args, 4, BF16_WHAT);
+  if (st == LITS_OK) st = lits_onednn_execute(pl->h.conv, m, ptr, args, 4, BF16_WHAT);
   if (st == LITS_OK && (kind != 2 || pl->own)) convert_out(p, kind, ob, wr, bias, out);
-  if (st == LITS_OK && kind == 2 && pl->reorder != NULL) {
+  if (st == LITS_OK && kind == 2 && pl->h.reorder != NULL) {
     const dnnl_memory_desc_t* mr[3] = {&pl->w, &pl->wplain, &spmd};
     void* const pr[3] = {wr, out, sp};
-    st = lits_onednn_execute(pl->reorder, mr, pr, ids_r, 3, BF16_WHAT);
+    st = lits_onednn_execute(pl->h.reorder, mr, pr, ids_r, 3, BF16_WHAT);
   }
   lits_scratch_free(base);
   return st;
@@ -289,9 +250,10 @@ int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const c
   lits_onednn_lock();
   plan tmp;
   const int load = lits_onednn_load() && (want == 1 || lits_onednn_amx());
-  plan* pl = load ? plan_for(p, kind, &tmp) : NULL;
+  plan* pl =
+      load ? (plan*)lits_onednn_plan_for(plans, PLANS, sizeof(plan), p, kind, &tmp.h, build) : NULL;
   const int st = pl != NULL ? run(p, kind, pl, a, xf, b, bias, out) : LITS_ONEDNN_DECLINED;
-  if (pl == &tmp) drop(&tmp);
+  if (pl == &tmp) lits_onednn_plan_drop(&tmp.h, sizeof(tmp));
   lits_onednn_unlock();
   return st;
 }

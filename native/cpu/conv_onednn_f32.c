@@ -54,32 +54,17 @@ static int takes(const conv_shape* p) {
          pr >= 0 && pc >= 0 && lits_f32_blocked_applies();
 }
 
-#define KEY_LEN 13
 #define PLANS 16
 
 /* One (kind, shape, threads)'s primitives: the convolution and the
  * weights' reorder (oihw to the convolution's layout, or for a filter
  * gradient back; NULL when the layouts are the same). */
 typedef struct {
-  int64_t key[KEY_LEN]; /* key[0] = kind + 1; 0: a free slot */
-  dnnl_primitive_t conv, reorder;
+  onednn_plan h; /* key, convolution, reorder, scratchpad */
   dnnl_memory_desc_t x, y, wplain, w; /* x-shaped and y-shaped nChw16c; weights */
-  size_t scratch;                     /* the larger scratchpad of the two */
 } plan;
 
 static plan plans[PLANS];
-
-static void make_key(const conv_shape* p, int kind, int64_t* key) {
-  const int64_t k[KEY_LEN] = {kind + 1, p->n, p->c, p->h, p->w, p->k, p->r,
-                              p->s, p->sh, p->sw, p->ph, p->pw, omp_get_max_threads()};
-  memcpy(key, k, sizeof(k));
-}
-
-static void drop(plan* pl) {
-  if (pl->conv != NULL) p_dnnl_primitive_destroy(pl->conv);
-  if (pl->reorder != NULL) p_dnnl_primitive_destroy(pl->reorder);
-  memset(pl, 0, sizeof(*pl));
-}
 
 /* The convolution's primitive descriptor for kind, or NULL: the forward's
  * is the hint of a backward one. */
@@ -116,7 +101,8 @@ static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, const plan* 
 }
 
 /* Fills pl for (kind, shape): 1, or 0 when oneDNN would not run it fast. */
-static int build(const conv_shape* p, int kind, plan* pl) {
+static int build(const conv_shape* p, int kind, onednn_plan* head) {
+  plan* pl = (plan*)head;
   const dnnl_dims_t xd = {p->n, p->c, p->h, p->w}, yd = {p->n, p->k, p->oh, p->ow};
   const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
   p_dnnl_memory_desc_init_by_tag(&pl->x, 4, xd, dnnl_f32, dnnl_nChw16c);
@@ -130,42 +116,17 @@ static int build(const conv_shape* p, int kind, plan* pl) {
   if (ok) {
     pl->w = *p_dnnl_primitive_desc_query_md(pd, kind == 2 ? dnnl_query_diff_weights_md
                                                           : dnnl_query_weights_md, 0);
-    pl->conv = lits_onednn_primitive(pd, &pl->scratch);
+    pl->h.conv = lits_onednn_primitive(pd, &pl->h.scratch);
     pd = NULL;
-    ok = pl->conv != NULL;
+    ok = pl->h.conv != NULL;
   }
   if (ok && !p_dnnl_memory_desc_equal(&pl->w, &pl->wplain)) {
-    const dnnl_memory_desc_t* from = kind == 2 ? &pl->w : &pl->wplain;
-    const dnnl_memory_desc_t* to = kind == 2 ? &pl->wplain : &pl->w;
-    dnnl_engine_t engine = lits_onednn_engine();
-    dnnl_primitive_desc_t rpd = NULL;
-    ok = p_dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, attr) == dnnl_success;
-    if (ok) pl->reorder = lits_onednn_primitive(rpd, &pl->scratch);
-    ok = ok && pl->reorder != NULL;
+    ok = kind == 2 ? lits_onednn_plan_reorder(&pl->h, &pl->w, &pl->wplain, attr)
+                   : lits_onednn_plan_reorder(&pl->h, &pl->wplain, &pl->w, attr);
   }
   if (pd != NULL) p_dnnl_primitive_desc_destroy(pd);
   p_dnnl_primitive_attr_destroy(attr);
   return ok;
-}
-
-/* The cached plan of (kind, shape), built on first use; NULL when oneDNN
- * declines it. A full cache gives a plan in *tmp that the caller drops
- * after the call. Under the lock. */
-static plan* plan_for(const conv_shape* p, int kind, plan* tmp) {
-  int64_t key[KEY_LEN];
-  make_key(p, kind, key);
-  plan* slot = NULL;
-  for (int i = 0; i < PLANS; i++) {
-    if (memcmp(plans[i].key, key, sizeof(key)) == 0) {
-      return plans[i].conv != NULL ? &plans[i] : NULL;
-    }
-    if (slot == NULL && plans[i].key[0] == 0) slot = &plans[i];
-  }
-  if (slot == NULL) slot = tmp;
-  memset(slot, 0, sizeof(*slot));
-  if (!build(p, kind, slot)) drop(slot);
-  memcpy(slot->key, key, sizeof(key)); /* a declined shape is remembered too */
-  return slot->conv != NULL ? slot : NULL;
 }
 
 static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
@@ -187,25 +148,25 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
                const conv_xform* xf, const float* b, const float* bias, float* out) {
   const size_t nx = up64(p_dnnl_memory_desc_get_size(&pl->x));
   const size_t ny = up64(p_dnnl_memory_desc_get_size(&pl->y));
-  const size_t nw = pl->reorder != NULL ? up64(p_dnnl_memory_desc_get_size(&pl->w)) : 0;
-  char* base = lits_scratch_alloc((int64_t)(nx + ny + nw + up64(pl->scratch) + 64));
+  const size_t nw = pl->h.reorder != NULL ? up64(p_dnnl_memory_desc_get_size(&pl->w)) : 0;
+  char* base = lits_scratch_alloc((int64_t)(nx + ny + nw + up64(pl->h.scratch) + 64));
   if (base == NULL) return LITS_ERR_MEMORY;
   float* xb = (float*)base;
   float* yb = (float*)(base + nx);
   void* wr = base + nx + ny;
   void* sp = base + nx + ny + nw;
-  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->scratch);
+  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->h.scratch);
   const int ids_r[3] = {DNNL_ARG_FROM, DNNL_ARG_TO, DNNL_ARG_SCRATCHPAD};
   /* The weights (kinds 0 and 1) or the gradient (kind 2) as the
    * convolution has them. */
   const float* wsrc = kind == 2 ? out : b;
-  void* wconv = pl->reorder != NULL ? wr : (void*)wsrc;
+  void* wconv = pl->h.reorder != NULL ? wr : (void*)wsrc;
   int st = LITS_OK;
   convert_in(p, kind, a, xf, b, xb, yb);
-  if (kind != 2 && pl->reorder != NULL) {
+  if (kind != 2 && pl->h.reorder != NULL) {
     const dnnl_memory_desc_t* m[3] = {&pl->wplain, &pl->w, &spmd};
     void* const ptr[3] = {(void*)b, wr, sp};
-    st = lits_onednn_execute(pl->reorder, m, ptr, ids_r, 3, WHAT);
+    st = lits_onednn_execute(pl->h.reorder, m, ptr, ids_r, 3, WHAT);
   }
   const int ids[3][3] = {{DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
                          {DNNL_ARG_DIFF_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_DST},
@@ -213,7 +174,7 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
   const dnnl_memory_desc_t* m[4] = {&pl->x, &pl->w, &pl->y, &spmd};
   void* const ptr[4] = {xb, wconv, yb, sp};
   const int args[4] = {ids[kind][0], ids[kind][1], ids[kind][2], DNNL_ARG_SCRATCHPAD};
-  if (st == LITS_OK) st = lits_onednn_execute(pl->conv, m, ptr, args, 4, WHAT);
+  if (st == LITS_OK) st = lits_onednn_execute(pl->h.conv, m, ptr, args, 4, WHAT);
   if (st == LITS_OK && kind != 2) {
 #pragma omp parallel
     {
@@ -221,10 +182,10 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
       if (kind == 1) lits_f32_unblock(xb, p->n, p->c, p->h * p->w, NULL, out);
     }
   }
-  if (st == LITS_OK && kind == 2 && pl->reorder != NULL) {
+  if (st == LITS_OK && kind == 2 && pl->h.reorder != NULL) {
     const dnnl_memory_desc_t* mr[3] = {&pl->w, &pl->wplain, &spmd};
     void* const pr[3] = {wr, out, sp};
-    st = lits_onednn_execute(pl->reorder, mr, pr, ids_r, 3, WHAT);
+    st = lits_onednn_execute(pl->h.reorder, mr, pr, ids_r, 3, WHAT);
   }
   lits_scratch_free(base);
   return st;
@@ -235,9 +196,11 @@ int lits_conv_onednn_f32(const conv_shape* p, int kind, const float* a, const co
   if (!chosen(p, kind) || !takes(p)) return LITS_ONEDNN_DECLINED;
   lits_onednn_lock();
   plan tmp;
-  plan* pl = lits_onednn_load() ? plan_for(p, kind, &tmp) : NULL;
+  plan* pl = lits_onednn_load() ? (plan*)lits_onednn_plan_for(plans, PLANS, sizeof(plan), p, kind,
+                                                              &tmp.h, build)
+                                 : NULL;
   const int st = pl != NULL ? run(p, kind, pl, a, xf, b, bias, out) : LITS_ONEDNN_DECLINED;
-  if (pl == &tmp) drop(&tmp);
+  if (pl == &tmp) lits_onednn_plan_drop(&tmp.h, sizeof(tmp));
   lits_onednn_unlock();
   return st;
 }

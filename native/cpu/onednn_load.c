@@ -6,6 +6,7 @@
 
 #if LITS_HAVE_ONEDNN
 #include <dlfcn.h>
+#include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,39 @@ dnnl_memory_desc_t lits_onednn_scratch_md(size_t bytes) {
   const dnnl_dims_t d = {(dnnl_dim_t)(bytes > 0 ? bytes : 1)};
   p_dnnl_memory_desc_init_by_tag(&md, 1, d, dnnl_u8, dnnl_x);
   return md;
+}
+
+void lits_onednn_plan_drop(onednn_plan* pl, size_t size) {
+  if (pl->conv != NULL) p_dnnl_primitive_destroy(pl->conv);
+  if (pl->reorder != NULL) p_dnnl_primitive_destroy(pl->reorder);
+  memset(pl, 0, size);
+}
+
+onednn_plan* lits_onednn_plan_for(void* plans, int n, size_t size, const conv_shape* p, int kind,
+                                  onednn_plan* tmp, onednn_build_fn build) {
+  const int64_t key[LITS_ONEDNN_KEY_LEN] = {kind + 1, p->n,  p->c,  p->h,  p->w,
+                                            p->k,     p->r,  p->s,  p->sh, p->sw,
+                                            p->ph,    p->pw, omp_get_max_threads()};
+  onednn_plan* slot = NULL;
+  for (int i = 0; i < n; i++) {
+    onednn_plan* pl = (onednn_plan*)((char*)plans + (size_t)i * size);
+    if (memcmp(pl->key, key, sizeof(key)) == 0) return pl->conv != NULL ? pl : NULL;
+    if (slot == NULL && pl->key[0] == 0) slot = pl;
+  }
+  if (slot == NULL) slot = tmp;
+  memset(slot, 0, size);
+  if (!build(p, kind, slot)) lits_onednn_plan_drop(slot, size);
+  memcpy(slot->key, key, sizeof(key)); /* a declined shape is remembered too */
+  return slot->conv != NULL ? slot : NULL;
+}
+
+int lits_onednn_plan_reorder(onednn_plan* pl, const dnnl_memory_desc_t* from,
+                             const dnnl_memory_desc_t* to, const_dnnl_primitive_attr_t attr) {
+  dnnl_primitive_desc_t rpd = NULL;
+  if (p_dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, attr) != dnnl_success)
+    return 0;
+  pl->reorder = lits_onednn_primitive(rpd, &pl->scratch);
+  return pl->reorder != NULL;
 }
 
 #endif

@@ -14,8 +14,11 @@
 #if __has_include(<oneapi/dnnl/dnnl.h>)
 #define LITS_HAVE_ONEDNN 1
 #include <stddef.h>
+#include <stdint.h>
 
 #include <oneapi/dnnl/dnnl.h>
+
+#include "conv_internal.h"
 
 /* The entry points we call, typed from the header. */
 #define DNNL_FNS(X)                                                                         \
@@ -72,6 +75,32 @@ int lits_onednn_execute(dnnl_primitive_t prim, const dnnl_memory_desc_t* const* 
                         void* const* ptrs, const int* ids, int nargs, const char* what);
 /* A byte memory descriptor for a user scratchpad of `bytes`. */
 dnnl_memory_desc_t lits_onednn_scratch_md(size_t bytes);
+
+#define LITS_ONEDNN_KEY_LEN 13
+
+/* What every cached plan (one kind, shape and thread count's primitives)
+ * starts with; each user's plan type adds its memory descriptors. */
+typedef struct {
+  int64_t key[LITS_ONEDNN_KEY_LEN]; /* key[0] = kind + 1; 0: a free slot */
+  dnnl_primitive_t conv, reorder;   /* reorder: the weights', or NULL */
+  size_t scratch;                   /* the larger scratchpad of the two */
+} onednn_plan;
+
+/* Fills a zeroed plan (size bytes) for (p, kind): 1, or 0 when oneDNN
+ * declines it. */
+typedef int (*onednn_build_fn)(const conv_shape* p, int kind, onednn_plan* pl);
+/* The cached plan of (p, kind) among n of `size` bytes each at plans,
+ * built on first use; NULL when declined (a declined shape is remembered
+ * too). A full cache builds into *tmp, which the caller drops after the
+ * call. Under the lock. */
+onednn_plan* lits_onednn_plan_for(void* plans, int n, size_t size, const conv_shape* p, int kind,
+                                  onednn_plan* tmp, onednn_build_fn build);
+/* Destroys a plan's primitives and zeroes its size bytes. */
+void lits_onednn_plan_drop(onednn_plan* pl, size_t size);
+/* The weights' reorder from one layout to another into pl (its scratchpad
+ * counted): 1, or 0 when oneDNN would not make it. */
+int lits_onednn_plan_reorder(onednn_plan* pl, const dnnl_memory_desc_t* from,
+                             const dnnl_memory_desc_t* to, const_dnnl_primitive_attr_t attr);
 
 #else
 #define LITS_HAVE_ONEDNN 0
