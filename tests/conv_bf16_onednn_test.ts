@@ -10,7 +10,15 @@
 import assert from "node:assert/strict";
 import { lastError } from "../src/ffi/native.ts";
 import { bf16, randoms } from "./bf16_ref.ts";
-import { bf16Convolutions, type Geo, reference, relErr, resolve } from "./conv_ref.ts";
+import {
+  bf16Convolutions,
+  coefs,
+  type ConvRun as Run,
+  type Geo,
+  reference,
+  relErr,
+  resolve,
+} from "./conv_ref.ts";
 import { withEnv } from "./helpers.ts";
 
 const { lib, fwd, bwdData, bwdFilter, noBf16 } = bf16Convolutions("conv_bf16_onednn_test");
@@ -27,23 +35,6 @@ function geo(g: Shape): Geo {
 }
 
 const TOL = 1e-5; // fp32 sums against float64 ones
-
-/** relu?((v - mean) * scale + shift) per channel, on a grid where fp32 is exact. */
-function coefs(c: number): Float32Array {
-  const coef = new Float32Array(3 * c);
-  for (let i = 0; i < c; i++) {
-    coef[i] = ((i % 5) - 2) / 16;
-    coef[c + i] = 0.5 + (i % 7) / 8;
-    coef[2 * c + i] = ((i % 3) - 1) / 8;
-  }
-  return coef;
-}
-
-interface Run {
-  y: Float32Array;
-  dx: Float32Array;
-  dw: Float32Array;
-}
 
 /** The three calls on one geometry (x_relu with a transform); checked against the reference. */
 function check(g: Shape, transform: boolean, withBias: boolean, seed: number): Run {

@@ -122,3 +122,24 @@ export function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
   }
   return e / Math.max(Math.sqrt(r / y.length), 1e-30);
 }
+
+/**
+ * A per-channel transform relu?((v - mean) * scale + shift) as a coef array
+ * (mean, scale, shift), on a grid where fp32 is exact.
+ */
+export function coefs(c: number): Float32Array {
+  const coef = new Float32Array(3 * c);
+  for (let i = 0; i < c; i++) {
+    coef[i] = ((i % 5) - 2) / 16;
+    coef[c + i] = 0.5 + (i % 7) / 8;
+    coef[2 * c + i] = ((i % 3) - 1) / 8;
+  }
+  return coef;
+}
+
+/** A convolution's three results on one shape. */
+export interface ConvRun {
+  y: Float32Array;
+  dx: Float32Array;
+  dw: Float32Array;
+}

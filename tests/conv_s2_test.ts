@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { randoms } from "./bf16_ref.ts";
-import { type Geo, reference, relErr, resolve } from "./conv_ref.ts";
+import { coefs, type ConvRun as Run, type Geo, reference, relErr, resolve } from "./conv_ref.ts";
 import { withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
@@ -25,23 +25,6 @@ function geo(g: Shape): Geo {
 }
 
 const TOL = 1e-5; // fp32 sums against float64 ones
-
-/** relu?((v - mean) * scale + shift) per channel. */
-function coefs(c: number): Float32Array {
-  const coef = new Float32Array(3 * c);
-  for (let i = 0; i < c; i++) {
-    coef[i] = ((i % 5) - 2) / 16;
-    coef[c + i] = 0.5 + (i % 7) / 8;
-    coef[2 * c + i] = ((i % 3) - 1) / 8;
-  }
-  return coef;
-}
-
-interface Run {
-  y: Float32Array;
-  dx: Float32Array;
-  dw: Float32Array;
-}
 
 /** The three calls on one shape (x_relu with a transform), checked against float64. */
 function check(g: Shape, transform: boolean, withBias: boolean, seed: number): Run {
