@@ -721,9 +721,12 @@ Deno.test("fusion: outputs of 8 MiB and more (streamed past the caches), rows no
 });
 
 // 8.9 MB: streamed past the caches; planes not 64-byte aligned; with and without a transform.
+// Planes of 65535 and 70001 values are walked in pieces of 32768 (both threads on one plane);
+// with channel sums (not streamed) and without.
 Deno.test("relu mask backward adds dy2 as it masks (streamed and not), against plain loops", () => {
   const lib = cpuLib();
-  for (const [n, c, h, w] of [[2, 17, 257, 255], [3, 5, 7, 9]]) {
+  const shapes = [[2, 17, 257, 255, 0], [3, 5, 7, 9, 0], [1, 1, 7, 10001, 0], [2, 3, 7, 10001, 1]];
+  for (const [n, c, h, w, summed] of shapes) {
     const hw = h * w, size = n * c * hw;
     const dy = values(size, 1), dy2 = values(size, 2), x = values(size, 3), r = values(size, 4);
     const coef = Float32Array.from(
@@ -734,6 +737,7 @@ Deno.test("relu mask backward adds dy2 as it masks (streamed and not), against p
       const t = (v: Float32Array) => tensor(v, [size]);
       const [tdy, tdy2, tx, tr, tc] = [t(dy), t(dy2), t(x), t(r), tensor(coef, [3 * c])];
       const dx = tensor(new Float32Array(size), [size]);
+      const sums = tensor(new Float32Array(c), [c]);
       const status = lib.lits_relu_mask_backward_f32!(
         tdy.ptr,
         tdy2.ptr,
@@ -745,10 +749,18 @@ Deno.test("relu mask backward adds dy2 as it masks (streamed and not), against p
         n,
         c,
         hw,
-        null,
+        summed ? sums.ptr : null,
       );
       assert.equal(status, 0);
       const got = dx.toArray() as Float32Array;
+      const wantSums = new Float64Array(c);
+      for (let i = 0; i < size; i++) wantSums[Math.floor(i / hw) % c] += got[i];
+      if (summed) {
+        assertClose(sums.toArray() as Float32Array, Float32Array.from(wantSums), {
+          rtol: 1e-6,
+          what: `channel sums [${n}, ${c}, ${hw}]`,
+        });
+      }
       for (let i = 0; i < size; i++) {
         const ch = Math.floor(i / hw) % c;
         const tx = withCoef
