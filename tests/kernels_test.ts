@@ -696,6 +696,14 @@ Deno.test("batch norm statistics and gradients over planes of several sum chunks
   checkBatchNorm(3, 2, 37, 29, 3);
 });
 
+// Channels walked in blocks (runs of several planes): 37 channels of 5 x 7 go in blocks of 10
+// (the last of 7) through the backward; 13 of 32 x 32, batch 16, in blocks of 4 (the last of 1)
+// through the statistics too.
+Deno.test("batch norm statistics and gradients over blocks of channels, against float64 loops", () => {
+  checkBatchNorm(16, 37, 5, 7, 7);
+  checkBatchNorm(16, 13, 32, 32, 8);
+});
+
 // 8.9 MB: dx is streamed past the caches, from planes that are not 64-byte aligned.
 Deno.test("batch norm gradients of 8 MiB and more (streamed), against float64 loops", () => {
   checkBatchNorm(2, 17, 257, 255, 5);
