@@ -11,8 +11,8 @@
  *
  * Options: --models simple,resnet50  --modes train,eval  --rounds N
  * --batch 16  --size 256  --threads N (default: all cores)
- * --variants lits,torch,torch+jemalloc,onnxruntime (also: lits-spin, OpenMP
- * threads spinning as libgomp's default; lits-nofuse, deferred ops off)
+ * --variants lits,torch,torch+jemalloc,onnxruntime (also: lits-nospin, OpenMP
+ * threads sleeping at once after a parallel region; lits-nofuse, deferred ops off)
  * --steps N (timed steps per run, both passes; default by model: simple 10
  * train and 20 eval, resnet50 4 and 8)
  * --precision fp32|bf16|fp32,bf16 (default fp32; bf16: each lits and torch
@@ -182,13 +182,13 @@ const ortArgs = (m: string, _mode: string, w: number, s: number): [string, strin
 ];
 /** Every variant the bench knows; --variants picks (default: lits, torch, torch+jemalloc, onnxruntime). */
 const known: Variant[] = [
-  // OpenMP threads sleep at once after a parallel region (src/ffi/native.ts).
+  // libgomp's default wait policy, as PyTorch runs: threads spin a while before sleeping.
   { name: "lits", cmd: litsArgs, env: { OMP_NUM_THREADS: `${threads}` } },
-  // libgomp's default: threads spin a while before sleeping.
+  // OpenMP threads sleep at once after a parallel region.
   {
-    name: "lits-spin",
+    name: "lits-nospin",
     cmd: litsArgs,
-    env: { OMP_NUM_THREADS: `${threads}`, GOMP_SPINCOUNT: "300000" },
+    env: { OMP_NUM_THREADS: `${threads}`, GOMP_SPINCOUNT: "0" },
   },
   // Deferred batch norm / ReLU / add off (ops/fusion.ts): the plain kernels.
   { name: "lits-nofuse", cmd: litsArgs, env: { OMP_NUM_THREADS: `${threads}`, LITS_FUSION: "0" } },
