@@ -95,7 +95,8 @@ Deno.test({
 });
 
 // ResNet-50's 3x3 layers (channels, stride) with the default choice: the
-// strided ones' forward and backward data go to oneDNN, the rest stays ours.
+// strided ones' forward and backward data and all three passes of the stride-1
+// ones of 256 channels or more go to oneDNN, the rest stays ours.
 // Smaller images and batches keep the float64 loops short.
 const resnet: Shape[] = [
   { n: 1, c: 512, h: 4, w: 4, k: 512, r: 3, s: 3, pad: 1 },
@@ -193,7 +194,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "bf16 convolutions: the default choice sends strided 3x3 forward and backward data",
+  name:
+    "bf16 convolutions: the default choice sends strided 3x3 forward and backward data, and wide stride-1 3x3",
   ignore: noBf16,
   async fn() {
     const installed = onednnHere();
@@ -218,8 +220,20 @@ Deno.test({
       s: 3,
       pad: 1,
     });
+    const wide = await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "" }, {
+      n: 2,
+      c: 256,
+      h: 4,
+      w: 4,
+      k: 256,
+      r: 3,
+      s: 3,
+      pad: 1,
+    });
     assert.deepEqual(strided.which, installed ? ["forward_training", "backward_data"] : []);
     assert.deepEqual(plain.which, []);
+    const all = ["forward_training", "backward_data", "backward_weights"];
+    assert.deepEqual(wide.which, installed ? all : []);
     // LITS_CONV_ALGO names one of our algorithms: it keeps ours.
     const g = { n: 2, c: 128, h: 8, w: 8, k: 128, r: 3, s: 3, st: 2, pad: 1 };
     assert.deepEqual((await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "gemm" }, g)).which, []);

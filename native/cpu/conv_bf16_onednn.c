@@ -36,13 +36,14 @@
  * with every conversion, medians of 4-6 quiet runs per shape: stride 2
  * (128 at 64^2, 256 at 32^2, 512 at 16^2) forward +31%, +28%, +41%,
  * backward data +16%, +14%, +33%, and still +9-20% when other processes
- * shared the cores. Kept ours: stride 1 forward and backward data (512 at
- * 8^2 +12% / +7% quiet, but -20% on shared cores: three fork-joins per
- * call instead of one; 128 and 256 +1-7%; 64 -4..0%), and every filter
- * gradient: oneDNN's won +15-29% at stride 1 (128-512 channels) and +24% at
- * 256 stride 2 on quiet cores (-4% and -15% at 128 and 512 stride 2), but
- * it spins at barriers and took 3-4x longer than ours whenever the cores
- * were shared (512 at 8^2: 150 ms against 50).
+ * shared the cores. Stride 1 with 256 channels or more, every kind: those
+ * measurements ran with GOMP_SPINCOUNT=0, which slowed our kernels' waits
+ * and not oneDNN's own spinning barriers; with libgomp's default, in
+ * ResNet-50's training steps, the calls alternating between the two in one
+ * process (6 steps, shared cores): 256 at 16^2 forward +10%, backward data
+ * +6%, filter gradient +16%; 512 at 8^2 +11%, +11%, +17%; kept ours at 128
+ * (+2-6%) and 64 (filter gradient -13%) and for stride 2's filter gradient
+ * (+32% at 256 but -21% at 512 and -13% at 128).
  * That is vdpbf16ps against vdpbf16ps. Where oneDNN runs AMX tiles (its
  * effective ISA is avx512_core_amx), which multiply 16 times as much per
  * cycle, every shape it takes is its (CHOSEN_IF_AMX); not measured: this
@@ -55,6 +56,7 @@ static int chosen(const conv_shape* p, int kind) {
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
   if (kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128) return 1;
+  if (p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->c >= 256 && p->k >= 256) return 1;
   return CHOSEN_IF_AMX;
 }
 
