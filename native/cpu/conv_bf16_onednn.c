@@ -41,9 +41,12 @@
  * and not oneDNN's own spinning barriers; with libgomp's default, in
  * ResNet-50's training steps, the calls alternating between the two in one
  * process (6 steps, shared cores): 256 at 16^2 forward +10%, backward data
- * +6%, filter gradient +16%; 512 at 8^2 +11%, +11%, +17%; kept ours at 128
- * (+2-6%) and 64 (filter gradient -13%) and for stride 2's filter gradient
- * (+32% at 256 but -21% at 512 and -13% at 128).
+ * +6%, filter gradient +16%; 512 at 8^2 +11%, +11%, +17%. Kept ours at 128
+ * (oneDNN +2-6%) and 64 (its filter gradient -13%), and for stride 2's
+ * filter gradient (+32% at 256, but -21% at 512 and -13% at 128). oneDNN
+ * spins at its own barriers: an earlier session saw its filter gradient
+ * take 3-4x ours while other processes held the cores (512 at 8^2: 150 ms
+ * against 50); today's alternating runs, on cores shared as well, did not.
  * That is vdpbf16ps against vdpbf16ps. Where oneDNN runs AMX tiles (its
  * effective ISA is avx512_core_amx), which multiply 16 times as much per
  * cycle, every shape it takes is its (CHOSEN_IF_AMX); not measured: this
