@@ -86,41 +86,19 @@ typedef struct {
 static plan plans[PLANS];
 
 /* The convolution's primitive descriptor for kind (scratchpad managed by
- * us), or NULL: forward for the hint of a backward one (its dst in the
- * backward's diff_dst type). */
+ * us), or NULL: bf16 operands, fp32 results (and an fp32 filter gradient);
+ * a backward one's forward hint has bf16 weights and its dst in the
+ * backward's diff_dst type. */
 static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, plan* pl,
                                      const_dnnl_primitive_attr_t attr) {
-  const dnnl_dims_t st = {p->sh, p->sw}, pad = {p->ph, p->pw};
-  const dnnl_dims_t pr = {(p->oh - 1) * p->sh + p->r - p->h - p->ph,
-                          (p->ow - 1) * p->sw + p->s - p->w - p->pw};
   const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
-  dnnl_memory_desc_t wany;
+  dnnl_memory_desc_t wany, wbf;
+  p_dnnl_memory_desc_init_by_tag(&wbf, 4, wd, dnnl_bf16, dnnl_format_tag_any);
   p_dnnl_memory_desc_init_by_tag(&wany, 4, wd, kind == 2 ? dnnl_f32 : dnnl_bf16,
                                  dnnl_format_tag_any);
-  dnnl_convolution_desc_t fd, bd;
-  const dnnl_memory_desc_t* fdst = kind == 0 ? &pl->out : &pl->dyb;
-  dnnl_memory_desc_t wbf = wany;
-  if (kind == 2) p_dnnl_memory_desc_init_by_tag(&wbf, 4, wd, dnnl_bf16, dnnl_format_tag_any);
-  if (p_dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
-                                           &pl->in, &wbf, NULL, fdst, st, pad, pr) != dnnl_success)
-    return NULL;
-  dnnl_primitive_desc_t fpd = NULL, pd = NULL;
-  dnnl_engine_t engine = lits_onednn_engine();
-  if (p_dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL) != dnnl_success) return NULL;
-  if (kind == 0) return fpd;
-  dnnl_status_t s;
-  if (kind == 1) {
-    s = p_dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &pl->out, &wany,
-                                                   &pl->dyb, st, pad, pr);
-  } else {
-    s = p_dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &pl->in,
-                                                      &wany, NULL, &pl->dyb, st, pad, pr);
-  }
-  if (s == dnnl_success &&
-      p_dnnl_primitive_desc_create(&pd, &bd, attr, engine, fpd) != dnnl_success)
-    pd = NULL;
-  p_dnnl_primitive_desc_destroy(fpd);
-  return pd;
+  if (kind == 0) return lits_onednn_conv_pd(p, 0, &pl->in, &wbf, &pl->out, &pl->in, &wbf, attr);
+  const dnnl_memory_desc_t* src = kind == 1 ? &pl->out : &pl->in;
+  return lits_onednn_conv_pd(p, kind, src, &wany, &pl->dyb, &pl->in, &wbf, attr);
 }
 
 /* Fills pl for (kind, shape): 1, or 0 when oneDNN would not run it fast. */

@@ -66,38 +66,13 @@ typedef struct {
 
 static plan plans[PLANS];
 
-/* The convolution's primitive descriptor for kind, or NULL: the forward's
- * is the hint of a backward one. */
+/* The convolution's primitive descriptor for kind, or NULL. */
 static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, const plan* pl,
                                      const_dnnl_primitive_attr_t attr) {
-  const dnnl_dims_t st = {p->sh, p->sw}, pad = {p->ph, p->pw};
-  const dnnl_dims_t pr = {(p->oh - 1) * p->sh + p->r - p->h - p->ph,
-                          (p->ow - 1) * p->sw + p->s - p->w - p->pw};
   const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
   dnnl_memory_desc_t wany;
   p_dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_f32, dnnl_format_tag_any);
-  dnnl_convolution_desc_t fd, bd;
-  if (p_dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
-                                           &pl->x, &wany, NULL, &pl->y, st, pad,
-                                           pr) != dnnl_success)
-    return NULL;
-  dnnl_engine_t engine = lits_onednn_engine();
-  dnnl_primitive_desc_t fpd = NULL, pd = NULL;
-  if (p_dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL) != dnnl_success) return NULL;
-  if (kind == 0) return fpd;
-  dnnl_status_t s;
-  if (kind == 1) {
-    s = p_dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &pl->x, &wany,
-                                                   &pl->y, st, pad, pr);
-  } else {
-    s = p_dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &pl->x,
-                                                      &wany, NULL, &pl->y, st, pad, pr);
-  }
-  if (s == dnnl_success &&
-      p_dnnl_primitive_desc_create(&pd, &bd, attr, engine, fpd) != dnnl_success)
-    pd = NULL;
-  p_dnnl_primitive_desc_destroy(fpd);
-  return pd;
+  return lits_onednn_conv_pd(p, kind, &pl->x, &wany, &pl->y, &pl->x, &wany, attr);
 }
 
 /* Fills pl for (kind, shape): 1, or 0 when oneDNN would not run it fast. */

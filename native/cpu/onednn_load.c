@@ -54,6 +54,39 @@ int lits_onednn_load(void) {
   return 1;
 }
 
+dnnl_primitive_desc_t lits_onednn_conv_pd(const conv_shape* p, int kind,
+                                          const dnnl_memory_desc_t* src,
+                                          const dnnl_memory_desc_t* w,
+                                          const dnnl_memory_desc_t* dst,
+                                          const dnnl_memory_desc_t* hint_src,
+                                          const dnnl_memory_desc_t* hint_w,
+                                          const_dnnl_primitive_attr_t attr) {
+  const dnnl_dims_t st = {p->sh, p->sw}, pad = {p->ph, p->pw};
+  const dnnl_dims_t pr = {(p->oh - 1) * p->sh + p->r - p->h - p->ph,
+                          (p->ow - 1) * p->sw + p->s - p->w - p->pw};
+  dnnl_convolution_desc_t fd, bd;
+  if (p_dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
+                                           hint_src, hint_w, NULL, dst, st, pad,
+                                           pr) != dnnl_success)
+    return NULL;
+  dnnl_primitive_desc_t fpd = NULL, pd = NULL;
+  if (p_dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL) != dnnl_success) return NULL;
+  if (kind == 0) return fpd;
+  dnnl_status_t s;
+  if (kind == 1) {
+    s = p_dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, src, w, dst, st,
+                                                   pad, pr);
+  } else {
+    s = p_dnnl_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, src, w, NULL,
+                                                      dst, st, pad, pr);
+  }
+  if (s == dnnl_success &&
+      p_dnnl_primitive_desc_create(&pd, &bd, attr, engine, fpd) != dnnl_success)
+    pd = NULL;
+  p_dnnl_primitive_desc_destroy(fpd);
+  return pd;
+}
+
 int lits_onednn_fast_impl(const_dnnl_primitive_desc_t pd) {
   const char* name = NULL;
   if (p_dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success)

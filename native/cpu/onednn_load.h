@@ -75,6 +75,18 @@ int lits_onednn_execute(dnnl_primitive_t prim, const dnnl_memory_desc_t* const* 
                         void* const* ptrs, const int* ids, int nargs, const char* what);
 /* A byte memory descriptor for a user scratchpad of `bytes`. */
 dnnl_memory_desc_t lits_onednn_scratch_md(size_t bytes);
+/* The primitive descriptor of a direct convolution of p's geometry, or NULL
+ * where oneDNN has none: kind 0 the forward (src, w, dst), 1 the backward
+ * data (diff_src src, w, diff_dst dst), 2 the backward weights (src,
+ * diff_weights w, diff_dst dst); a backward one has the forward of
+ * (hint_src, hint_w, dst) as its hint. */
+dnnl_primitive_desc_t lits_onednn_conv_pd(const conv_shape* p, int kind,
+                                          const dnnl_memory_desc_t* src,
+                                          const dnnl_memory_desc_t* w,
+                                          const dnnl_memory_desc_t* dst,
+                                          const dnnl_memory_desc_t* hint_src,
+                                          const dnnl_memory_desc_t* hint_w,
+                                          const_dnnl_primitive_attr_t attr);
 
 #define LITS_ONEDNN_KEY_LEN 13
 
