@@ -1,6 +1,8 @@
-/* conv_bf16_blocked.c: our NCHW fp32 tensors to and from the channel-blocked
- * layout oneDNN's bf16 convolutions read and write (nChw16c: 16 channels of
- * a pixel side by side), for conv_bf16_onednn.c. The transform of x and the
+/* conv_bf16_blocked.c: our NCHW fp32 tensors to the channel-blocked bf16
+ * layout oneDNN's bf16 convolutions read (nChw16c: 16 channels of a pixel
+ * side by side), and the weights both ways, for conv_bf16_onednn.c (their
+ * fp32 outputs come back through conv_f32_blocked.c's lits_f32_unblock,
+ * the fp32 route's). The transform of x and the
  * rounding to bf16 (RNE, NaN kept, denormals kept: round_hi, as our own
  * kernels round) happen here, because oneDNN cannot apply our per-channel
  * transform. Each block of 16 channels x 16 pixels is one 16 x 16
@@ -73,38 +75,6 @@ BF16_TARGET void lits_bf16_to_blocked(const float* src, int64_t n, int64_t c, in
     chan_xform t[16];
     for (int j = 0; j < 16; j++) t[j] = chan_xform_of(xf, c, c0 + j);
     block_in(src + plane * 16 * hw, hw, t, p0, p1, dst + plane * 16 * hw);
-  }
-}
-
-/* Pixels [p0, p1) of one 16-channel block back to 16 rows hw floats apart,
- * plus the channels' bias. */
-BF16_TARGET static void block_out(const float* src, int64_t hw, const float* bias, int64_t p0,
-                                  int64_t p1, float* dst) {
-  for (int64_t q0 = p0; q0 < p1; q0 += 16) {
-    const int64_t w = p1 - q0 < 16 ? p1 - q0 : 16;
-    __m512i r[16];
-    for (int64_t q = 0; q < 16; q++) {
-      r[q] = q < w ? _mm512_loadu_si512(src + (q0 + q) * 16) : _mm512_setzero_si512();
-    }
-    transpose16(r); /* r[j]: channel j, pixel q0 + q in lane q */
-    const __mmask16 m = first_lanes(w);
-    for (int j = 0; j < 16; j++) {
-      __m512 v = _mm512_castsi512_ps(r[j]);
-      if (bias != NULL) v = _mm512_add_ps(v, _mm512_set1_ps(bias[j]));
-      _mm512_mask_storeu_ps(dst + j * hw + q0, m, v);
-    }
-  }
-}
-
-BF16_TARGET void lits_f32_from_blocked(const float* src, int64_t n, int64_t c, int64_t hw,
-                                       const float* bias, float* dst) {
-  const int64_t cb = c / 16, chunks = (hw + CHUNK - 1) / CHUNK;
-#pragma omp for schedule(static) nowait
-  for (int64_t it = 0; it < n * cb * chunks; it++) {
-    const int64_t plane = it / chunks, p0 = it % chunks * CHUNK;
-    const int64_t p1 = p0 + CHUNK < hw ? p0 + CHUNK : hw;
-    const float* b = bias != NULL ? bias + plane % cb * 16 : NULL;
-    block_out(src + plane * 16 * hw, hw, b, p0, p1, dst + plane * 16 * hw);
   }
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "conv_onednn_f32.h" /* lits_f32_unblock: the fp32 output is the fp32 route's */
 #include "onednn_load.h"
 
 #if LITS_HAVE_ONEDNN
@@ -164,8 +165,8 @@ static void convert_out(const conv_shape* p, int kind, const float* ob, const vo
                         const float* bias, float* out) {
 #pragma omp parallel
   {
-    if (kind == 0) lits_f32_from_blocked(ob, p->n, p->k, p->ohw, bias, out);
-    if (kind == 1) lits_f32_from_blocked(ob, p->n, p->c, p->h * p->w, NULL, out);
+    if (kind == 0) lits_f32_unblock(ob, p->n, p->k, p->ohw, bias, out);
+    if (kind == 1) lits_f32_unblock(ob, p->n, p->c, p->h * p->w, NULL, out);
     if (kind == 2) lits_f32_weights_from_blocked(wr, p->k, p->c, p->r * p->s, out);
   }
 }

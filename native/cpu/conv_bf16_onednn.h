@@ -26,9 +26,6 @@ int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const c
  * and rounded, to bf16 nChw16c. */
 void lits_bf16_to_blocked(const float* src, int64_t n, int64_t c, int64_t hw,
                           const conv_xform* xf, uint16_t* dst);
-/* fp32 nChw16c back to NCHW, each channel's bias added (bias may be NULL). */
-void lits_f32_from_blocked(const float* src, int64_t n, int64_t c, int64_t hw,
-                           const float* bias, float* dst);
 /* len floats to bf16 (RNE). */
 void lits_bf16_round(const float* src, int64_t len, uint16_t* dst);
 /* Weights [k, c, rs] fp32 (k, c multiples of 16) rounded to bf16
