@@ -15,6 +15,8 @@ import {
   coefs,
   type ConvRun as Run,
   type Geo,
+  onednnChild,
+  onednnHere,
   reference,
   relErr,
   resolve,
@@ -122,52 +124,11 @@ Deno.test({
   },
 });
 
-/** A child Deno running one 3x3 convolution (all three calls), with oneDNN's verbose log on. */
-async function child(
+/** One 3x3 convolution's three bf16 calls in a child Deno (onednnChild). */
+const child = (
   env: Record<string, string>,
   shape: Shape = { n: 2, c: 32, h: 6, w: 6, k: 32, r: 3, s: 3, pad: 1 },
-) {
-  const G = resolve(geo(shape)), ny = shape.n * shape.k * G.oh * G.ow;
-  const script = `
-    import { cpuLib, lastError } from "${new URL("../src/ffi/native.ts", import.meta.url).href}";
-    const lib = cpuLib(), g = new Int32Array([${G.params.join(", ")}]);
-    const x = new Float32Array(${shape.n * shape.c * shape.h * shape.w}).map((_, i) => Math.sin(i));
-    const w = new Float32Array(${
-    shape.k * shape.c * shape.r * shape.s
-  }).map((_, i) => Math.cos(i) / 16);
-    const y = new Float32Array(${ny}), dx = new Float32Array(x.length);
-    const dw = new Float32Array(w.length), P = Deno.UnsafePointer.of;
-    const st = [lib.lits_conv2d_forward_bf16_f32(g, P(x), null, 0, P(w), null, P(y)),
-      lib.lits_conv2d_backward_data_bf16_f32(g, P(w), P(y), P(dx)),
-      lib.lits_conv2d_backward_filter_bf16_f32(g, P(x), null, 0, P(y), P(dw))];
-    if (st.some((s) => s !== 0)) throw new Error(lastError(lib));
-    console.log("sums", [y, dx, dw].map((a) => a.reduce((s, v) => s + v, 0)).join(" "));
-  `;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", script],
-    env: { ONEDNN_VERBOSE: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const sums = stdout.match(/^sums (.*)$/m)![1].split(" ").map(Number);
-  const kinds = ["forward_training", "backward_data", "backward_weights"];
-  const which = kinds.filter((k) => new RegExp(`exec,cpu,convolution,[^,]*,${k}`).test(stdout));
-  return { sums, ran: which.length > 0, which };
-}
-
-/** Whether this library runs oneDNN: built here with its header, and libdnnl found. */
-function onednnHere(): boolean {
-  if (Deno.env.get("LITS_NATIVE_LIB")) return false;
-  try {
-    Deno.statSync("/usr/include/oneapi/dnnl/dnnl.h");
-    Deno.dlopen(Deno.env.get("LITS_ONEDNN_LIB") || "libdnnl.so.2", {}).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
+) => onednnChild("bf16", geo(shape), env);
 
 Deno.test({
   name: "bf16 convolutions: LITS_ONEDNN=off and a missing libdnnl run our own kernels",

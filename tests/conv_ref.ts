@@ -143,3 +143,49 @@ export interface ConvRun {
   dx: Float32Array;
   dw: Float32Array;
 }
+
+/**
+ * A child Deno running the three calls of one convolution (fp32, or under
+ * bf16 rules) with oneDNN's verbose log on: the sums of y, dx and dW, and
+ * which of oneDNN's three passes ran.
+ */
+export async function onednnChild(precision: "f32" | "bf16", g: Geo, env: Record<string, string>) {
+  const G = resolve(g), ny = g.n * g.k * G.oh * G.ow, sfx = precision === "f32" ? "" : "_bf16";
+  const script = `
+    import { cpuLib, lastError } from "${new URL("../src/ffi/native.ts", import.meta.url).href}";
+    const lib = cpuLib(), g = new Int32Array([${G.params.join(", ")}]);
+    const x = new Float32Array(${g.n * g.c * g.h * g.w}).map((_, i) => Math.sin(i));
+    const w = new Float32Array(${g.k * g.c * g.r * g.s}).map((_, i) => Math.cos(i) / 16);
+    const y = new Float32Array(${ny}), dx = new Float32Array(x.length);
+    const dw = new Float32Array(w.length), P = Deno.UnsafePointer.of;
+    const st = [lib.lits_conv2d_forward${sfx}_f32(g, P(x), null, 0, P(w), null, P(y)),
+      lib.lits_conv2d_backward_data${sfx}_f32(g, P(w), P(y), P(dx)),
+      lib.lits_conv2d_backward_filter${sfx}_f32(g, P(x), null, 0, P(y), P(dw))];
+    if (st.some((s) => s !== 0)) throw new Error(lastError(lib));
+    console.log("sums", [y, dx, dw].map((a) => a.reduce((s, v) => s + v, 0)).join(" "));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    env: { ONEDNN_VERBOSE: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const sums = stdout.match(/^sums (.*)$/m)![1].split(" ").map(Number);
+  const kinds = ["forward_training", "backward_data", "backward_weights"];
+  const which = kinds.filter((k) => new RegExp(`exec,cpu,convolution,[^,]*,${k}`).test(stdout));
+  return { sums, ran: /exec,cpu,convolution,/.test(stdout), which };
+}
+
+/** Whether this library runs oneDNN: built here with its header, and libdnnl found. */
+export function onednnHere(): boolean {
+  if (Deno.env.get("LITS_NATIVE_LIB")) return false;
+  try {
+    Deno.statSync("/usr/include/oneapi/dnnl/dnnl.h");
+    Deno.dlopen(Deno.env.get("LITS_ONEDNN_LIB") || "libdnnl.so.2", {}).close();
+    return true;
+  } catch {
+    return false;
+  }
+}

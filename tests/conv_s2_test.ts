@@ -10,7 +10,16 @@
 import assert from "node:assert/strict";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { randoms } from "./bf16_ref.ts";
-import { coefs, type ConvRun as Run, type Geo, reference, relErr, resolve } from "./conv_ref.ts";
+import {
+  coefs,
+  type ConvRun as Run,
+  type Geo,
+  onednnChild,
+  onednnHere,
+  reference,
+  relErr,
+  resolve,
+} from "./conv_ref.ts";
 import { withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
@@ -116,46 +125,9 @@ Deno.test("fp32 stride-2 3x3 convolutions: the same bits twice (default choice)"
   });
 });
 
-/** A child Deno running the three fp32 calls on one shape, oneDNN's verbose log on. */
-async function child(env: Record<string, string>) {
-  const shape: Shape = { n: 2, c: 128, h: 10, w: 10, k: 128 };
-  const G = resolve(geo(shape)), ny = shape.n * shape.k * G.oh * G.ow;
-  const script = `
-    import { cpuLib, lastError } from "${new URL("../src/ffi/native.ts", import.meta.url).href}";
-    const lib = cpuLib(), g = new Int32Array([${G.params.join(", ")}]);
-    const x = new Float32Array(${shape.n * shape.c * shape.h * shape.w}).map((_, i) => Math.sin(i));
-    const w = new Float32Array(${shape.k * shape.c * 9}).map((_, i) => Math.cos(i) / 16);
-    const y = new Float32Array(${ny}), dx = new Float32Array(x.length);
-    const dw = new Float32Array(w.length), P = Deno.UnsafePointer.of;
-    const st = [lib.lits_conv2d_forward_f32(g, P(x), null, 0, P(w), null, P(y)),
-      lib.lits_conv2d_backward_data_f32(g, P(w), P(y), P(dx)),
-      lib.lits_conv2d_backward_filter_f32(g, P(x), null, 0, P(y), P(dw))];
-    if (st.some((s) => s !== 0)) throw new Error(lastError(lib));
-    console.log("sums", [y, dx, dw].map((a) => a.reduce((s, v) => s + v, 0)).join(" "));
-  `;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", script],
-    env: { ONEDNN_VERBOSE: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const sums = stdout.match(/^sums (.*)$/m)![1].split(" ").map(Number);
-  return { sums, ran: /exec,cpu,convolution,/.test(stdout) };
-}
-
-/** Whether this library runs oneDNN: built here with its header, and libdnnl found. */
-function onednnHere(): boolean {
-  if (Deno.env.get("LITS_NATIVE_LIB")) return false;
-  try {
-    Deno.statSync("/usr/include/oneapi/dnnl/dnnl.h");
-    Deno.dlopen(Deno.env.get("LITS_ONEDNN_LIB") || "libdnnl.so.2", {}).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** The three fp32 calls of one stride-2 shape in a child Deno (onednnChild). */
+const child = (env: Record<string, string>) =>
+  onednnChild("f32", geo({ n: 2, c: 128, h: 10, w: 10, k: 128 }), env);
 
 Deno.test("fp32 stride-2 convolutions: LITS_ONEDNN=off and a missing libdnnl run ours", async () => {
   const chosen = await child({});
