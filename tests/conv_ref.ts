@@ -28,7 +28,8 @@ export function bf16Convolutions(file: string) {
           : "the library has no bf16 convolutions"),
     );
   }
-  return { lib, fwd, bwdData, bwdFilter, hasSymbols, noBf16 };
+  // Level 2: the CPU has AMX-BF16 (oneDNN then runs its AMX kernels, channels-last).
+  return { lib, fwd, bwdData, bwdFilter, hasSymbols, noBf16, amx: level[0] === 2 };
 }
 
 /** Geometry: input n c h w, filters k r s, then stride, padding, dilation, groups. */
@@ -175,7 +176,9 @@ export async function onednnChild(precision: "f32" | "bf16", g: Geo, env: Record
   const sums = stdout.match(/^sums (.*)$/m)![1].split(" ").map(Number);
   const kinds = ["forward_training", "backward_data", "backward_weights"];
   const which = kinds.filter((k) => new RegExp(`exec,cpu,convolution,[^,]*,${k}`).test(stdout));
-  return { sums, ran: /exec,cpu,convolution,/.test(stdout), which };
+  // Each convolution oneDNN ran: its implementation's name (e.g. brgconv:avx512_core_amx_bf16).
+  const impls = [...stdout.matchAll(/exec,cpu,convolution,([^,]*),/g)].map((m) => m[1]);
+  return { sums, ran: /exec,cpu,convolution,/.test(stdout), which, impls };
 }
 
 /** Whether this library runs oneDNN: built here with its header, and libdnnl found. */

@@ -14,6 +14,7 @@
 
 #include "bf16_internal.h"
 #include "conv_bf16_onednn.h"
+#include "conv_onednn_f32.h" /* blocked_task_of */
 #include "fused_internal.h"
 
 /* Pixels of one task: enough to amortise the loop, few enough that small
@@ -46,9 +47,9 @@ BF16_TARGET static inline __m512 apply(__m512 v, const chan_xform* t) {
 }
 
 /* Pixels [p0, p1) of 16 channels (rows hw floats apart from src) to
- * dst's 16-word groups, one per pixel. */
+ * dst's groups of 16 values, one per pixel, ps values apart. */
 BF16_TARGET static void block_in(const float* src, int64_t hw, const chan_xform* t, int64_t p0,
-                                 int64_t p1, uint16_t* dst) {
+                                 int64_t p1, int64_t ps, uint16_t* dst) {
   for (int64_t q0 = p0; q0 < p1; q0 += 16) {
     const int64_t w = p1 - q0 < 16 ? p1 - q0 : 16;
     const __mmask16 m = first_lanes(w);
@@ -59,22 +60,21 @@ BF16_TARGET static void block_in(const float* src, int64_t hw, const chan_xform*
     transpose16(r); /* r[q]: pixel q0 + q, channel j in lane j */
     for (int64_t q = 0; q < w; q++) {
       const __m256i h = _mm512_cvtepi32_epi16(_mm512_srli_epi32(r[q], 16));
-      _mm256_storeu_si256((__m256i*)(dst + (q0 + q) * 16), h);
+      _mm256_storeu_si256((__m256i*)(dst + (q0 + q) * ps), h);
     }
   }
 }
 
 BF16_TARGET void lits_bf16_to_blocked(const float* src, int64_t n, int64_t c, int64_t hw,
-                                      const conv_xform* xf, uint16_t* dst) {
+                                      const conv_xform* xf, int nhwc, uint16_t* dst) {
   const int64_t cb = c / 16, chunks = (hw + CHUNK - 1) / CHUNK;
 #pragma omp for schedule(static) nowait
   for (int64_t it = 0; it < n * cb * chunks; it++) {
-    const int64_t plane = it / chunks, p0 = it % chunks * CHUNK;
-    const int64_t p1 = p0 + CHUNK < hw ? p0 + CHUNK : hw;
-    const int64_t c0 = plane % cb * 16;
+    const blocked_task b = blocked_task_of(it, cb, chunks, hw, CHUNK, nhwc);
     chan_xform t[16];
-    for (int j = 0; j < 16; j++) t[j] = chan_xform_of(xf, c, c0 + j);
-    block_in(src + plane * 16 * hw, hw, t, p0, p1, dst + plane * 16 * hw);
+    for (int j = 0; j < 16; j++) t[j] = chan_xform_of(xf, c, b.block * 16 + j);
+    uint16_t* to = dst + b.image * c * hw + b.block * (nhwc ? 16 : 16 * hw);
+    block_in(src + (b.image * c + b.block * 16) * hw, hw, t, b.p0, b.p1, nhwc ? c : 16, to);
   }
 }
 

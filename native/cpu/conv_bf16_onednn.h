@@ -23,9 +23,9 @@ int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const c
  * of the caller's parallel region (omp for nowait: the caller's barrier
  * ends them). */
 /* NCHW fp32 [n, c, hw] (c a multiple of 16), transformed (xf may be NULL)
- * and rounded, to bf16 nChw16c. */
+ * and rounded, to bf16 nChw16c, or channels-last (nhwc) where nhwc. */
 void lits_bf16_to_blocked(const float* src, int64_t n, int64_t c, int64_t hw,
-                          const conv_xform* xf, uint16_t* dst);
+                          const conv_xform* xf, int nhwc, uint16_t* dst);
 /* len floats to bf16 (RNE). */
 void lits_bf16_round(const float* src, int64_t len, uint16_t* dst);
 /* Weights [k, c, rs] fp32 (k, c multiples of 16) rounded to bf16

@@ -121,15 +121,16 @@ AVX512 void lits_f32_to_blocked(const float* src, int64_t n, int64_t c, int64_t 
   _mm_sfence(); /* the non-temporal stores before the caller's barrier */
 }
 
-/* Pixels [p0, p1) of one 16-channel block back to 16 rows hw floats apart,
- * plus the channels' bias. */
-AVX512 static void block_out(const float* src, int64_t hw, const float* bias, int64_t p0,
-                             int64_t p1, float* dst) {
+/* Pixels [p0, p1) of one 16-channel block (a pixel's 16 floats ps floats
+ * after the previous pixel's) back to 16 rows hw floats apart, plus the
+ * channels' bias. */
+AVX512 static void block_out(const float* src, int64_t ps, int64_t hw, const float* bias,
+                             int64_t p0, int64_t p1, float* dst) {
   for (int64_t q0 = p0; q0 < p1; q0 += 16) {
     const int64_t w = p1 - q0 < 16 ? p1 - q0 : 16;
     __m512 r[16];
     for (int64_t q = 0; q < 16; q++) {
-      r[q] = q < w ? _mm512_loadu_ps(src + (q0 + q) * 16) : _mm512_setzero_ps();
+      r[q] = q < w ? _mm512_loadu_ps(src + (q0 + q) * ps) : _mm512_setzero_ps();
     }
     transpose(r); /* r[j]: channel j, pixel q0 + q in lane q */
     const __mmask16 m = first_lanes(w);
@@ -143,15 +144,15 @@ AVX512 static void block_out(const float* src, int64_t hw, const float* bias, in
   }
 }
 
-AVX512 void lits_f32_unblock(const float* src, int64_t n, int64_t c, int64_t hw,
+AVX512 void lits_f32_unblock(const float* src, int64_t n, int64_t c, int64_t hw, int nhwc,
                              const float* bias, float* dst) {
   const int64_t cb = c / 16, chunks = (hw + CHUNK - 1) / CHUNK;
 #pragma omp for schedule(static) nowait
   for (int64_t it = 0; it < n * cb * chunks; it++) {
-    const int64_t plane = it / chunks, p0 = it % chunks * CHUNK;
-    const int64_t p1 = p0 + CHUNK < hw ? p0 + CHUNK : hw;
-    const float* b = bias != NULL ? bias + plane % cb * 16 : NULL;
-    block_out(src + plane * 16 * hw, hw, b, p0, p1, dst + plane * 16 * hw);
+    const blocked_task t = blocked_task_of(it, cb, chunks, hw, CHUNK, nhwc);
+    const float* b = bias != NULL ? bias + t.block * 16 : NULL;
+    const float* from = src + t.image * c * hw + t.block * (nhwc ? 16 : 16 * hw);
+    block_out(from, nhwc ? c : 16, hw, b, t.p0, t.p1, dst + (t.image * cb + t.block) * 16 * hw);
   }
   _mm_sfence(); /* the non-temporal stores before the caller's barrier */
 }

@@ -153,8 +153,8 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
   if (st == LITS_OK && kind != 2) {
 #pragma omp parallel
     {
-      if (kind == 0) lits_f32_unblock(yb, p->n, p->k, p->ohw, bias, out);
-      if (kind == 1) lits_f32_unblock(xb, p->n, p->c, p->h * p->w, NULL, out);
+      if (kind == 0) lits_f32_unblock(yb, p->n, p->k, p->ohw, 0, bias, out);
+      if (kind == 1) lits_f32_unblock(xb, p->n, p->c, p->h * p->w, 0, NULL, out);
     }
   }
   if (st == LITS_OK && kind == 2 && pl->h.reorder != NULL) {

@@ -25,8 +25,29 @@ int lits_f32_blocked_applies(void);
  * nChw16c. */
 void lits_f32_to_blocked(const float* src, int64_t n, int64_t c, int64_t hw,
                          const conv_xform* xf, float* dst);
-/* nChw16c back to NCHW, each channel's bias added (bias may be NULL). */
-void lits_f32_unblock(const float* src, int64_t n, int64_t c, int64_t hw, const float* bias,
-                      float* dst);
+/* nChw16c (or channels-last where nhwc) back to NCHW, each channel's bias
+ * added (bias may be NULL). */
+void lits_f32_unblock(const float* src, int64_t n, int64_t c, int64_t hw, int nhwc,
+                      const float* bias, float* dst);
+
+/* Task `it` of a conversion's n x (c / 16) x chunks tasks: its image, its
+ * 16-channel block and its pixels [p0, p1). For nChw16c a block's chunks
+ * are consecutive tasks (one block's run); for channels-last (nhwc) every
+ * block of a chunk is, so that the thread holding a chunk fills whole
+ * lines of its pixels' groups. */
+typedef struct {
+  int64_t image, block, p0, p1;
+} blocked_task;
+
+static inline blocked_task blocked_task_of(int64_t it, int64_t cb, int64_t chunks, int64_t hw,
+                                           int64_t chunk, int nhwc) {
+  blocked_task t;
+  const int64_t per_image = cb * chunks, r = it % per_image;
+  t.image = it / per_image;
+  t.block = nhwc ? r % cb : r / chunks;
+  t.p0 = (nhwc ? r / cb : r % chunks) * chunk;
+  t.p1 = t.p0 + chunk < hw ? t.p0 + chunk : hw;
+  return t;
+}
 
 #endif
