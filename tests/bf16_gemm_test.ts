@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { bf16, bf16Bits, randoms } from "./bf16_ref.ts";
+import { withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
 const level = new Int32Array(1);
@@ -132,6 +133,42 @@ Deno.test({
     const { got, ref } = run({ m: 100, n: 96, k: 2048, beta: 0 });
     const e = relErr(got, ref);
     assert.ok(e < TOL, `max error ${e.toExponential(2)} of the rms`);
+  },
+});
+
+// Where the CPU has AMX-BF16 the products run on its tiles (bf16_amx.c):
+// rows in 32s and 16s (the rest on vdpbf16ps), K in 16 pairs (the rest
+// added with vdpbf16ps); LITS_AMX=off keeps the vdpbf16ps kernels. Both
+// against float64, and against each other. (Without AMX both are vdpbf16ps.)
+Deno.test({
+  name: "lits_gemm_bf16_f32: AMX tiles and LITS_AMX=off (vdpbf16ps) both match float64",
+  ignore: noBf16,
+  fn() {
+    const cases: Case[] = [
+      { m: 32, n: 32, k: 32 }, // one 32 x 32 block, one tile step of K
+      { m: 48, n: 37, k: 70 }, // a 32 and a 16 row strip, 35 pairs: 2 tile steps + 3
+      { m: 45, n: 64, k: 33, ta: true }, // 13 rows left to vdpbf16ps, 17 pairs: 1 step + 1
+      { m: 16, n: 100, k: 1030, tb: true, alpha: 0.5, beta: 0.25 }, // 16 rows, K passes
+      { m: 150, n: 70, k: 512, pad: 3 }, // 144-row A blocks: 4 x 32 + 16, then 6 rows
+    ];
+    for (const c of cases) {
+      const amx = run(c, 21), off = withEnv({ LITS_AMX: "off" }, () => run(c, 21));
+      for (const [name, r] of [["tiles", amx], ["off", off]] as const) {
+        const e = relErr(r.got, r.ref);
+        assert.ok(e < TOL, `${JSON.stringify(c)} ${name}: max error ${e.toExponential(2)}`);
+      }
+      const d = relErr(amx.got, off.got);
+      assert.ok(d < TOL, `${JSON.stringify(c)}: tiles and vdpbf16ps ${d.toExponential(2)} apart`);
+    }
+    // NaN and Inf on the tiles: a NaN row of A stays NaN, an Inf row Inf.
+    const [m, n, k] = [32, 32, 64];
+    const a = randoms(m * k, 2), b = randoms(k * n, 3).map(Math.abs), y = new Float32Array(m * n);
+    a[5 * k] = NaN;
+    a[20 * k + 7] = Infinity;
+    assert.equal(lib.lits_gemm_bf16_f32!(0, 0, m, n, k, 1, p(a), k, p(b), n, 0, p(y), n), 0);
+    assert.ok(y.subarray(5 * n, 6 * n).every(Number.isNaN), "NaN row");
+    assert.ok(y.subarray(20 * n, 21 * n).every((v) => v === Infinity), "Inf row");
+    assert.ok(y.subarray(0, 5 * n).every(Number.isFinite), "rows above the NaN");
   },
 });
 

@@ -34,4 +34,17 @@ void lits_bf16_pack_a(const float* a, int64_t lda, int trans, int64_t i0, int64_
 void lits_bf16_pack_b(const float* b, int64_t ldb, int trans, int64_t j0, int64_t nc, int64_t p0,
                       int64_t kc, uint32_t* dst, const bf16_b_xform* bx, int64_t ps);
 
+/* The AMX micro-kernel (bf16_amx.c). lits_bf16_amx_on: the tiles can
+ * run on this CPU and process, and LITS_AMX is not "off". A thread loads
+ * the tiles' configuration (begin) before its blocks and releases it (end)
+ * after. lits_bf16_amx_block: as bf16_gemm.c's kernels, C [rows x the
+ * columns in ma, mb] = alpha * A rows x B panel (ps pairs) + beta * C, for
+ * rows 16 or 32 (rows the A block holds: nothing past them is read). */
+int lits_bf16_amx_on(void);
+void lits_bf16_amx_begin(void);
+void lits_bf16_amx_end(void);
+void lits_bf16_amx_block(int64_t rows, int64_t ps, const uint32_t* ap, const uint32_t* bp,
+                         float* c, int64_t ldc, __mmask16 ma, __mmask16 mb, float alpha,
+                         float beta, int nt);
+
 #endif

@@ -48,7 +48,7 @@ int lits_bf16_support(int32_t* level_host) {
   const char* env = getenv("LITS_BF16");
   const int off = env != NULL && strcmp(env, "off") == 0;
   int level = !off && __builtin_cpu_supports("avx512bf16") ? 1 : 0;
-  /* AMX-BF16 is CPUID.(7,0):EDX bit 22; detected only (no AMX kernel yet). */
+  /* AMX-BF16 is CPUID.(7,0):EDX bit 22 (bf16_amx.c's kernel). */
   unsigned eax, ebx, ecx, edx;
   if (level && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1)) level = 2;
   *level_host = level;
@@ -127,15 +127,25 @@ typedef struct {
 /* C[mc x nc] (alpha, beta) from a packed A block (rows ps words apart) and
  * a packed B block (panels ps * NR words apart): each B panel of NR
  * columns (in L1) against the block's MR-row panels. stream: streaming
- * stores where a tile's rows are whole aligned lines. */
+ * stores where a tile's rows are whole aligned lines. amx: rows in 32s
+ * (and a 16) on AMX tiles where K has 16 pairs or more, the last mc % 16
+ * rows on the vdpbf16ps kernels. */
 BF16_TARGET static void block_product(const uint32_t* ablk, const uint32_t* bbuf, int64_t ps,
                                       int64_t mc, int64_t nc, float* c, int64_t ldc, float alpha,
-                                      float beta, int stream) {
+                                      float beta, int stream, int amx) {
+  const int64_t tiled = amx && ps >= 16 ? mc / 16 * 16 : 0;
+  if (tiled > 0) lits_bf16_amx_begin();
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = nc - jr < NR ? nc - jr : NR;
     const __mmask16 ma = mask_of(nr), mb = mask_of(nr - 16);
     const uint32_t* bp = bbuf + jr * ps;
-    for (int64_t ir = 0, mr; ir < mc; ir += mr) {
+    for (int64_t ir = 0, rows; ir < tiled; ir += rows) {
+      rows = tiled - ir >= 32 ? 32 : 16;
+      float* cb = c + ir * ldc + jr;
+      const int nt = stream && nr == NR && ((uintptr_t)cb & 63) == 0;
+      lits_bf16_amx_block(rows, ps, ablk + ir * ps, bp, cb, ldc, ma, mb, alpha, beta, nt);
+    }
+    for (int64_t ir = tiled, mr; ir < mc; ir += mr) {
       mr = panel_rows(mc - ir);
       float* cb = c + ir * ldc + jr;
       const uint32_t* ap = ablk + ir * ps;
@@ -149,6 +159,7 @@ BF16_TARGET static void block_product(const uint32_t* ablk, const uint32_t* bbuf
       }
     }
   }
+  if (tiled > 0) lits_bf16_amx_end();
 }
 
 /* C[i0 .. i1, j0 .. j1) on the calling thread: the B block of NC columns
@@ -156,6 +167,7 @@ BF16_TARGET static void block_product(const uint32_t* ablk, const uint32_t* bbuf
  * block_product. */
 BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, int64_t j0,
                                   int64_t j1, uint32_t* bbuf, uint32_t* abuf) {
+  const int amx = lits_bf16_amx_on();
   for (int64_t jc = j0; jc < j1; jc += NC) {
     const int64_t nc = j1 - jc < NC ? j1 - jc : NC;
     for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
@@ -180,7 +192,7 @@ BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, in
           lits_bf16_pack_a(g->a, g->lda, g->trans_a, ic, mc, p0, kc, abuf, pairs);
         }
         block_product(ablk, bbuf, pairs, mc, nc, g->c + ic * g->ldc + jc, g->ldc, g->alpha, beta,
-                      stream);
+                      stream, amx);
       }
     }
   }
@@ -282,6 +294,7 @@ BF16_TARGET int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t 
   }
   const kseg_blocks kb = kseg_blocks_of(kseg);
   const int64_t psmax = kseg_pairs(kseg);
+  const int amx = lits_bf16_amx_on();
   uint32_t* bbuf = scratch;
   uint32_t* abuf = scratch + (min64(n, NC) + NR - 1) / NR * NR * psmax;
   for (int64_t jc = 0; jc < n; jc += NC) {
@@ -301,7 +314,7 @@ BF16_TARGET int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t 
           for (int64_t u = 0; u < ns; u++) {
             lits_bf16_pack_a(a + (s0 + u) * a_step, lda, 0, ic, mc, p0, kc, abuf + u * sp, ps);
           }
-          block_product(abuf, bbuf, ps, mc, nc, c + ic * ldc + jc, ldc, 1.0f, beta, 0);
+          block_product(abuf, bbuf, ps, mc, nc, c + ic * ldc + jc, ldc, 1.0f, beta, 0, amx);
         }
       }
     }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf16_blocking.h" /* lits_bf16_amx_on */
 #include "common.h"
 #include "conv_onednn_f32.h" /* lits_f32_unblock: the fp32 output is the fp32 route's */
 #include "onednn_load.h"
@@ -49,13 +50,20 @@
  * spins at its own barriers: an earlier session saw its filter gradient
  * take 3-4x ours while other processes held the cores (512 at 8^2: 150 ms
  * against 50); today's alternating runs, on cores shared as well, did not.
- * That is vdpbf16ps against vdpbf16ps. Where oneDNN runs AMX tiles (its
- * effective ISA is avx512_core_amx), every shape it takes is its
- * (CHOSEN_IF_AMX): on a 2-core Xeon with AMX, ResNet-50's bf16 training
- * step (batch 16) went from 2,885 ms (our vdpbf16ps kernels, oneDNN's on
- * nChw16c) to 1,475 with every 16-channel convolution on oneDNN's AMX
- * kernels (channels-last); the 3x3 forward of 256 channels at 16^2 takes
- * 1.2 ms there against 19 in its avx512_core_bf16 kernel on nChw16c. */
+ * That is vdpbf16ps against vdpbf16ps.
+ *
+ * On a CPU with AMX (our GEMM's tiles on, bf16_amx.c), oneDNN takes every
+ * shape it can but two classes (CHOSEN_IF_AMX: only where oneDNN runs its
+ * AMX kernels too). 2-core Xeon with AMX, ResNet-50's bf16 training step,
+ * batch 16, ms a step over all calls of a class, oneDNN (AMX,
+ * channels-last, with the conversions) against ours: 1x1 stride 1 forward
+ * 183 vs 68, backward data 227 vs 81, filter gradient 300 vs 95; 1x1
+ * stride 2 62 vs 13, 63 vs 12.5, 67 vs 17 (our GEMM packs x and dy where
+ * they lie and writes NCHW: no conversion passes); 3x3 stride 2 backward
+ * data 25 vs 17 (each of its three shapes); but 3x3 stride 1 38 vs 281,
+ * 46 vs 284, 76 vs 266 and stride 2 forward 14 vs 52, filter gradient 32
+ * vs 60 (our direct kernels are vdpbf16ps). The step: 2,885 ms with our
+ * vdpbf16ps kernels, 1,475 with oneDNN's AMX for every shape. */
 #define CHOSEN_IF_AMX 2
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
@@ -63,9 +71,14 @@ static int chosen(const conv_shape* p, int kind) {
   if (env != NULL && strcmp(env, "all") == 0) return 1;
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
+  if (lits_bf16_amx_on()) {
+    const int pointwise = p->r == 1 && p->s == 1;
+    const int strided_data = kind == 1 && p->sh == 2 && p->sw == 2;
+    return pointwise || strided_data ? 0 : CHOSEN_IF_AMX;
+  }
   if (kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128) return 1;
   if (p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->c >= 256 && p->k >= 256) return 1;
-  return CHOSEN_IF_AMX;
+  return 0;
 }
 
 /* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,
@@ -238,9 +251,6 @@ int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const c
                           const float* b, const float* bias, float* out) {
   const int want = chosen(p, kind);
   if (want == 0 || !takes(p)) return LITS_ONEDNN_DECLINED;
-  /* A CPU without AMX-BF16 never loads oneDNN for the shapes only AMX would send. */
-  int32_t level = 0;
-  if (want == CHOSEN_IF_AMX && (lits_bf16_support(&level), level < 2)) return LITS_ONEDNN_DECLINED;
   lits_onednn_lock();
   plan tmp;
   const int load = lits_onednn_load() && (want == 1 || lits_onednn_amx());
