@@ -5,7 +5,9 @@
  * copy bandwidth (`lits_measure_copy_bandwidth`: a 256 MiB copy on every
  * thread, bytes read + written), the bf16 dot-product peak where the CPU
  * has one (`lits_measure_bf16_peak`: vdpbf16ps chains, 2 FLOPs per bf16
- * multiply-add), and what /proc/cpuinfo says about the CPU.
+ * multiply-add), the AMX tile peak where the GEMM runs tiles
+ * (`lits_measure_amx_peak`: tdpbf16ps on four accumulator tiles), and what
+ * /proc/cpuinfo says about the CPU.
  * For the benchmarks only: not part of `mod.ts`.
  *
  * @module
@@ -20,6 +22,13 @@ export interface Peak {
   copyGBps: number;
   /** bf16 dot-product peak on all threads, GFLOP/s; absent without AVX512_BF16 (or symbol). */
   bf16Gflops?: number;
+  /** AMX tile peak on all threads, GFLOP/s; absent where the GEMM runs no AMX tiles. */
+  amxGflops?: number;
+}
+
+/** The ceiling of the bf16 kernels: the AMX tile peak where they run tiles, else vdpbf16ps'. */
+export function bf16Ceiling(p: Peak): number | undefined {
+  return p.amxGflops ?? p.bf16Gflops;
 }
 
 /** Options of `measurePeak`. */
@@ -32,7 +41,8 @@ export interface PeakOptions {
 
 /**
  * Measures the fp32 FMA peak, the copy bandwidth and, where the CPU has
- * AVX512_BF16, the bf16 peak (about half a second, plus `fmaSeconds` for bf16).
+ * AVX512_BF16, the bf16 peak, and where the GEMM runs AMX tiles their peak (about half a
+ * second, plus `fmaSeconds` for each bf16 peak).
  */
 export function measurePeak(options: PeakOptions = {}): Peak {
   const lib = cpuLib();
@@ -54,6 +64,8 @@ export function measurePeak(options: PeakOptions = {}): Peak {
   if (bf16 && lib.lits_bf16_support && lib.lits_bf16_support(level) === 0 && level[0] > 0) {
     check(lib, bf16(seconds, out), () => `lits_measure_bf16_peak(${seconds} s)`);
     peak.bf16Gflops = out[0];
+    const amx = lib.lits_measure_amx_peak;
+    if (amx && amx(seconds, out) === 0) peak.amxGflops = out[0]; // else no tiles here
   }
   return peak;
 }
@@ -104,7 +116,10 @@ export function describeCpu(c: CpuInfo = cpuInfo()): string {
 /** One line: the ceilings ("n/a" for a bf16 peak not measured) and the CPU. */
 export function describePeak(p: Peak, c: CpuInfo = cpuInfo()): string {
   const bf16 = p.bf16Gflops === undefined ? "n/a" : `${p.bf16Gflops.toFixed(1)} GFLOP/s`;
-  return `fp32 FMA peak ${p.fmaGflops.toFixed(1)} GFLOP/s, bf16 peak ${bf16}, copy bandwidth ${
+  const amx = p.amxGflops === undefined ? "" : `, AMX tile peak ${p.amxGflops.toFixed(1)} GFLOP/s`;
+  return `fp32 FMA peak ${
+    p.fmaGflops.toFixed(1)
+  } GFLOP/s, bf16 peak ${bf16}${amx}, copy bandwidth ${
     p.copyGBps.toFixed(1)
   } GB/s (read + write), ${describeCpu(c)}`;
 }

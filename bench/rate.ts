@@ -3,7 +3,8 @@
  * also records its fastest iteration, and prints at exit what that means in
  * GFLOP/s (or GB/s) and as a share of the machine's ceilings measured in the
  * same run: the fp32 FMA peak for a GFLOP/s case, the copy bandwidth for a
- * GB/s case, the bf16 peak for a bf16 case (all from `peak.ts`, measured
+ * GB/s case, the bf16 peak (AMX tile peak where the GEMM runs tiles) for a
+ * bf16 case (all from `peak.ts`, measured
  * before and after the cases, the higher counts: the machine is shared and a
  * busy moment lowers one), and the
  * SGEMM ceiling where the file measured it (`measureCeiling`, as
@@ -14,7 +15,7 @@
  */
 
 import { noGrad, randn } from "../mod.ts";
-import { describePeak, measurePeak, type Peak } from "./peak.ts";
+import { bf16Ceiling, describePeak, measurePeak, type Peak } from "./peak.ts";
 
 interface Rate {
   name: string;
@@ -100,6 +101,10 @@ addEventListener("unload", () => {
   if (peakBefore.bf16Gflops !== undefined && after.bf16Gflops !== undefined) {
     peak.bf16Gflops = Math.max(peakBefore.bf16Gflops, after.bf16Gflops);
   }
+  if (peakBefore.amxGflops !== undefined && after.amxGflops !== undefined) {
+    peak.amxGflops = Math.max(peakBefore.amxGflops, after.amxGflops);
+  }
+  const bf16Peak = bf16Ceiling(peak);
   const pct = (x: number, of: number) => {
     const v = 100 * x / of;
     return `${v < 10 ? v.toFixed(1) : v.toFixed(0)}%`;
@@ -112,7 +117,9 @@ addEventListener("unload", () => {
       parts.push(`${g.toFixed(1)} GFLOP/s`);
       if (r.bf16) {
         parts.push(
-          peak.bf16Gflops ? `${pct(g, peak.bf16Gflops)} of the bf16 peak` : "no bf16 peak",
+          bf16Peak
+            ? `${pct(g, bf16Peak)} of the ${peak.amxGflops ? "AMX tile" : "bf16"} peak`
+            : "no bf16 peak",
         );
       } else {
         if (ceiling > 0) parts.push(`${pct(g, ceiling)} of the SGEMM ceiling`);

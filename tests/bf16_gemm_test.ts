@@ -323,3 +323,30 @@ Deno.test({
     assert.ok(out[0] > 1 && out[0] < 1e6, `bf16 peak ${out[0]} GFLOP/s`);
   },
 });
+
+Deno.test({
+  name: "lits_measure_amx_peak: bad arguments give a status; unavailable without tiles",
+  ignore: lib.lits_measure_amx_peak === undefined,
+  fn() {
+    const peak = lib.lits_measure_amx_peak!, out = new Float64Array(1);
+    assert.equal(peak(0, out), 1);
+    assert.match(lastError(lib), /lits_measure_amx_peak: seconds must be in \[0.01, 60\], got 0/);
+    assert.equal(peak(0.05, null), 1);
+    assert.match(lastError(lib), /gflops_host is NULL/);
+    withEnv({ LITS_AMX: "off" }, () => {
+      assert.equal(peak(0.03, out), 3);
+      assert.match(lastError(lib), /lits_measure_amx_peak: no AMX tiles here/);
+    });
+    // Where the CPU has AMX-BF16 (level 2) the tiles run: a peak far above vdpbf16ps'
+    // (16384 flops a tdpbf16ps, 64 a vdpbf16ps); elsewhere unavailable.
+    const st = peak(0.03, out);
+    if (level[0] === 2) {
+      assert.equal(st, 0, lastError(lib));
+      const dot = new Float64Array(1);
+      assert.equal(lib.lits_measure_bf16_peak!(0.03, dot), 0);
+      assert.ok(out[0] > 4 * dot[0], `AMX peak ${out[0]}, vdpbf16ps ${dot[0]} GFLOP/s`);
+    } else {
+      assert.equal(st, 3);
+    }
+  },
+});

@@ -389,6 +389,9 @@ const peak = {
   fmaGflops: Math.max(peakStart.fmaGflops, peakEnd.fmaGflops),
   copyGBps: Math.max(peakStart.copyGBps, peakEnd.copyGBps),
   bf16Gflops: Math.max(peakStart.bf16Gflops ?? NaN, peakEnd.bf16Gflops ?? NaN),
+  amxGflops: peakStart.amxGflops === undefined || peakEnd.amxGflops === undefined
+    ? undefined
+    : Math.max(peakStart.amxGflops, peakEnd.amxGflops),
 };
 if (variants.some((v) => v.name === "onnxruntime") && args.modes.split(",").includes("train")) {
   notes.push("onnxruntime has no train rows: ONNX Runtime does not train");

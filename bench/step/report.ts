@@ -28,7 +28,7 @@ export interface Row {
 export interface ReportInput {
   rows: Row[];
   /** The ceilings the shares are against: the higher of start and end. */
-  peak: { fmaGflops: number; copyGBps: number; bf16Gflops: number };
+  peak: { fmaGflops: number; copyGBps: number; bf16Gflops: number; amxGflops?: number };
   peakStart: Peak;
   peakEnd: Peak;
   cpu: CpuInfo;
@@ -115,8 +115,12 @@ export function report(input: ReportInput): string {
       peakStart.copyGBps.toFixed(1)
     } and ${peakEnd.copyGBps.toFixed(1)}; a 256 MiB copy, bytes read + written)${
       input.bf16
-        ? `, bf16 dot-product peak ${peak.bf16Gflops.toFixed(1)} GFLOP/s (vdpbf16ps chains; ` +
-          `the "% peak" of -bf16 rows is against it)`
+        ? `, bf16 dot-product peak ${peak.bf16Gflops.toFixed(1)} GFLOP/s (vdpbf16ps chains)` +
+          (peak.amxGflops === undefined
+            ? `; the "% peak" of -bf16 rows is against it`
+            : `, AMX tile peak ${peak.amxGflops.toFixed(1)} GFLOP/s (tdpbf16ps on four ` +
+              `accumulator tiles; our bf16 GEMM runs tiles here: the "% peak" of -bf16 rows is ` +
+              `against this one)`)
         : ""
     }.`,
     "",
@@ -148,7 +152,7 @@ export function report(input: ReportInput): string {
     const bf16 = r.variant.endsWith("-bf16"), lits = bf16 ? "lits-bf16" : "lits";
     const ours = rows.find((o) => o.model === r.model && o.mode === r.mode && o.variant === lits);
     const gflops = r.flops / (r.medianMs / 1000) / 1e9;
-    const ceiling = bf16 ? peak.bf16Gflops : peak.fmaGflops;
+    const ceiling = bf16 ? peak.amxGflops ?? peak.bf16Gflops : peak.fmaGflops;
     lines.push(
       `| ${r.model} | ${r.mode} | ${r.variant} | ${r.medianMs.toFixed(1)} | ${
         r.roundMedians.map((m) => m.toFixed(0)).join(", ")

@@ -144,3 +144,33 @@ AMX_TARGET void lits_bf16_amx_block(int64_t rows, int64_t ps, const uint32_t* ap
     }
   }
 }
+
+/* The tile peak's loop (measure.c): four accumulators, each tdpbf16ps
+ * depending only on its own previous one (the latency, ~50 cycles, is
+ * covered by four in flight at 16 cycles apiece), on A and B tiles of
+ * 0.001 loaded once. Returns a sum of the results, to keep them live. */
+AMX_TARGET float lits_bf16_amx_peak_loop(int64_t iters) {
+  uint32_t ab[16 * 16] __attribute__((aligned(64)));
+  for (int i = 0; i < 16 * 16; i++) ab[i] = 0x3A833A83u; /* bf16(0.001) twice */
+  float acc[16 * 16] __attribute__((aligned(64)));
+  lits_bf16_amx_begin();
+  _tile_loadd(4, ab, 64);
+  _tile_loadd(6, ab, 64);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int64_t i = 0; i < iters; i++) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 6);
+    _tile_dpbf16ps(2, 4, 6);
+    _tile_dpbf16ps(3, 4, 6);
+  }
+  float sum = 0;
+  _tile_stored(0, acc, 64);
+  sum += acc[0];
+  _tile_stored(3, acc, 64);
+  sum += acc[255];
+  lits_bf16_amx_end();
+  return sum;
+}

@@ -46,5 +46,7 @@ void lits_bf16_amx_end(void);
 void lits_bf16_amx_block(int64_t rows, int64_t ps, const uint32_t* ap, const uint32_t* bp,
                          float* c, int64_t ldc, __mmask16 ma, __mmask16 mb, float alpha,
                          float beta, int nt);
+/* measure.c's tile peak loop: iters x 4 tdpbf16ps on the calling thread. */
+float lits_bf16_amx_peak_loop(int64_t iters);
 
 #endif

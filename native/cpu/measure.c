@@ -2,7 +2,8 @@
  * the fp32 FMA peak (independent FMA chains in registers on every OpenMP
  * thread), the bf16 dot-product peak (the same with vdpbf16ps, where the CPU
  * has AVX512_BF16; measured here: 466 GFLOP/s on two Zen 4 threads, twice
- * the fp32 peak) and the copy bandwidth (a large buffer copy on every
+ * the fp32 peak), the AMX tile peak (tdpbf16ps, where the GEMM runs AMX
+ * tiles: bf16_amx.c) and the copy bandwidth (a large buffer copy on every
  * thread).
  *
  * The FMA loop picks its instruction set at run time (__builtin_cpu_supports),
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bf16_blocking.h" /* the AMX tile loop */
 #include "common.h"
 #include "stream_store.h"
 
@@ -177,6 +179,25 @@ int lits_measure_bf16_peak(double seconds, double* gflops_host) {
                                            "on this CPU, or LITS_BF16=off");
   }
   *gflops_host = peak_of(dot_bf16, FLOPS_BF16, seconds);
+  return LITS_OK;
+}
+
+/* ---- AMX tile peak -------------------------------------------------------- */
+
+/* 4 tdpbf16ps x 16 x 16 lanes x 32 bf16 multiply-adds x 2 flops. */
+#define FLOPS_AMX (4 * 16 * 16 * 32 * 2)
+
+int lits_measure_amx_peak(double seconds, double* gflops_host) {
+  lits_clear_error();
+  LITS_REQUIRE(gflops_host != NULL, "lits_measure_amx_peak: gflops_host is NULL");
+  LITS_REQUIRE(seconds >= 0.01 && seconds <= 60.0,
+               "lits_measure_amx_peak: seconds must be in [0.01, 60], got %g", seconds);
+  if (!lits_bf16_amx_on()) {
+    return lits_fail(LITS_ERR_UNAVAILABLE,
+                     "lits_measure_amx_peak: no AMX tiles here (no AMX-BF16, Linux refused "
+                     "the tile state, or LITS_AMX=off or LITS_BF16=off)");
+  }
+  *gflops_host = peak_of(lits_bf16_amx_peak_loop, FLOPS_AMX, seconds);
   return LITS_OK;
 }
 

@@ -397,7 +397,8 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
 /* ---- bfloat16 autocast (LITS_OPTIONAL) ---------------------------------- */
 /* What the device offers for bf16 products: *level_host = 0 (none), 1 (CPU:
  * AVX512_BF16's vdpbf16ps; GPU: compute capability 8.0 or later) or 2 (CPU:
- * AMX-BF16 too; detected only, the kernels are still vdpbf16ps). The
+ * AMX-BF16 too: the GEMM runs AMX tiles where Linux grants them, unless
+ * LITS_AMX=off). The
  * environment variable LITS_BF16=off makes it report 0 (and the bf16
  * functions below unavailable), to test fallbacks anywhere. Where results
  * below are "fp32 sums", the GPU's convolutions round them to bf16 once
@@ -464,6 +465,13 @@ int lits_measure_copy_bandwidth(int64_t bytes, double* gbps_host);
  * without AVX512_BF16. */
 LITS_OPTIONAL
 int lits_measure_bf16_peak(double seconds, double* gflops_host);
+/* The AMX-BF16 tile peak in GFLOP/s (2 per bf16 multiply-add, 16384 per
+ * tdpbf16ps): four independent tile accumulators on every OpenMP thread,
+ * timed as lits_measure_fma_peak. LITS_ERR_UNAVAILABLE where the GEMM
+ * does not run AMX tiles (no AMX-BF16, Linux refused the tile state, or
+ * LITS_AMX=off or LITS_BF16=off). */
+LITS_OPTIONAL
+int lits_measure_amx_peak(double seconds, double* gflops_host);
 
 #ifdef __cplusplus
 }

@@ -171,6 +171,7 @@ export const symbols = {
   lits_measure_fma_peak: { parameters: [f64, buf], ...status, optional: true },
   lits_measure_copy_bandwidth: { parameters: [i64, buf], ...status, optional: true },
   lits_measure_bf16_peak: { parameters: [f64, buf], ...status, optional: true },
+  lits_measure_amx_peak: { parameters: [f64, buf], ...status, optional: true },
 } as const;
 
 /** The opened library's callable symbols. */
