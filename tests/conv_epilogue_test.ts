@@ -133,9 +133,21 @@ for (const c of cases) {
   });
 }
 
+// One image's tile of more than 1 MiB: the bf16 GEMM finishes it in pieces
+// of 512 columns (the last one 416, or 512 x 18 of a streamed output).
+const pieces: Case[] = [
+  { name: "1x1, pieces of one image's tile", x: [2, 16, 40, 36], w: [256, 16, 1, 1], bias: true },
+  {
+    name: "1x1, pieces streamed to y, the shortcut's batch norm",
+    x: [1, 16, 96, 96],
+    w: [256, 16, 1, 1],
+    shortcutBN: true,
+  },
+];
+
 // Under autocast: the bf16 GEMM's tiles (one image, several images), and a
 // pass after the direct 3x3 kernel (and after fp32 where the CPU has no bf16).
-for (const c of [cases[0], cases[3], cases[5], cases[7]]) {
+for (const c of [cases[0], cases[3], cases[5], cases[7], ...pieces]) {
   Deno.test(`conv epilogue under autocast: ${c.name}, the bits of the separate ops`, () => {
     const [fused, plain, calls] = run(c, true);
     assert.equal(calls, 1);

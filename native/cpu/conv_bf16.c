@@ -126,6 +126,18 @@ static const bf16_b_xform* b_xform(const conv_shape* p, const conv_xform* xf, co
   return out;
 }
 
+/* A tile of one image larger than this takes its epilogue in pieces (see
+ * forward): 256 x 64^2 and 512 x 32^2 (ResNet-50's, 64^2 7.1 ms a call
+ * against 12.3, 32^2 even); 1024 x 16^2 (1 MiB) was 20% slower so. */
+#define EPILOGUE_TILE_BYTES ((int64_t)1 << 20)
+
+/* Columns of an epilogue's piece: its rows (fp32) in about 512 KiB, whole
+ * micro-kernel panels, at least 128 (for 2048 rows: 1 MiB). */
+static int64_t epilogue_piece(int64_t rows) {
+  const int64_t cols = (int64_t)512 * 1024 / (4 * rows) / 32 * 32;
+  return cols < 128 ? 128 : cols;
+}
+
 static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
                    const float* weight, const float* bias, float* y, conv_epilogue* ep) {
   const int nt = omp_get_max_threads();
@@ -136,31 +148,70 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
   const int64_t aw = round16(lits_gemm_bf16_packed_a_words(p->kg, p->crs_g));
   /* (Not with an epilogue: it reads back the tile the GEMM just wrote.) */
   const int stream = ep == NULL && stream_output(p->n * kohw); /* see lits_gemm_bf16_serial_packed */
-  float* scratch = thread_scratch(w.per, threads, aw * p->groups);
+  /* One image with an epilogue: the GEMM writes a piece of columns at a
+   * time into ebuf (rows `pitch` floats apart), the epilogue finishes it
+   * there, in cache, and it is streamed to y. Written to y directly, a
+   * tile's rows 16 KiB apart (64^2) shared a few cache sets and the
+   * epilogue read them back from memory: 64 -> 256 at 64^2, batch 16, with
+   * a residual, took 10-12 ms against 3.2 without an epilogue; 6.0 now. */
+  const int64_t piece = epilogue_piece(p->kg), pitch = piece + 16;
+  const int pieces = ep != NULL && p->kg * t.max_cols * 4 > EPILOGUE_TILE_BYTES;
+  const int64_t ew = pieces ? round16(p->kg * pitch) : 0, per = w.per + ew;
+  const int big = stream_output(p->n * kohw); /* y streamed from ebuf */
+  float* scratch = thread_scratch(per, threads, aw * p->groups);
   if (scratch == NULL) return LITS_ERR_MEMORY;
-  uint32_t* apk = (uint32_t*)(scratch + w.per * threads);
+  uint32_t* apk = (uint32_t*)(scratch + per * threads);
 #pragma omp parallel num_threads(threads)
   {
-    float* col = scratch + w.per * omp_get_thread_num();
+    float* col = scratch + per * omp_get_thread_num();
     float* out = col + w.col;
     float* xbuf = out + w.gather;
     uint32_t* gbuf = (uint32_t*)(xbuf + w.xbuf);
+    float* ebuf = col + w.per;
     pack_weights(p, weight, 0, p->kg, p->crs_g, aw, apk);
 #pragma omp for schedule(static)
     for (int64_t ti = 0; ti < t.count; ti++) {
       const tile b = lits_conv_tile_at(p, &t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow; /* columns per image */
       for (int64_t g = 0; g < p->groups; g++) {
-        /* One image: the GEMM writes y; several: their [kg, cols] gather. */
-        float* cm = b.ni == 1 ? y + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow : out;
-        const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
         int64_t ldb;
         const float* bm = lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
         const bf16_packed_a pa = {apk + g * aw, p->kg, 0};
         bf16_b_xform bx;
+        const bf16_b_xform* bxp = b_xform(p, xf, &w, &b, g, &bx);
+        const float* yg = y + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow;
+        if (b.ni == 1 && pieces && p->kg * b.cols * 4 > EPILOGUE_TILE_BYTES) {
+          for (int64_t c0 = 0; c0 < b.cols; c0 += piece) {
+            const int64_t nc = b.cols - c0 < piece ? b.cols - c0 : piece;
+            lits_gemm_bf16_serial_packed(&pa, 0, p->kg, nc, p->crs_g, bm + c0, ldb, 0.0f, ebuf,
+                                         pitch, gbuf, bxp, 0);
+            for (int64_t ki = 0; ki < p->kg; ki++) {
+              const int64_t kk = g * p->kg + ki, at = (yg - y) + ki * p->ohw + c0;
+              float* e = ebuf + ki * pitch;
+              /* The next row's residual into L1: runs of one piece are too
+               * short for the hardware prefetcher (9.5 -> 6.0 ms above). */
+              if (ep->r != NULL && ki + 1 < p->kg) {
+                const float* next = ep->r + at + p->ohw;
+                for (int64_t j = 0; j < nc; j += 16) __builtin_prefetch(next + j, 0, 3);
+              }
+              if (bias != NULL) conv_bias_act(e, e, nc, bias[kk], CONV_ACT_NONE);
+              fused_affine_span(e, e, fused_affine_of(ep->y_coef, p->k, kk),
+                                ep->r != NULL ? ep->r + at : NULL,
+                                fused_affine_of(ep->r_coef, p->k, kk), nc, ep->relu);
+              if (big) {
+                stream_copy(y + at, e, nc);
+              } else {
+                memcpy(y + at, e, (size_t)nc * sizeof(float));
+              }
+            }
+          }
+          continue;
+        }
+        /* One image: the GEMM writes y; several: their [kg, cols] gather. */
+        float* cm = b.ni == 1 ? (float*)yg : out;
+        const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
         lits_gemm_bf16_serial_packed(&pa, 0, p->kg, b.cols, p->crs_g, bm, ldb, 0.0f, cm, ldc,
-                                     gbuf, b_xform(p, xf, &w, &b, g, &bx),
-                                     b.ni == 1 && bias == NULL && stream);
+                                     gbuf, bxp, b.ni == 1 && bias == NULL && stream);
         /* The bias in fp32, and the epilogue, while the tile is in cache;
          * gathers scatter to y. */
         for (int64_t i = 0; i < b.ni; i++) {
@@ -181,6 +232,7 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
         }
       }
     }
+    if (ep != NULL && big) _mm_sfence(); /* the streamed rows before the barrier */
   }
   lits_scratch_free(scratch);
   if (ep != NULL) ep->applied = 1;
