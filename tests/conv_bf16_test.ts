@@ -132,18 +132,25 @@ Deno.test({
   name: "bf16 convolutions: the direct kernels' shapes, and the same through im2col + GEMM",
   ignore: noBf16,
   fn() {
-    directShapes.forEach((g, i) => check(g, null, i % 2 === 1, 20 + i));
+    // Where the GEMM runs AMX tiles, im2col + GEMM is the default and
+    // LITS_AMX=off brings the direct kernels (vdpbf16ps) back.
+    const direct = <T>(fn: () => T) => withEnv({ LITS_AMX: "off" }, fn);
+    direct(() => directShapes.forEach((g, i) => check(g, null, i % 2 === 1, 20 + i)));
     withEnv({ LITS_CONV_ALGO: "gemm" }, () => {
       directShapes.forEach((g, i) => check(g, null, i % 2 === 0, 40 + i));
       shapes.forEach((g, i) => check(g, null, i % 2 === 1, 60 + i)); // K passes of packed W
     });
-    check(directShapes[0], xform(7, true)); // the transform applied while rounding
-    check(directShapes[2], xform(16, false), false);
-    check(directShapes[5], xform(4, true));
-    check(directShapes[3], xform(32, true)); // and in the filter gradient's rounding
-    check(directShapes[13], xform(16, true)); // applied after the stride-2 gather
-    check(directShapes[12], xform(1, false));
-    check(directShapes[10], xform(10, true));
+    for (const run of [direct, <T>(fn: () => T) => fn()]) {
+      run(() => {
+        check(directShapes[0], xform(7, true)); // the transform applied while rounding
+        check(directShapes[2], xform(16, false), false);
+        check(directShapes[5], xform(4, true));
+        check(directShapes[3], xform(32, true)); // and in the filter gradient's rounding
+        check(directShapes[13], xform(16, true)); // applied after the stride-2 gather
+        check(directShapes[12], xform(1, false));
+        check(directShapes[10], xform(10, true));
+      });
+    }
     // 1x1/2 backward data writes dx whole (conv_bf16_cols.c's scatter_s2):
     // even sizes (a last odd row of zeros), tiles of several images, and
     // batch 1 in channel blocks.
