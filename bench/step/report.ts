@@ -139,7 +139,9 @@ export function report(input: ReportInput): string {
     "(counted on a forward, bench/flops.ts), 2 FLOPs each, over the median step; a training " +
     "step counts 3x its forward's FLOPs (forward, input and weight gradients: the usual " +
     "convention; batch norm, activations, pooling and the optimizer are not counted); " +
-    `% peak = that over the FMA peak above (-bf16 rows: the bf16 peak). Work per image: ${
+    `% peak = that over the FMA peak above (-bf16 rows: the ${
+      peak.amxGflops === undefined ? "bf16" : "AMX tile"
+    } peak). Work per image: ${
       [...work].map(([m, w]) => `${m} ${(w.forwardFlops / batch / 1e9).toFixed(3)} GFLOP forward`)
         .join(", ")
     }.`,

@@ -84,29 +84,23 @@ AMX_TARGET static void tiles(int64_t rows, int64_t q16, const uint32_t* ap, int6
   const int64_t lda = ps * 4, ldb = NR * 4;
   _tile_zero(0);
   _tile_zero(1);
-  if (rows == 32) {
-    _tile_zero(2);
-    _tile_zero(3);
-    for (int64_t q = 0; q < q16; q++) {
-      _tile_loadd(4, ap + q * 16, lda);
-      _tile_loadd(6, bp + q * 16 * NR, ldb);
-      _tile_loadd(7, bp + q * 16 * NR + 16, ldb);
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_dpbf16ps(1, 4, 7);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int64_t q = 0; q < q16; q++) {
+    _tile_loadd(4, ap + q * 16, lda);
+    _tile_loadd(6, bp + q * 16 * NR, ldb);
+    _tile_loadd(7, bp + q * 16 * NR + 16, ldb);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    if (rows == 32) {
       _tile_loadd(5, ap + 16 * ps + q * 16, lda);
       _tile_dpbf16ps(2, 5, 6);
       _tile_dpbf16ps(3, 5, 7);
     }
+  }
+  if (rows == 32) {
     _tile_stored(2, acc + 16 * 32, 128);
     _tile_stored(3, acc + 16 * 32 + 16, 128);
-  } else {
-    for (int64_t q = 0; q < q16; q++) {
-      _tile_loadd(4, ap + q * 16, lda);
-      _tile_loadd(6, bp + q * 16 * NR, ldb);
-      _tile_loadd(7, bp + q * 16 * NR + 16, ldb);
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_dpbf16ps(1, 4, 7);
-    }
   }
   _tile_stored(0, acc, 128);
   _tile_stored(1, acc + 16, 128);

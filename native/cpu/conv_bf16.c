@@ -159,7 +159,8 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
    * there, in cache, and it is streamed to y. Written to y directly, a
    * tile's rows 16 KiB apart (64^2) shared a few cache sets and the
    * epilogue read them back from memory: 64 -> 256 at 64^2, batch 16, with
-   * a residual, took 10-12 ms against 3.2 without an epilogue; 6.0 now. */
+   * a residual, took 10-12 ms against 3.2 without an epilogue; 6.0 so, 7.1
+   * inside the model. */
   const int64_t piece = epilogue_piece(p->kg), pitch = piece + 16;
   const int pieces = ep != NULL && p->kg * t.max_cols * 4 > EPILOGUE_TILE_BYTES;
   const int64_t ew = pieces ? round16(p->kg * pitch) : 0, per = w.per + ew;

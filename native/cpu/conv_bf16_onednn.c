@@ -10,8 +10,8 @@
  * oneDNN reads bf16 nChw16c activations, channels-last where it runs AMX
  * (conv_bf16_blocked.c makes them from our NCHW fp32 tensors, applying x's
  * transform and rounding) and writes fp32 in the same layout, turned back
- * to NCHW with the bias added; the weights
- * are rounded by us and reordered by oneDNN. Primitives are kept per (kind, shape, threads); the
+ * to NCHW with the bias added; the weights are rounded by us and reordered
+ * by oneDNN. Primitives are kept per (kind, shape, threads); the
  * conversions and oneDNN's scratchpad (user-managed) come from our caching
  * allocator, so a steady training step asks the system for nothing. */
 #include "conv_bf16_onednn.h"
@@ -56,14 +56,15 @@
  * shape it can but two classes (CHOSEN_IF_AMX: only where oneDNN runs its
  * AMX kernels too). 2-core Xeon with AMX, ResNet-50's bf16 training step,
  * batch 16, ms a step over all calls of a class, oneDNN (AMX,
- * channels-last, with the conversions) against ours: 1x1 stride 1 forward
- * 183 vs 68, backward data 227 vs 81, filter gradient 300 vs 95; 1x1
- * stride 2 62 vs 13, 63 vs 12.5, 67 vs 17 (our GEMM packs x and dy where
- * they lie and writes NCHW: no conversion passes); 3x3 stride 2 backward
- * data 25 vs 17 (each of its three shapes); but 3x3 stride 1 38 vs 281,
- * 46 vs 284, 76 vs 266 and stride 2 forward 14 vs 52, filter gradient 32
- * vs 60 (our direct kernels are vdpbf16ps). The step: 2,885 ms with our
- * vdpbf16ps kernels, 1,475 with oneDNN's AMX for every shape. */
+ * channels-last, with the conversions) against ours (im2col and the
+ * GEMM's tiles): 1x1 stride 1 forward 183 vs 68, backward data 227 vs 81,
+ * filter gradient 300 vs 95; 1x1 stride 2 62 vs 13, 63 vs 12.5, 67 vs 17
+ * (our GEMM packs x and dy where they lie and writes NCHW: no conversion
+ * passes); 3x3 stride 2 backward data 25 vs 20; but 3x3 stride 1 38 vs
+ * 84, 46 vs 71, 76 vs 88, and stride 2 forward 14 vs 23 (its filter
+ * gradient 33 vs 29, even within noise, stays oneDNN's). The step: 2,885
+ * ms with our vdpbf16ps kernels, 1,475 with oneDNN's AMX for every shape,
+ * 830 so. */
 #define CHOSEN_IF_AMX 2
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
@@ -167,8 +168,8 @@ static int build(const conv_shape* p, int kind, onednn_plan* head) {
 static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
 
 /* The inputs in oneDNN's layouts, converted by the threads of one parallel
- * region: x (or dy) to bf16 nChw16c or nhwc, the weights rounded to their layout
- * (own) or to plain bf16 for the reorder. */
+ * region: x (or dy) to bf16 nChw16c or nhwc, the weights rounded to their
+ * layout (own) or to plain bf16 for the reorder. */
 static void convert_in(const conv_shape* p, int kind, const plan* pl, const float* a,
                        const conv_xform* xf, const float* b, uint16_t* xb, uint16_t* dyb,
                        uint16_t* wplain, void* wr) {
