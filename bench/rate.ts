@@ -3,11 +3,10 @@
  * also records its fastest iteration, and prints at exit what that means in
  * GFLOP/s (or GB/s) and as a share of the machine's ceilings measured in the
  * same run: the fp32 FMA peak for a GFLOP/s case, the copy bandwidth for a
- * GB/s case, the bf16 peak (AMX tile peak where the GEMM runs tiles) for a
- * bf16 case (all from `peak.ts`, measured
- * before and after the cases, the higher counts: the machine is shared and a
- * busy moment lowers one), and the
- * SGEMM ceiling where the file measured it (`measureCeiling`, as
+ * GB/s case, the bf16 peak (the AMX tile peak where the GEMM runs tiles)
+ * for a bf16 case (all from `peak.ts`, measured before and after the cases,
+ * the higher counts: the machine is shared and a busy moment lowers one),
+ * and the SGEMM ceiling where the file measured it (`measureCeiling`, as
  * `gemm_bench.ts` and `conv_bench.ts` do). The block ends with the ceilings
  * and the CPU (model, AVX-512 / AVX512-BF16 / AMX flags).
  *

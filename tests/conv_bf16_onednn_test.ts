@@ -156,8 +156,7 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "bf16 convolutions: the default choice sends strided 3x3 forward and backward data, and wide stride-1 3x3",
+  name: "bf16 convolutions: the default choice of oneDNN's shapes, with and without AMX",
   ignore: noBf16,
   async fn() {
     const installed = onednnHere();
