@@ -9,10 +9,10 @@
  * the last ps % 16 pairs (an odd K, or K not a multiple of 32) are added
  * with vdpbf16ps as the tiles' sums are stored.
  *
- * Sums: tdpbf16ps adds each pair's two products in fp32 as vdpbf16ps does,
- * with bf16 denormal inputs taken as zero; the order over K is the tiles'
- * (16 pairs at a time), so results may differ from the vdpbf16ps kernels
- * in the last bits, never in what they compute.
+ * Sums: tdpbf16ps accumulates products of bf16 pairs in fp32, bf16
+ * denormal inputs taken as zero, as vdpbf16ps; its order of sums over K is
+ * the tiles' own, so results may differ from the vdpbf16ps kernels in the
+ * last bits (the tests hold both to the same float64 reference).
  *
  * Linux gives a process the tiles' 8 KiB of state only once asked
  * (arch_prctl ARCH_REQ_XCOMP_PERM); a CPU, or a kernel, without it keeps
