@@ -1,8 +1,9 @@
-/* conv_bf16_blocked.c: our NCHW fp32 tensors to the channel-blocked bf16
- * layout oneDNN's bf16 convolutions read (nChw16c: 16 channels of a pixel
- * side by side), and the weights both ways, for conv_bf16_onednn.c (their
- * fp32 outputs come back through conv_f32_blocked.c's lits_f32_unblock,
- * the fp32 route's). The transform of x and the
+/* conv_bf16_blocked.c: our NCHW fp32 tensors to the bf16 layouts oneDNN's
+ * bf16 convolutions read (nChw16c: 16 channels of a pixel side by side; or
+ * channels-last, all of a pixel's channels, where oneDNN runs AMX), and the
+ * weights both ways, for conv_bf16_onednn.c (their fp32 outputs come back
+ * through conv_f32_blocked.c's lits_f32_unblock, the fp32 route's). The
+ * transform of x and the
  * rounding to bf16 (RNE, NaN kept, denormals kept: round_hi, as our own
  * kernels round) happen here, because oneDNN cannot apply our per-channel
  * transform. Each block of 16 channels x 16 pixels is one 16 x 16
@@ -70,11 +71,10 @@ BF16_TARGET void lits_bf16_to_blocked(const float* src, int64_t n, int64_t c, in
   const int64_t cb = c / 16, chunks = (hw + CHUNK - 1) / CHUNK;
 #pragma omp for schedule(static) nowait
   for (int64_t it = 0; it < n * cb * chunks; it++) {
-    const blocked_task b = blocked_task_of(it, cb, chunks, hw, CHUNK, nhwc);
+    const blocked_task b = blocked_task_of(it, c, chunks, hw, CHUNK, nhwc);
     chan_xform t[16];
     for (int j = 0; j < 16; j++) t[j] = chan_xform_of(xf, c, b.block * 16 + j);
-    uint16_t* to = dst + b.image * c * hw + b.block * (nhwc ? 16 : 16 * hw);
-    block_in(src + (b.image * c + b.block * 16) * hw, hw, t, b.p0, b.p1, nhwc ? c : 16, to);
+    block_in(src + b.nchw, hw, t, b.p0, b.p1, b.ps, dst + b.blocked);
   }
 }
 

@@ -149,10 +149,9 @@ AVX512 void lits_f32_unblock(const float* src, int64_t n, int64_t c, int64_t hw,
   const int64_t cb = c / 16, chunks = (hw + CHUNK - 1) / CHUNK;
 #pragma omp for schedule(static) nowait
   for (int64_t it = 0; it < n * cb * chunks; it++) {
-    const blocked_task t = blocked_task_of(it, cb, chunks, hw, CHUNK, nhwc);
+    const blocked_task t = blocked_task_of(it, c, chunks, hw, CHUNK, nhwc);
     const float* b = bias != NULL ? bias + t.block * 16 : NULL;
-    const float* from = src + t.image * c * hw + t.block * (nhwc ? 16 : 16 * hw);
-    block_out(from, nhwc ? c : 16, hw, b, t.p0, t.p1, dst + (t.image * cb + t.block) * 16 * hw);
+    block_out(src + t.blocked, t.ps, hw, b, t.p0, t.p1, dst + t.nchw);
   }
   _mm_sfence(); /* the non-temporal stores before the caller's barrier */
 }

@@ -31,22 +31,27 @@ void lits_f32_unblock(const float* src, int64_t n, int64_t c, int64_t hw, int nh
                       const float* bias, float* dst);
 
 /* Task `it` of a conversion's n x (c / 16) x chunks tasks: its image, its
- * 16-channel block and its pixels [p0, p1). For nChw16c a block's chunks
- * are consecutive tasks (one block's run); for channels-last (nhwc) every
- * block of a chunk is, so that the thread holding a chunk fills whole
- * lines of its pixels' groups. */
+ * 16-channel block, its pixels [p0, p1), where the block's first plane
+ * lies in NCHW (nchw) and its first value in the blocked layout (blocked),
+ * and how far apart a pixel's groups of 16 are there (ps). For nChw16c a
+ * block's chunks are consecutive tasks (one block's run); for channels-last
+ * (nhwc) every block of a chunk is, so that the thread holding a chunk
+ * fills whole lines of its pixels' groups. */
 typedef struct {
-  int64_t image, block, p0, p1;
+  int64_t image, block, p0, p1, nchw, blocked, ps;
 } blocked_task;
 
-static inline blocked_task blocked_task_of(int64_t it, int64_t cb, int64_t chunks, int64_t hw,
+static inline blocked_task blocked_task_of(int64_t it, int64_t c, int64_t chunks, int64_t hw,
                                            int64_t chunk, int nhwc) {
   blocked_task t;
-  const int64_t per_image = cb * chunks, r = it % per_image;
+  const int64_t cb = c / 16, per_image = cb * chunks, r = it % per_image;
   t.image = it / per_image;
   t.block = nhwc ? r % cb : r / chunks;
   t.p0 = (nhwc ? r / cb : r % chunks) * chunk;
   t.p1 = t.p0 + chunk < hw ? t.p0 + chunk : hw;
+  t.nchw = (t.image * c + t.block * 16) * hw;
+  t.blocked = t.image * c * hw + t.block * (nhwc ? 16 : 16 * hw);
+  t.ps = nhwc ? c : 16;
   return t;
 }
 
