@@ -174,6 +174,10 @@ const convCases: ConvCase[] = [
   { name: "pointwise GEMM: 70 -> 30 channels, 40 x 40", x: [2, 70, 40, 40], w: [30, 70, 1, 1] },
   { name: "pointwise GEMM: 8 -> 8 channels, 10 x 10", x: [2, 8, 10, 10], w: [8, 8, 1, 1] },
   { name: "pointwise GEMM: 600 -> 64 channels, 9 x 8", x: [3, 600, 9, 8], w: [64, 600, 1, 1] },
+  // The kernels take k steps in pairs: an odd pass leaves one step over
+  // (37; 523 = a pass of 512, then one of 11).
+  { name: "pointwise GEMM: 37 -> 20 channels, 12 x 12", x: [3, 37, 12, 12], w: [20, 37, 1, 1] },
+  { name: "pointwise GEMM: 523 -> 12 channels, 9 x 8", x: [2, 523, 9, 8], w: [12, 523, 1, 1] },
   // 16 rows as two blocks of 8 (block_rows), alone and after a 12.
   { name: "pointwise GEMM: 40 -> 16 channels, 9 x 7", x: [2, 40, 9, 7], w: [16, 40, 1, 1] },
   { name: "pointwise GEMM: 40 -> 28 channels, 9 x 7", x: [2, 40, 9, 7], w: [28, 40, 1, 1] },

@@ -38,11 +38,21 @@ static void write_rows(const conv_shape* p, const float* src, int64_t oy0, int64
   }
 }
 
+/* dy of tile b's first image, and each of its columns' offset from there
+ * in off. */
+static const float* dy_columns(const conv_shape* p, const tile* b, const float* dy,
+                               int64_t* off) {
+  const int64_t kohw = p->k * p->ohw, span = (b->oy1 - b->oy0) * p->ow;
+  for (int64_t j = 0; j < b->cols; j++) off[j] = j / span * kohw + b->oy0 * p->ow + j % span;
+  return dy + b->i0 * kohw;
+}
+
 int lits_conv_pointwise_data(const conv_shape* p, const tiling* t, const float* weight,
                              const float* dy, float* dx) {
   const int strided = p->sh > 1 || p->sw > 1;
   const int threads = min_threads(omp_get_max_threads(), t->count);
-  const int64_t pack = round16(lits_packed_gemm_scratch()), offs = round16(2 * t->max_cols);
+  /* int64 offsets of dy's columns: the tile's, the next one's */
+  const int64_t pack = round16(lits_packed_gemm_scratch()), offs = round16(4 * t->max_cols);
   const int64_t compact = strided ? round16(p->c * t->max_cols) : 0;
   const int64_t rowbuf = strided ? round16(p->w) : 0;
   const int64_t per = pack + offs + compact + rowbuf;
@@ -55,23 +65,31 @@ int lits_conv_pointwise_data(const conv_shape* p, const tiling* t, const float* 
   const int stream = stream_output(p->n * p->c * hw);
 #pragma omp parallel num_threads(threads)
   {
-    float* buf = scratch + per * omp_get_thread_num();
-    int64_t* off = (int64_t*)(buf + pack);
+    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    float* buf = scratch + per * tid;
+    int64_t *off = (int64_t*)(buf + pack), *next_off = off + t->max_cols;
     float* cm = buf + pack + offs;
     float* row = cm + compact;
-#pragma omp for schedule(static)
-    for (int64_t ti = 0; ti < t->count; ti++) {
+    /* A thread's tiles in a row, so that it knows the next one (gemm_next). */
+    const int64_t ti1 = t->count * (tid + 1) / nth;
+    for (int64_t ti = t->count * tid / nth; ti < ti1; ti++) {
       const tile b = lits_conv_tile_at(p, t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow;
-      for (int64_t j = 0; j < b.cols; j++) off[j] = j / span * kohw + b.oy0 * p->ow + j % span;
+      const float* src = dy_columns(p, &b, dy, off);
+      gemm_next next = {NULL, next_off, 0};
+      if (ti + 1 < ti1) {
+        const tile nb = lits_conv_tile_at(p, t, ti + 1);
+        next.x = dy_columns(p, &nb, dy, next_off);
+        next.n = nb.cols;
+      }
       if (!strided) { /* dx's columns are the GEMM's */
-        lits_packed_gemm_out(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k,
+        lits_packed_gemm_out(p->c, b.cols, p->k, ap, src, p->ohw, off, NULL, p->k,
                              dx + b.i0 * p->c * hw + b.oy0 * p->w, hw, span, p->c * hw, NULL,
-                             NULL, stream, buf);
+                             NULL, stream, &next, buf);
         continue;
       }
-      lits_packed_gemm(p->c, b.cols, p->k, ap, dy + b.i0 * kohw, p->ohw, off, NULL, p->k, cm,
-                       b.cols, span, span, buf);
+      lits_packed_gemm_out(p->c, b.cols, p->k, ap, src, p->ohw, off, NULL, p->k, cm, b.cols, span,
+                           span, NULL, NULL, 0, &next, buf);
       /* The tile's rows of dx: from its first output row's, to the next
        * tile's (or to the image's end). */
       const int64_t iy0 = b.oy0 * p->sh, iy1 = b.oy1 == p->oh ? p->h : b.oy1 * p->sh;

@@ -43,7 +43,7 @@ static x_walk plan_x_walk(const conv_shape* p, const conv_xform* xf, const tilin
   w.pack = w.own ? round16(lits_packed_gemm_scratch()) : 0;
   if (w.own) {
     w.col = w.gather ? 0 : round16(p->crs_g * t->max_cols);
-    w.ktile = round16(2 * t->max_cols); /* int64 offsets */
+    w.ktile = round16(4 * t->max_cols); /* int64 offsets: the tile's, the next one's */
     const int64_t xbuf = w.gather ? 0 : round16(lits_conv_xbuf_floats(p, xf, t->rows));
     w.per = w.col + w.ktile + w.pack + xbuf;
     return w;
@@ -63,6 +63,18 @@ static void x_walk_buffers(const x_walk* w, float* scratch, int tid, float** col
   *xbuf = *col ? *col + w->col + w->ktile + w->pack : NULL;
 }
 
+/* Where a 1x1 convolution without padding reads tile b's columns: x of
+ * its first image, and each column's offset from there in off. */
+static const float* gather_offsets(const conv_shape* p, const tile* b, const float* x,
+                                   int64_t* off) {
+  const int64_t hw = p->h * p->w, span = (b->oy1 - b->oy0) * p->ow;
+  for (int64_t j = 0; j < b->cols; j++) {
+    const int64_t img = j / span, jj = j % span, oy = b->oy0 + jj / p->ow;
+    off[j] = img * p->c * hw + oy * p->sh * p->w + (jj % p->ow) * p->sw;
+  }
+  return x + b->i0 * p->c * hw;
+}
+
 int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* weight, const float* bias, float* y, conv_epilogue* ep) {
   const int nt = omp_get_max_threads();
@@ -79,9 +91,11 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
 #pragma omp parallel num_threads(threads)
   {
     float *col, *out, *pack, *xbuf;
-    x_walk_buffers(&w, scratch, omp_get_thread_num(), &col, &out, &pack, &xbuf);
-#pragma omp for schedule(static)
-    for (int64_t ti = 0; ti < t.count; ti++) {
+    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    x_walk_buffers(&w, scratch, tid, &col, &out, &pack, &xbuf);
+    /* A thread's tiles in a row, so that it knows the next one (gemm_next). */
+    const int64_t ti1 = t.count * (tid + 1) / nth;
+    for (int64_t ti = t.count * tid / nth; ti < ti1; ti++) {
       const tile b = lits_conv_tile_at(p, &t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow; /* columns per image */
       for (int64_t g = 0; g < p->groups; g++) {
@@ -89,14 +103,16 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
         const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
         const float* wg = weight + g * p->kg * p->crs_g;
         if (w.own) { /* the tile's columns (of one or several images) straight into y */
-          int64_t* off = (int64_t*)out;
-          const int64_t hw = p->h * p->w;
-          const float* src = x + b.i0 * p->c * hw;
-          int64_t ldx = hw;
+          int64_t *off = (int64_t*)out, *next_off = off + t.max_cols;
+          const float* src;
+          int64_t ldx = p->h * p->w;
+          gemm_next next = {NULL, next_off, 0};
           if (w.gather) { /* x's columns in place, strided or not */
-            for (int64_t j = 0; j < b.cols; j++) {
-              const int64_t img = j / span, jj = j % span, oy = b.oy0 + jj / p->ow;
-              off[j] = img * p->c * hw + oy * p->sh * p->w + (jj % p->ow) * p->sw;
+            src = gather_offsets(p, &b, x, off);
+            if (ti + 1 < ti1) {
+              const tile nb = lits_conv_tile_at(p, &t, ti + 1);
+              next.x = gather_offsets(p, &nb, x, next_off);
+              next.n = nb.cols;
             }
           } else { /* an im2col tile, transformed as it was made */
             src = lits_conv_tile_columns(p, x, xf, 0, &b, 0, col, xbuf, &ldx);
@@ -107,7 +123,7 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
           if (tile_ep.r != NULL) tile_ep.r += y0;
           lits_packed_gemm_out(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? xf : NULL,
                                p->c, y + y0, p->ohw, span, kohw, bias, ep ? &tile_ep : NULL,
-                               stream, pack);
+                               stream, &next, pack);
           continue; /* the bias and the epilogue were applied as y was written */
         } else {
           int64_t ldb;

@@ -109,14 +109,25 @@ void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transpose
 void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
                       int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                       float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch);
+/* The columns a thread multiplies after a call's (its next tile's), which
+ * lits_packed_gemm_out prefetches as it ends: x + off[j] in each row (row
+ * stride as the call's), n of them; x NULL for none. */
+typedef struct {
+  const float* x;
+  const int64_t* off;
+  int64_t n;
+} gemm_next;
+
 /* The same, with bias[row] added to y's rows (bias may be NULL), then the
  * epilogue ep (NULL for none; its r laid out as y, its coefs over k rows),
  * and y written with streaming stores where stream (an output far larger
- * than the caches, read back from memory anyway: lits stream_output). */
+ * than the caches, read back from memory anyway: lits stream_output);
+ * next (NULL for none) what the thread reads after. */
 void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
                           int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                           float* y, int64_t ldy, int64_t span, int64_t ys, const float* bias,
-                          const conv_epilogue* ep, int stream, float* scratch);
+                          const conv_epilogue* ep, int stream, const gemm_next* next,
+                          float* scratch);
 
 /* Winograd (conv_winograd.c): 3x3, stride 1, padding 1, no dilation or
  * groups; forward and filter gradient (both with an input transform) and

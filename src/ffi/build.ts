@@ -20,6 +20,7 @@ export const CPU_SOURCES = [
   "optim.c",
   "gemm.c",
   "conv_internal.h",
+  "gemm_prefetch.h",
   "conv.c",
   "conv_tiles.h",
   "conv_tiles.c",
