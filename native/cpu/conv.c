@@ -104,6 +104,10 @@ static int pick_algo(const conv_shape* p, const conv_xform* xf, int kind) {
   return direct && (!filter || p->c < 8) ? ALGO_DIRECT : ALGO_GEMM;
 }
 
+int lits_conv_forward_runs_direct(const conv_shape* p) {
+  return !lits_conv_onednn_f32_may_take(p, 0) && pick_algo(p, NULL, 0) == ALGO_DIRECT;
+}
+
 /* An algorithm's status as the entry point's: scratch that could not be
  * allocated is reported with the shape. */
 int lits_conv_status(const char* fn, const conv_shape* p, int status) {

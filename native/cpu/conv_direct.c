@@ -19,6 +19,7 @@
 #include <omp.h>
 
 #include "common.h"
+#include "conv_direct.h"
 #include "conv_internal.h"
 #include "fused_internal.h"
 
@@ -39,31 +40,21 @@ int lits_conv_direct_applies(const conv_shape* p) {
 #ifdef __AVX512F__
 #include <immintrin.h>
 
-#define KB 8 /* output channels per register block (forward) */
+#define KB CONV_DIRECT_KB
 #define VB 2 /* 16-float vectors per register block (forward) */
 #define MAX_VECTORS 256 /* widest row (16 floats each) the filter kernel takes */
 
-/* Lanes l of the vector at output column ox0 whose input column
- * ox0 + l + ks - 1 lies in [0, w) (and whose output column is < w). */
-static __mmask16 tap_mask(int64_t ox0, int64_t ks, int64_t w) {
-  const int64_t base = ox0 + ks - 1;
-  int64_t lo = base < 0 ? -base : 0;
-  int64_t hi = w - base < 16 ? w - base : 16;
-  if (w - ox0 < 16 && w - ox0 < hi) hi = w - ox0;
-  if (hi <= lo) return 0;
-  return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
-}
-
-/* One output row oy of KB channels k0.. of one image, VB vectors at a time. */
-static void fwd_row(const float* x, const float* w, const float* bias, float* y, int64_t c,
-                    int64_t h, int64_t wd, int64_t k0, int64_t oy) {
+/* conv_direct.h's: the row of channel k0 + kb at yr + kb ldk, VB vectors
+ * at a time. */
+void lits_conv_direct_row(const float* x, const float* w, const float* bias, float* yr,
+                          int64_t ldk, int64_t c, int64_t h, int64_t wd, int64_t k0, int64_t oy) {
   const int64_t hw = h * wd, c9 = c * 9;
   for (int64_t ox0 = 0; ox0 < wd; ox0 += 16 * VB) {
     __mmask16 m[VB][3], mout[VB];
     for (int v = 0; v < VB; v++) {
       const int64_t o = ox0 + 16 * v;
-      for (int ks = 0; ks < 3; ks++) m[v][ks] = o < wd ? tap_mask(o, ks, wd) : 0;
-      mout[v] = o < wd ? tap_mask(o, 1, wd) : 0;
+      for (int ks = 0; ks < 3; ks++) m[v][ks] = o < wd ? conv_tap_mask(o, ks, wd) : 0;
+      mout[v] = o < wd ? conv_tap_mask(o, 1, wd) : 0;
     }
     __m512 acc[KB][VB];
     for (int kb = 0; kb < KB; kb++) {
@@ -87,8 +78,8 @@ static void fwd_row(const float* x, const float* w, const float* bias, float* y,
       }
     }
     for (int kb = 0; kb < KB; kb++) {
-      float* yr = y + (k0 + kb) * hw + oy * wd + ox0;
-      for (int v = 0; v < VB; v++) _mm512_mask_storeu_ps(yr + 16 * v, mout[v], acc[kb][v]);
+      float* out = yr + kb * ldk + ox0;
+      for (int v = 0; v < VB; v++) _mm512_mask_storeu_ps(out + 16 * v, mout[v], acc[kb][v]);
     }
   }
 }
@@ -96,7 +87,9 @@ static void fwd_row(const float* x, const float* w, const float* bias, float* y,
 /* All rows of KB channels k0.. of one image. */
 static void fwd_rows(const float* x, const float* w, const float* bias, float* y, int64_t c,
                      int64_t h, int64_t wd, int64_t k0) {
-  for (int64_t oy = 0; oy < h; oy++) fwd_row(x, w, bias, y, c, h, wd, k0, oy);
+  for (int64_t oy = 0; oy < h; oy++) {
+    lits_conv_direct_row(x, w, bias, y + k0 * h * wd + oy * wd, h * wd, c, h, wd, k0, oy);
+  }
 }
 
 /* y [n, k, h, w] = conv(x [n, c, h, w], w [k, c, 3, 3]) + bias. */
@@ -195,8 +188,8 @@ static int direct_backward_filter(const float* x, const float* dy, float* dweigh
   const int64_t rows = filter_block_rows(c, k, wd, h);
   row_masks masks[MAX_VECTORS];
   for (int64_t j = 0; j * 16 < wd; j++) {
-    for (int ks = 0; ks < 3; ks++) masks[j][ks] = tap_mask(16 * j, ks, wd);
-    masks[j][3] = tap_mask(16 * j, 1, wd);
+    for (int ks = 0; ks < 3; ks++) masks[j][ks] = conv_tap_mask(16 * j, ks, wd);
+    masks[j][3] = conv_tap_mask(16 * j, 1, wd);
   }
 #pragma omp parallel num_threads(threads)
   {

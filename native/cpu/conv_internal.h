@@ -69,6 +69,9 @@ int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_x
  * LITS_ERR_UNAVAILABLE when it declines, and the caller runs GEMM. The
  * filter kernel takes no input transform. */
 int lits_conv_direct_applies(const conv_shape* p);
+/* Whether the plain forward of p (input not transformed) runs the direct
+ * kernel (conv.c's choice; conv_direct_pool.c keeps to it). */
+int lits_conv_forward_runs_direct(const conv_shape* p);
 int lits_conv_direct_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                              const float* weight, const float* bias, float* y);
 int lits_conv_direct_backward_data(const conv_shape* p, const float* weight, const float* dy,

@@ -166,9 +166,13 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
   return st;
 }
 
+int lits_conv_onednn_f32_may_take(const conv_shape* p, int kind) {
+  return chosen(p, kind) && takes(p);
+}
+
 int lits_conv_onednn_f32(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
                          const float* b, const float* bias, float* out) {
-  if (!chosen(p, kind) || !takes(p)) return LITS_ONEDNN_DECLINED;
+  if (!lits_conv_onednn_f32_may_take(p, kind)) return LITS_ONEDNN_DECLINED;
   lits_onednn_lock();
   plan tmp;
   plan* pl = lits_onednn_load() ? (plan*)lits_onednn_plan_for(plans, PLANS, sizeof(plan), p, kind,
@@ -181,6 +185,11 @@ int lits_conv_onednn_f32(const conv_shape* p, int kind, const float* a, const co
 }
 
 #else /* no oneDNN header at build time: our own kernels only */
+
+int lits_conv_onednn_f32_may_take(const conv_shape* p, int kind) {
+  (void)p, (void)kind;
+  return 0;
+}
 
 int lits_conv_onednn_f32(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
                          const float* b, const float* bias, float* out) {

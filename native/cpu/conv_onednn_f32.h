@@ -9,6 +9,10 @@
 #include "conv_internal.h"
 #include "onednn_load.h" /* LITS_ONEDNN_DECLINED */
 
+/* Whether lits_conv_onednn_f32 would run (kind, p) where oneDNN loads: the
+ * shapes it is chosen for (else ours run). */
+int lits_conv_onednn_f32_may_take(const conv_shape* p, int kind);
+
 /* kind: 0 forward (a = x, b = weight, bias, out = y), 1 backward data
  * (a = dy, b = weight, out = dx), 2 filter gradient (a = x, b = dy,
  * out = dweight); xf (x's transform, forward and filter gradient) may be

@@ -394,6 +394,21 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
                                      const float* r_coef, int32_t relu, float* y, void* prepared,
                                      int64_t prepared_bytes);
 
+/* A 3x3 convolution, its batch norm in evaluation (y_coef over the k output
+ * channels as lits_fused_affine_f32's, or NULL), a ReLU and a 2x2 max pool
+ * of stride 2 (floor: odd rows and columns dropped), as one kernel: y [n,
+ * k, oh / 2, ow / 2] (a stage of the small CNN in evaluation), with the
+ * bits of the ops run one by one. takes_host gets 1 where it is served
+ * (the CPU's direct 3x3 kernel would run the convolution), else 0: the
+ * caller then runs the ops one by one (the f32 call would be an
+ * LITS_ERR_UNAVAILABLE). */
+LITS_OPTIONAL
+int lits_conv2d_relu_maxpool2_takes(const lits_conv2d_params* params_host, int32_t* takes_host);
+LITS_OPTIONAL
+int lits_conv2d_relu_maxpool2_f32(const lits_conv2d_params* params_host, const float* x,
+                                  const float* weight, const float* bias, const float* y_coef,
+                                  float* y);
+
 /* ---- bfloat16 autocast (LITS_OPTIONAL) ---------------------------------- */
 /* What the device offers for bf16 products: *level_host = 0 (none), 1 (CPU:
  * AVX512_BF16's vdpbf16ps; GPU: compute capability 8.0 or later) or 2 (CPU:

@@ -22,6 +22,9 @@ import { Dropout, ReLU } from "../layers/basic.ts";
 import { Linear } from "../layers/linear.ts";
 import { AdaptiveAvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
+import { chain } from "../layers/chain.ts";
+import { pair } from "../tensor/ops/conv.ts";
+import { conv2dReluMaxPool2 } from "../tensor/ops/conv_pool.ts";
 import { checkInput, type InputSpec } from "./input.ts";
 import { checkArity } from "../options.ts";
 import { modelOptions } from "./defaults.ts";
@@ -160,11 +163,61 @@ export class SimpleCNN extends Module {
   /** x [N, inChannels, imageSize, imageSize] -> logits [N, numClasses]. */
   forward(x: Tensor): Tensor {
     checkInput(x, this.inputSpec);
-    x = this.features.forward(x);
+    const stages = fusedStages(this.features);
+    x = stages ? chain(x, stages) : this.features.forward(x);
     if (this.pool) x = this.pool.forward(x);
     x = flatten(x, 1);
     return this.classifier.forward(x);
   }
+}
+
+/**
+ * `features` as one step per stage, each stage one kernel where it applies
+ * (`conv2dReluMaxPool2`: no gradient recorded, the CPU's direct 3x3
+ * kernel) and its modules one by one elsewhere; or null where `features`
+ * is not this model's stages as built (Conv2d, BatchNorm2d in evaluation,
+ * ReLU, MaxPool2d(2), each as it is, without hooks or overrides whose calls
+ * the fused kernel would skip).
+ */
+function fusedStages(features: Sequential): ((t: Tensor) => Tensor)[] | null {
+  const plain = (m: Module, cls: abstract new (...a: never[]) => Module) =>
+    m.constructor === cls && !Object.hasOwn(m, "forward");
+  if (!plain(features, Sequential)) return null;
+  const steps: ((t: Tensor) => Tensor)[] = [];
+  for (let i = 0; i < features.length;) {
+    const conv = features[i], modules = [conv];
+    if (!plain(conv, Conv2d)) return null;
+    let bn: BatchNorm2d | null = null;
+    if (features[i + 1] instanceof BatchNorm2d) bn = features[i + 1] as BatchNorm2d;
+    if (bn && (!plain(bn, BatchNorm2d) || bn.training || !bn.runningMean || !bn.runningVar)) {
+      return null;
+    }
+    if (bn) modules.push(bn);
+    const relu = features[i + modules.length], pool = features[i + modules.length + 1];
+    if (!relu || !plain(relu, ReLU) || !pool || !plain(pool, MaxPool2d)) return null;
+    const o = (pool as MaxPool2d).options;
+    const k = pair((pool as MaxPool2d).kernelSize, "MaxPool2d", 1);
+    const stride = pair(o.stride ?? k, "MaxPool2d", 1),
+      padding = pair(o.padding ?? 0, "MaxPool2d", 0);
+    if ([...k, ...stride].some((v) => v !== 2) || padding.some((v) => v !== 0) || o.ceilMode) {
+      return null;
+    }
+    modules.push(relu, pool);
+    const { weight, bias, options } = conv as Conv2d;
+    const stats = bn && {
+      runningMean: bn.runningMean!,
+      runningVar: bn.runningVar!,
+      weight: bn.weight,
+      bias: bn.bias,
+      eps: bn.eps,
+    };
+    steps.push((t) =>
+      conv2dReluMaxPool2(t, weight, bias, options, stats) ??
+        modules.reduce((u, m) => m.forward(u), t)
+    );
+    i += modules.length;
+  }
+  return steps;
 }
 
 /**

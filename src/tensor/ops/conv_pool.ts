@@ -1,0 +1,66 @@
+/**
+ * A stage of the small CNN in evaluation, maxPool2d(relu(batchNorm?(
+ * conv2d(x))), 2), as one kernel (`lits_conv2d_relu_maxpool2_f32`): the
+ * convolution's output is pooled in registers instead of being written,
+ * then read back by the pool (four times the pooled output's bytes each
+ * way). The bits are those of the ops run one by one.
+ *
+ * @module
+ */
+import { check } from "../../ffi/native.ts";
+import { Tensor } from "../tensor.ts";
+import { isGradEnabled } from "../autograd.ts";
+import { matrixOpInBf16 } from "../autocast.ts";
+import { type Conv2dOptions, convGeometry } from "./conv.ts";
+import * as fusion from "./fusion.ts";
+import { type EvalStats, inferCoef } from "./norm.ts";
+import { contiguous } from "./shape.ts";
+
+/**
+ * @internal maxPool2d(relu(batchNorm(conv2d(x, weight, bias, options), bn)),
+ * 2, stride 2) with the batch norm (bn null: none) on its running
+ * statistics, or null where one kernel does not do it (a gradient is
+ * recorded, autocast, a backend or CPU without the kernel, a geometry it
+ * does not serve): the caller then runs the ops one by one, which also
+ * report any error.
+ */
+export function conv2dReluMaxPool2(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: Conv2dOptions,
+  bn: EvalStats | null,
+): Tensor | null {
+  const lib = x.lib;
+  const tensors = [x, weight, bias, bn?.runningMean, bn?.runningVar, bn?.weight, bn?.bias];
+  if (
+    !lib.lits_conv2d_relu_maxpool2_f32 || !lib.lits_conv2d_relu_maxpool2_takes ||
+    !fusion.canFuse(x) || matrixOpInBf16(x) ||
+    tensors.some((t) => t && (t.dtype !== "float32" || t.device !== x.device)) ||
+    (isGradEnabled() && tensors.some((t) => t?.requiresGrad))
+  ) {
+    return null;
+  }
+  const { params, n, k, oh, ow, desc } = convGeometry(x, weight, bias, options);
+  if (bn && bn.runningMean.size !== k) return null;
+  const takes = new Int32Array(1);
+  check(lib, lib.lits_conv2d_relu_maxpool2_takes(params, takes), desc);
+  if (takes[0] !== 1) return null;
+  const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
+  const coef = bn ? inferCoef(bn) : null;
+  const y = Tensor.empty([n, k, Math.floor(oh / 2), Math.floor(ow / 2)], "float32", x.device);
+  check(
+    lib,
+    lib.lits_conv2d_relu_maxpool2_f32(
+      params,
+      cx.ptr,
+      cw.ptr,
+      cb?.ptr ?? null,
+      coef?.ptr ?? null,
+      y.ptr,
+    ),
+    desc,
+  );
+  coef?.dispose();
+  return y;
+}
