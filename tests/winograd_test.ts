@@ -204,6 +204,8 @@ const edgeShapes: [string, number[], number][] = [
   // 128+ channels and blocks of 32+ tiles: the planes' products through the
   // AVX-512 GEMM (conv_winograd.c), 130 output channels cutting its panels.
   ["128 -> 130 channels, 4 images of 16 x 16", [4, 128, 16, 16], 130],
+  // From 64 channels on Intel (lits_wg_packs), OpenBLAS's elsewhere.
+  ["96 -> 20 channels, 3 images of 20 x 20", [3, 96, 20, 20], 20],
 ];
 for (const [name, [n, c, h, wd], k] of edgeShapes) {
   Deno.test(`winograd F(4x4, 3x3): ${name}, forward and backward data against float64`, () => {

@@ -223,8 +223,20 @@ static wg_plan plan_blocks(const wg_geom* g) {
   return b;
 }
 
+/* Input channels from which the planes' products take packed_gemm.c's
+ * GEMM (lits_wg_run): 128 as measured on AMD Zen 4; 64 on Intel's cores
+ * (two 512-bit FMA ports), where, batch 16, 2 threads, the prepared
+ * forward of ResNet-50's 64 -> 64 at 64^2 took 9.1 ms against OpenBLAS's
+ * 9.9 and the small CNN's 64 -> 128 at 32^2 3.9 against 4.9 (Xeon with
+ * AMX), but 32 -> 64 at 64^2 5.8 against 5.2. */
+static int64_t pack_min_channels(void) {
+  static int64_t min = 0;
+  if (min == 0) min = __builtin_cpu_is("intel") ? 64 : 128;
+  return min;
+}
+
 int lits_wg_packs(const wg_geom* g, int64_t tb) {
-  return g->c >= 128 && lits_packed_gemm_applies(tb);
+  return g->c >= pack_min_channels() && lits_packed_gemm_applies(tb);
 }
 
 void lits_wg_pack_planes(const wg_geom* g, const float* u, float* up) {
@@ -240,7 +252,8 @@ void lits_wg_pack_planes(const wg_geom* g, const float* u, float* up) {
  * packed_gemm.c's GEMM where it applies (AVX-512), each plane of u
  * packed once per call rather than once per block and plane as OpenBLAS
  * packs it: 1.13x-1.23x on ResNet-50's 128- to 512-channel layers (AMD EPYC
- * Zen 4); with fewer, OpenBLAS's small-matrix kernels are 1.1x faster.
+ * Zen 4); with fewer, OpenBLAS's small-matrix kernels are 1.1x faster
+ * there (lits_wg_packs: from 64 channels on Intel).
  * Planes packed already (ready, from lits_wg_pack_planes) go to that GEMM
  * whatever the block width. */
 int lits_wg_run(const wg_geom* g, const float* x, const conv_xform* xf, const float* u,
