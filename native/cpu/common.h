@@ -32,6 +32,11 @@ void lits_scratch_free(void* p);
 /* C (m x n, row stride ldc) = beta * C, beta == 0 writing zeros (so that NaN
  * or Inf already in C do not survive, as in BLAS); gemm.c. */
 void lits_gemm_scale_c(float* c, int64_t m, int64_t n, int64_t ldc, float beta);
+/* C = op(A) B (row-major, alpha 1, beta 0) through gemm_wide.c where it
+ * takes the shape (one short side, many columns): 1, else 0 (nothing
+ * written; OpenBLAS's turn). */
+int lits_gemm_wide(int trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                   const float* b, int64_t ldb, float* c, int64_t ldc);
 void lits_sgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                        const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                        float* c, int64_t ldc);

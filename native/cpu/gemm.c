@@ -93,6 +93,10 @@ int lits_gemm_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_
   LITS_REQUIRE(a != NULL && b != NULL, "%s: a or b is NULL (m=%lld, n=%lld, k=%lld)", fn,
                (long long)m, (long long)n, (long long)k);
 
+  if (batch == 1 && !trans_b && alpha == 1.0f && beta == 0.0f &&
+      lits_gemm_wide(trans_a, m, n, k, a, lda, b, ldb, c, ldc)) {
+    return LITS_OK;
+  }
   /* Many small products: one per thread at a time; few large ones: each
    * split over the threads. */
   if (batch >= omp_get_max_threads() && m * n * k < GEMM_PAR_MIN_MACS * 8) {

@@ -19,6 +19,7 @@ export const CPU_SOURCES = [
   "random.c",
   "optim.c",
   "gemm.c",
+  "gemm_wide.c",
   "conv_internal.h",
   "gemm_prefetch.h",
   "conv.c",
