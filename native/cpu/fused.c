@@ -3,11 +3,13 @@
  * TypeScript side leaves unmaterialised until something reads them), and the
  * ReLU backward on such a fused value (whose dy may itself be a deferred sum
  * of two gradients). */
+#include <omp.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "common.h"
 #include "fused_internal.h"
+#include "pool_internal.h"
 #include "stream_store.h"
 
 /* Below this many elements a call stays on one thread. */
@@ -147,6 +149,84 @@ int lits_relu_mask_backward_f32(const float* dy, const float* dy2, const float* 
     for (int64_t ch = 0; ch < c; ch++) {
       double t = 0.0;
       for (int64_t ni = 0; ni < n; ni++) {
+        for (int64_t q = 0; q < per; q++) t += sums[(ni * c + ch) * per + q];
+      }
+      channel_sum[ch] = (float)t;
+    }
+    lits_scratch_free(sums);
+  }
+  return LITS_OK;
+}
+
+int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, const float* dy,
+                                     const int32_t* indices, const float* x, const float* x_coef,
+                                     float* dx, float* channel_sum) {
+  static const char* fn = "lits_maxpool2d_backward_relu_f32";
+  lits_clear_error();
+  const int st = lits_check_pool(fn, params_host);
+  if (st > 0) return st;
+  const int64_t c = params_host->c, hw = (int64_t)params_host->h * params_host->w;
+  const int64_t planes = (int64_t)params_host->n * c, ohw = (int64_t)params_host->oh * params_host->ow;
+  if (st == LITS_EMPTY || planes * hw == 0) { /* no element: the channel sums are zeros */
+    if (channel_sum != NULL) memset(channel_sum, 0, (size_t)c * sizeof(float));
+    return LITS_OK;
+  }
+  LITS_REQUIRE(dy != NULL && indices != NULL && x != NULL && dx != NULL,
+               "%s: dy, indices, x or dx is NULL", fn);
+  const int64_t per = (hw + FUSED_PIECE - 1) / FUSED_PIECE;
+  double* sums = NULL; /* per piece, as lits_relu_mask_backward_f32's */
+  if (channel_sum != NULL) {
+    sums = (double*)lits_scratch_alloc(planes * per * (int64_t)sizeof(double));
+    if (sums == NULL) return LITS_ERR_MEMORY;
+  }
+  /* A plane's gradient is scattered into a buffer (L2), masked and summed
+   * there, then streamed to dx when large: dx is written once, not read. */
+  const int threads = omp_get_max_threads(), stream = stream_output(planes * hw);
+  const int64_t room = (hw + 15) / 16 * 16;
+  float* bufs = (float*)lits_scratch_alloc(room * threads * (int64_t)sizeof(float));
+  if (bufs == NULL) {
+    lits_scratch_free(sums);
+    return LITS_ERR_MEMORY;
+  }
+  int64_t bad = -1; /* flat position of an out-of-range index, if any */
+#pragma omp parallel num_threads(threads) if (planes * hw >= FUSED_PAR_MIN)
+  {
+    float* buf = bufs + room * omp_get_thread_num();
+#pragma omp for schedule(static)
+    for (int64_t pl = 0; pl < planes; pl++) {
+      const int64_t b =
+          lits_maxpool_backward_plane(params_host, dy + pl * ohw, indices + pl * ohw, buf);
+      if (b >= 0) {
+#pragma omp atomic write
+        bad = pl * ohw + b;
+      }
+      const fused_affine tx = fused_affine_of(x_coef, c, pl % c);
+      for (int64_t q = 0; q < per; q++) {
+        const int64_t j0 = q * FUSED_PIECE, len = hw - j0 < FUSED_PIECE ? hw - j0 : FUSED_PIECE;
+        float* piece = buf + j0;
+        mask_plane(x + pl * hw + j0, tx, NULL, tx, piece, NULL, piece, len);
+        if (sums != NULL) {
+          double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+          for (int64_t j = 0; j < len; j++) acc += piece[j];
+          sums[pl * per + q] = acc;
+        }
+      }
+      if (stream) stream_copy(dx + pl * hw, buf, hw);
+      else memcpy(dx + pl * hw, buf, (size_t)hw * sizeof(float));
+    }
+    if (stream) stream_fence();
+  }
+  lits_scratch_free(bufs);
+  if (bad >= 0) {
+    lits_scratch_free(sums);
+    return lits_fail(LITS_ERR_ARGUMENT, "%s: indices[%lld]=%d is outside [0, h*w=%lld)", fn,
+                     (long long)bad, (int)indices[bad], (long long)hw);
+  }
+  if (sums != NULL) {
+    for (int64_t ch = 0; ch < c; ch++) {
+      double t = 0.0;
+      for (int64_t ni = 0; ni < params_host->n; ni++) {
         for (int64_t q = 0; q < per; q++) t += sums[(ni * c + ch) * per + q];
       }
       channel_sum[ch] = (float)t;

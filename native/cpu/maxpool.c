@@ -154,6 +154,27 @@ static int max2x2_backward_plane(const float* dyp, const int32_t* ip, float* dxp
   return ok;
 }
 
+int64_t lits_maxpool_backward_plane(const lits_pool2d_params* q, const float* dyp,
+                                    const int32_t* ip, float* dxp) {
+  const int64_t hw = (int64_t)q->h * q->w, ohw = (int64_t)q->oh * q->ow;
+  /* 2x2 stride 2 windows tile the input (2 oh <= h, 2 ow <= w in floor mode). */
+  const int tiled = q->kh == 2 && q->kw == 2 && q->stride_h == 2 && q->stride_w == 2 &&
+                    q->pad_h == 0 && q->pad_w == 0 && 2 * (int64_t)q->oh <= q->h &&
+                    2 * (int64_t)q->ow <= q->w;
+  if (tiled && max2x2_backward_plane(dyp, ip, dxp, q->h, q->w, q->oh, q->ow)) return -1;
+  memset(dxp, 0, (size_t)hw * sizeof(float));
+  int64_t bad = -1;
+  for (int64_t j = 0; j < ohw; j++) {
+    const int32_t idx = ip[j];
+    if (idx < 0 || idx >= hw) {
+      bad = j;
+      continue;
+    }
+    dxp[idx] += dyp[j];
+  }
+  return bad;
+}
+
 int lits_maxpool2d_backward_f32(const lits_pool2d_params* params_host, const float* x,
                                 const float* y, const float* dy, const int32_t* indices,
                                 float* dx) {
@@ -166,25 +187,14 @@ int lits_maxpool2d_backward_f32(const lits_pool2d_params* params_host, const flo
   LITS_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL",
                fn);
   const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
-  /* 2x2 stride 2 windows tile the input (2 oh <= h, 2 ow <= w in floor mode). */
-  const int tiled = kh == 2 && kw == 2 && stride_h == 2 && stride_w == 2 && pad_h == 0 &&
-                    pad_w == 0 && 2 * (int64_t)oh <= h && 2 * (int64_t)ow <= w;
   int64_t bad = -1; /* flat position of an out-of-range index, if any */
 #pragma omp parallel for schedule(static) if (planes * (hw + ohw) >= LITS_POOL_PAR_MIN)
   for (int64_t pl = 0; pl < planes; pl++) {
-    float* dxp = dx + pl * hw;
-    const float* dyp = dy + pl * ohw;
-    const int32_t* ip = indices + pl * ohw;
-    if (tiled && max2x2_backward_plane(dyp, ip, dxp, h, w, oh, ow)) continue;
-    memset(dxp, 0, (size_t)hw * sizeof(float));
-    for (int64_t j = 0; j < ohw; j++) {
-      const int32_t idx = ip[j];
-      if (idx < 0 || idx >= hw) {
+    const int64_t b =
+        lits_maxpool_backward_plane(params_host, dy + pl * ohw, indices + pl * ohw, dx + pl * hw);
+    if (b >= 0) {
 #pragma omp atomic write
-        bad = pl * ohw + j;
-        continue;
-      }
-      dxp[idx] += dyp[j];
+      bad = pl * ohw + b;
     }
   }
   LITS_REQUIRE(bad < 0, "%s: indices[%lld]=%d is outside [0, h*w=%lld)", fn, (long long)bad,

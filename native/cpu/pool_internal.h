@@ -20,6 +20,11 @@
  * nothing. Same values and indices (indices NULL: none) as maxpool.c's
  * general path. */
 struct lits_pool2d_params;
+/* One plane of lits_maxpool2d_backward_f32: dxp [h, w] (overwritten) from
+ * dyp and ip [oh, ow]. Returns -1, or the position in ip of an index
+ * outside the plane (skipped). */
+int64_t lits_maxpool_backward_plane(const struct lits_pool2d_params* q, const float* dyp,
+                                    const int32_t* ip, float* dxp);
 int lits_maxpool_separable(const struct lits_pool2d_params* params_host, const float* x,
                            const float* x_coef, int relu, float* y, int32_t* indices);
 

@@ -360,6 +360,15 @@ int lits_adam_step_f32(float* param, const float* grad, float* exp_avg, float* e
                        int64_t n, float lr, float beta1, float beta2, float eps,
                        float weight_decay, int32_t decoupled, int64_t step);
 
+/* lits_maxpool2d_backward_f32, then lits_relu_mask_backward_f32 on its dx
+ * (no residual: x, x_coef the ReLU's input, [n, c, h, w] as the pool's),
+ * in one pass: the gradient of maxPool2d(relu(T_x(x))) at x's transform,
+ * the same bits; channel_sum (NULL: none) as lits_relu_mask_backward_f32's. */
+LITS_OPTIONAL
+int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, const float* dy,
+                                     const int32_t* indices, const float* x, const float* x_coef,
+                                     float* dx, float* channel_sum);
+
 /* ---- prepared convolution weights (CPU only: LITS_OPTIONAL) ------------- */
 /* An evaluation forward calls each convolution with the same weights again
  * and again; these let the caller keep them in the form the kernel reads

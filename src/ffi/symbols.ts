@@ -130,6 +130,11 @@ export const symbols = {
     parameters: [ptr, ptr, ptr, ptr, i64, f32, f32, f32, f32, f32, i32, i64],
     ...status,
   },
+  lits_maxpool2d_backward_relu_f32: {
+    parameters: [buf, ptr, ptr, ptr, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
   lits_conv2d_prepared_bytes: { parameters: [buf, ptr], ...status, optional: true },
   lits_conv2d_forward_prepared_f32: {
     parameters: [buf, ptr, ptr, i32, ptr, ptr, ptr, ptr, i64],

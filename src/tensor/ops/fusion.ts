@@ -42,6 +42,7 @@ import {
   MaskedGradStorage,
   type Operand,
   operandPtr,
+  poolGradTensor,
   whole,
 } from "./fusion_storage.ts";
 
@@ -148,6 +149,25 @@ export function reluGrad(dy: Tensor, out: Tensor): Tensor | null {
     hw: out.size,
   };
   return maskedGrad(dy, pre);
+}
+
+/**
+ * Hook for max pooling's backward: x's gradient from dy (the output's,
+ * contiguous) and the argmax indices, deferred, so that a ReLU's gradient
+ * of it (the small CNN's conv -> ReLU -> pool) is written with it in one
+ * pass (`MaskedGradStorage`); null where the backend lacks that kernel or
+ * fusion is off (then the plain kernel runs).
+ */
+export function poolGrad(
+  dy: Tensor,
+  indices: Tensor,
+  params: Int32Array,
+  x: Tensor,
+): Tensor | null {
+  if (!canFuse(x) || !x.lib.lits_maxpool2d_backward_relu_f32 || !whole(dy) || !whole(indices)) {
+    return null;
+  }
+  return poolGradTensor(x, x.shape, { dy: dy.storage, indices: indices.storage, params });
 }
 
 /**

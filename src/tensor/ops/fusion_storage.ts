@@ -10,7 +10,7 @@
  */
 import { check } from "../../ffi/native.ts";
 import type { NativeSymbols } from "../../ffi/symbols.ts";
-import { Tensor } from "../tensor.ts";
+import { numel, Tensor } from "../tensor.ts";
 import { Storage } from "../storage.ts";
 import { adopt } from "../ownership.ts";
 
@@ -109,6 +109,56 @@ function plainSum(s: Storage): FusedValue | null {
   return v;
 }
 
+/** What max pooling's gradient is made of: the output's gradient, the argmax indices, the geometry. */
+export interface PoolGradParts {
+  readonly dy: Storage;
+  readonly indices: Storage;
+  /** lits_pool2d_params. */
+  readonly params: Int32Array;
+}
+
+/**
+ * Storage of max pooling's gradient (dy scattered to the argmax positions),
+ * written on first use; a ReLU's deferred gradient of it is written in one
+ * pass with it (`lits_maxpool2d_backward_relu_f32`).
+ */
+export class PoolGradStorage extends Storage {
+  #parts: PoolGradParts | null;
+
+  constructor(lib: NativeSymbols, device: Tensor["device"], bytes: number, parts: PoolGradParts) {
+    super(lib, device, bytes, true);
+    parts.dy.retain();
+    parts.indices.retain();
+    this.#parts = parts;
+  }
+
+  /** Its parts while the memory is not written. */
+  get parts(): PoolGradParts | null {
+    return this.isMaterialized ? null : this.#parts;
+  }
+
+  protected override materialize(): Deno.PointerObject {
+    const { dy, indices, params } = this.#parts!;
+    const ptr = this.allocate();
+    // x and y: the CPU kernel reads neither (only it makes this storage).
+    check(
+      this.lib,
+      this.lib.lits_maxpool2d_backward_f32(params, null, null, dy.ptr, indices.ptr, ptr),
+      () => `maxPool2d backward [${Array.from(params.subarray(0, 4))}]`,
+    );
+    this.released();
+    return ptr;
+  }
+
+  protected override released(): void {
+    if (this.#parts) {
+      this.#parts.dy.drop();
+      this.#parts.indices.drop();
+      this.#parts = null;
+    }
+  }
+}
+
 /** Storage of ReLU's gradient, dy where the pre-activation is > 0, written on first use. */
 export class MaskedGradStorage extends Storage {
   #parts: { dy: Storage; dyOffset: number; pre: FusedValue } | null;
@@ -149,6 +199,29 @@ export class MaskedGradStorage extends Storage {
     const { dy, dyOffset, pre } = this.#parts!;
     const ptr = this.allocate();
     const lib = this.lib;
+    // dy still max pooling's unwritten gradient: scattered and masked in one pass.
+    const pool = dyOffset === 0 && dy instanceof PoolGradStorage ? dy.parts : null;
+    const p = pool?.params;
+    if (
+      p && pre.r === null && lib.lits_maxpool2d_backward_relu_f32 && pre.n === n && pre.c === c &&
+      pre.hw === hw && p[0] === n && p[1] === c && p[2] * p[3] === hw
+    ) {
+      check(
+        lib,
+        lib.lits_maxpool2d_backward_relu_f32(
+          p,
+          pool!.dy.ptr,
+          pool!.indices.ptr,
+          operandPtr(pre.x),
+          pre.x.coef?.ptr ?? null,
+          ptr,
+          sums,
+        ),
+        () => `maxPool2d + relu backward [${n}, ${c}, ${hw}]`,
+      );
+      this.released();
+      return ptr;
+    }
     // dy still a deferred sum of two gradients: the kernel adds them as it reads.
     const sum = dyOffset === 0 && dy.bytes === this.bytes ? plainSum(dy) : null;
     check(
@@ -190,6 +263,18 @@ export function whole(t: Tensor): boolean {
 /** A new op result of `shape` holding the deferred `value`. */
 export function fusedTensor(like: Tensor, shape: readonly number[], value: FusedValue): Tensor {
   const t = new Tensor(new FusedStorage(like.lib, like.device, value), shape, "float32");
+  adopt(t, true);
+  return t;
+}
+
+/** A new op result of `shape`: max pooling's gradient, written when first used. */
+export function poolGradTensor(
+  like: Tensor,
+  shape: readonly number[],
+  parts: PoolGradParts,
+): Tensor {
+  const bytes = numel(shape) * 4;
+  const t = new Tensor(new PoolGradStorage(like.lib, like.device, bytes, parts), shape, "float32");
   adopt(t, true);
   return t;
 }

@@ -103,6 +103,7 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
     cx,
     (dy, dx) => lib.lits_maxpool2d_backward_f32(params, xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr),
     desc,
+    (dy) => fusion.poolGrad(dy, idx, params, cx),
   );
 }
 
