@@ -16,6 +16,11 @@
  * | add output T(x) + T(r)  | written           | written      | extends recipe | written          | -                  | -                |
  * | relu gradient (masked)  | -                 | -            | -              | -                | maskedDy(): folds  | withChannelSums()|
  *
+ * Max pooling's gradient is unwritten too (`poolGrad`); when a ReLU's
+ * gradient of it is written (the small CNN's conv -> ReLU -> pool, read by
+ * the convolution's backward), both are written in one pass
+ * (`lits_maxpool2d_backward_relu_f32`); any other use writes it alone.
+ *
  * In the backward pass, the sum of two gradients that reach one tensor (a
  * residual block's input: its shortcut's and its first convolution's) is an
  * add of op results, so it stays a recipe too, and a ReLU's backward that
