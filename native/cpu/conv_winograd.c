@@ -71,7 +71,13 @@ int lits_wg_transform_weights(const float* w, int64_t no, int64_t ni, int64_t so
     float* rows = bufs + planes * ni * omp_get_thread_num();
 #pragma omp for schedule(static)
     for (int64_t o = 0; o < no; o++) {
-      for (int64_t i = 0; i < ni; i++) {
+      int64_t i = 0;
+      /* Sixteen filters at a time, vectorised across them (a filter alone
+       * was 36% of a training forward of 512 -> 512 at 8^2: its divisions). */
+      for (; m == 4 && i + 16 <= ni; i += 16) {
+        lits_wg4_filters16(w + o * so + i * si, si, flip, rows + i, ni);
+      }
+      for (; i < ni; i++) {
         const float* g = w + o * so + i * si;
         float f[3][3];
         for (int a = 0; a < 3; a++) {

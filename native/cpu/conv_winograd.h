@@ -32,6 +32,10 @@ int lits_wg_run(const wg_geom* g, const float* x, const conv_xform* xf, const fl
 
 /* F(4x4, 3x3)'s U = G f G^T of one 3x3 filter f: value xi at out[xi * stride]. */
 void lits_wg4_filter(const float f[3][3], float* out, int64_t stride);
+/* lits_wg4_filter of 16 filters, filter l at w + l si (read flipped where
+ * flip), lane by lane the same operations: value xi of filter l at
+ * out[xi * stride + l]. */
+void lits_wg4_filters16(const float* w, int64_t si, int flip, float* out, int64_t stride);
 /* V[xi][ci][j] for the tiles of tile rows r0 .. r0 + nr; buf: wg4_buf_floats. */
 void lits_wg4_transform_input(const wg_geom* g, const float* x, const conv_xform* xf, int64_t r0,
                               int64_t nr, int64_t ld, float* v, float* buf);

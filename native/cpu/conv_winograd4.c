@@ -31,6 +31,39 @@ void lits_wg4_filter(const float f[3][3], float* out, int64_t stride) {
   }
 }
 
+void lits_wg4_filters16(const float* w, int64_t si, int flip, float* out, int64_t stride) {
+  float f[9][16]; /* f[e][l]: element e (row-major, flipped where flip) of filter l */
+  for (int l = 0; l < 16; l++) {
+    for (int e = 0; e < 9; e++) f[e][l] = w[l * si + (flip ? 8 - e : e)];
+  }
+  float t[3][6][16]; /* t[b][a][l] = (G f_l)[a][b], as lits_wg4_filter's t */
+  for (int b = 0; b < 3; b++) {
+#pragma omp simd
+    for (int l = 0; l < 16; l++) {
+      const float f0 = f[b][l], f1 = f[3 + b][l], f2 = f[6 + b][l];
+      t[b][0][l] = 0.25f * f0;
+      t[b][1][l] = -(f0 + f1 + f2) / 6.0f;
+      t[b][2][l] = -(f0 - f1 + f2) / 6.0f;
+      t[b][3][l] = f0 / 24.0f + f1 / 12.0f + f2 / 6.0f;
+      t[b][4][l] = f0 / 24.0f - f1 / 12.0f + f2 / 6.0f;
+      t[b][5][l] = f2;
+    }
+  }
+  for (int a = 0; a < 6; a++) { /* (G f) G^T, row a: g_col of t[.][a] */
+    float* o = out + a * 6 * stride;
+#pragma omp simd
+    for (int l = 0; l < 16; l++) {
+      const float f0 = t[0][a][l], f1 = t[1][a][l], f2 = t[2][a][l];
+      o[l] = 0.25f * f0;
+      o[stride + l] = -(f0 + f1 + f2) / 6.0f;
+      o[2 * stride + l] = -(f0 - f1 + f2) / 6.0f;
+      o[3 * stride + l] = f0 / 24.0f + f1 / 12.0f + f2 / 6.0f;
+      o[4 * stride + l] = f0 / 24.0f - f1 / 12.0f + f2 / 6.0f;
+      o[5 * stride + l] = f2;
+    }
+  }
+}
+
 int64_t lits_wg4_buf_floats(const wg_geom* g, int64_t tb) {
   const int64_t in = 28 * (g->tw + 2) + 72 * tb, out = 40 * tb;
   return (in > out ? in : out) + 16;
