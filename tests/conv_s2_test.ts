@@ -143,3 +143,26 @@ Deno.test("fp32 stride-2 convolutions: LITS_ONEDNN=off and a missing libdnnl run
     assert.ok(e < 1e-4, `sum ${i}: oneDNN ${v}, ours ${off.sums[i]}`);
   });
 });
+
+// Stride 1, 512 channels on 8 x 8 images: on Intel the backward passes go
+// to oneDNN (conv_onednn_f32.c's narrow_wide), the forward stays Winograd.
+Deno.test("fp32 stride-1 3x3 of 512 channels at 8 x 8: the backward passes on oneDNN on Intel, against float64", async () => {
+  const g: Geo = { n: 1, c: 512, h: 8, w: 8, k: 512, r: 3, s: 3, ph: 1, pw: 1 };
+  const intel = Deno.readTextFileSync("/proc/cpuinfo").includes("GenuineIntel");
+  const want = onednnHere() && intel ? ["backward_data", "backward_weights"] : [];
+  assert.deepEqual((await onednnChild("f32", g, {})).which, want);
+  const G = resolve(g);
+  const x = randoms(512 * 64, 7), w = randoms(512 * 512 * 9, 8), dy = randoms(512 * 64, 9);
+  const ref = reference(g, x, w, dy);
+  const dx = new Float32Array(x.length).fill(NaN), dw = new Float32Array(w.length).fill(NaN);
+  assert.equal(lib.lits_conv2d_backward_data_f32(G.params, p(w), p(dy), p(dx)), 0);
+  assert.equal(lib.lits_conv2d_backward_filter_f32(G.params, p(x), null, 0, p(dy), p(dw)), 0);
+  for (const [name, got, exact] of [["dx", dx, ref.dx], ["dw", dw, ref.dw]] as const) {
+    const e = relErr(got, exact);
+    // Winograd's (the default elsewhere) rounds to 1e-4 of the rms (winograd_test.ts).
+    assert.ok(
+      e < (want.length ? TOL : 1e-4),
+      `${name}: max error ${e.toExponential(2)} of the rms`,
+    );
+  }
+});

@@ -85,7 +85,8 @@ static int enough_tiles(const conv_shape* p) {
  * with few input channels, where im2col's GEMM has an inner dimension of
  * 9 c); the filter gradient of filter_cols_wins through
  * conv_filter_cols.c; else im2col + GEMM. (Before this, the stride-2 3x3
- * layers of 128+ channels go to oneDNN where libdnnl is installed:
+ * layers of 128+ channels go to oneDNN where libdnnl is installed, and on
+ * Intel the backward passes of stride-1 ones of 512+ channels at 8 x 8:
  * conv_onednn_f32.c's chosen.) LITS_CONV_ALGO=gemm, =direct or =winograd in
  * the environment forces one where it applies (GEMM elsewhere), and
  * =openblas keeps the 1x1 layers' GEMMs on OpenBLAS (packed_gemm.c), for
