@@ -1,9 +1,9 @@
 /* conv_direct_pool.c: a stage of the small CNN in evaluation, a 3x3
  * convolution, its batch norm (optional), a ReLU and a 2x2 max pool of
  * stride 2, as one kernel: the convolution's two output rows of a pooled
- * row stay in registers and only the pooled row is written. Run one by
- * one, the convolution writes its output (67 MB for the first stage at
- * batch 16) and the pool reads it back. The sums are conv_direct.c's, in
+ * row go to an L1 buffer (conv_direct.c's row kernel) and only the pooled
+ * row is written. Run one by one, the convolution writes its output (67 MB
+ * for the first stage at batch 16) and the pool reads it back. The sums are conv_direct.c's, in
  * its order, and the transform, ReLU and maximum those of the max pool
  * reading a deferred batch norm and ReLU (maxpool_separable.c), so the
  * bits are those of the ops run one by one. Served where the plain forward

@@ -165,8 +165,9 @@ int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, cons
   lits_clear_error();
   const int st = lits_check_pool(fn, params_host);
   if (st > 0) return st;
-  const int64_t c = params_host->c, hw = (int64_t)params_host->h * params_host->w;
-  const int64_t planes = (int64_t)params_host->n * c, ohw = (int64_t)params_host->oh * params_host->ow;
+  const lits_pool2d_params* q = params_host;
+  const int64_t c = q->c, hw = (int64_t)q->h * q->w, ohw = (int64_t)q->oh * q->ow;
+  const int64_t planes = (int64_t)q->n * c;
   if (st == LITS_EMPTY || planes * hw == 0) { /* no element: the channel sums are zeros */
     if (channel_sum != NULL) memset(channel_sum, 0, (size_t)c * sizeof(float));
     return LITS_OK;
@@ -194,22 +195,21 @@ int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, cons
     float* buf = bufs + room * omp_get_thread_num();
 #pragma omp for schedule(static)
     for (int64_t pl = 0; pl < planes; pl++) {
-      const int64_t b =
-          lits_maxpool_backward_plane(params_host, dy + pl * ohw, indices + pl * ohw, buf);
+      const int64_t b = lits_maxpool_backward_plane(q, dy + pl * ohw, indices + pl * ohw, buf);
       if (b >= 0) {
 #pragma omp atomic write
         bad = pl * ohw + b;
       }
       const fused_affine tx = fused_affine_of(x_coef, c, pl % c);
-      for (int64_t q = 0; q < per; q++) {
-        const int64_t j0 = q * FUSED_PIECE, len = hw - j0 < FUSED_PIECE ? hw - j0 : FUSED_PIECE;
+      for (int64_t u = 0; u < per; u++) {
+        const int64_t j0 = u * FUSED_PIECE, len = hw - j0 < FUSED_PIECE ? hw - j0 : FUSED_PIECE;
         float* piece = buf + j0;
         mask_plane(x + pl * hw + j0, tx, NULL, tx, piece, NULL, piece, len);
         if (sums != NULL) {
           double acc = 0.0;
 #pragma omp simd reduction(+ : acc)
           for (int64_t j = 0; j < len; j++) acc += piece[j];
-          sums[pl * per + q] = acc;
+          sums[pl * per + u] = acc;
         }
       }
       if (stream) stream_copy(dx + pl * hw, buf, hw);
@@ -226,8 +226,8 @@ int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, cons
   if (sums != NULL) {
     for (int64_t ch = 0; ch < c; ch++) {
       double t = 0.0;
-      for (int64_t ni = 0; ni < params_host->n; ni++) {
-        for (int64_t q = 0; q < per; q++) t += sums[(ni * c + ch) * per + q];
+      for (int64_t ni = 0; ni < q->n; ni++) {
+        for (int64_t u = 0; u < per; u++) t += sums[(ni * c + ch) * per + u];
       }
       channel_sum[ch] = (float)t;
     }

@@ -1,9 +1,9 @@
 /**
  * A stage of the small CNN in evaluation, maxPool2d(relu(batchNorm?(
  * conv2d(x))), 2), as one kernel (`lits_conv2d_relu_maxpool2_f32`): the
- * convolution's output is pooled in registers instead of being written,
- * then read back by the pool (four times the pooled output's bytes each
- * way). The bits are those of the ops run one by one.
+ * convolution's rows are pooled as they are made, in L1, instead of being
+ * written and read back by the pool (four times the pooled output's bytes
+ * each way). The bits are those of the ops run one by one.
  *
  * @module
  */
