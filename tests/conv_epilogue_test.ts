@@ -19,29 +19,13 @@ import {
   type Tensor,
 } from "../mod.ts";
 import { conv2dBatchNormAddRelu } from "../src/tensor/ops/conv_epilogue.ts";
-import { cpuLib } from "../src/ffi/native.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
+import { assertBits, countCalls } from "./helpers.ts";
 
 const EPILOGUES = ["lits_conv2d_forward_epilogue_f32", "lits_conv2d_forward_epilogue_bf16_f32"];
 
 /** fn's result, and how many times an epilogue kernel (fp32 or bf16) ran. */
-function countingEpilogue<T>(fn: () => T): [T, number] {
-  const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;
-  const saved = EPILOGUES.map((name) => lib[name]);
-  let calls = 0;
-  EPILOGUES.forEach((name, i) => lib[name] = (...a: unknown[]) => (calls++, saved[i](...a)));
-  try {
-    return [fn(), calls];
-  } finally {
-    EPILOGUES.forEach((name, i) => lib[name] = saved[i]);
-  }
-}
-
-function assertBits(got: Float32Array, want: Float32Array, what: string): void {
-  assert.equal(got.length, want.length, what);
-  const i = got.findIndex((v, j) => !Object.is(v, want[j]));
-  assert.equal(i, -1, `${what}: element ${i} is ${got[i]}, want ${want[i]}`);
-}
+const countingEpilogue = <T>(fn: () => T) => countCalls(EPILOGUES, fn);
 
 interface Case {
   name: string;

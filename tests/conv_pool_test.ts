@@ -19,8 +19,8 @@ import {
   tensor,
 } from "../mod.ts";
 import { conv2dReluMaxPool2 } from "../src/tensor/ops/conv_pool.ts";
-import { cpuLib } from "../src/ffi/native.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
+import { assertBits, countCalls } from "./helpers.ts";
 
 // The kernel serves where the direct 3x3 kernel runs: AVX-512 builds (this
 // machine's), layers of few channels on any of them.
@@ -28,23 +28,7 @@ const AVX512 = Deno.readTextFileSync("/proc/cpuinfo").includes(" avx512f");
 const KERNEL = "lits_conv2d_relu_maxpool2_f32";
 
 /** fn's result, and how many times the kernel ran. */
-function counting<T>(fn: () => T): [T, number] {
-  const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;
-  const saved = lib[KERNEL];
-  let calls = 0;
-  lib[KERNEL] = (...a: unknown[]) => (calls++, saved(...a));
-  try {
-    return [fn(), calls];
-  } finally {
-    lib[KERNEL] = saved;
-  }
-}
-
-function assertBits(got: Float32Array, want: Float32Array, what: string): void {
-  assert.equal(got.length, want.length, what);
-  const i = got.findIndex((v, j) => !Object.is(v, want[j]));
-  assert.equal(i, -1, `${what}: element ${i} is ${got[i]}, want ${want[i]}`);
-}
+const counting = <T>(fn: () => T) => countCalls([KERNEL], fn);
 
 interface Case {
   name: string;

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { cpuLib } from "../src/ffi/native.ts";
 import { randoms } from "./bf16_ref.ts";
+import { relErr } from "./conv_ref.ts";
 import { withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
@@ -62,16 +63,6 @@ function run(c: Case, seed: number): { got: Float32Array; want: Float64Array } {
     }
   }
   return { got, want };
-}
-
-/** Largest |got - want| over the rms of want. */
-function relErr(got: Float32Array, want: Float64Array): number {
-  let max = 0, sq = 0;
-  for (let i = 0; i < want.length; i++) {
-    max = Math.max(max, Math.abs(got[i] - want[i]));
-    sq += want[i] * want[i];
-  }
-  return max / Math.sqrt(sq / want.length);
 }
 
 for (const c of cases) {

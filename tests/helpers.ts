@@ -8,7 +8,9 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { type Device, type Tensor, tensor } from "../mod.ts";
+import { cpuLib } from "../src/ffi/native.ts";
 
 /** The device of the op tests: `LITS_TEST_DEVICE` (cpu or cuda), default cpu. */
 export const testDevice: Device = (() => {
@@ -167,4 +169,27 @@ export function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T
   } finally {
     for (const [k, v] of was) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
   }
+}
+
+/**
+ * fn's result, and how many times the CPU library's functions `names` ran
+ * during it (all of them together).
+ */
+export function countCalls<T>(names: string[], fn: () => T): [T, number] {
+  const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;
+  const saved = names.map((name) => lib[name]);
+  let calls = 0;
+  names.forEach((name, i) => lib[name] = (...a: unknown[]) => (calls++, saved[i](...a)));
+  try {
+    return [fn(), calls];
+  } finally {
+    names.forEach((name, i) => lib[name] = saved[i]);
+  }
+}
+
+/** got and want are the same bits (NaN payloads aside, -0 not +0): names the first that is not. */
+export function assertBits(got: Float32Array, want: Float32Array, what: string): void {
+  assert.equal(got.length, want.length, what);
+  const i = got.findIndex((v, j) => !Object.is(v, want[j]));
+  assert.equal(i, -1, `${what}: element ${i} is ${got[i]}, want ${want[i]}`);
 }

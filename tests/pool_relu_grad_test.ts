@@ -12,15 +12,12 @@ import assert from "node:assert/strict";
 import { functional as F, manualSeed, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
+import { assertBits, countCalls } from "./helpers.ts";
 
 const KERNEL = "lits_maxpool2d_backward_relu_f32";
 
 /** fn's results as arrays with fusion on and off, and the fused kernel's calls (on). */
 function bothPaths(fn: () => Tensor[]): [Float32Array[], Float32Array[], number] {
-  const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;
-  const saved = lib[KERNEL];
-  let calls = 0;
-  lib[KERNEL] = (...a: unknown[]) => (calls++, saved(...a));
   const run = (on: boolean) => {
     const was = setFusion(on);
     try {
@@ -29,20 +26,13 @@ function bothPaths(fn: () => Tensor[]): [Float32Array[], Float32Array[], number]
       setFusion(was);
     }
   };
-  try {
-    const fused = run(true), n = calls;
-    return [fused, run(false), n];
-  } finally {
-    lib[KERNEL] = saved;
-  }
+  const [fused, calls] = countCalls([KERNEL], () => run(true));
+  return [fused, run(false), calls];
 }
 
-function assertBits(a: Float32Array[], b: Float32Array[], what: string): void {
+function assertAllBits(a: Float32Array[], b: Float32Array[], what: string): void {
   assert.equal(a.length, b.length);
-  a.forEach((got, k) => {
-    const i = got.findIndex((v, j) => !Object.is(v, b[k][j]));
-    assert.equal(i, -1, `${what} #${k}: element ${i} is ${got[i]}, want ${b[k][i]}`);
-  });
+  a.forEach((got, k) => assertBits(got, b[k], `${what} #${k}`));
 }
 
 interface Case {
@@ -80,7 +70,7 @@ for (const c of cases) {
       return [y, x.grad!, w.grad!, b.grad!];
     });
     assert.equal(calls, 1);
-    assertBits(fused, plain, c.name);
+    assertAllBits(fused, plain, c.name);
   });
 }
 
@@ -99,7 +89,7 @@ Deno.test("pool + relu backward: the plain path where the ReLU's output has a se
     return [x.grad!, w.grad!];
   });
   assert.equal(calls, 0);
-  assertBits(fused, plain, "second reader, batch norm");
+  assertAllBits(fused, plain, "second reader, batch norm");
 });
 
 Deno.test("pool + relu backward: an index outside the plane is an error that names it", () => {
