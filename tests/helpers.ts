@@ -9,8 +9,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type Device, type Tensor, tensor } from "../mod.ts";
+import { type Device, scope, type Tensor, tensor } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
+import { setFusion } from "../src/tensor/ops/fusion.ts";
 
 /** The device of the op tests: `LITS_TEST_DEVICE` (cpu or cuda), default cpu. */
 export const testDevice: Device = (() => {
@@ -192,4 +193,17 @@ export function assertBits(got: Float32Array, want: Float32Array, what: string):
   assert.equal(got.length, want.length, what);
   const i = got.findIndex((v, j) => !Object.is(v, want[j]));
   assert.equal(i, -1, `${what}: element ${i} is ${got[i]}, want ${want[i]}`);
+}
+
+/** Runs `fn` with op fusion (deferral) on and off; returns both results' values. */
+export function fusedAndPlain(fn: () => Tensor[]): [Float32Array[], Float32Array[]] {
+  const run = (on: boolean) => {
+    const was = setFusion(on);
+    try {
+      return scope(() => fn().map((t) => t.toArray() as Float32Array));
+    } finally {
+      setFusion(was);
+    }
+  };
+  return [run(true), run(false)];
 }

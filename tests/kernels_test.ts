@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { endStep, functional as F, manualSeed, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { cpuLib } from "../src/ffi/native.ts";
-import { assertClose, withEnv } from "./helpers.ts";
+import { assertClose, fusedAndPlain, withEnv } from "./helpers.ts";
 
 /** Deterministic values in [-1, 1) (a few exact ties and zeros included). */
 function values(n: number, seed: number): Float32Array {
@@ -390,18 +390,7 @@ Deno.test("matmul kernels: products split over threads by columns and by rows", 
   });
 });
 
-/** Runs `fn` with deferral on and off; returns both results' values. */
-function bothPaths(fn: () => Tensor[]): [Float32Array[], Float32Array[]] {
-  const run = (on: boolean) => {
-    const was = setFusion(on);
-    try {
-      return scope(() => fn().map((t) => t.toArray() as Float32Array));
-    } finally {
-      setFusion(was);
-    }
-  };
-  return [run(true), run(false)];
-}
+const bothPaths = fusedAndPlain;
 
 function assertSame(a: Float32Array[], b: Float32Array[], what: string): void {
   assert.equal(a.length, b.length);

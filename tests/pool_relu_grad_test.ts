@@ -12,22 +12,14 @@ import assert from "node:assert/strict";
 import { functional as F, manualSeed, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
-import { assertBits, countCalls } from "./helpers.ts";
+import { assertBits, countCalls, fusedAndPlain } from "./helpers.ts";
 
 const KERNEL = "lits_maxpool2d_backward_relu_f32";
 
-/** fn's results as arrays with fusion on and off, and the fused kernel's calls (on). */
+/** fn's results as arrays with fusion on and off, and the fused kernel's calls. */
 function bothPaths(fn: () => Tensor[]): [Float32Array[], Float32Array[], number] {
-  const run = (on: boolean) => {
-    const was = setFusion(on);
-    try {
-      return scope(() => fn().map((t) => t.toArray() as Float32Array));
-    } finally {
-      setFusion(was);
-    }
-  };
-  const [fused, calls] = countCalls([KERNEL], () => run(true));
-  return [fused, run(false), calls];
+  const [[fused, plain], calls] = countCalls([KERNEL], () => fusedAndPlain(fn));
+  return [fused, plain, calls];
 }
 
 function assertAllBits(a: Float32Array[], b: Float32Array[], what: string): void {
