@@ -9,9 +9,8 @@
  * index, refused with an error.
  */
 import assert from "node:assert/strict";
-import { functional as F, manualSeed, randn, scope, type Tensor, tensor } from "../mod.ts";
+import { functional as F, manualSeed, randn, type Tensor, tensor } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
-import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { assertBits, countCalls, fusedAndPlain } from "./helpers.ts";
 
 const KERNEL = "lits_maxpool2d_backward_relu_f32";
