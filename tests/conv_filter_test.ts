@@ -1,11 +1,13 @@
 /**
- * The fp32 filter gradient of 1x1 convolutions (native/cpu/conv_filter_pointwise.c,
- * our AVX-512 dot-product kernel) against float64 loops: batches of one,
- * one channel, sizes that are not multiples of the kernel's 4 x 6 blocks,
- * of its 16 lanes or of its chunks of 1024 columns, strides 1 to 3, and the
- * deferred batch norm and ReLU (x_coef, x_relu) read as x is packed. Its
+ * The fp32 filter gradient of 1x1 convolutions, both of our AVX-512
+ * kernels (LITS_FILTER1X1=dot: native/cpu/conv_filter_pointwise.c; =outer:
+ * conv_filter_outer.c on packed_gemm.c's micro-kernel) against float64
+ * loops: batches of one, one channel, sizes that are not multiples of the
+ * kernels' blocks (4 x 6; 12, 8 or 4 rows by 32 channels), of their 16
+ * lanes or of their chunks of columns (1024; 512), strides 1 to 3, and the
+ * deferred batch norm and ReLU (x_coef, x_relu) read as x is packed. Their
  * bits do not depend on the number of threads, and OpenBLAS
- * (LITS_CONV_ALGO=openblas) agrees with it.
+ * (LITS_CONV_ALGO=openblas) agrees with them.
  */
 import assert from "node:assert/strict";
 import { manualSeed, rand, randn, type Tensor } from "../mod.ts";
@@ -152,8 +154,51 @@ const cases: [string, Case][] = [
   }],
 ];
 
-for (const [name, g] of cases) {
-  Deno.test(`conv filter gradient 1x1: ${name}`, () => void check(g));
+// The outer-product kernel's own edges: rows of dy in blocks of 12, 8 + 8,
+// 8 or 4 and a zero-padded rest; channels of x in panels of 32 (a half or
+// a bit of one) and blocks of 256; chunks of 512 columns across images.
+const outerCases: [string, Case][] = [
+  ["rows 12 + 1 (a padded panel), 33 channels", { n: 2, c: 33, h: 6, w: 7, k: 13, stride: 1 }],
+  ["rows 12 + 8, 16 channels (half a panel)", { n: 1, c: 16, h: 5, w: 5, k: 20, stride: 1 }],
+  ["rows 8 + 8, 48 channels", { n: 3, c: 48, h: 4, w: 9, k: 16, stride: 1 }],
+  ["rows 12 + 8 + 8, channels in two blocks (300)", { n: 2, c: 300, h: 6, w: 6, k: 28, stride: 1 }],
+  ["4 rows, 2 chunks and a bit (12 x 12 images)", { n: 8, c: 40, h: 12, w: 12, k: 4, stride: 1 }],
+  ["images of 3 pixels, groups shorter than 16", { n: 7, c: 19, h: 1, w: 3, k: 21, stride: 1 }],
+  ["stride 2, output rows of 8 (groups across rows)", {
+    n: 4,
+    c: 70,
+    h: 16,
+    w: 16,
+    k: 36,
+    stride: 2,
+  }],
+  ["stride 3, batch norm and ReLU", {
+    n: 3,
+    c: 37,
+    h: 14,
+    w: 13,
+    k: 25,
+    stride: 3,
+    xf: true,
+    relu: true,
+  }],
+  ["more channels than outputs, 3 chunks", {
+    n: 2,
+    c: 290,
+    h: 31,
+    w: 29,
+    k: 14,
+    stride: 1,
+    xf: true,
+  }],
+];
+
+for (const kernel of ["dot", "outer"]) {
+  const env = { LITS_FILTER1X1: kernel };
+  for (const [name, g] of kernel === "outer" ? [...cases, ...outerCases] : cases) {
+    Deno.test(`conv filter gradient 1x1 (${kernel}): ${name}`, () =>
+      void withEnv(env, () => check(g)));
+  }
 }
 
 /** dW of case g (seed 3) with each number of threads, restoring the setting. */
@@ -175,31 +220,44 @@ function assertSameBits(a: Float32Array, b: Float32Array, what: string) {
   assert.equal(i, -1, `${what}, element ${i}: ${a[i]} and ${b[i]}`);
 }
 
-Deno.test("conv filter gradient 1x1: the same bits with 1 and 2 threads, close to OpenBLAS", () => {
-  const g: Case = { n: 3, c: 40, h: 20, w: 20, k: 70, stride: 1, xf: true, relu: true };
-  const [one, two] = withThreads(g, [1, 2]);
-  assertSameBits(one, two, "1 and 2 threads");
-  const blas = withEnv({ LITS_CONV_ALGO: "openblas" }, () => gradient(g, 3).got);
-  assertClose(one, blas, { rtol: 1e-4, atol: 1e-4, what: "against OpenBLAS" });
-});
+for (const kernel of ["dot", "outer"]) {
+  const env = { LITS_FILTER1X1: kernel };
+  const name = `conv filter gradient 1x1 (${kernel})`;
 
-// Where one thread's rows need more blocks than each of two or three
-// threads' (200 channels of x: blocks of 100 or 68), the chunks stay the
-// same, and so do the bits (they changed with 3 threads before).
-Deno.test("conv filter gradient 1x1: the same bits with 1, 2 and 3 threads, blocks apart", () => {
-  for (const stride of [1, 2]) {
-    const g: Case = { n: 3, c: 200, h: 20, w: 20, k: 100, stride, xf: true, relu: true };
-    const [one, two, three] = withThreads(g, [1, 2, 3]);
-    assertSameBits(one, two, `stride ${stride}: 1 and 2 threads`);
-    assertSameBits(one, three, `stride ${stride}: 1 and 3 threads`);
-    check(g, 3);
-  }
-});
+  Deno.test(`${name}: the same bits with 1 and 2 threads, close to OpenBLAS`, () => {
+    const g: Case = { n: 3, c: 40, h: 20, w: 20, k: 70, stride: 1, xf: true, relu: true };
+    const [one, two] = withEnv(env, () => withThreads(g, [1, 2]));
+    assertSameBits(one, two, "1 and 2 threads");
+    const blas = withEnv({ LITS_CONV_ALGO: "openblas" }, () => gradient(g, 3).got);
+    assertClose(one, blas, { rtol: 1e-4, atol: 1e-4, what: "against OpenBLAS" });
+  });
 
-Deno.test("conv filter gradient 1x1: column groups, the same bits with 1, 2 and 3 threads", () => {
-  const g: Case = { n: 3, c: 21, h: 31, w: 30, k: 26, stride: 1, xf: true, relu: true };
-  const [one, two, three] = withThreads(g, [1, 2, 3]);
-  assertSameBits(one, two, "1 and 2 threads");
-  assertSameBits(one, three, "1 and 3 threads");
-  check(g, 3);
+  // Where one thread's rows need more blocks than each of two or three
+  // threads' (200 channels of x: blocks of 100 or 68), the chunks stay the
+  // same, and so do the bits (they changed with 3 threads before); and
+  // split by rows of dy (k >= c) as well as by channels of x.
+  Deno.test(`${name}: the same bits with 1, 2 and 3 threads, blocks apart`, () => {
+    for (const [stride, k] of [[1, 100], [2, 100], [1, 230]]) {
+      const g: Case = { n: 3, c: 200, h: 20, w: 20, k, stride, xf: true, relu: true };
+      const [one, two, three] = withEnv(env, () => withThreads(g, [1, 2, 3]));
+      assertSameBits(one, two, `stride ${stride}, k ${k}: 1 and 2 threads`);
+      assertSameBits(one, three, `stride ${stride}, k ${k}: 1 and 3 threads`);
+      withEnv(env, () => check(g, 3));
+    }
+  });
+
+  Deno.test(`${name}: column groups, the same bits with 1, 2 and 3 threads`, () => {
+    const g: Case = { n: 3, c: 21, h: 31, w: 30, k: 26, stride: 1, xf: true, relu: true };
+    const [one, two, three] = withEnv(env, () => withThreads(g, [1, 2, 3]));
+    assertSameBits(one, two, "1 and 2 threads");
+    assertSameBits(one, three, "1 and 3 threads");
+    withEnv(env, () => check(g, 3));
+  });
+}
+
+Deno.test("conv filter gradient 1x1: the two kernels agree", () => {
+  const g: Case = { n: 4, c: 96, h: 16, w: 16, k: 130, stride: 1, xf: true, relu: true };
+  const dot = withEnv({ LITS_FILTER1X1: "dot" }, () => gradient(g, 5).got);
+  const outer = withEnv({ LITS_FILTER1X1: "outer" }, () => gradient(g, 5).got);
+  assertClose(outer, dot, { rtol: 1e-4, atol: 1e-4, what: "outer against dot" });
 });

@@ -10,6 +10,7 @@
  * many narrow ones: the weights are packed once per tile instead of once per
  * image. The tiles and their column matrices are conv_tiles.c's. */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <omp.h>
@@ -247,7 +248,8 @@ int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const
 
 int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                    const float* dy, float* dweight) {
-  if (lits_conv_filter_pointwise_applies(p)) { /* 1x1: our kernel (conv_filter_pointwise.c) */
+  if (lits_conv_filter_pointwise_applies(p)) { /* 1x1: our kernels (conv_filter_*.c) */
+    if (lits_conv_filter_outer_applies(p)) return lits_conv_filter_outer(p, x, xf, dy, dweight);
     return lits_conv_filter_pointwise(p, x, xf, dy, dweight);
   }
   const int nt = omp_get_max_threads();

@@ -63,6 +63,12 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
 int lits_conv_filter_pointwise_applies(const conv_shape* p);
 int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_xform* xf,
                                const float* dy, float* dweight);
+/* The same as a GEMM of outer products on packed_gemm.c's micro-kernel
+ * (conv_filter_outer.c), for the shapes lits_conv_filter_outer_applies
+ * chooses (where lits_conv_filter_pointwise_applies). */
+int lits_conv_filter_outer_applies(const conv_shape* p);
+int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform* xf,
+                           const float* dy, float* dweight);
 
 /* Direct 3x3 kernels (conv_direct.c): lits_conv_direct_applies says whether
  * the shape is theirs (and the build has AVX-512); each kernel returns
@@ -112,6 +118,12 @@ void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transpose
 void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
                       int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                       float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch);
+/* Its blocking, for GEMMs that pack their own panels (conv_filter_outer.c;
+ * its micro-kernel: lits_packed_gemm_block, gemm_prefetch.h): a block of
+ * y's rows from row i0 of k (12, or the 8 or 4 that end k, else fewer),
+ * and the height of its packed panel of A (its rows, or 12 zero-padded). */
+int64_t lits_packed_gemm_block_rows(int64_t k, int64_t i0);
+int64_t lits_packed_gemm_panel_rows(int64_t mr);
 /* The columns a thread multiplies after a call's (its next tile's), which
  * lits_packed_gemm_out prefetches as it ends: x + off[j] in each row (row
  * stride as the call's), n of them; x NULL for none. */

@@ -75,4 +75,10 @@ static inline pf_cursor pf_output(const float* y, int64_t ld, int64_t span, int6
   return (pf_cursor){at, 0, 0, span, nc / span, ys, ld, rows};
 }
 
+/* packed_gemm.c's micro-kernel: y[mr x 32] (row stride ldy) = (acc ? y :
+ * 0) + A's panel [kc][mr] x B's panel [kc][32], for mr = 12, 8 or 4, a line
+ * of each of pf[0] and pf[1] every other k step. */
+void lits_packed_gemm_block(int64_t mr, int64_t kc, const float* ap, const float* bp, float* y,
+                            int64_t ldy, int acc, pf_cursor* pf);
+
 #endif

@@ -294,6 +294,16 @@ static pack_kernel_fn pack_kernel_for(int64_t mr) {
   return mr == 12 ? kernel12_pack : mr == 8 ? kernel8_pack : mr == 4 ? kernel4_pack : NULL;
 }
 
+int64_t lits_packed_gemm_block_rows(int64_t k, int64_t i0) { return block_rows(k, i0); }
+
+int64_t lits_packed_gemm_panel_rows(int64_t mr) { return panel_rows(mr); }
+
+void lits_packed_gemm_block(int64_t mr, int64_t kc, const float* ap, const float* bp, float* y,
+                            int64_t ldy, int acc, pf_cursor* pf) {
+  const block_out e = {acc, NULL, 0, NULL, 0, 0, NULL};
+  kernel_for(mr)(kc, ap, bp, y, ldy, &e, pf);
+}
+
 /* The panel's source in x where a packing kernel can read it (NR columns
  * side by side in each row, or every other one), with its transform; else
  * src is NULL. */

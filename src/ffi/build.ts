@@ -31,6 +31,7 @@ export const CPU_SOURCES = [
   "conv_filter_pack.h",
   "conv_filter_pack.c",
   "conv_filter_pointwise.c",
+  "conv_filter_outer.c",
   "conv_filter_cols.h",
   "conv_filter_cols.c",
   "conv_direct.h",

@@ -1,0 +1,304 @@
+/* conv_filter_outer.c: the filter gradient of a 1x1 convolution (any
+ * stride, no padding, no groups), dW[k, c] = sum over images and output
+ * pixels j of dy[k, j] relu?(T(x))[c, j], as a GEMM of outer products on
+ * packed_gemm.c's micro-kernel: a 12 x 32 block of dW in 24 AVX-512
+ * accumulators, a value of dy broadcast against two vectors of x per j.
+ *
+ * Both operands lie with j contiguous (NCHW), so both are transposed as
+ * they are packed, 16 x 16 at a time in registers, chunk by chunk of KC
+ * columns: dy's rows into panels [j][12] (the thread's rows, once a
+ * chunk), x's channels, transformed and gathered, into panels [j][32]
+ * (NCB channels at a time, in L2). The dot-product kernel before it
+ * (lits_conv_filter_pointwise, 4 x 6 blocks summed along j) loaded 10
+ * vectors for 24 FMAs and half of them from L2; this one loads 2 from L2
+ * and broadcasts 12 from L1.
+ *
+ * The threads split dW by output channel (where k >= c: each packs all of
+ * x) or by input channel (each packs all of dy), and every element of dW
+ * is summed chunk by chunk in a fixed order (chunks of KC columns from the
+ * first, each summed from zero, then added to dW), so that its bits do not
+ * depend on the number of threads. */
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "common.h"
+#include "conv_internal.h"
+#include "conv_tiles.h"
+#include "gemm_prefetch.h"
+
+#define AVX512 __attribute__((target("avx512f")))
+#define AVX512_INLINE __attribute__((target("avx512f"), always_inline)) static inline
+
+#define KC 512  /* columns per chunk: the depth of the GEMM's panels */
+#define NCB 256 /* channels of x packed at a time: NCB x KC floats stay in L2 */
+#define NR 32   /* channels per panel of x: the micro-kernel's columns */
+#define MR 12   /* the most rows of dy per panel */
+#define GROUP_DW (32 * 1024) /* the most floats of dW that column groups take */
+
+/* Images of 32 x 32 or smaller: ResNet-50's 1x1 layers there, batch 16,
+ * x and dy cold, 2 threads of a Xeon with AMX, both kernels alternating in
+ * one process (bench/filt1x1_bench.c), three runs: 2048 -> 512 at 8^2
+ * 1.24-1.28x the dot-product kernel's rate, 512 -> 2048 1.12-1.15x,
+ * 1024 -> 2048 / 2 at 16^2 1.09-1.11x, 1024 -> 512 1.16x, 256 -> 1024
+ * 1.08-1.09x, 512 -> 1024 / 2 at 32^2 1.03-1.05x, 128 -> 512 1.04-1.06x,
+ * 512 -> 256 1.00-1.05x, 1024 -> 256 and 512 -> 128 even. On 64 x 64
+ * images (64 to 256 channels, 65536 columns) packing x transposed from
+ * memory costs more than the products gain: 0.84-0.97x, and 0.90-0.95x at
+ * 256 -> 512 / 2; those keep the dot products. LITS_FILTER1X1=outer or
+ * =dot takes one for every shape (tests, benchmarks). */
+int lits_conv_filter_outer_applies(const conv_shape* p) {
+  const char* env = getenv("LITS_FILTER1X1");
+  if (env != NULL && strcmp(env, "outer") == 0) return 1;
+  if (env != NULL && strcmp(env, "dot") == 0) return 0;
+  return p->h * p->w <= 1024;
+}
+
+/* r[i] lane j -> r[j] lane i: unpacks, 64-bit shuffles, then two rounds of
+ * 128-bit lane shuffles. */
+AVX512_INLINE void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 16; g += 4) { /* u[g + m] lane L: rows g .. g + 3 at column 4L + m */
+    u[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+    u[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xee);
+    u[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+    u[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xee);
+  }
+  for (int m = 0; m < 4; m++) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x44);
+    const __m512 v1 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xee);
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x44);
+    const __m512 v3 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xee);
+    r[m] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+    r[4 + m] = _mm512_shuffle_f32x4(v0, v2, 0xdd);
+    r[8 + m] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+    r[12 + m] = _mm512_shuffle_f32x4(v1, v3, 0xdd);
+  }
+}
+
+/* Up to 16 columns of one image: image n, first output pixel pix, len of
+ * them, and for a strided x the offsets of their inputs in a plane. */
+typedef struct {
+  int64_t n, pix, len, at; /* at: the first's column in the chunk */
+  __mmask16 mask;
+  __m512i idx;
+} group;
+
+/* The groups of columns [j0, j0 + kc) in turn: none crosses an image. */
+static int next_group(const conv_shape* p, int64_t j0, int64_t kc, group* g) {
+  const int64_t at = g->len < 0 ? 0 : g->at + g->len;
+  if (at >= kc) return 0;
+  const int64_t j = j0 + at, n = j / p->ohw, pix = j % p->ohw;
+  const int64_t left = p->ohw - pix < kc - at ? p->ohw - pix : kc - at;
+  g->n = n;
+  g->pix = pix;
+  g->at = at;
+  g->len = left < 16 ? left : 16;
+  g->mask = (__mmask16)((1u << g->len) - 1);
+  if (p->sh != 1 || p->sw != 1) {
+    int32_t o[16] = {0};
+    for (int64_t l = 0; l < g->len; l++) {
+      const int64_t oy = (pix + l) / p->ow, ox = (pix + l) % p->ow;
+      o[l] = (int32_t)(oy * p->sh * p->w + ox * p->sw);
+    }
+    g->idx = _mm512_loadu_si512(o);
+  }
+  return 1;
+}
+
+/* dy's row ch of image g->n at g's columns (zeros past its len). */
+AVX512_INLINE __m512 load_dy(const conv_shape* p, const float* dy, int64_t ch, const group* g) {
+  return _mm512_maskz_loadu_ps(g->mask, dy + (g->n * p->k + ch) * p->ohw + g->pix);
+}
+
+/* x's channel ch at g's columns, transformed as fused_apply does (the same
+ * expression, contracted the same way), relu'd where the transform says. */
+AVX512_INLINE __m512 load_x(const conv_shape* p, const float* x, const conv_xform* xf, int64_t ch,
+                            const group* g) {
+  const float* plane = x + (g->n * p->c + ch) * p->h * p->w;
+  __m512 v = p->sh == 1 && p->sw == 1
+                 ? _mm512_maskz_loadu_ps(g->mask, plane + g->pix)
+                 : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), g->mask, g->idx, plane, 4);
+  if (xf == NULL) return v;
+  if (xf->coef != NULL) {
+    const __m512 m = _mm512_set1_ps(xf->coef[ch]), a = _mm512_set1_ps(xf->coef[p->c + ch]);
+    v = _mm512_fmadd_ps(_mm512_sub_ps(v, m), a, _mm512_set1_ps(xf->coef[2 * p->c + ch]));
+  }
+  return xf->relu ? _mm512_max_ps(_mm512_setzero_ps(), v) : v; /* NaN and -0 as v < 0 ? 0 : v */
+}
+
+/* Rows [k0, k0 + kt) of dy at columns [j0, j0 + kc) into panels of
+ * lits_packed_gemm_block_rows' blocks: the block at row i0 at ap + i0 kc,
+ * [kc][h] (h its panel height, rows past kt zero). */
+AVX512 static void pack_dy(const conv_shape* p, const float* dy, int64_t k0, int64_t kt,
+                           int64_t j0, int64_t kc, float* ap) {
+  for (int64_t i0 = 0, mr; i0 < kt; i0 += mr) {
+    mr = lits_packed_gemm_block_rows(kt, i0);
+    const int64_t h = lits_packed_gemm_panel_rows(mr);
+    const __mmask16 hm = (__mmask16)((1u << h) - 1);
+    float* panel = ap + i0 * kc;
+    group g = {.len = -1};
+    while (next_group(p, j0, kc, &g)) {
+      __m512 r[16];
+      for (int i = 0; i < 16; i++) {
+        r[i] = i < mr ? load_dy(p, dy, k0 + i0 + i, &g) : _mm512_setzero_ps();
+      }
+      transpose16(r);
+      for (int64_t l = 0; l < g.len; l++) _mm512_mask_storeu_ps(panel + (g.at + l) * h, hm, r[l]);
+    }
+  }
+}
+
+/* Channels [c0, c0 + nb) of T(x) at columns [j0, j0 + kc) into panels of
+ * NR channels, panel q at bp + q NR kc, [kc][NR] (channels past nb: zeros
+ * up to a multiple of 16, then unset; their columns of dW are not stored).
+ * Sixteen channels at a time, along the chunk: sixteen streams that the
+ * hardware prefetchers follow. */
+AVX512 static void pack_x(const conv_shape* p, const float* x, const conv_xform* xf, int64_t c0,
+                          int64_t nb, int64_t j0, int64_t kc, float* bp) {
+  for (int64_t q0 = 0; q0 < nb; q0 += 16) {
+    group g = {.len = -1};
+    while (next_group(p, j0, kc, &g)) {
+      __m512 r[16];
+      for (int i = 0; i < 16; i++) {
+        r[i] = q0 + i < nb ? load_x(p, x, xf, c0 + q0 + i, &g) : _mm512_setzero_ps();
+      }
+      transpose16(r);
+      float* dst = bp + q0 / NR * NR * kc + g.at * NR + q0 % NR;
+      for (int64_t l = 0; l < g.len; l++) _mm512_storeu_ps(dst + l * NR, r[l]);
+    }
+  }
+}
+
+/* out[i ldo + q] = (acc ? out : 0) + v[i NR + q] for mr x nr values. */
+static void add_edge(float* out, int64_t ldo, const float* v, int64_t mr, int64_t nr, int acc) {
+  for (int64_t i = 0; i < mr; i++) {
+    for (int64_t q = 0; q < nr; q++) {
+      out[i * ldo + q] = acc ? out[i * ldo + q] + v[i * NR + q] : v[i * NR + q];
+    }
+  }
+}
+
+/* A cursor over channels [c0, c0 + nb) of x at columns [j0, j0 + kc) (a
+ * stride-1 x; none for a strided one). */
+static pf_cursor x_cursor(const conv_shape* p, const float* x, int64_t c0, int64_t nb, int64_t j0,
+                          int64_t kc) {
+  if (p->sh != 1 || p->sw != 1) return pf_none;
+  const int64_t hw = p->h * p->w;
+  return pf_output(x + c0 * hw, hw, hw, p->c * hw, j0, kc, 0, nb);
+}
+
+/* One thread's block of dW: rows [k0, k0 + kt), channels [c0, c0 + ct),
+ * summed over columns [jlo, jhi) (chunk bounds) into dw. While a block of
+ * x is multiplied, the kernels fetch the next one into L2 (and with the
+ * chunk's last, dy's rows of the next chunk): packing from memory without
+ * it took half as long as the products at 256 -> 64 at 64 x 64. */
+static void filter_part(const conv_shape* p, const float* x, const conv_xform* xf,
+                        const float* dy, float* dw, int64_t k0, int64_t kt, int64_t c0,
+                        int64_t ct, int64_t jlo, int64_t jhi, float* ap, float* bp, float* edge) {
+  for (int64_t j0 = jlo; j0 < jhi; j0 += KC) {
+    const int64_t kc = jhi - j0 < KC ? jhi - j0 : KC, nj0 = j0 + KC;
+    const int64_t nkc = jhi - nj0 < KC ? jhi - nj0 : KC;
+    const int acc = j0 > jlo;
+    pack_dy(p, dy, k0, kt, j0, kc, ap);
+    for (int64_t cb = 0; cb < ct; cb += NCB) {
+      const int64_t nb = ct - cb < NCB ? ct - cb : NCB;
+      pack_x(p, x, xf, c0 + cb, nb, j0, kc, bp);
+      const int more = cb + NCB < ct;
+      pf_cursor pf[2] = {pf_none, pf_none};
+      if (more) {
+        pf[0] = x_cursor(p, x, c0 + cb + NCB, ct - cb - NCB < NCB ? ct - cb - NCB : NCB, j0, kc);
+      } else if (nkc > 0) {
+        pf[0] = x_cursor(p, x, c0, ct < NCB ? ct : NCB, nj0, nkc);
+        pf[1] = pf_output(dy + k0 * p->ohw, p->ohw, p->ohw, p->k * p->ohw, nj0, nkc, 0, kt);
+      }
+      for (int64_t i0 = 0, mr; i0 < kt; i0 += mr) {
+        mr = lits_packed_gemm_block_rows(kt, i0);
+        const int64_t h = lits_packed_gemm_panel_rows(mr);
+        const float* a = ap + i0 * kc;
+        for (int64_t q0 = 0; q0 < nb; q0 += NR) {
+          const int64_t nr = nb - q0 < NR ? nb - q0 : NR;
+          float* out = dw + (k0 + i0) * p->c + c0 + cb + q0;
+          const float* b = bp + q0 * kc;
+          if (nr == NR && h == mr) {
+            lits_packed_gemm_block(mr, kc, a, b, out, p->c, acc, pf);
+          } else {
+            lits_packed_gemm_block(h, kc, a, b, edge, NR, 0, pf);
+            add_edge(out, p->c, edge, mr, nr, acc);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Bounds of part t of nparts of [0, d): multiples of unit but the last. */
+static int64_t part_bound(int64_t d, int64_t t, int64_t nparts, int64_t unit) {
+  return t == nparts ? d : d * t / nparts / unit * unit;
+}
+
+/* dw += part, both [n]. */
+AVX512 static void add_part(float* dw, const float* part, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(m, dw + i);
+    _mm512_mask_storeu_ps(dw + i, m, _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, part + i)));
+  }
+}
+
+/* Where dW is small and the columns many (ResNet-50's 64 x 64 layers), two
+ * groups of columns (the first half of the chunks, and the rest), each
+ * summed into a dW of its own by half of the threads, added at the end:
+ * threads that split a small dW each read a whole operand, and the
+ * columns' operands come from memory. The groups depend on the shape only
+ * and one thread runs both in turn, so that the bits do not depend on the
+ * number of threads. */
+int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform* xf,
+                           const float* dy, float* dweight) {
+  const int64_t cols = p->n * p->ohw;
+  if (cols == 0) {
+    memset(dweight, 0, (size_t)(p->k * p->c) * sizeof(float));
+    return LITS_OK;
+  }
+  const int nt = omp_get_max_threads();
+  const int64_t chunks = (cols + KC - 1) / KC, mid = (chunks + 1) / 2 * KC;
+  const int groups = chunks >= 2 && p->k * p->c <= GROUP_DW ? 2 : 1;
+  const int by_k = p->k >= p->c;
+  const int64_t d = by_k ? p->k : p->c, unit = by_k ? 4 : 16;
+  const int team = nt >= groups ? nt / groups : 1;
+  const int members = min_threads(team, (d + unit - 1) / unit);
+  const int threads = nt >= groups ? members * groups : 1; /* one: every group in turn */
+  int64_t most = 0; /* the largest part */
+  for (int t = 0; t < members; t++) {
+    const int64_t len = part_bound(d, t + 1, members, unit) - part_bound(d, t, members, unit);
+    if (len > most) most = len;
+  }
+  const int64_t kc = cols < KC ? cols : KC, kt = by_k ? most : p->k;
+  const int64_t an = round16((kt + MR) * kc), bn = round16(NCB * kc), per = an + bn + MR * NR;
+  float* scratch = thread_scratch(per, threads, groups > 1 ? p->k * p->c : 0);
+  if (scratch == NULL) return LITS_ERR_MEMORY;
+  float* part = scratch + per * threads;
+  const conv_xform* xfa = conv_xform_active(xf) ? xf : NULL;
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    float* ap = scratch + per * t;
+    const int first = threads == 1 ? 0 : t / members, last = threads == 1 ? groups - 1 : first;
+    const int r = threads == 1 ? 0 : t % members;
+    const int64_t lo = part_bound(d, r, members, unit), hi = part_bound(d, r + 1, members, unit);
+    for (int g = first; g <= last; g++) {
+      const int64_t jlo = g == 0 ? 0 : mid, jhi = groups == 1 || g == 1 ? cols : mid;
+      filter_part(p, x, xfa, dy, g == 0 ? dweight : part, by_k ? lo : 0, by_k ? hi - lo : p->k,
+                  by_k ? 0 : lo, by_k ? p->c : hi - lo, jlo, jhi, ap, ap + an, ap + an + bn);
+    }
+  }
+  if (groups > 1) add_part(dweight, part, p->k * p->c);
+  lits_scratch_free(scratch);
+  return LITS_OK;
+}
