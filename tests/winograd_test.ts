@@ -230,3 +230,46 @@ for (const [name, [n, c, h, wd], k] of edgeShapes) {
     });
   });
 }
+
+// The filter gradient's planes through gemm_nt.c (32+ input channels on
+// AVX-512 CPUs), each against float64 and against OpenBLAS's NT SGEMM
+// (LITS_CONV_ALGO=openblas): output channels cutting its blocks of 12 rows
+// (13: a zero-padded panel; 28: 12 + 8 + 8), input channels cutting its
+// panels of 32 (40) and its blocks of 256 (300), and a block of 256 tiles
+// (2 images of 128 x 128, 32 channels; conv_winograd.c's blocks stay under
+// gemm_nt.c's chunks of 512).
+const ntShapes: [string, number[], number][] = [
+  ["40 -> 13 channels, 3 images of 12 x 12", [3, 40, 12, 12], 13],
+  ["300 -> 28 channels, 1 image of 8 x 8", [1, 300, 8, 8], 28],
+  ["32 -> 20 channels, 2 images of 128 x 128", [2, 32, 128, 128], 20],
+];
+for (const [name, [n, c, h, wd], k] of ntShapes) {
+  Deno.test(`winograd F(4x4, 3x3): ${name}, filter gradient (gemm_nt.c) against float64 and OpenBLAS`, () => {
+    scope(() => {
+      manualSeed(13);
+      const x = randn([n, c, h, wd]), dy = randn([n, k, h, wd]);
+      const ref = filterGrad(
+        x.toArray() as Float32Array,
+        dy.toArray() as Float32Array,
+        n,
+        c,
+        h,
+        wd,
+        k,
+      );
+      const grad = (env: Record<string, string>) =>
+        withEnv(env, () => {
+          const w = randn([k, c, 3, 3]).requiresGrad_();
+          F.conv2d(x, w, null, { padding: 1 }).backward(dy);
+          return (w.grad as Tensor).toArray() as Float32Array;
+        });
+      const ours = grad(ALGOS["F(4x4)"]);
+      const blas = grad({ ...ALGOS["F(4x4)"], LITS_CONV_ALGO: "openblas" });
+      const e = errors(ours, ref);
+      assert.ok(e.max <= MAX_ERR && e.rms <= RMS_ERR, `against float64: ${JSON.stringify(e)}`);
+      const scale = Math.sqrt(ref.reduce((s, v) => s + v * v, 0) / ref.length);
+      const most = ours.reduce((m, v, i) => Math.max(m, Math.abs(v - blas[i])), 0);
+      assert.ok(most <= MAX_ERR * scale, `against OpenBLAS: ${most} (rms ${scale})`);
+    });
+  });
+}

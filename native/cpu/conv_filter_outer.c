@@ -28,6 +28,7 @@
 #include "conv_internal.h"
 #include "conv_tiles.h"
 #include "gemm_prefetch.h"
+#include "transpose16.h"
 
 #define AVX512 __attribute__((target("avx512f")))
 #define AVX512_INLINE __attribute__((target("avx512f"), always_inline)) static inline
@@ -54,32 +55,6 @@ int lits_conv_filter_outer_applies(const conv_shape* p) {
   if (env != NULL && strcmp(env, "outer") == 0) return 1;
   if (env != NULL && strcmp(env, "dot") == 0) return 0;
   return p->h * p->w <= 1024;
-}
-
-/* r[i] lane j -> r[j] lane i: unpacks, 64-bit shuffles, then two rounds of
- * 128-bit lane shuffles. */
-AVX512_INLINE void transpose16(__m512 r[16]) {
-  __m512 t[16], u[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int g = 0; g < 16; g += 4) { /* u[g + m] lane L: rows g .. g + 3 at column 4L + m */
-    u[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
-    u[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xee);
-    u[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
-    u[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xee);
-  }
-  for (int m = 0; m < 4; m++) {
-    const __m512 v0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x44);
-    const __m512 v1 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xee);
-    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x44);
-    const __m512 v3 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xee);
-    r[m] = _mm512_shuffle_f32x4(v0, v2, 0x88);
-    r[4 + m] = _mm512_shuffle_f32x4(v0, v2, 0xdd);
-    r[8 + m] = _mm512_shuffle_f32x4(v1, v3, 0x88);
-    r[12 + m] = _mm512_shuffle_f32x4(v1, v3, 0xdd);
-  }
 }
 
 /* Up to 16 columns of one image: image n, first output pixel pix, len of
@@ -176,15 +151,6 @@ AVX512 static void pack_x(const conv_shape* p, const float* x, const conv_xform*
   }
 }
 
-/* out[i ldo + q] = (acc ? out : 0) + v[i NR + q] for mr x nr values. */
-static void add_edge(float* out, int64_t ldo, const float* v, int64_t mr, int64_t nr, int acc) {
-  for (int64_t i = 0; i < mr; i++) {
-    for (int64_t q = 0; q < nr; q++) {
-      out[i * ldo + q] = acc ? out[i * ldo + q] + v[i * NR + q] : v[i * NR + q];
-    }
-  }
-}
-
 /* A cursor over channels [c0, c0 + nb) of x at columns [j0, j0 + kc) (a
  * stride-1 x; none for a strided one). */
 static pf_cursor x_cursor(const conv_shape* p, const float* x, int64_t c0, int64_t nb, int64_t j0,
@@ -218,22 +184,7 @@ static void filter_part(const conv_shape* p, const float* x, const conv_xform* x
         pf[0] = x_cursor(p, x, c0, ct < NCB ? ct : NCB, nj0, nkc);
         pf[1] = pf_output(dy + k0 * p->ohw, p->ohw, p->ohw, p->k * p->ohw, nj0, nkc, 0, kt);
       }
-      for (int64_t i0 = 0, mr; i0 < kt; i0 += mr) {
-        mr = lits_packed_gemm_block_rows(kt, i0);
-        const int64_t h = lits_packed_gemm_panel_rows(mr);
-        const float* a = ap + i0 * kc;
-        for (int64_t q0 = 0; q0 < nb; q0 += NR) {
-          const int64_t nr = nb - q0 < NR ? nb - q0 : NR;
-          float* out = dw + (k0 + i0) * p->c + c0 + cb + q0;
-          const float* b = bp + q0 * kc;
-          if (nr == NR && h == mr) {
-            lits_packed_gemm_block(mr, kc, a, b, out, p->c, acc, pf);
-          } else {
-            lits_packed_gemm_block(h, kc, a, b, edge, NR, 0, pf);
-            add_edge(out, p->c, edge, mr, nr, acc);
-          }
-        }
-      }
+      lits_gemm_packed_blocks(kt, nb, kc, ap, bp, dw + k0 * p->c + c0 + cb, p->c, acc, pf, edge);
     }
   }
 }

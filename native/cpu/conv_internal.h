@@ -124,6 +124,13 @@ void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const fl
  * and the height of its packed panel of A (its rows, or 12 zero-padded). */
 int64_t lits_packed_gemm_block_rows(int64_t k, int64_t i0);
 int64_t lits_packed_gemm_panel_rows(int64_t mr);
+/* c [m, n] = (acc ? c : 0) + a [m, kk] b [n, kk]^T (row strides lda, ldb,
+ * ldc) on this thread, with packed_gemm.c's micro-kernel (gemm_nt.c; AVX-512
+ * CPUs: where lits_packed_gemm_applies); scratch holds
+ * lits_gemm_nt_scratch(m, kk) floats. */
+int64_t lits_gemm_nt_scratch(int64_t m, int64_t kk);
+void lits_gemm_nt(int64_t m, int64_t n, int64_t kk, const float* a, int64_t lda, const float* b,
+                  int64_t ldb, int acc, float* c, int64_t ldc, float* scratch);
 /* The columns a thread multiplies after a call's (its next tile's), which
  * lits_packed_gemm_out prefetches as it ends: x + off[j] in each row (row
  * stride as the call's), n of them; x NULL for none. */

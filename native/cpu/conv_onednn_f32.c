@@ -34,12 +34,13 @@
  * filter gradient +1..7%, +3..7%, but -12..-26% at 512 (8^2 outputs):
  * kept ours there. Unlike its bf16 filter gradient, oneDNN's fp32 one kept
  * its gain when the cores were shared (+3..7%, CPU time = wall time). */
-/* On Intel's cores (two FMA ports), the backward passes of stride-1 3x3
+/* On Intel's cores (two FMA ports), the backward data of stride-1 3x3
  * convolutions of 512+ channels on images of 64 pixels or fewer, where
  * Winograd's tiles are few: ResNet-50's 512 -> 512 at 8^2, batch 16, 2
- * threads, a training step's two calls each: filter gradient 38.6 -> 29.6
- * ms, backward data 30.6 -> 25.8 (Xeon with AMX; the forward stays
- * Winograd, whose prepared weights win in evaluation). */
+ * threads, a training step's two calls: 30.6 -> 25.8 ms (Xeon with AMX;
+ * the forward stays Winograd, whose prepared weights win in evaluation).
+ * Its filter gradient went here too (38.6 -> 29.6) until Winograd's took
+ * F(4x4) tiles and gemm_nt.c: 11.7 ms a call against oneDNN's 14.3. */
 static int narrow_wide(const conv_shape* p) {
   static int intel = -1;
   if (intel < 0) intel = __builtin_cpu_is("intel") ? 1 : 0;
@@ -55,7 +56,7 @@ static int chosen(const conv_shape* p, int kind) {
   if (algo != NULL && algo[0] != '\0') return 0;
   const int s2 = p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2;
   if (s2) return p->c >= 128 && p->k >= 128 && (kind != 2 || p->ohw >= 256);
-  return kind != 0 && narrow_wide(p);
+  return kind == 1 && narrow_wide(p);
 }
 
 /* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,

@@ -22,6 +22,7 @@
 
 #include "common.h"
 #include "conv_internal.h"
+#include "conv_tiles.h"
 #include "conv_winograd.h"
 #include "fused_internal.h"
 
@@ -424,23 +425,36 @@ static void untransform_weights(const float* du, int64_t k, int64_t c, float* dw
  * 128 -> 128 at 32 x 32 10.5 against 15.3, 256 -> 256 at 16 x 16 13.2
  * against 15.4; at 8 x 8 (512 channels, 32 tiles a thread) its 36 planes of
  * dU, rewritten by each block's short GEMMs, cost what its fewer
- * multiplications save: 23.5-25 ms against 23.1. LITS_WINOGRAD_TILE=2 or 4
- * forces one. */
-static int64_t filter_tile(const conv_shape* p) {
+ * multiplications save: 23.5-25 ms against 23.1 (OpenBLAS's GEMMs). With
+ * gemm_nt.c's (ours) F(4x4) everywhere: 512 -> 512 at 8 x 8 11.7 ms
+ * against F(2x2)'s 15.9-16.4 and oneDNN's 14.2-14.3 (Xeon with AMX, 2
+ * threads). LITS_WINOGRAD_TILE=2 or 4 forces one. */
+static int64_t filter_tile(const conv_shape* p, int ours) {
   const char* env = getenv("LITS_WINOGRAD_TILE"); /* 2 or 4 force a tile (tests, benchmarks) */
   if (env != NULL && (strcmp(env, "2") == 0 || strcmp(env, "4") == 0)) return env[0] - '0';
   const int64_t tiles = p->n * ((p->h + 3) / 4) * ((p->w + 3) / 4);
-  return tiles >= WG_MIN_TILES * omp_get_max_threads() ? 4 : 2;
+  return ours || tiles >= WG_MIN_TILES * omp_get_max_threads() ? 4 : 2;
 }
+
+/* Whether the filter gradient's planes go through gemm_nt.c rather than
+ * OpenBLAS's NT SGEMM: 32 input channels or more (a whole panel of its
+ * micro-kernel). Batch 16, 2 threads, Xeon with AMX, medians of 30 calls:
+ * ResNet-50's 64 -> 64 at 64^2 12.4 ms against 14.3, 128 -> 128 at 32^2
+ * 8.2 against 9.9, 256 -> 256 at 16^2 8.1 against 8.8; the small CNN's
+ * 32 -> 64 at 64^2 6.9-7.1 against 7.7-8.0, 64 -> 128 at 32^2 even within
+ * noise; but 16 -> 32 at 128^2 14-15 against 12.1-12.5. */
+static int nt_gemm_ours(const conv_shape* p) { return p->c >= 32 && lits_packed_gemm_applies(32); }
 
 int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                        const float* dy, float* dweight) {
   /* Tiles of x (c channels) and of dy (k channels) share the geometry. */
-  wg_geom g = lits_wg_geom(p->n, p->c, p->k, p->h, p->w, filter_tile(p));
+  const int ours = nt_gemm_ours(p); /* gemm_nt.c, else OpenBLAS */
+  wg_geom g = lits_wg_geom(p->n, p->c, p->k, p->h, p->w, filter_tile(p, ours));
   const wg_plan b = plan_blocks(&g);
   const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn, np = g.planes;
   const int threads = b.threads;
-  const int64_t un = np * g.k * g.c, per = np * (g.c + g.k) * tb + bufn + un;
+  const int64_t gn = ours ? round16(lits_gemm_nt_scratch(g.k, tb)) : 0;
+  const int64_t un = np * g.k * g.c, per = np * (g.c + g.k) * tb + bufn + gn + un;
   float* scratch = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
 #pragma omp parallel num_threads(threads)
@@ -448,7 +462,8 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
     float* v = scratch + per * omp_get_thread_num();
     float* dm = v + np * g.c * tb;
     float* buf = dm + np * g.k * tb;
-    float* du = buf + bufn; /* this thread's sum over its blocks */
+    float* gbuf = buf + bufn;
+    float* du = gbuf + gn; /* this thread's sum over its blocks */
     int first = 1;
 #pragma omp for schedule(static)
     for (int64_t bi = 0; bi < blocks; bi++) {
@@ -462,8 +477,13 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
         transform_grad(&g, dy, r0, nr, tb, dm, buf);
       }
       for (int64_t xi = 0; xi < np; xi++) {
-        lits_sgemm_serial(0, 1, g.k, g.c, nb, 1.0f, dm + xi * g.k * tb, tb, v + xi * g.c * tb, tb,
-                          first ? 0.0f : 1.0f, du + xi * g.k * g.c, g.c);
+        const float *a = dm + xi * g.k * tb, *bt = v + xi * g.c * tb;
+        float* c = du + xi * g.k * g.c;
+        if (ours) {
+          lits_gemm_nt(g.k, g.c, nb, a, tb, bt, tb, !first, c, g.c, gbuf);
+        } else {
+          lits_sgemm_serial(0, 1, g.k, g.c, nb, 1.0f, a, tb, bt, tb, first ? 0.0f : 1.0f, c, g.c);
+        }
       }
       first = 0;
     }
