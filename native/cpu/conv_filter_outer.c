@@ -27,7 +27,6 @@
 #include "common.h"
 #include "conv_internal.h"
 #include "conv_tiles.h"
-#include "gemm_prefetch.h"
 #include "transpose16.h"
 
 #define AVX512 __attribute__((target("avx512f")))
@@ -151,40 +150,21 @@ AVX512 static void pack_x(const conv_shape* p, const float* x, const conv_xform*
   }
 }
 
-/* A cursor over channels [c0, c0 + nb) of x at columns [j0, j0 + kc) (a
- * stride-1 x; none for a strided one). */
-static pf_cursor x_cursor(const conv_shape* p, const float* x, int64_t c0, int64_t nb, int64_t j0,
-                          int64_t kc) {
-  if (p->sh != 1 || p->sw != 1) return pf_none;
-  const int64_t hw = p->h * p->w;
-  return pf_output(x + c0 * hw, hw, hw, p->c * hw, j0, kc, 0, nb);
-}
-
 /* One thread's block of dW: rows [k0, k0 + kt), channels [c0, c0 + ct),
- * summed over columns [jlo, jhi) (chunk bounds) into dw. While a block of
- * x is multiplied, the kernels fetch the next one into L2 (and with the
- * chunk's last, dy's rows of the next chunk): packing from memory without
- * it took half as long as the products at 256 -> 64 at 64 x 64. */
+ * summed over columns [jlo, jhi) (chunk bounds) into dw. (Fetching the
+ * next block of x into L2 while one is multiplied, as packed_gemm.c's
+ * kernels do, changed nothing measurable here.) */
 static void filter_part(const conv_shape* p, const float* x, const conv_xform* xf,
                         const float* dy, float* dw, int64_t k0, int64_t kt, int64_t c0,
                         int64_t ct, int64_t jlo, int64_t jhi, float* ap, float* bp, float* edge) {
   for (int64_t j0 = jlo; j0 < jhi; j0 += KC) {
-    const int64_t kc = jhi - j0 < KC ? jhi - j0 : KC, nj0 = j0 + KC;
-    const int64_t nkc = jhi - nj0 < KC ? jhi - nj0 : KC;
+    const int64_t kc = jhi - j0 < KC ? jhi - j0 : KC;
     const int acc = j0 > jlo;
     pack_dy(p, dy, k0, kt, j0, kc, ap);
     for (int64_t cb = 0; cb < ct; cb += NCB) {
       const int64_t nb = ct - cb < NCB ? ct - cb : NCB;
       pack_x(p, x, xf, c0 + cb, nb, j0, kc, bp);
-      const int more = cb + NCB < ct;
-      pf_cursor pf[2] = {pf_none, pf_none};
-      if (more) {
-        pf[0] = x_cursor(p, x, c0 + cb + NCB, ct - cb - NCB < NCB ? ct - cb - NCB : NCB, j0, kc);
-      } else if (nkc > 0) {
-        pf[0] = x_cursor(p, x, c0, ct < NCB ? ct : NCB, nj0, nkc);
-        pf[1] = pf_output(dy + k0 * p->ohw, p->ohw, p->ohw, p->k * p->ohw, nj0, nkc, 0, kt);
-      }
-      lits_gemm_packed_blocks(kt, nb, kc, ap, bp, dw + k0 * p->c + c0 + cb, p->c, acc, pf, edge);
+      lits_gemm_packed_blocks(kt, nb, kc, ap, bp, dw + k0 * p->c + c0 + cb, p->c, acc, edge);
     }
   }
 }
@@ -203,13 +183,13 @@ AVX512 static void add_part(float* dw, const float* part, int64_t n) {
   }
 }
 
-/* Where dW is small and the columns many (ResNet-50's 64 x 64 layers), two
- * groups of columns (the first half of the chunks, and the rest), each
- * summed into a dW of its own by half of the threads, added at the end:
- * threads that split a small dW each read a whole operand, and the
- * columns' operands come from memory. The groups depend on the shape only
- * and one thread runs both in turn, so that the bits do not depend on the
- * number of threads. */
+/* Where dW is small and the columns many (such as ResNet-50's 64 x 64
+ * layers, which the dot products take by default), two groups of columns
+ * (the first half of the chunks, and the rest), each summed into a dW of
+ * its own by half of the threads, added at the end: threads that split a
+ * small dW each read a whole operand, and the columns' operands come from
+ * memory. The groups depend on the shape only and one thread runs both in
+ * turn, so that the bits do not depend on the number of threads. */
 int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* dy, float* dweight) {
   const int64_t cols = p->n * p->ohw;

@@ -118,12 +118,22 @@ void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transpose
 void lits_packed_gemm(int64_t k, int64_t n, int64_t c, const float* ap, const float* x,
                       int64_t ldx, const int64_t* off, const conv_xform* xf, int64_t ctotal,
                       float* y, int64_t ldy, int64_t span, int64_t ys, float* scratch);
-/* Its blocking, for GEMMs that pack their own panels (conv_filter_outer.c;
- * its micro-kernel: lits_packed_gemm_block, gemm_prefetch.h): a block of
- * y's rows from row i0 of k (12, or the 8 or 4 that end k, else fewer),
- * and the height of its packed panel of A (its rows, or 12 zero-padded). */
+/* Its blocking and micro-kernel, for GEMMs that pack their own panels
+ * (gemm_nt.c, conv_filter_outer.c): a block of y's rows from row i0 of k
+ * (12, or the 8 or 4 that end k, else fewer), the height of its packed
+ * panel of A (its rows, or 12 zero-padded), and y[mr x 32] (row stride
+ * ldy) = (acc ? y : 0) + A's panel [kc][mr] x B's panel [kc][32], for
+ * mr = 12, 8 or 4. */
 int64_t lits_packed_gemm_block_rows(int64_t k, int64_t i0);
 int64_t lits_packed_gemm_panel_rows(int64_t mr);
+void lits_packed_gemm_block(int64_t mr, int64_t kc, const float* ap, const float* bp, float* y,
+                            int64_t ldy, int acc);
+/* gemm_nt.c's: c[m x nb] (row stride ldc) = (acc ? c : 0) + the packed
+ * panels' product over kc: A's blocks of lits_packed_gemm_block_rows at ap +
+ * i0 kc, B's panels of 32 columns at bp + q0 kc; edge: 12 x 32 floats for
+ * blocks cut by m or nb. */
+void lits_gemm_packed_blocks(int64_t m, int64_t nb, int64_t kc, const float* ap, const float* bp,
+                             float* c, int64_t ldc, int acc, float* edge);
 /* c [m, n] = (acc ? c : 0) + a [m, kk] b [n, kk]^T (row strides lda, ldb,
  * ldc) on this thread, with packed_gemm.c's micro-kernel (gemm_nt.c; AVX-512
  * CPUs: where lits_packed_gemm_applies); scratch holds

@@ -11,7 +11,6 @@
 #include "common.h"
 #include "conv_internal.h"
 #include "conv_tiles.h"
-#include "gemm_prefetch.h"
 #include "transpose16.h"
 
 #define AVX512 __attribute__((target("avx512f")))
@@ -31,7 +30,7 @@ static void add_edge(float* out, int64_t ldo, const float* v, int64_t mr, int64_
 }
 
 void lits_gemm_packed_blocks(int64_t m, int64_t nb, int64_t kc, const float* ap, const float* bp,
-                             float* c, int64_t ldc, int acc, pf_cursor* pf, float* edge) {
+                             float* c, int64_t ldc, int acc, float* edge) {
   for (int64_t i0 = 0, mr; i0 < m; i0 += mr) {
     mr = lits_packed_gemm_block_rows(m, i0);
     const int64_t h = lits_packed_gemm_panel_rows(mr);
@@ -41,9 +40,9 @@ void lits_gemm_packed_blocks(int64_t m, int64_t nb, int64_t kc, const float* ap,
       float* out = c + i0 * ldc + q0;
       const float* b = bp + q0 * kc;
       if (nr == NR && h == mr) {
-        lits_packed_gemm_block(mr, kc, a, b, out, ldc, acc, pf);
+        lits_packed_gemm_block(mr, kc, a, b, out, ldc, acc);
       } else {
-        lits_packed_gemm_block(h, kc, a, b, edge, NR, 0, pf);
+        lits_packed_gemm_block(h, kc, a, b, edge, NR, 0);
         add_edge(out, ldc, edge, mr, nr, acc);
       }
     }
@@ -110,14 +109,13 @@ void lits_gemm_nt(int64_t m, int64_t n, int64_t kk, const float* a, int64_t lda,
   float* ap = scratch;
   float* bp = ap + round16((m + MR) * kc0);
   float* edge = bp + round16(NCB * kc0);
-  pf_cursor pf[2] = {pf_none, pf_none};
   for (int64_t j0 = 0; j0 < kk; j0 += KC) {
     const int64_t kc = kk - j0 < KC ? kk - j0 : KC;
     pack_a(a, lda, m, j0, kc, ap);
     for (int64_t q0 = 0; q0 < n; q0 += NCB) {
       const int64_t nb = n - q0 < NCB ? n - q0 : NCB;
       pack_b(b + q0 * ldb, ldb, nb, j0, kc, bp);
-      lits_gemm_packed_blocks(m, nb, kc, ap, bp, c + q0, ldc, acc || j0 > 0, pf, edge);
+      lits_gemm_packed_blocks(m, nb, kc, ap, bp, c + q0, ldc, acc || j0 > 0, edge);
     }
   }
 }

@@ -75,17 +75,4 @@ static inline pf_cursor pf_output(const float* y, int64_t ld, int64_t span, int6
   return (pf_cursor){at, 0, 0, span, nc / span, ys, ld, rows};
 }
 
-/* packed_gemm.c's micro-kernel: y[mr x 32] (row stride ldy) = (acc ? y :
- * 0) + A's panel [kc][mr] x B's panel [kc][32], for mr = 12, 8 or 4, a line
- * of each of pf[0] and pf[1] every other k step. */
-void lits_packed_gemm_block(int64_t mr, int64_t kc, const float* ap, const float* bp, float* y,
-                            int64_t ldy, int acc, pf_cursor* pf);
-
-/* gemm_nt.c's: c[m x nb] (row stride ldc) = (acc ? c : 0) + the packed
- * panels' product over kc: A's blocks of lits_packed_gemm_block_rows at ap +
- * i0 kc, B's panels of 32 columns at bp + q0 kc; edge: 12 x 32 floats for
- * blocks cut by m or nb. */
-void lits_gemm_packed_blocks(int64_t m, int64_t nb, int64_t kc, const float* ap, const float* bp,
-                             float* c, int64_t ldc, int acc, pf_cursor* pf, float* edge);
-
 #endif

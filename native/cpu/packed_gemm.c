@@ -299,8 +299,9 @@ int64_t lits_packed_gemm_block_rows(int64_t k, int64_t i0) { return block_rows(k
 int64_t lits_packed_gemm_panel_rows(int64_t mr) { return panel_rows(mr); }
 
 void lits_packed_gemm_block(int64_t mr, int64_t kc, const float* ap, const float* bp, float* y,
-                            int64_t ldy, int acc, pf_cursor* pf) {
+                            int64_t ldy, int acc) {
   const block_out e = {acc, NULL, 0, NULL, 0, 0, NULL};
+  pf_cursor pf[2] = {pf_none, pf_none};
   kernel_for(mr)(kc, ap, bp, y, ldy, &e, pf);
 }
 
