@@ -19,7 +19,9 @@
  * x and dy in 4 KiB pages; FILT_SHAPE=text:
  * only the shapes whose name holds text; FILT_ENV_OLD, FILT_ENV_NEW=NAME=value:
  * set before each call of the old or new library (both may be one file,
- * for an A/B of an environment switch such as LITS_CONV_ALGO=openblas). */
+ * for an A/B of an environment switch such as LITS_CONV_ALGO=openblas; set
+ * both, as a variable stays set: the two 1x1 kernels with
+ * FILT_ENV_OLD=LITS_FILTER1X1=dot FILT_ENV_NEW=LITS_FILTER1X1=outer). */
 #include <dlfcn.h>
 #include <sys/mman.h>
 #include <math.h>

@@ -40,7 +40,8 @@
  * threads, a training step's two calls: 30.6 -> 25.8 ms (Xeon with AMX;
  * the forward stays Winograd, whose prepared weights win in evaluation).
  * Its filter gradient went here too (38.6 -> 29.6) until Winograd's took
- * F(4x4) tiles and gemm_nt.c: 11.7 ms a call against oneDNN's 14.3. */
+ * F(4x4) tiles and gemm_nt.c: 13.3 ms a call against oneDNN's 15.0
+ * (bench/filter_ab.ts). */
 static int narrow_wide(const conv_shape* p) {
   static int intel = -1;
   if (intel < 0) intel = __builtin_cpu_is("intel") ? 1 : 0;

@@ -426,9 +426,10 @@ static void untransform_weights(const float* du, int64_t k, int64_t c, float* dw
  * against 15.4; at 8 x 8 (512 channels, 32 tiles a thread) its 36 planes of
  * dU, rewritten by each block's short GEMMs, cost what its fewer
  * multiplications save: 23.5-25 ms against 23.1 (OpenBLAS's GEMMs). With
- * gemm_nt.c's (ours) F(4x4) everywhere: 512 -> 512 at 8 x 8 11.7 ms
- * against F(2x2)'s 15.9-16.4 and oneDNN's 14.2-14.3 (Xeon with AMX, 2
- * threads). LITS_WINOGRAD_TILE=2 or 4 forces one. */
+ * gemm_nt.c's (ours) F(4x4) everywhere: 512 -> 512 at 8 x 8 13.3 ms
+ * against oneDNN's 15.0 and F(4x4) on OpenBLAS's 14.6 (bench/filter_ab.ts,
+ * Xeon with AMX, 2 threads, alternating in one process; F(2x2) on ours
+ * took 15.9-16.4 in separate runs). LITS_WINOGRAD_TILE=2 or 4 forces one. */
 static int64_t filter_tile(const conv_shape* p, int ours) {
   const char* env = getenv("LITS_WINOGRAD_TILE"); /* 2 or 4 force a tile (tests, benchmarks) */
   if (env != NULL && (strcmp(env, "2") == 0 || strcmp(env, "4") == 0)) return env[0] - '0';
@@ -438,11 +439,13 @@ static int64_t filter_tile(const conv_shape* p, int ours) {
 
 /* Whether the filter gradient's planes go through gemm_nt.c rather than
  * OpenBLAS's NT SGEMM: 32 input channels or more (a whole panel of its
- * micro-kernel). Batch 16, 2 threads, Xeon with AMX, medians of 30 calls:
- * ResNet-50's 64 -> 64 at 64^2 12.4 ms against 14.3, 128 -> 128 at 32^2
- * 8.2 against 9.9, 256 -> 256 at 16^2 8.1 against 8.8; the small CNN's
- * 32 -> 64 at 64^2 6.9-7.1 against 7.7-8.0, 64 -> 128 at 32^2 even within
- * noise; but 16 -> 32 at 128^2 14-15 against 12.1-12.5. */
+ * micro-kernel). Batch 16, 2 threads, Xeon with AMX, x and dy cold, both
+ * alternating in one process (bench/filter_ab.ts, two runs), OpenBLAS's
+ * time over ours: ResNet-50's 64 -> 64 at 64^2 1.09-1.13, 128 -> 128 at
+ * 32^2 1.02-1.04, 256 -> 256 at 16^2 1.05-1.07, 512 -> 512 at 8^2
+ * 1.10-1.11; the small CNN's 32 -> 64 at 64^2 1.07-1.09, 64 -> 128 at
+ * 32^2 1.02-1.04; but 16 -> 32 at 128^2 (half a panel) took 14-15 ms
+ * against 12.1-12.5 in separate runs. */
 static int nt_gemm_ours(const conv_shape* p) { return p->c >= 32 && lits_packed_gemm_applies(32); }
 
 int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
