@@ -174,15 +174,6 @@ static int64_t part_bound(int64_t d, int64_t t, int64_t nparts, int64_t unit) {
   return t == nparts ? d : d * t / nparts / unit * unit;
 }
 
-/* dw += part, both [n]. */
-AVX512 static void add_part(float* dw, const float* part, int64_t n) {
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
-    const __m512 v = _mm512_maskz_loadu_ps(m, dw + i);
-    _mm512_mask_storeu_ps(dw + i, m, _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, part + i)));
-  }
-}
-
 /* Where dW is small and the columns many (such as ResNet-50's 64 x 64
  * layers, which the dot products take by default), two groups of columns
  * (the first half of the chunks, and the rest), each summed into a dW of
@@ -229,7 +220,7 @@ int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform
                   by_k ? 0 : lo, by_k ? p->c : hi - lo, jlo, jhi, ap, ap + an, ap + an + bn);
     }
   }
-  if (groups > 1) add_part(dweight, part, p->k * p->c);
+  if (groups > 1) lits_conv_add_part(dweight, part, p->k * p->c);
   lits_scratch_free(scratch);
   return LITS_OK;
 }

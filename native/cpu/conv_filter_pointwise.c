@@ -287,7 +287,7 @@ static int column_groups(const conv_shape* p, int64_t jc) {
  * not behind a barrier inside their region, where a thread that had to be
  * woken (GOMP_SPINCOUNT=0 in the library) could cost a time slice on busy
  * cores; dW is small here (GROUP_DW), a few microseconds. */
-AVX512 static void add_part(float* dw, const float* part, int64_t n) {
+AVX512 void lits_conv_add_part(float* dw, const float* part, int64_t n) {
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
     const __m512 v = _mm512_maskz_loadu_ps(m, dw + i);
@@ -336,7 +336,7 @@ int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_x
       }
     }
   }
-  if (groups > 1) add_part(dweight, part, p->k * p->c);
+  if (groups > 1) lits_conv_add_part(dweight, part, p->k * p->c);
   lits_scratch_free(scratch);
   return LITS_OK;
 }

@@ -63,6 +63,9 @@ int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const co
 int lits_conv_filter_pointwise_applies(const conv_shape* p);
 int lits_conv_filter_pointwise(const conv_shape* p, const float* x, const conv_xform* xf,
                                const float* dy, float* dweight);
+/* dw += part, both [n], on the calling thread (the column groups' sum of
+ * both 1x1 filter-gradient kernels; conv_filter_pointwise.c). */
+void lits_conv_add_part(float* dw, const float* part, int64_t n);
 /* The same as a GEMM of outer products on packed_gemm.c's micro-kernel
  * (conv_filter_outer.c), for the shapes lits_conv_filter_outer_applies
  * chooses (where lits_conv_filter_pointwise_applies). */

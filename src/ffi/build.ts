@@ -89,6 +89,9 @@ const CFLAGS = [
   "-shared",
   "-Wall",
   "-Wextra",
+  // A call without a declaration builds (gcc 12) and fails only when the
+  // library loads (an undefined symbol): make it an error here.
+  "-Werror=implicit-function-declaration",
 ];
 // -z nodelete: the library (and with it libgomp) stays mapped when Deno
 // closes it at exit; OpenMP threads still spinning there (OMP_WAIT_POLICY=
