@@ -261,3 +261,141 @@ Deno.test("conv filter gradient 1x1: the two kernels agree", () => {
   const outer = withEnv({ LITS_FILTER1X1: "outer" }, () => gradient(g, 5).got);
   assertClose(outer, dot, { rtol: 1e-4, atol: 1e-4, what: "outer against dot" });
 });
+
+// Filters of several taps and padding through the outer-product kernel
+// (LITS_FILTER_TAPS=outer; by default it takes the 3x3 stride-2 layers of
+// 128+ channels, conv_s2_test.ts): x's channel-taps gathered as B's rows,
+// zeros where a tap falls in the padding (after the transform: the
+// convolution's input is relu(T(x)) padded with zeros).
+interface TapCase {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  stride: number;
+  pad: number;
+  xf?: boolean;
+}
+
+/** dW[k, c, r, r] in float64 of a square-filter convolution with padding. */
+function tapReference(g: TapCase, x: Float32Array, dy: Float32Array, coef: Float32Array | null) {
+  const { n, c, h, w, k, r, stride, pad } = g;
+  const oh = Math.floor((h + 2 * pad - r) / stride) + 1,
+    ow = Math.floor((w + 2 * pad - r) / stride) + 1;
+  const out = new Float64Array(k * c * r * r);
+  for (let i = 0; i < n; i++) {
+    for (let ci = 0; ci < c; ci++) {
+      for (let a = 0; a < r; a++) {
+        for (let b = 0; b < r; b++) {
+          for (let oy = 0; oy < oh; oy++) {
+            const iy = oy * stride - pad + a;
+            if (iy < 0 || iy >= h) continue;
+            for (let ox = 0; ox < ow; ox++) {
+              const ix = ox * stride - pad + b;
+              if (ix < 0 || ix >= w) continue;
+              let v = x[((i * c + ci) * h + iy) * w + ix];
+              if (coef) v = Math.max(0, (v - coef[ci]) * coef[c + ci] + coef[2 * c + ci]);
+              for (let ki = 0; ki < k; ki++) {
+                out[((ki * c + ci) * r + a) * r + b] += dy[((i * k + ki) * oh + oy) * ow + ox] * v;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function tapGradient(g: TapCase, seed: number): { got: Float32Array; want: Float64Array } {
+  manualSeed(seed);
+  const { n, c, h, w, k, r, stride, pad } = g;
+  const oh = Math.floor((h + 2 * pad - r) / stride) + 1,
+    ow = Math.floor((w + 2 * pad - r) / stride) + 1;
+  const x = randn([n, c, h, w]), dy = randn([n, k, oh, ow]), dw = randn([k, c, r, r]);
+  const coef: Tensor | null = g.xf ? rand([3 * c]).add(0.25) : null;
+  const geom = new Int32Array([n, c, h, w, k, r, r, stride, stride, pad, pad, 1, 1, 1]);
+  const st = withEnv(
+    { LITS_FILTER_TAPS: "outer" },
+    () =>
+      lib.lits_conv2d_backward_filter_f32(
+        geom,
+        x.ptr,
+        coef?.ptr ?? null,
+        g.xf ? 1 : 0,
+        dy.ptr,
+        dw.ptr,
+      ),
+  );
+  assert.equal(st, 0);
+  const want = tapReference(
+    g,
+    x.toArray() as Float32Array,
+    dy.toArray() as Float32Array,
+    coef ? coef.toArray() as Float32Array : null,
+  );
+  return { got: dw.toArray() as Float32Array, want };
+}
+
+const tapCases: [string, TapCase][] = [
+  ["7x7 stride 2 padding 3, one channel (a stem)", {
+    n: 2,
+    c: 1,
+    h: 20,
+    w: 22,
+    k: 10,
+    r: 7,
+    stride: 2,
+    pad: 3,
+  }],
+  ["3x3 stride 1 padding 1, batch norm and ReLU", {
+    n: 2,
+    c: 5,
+    h: 9,
+    w: 7,
+    k: 13,
+    r: 3,
+    stride: 1,
+    pad: 1,
+    xf: true,
+  }],
+  ["3x3 stride 2 padding 1, batch norm and ReLU, 2 chunks", {
+    n: 3,
+    c: 20,
+    h: 27,
+    w: 25,
+    k: 30,
+    r: 3,
+    stride: 2,
+    pad: 1,
+    xf: true,
+  }],
+  ["5x5 stride 3 padding 2", { n: 2, c: 3, h: 11, w: 13, k: 7, r: 5, stride: 3, pad: 2 }],
+  ["3x3 no padding, images of 3 x 3", { n: 4, c: 6, h: 3, w: 3, k: 5, r: 3, stride: 1, pad: 0 }],
+];
+
+for (const [name, g] of tapCases) {
+  Deno.test(`conv filter gradient (outer, taps): ${name}`, () => {
+    const { got, want } = tapGradient(g, 7);
+    const scale = Math.sqrt(g.n * g.h * g.w);
+    assertClose(got, want, { rtol: 1e-5, atol: 1e-5 * scale, what: JSON.stringify(g) });
+  });
+}
+
+Deno.test("conv filter gradient (outer, taps): the same bits with 1, 2 and 3 threads", () => {
+  const g: TapCase = { n: 2, c: 40, h: 15, w: 17, k: 36, r: 3, stride: 2, pad: 1, xf: true };
+  const before = new Int32Array(1);
+  assert.equal(lib.lits_get_num_threads(before), 0);
+  try {
+    const [one, two, three] = [1, 2, 3].map((t) => {
+      assert.equal(lib.lits_set_num_threads(t), 0);
+      return tapGradient(g, 3).got;
+    });
+    assertSameBits(one, two, "1 and 2 threads");
+    assertSameBits(one, three, "1 and 3 threads");
+  } finally {
+    lib.lits_set_num_threads(before[0]);
+  }
+});

@@ -9,7 +9,6 @@
 
 #include "common.h"
 #include "conv_internal.h"
-#include "conv_filter_cols.h"
 #include "conv_onednn_f32.h"
 
 /* Below this many elements the bias gradient stays on one thread. */
@@ -19,20 +18,22 @@
 /* Tiles per thread below which the forward leaves Winograd (enough_tiles). */
 #define WINOGRAD_MIN_TILES 16
 
-enum conv_algo { ALGO_GEMM, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_COLS };
+enum conv_algo { ALGO_GEMM, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_OUTER };
 
-/* Whether a filter gradient goes to conv_filter_cols.c (packed_gemm.c's
- * GEMM on transposed im2col columns) rather than im2col + OpenBLAS: the
- * 3x3 stride-2 layers of 128+ channels that oneDNN does not take
- * (conv_onednn_f32.c: fewer than 256 output pixels an image). Measured,
- * both alternating in one process (cores shared), medians of 9:
- * ResNet-50's 512 at 16^2, batch 16, +5..24% in 6 runs (the GEMM 44-78
- * GF/s on the shared cores, this 53-88); 256 and 128 at 16^2 +21%, +38%.
- * At 64^2 (128) and 32^2 (256) it lost (-12..-31%, -1..-5%: with fewer
- * output channels the GEMM packs as much for fewer products). */
-static int filter_cols_wins(const conv_shape* p) {
+/* Whether a filter gradient goes to conv_filter_outer.c (outer products on
+ * packed_gemm.c's micro-kernel, x's channel-taps gathered as they are
+ * packed) rather than oneDNN or im2col + OpenBLAS: the 3x3 stride-2 layers
+ * of 128+ channels. ResNet-50's, batch 16, 2 threads, Xeon with AMX,
+ * alternating call by call in one process (bench/filter_ab.ts, medians of
+ * 11), oneDNN's time and im2col + OpenBLAS's over ours: 128 at 64^2 1.01
+ * and 1.08, 256 at 32^2 1.06 and 1.04, 512 at 16^2 (8^2 outputs) 1.28 and
+ * 1.18; conv_filter_cols.c, which took that one before (the same GEMM on
+ * an im2col matrix, the same bits), 17.0 ms against 14.7 (deleted). The
+ * 7x7 stem (one channel) stays on im2col + OpenBLAS: ours 0.85x its rate,
+ * gathering 49 taps a pixel for 64 output channels. */
+static int outer_filter_wins(const conv_shape* p) {
   return p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128 && p->k >= 128 &&
-         p->ohw < 256 && lits_conv_filter_cols_applies(p);
+         lits_conv_filter_taps_applies(p);
 }
 
 /* Whether Winograd is the fastest for a shape, c and k being the channels
@@ -83,8 +84,8 @@ static int enough_tiles(const conv_shape* p) {
  * Winograd for the 3x3 layers of winograd_wins; the direct 3x3 kernels
  * where they apply (forward and backward data; the filter gradient only
  * with few input channels, where im2col's GEMM has an inner dimension of
- * 9 c); the filter gradient of filter_cols_wins through
- * conv_filter_cols.c; else im2col + GEMM. (Before this, the stride-2 3x3
+ * 9 c); the filter gradient of outer_filter_wins through
+ * conv_filter_outer.c; else im2col + GEMM. (Before this, the stride-2 3x3
  * layers of 128+ channels go to oneDNN where libdnnl is installed, and on
  * Intel the backward passes of stride-1 ones of 512+ channels at 8 x 8:
  * conv_onednn_f32.c's chosen.) LITS_CONV_ALGO=gemm, =direct or =winograd in
@@ -101,7 +102,7 @@ static int pick_algo(const conv_shape* p, const conv_xform* xf, int kind) {
   if (algo != NULL && strcmp(algo, "gemm") == 0) return ALGO_GEMM;
   if (kind == 0 && direct && direct_forward_wins(p)) return ALGO_DIRECT;
   if (winograd && winograd_wins(p) && (filter || enough_tiles(p))) return ALGO_WINOGRAD;
-  if (filter && filter_cols_wins(p)) return ALGO_COLS;
+  if (filter && outer_filter_wins(p)) return ALGO_OUTER;
   return direct && (!filter || p->c < 8) ? ALGO_DIRECT : ALGO_GEMM;
 }
 
@@ -279,14 +280,17 @@ int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const
   LITS_CHECKED(lits_conv_filter_setup(fn, &p, params_host, x, dy, dweight));
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  if (lits_conv_filter_taps_forced(&p)) { /* LITS_FILTER_TAPS=outer (tests, benchmarks) */
+    return lits_conv_status(fn, &p, lits_conv_filter_outer(&p, x, xf, dy, dweight));
+  }
   const int od = lits_conv_onednn_f32(&p, 2, x, xf, dy, NULL, dweight);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   const int algo = pick_algo(&p, xf, 2);
   if (algo == ALGO_WINOGRAD) {
     return lits_conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, dweight));
   }
-  if (algo == ALGO_COLS) {
-    return lits_conv_status(fn, &p, lits_conv_filter_cols(&p, x, xf, dy, dweight));
+  if (algo == ALGO_OUTER) {
+    return lits_conv_status(fn, &p, lits_conv_filter_outer(&p, x, xf, dy, dweight));
   }
   if (algo == ALGO_DIRECT) { /* (only without a transform: see pick_algo) */
     return lits_conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));

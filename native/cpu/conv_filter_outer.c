@@ -1,14 +1,15 @@
-/* conv_filter_outer.c: the filter gradient of a 1x1 convolution (any
- * stride, no padding, no groups), dW[k, c] = sum over images and output
- * pixels j of dy[k, j] relu?(T(x))[c, j], as a GEMM of outer products on
+/* conv_filter_outer.c: the filter gradient of a convolution without groups
+ * or dilation, dW[k, c r s] = sum over images and output pixels j of
+ * dy[k, j] col[c r s, j], col the im2col of relu?(T(x)) (a 1x1 layer of
+ * stride 1: x itself), as a GEMM of outer products on
  * packed_gemm.c's micro-kernel: a 12 x 32 block of dW in 24 AVX-512
  * accumulators, a value of dy broadcast against two vectors of x per j.
  *
  * Both operands lie with j contiguous (NCHW), so both are transposed as
  * they are packed, 16 x 16 at a time in registers, chunk by chunk of KC
  * columns: dy's rows into panels [j][12] (the thread's rows, once a
- * chunk), x's channels, transformed and gathered, into panels [j][32]
- * (NCB channels at a time, in L2). The dot-product kernel before it
+ * chunk), x's channels (or channel-taps), transformed and gathered, into
+ * panels [j][32] (NCB at a time, in L2). The dot-product kernel before it
  * (lits_conv_filter_pointwise, 4 x 6 blocks summed along j) loaded 10
  * vectors for 24 FMAs and half of them from L2; this one loads 2 from L2
  * and broadcasts 12 from L1.
@@ -56,13 +57,37 @@ int lits_conv_filter_outer_applies(const conv_shape* p) {
   return p->h * p->w <= 1024;
 }
 
+/* Filters of several taps or with padding (x's channel-taps gathered as
+ * B's rows: an implicit im2col): no groups or dilation, AVX-512. conv.c
+ * chooses the shapes (outer_filter_wins); LITS_FILTER_TAPS=outer sends it
+ * every such shape, =off none (tests, benchmarks). */
+int lits_conv_filter_taps_applies(const conv_shape* p) {
+  static int avx512 = -1;
+  if (avx512 < 0) avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
+  const char* env = getenv("LITS_FILTER_TAPS");
+  if (env != NULL && strcmp(env, "off") == 0) return 0;
+  return avx512 && p->groups == 1 && p->dh == 1 && p->dw == 1;
+}
+
+int lits_conv_filter_taps_forced(const conv_shape* p) {
+  const char* env = getenv("LITS_FILTER_TAPS");
+  return env != NULL && strcmp(env, "outer") == 0 && lits_conv_filter_taps_applies(p);
+}
+
 /* Up to 16 columns of one image: image n, first output pixel pix, len of
- * them, and for a strided x the offsets of their inputs in a plane. */
+ * them; where x is not read in place (a stride, padding or several taps),
+ * the input row and column of their first tap (oy sh - ph, ox sw - pw). */
 typedef struct {
   int64_t n, pix, len, at; /* at: the first's column in the chunk */
   __mmask16 mask;
-  __m512i idx;
+  __m512i iy, ix;
 } group;
+
+/* Whether x's rows are read in place: a 1x1 convolution of stride 1 and no
+ * padding (rows of B are channels); else gathered per tap. */
+static int in_place(const conv_shape* p) {
+  return p->r == 1 && p->s == 1 && p->sh == 1 && p->sw == 1 && p->ph == 0 && p->pw == 0;
+}
 
 /* The groups of columns [j0, j0 + kc) in turn: none crosses an image. */
 static int next_group(const conv_shape* p, int64_t j0, int64_t kc, group* g) {
@@ -75,13 +100,14 @@ static int next_group(const conv_shape* p, int64_t j0, int64_t kc, group* g) {
   g->at = at;
   g->len = left < 16 ? left : 16;
   g->mask = (__mmask16)((1u << g->len) - 1);
-  if (p->sh != 1 || p->sw != 1) {
-    int32_t o[16] = {0};
+  if (!in_place(p)) {
+    int32_t iy[16] = {0}, ix[16] = {0};
     for (int64_t l = 0; l < g->len; l++) {
-      const int64_t oy = (pix + l) / p->ow, ox = (pix + l) % p->ow;
-      o[l] = (int32_t)(oy * p->sh * p->w + ox * p->sw);
+      iy[l] = (int32_t)((pix + l) / p->ow * p->sh - p->ph);
+      ix[l] = (int32_t)((pix + l) % p->ow * p->sw - p->pw);
     }
-    g->idx = _mm512_loadu_si512(o);
+    g->iy = _mm512_loadu_si512(iy);
+    g->ix = _mm512_loadu_si512(ix);
   }
   return 1;
 }
@@ -91,20 +117,35 @@ AVX512_INLINE __m512 load_dy(const conv_shape* p, const float* dy, int64_t ch, c
   return _mm512_maskz_loadu_ps(g->mask, dy + (g->n * p->k + ch) * p->ohw + g->pix);
 }
 
-/* x's channel ch at g's columns, transformed as fused_apply does (the same
- * expression, contracted the same way), relu'd where the transform says. */
-AVX512_INLINE __m512 load_x(const conv_shape* p, const float* x, const conv_xform* xf, int64_t ch,
+/* Row q of B at g's columns: x's channel q / (r s) at tap q % (r s),
+ * transformed as fused_apply does (the same expression, contracted the
+ * same way), relu'd where the transform says; zero where the tap falls in
+ * the padding (the convolution's input is relu?(T(x)) padded with zeros). */
+AVX512_INLINE __m512 load_x(const conv_shape* p, const float* x, const conv_xform* xf, int64_t q,
                             const group* g) {
+  const int64_t rs = p->r * p->s, ch = q / rs, t = q % rs;
   const float* plane = x + (g->n * p->c + ch) * p->h * p->w;
-  __m512 v = p->sh == 1 && p->sw == 1
-                 ? _mm512_maskz_loadu_ps(g->mask, plane + g->pix)
-                 : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), g->mask, g->idx, plane, 4);
+  __mmask16 valid = g->mask;
+  __m512 v;
+  if (in_place(p)) {
+    v = _mm512_maskz_loadu_ps(valid, plane + g->pix);
+  } else {
+    const __m512i iy = _mm512_add_epi32(g->iy, _mm512_set1_epi32((int32_t)(t / p->s)));
+    const __m512i ix = _mm512_add_epi32(g->ix, _mm512_set1_epi32((int32_t)(t % p->s)));
+    const __m512i zero = _mm512_setzero_si512();
+    valid &= _mm512_cmpge_epi32_mask(iy, zero) & _mm512_cmpge_epi32_mask(ix, zero) &
+             _mm512_cmplt_epi32_mask(iy, _mm512_set1_epi32((int32_t)p->h)) &
+             _mm512_cmplt_epi32_mask(ix, _mm512_set1_epi32((int32_t)p->w));
+    const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(iy, _mm512_set1_epi32((int32_t)p->w)), ix);
+    v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, plane, 4);
+  }
   if (xf == NULL) return v;
   if (xf->coef != NULL) {
     const __m512 m = _mm512_set1_ps(xf->coef[ch]), a = _mm512_set1_ps(xf->coef[p->c + ch]);
     v = _mm512_fmadd_ps(_mm512_sub_ps(v, m), a, _mm512_set1_ps(xf->coef[2 * p->c + ch]));
   }
-  return xf->relu ? _mm512_max_ps(_mm512_setzero_ps(), v) : v; /* NaN and -0 as v < 0 ? 0 : v */
+  if (xf->relu) v = _mm512_max_ps(_mm512_setzero_ps(), v); /* NaN and -0 as v < 0 ? 0 : v */
+  return _mm512_maskz_mov_ps(valid, v);
 }
 
 /* Rows [k0, k0 + kt) of dy at columns [j0, j0 + kc) into panels of
@@ -164,7 +205,8 @@ static void filter_part(const conv_shape* p, const float* x, const conv_xform* x
     for (int64_t cb = 0; cb < ct; cb += NCB) {
       const int64_t nb = ct - cb < NCB ? ct - cb : NCB;
       pack_x(p, x, xf, c0 + cb, nb, j0, kc, bp);
-      lits_gemm_packed_blocks(kt, nb, kc, ap, bp, dw + k0 * p->c + c0 + cb, p->c, acc, edge);
+      lits_gemm_packed_blocks(kt, nb, kc, ap, bp, dw + k0 * p->crs_g + c0 + cb, p->crs_g, acc,
+                              edge);
     }
   }
 }
@@ -185,14 +227,15 @@ int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform
                            const float* dy, float* dweight) {
   const int64_t cols = p->n * p->ohw;
   if (cols == 0) {
-    memset(dweight, 0, (size_t)(p->k * p->c) * sizeof(float));
+    memset(dweight, 0, (size_t)(p->k * p->crs_g) * sizeof(float));
     return LITS_OK;
   }
   const int nt = omp_get_max_threads();
   const int64_t chunks = (cols + KC - 1) / KC, mid = (chunks + 1) / 2 * KC;
-  const int groups = chunks >= 2 && p->k * p->c <= GROUP_DW ? 2 : 1;
-  const int by_k = p->k >= p->c;
-  const int64_t d = by_k ? p->k : p->c, unit = by_k ? 4 : 16;
+  const int64_t crs = p->crs_g; /* rows of B: channels x taps */
+  const int groups = chunks >= 2 && p->k * crs <= GROUP_DW ? 2 : 1;
+  const int by_k = p->k >= crs;
+  const int64_t d = by_k ? p->k : crs, unit = by_k ? 4 : 16;
   const int team = nt >= groups ? nt / groups : 1;
   const int members = min_threads(team, (d + unit - 1) / unit);
   const int threads = nt >= groups ? members * groups : 1; /* one: every group in turn */
@@ -203,7 +246,7 @@ int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform
   }
   const int64_t kc = cols < KC ? cols : KC, kt = by_k ? most : p->k;
   const int64_t an = round16((kt + MR) * kc), bn = round16(NCB * kc), per = an + bn + MR * NR;
-  float* scratch = thread_scratch(per, threads, groups > 1 ? p->k * p->c : 0);
+  float* scratch = thread_scratch(per, threads, groups > 1 ? p->k * crs : 0);
   if (scratch == NULL) return LITS_ERR_MEMORY;
   float* part = scratch + per * threads;
   const conv_xform* xfa = conv_xform_active(xf) ? xf : NULL;
@@ -217,10 +260,10 @@ int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform
     for (int g = first; g <= last; g++) {
       const int64_t jlo = g == 0 ? 0 : mid, jhi = groups == 1 || g == 1 ? cols : mid;
       filter_part(p, x, xfa, dy, g == 0 ? dweight : part, by_k ? lo : 0, by_k ? hi - lo : p->k,
-                  by_k ? 0 : lo, by_k ? p->c : hi - lo, jlo, jhi, ap, ap + an, ap + an + bn);
+                  by_k ? 0 : lo, by_k ? crs : hi - lo, jlo, jhi, ap, ap + an, ap + an + bn);
     }
   }
-  if (groups > 1) lits_conv_add_part(dweight, part, p->k * p->c);
+  if (groups > 1) lits_conv_add_part(dweight, part, p->k * crs);
   lits_scratch_free(scratch);
   return LITS_OK;
 }

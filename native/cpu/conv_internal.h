@@ -70,6 +70,10 @@ void lits_conv_add_part(float* dw, const float* part, int64_t n);
  * (conv_filter_outer.c), for the shapes lits_conv_filter_outer_applies
  * chooses (where lits_conv_filter_pointwise_applies). */
 int lits_conv_filter_outer_applies(const conv_shape* p);
+/* Whether it takes a filter of several taps, or padding (conv.c chooses
+ * which), and whether LITS_FILTER_TAPS=outer forces it for this shape. */
+int lits_conv_filter_taps_applies(const conv_shape* p);
+int lits_conv_filter_taps_forced(const conv_shape* p);
 int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* dy, float* dweight);
 

@@ -23,17 +23,17 @@
 /* Which (kind, shape) oneDNN takes: LITS_ONEDNN=off none (read on every
  * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
  * tests), none while LITS_CONV_ALGO names one of ours, else the measured
- * choice: 3x3 convolutions of stride 2 and 128+ channels, which our
- * kernels serve with im2col + GEMM, the filter gradient only from 256
- * output pixels an image. ResNet-50's three, batch 16, 2 threads, both
+ * choice: the forward and backward data of 3x3 convolutions of stride 2
+ * and 128+ channels, which our kernels serve with im2col + GEMM (their
+ * filter gradient is conv_filter_outer.c's, even with oneDNN's or ahead:
+ * conv.c's outer_filter_wins). ResNet-50's three, batch 16, 2 threads, both
  * paths alternating in one process (bench/onednn_conv.c f32), conversions
  * included, medians of 7 (cores shared with another process's benchmark):
  * 128 at 64^2, 256 at 32^2, 512 at 16^2, forward +3..7%, +2%, +22..27%
  * (oneDNN's primitive alone runs 180-217 GF/s; the layout conversions cost
  * 1-3 ms of a 25-30 ms call), backward data +18..31%, +10..16%, +14..20%,
- * filter gradient +1..7%, +3..7%, but -12..-26% at 512 (8^2 outputs):
- * kept ours there. Unlike its bf16 filter gradient, oneDNN's fp32 one kept
- * its gain when the cores were shared (+3..7%, CPU time = wall time). */
+ * filter gradient +1..7%, +3..7%, but -12..-26% at 512 (8^2 outputs)
+ * against the im2col kernels of then. */
 /* On Intel's cores (two FMA ports), the backward data of stride-1 3x3
  * convolutions of 512+ channels on images of 64 pixels or fewer, where
  * Winograd's tiles are few: ResNet-50's 512 -> 512 at 8^2, batch 16, 2
@@ -56,7 +56,7 @@ static int chosen(const conv_shape* p, int kind) {
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
   const int s2 = p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2;
-  if (s2) return p->c >= 128 && p->k >= 128 && (kind != 2 || p->ohw >= 256);
+  if (s2) return p->c >= 128 && p->k >= 128 && kind != 2; /* (filter gradient: conv.c's) */
   return kind == 1 && narrow_wide(p);
 }
 

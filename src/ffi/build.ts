@@ -34,8 +34,6 @@ export const CPU_SOURCES = [
   "conv_filter_pointwise.c",
   "conv_filter_outer.c",
   "gemm_nt.c",
-  "conv_filter_cols.h",
-  "conv_filter_cols.c",
   "conv_direct.h",
   "conv_direct.c",
   "conv_direct_pool.c",
