@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { manualSeed, rand, randn, type Tensor } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 import { assertClose, withEnv } from "./helpers.ts";
+import { type Geo, reference as convReference, resolve } from "./conv_ref.ts";
 
 const lib = cpuLib();
 
@@ -279,49 +280,19 @@ interface TapCase {
   xf?: boolean;
 }
 
-/** dW[k, c, r, r] in float64 of a square-filter convolution with padding. */
-function tapReference(g: TapCase, x: Float32Array, dy: Float32Array, coef: Float32Array | null) {
-  const { n, c, h, w, k, r, stride, pad } = g;
-  const oh = Math.floor((h + 2 * pad - r) / stride) + 1,
-    ow = Math.floor((w + 2 * pad - r) / stride) + 1;
-  const out = new Float64Array(k * c * r * r);
-  for (let i = 0; i < n; i++) {
-    for (let ci = 0; ci < c; ci++) {
-      for (let a = 0; a < r; a++) {
-        for (let b = 0; b < r; b++) {
-          for (let oy = 0; oy < oh; oy++) {
-            const iy = oy * stride - pad + a;
-            if (iy < 0 || iy >= h) continue;
-            for (let ox = 0; ox < ow; ox++) {
-              const ix = ox * stride - pad + b;
-              if (ix < 0 || ix >= w) continue;
-              let v = x[((i * c + ci) * h + iy) * w + ix];
-              if (coef) v = Math.max(0, (v - coef[ci]) * coef[c + ci] + coef[2 * c + ci]);
-              for (let ki = 0; ki < k; ki++) {
-                out[((ki * c + ci) * r + a) * r + b] += dy[((i * k + ki) * oh + oy) * ow + ox] * v;
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
+/** The kernel's dW for case g, and conv_ref.ts's float64 one of relu(T(x)) padded with zeros. */
 function tapGradient(g: TapCase, seed: number): { got: Float32Array; want: Float64Array } {
   manualSeed(seed);
   const { n, c, h, w, k, r, stride, pad } = g;
-  const oh = Math.floor((h + 2 * pad - r) / stride) + 1,
-    ow = Math.floor((w + 2 * pad - r) / stride) + 1;
-  const x = randn([n, c, h, w]), dy = randn([n, k, oh, ow]), dw = randn([k, c, r, r]);
+  const geo: Geo = { n, c, h, w, k, r, s: r, sh: stride, sw: stride, ph: pad, pw: pad };
+  const G = resolve(geo);
+  const x = randn([n, c, h, w]), dy = randn([n, k, G.oh, G.ow]), dw = randn([k, c, r, r]);
   const coef: Tensor | null = g.xf ? rand([3 * c]).add(0.25) : null;
-  const geom = new Int32Array([n, c, h, w, k, r, r, stride, stride, pad, pad, 1, 1, 1]);
   const st = withEnv(
     { LITS_FILTER_TAPS: "outer" },
     () =>
       lib.lits_conv2d_backward_filter_f32(
-        geom,
+        G.params,
         x.ptr,
         coef?.ptr ?? null,
         g.xf ? 1 : 0,
@@ -330,12 +301,13 @@ function tapGradient(g: TapCase, seed: number): { got: Float32Array; want: Float
       ),
   );
   assert.equal(st, 0);
-  const want = tapReference(
-    g,
-    x.toArray() as Float32Array,
-    dy.toArray() as Float32Array,
-    coef ? coef.toArray() as Float32Array : null,
-  );
+  const xs = x.toArray() as Float32Array, cf = coef?.toArray() as Float32Array | undefined;
+  const xt = Float64Array.from(xs, (v, i) => {
+    const ch = Math.floor(i / (h * w)) % c;
+    return cf ? Math.max(0, (v - cf[ch]) * cf[c + ch] + cf[2 * c + ch]) : v;
+  });
+  const want =
+    convReference(geo, xt, new Float64Array(k * c * r * r), dy.toArray() as Float32Array).dw;
   return { got: dw.toArray() as Float32Array, want };
 }
 
