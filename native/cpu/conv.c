@@ -85,10 +85,10 @@ static int enough_tiles(const conv_shape* p) {
  * where they apply (forward and backward data; the filter gradient only
  * with few input channels, where im2col's GEMM has an inner dimension of
  * 9 c); the filter gradient of outer_filter_wins through
- * conv_filter_outer.c; else im2col + GEMM. (Before this, the stride-2 3x3
- * layers of 128+ channels go to oneDNN where libdnnl is installed, and on
- * Intel the backward passes of stride-1 ones of 512+ channels at 8 x 8:
- * conv_onednn_f32.c's chosen.) LITS_CONV_ALGO=gemm, =direct or =winograd in
+ * conv_filter_outer.c; else im2col + GEMM. (Before this, the forward and
+ * backward data of the stride-2 3x3 layers of 128+ channels go to oneDNN
+ * where libdnnl is installed, and on Intel the backward data of stride-1
+ * ones of 512+ channels at 8 x 8: conv_onednn_f32.c's chosen.) LITS_CONV_ALGO=gemm, =direct or =winograd in
  * the environment forces one where it applies (GEMM elsewhere), and
  * =openblas keeps the 1x1 layers' GEMMs on OpenBLAS (packed_gemm.c), for
  * benchmarks and tests that compare them; it is read on every call. */
