@@ -1,9 +1,9 @@
 /* conv_filter_outer.c: the filter gradient of a convolution without groups
  * or dilation, dW[k, c r s] = sum over images and output pixels j of
- * dy[k, j] col[c r s, j], col the im2col of relu?(T(x)) (a 1x1 layer of
- * stride 1: x itself), as a GEMM of outer products on
- * packed_gemm.c's micro-kernel: a 12 x 32 block of dW in 24 AVX-512
- * accumulators, a value of dy broadcast against two vectors of x per j.
+ * dy[k, j] col[c r s, j], col the im2col of relu?(T(x)) (for a 1x1 layer
+ * of stride 1, x itself), as a GEMM of outer products on packed_gemm.c's
+ * micro-kernel: a 12 x 32 block of dW in 24 AVX-512 accumulators, a value
+ * of dy broadcast against two vectors of col per j.
  *
  * Both operands lie with j contiguous (NCHW), so both are transposed as
  * they are packed, 16 x 16 at a time in registers, chunk by chunk of KC
@@ -14,8 +14,8 @@
  * vectors for 24 FMAs and half of them from L2; this one loads 2 from L2
  * and broadcasts 12 from L1.
  *
- * The threads split dW by output channel (where k >= c: each packs all of
- * x) or by input channel (each packs all of dy), and every element of dW
+ * The threads split dW by output channel (where k >= c r s: each packs all
+ * of x) or by its columns (each packs all of dy), and every element of dW
  * is summed chunk by chunk in a fixed order (chunks of KC columns from the
  * first, each summed from zero, then added to dW), so that its bits do not
  * depend on the number of threads. */
