@@ -23,17 +23,18 @@ enum conv_algo { ALGO_GEMM, ALGO_DIRECT, ALGO_WINOGRAD, ALGO_OUTER };
 /* Whether a filter gradient goes to conv_filter_outer.c (outer products on
  * packed_gemm.c's micro-kernel, x's channel-taps gathered as they are
  * packed) rather than oneDNN or im2col + OpenBLAS: the 3x3 stride-2 layers
- * of 128+ channels. ResNet-50's, batch 16, 2 threads, Xeon with AMX,
- * alternating call by call in one process (bench/filter_ab.ts, medians of
- * 11), oneDNN's time and im2col + OpenBLAS's over ours: 128 at 64^2 1.01
- * and 1.08, 256 at 32^2 1.06 and 1.04, 512 at 16^2 (8^2 outputs) 1.28 and
- * 1.18; conv_filter_cols.c, which took that one before (the same GEMM on
- * an im2col matrix, the same bits), 17.0 ms against 14.7 (deleted). The
- * 7x7 stem (one channel) stays on im2col + OpenBLAS: ours 0.85x its rate,
- * gathering 49 taps a pixel for 64 output channels. */
+ * of 128+ channels and the one-channel 7x7 stride-2 stem. ResNet-50's,
+ * batch 16, 2 threads, Xeon with AMX, alternating call by call in one
+ * process (bench/filter_ab.ts, medians of 15), oneDNN's time and im2col +
+ * OpenBLAS's over ours: 128 at 64^2 1.10 and 1.17, 256 at 32^2 1.16 and
+ * 1.12, 512 at 16^2 (8^2 outputs) 1.39 and 1.24, the stem 1.08 and 1.07.
+ * conv_filter_cols.c, which took 512 at 16^2 before (the same GEMM on an
+ * im2col matrix, the same bits), 17.0 ms against 14.7 then (deleted). */
 static int outer_filter_wins(const conv_shape* p) {
-  return p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128 && p->k >= 128 &&
-         lits_conv_filter_taps_applies(p);
+  if (p->sh != 2 || p->sw != 2 || !lits_conv_filter_taps_applies(p)) return 0;
+  const int s3 = p->r == 3 && p->s == 3 && p->c >= 128 && p->k >= 128;
+  const int stem = p->r == 7 && p->s == 7 && p->c == 1;
+  return s3 || stem;
 }
 
 /* Whether Winograd is the fastest for a shape, c and k being the channels
