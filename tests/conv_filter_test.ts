@@ -346,6 +346,29 @@ const tapCases: [string, TapCase][] = [
   }],
   ["5x5 stride 3 padding 2", { n: 2, c: 3, h: 11, w: 13, k: 7, r: 5, stride: 3, pad: 2 }],
   ["3x3 no padding, images of 3 x 3", { n: 4, c: 6, h: 3, w: 3, k: 5, r: 3, stride: 1, pad: 0 }],
+  // Stride 2 with output rows of 16 or more, cut by the padding at both ends.
+  ["3x3 stride 2 padding 1, output rows of 19", {
+    n: 2,
+    c: 6,
+    h: 9,
+    w: 37,
+    k: 10,
+    r: 3,
+    stride: 2,
+    pad: 1,
+    xf: true,
+  }],
+  ["7x7 stride 2 padding 3, output rows of 32", {
+    n: 1,
+    c: 2,
+    h: 12,
+    w: 64,
+    k: 9,
+    r: 7,
+    stride: 2,
+    pad: 3,
+    xf: true,
+  }],
 ];
 
 for (const [name, g] of tapCases) {
