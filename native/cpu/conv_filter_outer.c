@@ -231,11 +231,7 @@ static int64_t part_bound(int64_t d, int64_t t, int64_t nparts, int64_t unit) {
  * turn, so that the bits do not depend on the number of threads. */
 int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* dy, float* dweight) {
-  const int64_t cols = p->n * p->ohw;
-  if (cols == 0) {
-    memset(dweight, 0, (size_t)(p->k * p->crs_g) * sizeof(float));
-    return LITS_OK;
-  }
+  const int64_t cols = p->n * p->ohw; /* > 0: lits_conv_filter_setup zeroes dW without images */
   const int nt = omp_get_max_threads();
   const int64_t chunks = (cols + KC - 1) / KC, mid = (chunks + 1) / 2 * KC;
   const int64_t crs = p->crs_g; /* rows of B: channels x taps */
