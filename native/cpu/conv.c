@@ -92,7 +92,9 @@ static int enough_tiles(const conv_shape* p) {
  * ones of 512+ channels at 8 x 8: conv_onednn_f32.c's chosen.) LITS_CONV_ALGO=gemm, =direct or =winograd in
  * the environment forces one where it applies (GEMM elsewhere), and
  * =openblas keeps the 1x1 layers' GEMMs on OpenBLAS (packed_gemm.c), for
- * benchmarks and tests that compare them; it is read on every call. */
+ * benchmarks and tests that compare them; it is read on every call. (A
+ * one-channel stride-2 forward, ResNet's stem, goes to conv_stem.c before
+ * any of these: lits_conv_stem_applies.) */
 static int pick_algo(const conv_shape* p, const conv_xform* xf, int kind) {
   const int filter = kind == 2;
   const int direct = lits_conv_direct_applies(p) && !(filter && conv_xform_active(xf));
@@ -177,6 +179,9 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  if (lits_conv_stem_applies(&p)) {
+    return lits_conv_status(fn, &p, lits_conv_stem_forward(&p, x, xf, weight, bias, y, 0));
+  }
   const int od = lits_conv_onednn_f32(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   const int algo = pick_algo(&p, xf, 0);

@@ -3,6 +3,8 @@
  * sums in fp32, the bias added in fp32, fp32 outputs (not rounded: the
  * caller decides).
  *
+ * A one-channel stride-2 forward (ResNet's stem) goes to conv_stem.c,
+ * which rounds its operands to bf16 and sums their exact products in fp32.
  * Filters with several taps (3x3, 7x7; no groups or dilation) go to the
  * direct kernels, which read x (or dy) rounded once per image instead of
  * an im2col matrix: conv_bf16_direct.c (forward, stride-1 backward data)
@@ -434,6 +436,9 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_forward_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  if (lits_conv_stem_applies(&p)) { /* fp32 FMAs of bf16-rounded values */
+    return lits_conv_status(fn, &p, lits_conv_stem_forward(&p, x, xf, weight, bias, y, 1));
+  }
   const int od = lits_conv_bf16_onednn(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   if (use_direct(&p, 0)) {

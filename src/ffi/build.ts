@@ -34,6 +34,7 @@ export const CPU_SOURCES = [
   "conv_filter_pointwise.c",
   "conv_filter_outer.c",
   "gemm_nt.c",
+  "conv_stem.c",
   "conv_direct.h",
   "conv_direct.c",
   "conv_direct_pool.c",

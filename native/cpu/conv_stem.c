@@ -1,0 +1,229 @@
+/* conv_stem.c: the forward of a one-channel stride-2 convolution (ResNet's
+ * 7x7 stem on a CT slice), computed directly.
+ *
+ * As an im2col GEMM its inner dimension is only r * s (49): the 12 x 32
+ * micro-kernel stores its block after 49 steps, and the 49 columns of each
+ * output pixel are first written into a tile and packed. Here each
+ * thread takes whole output rows: it splits the r input rows under one
+ * output row into their even and odd columns (with the zero padding), so
+ * that tap (r, s) of 16 output pixels side by side is one vector load from
+ * row r's even (s even) or odd (s odd) columns at ox + s / 2, and 8 output
+ * channels x 48 pixels are 24 accumulators in registers over all r * s
+ * taps, the weights broadcast from a packed copy in L1.
+ *
+ * The input's deferred transform (conv_xform) is applied as the rows are
+ * split, before the padding (which is zero after it); under bf16 autocast
+ * the inputs and weights are rounded to bf16 there and once, and the
+ * products, exact in fp32, are summed in fp32: what a bf16 dot product
+ * with fp32 accumulation computes. Every output is one thread's fixed
+ * sequence of FMAs: the same bits for any number of threads.
+ * ResNet-50's stem, batch 16, 2 threads, Xeon with AMX, alternating call by
+ * call in one process (bench/stem_ab.ts, medians of 21): fp32 4.6-4.9 ms
+ * (336-356 GFLOP/s) against im2col + packed_gemm.c's 7.2-7.4; bf16 rules
+ * 4.7-5.1 against im2col + bf16_gemm.c's (AMX tiles) 6.4.
+ * Chosen at run time: AVX-512 CPUs only. */
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "common.h"
+#include "conv_internal.h"
+#include "fused_internal.h"
+#include "stream_store.h"
+
+#define KB 8      /* output channels per block: one broadcast each */
+#define NV 3      /* vectors of output pixels per block */
+#define NB (16 * NV)
+#define MAX_TAPS 11 /* r and s at most this */
+
+/* LITS_CONV_STEM=off keeps such layers on the general paths (tests and
+ * benchmarks compare the two); read on every call, as pick_algo's. */
+int lits_conv_stem_applies(const conv_shape* p) {
+  static int avx512 = -1;
+  if (avx512 < 0) avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
+  const char* env = getenv("LITS_CONV_STEM");
+  if (env != NULL && strcmp(env, "off") == 0) return 0;
+  return avx512 && p->c == 1 && p->groups == 1 && p->sh == 2 && p->sw == 2 && p->dh == 1 &&
+         p->dw == 1 && p->r <= MAX_TAPS && p->s <= MAX_TAPS && p->ow >= 16;
+}
+
+/* v rounded to bf16 (RNE; NaN stays NaN), as a float: bf16_internal.h's
+ * rounding. */
+static inline float round_bf16(float v) {
+  if (v != v) return v;
+  uint32_t u;
+  memcpy(&u, &v, 4);
+  u = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
+  memcpy(&v, &u, 4);
+  return v;
+}
+
+__attribute__((target("avx512f"))) static inline __m512 round_bf16_16(__m512 v) {
+  const __m512i u = _mm512_castps_si512(v);
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  const __m512i r = _mm512_and_si512(
+      _mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF))),
+      _mm512_set1_epi32((int)0xFFFF0000u));
+  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  return _mm512_mask_mov_ps(_mm512_castsi512_ps(r), nan, v);
+}
+
+/* wp[block][tap][KB]: the weights of KB channels side by side per tap,
+ * channels past k zero. */
+static void pack_weights(const float* w, int64_t k, int64_t taps, int bf16, float* wp) {
+  const int64_t blocks = (k + KB - 1) / KB;
+  for (int64_t b = 0; b < blocks; b++) {
+    for (int64_t t = 0; t < taps; t++) {
+      for (int64_t i = 0; i < KB; i++) {
+        const int64_t ch = b * KB + i;
+        const float v = ch < k ? w[ch * taps + t] : 0.0f;
+        wp[(b * taps + t) * KB + i] = bf16 ? round_bf16(v) : v;
+      }
+    }
+  }
+}
+
+/* relu?(T(v)), rounded to bf16 where bf16: fused_apply's expression. */
+static inline float input_value(float v, fused_affine t, int relu, int bf16) {
+  v = fused_value(v, t);
+  if (relu && v < 0.0f) v = 0.0f;
+  return bf16 ? round_bf16(v) : v;
+}
+
+__attribute__((target("avx512f"))) static inline __m512 input_values(__m512 v, fused_affine t,
+                                                                     int relu, int bf16) {
+  if (!t.identity) {
+    v = _mm512_fmadd_ps(_mm512_sub_ps(v, _mm512_set1_ps(t.mean)), _mm512_set1_ps(t.scale),
+                        _mm512_set1_ps(t.shift));
+  }
+  if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v); /* NaN and -0 as v < 0 ? 0 : v */
+  return bf16 ? round_bf16_16(v) : v;
+}
+
+/* Row iy of the image (transformed, rounded) split into its padded even and
+ * odd columns: even[m] is padded column 2m, odd[m] 2m + 1 (padded column u
+ * is input column u - pw); len values each, zeros outside the image (row
+ * NULL: a padding row). */
+__attribute__((target("avx512f"))) static void split_row(const float* row, int64_t w,
+                                                         int64_t pw, fused_affine t, int relu,
+                                                         int bf16, int64_t len, float* even,
+                                                         float* odd) {
+  const __m512i ie = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i io = _mm512_add_epi32(ie, _mm512_set1_epi32(1));
+  int64_t m = 0;
+  while (m < len) {
+    const int64_t ix = 2 * m - pw;
+    if (row != NULL && ix >= 0 && ix + 32 <= w && m + 16 <= len) { /* 16 pairs inside */
+      const __m512 lo = input_values(_mm512_loadu_ps(row + ix), t, relu, bf16);
+      const __m512 hi = input_values(_mm512_loadu_ps(row + ix + 16), t, relu, bf16);
+      _mm512_storeu_ps(even + m, _mm512_permutex2var_ps(lo, ie, hi));
+      _mm512_storeu_ps(odd + m, _mm512_permutex2var_ps(lo, io, hi));
+      m += 16;
+      continue;
+    }
+    even[m] = row != NULL && ix >= 0 && ix < w ? input_value(row[ix], t, relu, bf16) : 0.0f;
+    odd[m] = row != NULL && ix + 1 >= 0 && ix + 1 < w ? input_value(row[ix + 1], t, relu, bf16)
+                                                       : 0.0f;
+    m++;
+  }
+}
+
+/* Output channels [b KB, b KB + KB) (kk of them real) at pixels [ox0, ox0 +
+ * n) of one output row, in nv vectors (NV, or 2 for a last block of 32 or
+ * fewer): tap t reads pixel 0's input at tap[t] (a split row), its weights
+ * at wp + t KB. y points at channel b KB's pixel ox0; planes ohw apart. */
+__attribute__((target("avx512f"), always_inline)) static inline void block(
+    const int nv, const float* const* tap, int64_t taps, const float* wp, int64_t ox0,
+    int64_t n, int64_t kk, const float* bias, float* y, int64_t ohw, int stream) {
+  __m512 acc[KB][NV];
+  for (int i = 0; i < KB; i++) {
+    for (int v = 0; v < nv; v++) acc[i][v] = _mm512_setzero_ps();
+  }
+  for (int64_t t = 0; t < taps; t++) {
+    const float* src = tap[t] + ox0;
+    __m512 b[NV];
+    for (int v = 0; v < nv; v++) b[v] = _mm512_loadu_ps(src + 16 * v);
+    const float* a = wp + t * KB;
+    for (int i = 0; i < KB; i++) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      for (int v = 0; v < nv; v++) acc[i][v] = _mm512_fmadd_ps(ai, b[v], acc[i][v]);
+    }
+  }
+  for (int64_t i = 0; i < kk; i++) {
+    const __m512 bi = _mm512_set1_ps(bias != NULL ? bias[i] : 0.0f);
+    float* out = y + i * ohw;
+    for (int v = 0; v < nv; v++) {
+      const int64_t left = n - 16 * v;
+      if (left <= 0) break;
+      const __m512 o = bias != NULL ? _mm512_add_ps(acc[i][v], bi) : acc[i][v];
+      if (left >= 16 && stream && ((uintptr_t)(out + 16 * v) & 63) == 0) {
+        _mm512_stream_ps(out + 16 * v, o);
+      } else {
+        const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        _mm512_mask_storeu_ps(out + 16 * v, m, o);
+      }
+    }
+  }
+}
+
+int lits_conv_stem_forward(const conv_shape* p, const float* x, const conv_xform* xf,
+                           const float* weight, const float* bias, float* y, int bf16) {
+  const int64_t taps = p->r * p->s, blocks = (p->k + KB - 1) / KB;
+  /* Columns of each half row: every block's loads, up to NB past its first
+   * pixel plus s / 2, stay inside. */
+  const int64_t len = (p->ow + NB - 1) / NB * NB + p->s / 2 + 16;
+  const int64_t rows_n = p->n * p->oh;
+  const int nt = omp_get_max_threads();
+  const int threads = rows_n < nt ? (int)rows_n : nt;
+  const int64_t per = 2 * p->r * len;
+  float* scratch = lits_scratch_alloc((blocks * taps * KB + per * threads) * (int64_t)sizeof(float));
+  if (scratch == NULL) return LITS_ERR_MEMORY;
+  float* wp = scratch;
+  pack_weights(weight, p->k, taps, bf16, wp);
+  const int active = conv_xform_active(xf);
+  const fused_affine t = fused_affine_of(active ? xf->coef : NULL, 1, 0);
+  const int relu = active && xf->relu;
+  const int stream = stream_output(p->n * p->k * p->ohw);
+#pragma omp parallel num_threads(threads)
+  {
+    /* A ring of split rows: the next output row reuses r - 2 of them. */
+    float* ring = scratch + blocks * taps * KB + per * omp_get_thread_num();
+    int64_t held[MAX_TAPS]; /* the (image, row) each slot holds */
+    for (int64_t i = 0; i < p->r; i++) held[i] = -1;
+    const float* tap[MAX_TAPS * MAX_TAPS]; /* where tap (r, s) reads pixel 0 */
+#pragma omp for schedule(static)
+    for (int64_t q = 0; q < rows_n; q++) {
+      const int64_t ni = q / p->oh, oy = q % p->oh;
+      const float* img = x + ni * p->h * p->w;
+      for (int64_t kr = 0; kr < p->r; kr++) {
+        const int64_t iy = oy * 2 - p->ph + kr, slot = ((iy % p->r) + p->r) % p->r;
+        const int64_t key = ni * (p->h + 4 * MAX_TAPS) + iy + 2 * MAX_TAPS;
+        float* even = ring + 2 * slot * len;
+        if (held[slot] != key) {
+          const float* row = iy >= 0 && iy < p->h ? img + iy * p->w : NULL;
+          split_row(row, p->w, p->pw, t, relu, bf16, len, even, even + len);
+          held[slot] = key;
+        }
+        for (int64_t ks = 0; ks < p->s; ks++) tap[kr * p->s + ks] = even + (ks & 1) * len + ks / 2;
+      }
+      float* yrow = y + ni * p->k * p->ohw + oy * p->ow;
+      for (int64_t b = 0; b < blocks; b++) {
+        const int64_t kk = p->k - b * KB < KB ? p->k - b * KB : KB;
+        for (int64_t ox0 = 0; ox0 < p->ow; ox0 += NB) {
+          const int64_t n = p->ow - ox0 < NB ? p->ow - ox0 : NB;
+          const float* bb = bias != NULL ? bias + b * KB : NULL;
+          float* yb = yrow + b * KB * p->ohw + ox0;
+          /* A last block of 32 or fewer pixels as two vectors, not three. */
+          if (n > 32) block(NV, tap, taps, wp + b * taps * KB, ox0, n, kk, bb, yb, p->ohw, stream);
+          else block(2, tap, taps, wp + b * taps * KB, ox0, n, kk, bb, yb, p->ohw, stream);
+        }
+      }
+    }
+    if (stream) stream_fence();
+  }
+  lits_scratch_free(scratch);
+  return LITS_OK;
+}
