@@ -57,10 +57,16 @@ function relError(got: Float32Array, want: Float32Array): number {
 // tiles, where the plain forward takes the same GEMM; narrower blocks (6
 // images at 8 x 9: 18 tiles a thread) go to packed_gemm.c prepared but to
 // OpenBLAS plain, which sums in another order: there the two agree to
-// Winograd's own accuracy.
+// Winograd's own accuracy. The plain forward makes its packed planes in
+// one pass (conv_winograd_pack.c), the prepared one transforms, then
+// packs: channels that are no multiple of 16 and row blocks of 12, 8 + 8
+// (100 = 7 x 12 + 16), 4 (136) and a zero-padded 10 (70) check that the
+// two lay out the same values.
 const SHAPES: { shape: [number, number, number, number, number]; same: boolean }[] = [
   { shape: [2, 32, 48, 32, 33], same: true },
   { shape: [8, 256, 136, 16, 16], same: true },
+  { shape: [2, 136, 100, 32, 32], same: true },
+  { shape: [2, 130, 70, 32, 32], same: true },
   { shape: [6, 128, 128, 8, 9], same: false },
 ];
 

@@ -88,9 +88,8 @@ static int enough_tiles(const conv_shape* p) {
  * 9 c); the filter gradient of outer_filter_wins through
  * conv_filter_outer.c; else im2col + GEMM. (Before this, the forward and
  * backward data of the stride-2 3x3 layers of 128+ channels go to oneDNN
- * where libdnnl is installed, and on Intel the backward data of stride-1
- * ones of 512+ channels at 8 x 8: conv_onednn_f32.c's chosen.) LITS_CONV_ALGO=gemm, =direct or =winograd in
- * the environment forces one where it applies (GEMM elsewhere), and
+ * where libdnnl is installed: conv_onednn_f32.c's chosen.)
+ * LITS_CONV_ALGO=gemm, =direct or =winograd in the environment forces one where it applies (GEMM elsewhere), and
  * =openblas keeps the 1x1 layers' GEMMs on OpenBLAS (packed_gemm.c), for
  * benchmarks and tests that compare them; it is read on every call. (A
  * one-channel stride-2 forward, ResNet's stem, goes to conv_stem.c before

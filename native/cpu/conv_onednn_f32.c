@@ -34,21 +34,10 @@
  * 1-3 ms of a 25-30 ms call), backward data +18..31%, +10..16%, +14..20%,
  * filter gradient +1..7%, +3..7%, but -12..-26% at 512 (8^2 outputs)
  * against the im2col kernels of then. */
-/* On Intel's cores (two FMA ports), the backward data of stride-1 3x3
- * convolutions of 512+ channels on images of 64 pixels or fewer, where
- * Winograd's tiles are few: ResNet-50's 512 -> 512 at 8^2, batch 16, 2
- * threads, a training step's two calls: 30.6 -> 25.8 ms (Xeon with AMX;
- * the forward stays Winograd, whose prepared weights win in evaluation).
- * Its filter gradient went here too (38.6 -> 29.6) until Winograd's took
- * F(4x4) tiles and gemm_nt.c: 13.3 ms a call against oneDNN's 15.0
- * (bench/filter_ab.ts). */
-static int narrow_wide(const conv_shape* p) {
-  static int intel = -1;
-  if (intel < 0) intel = __builtin_cpu_is("intel") ? 1 : 0;
-  return intel && p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->c >= 512 &&
-         p->k >= 512 && p->ohw <= 64;
-}
-
+/* (Until conv_winograd_pack.c made Winograd's weights in one pass, the
+ * backward data of stride-1 3x3 convolutions of 512+ channels on 8 x 8
+ * images came here on Intel: ResNet-50's 512 -> 512, batch 16, 2 threads,
+ * Xeon with AMX, 12.2-13.3 ms a call against Winograd's 10.5 since.) */
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
@@ -56,8 +45,8 @@ static int chosen(const conv_shape* p, int kind) {
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
   const int s2 = p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2;
-  if (s2) return p->c >= 128 && p->k >= 128 && kind != 2; /* (filter gradient: conv.c's) */
-  return kind == 1 && narrow_wide(p);
+  /* (The filter gradient: conv.c's.) */
+  return s2 && p->c >= 128 && p->k >= 128 && kind != 2;
 }
 
 /* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,

@@ -330,6 +330,15 @@ static int winograd_conv(int64_t n, int64_t ni, int64_t no, int64_t h, int64_t w
                          const conv_xform* xf, const float* w, int64_t so, int64_t si, int flip,
                          const float* bias, float* y) {
   const wg_geom g = lits_wg_geom(n, ni, no, h, w_, lits_wg_tile());
+  if (g.m == 4 && lits_wg_packs(&g, plan_blocks(&g).tb)) { /* U made packed, in one pass */
+    float* up = (float*)lits_scratch_alloc(
+        g.planes * lits_packed_gemm_weights_floats(no, ni) * (int64_t)sizeof(float));
+    if (up == NULL) return LITS_ERR_MEMORY;
+    int st = lits_wg4_pack_weights(w, no, ni, so, si, flip, up);
+    if (st == LITS_OK) st = lits_wg_run(&g, x, xf, NULL, up, bias, y);
+    lits_scratch_free(up);
+    return st;
+  }
   float* u = (float*)lits_scratch_alloc(g.planes * no * ni * (int64_t)sizeof(float));
   if (u == NULL) return LITS_ERR_MEMORY;
   int st = lits_wg_transform_weights(w, no, ni, so, si, flip, g.m, u);

@@ -26,6 +26,11 @@ int lits_wg_transform_weights(const float* w, int64_t no, int64_t ni, int64_t so
 int lits_wg_packs(const wg_geom* g, int64_t tb);
 /* U's planes packed for that GEMM: planes x lits_packed_gemm_weights_floats(k, c) floats. */
 void lits_wg_pack_planes(const wg_geom* g, const float* u, float* up);
+/* F(4x4)'s U of the filters (o, i) at w + o * so + i * si (flipped when
+ * flip) straight into lits_wg_pack_planes' layout, in one pass
+ * (conv_winograd_pack.c; AVX-512): the same values. */
+int lits_wg4_pack_weights(const float* w, int64_t no, int64_t ni, int64_t so, int64_t si,
+                          int flip, float* up);
 /* y = conv3x3(relu?(T(x))) + bias from U (u), or from its planes packed already (ready). */
 int lits_wg_run(const wg_geom* g, const float* x, const conv_xform* xf, const float* u,
                 const float* ready, const float* bias, float* y);

@@ -41,6 +41,7 @@ export const CPU_SOURCES = [
   "conv_winograd.h",
   "conv_winograd.c",
   "conv_winograd4.c",
+  "conv_winograd_pack.c",
   "conv_prepared.c",
   "pool_internal.h",
   "pool.c",
