@@ -501,15 +501,19 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
     }
     if (first) memset(du, 0, (size_t)un * sizeof(float)); /* a thread without blocks */
   }
-  /* Sum the threads' dU into the first one's, then back to 3x3. */
+  /* Back to 3x3 from the sum of the threads' dU: F(4x4)'s adds them as it
+   * reads them; F(2x2)'s into the first one's, then. */
   float* du0 = scratch + (per - un);
-  for (int t = 1; t < threads; t++) {
-    const float* dut = scratch + per * t + (per - un);
+  if (g.m == 4) {
+    lits_wg4_untransform(du0, threads, per, g.k, g.c, dweight);
+  } else {
+    for (int t = 1; t < threads; t++) {
+      const float* dut = scratch + per * t + (per - un);
 #pragma omp parallel for simd schedule(static)
-    for (int64_t i = 0; i < un; i++) du0[i] += dut[i];
+      for (int64_t i = 0; i < un; i++) du0[i] += dut[i];
+    }
+    untransform_weights(du0, g.k, g.c, dweight);
   }
-  if (g.m == 4) lits_wg4_untransform(du0, g.k, g.c, dweight);
-  else untransform_weights(du0, g.k, g.c, dweight);
   lits_scratch_free(scratch);
   return LITS_OK;
 }

@@ -5,6 +5,7 @@
  * (tests/winograd_test.ts measures them against float64). The filter
  * gradient runs the adjoints: dM = A dy A^T, and dw = G^T dU G. The driver,
  * the blocks and the GEMMs are conv_winograd.c's. */
+#include <immintrin.h>
 #include <string.h>
 
 #include "common.h"
@@ -254,14 +255,69 @@ static void gt6(const float* u, int64_t us, float* o) {
   o[2] = (u3 + u4 - u1 - u2) / 6.0f + u5;
 }
 
-void lits_wg4_untransform(const float* du, int64_t k, int64_t c, float* dweight) {
+/* gt6 on 16 lanes: 16 filters side by side, the divisions as
+ * multiplications by the reciprocals (within an ulp). */
+__attribute__((target("avx512f"))) static inline void gt6x16(const __m512 u[6], int64_t us,
+                                                           __m512 o[3]) {
+  const __m512 u0 = u[0], u1 = u[us], u2 = u[2 * us], u3 = u[3 * us], u4 = u[4 * us];
+  const __m512 u5 = u[5 * us];
+  const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), twelfth = _mm512_set1_ps(1.0f / 12.0f);
+  const __m512 s12 = _mm512_add_ps(u1, u2), s34 = _mm512_add_ps(u3, u4);
+  o[0] = _mm512_add_ps(
+      _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(0.25f), u0), _mm512_mul_ps(s12, sixth)),
+      _mm512_mul_ps(s34, _mm512_set1_ps(1.0f / 24.0f)));
+  o[1] = _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(u2, u1), sixth),
+                       _mm512_mul_ps(_mm512_sub_ps(u3, u4), twelfth));
+  o[2] = _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(s34, s12), sixth), u5);
+}
+
+/* The filters (o, i .. i + len) of lits_wg4_untransform, 16 lanes at a
+ * time: the parts summed as read, G^T dU G, then the 9 values of each
+ * filter side by side (scattered into a buffer, copied out whole). */
+__attribute__((target("avx512f"))) static void untransform16(const float* du, int64_t parts,
+                                                             int64_t part_stride, int64_t step,
+                                                             int64_t len, float* gw) {
+  const __mmask16 m = len >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << len) - 1);
+  __m512 v[36], t[6][3];
+  for (int xi = 0; xi < 36; xi++) {
+    v[xi] = _mm512_maskz_loadu_ps(m, du + xi * step);
+    for (int64_t p = 1; p < parts; p++) { /* in the order the threads' sum took */
+      v[xi] = _mm512_add_ps(v[xi], _mm512_maskz_loadu_ps(m, du + p * part_stride + xi * step));
+    }
+  }
+  for (int b = 0; b < 6; b++) gt6x16(v + b, 6, t[b]); /* t[b] = G^T dU[.][b] */
+  float out[16 * 9];
+  const __m512i at = _mm512_mullo_epi32(
+      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(9));
+  for (int a = 0; a < 3; a++) { /* (G^T dU) G, row a */
+    __m512 col[6], r[3];
+    for (int b = 0; b < 6; b++) col[b] = t[b][a];
+    gt6x16(col, 1, r);
+    for (int b = 0; b < 3; b++) _mm512_i32scatter_ps(out + a * 3 + b, at, r[b], 4);
+  }
+  memcpy(gw, out, (size_t)(len * 9) * sizeof(float));
+}
+
+void lits_wg4_untransform(const float* du, int64_t parts, int64_t part_stride, int64_t k,
+                          int64_t c, float* dweight) {
   const int64_t step = k * c;
+  static int avx512 = -1;
+  if (avx512 < 0) avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
 #pragma omp parallel for schedule(static)
   for (int64_t o = 0; o < k; o++) {
-    for (int64_t i = 0; i < c; i++) {
-      const float* u = du + o * c + i;
+    int64_t i = 0;
+    for (; avx512 && i < c; i += 16) {
+      untransform16(du + o * c + i, parts, part_stride, step, c - i < 16 ? c - i : 16,
+                    dweight + (o * c + i) * 9);
+    }
+    for (; i < c; i++) {
+      float u[36];
+      for (int xi = 0; xi < 36; xi++) {
+        u[xi] = du[xi * step + o * c + i];
+        for (int64_t p = 1; p < parts; p++) u[xi] += du[p * part_stride + xi * step + o * c + i];
+      }
       float t[6][3]; /* t[b] = G^T dU[.][b] (rows a) */
-      for (int b = 0; b < 6; b++) gt6(u + b * step, 6 * step, t[b]);
+      for (int b = 0; b < 6; b++) gt6(u + b, 6, t[b]);
       float* gw = dweight + (o * c + i) * 9;
       for (int a = 0; a < 3; a++) { /* (G^T dU) G, row a */
         float col[6], r[3];
