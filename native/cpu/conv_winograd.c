@@ -466,7 +466,11 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
   const int64_t rows = b.rows, tb = b.tb, blocks = b.blocks, bufn = b.bufn, np = g.planes;
   const int threads = b.threads;
   const int64_t gn = ours ? round16(lits_gemm_nt_scratch(g.k, tb)) : 0;
-  const int64_t un = np * g.k * g.c, per = np * (g.c + g.k) * tb + bufn + gn + un;
+  /* dU's planes F(4x4)'s untransform reads side by side: 16 floats more
+   * than k c apart, so that 36 of them at a power of two apart (ResNet's
+   * 512 -> 512: 1 MiB) do not all fall in one set of the caches. */
+  const int64_t ps = g.k * g.c + (g.m == 4 ? 16 : 0);
+  const int64_t un = np * ps, per = np * (g.c + g.k) * tb + bufn + gn + un;
   float* scratch = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
 #pragma omp parallel num_threads(threads)
@@ -490,7 +494,7 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
       }
       for (int64_t xi = 0; xi < np; xi++) {
         const float *a = dm + xi * g.k * tb, *bt = v + xi * g.c * tb;
-        float* c = du + xi * g.k * g.c;
+        float* c = du + xi * ps;
         if (ours) {
           lits_gemm_nt(g.k, g.c, nb, a, tb, bt, tb, !first, c, g.c, gbuf);
         } else {
@@ -505,7 +509,7 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
    * reads them; F(2x2)'s into the first one's, then. */
   float* du0 = scratch + (per - un);
   if (g.m == 4) {
-    lits_wg4_untransform(du0, threads, per, g.k, g.c, dweight);
+    lits_wg4_untransform(du0, threads, per, ps, g.k, g.c, dweight);
   } else {
     for (int t = 1; t < threads; t++) {
       const float* dut = scratch + per * t + (per - un);

@@ -51,10 +51,11 @@ void lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int
  * (zero past the edges): the filter gradient's transform of dy. */
 void lits_wg4_transform_grad(const wg_geom* g, const float* dy, int64_t r0, int64_t nr,
                              int64_t ld, float* dm, float* buf);
-/* dweight [k][c][3][3] = G^T dU G from dU [36][k][c], the sum of `parts`
- * partial dU part_stride floats apart (the threads', added in order). */
-void lits_wg4_untransform(const float* du, int64_t parts, int64_t part_stride, int64_t k,
-                          int64_t c, float* dweight);
+/* dweight [k][c][3][3] = G^T dU G from dU [36][k][c] (planes `step`
+ * floats apart), the sum of `parts` partial dU part_stride floats apart
+ * (the threads', added in order). */
+void lits_wg4_untransform(const float* du, int64_t parts, int64_t part_stride, int64_t step,
+                          int64_t k, int64_t c, float* dweight);
 /* Floats of a thread's buffer for the three transforms above, blocks of tb tiles. */
 int64_t lits_wg4_buf_floats(const wg_geom* g, int64_t tb);
 

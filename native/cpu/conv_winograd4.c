@@ -66,7 +66,7 @@ void lits_wg4_filters16(const float* w, int64_t si, int flip, float* out, int64_
 }
 
 int64_t lits_wg4_buf_floats(const wg_geom* g, int64_t tb) {
-  const int64_t in = 28 * (g->tw + 2) + 72 * tb, out = 40 * tb;
+  const int64_t in = 32 * (g->tw + 2) + 72 * tb, out = 40 * tb;
   return (in > out ? in : out) + 16;
 }
 
@@ -88,32 +88,59 @@ static void bt6(const float* d0, const float* d1, const float* d2, const float* 
   }
 }
 
+/* Phase q of padded row xrow: p[q][t] = xrow[4 t + q], t < len. */
+static void split_phases(const float* xrow, float* pa, int64_t len) {
+  float *p0 = pa, *p1 = pa + len, *p2 = pa + 2 * len, *p3 = pa + 3 * len;
+#pragma omp simd
+  for (int64_t tt = 0; tt < len; tt++) {
+    p0[tt] = xrow[4 * tt];
+    p1[tt] = xrow[4 * tt + 1];
+    p2[tt] = xrow[4 * tt + 2];
+    p3[tt] = xrow[4 * tt + 3];
+  }
+}
+
 /* Input rows y0 .. y0 + 5 of one channel (transformed, zero-padded) split by
  * column phase: ph[a][q][t] = padded column 4 t + q of row a (column -1 is
- * padded column 0), t in 0 .. tw + 1. xrow: 4 (tw + 2) floats. */
+ * padded column 0), t in 0 .. tw + 1. xrow: 2 x 4 (tw + 2) floats, two
+ * padded rows: a row is split while the next one is written, so that its
+ * loads, one float off the stores that wrote it (which cannot forward to
+ * them), find those in L1 rather than waiting for the store buffer to
+ * drain: ResNet-50's 64 -> 64 at 64^2 forward 10.7 -> 8.7 ms. */
 static void phase_rows(const wg_geom* g, const float* src, fused_affine t, int xact, int relu,
                        int64_t y0, float* ph, float* xrow) {
   const int64_t h = g->h, w = g->w, len = g->tw + 2;
-  /* xrow[p] = padded column p: zero outside 1 .. w, set once per call */
-  xrow[0] = 0.0f;
-  for (int64_t p = w + 1; p < 4 * len; p++) xrow[p] = 0.0f;
+  float* xr[2] = {xrow, xrow + 4 * len};
+  for (int i = 0; i < 2; i++) { /* xr[i][p] = padded column p: zero outside 1 .. w */
+    xr[i][0] = 0.0f;
+    for (int64_t p = w + 1; p < 4 * len; p++) xr[i][p] = 0.0f;
+  }
+  int64_t written = 0, pending = -1; /* rows written; the one not split yet */
   for (int a = 0; a < 6; a++) {
-    float* pa = ph + a * 4 * len;
     const int64_t yy = y0 + a;
     if (yy < 0 || yy >= h) {
-      memset(pa, 0, (size_t)(4 * len) * sizeof(float));
+      memset(ph + a * 4 * len, 0, (size_t)(4 * len) * sizeof(float));
       continue;
     }
-    const float* row = src + yy * w;
-    if (xact) fused_apply(xrow + 1, row, w, t, relu);
-    else memcpy(xrow + 1, row, (size_t)w * sizeof(float));
-    float *p0 = pa, *p1 = pa + len, *p2 = pa + 2 * len, *p3 = pa + 3 * len;
-#pragma omp simd
-    for (int64_t tt = 0; tt < len; tt++) {
-      p0[tt] = xrow[4 * tt];
-      p1[tt] = xrow[4 * tt + 1];
-      p2[tt] = xrow[4 * tt + 2];
-      p3[tt] = xrow[4 * tt + 3];
+    float* dst = xr[written & 1] + 1;
+    if (xact) fused_apply(dst, src + yy * w, w, t, relu);
+    else memcpy(dst, src + yy * w, (size_t)w * sizeof(float));
+    if (pending >= 0) split_phases(xr[(written - 1) & 1], ph + pending * 4 * len, len);
+    pending = a;
+    written++;
+  }
+  if (pending >= 0) split_phases(xr[(written - 1) & 1], ph + pending * 4 * len, len);
+}
+
+/* The next channel's input rows y0 .. y0 + 5 into L2 (src: its plane),
+ * while this channel's are transformed: each channel's rows are a short
+ * run a plane away from the last one's, which the hardware prefetchers
+ * meet late. */
+static void prefetch_rows(const float* src, const wg_geom* g, int64_t y0) {
+  for (int64_t yy = y0 < 0 ? 0 : y0; yy < y0 + 6 && yy < g->h; yy++) {
+    const char* row = (const char*)(src + yy * g->w);
+    for (int64_t b = 0; b < g->w * (int64_t)sizeof(float); b += 64) {
+      _mm_prefetch(row + b, _MM_HINT_T1);
     }
   }
 }
@@ -125,8 +152,8 @@ void lits_wg4_transform_input(const wg_geom* g, const float* x, const conv_xform
   const int64_t tw = g->tw, len = tw + 2, plane = g->c * ld, nb = nr * tw;
   const int xact = conv_xform_active(xf);
   float* ph = buf;                 /* [6][4][len] phases of one tile row */
-  float* xrow = buf + 24 * len;    /* [4 len] */
-  float* d = buf + 28 * len;       /* [6][6][nb]: d[a][b] of every tile */
+  float* xrow = buf + 24 * len;    /* [2][4 len] */
+  float* d = buf + 32 * len;       /* [6][6][nb]: d[a][b] of every tile */
   float* rows = d + 36 * nb;       /* [6][6][nb]: (d B)[a][j] */
   for (int64_t ci = 0; ci < g->c; ci++) {
     const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, g->c, ci);
@@ -134,6 +161,7 @@ void lits_wg4_transform_input(const wg_geom* g, const float* x, const conv_xform
       const int64_t gr = r0 + ri, img = gr / g->th, ty = gr % g->th;
       phase_rows(g, x + (img * g->c + ci) * g->h * g->w, t, xact, xact && xf->relu, 4 * ty - 1,
                  ph, xrow);
+      if (ci + 1 < g->c) prefetch_rows(x + (img * g->c + ci + 1) * g->h * g->w, g, 4 * ty - 1);
       for (int a = 0; a < 6; a++) { /* d[a][b] = phase b % 4 at tile tx + b / 4 */
         for (int b = 0; b < 6; b++) {
           memcpy(d + (a * 6 + b) * nb + ri * tw, ph + (a * 4 + b % 4) * len + b / 4,
@@ -298,9 +326,8 @@ __attribute__((target("avx512f"))) static void untransform16(const float* du, in
   memcpy(gw, out, (size_t)(len * 9) * sizeof(float));
 }
 
-void lits_wg4_untransform(const float* du, int64_t parts, int64_t part_stride, int64_t k,
-                          int64_t c, float* dweight) {
-  const int64_t step = k * c;
+void lits_wg4_untransform(const float* du, int64_t parts, int64_t part_stride, int64_t step,
+                          int64_t k, int64_t c, float* dweight) {
   static int avx512 = -1;
   if (avx512 < 0) avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
 #pragma omp parallel for schedule(static)
