@@ -88,9 +88,9 @@ static void bt6(const float* d0, const float* d1, const float* d2, const float* 
   }
 }
 
-/* Phase q of padded row xrow: p[q][t] = xrow[4 t + q], t < len. */
-static void split_phases(const float* xrow, float* pa, int64_t len) {
-  float *p0 = pa, *p1 = pa + len, *p2 = pa + 2 * len, *p3 = pa + 3 * len;
+/* Phase q of row xrow: p[q][t] = xrow[4 t + q] at pa + q * ps, t < len. */
+static void split_phases(const float* xrow, float* pa, int64_t ps, int64_t len) {
+  float *p0 = pa, *p1 = pa + ps, *p2 = pa + 2 * ps, *p3 = pa + 3 * ps;
 #pragma omp simd
   for (int64_t tt = 0; tt < len; tt++) {
     p0[tt] = xrow[4 * tt];
@@ -125,11 +125,11 @@ static void phase_rows(const wg_geom* g, const float* src, fused_affine t, int x
     float* dst = xr[written & 1] + 1;
     if (xact) fused_apply(dst, src + yy * w, w, t, relu);
     else memcpy(dst, src + yy * w, (size_t)w * sizeof(float));
-    if (pending >= 0) split_phases(xr[(written - 1) & 1], ph + pending * 4 * len, len);
+    if (pending >= 0) split_phases(xr[(written - 1) & 1], ph + pending * 4 * len, len, len);
     pending = a;
     written++;
   }
-  if (pending >= 0) split_phases(xr[(written - 1) & 1], ph + pending * 4 * len, len);
+  if (pending >= 0) split_phases(xr[(written - 1) & 1], ph + pending * 4 * len, len, len);
 }
 
 /* The next channel's input rows y0 .. y0 + 5 into L2 (src: its plane),
@@ -257,6 +257,13 @@ void lits_wg4_transform_grad(const wg_geom* g, const float* dy, int64_t r0, int6
       for (int a = 0; a < 4; a++) {
         float* da = d + a * 4 * nb + ri * tw;
         const float* row = oy + a < h ? src + (oy + a) * w : NULL;
+        /* Every tile inside: split by phase in one vectorised loop, not a
+         * loop per phase with a bounds test per float (64 -> 64 at 64^2,
+         * filter gradient 9.5 -> 8.8 ms). */
+        if (row != NULL && w == 4 * tw) {
+          split_phases(row, da, nb, tw);
+          continue;
+        }
         for (int b = 0; b < 4; b++) {
           float* db = da + b * nb;
           for (int64_t tx = 0; tx < tw; tx++) {
