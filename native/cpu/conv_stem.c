@@ -179,7 +179,8 @@ int lits_conv_stem_forward(const conv_shape* p, const float* x, const conv_xform
   const int nt = omp_get_max_threads();
   const int threads = rows_n < nt ? (int)rows_n : nt;
   const int64_t per = 2 * p->r * len;
-  float* scratch = lits_scratch_alloc((blocks * taps * KB + per * threads) * (int64_t)sizeof(float));
+  const int64_t floats = blocks * taps * KB + per * threads;
+  float* scratch = lits_scratch_alloc(floats * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
   float* wp = scratch;
   pack_weights(weight, p->k, taps, bf16, wp);
