@@ -60,12 +60,13 @@ int lits_conv_pointwise_data(const conv_shape* p, const tiling* t, const float* 
   float* scratch = thread_scratch(per, threads, packed);
   if (scratch == NULL) return LITS_ERR_MEMORY;
   float* ap = scratch + per * threads;
-  lits_packed_gemm_pack_a(weight, p->c, p->k, 1, ap); /* W^T: rows c, inner k */
   const int64_t hw = p->h * p->w, kohw = p->k * p->ohw;
   const int stream = stream_output(p->n * p->c * hw);
 #pragma omp parallel num_threads(threads)
   {
     const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    lits_packed_gemm_pack_a_part(weight, p->c, p->k, 1, ap, tid, nth); /* W^T: rows c, inner k */
+#pragma omp barrier
     float* buf = scratch + per * tid;
     int64_t *off = (int64_t*)(buf + pack), *next_off = off + t->max_cols;
     float* cm = buf + pack + offs;

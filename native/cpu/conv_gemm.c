@@ -88,11 +88,12 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   float* scratch = thread_scratch(w.per, threads, packed);
   if (w.per + packed > 0 && scratch == NULL) return LITS_ERR_MEMORY;
   float* ap = w.own ? scratch + w.per * threads : NULL; /* the packed weights */
-  if (w.own) lits_packed_gemm_pack_a(weight, p->k, p->crs_g, 0, ap);
 #pragma omp parallel num_threads(threads)
   {
     float *col, *out, *pack, *xbuf;
     const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    if (w.own) lits_packed_gemm_pack_a_part(weight, p->k, p->crs_g, 0, ap, tid, nth);
+#pragma omp barrier
     x_walk_buffers(&w, scratch, tid, &col, &out, &pack, &xbuf);
     /* A thread's tiles in a row, so that it knows the next one (gemm_next). */
     const int64_t ti1 = t.count * (tid + 1) / nth;

@@ -62,10 +62,15 @@ static int64_t block_rows(int64_t k, int64_t i0) {
  * always the last one). */
 static int64_t panel_rows(int64_t mr) { return mr == 12 || mr == 8 || mr == 4 ? mr : MR; }
 
-void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transposed,
-                             float* ap) {
-  for (int64_t p0 = 0, mr; p0 < k; p0 += mr) {
+void lits_packed_gemm_pack_a_part(const float* w, int64_t k, int64_t c, int transposed,
+                                  float* ap, int part, int parts) {
+  int64_t blocks = 0;
+  for (int64_t p0 = 0; p0 < k; p0 += block_rows(k, p0)) blocks++;
+  const int64_t b0 = blocks * part / parts, b1 = blocks * (part + 1) / parts;
+  int64_t bi = 0;
+  for (int64_t p0 = 0, mr; p0 < k; p0 += mr, bi++) {
     mr = block_rows(k, p0);
+    if (bi < b0 || bi >= b1) continue;
     const int64_t h = panel_rows(mr);
     float* dst = ap + p0 * c;
     for (int64_t kk = 0; kk < c; kk++) {
@@ -78,6 +83,11 @@ void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transpose
       for (; i < h; i++) dst[kk * h + i] = 0.0f;
     }
   }
+}
+
+void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transposed,
+                             float* ap) {
+  lits_packed_gemm_pack_a_part(w, k, c, transposed, ap, 0, 1);
 }
 
 /* Columns [0, n) of x's c rows (row stride ldx; channels c0 .. of ctotal)
