@@ -470,14 +470,18 @@ static int filter_planes_split(const wg_geom* g, const wg_plan* b, const float* 
   float* du = scratch + per * b->threads;
 #pragma omp parallel num_threads(b->threads)
   {
-    const int64_t bi = omp_get_thread_num();
-    float* v = scratch + per * bi;
-    float* dm = v + np * g->c * tb;
-    float* buf = dm + np * g->k * tb;
-    float* gbuf = buf + b->bufn;
-    const int64_t r0 = bi * b->rows, nr = g->rows - r0 < b->rows ? g->rows - r0 : b->rows;
-    lits_wg4_transform_input(g, x, xf, r0, nr, tb, v, buf);
-    lits_wg4_transform_grad(g, dy, r0, nr, tb, dm, buf);
+    /* Block tid, and the others' too where the team has fewer threads
+     * than asked for. */
+    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    for (int64_t bi = tid; bi < b->blocks; bi += nth) {
+      float* v = scratch + per * bi;
+      float* dm = v + np * g->c * tb;
+      const int64_t r0 = bi * b->rows, nr = g->rows - r0 < b->rows ? g->rows - r0 : b->rows;
+      lits_wg4_transform_input(g, x, xf, r0, nr, tb, v, dm + np * g->k * tb);
+      lits_wg4_transform_grad(g, dy, r0, nr, tb, dm, dm + np * g->k * tb);
+    }
+    /* gemm_nt's scratch: past the transforms' buffer of block (thread) tid */
+    float* gbuf = scratch + per * tid + np * (g->c + g->k) * tb + b->bufn;
 #pragma omp barrier
 #pragma omp for schedule(static)
     for (int64_t xi = 0; xi < np; xi++) {
@@ -521,8 +525,11 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
   const int64_t per = np * (g.c + g.k) * tb + bufn + gn + un;
   float* scratch = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
+  int team = threads; /* the threads that ran, and wrote a dU each (OMP_DYNAMIC may give fewer) */
 #pragma omp parallel num_threads(threads)
   {
+#pragma omp single
+    team = omp_get_num_threads();
     float* v = scratch + per * omp_get_thread_num();
     float* dm = v + np * g.c * tb;
     float* buf = dm + np * g.k * tb;
@@ -557,9 +564,9 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
    * reads them; F(2x2)'s into the first one's, then. */
   float* du0 = scratch + (per - un);
   if (g.m == 4) {
-    lits_wg4_untransform(du0, threads, per, ps, g.k, g.c, dweight);
+    lits_wg4_untransform(du0, team, per, ps, g.k, g.c, dweight);
   } else {
-    for (int t = 1; t < threads; t++) {
+    for (int t = 1; t < team; t++) {
       const float* dut = scratch + per * t + (per - un);
 #pragma omp parallel for simd schedule(static)
       for (int64_t i = 0; i < un; i++) du0[i] += dut[i];
