@@ -33,6 +33,11 @@ void lits_clear_error(void) {
   lits_error_buf[0] = '\0';
   int want = lits_threads_wanted;
   if (want > 0 && omp_get_max_threads() != want) omp_set_num_threads(want);
+  /* The kernels split their work by thread number and count on the team
+   * they ask for: with OMP_DYNAMIC=true OpenMP may start fewer threads (on
+   * a busy machine, one), and the missing threads' share of the work was
+   * left undone (wrong results, silently). Per thread, as the count. */
+  if (omp_get_dynamic()) omp_set_dynamic(0);
 }
 
 int lits_fail(int status, const char* fmt, ...) {
