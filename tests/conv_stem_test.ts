@@ -11,7 +11,8 @@
 import assert from "node:assert/strict";
 import { manualSeed, rand, randn, type Tensor } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
-import { assertClose, withEnv } from "./helpers.ts";
+import { assertBits, assertClose, withEnv } from "./helpers.ts";
+import { bf16 } from "./bf16_ref.ts";
 import { bf16Convolutions, type Geo, reference, resolve } from "./conv_ref.ts";
 
 const lib = cpuLib();
@@ -28,14 +29,6 @@ interface Case {
   pw: number;
   bias?: boolean;
   xf?: boolean;
-}
-
-/** bf16(v) as a number (round to nearest even), as the kernels round. */
-function bf16(v: number): number {
-  const f = new Float32Array([v]), u = new Uint32Array(f.buffer);
-  if (Number.isNaN(v)) return v;
-  u[0] = (u[0] + 0x7fff + ((u[0] >>> 16) & 1)) & 0xffff0000;
-  return f[0];
 }
 
 /** The kernel's y for case g, and the float64 one of relu(T(x)) (rounded when bf16). */
@@ -167,8 +160,8 @@ Deno.test("conv stem forward: the same bits with 1, 2 and 3 threads", () => {
       assert.equal(lib.lits_set_num_threads(t), 0);
       return run(g, 3, "f32").got;
     });
-    assert.deepEqual(new Uint32Array(two.buffer), new Uint32Array(one.buffer), "1 and 2 threads");
-    assert.deepEqual(new Uint32Array(three.buffer), new Uint32Array(one.buffer), "1 and 3 threads");
+    assertBits(two, one, "1 and 2 threads");
+    assertBits(three, one, "1 and 3 threads");
   } finally {
     lib.lits_set_num_threads(before[0]);
   }
