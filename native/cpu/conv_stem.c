@@ -32,12 +32,12 @@
 #include "common.h"
 #include "conv_internal.h"
 #include "fused_internal.h"
+#include "conv_stem.h"
 #include "stream_store.h"
 
 #define KB 8      /* output channels per block: one broadcast each */
 #define NV 3      /* vectors of output pixels per block */
 #define NB (16 * NV)
-#define MAX_TAPS 11 /* r and s at most this */
 
 /* LITS_CONV_STEM=off keeps such layers on the general paths (tests and
  * benchmarks compare the two); read on every call, as pick_algo's. */
@@ -131,13 +131,28 @@ __attribute__((target("avx512f"))) static void split_row(const float* row, int64
   }
 }
 
+/* relu?(T(v)) as maxpool_separable.c applies a deferred transform (the
+ * pooled stem's epilogue). */
+__attribute__((target("avx512f"))) static inline __m512 pool_input(__m512 v, const stem_out* e,
+                                                                   int64_t ch) {
+  if (e->coef != NULL) {
+    v = _mm512_fmadd_ps(_mm512_sub_ps(v, _mm512_set1_ps(e->coef[ch])),
+                        _mm512_set1_ps(e->coef[e->k + ch]), _mm512_set1_ps(e->coef[2 * e->k + ch]));
+  }
+  if (e->relu) {
+    v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ),
+                           _mm512_setzero_ps());
+  }
+  return v;
+}
+
 /* Output channels [b KB, b KB + KB) (kk of them real) at pixels [ox0, ox0 +
  * n) of one output row, in nv vectors (NV, or 2 for a last block of 32 or
  * fewer): tap t reads pixel 0's input at tap[t] (a split row), its weights
- * at wp + t KB. y points at channel b KB's pixel ox0; planes ohw apart. */
+ * at wp + t KB. y points at channel b KB's pixel ox0, written as e says. */
 __attribute__((target("avx512f"), always_inline)) static inline void block(
     const int nv, const float* const* tap, int64_t taps, const float* wp, int64_t ox0,
-    int64_t n, int64_t kk, const float* bias, float* y, int64_t ohw, int stream) {
+    int64_t n, int64_t kk, const float* bias, const stem_out* e, float* y) {
   __m512 acc[KB][NV];
   for (int i = 0; i < KB; i++) {
     for (int v = 0; v < nv; v++) acc[i][v] = _mm512_setzero_ps();
@@ -154,12 +169,13 @@ __attribute__((target("avx512f"), always_inline)) static inline void block(
   }
   for (int64_t i = 0; i < kk; i++) {
     const __m512 bi = _mm512_set1_ps(bias != NULL ? bias[i] : 0.0f);
-    float* out = y + i * ohw;
+    float* out = y + i * e->ld;
     for (int v = 0; v < nv; v++) {
       const int64_t left = n - 16 * v;
       if (left <= 0) break;
-      const __m512 o = bias != NULL ? _mm512_add_ps(acc[i][v], bi) : acc[i][v];
-      if (left >= 16 && stream && ((uintptr_t)(out + 16 * v) & 63) == 0) {
+      __m512 o = bias != NULL ? _mm512_add_ps(acc[i][v], bi) : acc[i][v];
+      if (e->coef != NULL || e->relu) o = pool_input(o, e, e->ch0 + i);
+      if (left >= 16 && e->stream && ((uintptr_t)(out + 16 * v) & 63) == 0) {
         _mm512_stream_ps(out + 16 * v, o);
       } else {
         const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
@@ -169,61 +185,83 @@ __attribute__((target("avx512f"), always_inline)) static inline void block(
   }
 }
 
+int64_t lits_stem_weights_floats(const conv_shape* p) {
+  return (p->k + KB - 1) / KB * p->r * p->s * KB;
+}
+
+/* Columns of each half row: every block's loads, up to NB past its first
+ * pixel plus s / 2, stay inside. */
+static int64_t split_len(const conv_shape* p) { return (p->ow + NB - 1) / NB * NB + p->s / 2 + 16; }
+
+int64_t lits_stem_ring_floats(const conv_shape* p) { return 2 * p->r * split_len(p); }
+
+stem_plan lits_stem_setup(const conv_shape* p, const float* x, const conv_xform* xf,
+                            const float* weight, int bf16, float* wp) {
+  const int active = conv_xform_active(xf);
+  stem_plan s = {p, x, wp, fused_affine_of(active ? xf->coef : NULL, 1, 0), active && xf->relu,
+                 bf16, split_len(p), p->r * p->s, (p->k + KB - 1) / KB};
+  pack_weights(weight, p->k, s.taps, bf16, wp);
+  return s;
+}
+
+__attribute__((target("avx512f"))) void lits_stem_row(const stem_plan* s, stem_ring* rg,
+                                                        int64_t ni, int64_t oy,
+                                                        const float* bias, stem_out e,
+                                                        float* out) {
+  const conv_shape* p = s->p;
+  const float* tap[MAX_TAPS * MAX_TAPS]; /* where tap (r, s) reads pixel 0 */
+  const float* img = s->x + ni * p->h * p->w;
+  for (int64_t kr = 0; kr < p->r; kr++) {
+    const int64_t iy = oy * 2 - p->ph + kr, slot = ((iy % p->r) + p->r) % p->r;
+    const int64_t key = ni * (p->h + 4 * MAX_TAPS) + iy + 2 * MAX_TAPS;
+    float* even = rg->ring + 2 * slot * s->len;
+    if (rg->held[slot] != key) {
+      const float* row = iy >= 0 && iy < p->h ? img + iy * p->w : NULL;
+      split_row(row, p->w, p->pw, s->t, s->relu, s->bf16, s->len, even, even + s->len);
+      rg->held[slot] = key;
+    }
+    for (int64_t ks = 0; ks < p->s; ks++) tap[kr * p->s + ks] = even + (ks & 1) * s->len + ks / 2;
+  }
+  for (int64_t b = 0; b < s->blocks; b++) {
+    const int64_t kk = p->k - b * KB < KB ? p->k - b * KB : KB;
+    const float* wb = s->wp + b * s->taps * KB;
+    const float* bb = bias != NULL ? bias + b * KB : NULL;
+    e.ch0 = b * KB;
+    for (int64_t ox0 = 0; ox0 < p->ow; ox0 += NB) {
+      const int64_t n = p->ow - ox0 < NB ? p->ow - ox0 : NB;
+      float* yb = out + b * KB * e.ld + ox0;
+      /* A last block of 32 or fewer pixels as two vectors, not three. */
+      if (n > 32) block(NV, tap, s->taps, wb, ox0, n, kk, bb, &e, yb);
+      else block(2, tap, s->taps, wb, ox0, n, kk, bb, &e, yb);
+    }
+  }
+}
+
+stem_ring lits_stem_ring_at(float* ring) {
+  stem_ring rg = {ring, {0}};
+  for (int i = 0; i < MAX_TAPS; i++) rg.held[i] = -1;
+  return rg;
+}
+
 int lits_conv_stem_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* weight, const float* bias, float* y, int bf16) {
-  const int64_t taps = p->r * p->s, blocks = (p->k + KB - 1) / KB;
-  /* Columns of each half row: every block's loads, up to NB past its first
-   * pixel plus s / 2, stay inside. */
-  const int64_t len = (p->ow + NB - 1) / NB * NB + p->s / 2 + 16;
   const int64_t rows_n = p->n * p->oh;
   const int nt = omp_get_max_threads();
   const int threads = rows_n < nt ? (int)rows_n : nt;
-  const int64_t per = 2 * p->r * len;
-  const int64_t floats = blocks * taps * KB + per * threads;
-  float* scratch = lits_scratch_alloc(floats * (int64_t)sizeof(float));
+  const int64_t wf = lits_stem_weights_floats(p), per = lits_stem_ring_floats(p);
+  float* scratch = lits_scratch_alloc((wf + per * threads) * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
-  float* wp = scratch;
-  pack_weights(weight, p->k, taps, bf16, wp);
-  const int active = conv_xform_active(xf);
-  const fused_affine t = fused_affine_of(active ? xf->coef : NULL, 1, 0);
-  const int relu = active && xf->relu;
-  const int stream = stream_output(p->n * p->k * p->ohw);
+  const stem_plan s = lits_stem_setup(p, x, xf, weight, bf16, scratch);
+  const stem_out e = {p->ohw, stream_output(p->n * p->k * p->ohw), NULL, 0, 0, p->k};
 #pragma omp parallel num_threads(threads)
   {
-    /* A ring of split rows: the next output row reuses r - 2 of them. */
-    float* ring = scratch + blocks * taps * KB + per * omp_get_thread_num();
-    int64_t held[MAX_TAPS]; /* the (image, row) each slot holds */
-    for (int64_t i = 0; i < p->r; i++) held[i] = -1;
-    const float* tap[MAX_TAPS * MAX_TAPS]; /* where tap (r, s) reads pixel 0 */
+    stem_ring rg = lits_stem_ring_at(scratch + wf + per * omp_get_thread_num());
 #pragma omp for schedule(static)
     for (int64_t q = 0; q < rows_n; q++) {
       const int64_t ni = q / p->oh, oy = q % p->oh;
-      const float* img = x + ni * p->h * p->w;
-      for (int64_t kr = 0; kr < p->r; kr++) {
-        const int64_t iy = oy * 2 - p->ph + kr, slot = ((iy % p->r) + p->r) % p->r;
-        const int64_t key = ni * (p->h + 4 * MAX_TAPS) + iy + 2 * MAX_TAPS;
-        float* even = ring + 2 * slot * len;
-        if (held[slot] != key) {
-          const float* row = iy >= 0 && iy < p->h ? img + iy * p->w : NULL;
-          split_row(row, p->w, p->pw, t, relu, bf16, len, even, even + len);
-          held[slot] = key;
-        }
-        for (int64_t ks = 0; ks < p->s; ks++) tap[kr * p->s + ks] = even + (ks & 1) * len + ks / 2;
-      }
-      float* yrow = y + ni * p->k * p->ohw + oy * p->ow;
-      for (int64_t b = 0; b < blocks; b++) {
-        const int64_t kk = p->k - b * KB < KB ? p->k - b * KB : KB;
-        for (int64_t ox0 = 0; ox0 < p->ow; ox0 += NB) {
-          const int64_t n = p->ow - ox0 < NB ? p->ow - ox0 : NB;
-          const float* bb = bias != NULL ? bias + b * KB : NULL;
-          float* yb = yrow + b * KB * p->ohw + ox0;
-          /* A last block of 32 or fewer pixels as two vectors, not three. */
-          if (n > 32) block(NV, tap, taps, wp + b * taps * KB, ox0, n, kk, bb, yb, p->ohw, stream);
-          else block(2, tap, taps, wp + b * taps * KB, ox0, n, kk, bb, yb, p->ohw, stream);
-        }
-      }
+      lits_stem_row(&s, &rg, ni, oy, bias, e, y + ni * p->k * p->ohw + oy * p->ow);
     }
-    if (stream) stream_fence();
+    if (e.stream) stream_fence();
   }
   lits_scratch_free(scratch);
   return LITS_OK;

@@ -418,6 +418,28 @@ int lits_conv2d_relu_maxpool2_f32(const lits_conv2d_params* params_host, const f
                                   const float* weight, const float* bias, const float* y_coef,
                                   float* y);
 
+/* ResNet's stem in evaluation: a one-channel convolution of stride 2 (a
+ * CT slice's 7x7 stem), its batch norm (y_coef over the k output channels
+ * as lits_fused_affine_f32's, or NULL), a ReLU and a 3x3 max pool of
+ * stride 2 and padding 1 (floor), as one kernel: y [n, k, (oh - 1) / 2 + 1,
+ * (ow - 1) / 2 + 1], with the bits of the ops run one by one (the bf16
+ * call: of lits_conv2d_forward_bf16_f32's convolution, then the pool).
+ * takes_host gets 1 where it is served (the CPU's stem kernel would run the
+ * convolution; bf16 != 0: and lits_bf16_support reports bf16), else 0: the
+ * caller then runs the ops one by one (the calls below would be
+ * LITS_ERR_UNAVAILABLE). */
+LITS_OPTIONAL
+int lits_conv2d_relu_maxpool3s2_takes(const lits_conv2d_params* params_host, int32_t bf16,
+                                      int32_t* takes_host);
+LITS_OPTIONAL
+int lits_conv2d_relu_maxpool3s2_f32(const lits_conv2d_params* params_host, const float* x,
+                                    const float* weight, const float* bias, const float* y_coef,
+                                    float* y);
+LITS_OPTIONAL
+int lits_conv2d_relu_maxpool3s2_bf16_f32(const lits_conv2d_params* params_host, const float* x,
+                                         const float* weight, const float* bias,
+                                         const float* y_coef, float* y);
+
 /* ---- bfloat16 autocast (LITS_OPTIONAL) ---------------------------------- */
 /* What the device offers for bf16 products: *level_host = 0 (none), 1 (CPU:
  * AVX512_BF16's vdpbf16ps; GPU: compute capability 8.0 or later) or 2 (CPU:

@@ -152,6 +152,17 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_conv2d_relu_maxpool3s2_takes: { parameters: [buf, i32, buf], ...status, optional: true },
+  lits_conv2d_relu_maxpool3s2_f32: {
+    parameters: [buf, ptr, ptr, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_conv2d_relu_maxpool3s2_bf16_f32: {
+    parameters: [buf, ptr, ptr, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
   lits_bf16_support: { parameters: [buf], ...status, optional: true },
   lits_gemm_bf16_f32: {
     parameters: [i32, i32, i64, i64, i64, f32, ptr, i64, ptr, i64, f32, ptr, i64],

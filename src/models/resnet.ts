@@ -17,6 +17,8 @@ import { Linear } from "../layers/linear.ts";
 import { AdaptiveAvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { chain } from "../layers/chain.ts";
+import { pair } from "../tensor/ops/conv.ts";
+import { conv2dReluMaxPool3s2 } from "../tensor/ops/conv_pool.ts";
 import { constant_, kaimingNormal_ } from "../layers/init.ts";
 import { BasicBlock, type BlockType, Bottleneck, downsample } from "./resnet_blocks.ts";
 import { checkInput, type InputSpec } from "./input.ts";
@@ -162,12 +164,54 @@ export class ResNet extends Module {
     return { model: this.config.name, layer: "conv1 (Conv2d)", channels: this.options.inChannels };
   }
 
+  /**
+   * maxpool(relu(bn1(conv1(x)))): one kernel in evaluation where it applies
+   * (`conv2dReluMaxPool3s2`: one input channel, no gradient recorded, the
+   * CPU's stem kernel; 64 x 128^2 floats an image neither written nor read
+   * back), else the modules one by one.
+   */
+  #stem(x: Tensor): Tensor {
+    const { conv1, bn1 } = this;
+    const fused = this.#stemFuses() &&
+      conv2dReluMaxPool3s2(x, conv1.weight, conv1.bias, conv1.options, {
+        runningMean: bn1.runningMean!,
+        runningVar: bn1.runningVar!,
+        weight: bn1.weight,
+        bias: bn1.bias,
+        eps: bn1.eps,
+      });
+    return fused || this.maxpool.forward(this.relu.forward(bn1.forward(conv1.forward(x))));
+  }
+
+  /**
+   * Whether the stem is its modules as built (Conv2d, BatchNorm2d in
+   * evaluation on running statistics, ReLU, MaxPool2d(3, stride 2, padding
+   * 1)), without hooks or overrides whose calls the fused kernel would skip.
+   */
+  #stemFuses(): boolean {
+    const plain = (m: Module, cls: abstract new (...a: never[]) => Module) =>
+      m.constructor === cls && !Object.hasOwn(m, "forward");
+    const { conv1, bn1, relu, maxpool } = this;
+    if (
+      !plain(conv1, Conv2d) || !plain(bn1, BatchNorm2d) || !plain(relu, ReLU) ||
+      !plain(maxpool, MaxPool2d) || bn1.training || !bn1.runningMean || !bn1.runningVar
+    ) {
+      return false;
+    }
+    const o = maxpool.options;
+    const k = pair(maxpool.kernelSize, "MaxPool2d", 1);
+    const stride = pair(o.stride ?? k, "MaxPool2d", 1);
+    const padding = pair(o.padding ?? 0, "MaxPool2d", 0);
+    return [...k, ...stride, ...padding].every((v, i) => v === [3, 3, 2, 2, 1, 1][i]) &&
+      !o.ceilMode;
+  }
+
   /** x [N, inChannels, H, W] -> logits [N, numClasses]. */
   forward(x: Tensor): Tensor {
     checkInput(x, this.inputSpec);
     // Inside noGrad, chain frees each stage's tensors once the next has used them.
     return chain(x, [
-      (t) => this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(t)))),
+      (t) => this.#stem(t),
       (t) => this.layer1.forward(t),
       (t) => this.layer2.forward(t),
       (t) => this.layer3.forward(t),
