@@ -194,7 +194,8 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
     const int st = lits_conv_direct_forward(&p, x, xf, weight, bias, y);
     if (st != LITS_ERR_UNAVAILABLE) return lits_conv_status(fn, &p, st);
   }
-  return lits_conv_status(fn, &p, lits_conv_gemm_forward(&p, x, xf, weight, bias, y, ep));
+  return lits_conv_status(
+      fn, &p, lits_conv_gemm_forward(&p, x, xf, weight, bias, y, ep, prepared, prepared_bytes));
 }
 
 /* forward, then the epilogue over y where the algorithm did not apply it as
@@ -229,7 +230,10 @@ int lits_conv2d_prepared_bytes(const lits_conv2d_params* params_host, int64_t* b
   *bytes = 0;
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
-  if (pick_algo(&p, NULL, 0) == ALGO_WINOGRAD) *bytes = lits_conv_prepared_bytes(&p);
+  if (lits_conv_stem_applies(&p) || lits_conv_onednn_f32_may_take(&p, 0)) return LITS_OK;
+  const int algo = pick_algo(&p, NULL, 0);
+  if (algo == ALGO_WINOGRAD) *bytes = lits_conv_prepared_bytes(&p);
+  if (algo == ALGO_GEMM) *bytes = lits_conv_prepared_gemm_bytes(&p);
   return LITS_OK;
 }
 

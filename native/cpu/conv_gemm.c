@@ -77,23 +77,31 @@ static const float* gather_offsets(const conv_shape* p, const tile* b, const flo
 }
 
 int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                           const float* weight, const float* bias, float* y, conv_epilogue* ep) {
+                           const float* weight, const float* bias, float* y, conv_epilogue* ep,
+                           void* prepared, int64_t prepared_bytes) {
   const int nt = omp_get_max_threads();
   const tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
   const int64_t kohw = p->k * p->ohw;
   const x_walk w = plan_x_walk(p, xf, &t, 1);
   const int threads = min_threads(nt, t.count);
   const int stream = stream_output(p->n * kohw);
-  const int64_t packed = w.own ? lits_packed_gemm_weights_floats(p->k, p->crs_g) : 0;
+  /* The packed weights: kept by the caller (an evaluation's), else packed here. */
+  const float* kept =
+      w.own && prepared != NULL ? lits_conv_prepared_gemm_weights(p, weight, prepared, prepared_bytes)
+                                : NULL;
+  const int64_t packed = w.own && kept == NULL ? lits_packed_gemm_weights_floats(p->k, p->crs_g) : 0;
   float* scratch = thread_scratch(w.per, threads, packed);
   if (w.per + packed > 0 && scratch == NULL) return LITS_ERR_MEMORY;
-  float* ap = w.own ? scratch + w.per * threads : NULL; /* the packed weights */
+  float* own_ap = packed > 0 ? scratch + w.per * threads : NULL;
+  const float* ap = kept != NULL ? kept : own_ap;
 #pragma omp parallel num_threads(threads)
   {
     float *col, *out, *pack, *xbuf;
     const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-    if (w.own) lits_packed_gemm_pack_a_part(weight, p->k, p->crs_g, 0, ap, tid, nth);
+    if (own_ap != NULL) {
+      lits_packed_gemm_pack_a_part(weight, p->k, p->crs_g, 0, own_ap, tid, nth);
 #pragma omp barrier
+    }
     x_walk_buffers(&w, scratch, tid, &col, &out, &pack, &xbuf);
     /* A thread's tiles in a row, so that it knows the next one (gemm_next). */
     const int64_t ti1 = t.count * (tid + 1) / nth;

@@ -48,9 +48,12 @@ typedef struct {
 int lits_conv_epilogue_pass(const lits_conv2d_params* q, const conv_epilogue* ep, float* y);
 
 /* im2col / col2im + SGEMM (any geometry). Each returns a status; scratch
- * comes from the caching allocator. xf and ep may be NULL. */
+ * comes from the caching allocator. xf and ep may be NULL; the forward's
+ * own GEMM reads its packed weights from prepared where it is not NULL
+ * (lits_conv_prepared_gemm_weights). */
 int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                           const float* weight, const float* bias, float* y, conv_epilogue* ep);
+                           const float* weight, const float* bias, float* y, conv_epilogue* ep,
+                           void* prepared, int64_t prepared_bytes);
 int lits_conv_gemm_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                  float* dx);
 int lits_conv_gemm_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
@@ -194,11 +197,17 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
 
 /* The forward's weights prepared once and kept by the caller
  * (conv_prepared.c): the bytes of the buffer for a Winograd shape, and the
- * Winograd forward that reads, checks and, where stale, remakes it. */
+ * Winograd forward that reads, checks and, where stale, remakes it; the
+ * bytes for packed_gemm.c's packed weights (lits_conv_gemm_forward's own
+ * GEMM), and those weights, checked and where stale remade in the buffer,
+ * or NULL where it is too short (the caller then packs its own). */
 int64_t lits_conv_prepared_bytes(const conv_shape* p);
 int lits_conv_prepared_winograd_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                                         const float* weight, const float* bias, float* y,
                                         void* prepared, int64_t bytes);
+int64_t lits_conv_prepared_gemm_bytes(const conv_shape* p);
+const float* lits_conv_prepared_gemm_weights(const conv_shape* p, const float* weight,
+                                             void* prepared, int64_t bytes);
 
 /* The convolution entry points' checks (lits_check.h's and this backend's:
  * im2col's size, 32-bit GEMM dimensions), filling *p; LITS_EMPTY for n = 0

@@ -372,7 +372,8 @@ int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, cons
 /* ---- prepared convolution weights (CPU only: LITS_OPTIONAL) ------------- */
 /* An evaluation forward calls each convolution with the same weights again
  * and again; these let the caller keep them in the form the kernel reads
- * (Winograd's transformed, packed planes), in a buffer it owns, one per
+ * (Winograd's transformed, packed planes; the GEMM convolutions' packed
+ * weights, 1x1 layers among them), in a buffer it owns, one per
  * weight tensor. bytes gets the size of that buffer for this geometry, 0
  * where the forward has nothing to prepare. */
 LITS_OPTIONAL

@@ -2,8 +2,9 @@
  * Prepared convolution weights: where a convolution's weights will not
  * change under it (no gradient is recorded for them: `noGrad`, or frozen
  * layers), its forward keeps them in the form the kernel reads (Winograd's
- * transformed, packed planes) in a buffer tied to the weight's storage, so
- * that an evaluation pays that transform once instead of once per call. The
+ * transformed, packed planes; the GEMM convolutions' packed weights) in a
+ * buffer tied to the weight's storage, so that an evaluation pays that
+ * transform once instead of once per call. The
  * kernel hashes the weights on every call and remakes the buffer when they
  * differ (`lits.h`), so no write to them, by any path, goes unseen. A
  * forward that records the weights' gradient lets the buffer go: training
@@ -32,7 +33,8 @@ export interface PreparedWeights {
  * (lits_conv2d_params), or null where the backend or the algorithm has
  * nothing to prepare, or `weight` is not a stored tensor of its own (an op
  * result or a view is made afresh each time). One buffer per weight serves
- * every image size: Winograd's planes depend on the channels only.
+ * every image size: Winograd's planes and packed weights depend on the
+ * channels only.
  */
 export function preparedWeights(weight: Tensor, params: Int32Array): PreparedWeights | null {
   const lib = weight.lib;
