@@ -15,6 +15,7 @@
 #include "common.h"
 #include "conv_direct.h"
 #include "conv_internal.h"
+#include "pool_internal.h"
 
 #define PKB CONV_DIRECT_KB /* output channels per block */
 
@@ -29,13 +30,6 @@ static int serves(const conv_shape* p) {
 }
 
 #ifdef __AVX512F__
-/* The pool's "greater, or NaN" fold of m then v (maxpool_separable.c's). */
-static inline __m512 fold16(__m512 m, __m512 v) {
-  const __mmask16 win =
-      _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-  return _mm512_mask_mov_ps(m, win, v);
-}
-
 /* relu(T(v)) as the max pool applies a deferred batch norm and ReLU. */
 static inline __m512 transform(__m512 v, const float* coef, int64_t k, int64_t ch) {
   if (coef != NULL) {
@@ -72,9 +66,10 @@ static void pooled_row(const float* x, const float* w, const float* bias, const 
                                          : (__mmask16)0;
         const __m512 lo = transform(_mm512_maskz_loadu_ps(mlo, ri), coef, k, k0 + kb);
         const __m512 hi = transform(_mm512_maskz_loadu_ps(mhi, ri + 16), coef, k, k0 + kb);
-        fold[i] = fold16(_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi));
+        fold[i] = lits_pool_fold16(_mm512_permutex2var_ps(lo, even, hi),
+                                   _mm512_permutex2var_ps(lo, odd, hi));
       }
-      _mm512_mask_storeu_ps(yr + px0, m, fold16(fold[0], fold[1]));
+      _mm512_mask_storeu_ps(yr + px0, m, lits_pool_fold16(fold[0], fold[1]));
     }
   }
 }

@@ -86,10 +86,11 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   const int threads = min_threads(nt, t.count);
   const int stream = stream_output(p->n * kohw);
   /* The packed weights: kept by the caller (an evaluation's), else packed here. */
-  const float* kept =
-      w.own && prepared != NULL ? lits_conv_prepared_gemm_weights(p, weight, prepared, prepared_bytes)
-                                : NULL;
-  const int64_t packed = w.own && kept == NULL ? lits_packed_gemm_weights_floats(p->k, p->crs_g) : 0;
+  const float* kept = w.own && prepared != NULL
+                          ? lits_conv_prepared_gemm_weights(p, weight, prepared, prepared_bytes)
+                          : NULL;
+  const int64_t packed =
+      w.own && kept == NULL ? lits_packed_gemm_weights_floats(p->k, p->crs_g) : 0;
   float* scratch = thread_scratch(w.per, threads, packed);
   if (w.per + packed > 0 && scratch == NULL) return LITS_ERR_MEMORY;
   float* own_ap = packed > 0 ? scratch + w.per * threads : NULL;

@@ -18,6 +18,7 @@
 #include "common.h"
 #include "conv_internal.h"
 #include "conv_stem.h"
+#include "pool_internal.h"
 #include "stream_store.h"
 
 /* Pooled size of n rows or columns: window 3, stride 2, padding 1, floor. */
@@ -28,13 +29,6 @@ static int64_t pooled(int64_t n) { return (n - 1) / 2 + 1; }
  * vectors. */
 #define ROW_LEAD 16
 #define ROW_TAIL 48
-
-/* The pool's "greater, or NaN" fold of m then v (maxpool_separable.c's). */
-__attribute__((target("avx512f"))) static inline __m512 fold16(__m512 m, __m512 v) {
-  const __mmask16 win =
-      _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-  return _mm512_mask_mov_ps(m, win, v);
-}
 
 /* Each channel's row (ld floats apart, -inf around it) folded across into
  * pw maxima (hrow, channel rows hld apart): columns 2 px - 1, 2 px, 2 px + 1
@@ -51,8 +45,8 @@ __attribute__((target("avx512f"))) static void fold_across(const float* row, int
       const __m512 lo = _mm512_loadu_ps(c), hi = _mm512_loadu_ps(c + 16);
       const __m512 before = _mm512_permutex2var_ps(_mm512_loadu_ps(c - 2), odd,
                                                    _mm512_loadu_ps(c + 14)); /* 2 px - 1 */
-      __m512 m = fold16(before, _mm512_permutex2var_ps(lo, even, hi));
-      m = fold16(m, _mm512_permutex2var_ps(lo, odd, hi));
+      __m512 m = lits_pool_fold16(before, _mm512_permutex2var_ps(lo, even, hi));
+      m = lits_pool_fold16(m, _mm512_permutex2var_ps(lo, odd, hi));
       _mm512_storeu_ps(hrow + ch * hld + px0, m);
     }
   }
@@ -99,7 +93,8 @@ static int pool_forward(const conv_shape* p, const float* x, const float* weight
         for (int64_t px0 = 0; px0 < pw; px0 += 16) {
           __m512 m = _mm512_loadu_ps(h + r0 % 3 * p->k * hld + ch * hld + px0);
           for (int64_t oy = r0 + 1; oy <= r1; oy++) {
-            m = fold16(m, _mm512_loadu_ps(h + oy % 3 * p->k * hld + ch * hld + px0));
+            const float* hr = h + oy % 3 * p->k * hld + ch * hld;
+            m = lits_pool_fold16(m, _mm512_loadu_ps(hr + px0));
           }
           const int64_t left = pw - px0;
           if (stream && ((uintptr_t)(o + px0) & 63) == 0) {

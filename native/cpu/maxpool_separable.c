@@ -74,13 +74,6 @@ static inline __attribute__((always_inline)) void fold_cols(const float* t, floa
 }
 
 #ifdef __AVX512F__
-/* m = the fold of m then v, 16 lanes. */
-static inline __m512 fold16(__m512 m, __m512 v) {
-  const __mmask16 win =
-      _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-  return _mm512_mask_mov_ps(m, win, v);
-}
-
 /* relu?(T(v)) as fused_apply computes it (one rounding for the multiply-add). */
 static inline __attribute__((always_inline)) __m512 apply16(__m512 v, __m512 tm, __m512 ta,
                                                             __m512 tb, const int identity,
@@ -168,8 +161,8 @@ static inline __attribute__((always_inline)) void row_s2(const float* xr, fused_
       if (kw3) m = fold16_idx(m, &id, e2, _mm512_add_epi32(c_o, one));
       _mm512_storeu_si512((void*)(hi + b * 16), id);
     } else {
-      m = fold16(e, o);
-      if (kw3) m = fold16(m, e2);
+      m = lits_pool_fold16(e, o);
+      if (kw3) m = lits_pool_fold16(m, e2);
     }
     _mm512_storeu_ps(hm + b * 16, m);
     e = e_next;

@@ -3,6 +3,7 @@
 #ifndef LITS_CPU_POOL_INTERNAL_H
 #define LITS_CPU_POOL_INTERNAL_H
 
+#include <immintrin.h>
 #include <stdint.h>
 
 /* Below this many elements of work a pooling call stays on one thread. */
@@ -27,5 +28,15 @@ int64_t lits_maxpool_backward_plane(const struct lits_pool2d_params* q, const fl
                                     const int32_t* ip, float* dxp);
 int lits_maxpool_separable(const struct lits_pool2d_params* params_host, const float* x,
                            const float* x_coef, int relu, float* y, int32_t* indices);
+
+/* The max pool's fold of m then v, 16 lanes: v wins where it is greater
+ * than m, or NaN (PyTorch's CPU kernel's rule); every kernel that pools
+ * (maxpool_separable.c, conv_direct_pool.c, conv_stem_pool.c) folds with
+ * it, so that fused kernels keep the pool's bits. */
+__attribute__((target("avx512f"))) static inline __m512 lits_pool_fold16(__m512 m, __m512 v) {
+  const __mmask16 win =
+      _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  return _mm512_mask_mov_ps(m, win, v);
+}
 
 #endif

@@ -19,6 +19,56 @@ import * as fusion from "./fusion.ts";
 import { type EvalStats, inferCoef } from "./norm.ts";
 import { contiguous } from "./shape.ts";
 
+/** A fused kernel's entry points, as lits.h declares them (null: the backend has none). */
+interface Kernel {
+  takes: ((params: Int32Array, takes: Int32Array) => number) | null;
+  run:
+    | ((
+      params: Int32Array,
+      x: Deno.PointerValue,
+      w: Deno.PointerValue,
+      b: Deno.PointerValue,
+      coef: Deno.PointerValue,
+      y: Deno.PointerValue,
+    ) => number)
+    | null;
+}
+
+/**
+ * The fused kernel's output [n, k, ...pooled(oh, ow)], or null where it does
+ * not serve the call (see the two functions below).
+ */
+function convReluMaxPool(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: Conv2dOptions,
+  bn: EvalStats | null,
+  kernel: Kernel,
+  pooled: (size: number) => number,
+): Tensor | null {
+  const tensors = [x, weight, bias, bn?.runningMean, bn?.runningVar, bn?.weight, bn?.bias];
+  if (
+    !kernel.run || !kernel.takes || !fusion.canFuse(x) ||
+    tensors.some((t) => t && (t.dtype !== "float32" || t.device !== x.device)) ||
+    (isGradEnabled() && tensors.some((t) => t?.requiresGrad))
+  ) {
+    return null;
+  }
+  const lib = x.lib;
+  const { params, n, k, oh, ow, desc } = convGeometry(x, weight, bias, options);
+  if (bn && bn.runningMean.size !== k) return null;
+  const takes = new Int32Array(1);
+  check(lib, kernel.takes(params, takes), desc);
+  if (takes[0] !== 1) return null;
+  const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
+  const coef = bn ? inferCoef(bn) : null;
+  const y = Tensor.empty([n, k, pooled(oh), pooled(ow)], "float32", x.device);
+  check(lib, kernel.run(params, cx.ptr, cw.ptr, cb?.ptr ?? null, coef?.ptr ?? null, y.ptr), desc);
+  coef?.dispose();
+  return y;
+}
+
 /**
  * @internal maxPool2d(relu(batchNorm(conv2d(x, weight, bias, options), bn)),
  * 2, stride 2) with the batch norm (bn null: none) on its running
@@ -34,38 +84,13 @@ export function conv2dReluMaxPool2(
   options: Conv2dOptions,
   bn: EvalStats | null,
 ): Tensor | null {
+  if (matrixOpInBf16(x)) return null;
   const lib = x.lib;
-  const tensors = [x, weight, bias, bn?.runningMean, bn?.runningVar, bn?.weight, bn?.bias];
-  if (
-    !lib.lits_conv2d_relu_maxpool2_f32 || !lib.lits_conv2d_relu_maxpool2_takes ||
-    !fusion.canFuse(x) || matrixOpInBf16(x) ||
-    tensors.some((t) => t && (t.dtype !== "float32" || t.device !== x.device)) ||
-    (isGradEnabled() && tensors.some((t) => t?.requiresGrad))
-  ) {
-    return null;
-  }
-  const { params, n, k, oh, ow, desc } = convGeometry(x, weight, bias, options);
-  if (bn && bn.runningMean.size !== k) return null;
-  const takes = new Int32Array(1);
-  check(lib, lib.lits_conv2d_relu_maxpool2_takes(params, takes), desc);
-  if (takes[0] !== 1) return null;
-  const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
-  const coef = bn ? inferCoef(bn) : null;
-  const y = Tensor.empty([n, k, Math.floor(oh / 2), Math.floor(ow / 2)], "float32", x.device);
-  check(
-    lib,
-    lib.lits_conv2d_relu_maxpool2_f32(
-      params,
-      cx.ptr,
-      cw.ptr,
-      cb?.ptr ?? null,
-      coef?.ptr ?? null,
-      y.ptr,
-    ),
-    desc,
-  );
-  coef?.dispose();
-  return y;
+  const kernel = {
+    takes: lib.lits_conv2d_relu_maxpool2_takes,
+    run: lib.lits_conv2d_relu_maxpool2_f32,
+  };
+  return convReluMaxPool(x, weight, bias, options, bn, kernel, (size) => Math.floor(size / 2));
 }
 
 /**
@@ -84,29 +109,19 @@ export function conv2dReluMaxPool3s2(
   options: Conv2dOptions,
   bn: EvalStats | null,
 ): Tensor | null {
-  const lib = x.lib;
-  const tensors = [x, weight, bias, bn?.runningMean, bn?.runningVar, bn?.weight, bn?.bias];
-  const bf16 = matrixOpInBf16(x);
-  const kernel = bf16
-    ? lib.lits_conv2d_relu_maxpool3s2_bf16_f32
-    : lib.lits_conv2d_relu_maxpool3s2_f32;
-  if (
-    !kernel || !lib.lits_conv2d_relu_maxpool3s2_takes || !fusion.canFuse(x) ||
-    tensors.some((t) => t && (t.dtype !== "float32" || t.device !== x.device)) ||
-    (isGradEnabled() && tensors.some((t) => t?.requiresGrad))
-  ) {
-    return null;
-  }
-  const { params, n, k, oh, ow, desc } = convGeometry(x, weight, bias, options);
-  if (bn && bn.runningMean.size !== k) return null;
-  const takes = new Int32Array(1);
-  check(lib, lib.lits_conv2d_relu_maxpool3s2_takes(params, bf16 ? 1 : 0, takes), desc);
-  if (takes[0] !== 1) return null;
-  const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
-  const coef = bn ? inferCoef(bn) : null;
-  const pooled = (size: number) => Math.floor((size - 1) / 2) + 1;
-  const y = Tensor.empty([n, k, pooled(oh), pooled(ow)], "float32", x.device);
-  check(lib, kernel(params, cx.ptr, cw.ptr, cb?.ptr ?? null, coef?.ptr ?? null, y.ptr), desc);
-  coef?.dispose();
-  return y;
+  const lib = x.lib, bf16 = matrixOpInBf16(x);
+  const takes = lib.lits_conv2d_relu_maxpool3s2_takes;
+  const kernel = {
+    takes: takes && ((params: Int32Array, out: Int32Array) => takes(params, bf16 ? 1 : 0, out)),
+    run: bf16 ? lib.lits_conv2d_relu_maxpool3s2_bf16_f32 : lib.lits_conv2d_relu_maxpool3s2_f32,
+  };
+  return convReluMaxPool(
+    x,
+    weight,
+    bias,
+    options,
+    bn,
+    kernel,
+    (size) => Math.floor((size - 1) / 2) + 1,
+  );
 }
