@@ -191,12 +191,14 @@ int64_t lits_stem_weights_floats(const conv_shape* p) {
 
 /* Columns of each half row: every block's loads, up to NB past its first
  * pixel plus s / 2, stay inside. */
-static int64_t split_len(const conv_shape* p) { return (p->ow + NB - 1) / NB * NB + p->s / 2 + 16; }
+static int64_t split_len(const conv_shape* p) {
+  return (p->ow + NB - 1) / NB * NB + p->s / 2 + 16;
+}
 
 int64_t lits_stem_ring_floats(const conv_shape* p) { return 2 * p->r * split_len(p); }
 
 stem_plan lits_stem_setup(const conv_shape* p, const float* x, const conv_xform* xf,
-                            const float* weight, int bf16, float* wp) {
+                          const float* weight, int bf16, float* wp) {
   const int active = conv_xform_active(xf);
   stem_plan s = {p, x, wp, fused_affine_of(active ? xf->coef : NULL, 1, 0), active && xf->relu,
                  bf16, split_len(p), p->r * p->s, (p->k + KB - 1) / KB};
@@ -205,9 +207,8 @@ stem_plan lits_stem_setup(const conv_shape* p, const float* x, const conv_xform*
 }
 
 __attribute__((target("avx512f"))) void lits_stem_row(const stem_plan* s, stem_ring* rg,
-                                                        int64_t ni, int64_t oy,
-                                                        const float* bias, stem_out e,
-                                                        float* out) {
+                                                      int64_t ni, int64_t oy, const float* bias,
+                                                      stem_out e, float* out) {
   const conv_shape* p = s->p;
   const float* tap[MAX_TAPS * MAX_TAPS]; /* where tap (r, s) reads pixel 0 */
   const float* img = s->x + ni * p->h * p->w;

@@ -53,7 +53,7 @@ __attribute__((target("avx512f"))) static void fold_across(const float* row, int
 }
 
 static int pool_forward(const conv_shape* p, const float* x, const float* weight,
-                                const float* bias, const float* y_coef, float* y, int bf16) {
+                        const float* bias, const float* y_coef, float* y, int bf16) {
   const int64_t ph = pooled(p->oh), pw = pooled(p->ow), items = p->n * ph;
   const int64_t wf = lits_stem_weights_floats(p);
   const int64_t ld = ROW_LEAD + (p->ow + 15) / 16 * 16 + ROW_TAIL; /* a channel's stem row */
