@@ -19,28 +19,11 @@
  */
 import { rand } from "../mod.ts";
 import { check, cpuLib, cpuLibraryPath } from "../src/ffi/native.ts";
+import { symbols } from "../src/ffi/symbols.ts";
 import { cpuInfo, describeCpu } from "./peak.ts";
 
-const symbols = {
-  lits_conv2d_forward_epilogue_f32: {
-    parameters: [
-      "buffer",
-      "pointer",
-      "pointer",
-      "i32",
-      "pointer",
-      "pointer",
-      "pointer",
-      "pointer",
-      "pointer",
-      "i32",
-      "pointer",
-      "pointer",
-      "i64",
-    ],
-    result: "i32",
-  },
-} as const;
+/** The one entry point the libraries are compared on, as src/ffi/symbols.ts declares it. */
+const table = { lits_conv2d_forward_epilogue_f32: symbols.lits_conv2d_forward_epilogue_f32 };
 
 const lib = cpuLib();
 const rewrite = lib.lits_fused_affine_f32;
@@ -48,7 +31,11 @@ if (!rewrite) {
   throw new Error("this library has no lits_fused_affine_f32 (rebuild: deno task build)");
 }
 const paths = (Deno.env.get("LITS_AB_LIBS") ?? cpuLibraryPath()).split(",");
-const libs = paths.map((p) => Deno.dlopen(p, symbols).symbols);
+const libs = paths.map((p) => {
+  const run = Deno.dlopen(p, table).symbols.lits_conv2d_forward_epilogue_f32;
+  if (!run) throw new Error(`${p} has no lits_conv2d_forward_epilogue_f32`);
+  return run;
+});
 const rounds = Number(Deno.args[0] ?? 15);
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
 
@@ -84,7 +71,7 @@ for (const [c, h, k, calls, residual] of LAYERS) {
       // x rewritten in place with streaming stores (its own values: an identity transform).
       check(lib, rewrite(x.ptr, null, null, null, x.ptr, n, c, hw, 0), () => "x");
       const t0 = performance.now();
-      const st = libs[v].lits_conv2d_forward_epilogue_f32(
+      const st = libs[v](
         geom,
         x.ptr,
         xc?.ptr ?? null,

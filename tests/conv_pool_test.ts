@@ -20,11 +20,10 @@ import {
 } from "../mod.ts";
 import { conv2dReluMaxPool2 } from "../src/tensor/ops/conv_pool.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
-import { assertBits, countCalls } from "./helpers.ts";
+import { assertBits, AVX512, countCalls } from "./helpers.ts";
 
 // The kernel serves where the direct 3x3 kernel runs: AVX-512 builds (this
 // machine's), layers of few channels on any of them.
-const AVX512 = Deno.readTextFileSync("/proc/cpuinfo").includes(" avx512f");
 const KERNEL = "lits_conv2d_relu_maxpool2_f32";
 
 /** fn's result, and how many times the kernel ran. */

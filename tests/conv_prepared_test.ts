@@ -19,11 +19,9 @@ import {
 } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 import type { Conv2dOptions } from "../src/tensor/ops/conv.ts";
-import { withEnv } from "./helpers.ts";
+import { AVX512, withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
-// The GEMM convolutions' packed weights are packed_gemm.c's, which runs on AVX-512 CPUs only.
-const AVX512 = Deno.readTextFileSync("/proc/cpuinfo").includes(" avx512f");
 const ignore = lib.lits_conv2d_forward_prepared_f32 === null;
 
 /**
@@ -121,6 +119,7 @@ for (const { shape: [n, c, k, h, w], r, stride } of GEMM) {
       const params = new Int32Array([n, c, h, w, k, r, r, st, st, pad, pad, 1, 1, 1]);
       const bytes = new BigInt64Array(1);
       assert.equal(lib.lits_conv2d_prepared_bytes!(params, Deno.UnsafePointer.of(bytes)), 0);
+      // The packed weights are packed_gemm.c's, which runs on AVX-512 CPUs only.
       if (AVX512) assert.ok(bytes[0] >= BigInt(64 + 4 * k * c * r * r), `bytes ${bytes[0]}`);
       else assert.equal(bytes[0], 0n, "nothing to prepare without AVX-512");
       const x = randn([n, c, h, w]), wt = randn([k, c, r, r]);

@@ -25,11 +25,10 @@ import { conv2dReluMaxPool3s2 } from "../src/tensor/ops/conv_pool.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { STATUS } from "../src/ffi/codes.ts";
-import { assertBits, countCalls, withEnv } from "./helpers.ts";
+import { assertBits, AVX512, countCalls, withEnv } from "./helpers.ts";
 import { bf16Convolutions, resolve } from "./conv_ref.ts";
 
-// The stem kernel runs on AVX-512 CPUs (this machine's); elsewhere the ops one by one.
-const AVX512 = Deno.readTextFileSync("/proc/cpuinfo").includes(" avx512f");
+// The stem kernel runs on AVX-512 CPUs (AVX512); elsewhere the ops one by one.
 const { noBf16 } = bf16Convolutions("conv_stem_pool_test.ts");
 const KERNELS = ["lits_conv2d_relu_maxpool3s2_f32", "lits_conv2d_relu_maxpool3s2_bf16_f32"];
 const counting = <T>(fn: () => T) => countCalls(KERNELS, fn);
