@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "common.h"
+#include "conv_internal.h"
 #include "fused_internal.h"
 #include "stream_store.h"
 
@@ -74,15 +75,11 @@ static int64_t stats_block(int64_t n, int64_t c, int64_t hw) {
   return n * hw * (int64_t)sizeof(float) <= 32 * 1024 ? 1 : bn_block(n, c, hw);
 }
 
-/* Batch statistics of channels [ch0, ch1) (two passes, the second from L2,
- * with double sums of float chunk sums), the running statistics' update,
- * and the output transforms: mean, scale and shift of channel ch at
- * mean_out[ch - ch0], a_out[...], b_out[...]. */
-static void bn_block_stats(const float* x, const float* gamma, const float* beta,
-                           float* running_mean, float* running_var, float* save_mean,
-                           float* save_invstd, int64_t n, int64_t c, int64_t hw, int64_t ch0,
-                           int64_t ch1, float momentum, float eps, float* mean_out, float* a_out,
-                           float* b_out) {
+/* The mean and M2 (the sum of squared deviations from it) of channels
+ * [ch0, ch1), at mean[ch - ch0] and m2[...]: two passes, the second from
+ * L2, with double sums of float chunk sums. */
+static void bn_block_moments(const float* x, int64_t n, int64_t c, int64_t hw, int64_t ch0,
+                             int64_t ch1, double* mean, double* m2) {
   const int64_t m = n * hw, cb = ch1 - ch0;
   double sum[BN_BLOCK_MAX], ssd[BN_BLOCK_MAX];
   float fmean[BN_BLOCK_MAX];
@@ -109,29 +106,66 @@ static void bn_block_stats(const float* x, const float* gamma, const float* beta
     }
   }
   for (int64_t i = 0; i < cb; i++) {
-    const int64_t ch = ch0 + i;
-    const double mean = sum[i] / (double)m;
+    mean[i] = sum[i] / (double)m;
     /* sum((x - mean)^2) = sum((x - fmean)^2) - m (mean - fmean)^2. */
-    const double dsum = mean - (double)fmean[i];
-    double d = ssd[i] - (double)m * dsum * dsum;
-    if (d < 0.0) d = 0.0;
-    const double var = d / (double)m;
-    const double invstd = 1.0 / sqrt(var + (double)eps);
-    save_mean[ch] = (float)mean;
-    save_invstd[ch] = (float)invstd;
-    if (running_mean != NULL) {
-      running_mean[ch] =
-          (float)((1.0 - (double)momentum) * running_mean[ch] + (double)momentum * mean);
+    const double dsum = mean[i] - (double)fmean[i];
+    m2[i] = ssd[i] - (double)m * dsum * dsum;
+  }
+}
+
+/* Channel ch's batch statistics from its mean and M2 over m values: the
+ * saved mean and invstd, the running statistics' update, and the output
+ * transform (mean, scale, shift) at *mean_out, *a_out, *b_out. */
+static void bn_finalize(int64_t ch, double mean, double m2, int64_t m, const float* gamma,
+                        const float* beta, float* running_mean, float* running_var,
+                        float* save_mean, float* save_invstd, float momentum, float eps,
+                        float* mean_out, float* a_out, float* b_out) {
+  const double d = m2 < 0.0 ? 0.0 : m2;
+  const double var = d / (double)m;
+  const double invstd = 1.0 / sqrt(var + (double)eps);
+  save_mean[ch] = (float)mean;
+  save_invstd[ch] = (float)invstd;
+  if (running_mean != NULL) {
+    running_mean[ch] =
+        (float)((1.0 - (double)momentum) * running_mean[ch] + (double)momentum * mean);
+  }
+  if (running_var != NULL) {
+    const double unbiased = d / (double)(m - 1);
+    running_var[ch] =
+        (float)((1.0 - (double)momentum) * running_var[ch] + (double)momentum * unbiased);
+  }
+  const float g = gamma != NULL ? gamma[ch] : 1.0f;
+  *mean_out = (float)mean;
+  *a_out = (float)invstd * g;
+  *b_out = beta != NULL ? beta[ch] : 0.0f;
+}
+
+/* Batch statistics of channels [ch0, ch1): bn_block_moments, then
+ * bn_finalize into mean_out[ch - ch0], a_out[...], b_out[...]. */
+static void bn_block_stats(const float* x, const float* gamma, const float* beta,
+                           float* running_mean, float* running_var, float* save_mean,
+                           float* save_invstd, int64_t n, int64_t c, int64_t hw, int64_t ch0,
+                           int64_t ch1, float momentum, float eps, float* mean_out, float* a_out,
+                           float* b_out) {
+  double mean[BN_BLOCK_MAX], m2[BN_BLOCK_MAX];
+  bn_block_moments(x, n, c, hw, ch0, ch1, mean, m2);
+  for (int64_t i = 0; i < ch1 - ch0; i++) {
+    bn_finalize(ch0 + i, mean[i], m2[i], n * hw, gamma, beta, running_mean, running_var,
+                save_mean, save_invstd, momentum, eps, mean_out + i, a_out + i, b_out + i);
+  }
+}
+
+void lits_conv_moments_pass(const float* y, int64_t n, int64_t k, int64_t hw, double* out) {
+  const int64_t cb = stats_block(n, k, hw), blocks = (k + cb - 1) / cb;
+#pragma omp parallel for schedule(static) if (n * hw * k >= LITS_BN_PAR_MIN)
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    const int64_t ch0 = blk * cb, ch1 = ch0 + cb < k ? ch0 + cb : k;
+    double mean[BN_BLOCK_MAX], m2[BN_BLOCK_MAX];
+    bn_block_moments(y, n, k, hw, ch0, ch1, mean, m2);
+    for (int64_t i = 0; i < ch1 - ch0; i++) {
+      out[2 * (ch0 + i)] = mean[i];
+      out[2 * (ch0 + i) + 1] = m2[i];
     }
-    if (running_var != NULL) {
-      const double unbiased = d / (double)(m - 1);
-      running_var[ch] =
-          (float)((1.0 - (double)momentum) * running_var[ch] + (double)momentum * unbiased);
-    }
-    const float g = gamma != NULL ? gamma[ch] : 1.0f;
-    mean_out[i] = (float)mean;
-    a_out[i] = (float)invstd * g;
-    b_out[i] = beta != NULL ? beta[ch] : 0.0f;
   }
 }
 
@@ -181,6 +215,25 @@ int lits_batchnorm2d_stats_f32(const float* x, const float* gamma, const float* 
     const int64_t ch0 = blk * cb, ch1 = ch0 + cb < cc ? ch0 + cb : cc;
     bn_block_stats(x, gamma, beta, running_mean, running_var, save_mean, save_invstd, nn, cc,
                    hw, ch0, ch1, momentum, eps, coef + ch0, coef + cc + ch0, coef + 2 * cc + ch0);
+  }
+  return LITS_OK;
+}
+
+int lits_batchnorm2d_stats_from_moments_f32(const double* moments, const float* gamma,
+                                            const float* beta, float* running_mean,
+                                            float* running_var, float* save_mean,
+                                            float* save_invstd, float* coef, int32_t n,
+                                            int32_t c, int64_t hw, float momentum, float eps) {
+  static const char* fn = "lits_batchnorm2d_stats_from_moments_f32";
+  lits_clear_error();
+  LITS_CHECKED(bn_train_check(fn, n, c, hw, momentum, eps));
+  LITS_REQUIRE(moments != NULL && coef != NULL && save_mean != NULL && save_invstd != NULL,
+               "%s: moments, coef, save_mean or save_invstd is NULL", fn);
+  const int64_t cc = c;
+  for (int64_t ch = 0; ch < cc; ch++) {
+    bn_finalize(ch, moments[2 * ch], moments[2 * ch + 1], (int64_t)n * hw, gamma, beta,
+                running_mean, running_var, save_mean, save_invstd, momentum, eps, coef + ch,
+                coef + cc + ch, coef + 2 * cc + ch);
   }
   return LITS_OK;
 }

@@ -1,6 +1,7 @@
 /* conv.c: 2-D convolution entry points (forward, backward data, filter and
  * bias): argument checks, then the algorithm for the shape. */
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,27 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
   conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0};
   return forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
                       prepared_bytes, &ep);
+}
+
+int lits_conv2d_forward_moments_f32(const lits_conv2d_params* params_host, const float* x,
+                                    const float* x_coef, int32_t x_relu, const float* weight,
+                                    const float* bias, float* y, double* moments) {
+  static const char* fn = "lits_conv2d_forward_moments_f32";
+  lits_clear_error();
+  LITS_REQUIRE(moments != NULL, "%s: moments is NULL", fn);
+  conv_epilogue ep = {0};
+  ep.moments = moments;
+  const int st = forward(fn, params_host, x, x_coef, x_relu, weight, bias, y, NULL, 0, &ep);
+  if (st != LITS_OK || ep.moments_done) return st;
+  const lits_conv2d_params* q = params_host; /* checked by forward */
+  const int64_t oh = (q->h + 2 * q->pad_h - q->dil_h * (q->r - 1) - 1) / q->stride_h + 1;
+  const int64_t ow = (q->w + 2 * q->pad_w - q->dil_w * (q->s - 1) - 1) / q->stride_w + 1;
+  if ((int64_t)q->n * oh * ow == 0) { /* no values: the mean of nothing */
+    for (int64_t i = 0; i < 2 * (int64_t)q->k; i++) moments[i] = i % 2 ? 0.0 : NAN;
+    return LITS_OK;
+  }
+  lits_conv_moments_pass(y, q->n, q->k, oh * ow, moments);
+  return LITS_OK;
 }
 
 int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const float* weight,

@@ -80,10 +80,24 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
                            const float* weight, const float* bias, float* y, conv_epilogue* ep,
                            void* prepared, int64_t prepared_bytes) {
   const int nt = omp_get_max_threads();
-  const tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
+  /* Moments gather per tile where the own GEMM writes y: tiles laid out as
+   * for one thread, so that they (and the moments' bits) do not depend on
+   * the number of threads. */
+  const int want = ep != NULL && ep->moments != NULL;
+  tiling t = lits_conv_make_tiling(p, p->crs_g, want ? 1 : nt);
+  x_walk w = plan_x_walk(p, xf, &t, 1);
+  const int moments = want && w.own;
+  if (want && !moments) {
+    t = lits_conv_make_tiling(p, p->crs_g, nt);
+    w = plan_x_walk(p, xf, &t, 1);
+  }
   const int64_t kohw = p->k * p->ohw;
-  const x_walk w = plan_x_walk(p, xf, &t, 1);
   const int threads = min_threads(nt, t.count);
+  float* ms = NULL;
+  if (moments) {
+    ms = (float*)lits_scratch_alloc(lits_conv_moments_scratch(p->k, t.count, threads) * 4);
+    if (ms == NULL) return LITS_ERR_MEMORY;
+  }
   const int stream = stream_output(p->n * kohw);
   /* The packed weights: kept by the caller (an evaluation's), else packed here. */
   const float* kept = w.own && prepared != NULL
@@ -92,7 +106,10 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   const int64_t packed =
       w.own && kept == NULL ? lits_packed_gemm_weights_floats(p->k, p->crs_g) : 0;
   float* scratch = thread_scratch(w.per, threads, packed);
-  if (w.per + packed > 0 && scratch == NULL) return LITS_ERR_MEMORY;
+  if (w.per + packed > 0 && scratch == NULL) {
+    lits_scratch_free(ms);
+    return LITS_ERR_MEMORY;
+  }
   float* own_ap = packed > 0 ? scratch + w.per * threads : NULL;
   const float* ap = kept != NULL ? kept : own_ap;
 #pragma omp parallel num_threads(threads)
@@ -132,9 +149,13 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
           const int64_t y0 = b.i0 * kohw + b.oy0 * p->ow; /* the tile's first element */
           conv_epilogue tile_ep = ep != NULL ? *ep : (conv_epilogue){0};
           if (tile_ep.r != NULL) tile_ep.r += y0;
+          conv_tile_moments tm;
+          if (moments) tm = lits_conv_moments_tile(ms, p->k, t.count, tid);
+          tile_ep.tile = moments ? &tm : NULL;
           lits_packed_gemm_out(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? xf : NULL,
                                p->c, y + y0, p->ohw, span, kohw, bias, ep ? &tile_ep : NULL,
                                stream, &next, pack);
+          if (moments) lits_conv_moments_end_tile(ms, &tm, p->k, t.count, threads, ti, b.cols);
           continue; /* the bias and the epilogue were applied as y was written */
         } else {
           int64_t ldb;
@@ -160,6 +181,11 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   }
   lits_scratch_free(scratch);
   if (ep != NULL && w.own) ep->applied = 1;
+  if (moments) {
+    lits_conv_moments_merge(ms, p->k, t.count, threads, ep->moments);
+    ep->moments_done = 1;
+    lits_scratch_free(ms);
+  }
   return LITS_OK;
 }
 

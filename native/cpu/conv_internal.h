@@ -41,7 +41,45 @@ typedef struct {
   const float* r_coef; /* 3 * k floats, or NULL (always without r) */
   int relu;
   int applied;
+  /* Where not NULL, y's per-channel moments are wanted (conv_moments.c):
+   * an algorithm that gathers them as it writes y (the packed GEMM's
+   * tiles) puts them there and sets moments_done; else the caller makes a
+   * pass over y. tile: the running sums of one tile, set per tile by the
+   * algorithm for the kernels it calls. */
+  double* moments;
+  int moments_done;
+  struct conv_tile_moments* tile;
 } conv_epilogue;
+
+/* One tile's running sums per channel of y (conv_moments.c), shifted by
+ * the tile's first value of the channel so that the sum of squares does
+ * not cancel: acc[16 ch .. 16 ch + 8) the lanes of sum(v - shift[ch]),
+ * acc[16 ch + 8 .. 16 ch + 16) those of sum((v - shift[ch])^2), in double. */
+typedef struct conv_tile_moments {
+  double* acc;
+  float* shift;
+} conv_tile_moments;
+
+/* Adds value v of channel ch, the tile's first of it where first, to t. */
+static inline void conv_moments_add1(conv_tile_moments* t, int64_t ch, float v, int first) {
+  if (first) t->shift[ch] = v;
+  const double d = (double)v - (double)t->shift[ch];
+  t->acc[16 * ch] += d;
+  t->acc[16 * ch + 8] += d * d;
+}
+
+/* Scratch of conv_moments_gather for `tiles` tiles of k channels, `threads` threads, in floats. */
+int64_t lits_conv_moments_scratch(int64_t k, int64_t tiles, int threads);
+/* Thread tid's running sums in scratch, cleared for a new tile. */
+conv_tile_moments lits_conv_moments_tile(float* scratch, int64_t k, int64_t tiles, int tid);
+/* The tile's sums (cols values a channel) as its mean and M2, into tile ti's slot of scratch. */
+void lits_conv_moments_end_tile(float* scratch, const conv_tile_moments* t, int64_t k,
+                                int64_t tiles, int threads, int64_t ti, int64_t cols);
+/* The tiles' means and M2 merged in tile order (Chan et al.) into out [2 k]. */
+void lits_conv_moments_merge(const float* scratch, int64_t k, int64_t tiles, int threads,
+                             double* out);
+/* out [2 k] from a pass over y [n, k, hw] (batch norm's two-pass sums). */
+void lits_conv_moments_pass(const float* y, int64_t n, int64_t k, int64_t hw, double* out);
 
 /* The epilogue as a pass over y, written by a convolution of geometry q
  * (conv.c): lits_fused_affine_f32 in place. */

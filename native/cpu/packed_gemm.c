@@ -138,6 +138,10 @@ typedef struct {
   const conv_epilogue* ep;
   int64_t ch, k;
   const float* r;
+  /* y's moments gathered on the last pass (conv_moments.c), or NULL;
+   * first: the block holds the tile's first column */
+  conv_tile_moments* tm;
+  int first;
 } block_out;
 
 /* fused_affine's T(v) of channel ch in coef (c channels): the expression
@@ -158,6 +162,32 @@ __attribute__((target("avx512f"))) static inline __m512 epilogue16(__m512 v, con
   return ep->relu ? _mm512_max_ps(_mm512_setzero_ps(), v) : v; /* NaN and -0 as v < 0 ? 0 : v */
 }
 
+/* The upper 8 floats of v. */
+__attribute__((target("avx512f"))) static inline __m256 high8(__m512 v) {
+  return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+}
+
+/* Adds 32 values of channel ch (a then b) to the tile's moments: v - shift
+ * and its square in double, 8 lanes each (conv_moments.c). */
+__attribute__((target("avx512f"))) static inline void moments32(conv_tile_moments* t,
+                                                                int64_t ch, __m512 a, __m512 b,
+                                                                int first) {
+  if (first) t->shift[ch] = _mm512_cvtss_f32(a);
+  const __m512d s = _mm512_set1_pd((double)t->shift[ch]);
+  const __m512d d0 = _mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(a)), s);
+  const __m512d d1 = _mm512_sub_pd(_mm512_cvtps_pd(high8(a)), s);
+  const __m512d d2 = _mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(b)), s);
+  const __m512d d3 = _mm512_sub_pd(_mm512_cvtps_pd(high8(b)), s);
+  __m512d q = _mm512_mul_pd(d0, d0);
+  q = _mm512_fmadd_pd(d1, d1, q);
+  q = _mm512_fmadd_pd(d2, d2, q);
+  q = _mm512_fmadd_pd(d3, d3, q);
+  double* acc = t->acc + 16 * ch;
+  const __m512d sum = _mm512_add_pd(_mm512_add_pd(d0, d1), _mm512_add_pd(d2, d3));
+  _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), sum));
+  _mm512_storeu_pd(acc + 8, _mm512_add_pd(_mm512_loadu_pd(acc + 8), q));
+}
+
 __attribute__((target("avx512f"))) static inline void store_row(float* r, __m512 a, __m512 b,
                                                                 const block_out* e, int i,
                                                                 int64_t ldy) {
@@ -175,6 +205,7 @@ __attribute__((target("avx512f"))) static inline void store_row(float* r, __m512
     a = epilogue16(a, e, i, res);
     b = epilogue16(b, e, i, res != NULL ? res + 16 : NULL);
   }
+  if (e->tm != NULL) moments32(e->tm, e->ch + i, a, b, e->first);
   if (e->stream) {
     _mm512_stream_ps(r, a);
     _mm512_stream_ps(r + 16, b);
@@ -310,7 +341,7 @@ int64_t lits_packed_gemm_panel_rows(int64_t mr) { return panel_rows(mr); }
 
 void lits_packed_gemm_block(int64_t mr, int64_t kc, const float* ap, const float* bp, float* y,
                             int64_t ldy, int acc) {
-  const block_out e = {acc, NULL, 0, NULL, 0, 0, NULL};
+  const block_out e = {acc, NULL, 0, NULL, 0, 0, NULL, NULL, 0};
   pf_cursor pf[2] = {pf_none, pf_none};
   kernel_for(mr)(kc, ap, bp, y, ldy, &e, pf);
 }
@@ -361,6 +392,8 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
                           float* scratch) {
   float* bp = scratch;
   float* edge = bp + KC * NCB; /* MR x NR: a block cut by y's last rows or columns */
+  conv_tile_moments* tm = ep != NULL ? ep->tile : NULL;
+  if (ep != NULL && ep->y_coef == NULL && ep->r == NULL && !ep->relu) ep = NULL; /* moments only */
   for (int64_t j0 = 0; j0 < n; j0 += NCB) {
     const int64_t nc = n - j0 < NCB ? n - j0 : NCB;
     for (int64_t pc = 0; pc < c; pc += KC) {
@@ -396,10 +429,15 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
           float* panel = bp + jr * kc;
           const int aligned = ((uintptr_t)yt & 63) == 0 && ldy % 16 == 0;
           const float* rt = ep != NULL && ep->r != NULL ? ep->r + (yt - y) : NULL;
-          const block_out e = {pc > 0,      last && bias != NULL ? bias + i0 : NULL,
-                               last && stream && aligned, last ? ep : NULL,
-                               i0,          k,
-                               rt};
+          const block_out e = {pc > 0,
+                               last && bias != NULL ? bias + i0 : NULL,
+                               last && stream && aligned,
+                               last ? ep : NULL,
+                               i0,
+                               k,
+                               rt,
+                               last ? tm : NULL,
+                               j0 == 0 && jr == 0};
           if (i0 == 0 && fused) { /* the first row block packs the panel */
             const panel_src s = panel_source(x + pc * ldx, ldx, off + j, nr, xf, pc, ctotal);
             if (s.src != NULL && pack_kernel_for(mr) != NULL) {
@@ -412,7 +450,7 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
             kernel_for(mr)(kc, a, panel, yt, ldy, &e, pf);
             continue;
           }
-          const block_out plain = {0, NULL, 0, NULL, 0, 0, NULL};
+          const block_out plain = {0, NULL, 0, NULL, 0, 0, NULL, NULL, 0};
           kernel_for(panel_rows(mr))(kc, a, panel, edge, NR, &plain, pf);
           for (int64_t i = 0; i < mr; i++) {
             float* row = yt + i * ldy;
@@ -423,6 +461,9 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
               row[jj] = e.bias != NULL ? sum + b : sum;
             }
             if (e.ep != NULL) edge_epilogue(row, nr, &e, i, rt != NULL ? rt + i * ldy : NULL);
+            for (int64_t jj = 0; e.tm != NULL && jj < nr; jj++) {
+              conv_moments_add1(e.tm, i0 + i, row[jj], e.first && jj == 0);
+            }
           }
         }
       }

@@ -332,6 +332,25 @@ int lits_batchnorm2d_backward_relu_f32(const float* x, const float* dy, const fl
                                        const float* save_invstd, float* dx, float* dgamma,
                                        float* dbeta, int32_t n, int32_t c, int64_t hw,
                                        float eps);
+/* lits_conv2d_forward_f32, and per channel of y its mean over n and the
+ * output pixels and M2, the sum of squared deviations from that mean, in
+ * moments[2 ch] and moments[2 ch + 1] (2 k doubles): what a batch norm in
+ * training that reads y needs, gathered as y is written where the
+ * algorithm can (the packed GEMM's: 1x1 layers and im2col tiles), else by
+ * a pass over y. The same y as lits_conv2d_forward_f32; the moments the
+ * same for any number of threads. */
+LITS_OPTIONAL
+int lits_conv2d_forward_moments_f32(const lits_conv2d_params* params_host, const float* x,
+                                    const float* x_coef, int32_t x_relu, const float* weight,
+                                    const float* bias, float* y, double* moments);
+/* lits_batchnorm2d_stats_f32 from moments (lits_conv2d_forward_moments_f32's,
+ * of the batch norm's input x [n, c, hw]) instead of a pass over x. */
+LITS_OPTIONAL
+int lits_batchnorm2d_stats_from_moments_f32(const double* moments, const float* gamma,
+                                            const float* beta, float* running_mean,
+                                            float* running_var, float* save_mean,
+                                            float* save_invstd, float* coef, int32_t n,
+                                            int32_t c, int64_t hw, float momentum, float eps);
 /* ---- random (Philox-4x32-10, counter-based) ------------------------------ */
 /* Element i of a call uses counter (offset + i / 4, lane i % 4) under key
  * seed, so a seed and an offset give the same numbers on every backend. A

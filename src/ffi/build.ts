@@ -27,6 +27,7 @@ export const CPU_SOURCES = [
   "conv_tiles.h",
   "conv_tiles.c",
   "conv_gemm.c",
+  "conv_moments.c",
   "conv_data_pointwise.c",
   "packed_gemm.c",
   "conv_filter_pack.h",

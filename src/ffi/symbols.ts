@@ -122,6 +122,16 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_conv2d_forward_moments_f32: {
+    parameters: [buf, ptr, ptr, i32, ptr, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_batchnorm2d_stats_from_moments_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, f32, f32],
+    ...status,
+    optional: true,
+  },
   lits_rand_uniform_f32: { parameters: [ptr, i64, u64, u64, f32, f32], ...status },
   lits_rand_normal_f32: { parameters: [ptr, i64, u64, u64, f32, f32], ...status },
   lits_dropout_f32: { parameters: [ptr, ptr, ptr, i64, f32, u64, u64], ...status },

@@ -6,6 +6,7 @@
 import type { Tensor } from "../tensor/tensor.ts";
 import { isGradEnabled } from "../tensor/autograd.ts";
 import { chain } from "./chain.ts";
+import { convBeforeBatchNorm } from "./conv_bn.ts";
 import { Module } from "./module.ts";
 
 /**
@@ -36,7 +37,7 @@ export class Sequential extends Module {
   /** Applies the children in order (inside `noGrad`, freeing each intermediate once used: see `chain`). */
   forward(x: Tensor): Tensor {
     if (isGradEnabled()) { // the common case, without chain's closures
-      for (let i = 0; i < this.length; i++) x = this[i].forward(x);
+      for (let i = 0; i < this.length; i++) x = convBeforeBatchNorm(this[i], this[i + 1], x);
       return x;
     }
     const steps = Array.from({ length: this.length }, (_, i) => (t: Tensor) => this[i].forward(t));

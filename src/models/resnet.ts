@@ -17,6 +17,7 @@ import { Linear } from "../layers/linear.ts";
 import { AdaptiveAvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { chain } from "../layers/chain.ts";
+import { convBeforeBatchNorm } from "../layers/conv_bn.ts";
 import { pair } from "../tensor/ops/conv.ts";
 import { conv2dReluMaxPool3s2 } from "../tensor/ops/conv_pool.ts";
 import { constant_, kaimingNormal_ } from "../layers/init.ts";
@@ -180,7 +181,8 @@ export class ResNet extends Module {
         bias: bn1.bias,
         eps: bn1.eps,
       });
-    return fused || this.maxpool.forward(this.relu.forward(bn1.forward(conv1.forward(x))));
+    return fused ||
+      this.maxpool.forward(this.relu.forward(bn1.forward(convBeforeBatchNorm(conv1, bn1, x))));
   }
 
   /**

@@ -15,6 +15,7 @@ import { BatchNorm2d } from "../layers/batchnorm.ts";
 import { ReLU } from "../layers/basic.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { conv2dBatchNormAddRelu } from "../tensor/ops/conv_epilogue.ts";
+import { convBeforeBatchNorm } from "../layers/conv_bn.ts";
 
 /** A residual block: `forward(x) = relu(branch(x) + shortcut(x))`. */
 export interface ResidualBlock extends Module {
@@ -104,8 +105,8 @@ export class BasicBlock extends Module implements ResidualBlock {
 
   /** relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)). */
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.bn2.forward(this.conv2.forward(out));
+    let out = this.relu.forward(this.bn1.forward(convBeforeBatchNorm(this.conv1, this.bn1, x)));
+    out = this.bn2.forward(convBeforeBatchNorm(this.conv2, this.bn2, out));
     const identity = this.downsample ? this.downsample.forward(x) : x;
     return this.relu.forward(out.add(identity));
   }
@@ -162,8 +163,8 @@ export class Bottleneck extends Module implements ResidualBlock {
 
   /** relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x)). */
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
+    let out = this.relu.forward(this.bn1.forward(convBeforeBatchNorm(this.conv1, this.bn1, x)));
+    out = this.relu.forward(this.bn2.forward(convBeforeBatchNorm(this.conv2, this.bn2, out)));
     if (this.#outputFuses()) {
       const identity = this.downsample ? this.downsample.forward(x) : x;
       const { conv3, bn3 } = this;
@@ -184,7 +185,7 @@ export class Bottleneck extends Module implements ResidualBlock {
       );
       return y ?? this.relu.forward(bn3.forward(conv3.forward(out)).add(identity));
     }
-    out = this.bn3.forward(this.conv3.forward(out));
+    out = this.bn3.forward(convBeforeBatchNorm(this.conv3, this.bn3, out));
     const identity = this.downsample ? this.downsample.forward(x) : x;
     return this.relu.forward(out.add(identity));
   }

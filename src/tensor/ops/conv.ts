@@ -10,6 +10,7 @@ import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
 import * as fusion from "./fusion.ts";
+import * as batchMoments from "./batch_moments.ts";
 import { preparedWeights, releasePreparedWeights } from "./conv_prepared.ts";
 import { checkCall } from "../../options.ts";
 import { matrixOpInBf16 } from "../autocast.ts";
@@ -78,15 +79,23 @@ export function conv2d(
   if (trains) releasePreparedWeights(weight);
   const prep = trains || bf16 || cw !== weight ? null : preparedWeights(weight, params);
   const args = [params, xin.ptr, xin.coef, xin.relu, cw.ptr, cb?.ptr ?? null, y.ptr] as const;
+  // Asked by a model whose batch norm in training reads y next: y's moments as y is written.
+  const moments = batchMoments.takeRequest() && !bf16 && !prep && fusion.canFuse(y) &&
+      lib.lits_conv2d_forward_moments_f32
+    ? new Float64Array(2 * k)
+    : null;
   check(
     lib,
     bf16
       ? lib.lits_conv2d_forward_bf16_f32!(...args)
       : prep
       ? lib.lits_conv2d_forward_prepared_f32!(...args, prep.ptr, prep.bytes)
+      : moments
+      ? lib.lits_conv2d_forward_moments_f32!(...args, Deno.UnsafePointer.of(moments))
       : lib.lits_conv2d_forward_f32(...args),
     desc,
   );
+  if (moments) batchMoments.hold(y, moments);
   return recordConv(y, cx, cw, cb, params, bf16, desc);
 }
 

@@ -11,6 +11,7 @@ import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous, reshape } from "./shape.ts";
 import { add, div, mul, rdiv, requireFloat, sameDevice, sqrt, sub } from "./elementwise.ts";
 import * as fusion from "./fusion.ts";
+import * as batchMoments from "./batch_moments.ts";
 import { noGrad } from "../autograd.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 
@@ -119,9 +120,26 @@ export function batchNorm(
     saveMean.ptr,
     saveInvstd.ptr,
   ] as const;
+  // The moments its convolution gathered as it wrote x, where it did (batch_moments.ts).
+  const moments = coef && lib.lits_batchnorm2d_stats_from_moments_f32
+    ? batchMoments.takeMoments(cx, c)
+    : null;
   check(
     lib,
-    coef
+    moments
+      ? lib.lits_batchnorm2d_stats_from_moments_f32!(
+        Deno.UnsafePointer.of(moments),
+        weight?.ptr ?? null,
+        bias?.ptr ?? null,
+        ...common,
+        coef!.ptr,
+        n,
+        c,
+        hw,
+        momentum,
+        eps,
+      )
+      : coef
       ? lib.lits_batchnorm2d_stats_f32!(
         cx.ptr,
         weight?.ptr ?? null,

@@ -1,0 +1,430 @@
+/**
+ * A convolution's output moments for the batch norm in training that reads
+ * it (`lits_conv2d_forward_moments_f32`, native/cpu/conv_moments.c;
+ * `lits_batchnorm2d_stats_from_moments_f32`; src/tensor/ops/batch_moments.ts):
+ * the same y as the plain forward; per channel the mean and M2 of y against
+ * float64 sums, gathered by the packed GEMM (1x1 layers, strided or not,
+ * im2col tiles; edge rows and columns; a mean 10^4 standard deviations from
+ * zero; a transformed input and a bias) or by a pass over y (Winograd, the
+ * stem), the same bits for 1, 2 and 3 threads; batch statistics from them
+ * as from the pass; the bad calls; and the models that use it (ResNet,
+ * Sequential) against the statistics pass.
+ */
+import assert from "node:assert/strict";
+import {
+  functional as F,
+  manualSeed,
+  models,
+  nn,
+  randn,
+  scope,
+  type Tensor,
+  tensor,
+  zeros,
+} from "../mod.ts";
+import { cpuLib, lastError } from "../src/ffi/native.ts";
+import { STATUS } from "../src/ffi/codes.ts";
+import { setFusion } from "../src/tensor/ops/fusion.ts";
+import { withMoments } from "../src/tensor/ops/batch_moments.ts";
+import { assertBits, AVX512, countCalls } from "./helpers.ts";
+
+const lib = cpuLib();
+const raw = { ...lib };
+const ptr = (a: Float64Array) => Deno.UnsafePointer.of(a);
+
+interface Case {
+  name: string;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  stride?: number;
+  pad?: number;
+  /** Added to x: the outputs' mean lies far from zero. */
+  offset?: number;
+  /** x read through a batch norm transform and ReLU, and a bias. */
+  transformed?: boolean;
+  /** Gathered by the packed GEMM (on AVX-512 CPUs), not by a pass. */
+  gemm: boolean;
+}
+
+const cases: Case[] = [
+  {
+    name: "1x1, 64 -> 37 channels (edge rows)",
+    n: 3,
+    c: 64,
+    h: 16,
+    w: 16,
+    k: 37,
+    r: 1,
+    gemm: true,
+  },
+  {
+    name: "1x1, batch 1, one input channel, 29 x 29 (edge columns)",
+    n: 1,
+    c: 1,
+    h: 29,
+    w: 29,
+    k: 20,
+    r: 1,
+    gemm: true,
+  },
+  {
+    name: "1x1 stride 2, mean far from zero",
+    n: 4,
+    c: 24,
+    h: 16,
+    w: 16,
+    k: 16,
+    r: 1,
+    stride: 2,
+    offset: 1e4,
+    gemm: true,
+  },
+  {
+    name: "5x5 im2col tiles, transformed input, bias",
+    n: 2,
+    c: 6,
+    h: 16,
+    w: 32,
+    k: 13,
+    r: 5,
+    pad: 2,
+    transformed: true,
+    gemm: true,
+  },
+  { name: "3x3 Winograd (a pass)", n: 2, c: 32, h: 32, w: 32, k: 32, r: 3, pad: 1, gemm: false },
+  {
+    name: "7x7 stem (a pass)",
+    n: 2,
+    c: 1,
+    h: 40,
+    w: 40,
+    k: 8,
+    r: 7,
+    stride: 2,
+    pad: 3,
+    gemm: false,
+  },
+];
+
+interface Run {
+  y: Float32Array;
+  plain: Float32Array;
+  moments: Float64Array;
+}
+
+/** The moments forward and the plain one on the same inputs. */
+function run(c: Case, nan = false): Run {
+  return scope(() => {
+    manualSeed(5);
+    const s = c.stride ?? 1, p = c.pad ?? 0;
+    let x = randn([c.n, c.c, c.h, c.w]).add(c.offset ?? 0);
+    if (nan) {
+      x = tensor((x.toArray() as Float32Array).map((v, i) => i === 7 ? NaN : v), [...x.shape]);
+    }
+    const w = randn([c.k, c.c, c.r, c.r]).mul(0.2);
+    const coef = c.transformed ? randn([3 * c.c]).abs().add(0.2) : null;
+    const bias = c.transformed ? randn([c.k]) : null;
+    const oh = Math.floor((c.h + 2 * p - c.r) / s) + 1,
+      ow = Math.floor((c.w + 2 * p - c.r) / s) + 1;
+    const y = zeros([c.n, c.k, oh, ow]), plain = zeros([c.n, c.k, oh, ow]);
+    const params = new Int32Array([c.n, c.c, c.h, c.w, c.k, c.r, c.r, s, s, p, p, 1, 1, 1]);
+    const moments = new Float64Array(2 * c.k);
+    const args = [x.ptr, coef?.ptr ?? null, coef ? 1 : 0, w.ptr, bias?.ptr ?? null] as const;
+    assert.equal(lib.lits_conv2d_forward_moments_f32!(params, ...args, y.ptr, ptr(moments)), 0);
+    assert.equal(lib.lits_conv2d_forward_f32(params, ...args, plain.ptr), 0);
+    return {
+      y: y.toArray() as Float32Array,
+      plain: plain.toArray() as Float32Array,
+      moments,
+    };
+  });
+}
+
+/** Mean and M2 of each channel of y [n, k, hw] in float64 (two passes). */
+function reference(y: Float32Array, n: number, k: number): Float64Array {
+  const hw = y.length / (n * k), out = new Float64Array(2 * k);
+  for (let ch = 0; ch < k; ch++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < hw; j++) s += y[(i * k + ch) * hw + j];
+    const mean = s / (n * hw);
+    let q = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < hw; j++) q += (y[(i * k + ch) * hw + j] - mean) ** 2;
+    }
+    out[2 * ch] = mean;
+    out[2 * ch + 1] = q;
+  }
+  return out;
+}
+
+for (const c of cases) {
+  Deno.test(`conv moments: ${c.name}: the plain forward's y, float64's moments`, () => {
+    const { y, plain, moments } = run(c);
+    assertBits(y, plain, "y");
+    const want = reference(y, c.n, c.k);
+    // The GEMM's double sums are far closer than the pass's float chunk sums.
+    const tight = c.gemm && AVX512;
+    for (let ch = 0; ch < c.k; ch++) {
+      const [m, q] = [moments[2 * ch], moments[2 * ch + 1]];
+      const [wm, wq] = [want[2 * ch], want[2 * ch + 1]];
+      const std = Math.sqrt(wq / (y.length / c.k));
+      const what = `channel ${ch}: mean ${m} vs ${wm}, M2 ${q} vs ${wq}`;
+      const err = tight ? 1e-10 * (std + Math.abs(wm)) : 1e-5 * std + 1e-6 * Math.abs(wm);
+      assert.ok(Math.abs(m - wm) <= err, what);
+      assert.ok(Math.abs(q - wq) <= (tight ? 1e-10 : 1e-5) * wq, what);
+    }
+  });
+}
+
+Deno.test("conv moments: a NaN in x reaches the moments of the channels it reaches", () => {
+  for (const c of [cases[0], cases[4]]) {
+    const { y, plain, moments } = run(c, true);
+    assertBits(y, plain, c.name);
+    const want = reference(y, c.n, c.k);
+    want.forEach((v, i) =>
+      assert.equal(Number.isNaN(moments[i]), Number.isNaN(v), `${c.name} ${i}`)
+    );
+    assert.ok(moments.some(Number.isNaN), c.name);
+  }
+});
+
+Deno.test("conv moments: the same bits with 1, 2 and 3 threads", () => {
+  const before = new Int32Array(1);
+  assert.equal(lib.lits_get_num_threads(before), 0);
+  try {
+    for (const c of cases) {
+      const [one, two, three] = [1, 2, 3].map((t) => {
+        assert.equal(lib.lits_set_num_threads(t), 0);
+        return run(c);
+      });
+      for (const [other, t] of [[two, 2], [three, 3]] as const) {
+        assertBits(other.y, one.y, `${c.name}: y, 1 and ${t} threads`);
+        other.moments.forEach((v, i) =>
+          assert.ok(Object.is(v, one.moments[i]), `${c.name}: moment ${i}, 1 and ${t} threads`)
+        );
+      }
+    }
+  } finally {
+    lib.lits_set_num_threads(before[0]);
+  }
+});
+
+/** Batch statistics of x [n, c, hw] by the pass and from moments: outputs of each. */
+function statistics(x: Tensor, moments: Float64Array | null): Float32Array[] {
+  const [n, c] = x.shape, hw = x.size / (n * c);
+  const outs = [zeros([c]).add(0.5), zeros([c]).add(2), zeros([c]), zeros([c]), zeros([3 * c])];
+  const [rm, rv, sm, si, coef] = outs;
+  const gamma = randn([c]), beta = randn([c]);
+  const tail = [gamma.ptr, beta.ptr, rm.ptr, rv.ptr, sm.ptr, si.ptr, coef.ptr, n, c, hw] as const;
+  const st = moments
+    ? lib.lits_batchnorm2d_stats_from_moments_f32!(ptr(moments), ...tail, 0.1, 1e-5)
+    : lib.lits_batchnorm2d_stats_f32!(x.ptr, ...tail, 0.1, 1e-5);
+  assert.equal(st, 0, lastError(lib));
+  return outs.map((t) => t.toArray() as Float32Array);
+}
+
+Deno.test("batch statistics from moments: the pass's bits from a pass's moments, close from the GEMM's", () => {
+  for (const c of [cases[4], cases[0], cases[2]]) {
+    scope(() => {
+      const { y, moments } = run(c);
+      const oh = y.length / (c.n * c.k);
+      const x = tensor(y, [c.n, c.k, oh]);
+      manualSeed(1);
+      const want = statistics(x, null);
+      manualSeed(1);
+      const got = statistics(x, moments);
+      const names = ["running mean", "running var", "mean", "invstd", "coef"];
+      got.forEach((g, i) => {
+        if (!c.gemm || !AVX512) return assertBits(g, want[i], `${c.name}: ${names[i]}`);
+        g.forEach((v, j) => {
+          const tol = 1e-5 * Math.max(1, Math.abs(want[i][j]));
+          assert.ok(
+            Math.abs(v - want[i][j]) <= tol,
+            `${c.name}: ${names[i]} ${j}: ${v} vs ${want[i][j]}`,
+          );
+        });
+      });
+    });
+  }
+});
+
+Deno.test("conv moments and statistics from moments: bad calls are refused with a message", () => {
+  scope(() => {
+    const x = randn([2, 3, 8, 8]), w = randn([4, 3, 1, 1]), y = zeros([2, 4, 8, 8]);
+    const params = new Int32Array([2, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
+    const f = lib.lits_conv2d_forward_moments_f32!;
+    assert.equal(f(params, x.ptr, null, 0, w.ptr, null, y.ptr, null), STATUS.errArgument);
+    assert.match(lastError(lib), /moments is NULL/);
+    const bad = new Int32Array([2, 3, 8, 8, 4, 1, 1, 0, 1, 0, 0, 1, 1, 1]); // stride 0
+    const m = new Float64Array(8).fill(7);
+    assert.equal(f(bad, x.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), STATUS.errArgument);
+    assert.match(lastError(lib), /stride/);
+    assert.ok(m.every((v) => v === 7), "moments untouched");
+    // No images: the mean of nothing.
+    const none = new Int32Array([0, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
+    assert.equal(f(none, x.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), 0);
+    assert.ok(m.every((v, i) => i % 2 ? v === 0 : Number.isNaN(v)), `${m}`);
+
+    const g = lib.lits_batchnorm2d_stats_from_moments_f32!;
+    const [sm, si, coef] = [zeros([2]), zeros([2]), zeros([6])];
+    const moments = new Float64Array([1, 8, 2, -1e-9]); // M2 rounded below zero: variance 0
+    const out = [sm.ptr, si.ptr, coef.ptr] as const;
+    assert.equal(g(null, null, null, null, null, ...out, 4, 2, 4, 0.1, 1e-5), STATUS.errArgument);
+    assert.match(lastError(lib), /moments, coef, save_mean or save_invstd is NULL/);
+    assert.equal(
+      g(ptr(moments), null, null, null, null, ...out, 1, 2, 1, 0.1, 1e-5),
+      STATUS.errArgument,
+    );
+    assert.match(lastError(lib), /more than 1 value per channel/);
+    assert.equal(
+      g(ptr(moments), null, null, null, null, ...out, 4, 2, 4, NaN, 1e-5),
+      STATUS.errArgument,
+    );
+    assert.match(lastError(lib), /momentum is NaN/);
+    assert.equal(g(ptr(moments), null, null, null, null, ...out, 4, 2, 4, 0.1, 1e-5), 0);
+    const invstd = si.toArray() as Float32Array;
+    assert.ok(Math.abs(invstd[0] - 1 / Math.sqrt(0.5 + 1e-5)) < 1e-6, `${invstd}`);
+    assert.ok(Math.abs(invstd[1] - 1 / Math.sqrt(1e-5)) < 1e-2, `${invstd}`);
+  });
+});
+
+const GATHER = ["lits_conv2d_forward_moments_f32"];
+const FROM = ["lits_batchnorm2d_stats_from_moments_f32"];
+const PASS = ["lits_batchnorm2d_stats_f32"];
+
+/** The loss of one training step of `net` on x. */
+function loss(net: nn.Module, x: Tensor, labels: Tensor): number {
+  return scope(() => {
+    net.train();
+    net.zeroGrad();
+    const l = F.crossEntropy(net.forward(x) as Tensor, labels);
+    l.backward();
+    return (l.toArray() as Float32Array)[0];
+  });
+}
+
+/**
+ * Runs fn with each gathering convolution checked as it returns: the batch
+ * statistics from its moments against the statistics pass over its output.
+ * Returns fn's result and the number of convolutions checked.
+ */
+function checkingEachLayer<T>(fn: () => T): [T, number] {
+  // (The kernels as loaded, not as countCalls may have wrapped them.)
+  const { lits_batchnorm2d_stats_f32: pass, lits_batchnorm2d_stats_from_moments_f32: from } = raw;
+  const table = lib as unknown as Record<string, (...a: unknown[]) => number>;
+  const gather = table.lits_conv2d_forward_moments_f32;
+  let layers = 0;
+  table.lits_conv2d_forward_moments_f32 = (...a: unknown[]) => {
+    const st = gather(...a);
+    const p = a[0] as Int32Array, y = a[6] as Deno.PointerObject;
+    const [n, k] = [p[0], p[4]];
+    const oh = Math.floor((p[2] + 2 * p[9] - p[5]) / p[7]) + 1;
+    const ow = Math.floor((p[3] + 2 * p[10] - p[6]) / p[8]) + 1;
+    scope(() => {
+      const out = () => [zeros([k]), zeros([k]), zeros([3 * k])];
+      const [m1, s1, c1] = out(), [m2, s2, c2] = out();
+      const tail = [n, k, oh * ow, 0.1, 1e-5] as const;
+      assert.equal(
+        pass!(y, null, null, null, null, m1.ptr, s1.ptr, c1.ptr, ...tail),
+        0,
+      );
+      const moments = a[7] as Deno.PointerObject;
+      assert.equal(
+        from!(
+          moments,
+          null,
+          null,
+          null,
+          null,
+          m2.ptr,
+          s2.ptr,
+          c2.ptr,
+          ...tail,
+        ),
+        0,
+      );
+      const [mean, invstd] = [m1, s1].map((t) => t.toArray() as Float32Array);
+      const [gotMean, gotInvstd] = [m2, s2].map((t) => t.toArray() as Float32Array);
+      for (let ch = 0; ch < k; ch++) {
+        const what = `layer ${layers} [${[...p.slice(0, 5)]}] channel ${ch}`;
+        assert.ok(Math.abs(gotInvstd[ch] / invstd[ch] - 1) < 1e-5, `${what}: invstd`);
+        assert.ok(
+          Math.abs(gotMean[ch] - mean[ch]) <= 1e-5 / invstd[ch] + 1e-6 * Math.abs(mean[ch]),
+          `${what}: mean`,
+        );
+      }
+    });
+    layers++;
+    return st;
+  };
+  try {
+    return [fn(), layers];
+  } finally {
+    table.lits_conv2d_forward_moments_f32 = gather;
+  }
+}
+
+Deno.test("ResNet-50 training: every batch norm takes its convolution's moments, as the pass would", () => {
+  manualSeed(3);
+  const net = models.resnet50({ inChannels: 1, numClasses: 3 });
+  // 64 x 64: the last stage's batch norms see 16 values a channel (with 2, as at
+  // 32 x 32 and batch 2, any rounding decides the loss). The gradients of so
+  // small a batch swing with any rounding (OpenBLAS's convolutions against
+  // ours: 20% and more), so each layer's statistics are checked instead.
+  const x = randn([4, 1, 64, 64]), labels = tensor(new Int32Array([0, 2, 1, 0]), [4]);
+  const state = new Map([...net.stateDict()].map(([k, v]) => [k, v.clone().keep()]));
+  const [[[got, layers], gathered], from] = countCalls(
+    FROM,
+    () => countCalls(GATHER, () => checkingEachLayer(() => loss(net, x, labels))),
+  );
+  assert.deepEqual([layers, gathered, from], [53, 53, 53], "gathered, checked, used");
+  net.loadStateDict(state);
+  const was = setFusion(false); // plain ops: the statistics pass
+  try {
+    const [want, passes] = countCalls(GATHER, () => loss(net, x, labels));
+    assert.equal(passes, 0);
+    assert.ok(Math.abs(got - want) <= 1e-4 * Math.abs(want), `loss ${got} vs ${want}`);
+  } finally {
+    setFusion(was);
+  }
+});
+
+Deno.test("Sequential: a Conv2d before a BatchNorm2d in training gathers; other orders and evaluation do not", () => {
+  manualSeed(4);
+  const x = randn([4, 3, 12, 12]);
+  const run = (net: nn.Sequential) =>
+    countCalls(FROM, () => countCalls(PASS, () => scope(() => net.forward(x).toArray())));
+  const conv = () => new nn.Conv2d(3, 8, 1);
+  const [[a, passA], fromA] = run(new nn.Sequential(conv(), new nn.BatchNorm2d(8)));
+  assert.deepEqual([fromA, passA], [1, 0]);
+  const [[, passB], fromB] = run(new nn.Sequential(conv(), new nn.ReLU(), new nn.BatchNorm2d(8)));
+  assert.deepEqual([fromB, passB], [0, 1]);
+  const evaluated = new nn.Sequential(conv(), new nn.BatchNorm2d(8));
+  evaluated.eval();
+  const [, gathered] = countCalls(GATHER, () => scope(() => evaluated.forward(x).toArray()));
+  assert.equal(gathered, 0);
+  assert.equal((a as Float32Array).length, 4 * 8 * 144);
+});
+
+Deno.test("batch moments: a batch norm reading anything but that whole output takes the pass", () => {
+  scope(() => {
+    manualSeed(6);
+    const x = randn([2, 3, 10, 10]), w = randn([6, 3, 1, 1]);
+    const bn = (t: Tensor) =>
+      F.batchNorm(t, null, null, null, null, { training: true }).toArray() as Float32Array;
+    // Another tensor (here a slice of the output) keeps them unused; a second read finds none.
+    const [[, pass1], from1] = countCalls(FROM, () =>
+      countCalls(PASS, () => {
+        const y = withMoments(() => F.conv2d(x, w, null));
+        bn(y.narrow(0, 0, 1));
+        const a = bn(y);
+        const b = bn(y);
+        assertBits(a, b, "both reads of y");
+      }));
+    assert.deepEqual([from1, pass1], [1, 2]);
+  });
+});
