@@ -3,10 +3,13 @@
  * it (`lits_conv2d_forward_moments_f32`, native/cpu/conv_moments.c;
  * `lits_batchnorm2d_stats_from_moments_f32`; src/tensor/ops/batch_moments.ts):
  * the same y as the plain forward; per channel the mean and M2 of y against
- * float64 sums, gathered by the packed GEMM (1x1 layers, strided or not,
- * im2col tiles; edge rows and columns; a mean 10^4 standard deviations from
- * zero; a transformed input and a bias) or by a pass over y (Winograd, the
- * stem), the same bits for 1, 2 and 3 threads; batch statistics from them
+ * float64 sums, gathered as y is written by the packed GEMM (1x1 layers,
+ * strided or not, im2col tiles; edge rows and columns; a mean 10^4 standard
+ * deviations from zero; a transformed input and a bias) and by the stem
+ * kernel (rows of a partial last block, channels not a multiple of its 8),
+ * or by a pass over y (Winograd F(4x4) and F(2x2)), the same bits for 1,
+ * 2 and 3 threads;
+ * batch statistics from them
  * as from the pass; the bad calls; and the models that use it (ResNet,
  * Sequential) against the statistics pass.
  */
@@ -26,7 +29,7 @@ import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { STATUS } from "../src/ffi/codes.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { withMoments } from "../src/tensor/ops/batch_moments.ts";
-import { assertBits, AVX512, countCalls } from "./helpers.ts";
+import { assertBits, AVX512, countCalls, withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
 const raw = { ...lib };
@@ -46,8 +49,10 @@ interface Case {
   offset?: number;
   /** x read through a batch norm transform and ReLU, and a bias. */
   transformed?: boolean;
-  /** Gathered by the packed GEMM (on AVX-512 CPUs), not by a pass. */
-  gemm: boolean;
+  /** Gathered as y is written (on AVX-512 CPUs), not by a pass over y. */
+  gathered: boolean;
+  /** Set while it runs (the native side reads these on every call). */
+  env?: Record<string, string>;
 }
 
 const cases: Case[] = [
@@ -59,7 +64,7 @@ const cases: Case[] = [
     w: 16,
     k: 37,
     r: 1,
-    gemm: true,
+    gathered: true,
   },
   {
     name: "1x1, batch 1, one input channel, 29 x 29 (edge columns)",
@@ -69,7 +74,7 @@ const cases: Case[] = [
     w: 29,
     k: 20,
     r: 1,
-    gemm: true,
+    gathered: true,
   },
   {
     name: "1x1 stride 2, mean far from zero",
@@ -81,7 +86,7 @@ const cases: Case[] = [
     r: 1,
     stride: 2,
     offset: 1e4,
-    gemm: true,
+    gathered: true,
   },
   {
     name: "5x5 im2col tiles, transformed input, bias",
@@ -93,20 +98,44 @@ const cases: Case[] = [
     r: 5,
     pad: 2,
     transformed: true,
-    gemm: true,
+    gathered: true,
   },
-  { name: "3x3 Winograd (a pass)", n: 2, c: 32, h: 32, w: 32, k: 32, r: 3, pad: 1, gemm: false },
   {
-    name: "7x7 stem (a pass)",
+    name: "3x3 Winograd F(4x4), 30 x 34 (a pass)",
+    n: 2,
+    c: 64,
+    h: 30,
+    w: 34,
+    k: 64,
+    r: 3,
+    pad: 1,
+    offset: 20,
+    gathered: false,
+  },
+  {
+    name: "3x3 Winograd F(2x2) (a pass)",
+    n: 2,
+    c: 64,
+    h: 32,
+    w: 32,
+    k: 64,
+    r: 3,
+    pad: 1,
+    env: { LITS_WINOGRAD_TILE: "2" },
+    gathered: false,
+  },
+  {
+    name: "7x7 stride-2 stem, one input channel, 19 columns, 13 channels (rows gathered)",
     n: 2,
     c: 1,
     h: 40,
-    w: 40,
-    k: 8,
+    w: 38,
+    k: 13,
     r: 7,
     stride: 2,
     pad: 3,
-    gemm: false,
+    offset: 50,
+    gathered: true,
   },
 ];
 
@@ -118,30 +147,31 @@ interface Run {
 
 /** The moments forward and the plain one on the same inputs. */
 function run(c: Case, nan = false): Run {
-  return scope(() => {
-    manualSeed(5);
-    const s = c.stride ?? 1, p = c.pad ?? 0;
-    let x = randn([c.n, c.c, c.h, c.w]).add(c.offset ?? 0);
-    if (nan) {
-      x = tensor((x.toArray() as Float32Array).map((v, i) => i === 7 ? NaN : v), [...x.shape]);
-    }
-    const w = randn([c.k, c.c, c.r, c.r]).mul(0.2);
-    const coef = c.transformed ? randn([3 * c.c]).abs().add(0.2) : null;
-    const bias = c.transformed ? randn([c.k]) : null;
-    const oh = Math.floor((c.h + 2 * p - c.r) / s) + 1,
-      ow = Math.floor((c.w + 2 * p - c.r) / s) + 1;
-    const y = zeros([c.n, c.k, oh, ow]), plain = zeros([c.n, c.k, oh, ow]);
-    const params = new Int32Array([c.n, c.c, c.h, c.w, c.k, c.r, c.r, s, s, p, p, 1, 1, 1]);
-    const moments = new Float64Array(2 * c.k);
-    const args = [x.ptr, coef?.ptr ?? null, coef ? 1 : 0, w.ptr, bias?.ptr ?? null] as const;
-    assert.equal(lib.lits_conv2d_forward_moments_f32!(params, ...args, y.ptr, ptr(moments)), 0);
-    assert.equal(lib.lits_conv2d_forward_f32(params, ...args, plain.ptr), 0);
-    return {
-      y: y.toArray() as Float32Array,
-      plain: plain.toArray() as Float32Array,
-      moments,
-    };
-  });
+  return withEnv(c.env ?? {}, () =>
+    scope(() => {
+      manualSeed(5);
+      const s = c.stride ?? 1, p = c.pad ?? 0;
+      let x = randn([c.n, c.c, c.h, c.w]).add(c.offset ?? 0);
+      if (nan) {
+        x = tensor((x.toArray() as Float32Array).map((v, i) => i === 7 ? NaN : v), [...x.shape]);
+      }
+      const w = randn([c.k, c.c, c.r, c.r]).mul(0.2);
+      const coef = c.transformed ? randn([3 * c.c]).abs().add(0.2) : null;
+      const bias = c.transformed ? randn([c.k]) : null;
+      const oh = Math.floor((c.h + 2 * p - c.r) / s) + 1,
+        ow = Math.floor((c.w + 2 * p - c.r) / s) + 1;
+      const y = zeros([c.n, c.k, oh, ow]), plain = zeros([c.n, c.k, oh, ow]);
+      const params = new Int32Array([c.n, c.c, c.h, c.w, c.k, c.r, c.r, s, s, p, p, 1, 1, 1]);
+      const moments = new Float64Array(2 * c.k);
+      const args = [x.ptr, coef?.ptr ?? null, coef ? 1 : 0, w.ptr, bias?.ptr ?? null] as const;
+      assert.equal(lib.lits_conv2d_forward_moments_f32!(params, ...args, y.ptr, ptr(moments)), 0);
+      assert.equal(lib.lits_conv2d_forward_f32(params, ...args, plain.ptr), 0);
+      return {
+        y: y.toArray() as Float32Array,
+        plain: plain.toArray() as Float32Array,
+        moments,
+      };
+    }));
 }
 
 /** Mean and M2 of each channel of y [n, k, hw] in float64 (two passes). */
@@ -167,7 +197,7 @@ for (const c of cases) {
     assertBits(y, plain, "y");
     const want = reference(y, c.n, c.k);
     // The GEMM's double sums are far closer than the pass's float chunk sums.
-    const tight = c.gemm && AVX512;
+    const tight = c.gathered && AVX512;
     for (let ch = 0; ch < c.k; ch++) {
       const [m, q] = [moments[2 * ch], moments[2 * ch + 1]];
       const [wm, wq] = [want[2 * ch], want[2 * ch + 1]];
@@ -181,7 +211,7 @@ for (const c of cases) {
 }
 
 Deno.test("conv moments: a NaN in x reaches the moments of the channels it reaches", () => {
-  for (const c of [cases[0], cases[4]]) {
+  for (const c of [cases[0], cases[4], cases[5], cases[6]]) {
     const { y, plain, moments } = run(c, true);
     assertBits(y, plain, c.name);
     const want = reference(y, c.n, c.k);
@@ -228,7 +258,7 @@ function statistics(x: Tensor, moments: Float64Array | null): Float32Array[] {
 }
 
 Deno.test("batch statistics from moments: the pass's bits from a pass's moments, close from the GEMM's", () => {
-  for (const c of [cases[4], cases[0], cases[2]]) {
+  for (const c of [cases[5], cases[0], cases[2], cases[4]]) {
     scope(() => {
       const { y, moments } = run(c);
       const oh = y.length / (c.n * c.k);
@@ -239,7 +269,7 @@ Deno.test("batch statistics from moments: the pass's bits from a pass's moments,
       const got = statistics(x, moments);
       const names = ["running mean", "running var", "mean", "invstd", "coef"];
       got.forEach((g, i) => {
-        if (!c.gemm || !AVX512) return assertBits(g, want[i], `${c.name}: ${names[i]}`);
+        if (!c.gathered || !AVX512) return assertBits(g, want[i], `${c.name}: ${names[i]}`);
         g.forEach((v, j) => {
           const tol = 1e-5 * Math.max(1, Math.abs(want[i][j]));
           assert.ok(

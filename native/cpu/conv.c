@@ -180,7 +180,10 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   if (lits_conv_stem_applies(&p)) {
-    return lits_conv_status(fn, &p, lits_conv_stem_forward(&p, x, xf, weight, bias, y, 0));
+    double* moments = ep != NULL ? ep->moments : NULL;
+    const int st = lits_conv_stem_forward(&p, x, xf, weight, bias, y, 0, moments);
+    if (moments != NULL && st == LITS_OK) ep->moments_done = 1;
+    return lits_conv_status(fn, &p, st);
   }
   const int od = lits_conv_onednn_f32(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
@@ -256,7 +259,7 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
   static const char* fn = "lits_conv2d_forward_epilogue_f32";
   lits_clear_error();
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0};
+  conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0, NULL, 0, NULL};
   return forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
                       prepared_bytes, &ep);
 }

@@ -421,7 +421,7 @@ int lits_conv2d_forward_epilogue_bf16_f32(const lits_conv2d_params* params_host,
   static const char* fn = "lits_conv2d_forward_epilogue_bf16_f32";
   lits_clear_error();
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0};
+  conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0, NULL, 0, NULL};
   const int st = forward_any(fn, params_host, x, x_coef, x_relu, weight, bias, y, &ep);
   return st != LITS_OK || ep.applied ? st : lits_conv_epilogue_pass(params_host, &ep, y);
 }
@@ -437,7 +437,7 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   const conv_xform xf_value = {x_coef, x_relu != 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   if (lits_conv_stem_applies(&p)) { /* fp32 FMAs of bf16-rounded values */
-    return lits_conv_status(fn, &p, lits_conv_stem_forward(&p, x, xf, weight, bias, y, 1));
+    return lits_conv_status(fn, &p, lits_conv_stem_forward(&p, x, xf, weight, bias, y, 1, NULL));
   }
   const int od = lits_conv_bf16_onednn(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);

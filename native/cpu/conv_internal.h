@@ -121,10 +121,12 @@ int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform
 /* The forward of a one-channel stride-2 convolution (ResNet's stem) as a
  * direct kernel (conv_stem.c), where lits_conv_stem_applies (AVX-512 CPUs,
  * not LITS_CONV_STEM=off); bf16: inputs and weights rounded to bf16 first,
- * as the bf16 forward's. */
+ * as the bf16 forward's; moments (NULL: none) gets y's, as
+ * lits_conv2d_forward_moments_f32's, gathered row by row as y is written. */
 int lits_conv_stem_applies(const conv_shape* p);
 int lits_conv_stem_forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                           const float* weight, const float* bias, float* y, int bf16);
+                           const float* weight, const float* bias, float* y, int bf16,
+                           double* moments);
 
 /* Direct 3x3 kernels (conv_direct.c): lits_conv_direct_applies says whether
  * the shape is theirs (and the build has AVX-512); each kernel returns

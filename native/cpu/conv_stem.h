@@ -20,6 +20,9 @@ typedef struct {
   const float* coef;
   int relu;
   int64_t ch0, k;
+  /* The row's moments per channel, or NULL: shift, sum(v - shift) and
+   * sum((v - shift)^2) at 3 ch .. (conv_stem.c's lits_conv_stem_forward) */
+  double* mom;
 } stem_out;
 
 /* What every thread reads to make output rows: the packed weights and the

@@ -74,7 +74,7 @@ static int pool_forward(const conv_shape* p, const float* x, const float* weight
     float* h = row + rowbuf;
     int64_t held[3] = {-1, -1, -1}; /* the (image, stem row) each folded row holds */
     for (int64_t i = 0; i < rowbuf; i++) row[i] = -INFINITY;
-    const stem_out e = {ld, 0, y_coef, 1, 0, p->k};
+    const stem_out e = {ld, 0, y_coef, 1, 0, p->k, NULL};
 #pragma omp for schedule(static)
     for (int64_t q = 0; q < items; q++) {
       const int64_t ni = q / ph, py = q % ph;

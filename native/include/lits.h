@@ -336,8 +336,8 @@ int lits_batchnorm2d_backward_relu_f32(const float* x, const float* dy, const fl
  * output pixels and M2, the sum of squared deviations from that mean, in
  * moments[2 ch] and moments[2 ch + 1] (2 k doubles): what a batch norm in
  * training that reads y needs, gathered as y is written where the
- * algorithm can (the packed GEMM's: 1x1 layers and im2col tiles), else by
- * a pass over y. The same y as lits_conv2d_forward_f32; the moments the
+ * algorithm can (the packed GEMM's: 1x1 layers and im2col tiles; the
+ * one-channel stem's), else by a pass over y. The same y as lits_conv2d_forward_f32; the moments the
  * same for any number of threads. */
 LITS_OPTIONAL
 int lits_conv2d_forward_moments_f32(const lits_conv2d_params* params_host, const float* x,
