@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include <omp.h>
+
 #include "common.h"
 #include "conv_internal.h"
 #include "fused_internal.h"
@@ -290,69 +292,113 @@ static void bn_dot(const float* xs, const float* ds, int64_t len, float mean, do
   }
 }
 
-/* Backward of channels [ch0, ch1) (walked together as bn_block's); with
- * mask (a coef array) dy counts only where the ReLU that followed the batch
- * norm passed it. The mask is applied chunk by chunk into an L1 buffer,
- * and the plain loops run on that. */
-static void bn_backward_block(const float* x, const float* dy, const float* mask,
-                              const float* gamma, const float* save_mean,
-                              const float* save_invstd, float* dx, float* dgamma, float* dbeta,
-                              int64_t n, int64_t c, int64_t hw, int64_t ch0, int64_t ch1,
-                              int stream) {
-  const double m = (double)n * (double)hw;
-  const int64_t cb = ch1 - ch0;
-  float buf[BN_CHUNK], obuf[BN_CHUNK];
+/* What a backward reads and writes, the same for every block. */
+typedef struct {
+  const float *x, *dy, *mask, *gamma, *save_mean, *save_invstd;
+  float *dx, *dgamma, *dbeta;
+  int64_t n, c, hw;
+  int stream;
+} bn_bwd;
+
+/* One block of channels [ch0, ch0 + cb): its sums, then what its dx takes. */
+typedef struct {
+  int64_t ch0, cb;
   double sum_dy[BN_BLOCK_MAX], dot[BN_BLOCK_MAX]; /* sum(dy), sum((x - mean) * dy) */
   float k[BN_BLOCK_MAX], mdy[BN_BLOCK_MAX], scale[BN_BLOCK_MAX];
-  for (int64_t i = 0; i < cb; i++) sum_dy[i] = dot[i] = 0.0;
-  for (int64_t ni = 0; ni < n; ni++) {
-    for (int64_t i = 0; i < cb; i++) {
-      const int64_t ch = ch0 + i;
-      const float* xs = x + (ni * c + ch) * hw;
-      const float* ds = dy + (ni * c + ch) * hw;
-      if (mask == NULL) {
-        bn_dot(xs, ds, hw, save_mean[ch], &sum_dy[i], &dot[i]);
-        continue;
-      }
-      const fused_affine t = fused_affine_of(mask, c, ch);
-      for (int64_t j0 = 0; j0 < hw; j0 += BN_CHUNK) {
-        const int64_t len = hw - j0 < BN_CHUNK ? hw - j0 : BN_CHUNK;
-        bn_relu_mask(buf, xs + j0, ds + j0, len, t);
-        bn_dot(xs + j0, buf, len, save_mean[ch], &sum_dy[i], &dot[i]);
+} bn_bwd_block;
+
+/* The sums of channel ch0 + i of block b over len values of image ni from
+ * j0; with a mask, dy counts only where the ReLU that followed the batch
+ * norm passed it (applied into buf, an L1 buffer of BN_CHUNK). */
+static void bwd_sums(const bn_bwd* a, bn_bwd_block* b, int64_t ni, int64_t i, int64_t j0,
+                     int64_t len, float* buf) {
+  const int64_t ch = b->ch0 + i, at = (ni * a->c + ch) * a->hw + j0;
+  const float* d = a->dy + at;
+  if (a->mask != NULL) {
+    bn_relu_mask(buf, a->x + at, d, len, fused_affine_of(a->mask, a->c, ch));
+    d = buf;
+  }
+  bn_dot(a->x + at, d, len, a->save_mean[ch], &b->sum_dy[i], &b->dot[i]);
+}
+
+/* Block b's parameter gradients and dx coefficients from its sums. */
+static void bwd_finish(const bn_bwd* a, bn_bwd_block* b) {
+  const double m = (double)a->n * (double)a->hw;
+  for (int64_t i = 0; i < b->cb; i++) {
+    const int64_t ch = b->ch0 + i;
+    const double invstd = a->save_invstd[ch];
+    const double g = a->gamma != NULL ? a->gamma[ch] : 1.0;
+    if (a->dgamma != NULL) a->dgamma[ch] = (float)(b->dot[i] * invstd);
+    if (a->dbeta != NULL) a->dbeta[ch] = (float)b->sum_dy[i];
+    /* dx = (dy - mean(dy) - (x - mean) * dot * invstd^2 / m) * invstd * gamma */
+    b->k[i] = (float)(b->dot[i] * invstd * invstd / m);
+    b->mdy[i] = (float)(b->sum_dy[i] / m);
+    b->scale[i] = (float)(invstd * g);
+  }
+}
+
+/* dx of channel ch0 + i of block b over len values of image ni from j0
+ * (buf, obuf: L1 buffers of BN_CHUNK). */
+static void bwd_dx(const bn_bwd* a, const bn_bwd_block* b, int64_t ni, int64_t i, int64_t j0,
+                   int64_t len, float* buf, float* obuf) {
+  const int64_t ch = b->ch0 + i, at = (ni * a->c + ch) * a->hw + j0;
+  const float* xj = a->x + at;
+  const float* d = a->dy + at;
+  if (a->mask != NULL) {
+    bn_relu_mask(buf, xj, d, len, fused_affine_of(a->mask, a->c, ch));
+    d = buf;
+  }
+  const float fmean = a->save_mean[ch], ki = b->k[i], mdyi = b->mdy[i], si = b->scale[i];
+  float* oj = a->stream ? obuf : a->dx + at;
+#pragma omp simd
+  for (int64_t j = 0; j < len; j++) oj[j] = (d[j] - mdyi - (xj[j] - fmean) * ki) * si;
+  if (a->stream) stream_copy(a->dx + at, obuf, len);
+}
+
+/* A thread's blocks [b0, b1) of cb channels (the last may have fewer),
+ * software-pipelined: the sums of block q (read from memory) go chunk by
+ * chunk beside the dx of block q - 1 (its x and dy read back from L2, dx
+ * written), so that the reads from memory and the writes overlap instead
+ * of taking turns. Each channel's sums run in the same order as one block
+ * at a time: the same bits. ResNet-50's 256 channels of 64^2, batch 16,
+ * inputs out of the caches, 2 threads of a Xeon with AMX: 7.2 -> 6.7 ms,
+ * masked 8.6 -> 7.5; its training step 1504 -> 1491 ms (steps alternating
+ * with the blocks one at a time, in one process). */
+static void bwd_blocks(const bn_bwd* a, int64_t cb, int64_t b0, int64_t b1) {
+  float buf[BN_CHUNK], buf2[BN_CHUNK], obuf[BN_CHUNK];
+  bn_bwd_block blk[2];
+  bn_bwd_block* prev = NULL;
+  for (int64_t q = b0; q < b1; q++) {
+    bn_bwd_block* cur = &blk[(q - b0) & 1];
+    cur->ch0 = q * cb;
+    cur->cb = a->c - cur->ch0 < cb ? a->c - cur->ch0 : cb;
+    for (int64_t i = 0; i < cur->cb; i++) cur->sum_dy[i] = cur->dot[i] = 0.0;
+    const int together = prev != NULL && prev->cb == cur->cb;
+    for (int64_t ni = 0; ni < a->n; ni++) {
+      for (int64_t i = 0; i < cur->cb; i++) {
+        for (int64_t j0 = 0; j0 < a->hw; j0 += BN_CHUNK) {
+          const int64_t len = a->hw - j0 < BN_CHUNK ? a->hw - j0 : BN_CHUNK;
+          bwd_sums(a, cur, ni, i, j0, len, buf);
+          if (together) bwd_dx(a, prev, ni, i, j0, len, buf2, obuf);
+        }
       }
     }
-  }
-  for (int64_t i = 0; i < cb; i++) {
-    const int64_t ch = ch0 + i;
-    const double invstd = save_invstd[ch];
-    const double g = gamma != NULL ? gamma[ch] : 1.0;
-    if (dgamma != NULL) dgamma[ch] = (float)(dot[i] * invstd);
-    if (dbeta != NULL) dbeta[ch] = (float)sum_dy[i];
-    /* dx = (dy - mean(dy) - (x - mean) * dot * invstd^2 / m) * invstd * gamma */
-    k[i] = (float)(dot[i] * invstd * invstd / m);
-    mdy[i] = (float)(sum_dy[i] / m);
-    scale[i] = (float)(invstd * g);
-  }
-  for (int64_t ni = 0; ni < n; ni++) {
-    for (int64_t i = 0; i < cb; i++) {
-      const int64_t ch = ch0 + i;
-      const float* xs = x + (ni * c + ch) * hw;
-      const float* ds = dy + (ni * c + ch) * hw;
-      float* out = dx + (ni * c + ch) * hw;
-      const float fmean = save_mean[ch], ki = k[i], mdyi = mdy[i], si = scale[i];
-      const fused_affine t = fused_affine_of(mask, c, ch);
-      for (int64_t j0 = 0; j0 < hw; j0 += BN_CHUNK) {
-        const int64_t len = hw - j0 < BN_CHUNK ? hw - j0 : BN_CHUNK;
-        const float* d = ds + j0;
-        if (mask != NULL) {
-          bn_relu_mask(buf, xs + j0, ds + j0, len, t);
-          d = buf;
+    if (prev != NULL && !together) {
+      for (int64_t ni = 0; ni < a->n; ni++) {
+        for (int64_t i = 0; i < prev->cb; i++) {
+          for (int64_t j0 = 0; j0 < a->hw; j0 += BN_CHUNK) {
+            bwd_dx(a, prev, ni, i, j0, a->hw - j0 < BN_CHUNK ? a->hw - j0 : BN_CHUNK, buf2, obuf);
+          }
         }
-        const float* xj = xs + j0;
-        float* oj = stream ? obuf : out + j0;
-#pragma omp simd
-        for (int64_t j = 0; j < len; j++) oj[j] = (d[j] - mdyi - (xj[j] - fmean) * ki) * si;
-        if (stream) stream_copy(out + j0, obuf, len);
+      }
+    }
+    bwd_finish(a, cur);
+    prev = cur;
+  }
+  for (int64_t ni = 0; prev != NULL && ni < a->n; ni++) {
+    for (int64_t i = 0; i < prev->cb; i++) {
+      for (int64_t j0 = 0; j0 < a->hw; j0 += BN_CHUNK) {
+        bwd_dx(a, prev, ni, i, j0, a->hw - j0 < BN_CHUNK ? a->hw - j0 : BN_CHUNK, buf2, obuf);
       }
     }
   }
@@ -368,16 +414,13 @@ static int bn_backward_impl(const char* fn, const float* x, const float* dy, con
                "%s: x, dy, save_mean, save_invstd or dx is NULL", fn);
   const int64_t cc = c, nn = n, cb = bn_block(nn, cc, hw), blocks = (cc + cb - 1) / cb;
   /* dx is consumed by the next layer's backward from memory: streamed when large. */
-  const int stream = stream_output((int64_t)n * cc * hw);
+  const bn_bwd a = {x,  dy, mask, gamma, save_mean, save_invstd, dx, dgamma, dbeta,
+                    nn, cc, hw,   stream_output((int64_t)n * cc * hw)};
 #pragma omp parallel if ((int64_t)n * cc * hw >= LITS_BN_PAR_MIN)
   {
-#pragma omp for schedule(static)
-    for (int64_t blk = 0; blk < blocks; blk++) {
-      const int64_t ch0 = blk * cb, ch1 = ch0 + cb < cc ? ch0 + cb : cc;
-      bn_backward_block(x, dy, mask, gamma, save_mean, save_invstd, dx, dgamma, dbeta, nn, cc,
-                        hw, ch0, ch1, stream);
-    }
-    if (stream) stream_fence();
+    const int64_t tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    bwd_blocks(&a, cb, blocks * tid / nth, blocks * (tid + 1) / nth);
+    if (a.stream) stream_fence();
   }
   return LITS_OK;
 }
