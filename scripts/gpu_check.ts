@@ -4,22 +4,24 @@
  *
  * 1. builds the CUDA library (nvcc, sm_80 + sm_90 + PTX);
  * 2. starts it and prints what it found (GPU, driver, cuBLAS, cuDNN, where);
- * 3. runs the test suite with `LITS_TEST_DEVICE=cuda` (the op tests on the
- *    GPU, every backend function compared with the CPU, device plumbing, bf16
- *    autocast's GPU functions in tests/cuda_bf16_test.ts and autocast
- *    itself in tests/autocast_test.ts: it runs the whole `tests/` folder);
+ * 3. runs the tests that touch the GPU with `LITS_TEST_DEVICE=cuda` (the op
+ *    tests on the GPU, every backend function compared with the CPU, device
+ *    plumbing, bf16 autocast's GPU functions in tests/cuda_bf16_test.ts and
+ *    autocast itself in tests/autocast_test.ts);
  * 4. trains the small CNN a few hundred steps on synthetic data on the GPU:
  *    the loss must fall and device memory must stay flat;
  * 5. times a training step of the small CNN and of ResNet-50 (batch 64,
  *    1 x 256 x 256, fp32, TF32 off) here and, when python3 has torch with
- *    CUDA, in PyTorch on the same GPU, and prints one table.
+ *    CUDA, in PyTorch on the same GPU, and prints one table;
+ * 6. runs the rest of `tests/` (CPU only; the MPI tests only where Open MPI
+ *    is installed) in the budget left, unless `--gpu-tests-only`.
  *
  * The run is appended to bench/GPU.md (and, where the environment sets OUT,
  * written to $OUT/gpu_check.md with the full log in $OUT/gpu_check.log).
  * Exits non-zero when anything failed. Options: --steps N (training steps,
- * default 300), --no-torch, --budget SECONDS (default 470), and for a dry run
- * of this script itself (say with LITS_CUDA_LIB pointing at the CPU library)
- * --batch N --size N (default 64, 256) --no-record.
+ * default 300), --no-torch, --gpu-tests-only, --budget SECONDS (default 470),
+ * and for a dry run of this script itself (say with LITS_CUDA_LIB pointing at
+ * the CPU library) --batch N --size N (default 64, 256) --no-record.
  *
  * On a GPU machine without Deno or network: run `bash scripts/gpu_pack.sh`
  * here, carry `.device`, run `bash scripts/gpu_device.sh` there, and back here
@@ -29,6 +31,7 @@
  * @module
  */
 import { buildCuda } from "../src/ffi/build_cuda.ts";
+import { mpiReady } from "../src/dist/setup.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const started = performance.now();
@@ -175,30 +178,51 @@ if (built) {
 }
 
 // ---- 3. tests ----------------------------------------------------------------------
-if (running && left() < 200) fail(`tests: skipped, only ${left().toFixed(0)} s of the budget left`);
-else if (running) {
+// The tests that touch the GPU run first; the CPU-only rest (which CI runs on
+// every landing anyway) runs last, in whatever budget is left.
+const testFiles = [...Deno.readDirSync(`${root}tests`)]
+  .map((e) => e.name).filter((n) => n.endsWith("_test.ts")).sort();
+const gpuFiles = testFiles.filter((n) =>
+  /LITS_TEST_DEVICE|testDevice|gpuReady|["']cuda["']/.test(
+    Deno.readTextFileSync(`${root}tests/${n}`),
+  )
+);
+
+/** Runs `deno test` on some test files with LITS_TEST_DEVICE=cuda; records the counts. */
+async function runTests(what: string, files: string[], timeoutS: number): Promise<void> {
   const t = await run(
     Deno.execPath(),
-    ["test", "-A", "tests/"],
-    Math.min(330, left() - 140),
+    ["test", "-A", ...files.map((n) => `tests/${n}`)],
+    timeoutS,
     { LITS_TEST_DEVICE: "cuda" },
   );
   const text = t.stdout + t.stderr;
-  log.push("---- deno test (LITS_TEST_DEVICE=cuda) ----", text);
+  log.push(`---- deno test, ${what} (LITS_TEST_DEVICE=cuda) ----`, text);
   const summary =
     /(ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \| (\d+) ignored)?/
       .exec(text);
   const counts = summary
     ? `${summary[2]} passed, ${summary[4]} failed, ${summary[5] ?? 0} ignored`
     : "no summary";
-  say(`tests: ${counts} (${t.seconds.toFixed(0)} s)${t.timedOut ? ", timed out" : ""}`);
+  const head = `tests, ${what} (${files.length} files, LITS_TEST_DEVICE=cuda)`;
+  say(
+    `${head}: ${counts} (${t.seconds.toFixed(0)} s)${t.timedOut ? ", stopped at the budget" : ""}`,
+  );
   if (t.ok) {
-    record.push(`- tests (LITS_TEST_DEVICE=cuda): ${counts} (${t.seconds.toFixed(0)} s)`);
+    record.push(`- ${head}: ${counts} (${t.seconds.toFixed(0)} s)`);
   } else {
     const failures = [...text.matchAll(/^(.+) => \.\/tests\/.*$/gm)].map((m) => m[1]).slice(0, 20);
-    fail(`tests: ${counts}${t.timedOut ? " (timed out)" : ""}; failing: ${failures.join("; ")}`);
+    fail(
+      `${head}: ${counts}${
+        t.timedOut ? ` (stopped at the budget, ${t.seconds.toFixed(0)} s)` : ""
+      }` +
+        `; failing: ${failures.join("; ")}`,
+    );
   }
 }
+
+if (running && left() < 200) fail(`tests: skipped, only ${left().toFixed(0)} s of the budget left`);
+else if (running) await runTests("on the GPU", gpuFiles, Math.min(300, left() - 140));
 
 // ---- 4. training ------------------------------------------------------------------
 if (running && left() < 110) {
@@ -287,6 +311,22 @@ if (rows.length > 0) {
   say("");
   for (const l of table) say(l);
   record.push("", ...table);
+}
+
+// ---- 6. the CPU-only tests, last -----------------------------------------------------
+if (running && !Deno.args.includes("--gpu-tests-only")) {
+  let others = testFiles.filter((n) => !gpuFiles.includes(n));
+  if (!mpiReady()) {
+    // Without Open MPI they would try to install it, and this machine may have no network.
+    const dist = others.filter((n) => n.startsWith("dist_"));
+    others = others.filter((n) => !dist.includes(n));
+    say(`tests: ${dist.length} MPI files left out (no mpirun/mpicc here): ${dist.join(", ")}`);
+    record.push(`- tests left out: ${dist.join(", ")} (no Open MPI on this machine)`);
+  }
+  if (left() < 60) fail(`tests, CPU only: skipped, only ${left().toFixed(0)} s of the budget left`);
+  else await runTests("CPU only", others, left() - 15);
+} else if (running) {
+  record.push("- the CPU-only tests were not run here (--gpu-tests-only; CI runs them)");
 }
 
 // ---- the record ----------------------------------------------------------------------
