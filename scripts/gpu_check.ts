@@ -13,6 +13,9 @@
  * 5. times a training step of the small CNN and of ResNet-50 (batch 64,
  *    1 x 256 x 256, fp32, TF32 off) here and, when python3 has torch with
  *    CUDA, in PyTorch on the same GPU, and prints one table;
+ * 5b. with Open MPI installed, runs NCCL for real on one rank
+ *    (bench/gpu/nccl_check.ts: collectives on CUDA tensors, and
+ *    DistributedDataParallel against plain training);
  * 6. runs the rest of `tests/` (CPU only; the MPI tests only where Open MPI
  *    is installed) in the budget left, unless `--gpu-tests-only`.
  *
@@ -31,7 +34,7 @@
  * @module
  */
 import { buildCuda } from "../src/ffi/build_cuda.ts";
-import { mpiReady } from "../src/dist/setup.ts";
+import { mpiReady, mpirunArgs } from "../src/dist/setup.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const started = performance.now();
@@ -211,7 +214,9 @@ async function runTests(what: string, files: string[], timeoutS: number): Promis
   if (t.ok) {
     record.push(`- ${head}: ${counts} (${t.seconds.toFixed(0)} s)`);
   } else {
-    const failures = [...text.matchAll(/^(.+) => \.\/tests\/.*$/gm)].map((m) => m[1]).slice(0, 20);
+    // Deno names each failure twice (ERRORS, then FAILURES).
+    const failures = [...new Set([...text.matchAll(/^(.+) => \.\/tests\/.*$/gm)].map((m) => m[1]))]
+      .slice(0, 20);
     fail(
       `${head}: ${counts}${
         t.timedOut ? ` (stopped at the budget, ${t.seconds.toFixed(0)} s)` : ""
@@ -263,6 +268,8 @@ const PLAN: Record<string, { warm: number; steps: number }> = {
 interface Timing {
   ms: number | null;
   note: string;
+  /** Device memory the allocator held at its most (ours: from cudaMalloc; PyTorch's: reserved). */
+  reserved?: number;
 }
 const rows: { model: string; lits: Timing; torch: Timing }[] = [];
 const withTorch = !Deno.args.includes("--no-torch") && running &&
@@ -284,7 +291,8 @@ for (const model of ["simple", "resnet50"]) {
         note: t.timedOut ? "timed out" : t.stderr.trim().split("\n").slice(-3).join(" "),
       };
     }
-    return { ms: median(lastJson(t.stdout).times), note: "" };
+    const r = lastJson(t.stdout);
+    return { ms: median(r.times), note: "", reserved: r.reservedBytes };
   };
   const args = [`${warm}`, `${steps}`, `${BATCH}`, `${SIZE}`];
   const lits = await time(Deno.execPath(), ["run", "-A", "bench/gpu/lits_step.ts", model, ...args]);
@@ -297,20 +305,54 @@ for (const model of ["simple", "resnet50"]) {
 if (rows.length > 0) {
   const ips = (ms: number | null) => (ms === null ? "-" : (BATCH / (ms / 1000)).toFixed(1));
   const fmt = (t: Timing) => (t.ms === null ? `- (${t.note})` : t.ms.toFixed(1));
+  const gib = (b?: number) => (b === undefined ? "-" : (b / 2 ** 30).toFixed(1));
   const table = [
     `Training step, batch ${BATCH}, 1 x ${SIZE} x ${SIZE}, fp32 (TF32 off), Adam; median ms per step:`,
     "",
-    "| model | lits ms | lits img/s | torch ms | torch img/s | lits / torch (img/s) |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| model | lits ms | lits img/s | torch ms | torch img/s | lits / torch (img/s) | lits GiB held | torch GiB reserved |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows.map((r) =>
       `| ${r.model} | ${fmt(r.lits)} | ${ips(r.lits.ms)} | ${fmt(r.torch)} | ${ips(r.torch.ms)} | ${
         r.lits.ms && r.torch.ms ? (r.torch.ms / r.lits.ms).toFixed(2) : "-"
-      } |`
+      } | ${gib(r.lits.reserved)} | ${gib(r.torch.reserved)} |`
     ),
   ];
   say("");
   for (const l of table) say(l);
   record.push("", ...table);
+}
+
+// ---- 5b. NCCL, one rank --------------------------------------------------------------
+if (running && !mpiReady()) {
+  say("nccl: skipped (no mpirun/mpicc here: NCCL's unique id travels over MPI)");
+  record.push("- NCCL: not run (no Open MPI on this machine)");
+} else if (running && left() < 60) {
+  fail(`nccl: skipped, only ${left().toFixed(0)} s of the budget left`);
+} else if (running) {
+  const t = await run("mpirun", [
+    ...mpirunArgs(1),
+    Deno.execPath(),
+    "run",
+    "-A",
+    "bench/gpu/nccl_check.ts",
+  ], Math.min(120, left() - 40));
+  log.push("---- nccl ----", t.stdout, t.stderr);
+  const line = t.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+  if (!t.ok || !line) {
+    fail(`nccl: ${t.timedOut ? "timed out" : (t.stderr || t.stdout).trim().slice(-2000)}`);
+  } else {
+    const r = JSON.parse(line.slice(7));
+    const text = `NCCL, one rank under mpirun (${r.info}): all-reduce sum and avg of 1 to ` +
+      `6,553,600 floats and broadcast on CUDA tensors ${
+        r.collectivesBad.length ? `WRONG: ${r.collectivesBad.join(", ")}` : "exact"
+      }; 25 MB all-reduce ${r.allReduce25MBms.toFixed(3)} ms; DistributedDataParallel over NCCL, ` +
+      `8 SGD steps of the small CNN: losses ${
+        r.ddpSame ? "equal" : "NOT equal"
+      } to plain training's`;
+    say(`nccl: ${text}`);
+    record.push(`- ${text}`);
+    if (r.collectivesBad.length || !r.ddpSame) fail("nccl: see above");
+  }
 }
 
 // ---- 6. the CPU-only tests, last -----------------------------------------------------

@@ -37,5 +37,5 @@ const m = memoryStats("cuda");
 console.log(JSON.stringify({
   times,
   bytesInUse: inUse,
-  peakBytes: m.bytesFromSystem,
+  reservedBytes: m.bytesFromSystem, // what the caching allocator took from cudaMalloc
 }));

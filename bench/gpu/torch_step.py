@@ -47,6 +47,7 @@ def main():
         "torch": torch.__version__,
         "cudnn": torch.backends.cudnn.version(),
         "peakBytes": torch.cuda.max_memory_allocated(),
+        "reservedBytes": torch.cuda.max_memory_reserved(),
     }))
 
 
