@@ -268,7 +268,7 @@ const PLAN: Record<string, { warm: number; steps: number }> = {
 interface Timing {
   ms: number | null;
   note: string;
-  /** Device memory the allocator held at its most (ours: from cudaMalloc; PyTorch's: reserved). */
+  /** Device memory the caching allocator holds after the timed steps (in use + cached; PyTorch's max reserved). */
   reserved?: number;
 }
 const rows: { model: string; lits: Timing; torch: Timing }[] = [];

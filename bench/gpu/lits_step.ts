@@ -37,5 +37,8 @@ const m = memoryStats("cuda");
 console.log(JSON.stringify({
   times,
   bytesInUse: inUse,
-  reservedBytes: m.bytesFromSystem, // what the caching allocator took from cudaMalloc
+  // What the caching allocator holds (PyTorch's "reserved"); bytesFromSystem
+  // would also count the algorithm searches' workspaces, given back at once.
+  reservedBytes: m.bytesInUse + m.bytesCached,
+  bytesFromSystem: m.bytesFromSystem,
 }));
