@@ -122,7 +122,10 @@ export interface TrainConfig {
  *
  * Measured on an AMD EPYC 2-core VM (AVX-512, 2026-12-03, idle): test
  * macro-F1 0.772, 0.772 and 0.761 with seeds 0, 1 and 2 (the test split's 5
- * patients), 2 min 28 s to 2 min 43 s per run.
+ * patients), 2 min 28 s to 2 min 43 s per run. On a 2-core Intel Xeon VM
+ * with AMX (2026-12-04), once batch-norm statistics came from the
+ * convolutions (other rounding, so another path): 0.763, 0.800 and 0.778,
+ * 1 min 43 s a run.
  *
  * Also measured and not taken (seed 0, fresh sample; all with the window):
  * a global average-pooling head with `ct` for 20 epochs (0.705), the max
