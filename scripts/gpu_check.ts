@@ -217,12 +217,8 @@ async function runTests(what: string, files: string[], timeoutS: number): Promis
     // Deno names each failure twice (ERRORS, then FAILURES).
     const failures = [...new Set([...text.matchAll(/^(.+) => \.\/tests\/.*$/gm)].map((m) => m[1]))]
       .slice(0, 20);
-    fail(
-      `${head}: ${counts}${
-        t.timedOut ? ` (stopped at the budget, ${t.seconds.toFixed(0)} s)` : ""
-      }` +
-        `; failing: ${failures.join("; ")}`,
-    );
+    const stopped = t.timedOut ? ` (stopped at the budget, ${t.seconds.toFixed(0)} s)` : "";
+    fail(`${head}: ${counts}${stopped}; failing: ${failures.join("; ")}`);
   }
 }
 
