@@ -6,36 +6,17 @@ Usage: python3 bench/gpu/torch_profile.py MODEL BATCH SIZE [STEPS]
 """
 import sys
 import time
-from pathlib import Path
 
 import torch
-import torch.nn as nn
 from torch.profiler import ProfilerActivity, profile
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from torch_models import resnet50, simple_cnn  # noqa: E402
+from torch_step import training_step  # beside this file
 
 
 def main():
     model, batch, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     steps = int(sys.argv[4]) if len(sys.argv) > 4 else 3
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cudnn.benchmark = True
-    dev = torch.device("cuda")
-    net = (simple_cnn(size) if model == "simple" else resnet50()).to(dev).train()
-    x = torch.randn(batch, 1, size, size, device=dev)
-    y = (torch.arange(batch) % 3).to(dev)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(net(x), y)
-        loss.backward()
-        opt.step()
-        loss.item()
-
+    step = training_step(model, batch, size)
     for _ in range(3):
         step()
     t0 = time.perf_counter()

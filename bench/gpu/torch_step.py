@@ -17,28 +17,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from torch_models import resnet50, simple_cnn  # noqa: E402
 
 
-def main():
-    model, warm, steps, batch, size = sys.argv[1:6]
-    warm, steps, batch, size = int(warm), int(steps), int(batch), int(size)
+def training_step(model, batch, size, device="cuda"):
+    """The timed step (zero_grad, forward, backward, Adam, loss on the host)
+    of a fresh model on a fixed random batch, fp32 with TF32 off, cuDNN
+    autotuning on; bench/gpu/torch_profile.py times the same one."""
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cudnn.benchmark = True
     torch.manual_seed(0)
-    dev = torch.device("cuda")
+    dev = torch.device(device)
     net = (simple_cnn(size) if model == "simple" else resnet50()).to(dev).train()
     x = torch.randn(batch, 1, size, size, device=dev)
     y = (torch.arange(batch) % 3).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
     loss_fn = nn.CrossEntropyLoss()
-    times = []
-    for i in range(warm + steps):
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
+
+    def step():
         opt.zero_grad()
         loss = loss_fn(net(x), y)
         loss.backward()
         opt.step()
         loss.item()  # the step is done when its loss is on the host
+
+    return step
+
+
+def main():
+    model, warm, steps, batch, size = sys.argv[1:6]
+    warm, steps, batch, size = int(warm), int(steps), int(batch), int(size)
+    step = training_step(model, batch, size)
+    times = []
+    for i in range(warm + steps):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        step()
         t1 = time.perf_counter()
         if i >= warm:
             times.append((t1 - t0) * 1e3)
