@@ -38,20 +38,31 @@
 /* Below this many multiply-adds one thread does the product. */
 #define PAR_MIN_MACS ((int64_t)1 << 18)
 
+/* The CPU's level (CPUID once: in a VM each CPUID traps to the hypervisor,
+ * 14 us a call on the 2-core Xeon, and every bf16 call asks); -1 unknown. */
+static int cpu_level = -1;
+
+static int cpu_bf16_level(void) {
+  int level = __atomic_load_n(&cpu_level, __ATOMIC_ACQUIRE);
+  if (level >= 0) return level;
+  __builtin_cpu_init();
+  level = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+  /* AMX-BF16 is CPUID.(7,0):EDX bit 22 (bf16_amx.c's kernel). */
+  unsigned eax, ebx, ecx, edx;
+  if (level && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1)) level = 2;
+  __atomic_store_n(&cpu_level, level, __ATOMIC_RELEASE);
+  return level;
+}
+
 /* LITS_BF16=off reports no bf16 support (read on every call, as
  * LITS_CONV_ALGO is), so that the fp32 fallback of callers and the
  * unavailable status can be tested on a CPU that has it. */
 int lits_bf16_support(int32_t* level_host) {
   lits_clear_error();
   LITS_REQUIRE(level_host != NULL, "lits_bf16_support: level_host is NULL");
-  __builtin_cpu_init();
   const char* env = getenv("LITS_BF16");
   const int off = env != NULL && strcmp(env, "off") == 0;
-  int level = !off && __builtin_cpu_supports("avx512bf16") ? 1 : 0;
-  /* AMX-BF16 is CPUID.(7,0):EDX bit 22 (bf16_amx.c's kernel). */
-  unsigned eax, ebx, ecx, edx;
-  if (level && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx >> 22 & 1)) level = 2;
-  *level_host = level;
+  *level_host = off ? 0 : cpu_bf16_level();
   return LITS_OK;
 }
 
