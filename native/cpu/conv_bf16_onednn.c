@@ -53,7 +53,7 @@
  * That is vdpbf16ps against vdpbf16ps.
  *
  * On a CPU with AMX (our GEMM's tiles on, bf16_amx.c), oneDNN takes every
- * shape it can but two classes (CHOSEN_IF_AMX: only where oneDNN runs its
+ * shape it can but three classes (CHOSEN_IF_AMX: only where oneDNN runs its
  * AMX kernels too). 2-core Xeon with AMX, ResNet-50's bf16 training step,
  * batch 16, ms a step over all calls of a class, oneDNN (AMX,
  * channels-last, with the conversions) against ours (im2col and the
@@ -64,7 +64,10 @@
  * 84, 46 vs 71, 76 vs 88, and stride 2 forward 14 vs 23 (its filter
  * gradient 33 vs 29, even within noise, stays oneDNN's). The step: 2,885
  * ms with our vdpbf16ps kernels, 1,475 with oneDNN's AMX for every shape,
- * 830 so. */
+ * 830 so. Later, per shape, alternating (2026-12-04): the stride-2 filter
+ * gradient of 256 and 512 channels is ours, 6.9 and 11.7 ms a call
+ * against oneDNN's 8.8 and 15.5 (128: 9.8 against 9.0, kept); the
+ * training step 835 against 845 ms. */
 #define CHOSEN_IF_AMX 2
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
@@ -75,7 +78,8 @@ static int chosen(const conv_shape* p, int kind) {
   if (lits_bf16_amx_on()) {
     const int pointwise = p->r == 1 && p->s == 1;
     const int strided_data = kind == 1 && p->sh == 2 && p->sw == 2;
-    return pointwise || strided_data ? 0 : CHOSEN_IF_AMX;
+    const int strided_filter = kind == 2 && p->sh == 2 && p->sw == 2 && p->c >= 256;
+    return pointwise || strided_data || strided_filter ? 0 : CHOSEN_IF_AMX;
   }
   if (kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128) return 1;
   if (p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->c >= 256 && p->k >= 256) return 1;
