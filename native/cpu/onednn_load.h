@@ -38,6 +38,12 @@
   X(dnnl_primitive_attr_create)                                                             \
   X(dnnl_primitive_attr_destroy)                                                            \
   X(dnnl_primitive_attr_set_scratchpad_mode)                                                \
+  X(dnnl_primitive_attr_set_post_ops)                                                       \
+  X(dnnl_post_ops_create)                                                                   \
+  X(dnnl_post_ops_destroy)                                                                  \
+  X(dnnl_post_ops_append_sum)                                                               \
+  X(dnnl_post_ops_append_eltwise)                                                           \
+  X(dnnl_post_ops_append_binary)                                                            \
   X(dnnl_primitive_desc_create)                                                             \
   X(dnnl_reorder_primitive_desc_create)                                                     \
   X(dnnl_primitive_desc_query)                                                              \
@@ -69,8 +75,8 @@ int lits_onednn_fast_impl(const_dnnl_primitive_desc_t pd);
 /* The primitive of pd (destroyed), NULL when it fails; its scratchpad's
  * size into *scratch when larger. */
 dnnl_primitive_t lits_onednn_primitive(dnnl_primitive_desc_t pd, size_t* scratch);
-/* One primitive run on its arguments (memory objects made over our
- * buffers); what names the call in the error. */
+/* One primitive run on its arguments (at most 8: memory objects made over
+ * our buffers); what names the call in the error. */
 int lits_onednn_execute(dnnl_primitive_t prim, const dnnl_memory_desc_t* const* mds,
                         void* const* ptrs, const int* ids, int nargs, const char* what);
 /* A byte memory descriptor for a user scratchpad of `bytes`. */

@@ -513,6 +513,39 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
                                          const float* x_coef, int32_t x_relu, const float* dy,
                                          float* dweight);
 
+/* ---- channels-last bf16 evaluation (CPU only: LITS_OPTIONAL) ------------ */
+/* A chain of convolutions in evaluation under bf16 autocast whose
+ * activations stay bf16 (RNE) and channels-last between them: an [n, c, h,
+ * w] activation lies as [n, h, w, c], a pixel's channels side by side.
+ * Where: oneDNN (libdnnl.so.2) runs AMX kernels, LITS_ONEDNN is not "off",
+ * lits_bf16_support reports bf16, no groups or dilation, channels in
+ * multiples of 16. */
+/* x [n, c, hw] fp32 NCHW to bf16 channels-last y [n, hw, c] (c a multiple
+ * of 16). */
+LITS_OPTIONAL
+int lits_nhwc_bf16_from_nchw_f32(const float* x, int32_t n, int32_t c, int64_t hw, uint16_t* y);
+/* bf16 channels-last x [n, hw, c] widened to fp32 NCHW y [n, c, hw]. */
+LITS_OPTIONAL
+int lits_nhwc_bf16_to_nchw_f32(const uint16_t* x, int32_t n, int32_t c, int64_t hw, float* y);
+/* *takes_host = 1 where lits_conv2d_nhwc_bf16 runs this geometry with
+ * these post-ops, flags the sum of: 1 a bias (without a batch norm: with
+ * one, the bias is folded into it), 2 a batch norm, 4 a residual, 8 a
+ * ReLU; else 0. */
+LITS_OPTIONAL
+int lits_conv2d_nhwc_bf16_takes(const lits_conv2d_params* params_host, int32_t flags,
+                                int32_t* takes_host);
+/* y = bf16(relu?(T(conv(x, weight) + bias) + r)), x and y channels-last
+ * bf16, the weights fp32 [k, c, r, s] rounded to bf16 on every call,
+ * products and sums in fp32, everything after the convolution in
+ * fp32 and one rounding at the end. bias, coef (T: a coef array of k
+ * channels, see the fused epilogues above) and r (channels-last bf16, y's
+ * shape) may be NULL; r may be y itself (the sum is then made in place).
+ * LITS_ERR_UNAVAILABLE where lits_conv2d_nhwc_bf16_takes reports 0. */
+LITS_OPTIONAL
+int lits_conv2d_nhwc_bf16(const lits_conv2d_params* params_host, const uint16_t* x,
+                          const float* weight, const float* bias, const float* coef,
+                          const uint16_t* r, int32_t relu, uint16_t* y);
+
 /* ---- the machine's ceilings (benchmarks; CPU only: LITS_OPTIONAL) ------ */
 /* The fp32 FMA peak in GFLOP/s: independent FMA chains in registers
  * (AVX-512, else AVX2, chosen at run time) on every OpenMP thread, the

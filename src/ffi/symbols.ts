@@ -200,6 +200,18 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_nhwc_bf16_from_nchw_f32: {
+    parameters: [ptr, i32, i32, i64, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_nhwc_bf16_to_nchw_f32: { parameters: [ptr, i32, i32, i64, ptr], ...status, optional: true },
+  lits_conv2d_nhwc_bf16_takes: { parameters: [buf, i32, buf], ...status, optional: true },
+  lits_conv2d_nhwc_bf16: {
+    parameters: [buf, ptr, ptr, ptr, ptr, ptr, i32, ptr],
+    ...status,
+    optional: true,
+  },
   lits_measure_fma_peak: { parameters: [f64, buf], ...status, optional: true },
   lits_measure_copy_bandwidth: { parameters: [i64, buf], ...status, optional: true },
   lits_measure_bf16_peak: { parameters: [f64, buf], ...status, optional: true },

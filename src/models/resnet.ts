@@ -22,6 +22,7 @@ import { pair } from "../tensor/ops/conv.ts";
 import { conv2dReluMaxPool3s2 } from "../tensor/ops/conv_pool.ts";
 import { constant_, kaimingNormal_ } from "../layers/init.ts";
 import { BasicBlock, type BlockType, Bottleneck, downsample } from "./resnet_blocks.ts";
+import { stagesInBf16 } from "./resnet_chain.ts";
 import { checkInput, type InputSpec } from "./input.ts";
 import { checkArity } from "../options.ts";
 import { modelOptions } from "./defaults.ts";
@@ -208,16 +209,19 @@ export class ResNet extends Module {
       !o.ceilMode;
   }
 
-  /** x [N, inChannels, H, W] -> logits [N, numClasses]. */
+  /**
+   * x [N, inChannels, H, W] -> logits [N, numClasses]. In evaluation under
+   * bf16 autocast the four stages run as one chain of channels-last bf16
+   * convolutions where the CPU's library can (`stagesInBf16`).
+   */
   forward(x: Tensor): Tensor {
     checkInput(x, this.inputSpec);
+    const stages = [this.layer1, this.layer2, this.layer3, this.layer4];
+    const byModule = stages.map((s) => (t: Tensor) => s.forward(t));
     // Inside noGrad, chain frees each stage's tensors once the next has used them.
     return chain(x, [
       (t) => this.#stem(t),
-      (t) => this.layer1.forward(t),
-      (t) => this.layer2.forward(t),
-      (t) => this.layer3.forward(t),
-      (t) => this.layer4.forward(t),
+      (t) => stagesInBf16(stages, t) ?? chain(t, byModule),
       (t) => this.fc.forward(flatten(this.avgpool.forward(t), 1)),
     ]);
   }

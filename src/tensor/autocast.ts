@@ -10,7 +10,11 @@
  *   they keep the fp32 sums (the more exact, by up to bf16's 2^-8 relative
  *   step); on the GPU cuDNN rounds convolution results to bf16, as
  *   PyTorch's, and they are widened. There is no bfloat16 dtype to hold
- *   activations yet.
+ *   activations yet; but ResNet's evaluation (no gradient recorded) runs its
+ *   four stages as one chain whose activations stay bf16 (channels-last)
+ *   from one convolution to the next, rounded once after each
+ *   convolution's batch norm, residual and ReLU, where the CPU's oneDNN
+ *   has AMX (`models/resnet_chain.ts`).
  * - The weights are rounded while the kernel packs them, inside each call,
  *   instead of into a cached bf16 copy: the same cost as PyTorch's
  *   once-per-step cast, and no second copy of the weights in memory.

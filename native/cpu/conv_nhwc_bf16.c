@@ -1,0 +1,310 @@
+/* conv_nhwc_bf16.c: evaluation under bf16 autocast as a chain of
+ * convolutions whose activations stay bf16 and channels-last (NHWC: a
+ * pixel's channels side by side) from one to the next, each with its batch
+ * norm, residual and ReLU applied as oneDNN post-ops before the one
+ * rounding to bf16 (lits.h, "channels-last bf16 evaluation").
+ *
+ * Why: our tensors are NCHW fp32, so each bf16 convolution of conv_bf16.c
+ * reads fp32 and rounds it, and writes fp32 that the next one reads and
+ * rounds again; oneDNN's AMX kernels read channels-last bf16 only, so each
+ * call there converts both ways too. ResNet-50's evaluation, batch 16, 1 x
+ * 256^2, 2-core Xeon with AMX: its stages' convolutions took 165 ms through
+ * conv_bf16.c, 101-105 ms as this chain (the post-ops and the rounding of
+ * the weights on every call included; 7 ms of it is that rounding, which a
+ * cache of the rounded weights, hashed on every call as conv_prepared.c's,
+ * did not make faster). PyTorch's autocast keeps these activations in bf16
+ * too; here they are rounded once per convolution (after its batch norm,
+ * residual and ReLU), where PyTorch rounds after each op.
+ *
+ * oneDNN runs the convolutions (its brgconv kernels on AMX); we round x to
+ * bf16 channels-last at the chain's start (conv_bf16_blocked.c's
+ * conversion) and widen the last output back to NCHW fp32. Only where
+ * oneDNN runs AMX: elsewhere (avx512_core_bf16) its channels-last kernels
+ * were not measured and the callers keep conv_bf16.c. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "conv_bf16_onednn.h" /* lits_bf16_to_blocked */
+#include "conv_internal.h"
+#include "onednn_load.h"
+
+#if LITS_HAVE_ONEDNN
+#include <omp.h>
+
+#define WHAT "a channels-last bf16 convolution"
+
+/* Post-ops of a plan: which of the batch norm (per-channel multiply and
+ * add), the residual (oneDNN's sum: y holds it before the call) and the
+ * ReLU apply, and whether oneDNN adds a bias (with a batch norm the bias is
+ * folded into its add). Part of the plan's key. */
+enum { WITH_BIAS = 1, WITH_BN = 2, WITH_SUM = 4, WITH_RELU = 8 };
+#define KIND_BASE 16 /* the plan's kind: KIND_BASE + flags */
+
+#define PLANS 64
+
+typedef struct {
+  onednn_plan h; /* key, convolution, weights' reorder (fp32 oihw -> bf16, its layout) */
+  dnnl_memory_desc_t src, dst, wf32, w, bias, chan;
+} plan;
+
+static plan plans[PLANS];
+
+/* The padding past the last row and column that oneDNN is told: ours, or 0
+ * where ours is negative (a stride-2 1x1 convolution of an even size never
+ * reads the last row): oneDNN sizes the output with the same floor. */
+static int64_t pad_after(int64_t out, int64_t stride, int64_t taps, int64_t in, int64_t before) {
+  const int64_t pad = (out - 1) * stride + taps - in - before;
+  return pad > 0 ? pad : 0;
+}
+
+static int shape_ok(const conv_shape* p) {
+  return p->groups == 1 && p->dh == 1 && p->dw == 1 && p->c % 16 == 0 && p->k % 16 == 0;
+}
+
+/* The post-ops of flags into attr: 1, or 0 when oneDNN refuses them. */
+static int set_post_ops(int flags, const dnnl_memory_desc_t* chan, dnnl_primitive_attr_t attr) {
+  dnnl_post_ops_t po = NULL;
+  if (p_dnnl_post_ops_create(&po) != dnnl_success) return 0;
+  int ok = 1;
+  if (flags & WITH_BN) {
+    ok = ok && p_dnnl_post_ops_append_binary(po, dnnl_binary_mul, chan) == dnnl_success;
+    ok = ok && p_dnnl_post_ops_append_binary(po, dnnl_binary_add, chan) == dnnl_success;
+  }
+  if (flags & WITH_SUM) ok = ok && p_dnnl_post_ops_append_sum(po, 1.0f) == dnnl_success;
+  if (flags & WITH_RELU) {
+    ok = ok &&
+         p_dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f) == dnnl_success;
+  }
+  ok = ok && p_dnnl_primitive_attr_set_post_ops(attr, po) == dnnl_success;
+  p_dnnl_post_ops_destroy(po);
+  return ok;
+}
+
+/* Fills pl for the shape and flags (kind - KIND_BASE): 1, or 0 when
+ * oneDNN has no fast kernel for it. */
+static int build(const conv_shape* p, int kind, onednn_plan* head) {
+  plan* pl = (plan*)head;
+  const int flags = kind - KIND_BASE;
+  const dnnl_dims_t xd = {p->n, p->c, p->h, p->w}, yd = {p->n, p->k, p->oh, p->ow};
+  const dnnl_dims_t wd = {p->k, p->c, p->r, p->s}, bd = {p->k}, cd = {1, p->k, 1, 1};
+  p_dnnl_memory_desc_init_by_tag(&pl->src, 4, xd, dnnl_bf16, dnnl_nhwc);
+  p_dnnl_memory_desc_init_by_tag(&pl->dst, 4, yd, dnnl_bf16, dnnl_nhwc);
+  p_dnnl_memory_desc_init_by_tag(&pl->wf32, 4, wd, dnnl_f32, dnnl_oihw);
+  p_dnnl_memory_desc_init_by_tag(&pl->bias, 1, bd, dnnl_f32, dnnl_a);
+  p_dnnl_memory_desc_init_by_tag(&pl->chan, 4, cd, dnnl_f32, dnnl_nchw);
+  dnnl_memory_desc_t wany;
+  p_dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_bf16, dnnl_format_tag_any);
+  const dnnl_dims_t st = {p->sh, p->sw}, pad = {p->ph, p->pw};
+  const dnnl_dims_t pr = {pad_after(p->oh, p->sh, p->r, p->h, p->ph),
+                          pad_after(p->ow, p->sw, p->s, p->w, p->pw)};
+  dnnl_convolution_desc_t cd_;
+  if (p_dnnl_convolution_forward_desc_init(&cd_, dnnl_forward_inference, dnnl_convolution_direct,
+                                           &pl->src, &wany,
+                                           (flags & WITH_BIAS) ? &pl->bias : NULL, &pl->dst, st,
+                                           pad, pr) != dnnl_success)
+    return 0;
+  dnnl_primitive_attr_t attr = NULL;
+  if (p_dnnl_primitive_attr_create(&attr) != dnnl_success) return 0;
+  p_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+  int ok = set_post_ops(flags, &pl->chan, attr);
+  dnnl_primitive_desc_t pd = NULL;
+  ok = ok && p_dnnl_primitive_desc_create(&pd, &cd_, attr, lits_onednn_engine(), NULL) ==
+                 dnnl_success;
+  ok = ok && lits_onednn_fast_impl(pd);
+  if (ok) {
+    pl->w = *p_dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    pl->h.conv = lits_onednn_primitive(pd, &pl->h.scratch);
+    pd = NULL;
+    ok = pl->h.conv != NULL;
+  }
+  if (pd != NULL) p_dnnl_primitive_desc_destroy(pd);
+  p_dnnl_primitive_attr_destroy(attr);
+  if (!ok) return 0;
+  /* The weights: fp32 oihw rounded (RNE, as ours) into the kernel's layout. */
+  dnnl_primitive_attr_t rattr = NULL;
+  if (p_dnnl_primitive_attr_create(&rattr) != dnnl_success) return 0;
+  p_dnnl_primitive_attr_set_scratchpad_mode(rattr, dnnl_scratchpad_mode_user);
+  ok = lits_onednn_plan_reorder(&pl->h, &pl->wf32, &pl->w, rattr);
+  p_dnnl_primitive_attr_destroy(rattr);
+  return ok;
+}
+
+static int flags_of(const float* bias, const float* coef, const uint16_t* r, int32_t relu) {
+  return (bias != NULL && coef == NULL ? WITH_BIAS : 0) | (coef != NULL ? WITH_BN : 0) |
+         (r != NULL ? WITH_SUM : 0) | (relu ? WITH_RELU : 0);
+}
+
+/* The plan of p and flags under the lock, or NULL where oneDNN declines
+ * (not loaded, not AMX, LITS_ONEDNN=off, no bf16, a shape it has no fast
+ * kernel for). *tmp holds it when the cache is full. */
+static plan* plan_of(const conv_shape* p, int flags, plan* tmp) {
+  const char* env = getenv("LITS_ONEDNN");
+  if (env != NULL && strcmp(env, "off") == 0) return NULL;
+  int32_t level = 0;
+  lits_bf16_support(&level);
+  if (level == 0 || !shape_ok(p) || !lits_onednn_load() || !lits_onednn_amx()) return NULL;
+  return (plan*)lits_onednn_plan_for(plans, PLANS, sizeof(plan), p, KIND_BASE + flags, &tmp->h,
+                                     build);
+}
+
+int lits_conv2d_nhwc_bf16_takes(const lits_conv2d_params* params_host, int32_t flags,
+                                int32_t* takes_host) {
+  static const char* fn = "lits_conv2d_nhwc_bf16_takes";
+  lits_clear_error();
+  LITS_REQUIRE(takes_host != NULL, "%s: takes_host is NULL", fn);
+  LITS_REQUIRE(flags >= 0 && flags < 16, "%s: flags %d is not a sum of 1, 2, 4, 8", fn, flags);
+  conv_shape p;
+  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
+  lits_onednn_lock();
+  plan tmp;
+  plan* pl = plan_of(&p, flags, &tmp);
+  *takes_host = pl != NULL;
+  if (pl == &tmp) lits_onednn_plan_drop(&tmp.h, sizeof(tmp));
+  lits_onednn_unlock();
+  return LITS_OK;
+}
+
+/* y <- r where they differ (the sum post-op adds y's contents). */
+static void copy_residual(const uint16_t* r, uint16_t* y, int64_t count) {
+  if (r == y) return;
+  const int64_t chunk = 1 << 16, pieces = (count + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < pieces; i++) {
+    const int64_t at = i * chunk, len = count - at < chunk ? count - at : chunk;
+    memcpy(y + at, r + at, (size_t)len * sizeof(uint16_t));
+  }
+}
+
+static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+static int run(const conv_shape* p, const plan* pl, int flags, const uint16_t* x,
+               const float* weight, const float* bias, const float* coef, uint16_t* y) {
+  const size_t nw = up64(p_dnnl_memory_desc_get_size(&pl->w));
+  const size_t nch = up64((size_t)(2 * p->k) * sizeof(float));
+  char* base = lits_scratch_alloc((int64_t)(nw + nch + up64(pl->h.scratch) + 64));
+  if (base == NULL) return LITS_ERR_MEMORY;
+  void* wb = base;
+  float* mul = (float*)(base + nw);
+  float* add = mul + p->k;
+  void* sp = base + nw + nch;
+  if (coef != NULL) { /* (v + bias - mean) scale + shift = v scale + add */
+    for (int64_t j = 0; j < p->k; j++) {
+      const float mean = coef[j], scale = coef[p->k + j], shift = coef[2 * p->k + j];
+      mul[j] = scale;
+      add[j] = ((bias != NULL ? bias[j] : 0.0f) - mean) * scale + shift;
+    }
+  }
+  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->h.scratch);
+  const dnnl_memory_desc_t* rm[3] = {&pl->wf32, &pl->w, &spmd};
+  void* const rp[3] = {(void*)weight, wb, sp};
+  const int rid[3] = {DNNL_ARG_FROM, DNNL_ARG_TO, DNNL_ARG_SCRATCHPAD};
+  int st = lits_onednn_execute(pl->h.reorder, rm, rp, rid, 3, WHAT);
+  const dnnl_memory_desc_t* m[7] = {&pl->src, &pl->w, &pl->dst, &spmd};
+  void* ptr[7] = {(void*)x, wb, y, sp};
+  int ids[7] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD};
+  int nargs = 4;
+  if (flags & WITH_BIAS) {
+    m[nargs] = &pl->bias, ptr[nargs] = (void*)bias, ids[nargs++] = DNNL_ARG_BIAS;
+  }
+  if (flags & WITH_BN) {
+    m[nargs] = &pl->chan, ptr[nargs] = mul;
+    ids[nargs++] = DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1;
+    m[nargs] = &pl->chan, ptr[nargs] = add;
+    ids[nargs++] = DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1;
+  }
+  if (st == LITS_OK) st = lits_onednn_execute(pl->h.conv, m, ptr, ids, nargs, WHAT);
+  lits_scratch_free(base);
+  return st;
+}
+
+int lits_conv2d_nhwc_bf16(const lits_conv2d_params* params_host, const uint16_t* x,
+                          const float* weight, const float* bias, const float* coef,
+                          const uint16_t* r, int32_t relu, uint16_t* y) {
+  static const char* fn = "lits_conv2d_nhwc_bf16";
+  lits_clear_error();
+  conv_shape p;
+  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
+  LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
+  const int flags = flags_of(bias, coef, r, relu);
+  lits_onednn_lock();
+  plan tmp;
+  plan* pl = plan_of(&p, flags, &tmp);
+  int st;
+  if (pl == NULL) {
+    st = lits_fail(LITS_ERR_UNAVAILABLE,
+                   "%s: oneDNN does not run this convolution here (it needs libdnnl with AMX, "
+                   "LITS_ONEDNN not off, no groups or dilation, channels in multiples of 16); "
+                   "ask lits_conv2d_nhwc_bf16_takes first",
+                   fn);
+  } else {
+    if (r != NULL) copy_residual(r, y, p.n * p.k * p.ohw);
+    st = run(&p, pl, flags, x, weight, bias, coef, y);
+  }
+  if (pl == &tmp) lits_onednn_plan_drop(&tmp.h, sizeof(tmp));
+  lits_onednn_unlock();
+  return st == LITS_OK ? st : lits_conv_status(fn, &p, st);
+}
+
+#else /* no oneDNN header at build time: nothing takes the chain */
+
+int lits_conv2d_nhwc_bf16_takes(const lits_conv2d_params* params_host, int32_t flags,
+                                int32_t* takes_host) {
+  (void)params_host, (void)flags;
+  lits_clear_error();
+  LITS_REQUIRE(takes_host != NULL, "lits_conv2d_nhwc_bf16_takes: takes_host is NULL");
+  *takes_host = 0;
+  return LITS_OK;
+}
+
+int lits_conv2d_nhwc_bf16(const lits_conv2d_params* params_host, const uint16_t* x,
+                          const float* weight, const float* bias, const float* coef,
+                          const uint16_t* r, int32_t relu, uint16_t* y) {
+  (void)params_host, (void)x, (void)weight, (void)bias, (void)coef, (void)r, (void)relu, (void)y;
+  lits_clear_error();
+  return lits_fail(LITS_ERR_UNAVAILABLE,
+                   "lits_conv2d_nhwc_bf16: built without oneDNN's header (libdnnl-dev)");
+}
+
+#endif
+
+/* The conversions need no oneDNN. */
+
+int lits_nhwc_bf16_from_nchw_f32(const float* x, int32_t n, int32_t c, int64_t hw,
+                                 uint16_t* y) {
+  static const char* fn = "lits_nhwc_bf16_from_nchw_f32";
+  lits_clear_error();
+  LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
+  LITS_REQUIRE(n >= 0 && c >= 0 && hw >= 0, "%s: negative size [%d, %d, %lld]", fn, n, c,
+               (long long)hw);
+  LITS_REQUIRE(c % 16 == 0, "%s: %d channels, not a multiple of 16", fn, c);
+  int32_t level = 0;
+  lits_bf16_support(&level);
+  if (level == 0) return lits_fail(LITS_ERR_UNAVAILABLE, "%s: no AVX512_BF16 on this CPU", fn);
+#pragma omp parallel
+  lits_bf16_to_blocked(x, n, c, hw, NULL, 1, y);
+  return LITS_OK;
+}
+
+int lits_nhwc_bf16_to_nchw_f32(const uint16_t* x, int32_t n, int32_t c, int64_t hw, float* y) {
+  static const char* fn = "lits_nhwc_bf16_to_nchw_f32";
+  lits_clear_error();
+  LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
+  LITS_REQUIRE(n >= 0 && c >= 0 && hw >= 0, "%s: negative size [%d, %d, %lld]", fn, n, c,
+               (long long)hw);
+  /* Plane by plane: a plane's values lie c apart in x, which one image of
+   * ResNet's last stage (64 pixels x 2048 channels, 256 KiB) keeps in L2. */
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < (int64_t)n * c; plane++) {
+    const int64_t i = plane / c, ch = plane % c;
+    const uint16_t* src = x + i * hw * c + ch;
+    float* dst = y + plane * hw;
+    for (int64_t q = 0; q < hw; q++) {
+      const uint32_t bits = (uint32_t)src[q * c] << 16;
+      memcpy(dst + q, &bits, sizeof(float));
+    }
+  }
+  return LITS_OK;
+}

@@ -1,0 +1,145 @@
+/**
+ * ResNet's four stages in evaluation under bf16 autocast as one chain of
+ * channels-last bf16 convolutions (`tensor/ops/conv_nhwc_bf16.ts`): each
+ * block's convolutions with their batch norms, residual and ReLUs as they
+ * are written, the activations kept in bf16 from one to the next, as
+ * PyTorch's autocast keeps them. The stages' input is rounded to bf16 once
+ * and their output widened back to float32 once.
+ *
+ * It applies where the modules are the ones ResNet builds (no hooks, no
+ * overridden forward, batch norms in evaluation on running statistics), no
+ * gradient is recorded, and the CPU library runs every convolution this way
+ * (oneDNN with AMX); elsewhere the stages run module by module.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { isGradEnabled } from "../tensor/autograd.ts";
+import { autocastDtype, matrixOpInBf16 } from "../tensor/autocast.ts";
+import {
+  type ChainConv,
+  convNhwcBf16,
+  fromNhwcBf16,
+  hasNhwcBf16,
+  type NhwcBf16,
+  nhwcBf16Takes,
+  toNhwcBf16,
+} from "../tensor/ops/conv_nhwc_bf16.ts";
+import type { Module } from "../layers/module.ts";
+import { Conv2d } from "../layers/conv.ts";
+import { BatchNorm2d } from "../layers/batchnorm.ts";
+import { ReLU } from "../layers/basic.ts";
+import { Sequential } from "../layers/sequential.ts";
+import { BasicBlock, Bottleneck } from "./resnet_blocks.ts";
+
+/** One convolution of a block and whether a residual and a ReLU follow it. */
+interface Step {
+  conv: ChainConv;
+  residual: boolean;
+  relu: boolean;
+}
+
+/** A block as the chain runs it: the main path, then the shortcut's convolution (if any). */
+interface Block {
+  main: Step[];
+  shortcut: Step | null;
+}
+
+const plain = (m: Module | null, cls: abstract new (...a: never[]) => Module): boolean =>
+  m !== null && m.constructor === cls && !Object.hasOwn(m, "forward");
+
+function convOf(conv: Conv2d, bn: BatchNorm2d): ChainConv | null {
+  if (!plain(conv, Conv2d) || !plain(bn, BatchNorm2d) || bn.training) return null;
+  const { runningMean, runningVar } = bn;
+  if (runningMean === null || runningVar === null) return null;
+  return {
+    weight: conv.weight,
+    bias: conv.bias,
+    options: conv.options,
+    bn: { runningMean, runningVar, weight: bn.weight, bias: bn.bias, eps: bn.eps },
+  };
+}
+
+/** The block's steps, or null where it is not one the chain runs as its forward would. */
+function blockOf(m: Module): Block | null {
+  let pairs: [Conv2d, BatchNorm2d][];
+  if (plain(m, Bottleneck)) {
+    const b = m as Bottleneck;
+    if (!plain(b.relu, ReLU)) return null;
+    pairs = [[b.conv1, b.bn1], [b.conv2, b.bn2], [b.conv3, b.bn3]];
+  } else if (plain(m, BasicBlock)) {
+    const b = m as BasicBlock;
+    if (!plain(b.relu, ReLU)) return null;
+    pairs = [[b.conv1, b.bn1], [b.conv2, b.bn2]];
+  } else {
+    return null;
+  }
+  const main: Step[] = [];
+  for (const [i, [conv, bn]] of pairs.entries()) {
+    const c = convOf(conv, bn);
+    if (c === null) return null;
+    const last = i === pairs.length - 1;
+    main.push({ conv: c, residual: last, relu: true });
+  }
+  const ds = (m as Bottleneck | BasicBlock).downsample;
+  if (ds === null) return { main, shortcut: null };
+  if (!plain(ds, Sequential) || ds.length !== 2) return null;
+  const c = ds[0] instanceof Conv2d && ds[1] instanceof BatchNorm2d ? convOf(ds[0], ds[1]) : null;
+  return c === null ? null : { main, shortcut: { conv: c, residual: false, relu: false } };
+}
+
+/** Every step's output shape follows from x's; null where the library would decline one. */
+function planned(x: Tensor, blocks: Block[]): boolean {
+  let shape: readonly number[] = x.shape;
+  for (const b of blocks) {
+    const input = shape;
+    if (b.shortcut && !nhwcBf16Takes(x.lib, input, b.shortcut.conv, false, false)) return false;
+    for (const s of b.main) {
+      const out = nhwcBf16Takes(x.lib, shape, s.conv, s.residual, s.relu);
+      if (out === null) return false;
+      shape = out;
+    }
+  }
+  return true;
+}
+
+/**
+ * @internal `stages` (ResNet's layer1..layer4) applied to `x` as one
+ * channels-last bf16 chain, or null where it does not apply (see the
+ * module's text): the caller then runs them module by module.
+ */
+export function stagesInBf16(stages: readonly Sequential[], x: Tensor): Tensor | null {
+  if (autocastDtype() !== "bfloat16" || x.device !== "cpu" || x.dtype !== "float32") return null;
+  if (x.ndim !== 4 || x.shape[1] % 16 !== 0 || x.size === 0 || !hasNhwcBf16(x.lib)) return null;
+  if (!stages.every((s) => plain(s, Sequential))) return null;
+  const modules = stages.flatMap((s) => Array.from({ length: s.length }, (_, i) => s[i]));
+  const blocks = modules.map(blockOf);
+  if (blocks.some((b) => b === null)) return null;
+  const grads = isGradEnabled() &&
+    (x.requiresGrad || stages.some((s) => s.parameters().some((p) => p.requiresGrad)));
+  if (grads || !matrixOpInBf16(x) || !planned(x, blocks as Block[])) return null;
+  let cur: NhwcBf16 | null = toNhwcBf16(x);
+  const live = new Set<NhwcBf16>([cur]);
+  const made = (t: NhwcBf16) => (live.add(t), t);
+  const free = (t: NhwcBf16) => (live.delete(t), t.dispose());
+  try {
+    for (const b of blocks as Block[]) {
+      const input: NhwcBf16 = cur;
+      // The shortcut's output, or the input itself: the block's output is written over it.
+      const residual = b.shortcut
+        ? made(convNhwcBf16(input, b.shortcut.conv, null, b.shortcut.relu))
+        : input;
+      let t = input;
+      for (const s of b.main) {
+        const next = made(convNhwcBf16(t, s.conv, s.residual ? residual : null, s.relu));
+        if (t !== input) free(t);
+        t = next;
+      }
+      if (residual !== input) free(input);
+      cur = t;
+    }
+    return fromNhwcBf16(cur);
+  } finally {
+    for (const t of live) t.dispose();
+  }
+}

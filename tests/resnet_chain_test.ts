@@ -1,0 +1,116 @@
+/**
+ * ResNet's stages in evaluation under bf16 autocast as one channels-last
+ * bf16 chain (src/models/resnet_chain.ts): it runs every convolution of the
+ * stages where it applies, ends as close to the fp32 logits as the op-by-op
+ * bf16 path does, frees what it made, and stands aside (the modules run one
+ * by one) for gradients, training, hooks, fp32 and LITS_ONEDNN=off. Ignored
+ * where the CPU library does not run the chain (no oneDNN with AMX).
+ */
+import assert from "node:assert/strict";
+import {
+  autocast,
+  manualSeed,
+  memoryStats,
+  models,
+  noGrad,
+  randn,
+  scope,
+  type Tensor,
+} from "../mod.ts";
+import { cpuLib } from "../src/ffi/native.ts";
+import { countCalls, withEnv } from "./helpers.ts";
+
+const lib = cpuLib();
+const available = (() => {
+  if (lib.lits_conv2d_nhwc_bf16_takes === null) return false;
+  const out = new Int32Array(1);
+  const probe = new Int32Array([1, 16, 4, 4, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
+  return lib.lits_conv2d_nhwc_bf16_takes(probe, 0, out) === 0 && out[0] === 1;
+})();
+
+/** A ResNet in evaluation with running statistics of two training batches. */
+function net(name: "resnet18" | "resnet50"): models.ResNet {
+  manualSeed(5);
+  const m = models.create(name, { inChannels: 1, numClasses: 3 }) as models.ResNet;
+  for (let i = 0; i < 2; i++) noGrad(() => scope(() => void m.forward(randn([4, 1, 64, 64]))));
+  m.eval();
+  return m;
+}
+
+/** fn's result, and how many channels-last bf16 convolutions ran. */
+const counting = <T>(fn: () => T) => countCalls(["lits_conv2d_nhwc_bf16"], fn);
+
+const logits = (m: models.ResNet, x: Tensor, bf16: boolean) =>
+  noGrad(() =>
+    scope(() =>
+      (bf16 ? autocast("bfloat16", () => m.forward(x)) : m.forward(x)).toArray() as Float32Array
+    )
+  );
+
+const maxDiff = (a: Float32Array, b: Float32Array) =>
+  a.reduce((e, v, i) => Math.max(e, Math.abs(v - b[i])), 0);
+
+for (const [name, convs] of [["resnet18", 19], ["resnet50", 52]] as const) {
+  Deno.test({
+    name: `ResNet chain: ${name}'s ${convs} stage convolutions in one chain, as close as op by op`,
+    ignore: !available,
+    fn() {
+      using m = net(name);
+      using x = randn([2, 1, 64, 64]);
+      const fp32 = logits(m, x, false);
+      const before = memoryStats().bytesInUse;
+      const [chained, calls] = counting(() => logits(m, x, true));
+      assert.equal(calls, convs);
+      assert.equal(memoryStats().bytesInUse, before, "the chain's activations were not freed");
+      const [opByOp, none] = counting(() =>
+        withEnv({ LITS_ONEDNN: "off" }, () => logits(m, x, true))
+      );
+      assert.equal(none, 0);
+      const scale = fp32.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
+      const errChain = maxDiff(chained, fp32), errOps = maxDiff(opByOp, fp32);
+      // bf16 rounding through the network: the chain rounds once per
+      // convolution (after its batch norm, residual and ReLU), the op-by-op
+      // path the inputs of each.
+      assert.ok(
+        errChain <= 2 * errOps + 1e-3 * scale,
+        `chain ${errChain} from fp32, op by op ${errOps}, logits up to ${scale}`,
+      );
+      assert.ok(errChain < 0.05 * scale, `chain ${errChain} from fp32, logits up to ${scale}`);
+    },
+  });
+}
+
+Deno.test({
+  name: "ResNet chain: not for gradients, training, hooks or fp32; their results unchanged",
+  ignore: !available,
+  fn() {
+    using m = net("resnet18");
+    using x = randn([2, 1, 64, 64]);
+    const opByOp = withEnv({ LITS_ONEDNN: "off" }, () => logits(m, x, true));
+    // Gradients in evaluation (Grad-CAM): module by module, and the gradient flows.
+    scope(() => {
+      using xg = randn([2, 1, 64, 64], { requiresGrad: true });
+      const [out, calls] = counting(() => autocast("bfloat16", () => m.forward(xg)));
+      assert.equal(calls, 0);
+      out.sum().backward();
+      assert.ok(xg.grad !== null);
+    });
+    let seen = 0;
+    const handle = m.layer2[1].registerForwardHook(() => void seen++);
+    const [hooked, withHook] = counting(() => logits(m, x, true));
+    handle.remove();
+    assert.equal(withHook, 0);
+    assert.equal(seen, 1);
+    // (Module by module, the 3x3 layers run oneDNN's kernels here and ours
+    // under LITS_ONEDNN=off: fp32 sums in another order, bf16 roundings apart.)
+    const scale = Math.max(...opByOp.map(Math.abs));
+    assert.ok(maxDiff(hooked, opByOp) < 1e-2 * scale, `${maxDiff(hooked, opByOp)} of ${scale}`);
+    const [, fp32] = counting(() => logits(m, x, false));
+    assert.equal(fp32, 0);
+    m.train();
+    const [, training] = counting(() =>
+      noGrad(() => scope(() => void autocast("bfloat16", () => m.forward(x))))
+    );
+    assert.equal(training, 0);
+  },
+});
