@@ -536,11 +536,11 @@ int lits_conv2d_nhwc_bf16_takes(const lits_conv2d_params* params_host, int32_t f
                                 int32_t* takes_host);
 /* y = bf16(relu?(T(conv(x, weight) + bias) + r)), x and y channels-last
  * bf16, the weights fp32 [k, c, r, s] rounded to bf16 on every call,
- * products and sums in fp32, everything after the convolution in
- * fp32 and one rounding at the end. bias, coef (T: a coef array of k
- * channels, see the fused epilogues above) and r (channels-last bf16, y's
- * shape) may be NULL; r may be y itself (the sum is then made in place).
- * LITS_ERR_UNAVAILABLE where lits_conv2d_nhwc_bf16_takes reports 0. */
+ * products and sums in fp32, everything after the convolution in fp32, one
+ * rounding at the end. bias, coef (T: a coef array of k channels, see the
+ * fused epilogues above) and r (channels-last bf16, y's shape) may be NULL;
+ * r may be y itself (the sum is then made in place). LITS_ERR_UNAVAILABLE
+ * where lits_conv2d_nhwc_bf16_takes reports 0. */
 LITS_OPTIONAL
 int lits_conv2d_nhwc_bf16(const lits_conv2d_params* params_host, const uint16_t* x,
                           const float* weight, const float* bias, const float* coef,

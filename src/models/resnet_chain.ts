@@ -114,7 +114,8 @@ export function stagesInBf16(stages: readonly Sequential[], x: Tensor): Tensor |
   if (!stages.every((s) => plain(s, Sequential))) return null;
   const modules = stages.flatMap((s) => Array.from({ length: s.length }, (_, i) => s[i]));
   const blocks = modules.map(blockOf);
-  if (blocks.some((b) => b === null)) return null;
+  // (No blocks: nothing to chain, and x must not be rounded.)
+  if (blocks.length === 0 || blocks.some((b) => b === null)) return null;
   const grads = isGradEnabled() &&
     (x.requiresGrad || stages.some((s) => s.parameters().some((p) => p.requiresGrad)));
   if (grads || !matrixOpInBf16(x) || !planned(x, blocks as Block[])) return null;
