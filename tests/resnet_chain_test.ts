@@ -12,13 +12,15 @@ import {
   manualSeed,
   memoryStats,
   models,
+  nn,
   noGrad,
   randn,
   scope,
   type Tensor,
 } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
-import { countCalls, withEnv } from "./helpers.ts";
+import { stagesInBf16 } from "../src/models/resnet_chain.ts";
+import { countCalls, fromStored, loadFixture, type Stored, withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
 const available = (() => {
@@ -112,5 +114,47 @@ Deno.test({
       noGrad(() => scope(() => void autocast("bfloat16", () => m.forward(x))))
     );
     assert.equal(training, 0);
+  },
+});
+
+interface ChainFixture {
+  state: Record<string, Stored>;
+  x: Stored;
+  out: Stored;
+  out_dtype: string;
+  fp32: Stored;
+}
+
+Deno.test({
+  name: "ResNet chain: two torchvision Bottlenecks against PyTorch 1.13's CPU autocast",
+  ignore: !available,
+  fn() {
+    // scripts/make_chain_fixtures.py: stride 2 with a downsampling shortcut, then identity.
+    const f = loadFixture<ChainFixture>("resnet_chain.json");
+    assert.equal(f.out_dtype, "bfloat16");
+    using stage = new nn.Sequential(
+      new models.Bottleneck(32, 16, 2, models.downsample(32, 64, 2)),
+      new models.Bottleneck(64, 16),
+    );
+    // (The fixture leaves out the int64 num_batches_tracked counters.)
+    const state = new Map(Object.entries(f.state).map(([k, v]) => [k, fromStored(v)]));
+    stage.loadStateDict(state, { strict: false });
+    stage.eval();
+    using x = fromStored(f.x);
+    const [got, calls] = counting(() =>
+      noGrad(() =>
+        scope(() => autocast("bfloat16", () => stagesInBf16([stage], x))!.toArray() as Float32Array)
+      )
+    );
+    assert.equal(calls, 7);
+    const torch = Float32Array.from(f.out.data), fp32 = Float32Array.from(f.fp32.data);
+    const top = fp32.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    // PyTorch rounds to bf16 after each op, the chain once per convolution:
+    // both a few bf16 steps (2^-8) of the largest output from the fp32
+    // result and from each other, the chain no farther from fp32.
+    const errTorch = maxDiff(torch, fp32), errChain = maxDiff(got, fp32);
+    const apart = maxDiff(got, torch);
+    assert.ok(apart < 2 ** -6 * top, `chain vs PyTorch ${apart}, outputs up to ${top}`);
+    assert.ok(errChain <= errTorch, `chain ${errChain} from fp32, PyTorch's bf16 ${errTorch}`);
   },
 });
