@@ -119,7 +119,7 @@ export function stagesInBf16(stages: readonly Sequential[], x: Tensor): Tensor |
   const grads = isGradEnabled() &&
     (x.requiresGrad || stages.some((s) => s.parameters().some((p) => p.requiresGrad)));
   if (grads || !matrixOpInBf16(x) || !planned(x, blocks as Block[])) return null;
-  let cur: NhwcBf16 | null = toNhwcBf16(x);
+  let cur: NhwcBf16 = toNhwcBf16(x);
   const live = new Set<NhwcBf16>([cur]);
   const made = (t: NhwcBf16) => (live.add(t), t);
   const free = (t: NhwcBf16) => (live.delete(t), t.dispose());
