@@ -43,7 +43,10 @@
 enum { WITH_BIAS = 1, WITH_BN = 2, WITH_SUM = 4, WITH_RELU = 8 };
 #define KIND_BASE 16 /* the plan's kind: KIND_BASE + flags */
 
-#define PLANS 64
+/* ResNet-50 needs about 20 plans per batch size (a new size builds them
+ * once, about 2.5 ms each); a full cache builds each call's plan anew.
+ * Room for the sizes of a run: training, validation and the last batches. */
+#define PLANS 128
 
 typedef struct {
   onednn_plan h; /* key, convolution, weights' reorder (fp32 oihw -> bf16, its layout) */
