@@ -23,6 +23,7 @@ import { conv2dReluMaxPool3s2 } from "../tensor/ops/conv_pool.ts";
 import { constant_, kaimingNormal_ } from "../layers/init.ts";
 import { BasicBlock, type BlockType, Bottleneck, downsample } from "./resnet_blocks.ts";
 import { stagesInBf16 } from "./resnet_chain.ts";
+import { isPlain } from "./plain.ts";
 import { checkInput, type InputSpec } from "./input.ts";
 import { checkArity } from "../options.ts";
 import { modelOptions } from "./defaults.ts";
@@ -192,12 +193,10 @@ export class ResNet extends Module {
    * 1)), without hooks or overrides whose calls the fused kernel would skip.
    */
   #stemFuses(): boolean {
-    const plain = (m: Module, cls: abstract new (...a: never[]) => Module) =>
-      m.constructor === cls && !Object.hasOwn(m, "forward");
     const { conv1, bn1, relu, maxpool } = this;
     if (
-      !plain(conv1, Conv2d) || !plain(bn1, BatchNorm2d) || !plain(relu, ReLU) ||
-      !plain(maxpool, MaxPool2d) || bn1.training || !bn1.runningMean || !bn1.runningVar
+      !isPlain(conv1, Conv2d) || !isPlain(bn1, BatchNorm2d) || !isPlain(relu, ReLU) ||
+      !isPlain(maxpool, MaxPool2d) || bn1.training || !bn1.runningMean || !bn1.runningVar
     ) {
       return false;
     }

@@ -16,6 +16,7 @@ import { ReLU } from "../layers/basic.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { conv2dBatchNormAddRelu } from "../tensor/ops/conv_epilogue.ts";
 import { convBeforeBatchNorm } from "../layers/conv_bn.ts";
+import { isPlain } from "./plain.ts";
 
 /** A residual block: `forward(x) = relu(branch(x) + shortcut(x))`. */
 export interface ResidualBlock extends Module {
@@ -197,10 +198,8 @@ export class Bottleneck extends Module implements ResidualBlock {
    * or overrides whose calls the fused kernel would skip.
    */
   #outputFuses(): boolean {
-    const plain = (m: Module, cls: abstract new (...a: never[]) => Module) =>
-      m.constructor === cls && !Object.hasOwn(m, "forward");
     const bn = this.bn3;
     return !bn.training && bn.runningMean !== null && bn.runningVar !== null &&
-      plain(this.conv3, Conv2d) && plain(bn, BatchNorm2d) && plain(this.relu, ReLU);
+      isPlain(this.conv3, Conv2d) && isPlain(bn, BatchNorm2d) && isPlain(this.relu, ReLU);
   }
 }

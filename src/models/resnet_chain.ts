@@ -31,6 +31,7 @@ import { BatchNorm2d } from "../layers/batchnorm.ts";
 import { ReLU } from "../layers/basic.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { BasicBlock, Bottleneck } from "./resnet_blocks.ts";
+import { isPlain } from "./plain.ts";
 
 /** One convolution of a block and whether a residual and a ReLU follow it. */
 interface Step {
@@ -45,11 +46,8 @@ interface Block {
   shortcut: Step | null;
 }
 
-const plain = (m: Module | null, cls: abstract new (...a: never[]) => Module): boolean =>
-  m !== null && m.constructor === cls && !Object.hasOwn(m, "forward");
-
 function convOf(conv: Conv2d, bn: BatchNorm2d): ChainConv | null {
-  if (!plain(conv, Conv2d) || !plain(bn, BatchNorm2d) || bn.training) return null;
+  if (!isPlain(conv, Conv2d) || !isPlain(bn, BatchNorm2d) || bn.training) return null;
   const { runningMean, runningVar } = bn;
   if (runningMean === null || runningVar === null) return null;
   return {
@@ -63,13 +61,13 @@ function convOf(conv: Conv2d, bn: BatchNorm2d): ChainConv | null {
 /** The block's steps, or null where it is not one the chain runs as its forward would. */
 function blockOf(m: Module): Block | null {
   let pairs: [Conv2d, BatchNorm2d][];
-  if (plain(m, Bottleneck)) {
+  if (isPlain(m, Bottleneck)) {
     const b = m as Bottleneck;
-    if (!plain(b.relu, ReLU)) return null;
+    if (!isPlain(b.relu, ReLU)) return null;
     pairs = [[b.conv1, b.bn1], [b.conv2, b.bn2], [b.conv3, b.bn3]];
-  } else if (plain(m, BasicBlock)) {
+  } else if (isPlain(m, BasicBlock)) {
     const b = m as BasicBlock;
-    if (!plain(b.relu, ReLU)) return null;
+    if (!isPlain(b.relu, ReLU)) return null;
     pairs = [[b.conv1, b.bn1], [b.conv2, b.bn2]];
   } else {
     return null;
@@ -83,7 +81,7 @@ function blockOf(m: Module): Block | null {
   }
   const ds = (m as Bottleneck | BasicBlock).downsample;
   if (ds === null) return { main, shortcut: null };
-  if (!plain(ds, Sequential) || ds.length !== 2) return null;
+  if (!isPlain(ds, Sequential) || ds.length !== 2) return null;
   const c = ds[0] instanceof Conv2d && ds[1] instanceof BatchNorm2d ? convOf(ds[0], ds[1]) : null;
   return c === null ? null : { main, shortcut: { conv: c, residual: false, relu: false } };
 }
@@ -111,7 +109,7 @@ function planned(x: Tensor, blocks: Block[]): boolean {
 export function stagesInBf16(stages: readonly Sequential[], x: Tensor): Tensor | null {
   if (autocastDtype() !== "bfloat16" || x.device !== "cpu" || x.dtype !== "float32") return null;
   if (x.ndim !== 4 || x.shape[1] % 16 !== 0 || x.size === 0 || !hasNhwcBf16(x.lib)) return null;
-  if (!stages.every((s) => plain(s, Sequential))) return null;
+  if (!stages.every((s) => isPlain(s, Sequential))) return null;
   const modules = stages.flatMap((s) => Array.from({ length: s.length }, (_, i) => s[i]));
   const blocks = modules.map(blockOf);
   // (No blocks: nothing to chain, and x must not be rounded.)

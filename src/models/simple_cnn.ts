@@ -28,6 +28,7 @@ import { conv2dReluMaxPool2 } from "../tensor/ops/conv_pool.ts";
 import { checkInput, type InputSpec } from "./input.ts";
 import { checkArity } from "../options.ts";
 import { modelOptions } from "./defaults.ts";
+import { isPlain } from "./plain.ts";
 
 const USAGE = "models.simpleCNN({ imageSize: 128, batchNorm: true })";
 
@@ -180,21 +181,19 @@ export class SimpleCNN extends Module {
  * the fused kernel would skip).
  */
 function fusedStages(features: Sequential): ((t: Tensor) => Tensor)[] | null {
-  const plain = (m: Module, cls: abstract new (...a: never[]) => Module) =>
-    m.constructor === cls && !Object.hasOwn(m, "forward");
-  if (!plain(features, Sequential)) return null;
+  if (!isPlain(features, Sequential)) return null;
   const steps: ((t: Tensor) => Tensor)[] = [];
   for (let i = 0; i < features.length;) {
     const conv = features[i], modules = [conv];
-    if (!plain(conv, Conv2d)) return null;
+    if (!isPlain(conv, Conv2d)) return null;
     let bn: BatchNorm2d | null = null;
     if (features[i + 1] instanceof BatchNorm2d) bn = features[i + 1] as BatchNorm2d;
-    if (bn && (!plain(bn, BatchNorm2d) || bn.training || !bn.runningMean || !bn.runningVar)) {
+    if (bn && (!isPlain(bn, BatchNorm2d) || bn.training || !bn.runningMean || !bn.runningVar)) {
       return null;
     }
     if (bn) modules.push(bn);
     const relu = features[i + modules.length], pool = features[i + modules.length + 1];
-    if (!relu || !plain(relu, ReLU) || !pool || !plain(pool, MaxPool2d)) return null;
+    if (!relu || !isPlain(relu, ReLU) || !pool || !isPlain(pool, MaxPool2d)) return null;
     const o = (pool as MaxPool2d).options;
     const k = pair((pool as MaxPool2d).kernelSize, "MaxPool2d", 1);
     const stride = pair(o.stride ?? k, "MaxPool2d", 1),

@@ -110,17 +110,27 @@ export function convGeometry(
   requireFloat(weight, "conv2d");
   sameDevice(x, weight, "conv2d");
   if (bias) sameDevice(x, bias, "conv2d");
+  return convGeometryOf(x.shape, weight, bias, o);
+}
+
+/** conv2d's geometry on an input of `shape` (the checks of shapes and options only). */
+export function convGeometryOf(
+  shape: readonly number[],
+  weight: Tensor,
+  bias: Tensor | null,
+  o: Conv2dOptions,
+): ConvGeometry {
   const [sh, sw] = pair(o.stride ?? 1, "conv2d: stride", 1);
   const [ph, pw] = pair(o.padding ?? 0, "conv2d: padding", 0);
   const [dh, dw] = pair(o.dilation ?? 1, "conv2d: dilation", 1);
   const groups = o.groups ?? 1;
   const desc = () =>
-    `conv2d x [${x.shape}] weight [${weight.shape}]${bias ? ` bias [${bias.shape}]` : ""} ` +
+    `conv2d x [${shape}] weight [${weight.shape}]${bias ? ` bias [${bias.shape}]` : ""} ` +
     `stride ${sh},${sw} padding ${ph},${pw} dilation ${dh},${dw} groups ${groups}`;
-  if (x.ndim !== 4 || weight.ndim !== 4) {
+  if (shape.length !== 4 || weight.ndim !== 4) {
     throw new Error(`${desc()}: expected 4-D input and weight`);
   }
-  const [n, c, h, w] = x.shape;
+  const [n, c, h, w] = shape;
   const [k, cg, r, s] = weight.shape;
   if (
     !Number.isInteger(groups) || groups < 1 || c % groups !== 0 || k % groups !== 0 ||

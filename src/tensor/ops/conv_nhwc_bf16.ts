@@ -16,7 +16,7 @@ import { check } from "../../ffi/native.ts";
 import type { NativeSymbols } from "../../ffi/symbols.ts";
 import { Storage } from "../storage.ts";
 import { Tensor } from "../tensor.ts";
-import { type Conv2dOptions, pair } from "./conv.ts";
+import { type Conv2dOptions, convGeometryOf } from "./conv.ts";
 import { type EvalStats, inferCoef } from "./norm.ts";
 import { contiguous } from "./shape.ts";
 
@@ -65,23 +65,9 @@ export function hasNhwcBf16(lib: NativeSymbols): boolean {
     lib.lits_nhwc_bf16_from_nchw_f32 !== null && lib.lits_nhwc_bf16_to_nchw_f32 !== null;
 }
 
-/** The geometry of `conv` on an input of [n, c, h, w]: lits_conv2d_params and the output's size. */
-function geometry(
-  [n, c, h, w]: readonly number[],
-  conv: ChainConv,
-): { params: Int32Array; k: number; oh: number; ow: number } | null {
-  const o = conv.options;
-  if ((o.groups ?? 1) !== 1 || conv.weight.ndim !== 4 || conv.weight.shape[1] !== c) return null;
-  const [k, , r, s] = conv.weight.shape;
-  const [sh, sw] = pair(o.stride ?? 1, "conv2d: stride", 1);
-  const [ph, pw] = pair(o.padding ?? 0, "conv2d: padding", 0);
-  const [dh, dw] = pair(o.dilation ?? 1, "conv2d: dilation", 1);
-  const oh = Math.floor((h + 2 * ph - dh * (r - 1) - 1) / sh) + 1;
-  const ow = Math.floor((w + 2 * pw - dw * (s - 1) - 1) / sw) + 1;
-  if (oh < 1 || ow < 1) return null;
-  const params = new Int32Array([n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, 1]);
-  return { params, k, oh, ow };
-}
+/** conv2d's geometry of `conv` on an input of `shape` (it throws as conv2d would). */
+const geometry = (shape: readonly number[], conv: ChainConv) =>
+  convGeometryOf(shape, conv.weight, conv.bias, conv.options);
 
 function flags(conv: ChainConv, residual: boolean, relu: boolean): number {
   return (conv.bias && !conv.bn ? BIAS : 0) | (conv.bn ? BN : 0) | (residual ? RESIDUAL : 0) |
@@ -100,9 +86,7 @@ export function nhwcBf16Takes(
   relu: boolean,
 ): number[] | null {
   const g = geometry(shape, conv);
-  return g !== null && runs(lib, g.params, flags(conv, residual, relu))
-    ? [shape[0], g.k, g.oh, g.ow]
-    : null;
+  return runs(lib, g.params, flags(conv, residual, relu)) ? [shape[0], g.k, g.oh, g.ow] : null;
 }
 
 const takesOut = new Int32Array(1);
@@ -121,11 +105,19 @@ function runs(lib: NativeSymbols, params: Int32Array, flags: number): boolean {
 export function toNhwcBf16(x: Tensor): NhwcBf16 {
   const [n, c, h, w] = x.shape;
   const out = new NhwcBf16(x.lib, n, c, h, w);
-  check(
-    x.lib,
-    x.lib.lits_nhwc_bf16_from_nchw_f32!(contiguous(x).ptr, n, c, h * w, out.ptr),
-    () => `channels-last bf16 of [${x.shape}]`,
-  );
+  const cx = contiguous(x);
+  try {
+    check(
+      x.lib,
+      x.lib.lits_nhwc_bf16_from_nchw_f32!(cx.ptr, n, c, h * w, out.ptr),
+      () => `channels-last bf16 of [${x.shape}]`,
+    );
+  } catch (e) {
+    out.dispose();
+    throw e;
+  } finally {
+    if (cx !== x) cx.dispose();
+  }
   return out;
 }
 
@@ -153,7 +145,7 @@ export function convNhwcBf16(
   relu: boolean,
 ): NhwcBf16 {
   const lib = x.lib;
-  const g = geometry([x.n, x.c, x.h, x.w], conv)!;
+  const g = geometry([x.n, x.c, x.h, x.w], conv);
   const desc = () =>
     `channels-last bf16 conv2d on [${x.n}, ${x.c}, ${x.h}, ${x.w}] weight [${conv.weight.shape}]`;
   if (
