@@ -2,8 +2,9 @@
  * Channels-last bf16 evaluation (native/cpu/conv_nhwc_bf16.c): the
  * convolution with its post-ops against float64 loops over bf16-rounded
  * inputs (one rounding of the result to bf16), the layout conversions, and
- * the calls it must refuse. The numeric tests need oneDNN with AMX (they are
- * ignored, with the reason, elsewhere); the refusals run everywhere.
+ * the calls it must refuse. The numeric tests need oneDNN on a CPU with bf16
+ * (AMX or AVX512-BF16; they are ignored, with the reason, elsewhere); the
+ * refusals run everywhere.
  */
 import assert from "node:assert/strict";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
@@ -25,8 +26,8 @@ const probe = resolve({ n: 1, c: 16, h: 4, w: 4, k: 16, r: 1, s: 1 }).params;
 const available = lib.lits_conv2d_nhwc_bf16_takes !== null && takes(probe, 0);
 if (!available) {
   console.warn(
-    "conv_nhwc_bf16_test: numeric tests ignored: the chain needs libdnnl.so.2 with AMX " +
-      "(oneDNN's avx512_core_amx) and a build with its header",
+    "conv_nhwc_bf16_test: numeric tests ignored: the chain needs libdnnl.so.2, a build " +
+      "with its header, and a CPU with AVX512-BF16 or AMX",
   );
 }
 

@@ -4,7 +4,7 @@
  * stages where it applies, ends as close to the fp32 logits as the op-by-op
  * bf16 path does, frees what it made, and stands aside (the modules run one
  * by one) for gradients, training, hooks, fp32 and LITS_ONEDNN=off. Ignored
- * where the CPU library does not run the chain (no oneDNN with AMX).
+ * where the CPU library does not run the chain (no oneDNN, or no bf16).
  */
 import assert from "node:assert/strict";
 import {

@@ -9,7 +9,8 @@
  * It applies where the modules are the ones ResNet builds (no hooks, no
  * overridden forward, batch norms in evaluation on running statistics), no
  * gradient is recorded, and the CPU library runs every convolution this way
- * (oneDNN with AMX); elsewhere the stages run module by module.
+ * (oneDNN on a CPU with AMX or AVX512-BF16); elsewhere the stages run module
+ * by module.
  *
  * @module
  */
