@@ -113,6 +113,10 @@ int lits_conv_forward_runs_direct(const conv_shape* p) {
   return !lits_conv_onednn_f32_may_take(p, 0) && pick_algo(p, NULL, 0) == ALGO_DIRECT;
 }
 
+int lits_conv_winograd_chosen(const conv_shape* p, int kind) {
+  return pick_algo(p, NULL, kind) == ALGO_WINOGRAD;
+}
+
 /* An algorithm's status as the entry point's: scratch that could not be
  * allocated is reported with the shape. */
 int lits_conv_status(const char* fn, const conv_shape* p, int status) {
@@ -296,7 +300,7 @@ int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const f
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   const int algo = pick_algo(&p, NULL, 1);
   if (algo == ALGO_WINOGRAD) {
-    return lits_conv_status(fn, &p, lits_conv_winograd_backward_data(&p, weight, dy, dx));
+    return lits_conv_status(fn, &p, lits_conv_winograd_backward_data(&p, weight, dy, 0, dx));
   }
   if (algo == ALGO_DIRECT) {
     const int st = lits_conv_direct_backward_data(&p, weight, dy, dx);
@@ -321,7 +325,7 @@ int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   const int algo = pick_algo(&p, xf, 2);
   if (algo == ALGO_WINOGRAD) {
-    return lits_conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, dweight));
+    return lits_conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, 0, dweight));
   }
   if (algo == ALGO_OUTER) {
     return lits_conv_status(fn, &p, lits_conv_filter_outer(&p, x, xf, dy, dweight));

@@ -5,6 +5,9 @@
  *
  * A one-channel stride-2 forward (ResNet's stem) goes to conv_stem.c,
  * which rounds its operands to bf16 and sums their exact products in fp32.
+ * After oneDNN (conv_bf16_onednn.c) had its say, stride-1 3x3 layers of
+ * 64+ channels on CPUs without AMX go to fp32 Winograd over bf16-rounded
+ * operands (conv_bf16_winograd.c), which beats our bf16 direct kernels.
  * Filters with several taps (3x3, 7x7; no groups or dilation) go to the
  * direct kernels, which read x (or dy) rounded once per image instead of
  * an im2col matrix: conv_bf16_direct.c (forward, stride-1 backward data)
@@ -441,6 +444,9 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   }
   const int od = lits_conv_bf16_onednn(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_bf16_winograd_takes(&p, 0)) {
+    return lits_conv_status(fn, &p, lits_conv_bf16_winograd(&p, 0, x, xf, weight, bias, y));
+  }
   if (use_direct(&p, 0)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_direct_forward(&p, x, xf, weight, bias, y));
   }
@@ -457,6 +463,9 @@ int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, co
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_data_f32"));
   const int od = lits_conv_bf16_onednn(&p, 1, dy, NULL, weight, NULL, dx);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_bf16_winograd_takes(&p, 1)) {
+    return lits_conv_status(fn, &p, lits_conv_bf16_winograd(&p, 1, dy, NULL, weight, NULL, dx));
+  }
   if (use_direct(&p, 1)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_direct_backward_data(&p, weight, dy, dx));
   }
@@ -475,6 +484,9 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   const int od = lits_conv_bf16_onednn(&p, 2, x, xf, dy, NULL, dweight);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_bf16_winograd_takes(&p, 2)) {
+    return lits_conv_status(fn, &p, lits_conv_bf16_winograd(&p, 2, x, xf, dy, NULL, dweight));
+  }
   if (use_direct(&p, 2)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_filter(&p, x, xf, dy, dweight));
   }

@@ -24,10 +24,33 @@ enum conv_act { CONV_ACT_NONE = 0, CONV_ACT_RELU = 1 };
 typedef struct {
   const float* coef; /* 3 * c floats, or NULL */
   int relu;
+  /* Each value of relu?(T(x)) rounded to bf16 (RNE), as autocast's
+   * operands are; only Winograd's transforms read it (conv_bf16.c's
+   * Winograd over bf16 operands), which check conv_xform_rounds. */
+  int bf16;
 } conv_xform;
 
 static inline int conv_xform_active(const conv_xform* xf) {
   return xf != NULL && (xf->coef != NULL || xf->relu);
+}
+
+static inline int conv_xform_rounds(const conv_xform* xf) { return xf != NULL && xf->bf16; }
+
+/* v rounded to bf16 (RNE; NaN stays NaN), as a float: bf16_internal.h's
+ * rounding, written so that a loop of it vectorises. */
+static inline float conv_round_bf16(float v) {
+  uint32_t u;
+  __builtin_memcpy(&u, &v, 4);
+  const uint32_t r = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
+  float o;
+  __builtin_memcpy(&o, &r, 4);
+  return v != v ? v : o;
+}
+
+/* v[0 .. n) rounded to bf16 in place. */
+static inline void conv_round_bf16_row(float* v, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) v[i] = conv_round_bf16(v[i]);
 }
 
 /* What a forward applies to y after the bias: y = relu?(T_y(y) + T_r(r)),
@@ -231,9 +254,20 @@ int lits_conv_winograd_applies(const conv_shape* p);
 int lits_conv_winograd_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                                const float* weight, const float* bias, float* y);
 int lits_conv_winograd_backward_data(const conv_shape* p, const float* weight, const float* dy,
-                                     float* dx);
+                                     int dy_bf16, float* dx);
 int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
-                                       const float* dy, float* dweight);
+                                       const float* dy, int dy_bf16, float* dweight);
+/* Whether conv.c's fp32 path takes Winograd for this shape and pass (0
+ * forward, 1 backward data, 2 filter gradient). */
+int lits_conv_winograd_chosen(const conv_shape* p, int kind);
+/* A bf16 autocast convolution through the fp32 Winograd kernels over
+ * bf16-rounded operands (conv_bf16_winograd.c), where _takes says so:
+ * kind 0 forward (a = x, b = weight), 1 backward data (a = dy, b =
+ * weight), 2 filter gradient (a = x, b = dy); xf (forward and filter
+ * gradient) may be NULL. */
+int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind);
+int lits_conv_bf16_winograd(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
+                            const float* b, const float* bias, float* out);
 
 /* The forward's weights prepared once and kept by the caller
  * (conv_prepared.c): the bytes of the buffer for a Winograd shape, and the

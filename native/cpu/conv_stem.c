@@ -54,17 +54,6 @@ int lits_conv_stem_applies(const conv_shape* p) {
          p->dw == 1 && p->r <= MAX_TAPS && p->s <= MAX_TAPS && p->ow >= 16;
 }
 
-/* v rounded to bf16 (RNE; NaN stays NaN), as a float: bf16_internal.h's
- * rounding. */
-static inline float round_bf16(float v) {
-  if (v != v) return v;
-  uint32_t u;
-  memcpy(&u, &v, 4);
-  u = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
-  memcpy(&v, &u, 4);
-  return v;
-}
-
 __attribute__((target("avx512f"))) static inline __m512 round_bf16_16(__m512 v) {
   const __m512i u = _mm512_castps_si512(v);
   const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
@@ -84,7 +73,7 @@ static void pack_weights(const float* w, int64_t k, int64_t taps, int bf16, floa
       for (int64_t i = 0; i < KB; i++) {
         const int64_t ch = b * KB + i;
         const float v = ch < k ? w[ch * taps + t] : 0.0f;
-        wp[(b * taps + t) * KB + i] = bf16 ? round_bf16(v) : v;
+        wp[(b * taps + t) * KB + i] = bf16 ? conv_round_bf16(v) : v;
       }
     }
   }
@@ -94,7 +83,7 @@ static void pack_weights(const float* w, int64_t k, int64_t taps, int bf16, floa
 static inline float input_value(float v, fused_affine t, int relu, int bf16) {
   v = fused_value(v, t);
   if (relu && v < 0.0f) v = 0.0f;
-  return bf16 ? round_bf16(v) : v;
+  return bf16 ? conv_round_bf16(v) : v;
 }
 
 __attribute__((target("avx512f"))) static inline __m512 input_values(__m512 v, fused_affine t,

@@ -103,7 +103,7 @@ int lits_wg_transform_weights(const float* w, int64_t no, int64_t ni, int64_t so
 static void transform_input(const wg_geom* g, const float* x, const conv_xform* xf, int64_t r0,
                             int64_t nr, int64_t ld, float* v, float* buf) {
   const int64_t h = g->h, w = g->w, tw = g->tw, plane = g->c * ld;
-  const int xact = conv_xform_active(xf);
+  const int round = conv_xform_rounds(xf), xact = conv_xform_active(xf) || round;
   float* ev = buf;              /* [4][tw + 1] even columns of rows y0 .. y0 + 3 */
   float* od = buf + 4 * (tw + 1); /* [4][tw + 1] odd columns */
   float* xrow = buf + 8 * (tw + 1); /* [w] a transformed input row */
@@ -124,8 +124,9 @@ static void transform_input(const wg_geom* g, const float* x, const conv_xform* 
           continue;
         }
         const float* row = src + yy * w;
-        if (xact) { /* the row transformed once, vectorised */
+        if (xact) { /* the row transformed (and rounded) once, vectorised */
           fused_apply(xrow, row, w, t, relu);
+          if (round) conv_round_bf16_row(xrow, w);
           row = xrow;
         }
         e[0] = 0.0f; /* column -1: padding */
@@ -353,16 +354,18 @@ int lits_conv_winograd_forward(const conv_shape* p, const float* x, const conv_x
 }
 
 int lits_conv_winograd_backward_data(const conv_shape* p, const float* weight, const float* dy,
-                                     float* dx) {
+                                     int dy_bf16, float* dx) {
   /* dx = conv(dy, w') with w'[c][k] = w[k][c] flipped: output channels c. */
-  return winograd_conv(p->n, p->k, p->c, p->h, p->w, dy, NULL, weight, 9, p->c * 9, 1, NULL, dx);
+  const conv_xform round = {NULL, 0, 1};
+  return winograd_conv(p->n, p->k, p->c, p->h, p->w, dy, dy_bf16 ? &round : NULL, weight, 9,
+                       p->c * 9, 1, NULL, dx);
 }
 
 /* dM[xi][ko][j] = A dy A^T for the 2x2 dy tiles of tile rows r0 .. r0 + nr
  * (zero past the edges): the transpose of the output transform. buf:
  * 4 tw. */
-static void transform_grad(const wg_geom* g, const float* dy, int64_t r0, int64_t nr, int64_t ld,
-                           float* dm, float* buf) {
+static void transform_grad(const wg_geom* g, const float* dy, int dy_bf16, int64_t r0, int64_t nr,
+                           int64_t ld, float* dm, float* buf) {
   const int64_t h = g->h, w = g->w, tw = g->tw, plane = g->k * ld;
   for (int64_t ri = 0; ri < nr; ri++) {
     const int64_t gr = r0 + ri, img = gr / g->th, ty = gr % g->th, oy = 2 * ty;
@@ -384,6 +387,7 @@ static void transform_grad(const wg_geom* g, const float* dy, int64_t r0, int64_
         }
         if (full < tw) c0[full] = row[2 * full], c1[full] = 0.0f;
       }
+      if (dy_bf16) conv_round_bf16_row(cols, 4 * tw);
       float* out = dm + ko * ld + ri * tw;
 #pragma omp simd
       for (int64_t tx = 0; tx < tw; tx++) {
@@ -461,8 +465,8 @@ static int nt_gemm_ours(const conv_shape* p) { return p->c >= 32 && lits_packed_
  * blocks transformed side by side, then dU's planes shared out (planes ps
  * floats apart; gemm_nt's scratch gn floats a thread). */
 static int filter_planes_split(const wg_geom* g, const wg_plan* b, const float* x,
-                               const conv_xform* xf, const float* dy, int64_t ps, int64_t gn,
-                               float* dweight) {
+                               const conv_xform* xf, const float* dy, int dy_bf16, int64_t ps,
+                               int64_t gn, float* dweight) {
   const int64_t tb = b->tb, np = g->planes, un = np * ps;
   const int64_t per = np * (g->c + g->k) * tb + b->bufn + gn;
   float* scratch = (float*)lits_scratch_alloc((per * b->threads + un) * (int64_t)sizeof(float));
@@ -478,7 +482,7 @@ static int filter_planes_split(const wg_geom* g, const wg_plan* b, const float* 
       float* dm = v + np * g->c * tb;
       const int64_t r0 = bi * b->rows, nr = g->rows - r0 < b->rows ? g->rows - r0 : b->rows;
       lits_wg4_transform_input(g, x, xf, r0, nr, tb, v, dm + np * g->k * tb);
-      lits_wg4_transform_grad(g, dy, r0, nr, tb, dm, dm + np * g->k * tb);
+      lits_wg4_transform_grad(g, dy, dy_bf16, r0, nr, tb, dm, dm + np * g->k * tb);
     }
     /* gemm_nt's scratch: past the transforms' buffer of block (thread) tid */
     float* gbuf = scratch + per * tid + np * (g->c + g->k) * tb + b->bufn;
@@ -501,7 +505,7 @@ static int filter_planes_split(const wg_geom* g, const wg_plan* b, const float* 
 }
 
 int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
-                                       const float* dy, float* dweight) {
+                                       const float* dy, int dy_bf16, float* dweight) {
   /* Tiles of x (c channels) and of dy (k channels) share the geometry. */
   const int ours = nt_gemm_ours(p); /* gemm_nt.c, else OpenBLAS */
   wg_geom g = lits_wg_geom(p->n, p->c, p->k, p->h, p->w, filter_tile(p, ours));
@@ -520,7 +524,7 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
    * of a dU of its own that the untransform then adds up (512 -> 512 at
    * 8^2, batch 16, 2 threads: 12.9 -> 8.8 ms; 256 at 16^2 7.6 -> 6.8). */
   if (g.m == 4 && ours && blocks == threads && threads > 1) {
-    return filter_planes_split(&g, &b, x, xf, dy, ps, gn, dweight);
+    return filter_planes_split(&g, &b, x, xf, dy, dy_bf16, ps, gn, dweight);
   }
   const int64_t per = np * (g.c + g.k) * tb + bufn + gn + un;
   float* scratch = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
@@ -542,10 +546,10 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
       const int64_t nb = nr * g.tw;
       if (g.m == 4) {
         lits_wg4_transform_input(&g, x, xf, r0, nr, tb, v, buf);
-        lits_wg4_transform_grad(&g, dy, r0, nr, tb, dm, buf);
+        lits_wg4_transform_grad(&g, dy, dy_bf16, r0, nr, tb, dm, buf);
       } else {
         transform_input(&g, x, xf, r0, nr, tb, v, buf);
-        transform_grad(&g, dy, r0, nr, tb, dm, buf);
+        transform_grad(&g, dy, dy_bf16, r0, nr, tb, dm, buf);
       }
       for (int64_t xi = 0; xi < np; xi++) {
         const float *a = dm + xi * g.k * tb, *bt = v + xi * g.c * tb;

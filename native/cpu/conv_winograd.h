@@ -48,9 +48,10 @@ void lits_wg4_transform_input(const wg_geom* g, const float* x, const conv_xform
 void lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int64_t nr,
                                int64_t ld, const float* bias, float* y, float* buf);
 /* dM[xi][ko][j] = A dy A^T for the 4x4 dy tiles of tile rows r0 .. r0 + nr
- * (zero past the edges): the filter gradient's transform of dy. */
-void lits_wg4_transform_grad(const wg_geom* g, const float* dy, int64_t r0, int64_t nr,
-                             int64_t ld, float* dm, float* buf);
+ * (zero past the edges): the filter gradient's transform of dy (each value
+ * of dy rounded to bf16 first where dy_bf16). */
+void lits_wg4_transform_grad(const wg_geom* g, const float* dy, int dy_bf16, int64_t r0,
+                             int64_t nr, int64_t ld, float* dm, float* buf);
 /* dweight [k][c][3][3] = G^T dU G from dU [36][k][c] (planes `step`
  * floats apart), the sum of `parts` partial dU part_stride floats apart
  * (the threads', added in order). */

@@ -108,7 +108,7 @@ static void split_phases(const float* xrow, float* pa, int64_t ps, int64_t len) 
  * them), find those in L1 rather than waiting for the store buffer to
  * drain: ResNet-50's 64 -> 64 at 64^2 forward 10.7 -> 8.7 ms. */
 static void phase_rows(const wg_geom* g, const float* src, fused_affine t, int xact, int relu,
-                       int64_t y0, float* ph, float* xrow) {
+                       int round, int64_t y0, float* ph, float* xrow) {
   const int64_t h = g->h, w = g->w, len = g->tw + 2;
   float* xr[2] = {xrow, xrow + 4 * len};
   for (int i = 0; i < 2; i++) { /* xr[i][p] = padded column p: zero outside 1 .. w */
@@ -125,6 +125,7 @@ static void phase_rows(const wg_geom* g, const float* src, fused_affine t, int x
     float* dst = xr[written & 1] + 1;
     if (xact) fused_apply(dst, src + yy * w, w, t, relu);
     else memcpy(dst, src + yy * w, (size_t)w * sizeof(float));
+    if (round) conv_round_bf16_row(dst, w);
     if (pending >= 0) split_phases(xr[(written - 1) & 1], ph + pending * 4 * len, len, len);
     pending = a;
     written++;
@@ -150,7 +151,7 @@ static void prefetch_rows(const float* src, const wg_geom* g, int64_t y0) {
 void lits_wg4_transform_input(const wg_geom* g, const float* x, const conv_xform* xf, int64_t r0,
                               int64_t nr, int64_t ld, float* v, float* buf) {
   const int64_t tw = g->tw, len = tw + 2, plane = g->c * ld, nb = nr * tw;
-  const int xact = conv_xform_active(xf);
+  const int xact = conv_xform_active(xf), round = conv_xform_rounds(xf);
   float* ph = buf;                 /* [6][4][len] phases of one tile row */
   float* xrow = buf + 24 * len;    /* [2][4 len] */
   float* d = buf + 32 * len;       /* [6][6][nb]: d[a][b] of every tile */
@@ -159,8 +160,8 @@ void lits_wg4_transform_input(const wg_geom* g, const float* x, const conv_xform
     const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, g->c, ci);
     for (int64_t ri = 0; ri < nr; ri++) {
       const int64_t gr = r0 + ri, img = gr / g->th, ty = gr % g->th;
-      phase_rows(g, x + (img * g->c + ci) * g->h * g->w, t, xact, xact && xf->relu, 4 * ty - 1,
-                 ph, xrow);
+      phase_rows(g, x + (img * g->c + ci) * g->h * g->w, t, xact, xact && xf->relu, round,
+                 4 * ty - 1, ph, xrow);
       if (ci + 1 < g->c) prefetch_rows(x + (img * g->c + ci + 1) * g->h * g->w, g, 4 * ty - 1);
       for (int a = 0; a < 6; a++) { /* d[a][b] = phase b % 4 at tile tx + b / 4 */
         for (int b = 0; b < 6; b++) {
@@ -245,8 +246,8 @@ static void a6(const float* d, int64_t ds, float* o, int64_t os, int64_t n) {
   }
 }
 
-void lits_wg4_transform_grad(const wg_geom* g, const float* dy, int64_t r0, int64_t nr,
-                             int64_t ld, float* dm, float* buf) {
+void lits_wg4_transform_grad(const wg_geom* g, const float* dy, int dy_bf16, int64_t r0,
+                             int64_t nr, int64_t ld, float* dm, float* buf) {
   const int64_t h = g->h, w = g->w, tw = g->tw, plane = g->k * ld, nb = nr * tw;
   float* d = buf;              /* [4][4][nb]: dy(oy + a, 4 tx + b) of tile j */
   float* rows = buf + 16 * nb; /* [4][6][nb]: (d A^T)[a][j] */
@@ -273,6 +274,7 @@ void lits_wg4_transform_grad(const wg_geom* g, const float* dy, int64_t r0, int6
         }
       }
     }
+    if (dy_bf16) conv_round_bf16_row(d, 16 * nb); /* each value of dy is in d once */
     for (int a = 0; a < 4; a++) a6(d + a * 4 * nb, nb, rows + a * 6 * nb, nb, nb);
     float* out = dm + ko * ld;
     for (int j = 0; j < 6; j++) { /* A (d A^T), column j: planes i * 6 + j */

@@ -1,0 +1,75 @@
+/* conv_bf16_winograd.c: a bf16 autocast convolution (conv_bf16.c's
+ * semantics: operands rounded to bf16, sums in fp32) through the fp32
+ * Winograd kernels, where the CPU's bf16 products are vdpbf16ps (no AMX)
+ * and conv.c's fp32 path takes Winograd for the shape.
+ *
+ * Why: vdpbf16ps does twice the products of an fp32 FMA, but Winograd
+ * F(4x4, 3x3) does a quarter of them, so on those CPUs fp32 Winograd beats
+ * our bf16 direct kernels on stride-1 3x3 layers of 64 channels or more
+ * (lits_conv_bf16_winograd_takes has the figures). ResNet-50's bf16
+ * training step, batch 16, 256^2, AMD EPYC Zen 4, 2 threads, alternating
+ * in one process: 1,510 ms against 1,551 before.
+ *
+ * The rounding is the same: x (after its deferred batch norm and ReLU)
+ * and dy are rounded as Winograd's transforms read them (conv_xform's
+ * bf16), the weights into a copy first. What differs from the bf16 kernels
+ * is only how the fp32 sums are formed: Winograd's transforms add an error
+ * of about 1e-5 of the output's scale (tests/winograd_test.ts), far below
+ * the 2^-9 of the operands' rounding that autocast accepts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "bf16_blocking.h" /* lits_bf16_amx_on */
+#include "common.h"
+#include "conv_internal.h"
+
+/* Where conv.c's fp32 path takes Winograd, with 64 channels or more in and
+ * out, on a CPU whose bf16 GEMM is not AMX's. The three passes of one
+ * layer, batch 16, alternating in one process (AMD EPYC Zen 4, 2 threads),
+ * this against conv_bf16.c's direct kernels: 64 -> 64 at 64^2 34.2 ms
+ * against 39.6, 128 -> 128 at 32^2 30.5 against 37.8, 64 -> 128 at 32^2
+ * level (20.2, 19.8); fewer channels lose (the small CNN's 16 -> 32 at
+ * 128^2 28.3 against 24.1, 32 -> 64 at 64^2 23.9 against 22.6). Wider
+ * layers (256 and 512 channels) go to oneDNN before this where it is
+ * installed (conv_bf16_onednn.c; level with fp32 Winograd there); without
+ * it, this beats the direct kernels there too (ResNet-50's 256 -> 256 at
+ * 16^2, five layers' three passes 181 ms against 195). */
+int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind) {
+  if (!lits_conv_winograd_applies(p)) return 0;
+  /* LITS_CONV_ALGO (read on every call, as conv.c reads it): =winograd
+   * forces it, =gemm or =direct keep the bf16 kernels. */
+  const char* algo = getenv("LITS_CONV_ALGO");
+  if (algo != NULL && strcmp(algo, "winograd") == 0) return 1;
+  if (algo != NULL && (strcmp(algo, "gemm") == 0 || strcmp(algo, "direct") == 0)) return 0;
+  return !lits_bf16_amx_on() && p->c >= 64 && p->k >= 64 && lits_conv_winograd_chosen(p, kind);
+}
+
+/* w [n] rounded to bf16 into a scratch copy, or NULL. */
+static float* rounded_weights(const float* w, int64_t n) {
+  float* r = (float*)lits_scratch_alloc(n * (int64_t)sizeof(float));
+  if (r == NULL) return NULL;
+#pragma omp parallel for simd schedule(static) if (n >= 65536)
+  for (int64_t i = 0; i < n; i++) r[i] = conv_round_bf16(w[i]);
+  return r;
+}
+
+int lits_conv_bf16_winograd(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
+                            const float* b, const float* bias, float* out) {
+  if (kind == 2) { /* a = x, b = dy */
+    const conv_xform xr = {xf != NULL ? xf->coef : NULL, xf != NULL && xf->relu, 1};
+    return lits_conv_winograd_backward_filter(p, a, &xr, b, 1, out);
+  }
+  float* w = rounded_weights(b, p->k * p->c * 9);
+  if (w == NULL) return LITS_ERR_MEMORY;
+  int st;
+  if (kind == 0) { /* a = x */
+    const conv_xform xr = {xf != NULL ? xf->coef : NULL, xf != NULL && xf->relu, 1};
+    st = lits_conv_winograd_forward(p, a, &xr, w, bias, out);
+  } else { /* a = dy */
+    st = lits_conv_winograd_backward_data(p, w, a, 1, out);
+  }
+  lits_scratch_free(w);
+  return st;
+}
