@@ -7,9 +7,8 @@
  * strided or not, im2col tiles; edge rows and columns; a mean 10^4 standard
  * deviations from zero; a transformed input and a bias) and by the stem
  * kernel (rows of a partial last block, channels not a multiple of its 8),
- * or by a pass over y (Winograd F(4x4) and F(2x2)), the same bits for 1,
- * 2 and 3 threads;
- * batch statistics from them
+ * or by a pass over y (Winograd F(4x4) and F(2x2)); gathered, the same
+ * bits for 1, 2 and 3 threads; batch statistics from them
  * as from the pass; the bad calls; and the models that use it (ResNet,
  * Sequential) against the statistics pass.
  */
@@ -222,11 +221,15 @@ Deno.test("conv moments: a NaN in x reaches the moments of the channels it reach
   }
 });
 
-Deno.test("conv moments: the same bits with 1, 2 and 3 threads", () => {
+// Gathered moments: tiles laid out as for one thread. (A pass's y need not
+// be: the CPU kernels are deterministic for a given thread count, and
+// Winograd's blocks follow it; with OpenBLAS's GEMMs for its planes, as on
+// AMD below 128 channels, their last bits move with it.)
+Deno.test("conv moments: gathered, the same bits with 1, 2 and 3 threads", () => {
   const before = new Int32Array(1);
   assert.equal(lib.lits_get_num_threads(before), 0);
   try {
-    for (const c of cases) {
+    for (const c of cases.filter((c) => c.gathered)) {
       const [one, two, three] = [1, 2, 3].map((t) => {
         assert.equal(lib.lits_set_num_threads(t), 0);
         return run(c);
