@@ -173,14 +173,14 @@ Deno.test({
   },
 });
 
-// Stride-1 3x3 layers of 64+ channels on CPUs without AMX run fp32
+// The larger stride-1 3x3 layers on CPUs without AMX run fp32
 // Winograd over bf16-rounded operands (conv_bf16_winograd.c): x after its
 // transform, the weights and dy each rounded as the transforms read them.
 // LITS_CONV_ALGO=winograd sends every such layer there (AMX CPUs too), and
 // LITS_WINOGRAD_TILE=2 forces F(2x2, 3x3) (its own transforms of x and dy).
 // One rounding left out moves the error to about 8e-3 of the rms.
 const winogradShapes: Geo[] = [
-  { n: 1, c: 64, h: 32, w: 32, k: 64, r: 3, s: 3, ph: 1, pw: 1 }, // taken by default here
+  { n: 1, c: 128, h: 32, w: 32, k: 64, r: 3, s: 3, ph: 1, pw: 1 }, // taken by default here
   { n: 2, c: 16, h: 13, w: 11, k: 20, r: 3, s: 3, ph: 1, pw: 1 }, // partial tiles at both edges
 ];
 
@@ -192,12 +192,12 @@ Deno.test({
     for (const tile of ["4", "2"]) {
       withEnv({ LITS_CONV_ALGO: "winograd", LITS_WINOGRAD_TILE: tile }, () => {
         winogradShapes.forEach((g, i) => check(g, null, i === 0, 140 + i, tol));
-        check(winogradShapes[0], xform(64, true), true, 142, tol);
+        check(winogradShapes[0], xform(128, true), true, 142, tol);
         check(winogradShapes[1], xform(16, false), false, 143, tol);
       });
     }
     // Without the override, where this CPU's choice takes it.
-    check(winogradShapes[0], xform(64, true), false, 144, tol);
+    check(winogradShapes[0], xform(128, true), false, 144, tol);
   },
 });
 

@@ -5,8 +5,8 @@
  *
  * A one-channel stride-2 forward (ResNet's stem) goes to conv_stem.c,
  * which rounds its operands to bf16 and sums their exact products in fp32.
- * After oneDNN (conv_bf16_onednn.c) had its say, stride-1 3x3 layers of
- * 64+ channels on CPUs without AMX go to fp32 Winograd over bf16-rounded
+ * After oneDNN (conv_bf16_onednn.c) had its say, the larger stride-1 3x3
+ * layers on CPUs without AMX go to fp32 Winograd over bf16-rounded
  * operands (conv_bf16_winograd.c), which beats our bf16 direct kernels.
  * Filters with several taps (3x3, 7x7; no groups or dilation) go to the
  * direct kernels, which read x (or dy) rounded once per image instead of

@@ -5,7 +5,7 @@
  *
  * Why: vdpbf16ps does twice the products of an fp32 FMA, but Winograd
  * F(4x4, 3x3) does a quarter of them, so on those CPUs fp32 Winograd beats
- * our bf16 direct kernels on stride-1 3x3 layers of 64 channels or more
+ * our bf16 direct kernels on the larger stride-1 3x3 layers
  * (lits_conv_bf16_winograd_takes has the figures). ResNet-50's bf16
  * training step, batch 16, 256^2, AMD EPYC Zen 4, 2 threads, alternating
  * in one process: 1,510 ms against 1,551 before.
@@ -25,17 +25,18 @@
 #include "common.h"
 #include "conv_internal.h"
 
-/* Where conv.c's fp32 path takes Winograd, with 64 channels or more in and
- * out, on a CPU whose bf16 GEMM is not AMX's. The three passes of one
- * layer, batch 16, alternating in one process (AMD EPYC Zen 4, 2 threads),
- * this against conv_bf16.c's direct kernels: 64 -> 64 at 64^2 34.2 ms
- * against 39.6, 128 -> 128 at 32^2 30.5 against 37.8, 64 -> 128 at 32^2
- * level (20.2, 19.8); fewer channels lose (the small CNN's 16 -> 32 at
- * 128^2 28.3 against 24.1, 32 -> 64 at 64^2 23.9 against 22.6). Wider
- * layers (256 and 512 channels) go to oneDNN before this where it is
- * installed (conv_bf16_onednn.c; level with fp32 Winograd there); without
- * it, this beats the direct kernels there too (ResNet-50's 256 -> 256 at
- * 16^2, five layers' three passes 181 ms against 195). */
+/* Where conv.c's fp32 path takes Winograd, on a CPU whose bf16 GEMM is not
+ * AMX's, for layers of 128+ channels, or 64+ on images of 64^2 or more.
+ * Medians of 40 calls of each pass, batch 16, alternating in one process
+ * (AMD EPYC Zen 4, 2 threads), forward, backward data and filter gradient,
+ * this against conv_bf16.c's direct kernels: 64 -> 64 at 64^2 10.5, 10.4,
+ * 14.3 ms against 12.4, 12.3, 14.1; 128 -> 128 at 32^2 10.1, 10.8, 12.9
+ * against 12.2, 12.1, 14.1; 256 -> 256 at 16^2 10.9, 11.3, 12.5 against
+ * 11.9, 11.9, 14.7. Smaller layers lose: the small CNN's 64 -> 128 at
+ * 32^2 7.1, 7.4, 7.8 against 6.5, 6.4, 7.2; 64 -> 64 at 32^2 level or
+ * worse; 16 -> 32 at 128^2 and 32 -> 64 at 64^2, all passes, 28.3 and 23.9
+ * against 24.1 and 22.6. Layers of 256+ channels go to oneDNN before this
+ * where it is installed (conv_bf16_onednn.c: level with this there). */
 int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind) {
   if (!lits_conv_winograd_applies(p)) return 0;
   /* LITS_CONV_ALGO (read on every call, as conv.c reads it): =winograd
@@ -43,7 +44,9 @@ int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind) {
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && strcmp(algo, "winograd") == 0) return 1;
   if (algo != NULL && (strcmp(algo, "gemm") == 0 || strcmp(algo, "direct") == 0)) return 0;
-  return !lits_bf16_amx_on() && p->c >= 64 && p->k >= 64 && lits_conv_winograd_chosen(p, kind);
+  const int big = p->c >= 128 || p->h * p->w >= 64 * 64;
+  return !lits_bf16_amx_on() && p->c >= 64 && p->k >= 64 && big &&
+         lits_conv_winograd_chosen(p, kind);
 }
 
 /* w [n] rounded to bf16 into a scratch copy, or NULL. */
