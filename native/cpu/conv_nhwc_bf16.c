@@ -19,11 +19,9 @@
  * oneDNN runs the convolutions (its brgconv kernels on AMX, its
  * avx512_core_bf16 kernels on CPUs with vdpbf16ps only); we round x to
  * bf16 channels-last at the chain's start (conv_bf16_blocked.c's
- * conversion) and widen the last output back to NCHW fp32. On an AMD EPYC
- * Zen 4 (no AMX), alternating in one process, ResNet-50's evaluation under
- * autocast took 461 ms as this chain against 494 through conv_bf16.c at
- * batch 16, 50.6 against 53.6 at batch 1: oneDNN's kernels there are no
- * faster than ours, the chain gains the conversions it leaves out. */
+ * conversion) and widen the last output back to NCHW fp32. The kernels
+ * run on both; whether a model chains is its own choice
+ * (src/models/resnet_chain.ts: where bf16 is AMX's, as measured). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -8,15 +8,16 @@
  *
  * It applies where the modules are the ones ResNet builds (no hooks, no
  * overridden forward, batch norms in evaluation on running statistics), no
- * gradient is recorded, and the CPU library runs every convolution this way
- * (oneDNN on a CPU with AMX or AVX512-BF16); elsewhere the stages run module
- * by module.
+ * gradient is recorded, the CPU's bf16 products are AMX tiles
+ * (`chainWins`), and the CPU library runs every convolution this way
+ * (oneDNN); elsewhere the stages run module by module.
  *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import { isGradEnabled } from "../tensor/autograd.ts";
-import { autocastDtype, matrixOpInBf16 } from "../tensor/autocast.ts";
+import { autocastDtype, bf16Level, matrixOpInBf16 } from "../tensor/autocast.ts";
+import type { NativeSymbols } from "../ffi/symbols.ts";
 import {
   type ChainConv,
   convNhwcBf16,
@@ -103,6 +104,24 @@ function planned(x: Tensor, blocks: Block[]): boolean {
 }
 
 /**
+ * Whether the chain beats the stages module by module here: where the
+ * CPU's bf16 products are AMX tiles (oneDNN's AMX kernels need channels-
+ * last bf16, which module by module converts to and from at every
+ * convolution). Where they are vdpbf16ps, module by module runs the larger
+ * stride-1 3x3 layers as float32 Winograd (conv_bf16_winograd.c) and the
+ * chain cannot: ResNet-50's evaluation, AMD EPYC Zen 4, 2 threads,
+ * alternating in one process, chain against module by module: batch 16 at
+ * 256^2 438.6 and 437.1 ms, batch 8 230.3 and 237.2, batch 1 44.1 and 36.0,
+ * batch 2 at 128^2 32.0 and 23.7. `LITS_BF16_CHAIN=on` runs the chain
+ * wherever the library can (tests), `=off` nowhere.
+ */
+function chainWins(lib: NativeSymbols): boolean {
+  const env = Deno.env.get("LITS_BF16_CHAIN");
+  if (env === "on" || env === "off") return env === "on";
+  return bf16Level(lib) === 2;
+}
+
+/**
  * @internal `stages` (ResNet's layer1..layer4) applied to `x` as one
  * channels-last bf16 chain, or null where it does not apply (see the
  * module's text): the caller then runs them module by module.
@@ -110,6 +129,7 @@ function planned(x: Tensor, blocks: Block[]): boolean {
 export function stagesInBf16(stages: readonly Sequential[], x: Tensor): Tensor | null {
   if (autocastDtype() !== "bfloat16" || x.device !== "cpu" || x.dtype !== "float32") return null;
   if (x.ndim !== 4 || x.shape[1] % 16 !== 0 || x.size === 0 || !hasNhwcBf16(x.lib)) return null;
+  if (!chainWins(x.lib)) return null;
   if (!stages.every((s) => isPlain(s, Sequential))) return null;
   const modules = stages.flatMap((s) => Array.from({ length: s.length }, (_, i) => s[i]));
   const blocks = modules.map(blockOf);

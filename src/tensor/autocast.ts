@@ -136,22 +136,29 @@ export function autocastDtype(): AutocastDtype | null {
   return current;
 }
 
-/** Per library: whether its bf16 kernels run here (asked once). */
-const support = new WeakMap<NativeSymbols, boolean>();
+/** Per library: the level of its bf16 kernels here (asked once). */
+const support = new WeakMap<NativeSymbols, number>();
 const warned = new Set<string>();
 
-/** Whether `lib` has bf16 kernels that this CPU can run. */
-function hasBf16(lib: NativeSymbols): boolean {
-  let ok = support.get(lib);
-  if (ok === undefined) {
-    const level = new Int32Array(1);
-    ok = lib.lits_bf16_support !== null && lib.lits_gemm_bf16_f32 !== null &&
-      lib.lits_conv2d_forward_bf16_f32 !== null && lib.lits_bf16_support(level) === 0 &&
-      level[0] > 0;
-    support.set(lib, ok);
+/**
+ * @internal What `lib`'s bf16 kernels run on here: 0 none (or no bf16
+ * kernels), 1 vdpbf16ps (AVX512_BF16; on a GPU, compute capability 8.0+),
+ * 2 AMX tiles (`lits_bf16_support`'s levels).
+ */
+export function bf16Level(lib: NativeSymbols): number {
+  let level = support.get(lib);
+  if (level === undefined) {
+    const out = new Int32Array(1);
+    const ok = lib.lits_bf16_support !== null && lib.lits_gemm_bf16_f32 !== null &&
+      lib.lits_conv2d_forward_bf16_f32 !== null && lib.lits_bf16_support(out) === 0;
+    level = ok ? out[0] : 0;
+    support.set(lib, level);
   }
-  return ok;
+  return level;
 }
+
+/** Whether `lib` has bf16 kernels that this device can run. */
+const hasBf16 = (lib: NativeSymbols): boolean => bf16Level(lib) > 0;
 
 /**
  * @internal Whether the matrix op `op` on `x` runs in bf16: autocast is on
