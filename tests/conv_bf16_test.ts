@@ -174,7 +174,7 @@ Deno.test({
 });
 
 // The larger stride-1 3x3 layers on CPUs without AMX run fp32
-// Winograd over bf16-rounded operands (conv_bf16_winograd.c): x after its
+// Winograd over bf16-rounded operands (conv_bf16_rounded.c): x after its
 // transform, the weights and dy each rounded as the transforms read them.
 // LITS_CONV_ALGO=winograd sends every such layer there (AMX CPUs too), and
 // LITS_WINOGRAD_TILE=2 forces F(2x2, 3x3) (its own transforms of x and dy).
@@ -198,6 +198,20 @@ Deno.test({
     }
     // Without the override, where this CPU's choice takes it.
     check(winogradShapes[0], xform(128, true), false, 144, tol);
+  },
+});
+
+// The forward of one input channel, where the fp32 path runs the direct
+// kernel, runs it over bf16-rounded copies of relu?(T(x)) and the weights
+// (conv_bf16_rounded.c); one rounding left out moves the error to ~8e-3.
+Deno.test({
+  name: "bf16 convolutions: one input channel through the fp32 direct kernel, rounded operands",
+  ignore: noBf16,
+  fn() {
+    const g: Geo = { n: 2, c: 1, h: 40, w: 37, k: 16, r: 3, s: 3, ph: 1, pw: 1 };
+    check(g, null, true, 150);
+    check(g, xform(1, true), false, 151);
+    check(g, xform(1, false), true, 152);
   },
 });
 

@@ -20,7 +20,7 @@ import {
 } from "../mod.ts";
 import { conv2dBatchNormAddRelu } from "../src/tensor/ops/conv_epilogue.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
-import { assertBits, countCalls } from "./helpers.ts";
+import { assertBits, countCalls, randomEvalStats } from "./helpers.ts";
 
 const EPILOGUES = ["lits_conv2d_forward_epilogue_f32", "lits_conv2d_forward_epilogue_bf16_f32"];
 
@@ -72,13 +72,7 @@ function runIn(c: Case, bf16: boolean): [Float32Array, Float32Array, number] {
   manualSeed(c.x.reduce((a, b) => a + b, 0));
   const k = c.w[0];
   const x = randn(c.x), w = randn(c.w), b = c.bias ? randn([k]) : null;
-  const bn = () => ({
-    runningMean: randn([k]),
-    runningVar: randn([k]).abs().add(0.5),
-    weight: randn([k]),
-    bias: randn([k]),
-    eps: 1e-5,
-  });
+  const bn = () => randomEvalStats(k);
   const stats = bn(), short = bn();
   const opts = { stride: c.stride ?? 1, padding: c.padding ?? 0 };
   const [n, , h, wd] = c.x;

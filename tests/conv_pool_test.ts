@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  autocast,
   functional as F,
   manualSeed,
   models,
@@ -20,7 +21,8 @@ import {
 } from "../mod.ts";
 import { conv2dReluMaxPool2 } from "../src/tensor/ops/conv_pool.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
-import { assertBits, AVX512, countCalls } from "./helpers.ts";
+import { assertBits, AVX512, countCalls, randomEvalStats } from "./helpers.ts";
+import { bf16Convolutions } from "./conv_ref.ts";
 
 // The kernel serves where the direct 3x3 kernel runs: AVX-512 builds (this
 // machine's), layers of few channels on any of them.
@@ -57,35 +59,71 @@ const cases: Case[] = [
   { name: "no bias, batch norm, a NaN", x: [2, 4, 9, 33], w: [8, 4, 3, 3], bn: true, nan: true },
 ];
 
-/** The case's output both ways (null where the kernel declined), and the kernel's calls. */
-function run(c: Case, padding = 1): [Float32Array | null, Float32Array, number] {
+/**
+ * The case's output both ways (null where the kernel declined), and the
+ * kernel's calls; under bf16 autocast where bf16 (the bf16 kernel).
+ */
+function run(c: Case, padding = 1, bf16 = false): [Float32Array | null, Float32Array, number] {
+  const precision = <T>(fn: () => T) => bf16 ? autocast("bfloat16", fn) : fn();
+  const count = <T>(fn: () => T) => countCalls([bf16 ? BF16_KERNEL : KERNEL], fn);
   return noGrad(() =>
-    scope(() => {
-      manualSeed(c.x.reduce((a, b) => a + b, 0));
-      const k = c.w[0];
-      const values = randn(c.x).toArray() as Float32Array;
-      if (c.nan) values[0] = NaN;
-      const x = tensor(values, c.x), w = randn(c.w), b = c.bias ? randn([k]) : null;
-      const stats = c.bn
-        ? {
-          runningMean: randn([k]),
-          runningVar: randn([k]).abs().add(0.5),
-          weight: randn([k]),
-          bias: randn([k]),
-          eps: 1e-5,
+    precision(() =>
+      scope(() => {
+        manualSeed(c.x.reduce((a, b) => a + b, 0));
+        const k = c.w[0];
+        const values = randn(c.x).toArray() as Float32Array;
+        if (c.nan) values[0] = NaN;
+        const x = tensor(values, c.x), w = randn(c.w), b = c.bias ? randn([k]) : null;
+        const stats = c.bn ? randomEvalStats(k) : null;
+        const opts = { padding };
+        const [y, calls] = count(() => conv2dReluMaxPool2(x, w, b, opts, stats));
+        let v = F.conv2d(x, w, b, opts);
+        if (stats) {
+          v = F.batchNorm(v, stats.runningMean, stats.runningVar, stats.weight, stats.bias);
         }
-        : null;
-      const opts = { padding };
-      const [y, calls] = counting(() => conv2dReluMaxPool2(x, w, b, opts, stats));
-      let v = F.conv2d(x, w, b, opts);
-      if (stats) {
-        v = F.batchNorm(v, stats.runningMean, stats.runningVar, stats.weight, stats.bias);
-      }
-      const plain = F.maxPool2d(F.relu(v), 2).toArray() as Float32Array;
-      return [y ? y.toArray() as Float32Array : null, plain, calls];
-    })
+        const plain = F.maxPool2d(F.relu(v), 2).toArray() as Float32Array;
+        return [y ? y.toArray() as Float32Array : null, plain, calls];
+      })
+    )
   );
 }
+
+// Under bf16 autocast the kernel serves a stage of one input channel, whose
+// bf16 convolution is the fp32 direct kernel over bf16-rounded operands
+// (conv_bf16_rounded.c): the bits of that convolution, then the pool.
+const BF16_KERNEL = "lits_conv2d_relu_maxpool2_bf16_f32";
+const { noBf16 } = bf16Convolutions("conv_pool_test");
+
+Deno.test({
+  name: "conv + relu + max pool under bf16 autocast: one input channel, the bits of the ops",
+  ignore: noBf16,
+  fn() {
+    const oneChannel: Case[] = [
+      cases[0],
+      {
+        name: "1 -> 8, batch norm, a NaN",
+        x: [3, 1, 33, 37],
+        w: [8, 1, 3, 3],
+        bn: true,
+        nan: true,
+      },
+    ];
+    for (const c of oneChannel) {
+      const [fused, plain, calls] = run(c, 1, true);
+      assert.ok(fused !== null, `${c.name}: the kernel did not apply`);
+      assert.equal(calls, 1);
+      assertBits(fused, plain, c.name);
+      // And not the fp32 result: the operands were rounded.
+      const [fp32] = run(c);
+      assert.ok(fp32!.some((v, i) => !Object.is(v, fused[i])), `${c.name}: fp32's bits`);
+    }
+    for (const c of cases.slice(1)) { // more input channels: the bf16 kernels, one by one
+      const [fused, , calls] = run(c, 1, true);
+      assert.equal(fused, null, c.name);
+      assert.equal(calls, 0, c.name);
+    }
+  },
+});
 
 for (const c of cases) {
   Deno.test(`conv + relu + max pool: ${c.name}, the bits of the separate ops`, () => {
@@ -131,6 +169,17 @@ Deno.test("conv + relu + max pool: SimpleCNN in evaluation, fused and plain", ()
   const was = setFusion(false);
   try {
     assertBits(fused as Float32Array, forward() as Float32Array, "SimpleCNN logits");
+  } finally {
+    setFusion(was);
+  }
+  if (noBf16) return;
+  // Under bf16 autocast: the first stage fused, the same bits as plain ops.
+  const bf16 = () => autocast("bfloat16", forward);
+  const [fusedBf16, bf16Calls] = countCalls([BF16_KERNEL], bf16);
+  assert.equal(bf16Calls, 1);
+  setFusion(false);
+  try {
+    assertBits(fusedBf16 as Float32Array, bf16() as Float32Array, "SimpleCNN logits, bf16");
   } finally {
     setFusion(was);
   }

@@ -25,7 +25,7 @@ import { conv2dReluMaxPool3s2 } from "../src/tensor/ops/conv_pool.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { STATUS } from "../src/ffi/codes.ts";
-import { assertBits, AVX512, countCalls, withEnv } from "./helpers.ts";
+import { assertBits, AVX512, countCalls, randomEvalStats, withEnv } from "./helpers.ts";
 import { bf16Convolutions, resolve } from "./conv_ref.ts";
 
 // The stem kernel runs on AVX-512 CPUs (AVX512); elsewhere the ops one by one.
@@ -87,15 +87,7 @@ function run(c: Case, bf16 = false): [Float32Array | null, Float32Array, number]
       const values = randn(c.x).toArray() as Float32Array;
       if (c.nan) values[3 * c.x[3] + 7] = NaN;
       const x = tensor(values, c.x), w = randn(c.w), b = c.bias ? randn([k]) : null;
-      const stats = c.bn
-        ? {
-          runningMean: randn([k]),
-          runningVar: randn([k]).abs().add(0.5),
-          weight: randn([k]),
-          bias: randn([k]),
-          eps: 1e-5,
-        }
-        : null;
+      const stats = c.bn ? randomEvalStats(k) : null;
       const opts = { stride: 2, padding: c.padding };
       const inP = <T>(fn: () => T) => bf16 ? autocast("bfloat16", fn) : fn();
       const [y, calls] = counting(() => inP(() => conv2dReluMaxPool3s2(x, w, b, opts, stats)));

@@ -9,7 +9,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type Device, scope, type Tensor, tensor } from "../mod.ts";
+import { type Device, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { cpuInfo } from "../bench/peak.ts";
@@ -210,4 +210,15 @@ export function fusedAndPlain(fn: () => Tensor[]): [Float32Array[], Float32Array
     }
   };
   return [run(true), run(false)];
+}
+
+/** Random running statistics and affine parameters of a batch norm of k channels in evaluation. */
+export function randomEvalStats(k: number) {
+  return {
+    runningMean: randn([k]),
+    runningVar: randn([k]).abs().add(0.5),
+    weight: randn([k]),
+    bias: randn([k]),
+    eps: 1e-5,
+  };
 }

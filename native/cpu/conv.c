@@ -181,7 +181,7 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
-  const conv_xform xf_value = {x_coef, x_relu != 0};
+  const conv_xform xf_value = {x_coef, x_relu != 0, 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   if (lits_conv_stem_applies(&p)) {
     double* moments = ep != NULL ? ep->moments : NULL;
@@ -316,7 +316,7 @@ int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const
   lits_clear_error();
   conv_shape p;
   LITS_CHECKED(lits_conv_filter_setup(fn, &p, params_host, x, dy, dweight));
-  const conv_xform xf_value = {x_coef, x_relu != 0};
+  const conv_xform xf_value = {x_coef, x_relu != 0, 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   if (lits_conv_filter_taps_forced(&p)) { /* LITS_FILTER_TAPS=outer (tests, benchmarks) */
     return lits_conv_status(fn, &p, lits_conv_filter_outer(&p, x, xf, dy, dweight));

@@ -7,7 +7,8 @@
  * which rounds its operands to bf16 and sums their exact products in fp32.
  * After oneDNN (conv_bf16_onednn.c) had its say, the larger stride-1 3x3
  * layers on CPUs without AMX go to fp32 Winograd over bf16-rounded
- * operands (conv_bf16_winograd.c), which beats our bf16 direct kernels.
+ * operands, and the forward of one input channel to the fp32 direct
+ * kernel so (conv_bf16_rounded.c): both beat our bf16 kernels there.
  * Filters with several taps (3x3, 7x7; no groups or dilation) go to the
  * direct kernels, which read x (or dy) rounded once per image instead of
  * an im2col matrix: conv_bf16_direct.c (forward, stride-1 backward data)
@@ -437,10 +438,13 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_forward_f32"));
-  const conv_xform xf_value = {x_coef, x_relu != 0};
+  const conv_xform xf_value = {x_coef, x_relu != 0, 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   if (lits_conv_stem_applies(&p)) { /* fp32 FMAs of bf16-rounded values */
     return lits_conv_status(fn, &p, lits_conv_stem_forward(&p, x, xf, weight, bias, y, 1, NULL));
+  }
+  if (lits_conv_bf16_rounded_direct_takes(&p)) {
+    return lits_conv_status(fn, &p, lits_conv_bf16_rounded_direct(&p, x, xf, weight, bias, y));
   }
   const int od = lits_conv_bf16_onednn(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
@@ -480,7 +484,7 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   conv_shape p;
   LITS_CHECKED(lits_conv_filter_setup(fn, &p, params_host, x, dy, dweight));
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_filter_f32"));
-  const conv_xform xf_value = {x_coef, x_relu != 0};
+  const conv_xform xf_value = {x_coef, x_relu != 0, 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   const int od = lits_conv_bf16_onednn(&p, 2, x, xf, dy, NULL, dweight);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);

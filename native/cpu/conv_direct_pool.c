@@ -8,7 +8,10 @@
  * reading a deferred batch norm and ReLU (maxpool_separable.c), so the
  * bits are those of the ops run one by one. Served where the plain forward
  * runs the direct kernel (lits_conv_forward_runs_direct); the caller runs
- * the ops one by one elsewhere. */
+ * the ops one by one elsewhere. Under bf16 autocast, where the bf16
+ * forward runs that kernel over bf16-rounded copies of x and the weights
+ * (one input channel: conv_bf16_rounded.c), so does this, with the bits
+ * of that forward and the pool. */
 #include <omp.h>
 #include <stddef.h>
 
@@ -75,38 +78,45 @@ static void pooled_row(const float* x, const float* w, const float* bias, const 
 }
 #endif
 
-int lits_conv2d_relu_maxpool2_takes(const lits_conv2d_params* params_host, int32_t* takes_host) {
-  static const char* fn = "lits_conv2d_relu_maxpool2_takes";
+/* Served under bf16 autocast: the bf16 forward runs the fp32 direct
+ * kernel over rounded copies here, and the CPU has bf16. */
+static int serves_bf16(const conv_shape* p) {
+  int32_t level = 0;
+  lits_bf16_support(&level);
+  return level > 0 && serves(p) && lits_conv_bf16_rounded_direct_takes(p);
+}
+
+static int takes(const char* fn, const lits_conv2d_params* params_host, int bf16,
+                 int32_t* takes_host) {
   lits_clear_error();
   LITS_REQUIRE(takes_host != NULL, "%s: takes_host is NULL", fn);
   *takes_host = 0;
   conv_shape p;
   const int st = lits_conv_setup(fn, &p, params_host);
   if (st != LITS_OK) return st == LITS_EMPTY ? LITS_OK : st;
-  *takes_host = serves(&p);
+  *takes_host = bf16 ? serves_bf16(&p) : serves(&p);
   return LITS_OK;
 }
 
-int lits_conv2d_relu_maxpool2_f32(const lits_conv2d_params* params_host, const float* x,
-                                  const float* weight, const float* bias, const float* y_coef,
-                                  float* y) {
-  static const char* fn = "lits_conv2d_relu_maxpool2_f32";
-  lits_clear_error();
-  conv_shape p;
-  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
-  LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
-  if (!serves(&p)) {
-    return lits_fail(LITS_ERR_UNAVAILABLE,
-                     "%s: not served for this geometry (lits_conv2d_relu_maxpool2_takes says "
-                     "where it is); run the convolution, ReLU and max pool one by one",
-                     fn);
-  }
+int lits_conv2d_relu_maxpool2_takes(const lits_conv2d_params* params_host, int32_t* takes_host) {
+  return takes("lits_conv2d_relu_maxpool2_takes", params_host, 0, takes_host);
+}
+
+int lits_conv2d_relu_maxpool2_bf16_takes(const lits_conv2d_params* params_host,
+                                         int32_t* takes_host) {
+  return takes("lits_conv2d_relu_maxpool2_bf16_takes", params_host, 1, takes_host);
+}
+
+/* The fused stage over x and weight as given (fp32, or rounded copies). */
+static int pool_forward(const conv_shape* q, const float* x, const float* weight,
+                        const float* bias, const float* y_coef, float* y) {
 #ifdef __AVX512F__
+  const conv_shape p = *q;
   const int64_t ph = p.oh / 2, pw = p.ow / 2, kblocks = p.k / PKB;
   const int64_t items = p.n * kblocks * ph, per = (PKB * 2 * p.w + 15) / 16 * 16;
   const int threads = omp_get_max_threads();
   float* bufs = (float*)lits_scratch_alloc(per * threads * (int64_t)sizeof(float));
-  if (bufs == NULL) return lits_fail(LITS_ERR_MEMORY, "%s: out of memory for scratch", fn);
+  if (bufs == NULL) return LITS_ERR_MEMORY;
   /* An item is a pooled row of PKB channels; consecutive items share the
    * image and channels, so a thread's input planes stay in its caches. */
 #pragma omp parallel num_threads(threads)
@@ -121,7 +131,40 @@ int lits_conv2d_relu_maxpool2_f32(const lits_conv2d_params* params_host, const f
   }
   lits_scratch_free(bufs);
 #else
-  (void)bias, (void)y_coef;
+  (void)q, (void)x, (void)weight, (void)bias, (void)y_coef, (void)y;
 #endif
   return LITS_OK;
+}
+
+static int entry(const char* fn, const lits_conv2d_params* params_host, const float* x,
+                 const float* weight, const float* bias, const float* y_coef, float* y, int bf16) {
+  lits_clear_error();
+  conv_shape p;
+  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
+  LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
+  if (!(bf16 ? serves_bf16(&p) : serves(&p))) {
+    return lits_fail(LITS_ERR_UNAVAILABLE,
+                     "%s: not served for this geometry (lits_conv2d_relu_maxpool2%s_takes says "
+                     "where it is); run the convolution, ReLU and max pool one by one",
+                     fn, bf16 ? "_bf16" : "");
+  }
+  if (!bf16) return lits_conv_status(fn, &p, pool_forward(&p, x, weight, bias, y_coef, y));
+  float* xr = lits_conv_bf16_rounded_input(&p, x, NULL);
+  float* wr = xr != NULL ? lits_conv_bf16_rounded_copy(weight, p.k * p.crs_g) : NULL;
+  const int st = wr != NULL ? pool_forward(&p, xr, wr, bias, y_coef, y) : LITS_ERR_MEMORY;
+  lits_scratch_free(wr);
+  lits_scratch_free(xr);
+  return lits_conv_status(fn, &p, st);
+}
+
+int lits_conv2d_relu_maxpool2_f32(const lits_conv2d_params* params_host, const float* x,
+                                  const float* weight, const float* bias, const float* y_coef,
+                                  float* y) {
+  return entry("lits_conv2d_relu_maxpool2_f32", params_host, x, weight, bias, y_coef, y, 0);
+}
+
+int lits_conv2d_relu_maxpool2_bf16_f32(const lits_conv2d_params* params_host, const float* x,
+                                       const float* weight, const float* bias,
+                                       const float* y_coef, float* y) {
+  return entry("lits_conv2d_relu_maxpool2_bf16_f32", params_host, x, weight, bias, y_coef, y, 1);
 }

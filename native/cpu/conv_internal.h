@@ -261,13 +261,25 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
  * forward, 1 backward data, 2 filter gradient). */
 int lits_conv_winograd_chosen(const conv_shape* p, int kind);
 /* A bf16 autocast convolution through the fp32 Winograd kernels over
- * bf16-rounded operands (conv_bf16_winograd.c), where _takes says so:
+ * bf16-rounded operands (conv_bf16_rounded.c), where _takes says so:
  * kind 0 forward (a = x, b = weight), 1 backward data (a = dy, b =
  * weight), 2 filter gradient (a = x, b = dy); xf (forward and filter
  * gradient) may be NULL. */
 int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind);
 int lits_conv_bf16_winograd(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
                             const float* b, const float* bias, float* out);
+/* The bf16 forward of one input channel through the fp32 direct kernel
+ * over bf16-rounded copies of x (transformed) and the weights
+ * (conv_bf16_rounded.c), where _takes says so (conv.c's fp32 forward runs
+ * the direct kernel; not LITS_CONV_ALGO=gemm). */
+int lits_conv_bf16_rounded_direct_takes(const conv_shape* p);
+int lits_conv_bf16_rounded_direct(const conv_shape* p, const float* x, const conv_xform* xf,
+                                  const float* weight, const float* bias, float* y);
+/* relu?(T(x)) rounded to bf16, a scratch copy of x [n, c, h, w] (xf may be
+ * NULL), or NULL where there is no memory; lits_scratch_free frees it.
+ * _copy: v [n] rounded so (the weights). */
+float* lits_conv_bf16_rounded_input(const conv_shape* p, const float* x, const conv_xform* xf);
+float* lits_conv_bf16_rounded_copy(const float* v, int64_t n);
 
 /* The forward's weights prepared once and kept by the caller
  * (conv_prepared.c): the bytes of the buffer for a Winograd shape, and the

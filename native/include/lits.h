@@ -437,6 +437,17 @@ LITS_OPTIONAL
 int lits_conv2d_relu_maxpool2_f32(const lits_conv2d_params* params_host, const float* x,
                                   const float* weight, const float* bias, const float* y_coef,
                                   float* y);
+/* The same under bf16 autocast, with the bits of lits_conv2d_forward_bf16_f32's
+ * convolution, then the batch norm, ReLU and pool: served where that
+ * forward runs the fp32 direct kernel over bf16-rounded operands (one input
+ * channel) and lits_bf16_support reports bf16, as its takes says. */
+LITS_OPTIONAL
+int lits_conv2d_relu_maxpool2_bf16_takes(const lits_conv2d_params* params_host,
+                                         int32_t* takes_host);
+LITS_OPTIONAL
+int lits_conv2d_relu_maxpool2_bf16_f32(const lits_conv2d_params* params_host, const float* x,
+                                       const float* weight, const float* bias,
+                                       const float* y_coef, float* y);
 
 /* ResNet's stem in evaluation: a one-channel convolution of stride 2 (a
  * CT slice's 7x7 stem), its batch norm (y_coef over the k output channels

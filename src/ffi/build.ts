@@ -65,7 +65,7 @@ export const CPU_SOURCES = [
   "conv_bf16_filter.c",
   "conv_bf16_cols.c",
   "conv_bf16_pointwise.c",
-  "conv_bf16_winograd.c",
+  "conv_bf16_rounded.c",
   "onednn_load.h",
   "onednn_load.c",
   "conv_bf16_onednn.h",

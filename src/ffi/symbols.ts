@@ -162,6 +162,12 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_conv2d_relu_maxpool2_bf16_takes: { parameters: [buf, buf], ...status, optional: true },
+  lits_conv2d_relu_maxpool2_bf16_f32: {
+    parameters: [buf, ptr, ptr, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
   lits_conv2d_relu_maxpool3s2_takes: { parameters: [buf, i32, buf], ...status, optional: true },
   lits_conv2d_relu_maxpool3s2_f32: {
     parameters: [buf, ptr, ptr, ptr, ptr, ptr],

@@ -108,7 +108,7 @@ function planned(x: Tensor, blocks: Block[]): boolean {
  * CPU's bf16 products are AMX tiles (oneDNN's AMX kernels need channels-
  * last bf16, which module by module converts to and from at every
  * convolution). Where they are vdpbf16ps, module by module runs the larger
- * stride-1 3x3 layers as float32 Winograd (conv_bf16_winograd.c) and the
+ * stride-1 3x3 layers as float32 Winograd (conv_bf16_rounded.c) and the
  * chain cannot: ResNet-50's evaluation, AMD EPYC Zen 4, 2 threads,
  * alternating in one process, chain against module by module: batch 16 at
  * 256^2 438.6 and 437.1 ms, batch 8 230.3 and 237.2, batch 1 44.1 and 36.0,

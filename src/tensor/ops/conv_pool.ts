@@ -1,7 +1,8 @@
 /**
  * A convolution, its batch norm in evaluation, a ReLU and a max pool as one
  * kernel: a stage of the small CNN, maxPool2d(relu(batchNorm?(conv2d(x))),
- * 2) (`lits_conv2d_relu_maxpool2_f32`), and ResNet's stem on one-channel
+ * 2) (`lits_conv2d_relu_maxpool2_f32`; under bf16 autocast its first, one-
+ * channel stage), and ResNet's stem on one-channel
  * slices, maxPool2d(relu(batchNorm(conv2d(x))), 3, stride 2, padding 1)
  * (`lits_conv2d_relu_maxpool3s2_f32`, also under bf16 autocast). The
  * convolution's rows are pooled as they are made, in cache, instead of
@@ -72,10 +73,11 @@ function convReluMaxPool(
 /**
  * @internal maxPool2d(relu(batchNorm(conv2d(x, weight, bias, options), bn)),
  * 2, stride 2) with the batch norm (bn null: none) on its running
- * statistics, or null where one kernel does not do it (a gradient is
- * recorded, autocast, a backend or CPU without the kernel, a geometry it
- * does not serve): the caller then runs the ops one by one, which also
- * report any error.
+ * statistics, under bf16 autocast as the convolution alone would run; or
+ * null where one kernel does not do it (a gradient is recorded, a backend
+ * or CPU without the kernel, a geometry it does not serve; under autocast,
+ * all but one input channel): the caller then runs the ops one by one,
+ * which also report any error.
  */
 export function conv2dReluMaxPool2(
   x: Tensor,
@@ -84,11 +86,10 @@ export function conv2dReluMaxPool2(
   options: Conv2dOptions,
   bn: EvalStats | null,
 ): Tensor | null {
-  if (matrixOpInBf16(x)) return null;
-  const lib = x.lib;
+  const lib = x.lib, bf16 = matrixOpInBf16(x);
   const kernel = {
-    takes: lib.lits_conv2d_relu_maxpool2_takes,
-    run: lib.lits_conv2d_relu_maxpool2_f32,
+    takes: bf16 ? lib.lits_conv2d_relu_maxpool2_bf16_takes : lib.lits_conv2d_relu_maxpool2_takes,
+    run: bf16 ? lib.lits_conv2d_relu_maxpool2_bf16_f32 : lib.lits_conv2d_relu_maxpool2_f32,
   };
   return convReluMaxPool(x, weight, bias, options, bn, kernel, (size) => Math.floor(size / 2));
 }
