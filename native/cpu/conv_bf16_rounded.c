@@ -58,7 +58,8 @@ int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind) {
          lits_conv_winograd_chosen(p, kind);
 }
 
-float* lits_conv_bf16_rounded_copy(const float* w, int64_t n) {
+/* w [n] rounded to bf16 into a scratch copy, or NULL. */
+static float* rounded_copy(const float* w, int64_t n) {
   float* r = (float*)lits_scratch_alloc(n * (int64_t)sizeof(float));
   if (r == NULL) return NULL;
 #pragma omp parallel for simd schedule(static) if (n >= 65536)
@@ -72,7 +73,7 @@ int lits_conv_bf16_winograd(const conv_shape* p, int kind, const float* a, const
     const conv_xform xr = {xf != NULL ? xf->coef : NULL, xf != NULL && xf->relu, 1};
     return lits_conv_winograd_backward_filter(p, a, &xr, b, 1, out);
   }
-  float* w = lits_conv_bf16_rounded_copy(b, p->k * p->c * 9);
+  float* w = rounded_copy(b, p->k * p->c * 9);
   if (w == NULL) return LITS_ERR_MEMORY;
   int st;
   if (kind == 0) { /* a = x */
@@ -85,18 +86,25 @@ int lits_conv_bf16_winograd(const conv_shape* p, int kind, const float* a, const
   return st;
 }
 
-float* lits_conv_bf16_rounded_input(const conv_shape* p, const float* x, const conv_xform* xf) {
+int lits_conv_bf16_rounded_operands(const conv_shape* p, const float* x, const conv_xform* xf,
+                                    const float* weight, float** xr, float** wr) {
   const int64_t hw = p->h * p->w, planes = p->n * p->c;
-  float* r = (float*)lits_scratch_alloc(planes * hw * (int64_t)sizeof(float));
-  if (r == NULL) return NULL;
+  *xr = (float*)lits_scratch_alloc(planes * hw * (int64_t)sizeof(float));
+  *wr = *xr != NULL ? rounded_copy(weight, p->k * p->crs_g) : NULL;
+  if (*wr == NULL) {
+    lits_scratch_free(*xr);
+    *xr = NULL;
+    return LITS_ERR_MEMORY;
+  }
   const int xact = conv_xform_active(xf);
+  float* r = *xr;
 #pragma omp parallel for schedule(static) if (planes * hw >= 65536)
   for (int64_t i = 0; i < planes; i++) {
     const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, p->c, i % p->c);
     fused_apply(r + i * hw, x + i * hw, hw, t, xact && xf->relu);
     conv_round_bf16_row(r + i * hw, hw);
   }
-  return r;
+  return LITS_OK;
 }
 
 int lits_conv_bf16_rounded_direct_takes(const conv_shape* p) {
@@ -107,10 +115,10 @@ int lits_conv_bf16_rounded_direct_takes(const conv_shape* p) {
 
 int lits_conv_bf16_rounded_direct(const conv_shape* p, const float* x, const conv_xform* xf,
                                   const float* weight, const float* bias, float* y) {
-  float* xr = lits_conv_bf16_rounded_input(p, x, xf);
-  float* w = xr != NULL ? lits_conv_bf16_rounded_copy(weight, p->k * p->crs_g) : NULL;
-  int st = w != NULL ? lits_conv_direct_forward(p, xr, NULL, w, bias, y) : LITS_ERR_MEMORY;
-  lits_scratch_free(w);
+  float *xr, *wr;
+  int st = lits_conv_bf16_rounded_operands(p, x, xf, weight, &xr, &wr);
+  if (st == LITS_OK) st = lits_conv_direct_forward(p, xr, NULL, wr, bias, y);
+  lits_scratch_free(wr);
   lits_scratch_free(xr);
   return st;
 }

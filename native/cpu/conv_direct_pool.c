@@ -149,9 +149,9 @@ static int entry(const char* fn, const lits_conv2d_params* params_host, const fl
                      fn, bf16 ? "_bf16" : "");
   }
   if (!bf16) return lits_conv_status(fn, &p, pool_forward(&p, x, weight, bias, y_coef, y));
-  float* xr = lits_conv_bf16_rounded_input(&p, x, NULL);
-  float* wr = xr != NULL ? lits_conv_bf16_rounded_copy(weight, p.k * p.crs_g) : NULL;
-  const int st = wr != NULL ? pool_forward(&p, xr, wr, bias, y_coef, y) : LITS_ERR_MEMORY;
+  float *xr, *wr;
+  int st = lits_conv_bf16_rounded_operands(&p, x, NULL, weight, &xr, &wr);
+  if (st == LITS_OK) st = pool_forward(&p, xr, wr, bias, y_coef, y);
   lits_scratch_free(wr);
   lits_scratch_free(xr);
   return lits_conv_status(fn, &p, st);

@@ -275,11 +275,11 @@ int lits_conv_bf16_winograd(const conv_shape* p, int kind, const float* a, const
 int lits_conv_bf16_rounded_direct_takes(const conv_shape* p);
 int lits_conv_bf16_rounded_direct(const conv_shape* p, const float* x, const conv_xform* xf,
                                   const float* weight, const float* bias, float* y);
-/* relu?(T(x)) rounded to bf16, a scratch copy of x [n, c, h, w] (xf may be
- * NULL), or NULL where there is no memory; lits_scratch_free frees it.
- * _copy: v [n] rounded so (the weights). */
-float* lits_conv_bf16_rounded_input(const conv_shape* p, const float* x, const conv_xform* xf);
-float* lits_conv_bf16_rounded_copy(const float* v, int64_t n);
+/* Scratch copies of relu?(T(x)) (x [n, c, h, w]; xf may be NULL) and of
+ * the weights, rounded to bf16, in *xr and *wr (lits_scratch_free frees
+ * each; both NULL on LITS_ERR_MEMORY). */
+int lits_conv_bf16_rounded_operands(const conv_shape* p, const float* x, const conv_xform* xf,
+                                    const float* weight, float** xr, float** wr);
 
 /* The forward's weights prepared once and kept by the caller
  * (conv_prepared.c): the bytes of the buffer for a Winograd shape, and the
