@@ -171,17 +171,22 @@ Deno.test({
 });
 
 Deno.test({
-  name: "ResNet chain: by default only where bf16 products are AMX tiles; LITS_BF16_CHAIN=off",
+  name: "ResNet chain: by default where AMX, or from 16,384 stage pixels; LITS_BF16_CHAIN=off",
   ignore: !available,
   fn() {
     using m = net("resnet18");
-    using x = randn([2, 1, 64, 64]);
     const level = new Int32Array(1);
     assert.equal(lib.lits_bf16_support!(level), 0);
-    const chained = (v: string | undefined) =>
+    const chained = (x: Tensor, v: string | undefined) =>
       counting(() => withEnv({ LITS_BF16_CHAIN: v }, () => logits(m, x, true)))[1];
-    assert.equal(chained(undefined), level[0] === 2 ? 19 : 0, `bf16 level ${level[0]}`);
-    assert.equal(chained("off"), 0);
-    assert.equal(chained("on"), 19);
+    // The stages' input: 2 x 16^2, 1 x 127^2 (16,129 pixels) and 1 x 128^2.
+    using small = randn([2, 1, 64, 64]), under = randn([1, 1, 508, 508]);
+    using at = randn([1, 1, 512, 512]);
+    const amx = level[0] === 2;
+    assert.equal(chained(small, undefined), amx ? 19 : 0, `bf16 level ${level[0]}`);
+    assert.equal(chained(under, undefined), amx ? 19 : 0, `bf16 level ${level[0]}`);
+    assert.equal(chained(at, undefined), 19, `bf16 level ${level[0]}`);
+    assert.equal(chained(at, "off"), 0);
+    assert.equal(chained(small, "on"), 19);
   },
 });

@@ -159,6 +159,15 @@ int lits_conv_bf16_pointwise_filter_applies(const conv_shape* p);
 int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                     const float* dy, float* dweight);
 
+/* The channels-last bf16 1x1 convolution (conv_nhwc_bf16_pointwise.c):
+ * whether a shape is its (no padding, one group, channels in multiples of
+ * 16), and the kernel, with lits_conv2d_nhwc_bf16's arguments (LITS_OK or
+ * LITS_ERR_MEMORY). The caller has checked bf16 support. */
+int lits_nhwc_bf16_pointwise_applies(const conv_shape* p);
+int lits_nhwc_bf16_pointwise(const conv_shape* p, const uint16_t* x, const float* weight,
+                             const float* bias, const float* coef, const uint16_t* r,
+                             int32_t relu, uint16_t* y);
+
 /* conv_tiles.c's lits_conv_tile_columns and lits_conv_col2im_tile, with
  * vectorised copies for stride 2 along rows (conv_bf16_cols.c). */
 #include "conv_tiles.h"

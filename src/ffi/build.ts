@@ -71,6 +71,7 @@ export const CPU_SOURCES = [
   "conv_bf16_onednn.h",
   "conv_bf16_onednn.c",
   "conv_nhwc_bf16.c",
+  "conv_nhwc_bf16_pointwise.c",
   "conv_bf16_blocked.c",
   "conv_onednn_f32.h",
   "conv_onednn_f32.c",

@@ -8,16 +8,15 @@
  *
  * It applies where the modules are the ones ResNet builds (no hooks, no
  * overridden forward, batch norms in evaluation on running statistics), no
- * gradient is recorded, the CPU's bf16 products are AMX tiles
- * (`chainWins`), and the CPU library runs every convolution this way
- * (oneDNN); elsewhere the stages run module by module.
+ * gradient is recorded, the chain measured faster on this CPU for this
+ * size (`chainWins`), and the CPU library runs every convolution this way
+ * (oneDNN, and our 1x1 kernel); elsewhere the stages run module by module.
  *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import { isGradEnabled } from "../tensor/autograd.ts";
 import { autocastDtype, bf16Level, matrixOpInBf16 } from "../tensor/autocast.ts";
-import type { NativeSymbols } from "../ffi/symbols.ts";
 import {
   type ChainConv,
   convNhwcBf16,
@@ -104,22 +103,31 @@ function planned(x: Tensor, blocks: Block[]): boolean {
 }
 
 /**
- * Whether the chain beats the stages module by module here: where the
- * CPU's bf16 products are AMX tiles (oneDNN's AMX kernels need channels-
- * last bf16, which module by module converts to and from at every
- * convolution). Where they are vdpbf16ps, module by module runs the larger
- * stride-1 3x3 layers as float32 Winograd (conv_bf16_rounded.c) and the
- * chain cannot: ResNet-50's evaluation, AMD EPYC Zen 4, 2 threads,
- * alternating in one process, chain against module by module: batch 16 at
- * 256^2 438.6 and 437.1 ms, batch 8 230.3 and 237.2, batch 1 44.1 and 36.0,
- * batch 2 at 128^2 32.0 and 23.7. `LITS_BF16_CHAIN=on` runs the chain
- * wherever the library can (tests), `=off` nowhere.
+ * Whether the chain beats the stages module by module here, for x (the
+ * first stage's input): always where the CPU's bf16 products are AMX tiles
+ * (oneDNN's AMX kernels need channels-last bf16, which module by module
+ * converts to and from at every convolution). Where they are vdpbf16ps,
+ * module by module runs the larger stride-1 3x3 layers as float32 Winograd
+ * (conv_bf16_rounded.c) and the chain cannot, but the chain's 1x1 layers
+ * (our kernel, conv_nhwc_bf16_pointwise.c) and its bf16 activations win
+ * from about 4 images at 256^2: ResNet-50's evaluation, AMD EPYC Zen 4,
+ * 2 threads, alternating in one process, chain against module by module
+ * (ms): batch 16 at 256^2 435.7 and 491.1, 8: 218.7 and 250.6, 4: 125.3
+ * and 130.4, 2: 65.7 and 64.5, 1: 39.7 and 37.2; at 128^2, batch 16: 117.2
+ * and 134.3, 4: 42.7 and 41.8, 2: 31.6 and 26.9. So there it chains from
+ * CHAIN_MIN_PIXELS pixels of x (n h w: 16,384 is 4 images at 256^2, 16 at
+ * 128^2). `LITS_BF16_CHAIN=on` runs the chain wherever the library can
+ * (tests), `=off` nowhere.
  */
-function chainWins(lib: NativeSymbols): boolean {
+function chainWins(x: Tensor): boolean {
   const env = Deno.env.get("LITS_BF16_CHAIN");
   if (env === "on" || env === "off") return env === "on";
-  return bf16Level(lib) === 2;
+  const level = bf16Level(x.lib);
+  return level === 2 || (level === 1 && x.shape[0] * x.shape[2] * x.shape[3] >= CHAIN_MIN_PIXELS);
 }
+
+/** See chainWins. */
+const CHAIN_MIN_PIXELS = 16384;
 
 /**
  * @internal `stages` (ResNet's layer1..layer4) applied to `x` as one
@@ -129,7 +137,7 @@ function chainWins(lib: NativeSymbols): boolean {
 export function stagesInBf16(stages: readonly Sequential[], x: Tensor): Tensor | null {
   if (autocastDtype() !== "bfloat16" || x.device !== "cpu" || x.dtype !== "float32") return null;
   if (x.ndim !== 4 || x.shape[1] % 16 !== 0 || x.size === 0 || !hasNhwcBf16(x.lib)) return null;
-  if (!chainWins(x.lib)) return null;
+  if (!chainWins(x)) return null;
   if (!stages.every((s) => isPlain(s, Sequential))) return null;
   const modules = stages.flatMap((s) => Array.from({ length: s.length }, (_, i) => s[i]));
   const blocks = modules.map(blockOf);
