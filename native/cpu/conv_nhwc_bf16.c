@@ -319,22 +319,52 @@ int lits_nhwc_bf16_from_nchw_f32(const float* x, int32_t n, int32_t c, int64_t h
   return LITS_OK;
 }
 
+/* Pixels [q0, q0 + 16) x channels [c0, c0 + 16) of one image: 16 pixels'
+ * channels widened, transposed in registers, stored as 16 channels' runs. */
+BF16_TARGET static void widen_block(const uint16_t* x, int64_t c, int64_t hw, int64_t q0,
+                                    int64_t c0, float* y) {
+  __m512i v[16];
+  for (int64_t t = 0; t < 16; t++) {
+    const __m256i w = _mm256_loadu_si256((const __m256i*)(x + (q0 + t) * c + c0));
+    v[t] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(w), 16);
+  }
+  transpose16(v);
+  for (int64_t t = 0; t < 16; t++) _mm512_storeu_si512(y + (c0 + t) * hw + q0, v[t]);
+}
+
 int lits_nhwc_bf16_to_nchw_f32(const uint16_t* x, int32_t n, int32_t c, int64_t hw, float* y) {
   static const char* fn = "lits_nhwc_bf16_to_nchw_f32";
   lits_clear_error();
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   LITS_REQUIRE(n >= 0 && c >= 0 && hw >= 0, "%s: negative size [%d, %d, %lld]", fn, n, c,
                (long long)hw);
-  /* Plane by plane: a plane's values lie c apart in x, which one image of
-   * ResNet's last stage (64 pixels x 2048 channels, 256 KiB) keeps in L2. */
+  int32_t level = 0;
+  lits_bf16_support(&level);
+  const int64_t blocks = level > 0 && c % 16 == 0 ? hw / 16 : 0; /* whole 16 x 16 blocks */
+  /* Per image: blocks of 16 pixels x 16 channels through registers (a
+   * channel's values lie c apart in x: read one by one, ResNet-50's last
+   * stage, batch 16, took 3.0 ms), then the last hw % 16 pixels one by
+   * one, plane by plane. */
 #pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < (int64_t)n * c; plane++) {
-    const int64_t i = plane / c, ch = plane % c;
-    const uint16_t* src = x + i * hw * c + ch;
-    float* dst = y + plane * hw;
-    for (int64_t q = 0; q < hw; q++) {
-      const uint32_t bits = (uint32_t)src[q * c] << 16;
-      memcpy(dst + q, &bits, sizeof(float));
+  for (int64_t item = 0; item < (int64_t)n * (c / 16); item++) {
+    const int64_t i = item / (c / 16), c0 = item % (c / 16) * 16;
+    const uint16_t* xi = x + i * hw * c;
+    float* yi = y + i * c * hw;
+    for (int64_t b = 0; b < blocks; b++) widen_block(xi, c, hw, b * 16, c0, yi);
+    for (int64_t ch = c0; ch < c0 + 16; ch++) {
+      for (int64_t q = blocks * 16; q < hw; q++) {
+        const uint32_t bits = (uint32_t)xi[q * c + ch] << 16;
+        memcpy(yi + ch * hw + q, &bits, sizeof(float));
+      }
+    }
+  }
+  /* Channels past a multiple of 16 (none in the chain), one by one. */
+  for (int64_t i = 0; i < n; i++) {
+    for (int64_t ch = c / 16 * 16; ch < c; ch++) {
+      for (int64_t q = 0; q < hw; q++) {
+        const uint32_t bits = (uint32_t)x[(i * hw + q) * c + ch] << 16;
+        memcpy(y + (i * c + ch) * hw + q, &bits, sizeof(float));
+      }
     }
   }
   return LITS_OK;
