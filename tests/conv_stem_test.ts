@@ -5,7 +5,8 @@
  * multiples of its 48 pixels or of 16 (and rows of fewer than 32), output
  * channels that are not multiples of its 8, every filter size up to 11,
  * padding at neither, one or both ends, a bias, the deferred batch norm and
- * ReLU applied to the input, NaN. Its bits do not depend on the number of
+ * ReLU applied to the input, NaN (and, under bf16 rules, infinity next to
+ * the unpaired last tap). Its bits do not depend on the number of
  * threads; LITS_CONV_STEM=off (the general paths) agrees with it.
  */
 import assert from "node:assert/strict";
@@ -180,4 +181,34 @@ Deno.test("conv stem forward: NaN in the input reaches the outputs whose taps co
       assert.equal(Number.isNaN(y[oy * geo.ow + ox]), covered, `oy ${oy} ox ${ox}`);
     }
   }
+});
+
+Deno.test({
+  name:
+    "conv stem forward (bf16 rules): NaN and infinity reach only the outputs whose taps cover them",
+  ignore: noBf16,
+  fn() {
+    // Taps go in pairs of adjacent columns; a 7x7 filter's last pairs with
+    // nothing, which must not read column 2 ox + 4 (infinity there times a
+    // zero weight would be NaN).
+    const geo = resolve({ n: 1, c: 1, h: 16, w: 40, k: 8, r: 7, s: 7, sh: 2, sw: 2, ph: 3, pw: 3 });
+    const x = new Float32Array(16 * 40).fill(1), w = new Float32Array(8 * 49).fill(0.5);
+    x[5 * 40 + 9] = NaN; // outputs oy 1..4, ox 3..6
+    x[12 * 40 + 20] = Infinity; // outputs oy 5..7, ox 9..11 (and ox 8's missing 50th tap)
+    const y = new Float32Array(8 * geo.oh * geo.ow);
+    const P = Deno.UnsafePointer.of;
+    assert.equal(lib.lits_conv2d_forward_bf16_f32!(geo.params, P(x), null, 0, P(w), null, P(y)), 0);
+    const covers = (oy: number, ox: number, r: number, c: number) =>
+      Math.abs(2 * oy - r) <= 3 && Math.abs(2 * ox - c) <= 3;
+    /** Taps of a row or column centred at u that are inside [0, n). */
+    const inside = (u: number, n: number) => Math.min(u + 3, n - 1) - Math.max(u - 3, 0) + 1;
+    for (let oy = 0; oy < geo.oh; oy++) {
+      for (let ox = 0; ox < geo.ow; ox++) {
+        const v = y[oy * geo.ow + ox], at = `oy ${oy} ox ${ox}: ${v}`;
+        if (covers(oy, ox, 5, 9)) assert.ok(Number.isNaN(v), at);
+        else if (covers(oy, ox, 12, 20)) assert.equal(v, Infinity, at);
+        else assert.equal(v, 0.5 * inside(2 * oy, 16) * inside(2 * ox, 40), at); // exact sums
+      }
+    }
+  },
 });
