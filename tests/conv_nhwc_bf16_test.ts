@@ -89,8 +89,8 @@ interface Case {
   inPlace?: boolean;
 }
 
-/** One call against relu?(T(conv + bias) + r) in float64, rounded once. */
-function check({ g, flags, inPlace = false }: Case, seed: number): void {
+/** One call against relu?(T(conv + bias) + r) in float64, rounded once; its output words. */
+function check({ g, flags, inPlace = false }: Case, seed: number): Uint16Array {
   const G = resolve(g), hw = g.h * g.w, ohw = G.oh * G.ow;
   const x = randoms(g.n * g.c * hw, seed), w = randoms(g.k * g.c * g.r * g.s, seed + 1);
   const bias = flags & BIAS ? randoms(g.k, seed + 2) : null;
@@ -121,7 +121,7 @@ function check({ g, flags, inPlace = false }: Case, seed: number): void {
     P(y),
   );
   assert.equal(st, 0, lastError(lib));
-  const got = fromNhwc(y, g.n, g.k, ohw);
+  const got = fromNhwc(y, g.n, g.k, ohw), out = y.slice();
   const rms = Math.sqrt(want.reduce((s, v) => s + v * v, 0) / want.length);
   want.forEach((v, i) => {
     const tol = 2 ** -8 * Math.abs(v) + 1e-5 * rms;
@@ -131,6 +131,7 @@ function check({ g, flags, inPlace = false }: Case, seed: number): void {
         `${got[i]}, want ${v} (within ${tol.toExponential(2)})`,
     );
   });
+  return out;
 }
 
 // 1x1 and 3x3 and 7x7, strides 1 and 2 (a 1x1 stride 2 of an even size
@@ -172,6 +173,25 @@ Deno.test({
     // Our 1x1 kernel (without AMX tiles), then oneDNN's for the same shapes.
     withEnv({ LITS_AMX: "off" }, () => cases.forEach((c, i) => check(c, 100 + 10 * i)));
     withEnv({ LITS_NHWC_1X1: "onednn" }, () => cases.forEach((c, i) => check(c, 100 + 10 * i)));
+  },
+});
+
+// 3x3 layers whose weights this file writes in oneDNN's layout itself
+// (64 output channels to a block, and 32 at 512 channels).
+const layouts: Case[] = [
+  { g: { n: 2, c: 64, h: 5, w: 4, k: 128, r: 3, s: 3, ph: 1, pw: 1 }, flags: BN | RELU },
+  { g: { n: 1, c: 512, h: 2, w: 3, k: 512, r: 3, s: 3, ph: 1, pw: 1 }, flags: BIAS },
+];
+
+Deno.test({
+  name: "channels-last bf16 3x3 convolution: the weights written in the kernel's layout",
+  ignore: !available,
+  fn() {
+    layouts.forEach((c, i) => {
+      const ours = check(c, 500 + 10 * i);
+      const reordered = withEnv({ LITS_NHWC_WEIGHTS: "onednn" }, () => check(c, 500 + 10 * i));
+      assert.deepEqual(ours, reordered, "the bits of oneDNN's own reorder of the weights");
+    });
   },
 });
 

@@ -21,11 +21,12 @@
  * ones where AMX tiles are not to be had: they run our vdpbf16ps kernel
  * (conv_nhwc_bf16_pointwise.c; LITS_NHWC_1X1=onednn sends them to
  * oneDNN, to compare), 11% faster over ResNet-50's at batch 16 on a Zen 4.
- * We round x to
- * bf16 channels-last at the chain's start (conv_bf16_blocked.c's
- * conversion) and widen the last output back to NCHW fp32. The kernels
- * run on both; whether a model chains is its own choice
- * (src/models/resnet_chain.ts: where bf16 is AMX's, as measured). */
+ * The weights are rounded into the other kernels' layout by write_weights
+ * where it knows the layout (LITS_NHWC_WEIGHTS=onednn: by oneDNN's reorder,
+ * to compare). We round x to bf16 channels-last at the
+ * chain's start (conv_bf16_blocked.c's conversion) and widen the last
+ * output back to NCHW fp32. The kernels run on both; whether a model
+ * chains is its own choice (src/models/resnet_chain.ts). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,8 +57,9 @@ enum { WITH_BIAS = 1, WITH_BN = 2, WITH_SUM = 4, WITH_RELU = 8 };
 #define PLANS 128
 
 typedef struct {
-  onednn_plan h; /* key, convolution, weights' reorder (fp32 oihw -> bf16, its layout) */
-  dnnl_memory_desc_t src, dst, wf32, w, bias, chan;
+  onednn_plan h; /* key, convolution, weights' reorder (bf16 oihw -> its layout) */
+  dnnl_memory_desc_t src, dst, wbf16, w, bias, chan;
+  int own_layout; /* w is one that write_weights writes */
 } plan;
 
 static plan plans[PLANS];
@@ -93,6 +95,59 @@ static int set_post_ops(int flags, const dnnl_memory_desc_t* chan, dnnl_primitiv
   return ok;
 }
 
+/* bf16 bits of v (RNE; NaN -> 0x7FC0). */
+static inline uint16_t bf16_bits(float v) {
+  uint32_t u;
+  memcpy(&u, &v, 4);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return 0x7FC0;
+  return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* Whether md is a layout write_weights writes: blocked, unpadded, no extra
+ * data, innermost blocks of ob output channels and then 2 input channels
+ * (oneDNN 2.6's avx512_core_bf16 3x3 kernels take OhwI64o2i or 32o2i). */
+static int own_layout(const dnnl_memory_desc_t* md, const conv_shape* p) {
+  const dnnl_blocking_desc_t* b = &md->format_desc.blocking;
+  if (md->format_kind != dnnl_blocked || md->extra.flags != 0 || md->ndims != 4 ||
+      md->offset0 != 0 || p->r * p->s > 49)
+    return 0;
+  for (int d = 0; d < 4; d++) {
+    if (md->padded_dims[d] != md->dims[d] || md->padded_offsets[d] != 0) return 0;
+  }
+  return b->inner_nblks == 2 && b->inner_idxs[0] == 0 && b->inner_idxs[1] == 1 &&
+         b->inner_blks[0] <= 64 && b->inner_blks[1] == 2 && p->k % b->inner_blks[0] == 0 &&
+         p->c % 2 == 0;
+}
+
+/* The weights (fp32 oihw) rounded into md's layout (own_layout): element
+ * (o, i, y, x) at (o / ob) s0 + (i / 2) s1 + y s2 + x s3 + (o % ob) 2 +
+ * i % 2, each block of ob x 2 made from 2 r s contiguous floats of each of
+ * its ob output channels. oneDNN's reorder did this at about 5 GB/s (a
+ * 512-channel 3x3 layer's weights: 2.4-2.9 ms a call, ResNet-50's
+ * evaluation 16 ms in all). */
+static void write_weights(const dnnl_memory_desc_t* md, const conv_shape* p, const float* w,
+                          uint16_t* dst) {
+  const dnnl_blocking_desc_t* b = &md->format_desc.blocking;
+  const int64_t ob = b->inner_blks[0], rs = p->r * p->s, pairs = p->c / 2, blocks = p->k / ob;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t bo = 0; bo < blocks; bo++) {
+    for (int64_t q = 0; q < pairs; q++) {
+      uint32_t words[49 * 64]; /* [tap][o]: rs <= 49, ob <= 64 (own_layout) */
+      for (int64_t o = 0; o < ob; o++) {
+        const float* row = w + ((bo * ob + o) * p->c + 2 * q) * rs;
+        for (int64_t t = 0; t < rs; t++) {
+          words[t * ob + o] = bf16_bits(row[t]) | (uint32_t)bf16_bits(row[rs + t]) << 16;
+        }
+      }
+      for (int64_t t = 0; t < rs; t++) {
+        uint16_t* at = dst + bo * b->strides[0] + q * b->strides[1] + t / p->s * b->strides[2] +
+                       t % p->s * b->strides[3];
+        memcpy(at, words + t * ob, (size_t)ob * sizeof(uint32_t));
+      }
+    }
+  }
+}
+
 /* Fills pl for the shape and flags (kind - KIND_BASE): 1, or 0 when
  * oneDNN has no fast kernel for it. */
 static int build(const conv_shape* p, int kind, onednn_plan* head) {
@@ -102,7 +157,7 @@ static int build(const conv_shape* p, int kind, onednn_plan* head) {
   const dnnl_dims_t wd = {p->k, p->c, p->r, p->s}, bd = {p->k}, cd = {1, p->k, 1, 1};
   p_dnnl_memory_desc_init_by_tag(&pl->src, 4, xd, dnnl_bf16, dnnl_nhwc);
   p_dnnl_memory_desc_init_by_tag(&pl->dst, 4, yd, dnnl_bf16, dnnl_nhwc);
-  p_dnnl_memory_desc_init_by_tag(&pl->wf32, 4, wd, dnnl_f32, dnnl_oihw);
+  p_dnnl_memory_desc_init_by_tag(&pl->wbf16, 4, wd, dnnl_bf16, dnnl_oihw);
   p_dnnl_memory_desc_init_by_tag(&pl->bias, 1, bd, dnnl_f32, dnnl_a);
   p_dnnl_memory_desc_init_by_tag(&pl->chan, 4, cd, dnnl_f32, dnnl_nchw);
   dnnl_memory_desc_t wany;
@@ -133,11 +188,13 @@ static int build(const conv_shape* p, int kind, onednn_plan* head) {
   if (pd != NULL) p_dnnl_primitive_desc_destroy(pd);
   p_dnnl_primitive_attr_destroy(attr);
   if (!ok) return 0;
-  /* The weights: fp32 oihw rounded (RNE, as ours) into the kernel's layout. */
+  /* The weights: fp32 oihw rounded (RNE, as ours), then into the kernel's
+   * layout, by write_weights where it can. */
+  pl->own_layout = own_layout(&pl->w, p);
   dnnl_primitive_attr_t rattr = NULL;
   if (p_dnnl_primitive_attr_create(&rattr) != dnnl_success) return 0;
   p_dnnl_primitive_attr_set_scratchpad_mode(rattr, dnnl_scratchpad_mode_user);
-  ok = lits_onednn_plan_reorder(&pl->h, &pl->wf32, &pl->w, rattr);
+  ok = lits_onednn_plan_reorder(&pl->h, &pl->wbf16, &pl->w, rattr);
   p_dnnl_primitive_attr_destroy(rattr);
   return ok;
 }
@@ -207,16 +264,42 @@ static void copy_residual(const uint16_t* r, uint16_t* y, int64_t count) {
 
 static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
 
+/* w[0 .. n) rounded to bf16 words (bf16_bits), for oneDNN's reorder into
+ * the layouts write_weights does not know. */
+static void round_weights(const float* w, int64_t n, uint16_t* out) {
+  const int64_t chunk = 1 << 14, pieces = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < pieces; i++) {
+    const int64_t at = i * chunk, len = n - at < chunk ? n - at : chunk;
+    for (int64_t j = 0; j < len; j++) out[at + j] = bf16_bits(w[at + j]);
+  }
+}
+
 static int run(const conv_shape* p, const plan* pl, int flags, const uint16_t* x,
                const float* weight, const float* bias, const float* coef, uint16_t* y) {
   const size_t nw = up64(p_dnnl_memory_desc_get_size(&pl->w));
   const size_t nch = up64((size_t)(2 * p->k) * sizeof(float));
-  char* base = lits_scratch_alloc((int64_t)(nw + nch + up64(pl->h.scratch) + 64));
+  const int64_t wn = p->k * p->c * p->r * p->s;
+  const size_t nwr = up64((size_t)wn * sizeof(uint16_t));
+  char* base = lits_scratch_alloc((int64_t)(nw + nch + nwr + up64(pl->h.scratch) + 64));
   if (base == NULL) return LITS_ERR_MEMORY;
   void* wb = base;
   float* mul = (float*)(base + nw);
   float* add = mul + p->k;
-  void* sp = base + nw + nch;
+  uint16_t* wr = (uint16_t*)(base + nw + nch);
+  void* sp = base + nw + nch + nwr;
+  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->h.scratch);
+  int st = LITS_OK;
+  const char* env = getenv("LITS_NHWC_WEIGHTS"); /* =onednn: its reorder (tests compare) */
+  if (pl->own_layout && (env == NULL || strcmp(env, "onednn") != 0)) {
+    write_weights(&pl->w, p, weight, (uint16_t*)wb);
+  } else {
+    round_weights(weight, wn, wr);
+    const dnnl_memory_desc_t* rm[3] = {&pl->wbf16, &pl->w, &spmd};
+    void* const rp[3] = {(void*)wr, wb, sp};
+    const int rid[3] = {DNNL_ARG_FROM, DNNL_ARG_TO, DNNL_ARG_SCRATCHPAD};
+    st = lits_onednn_execute(pl->h.reorder, rm, rp, rid, 3, WHAT);
+  }
   if (coef != NULL) { /* (v + bias - mean) scale + shift = v scale + add */
     for (int64_t j = 0; j < p->k; j++) {
       const float mean = coef[j], scale = coef[p->k + j], shift = coef[2 * p->k + j];
@@ -224,11 +307,6 @@ static int run(const conv_shape* p, const plan* pl, int flags, const uint16_t* x
       add[j] = ((bias != NULL ? bias[j] : 0.0f) - mean) * scale + shift;
     }
   }
-  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->h.scratch);
-  const dnnl_memory_desc_t* rm[3] = {&pl->wf32, &pl->w, &spmd};
-  void* const rp[3] = {(void*)weight, wb, sp};
-  const int rid[3] = {DNNL_ARG_FROM, DNNL_ARG_TO, DNNL_ARG_SCRATCHPAD};
-  int st = lits_onednn_execute(pl->h.reorder, rm, rp, rid, 3, WHAT);
   const dnnl_memory_desc_t* m[7] = {&pl->src, &pl->w, &pl->dst, &spmd};
   void* ptr[7] = {(void*)x, wb, y, sp};
   int ids[7] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD};

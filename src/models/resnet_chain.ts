@@ -8,13 +8,14 @@
  *
  * It applies where the modules are the ones ResNet builds (no hooks, no
  * overridden forward, batch norms in evaluation on running statistics), no
- * gradient is recorded, the chain measured faster on this CPU for this
- * size (`chainWins`), and the CPU library runs every convolution this way
- * (oneDNN, and our 1x1 kernel); elsewhere the stages run module by module.
+ * gradient is recorded, the CPU has bf16 products (`chainWins`), and the
+ * CPU library runs every convolution this way (oneDNN, and our 1x1
+ * kernel); elsewhere the stages run module by module.
  *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
+import type { NativeSymbols } from "../ffi/symbols.ts";
 import { isGradEnabled } from "../tensor/autograd.ts";
 import { autocastDtype, bf16Level, matrixOpInBf16 } from "../tensor/autocast.ts";
 import {
@@ -103,31 +104,24 @@ function planned(x: Tensor, blocks: Block[]): boolean {
 }
 
 /**
- * Whether the chain beats the stages module by module here, for x (the
- * first stage's input): always where the CPU's bf16 products are AMX tiles
- * (oneDNN's AMX kernels need channels-last bf16, which module by module
- * converts to and from at every convolution). Where they are vdpbf16ps,
- * module by module runs the larger stride-1 3x3 layers as float32 Winograd
- * (conv_bf16_rounded.c) and the chain cannot, but the chain's 1x1 layers
- * (our kernel, conv_nhwc_bf16_pointwise.c) and its bf16 activations win
- * from about 4 images at 256^2: ResNet-50's evaluation, AMD EPYC Zen 4,
- * 2 threads, alternating in one process, chain against module by module
- * (ms): batch 16 at 256^2 435.7 and 491.1, 8: 218.7 and 250.6, 4: 125.3
- * and 130.4, 2: 65.7 and 64.5, 1: 39.7 and 37.2; at 128^2, batch 16: 117.2
- * and 134.3, 4: 42.7 and 41.8, 2: 31.6 and 26.9. So there it chains from
- * CHAIN_MIN_PIXELS pixels of x (n h w: 16,384 is 4 images at 256^2, 16 at
- * 128^2). `LITS_BF16_CHAIN=on` runs the chain wherever the library can
- * (tests), `=off` nowhere.
+ * Whether the chain runs: by default wherever the CPU has bf16 products,
+ * where it measured faster than module by module. On AMX, oneDNN's kernels
+ * need channels-last bf16, which module by module converts to and from at
+ * every convolution. On vdpbf16ps CPUs (where module by module runs the
+ * larger stride-1 3x3 layers as float32 Winograd, conv_bf16_rounded.c, and
+ * the chain cannot) it lost with oneDNN's 1x1 kernels and weight reorders,
+ * and wins with ours (conv_nhwc_bf16_pointwise.c; conv_nhwc_bf16.c's
+ * write_weights): ResNet-50's evaluation, AMD EPYC Zen 4, 2 threads,
+ * alternating in one process, chain against module by module (ms): batch
+ * 16 at 256^2 403.1 and 440.3, batch 1 40.5 and 50.0; at 128^2, batch 2
+ * 31.2 and 31.3; batch 1 at 64^2 17.3 and 18.5. `LITS_BF16_CHAIN=on` runs
+ * the chain wherever the library can, `=off` nowhere.
  */
-function chainWins(x: Tensor): boolean {
+function chainWins(lib: NativeSymbols): boolean {
   const env = Deno.env.get("LITS_BF16_CHAIN");
   if (env === "on" || env === "off") return env === "on";
-  const level = bf16Level(x.lib);
-  return level === 2 || (level === 1 && x.shape[0] * x.shape[2] * x.shape[3] >= CHAIN_MIN_PIXELS);
+  return bf16Level(lib) > 0;
 }
-
-/** See chainWins. */
-const CHAIN_MIN_PIXELS = 16384;
 
 /**
  * @internal `stages` (ResNet's layer1..layer4) applied to `x` as one
@@ -137,7 +131,7 @@ const CHAIN_MIN_PIXELS = 16384;
 export function stagesInBf16(stages: readonly Sequential[], x: Tensor): Tensor | null {
   if (autocastDtype() !== "bfloat16" || x.device !== "cpu" || x.dtype !== "float32") return null;
   if (x.ndim !== 4 || x.shape[1] % 16 !== 0 || x.size === 0 || !hasNhwcBf16(x.lib)) return null;
-  if (!chainWins(x)) return null;
+  if (!chainWins(x.lib)) return null;
   if (!stages.every((s) => isPlain(s, Sequential))) return null;
   const modules = stages.flatMap((s) => Array.from({ length: s.length }, (_, i) => s[i]));
   const blocks = modules.map(blockOf);
