@@ -18,9 +18,10 @@
  * with fp32 accumulation computes. There the taps go in horizontal pairs,
  * whose columns are adjacent in the padded row (one 32-bit word of two
  * bf16), each pair one vdpbf16ps: 28 for a 7x7 filter against 49 FMAs
- * (ResNet-50's stem, batch 16, 2-core Zen 4, alternating: 11.1 -> 7.6 ms;
- * with its max pool, conv_stem_pool.c, 11.2 -> 8.2). Every output is one thread's fixed
- * sequence of FMAs: the same bits for any number of threads. For a batch
+ * (ResNet-50's stem, batch 16, 2-core Zen 4, alternating: 11.1 -> 7.6
+ * ms; with its max pool, conv_stem_pool.c, 11.2 -> 8.2). Every output is
+ * one thread's fixed sequence of FMAs (or vdpbf16ps): the same bits for
+ * any number of threads. For a batch
  * norm in training that reads y next, each output row's moments are summed
  * as it is written (shifted by its first value, in double) and the rows
  * merged in order: no pass over y for the batch statistics (ResNet-50's
@@ -28,7 +29,8 @@
  * ResNet-50's stem, batch 16, 2 threads, Xeon with AMX, alternating call by
  * call in one process (bench/stem_ab.ts, medians of 21): fp32 4.6-4.9 ms
  * (336-356 GFLOP/s) against im2col + packed_gemm.c's 7.2-7.4; bf16 rules
- * 4.7-5.1 against im2col + bf16_gemm.c's (AMX tiles) 6.4.
+ * (FMAs then, before the pairs) 4.7-5.1 against im2col + bf16_gemm.c's
+ * (AMX tiles) 6.4.
  * Chosen at run time: AVX-512 CPUs only. */
 #include <immintrin.h>
 #include <stdint.h>

@@ -529,9 +529,10 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
  * activations stay bf16 (RNE) and channels-last between them: an [n, c, h,
  * w] activation lies as [n, h, w, c], a pixel's channels side by side.
  * Where: oneDNN (libdnnl.so.2) has a jit or brgemm kernel for it (AMX, or
- * vdpbf16ps where the CPU has no AMX), LITS_ONEDNN is not "off",
- * lits_bf16_support reports bf16, no groups or dilation, channels in
- * multiples of 16. */
+ * vdpbf16ps where the CPU has no AMX; 1x1 layers without padding run the
+ * library's own vdpbf16ps kernel where AMX tiles are not used, which does
+ * not call oneDNN), LITS_ONEDNN is not "off", lits_bf16_support reports
+ * bf16, no groups or dilation, channels in multiples of 16. */
 /* x [n, c, hw] fp32 NCHW to bf16 channels-last y [n, hw, c] (c a multiple
  * of 16). */
 LITS_OPTIONAL

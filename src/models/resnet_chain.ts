@@ -15,9 +15,9 @@
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
-import type { NativeSymbols } from "../ffi/symbols.ts";
 import { isGradEnabled } from "../tensor/autograd.ts";
 import { autocastDtype, bf16Level, matrixOpInBf16 } from "../tensor/autocast.ts";
+import type { NativeSymbols } from "../ffi/symbols.ts";
 import {
   type ChainConv,
   convNhwcBf16,
@@ -110,7 +110,7 @@ function planned(x: Tensor, blocks: Block[]): boolean {
  * every convolution. On vdpbf16ps CPUs (where module by module runs the
  * larger stride-1 3x3 layers as float32 Winograd, conv_bf16_rounded.c, and
  * the chain cannot) it lost with oneDNN's 1x1 kernels and weight reorders,
- * and wins with ours (conv_nhwc_bf16_pointwise.c; conv_nhwc_bf16.c's
+ * and wins or ties with ours (conv_nhwc_bf16_pointwise.c; conv_nhwc_bf16.c's
  * write_weights): ResNet-50's evaluation, AMD EPYC Zen 4, 2 threads,
  * alternating in one process, chain against module by module (ms): batch
  * 16 at 256^2 403.1 and 440.3, batch 1 40.5 and 50.0; at 128^2, batch 2
