@@ -51,13 +51,6 @@ static inline int64_t panel_rows(int64_t rest) {
   return rest <= MR ? rest : rest < 2 * MR ? (rest + 1) / 2 : MR;
 }
 
-static inline uint32_t bf16_bits(float v) {
-  uint32_t u;
-  memcpy(&u, &v, 4);
-  if (v != v) return 0x7FC0u;
-  return (u + 0x7FFFu + (u >> 16 & 1u)) >> 16;
-}
-
 /* bf16 of x[0 .. n) (n <= MAX_TAPS) into out. */
 BF16_TARGET static void round_taps(const float* x, int64_t n, uint16_t* out) {
   for (int64_t j = 0; j < n; j += 16) {
@@ -88,7 +81,9 @@ static void pack_weights(const dgeom* g, const float* w, int flip, const int64_t
         for (int64_t i = 0; i < MR; i++) {
           const float* wr = w + ((k0 + i) * g->r + kr) * g->s;
           uint32_t word = 0;
-          if (i < mr) word = bf16_bits(wr[ks]) | (ks + 1 < g->s ? bf16_bits(wr[ks + 1]) << 16 : 0);
+          if (i < mr) {
+            word = conv_bf16_bits(wr[ks]) | (ks + 1 < g->s ? conv_bf16_bits(wr[ks + 1]) << 16 : 0);
+          }
           d[t * MR + i] = word;
         }
       }
@@ -208,8 +203,8 @@ BF16_TARGET static void convert_rows(const dgeom* g, const float* xi, const conv
       }
       for (int64_t ixp = g->pw; ixp < g->pw + g->w; ixp++) {
         const int64_t ix = ixp - g->pw;
-        uint32_t word = bf16_bits(src[0][ix]);
-        if (src[1] != NULL) word |= bf16_bits(src[1][ix]) << 16;
+        uint32_t word = conv_bf16_bits(src[0][ix]);
+        if (src[1] != NULL) word |= conv_bf16_bits(src[1][ix]) << 16;
         if (ixp % g->sw < g->nph) dst[(ixp % g->sw) * g->wq + ixp / g->sw] = word;
       }
     }

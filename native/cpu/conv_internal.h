@@ -47,6 +47,14 @@ static inline float conv_round_bf16(float v) {
   return v != v ? v : o;
 }
 
+/* The bf16 word of v (RNE; NaN -> 0x7FC0, c10::BFloat16's), in the low 16
+ * bits. */
+static inline uint32_t conv_bf16_bits(float v) {
+  uint32_t u;
+  __builtin_memcpy(&u, &v, 4);
+  return v != v ? 0x7FC0u : (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+}
+
 /* v[0 .. n) rounded to bf16 in place. */
 static inline void conv_round_bf16_row(float* v, int64_t n) {
 #pragma omp simd

@@ -95,14 +95,6 @@ static int set_post_ops(int flags, const dnnl_memory_desc_t* chan, dnnl_primitiv
   return ok;
 }
 
-/* bf16 bits of v (RNE; NaN -> 0x7FC0). */
-static inline uint16_t bf16_bits(float v) {
-  uint32_t u;
-  memcpy(&u, &v, 4);
-  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return 0x7FC0;
-  return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
-
 /* Whether md is a layout write_weights writes: blocked, unpadded, no extra
  * data, innermost blocks of ob output channels and then 2 input channels
  * (oneDNN 2.6's avx512_core_bf16 3x3 kernels take OhwI64o2i or 32o2i). */
@@ -136,7 +128,7 @@ static void write_weights(const dnnl_memory_desc_t* md, const conv_shape* p, con
       for (int64_t o = 0; o < ob; o++) {
         const float* row = w + ((bo * ob + o) * p->c + 2 * q) * rs;
         for (int64_t t = 0; t < rs; t++) {
-          words[t * ob + o] = bf16_bits(row[t]) | (uint32_t)bf16_bits(row[rs + t]) << 16;
+          words[t * ob + o] = conv_bf16_bits(row[t]) | conv_bf16_bits(row[rs + t]) << 16;
         }
       }
       for (int64_t t = 0; t < rs; t++) {
@@ -264,17 +256,6 @@ static void copy_residual(const uint16_t* r, uint16_t* y, int64_t count) {
 
 static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
 
-/* w[0 .. n) rounded to bf16 words (bf16_bits), for oneDNN's reorder into
- * the layouts write_weights does not know. */
-static void round_weights(const float* w, int64_t n, uint16_t* out) {
-  const int64_t chunk = 1 << 14, pieces = (n + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < pieces; i++) {
-    const int64_t at = i * chunk, len = n - at < chunk ? n - at : chunk;
-    for (int64_t j = 0; j < len; j++) out[at + j] = bf16_bits(w[at + j]);
-  }
-}
-
 static int run(const conv_shape* p, const plan* pl, int flags, const uint16_t* x,
                const float* weight, const float* bias, const float* coef, uint16_t* y) {
   const size_t nw = up64(p_dnnl_memory_desc_get_size(&pl->w));
@@ -294,7 +275,8 @@ static int run(const conv_shape* p, const plan* pl, int flags, const uint16_t* x
   if (pl->own_layout && (env == NULL || strcmp(env, "onednn") != 0)) {
     write_weights(&pl->w, p, weight, (uint16_t*)wb);
   } else {
-    round_weights(weight, wn, wr);
+#pragma omp parallel
+    lits_bf16_round(weight, wn, wr); /* conv_bf16_blocked.c's */
     const dnnl_memory_desc_t* rm[3] = {&pl->wbf16, &pl->w, &spmd};
     void* const rp[3] = {(void*)wr, wb, sp};
     const int rid[3] = {DNNL_ARG_FROM, DNNL_ARG_TO, DNNL_ARG_SCRATCHPAD};

@@ -88,11 +88,7 @@ static void pack_weights(const float* w, int64_t k, int64_t r, int64_t s, int bf
         const int64_t kr = t / ps, ks = 2 * (t % ps);
         const float w0 = ch < k ? w[ch * taps + kr * s + ks] : 0.0f;
         const float w1 = ch < k && ks + 1 < s ? w[ch * taps + kr * s + ks + 1] : 0.0f;
-        uint32_t u0, u1;
-        const float r0 = conv_round_bf16(w0), r1 = conv_round_bf16(w1);
-        memcpy(&u0, &r0, 4);
-        memcpy(&u1, &r1, 4);
-        words[(b * r * ps + t) * KB + i] = u0 >> 16 | (u1 & 0xFFFF0000u);
+        words[(b * r * ps + t) * KB + i] = conv_bf16_bits(w0) | conv_bf16_bits(w1) << 16;
       }
     }
   }
@@ -148,16 +144,12 @@ __attribute__((target("avx512f"))) static void split_row(const float* row, int64
  * 2j + 1 read it at ox + j), odd[m] <- column 2m and a zero (the last tap
  * of an odd s: its pair's weight is 0, but a 0 times an infinite input
  * would not be). */
-static inline uint32_t high_bf16(uint32_t u) { /* a NaN stays one (0x7FC0) */
-  return (u & 0x7FFFFFFFu) > 0x7F800000u ? 0x7FC0u : u >> 16;
-}
-
 static void pair_words(float* even, float* odd, int64_t len) {
   uint32_t* e = (uint32_t*)even;
   uint32_t* o = (uint32_t*)odd;
-  for (int64_t m = 0; m < len; m++) {
-    const uint32_t lo = high_bf16(e[m]);
-    e[m] = lo | high_bf16(o[m]) << 16;
+  for (int64_t m = 0; m < len; m++) { /* (the values are bf16 already: exact) */
+    const uint32_t lo = conv_bf16_bits(even[m]);
+    e[m] = lo | conv_bf16_bits(odd[m]) << 16;
     o[m] = lo;
   }
 }
