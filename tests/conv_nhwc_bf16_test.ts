@@ -152,9 +152,10 @@ const cases: Case[] = [
 ];
 
 // 1x1 shapes for our own kernel (conv_nhwc_bf16_pointwise.c) where AMX is
-// not used: rows of 2 KiB gathered (1024 channels), a half panel of 16
-// channels, tiles of 12 pixels with a partial last one, several blocks per
-// thread, stride 2, and an output of 8 MiB (streamed) summed in place.
+// not used: rows of 2 KiB gathered (1024 channels), panels of 64 channels
+// with 48, 32 or 16 of them used, tiles of 6 pixels with a partial last
+// one, several blocks per thread, stride 2, and an output of 8 MiB
+// (streamed) summed in place.
 const pointwise: Case[] = [
   { g: { n: 1, c: 1024, h: 11, w: 11, k: 48, r: 1, s: 1 }, flags: BN | RESIDUAL | RELU },
   { g: { n: 2, c: 64, h: 25, w: 25, k: 64, r: 1, s: 1, sh: 2, sw: 2 }, flags: BIAS | RESIDUAL },

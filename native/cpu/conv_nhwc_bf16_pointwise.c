@@ -6,9 +6,12 @@
  * and x's rows already hold bf16 pairs along c: the A operand of
  * bf16_gemm.c's micro-kernel (one 32-bit word broadcast per row) read in
  * place, with no packing (a stride-2 convolution's pixels are gathered,
- * 12 rows of c at a time). The weights are rounded and packed once per call
- * into panels of 32 output channels ([pair][32] words, B of the kernel),
- * and each 12 x 32 tile of y is finished in registers: fp32 sums, times the
+ * a block of rows at a time). The weights are rounded and packed once per
+ * call into panels of 64 output channels ([pair][64] words, B of the
+ * kernel), and each 6 x 64 tile of y is finished in registers: fp32 sums
+ * (6 broadcasts and 4 loads feed 24 vdpbf16ps; 12 x 32 tiles, with 12
+ * broadcasts, took 1.05-1.07x as long over ResNet-50's 1x1 shapes, the
+ * same bits), times the
  * batch norm's scale plus its shift (or the bias), plus the residual,
  * ReLU, rounded to bf16 (RNE) and stored as whole cache lines, streamed
  * past the caches when y is large. The next tile's rows and residual are
@@ -16,8 +19,8 @@
  * (256 -> 64 at 64^2, batch 16: 7.2 -> 5.1 ms with the rows prefetched).
  * Why: oneDNN 2.6's avx512_core_bf16 1x1 kernels ran ResNet-50's 1x1
  * layers at 190-410 GFLOP/s on a 2-core Zen 4 (vdpbf16ps peak 470); its
- * 13 shapes, alternating, one call each: 92.9 ms here against 104.7 there
- * at batch 16, 6.4 against 9.0 at batch 1. */
+ * 13 shapes, alternating, one call each: 88.0 ms here against 105.9 there
+ * at batch 16, 6.0 against 8.5 at batch 1. */
 #include <omp.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,23 +30,23 @@
 #include "conv_internal.h"
 #include "stream_store.h"
 
-#define MR 12 /* pixels per tile: 24 accumulators */
-#define NR 32 /* output channels per tile: two vectors */
-#define TB 8  /* tiles per block: the block's rows stay in L2 across the panels */
+#define MR 6  /* pixels per tile: 24 accumulators */
+#define NR 64 /* output channels per tile: four vectors */
+#define TB 16 /* tiles per block: the block's rows stay in L2 across the panels */
 
 int lits_nhwc_bf16_pointwise_applies(const conv_shape* p) {
   return p->r == 1 && p->s == 1 && p->ph == 0 && p->pw == 0 && p->groups == 1 && p->c % 16 == 0 &&
          p->k % 16 == 0;
 }
 
-/* Panel j (channels [32 j, 32 j + 32)) of W^T: word (q, col) holds
+/* Panel j (channels [64 j, 64 j + 64)) of W^T: word (q, col) holds
  * bf16(W[col, 2q]) | bf16(W[col, 2q + 1]) << 16; channels past k are 0.
  * 16 channels' words of 16 pairs at a time, transposed in registers. */
 BF16_TARGET static void pack_panel(const float* w, int64_t c, int64_t k, int64_t j,
                                    uint32_t* dst) {
   const int64_t pairs = c / 2;
-  for (int64_t half = 0; half < 2; half++) {
-    const int64_t col0 = j * NR + half * 16;
+  for (int64_t quarter = 0; quarter < NR / 16; quarter++) {
+    const int64_t col0 = j * NR + quarter * 16;
     for (int64_t q = 0; q < pairs; q += 16) {
       const int64_t n = pairs - q < 16 ? 2 * (pairs - q) : 32;
       __m512i v[16];
@@ -51,7 +54,9 @@ BF16_TARGET static void pack_panel(const float* w, int64_t c, int64_t k, int64_t
         v[t] = col0 + t < k ? pairs_of(w + (col0 + t) * c + 2 * q, n) : _mm512_setzero_si512();
       }
       transpose16(v);
-      for (int64_t t = 0; t < n / 2; t++) _mm512_storeu_si512(dst + (q + t) * NR + half * 16, v[t]);
+      for (int64_t t = 0; t < n / 2; t++) {
+        _mm512_storeu_si512(dst + (q + t) * NR + quarter * 16, v[t]);
+      }
     }
   }
 }
@@ -74,56 +79,73 @@ BF16_TARGET static inline __m512 finish(__m512 acc, __m512 mul, __m512 add, cons
   return relu ? _mm512_max_ps(_mm512_setzero_ps(), v) : v; /* NaN stays NaN */
 }
 
-#define ROW(i) __m512 c##i##a = _mm512_setzero_ps(), c##i##b = _mm512_setzero_ps();
+#define ROW(i)                                                         \
+  __m512 c##i##a = _mm512_setzero_ps(), c##i##b = _mm512_setzero_ps(), \
+         c##i##c = _mm512_setzero_ps(), c##i##d = _mm512_setzero_ps();
 #define DOT(i)                                                             \
   {                                                                        \
     const __m512bh w = (__m512bh)_mm512_set1_epi32((int)a[(i) * lda + q]); \
     c##i##a = _mm512_dpbf16_ps(c##i##a, w, b0);                            \
     c##i##b = _mm512_dpbf16_ps(c##i##b, w, b1);                            \
+    c##i##c = _mm512_dpbf16_ps(c##i##c, w, b2);                            \
+    c##i##d = _mm512_dpbf16_ps(c##i##d, w, b3);                            \
   }
-/* Rounded by vcvtne2ps2bf16: RNE, as round_hi, but NaN quietened and
+/* Channels [16 v, 16 v + 32) of row i (those below 16 nv), finished and
+ * rounded by vcvtne2ps2bf16: RNE, as round_hi, but NaN quietened and
  * denormals to zero (Intel's definition; oneDNN's rounding too). */
-#define STORE(i)                                                                       \
-  if ((i) < mr) {                                                                      \
-    const uint16_t* ri = r != NULL ? r + (i) * k : NULL;                               \
-    const __m512 lo = finish(c##i##a, mul0, add0, ri, relu);                           \
-    const __m512 hi = finish(c##i##b, mul1, add1, ri != NULL && two ? ri + 16 : NULL, relu); \
-    const __m512i w = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);                            \
-    if (nt) {                                                                          \
-      _mm512_stream_si512((void*)(y + (i) * k), w);                                    \
-    } else {                                                                           \
-      _mm512_mask_storeu_epi16(y + (i) * k, keep, w);                                  \
-    }                                                                                  \
+#define HALF(i, lo_acc, hi_acc, v)                                                   \
+  if ((v) < nv) {                                                                    \
+    const int both = (v) + 1 < nv;                                                   \
+    const uint16_t* ri = r != NULL ? r + (i) * k + 16 * (v) : NULL;                  \
+    const __m512 lo = finish(lo_acc, mul[v], add[v], ri, relu);                      \
+    const __m512 hi =                                                                \
+        finish(hi_acc, mul[(v) + 1], add[(v) + 1], ri != NULL && both ? ri + 16 : NULL, relu); \
+    const __m512i w = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);                         \
+    if (nt) {                                                                        \
+      _mm512_stream_si512((void*)(y + (i) * k + 16 * (v)), w);                       \
+    } else {                                                                         \
+      _mm512_mask_storeu_epi16(y + (i) * k + 16 * (v), both ? 0xFFFFFFFFu : 0xFFFFu, w); \
+    }                                                                                \
+  }
+#define STORE(i)                 \
+  if ((i) < mr) {                \
+    HALF(i, c##i##a, c##i##b, 0) \
+    HALF(i, c##i##c, c##i##d, 2) \
   }
 
-/* y rows [0, mr) (k apart), channels [0, 32) (or 16 when !two), from MR
- * rows of a (lda words apart, `pairs` words each) and a packed panel bp;
- * mul, add: the panel's per-channel scale and shift; r: the residual's
- * rows (k apart) or NULL. */
+/* y rows [0, mr) (k apart), channels [0, 16 nv), nv <= 4, from MR rows of
+ * a (lda words apart, `pairs` words each) and a packed panel bp; mulp,
+ * addp: the panel's per-channel scale and shift; r: the residual's rows (k
+ * apart) or NULL. */
 BF16_TARGET static void kernel(int64_t pairs, const uint32_t* a, int64_t lda, const uint32_t* bp,
                              const float* mulp, const float* addp, const uint16_t* r, int relu,
-                             uint16_t* y, int64_t k, int64_t mr, int two, int stream) {
+                             uint16_t* y, int64_t k, int64_t mr, int64_t nv, int stream) {
   /* The residual's lines of this tile and the next (the same channels
-   * of the next 12 pixels), read when the sums are done. */
+   * of the next pixels), read when the sums are done. */
   if (r != NULL) {
-    for (int64_t i = 0; i < 2 * MR; i++) __builtin_prefetch(r + i * k, 0, 3);
+    for (int64_t i = 0; i < 2 * MR; i++) {
+      __builtin_prefetch(r + i * k, 0, 3);
+      __builtin_prefetch(r + i * k + 32, 0, 3);
+    }
   }
-  ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11);
+  ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5);
   const uint32_t* next = a + MR * lda; /* the next tile's rows, a line an iteration */
   for (int64_t q = 0; q < pairs; q++) {
-    __builtin_prefetch(next + q * 16, 0, 3);
+    if (q % 2 == 0) __builtin_prefetch(next + q * 8, 0, 3);
     const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp);
     const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + 16);
-    DOT(0) DOT(1) DOT(2) DOT(3) DOT(4) DOT(5) DOT(6) DOT(7) DOT(8) DOT(9) DOT(10) DOT(11);
+    const __m512bh b2 = (__m512bh)_mm512_loadu_si512(bp + 32);
+    const __m512bh b3 = (__m512bh)_mm512_loadu_si512(bp + 48);
+    DOT(0) DOT(1) DOT(2) DOT(3) DOT(4) DOT(5);
     bp += NR;
   }
-  const __m512 mul0 = _mm512_loadu_ps(mulp), add0 = _mm512_loadu_ps(addp);
-  const __m512 mul1 = two ? _mm512_loadu_ps(mulp + 16) : mul0;
-  const __m512 add1 = two ? _mm512_loadu_ps(addp + 16) : add0;
-  const __mmask32 keep = two ? 0xFFFFFFFFu : 0xFFFFu;
-  const int nt = stream && two && ((uintptr_t)y & 63) == 0 && k % 32 == 0;
+  __m512 mul[4], add[4];
+  for (int64_t v = 0; v < 4; v++) {
+    mul[v] = v < nv ? _mm512_loadu_ps(mulp + 16 * v) : _mm512_setzero_ps();
+    add[v] = v < nv ? _mm512_loadu_ps(addp + 16 * v) : _mm512_setzero_ps();
+  }
+  const int nt = stream && nv == 4 && ((uintptr_t)y & 63) == 0 && k % 32 == 0;
   STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5);
-  STORE(6) STORE(7) STORE(8) STORE(9) STORE(10) STORE(11);
 }
 
 /* Rows [p0, p0 + rows) of the convolution's A (output pixels' input
@@ -158,7 +180,7 @@ int lits_nhwc_bf16_pointwise(const conv_shape* p, const uint16_t* x, const float
   const int64_t pairs = p->c / 2, panels = (p->k + NR - 1) / NR;
   const int64_t pixels = p->n * p->ohw, tiles = (pixels + MR - 1) / MR;
   /* Gathered rows lie a line more than their length apart: rows of 2 KiB
-   * or more, read in place, put a tile's 12 in a few L1 sets (4 KiB apart:
+   * or more, read in place, put a tile's 6 in a few L1 sets (4 KiB apart:
    * one set of 8 ways; 2048 -> 512 at 8^2, batch 16: 5.9 -> 5.7 ms). */
   const int64_t lda = pairs + 16;
   const int64_t panel_words = pairs * NR, block_words = TB * MR * lda;
@@ -194,12 +216,11 @@ int lits_nhwc_bf16_pointwise(const conv_shape* p, const uint16_t* x, const float
         a = abuf, ld = lda;
       }
       for (int64_t j = 0; j < panels; j++) {
-        const int64_t ch = j * NR;
-        const int two = p->k - ch >= NR;
+        const int64_t ch = j * NR, nv = p->k - ch >= NR ? NR / 16 : (p->k - ch) / 16;
         for (int64_t t0 = 0; t0 < rows; t0 += MR) {
           const int64_t mr = rows - t0 < MR ? rows - t0 : MR, at = (p0 + t0) * p->k + ch;
           kernel(pairs, a + t0 * ld, ld, wpk + j * panel_words, mul + ch, add + ch,
-                 r != NULL ? r + at : NULL, relu, y + at, p->k, mr, two, stream);
+                 r != NULL ? r + at : NULL, relu, y + at, p->k, mr, nv, stream);
         }
       }
     }
