@@ -126,8 +126,9 @@ KERNEL(kernel4, ROW(0) ROW(1) ROW(2) ROW(3), DOT(0) DOT(1) DOT(2) DOT(3),
  * 4 loads feed its 24 vdpbf16ps, where kernel12 has 12 broadcasts and 2
  * loads: the same sums in the same order, so the same bits. ResNet-50's
  * 1x1 layers at batch 16, forward, backward data and filter gradient, 2
- * threads of a Zen 4, alternating with kernel12: 1.034x over the 39 calls,
- * up to 1.16x (64 -> 64 at 64^2, backward data). */
+ * threads of a Zen 4: 1.036x over the 39 calls (one library a process,
+ * alternating: 323.0 and 325.4 ms against 308.7 and 313.4), up to 1.16x
+ * (64 -> 64 at 64^2, backward data). */
 #define ROW4(i)                                                        \
   __m512 c##i##a = _mm512_setzero_ps(), c##i##b = _mm512_setzero_ps(), \
          c##i##c = _mm512_setzero_ps(), c##i##d = _mm512_setzero_ps();
