@@ -191,11 +191,12 @@ typedef struct {
 } gemm_args;
 
 /* C[mc x nc] (alpha, beta) from a packed A block (rows ps words apart) and
- * a packed B block (panels ps * NR words apart): each B panel of NR
- * columns (in L1) against the block's MR-row panels. stream: streaming
- * stores where a tile's rows are whole aligned lines. amx: rows in 32s
- * (and a 16) on AMX tiles where K has 16 pairs or more, the last mc % 16
- * rows on the vdpbf16ps kernels. */
+ * a packed B block (panels ps * NR words apart): each pair of B panels
+ * against the block's rows in sixes (kernel6x2), a last lone panel against
+ * its MR-row panels. stream: streaming stores where a tile's rows are whole
+ * aligned lines. amx: rows in 32s (and a 16) on AMX tiles where K has 16
+ * pairs or more, then panel by panel, the last mc % 16 rows on the
+ * vdpbf16ps kernels. */
 BF16_TARGET static void block_product(const uint32_t* ablk, const uint32_t* bbuf, int64_t ps,
                                       int64_t mc, int64_t nc, float* c, int64_t ldc, float alpha,
                                       float beta, int stream, int amx) {

@@ -130,7 +130,7 @@ BF16_TARGET static void kernel(int64_t pairs, const uint32_t* a, int64_t lda, co
     }
   }
   ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5);
-  const uint32_t* next = a + MR * lda; /* the next tile's rows, a line an iteration */
+  const uint32_t* next = a + MR * lda; /* the next tile's rows, a line every other step */
   for (int64_t q = 0; q < pairs; q++) {
     if (q % 2 == 0) __builtin_prefetch(next + q * 8, 0, 3);
     const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp);
