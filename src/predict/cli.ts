@@ -17,6 +17,7 @@ import { SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "../train/fla
 import { reportError } from "../train/cli.ts";
 import { UsageError } from "../train/errors.ts";
 import { resolveDevice } from "../train/session.ts";
+import { inPrecision } from "../train/precision.ts";
 import { writeFileAtomic } from "../train/atomic.ts";
 import { parseWindow, type PredictPreprocessing, resolvePreprocessing } from "./preprocess.ts";
 import { loadInputs } from "./inputs.ts";
@@ -55,6 +56,7 @@ const COMMAND = new Command({
       default: 8,
     },
     device: { ...S.device, default: "auto" },
+    precision: { ...S.precision, default: "fp32" },
   },
 });
 
@@ -139,6 +141,7 @@ export function predictMain(args: readonly string[]): Promise<number> {
       layer?: string;
       "batch-size": number;
       device: TrainConfig["device"];
+      precision: TrainConfig["precision"];
     };
     const window = v.window === undefined ? undefined : parseWindow(v.window);
     const dev = resolveDevice(v.device);
@@ -155,11 +158,13 @@ export function predictMain(args: readonly string[]): Promise<number> {
       const items = await loadInputs(p.inputs, prep, notes);
       using model = buildModel(spec).to(dev);
       loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
-      const results = predictItems(model, items, prep.imageSize, {
-        device: dev,
-        batchSize: v["batch-size"],
-        layer: v.layer,
-      });
+      // The forward and Grad-CAM's backward, as `evaluate --precision` runs its forward.
+      const results = inPrecision(v.precision, () =>
+        predictItems(model, items, prep.imageSize, {
+          device: dev,
+          batchSize: v["batch-size"],
+          layer: v.layer,
+        }));
       const how = `window [${prep.window.join(", ")}] HU, training images ${
         prep.dataSize.join("x")
       }, model input ${prep.imageSize}x${prep.imageSize}${
@@ -171,7 +176,7 @@ export function predictMain(args: readonly string[]): Promise<number> {
             ).join(", ")
           })`;
         }).join("")
-      }`;
+      }${v.precision === "bf16" ? ", bf16 autocast" : ""}`;
       const html = renderPredictions(results, {
         title: `${spec.name} predictions`,
         classNames: CLASS_NAMES,
