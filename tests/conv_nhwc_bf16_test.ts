@@ -89,8 +89,15 @@ interface Case {
   inPlace?: boolean;
 }
 
-/** One call against relu?(T(conv + bias) + r) in float64, rounded once; its output words. */
-function check({ g, flags, inPlace = false }: Case, seed: number): Uint16Array {
+/**
+ * One call against relu?(T(conv + bias) + r) in float64, rounded once; its
+ * output words. `prepared`: the buffer that keeps the weights between calls.
+ */
+function check(
+  { g, flags, inPlace = false }: Case,
+  seed: number,
+  prepared: Uint8Array | null = null,
+): Uint16Array {
   const G = resolve(g), hw = g.h * g.w, ohw = G.oh * G.ow;
   const x = randoms(g.n * g.c * hw, seed), w = randoms(g.k * g.c * g.r * g.s, seed + 1);
   const bias = flags & BIAS ? randoms(g.k, seed + 2) : null;
@@ -119,6 +126,8 @@ function check({ g, flags, inPlace = false }: Case, seed: number): Uint16Array {
     P(rb),
     flags & RELU ? 1 : 0,
     P(y),
+    P(prepared),
+    BigInt(prepared?.byteLength ?? 0),
   );
   assert.equal(st, 0, lastError(lib));
   const got = fromNhwc(y, g.n, g.k, ohw), out = y.slice();
@@ -197,6 +206,41 @@ Deno.test({
 });
 
 Deno.test({
+  name: "channels-last bf16: weights kept between calls, remade when they change",
+  ignore: !available,
+  fn() {
+    const bytesOut = new BigInt64Array(1);
+    // Our 1x1 kernel's panels, then oneDNN's 3x3 layout written by us and by its reorder.
+    const runs: [Case, Record<string, string>][] = [
+      [pointwise[0], { LITS_AMX: "off" }],
+      [layouts[0], {}],
+      [layouts[0], { LITS_NHWC_WEIGHTS: "onednn" }],
+    ];
+    runs.forEach(([c, env], i) =>
+      withEnv(env, () => {
+        const seed = 700 + 10 * i;
+        const params = resolve(c.g).params;
+        assert.equal(lib.lits_conv2d_nhwc_bf16_prepared_bytes!(params, P(bytesOut)), 0);
+        const prepared = new Uint8Array(Number(bytesOut[0]));
+        const plain = check(c, seed);
+        assert.deepEqual(check(c, seed, prepared), plain, "the call that fills the buffer");
+        assert.deepEqual(check(c, seed, prepared), plain, "the call that reads it");
+        // Other weights (and x) through the same buffer: check() compares them
+        // with float64, so weights kept from the last call fail it.
+        check(c, seed + 5, prepared);
+        assert.deepEqual(check(c, seed, prepared), plain, "the first weights again");
+        assert.deepEqual(check(c, seed, new Uint8Array(64)), plain, "a buffer too short");
+      })
+    );
+    const probe = resolve(pointwise[0].g).params;
+    const z = new Uint16Array(1), w = new Float32Array(1);
+    const st = lib.lits_conv2d_nhwc_bf16!(probe, P(z), P(w), null, null, null, 0, P(z), P(z), -1n);
+    assert.notEqual(st, 0);
+    assert.match(lastError(lib), /prepared_bytes is negative/);
+  },
+});
+
+Deno.test({
   name: "channels-last bf16 1x1 convolution: our kernel's tiles, blocks and streamed rows",
   ignore: !available,
   fn() {
@@ -241,7 +285,7 @@ Deno.test("channels-last bf16: bad calls fail with a message, never a crash", ()
   withEnv({ LITS_ONEDNN: "off" }, () => {
     assert.equal(takes(probe, BN | RELU), false);
     const xs = new Uint16Array(16 * 16), w = new Float32Array(16 * 16), ys = new Uint16Array(256);
-    const st = lib.lits_conv2d_nhwc_bf16!(probe, P(xs), P(w), null, null, null, 0, P(ys));
+    const st = lib.lits_conv2d_nhwc_bf16!(probe, P(xs), P(w), null, null, null, 0, P(ys), null, 0n);
     assert.notEqual(st, 0);
     assert.match(lastError(lib), /oneDNN does not run this convolution here/);
   });

@@ -166,7 +166,7 @@ int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const c
 int lits_nhwc_bf16_pointwise_applies(const conv_shape* p);
 int lits_nhwc_bf16_pointwise(const conv_shape* p, const uint16_t* x, const float* weight,
                              const float* bias, const float* coef, const uint16_t* r,
-                             int32_t relu, uint16_t* y);
+                             int32_t relu, uint16_t* y, void* prepared, int64_t bytes);
 
 /* conv_tiles.c's lits_conv_tile_columns and lits_conv_col2im_tile, with
  * vectorised copies for stride 2 along rows (conv_bf16_cols.c). */

@@ -256,8 +256,22 @@ static void copy_residual(const uint16_t* r, uint16_t* y, int64_t count) {
 
 static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
 
+/* The layout lits_prep_slot keeps the weights under: md's dims and
+ * blocking, and who writes them (our writer or oneDNN's reorder). */
+static uint64_t weights_layout(const dnnl_memory_desc_t* md, int ours) {
+  const dnnl_blocking_desc_t* b = &md->format_desc.blocking;
+  uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)ours;
+  const int64_t v[] = {md->dims[0], md->dims[1], md->dims[2], md->dims[3], b->strides[0],
+                       b->strides[1], b->strides[2], b->strides[3], b->inner_nblks,
+                       b->inner_blks[0], b->inner_blks[1], b->inner_blks[2], b->inner_idxs[0],
+                       b->inner_idxs[1], b->inner_idxs[2], (int64_t)md->format_kind};
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) h = (h ^ (uint64_t)v[i]) * 0x100000001b3ULL;
+  return h;
+}
+
 static int run(const conv_shape* p, const plan* pl, int flags, const uint16_t* x,
-               const float* weight, const float* bias, const float* coef, uint16_t* y) {
+               const float* weight, const float* bias, const float* coef, uint16_t* y,
+               void* prepared, int64_t bytes) {
   const size_t nw = up64(p_dnnl_memory_desc_get_size(&pl->w));
   const size_t nch = up64((size_t)(2 * p->k) * sizeof(float));
   const int64_t wn = p->k * p->c * p->r * p->s;
@@ -272,9 +286,16 @@ static int run(const conv_shape* p, const plan* pl, int flags, const uint16_t* x
   const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->h.scratch);
   int st = LITS_OK;
   const char* env = getenv("LITS_NHWC_WEIGHTS"); /* =onednn: its reorder (tests compare) */
-  if (pl->own_layout && (env == NULL || strcmp(env, "onednn") != 0)) {
+  const int ours = pl->own_layout && (env == NULL || strcmp(env, "onednn") != 0);
+  /* The weights from the caller's buffer, made there on the first call
+   * with them; else into scratch, every call. */
+  int ready = 0;
+  void* kept = lits_prep_slot(prepared, bytes, (int64_t)nw, weights_layout(&pl->w, ours), weight,
+                              wn, &ready);
+  if (kept != NULL) wb = kept;
+  if (!ready && ours) {
     write_weights(&pl->w, p, weight, (uint16_t*)wb);
-  } else {
+  } else if (!ready) {
 #pragma omp parallel
     lits_bf16_round(weight, wn, wr); /* conv_bf16_blocked.c's */
     const dnnl_memory_desc_t* rm[3] = {&pl->wbf16, &pl->w, &spmd};
@@ -302,21 +323,42 @@ static int run(const conv_shape* p, const plan* pl, int flags, const uint16_t* x
     m[nargs] = &pl->chan, ptr[nargs] = add;
     ids[nargs++] = DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1;
   }
+  if (st == LITS_OK && kept != NULL) lits_prep_done(prepared);
   if (st == LITS_OK) st = lits_onednn_execute(pl->h.conv, m, ptr, ids, nargs, WHAT);
   lits_scratch_free(base);
   return st;
 }
 
+int lits_conv2d_nhwc_bf16_prepared_bytes(const lits_conv2d_params* params_host,
+                                         int64_t* bytes) {
+  static const char* fn = "lits_conv2d_nhwc_bf16_prepared_bytes";
+  lits_clear_error();
+  LITS_REQUIRE(bytes != NULL, "%s: bytes is NULL", fn);
+  *bytes = 0;
+  conv_shape p;
+  const int st = lits_conv_setup(fn, &p, params_host);
+  if (st != LITS_OK) return st == LITS_EMPTY ? LITS_OK : st;
+  /* bf16 weights in whole 64-channel blocks: our 1x1 panels, and oneDNN's
+   * layouts without padding past them; lits_prep_slot's header before. */
+  const int64_t k = (p.k + 63) / 64 * 64, c = (p.c + 63) / 64 * 64;
+  *bytes = 64 + k * c * p.r * p.s * 2;
+  return LITS_OK;
+}
+
 int lits_conv2d_nhwc_bf16(const lits_conv2d_params* params_host, const uint16_t* x,
                           const float* weight, const float* bias, const float* coef,
-                          const uint16_t* r, int32_t relu, uint16_t* y) {
+                          const uint16_t* r, int32_t relu, uint16_t* y, void* prepared,
+                          int64_t prepared_bytes) {
   static const char* fn = "lits_conv2d_nhwc_bf16";
   lits_clear_error();
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
+  LITS_REQUIRE(prepared_bytes >= 0, "%s: prepared_bytes is negative (%lld)", fn,
+               (long long)prepared_bytes);
   if (ours(&p)) {
-    const int st = lits_nhwc_bf16_pointwise(&p, x, weight, bias, coef, r, relu, y);
+    const int st = lits_nhwc_bf16_pointwise(&p, x, weight, bias, coef, r, relu, y, prepared,
+                                            prepared_bytes);
     return st == LITS_OK ? st : lits_conv_status(fn, &p, st);
   }
   const int flags = flags_of(bias, coef, r, relu);
@@ -332,7 +374,7 @@ int lits_conv2d_nhwc_bf16(const lits_conv2d_params* params_host, const uint16_t*
                    fn);
   } else {
     if (r != NULL) copy_residual(r, y, p.n * p.k * p.ohw);
-    st = run(&p, pl, flags, x, weight, bias, coef, y);
+    st = run(&p, pl, flags, x, weight, bias, coef, y, prepared, prepared_bytes);
   }
   if (pl == &tmp) lits_onednn_plan_drop(&tmp.h, sizeof(tmp));
   lits_onednn_unlock();
@@ -350,10 +392,21 @@ int lits_conv2d_nhwc_bf16_takes(const lits_conv2d_params* params_host, int32_t f
   return LITS_OK;
 }
 
+int lits_conv2d_nhwc_bf16_prepared_bytes(const lits_conv2d_params* params_host,
+                                         int64_t* bytes) {
+  (void)params_host;
+  lits_clear_error();
+  LITS_REQUIRE(bytes != NULL, "lits_conv2d_nhwc_bf16_prepared_bytes: bytes is NULL");
+  *bytes = 0;
+  return LITS_OK;
+}
+
 int lits_conv2d_nhwc_bf16(const lits_conv2d_params* params_host, const uint16_t* x,
                           const float* weight, const float* bias, const float* coef,
-                          const uint16_t* r, int32_t relu, uint16_t* y) {
+                          const uint16_t* r, int32_t relu, uint16_t* y, void* prepared,
+                          int64_t prepared_bytes) {
   (void)params_host, (void)x, (void)weight, (void)bias, (void)coef, (void)r, (void)relu, (void)y;
+  (void)prepared, (void)prepared_bytes;
   lits_clear_error();
   return lits_fail(LITS_ERR_UNAVAILABLE,
                    "lits_conv2d_nhwc_bf16: built without oneDNN's header (libdnnl-dev)");

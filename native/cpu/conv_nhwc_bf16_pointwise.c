@@ -175,9 +175,14 @@ static void channel_affine(const conv_shape* p, const float* bias, const float* 
   }
 }
 
+/* The layout lits_prep_slot keeps the packed panels under. */
+static uint64_t panels_layout(const conv_shape* p) {
+  return 0x7077310000000000ULL ^ (uint64_t)NR << 48 ^ (uint64_t)p->k << 24 ^ (uint64_t)p->c;
+}
+
 int lits_nhwc_bf16_pointwise(const conv_shape* p, const uint16_t* x, const float* weight,
                              const float* bias, const float* coef, const uint16_t* r,
-                             int32_t relu, uint16_t* y) {
+                             int32_t relu, uint16_t* y, void* prepared, int64_t bytes) {
   const int64_t pairs = p->c / 2, panels = (p->k + NR - 1) / NR;
   const int64_t pixels = p->n * p->ohw, tiles = (pixels + MR - 1) / MR;
   /* Gathered rows lie a line more than their length apart: rows of 2 KiB
@@ -188,10 +193,16 @@ int lits_nhwc_bf16_pointwise(const conv_shape* p, const uint16_t* x, const float
   const int nt = omp_get_max_threads();
   const int threads = tiles < nt ? (int)(tiles > 0 ? tiles : 1) : nt;
   const int64_t chan = (2 * p->k + 15) / 16 * 16;
-  uint32_t* wpk =
-      lits_scratch_alloc((panels * panel_words + threads * block_words + chan) * 4 + 64);
-  if (wpk == NULL) return LITS_ERR_MEMORY;
-  float* mul = (float*)(wpk + panels * panel_words + threads * block_words);
+  /* The panels from the caller's buffer, packed there on the first call
+   * with these weights; else into scratch, every call. */
+  int ready = 0;
+  uint32_t* kept = lits_prep_slot(prepared, bytes, panels * panel_words * 4, panels_layout(p),
+                                  weight, p->k * p->c, &ready);
+  const int64_t own_words = kept != NULL ? 0 : panels * panel_words;
+  uint32_t* buf = lits_scratch_alloc((own_words + threads * block_words + chan) * 4 + 64);
+  if (buf == NULL) return LITS_ERR_MEMORY;
+  uint32_t* wpk = kept != NULL ? kept : buf;
+  float* mul = (float*)(buf + own_words + threads * block_words);
   float* add = mul + p->k;
   channel_affine(p, bias, coef, mul, add);
   const uint32_t* xw = (const uint32_t*)x;
@@ -200,9 +211,11 @@ int lits_nhwc_bf16_pointwise(const conv_shape* p, const uint16_t* x, const float
 #pragma omp parallel num_threads(threads)
   {
     const int th = omp_get_thread_num();
-    uint32_t* abuf = wpk + panels * panel_words + th * block_words;
+    uint32_t* abuf = buf + own_words + th * block_words;
+    if (!ready) {
 #pragma omp for schedule(static)
-    for (int64_t j = 0; j < panels; j++) pack_panel(weight, p->c, p->k, j, wpk + j * panel_words);
+      for (int64_t j = 0; j < panels; j++) pack_panel(weight, p->c, p->k, j, wpk + j * panel_words);
+    }
     /* Each thread an even share of the tiles, in blocks of TB that share
      * the panels (whole blocks split 1024 pixels' 11 six to five). */
     const int64_t t_end = tiles * (th + 1) / threads;
@@ -227,6 +240,7 @@ int lits_nhwc_bf16_pointwise(const conv_shape* p, const uint16_t* x, const float
     }
     if (stream) _mm_sfence(); /* the streamed rows before the barrier */
   }
-  lits_scratch_free(wpk);
+  if (kept != NULL) lits_prep_done(prepared);
+  lits_scratch_free(buf);
   return LITS_OK;
 }

@@ -10,7 +10,9 @@
  * remade when the hash, the shape or the tile differs, so that a change by
  * any path (an optimizer step, loading a state dict, a write by hand) is
  * seen; hashing reads the weights once (for the packed GEMM weights,
- * about half of what the packing cost). */
+ * about half of what the packing cost). lits_prep_slot keeps the same
+ * promise for buffers in other kernels' layouts (the bf16 chain's,
+ * conv_nhwc_bf16.c). */
 #include <stdint.h>
 #include <string.h>
 
@@ -149,4 +151,30 @@ const float* lits_conv_prepared_gemm_weights(const conv_shape* p, const float* w
     *hd = (prep_header){PREP_MAGIC, hash, GEMM_M, 1, p->k, p->crs_g, {0, 0}};
   }
   return data;
+}
+
+/* lits_prep_slot's header: the pending hash and layout live in it while the
+ * caller writes, magic only once it is done. */
+typedef struct {
+  uint64_t magic, hash, layout, n;
+  int64_t pending, reserved[3];
+} slot_header;
+
+#define SLOT_MAGIC 0x746f6c7370727073ULL /* "sprpslot" */
+
+void* lits_prep_slot(void* prepared, int64_t bytes, int64_t need, uint64_t layout, const float* w,
+                     int64_t n, int* ready) {
+  *ready = 0;
+  if (prepared == NULL || bytes < (int64_t)sizeof(slot_header) + need) return NULL;
+  slot_header* hd = (slot_header*)prepared;
+  const uint64_t hash = hash_floats(w, n);
+  *ready = hd->magic == SLOT_MAGIC && hd->hash == hash && hd->layout == layout &&
+           hd->n == (uint64_t)n;
+  if (!*ready) *hd = (slot_header){0, hash, layout, (uint64_t)n, 1, {0, 0, 0}};
+  return hd + 1;
+}
+
+void lits_prep_done(void* prepared) {
+  slot_header* hd = (slot_header*)prepared;
+  if (hd->pending) hd->magic = SLOT_MAGIC, hd->pending = 0;
 }

@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 2
+#define LITS_ABI_VERSION 3
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -547,17 +547,26 @@ int lits_nhwc_bf16_to_nchw_f32(const uint16_t* x, int32_t n, int32_t c, int64_t 
 LITS_OPTIONAL
 int lits_conv2d_nhwc_bf16_takes(const lits_conv2d_params* params_host, int32_t flags,
                                 int32_t* takes_host);
+/* *bytes = the size of a buffer in which lits_conv2d_nhwc_bf16 keeps
+ * this geometry's weights rounded and laid out between calls (0: none). */
+LITS_OPTIONAL
+int lits_conv2d_nhwc_bf16_prepared_bytes(const lits_conv2d_params* params_host,
+                                         int64_t* bytes);
 /* y = bf16(relu?(T(conv(x, weight) + bias) + r)), x and y channels-last
- * bf16, the weights fp32 [k, c, r, s] rounded to bf16 on every call,
- * products and sums in fp32, everything after the convolution in fp32, one
- * rounding at the end. bias, coef (T: a coef array of k channels, see the
- * fused epilogues above) and r (channels-last bf16, y's shape) may be NULL;
- * r may be y itself (the sum is then made in place). LITS_ERR_UNAVAILABLE
- * where lits_conv2d_nhwc_bf16_takes reports 0. */
+ * bf16, the weights fp32 [k, c, r, s] rounded to bf16, products and sums in
+ * fp32, everything after the convolution in fp32, one rounding at the end.
+ * bias, coef (T: a coef array of k channels, see the fused epilogues above)
+ * and r (channels-last bf16, y's shape) may be NULL; r may be y itself (the
+ * sum is then made in place). prepared (prepared_bytes bytes, any contents
+ * at first; NULL with 0: none) keeps the rounded weights between calls, as
+ * lits_conv2d_forward_prepared_f32's buffer does: they are hashed on every
+ * call and remade where they changed. LITS_ERR_UNAVAILABLE where
+ * lits_conv2d_nhwc_bf16_takes reports 0. */
 LITS_OPTIONAL
 int lits_conv2d_nhwc_bf16(const lits_conv2d_params* params_host, const uint16_t* x,
                           const float* weight, const float* bias, const float* coef,
-                          const uint16_t* r, int32_t relu, uint16_t* y);
+                          const uint16_t* r, int32_t relu, uint16_t* y, void* prepared,
+                          int64_t prepared_bytes);
 
 /* ---- the machine's ceilings (benchmarks; CPU only: LITS_OPTIONAL) ------ */
 /* The fp32 FMA peak in GFLOP/s: independent FMA chains in registers

@@ -213,8 +213,9 @@ export const symbols = {
   },
   lits_nhwc_bf16_to_nchw_f32: { parameters: [ptr, i32, i32, i64, ptr], ...status, optional: true },
   lits_conv2d_nhwc_bf16_takes: { parameters: [buf, i32, buf], ...status, optional: true },
+  lits_conv2d_nhwc_bf16_prepared_bytes: { parameters: [buf, ptr], ...status, optional: true },
   lits_conv2d_nhwc_bf16: {
-    parameters: [buf, ptr, ptr, ptr, ptr, ptr, i32, ptr],
+    parameters: [buf, ptr, ptr, ptr, ptr, ptr, i32, ptr, ptr, i64],
     ...status,
     optional: true,
   },

@@ -17,6 +17,7 @@ import type { NativeSymbols } from "../../ffi/symbols.ts";
 import { Storage } from "../storage.ts";
 import { Tensor } from "../tensor.ts";
 import { type Conv2dOptions, convGeometryOf } from "./conv.ts";
+import { preparedChainWeights } from "./conv_prepared.ts";
 import { type EvalStats, inferCoef } from "./norm.ts";
 import { contiguous } from "./shape.ts";
 
@@ -159,6 +160,8 @@ export function convNhwcBf16(
   const y = residual ?? new NhwcBf16(lib, x.n, g.k, g.oh, g.ow);
   const coef = conv.bn ? inferCoef(conv.bn) : null;
   const cw = contiguous(conv.weight), cb = conv.bias ? contiguous(conv.bias) : null;
+  // Kept rounded between calls, tied to the weights' storage (a copy has none).
+  const prep = cw === conv.weight ? preparedChainWeights(cw, g.params) : null;
   try {
     check(
       lib,
@@ -171,6 +174,8 @@ export function convNhwcBf16(
         residual ? residual.ptr : null,
         relu ? 1 : 0,
         y.ptr,
+        prep?.ptr ?? null,
+        prep?.bytes ?? 0n,
       ),
       desc,
     );
