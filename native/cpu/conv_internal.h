@@ -303,13 +303,14 @@ int64_t lits_conv_prepared_gemm_bytes(const conv_shape* p);
 const float* lits_conv_prepared_gemm_weights(const conv_shape* p, const float* weight,
                                              void* prepared, int64_t bytes);
 
-/* A prepared buffer for another kernel's layout (the bf16 chain's,
- * conv_nhwc_bf16.c): lits_prep_slot returns where its `need` bytes of
- * prepared weights lie in `prepared` (of `bytes`), NULL where the buffer is
- * NULL or too short; *ready is 1 where they already hold the n floats at w
- * in the layout named by `layout`, else 0: the caller writes them, then
- * calls lits_prep_done. The weights are hashed on every call, as the
- * Winograd buffer's. */
+/* A prepared buffer, whatever the kernel's layout (conv_prepared.c's own,
+ * the bf16 chain's in conv_nhwc_bf16.c): a header of LITS_PREP_HEADER_BYTES,
+ * then the data. lits_prep_slot returns where its `need` bytes of prepared
+ * weights lie in `prepared` (of `bytes`), NULL where the buffer is NULL or
+ * too short; *ready is 1 where they already hold the n floats at w in the
+ * layout named by `layout` (the weights are hashed on every call), else 0:
+ * the caller writes them, then calls lits_prep_done. */
+#define LITS_PREP_HEADER_BYTES 64
 void* lits_prep_slot(void* prepared, int64_t bytes, int64_t need, uint64_t layout, const float* w,
                      int64_t n, int* ready);
 void lits_prep_done(void* prepared);

@@ -276,15 +276,6 @@ static int run(const conv_shape* p, const plan* pl, int flags, const uint16_t* x
   const size_t nch = up64((size_t)(2 * p->k) * sizeof(float));
   const int64_t wn = p->k * p->c * p->r * p->s;
   const size_t nwr = up64((size_t)wn * sizeof(uint16_t));
-  char* base = lits_scratch_alloc((int64_t)(nw + nch + nwr + up64(pl->h.scratch) + 64));
-  if (base == NULL) return LITS_ERR_MEMORY;
-  void* wb = base;
-  float* mul = (float*)(base + nw);
-  float* add = mul + p->k;
-  uint16_t* wr = (uint16_t*)(base + nw + nch);
-  void* sp = base + nw + nch + nwr;
-  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->h.scratch);
-  int st = LITS_OK;
   const char* env = getenv("LITS_NHWC_WEIGHTS"); /* =onednn: its reorder (tests compare) */
   const int ours = pl->own_layout && (env == NULL || strcmp(env, "onednn") != 0);
   /* The weights from the caller's buffer, made there on the first call
@@ -292,7 +283,16 @@ static int run(const conv_shape* p, const plan* pl, int flags, const uint16_t* x
   int ready = 0;
   void* kept = lits_prep_slot(prepared, bytes, (int64_t)nw, weights_layout(&pl->w, ours), weight,
                               wn, &ready);
-  if (kept != NULL) wb = kept;
+  const size_t own = kept != NULL ? 0 : nw;
+  char* base = lits_scratch_alloc((int64_t)(own + nch + nwr + up64(pl->h.scratch) + 64));
+  if (base == NULL) return LITS_ERR_MEMORY;
+  void* wb = kept != NULL ? kept : base;
+  float* mul = (float*)(base + own);
+  float* add = mul + p->k;
+  uint16_t* wr = (uint16_t*)(base + own + nch);
+  void* sp = base + own + nch + nwr;
+  const dnnl_memory_desc_t spmd = lits_onednn_scratch_md(pl->h.scratch);
+  int st = LITS_OK;
   if (!ready && ours) {
     write_weights(&pl->w, p, weight, (uint16_t*)wb);
   } else if (!ready) {
@@ -341,7 +341,7 @@ int lits_conv2d_nhwc_bf16_prepared_bytes(const lits_conv2d_params* params_host,
   /* bf16 weights in whole 64-channel blocks: our 1x1 panels, and oneDNN's
    * layouts without padding past them; lits_prep_slot's header before. */
   const int64_t k = (p.k + 63) / 64 * 64, c = (p.c + 63) / 64 * 64;
-  *bytes = 64 + k * c * p.r * p.s * 2;
+  *bytes = LITS_PREP_HEADER_BYTES + k * c * p.r * p.s * 2;
   return LITS_OK;
 }
 

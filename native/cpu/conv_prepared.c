@@ -24,14 +24,16 @@
 
 #define PREP_MAGIC 0x706572707374696cULL /* "litsprep" */
 
-/* 64 bytes, so that the planes after it keep the buffer's alignment. m is
- * Winograd's tile (2 or 4), or GEMM_M for packed GEMM weights. */
+/* A buffer's first LITS_PREP_HEADER_BYTES (64, so that the data after it
+ * keeps the buffer's alignment): the weights' hash and layout, and the
+ * magic only once the data is whole (while the caller writes: pending). */
 typedef struct {
-  uint64_t magic, hash;
-  int64_t m, own, k, c, reserved[2];
+  uint64_t magic, hash, layout, n;
+  int64_t pending, reserved[3];
 } prep_header;
 
-#define GEMM_M 0
+_Static_assert(sizeof(prep_header) == LITS_PREP_HEADER_BYTES, "prep_header's size");
+
 
 static inline uint64_t rotl64(uint64_t v, int r) { return (v << r) | (v >> (64 - r)); }
 
@@ -84,6 +86,31 @@ static uint64_t hash_floats(const float* x, int64_t n) {
   return h;
 }
 
+void* lits_prep_slot(void* prepared, int64_t bytes, int64_t need, uint64_t layout, const float* w,
+                     int64_t n, int* ready) {
+  *ready = 0;
+  if (prepared == NULL || bytes < LITS_PREP_HEADER_BYTES + need) return NULL;
+  prep_header* hd = (prep_header*)prepared;
+  const uint64_t hash = hash_floats(w, n);
+  *ready = hd->magic == PREP_MAGIC && hd->hash == hash && hd->layout == layout &&
+           hd->n == (uint64_t)n;
+  if (!*ready) *hd = (prep_header){0, hash, layout, (uint64_t)n, 1, {0, 0, 0}};
+  return hd + 1;
+}
+
+void lits_prep_done(void* prepared) {
+  prep_header* hd = (prep_header*)prepared;
+  if (hd->pending) hd->magic = PREP_MAGIC, hd->pending = 0;
+}
+
+/* A layout's name from its kind and three of its sizes. */
+static uint64_t layout_of(uint64_t kind, int64_t a, int64_t b, int64_t c) {
+  return mix64(kind ^ mix64((uint64_t)a ^ mix64((uint64_t)b ^ mix64((uint64_t)c))));
+}
+
+#define WINOGRAD_LAYOUT 1 /* + 2 where packed for packed_gemm.c */
+#define GEMM_LAYOUT 4
+
 /* The prepared Winograd forward: whether the planes go to packed_gemm.c
  * (then packed), and their floats. Independent of the batch, so that one
  * buffer serves every batch size. */
@@ -95,7 +122,7 @@ static int64_t winograd_floats(const wg_geom* g, int* own) {
 int64_t lits_conv_prepared_bytes(const conv_shape* p) {
   const wg_geom g = lits_wg_geom(1, p->c, p->k, p->h, p->w, lits_wg_tile());
   int own;
-  return (int64_t)sizeof(prep_header) + winograd_floats(&g, &own) * (int64_t)sizeof(float);
+  return LITS_PREP_HEADER_BYTES + winograd_floats(&g, &own) * (int64_t)sizeof(float);
 }
 
 int lits_conv_prepared_winograd_forward(const conv_shape* p, const float* x, const conv_xform* xf,
@@ -104,16 +131,14 @@ int lits_conv_prepared_winograd_forward(const conv_shape* p, const float* x, con
   const wg_geom g = lits_wg_geom(p->n, p->c, p->k, p->h, p->w, lits_wg_tile());
   int own;
   const int64_t floats = winograd_floats(&g, &own);
-  if (prepared == NULL || bytes < (int64_t)sizeof(prep_header) + floats * (int64_t)sizeof(float)) {
+  int ready;
+  float* data = lits_prep_slot(prepared, bytes, floats * (int64_t)sizeof(float),
+                               layout_of(WINOGRAD_LAYOUT + 2 * own, g.m, p->k, p->c), weight,
+                               p->k * p->c * 9, &ready);
+  if (data == NULL) {
     return lits_conv_winograd_forward(p, x, xf, weight, bias, y); /* e.g. the tile changed */
   }
-  prep_header* hd = (prep_header*)prepared;
-  float* data = (float*)(hd + 1);
-  const uint64_t hash = hash_floats(weight, p->k * p->c * 9);
-  const int valid = hd->magic == PREP_MAGIC && hd->hash == hash && hd->m == g.m &&
-                    hd->own == own && hd->k == p->k && hd->c == p->c;
-  if (!valid) {
-    hd->magic = 0; /* invalid until remade whole */
+  if (!ready) {
     float* u = own ? (float*)lits_scratch_alloc(g.planes * p->k * p->c * (int64_t)sizeof(float))
                    : data;
     if (u == NULL) return LITS_ERR_MEMORY;
@@ -121,60 +146,29 @@ int lits_conv_prepared_winograd_forward(const conv_shape* p, const float* x, con
     if (own && st == LITS_OK) lits_wg_pack_planes(&g, u, data);
     if (own) lits_scratch_free(u);
     if (st != LITS_OK) return st;
-    *hd = (prep_header){PREP_MAGIC, hash, g.m, own, p->k, p->c, {0, 0}};
+    lits_prep_done(prepared);
   }
   return lits_wg_run(&g, x, xf, own ? NULL : data, own ? data : NULL, bias, y);
 }
 
 int64_t lits_conv_prepared_gemm_bytes(const conv_shape* p) {
   if (p->groups != 1 || !lits_packed_gemm_applies(32)) return 0;
-  return (int64_t)sizeof(prep_header) +
+  return LITS_PREP_HEADER_BYTES +
          lits_packed_gemm_weights_floats(p->k, p->crs_g) * (int64_t)sizeof(float);
 }
 
 const float* lits_conv_prepared_gemm_weights(const conv_shape* p, const float* weight,
                                              void* prepared, int64_t bytes) {
   const int64_t floats = lits_packed_gemm_weights_floats(p->k, p->crs_g);
-  if (prepared == NULL || bytes < (int64_t)sizeof(prep_header) + floats * (int64_t)sizeof(float)) {
-    return NULL;
-  }
-  prep_header* hd = (prep_header*)prepared;
-  float* data = (float*)(hd + 1);
-  const uint64_t hash = hash_floats(weight, p->k * p->crs_g);
-  const int valid = hd->magic == PREP_MAGIC && hd->hash == hash && hd->m == GEMM_M &&
-                    hd->own == 1 && hd->k == p->k && hd->c == p->crs_g;
-  if (!valid) {
-    hd->magic = 0; /* invalid until remade whole */
+  int ready;
+  float* data = lits_prep_slot(prepared, bytes, floats * (int64_t)sizeof(float),
+                               layout_of(GEMM_LAYOUT, 0, p->k, p->crs_g), weight,
+                               p->k * p->crs_g, &ready);
+  if (data != NULL && !ready) {
 #pragma omp parallel
     lits_packed_gemm_pack_a_part(weight, p->k, p->crs_g, 0, data, omp_get_thread_num(),
                                  omp_get_num_threads());
-    *hd = (prep_header){PREP_MAGIC, hash, GEMM_M, 1, p->k, p->crs_g, {0, 0}};
+    lits_prep_done(prepared);
   }
   return data;
-}
-
-/* lits_prep_slot's header: the pending hash and layout live in it while the
- * caller writes, magic only once it is done. */
-typedef struct {
-  uint64_t magic, hash, layout, n;
-  int64_t pending, reserved[3];
-} slot_header;
-
-#define SLOT_MAGIC 0x746f6c7370727073ULL /* "sprpslot" */
-
-void* lits_prep_slot(void* prepared, int64_t bytes, int64_t need, uint64_t layout, const float* w,
-                     int64_t n, int* ready) {
-  *ready = 0;
-  if (prepared == NULL || bytes < (int64_t)sizeof(slot_header) + need) return NULL;
-  slot_header* hd = (slot_header*)prepared;
-  const uint64_t hash = hash_floats(w, n);
-  *ready = hd->magic == SLOT_MAGIC && hd->hash == hash && hd->layout == layout &&
-           hd->n == (uint64_t)n;
-  if (!*ready) *hd = (slot_header){0, hash, layout, (uint64_t)n, 1, {0, 0, 0}};
-  return hd + 1;
-}
-
-void lits_prep_done(void* prepared) {
-  slot_header* hd = (slot_header*)prepared;
-  if (hd->pending) hd->magic = SLOT_MAGIC, hd->pending = 0;
 }
