@@ -191,6 +191,18 @@ Deno.test({
       s: 3,
       pad: 1,
     });
+    // 256 channels at 16^2 (an image of 64K values): fp32 Winograd over
+    // rounded operands takes it first where bf16 is vdpbf16ps.
+    const winograd = await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "" }, {
+      n: 2,
+      c: 256,
+      h: 16,
+      w: 16,
+      k: 256,
+      r: 3,
+      s: 3,
+      pad: 1,
+    });
     const pointwise = await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "" }, {
       n: 2,
       c: 64,
@@ -214,6 +226,7 @@ Deno.test({
     );
     assert.deepEqual(plain.which, pick([], all));
     assert.deepEqual(wide.which, pick(all, all));
+    assert.deepEqual(winograd.which, pick([], all));
     assert.deepEqual(pointwise.which, []);
     // On AMX, oneDNN's AMX kernels: they need channels-last activations.
     if (installed && amx && !capped) {

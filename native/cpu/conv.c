@@ -113,6 +113,10 @@ int lits_conv_forward_runs_direct(const conv_shape* p) {
   return !lits_conv_onednn_f32_may_take(p, 0) && pick_algo(p, NULL, 0) == ALGO_DIRECT;
 }
 
+int lits_conv_filter_runs_direct(const conv_shape* p) {
+  return !lits_conv_onednn_f32_may_take(p, 2) && pick_algo(p, NULL, 2) == ALGO_DIRECT;
+}
+
 int lits_conv_winograd_chosen(const conv_shape* p, int kind) {
   return pick_algo(p, NULL, kind) == ALGO_WINOGRAD;
 }
@@ -331,7 +335,7 @@ int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const
     return lits_conv_status(fn, &p, lits_conv_filter_outer(&p, x, xf, dy, dweight));
   }
   if (algo == ALGO_DIRECT) { /* (only without a transform: see pick_algo) */
-    return lits_conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, dweight));
+    return lits_conv_status(fn, &p, lits_conv_direct_backward_filter(&p, x, dy, 0, dweight));
   }
   return lits_conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, xf, dy, dweight));
 }

@@ -486,6 +486,9 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_filter_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0, 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  if (lits_conv_bf16_rounded_filter_takes(&p)) {
+    return lits_conv_status(fn, &p, lits_conv_bf16_rounded_filter(&p, x, xf, dy, dweight));
+  }
   const int od = lits_conv_bf16_onednn(&p, 2, x, xf, dy, NULL, dweight);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   if (lits_conv_bf16_winograd_takes(&p, 2)) {

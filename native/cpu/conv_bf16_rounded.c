@@ -16,11 +16,12 @@
  * scale (tests/winograd_test.ts), far below the 2^-9 of the operands'
  * rounding that autocast accepts.
  *
- * The direct 3x3 kernel, for the forward of one input channel (the small
- * CNN's first layer), where conv.c's fp32 path runs it: vdpbf16ps sums
- * pairs of taps, and 9 taps make 5 pairs; products of bf16 values are
- * exact in fp32, so fp32 FMAs over rounded copies sum the same products.
- * The small CNN's 1 -> 16 at 256^2, batch 16: the fp32 kernel 2.5 ms
+ * The direct 3x3 kernels, for the forward and filter gradient of one
+ * input channel (the small CNN's first layer), where conv.c's fp32 path
+ * runs them: vdpbf16ps sums pairs of taps, and 9 taps make 5 pairs;
+ * products of bf16 values are exact in fp32, so fp32 FMAs over rounded
+ * copies sum the same products. The small CNN's 1 -> 16 at 256^2, batch
+ * 16: the forward's fp32 kernel 2.5 ms
  * against the bf16 one's 3.0 (the rounded copy of x adds a pass over its
  * 4 MB), and in evaluation its stage then runs as conv_direct_pool.c's one
  * kernel: the small CNN's evaluation 32.0 -> 28.6 ms (bench:step). */
@@ -35,17 +36,20 @@
 #include "fused_internal.h"
 
 /* Where conv.c's fp32 path takes Winograd, on a CPU whose bf16 GEMM is not
- * AMX's, for layers of 128+ channels, or 64+ on images of 64^2 or more.
- * Medians of 40 calls of each pass, batch 16, alternating in one process
- * (AMD EPYC Zen 4, 2 threads), forward, backward data and filter gradient,
- * this against conv_bf16.c's direct kernels: 64 -> 64 at 64^2 10.5, 10.4,
- * 14.3 ms against 12.4, 12.3, 14.1; 128 -> 128 at 32^2 10.1, 10.8, 12.9
- * against 12.2, 12.1, 14.1; 256 -> 256 at 16^2 10.9, 11.3, 12.5 against
- * 11.9, 11.9, 14.7. Smaller layers lose: the small CNN's 64 -> 128 at
- * 32^2 7.1, 7.4, 7.8 against 6.5, 6.4, 7.2; 64 -> 64 at 32^2 level or
- * worse; 16 -> 32 at 128^2 and 32 -> 64 at 64^2, all passes, 28.3 and 23.9
- * against 24.1 and 22.6. Layers of 256+ channels go to oneDNN before this
- * where it is installed (conv_bf16_onednn.c: level with this there). */
+ * AMX's, for layers of 32+ input and 64+ output channels whose input image
+ * holds 65536+ values (c h w), before oneDNN (conv_bf16_onednn.c takes the
+ * 256+ channel layers this leaves). Medians of 21 calls of each pass,
+ * batch 16, alternating in one process (AMD EPYC Zen 4, 2 threads),
+ * forward, backward data and filter gradient, this against what ran
+ * before (ms): the small CNN's 32 -> 64 at 64^2 5.84, 6.17, 6.51 against
+ * the direct kernels' 6.01, 6.72, 6.77, and 64 -> 128 at 32^2 4.97, 4.99,
+ * 5.13 against 5.76, 5.71, 5.88; ResNet-50's 256 -> 256 at 16^2 8.78,
+ * 8.84, 9.88 against oneDNN's 10.30, 10.42, 11.85. Smaller ones lose:
+ * 32 -> 64 at 32^2 1.66, 1.94, 1.88 against 1.44, 1.63, 1.70; 64 -> 64 at
+ * 16^2 and 256 -> 256 at 8^2 by 10-45%; 16 -> 32 at 128^2 and 32 -> 32 at
+ * 64^2 (fewer output channels) by 5-25%. Level: 128 -> 128 at 16^2, and
+ * 512 -> 512 at 8^2 against oneDNN (10.43, 10.40, 11.89 against 10.40,
+ * 10.78, 13.08), left to it. */
 int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind) {
   if (!lits_conv_winograd_applies(p)) return 0;
   /* LITS_CONV_ALGO (read on every call, as conv.c reads it): =winograd
@@ -53,8 +57,7 @@ int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind) {
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && strcmp(algo, "winograd") == 0) return 1;
   if (algo != NULL && (strcmp(algo, "gemm") == 0 || strcmp(algo, "direct") == 0)) return 0;
-  const int big = p->c >= 128 || p->h * p->w >= 64 * 64;
-  return !lits_bf16_amx_on() && p->c >= 64 && p->k >= 64 && big &&
+  return !lits_bf16_amx_on() && p->c >= 32 && p->k >= 64 && p->c * p->h * p->w >= 65536 &&
          lits_conv_winograd_chosen(p, kind);
 }
 
@@ -86,23 +89,29 @@ int lits_conv_bf16_winograd(const conv_shape* p, int kind, const float* a, const
   return st;
 }
 
+/* A scratch copy of relu?(T(x)) (x [n, c, h, w]; xf may be NULL) rounded
+ * to bf16, or NULL. */
+static float* rounded_input(const conv_shape* p, const float* x, const conv_xform* xf) {
+  const int64_t hw = p->h * p->w, planes = p->n * p->c;
+  float* r = (float*)lits_scratch_alloc(planes * hw * (int64_t)sizeof(float));
+  if (r == NULL) return NULL;
+  const int xact = conv_xform_active(xf);
+#pragma omp parallel for schedule(static) if (planes * hw >= 65536)
+  for (int64_t i = 0; i < planes; i++) {
+    const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, p->c, i % p->c);
+    conv_input_row(r + i * hw, x + i * hw, hw, t, xact, xact && xf->relu, 1);
+  }
+  return r;
+}
+
 int lits_conv_bf16_rounded_operands(const conv_shape* p, const float* x, const conv_xform* xf,
                                     const float* weight, float** xr, float** wr) {
-  const int64_t hw = p->h * p->w, planes = p->n * p->c;
-  *xr = (float*)lits_scratch_alloc(planes * hw * (int64_t)sizeof(float));
+  *xr = rounded_input(p, x, xf);
   *wr = *xr != NULL ? rounded_copy(weight, p->k * p->crs_g) : NULL;
   if (*wr == NULL) {
     lits_scratch_free(*xr);
     *xr = NULL;
     return LITS_ERR_MEMORY;
-  }
-  const int xact = conv_xform_active(xf);
-  float* r = *xr;
-#pragma omp parallel for schedule(static) if (planes * hw >= 65536)
-  for (int64_t i = 0; i < planes; i++) {
-    const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, p->c, i % p->c);
-    fused_apply(r + i * hw, x + i * hw, hw, t, xact && xf->relu);
-    conv_round_bf16_row(r + i * hw, hw);
   }
   return LITS_OK;
 }
@@ -119,6 +128,26 @@ int lits_conv_bf16_rounded_direct(const conv_shape* p, const float* x, const con
   int st = lits_conv_bf16_rounded_operands(p, x, xf, weight, &xr, &wr);
   if (st == LITS_OK) st = lits_conv_direct_forward(p, xr, NULL, wr, bias, y);
   lits_scratch_free(wr);
+  lits_scratch_free(xr);
+  return st;
+}
+
+/* The filter gradient where conv.c's fp32 path runs the direct kernel
+ * (3x3 layers of under 8 input channels: the small CNN's first), through
+ * it: x rounded into a copy, dy rounded as the kernel loads it. The small
+ * CNN's 1 -> 16 at 256^2, batch 16, alternating in one process (AMD EPYC
+ * Zen 4, 2 threads): 4.3 ms against im2col and the bf16 GEMM's 7.4 (dy's
+ * 64 MB packed into pairs). Products of bf16 values are exact in fp32, so
+ * these are autocast's products, summed in fp32 in another order. */
+int lits_conv_bf16_rounded_filter_takes(const conv_shape* p) {
+  return p->c < 8 && lits_conv_filter_runs_direct(p);
+}
+
+int lits_conv_bf16_rounded_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                                  const float* dy, float* dweight) {
+  float* xr = rounded_input(p, x, xf);
+  if (xr == NULL) return LITS_ERR_MEMORY;
+  const int st = lits_conv_direct_backward_filter(p, xr, dy, 1, dweight);
   lits_scratch_free(xr);
   return st;
 }

@@ -135,10 +135,11 @@ static int direct_forward_xf(const float* x, const conv_xform* xf, const float* 
 typedef __mmask16 row_masks[4];
 
 /* Partial filter gradient of one image for input channel ci and output
- * channels k0, k0 + 1, over rows [oy0, oy1): added into dw [k, c, 3, 3]. */
-static void filter_rows(const float* xi, const float* dyi, float* dw, const row_masks* masks,
-                        int64_t c, int64_t h, int64_t wd, int64_t ci, int64_t k0, int64_t oy0,
-                        int64_t oy1) {
+ * channels k0, k0 + 1, over rows [oy0, oy1): added into dw [k, c, 3, 3]
+ * (dy rounded to bf16 as it is loaded where dy_bf16). */
+static void filter_rows(const float* xi, const float* dyi, int dy_bf16, float* dw,
+                        const row_masks* masks, int64_t c, int64_t h, int64_t wd, int64_t ci,
+                        int64_t k0, int64_t oy0, int64_t oy1) {
   const int64_t hw = h * wd;
   __m512 acc[2][9];
   for (int j = 0; j < 2; j++)
@@ -149,8 +150,9 @@ static void filter_rows(const float* xi, const float* dyi, float* dw, const row_
   for (int64_t oy = oy0; oy < oy1; oy++) {
     const int top = oy > 0, bottom = oy + 1 < h;
     for (int64_t j = 0, ox0 = 0; ox0 < wd; j++, ox0 += 16) {
-      const __m512 d0 = _mm512_maskz_loadu_ps(masks[j][3], dy0 + oy * wd + ox0);
-      const __m512 d1 = _mm512_maskz_loadu_ps(masks[j][3], dy1 + oy * wd + ox0);
+      __m512 d0 = _mm512_maskz_loadu_ps(masks[j][3], dy0 + oy * wd + ox0);
+      __m512 d1 = _mm512_maskz_loadu_ps(masks[j][3], dy1 + oy * wd + ox0);
+      if (dy_bf16) d0 = conv_round_bf16_16(d0), d1 = conv_round_bf16_16(d1);
       for (int kr = 0; kr < 3; kr++) {
         if ((kr == 0 && !top) || (kr == 2 && !bottom)) continue;
         const float* row = xc + (oy + kr - 1) * wd + ox0 - 1;
@@ -176,8 +178,8 @@ static int64_t filter_block_rows(int64_t c, int64_t k, int64_t wd, int64_t h) {
   return rows < h ? rows : h;
 }
 
-static int direct_backward_filter(const float* x, const float* dy, float* dweight, int64_t n,
-                                  int64_t c, int64_t h, int64_t wd, int64_t k) {
+static int direct_backward_filter(const float* x, const float* dy, int dy_bf16, float* dweight,
+                                  int64_t n, int64_t c, int64_t h, int64_t wd, int64_t k) {
   const int nt = omp_get_max_threads() < 64 ? omp_get_max_threads() : 64;
   const int threads = n < nt ? (int)n : nt;
   const int64_t wn = k * c * 9;
@@ -204,7 +206,7 @@ static int direct_backward_filter(const float* x, const float* dy, float* dweigh
         const int64_t oy1 = oy0 + rows < h ? oy0 + rows : h;
         for (int64_t k0 = 0; k0 < k; k0 += 2) {
           for (int64_t ci = 0; ci < c; ci++) {
-            filter_rows(xi, dyi, acc, masks, c, h, wd, ci, k0, oy0, oy1);
+            filter_rows(xi, dyi, dy_bf16, acc, masks, c, h, wd, ci, k0, oy0, oy1);
           }
         }
       }
@@ -259,11 +261,11 @@ int lits_conv_direct_backward_data(const conv_shape* p, const float* weight, con
 }
 
 int lits_conv_direct_backward_filter(const conv_shape* p, const float* x, const float* dy,
-                                     float* dweight) {
+                                     int dy_bf16, float* dweight) {
 #ifdef __AVX512F__
-  return direct_backward_filter(x, dy, dweight, p->n, p->c, p->h, p->w, p->k);
+  return direct_backward_filter(x, dy, dy_bf16, dweight, p->n, p->c, p->h, p->w, p->k);
 #else
-  (void)p, (void)x, (void)dy, (void)dweight;
+  (void)p, (void)x, (void)dy, (void)dy_bf16, (void)dweight;
   return LITS_ERR_UNAVAILABLE;
 #endif
 }

@@ -4,8 +4,11 @@
 #ifndef LITS_CPU_CONV_INTERNAL_H
 #define LITS_CPU_CONV_INTERNAL_H
 
+#include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "fused_internal.h"
 #include "lits.h"
 
 /* x [n, c, h, w], weight [k, c / groups, r, s], y [n, k, oh, ow]. */
@@ -55,10 +58,47 @@ static inline uint32_t conv_bf16_bits(float v) {
   return v != v ? 0x7FC0u : (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
 }
 
+/* conv_round_bf16 of 16 lanes (AVX-512F only: no bf16 instructions). */
+__attribute__((target("avx512f"))) static inline __m512 conv_round_bf16_16(__m512 v) {
+  const __m512i u = _mm512_castps_si512(v);
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  const __m512i r = _mm512_and_si512(
+      _mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF))),
+      _mm512_set1_epi32((int)0xFFFF0000u));
+  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  return _mm512_mask_mov_ps(_mm512_castsi512_ps(r), nan, v);
+}
+
 /* v[0 .. n) rounded to bf16 in place. */
 static inline void conv_round_bf16_row(float* v, int64_t n) {
 #pragma omp simd
   for (int64_t i = 0; i < n; i++) v[i] = conv_round_bf16(v[i]);
+}
+
+/* dst[0 .. n) = relu?(T(src)) (T applied where xact), each value rounded
+ * to bf16 where round, in one pass: rounding in place after a copy read
+ * back what the copy had just stored, one float off its stores (which
+ * cannot forward to such loads), and cost bf16 autocast's Winograd 5-10% of
+ * each call (ResNet-50's 3x3 layers of 64 and 128 channels, batch 16). */
+static inline void conv_input_row(float* dst, const float* src, int64_t n, fused_affine t,
+                                  int xact, int relu, int round) {
+  if (!round) {
+    if (xact) fused_apply(dst, src, n, t, relu);
+    else memcpy(dst, src, (size_t)n * sizeof(float));
+    return;
+  }
+  if (!xact || t.identity) {
+    const int r = xact && relu;
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) dst[j] = conv_round_bf16(r && src[j] < 0.0f ? 0.0f : src[j]);
+    return;
+  }
+  const float m = t.mean, a = t.scale, b = t.shift;
+#pragma omp simd
+  for (int64_t j = 0; j < n; j++) {
+    const float v = (src[j] - m) * a + b;
+    dst[j] = conv_round_bf16(relu && v < 0.0f ? 0.0f : v);
+  }
 }
 
 /* What a forward applies to y after the bias: y = relu?(T_y(y) + T_r(r)),
@@ -167,12 +207,16 @@ int lits_conv_direct_applies(const conv_shape* p);
 /* Whether the plain forward of p (input not transformed) runs the direct
  * kernel (conv.c's choice; conv_direct_pool.c keeps to it). */
 int lits_conv_forward_runs_direct(const conv_shape* p);
+/* Whether the filter gradient of p (input not transformed) runs the direct
+ * kernel (conv.c's choice). */
+int lits_conv_filter_runs_direct(const conv_shape* p);
 int lits_conv_direct_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                              const float* weight, const float* bias, float* y);
 int lits_conv_direct_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                    float* dx);
+/* (dy_bf16: each value of dy rounded to bf16 as it is loaded.) */
 int lits_conv_direct_backward_filter(const conv_shape* p, const float* x, const float* dy,
-                                     float* dweight);
+                                     int dy_bf16, float* dweight);
 
 /* y = act(bias + x * weight) for one output element range, shared by the
  * algorithms' epilogues. src may equal dst. */
@@ -283,6 +327,12 @@ int lits_conv_bf16_winograd(const conv_shape* p, int kind, const float* a, const
 int lits_conv_bf16_rounded_direct_takes(const conv_shape* p);
 int lits_conv_bf16_rounded_direct(const conv_shape* p, const float* x, const conv_xform* xf,
                                   const float* weight, const float* bias, float* y);
+/* The bf16 filter gradient of few input channels through the fp32 direct
+ * kernel over bf16-rounded operands (conv_bf16_rounded.c), where _takes
+ * says so (conv.c's fp32 filter gradient runs that kernel). */
+int lits_conv_bf16_rounded_filter_takes(const conv_shape* p);
+int lits_conv_bf16_rounded_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                                  const float* dy, float* dweight);
 /* Scratch copies of relu?(T(x)) (x [n, c, h, w]; xf may be NULL) and of
  * the weights, rounded to bf16, in *xr and *wr (lits_scratch_free frees
  * each; both NULL on LITS_ERR_MEMORY). */

@@ -60,15 +60,6 @@ int lits_conv_stem_applies(const conv_shape* p) {
          p->dw == 1 && p->r <= MAX_TAPS && p->s <= MAX_TAPS && p->ow >= 16;
 }
 
-__attribute__((target("avx512f"))) static inline __m512 round_bf16_16(__m512 v) {
-  const __m512i u = _mm512_castps_si512(v);
-  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-  const __m512i r = _mm512_and_si512(
-      _mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF))),
-      _mm512_set1_epi32((int)0xFFFF0000u));
-  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-  return _mm512_mask_mov_ps(_mm512_castsi512_ps(r), nan, v);
-}
 
 /* wp[block][tap][KB]: the weights of KB channels side by side per tap,
  * channels past k zero. bf16: per tap pair instead (taps (kr, 2j) and
@@ -108,7 +99,7 @@ __attribute__((target("avx512f"))) static inline __m512 input_values(__m512 v, f
                         _mm512_set1_ps(t.shift));
   }
   if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v); /* NaN and -0 as v < 0 ? 0 : v */
-  return bf16 ? round_bf16_16(v) : v;
+  return bf16 ? conv_round_bf16_16(v) : v;
 }
 
 /* Row iy of the image (transformed, rounded) split into its padded even and

@@ -125,8 +125,7 @@ static void transform_input(const wg_geom* g, const float* x, const conv_xform* 
         }
         const float* row = src + yy * w;
         if (xact) { /* the row transformed (and rounded) once, vectorised */
-          fused_apply(xrow, row, w, t, relu);
-          if (round) conv_round_bf16_row(xrow, w);
+          conv_input_row(xrow, row, w, t, conv_xform_active(xf), relu, round);
           row = xrow;
         }
         e[0] = 0.0f; /* column -1: padding */
@@ -381,13 +380,22 @@ static void transform_grad(const wg_geom* g, const float* dy, int dy_bf16, int64
         }
         const float* row = src + (oy + a) * w;
         const int64_t full = w / 2;
-        for (int64_t tx = 0; tx < full; tx++) {
-          c0[tx] = row[2 * tx];
-          c1[tx] = row[2 * tx + 1];
+        if (dy_bf16) { /* rounded as split (conv_input_row says why) */
+          for (int64_t tx = 0; tx < full; tx++) {
+            c0[tx] = conv_round_bf16(row[2 * tx]);
+            c1[tx] = conv_round_bf16(row[2 * tx + 1]);
+          }
+        } else {
+          for (int64_t tx = 0; tx < full; tx++) {
+            c0[tx] = row[2 * tx];
+            c1[tx] = row[2 * tx + 1];
+          }
         }
-        if (full < tw) c0[full] = row[2 * full], c1[full] = 0.0f;
+        if (full < tw) {
+          c0[full] = dy_bf16 ? conv_round_bf16(row[2 * full]) : row[2 * full];
+          c1[full] = 0.0f;
+        }
       }
-      if (dy_bf16) conv_round_bf16_row(cols, 4 * tw);
       float* out = dm + ko * ld + ri * tw;
 #pragma omp simd
       for (int64_t tx = 0; tx < tw; tx++) {

@@ -100,6 +100,19 @@ static void split_phases(const float* xrow, float* pa, int64_t ps, int64_t len) 
   }
 }
 
+/* split_phases with each value rounded to bf16 as it is split (in one
+ * pass, as conv_input_row). */
+static void split_phases_bf16(const float* xrow, float* pa, int64_t ps, int64_t len) {
+  float *p0 = pa, *p1 = pa + ps, *p2 = pa + 2 * ps, *p3 = pa + 3 * ps;
+#pragma omp simd
+  for (int64_t tt = 0; tt < len; tt++) {
+    p0[tt] = conv_round_bf16(xrow[4 * tt]);
+    p1[tt] = conv_round_bf16(xrow[4 * tt + 1]);
+    p2[tt] = conv_round_bf16(xrow[4 * tt + 2]);
+    p3[tt] = conv_round_bf16(xrow[4 * tt + 3]);
+  }
+}
+
 /* Input rows y0 .. y0 + 5 of one channel (transformed, zero-padded) split by
  * column phase: ph[a][q][t] = padded column 4 t + q of row a (column -1 is
  * padded column 0), t in 0 .. tw + 1. xrow: 2 x 4 (tw + 2) floats, two
@@ -123,9 +136,7 @@ static void phase_rows(const wg_geom* g, const float* src, fused_affine t, int x
       continue;
     }
     float* dst = xr[written & 1] + 1;
-    if (xact) fused_apply(dst, src + yy * w, w, t, relu);
-    else memcpy(dst, src + yy * w, (size_t)w * sizeof(float));
-    if (round) conv_round_bf16_row(dst, w);
+    conv_input_row(dst, src + yy * w, w, t, xact, relu, round);
     if (pending >= 0) split_phases(xr[(written - 1) & 1], ph + pending * 4 * len, len, len);
     pending = a;
     written++;
@@ -262,19 +273,20 @@ void lits_wg4_transform_grad(const wg_geom* g, const float* dy, int dy_bf16, int
          * loop per phase with a bounds test per float (64 -> 64 at 64^2,
          * filter gradient 9.5 -> 8.8 ms). */
         if (row != NULL && w == 4 * tw) {
-          split_phases(row, da, nb, tw);
+          if (dy_bf16) split_phases_bf16(row, da, nb, tw);
+          else split_phases(row, da, nb, tw);
           continue;
         }
         for (int b = 0; b < 4; b++) {
           float* db = da + b * nb;
           for (int64_t tx = 0; tx < tw; tx++) {
             const int64_t col = 4 * tx + b;
-            db[tx] = row != NULL && col < w ? row[col] : 0.0f;
+            const float v = row != NULL && col < w ? row[col] : 0.0f;
+            db[tx] = dy_bf16 ? conv_round_bf16(v) : v;
           }
         }
       }
     }
-    if (dy_bf16) conv_round_bf16_row(d, 16 * nb); /* each value of dy is in d once */
     for (int a = 0; a < 4; a++) a6(d + a * 4 * nb, nb, rows + a * 6 * nb, nb, nb);
     float* out = dm + ko * ld;
     for (int j = 0; j < 6; j++) { /* A (d A^T), column j: planes i * 6 + j */

@@ -13,11 +13,13 @@
  *   activations yet; but ResNet's evaluation (no gradient recorded) runs its
  *   four stages as one chain whose activations stay bf16 (channels-last)
  *   from one convolution to the next, rounded once after each
- *   convolution's batch norm, residual and ReLU, where the CPU's oneDNN
- *   has AMX (`models/resnet_chain.ts`).
- * - The weights are rounded while the kernel packs them, inside each call,
- *   instead of into a cached bf16 copy: the same cost as PyTorch's
- *   once-per-step cast, and no second copy of the weights in memory.
+ *   convolution's batch norm, residual and ReLU, wherever the CPU has bf16
+ *   products (`models/resnet_chain.ts`).
+ * - In training the weights are rounded as each kernel packs them (a pass
+ *   it makes anyway) instead of into a bf16 copy made once per step: no
+ *   extra pass, and no second copy of the weights in memory. The
+ *   evaluation chain keeps each layer's rounded weights between calls,
+ *   checked against a hash of the weights on every call.
  *
  * bfloat16 needs no loss scaling (PyTorch's GradScaler is for float16): it
  * keeps fp32's 8-bit exponent, so small gradients do not underflow; only
