@@ -138,9 +138,10 @@ int lits_conv_bf16_rounded_direct(const conv_shape* p, const float* x, const con
  * CNN's 1 -> 16 at 256^2, batch 16, alternating in one process (AMD EPYC
  * Zen 4, 2 threads): 4.3 ms against im2col and the bf16 GEMM's 7.4 (dy's
  * 64 MB packed into pairs). Products of bf16 values are exact in fp32, so
- * these are autocast's products, summed in fp32 in another order. */
+ * these are autocast's products, summed in fp32 in another order. Not
+ * measured against AMX's tiles, which keep it there. */
 int lits_conv_bf16_rounded_filter_takes(const conv_shape* p) {
-  return p->c < 8 && lits_conv_filter_runs_direct(p);
+  return !lits_bf16_amx_on() && p->c < 8 && lits_conv_filter_runs_direct(p);
 }
 
 int lits_conv_bf16_rounded_filter(const conv_shape* p, const float* x, const conv_xform* xf,

@@ -69,12 +69,6 @@ __attribute__((target("avx512f"))) static inline __m512 conv_round_bf16_16(__m51
   return _mm512_mask_mov_ps(_mm512_castsi512_ps(r), nan, v);
 }
 
-/* v[0 .. n) rounded to bf16 in place. */
-static inline void conv_round_bf16_row(float* v, int64_t n) {
-#pragma omp simd
-  for (int64_t i = 0; i < n; i++) v[i] = conv_round_bf16(v[i]);
-}
-
 /* dst[0 .. n) = relu?(T(src)) (T applied where xact), each value rounded
  * to bf16 where round, in one pass: rounding in place after a copy read
  * back what the copy had just stored, one float off its stores (which
