@@ -21,10 +21,10 @@
  * runs them: vdpbf16ps sums pairs of taps, and 9 taps make 5 pairs;
  * products of bf16 values are exact in fp32, so fp32 FMAs over rounded
  * copies sum the same products. The small CNN's 1 -> 16 at 256^2, batch
- * 16: the forward's fp32 kernel 2.5 ms
- * against the bf16 one's 3.0 (the rounded copy of x adds a pass over its
- * 4 MB), and in evaluation its stage then runs as conv_direct_pool.c's one
- * kernel: the small CNN's evaluation 32.0 -> 28.6 ms (bench:step). */
+ * 16: the forward's fp32 kernel 2.5 ms against the bf16 one's 3.0 (the
+ * rounded copy of x adds a pass over its 4 MB), and in evaluation its
+ * stage then runs as conv_direct_pool.c's one kernel: the small CNN's
+ * evaluation 32.0 -> 28.6 ms (bench:step); the filter gradient below. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -70,10 +70,10 @@ __attribute__((target("avx512f"))) static inline __m512 conv_round_bf16_16(__m51
 }
 
 /* dst[0 .. n) = relu?(T(src)) (T applied where xact), each value rounded
- * to bf16 where round, in one pass: rounding in place after a copy read
- * back what the copy had just stored, one float off its stores (which
- * cannot forward to such loads), and cost bf16 autocast's Winograd 5-10% of
- * each call (ResNet-50's 3x3 layers of 64 and 128 channels, batch 16). */
+ * to bf16 where round, in one pass. Rounding in place after the copy (a
+ * second pass that loads each value just stored and stores it again) cost
+ * bf16 autocast's Winograd 5-10% of each call: ResNet-50's 3x3 layers of
+ * 64 and 128 channels, batch 16, 71.5 -> 68.0 ms over their nine calls. */
 static inline void conv_input_row(float* dst, const float* src, int64_t n, fused_affine t,
                                   int xact, int relu, int round) {
   if (!round) {

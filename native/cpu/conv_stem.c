@@ -60,7 +60,6 @@ int lits_conv_stem_applies(const conv_shape* p) {
          p->dw == 1 && p->r <= MAX_TAPS && p->s <= MAX_TAPS && p->ow >= 16;
 }
 
-
 /* wp[block][tap][KB]: the weights of KB channels side by side per tap,
  * channels past k zero. bf16: per tap pair instead (taps (kr, 2j) and
  * (kr, 2j + 1) of a row, the second 0 past s), as 32-bit words of two bf16
