@@ -273,3 +273,28 @@ for (const [name, [n, c, h, wd], k] of ntShapes) {
     });
   });
 }
+
+// The default on narrow images (8 to 31 columns, where no direct kernel
+// runs): Winograd from 32 input channels (its bits are those of
+// LITS_CONV_ALGO=winograd), im2col + GEMM below (16 -> 256 at 8^2).
+Deno.test("winograd: the default on narrow images takes it from 32 input channels", () => {
+  scope(() => {
+    manualSeed(17);
+    const run = (shape: number[], k: number, env: Record<string, string | undefined>) =>
+      withEnv(env, () =>
+        noGrad(() => {
+          manualSeed(19);
+          const x = randn(shape), w = randn([k, shape[1], 3, 3]);
+          return F.conv2d(x, w, null, { padding: 1 }).toArray() as Float32Array;
+        }));
+    const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => Object.is(v, b[i]));
+    const defaults = { LITS_CONV_ALGO: undefined, LITS_WINOGRAD_TILE: undefined };
+    const forced = { LITS_CONV_ALGO: "winograd", LITS_WINOGRAD_TILE: undefined };
+    for (const [shape, k] of [[[16, 64, 16, 16], 128], [[16, 32, 12, 8], 64]] as const) {
+      const a = run([...shape], k, defaults), b = run([...shape], k, forced);
+      assert.ok(same(a, b), `${shape} -> ${k}: the default is not Winograd`);
+    }
+    const a = run([16, 16, 8, 8], 256, defaults), b = run([16, 16, 8, 8], 256, forced);
+    assert.ok(!same(a, b), "16 -> 256 at 8^2: the default took Winograd");
+  });
+});

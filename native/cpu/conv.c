@@ -14,8 +14,6 @@
 
 /* Below this many elements the bias gradient stays on one thread. */
 #define LITS_CONV_PAR_MIN 32768
-/* Channels from which narrow images (8 to 31 columns) take Winograd. */
-#define WINOGRAD_MIN_CHANNELS 128
 /* Tiles per thread below which the forward leaves Winograd (enough_tiles). */
 #define WINOGRAD_MIN_TILES 16
 
@@ -46,12 +44,19 @@ static int outer_filter_wins(const conv_shape* p) {
  * direct kernel or GEMM (64 -> 64 channels at 64 x 64: 10.3 ms against
  * 24.9), the filter gradient 1.35x to 1.75x GEMM (64 -> 64: 19.4 against
  * 34.1); on narrow images with 128+ channels, 1.2x to 1.3x (512 -> 512 at
- * 8 x 8: 22 ms against GEMM's 29, filter 27 against 32.5). Few channels
- * (16 -> 16) or 16 x 16 images of 64 channels stay with the direct kernel,
- * whose 3x3 loops then cost less than Winograd's transforms. */
+ * 8 x 8: 22 ms against GEMM's 29, filter 27 against 32.5). Narrow images
+ * (8 to 31 columns: no direct kernel) of 32+ input channels take it too:
+ * there the alternative is im2col + GEMM, and Winograd took half its time
+ * at batch 16, all three passes (medians of 15, alternating in one
+ * process): 64 -> 128 at 16^2 5.0 against 10.1 ms (the small CNN's last
+ * layer at `deno task train`'s 128^2: 10.8 against 21.9 at batch 32),
+ * 64 -> 64 at 12^2 1.7 against 3.6, 32 -> 64 at 8^2 0.7 against 1.4,
+ * 256 -> 16 at 8^2 2.7 against 4.1. 16 input channels are left to GEMM
+ * (16 -> 256 at 8^2: Winograd 3.9 against 1.8), and so are images under
+ * 8 columns. */
 static int winograd_wins(const conv_shape* p) {
   if (p->w >= 32) return p->c >= 16 && p->k >= 16 && p->c * p->k >= 512;
-  return p->w >= 8 && p->c >= WINOGRAD_MIN_CHANNELS && p->k >= WINOGRAD_MIN_CHANNELS;
+  return p->w >= 8 && p->c >= 32 && p->k >= 16 && p->c * p->k >= 512;
 }
 
 /* Whether the direct kernel's forward beats Winograd's on a layer that
