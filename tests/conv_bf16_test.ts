@@ -199,18 +199,22 @@ Deno.test({
       });
     }
     // Without the override: this CPU's choice. Where bf16 is vdpbf16ps (not
-    // AMX), the 128-channel layer takes Winograd (the bits of the forced
-    // run), and 32 -> 64 at 32^2 does not (an image of 32K values; fp32
-    // would take Winograd there).
+    // AMX), the 128-channel layers take Winograd (the bits of the forced
+    // run), and 32 -> 64 at 32^2 does not (an image of 32K values and under
+    // 128 channels; fp32 would take Winograd there).
     const forced = (g: Geo) =>
       withEnv({ LITS_CONV_ALGO: "winograd" }, () => check(g, null, true, 144, tol));
     const byDefault = (g: Geo) => check(g, null, true, 144, tol);
     const wide = [byDefault(winogradShapes[0]), forced(winogradShapes[0])];
+    // 128 channels on a 16^2 image (32K values: after oneDNN declines).
+    const mid: Geo = { n: 4, c: 128, h: 16, w: 16, k: 64, r: 3, s: 3, ph: 1, pw: 1 };
+    const middle = [byDefault(mid), forced(mid)];
     const small: Geo = { n: 1, c: 32, h: 32, w: 32, k: 64, r: 3, s: 3, ph: 1, pw: 1 };
     const narrow = [byDefault(small), forced(small)];
     if (!amx) {
       for (const name of ["y", "dx", "dw"] as const) {
         assertBits(wide[0][name], wide[1][name], `128 -> 64 ${name}, default and forced`);
+        assertBits(middle[0][name], middle[1][name], `128 -> 64 at 16^2 ${name}`);
         assert.ok(narrow[0][name].some((v, i) => v !== narrow[1][name][i]), `32 -> 64 ${name}`);
       }
     }

@@ -46,7 +46,7 @@
  * process (6 steps, shared cores): 256 at 16^2 forward +10%, backward data
  * +6%, filter gradient +16%; 512 at 8^2 +11%, +11%, +17% (since, fp32
  * Winograd over rounded operands takes those of 64K values an image first,
- * 256 at 16^2: lits_conv_bf16_winograd_takes). Kept ours at 128
+ * 256 at 16^2: lits_conv_bf16_winograd_first). Kept ours at 128
  * (oneDNN +2-6%) and 64 (its filter gradient -13%), and for stride 2's
  * filter gradient (+32% at 256, but -21% at 512 and -13% at 128). oneDNN
  * spins at its own barriers: an earlier session saw its filter gradient
@@ -85,7 +85,7 @@ static int chosen(const conv_shape* p, int kind) {
   }
   if (kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128) return 1;
   if (p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->c >= 256 && p->k >= 256) {
-    return !lits_conv_bf16_winograd_takes(p, kind);
+    return !lits_conv_bf16_winograd_first(p, kind);
   }
   return 0;
 }

@@ -36,29 +36,47 @@
 #include "fused_internal.h"
 
 /* Where conv.c's fp32 path takes Winograd, on a CPU whose bf16 GEMM is not
- * AMX's, for layers of 32+ input and 64+ output channels whose input image
- * holds 65536+ values (c h w), before oneDNN (conv_bf16_onednn.c takes the
- * 256+ channel layers this leaves). Medians of 21 calls of each pass,
- * batch 16, alternating in one process (AMD EPYC Zen 4, 2 threads),
- * forward, backward data and filter gradient, this against what ran
- * before (ms): the small CNN's 32 -> 64 at 64^2 5.84, 6.17, 6.51 against
- * the direct kernels' 6.01, 6.72, 6.77, and 64 -> 128 at 32^2 4.97, 4.99,
- * 5.13 against 5.76, 5.71, 5.88; ResNet-50's 256 -> 256 at 16^2 8.78,
- * 8.84, 9.88 against oneDNN's 10.30, 10.42, 11.85. Smaller ones lose:
- * 32 -> 64 at 32^2 1.66, 1.94, 1.88 against 1.44, 1.63, 1.70; 64 -> 64 at
- * 16^2 and 256 -> 256 at 8^2 by 10-45%; 16 -> 32 at 128^2 and 32 -> 32 at
- * 64^2 (fewer output channels) by 5-25%. Level: 128 -> 128 at 16^2, and
- * 512 -> 512 at 8^2 against oneDNN (10.43, 10.40, 11.89 against 10.40,
- * 10.78, 13.08), left to it. */
-int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind) {
-  if (!lits_conv_winograd_applies(p)) return 0;
+ * AMX's, for layers of 64+ output channels: before oneDNN (_first) those
+ * of 32+ input channels whose input image holds 65536+ values (c h w);
+ * where oneDNN declines (_takes, checked after it), also those of 128+
+ * input channels (oneDNN takes the 256+ channel ones of smaller images:
+ * conv_bf16_onednn.c). Medians of 21 calls of each pass, batch 16,
+ * alternating in one process (AMD EPYC Zen 4, 2 threads), forward,
+ * backward data and filter gradient (ms): the small CNN's 32 -> 64 at 64^2
+ * 5.84, 6.17, 6.51 against the direct kernels' 6.01, 6.72, 6.77, and 64 ->
+ * 128 at 32^2 4.97, 4.99, 5.13 against 5.76, 5.71, 5.88; ResNet-50's 256 ->
+ * 256 at 16^2 8.78, 8.84, 9.88 against oneDNN's 10.30, 10.42, 11.85; 64 ->
+ * 64 at 32^2 2.47, 2.52, 2.80 against 2.89, 2.90, 3.09. 128 -> 128 at 16^2
+ * (32K values) at batch 32: 5.96, 5.83, 6.38 against 5.94, 5.93, 7.91 (at
+ * batch 16 within 5%, either one ahead by run). Smaller ones lose: 32 ->
+ * 64 at 32^2 1.66, 1.94, 1.88 against 1.44, 1.63, 1.70; 64 -> 64 at 16^2
+ * by 20%; 16 -> 32 at 128^2 and 32 -> 32 at 64^2 (fewer output channels)
+ * by 5-25%. oneDNN keeps 256 -> 256 at 8^2 (2.64, 2.64, 3.33 against
+ * 2.99, 2.88, 3.32) and 512 -> 512 at 8^2 (level). */
+static int winograd_env(int* forced) {
   /* LITS_CONV_ALGO (read on every call, as conv.c reads it): =winograd
    * forces it, =gemm or =direct keep the bf16 kernels. */
   const char* algo = getenv("LITS_CONV_ALGO");
-  if (algo != NULL && strcmp(algo, "winograd") == 0) return 1;
-  if (algo != NULL && (strcmp(algo, "gemm") == 0 || strcmp(algo, "direct") == 0)) return 0;
-  return !lits_bf16_amx_on() && p->c >= 32 && p->k >= 64 && p->c * p->h * p->w >= 65536 &&
-         lits_conv_winograd_chosen(p, kind);
+  *forced = algo != NULL && strcmp(algo, "winograd") == 0;
+  return *forced || algo == NULL ||
+         (strcmp(algo, "gemm") != 0 && strcmp(algo, "direct") != 0);
+}
+
+static int winograd_may(const conv_shape* p, int kind) {
+  return !lits_bf16_amx_on() && p->c >= 32 && p->k >= 64 && lits_conv_winograd_chosen(p, kind);
+}
+
+int lits_conv_bf16_winograd_first(const conv_shape* p, int kind) {
+  int forced;
+  if (!lits_conv_winograd_applies(p) || !winograd_env(&forced)) return 0;
+  return forced || (winograd_may(p, kind) && p->c * p->h * p->w >= 65536);
+}
+
+int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind) {
+  int forced;
+  if (!lits_conv_winograd_applies(p) || !winograd_env(&forced)) return 0;
+  return forced ||
+         (winograd_may(p, kind) && (p->c * p->h * p->w >= 65536 || p->c >= 128));
 }
 
 /* w [n] rounded to bf16 into a scratch copy, or NULL. */

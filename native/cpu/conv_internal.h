@@ -312,6 +312,9 @@ int lits_conv_winograd_chosen(const conv_shape* p, int kind);
  * weight), 2 filter gradient (a = x, b = dy); xf (forward and filter
  * gradient) may be NULL. */
 int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind);
+/* Whether Winograd takes p before oneDNN is asked (the layers it beats
+ * oneDNN on; _takes, asked after, also has those oneDNN declines). */
+int lits_conv_bf16_winograd_first(const conv_shape* p, int kind);
 int lits_conv_bf16_winograd(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
                             const float* b, const float* bias, float* out);
 /* The bf16 forward of one input channel through the fp32 direct kernel
