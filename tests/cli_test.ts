@@ -167,15 +167,27 @@ Deno.test("evaluate: a run's checkpoints; another model's and corrupt ones are r
     assert.match(r.stdout, /macro avg/);
     assert.ok((await Deno.readTextFile(join(out, "report-val.html"))).includes("<svg"));
   }
-  // --precision bf16: the same evaluation under autocast, a loss a rounding apart.
-  const loss = async (precision: string) => {
-    const args = ["--checkpoint", join(out, "best.safetensors"), "--precision", precision];
-    const r = await capture(train.evaluateMain, args);
-    assert.equal(r.code, 0, r.stderr);
-    return Number(/loss (\d+\.\d+)/.exec(r.stdout)![1]);
+  // --precision bf16: the same evaluation under autocast (the bf16 kernels
+  // ran; the printed losses, 4 decimals, may be equal: 2.6e-5 apart here),
+  // a loss a rounding apart.
+  const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;
+  const bf16Names = Object.keys(lib).filter((k) => /_bf16_f32$/.test(k) && k.includes("conv2d"));
+  const loss = async (precision: string): Promise<[number, number]> => {
+    const saved = bf16Names.map((name) => lib[name]);
+    let calls = 0;
+    bf16Names.forEach((name, i) => lib[name] = (...a: unknown[]) => (calls++, saved[i](...a)));
+    try {
+      const args = ["--checkpoint", join(out, "best.safetensors"), "--precision", precision];
+      const r = await capture(train.evaluateMain, args);
+      assert.equal(r.code, 0, r.stderr);
+      return [Number(/loss (\d+\.\d+)/.exec(r.stdout)![1]), calls];
+    } finally {
+      bf16Names.forEach((name, i) => lib[name] = saved[i]);
+    }
   };
-  const [fp32, bf16] = [await loss("fp32"), await loss("bf16")];
-  if (!noBf16) assert.notEqual(bf16, fp32);
+  const [[fp32, fp32Calls], [bf16, bf16Calls]] = [await loss("fp32"), await loss("bf16")];
+  assert.equal(fp32Calls, 0, "fp32 ran bf16 convolutions");
+  if (!noBf16) assert.ok(bf16Calls > 0, "--precision bf16 ran no bf16 convolution");
   assert.ok(Math.abs(bf16 - fp32) < 0.01 * fp32, `${bf16} vs ${fp32}`);
   const other = await capture(train.evaluateMain, [
     "--checkpoint",

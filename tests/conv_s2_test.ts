@@ -158,3 +158,25 @@ Deno.test("fp32 stride-1 3x3 of 512 channels at 8 x 8: no pass on oneDNN, agains
     assert.ok(e < 1e-4, `${name}: max error ${e.toExponential(2)} of the rms`);
   }
 });
+
+// Stride 1 on images under 8 columns (no Winograd or direct kernel there):
+// every pass on oneDNN where it is installed, against float64.
+Deno.test("fp32 stride-1 3x3 of 64 channels at 4 x 4: every pass on oneDNN, against float64", async () => {
+  const g: Geo = { n: 2, c: 64, h: 4, w: 4, k: 64, r: 3, s: 3, ph: 1, pw: 1 };
+  const want = onednnHere() ? ["forward_training", "backward_data", "backward_weights"] : [];
+  assert.deepEqual((await onednnChild("f32", g, {})).which, want);
+  const G = resolve(g);
+  const x = randoms(2 * 64 * 16, 17), w = randoms(64 * 64 * 9, 18), dy = randoms(2 * 64 * 16, 19);
+  const ref = reference(g, x, w, dy);
+  const y = new Float32Array(dy.length).fill(NaN);
+  const dx = new Float32Array(x.length).fill(NaN), dw = new Float32Array(w.length).fill(NaN);
+  assert.equal(lib.lits_conv2d_forward_f32(G.params, p(x), null, 0, p(w), null, p(y)), 0);
+  assert.equal(lib.lits_conv2d_backward_data_f32(G.params, p(w), p(dy), p(dx)), 0);
+  assert.equal(lib.lits_conv2d_backward_filter_f32(G.params, p(x), null, 0, p(dy), p(dw)), 0);
+  for (
+    const [name, got, exact] of [["y", y, ref.y], ["dx", dx, ref.dx], ["dw", dw, ref.dw]] as const
+  ) {
+    const e = relErr(got, exact);
+    assert.ok(e < 1e-5, `${name}: max error ${e.toExponential(2)} of the rms`);
+  }
+});

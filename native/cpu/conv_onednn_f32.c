@@ -38,6 +38,15 @@
  * backward data of stride-1 3x3 convolutions of 512+ channels on 8 x 8
  * images came here on Intel: ResNet-50's 512 -> 512, batch 16, 2 threads,
  * Xeon with AMX, 12.2-13.3 ms a call against Winograd's 10.5 since.) */
+/* Stride-1 3x3 convolutions of 64+ channels on images under 8 columns
+ * (ResNets' last stage at 128^2 inputs; no Winograd or direct kernel
+ * there, but im2col + GEMM) come here too, all three passes: batch 32,
+ * medians of 9-11 alternating in one process, AMD EPYC Zen 4, 2 threads
+ * (ms, forward, backward data, filter gradient): 512 -> 512 at 4^2 8.07,
+ * 8.50, 12.15 against 14.13, 14.18, 16.19; 256 at 4^2 2.04, 2.00, 2.94
+ * against 3.71, 3.89, 3.88; 512 at 2^2 2.44, 2.45, 4.41 against 4.13,
+ * 4.49, 5.27; and at batch 16 and batch 1 alike (64 -> 64 at 4^2, batch
+ * 16: 0.07, 0.08, 0.11 against 0.19, 0.21, 0.22). Not measured on Intel. */
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
@@ -45,8 +54,10 @@ static int chosen(const conv_shape* p, int kind) {
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
   const int s2 = p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2;
-  /* (The filter gradient: conv.c's.) */
-  return s2 && p->c >= 128 && p->k >= 128 && kind != 2;
+  const int narrow = p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->w < 8 &&
+                     p->c >= 64 && p->k >= 64;
+  /* (Stride 2's filter gradient: conv.c's.) */
+  return (s2 && p->c >= 128 && p->k >= 128 && kind != 2) || narrow;
 }
 
 /* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,
