@@ -203,6 +203,16 @@ Deno.test({
       s: 3,
       pad: 1,
     });
+    // 1x1 on a 4 x 4 image: oneDNN's forward and backward data without AMX.
+    const tiny = await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "" }, {
+      n: 2,
+      c: 64,
+      h: 4,
+      w: 4,
+      k: 128,
+      r: 1,
+      s: 1,
+    });
     const pointwise = await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "" }, {
       n: 2,
       c: 64,
@@ -228,6 +238,7 @@ Deno.test({
     assert.deepEqual(wide.which, pick(all, all));
     assert.deepEqual(winograd.which, pick([], all));
     assert.deepEqual(pointwise.which, []);
+    assert.deepEqual(tiny.which, pick(["forward_training", "backward_data"], []));
     // On AMX, oneDNN's AMX kernels: they need channels-last activations.
     if (installed && amx && !capped) {
       for (const name of [...strided.impls, ...plain.impls, ...wide.impls]) {

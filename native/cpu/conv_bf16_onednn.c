@@ -34,7 +34,8 @@
  * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
  * tests), none while LITS_CONV_ALGO names one of ours, else the measured
  * choice: the forward and backward data of 3x3 convolutions of stride 2
- * and 128+ channels. ResNet-50's 3x3 layers, batch 16, 2 threads, both
+ * and 128+ channels, and of 1x1 convolutions on images under 8 x 8
+ * (TINY_POINTWISE). ResNet-50's 3x3 layers, batch 16, 2 threads, both
  * paths alternating in one process (bench/onednn_conv.c), oneDNN's gain
  * with every conversion, medians of 4-6 quiet runs per shape: stride 2
  * (128 at 64^2, 256 at 32^2, 512 at 16^2) forward +31%, +28%, +41%,
@@ -71,6 +72,17 @@
  * against oneDNN's 8.8 and 15.5 (128: 9.8 against 9.0, kept); the
  * training step 835 against 845 ms. */
 #define CHOSEN_IF_AMX 2
+
+/* TINY_POINTWISE: without AMX, the forward and backward data of 1x1
+ * convolutions on images under 8 x 8 (ResNet-50's last stage at 128^2 and
+ * 224^2 inputs), where our tiles gather x or dy from several images first:
+ * batch 32 (16 for 7^2), medians of 9 in one process, AMD EPYC Zen 4, 2
+ * threads, oneDNN's against ours (ms, forward and backward data): 512 ->
+ * 2048 at 4^2 2.98, 2.84 against 5.04, 5.44; 2048 -> 512 3.21, 2.83
+ * against 5.32, 5.17; at 7^2 4.48, 4.35 against 5.27, 5.78; at 2^2 (batch
+ * 16) 0.60, 0.58 against 2.62, 2.76. At 8^2 ours are faster (1024 -> 256:
+ * 2.74, 2.57 against 2.99, 2.88), and so is our filter gradient at 4^2
+ * (2.79 against 4.26). */
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
@@ -84,6 +96,7 @@ static int chosen(const conv_shape* p, int kind) {
     return pointwise || strided_data || strided_filter ? 0 : CHOSEN_IF_AMX;
   }
   if (kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128) return 1;
+  if (kind != 2 && p->pointwise && p->h * p->w < 64) return 1; /* see TINY_POINTWISE */
   if (p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->c >= 256 && p->k >= 256) {
     return !lits_conv_bf16_winograd_first(p, kind);
   }
