@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { io, models, tensor, train } from "../mod.ts";
 import { quickFlags, trainTestData } from "./train_data.ts";
 import { cpuLib } from "../src/ffi/native.ts";
+import { countCallsAsync } from "./helpers.ts";
 
 const bf16Level = new Int32Array(1);
 const noBf16 = cpuLib().lits_bf16_support?.(bf16Level) !== 0 || bf16Level[0] === 0;
@@ -170,20 +171,12 @@ Deno.test("evaluate: a run's checkpoints; another model's and corrupt ones are r
   // --precision bf16: the same evaluation under autocast (the bf16 kernels
   // ran; the printed losses, 4 decimals, may be equal: 2.6e-5 apart here),
   // a loss a rounding apart.
-  const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;
-  const bf16Names = Object.keys(lib).filter((k) => /_bf16_f32$/.test(k) && k.includes("conv2d"));
+  const bf16Names = Object.keys(cpuLib()).filter((k) => /^lits_conv2d_.*_bf16_f32$/.test(k));
   const loss = async (precision: string): Promise<[number, number]> => {
-    const saved = bf16Names.map((name) => lib[name]);
-    let calls = 0;
-    bf16Names.forEach((name, i) => lib[name] = (...a: unknown[]) => (calls++, saved[i](...a)));
-    try {
-      const args = ["--checkpoint", join(out, "best.safetensors"), "--precision", precision];
-      const r = await capture(train.evaluateMain, args);
-      assert.equal(r.code, 0, r.stderr);
-      return [Number(/loss (\d+\.\d+)/.exec(r.stdout)![1]), calls];
-    } finally {
-      bf16Names.forEach((name, i) => lib[name] = saved[i]);
-    }
+    const args = ["--checkpoint", join(out, "best.safetensors"), "--precision", precision];
+    const [r, calls] = await countCallsAsync(bf16Names, () => capture(train.evaluateMain, args));
+    assert.equal(r.code, 0, r.stderr);
+    return [Number(/loss (\d+\.\d+)/.exec(r.stdout)![1]), calls];
   };
   const [[fp32, fp32Calls], [bf16, bf16Calls]] = [await loss("fp32"), await loss("bf16")];
   assert.equal(fp32Calls, 0, "fp32 ran bf16 convolutions");

@@ -181,15 +181,34 @@ export function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T
  * during it (all of them together).
  */
 export function countCalls<T>(names: string[], fn: () => T): [T, number] {
+  const counter = countingCalls(names);
+  try {
+    return [fn(), counter.calls()];
+  } finally {
+    counter.restore();
+  }
+}
+
+/** countCalls for an async `fn` (an in-process command main): counts until it settles. */
+export async function countCallsAsync<T>(
+  names: string[],
+  fn: () => Promise<T>,
+): Promise<[T, number]> {
+  const counter = countingCalls(names);
+  try {
+    return [await fn(), counter.calls()];
+  } finally {
+    counter.restore();
+  }
+}
+
+/** The CPU library's functions `names` wrapped to count their calls, until restore(). */
+function countingCalls(names: string[]) {
   const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;
   const saved = names.map((name) => lib[name]);
   let calls = 0;
   names.forEach((name, i) => lib[name] = (...a: unknown[]) => (calls++, saved[i](...a)));
-  try {
-    return [fn(), calls];
-  } finally {
-    names.forEach((name, i) => lib[name] = saved[i]);
-  }
+  return { calls: () => calls, restore: () => names.forEach((name, i) => lib[name] = saved[i]) };
 }
 
 /** got and want are the same bits (NaN payloads aside, -0 not +0): names the first that is not. */

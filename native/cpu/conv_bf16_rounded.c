@@ -53,13 +53,14 @@
  * by 20%; 16 -> 32 at 128^2 and 32 -> 32 at 64^2 (fewer output channels)
  * by 5-25%. oneDNN keeps 256 -> 256 at 8^2 (2.64, 2.64, 3.33 against
  * 2.99, 2.88, 3.32) and 512 -> 512 at 8^2 (level). */
-static int winograd_env(int* forced) {
-  /* LITS_CONV_ALGO (read on every call, as conv.c reads it): =winograd
-   * forces it, =gemm or =direct keep the bf16 kernels. */
+/* LITS_CONV_ALGO (read on every call, as conv.c reads it): 1 where
+ * =winograd forces Winograd, -1 where =gemm or =direct keeps the bf16
+ * kernels, else 0. */
+static int algo_override(void) {
   const char* algo = getenv("LITS_CONV_ALGO");
-  *forced = algo != NULL && strcmp(algo, "winograd") == 0;
-  return *forced || algo == NULL ||
-         (strcmp(algo, "gemm") != 0 && strcmp(algo, "direct") != 0);
+  if (algo == NULL) return 0;
+  if (strcmp(algo, "winograd") == 0) return 1;
+  return strcmp(algo, "gemm") == 0 || strcmp(algo, "direct") == 0 ? -1 : 0;
 }
 
 static int winograd_may(const conv_shape* p, int kind) {
@@ -67,16 +68,15 @@ static int winograd_may(const conv_shape* p, int kind) {
 }
 
 int lits_conv_bf16_winograd_first(const conv_shape* p, int kind) {
-  int forced;
-  if (!lits_conv_winograd_applies(p) || !winograd_env(&forced)) return 0;
-  return forced || (winograd_may(p, kind) && p->c * p->h * p->w >= 65536);
+  const int o = algo_override();
+  if (!lits_conv_winograd_applies(p) || o < 0) return 0;
+  return o > 0 || (winograd_may(p, kind) && p->c * p->h * p->w >= 65536);
 }
 
 int lits_conv_bf16_winograd_takes(const conv_shape* p, int kind) {
-  int forced;
-  if (!lits_conv_winograd_applies(p) || !winograd_env(&forced)) return 0;
-  return forced ||
-         (winograd_may(p, kind) && (p->c * p->h * p->w >= 65536 || p->c >= 128));
+  const int o = algo_override();
+  if (!lits_conv_winograd_applies(p) || o < 0) return 0;
+  return o > 0 || (winograd_may(p, kind) && (p->c * p->h * p->w >= 65536 || p->c >= 128));
 }
 
 /* w [n] rounded to bf16 into a scratch copy, or NULL. */
