@@ -60,7 +60,7 @@ int lits_conv_pointwise_data(const conv_shape* p, const tiling* t, const float* 
   float* scratch = thread_scratch(per, threads, packed);
   if (scratch == NULL) return LITS_ERR_MEMORY;
   float* ap = scratch + per * threads;
-  const int64_t hw = p->h * p->w, kohw = p->k * p->ohw;
+  const int64_t hw = p->h * p->w;
   const int stream = stream_output(p->n * p->c * hw);
 #pragma omp parallel num_threads(threads)
   {

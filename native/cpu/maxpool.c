@@ -183,10 +183,11 @@ int lits_maxpool2d_backward_f32(const lits_pool2d_params* params_host, const flo
   (void)y;
   lits_clear_error();
   LITS_CHECKED(lits_check_pool(fn, params_host));
-  POOL_LOCALS(params_host);
   LITS_REQUIRE(dy != NULL && indices != NULL && dx != NULL, "%s: dy, indices or dx is NULL",
                fn);
-  const int64_t planes = (int64_t)n * c, hw = (int64_t)h * w, ohw = (int64_t)oh * ow;
+  const lits_pool2d_params* q = params_host;
+  const int64_t planes = (int64_t)q->n * q->c, hw = (int64_t)q->h * q->w,
+                ohw = (int64_t)q->oh * q->ow;
   int64_t bad = -1; /* flat position of an out-of-range index, if any */
 #pragma omp parallel for schedule(static) if (planes * (hw + ohw) >= LITS_POOL_PAR_MIN)
   for (int64_t pl = 0; pl < planes; pl++) {

@@ -106,7 +106,7 @@ dnnl_primitive_t lits_onednn_primitive(dnnl_primitive_desc_t pd, size_t* scratch
 
 int lits_onednn_execute(dnnl_primitive_t prim, const dnnl_memory_desc_t* const* mds,
                         void* const* ptrs, const int* ids, int nargs, const char* what) {
-  dnnl_exec_arg_t args[8];
+  dnnl_exec_arg_t args[8] = {{0}}; /* (gcc cannot see that only made < nargs are read) */
   int made = 0;
   while (made < nargs && made < 8) {
     args[made].arg = ids[made];
