@@ -79,6 +79,7 @@ const shapes: Shape[] = [
   { n: 2, c: 16, h: 9, w: 9, k: 32, r: 3, s: 3, st: 2, pad: 2 },
   { n: 2, c: 32, h: 5, w: 7, k: 48, r: 1, s: 1 }, // 1x1
   { n: 1, c: 16, h: 19, w: 17, k: 16, r: 7, s: 7, st: 2, pad: 3 }, // 7x7 stem-like
+  { n: 2, c: 32, h: 11, w: 10, k: 16, r: 5, s: 5, pad: 2 }, // 5x5 (AlexNet's second layer)
   { n: 2, c: 32, h: 17, w: 18, k: 48, r: 3, s: 3, pad: 1 }, // blocks x chunks of 256 pixels
   { n: 1, c: 1, h: 9, w: 7, k: 16, r: 3, s: 3, pad: 1 }, // 1 channel: our kernels
   { n: 2, c: 16, h: 8, w: 8, k: 24, r: 3, s: 3, pad: 1 }, // 24 filters: our kernels
@@ -222,6 +223,28 @@ Deno.test({
       r: 1,
       s: 1,
     });
+    // 5x5 (WIDE): all three passes from 32 input channels, and with 16 the
+    // forward and backward data only (our filter gradient can win there).
+    const wide5 = await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "" }, {
+      n: 2,
+      c: 32,
+      h: 9,
+      w: 9,
+      k: 16,
+      r: 5,
+      s: 5,
+      pad: 2,
+    });
+    const wide5Few = await child({ LITS_ONEDNN: "", LITS_CONV_ALGO: "" }, {
+      n: 2,
+      c: 16,
+      h: 9,
+      w: 9,
+      k: 32,
+      r: 5,
+      s: 5,
+      pad: 2,
+    });
     const all = ["forward_training", "backward_data", "backward_weights"];
     // With AMX (oneDNN's kernels and our GEMM's), oneDNN takes every shape
     // but 1x1 and strided backward data, which our GEMM's tiles run faster;
@@ -239,6 +262,8 @@ Deno.test({
     assert.deepEqual(winograd.which, pick([], all));
     assert.deepEqual(pointwise.which, []);
     assert.deepEqual(tiny.which, pick(["forward_training", "backward_data"], []));
+    assert.deepEqual(wide5.which, pick(all, all));
+    assert.deepEqual(wide5Few.which, pick(["forward_training", "backward_data"], all));
     // On AMX, oneDNN's AMX kernels: they need channels-last activations.
     if (installed && amx && !capped) {
       for (const name of [...strided.impls, ...plain.impls, ...wide.impls]) {

@@ -6,6 +6,8 @@
  * with LITS_ONEDNN=all (every shape oneDNN can take) and
  * =off (our kernels); and without libdnnl (LITS_ONEDNN_LIB naming a missing
  * file stands for such a machine), where the same calls run our kernels.
+ * Also the other fp32 shapes conv_onednn_f32.c chooses: stride-1 3x3 on
+ * images under 8 columns, and kernels of 5 x 5 and more.
  */
 import assert from "node:assert/strict";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
@@ -178,5 +180,35 @@ Deno.test("fp32 stride-1 3x3 of 64 channels at 4 x 4: every pass on oneDNN, agai
   ) {
     const e = relErr(got, exact);
     assert.ok(e < 1e-5, `${name}: max error ${e.toExponential(2)} of the rms`);
+  }
+});
+
+// Kernels of 5 x 5 and more (conv_onednn_f32.c's WIDE): every pass on
+// oneDNN where it is installed, against float64; stride 1 and 2.
+Deno.test("fp32 5x5 and 7x7 convolutions: every pass on oneDNN, against float64", async () => {
+  const shapes: Geo[] = [
+    { n: 2, c: 32, h: 11, w: 10, k: 16, r: 5, s: 5, ph: 2, pw: 2 },
+    { n: 1, c: 16, h: 13, w: 12, k: 32, r: 7, s: 7, sh: 2, sw: 2, ph: 3, pw: 3 },
+  ];
+  for (const [i, g] of shapes.entries()) {
+    const want = onednnHere() ? ["forward_training", "backward_data", "backward_weights"] : [];
+    assert.deepEqual((await onednnChild("f32", g, {})).which, want);
+    const G = resolve(g), ny = g.n * g.k * G.oh * G.ow;
+    const x = randoms(g.n * g.c * g.h * g.w, 40 + i), w = randoms(g.k * g.c * g.r * g.s, 50 + i);
+    const dy = randoms(ny, 60 + i), ref = reference(g, x, w, dy);
+    const y = new Float32Array(ny).fill(NaN);
+    const dx = new Float32Array(x.length).fill(NaN), dw = new Float32Array(w.length).fill(NaN);
+    assert.equal(lib.lits_conv2d_forward_f32(G.params, p(x), null, 0, p(w), null, p(y)), 0);
+    assert.equal(lib.lits_conv2d_backward_data_f32(G.params, p(w), p(dy), p(dx)), 0);
+    assert.equal(lib.lits_conv2d_backward_filter_f32(G.params, p(x), null, 0, p(dy), p(dw)), 0);
+    for (
+      const [name, got, exact] of [["y", y, ref.y], ["dx", dx, ref.dx], ["dw", dw, ref.dw]] as const
+    ) {
+      const e = relErr(got, exact);
+      assert.ok(
+        e < 1e-5,
+        `${JSON.stringify(g)} ${name}: max error ${e.toExponential(2)} of the rms`,
+      );
+    }
   }
 });

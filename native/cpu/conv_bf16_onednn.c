@@ -35,7 +35,7 @@
  * tests), none while LITS_CONV_ALGO names one of ours, else the measured
  * choice: the forward and backward data of 3x3 convolutions of stride 2
  * and 128+ channels, and of 1x1 convolutions on images under 8 x 8
- * (TINY_POINTWISE). ResNet-50's 3x3 layers, batch 16, 2 threads, both
+ * (TINY_POINTWISE); kernels of 5 x 5 and more (WIDE). ResNet-50's 3x3 layers, batch 16, 2 threads, both
  * paths alternating in one process (bench/onednn_conv.c), oneDNN's gain
  * with every conversion, medians of 4-6 quiet runs per shape: stride 2
  * (128 at 64^2, 256 at 32^2, 512 at 16^2) forward +31%, +28%, +41%,
@@ -83,6 +83,19 @@
  * 16) 0.60, 0.58 against 2.62, 2.76. At 8^2 ours are faster (1024 -> 256:
  * 2.74, 2.57 against 2.99, 2.88), and so is our filter gradient at 4^2
  * (2.79 against 4.26). */
+/* WIDE: without AMX, kernels of 5 x 5 taps and more, any stride: the
+ * forward and backward data, and the filter gradient from 32 input
+ * channels. Batch 16, medians of 5-7 alternating in one process, AMD EPYC
+ * Zen 4, 2 threads, oneDNN's against ours (ms, forward, backward data,
+ * filter gradient): AlexNet's 64 -> 192 5x5 at 27^2 15.0, 15.5, 17.0
+ * against 19.0, 19.3, 20.1; 256 -> 256 5x5 at 14^2 21.2, 22.3, 23.8
+ * against 35.7, 32.3, 36.2; 32 -> 64 5x5 at 56^2 12.0, 11.6, 12.4 against
+ * 13.5, 15.2, 13.6; 64 -> 64 7x7 stride 2 at 56^2 11.3, 11.4, 12.2
+ * against 16.0, 18.1, 12.9. With 16 input channels our filter gradient
+ * can win (16 -> 32 5x5 at 56^2: 3.34 against oneDNN's 4.15; 16 -> 16:
+ * 3.16 against 1.74), so it stays ours there. */
+#define WIDE(p) ((p)->r >= 5 && (p)->s >= 5)
+
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
@@ -97,6 +110,7 @@ static int chosen(const conv_shape* p, int kind) {
   }
   if (kind != 2 && p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2 && p->c >= 128) return 1;
   if (kind != 2 && p->pointwise && p->h * p->w < 64) return 1; /* see TINY_POINTWISE */
+  if (WIDE(p)) return kind != 2 || p->c >= 32;
   if (p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->c >= 256 && p->k >= 256) {
     return !lits_conv_bf16_winograd_first(p, kind);
   }

@@ -23,7 +23,8 @@
 /* Which (kind, shape) oneDNN takes: LITS_ONEDNN=off none (read on every
  * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
  * tests), none while LITS_CONV_ALGO names one of ours, else the measured
- * choice: the forward and backward data of 3x3 convolutions of stride 2
+ * choice (also WIDE and the narrow images below): the forward and
+ * backward data of 3x3 convolutions of stride 2
  * and 128+ channels, which our kernels serve with im2col + GEMM (their
  * filter gradient is conv_filter_outer.c's, even with oneDNN's or ahead:
  * conv.c's outer_filter_wins). ResNet-50's three, batch 16, 2 threads, both
@@ -47,6 +48,18 @@
  * against 3.71, 3.89, 3.88; 512 at 2^2 2.44, 2.45, 4.41 against 4.13,
  * 4.49, 5.27; and at batch 16 and batch 1 alike (64 -> 64 at 4^2, batch
  * 16: 0.07, 0.08, 0.11 against 0.19, 0.21, 0.22). Not measured on Intel. */
+/* WIDE: kernels of 5 x 5 taps and more (AlexNet's 5x5), any stride, all
+ * three passes: our im2col + GEMM (or direct kernel) ran them at 55-85% of
+ * the FMA peak, oneDNN's at 95-110% of it. Batch 16, medians of 5-7
+ * alternating in one process, AMD EPYC Zen 4, 2 threads, ms (forward,
+ * backward data, filter gradient): AlexNet's 64 -> 192 5x5 at 27^2 29.4,
+ * 29.3, 29.5 against 36.5, 38.7, 37.2; 256 -> 256 5x5 at 14^2 39.1, 39.2,
+ * 41.4 against 61.7, 60.2, 55.3; 16 -> 16 5x5 at 56^2 3.1, 3.1, 3.3
+ * against 5.0, 5.9, 6.3; 64 -> 64 7x7 stride 2 at 56^2 21.6, 21.7, 23.2
+ * against 33.8, 37.0, 35.8; batch 1 forwards alike (64 -> 192: 1.87
+ * against 3.11). Not measured on Intel. */
+#define WIDE(p) ((p)->r >= 5 && (p)->s >= 5)
+
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
   if (env != NULL && strcmp(env, "off") == 0) return 0;
@@ -57,7 +70,7 @@ static int chosen(const conv_shape* p, int kind) {
   const int narrow = p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->w < 8 &&
                      p->c >= 64 && p->k >= 64;
   /* (Stride 2's filter gradient: conv.c's.) */
-  return (s2 && p->c >= 128 && p->k >= 128 && kind != 2) || narrow;
+  return (s2 && p->c >= 128 && p->k >= 128 && kind != 2) || narrow || WIDE(p);
 }
 
 /* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,
