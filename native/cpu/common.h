@@ -37,6 +37,12 @@ void lits_gemm_scale_c(float* c, int64_t m, int64_t n, int64_t ldc, float beta);
  * written; OpenBLAS's turn). */
 int lits_gemm_wide(int trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                    const float* b, int64_t ldb, float* c, int64_t ldc);
+/* C = alpha A B^T + beta C (row-major, A not transposed) through
+ * gemm_short_nt.c where it takes the shape (few rows, a large B): 1, else
+ * 0 (nothing written; OpenBLAS's turn). */
+int lits_gemm_short_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                       int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                       int64_t ldc);
 void lits_sgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                        const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                        float* c, int64_t ldc);

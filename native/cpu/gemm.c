@@ -97,6 +97,10 @@ int lits_gemm_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_
       lits_gemm_wide(trans_a, m, n, k, a, lda, b, ldb, c, ldc)) {
     return LITS_OK;
   }
+  if (batch == 1 && !trans_a && trans_b &&
+      lits_gemm_short_nt(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
+    return LITS_OK;
+  }
   /* Many small products: one per thread at a time; few large ones: each
    * split over the threads. */
   if (batch >= omp_get_max_threads() && m * n * k < GEMM_PAR_MIN_MACS * 8) {

@@ -20,6 +20,7 @@ export const CPU_SOURCES = [
   "optim.c",
   "gemm.c",
   "gemm_wide.c",
+  "gemm_short_nt.c",
   "conv_internal.h",
   "gemm_prefetch.h",
   "transpose16.h",
