@@ -35,7 +35,8 @@
  * tests), none while LITS_CONV_ALGO names one of ours, else the measured
  * choice: the forward and backward data of 3x3 convolutions of stride 2
  * and 128+ channels, and of 1x1 convolutions on images under 8 x 8
- * (TINY_POINTWISE); kernels of 5 x 5 and more (WIDE). ResNet-50's 3x3 layers, batch 16, 2 threads, both
+ * (TINY_POINTWISE); kernels of 5 x 5 and more (WIDE). ResNet-50's 3x3
+ * layers, batch 16, 2 threads, both
  * paths alternating in one process (bench/onednn_conv.c), oneDNN's gain
  * with every conversion, medians of 4-6 quiet runs per shape: stride 2
  * (128 at 64^2, 256 at 32^2, 512 at 16^2) forward +31%, +28%, +41%,

@@ -23,9 +23,9 @@
 /* Which (kind, shape) oneDNN takes: LITS_ONEDNN=off none (read on every
  * call, as LITS_CONV_ALGO), =all every shape it can take (benchmarks,
  * tests), none while LITS_CONV_ALGO names one of ours, else the measured
- * choice (also WIDE and the narrow images below): the forward and
- * backward data of 3x3 convolutions of stride 2
- * and 128+ channels, which our kernels serve with im2col + GEMM (their
+ * choice (also WIDE and the narrow images, below): the forward and
+ * backward data of 3x3 convolutions of stride 2 and 128+ channels, which
+ * our kernels serve with im2col + GEMM (their
  * filter gradient is conv_filter_outer.c's, even with oneDNN's or ahead:
  * conv.c's outer_filter_wins). ResNet-50's three, batch 16, 2 threads, both
  * paths alternating in one process (bench/onednn_conv.c f32), conversions
@@ -49,8 +49,8 @@
  * 4.49, 5.27; and at batch 16 and batch 1 alike (64 -> 64 at 4^2, batch
  * 16: 0.07, 0.08, 0.11 against 0.19, 0.21, 0.22). Not measured on Intel. */
 /* WIDE: kernels of 5 x 5 taps and more (AlexNet's 5x5), any stride, all
- * three passes: our im2col + GEMM (or direct kernel) ran them at 55-85% of
- * the FMA peak, oneDNN's at 95-110% of it. Batch 16, medians of 5-7
+ * three passes: oneDNN ran them 1.2-1.9x as fast as our im2col + GEMM (or
+ * direct kernel), which reached 55-85% of the FMA peak. Batch 16, medians of 5-7
  * alternating in one process, AMD EPYC Zen 4, 2 threads, ms (forward,
  * backward data, filter gradient): AlexNet's 64 -> 192 5x5 at 27^2 29.4,
  * 29.3, 29.5 against 36.5, 38.7, 37.2; 256 -> 256 5x5 at 14^2 39.1, 39.2,
