@@ -5,17 +5,22 @@
  * that cut the 8-row tiles, column counts that cut the 3-column tiles and
  * the threads' shares, k past one 4096 block and off whole vectors, padded
  * rows (lda, ldb, ldc), alpha and beta; NaN; and the same products on
- * OpenBLAS (`LITS_GEMM_WIDE=off`).
+ * OpenBLAS (`LITS_GEMM_WIDE=off`). Under bf16 (lits_gemm_bf16_f32, where
+ * the CPU has vdpbf16ps) the same cases against float64 over bf16-rounded
+ * operands and the packed bf16 GEMM.
  */
 import assert from "node:assert/strict";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
-import { randoms } from "./bf16_ref.ts";
+import { bf16, randoms } from "./bf16_ref.ts";
 import { relErr } from "./conv_ref.ts";
 import { withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
 const p = (x: Float32Array) => Deno.UnsafePointer.of(x);
 const avx512 = Deno.readTextFileSync("/proc/cpuinfo").includes(" avx512f");
+const level = new Int32Array(1);
+const noBf16 = lib.lits_bf16_support == null || lib.lits_gemm_bf16_f32 == null ||
+  lib.lits_bf16_support(level) !== 0 || level[0] === 0;
 
 interface Case {
   name: string;
@@ -36,38 +41,32 @@ const cases: Case[] = [
   { name: "5 rows, beta -2, padded rows", m: 5, n: 2000, k: 600, pad: 3, beta: -2 },
 ];
 
-/** C by lits_gemm_f32 (A [m, k], B [n, k], both not transposed in memory; trans_b = 1). */
-function run(c: Case, seed: number): { got: Float32Array; want: Float64Array; ldc: number } {
+/**
+ * C by lits_gemm_f32, or lits_gemm_bf16_f32 under bf16 (A [m, k], B [n, k],
+ * both not transposed in memory; trans_b = 1), and its float64 reference
+ * (over bf16-rounded A and B under bf16).
+ */
+function run(
+  c: Case,
+  seed: number,
+  bf = false,
+): { got: Float32Array; want: Float64Array; ldc: number } {
   const { m, n, k, pad = 0, alpha = 1, beta = 0 } = c;
+  const gemm = bf ? lib.lits_gemm_bf16_f32! : lib.lits_gemm_f32;
+  const round = bf ? bf16 : (v: number) => v;
   const lda = k + pad, ldb = k + pad, ldc = n + pad;
   const a = randoms(m * lda, seed), b = randoms(n * ldb, seed + 1);
   const c0 = randoms(m * ldc, seed + 2);
   const got = beta === 0 ? new Float32Array(m * ldc).fill(NaN) : c0.slice(); // beta 0 overwrites
-  const status = lib.lits_gemm_f32(
-    0,
-    1,
-    m,
-    n,
-    k,
-    alpha,
-    p(a),
-    lda,
-    p(b),
-    ldb,
-    beta,
-    p(got),
-    ldc,
-    1,
-    0,
-    0,
-    0,
-  );
+  const args = [0, 1, m, n, k, alpha, p(a), lda, p(b), ldb, beta, p(got), ldc] as const;
+  const status = bf ? lib.lits_gemm_bf16_f32!(...args) : gemm(...args, 1, 0, 0, 0);
   assert.equal(status, 0, lastError(lib));
+  const ar = a.map(round), br = b.map(round);
   const want = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let t = 0; t < k; t++) s += a[i * lda + t] * b[j * ldb + t];
+      for (let t = 0; t < k; t++) s += ar[i * lda + t] * br[j * ldb + t];
       want[i * n + j] = alpha * s + (beta === 0 ? 0 : beta * c0[i * ldc + j]);
     }
   }
@@ -81,26 +80,34 @@ function dense(got: Float32Array, m: number, n: number, ldc: number): Float32Arr
   return out;
 }
 
+/** One case in one precision: against float64, and against the packed GEMM. */
+function check(c: Case, bf: boolean) {
+  const ours = run(c, c.m + c.k, bf);
+  const got = dense(ours.got, c.m, c.n, ours.ldc);
+  const tol = 2e-6 * Math.sqrt(c.k);
+  assert.ok(relErr(got, ours.want) < tol, `${relErr(got, ours.want)} from float64`);
+  // The padding past n in C's rows is not written.
+  for (let i = 0; i < c.m && ours.ldc > c.n; i++) {
+    const tail = ours.got.subarray(i * ours.ldc + c.n, (i + 1) * ours.ldc);
+    if (!c.beta) assert.ok(tail.every(Number.isNaN), `row ${i}'s padding was written`);
+  }
+  const packed = withEnv({ LITS_GEMM_WIDE: "off" }, () => run(c, c.m + c.k, bf));
+  const packedGot = dense(packed.got, c.m, c.n, packed.ldc);
+  assert.ok(relErr(packedGot, ours.want) < tol, `packed ${relErr(packedGot, ours.want)}`);
+  // Where the CPU has AVX-512 the two are different kernels (other orders
+  // of sums): some bits differ.
+  if (avx512) {
+    const x = new Uint32Array(got.buffer), y = new Uint32Array(packedGot.buffer);
+    assert.ok(x.some((v, i) => v !== y[i]), "the default ran the packed GEMM");
+  }
+}
+
 for (const c of cases) {
-  Deno.test(`short A B^T: ${c.name}, against float64 and OpenBLAS`, () => {
-    const ours = run(c, c.m + c.k);
-    const got = dense(ours.got, c.m, c.n, ours.ldc);
-    const tol = 2e-6 * Math.sqrt(c.k);
-    assert.ok(relErr(got, ours.want) < tol, `${relErr(got, ours.want)} from float64`);
-    // The padding past n in C's rows is not written.
-    for (let i = 0; i < c.m && ours.ldc > c.n; i++) {
-      const tail = ours.got.subarray(i * ours.ldc + c.n, (i + 1) * ours.ldc);
-      if (!c.beta) assert.ok(tail.every(Number.isNaN), `row ${i}'s padding was written`);
-    }
-    const blas = withEnv({ LITS_GEMM_WIDE: "off" }, () => run(c, c.m + c.k));
-    const blasGot = dense(blas.got, c.m, c.n, blas.ldc);
-    assert.ok(relErr(blasGot, ours.want) < tol, `OpenBLAS ${relErr(blasGot, ours.want)}`);
-    // Where the CPU has AVX-512 the two are different kernels (other orders
-    // of sums): some bits differ.
-    if (avx512) {
-      const x = new Uint32Array(got.buffer), y = new Uint32Array(blasGot.buffer);
-      assert.ok(x.some((v, i) => v !== y[i]), "the default ran OpenBLAS's kernel");
-    }
+  Deno.test(`short A B^T: ${c.name}, against float64 and OpenBLAS`, () => check(c, false));
+  Deno.test({
+    name: `short A B^T under bf16: ${c.name}, against float64 and the packed bf16 GEMM`,
+    ignore: noBf16,
+    fn: () => check(c, true),
   });
 }
 

@@ -451,6 +451,11 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
   }
   LITS_REQUIRE(a != NULL && b != NULL, "%s: a or b is NULL (m=%lld, n=%lld, k=%lld)", fn,
                (long long)m, (long long)n, (long long)k);
+  /* A linear layer's forward at small batches: gemm_short_nt.c. */
+  if (!trans_a && trans_b &&
+      lits_gemm_bf16_short_nt(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
+    return LITS_OK;
+  }
   const int par = !omp_in_parallel() && omp_get_max_threads() > 1 &&
                   (double)m * (double)n * (double)k >= (double)PAR_MIN_MACS;
   if (!par) return lits_gemm_bf16_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,

@@ -43,6 +43,11 @@ int lits_gemm_wide(int trans_a, int64_t m, int64_t n, int64_t k, const float* a,
 int lits_gemm_short_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                        int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                        int64_t ldc);
+/* The same product under bf16 autocast (bf16_gemm.c's rounding, vdpbf16ps:
+ * the caller has checked the CPU has it). */
+int lits_gemm_bf16_short_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                            int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                            int64_t ldc);
 void lits_sgemm_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                        const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                        float* c, int64_t ldc);
