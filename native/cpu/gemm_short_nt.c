@@ -40,13 +40,24 @@
 /* k per block: an 8-row tile of A is 128 KB, kept in L2. */
 #define KC 4096
 
-/* C's tile as tile_f32 and tile_bf16 set or add to it. */
-__attribute__((always_inline)) static inline void store_tile(int mt, int nt, float* c,
-                                                             int64_t ldc, int first, float alpha,
-                                                             float beta, const float* sums) {
+/* The accumulators of an mt x nt tile, zero. */
+__attribute__((target("avx512f"), always_inline)) static inline void zero_tile(
+    int mt, int nt, __m512 acc[MT][NT]) {
+#pragma GCC unroll 8
+  for (int i = 0; i < mt; i++) {
+#pragma GCC unroll 8
+    for (int j = 0; j < nt; j++) acc[i][j] = _mm512_setzero_ps();
+  }
+}
+
+/* C's tile from the accumulators' sums, as tile_f32 and tile_bf16 set or
+ * add to it. */
+__attribute__((target("avx512f"), always_inline)) static inline void store_tile(
+    int mt, int nt, __m512 acc[MT][NT], float* c, int64_t ldc, int first, float alpha,
+    float beta) {
   for (int i = 0; i < mt; i++) {
     for (int j = 0; j < nt; j++) {
-      const float s = alpha * sums[i * NT + j];
+      const float s = alpha * _mm512_reduce_add_ps(acc[i][j]);
       float* o = c + i * ldc + j;
       *o = !first ? *o + s : beta == 0.0f ? s : beta * *o + s;
     }
@@ -60,11 +71,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_f32(
     int mt, int nt, const float* ap, const float* b, int64_t ldb, int64_t kl, float* c,
     int64_t ldc, int first, float alpha, float beta) {
   __m512 acc[MT][NT];
-#pragma GCC unroll 8
-  for (int i = 0; i < mt; i++) {
-#pragma GCC unroll 8
-    for (int j = 0; j < nt; j++) acc[i][j] = _mm512_setzero_ps();
-  }
+  zero_tile(mt, nt, acc);
   /* Whole vectors of k, then the rest under a mask (A's zeros pad it). */
   const int64_t whole = kl / 16 * 16;
   for (int64_t p = 0; p <= kl - 1; p += 16) {
@@ -85,11 +92,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_f32(
       for (int j = 0; j < nt; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
     }
   }
-  float sums[MT * NT];
-  for (int i = 0; i < mt; i++) {
-    for (int j = 0; j < nt; j++) sums[i * NT + j] = _mm512_reduce_add_ps(acc[i][j]);
-  }
-  store_tile(mt, nt, c, ldc, first, alpha, beta, sums);
+  store_tile(mt, nt, acc, c, ldc, first, alpha, beta);
 }
 
 /* tile_f32 under autocast: ap holds bf16 pairs ([k / 32][mt][16] words, zeros
@@ -98,11 +101,7 @@ BF16_TARGET __attribute__((always_inline)) static inline void tile_bf16(
     int mt, int nt, const float* ap, const float* b, int64_t ldb, int64_t kl, float* c,
     int64_t ldc, int first, float alpha, float beta) {
   __m512 acc[MT][NT];
-#pragma GCC unroll 8
-  for (int i = 0; i < mt; i++) {
-#pragma GCC unroll 8
-    for (int j = 0; j < nt; j++) acc[i][j] = _mm512_setzero_ps();
-  }
+  zero_tile(mt, nt, acc);
   const int64_t whole = kl / 32 * 32;
   for (int64_t p = 0; p <= kl - 1; p += 32) {
     __m512bh bv[NT];
@@ -131,11 +130,7 @@ BF16_TARGET __attribute__((always_inline)) static inline void tile_bf16(
       for (int j = 0; j < nt; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], (__m512bh)av, bv[j]);
     }
   }
-  float sums[MT * NT];
-  for (int i = 0; i < mt; i++) {
-    for (int j = 0; j < nt; j++) sums[i * NT + j] = _mm512_reduce_add_ps(acc[i][j]);
-  }
-  store_tile(mt, nt, c, ldc, first, alpha, beta, sums);
+  store_tile(mt, nt, acc, c, ldc, first, alpha, beta);
 }
 
 /* fn with mt and nt as constants, so that each case keeps its
