@@ -52,14 +52,13 @@ function run(
   bf = false,
 ): { got: Float32Array; want: Float64Array; ldc: number } {
   const { m, n, k, pad = 0, alpha = 1, beta = 0 } = c;
-  const gemm = bf ? lib.lits_gemm_bf16_f32! : lib.lits_gemm_f32;
   const round = bf ? bf16 : (v: number) => v;
   const lda = k + pad, ldb = k + pad, ldc = n + pad;
   const a = randoms(m * lda, seed), b = randoms(n * ldb, seed + 1);
   const c0 = randoms(m * ldc, seed + 2);
   const got = beta === 0 ? new Float32Array(m * ldc).fill(NaN) : c0.slice(); // beta 0 overwrites
   const args = [0, 1, m, n, k, alpha, p(a), lda, p(b), ldb, beta, p(got), ldc] as const;
-  const status = bf ? lib.lits_gemm_bf16_f32!(...args) : gemm(...args, 1, 0, 0, 0);
+  const status = bf ? lib.lits_gemm_bf16_f32!(...args) : lib.lits_gemm_f32(...args, 1, 0, 0, 0);
   assert.equal(status, 0, lastError(lib));
   const ar = a.map(round), br = b.map(round);
   const want = new Float64Array(m * n);
