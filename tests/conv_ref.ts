@@ -152,11 +152,12 @@ export interface ConvRun {
  */
 export async function onednnChild(precision: "f32" | "bf16", g: Geo, env: Record<string, string>) {
   const G = resolve(g), ny = g.n * g.k * G.oh * G.ow, sfx = precision === "f32" ? "" : "_bf16";
+  const nw = g.k * (g.c / G.groups) * g.r * g.s;
   const script = `
     import { cpuLib, lastError } from "${new URL("../src/ffi/native.ts", import.meta.url).href}";
     const lib = cpuLib(), g = new Int32Array([${G.params.join(", ")}]);
     const x = new Float32Array(${g.n * g.c * g.h * g.w}).map((_, i) => Math.sin(i));
-    const w = new Float32Array(${g.k * g.c * g.r * g.s}).map((_, i) => Math.cos(i) / 16);
+    const w = new Float32Array(${nw}).map((_, i) => Math.cos(i) / 16);
     const y = new Float32Array(${ny}), dx = new Float32Array(x.length);
     const dw = new Float32Array(w.length), P = Deno.UnsafePointer.of;
     const st = [lib.lits_conv2d_forward${sfx}_f32(g, P(x), null, 0, P(w), null, P(y)),

@@ -96,6 +96,22 @@
  * can win (16 -> 32 5x5 at 56^2: 3.34 against oneDNN's 4.15; 16 -> 16:
  * 3.16 against 1.74), so it stays ours there. */
 #define WIDE(p) ((p)->r >= 5 && (p)->s >= 5)
+/* GROUPED: grouped convolutions of 3x3 taps or more, every pass, with or
+ * without AMX, where oneDNN has a JIT kernel for them (depthwise:
+ * jit_dw:avx512_core_bf16; groups of 16-channel multiples: jit_bf16; the
+ * rest it declines: conv_onednn_f32.c's GROUPED). Ours (im2col and a bf16
+ * GEMM per group) ran them at 7-160 GF/s. Batch 16, medians of 7
+ * alternating in one process, AMD EPYC Zen 4, 2 threads, ms (forward,
+ * backward data, filter gradient), oneDNN's against ours: depthwise 3x3 64
+ * at 56^2 1.24, 1.38, 2.89 against 4.97, 4.20, 8.20; stride 2, 128 at 28^2
+ * 0.29, 0.33, 0.83 against 1.39, 1.00, 1.83; 32 at 112^2 3.62, 3.24, 4.09
+ * against 8.34, 6.56, 15.07; 5x5 96 at 28^2 0.74, 0.72 against 7.64, 6.74;
+ * 256 in 16 groups at 14^2 1.11, 1.19, 1.43 against 2.22, 3.33, 2.34; in 8
+ * groups 1.17, 1.33, 1.48 against 2.81, 2.96, 2.87; batch 1, depthwise 144
+ * at 56^2 0.22, 0.17, 0.14 against 0.57, 0.52, 0.99. Grouped 1x1 layers
+ * stay ours: 256 in 8 groups at 28^2 0.96, 1.26, 2.08 against oneDNN's
+ * 2.40, 2.77, 3.11 (64 in 4 groups at 28^2: 0.14, 0.13, 0.32 against 0.81,
+ * 0.81, 0.79). Not measured on Intel (nor with AMX). */
 
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
@@ -103,6 +119,7 @@ static int chosen(const conv_shape* p, int kind) {
   if (env != NULL && strcmp(env, "all") == 0) return 1;
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
+  if (p->groups > 1) return p->r * p->s > 1; /* see GROUPED */
   if (lits_bf16_amx_on()) {
     const int pointwise = p->r == 1 && p->s == 1;
     const int strided_data = kind == 1 && p->sh == 2 && p->sw == 2;
@@ -119,12 +136,12 @@ static int chosen(const conv_shape* p, int kind) {
 }
 
 /* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,
- * no groups or dilation, no right padding below zero. */
+ * no dilation, no right padding below zero (grouped weights as oneDNN's
+ * goihw: lits_onednn_weights_md). */
 static int takes(const conv_shape* p) {
   const int64_t pr = (p->oh - 1) * p->sh + p->r - p->h - p->ph;
   const int64_t pc = (p->ow - 1) * p->sw + p->s - p->w - p->pw;
-  return p->groups == 1 && p->dh == 1 && p->dw == 1 && p->c % 16 == 0 && p->k % 16 == 0 &&
-         pr >= 0 && pc >= 0;
+  return p->dh == 1 && p->dw == 1 && p->c % 16 == 0 && p->k % 16 == 0 && pr >= 0 && pc >= 0;
 }
 
 #define PLANS 32
@@ -147,11 +164,9 @@ static plan plans[PLANS];
  * backward's diff_dst type. */
 static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, plan* pl,
                                      const_dnnl_primitive_attr_t attr) {
-  const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
   dnnl_memory_desc_t wany, wbf;
-  p_dnnl_memory_desc_init_by_tag(&wbf, 4, wd, dnnl_bf16, dnnl_format_tag_any);
-  p_dnnl_memory_desc_init_by_tag(&wany, 4, wd, kind == 2 ? dnnl_f32 : dnnl_bf16,
-                                 dnnl_format_tag_any);
+  lits_onednn_weights_md(&wbf, p, dnnl_bf16, 0);
+  lits_onednn_weights_md(&wany, p, kind == 2 ? dnnl_f32 : dnnl_bf16, 0);
   if (kind == 0) return lits_onednn_conv_pd(p, 0, &pl->in, &wbf, &pl->out, &pl->in, &wbf, attr);
   const dnnl_memory_desc_t* src = kind == 1 ? &pl->out : &pl->in;
   return lits_onednn_conv_pd(p, kind, src, &wany, &pl->dyb, &pl->in, &wbf, attr);
@@ -170,8 +185,7 @@ static int build(const conv_shape* p, int kind, onednn_plan* head) {
   p_dnnl_memory_desc_init_by_tag(&pl->in, 4, xd, dnnl_bf16, act);
   p_dnnl_memory_desc_init_by_tag(&pl->dyb, 4, yd, dnnl_bf16, act);
   p_dnnl_memory_desc_init_by_tag(&pl->out, 4, kind == 0 ? yd : xd, dnnl_f32, act);
-  p_dnnl_memory_desc_init_by_tag(&pl->wplain, 4, wd, kind == 2 ? dnnl_f32 : dnnl_bf16,
-                                 dnnl_oihw);
+  lits_onednn_weights_md(&pl->wplain, p, kind == 2 ? dnnl_f32 : dnnl_bf16, 1);
   dnnl_primitive_attr_t attr = NULL;
   if (p_dnnl_primitive_attr_create(&attr) != dnnl_success) return 0;
   p_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
@@ -191,7 +205,7 @@ static int build(const conv_shape* p, int kind, onednn_plan* head) {
   dnnl_memory_desc_t known;
   const dnnl_format_tag_t tags[3] = {dnnl_ABcd8b16a2b, dnnl_ABcd8a16b2a, dnnl_ABcd16b16a};
   p_dnnl_memory_desc_init_by_tag(&known, 4, wd, kind == 2 ? dnnl_f32 : dnnl_bf16, tags[kind]);
-  pl->own = ok && p_dnnl_memory_desc_equal(&pl->w, &known);
+  pl->own = ok && p->groups == 1 && p_dnnl_memory_desc_equal(&pl->w, &known);
   if (ok && !pl->own && !p_dnnl_memory_desc_equal(&pl->w, &pl->wplain)) {
     ok = kind == 2 ? lits_onednn_plan_reorder(&pl->h, &pl->w, &pl->wplain, attr)
                    : lits_onednn_plan_reorder(&pl->h, &pl->wplain, &pl->w, attr);

@@ -59,6 +59,20 @@
  * against 33.8, 37.0, 35.8; batch 1 forwards alike (64 -> 192: 1.87
  * against 3.11). Not measured on Intel. */
 #define WIDE(p) ((p)->r >= 5 && (p)->s >= 5)
+/* GROUPED: every pass of grouped convolutions, depthwise included, where
+ * oneDNN has a JIT kernel for them (depthwise: jit_dw; groups of 16-channel
+ * multiples: jit); the rest (groups of 4 or 8 channels, a depthwise channel
+ * multiplier, the 5x5 depthwise filter gradient) it declines, and our
+ * im2col + GEMM per group runs them. Batch 16, medians of 7 alternating in
+ * one process, AMD EPYC Zen 4, 2 threads, ms (forward, backward data,
+ * filter gradient), oneDNN's against ours: depthwise 3x3 64 at 56^2 1.19,
+ * 1.55, 1.89 against 3.43, 3.46, 3.28; stride 2, 128 at 28^2 0.47, 0.36,
+ * 0.39 against 1.22, 1.18, 1.28; 32 at 112^2 4.07, 3.80, 4.41 against
+ * 5.36, 5.70, 5.74; 5x5 96 at 28^2 0.75, 0.89 against 4.28, 6.06; 256 in
+ * 16 groups at 14^2 1.31, 1.31, 1.28 against 4.26, 3.42, 3.15; in 8 groups
+ * 2.24, 2.21, 2.46 against 4.15, 4.25, 4.24; 1x1, 256 in 8 groups at 28^2
+ * 2.22, 2.48, 2.27 against 2.64, 2.86, 2.86; batch 1, depthwise 144 at
+ * 56^2 0.21, 0.24, 0.36 against 0.37, 0.41, 0.35. Not measured on Intel. */
 
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
@@ -66,6 +80,7 @@ static int chosen(const conv_shape* p, int kind) {
   if (env != NULL && strcmp(env, "all") == 0) return 1;
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
+  if (p->groups > 1) return 1; /* see GROUPED */
   const int s2 = p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2;
   const int narrow = p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->w < 8 &&
                      p->c >= 64 && p->k >= 64;
@@ -74,13 +89,13 @@ static int chosen(const conv_shape* p, int kind) {
 }
 
 /* What the blocked layouts and oneDNN's kernels take: 16-channel blocks,
- * no groups or dilation, no right padding below zero; AVX-512 for our
- * conversions. */
+ * no dilation, no right padding below zero; AVX-512 for our conversions.
+ * (Grouped weights are oneDNN's goihw: lits_onednn_weights_md.) */
 static int takes(const conv_shape* p) {
   const int64_t pr = (p->oh - 1) * p->sh + p->r - p->h - p->ph;
   const int64_t pc = (p->ow - 1) * p->sw + p->s - p->w - p->pw;
-  return p->groups == 1 && p->dh == 1 && p->dw == 1 && p->c % 16 == 0 && p->k % 16 == 0 &&
-         pr >= 0 && pc >= 0 && lits_f32_blocked_applies();
+  return p->dh == 1 && p->dw == 1 && p->c % 16 == 0 && p->k % 16 == 0 && pr >= 0 && pc >= 0 &&
+         lits_f32_blocked_applies();
 }
 
 #define PLANS 16
@@ -98,9 +113,8 @@ static plan plans[PLANS];
 /* The convolution's primitive descriptor for kind, or NULL. */
 static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, const plan* pl,
                                      const_dnnl_primitive_attr_t attr) {
-  const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
   dnnl_memory_desc_t wany;
-  p_dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_f32, dnnl_format_tag_any);
+  lits_onednn_weights_md(&wany, p, dnnl_f32, 0);
   return lits_onednn_conv_pd(p, kind, &pl->x, &wany, &pl->y, &pl->x, &wany, attr);
 }
 
@@ -108,10 +122,9 @@ static dnnl_primitive_desc_t conv_pd(const conv_shape* p, int kind, const plan* 
 static int build(const conv_shape* p, int kind, onednn_plan* head) {
   plan* pl = (plan*)head;
   const dnnl_dims_t xd = {p->n, p->c, p->h, p->w}, yd = {p->n, p->k, p->oh, p->ow};
-  const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
   p_dnnl_memory_desc_init_by_tag(&pl->x, 4, xd, dnnl_f32, dnnl_nChw16c);
   p_dnnl_memory_desc_init_by_tag(&pl->y, 4, yd, dnnl_f32, dnnl_nChw16c);
-  p_dnnl_memory_desc_init_by_tag(&pl->wplain, 4, wd, dnnl_f32, dnnl_oihw);
+  lits_onednn_weights_md(&pl->wplain, p, dnnl_f32, 1);
   dnnl_primitive_attr_t attr = NULL;
   if (p_dnnl_primitive_attr_create(&attr) != dnnl_success) return 0;
   p_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);

@@ -87,6 +87,17 @@ dnnl_primitive_desc_t lits_onednn_conv_pd(const conv_shape* p, int kind,
   return pd;
 }
 
+void lits_onednn_weights_md(dnnl_memory_desc_t* md, const conv_shape* p, dnnl_data_type_t dt,
+                            int plain) {
+  if (p->groups == 1) {
+    const dnnl_dims_t d = {p->k, p->c, p->r, p->s};
+    p_dnnl_memory_desc_init_by_tag(md, 4, d, dt, plain ? dnnl_oihw : dnnl_format_tag_any);
+  } else {
+    const dnnl_dims_t d = {p->groups, p->kg, p->cg, p->r, p->s};
+    p_dnnl_memory_desc_init_by_tag(md, 5, d, dt, plain ? dnnl_goihw : dnnl_format_tag_any);
+  }
+}
+
 int lits_onednn_fast_impl(const_dnnl_primitive_desc_t pd) {
   const char* name = NULL;
   if (p_dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success)
@@ -137,7 +148,8 @@ onednn_plan* lits_onednn_plan_for(void* plans, int n, size_t size, const conv_sh
                                   onednn_plan* tmp, onednn_build_fn build) {
   const int64_t key[LITS_ONEDNN_KEY_LEN] = {kind + 1, p->n,  p->c,  p->h,  p->w,
                                             p->k,     p->r,  p->s,  p->sh, p->sw,
-                                            p->ph,    p->pw, omp_get_max_threads()};
+                                            p->ph,    p->pw, p->groups,
+                                            omp_get_max_threads()};
   onednn_plan* slot = NULL;
   for (int i = 0; i < n; i++) {
     onednn_plan* pl = (onednn_plan*)((char*)plans + (size_t)i * size);

@@ -93,8 +93,13 @@ dnnl_primitive_desc_t lits_onednn_conv_pd(const conv_shape* p, int kind,
                                           const dnnl_memory_desc_t* hint_src,
                                           const dnnl_memory_desc_t* hint_w,
                                           const_dnnl_primitive_attr_t attr);
+/* The descriptor of p's weights in type dt: [k, c, r, s] (oihw where
+ * plain, else format any), or with groups [groups, k / groups, c / groups,
+ * r, s] (goihw: the same bytes as our [k, c / groups, r, s]). */
+void lits_onednn_weights_md(dnnl_memory_desc_t* md, const conv_shape* p, dnnl_data_type_t dt,
+                            int plain);
 
-#define LITS_ONEDNN_KEY_LEN 13
+#define LITS_ONEDNN_KEY_LEN 14
 
 /* What every cached plan (one kind, shape and thread count's primitives)
  * starts with; each user's plan type adds its memory descriptors. */

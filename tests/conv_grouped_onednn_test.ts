@@ -1,0 +1,130 @@
+/**
+ * Grouped convolutions (depthwise, and groups of 16+ channels) through
+ * oneDNN, fp32 and bf16 autocast: every pass against float64 with
+ * LITS_ONEDNN=all (the weights as oneDNN's 5-D goihw: the same bytes as
+ * our [k, c / groups, r, s]), the default choice where libdnnl is
+ * installed, and groups of fewer channels (no JIT kernel there: declined,
+ * our im2col + GEMM).
+ */
+import assert from "node:assert/strict";
+import { lastError } from "../src/ffi/native.ts";
+import { bf16, randoms } from "./bf16_ref.ts";
+import {
+  bf16Convolutions,
+  coefs,
+  type Geo,
+  onednnChild,
+  onednnHere,
+  reference,
+  relErr,
+  resolve,
+} from "./conv_ref.ts";
+import { withEnv } from "./helpers.ts";
+
+const { lib, fwd, bwdData, bwdFilter, noBf16 } = bf16Convolutions("conv_grouped_onednn_test");
+const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
+
+/** The three calls of one precision on g (x_relu with a transform) against float64. */
+function check(g: Geo, precision: "f32" | "bf16", transform: boolean, seed: number) {
+  const G = resolve(g), hw = g.h * g.w, round = precision === "bf16" ? bf16 : (v: number) => v;
+  const nx = g.n * g.c * hw, ny = g.n * g.k * G.oh * G.ow, nw = g.k * (g.c / G.groups) * 9;
+  const x = randoms(nx, seed), w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
+  const bias = randoms(g.k, seed + 9), coef = transform ? coefs(g.c) : null;
+  const xt = Float64Array.from(x, (v, i) => {
+    if (coef === null) return round(v);
+    const ch = Math.floor(i / hw) % g.c;
+    const u = Math.fround((v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch]);
+    return round(u < 0 ? 0 : u);
+  });
+  const ref = reference(g, xt, Float64Array.from(w, round), Float64Array.from(dy, round));
+  ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
+  const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);
+  const dw = new Float32Array(nw).fill(NaN), relu = transform ? 1 : 0;
+  const f32 = precision === "f32";
+  const forward = f32 ? lib.lits_conv2d_forward_f32 : fwd!;
+  const data = f32 ? lib.lits_conv2d_backward_data_f32 : bwdData!;
+  const filter = f32 ? lib.lits_conv2d_backward_filter_f32 : bwdFilter!;
+  assert.equal(forward(G.params, p(x), p(coef), relu, p(w), p(bias), p(y)), 0, lastError(lib));
+  assert.equal(data(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
+  assert.equal(filter(G.params, p(x), p(coef), relu, p(dy), p(dw)), 0, lastError(lib));
+  for (
+    const [name, got, want] of [["y", y, ref.y], ["dx", dx, ref.dx], ["dw", dw, ref.dw]] as const
+  ) {
+    const e = relErr(got, want);
+    assert.ok(
+      e < 1e-5,
+      `${precision} ${JSON.stringify(g)} ${name}: max error ${e.toExponential(2)}`,
+    );
+  }
+}
+
+/** A 3x3 convolution of `groups` groups, padding 1 (stride st). */
+const grouped = (n: number, c: number, h: number, w: number, groups: number, st = 1): Geo => ({
+  n,
+  c,
+  h,
+  w,
+  k: c,
+  r: 3,
+  s: 3,
+  sh: st,
+  sw: st,
+  ph: 1,
+  pw: 1,
+  groups,
+});
+
+// Depthwise at strides 1 and 2, sizes off the 16-pixel blocks; groups of
+// 16 and 32 channels; those oneDNN declines (ours): a depthwise channel
+// multiplier of 2 (k = 2c), groups of 4 channels.
+const shapes: Geo[] = [
+  grouped(2, 16, 9, 7, 16),
+  grouped(1, 32, 11, 10, 32, 2),
+  { ...grouped(2, 16, 6, 6, 16), k: 32 },
+  grouped(2, 32, 7, 9, 2),
+  grouped(1, 64, 6, 5, 2),
+  grouped(2, 16, 6, 6, 4),
+];
+
+for (const precision of ["f32", "bf16"] as const) {
+  Deno.test({
+    name: `${precision} grouped convolutions (LITS_ONEDNN=all, default, off) match float64`,
+    ignore: precision === "bf16" && noBf16,
+    fn() {
+      for (const env of ["all", undefined, "off"]) {
+        withEnv({ LITS_ONEDNN: env }, () => {
+          shapes.forEach((g, i) => {
+            check(g, precision, false, 10 + i);
+            check(g, precision, true, 30 + i);
+          });
+        });
+      }
+    },
+  });
+}
+
+const ALL = ["forward_training", "backward_data", "backward_weights"];
+const DEFAULT = { LITS_ONEDNN: "", LITS_CONV_ALGO: "" };
+
+/** Which passes of g ran on oneDNN by default, and of g4 (4-channel groups) with LITS_ONEDNN=all. */
+async function chosen(precision: "f32" | "bf16", g: Geo) {
+  return (await onednnChild(precision, g, DEFAULT)).which;
+}
+
+for (const precision of ["f32", "bf16"] as const) {
+  Deno.test({
+    name: `${precision} grouped convolutions: oneDNN's by default where it has a JIT kernel`,
+    ignore: precision === "bf16" && noBf16,
+    async fn() {
+      const want = onednnHere() ? ALL : [];
+      assert.deepEqual(await chosen(precision, grouped(2, 32, 8, 8, 32)), want, "depthwise");
+      assert.deepEqual(await chosen(precision, grouped(2, 32, 8, 8, 2)), want, "16-channel groups");
+      // Grouped 1x1: oneDNN's in fp32, ours under bf16 (1.5-6x oneDNN's there).
+      const pointwise = { ...grouped(2, 64, 8, 8, 4), r: 1, s: 1, ph: 0, pw: 0 };
+      assert.deepEqual(await chosen(precision, pointwise), precision === "f32" ? want : [], "1x1");
+      // No JIT kernel for groups of 4 channels, even when asked: ours.
+      const g4 = await onednnChild(precision, grouped(2, 16, 8, 8, 4), { LITS_ONEDNN: "all" });
+      assert.deepEqual(g4.which, [], "4-channel groups");
+    },
+  });
+}
