@@ -96,22 +96,33 @@
  * can win (16 -> 32 5x5 at 56^2: 3.34 against oneDNN's 4.15; 16 -> 16:
  * 3.16 against 1.74), so it stays ours there. */
 #define WIDE(p) ((p)->r >= 5 && (p)->s >= 5)
-/* GROUPED: grouped convolutions of 3x3 taps or more, every pass, with or
- * without AMX, where oneDNN has a JIT kernel for them (depthwise:
- * jit_dw:avx512_core_bf16; groups of 16-channel multiples: jit_bf16; the
- * rest it declines: conv_onednn_f32.c's GROUPED). Ours (im2col and a bf16
- * GEMM per group) ran them at 7-160 GF/s. Batch 16, medians of 7
- * alternating in one process, AMD EPYC Zen 4, 2 threads, ms (forward,
- * backward data, filter gradient), oneDNN's against ours: depthwise 3x3 64
- * at 56^2 1.24, 1.38, 2.89 against 4.97, 4.20, 8.20; stride 2, 128 at 28^2
- * 0.29, 0.33, 0.83 against 1.39, 1.00, 1.83; 32 at 112^2 3.62, 3.24, 4.09
- * against 8.34, 6.56, 15.07; 5x5 96 at 28^2 0.74, 0.72 against 7.64, 6.74;
- * 256 in 16 groups at 14^2 1.11, 1.19, 1.43 against 2.22, 3.33, 2.34; in 8
- * groups 1.17, 1.33, 1.48 against 2.81, 2.96, 2.87; batch 1, depthwise 144
- * at 56^2 0.22, 0.17, 0.14 against 0.57, 0.52, 0.99. Grouped 1x1 layers
- * stay ours: 256 in 8 groups at 28^2 0.96, 1.26, 2.08 against oneDNN's
- * 2.40, 2.77, 3.11 (64 in 4 groups at 28^2: 0.14, 0.13, 0.32 against 0.81,
- * 0.81, 0.79). Not measured on Intel (nor with AMX). */
+/* GROUPED: grouped convolutions of 3x3 taps or more, with or without AMX,
+ * where oneDNN has a JIT kernel for them: every pass of depthwise ones
+ * (jit_dw:avx512_core_bf16) and of groups of 16-channel multiples
+ * (jit_bf16); the forward and backward data of groups of other channel
+ * counts (ResNeXt's 4 or 8: jit_bf16 or brgconv on channels-last
+ * activations; their filter gradient was level with ours, 3.38 against
+ * 3.30 ms below); the rest it declines. Ours (im2col and a bf16 GEMM per
+ * group) ran them at 7-160 GF/s. Batch 16, medians of 7-9 alternating in
+ * one process, AMD EPYC Zen 4, 2 threads, ms (forward, backward data,
+ * filter gradient), oneDNN's against ours: depthwise 3x3 64 at 56^2 1.24,
+ * 1.38, 2.89 against 4.97, 4.20, 8.20; stride 2, 128 at 28^2 0.29, 0.33,
+ * 0.83 against 1.39, 1.00, 1.83; 32 at 112^2 3.62, 3.24, 4.09 against
+ * 8.34, 6.56, 15.07; 5x5 96 at 28^2 0.74, 0.72 against 7.64, 6.74; 256 in
+ * 16 groups at 14^2 1.11, 1.19, 1.43 against 2.22, 3.33, 2.34; in 8 groups
+ * 1.17, 1.33, 1.48 against 2.81, 2.96, 2.87; batch 1, depthwise 144 at
+ * 56^2 0.22, 0.17, 0.14 against 0.57, 0.52, 0.99; 128 in 32 groups at
+ * 28^2 1.11, 1.11 against 2.56, 4.43; 64 in 8 groups at 56^2 3.17, 3.51
+ * against 5.21, 7.50; 48 in 2 groups at 28^2 1.10, 1.34 against 1.43,
+ * 1.49; 128 in 32 groups, stride 2 at 56^2 4.45, 5.20 against 6.23, 6.45.
+ * Grouped 1x1 layers stay ours: 256 in 8 groups at 28^2 0.96, 1.26, 2.08
+ * against oneDNN's 2.40, 2.77, 3.11 (64 in 4 groups at 28^2: 0.14, 0.13,
+ * 0.32 against 0.81, 0.81, 0.79). Not measured on Intel (nor with AMX). */
+
+/* Groups of several channels, not 16-channel blocks (ResNeXt's 4 or 8). */
+static int small_groups(const conv_shape* p) {
+  return p->groups > 1 && p->cg > 1 && (p->cg % 16 != 0 || p->kg % 16 != 0);
+}
 
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
@@ -119,7 +130,9 @@ static int chosen(const conv_shape* p, int kind) {
   if (env != NULL && strcmp(env, "all") == 0) return 1;
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
-  if (p->groups > 1) return p->r * p->s > 1; /* see GROUPED */
+  if (p->groups > 1) { /* see GROUPED */
+    return p->r * p->s > 1 && (!small_groups(p) || kind != 2);
+  }
   if (lits_bf16_amx_on()) {
     const int pointwise = p->r == 1 && p->s == 1;
     const int strided_data = kind == 1 && p->sh == 2 && p->sw == 2;
@@ -179,8 +192,10 @@ static int build(const conv_shape* p, int kind, onednn_plan* head) {
   const dnnl_dims_t wd = {p->k, p->c, p->r, p->s};
   /* oneDNN 2.6 runs AMX tiles only on channels-last activations: on
    * nChw16c an AMX CPU gets its avx512_core_bf16 kernels, 12-16x slower
-   * (256 -> 256 3x3 at 16^2, batch 16: 19 ms against 1.2 ms forward). */
-  pl->nhwc = lits_onednn_amx();
+   * (256 -> 256 3x3 at 16^2, batch 16: 19 ms against 1.2 ms forward).
+   * Groups of channels off 16-channel blocks have JIT kernels only on
+   * channels-last activations (GROUPED). */
+  pl->nhwc = lits_onednn_amx() || small_groups(p);
   const dnnl_format_tag_t act = pl->nhwc ? dnnl_nhwc : dnnl_nChw16c;
   p_dnnl_memory_desc_init_by_tag(&pl->in, 4, xd, dnnl_bf16, act);
   p_dnnl_memory_desc_init_by_tag(&pl->dyb, 4, yd, dnnl_bf16, act);
