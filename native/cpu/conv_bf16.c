@@ -14,13 +14,13 @@
  * an im2col matrix: conv_bf16_direct.c (forward, stride-1 backward data)
  * and conv_bf16_filter.c (filter gradient); the filter gradient of a 1x1
  * convolution of small images to conv_bf16_pointwise.c. The rest (1x1,
- * groups oneDNN declines, dilation, strided backward data, narrow images) goes through
- * im2col / col2im tiles (conv_tiles.h, conv_bf16_cols.c for stride 2), as
- * conv_gemm.c's fp32 GEMM path does, with bf16_gemm.c's single-threaded
- * GEMM in place of SGEMM: the weights are packed once per call and shared,
- * threads take whole tiles and pack their own columns. The rounding
- * happens as operands are packed, so no bf16 copy of a whole tensor is
- * made. */
+ * groups oneDNN declines, dilation, strided backward data, narrow
+ * images) goes through im2col / col2im tiles (conv_tiles.h,
+ * conv_bf16_cols.c for stride 2), as conv_gemm.c's fp32 GEMM path does,
+ * with bf16_gemm.c's single-threaded GEMM in place of SGEMM: the weights
+ * are packed once per call and shared, threads take whole tiles and pack
+ * their own columns. The rounding happens as operands are packed, so no
+ * bf16 copy of a whole tensor is made. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
