@@ -59,33 +59,19 @@ for (const [name, n, c, h, k, r, s, p, groups] of shapes) {
     for (const ours of [false, true]) {
       const tag = `[${precision}${ours ? ", LITS_ONEDNN=off" : ""}]`;
       const work = { flops, bf16 };
-      rateBench(
-        `${name} forward ${precision}`,
-        `${name} forward ${tag}`,
-        work,
-        () =>
-          inChoice(ours, () => {
-            call("forward", forward(geom, p0(x), null, 0, p0(w), null, p0(y)));
-          }),
-      );
-      rateBench(
-        `${name} backward data ${precision}`,
-        `${name} backward-data ${tag}`,
-        work,
-        () =>
-          inChoice(ours, () => {
-            call("backward data", data(geom, p0(w), p0(y), p0(dx)));
-          }),
-      );
-      rateBench(
-        `${name} backward filter ${precision}`,
-        `${name} backward-filter ${tag}`,
-        work,
-        () =>
-          inChoice(ours, () => {
-            call("backward filter", filter(geom, p0(x), null, 0, p0(y), p0(dw)));
-          }),
-      );
+      const passes: [string, () => number][] = [
+        ["forward", () => forward(geom, p0(x), null, 0, p0(w), null, p0(y))],
+        ["backward-data", () => data(geom, p0(w), p0(y), p0(dx))],
+        ["backward-filter", () => filter(geom, p0(x), null, 0, p0(y), p0(dw))],
+      ];
+      for (const [pass, run] of passes) {
+        rateBench(
+          `${name} ${pass} ${precision}`,
+          `${name} ${pass} ${tag}`,
+          work,
+          () => inChoice(ours, () => call(pass, run())),
+        );
+      }
     }
   }
 }
