@@ -27,7 +27,7 @@ const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of
 /** The three calls of one precision on g (x_relu with a transform) against float64. */
 function check(g: Geo, precision: "f32" | "bf16", transform: boolean, seed: number) {
   const G = resolve(g), hw = g.h * g.w, round = precision === "bf16" ? bf16 : (v: number) => v;
-  const nx = g.n * g.c * hw, ny = g.n * g.k * G.oh * G.ow, nw = g.k * (g.c / G.groups) * 9;
+  const nx = g.n * g.c * hw, ny = g.n * g.k * G.oh * G.ow, nw = g.k * (g.c / G.groups) * g.r * g.s;
   const x = randoms(nx, seed), w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
   const bias = randoms(g.k, seed + 9), coef = transform ? coefs(g.c) : null;
   const xt = Float64Array.from(x, (v, i) => {
@@ -76,7 +76,9 @@ const grouped = (n: number, c: number, h: number, w: number, groups: number, st 
 
 // Depthwise at strides 1 and 2, sizes off the 16-pixel blocks; groups of
 // 16 and 32 channels; groups of 4 and 8 channels (bf16: channels-last
-// oneDNN; fp32: ours); a depthwise channel multiplier of 2 (k = 2c: ours).
+// oneDNN, their filter gradient fp32 im2col + GEMM over rounded copies;
+// fp32: ours); a depthwise channel multiplier of 2 (k = 2c: ours); a 5x5
+// depthwise (its filter gradient declined by oneDNN).
 const shapes: Geo[] = [
   grouped(2, 16, 9, 7, 16),
   grouped(1, 32, 11, 10, 32, 2),
@@ -85,6 +87,7 @@ const shapes: Geo[] = [
   grouped(1, 64, 6, 5, 2),
   grouped(2, 16, 6, 6, 4),
   grouped(1, 32, 9, 9, 4, 2),
+  { ...grouped(2, 16, 9, 8, 16), r: 5, s: 5, ph: 2, pw: 2 },
 ];
 
 for (const precision of ["f32", "bf16"] as const) {

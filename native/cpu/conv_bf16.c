@@ -491,6 +491,9 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   }
   const int od = lits_conv_bf16_onednn(&p, 2, x, xf, dy, NULL, dweight);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_bf16_grouped_filter_takes(&p)) {
+    return lits_conv_status(fn, &p, lits_conv_bf16_grouped_filter(&p, x, xf, dy, dweight));
+  }
   if (lits_conv_bf16_winograd_takes(&p, 2)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_winograd(&p, 2, x, xf, dy, NULL, dweight));
   }

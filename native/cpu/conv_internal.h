@@ -330,6 +330,13 @@ int lits_conv_bf16_rounded_direct(const conv_shape* p, const float* x, const con
 int lits_conv_bf16_rounded_filter_takes(const conv_shape* p);
 int lits_conv_bf16_rounded_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                   const float* dy, float* dweight);
+/* The bf16 filter gradient of grouped layers oneDNN does not take,
+ * through conv.c's fp32 im2col + GEMM per group over bf16-rounded copies
+ * of x (transformed) and dy (conv_bf16_rounded.c), where _takes says so
+ * (after oneDNN declined). */
+int lits_conv_bf16_grouped_filter_takes(const conv_shape* p);
+int lits_conv_bf16_grouped_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                                  const float* dy, float* dweight);
 /* Scratch copies of relu?(T(x)) (x [n, c, h, w]; xf may be NULL) and of
  * the weights, rounded to bf16, in *xr and *wr (lits_scratch_free frees
  * each; both NULL on LITS_ERR_MEMORY). */
