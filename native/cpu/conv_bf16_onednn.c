@@ -193,9 +193,11 @@ static int build(const conv_shape* p, int kind, onednn_plan* head) {
   /* oneDNN 2.6 runs AMX tiles only on channels-last activations: on
    * nChw16c an AMX CPU gets its avx512_core_bf16 kernels, 12-16x slower
    * (256 -> 256 3x3 at 16^2, batch 16: 19 ms against 1.2 ms forward).
-   * Groups of channels off 16-channel blocks have JIT kernels only on
-   * channels-last activations (GROUPED). */
-  pl->nhwc = lits_onednn_amx() || small_groups(p);
+   * Grouped layers keep the layouts measured here on every CPU (GROUPED):
+   * nChw16c, whose depthwise forward has a JIT kernel (channels-last's has
+   * none), but channels-last for groups off 16-channel blocks, which have
+   * JIT kernels only there. */
+  pl->nhwc = p->groups > 1 ? small_groups(p) : lits_onednn_amx();
   const dnnl_format_tag_t act = pl->nhwc ? dnnl_nhwc : dnnl_nChw16c;
   p_dnnl_memory_desc_init_by_tag(&pl->in, 4, xd, dnnl_bf16, act);
   p_dnnl_memory_desc_init_by_tag(&pl->dyb, 4, yd, dnnl_bf16, act);
