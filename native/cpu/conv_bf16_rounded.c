@@ -24,7 +24,10 @@
  * 16: the forward's fp32 kernel 2.5 ms against the bf16 one's 3.0 (the
  * rounded copy of x adds a pass over its 4 MB), and in evaluation its
  * stage then runs as conv_direct_pool.c's one kernel: the small CNN's
- * evaluation 32.0 -> 28.6 ms (bench:step); the filter gradient below. */
+ * evaluation 32.0 -> 28.6 ms (bench:step); the filter gradient below.
+ *
+ * conv.c's im2col + GEMM, for the filter gradient of grouped layers of up
+ * to 4 channels a group that oneDNN leaves to us (the last function). */
 #include <stdlib.h>
 #include <string.h>
 
