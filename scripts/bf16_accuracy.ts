@@ -36,9 +36,10 @@ const { values } = parseArgs({
     out: { type: "string" },
   },
 });
-const seeds = values.seeds.split(",").map(Number);
+const seeds = values.seeds.split(",").map((s) => (s.trim() === "" ? NaN : Number(s)));
 if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-  throw new Error(`--seeds takes integers >= 0 separated by commas, not '${values.seeds}'`);
+  console.error(`--seeds takes integers >= 0 separated by commas, not '${values.seeds}'`);
+  Deno.exit(2);
 }
 const out = values.out ?? await Deno.makeTempDir({ prefix: "lits-bf16-accuracy-" });
 const here = new URL("..", import.meta.url).pathname;

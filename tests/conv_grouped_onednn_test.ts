@@ -1,10 +1,12 @@
 /**
- * Grouped convolutions (depthwise, and groups of 16+ channels) through
- * oneDNN, fp32 and bf16 autocast: every pass against float64 with
- * LITS_ONEDNN=all (the weights as oneDNN's 5-D goihw: the same bytes as
- * our [k, c / groups, r, s]), the default choice where libdnnl is
- * installed, and groups of fewer channels (no JIT kernel there: declined,
- * our im2col + GEMM).
+ * Grouped convolutions through oneDNN, fp32 and bf16 autocast (the
+ * weights as oneDNN's 5-D goihw: the same bytes as our [k, c / groups, r,
+ * s]): every pass against float64 with LITS_ONEDNN=all, the default and
+ * off; and the default choice where libdnnl is installed: depthwise and
+ * groups of 16-channel multiples on oneDNN; groups of 4 channels ours in
+ * fp32 (no JIT kernel on nChw16c), and in bf16 oneDNN's channels-last
+ * forward and backward data, the filter gradient fp32 im2col + GEMM over
+ * rounded copies.
  */
 import assert from "node:assert/strict";
 import { lastError } from "../src/ffi/native.ts";
@@ -126,8 +128,9 @@ for (const precision of ["f32", "bf16"] as const) {
       // Grouped 1x1: oneDNN's in fp32, ours under bf16 (1.5-6x oneDNN's there).
       const pointwise = { ...grouped(2, 64, 8, 8, 4), r: 1, s: 1, ph: 0, pw: 0 };
       assert.deepEqual(await chosen(precision, pointwise), precision === "f32" ? want : [], "1x1");
-      // Groups of 4 channels: fp32 has no JIT kernel for them (nChw16c), even
-      // when asked; bf16 runs the forward and backward data channels-last.
+      // Groups of 4 channels: fp32 has no JIT kernel for them (nChw16c); bf16
+      // runs the forward and backward data channels-last, the filter
+      // gradient on ours.
       const g4 = await chosen(precision, grouped(2, 32, 8, 8, 8));
       const g4Want = precision === "f32" ? [] : want.slice(0, 2);
       assert.deepEqual(g4, g4Want, "4-channel groups");
