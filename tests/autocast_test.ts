@@ -298,6 +298,28 @@ Deno.test("autocast: bad calls say what to write", () => {
   assert.equal(autocastDtype(), null);
 });
 
+Deno.test("PyTorch's .to(torch.bfloat16) habit: the error says it is a dtype and names autocast", () => {
+  using x = randn([2, 3]);
+  const fc = new nn.Linear(3, 2);
+  const before = fc.weight.toArray();
+  const to = (t: { to(d: never): unknown }, arg: unknown) => () => t.to(arg as never);
+  const cases: [() => unknown, RegExp][] = [
+    [to(x, "bfloat16"), /unknown device 'bfloat16'.*is a dtype.*autocast\("bfloat16"/],
+    [to(x, "half"), /'half' is a dtype/],
+    [to(fc, "bfloat16"), /'bfloat16' is a dtype.*autocast/],
+    [to(x, { dtype: "bfloat16" }), /not an options object \(for bfloat16 .*autocast/],
+    [to(x, { device: "cpu" }), /takes the device name itself, as in \.to\("cuda"\)/],
+    [to(x, "tpu"), /^Error: unknown device 'tpu': expected 'cpu' or 'cuda'$/],
+  ];
+  for (const [call, message] of cases) {
+    assert.throws(call, (e: Error) => message.test(String(e)), String(message));
+  }
+  // Nothing was moved or changed.
+  assert.equal(fc.weight.device, "cpu");
+  assert.deepEqual(fc.weight.toArray(), before);
+  fc.dispose();
+});
+
 Deno.test("autocast: without bf16 kernels the ops say so once and run in fp32", async () => {
   const script = `
     import { autocast, nn, randn, manualSeed } from "${new URL("../mod.ts", import.meta.url)}";

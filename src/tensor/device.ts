@@ -20,7 +20,42 @@ export type DType = "float32" | "int32";
 export function backend(device: Device): NativeSymbols {
   if (device === "cpu") return cpuLib();
   if (device === "cuda") return cudaLib();
-  throw new Error(`unknown device '${device}': expected 'cpu' or 'cuda'`);
+  throw unknownDevice(device, "'cpu' or 'cuda'");
+}
+
+/** Dtype names a PyTorch habit may hand where a device goes (`x.to(torch.bfloat16)`). */
+const DTYPE_NAMES = new Set([
+  "bfloat16",
+  "bf16",
+  "float16",
+  "half",
+  "fp16",
+  "float32",
+  "float",
+  "fp32",
+  "float64",
+  "double",
+  "int32",
+  "int64",
+  "long",
+  "int",
+]);
+
+/** The Error for a device name that is none of `expected`, with what was likely meant. */
+function unknownDevice(name: unknown, expected: string): Error {
+  const shown = typeof name === "string" ? `'${name}'` : JSON.stringify(name) ?? String(name);
+  let hint = "";
+  if (typeof name === "string" && DTYPE_NAMES.has(name.toLowerCase())) {
+    hint = `; ${shown} is a dtype: .to() only moves tensors and modules between devices, and ` +
+      "tensors stay float32 (int32 for labels). For bfloat16 mixed precision, run the forward " +
+      'and the loss under autocast("bfloat16", () => ...)';
+  } else if (typeof name === "object" && name !== null) {
+    hint = '; .to() takes the device name itself, as in .to("cuda"), not an options object' +
+      ("dtype" in name
+        ? ' (for bfloat16 mixed precision use autocast("bfloat16", () => ...))'
+        : "");
+  }
+  return new Error(`unknown device ${shown}: expected ${expected}${hint}`);
 }
 
 /**
@@ -38,9 +73,7 @@ export function backend(device: Device): NativeSymbols {
  */
 export function device(name: string): Device {
   if (name === "auto") return defaultDevice();
-  if (name !== "cpu" && name !== "cuda") {
-    throw new Error(`unknown device '${name}': expected 'cpu', 'cuda' or 'auto'`);
-  }
+  if (name !== "cpu" && name !== "cuda") throw unknownDevice(name, "'cpu', 'cuda' or 'auto'");
   backend(name);
   return name;
 }
