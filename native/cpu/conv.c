@@ -332,6 +332,9 @@ int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const
   }
   const int od = lits_conv_onednn_f32(&p, 2, x, xf, dy, NULL, dweight);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_depthwise_filter_applies(&p)) {
+    return lits_conv_status(fn, &p, lits_conv_depthwise_filter(&p, x, xf, dy, 0, dweight));
+  }
   const int algo = pick_algo(&p, xf, 2);
   if (algo == ALGO_WINOGRAD) {
     return lits_conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, 0, dweight));

@@ -13,7 +13,8 @@
  * direct kernels, which read x (or dy) rounded once per image instead of
  * an im2col matrix: conv_bf16_direct.c (forward, stride-1 backward data)
  * and conv_bf16_filter.c (filter gradient); the filter gradient of a 1x1
- * convolution of small images to conv_bf16_pointwise.c. The rest (1x1,
+ * convolution of small images to conv_bf16_pointwise.c, of a depthwise one
+ * to conv_depthwise_filter.c (over rounded operands). The rest (1x1,
  * groups oneDNN declines, dilation, strided backward data, narrow
  * images) goes through im2col / col2im tiles (conv_tiles.h,
  * conv_bf16_cols.c for stride 2), as conv_gemm.c's fp32 GEMM path does,
@@ -491,6 +492,9 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   }
   const int od = lits_conv_bf16_onednn(&p, 2, x, xf, dy, NULL, dweight);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_depthwise_filter_applies(&p)) {
+    return lits_conv_status(fn, &p, lits_conv_depthwise_filter(&p, x, xf, dy, 1, dweight));
+  }
   if (lits_conv_bf16_grouped_filter_takes(&p)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_grouped_filter(&p, x, xf, dy, dweight));
   }

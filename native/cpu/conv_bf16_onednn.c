@@ -98,7 +98,8 @@
 #define WIDE(p) ((p)->r >= 5 && (p)->s >= 5)
 /* GROUPED: grouped convolutions of 3x3 taps or more, with or without AMX,
  * where oneDNN has a JIT kernel for them: every pass of depthwise ones
- * (jit_dw:avx512_core_bf16) and of groups of 16-channel multiples
+ * (jit_dw:avx512_core_bf16) but the filter gradient (ours on AVX-512 CPUs:
+ * conv_depthwise_filter.c) and of groups of 16-channel multiples
  * (jit_bf16); the forward and backward data of groups of other channel
  * counts (ResNeXt's 4 or 8: jit_bf16 or brgconv on channels-last
  * activations; their filter gradient was level with ours, 3.38 against
@@ -131,6 +132,7 @@ static int chosen(const conv_shape* p, int kind) {
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
   if (p->groups > 1) { /* see GROUPED */
+    if (kind == 2 && lits_conv_depthwise_filter_applies(p)) return 0;
     return p->r * p->s > 1 && (!small_groups(p) || kind != 2);
   }
   if (lits_bf16_amx_on()) {

@@ -183,6 +183,15 @@ int lits_conv_filter_taps_forced(const conv_shape* p);
 int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* dy, float* dweight);
 
+/* The filter gradient of a depthwise convolution (one input channel a
+ * group, groups > 1, kernels up to 7 wide) through our AVX-512 kernel
+ * (conv_depthwise_filter.c), where lits_conv_depthwise_filter_applies
+ * (AVX-512 CPUs, not LITS_CONV_ALGO=gemm); round: x (after its transform)
+ * and dy rounded to bf16, as bf16 autocast's operands. */
+int lits_conv_depthwise_filter_applies(const conv_shape* p);
+int lits_conv_depthwise_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                               const float* dy, int round, float* dweight);
+
 /* The forward of a one-channel stride-2 convolution (ResNet's stem) as a
  * direct kernel (conv_stem.c), where lits_conv_stem_applies (AVX-512 CPUs,
  * not LITS_CONV_STEM=off); bf16: inputs and weights rounded to bf16 first,

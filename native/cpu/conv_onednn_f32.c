@@ -63,7 +63,9 @@
  * oneDNN has a JIT kernel for them (depthwise: jit_dw; groups of 16-channel
  * multiples: jit); the rest (groups of 4 or 8 channels, a depthwise channel
  * multiplier, the 5x5 depthwise filter gradient) it declines, and our
- * im2col + GEMM per group runs them. Batch 16, medians of 7 alternating in
+ * im2col + GEMM per group runs them. But the filter gradient of depthwise
+ * layers is ours on AVX-512 CPUs, where oneDNN has a kernel too
+ * (conv_depthwise_filter.c has the figures). Batch 16, medians of 7 alternating in
  * one process, AMD EPYC Zen 4, 2 threads, ms (forward, backward data,
  * filter gradient), oneDNN's against ours: depthwise 3x3 64 at 56^2 1.19,
  * 1.55, 1.89 against 3.43, 3.46, 3.28; stride 2, 128 at 28^2 0.47, 0.36,
@@ -80,7 +82,7 @@ static int chosen(const conv_shape* p, int kind) {
   if (env != NULL && strcmp(env, "all") == 0) return 1;
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
-  if (p->groups > 1) return 1; /* see GROUPED */
+  if (p->groups > 1) return kind != 2 || !lits_conv_depthwise_filter_applies(p); /* GROUPED */
   const int s2 = p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2;
   const int narrow = p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->w < 8 &&
                      p->c >= 64 && p->k >= 64;
