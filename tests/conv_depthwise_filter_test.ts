@@ -140,6 +140,16 @@ Deno.test({
   },
 });
 
+Deno.test("depthwise filter gradient: images whose copies pass 64 MiB a thread run im2col + GEMM", () => {
+  // 740 x 742 (x, padded) + 740 x 740 (dy) pixels of 16 channels: 70 MB.
+  const g = dw(1, 16, 740, 740, 3), G = resolve(g);
+  const x = randoms(g.c * g.h * g.w, 1), dy = randoms(g.k * G.oh * G.ow, 2);
+  // Without oneDNN, whose 3x3 kernel would take it.
+  const got = withEnv({ LITS_ONEDNN: "off" }, () => fp32Filter(g, x, dy));
+  const gemm = withEnv({ LITS_CONV_ALGO: "gemm" }, () => fp32Filter(g, x, dy));
+  assertBits(got, gemm, "against LITS_CONV_ALGO=gemm");
+});
+
 for (const precision of ["f32", "bf16"] as const) {
   Deno.test({
     name: `${precision} depthwise filter gradient: ours by default, also where oneDNN has a kernel`,

@@ -56,7 +56,11 @@ int lits_conv_depthwise_filter_applies(const conv_shape* p) {
   if (avx512 < 0) avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
   const char* algo = getenv("LITS_CONV_ALGO"); /* =gemm: im2col + GEMM, for A/B */
   if (algo != NULL && strcmp(algo, "gemm") == 0) return 0;
-  return avx512 && p->cg == 1 && p->groups > 1 && p->s <= MAX_S && p->r * p->s > 1;
+  /* A thread's copies of one image's x and dy take 64 floats a pixel: past
+   * 64 MiB (about 700 x 700 images), im2col's tiles take less memory. */
+  const int64_t pixels = p->h * (p->w + 2 * p->pw) + p->oh * p->ow;
+  return avx512 && p->cg == 1 && p->groups > 1 && p->s <= MAX_S && p->r * p->s > 1 &&
+         pixels * CB * (int64_t)sizeof(float) <= ((int64_t)64 << 20);
 }
 
 /* One block's pixels: x rows of xw = w + 2 pw pixels (the padding zero),
