@@ -2,7 +2,7 @@
  * Grouped convolutions (depthwise, as MobileNet's, EfficientNet's and
  * ConvNeXt's, and ResNeXt-style groups), batch 16: each pass with the
  * library's choice (oneDNN's JIT kernels where it is installed and has
- * one; our depthwise filter-gradient kernel) beside im2col + GEMM per group
+ * one; our depthwise kernels) beside im2col + GEMM per group
  * (`LITS_CONV_ALGO=gemm`, what ran before either) in the same group, so
  * Deno's summary prints their ratio; fp32, and bf16 autocast's
  * convolutions on a CPU with AVX512_BF16. The rates count a direct

@@ -157,7 +157,7 @@ for (const precision of ["f32", "bf16"] as const) {
     async fn() {
       const env = { LITS_ONEDNN: "", LITS_CONV_ALGO: "" };
       const three = await onednnChild(precision, dw(2, 32, 8, 8, 3), env);
-      assert.deepEqual(three.which, ["forward_training", "backward_data"]);
+      assert.ok(!three.which.includes("backward_weights"), JSON.stringify(three.which));
       // LITS_ONEDNN=all still hands oneDNN every pass it can take.
       const all = await onednnChild(precision, dw(2, 32, 8, 8, 3), { ...env, LITS_ONEDNN: "all" });
       assert.ok(all.which.includes("backward_weights"), JSON.stringify(all.which));

@@ -200,6 +200,9 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
   }
   const int od = lits_conv_onednn_f32(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_depthwise_applies(&p, 0)) {
+    return lits_conv_status(fn, &p, lits_conv_depthwise_forward(&p, x, xf, weight, bias, 0, y));
+  }
   const int algo = pick_algo(&p, xf, 0);
   if (algo == ALGO_WINOGRAD) {
     return lits_conv_status(fn, &p,
@@ -247,7 +250,10 @@ int lits_conv2d_prepared_bytes(const lits_conv2d_params* params_host, int64_t* b
   *bytes = 0;
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
-  if (lits_conv_stem_applies(&p) || lits_conv_onednn_f32_may_take(&p, 0)) return LITS_OK;
+  if (lits_conv_stem_applies(&p) || lits_conv_onednn_f32_may_take(&p, 0) ||
+      lits_conv_depthwise_applies(&p, 0)) {
+    return LITS_OK;
+  }
   const int algo = pick_algo(&p, NULL, 0);
   if (algo == ALGO_WINOGRAD) *bytes = lits_conv_prepared_bytes(&p);
   if (algo == ALGO_GEMM) *bytes = lits_conv_prepared_gemm_bytes(&p);
@@ -307,6 +313,9 @@ int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const f
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
   const int od = lits_conv_onednn_f32(&p, 1, dy, NULL, weight, NULL, dx);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_depthwise_applies(&p, 1)) {
+    return lits_conv_status(fn, &p, lits_conv_depthwise_backward_data(&p, weight, dy, 0, dx));
+  }
   const int algo = pick_algo(&p, NULL, 1);
   if (algo == ALGO_WINOGRAD) {
     return lits_conv_status(fn, &p, lits_conv_winograd_backward_data(&p, weight, dy, 0, dx));

@@ -449,6 +449,9 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   }
   const int od = lits_conv_bf16_onednn(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_depthwise_applies(&p, 0)) {
+    return lits_conv_status(fn, &p, lits_conv_depthwise_forward(&p, x, xf, weight, bias, 1, y));
+  }
   if (lits_conv_bf16_winograd_takes(&p, 0)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_winograd(&p, 0, x, xf, weight, bias, y));
   }
@@ -468,6 +471,9 @@ int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, co
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_data_f32"));
   const int od = lits_conv_bf16_onednn(&p, 1, dy, NULL, weight, NULL, dx);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_depthwise_applies(&p, 1)) {
+    return lits_conv_status(fn, &p, lits_conv_depthwise_backward_data(&p, weight, dy, 1, dx));
+  }
   if (lits_conv_bf16_winograd_takes(&p, 1)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_winograd(&p, 1, dy, NULL, weight, NULL, dx));
   }

@@ -99,7 +99,8 @@
 /* GROUPED: grouped convolutions of 3x3 taps or more, with or without AMX,
  * where oneDNN has a JIT kernel for them: every pass of depthwise ones
  * (jit_dw:avx512_core_bf16) but the filter gradient (ours on AVX-512 CPUs:
- * conv_depthwise_filter.c) and of groups of 16-channel multiples
+ * conv_depthwise_filter.c) and the stride-1 passes of 16 columns or more
+ * (ours: conv_depthwise.c), and of groups of 16-channel multiples
  * (jit_bf16); the forward and backward data of groups of other channel
  * counts (ResNeXt's 4 or 8: jit_bf16 or brgconv on channels-last
  * activations; their filter gradient was level with ours, 3.38 against
@@ -133,6 +134,18 @@ static int chosen(const conv_shape* p, int kind) {
   if (algo != NULL && algo[0] != '\0') return 0;
   if (p->groups > 1) { /* see GROUPED */
     if (kind == 2 && lits_conv_depthwise_filter_applies(p)) return 0;
+    /* Depthwise stride-1 layers of 16 columns or more: ours (conv_depthwise.c),
+     * ms forward and backward data against oneDNN's, batch 16, medians of 9
+     * alternating: 3x3 64 at 56^2 1.20, 1.21 against 1.43, 1.52; 32 at 112^2
+     * 2.50, 2.43 against 3.21, 3.25; 5x5 96 at 28^2 0.66, 0.67 against 0.68,
+     * 0.73; 7x7 96 at 56^2 3.73, 3.54 against 5.49, 5.16. oneDNN's bf16
+     * reads half the bytes and wins where there is less to compute: 576
+     * at 14^2 0.88 against 0.77 (backward data level); stride 2 forwards
+     * 0.30 against 0.24 (3x3 128 at 28^2) and 0.32 against 0.24 (5x5). */
+    if (kind != 2 && lits_conv_depthwise_applies(p, kind) && p->sh == 1 && p->sw == 1 &&
+        p->ow >= 16) {
+      return 0;
+    }
     return p->r * p->s > 1 && (!small_groups(p) || kind != 2);
   }
   if (lits_bf16_amx_on()) {

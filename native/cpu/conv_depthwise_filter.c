@@ -80,12 +80,10 @@ AVX512_INLINE __m512 input16(__m512 v, fused_affine t, int xact, int relu, int r
   return round ? conv_round_bf16_16(v) : v;
 }
 
-/* Rows of `cols` values of nch planes (plane c at src + c * stride, rows
- * ld apart), as input16 makes them, into out's pixels (pixel j of row y at
- * out + (y * opitch + j) * CB, channels past nch zero). */
-AVX512 static void to_channels_last(const float* src, int64_t stride, int64_t ld, int64_t rows,
-                                    int64_t cols, int nch, const fused_affine* t, int xact,
-                                    int relu, int round, float* out, int64_t opitch) {
+/* (conv_internal.h) */
+AVX512 void lits_dw_to_channels_last(const float* src, int64_t stride, int64_t ld, int64_t rows,
+                                     int64_t cols, int nch, const fused_affine* t, int xact,
+                                     int relu, int round, float* out, int64_t opitch) {
   for (int64_t y = 0; y < rows; y++) {
     for (int64_t j0 = 0; j0 < cols; j0 += CB) {
       const int64_t n = cols - j0 < CB ? cols - j0 : CB;
@@ -222,10 +220,10 @@ int lits_conv_depthwise_filter(const conv_shape* p, const float* x, const conv_x
       }
       memset(dwacc, 0, (size_t)(rs * CB) * sizeof(float));
       for (int64_t i = 0; i < p->n; i++) {
-        to_channels_last(x + (i * p->c + g0) * hw, hw, p->w, p->h, p->w, nch, t, xact, relu,
+        lits_dw_to_channels_last(x + (i * p->c + g0) * hw, hw, p->w, p->h, p->w, nch, t, xact, relu,
                          round, xcl + p->pw * CB, l.xw);
         /* dy of output channels (g0 + c) kg + m: planes kg ohw apart */
-        to_channels_last(dy + i * kohw + (g0 * p->kg + m) * p->ohw, p->kg * p->ohw, p->ow, p->oh,
+        lits_dw_to_channels_last(dy + i * kohw + (g0 * p->kg + m) * p->ohw, p->kg * p->ohw, p->ow, p->oh,
                          p->ow, nch, ids, 0, 0, round, dycl, p->ow);
         image_taps(p, &l, xcl, dycl, zeros, dwacc);
       }

@@ -191,6 +191,22 @@ int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform
 int lits_conv_depthwise_filter_applies(const conv_shape* p);
 int lits_conv_depthwise_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                const float* dy, int round, float* dweight);
+/* The forward (kind 0) and the backward data (kind 1: stride 1, padding
+ * up to (r - 1) d) of the same layers (conv_depthwise.c), where
+ * lits_conv_depthwise_applies (AVX-512 CPUs, LITS_CONV_ALGO unset); round
+ * as above (x after its transform, or dy, and the weights). */
+int lits_conv_depthwise_applies(const conv_shape* p, int kind);
+int lits_conv_depthwise_forward(const conv_shape* p, const float* x, const conv_xform* xf,
+                                const float* weight, const float* bias, int round, float* y);
+int lits_conv_depthwise_backward_data(const conv_shape* p, const float* weight, const float* dy,
+                                      int round, float* dx);
+/* Rows of `cols` values of nch planes (plane c at src + c * stride, rows
+ * ld apart) as relu?(T_c(v)) (rounded to bf16 where round) into pixels of
+ * 16 channels (pixel j of row y at out + (y * opitch + j) * 16, channels
+ * past nch zero): the depthwise kernels' channels-last copies. */
+void lits_dw_to_channels_last(const float* src, int64_t stride, int64_t ld, int64_t rows,
+                              int64_t cols, int nch, const fused_affine* t, int xact, int relu,
+                              int round, float* out, int64_t opitch);
 
 /* The forward of a one-channel stride-2 convolution (ResNet's stem) as a
  * direct kernel (conv_stem.c), where lits_conv_stem_applies (AVX-512 CPUs,

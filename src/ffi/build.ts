@@ -35,6 +35,7 @@ export const CPU_SOURCES = [
   "conv_filter_pack.c",
   "conv_filter_pointwise.c",
   "conv_depthwise_filter.c",
+  "conv_depthwise.c",
   "conv_filter_outer.c",
   "gemm_nt.c",
   "conv_stem.h",

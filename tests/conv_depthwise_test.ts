@@ -1,0 +1,177 @@
+/**
+ * The forward and backward data of depthwise convolutions through our
+ * kernel (native/cpu/conv_depthwise.c), fp32 and bf16 autocast: against
+ * float64 (bf16: over rounded operands) with a bias and a transformed input,
+ * on kernels of 2x2 to 7x7, non-square, strided (the forward; the backward
+ * data of strided layers is the other kernels'), dilated, unpadded and
+ * padded past the image, with a channel multiplier, block-partial channel
+ * counts and images narrower and wider than a step of pixels; against
+ * im2col + GEMM; a NaN weight reaches its channel's outputs through the
+ * padding, as im2col's zeros carry it; the same bits for 1, 2 and 3
+ * threads; and which passes oneDNN still runs by default.
+ */
+import assert from "node:assert/strict";
+import { lastError } from "../src/ffi/native.ts";
+import { bf16, randoms } from "./bf16_ref.ts";
+import {
+  bf16Convolutions,
+  coefs,
+  type Geo,
+  onednnChild,
+  onednnHere,
+  reference,
+  relErr,
+  resolve,
+} from "./conv_ref.ts";
+import { assertBits, AVX512, withEnv } from "./helpers.ts";
+
+const { lib, fwd, bwdData, noBf16 } = bf16Convolutions("conv_depthwise_test");
+const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
+
+/** A depthwise convolution of c channels, r x r, padding r / 2 unless given. */
+function dw(n: number, c: number, h: number, w: number, r: number, more: Partial<Geo> = {}): Geo {
+  return { n, c, h, w, k: c, r, s: r, ph: r >> 1, pw: r >> 1, groups: c, ...more };
+}
+
+const shapes: [string, Geo][] = [
+  ["3x3, 20 channels (a partial block), 13 x 11", dw(2, 20, 13, 11, 3)],
+  ["3x3 stride 2, 33 channels (three blocks)", dw(3, 33, 17, 19, 3, { sh: 2, sw: 2 })],
+  ["5x5, 9 x 8", dw(2, 16, 9, 8, 5)],
+  ["5x5 stride 2", dw(1, 16, 15, 15, 5, { sh: 2, sw: 2 })],
+  ["7x7, 21 columns", dw(2, 32, 20, 21, 7)],
+  ["7x7 dilation 2", dw(1, 16, 18, 18, 7, { dh: 2, dw: 2, ph: 6, pw: 6 })],
+  ["3x5, stride 1 x 2, padding 1 x 2", dw(2, 16, 10, 13, 3, { s: 5, sw: 2, pw: 2 })],
+  ["3x3, channel multiplier 3", dw(2, 16, 9, 9, 3, { k: 48 })],
+  ["4x4 stride 2, no padding", dw(2, 17, 12, 12, 4, { ph: 0, pw: 0, sh: 2, sw: 2 })],
+  ["7x7 on a 2 x 3 image", dw(2, 16, 2, 3, 7)],
+  ["2x2, 3 channels, no padding", dw(3, 3, 6, 6, 2, { ph: 0, pw: 0 })],
+  ["3x3, padding 2 (past the image)", dw(2, 16, 7, 9, 3, { ph: 2, pw: 2 })],
+];
+
+/** y and dx of g in one precision (x through a transform where transform) and their references. */
+function passes(g: Geo, precision: "f32" | "bf16", transform: boolean, seed: number) {
+  const G = resolve(g), hw = g.h * g.w, round = precision === "bf16" ? bf16 : (v: number) => v;
+  const nx = g.n * g.c * hw, ny = g.n * g.k * G.oh * G.ow, nw = g.k * g.r * g.s;
+  const x = randoms(nx, seed), w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
+  const bias = randoms(g.k, seed + 9), coef = transform ? coefs(g.c) : null;
+  const xt = Float64Array.from(x, (v, i) => {
+    if (coef === null) return round(v);
+    const ch = Math.floor(i / hw) % g.c;
+    const u = Math.fround((v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch]);
+    return round(u < 0 ? 0 : u);
+  });
+  const ref = reference(g, xt, Float64Array.from(w, round), Float64Array.from(dy, round));
+  ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
+  const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);
+  const f32 = precision === "f32";
+  const forward = f32 ? lib.lits_conv2d_forward_f32 : fwd!;
+  const data = f32 ? lib.lits_conv2d_backward_data_f32 : bwdData!;
+  const relu = transform ? 1 : 0;
+  assert.equal(forward(G.params, p(x), p(coef), relu, p(w), p(bias), p(y)), 0, lastError(lib));
+  assert.equal(data(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
+  return { y, dx, ref };
+}
+
+for (const precision of ["f32", "bf16"] as const) {
+  Deno.test({
+    name: `${precision} depthwise forward and backward data match float64 and im2col + GEMM`,
+    ignore: precision === "bf16" && noBf16,
+    fn() {
+      shapes.forEach(([name, g], i) => {
+        for (const transform of [false, true]) {
+          const { y, dx, ref } = passes(g, precision, transform, 11 + i);
+          const what = `${precision} ${name} transform ${transform}`;
+          const [ey, edx] = [relErr(y, ref.y), relErr(dx, ref.dx)];
+          assert.ok(ey < 1e-5 && edx < 1e-5, `${what}: y ${ey}, dx ${edx}`);
+          const gemm = withEnv(
+            { LITS_CONV_ALGO: "gemm" },
+            () => passes(g, precision, transform, 11 + i),
+          );
+          assert.ok(relErr(y, gemm.y) < 1e-5 && relErr(dx, gemm.dx) < 1e-5, `${what}: GEMM`);
+        }
+      });
+    },
+  });
+}
+
+Deno.test("depthwise forward: a NaN weight reaches every output of its channel, through the padding too", () => {
+  const g = dw(2, 18, 9, 10, 3), G = resolve(g);
+  const x = randoms(g.n * g.c * g.h * g.w, 1), w = randoms(g.k * 9, 2);
+  w[17 * 9] = NaN; // channel 17 (the second block), tap (0, 0)
+  const y = new Float32Array(g.n * g.k * G.oh * G.ow);
+  const st = lib.lits_conv2d_forward_f32(G.params, p(x), null, 0, p(w), null, p(y));
+  assert.equal(st, 0, lastError(lib));
+  const plane = G.oh * G.ow;
+  for (let i = 0; i < g.n; i++) {
+    for (let k = 0; k < g.k; k++) {
+      const out = y.subarray((i * g.k + k) * plane, (i * g.k + k + 1) * plane);
+      // Pixel (0, 0)'s tap (0, 0) reads the padding: NaN * 0, as im2col's.
+      assert.ok(out.every((v) => Number.isNaN(v) === (k === 17)), `image ${i} channel ${k}`);
+    }
+  }
+});
+
+Deno.test({
+  name: "depthwise forward and backward data: the same bits for 1, 2 and 3 threads",
+  ignore: !AVX512,
+  fn() {
+    const before = new Int32Array(1);
+    assert.equal(lib.lits_get_num_threads(before), 0);
+    try {
+      for (const [name, g] of [shapes[1], shapes[4], shapes[7]]) {
+        for (const precision of noBf16 ? ["f32" as const] : ["f32", "bf16"] as const) {
+          const [one, two, three] = [1, 2, 3].map((t) => {
+            assert.equal(lib.lits_set_num_threads(t), 0);
+            return passes(g, precision, true, 1);
+          });
+          for (const [other, t] of [[two, 2], [three, 3]] as const) {
+            assertBits(other.y, one.y, `${precision} ${name}: y, 1 and ${t} threads`);
+            assertBits(other.dx, one.dx, `${precision} ${name}: dx, 1 and ${t} threads`);
+          }
+        }
+      }
+    } finally {
+      lib.lits_set_num_threads(before[0]);
+    }
+  },
+});
+
+const DEFAULT = { LITS_ONEDNN: "", LITS_CONV_ALGO: "" };
+
+Deno.test({
+  name: "depthwise layers: which passes oneDNN runs by default (ours where they measured faster)",
+  ignore: !AVX512 || !onednnHere(),
+  async fn() {
+    const wide = dw(2, 32, 16, 16, 3), narrow = dw(2, 32, 8, 8, 3);
+    const strided = dw(2, 32, 16, 16, 3, { sh: 2, sw: 2 });
+    // fp32: every pass ours, but the strided backward data.
+    assert.deepEqual((await onednnChild("f32", wide, DEFAULT)).which, []);
+    assert.deepEqual((await onednnChild("f32", strided, DEFAULT)).which, ["backward_data"]);
+    if (noBf16) return;
+    // bf16: oneDNN's on narrow images and strided layers, the filter gradient always ours.
+    const both = ["forward_training", "backward_data"];
+    assert.deepEqual((await onednnChild("bf16", wide, DEFAULT)).which, []);
+    assert.deepEqual((await onednnChild("bf16", narrow, DEFAULT)).which, both);
+    assert.deepEqual((await onednnChild("bf16", strided, DEFAULT)).which, both);
+  },
+});
+
+Deno.test({
+  name: "depthwise forward: images whose copies pass 64 MiB a thread run im2col + GEMM",
+  // (bf16: the GEMM's vdpbf16ps sums pairs, so its bits differ from ours;
+  // fp32 GEMM sums the taps in our order.)
+  ignore: noBf16,
+  fn() {
+    // 742 x 742 (x, padded) + 740 x 740 (y) pixels of 16 channels: 70 MB.
+    const g = dw(1, 16, 740, 740, 3), G = resolve(g);
+    const x = randoms(g.c * g.h * g.w, 1), w = randoms(g.k * 9, 2);
+    const run = () => {
+      const y = new Float32Array(g.k * G.oh * G.ow);
+      assert.equal(fwd!(G.params, p(x), null, 0, p(w), null, p(y)), 0, lastError(lib));
+      return y;
+    };
+    // Without oneDNN, whose kernel would take it.
+    const got = withEnv({ LITS_ONEDNN: "off" }, run);
+    assertBits(got, withEnv({ LITS_CONV_ALGO: "gemm" }, run), "against LITS_CONV_ALGO=gemm");
+  },
+});
