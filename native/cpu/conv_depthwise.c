@@ -186,10 +186,10 @@ static int run(const conv_shape* p, int kind, const float* src, const conv_xform
     top = (p->r - 1) * p->dh - p->ph, left = (p->s - 1) * p->dw - p->pw;
     src_rows = p->oh, src_cols = p->ow;
   }
-  /* The source rows and columns inside the padded input. */
-  const int64_t y0 = top > 0 ? 0 : -top, x0 = left > 0 ? 0 : -left;
-  in_rows = src_rows - y0 < q.ih - (top + y0) ? src_rows - y0 : q.ih - (top + y0);
-  in_cols = src_cols - x0 < q.iw - (left + x0) ? src_cols - x0 : q.iw - (left + x0);
+  /* The source rows and columns the padded input holds (top and left are
+   * never negative: lits_conv_depthwise_applies); the rest is never read. */
+  in_rows = src_rows < q.ih - top ? src_rows : q.ih - top;
+  in_cols = src_cols < q.iw - left ? src_cols : q.iw - left;
   if (in_rows < 0) in_rows = 0;
   if (in_cols < 0) in_cols = 0;
   const int64_t rs = p->r * p->s, blocks = (p->groups + CB - 1) / CB;
@@ -209,7 +209,7 @@ static int run(const conv_shape* p, int kind, const float* src, const conv_xform
     float* out = in + inn;
     float* w = out + outn;
     memset(in, 0, (size_t)(q.ih * q.iw * CB) * sizeof(float)); /* the padding stays zero */
-    float* interior = in + ((top + y0) * q.iw + left + x0) * CB;
+    float* interior = in + (top * q.iw + left) * CB;
 #pragma omp for schedule(static)
     for (int64_t it = 0; it < items; it++) {
       const int64_t g0 = (kind == 0 ? it / p->kg : it) * CB, m0 = kind == 0 ? it % p->kg : 0;
@@ -226,9 +226,8 @@ static int run(const conv_shape* p, int kind, const float* src, const conv_xform
           /* x's planes of the block's groups, or dy's of output channels (g0 + c) kg + m */
           const int64_t first = kind == 0 ? g0 : g0 * p->kg + m, apart = kind == 0 ? 1 : p->kg;
           if (kind == 1 || m == m0) {
-            lits_dw_to_channels_last(src + (i * src_ch + first) * shw + y0 * src_cols + x0,
-                                     apart * shw, src_cols, in_rows, in_cols, nch, t, xact, relu,
-                                     round, interior, q.iw);
+            lits_dw_to_channels_last(src + (i * src_ch + first) * shw, apart * shw, src_cols,
+                                     in_rows, in_cols, nch, t, xact, relu, round, interior, q.iw);
           }
           weights_of(p, weight, g0, nch, m, round, kind == 1, w);
           PLANE_OF[p->s](&q, in, w, m > m0, out);
