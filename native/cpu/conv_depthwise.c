@@ -53,7 +53,9 @@ AVX512_INLINE void pixels(const int S, const int P, const dw_plan* q, const floa
       const __m512 wv = _mm512_loadu_ps(wk + t * CB);
       const float* b = row + t * tap;
 #pragma GCC unroll 8
-      for (int p = 0; p < P; p++) acc[p] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(b + p * step), acc[p]);
+      for (int p = 0; p < P; p++) {
+        acc[p] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(b + p * step), acc[p]);
+      }
     }
   }
 #pragma GCC unroll 8

@@ -54,8 +54,8 @@
 int lits_conv_depthwise_filter_applies(const conv_shape* p) {
   static int avx512 = -1;
   if (avx512 < 0) avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
-  const char* algo = getenv("LITS_CONV_ALGO"); /* =gemm: im2col + GEMM, for A/B */
-  if (algo != NULL && strcmp(algo, "gemm") == 0) return 0;
+  const char* algo = getenv("LITS_CONV_ALGO"); /* names one of the other kernels (A/B) */
+  if (algo != NULL && algo[0] != '\0') return 0;
   /* A thread's copies of one image's x and dy take 64 floats a pixel: past
    * 64 MiB (about 700 x 700 images), im2col's tiles take less memory. */
   const int64_t pixels = p->h * (p->w + 2 * p->pw) + p->oh * p->ow;
@@ -152,8 +152,9 @@ typedef void (*chunk_fn)(const conv_shape*, const dw_layout*, int64_t, const flo
 #define ROWS4(S) CHUNK(S, 1) CHUNK(S, 2) CHUNK(S, 3) CHUNK(S, 4)
 #define ROWS7(S) ROWS4(S) CHUNK(S, 5) CHUNK(S, 6) CHUNK(S, 7)
 ROWS7(1) ROWS7(2) ROWS7(3) ROWS7(4) ROWS4(5) CHUNK(5, 5) ROWS4(6) ROWS4(7)
-#define ALL7(S) \
-  {NULL, chunk_##S##_1, chunk_##S##_2, chunk_##S##_3, chunk_##S##_4, chunk_##S##_5, chunk_##S##_6, chunk_##S##_7}
+#define ALL7(S)                                                                    \
+  {NULL,          chunk_##S##_1, chunk_##S##_2, chunk_##S##_3, chunk_##S##_4, \
+   chunk_##S##_5, chunk_##S##_6, chunk_##S##_7}
 /* [s][rows]: at most MAX_SUMS sums, 7 rows. */
 static const chunk_fn CHUNK_OF[MAX_S + 1][8] = {
     {NULL},
@@ -220,11 +221,11 @@ int lits_conv_depthwise_filter(const conv_shape* p, const float* x, const conv_x
       }
       memset(dwacc, 0, (size_t)(rs * CB) * sizeof(float));
       for (int64_t i = 0; i < p->n; i++) {
-        lits_dw_to_channels_last(x + (i * p->c + g0) * hw, hw, p->w, p->h, p->w, nch, t, xact, relu,
-                         round, xcl + p->pw * CB, l.xw);
+        lits_dw_to_channels_last(x + (i * p->c + g0) * hw, hw, p->w, p->h, p->w, nch, t, xact,
+                                 relu, round, xcl + p->pw * CB, l.xw);
         /* dy of output channels (g0 + c) kg + m: planes kg ohw apart */
-        lits_dw_to_channels_last(dy + i * kohw + (g0 * p->kg + m) * p->ohw, p->kg * p->ohw, p->ow, p->oh,
-                         p->ow, nch, ids, 0, 0, round, dycl, p->ow);
+        lits_dw_to_channels_last(dy + i * kohw + (g0 * p->kg + m) * p->ohw, p->kg * p->ohw,
+                                 p->ow, p->oh, p->ow, nch, ids, 0, 0, round, dycl, p->ow);
         image_taps(p, &l, xcl, dycl, zeros, dwacc);
       }
       for (int c = 0; c < nch; c++) {

@@ -186,7 +186,7 @@ int lits_conv_filter_outer(const conv_shape* p, const float* x, const conv_xform
 /* The filter gradient of a depthwise convolution (one input channel a
  * group, groups > 1, kernels up to 7 wide) through our AVX-512 kernel
  * (conv_depthwise_filter.c), where lits_conv_depthwise_filter_applies
- * (AVX-512 CPUs, not LITS_CONV_ALGO=gemm); round: x (after its transform)
+ * (AVX-512 CPUs, LITS_CONV_ALGO unset); round: x (after its transform)
  * and dy rounded to bf16, as bf16 autocast's operands. */
 int lits_conv_depthwise_filter_applies(const conv_shape* p);
 int lits_conv_depthwise_filter(const conv_shape* p, const float* x, const conv_xform* xf,

@@ -63,26 +63,28 @@
  * oneDNN has a JIT kernel for them (depthwise: jit_dw; groups of 16-channel
  * multiples: jit); the rest (groups of 4 or 8 channels, a depthwise channel
  * multiplier, the 5x5 depthwise filter gradient) it declines, and our
- * im2col + GEMM per group runs them. But depthwise layers are ours on
- * AVX-512 CPUs, where oneDNN has a kernel too: the filter gradient
- * (conv_depthwise_filter.c has the figures), the forward and the stride-1
- * backward data (conv_depthwise.c). Ours against oneDNN's, forward and
- * backward data, ms, batch 16, medians of 9 alternating in one process:
- * 3x3 64 at 56^2 1.14, 1.13 against 1.74, 1.87; 32 at 112^2 2.37, 2.35
- * against 3.72, 3.92; 576 at 14^2 0.90, 0.88 against 0.90, 1.01; 5x5 96 at
- * 28^2 0.66, 0.66 against 0.77, 0.92; 7x7 96 at 56^2 3.35, 3.41 against
- * 4.45, 5.14; stride 2 forwards 0.27 against 0.55 (3x3 128 at 28^2), 0.29
- * against 0.45 (5x5); batch 1, 3x3 144 at 56^2 0.18, 0.17 against 0.26,
- * 0.30. (The strided backward data stays oneDNN's: 0.45 both.) Batch 16, medians of 7 alternating in
+ * im2col + GEMM per group runs them. Batch 16, medians of 7 alternating in
  * one process, AMD EPYC Zen 4, 2 threads, ms (forward, backward data,
- * filter gradient), oneDNN's against ours: depthwise 3x3 64 at 56^2 1.19,
- * 1.55, 1.89 against 3.43, 3.46, 3.28; stride 2, 128 at 28^2 0.47, 0.36,
- * 0.39 against 1.22, 1.18, 1.28; 32 at 112^2 4.07, 3.80, 4.41 against
- * 5.36, 5.70, 5.74; 5x5 96 at 28^2 0.75, 0.89 against 4.28, 6.06; 256 in
- * 16 groups at 14^2 1.31, 1.31, 1.28 against 4.26, 3.42, 3.15; in 8 groups
- * 2.24, 2.21, 2.46 against 4.15, 4.25, 4.24; 1x1, 256 in 8 groups at 28^2
- * 2.22, 2.48, 2.27 against 2.64, 2.86, 2.86; batch 1, depthwise 144 at
- * 56^2 0.21, 0.24, 0.36 against 0.37, 0.41, 0.35. Not measured on Intel. */
+ * filter gradient), oneDNN's against im2col + GEMM: depthwise 3x3 64 at
+ * 56^2 1.19, 1.55, 1.89 against 3.43, 3.46, 3.28; stride 2, 128 at 28^2
+ * 0.47, 0.36, 0.39 against 1.22, 1.18, 1.28; 32 at 112^2 4.07, 3.80, 4.41
+ * against 5.36, 5.70, 5.74; 5x5 96 at 28^2 0.75, 0.89 against 4.28, 6.06;
+ * 256 in 16 groups at 14^2 1.31, 1.31, 1.28 against 4.26, 3.42, 3.15; in 8
+ * groups 2.24, 2.21, 2.46 against 4.15, 4.25, 4.24; 1x1, 256 in 8 groups at
+ * 28^2 2.22, 2.48, 2.27 against 2.64, 2.86, 2.86; batch 1, depthwise 144
+ * at 56^2 0.21, 0.24, 0.36 against 0.37, 0.41, 0.35. Not measured on Intel.
+ *
+ * Since, depthwise layers are ours on AVX-512 CPUs, where oneDNN has a
+ * kernel too: the filter gradient (conv_depthwise_filter.c has the
+ * figures), the forward and the stride-1 backward data (conv_depthwise.c).
+ * Ours against oneDNN's, forward and backward data, ms, batch 16, medians
+ * of 9 alternating in one process: 3x3 64 at 56^2 1.14, 1.13 against 1.74,
+ * 1.87; 32 at 112^2 2.37, 2.35 against 3.72, 3.92; 576 at 14^2 0.90, 0.88
+ * against 0.90, 1.01; 5x5 96 at 28^2 0.66, 0.66 against 0.77, 0.92; 7x7 96
+ * at 56^2 3.35, 3.41 against 4.45, 5.14; stride 2 forwards 0.27 against
+ * 0.55 (3x3 128 at 28^2), 0.29 against 0.45 (5x5); batch 1, 3x3 144 at
+ * 56^2 0.18, 0.17 against 0.26, 0.30. (The strided backward data stays
+ * oneDNN's: 0.45 both.) */
 
 static int chosen(const conv_shape* p, int kind) {
   const char* env = getenv("LITS_ONEDNN");
@@ -91,7 +93,9 @@ static int chosen(const conv_shape* p, int kind) {
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
   if (p->groups > 1) { /* see GROUPED */
-    return kind == 2 ? !lits_conv_depthwise_filter_applies(p) : !lits_conv_depthwise_applies(p, kind);
+    const int ours =
+        kind == 2 ? lits_conv_depthwise_filter_applies(p) : lits_conv_depthwise_applies(p, kind);
+    return !ours;
   }
   const int s2 = p->r == 3 && p->s == 3 && p->sh == 2 && p->sw == 2;
   const int narrow = p->r == 3 && p->s == 3 && p->sh == 1 && p->sw == 1 && p->w < 8 &&
