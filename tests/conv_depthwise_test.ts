@@ -1,14 +1,16 @@
 /**
- * The forward and backward data of depthwise convolutions through our
- * kernel (native/cpu/conv_depthwise.c), fp32 and bf16 autocast: against
- * float64 (bf16: over rounded operands) with a bias and a transformed input,
- * on kernels of 2x2 to 7x7, non-square, strided (the forward; the backward
- * data of strided layers is the other kernels'), dilated, unpadded and
- * padded past the image, with a channel multiplier, block-partial channel
- * counts and images narrower and wider than a step of pixels; against
- * im2col + GEMM; a NaN weight reaches its channel's outputs through the
- * padding, as im2col's zeros carry it; the same bits for 1, 2 and 3
- * threads; and which passes oneDNN still runs by default.
+ * Depthwise convolutions through our kernels (native/cpu/conv_depthwise.c,
+ * conv_depthwise_filter.c), fp32 and bf16 autocast: every pass against
+ * float64 (bf16: over rounded operands) with a bias and a transformed
+ * input, on kernels of 2x2 to 7x7, non-square, strided (the backward data
+ * of strided layers is the other kernels'), dilated, unpadded and padded
+ * past the image, with a channel multiplier, block-partial channel counts
+ * and images narrower and wider than a vector; against im2col + GEMM;
+ * values outside every window reach nothing; a NaN in dy reaches every
+ * filter tap of its channel, and a NaN weight every output of its channel,
+ * through the padding too, as im2col's zeros carry them; the same bits for
+ * 1, 2 and 3 threads; which passes oneDNN still runs by default; and
+ * images too large for the copies go to the other kernels.
  */
 import assert from "node:assert/strict";
 import { lastError } from "../src/ffi/native.ts";
@@ -22,10 +24,11 @@ import {
   reference,
   relErr,
   resolve,
+  transformedInput,
 } from "./conv_ref.ts";
 import { assertBits, AVX512, withEnv } from "./helpers.ts";
 
-const { lib, fwd, bwdData, noBf16 } = bf16Convolutions("conv_depthwise_test");
+const { lib, fwd, bwdData, bwdFilter, noBf16 } = bf16Convolutions("conv_depthwise_test");
 const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
 
 /** A depthwise convolution of c channels, r x r, padding r / 2 unless given. */
@@ -48,51 +51,80 @@ const shapes: [string, Geo][] = [
   ["3x3, padding 2 (past the image)", dw(2, 16, 7, 9, 3, { ph: 2, pw: 2 })],
 ];
 
-/** y and dx of g in one precision (x through a transform where transform) and their references. */
+/** y, dx and dW of g in one precision (x through a transform where transform) and their references. */
 function passes(g: Geo, precision: "f32" | "bf16", transform: boolean, seed: number) {
-  const G = resolve(g), hw = g.h * g.w, round = precision === "bf16" ? bf16 : (v: number) => v;
-  const nx = g.n * g.c * hw, ny = g.n * g.k * G.oh * G.ow, nw = g.k * g.r * g.s;
+  const G = resolve(g), round = precision === "bf16" ? bf16 : (v: number) => v;
+  const nx = g.n * g.c * g.h * g.w, ny = g.n * g.k * G.oh * G.ow, nw = g.k * g.r * g.s;
   const x = randoms(nx, seed), w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
   const bias = randoms(g.k, seed + 9), coef = transform ? coefs(g.c) : null;
-  const xt = Float64Array.from(x, (v, i) => {
-    if (coef === null) return round(v);
-    const ch = Math.floor(i / hw) % g.c;
-    const u = Math.fround((v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch]);
-    return round(u < 0 ? 0 : u);
-  });
+  const xt = transformedInput(g, x, coef, round);
   const ref = reference(g, xt, Float64Array.from(w, round), Float64Array.from(dy, round));
   ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
   const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);
+  const dw = new Float32Array(nw).fill(NaN);
   const f32 = precision === "f32";
   const forward = f32 ? lib.lits_conv2d_forward_f32 : fwd!;
   const data = f32 ? lib.lits_conv2d_backward_data_f32 : bwdData!;
+  const filter = f32 ? lib.lits_conv2d_backward_filter_f32 : bwdFilter!;
   const relu = transform ? 1 : 0;
   assert.equal(forward(G.params, p(x), p(coef), relu, p(w), p(bias), p(y)), 0, lastError(lib));
   assert.equal(data(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
-  return { y, dx, ref };
+  assert.equal(filter(G.params, p(x), p(coef), relu, p(dy), p(dw)), 0, lastError(lib));
+  return { got: [y, dx, dw], want: [ref.y, ref.dx, ref.dw] };
 }
+
+const NAMES = ["y", "dx", "dW"];
 
 for (const precision of ["f32", "bf16"] as const) {
   Deno.test({
-    name: `${precision} depthwise forward and backward data match float64 and im2col + GEMM`,
+    name: `${precision} depthwise convolutions: every pass matches float64 and im2col + GEMM`,
     ignore: precision === "bf16" && noBf16,
     fn() {
       shapes.forEach(([name, g], i) => {
         for (const transform of [false, true]) {
-          const { y, dx, ref } = passes(g, precision, transform, 11 + i);
-          const what = `${precision} ${name} transform ${transform}`;
-          const [ey, edx] = [relErr(y, ref.y), relErr(dx, ref.dx)];
-          assert.ok(ey < 1e-5 && edx < 1e-5, `${what}: y ${ey}, dx ${edx}`);
+          const { got, want } = passes(g, precision, transform, 11 + i);
           const gemm = withEnv(
             { LITS_CONV_ALGO: "gemm" },
-            () => passes(g, precision, transform, 11 + i),
+            () => passes(g, precision, transform, 11 + i).got,
           );
-          assert.ok(relErr(y, gemm.y) < 1e-5 && relErr(dx, gemm.dx) < 1e-5, `${what}: GEMM`);
+          got.forEach((v, j) => {
+            const what = `${precision} ${name} transform ${transform} ${NAMES[j]}`;
+            const e = relErr(v, want[j]);
+            assert.ok(e < 1e-5, `${what}: ${e.toExponential(2)}`);
+            assert.ok(relErr(v, gemm[j]) < 1e-5, `${what}: against im2col + GEMM`);
+          });
         }
       });
     },
   });
 }
+
+/** The fp32 filter gradient of g on x and dy (dW prefilled with 7s). */
+function fp32Filter(g: Geo, x: Float32Array, dy: Float32Array): Float32Array {
+  const out = new Float32Array(g.k * g.r * g.s).fill(7);
+  const st = lib.lits_conv2d_backward_filter_f32(resolve(g).params, p(x), null, 0, p(dy), p(out));
+  assert.equal(st, 0, lastError(lib));
+  return out;
+}
+
+Deno.test("depthwise filter gradient: values outside every window reach nothing", () => {
+  // 3x3 stride 2 without padding on 10 columns: column 9 is in no window.
+  const g = dw(2, 18, 9, 10, 3, { ph: 0, pw: 0, sh: 2, sw: 2 }), G = resolve(g);
+  const x = randoms(g.n * g.c * g.h * g.w, 3).map((v, i) => (i % g.w === 9 ? Infinity : v));
+  assert.ok(fp32Filter(g, x, randoms(g.n * g.k * G.oh * G.ow, 4)).every(Number.isFinite));
+});
+
+Deno.test("depthwise filter gradient: a NaN in dy reaches every tap of its channel (padding too), no other", () => {
+  const g = dw(2, 18, 9, 10, 3), G = resolve(g);
+  const dy = randoms(g.n * g.k * G.oh * G.ow, 4);
+  dy[(1 * g.k + 17) * G.oh * G.ow] = NaN; // image 1, channel 17 (the second block), pixel (0, 0)
+  const out = fp32Filter(g, randoms(g.n * g.c * g.h * g.w, 3), dy);
+  for (let k = 0; k < g.k; k++) {
+    const taps = out.slice(9 * k, 9 * k + 9);
+    // Pixel (0, 0)'s taps of row and column -1 read the padding's zeros: 0 * NaN, as im2col's.
+    assert.ok(taps.every((v) => Number.isNaN(v) === (k === 17)), `channel ${k}: ${taps}`);
+  }
+});
 
 Deno.test("depthwise forward: a NaN weight reaches every output of its channel, through the padding too", () => {
   const g = dw(2, 18, 9, 10, 3), G = resolve(g);
@@ -112,7 +144,7 @@ Deno.test("depthwise forward: a NaN weight reaches every output of its channel, 
 });
 
 Deno.test({
-  name: "depthwise forward and backward data: the same bits for 1, 2 and 3 threads",
+  name: "depthwise convolutions: every pass the same bits for 1, 2 and 3 threads",
   ignore: !AVX512,
   fn() {
     const before = new Int32Array(1);
@@ -125,8 +157,9 @@ Deno.test({
             return passes(g, precision, true, 1);
           });
           for (const [other, t] of [[two, 2], [three, 3]] as const) {
-            assertBits(other.y, one.y, `${precision} ${name}: y, 1 and ${t} threads`);
-            assertBits(other.dx, one.dx, `${precision} ${name}: dx, 1 and ${t} threads`);
+            other.got.forEach((v, j) => {
+              assertBits(v, one.got[j], `${precision} ${name}: ${NAMES[j]}, 1 and ${t} threads`);
+            });
           }
         }
       }
@@ -146,6 +179,9 @@ Deno.test({
     const strided = dw(2, 32, 16, 16, 3, { sh: 2, sw: 2 });
     // fp32: every pass ours, but the strided backward data.
     assert.deepEqual((await onednnChild("f32", wide, DEFAULT)).which, []);
+    // LITS_ONEDNN=all still hands oneDNN every pass it can take.
+    const all = await onednnChild("f32", wide, { ...DEFAULT, LITS_ONEDNN: "all" });
+    assert.deepEqual(all.which, ["forward_training", "backward_data", "backward_weights"]);
     assert.deepEqual((await onednnChild("f32", strided, DEFAULT)).which, ["backward_data"]);
     if (noBf16) return;
     // bf16: oneDNN's on narrow images and strided layers, the filter gradient always ours.
@@ -154,6 +190,16 @@ Deno.test({
     assert.deepEqual((await onednnChild("bf16", narrow, DEFAULT)).which, both);
     assert.deepEqual((await onednnChild("bf16", strided, DEFAULT)).which, both);
   },
+});
+
+Deno.test("depthwise filter gradient: images whose copies pass 64 MiB a thread run im2col + GEMM", () => {
+  // 740 x 742 (x, padded) + 740 x 740 (dy) pixels of 16 channels: 70 MB.
+  const g = dw(1, 16, 740, 740, 3), G = resolve(g);
+  const x = randoms(g.c * g.h * g.w, 1), dy = randoms(g.k * G.oh * G.ow, 2);
+  // Without oneDNN, whose 3x3 kernel would take it.
+  const got = withEnv({ LITS_ONEDNN: "off" }, () => fp32Filter(g, x, dy));
+  const gemm = withEnv({ LITS_CONV_ALGO: "gemm" }, () => fp32Filter(g, x, dy));
+  assertBits(got, gemm, "against LITS_CONV_ALGO=gemm");
 });
 
 Deno.test({

@@ -21,6 +21,7 @@ import {
   reference,
   relErr,
   resolve,
+  transformedInput,
 } from "./conv_ref.ts";
 import { AVX512, withEnv } from "./helpers.ts";
 
@@ -33,12 +34,7 @@ function check(g: Geo, precision: "f32" | "bf16", transform: boolean, seed: numb
   const nx = g.n * g.c * hw, ny = g.n * g.k * G.oh * G.ow, nw = g.k * (g.c / G.groups) * g.r * g.s;
   const x = randoms(nx, seed), w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
   const bias = randoms(g.k, seed + 9), coef = transform ? coefs(g.c) : null;
-  const xt = Float64Array.from(x, (v, i) => {
-    if (coef === null) return round(v);
-    const ch = Math.floor(i / hw) % g.c;
-    const u = Math.fround((v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch]);
-    return round(u < 0 ? 0 : u);
-  });
+  const xt = transformedInput(g, x, coef, round);
   const ref = reference(g, xt, Float64Array.from(w, round), Float64Array.from(dy, round));
   ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
   const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);

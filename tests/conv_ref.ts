@@ -114,6 +114,26 @@ export function reference(
   return { y, dx, dw };
 }
 
+/**
+ * x as a convolution reads it, in float64: relu((x - mean) * scale + shift)
+ * per channel of `coef` (a `coefs` array over g.c channels; null: x as it
+ * is), then `round` (bf16, or the identity for fp32).
+ */
+export function transformedInput(
+  g: Geo,
+  x: Float32Array,
+  coef: Float32Array | null,
+  round: (v: number) => number,
+): Float64Array {
+  const hw = g.h * g.w;
+  return Float64Array.from(x, (v, i) => {
+    if (coef === null) return round(v);
+    const ch = Math.floor(i / hw) % g.c;
+    const u = Math.fround((v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch]);
+    return round(u < 0 ? 0 : u);
+  });
+}
+
 /** max |x - y| / rms(y). */
 export function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let e = 0, r = 0;
