@@ -14,21 +14,19 @@
  */
 import assert from "node:assert/strict";
 import { lastError } from "../src/ffi/native.ts";
-import { bf16, randoms } from "./bf16_ref.ts";
+import { randoms } from "./bf16_ref.ts";
 import {
   bf16Convolutions,
-  coefs,
+  convPasses,
   type Geo,
   onednnChild,
   onednnHere,
-  reference,
   relErr,
   resolve,
-  transformedInput,
 } from "./conv_ref.ts";
 import { assertBits, AVX512, withEnv } from "./helpers.ts";
 
-const { lib, fwd, bwdData, bwdFilter, noBf16 } = bf16Convolutions("conv_depthwise_test");
+const { lib, fwd, noBf16 } = bf16Convolutions("conv_depthwise_test");
 const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
 
 /** A depthwise convolution of c channels, r x r, padding r / 2 unless given. */
@@ -51,28 +49,6 @@ const shapes: [string, Geo][] = [
   ["3x3, padding 2 (past the image)", dw(2, 16, 7, 9, 3, { ph: 2, pw: 2 })],
 ];
 
-/** y, dx and dW of g in one precision (x through a transform where transform) and their references. */
-function passes(g: Geo, precision: "f32" | "bf16", transform: boolean, seed: number) {
-  const G = resolve(g), round = precision === "bf16" ? bf16 : (v: number) => v;
-  const nx = g.n * g.c * g.h * g.w, ny = g.n * g.k * G.oh * G.ow, nw = g.k * g.r * g.s;
-  const x = randoms(nx, seed), w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
-  const bias = randoms(g.k, seed + 9), coef = transform ? coefs(g.c) : null;
-  const xt = transformedInput(g, x, coef, round);
-  const ref = reference(g, xt, Float64Array.from(w, round), Float64Array.from(dy, round));
-  ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
-  const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);
-  const dw = new Float32Array(nw).fill(NaN);
-  const f32 = precision === "f32";
-  const forward = f32 ? lib.lits_conv2d_forward_f32 : fwd!;
-  const data = f32 ? lib.lits_conv2d_backward_data_f32 : bwdData!;
-  const filter = f32 ? lib.lits_conv2d_backward_filter_f32 : bwdFilter!;
-  const relu = transform ? 1 : 0;
-  assert.equal(forward(G.params, p(x), p(coef), relu, p(w), p(bias), p(y)), 0, lastError(lib));
-  assert.equal(data(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
-  assert.equal(filter(G.params, p(x), p(coef), relu, p(dy), p(dw)), 0, lastError(lib));
-  return { got: [y, dx, dw], want: [ref.y, ref.dx, ref.dw] };
-}
-
 const NAMES = ["y", "dx", "dW"];
 
 for (const precision of ["f32", "bf16"] as const) {
@@ -82,10 +58,10 @@ for (const precision of ["f32", "bf16"] as const) {
     fn() {
       shapes.forEach(([name, g], i) => {
         for (const transform of [false, true]) {
-          const { got, want } = passes(g, precision, transform, 11 + i);
+          const { got, want } = convPasses(g, precision, transform, 11 + i);
           const gemm = withEnv(
             { LITS_CONV_ALGO: "gemm" },
-            () => passes(g, precision, transform, 11 + i).got,
+            () => convPasses(g, precision, transform, 11 + i).got,
           );
           got.forEach((v, j) => {
             const what = `${precision} ${name} transform ${transform} ${NAMES[j]}`;
@@ -154,7 +130,7 @@ Deno.test({
         for (const precision of noBf16 ? ["f32" as const] : ["f32", "bf16"] as const) {
           const [one, two, three] = [1, 2, 3].map((t) => {
             assert.equal(lib.lits_set_num_threads(t), 0);
-            return passes(g, precision, true, 1);
+            return convPasses(g, precision, true, 1);
           });
           for (const [other, t] of [[two, 2], [three, 3]] as const) {
             other.got.forEach((v, j) => {

@@ -10,51 +10,26 @@
  * rounded copies.
  */
 import assert from "node:assert/strict";
-import { lastError } from "../src/ffi/native.ts";
-import { bf16, randoms } from "./bf16_ref.ts";
 import {
   bf16Convolutions,
-  coefs,
+  convPasses,
   type Geo,
   onednnChild,
   onednnHere,
-  reference,
   relErr,
-  resolve,
-  transformedInput,
 } from "./conv_ref.ts";
 import { AVX512, withEnv } from "./helpers.ts";
 
-const { lib, fwd, bwdData, bwdFilter, noBf16 } = bf16Convolutions("conv_grouped_onednn_test");
-const p = (x: Float32Array | null) => (x === null ? null : Deno.UnsafePointer.of(x));
+const { noBf16 } = bf16Convolutions("conv_grouped_onednn_test");
 
 /** The three calls of one precision on g (x_relu with a transform) against float64. */
 function check(g: Geo, precision: "f32" | "bf16", transform: boolean, seed: number) {
-  const G = resolve(g), hw = g.h * g.w, round = precision === "bf16" ? bf16 : (v: number) => v;
-  const nx = g.n * g.c * hw, ny = g.n * g.k * G.oh * G.ow, nw = g.k * (g.c / G.groups) * g.r * g.s;
-  const x = randoms(nx, seed), w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
-  const bias = randoms(g.k, seed + 9), coef = transform ? coefs(g.c) : null;
-  const xt = transformedInput(g, x, coef, round);
-  const ref = reference(g, xt, Float64Array.from(w, round), Float64Array.from(dy, round));
-  ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
-  const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);
-  const dw = new Float32Array(nw).fill(NaN), relu = transform ? 1 : 0;
-  const f32 = precision === "f32";
-  const forward = f32 ? lib.lits_conv2d_forward_f32 : fwd!;
-  const data = f32 ? lib.lits_conv2d_backward_data_f32 : bwdData!;
-  const filter = f32 ? lib.lits_conv2d_backward_filter_f32 : bwdFilter!;
-  assert.equal(forward(G.params, p(x), p(coef), relu, p(w), p(bias), p(y)), 0, lastError(lib));
-  assert.equal(data(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
-  assert.equal(filter(G.params, p(x), p(coef), relu, p(dy), p(dw)), 0, lastError(lib));
-  for (
-    const [name, got, want] of [["y", y, ref.y], ["dx", dx, ref.dx], ["dw", dw, ref.dw]] as const
-  ) {
-    const e = relErr(got, want);
-    assert.ok(
-      e < 1e-5,
-      `${precision} ${JSON.stringify(g)} ${name}: max error ${e.toExponential(2)}`,
-    );
-  }
+  const { got, want } = convPasses(g, precision, transform, seed);
+  got.forEach((v, j) => {
+    const e = relErr(v, want[j]);
+    const what = `${precision} ${JSON.stringify(g)} ${["y", "dx", "dw"][j]}`;
+    assert.ok(e < 1e-5, `${what}: max error ${e.toExponential(2)}`);
+  });
 }
 
 /** A 3x3 convolution of `groups` groups, padding 1 (stride st). */

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
+import { bf16, randoms } from "./bf16_ref.ts";
 
 /**
  * The CPU library's three bf16 convolutions, and whether their numeric
@@ -132,6 +133,47 @@ export function transformedInput(
     const u = Math.fround((v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch]);
     return round(u < 0 ? 0 : u);
   });
+}
+
+/** The three results of a convolution and their float64 references. */
+export interface Passes {
+  /** y, dx and dW as the library computed them. */
+  got: Float32Array[];
+  /** The same in float64 (bf16: from the rounded operands). */
+  want: Float64Array[];
+}
+
+/**
+ * The CPU library's three calls of one precision on g (with a bias, and x
+ * through a `coefs` transform and ReLU where transform) on inputs made from
+ * seed, and their float64 references.
+ */
+export function convPasses(
+  g: Geo,
+  precision: "f32" | "bf16",
+  transform: boolean,
+  seed: number,
+): Passes {
+  const lib = cpuLib(), G = resolve(g), round = precision === "bf16" ? bf16 : (v: number) => v;
+  const nx = g.n * g.c * g.h * g.w, ny = g.n * g.k * G.oh * G.ow;
+  const nw = g.k * (g.c / G.groups) * g.r * g.s;
+  const x = randoms(nx, seed), w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
+  const bias = randoms(g.k, seed + 9), coef = transform ? coefs(g.c) : null;
+  const xt = transformedInput(g, x, coef, round);
+  const ref = reference(g, xt, Float64Array.from(w, round), Float64Array.from(dy, round));
+  ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));
+  const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);
+  const dw = new Float32Array(nw).fill(NaN), relu = transform ? 1 : 0;
+  const f32 = precision === "f32", p = (a: Float32Array | null) => a && Deno.UnsafePointer.of(a);
+  const forward = f32 ? lib.lits_conv2d_forward_f32 : lib.lits_conv2d_forward_bf16_f32!;
+  const data = f32 ? lib.lits_conv2d_backward_data_f32 : lib.lits_conv2d_backward_data_bf16_f32!;
+  const filter = f32
+    ? lib.lits_conv2d_backward_filter_f32
+    : lib.lits_conv2d_backward_filter_bf16_f32!;
+  assert.equal(forward(G.params, p(x), p(coef), relu, p(w), p(bias), p(y)), 0, lastError(lib));
+  assert.equal(data(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
+  assert.equal(filter(G.params, p(x), p(coef), relu, p(dy), p(dw)), 0, lastError(lib));
+  return { got: [y, dx, dw], want: [ref.y, ref.dx, ref.dw] };
 }
 
 /** max |x - y| / rms(y). */
