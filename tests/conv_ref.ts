@@ -120,7 +120,7 @@ export function reference(
  * per channel of `coef` (a `coefs` array over g.c channels; null: x as it
  * is), then `round` (bf16, or the identity for fp32).
  */
-export function transformedInput(
+function transformedInput(
   g: Geo,
   x: Float32Array,
   coef: Float32Array | null,

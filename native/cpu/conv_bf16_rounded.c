@@ -175,19 +175,20 @@ int lits_conv_bf16_rounded_filter(const conv_shape* p, const float* x, const con
 }
 
 /* The filter gradient of grouped layers of up to 4 channels a group that
- * oneDNN does not take (ResNeXt's 4-channel groups, the 5x5 depthwise), on
- * CPUs without AMX: our bf16 path packs x and dy per group into bf16 pairs
- * for GEMMs of a few rows, and ran slower than float32's. Rounded copies of
- * both, then conv.c's fp32 im2col + GEMM: exact products of bf16 values
- * summed in fp32, as autocast's. Batch 16, medians of 9 alternating in one
- * process (AMD EPYC Zen 4, 2 threads), ms against the bf16 path: 128 in 32
- * groups at 28^2 2.60 against 3.34 (fp32 1.98); 64 -> 128 in 32 groups
- * 1.28 against 1.49; 32 in 16 groups at 56^2 1.82 against 2.48; the 5x5
- * depthwise 96 at 28^2 5.64 against 7.96; at batch 1, 128 in 32 groups at
- * 56^2 0.41 against 0.65. With 8 channels a group the bf16 path was
- * faster (64 in 8 groups at 56^2: 6.33 against 7.33), and with 24 far
- * faster (1.46 against 2.50). Not measured against AMX's tiles, which keep
- * it there. */
+ * oneDNN does not take (ResNeXt's 4-channel groups; depthwise layers only
+ * where conv_depthwise_filter.c does not apply: kernels wider than 7, copies
+ * past its memory cap), on CPUs without AMX: our bf16 path packs x and dy
+ * per group into bf16 pairs for GEMMs of a few rows, and ran slower than
+ * float32's. Rounded copies of both, then conv.c's fp32 im2col + GEMM: exact
+ * products of bf16 values summed in fp32, as autocast's. Batch 16, medians
+ * of 9 alternating in one process (AMD EPYC Zen 4, 2 threads), ms against
+ * the bf16 path: 128 in 32 groups at 28^2 2.60 against 3.34 (fp32 1.98);
+ * 64 -> 128 in 32 groups 1.28 against 1.49; 32 in 16 groups at 56^2 1.82
+ * against 2.48; the 5x5 depthwise 96 at 28^2 5.64 against 7.96
+ * (conv_depthwise_filter.c's since: 0.77); at batch 1, 128 in 32 groups at
+ * 56^2 0.41 against 0.65. With 8 channels a group the bf16 path was faster
+ * (64 in 8 groups at 56^2: 6.33 against 7.33), and with 24 far faster (1.46
+ * against 2.50). Not measured against AMX's tiles, which keep it there. */
 int lits_conv_bf16_grouped_filter_takes(const conv_shape* p) {
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && algo[0] != '\0') return 0;
