@@ -285,7 +285,21 @@ Deno.test("autocast: scoping (nesting, enabled: false, exceptions, async chains)
 Deno.test("autocast: bad calls say what to write", () => {
   const fn = () => 1;
   const bad: [() => unknown, RegExp][] = [
-    [() => autocast("cpu" as "bfloat16", fn), /the dtype, not the device/],
+    [() => autocast("cpu" as "bfloat16", fn), /the dtype, got the device 'cpu'/],
+    // torch.autocast("cpu", dtype=torch.bfloat16) ported word for word.
+    [
+      () => autocast("cpu" as "bfloat16", fn, { dtype: "bfloat16" } as never),
+      /the first argument is the dtype, got the device 'cpu'.*autocast\("bfloat16"/,
+    ],
+    [() => (autocast as (f: unknown) => unknown)(fn), /the dtype, got a function/],
+    [() => autocast("bfloat16", fn, { dtype: "bfloat16" } as never), /dtype is the first arg/],
+    [() => autocast("bfloat16", fn, { device_type: "cpu" } as never), /no 'device_type' option/],
+    // Not "did you mean 'enabled'": that would turn autocast off.
+    [
+      () => autocast("bfloat16", fn, { cache_enabled: false } as never),
+      /^(?!.*did you mean).*no 'cache_enabled' option: no bf16 copy of a weight is cached/,
+    ],
+    [() => autocast("bfloat16", fn, { cacheEnabled: false } as never), /no 'cacheEnabled'/],
     [() => autocast("float16" as "bfloat16", fn), /float16 autocast is not offered.*bfloat16/],
     [() => autocast("bf16" as "bfloat16", fn), /unknown dtype "bf16"/],
     [() => autocast("bfloat16", 3 as unknown as () => number), /expected a function/],
@@ -303,6 +317,8 @@ Deno.test("PyTorch's .to(torch.bfloat16) habit: the error says it is a dtype and
   const fc = new nn.Linear(3, 2);
   const before = fc.weight.toArray();
   const to = (t: { to(d: never): unknown }, arg: unknown) => () => t.to(arg as never);
+  const to2 = (t: { to(d: never): unknown }, ...args: unknown[]) => () =>
+    (t.to as (...a: unknown[]) => unknown).apply(t, args);
   const cases: [() => unknown, RegExp][] = [
     [to(x, "bfloat16"), /unknown device 'bfloat16'.*is a dtype.*autocast\("bfloat16"/],
     [to(x, "half"), /'half' is a dtype/],
@@ -310,6 +326,11 @@ Deno.test("PyTorch's .to(torch.bfloat16) habit: the error says it is a dtype and
     [to(x, { dtype: "bfloat16" }), /not an options object \(for bfloat16 .*autocast/],
     [to(x, { device: "cpu" }), /takes the device name itself, as in \.to\("cuda"\)/],
     [to(x, "tpu"), /^Error: unknown device 'tpu': expected 'cpu' or 'cuda'$/],
+    [to(fc, "tpu"), /unknown device 'tpu'/],
+    // x.to("cpu", torch.bfloat16) and .to(device, non_blocking=True): the rest is not dropped.
+    [to2(x, "cpu", "bfloat16"), /Tensor\.to: takes one argument.*'bfloat16' is a dtype.*autocast/],
+    [to2(fc, "cpu", "bfloat16"), /Module\.to: takes one argument.*'bfloat16' is a dtype/],
+    [to2(x, "cpu", { nonBlocking: true }), /takes one argument, the device .* got 2; non_blocking/],
   ];
   for (const [call, message] of cases) {
     assert.throws(call, (e: Error) => message.test(String(e)), String(message));

@@ -84,6 +84,8 @@ Deno.test("bad command lines: a clear message and exit code 2", async () => {
   const cases: [string[], RegExp][] = [
     [["--foo"], /unknown flag --foo; see --help/],
     [["--epoch", "3"], /unknown flag --epoch \(did you mean --epochs\?\)/],
+    [["--amp"], /unknown flag --amp \(mixed precision is --precision bf16\)/],
+    [["--fp16"], /unknown flag --fp16 \(mixed precision is --precision bf16\)/],
     [["--lr", "-1"], /--lr -1: must be a number > 0/],
     [["--lr", "abc"], /--lr "abc": not a number/],
     [

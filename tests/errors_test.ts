@@ -1,5 +1,16 @@
 import assert from "node:assert/strict";
-import { cudaAvailable, device, functional as F, nn, optim, randn, tensor, zeros } from "../mod.ts";
+import {
+  cudaAvailable,
+  device,
+  full,
+  functional as F,
+  nn,
+  ones,
+  optim,
+  randn,
+  tensor,
+  zeros,
+} from "../mod.ts";
 
 const int = (values: number[]) => tensor(new Int32Array(values), [values.length]);
 
@@ -37,6 +48,33 @@ Deno.test("shape mismatches name the op and the shapes", () => {
   assert.throws(() => tensor([1, 2, 3], [2]), /3 values do not fill shape \[2\]/);
   assert.throws(() => tensor([[1, 2], [3]]), /ragged nested array/);
   assert.throws(() => zeros([-1]), /shape must be non-negative integers/);
+});
+
+Deno.test("creation functions refuse dtypes tensors cannot hold, saying what to use", () => {
+  const cases: [() => unknown, RegExp][] = [
+    // torch.full((2,), 0.1, dtype=torch.bfloat16): a float32 tensor labelled bfloat16 before.
+    [
+      () => full([2], 0.1, { dtype: "bfloat16" as "float32" }),
+      /full: unknown dtype "bfloat16".*autocast\("bfloat16"/,
+    ],
+    [() => zeros([2], { dtype: "float16" as "float32" }), /unknown dtype "float16"/],
+    [() => ones([2], { dtype: "int64" as "int32" }), /unknown dtype "int64".*are int32/],
+    [() => zeros([2], { dtype: "float64" as "float32" }), /unknown dtype "float64".*are float32/],
+    [() => tensor([1], undefined, { dtype: "half" as "float32" }), /tensor: unknown dtype "half"/],
+    [
+      () => randn([2], { dtype: "bfloat16" as "float32" }),
+      /randn: unknown dtype "bfloat16".*autocast/,
+    ],
+    [() => randn([2], { dtype: "int32" }), /randn: dtype must be float32, got int32/],
+    // torch.full((2,), 1.7, dtype=torch.int32) truncates; a native FFI error before.
+    [() => full([2], 1.7, { dtype: "int32" }), /full: int32 value 1\.7 is not an integer/],
+    [() => full([2], 2 ** 31, { dtype: "int32" }), /int32 value 2147483648 is not an integer from/],
+    // Int32Array.from would wrap it to -2^31 silently.
+    [() => tensor([2 ** 31], undefined, { dtype: "int32" }), /int32 value 2147483648 is not/],
+  ];
+  for (const [call, message] of cases) assert.throws(call, message);
+  using a = full([2], -(2 ** 31), { dtype: "int32" });
+  assert.deepEqual(Array.from(a.toArray()), [-(2 ** 31), -(2 ** 31)]);
 });
 
 Deno.test("dtype mismatches are refused before any native call", () => {

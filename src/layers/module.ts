@@ -11,7 +11,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { dropGrad } from "../tensor/grad_store.ts";
 import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
-import type { Device } from "../tensor/device.ts";
+import { backend, checkToArguments, type Device } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
@@ -285,6 +285,8 @@ export abstract class Module {
    * ```
    */
   to(device: Device): this {
+    checkToArguments("Module.to", arguments);
+    backend(device); // a bad name fails here too when nothing would move
     for (const p of this.parameters()) moveInPlace(p, device);
     for (const b of this.buffers()) moveInPlace(b, device);
     return this;

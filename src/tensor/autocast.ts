@@ -70,6 +70,15 @@ const AsyncFunction = (async () => {}).constructor;
  */
 export function autocast<T>(dtype: AutocastDtype, fn: () => T, options?: AutocastOptions): T {
   const usage = 'autocast("bfloat16", () => model.forward(x), { enabled: true })';
+  // PyTorch's spelling, torch.autocast("cpu", dtype=torch.bfloat16), names the
+  // device first and the dtype as an option: say so before the option check.
+  if ((dtype as string) === "cpu" || (dtype as string) === "cuda" || typeof dtype === "function") {
+    const got = typeof dtype === "function"
+      ? "a function"
+      : `the device '${dtype}' (the tensors say the device)`;
+    throw new Error(`autocast: the first argument is the dtype, got ${got}; write ${usage}`);
+  }
+  pytorchOptions(options, usage);
   const o = checkCall<AutocastOptions>(
     "autocast",
     arguments.length,
@@ -78,12 +87,6 @@ export function autocast<T>(dtype: AutocastDtype, fn: () => T, options?: Autocas
     ["enabled"],
     usage,
   );
-  if ((dtype as string) === "cpu" || (dtype as string) === "cuda") {
-    throw new Error(
-      `autocast: the first argument is the dtype, not the device (the tensors say it); ` +
-        `write ${usage}`,
-    );
-  }
   if (dtype !== "bfloat16") {
     const hint = (dtype as string) === "float16"
       ? "float16 autocast is not offered (it needs loss scaling); use bfloat16"
@@ -118,6 +121,33 @@ export function autocast<T>(dtype: AutocastDtype, fn: () => T, options?: Autocas
     );
   }
   return result;
+}
+
+/**
+ * torch.autocast's other keyword arguments, each with what to write instead:
+ * the generic "did you mean" would offer `enabled` for `cache_enabled`, which
+ * turns autocast off.
+ */
+function pytorchOptions(options: unknown, usage: string): void {
+  if (options === null || typeof options !== "object") return;
+  const has = (...keys: string[]) => keys.find((k) => Object.hasOwn(options, k));
+  const cache = has("cache_enabled", "cacheEnabled");
+  if (cache) {
+    throw new Error(
+      `autocast: there is no '${cache}' option: no bf16 copy of a weight is cached across ` +
+        "calls to turn off (kernels round the weights as they pack them); remove it and " +
+        `write ${usage}`,
+    );
+  }
+  const dev = has("device_type", "deviceType", "device");
+  if (dev) {
+    throw new Error(
+      `autocast: there is no '${dev}' option: the tensors say the device; write ${usage}`,
+    );
+  }
+  if (has("dtype")) {
+    throw new Error(`autocast: the dtype is the first argument, not an option; write ${usage}`);
+  }
 }
 
 /**

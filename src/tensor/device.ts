@@ -41,14 +41,20 @@ const DTYPE_NAMES = new Set([
   "int",
 ]);
 
+const isDtypeName = (v: unknown): v is string =>
+  typeof v === "string" && DTYPE_NAMES.has(v.toLowerCase());
+
+/** What `.to()` does with dtypes, for the errors that meet one. */
+const TO_DTYPE = ".to() only moves tensors and modules between devices, and tensors stay " +
+  "float32 (int32 for labels). For bfloat16 mixed precision, run the forward and the loss " +
+  'under autocast("bfloat16", () => ...)';
+
 /** The Error for a device name that is none of `expected`, with what was likely meant. */
 function unknownDevice(name: unknown, expected: string): Error {
   const shown = typeof name === "string" ? `'${name}'` : JSON.stringify(name) ?? String(name);
   let hint = "";
-  if (typeof name === "string" && DTYPE_NAMES.has(name.toLowerCase())) {
-    hint = `; ${shown} is a dtype: .to() only moves tensors and modules between devices, and ` +
-      "tensors stay float32 (int32 for labels). For bfloat16 mixed precision, run the forward " +
-      'and the loss under autocast("bfloat16", () => ...)';
+  if (isDtypeName(name)) {
+    hint = `; ${shown} is a dtype: ${TO_DTYPE}`;
   } else if (typeof name === "object" && name !== null) {
     hint = '; .to() takes the device name itself, as in .to("cuda"), not an options object' +
       ("dtype" in name
@@ -56,6 +62,42 @@ function unknownDevice(name: unknown, expected: string): Error {
         : "");
   }
   return new Error(`unknown device ${shown}: expected ${expected}${hint}`);
+}
+
+/**
+ * @internal Throws unless `dtype` (an option of `where`) is one a tensor
+ * holds, saying what to use for PyTorch's others; undefined is the default.
+ */
+export function checkDtype(where: string, dtype: unknown): void {
+  if (dtype === undefined || dtype === "float32" || dtype === "int32") return;
+  const name = typeof dtype === "string" ? dtype.toLowerCase() : "";
+  const hint = ["bfloat16", "bf16", "float16", "half", "fp16"].includes(name)
+    ? "; tensors hold float32: for bfloat16 mixed precision, run the forward and the loss " +
+      'under autocast("bfloat16", () => ...)'
+    : ["int64", "long", "int", "int16", "int8", "uint8", "bool"].includes(name)
+    ? "; integer tensors (class labels too) are int32"
+    : ["float64", "double", "float", "fp32"].includes(name)
+    ? "; floating-point tensors are float32"
+    : "";
+  throw new Error(
+    `${where}: unknown dtype ${JSON.stringify(dtype)}: expected "float32" or "int32"${hint}`,
+  );
+}
+
+/**
+ * @internal Throws when `.to()` (of a tensor or a module, `where`) got more
+ * than the device: PyTorch's `x.to("cpu", torch.bfloat16)` or
+ * `.to(device, non_blocking=True)` would otherwise lose the rest silently.
+ */
+export function checkToArguments(where: string, args: ArrayLike<unknown>): void {
+  if (args.length <= 1) return;
+  const second = args[1];
+  const why = isDtypeName(second)
+    ? `'${second}' is a dtype: ${TO_DTYPE}`
+    : "non_blocking and copy have no counterpart: a copy to the host waits for the device";
+  throw new Error(
+    `${where}: takes one argument, the device ('cpu' or 'cuda'), got ${args.length}; ${why}`,
+  );
 }
 
 /**

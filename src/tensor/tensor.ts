@@ -6,7 +6,7 @@
  */
 import { check } from "../ffi/native.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
-import { backend, type Device, type DType } from "./device.ts";
+import { backend, checkToArguments, type Device, type DType } from "./device.ts";
 import { adopt, forget, type Owned, release } from "./ownership.ts";
 import { type Lease, rewatch } from "./collector.ts";
 import { Storage } from "./storage.ts";
@@ -565,6 +565,7 @@ export class Tensor implements Owned {
    * ```
    */
   to(device: Device): Tensor {
+    checkToArguments("Tensor.to", arguments);
     return toDevice(this, device);
   }
 }

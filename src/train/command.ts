@@ -206,7 +206,12 @@ export class Command {
         .map((f) => ({ f, d: distance(f, name) }))
         .filter(({ d }) => d <= 2)
         .sort((a, b) => a.d - b.d); // stable: the table's order breaks ties
-      const hint = near ? ` (did you mean --${near.f}?)` : "";
+      const habit = Object.hasOwn(this.flags, "precision") && MIXED_PRECISION_FLAGS.has(name);
+      const hint = habit
+        ? " (mixed precision is --precision bf16)"
+        : near
+        ? ` (did you mean --${near.f}?)`
+        : "";
       return new UsageError(`unknown flag ${arg.split("=")[0]}${hint}; see --help`);
     }
     if (err.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
@@ -241,6 +246,17 @@ function checkValue(name: string, flag: FlagSpec, raw: string): string | number 
   if (broken) fail(v, broken);
   return v;
 }
+
+/** Flags other tools turn mixed precision on with (PyTorch scripts' --amp, Lightning's --precision 16). */
+const MIXED_PRECISION_FLAGS = new Set([
+  "amp",
+  "bf16",
+  "bfloat16",
+  "fp16",
+  "half",
+  "autocast",
+  "mixed-precision",
+]);
 
 /** Levenshtein distance, for "did you mean". */
 function distance(a: string, b: string): number {

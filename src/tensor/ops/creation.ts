@@ -5,7 +5,7 @@
  * @module
  */
 import { check, cpuLib } from "../../ffi/native.ts";
-import type { DType } from "../device.ts";
+import { checkDtype, type DType } from "../device.ts";
 import { checkShape, numel, Tensor, type TensorOptions } from "../tensor.ts";
 import { checkArity, checkCall, checkOptions } from "../../options.ts";
 import { hostBuffersEnabled, HostBufferStorage } from "../storage.ts";
@@ -24,6 +24,9 @@ function creationOptions(
 ) {
   return checkCall<TensorOptions>(where, given, most, options, TENSOR_OPTIONS, usage);
 }
+
+/** Whether `v` is a value int32 holds (Int32Array.from would wrap the others silently). */
+const isInt32 = (v: number) => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31;
 
 /** Nested arrays of numbers, as `tensor()` accepts them. */
 export type NestedArray = number | NestedArray[];
@@ -57,10 +60,8 @@ export function fromHost(
   options: TensorOptions = {},
   isOpResult = false,
 ): Tensor {
+  checkDtype("tensor", options.dtype);
   const dtype: DType = options.dtype ?? "float32";
-  if (dtype !== "float32" && dtype !== "int32") {
-    throw new Error(`tensor: unknown dtype '${dtype}': expected float32 or int32`);
-  }
   checkShape(shape, "tensor");
   if (values.length !== numel(shape)) {
     throw new Error(
@@ -72,7 +73,9 @@ export function fromHost(
     host = values instanceof Float32Array ? values : Float32Array.from(values);
   } else {
     host = values instanceof Int32Array ? values : Int32Array.from(values, (v) => {
-      if (!Number.isInteger(v)) throw new Error(`tensor: int32 value ${v} is not an integer`);
+      if (!isInt32(v)) {
+        throw new Error(`tensor: int32 value ${v} is not an integer from -2^31 to 2^31 - 1`);
+      }
       return v;
     });
   }
@@ -143,6 +146,10 @@ function filled(
   isOpResult: boolean,
 ) {
   checkShape(shape, "full");
+  checkDtype("full", options.dtype);
+  if (options.dtype === "int32" && !isInt32(value)) {
+    throw new Error(`full: int32 value ${value} is not an integer from -2^31 to 2^31 - 1`);
+  }
   const t = Tensor.empty(shape, options.dtype ?? "float32", options.device ?? "cpu", isOpResult);
   fillInPlace(t, value);
   if (options.requiresGrad) t.requiresGrad_(true);

@@ -7,6 +7,7 @@
  */
 import { check } from "../../ffi/native.ts";
 import { Tensor, type TensorOptions } from "../tensor.ts";
+import { checkDtype } from "../device.ts";
 import { record } from "../autograd.ts";
 import { checkShape } from "../tensor.ts";
 import { contiguous } from "./shape.ts";
@@ -112,9 +113,8 @@ function created(
   const usage = `${where}([2, 3], { requiresGrad: true })`;
   const options = checkCall<TensorOptions>(where, given, 2, opts, TENSOR_OPTIONS, usage);
   checkShape(shape, where);
-  if (options.dtype && options.dtype !== "float32") {
-    throw new Error(`${where}: dtype must be float32, got ${options.dtype}`);
-  }
+  checkDtype(where, options.dtype);
+  if (options.dtype === "int32") throw new Error(`${where}: dtype must be float32, got int32`);
   const t = Tensor.empty(shape, "float32", options.device ?? "cpu", false);
   fill(t);
   if (options.requiresGrad) t.requiresGrad_(true);
