@@ -146,19 +146,21 @@ export interface Passes {
 /**
  * The CPU library's three calls of one precision on g (with a bias, and x
  * through a `coefs` transform and ReLU where transform) on inputs made from
- * seed, and their float64 references.
+ * seed, changed by edit where given, and their float64 references.
  */
 export function convPasses(
   g: Geo,
   precision: "f32" | "bf16",
   transform: boolean,
   seed: number,
+  edit?: (x: Float32Array, dy: Float32Array) => void,
 ): Passes {
   const lib = cpuLib(), G = resolve(g), round = precision === "bf16" ? bf16 : (v: number) => v;
   const nx = g.n * g.c * g.h * g.w, ny = g.n * g.k * G.oh * G.ow;
   const nw = g.k * (g.c / G.groups) * g.r * g.s;
   const x = randoms(nx, seed), w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
   const bias = randoms(g.k, seed + 9), coef = transform ? coefs(g.c) : null;
+  edit?.(x, dy);
   const xt = transformedInput(g, x, coef, round);
   const ref = reference(g, xt, Float64Array.from(w, round), Float64Array.from(dy, round));
   ref.y.forEach((_, i) => (ref.y[i] += bias[Math.floor(i / (G.oh * G.ow)) % g.k]));

@@ -205,9 +205,13 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
   }
   const int algo = pick_algo(&p, xf, 0);
   if (algo == ALGO_WINOGRAD) {
+    const int st = lits_conv_prepared_winograd_forward(&p, x, xf, weight, bias, y, prepared,
+                                                       prepared_bytes);
+    if (st != LITS_WG_NONFINITE) return lits_conv_status(fn, &p, st);
+    /* NaN or Inf came out: again by im2col + GEMM, whose reach is PyTorch's
+     * (its prepared weights would replace Winograd's in `prepared`). */
     return lits_conv_status(fn, &p,
-                            lits_conv_prepared_winograd_forward(&p, x, xf, weight, bias, y,
-                                                                prepared, prepared_bytes));
+                            lits_conv_gemm_forward(&p, x, xf, weight, bias, y, ep, NULL, 0));
   }
   if (algo == ALGO_DIRECT) {
     /* The direct kernel may decline a transformed input (a batch smaller than the threads). */
@@ -317,8 +321,9 @@ int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const f
     return lits_conv_status(fn, &p, lits_conv_depthwise_backward_data(&p, weight, dy, 0, dx));
   }
   const int algo = pick_algo(&p, NULL, 1);
-  if (algo == ALGO_WINOGRAD) {
-    return lits_conv_status(fn, &p, lits_conv_winograd_backward_data(&p, weight, dy, 0, dx));
+  if (algo == ALGO_WINOGRAD) { /* NaN or Inf out: again by im2col + GEMM (conv_internal.h) */
+    const int st = lits_conv_winograd_backward_data(&p, weight, dy, 0, dx);
+    if (st != LITS_WG_NONFINITE) return lits_conv_status(fn, &p, st);
   }
   if (algo == ALGO_DIRECT) {
     const int st = lits_conv_direct_backward_data(&p, weight, dy, dx);
@@ -346,7 +351,9 @@ int lits_conv2d_backward_filter_f32(const lits_conv2d_params* params_host, const
   }
   const int algo = pick_algo(&p, xf, 2);
   if (algo == ALGO_WINOGRAD) {
-    return lits_conv_status(fn, &p, lits_conv_winograd_backward_filter(&p, x, xf, dy, 0, dweight));
+    const int st = lits_conv_winograd_backward_filter(&p, x, xf, dy, 0, dweight);
+    if (st != LITS_WG_NONFINITE) return lits_conv_status(fn, &p, st);
+    return lits_conv_status(fn, &p, lits_conv_gemm_backward_filter(&p, x, xf, dy, dweight));
   }
   if (algo == ALGO_OUTER) {
     return lits_conv_status(fn, &p, lits_conv_filter_outer(&p, x, xf, dy, dweight));

@@ -452,8 +452,9 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   if (lits_conv_depthwise_applies(&p, 0)) {
     return lits_conv_status(fn, &p, lits_conv_depthwise_forward(&p, x, xf, weight, bias, 1, y));
   }
-  if (lits_conv_bf16_winograd_takes(&p, 0)) {
-    return lits_conv_status(fn, &p, lits_conv_bf16_winograd(&p, 0, x, xf, weight, bias, y));
+  if (lits_conv_bf16_winograd_takes(&p, 0)) { /* NaN or Inf out: again below (conv_internal.h) */
+    const int st = lits_conv_bf16_winograd(&p, 0, x, xf, weight, bias, y);
+    if (st != LITS_WG_NONFINITE) return lits_conv_status(fn, &p, st);
   }
   if (use_direct(&p, 0)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_direct_forward(&p, x, xf, weight, bias, y));
@@ -475,7 +476,8 @@ int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, co
     return lits_conv_status(fn, &p, lits_conv_depthwise_backward_data(&p, weight, dy, 1, dx));
   }
   if (lits_conv_bf16_winograd_takes(&p, 1)) {
-    return lits_conv_status(fn, &p, lits_conv_bf16_winograd(&p, 1, dy, NULL, weight, NULL, dx));
+    const int st = lits_conv_bf16_winograd(&p, 1, dy, NULL, weight, NULL, dx);
+    if (st != LITS_WG_NONFINITE) return lits_conv_status(fn, &p, st);
   }
   if (use_direct(&p, 1)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_direct_backward_data(&p, weight, dy, dx));
@@ -505,7 +507,8 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
     return lits_conv_status(fn, &p, lits_conv_bf16_grouped_filter(&p, x, xf, dy, dweight));
   }
   if (lits_conv_bf16_winograd_takes(&p, 2)) {
-    return lits_conv_status(fn, &p, lits_conv_bf16_winograd(&p, 2, x, xf, dy, NULL, dweight));
+    const int st = lits_conv_bf16_winograd(&p, 2, x, xf, dy, NULL, dweight);
+    if (st != LITS_WG_NONFINITE) return lits_conv_status(fn, &p, st);
   }
   if (use_direct(&p, 2)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_filter(&p, x, xf, dy, dweight));

@@ -322,6 +322,16 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
  * groups; forward and filter gradient (both with an input transform) and
  * backward data. */
 int lits_conv_winograd_applies(const conv_shape* p);
+/* What the three Winograd passes below (and conv_winograd.h's lits_wg_run)
+ * return when a result came out NaN or +-Inf: the callers then run the pass
+ * again with another algorithm. A transform mixes every value of a tile, so
+ * one NaN or Inf of the input (or a value near FLT_MAX, which overflows
+ * there) spoils outputs it does not reach in a direct sum (one NaN pixel of
+ * a 64 -> 64 layer at 32^2: 25 positions NaN instead of 9); the other
+ * algorithms reach PyTorch's. Checking the outputs in cache costs nothing
+ * measurable (ResNet-50's four 3x3 layers, three passes, fp32 and bf16).
+ * Never returned through lits.h. */
+#define LITS_WG_NONFINITE 0x3E57
 int lits_conv_winograd_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                                const float* weight, const float* bias, float* y);
 int lits_conv_winograd_backward_data(const conv_shape* p, const float* weight, const float* dy,

@@ -167,10 +167,12 @@ static void transform_input(const wg_geom* g, const float* x, const conv_xform* 
 }
 
 /* y for tile rows r0 .. r0 + nr from M[xi][ko][j], plus bias; vectorised
- * along a tile row into buf (4 tw), then interleaved into the output rows. */
-static void transform_output(const wg_geom* g, const float* m, int64_t r0, int64_t nr,
-                             int64_t ld, const float* bias, float* y, float* buf) {
+ * along a tile row into buf (4 tw), then interleaved into the output rows.
+ * 0 where an output of these tiles is NaN or +-Inf, else 1. */
+static int transform_output(const wg_geom* g, const float* m, int64_t r0, int64_t nr,
+                            int64_t ld, const float* bias, float* y, float* buf) {
   const int64_t h = g->h, w = g->w, tw = g->tw, plane = g->k * ld;
+  int finite = 1;
   for (int64_t ri = 0; ri < nr; ri++) {
     const int64_t gr = r0 + ri, img = gr / g->th, ty = gr % g->th, oy = 2 * ty;
     for (int64_t ko = 0; ko < g->k; ko++) {
@@ -191,6 +193,7 @@ static void transform_output(const wg_geom* g, const float* m, int64_t r0, int64
           yv[(a * 2 + 1) * tw + tx] = s[a][1] - s[a][2] - s[a][3] + bv;
         }
       }
+      finite &= lits_wg_finite(yv, 4 * tw);
       float* dst = y + (img * g->k + ko) * h * w;
       for (int a = 0; a < 2 && oy + a < h; a++) {
         float* row = dst + (oy + a) * w;
@@ -205,6 +208,7 @@ static void transform_output(const wg_geom* g, const float* m, int64_t r0, int64
       }
     }
   }
+  return finite;
 }
 
 typedef struct {
@@ -276,6 +280,7 @@ int lits_wg_run(const wg_geom* g, const float* x, const conv_xform* xf, const fl
   float* scratch = (float*)lits_scratch_alloc((per * threads + mine) * (int64_t)sizeof(float));
   if (scratch == NULL) return LITS_ERR_MEMORY;
   const float* up = ready;
+  int spoiled = 0; /* an output NaN or +-Inf */
   if (mine > 0) {
     lits_wg_pack_planes(g, u, scratch + per * threads);
     up = scratch + per * threads;
@@ -305,12 +310,13 @@ int lits_wg_run(const wg_geom* g, const float* x, const conv_xform* xf, const fl
                             mx, tb);
         }
       }
-      if (g->m == 4) lits_wg4_transform_output(g, m, r0, nr, tb, bias, y, buf);
-      else transform_output(g, m, r0, nr, tb, bias, y, buf);
+      const int finite = g->m == 4 ? lits_wg4_transform_output(g, m, r0, nr, tb, bias, y, buf)
+                                   : transform_output(g, m, r0, nr, tb, bias, y, buf);
+      if (!finite) __atomic_store_n(&spoiled, 1, __ATOMIC_RELAXED);
     }
   }
   lits_scratch_free(scratch);
-  return LITS_OK;
+  return spoiled ? LITS_WG_NONFINITE : LITS_OK;
 }
 
 wg_geom lits_wg_geom(int64_t n, int64_t c, int64_t k, int64_t h, int64_t w, int64_t m) {
@@ -512,8 +518,8 @@ static int filter_planes_split(const wg_geom* g, const wg_plan* b, const float* 
   return LITS_OK;
 }
 
-int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
-                                       const float* dy, int dy_bf16, float* dweight) {
+static int backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                           const float* dy, int dy_bf16, float* dweight) {
   /* Tiles of x (c channels) and of dy (k channels) share the geometry. */
   const int ours = nt_gemm_ours(p); /* gemm_nt.c, else OpenBLAS */
   wg_geom g = lits_wg_geom(p->n, p->c, p->k, p->h, p->w, filter_tile(p, ours));
@@ -587,4 +593,10 @@ int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, cons
   }
   lits_scratch_free(scratch);
   return LITS_OK;
+}
+
+int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
+                                       const float* dy, int dy_bf16, float* dweight) {
+  const int st = backward_filter(p, x, xf, dy, dy_bf16, dweight);
+  return st == LITS_OK && !lits_wg_finite(dweight, p->k * p->c * 9) ? LITS_WG_NONFINITE : st;
 }

@@ -7,6 +7,14 @@
 
 #include "conv_internal.h"
 
+/* Whether all of v [n] is finite. */
+static inline int lits_wg_finite(const float* v, int64_t n) {
+  int bad = 0;
+#pragma omp simd reduction(| : bad)
+  for (int64_t i = 0; i < n; i++) bad |= !(v[i] - v[i] == 0.0f); /* NaN for NaN and +-Inf */
+  return !bad;
+}
+
 typedef struct {
   int64_t n, c, k, h, w; /* input [n, c, h, w] -> output [n, k, h, w] */
   int64_t m, t, planes;  /* output tile m x m, input tile t x t (t = m + 2), t^2 planes */
@@ -31,7 +39,8 @@ void lits_wg_pack_planes(const wg_geom* g, const float* u, float* up);
  * (conv_winograd_pack.c; AVX-512): the same values. */
 int lits_wg4_pack_weights(const float* w, int64_t no, int64_t ni, int64_t so, int64_t si,
                           int flip, float* up);
-/* y = conv3x3(relu?(T(x))) + bias from U (u), or from its planes packed already (ready). */
+/* y = conv3x3(relu?(T(x))) + bias from U (u), or from its planes packed
+ * already (ready); LITS_WG_NONFINITE where an output is NaN or +-Inf. */
 int lits_wg_run(const wg_geom* g, const float* x, const conv_xform* xf, const float* u,
                 const float* ready, const float* bias, float* y);
 
@@ -44,9 +53,10 @@ void lits_wg4_filters16(const float* w, int64_t si, int flip, float* out, int64_
 /* V[xi][ci][j] for the tiles of tile rows r0 .. r0 + nr; buf: wg4_buf_floats. */
 void lits_wg4_transform_input(const wg_geom* g, const float* x, const conv_xform* xf, int64_t r0,
                               int64_t nr, int64_t ld, float* v, float* buf);
-/* y (plus bias) for tile rows r0 .. r0 + nr from M[xi][ko][j]. */
-void lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int64_t nr,
-                               int64_t ld, const float* bias, float* y, float* buf);
+/* y (plus bias) for tile rows r0 .. r0 + nr from M[xi][ko][j]; 0 where
+ * an output of these tiles is NaN or +-Inf, else 1. */
+int lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int64_t nr,
+                              int64_t ld, const float* bias, float* y, float* buf);
 /* dM[xi][ko][j] = A dy A^T for the 4x4 dy tiles of tile rows r0 .. r0 + nr
  * (zero past the edges): the filter gradient's transform of dy (each value
  * of dy rounded to bf16 first where dy_bf16). */

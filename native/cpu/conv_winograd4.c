@@ -212,8 +212,9 @@ static void at6(const float* m, int64_t ms, float* o, int64_t os, float b, int64
   }
 }
 
-void lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int64_t nr,
-                               int64_t ld, const float* bias, float* y, float* buf) {
+int lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int64_t nr,
+                              int64_t ld, const float* bias, float* y, float* buf) {
+  int finite = 1;
   const int64_t h = g->h, w = g->w, tw = g->tw, plane = g->k * ld, nb = nr * tw;
   float* yv = buf;             /* [a][b][nb]: output (oy + a, 4 tx + b) of tile j */
   float* cols = buf + 16 * nb; /* [6][4][nb]: (A^T M)[a][b] at (b * 4 + a) nb */
@@ -222,6 +223,7 @@ void lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int
     const float* in = m + ko * ld;
     for (int b = 0; b < 6; b++) at6(in + b * plane, 6 * plane, cols + b * 4 * nb, nb, 0.0f, nb);
     for (int a = 0; a < 4; a++) at6(cols + a * nb, 4 * nb, yv + a * 4 * nb, nb, bv, nb);
+    finite &= lits_wg_finite(yv, 16 * nb); /* (in cache; the tiles' outputs past the edges too) */
     for (int64_t ri = 0; ri < nr; ri++) {
       const int64_t gr = r0 + ri, img = gr / g->th, oy = 4 * (gr % g->th);
       float* dst = y + (img * g->k + ko) * h * w;
@@ -236,6 +238,7 @@ void lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int
       }
     }
   }
+  return finite;
 }
 
 /* o_i = (A d)_i for four rows of n values: d0 .. d3 at d + i * ds -> o0 ..
