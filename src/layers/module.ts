@@ -275,7 +275,9 @@ export abstract class Module {
   /**
    * Moves every parameter and buffer here and below to `device`, in place
    * (the same Parameter objects, so an optimizer made before keeps working;
-   * gradients are dropped). Returns this.
+   * gradients are dropped). Returns this. Only devices: `model.to("cpu",
+   * "bfloat16")` throws (weights stay float32; bfloat16 mixed precision is
+   * `autocast`).
    *
    * @example
    * ```ts

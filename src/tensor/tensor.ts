@@ -552,6 +552,8 @@ export class Tensor implements Owned {
    * This tensor on `device`: itself when it is already there, else a copy
    * (through host memory), through which gradients flow back. The copy of a
    * tensor you own is yours; the copy of an op result is an op result.
+   * Only devices: PyTorch's `x.to("cpu", torch.bfloat16)` throws (tensors
+   * stay float32; bfloat16 mixed precision is `autocast`).
    *
    * @example
    * ```ts
