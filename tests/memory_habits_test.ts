@@ -185,6 +185,42 @@ Deno.test("noGrad with a function that returns a promise says to write async", (
   endStep();
 });
 
+/** What `script` (run with `deno eval`, mod.ts imported as `lits`) prints on stderr. */
+async function stderrOf(script: string): Promise<string> {
+  const mod = JSON.stringify(new URL("../mod.ts", import.meta.url).href);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", `import * as lits from ${mod};\n${script}`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, err);
+  return err;
+}
+
+Deno.test("the collector's warning: for temporaries a loop never frees, not for kept weights and state", async () => {
+  // 160 MiB of native temporaries, never disposed, in a loop that never awaits.
+  const loose = await stderrOf(`
+    for (let i = 0; i < 40; i++) lits.randn([1024, 1024]);
+  `);
+  assert.match(loose, /lits: \d+ MiB of tensors made outside any scope and never disposed/);
+  // A model built and stepped (parameters, gradients, AdamW's state: ~180 MiB,
+  // all kept) without an await, as the training command's first step: silent.
+  const kept = await stderrOf(`
+    const net = lits.models.create("resnet18", { inChannels: 1, numClasses: 3 });
+    const fc = new lits.nn.Linear(2048, 4096);
+    const opt = new lits.optim.AdamW([...net.parameters(), ...fc.parameters()], { lr: 1e-3 });
+    lits.scope(() => {
+      const x = lits.randn([2, 1, 32, 32]), y = lits.tensor(new Int32Array([0, 1]), [2]);
+      const loss = new lits.nn.CrossEntropyLoss().forward(net.forward(x), y)
+        .add(fc.forward(lits.randn([1, 2048])).sum().mul(0));
+      loss.backward();
+    });
+    opt.step();
+  `);
+  assert.doesNotMatch(kept, /lits:/);
+});
+
 Deno.test("LITS_LEAK_CHECK=1 says where undisposed tensors were made", async () => {
   const script = `
     import { collectGarbage, tensor } from ${

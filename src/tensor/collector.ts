@@ -41,6 +41,8 @@ export interface Lease {
   readonly epoch: number;
   /** Shape and device, for the leak report. */
   readonly what: string;
+  /** Kept on purpose (`noteKept`): a parameter, a gradient, optimizer state. */
+  kept: boolean;
 }
 
 /** A tensor as the collector sees it. */
@@ -64,6 +66,12 @@ const registry = new FinalizationRegistry<Lease | typeof SENTINEL>(finalize);
  * that a disposal takes back only bytes counted since the last one.
  */
 let pending = 0;
+/**
+ * Of `pending`, the bytes of tensors kept on purpose: a new model's
+ * parameters, their gradients and the optimizer's state are no undisposed
+ * temporaries, so they count toward a forced GC but not toward the warning.
+ */
+let keptPending = 0;
 let epoch = 0;
 const MIN_BOUND = 16 * 2 ** 20;
 /** Bytes watched and neither disposed nor collected. */
@@ -134,6 +142,7 @@ function forceGc(): boolean {
   for (let i = 0; i < 4; i++) registry.register({}, SENTINEL);
   awaitingTurn = true;
   pending = 0;
+  keptPending = 0;
   hostPending = 0;
   epoch++;
   const t0 = performance.now();
@@ -154,13 +163,14 @@ function pressure(bytes: number, host: boolean): void {
   if (pending < bound) return;
   if (!awaitingTurn) {
     forceGc();
-  } else if (!warned && pending > 8 * MIN_BOUND) {
+  } else if (!warned && pending - keptPending - bytes > 8 * MIN_BOUND) {
+    // (This tensor's bytes not yet: one made to be kept is marked just after.)
     warned = true;
     console.warn(
-      `lits: ${(pending / 2 ** 20).toFixed(0)} MiB of tensors made outside any scope and not ` +
-        "disposed wait for the event loop to turn before the collector can free them; in a " +
-        "loop that never awaits, dispose() them, declare them with `using`, or " +
-        "`await collectGarbage()` now and then",
+      `lits: ${((pending - keptPending) / 2 ** 20).toFixed(0)} MiB of tensors made outside ` +
+        "any scope and never disposed are waiting for the event loop to turn before the " +
+        "collector can free them; in a loop that never awaits, dispose() them, declare them " +
+        "with `using`, or `await collectGarbage()` now and then",
     );
   }
 }
@@ -190,6 +200,7 @@ export function watch(t: Collectable): void {
     host: handle !== storage,
     epoch,
     what: `[${t.shape}] on ${storage.device}`,
+    kept: false,
   };
   t.lease = lease;
   registry.register(t, lease, lease);
@@ -214,10 +225,19 @@ export function unwatch(t: Collectable): void {
     if (lease.epoch === epoch) {
       if (lease.host) hostPending -= lease.bytes;
       else pending -= lease.bytes;
+      if (lease.kept && !lease.host) keptPending -= lease.bytes;
     }
     if (leakCheckEnabled()) noteDisposed(lease);
   }
   lease.storage = null;
+}
+
+/** @internal `t` (watched) is kept on purpose: see `keptPending`. */
+export function noteKept(t: Collectable): void {
+  const lease = t.lease;
+  if (lease === null || lease.kept) return;
+  lease.kept = true;
+  if (lease.epoch === epoch && !lease.host && lease.storage !== null) keptPending += lease.bytes;
 }
 
 /** @internal a watched tensor's storage was replaced (`Module.to`). */

@@ -20,7 +20,7 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type Collectable, unwatch, watch } from "./collector.ts";
+import { type Collectable, noteKept, unwatch, watch } from "./collector.ts";
 
 /** Anything that can be released. */
 export interface Owned {
@@ -77,7 +77,10 @@ export function currentScope(): Set<Owned> | null {
 export function release(t: Owned): void {
   t.owner?.delete(t);
   t.owner = null;
-  if (watchable(t)) watch(t);
+  if (watchable(t)) {
+    watch(t);
+    noteKept(t);
+  }
 }
 
 /** @internal takes a tensor out of every set and the collector's watch (dispose). */
