@@ -21,7 +21,7 @@ import {
   tensor,
 } from "../../mod.ts";
 import { setFusion } from "../../src/tensor/ops/fusion.ts";
-import { minorFaults, peakRssKb, type WorkerResult } from "./protocol.ts";
+import { benchModelOptions, minorFaults, peakRssKb, type WorkerResult } from "./protocol.ts";
 
 // The lits-nofuse variant measures the plain kernels (no deferred ops).
 if (Deno.env.get("LITS_FUSION") === "0") setFusion(false);
@@ -32,7 +32,7 @@ const bf16 = Deno.env.get("BENCH_PRECISION") === "bf16";
 const inPrecision = <T>(fn: () => T): T => bf16 ? autocast("bfloat16", fn) : fn();
 const nWarm = Number(warmup), nSteps = Number(steps), n = Number(batch), s = Number(size);
 
-const net = models.create(model, { inChannels: 1, numClasses: 3 });
+const net = models.create(model, benchModelOptions(model, s));
 const batchOf = (b: number) => ({
   x: randn([b, 1, s, s]),
   y: tensor(Int32Array.from({ length: b }, (_, i) => i % 3), [b]),

@@ -44,8 +44,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { WorkerResult } from "./protocol.ts";
+import { benchModelOptions, type WorkerResult } from "./protocol.ts";
 import { emptyCache, models } from "../../mod.ts";
+import { bf16Unavailable } from "../../src/tensor/autocast.ts";
+import { cpuLib } from "../../src/ffi/native.ts";
 import { countForward, type ForwardWork } from "../flops.ts";
 import { cpuInfo, describeCpu, describePeak, measurePeak } from "../peak.ts";
 import { report, type Row } from "./report.ts";
@@ -103,6 +105,11 @@ const threads = Number(args.threads ?? navigator.hardwareConcurrency);
 const precisions = values.precision.split(",");
 if (precisions.some((p) => p !== "fp32" && p !== "bf16")) {
   console.error(`bench:step: --precision takes fp32, bf16 or fp32,bf16, got '${values.precision}'`);
+  Deno.exit(2);
+}
+const noBf16 = precisions.includes("bf16") ? bf16Unavailable(cpuLib(), "cpu") : null;
+if (noBf16 !== null) { // autocast would warn and time float32 under the -bf16 names
+  console.error(`bench:step: --precision bf16: ${noBf16}; the -bf16 rows would time float32`);
   Deno.exit(2);
 }
 
@@ -314,7 +321,7 @@ function workOf(model: string): ForwardWork {
   let w = work.get(model);
   if (!w) {
     // As lits_worker.ts builds it.
-    using net = models.create(model, { inChannels: 1, numClasses: 3 });
+    using net = models.create(model, benchModelOptions(model, size));
     w = countForward(net, [batch, 1, size, size]);
     work.set(model, w);
   }

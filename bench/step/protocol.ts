@@ -33,3 +33,13 @@ export function peakRssKb(): number {
   const m = /VmHWM:\s+(\d+)/.exec(Deno.readTextFileSync("/proc/self/status"));
   return m ? Number(m[1]) : NaN;
 }
+
+/**
+ * The options both lits sides build a model with at input side `size`:
+ * the small CNN's classifier is sized for its input, as torch_models.py's.
+ */
+export function benchModelOptions(model: string, size: number) {
+  return model === "simple"
+    ? { inChannels: 1, numClasses: 3, imageSize: size }
+    : { inChannels: 1, numClasses: 3 };
+}
