@@ -85,6 +85,8 @@ Deno.test("bad command lines: a clear message and exit code 2", async () => {
     [["--foo"], /unknown flag --foo; see --help/],
     [["--epoch", "3"], /unknown flag --epoch \(did you mean --epochs\?\)/],
     [["--amp"], /unknown flag --amp \(mixed precision is --precision bf16\)/],
+    [["--precision", "--epochs", "1"], /--precision needs a value \(fp32, bf16\); see --help/],
+    [["--epochs"], /--epochs needs a value; see --help/],
     [["--fp16"], /unknown flag --fp16 \(mixed precision is --precision bf16\)/],
     [["--lr", "-1"], /--lr -1: must be a number > 0/],
     [["--lr", "abc"], /--lr "abc": not a number/],
@@ -104,11 +106,11 @@ Deno.test("bad command lines: a clear message and exit code 2", async () => {
     [["--image-size", "8"], /--image-size 8: model simple needs images of at least 16/],
     [["--device", "tpu"], /--device "tpu": must be one of auto, cpu, cuda/],
     [["--precision", "fp16"], /--precision "fp16": must be one of fp32, bf16/],
-    [["--batch-size"], /--batch-size <value>' argument missing/],
+    [["--batch-size"], /--batch-size needs a value; see --help/],
     [["--augment", "Sharpen"], /--augment: unknown transform "Sharpen"/],
     [["--augment", "Normalize"], /Normalize needs parameters/],
     [["train"], /Unexpected argument 'train'; flags take the form --name value/],
-    [["--balanced=yes"], /--balanced' does not take an argument/],
+    [["--balanced=yes"], /--balanced takes no value: write --balanced, or leave it out/],
   ];
   for (const [args, pattern] of cases) {
     const { code, stderr } = await capture(train.trainMain, args);
@@ -310,7 +312,9 @@ Deno.test("experiment regularization: six runs, one page with the overlay plot, 
     assert.match(md, new RegExp(`\\| ${label.replace("+", "\\+")}[^|]* \\|`), label);
   }
   assert.equal(md.split("\n").filter((l) => /^\| [^|]+ \| [12] \|/.test(l)).length, 12, md);
+  assert.match(md, /seed \d+, fp32, data /, "the header says the precision");
   const html = await Deno.readTextFile(join(out, "experiment.html"));
+  assert.match(html, /seed \d+, fp32, same data/);
   assert.match(html, /id="chart-overlay"/);
   assert.ok((html.match(/<path/g) ?? []).length > 12, "the overlay plot has its lines");
 });

@@ -214,6 +214,17 @@ export class Command {
         : "";
       return new UsageError(`unknown flag ${arg.split("=")[0]}${hint}; see --help`);
     }
+    if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      // "--precision --epochs 1" (a flag before another, or last, has no value) or a
+      // switch given one ("--balanced=yes").
+      const name = err.message.match(/'--([^' ]+)/)?.[1] ?? "?";
+      const flag = Object.hasOwn(this.flags, name) ? this.flags[name] : null;
+      if (flag?.kind === "boolean") {
+        return new UsageError(`--${name} takes no value: write --${name}, or leave it out`);
+      }
+      const choices = flag?.choices ? ` (${flag.choices.join(", ")})` : "";
+      return new UsageError(`--${name} needs a value${choices}; see --help`);
+    }
     if (err.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
       return new UsageError(`${err.message.split(".")[0]}; flags take the form --name value`);
     }
