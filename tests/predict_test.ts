@@ -453,7 +453,7 @@ Deno.test("evaluate: a slice of another size in the split is resized, not refuse
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /macro avg/);
-  assert.match(r.stdout, new RegExp(`on ${root} \\(val, ${csv.length - 1} slices\\)`));
+  assert.match(r.stdout, new RegExp(`on ${root} \\(val, ${csv.length - 1} slices, fp32\\)`));
   const html = await Deno.readTextFile(join(root, "report.html"));
   // The mistakes grid carries Grad-CAM overlays when there are mistakes.
   if (/id="mistakes"/.test(html)) assert.match(html, /class="cam"/);

@@ -9,7 +9,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { loadModelState, loadWeights } from "../train/checkpoint.ts";
+import { loadModelState, loadWeights, runConfigOf } from "../train/checkpoint.ts";
 import { buildModel, CLASS_NAMES } from "../train/setup.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { Command } from "../train/command.ts";
@@ -17,7 +17,7 @@ import { SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "../train/fla
 import { reportError } from "../train/cli.ts";
 import { UsageError } from "../train/errors.ts";
 import { resolveDevice } from "../train/session.ts";
-import { inPrecision } from "../train/precision.ts";
+import { checkPrecision, inPrecision } from "../train/precision.ts";
 import { writeFileAtomic } from "../train/atomic.ts";
 import { parseWindow, type PredictPreprocessing, resolvePreprocessing } from "./preprocess.ts";
 import { loadInputs } from "./inputs.ts";
@@ -56,7 +56,7 @@ const COMMAND = new Command({
       default: 8,
     },
     device: { ...S.device, default: "auto" },
-    precision: { ...S.precision, default: "fp32" },
+    precision: { ...S.precision, shownDefault: "the run's, else fp32" },
   },
 });
 
@@ -141,12 +141,16 @@ export function predictMain(args: readonly string[]): Promise<number> {
       layer?: string;
       "batch-size": number;
       device: TrainConfig["device"];
-      precision: TrainConfig["precision"];
+      precision?: TrainConfig["precision"];
     };
     const window = v.window === undefined ? undefined : parseWindow(v.window);
     const dev = resolveDevice(v.device);
     const weights = await loadWeights(v.checkpoint);
     try {
+      // The run's own precision by default, as evaluate's.
+      const precision = v.precision ?? (await runConfigOf(weights, v.checkpoint))?.precision ??
+        "fp32";
+      checkPrecision(precision, dev);
       const spec = weightsSpec(weights.spec, v, "--model, --image-size and --window");
       const notes: string[] = [];
       const prep: PredictPreprocessing = resolvePreprocessing(
@@ -159,7 +163,7 @@ export function predictMain(args: readonly string[]): Promise<number> {
       using model = buildModel(spec).to(dev);
       loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
       // The forward and Grad-CAM's backward, as `evaluate --precision` runs its forward.
-      const results = inPrecision(v.precision, () =>
+      const results = inPrecision(precision, () =>
         predictItems(model, items, prep.imageSize, {
           device: dev,
           batchSize: v["batch-size"],
@@ -176,7 +180,7 @@ export function predictMain(args: readonly string[]): Promise<number> {
             ).join(", ")
           })`;
         }).join("")
-      }${v.precision === "bf16" ? ", bf16 autocast" : ""}`;
+      }, ${precision === "bf16" ? "bf16 autocast" : "fp32"}`;
       const html = renderPredictions(results, {
         title: `${spec.name} predictions`,
         classNames: CLASS_NAMES,

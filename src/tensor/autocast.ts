@@ -193,20 +193,29 @@ export function bf16Level(lib: NativeSymbols): number {
 const hasBf16 = (lib: NativeSymbols): boolean => bf16Level(lib) > 0;
 
 /**
+ * @internal Why `device`'s library `lib` cannot run bf16 here, or null when
+ * it can.
+ */
+export function bf16Unavailable(lib: NativeSymbols, device: string): string | null {
+  if (hasBf16(lib)) return null;
+  return device === "cpu"
+    ? "this CPU has no AVX512_BF16 (or LITS_BF16=off)"
+    : `the ${device} library has no bf16 kernels for this device ` +
+      "(before compute capability 8.0, a build without them, or LITS_BF16=off)";
+}
+
+/**
  * @internal Whether the matrix op `op` on `x` runs in bf16: autocast is on
  * and the backend can. Where it is on but cannot, says so once per reason
  * and device (the op then runs in fp32).
  */
 export function matrixOpInBf16(x: Tensor): boolean {
   if (autocastDtype() === null) return false;
-  if (hasBf16(x.lib)) return true;
-  const why = x.device === "cpu"
-    ? "autocast(bfloat16): this CPU has no AVX512_BF16 (or LITS_BF16=off)"
-    : `autocast(bfloat16): the ${x.device} library has no bf16 kernels for this device ` +
-      "(before compute capability 8.0, a build without them, or LITS_BF16=off)";
+  const why = bf16Unavailable(x.lib, x.device);
+  if (why === null) return true;
   if (!warned.has(why)) {
     warned.add(why);
-    console.warn(`${why}; convolutions and matmuls run in float32`);
+    console.warn(`autocast(bfloat16): ${why}; convolutions and matmuls run in float32`);
   }
   return false;
 }

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { dirname, join } from "node:path";
 import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.ts";
 import type { Module } from "../layers/module.ts";
 import type { OptimizerStateDict, ParamState } from "../optim/optimizer.ts";
@@ -322,6 +323,23 @@ export interface LoadedWeights {
   state: Map<string, Tensor>;
   /** Frees the tensors. */
   dispose(): void;
+}
+
+/**
+ * The configuration of the run `weights` (read from `path`) came from: a
+ * full checkpoint's own, else the `config.json` beside the file, else null
+ * (weights outside a run folder).
+ */
+export async function runConfigOf(
+  weights: LoadedWeights,
+  path: string,
+): Promise<TrainConfig | null> {
+  if (weights.config) return weights.config;
+  try {
+    return JSON.parse(await Deno.readTextFile(join(dirname(path), "config.json")));
+  } catch {
+    return null; // not inside a run folder
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { classificationReport } from "../eval/metrics/report.ts";
 import { formatClassificationReport } from "../eval/metrics/text.ts";
 import type { TrainConfig } from "./config.ts";
-import { loadModelState, loadWeights } from "./checkpoint.ts";
+import { loadModelState, loadWeights, runConfigOf } from "./checkpoint.ts";
 import { checkDataLayout, defaultSyntheticData, evalTransforms } from "./data.ts";
 import { ResizedSplit } from "./resized_split.ts";
 import { buildModel, CLASS_NAMES } from "./setup.ts";
@@ -19,7 +19,7 @@ import { Command } from "./command.ts";
 import { SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "./flag_specs.ts";
 import { resolveDevice } from "./session.ts";
 import { testSplit, writeSplitReport } from "./test_report.ts";
-import { inPrecision } from "./precision.ts";
+import { checkPrecision, inPrecision } from "./precision.ts";
 
 const COMMAND = new Command({
   usage: "deno task evaluate --checkpoint FILE [flags]: evaluates a trained model on one split",
@@ -41,18 +41,10 @@ const COMMAND = new Command({
     },
     "batch-size": { ...S["batch-size"], help: "batch size", default: 64 },
     device: { ...S.device, default: "auto" },
-    precision: { ...S.precision, default: "fp32" },
+    precision: { ...S.precision, shownDefault: "the run's, else fp32" },
     workers: { ...S.workers, help: "loader worker threads", default: 0 },
   },
 });
-
-async function runConfigBeside(path: string): Promise<TrainConfig | null> {
-  try {
-    return JSON.parse(await Deno.readTextFile(join(dirname(path), "config.json")));
-  } catch {
-    return null; // not inside a run folder
-  }
-}
 
 /**
  * Runs `deno task evaluate` with `args`; returns the exit code.
@@ -74,14 +66,17 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
       "image-size"?: number;
       "batch-size": number;
       device: TrainConfig["device"];
-      precision: TrainConfig["precision"];
+      precision?: TrainConfig["precision"];
       workers: number;
     };
     const dev = resolveDevice(v.device);
 
     const weights = await loadWeights(v.checkpoint);
     try {
-      const runConfig = weights.config ?? await runConfigBeside(v.checkpoint);
+      const runConfig = await runConfigOf(weights, v.checkpoint);
+      // The run's own precision by default, so that its test figures come out again.
+      const precision = v.precision ?? runConfig?.precision ?? "fp32";
+      checkPrecision(precision, dev);
       // Before the data is read, so a wrong or missing --model fails at once.
       const spec = weightsSpec(weights.spec, v, "--model");
       const root = v.data ?? runConfig?.data ?? await defaultSyntheticData(console.log);
@@ -101,10 +96,10 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
           device: dev,
         };
         const { evaluation, summary: s } = await inPrecision(
-          v.precision,
+          precision,
           async () => await testSplit(model, ds, loading),
         );
-        console.log(`${spec.name} on ${root} (${v.split}, ${ds.length} slices)`);
+        console.log(`${spec.name} on ${root} (${v.split}, ${ds.length} slices, ${precision})`);
         console.log(
           formatClassificationReport(
             classificationReport(evaluation.yTrue, evaluation.yPred, { classNames: CLASS_NAMES }),
@@ -121,7 +116,14 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
           title: `${spec.name} on ${v.split}`,
           split: v.split,
           history: [],
-          config: { checkpoint: v.checkpoint, data: root, split: v.split, ...spec.options },
+          config: {
+            checkpoint: v.checkpoint,
+            data: root,
+            split: v.split,
+            device: dev,
+            precision,
+            ...spec.options,
+          },
         });
         console.log(`report: ${out}`);
       } finally {

@@ -19,6 +19,8 @@ import { defaultSyntheticData } from "./data.ts";
 import { defaultRunDir } from "./run_folder.ts";
 import { Command } from "./command.ts";
 import { SHARED_FLAGS as S } from "./flag_specs.ts";
+import { checkPrecision } from "./precision.ts";
+import { resolveDevice } from "./session.ts";
 
 const BASE = experimentBase();
 const STRENGTHS = REGULARIZATION_STRENGTHS;
@@ -124,6 +126,8 @@ export async function experimentMain(args: readonly string[]): Promise<number> {
       console.log(COMMAND.help());
       return 0;
     }
+    // Before any folder or data is made: every variant would refuse it.
+    checkPrecision(p.base.precision, resolveDevice(p.base.device));
     const out = resolve(p.out ?? defaultRunDir(p.name));
     const data = p.data ?? await defaultSyntheticData(console.log);
     const start = performance.now();

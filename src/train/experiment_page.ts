@@ -100,7 +100,8 @@ export function experimentMarkdown(name: string, results: readonly VariantResult
     "",
     base
       ? `Model ${base.model}, ${base.epochs} epochs, ${base.imageSize}x${base.imageSize}, ` +
-        `${base.optimizer} lr ${base.lr}, batch ${base.batchSize}, seed ${base.seed}, data ${base.data}.`
+        `${base.optimizer} lr ${base.lr}, batch ${base.batchSize}, seed ${base.seed}, ` +
+        `${base.precision ?? "fp32"}, data ${base.data}.`
       : "",
     "",
     "## Final test metrics",
@@ -195,7 +196,7 @@ export async function experimentHtml(
     `Experiment: ${name}`,
     base
       ? `${base.model}, ${base.epochs} epochs at ${base.imageSize}x${base.imageSize}, seed ${base.seed}, ` +
-        `same data for every variant`
+        `${base.precision ?? "fp32"}, same data for every variant`
       : "no runs",
     "",
     section("plot", "Loss curves", `<div class="charts">${plot}</div>`) +

@@ -29,7 +29,7 @@ import { EarlyStopping } from "./early_stopping.ts";
 import { freshPosition, type Position, resumePosition, saveRunCheckpoint } from "./resume.ts";
 import { buildSession, openRunData, resolveDevice, type RunData, type Session } from "./session.ts";
 import { evalLoader, testSplit, writeSplitReport } from "./test_report.ts";
-import { inPrecision } from "./precision.ts";
+import { checkPrecision, inPrecision } from "./precision.ts";
 import {
   globalMean,
   joinRunGroup,
@@ -101,6 +101,7 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
   config = { ...config, nproc: group.world };
   const log = group.writer ? options.log ?? (() => {}) : () => {};
   const dev = resolveDevice(config.device);
+  checkPrecision(config.precision, dev);
   using data = await openRunData(config, log);
   const paths = options.resume || !group.writer
     ? runPaths(config.out)
