@@ -32,7 +32,8 @@ Deno.test("command: values converted, defaults filled in, the given flags known"
 Deno.test("command: each bad command line names the flag and the rule, exit code 2", () => {
   const cases: [string[], RegExp][] = [
     [["a"], /^--file FILE is required; see --help$/],
-    [["a", "--file"], /^Option '--file <value>' argument missing; see --help$/],
+    [["a", "--file"], /^--file needs a value; see --help$/],
+    [["a", "--mode", "--file", "f"], /^--mode needs a value \(x, y\); see --help$/],
     [
       ["a", "--file", "f", "--sise", "3"],
       /^unknown flag --sise \(did you mean --size\?\); see --help$/,
@@ -42,7 +43,7 @@ Deno.test("command: each bad command line names the flag and the rule, exit code
     [["a", "--file", "f", "--rate", "abc"], /^--rate "abc": not a number$/],
     [["a", "--file", "f", "--rate", "0"], /^--rate 0: must not be 0$/],
     [["a", "--file", "f", "--mode", "z"], /^--mode "z": must be one of x, y$/],
-    [["a", "--file", "f", "--fast=yes"], /^Option '--fast' does not take an argument; see --help$/],
+    [["a", "--file", "f", "--fast=yes"], /^--fast takes no value: write --fast, or leave it out$/],
     [["--file", "f"], /^give one demo name: a, b \(got none\); see --help$/],
     [["c", "--file", "f"], /^give one demo name: a, b \(got c\); see --help$/],
   ];
