@@ -374,9 +374,17 @@ int lits_free(void* p) {
   return free_impl("lits_free", p);
 }
 
+/* LITS_SCRATCH_FILL=nan fills each scratch block with 0xFF bytes (NaN in
+ * fp32 and bf16) as it is handed out, so that a kernel reading scratch it
+ * never wrote gives NaN instead of what an earlier call left there, which
+ * changes from run to run (tests; read on every call). */
 void* lits_scratch_alloc(int64_t bytes) {
   void* p = NULL;
   if (alloc_impl("lits_scratch_alloc", bytes, &p) != LITS_OK) return NULL;
+  const char* fill = getenv("LITS_SCRATCH_FILL");
+  if (p != NULL && bytes > 0 && fill != NULL && strcmp(fill, "nan") == 0) {
+    memset(p, 0xFF, (size_t)bytes);
+  }
   return p;
 }
 

@@ -319,6 +319,12 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
   void* const ptr[4] = {kind == 1 ? (void*)dyb : (void*)xb, kind == 2 ? (void*)dyb : wconv,
                         kind == 2 ? wconv : (void*)ob, sp};
   const int args[4] = {ids[kind][0], ids[kind][1], ids[kind][2], ws};
+  /* oneDNN 2.6's bf16 filter gradient reads parts of its scratchpad it has
+   * not written when there is little work (a 1x1 image under a 5x5 kernel,
+   * stride 2 across, groups of 16 channels, batch 1): whatever our caching
+   * allocator left there, up to 1e39, came out in dW, changing with the
+   * calls before. A zeroed scratchpad gives the sums (float64's to 1e-2). */
+  if (kind == 2) memset(sp, 0, pl->h.scratch);
   if (st == LITS_OK) st = lits_onednn_execute(pl->h.conv, m, ptr, args, 4, BF16_WHAT);
   if (st == LITS_OK && (kind != 2 || pl->own)) convert_out(p, kind, pl, ob, wr, bias, out);
   if (st == LITS_OK && kind == 2 && pl->h.reorder != NULL) {
