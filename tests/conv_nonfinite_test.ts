@@ -1,4 +1,7 @@
 /**
+ * NaN and Inf reach the outputs of a convolution that a direct sum (and
+ * PyTorch) reaches, whichever kernel runs.
+ *
  * Winograd's transforms mix every value of a tile, so a NaN, an Inf or a
  * value near FLT_MAX (which overflows there) in one pixel would spoil outputs
  * a direct sum never reaches (one NaN pixel of a 64 -> 64 layer at 32^2:
@@ -7,9 +10,15 @@
  * (LITS_WG_NONFINITE in native/cpu/conv_internal.h): every output is then
  * NaN, +Inf, -Inf or finite exactly where a direct sum's is, in float32 and
  * under bf16 autocast, and stays close to it where finite.
+ *
+ * The depthwise and direct backward-data kernels read dy zero-padded, so a
+ * NaN or Inf weight met 0 * Inf = NaN past dy's border, a product col2im
+ * never forms: with such weights the backward data runs on the others
+ * (conv_padded_dy_ok).
  */
 import assert from "node:assert/strict";
-import { convPasses, type Geo, relErr } from "./conv_ref.ts";
+import { convPasses, type Geo, relErr, resolve } from "./conv_ref.ts";
+import { cpuLib } from "../src/ffi/native.ts";
 import { withEnv } from "./helpers.ts";
 
 /** A 3x3 layer Winograd takes by default in both precisions (on CPUs without AMX). */
@@ -54,3 +63,39 @@ for (const precision of ["f32", "bf16"] as const) {
     });
   }
 }
+
+Deno.test("backward data with a NaN or Inf weight: NaN and Inf where im2col + GEMM has them", () => {
+  const lib = cpuLib(), p = (a: Float32Array) => Deno.UnsafePointer.of(a);
+  const geos: Geo[] = [
+    { n: 2, c: 32, h: 20, w: 20, k: 32, r: 3, s: 3, ph: 1, pw: 1, groups: 32 }, // depthwise
+    { n: 1, c: 32, h: 27, w: 27, k: 32, r: 3, s: 3, ph: 1, pw: 1 }, // bf16's direct kernel
+    { n: 1, c: 16, h: 9, w: 11, k: 24, r: 5, s: 5, ph: 2, pw: 2 },
+  ];
+  for (const g of geos) {
+    const { params, oh, ow } = resolve(g);
+    const nw = g.k * (g.c / (g.groups ?? 1)) * g.r * g.s;
+    const dy = Float32Array.from({ length: g.n * g.k * oh * ow }, (_, i) => Math.cos(i));
+    for (const bad of [NaN, Infinity]) {
+      const w = Float32Array.from({ length: nw }, (_, i) => Math.sin(i) * 0.3);
+      w[2] = w[nw - 1] = bad; // a corner tap of the first filter, the last tap of the last
+      for (const precision of ["f32", "bf16"] as const) {
+        const data = precision === "f32"
+          ? lib.lits_conv2d_backward_data_f32
+          : lib.lits_conv2d_backward_data_bf16_f32!;
+        const run = (env: Record<string, string | undefined>) =>
+          withEnv(env, () => {
+            const dx = new Float32Array(g.n * g.c * g.h * g.w);
+            assert.equal(data(params, p(w), p(dy), p(dx)), 0);
+            return classes(dx);
+          });
+        const want = run({ LITS_CONV_ALGO: "gemm", LITS_ONEDNN: "off" });
+        for (const onednn of [undefined, "off"]) {
+          const got = run({ LITS_CONV_ALGO: undefined, LITS_ONEDNN: onednn });
+          const wrong = got.filter((v, i) => v !== want[i]).length;
+          const what = `${precision} ${JSON.stringify(g)} w ${bad} LITS_ONEDNN=${onednn}`;
+          assert.equal(wrong, 0, `${what}: ${wrong} values of another class than col2im's`);
+        }
+      }
+    }
+  }
+});

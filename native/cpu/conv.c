@@ -317,7 +317,7 @@ int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const f
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
   const int od = lits_conv_onednn_f32(&p, 1, dy, NULL, weight, NULL, dx);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
-  if (lits_conv_depthwise_applies(&p, 1)) {
+  if (lits_conv_depthwise_applies(&p, 1) && conv_padded_dy_ok(&p, weight)) {
     return lits_conv_status(fn, &p, lits_conv_depthwise_backward_data(&p, weight, dy, 0, dx));
   }
   const int algo = pick_algo(&p, NULL, 1);
@@ -325,7 +325,7 @@ int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const f
     const int st = lits_conv_winograd_backward_data(&p, weight, dy, 0, dx);
     if (st != LITS_WG_NONFINITE) return lits_conv_status(fn, &p, st);
   }
-  if (algo == ALGO_DIRECT) {
+  if (algo == ALGO_DIRECT && conv_padded_dy_ok(&p, weight)) {
     const int st = lits_conv_direct_backward_data(&p, weight, dy, dx);
     if (st != LITS_ERR_UNAVAILABLE) return lits_conv_status(fn, &p, st);
   }

@@ -472,14 +472,14 @@ int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, co
   LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_data_f32"));
   const int od = lits_conv_bf16_onednn(&p, 1, dy, NULL, weight, NULL, dx);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
-  if (lits_conv_depthwise_applies(&p, 1)) {
+  if (lits_conv_depthwise_applies(&p, 1) && conv_padded_dy_ok(&p, weight)) {
     return lits_conv_status(fn, &p, lits_conv_depthwise_backward_data(&p, weight, dy, 1, dx));
   }
   if (lits_conv_bf16_winograd_takes(&p, 1)) {
     const int st = lits_conv_bf16_winograd(&p, 1, dy, NULL, weight, NULL, dx);
     if (st != LITS_WG_NONFINITE) return lits_conv_status(fn, &p, st);
   }
-  if (use_direct(&p, 1)) {
+  if (use_direct(&p, 1) && conv_padded_dy_ok(&p, weight)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_direct_backward_data(&p, weight, dy, dx));
   }
   return lits_conv_status(fn, &p, backward_data(&p, weight, dy, dx));

@@ -39,6 +39,22 @@ static inline int conv_xform_active(const conv_xform* xf) {
 
 static inline int conv_xform_rounds(const conv_xform* xf) { return xf != NULL && xf->bf16; }
 
+/* Whether all of v [n] is finite. */
+static inline int lits_conv_finite(const float* v, int64_t n) {
+  int bad = 0;
+#pragma omp simd reduction(| : bad)
+  for (int64_t i = 0; i < n; i++) bad |= !(v[i] - v[i] == 0.0f); /* NaN for NaN and +-Inf */
+  return !bad;
+}
+
+/* Whether the backward data may run on a kernel that reads dy zero-padded
+ * (the depthwise and direct ones): not with a NaN or Inf weight, whose
+ * taps past dy's border would meet 0 * Inf = NaN there, a product im2col's
+ * col2im (and PyTorch) never forms: dx's border rows came out NaN. */
+static inline int conv_padded_dy_ok(const conv_shape* p, const float* weight) {
+  return lits_conv_finite(weight, p->k * p->crs_g);
+}
+
 /* v rounded to bf16 (RNE; NaN stays NaN), as a float: bf16_internal.h's
  * rounding, written so that a loop of it vectorises. */
 static inline float conv_round_bf16(float v) {

@@ -193,7 +193,7 @@ static int transform_output(const wg_geom* g, const float* m, int64_t r0, int64_
           yv[(a * 2 + 1) * tw + tx] = s[a][1] - s[a][2] - s[a][3] + bv;
         }
       }
-      finite &= lits_wg_finite(yv, 4 * tw);
+      finite &= lits_conv_finite(yv, 4 * tw);
       float* dst = y + (img * g->k + ko) * h * w;
       for (int a = 0; a < 2 && oy + a < h; a++) {
         float* row = dst + (oy + a) * w;
@@ -598,5 +598,5 @@ static int backward_filter(const conv_shape* p, const float* x, const conv_xform
 int lits_conv_winograd_backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
                                        const float* dy, int dy_bf16, float* dweight) {
   const int st = backward_filter(p, x, xf, dy, dy_bf16, dweight);
-  return st == LITS_OK && !lits_wg_finite(dweight, p->k * p->c * 9) ? LITS_WG_NONFINITE : st;
+  return st == LITS_OK && !lits_conv_finite(dweight, p->k * p->c * 9) ? LITS_WG_NONFINITE : st;
 }

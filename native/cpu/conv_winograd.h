@@ -7,14 +7,6 @@
 
 #include "conv_internal.h"
 
-/* Whether all of v [n] is finite. */
-static inline int lits_wg_finite(const float* v, int64_t n) {
-  int bad = 0;
-#pragma omp simd reduction(| : bad)
-  for (int64_t i = 0; i < n; i++) bad |= !(v[i] - v[i] == 0.0f); /* NaN for NaN and +-Inf */
-  return !bad;
-}
-
 typedef struct {
   int64_t n, c, k, h, w; /* input [n, c, h, w] -> output [n, k, h, w] */
   int64_t m, t, planes;  /* output tile m x m, input tile t x t (t = m + 2), t^2 planes */

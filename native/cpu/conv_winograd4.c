@@ -223,7 +223,7 @@ int lits_wg4_transform_output(const wg_geom* g, const float* m, int64_t r0, int6
     const float* in = m + ko * ld;
     for (int b = 0; b < 6; b++) at6(in + b * plane, 6 * plane, cols + b * 4 * nb, nb, 0.0f, nb);
     for (int a = 0; a < 4; a++) at6(cols + a * nb, 4 * nb, yv + a * 4 * nb, nb, bv, nb);
-    finite &= lits_wg_finite(yv, 16 * nb); /* (in cache; the tiles' outputs past the edges too) */
+    finite &= lits_conv_finite(yv, 16 * nb); /* (in cache; the tiles' outputs past the edges too) */
     for (int64_t ri = 0; ri < nr; ri++) {
       const int64_t gr = r0 + ri, img = gr / g->th, oy = 4 * (gr % g->th);
       float* dst = y + (img * g->k + ko) * h * w;
