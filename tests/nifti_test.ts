@@ -269,6 +269,14 @@ Deno.test("readNifti reports bad headers and truncated data by file", async () =
     [mutate((v) => v.setFloat32(108, 100, true)), "g.nii", /bad NIfTI header: vox_offset/],
     [good.subarray(0, good.length - 3), "h.nii", /truncated/],
     [good.subarray(0, 100), "i.nii", /bad NIfTI header: file is too short/],
+    // gzip under a plain .nii name: said, not "sizeof_hdr is 559903".
+    [gzipSync(good), "l.nii", /bad NIfTI header: the file is gzip-compressed: name it \.nii\.gz/],
+    // A slope with an intercept that is not a number: unknown values (nibabel refuses it too).
+    [
+      encodeNifti({ dims: [2, 2, 2], values: [1, 2, 3, 4, 5, 6, 7, 8], slope: 2, inter: NaN }),
+      "m.nii",
+      /bad NIfTI header: scl_slope is 2 but scl_inter is NaN/,
+    ],
   ];
   for (const [bytes, name, re] of cases) {
     const path = await write(bytes, name);
@@ -355,4 +363,50 @@ Deno.test("importLiTSVolumes writes the course layout, split by volume", async (
     /segmentation-2\.nii: 8x8x3 does not match/,
   );
   await assert.rejects(() => importLiTSVolumes({ source: out, out }), /no volume-N\.nii/);
+});
+
+Deno.test("importLiTSVolumes pairs a mask whose header's orientation differs voxel by voxel, and says so", async () => {
+  // An LAI volume (slices stored superior to inferior) whose only tissue is
+  // in voxel slice 0, and a mask on the same grid, liver in that slice, whose
+  // header says RAS (saved with an identity affine). Each reoriented by its
+  // own header, the liver landed on the air slice.
+  const source = await Deno.makeTempDir({ prefix: "lits_src_" });
+  const dims = [8, 8, 4], n = 8 * 8 * 4;
+  const lai = [[-1, 0, 0, 0], [0, 1, 0, 0], [0, 0, -1, 0]];
+  const tissue = (i: number) => i < 64;
+  await Deno.writeFile(
+    join(source, "volume-0.nii"),
+    encodeNifti({
+      dims,
+      sform: lai,
+      values: [...Array(n).keys()].map((i) => tissue(i) ? 60 : -1000),
+    }),
+  );
+  await Deno.writeFile(
+    join(source, "segmentation-0.nii"),
+    encodeNifti({
+      dims,
+      dtype: "uint8",
+      values: [...Array(n).keys()].map((i) => tissue(i) ? 1 : 0),
+    }),
+  );
+  const out = await Deno.makeTempDir({ prefix: "lits_out_" });
+  const warned: string[] = [];
+  const warn = console.warn;
+  console.warn = (...a: unknown[]) => warned.push(a.join(" "));
+  try {
+    await importLiTSVolumes({ source, out, size: 8, split: [1, 0, 0] });
+  } finally {
+    console.warn = warn;
+  }
+  assert.match(
+    warned.join("\n"),
+    /segmentation-0\.nii: its header's orientation RAS differs from .*volume-0\.nii's LAI; paired voxel by voxel/,
+  );
+  const ds = new LiTSDataset({ root: out, split: "train", normalize: "none" });
+  for (let i = 0; i < ds.length; i++) {
+    const { image, label } = await ds.get(i);
+    const hasTissue = image.data.some((v) => v > 0);
+    assert.equal(label === 1, hasTissue, `slice ${i}: label ${label}, tissue ${hasTissue}`);
+  }
 });

@@ -17,6 +17,8 @@ import { join } from "node:path";
 import { data, models, noGrad, tensor, train } from "../mod.ts";
 import { capture, quickFlags, trainTestData } from "./train_data.ts";
 import { cpuLib } from "../src/ffi/native.ts";
+import { loadInputs } from "../src/predict/inputs.ts";
+import type { PredictPreprocessing } from "../src/predict/preprocess.ts";
 
 /** A NIfTI-1 int16 volume [w, h, d] (1 mm voxels, identity orientation: LAS after the reader). */
 function nifti(values: Int16Array, w: number, h: number, d: number): Uint8Array {
@@ -457,4 +459,28 @@ Deno.test("evaluate: a slice of another size in the split is resized, not refuse
   const html = await Deno.readTextFile(join(root, "report.html"));
   // The mistakes grid carries Grad-CAM overlays when there are mistakes.
   if (/id="mistakes"/.test(html)) assert.match(html, /class="cam"/);
+});
+
+Deno.test("predict's inputs: a 4-D NIfTI gives its first volume and a note that says so", async () => {
+  const w = 8, h = 8, d = 2, frames = 3;
+  const values = Int16Array.from({ length: w * h * d * frames }, (_, i) => (i % 97) - 40);
+  const bytes = nifti(values, w, h, d);
+  const v = new DataView(bytes.buffer);
+  v.setInt16(40, 4, true); // dim[0]: four dimensions
+  v.setInt16(48, frames, true); // dim[4]
+  const path = join(await Deno.makeTempDir(), "phases.nii");
+  await Deno.writeFile(path, bytes);
+  const notes: string[] = [];
+  const prep: PredictPreprocessing = {
+    window: [-200, 250],
+    dataSize: [w, w],
+    imageSize: w,
+    transforms: [],
+  };
+  const items = await loadInputs([path], prep, notes);
+  assert.equal(items[0].slices.length, d);
+  assert.match(
+    notes.join("\n"),
+    /phases\.nii: 3 volumes along the 4th dimension; predicted on the first only/,
+  );
 });

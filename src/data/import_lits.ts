@@ -230,7 +230,17 @@ export async function importLiTSVolumes(options: ImportLiTSOptions): Promise<Imp
     for (const id of groups[split].sort((a, b) => a - b)) {
       const { volume, seg } = pairs.get(id)!;
       const vol = await readNifti(volume);
-      const mask = await readNifti(seg);
+      let mask = await readNifti(seg);
+      if (mask.axcodes !== vol.axcodes) {
+        // Reoriented each by its own header, the label would leave its tissue
+        // (a mask saved with an identity affine beside an LAI image: liver on
+        // the air slice). Voxel by voxel, as the challenge's arrays pair.
+        console.warn(
+          `${seg}: its header's orientation ${mask.axcodes} differs from ${volume}'s ` +
+            `${vol.axcodes}; paired voxel by voxel, in the volume's orientation`,
+        );
+        mask = mask.inOrientationOf(vol);
+      }
       if (vol.width !== mask.width || vol.height !== mask.height || vol.depth !== mask.depth) {
         throw new Error(
           `${seg}: ${mask.width}x${mask.height}x${mask.depth} does not match ` +

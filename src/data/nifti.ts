@@ -184,6 +184,19 @@ export class NiftiVolume {
     this.spacing = [px[this.#axes.col], px[this.#axes.row], px[this.#axes.slice]];
   }
 
+  /**
+   * @internal This file's voxels read in `other`'s orientation: for a mask
+   * whose header disagrees with its image's, paired voxel by voxel (as
+   * nibabel's arrays pair them).
+   */
+  inOrientationOf(other: NiftiVolume): NiftiVolume {
+    return new NiftiVolume(
+      this.path,
+      { ...this.header, affine: other.header.affine },
+      this.#dataPath,
+    );
+  }
+
   get #voxelBytes(): number {
     return NIFTI_DATATYPES[this.header.datatype].bytes;
   }
@@ -330,7 +343,10 @@ export async function readNifti(path: string): Promise<NiftiVolume> {
   } catch (e) {
     const msg = (e as Error).message;
     if (msg.includes("truncated")) {
-      throw new Error(`${path}: bad NIfTI header: file is too short`, { cause: e });
+      const what = !path.endsWith(".gz") && await gzipped(path)
+        ? "the file is gzip-compressed: name it .nii.gz (or gunzip it)"
+        : "file is too short";
+      throw new Error(`${path}: bad NIfTI header: ${what}`, { cause: e });
     }
     throw e;
   } finally {
@@ -364,6 +380,16 @@ export async function readNifti(path: string): Promise<NiftiVolume> {
     }
   }
   return new NiftiVolume(path, header, dataPath);
+}
+
+/** Whether the file at `path` starts as gzip does (1f 8b). */
+async function gzipped(path: string): Promise<boolean> {
+  try {
+    const head = (await Deno.readFile(path)).subarray(0, 2);
+    return head[0] === 0x1f && head[1] === 0x8b;
+  } catch {
+    return false;
+  }
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -103,6 +103,9 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): NiftiHeader
     size = view.getInt32(0, false);
   }
   if (size !== 348 && size !== 540) {
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      throw bad("the file is gzip-compressed: name it .nii.gz (or gunzip it)");
+    }
     throw bad(`sizeof_hdr is ${view.getInt32(0, true)}, expected 348 (NIfTI-1) or 540 (NIfTI-2)`);
   }
   const text = (at: number, n: number) => {
@@ -142,6 +145,11 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): NiftiHeader
     descrip: text(version === 1 ? 148 : 240, 80),
     headerSize: size,
   };
+  // A valid slope with an intercept that is not a number leaves the values
+  // unknown (nibabel refuses it too), where a slope of 0 or NaN means none.
+  if (Number.isFinite(h.sclSlope) && h.sclSlope !== 0 && !Number.isFinite(h.sclInter)) {
+    throw bad(`scl_slope is ${h.sclSlope} but scl_inter is ${h.sclInter}: the scaling is unknown`);
+  }
   const quat = many("quat", 6);
   const s = many("srow", 12);
   const srow = [0, 4, 8].map((r) => s.slice(r, r + 4));

@@ -73,9 +73,20 @@ async function readImage(path: string, p: PredictPreprocessing): Promise<InputIt
   };
 }
 
-async function readVolume(path: string, p: PredictPreprocessing): Promise<InputItem> {
+async function readVolume(
+  path: string,
+  p: PredictPreprocessing,
+  notes: string[],
+): Promise<InputItem> {
   const vol = await readNifti(path);
   try {
+    // A 4-D file (a time series, several phases): its first volume only, said.
+    if (vol.frames > 1) {
+      notes.push(
+        `${path}: ${vol.frames} volumes along the 4th dimension; predicted on the first only ` +
+          "(save the others as files of their own to predict on them)",
+      );
+    }
     const slices: InputItem["slices"] = [];
     for await (const { index, data } of vol.slices()) {
       slices.push({
@@ -102,7 +113,7 @@ async function readFile(
   notes: string[],
 ): Promise<InputItem> {
   if (kind === "image") return await readImage(path, p);
-  if (kind === "nifti") return await readVolume(path, p);
+  if (kind === "nifti") return await readVolume(path, p, notes);
   return await readDicomInput(path, p, notes);
 }
 
