@@ -57,7 +57,13 @@ function phantom(w: number, h: number, d: number): { hu: Int16Array; seg: Int16A
  * A tiny implicit-VR little-endian CT DICOM (no preamble), w x h uint16 with
  * a -1024 rescale; with `z`, an axial slice of one series at that height.
  */
-function dicom(hu: Int16Array, w: number, h: number, z?: number): Uint8Array {
+function dicom(
+  hu: Int16Array,
+  w: number,
+  h: number,
+  z?: number,
+  o: { orientation?: string; enhancedZ?: number[] } = {},
+): Uint8Array {
   const el = (g: number, e: number, v: number[]) => [
     g & 255,
     g >> 8,
@@ -71,26 +77,61 @@ function dicom(hu: Int16Array, w: number, h: number, z?: number): Uint8Array {
   ];
   const ascii = (s: string) => [...(s.length % 2 ? s + " " : s)].map((c) => c.charCodeAt(0));
   const u16 = (n: number) => [n & 255, n >> 8];
+  // A sequence item (FFFE,E000) of explicit length, in implicit VR.
+  const item = (v: number[]) => [0xfe, 0xff, 0x00, 0xe0, ...el(0, 0, v).slice(4)];
   const px: number[] = [];
   for (const v of hu) px.push(...u16((v + 1024) & 0xffff));
+  const orientation = ascii(o.orientation ?? "1\\0\\0\\0\\1\\0");
   const where = z === undefined ? [] : [
     ...el(0x0020, 0x000e, ascii("1.2.826.0.1.3680043.2.1125.1")),
     ...el(0x0020, 0x0032, ascii(`0\\0\\${z}`)),
-    ...el(0x0020, 0x0037, ascii("1\\0\\0\\0\\1\\0")),
+    ...el(0x0020, 0x0037, orientation),
+  ];
+  // Enhanced CT: frames, the rescale and each frame's position only in the
+  // functional groups (shared, and per frame).
+  const frames = o.enhancedZ;
+  const rescale = frames ? [] : [
+    ...el(0x0028, 0x1052, ascii("-1024")),
+    ...el(0x0028, 0x1053, ascii("1")),
+  ];
+  const groups = !frames ? [] : [
+    ...el(
+      0x5200,
+      0x9229,
+      item([
+        ...el(0x0020, 0x9116, item(el(0x0020, 0x0037, orientation))),
+        ...el(
+          0x0028,
+          0x9145,
+          item([
+            ...el(0x0028, 0x1052, ascii("-1024")),
+            ...el(0x0028, 0x1053, ascii("1")),
+          ]),
+        ),
+      ]),
+    ),
+    ...el(
+      0x5200,
+      0x9230,
+      frames.flatMap((fz) =>
+        item(el(0x0020, 0x9113, item(el(0x0020, 0x0032, ascii(`0\\0\\${fz}`)))))
+      ),
+    ),
   ];
   return new Uint8Array([
     ...el(0x0008, 0x0060, ascii("CT")),
     ...where,
     ...el(0x0028, 0x0002, u16(1)),
     ...el(0x0028, 0x0004, ascii("MONOCHROME2")),
+    ...(frames ? el(0x0028, 0x0008, ascii(String(frames.length))) : []),
     ...el(0x0028, 0x0010, u16(h)),
     ...el(0x0028, 0x0011, u16(w)),
     ...el(0x0028, 0x0100, u16(16)),
     ...el(0x0028, 0x0101, u16(16)),
     ...el(0x0028, 0x0102, u16(15)),
     ...el(0x0028, 0x0103, u16(0)),
-    ...el(0x0028, 0x1052, ascii("-1024")),
-    ...el(0x0028, 0x1053, ascii("1")),
+    ...rescale,
+    ...groups,
     ...el(0x7fe0, 0x0010, px),
   ]);
 }
@@ -483,4 +524,50 @@ Deno.test("predict's inputs: a 4-D NIfTI gives its first volume and a note that 
     notes.join("\n"),
     /phases\.nii: 3 volumes along the 4th dimension; predicted on the first only/,
   );
+});
+
+/** The windowed model inputs predict makes of `paths`, and its notes. */
+async function inputsOf(paths: string[], size: number) {
+  const notes: string[] = [];
+  const prep: PredictPreprocessing = {
+    window: [-200, 250],
+    dataSize: [size, size],
+    imageSize: size,
+    transforms: [],
+  };
+  const items = await loadInputs(paths, prep, notes);
+  return { slices: items[0].slices.map((s) => Array.from(s.image.input)), notes };
+}
+
+Deno.test("predict's DICOM inputs: a feet-first series and an enhanced CT give the radiological view in HU", async () => {
+  const w = 6, h = 4, d = 3;
+  // Head-first supine as stored: columns toward the patient's left, slice z at 10 z mm.
+  const hfs = (k: number) => Int16Array.from({ length: w * h }, (_, i) => -300 + 40 * i + 7 * k);
+  const mirror = (a: Int16Array) =>
+    Int16Array.from(a, (_, i) => a[Math.floor(i / w) * w + (w - 1 - (i % w))]);
+  const tmp = await Deno.makeTempDir();
+  const head = join(tmp, "hfs"), feet = join(tmp, "ffs");
+  await Deno.mkdir(head);
+  await Deno.mkdir(feet);
+  for (let k = 0; k < d; k++) {
+    await Deno.writeFile(join(head, `${k}.dcm`), dicom(hfs(k), w, h, 10 * k));
+    // Feet-first: the same anatomy, columns toward the right (mirrored),
+    // files named from the top down.
+    await Deno.writeFile(
+      join(feet, `${d - 1 - k}.dcm`),
+      dicom(mirror(hfs(k)), w, h, 10 * k, { orientation: "-1\\0\\0\\0\\1\\0" }),
+    );
+  }
+  const want = await inputsOf([head], w);
+  const got = await inputsOf([feet], w);
+  assert.deepEqual(got.slices, want.slices);
+  assert.match(got.notes.join("\n"), /flipped left-right into the radiological view/);
+  // Enhanced CT: three frames stored from the top down, the rescale and the
+  // positions only in the functional groups (HU were 1024 too high before).
+  const frames = Int16Array.from([2, 1, 0].flatMap((k) => [...hfs(k)]));
+  const enhanced = join(tmp, "enhanced.dcm");
+  await Deno.writeFile(enhanced, dicom(frames, w, h, undefined, { enhancedZ: [20, 10, 0] }));
+  const e = await inputsOf([enhanced], w);
+  assert.deepEqual(e.slices, want.slices);
+  assert.match(e.notes.join("\n"), /stored from superior to inferior; taken from inferior/);
 });

@@ -44,6 +44,12 @@ export const TAG = {
   rescaleSlope: "x00281053",
   modalityLut: "x00283000",
   pixelData: "x7fe00010",
+  sharedGroups: "x52009229",
+  perFrameGroups: "x52009230",
+  pixelMeasures: "x00289110",
+  planePosition: "x00209113",
+  planeOrientation: "x00209116",
+  pixelValueTransformation: "x00289145",
   floatPixelData: "x7fe00008",
   doublePixelData: "x7fe00009",
 } as const;
@@ -122,6 +128,13 @@ function numbers(ds: DataSet, tag: string, count: number): number[] | null {
   return out;
 }
 
+/** `numbers` of a data set that may be missing. */
+const nums0 = (ds: DataSet | null, tag: string, count: number) =>
+  ds ? numbers(ds, tag, count) : null;
+
+/** `number` of a data set that may be missing. */
+const number0 = (ds: DataSet | null, tag: string) => (ds ? number(ds, tag) : null);
+
 /** A single decimal string value, or null. */
 function number(ds: DataSet, tag: string): number | null {
   const v = ds.elements[tag] ? ds.floatString(tag, 0) : undefined;
@@ -140,24 +153,47 @@ function text(ds: DataSet, tag: string): string | null {
   return v ? v : null;
 }
 
+/** Item `index` of sequence `tag` in `ds`, or null. */
+function item(ds: DataSet | null, tag: string, index = 0): DataSet | null {
+  const items = ds?.elements[tag]?.items;
+  return items && index < items.length ? items[index].dataSet ?? null : null;
+}
+
+/**
+ * Where frame `frame` of an enhanced multi-frame file (Enhanced CT) keeps
+ * the attributes of functional group `macro`: its own per-frame group,
+ * else the shared one, else nowhere (null). Such files have no top-level
+ * rescale or position: they are only there.
+ */
+function group(ds: DataSet, frame: number, macro: string): DataSet | null {
+  return item(item(ds, TAG.perFrameGroups, frame), macro) ??
+    item(item(ds, TAG.sharedGroups), macro);
+}
+
 /** The header fields of `DicomMeta` (frame counts are filled in here too). */
 export function readMeta(parsed: ParsedDicom, frame: number): DicomMeta {
   const ds = parsed.dataSet;
-  const spacing = numbers(ds, TAG.pixelSpacing, 2);
+  // Top level first; an enhanced file's functional groups where it has none.
+  const g = (macro: string) => group(ds, frame, macro);
+  const nums = (tag: string, count: number, macro: string) =>
+    numbers(ds, tag, count) ?? nums0(g(macro), tag, count);
+  const one = (tag: string, macro: string) => number(ds, tag) ?? number0(g(macro), tag);
+  const spacing = nums(TAG.pixelSpacing, 2, TAG.pixelMeasures);
   const frames = integer(ds, TAG.frames);
+  const transform = TAG.pixelValueTransformation;
   return {
     modality: text(ds, TAG.modality),
     patientPosition: text(ds, TAG.patientPosition),
-    imagePosition: numbers(ds, TAG.imagePosition, 3),
-    imageOrientation: numbers(ds, TAG.imageOrientation, 6),
+    imagePosition: nums(TAG.imagePosition, 3, TAG.planePosition),
+    imageOrientation: nums(TAG.imageOrientation, 6, TAG.planeOrientation),
     pixelSpacing: spacing ? [spacing[0], spacing[1]] : null,
-    sliceThickness: number(ds, TAG.sliceThickness),
+    sliceThickness: one(TAG.sliceThickness, TAG.pixelMeasures),
     seriesInstanceUid: text(ds, TAG.seriesInstanceUid),
     instanceNumber: integer(ds, TAG.instanceNumber),
     windowCenter: number(ds, TAG.windowCenter),
     windowWidth: number(ds, TAG.windowWidth),
-    rescaleSlope: number(ds, TAG.rescaleSlope),
-    rescaleIntercept: number(ds, TAG.rescaleIntercept),
+    rescaleSlope: one(TAG.rescaleSlope, transform),
+    rescaleIntercept: one(TAG.rescaleIntercept, transform),
     transferSyntax: parsed.transferSyntax,
     photometricInterpretation: text(ds, TAG.photometric),
     frames: frames !== null && frames > 0 ? frames : 1,
