@@ -27,8 +27,13 @@ plateau_metrics = [1.0, 0.9, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.8, 0.8, 0.7, 0.7]
 cases = {
     "step": trajectory(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5), 10),
     "cosine": trajectory(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=8, eta_min=0.01), 8),
+    # Past tMax: the cosine comes back up, as torch's does.
+    "cosine_long": trajectory(
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4, eta_min=0.01), 13
+    ),
+    # A step() after each of the 20 batches: torch allows the 20th.
     "onecycle": trajectory(
-        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.2, total_steps=20), 19
+        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.2, total_steps=20), 20
     ),
     "plateau": trajectory(
         lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=2),
@@ -53,6 +58,43 @@ def momentum_trajectory(make_opt, key, steps):
     return values
 
 
+def by_hand(make, steps, at, lr):
+    """A trajectory whose lr is set by hand to `lr` after `at` steps (chainable schedules keep it)."""
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.5)
+    sched = make(opt)
+    lrs = [opt.param_groups[0]["lr"]]
+    for i in range(steps):
+        opt.step()
+        sched.step()
+        if i + 1 == at:
+            opt.param_groups[0]["lr"] = lr
+        lrs.append(opt.param_groups[0]["lr"])
+    return lrs
+
+
+def chained(steps):
+    """StepLR and CosineAnnealingLR on one optimizer: torch multiplies their effects."""
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.5)
+    a = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+    b = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(steps):
+        opt.step()
+        a.step()
+        b.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    return lrs
+
+
+cases["step_by_hand"] = by_hand(
+    lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.5), 12, 6, 0.3
+)
+cases["cosine_by_hand"] = by_hand(
+    lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10), 9, 6, 0.3
+)
+cases["chained"] = chained(10)
 cases["onecycle_momentum"] = momentum_trajectory(lambda ps: torch.optim.SGD(ps, lr=0.5), "momentum", 19)
 cases["onecycle_beta1"] = momentum_trajectory(lambda ps: torch.optim.Adam(ps, lr=0.5), "betas", 19)
 out = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "schedulers.json"

@@ -184,6 +184,11 @@ Deno.test("LiTSDataset reads 16-bit and RGB PNG splits", async () => {
     [...(await raw.get(0)).image.data],
     [1000 / 65535, 3000 / 65535].map(Math.fround),
   );
+  // With the uint8 cache asked for: the same values (it held 16-bit slices
+  // min-max scaled, which came back as [0, 1]).
+  const cached = new LiTSDataset({ root, split: "train", normalize: "none", cache: true });
+  assert.deepEqual([...(await cached.get(0)).image.data], [...(await raw.get(0)).image.data]);
+  cached.close();
 });
 
 Deno.test("LiTSDataset uint8 cache: same samples, reused, rebuilt when the CSV changes", async () => {

@@ -48,16 +48,61 @@ Deno.test("CosineAnnealingLR follows torch's", () => {
   );
 });
 
-Deno.test("OneCycleLR follows torch's and refuses steps past the end", () => {
+Deno.test("CosineAnnealingLR past tMax comes back up as torch's", () => {
   assertLrs(
-    run((o) => new optim.OneCycleLR(o, { maxLr: 0.2, totalSteps: 20 }), 19),
+    run((o) => new optim.CosineAnnealingLR(o, { tMax: 4, etaMin: 0.01 }), 13),
+    fixtures.cosine_long,
+    "cosine_long",
+  );
+});
+
+Deno.test("OneCycleLR follows torch's: a step() after each of totalSteps batches, not one more", () => {
+  assertLrs(
+    run((o) => new optim.OneCycleLR(o, { maxLr: 0.2, totalSteps: 20 }), 20),
     fixtures.onecycle,
     "onecycle",
   );
   assert.throws(
-    () => run((o) => new optim.OneCycleLR(o, { maxLr: 0.2, totalSteps: 20 }), 20),
+    () => run((o) => new optim.OneCycleLR(o, { maxLr: 0.2, totalSteps: 20 }), 21),
     /more than totalSteps 20/,
   );
+});
+
+Deno.test("StepLR and CosineAnnealingLR keep an lr set by hand, and chain, as torch's", () => {
+  const byHand = (make: (o: optim.SGD) => optim.LRScheduler, steps: number) => {
+    using model = new nn.Linear(1, 1, { bias: false });
+    const opt = new optim.SGD(model.parameters(), { lr: 0.5 });
+    const sched = make(opt);
+    const lrs = [opt.paramGroups[0].options.lr];
+    for (let i = 0; i < steps; i++) {
+      sched.step();
+      if (i + 1 === 6) opt.paramGroups[0].options.lr = 0.3; // set by hand after 6 steps
+      lrs.push(opt.paramGroups[0].options.lr);
+    }
+    return lrs;
+  };
+  assertLrs(
+    byHand((o) => new optim.StepLR(o, { stepSize: 4, gamma: 0.5 }), 12),
+    fixtures.step_by_hand,
+    "step_by_hand",
+  );
+  assertLrs(
+    byHand((o) => new optim.CosineAnnealingLR(o, { tMax: 10 }), 9),
+    fixtures.cosine_by_hand,
+    "cosine_by_hand",
+  );
+  // Two schedules on one optimizer multiply their effects (the last no longer wins).
+  using model = new nn.Linear(1, 1, { bias: false });
+  const opt = new optim.SGD(model.parameters(), { lr: 0.5 });
+  const a = new optim.StepLR(opt, { stepSize: 3, gamma: 0.5 });
+  const b = new optim.CosineAnnealingLR(opt, { tMax: 10 });
+  const lrs = [opt.paramGroups[0].options.lr];
+  for (let i = 0; i < 10; i++) {
+    a.step();
+    b.step();
+    lrs.push(opt.paramGroups[0].options.lr);
+  }
+  assertLrs(lrs, fixtures.chained, "chained");
 });
 
 Deno.test("OneCycleLR cycles SGD's momentum and Adam's beta1 as torch's default does", () => {
@@ -100,7 +145,7 @@ Deno.test("ReduceLROnPlateau follows torch's", () => {
   );
 });
 
-Deno.test("a scheduler's state dict resumes the schedule", () => {
+Deno.test("a scheduler's state dict resumes the schedule (with its optimizer's, as in torch)", () => {
   using model = new nn.Linear(1, 1);
   const opt = new optim.SGD(model.parameters(), { lr: 1 });
   const a = new optim.StepLR(opt, { stepSize: 2, gamma: 0.1 });
@@ -109,6 +154,8 @@ Deno.test("a scheduler's state dict resumes the schedule", () => {
   a.step();
   const opt2 = new optim.SGD(model.parameters(), { lr: 1 });
   const b = new optim.StepLR(opt2, { stepSize: 2, gamma: 0.1 });
+  // The lr lives in the optimizer's state: the schedule carries on from it.
+  opt2.loadStateDict(opt.stateDict());
   b.loadStateDict(a.stateDict());
   a.step();
   b.step();

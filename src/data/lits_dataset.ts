@@ -126,7 +126,11 @@ export class LiTSDataset implements Dataset {
     this.height = first.height;
     this.#first = this.path(0);
 
-    if (options.cache) {
+    // The cache holds a byte a pixel: 16-bit images min-max scaled into it,
+    // which "none" (values over the bit depth's maximum) cannot undo, so they
+    // are read from their files then (two different 16-bit slices came out
+    // as one image).
+    if (options.cache && !(this.#normalize === "none" && first.maxValue !== 255)) {
       this.#cachePath = typeof options.cache === "string"
         ? resolve(options.cache)
         : join(this.root, `${this.split}_u8.cache`);

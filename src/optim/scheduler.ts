@@ -41,15 +41,21 @@ export abstract class LRScheduler {
     return this.optimizer.paramGroups.map((g) => g.options.lr);
   }
 
-  /** The lr of group `i` after `epoch` steps. */
-  protected abstract lrAt(epoch: number, i: number): number;
+  /**
+   * Group `i`'s lr for step `epoch`, from its lr now (`lr`): PyTorch's
+   * chainable form, so that an lr set by hand, or a second schedule on the
+   * same optimizer, carries on as in PyTorch instead of being overwritten.
+   */
+  protected abstract nextLr(epoch: number, i: number, lr: number): number;
 
   /** Advances the schedule by one step and sets the groups' lr. */
   step(): void {
     // PyTorch's deprecated step(epoch) would be ignored silently here.
     checkArity(`optim.${this.constructor.name}.step`, arguments.length, 0, "sched.step()");
     this.lastEpoch++;
-    this.optimizer.paramGroups.forEach((g, i) => (g.options.lr = this.lrAt(this.lastEpoch, i)));
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.options.lr = this.nextLr(this.lastEpoch, i, g.options.lr);
+    });
   }
 
   /** The schedule's position, for checkpoints. */
@@ -91,14 +97,15 @@ export class StepLR extends LRScheduler {
     this.stepSize = o.stepSize;
     this.gamma = o.gamma ?? 0.1;
   }
-  protected lrAt(epoch: number, i: number): number {
-    return this.baseLrs[i] * this.gamma ** Math.floor(epoch / this.stepSize);
+  protected nextLr(epoch: number, _i: number, lr: number): number {
+    return epoch % this.stepSize === 0 ? lr * this.gamma : lr;
   }
 }
 
 /**
  * Cosine annealing from the initial lr to `etaMin` over `tMax` steps
- * (`CosineAnnealingLR`, closed form).
+ * (`CosineAnnealingLR`), in PyTorch's recursive form: the closed form's
+ * values unless the lr is changed between steps.
  *
  * @example
  * ```ts
@@ -125,16 +132,23 @@ export class CosineAnnealingLR extends LRScheduler {
     this.tMax = o.tMax;
     this.etaMin = o.etaMin ?? 0;
   }
-  protected lrAt(epoch: number, i: number): number {
-    const cos = (1 + Math.cos((Math.PI * epoch) / this.tMax)) / 2;
-    return this.etaMin + (this.baseLrs[i] - this.etaMin) * cos;
+  protected nextLr(epoch: number, i: number, lr: number): number {
+    const t = this.tMax, eta = this.etaMin;
+    // PyTorch's recursive form; at the bottom of each cycle (where its
+    // ratio would divide by zero) the step back up.
+    if ((epoch - 1 - t) % (2 * t) === 0) {
+      return lr + ((this.baseLrs[i] - eta) * (1 - Math.cos(Math.PI / t))) / 2;
+    }
+    const ratio = (1 + Math.cos((Math.PI * epoch) / t)) /
+      (1 + Math.cos((Math.PI * (epoch - 1)) / t));
+    return ratio * (lr - eta) + eta;
   }
 }
 
 /** Options of `OneCycleLR` (torch's names in camelCase). */
 export interface OneCycleLROptions {
-  /** Peak learning rate. */
-  maxLr: number;
+  /** Peak learning rate: one for every group, or one per group (as torch's max_lr list). */
+  maxLr: number | number[];
   /** Number of `step()` calls in the cycle. */
   totalSteps: number;
   /** Fraction of the cycle spent warming up (default 0.3). */
@@ -171,7 +185,8 @@ export interface OneCycleLROptions {
  * ```
  */
 export class OneCycleLR extends LRScheduler {
-  readonly maxLr: number;
+  /** Each group's peak learning rate. */
+  readonly maxLrs: number[];
   readonly totalSteps: number;
   readonly pctStart: number;
   readonly divFactor: number;
@@ -197,8 +212,20 @@ export class OneCycleLR extends LRScheduler {
     if (!Number.isInteger(o.totalSteps) || o.totalSteps < 2) {
       throw new Error(`optim.OneCycleLR: totalSteps must be an integer >= 2, got ${o.totalSteps}`);
     }
-    if (!(o.maxLr > 0)) throw new Error(`optim.OneCycleLR: maxLr must be > 0, got ${o.maxLr}`);
-    this.maxLr = o.maxLr;
+    const groups = optimizer.paramGroups.length;
+    const peaks = Array.isArray(o.maxLr) ? o.maxLr : Array(groups).fill(o.maxLr);
+    if (peaks.length !== groups) {
+      throw new Error(
+        `optim.OneCycleLR: maxLr has ${peaks.length} values for ${groups} parameter groups; ` +
+          "give one number, or one per group",
+      );
+    }
+    peaks.forEach((m) => {
+      if (!(typeof m === "number" && m > 0)) {
+        throw new Error(`optim.OneCycleLR: maxLr must be > 0, got ${JSON.stringify(o.maxLr)}`);
+      }
+    });
+    this.maxLrs = peaks;
     this.totalSteps = o.totalSteps;
     this.pctStart = o.pctStart ?? 0.3;
     this.divFactor = o.divFactor ?? 25;
@@ -220,8 +247,8 @@ export class OneCycleLR extends LRScheduler {
   }
   /** Sets every group's lr and (when cycling) momentum for `step`. */
   private apply(step: number): void {
-    for (const g of this.optimizer.paramGroups) {
-      g.options.lr = this.lrAt(step);
+    for (const [i, g] of this.optimizer.paramGroups.entries()) {
+      g.options.lr = this.lrAt(step, i);
       if (!this.cycleMomentum) continue;
       const m = this.at(step, this.maxMomentum, this.baseMomentum, this.maxMomentum);
       const opts = g.options as Record<string, unknown>;
@@ -235,13 +262,18 @@ export class OneCycleLR extends LRScheduler {
     this.lastEpoch++;
     this.apply(this.lastEpoch);
   }
-  protected lrAt(step: number): number {
-    const initial = this.maxLr / this.divFactor;
-    return this.at(step, initial, this.maxLr, initial / this.finalDivFactor);
+  protected nextLr(step: number, i: number): number {
+    return this.lrAt(step, i);
+  }
+  private lrAt(step: number, i: number): number {
+    const initial = this.maxLrs[i] / this.divFactor;
+    return this.at(step, initial, this.maxLrs[i], initial / this.finalDivFactor);
   }
   /** Cosine from `start` to `peak` over the warm-up, then from `peak` to `end`. */
   private at(step: number, start: number, peak: number, end: number): number {
-    if (step >= this.totalSteps) {
+    // As PyTorch: a step() after each of totalSteps batches is allowed (the
+    // last one past the cycle's end), one more is not.
+    if (step > this.totalSteps) {
       throw new Error(`OneCycleLR: stepped ${step} times, more than totalSteps ${this.totalSteps}`);
     }
     const warmEnd = this.pctStart * this.totalSteps - 1;
