@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { train } from "../mod.ts";
+import { data, train } from "../mod.ts";
+import { compose } from "../src/data/transforms/compose.ts";
 import { pixelStats } from "../src/train/data.ts";
 import { openSplit } from "../src/train/data.ts";
 import { resumeConfig } from "../src/train/cli.ts";
@@ -107,4 +108,36 @@ Deno.test("--resume of a run from before --input-window keeps it off", async () 
   await Deno.writeTextFile(join(out, "config.json"), JSON.stringify(old));
   const config = await resumeConfig({ ...train.DEFAULTS, out }, new Set(["out"]));
   assert.equal(config.inputWindow, null);
+});
+
+Deno.test("an input window is taken in HU: a slice that does not span the PNG's range is not stretched first", async () => {
+  // One slice of the course's [-200, 250] HU PNGs, pixels 30..200 only
+  // (HU -147 .. 153): min-max scaled before the window, as runs did, its 24
+  // HU pixel read as 0.32 of a 25..125 window instead of 0.
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(join(root, "train"));
+  const pixels = [30, 127, 128, 142, 156, 200];
+  await Deno.writeFile(
+    join(root, "train", "a.png"),
+    data.encodeGreyPng(Uint8Array.from(pixels), pixels.length, 1),
+  );
+  await Deno.writeTextFile(
+    join(root, "train_classes.csv"),
+    "filename,liver_visible,lesion_visible\na.png,1,0\n",
+  );
+  const w = train.windowTransform([25, 125], [-200, 250]);
+  const ds = openSplit(root, "train", train.sliceScaling([w]));
+  try {
+    const got = compose([w]).apply(ds.getSync(0).image, new data.Rng(0)).data;
+    const want = pixels.map((p) => {
+      const hu = -200 + (p / 255) * 450;
+      return Math.min(1, Math.max(0, (hu - 25) / 100));
+    });
+    got.forEach((v, i) =>
+      assert.ok(Math.abs(v - want[i]) < 1e-5, `pixel ${pixels[i]}: ${v} vs ${want[i]}`)
+    );
+  } finally {
+    ds.close();
+  }
+  assert.equal(train.sliceScaling([{ name: "Resize", size: [8, 8] }]), "minmax");
 });

@@ -2,8 +2,9 @@
  * `deno task export --checkpoint FILE [--format onnx] [--out FILE]`: the
  * model of a checkpoint (checkpoint.safetensors, best.safetensors, or a
  * state dict with `--model` and `--image-size`) as an ONNX file that takes
- * images as the dataset gives them (min-max scaled to [0, 1]) and applies
- * the checkpoint's standardisation itself. The file is written atomically:
+ * images as the run's dataset gave them (scaled to [0, 1]: over 255 where
+ * the run has an input window, else min-max; `train.sliceScaling`) and
+ * applies the checkpoint's input window and standardisation itself. The file is written atomically:
  * a failed export leaves nothing at `--out`.
  *
  * @module

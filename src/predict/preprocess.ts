@@ -22,6 +22,7 @@ import type { TransformSpec } from "../data/transforms/transform.ts";
 import { Rng } from "../data/rng.ts";
 import type { Image } from "../data/types.ts";
 import type { ModelSpec } from "../train/setup.ts";
+import { sliceScaling } from "../train/intensity_window.ts";
 import { UsageError } from "../train/errors.ts";
 
 /** What predict does to each image, resolved from the checkpoint and the flags. */
@@ -97,9 +98,18 @@ export function resolvePreprocessing(
   return { window, dataSize, imageSize, transforms };
 }
 
-/** The model input of an image in its file's own scale (a PNG's 0..255, a JPEG's). */
-export function prepareImage(image: Image, p: PredictPreprocessing): PreparedImage {
-  const scaled = minMaxNormalize(Float32Array.from(image.data));
+/**
+ * The model input of an image in its file's own scale (a PNG's 0..255 or
+ * 0..65535 as `maxValue` says, a JPEG's; 0..255 when not given).
+ */
+export function prepareImage(
+  image: Image & { maxValue?: number },
+  p: PredictPreprocessing,
+): PreparedImage {
+  // As the run scaled its slices (an input window is in the data's units).
+  const scaled = sliceScaling(p.transforms) === "none"
+    ? Float32Array.from(image.data, (v) => v / (image.maxValue ?? 255))
+    : minMaxNormalize(Float32Array.from(image.data));
   const s = p.imageSize;
   const view = image.width === s && image.height === s
     ? scaled

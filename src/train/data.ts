@@ -101,12 +101,17 @@ export function checkDataLayout(root: string, splits: readonly string[] = SPLITS
  * Opens one split, with its uint8 cache in the cache folder (never inside
  * the user's data folder, which may be read-only or shared).
  */
-export function openSplit(root: string, split: string): LiTSDataset {
+export function openSplit(
+  root: string,
+  split: string,
+  normalize: "minmax" | "none" = "minmax",
+): LiTSDataset {
   const abs = resolve(root);
   const key = fingerprintBytes(new TextEncoder().encode(abs));
   const dir = join(cacheDir(), "u8");
   Deno.mkdirSync(dir, { recursive: true });
-  return new LiTSDataset({ root: abs, split, cache: join(dir, `${key}-${split}.cache`) });
+  const cache = join(dir, `${key}-${split}.cache`);
+  return new LiTSDataset({ root: abs, split, cache, normalize });
 }
 
 /**

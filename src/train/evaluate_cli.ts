@@ -20,6 +20,7 @@ import { SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "./flag_specs
 import { resolveDevice } from "./session.ts";
 import { testSplit, writeSplitReport } from "./test_report.ts";
 import { checkPrecision, inPrecision } from "./precision.ts";
+import { sliceScaling } from "./intensity_window.ts";
 
 const COMMAND = new Command({
   usage: "deno task evaluate --checkpoint FILE [flags]: evaluates a trained model on one split",
@@ -82,7 +83,8 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
       const root = v.data ?? runConfig?.data ?? await defaultSyntheticData(console.log);
       checkDataLayout(root, [v.split]);
       // Images of another size than the split's first are resized to it, not refused.
-      const ds = new ResizedSplit({ root, split: v.split });
+      const scaling = sliceScaling(spec.preprocessing?.transforms ?? []);
+      const ds = new ResizedSplit({ root, split: v.split, normalize: scaling });
       try {
         // A plain state dict's model takes the data's side unless --image-size says otherwise.
         if (!weights.spec) spec.options.imageSize ??= ds.width;

@@ -77,3 +77,20 @@ export function windowTransform(
     clip: true,
   };
 }
+
+/**
+ * How a run's slices are scaled to [0, 1] before its transforms: each by its
+ * own min and max (the course's default), but by the bit depth's maximum
+ * when the transforms clip an input window, which is in units of the data's
+ * HU window: stretched first, a slice that does not reach both ends of it
+ * was clipped at the wrong Hounsfield units.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * console.log(train.sliceScaling([train.windowTransform([25, 125], [-200, 250])])); // "none"
+ * ```
+ */
+export function sliceScaling(transforms: readonly TransformSpec[]): "minmax" | "none" {
+  return transforms.some((t) => t.name === "ScaleIntensityRange") ? "none" : "minmax";
+}

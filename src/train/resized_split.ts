@@ -20,6 +20,8 @@ export interface ResizedSplitSpec {
   split: string;
   /** Check at open time that every listed file exists. */
   checkFiles?: boolean;
+  /** Each slice over its own min and max (default), or over its bit depth's maximum ("none"). */
+  normalize?: "minmax" | "none";
 }
 
 /** The images of one split at the split's size (see the module doc). */
@@ -63,7 +65,7 @@ export class ResizedSplit implements Dataset {
     return this.#ds.classCounts();
   }
 
-  /** Sample `i`, min-max scaled and resized to the split's size when it differs. */
+  /** Sample `i`, scaled to [0, 1] and resized to the split's size when it differs. */
   get(i: number): Promise<Sample> {
     // The executor runs now; a throw in it (bad index or file) rejects rather than throws.
     return new Promise((resolve) => resolve(this.getSync(i)));
@@ -79,7 +81,9 @@ export class ResizedSplit implements Dataset {
       throw new Error(`${path}: cannot read: ${(e as Error).message}`);
     }
     let image = decodeImage(bytes, path);
-    minMaxNormalize(image.data);
+    if (this.#spec.normalize === "none") {
+      for (let k = 0; k < image.data.length; k++) image.data[k] /= image.maxValue;
+    } else minMaxNormalize(image.data);
     const { width, height } = this.#ds;
     if (image.width !== width || image.height !== height) {
       image = { ...resize(image, [height, width]), maxValue: image.maxValue };

@@ -80,8 +80,10 @@ export async function openRunData(
 ): Promise<RunData> {
   const root = config.data ?? await defaultSyntheticData(log);
   checkDataLayout(root);
-  const train = openSplit(root, "train"), val = openSplit(root, "val");
-  const test = openSplit(root, "test");
+  // An input window is in the data's HU units: slices scaled by 255, not stretched.
+  const scaling = config.inputWindow ? "none" : "minmax";
+  const train = openSplit(root, "train", scaling), val = openSplit(root, "val", scaling);
+  const test = openSplit(root, "test", scaling);
   const close = () => [train, val, test].forEach((ds) => ds.close());
   try {
     // Once per run, before training: a missing class skews every metric after.
