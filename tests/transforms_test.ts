@@ -95,6 +95,13 @@ Deno.test("flips, crops, pads and erase give exact pixels", () => {
   // torchvision rounds (H - h) / 2 half to even: (5 - 2) / 2 = 1.5 -> 2, (4 - 1) / 2 = 1.5 -> 2.
   const c = F.centerCrop(ramp(4, 5), [2, 1]);
   assert.deepEqual([...c.data], [10, 14]);
+  // Larger than the image: torchvision pads floor(deficit / 2) before, so a
+  // 7 x 8 crop of 5 x 4 rows x columns puts pixel (0, 0) at row 1, column 1
+  // (rounding -1.5 to even put it at 2, 2).
+  const big = F.centerCrop(ramp(5, 4), [7, 8]);
+  assert.equal(big.data[1 * 8 + 1], 0);
+  assert.equal(big.data[4 * 8 + 5], 19); // pixel (3, 4), the last
+  assert.equal(big.data.filter((v) => v !== 0).length, 19);
   assert.deepEqual([...F.pad(a, 1, 9).data.slice(0, 7)], [9, 9, 9, 9, 9, 9, 0]);
   assert.deepEqual([...F.pad(a, [1, 0, 1, 0], 0, "reflect").data], [1, 0, 1, 2, 1, 4, 3, 4, 5, 4]);
   assert.deepEqual([...F.pad(a, [0, 1, 0, 0], 0, "edge").data], [0, 1, 2, 0, 1, 2, 3, 4, 5]);

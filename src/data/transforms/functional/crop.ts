@@ -76,9 +76,12 @@ export function crop(
 export function centerCrop(image: Image, size: number | [number, number]): Image {
   checkImage(image, "centerCrop");
   const [ch, cw] = toSize(size, "centerCrop");
-  const top = roundHalfEven((image.height - ch) / 2);
-  const left = roundHalfEven((image.width - cw) / 2);
-  return crop(image, top, left, ch, cw);
+  // Larger than the image: padded by the floor of half the deficit before
+  // (torchvision pads [d // 2, (d + 1) // 2]); rounding -1.5 to even put the
+  // image a row or column off where the deficit is 3 mod 4.
+  const offset = (size: number, c: number) =>
+    c > size ? -Math.floor((c - size) / 2) : roundHalfEven((size - c) / 2);
+  return crop(image, offset(image.height, ch), offset(image.width, cw), ch, cw);
 }
 
 /**

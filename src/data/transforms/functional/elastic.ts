@@ -10,7 +10,7 @@
  */
 import type { Rng } from "../../rng.ts";
 import type { Image } from "../../types.ts";
-import { checkImage, scratchImage } from "../image.ts";
+import { checkImage, roundHalfEven, scratchImage } from "../image.ts";
 import { gaussianBlur } from "./intensity.ts";
 import { tapBilinear, type WarpOptions } from "./warp.ts";
 
@@ -131,7 +131,7 @@ export function displace(
     for (let x = 0; x < w; x++, i++) {
       const sx = x + dx[i], sy = y + dy[i];
       if (nearest) {
-        const ix = Math.round(sx), iy = Math.round(sy);
+        const ix = roundHalfEven(sx), iy = roundHalfEven(sy); // ties to even, as grid_sample
         out.data[i] = ix >= 0 && ix < w && iy >= 0 && iy < h ? data[iy * w + ix] : fill;
       } else {
         const fx = Math.floor(sx), fy = Math.floor(sy);

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Image } from "../../types.ts";
-import { checkImage, scratchImage } from "../image.ts";
+import { checkImage, roundHalfEven, scratchImage } from "../image.ts";
 
 /** How a warp reads between pixels. */
 export type Interpolation = "bilinear" | "nearest";
@@ -46,7 +46,8 @@ export function warpAffine(image: Image, m: readonly number[], opts: WarpOptions
     for (let y = 0; y < h; y++) {
       const sx0 = m1 * y + m2, sy0 = m4 * y + m5, row = y * w;
       for (let x = 0; x < w; x++) {
-        const ix = Math.round(sx0 + m0 * x), iy = Math.round(sy0 + m3 * x);
+        // Ties to even, as grid_sample's nearest (nearbyint).
+        const ix = roundHalfEven(sx0 + m0 * x), iy = roundHalfEven(sy0 + m3 * x);
         o[row + x] = ix >= 0 && ix < w && iy >= 0 && iy < h ? data[iy * w + ix] : fill;
       }
     }
