@@ -211,9 +211,22 @@ Deno.test("bad input fails loudly and names the place", () => {
       }),
     /expected 3 \(binary\) or 3 x C/,
   );
-  // Class 2 has no sample, so its one-vs-rest AUC is undefined: sklearn raises too.
+  // Class 2 has no sample, so its one-vs-rest AUC is undefined: sklearn raises too,
+  // for the weighted average as well (which used to leave it out silently) and
+  // for AP (whose macro average used to count it as 0).
+  const absent = new Float32Array([0.6, 0.3, 0.1, 0.2, 0.7, 0.1]);
+  for (const average of ["macro", "weighted"] as const) {
+    for (const f of [metrics.rocAuc, metrics.averagePrecision]) {
+      assert.throws(() => f([0, 1], absent, { average }), /class 2 has no samples in yTrue/);
+    }
+  }
+  // A length that is no multiple of the labels': said so, not "numClasses 2.5".
   assert.throws(
-    () => metrics.rocAuc([0, 1], new Float32Array([0.6, 0.3, 0.1, 0.2, 0.7, 0.1])),
-    /class 2 against the rest/,
+    () => metrics.rocAuc([0, 1, 0, 1], new Float32Array(10)),
+    /scores has 10 entries; expected 4 \(binary\) or 4 x C/,
+  );
+  assert.throws(
+    () => metrics.rocAuc([0, 1], absent),
+    /class 2 has no samples/,
   );
 });

@@ -95,8 +95,8 @@ function binaryOrOneVsRest(
   if (n === 0) throw new RangeError(`${fn}: no samples`);
   const k = options.numClasses ?? scores.length / n;
   if (k === 1 && options.numClasses === undefined) return binary(yTrue, scores, options);
-  checkNumClasses(fn, k);
-  if (k < 2 || scores.length !== n * k) {
+  if (options.numClasses !== undefined) checkNumClasses(fn, k);
+  if (!Number.isInteger(k) || k < 2 || scores.length !== n * k) {
     throw new RangeError(
       `${fn}: scores has ${scores.length} entries; expected ${n} (binary) or ${n} x C (one ` +
         `score column per class)${options.numClasses ? ` with C = ${options.numClasses}` : ""}`,
@@ -107,8 +107,16 @@ function binaryOrOneVsRest(
   for (let c = 0; c < k; c++) {
     let support = 0;
     for (const v of y) if (v === c) support++;
+    // As sklearn, which scores every column: a class absent from yTrue has
+    // no one-vs-rest value (it was left out of "weighted", and scored 0 in
+    // the macro AP, both silently).
+    if (support === 0) {
+      throw new RangeError(
+        `${fn}: class ${c} has no samples in yTrue, so its one-vs-rest value is not defined ` +
+          "(sklearn raises too)",
+      );
+    }
     const w = options.average === "weighted" ? support : 1;
-    if (w === 0) continue;
     total += w * binary(y, scoreColumn(scores, k, c), { posLabel: c });
     weights += w;
   }
@@ -155,8 +163,9 @@ export function rocAuc(yTrue: Labels, scores: Scores, options: ScoreOptions = {}
  * Average precision, sklearn's `average_precision_score`: the
  * precision-recall curve summed as a step function, AP = sum_n (R_n -
  * R_{n-1}) P_n, with no interpolation. With a row-major [N, C] score matrix
- * it is the one-vs-rest average over the classes. A class without positives
- * scores 0 (sklearn warns and gives the same).
+ * it is the one-vs-rest average over the classes. A binary curve without
+ * positives scores 0 (sklearn warns and gives the same); with a score matrix,
+ * a class absent from yTrue throws, as in sklearn.
  *
  * @param yTrue Labels: 0/1 for binary, 0..C-1 with a score matrix.
  * @param scores N scores, or N x C scores row by row.
