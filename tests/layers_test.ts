@@ -379,8 +379,18 @@ Deno.test("layers: loadStateDict checks keys and shapes; strict false ignores ex
       () => fc.loadStateDict(new Map([["weight", w], ["bias", b], ["extra", b]])),
       /extra/,
     );
-    fc.loadStateDict(new Map([["weight", w], ["bias", b], ["extra", b]]), { strict: false });
+    // As PyTorch's _IncompatibleKeys: what was not loaded, and what was not known.
+    assert.deepEqual(
+      fc.loadStateDict(new Map([["weight", w], ["bias", b], ["extra", b]]), { strict: false }),
+      { missingKeys: [], unexpectedKeys: ["extra"] },
+    );
     assertClose(fc.weight, [1, 2, 3, 4, 5, 6], { what: "weight" });
+    const partial = new nn.Linear(3, 2);
+    assert.deepEqual(partial.loadStateDict(new Map([["weight", w]]), { strict: false }), {
+      missingKeys: ["bias"],
+      unexpectedKeys: [],
+    });
+    partial.dispose();
     const y = noGrad(() => fc.forward(tensor([[1, 0, -1]])).toArray());
     assertClose(y, [1 - 3 + 0.5, 4 - 6 - 0.5], { what: "output" });
   });

@@ -3,7 +3,7 @@
  *
  * @module
  */
-export { type LoadOptions, Module, Parameter } from "./module.ts";
+export { type IncompatibleKeys, type LoadOptions, Module, Parameter } from "./module.ts";
 export { Linear, type LinearOptions } from "./linear.ts";
 export { Conv2d, type Conv2dLayerOptions } from "./conv.ts";
 export { BatchNorm2d, type BatchNormLayerOptions } from "./batchnorm.ts";

@@ -48,6 +48,14 @@ export interface RemovableHandle {
   remove(): void;
 }
 
+/** What `loadStateDict` returns: PyTorch's `_IncompatibleKeys`, in camelCase. */
+export interface IncompatibleKeys {
+  /** The module's keys the state dict did not have (left as they were). */
+  missingKeys: string[];
+  /** The state dict's keys the module does not have (ignored). */
+  unexpectedKeys: string[];
+}
+
 /** Options of `loadStateDict`. */
 export interface LoadOptions {
   /** Fail on missing or unexpected keys (default true). */
@@ -223,9 +231,18 @@ export abstract class Module {
    * optimizers keep working). Everything is checked before anything is
    * written: shapes (and dtypes) must match, and with `strict` (default)
    * missing and unexpected keys are errors too; one Error lists every
-   * problem.
+   * problem. Returns the keys it did not load and those it did not know, as
+   * PyTorch's `load_state_dict` (with `strict: false`, what stayed as it was).
+   *
+   * @example
+   * ```ts
+   * import { nn } from "@lits/vision";
+   * const fc = new nn.Linear(2, 2);
+   * const sd = new Map([["weight", fc.weight.detach()]]);
+   * console.log(fc.loadStateDict(sd, { strict: false })); // { missingKeys: [ "bias" ], unexpectedKeys: [] }
+   * ```
    */
-  loadStateDict(stateDict: Map<string, Tensor>, options: LoadOptions = {}): void {
+  loadStateDict(stateDict: Map<string, Tensor>, options: LoadOptions = {}): IncompatibleKeys {
     const strict = checkOptions<LoadOptions>(
       "loadStateDict",
       options,
@@ -256,6 +273,7 @@ export abstract class Module {
       if (src) copyInto(dst, src);
     }
     for (const m of this.modules()) m.afterLoad();
+    return { missingKeys: missing, unexpectedKeys: unexpected };
   }
 
   /** Called after `loadStateDict` wrote new values (for cached state). */
