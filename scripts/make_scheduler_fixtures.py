@@ -8,7 +8,8 @@ import pathlib
 import torch
 
 
-def trajectory(make, steps, metrics=None):
+def trajectory(make, steps, metrics=None, by_hand=None):
+    """The lr after each step; by_hand = (at, lr) sets it to lr after `at` steps."""
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=0.5)
     sched = make(opt)
@@ -19,6 +20,8 @@ def trajectory(make, steps, metrics=None):
             sched.step()
         else:
             sched.step(metrics[i])
+        if by_hand is not None and i + 1 == by_hand[0]:
+            opt.param_groups[0]["lr"] = by_hand[1]
         lrs.append(opt.param_groups[0]["lr"])
     return lrs
 
@@ -58,21 +61,6 @@ def momentum_trajectory(make_opt, key, steps):
     return values
 
 
-def by_hand(make, steps, at, lr):
-    """A trajectory whose lr is set by hand to `lr` after `at` steps (chainable schedules keep it)."""
-    p = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([p], lr=0.5)
-    sched = make(opt)
-    lrs = [opt.param_groups[0]["lr"]]
-    for i in range(steps):
-        opt.step()
-        sched.step()
-        if i + 1 == at:
-            opt.param_groups[0]["lr"] = lr
-        lrs.append(opt.param_groups[0]["lr"])
-    return lrs
-
-
 def chained(steps):
     """StepLR and CosineAnnealingLR on one optimizer: torch multiplies their effects."""
     p = torch.nn.Parameter(torch.zeros(1))
@@ -88,11 +76,12 @@ def chained(steps):
     return lrs
 
 
-cases["step_by_hand"] = by_hand(
-    lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.5), 12, 6, 0.3
+# The lr set by hand to 0.3 after 6 steps: chainable schedules carry on from it.
+cases["step_by_hand"] = trajectory(
+    lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.5), 12, by_hand=(6, 0.3)
 )
-cases["cosine_by_hand"] = by_hand(
-    lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10), 9, 6, 0.3
+cases["cosine_by_hand"] = trajectory(
+    lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10), 9, by_hand=(6, 0.3)
 )
 cases["chained"] = chained(10)
 cases["onecycle_momentum"] = momentum_trajectory(lambda ps: torch.optim.SGD(ps, lr=0.5), "momentum", 19)
