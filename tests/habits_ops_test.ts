@@ -397,3 +397,41 @@ Deno.test({
     );
   },
 });
+
+Deno.test("reductions of a 0-d tensor along dim 0 or -1 are the identity, as torch's", () => {
+  using s = tensor(3);
+  for (const d of [0, -1]) {
+    assert.equal(s.sum(d).item(), 3);
+    assert.equal(s.mean(d).item(), 3);
+    assert.equal(s.max(d).item(), 3);
+    assert.equal(s.min([d]).item(), 3);
+    assert.equal(s.argmax(d).item(), 0);
+  }
+  assert.throws(() => s.sum(1), /dimension 1 is out of range for a 0-d tensor/);
+});
+
+Deno.test("x.max() over everything gives a NaN result's gradient to the NaN elements, as torch.max(x)", () => {
+  using x = tensor([1, NaN, 3], undefined, { requiresGrad: true });
+  x.max().backward();
+  assert.deepEqual(Array.from(x.grad!.toArray()), [0, 1, 0]);
+  using y = tensor([2, NaN, NaN], undefined, { requiresGrad: true });
+  y.min().backward();
+  assert.deepEqual(Array.from(y.grad!.toArray()), [0, 0.5, 0.5]);
+});
+
+Deno.test("slice follows Python's x[start:end]: negative indices and clamping", () => {
+  using v = tensor([1, 2, 3, 4]);
+  assert.deepEqual(Array.from(v.slice(-2).toArray()), [3, 4]);
+  assert.deepEqual(Array.from(v.slice(0, -1).toArray()), [1, 2, 3]);
+  assert.deepEqual(Array.from(v.slice(1, 10).toArray()), [2, 3, 4]);
+  assert.deepEqual(v.slice(3, 1).shape, [0]);
+});
+
+Deno.test("keepDim is positional: an options object throws instead of keeping the dimension", () => {
+  using x = tensor([[1, 2], [3, 4]]);
+  const loose = (f: (d: number, k: never) => unknown) => () => f(1, { keepdim: false } as never);
+  for (const name of ["sum", "mean", "max", "min", "argmax"] as const) {
+    assert.throws(loose((d, k) => x[name](d, k)), /keepDim is the second argument, true or false/);
+  }
+  assert.deepEqual(x.sum(1, true).shape, [2, 1]);
+});

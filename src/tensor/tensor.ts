@@ -513,9 +513,17 @@ export class Tensor implements Owned {
   contiguous(): Tensor {
     return shp.contiguous(this);
   }
-  /** Elements `start..end` along the first dimension (a view). */
+  /**
+   * Elements `start..end` along the first dimension (a view), as Python's
+   * `x[start:end]`: negative indices count from the end, and both are
+   * clamped to the dimension (`x.slice(-2)` is the last two).
+   */
   slice(start: number, end?: number): Tensor {
-    return shp.narrow(this, 0, start, (end ?? this.shape[0]) - start);
+    if (this.ndim === 0) throw new Error("slice: a 0-d tensor has no dimension to slice");
+    const n = this.shape[0];
+    const at = (i: number) => Math.min(n, Math.max(0, i < 0 ? i + n : i));
+    const a = at(start), b = at(end ?? n);
+    return shp.narrow(this, 0, a, Math.max(0, b - a));
   }
   /** `length` elements from `start` along `dim` (a view). */
   narrow(dim: number, start: number, length: number): Tensor {

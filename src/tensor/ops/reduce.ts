@@ -15,6 +15,15 @@ type ReduceName = keyof typeof REDUCE;
 
 function normDims(t: Tensor, dims: number | number[] | undefined, what: string): number[] {
   if (dims === undefined) return [...t.shape.keys()];
+  if (t.ndim === 0) {
+    // A 0-d tensor has its dims 0 and -1 as torch's: reducing it is the identity.
+    for (const d of Array.isArray(dims) ? dims : [dims]) {
+      if (d !== 0 && d !== -1) {
+        throw new Error(`${what}: dimension ${d} is out of range for a 0-d tensor (0 or -1)`);
+      }
+    }
+    return [];
+  }
   const list = (Array.isArray(dims) ? dims : [dims]).map((d) => normDim(d, t.ndim, what));
   if (new Set(list).size !== list.length) {
     throw new Error(`${what}: repeated dimension in [${dims}]`);
@@ -52,6 +61,15 @@ function reduceRaw(name: ReduceName, t: Tensor, dims: number[]): [Tensor, number
   return [out, keepShape];
 }
 
+/** keepDim is positional: `x.sum(1, { keepdim: false })` would keep it (an object is true). */
+function checkKeepDim(name: string, keepDim: unknown): void {
+  if (typeof keepDim === "boolean") return;
+  throw new Error(
+    `${name}: keepDim is the second argument, true or false, as in x.${name}(1, true); got ` +
+      (typeof keepDim === "object" ? JSON.stringify(keepDim) : String(keepDim)),
+  );
+}
+
 function reduce(
   name: ReduceName,
   t: Tensor,
@@ -59,6 +77,7 @@ function reduce(
   keepDim: boolean,
 ) {
   requireFloat(t, name);
+  checkKeepDim(name, keepDim);
   const dims = normDims(t, dimsArg, name);
   const [kept, keepShape] = reduceRaw(name, t, dims);
   const outShape = keepDim ? keepShape : t.shape.filter((_, i) => !dims.includes(i));
@@ -74,8 +93,11 @@ function reduce(
       const spread = expand(reshape(g, keepShape), inShape);
       if (name === "sum") return [spread];
       if (name === "mean") return [div(spread, count)];
-      // max/min: the extreme elements share the gradient equally.
-      const hits = binaryRaw("eq", t, kept);
+      // max/min: the extreme elements share the gradient equally. Over
+      // everything (torch.max(x)) a NaN result is those NaN elements', as
+      // torch's; over dims it is NaN throughout, as torch.amax's.
+      let hits = binaryRaw("eq", t, kept);
+      if (dimsArg === undefined && Number.isNaN(kept.item())) hits = binaryRaw("ne", t, t);
       const [n] = reduceRaw("sum", hits, dims);
       return [div(mul(spread, hits), n)];
     },
@@ -98,6 +120,8 @@ export const min = (t: Tensor, dims?: number | number[], keepDim = false): Tenso
 /** Index of the first maximum along `dim` (int32); over all elements when omitted. */
 export function argmax(t: Tensor, dim?: number, keepDim = false): Tensor {
   requireFloat(t, "argmax");
+  checkKeepDim("argmax", keepDim);
+  if (t.ndim === 0 && (dim === 0 || dim === -1)) dim = undefined; // torch's 0-d dims
   const src = contiguous(t);
   let outer = 1, r = t.size, inner = 1;
   let outShape: number[] = keepDim ? t.shape.map(() => 1) : [];
