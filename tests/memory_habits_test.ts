@@ -312,3 +312,21 @@ Deno.test("tensor() inputs give the same numbers as native memory, and move to n
   p.dispose();
   endStep();
 });
+
+Deno.test("backward through a tensor released before it throws, never leaving .grad null or wrong", () => {
+  using x = tensor([1, 2], undefined, { requiresGrad: true });
+  // Made inside a scope, used outside: its intermediates went with the scope.
+  assert.throws(
+    () => scope(() => x.exp().mul(x).sum()).backward(),
+    /made by 'mul' was released .* before backward\(\) reached it/,
+  );
+  // An intermediate disposed by hand: once w.grad came out [1, 1] (PyTorch: [4, 4]).
+  const h = x.mul(3), y = h.add(x).sum();
+  h.dispose();
+  assert.throws(() => y.backward(), /made by 'mulScalar' was released/);
+  // A loss freed at the step's end.
+  const loss = x.exp().sum();
+  endStep();
+  assert.throws(() => loss.backward(), /tensor \[\] was released/);
+  assert.equal(x.grad, null);
+});

@@ -130,3 +130,14 @@ Deno.test("torch.cat, torch.stack, torch.where, torch.clamp and print(t)", () =>
   assert.match(printed, /^tensor\(\[\[ 1\., -2\.\],\n\s+\[ 3\., -4\.\]\]/);
   assert.match(printed, /shape=\[2, 2\], dtype=float32, device=cpu/);
 });
+
+Deno.test("requiresGrad_(false) on a tensor an op made throws, as torch's (it cut the graph silently)", () => {
+  using x = tensor([1, 2], undefined, { requiresGrad: true });
+  const y = x.mul(2);
+  assert.throws(
+    () => y.requiresGrad_(false),
+    /only leaf tensors can change it .*'mulScalar'.*detach/,
+  );
+  assert.equal(y.requiresGrad_(true).requiresGrad, true); // unchanged: allowed
+  assert.equal(x.requiresGrad_(false).requiresGrad, false); // a leaf may
+});

@@ -137,6 +137,12 @@ export function backward(
   if (!root.requiresGrad) {
     throw new Error("backward: tensor does not require grad and has no gradFn");
   }
+  if (!root.isAlive) {
+    throw new Error(
+      `backward: tensor [${root.shape}] was released (disposed, or freed at a step boundary: ` +
+        "the end of a scope, endStep(), zeroGrad()); call backward() before then, or .keep() it",
+    );
+  }
   if (gradient === undefined && root.size !== 1) {
     throw new Error(`backward: gradient can be implied only for one element, got [${root.shape}]`);
   }
@@ -144,6 +150,11 @@ export function backward(
     throw new Error(`backward: gradient [${gradient.shape}] does not match tensor [${root.shape}]`);
   }
   const order = topoOrder(root);
+  // Before any gradient is written, so that no leaf's .grad is left half
+  // done: a released tensor's node throws, saying which.
+  for (const t of order) {
+    if (t.gradFn !== null && released.has(t.gradFn)) t.gradFn.backward(root);
+  }
   const was = enabled;
   enabled = false;
   try {
@@ -191,6 +202,7 @@ function propagate(order: Tensor[], root: Tensor, gradient: Tensor | undefined):
     grads.delete(t);
     const node = t.gradFn;
     if (node === null) {
+      if (!t.isAlive) throw new Error(`backward: leaf [${t.shape}] was disposed before backward()`);
       keepGrad(t, g, g.owner === mine && uses.get(g) === 1);
       drop(g);
       runPostAccumulateGradHooks(t);
@@ -213,6 +225,31 @@ function propagate(order: Tensor[], root: Tensor, gradient: Tensor | undefined):
     drop(g);
   }
 }
+
+/**
+ * @internal What a released op result's gradFn becomes (`Tensor.dispose`):
+ * backward() through it throws. With no node it looked like a leaf, so a
+ * backward that reached it silently left the real leaves' .grad null or
+ * wrong (`scope(() => f(x)).backward()`, a loss built before `zeroGrad()`).
+ */
+export function releasedNode(name: string, shape: readonly number[]): GradNode {
+  const node: GradNode = {
+    name,
+    inputs: [],
+    backward() {
+      throw new Error(
+        `backward: tensor [${shape}] made by '${name}' was released (disposed, or freed at a ` +
+          "step boundary: the end of a scope, endStep(), zeroGrad()) before backward() reached " +
+          "it; call backward() before then, or .keep() what you hold across it",
+      );
+    },
+  };
+  released.add(node);
+  return node;
+}
+
+/** The nodes of released tensors: backward() checks its graph for them first. */
+const released = new WeakSet<GradNode>();
 
 function freedNode(name: string): GradNode {
   return {

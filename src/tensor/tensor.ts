@@ -243,7 +243,8 @@ export class Tensor implements Owned {
     this.#storage.drop();
     this.#storage = null;
     this.#ptr = null;
-    this.gradFn = null;
+    // A backward still to reach it says so instead of taking it for a leaf.
+    if (this.gradFn !== null) this.gradFn = autograd.releasedNode(this.gradFn.name, this.shape);
     this.grad?.dispose();
     this.grad = null;
   }
@@ -344,6 +345,13 @@ export class Tensor implements Owned {
     if (flag && this.dtype !== "float32") {
       throw new Error(
         `requiresGrad_: only float32 tensors can require gradients, got ${this.dtype}`,
+      );
+    }
+    if (this.gradFn !== null && this.requiresGrad !== flag) {
+      // As torch: turning it off here would cut the graph it belongs to.
+      throw new Error(
+        "requiresGrad_: only leaf tensors can change it (this one was made by " +
+          `'${this.gradFn.name}'); use .detach() for a copy outside the graph`,
       );
     }
     this.requiresGrad = flag;
