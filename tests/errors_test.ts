@@ -44,7 +44,9 @@ Deno.test("shape mismatches name the op and the shapes", () => {
   );
   assert.throws(() => zeros([2, 3]).sum(2), /sum: dimension 2 is out of range for 2 dimensions/);
   assert.throws(() => zeros([2, 3]).permute(0, 0), /permute: \[0,0\] is not a permutation/);
-  assert.throws(() => zeros([4]).slice(2, 6), /narrow: \[2, 6\) is out of range for size 4/);
+  // narrow is strict, as torch.narrow; slice clamps, as Python's x[2:6].
+  assert.throws(() => zeros([4]).narrow(0, 2, 4), /narrow: \[2, 6\) is out of range for size 4/);
+  assert.deepEqual(zeros([4]).slice(2, 6).shape, [2]);
   assert.throws(() => tensor([1, 2, 3], [2]), /3 values do not fill shape \[2\]/);
   assert.throws(() => tensor([[1, 2], [3]]), /ragged nested array/);
   assert.throws(() => zeros([-1]), /shape must be non-negative integers/);
