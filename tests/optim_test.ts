@@ -138,6 +138,30 @@ Deno.test("optim: zeroGrad sets gradients to null", () => {
   });
 });
 
+Deno.test("optim: zeroGrad({ setToNone: false }) zeroes gradients, so momentum still moves, as torch 1.13's", () => {
+  // SGD lr 0.1, momentum 0.9: a gradient of 1, then none. With zeros (torch
+  // 1.13's zero_grad()) the second step moves by 0.9 * 0.1; with null (torch
+  // 2's set_to_none) it skips the parameter. The option was ignored before.
+  for (const [setToNone, moved] of [[true, 0.1], [false, 0.19]] as const) {
+    scope(() => {
+      const a = tensor([1], undefined, { requiresGrad: true });
+      const opt = new optim.SGD([a], { lr: 0.1, momentum: 0.9 });
+      a.sum().backward();
+      opt.step();
+      opt.zeroGrad({ setToNone });
+      assert.deepEqual(
+        a.grad === null ? null : Array.from(a.grad.toArray()),
+        setToNone ? null : [0],
+      );
+      opt.step();
+      assertClose(a, [1 - moved], { rtol: 0, atol: 1e-6, what: `setToNone ${setToNone}` });
+    });
+  }
+  const fc = new nn.Linear(1, 1);
+  assert.throws(() => fc.zeroGrad({ set_to_none: false } as never), /write 'setToNone'/);
+  fc.dispose();
+});
+
 Deno.test("optim: invalid hyper-parameters are rejected", () => {
   const a = tensor([1], undefined, { requiresGrad: true });
   assert.throws(() => new optim.SGD([a], { lr: -1 }));

@@ -8,12 +8,12 @@
  */
 import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { dropGrad } from "../tensor/grad_store.ts";
+import { clearGrads } from "../tensor/grad_store.ts";
 import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
 import { backend, checkToArguments, type Device } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity, checkCall, checkOptions } from "../options.ts";
 
 /**
  * A tensor that a module trains: kept alive by its module and requiring
@@ -312,9 +312,21 @@ export abstract class Module {
     return this;
   }
 
-  /** Clears the parameters' gradients and ends the training step's temporaries. */
-  zeroGrad(): void {
-    for (const p of this.parameters()) dropGrad(p);
+  /**
+   * Clears the parameters' gradients (to null; `{ setToNone: false }` fills
+   * existing ones with zeros, as PyTorch 1.13's default) and ends the
+   * training step's temporaries.
+   */
+  zeroGrad(options: { setToNone?: boolean } = {}): void {
+    const o = checkCall<{ setToNone?: boolean }>(
+      "Module.zeroGrad",
+      arguments.length,
+      1,
+      options,
+      ["setToNone"],
+      "model.zeroGrad({ setToNone: false })",
+    );
+    clearGrads([...this.parameters()], o.setToNone ?? true);
     zeroGradBoundary();
   }
 

@@ -9,6 +9,7 @@ export {
   type OptimizerStateDict,
   type ParamGroup,
   type ParamState,
+  type ZeroGradOptions,
 } from "./optimizer.ts";
 export { SGD, type SGDOptions } from "./sgd.ts";
 export { Adam, type AdamOptions, AdamW } from "./adam.ts";

@@ -7,11 +7,17 @@
  */
 import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { dropGrad } from "../tensor/grad_store.ts";
+import { clearGrads } from "../tensor/grad_store.ts";
 import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
-import { checkOptions } from "../options.ts";
+import { checkCall, checkOptions } from "../options.ts";
+
+/** Options of `zeroGrad` (PyTorch's `set_to_none`). */
+export interface ZeroGradOptions {
+  /** true (default): gradients become null; false: existing ones are filled with zeros. */
+  setToNone?: boolean;
+}
 
 /** Hyper-parameters of a group: numbers, booleans or number pairs. */
 export type GroupOptions = Record<string, number | boolean | [number, number]>;
@@ -168,9 +174,22 @@ export abstract class Optimizer<O extends GroupOptions> {
     }
   }
 
-  /** Clears gradients (to null, like PyTorch's default) and ends the step's temporaries. */
-  zeroGrad(): void {
-    for (const g of this.paramGroups) for (const p of g.params) dropGrad(p);
+  /**
+   * Clears gradients and ends the step's temporaries: to null, as PyTorch
+   * 2's default (`set_to_none=True`), or with `{ setToNone: false }` each
+   * existing gradient filled with zeros, as PyTorch 1.13's default (a
+   * parameter that then gets no gradient still moves by its momentum).
+   */
+  zeroGrad(options: ZeroGradOptions = {}): void {
+    const o = checkCall<ZeroGradOptions>(
+      "optimizer.zeroGrad",
+      arguments.length,
+      1,
+      options,
+      ["setToNone"],
+      "optimizer.zeroGrad({ setToNone: false })",
+    );
+    clearGrads(this.paramGroups.flatMap((g) => g.params), o.setToNone ?? true);
     zeroGradBoundary();
   }
 

@@ -5,6 +5,7 @@
  */
 import type { Tensor } from "./tensor.ts";
 import { release } from "./ownership.ts";
+import { fillInPlace } from "./ops/creation.ts";
 
 /**
  * Adds `g` into `leaf.grad` (creating it), outside every scope and step.
@@ -43,4 +44,15 @@ export function dropGrad(leaf: Tensor): void {
   const g = leaf.grad;
   leaf.grad = null;
   g?.dispose();
+}
+
+/**
+ * @internal `zeroGrad`'s clearing of `params`' gradients: to null, or
+ * (`setToNone` false) each existing one filled with zeros in place.
+ */
+export function clearGrads(params: readonly Tensor[], setToNone: boolean): void {
+  for (const p of params) {
+    if (setToNone) dropGrad(p);
+    else if (p.grad !== null) fillInPlace(p.grad, 0);
+  }
 }
