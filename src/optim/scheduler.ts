@@ -248,7 +248,7 @@ export class OneCycleLR extends LRScheduler {
   /** Sets every group's lr and (when cycling) momentum for `step`. */
   private apply(step: number): void {
     for (const [i, g] of this.optimizer.paramGroups.entries()) {
-      g.options.lr = this.lrAt(step, i);
+      g.options.lr = this.nextLr(step, i);
       if (!this.cycleMomentum) continue;
       const m = this.at(step, this.maxMomentum, this.baseMomentum, this.maxMomentum);
       const opts = g.options as Record<string, unknown>;
@@ -262,10 +262,8 @@ export class OneCycleLR extends LRScheduler {
     this.lastEpoch++;
     this.apply(this.lastEpoch);
   }
+  /** Closed form, as torch's OneCycleLR: the lr now plays no part. */
   protected nextLr(step: number, i: number): number {
-    return this.lrAt(step, i);
-  }
-  private lrAt(step: number, i: number): number {
     const initial = this.maxLrs[i] / this.divFactor;
     return this.at(step, initial, this.maxLrs[i], initial / this.finalDivFactor);
   }

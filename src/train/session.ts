@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { dataWindow, windowTransform } from "./intensity_window.ts";
+import { dataWindow, sliceScaling, windowTransform } from "./intensity_window.ts";
 import { DataLoader } from "../data/loader.ts";
 import type { LiTSDataset } from "../data/lits_dataset.ts";
 import { classBalancedSampler, RandomSampler } from "../data/sampler.ts";
@@ -80,8 +80,10 @@ export async function openRunData(
 ): Promise<RunData> {
   const root = config.data ?? await defaultSyntheticData(log);
   checkDataLayout(root);
-  // An input window is in the data's HU units: slices scaled by 255, not stretched.
-  const scaling = config.inputWindow ? "none" : "minmax";
+  const hu = dataWindow(root);
+  const window = config.inputWindow ? windowTransform(config.inputWindow, hu) : null;
+  // The slices scaled as evaluate and predict will scale them (sliceScaling).
+  const scaling = sliceScaling(window ? [window] : []);
   const train = openSplit(root, "train", scaling), val = openSplit(root, "val", scaling);
   const test = openSplit(root, "test", scaling);
   const close = () => [train, val, test].forEach((ds) => ds.close());
@@ -94,8 +96,6 @@ export async function openRunData(
     }
     const imageSize = config.imageSize || width;
     const resolved: TrainConfig = { ...config, data: root, imageSize };
-    const hu = dataWindow(root);
-    const window = config.inputWindow ? windowTransform(config.inputWindow, hu) : null;
     const stats = config.normalize ? pixelStats(train, 256, window) : null;
     const transforms = runTransforms(config.augment, imageSize, width, height, stats, window);
     return {
