@@ -17,6 +17,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { type CallContract, checkArity, checkContract, checkOptions } from "../options.ts";
 import { distCheck, distLib } from "./native.ts";
 import { check } from "../ffi/native.ts";
+import { markWritten } from "../tensor/ops/in_place.ts";
 import { DIST_OP, type DistSymbols } from "./symbols.ts";
 
 /** Reduction of `allReduce` (PyTorch's `ReduceOp.SUM`, `ReduceOp.AVG`). */
@@ -270,6 +271,7 @@ export function allReduce(tensor: Tensor, options: { op?: ReduceOpName } = {}): 
     lib.lits_dist_all_reduce_f32(tensor.ptr, tensor.size, code),
     () => `allReduce [${tensor.shape}] (${op})`,
   );
+  markWritten(tensor);
 }
 
 /**
@@ -307,6 +309,7 @@ export function broadcast(tensor: Tensor, src: number | { src: number }): void {
     lib.lits_dist_broadcast(p, tensor.size * 4, root),
     () => `broadcast [${tensor.shape}] from rank ${root}`,
   );
+  markWritten(tensor);
 }
 
 /**

@@ -15,6 +15,7 @@ import { noGrad } from "../tensor/autograd.ts";
 import { tensor } from "../tensor/ops/creation.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { check } from "../ffi/native.ts";
+import { markWritten } from "../tensor/ops/in_place.ts";
 import { allReduce, getWorldSize, isInitialized } from "./process_group.ts";
 
 /** A sum over the ranks that autograd goes through: its gradient is the sum of the ranks' gradients. */
@@ -24,6 +25,7 @@ function allReduceSum(t: Tensor): Tensor {
   return record(out, {
     name: "allReduce",
     inputs: [t],
+    saved: [],
     backward: (g) => {
       const gg = g.contiguous() === g ? g.clone() : g.contiguous();
       allReduce(gg, { op: "sum" });
@@ -35,6 +37,7 @@ function allReduceSum(t: Tensor): Tensor {
 /** Copies `src`'s values into buffer `dst` in place (the module keeps the same tensor). */
 function assign(dst: Tensor, src: Tensor): void {
   check(dst.lib, dst.lib.lits_copy_d2d(dst.ptr, src.ptr, dst.size * 4), () => "SyncBatchNorm");
+  markWritten(dst);
 }
 
 /**

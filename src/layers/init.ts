@@ -82,31 +82,36 @@ function kaimingStd(where: string, given: number, t: Tensor, options: unknown): 
  */
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
   const bound = Math.sqrt(3) * kaimingStd("kaimingUniform_", arguments.length, t, options);
-  fillUniform(t, -bound, bound);
+  fillUniform(t, -bound, bound, "nn.init.kaimingUniform_");
   return t;
 }
 
 /** Fills with N(0, std^2), std = gain / sqrt(fan). */
 export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  fillNormal(t, 0, kaimingStd("kaimingNormal_", arguments.length, t, options));
+  fillNormal(
+    t,
+    0,
+    kaimingStd("kaimingNormal_", arguments.length, t, options),
+    "nn.init.kaimingNormal_",
+  );
   return t;
 }
 
 /** Fills with U(low, high). */
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
-  fillUniform(t, low, high);
+  fillUniform(t, low, high, "nn.init.uniform_");
   return t;
 }
 
 /** Fills with N(mean, std^2). */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
-  fillNormal(t, mean, std);
+  fillNormal(t, mean, std, "nn.init.normal_");
   return t;
 }
 
 /** Fills with a constant. */
 export function constant_(t: Tensor, value: number): Tensor {
-  fillInPlace(t, value);
+  fillInPlace(t, value, "nn.init.constant_");
   return t;
 }
 

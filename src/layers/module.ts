@@ -13,6 +13,7 @@ import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
 import { backend, checkToArguments, type Device } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
+import { markWritten } from "../tensor/ops/in_place.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
 
 /**
@@ -411,4 +412,5 @@ function copyInto(dst: Tensor, src: Tensor): void {
     );
   }
   if (conv !== src) conv.dispose();
+  markWritten(dst);
 }

@@ -10,6 +10,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { clearGrads } from "../tensor/grad_store.ts";
 import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
+import { markWritten } from "../tensor/ops/in_place.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { checkCall, checkOptions } from "../options.ts";
 
@@ -170,6 +171,7 @@ export abstract class Optimizer<O extends GroupOptions> {
         }
         s.step++;
         this.update(p, p.grad, s, g.options);
+        markWritten(p);
       }
     }
   }

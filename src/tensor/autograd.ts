@@ -25,6 +25,12 @@ export interface GradNode {
   readonly name: string;
   /** The op's tensor inputs (the order of `backward`'s result). */
   readonly inputs: readonly Tensor[];
+  /**
+   * The tensors whose values `backward` reads (default: `inputs`), PyTorch's
+   * saved tensors: `backward()` refuses to run where one of them was written
+   * in place after the op (`Tensor.version`). An add's gradient reads none.
+   */
+  readonly saved?: readonly Tensor[];
   /** Gradients for each input (null where none is needed) from the output's. */
   backward(grad: Tensor): (Tensor | null)[];
 }
@@ -101,8 +107,35 @@ export function record(out: Tensor, node: GradNode): Tensor {
   ) {
     out.requiresGrad = true;
     out.gradFn = node;
+    const saved = node.saved ?? node.inputs;
+    if (saved.length > 0) savedVersions.set(node, saved.map((t) => t.storage.version));
   }
   return out;
+}
+
+/** The versions of a node's saved tensors when it was recorded. */
+const savedVersions = new WeakMap<GradNode, number[]>();
+
+/**
+ * Throws where a tensor `node` saved for its gradient was written in place
+ * since (an optimizer step between the forward and a retained graph's
+ * second backward, `loadStateDict`, an `nn.init` fill): its gradient would
+ * mix the forward's values with the new ones.
+ */
+function checkSavedVersions(node: GradNode): void {
+  const versions = savedVersions.get(node);
+  if (versions === undefined) return;
+  const saved = node.saved ?? node.inputs;
+  saved.forEach((t, i) => {
+    if (!t.isAlive || t.storage.version === versions[i]) return;
+    throw new Error(
+      `backward: one of the tensors needed for gradient computation has been modified by an ` +
+        `in-place operation: [${t.shape}], saved by '${node.name}', is at version ` +
+        `${t.storage.version}; expected version ${versions[i]} (an optimizer.step(), ` +
+        "loadStateDict(), nn.init fill or batch norm update wrote to it after the forward); " +
+        "call backward() before changing it, or run the forward again",
+    );
+  });
 }
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -151,9 +184,12 @@ export function backward(
   }
   const order = topoOrder(root);
   // Before any gradient is written, so that no leaf's .grad is left half
-  // done: a released tensor's node throws, saying which.
+  // done: a released tensor's node throws, saying which, and so does a node
+  // whose saved tensors were written since.
   for (const t of order) {
-    if (t.gradFn !== null && released.has(t.gradFn)) t.gradFn.backward(root);
+    if (t.gradFn === null) continue;
+    if (released.has(t.gradFn)) t.gradFn.backward(root);
+    checkSavedVersions(t.gradFn);
   }
   const was = enabled;
   enabled = false;

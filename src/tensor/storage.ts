@@ -41,6 +41,12 @@ function countDown(count: RefCount): Droppable {
 export class Storage {
   readonly #count: RefCount = { refs: 1 };
   #ptr: Deno.PointerObject | null = null;
+  /**
+   * How many in-place writes its memory has had (PyTorch's version counter,
+   * shared by a tensor and its views): autograd compares it with the value
+   * an op saw when it saved a tensor for its gradient.
+   */
+  version = 0;
 
   constructor(
     readonly lib: NativeSymbols,

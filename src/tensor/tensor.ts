@@ -143,6 +143,8 @@ export class Tensor implements Owned {
       );
     }
     const old = this.storage;
+    // A new version: what autograd saved of the old memory is not this.
+    storage.version = old.version + 1;
     this.#storage = storage;
     this.#ptr = null;
     this.#strides = Object.freeze(contiguousStrides(this.shape));
@@ -214,6 +216,26 @@ export class Tensor implements Owned {
    */
   numel(): number {
     return numel(this.shape);
+  }
+
+  /**
+   * How many in-place writes its memory has had (PyTorch's `_version`,
+   * shared with its views): `optimizer.step()`, `loadStateDict`, the
+   * `nn.init` fills and a training batch norm's running statistics (which
+   * PyTorch's kernel writes without counting) each add one. `backward()`
+   * refuses a graph whose ops saved a tensor that was written since, as
+   * PyTorch does, instead of mixing old and new values.
+   *
+   * @example
+   * ```ts
+   * import { nn, zeros } from "@lits/vision";
+   * const w = zeros([2]);
+   * nn.init.constant_(w, 1);
+   * console.log(w.version); // 1
+   * ```
+   */
+  get version(): number {
+    return this.storage.version;
   }
 
   /** Number of dimensions. */

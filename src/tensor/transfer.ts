@@ -27,6 +27,7 @@ export function toDevice(t: Tensor, dev: Device): Tensor {
   return record(out, {
     name: "to",
     inputs: [t],
+    saved: [],
     backward: (g) => [toDevice(g, from)],
   });
 }

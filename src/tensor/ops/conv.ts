@@ -173,6 +173,7 @@ function recordConv(
   return record(y, {
     name: "conv2d",
     inputs: cb ? [cx, cw, cb] : [cx, cw],
+    saved: [cx, cw], // the bias's gradient needs no values
     backward: (g) => {
       // A ReLU's deferred gradient is written out together with the bias
       // gradient (its channel sums): one pass over dy instead of two.

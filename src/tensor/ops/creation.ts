@@ -10,6 +10,7 @@ import { checkShape, numel, Tensor, type TensorOptions } from "../tensor.ts";
 import { checkArity, checkCall, checkOptions } from "../../options.ts";
 import { hostBuffersEnabled, HostBufferStorage } from "../storage.ts";
 import { adopt } from "../ownership.ts";
+import { writeInPlace } from "./in_place.ts";
 
 /** @internal the keys of `TensorOptions`, for `checkOptions`. */
 export const TENSOR_OPTIONS: (keyof TensorOptions)[] = ["dtype", "device", "requiresGrad"];
@@ -130,13 +131,14 @@ export function tensor(
   return fromHost(flat, shape ?? inferred, { ...options, dtype });
 }
 
-/** @internal fills a tensor's memory with a value. */
-export function fillInPlace(t: Tensor, value: number): void {
-  if (t.size === 0) return;
-  const status = t.dtype === "int32"
-    ? t.lib.lits_fill_i32(t.ptr, t.size, value)
-    : t.lib.lits_fill_f32(t.ptr, t.size, value);
-  check(t.lib, status, () => `fill [${t.shape}]`);
+/** @internal fills a tensor's elements (through a view: `in_place.ts`) with a value. */
+export function fillInPlace(t: Tensor, value: number, what = "fill"): void {
+  writeInPlace(t, what, (d) => {
+    const status = d.dtype === "int32"
+      ? d.lib.lits_fill_i32(d.ptr, d.size, value)
+      : d.lib.lits_fill_f32(d.ptr, d.size, value);
+    check(d.lib, status, () => `fill [${d.shape}]`);
+  });
 }
 
 function filled(
@@ -152,6 +154,7 @@ function filled(
   }
   const t = Tensor.empty(shape, options.dtype ?? "float32", options.device ?? "cpu", isOpResult);
   fillInPlace(t, value);
+  t.storage.version = 0; // its making, not a write to it
   if (options.requiresGrad) t.requiresGrad_(true);
   return t;
 }

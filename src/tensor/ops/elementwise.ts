@@ -48,8 +48,22 @@ export function unary(name: UnaryName, t: Tensor, alpha = 0): Tensor {
     (dy, dx) =>
       x.lib.lits_unary_backward_f32(UNARY[name], x.ptr, y.ptr, dy.ptr, dx.ptr, x.size, alpha),
     () => `${name} backward [${t.shape}]`,
+    { readsX: !GRAD_WITHOUT_X.has(name) },
   );
 }
+
+/** Unary ops whose backward kernel reads no x (the output's values, or none). */
+const GRAD_WITHOUT_X: ReadonlySet<UnaryName> = new Set<UnaryName>([
+  "neg",
+  "exp",
+  "sqrt",
+  "sigmoid",
+  "tanh",
+  "addScalar",
+  "mulScalar",
+  "divScalar",
+  "rsubScalar",
+]);
 
 /** The broadcast shape of two shapes, or an Error naming the op. */
 export function broadcastShapes(
@@ -115,6 +129,7 @@ function binary(
   return record(out, {
     name,
     inputs: [a, b],
+    saved: name === "add" || name === "sub" ? [] : [a, b],
     backward: (g) => {
       const [ga, gb] = grads(g);
       return [
@@ -148,6 +163,7 @@ function fusedAdd(a: Tensor, b: Tensor): Tensor | null {
   return record(out, {
     name: "add",
     inputs: [a, b],
+    saved: [],
     backward: (g) => [a.requiresGrad ? g : null, b.requiresGrad ? g : null],
   });
 }

@@ -99,6 +99,7 @@ function recordJoin(out: Tensor, tensors: Tensor[], d: number, name: string, dro
   return record(out, {
     name,
     inputs: tensors,
+    saved: [],
     backward: (g) => {
       let start = 0;
       return tensors.map((t) => {

@@ -14,8 +14,10 @@ import { contiguous } from "./shape.ts";
  * @internal records `y = op(x)`; its backward makes dx (x's shape, float32)
  * and fills it by `kernel(dy, dx)`, a native call that returns a status
  * (`what` names it in the error), with dy the output gradient made
- * contiguous. `x` is the contiguous input the kernels read. `deferred`,
- * where given, may instead return dx unwritten (a fused gradient).
+ * contiguous. `x` is the contiguous input. `options.deferred`, where given,
+ * may instead return dx unwritten (a fused gradient); `options.readsX`
+ * false says that the kernel does not read x's values (an in-place write
+ * to x after the op then leaves its gradient right: `autograd.ts`).
  */
 export function recordKernelGrad(
   y: Tensor,
@@ -23,14 +25,15 @@ export function recordKernelGrad(
   x: Tensor,
   kernel: (dy: Tensor, dx: Tensor) => number,
   what: () => string,
-  deferred?: (dy: Tensor) => Tensor | null,
+  options: { deferred?: (dy: Tensor) => Tensor | null; readsX?: boolean } = {},
 ): Tensor {
   return record(y, {
     name,
     inputs: [x],
+    saved: options.readsX === false ? [] : [x],
     backward: (g) => {
       const dy = contiguous(g);
-      const later = deferred?.(dy);
+      const later = options.deferred?.(dy);
       if (later) return [later];
       const dx = Tensor.empty(x.shape, "float32", x.device);
       check(x.lib, kernel(dy, dx), what);

@@ -202,6 +202,7 @@ function linear2d(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   return record(out, {
     name: "linear",
     inputs,
+    saved: [x, weight], // the bias's gradient needs no values
     backward: (g) => [
       x.requiresGrad ? gemm2d(g, weight, false, false, undefined, bf16) : null,
       weight.requiresGrad ? gemm2d(g, x, true, false, undefined, bf16) : null,

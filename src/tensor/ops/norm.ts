@@ -11,6 +11,7 @@ import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous, reshape } from "./shape.ts";
 import { add, div, mul, rdiv, requireFloat, sameDevice, sqrt, sub } from "./elementwise.ts";
 import * as fusion from "./fusion.ts";
+import { markWritten } from "./in_place.ts";
 import * as batchMoments from "./batch_moments.ts";
 import { noGrad } from "../autograd.ts";
 import { type CallContract, checkContract } from "../../options.ts";
@@ -166,10 +167,13 @@ export function batchNorm(
       ),
     desc,
   );
+  if (runningMean) markWritten(runningMean);
+  if (runningVar) markWritten(runningVar);
   const inputs = [cx, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(y, {
     name: "batchNorm",
     inputs,
+    saved: [cx, ...(weight ? [weight] : [])], // the shift's gradient needs no values
     backward: (g) => {
       const dx = Tensor.empty(x.shape, "float32", x.device);
       const dgamma = weight ? Tensor.empty([c], "float32", x.device) : null;

@@ -103,7 +103,7 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
     cx,
     (dy, dx) => lib.lits_maxpool2d_backward_f32(params, xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr),
     desc,
-    (dy) => fusion.poolGrad(dy, idx, params, cx),
+    { deferred: (dy) => fusion.poolGrad(dy, idx, params, cx) },
   );
 }
 
@@ -121,6 +121,7 @@ export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
     cx,
     (dy, dx) => x.lib.lits_avgpool2d_backward_f32(params, dy.ptr, dx.ptr, inc),
     desc,
+    { readsX: false },
   );
 }
 
@@ -148,5 +149,6 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
     cx,
     (dy, dx) => x.lib.lits_adaptive_avgpool2d_backward_f32(dy.ptr, dx.ptr, n, c, h, w, oh, ow),
     desc,
+    { readsX: false },
   );
 }

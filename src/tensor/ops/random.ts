@@ -11,6 +11,7 @@ import { checkDtype } from "../device.ts";
 import { record } from "../autograd.ts";
 import { checkShape } from "../tensor.ts";
 import { contiguous } from "./shape.ts";
+import { writeInPlace } from "./in_place.ts";
 import { requireFloat } from "./elementwise.ts";
 import { TENSOR_OPTIONS } from "./creation.ts";
 import { checkArity, checkCall } from "../../options.ts";
@@ -86,20 +87,35 @@ export function nextStream(n: number): [bigint, bigint] {
   return [seed, start];
 }
 
-/** Fills `t` by `kernel(seed, offset)` on the next stream; `what` names it in errors. */
-function fillFromStream(t: Tensor, what: string, kernel: (s: bigint, o: bigint) => number): void {
+/**
+ * Fills `t`'s elements (through a view: `in_place.ts`) by `kernel(d, seed,
+ * offset)` on the next stream, `d` dense; `what` names it in errors.
+ */
+function fillFromStream(
+  t: Tensor,
+  what: string,
+  kernel: (d: Tensor, s: bigint, o: bigint) => number,
+): void {
   const [s, o] = nextStream(t.size);
-  check(t.lib, kernel(s, o), () => `${what} [${t.shape}]`);
+  writeInPlace(t, what, (d) => check(d.lib, kernel(d, s, o), () => `${what} [${t.shape}]`));
 }
 
-/** @internal fills `t` with uniform numbers in [low, high). */
-export function fillUniform(t: Tensor, low: number, high: number): void {
-  fillFromStream(t, "rand", (s, o) => t.lib.lits_rand_uniform_f32(t.ptr, t.size, s, o, low, high));
+/** @internal fills `t` with uniform numbers in [low, high); `what` names the caller in errors. */
+export function fillUniform(t: Tensor, low: number, high: number, what = "rand"): void {
+  fillFromStream(
+    t,
+    what,
+    (d, s, o) => d.lib.lits_rand_uniform_f32(d.ptr, d.size, s, o, low, high),
+  );
 }
 
-/** @internal fills `t` with normal numbers. */
-export function fillNormal(t: Tensor, mean: number, std: number): void {
-  fillFromStream(t, "randn", (s, o) => t.lib.lits_rand_normal_f32(t.ptr, t.size, s, o, mean, std));
+/** @internal fills `t` with normal numbers; `what` names the caller in errors. */
+export function fillNormal(t: Tensor, mean: number, std: number, what = "randn"): void {
+  fillFromStream(
+    t,
+    what,
+    (d, s, o) => d.lib.lits_rand_normal_f32(d.ptr, d.size, s, o, mean, std),
+  );
 }
 
 function created(
@@ -117,6 +133,7 @@ function created(
   if (options.dtype === "int32") throw new Error(`${where}: dtype must be float32, got int32`);
   const t = Tensor.empty(shape, "float32", options.device ?? "cpu", false);
   fill(t);
+  t.storage.version = 0; // its making, not a write to it
   if (options.requiresGrad) t.requiresGrad_(true);
   return t;
 }
@@ -170,6 +187,7 @@ export function dropout(x: Tensor, p: number, training = true): Tensor {
   return record(y, {
     name: "dropout",
     inputs: [cx],
+    saved: [], // the mask's values only
     backward: (g) => [g.mul(mask)],
   });
 }

@@ -89,6 +89,7 @@ function reduce(
   return record(out, {
     name,
     inputs: [t],
+    saved: name === "sum" || name === "mean" ? [] : [t],
     backward: (g) => {
       const spread = expand(reshape(g, keepShape), inShape);
       if (name === "sum") return [spread];

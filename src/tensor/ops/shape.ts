@@ -44,12 +44,12 @@ export function detach(t: Tensor): Tensor {
 /** A dense copy when the layout is not row-major, else `t` itself. */
 export function contiguous(t: Tensor): Tensor {
   if (t.isContiguous) return t;
-  return record(denseCopy(t), { name: "contiguous", inputs: [t], backward: (g) => [g] });
+  return record(denseCopy(t), { name: "contiguous", inputs: [t], saved: [], backward: (g) => [g] });
 }
 
 /** A dense copy with its own memory. */
 export function clone(t: Tensor): Tensor {
-  return record(denseCopy(t), { name: "clone", inputs: [t], backward: (g) => [g] });
+  return record(denseCopy(t), { name: "clone", inputs: [t], saved: [], backward: (g) => [g] });
 }
 
 /** Same elements in a new shape; -1 infers one size. */
@@ -75,7 +75,12 @@ export function reshape(t: Tensor, shape: number[]): Tensor {
   const src = contiguous(t);
   const out = src.view(target, contiguousStrides(target), src.offset);
   const inShape = [...t.shape];
-  return record(out, { name: "reshape", inputs: [src], backward: (g) => [reshape(g, inShape)] });
+  return record(out, {
+    name: "reshape",
+    inputs: [src],
+    saved: [],
+    backward: (g) => [reshape(g, inShape)],
+  });
 }
 
 /** Flattens dimensions `startDim..endDim` into one. */
@@ -97,7 +102,12 @@ export function permute(t: Tensor, dims: number[]): Tensor {
   const out = t.view(d.map((i) => t.shape[i]), d.map((i) => t.strides[i]), t.offset);
   const inverse = new Array<number>(d.length);
   d.forEach((from, to) => (inverse[from] = to));
-  return record(out, { name: "permute", inputs: [t], backward: (g) => [permute(g, inverse)] });
+  return record(out, {
+    name: "permute",
+    inputs: [t],
+    saved: [],
+    backward: (g) => [permute(g, inverse)],
+  });
 }
 
 /** Swaps two dimensions (a view). */
@@ -130,6 +140,7 @@ export function narrow(t: Tensor, dim: number, start: number, length: number): T
   return record(out, {
     name: "narrow",
     inputs: [t],
+    saved: [],
     backward: (g) => [padInto(g, full, d, start)],
   });
 }
@@ -186,7 +197,12 @@ export function expand(t: Tensor, shape: number[]): Tensor {
   });
   const out = t.view(target, strides, t.offset);
   const inShape = [...t.shape];
-  return record(out, { name: "expand", inputs: [t], backward: (g) => [sumToShape(g, inShape)] });
+  return record(out, {
+    name: "expand",
+    inputs: [t],
+    saved: [],
+    backward: (g) => [sumToShape(g, inShape)],
+  });
 }
 
 /** Converts between float32 and int32 (no gradient). */

@@ -89,6 +89,7 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   return record(out, {
     name: "where",
     inputs: parts.map(([t]) => t),
+    saved: [], // the condition's values only
     backward: (g) => {
       const zero = scalarTensor(0, g.device);
       return parts.map(([t, isA]) =>
