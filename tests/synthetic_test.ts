@@ -12,6 +12,7 @@ import { resolveSettings } from "../src/data/synthetic/presets.ts";
 import { renderSlice } from "../src/data/synthetic/render.ts";
 import { Rng } from "../src/data/synthetic/rng.ts";
 import { splitPatients } from "../src/data/synthetic/writer.ts";
+import { splitCounts } from "../src/data/split_shares.ts";
 
 const { LiTSDataset, SYNTH_PRESETS, synthesizeLiTS } = data;
 
@@ -171,4 +172,29 @@ Deno.test("a tiny CNN learns the easy preset in seconds", async () => {
   const seconds = (performance.now() - start) / 1000;
   // About 0.9 is typical; the majority class alone would give about 0.4.
   assert.ok(acc >= 0.8, `held-out accuracy ${acc.toFixed(3)} after ${seconds.toFixed(1)} s`);
+});
+
+Deno.test("shares that rounding cannot honour never put a patient in two splits", () => {
+  // 90 % asked for validation of 5 patients: round(4.5) + 1 test once left train at -1
+  // and slice(0, -1) handed four patients to train and to validation.
+  for (
+    const [n, shares, counts] of [
+      [5, [0.05, 0.9, 0.05], [1, 3, 1]],
+      [3, [0.05, 0.05, 0.9], [1, 1, 1]],
+      [3, [0, 0.5, 0.5], [0, 1, 2]],
+      [4, [0, 0.5, 0.5], [0, 2, 2]],
+      [2, [0.5, 0.5, 0], [1, 1, 0]],
+    ] as [number, number[], number[]][]
+  ) {
+    const groups = splitPatients(n, shares, 1);
+    assert.deepEqual(groups.map((g) => g.length), counts, `${n} patients, ${shares}`);
+    assert.deepEqual(groups.flat().sort((a, b) => a - b), [...Array(n).keys()]);
+  }
+  for (const bad of [[0.7, -0.2, 0.5], [0, 0, 0], [0.5, 0.5], [0.7, NaN, 0.3]]) {
+    assert.throws(() => splitPatients(10, bad, 1), /split shares must be three non-negative/);
+  }
+  // The LiTS importer's rule (no minimum of one): a zero train share gets no volume,
+  // where round(1.5) + round(1.5) once gave volume 0 to train and to test.
+  assert.deepEqual(splitCounts(3, [0, 0.5, 0.5], false), [0, 1, 2]);
+  assert.deepEqual(splitCounts(131, [0.7, 0.15, 0.15], false), [91, 20, 20]);
 });

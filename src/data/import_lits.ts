@@ -12,6 +12,7 @@ import type { Image } from "./types.ts";
 import { readNifti } from "./nifti.ts";
 import { Rng } from "./synthetic/rng.ts";
 import { type CallContract, checkContract } from "../options.ts";
+import { checkShares, splitCounts } from "./split_shares.ts";
 
 /** Options of `importLiTSVolumes`. */
 export interface ImportLiTSOptions {
@@ -193,13 +194,7 @@ export async function importLiTSVolumes(options: ImportLiTSOptions): Promise<Imp
   if (!(Number.isInteger(step) && step >= 1)) {
     throw new RangeError(`importLiTSVolumes: sliceStep ${step}`);
   }
-  if (
-    shares.length !== 3 || shares.some((s) => !(s >= 0)) || !(shares[0] + shares[1] + shares[2] > 0)
-  ) {
-    throw new RangeError(
-      `importLiTSVolumes: split must be three shares, not ${JSON.stringify(shares)}`,
-    );
-  }
+  checkShares(shares, "importLiTSVolumes");
   const pairs = await findLiTSPairs(options.source);
   const ids = [...pairs.keys()];
   const rng = new Rng(options.seed ?? 0, 0x11751);
@@ -207,10 +202,7 @@ export async function importLiTSVolumes(options: ImportLiTSOptions): Promise<Imp
     const j = rng.int(0, i + 1);
     [ids[i], ids[j]] = [ids[j], ids[i]];
   }
-  const total = shares[0] + shares[1] + shares[2];
-  const nVal = Math.round((ids.length * shares[1]) / total);
-  const nTest = Math.round((ids.length * shares[2]) / total);
-  const nTrain = ids.length - nVal - nTest;
+  const [nTrain, nVal] = splitCounts(ids.length, shares, false);
   const groups = {
     train: ids.slice(0, nTrain),
     val: ids.slice(nTrain, nTrain + nVal),

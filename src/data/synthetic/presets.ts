@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { checkShares } from "../split_shares.ts";
 
 /** Everything that shapes a synthetic LiTS dataset. */
 export interface SynthSettings {
@@ -118,6 +119,7 @@ export function resolveSettings(s: SynthSettings): Required<SynthSettings> {
   if (!(Number.isInteger(s.slicesPerPatient) && s.slicesPerPatient >= 4)) {
     fail(`slicesPerPatient must be an integer >= 4, not ${s.slicesPerPatient}`);
   }
+  checkShares(s.splits, "synthesizeLiTS"); // before an old dataset is cleared
   const mix = s.classMix;
   if (mix.length !== 3 || mix.some((v) => !(v >= 0)) || !(mix[1] + mix[2] > 0)) {
     fail(`classMix must be three shares with some liver, not ${JSON.stringify(mix)}`);

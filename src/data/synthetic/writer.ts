@@ -10,6 +10,7 @@ import { encodeGreyPng } from "../image_decode.ts";
 import { simulatePatient } from "./patient.ts";
 import { type PresetName, resolveSettings, SYNTH_PRESETS, type SynthSettings } from "./presets.ts";
 import { Rng } from "./rng.ts";
+import { checkShares, splitCounts } from "../split_shares.ts";
 import { checkCall } from "../../options.ts";
 
 const SYNTH_USAGE = 'data.synthesizeLiTS({ out: "data/synth", preset: "easy", patients: 8 })';
@@ -74,13 +75,9 @@ export function splitPatients(n: number, shares: readonly number[], seed: number
     const j = rng.int(0, i + 1);
     [order[i], order[j]] = [order[j], order[i]];
   }
-  const total = shares[0] + shares[1] + shares[2];
-  let nVal = Math.round((n * shares[1]) / total);
-  let nTest = Math.round((n * shares[2]) / total);
+  checkShares(shares, "synthesizeLiTS");
   // With three or more patients every split with a share gets one.
-  if (n >= 3 && shares[1] > 0) nVal = Math.max(1, nVal);
-  if (n >= 3 && shares[2] > 0) nTest = Math.max(1, nTest);
-  const nTrain = n - nVal - nTest;
+  const [nTrain, nVal] = splitCounts(n, shares, true);
   return [
     order.slice(0, nTrain).sort((a, b) => a - b),
     order.slice(nTrain, nTrain + nVal).sort((a, b) => a - b),
