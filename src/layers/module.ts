@@ -85,6 +85,8 @@ export abstract class Module {
   /** Training mode (dropout active, batch norm on batch statistics). */
   training = true;
   #buffers = new Map<string, Tensor | null>();
+  /** Buffers left out of the state dict (`registerBuffer(name, t, false)`). */
+  #transient = new Set<string>();
   #forwardHooks: ForwardHook[] = [];
 
   /** Computes the module's output. */
@@ -146,11 +148,20 @@ export abstract class Module {
 
   #unwrap: () => void = () => {};
 
-  /** Registers a buffer (state that is saved but not trained); returns it kept. */
-  protected registerBuffer<T extends Tensor | null>(name: string, t: T): T {
+  /**
+   * Registers a buffer (state that moves with the module but is not
+   * trained); returns it kept. With `persistent` false it is left out of
+   * `stateDict()`, as PyTorch's `register_buffer(name, t, persistent=False)`.
+   */
+  protected registerBuffer<T extends Tensor | null>(name: string, t: T, persistent = true): T {
     if (name === "" || name.includes(".")) throw new Error(`registerBuffer: bad name '${name}'`);
+    if (typeof persistent !== "boolean") {
+      throw new Error(`registerBuffer: persistent must be a boolean, got ${String(persistent)}`);
+    }
     t?.keep();
     this.#buffers.set(name, t);
+    if (persistent) this.#transient.delete(name);
+    else this.#transient.add(name);
     return t;
   }
 
@@ -174,15 +185,29 @@ export abstract class Module {
     }
   }
 
-  /** Direct children. */
+  /** Direct children, each once (a module under two names: the first). */
   *children(): Generator<Module> {
-    for (const [, m] of this.namedChildren()) yield m;
+    const seen = new Set<Module>();
+    for (const [, m] of this.namedChildren()) {
+      if (!seen.has(m)) yield m;
+      seen.add(m);
+    }
   }
 
-  /** This module and all below it, with dotted names ("" for this one). */
+  /**
+   * This module and all below it, with dotted names ("" for this one, or
+   * `prefix`), each once: a module shared by two parents comes under its
+   * first name, as PyTorch's `named_modules`.
+   */
   *namedModules(prefix = ""): Generator<[string, Module]> {
-    yield [prefix, this];
-    for (const [k, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${k}` : k);
+    yield* this.#walk(prefix, new Set());
+  }
+
+  *#walk(path: string, seen: Set<Module>): Generator<[string, Module]> {
+    if (seen.has(this)) return;
+    seen.add(this);
+    yield [path, this];
+    for (const [k, m] of this.namedChildren()) yield* m.#walk(path ? `${path}.${k}` : k, seen);
   }
 
   /** This module and all below it. */
@@ -190,21 +215,38 @@ export abstract class Module {
     for (const [, m] of this.namedModules()) yield m;
   }
 
-  /** Parameters with their dotted names (own first, then children's). */
+  /**
+   * Parameters with their dotted names (each module's own, then its
+   * children's), each once: tied weights (`b.weight = a.weight`) come under
+   * their first name, as PyTorch's `named_parameters`, so that an optimizer
+   * and `numParameters()` count them once. `stateDict()` keeps both names.
+   */
   *namedParameters(prefix = ""): Generator<[string, Parameter]> {
-    for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) yield [prefix + k, v];
-    for (const [k, m] of this.namedChildren()) yield* m.namedParameters(`${prefix}${k}.`);
+    const seen = new Set<Parameter>();
+    for (const [path, m] of this.namedModules(prefix)) {
+      for (const [k, v] of Object.entries(m)) {
+        if (!(v instanceof Parameter) || seen.has(v)) continue;
+        seen.add(v);
+        yield [path ? `${path}.${k}` : k, v];
+      }
+    }
   }
 
-  /** All parameters. */
+  /** All parameters, each once. */
   parameters(): Parameter[] {
     return [...this.namedParameters()].map(([, p]) => p);
   }
 
-  /** Buffers with their dotted names. */
+  /** Buffers with their dotted names, each once (non-persistent ones too). */
   *namedBuffers(prefix = ""): Generator<[string, Tensor]> {
-    for (const [k, b] of this.#buffers) if (b) yield [prefix + k, b];
-    for (const [k, m] of this.namedChildren()) yield* m.namedBuffers(`${prefix}${k}.`);
+    const seen = new Set<Tensor>();
+    for (const [path, m] of this.namedModules(prefix)) {
+      for (const [k, b] of m.#buffers) {
+        if (b === null || seen.has(b)) continue;
+        seen.add(b);
+        yield [path ? `${path}.${k}` : k, b];
+      }
+    }
   }
 
   /** All buffers. */
@@ -220,7 +262,7 @@ export abstract class Module {
   stateDict(prefix = ""): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
     for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) out.set(prefix + k, v);
-    for (const [k, b] of this.#buffers) if (b) out.set(prefix + k, b);
+    for (const [k, b] of this.#buffers) if (b && !this.#transient.has(k)) out.set(prefix + k, b);
     for (const [k, m] of this.namedChildren()) {
       for (const [name, t] of m.stateDict(`${prefix}${k}.`)) out.set(name, t);
     }
@@ -280,9 +322,20 @@ export abstract class Module {
   /** Called after `loadStateDict` wrote new values (for cached state). */
   protected afterLoad(): void {}
 
-  /** Sets training mode here and below; returns this. */
+  /**
+   * Sets training mode here, then calls each child's `train(mode)` (so a
+   * child that overrides `train`, e.g. to keep its batch norm frozen, is
+   * obeyed, as in PyTorch); returns this.
+   */
   train(mode = true): this {
-    for (const m of this.modules()) m.training = mode;
+    if (typeof mode !== "boolean") {
+      throw new Error(
+        `train: mode must be a boolean, got ${JSON.stringify(mode)}; write model.train() or ` +
+          "model.eval()",
+      );
+    }
+    this.training = mode;
+    for (const m of this.children()) m.train(mode);
     return this;
   }
 

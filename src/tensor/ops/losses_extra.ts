@@ -167,6 +167,10 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   const loss = neg(sum(mul(input, pick), 1));
   if (reduction === "none") return loss;
   if (reduction === "sum") return sum(loss);
+  // Every target ignored: the mean is 0 / 0 = NaN, as PyTorch's, but its
+  // gradient is 0 there (nothing was picked), not the NaN that 0 * (1 / 0)
+  // would write into every weight at the next step.
+  if (labels.every((t) => t === ignoreIndex)) return add(mul(sum(loss), 0), NaN);
   return div(sum(loss), sum(pick));
 }
 
