@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { io, manualSeed, models, nn, optim, rand, tensor, train } from "../mod.ts";
-import { quickFlags, trainTestData } from "./train_data.ts";
+import { capture, quickFlags, trainTestData } from "./train_data.ts";
+import { safetensorsMetadata } from "../src/train/checkpoint.ts";
 
 const SCRIPT = new URL("../scripts/train.ts", import.meta.url).pathname;
 
@@ -125,10 +126,13 @@ Deno.test("corrupt, truncated, altered and foreign checkpoints are refused with 
   const path = join(dir, "checkpoint.safetensors");
   await train.saveCheckpoint(path, model, opt as never, fields(s));
   const bytes = await Deno.readFile(path);
-  const refuse = async (name: string, content: Uint8Array, pattern: RegExp) => {
+  const write = async (name: string, content: Uint8Array) => {
     const p = join(dir, name);
     await Deno.writeFile(p, content);
-    await assert.rejects(train.loadCheckpoint(p), pattern, name);
+    return p;
+  };
+  const refuse = async (name: string, content: Uint8Array, pattern: RegExp) => {
+    await assert.rejects(train.loadCheckpoint(await write(name, content)), pattern, name);
   };
   await refuse(
     "half.safetensors",
@@ -146,6 +150,49 @@ Deno.test("corrupt, truncated, altered and foreign checkpoints are refused with 
   );
   using w = tensor(new Float32Array([1]), [1]);
   await refuse("plain.safetensors", io.encodeSafetensors({ w }), /no lits.checkpoint metadata/);
+  // The JSON part: the tensors' checksum does not cover it, its own does.
+  const rewritten = (edit: (meta: Record<string, string>) => void) => {
+    const meta = { ...safetensorsMetadata(bytes, path) };
+    edit(meta);
+    const tensors = io.decodeSafetensors(bytes);
+    const out = io.encodeSafetensors(tensors, { metadata: meta });
+    tensors.forEach((t) => t.dispose());
+    return out;
+  };
+  const text = safetensorsMetadata(bytes, path)["lits.checkpoint"];
+  assert.match(text, /"epoch":2,/);
+  await refuse(
+    "epoch.safetensors",
+    rewritten((m) => m["lits.checkpoint"] = text.replace(/"epoch":2,/, '"epoch":3,')),
+    /corrupt.*metadata checksum mismatch/,
+  );
+  // A file without that checksum (written before it) is still checked field by field.
+  const old = (edit: (info: Record<string, unknown>) => void) =>
+    rewritten((m) => {
+      const info = JSON.parse(text);
+      edit(info);
+      m["lits.checkpoint"] = JSON.stringify(info);
+      delete m["lits.checkpoint.checksum"];
+    });
+  await refuse("no-rng.safetensors", old((i) => delete i.rng), /metadata field 'rng' should be/);
+  await refuse(
+    "bad-trainer.safetensors",
+    old((i) => i.trainer = { history: [] }),
+    /metadata field 'trainer' should be/,
+  );
+  await refuse(
+    "cut-json.safetensors",
+    rewritten((m) => m["lits.checkpoint"] = text.slice(0, 100)),
+    /corrupt.*metadata checksum mismatch/,
+  );
+  await refuse(
+    "null.safetensors",
+    old((i) => Object.keys(i).forEach((k) => delete i[k])),
+    /format undefined/,
+  );
+  const ok = await train.loadCheckpoint(await write("old.safetensors", old(() => {})));
+  assert.equal(ok.info.epoch, 2);
+  ok.dispose();
   await train.saveWeights(join(dir, "best.safetensors"), model, s);
   await assert.rejects(train.loadCheckpoint(join(dir, "best.safetensors")), /model weights only/);
   await assert.rejects(train.loadCheckpoint(join(dir, "missing.safetensors")), /does not exist/);
@@ -228,4 +275,46 @@ Deno.test("kill -9 at random moments and --resume: the same final metrics and we
   assert.match(said, /resuming .* after epoch 2/);
   assert.ok(![...Deno.readDirSync(torn)].some((e) => e.name.includes(".tmp-")));
   assert.deepEqual(await metricsOf(torn), await metricsOf(reference));
+});
+
+Deno.test("--resume refuses a config.json edited since the checkpoint, an invalid one, and changed data", async () => {
+  const tmp = await Deno.makeTempDir();
+  const data = join(tmp, "data"); // a copy: one of its labels changes below
+  await new Deno.Command("cp", { args: ["-r", await trainTestData(), data] }).output();
+  const out = join(tmp, "run");
+  const first = await capture(train.trainMain, quickFlags(data, out, 2));
+  assert.equal(first.code, 0, first.stderr);
+  const configPath = join(out, "config.json");
+  const original = await Deno.readTextFile(configPath);
+  const edit = (patch: Record<string, unknown>) =>
+    Deno.writeTextFile(configPath, JSON.stringify({ ...JSON.parse(original), ...patch }));
+  // Two more epochs "by editing config.json" once resumed a cosine schedule at its end:
+  // both epochs trained at learning rate 0 without a word.
+  await edit({ epochs: 4 });
+  const longer = await capture(train.trainMain, ["--out", out, "--resume"]);
+  assert.equal(longer.code, 1);
+  assert.match(
+    longer.stderr,
+    /checkpoint .* was written with epochs 2, but .*config.json now says epochs 4; a resumed run continues/,
+  );
+  await edit({ lr: "0.001" });
+  const typo = await capture(train.trainMain, ["--out", out, "--resume"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /config.json: --lr "0.001": must be a number > 0/);
+  // The data changed under the run (regenerated, a slice moved): refused.
+  await Deno.writeTextFile(configPath, original);
+  const csv = join(data, "train_classes.csv");
+  const labels = await Deno.readTextFile(csv);
+  const rows = labels.trimEnd().split("\n");
+  rows.splice(1, 1); // the first slice leaves the training split
+  await Deno.writeTextFile(csv, rows.join("\n") + "\n");
+  const moved = await capture(train.trainMain, ["--out", out, "--resume"]);
+  assert.equal(moved.code, 1);
+  assert.match(moved.stderr, /was written over other data: the slices or labels of .* changed/);
+  await Deno.writeTextFile(csv, labels);
+  // Settings that do not change the numbers may differ.
+  await edit({ logEvery: 7 });
+  const same = await capture(train.trainMain, ["--out", out, "--resume"]);
+  assert.equal(same.code, 0, same.stderr);
+  assert.match(same.stdout, /resuming .* after epoch 2/);
 });

@@ -63,8 +63,18 @@ export abstract class LRScheduler {
     return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
   }
 
-  /** Restores a position saved by `stateDict()`. */
+  /** Restores a position saved by `stateDict()` (the same schedule's, same groups). */
   loadStateDict(sd: Record<string, number | number[]>): void {
+    const n = this.baseLrs.length;
+    if (
+      !Number.isInteger(sd?.lastEpoch) || !Array.isArray(sd.baseLrs) || sd.baseLrs.length !== n ||
+      !sd.baseLrs.every((lr) => typeof lr === "number")
+    ) {
+      throw new Error(
+        `${this.constructor.name}.loadStateDict: expected { lastEpoch, baseLrs } with ${n} ` +
+          `learning rates (what stateDict() gives), got ${JSON.stringify(sd)}`,
+      );
+    }
     this.lastEpoch = sd.lastEpoch as number;
     (sd.baseLrs as number[]).forEach((lr, i) => (this.baseLrs[i] = lr));
   }

@@ -6,7 +6,8 @@
  * holds the rest as JSON: the model spec, epoch and step, optimizer groups
  * and per-parameter step counts, the LR schedule, the random generator's
  * state, the loader's epoch, the trainer's history and early-stopping state,
- * the configuration, and a checksum of every tensor's bytes.
+ * the configuration, and a checksum of every tensor's bytes;
+ * `__metadata__["lits.checkpoint.checksum"]` is a checksum of that JSON.
  *
  * Files are replaced atomically (`writeFileAtomic`), and a file whose
  * checksum, header or layout is wrong is refused with a message, never read
@@ -24,10 +25,13 @@ import type { TrainConfig } from "./config.ts";
 import type { AnyOptimizer, ModelSpec } from "./setup.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { checkArity, checkOptions } from "../options.ts";
+import { infoProblem, textChecksum } from "./checkpoint_info.ts";
 
 const FORMAT = "lits-checkpoint";
 const VERSION = 1;
 const CHECKPOINT_KEY = "lits.checkpoint";
+/** FNV-1a of the CHECKPOINT_KEY text (`checkpoint_info.ts`); files from before it lack it. */
+const INFO_CHECKSUM_KEY = "lits.checkpoint.checksum";
 const MODEL_KEY = "lits.model";
 
 /** The trainer's own state: what early stopping and the report need. */
@@ -72,6 +76,12 @@ export interface CheckpointInfo {
   trainer: TrainerState;
   /** The run's configuration. */
   config: TrainConfig;
+  /**
+   * What the run trains on: a checksum of each split's slices and labels
+   * (`splitsChecksum`), so that a resume over regenerated data is refused.
+   * Absent in checkpoints from before it.
+   */
+  data?: { splits: string };
   /** FNV-1a of every tensor's bytes, in file order. */
   checksum: string;
 }
@@ -163,7 +173,7 @@ export async function saveCheckpoint(
   const usage =
     "train.saveCheckpoint(path, model, opt, { model, epoch, step, scheduler, rng, loader, config, trainer })";
   checkArity("train.saveCheckpoint", arguments.length, 4, usage);
-  checkOptions("train.saveCheckpoint fields", fields, keys, usage);
+  checkOptions("train.saveCheckpoint fields", fields, [...keys, "data"], usage);
   const missing = keys.filter((k) =>
     (fields as unknown as Record<string, unknown>)?.[k] === undefined
   );
@@ -187,8 +197,13 @@ export async function saveCheckpoint(
     paramState,
     checksum: checksum(tensors.values()),
   };
+  const text = toJson(info);
   const bytes = encodeSafetensors(tensors, {
-    metadata: { [CHECKPOINT_KEY]: toJson(info), [MODEL_KEY]: JSON.stringify(fields.model) },
+    metadata: {
+      [CHECKPOINT_KEY]: text,
+      [INFO_CHECKSUM_KEY]: textChecksum(text),
+      [MODEL_KEY]: JSON.stringify(fields.model),
+    },
   });
   await writeFileAtomic(path, bytes, { checkpoint: true });
 }
@@ -246,10 +261,22 @@ function parseCheckpoint(bytes: Uint8Array, path: string): LoadedCheckpoint {
         : "no lits.checkpoint metadata (a plain safetensors file?)",
     );
   }
-  const info = fromJson<CheckpointInfo>(meta[CHECKPOINT_KEY]);
-  if (info.format !== FORMAT || info.version !== VERSION) {
-    throw bad(`format ${info.format} v${info.version}, expected ${FORMAT} v${VERSION}`);
+  const text = meta[CHECKPOINT_KEY];
+  const sum = meta[INFO_CHECKSUM_KEY];
+  if (sum !== undefined && sum !== textChecksum(text)) {
+    throw bad("metadata checksum mismatch (its epoch, learning rates or state were altered)");
   }
+  let info: CheckpointInfo;
+  try {
+    info = fromJson<CheckpointInfo>(text);
+  } catch (e) {
+    throw bad(`unreadable metadata: ${(e as Error).message}`);
+  }
+  if (info?.format !== FORMAT || info.version !== VERSION) {
+    throw bad(`format ${info?.format} v${info?.version}, expected ${FORMAT} v${VERSION}`);
+  }
+  const problem = infoProblem(info);
+  if (problem) throw bad(problem);
   let tensors: Map<string, Tensor>;
   try {
     tensors = decodeSafetensors(bytes, path);

@@ -4,19 +4,17 @@
  *
  * @module
  */
-import { DEFAULTS, type TrainConfig } from "./config.ts";
+import { checkConfig, DEFAULTS, type TrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { flagName, parseTrainArgs, trainHelp } from "./flags.ts";
 import { fit } from "./trainer.ts";
+import { RESUMABLE } from "./resume.ts";
 import { progressBar } from "./progress.ts";
 import { defaultRunDir, latestRun, readRunConfig, runPaths } from "./run_folder.ts";
 import { CLASS_NAMES } from "./setup.ts";
 import { resolve } from "node:path";
 import { joinRunGroup, launchRanks, leaveRunGroup, rankBatchSize } from "./distributed.ts";
 import { launchedByMpi, launcherRank } from "../dist/process_group.ts";
-
-/** Settings a resumed run may change: they do not alter its numbers. */
-const RESUMABLE: ReadonlySet<keyof TrainConfig> = new Set(["out", "workers", "device", "logEvery"]);
 
 /**
  * The configuration of `--resume`: the run folder's config.json, with only
@@ -30,7 +28,8 @@ export async function resumeConfig(
   if (!dir) {
     throw new UsageError("--resume: no run found in runs/; give the run folder with --out DIR");
   }
-  const saved = await readRunConfig(runPaths(dir));
+  const paths = runPaths(dir);
+  const saved = await readRunConfig(paths);
   for (const key of given) {
     if (RESUMABLE.has(key)) continue;
     const mine = key === "data" && config.data ? resolve(config.data) : config[key];
@@ -47,7 +46,11 @@ export async function resumeConfig(
   for (const key of RESUMABLE) {
     if (given.has(key)) (out as unknown as Record<string, unknown>)[key] = config[key];
   }
-  return out;
+  try {
+    return checkConfig(out); // a hand-edited config.json is checked as the flags are
+  } catch (e) {
+    throw new UsageError(`${paths.config}: ${(e as Error).message}`);
+  }
 }
 
 /** Prints an error as the commands do; returns its exit code. */

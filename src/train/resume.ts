@@ -28,6 +28,33 @@ export interface Position {
   lastCheckpoint: string | null;
 }
 
+/** Settings a resumed run may change: they do not alter its numbers. */
+export const RESUMABLE: ReadonlySet<keyof TrainConfig> = new Set([
+  "out",
+  "workers",
+  "device",
+  "logEvery",
+]);
+
+/**
+ * Throws where the run's configuration differs from the one its checkpoint
+ * was written under (an edited config.json): the schedule's position, the
+ * data order and the epoch count all follow the first, so continuing under
+ * another would mix two runs without a word (a cosine schedule stretched
+ * to more epochs after it reached 0 trains them at learning rate 0).
+ */
+function checkSameConfig(saved: TrainConfig, now: TrainConfig, paths: RunPaths): void {
+  const changed = (Object.keys(saved) as (keyof TrainConfig)[])
+    .filter((k) => !RESUMABLE.has(k) && JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
+  if (changed.length === 0) return;
+  const show = (c: TrainConfig) => changed.map((k) => `${k} ${JSON.stringify(c[k])}`).join(", ");
+  throw new Error(
+    `checkpoint ${paths.checkpoint} was written with ${show(saved)}, but ${paths.config} ` +
+      `now says ${show(now)}; a resumed run continues the configuration it began with: put ` +
+      "the values back, or start a new run",
+  );
+}
+
 /** The position of a new run. */
 export function freshPosition(): Position {
   return {
@@ -45,7 +72,7 @@ export function freshPosition(): Position {
  */
 export async function resumePosition(
   session: Session,
-  spec: ModelSpec,
+  run: { spec: ModelSpec; config: TrainConfig; splits: string },
   paths: RunPaths,
   metrics: MetricsLog,
   log: (line: string) => void,
@@ -57,6 +84,17 @@ export async function resumePosition(
     const ckpt = await loadCheckpoint(paths.checkpoint);
     try {
       const { model, optimizer, schedule } = session;
+      const { spec } = run;
+      // The data first: changed data also changes the model's pixel statistics.
+      const splits = ckpt.info.data?.splits;
+      if (splits !== undefined && splits !== run.splits) {
+        throw new Error(
+          `checkpoint ${paths.checkpoint} was written over other data: the slices or labels of ` +
+            `${run.config.data}'s train, val or test split changed since (regenerated, or files ` +
+            "moved between splits); resuming would mix the two and could test on trained " +
+            "patients: restore the data, or start a new run",
+        );
+      }
       // A checkpoint from before preprocessing was recorded still resumes.
       if (!sameModel(ckpt.info.model, spec)) {
         throw new Error(
@@ -69,6 +107,7 @@ export async function resumePosition(
           `checkpoint ${paths.checkpoint} holds ${ckpt.info.optimizer} state, the run uses ${optimizer.constructor.name}`,
         );
       }
+      checkSameConfig(ckpt.info.config, run.config, paths);
       loadModelState(model, ckpt.modelState, `checkpoint ${paths.checkpoint}`, spec);
       optimizer.loadStateDict(ckpt.optimizerState);
       schedule.loadStateDict(ckpt.info.scheduler);
@@ -97,7 +136,7 @@ export async function resumePosition(
 export async function saveRunCheckpoint(
   paths: RunPaths,
   session: Session,
-  run: { spec: ModelSpec; config: TrainConfig },
+  run: { spec: ModelSpec; config: TrainConfig; splits: string },
   position: Position,
 ): Promise<void> {
   const { seed, counter } = generatorState();
@@ -110,6 +149,7 @@ export async function saveRunCheckpoint(
     loader: { epoch: session.trainLoader.epoch, seed: run.config.seed },
     trainer: position.state,
     config: run.config,
+    data: { splits: run.splits },
   });
   position.lastCheckpoint = paths.checkpoint;
 }

@@ -30,6 +30,7 @@ import {
   runTransforms,
 } from "./data.ts";
 import { UsageError } from "./errors.ts";
+import { textChecksum } from "./checkpoint_info.ts";
 import {
   type AnyOptimizer,
   buildModel,
@@ -71,6 +72,21 @@ export interface RunData extends Disposable {
   spec: ModelSpec;
   /** Training and evaluation transforms. */
   transforms: RunTransforms;
+  /** A checksum of each split's slices and labels (`splitsChecksum`). */
+  splits: string;
+}
+
+/**
+ * A checksum of which slices, with which labels, each split holds: a
+ * checkpoint keeps it, and `--resume` refuses data that changed under the
+ * run (regenerated with another seed, a patient moved from train to test).
+ */
+export function splitsChecksum(splits: Record<string, LiTSDataset>): string {
+  const lines: string[] = [];
+  for (const [name, ds] of Object.entries(splits)) {
+    for (let i = 0; i < ds.length; i++) lines.push(`${name},${ds.filename(i)},${ds.labels[i]}`);
+  }
+  return textChecksum(lines.join("\n"));
 }
 
 /** Opens the splits of the run's data (synthetic LiTS when none is given) and resolves the config. */
@@ -112,6 +128,7 @@ export async function openRunData(
         dataPreprocessing(width, height, transforms.eval, hu),
       ),
       transforms,
+      splits: splitsChecksum({ train, val, test }),
       [Symbol.dispose]: close,
     };
   } catch (e) {

@@ -115,7 +115,7 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
       ? new MetricsLog(paths.metrics)
       : new SilentMetricsLog(paths.metrics);
     const position = options.resume
-      ? await resumePosition(session, data.spec, paths, metrics, log)
+      ? await resumePosition(session, data, paths, metrics, log)
       : freshPosition();
     const { train, val, test } = data;
     log(
