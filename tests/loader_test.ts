@@ -256,6 +256,12 @@ Deno.test("samplers: class-balanced draws even out skewed classes; weighted with
   assert.equal(new Set(picked).size, 3);
   assert.ok(!picked.includes(1));
   assert.throws(() => new data.WeightedRandomSampler([0, 0], 2), /weights must not all be 0/);
+  // torch: ValueError: num_samples should be a positive integer value, but got num_samples=0
+  assert.throws(() => new data.WeightedRandomSampler([1, 2], 0), /numSamples must be a positive/);
+  assert.throws(
+    () => new data.RandomSampler(4, { numSamples: 0 }),
+    /numSamples must be a positive/,
+  );
   assert.throws(
     () => new data.WeightedRandomSampler([1, -1], 2),
     /weight 1 must be finite and >= 0/,

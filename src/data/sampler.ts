@@ -39,6 +39,16 @@ function checkCount(name: string, key: string, n: number): number {
   return n;
 }
 
+/** A number of samples asked for: 0 would make every epoch empty (torch refuses it too). */
+function checkSamples(name: string, n: number): number {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(
+      `${name}: numSamples must be a positive integer, got ${n} (every epoch would be empty)`,
+    );
+  }
+  return n;
+}
+
 /**
  * 0, 1, ..., n - 1 every epoch.
  *
@@ -90,7 +100,9 @@ export class RandomSampler implements Sampler {
     options = checkContract(NEW_RANDOM_SAMPLER, arguments.length, options);
     this.#n = checkCount("RandomSampler", "n", n);
     this.#replacement = options.replacement ?? false;
-    this.length = checkCount("RandomSampler", "numSamples", options.numSamples ?? n);
+    this.length = options.numSamples === undefined
+      ? n
+      : checkSamples("RandomSampler", options.numSamples);
     if (!this.#replacement && this.length > n) {
       throw new Error(
         `RandomSampler: numSamples ${this.length} > dataset length ${n} needs replacement: true`,
@@ -148,7 +160,7 @@ export class WeightedRandomSampler implements Sampler {
   ) {
     const name = "WeightedRandomSampler";
     options = checkContract(NEW_WEIGHTED_RANDOM_SAMPLER, arguments.length, options);
-    this.length = checkCount(name, "numSamples", numSamples);
+    this.length = checkSamples(name, numSamples);
     this.#weights = Float64Array.from(weights);
     this.#cdf = new Float64Array(this.#weights.length);
     let total = 0, positive = 0;
