@@ -124,3 +124,44 @@ Deno.test("NLLLoss with every target ignored: NaN loss but zero gradient, as tor
   weighted.backward();
   assert.ok((y.grad!.toArray() as Float32Array).every((v) => Number.isNaN(v)));
 });
+
+Deno.test("apply, requiresGrad_ and getSubmodule on modules, as torch's", () => {
+  // order = []; net.apply(lambda m: order.append(type(m).__name__))
+  // -> ['Linear', 'ReLU', 'Linear', 'Sequential']: children first
+  const net = new nn.Sequential(new nn.Linear(2, 2), new nn.ReLU(), new nn.Linear(2, 1));
+  const order: string[] = [];
+  assert.equal(net.apply((m) => order.push(m.constructor.name)), net);
+  assert.deepEqual(order, ["Linear", "ReLU", "Linear", "Sequential"]);
+  net.requiresGrad_(false);
+  assert.ok(net.parameters().every((p) => !p.requiresGrad));
+  net.requiresGrad_();
+  assert.ok(net.parameters().every((p) => p.requiresGrad));
+  assert.equal(net.getSubmodule("2"), [...net.children()][2]);
+  assert.equal(net.getSubmodule(""), net);
+  assert.throws(() => net.getSubmodule("2.weight"), /Linear has no submodule 'weight'/);
+});
+
+Deno.test("loadStateDict takes a plain object of tensors and a dict without num_batches_tracked, as torch's", () => {
+  // nn.Linear(2, 2).load_state_dict({'weight': torch.zeros(2, 2), 'bias': torch.ones(2)})
+  // -> <All keys matched successfully>
+  const fc = new nn.Linear(2, 2);
+  assert.deepEqual(fc.loadStateDict({ weight: zeros([2, 2]), bias: tensor([1, 1]) }), {
+    missingKeys: [],
+    unexpectedKeys: [],
+  });
+  assert.deepEqual(fc.bias!.toList(), [1, 1]);
+  assert.throws(
+    () => fc.loadStateDict([1, 2] as unknown as Map<string, Tensor>),
+    /loadStateDict: expected a Map of name -> Tensor .* or a plain object of tensors/,
+  );
+  // bn.load_state_dict({k: v for k, v in bn.state_dict().items() if 'num_batches' not in k})
+  // -> <All keys matched successfully> (torch fills it for such dicts)
+  const bn = new nn.BatchNorm2d(2);
+  const sd = new Map([...bn.stateDict()].filter(([k]) => !k.includes("num_batches")));
+  assert.deepEqual(bn.loadStateDict(sd), { missingKeys: [], unexpectedKeys: [] });
+  // An array where a loss's weight tensor goes: a clear error.
+  assert.throws(
+    () => new nn.CrossEntropyLoss({ weight: [1, 2, 3] as unknown as Tensor }),
+    /nn.CrossEntropyLoss: weight must be a Tensor, got an array; write weight: tensor/,
+  );
+});

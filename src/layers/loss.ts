@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Tensor } from "../tensor/tensor.ts";
+import { Tensor } from "../tensor/tensor.ts";
 import { CROSS_ENTROPY, crossEntropy, type Reduction } from "../tensor/ops/loss.ts";
 import { Module } from "./module.ts";
 import { type CallContract, checkContract } from "../options.ts";
@@ -27,6 +27,18 @@ const NEW_CROSS_ENTROPY_LOSS: CallContract<CrossEntropyLossOptions> = {
   usage: "new nn.CrossEntropyLoss({ labelSmoothing: 0.1 })",
 };
 
+/** @internal a loss's weight option: a Tensor or nothing (an array gets a clear error). */
+export function weightOption(where: string, name: string, w: unknown): Tensor | null {
+  if (w === undefined || w === null) return null;
+  if (!(w instanceof Tensor)) {
+    throw new Error(
+      `${where}: ${name} must be a Tensor, got ${Array.isArray(w) ? "an array" : typeof w}; ` +
+        `write ${name}: tensor([...])`,
+    );
+  }
+  return w;
+}
+
 /**
  * Cross-entropy between logits [N, C] and int32 class indices [N].
  *
@@ -46,7 +58,7 @@ export class CrossEntropyLoss extends Module {
   constructor(options: CrossEntropyLossOptions = {}) {
     super();
     const o = checkContract(NEW_CROSS_ENTROPY_LOSS, arguments.length, options);
-    this.registerBuffer("weight", o.weight ?? null);
+    this.registerBuffer("weight", weightOption("nn.CrossEntropyLoss", "weight", o.weight));
     this.ignoreIndex = o.ignoreIndex ?? -100;
     this.labelSmoothing = o.labelSmoothing ?? 0;
     this.reduction = o.reduction ?? "mean";

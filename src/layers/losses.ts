@@ -18,16 +18,7 @@ import {
 } from "../tensor/ops/losses_extra.ts";
 import { type CallContract, checkContract } from "../options.ts";
 import { Module } from "./module.ts";
-
-function weightOption(where: string, name: string, w: unknown): Tensor | null {
-  if (w === undefined || w === null) return null;
-  if (!(w instanceof Tensor)) {
-    throw new Error(
-      `${where}: ${name} must be a Tensor, got ${typeof w}; write ${name}: tensor([...])`,
-    );
-  }
-  return w;
-}
+import { weightOption } from "./loss.ts";
 
 /** Options of `NLLLoss`. */
 export interface NLLLossOptions {

@@ -285,15 +285,23 @@ export abstract class Module {
    * console.log(fc.loadStateDict(sd, { strict: false })); // { missingKeys: [ "bias" ], unexpectedKeys: [] }
    * ```
    */
-  loadStateDict(stateDict: Map<string, Tensor>, options: LoadOptions = {}): IncompatibleKeys {
+  loadStateDict(
+    stateDict: Map<string, Tensor> | Record<string, Tensor>,
+    options: LoadOptions = {},
+  ): IncompatibleKeys {
     const strict = checkOptions<LoadOptions>(
       "loadStateDict",
       options,
       ["strict"],
       "model.loadStateDict(sd, { strict: false })",
     ).strict ?? true;
+    stateDict = stateMap(stateDict);
     const own = this.stateDict();
-    const missing = [...own.keys()].filter((k) => !stateDict.has(k));
+    // A batch norm's step count that the dict lacks (saved before it existed,
+    // or made by hand) keeps its value, as PyTorch fills it for such dicts.
+    const missing = [...own.keys()].filter((k) =>
+      !stateDict.has(k) && !k.endsWith("num_batches_tracked")
+    );
     const unexpected = [...stateDict.keys()].filter((k) => !own.has(k));
     const problems: string[] = [];
     if (strict && (missing.length > 0 || unexpected.length > 0)) {
@@ -399,6 +407,78 @@ export abstract class Module {
   numParameters(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);
   }
+
+  /**
+   * Calls `fn` on every module below this one and then on this one (children
+   * first, as PyTorch's `apply`, the usual place for custom weight
+   * initialisation); returns this.
+   *
+   * @example
+   * ```ts
+   * import { nn } from "@lits/vision";
+   * const net = new nn.Sequential(new nn.Linear(2, 2), new nn.ReLU(), new nn.Linear(2, 1));
+   * net.apply((m) => {
+   *   if (m instanceof nn.Linear) nn.init.zeros_(m.bias!);
+   * });
+   * console.log(net.parameters()[1].toList()); // [0, 0]
+   * ```
+   */
+  apply(fn: (m: Module) => void): this {
+    if (typeof fn !== "function") {
+      throw new Error(`apply: expected a function of a module, got ${typeof fn}`);
+    }
+    for (const m of this.children()) m.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /**
+   * Sets `requiresGrad` on every parameter here and below (PyTorch's
+   * `model.requires_grad_(False)`, to freeze a backbone); returns this.
+   *
+   * @example
+   * ```ts
+   * import { nn } from "@lits/vision";
+   * const fc = new nn.Linear(2, 2).requiresGrad_(false);
+   * console.log(fc.weight.requiresGrad); // false
+   * ```
+   */
+  requiresGrad_(flag = true): this {
+    if (typeof flag !== "boolean") {
+      throw new Error(`requiresGrad_: flag must be a boolean, got ${JSON.stringify(flag)}`);
+    }
+    for (const p of this.parameters()) p.requiresGrad_(flag);
+    return this;
+  }
+
+  /**
+   * The module at a dotted path below this one (`"layer1.0.conv1"`; "" is
+   * this one), as PyTorch's `get_submodule`; throws naming the missing part.
+   *
+   * @example
+   * ```ts
+   * import { models } from "@lits/vision";
+   * using net = models.resnet50({ numClasses: 3 });
+   * console.log(net.getSubmodule("layer1.0.conv1").constructor.name); // Conv2d
+   * ```
+   */
+  getSubmodule(target: string): Module {
+    if (typeof target !== "string") {
+      throw new Error(`getSubmodule: expected a dotted path, got ${typeof target}`);
+    }
+    let m: Module = this;
+    if (target === "") return m;
+    for (const part of target.split(".")) {
+      const next = [...m.namedChildren()].find(([k]) => k === part)?.[1];
+      if (next === undefined) {
+        throw new Error(
+          `getSubmodule: ${m.constructor.name} has no submodule '${part}' (in '${target}')`,
+        );
+      }
+      m = next;
+    }
+    return m;
+  }
 }
 
 /** What a plain container field holds that the module tree cannot see, if anything. */
@@ -444,6 +524,22 @@ function checkField(m: Module, key: string, v: object): void {
   throw new Error(
     `${where} is ${what}, which parameters(), stateDict(), to(), train() and eval() ` +
       `cannot see (it would silently not train or move); ${fix}`,
+  );
+}
+
+/** A state dict as a Map: a plain object of tensors (PyTorch's dict habit) is taken too. */
+function stateMap(sd: unknown): Map<string, Tensor> {
+  if (sd instanceof Map) return sd;
+  const proto = typeof sd === "object" && sd !== null ? Object.getPrototypeOf(sd) : undefined;
+  if (
+    (proto === Object.prototype || proto === null) &&
+    Object.values(sd as object).every((t) => t instanceof Tensor)
+  ) {
+    return new Map(Object.entries(sd as Record<string, Tensor>));
+  }
+  throw new Error(
+    "loadStateDict: expected a Map of name -> Tensor (what stateDict() and io.loadSafetensors " +
+      `give) or a plain object of tensors, got ${sd === null ? "null" : typeof sd}`,
   );
 }
 
