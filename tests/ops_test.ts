@@ -309,3 +309,42 @@ Deno.test("ops: a scope frees what the cases allocate, gradients included", () =
   assertShape(kept, [4]);
   kept.dispose();
 });
+
+Deno.test("matmul follows torch.matmul: vectors, and broadcast batch dimensions, with gradients", () => {
+  // a = arange(n).reshape(shape) / 10 - 0.3; y = a @ b; y.sum().backward()
+  // -> shape, y.sum(), a.grad.sum(), b.grad.sum(), y.flatten()[:3] (PyTorch 1.13)
+  const cases: [number[], number[], number[], number, number, number, number[]][] = [
+    [[3], [3], [], 0.14, -0.6, -0.6, [0.14]],
+    [[2, 3], [3], [2], 0.1, -1.2, -0.3, [0.14, -0.04]],
+    [[3], [3, 2], [2], 0.14, -0.3, -1.2, [0.1, 0.04]],
+    [[4, 2, 3], [1, 3, 5], [4, 2, 5], 44.8, 48, 102, [-0.02, -0.08, -0.14]],
+    [[2, 3], [2, 3, 2], [2, 2, 2], 0.02, 6, -1.2, [0.1, 0.04, 0.01]],
+    [[2, 1, 2, 3], [3, 3, 2], [2, 3, 2, 2], 10.86, 39.6, 18, [0.1, 0.04, 0.01]],
+  ];
+  const ramp = (shape: number[]) => {
+    const n = shape.reduce((p, d) => p * d, 1);
+    const v = Array.from({ length: n }, (_, i) => i / 10 - 0.3);
+    return tensor(v, shape, { requiresGrad: true });
+  };
+  for (const [sa, sb, shape, total, ga, gb, first] of cases) {
+    const a = ramp(sa), b = ramp(sb);
+    const y = a.matmul(b);
+    assert.deepEqual(y.shape, shape, `[${sa}] @ [${sb}]`);
+    y.sum().backward();
+    const near = (x: number, want: number) => Math.abs(x - want) < 1e-4;
+    assert.ok(near(y.sum().item(), total), `[${sa}] @ [${sb}] sum ${y.sum().item()}`);
+    assert.ok(near(a.grad!.sum().item(), ga), `[${sa}] @ [${sb}] a.grad`);
+    assert.ok(near(b.grad!.sum().item(), gb), `[${sa}] @ [${sb}] b.grad`);
+    const flat = Array.from(y.toArray()).slice(0, 3);
+    flat.forEach((v, i) => assert.ok(near(v, first[i]), `[${sa}] @ [${sb}] y[${i}] ${v}`));
+  }
+  assert.throws(
+    () => tensor([1, 2]).matmul(tensor([1, 2, 3])),
+    /shapes \[2\] and \[3\] do not multiply/,
+  );
+  assert.throws(() => tensor(2).matmul(tensor([1])), /at least one dimension/);
+  assert.throws(
+    () => ramp([2, 2, 3]).matmul(ramp([3, 3, 2])),
+    /matmul: shapes \[2\] and \[3\] cannot be broadcast/,
+  );
+});

@@ -516,7 +516,17 @@ export class Tensor implements Owned {
 
   // ---- linear algebra ----
 
-  /** Matrix product (2-D, or batched with matching leading dimensions). */
+  /**
+   * Matrix product with `torch.matmul`'s rules: vectors (a dot product, a
+   * row or a column), matrices, and batches whose leading dimensions
+   * broadcast.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from "@lits/vision";
+   * console.log(tensor([[1, 2], [3, 4]]).matmul(tensor([1, 1])).toList()); // [3, 7]
+   * ```
+   */
   matmul(other: Tensor): Tensor {
     return mm.matmul(this, other);
   }

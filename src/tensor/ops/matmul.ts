@@ -7,8 +7,8 @@
 import { check } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
-import { contiguous, i64, reshape } from "./shape.ts";
-import { requireFloat, sameDevice } from "./elementwise.ts";
+import { contiguous, expand, i64, reshape } from "./shape.ts";
+import { broadcastShapes, requireFloat, sameDevice } from "./elementwise.ts";
 import { sum } from "./reduce.ts";
 import { matrixOpInBf16 } from "../autocast.ts";
 
@@ -130,15 +130,41 @@ function gemmBatched(
 }
 
 /**
- * Matrix product: [m, k] x [k, n]; [..., m, k] x [k, n]; or
- * [B, m, k] x [B, k, n].
+ * Matrix product with `torch.matmul`'s rules: two vectors give their dot
+ * product (0-d); a vector on the left is a row [1, k] and on the right a
+ * column [k, 1], that dimension dropped from the result; [..., m, k] x
+ * [k, n] is one GEMM; other batched products broadcast their leading
+ * dimensions ([4, m, k] x [1, k, n] -> [4, m, n]).
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   requireFloat(a, "matmul");
   requireFloat(b, "matmul");
   sameDevice(a, b, "matmul");
   const bad = () => new Error(`matmul: shapes [${a.shape}] and [${b.shape}] do not multiply`);
-  if (a.ndim < 2 || b.ndim < 2 || a.shape[a.ndim - 1] !== b.shape[b.ndim - 2]) throw bad();
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new Error(
+      `matmul: both arguments need at least one dimension, got [${a.shape}] and [${b.shape}]; ` +
+        "multiply by a scalar with mul",
+    );
+  }
+  const k = a.shape[a.ndim - 1];
+  if (k !== b.shape[Math.max(0, b.ndim - 2)]) throw bad();
+  if (a.ndim === 1 && b.ndim === 1) {
+    return reshape(matrices(reshape(a, [1, k]), reshape(b, [k, 1])), []);
+  }
+  if (a.ndim === 1) {
+    const y = matmul(reshape(a, [1, k]), b);
+    return reshape(y, [...y.shape.slice(0, -2), y.shape[y.ndim - 1]]);
+  }
+  if (b.ndim === 1) {
+    const y = matmul(a, reshape(b, [k, 1]));
+    return reshape(y, y.shape.slice(0, -1));
+  }
+  return matrices(a, b);
+}
+
+/** The product of two tensors of at least two dimensions each, k already checked. */
+function matrices(a: Tensor, b: Tensor): Tensor {
   const bf16 = matrixOpInBf16(a);
   if (b.ndim === 2) {
     const lead = a.shape.slice(0, -1);
@@ -153,7 +179,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     });
     return a.ndim === 2 ? y : reshape(y, [...lead, b.shape[1]]);
   }
-  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) throw bad();
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) {
+    // Broadcast the leading dimensions, then one batched product over them.
+    const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), "matmul");
+    const [m, k] = a.shape.slice(-2), n = b.shape[b.ndim - 1];
+    const count = batch.reduce((p, d) => p * d, 1);
+    const a3 = reshape(expand(a, [...batch, m, k]), [count, m, k]);
+    const b3 = reshape(expand(b, [...batch, k, n]), [count, k, n]);
+    return reshape(matrices(a3, b3), [...batch, m, n]);
+  }
   return record(gemmBatched(a, b, false, false, bf16), {
     name: "bmm",
     inputs: [a, b],
