@@ -405,3 +405,33 @@ Deno.test("layers: loadStateDict writes in place (optimizers keep the same tenso
     assertClose(before, [1, 2, 3, 4], { what: "weight" });
   });
 });
+
+Deno.test('Conv2d padding "same" and "valid", as torch (odd kernels; refused where torch pads unequally)', () => {
+  // x = arange(120).reshape(2, 2, 5, 6) / 50 - 1; w = arange(54).reshape(3, 2, 3, 3) / 40 - 0.2
+  // F.conv2d(x, w, padding='same', dilation=(1, 2)) -> [2, 3, 5, 6], sum 272.301, y[0, 1, 2, 3] -2.6025
+  // F.conv2d(x, w, padding='valid') -> [2, 3, 3, 4], sum 165.834
+  const x = tensor(Array.from({ length: 120 }, (_, i) => i / 50 - 1), [2, 2, 5, 6]);
+  const w = tensor(Array.from({ length: 54 }, (_, i) => i / 40 - 0.2), [3, 2, 3, 3]);
+  const same = nn.functional.conv2d(x, w, null, { padding: "same", dilation: [1, 2] });
+  assert.deepEqual(same.shape, [2, 3, 5, 6]);
+  assert.ok(Math.abs(same.sum().item() - 272.301) < 1e-3, `${same.sum().item()}`);
+  assert.ok(Math.abs((same.toList() as number[][][][])[0][1][2][3] + 2.6025) < 1e-4);
+  const valid = nn.functional.conv2d(x, w, null, { padding: "valid" });
+  assert.deepEqual(valid.shape, [2, 3, 3, 4]);
+  assert.ok(Math.abs(valid.sum().item() - 165.834) < 1e-3);
+  const layer = new nn.Conv2d(2, 3, 5, { padding: "same" });
+  assert.deepEqual(layer.options.padding, [2, 2]);
+  assert.deepEqual(layer.forward(x).shape, [2, 3, 5, 6]);
+  // torch: padding='same' is not supported for strided convolutions
+  assert.throws(
+    () => new nn.Conv2d(1, 1, 3, { stride: 2, padding: "same" }),
+    /not supported for strided/,
+  );
+  // torch: Invalid padding string 'foo', should be one of {'valid', 'same'}
+  assert.throws(
+    () => new nn.Conv2d(1, 1, 3, { padding: "foo" as "same" }),
+    /padding must be integers >= 0, "valid" or "same", got "foo"/,
+  );
+  // An even kernel: torch pads one more zero on the right; this convolution cannot.
+  assert.throws(() => new nn.Conv2d(1, 1, 2, { padding: "same" }), /one more on one side/);
+});

@@ -4,7 +4,14 @@
  * @module
  */
 import { Tensor } from "../tensor/tensor.ts";
-import { conv2d, CONV2D_OPTIONS, type Conv2dOptions, type Pair, pair } from "../tensor/ops/conv.ts";
+import {
+  conv2d,
+  CONV2D_OPTIONS,
+  type Conv2dOptions,
+  paddingPair,
+  type Pair,
+  pair,
+} from "../tensor/ops/conv.ts";
 import { Module, Parameter } from "./module.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
 import { type CallContract, checkContract } from "../options.ts";
@@ -38,8 +45,10 @@ export class Conv2d extends Module {
   weight: Parameter;
   /** [outChannels], or null. */
   bias: Parameter | null;
-  /** The options in effect. */
-  readonly options: Required<Omit<Conv2dLayerOptions, "bias">>;
+  /** The options in effect ("valid" and "same" padding as the numbers they mean). */
+  readonly options: Required<Omit<Conv2dLayerOptions, "bias" | "padding">> & {
+    padding: [number, number];
+  };
 
   constructor(
     readonly inChannels: number,
@@ -64,10 +73,12 @@ export class Conv2d extends Module {
       );
     }
     const [kh, kw] = pair(kernelSize, "Conv2d: kernel size", 1);
+    const stride = pair(o.stride ?? 1, "Conv2d: stride", 1);
+    const dilation = pair(o.dilation ?? 1, "Conv2d: dilation", 1);
     this.options = {
-      stride: pair(o.stride ?? 1, "Conv2d: stride", 1),
-      padding: pair(o.padding ?? 0, "Conv2d: padding", 0),
-      dilation: pair(o.dilation ?? 1, "Conv2d: dilation", 1),
+      stride,
+      padding: paddingPair(o.padding ?? 0, [kh, kw], dilation, stride, "Conv2d"),
+      dilation,
       groups,
     };
     const w = Tensor.empty([outChannels, inChannels / groups, kh, kw], "float32", "cpu", false);

@@ -27,12 +27,57 @@ export function pair(v: Pair, what: string, min: number): [number, number] {
   return p;
 }
 
+/**
+ * A convolution's padding: zeros on each side, or PyTorch's "valid" (none)
+ * and "same" (the output keeps the input's size; stride 1).
+ */
+export type Padding = Pair | "valid" | "same";
+
+/**
+ * `padding` as zeros on each side for a kernel of `kernel` taps spaced
+ * `dilation` at `stride`: "same" pads dilation * (kernel - 1) in all, half
+ * on each side; where that is odd (an even kernel) PyTorch pads one more
+ * on the right, which this convolution cannot, so it says so.
+ */
+export function paddingPair(
+  padding: Padding,
+  kernel: readonly number[],
+  dilation: readonly number[],
+  stride: readonly number[],
+  what: string,
+): [number, number] {
+  if (padding === "valid") return [0, 0];
+  if (padding !== "same") {
+    if (typeof padding === "string") {
+      throw new Error(
+        `${what}: padding must be integers >= 0, "valid" or "same", got ${JSON.stringify(padding)}`,
+      );
+    }
+    return pair(padding, `${what}: padding`, 0);
+  }
+  if (stride[0] !== 1 || stride[1] !== 1) {
+    throw new Error(
+      `${what}: padding "same" is not supported for strided convolutions (stride ${stride}), ` +
+        "as in PyTorch; give the padding as numbers",
+    );
+  }
+  const total = [0, 1].map((i) => dilation[i] * (kernel[i] - 1));
+  if (total.some((t) => t % 2 !== 0)) {
+    throw new Error(
+      `${what}: padding "same" for kernel ${kernel} (dilation ${dilation}) needs ${total} ` +
+        "zeros in all, one more on one side than the other, and this convolution pads both " +
+        "sides alike; use an odd kernel size, or pad the input yourself",
+    );
+  }
+  return [total[0] / 2, total[1] / 2];
+}
+
 /** Options of `conv2d`. */
 export interface Conv2dOptions {
   /** Step of the window (default 1). */
   stride?: Pair;
-  /** Zero padding on each side (default 0). */
-  padding?: Pair;
+  /** Zero padding on each side (default 0), or "valid" (0) or "same" (stride 1). */
+  padding?: Padding;
   /** Spacing of the kernel's taps (default 1). */
   dilation?: Pair;
   /** Channel groups (default 1). */
@@ -121,15 +166,17 @@ export function convGeometryOf(
   o: Conv2dOptions,
 ): ConvGeometry {
   const [sh, sw] = pair(o.stride ?? 1, "conv2d: stride", 1);
-  const [ph, pw] = pair(o.padding ?? 0, "conv2d: padding", 0);
   const [dh, dw] = pair(o.dilation ?? 1, "conv2d: dilation", 1);
+  if (shape.length !== 4 || weight.ndim !== 4) {
+    throw new Error(
+      `conv2d x [${shape}] weight [${weight.shape}]: expected 4-D input and weight`,
+    );
+  }
+  const [ph, pw] = paddingPair(o.padding ?? 0, weight.shape.slice(2), [dh, dw], [sh, sw], "conv2d");
   const groups = o.groups ?? 1;
   const desc = () =>
     `conv2d x [${shape}] weight [${weight.shape}]${bias ? ` bias [${bias.shape}]` : ""} ` +
     `stride ${sh},${sw} padding ${ph},${pw} dilation ${dh},${dw} groups ${groups}`;
-  if (shape.length !== 4 || weight.ndim !== 4) {
-    throw new Error(`${desc()}: expected 4-D input and weight`);
-  }
   const [n, c, h, w] = shape;
   const [k, cg, r, s] = weight.shape;
   if (
