@@ -165,3 +165,13 @@ Deno.test("loadStateDict takes a plain object of tensors and a dict without num_
     /nn.CrossEntropyLoss: weight must be a Tensor, got an array; write weight: tensor/,
   );
 });
+
+Deno.test("x.half(), model.bfloat16() and .double() say that tensors stay float32 and point to autocast", () => {
+  const fc = new nn.Linear(2, 2);
+  for (const f of [() => fc.half(), () => fc.bfloat16(), () => fc.double()]) {
+    assert.throws(f, /tensors stay float32 here .* autocast\("bfloat16"/);
+  }
+  assert.throws(() => zeros([2]).half(), /half\(\): tensors stay float32/);
+  assert.throws(() => zeros([2]).bfloat16(), /bfloat16\(\): tensors stay float32/);
+  assert.throws(() => zeros([2]).double(), /double\(\): tensors stay float32/);
+});

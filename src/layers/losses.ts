@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import type { Reduction } from "../tensor/ops/loss.ts";
 import {
   BCE_WITH_LOGITS,

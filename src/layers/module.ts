@@ -11,7 +11,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { clearGrads } from "../tensor/grad_store.ts";
 import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
-import { backend, checkToArguments, type Device } from "../tensor/device.ts";
+import { backend, checkToArguments, type Device, dtypeCastError } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { markWritten } from "../tensor/ops/in_place.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
@@ -403,6 +403,21 @@ export abstract class Module {
     this.dispose();
   }
 
+  /** Throws: PyTorch's `model.half()`; weights stay float32 (bfloat16 is `autocast`'s). */
+  half(): never {
+    throw dtypeCastError("half()");
+  }
+
+  /** Throws: PyTorch's `model.bfloat16()`; weights stay float32 (bfloat16 is `autocast`'s). */
+  bfloat16(): never {
+    throw dtypeCastError("bfloat16()");
+  }
+
+  /** Throws: PyTorch's `model.double()`; weights stay float32. */
+  double(): never {
+    throw dtypeCastError("double()");
+  }
+
   /** Number of elements over all parameters. */
   numParameters(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);
@@ -466,18 +481,16 @@ export abstract class Module {
     if (typeof target !== "string") {
       throw new Error(`getSubmodule: expected a dotted path, got ${typeof target}`);
     }
-    let m: Module = this;
-    if (target === "") return m;
-    for (const part of target.split(".")) {
+    if (target === "") return this;
+    return target.split(".").reduce((m: Module, part) => {
       const next = [...m.namedChildren()].find(([k]) => k === part)?.[1];
       if (next === undefined) {
         throw new Error(
           `getSubmodule: ${m.constructor.name} has no submodule '${part}' (in '${target}')`,
         );
       }
-      m = next;
-    }
-    return m;
+      return next;
+    }, this);
   }
 }
 

@@ -49,6 +49,18 @@ const TO_DTYPE = ".to() only moves tensors and modules between devices, and tens
   "float32 (int32 for labels). For bfloat16 mixed precision, run the forward and the loss " +
   'under autocast("bfloat16", () => ...)';
 
+/**
+ * @internal the Error of PyTorch's dtype casts (`x.half()`, `model.bfloat16()`,
+ * `x.double()`): tensors here stay float32, and bfloat16 is autocast's.
+ */
+export function dtypeCastError(where: string): Error {
+  return new Error(
+    `${where}: tensors stay float32 here (int32 for labels), so there is no float16, bfloat16 ` +
+      "or float64 copy; for bfloat16 mixed precision run the forward and the loss under " +
+      'autocast("bfloat16", () => ...), or train with --precision bf16',
+  );
+}
+
 /** The Error for a device name that is none of `expected`, with what was likely meant. */
 function unknownDevice(name: unknown, expected: string): Error {
   const shown = typeof name === "string" ? `'${name}'` : JSON.stringify(name) ?? String(name);

@@ -6,7 +6,7 @@
  */
 import { check } from "../ffi/native.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
-import { backend, checkToArguments, type Device, type DType } from "./device.ts";
+import { backend, checkToArguments, type Device, type DType, dtypeCastError } from "./device.ts";
 import { adopt, forget, type Owned, release } from "./ownership.ts";
 import { type Lease, rewatch } from "./collector.ts";
 import { Storage } from "./storage.ts";
@@ -592,6 +592,18 @@ export class Tensor implements Owned {
   /** Converted to int32 (truncating toward zero). */
   int(): Tensor {
     return shp.cast(this, "int32");
+  }
+  /** Throws: PyTorch's `x.half()`; tensors stay float32 (bfloat16 is `autocast`'s). */
+  half(): never {
+    throw dtypeCastError("half()");
+  }
+  /** Throws: PyTorch's `x.bfloat16()`; tensors stay float32 (bfloat16 is `autocast`'s). */
+  bfloat16(): never {
+    throw dtypeCastError("bfloat16()");
+  }
+  /** Throws: PyTorch's `x.double()`; tensors stay float32. */
+  double(): never {
+    throw dtypeCastError("double()");
   }
 
   // ---- devices ----
