@@ -215,6 +215,36 @@ Deno.test("LiTSDataset uint8 cache: same samples, reused, rebuilt when the CSV c
   assert.deepEqual([...(await again.get(0)).image.data], [0, 0.25, 0.5, 1]);
   assert.equal(data.readCacheHeader(path)?.count, 1);
   again.close();
+  // An image rewritten in place under the same labels file (a re-export) is
+  // read again: the cache used to serve the old pixels.
+  await new Promise((r) => setTimeout(r, 20));
+  await Deno.writeFile(join(root, "train", "a.png"), grey([40, 30, 20, 10]));
+  const fresh = new LiTSDataset({ root, split: "train", cache: true, normalize: "none" });
+  assert.deepEqual(
+    [...(await fresh.get(0)).image.data],
+    [40, 30, 20, 10].map((v) => Math.fround(v / 255)),
+  );
+  fresh.close();
+});
+
+Deno.test("LiTSDataset cache: 16-bit splits are read from their files; mixed bit depths are refused", async () => {
+  const png16 = (values: number[]) =>
+    encodePng({ width: 2, height: 1, channels: 1, depth: 16, data: Uint16Array.from(values) });
+  const csv = "filename,liver_visible,lesion_visible\na.png,0,0\nb.png,1,0\n";
+  // Training (cached) and evaluate (from the files) must see the same pixels:
+  // 8 bits rounded 16-bit slices in the cache.
+  const root16 = await makeRoot({ "a.png": png16([1000, 1001]), "b.png": png16([0, 65535]) }, csv);
+  const cached = new LiTSDataset({ root: root16, split: "train", cache: true });
+  const plain = new LiTSDataset({ root: root16, split: "train" });
+  assert.deepEqual((await cached.get(0)).image.data, (await plain.get(0)).image.data);
+  assert.equal(data.readCacheHeader(join(root16, "train_u8.cache")), undefined); // none written
+  cached.close();
+  const mixed = await makeRoot({ "a.png": grey([1, 2], 2, 1), "b.png": png16([0, 65535]) }, csv);
+  await rejects(
+    () => new LiTSDataset({ root: mixed, split: "train", cache: true }),
+    "b.png: a 16-bit image in a split whose first image",
+    "must share one bit depth",
+  );
 });
 
 Deno.test("LiTSDataset.workerSpec re-opens the same dataset through openDataset", async () => {
@@ -240,6 +270,12 @@ Deno.test("bad input: missing files, corrupt and truncated PNGs, size mismatch",
   );
   let root = await makeRoot({ "a.png": grey([1, 2, 3, 4]) }, csv);
   await rejects(() => new LiTSDataset({ root, split: "train" }), "b.png", "not found", "line 3");
+  // One slice listed twice with two labels (pandas would keep both rows).
+  root = await makeRoot({ "a.png": grey([1, 2, 3, 4]) }, csv.replace("b.png,1,0", "a.png,1,1"));
+  await rejects(
+    () => new LiTSDataset({ root, split: "train" }),
+    "line 3: a.png is listed again with another label (class 2; line 2 says class 0)",
+  );
   // Listed but deleted after opening: the error comes from get().
   root = await makeRoot({ "a.png": grey([1, 2, 3, 4]), "b.png": grey([1, 2, 3, 4]) }, csv);
   const ds = new LiTSDataset({ root, split: "train" });

@@ -127,6 +127,7 @@ export function parseLabelsCsv(text: string, source: string): LabelRow[] {
     );
   }
   const rows: LabelRow[] = [];
+  const seen = new Map<string, LabelRow>();
   for (let r = 1; r < records.length; r++) {
     const { record, info } = records[r];
     const where = `${source} line ${info.lines}`;
@@ -136,13 +137,23 @@ export function parseLabelsCsv(text: string, source: string): LabelRow[] {
     }
     const liver = parseBoolean(record[iLiver], where);
     const lesion = parseBoolean(record[iLesion], where);
-    rows.push({
+    const row = {
       filename: checkRelativePath(record[iName], where),
       liver,
       lesion,
       label: labelOf(liver, lesion, where),
       line: info.lines,
-    });
+    };
+    // One slice with two labels would train on both at once.
+    const before = seen.get(row.filename);
+    if (before && before.label !== row.label) {
+      throw new Error(
+        `${where}: ${row.filename} is listed again with another label (class ${row.label}; ` +
+          `line ${before.line} says class ${before.label})`,
+      );
+    }
+    seen.set(row.filename, row);
+    rows.push(row);
   }
   return rows;
 }

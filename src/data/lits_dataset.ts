@@ -29,8 +29,10 @@ export interface LiTSDatasetOptions {
   /**
    * Decode every image once into a uint8 cache file and read from it after
    * that: `true` puts it at `<root>/<split>_u8.cache`, a string is its path.
-   * Default false: decode on demand. The cache keeps 8 bits per pixel:
-   * 8-bit images exactly, 16-bit images after per-image min-max scaling.
+   * Default false: decode on demand. The cache keeps 8-bit images exactly
+   * and is remade when the labels file or any image's size or modification
+   * time changes; 16-bit images are read from their files every time (8 bits
+   * would round them, and training would see other pixels than `evaluate`).
    */
   cache?: boolean | string;
   /** Labels file (default `<root>/<split>_classes.csv`). */
@@ -40,7 +42,7 @@ export interface LiTSDatasetOptions {
 }
 
 /** Bumped when the cache's pixel conversion changes, so old caches rebuild. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 const NEW_LITS_DATASET: CallContract<LiTSDatasetOptions> = {
   where: "data.LiTSDataset",
@@ -126,15 +128,15 @@ export class LiTSDataset implements Dataset {
     this.height = first.height;
     this.#first = this.path(0);
 
-    // The cache holds a byte a pixel: 16-bit images min-max scaled into it,
-    // which "none" (values over the bit depth's maximum) cannot undo, so they
-    // are read from their files then (two different 16-bit slices came out
-    // as one image).
-    if (options.cache && !(this.#normalize === "none" && first.maxValue !== 255)) {
+    // The cache holds a byte a pixel: 16-bit images are read from their files
+    // (rounded to 8 bits, training saw other pixels than evaluate's reader).
+    if (options.cache && first.maxValue === 255) {
       this.#cachePath = typeof options.cache === "string"
         ? resolve(options.cache)
         : join(this.root, `${this.split}_u8.cache`);
-      const fingerprint = `v${CACHE_VERSION}:${fingerprintBytes(csvBytes)}`;
+      // The images' sizes and times too: a slice rewritten in place (a
+      // re-export into the same folder) must not be served from the cache.
+      const fingerprint = `v${CACHE_VERSION}:${fingerprintBytes(csvBytes)}:${this.#filesStamp()}`;
       const header = {
         count: this.#rows.length,
         width: this.width,
@@ -275,11 +277,34 @@ export class LiTSDataset implements Dataset {
     return img;
   }
 
-  /** Image `i` as the cache stores it: 8-bit exactly, 16-bit min-max scaled. */
+  /** A checksum of every listed image's size and modification time. */
+  #filesStamp(): string {
+    const parts = this.#rows.map((r, i) => {
+      const path = join(this.#dir, r.filename);
+      try {
+        const s = Deno.statSync(path);
+        return `${s.size}:${s.mtime?.getTime() ?? 0}`;
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) {
+          throw new Error(`${path}: file not found (${this.#where(i)})`);
+        }
+        throw e;
+      }
+    });
+    return fingerprintBytes(new TextEncoder().encode(parts.join(",")));
+  }
+
+  /** Image `i` as the cache stores it (8-bit splits only: see the constructor). */
   #toBytes(i: number, out: Uint8Array): void {
     const img = this.#decode(i);
-    const data = img.maxValue === 255 ? img.data : minMaxNormalize(img.data).map((v) => v * 255);
-    for (let k = 0; k < out.length; k++) out[k] = Math.round(data[k]);
+    if (img.maxValue !== 255) {
+      throw new Error(
+        `${this.path(i)}: a 16-bit image in a split whose ` +
+          `first image (${this.#first}) is 8-bit; the split's images must share one bit depth ` +
+          `(${this.#where(i)})`,
+      );
+    }
+    for (let k = 0; k < out.length; k++) out[k] = Math.round(img.data[k]);
   }
 }
 
