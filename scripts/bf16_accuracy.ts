@@ -108,7 +108,7 @@ for (const seed of seeds) {
   for (const [name, v] of Object.entries(VARIANTS) as [Variant, typeof VARIANTS[Variant]][]) {
     const dir = join(out, `seed${seed}-${name.replace(" ", "-")}`);
     const log = await deno("train.ts", ["--seed", String(seed), "--out", dir, ...v.args], v.env);
-    const test = Number(log.match(/^test: .*macro-F1 ([0-9.]+)/m)?.[1]);
+    const test = Number(log.match(/^test\b.*macro-F1 ([0-9.]+)/m)?.[1]);
     if (!Number.isFinite(test)) throw new Error(`no test macro-F1 in the log of ${dir}`);
     const freshF1 = await pooledF1(join(dir, "best.safetensors"), v.precision);
     results[name].push({ test, fresh: freshF1 });

@@ -284,6 +284,11 @@ Deno.test("--resume refuses a config.json edited since the checkpoint, an invali
   const out = join(tmp, "run");
   const first = await capture(train.trainMain, quickFlags(data, out, 2));
   assert.equal(first.code, 0, first.stderr);
+  // The test line says whose weights it measured (best.safetensors holds the best epoch's).
+  assert.match(
+    first.stdout,
+    /^test \(weights of epoch 2(, the last; best\.safetensors is epoch 1's)?\): accuracy/m,
+  );
   const configPath = join(out, "config.json");
   const original = await Deno.readTextFile(configPath);
   const edit = (patch: Record<string, unknown>) =>

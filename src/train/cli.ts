@@ -112,8 +112,14 @@ export async function trainMain(args: readonly string[]): Promise<number> {
     leaveRunGroup(group);
     const t = result.test;
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    // Which weights: best.safetensors (what evaluate reads) holds the best epoch's.
+    const tested = result.testedEpoch === result.bestEpoch || result.bestEpoch === 0
+      ? `epoch ${result.testedEpoch}`
+      : `epoch ${result.testedEpoch}, the last; best.safetensors is epoch ${result.bestEpoch}'s`;
     console.log(
-      `test: accuracy ${pct(t.accuracy)}  macro-F1 ${t.macroF1.toFixed(3)}  ` +
+      `test (weights of ${tested}): accuracy ${pct(t.accuracy)}  macro-F1 ${
+        t.macroF1.toFixed(3)
+      }  ` +
         `balanced accuracy ${pct(t.balancedAccuracy)}  macro ROC AUC ${t.macroAuc.toFixed(3)}  ` +
         `loss ${t.loss.toFixed(4)}`,
     );

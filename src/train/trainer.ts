@@ -59,8 +59,14 @@ export interface FitResult {
   config: TrainConfig;
   /** Per-epoch history. */
   history: HistoryEntry[];
-  /** Test-split metrics of the final weights. */
+  /** Test-split metrics of the final weights (those of epoch `testedEpoch`). */
   test: TestSummary;
+  /**
+   * The epoch whose weights `test` measured: the last, or the best one where
+   * early stopping restored it. `best.safetensors` holds `bestEpoch`'s, so
+   * `deno task evaluate` on it gives these numbers only where the two agree.
+   */
+  testedEpoch: number;
   /** Epoch of the lowest validation loss. */
   bestEpoch: number;
   /** Whether early stopping ended the run. */
@@ -129,7 +135,8 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
     const progress = group.writer ? options.progress ?? silentProgress : silentProgress;
     await trainEpochs(run, position, stopping, progress);
     syncRanks(group); // rank 0's best.safetensors is complete before the others read it
-    if (stopping.restoresBest(position.epoch)) await restoreBest(run, position);
+    const restored = stopping.restoresBest(position.epoch);
+    if (restored) await restoreBest(run, position);
     const report = (options.report ?? true) && group.writer;
     const summary = await testAndReport(run, position, report ? dev : null);
     return {
@@ -137,6 +144,7 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
       config: data.config,
       history: position.state.history,
       test: summary,
+      testedEpoch: restored ? position.state.bestEpoch : position.epoch,
       bestEpoch: position.state.bestEpoch,
       stoppedEarly: stopping.stopped,
       seconds: position.state.seconds,
