@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { encode as encodePng } from "npm:fast-png@8";
 import { data, train } from "../mod.ts";
 import { compose } from "../src/data/transforms/compose.ts";
 import { pixelStats } from "../src/train/data.ts";
@@ -82,6 +83,27 @@ Deno.test("pixelStats after a window are those of the clipped, rescaled pixels",
   } finally {
     ds.close();
   }
+});
+
+Deno.test("pixelStats refuses images the window leaves flat (16-bit PNGs low in their range)", async () => {
+  // Values 0..255 saved as 16-bit: over 0..65535 all fall below a 25..125 HU window.
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(join(root, "train"));
+  await Deno.writeTextFile(
+    join(root, "train_classes.csv"),
+    "filename,liver_visible,lesion_visible\na.png,1,0\n",
+  );
+  const sixteen = new Uint16Array([0, 80, 160, 255]);
+  await Deno.writeFile(
+    join(root, "train", "a.png"),
+    encodePng({ width: 2, height: 2, channels: 1, depth: 16, data: sixteen }),
+  );
+  const ds = new data.LiTSDataset({ root, split: "train", normalize: "none" });
+  assert.throws(
+    () => pixelStats(ds, 256, { aMin: 0.5, aMax: 0.72 }),
+    /the train images are one flat value after the intensity window .* check their bit depth and value range \(16-bit PNGs are read over 0\.\.65535\)/,
+  );
+  ds.close();
 });
 
 Deno.test("a run records its window; evaluate applies it (same test loss as fit)", async () => {

@@ -174,6 +174,20 @@ export function pixelStats(
   }
   const mean = sum / n;
   const std = Math.sqrt(Math.max(sq / n - mean * mean, 1e-12));
+  if (!(std >= 5e-5)) {
+    // Every pixel the same after the window: nothing to learn from, and the
+    // standardisation would divide by 0. Usually 16-bit PNGs whose values sit
+    // low in their 0..65535 range, which the window reads as all below it.
+    const seen = window
+      ? `after the intensity window (PNG values ${lo.toFixed(3)}..${window.aMax.toFixed(3)} of ` +
+        "their range)"
+      : "";
+    throw new Error(
+      `${ds.root}: the ${ds.split} images are one flat value ${seen} (mean ${mean.toFixed(4)}); ` +
+        "check their bit depth and value range (16-bit PNGs are read over 0..65535), or " +
+        "give --input-window none",
+    );
+  }
   // Rounded so that config.json and checkpoints read cleanly; 4 digits change nothing.
   return { mean: Number(mean.toFixed(4)), std: Number(std.toFixed(4)) };
 }
