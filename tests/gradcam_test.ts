@@ -134,6 +134,25 @@ Deno.test("gradCam: parameters keep their gradients and requiresGrad; hooks are 
   x.dispose();
 });
 
+Deno.test("gradCam on a model in training mode: evaluation-mode maps, nothing moved, modes restored", () => {
+  // pytorch-grad-cam runs model.eval(); in training mode the pass used to move
+  // batch norm's running statistics (and change the next training step).
+  using model = models.simpleCNN({ imageSize: 16, batchNorm: true, dropout: 0.5 });
+  const x = randn([2, 1, 16, 16]);
+  model.eval();
+  const evalMaps = evaluation.gradCam(model, x).toArray();
+  model.train();
+  model.features[1].eval(); // a mixed mode comes back as it was
+  const before = [...model.buffers()].map((b) => b.toArray());
+  const trainMaps = evaluation.gradCam(model, x).toArray();
+  assert.deepEqual(trainMaps, evalMaps);
+  assert.deepEqual([...model.buffers()].map((b) => b.toArray()), before);
+  assert.equal(model.training, true);
+  assert.equal(model.features[1].training, false);
+  assert.equal(model.features[5].training, true);
+  x.dispose();
+});
+
 Deno.test("gradCam: unknown layer, shared layer, non-map layer, bad target, bad input", () => {
   using model = models.simpleCNN({ imageSize: 16 }).eval();
   const x = randn([2, 1, 16, 16]);

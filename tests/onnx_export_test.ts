@@ -150,6 +150,19 @@ Deno.test("onnx: a module type without an ONNX mapping is an Error naming it", (
   assert.throws(() => exportOnnx(custom, { inputShape: ["N", 1, 32, 32] }), /\(MyResNet\)/);
   using list = new nn.ModuleList([new nn.ReLU()]);
   assert.throws(() => exportOnnx(list, { inputShape: ["N", 1, 2, 2] }), /\(ModuleList\)/);
+  // A forward hook or an instance's own forward changes the computation, which
+  // torch.onnx.export traces and the class's emitter would leave out.
+  const hooked = new nn.Sequential(new nn.Flatten(), new nn.Linear(4, 4));
+  const handle = hooked[1].registerForwardHook((_m, _i, o) => o.mul(0));
+  assert.throws(
+    () => exportOnnx(hooked, { inputShape: ["N", 4, 1, 1] }),
+    /cannot export 1 \(Linear\): it has a forward hook or a forward of its own/,
+  );
+  handle.remove();
+  exportOnnx(hooked, { inputShape: ["N", 4, 1, 1] });
+  const patched = new nn.Sequential(new nn.Flatten(), new nn.ReLU());
+  patched[1].forward = (x: Tensor) => x;
+  assert.throws(() => exportOnnx(patched, { inputShape: ["N", 4, 1, 1] }), /1 \(ReLU\): it has/);
 });
 
 Deno.test("onnx: shapes the model would refuse are Errors naming the layer", () => {

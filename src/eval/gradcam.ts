@@ -176,8 +176,10 @@ function checkTargets(target: GradCamOptions["target"], n: number, classes: numb
 
 /**
  * One Grad-CAM pass with the prediction it explains (used by `gradCam`, the
- * report and `deno task predict`). The model runs in its current mode: call
- * `model.eval()` first, as in PyTorch.
+ * report and `deno task predict`). The model runs in evaluation mode, as
+ * pytorch-grad-cam runs it, and every module gets its own mode back after:
+ * in training mode the pass moved batch norm's running statistics and drew
+ * dropout masks, changing the next training step.
  */
 export function runGradCam(
   model: Module,
@@ -192,6 +194,8 @@ export function runGradCam(
   const [n, , height, width] = input.shape;
   const params = model.parameters();
   const flags = params.map((p) => p.requiresGrad);
+  const modules = [...model.modules()];
+  const modes = modules.map((m) => m.training);
   let calls = 0;
   let leaf: Tensor | null = null;
   const handle = layer.registerForwardHook((_m, _inputs, out) => {
@@ -212,6 +216,7 @@ export function runGradCam(
   });
   try {
     for (const p of params) p.requiresGrad = false;
+    for (const m of modules) m.training = false;
     return scope(() => {
       const logits = model.forward(input);
       const a = leaf as Tensor | null;
@@ -251,6 +256,7 @@ export function runGradCam(
   } finally {
     handle.remove();
     params.forEach((p, i) => (p.requiresGrad = flags[i]));
+    modules.forEach((m, i) => (m.training = modes[i]));
   }
 }
 
@@ -292,8 +298,8 @@ function camMaps(
  * Grad-CAM heat maps [N, H, W] in [0, 1] of `model` on `input` [N, C, H, W]:
  * where the layer's activations pushed the target class's score up. `layer`
  * defaults to the last convolutional block (`gradCamLayer`), `target` to the
- * predicted class. Runs the model in its current mode (call `model.eval()`
- * first) and leaves the parameters' gradients untouched. An unknown layer
+ * predicted class. Runs the model in evaluation mode (each module's own
+ * mode comes back after) and leaves the parameters' gradients untouched. An unknown layer
  * lists the model's convolutions; a target out of range or an input that is
  * not [N, C, H, W] is an Error.
  *

@@ -52,6 +52,15 @@ function emit(graph: OnnxGraph, path: string, m: Module, x: Value): Value {
         `no ONNX mapping for this module type; exportable: ${exportable()}`,
     );
   }
+  if (Object.hasOwn(m, "forward")) {
+    // A hook (it wraps forward) or an instance's own forward: the emitter
+    // writes the class's computation, so the graph would silently differ.
+    throw new Error(
+      `exportOnnx: cannot export ${path || "the model"} (${m.constructor.name}): it has a ` +
+        "forward hook or a forward of its own, which the ONNX graph would leave out; remove " +
+        "the hook (handle.remove()) or the override before exporting",
+    );
+  }
   const scope: Scope = {
     graph,
     path,
