@@ -168,7 +168,7 @@ Deno.test("fit records how its images were made; predict on a PNG equals the eva
   assert.deepEqual(spec.preprocessing, {
     window: [-200, 250],
     dataSize: [64, 64],
-    scaling: "minmax",
+    scaling: "none", // a window: slices over 255, not min-max scaled (train.sliceScaling)
     transforms: [
       { ...train.windowTransform(train.DEFAULTS.inputWindow!, [-200, 250]) },
       { name: "Normalize", ...spec.normalize },

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+// deno-lint-ignore no-import-prefix -- the encoder of the 16-bit PNGs
 import { encode as encodePng } from "npm:fast-png@8";
 import { data, train } from "../mod.ts";
 import { compose } from "../src/data/transforms/compose.ts";
@@ -118,6 +119,10 @@ Deno.test("a run records its window; evaluate applies it (same test loss as fit)
     assert.equal(r.code, 0, r.stderr);
     const config = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
     assert.deepEqual(config.inputWindow, window === "none" ? null : [0, 150]);
+    // The record says how the slices were scaled (it said "minmax" for both).
+    const weights = await train.loadWeights(join(out, "best.safetensors"));
+    assert.equal(weights.spec?.preprocessing?.scaling, window === "none" ? "minmax" : "none");
+    weights.dispose();
     const loss = await fitAndEvaluateTestLoss(out);
     assert.ok(Math.abs(loss.evaluate - loss.fit) < 1e-4, `${window}: ${JSON.stringify(loss)}`);
   }

@@ -20,6 +20,7 @@ import { SGD } from "../optim/sgd.ts";
 import type { TrainConfig } from "./config.ts";
 import type { PixelStats } from "./data.ts";
 import type { TransformSpec } from "../data/transforms/transform.ts";
+import { sliceScaling } from "./intensity_window.ts";
 
 /** The LiTS classes, by label. */
 export const CLASS_NAMES = ["no liver", "liver", "liver + lesion"] as const;
@@ -39,8 +40,13 @@ export interface Preprocessing {
    * box-averaged to it before windowing, as the importer does.
    */
   dataSize: [number, number];
-  /** Per-image intensity scaling of the dataset: "minmax", each image to [0, 1]. */
-  scaling: "minmax";
+  /**
+   * How each slice was scaled to [0, 1] before `transforms`
+   * (`sliceScaling`): "minmax", by its own min and max; "none", by its bit
+   * depth's maximum (runs with an intensity window). Older checkpoints say
+   * "minmax" for both; readers take `sliceScaling(transforms)`.
+   */
+  scaling: "minmax" | "none";
   /**
    * The run's evaluation transforms after its Resize (an intensity window,
    * Normalize), replayed on every input after it is resized to the model's side.
@@ -71,7 +77,7 @@ export function dataPreprocessing(
   return {
     window: [window[0], window[1]],
     dataSize: [width, height],
-    scaling: "minmax",
+    scaling: sliceScaling(transforms),
     transforms: transforms.map((t) => ({ ...t })),
   };
 }
