@@ -571,3 +571,29 @@ Deno.test("predict's DICOM inputs: a feet-first series and an enhanced CT give t
   assert.deepEqual(e.slices, want.slices);
   assert.match(e.notes.join("\n"), /stored from superior to inferior; taken from inferior/);
 });
+
+Deno.test("predict's NIfTI inputs: values that are not CT Hounsfield units get a note", async () => {
+  const w = 8, h = 8, d = 2;
+  const dir = await Deno.makeTempDir();
+  const prep: PredictPreprocessing = {
+    window: [-200, 250],
+    dataSize: [w, w],
+    imageSize: w,
+    transforms: [],
+  };
+  // An MR volume (values in the thousands, no air): every voxel clips to the window's top.
+  const mr = join(dir, "t1.nii");
+  await Deno.writeFile(
+    mr,
+    nifti(Int16Array.from({ length: w * h * d }, (_, i) => 7000 + i), w, h, d),
+  );
+  const ct = join(dir, "ct.nii");
+  await Deno.writeFile(
+    ct,
+    nifti(Int16Array.from({ length: w * h * d }, (_, i) => -1000 + 11 * i), w, h, d),
+  );
+  const notes: string[] = [];
+  await loadInputs([mr, ct], prep, notes);
+  assert.equal(notes.length, 1, notes.join("\n"));
+  assert.match(notes[0], /t1\.nii: values 7000\.\.7127 do not look like CT Hounsfield units/);
+});

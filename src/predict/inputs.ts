@@ -88,13 +88,28 @@ async function readVolume(
       );
     }
     const slices: InputItem["slices"] = [];
+    let lo = Infinity, hi = -Infinity;
     for await (const { index, data } of vol.slices()) {
+      for (const v of data) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
       slices.push({
         slice: index,
         image: prepareHuSlice({ data, width: vol.width, height: vol.height }, p),
       });
     }
     if (slices.length === 0) throw new Error(`${path}: the volume has no slices`);
+    // NIfTI names no modality (DICOM's is checked): a CT in HU holds air
+    // near -1000 and little above a few thousand; an MR or a rescaled
+    // export does not, and the model was trained on CT.
+    if (lo > -500 || hi > 5000) {
+      notes.push(
+        `${path}: values ${lo.toFixed(0)}..${hi.toFixed(0)} do not look like CT Hounsfield ` +
+          "units (air near -1000, bone below a few thousand); the model was trained on CT, so " +
+          "its predictions on this volume mean little",
+      );
+    }
     return {
       input: path,
       kind: "volume",
