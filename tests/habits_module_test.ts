@@ -175,3 +175,15 @@ Deno.test("x.half(), model.bfloat16() and .double() say that tensors stay float3
   assert.throws(() => zeros([2]).bfloat16(), /bfloat16\(\): tensors stay float32/);
   assert.throws(() => zeros([2]).double(), /double\(\): tensors stay float32/);
 });
+
+Deno.test("an optimizer over no parameters is refused, as torch's", () => {
+  // torch.optim.Adam([]) -> ValueError: optimizer got an empty parameter list
+  assert.throws(() => new optim.Adam([]), /optim.Adam: got an empty parameter list/);
+  const fc = new nn.Linear(2, 2);
+  const used = fc.namedParameters();
+  [...used]; // a generator read once is empty after
+  assert.throws(
+    () => new optim.SGD([...used].map(([, p]) => p), { lr: 0.1 }),
+    /optim.SGD: got an empty parameter list/,
+  );
+});

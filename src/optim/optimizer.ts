@@ -98,6 +98,13 @@ export abstract class Optimizer<O extends GroupOptions> {
       );
     }
     const list = [...params];
+    if (list.length === 0) {
+      // torch: "optimizer got an empty parameter list"; nothing would train.
+      throw new Error(
+        `${where}: got an empty parameter list (a model without parameters, or an iterator ` +
+          "already used up); pass model.parameters()",
+      );
+    }
     const groups = list.length > 0 && !(list[0] instanceof Tensor)
       ? (list as { params: Iterable<Tensor>; options?: Partial<O> }[])
       : [{ params: list as Tensor[] }];
