@@ -154,11 +154,17 @@ Deno.test("loadStateDict takes a plain object of tensors and a dict without num_
     () => fc.loadStateDict([1, 2] as unknown as Map<string, Tensor>),
     /loadStateDict: expected a Map of name -> Tensor .* or a plain object of tensors/,
   );
-  // bn.load_state_dict({k: v for k, v in bn.state_dict().items() if 'num_batches' not in k})
-  // -> <All keys matched successfully> (torch fills it for such dicts)
+  // bn(x); bn(x); bn.load_state_dict({k: v for k, v in bn.state_dict().items()
+  // if 'num_batches' not in k}) -> <All keys matched successfully>, num_batches_tracked 0
   const bn = new nn.BatchNorm2d(2);
+  const x = tensor(Array.from({ length: 16 }, (_, i) => i % 5), [2, 2, 2, 2]);
+  bn.forward(x);
+  bn.forward(x);
+  assert.equal(bn.numBatchesTracked, 2);
   const sd = new Map([...bn.stateDict()].filter(([k]) => !k.includes("num_batches")));
   assert.deepEqual(bn.loadStateDict(sd), { missingKeys: [], unexpectedKeys: [] });
+  assert.equal(bn.numBatchesTracked, 0);
+  assert.equal(bn.stateDict().get("num_batches_tracked")!.item(), 0);
   // An array where a loss's weight tensor goes: a clear error.
   assert.throws(
     () => new nn.CrossEntropyLoss({ weight: [1, 2, 3] as unknown as Tensor }),

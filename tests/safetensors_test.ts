@@ -157,14 +157,53 @@ Deno.test("safetensors: a file we write is byte-identical when re-encoded after 
   }
 });
 
-Deno.test("safetensors: F16 and BF16 special values, BOOL and gaps between tensors", () => {
+Deno.test("safetensors: F16 and BF16 special values, BOOL; gaps, duplicate names, F64 overflow", () => {
+  const values = [0x00, 0x7c, 0x00, 0xfc, 0x00, 0x7e, 0x01, 0x00, 0x80, 0x3f, 0x80, 0xff, 2, 0];
+  // Bytes 8..10 unused: the reference reader refuses a hole, and a name listed
+  // twice leaves one (JSON keeps its last entry), so it is refused here too.
+  const gap = build(
+    {
+      h: { dtype: "F16", shape: [4], data_offsets: [0, 8] },
+      b: { dtype: "BF16", shape: [2], data_offsets: [10, 14] },
+      ok: { dtype: "BOOL", shape: [2], data_offsets: [14, 16] },
+    },
+    [...values.slice(0, 8), 0xff, 0xff, ...values.slice(8)],
+  );
+  assert.throws(
+    () => decodeSafetensors(gap, "gap.safetensors"),
+    /gap\.safetensors: data bytes \[8, 10\) belong to no tensor \(a name listed twice/,
+  );
+  const twice = build(
+    '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},' +
+      '"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+    [0, 0, 128, 63, 0, 0, 0, 64],
+  );
+  assert.throws(() => decodeSafetensors(twice, "twice"), /data bytes \[0, 4\) belong to no tensor/);
+  const trailing = build({ a: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }, [
+    0,
+    0,
+    128,
+    63,
+    1,
+  ]);
+  assert.throws(() => decodeSafetensors(trailing, "t"), /1 data bytes after the last tensor/);
+  // F64 narrowed to float32: a finite value beyond its range is refused, not made Infinity.
+  const big = new Uint8Array(new Float64Array([0.5, 1e300]).buffer);
+  assert.throws(
+    () =>
+      decodeSafetensors(
+        build({ d: { dtype: "F64", shape: [2], data_offsets: [0, 16] } }, [...big]),
+        "f64",
+      ),
+    /tensor 'd': F64 value 1e\+300 at index 1 is beyond float32's range/,
+  );
   const bytes = build(
     {
       h: { dtype: "F16", shape: [4], data_offsets: [0, 8] },
-      b: { dtype: "BF16", shape: [2], data_offsets: [10, 14] }, // bytes 8..10 unused
-      ok: { dtype: "BOOL", shape: [2], data_offsets: [14, 16] },
+      b: { dtype: "BF16", shape: [2], data_offsets: [8, 12] },
+      ok: { dtype: "BOOL", shape: [2], data_offsets: [12, 14] },
     },
-    [0x00, 0x7c, 0x00, 0xfc, 0x00, 0x7e, 0x01, 0x00, 0xff, 0xff, 0x80, 0x3f, 0x80, 0xff, 2, 0],
+    values,
   );
   const loaded = decodeSafetensors(bytes, "special.safetensors");
   try {

@@ -17,6 +17,8 @@ import { tensor } from "../tensor/ops/creation.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 const SAVE_KEYS: (keyof SaveSafetensorsOptions)[] = ["metadata", "intType"];
 const LOAD_KEYS: (keyof LoadSafetensorsOptions)[] = ["device"];
 
@@ -251,7 +253,14 @@ function elementReader(
 ): (i: number) => number {
   switch (e.dtype) {
     case "F64":
-      return (i) => view.getFloat64(i * 8, true);
+      return (i) => {
+        const v = view.getFloat64(i * 8, true);
+        // Narrowed to float32: a finite value beyond its range would become Infinity.
+        if (Math.abs(v) > FLOAT32_MAX && Number.isFinite(v)) {
+          throw fail(`tensor '${e.name}': F64 value ${v} at index ${i} is beyond float32's range`);
+        }
+        return v;
+      };
     case "F32":
       return (i) => view.getFloat32(i * 4, true);
     case "F16":
@@ -348,6 +357,8 @@ function readHeader(
   }
   // File order is data order (JSON objects do not keep the order of integer-like keys).
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  // The tensors tile the data section, as the reference reader demands: a
+  // hole is most often a name listed twice, of which JSON keeps the last.
   let last: Entry | null = null;
   for (const e of entries) {
     if (e.begin === e.end) continue;
@@ -357,7 +368,18 @@ function readHeader(
           `[${e.begin}, ${e.end}] overlap`,
       );
     }
+    const at = last?.end ?? 0;
+    if (e.begin > at) {
+      throw fail(
+        `data bytes [${at}, ${e.begin}) belong to no tensor (a name listed twice in the header ` +
+          "keeps only its last entry), so the file is damaged or not safetensors",
+      );
+    }
     if (last === null || e.end > last.end) last = e;
+  }
+  const extra = bytes.length - dataStart - (last?.end ?? 0);
+  if (extra > 0) {
+    throw fail(`${extra} data bytes after the last tensor belong to none (a damaged file)`);
   }
   return { entries, dataStart };
 }

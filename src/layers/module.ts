@@ -14,6 +14,7 @@ import { cast } from "../tensor/ops/shape.ts";
 import { backend, checkToArguments, type Device, dtypeCastError } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { markWritten } from "../tensor/ops/in_place.ts";
+import { fillInPlace } from "../tensor/ops/creation.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
 
 /**
@@ -298,10 +299,11 @@ export abstract class Module {
     stateDict = stateMap(stateDict);
     const own = this.stateDict();
     // A batch norm's step count that the dict lacks (saved before it existed,
-    // or made by hand) keeps its value, as PyTorch fills it for such dicts.
-    const missing = [...own.keys()].filter((k) =>
-      !stateDict.has(k) && !k.endsWith("num_batches_tracked")
+    // or made by hand) is set to 0, as PyTorch 1.13 fills it for such dicts.
+    const counts = new Set(
+      [...own.keys()].filter((k) => !stateDict.has(k) && k.endsWith("num_batches_tracked")),
     );
+    const missing = [...own.keys()].filter((k) => !stateDict.has(k) && !counts.has(k));
     const unexpected = [...stateDict.keys()].filter((k) => !own.has(k));
     const problems: string[] = [];
     if (strict && (missing.length > 0 || unexpected.length > 0)) {
@@ -322,6 +324,7 @@ export abstract class Module {
     for (const [name, dst] of own) {
       const src = stateDict.get(name);
       if (src) copyInto(dst, src);
+      else if (counts.has(name)) fillInPlace(dst, 0);
     }
     for (const m of this.modules()) m.afterLoad();
     return { missingKeys: missing, unexpectedKeys: unexpected };
