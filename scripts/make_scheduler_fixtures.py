@@ -29,6 +29,10 @@ def trajectory(make, steps, metrics=None, by_hand=None):
 plateau_metrics = [1.0, 0.9, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.8, 0.8, 0.7, 0.7]
 cases = {
     "step": trajectory(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5), 10),
+    # A milestone listed twice multiplies twice.
+    "multistep": trajectory(
+        lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[2, 5, 5], gamma=0.5), 8
+    ),
     "cosine": trajectory(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=8, eta_min=0.01), 8),
     # Past tMax: the cosine comes back up, as torch's does.
     "cosine_long": trajectory(

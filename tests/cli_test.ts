@@ -318,3 +318,28 @@ Deno.test("experiment regularization: six runs, one page with the overlay plot, 
   assert.match(html, /id="chart-overlay"/);
   assert.ok((html.match(/<path/g) ?? []).length > 12, "the overlay plot has its lines");
 });
+
+Deno.test("--optimizer adam or sgd defaults to weight decay 0 (0.5 is AdamW's decoupled decay)", () => {
+  // torch.optim.Adam / SGD: weight_decay=0; AdamW's 0.5 as an L2 penalty was far stronger.
+  assert.equal(train.parseTrainArgs([]).config.weightDecay, 0.5);
+  assert.equal(train.parseTrainArgs(["--optimizer", "adam"]).config.weightDecay, 0);
+  assert.equal(train.parseTrainArgs(["--optimizer", "sgd"]).config.weightDecay, 0);
+  const given = ["--optimizer", "adam", "--weight-decay", "0.1"];
+  assert.equal(train.parseTrainArgs(given).config.weightDecay, 0.1);
+});
+
+Deno.test("metrics.jsonl: onecycle's epoch lr is its last step's; the test line names its weights' epoch", async () => {
+  const data = await trainTestData();
+  const out = join(await Deno.makeTempDir(), "run");
+  const flags = [...quickFlags(data, out, 2), "--scheduler", "onecycle", "--log-every", "1"];
+  const r = await capture(train.trainMain, flags);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = (await Deno.readTextFile(join(out, "metrics.jsonl"))).trim().split("\n")
+    .map((l) => JSON.parse(l));
+  for (const e of lines.filter((l) => l.type === "epoch")) {
+    const last = lines.filter((l) => l.type === "step" && l.step === e.step)[0];
+    assert.equal(e.lr, last.lr, `epoch ${e.epoch}: the rate its last step used`);
+  }
+  const test = lines.find((l) => l.type === "test");
+  assert.equal(test.weightsEpoch, 2);
+});

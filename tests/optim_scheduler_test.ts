@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { nn, optim } from "../mod.ts";
+import { nn, optim, train } from "../mod.ts";
+import { buildSchedule } from "../src/train/setup.ts";
 
 const fixtures = JSON.parse(
   Deno.readTextFileSync(new URL("./fixtures/schedulers.json", import.meta.url)),
@@ -38,6 +39,49 @@ Deno.test("StepLR follows torch.optim.lr_scheduler.StepLR", () => {
     fixtures.step,
     "step",
   );
+});
+
+Deno.test("MultiStepLR follows torch.optim.lr_scheduler.MultiStepLR", () => {
+  assertLrs(
+    run((o) => new optim.MultiStepLR(o, { milestones: [5, 2, 5], gamma: 0.5 }), 8),
+    fixtures.multistep,
+    "multistep",
+  );
+  using m = new nn.Linear(1, 1);
+  const opt = new optim.SGD(m.parameters(), { lr: 0.1 });
+  assert.throws(
+    () => new optim.MultiStepLR(opt, { milestones: [] }),
+    /milestones must be positive/,
+  );
+  assert.throws(
+    () => new optim.MultiStepLR(opt, { milestones: [0.5] }),
+    /milestones must be positive/,
+  );
+});
+
+Deno.test("--scheduler step decays x0.1 twice, at 1/3 and 2/3 of the epochs, whatever their number", () => {
+  // StepLR(round(E / 3)) decayed a third time where E % 3 == 1: 4 epochs went 1e-3 .. 1e-6.
+  for (
+    const [epochs, lrs] of [[4, [1, 0.1, 0.01, 0.01]], [7, [
+      1,
+      1,
+      0.1,
+      0.1,
+      0.01,
+      0.01,
+      0.01,
+    ]]] as const
+  ) {
+    using m = new nn.Linear(1, 1);
+    const opt = new optim.AdamW(m.parameters(), { lr: 1 });
+    const schedule = buildSchedule({ ...train.DEFAULTS, epochs, scheduler: "step" }, opt, 3);
+    const seen: number[] = [];
+    for (let e = 0; e < epochs; e++) {
+      seen.push(opt.paramGroups[0].options.lr);
+      schedule.afterEpoch(null);
+    }
+    assertLrs(seen, [...lrs], `${epochs} epochs`);
+  }
 });
 
 Deno.test("CosineAnnealingLR follows torch's", () => {

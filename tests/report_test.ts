@@ -99,6 +99,14 @@ Deno.test("report.html is one self-contained page with every chart drawn", async
 
   const imgs = [...html.matchAll(/<img[^>]*src="data:image\/png;base64,([^"]+)"/g)];
   assert.equal(imgs.length, Math.min(24, data.misclassified!.length));
+  // The caption counts every mistake of the split, not only those kept with their images.
+  let wrong = 0;
+  for (let i = 0; i < data.yTrue.length; i++) if (data.yTrue[i] !== data.yPred[i]) wrong++;
+  const kept = await evaluation.renderReport({
+    ...data,
+    misclassified: data.misclassified!.slice(0, 3),
+  });
+  assert.match(kept, new RegExp(`The 3 of ${wrong} misclassified test images`));
   const png = decode(Uint8Array.from(atob(imgs[0][1]), (c) => c.charCodeAt(0)));
   assert.deepEqual([png.width, png.height, png.channels], [64, 64, 1]);
   assert.match(html, /liver \+ lesion \(AUC 0\.\d{3}\)/);

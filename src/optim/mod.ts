@@ -16,6 +16,7 @@ export { Adam, type AdamOptions, AdamW } from "./adam.ts";
 export {
   CosineAnnealingLR,
   LRScheduler,
+  MultiStepLR,
   OneCycleLR,
   ReduceLROnPlateau,
   type ReduceLROnPlateauOptions,

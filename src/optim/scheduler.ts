@@ -113,6 +113,43 @@ export class StepLR extends LRScheduler {
 }
 
 /**
+ * Multiplies the lr by `gamma` at each of the `milestones` steps
+ * (`MultiStepLR`; a milestone listed twice multiplies twice, as PyTorch's).
+ *
+ * @example
+ * ```ts
+ * import { nn, optim } from "@lits/vision";
+ * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+ * const sched = new optim.MultiStepLR(opt, { milestones: [1, 3], gamma: 0.5 });
+ * for (let e = 0; e < 4; e++) sched.step();
+ * console.log(sched.lastLr); // [0.25]
+ * ```
+ */
+export class MultiStepLR extends LRScheduler {
+  readonly milestones: readonly number[];
+  readonly gamma: number;
+  constructor(optimizer: AnyOptimizer, options: { milestones: number[]; gamma?: number }) {
+    super(optimizer);
+    const o = scheduleOptions<typeof options>("MultiStepLR", arguments.length, options, [
+      "milestones",
+      "gamma",
+    ], "new optim.MultiStepLR(opt, { milestones: [30, 80], gamma: 0.1 })");
+    const m = o.milestones;
+    if (!Array.isArray(m) || m.length === 0 || !m.every((v) => Number.isInteger(v) && v >= 1)) {
+      throw new Error(
+        `optim.MultiStepLR: milestones must be positive integers, got ${JSON.stringify(m)}`,
+      );
+    }
+    this.milestones = [...m].sort((a, b) => a - b);
+    this.gamma = o.gamma ?? 0.1;
+  }
+  protected nextLr(epoch: number, _i: number, lr: number): number {
+    const hits = this.milestones.filter((v) => v === epoch).length;
+    return lr * this.gamma ** hits;
+  }
+}
+
+/**
  * Cosine annealing from the initial lr to `etaMin` over `tMax` steps
  * (`CosineAnnealingLR`), in PyTorch's recursive form: the closed form's
  * values unless the lr is changed between steps.

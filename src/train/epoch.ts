@@ -43,6 +43,8 @@ export interface EpochResult {
   accuracy: number;
   /** Optimizer steps completed over the run after this epoch. */
   step: number;
+  /** The learning rate of the epoch's last step (a per-step schedule has moved on since). */
+  lr: number;
   /** Seconds taken. */
   seconds: number;
 }
@@ -69,6 +71,7 @@ export async function trainEpoch(
   model.train();
   const start = performance.now();
   let lossSum = 0, correct = 0, seen = 0, batches = 0;
+  let lastLr = currentLr(optimizer);
   progress.start(epoch, epochs, loader.length);
   try {
     for await (using batch of loader) {
@@ -83,6 +86,7 @@ export async function trainEpoch(
       loss.backward();
       optimizer.step();
       const lr = currentLr(optimizer); // the rate this step used
+      lastLr = lr;
       schedule.afterStep();
       step++;
       const n = batch.labels.shape[0];
@@ -106,6 +110,7 @@ export async function trainEpoch(
     loss: lossSum / Math.max(1, seen),
     accuracy: correct / Math.max(1, seen),
     step,
+    lr: lastLr,
     seconds: (performance.now() - start) / 1000,
   };
 }

@@ -23,7 +23,7 @@ const FLAGS: Record<string, FlagSpec> = {
   "batch-size": S["batch-size"],
   lr: S.lr,
   optimizer: { kind: "string", value: "NAME", help: OPTIMIZERS.join(", ") },
-  "weight-decay": S["weight-decay"],
+  "weight-decay": { ...S["weight-decay"], shownDefault: "0.5 with adamw, 0 with adam and sgd" },
   dropout: { ...S.dropout, shownDefault: "the model's own (0.5)" },
   "batch-norm": {
     kind: "boolean",
@@ -53,7 +53,12 @@ const FLAGS: Record<string, FlagSpec> = {
     negatable: true,
     help: "standardise inputs with the training split's mean and std",
   },
-  scheduler: { kind: "string", value: "NAME", help: SCHEDULERS.join(", ") },
+  scheduler: {
+    kind: "string",
+    value: "NAME",
+    help: `${SCHEDULERS.join(", ")} (step: x0.1 at 1/3 and 2/3 of the epochs; plateau: x0.1 ` +
+      "at the 3rd validation in a row without a lower val loss; onecycle: per step)",
+  },
   "early-stopping": {
     kind: "int",
     value: "PATIENCE",
@@ -151,6 +156,9 @@ export function parseTrainArgs(args: readonly string[]): ParsedTrainArgs {
   if (!given.has("globalPool") && String(config.model).toLowerCase() !== "simple") {
     config.globalPool = "none";
   }
+  // 0.5 is a decoupled decay (AdamW's); as Adam's or SGD's L2 penalty it is
+  // another, far stronger, regulariser: theirs defaults to 0, as in torch.
+  if (!given.has("weightDecay") && config.optimizer !== "adamw") config.weightDecay = 0;
   return {
     config: checkConfig(config as unknown as TrainConfig),
     resume: parsed.values.resume === true,

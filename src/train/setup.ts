@@ -12,9 +12,9 @@ import type { GroupOptions, Optimizer } from "../optim/optimizer.ts";
 import {
   CosineAnnealingLR,
   type LRScheduler,
+  MultiStepLR,
   OneCycleLR,
   ReduceLROnPlateau,
-  StepLR,
 } from "../optim/scheduler.ts";
 import { SGD } from "../optim/sgd.ts";
 import type { TrainConfig } from "./config.ts";
@@ -157,8 +157,9 @@ export interface Schedule {
 
 /**
  * The schedule of a configuration: step (x0.1 at 1/3 and 2/3 of the
- * epochs), cosine (to 0 over the epochs), plateau (x0.1 after 2 validations
- * without improvement), onecycle (per step, peak `lr`) or none.
+ * epochs, rounded), cosine (to 0 over the epochs), plateau (x0.1 at the
+ * third validation in a row without improvement: patience 2), onecycle (per
+ * step, peak `lr`) or none.
  */
 export function buildSchedule(
   config: TrainConfig,
@@ -170,9 +171,12 @@ export function buildSchedule(
   let perStep: LRScheduler | null = null;
   let plateau: ReduceLROnPlateau | null = null;
   switch (config.scheduler) {
-    case "step":
-      perEpoch = new StepLR(optimizer, { stepSize: Math.max(1, Math.round(epochs / 3)) });
+    case "step": {
+      // Twice: StepLR(round(E / 3)) decayed a third time where E % 3 == 1.
+      const third = Math.max(1, Math.round(epochs / 3));
+      perEpoch = new MultiStepLR(optimizer, { milestones: [third, 2 * third] });
       break;
+    }
     case "cosine":
       perEpoch = new CosineAnnealingLR(optimizer, { tMax: epochs });
       break;

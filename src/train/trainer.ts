@@ -24,7 +24,6 @@ import { evaluateModel, type TestSummary } from "./evaluate.ts";
 import { loadModelState, loadWeights, saveWeights } from "./checkpoint.ts";
 import { createRun, MetricsLog, type RunPaths, runPaths } from "./run_folder.ts";
 import { epochLine, type Progress, silentProgress } from "./progress.ts";
-import { currentLr } from "./setup.ts";
 import { EarlyStopping } from "./early_stopping.ts";
 import { freshPosition, type Position, resumePosition, saveRunCheckpoint } from "./resume.ts";
 import { buildSession, openRunData, resolveDevice, type RunData, type Session } from "./session.ts";
@@ -137,14 +136,15 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
     syncRanks(group); // rank 0's best.safetensors is complete before the others read it
     const restored = stopping.restoresBest(position.epoch);
     if (restored) await restoreBest(run, position);
+    const testedEpoch = restored ? position.state.bestEpoch : position.epoch;
     const report = (options.report ?? true) && group.writer;
-    const summary = await testAndReport(run, position, report ? dev : null);
+    const summary = await testAndReport(run, position, testedEpoch, report ? dev : null);
     return {
       paths,
       config: data.config,
       history: position.state.history,
       test: summary,
-      testedEpoch: restored ? position.state.bestEpoch : position.epoch,
+      testedEpoch,
       bestEpoch: position.state.bestEpoch,
       stoppedEarly: stopping.stopped,
       seconds: position.state.seconds,
@@ -219,7 +219,7 @@ async function trainEpochs(
       trainAcc: result.accuracy,
       valLoss: v?.loss ?? null,
       valAcc: v?.accuracy ?? null,
-      lr: currentLr(optimizer),
+      lr: result.lr, // what its steps used (onecycle has moved on since)
       seconds: result.seconds,
     };
     schedule.afterEpoch(v?.loss ?? null);
@@ -274,12 +274,14 @@ async function restoreBest(run: Run, position: Position): Promise<void> {
 }
 
 /**
- * Evaluates the test split, appends the "test" line to metrics.jsonl and,
- * given the device to show on it, writes report.html.
+ * Evaluates the test split, appends the "test" line to metrics.jsonl (with
+ * `weightsEpoch`, whose weights it measured) and, given the device to show
+ * on it, writes report.html.
  */
 async function testAndReport(
   run: Run,
   position: Position,
+  weightsEpoch: number,
   reportDevice: Device | null,
 ): Promise<TestSummary> {
   const { data, session, paths } = run;
@@ -288,10 +290,10 @@ async function testAndReport(
     data.config.precision,
     async () => await testSplit(session.model, data.test, session.evalLoading),
   );
-  await run.metrics.write({ type: "test", epoch: position.epoch, ...summary });
+  await run.metrics.write({ type: "test", epoch: position.epoch, weightsEpoch, ...summary });
   if (reportDevice) {
     await writeSplitReport(paths.report, evaluation, {
-      title: `${data.spec.name} on ${data.root}`,
+      title: `${data.spec.name} on ${data.root}, the weights of epoch ${weightsEpoch}`,
       split: "test",
       history: position.state.history,
       config: { ...data.config, device: reportDevice } as unknown as Record<string, unknown>,

@@ -111,7 +111,7 @@ export function learningRateSpec(history: readonly HistoryEntry[]): Spec {
   };
 }
 
-/** Seconds per epoch as bars, to spot slow epochs (validation, checkpoints, I/O). */
+/** Seconds of training per epoch as bars (its steps: validation and checkpoints not included), to spot slow epochs. */
 export function epochTimeSpec(history: readonly HistoryEntry[]): Spec {
   const values = history.filter((h) => finite(h.seconds) !== undefined)
     .map((h) => ({ epoch: h.epoch, seconds: h.seconds }));

@@ -186,6 +186,11 @@ export async function renderReportWith(
     .map((c) => c.name);
   const mistakes = data.misclassified ?? [];
   const maxShown = options.maxMisclassified ?? 24;
+  // All the split's mistakes, not only those kept with their images (an
+  // evaluation keeps the most confident few): "All 24" of 79 was wrong.
+  let wrong = 0;
+  for (let i = 0; i < n; i++) if (data.yTrue[i] !== data.yPred[i]) wrong++;
+  const shown = Math.min(maxShown, mistakes.length);
   const parts = [
     trainFigs.length
       ? section("training", "Training", charts(trainFigs), "Per epoch, train and validation.")
@@ -217,9 +222,9 @@ export async function renderReportWith(
         "mistakes",
         "Most confident mistakes",
         misclassifiedGrid(mistakes, classNames, maxShown),
-        (mistakes.length <= maxShown
-          ? `All ${mistakes.length} misclassified ${split} images, the most confident first`
-          : `The ${maxShown} of ${mistakes.length} misclassified ${split} images the model was ` +
+        (shown >= wrong
+          ? `All ${wrong} misclassified ${split} images, the most confident first`
+          : `The ${shown} of ${wrong} misclassified ${split} images the model was ` +
             `surest about`) +
           ": true class, predicted class and the predicted probability" +
           (mistakes.some((m) => m.heatmap)

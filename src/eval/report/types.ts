@@ -20,7 +20,7 @@ export interface HistoryEntry {
   valAcc?: number | null;
   /** Learning rate during the epoch (at its end). */
   lr: number;
-  /** Wall-clock seconds the epoch took. */
+  /** Wall-clock seconds of the epoch's training steps (not its validation or checkpoint). */
   seconds: number;
 }
 
