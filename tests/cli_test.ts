@@ -109,6 +109,8 @@ Deno.test("bad command lines: a clear message and exit code 2", async () => {
     [["--batch-size"], /--batch-size needs a value; see --help/],
     [["--augment", "Sharpen"], /--augment: unknown transform "Sharpen"/],
     [["--augment", "Normalize"], /Normalize needs parameters/],
+    // It crops to the body: the run failed in its first batch, images of differing sizes.
+    [["--augment", "CropForeground"], /CropForeground changes the image size \(32x32 -> 18x18\)/],
     [["train"], /Unexpected argument 'train'; flags take the form --name value/],
     [["--balanced=yes"], /--balanced takes no value: write --balanced, or leave it out/],
   ];
@@ -342,4 +344,26 @@ Deno.test("metrics.jsonl: onecycle's epoch lr is its last step's; the test line 
   }
   const test = lines.find((l) => l.type === "test");
   assert.equal(test.weightsEpoch, 2);
+});
+
+Deno.test("settings that can never act together get a warning (early stopping, plateau)", () => {
+  const warn = (patch: Partial<train.TrainConfig>) =>
+    train.planWarnings({ ...train.DEFAULTS, ...patch });
+  // One validation: early stopping needs patience + 1.
+  assert.match(
+    warn({ epochs: 5, valEvery: 100, earlyStopping: 3 }).join("\n"),
+    /--early-stopping 3 can never stop this run: it has 1 validation \(--epochs 5, --val-every 100\), and stopping needs 4/,
+  );
+  assert.deepEqual(warn({ epochs: 5, valEvery: 1, earlyStopping: 3 }), []);
+  // Plateau lowers at the 3rd bad validation: 4 validations at least.
+  assert.match(
+    warn({ scheduler: "plateau", epochs: 4, valEvery: 3 }).join("\n"),
+    /plateau can never lower the learning rate: it has 2 validations/,
+  );
+  assert.match(
+    warn({ scheduler: "plateau", epochs: 20, earlyStopping: 2 }).join("\n"),
+    /--early-stopping 2 stops the run at or before the plateau schedule's first lowering/,
+  );
+  assert.deepEqual(warn({ scheduler: "plateau", epochs: 20, earlyStopping: 5 }), []);
+  assert.deepEqual(warn({}), []);
 });

@@ -48,6 +48,7 @@ export {
 } from "./evaluate.ts";
 export { epochLine, type Progress, progressBar, silentProgress } from "./progress.ts";
 export { fit, type FitOptions, type FitResult } from "./trainer.ts";
+export { planWarnings } from "./plan_warnings.ts";
 export { trainMain } from "./cli.ts";
 export { evaluateMain } from "./evaluate_cli.ts";
 export { predictMain } from "../predict/cli.ts";

@@ -29,6 +29,7 @@ import { freshPosition, type Position, resumePosition, saveRunCheckpoint } from 
 import { buildSession, openRunData, resolveDevice, type RunData, type Session } from "./session.ts";
 import { evalLoader, testSplit, writeSplitReport } from "./test_report.ts";
 import { checkPrecision, inPrecision } from "./precision.ts";
+import { planWarnings } from "./plan_warnings.ts";
 import {
   globalMean,
   joinRunGroup,
@@ -107,6 +108,7 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
   const log = group.writer ? options.log ?? (() => {}) : () => {};
   const dev = resolveDevice(config.device);
   checkPrecision(config.precision, dev);
+  if (group.writer) { for (const w of planWarnings(config)) console.warn(w); }
   using data = await openRunData(config, log);
   const paths = options.resume || !group.writer
     ? runPaths(config.out)
