@@ -10,6 +10,7 @@ import { encode as encodePng } from "npm:fast-png@8";
 // deno-lint-ignore no-import-prefix -- to make a JPEG fixture
 import jpeg from "npm:jpeg-js@0.4";
 import { data } from "../mod.ts";
+import { unlistedImageWarnings } from "../src/train/data.ts";
 
 const { LiTSDataset, openDataset, decodeImage, encodeGreyPng } = data;
 
@@ -342,4 +343,30 @@ Deno.test("bad input: CSV columns, booleans, label combinations, escaping paths,
   }
   const root = await makeRoot(img, "filename,liver_visible,lesion_visible\na.png,0,0\n");
   await rejects(() => new LiTSDataset({ root, split: "val" }), "val_classes.csv", "not found");
+});
+
+Deno.test("a split folder's images that its labels file does not list get a warning (they are not used)", async () => {
+  const root = await makeRoot(
+    {
+      "a.png": grey([1, 2, 3, 4]),
+      "extra1.png": grey([1, 2, 3, 4]),
+      "notes.txt": new Uint8Array(1),
+    },
+    "filename,liver_visible,lesion_visible\na.png,0,0\n",
+  );
+  const ds = new LiTSDataset({ root, split: "train" });
+  const [w, ...rest] = unlistedImageWarnings({ train: ds });
+  assert.equal(rest.length, 0);
+  assert.match(
+    w,
+    /train holds 1 image\(s\) that .*train_classes\.csv does not list, so they are not used \(extra1\.png\)/,
+  );
+  const all = await makeRoot(
+    { "a.png": grey([1, 2, 3, 4]) },
+    "filename,liver_visible,lesion_visible\na.png,0,0\n",
+  );
+  assert.deepEqual(
+    unlistedImageWarnings({ train: new LiTSDataset({ root: all, split: "train" }) }),
+    [],
+  );
 });

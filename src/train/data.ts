@@ -140,6 +140,32 @@ export function emptyClassWarnings(
   return out;
 }
 
+/**
+ * One warning per split whose folder holds images that its labels file does
+ * not list: they are not used, which a dataset read from a CSV does without
+ * a word (a row forgotten, a file copied into the wrong split).
+ */
+export function unlistedImageWarnings(splits: Record<string, LiTSDataset>): string[] {
+  const out: string[] = [];
+  for (const [split, ds] of Object.entries(splits)) {
+    const listed = new Set(Array.from({ length: ds.length }, (_, i) => ds.filename(i)));
+    const dir = join(ds.root, split);
+    const unlisted: string[] = [];
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isFile && /\.(png|jpe?g)$/i.test(e.name) && !listed.has(e.name)) unlisted.push(e.name);
+    }
+    if (unlisted.length === 0) continue;
+    unlisted.sort();
+    out.push(
+      `warning: ${dir} holds ${unlisted.length} image(s) that ${ds.csvPath} does not list, ` +
+        `so they are not used (${unlisted.slice(0, 3).join(", ")}${
+          unlisted.length > 3 ? ", ..." : ""
+        })`,
+    );
+  }
+  return out;
+}
+
 /** Mean and standard deviation of input pixels. */
 export interface PixelStats {
   /** Mean pixel value. */

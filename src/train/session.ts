@@ -28,6 +28,7 @@ import {
   pixelStats,
   type RunTransforms,
   runTransforms,
+  unlistedImageWarnings,
 } from "./data.ts";
 import { UsageError } from "./errors.ts";
 import { textChecksum } from "./checkpoint_info.ts";
@@ -106,6 +107,7 @@ export async function openRunData(
   try {
     // Once per run, before training: a missing class skews every metric after.
     for (const w of emptyClassWarnings({ train, val, test }, CLASS_NAMES)) console.warn(w);
+    for (const w of unlistedImageWarnings({ train, val, test })) console.warn(w);
     const { width, height } = train;
     if (config.imageSize === 0 && width !== height) {
       throw new UsageError(`the images are ${width}x${height}; give a square --image-size`);
