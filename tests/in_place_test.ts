@@ -6,7 +6,7 @@
  * comment.
  */
 import assert from "node:assert/strict";
-import { nn, optim, tensor, zeros } from "../mod.ts";
+import { nn, optim, type Tensor, tensor, where, zeros } from "../mod.ts";
 
 const MODIFIED =
   /modified by an in-place operation: \[2\], saved by 'mul', is at version 1; expected version 0/;
@@ -133,4 +133,70 @@ Deno.test("writes to what no op saved leave backward as torch does (bias, add, r
   opt.step();
   l.backward();
   assert.deepEqual(b.grad!.toList(), [2, 2]);
+});
+
+Deno.test("what a backward reads besides its inputs is checked too: targets, outputs, conditions", () => {
+  // l = F.cross_entropy(x, t); t.fill_(2); l.backward() -> modified by an inplace operation
+  const x = tensor([[1, 2, 3]], undefined, { requiresGrad: true });
+  const t = tensor(new Int32Array([0]), [1]);
+  const l = nn.functional.crossEntropy(x, t);
+  nn.init.constant_(t, 2);
+  assert.throws(() => l.backward(), /saved by 'crossEntropy', is at version 1; expected version 0/);
+  // y = x.sigmoid(); init.constant_(y, 0); y.sum().backward() -> the same error
+  const a = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const y = a.sigmoid();
+  const s = y.sum();
+  nn.init.constant_(y, 0);
+  assert.throws(() => s.backward(), /saved by 'sigmoid'/);
+  const c = tensor([1, 0, 1]);
+  const w = where(c, a, 0).sum();
+  nn.init.constant_(c, 0);
+  assert.throws(() => w.backward(), /saved by 'where'/);
+  // A target freed before backward: its block may hold the next tensor by then.
+  const t2 = tensor(new Int32Array([0]), [1]);
+  const l2 = nn.functional.crossEntropy(tensor([[1, 2, 3]], undefined, { requiresGrad: true }), t2);
+  t2.dispose();
+  assert.throws(() => l2.backward(), /saved by 'crossEntropy' for its gradient, was released/);
+});
+
+Deno.test("a product saves an operand only where the other's gradient needs it, as torch (a linear probe)", () => {
+  // m = nn.Linear(3, 2); l = m(x).sum(); l.backward(retain_graph=True); opt.step(); l.backward() -> fine
+  const m = new nn.Linear(3, 2);
+  const x = tensor([[1, 2, 3], [4, 5, 6]]);
+  const l = m.forward(x).sum();
+  const opt = new optim.SGD(m.parameters(), { lr: 0.1 });
+  l.backward(undefined, { retainGraph: true });
+  opt.step();
+  l.backward();
+  assert.deepEqual(m.bias!.grad!.toList(), [4, 4]);
+});
+
+Deno.test("views and int32 tensors in place as torch: squeeze views, loadStateDict through strides, int fills", () => {
+  // w = arange(24).reshape(2, 3, 4); init.constant_(w[:, :, 0:1].squeeze(2), -1) writes w[:, :, 0]
+  const w = tensor(Array.from({ length: 24 }, (_, i) => i), [2, 3, 4]);
+  nn.init.constant_(w.narrow(2, 0, 1).squeeze(2), -1);
+  assert.deepEqual((w.toList() as number[][][]).flat().map((r) => r[0]), [-1, -1, -1, -1, -1, -1]);
+  nn.init.constant_(w.narrow(2, 1, 1).squeeze().unsqueeze(0), -2);
+  assert.deepEqual((w.toList() as number[][][]).flat().map((r) => r[1]), [-2, -2, -2, -2, -2, -2]);
+  // A Parameter that is a transposed view loads in its logical order.
+  class T extends nn.Module {
+    p = new nn.Parameter(tensor([[1, 2, 3], [4, 5, 6]]).transpose(0, 1));
+    forward(x: Tensor): Tensor {
+      return x;
+    }
+  }
+  const t = new T();
+  t.loadStateDict({ p: tensor([[10, 40], [20, 50], [30, 60]]) });
+  assert.deepEqual(t.p.toList(), [[10, 40], [20, 50], [30, 60]]);
+  // init.constant_(torch.tensor([1, 1, 1], dtype=torch.int32), 2.7) -> [2, 2, 2]
+  const i = tensor(new Int32Array([1, 1, 1]), [3]);
+  nn.init.constant_(i, 2.7);
+  assert.deepEqual(i.toList(), [2, 2, 2]);
+  // torch: "check_uniform_bounds" not implemented for 'Int' (they wrote float bits into int32)
+  assert.throws(() => nn.init.uniform_(i, 0, 10), /random values need a float32 tensor, got int32/);
+  // num_batches_tracked counts its writes, as torch's (+= 1)
+  const bn = new nn.BatchNorm2d(1);
+  const before = bn.stateDict().get("num_batches_tracked")!.version;
+  bn.forward(tensor([1, 2, 3, 4], [2, 1, 1, 2]));
+  assert.equal(bn.stateDict().get("num_batches_tracked")!.version, before + 1);
 });

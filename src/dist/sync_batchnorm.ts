@@ -12,7 +12,7 @@ import { BatchNormBase, type BatchNormLayerOptions } from "../layers/batchnorm_b
 import { Module } from "../layers/module.ts";
 import { record } from "../tensor/autograd.ts";
 import { noGrad } from "../tensor/autograd.ts";
-import { tensor } from "../tensor/ops/creation.ts";
+import { fillInPlace, tensor } from "../tensor/ops/creation.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { check } from "../ffi/native.ts";
 import { markWritten } from "../tensor/ops/in_place.ts";
@@ -100,7 +100,7 @@ export class SyncBatchNorm extends BatchNormBase {
     if (!rm || !rv) return;
     const n = this.numBatchesTracked + 1;
     const counter = this.buffer("num_batches_tracked")!;
-    check(counter.lib, counter.lib.lits_fill_i32(counter.ptr, 1, n), () => "SyncBatchNorm");
+    fillInPlace(counter, n, "SyncBatchNorm");
     this.afterLoad(); // the cached count is read again from the buffer
     const k = this.momentum ?? 1 / n;
     noGrad(() => {

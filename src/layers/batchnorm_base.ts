@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { batchNorm } from "../tensor/ops/norm.ts";
+import { fillInPlace } from "../tensor/ops/creation.ts";
 import { checkCall } from "../options.ts";
 import { Module, Parameter } from "./module.ts";
 import { constant_ } from "./init.ts";
@@ -129,7 +129,7 @@ export abstract class BatchNormBase extends Module {
     const counter = this.buffer("num_batches_tracked");
     if (this.training && counter) {
       const n = this.numBatchesTracked + 1;
-      check(counter.lib, counter.lib.lits_fill_i32(counter.ptr, 1, n), () => where);
+      fillInPlace(counter, n, where); // counted (its version), as torch's += 1
       this.#batches = n;
       if (this.momentum === null) momentum = 1 / n; // cumulative moving average
     }

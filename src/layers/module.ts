@@ -13,7 +13,7 @@ import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
 import { backend, checkToArguments, type Device, dtypeCastError } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
-import { markWritten } from "../tensor/ops/in_place.ts";
+import { writeInPlace } from "../tensor/ops/in_place.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
 
@@ -559,23 +559,19 @@ function stateMap(sd: unknown): Map<string, Tensor> {
   );
 }
 
-/** Copies src's values into dst (same shape), converting dtype if needed. */
+/**
+ * Copies src's values into dst (same shape), converting dtype if needed,
+ * through dst's strides where it is a view (`writeInPlace`).
+ */
 function copyInto(dst: Tensor, src: Tensor): void {
   const conv = src.dtype === dst.dtype ? src : cast(src, dst.dtype);
-  if (conv.device === dst.device && conv.isContiguous && dst.isContiguous) {
-    check(
-      dst.lib,
-      dst.lib.lits_copy_d2d(dst.ptr, conv.ptr, dst.size * 4),
-      () => "loadStateDict copy",
-    );
-  } else {
-    const host = conv.toArray();
-    check(
-      dst.lib,
-      dst.lib.lits_copy_h2d(dst.ptr, host, host.byteLength),
-      () => "loadStateDict copy",
-    );
-  }
+  writeInPlace(dst, "loadStateDict", (d) => {
+    if (conv.device === d.device && conv.isContiguous) {
+      check(d.lib, d.lib.lits_copy_d2d(d.ptr, conv.ptr, d.size * 4), () => "loadStateDict copy");
+    } else {
+      const host = conv.toArray();
+      check(d.lib, d.lib.lits_copy_h2d(d.ptr, host, host.byteLength), () => "loadStateDict copy");
+    }
+  });
   if (conv !== src) conv.dispose();
-  markWritten(dst);
 }

@@ -127,7 +127,16 @@ function checkSavedVersions(node: GradNode): void {
   if (versions === undefined) return;
   const saved = node.saved ?? node.inputs;
   saved.forEach((t, i) => {
-    if (!t.isAlive || t.storage.version === versions[i]) return;
+    if (!t.isAlive) {
+      // Its memory may hold another tensor by now (a freed target's block
+      // reused by the next one): the gradient would read that.
+      throw new Error(
+        `backward: tensor [${t.shape}], saved by '${node.name}' for its gradient, was released ` +
+          "(disposed, or freed at a step boundary: the end of a scope, endStep(), zeroGrad()) " +
+          "before backward(); call backward() before then, or .keep() it",
+      );
+    }
+    if (t.storage.version === versions[i]) return;
     throw new Error(
       `backward: one of the tensors needed for gradient computation has been modified by an ` +
         `in-place operation: [${t.shape}], saved by '${node.name}', is at version ` +

@@ -48,7 +48,7 @@ export function unary(name: UnaryName, t: Tensor, alpha = 0): Tensor {
     (dy, dx) =>
       x.lib.lits_unary_backward_f32(UNARY[name], x.ptr, y.ptr, dy.ptr, dx.ptr, x.size, alpha),
     () => `${name} backward [${t.shape}]`,
-    { readsX: !GRAD_WITHOUT_X.has(name) },
+    { readsX: !GRAD_WITHOUT_X.has(name), reads: GRAD_FROM_Y.has(name) ? [y] : [] },
   );
 }
 
@@ -64,6 +64,9 @@ const GRAD_WITHOUT_X: ReadonlySet<UnaryName> = new Set<UnaryName>([
   "divScalar",
   "rsubScalar",
 ]);
+
+/** Unary ops whose backward kernel reads their output y (lits_unary_backward_f32's needs_y). */
+const GRAD_FROM_Y: ReadonlySet<UnaryName> = new Set<UnaryName>(["exp", "sqrt", "sigmoid", "tanh"]);
 
 /** The broadcast shape of two shapes, or an Error naming the op. */
 export function broadcastShapes(
@@ -129,7 +132,7 @@ function binary(
   return record(out, {
     name,
     inputs: [a, b],
-    saved: name === "add" || name === "sub" ? [] : [a, b],
+    saved: binarySaved(name, a, b),
     backward: (g) => {
       const [ga, gb] = grads(g);
       return [
@@ -138,6 +141,19 @@ function binary(
       ];
     },
   });
+}
+
+/**
+ * What a binary op's gradient reads, as PyTorch saves it: a product's
+ * gradient for one operand reads the other, so only what a needed gradient
+ * reads counts (a weight stepped between two backward passes of a graph in
+ * which only the input needs a gradient is fine).
+ */
+function binarySaved(name: BinaryName, a: Tensor, b: Tensor): Tensor[] {
+  if (name === "add" || name === "sub") return [];
+  if (name === "mul") return [...(a.requiresGrad ? [b] : []), ...(b.requiresGrad ? [a] : [])];
+  if (name === "div") return b.requiresGrad ? [a, b] : [b];
+  return [a, b];
 }
 
 /** a + b with broadcasting, or a + number. */

@@ -15,9 +15,10 @@ import { contiguous } from "./shape.ts";
  * and fills it by `kernel(dy, dx)`, a native call that returns a status
  * (`what` names it in the error), with dy the output gradient made
  * contiguous. `x` is the contiguous input. `options.deferred`, where given,
- * may instead return dx unwritten (a fused gradient); `options.readsX`
- * false says that the kernel does not read x's values (an in-place write
- * to x after the op then leaves its gradient right: `autograd.ts`).
+ * may instead return dx unwritten (a fused gradient). What the kernel reads
+ * is checked for in-place writes since the op (`autograd.ts`): x, unless
+ * `options.readsX` is false, and the tensors of `options.reads` (the
+ * output, a target, a weight).
  */
 export function recordKernelGrad(
   y: Tensor,
@@ -25,12 +26,16 @@ export function recordKernelGrad(
   x: Tensor,
   kernel: (dy: Tensor, dx: Tensor) => number,
   what: () => string,
-  options: { deferred?: (dy: Tensor) => Tensor | null; readsX?: boolean } = {},
+  options: {
+    deferred?: (dy: Tensor) => Tensor | null;
+    readsX?: boolean;
+    reads?: readonly Tensor[];
+  } = {},
 ): Tensor {
   return record(y, {
     name,
     inputs: [x],
-    saved: options.readsX === false ? [] : [x],
+    saved: [...(options.readsX === false ? [] : [x]), ...(options.reads ?? [])],
     backward: (g) => {
       const dy = contiguous(g);
       const later = options.deferred?.(dy);

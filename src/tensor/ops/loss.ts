@@ -86,5 +86,6 @@ export function crossEntropy(
     x,
     (dl, dx) => lib.lits_cross_entropy_backward_f32(...args, dl.ptr, dx.ptr),
     () => `${desc()} backward`,
+    { reads: w ? [t, w] : [t] }, // the kernel reads the targets and weights again
   );
 }

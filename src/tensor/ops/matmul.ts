@@ -172,6 +172,7 @@ function matrices(a: Tensor, b: Tensor): Tensor {
     const y = record(gemm2d(a2, b, false, false, undefined, bf16), {
       name: "matmul",
       inputs: [a2, b],
+      saved: productSaved(a2, b),
       backward: (g) => [
         a2.requiresGrad ? gemm2d(g, b, false, true, undefined, bf16) : null,
         b.requiresGrad ? gemm2d(a2, g, true, false, undefined, bf16) : null,
@@ -191,11 +192,22 @@ function matrices(a: Tensor, b: Tensor): Tensor {
   return record(gemmBatched(a, b, false, false, bf16), {
     name: "bmm",
     inputs: [a, b],
+    saved: productSaved(a, b),
     backward: (g) => [
       a.requiresGrad ? gemmBatched(g, b, false, true, bf16) : null,
       b.requiresGrad ? gemmBatched(a, g, true, false, bf16) : null,
     ],
   });
+}
+
+/**
+ * What a product's gradient reads, as PyTorch saves it: a's gradient reads
+ * b and b's reads a, so an operand counts only where the other's gradient
+ * is needed (a linear probe on frozen features may step its weight between
+ * two backward passes of one graph).
+ */
+function productSaved(a: Tensor, b: Tensor): Tensor[] {
+  return [...(a.requiresGrad ? [b] : []), ...(b.requiresGrad ? [a] : [])];
 }
 
 /** y = x W^T + b for x [..., in], W [out, in], b [out] (PyTorch's F.linear). */
@@ -236,7 +248,7 @@ function linear2d(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   return record(out, {
     name: "linear",
     inputs,
-    saved: [x, weight], // the bias's gradient needs no values
+    saved: productSaved(x, weight), // the bias's gradient needs no values
     backward: (g) => [
       x.requiresGrad ? gemm2d(g, weight, false, false, undefined, bf16) : null,
       weight.requiresGrad ? gemm2d(g, x, true, false, undefined, bf16) : null,

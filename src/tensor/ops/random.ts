@@ -96,6 +96,10 @@ function fillFromStream(
   what: string,
   kernel: (d: Tensor, s: bigint, o: bigint) => number,
 ): void {
+  if (t.dtype !== "float32") {
+    // The kernels write float32 bits: into int32 they were huge integers (torch refuses too).
+    throw new Error(`${what}: random values need a float32 tensor, got ${t.dtype} [${t.shape}]`);
+  }
   const [s, o] = nextStream(t.size);
   writeInPlace(t, what, (d) => check(d.lib, kernel(d, s, o), () => `${what} [${t.shape}]`));
 }

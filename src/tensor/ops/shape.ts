@@ -165,20 +165,39 @@ function padInto(g: Tensor, shape: number[], dim: number, start: number): Tensor
   return permute(z, back);
 }
 
-/** Inserts a dimension of size 1. */
+/** Inserts a dimension of size 1 (a view, as torch's, of a strided tensor too). */
 export function unsqueeze(t: Tensor, dim: number): Tensor {
   const d = normDim(dim, t.ndim + 1, "unsqueeze");
-  const shape = [...t.shape];
+  const shape = [...t.shape], strides = [...t.strides];
   shape.splice(d, 0, 1);
-  return reshape(t, shape);
+  strides.splice(d, 0, d < t.ndim ? t.strides[d] * t.shape[d] : 1);
+  return sizeOneView(t, shape, strides, "unsqueeze");
 }
 
-/** Removes dimensions of size 1 (`dim` only, when given). */
+/** Removes dimensions of size 1 (`dim` only, when given); a view, as torch's. */
 export function squeeze(t: Tensor, dim?: number): Tensor {
-  if (dim === undefined) return reshape(t, t.shape.filter((s) => s !== 1));
-  const d = normDim(dim, t.ndim, "squeeze");
-  if (t.shape[d] !== 1) return reshape(t, [...t.shape]);
-  return reshape(t, t.shape.filter((_, i) => i !== d));
+  const keep = dim === undefined
+    ? (s: number) => s !== 1
+    : ((d) => (s: number, i: number) => i !== d || s !== 1)(normDim(dim, t.ndim, "squeeze"));
+  const dims = [...t.shape.keys()].filter((i) => keep(t.shape[i], i));
+  return sizeOneView(t, dims.map((i) => t.shape[i]), dims.map((i) => t.strides[i]), "squeeze");
+}
+
+/**
+ * `t` with dimensions of size 1 added or removed: the same elements at the
+ * same strides, so a non-contiguous `t` stays a view of its storage (an
+ * `nn.init` fill through `w.narrow(2, 0, 1).squeeze(2)` writes into `w`).
+ */
+function sizeOneView(t: Tensor, shape: number[], strides: number[], name: string): Tensor {
+  if (t.isContiguous) return reshape(t, shape);
+  const out = t.view(shape, strides, t.offset);
+  const inShape = [...t.shape];
+  return record(out, {
+    name,
+    inputs: [t],
+    saved: [],
+    backward: (g) => [reshape(g, inShape)],
+  });
 }
 
 /** Broadcasts to `shape` (a view with zero strides). */

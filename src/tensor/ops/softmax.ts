@@ -31,7 +31,7 @@ function softmaxAlong(t: Tensor, dim: number, log: boolean): Tensor {
     (dy, dx) =>
       t.lib.lits_softmax_backward_f32(y.ptr, dy.ptr, dx.ptr, outer, r, inner, log ? 1 : 0),
     () => `${what} backward [${t.shape}]`,
-    { readsX: false }, // its output's
+    { readsX: false, reads: [y] }, // its output's values
   );
 }
 

@@ -89,7 +89,7 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   return record(out, {
     name: "where",
     inputs: parts.map(([t]) => t),
-    saved: [], // the condition's values only
+    saved: [c], // the condition's values (c is cond, or a copy of it)
     backward: (g) => {
       const zero = scalarTensor(0, g.device);
       return parts.map(([t, isA]) =>
