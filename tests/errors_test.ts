@@ -166,3 +166,29 @@ Deno.test("backward without a graph, or through a freed graph, explains itself",
   assert.throws(() => y.backward(), /already used and freed; pass \{ retainGraph: true \}/);
   w.dispose();
 });
+
+Deno.test("tensor methods refuse arguments they do not take (JavaScript would drop them)", () => {
+  const a = tensor([[1, 2, 3], [4, 5, 6]]);
+  // C++'s slice(dim, start, end): here slice(1, 0) would cut rows 1.. of dimension 0.
+  assert.throws(
+    () => (a.slice as (...x: number[]) => unknown)(1, 0, 2),
+    /slice: takes at most 2 arguments, got 3; write x\.slice\(start, end\), torch's x\[start:end\]; for another dimension x\.narrow\(dim, start, length\)/,
+  );
+  assert.throws(
+    () => (a.sum as (...x: unknown[]) => unknown)(1, true, "float64"),
+    /sum: takes at most 2 arguments, got 3/,
+  );
+  assert.throws(
+    () => (a.transpose as (...x: number[]) => unknown)(0, 1, 2),
+    /transpose: takes at most 2/,
+  );
+  assert.throws(
+    () => (a.narrow as (...x: number[]) => unknown)(1, 0, 2, 5),
+    /narrow: takes at most 3/,
+  );
+  assert.throws(
+    () => (a.softmax as (...x: unknown[]) => unknown)(1, "float32"),
+    /softmax: takes at most 1 argument,/,
+  );
+  assert.deepEqual(a.slice(1).shape, [1, 3]);
+});

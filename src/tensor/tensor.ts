@@ -64,6 +64,20 @@ export interface TensorOptions {
 }
 
 /**
+ * Throws when a method gets more arguments than it takes: JavaScript drops
+ * them, so torch's `x.sum(1, true, dtype)` habit or C++'s `slice(dim, start,
+ * end)` would run as something else.
+ */
+function atMost(where: string, given: number, most: number, usage: string): void {
+  if (given <= most) return;
+  throw new Error(
+    `${where}: takes at most ${most} argument${
+      most === 1 ? "" : "s"
+    }, got ${given}; write ${usage}`,
+  );
+}
+
+/**
  * A multi-dimensional array on a device, with reverse-mode autograd.
  *
  * @example
@@ -487,30 +501,37 @@ export class Tensor implements Owned {
 
   /** Sum over `dims` (all when omitted). */
   sum(dims?: number | number[], keepDim = false): Tensor {
+    atMost("sum", arguments.length, 2, "x.sum(dims, keepDim)");
     return red.sum(this, dims, keepDim);
   }
   /** Mean over `dims` (all when omitted). */
   mean(dims?: number | number[], keepDim = false): Tensor {
+    atMost("mean", arguments.length, 2, "x.mean(dims, keepDim)");
     return red.mean(this, dims, keepDim);
   }
   /** Maximum over `dims` (all when omitted); ties share the gradient. */
   max(dims?: number | number[], keepDim = false): Tensor {
+    atMost("max", arguments.length, 2, "x.max(dims, keepDim) (values; x.argmax(dim) the indices)");
     return red.max(this, dims, keepDim);
   }
   /** Minimum over `dims` (all when omitted); ties share the gradient. */
   min(dims?: number | number[], keepDim = false): Tensor {
+    atMost("min", arguments.length, 2, "x.min(dims, keepDim)");
     return red.min(this, dims, keepDim);
   }
   /** Index of the first maximum along `dim` (int32); all elements when omitted. */
   argmax(dim?: number, keepDim = false): Tensor {
+    atMost("argmax", arguments.length, 2, "x.argmax(dim, keepDim)");
     return red.argmax(this, dim, keepDim);
   }
   /** Softmax along `dim`. */
   softmax(dim: number): Tensor {
+    atMost("softmax", arguments.length, 1, "x.softmax(dim)");
     return sm.softmax(this, dim);
   }
   /** Log of the softmax along `dim`, computed stably. */
   logSoftmax(dim: number): Tensor {
+    atMost("logSoftmax", arguments.length, 1, "x.logSoftmax(dim)");
     return sm.logSoftmax(this, dim);
   }
 
@@ -528,6 +549,7 @@ export class Tensor implements Owned {
    * ```
    */
   matmul(other: Tensor): Tensor {
+    atMost("matmul", arguments.length, 1, "x.matmul(other)");
     return mm.matmul(this, other);
   }
 
@@ -539,6 +561,7 @@ export class Tensor implements Owned {
   }
   /** Flattens dimensions `startDim..endDim` into one. */
   flatten(startDim = 0, endDim = -1): Tensor {
+    atMost("flatten", arguments.length, 2, "x.flatten(startDim, endDim)");
     return shp.flatten(this, startDim, endDim);
   }
   /** Reorders dimensions (a view). */
@@ -547,6 +570,7 @@ export class Tensor implements Owned {
   }
   /** Swaps two dimensions (a view). */
   transpose(dim0: number, dim1: number): Tensor {
+    atMost("transpose", arguments.length, 2, "x.transpose(dim0, dim1) (x.permute(...) for more)");
     return shp.transpose(this, dim0, dim1);
   }
   /** A dense copy when the layout is not row-major, else itself. */
@@ -559,6 +583,14 @@ export class Tensor implements Owned {
    * clamped to the dimension (`x.slice(-2)` is the last two).
    */
   slice(start: number, end?: number): Tensor {
+    // torch's C++ slice(dim, start, end) would silently cut the first dimension.
+    atMost(
+      "slice",
+      arguments.length,
+      2,
+      "x.slice(start, end), torch's x[start:end]; " +
+        "for another dimension x.narrow(dim, start, length)",
+    );
     if (this.ndim === 0) throw new Error("slice: a 0-d tensor has no dimension to slice");
     const n = this.shape[0];
     const at = (i: number) => Math.min(n, Math.max(0, i < 0 ? i + n : i));
@@ -567,14 +599,17 @@ export class Tensor implements Owned {
   }
   /** `length` elements from `start` along `dim` (a view). */
   narrow(dim: number, start: number, length: number): Tensor {
+    atMost("narrow", arguments.length, 3, "x.narrow(dim, start, length)");
     return shp.narrow(this, dim, start, length);
   }
   /** Inserts a dimension of size 1. */
   unsqueeze(dim: number): Tensor {
+    atMost("unsqueeze", arguments.length, 1, "x.unsqueeze(dim)");
     return shp.unsqueeze(this, dim);
   }
   /** Removes dimensions of size 1 (`dim` only, when given). */
   squeeze(dim?: number): Tensor {
+    atMost("squeeze", arguments.length, 1, "x.squeeze(dim)");
     return shp.squeeze(this, dim);
   }
   /** Broadcasts to a larger shape (a view with zero strides). */
