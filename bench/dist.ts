@@ -11,20 +11,36 @@
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import { ensureMpi, mpirunArgs } from "../src/dist/setup.ts";
 import { models } from "../mod.ts";
 
-function flag(key: string, fallback: string): string {
-  const i = Deno.args.indexOf(`--${key}`);
-  return i >= 0 && i + 1 < Deno.args.length ? Deno.args[i + 1] : fallback;
+const USAGE = "deno task bench:dist [--size 64] [--batch 4] [--steps 3] " +
+  "[--models simple,resnet50] [--out bench/RESULTS.md]";
+// Strict: an unknown flag, or --help, must not start a long run.
+const { values: flags } = (() => {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      strict: true,
+      options: {
+        out: { type: "string", default: "" },
+        size: { type: "string", default: "64" },
+        batch: { type: "string", default: "4" },
+        steps: { type: "string", default: "3" },
+        models: { type: "string", default: "simple,resnet50" },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\nusage: ${USAGE}`);
+    Deno.exit(2);
+  }
+})();
+if (flags.help) {
+  console.log(`usage: ${USAGE}\n(see the comment at the top of bench/dist.ts)`);
+  Deno.exit(0);
 }
-const flags = {
-  out: flag("out", ""),
-  size: flag("size", "64"),
-  batch: flag("batch", "4"),
-  steps: flag("steps", "3"),
-  models: flag("models", "simple,resnet50"),
-};
 ensureMpi();
 const rankScript = new URL("./dist_rank.ts", import.meta.url).pathname;
 const env = { NO_COLOR: "1", OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" };
