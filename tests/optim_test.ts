@@ -331,3 +331,62 @@ Deno.test("SGD's kinds on 100,003 weights (threads, vector body and tail) follow
     endStep();
   }
 });
+
+Deno.test("optimizer habits as torch 1.13: load replaces the whole state, momentum turned on later, foreign dicts", () => {
+  const t = (v: number[]) => tensor(v, undefined, { requiresGrad: true });
+  // o.load_state_dict(sd) of a dict with no state for u: u starts afresh (torch), not from o2's buffer.
+  const w = t([1, 2]), u = t([3]);
+  const o = new optim.SGD([w, u], { lr: 0.1, momentum: 0.9 });
+  w.grad = tensor([1, 1]);
+  o.step();
+  const sd = o.stateDict();
+  const w2 = t([1, 2]), u2 = t([3]);
+  const o2 = new optim.SGD([w2, u2], { lr: 0.1, momentum: 0.9 });
+  const grads = () => {
+    w2.grad = tensor([1, 1]);
+    u2.grad = tensor([0.5]);
+  };
+  for (let k = 0; k < 2; k++) grads(), o2.step();
+  o2.loadStateDict(sd);
+  grads();
+  o2.step();
+  assertClose(w2, [0.52, 1.52], { what: "w2" });
+  assertClose(u2, [2.805], { what: "u2 (2.8507 with the stale buffer)" });
+  // Momentum set after plain steps: torch starts the buffer from that step's gradient.
+  const v = t([1, -2]);
+  const plain = new optim.SGD([v], { lr: 0.1 });
+  v.grad = tensor([0.5, 0.25]);
+  plain.step();
+  plain.paramGroups[0].options.momentum = 0.9;
+  for (let k = 0; k < 2; k++) (v.grad = tensor([0.5, 0.25])), plain.step();
+  assertClose(v, [0.805, -2.0975], { what: "momentum on later" });
+  // A state dict of another optimizer class is refused at load, naming why.
+  const adam = new optim.Adam([t([1, 2]), t([3])]);
+  assert.throws(
+    () => adam.loadStateDict(sd),
+    /Adam.loadStateDict: group 0 has options momentum, dampening, nesterov, which Adam does not take/,
+  );
+});
+
+Deno.test("schedulers as torch's: a second schedule anneals from the initial lr; lastLr; checked arguments", () => {
+  // StepLR(1, 0.5) twice, then CosineAnnealingLR(T_max=2) five times -> torch's lrs and base_lrs [0.1]
+  const w = tensor([1], undefined, { requiresGrad: true });
+  const o = new optim.SGD([w], { lr: 0.1 });
+  const s1 = new optim.StepLR(o, { stepSize: 1, gamma: 0.5 });
+  s1.step();
+  s1.step();
+  const s2 = new optim.CosineAnnealingLR(o, { tMax: 2 });
+  const lrs = [];
+  for (let k = 0; k < 5; k++) s2.step(), lrs.push(o.paramGroups[0].options.lr);
+  assertClose(lrs, [0.0125, 0, 0.05, 0.1, 0.05], { atol: 1e-9, what: "chained cosine" });
+  assert.deepEqual(s2.baseLrs, [0.1]);
+  // get_last_lr() is what the schedule set, not an lr set by hand since.
+  o.paramGroups[0].options.lr = 7;
+  assert.ok(Math.abs(s2.lastLr[0] - 0.05) < 1e-9);
+  assert.throws(
+    () => new optim.OneCycleLR(o, { maxLr: 1, totalSteps: 10, pctStart: 1.5 }),
+    /pctStart must be in \[0, 1\], got 1.5/,
+  );
+  const plateau = new optim.ReduceLROnPlateau(o);
+  assert.throws(() => plateau.loadStateDict({ bestt: 0.1 }), /unexpected bestt/);
+});

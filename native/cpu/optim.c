@@ -13,7 +13,10 @@
 /* One SGD loop per kind (weight decay or not, momentum kind): with the
  * kinds as flags inside one loop gcc unswitched it and vectorised only some
  * versions (0.6-1.3 ns an element on one core, against 0.1-0.2). D is the
- * decayed gradient d, STEP what moves the weight. */
+ * decayed gradient d, STEP what moves the weight. The momentum update is
+ * torch's buf.mul_(momentum).add_(d, alpha=1 - dampening): the product
+ * rounded, then one fused multiply-add (ATen's vectorised add with alpha);
+ * left to gcc, it fused the other product and differed by a few ulps. */
 #define SGD_LOOP(D, STEP)                                                               \
   _Pragma("omp parallel for simd schedule(static) if (n > PAR_THRESHOLD)")             \
   for (int64_t i = 0; i < n; i++) {                                                     \
@@ -44,10 +47,10 @@ int lits_sgd_step_f32(float* param, const float* grad, float* momentum_buf, int6
   } else if (first_step != 0) {
     SGD_LOOPS(momentum_buf[i] = d; param[i] = p + neg_lr * d)
   } else if (nesterov) {
-    SGD_LOOPS(const float buf = momentum_buf[i] * mom + damp1 * d; momentum_buf[i] = buf;
+    SGD_LOOPS(const float buf = fmaf(damp1, d, momentum_buf[i] * mom); momentum_buf[i] = buf;
               param[i] = p + neg_lr * (d + mom * buf))
   } else {
-    SGD_LOOPS(const float buf = momentum_buf[i] * mom + damp1 * d; momentum_buf[i] = buf;
+    SGD_LOOPS(const float buf = fmaf(damp1, d, momentum_buf[i] * mom); momentum_buf[i] = buf;
               param[i] = p + neg_lr * buf)
   }
   return LITS_OK;

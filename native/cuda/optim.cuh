@@ -37,7 +37,9 @@ __host__ __device__ __forceinline__ void lc_sgd_element(const lc_sgd_args& a, fl
   float d = grad[i];
   if (a.use_wd) d = d + a.wd * p;
   if (a.use_mom) {
-    const float buf = a.first ? d : momentum_buf[i] * a.mom + a.damp1 * d;
+    // torch's buf.mul_(momentum).add_(d, alpha=1 - dampening): the product
+    // rounded, then one fused multiply-add (as the CPU step, optim.c).
+    const float buf = a.first ? d : fmaf(a.damp1, d, momentum_buf[i] * a.mom);
     momentum_buf[i] = buf;
     d = a.nesterov ? d + a.mom * buf : buf;
   }

@@ -37,6 +37,12 @@ export interface ParamState {
   step: number;
   /** State tensors (momentum_buffer, exp_avg, ...), kept by the optimizer. */
   tensors: Map<string, Tensor>;
+  /**
+   * The step at which a state tensor began, where that was not the first
+   * (SGD's momentum turned on after some steps: torch then starts its
+   * buffer from that step's gradient).
+   */
+  since?: Map<string, number>;
 }
 
 /** An optimizer's state in PyTorch's layout (parameters by index). */
@@ -169,14 +175,18 @@ export abstract class Optimizer<O extends GroupOptions> {
           for (const t of s.tensors.values()) moveInPlace(t, p.device);
         } else {
           s = { step: 0, tensors: new Map() };
-          for (const name of this.stateNames(g.options)) {
-            const t = Tensor.empty(p.shape, "float32", p.device, false).keep();
-            fillInPlace(t, 0);
-            s.tensors.set(name, t);
-          }
           this.state.set(p, s);
         }
         s.step++;
+        // Made on first use, or later where the options came to need it
+        // (momentum set by hand or by OneCycleLR after plain SGD steps).
+        for (const name of this.stateNames(g.options)) {
+          if (s.tensors.has(name)) continue;
+          const t = Tensor.empty(p.shape, "float32", p.device, false).keep();
+          fillInPlace(t, 0);
+          s.tensors.set(name, t);
+          if (s.step > 1) (s.since ??= new Map()).set(name, s.step);
+        }
         this.update(p, p.grad, s, g.options);
         markWritten(p);
       }
@@ -244,39 +254,59 @@ export abstract class Optimizer<O extends GroupOptions> {
     return { state, paramGroups };
   }
 
-  /** Loads a state dict made by `stateDict()` of an optimizer over the same parameters. */
+  /**
+   * Loads a state dict made by `stateDict()` of an optimizer of the same
+   * class over the same parameters. Everything is checked before anything
+   * changes, and the whole state is replaced, as PyTorch's: a parameter the
+   * dict has no state for starts afresh (it kept its old momentum before).
+   */
   loadStateDict(sd: OptimizerStateDict): void {
     const name = this.constructor.name;
+    const fail = (why: string) => new Error(`${name}.loadStateDict: ${why}`);
     if (sd.paramGroups.length !== this.paramGroups.length) {
-      throw new Error(
-        `${name}.loadStateDict: ${sd.paramGroups.length} groups, this optimizer has ${this.paramGroups.length}`,
-      );
+      throw fail(`${sd.paramGroups.length} groups, this optimizer has ${this.paramGroups.length}`);
     }
     const params = this.paramGroups.flatMap((g) => g.params);
-    sd.paramGroups.forEach((g, i) => {
-      if (g.params.length !== this.paramGroups[i].params.length) {
-        throw new Error(
-          `${name}.loadStateDict: group ${i} has ${g.params.length} parameters, expected ${
-            this.paramGroups[i].params.length
-          }`,
+    const groupOf = this.paramGroups.flatMap((g, i) => g.params.map(() => i));
+    const options = sd.paramGroups.map((g, i) => {
+      const own = this.paramGroups[i];
+      if (g.params.length !== own.params.length) {
+        throw fail(`group ${i} has ${g.params.length} parameters, expected ${own.params.length}`);
+      }
+      const foreign = Object.keys(g.options).filter((k) => !(k in own.options));
+      if (foreign.length > 0) {
+        throw fail(
+          `group ${i} has options ${foreign.join(", ")}, which ${name} does not take ` +
+            "(a state dict of another optimizer class?)",
         );
       }
-      Object.assign(this.paramGroups[i].options, g.options);
+      return { ...own.options, ...g.options } as O;
     });
     for (const [index, s] of sd.state) {
       const p = params[index];
-      if (!p) {
-        throw new Error(
-          `${name}.loadStateDict: state for parameter ${index}, which does not exist`,
-        );
+      if (!p) throw fail(`state for parameter ${index}, which does not exist`);
+      if (!Number.isInteger(s.step) || s.step < 0) {
+        throw fail(`parameter ${index} has step ${s.step}, expected a count`);
       }
-      const tensors = new Map<string, Tensor>();
+      const known = this.stateNames(options[groupOf[index]]);
       for (const [k, t] of s.tensors) {
-        if (t.shape.join() !== p.shape.join()) {
-          throw new Error(
-            `${name}.loadStateDict: state '${k}' of parameter ${index} is [${t.shape}], expected [${p.shape}]`,
+        if (!known.includes(k)) {
+          throw fail(
+            `state '${k}' of parameter ${index} is not ${name}'s (it keeps ` +
+              `${known.join(", ") || "none"}; a state dict of another optimizer class?)`,
           );
         }
+        if (t.shape.join() !== p.shape.join()) {
+          throw fail(`state '${k}' of parameter ${index} is [${t.shape}], expected [${p.shape}]`);
+        }
+      }
+    }
+    // Copies first: the dict may hold this optimizer's own tensors (stateDict() shares them).
+    const loaded = new Map<Tensor, ParamState>();
+    for (const [index, s] of sd.state) {
+      const p = params[index];
+      const tensors = new Map<string, Tensor>();
+      for (const [k, t] of s.tensors) {
         const copy = Tensor.empty(p.shape, "float32", p.device, false).keep();
         const host = t.toArray();
         check(
@@ -286,8 +316,11 @@ export abstract class Optimizer<O extends GroupOptions> {
         );
         tensors.set(k, copy);
       }
-      this.state.get(p)?.tensors.forEach((t) => t.dispose());
-      this.state.set(p, { step: s.step, tensors });
+      loaded.set(p, { step: s.step, tensors });
     }
+    this.paramGroups.forEach((g, i) => Object.assign(g.options, options[i]));
+    for (const s of this.state.values()) s.tensors.forEach((t) => t.dispose());
+    this.state.clear();
+    for (const [p, s] of loaded) this.state.set(p, s);
   }
 }

@@ -190,6 +190,18 @@ export class ReduceLROnPlateau {
 
   /** Restores a position saved by `stateDict()` (or by the older `{ best, badEpochs }`). */
   loadStateDict(sd: Record<string, number>): void {
+    const known = ["best", "numBadEpochs", "cooldownCounter", "lastEpoch", "badEpochs"];
+    const bad = typeof sd !== "object" || sd === null
+      ? [String(sd)]
+      : Object.entries(sd).filter(([k, v]) => !known.includes(k) || typeof v !== "number")
+        .map(([k]) => k);
+    if (bad.length > 0) {
+      // A misspelled key used to reset the schedule without a word.
+      throw new Error(
+        `ReduceLROnPlateau.loadStateDict: unexpected ${bad.join(", ")}; expected what ` +
+          `stateDict() gives (${known.slice(0, 4).join(", ")}: numbers)`,
+      );
+    }
     this.best = typeof sd.best === "number" ? sd.best : this.#worst();
     this.numBadEpochs = sd.numBadEpochs ?? sd.badEpochs ?? 0;
     this.cooldownCounter = sd.cooldownCounter ?? 0;

@@ -25,20 +25,32 @@ function scheduleOptions<T extends object>(
 
 type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
 
+/**
+ * Each parameter group's initial lr: the lr when the first schedule over it
+ * was made (torch's `initial_lr`), so that a second schedule made after the
+ * first moved the lr anneals from the same base, as in torch.
+ */
+const initialLrs = new WeakMap<object, number>();
+
 /** Base of the schedules: remembers each group's initial lr. */
 export abstract class LRScheduler {
   /** Completed `step()` calls. */
   lastEpoch = 0;
-  /** Each group's lr when the schedule started. */
+  /** Each group's initial lr (that of the first schedule made over it). */
   readonly baseLrs: number[];
+  #lastLr: number[];
 
   constructor(readonly optimizer: AnyOptimizer) {
-    this.baseLrs = optimizer.paramGroups.map((g) => g.options.lr);
+    this.baseLrs = optimizer.paramGroups.map((g) => {
+      if (!initialLrs.has(g)) initialLrs.set(g, g.options.lr);
+      return initialLrs.get(g)!;
+    });
+    this.#lastLr = optimizer.paramGroups.map((g) => g.options.lr);
   }
 
-  /** The learning rate of each group now. */
+  /** The learning rate of each group as this schedule last set it (torch's `get_last_lr()`). */
   get lastLr(): number[] {
-    return this.optimizer.paramGroups.map((g) => g.options.lr);
+    return [...this.#lastLr];
   }
 
   /**
@@ -56,6 +68,7 @@ export abstract class LRScheduler {
     this.optimizer.paramGroups.forEach((g, i) => {
       g.options.lr = this.nextLr(this.lastEpoch, i, g.options.lr);
     });
+    this.#lastLr = this.optimizer.paramGroups.map((g) => g.options.lr);
   }
 
   /** The schedule's position, for checkpoints. */
@@ -77,6 +90,7 @@ export abstract class LRScheduler {
     }
     this.lastEpoch = sd.lastEpoch as number;
     (sd.baseLrs as number[]).forEach((lr, i) => (this.baseLrs[i] = lr));
+    this.#lastLr = this.optimizer.paramGroups.map((g) => g.options.lr);
   }
 }
 
@@ -275,6 +289,9 @@ export class OneCycleLR extends LRScheduler {
     this.maxLrs = peaks;
     this.totalSteps = o.totalSteps;
     this.pctStart = o.pctStart ?? 0.3;
+    if (!(this.pctStart >= 0 && this.pctStart <= 1)) {
+      throw new Error(`optim.OneCycleLR: pctStart must be in [0, 1], got ${o.pctStart}`);
+    }
     this.divFactor = o.divFactor ?? 25;
     this.finalDivFactor = o.finalDivFactor ?? 1e4;
     this.cycleMomentum = o.cycleMomentum ?? true;

@@ -94,7 +94,7 @@ export class SGD extends Optimizer<Resolved> {
         o.dampening,
         o.nesterov ? 1 : 0,
         o.weightDecay,
-        s.step === 1 ? 1 : 0,
+        (s.since?.get("momentum_buffer") ?? 1) === s.step ? 1 : 0, // a fresh buffer: the gradient
       ),
       () => `SGD step [${p.shape}]`,
     );
