@@ -61,8 +61,11 @@ int lits_sgd_step_f32(float* param, const float* grad, float* momentum_buf, int6
  * (3.4 ns an element on one core, against 0.7): OpenMP outlines the
  * parallel region before constant flags could be propagated, so each kind
  * is its own function. WD_G and WD_P are the kind's updates of g and p.
- * The FMAs of m and v are written out where gcc had contracted them, so
- * that every kind gives the bits it gave before. */
+ * Every rounding is torch 1.13's (its vectorised kernels): exp_avg.mul_(b1)
+ * then add_(g, alpha) as one FMA; exp_avg_sq.mul_(b2) then addcmul_
+ * rounding each product and the sum; grad.add(p, alpha=wd) as one FMA;
+ * AdamW's p * (1 - lr * wd) rounded before the step. gcc's contractions are
+ * off here, so that only the FMAs written out are fused. */
 #define ADAM_LOOP(name, WD_G, WD_P)                                                       \
   static void name(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,   \
                    int64_t n, float b1, float b2, float one_m_b1, float one_m_b2, float wd, \
@@ -74,43 +77,41 @@ int lits_sgd_step_f32(float* param, const float* grad, float* momentum_buf, int6
       float g = grad[i];                                                                  \
       WD_G;                                                                               \
       WD_P;                                                                               \
-      float m = fmaf(exp_avg[i], b1, one_m_b1 * g);                                       \
-      float v = fmaf(exp_avg_sq[i], b2, one_m_b2 * g * g);                                \
+      const float m = fmaf(g, one_m_b1, exp_avg[i] * b1);                                 \
+      const float v = exp_avg_sq[i] * b2 + one_m_b2 * g * g;                              \
       exp_avg[i] = m;                                                                     \
       exp_avg_sq[i] = v;                                                                  \
-      float denom = sqrtf(v) / bc2_sqrt + eps;                                            \
+      const float denom = sqrtf(v) / bc2_sqrt + eps;                                      \
       param[i] = p + neg_step * m / denom;                                                \
     }                                                                                     \
   }
-ADAM_LOOP(adam_plain, (void)0, (void)0)
-ADAM_LOOP(adam_l2, g = g + wd * p, (void)0)
-/* AdamW: p * decay is rounded before the step is added, as PyTorch's two
- * kernels do (a contracted FMA changed 64% of the results by an ulp). */
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
+ADAM_LOOP(adam_plain, (void)0, (void)0)
+ADAM_LOOP(adam_l2, g = fmaf(wd, p, g), (void)0)
 ADAM_LOOP(adam_decoupled, (void)0, p = p * decay)
 #pragma GCC pop_options
 
 int lits_adam_step_f32(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
-                       int64_t n, float lr, float beta1, float beta2, float eps,
-                       float weight_decay, int32_t decoupled, int64_t step) {
+                       int64_t n, double lr, double beta1, double beta2, double eps,
+                       double weight_decay, int32_t decoupled, int64_t step) {
   lits_clear_error();
   const char* fn = "lits_adam_step_f32";
   LITS_CHECKED(
       lits_check_adam(fn, param, grad, exp_avg, exp_avg_sq, n, beta1, beta2, eps, step));
-  const double bc1 = 1.0 - pow((double)beta1, (double)step);
-  const double bc2 = 1.0 - pow((double)beta2, (double)step);
-  const float step_size = (float)((double)lr / bc1);
+  const double bc1 = 1.0 - pow(beta1, (double)step);
+  const double bc2 = 1.0 - pow(beta2, (double)step);
+  const float step_size = (float)(lr / bc1);
   const float bc2_sqrt = (float)sqrt(bc2);
-  const float b1 = beta1, b2 = beta2;
-  const float one_m_b1 = (float)(1.0 - (double)beta1), one_m_b2 = (float)(1.0 - (double)beta2);
-  const float wd = weight_decay;
-  const float decay = (float)(1.0 - (double)lr * (double)weight_decay);
+  const float b1 = (float)beta1, b2 = (float)beta2;
+  const float one_m_b1 = (float)(1.0 - beta1), one_m_b2 = (float)(1.0 - beta2);
+  const float wd = (float)weight_decay;
+  const float decay = (float)(1.0 - lr * weight_decay);
   const float neg_step = -step_size;
   void (*loop)(float*, const float*, float*, float*, int64_t, float, float, float, float, float,
                float, float, float, float) =
-      weight_decay == 0.0f ? adam_plain : decoupled ? adam_decoupled : adam_l2;
-  loop(param, grad, exp_avg, exp_avg_sq, n, b1, b2, one_m_b1, one_m_b2, wd, decay, bc2_sqrt, eps,
-       neg_step);
+      weight_decay == 0.0 ? adam_plain : decoupled ? adam_decoupled : adam_l2;
+  loop(param, grad, exp_avg, exp_avg_sq, n, b1, b2, one_m_b1, one_m_b2, wd, decay, bc2_sqrt,
+       (float)eps, neg_step);
   return LITS_OK;
 }

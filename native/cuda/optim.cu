@@ -27,9 +27,9 @@ extern "C" int lits_sgd_step_f32(float* param, const float* grad, float* momentu
 }
 
 extern "C" int lits_adam_step_f32(float* param, const float* grad, float* exp_avg,
-                                  float* exp_avg_sq, int64_t n, float lr, float beta1,
-                                  float beta2, float eps, float weight_decay, int32_t decoupled,
-                                  int64_t step) {
+                                  float* exp_avg_sq, int64_t n, double lr, double beta1,
+                                  double beta2, double eps, double weight_decay,
+                                  int32_t decoupled, int64_t step) {
   LC_ENTER("lits_adam_step_f32");
   LITS_CHECKED(
       lits_check_adam(lc_fn, param, grad, exp_avg, exp_avg_sq, n, beta1, beta2, eps, step));

@@ -51,22 +51,22 @@ struct lc_adam_args {
   int coupled_wd, decoupled_wd;
 };
 
-inline lc_adam_args lc_adam_prepare(float lr, float beta1, float beta2, float eps,
-                                    float weight_decay, int32_t decoupled, int64_t step) {
+inline lc_adam_args lc_adam_prepare(double lr, double beta1, double beta2, double eps,
+                                    double weight_decay, int32_t decoupled, int64_t step) {
   lc_adam_args a;
-  const double bc1 = 1.0 - pow((double)beta1, (double)step);
-  const double bc2 = 1.0 - pow((double)beta2, (double)step);
-  a.neg_step = -(float)((double)lr / bc1);
+  const double bc1 = 1.0 - pow(beta1, (double)step);
+  const double bc2 = 1.0 - pow(beta2, (double)step);
+  a.neg_step = -(float)(lr / bc1);
   a.bc2_sqrt = (float)sqrt(bc2);
-  a.b1 = beta1;
-  a.b2 = beta2;
-  a.one_m_b1 = (float)(1.0 - (double)beta1);
-  a.one_m_b2 = (float)(1.0 - (double)beta2);
-  a.wd = weight_decay;
-  a.coupled_wd = !decoupled && weight_decay != 0.0f;
-  a.decoupled_wd = decoupled && weight_decay != 0.0f;
-  a.decay = (float)(1.0 - (double)lr * (double)weight_decay);
-  a.eps = eps;
+  a.b1 = (float)beta1;
+  a.b2 = (float)beta2;
+  a.one_m_b1 = (float)(1.0 - beta1);
+  a.one_m_b2 = (float)(1.0 - beta2);
+  a.wd = (float)weight_decay;
+  a.coupled_wd = !decoupled && weight_decay != 0.0;
+  a.decoupled_wd = decoupled && weight_decay != 0.0;
+  a.decay = (float)(1.0 - lr * weight_decay);
+  a.eps = (float)eps;
   return a;
 }
 

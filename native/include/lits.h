@@ -374,10 +374,12 @@ int lits_sgd_step_f32(float* param, const float* grad, float* momentum_buf, int6
                       float lr, float momentum, float dampening, int32_t nesterov,
                       float weight_decay, int32_t first_step);
 /* Adam (decoupled = 0: weight decay added to the gradient) or AdamW
- * (decoupled = 1: param *= 1 - lr * weight_decay). step counts from 1. */
+ * (decoupled = 1: param *= 1 - lr * weight_decay). step counts from 1. The
+ * scalars are doubles, as torch's Python floats: 1 - beta2 of a float32
+ * 0.999 is not torch's 0.001 (up to 43 ulps in the update). */
 int lits_adam_step_f32(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
-                       int64_t n, float lr, float beta1, float beta2, float eps,
-                       float weight_decay, int32_t decoupled, int64_t step);
+                       int64_t n, double lr, double beta1, double beta2, double eps,
+                       double weight_decay, int32_t decoupled, int64_t step);
 
 /* lits_maxpool2d_backward_f32, then lits_relu_mask_backward_f32 on its dx
  * (no residual: x, x_coef the ReLU's input, [n, c, h, w] as the pool's),

@@ -343,14 +343,12 @@ static inline int lits_check_sgd(const char* fn, const float* param, const float
 
 static inline int lits_check_adam(const char* fn, const float* param, const float* grad,
                                   const float* exp_avg, const float* exp_avg_sq, int64_t n,
-                                  float beta1, float beta2, float eps, int64_t step) {
+                                  double beta1, double beta2, double eps, int64_t step) {
   LITS_CHECK(n >= 0, "%s: n must be >= 0, got %lld", fn, (long long)n);
   LITS_CHECK(step >= 1, "%s: step counts from 1, got %lld", fn, (long long)step);
-  LITS_CHECK(beta1 >= 0.0f && beta1 < 1.0f, "%s: beta1 must be in [0, 1), got %g", fn,
-             (double)beta1);
-  LITS_CHECK(beta2 >= 0.0f && beta2 < 1.0f, "%s: beta2 must be in [0, 1), got %g", fn,
-             (double)beta2);
-  LITS_CHECK(eps >= 0.0f, "%s: eps must be >= 0, got %g", fn, (double)eps);
+  LITS_CHECK(beta1 >= 0.0 && beta1 < 1.0, "%s: beta1 must be in [0, 1), got %g", fn, beta1);
+  LITS_CHECK(beta2 >= 0.0 && beta2 < 1.0, "%s: beta2 must be in [0, 1), got %g", fn, beta2);
+  LITS_CHECK(eps >= 0.0, "%s: eps must be >= 0, got %g", fn, eps);
   if (n == 0) return LITS_EMPTY;
   LITS_CHECK(param != NULL && grad != NULL && exp_avg != NULL && exp_avg_sq != NULL,
              "%s: param, grad, exp_avg or exp_avg_sq is NULL (n %lld)", fn, (long long)n);

@@ -137,7 +137,7 @@ export const symbols = {
   lits_dropout_f32: { parameters: [ptr, ptr, ptr, i64, f32, u64, u64], ...status },
   lits_sgd_step_f32: { parameters: [ptr, ptr, ptr, i64, f32, f32, f32, i32, f32, i32], ...status },
   lits_adam_step_f32: {
-    parameters: [ptr, ptr, ptr, ptr, i64, f32, f32, f32, f32, f32, i32, i64],
+    parameters: [ptr, ptr, ptr, ptr, i64, f64, f64, f64, f64, f64, i32, i64],
     ...status,
   },
   lits_maxpool2d_backward_relu_f32: {
