@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  arange,
   cudaAvailable,
   device,
   full,
   functional as F,
+  manualSeed,
   nn,
   ones,
   optim,
@@ -191,4 +193,46 @@ Deno.test("tensor methods refuse arguments they do not take (JavaScript would dr
     /softmax: takes at most 1 argument,/,
   );
   assert.deepEqual(a.slice(1).shape, [1, 3]);
+});
+
+Deno.test("int32 comparisons are exact beyond 2^24, as torch's integer comparison", () => {
+  // torch: a == b -> [False, False]; a != b -> [True, True]; a < b -> [True, False]
+  const a = tensor(new Int32Array([16777216, 100000001])),
+    b = tensor(new Int32Array([16777217, 100000000]));
+  assert.deepEqual(a.eq(b).toList(), [0, 0]);
+  assert.deepEqual(a.ne(b).toList(), [1, 1]);
+  assert.deepEqual(a.lt(b).toList(), [1, 0]);
+  assert.deepEqual(a.eq(16777217).toList(), [0, 0]);
+  // Broadcast on the host path too: (big >= row).int() in torch -> [[1, 1], [1, 0], [1, 0]]
+  const big = tensor(new Int32Array([2 ** 30, 1, 2]), [3, 1]);
+  assert.deepEqual(big.ge(tensor(new Int32Array([1, 2 ** 30]), [1, 2])).toList(), [[1, 1], [1, 0], [
+    1,
+    0,
+  ]]);
+});
+
+Deno.test("creation and shapes refuse what torch refuses, with the reason", () => {
+  const bad: [() => unknown, RegExp][] = [
+    [() => tensor([true, false] as unknown as number[]), /an element is a boolean: write 1 and 0/],
+    [
+      () => tensor(new Uint8Array([1, 255]) as unknown as number[]),
+      /a Uint8Array is neither float32 nor int32/,
+    ],
+    [() => tensor([[1, 2], [3, 4]], [4]), /the nested data is \[2,2\] but the shape says \[4\]/],
+    // torch: "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension"
+    [
+      () => tensor([1, 2]).expand(-2, 2),
+      /expand: size -2 at dimension 0 of \[-2,2\] is not allowed/,
+    ],
+    [() => tensor([[1], [2]]).expand(2, 2.5), /size 2\.5 at dimension 1/],
+    // torch: "upper bound and larger bound inconsistent with step sign"
+    [() => arange(0, 5, -1), /step -1 goes away from end 5/],
+    [() => arange(0, Infinity), /start and end must be finite/],
+    // torch: "value cannot be converted to type float without overflow"
+    [() => full([1], 1e40), /beyond float32's range/],
+    [() => manualSeed(1.5), /seed must be an integer/],
+  ];
+  for (const [f, pattern] of bad) assert.throws(f, pattern);
+  assert.deepEqual(tensor([1, 2, 3, 4], [2, 2]).shape, [2, 2]);
+  assert.deepEqual(arange(5, 0, -2).toList(), [5, 3, 1]);
 });

@@ -7,15 +7,18 @@
  * what PyTorch users do with a mask anyway (`mask.sum()` counts,
  * `x.mul(mask)` selects, `where(mask, a, b)` picks), and `where` takes any
  * nonzero value as true. NaN compares as IEEE says: every comparison with
- * NaN is false except `ne`. Masks never require gradients. int32 inputs are
- * compared as float32 (exact up to 2^24).
+ * NaN is false except `ne`. Masks never require gradients. An int32 tensor
+ * against an int32 tensor or a number is compared exactly, as torch's
+ * integer comparison: on the device as float32 where every value is within
+ * 2^24 (labels), else on the host (float32 made 16777216 == 16777217).
  *
  * @module
  */
 import { check } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
 import type { Device } from "../device.ts";
-import { binaryRaw } from "./elementwise.ts";
+import { binaryRaw, broadcastShapes } from "./elementwise.ts";
+import { fromHost } from "./creation.ts";
 import { cast } from "./shape.ts";
 
 /** The comparison ops. */
@@ -36,8 +39,67 @@ export function expectTensor(x: unknown, what: string, usage: string): asserts x
   }
 }
 
+/** Whether every value of int32 `t` is an integer float32 holds exactly. */
+function withinFloat(values: Int32Array): boolean {
+  for (const v of values) if (v > EXACT || v < -EXACT) return false;
+  return true;
+}
+const EXACT = 2 ** 24;
+
+const HOST_OPS: Record<CompareOp, (x: number, y: number) => boolean> = {
+  gt: (x, y) => x > y,
+  lt: (x, y) => x < y,
+  ge: (x, y) => x >= y,
+  le: (x, y) => x <= y,
+  eq: (x, y) => x === y,
+  ne: (x, y) => x !== y,
+};
+
+/**
+ * `op` of int32 `a` and an int32 tensor or a number, exactly, where float32
+ * would round them (values beyond 2^24); null where it would not.
+ */
+function exactIntCompare(op: CompareOp, a: Tensor, b: Tensor | number): Tensor | null {
+  if (a.dtype !== "int32" || (typeof b !== "number" && b.dtype !== "int32")) return null;
+  const av = a.toArray() as Int32Array;
+  const bv = typeof b === "number" ? null : b.toArray() as Int32Array;
+  const small = typeof b === "number" ? Math.abs(b) <= EXACT : withinFloat(bv!);
+  if (small && withinFloat(av)) return null;
+  const bShape = typeof b === "number" ? [] : b.shape;
+  const shape = broadcastShapes(a.shape, bShape, op);
+  const stridesOf = (s: readonly number[]) => {
+    const lead = shape.length - s.length;
+    let step = 1;
+    const out = new Array<number>(shape.length).fill(0);
+    for (let i = s.length - 1; i >= 0; i--) {
+      out[lead + i] = s[i] === 1 ? 0 : step;
+      step *= s[i];
+    }
+    return out;
+  };
+  const sa = stridesOf(a.shape), sb = stridesOf(bShape);
+  const out = new Float32Array(shape.reduce((p, d) => p * d, 1));
+  const test = HOST_OPS[op];
+  for (let k = 0; k < out.length; k++) {
+    let rest = k, ia = 0, ib = 0;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      const i = rest % shape[d];
+      rest = (rest - i) / shape[d];
+      ia += i * sa[d];
+      ib += i * sb[d];
+    }
+    out[k] = test(av[ia], bv === null ? (b as number) : bv[ib]) ? 1 : 0;
+  }
+  return fromHost(out, shape, { device: a.device }, true);
+}
+
 function compareOp(op: CompareOp, a: Tensor, b: Tensor | number): Tensor {
   expectTensor(a, `${op}: the first argument`, `${op}(x, 0) or x.${op}(0)`);
+  if (typeof b !== "number") {
+    expectTensor(b, `${op}: the second argument`, `${op}(x, y) with a Tensor or a number y`);
+  }
+  const exact = exactIntCompare(op, a, b);
+  if (exact) return exact;
   const af = a.dtype === "float32" ? a : cast(a, "float32");
   let bf: Tensor;
   if (typeof b === "number") {

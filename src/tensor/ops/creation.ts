@@ -44,7 +44,15 @@ function inferShape(data: NestedArray): number[] {
 
 function flattenNested(data: NestedArray, shape: number[], dim: number, out: number[]): void {
   if (dim === shape.length) {
-    if (typeof data !== "number") throw new Error("tensor: ragged nested array");
+    if (typeof data !== "number") {
+      const what = typeof data === "boolean"
+        ? "a boolean: write 1 and 0 (tensors are float32 or int32)"
+        : ArrayBuffer.isView(data)
+        ? `a ${(data as object).constructor.name} inside an array: give plain arrays, or one ` +
+          "Float32Array with a shape"
+        : `${JSON.stringify(data) ?? typeof data}: a ragged nested array`;
+      throw new Error(`tensor: an element is ${what}`);
+    }
     out.push(data);
     return;
   }
@@ -125,7 +133,21 @@ export function tensor(
   if (data instanceof Float32Array || data instanceof Int32Array) {
     return fromHost(data, shape ?? [data.length], { ...options, dtype });
   }
+  if (ArrayBuffer.isView(data)) {
+    const kind = (data as object).constructor.name;
+    throw new Error(
+      `tensor: a ${kind} is neither float32 nor int32; give Float32Array.from(data) or ` +
+        "Int32Array.from(data) (or a plain array)",
+    );
+  }
   const inferred = inferShape(data as NestedArray);
+  // Nested data says its own shape: a different one given beside it is a mistake.
+  if (shape !== undefined && inferred.length > 1 && shape.join() !== inferred.join()) {
+    throw new Error(
+      `tensor: the nested data is [${inferred}] but the shape says [${shape}]; leave the shape ` +
+        "out, or reshape() after",
+    );
+  }
   const flat: number[] = [];
   flattenNested(data as NestedArray, inferred, 0, flat);
   return fromHost(flat, shape ?? inferred, { ...options, dtype });
@@ -172,6 +194,9 @@ export function full(shape: number[], value: number, options: TensorOptions = {}
   const usage = 'full([2, 3], 7, { dtype: "int32" })';
   const o = creationOptions("full", arguments.length, 3, options, usage);
   if (typeof value !== "number") throw new Error(`full: value must be a number; write ${usage}`);
+  if (Number.isFinite(value) && Math.abs(value) > 3.4028234663852886e38) {
+    throw new Error(`full: ${value} is beyond float32's range (it would become Infinity)`);
+  }
   return filled(shape, value, o, false);
 }
 
@@ -230,6 +255,16 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
   if (end === undefined) [start, end] = [0, start];
   if (step === 0 || !Number.isFinite(step)) {
     throw new Error(`arange: step must be non-zero, got ${step}`);
+  }
+  if (!Number.isFinite(start) || !Number.isFinite(end)) {
+    throw new Error(`arange: start and end must be finite, got ${start} and ${end}`);
+  }
+  if ((end - start) * step < 0) {
+    // torch: "upper bound and larger bound inconsistent with step sign"
+    throw new Error(
+      `arange: step ${step} goes away from end ${end} (from ${start}); ` +
+        "give a step of the other sign",
+    );
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
   const values = Array.from({ length: n }, (_, i) => start + i * step);

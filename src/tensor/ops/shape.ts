@@ -207,6 +207,15 @@ export function expand(t: Tensor, shape: number[]): Tensor {
   }
   const lead = shape.length - t.ndim;
   const target = shape.map((s, i) => (s === -1 && i >= lead ? t.shape[i - lead] : s));
+  // A size-1 dimension takes any target: a bad one (-2, 1.5, NaN) made a
+  // shape whose numel was negative or fractional, failing later, far away.
+  const bad = target.findIndex((s) => !Number.isInteger(s) || s < 0);
+  if (bad >= 0) {
+    throw new Error(
+      `expand: size ${shape[bad]} at dimension ${bad} of [${shape}] is not allowed ` +
+        "(sizes are integers >= 0; -1 keeps an existing dimension's size)",
+    );
+  }
   const strides = target.map((s, i) => {
     if (i < lead) return 0;
     const own = t.shape[i - lead];
