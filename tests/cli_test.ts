@@ -188,6 +188,15 @@ Deno.test("evaluate: a run's checkpoints; another model's and corrupt ones are r
   assert.equal(fp32Calls, 0, "fp32 ran bf16 convolutions");
   if (!noBf16) assert.ok(bf16Calls > 0, "--precision bf16 ran no bf16 convolution");
   assert.ok(Math.abs(bf16 - fp32) < 0.01 * fp32, `${bf16} vs ${fp32}`);
+  // --out at the weights once replaced them with the report: refused before any work.
+  const weights = join(out, "best.safetensors");
+  const before = await Deno.readFile(weights);
+  for (const o of [weights, join(out, "checkpoint.safetensors"), join(out, "notes.txt")]) {
+    const r = await capture(train.evaluateMain, ["--checkpoint", weights, "--out", o]);
+    assert.equal(r.code, 2, o);
+    assert.match(r.stderr, /--out .*: the output is a \.html file; give a name ending in \.html/);
+  }
+  assert.deepEqual(await Deno.readFile(weights), before);
   const other = await capture(train.evaluateMain, [
     "--checkpoint",
     join(out, "best.safetensors"),
@@ -366,4 +375,23 @@ Deno.test("settings that can never act together get a warning (early stopping, p
   );
   assert.deepEqual(warn({ scheduler: "plateau", epochs: 20, earlyStopping: 5 }), []);
   assert.deepEqual(warn({}), []);
+});
+
+Deno.test("train refuses an --out whose files a run would overwrite, an empty --out, and 100000 workers", async () => {
+  const out = await Deno.makeTempDir();
+  await Deno.writeTextFile(join(out, "report.html"), "mine");
+  const data = await trainTestData();
+  const r = await capture(train.trainMain, quickFlags(data, out, 1));
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /holds report\.html, which a run would overwrite; choose another --out/);
+  assert.equal(await Deno.readTextFile(join(out, "report.html")), "mine");
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(out))).map((e) => e.name), ["report.html"]);
+  // --out "" used to mean "not given": a run in ./runs.
+  const empty = await capture(train.trainMain, ["--out", ""]);
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /--out "": needs a value/);
+  assert.throws(
+    () => train.parseTrainArgs(["--workers", "100000"]),
+    /--workers 100000: must be at most 64/,
+  );
 });

@@ -348,6 +348,13 @@ Deno.test("importLiTSVolumes writes the course layout, split by volume", async (
     /^filename,liver_visible,lesion_visible,volume,slice\nvolume-\d_slice-000\.png,False,False,\d,0\n/,
   );
 
+  // Importing again over it: it overwrote the labels and mixed old and new slices.
+  await assert.rejects(
+    () => importLiTSVolumes({ source, out, size: 8 }),
+    /already holds a dataset .*train_classes\.csv.*: delete it first, or choose another out/,
+  );
+  assert.equal(await Deno.readTextFile(join(out, "train_classes.csv")), csv);
+
   // Bad sources: a volume without its segmentation, shapes that differ.
   await Deno.remove(join(source, "batch 1", "segmentation-2.nii"));
   await assert.rejects(
@@ -358,8 +365,9 @@ Deno.test("importLiTSVolumes writes the course layout, split by volume", async (
     join(source, "batch 1", "segmentation-2.nii"),
     encodeNifti({ dims: [8, 8, 3], values: seg.slice(0, 192), dtype: "uint8" }),
   );
+  const fresh = await Deno.makeTempDir({ prefix: "lits_out_" });
   await assert.rejects(
-    () => importLiTSVolumes({ source, out }),
+    () => importLiTSVolumes({ source, out: fresh }),
     /segmentation-2\.nii: 8x8x3 does not match/,
   );
   await assert.rejects(() => importLiTSVolumes({ source: out, out }), /no volume-N\.nii/);

@@ -120,6 +120,7 @@ Deno.test("export: bad command lines and files fail with a message and write not
   const { path, model } = await checkpoint(dir);
   model.dispose();
   const outDir = await Deno.makeTempDir();
+  await Deno.mkdir(join(dir, "dir.onnx"));
   const junk = join(dir, "junk.safetensors");
   await Deno.writeFile(junk, new Uint8Array(64).fill(7));
   const cases: [string[], number, RegExp][] = [
@@ -127,8 +128,11 @@ Deno.test("export: bad command lines and files fail with a message and write not
     [["--checkpoint", path, "--format", "torchscript", "--out", `${outDir}/m.onnx`], 2, /onnx/],
     [["--checkpoint", junk, "--out", `${outDir}/m.onnx`], 1, /junk\.safetensors is corrupt/],
     [["--checkpoint", `${dir}/none.safetensors`, "--out", `${outDir}/m.onnx`], 1, /does not exist/],
-    [["--checkpoint", path, "--out", `${outDir}/no/such/m.onnx`], 1, /folder .* does not exist/],
-    [["--checkpoint", path, "--out", outDir], 1, /is a folder; give a file name/],
+    [["--checkpoint", path, "--out", `${outDir}/no/such/m.onnx`], 2, /folder .* does not exist/],
+    [["--checkpoint", path, "--out", outDir], 2, /the output is a \.onnx file; give a name ending/],
+    [["--checkpoint", path, "--out", `${dir}/dir.onnx`], 2, /is a folder; give a file name/],
+    // It once replaced the weights it read with the ONNX file.
+    [["--checkpoint", path, "--out", path], 2, /the output is a \.onnx file/],
     [
       ["--checkpoint", path, "--model", "resnet18", "--out", `${outDir}/m.onnx`],
       1,

@@ -597,3 +597,32 @@ Deno.test("predict's NIfTI inputs: values that are not CT Hounsfield units get a
   assert.equal(notes.length, 1, notes.join("\n"));
   assert.match(notes[0], /t1\.nii: values 7000\.\.7127 do not look like CT Hounsfield units/);
 });
+
+Deno.test("predict into a folder whose predictions.html is a folder: refused first, earlier predictions kept", async () => {
+  const runDir = await trainedRun();
+  const out = await Deno.makeTempDir();
+  await Deno.writeTextFile(join(out, "predictions.csv"), "earlier\n");
+  await Deno.mkdir(join(out, "predictions.html"));
+  const ds = new data.LiTSDataset({ root: await trainTestData(), split: "test" });
+  const r = await capture(train.predictMain, [
+    "--checkpoint",
+    join(runDir, "best.safetensors"),
+    "--out",
+    out,
+    ds.path(0),
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /predictions\.html is a folder/);
+  // It used to delete the earlier predictions.csv and leave a temporary file.
+  assert.equal(await Deno.readTextFile(join(out, "predictions.csv")), "earlier\n");
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(out))).map((e) => e.name).sort(), [
+    "predictions.csv",
+    "predictions.html",
+  ]);
+  // writeFileAtomic onto a folder: a clear error, and no temporary file left beside it.
+  await assert.rejects(
+    train.writeFileAtomic(join(out, "predictions.html"), new Uint8Array([1])),
+    /cannot write .*predictions\.html/,
+  );
+  assert.equal((await Array.fromAsync(Deno.readDir(out))).length, 2);
+});

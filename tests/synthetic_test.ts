@@ -198,3 +198,24 @@ Deno.test("shares that rounding cannot honour never put a patient in two splits"
   assert.deepEqual(splitCounts(3, [0, 0.5, 0.5], false), [0, 1, 2]);
   assert.deepEqual(splitCounts(131, [0.7, 0.15, 0.15], false), [91, 20, 20]);
 });
+
+Deno.test("synthesizeLiTS never deletes or overwrites files it did not write", async () => {
+  const base = await Deno.makeTempDir();
+  const small = { preset: "easy", patients: 3, slicesPerPatient: 4, size: 16 } as const;
+  const ours = join(base, "ours");
+  await data.synthesizeLiTS({ out: ours, ...small });
+  // A file of the user's among the slices: regenerating used to delete the split folder.
+  await Deno.writeTextFile(join(ours, "train", "my_slice.png"), "mine");
+  await assert.rejects(
+    data.synthesizeLiTS({ out: ours, ...small, seed: 1 }),
+    /holds files it did not write \(.*my_slice\.png\)/,
+  );
+  assert.equal(await Deno.readTextFile(join(ours, "train", "my_slice.png")), "mine");
+  // A real dataset (labels of another writer): its labels files used to be overwritten.
+  const real = join(base, "real");
+  await Deno.mkdir(join(real, "train"), { recursive: true });
+  const labels = "filename,liver_visible,lesion_visible\nvolume-0_slice_1.png,1,0\n";
+  await Deno.writeTextFile(join(real, "train_classes.csv"), labels);
+  await assert.rejects(data.synthesizeLiTS({ out: real, ...small }), /train_classes\.csv/);
+  assert.equal(await Deno.readTextFile(join(real, "train_classes.csv")), labels);
+});

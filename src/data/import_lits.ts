@@ -141,6 +141,33 @@ const IMPORT_LITS_VOLUMES: CallContract<ImportLiTSOptions> = {
 };
 
 /**
+ * Throws where `out` already holds a dataset: importing over it overwrote
+ * its labels files and mixed old and new slices (a re-import killed half way
+ * left one volume in two splits, in a folder that looked complete).
+ */
+async function checkEmptyTarget(out: string): Promise<void> {
+  const found: string[] = [];
+  for (const split of ["train", "val", "test"]) {
+    const csv = join(out, `${split}_classes.csv`);
+    if (await Deno.stat(csv).catch(() => null)) found.push(csv);
+    try {
+      for await (const _ of Deno.readDir(join(out, split))) {
+        found.push(join(out, split) + "/");
+        break;
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  if (found.length > 0) {
+    throw new Error(
+      `importLiTSVolumes: ${out} already holds a dataset (${found.slice(0, 3).join(", ")}); ` +
+        "importing would overwrite or mix it: delete it first, or choose another out folder",
+    );
+  }
+}
+
+/**
  * Converts LiTS volumes to the course's layout: each axial slice windowed to
  * 0..255, resized to `size`^2 and written as `volume-N_slice-KKK.png`; labels
  * from the segmentation at the same size (1 = liver, 2 = tumour). Volumes are
@@ -214,6 +241,7 @@ export async function importLiTSVolumes(options: ImportLiTSOptions): Promise<Imp
     classCounts: [0, 0, 0],
   };
   const out = resolve(options.out);
+  await checkEmptyTarget(out);
   let done = 0;
   for (const split of ["train", "val", "test"] as const) {
     const dir = join(out, split);

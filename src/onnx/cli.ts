@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { dirname, join, parse } from "node:path";
+import { join, parse } from "node:path";
 import { Command } from "../train/command.ts";
 import { UsageError } from "../train/errors.ts";
 import { reportError } from "../train/cli.ts";
@@ -17,6 +17,7 @@ import { WEIGHTS_FLAGS as W, weightsSpec } from "../train/flag_specs.ts";
 import { loadModelState, loadWeights } from "../train/checkpoint.ts";
 import { buildModel, CLASS_NAMES, type ModelSpec } from "../train/setup.ts";
 import { writeFileAtomic } from "../train/atomic.ts";
+import { checkOutFile } from "../train/out_file.ts";
 import { exportOnnx, type ExportOnnxOptions } from "./export.ts";
 import type { TransformSpec } from "../data/transforms/transform.ts";
 
@@ -80,20 +81,6 @@ function graphPreprocessing(spec: ModelSpec, checkpoint: string): InGraph {
   return out;
 }
 
-/** Throws unless `out` can be written: its folder exists and it is not a folder itself. */
-async function checkOut(out: string): Promise<void> {
-  const folder = dirname(out);
-  const stat = await Deno.stat(folder).catch(() => null);
-  if (!stat?.isDirectory) {
-    throw new Error(`--out ${out}: folder ${folder} does not exist; create it first`);
-  }
-  if ((await Deno.stat(out).catch(() => null))?.isDirectory) {
-    throw new Error(
-      `--out ${out} is a folder; give a file name, such as ${join(out, "model.onnx")}`,
-    );
-  }
-}
-
 /**
  * Runs `deno task export` with `args`; returns the exit code (2 for a bad
  * command line, 1 for any other failure).
@@ -109,7 +96,7 @@ export function exportMain(args: readonly string[]): Promise<number> {
     };
     const { dir, name } = parse(v.checkpoint);
     const out = v.out ?? join(dir, `${name}.${v.format}`);
-    await checkOut(out);
+    await checkOutFile(out, `.${v.format}`, [v.checkpoint]);
     const start = performance.now();
     const weights = await loadWeights(v.checkpoint);
     try {

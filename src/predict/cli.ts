@@ -106,6 +106,12 @@ async function writeOutputs(out: string, csv: string, html: string): Promise<str
     created = true;
   }
   const paths = [join(out, "predictions.csv"), join(out, "predictions.html")];
+  const before = await Promise.all(paths.map((p) => Deno.stat(p).catch(() => null)));
+  // Checked before either is written: a failed second write once took back
+  // the first by deleting it, and with it the user's earlier predictions.
+  before.forEach((s, i) => {
+    if (s?.isDirectory) throw new UsageError(`--out ${out}: ${paths[i]} is a folder`);
+  });
   const written: string[] = [];
   try {
     const enc = new TextEncoder();
@@ -114,7 +120,8 @@ async function writeOutputs(out: string, csv: string, html: string): Promise<str
       written.push(paths[i]);
     }
   } catch (e) {
-    for (const p of written) await Deno.remove(p).catch(() => {});
+    // Only what this call made anew: a file it replaced keeps its new content.
+    for (const p of written) if (!before[paths.indexOf(p)]) await Deno.remove(p).catch(() => {});
     if (created) await Deno.remove(out).catch(() => {});
     throw e;
   }

@@ -42,7 +42,14 @@ export async function writeFileAtomic(
   options = checkContract(WRITE_FILE_ATOMIC, arguments.length, options);
   const tmp = `${path}${TMP_INFIX}${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const write = options.checkpoint ? ++checkpointWrites : 0;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  const cannot = (e: unknown) =>
+    new Error(`cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  } catch (e) {
+    throw cannot(e); // named by the file asked for, not the temporary one
+  }
   try {
     const half = bytes.length >> 1;
     await writeAll(file, bytes.subarray(0, half));
@@ -59,10 +66,16 @@ export async function writeFileAtomic(
   } catch (e) {
     file.close();
     await Deno.remove(tmp).catch(() => {});
-    throw new Error(`cannot write ${path}: ${(e as Error).message}`, { cause: e });
+    throw cannot(e);
   }
   file.close();
-  await Deno.rename(tmp, path);
+  try {
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    // A folder at path, say: the temporary file must not stay behind.
+    await Deno.remove(tmp).catch(() => {});
+    throw cannot(e);
+  }
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {

@@ -242,6 +242,8 @@ function checkValue(name: string, flag: FlagSpec, raw: string): string | number 
     throw new UsageError(`--${name} ${JSON.stringify(value)}: ${rule}`);
   };
   if (flag.kind === "string") {
+    // --out "" used to mean "not given" and wrote into the current folder.
+    if (raw.trim() === "") fail(raw, "needs a value; see --help");
     if (flag.choices && !flag.choices.includes(raw)) {
       fail(raw, `must be one of ${flag.choices.join(", ")}`);
     }

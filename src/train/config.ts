@@ -16,6 +16,9 @@ import { GLOBAL_POOLS, type GlobalPool } from "../models/simple_cnn.ts";
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZERS = ["adam", "adamw", "sgd"] as const;
 /** Schedules `--scheduler` accepts. */
+/** The most data loader workers a run takes (threads, each with its own data pipeline). */
+export const MAX_WORKERS = 64;
+
 export const SCHEDULERS = ["none", "step", "cosine", "plateau", "onecycle"] as const;
 /** Precisions `--precision` accepts: fp32, or bf16 autocast (`autocast("bfloat16", ...)`). */
 export const PRECISIONS = ["fp32", "bf16"] as const;
@@ -268,6 +271,7 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   }
   oneOf("device", c.device, DEVICES);
   int("workers", c.workers, 0);
+  if (c.workers > MAX_WORKERS) fail("workers", c.workers, `must be at most ${MAX_WORKERS}`);
   int("seed", c.seed, 0);
   if (c.seed > 2 ** 32) fail("seed", c.seed, "must be below 2^32");
   int("val-every", c.valEvery, 1);

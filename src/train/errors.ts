@@ -27,6 +27,18 @@ export class UsageError extends Error {
 }
 
 /**
+ * @internal runs `parse` (a `node:util` parseArgs call of a script) with its
+ * errors, an unknown or ambiguous flag, as `UsageError`s: one line, exit 2.
+ */
+export function parsedArgs<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}; see --help`);
+  }
+}
+
+/**
  * Training stopped because the loss stopped being a finite number. Exit
  * code 3. The run folder keeps the last checkpoint written before it.
  *
@@ -55,8 +67,10 @@ export class DivergedError extends Error {
     super(
       `the training loss became ${value} at step ${step} (epoch ${epoch}); training stopped. ` +
         (checkpoint
-          ? `The last good checkpoint, ${checkpoint}, is kept. Try a lower --lr.`
-          : "No checkpoint was written yet. Try a lower --lr."),
+          ? `The last good checkpoint, ${checkpoint}, is kept. `
+          : "No checkpoint was written yet. ") +
+        // This run's folder keeps its configuration (--resume refuses another lr).
+        "Try a lower --lr in a new run (another --out).",
     );
     this.name = "DivergedError";
   }

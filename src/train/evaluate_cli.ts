@@ -21,6 +21,7 @@ import { resolveDevice } from "./session.ts";
 import { testSplit, writeSplitReport } from "./test_report.ts";
 import { checkPrecision, inPrecision } from "./precision.ts";
 import { sliceScaling } from "./intensity_window.ts";
+import { checkOutFile } from "./out_file.ts";
 
 const COMMAND = new Command({
   usage: "deno task evaluate --checkpoint FILE [flags]: evaluates a trained model on one split",
@@ -71,6 +72,8 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
       workers: number;
     };
     const dev = resolveDevice(v.device);
+    const out = v.out ?? join(dirname(v.checkpoint), `report-${v.split}.html`);
+    await checkOutFile(out, ".html", [v.checkpoint]); // before the work, not after
 
     const weights = await loadWeights(v.checkpoint);
     try {
@@ -113,7 +116,6 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
             s.loss.toFixed(4)
           }`,
         );
-        const out = v.out ?? join(dirname(v.checkpoint), `report-${v.split}.html`);
         await writeSplitReport(out, evaluation, {
           title: `${spec.name} on ${v.split}`,
           split: v.split,

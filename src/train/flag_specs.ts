@@ -7,7 +7,7 @@
  * @module
  */
 import type { FlagSpec } from "./command.ts";
-import { DEVICES, MODEL_NAMES, PRECISIONS } from "./config.ts";
+import { DEVICES, MAX_WORKERS, MODEL_NAMES, PRECISIONS } from "./config.ts";
 import { CLASS_NAMES, type ModelSpec } from "./setup.ts";
 import { UsageError } from "./errors.ts";
 
@@ -36,7 +36,13 @@ export const SHARED_FLAGS = {
     choices: PRECISIONS,
     help: "fp32, or bf16: convolutions and matmuls under bf16 autocast (fp32 weights)",
   },
-  workers: { kind: "int", min: 0, help: "data loader worker threads (0: main thread)" },
+  workers: {
+    kind: "int",
+    min: 0,
+    // Each worker is a thread with its own data pipeline: 100000 ran the machine out of memory.
+    check: (v) => (v > MAX_WORKERS ? `must be at most ${MAX_WORKERS}` : null),
+    help: "data loader worker threads (0: main thread)",
+  },
   seed: { kind: "int", min: 0, help: "seed of init, dropout, shuffling, augmentation" },
   out: { kind: "string", value: "DIR", help: "run folder" },
 } as const satisfies Record<string, FlagSpec>;

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { TrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
@@ -89,10 +89,20 @@ export function latestRun(root = "runs"): string | null {
  */
 export async function createRun(config: TrainConfig): Promise<RunPaths> {
   const paths = runPaths(config.out);
+  if (config.out === "") throw new UsageError("--out needs a folder");
   if (exists(paths.config) || exists(paths.checkpoint)) {
     throw new UsageError(
       `${paths.dir} already holds a run; continue it with --resume --out ${config.out}, ` +
         `or choose another --out`,
+    );
+  }
+  // Files of the names a run writes, without a run: the user's own, which
+  // the run would overwrite (a report, weights kept from elsewhere).
+  const taken = [paths.metrics, paths.best, paths.report].filter(exists);
+  if (taken.length > 0) {
+    throw new UsageError(
+      `--out ${config.out} holds ${taken.map((p) => basename(p)).join(", ")}, which a run ` +
+        "would overwrite; choose another --out",
     );
   }
   await Deno.mkdir(paths.dir, { recursive: true });

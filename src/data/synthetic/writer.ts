@@ -86,6 +86,38 @@ export function splitPatients(n: number, shares: readonly number[], seed: number
 }
 
 const META = "synthetic_lits.json";
+
+/** The slices the writer names (`p003_s017.png`), and its labels files' header. */
+const OWN_SLICE = /^p\d+_s\d+\.png$/;
+const OWN_HEADER = "filename,liver_visible,lesion_visible,patient,slice";
+
+/**
+ * Throws where writing into `out` would lose the user's files: labels
+ * files it did not write, or files other than its slices in the split
+ * folders (which regenerating clears). Its own leftovers, of a run killed
+ * before its metadata was written, are not the user's.
+ */
+async function checkOwnFiles(out: string): Promise<void> {
+  const foreign: string[] = [];
+  for (const split of SPLITS) {
+    const csv = join(out, `${split}_classes.csv`);
+    const text = await Deno.readTextFile(csv).catch(() => null);
+    if (text !== null && text.split(/\r?\n/)[0] !== OWN_HEADER) foreign.push(csv);
+    try {
+      for await (const e of Deno.readDir(join(out, split))) {
+        if (!e.isFile || !OWN_SLICE.test(e.name)) foreign.push(join(out, split, e.name));
+      }
+    } catch (e) {
+      ignoreNotFound(e);
+    }
+  }
+  if (foreign.length === 0) return;
+  throw new Error(
+    `synthesizeLiTS: ${out} holds files it did not write (${foreign.slice(0, 3).join(", ")}` +
+      `${foreign.length > 3 ? ", ..." : ""}), which writing a dataset there would delete or ` +
+      "overwrite; choose another out folder",
+  );
+}
 const FORMAT = 1;
 
 /**
@@ -137,14 +169,13 @@ export async function synthesizeLiTS(options: SynthesizeOptions): Promise<SynthS
   ) {
     return { ...previous.summary, out, reused: true };
   }
-  if (previous) {
-    // The folder is ours (it has our metadata): clear the old dataset so no
-    // stale slices from other settings remain.
-    await Deno.remove(metaPath);
-    for (const split of SPLITS) {
-      await Deno.remove(join(out, split), { recursive: true }).catch(ignoreNotFound);
-      await Deno.remove(join(out, `${split}_classes.csv`)).catch(ignoreNotFound);
-    }
+  // Only its own files are there (checked): clear an old dataset, or what a
+  // killed run left, so that no stale slices of other settings remain.
+  await checkOwnFiles(out);
+  await Deno.remove(metaPath).catch(ignoreNotFound);
+  for (const split of SPLITS) {
+    await Deno.remove(join(out, split), { recursive: true }).catch(ignoreNotFound);
+    await Deno.remove(join(out, `${split}_classes.csv`)).catch(ignoreNotFound);
   }
 
   const start = performance.now();
