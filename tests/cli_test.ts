@@ -328,6 +328,13 @@ Deno.test("experiment regularization: six runs, one page with the overlay plot, 
   assert.match(html, /seed \d+, fp32, same data/);
   assert.match(html, /id="chart-overlay"/);
   assert.ok((html.match(/<path/g) ?? []).length > 12, "the overlay plot has its lines");
+  // Again into the same folder: refused before any variant trains (it advised --resume).
+  const again = await capture(train.experimentMain, ["regularization", "--out", out]);
+  assert.equal(again.code, 2);
+  assert.match(
+    again.stderr,
+    /already holds the runs of an experiment \(none, .*\); choose another --out/,
+  );
 });
 
 Deno.test("--optimizer adam or sgd defaults to weight decay 0 (0.5 is AdamW's decoupled decay)", () => {

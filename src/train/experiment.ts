@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { existsSync } from "node:fs";
 import { checkConfig, DEFAULTS, type TrainConfig } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { fit, type FitResult } from "./trainer.ts";
@@ -166,6 +167,16 @@ export async function runExperiment(
 ): Promise<VariantResult[]> {
   const results: VariantResult[] = [];
   const configs = experimentConfigs(variants, base, out);
+  // Before the first variant trains: a later one would refuse its folder
+  // with train's advice (--resume), which experiment does not take.
+  const taken = configs.filter((c) => existsSync(join(c.out, "config.json")));
+  if (taken.length > 0) {
+    throw new UsageError(
+      `${out} already holds the runs of an experiment (${
+        taken.map((c) => basename(c.out)).join(", ")
+      }); choose another --out`,
+    );
+  }
   for (const [i, variant] of variants.entries()) {
     const config = configs[i];
     log(`\n== ${variant.label} (${variant.name})`);

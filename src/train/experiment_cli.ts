@@ -21,6 +21,7 @@ import { Command } from "./command.ts";
 import { SHARED_FLAGS as S } from "./flag_specs.ts";
 import { checkPrecision } from "./precision.ts";
 import { resolveDevice } from "./session.ts";
+import { writeFileAtomic } from "./atomic.ts";
 
 const BASE = experimentBase();
 const STRENGTHS = REGULARIZATION_STRENGTHS;
@@ -138,8 +139,12 @@ export async function experimentMain(args: readonly string[]): Promise<number> {
       (line) => console.log(line),
     );
     const md = experimentMarkdown(p.name, results);
-    await Deno.writeTextFile(join(out, "results.md"), md);
-    await Deno.writeTextFile(join(out, "experiment.html"), await experimentHtml(p.name, results));
+    const enc = new TextEncoder();
+    await writeFileAtomic(join(out, "results.md"), enc.encode(md));
+    await writeFileAtomic(
+      join(out, "experiment.html"),
+      enc.encode(await experimentHtml(p.name, results)),
+    );
     console.log(`\n${md.split("## Per epoch")[0].trim()}`);
     console.log(
       `\nwrote ${join(out, "experiment.html")} and ${join(out, "results.md")} ` +
