@@ -156,6 +156,14 @@ export abstract class Optimizer<O extends GroupOptions> {
   /** The state tensors a parameter needs, by name. */
   protected abstract stateNames(options: O): string[];
 
+  /**
+   * Every state name this class keeps under any options (what
+   * `loadStateDict` accepts: SGD's buffer outlives momentum set to 0).
+   */
+  protected allStateNames(): string[] {
+    return this.stateNames(this.paramGroups[0].options);
+  }
+
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
     for (const g of this.paramGroups) {
@@ -288,7 +296,9 @@ export abstract class Optimizer<O extends GroupOptions> {
       if (!Number.isInteger(s.step) || s.step < 0) {
         throw fail(`parameter ${index} has step ${s.step}, expected a count`);
       }
-      const known = this.stateNames(options[groupOf[index]]);
+      const known = [
+        ...new Set([...this.stateNames(options[groupOf[index]]), ...this.allStateNames()]),
+      ];
       for (const [k, t] of s.tensors) {
         if (!known.includes(k)) {
           throw fail(

@@ -80,6 +80,10 @@ export class SGD extends Optimizer<Resolved> {
     return o.momentum !== 0 ? ["momentum_buffer"] : [];
   }
 
+  protected override allStateNames(): string[] {
+    return ["momentum_buffer"];
+  }
+
   protected update(p: Tensor, g: Tensor, s: ParamState, o: Resolved): void {
     const buf = s.tensors.get("momentum_buffer");
     check(
