@@ -62,15 +62,11 @@ Deno.test("MultiStepLR follows torch.optim.lr_scheduler.MultiStepLR", () => {
 Deno.test("--scheduler step decays x0.1 twice, at 1/3 and 2/3 of the epochs, whatever their number", () => {
   // StepLR(round(E / 3)) decayed a third time where E % 3 == 1: 4 epochs went 1e-3 .. 1e-6.
   for (
-    const [epochs, lrs] of [[4, [1, 0.1, 0.01, 0.01]], [7, [
-      1,
-      1,
-      0.1,
-      0.1,
-      0.01,
-      0.01,
-      0.01,
-    ]]] as const
+    const [epochs, lrs] of [
+      [4, [1, 0.1, 0.1, 0.01]], // milestones 1 and 3
+      [7, [1, 1, 0.1, 0.1, 0.1, 0.01, 0.01]], // 2 and 5
+      [20, [...Array(7).fill(1), ...Array(6).fill(0.1), ...Array(7).fill(0.01)]], // 7 and 13
+    ] as const
   ) {
     using m = new nn.Linear(1, 1);
     const opt = new optim.AdamW(m.parameters(), { lr: 1 });

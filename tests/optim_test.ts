@@ -389,4 +389,14 @@ Deno.test("schedulers as torch's: a second schedule anneals from the initial lr;
   );
   const plateau = new optim.ReduceLROnPlateau(o);
   assert.throws(() => plateau.loadStateDict({ bestt: 0.1 }), /unexpected bestt/);
+  // Its own state through JSON: best Infinity comes back as null.
+  plateau.loadStateDict(JSON.parse(JSON.stringify(plateau.stateDict())));
+  assert.equal(plateau.best, Infinity);
+  // OneCycleLR sets the lr itself: lastLr follows it.
+  const w3 = tensor([1], undefined, { requiresGrad: true });
+  const o3 = new optim.SGD([w3], { lr: 1, momentum: 0.9 });
+  const one = new optim.OneCycleLR(o3, { maxLr: 0.1, totalSteps: 10 });
+  assert.ok(Math.abs(one.lastLr[0] - 0.004) < 1e-12, `${one.lastLr}`);
+  one.step();
+  assert.equal(one.lastLr[0], o3.paramGroups[0].options.lr);
 });

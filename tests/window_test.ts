@@ -168,3 +168,27 @@ Deno.test("an input window is taken in HU: a slice that does not span the PNG's 
   }
   assert.equal(train.sliceScaling([{ name: "Resize", size: [8, 8] }]), "minmax");
 });
+
+Deno.test("a run without normalisation is refused too when the window leaves its images flat", async () => {
+  const root = await Deno.makeTempDir();
+  const png = encodePng({
+    width: 16,
+    height: 16,
+    channels: 1,
+    depth: 16,
+    data: new Uint16Array(256).map((_, i) => i),
+  });
+  for (const split of ["train", "val", "test"]) {
+    await Deno.mkdir(join(root, split));
+    const rows = ["filename,liver_visible,lesion_visible"];
+    for (const [k, label] of [[0, "0,0"], [1, "1,0"], [2, "1,1"]] as const) {
+      await Deno.writeFile(join(root, split, `s${k}.png`), png);
+      rows.push(`s${k}.png,${label}`);
+    }
+    await Deno.writeTextFile(join(root, `${split}_classes.csv`), rows.join("\n") + "\n");
+  }
+  const out = join(await Deno.makeTempDir(), "run");
+  const r = await capture(train.trainMain, [...quickFlags(root, out, 1), "--no-normalize"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the train images are one flat value after the intensity window/);
+});

@@ -191,10 +191,10 @@ export class ReduceLROnPlateau {
   /** Restores a position saved by `stateDict()` (or by the older `{ best, badEpochs }`). */
   loadStateDict(sd: Record<string, number>): void {
     const known = ["best", "numBadEpochs", "cooldownCounter", "lastEpoch", "badEpochs"];
-    const bad = typeof sd !== "object" || sd === null
-      ? [String(sd)]
-      : Object.entries(sd).filter(([k, v]) => !known.includes(k) || typeof v !== "number")
-        .map(([k]) => k);
+    const bad = typeof sd !== "object" || sd === null ? [String(sd)] : Object.entries(sd)
+      // best is null after a JSON round trip of Infinity (before any metric).
+      .filter(([k, v]) => !known.includes(k) || (typeof v !== "number" && v !== null))
+      .map(([k]) => k);
     if (bad.length > 0) {
       // A misspelled key used to reset the schedule without a word.
       throw new Error(

@@ -68,6 +68,11 @@ export abstract class LRScheduler {
     this.optimizer.paramGroups.forEach((g, i) => {
       g.options.lr = this.nextLr(this.lastEpoch, i, g.options.lr);
     });
+    this.recordLastLr();
+  }
+
+  /** Keeps the groups' lr now as `lastLr` (a subclass that sets them itself calls it). */
+  protected recordLastLr(): void {
     this.#lastLr = this.optimizer.paramGroups.map((g) => g.options.lr);
   }
 
@@ -90,7 +95,7 @@ export abstract class LRScheduler {
     }
     this.lastEpoch = sd.lastEpoch as number;
     (sd.baseLrs as number[]).forEach((lr, i) => (this.baseLrs[i] = lr));
-    this.#lastLr = this.optimizer.paramGroups.map((g) => g.options.lr);
+    this.recordLastLr();
   }
 }
 
@@ -319,6 +324,7 @@ export class OneCycleLR extends LRScheduler {
       if (Array.isArray(opts.betas)) opts.betas = [m, opts.betas[1]];
       else opts.momentum = m;
     }
+    this.recordLastLr();
   }
   /** Advances one batch: the groups' lr and momentum. */
   override step(): void {

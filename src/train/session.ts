@@ -114,7 +114,10 @@ export async function openRunData(
     }
     const imageSize = config.imageSize || width;
     const resolved: TrainConfig = { ...config, data: root, imageSize };
-    const stats = config.normalize ? pixelStats(train, 256, window) : null;
+    // Computed with a window even without normalisation: pixelStats refuses
+    // a split that the window leaves one flat value (blank training images).
+    const measured = config.normalize || window ? pixelStats(train, 256, window) : null;
+    const stats = config.normalize ? measured : null;
     const transforms = runTransforms(config.augment, imageSize, width, height, stats, window);
     return {
       root,

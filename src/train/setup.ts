@@ -172,9 +172,13 @@ export function buildSchedule(
   let plateau: ReduceLROnPlateau | null = null;
   switch (config.scheduler) {
     case "step": {
-      // Twice: StepLR(round(E / 3)) decayed a third time where E % 3 == 1.
-      const third = Math.max(1, Math.round(epochs / 3));
-      perEpoch = new MultiStepLR(optimizer, { milestones: [third, 2 * third] });
+      // Twice, at 1/3 and 2/3 (rounded): StepLR(round(E / 3)) decayed a
+      // third time where E % 3 == 1.
+      const milestones = [
+        Math.max(1, Math.round(epochs / 3)),
+        Math.max(2, Math.round(2 * epochs / 3)),
+      ];
+      perEpoch = new MultiStepLR(optimizer, { milestones });
       break;
     }
     case "cosine":

@@ -32,8 +32,8 @@ let counter = 0n;
  * ```
  */
 export function manualSeed(value: number | bigint): void {
-  if (typeof value === "number" && !Number.isSafeInteger(value)) {
-    throw new Error(`manualSeed: seed must be an integer in [0, 2^53), got ${value}`);
+  if (typeof value === "number" && !Number.isInteger(value)) {
+    throw new Error(`manualSeed: seed must be an integer in [0, 2^64), got ${value}`);
   }
   const s = BigInt(value);
   if (s < 0n || s >= 1n << 64n) {
