@@ -512,13 +512,7 @@ Deno.test("predict's inputs: a 4-D NIfTI gives its first volume and a note that 
   const path = join(await Deno.makeTempDir(), "phases.nii");
   await Deno.writeFile(path, bytes);
   const notes: string[] = [];
-  const prep: PredictPreprocessing = {
-    window: [-200, 250],
-    dataSize: [w, w],
-    imageSize: w,
-    transforms: [],
-  };
-  const items = await loadInputs([path], prep, notes);
+  const items = await loadInputs([path], windowedPrep(w), notes);
   assert.equal(items[0].slices.length, d);
   assert.match(
     notes.join("\n"),
@@ -526,16 +520,15 @@ Deno.test("predict's inputs: a 4-D NIfTI gives its first volume and a note that 
   );
 });
 
+/** Predict's preprocessing of `size`-pixel slices in the course's HU window, nothing after. */
+function windowedPrep(size: number): PredictPreprocessing {
+  return { window: [-200, 250], dataSize: [size, size], imageSize: size, transforms: [] };
+}
+
 /** The windowed model inputs predict makes of `paths`, and its notes. */
 async function inputsOf(paths: string[], size: number) {
   const notes: string[] = [];
-  const prep: PredictPreprocessing = {
-    window: [-200, 250],
-    dataSize: [size, size],
-    imageSize: size,
-    transforms: [],
-  };
-  const items = await loadInputs(paths, prep, notes);
+  const items = await loadInputs(paths, windowedPrep(size), notes);
   return { slices: items[0].slices.map((s) => Array.from(s.image.input)), notes };
 }
 
@@ -575,12 +568,7 @@ Deno.test("predict's DICOM inputs: a feet-first series and an enhanced CT give t
 Deno.test("predict's NIfTI inputs: values that are not CT Hounsfield units get a note", async () => {
   const w = 8, h = 8, d = 2;
   const dir = await Deno.makeTempDir();
-  const prep: PredictPreprocessing = {
-    window: [-200, 250],
-    dataSize: [w, w],
-    imageSize: w,
-    transforms: [],
-  };
+  const prep = windowedPrep(w);
   // An MR volume (values in the thousands, no air): every voxel clips to the window's top.
   const mr = join(dir, "t1.nii");
   await Deno.writeFile(

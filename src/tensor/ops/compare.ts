@@ -8,9 +8,9 @@
  * `x.mul(mask)` selects, `where(mask, a, b)` picks), and `where` takes any
  * nonzero value as true. NaN compares as IEEE says: every comparison with
  * NaN is false except `ne`. Masks never require gradients. An int32 tensor
- * against an int32 tensor or a number is compared exactly, as torch's
- * integer comparison: on the device as float32 where every value is within
- * 2^24 (labels), else on the host (float32 made 16777216 == 16777217).
+ * against an int32 tensor or a number is compared exactly on the host, as
+ * torch's integer comparison (as float32, 16777216 == 16777217 held): such
+ * tensors are labels and indices, read to the host once either way.
  *
  * @module
  */
@@ -39,13 +39,6 @@ export function expectTensor(x: unknown, what: string, usage: string): asserts x
   }
 }
 
-/** Whether every value of int32 `t` is an integer float32 holds exactly. */
-function withinFloat(values: Int32Array): boolean {
-  for (const v of values) if (v > EXACT || v < -EXACT) return false;
-  return true;
-}
-const EXACT = 2 ** 24;
-
 const HOST_OPS: Record<CompareOp, (x: number, y: number) => boolean> = {
   gt: (x, y) => x > y,
   lt: (x, y) => x < y,
@@ -56,15 +49,13 @@ const HOST_OPS: Record<CompareOp, (x: number, y: number) => boolean> = {
 };
 
 /**
- * `op` of int32 `a` and an int32 tensor or a number, exactly, where float32
- * would round them (values beyond 2^24); null where it would not.
+ * `op` of int32 `a` and an int32 tensor or a number, exactly, on the host;
+ * null for other operands (float32 on the device).
  */
 function exactIntCompare(op: CompareOp, a: Tensor, b: Tensor | number): Tensor | null {
   if (a.dtype !== "int32" || (typeof b !== "number" && b.dtype !== "int32")) return null;
   const av = a.toArray() as Int32Array;
   const bv = typeof b === "number" ? null : b.toArray() as Int32Array;
-  const small = typeof b === "number" ? Math.abs(b) <= EXACT : withinFloat(bv!);
-  if (small && withinFloat(av)) return null;
   const bShape = typeof b === "number" ? [] : b.shape;
   const shape = broadcastShapes(a.shape, bShape, op);
   const stridesOf = (s: readonly number[]) => {

@@ -143,17 +143,22 @@ function binary(
   });
 }
 
-/**
- * What a binary op's gradient reads, as PyTorch saves it: a product's
- * gradient for one operand reads the other, so only what a needed gradient
- * reads counts (a weight stepped between two backward passes of a graph in
- * which only the input needs a gradient is fine).
- */
+/** What a binary op's gradient reads, as PyTorch saves it (sum and difference: nothing). */
 function binarySaved(name: BinaryName, a: Tensor, b: Tensor): Tensor[] {
   if (name === "add" || name === "sub") return [];
-  if (name === "mul") return [...(a.requiresGrad ? [b] : []), ...(b.requiresGrad ? [a] : [])];
+  if (name === "mul") return productSaved(a, b);
   if (name === "div") return b.requiresGrad ? [a, b] : [b];
   return [a, b];
+}
+
+/**
+ * @internal what a product's gradient reads, as PyTorch saves it: a's
+ * gradient reads b and b's reads a, so an operand counts only where the
+ * other's gradient is needed (a linear probe on frozen features may step its
+ * weight between two backward passes of one graph). mul, matmul, linear.
+ */
+export function productSaved(a: Tensor, b: Tensor): Tensor[] {
+  return [...(a.requiresGrad ? [b] : []), ...(b.requiresGrad ? [a] : [])];
 }
 
 /** a + b with broadcasting, or a + number. */

@@ -8,7 +8,7 @@ import { check } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous, expand, i64, reshape } from "./shape.ts";
-import { broadcastShapes, requireFloat, sameDevice } from "./elementwise.ts";
+import { broadcastShapes, productSaved, requireFloat, sameDevice } from "./elementwise.ts";
 import { sum } from "./reduce.ts";
 import { matrixOpInBf16 } from "../autocast.ts";
 
@@ -198,16 +198,6 @@ function matrices(a: Tensor, b: Tensor): Tensor {
       b.requiresGrad ? gemmBatched(a, g, true, false, bf16) : null,
     ],
   });
-}
-
-/**
- * What a product's gradient reads, as PyTorch saves it: a's gradient reads
- * b and b's reads a, so an operand counts only where the other's gradient
- * is needed (a linear probe on frozen features may step its weight between
- * two backward passes of one graph).
- */
-function productSaved(a: Tensor, b: Tensor): Tensor[] {
-  return [...(a.requiresGrad ? [b] : []), ...(b.requiresGrad ? [a] : [])];
 }
 
 /** y = x W^T + b for x [..., in], W [out, in], b [out] (PyTorch's F.linear). */
