@@ -79,6 +79,32 @@ export function windowTransform(
 }
 
 /**
+ * The warning a run prints when its `window` reaches outside the HU range
+ * the data's images hold: those Hounsfield units were clipped when the
+ * images were written, so the window's ends see no tissue and the data fill
+ * only part of [0, 1]. Null when the window lies within the data's range.
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * console.log(train.windowWarning([25, 125], [-200, 250])); // null
+ * console.log(train.windowWarning([-1000, 1000], [-200, 250])!.slice(0, 34)); // "warning: --input-window -1000,1000"
+ * ```
+ */
+export function windowWarning(
+  window: readonly [number, number],
+  data: readonly [number, number],
+): string | null {
+  if (window[0] >= data[0] && window[1] <= data[1]) return null;
+  const lo = Math.max(0, (data[0] - window[0]) / (window[1] - window[0]));
+  const hi = Math.min(1, (data[1] - window[0]) / (window[1] - window[0]));
+  const share = lo < hi ? `[${lo.toFixed(3)}, ${hi.toFixed(3)}]` : "none";
+  return `warning: --input-window ${window[0]},${window[1]} reaches outside the ${data[0]}..` +
+    `${data[1]} HU that the data's images hold (the rest was clipped when they were written); ` +
+    `the inputs fill ${share} of [0, 1]`;
+}
+
+/**
  * How a run's slices are scaled to [0, 1] before its transforms: each by its
  * own min and max (the course's default), but by the bit depth's maximum
  * when the transforms clip an input window, which is in units of the data's

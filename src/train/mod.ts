@@ -27,7 +27,13 @@ export {
 export { DivergedError, UsageError } from "./errors.ts";
 export { type ParsedTrainArgs, parseTrainArgs, trainHelp } from "./flags.ts";
 export { checkDataLayout, evalTransforms, type RunTransforms, runTransforms } from "./data.ts";
-export { dataWindow, isWindow, sliceScaling, windowTransform } from "./intensity_window.ts";
+export {
+  dataWindow,
+  isWindow,
+  sliceScaling,
+  windowTransform,
+  windowWarning,
+} from "./intensity_window.ts";
 export { writeFileAtomic } from "./atomic.ts";
 export {
   type CheckpointFields,

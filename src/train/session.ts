@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { dataWindow, sliceScaling, windowTransform } from "./intensity_window.ts";
+import { dataWindow, sliceScaling, windowTransform, windowWarning } from "./intensity_window.ts";
 import { DataLoader } from "../data/loader.ts";
 import type { LiTSDataset } from "../data/lits_dataset.ts";
 import { classBalancedSampler, RandomSampler } from "../data/sampler.ts";
@@ -99,6 +99,8 @@ export async function openRunData(
   checkDataLayout(root);
   const hu = dataWindow(root);
   const window = config.inputWindow ? windowTransform(config.inputWindow, hu) : null;
+  const outside = config.inputWindow ? windowWarning(config.inputWindow, hu) : null;
+  if (outside) console.warn(outside);
   // The slices scaled as evaluate and predict will scale them (sliceScaling).
   const scaling = sliceScaling(window ? [window] : []);
   const train = openSplit(root, "train", scaling), val = openSplit(root, "val", scaling);

@@ -9,7 +9,7 @@ import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import { centerCrop, crop, cropForeground, erase, pad, type PadMode } from "./functional/crop.ts";
 import { fmt, toPadding, toSize } from "./image.ts";
-import { num, range, Transform } from "./transform.ts";
+import { bool, num, range, Transform } from "./transform.ts";
 
 /**
  * Crops the centre (torchvision's `CenterCrop`).
@@ -69,7 +69,7 @@ export class RandomCrop extends Transform {
     });
     this.#size = toSize(params.size, this.name);
     this.#padding = params.padding === undefined ? null : toPadding(params.padding, this.name);
-    this.#padIfNeeded = params.padIfNeeded ?? false;
+    this.#padIfNeeded = bool(this.name, "padIfNeeded", params.padIfNeeded, false);
     this.#fill = num(this.name, "fill", params.fill ?? 0);
   }
   /** Pads if asked, then `F.crop` at a uniformly drawn offset. */
@@ -92,8 +92,9 @@ export class RandomCrop extends Transform {
 
 /**
  * Crops to the body: the bounding box of pixels above `threshold` (default
- * 0.1, above air in [0, 1]-scaled CT) plus `margin` pixels (MONAI's
- * `CropForeground`). Output sizes vary: follow it with `Resize`.
+ * 0.1, above air in [0, 1]-scaled CT, where MONAI's `CropForeground` and
+ * `F.cropForeground` take pixels above 0) plus `margin` pixels. Output sizes
+ * vary: follow it with `Resize`.
  *
  * @example
  * ```ts

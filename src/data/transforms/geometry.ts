@@ -201,7 +201,9 @@ export class RandomRotation extends Transform {
 
 /**
  * Random zoom about the centre keeping the size, factor uniform in
- * [minZoom, maxZoom] (MONAI's `RandZoom`; > 1 magnifies).
+ * [minZoom, maxZoom] (MONAI's `RandZoom`; > 1 magnifies). Zooming out fills
+ * the border with `fill` (default 0, air on windowed CT), where MONAI's
+ * `RandZoom` repeats the edge pixels.
  *
  * @example
  * ```ts

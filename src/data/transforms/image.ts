@@ -70,8 +70,11 @@ export function roundHalfEven(x: number): number {
 
 /** [left, top, right, bottom] from torchvision's padding argument. */
 export function toPadding(padding: number | readonly number[], op: string): number[] {
+  // Anything but a number or an array (left out, null, an object) fails below with the usage.
   const p = typeof padding === "number"
     ? [padding, padding, padding, padding]
+    : !Array.isArray(padding)
+    ? []
     : padding.length === 2
     ? [padding[0], padding[1], padding[0], padding[1]]
     : [...padding];
@@ -107,6 +110,8 @@ export function interpolationParam(op: string, v: unknown): Interpolation {
 
 /** A short printable form of a parameter value for error messages. */
 export function fmt(v: unknown): string {
+  // JSON prints NaN and Infinity as null, which hides the user's value.
+  if (typeof v === "number" || typeof v === "bigint") return String(v);
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {

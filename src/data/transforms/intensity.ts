@@ -3,6 +3,10 @@
  * contrast, intensity windows and normalisation, on functional/intensity.ts,
  * with torchvision's names and parameters (MONAI's where torchvision has none).
  *
+ * The random ones apply with `p` 1 unless told, as torchvision's classes do;
+ * MONAI's `prob` defaults to 0.1, so write `p: 0.1` when porting MONAI code
+ * that leaves `prob` out.
+ *
  * @module
  */
 import type { Rng } from "../rng.ts";
@@ -16,7 +20,7 @@ import {
   scaleShift,
 } from "./functional/intensity.ts";
 import { fmt } from "./image.ts";
-import { num, range, Transform } from "./transform.ts";
+import { bool, num, range, Transform } from "./transform.ts";
 
 /**
  * Adds Gaussian noise (MONAI's `RandGaussianNoise`): the standard deviation
@@ -44,7 +48,7 @@ export class RandomGaussianNoise extends Transform {
     });
     this.#std = num(this.name, "std", params.std ?? 0.1, { min: 0 });
     this.#mean = num(this.name, "mean", params.mean ?? 0);
-    this.#sampleStd = params.sampleStd ?? true;
+    this.#sampleStd = bool(this.name, "sampleStd", params.sampleStd, true);
   }
   /** Draws the std (or takes it), then `F.gaussianNoise`. */
   protected run(image: Image, rng: Rng): Image {
@@ -121,7 +125,7 @@ export class RandomShiftScaleIntensity extends Transform {
       usage: "{ offsets: 0.05, factors: 0.1 }",
     });
     this.#offsets = range(this.name, "offsets", params.offsets ?? 0);
-    this.#factors = range(this.name, "factors", params.factors ?? 0, { above: -1 });
+    this.#factors = range(this.name, "factors", params.factors ?? 0, { min: -1 });
   }
   /** Draws factor and offset, then one `F.scaleShift`. */
   protected run(image: Image, rng: Rng): Image {
@@ -132,7 +136,8 @@ export class RandomShiftScaleIntensity extends Transform {
 
 /**
  * Random gamma contrast (MONAI's `RandAdjustContrast`): gamma uniform in
- * `gamma` = [lo, hi], applied to the image's own [min, max] range.
+ * `gamma` = [lo, hi], applied to the image's own [min, max] range. The
+ * default range is [0.7, 1.5], milder than MONAI's (0.5, 4.5).
  *
  * @example
  * ```ts
@@ -188,7 +193,7 @@ export class ScaleIntensityRange extends Transform {
     }
     const bMin = num(this.name, "bMin", params.bMin ?? 0),
       bMax = num(this.name, "bMax", params.bMax ?? 1);
-    this.#args = [aMin, aMax, bMin, bMax, params.clip ?? false];
+    this.#args = [aMin, aMax, bMin, bMax, bool(this.name, "clip", params.clip, false)];
   }
   /** `F.scaleIntensityRange`. */
   protected run(image: Image): Image {

@@ -8,9 +8,9 @@
  * | --- | --- | --- |
  * | (opt.) | `CropForeground` + `Resize` | normalises the field of view: scanners reconstruct 32-50 cm circles, so the body fills more or less of the slice |
  * | 1 | `RandomAffine` degrees 10, translate 5 %, scale 0.9-1.1, p 0.5 | patients lie supine but a few degrees of roll, off-centre positioning and body size vary; one warp does rotation, translation and zoom at once |
- * | 2 | `RandomShiftScaleIntensity` offsets 0.05, factors 0.1, p 0.5 | contrast timing and scanner calibration shift organ brightness a little (a few HU to ~20 HU) |
+ * | 2 | `RandomShiftScaleIntensity` offsets 0.05, factors 0.1, p 0.5 | contrast timing and scanner calibration shift organ brightness a little (0.05 is 5 HU of the train command's default 25..125 HU window, ~20 HU of a 450 HU one) |
  * | 3 | `RandomGamma` 0.87-1.15, p 0.3 | different display windows change mid-grey contrast between liver, lesion and spleen |
- * | 4 | `RandomGaussianNoise` std up to 0.02, p 0.5 | quantum noise varies with dose: 0.02 of a 450 HU window is ~9 HU, within real 8-25 HU |
+ * | 4 | `RandomGaussianNoise` std up to 0.02, p 0.5 | quantum noise varies with dose: 0.02 is 2 HU of the default 100 HU window and ~9 HU of a 450 HU one (real noise: 8-25 HU) |
  * | (opt.) | `Normalize` | fixed mean / std the model expects |
  *
  * Probabilities follow MONAI's MedNIST classification tutorial (rotation
@@ -43,6 +43,7 @@
  *
  * @module
  */
+import { type CallContract, checkContract } from "../../options.ts";
 import { Compose } from "./compose.ts";
 import { CropForeground } from "./crop.ts";
 import { RandomAffine, Resize } from "./geometry.ts";
@@ -64,10 +65,24 @@ export interface CtPresetOptions {
   strength?: number;
 }
 
+const CT_PRESET: CallContract<CtPresetOptions> = {
+  where: "transforms.ct",
+  most: 1,
+  known: ["size", "normalize", "strength"],
+  usage: "transforms.ct({ size: 128, strength: 1 })",
+};
+
 /**
  * The CT augmentation preset: small rotations and translations, mild zoom,
  * mild intensity jitter and noise; no flips, no colour ops, no strong shear
  * (see the module doc for the reasons).
+ *
+ * Its input is a slice already windowed to [0, 1] (the course PNGs, or raw
+ * HU through `ScaleIntensityRange({ ..., clip: true })` first): the warp
+ * fills with 0 (air, at the window's low end), and the intensity steps are
+ * sized in units of the window (an offset of 0.05 is 5 HU of the train
+ * command's default 25..125 HU window, 22 HU of a 450 HU one). On raw HU the
+ * fill would be water and the jitter a fraction of 1 HU.
  *
  * @example
  * ```ts
@@ -79,6 +94,7 @@ export interface CtPresetOptions {
  * ```
  */
 export function ct(options: CtPresetOptions = {}): Compose {
+  options = checkContract(CT_PRESET, arguments.length, options);
   const s = options.strength ?? 1;
   if (!(s >= 0 && s <= 3)) throw new Error(`ct preset: strength must be in [0, 3], got ${s}`);
   const steps: Transform[] = [];

@@ -191,6 +191,15 @@ export function num(
   return v as number;
 }
 
+/** A boolean flag (default when left out), or throws: JSON specs and configs must not say "false". */
+export function bool(name: string, key: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== "boolean") {
+    throw new Error(`${name}: ${key} must be true or false, got ${fmt(v)}`);
+  }
+  return v;
+}
+
 /**
  * A [lo, hi] range from a number (meaning [-v, v], or [base - v, base + v])
  * or a pair; checks lo <= hi and the bounds.
@@ -211,7 +220,14 @@ export function range(
   } else {
     throw new Error(`${name}: ${key} must be a number or a [lo, hi] pair, got ${fmt(v)}`);
   }
-  const [lo, hi] = pair.map((x) => num(name, key, x, check));
+  let lo: number, hi: number;
+  try {
+    [lo, hi] = pair.map((x) => num(name, key, x, check));
+  } catch (e) {
+    if (typeof v !== "number") throw e;
+    // Name what the user wrote, not the bound derived from it.
+    throw new Error(`${(e as Error).message} (${key}: ${v} means [${pair.join(", ")}])`);
+  }
   if (lo > hi) throw new Error(`${name}: ${key} range must have lo <= hi, got ${fmt(v)}`);
   return [lo, hi];
 }

@@ -3,6 +3,13 @@
  * each output pixel reads the source at an affine function of its position,
  * bilinearly (or nearest), taps outside the image reading `fill`.
  *
+ * At the border this differs from torchvision's bilinear `affine` with a
+ * nonzero fill, which warps a mask beside the image and blends
+ * `v * m + (1 - m) * fill`: the ring of partly covered pixels is not the
+ * same, and a constant -1000 HU slice does not stay -1000 there. Here every
+ * tap outside reads `fill`, so constant air stays air (torchvision's
+ * `RandomAffine` passes fill 0, where both agree).
+ *
  * Speed matters here (it is most of the `ct` preset's cost): along a row the
  * source position moves by a constant step, so each row splits into spans
  * that need no bounds checks, spans near the border, and spans whose source
