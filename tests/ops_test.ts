@@ -54,6 +54,7 @@ const OPS: Record<string, Op> = {
   mean: (x, o) => x[0]!.mean(o.dims, o.keepDim),
   max: (x, o) => x[0]!.max(o.dims, o.keepDim),
   min: (x, o) => x[0]!.min(o.dims, o.keepDim),
+  amin: (x, o) => x[0]!.amin(o.dims, o.keepDim),
   argmax: (x, o) => x[0]!.argmax(o.dim, o.keepDim),
   softmax: (x, o) => x[0]!.softmax(o.dim),
   logSoftmax: (x, o) => x[0]!.logSoftmax(o.dim),

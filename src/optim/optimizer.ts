@@ -169,6 +169,13 @@ export abstract class Optimizer<O extends GroupOptions> {
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (p.grad === null) continue;
+        // The kernels read p.size floats of the gradient: never past it.
+        if (p.grad.shape.join() !== p.shape.join() || p.grad.dtype !== "float32") {
+          throw new Error(
+            `${this.constructor.name}: parameter [${p.shape}] has a gradient ` +
+              `[${p.grad.shape}] ${p.grad.dtype}; it must be [${p.shape}] float32`,
+          );
+        }
         if (!p.isContiguous || !p.grad.isContiguous) {
           throw new Error(`${this.constructor.name}: parameter [${p.shape}] is not dense`);
         }

@@ -191,6 +191,11 @@ export function backward(
   if (gradient !== undefined && gradient.shape.join() !== root.shape.join()) {
     throw new Error(`backward: gradient [${gradient.shape}] does not match tensor [${root.shape}]`);
   }
+  if (gradient !== undefined && gradient.device !== root.device) {
+    throw new Error(
+      `backward: gradient is on ${gradient.device}, the tensor [${root.shape}] on ${root.device}`,
+    );
+  }
   const order = topoOrder(root);
   // Before any gradient is written, so that no leaf's .grad is left half
   // done: a released tensor's node throws, saying which, and so does a node
@@ -203,13 +208,17 @@ export function backward(
   const was = enabled;
   enabled = false;
   try {
-    scope(() => propagate(order, root, gradient));
+    // PyTorch casts a gradient of another dtype (an int32 one) to the tensor's.
+    scope(() => propagate(order, root, gradient?.dtype === "int32" ? gradient.float() : gradient));
   } finally {
     enabled = was;
   }
   if (!options.retainGraph) {
+    // As PyTorch, only what the pass read is freed: a node that saved no
+    // tensor (an add, a sum) can be gone through again.
     for (const t of order) {
-      if (t.gradFn !== null) t.gradFn = freedNode(t.gradFn.name);
+      const node = t.gradFn;
+      if (node !== null && (node.saved ?? node.inputs).length > 0) t.gradFn = freedNode(node.name);
     }
   }
   markBackward();
@@ -296,8 +305,9 @@ export function releasedNode(name: string, shape: readonly number[]): GradNode {
 /** The nodes of released tensors: backward() checks its graph for them first. */
 const released = new WeakSet<GradNode>();
 
+/** What a node becomes once a pass without `retainGraph` went through it. */
 function freedNode(name: string): GradNode {
-  return {
+  const node: GradNode = {
     name,
     inputs: [],
     backward() {
@@ -307,4 +317,7 @@ function freedNode(name: string): GradNode {
       );
     },
   };
+  // Checked before any gradient is written, as a released tensor's node.
+  released.add(node);
+  return node;
 }

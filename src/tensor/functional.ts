@@ -33,7 +33,7 @@ export {
   sub,
   tanh,
 } from "./ops/elementwise.ts";
-export { argmax, max, mean, min, sum } from "./ops/reduce.ts";
+export { amax, amin, argmax, max, mean, min, sum } from "./ops/reduce.ts";
 export { pow } from "./ops/pow.ts";
 export { gelu, type GeluOptions, leakyRelu } from "./ops/activation.ts";
 export { dropout2d } from "./ops/dropout2d.ts";

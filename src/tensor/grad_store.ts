@@ -6,6 +6,8 @@
 import type { Tensor } from "./tensor.ts";
 import { release } from "./ownership.ts";
 import { fillInPlace } from "./ops/creation.ts";
+import { markWritten } from "./ops/in_place.ts";
+import { check } from "../ffi/native.ts";
 
 /**
  * Adds `g` into `leaf.grad` (creating it), outside every scope and step.
@@ -25,18 +27,32 @@ export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
     return;
   }
   const shaped = same ? g : g.reshape([...leaf.shape]);
-  let next: Tensor;
-  if (leaf.grad === null) {
+  const old = leaf.grad;
+  if (old === null) {
     // A fresh dense copy: g may be a view of memory the graph still uses.
-    next = shaped.clone();
-  } else {
-    next = leaf.grad.add(shaped);
-    const old = leaf.grad;
-    leaf.grad = null;
-    old.dispose();
+    const next = shaped.clone();
+    release(next);
+    leaf.grad = next;
+    return;
   }
-  release(next);
-  leaf.grad = next;
+  const sum = old.add(shaped);
+  if (!old.isContiguous) {
+    // A strided one the user assigned: replaced, not freed (the user holds it).
+    release(sum);
+    leaf.grad = sum;
+    return;
+  }
+  // In place, as PyTorch's accumulation: a .grad someone holds sees the sum.
+  try {
+    check(
+      old.lib,
+      old.lib.lits_copy_d2d(old.ptr, sum.ptr, old.size * 4),
+      () => `backward: accumulating the gradient of [${leaf.shape}]`,
+    );
+  } finally {
+    sum.dispose();
+  }
+  markWritten(old);
 }
 
 /** Frees a leaf's gradient and sets it to null (zeroGrad). */

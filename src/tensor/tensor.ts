@@ -77,6 +77,23 @@ function atMost(where: string, given: number, most: number, usage: string): void
   );
 }
 
+/** PyTorch's checks of an assigned `.grad`: it must match the tensor it is the gradient of. */
+function checkAssignedGrad(t: Tensor, g: Tensor): void {
+  if (!(g instanceof Tensor)) {
+    throw new Error(`grad: assigned value must be a Tensor or null, got ${typeof g}`);
+  }
+  const what = g.shape.join() !== t.shape.join()
+    ? `a different size: [${g.shape}] for tensor [${t.shape}]`
+    : g.dtype !== t.dtype
+    ? `a different type: ${g.dtype} for a ${t.dtype} tensor`
+    : g.device !== t.device
+    ? `data located on a different device: ${g.device} for a tensor on ${t.device}`
+    : !g.isAlive
+    ? "been released (disposed, or freed at a step boundary)"
+    : null;
+  if (what !== null) throw new Error(`grad: assigned grad has ${what}`);
+}
+
 /**
  * A multi-dimensional array on a device, with reverse-mode autograd.
  *
@@ -94,10 +111,8 @@ export class Tensor implements Owned {
   readonly shape: readonly number[];
   /** Element type. */
   readonly dtype: DType;
-  /** Whether operations on it are recorded for `backward()`. */
-  requiresGrad = false;
-  /** The gradient accumulated by `backward()` (leaf tensors). */
-  grad: Tensor | null = null;
+  #requiresGrad = false;
+  #grad: Tensor | null = null;
   /** The operation that made it, when recorded; null for leaves. */
   gradFn: GradNode | null = null;
   /** @internal the scope or step that frees it. */
@@ -126,6 +141,36 @@ export class Tensor implements Owned {
     this.#offset = offset;
     this.dtype = dtype;
     this.#device = storage.device;
+  }
+
+  /**
+   * Whether operations on it are recorded for `backward()`. Setting it is
+   * `requiresGrad_`: on a leaf only, float32 only, as PyTorch (turning it off
+   * on an op's result would silently cut the graph).
+   */
+  get requiresGrad(): boolean {
+    return this.#requiresGrad;
+  }
+  set requiresGrad(flag: boolean) {
+    this.requiresGrad_(flag);
+  }
+
+  /**
+   * The gradient accumulated by `backward()` (leaf tensors), added into in
+   * place by later passes as PyTorch does. Assigning one checks it as
+   * PyTorch does: the tensor's shape, dtype and device, or null.
+   */
+  get grad(): Tensor | null {
+    return this.#grad;
+  }
+  set grad(g: Tensor | null) {
+    if (g !== null) checkAssignedGrad(this, g);
+    this.#grad = g;
+  }
+
+  /** Whether it is a leaf of the graph (no `gradFn`): PyTorch's `is_leaf`. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
   }
 
   /** Step in elements along each dimension. */
@@ -378,6 +423,9 @@ export class Tensor implements Owned {
 
   /** Sets `requiresGrad` in place; returns this. */
   requiresGrad_(flag = true): this {
+    if (typeof flag !== "boolean") {
+      throw new Error(`requiresGrad_: flag must be true or false, got ${String(flag)}`);
+    }
     if (flag && this.dtype !== "float32") {
       throw new Error(
         `requiresGrad_: only float32 tensors can require gradients, got ${this.dtype}`,
@@ -390,7 +438,7 @@ export class Tensor implements Owned {
           `'${this.gradFn.name}'); use .detach() for a copy outside the graph`,
       );
     }
-    this.requiresGrad = flag;
+    this.#requiresGrad = flag;
     return this;
   }
 
@@ -509,15 +557,31 @@ export class Tensor implements Owned {
     atMost("mean", arguments.length, 2, "x.mean(dims, keepDim)");
     return red.mean(this, dims, keepDim);
   }
-  /** Maximum over `dims` (all when omitted); ties share the gradient. */
+  /**
+   * Maximum over `dims` (all when omitted). Over one dim it is
+   * `torch.max(x, dim).values`, the gradient going to the first maximum;
+   * over all or several dims ties share it (`amax` shares it always).
+   */
   max(dims?: number | number[], keepDim = false): Tensor {
     atMost("max", arguments.length, 2, "x.max(dims, keepDim) (values; x.argmax(dim) the indices)");
     return red.max(this, dims, keepDim);
   }
-  /** Minimum over `dims` (all when omitted); ties share the gradient. */
+  /** Minimum over `dims` (all when omitted); the gradient as `max`'s. */
   min(dims?: number | number[], keepDim = false): Tensor {
     atMost("min", arguments.length, 2, "x.min(dims, keepDim)");
     return red.min(this, dims, keepDim);
+  }
+
+  /** Maximum over `dims`, a tie sharing the gradient (`torch.amax`). */
+  amax(dims?: number | number[], keepDim = false): Tensor {
+    atMost("amax", arguments.length, 2, "x.amax(dims, keepDim)");
+    return red.amax(this, dims, keepDim);
+  }
+
+  /** Minimum over `dims`, a tie sharing the gradient (`torch.amin`). */
+  amin(dims?: number | number[], keepDim = false): Tensor {
+    atMost("amin", arguments.length, 2, "x.amin(dims, keepDim)");
+    return red.amin(this, dims, keepDim);
   }
   /** Index of the first maximum along `dim` (int32); all elements when omitted. */
   argmax(dim?: number, keepDim = false): Tensor {

@@ -10,6 +10,7 @@ import { REDUCTION } from "../../ffi/codes.ts";
 import { numel, Tensor } from "../tensor.ts";
 import { contiguous } from "./shape.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
+import { isGradEnabled } from "../autograd.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 
@@ -69,6 +70,13 @@ export function crossEntropy(
     sameDevice(logits, weight, "crossEntropy");
     if (weight.ndim !== 1 || weight.shape[0] !== c) {
       throw new Error(`${desc()}: weight [${weight.shape}] must be [${c}]`);
+    }
+    if (weight.requiresGrad && isGradEnabled()) {
+      // Its gradient would silently stay null: PyTorch refuses the same.
+      throw new Error(
+        `${desc()}: the loss is not differentiable with respect to weight; pass ` +
+          "weight.detach() (class weights are constants)",
+      );
     }
   }
   const inner = numel(rest);

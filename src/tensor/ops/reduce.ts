@@ -9,7 +9,8 @@ import { REDUCE_OP as REDUCE } from "../../ffi/codes.ts";
 import { numel, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous, expand, normDim, permute, reshape } from "./shape.ts";
-import { binaryRaw, div, mul, requireFloat } from "./elementwise.ts";
+import { binaryRaw, div, mul, neg, requireFloat } from "./elementwise.ts";
+import { arange } from "./creation.ts";
 
 type ReduceName = keyof typeof REDUCE;
 
@@ -75,6 +76,7 @@ function reduce(
   t: Tensor,
   dimsArg: number | number[] | undefined,
   keepDim: boolean,
+  split = false,
 ) {
   requireFloat(t, name);
   checkKeepDim(name, keepDim);
@@ -94,7 +96,12 @@ function reduce(
       const spread = expand(reshape(g, keepShape), inShape);
       if (name === "sum") return [spread];
       if (name === "mean") return [div(spread, count)];
-      // max/min: the extreme elements share the gradient equally. Over
+      // max/min over one dim is torch.max(x, dim): the gradient goes to the
+      // index it returns, the first extreme (or NaN) along the dim.
+      if (!split && typeof dimsArg === "number" && dims.length === 1) {
+        return [mul(spread, firstExtreme(name, t, dims[0]))];
+      }
+      // Otherwise the extreme elements share the gradient equally. Over
       // everything (torch.max(x)) a NaN result is those NaN elements', as
       // torch's; over dims it is NaN throughout, as torch.amax's.
       let hits = binaryRaw("eq", t, kept);
@@ -105,18 +112,37 @@ function reduce(
   });
 }
 
+/** A float mask of `t`'s shape: 1 at the first maximum (or minimum) along `dim`. */
+function firstExtreme(name: "max" | "min", t: Tensor, dim: number): Tensor {
+  const src = name === "max" ? t : neg(t);
+  const index = argmax(src, dim, true).float();
+  const along = t.shape.map((s, i) => (i === dim ? s : 1));
+  const positions = reshape(arange(0, t.shape[dim], 1, { device: t.device }), along);
+  return binaryRaw("eq", positions, index);
+}
+
 /** Sum over `dims` (all when omitted). */
 export const sum = (t: Tensor, dims?: number | number[], keepDim = false): Tensor =>
   reduce("sum", t, dims, keepDim);
 /** Mean over `dims` (all when omitted). */
 export const mean = (t: Tensor, dims?: number | number[], keepDim = false): Tensor =>
   reduce("mean", t, dims, keepDim);
-/** Maximum over `dims` (all when omitted). */
+/**
+ * Maximum over `dims` (all when omitted). Over one dim it is
+ * `torch.max(x, dim).values`: its gradient goes to the first maximum; over
+ * all or several dims, ties share it (`torch.max(x)`, `torch.amax`).
+ */
 export const max = (t: Tensor, dims?: number | number[], keepDim = false): Tensor =>
   reduce("max", t, dims, keepDim);
-/** Minimum over `dims` (all when omitted). */
+/** Minimum over `dims` (all when omitted); the gradient as `max`'s. */
 export const min = (t: Tensor, dims?: number | number[], keepDim = false): Tensor =>
   reduce("min", t, dims, keepDim);
+/** `torch.amax`: the maximum over `dims`, its gradient shared by ties. */
+export const amax = (t: Tensor, dims?: number | number[], keepDim = false): Tensor =>
+  reduce("max", t, dims, keepDim, true);
+/** `torch.amin`: the minimum over `dims`, its gradient shared by ties. */
+export const amin = (t: Tensor, dims?: number | number[], keepDim = false): Tensor =>
+  reduce("min", t, dims, keepDim, true);
 
 /** Index of the first maximum along `dim` (int32); over all elements when omitted. */
 export function argmax(t: Tensor, dim?: number, keepDim = false): Tensor {
