@@ -74,9 +74,14 @@ static void max_row(const float* xp, fused_affine t, int relu, float* yrow, int3
     m[j] = -INFINITY;
     id[j] = (int32_t)(y0 * w + x0);
   }
+  /* Only the taps that reach a column of some window in the block: a kernel
+   * far wider than the image (padding on both sides) costs the image's width,
+   * not the kernel's. */
+  const int64_t kx0 = pw - (ox1 - 1) * sw > 0 ? pw - (ox1 - 1) * sw : 0;
+  const int64_t kx1 = w + pw - ox0 * sw < kw ? w + pw - ox0 * sw : kw;
   for (int64_t iy = y0; iy < y1; iy++) {
     const float* xr = xp + iy * w;
-    for (int64_t kx = 0; kx < kw; kx++) {
+    for (int64_t kx = kx0; kx < kx1; kx++) {
       int64_t lo, hi;
       tap_range(kx, sw, pw, w, ox0, ox1, &lo, &hi);
       const int64_t off = kx - pw;

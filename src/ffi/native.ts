@@ -177,3 +177,15 @@ export function lastError(lib: NativeSymbols): string {
 export function check(lib: NativeSymbols, status: number, what: () => string): void {
   if (status !== 0) throw new Error(`${what()}: ${lastError(lib) || `native status ${status}`}`);
 }
+
+/**
+ * @internal a C parameter struct of int32 fields: each value must fit, or the
+ * struct would carry a wrapped (negative) size into the native checks.
+ */
+export function int32Params(values: readonly number[], what: () => string): Int32Array {
+  const big = values.find((v) => !(Math.abs(v) <= 0x7fffffff));
+  if (big !== undefined) {
+    throw new Error(`${what()}: size ${big} does not fit the native int32 parameters`);
+  }
+  return new Int32Array(values);
+}

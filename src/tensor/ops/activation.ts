@@ -53,7 +53,7 @@ export function checkSlope(where: string, slope: unknown, usage: string): number
   if (typeof slope !== "number" || !Number.isFinite(slope)) {
     throw new Error(
       `${where}: negativeSlope must be a finite number, got ${
-        JSON.stringify(slope)
+        typeof slope === "number" ? slope : JSON.stringify(slope)
       }; write ${usage}`,
     );
   }

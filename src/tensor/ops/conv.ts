@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { check } from "../../ffi/native.ts";
+import { check, int32Params } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
 import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
@@ -194,7 +194,7 @@ export function convGeometryOf(
     throw new Error(`${desc()}: output would be ${oh} x ${ow}; the input is too small`);
   }
   // lits_conv2d_params, in its field order.
-  const params = new Int32Array([n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups]);
+  const params = int32Params([n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups], desc);
   return { params, n, c, h, w, k, oh, ow, desc };
 }
 

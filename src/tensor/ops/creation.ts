@@ -27,6 +27,8 @@ function creationOptions(
 }
 
 /** Whether `v` is a value int32 holds (Int32Array.from would wrap the others silently). */
+/** The longest JavaScript array: arange lists its values in one first. */
+const MAX_HOST_ELEMENTS = 2 ** 32 - 1;
 const isInt32 = (v: number) => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31;
 
 /** Nested arrays of numbers, as `tensor()` accepts them. */
@@ -267,6 +269,12 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
     );
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
+  if (n > MAX_HOST_ELEMENTS) {
+    throw new Error(
+      `arange: ${n} elements (from ${start} to ${end} by ${step}) are more than a tensor made ` +
+        `on the host holds (${MAX_HOST_ELEMENTS})`,
+    );
+  }
   const values = Array.from({ length: n }, (_, i) => start + i * step);
   return fromHost(values, [n], options);
 }

@@ -25,6 +25,7 @@ import {
   sub,
 } from "./elementwise.ts";
 import { eq } from "./compare.ts";
+import { where } from "./where.ts";
 import { sum } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 
@@ -158,13 +159,16 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   const keep = [1, c, ...rest.map(() => 1)];
   const classes = reshape(arange(0, c, 1, { device: input.device }), keep);
   const labelsF = reshape(target, [n, 1, ...rest]);
-  // pick[n, k, ...] = weight[k] where target = k (not ignored), else 0.
-  let pick = eq(classes, labelsF);
+  // hit[n, k, ...] = 1 where target = k (not ignored), else 0; pick: times weight[k].
+  let hit = eq(classes, labelsF);
   if (ignoreIndex >= 0 && ignoreIndex < c) {
-    pick = mul(pick, rsub(1, eq(labelsF, ignoreIndex)));
+    hit = mul(hit, rsub(1, eq(labelsF, ignoreIndex)));
   }
-  if (weight) pick = mul(pick, reshape(weight, keep));
-  const loss = neg(sum(mul(input, pick), 1));
+  const pick = weight ? mul(hit, reshape(weight, keep)) : hit;
+  // Selected, not multiplied by the 0/1 mask: a -inf or NaN in another class
+  // (masked logits) would make 0 * -inf = NaN of the loss.
+  const chosen = where(hit, input, 0);
+  const loss = neg(sum(weight ? mul(chosen, reshape(weight, keep)) : chosen, 1));
   if (reduction === "none") return loss;
   if (reduction === "sum") return sum(loss);
   // Every target ignored: the mean is 0 / 0 = NaN, as PyTorch's, but its

@@ -75,6 +75,7 @@ function gemmBatched(
   const out = Tensor.empty([batch, m, n], "float32", a.device);
   const desc = () => `matmul [${a.shape}] x [${b.shape}]`;
   const lib = a.lib, ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+  if (batch === 0) return out; // no matrices (the GEMM takes a batch of 1 or more)
   // Empty products need no rounding (and their operands may have no memory).
   if (bf16 && k > 0 && out.size > 0) {
     // The bf16 GEMM has no batch: one call per matrix (bmm is rare in CNNs).

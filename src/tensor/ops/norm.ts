@@ -103,7 +103,15 @@ export function batchNorm(
     );
     return y;
   }
-  if (n * hw <= 1) {
+  if (n * hw === 0) {
+    // An empty batch, as PyTorch: an empty output, the running statistics
+    // unchanged; weight and bias get zero gradients (sums over nothing).
+    const along = x.shape.map((s, i) => (i === 1 ? s : 1));
+    let y = mul(x, 0);
+    for (const p of [weight, bias]) if (p) y = add(y, mul(reshape(p, along), 0));
+    return y;
+  }
+  if (n * hw === 1) {
     throw new Error(
       `${desc()}: expected more than 1 value per channel when training, got input [${x.shape}]`,
     );

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { check } from "../../ffi/native.ts";
+import { check, int32Params } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
 import { contiguous } from "./shape.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
@@ -67,7 +67,7 @@ function geometry(
   const desc = () =>
     `${what} x [${x.shape}] kernel ${kh},${kw} stride ${sh},${sw} padding ${ph},${pw}`;
   // lits_pool2d_params, in its field order.
-  const params = new Int32Array([n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow]);
+  const params = int32Params([n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow], desc);
   return { geom: [n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow] as const, params, desc };
 }
 
@@ -136,6 +136,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   const [n, c, h, w] = x.shape;
   if (h < 1 || w < 1) throw new Error(`adaptiveAvgPool2d: input [${x.shape}] has an empty plane`);
   const desc = () => `adaptiveAvgPool2d x [${x.shape}] to ${oh} x ${ow}`;
+  int32Params([n, c, h, w, oh, ow], desc);
   const cx = contiguous(x);
   const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
   check(
