@@ -9,7 +9,8 @@
  *
  * FLOPs = 2 per multiply-add. A training step is counted as 3x the forward's
  * (the forward, then input and weight gradients of the same size), the usual
- * convention.
+ * convention, less the input gradient of the layers that read the model's
+ * input (the stem): the image needs none, and neither library computes it.
  *
  * @module
  */
@@ -27,7 +28,9 @@ export interface ForwardWork {
   macs: number;
   /** 2 * macs. */
   forwardFlops: number;
-  /** 3 * forwardFlops: forward, input gradient and weight gradient. */
+  /** Multiply-adds of the layers whose input is the model's input (their input gradient is not computed). */
+  inputMacs: number;
+  /** 3 * forwardFlops (forward, input gradient and weight gradient) - 2 * inputMacs. */
   trainStepFlops: number;
   /** Conv2d and Linear calls counted (per sample). */
   layerCalls: number;
@@ -45,7 +48,8 @@ export function countForward(model: Module, inputShape: readonly number[]): Forw
       `countForward: inputShape must be positive integers [N, C, ...], got [${inputShape}]`,
     );
   }
-  let convMacs = 0, linearMacs = 0, layerCalls = 0;
+  let convMacs = 0, linearMacs = 0, inputMacs = 0, layerCalls = 0;
+  let input: Tensor | null = null;
   const handles: { remove(): void }[] = [];
   const modes = new Map<Module, boolean>();
   for (const m of model.modules()) {
@@ -53,15 +57,17 @@ export function countForward(model: Module, inputShape: readonly number[]): Forw
     if (m instanceof nn.Conv2d) {
       // weight [out, in / groups, kh, kw]: each output element is in / groups * kh * kw MACs.
       const [, cin, kh, kw] = m.weight.shape;
-      handles.push(m.registerForwardHook((_m, _in, out: Tensor) => {
+      handles.push(m.registerForwardHook((_m, inputs: Tensor[], out: Tensor) => {
         convMacs += out.size * cin * kh * kw;
+        if (inputs[0] === input) inputMacs += out.size * cin * kh * kw;
         layerCalls++;
       }));
     } else if (m instanceof nn.Linear) {
       // weight [out, in]: each output element is `in` MACs.
       const inFeatures = m.weight.shape[1];
-      handles.push(m.registerForwardHook((_m, _in, out: Tensor) => {
+      handles.push(m.registerForwardHook((_m, inputs: Tensor[], out: Tensor) => {
         linearMacs += out.size * inFeatures;
+        if (inputs[0] === input) inputMacs += out.size * inFeatures;
         layerCalls++;
       }));
     }
@@ -70,6 +76,7 @@ export function countForward(model: Module, inputShape: readonly number[]): Forw
     model.eval();
     noGrad(() => {
       using x = zeros([1, ...inputShape.slice(1)]);
+      input = x;
       model.forward(x).dispose();
     });
   } finally {
@@ -82,8 +89,9 @@ export function countForward(model: Module, inputShape: readonly number[]): Forw
     convMacs: n * convMacs,
     linearMacs: n * linearMacs,
     macs,
+    inputMacs: n * inputMacs,
     forwardFlops: 2 * macs,
-    trainStepFlops: 6 * macs,
+    trainStepFlops: 6 * macs - 2 * n * inputMacs,
     layerCalls,
   };
 }

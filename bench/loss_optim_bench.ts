@@ -21,11 +21,16 @@ for (
     inner === 1 ? [n] : [n, 256, 256],
     { dtype: "int32" },
   );
-  const bytes = n * c * inner * 4 * 2 + n * inner * 4;
+  // native/cpu/loss.c: the forward reads the logits once and the targets twice (the range
+  // check, then the sums); the backward reads the targets three times (check, mean's weight
+  // sum, the loop), reads the logits and writes their gradient.
+  const logitBytes = n * c * inner * 4, targetBytes = n * inner * 4;
+  const bytes = logitBytes + 2 * targetBytes;
   rateBench("loss", `${name} forward`, { bytes }, () => {
     noGrad(() => F.crossEntropy(logits, target).dispose());
   });
-  rateBench("loss", `${name} forward + backward`, { bytes: 2 * bytes }, () => {
+  const both = bytes + 2 * logitBytes + 3 * targetBytes;
+  rateBench("loss", `${name} forward + backward`, { bytes: both }, () => {
     const loss = F.crossEntropy(logits, target);
     loss.backward();
     logits.grad?.dispose();

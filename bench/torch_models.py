@@ -19,3 +19,17 @@ def resnet50():
     m = torchvision.models.resnet50(num_classes=3)
     m.conv1 = nn.Conv2d(1, 64, 7, stride=2, padding=3, bias=False)  # one CT channel
     return m
+
+
+# The models the benchmarks can compare: a name without a PyTorch twin here
+# must fail, not time another model under its name.
+MODELS = ("simple", "resnet50")
+
+
+def build(name, size):
+    """The PyTorch twin of the library's model `name` at `size`."""
+    if name == "simple":
+        return simple_cnn(size)
+    if name == "resnet50":
+        return resnet50()
+    raise SystemExit(f"no PyTorch twin of model '{name}' (have: {', '.join(MODELS)})")

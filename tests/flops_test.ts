@@ -21,7 +21,9 @@ Deno.test("countForward: ResNet-50 at 224 x 224 x 3, 1000 classes, is torchvisio
   assert.equal(w.linearMacs, 2048 * 1000);
   assert.equal(w.layerCalls, 54);
   assert.equal(w.forwardFlops, 2 * w.macs);
-  assert.equal(w.trainStepFlops, 6 * w.macs);
+  // conv1 reads the image, whose gradient training does not compute: 112^2 * 64 * 3 * 49.
+  assert.equal(w.inputMacs, 112 * 112 * 64 * 3 * 49);
+  assert.equal(w.trainStepFlops, 6 * w.macs - 2 * w.inputMacs);
   // The counts are linear in the batch.
   assert.equal(countForward(net, [4, 3, 224, 224]).macs, 4 * w.macs);
 });
@@ -35,8 +37,8 @@ Deno.test("countForward: the small CNN at 256 x 256 x 1 matches the hand count o
   const linear = 128 * 16 * 16 * 256 + 256 * 3;
   const w = countForward(net, [16, 1, 256, 256]);
   assert.deepEqual(
-    [w.convMacs, w.linearMacs, w.layerCalls],
-    [16 * conv, 16 * linear, 6],
+    [w.convMacs, w.linearMacs, w.layerCalls, w.inputMacs],
+    [16 * conv, 16 * linear, 6, 16 * 256 * 256 * 16 * 9],
   );
   assert.equal(conv, 235_929_600);
   assert.ok(net.training, "training flags restored");

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from torch_models import resnet50, simple_cnn  # noqa: E402
+from torch_models import build  # noqa: E402
 
 
 def training_step(model, batch, size, device="cuda"):
@@ -26,14 +26,14 @@ def training_step(model, batch, size, device="cuda"):
     torch.backends.cudnn.benchmark = True
     torch.manual_seed(0)
     dev = torch.device(device)
-    net = (simple_cnn(size) if model == "simple" else resnet50()).to(dev).train()
+    net = build(model, size).to(dev).train()
     x = torch.randn(batch, 1, size, size, device=dev)
     y = (torch.arange(batch) % 3).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
     loss_fn = nn.CrossEntropyLoss()
 
     def step():
-        opt.zero_grad()
+        opt.zero_grad(set_to_none=True)  # as lits' zeroGrad(); 1.13's default zeroes them
         loss = loss_fn(net(x), y)
         loss.backward()
         opt.step()

@@ -30,7 +30,7 @@
  * higher of the two); the FLOPs are the
  * model's Conv2d and Linear multiply-adds at the run's input shape
  * (`../flops.ts`), 2 per multiply-add, and a training step counts 3x its
- * forward's.
+ * forward's, less the stem's input gradient, which neither side computes.
  *
  * onnxruntime: npm `onnxruntime-node` 1.30 (CPU provider, --threads intra-op
  * threads, 1 inter-op thread, all graph optimisations; `ort_worker.ts`),
@@ -47,7 +47,8 @@ import { parseArgs } from "node:util";
 import { benchModelOptions, type WorkerResult } from "./protocol.ts";
 import { emptyCache, models } from "../../mod.ts";
 import { bf16Unavailable } from "../../src/tensor/autocast.ts";
-import { cpuLib } from "../../src/ffi/native.ts";
+import { check, cpuLib } from "../../src/ffi/native.ts";
+import { CFLAGS } from "../../src/ffi/build.ts";
 import { countForward, type ForwardWork } from "../flops.ts";
 import { cpuInfo, describeCpu, describePeak, measurePeak } from "../peak.ts";
 import { report, type Row } from "./report.ts";
@@ -102,6 +103,20 @@ if (args.steps && !(Number.isInteger(Number(args.steps)) && Number(args.steps) >
   Deno.exit(2);
 }
 const threads = Number(args.threads ?? navigator.hardwareConcurrency);
+if (!(Number.isInteger(threads) && threads >= 1)) {
+  console.error(`bench:step: --threads must be an integer >= 1, got '${args.threads}'`);
+  Deno.exit(2);
+}
+// bench/torch_models.py's MODELS: another name would have no PyTorch twin to compare.
+const TORCH_TWINS = ["simple", "resnet50"];
+const unknownModel = args.models.split(",").find((m) => !TORCH_TWINS.includes(m));
+if (unknownModel !== undefined) {
+  console.error(
+    `bench:step: --models: no PyTorch twin of '${unknownModel}' in bench/torch_models.py ` +
+      `(have: ${TORCH_TWINS.join(", ")})`,
+  );
+  Deno.exit(2);
+}
 const precisions = values.precision.split(",");
 if (precisions.some((p) => p !== "fp32" && p !== "bf16")) {
   console.error(`bench:step: --precision takes fp32, bf16 or fp32,bf16, got '${values.precision}'`);
@@ -312,6 +327,9 @@ const median = (xs: number[]) => {
 // processes) before and again after the runs: the machine is shared, and a
 // busy moment lowers a measurement, so the report's shares use the higher.
 const cpu = cpuInfo();
+// On the workers' thread count: a ceiling of all cores would understate a
+// --threads 1 run's share of it.
+check(cpuLib(), cpuLib().lits_set_num_threads(threads), () => `threads ${threads}`);
 const peakStart = measurePeak();
 console.error(`at the start: ${describePeak(peakStart, cpu)}`);
 
@@ -414,12 +432,19 @@ function machine(): string {
     : "none";
   const env = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY"]
     .map((k) => `${k}=${Deno.env.get(k) ?? "(unset)"}`).join(" ");
+  // The library is built here by scripts/setup.ts, with src/ffi/build.ts's flags.
+  const flags = CFLAGS.filter((f) => /^-(O|march|mprefer|fno-math)/.test(f)).join(" ");
+  const gcc = canRun("gcc", ["--version"])
+    ? new TextDecoder().decode(new Deno.Command("gcc", { args: ["--version"] }).outputSync().stdout)
+      .split("\n")[0]
+    : "gcc (not found)";
   return `${describeCpu(cpu)}, ${navigator.hardwareConcurrency} cores, ${
     (memKb / 2 ** 20).toFixed(0)
   } GiB; ` +
     `Deno ${Deno.version.deno}; PyTorch ${torch}; ONNX Runtime ${
       ort.version ?? "none"
-    }; threads ${threads}; ${env}`;
+    }; threads ${threads}; ${env}; native library built with ${gcc}, ${flags}; ` +
+    `command: deno task bench:step ${Deno.args.join(" ")}`.trimEnd();
 }
 
 const text = report({

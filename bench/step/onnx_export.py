@@ -11,14 +11,14 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from torch_models import resnet50, simple_cnn  # noqa: E402
+from torch_models import build  # noqa: E402
 
 
 def main():
     model, batch, size, out = sys.argv[1:5]
     batch, size = int(batch), int(size)
     torch.manual_seed(0)
-    net = simple_cnn(size) if model == "simple" else resnet50()
+    net = build(model, size)
     net.eval()
     x = torch.randn(batch, 1, size, size)
     with torch.no_grad():

@@ -20,7 +20,7 @@ export interface Row {
   processFaults: number;
   /** Largest freshBufferBytes of the variant's runs (undefined: not reported). */
   freshBufferBytes?: number;
-  /** Conv2d + Linear FLOPs of one step (train: 3x the forward's). */
+  /** Conv2d + Linear FLOPs of one step (train: 3x the forward's, less the stem's input gradient). */
   flops: number;
 }
 
@@ -106,7 +106,8 @@ export function report(input: ReportInput): string {
     "",
     `Machine: ${input.machine}`,
     "",
-    `Ceilings measured in this run (bench/peak.ts, all threads, before and after the runs; ` +
+    `Ceilings measured in this run (bench/peak.ts, on the workers' threads, before and after ` +
+    `the runs; ` +
     `the higher counts): fp32 FMA peak ${peak.fmaGflops.toFixed(1)} GFLOP/s (${
       peakStart.fmaGflops.toFixed(1)
     } and ${peakEnd.fmaGflops.toFixed(1)}; independent ${
@@ -138,10 +139,12 @@ export function report(input: ReportInput): string {
     "optimisations. GFLOP/s = the model's Conv2d and Linear multiply-adds at this input " +
     "(counted on a forward, bench/flops.ts), 2 FLOPs each, over the median step; a training " +
     "step counts 3x its forward's FLOPs (forward, input and weight gradients: the usual " +
-    "convention; batch norm, activations, pooling and the optimizer are not counted); " +
+    "convention), less the input gradient of the layer that reads the image, which neither " +
+    "side computes; batch norm, activations, pooling and the optimizer are not counted; " +
     `% peak = that over the FMA peak above (-bf16 rows: the ${
       peak.amxGflops === undefined ? "bf16" : "AMX tile"
-    } peak). Work per image: ${
+    } peak); the FLOPs are a direct convolution's, so a Winograd convolution, which does ` +
+    `fewer, can show a share above its real use of the hardware. Work per image: ${
       [...work].map(([m, w]) => `${m} ${(w.forwardFlops / batch / 1e9).toFixed(3)} GFLOP forward`)
         .join(", ")
     }.`,

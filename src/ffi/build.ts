@@ -88,7 +88,8 @@ const LIB_NAME = "liblits_cpu.so";
 // -fno-math-errno: sqrtf may otherwise set errno, which keeps gcc from
 // vectorising any loop that calls it (Adam's step ran scalar, 2.6x slower);
 // nothing reads errno, and vsqrtps rounds exactly as sqrtf does.
-const CFLAGS = [
+/** @internal the CPU library's compiler flags (the benchmarks record them). */
+export const CFLAGS = [
   "-O3",
   "-march=native",
   "-mprefer-vector-width=512",
