@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lits.h"
 
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
   const int nshapes = sizeof shapes / sizeof shapes[0];
   double sum_ms[2] = {0, 0};
   const char* nthr = getenv("OMP_NUM_THREADS");
-  const double threads = nthr != NULL ? atof(nthr) : 1;
+  /* OpenMP's default team is every online CPU. */
+  const double threads = nthr != NULL ? atof(nthr) : (double)sysconf(_SC_NPROCESSORS_ONLN);
   printf("%-26s %8s %8s %7s | %8s %8s %7s | %8s\n", warm ? "shape (warm)" : "shape (cold)",
          "old wall", "new wall", "new/old", "old cpu", "new cpu", "new/old", "rel diff");
   const char* only = getenv("FILT_SHAPE");

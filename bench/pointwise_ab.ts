@@ -43,12 +43,15 @@ const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
 const LAYERS: [number, number, number, number, boolean][] = [
   [64, 64, 64, 1, false],
   [64, 64, 256, 3, true],
+  [64, 64, 256, 1, false], // layer1's downsample (stride 1)
   [256, 64, 64, 2, false],
   [256, 64, 128, 1, false],
   [128, 32, 512, 4, true],
   [512, 32, 128, 3, false],
+  [512, 32, 256, 1, false], // layer3's first block, before its stride-2 3x3
   [256, 16, 1024, 6, true],
   [1024, 16, 256, 5, false],
+  [1024, 16, 512, 1, false], // layer4's first block
   [512, 8, 2048, 3, true],
   [2048, 8, 512, 2, false],
 ];
