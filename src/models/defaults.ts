@@ -27,5 +27,12 @@ export function modelOptions<T extends object>(
 ): Required<T> {
   const known = Object.keys(defaults) as (keyof T & string)[];
   const given = checkOptions<T>(where, options, known, usage);
+  for (const k of known) {
+    const v = given[k], d = defaults[k];
+    // A flag read from a config as "false" (truthy) would add what it meant to leave out.
+    if (typeof d === "boolean" && v !== undefined && typeof v !== "boolean") {
+      throw new Error(`${where}: ${k} must be true or false, got ${JSON.stringify(v)}`);
+    }
+  }
   return Object.fromEntries(known.map((k) => [k, given[k] ?? defaults[k]])) as Required<T>;
 }
