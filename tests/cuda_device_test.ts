@@ -39,16 +39,17 @@ Deno.test("to() on the same device returns the tensor; module.to keeps it in pla
 Deno.test("_replaceStorage swaps the memory under the same Tensor object", () => {
   using x = tensor([[1, 2, 3], [4, 5, 6]]).transpose(0, 1).keep(); // a strided view
   x.requiresGrad_(true);
-  x.grad = zeros([3, 2]).keep();
+  const grad = zeros([3, 2]).keep();
+  x.grad = grad;
   const before = memoryStats().bytesInUse;
   const fresh = new Storage(backend("cpu"), "cpu", 24);
   fresh.lib.lits_copy_h2d(fresh.ptr, new Float32Array([1, 4, 2, 5, 3, 6]), 24);
   x._replaceStorage(fresh);
   assert.deepEqual([...x.strides], [2, 1]);
   assert.equal(x.offset, 0);
-  assert.equal(x.grad, null, "the gradient belonged to the old memory");
+  assert.equal(x.grad, grad, "the gradient stays (on the same device, nothing to move)");
   assert.deepEqual([...x.toArray()], [1, 4, 2, 5, 3, 6]);
-  assert.ok(memoryStats().bytesInUse <= before + 256, "the old storage and gradient were freed");
+  assert.ok(memoryStats().bytesInUse <= before + 256, "the old storage was freed");
   assert.throws(() => x._replaceStorage(new Storage(backend("cpu"), "cpu", 4)), /do not hold/);
 });
 
@@ -116,6 +117,21 @@ cudaTest("module.to moves parameters and buffers in place; the optimizer keeps w
   assert.ok(params.every((p) => p.device === "cpu"));
   endStep();
   for (const t of [x, y, xg, yg]) t.dispose();
+});
+
+cudaTest("module.to between backward and step moves the gradients along, as PyTorch", () => {
+  const net = new nn.Linear(2, 1);
+  const x = tensor([[1, 2]]);
+  net.forward(x).sum().backward();
+  const grads = net.parameters().map((p) => [...p.grad!.toArray()]);
+  net.to("cuda");
+  assert.ok(net.parameters().every((p) => p.grad !== null && p.grad.device === "cuda"));
+  assert.deepEqual(net.parameters().map((p) => [...p.grad!.toArray()]), grads);
+  new optim.SGD(net.parameters(), { lr: 0.1 }).step(); // the step sees them
+  net.to("cpu");
+  assert.ok(net.parameters().every((p) => p.grad!.device === "cpu"));
+  x.dispose();
+  net.dispose();
 });
 
 cudaTest("a training step keeps device memory flat", () => {

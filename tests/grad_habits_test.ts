@@ -6,7 +6,7 @@
  * are PyTorch 1.13's.
  */
 import assert from "node:assert/strict";
-import { nn, ones, optim, tensor, zeros } from "../mod.ts";
+import { nn, ones, optim, scope, tensor, zeros } from "../mod.ts";
 
 const F = nn.functional;
 const values = (t: { toArray(): Float32Array | Int32Array }) => [...t.toArray()];
@@ -119,4 +119,81 @@ Deno.test("a second backward goes through ops that saved nothing, as PyTorch", (
   s.backward();
   assert.throws(() => s.backward(), /graph through 'mul' was already used and freed/);
   assert.deepEqual(values(c.grad!), [1, 1], "c's .grad is not added to by the refused pass");
+});
+
+Deno.test("a .grad read by the graph that adds into it is refused before anything is written", () => {
+  const p = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const q = tensor([1, 1, 1], undefined, { requiresGrad: true });
+  p.mul(p).sum().backward(); // p.grad = [2, 4, 6]
+  const g = p.grad!.detach();
+  assert.throws(
+    () => q.mul(g).sum().add(p.mul(p).sum()).backward(),
+    /would be modified by an in-place operation: the \.grad of \[3\], saved by 'mul'/,
+  );
+  assert.equal(q.grad, null);
+  assert.deepEqual(values(p.grad!), [2, 4, 6]);
+  // A copy of it is safe, as in PyTorch.
+  q.mul(p.grad!.clone()).sum().add(p.mul(p).sum()).backward();
+  assert.deepEqual(values(q.grad!), [2, 4, 6]);
+  assert.deepEqual(values(p.grad!), [4, 8, 12]);
+});
+
+Deno.test("a strided .grad the user assigned is added into through its strides", () => {
+  const base = zeros([3, 2]);
+  const w = zeros([2, 3], { requiresGrad: true });
+  const view = base.transpose(0, 1);
+  w.grad = view;
+  w.mul(2).sum().backward();
+  assert.equal(w.grad, view);
+  assert.deepEqual(values(base), [2, 2, 2, 2, 2, 2]);
+});
+
+Deno.test("amax over everything with a NaN gives NaN gradients, as torch.amax", () => {
+  const x = tensor([[1, NaN], [3, 2]], undefined, { requiresGrad: true });
+  x.amax().backward();
+  assert.ok(values(x.grad!).every(Number.isNaN));
+  const y = tensor([[1, NaN], [3, 2]], undefined, { requiresGrad: true });
+  y.max().backward(); // torch.max(x): the NaN's own element
+  assert.deepEqual(values(y.grad!), [0, 1, 0, 0]);
+});
+
+Deno.test("results returned from a scope: reductions work; a freed internal is named first", () => {
+  const x = tensor([[1, 3, 3], [2, 0, 2]], undefined, { requiresGrad: true });
+  const m = scope(() => x.amax(1));
+  m.sum().backward();
+  assert.deepEqual(values(x.grad!), [0, 0.5, 0.5, 0.5, 0, 0.5]);
+  const img = tensor([[[[1, 2], [3, 4]]]], undefined, { requiresGrad: true });
+  const a = tensor([1, 2], undefined, { requiresGrad: true });
+  const pooled = scope(() => F.maxPool2d(img, 2));
+  assert.throws(() => pooled.sum().add(a.mul(a).sum()).backward(), /saved by 'maxPool2d'/);
+  assert.equal(a.grad, null, "nothing written before the error");
+});
+
+Deno.test("a kept or assigned .grad is the user's: zeroGrad unlinks it without freeing it", () => {
+  const w = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const opt = new optim.SGD([w], { lr: 0.1 });
+  w.mul(w).sum().backward();
+  const held = w.grad!.keep();
+  opt.zeroGrad();
+  assert.equal(w.grad, null);
+  assert.deepEqual(values(held), [2, 4, 6]);
+  const a = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const b = tensor([0, 0, 0], undefined, { requiresGrad: true });
+  a.mul(a).sum().backward();
+  b.grad = a.grad;
+  new optim.SGD([b], { lr: 0.1 }).zeroGrad();
+  assert.deepEqual(values(a.grad!), [2, 4, 6]);
+  // Assigned inside a scope, it outlives the scope as the leaf's gradient.
+  const v = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  scope(() => {
+    v.grad = ones([3]).mul(2);
+  });
+  v.mul(1).sum().backward();
+  assert.deepEqual(values(v.grad!), [3, 3, 3]);
+});
+
+Deno.test("a ported .values or .indices names the port instead of being undefined", () => {
+  const x = tensor([[1, 3], [4, 2]]);
+  assert.throws(() => x.max(1).values, /x\.max\(dim\) and x\.min\(dim\) return the values/);
+  assert.throws(() => x.max(1).indices, /x\.argmax\(dim\) gives the indices/);
 });

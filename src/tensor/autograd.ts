@@ -147,6 +147,36 @@ function checkSavedVersions(node: GradNode): void {
   });
 }
 
+/**
+ * Throws where this pass would add into a leaf's existing `.grad` (in place)
+ * before a node that saved that `.grad` reads it (`q * p.grad` in the same
+ * graph as p): the node would read the sum. PyTorch's version check fails
+ * there too. `propagate` runs `order` from its end, so leaf i goes first
+ * when a node below it saved its `.grad`.
+ */
+function checkGradsNotSaved(order: Tensor[]): void {
+  const firstSaver = new Map<unknown, number>();
+  order.forEach((t, i) => {
+    const node = t.gradFn;
+    if (node === null) return;
+    for (const s of node.saved ?? node.inputs) {
+      if (s.isAlive && !firstSaver.has(s.storage)) firstSaver.set(s.storage, i);
+    }
+  });
+  if (firstSaver.size === 0) return;
+  order.forEach((t, i) => {
+    const g = t.gradFn === null ? t.grad : null;
+    if (g === null || !g.isAlive) return;
+    const j = firstSaver.get(g.storage);
+    if (j === undefined || j >= i) return;
+    throw new Error(
+      `backward: one of the tensors needed for gradient computation would be modified by an ` +
+        `in-place operation: the .grad of [${t.shape}], saved by '${order[j].gradFn!.name}', ` +
+        "is added into by this same backward() first; use a .clone() of the .grad in the graph",
+    );
+  });
+}
+
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
@@ -199,12 +229,13 @@ export function backward(
   const order = topoOrder(root);
   // Before any gradient is written, so that no leaf's .grad is left half
   // done: a released tensor's node throws, saying which, and so does a node
-  // whose saved tensors were written since.
+  // whose saved tensors were written since, or will be by this pass.
   for (const t of order) {
     if (t.gradFn === null) continue;
     if (released.has(t.gradFn)) t.gradFn.backward(root);
     checkSavedVersions(t.gradFn);
   }
+  checkGradsNotSaved(order);
   const was = enabled;
   enabled = false;
   try {
@@ -262,6 +293,7 @@ function propagate(order: Tensor[], root: Tensor, gradient: Tensor | undefined):
       runPostAccumulateGradHooks(t);
       continue;
     }
+    checkSavedVersions(node); // checked up front; again where this pass wrote since
     const inputGrads = scope(() => node.backward(g));
     for (const gi of inputGrads) if (gi) hold(gi);
     node.inputs.forEach((input, k) => {

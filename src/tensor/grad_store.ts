@@ -1,13 +1,26 @@
 /**
- * Accumulates a gradient into a leaf's `.grad`, which the leaf owns.
+ * Accumulates a gradient into a leaf's `.grad`, in place once it exists, as
+ * PyTorch does: a `.grad` someone holds, or assigned, sees the sum.
+ *
+ * A gradient backward made is the leaf's: `zeroGrad()` and `dispose()` free
+ * it at once. One the user assigned, or `keep()`s, is theirs: those only
+ * unlink it, and the collector frees it once nothing holds it.
  *
  * @module
  */
 import type { Tensor } from "./tensor.ts";
 import { release } from "./ownership.ts";
 import { fillInPlace } from "./ops/creation.ts";
-import { markWritten } from "./ops/in_place.ts";
+import { writeInPlace } from "./ops/in_place.ts";
 import { check } from "../ffi/native.ts";
+
+/** Gradients backward made and nobody else claimed (see the module doc). */
+const made = new WeakSet<Tensor>();
+
+/** @internal `t` is the user's now (assigned as a `.grad`, or kept): not freed by `dropGrad`. */
+export function claimGrad(t: Tensor): void {
+  made.delete(t);
+}
 
 /**
  * Adds `g` into `leaf.grad` (creating it), outside every scope and step.
@@ -24,6 +37,7 @@ export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
     g.ptr; // a deferred gradient is written out now
     release(g);
     leaf.grad = g;
+    made.add(g);
     return;
   }
   const shaped = same ? g : g.reshape([...leaf.shape]);
@@ -33,33 +47,29 @@ export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
     const next = shaped.clone();
     release(next);
     leaf.grad = next;
+    made.add(next);
     return;
   }
   const sum = old.add(shaped);
-  if (!old.isContiguous) {
-    // A strided one the user assigned: replaced, not freed (the user holds it).
-    release(sum);
-    leaf.grad = sum;
-    return;
-  }
-  // In place, as PyTorch's accumulation: a .grad someone holds sees the sum.
+  // In place, through a strided .grad the user assigned too (an expanded one is refused).
+  const what = `backward: accumulating the gradient of [${leaf.shape}]`;
   try {
-    check(
-      old.lib,
-      old.lib.lits_copy_d2d(old.ptr, sum.ptr, old.size * 4),
-      () => `backward: accumulating the gradient of [${leaf.shape}]`,
-    );
+    writeInPlace(old, what, (d) => {
+      check(d.lib, d.lib.lits_copy_d2d(d.ptr, sum.ptr, d.size * 4), () => what);
+    });
   } finally {
     sum.dispose();
   }
-  markWritten(old);
 }
 
-/** Frees a leaf's gradient and sets it to null (zeroGrad). */
+/** Sets a leaf's gradient to null, freeing it when backward made it (zeroGrad, dispose). */
 export function dropGrad(leaf: Tensor): void {
   const g = leaf.grad;
   leaf.grad = null;
-  g?.dispose();
+  if (g !== null && made.has(g)) {
+    made.delete(g);
+    g.dispose();
+  }
 }
 
 /**

@@ -17,7 +17,8 @@ import * as red from "./ops/reduce.ts";
 import * as shp from "./ops/shape.ts";
 import * as sm from "./ops/softmax.ts";
 import * as mm from "./ops/matmul.ts";
-import { toDevice } from "./transfer.ts";
+import { moveInPlace, toDevice } from "./transfer.ts";
+import { claimGrad, dropGrad } from "./grad_store.ts";
 import * as cmp from "./ops/compare.ts";
 import { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 import { pow } from "./ops/pow.ts";
@@ -164,7 +165,12 @@ export class Tensor implements Owned {
     return this.#grad;
   }
   set grad(g: Tensor | null) {
-    if (g !== null) checkAssignedGrad(this, g);
+    if (g !== null) {
+      checkAssignedGrad(this, g);
+      // The user's from now on: no scope or step frees it under the leaf.
+      release(g);
+      claimGrad(g);
+    }
     this.#grad = g;
   }
 
@@ -192,8 +198,7 @@ export class Tensor implements Owned {
    * @internal puts this tensor's elements into `storage` (dense, this shape,
    * possibly on another device) and lets go of the old storage. The object
    * stays the same, so optimizers and modules that hold it keep working
-   * (`Module.to`). Its gradient is dropped (it lived on the old storage's
-   * device).
+   * (`Module.to`). Its gradient moves to the new device with it.
    */
   _replaceStorage(storage: Storage): void {
     if (storage.bytes !== numel(this.shape) * 4) {
@@ -211,8 +216,9 @@ export class Tensor implements Owned {
     this.#device = storage.device;
     rewatch(this);
     old.drop();
-    this.grad?.dispose();
-    this.grad = null;
+    // The gradient moves along, as PyTorch's Module._apply moves param.grad.
+    const g = this.#grad;
+    if (g !== null && g.device !== storage.device) moveInPlace(g, storage.device);
   }
 
   /** @internal a fresh dense tensor; `isOpResult` decides its owner. */
@@ -326,8 +332,7 @@ export class Tensor implements Owned {
     this.#ptr = null;
     // A backward still to reach it says so instead of taking it for a leaf.
     if (this.gradFn !== null) this.gradFn = autograd.releasedNode(this.gradFn.name, this.shape);
-    this.grad?.dispose();
-    this.grad = null;
+    dropGrad(this);
   }
 
   /** Frees the tensor at the end of a `using` block. */
@@ -337,6 +342,7 @@ export class Tensor implements Owned {
 
   /** Takes the tensor out of automatic freeing (scopes and steps); returns it. */
   keep(): this {
+    claimGrad(this); // a .grad kept is the user's: zeroGrad only unlinks it
     release(this);
     this.#kept = true;
     return this;
@@ -570,6 +576,23 @@ export class Tensor implements Owned {
   min(dims?: number | number[], keepDim = false): Tensor {
     atMost("min", arguments.length, 2, "x.min(dims, keepDim)");
     return red.min(this, dims, keepDim);
+  }
+
+  /**
+   * Throws: `torch.max(x, dim).values` ports as `x.max(dim)`, which is the
+   * values already (and `x.argmax(dim)` the indices); without this a ported
+   * `.values` would be undefined.
+   */
+  get values(): never {
+    throw new Error(
+      "Tensor has no .values: x.max(dim) and x.min(dim) return the values themselves; " +
+        "x.argmax(dim) gives the indices",
+    );
+  }
+
+  /** Throws, as `values` does: the indices of `torch.max(x, dim)` are `x.argmax(dim)`. */
+  get indices(): never {
+    throw new Error("Tensor has no .indices: x.argmax(dim) gives the indices of x.max(dim)");
   }
 
   /** Maximum over `dims`, a tie sharing the gradient (`torch.amax`). */

@@ -103,7 +103,8 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
     cx,
     (dy, dx) => lib.lits_maxpool2d_backward_f32(params, xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr),
     desc,
-    { deferred: (dy) => fusion.poolGrad(dy, idx, params, cx) },
+    // idx: checked up front, so a released one is named before any .grad is written.
+    { deferred: (dy) => fusion.poolGrad(dy, idx, params, cx), reads: [idx] },
   );
 }
 

@@ -194,7 +194,7 @@ export function dropout(x: Tensor, p: number, training = true): Tensor {
   return record(y, {
     name: "dropout",
     inputs: [cx],
-    saved: [], // the mask's values only
+    saved: [mask], // checked up front: released with a scope, it is named before any write
     backward: (g) => [g.mul(mask)],
   });
 }

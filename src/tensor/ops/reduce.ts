@@ -103,9 +103,13 @@ function reduce(
       }
       // Otherwise the extreme elements share the gradient equally. Over
       // everything (torch.max(x)) a NaN result is those NaN elements', as
-      // torch's; over dims it is NaN throughout, as torch.amax's.
-      let hits = binaryRaw("eq", t, kept);
-      if (dimsArg === undefined && Number.isNaN(kept.item())) hits = binaryRaw("ne", t, t);
+      // torch's; over dims, and in amax always, it is NaN throughout. The
+      // extremes are found again: the forward's result may be gone (a scope).
+      const [again] = reduceRaw(name, t, dims);
+      let hits = binaryRaw("eq", t, again);
+      if (!split && dimsArg === undefined && Number.isNaN(again.item())) {
+        hits = binaryRaw("ne", t, t);
+      }
       const [n] = reduceRaw("sum", hits, dims);
       return [div(mul(spread, hits), n)];
     },
