@@ -52,7 +52,7 @@ if (mode === "unused") {
   const x = tensor(new Float32Array(2 * 64).fill(0.5), [2, 1, 8, 8]);
   try {
     ddp.forward(x).sum().backward();
-    emit({ ok: true, grad: extra.weight.grad?.toList() });
+    emit({ ok: true, grad: extra.weight.grad === null ? null : extra.weight.grad.toList() });
   } catch (e) {
     emit({ error: (e as Error).message });
   }

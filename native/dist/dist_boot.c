@@ -28,7 +28,17 @@ int dist_mpi_fail(int rc, const char* what, int32_t rank) {
   char text[MPI_MAX_ERROR_STRING];
   int len = 0;
   if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS) snprintf(text, sizeof text, "code %d", rc);
-  return dist_fail(LITS_DIST_ERR_ENGINE, "%s failed on rank %d: MPI: %s", what, rank, text);
+  /* Open MPI reports a rank in a barrier (or finalize) matched against another
+   * rank's all-reduce as an error in a request's status (or a truncated
+   * message), which says nothing of the cause: ranks out of step. */
+  int cls = 0;
+  const char* hint = "";
+  if (MPI_Error_class(rc, &cls) == MPI_SUCCESS && (cls == MPI_ERR_IN_STATUS || cls == MPI_ERR_TRUNCATE)) {
+    hint = " (the ranks made different collective calls here, e.g. one in a barrier or "
+           "destroyProcessGroup while another is in an all-reduce: do all ranks run the same "
+           "number of batches? use DistributedSampler, and the same epochs and steps on every rank)";
+  }
+  return dist_fail(LITS_DIST_ERR_ENGINE, "%s failed on rank %d: MPI: %s%s", what, rank, text, hint);
 }
 
 int dist_mpi_wait(int n, MPI_Request* req, const char* what) {
