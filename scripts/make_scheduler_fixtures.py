@@ -90,6 +90,32 @@ cases["cosine_by_hand"] = trajectory(
 cases["chained"] = chained(10)
 cases["onecycle_momentum"] = momentum_trajectory(lambda ps: torch.optim.SGD(ps, lr=0.5), "momentum", 19)
 cases["onecycle_beta1"] = momentum_trajectory(lambda ps: torch.optim.Adam(ps, lr=0.5), "betas", 19)
+L = torch.optim.lr_scheduler
+# Warm-ups: step 0 changes the lr when the schedule is made.
+cases["lambda"] = trajectory(lambda o: L.LambdaLR(o, lambda e: min(1.0, (e + 1) / 4) * 0.9 ** e), 8)
+cases["linear"] = trajectory(lambda o: L.LinearLR(o), 8)
+cases["linear_down"] = trajectory(
+    lambda o: L.LinearLR(o, start_factor=1.0, end_factor=0.2, total_iters=4), 7
+)
+cases["constant"] = trajectory(lambda o: L.ConstantLR(o, factor=0.25, total_iters=3), 6)
+cases["sequential_linear_cosine"] = trajectory(
+    lambda o: L.SequentialLR(
+        o, [L.LinearLR(o, start_factor=0.1, total_iters=3), L.CosineAnnealingLR(o, T_max=6)], [3]
+    ),
+    12,
+)
+cases["sequential_three"] = trajectory(
+    lambda o: L.SequentialLR(
+        o,
+        [
+            L.ConstantLR(o, factor=0.5, total_iters=2),
+            L.LambdaLR(o, lambda e: 1.0 / (e + 1)),
+            L.MultiStepLR(o, milestones=[2, 3], gamma=0.5),
+        ],
+        [2, 5],
+    ),
+    9,
+)
 out = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "schedulers.json"
 out.write_text(json.dumps(cases))
 print(f"wrote {out}")

@@ -201,3 +201,90 @@ Deno.test("a scheduler's state dict resumes the schedule (with its optimizer's, 
   b.step();
   assert.deepEqual(b.lastLr, a.lastLr);
 });
+
+Deno.test("LambdaLR, LinearLR and ConstantLR apply step 0 when made and follow torch's", () => {
+  const lam = (e: number) => Math.min(1, (e + 1) / 4) * 0.9 ** e;
+  assertLrs(run((o) => new optim.LambdaLR(o, { lrLambda: lam }), 8), fixtures.lambda, "lambda");
+  assertLrs(run((o) => new optim.LinearLR(o), 8), fixtures.linear, "linear");
+  assertLrs(
+    run((o) => new optim.LinearLR(o, { startFactor: 1, endFactor: 0.2, totalIters: 4 }), 7),
+    fixtures.linear_down,
+    "linear_down",
+  );
+  assertLrs(
+    run((o) => new optim.ConstantLR(o, { factor: 0.25, totalIters: 3 }), 6),
+    fixtures.constant,
+    "constant",
+  );
+  assert.throws(
+    () => run((o) => new optim.LambdaLR(o, { lrLambda: () => undefined as unknown as number }), 1),
+    /lrLambda\(0\) returned undefined, not a finite number/,
+  );
+  assert.throws(() => run((o) => new optim.LinearLR(o, { startFactor: 0 }), 1), /startFactor/);
+});
+
+Deno.test("SequentialLR switches schedules at its milestones as torch's", () => {
+  assertLrs(
+    run((o) =>
+      new optim.SequentialLR(o, {
+        schedulers: [
+          new optim.LinearLR(o, { startFactor: 0.1, totalIters: 3 }),
+          new optim.CosineAnnealingLR(o, { tMax: 6 }),
+        ],
+        milestones: [3],
+      }), 12),
+    fixtures.sequential_linear_cosine,
+    "sequential_linear_cosine",
+  );
+  assertLrs(
+    run((o) =>
+      new optim.SequentialLR(o, {
+        schedulers: [
+          new optim.ConstantLR(o, { factor: 0.5, totalIters: 2 }),
+          new optim.LambdaLR(o, { lrLambda: (e) => 1 / (e + 1) }),
+          new optim.MultiStepLR(o, { milestones: [2, 3], gamma: 0.5 }),
+        ],
+        milestones: [2, 5],
+      }), 9),
+    fixtures.sequential_three,
+    "sequential_three",
+  );
+  using model = new nn.Linear(1, 1);
+  const opt = new optim.SGD(model.parameters(), { lr: 0.5 });
+  const a = new optim.StepLR(opt, { stepSize: 2 });
+  assert.throws(
+    () => new optim.SequentialLR(opt, { schedulers: [a, a], milestones: [] }),
+    /milestones must be 1 increasing positive integers/,
+  );
+  assert.throws(
+    () =>
+      new optim.SequentialLR(opt, {
+        schedulers: [a, new optim.ReduceLROnPlateau(opt) as unknown as optim.LRScheduler],
+        milestones: [2],
+      }),
+    /not ReduceLROnPlateau/,
+  );
+});
+
+Deno.test("a parameter group's options are its properties: g.lr = x sets the lr, as torch's g['lr']", () => {
+  using model = new nn.Linear(2, 1, { bias: false });
+  const opt = new optim.SGD(model.parameters(), { lr: 0.5 });
+  const before = [...model.weight.toArray()];
+  const g = opt.paramGroups[0];
+  g.lr = 0;
+  assert.equal(g.options.lr, 0);
+  model.forward(nn.functional.relu(model.weight.detach().add(1))).sum().backward();
+  opt.step();
+  assert.deepEqual([...model.weight.toArray()], before, "lr 0: the weight stays");
+  assert.throws(() => (g.lr = -1), /lr/);
+  assert.equal(g.options.lr, 0, "a refused value leaves the option as it was");
+  assert.throws(
+    () => ((g as unknown as Record<string, number>).weight_decay = 0),
+    /has no option weight_decay; its options are lr, momentum/,
+  );
+  assert.throws(() => JSON.stringify(opt.stateDict()), /holds tensors .* which JSON would drop/);
+  assert.throws(
+    () => opt.loadStateDict(JSON.parse('{"state":{},"paramGroups":[]}')),
+    /a state dict that went through JSON lost its tensors/,
+  );
+});

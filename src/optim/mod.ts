@@ -22,3 +22,12 @@ export {
   type ReduceLROnPlateauOptions,
   StepLR,
 } from "./scheduler.ts";
+export {
+  ConstantLR,
+  type ConstantLROptions,
+  LambdaLR,
+  type LambdaLROptions,
+  LinearLR,
+  type LinearLROptions,
+} from "./warmup.ts";
+export { SequentialLR, type SequentialLROptions } from "./sequential.ts";

@@ -23,13 +23,18 @@ export interface ZeroGradOptions {
 /** Hyper-parameters of a group: numbers, booleans or number pairs. */
 export type GroupOptions = Record<string, number | boolean | [number, number]>;
 
-/** Parameters that share hyper-parameters. */
-export interface ParamGroup<O extends GroupOptions> {
+/**
+ * Parameters that share hyper-parameters. Each option also reads and writes
+ * as a property of the group, as PyTorch's `group["lr"] = 1e-5`:
+ * `group.lr = 1e-5` is `group.options.lr = 1e-5` (checked as the
+ * constructor checks it); any other new property is an Error.
+ */
+export type ParamGroup<O extends GroupOptions> = {
   /** The tensors this group updates. */
   params: Tensor[];
   /** Its hyper-parameters (lr, ...), which schedulers may change. */
   options: O;
-}
+} & O;
 
 /** Per-parameter state: a step count and named tensors. */
 export interface ParamState {
@@ -86,6 +91,17 @@ function checkGroup(
   return o;
 }
 
+/**
+ * JSON of a state dict: refused, since its Map of state tensors would be
+ * written as {} and the moments lost without a word.
+ */
+function stateDictToJSON(): never {
+  throw new Error(
+    "optimizer.stateDict() holds tensors (Adam's moments, momentum buffers), which JSON " +
+      "would drop; save it with train.saveCheckpoint (or io.saveSafetensors of each tensor)",
+  );
+}
+
 /** Base class of SGD, Adam and AdamW. */
 export abstract class Optimizer<O extends GroupOptions> {
   /** The parameter groups. */
@@ -115,9 +131,8 @@ export abstract class Optimizer<O extends GroupOptions> {
       ? (list as { params: Iterable<Tensor>; options?: Partial<O> }[])
       : [{ params: list as Tensor[] }];
     const known = Object.keys(defaults);
-    this.paramGroups = groups.map((g, i) => ({
-      params: [...checkGroup(where, i, g, known).params],
-      options: {
+    this.paramGroups = groups.map((g, i) =>
+      this.#group(i, [...checkGroup(where, i, g, known).params], {
         ...defaults,
         ...checkOptions<Partial<O>>(
           `${where} param group ${i}`,
@@ -125,8 +140,8 @@ export abstract class Optimizer<O extends GroupOptions> {
           known as (keyof O & string)[],
           `{ params, options: { lr: 1e-4 } }`,
         ),
-      } as O,
-    }));
+      } as O)
+    );
     const seen = new Set<Tensor>();
     for (const g of this.paramGroups) {
       for (const p of g.params) {
@@ -145,6 +160,41 @@ export abstract class Optimizer<O extends GroupOptions> {
       }
       this.validate(g.options);
     }
+  }
+
+  /**
+   * A group whose options are also its properties (`g.lr = 1e-5`, the port
+   * of `g["lr"] = 1e-5`, which would otherwise add a property nothing reads).
+   */
+  #group(i: number, params: Tensor[], options: O): ParamGroup<O> {
+    const where = `optim.${this.constructor.name} param group ${i}`;
+    const group = { params, options } as ParamGroup<O>;
+    for (const key of Object.keys(options)) {
+      Object.defineProperty(group, key, {
+        get: () => group.options[key],
+        set: (v: O[keyof O]) => {
+          const was = group.options[key];
+          (group.options as GroupOptions)[key] = v;
+          try {
+            this.validate(group.options);
+          } catch (e) {
+            (group.options as GroupOptions)[key] = was;
+            throw e;
+          }
+        },
+      });
+    }
+    return new Proxy(group, {
+      set(target, key, value) {
+        if (key === "params" || key === "options" || key in options) {
+          return Reflect.set(target, key, value);
+        }
+        throw new Error(
+          `${where} has no option ${String(key)}; its options are ` +
+            `${Object.keys(options).join(", ")} (g.lr = 1e-5 sets the learning rate)`,
+        );
+      },
+    });
   }
 
   /** Throws on bad hyper-parameters. */
@@ -266,7 +316,8 @@ export abstract class Optimizer<O extends GroupOptions> {
       }
       paramGroups.push({ options: { ...g.options }, params: ids });
     }
-    return { state, paramGroups };
+    // Not enumerable: the dict's keys stay PyTorch's two.
+    return Object.defineProperty({ state, paramGroups }, "toJSON", { value: stateDictToJSON });
   }
 
   /**
@@ -278,6 +329,13 @@ export abstract class Optimizer<O extends GroupOptions> {
   loadStateDict(sd: OptimizerStateDict): void {
     const name = this.constructor.name;
     const fail = (why: string) => new Error(`${name}.loadStateDict: ${why}`);
+    if (sd === null || typeof sd !== "object" || !(sd.state instanceof Map)) {
+      throw fail(
+        "expected what stateDict() gives ({ state: Map, paramGroups }); a state dict that went " +
+          "through JSON lost its tensors: save it with train.saveCheckpoint",
+      );
+    }
+    if (!Array.isArray(sd.paramGroups)) throw fail("paramGroups must be an array");
     if (sd.paramGroups.length !== this.paramGroups.length) {
       throw fail(`${sd.paramGroups.length} groups, this optimizer has ${this.paramGroups.length}`);
     }

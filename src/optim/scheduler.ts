@@ -10,8 +10,8 @@ import { checkArity, checkOptions } from "../options.ts";
 
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from "./plateau.ts";
 
-/** Checks a schedule's arguments: `StepLR(opt, 30)` is PyTorch's positional step_size. */
-function scheduleOptions<T extends object>(
+/** @internal checks a schedule's arguments: `StepLR(opt, 30)` is PyTorch's positional step_size. */
+export function scheduleOptions<T extends object>(
   name: string,
   given: number,
   options: unknown,
@@ -23,7 +23,8 @@ function scheduleOptions<T extends object>(
   return checkOptions<T>(`optim.${name}`, options, known, usage);
 }
 
-type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
+/** Any optimizer a schedule can drive: its groups have an lr. */
+export type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
 
 /**
  * Each parameter group's initial lr: the lr when the first schedule over it
@@ -32,7 +33,35 @@ type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
  */
 const initialLrs = new WeakMap<object, number>();
 
-/** Base of the schedules: remembers each group's initial lr. */
+/**
+ * Base of the schedules: remembers each group's initial lr. A subclass
+ * gives `nextLr`, and where its step 0 changes the lr (a warm-up),
+ * `lrAtStart`, then calls `initialStep()` at the end of its constructor:
+ * PyTorch's base constructor applies step 0 itself, which a JavaScript base
+ * cannot do before the subclass's fields exist.
+ *
+ * @example
+ * ```ts
+ * import { nn, optim } from "@lits/vision";
+ * class Halving extends optim.LRScheduler {
+ *   constructor(opt: optim.Optimizer<{ lr: number }>) {
+ *     super(opt);
+ *     this.initialStep(); // step 0: half the initial lr
+ *   }
+ *   protected override lrAtStart(i: number): number {
+ *     return this.baseLrs[i] / 2;
+ *   }
+ *   protected nextLr(_epoch: number, _i: number, lr: number): number {
+ *     return lr / 2;
+ *   }
+ * }
+ * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+ * const sched = new Halving(opt);
+ * console.log(opt.paramGroups[0].lr); // 0.5
+ * sched.step();
+ * console.log(sched.lastLr); // [0.25]
+ * ```
+ */
 export abstract class LRScheduler {
   /** Completed `step()` calls. */
   lastEpoch = 0;
@@ -59,6 +88,36 @@ export abstract class LRScheduler {
    * same optimizer, carries on as in PyTorch instead of being overwritten.
    */
   protected abstract nextLr(epoch: number, i: number, lr: number): number;
+
+  /**
+   * Group `i`'s lr at step 0 from `lr` (its lr now, or its initial lr when
+   * SequentialLR switches to this schedule): unchanged here, as for the
+   * decaying schedules; a warm-up gives its own.
+   */
+  protected lrAtStart(_i: number, lr: number): number {
+    return lr;
+  }
+
+  /** Sets step 0's learning rates (PyTorch's `_initial_step`); see the class doc. */
+  protected initialStep(): void {
+    this.lastEpoch = 0;
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.options.lr = this.lrAtStart(i, g.options.lr);
+    });
+    this.recordLastLr();
+  }
+
+  /**
+   * @internal SequentialLR's switch to this schedule at its milestone:
+   * step 0 again, from the initial lr (PyTorch's `step(0)`).
+   */
+  restart(): void {
+    this.lastEpoch = 0;
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.options.lr = this.lrAtStart(i, this.baseLrs[i]);
+    });
+    this.recordLastLr();
+  }
 
   /** Advances the schedule by one step and sets the groups' lr. */
   step(): void {
@@ -331,6 +390,10 @@ export class OneCycleLR extends LRScheduler {
     checkArity("optim.OneCycleLR.step", arguments.length, 0, "sched.step()");
     this.lastEpoch++;
     this.apply(this.lastEpoch);
+  }
+  /** Step 0 of the cycle (SequentialLR's restart), whatever the lr now. */
+  protected override lrAtStart(i: number): number {
+    return this.nextLr(0, i);
   }
   /** Closed form, as torch's OneCycleLR: the lr now plays no part. */
   protected nextLr(step: number, i: number): number {
