@@ -1,5 +1,5 @@
 /**
- * @lits/vision: deep learning for CT image classification in Deno, with
+ * `@lits/vision`: deep learning for CT image classification in Deno, with
  * PyTorch's names and semantics, on a native CPU backend (and CUDA).
  *
  * @example

@@ -157,7 +157,16 @@ export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor
   return t;
 }
 
-/** Fills with N(0, std^2), std = gain / sqrt(fan). */
+/**
+ * Fills with N(0, std^2), std = gain / sqrt(fan).
+ *
+ * @example
+ * ```ts
+ * import { nn, zeros } from "@lits/vision";
+ * const w = nn.init.kaimingNormal_(zeros([64, 32, 3, 3]), { mode: "fan_out", nonlinearity: "relu" });
+ * console.log(w.shape); // [64, 32, 3, 3]
+ * ```
+ */
 export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
   fillNormal(
     t,
@@ -243,13 +252,29 @@ export function constant_(t: Tensor, value: number): Tensor {
   return t;
 }
 
-/** Fills with zeros. */
+/**
+ * Fills with zeros.
+ *
+ * @example
+ * ```ts
+ * import { nn, ones } from "@lits/vision";
+ * console.log(nn.init.zeros_(ones([2])).toArray()); // Float32Array [0, 0]
+ * ```
+ */
 export function zeros_(t: Tensor): Tensor {
   checkArity("nn.init.zeros_", arguments.length, 1, "nn.init.zeros_(w)");
   return constant_(t, 0);
 }
 
-/** Fills with ones. */
+/**
+ * Fills with ones.
+ *
+ * @example
+ * ```ts
+ * import { nn, zeros } from "@lits/vision";
+ * console.log(nn.init.ones_(zeros([2])).toArray()); // Float32Array [1, 1]
+ * ```
+ */
 export function ones_(t: Tensor): Tensor {
   checkArity("nn.init.ones_", arguments.length, 1, "nn.init.ones_(w)");
   return constant_(t, 1);

@@ -37,7 +37,16 @@ export interface GradNode {
 
 let enabled = true;
 
-/** Whether ops are recorded now (in this async call chain). */
+/**
+ * Whether ops are recorded now (in this async call chain): PyTorch's
+ * `torch.is_grad_enabled()`.
+ *
+ * @example
+ * ```ts
+ * import { isGradEnabled, noGrad } from "@lits/vision";
+ * console.log(isGradEnabled(), noGrad(() => isGradEnabled())); // true false
+ * ```
+ */
 export function isGradEnabled(): boolean {
   return enabled && (!asyncScopeOpen() || (asyncScopes.getStore()?.grad ?? true));
 }
