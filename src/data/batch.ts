@@ -10,6 +10,7 @@ import { Rng } from "./rng.ts";
 import { recycle } from "./transforms/image.ts";
 import type { Transform } from "./transforms/transform.ts";
 import type { Dataset, Image, Sample } from "./types.ts";
+import { checkSample } from "./sample_form.ts";
 
 /** One batch to load: sample positions start..start+n-1 of an epoch. */
 export interface BatchTask {
@@ -118,8 +119,8 @@ export async function loadBatch(
     const index = indices[k];
     let image: Image;
     try {
-      const { image: raw, label } = samples[k];
-      if (!Number.isInteger(label)) throw new Error(`label must be an integer, got ${label}`);
+      // The form is checked here, where worker and main thread both read samples.
+      const { image: raw, label } = checkSample(samples[k]);
       labels[k] = label;
       image = transform
         ? transform.apply(

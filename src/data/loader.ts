@@ -72,14 +72,21 @@ export interface DataLoaderOptions {
   device?: Device;
 }
 
-/** One batch. The tensors are yours: dispose them, or iterate with `for await (using b of loader)`. */
-export interface Batch extends Disposable {
+/**
+ * One batch. The tensors are yours: dispose them, or iterate with
+ * `for await (using b of loader)`. It is also iterable as `[images, labels]`,
+ * so PyTorch's `for x, y in loader:` ports as
+ * `for await (const [x, y] of loader)` (the named fields stay).
+ */
+export interface Batch extends Disposable, Iterable<Tensor> {
   /** [N, 1, H, W] float32. */
   images: Tensor;
   /** [N] int32 class indices. */
   labels: Tensor;
   /** The dataset indices of the N samples. */
   indices: Int32Array;
+  /** Yields `images`, then `labels`: `const [x, y] = batch`. */
+  [Symbol.iterator](): Iterator<Tensor>;
 }
 
 const NEW_DATA_LOADER: CallContract<DataLoaderOptions> = {
@@ -126,6 +133,12 @@ function toTransform(t: DataLoaderOptions["transform"]): Transform | null {
  * const loader = new data.DataLoader(ds, { batchSize: 4, shuffle: true, seed: 1, transform: data.transforms.ct() });
  * for await (using batch of loader) {
  *   console.log(batch.images.shape, batch.labels.shape); // [4, 1, 8, 8] [4], ..., [2, 1, 8, 8] [2]
+ * }
+ * // PyTorch's `for x, y in loader:` (a batch is also [images, labels]):
+ * for await (const [x, y] of loader) {
+ *   console.log(x.shape, y.shape); // [4, 1, 8, 8] [4], ...
+ *   x.dispose();
+ *   y.dispose();
  * }
  * ```
  */
@@ -237,6 +250,10 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
       [Symbol.dispose]() {
         images.dispose();
         labels.dispose();
+      },
+      *[Symbol.iterator]() {
+        yield images;
+        yield labels;
       },
     };
   }

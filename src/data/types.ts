@@ -30,7 +30,11 @@ export interface Sample {
 export interface Dataset {
   /** Number of samples. */
   readonly length: number;
-  /** Sample `i` (0 <= i < length). */
+  /**
+   * Sample `i` (0 <= i < length) as `{ image: { data, width, height }, label }`:
+   * not a PyTorch `(image, label)` tuple nor a tensor image, which the loader
+   * refuses with a message saying what to return (see `sample_form.ts`).
+   */
   get(i: number): Promise<Sample>;
   /** Number of samples per class. */
   classCounts?(): number[];

@@ -17,7 +17,7 @@ import { Dropout, ReLU } from "../layers/basic.ts";
 import { Linear } from "../layers/linear.ts";
 import { AdaptiveAvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
-import { checkInput, type InputSpec } from "./input.ts";
+import { checkInput, firstLayer, type InputSpec } from "./input.ts";
 import { checkArity } from "../options.ts";
 import { modelOptions } from "./defaults.ts";
 
@@ -74,7 +74,11 @@ export class AlexNet extends Module {
   avgpool: AdaptiveAvgPool2d;
   /** Dropout, Linear(9216, 4096), ReLU, Dropout, Linear(4096, 4096), ReLU, Linear(4096, classes). */
   classifier: Sequential;
-  /** The options in effect. */
+  /**
+   * The options the model was built with. A layer replaced later
+   * (features[0], a classifier layer) is not reflected here: read the layer
+   * itself, as `inputSpec` does.
+   */
   readonly options: Required<AlexNetOptions>;
 
   constructor(options: AlexNetOptions = {}) {
@@ -106,13 +110,16 @@ export class AlexNet extends Module {
     );
   }
 
-  /** What `forward` accepts (used for its error messages and by `summary`). */
+  /**
+   * What `forward` accepts (used for its error messages and by ONNX export);
+   * the channels are read from features[0] as it is now, so a replaced first
+   * convolution sets them.
+   */
   get inputSpec(): InputSpec {
     return {
       model: "AlexNet",
-      layer: "features.0 (Conv2d)",
+      ...firstLayer("features.0", this.features[0]),
       sizeLayer: "features.12 (MaxPool2d), which needs a 3 x 3 map",
-      channels: this.options.inChannels,
       minSize: ALEXNET_MIN_SIZE,
     };
   }

@@ -7,6 +7,9 @@
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
+import { Module } from "../layers/module.ts";
+import { Conv2d } from "../layers/conv.ts";
+import { Sequential } from "../layers/sequential.ts";
 
 /** What a model accepts as input. */
 export interface InputSpec {
@@ -16,26 +19,53 @@ export interface InputSpec {
   layer: string;
   /** The layer that fixes or limits the spatial size, when not the first. */
   sizeLayer?: string;
-  /** Channels the first layer expects. */
-  channels: number;
+  /**
+   * Channels the first layer expects, read from that layer as it is now (a
+   * replaced `conv1` counts); undefined when it is no Conv2d, whose channels
+   * we cannot read: then only the rank is checked and the layer itself judges.
+   */
+  channels?: number;
   /** Exact height and width, for models with a fixed flattened size. */
   size?: number;
   /** Smallest height and width the layers can reduce without running out. */
   minSize?: number;
 }
 
+/**
+ * The first layer of a model as it is now, for its `InputSpec`: its name and
+ * type ("conv1 (Conv2d)") and the channels it takes. Models read this rather
+ * than their construction options, because users replace the first layer
+ * as in torchvision (`model.conv1 = new nn.Conv2d(1, 64, 7, ...)`).
+ */
+export function firstLayer(name: string, layer: unknown): { layer: string; channels?: number } {
+  const type = layer instanceof Module ? layer.constructor.name : typeof layer;
+  return { layer: `${name} (${type})`, channels: inChannelsOf(layer) };
+}
+
+/**
+ * In channels of a Conv2d from its weight [out, in / groups, kh, kw] (the
+ * tensor forward uses), or of the first layer of a Sequential; undefined for
+ * any other module.
+ */
+function inChannelsOf(layer: unknown): number | undefined {
+  if (layer instanceof Sequential) return layer.length > 0 ? inChannelsOf(layer[0]) : undefined;
+  if (!(layer instanceof Conv2d)) return undefined;
+  return layer.weight.shape[1] * layer.options.groups;
+}
+
 /** The expected shape as the messages print it: [N, 3, H, W] with H, W >= 63. */
 export function expectedShape(spec: InputSpec): string {
-  if (spec.size !== undefined) return `[N, ${spec.channels}, ${spec.size}, ${spec.size}]`;
+  const c = spec.channels ?? "C";
+  if (spec.size !== undefined) return `[N, ${c}, ${spec.size}, ${spec.size}]`;
   const min = spec.minSize !== undefined && spec.minSize > 1 ? ` with H, W >= ${spec.minSize}` : "";
-  return `[N, ${spec.channels}, H, W]${min}`;
+  return `[N, ${c}, H, W]${min}`;
 }
 
 /** Throws an Error naming the model, the layer and the expected shape unless x fits. */
 export function checkInput(x: Tensor, spec: InputSpec): void {
   const [, c, h, w] = x.shape;
   let layer: string | null = null;
-  if (x.ndim !== 4 || c !== spec.channels) layer = spec.layer;
+  if (x.ndim !== 4 || (spec.channels !== undefined && c !== spec.channels)) layer = spec.layer;
   else if (spec.size !== undefined && (h !== spec.size || w !== spec.size)) {
     layer = spec.sizeLayer ?? spec.layer;
   } else if (spec.minSize !== undefined && (h < spec.minSize || w < spec.minSize)) {

@@ -24,7 +24,7 @@ import { constant_, kaimingNormal_ } from "../layers/init.ts";
 import { BasicBlock, type BlockType, Bottleneck, downsample } from "./resnet_blocks.ts";
 import { stagesInBf16 } from "./resnet_chain.ts";
 import { isPlain } from "./plain.ts";
-import { checkInput, type InputSpec } from "./input.ts";
+import { checkInput, firstLayer, type InputSpec } from "./input.ts";
 import { checkArity } from "../options.ts";
 import { modelOptions } from "./defaults.ts";
 
@@ -112,7 +112,10 @@ export class ResNet extends Module {
   avgpool: AdaptiveAvgPool2d;
   /** Classifier. */
   fc: Linear;
-  /** The options in effect. */
+  /**
+   * The options the model was built with. A layer replaced later (conv1,
+   * fc) is not reflected here: read the layer itself, as `inputSpec` does.
+   */
   readonly options: Required<ResNetOptions>;
 
   constructor(readonly config: ResNetConfig, options: ResNetOptions = {}) {
@@ -162,9 +165,12 @@ export class ResNet extends Module {
     }
   }
 
-  /** What `forward` accepts (used for its error messages and by `summary`). */
+  /**
+   * What `forward` accepts (used for its error messages and by ONNX export),
+   * read from `conv1` as it is now, so a replaced stem sets the channels.
+   */
   get inputSpec(): InputSpec {
-    return { model: this.config.name, layer: "conv1 (Conv2d)", channels: this.options.inChannels };
+    return { model: this.config.name, ...firstLayer("conv1", this.conv1) };
   }
 
   /**

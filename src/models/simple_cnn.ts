@@ -25,7 +25,7 @@ import { Sequential } from "../layers/sequential.ts";
 import { chain } from "../layers/chain.ts";
 import { pair } from "../tensor/ops/conv.ts";
 import { conv2dReluMaxPool2 } from "../tensor/ops/conv_pool.ts";
-import { checkInput, type InputSpec } from "./input.ts";
+import { checkInput, firstLayer, type InputSpec } from "./input.ts";
 import { checkArity } from "../options.ts";
 import { modelOptions } from "./defaults.ts";
 import { isPlain } from "./plain.ts";
@@ -99,7 +99,11 @@ export class SimpleCNN extends Module {
   pool: MaxPool2d | AdaptiveAvgPool2d | null;
   /** Fully connected head. */
   classifier: Sequential;
-  /** The options in effect. */
+  /**
+   * The options the model was built with. A layer replaced later
+   * (features[0], a classifier layer) is not reflected here: read the layer
+   * itself, as `inputSpec` does.
+   */
   readonly options: Required<SimpleCNNOptions>;
 
   constructor(options: SimpleCNNOptions = {}) {
@@ -148,15 +152,18 @@ export class SimpleCNN extends Module {
     );
   }
 
-  /** What `forward` accepts (used for its error messages and by `summary`). */
+  /**
+   * What `forward` accepts (used for its error messages and by ONNX export);
+   * the channels are read from features[0] as it is now, so a replaced first
+   * convolution sets them.
+   */
   get inputSpec(): InputSpec {
     return {
       model: "SimpleCNN",
-      layer: "features.0 (Conv2d)",
+      ...firstLayer("features.0", this.features[0]),
       sizeLayer: `${
         this.pool ? "pool (global pooling)" : "classifier.0 (Linear)"
       }, built for ${this.options.imageSize} x ${this.options.imageSize} images`,
-      channels: this.options.inChannels,
       size: this.options.imageSize,
     };
   }

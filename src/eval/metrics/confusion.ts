@@ -12,19 +12,23 @@ import { checkLabels, checkNumClasses, checkSameLength, type Labels } from "./la
  * predictions, as in sklearn; every class 0..numClasses-1 has a row and a
  * column even when it never occurs.
  *
- * @param yTrue True labels, integers in [0, numClasses).
- * @param yPred Predicted labels, same length and range.
+ * @param yTrue True labels, integers in [0, numClasses): an array or a 1-D Tensor.
+ * @param yPred Predicted labels, same length and range (e.g. `logits.argmax(1)`).
  * @param numClasses Number of classes (the matrix is numClasses x numClasses).
  * @returns The matrix as an array of rows.
  * @throws {RangeError} When the lengths differ or a label is out of range.
  *
  * @example
  * ```ts
- * import { metrics } from "@lits/vision";
+ * import { metrics, tensor } from "@lits/vision";
  * import assert from "node:assert/strict";
  *
  * const m = metrics.confusionMatrix([0, 1, 2, 2], [0, 2, 2, 1], 3);
  * assert.deepEqual(m, [[1, 0, 0], [0, 0, 1], [0, 1, 1]]);
+ * // Tensors too, as torch users pass them:
+ * const logits = tensor([[2, 0, 0], [0, 0, 2], [0, 0, 2], [0, 2, 0]]);
+ * const y = tensor(new Int32Array([0, 1, 2, 2]), [4]);
+ * assert.deepEqual(metrics.confusionMatrix(y, logits.argmax(1), 3), m);
  * ```
  */
 export function confusionMatrix(yTrue: Labels, yPred: Labels, numClasses: number): number[][] {
@@ -103,7 +107,7 @@ export interface SpecificitySensitivity {
  * by default, so a class that never occurs does not poison an average with
  * NaN.
  *
- * @param yTrue True labels, integers in [0, numClasses).
+ * @param yTrue True labels, integers in [0, numClasses) (an array or a 1-D Tensor).
  * @param yPred Predicted labels.
  * @param numClasses Number of classes.
  * @returns Arrays indexed by class.

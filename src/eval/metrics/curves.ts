@@ -52,8 +52,9 @@ interface ClfCurve {
  */
 function binaryClfCurve(fn: string, yTrue: Labels, scores: Scores, posLabel?: number): ClfCurve {
   checkSameLength(fn, yTrue, "yTrue", scores, "scores");
-  const y = binaryTruth(fn, yTrue, posLabel);
+  // Scores first: a score matrix says so rather than failing on a label > 1.
   const s = checkScores(fn, "scores", scores);
+  const y = binaryTruth(fn, yTrue, posLabel);
   if (y.length === 0) throw new RangeError(`${fn}: no samples`);
   const order = Array.from(s.keys()).sort((a, b) => s[b] - s[a]);
   const fps: number[] = [], tps: number[] = [], thresholds: number[] = [];
@@ -85,7 +86,8 @@ const PRECISION_RECALL_CURVE: CallContract<CurveOptions> = {
  * `yTrue` has no positive, recall is 1 throughout (sklearn's convention).
  *
  * @param yTrue Binary truth (0/1, or any labels with `posLabel`).
- * @param scores Higher means more likely positive (probabilities, logits).
+ * @param scores One per sample (an array or a 1-D Tensor); higher means more likely
+ * positive (probabilities, logits).
  * @param options The positive label.
  * @returns Precision, recall and thresholds.
  *
@@ -146,7 +148,8 @@ const ROC_CURVE: CallContract<RocCurveOptions> = {
  * are no positives (or negatives) tpr (or fpr) is NaN, as in sklearn.
  *
  * @param yTrue Binary truth (0/1, or any labels with `posLabel`).
- * @param scores Higher means more likely positive.
+ * @param scores One per sample (an array or a 1-D Tensor); higher means more likely
+ * positive.
  * @param options The positive label and `dropIntermediate`.
  * @returns False and true positive rates and their thresholds.
  *

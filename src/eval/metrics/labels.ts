@@ -6,11 +6,21 @@
  * @module
  */
 
-/** Class labels: integers 0..numClasses-1, as a typed or plain array. */
-export type Labels = ArrayLike<number>;
+import {
+  binaryScoreValues,
+  type Labels,
+  labelValues,
+  lengthOf,
+  type Scores,
+  type TensorLike,
+} from "./inputs.ts";
 
-/** Scores or probabilities, as a typed or plain array. */
-export type Scores = ArrayLike<number>;
+export type { Labels, Scores, TensorLike };
+
+/** A label for an error: arrays (a nested row) are shown in brackets. */
+function show(v: unknown): string {
+  return Array.isArray(v) ? `[${v}] (an array, not a number)` : String(v);
+}
 
 /**
  * Copies `y` into an Int32Array after checking that every value is an
@@ -19,15 +29,16 @@ export type Scores = ArrayLike<number>;
 export function checkLabels(
   fn: string,
   what: string,
-  y: Labels,
+  labels: Labels,
   numClasses?: number,
 ): Int32Array {
+  const y = labelValues(fn, what, labels);
   const out = new Int32Array(y.length);
   for (let i = 0; i < y.length; i++) {
     const v = y[i];
     if (!Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
       const range = numClasses === undefined ? "a non-negative integer" : `in [0, ${numClasses})`;
-      throw new RangeError(`${fn}: ${what}[${i}] = ${v} is not a class label ${range}`);
+      throw new RangeError(`${fn}: ${what}[${i}] = ${show(v)} is not a class label ${range}`);
     }
     out[i] = v;
   }
@@ -41,28 +52,34 @@ export function checkNumClasses(fn: string, n: number): void {
   }
 }
 
-/** Throws unless both arrays have the same length. */
+/**
+ * Throws unless both have the same number of samples (entries of an array,
+ * first dimension of a Tensor), or when either is neither.
+ */
 export function checkSameLength(
   fn: string,
-  a: { length: number },
+  a: unknown,
   aName: string,
-  b: { length: number },
+  b: unknown,
   bName: string,
 ): void {
-  if (a.length !== b.length) {
-    throw new RangeError(
-      `${fn}: ${aName} has ${a.length} entries but ${bName} has ${b.length}`,
-    );
+  const na = lengthOf(fn, aName, a), nb = lengthOf(fn, bName, b);
+  if (na !== nb) {
+    throw new RangeError(`${fn}: ${aName} has ${na} entries but ${bName} has ${nb}`);
   }
 }
 
-/** Copies scores into a Float64Array after checking that all are finite. */
-export function checkScores(fn: string, what: string, s: Scores): Float64Array {
+/**
+ * Copies one score per sample into a Float64Array after checking that all
+ * are finite; a score matrix throws (see `binaryScoreValues`).
+ */
+export function checkScores(fn: string, what: string, scores: Scores): Float64Array {
+  const s = binaryScoreValues(fn, what, scores);
   const out = new Float64Array(s.length);
   for (let i = 0; i < s.length; i++) {
     const v = s[i];
     if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new RangeError(`${fn}: ${what}[${i}] = ${v} is not a finite number`);
+      throw new RangeError(`${fn}: ${what}[${i}] = ${show(v)} is not a finite number`);
     }
     out[i] = v;
   }
@@ -74,14 +91,15 @@ export function checkScores(fn: string, what: string, s: Scores): Float64Array {
  * explicit posLabel the labels must be 0/1, as sklearn requires, so that a
  * multiclass vector passed by mistake is not silently binarised.
  */
-export function binaryTruth(fn: string, y: Labels, posLabel?: number): Uint8Array {
+export function binaryTruth(fn: string, labels: Labels, posLabel?: number): Uint8Array {
+  const y = labelValues(fn, "yTrue", labels);
   const out = new Uint8Array(y.length);
   for (let i = 0; i < y.length; i++) {
     const v = y[i];
     if (posLabel === undefined) {
       if (v !== 0 && v !== 1) {
         throw new RangeError(
-          `${fn}: yTrue[${i}] = ${v} is not 0 or 1; pass { posLabel } for other labels`,
+          `${fn}: yTrue[${i}] = ${show(v)} is not 0 or 1; pass { posLabel } for other labels`,
         );
       }
       out[i] = v;
@@ -99,7 +117,11 @@ export function binaryTruth(fn: string, y: Labels, posLabel?: number): Uint8Arra
  * Column `c` of a row-major [n, numClasses] score matrix, as one-vs-rest
  * curves need it.
  */
-export function scoreColumn(scores: Scores, numClasses: number, c: number): Float64Array {
+export function scoreColumn(
+  scores: ArrayLike<number>,
+  numClasses: number,
+  c: number,
+): Float64Array {
   const n = scores.length / numClasses;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = scores[i * numClasses + c];

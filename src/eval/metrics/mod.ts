@@ -2,8 +2,10 @@
  * Classification metrics with scikit-learn's definitions: the confusion
  * matrix, the classification report (and its text), specificity and
  * sensitivity, precision-recall and ROC curves, average precision and ROC
- * AUC. Inputs are plain arrays (labels, and softmax probabilities as a
- * row-major [N, C] array), so nothing here depends on tensors or devices.
+ * AUC. Inputs are plain arrays or Tensors: labels as an array or a 1-D
+ * Tensor (`logits.argmax(1)`), softmax probabilities as a row-major [N, C]
+ * array, nested rows (`probs.toList()`) or an [N, C] Tensor. Tensors are
+ * read through `toArray()` only, so nothing here imports tensor code.
  *
  * @example
  * ```ts
@@ -46,4 +48,4 @@ export {
   type RocCurveOptions,
 } from "./curves.ts";
 export { auc, type Average, averagePrecision, rocAuc, type ScoreOptions } from "./scores.ts";
-export type { Labels, Scores } from "./labels.ts";
+export type { Labels, Scores, TensorLike } from "./labels.ts";

@@ -8,6 +8,7 @@
  */
 import { confusionMatrix, oneVsRestCounts, ratio } from "./confusion.ts";
 import { checkLabels, checkSameLength, type Labels } from "./labels.ts";
+import { labelValues } from "./inputs.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 
 /** The metrics of one class. */
@@ -88,8 +89,8 @@ const CLASSIFICATION_REPORT: CallContract<ClassificationReportOptions> = {
  * sklearn's do when `labels` lists them); balanced accuracy leaves out
  * classes without support (as sklearn's does).
  *
- * @param yTrue True labels.
- * @param yPred Predicted labels, same length.
+ * @param yTrue True labels: an array, or a 1-D Tensor.
+ * @param yPred Predicted labels, same length (e.g. `logits.argmax(1)`).
  * @param options Number of classes and class names.
  * @returns The report; `formatClassificationReport` renders it as sklearn's text.
  * @throws {RangeError} When the lengths differ, a label is out of range, or
@@ -117,12 +118,14 @@ export function classificationReport(
   const fn = "classificationReport";
   options = checkContract(CLASSIFICATION_REPORT, arguments.length, options);
   checkSameLength(fn, yTrue, "yTrue", yPred, "yPred");
+  // Tensors are copied to the host once here; n below must be a real count.
+  const t = labelValues(fn, "yTrue", yTrue), p = labelValues(fn, "yPred", yPred);
   const { classNames } = options;
   let k = options.numClasses ?? classNames?.length;
   if (k === undefined) {
     // A loop, not Math.max(...labels): spreading a large test set overflows the stack.
     let max = 0;
-    for (const y of [checkLabels(fn, "yTrue", yTrue), checkLabels(fn, "yPred", yPred)]) {
+    for (const y of [checkLabels(fn, "yTrue", t), checkLabels(fn, "yPred", p)]) {
       for (const v of y) if (v > max) max = v;
     }
     k = max + 1;
@@ -130,7 +133,7 @@ export function classificationReport(
   if (classNames !== undefined && classNames.length !== k) {
     throw new RangeError(`${fn}: ${classNames.length} classNames for ${k} classes`);
   }
-  const confusion = confusionMatrix(yTrue, yPred, k);
+  const confusion = confusionMatrix(t, p, k);
   const counts = oneVsRestCounts(confusion);
   const classes = counts.map((c, label): ClassMetrics => {
     const recall = ratio(c.tp, c.tp + c.fn);
@@ -146,7 +149,7 @@ export function classificationReport(
       sensitivity: recall,
     };
   });
-  const n = yTrue.length;
+  const n = t.length;
   const correct = counts.reduce((s, c) => s + c.tp, 0);
   const present = classes.filter((c) => c.support > 0);
   return {

@@ -12,6 +12,7 @@ import {
   rocCurve,
 } from "./curves.ts";
 import { checkLabels, checkNumClasses, type Labels, scoreColumn, type Scores } from "./labels.ts";
+import { labelValues, scoreValues } from "./inputs.ts";
 import { checkCall } from "../../options.ts";
 
 /**
@@ -63,6 +64,44 @@ export interface ScoreOptions extends CurveOptions {
 }
 
 /**
+ * With one score per sample the labels must be 0/1: a multiclass vector
+ * with a score vector is a forgotten score matrix (sklearn raises too), and
+ * the curve's "pass { posLabel }" would point the wrong way.
+ */
+function binaryLabelsOnly(fn: string, y: ArrayLike<number>): void {
+  for (let i = 0; i < y.length; i++) {
+    if (Number.isInteger(y[i]) && y[i] > 1) {
+      throw new RangeError(
+        `${fn}: yTrue[${i}] = ${y[i]} but scores has one column (binary); for ` +
+          "one-vs-rest pass an [N, C] score matrix (a Tensor, nested arrays or a flat " +
+          "row-major array with { numClasses }), or { posLabel } for one class",
+      );
+    }
+  }
+}
+
+/**
+ * sklearn's multiclass ROC AUC takes probabilities and raises unless each
+ * row sums to 1 (np.allclose): logits give a different, meaningless
+ * one-vs-rest AUC (a column's order across rows is not its softmax's).
+ * The tolerance is sklearn's (1e-5) plus a float32 rounding step per
+ * column, so a float32 softmax over many classes is not refused.
+ */
+function rowsSumToOne(fn: string, s: ArrayLike<number>, k: number): void {
+  const tol = 1e-5 + k * 2 ** -23;
+  for (let i = 0; i < s.length / k; i++) {
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += s[i * k + c];
+    if (!(Math.abs(sum - 1) <= tol)) {
+      throw new RangeError(
+        `${fn}: row ${i} of the score matrix sums to ${sum}, not 1; one-vs-rest ROC AUC ` +
+          "needs probabilities (logits.softmax(1)), as sklearn requires",
+      );
+    }
+  }
+}
+
+/**
  * Splits a call into binary (one score per sample) or one-vs-rest over a
  * row-major score matrix, and averages the per-class values.
  */
@@ -72,7 +111,8 @@ function binaryOrOneVsRest(
   yTrue: Labels,
   scores: Scores,
   opts: ScoreOptions,
-  binary: (y: Labels, s: Scores, o: CurveOptions) => number,
+  binary: (y: ArrayLike<number>, s: ArrayLike<number>, o: CurveOptions) => number,
+  probabilities = false,
 ): number {
   const usage = `metrics.${fn}(yTrue, scores, { numClasses: 3, average: "weighted" })`;
   const options = checkCall<ScoreOptions>(
@@ -91,18 +131,35 @@ function binaryOrOneVsRest(
       }`,
     );
   }
-  const n = yTrue.length;
+  const labels = labelValues(fn, "yTrue", yTrue);
+  const s = scoreValues(fn, "scores", scores);
+  const n = labels.length;
   if (n === 0) throw new RangeError(`${fn}: no samples`);
-  const k = options.numClasses ?? scores.length / n;
-  if (k === 1 && options.numClasses === undefined) return binary(yTrue, scores, options);
+  if (s.columns !== undefined) {
+    // A shaped matrix ([N, C] Tensor or nested rows) says its C; check it agrees.
+    if (s.rows !== n) {
+      throw new RangeError(`${fn}: scores has ${s.rows} rows but yTrue has ${n} labels`);
+    }
+    if (options.numClasses !== undefined && options.numClasses !== s.columns) {
+      throw new RangeError(
+        `${fn}: scores has ${s.columns} columns but numClasses is ${options.numClasses}`,
+      );
+    }
+  }
+  const k = options.numClasses ?? s.columns ?? s.values.length / n;
+  if (k === 1 && options.numClasses === undefined) {
+    if (options.posLabel === undefined) binaryLabelsOnly(fn, labels);
+    return binary(labels, s.values, options);
+  }
   if (options.numClasses !== undefined) checkNumClasses(fn, k);
-  if (!Number.isInteger(k) || k < 2 || scores.length !== n * k) {
+  if (!Number.isInteger(k) || k < 2 || s.values.length !== n * k) {
     throw new RangeError(
-      `${fn}: scores has ${scores.length} entries; expected ${n} (binary) or ${n} x C (one ` +
+      `${fn}: scores has ${s.values.length} entries; expected ${n} (binary) or ${n} x C (one ` +
         `score column per class)${options.numClasses ? ` with C = ${options.numClasses}` : ""}`,
     );
   }
-  const y = checkLabels(fn, "yTrue", yTrue, k);
+  if (probabilities) rowsSumToOne(fn, s.values, k);
+  const y = checkLabels(fn, "yTrue", labels, k);
   let total = 0, weights = 0;
   for (let c = 0; c < k; c++) {
     let support = 0;
@@ -117,7 +174,7 @@ function binaryOrOneVsRest(
       );
     }
     const w = options.average === "weighted" ? support : 1;
-    total += w * binary(y, scoreColumn(scores, k, c), { posLabel: c });
+    total += w * binary(y, scoreColumn(s.values, k, c), { posLabel: c });
     weights += w;
   }
   return total / weights;
@@ -129,10 +186,13 @@ function binaryOrOneVsRest(
  * probabilities) it is the one-vs-rest average over the classes
  * (`roc_auc_score(y, S, multi_class="ovr", average="macro")`; "weighted"
  * weighs by support). Like sklearn it throws when a class has no positive or
- * no negative sample, where AUC is undefined.
+ * no negative sample, where AUC is undefined, and when a matrix row does not
+ * sum to 1 (logits rather than probabilities).
  *
- * @param yTrue Labels: 0/1 for binary, 0..C-1 with a score matrix.
- * @param scores N scores, or N x C scores row by row.
+ * @param yTrue Labels: 0/1 for binary, 0..C-1 with a score matrix (an array or a 1-D
+ * Tensor).
+ * @param scores N scores, or an [N, C] matrix: a 2-D Tensor, N nested rows
+ * (`probs.toList()`), or a flat row-major array.
  * @param options Columns, averaging and the positive label (binary).
  * @returns The AUC in [0, 1].
  *
@@ -144,6 +204,7 @@ function binaryOrOneVsRest(
  * assert.equal(metrics.rocAuc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), 0.75);
  * const probs = new Float32Array([0.8, 0.1, 0.1, 0.2, 0.7, 0.1, 0.1, 0.3, 0.6]);
  * assert.equal(metrics.rocAuc([0, 1, 2], probs), 1);
+ * assert.equal(metrics.rocAuc([0, 1, 2], [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.3, 0.6]]), 1);
  * ```
  */
 export function rocAuc(yTrue: Labels, scores: Scores, options: ScoreOptions = {}): number {
@@ -156,7 +217,7 @@ export function rocAuc(yTrue: Labels, scores: Scores, options: ScoreOptions = {}
       );
     }
     return auc(c.fpr, c.tpr);
-  });
+  }, true);
 }
 
 /**
@@ -167,8 +228,10 @@ export function rocAuc(yTrue: Labels, scores: Scores, options: ScoreOptions = {}
  * positives scores 0 (sklearn warns and gives the same); with a score matrix,
  * a class absent from yTrue throws, as in sklearn.
  *
- * @param yTrue Labels: 0/1 for binary, 0..C-1 with a score matrix.
- * @param scores N scores, or N x C scores row by row.
+ * @param yTrue Labels: 0/1 for binary, 0..C-1 with a score matrix (an array or a 1-D
+ * Tensor).
+ * @param scores N scores, or an [N, C] matrix: a 2-D Tensor, N nested rows
+ * (`probs.toList()`), or a flat row-major array.
  * @param options Columns, averaging and the positive label (binary).
  * @returns AP in [0, 1].
  *

@@ -1,0 +1,109 @@
+/**
+ * The check of what a dataset's `get(i)` returned, before the loader reads
+ * it. A PyTorch `__getitem__` returns an `(image, label)` tuple with a
+ * [1, H, W] tensor image; here a sample is `{ image: { data, width, height },
+ * label }` with a plain Float32Array. Without this check either form failed
+ * deep in the loader ("Cannot read properties of undefined (reading
+ * 'length')", "label must be an integer, got undefined"); now the message
+ * says what was given and what to write.
+ *
+ * Tensor images are refused rather than converted: a sample holds plain
+ * pixels so that a dataset owns no native memory (a tensor made per sample
+ * would need a `dispose()` nobody calls) and can run in a worker thread.
+ *
+ * @module
+ */
+import type { Sample } from "./types.ts";
+
+/** The expected form, as every message spells it. */
+export const SAMPLE_FORM = "{ image: { data: Float32Array, width, height }, label }";
+
+/** A short description of a value, for the messages. */
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (isTensorLike(v)) return `a Tensor of shape [${v.shape}] (${v.dtype})`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  if (typeof v === "object") {
+    const keys = Object.keys(v).slice(0, 6);
+    return `an object with keys { ${keys.join(", ")} }`;
+  }
+  if (typeof v === "number" || v === undefined) return String(v);
+  return `${typeof v} ${JSON.stringify(v) ?? String(v)}`;
+}
+
+function isTensorLike(v: unknown): v is { shape: number[]; dtype: string } {
+  if (typeof v !== "object" || v === null) return false;
+  const t = v as { shape?: unknown; toArray?: unknown };
+  return Array.isArray(t.shape) && typeof t.toArray === "function";
+}
+
+/** What to write instead of a Tensor image of this shape. */
+function tensorImageFix(shape: readonly number[]): string {
+  const hw = shape.length === 3 && shape[0] === 1
+    ? shape.slice(1)
+    : shape.length === 2
+    ? shape
+    : null;
+  const dims = hw ? `width: ${hw[1]}, height: ${hw[0]}` : "width: W, height: H";
+  const note = hw ? "" : " (one channel: [1, H, W] or [H, W])";
+  return `return { image: { data: t.toArray() as Float32Array, ${dims} }, label }${note}; ` +
+    "samples hold plain pixels, so datasets own no native memory and can run in workers";
+}
+
+/**
+ * Throws unless `sample` has the form the loader reads, naming what was
+ * given instead; returns it typed.
+ */
+export function checkSample(sample: unknown): Sample {
+  if (Array.isArray(sample)) {
+    throw new Error(
+      `get(i) returned ${describe(sample)} (a PyTorch (image, label) tuple?); ` +
+        `expected ${SAMPLE_FORM}: return { image, label }`,
+    );
+  }
+  if (typeof sample !== "object" || sample === null) {
+    throw new Error(`get(i) returned ${describe(sample)}; expected ${SAMPLE_FORM}`);
+  }
+  const { image, label } = sample as { image?: unknown; label?: unknown };
+  if (isTensorLike(image)) {
+    throw new Error(
+      `image is ${describe(image)}; expected ${SAMPLE_FORM}: ${tensorImageFix(image.shape)}`,
+    );
+  }
+  if (typeof image !== "object" || image === null) {
+    throw new Error(
+      `image is ${image === undefined ? "missing" : describe(image)} in ${
+        describe(sample)
+      }; expected ${SAMPLE_FORM}`,
+    );
+  }
+  const { data, width, height } = image as { data?: unknown; width?: unknown; height?: unknown };
+  if (!(data instanceof Float32Array)) {
+    throw new Error(
+      `image.data is ${data === undefined ? "missing" : describe(data)}; expected ${SAMPLE_FORM}` +
+        (Array.isArray(data) || ArrayBuffer.isView(data) ? " (Float32Array.from(pixels))" : ""),
+    );
+  }
+  for (const [k, v] of [["width", width], ["height", height]] as const) {
+    if (!Number.isInteger(v) || (v as number) < 1) {
+      throw new Error(`image.${k} must be a positive integer, got ${describe(v)}`);
+    }
+  }
+  if (data.length !== (width as number) * (height as number)) {
+    throw new Error(`image has ${data.length} values for ${width}x${height}`);
+  }
+  checkLabel(label);
+  return sample as Sample;
+}
+
+function checkLabel(label: unknown): void {
+  if (Number.isInteger(label)) return;
+  if (isTensorLike(label)) {
+    throw new Error(`label is ${describe(label)}; expected an integer: pass t.item()`);
+  }
+  throw new Error(
+    `label must be an integer, got ${describe(label)}` +
+      (label === undefined ? `; expected ${SAMPLE_FORM}` : ""),
+  );
+}

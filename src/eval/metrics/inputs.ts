@@ -1,0 +1,152 @@
+/**
+ * The forms the metrics take their inputs in, and their conversion to flat
+ * arrays: plain or typed arrays, Tensors (as a PyTorch user passes
+ * `y_true` and `logits.argmax(1)`), and nested arrays for a score matrix
+ * (`probs.toList()`, as sklearn takes a list of lists). A Tensor is
+ * recognised by its shape and `toArray()`, so this module imports no tensor
+ * code and the metrics stay usable without the native library.
+ *
+ * @module
+ */
+
+/**
+ * What the metrics read of a Tensor: its shape, dtype and a host copy of
+ * its values. `Tensor` satisfies it, on any device.
+ */
+export interface TensorLike {
+  /** Sizes of the dimensions. */
+  readonly shape: readonly number[];
+  /** Element type ("float32" or "int32"). */
+  readonly dtype: string;
+  /** A host copy of the elements, row-major. */
+  toArray(): Float32Array | Int32Array;
+}
+
+/** Class labels 0..numClasses-1: an array, or a 1-D int32 or float32 Tensor. */
+export type Labels = ArrayLike<number> | TensorLike;
+
+/**
+ * Scores or probabilities: one per sample (an array or a 1-D Tensor), or,
+ * where a function takes a score matrix, [N, C] as a row-major flat array,
+ * a 2-D Tensor, or nested arrays (`probs.toList()`).
+ */
+export type Scores = ArrayLike<number> | readonly ArrayLike<number>[] | TensorLike;
+
+/** True for a Tensor (or anything with a numeric shape and `toArray`). */
+export function isTensorLike(x: unknown): x is TensorLike {
+  if (typeof x !== "object" || x === null) return false;
+  const t = x as Partial<TensorLike>;
+  return Array.isArray(t.shape) && typeof t.toArray === "function";
+}
+
+/** A short description of what was passed, for errors. */
+export function describeInput(x: unknown): string {
+  if (isTensorLike(x)) return `a Tensor of shape [${x.shape}] (${x.dtype})`;
+  if (x === null) return "null";
+  if (Array.isArray(x)) return `an array of ${x.length}`;
+  if (typeof x === "object") return `an object (${x.constructor?.name ?? "no prototype"})`;
+  return `${typeof x} ${String(x)}`;
+}
+
+/**
+ * The number of entries of an array (or samples of a Tensor, its first
+ * dimension); throws when `x` is neither, so a wrong argument is not read as
+ * an empty one (a Tensor's missing `.length` once compared undefined with
+ * undefined and gave an all-zero confusion matrix).
+ */
+export function lengthOf(fn: string, what: string, x: unknown): number {
+  if (isTensorLike(x)) return x.shape.length === 0 ? 1 : x.shape[0];
+  const n = typeof x === "object" && x !== null ? (x as { length?: unknown }).length : undefined;
+  if (typeof x === "string" || typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+    throw new TypeError(
+      `${fn}: ${what} must be an array of numbers or a Tensor, got ${describeInput(x)}`,
+    );
+  }
+  return n;
+}
+
+/** A Tensor's dtype must be one the metrics can read exactly. */
+function tensorValues(fn: string, what: string, t: TensorLike): Float32Array | Int32Array {
+  if (t.dtype !== "int32" && t.dtype !== "float32") {
+    throw new TypeError(`${fn}: ${what} is ${describeInput(t)}; expected int32 or float32`);
+  }
+  return t.toArray();
+}
+
+/**
+ * Labels as a flat array: an array is returned as is, a 1-D Tensor is copied
+ * to the host. A Tensor of another rank throws, naming the fix.
+ */
+export function labelValues(fn: string, what: string, y: Labels): ArrayLike<number> {
+  if (isTensorLike(y)) {
+    if (y.shape.length !== 1) {
+      throw new RangeError(
+        `${fn}: ${what} is ${describeInput(y)}; labels must be 1-D [N] ` +
+          "(for logits take logits.argmax(1) first)",
+      );
+    }
+    return tensorValues(fn, what, y);
+  }
+  lengthOf(fn, what, y);
+  return y;
+}
+
+/** Scores as a flat row-major array, with the number of columns where known. */
+export interface ScoreValues {
+  /** The values, row by row. */
+  values: ArrayLike<number>;
+  /** Rows (samples) when the input had a shape: a 2-D Tensor or nested arrays. */
+  rows?: number;
+  /** Columns when the input had a shape; undefined for a flat array. */
+  columns?: number;
+}
+
+/**
+ * Flattens scores: a flat array as is, a 1-D Tensor to its values, an
+ * [N, C] Tensor or N nested rows of C numbers to a row-major array with
+ * `columns` C. Ragged rows or other ranks throw.
+ */
+export function scoreValues(fn: string, what: string, s: Scores): ScoreValues {
+  if (isTensorLike(s)) {
+    if (s.shape.length === 1) return { values: tensorValues(fn, what, s) };
+    if (s.shape.length === 2) {
+      return { values: tensorValues(fn, what, s), rows: s.shape[0], columns: s.shape[1] };
+    }
+    throw new RangeError(
+      `${fn}: ${what} is ${describeInput(s)}; expected [N] or [N, C] (one column per class)`,
+    );
+  }
+  const n = lengthOf(fn, what, s);
+  const first = n > 0 ? (s as ArrayLike<unknown>)[0] : undefined;
+  if (typeof first !== "object" || first === null) return { values: s as ArrayLike<number> };
+  const rows = s as ArrayLike<unknown>;
+  const columns = lengthOf(fn, `${what}[0]`, first);
+  const out = new Float64Array(n * columns);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i];
+    if (typeof row !== "object" || row === null || lengthOf(fn, `${what}[${i}]`, row) !== columns) {
+      throw new RangeError(
+        `${fn}: ${what} is nested arrays but ${what}[${i}] is ${describeInput(row)}, ` +
+          `not a row of ${columns} scores; expected N rows of C numbers`,
+      );
+    }
+    const r = row as ArrayLike<number>;
+    for (let c = 0; c < columns; c++) out[i * columns + c] = r[c];
+  }
+  return { values: out, rows: n, columns };
+}
+
+/**
+ * Scores of a binary curve: one per sample. A score matrix throws, saying
+ * how to take one class's column or where the one-vs-rest functions are.
+ */
+export function binaryScoreValues(fn: string, what: string, s: Scores): ArrayLike<number> {
+  const v = scoreValues(fn, what, s);
+  if (v.columns === undefined || v.columns === 1) return v.values;
+  throw new RangeError(
+    `${fn}: ${what} is a score matrix [${v.rows}, ${v.columns}]; a curve takes one score ` +
+      "per sample: pass one class's column (probs.narrow(1, c, 1)) with { posLabel: c }, " +
+      "or use " +
+      "rocAuc / averagePrecision for the one-vs-rest average",
+  );
+}
