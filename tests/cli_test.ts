@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { io, models, tensor, train } from "../mod.ts";
+import { data, io, models, tensor, train } from "../mod.ts";
 import { quickFlags, trainTestData } from "./train_data.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 import { countCallsAsync } from "./helpers.ts";
@@ -328,13 +328,38 @@ Deno.test("experiment regularization: six runs, one page with the overlay plot, 
   assert.match(html, /seed \d+, fp32, same data/);
   assert.match(html, /id="chart-overlay"/);
   assert.ok((html.match(/<path/g) ?? []).length > 12, "the overlay plot has its lines");
-  // Again into the same folder: refused before any variant trains (it advised --resume).
+  // Again into the same folder: refused before any variant trains.
   const again = await capture(train.experimentMain, ["regularization", "--out", out]);
   assert.equal(again.code, 2);
   assert.match(
     again.stderr,
-    /already holds the runs of an experiment \(none, .*\); choose another --out/,
+    /already holds a finished experiment \(none, .*\); choose another --out/,
   );
+});
+
+Deno.test("an interrupted experiment continues with --resume: begun arms resume, the rest start", async () => {
+  const root = await Deno.makeTempDir();
+  await data.synthesizeLiTS({ out: root, preset: "easy", patients: 4, slicesPerPatient: 8 });
+  const base = train.experimentBase({ data: root, epochs: 1, imageSize: 16 });
+  const arms = train.REGULARIZATION.slice(0, 2);
+  const whole = await train.runExperiment(arms, base, await Deno.makeTempDir());
+  // As if stopped during the second arm: only the first has run.
+  const out = await Deno.makeTempDir();
+  await train.runExperiment(arms.slice(0, 1), base, out);
+  await assert.rejects(
+    () => train.runExperiment(arms, base, out),
+    /holds an interrupted experiment \(arms started: none\); continue it with --resume/,
+  );
+  const lines: string[] = [];
+  const resumed = await train.runExperiment(arms, base, out, (l) => lines.push(l), {
+    resume: true,
+  });
+  assert.deepEqual(
+    resumed.map((r) => r.result.test.macroF1),
+    whole.map((r) => r.result.test.macroF1),
+  );
+  assert.ok(lines.some((l) => /\(none\), resumed/.test(l)));
+  assert.ok(!lines.some((l) => /\(l2\), resumed/.test(l)));
 });
 
 Deno.test("--optimizer adam or sgd defaults to weight decay 0 (0.5 is AdamW's decoupled decay)", () => {

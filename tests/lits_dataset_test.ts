@@ -370,3 +370,48 @@ Deno.test("a split folder's images that its labels file does not list get a warn
     [],
   );
 });
+
+Deno.test("a damaged uint8 cache is never read as pixels: checked per image, the PNG read instead", async () => {
+  const root = await validRoot();
+  const plain = new LiTSDataset({ root, split: "train" });
+  new LiTSDataset({ root, split: "train", cache: true }).close();
+  const path = join(root, "train_u8.cache");
+  // Flip the last pixel byte in place: same size and, after a touch, any time.
+  const bytes = await Deno.readFile(path);
+  bytes[bytes.length - 1] ^= 0xff;
+  await Deno.writeFile(path, bytes);
+  const reader = new data.CacheReader(path);
+  assert.throws(() => reader.read(2), data.CacheDamagedError);
+  assert.equal(reader.read(0).length, 4, "the undamaged images still read");
+  reader.close();
+  reader.close(); // a second close does nothing
+  assert.throws(() => reader.read(0), /CacheReader .* is closed/);
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => warnings.push(m);
+  try {
+    const cached = new LiTSDataset({ root, split: "train", cache: true });
+    for (const i of [2, 2, 0]) {
+      assert.deepEqual((await cached.get(i)).image.data, (await plain.get(i)).image.data);
+    }
+    cached.close();
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /image 2 does not match its checksum .* reading from the images/);
+});
+
+Deno.test("building a cache removes what builds killed mid-way left behind", () => {
+  const dir = Deno.makeTempDirSync();
+  const path = join(dir, "train.u8");
+  const dead = `${path}.tmp-999999999`; // no such process
+  Deno.writeFileSync(dead, new Uint8Array(10));
+  const other = join(dir, "other.u8.tmp-999999999");
+  Deno.writeFileSync(other, new Uint8Array(1));
+  data.writeCache(path, { count: 1, width: 1, height: 1, fingerprint: "" }, (_, px) => px.fill(3));
+  assert.throws(() => Deno.statSync(dead), Deno.errors.NotFound);
+  Deno.statSync(other); // another cache's: not ours to remove
+  using reader = new data.CacheReader(path);
+  assert.deepEqual([...reader.read(0)], [3]);
+});

@@ -8,7 +8,13 @@
  * @module
  */
 import { isAbsolute, join, resolve } from "node:path";
-import { CacheReader, fingerprintBytes, readCacheHeader, writeCache } from "./cache.ts";
+import {
+  CacheDamagedError,
+  CacheReader,
+  fingerprintBytes,
+  readCacheHeader,
+  writeCache,
+} from "./cache.ts";
 import { type LabelRow, parseLabelsCsv } from "./csv_labels.ts";
 import { decodeImage, type GreyImage, minMaxNormalize } from "./image_decode.ts";
 import type { Dataset, Sample } from "./types.ts";
@@ -86,6 +92,7 @@ export class LiTSDataset implements Dataset {
   readonly #cachePath: string | undefined;
   readonly #first: string;
   #cache: CacheReader | undefined;
+  #warnedDamage = false;
 
   /** Reads and checks the labels file, the first image and (optionally) the cache. */
   constructor(options: LiTSDatasetOptions) {
@@ -176,8 +183,8 @@ export class LiTSDataset implements Dataset {
   getSync(i: number): Sample {
     this.#check(i);
     let data: Float32Array;
-    if (this.#cache) {
-      const bytes = this.#cache.read(i);
+    const bytes = this.#cached(i);
+    if (bytes) {
       data = new Float32Array(bytes.length);
       for (let k = 0; k < bytes.length; k++) data[k] = bytes[k] / 255;
       if (this.#normalize === "minmax") minMaxNormalize(data);
@@ -188,6 +195,22 @@ export class LiTSDataset implements Dataset {
       else for (let k = 0; k < data.length; k++) data[k] /= img.maxValue;
     }
     return { image: { data, width: this.width, height: this.height }, label: this.labels[i] };
+  }
+
+  /**
+   * Image `i` from the cache, or null without one. A damaged image is read
+   * from its file instead (the same pixels), and the run is told once.
+   */
+  #cached(i: number): Uint8Array | null {
+    if (!this.#cache) return null;
+    try {
+      return this.#cache.read(i);
+    } catch (e) {
+      if (!(e instanceof CacheDamagedError)) throw e;
+      if (!this.#warnedDamage) console.warn(`warning: ${e.message}; reading from the images`);
+      this.#warnedDamage = true;
+      return null;
+    }
   }
 
   /** Number of samples of each class [no liver, liver, liver + lesion]. */

@@ -16,6 +16,7 @@ export {
   parseLabelsCsv,
 } from "./csv_labels.ts";
 export {
+  CacheDamagedError,
   type CacheHeader,
   CacheReader,
   fingerprintBytes,

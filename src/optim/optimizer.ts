@@ -216,8 +216,15 @@ export abstract class Optimizer<O extends GroupOptions> {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
+    for (const [gi, g] of this.paramGroups.entries()) {
+      for (const [pi, p] of g.params.entries()) {
+        if (!p.isAlive) {
+          // Its .grad went with it: skipping it would step the rest of the model alone.
+          throw new Error(
+            `${this.constructor.name}.step: parameter ${pi} of group ${gi} [${p.shape}] was ` +
+              "disposed (with its model?); make a new optimizer over the live parameters",
+          );
+        }
         if (p.grad === null) continue;
         // The kernels read p.size floats of the gradient: never past it.
         if (p.grad.shape.join() !== p.shape.join() || p.grad.dtype !== "float32") {

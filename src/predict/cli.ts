@@ -18,7 +18,7 @@ import { reportError } from "../train/cli.ts";
 import { UsageError } from "../train/errors.ts";
 import { resolveDevice } from "../train/session.ts";
 import { checkPrecision, inPrecision } from "../train/precision.ts";
-import { writeFileAtomic } from "../train/atomic.ts";
+import { removeStaleTemporaries, writeFileAtomic } from "../train/atomic.ts";
 import { parseWindow, type PredictPreprocessing, resolvePreprocessing } from "./preprocess.ts";
 import { loadInputs } from "./inputs.ts";
 import { type InputPrediction, predictionsCsv, predictItems, sliceRanges } from "./run.ts";
@@ -112,6 +112,7 @@ async function writeOutputs(out: string, csv: string, html: string): Promise<str
   before.forEach((s, i) => {
     if (s?.isDirectory) throw new UsageError(`--out ${out}: ${paths[i]} is a folder`);
   });
+  for (const p of paths) await removeStaleTemporaries(p); // a killed earlier run's
   const written: string[] = [];
   try {
     const enc = new TextEncoder();

@@ -109,9 +109,23 @@ export function openSplit(
   const abs = resolve(root);
   const key = fingerprintBytes(new TextEncoder().encode(abs));
   const dir = join(cacheDir(), "u8");
-  Deno.mkdirSync(dir, { recursive: true });
-  const cache = join(dir, `${key}-${split}.cache`);
-  return new LiTSDataset({ root: abs, split, cache, normalize });
+  try {
+    Deno.mkdirSync(dir, { recursive: true });
+    return new LiTSDataset({
+      root: abs,
+      split,
+      cache: join(dir, `${key}-${split}.cache`),
+      normalize,
+    });
+  } catch (e) {
+    // Without the cache: a problem of the data itself is thrown from here again.
+    const plain = new LiTSDataset({ root: abs, split, normalize });
+    console.warn(
+      `warning: the ${split} split runs without its cache (${(e as Error).message}); set ` +
+        "XDG_CACHE_HOME to a writable folder to decode the images only once",
+    );
+    return plain;
+  }
 }
 
 /**

@@ -162,6 +162,25 @@ export async function launchRanks(
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  const status = await child.status;
-  return status.code;
+  // A signal to this process alone (kill PID, a timeout, a scheduler, an IDE's
+  // stop button) goes on to mpirun, which stops the ranks: otherwise they
+  // trained on, writing the run folder, after the command had ended.
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const forward = signals.map((sig) => {
+    const handler = () => {
+      try {
+        child.kill(sig);
+      } catch {
+        // It has exited already.
+      }
+    };
+    Deno.addSignalListener(sig, handler);
+    return [sig, handler] as const;
+  });
+  try {
+    const status = await child.status;
+    return status.code;
+  } finally {
+    for (const [sig, handler] of forward) Deno.removeSignalListener(sig, handler);
+  }
 }

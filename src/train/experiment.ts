@@ -164,23 +164,30 @@ export async function runExperiment(
   base: TrainConfig,
   out: string,
   log: (line: string) => void = () => {},
+  options: { resume?: boolean } = {},
 ): Promise<VariantResult[]> {
   const results: VariantResult[] = [];
   const configs = experimentConfigs(variants, base, out);
-  // Before the first variant trains: a later one would refuse its folder
-  // with train's advice (--resume), which experiment does not take.
+  // Before the first variant trains: a later one would refuse its folder.
   const taken = configs.filter((c) => existsSync(join(c.out, "config.json")));
-  if (taken.length > 0) {
+  if (taken.length > 0 && !options.resume) {
+    const arms = taken.map((c) => basename(c.out)).join(", ");
+    const finished = existsSync(join(out, "results.md"));
     throw new UsageError(
-      `${out} already holds the runs of an experiment (${
-        taken.map((c) => basename(c.out)).join(", ")
-      }); choose another --out`,
+      finished
+        ? `${out} already holds a finished experiment (${arms}); choose another --out`
+        : `${out} holds an interrupted experiment (arms started: ${arms}); continue it with ` +
+          "--resume (the same flags), or choose another --out",
     );
   }
   for (const [i, variant] of variants.entries()) {
     const config = configs[i];
-    log(`\n== ${variant.label} (${variant.name})`);
+    // An arm begun before the interruption continues from its checkpoint
+    // (a finished one is tested again); the others start.
+    const resume = taken.includes(config);
+    log(`\n== ${variant.label} (${variant.name})${resume ? ", resumed" : ""}`);
     const result = await fit(config, {
+      resume,
       report: false,
       log: (line) => line.startsWith("epoch") && log(`  ${line}`),
     });

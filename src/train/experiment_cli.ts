@@ -20,6 +20,7 @@ import { defaultRunDir } from "./run_folder.ts";
 import { Command } from "./command.ts";
 import { SHARED_FLAGS as S } from "./flag_specs.ts";
 import { checkPrecision } from "./precision.ts";
+import { UsageError } from "./errors.ts";
 import { resolveDevice } from "./session.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
@@ -60,6 +61,10 @@ batch norm, ct augmentation)`,
     workers: { ...S.workers, help: "loader worker threads", default: BASE.workers },
     precision: { ...S.precision, help: "precision of every variant", default: BASE.precision },
     out: { ...S.out, help: "experiment folder", shownDefault: "runs/<name>-<date>-<time>" },
+    resume: {
+      kind: "boolean",
+      help: "continue the interrupted experiment in --out (each arm from its checkpoint)",
+    },
   },
 });
 
@@ -77,6 +82,8 @@ export interface ParsedExperimentArgs {
   out?: string;
   /** `--data`, if given. */
   data?: string;
+  /** `--resume`: continue the experiment in `out`. */
+  resume: boolean;
 }
 
 /**
@@ -85,12 +92,18 @@ export interface ParsedExperimentArgs {
  */
 export function parseExperimentArgs(args: readonly string[]): ParsedExperimentArgs {
   const p = COMMAND.parse(args);
-  if (p.help) return { help: true, name: "", base: BASE, strengths: { ...STRENGTHS } };
+  if (p.help) {
+    return { help: true, name: "", base: BASE, strengths: { ...STRENGTHS }, resume: false };
+  }
   const v = p.values as Record<string, number> & {
     out?: string;
     data?: string;
     precision: TrainConfig["precision"];
+    resume?: boolean;
   };
+  if (v.resume && v.out === undefined) {
+    throw new UsageError("--resume needs the experiment's folder: --resume --out DIR");
+  }
   const base = checkConfig({
     ...BASE,
     epochs: v.epochs,
@@ -108,6 +121,7 @@ export function parseExperimentArgs(args: readonly string[]): ParsedExperimentAr
     strengths: { weightDecay: v["weight-decay"], dropout: v.dropout },
     out: v.out,
     data: v.data,
+    resume: v.resume ?? false,
   };
 }
 
@@ -137,6 +151,7 @@ export async function experimentMain(args: readonly string[]): Promise<number> {
       { ...p.base, data },
       out,
       (line) => console.log(line),
+      { resume: p.resume },
     );
     const md = experimentMarkdown(p.name, results);
     const enc = new TextEncoder();

@@ -77,8 +77,10 @@ export async function resumePosition(
   metrics: MetricsLog,
   log: (line: string) => void,
 ): Promise<Position> {
-  await removeStaleTemporaries(paths.checkpoint);
-  await removeStaleTemporaries(paths.best);
+  // What a killed run left half-written: never read, and never cleaned up otherwise.
+  for (const path of [paths.checkpoint, paths.best, paths.report, paths.metrics, paths.config]) {
+    await removeStaleTemporaries(path);
+  }
   let position = freshPosition();
   if (await exists(paths.checkpoint)) {
     const ckpt = await loadCheckpoint(paths.checkpoint);

@@ -90,6 +90,9 @@ export function latestRun(root = "runs"): string | null {
 export async function createRun(config: TrainConfig): Promise<RunPaths> {
   const paths = runPaths(config.out);
   if (config.out === "") throw new UsageError("--out needs a folder");
+  if (exists(paths.dir) && !Deno.statSync(paths.dir).isDirectory) {
+    throw new UsageError(`--out ${config.out} is a file; a run needs a folder`);
+  }
   if (exists(paths.config) || exists(paths.checkpoint)) {
     throw new UsageError(
       `${paths.dir} already holds a run; continue it with --resume --out ${config.out}, ` +
