@@ -415,3 +415,11 @@ Deno.test("building a cache removes what builds killed mid-way left behind", () 
   using reader = new data.CacheReader(path);
   assert.deepEqual([...reader.read(0)], [3]);
 });
+
+Deno.test("a cache of odd-sized images (unaligned in their chunk) reads back checked", () => {
+  const path = Deno.makeTempFileSync({ suffix: ".u8" });
+  const header = { count: 5, width: 3, height: 1, fingerprint: "" };
+  data.writeCache(path, header, (i, px) => px.set([i, i + 1, i + 2]));
+  using reader = new data.CacheReader(path);
+  for (let i = 0; i < 5; i++) assert.deepEqual([...reader.read(i)], [i, i + 1, i + 2]);
+});
