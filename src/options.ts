@@ -10,10 +10,25 @@
 /** A short description of a value for an error message. */
 function describe(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return `an array [${value.slice(0, 4).join(", ")}]`;
+  if (Array.isArray(value)) {
+    // Entries short: a tensor's whole contents once made a 300-line message.
+    const items = value.slice(0, 4).map((v) => brief(v)).join(", ");
+    return `an array [${items}${value.length > 4 ? ", ..." : ""}]`;
+  }
   if (typeof value === "object") return `a ${value.constructor?.name ?? "object"}`;
   if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
   return `${typeof value} ${String(value)}`;
+}
+
+/** One entry of a described array: a tensor as its shape, an array by its length. */
+function brief(v: unknown): string {
+  if (v !== null && typeof v === "object") {
+    const shape = (v as { shape?: unknown }).shape;
+    if (Array.isArray(shape)) return `Tensor[${shape}]`;
+    if (Array.isArray(v)) return `[${v.length} items]`;
+    return v.constructor?.name ?? "object";
+  }
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
 }
 
 /** `weight_decay` -> `weightDecay`. */

@@ -127,7 +127,7 @@ Deno.test("containers: ModuleList append, extend, insert, pop, at, index, iterat
     assert.equal(new nn.ModuleList().length, 0);
     const loose = new nn.ModuleList([new nn.Linear(1, 1)]);
     loose[1] = new nn.Linear(1, 1); // Python: IndexError
-    assert.throws(() => loose.parameters(), /index 1 was assigned past the end.*append/);
+    assert.throws(() => loose.parameters(), /index 1 is out of range \(length 1\).*append/);
     loose[1] = 5 as unknown as nn.Module;
     assert.throws(() => loose.stateDict(), /past the end/);
     delete loose[1];

@@ -7,14 +7,7 @@
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import { Module } from "./module.ts";
-
-function requireModule(where: string, m: unknown, at: string | number): Module {
-  if (!(m instanceof Module)) {
-    const got = m === null ? "null" : typeof m === "object" ? m.constructor?.name : typeof m;
-    throw new Error(`${where}: entry ${JSON.stringify(at)} is ${got}, not an nn.Module`);
-  }
-  return m;
-}
+import { checkEntries, requireModule, syncNegativeIndices } from "./indexed.ts";
 
 /**
  * A list of modules, as `torch.nn.ModuleList`: indexable (`list[0]`,
@@ -67,6 +60,7 @@ export class ModuleList extends Module implements Iterable<Module> {
   append(module: Module): this {
     this[this.#length] = requireModule("nn.ModuleList.append", module, this.#length);
     this.#length++;
+    syncNegativeIndices(this, "nn.ModuleList");
     return this;
   }
 
@@ -93,6 +87,7 @@ export class ModuleList extends Module implements Iterable<Module> {
     for (let k = n; k > i; k--) this[k] = this[k - 1];
     this[i] = module;
     this.#length++;
+    syncNegativeIndices(this, "nn.ModuleList");
     return this;
   }
 
@@ -104,6 +99,7 @@ export class ModuleList extends Module implements Iterable<Module> {
     for (let k = i; k < n - 1; k++) this[k] = this[k + 1];
     delete this[n - 1];
     this.#length--;
+    syncNegativeIndices(this, "nn.ModuleList");
     return m;
   }
 
@@ -123,17 +119,11 @@ export class ModuleList extends Module implements Iterable<Module> {
    * the entry would be half in the list (state dict) and half out (length).
    */
   override *namedChildren(): Generator<[string, Module]> {
-    for (const key of Object.keys(this)) {
-      const i = Number(key);
-      if (String(i) !== key) continue;
-      if (i >= this.#length) {
-        throw new Error(
-          `nn.ModuleList: index ${i} was assigned past the end (length ${this.#length}); ` +
-            "use list.append(module) or list.insert(i, module)",
-        );
-      }
-      requireModule("nn.ModuleList", this[i], i);
-    }
+    checkEntries(
+      this,
+      "nn.ModuleList",
+      "use list.append(module), list.insert(i, module) or list.pop(i)",
+    );
     yield* super.namedChildren();
   }
 

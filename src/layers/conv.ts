@@ -50,9 +50,19 @@ export class Conv2d extends Module {
     padding: [number, number];
   };
 
+  /** Input channels, read from the weight (a weight swapped for a one-channel one counts). */
+  get inChannels(): number {
+    return this.weight.shape[1] * this.options.groups;
+  }
+
+  /** Output channels, read from the weight. */
+  get outChannels(): number {
+    return this.weight.shape[0];
+  }
+
   constructor(
-    readonly inChannels: number,
-    readonly outChannels: number,
+    inChannels: number,
+    outChannels: number,
     kernelSize: Pair,
     options: Conv2dLayerOptions = {},
   ) {

@@ -39,9 +39,19 @@ export class Linear extends Module {
   /** [outFeatures], or null. */
   bias: Parameter | null;
 
+  /** Input features, read from the weight (a swapped weight counts). */
+  get inFeatures(): number {
+    return this.weight.shape[1];
+  }
+
+  /** Output features, read from the weight. */
+  get outFeatures(): number {
+    return this.weight.shape[0];
+  }
+
   constructor(
-    readonly inFeatures: number,
-    readonly outFeatures: number,
+    inFeatures: number,
+    outFeatures: number,
     options: LinearOptions = {},
   ) {
     super();

@@ -8,6 +8,7 @@ import { isGradEnabled } from "../tensor/autograd.ts";
 import { chain } from "./chain.ts";
 import { convBeforeBatchNorm } from "./conv_bn.ts";
 import { Module } from "./module.ts";
+import { checkEntries, requireModule, syncNegativeIndices } from "./indexed.ts";
 
 /**
  * A chain of modules; their names in the state dict are their positions.
@@ -22,8 +23,7 @@ import { Module } from "./module.ts";
  */
 export class Sequential extends Module {
   [index: number]: Module;
-  /** Number of children. */
-  readonly length: number;
+  #length: number;
 
   constructor(...modules: Module[]) {
     super();
@@ -31,11 +31,38 @@ export class Sequential extends Module {
       if (!(m instanceof Module)) throw new Error(`Sequential: child ${i} is not a Module`);
       this[i] = m;
     });
-    this.length = modules.length;
+    this.#length = modules.length;
+    syncNegativeIndices(this, "nn.Sequential"); // seq[-1] is the last, as in PyTorch
+  }
+
+  /** Number of children. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Adds `module` at the end (torch's `append`); returns this. */
+  append(module: Module): this {
+    this[this.#length] = requireModule("nn.Sequential.append", module, this.#length);
+    this.#length++;
+    syncNegativeIndices(this, "nn.Sequential");
+    return this;
+  }
+
+  /** The children "0".."length-1"; an entry set outside them, or deleted, is an Error. */
+  override *namedChildren(): Generator<[string, Module]> {
+    checkEntries(
+      this,
+      "nn.Sequential",
+      "replace an entry with seq[i] = m or seq[-1] = m, or append(m)",
+    );
+    yield* super.namedChildren();
   }
 
   /** Applies the children in order (inside `noGrad`, freeing each intermediate once used: see `chain`). */
   forward(x: Tensor): Tensor {
+    for (let i = 0; i < this.#length; i++) {
+      if (this[i] === undefined) [...this.namedChildren()]; // names the deleted entry
+    }
     if (isGradEnabled()) { // the common case, without chain's closures
       for (let i = 0; i < this.length; i++) x = convBeforeBatchNorm(this[i], this[i + 1], x);
       return x;

@@ -12,7 +12,7 @@ import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { markWritten } from "../tensor/ops/in_place.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
-import { checkCall, checkOptions } from "../options.ts";
+import { checkArity, checkCall, checkOptions } from "../options.ts";
 
 /** Options of `zeroGrad` (PyTorch's `set_to_none`). */
 export interface ZeroGradOptions {
@@ -104,8 +104,8 @@ function stateDictToJSON(): never {
 
 /** Base class of SGD, Adam and AdamW. */
 export abstract class Optimizer<O extends GroupOptions> {
-  /** The parameter groups. */
-  readonly paramGroups: ParamGroup<O>[];
+  #groups: readonly ParamGroup<O>[];
+  readonly #defaults: O;
   /** State per parameter (created on its first step). */
   readonly state: Map<Tensor, ParamState> = new Map();
 
@@ -130,36 +130,70 @@ export abstract class Optimizer<O extends GroupOptions> {
     const groups = list.length > 0 && !(list[0] instanceof Tensor)
       ? (list as { params: Iterable<Tensor>; options?: Partial<O> }[])
       : [{ params: list as Tensor[] }];
-    const known = Object.keys(defaults);
-    this.paramGroups = groups.map((g, i) =>
-      this.#group(i, [...checkGroup(where, i, g, known).params], {
-        ...defaults,
-        ...checkOptions<Partial<O>>(
-          `${where} param group ${i}`,
-          g.options,
-          known as (keyof O & string)[],
-          `{ params, options: { lr: 1e-4 } }`,
-        ),
-      } as O)
+    this.#defaults = defaults;
+    this.#groups = Object.freeze([]);
+    for (const g of groups) this.addParamGroup(g);
+  }
+
+  /**
+   * The parameter groups (frozen: a group joins with `addParamGroup`, which
+   * checks it as the constructor does).
+   */
+  get paramGroups(): readonly ParamGroup<O>[] {
+    return this.#groups;
+  }
+
+  /**
+   * Adds a group, as PyTorch's `add_param_group` (unfreezing a backbone with
+   * its own lr): its options default to the optimizer's; a parameter already
+   * in a group is refused. Make schedules after adding groups.
+   *
+   * @example
+   * ```ts
+   * import { nn, optim } from "@lits/vision";
+   * const body = new nn.Linear(4, 4), head = new nn.Linear(4, 2);
+   * const opt = new optim.SGD(head.parameters(), { lr: 0.1 });
+   * opt.addParamGroup({ params: body.parameters(), options: { lr: 0.01 } });
+   * console.log(opt.paramGroups.map((g) => g.lr)); // [0.1, 0.01]
+   * ```
+   */
+  addParamGroup(group: { params: Iterable<Tensor>; options?: Partial<O> }): void {
+    const where = `optim.${this.constructor.name}`;
+    const i = this.#groups.length;
+    checkArity(
+      `${where}.addParamGroup`,
+      arguments.length,
+      1,
+      "opt.addParamGroup({ params, options: { lr: 1e-4 } })",
     );
-    const seen = new Set<Tensor>();
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        if (!(p instanceof Tensor)) {
-          throw new Error(`${this.constructor.name}: params must be tensors`);
-        }
-        if (p.dtype !== "float32") {
-          throw new Error(
-            `${this.constructor.name}: parameter [${p.shape}] is ${p.dtype}, not float32`,
-          );
-        }
-        if (seen.has(p)) {
-          throw new Error(`${this.constructor.name}: a parameter appears in more than one group`);
-        }
-        seen.add(p);
+    const known = Object.keys(this.#defaults);
+    const params = [...checkGroup(where, i, group, known).params];
+    const options = {
+      ...this.#defaults,
+      ...checkOptions<Partial<O>>(
+        `${where} param group ${i}`,
+        group.options,
+        known as (keyof O & string)[],
+        `{ params, options: { lr: 1e-4 } }`,
+      ),
+    } as O;
+    const seen = new Set(this.#groups.flatMap((g) => g.params));
+    for (const p of params) {
+      if (!(p instanceof Tensor)) {
+        throw new Error(`${this.constructor.name}: params must be tensors`);
       }
-      this.validate(g.options);
+      if (p.dtype !== "float32") {
+        throw new Error(
+          `${this.constructor.name}: parameter [${p.shape}] is ${p.dtype}, not float32`,
+        );
+      }
+      if (seen.has(p)) {
+        throw new Error(`${this.constructor.name}: a parameter appears in more than one group`);
+      }
+      seen.add(p);
     }
+    this.validate(options);
+    this.#groups = Object.freeze([...this.#groups, this.#group(i, params, options)]);
   }
 
   /**

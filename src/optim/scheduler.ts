@@ -123,11 +123,23 @@ export abstract class LRScheduler {
   step(): void {
     // PyTorch's deprecated step(epoch) would be ignored silently here.
     checkArity(`optim.${this.constructor.name}.step`, arguments.length, 0, "sched.step()");
+    this.checkGroups();
     this.lastEpoch++;
     this.optimizer.paramGroups.forEach((g, i) => {
       g.options.lr = this.nextLr(this.lastEpoch, i, g.options.lr);
     });
     this.recordLastLr();
+  }
+
+  /** Throws when groups were added to the optimizer after this schedule was made. */
+  protected checkGroups(): void {
+    const n = this.optimizer.paramGroups.length;
+    if (n === this.baseLrs.length) return;
+    throw new Error(
+      `optim.${this.constructor.name}: the optimizer has ${n} parameter groups, this schedule ` +
+        `was made over ${this.baseLrs.length} (a group added since has no initial lr); make ` +
+        "the schedule after addParamGroup",
+    );
   }
 
   /** Keeps the groups' lr now as `lastLr` (a subclass that sets them itself calls it). */
@@ -388,6 +400,7 @@ export class OneCycleLR extends LRScheduler {
   /** Advances one batch: the groups' lr and momentum. */
   override step(): void {
     checkArity("optim.OneCycleLR.step", arguments.length, 0, "sched.step()");
+    this.checkGroups();
     this.lastEpoch++;
     this.apply(this.lastEpoch);
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import { type AnyOptimizer, LRScheduler, scheduleOptions } from "./scheduler.ts";
+import { checkArity } from "../options.ts";
 
 /** Options of `SequentialLR`. */
 export interface SequentialLROptions {
@@ -82,6 +83,8 @@ export class SequentialLR extends LRScheduler {
 
   /** Steps the schedule in charge; at a milestone the next one starts from its step 0. */
   override step(): void {
+    checkArity("optim.SequentialLR.step", arguments.length, 0, "sched.step()");
+    this.checkGroups();
     this.lastEpoch++;
     const k = this.milestones.filter((m) => m <= this.lastEpoch).length;
     const s = this.schedulers[k];

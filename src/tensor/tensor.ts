@@ -95,6 +95,39 @@ function checkAssignedGrad(t: Tensor, g: Tensor): void {
   if (what !== null) throw new Error(`grad: assigned grad has ${what}`);
 }
 
+/** A binary op's other operand: a tensor or a number, else an Error naming the method. */
+function operand(where: string, other: unknown): Tensor | number {
+  if (other instanceof Tensor || typeof other === "number") return other;
+  const got = other === null ? "null" : typeof other;
+  throw new Error(`x.${where}: the operand must be a Tensor or a number, got ${got}`);
+}
+
+/** maximum/minimum take a tensor, as torch's; a number has its own method. */
+function tensorOperand(where: string, other: unknown, numberForm: string): void {
+  if (other instanceof Tensor) return;
+  const got = other === null ? "null" : typeof other;
+  throw new Error(`x.${where}: takes a Tensor, got ${got}; against a number write ${numberForm}`);
+}
+
+/** `other * alpha` for add and sub's `{ alpha }` (torch's alpha=). */
+function scaled(
+  where: string,
+  other: Tensor | number,
+  options: { alpha?: number },
+): Tensor | number {
+  const o = checkOptions<{ alpha?: number }>(
+    `x.${where}`,
+    options,
+    ["alpha"],
+    `x.${where}(y, { alpha: 2 })`,
+  );
+  if (o.alpha === undefined || o.alpha === 1) return other;
+  if (typeof o.alpha !== "number") {
+    throw new Error(`x.${where}: alpha must be a number, got ${typeof o.alpha}`);
+  }
+  return typeof other === "number" ? other * o.alpha : ew.mul(other, o.alpha);
+}
+
 /**
  * A multi-dimensional array on a device, with reverse-mode autograd.
  *
@@ -233,8 +266,8 @@ export class Tensor implements Owned {
     return t;
   }
 
-  /** @internal a view sharing this tensor's storage. */
-  view(shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  /** @internal a view sharing this tensor's storage (no checks, no autograd). */
+  _view(shape: readonly number[], strides: readonly number[], offset: number): Tensor {
     const t = new Tensor(this.storage.retain(), shape, this.dtype, strides, offset);
     adopt(t, true);
     return t;
@@ -450,104 +483,135 @@ export class Tensor implements Owned {
 
   // ---- elementwise ----
 
-  /** Adds a tensor (broadcasting) or a number. */
-  add(other: Tensor | number): Tensor {
-    return ew.add(this, other);
+  /**
+   * Adds a tensor (broadcasting) or a number; `{ alpha }` scales it first
+   * (torch's `x.add(y, alpha=2)`).
+   */
+  add(other: Tensor | number, options: { alpha?: number } = {}): Tensor {
+    atMost("add", arguments.length, 2, "x.add(y, { alpha: 2 })");
+    return ew.add(this, scaled("add", operand("add", other), options));
   }
-  /** Subtracts a tensor (broadcasting) or a number. */
-  sub(other: Tensor | number): Tensor {
-    return ew.sub(this, other);
+  /** Subtracts a tensor (broadcasting) or a number; `{ alpha }` scales it first. */
+  sub(other: Tensor | number, options: { alpha?: number } = {}): Tensor {
+    atMost("sub", arguments.length, 2, "x.sub(y, { alpha: 2 })");
+    return ew.sub(this, scaled("sub", operand("sub", other), options));
   }
   /** Multiplies by a tensor (broadcasting) or a number. */
   mul(other: Tensor | number): Tensor {
-    return ew.mul(this, other);
+    atMost("mul", arguments.length, 1, "x.mul(y)");
+    return ew.mul(this, operand("mul", other));
   }
-  /** Divides by a tensor (broadcasting) or a number. */
+  /** Divides by a tensor (broadcasting) or a number (true division: no rounding mode). */
   div(other: Tensor | number): Tensor {
-    return ew.div(this, other);
+    // torch's x.div(y, rounding_mode="floor") would run as true division here.
+    atMost("div", arguments.length, 1, "x.div(y) (true division; no rounding_mode)");
+    return ew.div(this, operand("div", other));
   }
   /** Raises to a number power. */
   pow(exponent: Tensor | number): Tensor {
+    atMost("pow", arguments.length, 1, "x.pow(2)");
     return pow(this, exponent);
   }
   /** Elementwise maximum with broadcasting. */
   maximum(other: Tensor): Tensor {
+    atMost("maximum", arguments.length, 1, "x.maximum(y)");
+    tensorOperand("maximum", other, "x.clampMin(0)");
     return ew.maximum(this, other);
   }
   /** Elementwise minimum with broadcasting. */
   minimum(other: Tensor): Tensor {
+    atMost("minimum", arguments.length, 1, "x.minimum(y)");
+    tensorOperand("minimum", other, "x.clampMax(1)");
     return ew.minimum(this, other);
   }
   /** 1 where equal, else 0 (float32, no gradient). */
   eq(other: Tensor | number): Tensor {
-    return cmp.eq(this, other);
+    atMost("eq", arguments.length, 1, "x.eq(y)");
+    return cmp.eq(this, operand("eq", other));
   }
   /** 1 where greater, else 0 (float32, no gradient). */
   gt(other: Tensor | number): Tensor {
-    return cmp.gt(this, other);
+    atMost("gt", arguments.length, 1, "x.gt(y)");
+    return cmp.gt(this, operand("gt", other));
   }
   /** 1 where less, else 0 (float32, no gradient). */
   lt(other: Tensor | number): Tensor {
-    return cmp.lt(this, other);
+    atMost("lt", arguments.length, 1, "x.lt(y)");
+    return cmp.lt(this, operand("lt", other));
   }
   /** 1 where greater or equal, else 0 (float32, no gradient). */
   ge(other: Tensor | number): Tensor {
-    return cmp.ge(this, other);
+    atMost("ge", arguments.length, 1, "x.ge(y)");
+    return cmp.ge(this, operand("ge", other));
   }
   /** 1 where less or equal, else 0 (float32, no gradient). */
   le(other: Tensor | number): Tensor {
-    return cmp.le(this, other);
+    atMost("le", arguments.length, 1, "x.le(y)");
+    return cmp.le(this, operand("le", other));
   }
   /** 1 where not equal (NaN included), else 0 (float32, no gradient). */
   ne(other: Tensor | number): Tensor {
-    return cmp.ne(this, other);
+    atMost("ne", arguments.length, 1, "x.ne(y)");
+    return cmp.ne(this, operand("ne", other));
   }
   /** Limited to [min, max]; leave one bound out with null (see `clamp`). */
   clamp(min?: number | null, max?: number | null): Tensor {
+    atMost("clamp", arguments.length, 2, "x.clamp(0, 1)");
     return clamp(this, min, max);
   }
   /** Limited from below (`clamp(min)`). */
   clampMin(min: number): Tensor {
+    atMost("clampMin", arguments.length, 1, "x.clampMin(0)");
     return clampMin(this, min);
   }
   /** Limited from above (`clamp(null, max)`). */
   clampMax(max: number): Tensor {
+    atMost("clampMax", arguments.length, 1, "x.clampMax(1)");
     return clampMax(this, max);
   }
   /** This tensor where `condition` is nonzero, `other` elsewhere (`where(condition, this, other)`). */
   where(condition: Tensor, other: Tensor | number): Tensor {
+    atMost("where", arguments.length, 2, "x.where(condition, other)");
     return where(condition, this, other);
   }
   /** Negation. */
   neg(): Tensor {
+    atMost("neg", arguments.length, 0, "x.neg()");
     return ew.neg(this);
   }
   /** e to the power of each element. */
   exp(): Tensor {
+    atMost("exp", arguments.length, 0, "x.exp()");
     return ew.exp(this);
   }
   /** Natural logarithm. */
   log(): Tensor {
+    atMost("log", arguments.length, 0, "x.log()");
     return ew.log(this);
   }
   /** Square root. */
   sqrt(): Tensor {
+    atMost("sqrt", arguments.length, 0, "x.sqrt()");
     return ew.sqrt(this);
   }
   /** Absolute value. */
   abs(): Tensor {
+    atMost("abs", arguments.length, 0, "x.abs()");
     return ew.abs(this);
   }
   /** max(x, 0). */
   relu(): Tensor {
+    atMost("relu", arguments.length, 0, "x.relu()");
     return ew.relu(this);
   }
   /** 1 / (1 + e^-x). */
   sigmoid(): Tensor {
+    atMost("sigmoid", arguments.length, 0, "x.sigmoid()");
     return ew.sigmoid(this);
   }
   /** Hyperbolic tangent. */
   tanh(): Tensor {
+    atMost("tanh", arguments.length, 0, "x.tanh()");
     return ew.tanh(this);
   }
 
@@ -593,6 +657,52 @@ export class Tensor implements Owned {
   /** Throws, as `values` does: the indices of `torch.max(x, dim)` are `x.argmax(dim)`. */
   get indices(): never {
     throw new Error("Tensor has no .indices: x.argmax(dim) gives the indices of x.max(dim)");
+  }
+
+  /** Throws: PyTorch's `requires_grad` is `requiresGrad` here (an assignment would do nothing). */
+  get requires_grad(): never {
+    throw new Error(
+      "Tensor has no .requires_grad: write x.requiresGrad (or x.requiresGrad_(false))",
+    );
+  }
+  set requires_grad(_: unknown) {
+    throw new Error(
+      "Tensor has no .requires_grad: write x.requiresGrad = false (or requiresGrad_)",
+    );
+  }
+
+  /** Throws: `.data` ports as `x.detach()` (same memory, no graph); assigning it as `loadStateDict`. */
+  get data(): never {
+    throw new Error(
+      "Tensor has no .data: x.detach() is the same memory outside the graph; to replace a " +
+        "parameter's values use module.loadStateDict or nn.init",
+    );
+  }
+  set data(_: unknown) {
+    throw new Error(
+      "Tensor has no .data to assign: replace a parameter's values with module.loadStateDict " +
+        "(or nn.init.* in place), or assign a new nn.Parameter to the module's field",
+    );
+  }
+
+  /** Throws: PyTorch's `is_leaf` is `isLeaf` here. */
+  get is_leaf(): never {
+    throw new Error("Tensor has no .is_leaf: write x.isLeaf");
+  }
+
+  /** Throws: PyTorch's `grad_fn` is `gradFn` here. */
+  get grad_fn(): never {
+    throw new Error("Tensor has no .grad_fn: write x.gradFn");
+  }
+
+  /** Throws: PyTorch's `is_cuda` is `device === "cuda"` here. */
+  get is_cuda(): never {
+    throw new Error('Tensor has no .is_cuda: write x.device === "cuda"');
+  }
+
+  /** Throws: PyTorch's `x.T` is `x.t()` (2-D) or `x.permute(...)` here. */
+  get T(): never {
+    throw new Error("Tensor has no .T: write x.t() (2-D) or x.transpose(0, 1)");
   }
 
   /** Maximum over `dims`, a tie sharing the gradient (`torch.amax`). */
@@ -645,6 +755,58 @@ export class Tensor implements Owned {
   /** Same elements in a new shape (-1 infers one size); a view when possible. */
   reshape(...shape: number[] | [number[]]): Tensor {
     return shp.reshape(this, shape.flat());
+  }
+
+  /**
+   * The same memory seen with another shape (torch's `view`; -1 infers one
+   * size): a contiguous tensor only, as torch refuses what it cannot view
+   * (`reshape` copies then).
+   */
+  view(...shape: number[] | [number[]]): Tensor {
+    if (!this.isContiguous) {
+      throw new Error(
+        `view: tensor [${this.shape}] with strides [${this.strides}] is not contiguous, so ` +
+          "it cannot be viewed as another shape; use .reshape(...) (which copies)",
+      );
+    }
+    return shp.reshape(this, shape.flat());
+  }
+
+  /**
+   * Repeats the tensor along each dimension (torch's `repeat`; more counts
+   * than dimensions add leading ones): `x.repeat(1, 3, 1, 1)` makes a grey
+   * [N, 1, H, W] batch three-channel.
+   */
+  repeat(...counts: number[] | [number[]]): Tensor {
+    const reps = counts.flat();
+    if (reps.length < this.ndim || !reps.every((r) => Number.isInteger(r) && r >= 0)) {
+      throw new Error(
+        `repeat: needs one count >= 0 per dimension of [${this.shape}] (or more), got [${reps}]`,
+      );
+    }
+    const shape = [...Array(reps.length - this.ndim).fill(1), ...this.shape];
+    // [s0, s1, ...] -> [1, s0, 1, s1, ...] -> expanded [r0, s0, r1, s1, ...] -> [r0 s0, r1 s1, ...]
+    const spread = shp.reshape(this, shape.flatMap((s) => [1, s]));
+    const wide = shp.expand(spread, shape.flatMap((s, i) => [reps[i], s]));
+    return shp.reshape(wide, shape.map((s, i) => s * reps[i]));
+  }
+
+  /** Number of dimensions (torch's `dim()`; also `ndim`). */
+  dim(): number {
+    return this.ndim;
+  }
+
+  /** A 2-D tensor transposed (torch's `t()`; fewer dimensions: itself). */
+  t(): Tensor {
+    if (this.ndim > 2) {
+      throw new Error(`t: expects a tensor of at most 2 dimensions, got [${this.shape}]`);
+    }
+    return this.ndim < 2 ? this : this.transpose(0, 1);
+  }
+
+  /** On the CPU (`to("cpu")`). */
+  cpu(): Tensor {
+    return this.to("cpu");
   }
   /** Flattens dimensions `startDim..endDim` into one. */
   flatten(startDim = 0, endDim = -1): Tensor {

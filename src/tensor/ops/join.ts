@@ -46,13 +46,13 @@ function describe(tensors: Tensor[]): string {
 
 /** A raw view (no autograd) of `t` with its dimensions in `order`. */
 function reordered(t: Tensor, order: number[]): Tensor {
-  return t.view(order.map((i) => t.shape[i]), order.map((i) => t.strides[i]), t.offset);
+  return t._view(order.map((i) => t.shape[i]), order.map((i) => t.strides[i]), t.offset);
 }
 
 /** Copies `t` densely into `dst` starting at element `at` of its storage. */
 function copyInto(t: Tensor, dst: Tensor, at: number): void {
   if (t.size === 0) return;
-  const block = dst.view(t.shape, contiguousStrides(t.shape), dst.offset + at);
+  const block = dst._view(t.shape, contiguousStrides(t.shape), dst.offset + at);
   check(
     t.lib,
     t.lib.lits_strided_copy(t.ndim, i64(t.shape), t.ptr, i64(t.strides), block.ptr),
@@ -107,7 +107,7 @@ function recordJoin(out: Tensor, tensors: Tensor[], d: number, name: string, dro
         const at = start;
         start += len;
         if (!t.requiresGrad) return null;
-        return g.view(
+        return g._view(
           t.shape,
           drop ? g.strides.filter((_, i) => i !== d) : g.strides,
           g.offset + at * g.strides[d],
@@ -177,7 +177,7 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
     const shape = [...t.shape], strides = [...t.strides];
     shape.splice(d, 0, 1);
     strides.splice(d, 0, 0);
-    return t.view(shape, strides, t.offset);
+    return t._view(shape, strides, t.offset);
   });
   const shape = [...views[0].shape];
   shape[d] = tensors.length;

@@ -181,6 +181,13 @@ export function dropout(x: Tensor, p: number, training = true): Tensor {
         "write F.dropout(x, 0.5, training)",
     );
   }
+  if (typeof training !== "boolean") {
+    // { training: false } (an object) would read as true and drop in evaluation.
+    throw new Error(
+      `dropout: training must be a boolean, got ${JSON.stringify(training)}; ` +
+        "write F.dropout(x, 0.5, false)",
+    );
+  }
   if (!training || p === 0) return x;
   const cx = contiguous(x);
   const y = Tensor.empty(x.shape, "float32", x.device);

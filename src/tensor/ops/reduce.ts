@@ -85,7 +85,7 @@ function reduce(
   const outShape = keepDim ? keepShape : t.shape.filter((_, i) => !dims.includes(i));
   const out = keepDim
     ? kept
-    : kept.view(outShape, outShape.map((_, i) => numel(outShape.slice(i + 1))), 0);
+    : kept._view(outShape, outShape.map((_, i) => numel(outShape.slice(i + 1))), 0);
   const inShape = [...t.shape];
   const count = numel(dims.map((d) => t.shape[d]));
   return record(out, {

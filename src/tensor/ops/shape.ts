@@ -38,7 +38,7 @@ export function denseCopy(t: Tensor): Tensor {
 
 /** The same data without autograd history (a view). */
 export function detach(t: Tensor): Tensor {
-  return t.view(t.shape, t.strides, t.offset);
+  return t._view(t.shape, t.strides, t.offset);
 }
 
 /** A dense copy when the layout is not row-major, else `t` itself. */
@@ -73,7 +73,7 @@ export function reshape(t: Tensor, shape: number[]): Tensor {
     throw new Error(`reshape: cannot reshape [${t.shape}] (${t.size} elements) into [${shape}]`);
   }
   const src = contiguous(t);
-  const out = src.view(target, contiguousStrides(target), src.offset);
+  const out = src._view(target, contiguousStrides(target), src.offset);
   const inShape = [...t.shape];
   return record(out, {
     name: "reshape",
@@ -99,7 +99,7 @@ export function permute(t: Tensor, dims: number[]): Tensor {
   if (d.length !== t.ndim || new Set(d).size !== d.length) {
     throw new Error(`permute: [${dims}] is not a permutation of ${t.ndim} dimensions`);
   }
-  const out = t.view(d.map((i) => t.shape[i]), d.map((i) => t.strides[i]), t.offset);
+  const out = t._view(d.map((i) => t.shape[i]), d.map((i) => t.strides[i]), t.offset);
   const inverse = new Array<number>(d.length);
   d.forEach((from, to) => (inverse[from] = to));
   return record(out, {
@@ -135,7 +135,7 @@ export function narrow(t: Tensor, dim: number, start: number, length: number): T
   }
   const shape = [...t.shape];
   shape[d] = length;
-  const out = t.view(shape, t.strides, t.offset + start * t.strides[d]);
+  const out = t._view(shape, t.strides, t.offset + start * t.strides[d]);
   const full = [...t.shape];
   return record(out, {
     name: "narrow",
@@ -153,7 +153,7 @@ function padInto(g: Tensor, shape: number[], dim: number, start: number): Tensor
   const z = Tensor.empty(zShape, g.dtype, g.device);
   check(z.lib, z.lib.lits_fill_f32(z.ptr, z.size, 0), () => "narrow backward");
   const inner = numel(zShape.slice(1));
-  const dst = z.view([gFront.size], [1], start * inner);
+  const dst = z._view([gFront.size], [1], start * inner);
   check(
     z.lib,
     z.lib.lits_copy_d2d(dst.ptr, gFront.ptr, gFront.size * 4),
@@ -190,7 +190,7 @@ export function squeeze(t: Tensor, dim?: number): Tensor {
  */
 function sizeOneView(t: Tensor, shape: number[], strides: number[], name: string): Tensor {
   if (t.isContiguous) return reshape(t, shape);
-  const out = t.view(shape, strides, t.offset);
+  const out = t._view(shape, strides, t.offset);
   const inShape = [...t.shape];
   return record(out, {
     name,
@@ -223,7 +223,7 @@ export function expand(t: Tensor, shape: number[]): Tensor {
     if (own === 1) return 0;
     throw new Error(`expand: cannot expand [${t.shape}] to [${shape}]`);
   });
-  const out = t.view(target, strides, t.offset);
+  const out = t._view(target, strides, t.offset);
   const inShape = [...t.shape];
   return record(out, {
     name: "expand",
