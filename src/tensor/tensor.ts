@@ -24,6 +24,8 @@ import { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 import { pow } from "./ops/pow.ts";
 import { where } from "./ops/where.ts";
 import { formatTensor } from "./inspect.ts";
+import { addTorchNameHints } from "./torch_names.ts";
+import { atMost, checkAssignedGrad, operand, scaled, tensorOperand } from "./method_args.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
 export { Storage };
@@ -62,70 +64,6 @@ export interface TensorOptions {
   device?: Device;
   /** Record operations on it for `backward()` (default false). */
   requiresGrad?: boolean;
-}
-
-/**
- * Throws when a method gets more arguments than it takes: JavaScript drops
- * them, so torch's `x.sum(1, true, dtype)` habit or C++'s `slice(dim, start,
- * end)` would run as something else.
- */
-function atMost(where: string, given: number, most: number, usage: string): void {
-  if (given <= most) return;
-  throw new Error(
-    `${where}: takes at most ${most} argument${
-      most === 1 ? "" : "s"
-    }, got ${given}; write ${usage}`,
-  );
-}
-
-/** PyTorch's checks of an assigned `.grad`: it must match the tensor it is the gradient of. */
-function checkAssignedGrad(t: Tensor, g: Tensor): void {
-  if (!(g instanceof Tensor)) {
-    throw new Error(`grad: assigned value must be a Tensor or null, got ${typeof g}`);
-  }
-  const what = g.shape.join() !== t.shape.join()
-    ? `a different size: [${g.shape}] for tensor [${t.shape}]`
-    : g.dtype !== t.dtype
-    ? `a different type: ${g.dtype} for a ${t.dtype} tensor`
-    : g.device !== t.device
-    ? `data located on a different device: ${g.device} for a tensor on ${t.device}`
-    : !g.isAlive
-    ? "been released (disposed, or freed at a step boundary)"
-    : null;
-  if (what !== null) throw new Error(`grad: assigned grad has ${what}`);
-}
-
-/** A binary op's other operand: a tensor or a number, else an Error naming the method. */
-function operand(where: string, other: unknown): Tensor | number {
-  if (other instanceof Tensor || typeof other === "number") return other;
-  const got = other === null ? "null" : typeof other;
-  throw new Error(`x.${where}: the operand must be a Tensor or a number, got ${got}`);
-}
-
-/** maximum/minimum take a tensor, as torch's; a number has its own method. */
-function tensorOperand(where: string, other: unknown, numberForm: string): void {
-  if (other instanceof Tensor) return;
-  const got = other === null ? "null" : typeof other;
-  throw new Error(`x.${where}: takes a Tensor, got ${got}; against a number write ${numberForm}`);
-}
-
-/** `other * alpha` for add and sub's `{ alpha }` (torch's alpha=). */
-function scaled(
-  where: string,
-  other: Tensor | number,
-  options: { alpha?: number },
-): Tensor | number {
-  const o = checkOptions<{ alpha?: number }>(
-    `x.${where}`,
-    options,
-    ["alpha"],
-    `x.${where}(y, { alpha: 2 })`,
-  );
-  if (o.alpha === undefined || o.alpha === 1) return other;
-  if (typeof o.alpha !== "number") {
-    throw new Error(`x.${where}: alpha must be a number, got ${typeof o.alpha}`);
-  }
-  return typeof other === "number" ? other * o.alpha : ew.mul(other, o.alpha);
 }
 
 /**
@@ -642,69 +580,6 @@ export class Tensor implements Owned {
     return red.min(this, dims, keepDim);
   }
 
-  /**
-   * Throws: `torch.max(x, dim).values` ports as `x.max(dim)`, which is the
-   * values already (and `x.argmax(dim)` the indices); without this a ported
-   * `.values` would be undefined.
-   */
-  get values(): never {
-    throw new Error(
-      "Tensor has no .values: x.max(dim) and x.min(dim) return the values themselves; " +
-        "x.argmax(dim) gives the indices",
-    );
-  }
-
-  /** Throws, as `values` does: the indices of `torch.max(x, dim)` are `x.argmax(dim)`. */
-  get indices(): never {
-    throw new Error("Tensor has no .indices: x.argmax(dim) gives the indices of x.max(dim)");
-  }
-
-  /** Throws: PyTorch's `requires_grad` is `requiresGrad` here (an assignment would do nothing). */
-  get requires_grad(): never {
-    throw new Error(
-      "Tensor has no .requires_grad: write x.requiresGrad (or x.requiresGrad_(false))",
-    );
-  }
-  set requires_grad(_: unknown) {
-    throw new Error(
-      "Tensor has no .requires_grad: write x.requiresGrad = false (or requiresGrad_)",
-    );
-  }
-
-  /** Throws: `.data` ports as `x.detach()` (same memory, no graph); assigning it as `loadStateDict`. */
-  get data(): never {
-    throw new Error(
-      "Tensor has no .data: x.detach() is the same memory outside the graph; to replace a " +
-        "parameter's values use module.loadStateDict or nn.init",
-    );
-  }
-  set data(_: unknown) {
-    throw new Error(
-      "Tensor has no .data to assign: replace a parameter's values with module.loadStateDict " +
-        "(or nn.init.* in place), or assign a new nn.Parameter to the module's field",
-    );
-  }
-
-  /** Throws: PyTorch's `is_leaf` is `isLeaf` here. */
-  get is_leaf(): never {
-    throw new Error("Tensor has no .is_leaf: write x.isLeaf");
-  }
-
-  /** Throws: PyTorch's `grad_fn` is `gradFn` here. */
-  get grad_fn(): never {
-    throw new Error("Tensor has no .grad_fn: write x.gradFn");
-  }
-
-  /** Throws: PyTorch's `is_cuda` is `device === "cuda"` here. */
-  get is_cuda(): never {
-    throw new Error('Tensor has no .is_cuda: write x.device === "cuda"');
-  }
-
-  /** Throws: PyTorch's `x.T` is `x.t()` (2-D) or `x.permute(...)` here. */
-  get T(): never {
-    throw new Error("Tensor has no .T: write x.t() (2-D) or x.transpose(0, 1)");
-  }
-
   /** Maximum over `dims`, a tie sharing the gradient (`torch.amax`). */
   amax(dims?: number | number[], keepDim = false): Tensor {
     atMost("amax", arguments.length, 2, "x.amax(dims, keepDim)");
@@ -915,3 +790,5 @@ export class Tensor implements Owned {
     return toDevice(this, device);
   }
 }
+
+addTorchNameHints(Tensor.prototype);
