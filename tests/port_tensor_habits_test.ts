@@ -121,3 +121,20 @@ Deno.test("a Conv2d or Linear whose weight was swapped reports and exports the n
   assert.ok(bytes.length > 1000);
   m.dispose();
 });
+
+Deno.test("a dimension given as an options object or left out is named as such", () => {
+  const x = tensor([[1, 2], [3, 4]]);
+  assert.throws(
+    () => x.sum(loose({ dim: 1 })),
+    /sum: dimensions are numbers given in place .* got \{"dim":1\}/,
+  );
+  assert.throws(
+    () => F.softmax(x, loose(undefined)),
+    /softmax: dimensions are numbers .* got none/,
+  );
+  const frozen = new nn.Linear(2, 2).requiresGrad_(false);
+  assert.throws(
+    () => new optim.SGD(frozen.parameters().filter((p) => p.requiresGrad), { lr: 0.1 }),
+    /empty parameter list \(.* a filter on requiresGrad that left none/,
+  );
+});

@@ -123,8 +123,8 @@ export abstract class Optimizer<O extends GroupOptions> {
     if (list.length === 0) {
       // torch: "optimizer got an empty parameter list"; nothing would train.
       throw new Error(
-        `${where}: got an empty parameter list (a model without parameters, or an iterator ` +
-          "already used up); pass model.parameters()",
+        `${where}: got an empty parameter list (a model without parameters, a filter on ` +
+          "requiresGrad that left none, or an iterator already used up); pass model.parameters()",
       );
     }
     const groups = list.length > 0 && !(list[0] instanceof Tensor)

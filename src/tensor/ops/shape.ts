@@ -12,6 +12,17 @@ import { sumToShape } from "./reduce.ts";
 
 /** A dimension index in [0, ndim), negative counting from the end. */
 export function normDim(dim: number, ndim: number, what: string): number {
+  if (typeof dim !== "number") {
+    // x.sum({ dim: 1 }) or softmax(x) without a dim: name the form, not "[object Object]".
+    const got = dim === undefined
+      ? "none"
+      : typeof dim === "object"
+      ? JSON.stringify(dim)
+      : String(dim);
+    throw new Error(
+      `${what}: dimensions are numbers given in place (x.sum(1, true), F.softmax(x, 1)), got ${got}`,
+    );
+  }
   if (!Number.isInteger(dim) || dim < -ndim || dim >= Math.max(ndim, 1)) {
     throw new Error(`${what}: dimension ${dim} is out of range for ${ndim} dimensions`);
   }
