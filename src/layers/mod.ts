@@ -27,7 +27,14 @@ export {
   type SoftmaxOptions,
   Tanh,
 } from "./activation.ts";
+export { Hardsigmoid, Hardswish, ReLU6, SiLU } from "./activation_hard.ts";
 export { BatchNorm1d, type BatchNorm1dOptions } from "./batchnorm1d.ts";
+export {
+  GroupNorm,
+  type GroupNormOptions,
+  LayerNorm,
+  type LayerNormOptions,
+} from "./norm_layers.ts";
 export { Dropout2d } from "./dropout2d.ts";
 export {
   BCEWithLogitsLoss,

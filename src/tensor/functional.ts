@@ -45,3 +45,9 @@ export {
   nllLoss,
   type NllLossOptions,
 } from "./ops/losses_extra.ts";
+export { std, variance as var } from "./ops/stats.ts";
+export { isfinite, isinf, isnan, nanToNum, type NanToNumOptions } from "./ops/nonfinite.ts";
+export { chunk, split } from "./ops/split.ts";
+export { oneHot } from "./ops/one_hot.ts";
+export { hardsigmoid, hardswish, relu6, silu } from "./ops/activation_hard.ts";
+export { groupNorm, layerNorm } from "./ops/layer_norm.ts";

@@ -26,6 +26,7 @@ export { autocast, type AutocastDtype, autocastDtype, type AutocastOptions } fro
 export { endStep, type Owned, scope } from "./ownership.ts";
 export { collectGarbage, type CollectorStats, collectorStats } from "./collector.ts";
 export { arange, full, type NestedArray, ones, tensor, zeros } from "./ops/creation.ts";
+export { fullLike, onesLike, zerosLike } from "./ops/like.ts";
 export { manualSeed, rand, randn } from "./ops/random.ts";
 export { cat, stack } from "./ops/join.ts";
 export { type CompareOp, eq, ge, gt, le, lt, ne } from "./ops/compare.ts";
@@ -33,4 +34,5 @@ export { where } from "./ops/where.ts";
 export { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 export { pow } from "./ops/pow.ts";
 export { abs, sqrt } from "./ops/elementwise.ts";
+export { isfinite, isinf, isnan, nanToNum, type NanToNumOptions } from "./ops/nonfinite.ts";
 export * as functional from "./functional.ts";

@@ -23,6 +23,9 @@ import * as cmp from "./ops/compare.ts";
 import { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 import { pow } from "./ops/pow.ts";
 import { where } from "./ops/where.ts";
+import * as stats from "./ops/stats.ts";
+import * as nonfinite from "./ops/nonfinite.ts";
+import * as splits from "./ops/split.ts";
 import { formatTensor } from "./inspect.ts";
 import { addTorchNameHints } from "./torch_names.ts";
 import { atMost, checkAssignedGrad, operand, scaled, tensorOperand } from "./method_args.ts";
@@ -512,6 +515,26 @@ export class Tensor implements Owned {
     atMost("where", arguments.length, 2, "x.where(condition, other)");
     return where(condition, this, other);
   }
+  /** 1 where NaN, else 0 (float32, no gradient). */
+  isnan(): Tensor {
+    atMost("isnan", arguments.length, 0, "x.isnan()");
+    return nonfinite.isnan(this);
+  }
+  /** 1 where +inf or -inf, else 0 (float32, no gradient). */
+  isinf(): Tensor {
+    atMost("isinf", arguments.length, 0, "x.isinf()");
+    return nonfinite.isinf(this);
+  }
+  /** 1 where neither NaN nor infinite, else 0 (float32, no gradient). */
+  isfinite(): Tensor {
+    atMost("isfinite", arguments.length, 0, "x.isfinite()");
+    return nonfinite.isfinite(this);
+  }
+  /** NaN, +inf and -inf replaced (`torch.nan_to_num`; see `functional.nanToNum`). */
+  nanToNum(options?: nonfinite.NanToNumOptions): Tensor {
+    atMost("nanToNum", arguments.length, 1, "x.nanToNum({ nan: 0, posinf: 1, neginf: -1 })");
+    return nonfinite.nanToNum(this, options);
+  }
   /** Negation. */
   neg(): Tensor {
     atMost("neg", arguments.length, 0, "x.neg()");
@@ -590,6 +613,20 @@ export class Tensor implements Owned {
   amin(dims?: number | number[], keepDim = false): Tensor {
     atMost("amin", arguments.length, 2, "x.amin(dims, keepDim)");
     return red.amin(this, dims, keepDim);
+  }
+  /**
+   * Variance over `dims` (all when omitted), in torch's positional order
+   * `(dim, unbiased, keepdim)`: unbiased (N - 1) unless `unbiased` is false,
+   * so a ported `x.var(1, False)` is `x.var(1, false)` (`torch.var`).
+   */
+  var(dims?: number | number[], unbiased = true, keepDim = false): Tensor {
+    atMost("var", arguments.length, 3, "x.var(dims, unbiased, keepDim)");
+    return stats.variance(this, dims, unbiased, keepDim);
+  }
+  /** Standard deviation over `dims`; the arguments as `var`'s (`torch.std`). */
+  std(dims?: number | number[], unbiased = true, keepDim = false): Tensor {
+    atMost("std", arguments.length, 3, "x.std(dims, unbiased, keepDim)");
+    return stats.std(this, dims, unbiased, keepDim);
   }
   /** Index of the first maximum along `dim` (int32); all elements when omitted. */
   argmax(dim?: number, keepDim = false): Tensor {
@@ -725,6 +762,16 @@ export class Tensor implements Owned {
   narrow(dim: number, start: number, length: number): Tensor {
     atMost("narrow", arguments.length, 3, "x.narrow(dim, start, length)");
     return shp.narrow(this, dim, start, length);
+  }
+  /** Views cut along `dim`: pieces of `splitSize`, or of the given sizes (`torch.split`). */
+  split(splitSizeOrSections: number | number[], dim = 0): Tensor[] {
+    atMost("split", arguments.length, 2, "x.split(2, dim) or x.split([1, 3], dim)");
+    return splits.split(this, splitSizeOrSections, dim);
+  }
+  /** At most `chunks` views cut along `dim`, of size ceil(n / chunks) (`torch.chunk`). */
+  chunk(chunks: number, dim = 0): Tensor[] {
+    atMost("chunk", arguments.length, 2, "x.chunk(chunks, dim)");
+    return splits.chunk(this, chunks, dim);
   }
   /** Inserts a dimension of size 1. */
   unsqueeze(dim: number): Tensor {

@@ -230,8 +230,11 @@ export function ones(shape: number[], options: TensorOptions = {}): Tensor {
   return filled(shape, 1, creationOptions("ones", arguments.length, 2, options, usage), false);
 }
 
-/** @internal a tensor like `t` filled with `value`, owned as an op result. */
-export function fullLike(t: Tensor, value: number): Tensor {
+/**
+ * @internal a tensor like `t` filled with `value`, owned as an op result
+ * (the public, caller-owned `fullLike` is in like.ts).
+ */
+export function filledLike(t: Tensor, value: number): Tensor {
   return filled(t.shape, value, { dtype: t.dtype, device: t.device }, true);
 }
 
