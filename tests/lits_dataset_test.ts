@@ -417,9 +417,16 @@ Deno.test("building a cache removes what builds killed mid-way left behind", () 
 });
 
 Deno.test("a cache of odd-sized images (unaligned in their chunk) reads back checked", () => {
-  const path = Deno.makeTempFileSync({ suffix: ".u8" });
-  const header = { count: 5, width: 3, height: 1, fingerprint: "" };
-  data.writeCache(path, header, (i, px) => px.set([i, i + 1, i + 2]));
-  using reader = new data.CacheReader(path);
-  for (let i = 0; i < 5; i++) assert.deepEqual([...reader.read(i)], [i, i + 1, i + 2]);
+  for (const [width, height] of [[3, 1], [3, 3], [5, 5], [227, 227]]) {
+    const path = Deno.makeTempFileSync({ suffix: ".u8" });
+    const size = width * height;
+    const header = { count: 5, width, height, fingerprint: "" };
+    data.writeCache(path, header, (i, px) => px.forEach((_, k) => (px[k] = (i * 7 + k) % 256)));
+    using reader = new data.CacheReader(path);
+    for (let i = 0; i < 5; i++) {
+      const px = reader.read(i);
+      assert.equal(px.length, size);
+      assert.equal(px[size - 1], (i * 7 + size - 1) % 256, `${width}x${height} image ${i}`);
+    }
+  }
 });

@@ -138,3 +138,32 @@ Deno.test("a dimension given as an options object or left out is named as such",
     /empty parameter list \(.* a filter on requiresGrad that left none/,
   );
 });
+
+Deno.test('optimizer options keep their kind: a config\'s "false" or "0.1" is refused, not truthy', () => {
+  const p = tensor([1, 2], undefined, { requiresGrad: true });
+  const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+  const g = loose<Record<string, unknown>>(opt.paramGroups[0]);
+  assert.throws(() => (g.nesterov = "false"), /nesterov must be a boolean, got "false"/);
+  assert.throws(() => (g.lr = "0.1"), /lr must be a number, got "0.1"/);
+  assert.throws(() => (g.options = { lr: 1 }), /not replaced whole; set each option/);
+  assert.equal(opt.paramGroups[0].nesterov, false);
+  assert.throws(
+    () => new optim.SGD([p], { lr: 0.1, momentum: 0.9, nesterov: loose("false") }),
+    /nesterov must be a boolean/,
+  );
+  assert.throws(() => new optim.Adam([p], { betas: loose([0.9]) }), /betas must be a pair/);
+  const plateau = new optim.ReduceLROnPlateau(opt);
+  opt.addParamGroup({ params: [tensor([1], undefined, { requiresGrad: true })] });
+  assert.throws(() => plateau.step(1), /made over 1; make the schedule after addParamGroup/);
+});
+
+Deno.test("a layer set at the end of a Sequential, or under a non-index key, is refused by forward", () => {
+  const s = new nn.Sequential(new nn.Linear(2, 2), new nn.ReLU());
+  s[2] = new nn.Linear(2, 5);
+  assert.throws(() => s.forward(randn([1, 2])), /index 2 is out of range \(length 2\)/);
+  const t = new nn.Sequential(new nn.Linear(2, 2));
+  loose<Record<string, unknown>>(t)["1.5"] = new nn.ReLU();
+  assert.throws(() => t.parameters(), /'1\.5' is not an index/);
+  const i = tensor(new Int32Array([1, 2]), [2]);
+  assert.throws(() => i.add(i, { alpha: 2 }), /x\.add: expected a float32 tensor, got int32/);
+});

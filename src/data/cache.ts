@@ -32,10 +32,12 @@ export interface CacheHeader {
 const MAGIC = new TextEncoder().encode("LITSU8C2");
 
 /** A 32-bit checksum of an image's bytes (FNV-1a over 32-bit words: ~20 us for 256^2). */
-function checksum32(b: Uint8Array): number {
+function checksum32(bytes: Uint8Array): number {
+  // Words need 4-aligned bytes: an image of odd size inside a write chunk is
+  // copied first, so that writer and reader hash the same way.
+  const b = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
   let h = 0x811c9dc5 ^ b.length;
-  // Word by word where the bytes are aligned (images of odd sizes in a chunk may not be).
-  const words = b.byteOffset % 4 === 0 ? b.length >>> 2 : 0;
+  const words = b.length >>> 2;
   if (words > 0) {
     const w = new Uint32Array(b.buffer, b.byteOffset, words);
     for (let k = 0; k < words; k++) h = Math.imul(h ^ w[k], 0x01000193);

@@ -99,8 +99,10 @@ export function clipGradNorm_(
           "cannot be clipped; pass errorIfNonfinite: false to write them scaled anyway",
       );
     }
-    // float32, as PyTorch's clip_coef; NaN passes the cap and reaches the gradients, as there.
-    const coef = Math.fround(maxNorm / Math.fround(t + 1e-6));
+    // float32 as PyTorch computes it, reciprocal(total + 1e-6) * maxNorm; NaN passes the
+    // cap and reaches the gradients, as there.
+    const f = Math.fround;
+    const coef = f(f(1 / f(t + f(1e-6))) * f(maxNorm));
     if (!(coef >= 1)) {
       for (const q of params) overwrite(q.grad!, q.grad!.mul(coef), CLIP_NORM.where);
     }

@@ -56,7 +56,11 @@ export function syncNegativeIndices(list: IndexedModules, where: string): void {
 export function checkEntries(list: IndexedModules, where: string, fix: string): void {
   for (const key of Object.keys(list)) {
     const i = Number(key);
-    if (String(i) !== key) continue;
+    if (!/^[-+]?\d/.test(key) || key.trim() === "") continue;
+    if (String(i) !== key || !Number.isInteger(i)) {
+      // seq[1.5] or seq["01"] would be a child of that name that forward never runs.
+      throw new Error(`${where}: '${key}' is not an index (length ${list.length}); ${fix}`);
+    }
     if (i < 0 || i >= list.length) {
       throw new Error(
         `${where}: index ${i} is out of range (length ${list.length}); ${fix}`,

@@ -203,9 +203,8 @@ export function dirac_(t: Tensor, groups = 1): Tensor {
   }
   if (!Number.isInteger(groups) || groups < 1 || t.shape[0] % groups !== 0) {
     throw new Error(
-      `nn.init.dirac_: groups must be an integer >= 1 dividing dim 0 (${
-        t.shape[0]
-      }), got ${groups}`,
+      `nn.init.dirac_: groups (the second argument, a number: dirac_(w, 2)) must be an ` +
+        `integer >= 1 dividing dim 0 (${t.shape[0]}), got ${JSON.stringify(groups)}`,
     );
   }
   const perGroup = t.shape[0] / groups, channels = Math.min(perGroup, t.shape[1]);

@@ -60,8 +60,9 @@ export class Sequential extends Module {
 
   /** Applies the children in order (inside `noGrad`, freeing each intermediate once used: see `chain`). */
   forward(x: Tensor): Tensor {
-    for (let i = 0; i < this.#length; i++) {
-      if (this[i] === undefined) [...this.namedChildren()]; // names the deleted entry
+    // A deleted entry, or one set at the end (seq[length] = m: forward would skip it).
+    for (let i = 0; i <= this.#length; i++) {
+      if ((this[i] === undefined) !== (i === this.#length)) [...this.namedChildren()];
     }
     if (isGradEnabled()) { // the common case, without chain's closures
       for (let i = 0; i < this.length; i++) x = convBeforeBatchNorm(this[i], this[i + 1], x);

@@ -91,6 +91,13 @@ function checkGroup(
   return o;
 }
 
+/** The options that are not numbers (the rest are). */
+const OPTION_KINDS: Record<string, "boolean" | "pair"> = {
+  nesterov: "boolean",
+  amsgrad: "boolean",
+  betas: "pair",
+};
+
 /**
  * JSON of a state dict: refused, since its Map of state tensors would be
  * written as {} and the moments lost without a word.
@@ -192,8 +199,28 @@ export abstract class Optimizer<O extends GroupOptions> {
       }
       seen.add(p);
     }
+    this.#checkTypes(`${where} param group ${i}`, options);
     this.validate(options);
     this.#groups = Object.freeze([...this.#groups, this.#group(i, params, options)]);
+  }
+
+  /**
+   * Each option of the default's kind: a number, a boolean flag, a number
+   * pair. A config's "false" (truthy) would turn nesterov on; "0.1" would
+   * reach the native step as an unreadable FFI error.
+   */
+  #checkTypes(where: string, options: O): void {
+    for (const key of Object.keys(this.#defaults)) {
+      const v = (options as GroupOptions)[key];
+      const kind = OPTION_KINDS[key] ?? "number";
+      const ok = kind === "pair"
+        ? Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number")
+        : typeof v === kind && (typeof v !== "number" || !Number.isNaN(v));
+      if (!ok) {
+        const what = kind === "pair" ? "a pair of numbers" : `a ${kind}`;
+        throw new Error(`${where}: ${key} must be ${what}, got ${JSON.stringify(v)}`);
+      }
+    }
   }
 
   /**
@@ -210,6 +237,7 @@ export abstract class Optimizer<O extends GroupOptions> {
           const was = group.options[key];
           (group.options as GroupOptions)[key] = v;
           try {
+            this.#checkTypes(where, group.options);
             this.validate(group.options);
           } catch (e) {
             (group.options as GroupOptions)[key] = was;
@@ -220,9 +248,14 @@ export abstract class Optimizer<O extends GroupOptions> {
     }
     return new Proxy(group, {
       set(target, key, value) {
-        if (key === "params" || key === "options" || key in options) {
-          return Reflect.set(target, key, value);
+        if (key === "params" || key === "options") {
+          // A whole new options object would skip every check: one at a time.
+          throw new Error(
+            `${where}: its ${key} are not replaced whole; set each option (g.lr = 1e-5), or ` +
+              "add a group with addParamGroup",
+          );
         }
+        if (key in options) return Reflect.set(target, key, value);
         throw new Error(
           `${where} has no option ${String(key)}; its options are ` +
             `${Object.keys(options).join(", ")} (g.lr = 1e-5 sets the learning rate)`,

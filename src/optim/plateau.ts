@@ -157,6 +157,14 @@ export class ReduceLROnPlateau {
         }; write sched.step(valLoss)`,
       );
     }
+    if (this.optimizer.paramGroups.length !== this.minLrs.length) {
+      // A group added since has no minLr: its lr was never lowered (NaN compared false).
+      throw new Error(
+        `optim.ReduceLROnPlateau: the optimizer has ${this.optimizer.paramGroups.length} ` +
+          `parameter groups, this schedule was made over ${this.minLrs.length}; make the ` +
+          "schedule after addParamGroup",
+      );
+    }
     this.lastEpoch++;
     if (this.isBetter(metric)) {
       this.best = metric;

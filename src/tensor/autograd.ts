@@ -8,7 +8,7 @@
 import type { Tensor } from "./tensor.ts";
 import { keepGrad } from "./grad_store.ts";
 import { runBackwardEndHooks, runPostAccumulateGradHooks } from "./grad_hooks.ts";
-import { fullLike } from "./ops/creation.ts";
+import { filledLike } from "./ops/creation.ts";
 import {
   asyncScope,
   asyncScopeOpen,
@@ -150,7 +150,8 @@ function checkSavedVersions(node: GradNode): void {
       `backward: one of the tensors needed for gradient computation has been modified by an ` +
         `in-place operation: [${t.shape}], saved by '${node.name}', is at version ` +
         `${t.storage.version}; expected version ${versions[i]} (an optimizer.step(), ` +
-        "loadStateDict(), nn.init fill or batch norm update wrote to it after the forward); " +
+        "loadStateDict(), nn.init fill, batch norm update or a backward() adding into a .grad " +
+        "wrote to it after the forward); " +
         "call backward() before changing it, or run the forward again",
     );
   });
@@ -286,7 +287,7 @@ function propagate(order: Tensor[], root: Tensor, gradient: Tensor | undefined):
     uses.delete(g);
     if (g.owner !== null && g.owner === mine) g.dispose();
   };
-  const first = gradient ?? fullLike(root, 1);
+  const first = gradient ?? filledLike(root, 1);
   grads.set(root, first);
   hold(first);
   for (let i = order.length - 1; i >= 0; i--) {

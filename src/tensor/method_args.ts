@@ -69,5 +69,8 @@ export function scaled(
   if (typeof o.alpha !== "number") {
     throw new Error(`x.${where}: alpha must be a number, got ${typeof o.alpha}`);
   }
+  if (typeof other !== "number" && other.dtype !== "float32") {
+    throw new Error(`x.${where}: expected a float32 tensor, got ${other.dtype} [${other.shape}]`);
+  }
   return typeof other === "number" ? other * o.alpha : ew.mul(other, o.alpha);
 }
