@@ -129,7 +129,10 @@ Deno.test("eye_ and dirac_ as PyTorch's", () => {
   const ones = [...d.keys()].filter((i) => d[i] === 1);
   assert.deepEqual(ones, [1, 10, 13, 22]);
   assert.equal(d.reduce((s, v) => s + v, 0), 4);
-  assert.throws(() => init.dirac_(zeros([3, 2, 3]), 2), /groups \(the second argument.*must be an integer >= 1 dividing/);
+  assert.throws(
+    () => init.dirac_(zeros([3, 2, 3]), 2),
+    /groups \(the second argument.*must be an integer >= 1 dividing/,
+  );
 });
 
 Deno.test('model flags must be booleans: "false" from a config would switch them on', () => {
