@@ -104,7 +104,7 @@ Deno.test("addParamGroup as torch's add_param_group; a schedule over fewer group
     () => opt.addParamGroup({ params: [head.weight] }),
     /a parameter appears in more than one group/,
   );
-  assert.throws(() => loose<unknown[]>(opt.paramGroups).push({}), TypeError);
+  assert.throws(() => loose<unknown[]>(opt.paramGroups).push({}), /use addParamGroup/);
   assert.throws(() => sched.step(), /made over 1 .* make the schedule after addParamGroup/);
 });
 
@@ -166,4 +166,32 @@ Deno.test("a layer set at the end of a Sequential, or under a non-index key, is 
   assert.throws(() => t.parameters(), /'1\.5' is not an index/);
   const i = tensor(new Int32Array([1, 2]), [2]);
   assert.throws(() => i.add(i, { alpha: 2 }), /x\.add: expected a float32 tensor, got int32/);
+});
+
+Deno.test("review: named children of a Sequential, options through group.options or a state dict, push", () => {
+  const s = new nn.Sequential(new nn.Linear(2, 2));
+  loose<Record<string, unknown>>(s).head = new nn.Linear(2, 5);
+  assert.throws(() => s.forward(randn([1, 2])), /'head' is not an index/);
+  const list = new nn.ModuleList([new nn.Linear(1, 1)]);
+  list[1] = new nn.Linear(1, 1);
+  assert.throws(() => [...list], /index 1 is out of range/);
+  const p = tensor([1, 2], undefined, { requiresGrad: true });
+  const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+  const o = loose<Record<string, unknown>>(opt.paramGroups[0].options);
+  assert.throws(() => (o.nesterov = "false"), /nesterov must be a boolean/);
+  assert.throws(() => (o.lr = -5), /lr must be >= 0/);
+  assert.equal(opt.paramGroups[0].options.lr, 0.1);
+  const sd = opt.stateDict();
+  const bad = {
+    state: sd.state,
+    paramGroups: [{ params: [0], options: { lr: 0.1, nesterov: "false" } }],
+  };
+  assert.throws(
+    () => opt.loadStateDict(loose(bad)),
+    /loadStateDict group 0: nesterov must be a boolean/,
+  );
+  assert.throws(() => loose<unknown[]>(opt.paramGroups).push({}), /use addParamGroup/);
+  const fvar = loose<(...a: unknown[]) => unknown>(F.var);
+  assert.throws(() => fvar(p.detach(), 0, true, false, 5), /takes at most 4/);
+  assert.throws(() => p.var(loose(null), false), /written undefined/);
 });

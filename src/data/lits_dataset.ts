@@ -48,7 +48,7 @@ export interface LiTSDatasetOptions {
 }
 
 /** Bumped when the cache's pixel conversion changes, so old caches rebuild. */
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3; // 3: per-image checksums, hashed alike for every image size
 
 const NEW_LITS_DATASET: CallContract<LiTSDatasetOptions> = {
   where: "data.LiTSDataset",

@@ -9,6 +9,8 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { Module } from "./module.ts";
 import { checkEntries, requireModule, syncNegativeIndices } from "./indexed.ts";
 
+const FIX = "use list.append(module), list.insert(i, module) or list.pop(i)";
+
 /**
  * A list of modules, as `torch.nn.ModuleList`: indexable (`list[0]`,
  * `list.at(-1)`), iterable, with `append`, `extend`, `insert` and `pop`. It has no
@@ -119,16 +121,14 @@ export class ModuleList extends Module implements Iterable<Module> {
    * the entry would be half in the list (state dict) and half out (length).
    */
   override *namedChildren(): Generator<[string, Module]> {
-    checkEntries(
-      this,
-      "nn.ModuleList",
-      "use list.append(module), list.insert(i, module) or list.pop(i)",
-    );
+    checkEntries(this, "nn.ModuleList", FIX);
     yield* super.namedChildren();
   }
 
   /** The modules in order. */
   *[Symbol.iterator](): Iterator<Module> {
+    // list[length] = m would be trained and saved but never iterated.
+    checkEntries(this, "nn.ModuleList", FIX);
     for (let i = 0; i < this.#length; i++) yield this[i];
   }
 

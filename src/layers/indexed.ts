@@ -56,7 +56,13 @@ export function syncNegativeIndices(list: IndexedModules, where: string): void {
 export function checkEntries(list: IndexedModules, where: string, fix: string): void {
   for (const key of Object.keys(list)) {
     const i = Number(key);
-    if (!/^[-+]?\d/.test(key) || key.trim() === "") continue;
+    if (!/^[-+]?\d/.test(key) || key.trim() === "") {
+      // seq.head = m: a child under a name, trained and saved, that forward never runs.
+      if ((list as unknown as Record<string, unknown>)[key] instanceof Module) {
+        throw new Error(`${where}: '${key}' is not an index (length ${list.length}); ${fix}`);
+      }
+      continue;
+    }
     if (String(i) !== key || !Number.isInteger(i)) {
       // seq[1.5] or seq["01"] would be a child of that name that forward never runs.
       throw new Error(`${where}: '${key}' is not an index (length ${list.length}); ${fix}`);

@@ -10,6 +10,8 @@ import { convBeforeBatchNorm } from "./conv_bn.ts";
 import { Module } from "./module.ts";
 import { checkEntries, requireModule, syncNegativeIndices } from "./indexed.ts";
 
+const FIX = "replace an entry with seq[i] = m or seq[-1] = m, or append(m)";
+
 /**
  * A chain of modules; their names in the state dict are their positions.
  *
@@ -50,20 +52,14 @@ export class Sequential extends Module {
 
   /** The children "0".."length-1"; an entry set outside them, or deleted, is an Error. */
   override *namedChildren(): Generator<[string, Module]> {
-    checkEntries(
-      this,
-      "nn.Sequential",
-      "replace an entry with seq[i] = m or seq[-1] = m, or append(m)",
-    );
+    checkEntries(this, "nn.Sequential", FIX);
     yield* super.namedChildren();
   }
 
   /** Applies the children in order (inside `noGrad`, freeing each intermediate once used: see `chain`). */
   forward(x: Tensor): Tensor {
-    // A deleted entry, or one set at the end (seq[length] = m: forward would skip it).
-    for (let i = 0; i <= this.#length; i++) {
-      if ((this[i] === undefined) !== (i === this.#length)) [...this.namedChildren()];
-    }
+    // A deleted entry, or a module set where forward would skip it (seq[length], seq.head).
+    checkEntries(this, "nn.Sequential", FIX);
     if (isGradEnabled()) { // the common case, without chain's closures
       for (let i = 0; i < this.length; i++) x = convBeforeBatchNorm(this[i], this[i + 1], x);
       return x;

@@ -113,6 +113,8 @@ function stateDictToJSON(): never {
 export abstract class Optimizer<O extends GroupOptions> {
   #groups: readonly ParamGroup<O>[];
   readonly #defaults: O;
+  /** loadStateDict is writing options it checked as a whole. */
+  #loading = false;
   /** State per parameter (created on its first step). */
   readonly state: Map<Tensor, ParamState> = new Map();
 
@@ -201,7 +203,16 @@ export abstract class Optimizer<O extends GroupOptions> {
     }
     this.#checkTypes(`${where} param group ${i}`, options);
     this.validate(options);
-    this.#groups = Object.freeze([...this.#groups, this.#group(i, params, options)]);
+    const groups = [...this.#groups, this.#group(i, params, options)];
+    // param_groups.append(...) ported as push: name the method that checks the group.
+    for (const method of ["push", "unshift", "splice"]) {
+      Object.defineProperty(groups, method, {
+        value: () => {
+          throw new Error(`${where}: paramGroups is not changed in place; use addParamGroup`);
+        },
+      });
+    }
+    this.#groups = Object.freeze(groups);
   }
 
   /**
@@ -229,20 +240,35 @@ export abstract class Optimizer<O extends GroupOptions> {
    */
   #group(i: number, params: Tensor[], options: O): ParamGroup<O> {
     const where = `optim.${this.constructor.name} param group ${i}`;
-    const group = { params, options } as ParamGroup<O>;
+    const raw = options as GroupOptions;
+    // Every write, as group.lr or group.options.lr (schedules write there), is checked.
+    const checked = new Proxy(raw, {
+      set: (target, key, value) => {
+        if (typeof key !== "string" || !(key in target)) {
+          throw new Error(
+            `${where} has no option ${String(key)}; its options are ` +
+              `${Object.keys(target).join(", ")}`,
+          );
+        }
+        const was = target[key];
+        target[key] = value;
+        if (this.#loading) return true;
+        try {
+          this.#checkTypes(where, target as O);
+          this.validate(target as O);
+        } catch (e) {
+          target[key] = was;
+          throw e;
+        }
+        return true;
+      },
+    }) as O;
+    const group = { params, options: checked } as ParamGroup<O>;
     for (const key of Object.keys(options)) {
       Object.defineProperty(group, key, {
-        get: () => group.options[key],
+        get: () => raw[key],
         set: (v: O[keyof O]) => {
-          const was = group.options[key];
-          (group.options as GroupOptions)[key] = v;
-          try {
-            this.#checkTypes(where, group.options);
-            this.validate(group.options);
-          } catch (e) {
-            (group.options as GroupOptions)[key] = was;
-            throw e;
-          }
+          (checked as GroupOptions)[key] = v;
         },
       });
     }
@@ -427,7 +453,11 @@ export abstract class Optimizer<O extends GroupOptions> {
             "(a state dict of another optimizer class?)",
         );
       }
-      return { ...own.options, ...g.options } as O;
+      const merged = { ...own.options, ...g.options } as O;
+      // Checked as a group's own options are: a saved dict is data like any other.
+      this.#checkTypes(`${name}.loadStateDict group ${i}`, merged);
+      this.validate(merged);
+      return merged;
     });
     for (const [index, s] of sd.state) {
       const p = params[index];
@@ -467,7 +497,12 @@ export abstract class Optimizer<O extends GroupOptions> {
       }
       loaded.set(p, { step: s.step, tensors });
     }
-    this.paramGroups.forEach((g, i) => Object.assign(g.options, options[i]));
+    this.#loading = true;
+    try {
+      this.paramGroups.forEach((g, i) => Object.assign(g.options, options[i]));
+    } finally {
+      this.#loading = false;
+    }
     for (const s of this.state.values()) s.tensors.forEach((t) => t.dispose());
     this.state.clear();
     for (const [p, s] of loaded) this.state.set(p, s);

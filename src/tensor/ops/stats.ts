@@ -11,6 +11,7 @@
  * @module
  */
 import { numel, type Tensor } from "../tensor.ts";
+import { checkArity } from "../../options.ts";
 import { record } from "../autograd.ts";
 import { binaryRaw, div, mul, requireFloat, sqrt, sub } from "./elementwise.ts";
 import { mean, sum } from "./reduce.ts";
@@ -27,6 +28,11 @@ type Dims = number | number[] | undefined;
  */
 function checkArgs(name: string, dims: unknown, unbiased: unknown, keepDim: unknown): number {
   const usage = `x.${name}(1, false, true) (dims, unbiased, keepDim, as torch's)`;
+  if (dims === null) {
+    throw new Error(
+      `${name}: all dimensions are written undefined (torch's None): x.${name}(undefined, false)`,
+    );
+  }
   if (typeof dims === "boolean") {
     // torch's x.var(False) is unbiased=False over everything.
     throw new Error(
@@ -127,6 +133,7 @@ export function variance(
   unbiased = true,
   keepDim = false,
 ): Tensor {
+  checkArity("var", arguments.length, 4, "F.var(x, dims, unbiased, keepDim)");
   return reduceStat("var", t, dims, keepDim, checkArgs("var", dims, unbiased, keepDim));
 }
 
@@ -147,5 +154,6 @@ export function std(
   unbiased = true,
   keepDim = false,
 ): Tensor {
+  checkArity("std", arguments.length, 4, "F.std(x, dims, unbiased, keepDim)");
   return reduceStat("std", t, dims, keepDim, checkArgs("std", dims, unbiased, keepDim));
 }
