@@ -28,6 +28,7 @@ import * as nonfinite from "./ops/nonfinite.ts";
 import * as splits from "./ops/split.ts";
 import { formatTensor } from "./inspect.ts";
 import { addTorchNameHints } from "./torch_names.ts";
+import { fillIn, inPlace } from "./ops/in_place_ops.ts";
 import { atMost, checkAssignedGrad, operand, scaled, tensorOperand } from "./method_args.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
@@ -787,6 +788,50 @@ export class Tensor implements Owned {
   expand(...shape: number[] | [number[]]): Tensor {
     return shp.expand(this, shape.flat());
   }
+  // ---- in place (outside autograd; see ops/in_place_ops.ts) ----
+
+  /** `x += other * alpha` in place (torch's `add_`); inside `noGrad` where autograd is on. */
+  add_(other: Tensor | number, options: { alpha?: number } = {}): this {
+    atMost("add_", arguments.length, 2, "x.add_(y, { alpha: 0.01 })");
+    return inPlace(this, "add_", [other], () => this.add(other, options)) as this;
+  }
+  /** `x -= other * alpha` in place (torch's `sub_`). */
+  sub_(other: Tensor | number, options: { alpha?: number } = {}): this {
+    atMost("sub_", arguments.length, 2, "x.sub_(y, { alpha: 0.01 })");
+    return inPlace(this, "sub_", [other], () => this.sub(other, options)) as this;
+  }
+  /** `x *= other` in place (torch's `mul_`). */
+  mul_(other: Tensor | number): this {
+    atMost("mul_", arguments.length, 1, "x.mul_(0.99)");
+    return inPlace(this, "mul_", [other], () => this.mul(other)) as this;
+  }
+  /** `x /= other` in place (torch's `div_`). */
+  div_(other: Tensor | number): this {
+    atMost("div_", arguments.length, 1, "x.div_(2)");
+    return inPlace(this, "div_", [other], () => this.div(other)) as this;
+  }
+  /** Limited to [min, max] in place (torch's `clamp_`). */
+  clamp_(min?: number | null, max?: number | null): this {
+    atMost("clamp_", arguments.length, 2, "x.clamp_(0, 1)");
+    return inPlace(this, "clamp_", [], () => this.clamp(min, max)) as this;
+  }
+  /** `other`'s values (broadcast to this shape) in place (torch's `copy_`). */
+  copy_(other: Tensor): this {
+    atMost("copy_", arguments.length, 1, "x.copy_(y)");
+    if (!(other instanceof Tensor)) throw new Error("x.copy_: takes a Tensor");
+    return inPlace(this, "copy_", [other], () => other) as this;
+  }
+  /** Every element set to `value` (torch's `fill_`). */
+  fill_(value: number): this {
+    atMost("fill_", arguments.length, 1, "x.fill_(0)");
+    return fillIn(this, "fill_", value) as this;
+  }
+  /** Every element set to 0 (torch's `zero_`). */
+  zero_(): this {
+    atMost("zero_", arguments.length, 0, "x.zero_()");
+    return fillIn(this, "zero_", 0) as this;
+  }
+
   /** A dense copy with its own memory. */
   clone(): Tensor {
     return shp.clone(this);

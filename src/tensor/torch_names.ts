@@ -15,8 +15,8 @@ const READ: Record<string, string> = {
     "indices",
   indices: "x.argmax(dim) gives the indices of x.max(dim)",
   requires_grad: "write x.requiresGrad (or x.requiresGrad_(false))",
-  data: "x.detach() is the same memory outside the graph; to replace a parameter's values " +
-    "use module.loadStateDict or nn.init",
+  data: "x.detach() is the same memory outside the graph; p.data.mul_(0.5) is written " +
+    "noGrad(() => p.mul_(0.5))",
   is_leaf: "write x.isLeaf",
   grad_fn: "write x.gradFn",
   is_cuda: 'write x.device === "cuda"',
@@ -26,8 +26,8 @@ const READ: Record<string, string> = {
 /** Attribute -> what to write instead (assigning). */
 const WRITE: Record<string, string> = {
   requires_grad: "write x.requiresGrad = false (or x.requiresGrad_(false))",
-  data: "replace a parameter's values with module.loadStateDict (or nn.init.* in place), or " +
-    "assign a new nn.Parameter to the module's field",
+  data: "write into a parameter with noGrad(() => p.copy_(values)), replace it with " +
+    "module.loadStateDict, or assign a new nn.Parameter to the module's field",
 };
 
 /**
