@@ -51,3 +51,13 @@ Deno.test("in place where autograd would record it is refused; a saved tensor wr
   noGrad(() => x.mul_(3));
   assert.throws(() => y.backward(), /modified by an in-place operation/);
 });
+
+Deno.test("copy_ from an overlapping view of the same memory is refused, as torch; x.copy_(x) is not", () => {
+  const x = tensor([1, 2, 3, 4, 5]);
+  assert.throws(() => x.narrow(0, 1, 4).copy_(x.narrow(0, 0, 4)), /share memory locations/);
+  assert.deepEqual(values(x), [1, 2, 3, 4, 5]);
+  x.copy_(x);
+  assert.deepEqual(values(x), [1, 2, 3, 4, 5]);
+  x.mul_(x); // a new result, then written: torch's [1, 4, 9, 16, 25]
+  assert.deepEqual(values(x), [1, 4, 9, 16, 25]);
+});

@@ -47,6 +47,15 @@ export function inPlace(
     const dense = value.shape.join() === t.shape.join()
       ? value.contiguous()
       : expand(value, [...t.shape]).contiguous();
+    if (dense.storage === t.storage) {
+      const same = dense.offset === t.offset && dense.strides.join() === t.strides.join();
+      if (same) return; // x.copy_(x): nothing to write
+      // torch refuses a partial overlap; reading the written memory would mix old and new.
+      throw new Error(
+        `x.${what}: the operand and the tensor share memory locations; clone() the operand ` +
+          "first",
+      );
+    }
     if (dense.device !== t.device) {
       throw new Error(`x.${what}: the operand is on ${dense.device}, the tensor on ${t.device}`);
     }
