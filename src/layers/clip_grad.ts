@@ -5,10 +5,8 @@
  *
  * @module
  */
-import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
-import { writeInPlace } from "../tensor/ops/in_place.ts";
 import { stack } from "../tensor/ops/join.ts";
 import { zeros } from "../tensor/ops/creation.ts";
 import { type CallContract, checkContract } from "../options.ts";
@@ -41,11 +39,11 @@ function withGrads(where: string, parameters: Iterable<Tensor> | Tensor): Tensor
   return all.filter((p) => p.grad !== null);
 }
 
-/** Writes `value` (a tensor of g's shape) into `g`'s elements. */
-function overwrite(g: Tensor, value: Tensor, what: string): void {
-  writeInPlace(g, what, (d) => {
-    check(d.lib, d.lib.lits_copy_d2d(d.ptr, value.ptr, d.size * 4), () => what);
-  });
+/** The p-norm of `v`'s elements (p > 0, or Infinity: the largest |v|). */
+function pNorm(v: Tensor, p: number): Tensor {
+  const a = v.abs();
+  if (p === Infinity) return a.max();
+  return p === 1 ? a.sum() : p === 2 ? a.mul(a).sum().sqrt() : a.pow(p).sum().pow(1 / p);
 }
 
 /**
@@ -79,19 +77,8 @@ export function clipGradNorm_(
   const params = withGrads(CLIP_NORM.where, parameters);
   return noGrad(() => {
     if (params.length === 0) return zeros([]); // PyTorch's tensor(0.)
-    const norms = params.map((q) => {
-      const g = q.grad!.abs();
-      if (p === Infinity) return g.max();
-      return p === 1 ? g.sum() : p === 2 ? g.mul(g).sum().sqrt() : g.pow(p).sum().pow(1 / p);
-    });
-    const all = stack(norms);
-    const total = p === Infinity
-      ? all.max()
-      : p === 1
-      ? all.sum()
-      : p === 2
-      ? all.mul(all).sum().sqrt()
-      : all.pow(p).sum().pow(1 / p);
+    // The norm of the per-parameter norms, as PyTorch.
+    const total = pNorm(stack(params.map((q) => pNorm(q.grad!, p))), p);
     const t = total.item();
     if (o.errorIfNonfinite && !Number.isFinite(t)) {
       throw new Error(
@@ -104,7 +91,7 @@ export function clipGradNorm_(
     const f = Math.fround;
     const coef = f(f(1 / f(t + f(1e-6))) * f(maxNorm));
     if (!(coef >= 1)) {
-      for (const q of params) overwrite(q.grad!, q.grad!.mul(coef), CLIP_NORM.where);
+      for (const q of params) q.grad!.mul_(coef);
     }
     return total;
   });
@@ -135,6 +122,6 @@ export function clipGradValue_(parameters: Iterable<Tensor> | Tensor, clipValue:
   }
   const params = withGrads(where, parameters);
   noGrad(() => {
-    for (const q of params) overwrite(q.grad!, q.grad!.clamp(-clipValue, clipValue), where);
+    for (const q of params) q.grad!.clamp_(-clipValue, clipValue);
   });
 }

@@ -11,7 +11,8 @@
 import type { Tensor } from "./tensor.ts";
 import { release } from "./ownership.ts";
 import { fillInPlace } from "./ops/creation.ts";
-import { writeInPlace } from "./ops/in_place.ts";
+import { markWritten, writeInPlace } from "./ops/in_place.ts";
+import { binaryRaw } from "./ops/elementwise.ts";
 import { check } from "../ffi/native.ts";
 
 /** Gradients backward made and nobody else claimed (see the module doc). */
@@ -50,9 +51,15 @@ export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
     made.add(next);
     return;
   }
-  const sum = old.add(shaped);
-  // In place, through a strided .grad the user assigned too (an expanded one is refused).
   const what = `backward: accumulating the gradient of [${leaf.shape}]`;
+  if (old.isContiguous) {
+    // The usual case: one pass, old += g, written where it is read.
+    binaryRaw("add", old, shaped, old);
+    markWritten(old);
+    return;
+  }
+  // A strided .grad the user assigned: through its strides (an expanded one is refused).
+  const sum = old.add(shaped);
   try {
     writeInPlace(old, what, (d) => {
       check(d.lib, d.lib.lits_copy_d2d(d.ptr, sum.ptr, d.size * 4), () => what);

@@ -100,11 +100,15 @@ export function broadcastOperand(t: Tensor, shape: number[]): [Deno.PointerObjec
   return [t.ptr, i64(strides)];
 }
 
-/** @internal raw broadcast binary op (no autograd). */
-export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor): Tensor {
+/**
+ * @internal raw broadcast binary op (no autograd), into a new tensor or
+ * `out`: a dense tensor of the result's shape, which may be `a` itself
+ * (each element is read before it is written, at the same index).
+ */
+export function binaryRaw(name: BinaryName, a: Tensor, b: Tensor, into?: Tensor): Tensor {
   sameDevice(a, b, name);
   const shape = broadcastShapes(a.shape, b.shape, name);
-  const out = Tensor.empty(shape, "float32", a.device);
+  const out = into ?? Tensor.empty(shape, "float32", a.device);
   check(
     a.lib,
     a.lib.lits_binary_f32(
