@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 3
+#define LITS_ABI_VERSION 4
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -152,6 +152,24 @@ int lits_where_f32(int32_t ndim, const int64_t* shape_host, const float* cond,
                    const int64_t* cond_strides_host, const float* a,
                    const int64_t* a_strides_host, const float* b,
                    const int64_t* b_strides_host, float* out);
+
+/* ---- gather and scatter-add along one dimension -------------------------- */
+/* x is [outer, r, inner], out [outer, k, inner]:
+ *   out[o, j, i] = x[o, index[o * s0 + j * s1 + i * s2], i]
+ * with index_strides_host = {s0, s1, s2} in elements (a 0 repeats: index_select
+ * passes {0, 1, 0}, torch.gather a dense [outer, k, inner] index). With
+ * check_index, an index outside [0, r) is an error that names the first one (its
+ * element offset in the index);
+ * without (indices the caller made), such an index reads 0. */
+int lits_gather_f32(const float* x, const int32_t* index, const int64_t* index_strides_host,
+                    float* out, int64_t outer, int64_t r, int64_t k, int64_t inner,
+                    int32_t check_index);
+/* gather's gradient: dx[o, index[o, j, i], i] += dy[o, j, i] for j = 0, 1, ...
+ * in that order for each (o, i), so the sums do not depend on threads. dx is
+ * not cleared first; an index outside [0, r) adds nothing. */
+int lits_scatter_add_f32(const float* dy, const int32_t* index,
+                         const int64_t* index_strides_host, float* dx, int64_t outer, int64_t r,
+                         int64_t k, int64_t inner);
 
 /* ---- reductions, softmax ------------------------------------------------ */
 /* x is viewed as [outer, r, inner]; the middle dimension is reduced. */

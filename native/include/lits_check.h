@@ -306,6 +306,25 @@ static inline int lits_check_rows(const char* fn, int64_t outer, int64_t r, int6
   return LITS_OK;
 }
 
+/* Gather and scatter-add along r of [outer, r, inner] with k indices per
+ * (outer, inner): sizes >= 0, a nonempty r when there is anything to gather,
+ * and the pointers. LITS_EMPTY when outer * k * inner is 0. */
+static inline int lits_check_gather(const char* fn, const void* src, const int32_t* index,
+                                    const int64_t* index_strides, const void* dst, int64_t outer,
+                                    int64_t r, int64_t k, int64_t inner) {
+  int st = lits_check_rows(fn, outer, r, inner);
+  if (st != LITS_OK) return st;
+  st = lits_check_rows(fn, outer, k, inner);
+  if (st != LITS_OK) return st;
+  if (outer == 0 || k == 0 || inner == 0) return LITS_EMPTY;
+  LITS_CHECK(r >= 1, "%s: no element to take along an empty dimension (r = 0, k = %lld)", fn,
+             (long long)k);
+  LITS_CHECK(r <= INT32_MAX, "%s: r %lld does not fit an int32 index", fn, (long long)r);
+  LITS_CHECK(src != NULL && index != NULL && index_strides != NULL && dst != NULL,
+             "%s: a pointer is NULL", fn);
+  return LITS_OK;
+}
+
 /* Cross-entropy's scalar arguments; LITS_EMPTY when there is no target (the
  * caller still writes a reduced loss). Targets are the backend's to check. */
 static inline int lits_check_cross_entropy(const char* fn, const float* logits,

@@ -12,6 +12,7 @@ export const CPU_SOURCES = [
   "library.c",
   "alloc.c",
   "copy.c",
+  "gather.c",
   "elementwise.c",
   "reduce.c",
   "softmax.c",

@@ -37,6 +37,7 @@
 #include "../bf16.cuh"
 #include "../conv_plan.cuh"
 #include "../elementwise.cuh"
+#include "../gather.cuh"
 #include "../guard.cuh"
 #include "../indexing.cuh"
 #include "../loader.h"
@@ -56,7 +57,8 @@
   X(lits_avgpool2d_backward_f32) X(lits_adaptive_avgpool2d_forward_f32)                       \
   X(lits_adaptive_avgpool2d_backward_f32) X(lits_cross_entropy_f32)                           \
   X(lits_cross_entropy_backward_f32) X(lits_sgd_step_f32) X(lits_adam_step_f32)               \
-  X(lits_round_bf16_f32) X(lits_fused_affine_f32) X(lits_last_error)
+  X(lits_round_bf16_f32) X(lits_fused_affine_f32) X(lits_gather_f32)                       \
+  X(lits_scatter_add_f32) X(lits_last_error)
 
 #define DECLARE(name) static decltype(&name) cpu_##name;
 CPU_FUNCTIONS(DECLARE)
@@ -173,6 +175,7 @@ int main(int argc, char** argv) {
   check_binary_and_strided();
   check_pooling();
   check_cross_entropy();
+  check_gather();
   check_optimizers();
   check_conv_plan();
   check_bf16();
