@@ -36,6 +36,8 @@ export {
   type LayerNormOptions,
 } from "./norm_layers.ts";
 export { Dropout2d } from "./dropout2d.ts";
+export { InstanceNorm1d, InstanceNorm2d, type InstanceNormLayerOptions } from "./instance_norm.ts";
+export { Upsample, UpsamplingBilinear2d, UpsamplingNearest2d } from "./upsample.ts";
 export {
   BCEWithLogitsLoss,
   type BCEWithLogitsLossOptions,

@@ -22,10 +22,13 @@ import { claimGrad, dropGrad } from "./grad_store.ts";
 import * as cmp from "./ops/compare.ts";
 import { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 import { pow } from "./ops/pow.ts";
-import { where } from "./ops/where.ts";
+import { maskedFill, where } from "./ops/where.ts";
 import * as stats from "./ops/stats.ts";
 import * as nonfinite from "./ops/nonfinite.ts";
 import * as splits from "./ops/split.ts";
+import * as gth from "./ops/gather.ts";
+import * as reorder from "./ops/reorder.ts";
+import * as sorting from "./ops/sort.ts";
 import { formatTensor } from "./inspect.ts";
 import { addTorchNameHints } from "./torch_names.ts";
 import { fillIn, inPlace } from "./ops/in_place_ops.ts";
@@ -645,6 +648,49 @@ export class Tensor implements Owned {
     return sm.logSoftmax(this, dim);
   }
 
+  // ---- indexing and ordering ----
+
+  /** Values at int32 `index` along `dim` (`torch.gather`; see `gather`). */
+  gather(dim: number, index: Tensor): Tensor {
+    atMost("gather", arguments.length, 2, "x.gather(dim, index)");
+    return gth.gather(this, dim, index);
+  }
+  /** Slices along `dim` at a 1-D int32 `index` (`torch.index_select`). */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    atMost("indexSelect", arguments.length, 2, "x.indexSelect(dim, index)");
+    return gth.indexSelect(this, dim, index);
+  }
+  /** Reversed along `dims` (`torch.flip`): `x.flip([3])` mirrors [N, C, H, W] left to right. */
+  flip(dims: number | number[]): Tensor {
+    atMost("flip", arguments.length, 1, "x.flip([2, 3])");
+    return reorder.flip(this, dims);
+  }
+  /** Shifted circularly along `dims` (`torch.roll`; flattened without dims). */
+  roll(shifts: number | number[], dims?: number | number[]): Tensor {
+    atMost("roll", arguments.length, 2, "x.roll([1, -1], [2, 3])");
+    return reorder.roll(this, shifts, dims);
+  }
+  /** Sorted along `dim` (default the last): values and int32 indices (`torch.sort`). */
+  sort(dim = -1, descending = false): sorting.ValuesIndices {
+    atMost("sort", arguments.length, 2, "x.sort(dim, descending)");
+    return sorting.sort(this, dim, descending);
+  }
+  /** The int32 indices that sort along `dim` (`torch.argsort`). */
+  argsort(dim = -1, descending = false): Tensor {
+    atMost("argsort", arguments.length, 2, "x.argsort(dim, descending)");
+    return sorting.argsort(this, dim, descending);
+  }
+  /** The k largest (or smallest) along `dim`, in order, with int32 indices (`torch.topk`). */
+  topk(k: number, dim = -1, largest = true, sorted = true): sorting.ValuesIndices {
+    atMost("topk", arguments.length, 4, "x.topk(5, 1)");
+    return sorting.topk(this, k, dim, largest, sorted);
+  }
+  /** `value` where `mask` is nonzero, x elsewhere (`torch.masked_fill`). */
+  maskedFill(mask: Tensor, value: number | Tensor): Tensor {
+    atMost("maskedFill", arguments.length, 2, "x.maskedFill(mask, 0)");
+    return maskedFill(this, mask, value);
+  }
+
   // ---- linear algebra ----
 
   /**
@@ -842,6 +888,13 @@ export class Tensor implements Owned {
   }
   /** Converted to int32 (truncating toward zero). */
   int(): Tensor {
+    return shp.cast(this, "int32");
+  }
+  /**
+   * Converted to int32, this library's integer type: torch's `long()`
+   * gives int64, which class labels never need (`labels.long()` ports as is).
+   */
+  long(): Tensor {
     return shp.cast(this, "int32");
   }
   /** Throws: PyTorch's `x.half()`; tensors stay float32 (bfloat16 is `autocast`'s). */

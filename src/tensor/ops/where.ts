@@ -100,3 +100,40 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
     },
   });
 }
+
+/**
+ * `x` with `value` wherever `mask` is nonzero, as `torch.masked_fill`:
+ * `mask` (from the comparisons, `x.lt(0)`, or any float32 or int32 tensor)
+ * must broadcast to x's shape, and the result has x's shape. `value` is a
+ * number or a 0-d tensor. The gradient reaches x where the mask is zero.
+ *
+ * @example
+ * ```ts
+ * import { maskedFill, tensor } from "@lits/vision";
+ * const x = tensor([[1, -2], [-3, 4]]);
+ * console.log(maskedFill(x, x.lt(0), 0).toList()); // [[1, 0], [0, 4]]
+ * ```
+ */
+export function maskedFill(x: Tensor, mask: Tensor, value: number | Tensor): Tensor {
+  const usage = "maskedFill(x, mask, 0) (x.maskedFill(x.lt(0), 0))";
+  if (arguments.length !== 3) {
+    throw new Error(`maskedFill: takes (x, mask, value), got ${arguments.length} arguments`);
+  }
+  expectTensor(x, "maskedFill", usage);
+  expectTensor(mask, "maskedFill: mask", usage);
+  if (typeof value !== "number") {
+    expectTensor(value, "maskedFill: value", `${usage} (a number or a 0-d tensor)`);
+    if (value.ndim !== 0) {
+      throw new Error(
+        `maskedFill: value must be a number or a 0-d tensor, got a tensor of shape [${value.shape}]`,
+      );
+    }
+  }
+  const shape = broadcastShapes(mask.shape, x.shape, "maskedFill");
+  if (shape.join() !== x.shape.join()) {
+    throw new Error(
+      `maskedFill: mask [${mask.shape}] must broadcast to x's shape [${x.shape}], not widen it`,
+    );
+  }
+  return where(mask, value, x);
+}

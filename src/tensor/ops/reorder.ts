@@ -1,0 +1,118 @@
+/**
+ * Reordering along dimensions: `flip` (torch.flip) and `roll` (torch.roll),
+ * each a take along the dimension at indices made here, so their gradients
+ * are the take's scatter-add (the inverse reordering). Test-time flips and
+ * circular shifts of CT slices are their common use.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor.ts";
+import { clone, normDim, reshape } from "./shape.ts";
+import { requireFloat } from "./elementwise.ts";
+import { expectTensor } from "./compare.ts";
+import { indexVector, takeAlong } from "./gather.ts";
+
+/** The dims as a list of distinct normalised dimensions. */
+function dimList(where: string, x: Tensor, dims: unknown, usage: string): number[] {
+  const list = typeof dims === "number" ? [dims] : dims;
+  if (!Array.isArray(list) || !list.every((d) => Number.isInteger(d))) {
+    throw new Error(
+      `${where}: dims must be an integer or an array of them, got ${
+        JSON.stringify(dims)
+      }; write ${usage}`,
+    );
+  }
+  const out = list.map((d) => normDim(d, Math.max(x.ndim, 1), where));
+  if (where === "flip" && new Set(out).size !== out.length) {
+    throw new Error(`flip: dimension repeated in [${list}]`);
+  }
+  return out;
+}
+
+/**
+ * `x` with the order of its elements reversed along each of `dims`, as
+ * `torch.flip` (a copy, as torch's). `flip(x, 3)` mirrors an [N, C, H, W]
+ * batch left to right.
+ *
+ * @example
+ * ```ts
+ * import { flip, tensor } from "@lits/vision";
+ * console.log(flip(tensor([[1, 2, 3], [4, 5, 6]]), [1]).toList()); // [[3, 2, 1], [6, 5, 4]]
+ * ```
+ */
+export function flip(x: Tensor, dims: number | number[]): Tensor {
+  const usage = "flip(x, [2, 3]) (or x.flip([2, 3]))";
+  if (arguments.length > 2) {
+    throw new Error(`flip: takes (x, dims), got ${arguments.length} arguments; write ${usage}`);
+  }
+  expectTensor(x, "flip", usage);
+  requireFloat(x, "flip");
+  let y = x.ndim === 0 ? reshape(x, [1]) : x;
+  for (const d of dimList("flip", x, dims, usage)) {
+    const n = y.shape[d];
+    if (n <= 1) continue;
+    const index = Int32Array.from({ length: n }, (_, i) => n - 1 - i);
+    y = takeAlong(y, d, indexVector(index, x.device), "row", false, "flip");
+  }
+  if (x.ndim === 0) return reshape(y, []);
+  return y === x ? clone(x) : y; // a copy even when nothing moves, as torch's
+}
+
+/** One shift as a take: out[i] = y[(i - shift) mod n]. */
+function rollAlong(y: Tensor, d: number, shift: number, device: Tensor["device"]): Tensor {
+  const n = y.shape[d];
+  const s = n === 0 ? 0 : ((shift % n) + n) % n;
+  if (s === 0) return y;
+  const index = Int32Array.from({ length: n }, (_, i) => (i - s + n) % n);
+  return takeAlong(y, d, indexVector(index, device), "row", false, "roll");
+}
+
+/**
+ * `x` shifted circularly by `shifts` along `dims`, as `torch.roll`:
+ * elements pushed past the end come back at the start. Without `dims` the
+ * tensor is rolled as if flattened, then given its shape back. A negative
+ * shift rolls the other way.
+ *
+ * @example
+ * ```ts
+ * import { roll, tensor } from "@lits/vision";
+ * console.log(roll(tensor([1, 2, 3, 4]), 1).toList()); // [4, 1, 2, 3]
+ * console.log(roll(tensor([[1, 2], [3, 4]]), [1, -1], [0, 1]).toList()); // [[4, 3], [2, 1]]
+ * ```
+ */
+export function roll(x: Tensor, shifts: number | number[], dims?: number | number[]): Tensor {
+  const usage = "roll(x, 2, 1) or roll(x, [1, -1], [2, 3])";
+  if (arguments.length > 3) {
+    throw new Error(`roll: takes (x, shifts, dims), got ${arguments.length} arguments`);
+  }
+  expectTensor(x, "roll", usage);
+  requireFloat(x, "roll");
+  const shiftList = typeof shifts === "number" ? [shifts] : shifts;
+  if (!Array.isArray(shiftList) || !shiftList.every((s) => Number.isInteger(s))) {
+    throw new Error(
+      `roll: shifts must be an integer or an array of them, got ${
+        JSON.stringify(shifts)
+      }; write ${usage}`,
+    );
+  }
+  if (dims === undefined || (Array.isArray(dims) && dims.length === 0)) {
+    if (shiftList.length !== 1) {
+      throw new Error(
+        `roll: without dims, shifts must be one integer (the flattened tensor's), got [${shiftList}]`,
+      );
+    }
+    const flat = reshape(x, [x.size]);
+    const y = rollAlong(flat, 0, shiftList[0], x.device);
+    return y === flat ? clone(x) : reshape(y, [...x.shape]);
+  }
+  const dimsList = dimList("roll", x, dims, usage);
+  if (dimsList.length !== shiftList.length) {
+    throw new Error(
+      `roll: shifts [${shiftList}] and dims [${dims}] must have the same length; write ${usage}`,
+    );
+  }
+  let y = x.ndim === 0 ? reshape(x, [1]) : x;
+  dimsList.forEach((d, i) => (y = rollAlong(y, d, shiftList[i], x.device)));
+  if (x.ndim === 0) return reshape(y, []);
+  return y === x ? clone(x) : y;
+}
