@@ -3,7 +3,14 @@
  *
  * @module
  */
-export { type IncompatibleKeys, type LoadOptions, Module, Parameter } from "./module.ts";
+export {
+  type ForwardHook,
+  type IncompatibleKeys,
+  type LoadOptions,
+  Module,
+  Parameter,
+  type RemovableHandle,
+} from "./module.ts";
 export { Linear, type LinearOptions } from "./linear.ts";
 export { Conv2d, type Conv2dLayerOptions } from "./conv.ts";
 export { BatchNorm2d, type BatchNormLayerOptions } from "./batchnorm.ts";

@@ -9,7 +9,7 @@
 import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { clearGrads } from "../tensor/grad_store.ts";
-import { zeroGradBoundary } from "../tensor/ownership.ts";
+import { isThenable, reportLateRejection, zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
 import { backend, checkToArguments, type Device, dtypeCastError } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
@@ -43,6 +43,31 @@ export class Parameter extends Tensor {
  * output; a returned tensor replaces the output (PyTorch's forward hook).
  */
 export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => Tensor | void;
+
+const AsyncFunction = (async () => {}).constructor;
+
+/**
+ * Throws unless a forward hook's return value can replace the output: a
+ * Tensor for a Tensor output (an expression arrow `(m, i, o) => acts.push(o)`
+ * returns push's count, which would become the output), and never a promise.
+ */
+function checkHookResult(r: unknown, output: unknown): void {
+  if (isThenable(r)) {
+    reportLateRejection("a forward hook", r);
+    throw new Error(
+      "forward hook: returned a Promise; hooks run synchronously inside forward, so keep " +
+        "what you need (acts.push(output)) and await your work outside",
+    );
+  }
+  if (output instanceof Tensor && !(r instanceof Tensor)) {
+    const got = r === null ? "null" : Array.isArray(r) ? "an array" : typeof r;
+    throw new Error(
+      `forward hook: returned ${got}, which would replace the module's output; a hook returns ` +
+        "nothing (or a Tensor to replace the output): write (m, inputs, output) => " +
+        "{ acts.push(output); } with braces",
+    );
+  }
+}
 
 /** What `registerForwardHook` returns: `remove()` takes the hook off again. */
 export interface RemovableHandle {
@@ -96,7 +121,9 @@ export abstract class Module {
   /**
    * Runs `hook(module, inputs, output)` after every call of this module's
    * `forward`, as PyTorch's `register_forward_hook`; a tensor it returns
-   * replaces the output. Hooks run in the order registered.
+   * replaces the output, nothing (or null) keeps it, anything else is an
+   * Error. Hooks run in the order registered, synchronously (an async
+   * hook is refused).
    *
    * @example
    * ```ts
@@ -118,6 +145,13 @@ export abstract class Module {
     if (typeof hook !== "function") {
       throw new Error(`registerForwardHook: expected a function, got ${typeof hook}; ${usage}`);
     }
+    if (hook instanceof AsyncFunction) {
+      throw new Error(
+        "registerForwardHook: hooks run synchronously inside forward, and an async hook's " +
+          "work after its first await would run after forward returned; keep what you need " +
+          "(e.g. acts.push(output)) and await your work outside",
+      );
+    }
     if (this.#forwardHooks.length === 0) {
       // The instance's forward is wrapped while hooks exist (a class method or an own override).
       const own = Object.getOwnPropertyDescriptor(this, "forward");
@@ -126,8 +160,10 @@ export abstract class Module {
       this.forward = (...inputs: Tensor[]): Tensor => {
         let y = original.apply(this, inputs);
         for (const h of [...hooks]) {
-          const r = h(this, inputs, y);
-          if (r !== undefined) y = r;
+          const r = h(this, inputs, y) as unknown;
+          if (r === undefined || r === null) continue; // Python's None: the output stays
+          checkHookResult(r, y);
+          y = r as Tensor;
         }
         return y;
       };

@@ -31,6 +31,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import type { Tensor } from "./tensor.ts";
 import { checkCall } from "../options.ts";
+import { reportLateRejection } from "./ownership.ts";
 
 /** The lower precisions `autocast` offers. */
 export type AutocastDtype = "bfloat16";
@@ -115,6 +116,7 @@ export function autocast<T>(dtype: AutocastDtype, fn: () => T, options?: Autocas
     current = was;
   }
   if (result instanceof Promise) {
+    reportLateRejection("autocast", result);
     throw new Error(
       "autocast: fn returned a Promise but is not an async function, so the ops after its " +
         'first await would run in fp32; write `await autocast("bfloat16", async () => { ... })`',

@@ -111,10 +111,18 @@ function collect(value: unknown, out: Set<Owned>, depth = 0): void {
   for (const v of items) collect(v, out, depth + 1);
 }
 
+const AsyncFunction = (async () => {}).constructor;
+
 /**
  * Runs `fn` and frees every tensor it created, except those it returns
  * (directly, or inside arrays, Maps or plain objects), which move to the
  * enclosing scope or step.
+ *
+ * An async `fn` gets a promise: the scope follows its call chain through
+ * every `await` (gradients recorded as outside it) and frees what the chain
+ * made when it settles, except what it resolves to. A plain function that
+ * returns a promise is an Error (its work after the first await would
+ * escape the scope).
  *
  * @example
  * ```ts
@@ -125,6 +133,10 @@ function collect(value: unknown, out: Set<Owned>, depth = 0): void {
  * ```
  */
 export function scope<T>(fn: () => T): T {
+  if (fn instanceof AsyncFunction) {
+    const grad = asyncScopes.getStore()?.grad ?? true;
+    return asyncScope(fn as () => Promise<unknown>, grad) as T;
+  }
   const mine = new Set<Owned>();
   scopes.push(mine);
   let result: T;
@@ -136,13 +148,26 @@ export function scope<T>(fn: () => T): T {
   if (isThenable(result)) {
     // The chain goes on after this returns: freeing now would free what it still uses.
     for (const t of [...mine]) handOver(t);
+    reportLateRejection("scope", result);
     throw new PromiseInScopeError(
-      "scope: fn returned a Promise, and the work after its first await would escape the " +
-        "scope; pass a synchronous function, or use `await noGrad(async () => { ... })`",
+      "scope: fn returned a Promise but is not an async function, so the work after its first " +
+        "await escaped the scope (it still ran); write `await scope(async () => { ... })`",
     );
   }
   settle(mine, result);
   return result;
+}
+
+/**
+ * @internal a promise that a refused call (scope, noGrad or autocast given a
+ * plain function returning one) leaves running: its rejection is printed
+ * rather than left unhandled, which would end the process after the caller
+ * had already caught the refusal.
+ */
+export function reportLateRejection(where: string, pending: PromiseLike<unknown>): void {
+  Promise.resolve(pending).catch((e) => {
+    console.error(`${where}: the promise that fn returned (refused above) rejected later:`, e);
+  });
 }
 
 /** @internal thrown when a synchronous scope's fn returns a promise. */

@@ -223,7 +223,9 @@ export class Tensor implements Owned {
     if (this.#storage === null) {
       throw new Error(
         `tensor [${this.shape}] was released (disposed, or freed at a step boundary such as ` +
-          "optimizer.zeroGrad() or the end of a scope); call .keep() on tensors you hold longer",
+          "optimizer.zeroGrad() or the end of a scope; the step is the process's, so a " +
+          "zeroGrad() in another async task running meanwhile ends it too); call .keep() on " +
+          "tensors you hold longer",
       );
     }
     return this.#storage;

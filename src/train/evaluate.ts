@@ -8,6 +8,7 @@
  */
 import type { DataLoader } from "../data/loader.ts";
 import type { Module } from "../layers/module.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { CrossEntropyLoss } from "../layers/loss.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { classificationReport } from "../eval/metrics/report.ts";
@@ -49,8 +50,25 @@ const EVALUATE_MODEL: CallContract<EvaluateOptions> = {
 };
 
 /**
- * Evaluates `model` (switched to eval mode, and back to the mode it had) on
- * every batch of `loader`.
+ * Throws where a parameter was written since the evaluation began (an
+ * optimizer step in a task running meanwhile): its batches would mix two
+ * models' predictions.
+ */
+function checkUnchanged(weights: readonly Tensor[], versions: readonly number[], done: number) {
+  const changed = weights.findIndex((p, i) => p.version !== versions[i]);
+  if (changed < 0) return;
+  throw new Error(
+    `train.evaluateModel: the model's weights changed after ${done} batches (parameter ` +
+      `[${weights[changed].shape}] was written: an optimizer step or loadStateDict in code ` +
+      "running meanwhile); await evaluateModel before training on",
+  );
+}
+
+/**
+ * Evaluates `model` on every batch of `loader`, each batch in eval mode
+ * (the model's mode is restored after each one, so evaluations and training
+ * running meanwhile in other async tasks keep theirs). The weights must
+ * not change while it runs.
  *
  * @example
  * ```ts
@@ -69,57 +87,62 @@ export async function evaluateModel(
   options = checkContract(EVALUATE_MODEL, arguments.length, options);
   const keep = options.keepMistakes ?? 0;
   const lossFn = new CrossEntropyLoss({ reduction: "sum" });
-  const wasTraining = model.training;
-  model.eval();
+  const weights = model.parameters();
+  const versions = weights.map((p) => p.version);
   const yTrue: number[] = [], yPred: number[] = [];
   const scoreChunks: Float32Array[] = [];
   let lossSum = 0, classes = 0, done = 0;
   const mistakes: Misclassified[] = [];
-  try {
-    for await (using batch of loader) {
-      const { loss, probs } = noGrad(() => {
+  for await (using batch of loader) {
+    checkUnchanged(weights, versions, done);
+    const { loss, probs } = noGrad(() => {
+      // Eval mode only while this batch runs, never across an await: a
+      // concurrent evaluation or training step sees the mode it set itself.
+      const wasTraining = model.training;
+      model.eval();
+      try {
         const logits = model.forward(batch.images);
         return {
           loss: lossFn.forward(logits, batch.labels).item(),
           probs: logits.softmax(1).toArray() as Float32Array,
         };
-      });
-      const labels = batch.labels.toArray();
-      const n = labels.length;
-      classes = probs.length / n;
-      lossSum += loss;
-      scoreChunks.push(probs);
-      let pixels: Float32Array | null = null;
-      for (let i = 0; i < n; i++) {
-        let pred = 0;
-        for (let c = 1; c < classes; c++) {
-          if (probs[i * classes + c] > probs[i * classes + pred]) pred = c;
-        }
-        yTrue.push(labels[i]);
-        yPred.push(pred);
-        const confidence = probs[i * classes + pred];
-        if (pred !== labels[i] && keep > 0) {
-          const worst = mistakes.length < keep ? -1 : mistakes[mistakes.length - 1].confidence;
-          if (confidence > worst) {
-            pixels ??= batch.images.toArray() as Float32Array;
-            const [h, w] = batch.images.shape.slice(2);
-            const index = batch.indices[i];
-            mistakes.push({
-              image: { data: pixels.slice(i * h * w, (i + 1) * h * w), width: w, height: h },
-              trueLabel: labels[i],
-              predLabel: pred,
-              confidence,
-              id: options.names?.(index) ?? `#${index}`,
-            });
-            mistakes.sort((a, b) => b.confidence - a.confidence);
-            if (mistakes.length > keep) mistakes.pop();
-          }
+      } finally {
+        model.train(wasTraining);
+      }
+    });
+    const labels = batch.labels.toArray();
+    const n = labels.length;
+    classes = probs.length / n;
+    lossSum += loss;
+    scoreChunks.push(probs);
+    let pixels: Float32Array | null = null;
+    for (let i = 0; i < n; i++) {
+      let pred = 0;
+      for (let c = 1; c < classes; c++) {
+        if (probs[i * classes + c] > probs[i * classes + pred]) pred = c;
+      }
+      yTrue.push(labels[i]);
+      yPred.push(pred);
+      const confidence = probs[i * classes + pred];
+      if (pred !== labels[i] && keep > 0) {
+        const worst = mistakes.length < keep ? -1 : mistakes[mistakes.length - 1].confidence;
+        if (confidence > worst) {
+          pixels ??= batch.images.toArray() as Float32Array;
+          const [h, w] = batch.images.shape.slice(2);
+          const index = batch.indices[i];
+          mistakes.push({
+            image: { data: pixels.slice(i * h * w, (i + 1) * h * w), width: w, height: h },
+            trueLabel: labels[i],
+            predLabel: pred,
+            confidence,
+            id: options.names?.(index) ?? `#${index}`,
+          });
+          mistakes.sort((a, b) => b.confidence - a.confidence);
+          if (mistakes.length > keep) mistakes.pop();
         }
       }
-      options.onBatch?.(++done, loader.length);
     }
-  } finally {
-    model.train(wasTraining);
+    options.onBatch?.(++done, loader.length);
   }
   const scores = new Float32Array(yTrue.length * classes);
   let at = 0;

@@ -1,0 +1,142 @@
+/**
+ * Async code as a TypeScript port of a PyTorch loop writes it: two
+ * evaluations at once, an evaluation while the model trains, `scope` around
+ * an async step, and forward hooks written as Python lambdas. Each must give
+ * the sequential result or fail loudly, never a silently different number.
+ */
+import assert from "node:assert/strict";
+import {
+  data,
+  isGradEnabled,
+  memoryStats,
+  nn,
+  noGrad,
+  optim,
+  randn,
+  scope,
+  type Tensor,
+  tensor,
+  train,
+} from "../mod.ts";
+
+/** A split whose samples arrive after a timer, so that two loops interleave. */
+function slowSplit(n: number, offset: number) {
+  return {
+    length: n,
+    get: (i: number) =>
+      new Promise<data.Sample>((resolve) =>
+        setTimeout(() =>
+          resolve({
+            image: {
+              data: new Float32Array(16).map((_, k) => Math.sin(i + offset + k)),
+              width: 4,
+              height: 4,
+            },
+            label: i % 3,
+          }), 1)
+      ),
+  };
+}
+
+function smallNet(): nn.Sequential {
+  return new nn.Sequential(
+    new nn.Flatten(),
+    new nn.Linear(16, 8),
+    new nn.BatchNorm1d(8),
+    new nn.Dropout(0.5),
+    new nn.Linear(8, 3),
+  );
+}
+
+Deno.test("two evaluations at once give the sequential results and leave the model as it was", async () => {
+  const model = smallNet();
+  const val = new data.DataLoader(slowSplit(8, 0), { batchSize: 4 });
+  const test = new data.DataLoader(slowSplit(24, 100), { batchSize: 4 });
+  const bn = model[2] as nn.BatchNorm1d;
+  const stats = () => Array.from(bn.runningMean!.toArray());
+  const before = stats();
+  const v1 = await train.evaluateModel(model, val), t1 = await train.evaluateModel(model, test);
+  const [v2, t2] = await Promise.all([
+    train.evaluateModel(model, val),
+    train.evaluateModel(model, test),
+  ]);
+  assert.equal(v2.loss, v1.loss);
+  assert.equal(t2.loss, t1.loss); // dropout and batch statistics stayed off in every batch
+  assert.deepEqual(stats(), before);
+  assert.equal(model.training, true);
+});
+
+Deno.test("evaluating while the same model trains is an Error, not a mixed result", async () => {
+  const model = smallNet();
+  const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+  const outcome = train.evaluateModel(
+    model,
+    new data.DataLoader(slowSplit(40, 0), { batchSize: 4 }),
+  ).then(() => null, (e: Error) => e);
+  const seen: boolean[] = [];
+  for (let step = 0; step < 3; step++) {
+    await new Promise((r) => setTimeout(r, 3));
+    seen.push(model.training);
+    opt.zeroGrad();
+    model.forward(randn([4, 1, 4, 4])).sum().backward();
+    opt.step();
+  }
+  assert.match(String(await outcome), /weights changed after \d+ batches.*await evaluateModel/);
+  assert.deepEqual(seen, [true, true, true]); // the training steps ran in training mode
+});
+
+Deno.test("scope(async fn) follows the chain and frees what it made when it settles", async () => {
+  const w = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const start = memoryStats().bytesInUse;
+  const out = await scope(async () => {
+    const a = w.mul(2);
+    await new Promise((r) => setTimeout(r, 1));
+    assert.equal(isGradEnabled(), true); // gradients are recorded, as outside
+    const loss = a.mul(a).sum();
+    loss.backward();
+    return loss;
+  });
+  assert.equal(out.item(), 56);
+  assert.deepEqual(Array.from(w.grad!.toArray()), [8, 16, 24]);
+  out.dispose();
+  w.grad!.dispose();
+  assert.equal(memoryStats().bytesInUse, start); // the chain's temporaries are gone
+  w.dispose();
+});
+
+Deno.test("scope, noGrad and autocast given a plain function that returns a promise refuse it, and its later rejection is reported, not fatal", async () => {
+  const printed: unknown[][] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => printed.push(args);
+  try {
+    const late = () =>
+      new Promise((_, reject) => setTimeout(() => reject(new Error("late failure")), 1));
+    assert.throws(() => scope(() => late()), /write `await scope\(async/);
+    assert.throws(() => noGrad(() => late()), /await noGrad\(async/);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(printed.length, 2);
+    assert.match(String(printed[0][0]), /rejected later/);
+    assert.match(String(printed[0][1]), /late failure/);
+  } finally {
+    console.error = original;
+  }
+});
+
+Deno.test("forward hooks written as Python lambdas: a returned count or promise is an Error", () => {
+  const net = new nn.Sequential(new nn.Linear(4, 3), new nn.ReLU());
+  const acts: Tensor[] = [];
+  const push = net[1].registerForwardHook((_m, _i, o) => acts.push(o) as unknown as Tensor);
+  assert.throws(() => net.forward(randn([2, 4])), /returned number.*with braces/);
+  push.remove();
+  const bad = net[0].registerForwardHook((() => Promise.resolve()) as unknown as nn.ForwardHook);
+  assert.throws(() => net.forward(randn([2, 4])), /returned a Promise/);
+  bad.remove();
+  assert.throws(
+    () => net[1].registerForwardHook((async () => {}) as unknown as nn.ForwardHook),
+    /hooks run synchronously/,
+  );
+  // Nothing, or null (Python's None), keeps the output; a tensor replaces it.
+  net[1].registerForwardHook(() => null as unknown as Tensor);
+  net[1].registerForwardHook((_m, _i, o) => o.mul(0));
+  assert.deepEqual(Array.from(net.forward(randn([2, 4])).toArray()), [0, 0, 0, 0, 0, 0]);
+});
