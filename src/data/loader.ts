@@ -18,6 +18,12 @@
  * an iterator abandoned half-way keeps its workers, and so the process,
  * alive.
  *
+ * Kept workers are shared by every iteration of the loader running at the
+ * same time (a new epoch started before the last one ended, two iterators):
+ * one that breaks off or fails leaves them to the others, and the last one
+ * out decides, as a lone iteration does (keep after a complete epoch, stop
+ * otherwise).
+ *
  * @module
  */
 import { tensor } from "../tensor/ops/creation.ts";
@@ -36,6 +42,8 @@ import { RandomSampler, type Sampler, SequentialSampler } from "./sampler.ts";
 import { compose } from "./transforms/compose.ts";
 import { Transform, type TransformSpec } from "./transforms/transform.ts";
 import type { Dataset } from "./types.ts";
+import { addLoaderNameHints } from "./loader_names.ts";
+import { checkWorkerTransform } from "./worker_transform.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { type CallContract, checkContract } from "../options.ts";
 
@@ -76,7 +84,9 @@ export interface DataLoaderOptions {
  * One batch. The tensors are yours: dispose them, or iterate with
  * `for await (using b of loader)`. It is also iterable as `[images, labels]`,
  * so PyTorch's `for x, y in loader:` ports as
- * `for await (const [x, y] of loader)` (the named fields stay).
+ * `for await (const [x, y] of loader)` (the named fields stay), and
+ * `batch[0]`, `batch[1]` are the same two tensors (MONAI's
+ * `batch_data[0].to(device)`).
  */
 export interface Batch extends Disposable, Iterable<Tensor> {
   /** [N, 1, H, W] float32. */
@@ -85,8 +95,18 @@ export interface Batch extends Disposable, Iterable<Tensor> {
   labels: Tensor;
   /** The dataset indices of the N samples. */
   indices: Int32Array;
+  /** `images` (read-only, not enumerable: no field of its own). */
+  readonly 0: Tensor;
+  /** `labels` (read-only, not enumerable). */
+  readonly 1: Tensor;
   /** Yields `images`, then `labels`: `const [x, y] = batch`. */
   [Symbol.iterator](): Iterator<Tensor>;
+}
+
+/** A worker pool and how many iterations are using it. */
+interface Lease {
+  pool: WorkerPool;
+  users: number;
 }
 
 const NEW_DATA_LOADER: CallContract<DataLoaderOptions> = {
@@ -163,7 +183,9 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   readonly persistentWorkers: boolean;
   readonly #device: Device;
   #epoch = 0;
-  #pool: WorkerPool | null = null;
+  /** The kept workers (`persistentWorkers`), shared by the iterations running. */
+  #kept: Lease | null = null;
+  #transformChecked = false;
 
   /** See `DataLoaderOptions`. */
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
@@ -188,6 +210,8 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     this.transform = toTransform(options.transform);
     this.persistentWorkers = options.persistentWorkers ?? false;
     this.#device = options.device ?? "cpu";
+    // Fail here, not in every batch of a worker, on a transform workers cannot rebuild.
+    if (this.workers > 0 && dataset.workerSpec?.()) this.#checkTransform();
   }
 
   /** Batches per epoch. */
@@ -243,7 +267,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
       images.dispose();
       throw e;
     }
-    return {
+    const batch: Omit<Batch, 0 | 1> = {
       images,
       labels,
       indices,
@@ -256,14 +280,17 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
         yield labels;
       },
     };
+    // Not enumerable: keys, spreading and JSON see the named fields only.
+    return Object.defineProperties(batch, { 0: { value: images }, 1: { value: labels } }) as Batch;
   }
 
-  /** One epoch of batches; workers live exactly as long as this iteration. */
+  /** One epoch of batches; its workers (unless kept or shared) live as long as this iteration. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
     const epoch = this.#epoch++;
     const tasks = this.#tasks(epoch);
     if (tasks.length === 0) return;
-    const pool = this.#workerPool();
+    const lease = this.#acquire();
+    const pool = lease?.pool ?? null;
     const transform: ImageTransform | null = this.transform;
     const buffers = new BufferPool();
     const run = pool
@@ -297,27 +324,58 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
       }
       finished = true;
     } finally {
-      // A persistent pool survives only a complete epoch: after a break or an
-      // error its workers may still be busy with batches nobody will read.
-      if (pool && !(finished && this.persistentWorkers)) {
-        pool.close();
-        if (this.#pool === pool) this.#pool = null;
-      }
+      if (lease) this.#release(lease, finished, inflight);
     }
   }
 
   /** The epoch's workers: the kept pool, a new one, or null for the main thread. */
-  #workerPool(): WorkerPool | null {
+  #acquire(): Lease | null {
     const spec = this.workers > 0 ? this.dataset.workerSpec?.() : undefined;
     if (!spec) return null;
-    if (this.#pool && !this.#pool.broken) return this.#pool;
-    const pool = new WorkerPool(this.workers, {
-      module: spec.module,
-      spec: spec.spec,
-      transform: this.transform?.spec ?? null,
-    });
-    if (this.persistentWorkers) this.#pool = pool;
-    return pool;
+    const kept = this.#kept;
+    if (kept && !kept.pool.broken) {
+      kept.users++;
+      return kept;
+    }
+    // A crashed kept pool nobody uses would otherwise be left running.
+    if (kept && kept.users === 0) kept.pool.close();
+    this.#checkTransform();
+    const lease = {
+      pool: new WorkerPool(this.workers, {
+        module: spec.module,
+        spec: spec.spec,
+        transform: this.transform?.spec ?? null,
+      }),
+      users: 1,
+    };
+    if (this.persistentWorkers) this.#kept = lease;
+    return lease;
+  }
+
+  /**
+   * An iteration is done with its workers. The last one to leave a pool
+   * stops it, unless the pool is the kept one and that iteration completed
+   * its epoch: after a break or an error the workers may still be busy with
+   * batches nobody will read. While others use it the pool stays, and the
+   * batches still loading for this iteration go back to it when they arrive.
+   */
+  #release(lease: Lease, finished: boolean, inflight: Promise<RawBatch>[]): void {
+    const { pool } = lease;
+    if (--lease.users > 0) {
+      for (const p of inflight) p.then((raw) => pool.recycle(raw.images), () => {});
+      return;
+    }
+    const kept = lease === this.#kept;
+    if (kept && finished && !pool.broken) return;
+    pool.close();
+    if (kept) this.#kept = null;
+  }
+
+  /** Once: throws unless worker threads can rebuild the transform. */
+  #checkTransform(): void {
+    if (this.#transformChecked) return;
+    if (this.transform) checkWorkerTransform(this.transform);
+    this.#transformChecked = true;
   }
 
   /**
@@ -334,8 +392,9 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
    * ```
    */
   close(): void {
-    this.#pool?.close();
-    this.#pool = null;
+    const kept = this.#kept;
+    this.#kept = null;
+    kept?.pool.close();
   }
 
   /** Same as `close()`. */
@@ -353,3 +412,6 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     return new Error(`DataLoader: ${where}: ${err?.message ?? String(e)}`, { cause: e });
   }
 }
+
+// torch's attribute names (`loader.batch_size`) throw, naming ours.
+addLoaderNameHints(DataLoader.prototype);
