@@ -22,6 +22,7 @@ import {
   memoryStats,
   ne,
   noGrad,
+  ones,
   pow,
   sqrt,
   stack,
@@ -132,6 +133,15 @@ Deno.test("cat and stack: non-contiguous inputs, int32, and gradients as views",
   const x = tensor([1, 2], undefined, { requiresGrad: true });
   cat([x, x]).mul(tensor([1, 2, 3, 4])).sum().backward();
   assert.deepEqual([...x.grad!.toArray()], [4, 6]);
+});
+
+Deno.test("cat leaves out 1-D empty tensors, as torch: the tutorial's accumulator", () => {
+  let acc = tensor([]);
+  for (let step = 0; step < 2; step++) acc = cat([acc, ones([2, 3])], 0);
+  assert.deepEqual(acc.shape, [4, 3]);
+  assert.deepEqual(cat([tensor([]), tensor([])]).shape, [0]);
+  // Only 1-D empty ones: an empty [0, 3] still needs the others' number of dimensions.
+  assert.throws(() => cat([zeros([0, 3]), zeros([2])]), /same shape except/);
 });
 
 Deno.test("cat and stack: errors name the shapes and dtypes and say what to write", () => {

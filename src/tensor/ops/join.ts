@@ -120,7 +120,9 @@ function recordJoin(out: Tensor, tensors: Tensor[], d: number, name: string, dro
 /**
  * The tensors joined along `dim` (negative counts from the end), as
  * torch.cat: all have the same number of dimensions, the same sizes except
- * along `dim`, the same dtype and device. Gradients flow back to each input.
+ * along `dim`, the same dtype and device; as torch's, 1-D empty tensors
+ * (a `tensor([])` accumulator) are left out. Gradients flow back to each
+ * input.
  *
  * @example
  * ```ts
@@ -133,6 +135,10 @@ function recordJoin(out: Tensor, tensors: Tensor[], d: number, name: string, dro
  */
 export function cat(tensors: Tensor[], dim = 0): Tensor {
   checkList(tensors, "cat", "cat([a, b], 0)");
+  // torch skips 1-D empty tensors: the accumulator `y = tensor([])` of a
+  // loop that does `y = cat([y, batch])`.
+  const kept = tensors.filter((t) => !(t.ndim === 1 && t.shape[0] === 0));
+  if (kept.length > 0 && kept.length < tensors.length) tensors = kept;
   const first = tensors[0];
   if (first.ndim === 0) {
     throw new Error("cat: 0-d tensors cannot be concatenated; use stack([a, b]) to join scalars");
