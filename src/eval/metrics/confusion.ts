@@ -4,13 +4,23 @@
  *
  * @module
  */
-import { checkLabels, checkNumClasses, checkSameLength, type Labels } from "./labels.ts";
+import {
+  checkLabels,
+  checkNotEmpty,
+  checkNumClasses,
+  checkSameLength,
+  type Labels,
+} from "./labels.ts";
+import { lengthOf } from "./inputs.ts";
 
 /**
  * Counts of (true label, predicted label) pairs: `m[t][p]` is the number of
  * samples of class `t` predicted as `p`. Rows are true labels and columns
  * predictions, as in sklearn; every class 0..numClasses-1 has a row and a
- * column even when it never occurs.
+ * column even when it never occurs. Empty inputs give a matrix of zeros,
+ * the true counts, as sklearn's `confusion_matrix([], [], labels=range(C))`;
+ * the rates read from it (`specificitySensitivity`, `classificationReport`)
+ * refuse empty inputs.
  *
  * @param yTrue True labels, integers in [0, numClasses): an array or a 1-D Tensor.
  * @param yPred Predicted labels, same length and range (e.g. `logits.argmax(1)`).
@@ -111,6 +121,7 @@ export interface SpecificitySensitivity {
  * @param yPred Predicted labels.
  * @param numClasses Number of classes.
  * @returns Arrays indexed by class.
+ * @throws {RangeError} When there are no samples (every rate would be 0 / 0).
  *
  * @example
  * ```ts
@@ -131,6 +142,7 @@ export function specificitySensitivity(
   yPred: Labels,
   numClasses: number,
 ): SpecificitySensitivity {
+  checkNotEmpty("specificitySensitivity", lengthOf("specificitySensitivity", "yTrue", yTrue));
   const counts = oneVsRestCounts(confusionMatrix(yTrue, yPred, numClasses));
   return {
     specificity: counts.map((c) => ratio(c.tn, c.tn + c.fp)),

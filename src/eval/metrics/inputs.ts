@@ -2,9 +2,12 @@
  * The forms the metrics take their inputs in, and their conversion to flat
  * arrays: plain or typed arrays, Tensors (as a PyTorch user passes
  * `y_true` and `logits.argmax(1)`), and nested arrays for a score matrix
- * (`probs.toList()`, as sklearn takes a list of lists). A Tensor is
- * recognised by its shape and `toArray()`, so this module imports no tensor
- * code and the metrics stay usable without the native library.
+ * (`probs.toList()`, as sklearn takes a list of lists), or a list of
+ * per-sample Tensors (MONAI's `decollate_batch`, or `outputs.push(p[0])` in
+ * a loop): one-element Tensors as labels or scores, [C] or [1, C] Tensors
+ * as rows of a score matrix. A Tensor is recognised by its shape and
+ * `toArray()`, so this module imports no tensor code and the metrics stay
+ * usable without the native library.
  *
  * @module
  */
@@ -22,15 +25,23 @@ export interface TensorLike {
   toArray(): Float32Array | Int32Array;
 }
 
-/** Class labels 0..numClasses-1: an array, or a 1-D int32 or float32 Tensor. */
-export type Labels = ArrayLike<number> | TensorLike;
+/**
+ * Class labels 0..numClasses-1: an array, a 1-D int32 or float32 Tensor, or
+ * a list of one-element Tensors (one per sample).
+ */
+export type Labels = ArrayLike<number> | TensorLike | readonly (number | TensorLike)[];
 
 /**
- * Scores or probabilities: one per sample (an array or a 1-D Tensor), or,
- * where a function takes a score matrix, [N, C] as a row-major flat array,
- * a 2-D Tensor, or nested arrays (`probs.toList()`).
+ * Scores or probabilities: one per sample (an array, a 1-D Tensor or a list
+ * of one-element Tensors), or, where a function takes a score matrix,
+ * [N, C] as a row-major flat array, a 2-D Tensor, nested arrays
+ * (`probs.toList()`) or a list of [C] Tensors (`decollate_batch`).
  */
-export type Scores = ArrayLike<number> | readonly ArrayLike<number>[] | TensorLike;
+export type Scores =
+  | ArrayLike<number>
+  | readonly (number | TensorLike)[]
+  | readonly (ArrayLike<number> | TensorLike)[]
+  | TensorLike;
 
 /** True for a Tensor (or anything with a numeric shape and `toArray`). */
 export function isTensorLike(x: unknown): x is TensorLike {
@@ -74,8 +85,27 @@ function tensorValues(fn: string, what: string, t: TensorLike): Float32Array | I
 }
 
 /**
+ * The number of a one-element Tensor (0-d, [1] or [1, 1]) in a list of
+ * per-sample values; a Tensor of more elements throws with `fix`.
+ */
+function scalarOf(fn: string, what: string, t: TensorLike, fix: string): number {
+  const v = tensorValues(fn, what, t);
+  if (v.length !== 1) throw new RangeError(`${fn}: ${what} is ${describeInput(t)}; ${fix}`);
+  return v[0];
+}
+
+/** The index of the first entry that is a Tensor, or -1. */
+function firstTensor(x: ArrayLike<unknown>): number {
+  for (let i = 0; i < x.length; i++) if (isTensorLike(x[i])) return i;
+  return -1;
+}
+
+/**
  * Labels as a flat array: an array is returned as is, a 1-D Tensor is copied
- * to the host. A Tensor of another rank throws, naming the fix.
+ * to the host, a list of one-element Tensors (per-sample labels, as
+ * `decollate_batch` gives them) becomes an array of their values. A Tensor
+ * of another rank, or a list entry with several elements, throws naming the
+ * fix.
  */
 export function labelValues(fn: string, what: string, y: Labels): ArrayLike<number> {
   if (isTensorLike(y)) {
@@ -87,8 +117,23 @@ export function labelValues(fn: string, what: string, y: Labels): ArrayLike<numb
     }
     return tensorValues(fn, what, y);
   }
-  lengthOf(fn, what, y);
-  return y;
+  const n = lengthOf(fn, what, y);
+  const list = y as ArrayLike<unknown>;
+  if (ArrayBuffer.isView(y) || firstTensor(list) < 0) return y as ArrayLike<number>;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = list[i];
+    out[i] = isTensorLike(v)
+      ? scalarOf(
+        fn,
+        `${what}[${i}]`,
+        v,
+        "a label is one number per sample: pass one 1-D [N] Tensor (stack(labels)) or " +
+          "numbers (for logits or one-hot rows take argmax first)",
+      )
+      : v as number; // checkLabels names a non-number entry
+  }
+  return out;
 }
 
 /** Scores as a flat row-major array, with the number of columns where known. */
@@ -102,9 +147,26 @@ export interface ScoreValues {
 }
 
 /**
+ * One row of a list of rows: an array as is, a [C] or [1, C] Tensor (one
+ * sample's scores) as its values. Any other Tensor throws.
+ */
+function rowOf(fn: string, what: string, row: unknown): unknown {
+  if (!isTensorLike(row)) return row;
+  const r = row.shape.length;
+  if (r === 1 || (r === 2 && row.shape[0] === 1)) return tensorValues(fn, what, row);
+  throw new RangeError(
+    `${fn}: ${what} is ${describeInput(row)}; each entry of a list must be one sample's ` +
+      "scores, a [C] Tensor; pass all samples as one [N, C] Tensor (cat(batches) or " +
+      "stack(rows)) instead",
+  );
+}
+
+/**
  * Flattens scores: a flat array as is, a 1-D Tensor to its values, an
- * [N, C] Tensor or N nested rows of C numbers to a row-major array with
- * `columns` C. Ragged rows or other ranks throw.
+ * [N, C] Tensor or N rows of C numbers (nested arrays, or per-sample [C]
+ * Tensors as `decollate_batch` gives them) to a row-major array with
+ * `columns` C. A list of one-element Tensors is one score per sample.
+ * Ragged rows or other ranks throw.
  */
 export function scoreValues(fn: string, what: string, s: Scores): ScoreValues {
   if (isTensorLike(s)) {
@@ -117,16 +179,37 @@ export function scoreValues(fn: string, what: string, s: Scores): ScoreValues {
     );
   }
   const n = lengthOf(fn, what, s);
-  const first = n > 0 ? (s as ArrayLike<unknown>)[0] : undefined;
-  if (typeof first !== "object" || first === null) return { values: s as ArrayLike<number> };
   const rows = s as ArrayLike<unknown>;
-  const columns = lengthOf(fn, `${what}[0]`, first);
+  const first = n > 0 ? rows[0] : undefined;
+  if (isTensorLike(first) && first.shape.length === 0) {
+    // Per-sample scalars (`p[i]` of a [N] Tensor): one score per sample.
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = rows[i];
+      out[i] = isTensorLike(v)
+        ? scalarOf(fn, `${what}[${i}]`, v, "expected one score per sample like scores[0]")
+        : v as number; // checkScores names a non-number entry
+    }
+    return { values: out };
+  }
+  if (ArrayBuffer.isView(s)) return { values: s as ArrayLike<number> };
+  if (typeof first !== "object" || first === null) {
+    const t = firstTensor(rows);
+    if (t < 0) return { values: s as ArrayLike<number> };
+    throw new TypeError(
+      `${fn}: ${what}[0] is a number but ${what}[${t}] is ${describeInput(rows[t])}; ` +
+        "pass numbers, or one [N] / [N, C] Tensor",
+    );
+  }
+  const form = isTensorLike(first) ? "a list of per-sample Tensors" : "nested arrays";
+  const head = rowOf(fn, `${what}[0]`, first);
+  const columns = lengthOf(fn, `${what}[0]`, head);
   const out = new Float64Array(n * columns);
   for (let i = 0; i < n; i++) {
-    const row = rows[i];
+    const row = rowOf(fn, `${what}[${i}]`, rows[i]);
     if (typeof row !== "object" || row === null || lengthOf(fn, `${what}[${i}]`, row) !== columns) {
       throw new RangeError(
-        `${fn}: ${what} is nested arrays but ${what}[${i}] is ${describeInput(row)}, ` +
+        `${fn}: ${what} is ${form} but ${what}[${i}] is ${describeInput(rows[i])}, ` +
           `not a row of ${columns} scores; expected N rows of C numbers`,
       );
     }

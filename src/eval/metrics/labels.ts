@@ -8,6 +8,7 @@
 
 import {
   binaryScoreValues,
+  describeInput,
   type Labels,
   labelValues,
   lengthOf,
@@ -19,7 +20,9 @@ export type { Labels, Scores, TensorLike };
 
 /** A label for an error: arrays (a nested row) are shown in brackets. */
 function show(v: unknown): string {
-  return Array.isArray(v) ? `[${v}] (an array, not a number)` : String(v);
+  if (Array.isArray(v)) return `[${v}] (an array, not a number)`;
+  if (typeof v === "object" && v !== null) return `${describeInput(v)}, not a number`;
+  return String(v);
 }
 
 /**
@@ -43,6 +46,20 @@ export function checkLabels(
     out[i] = v;
   }
   return out;
+}
+
+/**
+ * Throws when there are no samples: every rate of an empty set is 0 / 0,
+ * and a report of zeros would look like a real, bad result (sklearn's
+ * classification_report raises; its accuracy_score gives NaN).
+ */
+export function checkNotEmpty(fn: string, n: number): void {
+  if (n === 0) {
+    throw new RangeError(
+      `${fn}: no samples (yTrue and yPred are empty); the metrics of an empty set are ` +
+        "not defined (check the split or the loader)",
+    );
+  }
 }
 
 /** Throws unless `n` is a positive integer. */

@@ -4,8 +4,12 @@
  * sensitivity, precision-recall and ROC curves, average precision and ROC
  * AUC. Inputs are plain arrays or Tensors: labels as an array or a 1-D
  * Tensor (`logits.argmax(1)`), softmax probabilities as a row-major [N, C]
- * array, nested rows (`probs.toList()`) or an [N, C] Tensor. Tensors are
- * read through `toArray()` only, so nothing here imports tensor code.
+ * array, nested rows (`probs.toList()`) or an [N, C] Tensor; lists of
+ * per-sample Tensors (MONAI's `decollate_batch`) are read as their stack.
+ * The classification report lists the labels present in either list, as
+ * sklearn does, unless `numClasses` or `classNames` names every class. Empty
+ * inputs throw. Tensors are read through `toArray()` only, so nothing here
+ * imports tensor code.
  *
  * @example
  * ```ts

@@ -1,13 +1,16 @@
 /**
  * `classificationReport`: per-class precision, recall, F1 and support with
  * macro and weighted averages, accuracy and balanced accuracy, as
- * `sklearn.metrics.classification_report(..., labels=range(C),
- * zero_division=0)` and `balanced_accuracy_score` compute them.
+ * `sklearn.metrics.classification_report(..., zero_division=0)` and
+ * `balanced_accuracy_score` compute them. Without `numClasses` or
+ * `classNames` the classes are the labels present in either list (sklearn's
+ * default, `unique_labels`); with them, every class 0..C-1 (sklearn's
+ * `labels=range(C)`), present or not.
  *
  * @module
  */
 import { confusionMatrix, oneVsRestCounts, ratio } from "./confusion.ts";
-import { checkLabels, checkSameLength, type Labels } from "./labels.ts";
+import { checkLabels, checkNotEmpty, checkSameLength, type Labels } from "./labels.ts";
 import { labelValues } from "./inputs.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 
@@ -47,7 +50,11 @@ export interface AverageMetrics {
 
 /** What `classificationReport` returns. */
 export interface ClassificationReport {
-  /** One entry per class 0..numClasses-1, including classes that never occur. */
+  /**
+   * One entry per class, by increasing label: every class 0..C-1 when
+   * `numClasses` or `classNames` is given (classes that never occur
+   * included), else only the labels present in `yTrue` or `yPred`.
+   */
   classes: ClassMetrics[];
   /** Fraction of samples predicted correctly. */
   accuracy: number;
@@ -56,19 +63,26 @@ export interface ClassificationReport {
    * `balanced_accuracy_score`, which leaves out classes without support).
    */
   balancedAccuracy: number;
-  /** Unweighted mean over all classes (sklearn's "macro avg"). */
+  /** Unweighted mean over the classes of `classes` (sklearn's "macro avg"). */
   macroAvg: AverageMetrics;
   /** Mean weighted by support (sklearn's "weighted avg"). */
   weightedAvg: AverageMetrics;
-  /** The confusion matrix the numbers come from (rows are true labels). */
+  /**
+   * The confusion matrix the numbers come from: rows are true labels, and
+   * rows and columns follow `classes` (row i is `classes[i].label`).
+   */
   confusion: number[][];
 }
 
 /** Options of `classificationReport`. */
 export interface ClassificationReportOptions {
-  /** Number of classes; default `classNames.length`, else max label + 1. */
+  /**
+   * Number of classes C: the report has a row for each of 0..C-1, as
+   * sklearn's `labels=range(C)`. Default `classNames.length`; without
+   * either, the labels present in `yTrue` or `yPred` (sklearn's default).
+   */
   numClasses?: number;
-  /** Display names of the classes, indexed by label. */
+  /** Display names of the classes, indexed by label; sets `numClasses`. */
   classNames?: readonly string[];
 }
 
@@ -85,16 +99,22 @@ const CLASSIFICATION_REPORT: CallContract<ClassificationReportOptions> = {
  *
  * Undefined ratios are 0, like sklearn's default `zero_division` but with no
  * warning: a class that is never predicted has precision 0, a class that
- * never occurs has recall 0. Macro averages include such classes (as
- * sklearn's do when `labels` lists them); balanced accuracy leaves out
- * classes without support (as sklearn's does).
+ * never occurs has recall 0.
+ *
+ * Which classes: without `numClasses` or `classNames`, those whose label
+ * occurs in `yTrue` or `yPred`, as sklearn without `labels`, so
+ * `[0, 0, 2, 2]` against `[0, 2, 2, 2]` reports classes 0 and 2 only. With
+ * either option every class 0..C-1 has a row and counts in the macro
+ * average even when it occurs nowhere (as sklearn's `labels=range(C)`).
+ * Balanced accuracy leaves out classes without support either way (as
+ * sklearn's does).
  *
  * @param yTrue True labels: an array, or a 1-D Tensor.
  * @param yPred Predicted labels, same length (e.g. `logits.argmax(1)`).
  * @param options Number of classes and class names.
  * @returns The report; `formatClassificationReport` renders it as sklearn's text.
- * @throws {RangeError} When the lengths differ, a label is out of range, or
- * `classNames` does not have `numClasses` entries.
+ * @throws {RangeError} When there are no samples, the lengths differ, a
+ * label is out of range, or `classNames` does not have `numClasses` entries.
  *
  * @example
  * ```ts
@@ -108,6 +128,9 @@ const CLASSIFICATION_REPORT: CallContract<ClassificationReportOptions> = {
  * assert.equal(r.classes[1].precision, 0); // predicted once, wrongly
  * assert.equal(r.classes[2].recall, 2 / 3);
  * console.log(metrics.formatClassificationReport(r));
+ * // Without names or numClasses, only the labels that occur (as sklearn):
+ * const seen = metrics.classificationReport([0, 0, 2, 2], [0, 2, 2, 2]);
+ * assert.deepEqual(seen.classes.map((c) => c.label), [0, 2]);
  * ```
  */
 export function classificationReport(
@@ -120,23 +143,32 @@ export function classificationReport(
   checkSameLength(fn, yTrue, "yTrue", yPred, "yPred");
   // Tensors are copied to the host once here; n below must be a real count.
   const t = labelValues(fn, "yTrue", yTrue), p = labelValues(fn, "yPred", yPred);
+  const n = t.length;
+  checkNotEmpty(fn, n);
   const { classNames } = options;
-  let k = options.numClasses ?? classNames?.length;
-  if (k === undefined) {
-    // A loop, not Math.max(...labels): spreading a large test set overflows the stack.
-    let max = 0;
-    for (const y of [checkLabels(fn, "yTrue", t), checkLabels(fn, "yPred", p)]) {
-      for (const v of y) if (v > max) max = v;
-    }
-    k = max + 1;
-  }
+  const k = options.numClasses ?? classNames?.length;
   if (classNames !== undefined && classNames.length !== k) {
     throw new RangeError(`${fn}: ${classNames.length} classNames for ${k} classes`);
   }
-  const confusion = confusionMatrix(t, p, k);
+  let labels: number[], confusion: number[][];
+  if (k !== undefined) {
+    labels = Array.from({ length: k }, (_, i) => i);
+    confusion = confusionMatrix(t, p, k);
+  } else {
+    // sklearn's unique_labels: the sorted labels of either list. Rows are
+    // indexed by position, so a large label does not make a huge matrix.
+    const ti = checkLabels(fn, "yTrue", t), pi = checkLabels(fn, "yPred", p);
+    const seen = new Set<number>(ti);
+    for (const v of pi) seen.add(v);
+    labels = [...seen].sort((a, b) => a - b);
+    const index = new Map(labels.map((label, i) => [label, i]));
+    const at = (y: Int32Array) => y.map((v) => index.get(v)!);
+    confusion = confusionMatrix(at(ti), at(pi), labels.length);
+  }
   const counts = oneVsRestCounts(confusion);
-  const classes = counts.map((c, label): ClassMetrics => {
+  const classes = counts.map((c, i): ClassMetrics => {
     const recall = ratio(c.tp, c.tp + c.fn);
+    const label = labels[i];
     return {
       label,
       name: classNames?.[label] ?? String(label),
@@ -149,7 +181,6 @@ export function classificationReport(
       sensitivity: recall,
     };
   });
-  const n = t.length;
   const correct = counts.reduce((s, c) => s + c.tp, 0);
   const present = classes.filter((c) => c.support > 0);
   return {

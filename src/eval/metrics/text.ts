@@ -21,9 +21,11 @@ const FORMAT_CLASSIFICATION_REPORT: CallContract<FormatReportOptions> = {
 };
 
 /**
- * Renders a report as sklearn prints it: one row per class, then accuracy
- * (or "micro avg" where sklearn prints it: when a class occurs neither in
- * the truth nor in the predictions), macro and weighted averages.
+ * Renders a report as sklearn prints it: one row per class, then accuracy,
+ * macro and weighted averages. Where the report lists a class that occurs
+ * neither in the truth nor in the predictions (possible only with
+ * `numClasses` or `classNames`), the accuracy row is a "micro avg" row, as
+ * sklearn prints when `labels` differs from the labels seen.
  *
  * @param report What `classificationReport` returned.
  * @param options Number of digits.
@@ -64,8 +66,10 @@ export function formatClassificationReport(
   for (const c of report.classes) out += row(c.name, c.precision, c.recall, c.f1, c.support);
   out += "\n";
   const n = report.macroAvg.support;
-  // sklearn prints "accuracy" only when the listed labels are exactly the
-  // labels seen; otherwise the micro average, which here equals accuracy.
+  // sklearn (1.2: `set(labels) == set(unique_labels(y_true, y_pred))`)
+  // prints "accuracy" only when the listed labels are exactly the labels
+  // seen, always so without numClasses / classNames; otherwise the micro
+  // average, which equals accuracy here (every seen label is listed).
   const allSeen = report.classes.every((c) => c.support > 0 || c.predicted > 0);
   if (allSeen) {
     out += "accuracy".padStart(width) + " " + " ".repeat(20) + num(report.accuracy) + int(n) +
