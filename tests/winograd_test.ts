@@ -7,7 +7,16 @@
  * beside F(2x2, 3x3)'s and GEMM's error on the same inputs.
  */
 import assert from "node:assert/strict";
-import { functional as F, manualSeed, noGrad, randn, scope, type Tensor } from "../mod.ts";
+import {
+  areWinogradConvolutionsEnabled,
+  functional as F,
+  manualSeed,
+  noGrad,
+  randn,
+  scope,
+  type Tensor,
+  useWinogradConvolutions,
+} from "../mod.ts";
 import { withEnv } from "./helpers.ts";
 
 const ALGOS = {
@@ -296,5 +305,46 @@ Deno.test("winograd: the default on narrow images takes it from 32 input channel
     }
     const a = run([16, 16, 8, 8], 256, defaults), b = run([16, 16, 8, 8], 256, forced);
     assert.ok(!same(a, b), "16 -> 256 at 8^2: the default took Winograd");
+  });
+});
+
+Deno.test("useWinogradConvolutions(false): every pass of the default choice is a direct sum, as PyTorch's rounding", () => {
+  scope(() => {
+    manualSeed(11);
+    const n = 2, c = 64, k = 16, s = 32;
+    const x = randn([n, c, s, s]), w = randn([k, c, 3, 3]).mul(Math.sqrt(2 / (9 * c)));
+    const dy = randn([n, k, s, s]);
+    const xv = x.toArray() as Float32Array, wv = w.toArray() as Float32Array;
+    const dyv = dy.toArray() as Float32Array;
+    const ref = {
+      y: conv3x3(xv, wv, n, c, s, s, k),
+      dx: conv3x3(dyv, flipTranspose(wv, k, c), n, k, s, s, c),
+      dw: filterGrad(xv, dyv, n, c, s, s, k),
+    };
+    const run = () => {
+      const xg = x.detach().requiresGrad_(), wg = w.detach().requiresGrad_();
+      const y = F.conv2d(xg, wg, null, { padding: 1 });
+      y.backward(dy);
+      return {
+        y: errors(y.toArray() as Float32Array, ref.y).rms,
+        dx: errors(xg.grad!.toArray() as Float32Array, ref.dx).rms,
+        dw: errors(wg.grad!.toArray() as Float32Array, ref.dw).rms,
+      };
+    };
+    const fast = withEnv({ LITS_CONV_ALGO: undefined, LITS_WINOGRAD: undefined }, run);
+    assert.equal(areWinogradConvolutionsEnabled(), true);
+    useWinogradConvolutions(false);
+    try {
+      assert.equal(areWinogradConvolutionsEnabled(), false);
+      const exact = withEnv({ LITS_CONV_ALGO: undefined }, run);
+      const say = JSON.stringify({ fast, exact });
+      // The default takes Winograd's forward here (a few times the rounding)...
+      assert.ok(fast.y > 1e-6, say);
+      // ... and without it every pass rounds as a direct sum.
+      for (const pass of ["y", "dx", "dw"] as const) assert.ok(exact[pass] <= 1e-6, say);
+    } finally {
+      useWinogradConvolutions(true);
+    }
+    assert.throws(() => useWinogradConvolutions("false" as never), /one boolean/);
   });
 });

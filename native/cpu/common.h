@@ -19,6 +19,9 @@ int lits_fail(int status, const char* fmt, ...) __attribute__((format(printf, 2,
 /* Every entry point clears the previous error first. */
 void lits_clear_error(void);
 
+/* Whether convolutions may use Winograd's transforms (lits_set_winograd). */
+int lits_winograd_allowed(void);
+
 /* Scratch memory for kernels (im2col buffers, ...), from the caching allocator
  * so that a steady training step asks the system for nothing. NULL on failure
  * (the error is recorded). */

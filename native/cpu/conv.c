@@ -95,6 +95,8 @@ static int enough_tiles(const conv_shape* p) {
  * conv_filter_outer.c; else im2col + GEMM. (Before this, the forward and
  * backward data of the stride-2 3x3 layers of 128+ channels go to oneDNN
  * where libdnnl is installed: conv_onednn_f32.c's chosen.)
+ * lits_set_winograd(0) (or LITS_WINOGRAD=0) leaves Winograd out, for sums
+ * that round as a direct sum does (PyTorch's CPU convolutions).
  * LITS_CONV_ALGO=gemm, =direct or =winograd in the environment forces one where it applies (GEMM elsewhere), and
  * =openblas keeps the 1x1 layers' GEMMs on OpenBLAS (packed_gemm.c), for
  * benchmarks and tests that compare them; it is read on every call. (A
@@ -103,7 +105,7 @@ static int enough_tiles(const conv_shape* p) {
 static int pick_algo(const conv_shape* p, const conv_xform* xf, int kind) {
   const int filter = kind == 2;
   const int direct = lits_conv_direct_applies(p) && !(filter && conv_xform_active(xf));
-  const int winograd = lits_conv_winograd_applies(p);
+  const int winograd = lits_conv_winograd_applies(p) && lits_winograd_allowed();
   const char* algo = getenv("LITS_CONV_ALGO");
   if (algo != NULL && strcmp(algo, "direct") == 0) return direct ? ALGO_DIRECT : ALGO_GEMM;
   if (algo != NULL && strcmp(algo, "winograd") == 0) return winograd ? ALGO_WINOGRAD : ALGO_GEMM;

@@ -96,6 +96,31 @@ int lits_get_num_threads(int32_t* out) {
   return LITS_OK;
 }
 
+/* lits_set_winograd's choice; -1: not set, LITS_WINOGRAD decides (read each
+ * time until then, as LITS_CONV_ALGO is). */
+static _Atomic int lits_winograd_mode = -1;
+
+int lits_winograd_allowed(void) {
+  const int mode = lits_winograd_mode;
+  if (mode >= 0) return mode;
+  const char* v = getenv("LITS_WINOGRAD");
+  return !(v != NULL && strcmp(v, "0") == 0);
+}
+
+int lits_set_winograd(int32_t on) {
+  lits_clear_error();
+  LITS_REQUIRE(on == 0 || on == 1, "lits_set_winograd: on must be 0 or 1, got %d", (int)on);
+  lits_winograd_mode = on;
+  return LITS_OK;
+}
+
+int lits_get_winograd(int32_t* out) {
+  lits_clear_error();
+  LITS_REQUIRE(out != NULL, "lits_get_winograd: out is NULL");
+  *out = lits_winograd_allowed();
+  return LITS_OK;
+}
+
 /* Kept only to report it back: every CPU kernel is deterministic already (fixed
  * summation orders; results depend only on the thread count). -1: not set,
  * LITS_DETERMINISTIC decides. */

@@ -134,6 +134,9 @@ void lc_scratch_release(void* p);
 /* lits_set_deterministic's choice, or LITS_DETERMINISTIC=1 when never set:
  * convolutions then use only CUDNN_DETERMINISTIC algorithms (conv_plan.cu). */
 int lc_deterministic(void);
+/* lits_set_winograd's choice, or LITS_WINOGRAD=0 when never set: convolution
+ * plans then leave cuDNN's Winograd algorithms out (conv_plan.cu). */
+int lc_winograd(void);
 
 /* Reads one int64 that a kernel wrote to `src` (device): waits for the stream.
  * Used only where the ABI needs an answer now (a bad label must be a status). */

@@ -1,6 +1,7 @@
 /* conv_plan.cu: convolution plans (cuDNN descriptors and the chosen
  * algorithm) per key (conv_plan.cuh: shape, direction, buffer alignment,
- * deterministic mode), searched on the first call with that key.
+ * deterministic mode, Winograd allowed), searched on the first call with that
+ * key. With lits_set_winograd(0) the Winograd algorithms are passed over.
  *
  * The search: cudnnFind*AlgorithmEx times the candidates on the call's own
  * buffers and the fastest that fits the workspace budget wins. Before it,
@@ -113,10 +114,11 @@ const char* const k_dir_name[3] = {"forward", "backward-data", "backward-filter"
  * first. */
 template <typename Perf>
 int pick(const char* lc_fn, const Perf* perf, int returned, int64_t budget, bool deterministic,
-         int dir, lc_conv_plan* pl) {
+         bool winograd, int dir, lc_conv_plan* pl) {
   for (int i = 0; i < returned; i++) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS || (int64_t)perf[i].memory > budget) continue;
     if (deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) continue;
+    if (!winograd && lc_conv_algo_is_winograd(dir, (int)perf[i].algo)) continue;
     pl->algo = (int)perf[i].algo;
     pl->workspace = perf[i].memory;
     if (lc_conv_math_follows_search(pl->math))
@@ -134,8 +136,8 @@ int pick(const char* lc_fn, const Perf* perf, int returned, int64_t budget, bool
 /* Runs the search of a fresh plan (not yet published). a, b, c as
  * lc_conv_prepare. Find writes the direction's output, which the real call
  * then overwrites. */
-int search(const char* lc_fn, lc_conv_plan* pl, int dir, bool det, const void* a, const void* b,
-           const void* c) {
+int search(const char* lc_fn, lc_conv_plan* pl, int dir, bool det, bool wino, const void* a,
+           const void* b, const void* c) {
   const int64_t wanted = most_wanted(pl, dir);
   size_t device_free = 0;
   const int64_t estimate = budget_now(wanted, &device_free);
@@ -167,7 +169,7 @@ int search(const char* lc_fn, lc_conv_plan* pl, int dir, bool det, const void* a
               : lc_vendor.cudnnFindConvolutionForwardAlgorithmEx(
                     lc.cudnn, pl->x, a, pl->w, b, pl->conv, pl->y, (void*)c, n, &returned,
                     perf.data(), ws, budget);
-    if (s == CUDNN_STATUS_SUCCESS) st = pick(lc_fn, perf.data(), returned, budget, det, dir, pl);
+    if (s == CUDNN_STATUS_SUCCESS) st = pick(lc_fn, perf.data(), returned, budget, det, wino, dir, pl);
   } else if (dir == LC_CONV_BWD_DATA) {
     s = lc_vendor.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(lc.cudnn, &max_count);
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(max_count > 0 ? max_count : 1);
@@ -181,7 +183,7 @@ int search(const char* lc_fn, lc_conv_plan* pl, int dir, bool det, const void* a
               : lc_vendor.cudnnFindConvolutionBackwardDataAlgorithmEx(
                     lc.cudnn, pl->w, b, pl->y, c, pl->conv, pl->x, (void*)a, n, &returned,
                     perf.data(), ws, budget);
-    if (s == CUDNN_STATUS_SUCCESS) st = pick(lc_fn, perf.data(), returned, budget, det, dir, pl);
+    if (s == CUDNN_STATUS_SUCCESS) st = pick(lc_fn, perf.data(), returned, budget, det, wino, dir, pl);
   } else {
     s = lc_vendor.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(lc.cudnn, &max_count);
     std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(max_count > 0 ? max_count : 1);
@@ -195,7 +197,7 @@ int search(const char* lc_fn, lc_conv_plan* pl, int dir, bool det, const void* a
               : lc_vendor.cudnnFindConvolutionBackwardFilterAlgorithmEx(
                     lc.cudnn, pl->x, a, pl->y, c, pl->conv, pl->w, (void*)b, n, &returned,
                     perf.data(), ws, budget);
-    if (s == CUDNN_STATUS_SUCCESS) st = pick(lc_fn, perf.data(), returned, budget, det, dir, pl);
+    if (s == CUDNN_STATUS_SUCCESS) st = pick(lc_fn, perf.data(), returned, budget, det, wino, dir, pl);
   }
   lc_scratch_release(ws);
   if (s != CUDNN_STATUS_SUCCESS) return lc_fail_status(lc_fn, what, s);
@@ -219,7 +221,7 @@ int make_plan(const char* lc_fn, const lc_conv_key& key, const lc_conv_shape& p,
   }
   lc_conv_plan* pl = new lc_conv_plan();
   int st = build_descriptors(lc_fn, p, (cudnnDataType_t)key.dtype, pl);
-  if (st == LITS_OK) st = search(lc_fn, pl, dir, key.deterministic != 0, a, b, c);
+  if (st == LITS_OK) st = search(lc_fn, pl, dir, key.deterministic != 0, key.winograd != 0, a, b, c);
   if (st != LITS_OK) {
     destroy_plan(pl);
     return st;
@@ -251,6 +253,7 @@ int lc_conv_prepare(const char* lc_fn, const lc_conv_shape& p, int dir, cudnnDat
                         dir,
                         {lc_alignment(a), lc_alignment(b), lc_alignment(c)},
                         lc_deterministic(),
+                        lc_winograd(),
                         lc.tf32,
                         (int32_t)dtype};
   const lc_conv_plan* pl = NULL;

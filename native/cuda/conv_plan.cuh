@@ -50,19 +50,32 @@ inline uint32_t lc_alignment(const void* p) {
   return low >= LC_CONV_ALIGN_CAP ? LC_CONV_ALIGN_CAP : (uint32_t)low;
 }
 
-/* 21 int32s, no padding, compared as bytes (a strict total order for
+/* 22 int32s, no padding, compared as bytes (a strict total order for
  * std::map). */
 struct lc_conv_key {
   int32_t dims[14]; /* n c h w k r s, stride, pad, dilation (h, w), groups */
   int32_t dir;
   uint32_t align[3]; /* the direction's buffers in the order prepare gets them */
   int32_t deterministic;
+  int32_t winograd; /* whether Winograd algorithms may be picked */
   int32_t tf32;
   int32_t dtype; /* cudnnDataType_t of x, w and y: FLOAT or BFLOAT16 */
   bool operator<(const lc_conv_key& o) const { return memcmp(this, &o, sizeof *this) < 0; }
   bool operator==(const lc_conv_key& o) const { return memcmp(this, &o, sizeof *this) == 0; }
 };
-static_assert(sizeof(lc_conv_key) == 21 * 4, "lc_conv_key has no padding");
+static_assert(sizeof(lc_conv_key) == 22 * 4, "lc_conv_key has no padding");
+
+/* Whether a direction's cuDNN algorithm is one of its Winograd transforms. */
+inline bool lc_conv_algo_is_winograd(int dir, int algo) {
+  if (dir == LC_CONV_FWD)
+    return algo == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD ||
+           algo == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
+  if (dir == LC_CONV_BWD_DATA)
+    return algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD ||
+           algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
+  return algo == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD ||
+         algo == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED;
+}
 
 /* The math type a plan's descriptor starts with (see the file comment). */
 inline cudnnMathType_t lc_conv_math(cudnnDataType_t dtype, bool tf32) {

@@ -295,6 +295,32 @@ int lc_deterministic(void) {
   return mode;
 }
 
+/* lits_set_winograd's choice; -1: not set, LITS_WINOGRAD=0 turns it off. */
+static int lc_winograd_mode = -1;
+
+int lc_winograd(void) {
+  const int mode = __atomic_load_n(&lc_winograd_mode, __ATOMIC_RELAXED);
+  if (mode >= 0) return mode;
+  const char* v = getenv("LITS_WINOGRAD");
+  return !(v != NULL && strcmp(v, "0") == 0);
+}
+
+extern "C" int lits_set_winograd(int32_t on) {
+  static const char* const lc_fn = "lits_set_winograd";
+  lc_clear_error();
+  LC_REQUIRE(on == 0 || on == 1, "%s: on must be 0 or 1, got %d", lc_fn, (int)on);
+  __atomic_store_n(&lc_winograd_mode, (int)on, __ATOMIC_RELAXED);
+  return LITS_OK;
+}
+
+extern "C" int lits_get_winograd(int32_t* out_host) {
+  static const char* const lc_fn = "lits_get_winograd";
+  lc_clear_error();
+  LC_REQUIRE(out_host != NULL, "%s: out is NULL", lc_fn);
+  *out_host = lc_winograd();
+  return LITS_OK;
+}
+
 extern "C" int lits_set_deterministic(int32_t on) {
   static const char* const lc_fn = "lits_set_deterministic";
   lc_clear_error();

@@ -54,11 +54,24 @@ enum cudnnMathType_t : int { CUDNN_DEFAULT_MATH = 0, CUDNN_TENSOR_OP_MATH = 1, C
 enum cudnnBatchNormMode_t : int { CUDNN_BATCHNORM_SPATIAL = 1 };
 enum cudnnDeterminism_t : int { CUDNN_NON_DETERMINISTIC = 0, CUDNN_DETERMINISTIC = 1 };
 
-/* Algorithm ids are opaque to us: Find returns them, we pass them back. The
- * counts bound the workspace-size queries. */
-enum cudnnConvolutionFwdAlgo_t : int { CUDNN_CONVOLUTION_FWD_ALGO_COUNT = 8 };
-enum cudnnConvolutionBwdDataAlgo_t : int { CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT = 6 };
-enum cudnnConvolutionBwdFilterAlgo_t : int { CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT = 7 };
+/* Algorithm ids are opaque to us (Find returns them, we pass them back)
+ * except the Winograd ones, which lits_set_winograd(0) leaves out (values as
+ * cudnn.h's). The counts bound the workspace-size queries. */
+enum cudnnConvolutionFwdAlgo_t : int {
+  CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD = 6,
+  CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED = 7,
+  CUDNN_CONVOLUTION_FWD_ALGO_COUNT = 8
+};
+enum cudnnConvolutionBwdDataAlgo_t : int {
+  CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD = 4,
+  CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED = 5,
+  CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT = 6
+};
+enum cudnnConvolutionBwdFilterAlgo_t : int {
+  CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD = 4,
+  CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED = 5,
+  CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT = 7
+};
 
 /* The three perf structs share one layout: algo, status, time (ms), workspace
  * bytes, determinism, math type, 3 reserved ints. cudnn.h spells it three

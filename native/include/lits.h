@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 4
+#define LITS_ABI_VERSION 5
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -63,6 +63,15 @@ int lits_get_num_threads(int32_t* out_host);
  * either way. Until set, LITS_DETERMINISTIC=1 in the environment turns it on. */
 int lits_set_deterministic(int32_t on);
 int lits_get_deterministic(int32_t* out_host);
+/* Winograd convolutions (on by default): the CPU backend may run 3x3 layers
+ * through Winograd's F(4x4, 3x3) and F(2x2, 3x3) transforms (faster, and
+ * within about 3e-6 relative rms of the exact sums against 4e-7 for a direct
+ * sum), and cuDNN's search may pick its Winograd algorithms. Off (0), every
+ * convolution is a direct sum of products (direct kernels, im2col + GEMM,
+ * oneDNN's direct), which rounds as PyTorch's CPU convolutions do. Until set,
+ * LITS_WINOGRAD=0 in the environment turns it off. */
+int lits_set_winograd(int32_t on);
+int lits_get_winograd(int32_t* out_host);
 /* Waits for all queued work (CPU: returns at once). */
 int lits_synchronize(void);
 

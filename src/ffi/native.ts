@@ -94,7 +94,7 @@ export function cpuLib(): NativeSymbols {
   // 2 virtual cores: a sleeping vCPU is slow to wake for the next op; and it reached the
   // processes we spawn, PyTorch among them, through the environment.)
   cpu = openLibrary(path, "the native library", "", buildCommand());
-  applyDeterministic(cpu);
+  applyModes(cpu);
   return cpu;
 }
 
@@ -136,7 +136,7 @@ export function cudaLib(): NativeSymbols {
       const why = lastError(syms).replace(/^lits_init: the CUDA backend is unavailable: /, "");
       throw new Error(`device 'cuda' is unavailable: ${why || "lits_init failed"}`);
     }
-    applyDeterministic(syms);
+    applyModes(syms);
     cuda = syms;
     return cuda;
   } catch (e) {
@@ -145,13 +145,24 @@ export function cudaLib(): NativeSymbols {
   }
 }
 
-/** `useDeterministicAlgorithms`' choice; null until called (each library then
- * follows `LITS_DETERMINISTIC`). Kept here so a library opened later gets it. */
-let deterministicChoice: boolean | null = null;
+/**
+ * The process-wide switches set from TypeScript (`useDeterministicAlgorithms`,
+ * `useWinogradConvolutions`); null until called (each library then follows
+ * `LITS_DETERMINISTIC` / `LITS_WINOGRAD`). Kept here so a library opened
+ * later gets them too.
+ */
+const modes: { deterministic: boolean | null; winograd: boolean | null } = {
+  deterministic: null,
+  winograd: null,
+};
 
-function applyDeterministic(lib: NativeSymbols): void {
-  if (deterministicChoice === null) return;
-  check(lib, lib.lits_set_deterministic(deterministicChoice ? 1 : 0), () => "deterministic mode");
+function applyModes(lib: NativeSymbols): void {
+  if (modes.deterministic !== null) {
+    check(lib, lib.lits_set_deterministic(modes.deterministic ? 1 : 0), () => "deterministic mode");
+  }
+  if (modes.winograd !== null) {
+    check(lib, lib.lits_set_winograd(modes.winograd ? 1 : 0), () => "Winograd convolutions");
+  }
 }
 
 /**
@@ -159,9 +170,19 @@ function applyDeterministic(lib: NativeSymbols): void {
  * (`useDeterministicAlgorithms` is the public face).
  */
 export function setDeterministic(on: boolean): void {
-  deterministicChoice = on;
-  if (cpu) applyDeterministic(cpu);
-  if (cuda) applyDeterministic(cuda);
+  modes.deterministic = on;
+  if (cpu) applyModes(cpu);
+  if (cuda) applyModes(cuda);
+}
+
+/**
+ * Allows or forbids Winograd convolutions in every native library, open now
+ * or later (`useWinogradConvolutions` is the public face).
+ */
+export function setWinograd(on: boolean): void {
+  modes.winograd = on;
+  if (cpu) applyModes(cpu);
+  if (cuda) applyModes(cuda);
 }
 
 /** The text of the native library's last error. */

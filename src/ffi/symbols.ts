@@ -23,6 +23,8 @@ export const symbols = {
   lits_get_num_threads: { parameters: [buf], ...status },
   lits_set_deterministic: { parameters: [i32], ...status },
   lits_get_deterministic: { parameters: [buf], ...status },
+  lits_set_winograd: { parameters: [i32], ...status },
+  lits_get_winograd: { parameters: [buf], ...status },
   lits_synchronize: { parameters: [], ...status },
   lits_alloc: { parameters: [i64, buf], ...status },
   lits_free: { parameters: [ptr], ...status },

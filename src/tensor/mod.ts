@@ -18,8 +18,10 @@ export {
 } from "./device.ts";
 export {
   areDeterministicAlgorithmsEnabled,
+  areWinogradConvolutionsEnabled,
   type DeterministicOptions,
   useDeterministicAlgorithms,
+  useWinogradConvolutions,
 } from "./deterministic.ts";
 export { type GradNode, isGradEnabled, noGrad } from "./autograd.ts";
 export { autocast, type AutocastDtype, autocastDtype, type AutocastOptions } from "./autocast.ts";
