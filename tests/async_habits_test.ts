@@ -140,3 +140,23 @@ Deno.test("forward hooks written as Python lambdas: a returned count or promise 
   net[1].registerForwardHook((_m, _i, o) => o.mul(0));
   assert.deepEqual(Array.from(net.forward(randn([2, 4])).toArray()), [0, 0, 0, 0, 0, 0]);
 });
+
+Deno.test("await noGrad(async () => { for await (const b of loader) ... }) leaves each batch to its user, not to the chain", async () => {
+  const loader = new data.DataLoader(slowSplit(12, 0), { batchSize: 4 });
+  const model = smallNet();
+  model.eval();
+  const held: Tensor[] = [];
+  let correct = 0;
+  await noGrad(async () => {
+    for await (const batch of loader) {
+      const pred = model.forward(batch.images).argmax(1);
+      correct += pred.eq(batch.labels.float()).sum().item();
+      held.push(batch.images); // a batch kept past the loop stays alive: it is the user's
+    }
+  });
+  assert.ok(correct >= 0);
+  // The chain freed its own temporaries but not the batches (which the
+  // collector frees once dropped, as tensors made outside a scope).
+  assert.deepEqual(held.map((t) => t.isAlive), [true, true, true]);
+  for (const t of held) t.dispose();
+});

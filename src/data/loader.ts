@@ -27,6 +27,7 @@
  * @module
  */
 import { tensor } from "../tensor/ops/creation.ts";
+import { disown } from "../tensor/ownership.ts";
 import type { Device } from "../tensor/device.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import {
@@ -81,8 +82,9 @@ export interface DataLoaderOptions {
 }
 
 /**
- * One batch. The tensors are yours: dispose them, or iterate with
- * `for await (using b of loader)`. It is also iterable as `[images, labels]`,
+ * One batch. The tensors are yours, wherever the loop runs (inside
+ * `noGrad(async ...)` or `scope(async ...)` too): dispose them, iterate with
+ * `for await (using b of loader)`, or drop them for the collector. It is also iterable as `[images, labels]`,
  * so PyTorch's `for x, y in loader:` ports as
  * `for await (const [x, y] of loader)` (the named fields stay), and
  * `batch[0]`, `batch[1]` are the same two tensors (MONAI's
@@ -267,6 +269,10 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
       images.dispose();
       throw e;
     }
+    // Yours wherever the loop runs: inside noGrad(async ...) the chain would
+    // otherwise hold every batch until the loop ends.
+    disown(images);
+    disown(labels);
     const batch: Omit<Batch, 0 | 1> = {
       images,
       labels,

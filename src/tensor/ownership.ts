@@ -83,6 +83,18 @@ export function release(t: Owned): void {
   }
 }
 
+/**
+ * @internal makes `t` the user's wherever it was made, as a tensor created
+ * outside every scope: no scope or step frees it; `dispose()`, `using` or the
+ * collector does. The loader's batches: a loop inside `noGrad(async ...)`
+ * would otherwise hold every batch until the loop ends.
+ */
+export function disown(t: Owned): void {
+  t.owner?.delete(t);
+  t.owner = null;
+  if (watchable(t)) watch(t);
+}
+
 /** @internal takes a tensor out of every set and the collector's watch (dispose). */
 export function forget(t: Owned): void {
   t.owner?.delete(t);
