@@ -5,7 +5,10 @@
  * `L = (299 R + 587 G + 114 B) / 1000`, computed with PIL's own rounding for
  * 8-bit pixels), so images match what the course's PyTorch code sees. Alpha
  * is dropped, palettes are looked up, 1/2/4-bit grey is widened to 8 bits as
- * PIL does, and 16-bit samples keep their full range.
+ * PIL does, and 16-bit samples keep their full range. JPEG pixels come from
+ * jpeg-js, whose inverse DCT rounds differently from libjpeg's (PIL's): about
+ * 6% of a grey JPEG's pixels differ from PIL's by 1 of 255 (PNG pixels are
+ * exact).
  *
  * @module
  */

@@ -170,7 +170,9 @@ export class RandomAffine extends Transform {
 
 /**
  * Random rotation about the centre, counter-clockwise for positive angles
- * (torchvision's `RandomRotation`, bilinear by default).
+ * (torchvision's `RandomRotation`, bilinear by default). Corners the
+ * rotation uncovers take `fill` (default 0, as torchvision's), where MONAI's
+ * `RandRotate` repeats the border pixels.
  *
  * @example
  * ```ts
@@ -203,7 +205,10 @@ export class RandomRotation extends Transform {
  * Random zoom about the centre keeping the size, factor uniform in
  * [minZoom, maxZoom] (MONAI's `RandZoom`; > 1 magnifies). Zooming out fills
  * the border with `fill` (default 0, air on windowed CT), where MONAI's
- * `RandZoom` repeats the edge pixels.
+ * `RandZoom` repeats the edge pixels. Pixels are interpolated bilinearly at
+ * the exact factor; MONAI's default resizes with mode "area" to
+ * floor(size * factor) pixels first (nearest-like when magnifying), so its
+ * zoom of 1.1 on 64 pixels is 70/64.
  *
  * @example
  * ```ts
