@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   data,
+  endStep,
   isGradEnabled,
   memoryStats,
   nn,
@@ -18,6 +19,7 @@ import {
   tensor,
   train,
 } from "../mod.ts";
+import { setStepGrowthWarning } from "../src/tensor/ownership.ts";
 
 /** A split whose samples arrive after a timer, so that two loops interleave. */
 function slowSplit(n: number, offset: number) {
@@ -159,4 +161,29 @@ Deno.test("await noGrad(async () => { for await (const b of loader) ... }) leave
   // collector frees once dropped, as tensors made outside a scope).
   assert.deepEqual(held.map((t) => t.isAlive), [true, true, true]);
   for (const t of held) t.dispose();
+});
+
+Deno.test("an evaluation loop without noGrad is warned about once before the held graphs fill the memory", () => {
+  const was = setStepGrowthWarning(1 << 18, 1 << 20); // sum every 256 KiB, warn past 1 MiB
+  const printed: string[] = [];
+  const original = console.warn;
+  console.warn = (msg: string) => printed.push(msg);
+  try {
+    const model = new nn.Linear(256, 256);
+    model.eval();
+    const x = randn([64, 256]);
+    for (let batch = 0; batch < 40; batch++) model.forward(x).relu(); // 128 KiB a batch, kept
+    assert.equal(printed.length, 1);
+    assert.match(printed[0], /since the last backward\(\).*wrap it in noGrad/);
+    endStep();
+    printed.length = 0;
+    setStepGrowthWarning(1 << 18, 1 << 20); // armed again
+    for (let batch = 0; batch < 40; batch++) {
+      noGrad(() => model.forward(x).relu().sum().item()); // a number out: nothing held
+    }
+    assert.equal(printed.length, 0);
+  } finally {
+    console.warn = original;
+    setStepGrowthWarning(was.checkEvery, was.limit);
+  }
 });

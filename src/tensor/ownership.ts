@@ -64,7 +64,57 @@ export function adopt(t: Owned, isOpResult: boolean): void {
   if (owner !== null) {
     owner.add(t);
     if (watchable(t)) unwatch(t);
+    if (owner === current) {
+      adoptedBytes += ((t as { size?: number }).size ?? 0) * 4;
+      if (adoptedBytes >= nextStepCheck) checkStepGrowth();
+    }
   } else if (watchable(t)) watch(t);
+}
+
+/** Bytes of op results adopted by the step since its last backward (freed ones too). */
+let adoptedBytes = 0;
+/** Summing every `checkEvery` bytes; warning past `limit` (null: a quarter of the memory). */
+const stepGrowth: { checkEvery: number; limit: number | null } = {
+  checkEvery: 2 ** 30,
+  limit: null,
+};
+/** When `adoptedBytes` passes this, the results still held are summed. */
+let nextStepCheck = stepGrowth.checkEvery;
+let stepWarned = false;
+
+/** @internal sets the warning's sampling and limit (tests); returns the old ones. */
+export function setStepGrowthWarning(
+  checkEvery: number,
+  limit: number | null,
+): { checkEvery: number; limit: number | null } {
+  const was = { ...stepGrowth };
+  Object.assign(stepGrowth, { checkEvery, limit });
+  stepWarned = false;
+  resetStepGrowth();
+  return was;
+}
+
+/**
+ * Warns once when the op results held for a backward() that has not come
+ * pass a quarter of the machine's memory: an evaluation loop without
+ * `noGrad` (PyTorch frees each batch's graph when it is dropped; here the
+ * step holds it until backward, zeroGrad or endStep), which would end in
+ * running out of memory.
+ */
+function checkStepGrowth(): void {
+  nextStepCheck = adoptedBytes + stepGrowth.checkEvery;
+  if (stepWarned) return;
+  let bytes = 0;
+  for (const t of current) bytes += ((t as { size?: number }).size ?? 0) * 4;
+  if (bytes < (stepGrowth.limit ?? Deno.systemMemoryInfo().total / 4)) return;
+  stepWarned = true;
+  console.warn(
+    `lits: ${current.size} op results (${(bytes / 2 ** 30).toFixed(1)} GiB) made outside ` +
+      "noGrad/scope since the last backward() are held by the training step until backward(), " +
+      "zeroGrad() or endStep(). An evaluation loop without noGrad keeps every batch's graph: " +
+      "wrap it in noGrad(() => ...), as torch.no_grad(); a loop that never calls backward() " +
+      "can call endStep() after each batch",
+  );
 }
 
 /** @internal the innermost open scope's set, or null outside every scope. */
@@ -238,6 +288,12 @@ export function markBackward(): void {
     t.owner = previous;
   }
   current = new Set();
+  resetStepGrowth();
+}
+
+function resetStepGrowth(): void {
+  adoptedBytes = 0;
+  nextStepCheck = stepGrowth.checkEvery;
 }
 
 function disposeAll(set: Set<Owned>): void {
@@ -267,6 +323,7 @@ export function zeroGradBoundary(): void {
 export function endStep(): void {
   disposeAll(previous);
   disposeAll(current);
+  resetStepGrowth();
 }
 
 /** Number of tensors the step will free at its boundaries. */
