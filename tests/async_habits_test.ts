@@ -187,3 +187,31 @@ Deno.test("an evaluation loop without noGrad is warned about once before the hel
     setStepGrowthWarning(was.checkEvery, was.limit);
   }
 });
+
+Deno.test("clone() and detach() outside a scope keep a value past zeroGrad, as PyTorch's best-weights copy", () => {
+  const model = new nn.Linear(4, 3);
+  const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+  const x = randn([8, 4]);
+  let best: Map<string, Tensor> | null = null;
+  const losses: Tensor[] = [];
+  for (let step = 0; step < 3; step++) {
+    opt.zeroGrad();
+    const loss = model.forward(x).pow(2).mean();
+    loss.backward();
+    opt.step();
+    losses.push(loss.detach());
+    if (step === 0) best = new Map([...model.stateDict()].map(([k, v]) => [k, v.clone()]));
+  }
+  opt.zeroGrad(); // the step's results are freed here; the copies are the user's
+  const firstWeight = best!.get("weight")!.toArray();
+  model.loadStateDict(best!);
+  assert.deepEqual(model.weight.toArray(), firstWeight);
+  assert.equal(losses.length, 3);
+  assert.ok(losses.every((l) => l.isAlive && Number.isFinite(l.item())));
+  // Inside a scope a clone is still the scope's.
+  const inner = scope(() => {
+    const c = x.clone();
+    return () => c.isAlive;
+  });
+  assert.equal(inner(), false);
+});

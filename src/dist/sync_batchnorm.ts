@@ -14,6 +14,7 @@ import { Module } from "../layers/module.ts";
 import { record } from "../tensor/autograd.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { fillInPlace, tensor } from "../tensor/ops/creation.ts";
+import { clone } from "../tensor/ops/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { check } from "../ffi/native.ts";
 import { markWritten } from "../tensor/ops/in_place.ts";
@@ -28,7 +29,7 @@ function allReduceSum(t: Tensor): Tensor {
     inputs: [t],
     saved: [],
     backward: (g) => {
-      const gg = g.contiguous() === g ? g.clone() : g.contiguous();
+      const gg = g.contiguous() === g ? clone(g) : g.contiguous();
       allReduce(gg, { op: "sum" });
       return [gg];
     },

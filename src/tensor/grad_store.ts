@@ -13,6 +13,7 @@ import { release } from "./ownership.ts";
 import { fillInPlace } from "./ops/creation.ts";
 import { markWritten, writeInPlace } from "./ops/in_place.ts";
 import { binaryRaw } from "./ops/elementwise.ts";
+import { clone } from "./ops/shape.ts";
 import { check } from "../ffi/native.ts";
 
 /** Gradients backward made and nobody else claimed (see the module doc). */
@@ -45,7 +46,7 @@ export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
   const old = leaf.grad;
   if (old === null) {
     // A fresh dense copy: g may be a view of memory the graph still uses.
-    const next = shaped.clone();
+    const next = clone(shaped);
     release(next);
     leaf.grad = next;
     made.add(next);

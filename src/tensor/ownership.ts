@@ -11,6 +11,9 @@
  * - Tensors you create (`tensor`, `zeros`, `randn`, ...) outside a scope are
  *   yours: `dispose()` them or use `using`, or just drop them: the collector
  *   (collector.ts) frees a tensor without an owner once nothing references it.
+ *   So are `x.clone()` and `x.detach()` made outside a scope: PyTorch code
+ *   keeps values with them (`best = sd.map(v => v.clone())`,
+ *   `losses.push(loss.detach())`), past the step's zeroGrad().
  * - `noGrad(async () => ...)` is a scope for its whole async call chain: what
  *   the chain makes is freed when its promise settles, except what it returns.
  * - `keep()` takes a tensor out of every rule; parameters, buffers, gradients
@@ -143,6 +146,18 @@ export function disown(t: Owned): void {
   t.owner?.delete(t);
   t.owner = null;
   if (watchable(t)) watch(t);
+}
+
+/**
+ * @internal outside every scope, makes `t` (a `clone()` or `detach()`) the
+ * user's, as a created tensor: those are how PyTorch code keeps a value past
+ * the step (`best = sd.map(v => v.clone())`, `losses.push(loss.detach())`),
+ * which the step would otherwise free at the next zeroGrad(). Inside a scope
+ * it stays the scope's.
+ */
+export function keptCopy<T extends Owned>(t: T): T {
+  if (currentScope() === null) disown(t);
+  return t;
 }
 
 /** @internal takes a tensor out of every set and the collector's watch (dispose). */

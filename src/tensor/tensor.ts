@@ -7,7 +7,7 @@
 import { check } from "../ffi/native.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import { backend, checkToArguments, type Device, type DType, dtypeCastError } from "./device.ts";
-import { adopt, forget, type Owned, release } from "./ownership.ts";
+import { adopt, forget, keptCopy, type Owned, release } from "./ownership.ts";
 import { type Lease, rewatch } from "./collector.ts";
 import { Storage } from "./storage.ts";
 import type { GradNode } from "./autograd.ts";
@@ -404,7 +404,7 @@ export class Tensor implements Owned {
 
   /** The same data without autograd history (shares memory). */
   detach(): Tensor {
-    return shp.detach(this);
+    return keptCopy(shp.detach(this));
   }
 
   /** Sets `requiresGrad` in place; returns this. */
@@ -882,7 +882,7 @@ export class Tensor implements Owned {
 
   /** A dense copy with its own memory. */
   clone(): Tensor {
-    return shp.clone(this);
+    return keptCopy(shp.clone(this));
   }
   /** Converted to float32. */
   float(): Tensor {

@@ -10,7 +10,7 @@
 import { numel, type Tensor } from "../tensor.ts";
 import { noGrad } from "../autograd.ts";
 import { batchNorm } from "./norm.ts";
-import { reshape } from "./shape.ts";
+import { detach, reshape } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
 import { mean } from "./reduce.ts";
 import { expectTensor } from "./compare.ts";
@@ -119,7 +119,7 @@ export function instanceNorm(x: Tensor, options: InstanceNormOptions = {}): Tens
   }
   const planes = reshape(x, [1, n * c, spatial, 1]);
   const repeated = (t: Tensor | null) => (t === null ? null : t.repeat(n));
-  const temps = rm && rv ? [rm.detach().repeat(n), rv.detach().repeat(n)] : [null, null];
+  const temps = rm && rv ? [detach(rm).repeat(n), detach(rv).repeat(n)] : [null, null];
   const y = batchNorm(planes, temps[0], temps[1], repeated(weight), repeated(bias), {
     training: true,
     momentum,
