@@ -88,3 +88,21 @@ Deno.test("a CUDA library opened after the call gets the choice", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("LITS_DETERMINISTIC and LITS_WINOGRAD read true/false and on/off; anything else is an Error", async () => {
+  const code =
+    `import { areDeterministicAlgorithmsEnabled as det, areWinogradConvolutionsEnabled as wino }
+    from "${mod}"; console.log(det(), wino());`;
+  assert.equal(
+    await child(code, { LITS_DETERMINISTIC: "false", LITS_WINOGRAD: "off" }),
+    "false false",
+  );
+  assert.equal(await child(code, { LITS_DETERMINISTIC: "TRUE", LITS_WINOGRAD: "1" }), "true true");
+  assert.equal(await child(code, {}), "false true");
+  const bad = `import { areWinogradConvolutionsEnabled as wino } from "${mod}";
+    try { wino(); console.log("ran"); } catch (e) { console.log((e as Error).message); }`;
+  assert.match(
+    await child(bad, { LITS_WINOGRAD: "maybe" }),
+    /LITS_WINOGRAD=maybe.*expected 1 or 0/,
+  );
+});

@@ -102,9 +102,7 @@ static _Atomic int lits_winograd_mode = -1;
 
 int lits_winograd_allowed(void) {
   const int mode = lits_winograd_mode;
-  if (mode >= 0) return mode;
-  const char* v = getenv("LITS_WINOGRAD");
-  return !(v != NULL && strcmp(v, "0") == 0);
+  return mode >= 0 ? mode : lits_env_flag("LITS_WINOGRAD", 1);
 }
 
 int lits_set_winograd(int32_t on) {
@@ -137,10 +135,7 @@ int lits_get_deterministic(int32_t* out) {
   lits_clear_error();
   LITS_REQUIRE(out != NULL, "lits_get_deterministic: out is NULL");
   int mode = lits_deterministic_mode;
-  if (mode < 0) {
-    const char* v = getenv("LITS_DETERMINISTIC");
-    mode = v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
-  }
+  if (mode < 0) mode = lits_env_flag("LITS_DETERMINISTIC", 0);
   *out = mode;
   return LITS_OK;
 }

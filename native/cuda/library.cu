@@ -80,10 +80,7 @@ int lc_fail_status(const char* fn, const char* what, cudnnStatus_t s) {
 
 /* ---- start-up ------------------------------------------------------------- */
 
-static int env_flag(const char* name) {
-  const char* v = getenv(name);
-  return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
-}
+static int env_flag(const char* name) { return lits_env_flag(name, 0); }
 
 /* Why cudaGetDeviceCount failed, in words a user can act on. */
 static void describe_no_device(cudaError_t e, int count) {
@@ -300,9 +297,7 @@ static int lc_winograd_mode = -1;
 
 int lc_winograd(void) {
   const int mode = __atomic_load_n(&lc_winograd_mode, __ATOMIC_RELAXED);
-  if (mode >= 0) return mode;
-  const char* v = getenv("LITS_WINOGRAD");
-  return !(v != NULL && strcmp(v, "0") == 0);
+  return mode >= 0 ? mode : lits_env_flag("LITS_WINOGRAD", 1);
 }
 
 extern "C" int lits_set_winograd(int32_t on) {

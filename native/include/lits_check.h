@@ -17,6 +17,8 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <strings.h>
 
 #include "lits.h"
 
@@ -304,6 +306,21 @@ static inline int lits_check_rows(const char* fn, int64_t outer, int64_t r, int6
   LITS_CHECK(total < 9.0e18, "%s: outer %lld * r %lld * inner %lld is too large", fn,
              (long long)outer, (long long)r, (long long)inner);
   return LITS_OK;
+}
+
+/* An on/off environment flag: 1, true, on, yes -> 1; 0, false, off, no -> 0
+ * (any case); unset, empty or anything else -> `otherwise` (TypeScript
+ * refuses other values by name before a library reads them). */
+static inline int lits_env_flag(const char* name, int otherwise) {
+  const char* v = getenv(name);
+  if (v == NULL) return otherwise;
+  static const char* const on[] = {"1", "true", "on", "yes"};
+  static const char* const off[] = {"0", "false", "off", "no"};
+  for (int i = 0; i < 4; i++) {
+    if (strcasecmp(v, on[i]) == 0) return 1;
+    if (strcasecmp(v, off[i]) == 0) return 0;
+  }
+  return otherwise;
 }
 
 /* Gather and scatter-add along r of [outer, r, inner] with k indices per

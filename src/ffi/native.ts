@@ -157,12 +157,28 @@ const modes: { deterministic: boolean | null; winograd: boolean | null } = {
 };
 
 function applyModes(lib: NativeSymbols): void {
-  if (modes.deterministic !== null) {
-    check(lib, lib.lits_set_deterministic(modes.deterministic ? 1 : 0), () => "deterministic mode");
+  const deterministic = modes.deterministic ?? envFlag("LITS_DETERMINISTIC");
+  if (deterministic !== null) {
+    check(lib, lib.lits_set_deterministic(deterministic ? 1 : 0), () => "deterministic mode");
   }
-  if (modes.winograd !== null) {
-    check(lib, lib.lits_set_winograd(modes.winograd ? 1 : 0), () => "Winograd convolutions");
+  const winograd = modes.winograd ?? envFlag("LITS_WINOGRAD");
+  if (winograd !== null) {
+    check(lib, lib.lits_set_winograd(winograd ? 1 : 0), () => "Winograd convolutions");
   }
+}
+
+/**
+ * An on/off variable of the environment: null when unset; a value that is
+ * none of 1/true/on/yes, 0/false/off/no is an Error (LITS_WINOGRAD=false
+ * left Winograd on, and LITS_DETERMINISTIC=false turned determinism on).
+ */
+export function envFlag(name: string): boolean | null {
+  const v = Deno.env.get(name);
+  if (v === undefined || v === "") return null;
+  const t = v.trim().toLowerCase();
+  if (["1", "true", "on", "yes"].includes(t)) return true;
+  if (["0", "false", "off", "no"].includes(t)) return false;
+  throw new Error(`${name}=${v} in the environment: expected 1 or 0 (or true/false, on/off)`);
 }
 
 /**
