@@ -181,6 +181,21 @@ for align in [False, True]:
 interp("bilinear default (no alignCorners)", [1, 1, 3, 3], size=[7, 5], mode="bilinear")
 interp("bilinear scale 1.5 recompute", [1, 1, 5, 7], scale_factor=[1.5, 2.25], mode="bilinear",
        recompute_scale_factor=True)
+# Long rows, where a position rounded to float32 moves by 1e-4 of a pixel.
+interp("linear long row", [1, 1, 1000], size=999, mode="linear")
+interp("bilinear odd sizes", [1, 1, 37, 53], size=[35, 50], mode="bilinear")
+interp("bilinear odd sizes align", [1, 1, 37, 53], size=[35, 50], mode="bilinear",
+       align_corners=True)
+interp("bicubic odd sizes", [1, 1, 40, 9], size=[37, 13], mode="bicubic")
+# A scale factor that keeps a dimension's size: torch's linear kernels copy it.
+interp("linear scale keeps size", [1, 1, 5], scale_factor=1.19, mode="linear")
+interp("bilinear scale keeps one size", [1, 1, 2, 5], scale_factor=[2, 1.1], mode="bilinear")
+interp("trilinear scale keeps one size", [1, 1, 2, 3, 4], scale_factor=[1.2, 2, 1.1],
+       mode="trilinear", align_corners=True)
+nonfinite = torch.tensor([[[[1.0, NAN, 3.0], [4.0, 5.0, float("inf")]]]])
+case("interpolate bilinear same size keeps NaN and inf in place", "interpolate", [nonfinite],
+     lambda x: F.interpolate(x, size=[2, 3], mode="bilinear", align_corners=False),
+     {"size": [2, 3], "mode": "bilinear", "alignCorners": False})
 interp("area down", [2, 2, 9, 10], size=[4, 3], mode="area")
 interp("area up", [1, 1, 3, 3], size=[5, 4], mode="area")
 interp("area 1-D", [1, 2, 10], size=4, mode="area")

@@ -279,3 +279,85 @@ Deno.test("indexing: InstanceNorm2d trains with instance statistics, evaluates w
     assert.deepEqual(plain.forward(x.narrow(0, 0, 1).squeeze(0)).shape, [2, 4, 4]);
   });
 });
+
+Deno.test("indexing: ported torch forms (None, tuple indexing, attributes) and their limits", () => {
+  scope(() => {
+    const img = randn([1, 1, 3, 4]);
+    const same = (a: Tensor, b: Tensor) => assert.deepEqual(a.toArray(), b.toArray());
+    // Python's None is "not given", as MONAI's F.interpolate(x, size=..., scale_factor=None).
+    const none = null as never;
+    same(
+      F.interpolate(img, { size: [6, 8], scaleFactor: none, alignCorners: none }),
+      F.interpolate(img, { size: [6, 8] }),
+    );
+    same(
+      new nn.Upsample({ size: none, scaleFactor: 2 }).forward(img),
+      F.interpolate(img, { scaleFactor: 2 }),
+    );
+    assert.throws(
+      () => F.interpolate(img, { size: 2, mode: none }),
+      /mode must be a mode's name, got null/,
+    );
+    // The 2d layers take only size or scaleFactor, as torch's.
+    assert.throws(
+      () => new nn.UpsamplingNearest2d({ scaleFactor: 2, mode: "bilinear" } as never),
+      /unknown option 'mode'/,
+    );
+    assert.throws(
+      () => new nn.UpsamplingBilinear2d({ scaleFactor: 2, alignCorners: false } as never),
+      /unknown option 'alignCorners'/,
+    );
+    const up = new nn.Upsample({ scaleFactor: 2, mode: "bilinear" });
+    assert.deepEqual([up.scaleFactor, up.mode, up.alignCorners, up.size], [
+      2,
+      "bilinear",
+      undefined,
+      undefined,
+    ]);
+    assert.throws(
+      () => (up as unknown as { scale_factor: number }).scale_factor,
+      /no \.scale_factor.*scaleFactor/,
+    );
+    assert.throws(
+      () => ((up as unknown as { scale_factor: number }).scale_factor = 4),
+      /new nn\.Upsample/,
+    );
+    // torch's tuple index of sort/topk results.
+    const r = tensor([[0.1, 0.7, 0.2]]).topk(1, 1);
+    assert.equal(r[1], r.indices);
+    assert.equal(r[0], r.values);
+    assert.equal(r.length, 2);
+    // long() stands in for int64: what int32 cannot hold is refused, not saturated.
+    assert.throws(() => tensor([3e9]).long(), /3000000000 does not fit int32/);
+    assert.throws(() => tensor([NaN]).long(), /NaN does not fit int32/);
+    assert.deepEqual(tensor([2.7, -2.7]).long().toList(), [2, -2]);
+    // 0-d inputs, as torch's.
+    const five = tensor(5).reshape([]);
+    assert.equal(gather(five, 0, tensor(Int32Array.from([0]), [1]).reshape([])).item(), 5);
+    assert.throws(() => five.topk(0), /k must be 1 for a 0-d tensor/);
+    // Messages name what was given.
+    assert.throws(() => tensor([1, 2]).roll(NaN, 0), /got NaN/);
+    assert.throws(
+      () => tensor(Int32Array.from([1]), [1]).maskedFill(tensor([1]), 0),
+      /maskedFill: x is int32/,
+    );
+    assert.throws(
+      () => new nn.InstanceNorm2d(3, { momentum: null } as never),
+      /momentum.*got null/,
+    );
+  });
+});
+
+Deno.test("indexing: linear modes copy a dimension that keeps its size, as torch", () => {
+  scope(() => {
+    const x = tensor([[[0, 1, 2, 3, 4]]]);
+    // floor(5 * 1.19) = 5: the row is kept, not resampled at 1 / 1.19.
+    assert.deepEqual(F.interpolate(x, { scaleFactor: 1.19, mode: "linear" }).toList(), [[[
+      0,
+      1,
+      2,
+      3,
+      4,
+    ]]]);
+  });
+});

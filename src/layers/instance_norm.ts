@@ -66,6 +66,12 @@ abstract class InstanceNormBase extends Module {
         throw new Error(`${where}: ${key} must be a boolean, got ${JSON.stringify(o[key])}`);
       }
     }
+    if ((o.momentum as unknown) === null) {
+      throw new Error(
+        `${where}: momentum must be a number in [0, 1], got null (torch's InstanceNorm refuses ` +
+          "None too); leave it out for 0.1",
+      );
+    }
     this.eps = o.eps ?? 1e-5;
     this.momentum = o.momentum ?? 0.1;
     if (typeof this.eps !== "number" || !(this.eps > 0) || !Number.isFinite(this.eps)) {

@@ -8,10 +8,12 @@
 import type { Tensor } from "../tensor/tensor.ts";
 import {
   interpolate,
+  type InterpolateMode,
   type InterpolateOptions,
   interpolateOptions,
 } from "../tensor/ops/interpolate.ts";
 import { Module } from "./module.ts";
+import { checkOptions } from "../options.ts";
 
 /**
  * Resizes [N, C, ...spatial] inputs with `F.interpolate` and the options
@@ -41,10 +43,50 @@ export class Upsample extends Module {
     this.options = Object.freeze({ ...interpolateOptions("nn.Upsample", options) });
   }
 
+  /** The output size, or undefined when a scale factor is given. */
+  get size(): number | number[] | undefined {
+    return this.options.size;
+  }
+  /** The scale factor, or undefined when a size is given. */
+  get scaleFactor(): number | number[] | undefined {
+    return this.options.scaleFactor;
+  }
+  /** The interpolation mode. */
+  get mode(): InterpolateMode {
+    return this.options.mode ?? "nearest";
+  }
+  /** Whether corners are aligned (linear and bicubic modes); undefined: torch's None. */
+  get alignCorners(): boolean | undefined {
+    return this.options.alignCorners;
+  }
+
   /** x [N, C, ...spatial] resized. */
   forward(x: Tensor): Tensor {
     return interpolate(x, { ...this.options });
   }
+}
+
+// torch's attribute names (`up.scale_factor = 4` changed torch's layer and
+// nothing here): reading or writing one throws, naming ours.
+for (
+  const [name, ours] of [
+    ["scale_factor", "scaleFactor"],
+    ["align_corners", "alignCorners"],
+    ["recompute_scale_factor", "options.recomputeScaleFactor"],
+  ] as const
+) {
+  const say = (what: string) => {
+    throw new Error(
+      `nn.Upsample has no .${name}: ${what} ${ours} (the options are fixed at construction; ` +
+        "make a new nn.Upsample to change them)",
+    );
+  };
+  Object.defineProperty(Upsample.prototype, name, {
+    get: () => say("read"),
+    set: () => say("set it with a new layer; read"),
+    enumerable: false,
+    configurable: true,
+  });
 }
 
 type SizeOrScale = number | number[] | { size?: number | number[]; scaleFactor?: number };
@@ -57,7 +99,13 @@ function sizeOrScale(where: string, given: number, v: SizeOrScale): InterpolateO
     );
   }
   if (typeof v === "number" || Array.isArray(v)) return { size: v };
-  const o = interpolateOptions(where, v);
+  // Only these two: torch's layer takes no mode or other flag (a TypeError there).
+  const o = checkOptions<InterpolateOptions>(
+    where,
+    v,
+    ["size", "scaleFactor"],
+    `new ${where}({ scaleFactor: 2 })`,
+  );
   return { size: o.size, scaleFactor: o.scaleFactor };
 }
 

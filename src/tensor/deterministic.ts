@@ -108,8 +108,9 @@ export function areDeterministicAlgorithmsEnabled(): boolean {
  */
 export function useWinogradConvolutions(enabled: boolean): void {
   if (arguments.length !== 1 || typeof enabled !== "boolean") {
+    const shown = typeof enabled === "string" ? `the string "${enabled}"` : String(enabled);
     throw new Error(
-      `useWinogradConvolutions: takes one boolean, got ${String(enabled)}; write ` +
+      `useWinogradConvolutions: takes one boolean, got ${shown}; write ` +
         "useWinogradConvolutions(false) for sums that round as PyTorch's CPU convolutions",
     );
   }

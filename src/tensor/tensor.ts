@@ -897,6 +897,15 @@ export class Tensor implements Owned {
    * gives int64, which class labels never need (`labels.long()` ports as is).
    */
   long(): Tensor {
+    if (this.dtype === "float32") {
+      // int32 stands in for int64 here: a value it cannot hold is an Error, not saturated.
+      const bad = (this.toArray() as Float32Array).find((v) => !(Math.abs(v) < 2 ** 31));
+      if (bad !== undefined) {
+        throw new Error(
+          `long(): ${bad} does not fit int32, this library's integer type (torch's long is int64)`,
+        );
+      }
+    }
     return shp.cast(this, "int32");
   }
   /** Throws: PyTorch's `x.half()`; tensors stay float32 (bfloat16 is `autocast`'s). */

@@ -102,7 +102,12 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     throw new Error(`gather: takes (x, dim, index), got ${arguments.length} arguments`);
   }
   checkIndexTensor("gather", x, index, usage);
-  const d = normDim(dim, x.ndim, "gather");
+  if (x.ndim === 0 && index.ndim === 0) {
+    // torch treats a 0-d x and index as one element along dimension 0.
+    normDim(dim, 1, "gather");
+    return takeAlong(x.reshape([1]), 0, index.reshape([1]), "dense", true, "gather").reshape([]);
+  }
+  const d = normDim(dim, Math.max(x.ndim, 1), "gather");
   if (index.ndim !== x.ndim) {
     throw new Error(
       `gather: index [${index.shape}] must have as many dimensions as x [${x.shape}]`,

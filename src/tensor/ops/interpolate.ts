@@ -99,10 +99,15 @@ function pixelScale(inSize: number, outSize: number, align: boolean, scale?: num
   return scaleValue(scale, inSize, outSize);
 }
 
-/** torch's area_pixel_compute_source_index, in float32. */
+/**
+ * torch's area_pixel_compute_source_index: the float32 scale times the
+ * position, in double (as torch 1.13's CPU kernels compute it; rounding it
+ * to float32 first moved positions by up to 1e-4 of a pixel at widths near
+ * 1000).
+ */
 function sourceIndex(scale: number, dst: number, align: boolean, cubic: boolean): number {
-  if (align) return f32(scale * dst);
-  const src = f32(f32(scale * f32(dst + 0.5)) - 0.5);
+  if (align) return scale * dst;
+  const src = scale * (dst + 0.5) - 0.5;
   return !cubic && src < 0 ? 0 : src;
 }
 
@@ -130,9 +135,16 @@ function linearTaps(inSize: number, outSize: number, align: boolean, scale?: num
   const w0 = new Float32Array(outSize), w1 = new Float32Array(outSize);
   const s = pixelScale(inSize, outSize, align, scale);
   for (let j = 0; j < outSize; j++) {
+    if (outSize === inSize) {
+      // torch copies a dimension that keeps its size, whatever the scale
+      // factor (1.19 on 5 pixels is 5 pixels), as 1 * x + 0 * x: an inf
+      // there becomes NaN, as torch's does.
+      [i0[j], i1[j], w0[j], w1[j]] = [j, j, 1, 0];
+      continue;
+    }
     const real = sourceIndex(s, j, align, false);
     const lo = Math.min(Math.floor(real), inSize - 1);
-    const lambda = Math.min(Math.max(f32(real - lo), 0), 1);
+    const lambda = Math.min(Math.max(real - lo, 0), 1);
     i0[j] = lo;
     i1[j] = lo + (lo < inSize - 1 ? 1 : 0);
     w1[j] = lambda;
@@ -187,10 +199,17 @@ export function interpolateOptions(
   where: string,
   sizeOrOptions: number | number[] | InterpolateOptions | undefined,
 ): InterpolateOptions {
-  const options: InterpolateOptions = typeof sizeOrOptions === "number" ||
+  const given: InterpolateOptions = typeof sizeOrOptions === "number" ||
       Array.isArray(sizeOrOptions)
     ? { size: sizeOrOptions }
     : checkOptions<InterpolateOptions>(where, sizeOrOptions, KNOWN, USAGE);
+  if ((given.mode as unknown) === null) {
+    throw new Error(`${where}: mode must be a mode's name, got null; write mode: "nearest"`);
+  }
+  // Python's None (scale_factor=None, align_corners=None) is "not given".
+  const options = Object.fromEntries(
+    Object.entries(given).filter(([, v]) => v !== null && v !== undefined),
+  ) as InterpolateOptions;
   const mode = options.mode ?? "nearest";
   if (!Object.hasOwn(MODE_NDIM, mode)) {
     throw new Error(

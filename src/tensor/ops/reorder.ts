@@ -12,14 +12,16 @@ import { requireFloat } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { indexVector, takeAlong } from "./gather.ts";
 
+/** A value as an error shows it (NaN and Infinity by name, where JSON says null). */
+const shown = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(String).join(", ")}]` : typeof v === "string" ? `"${v}"` : String(v);
+
 /** The dims as a list of distinct normalised dimensions. */
 function dimList(where: string, x: Tensor, dims: unknown, usage: string): number[] {
   const list = typeof dims === "number" ? [dims] : dims;
   if (!Array.isArray(list) || !list.every((d) => Number.isInteger(d))) {
     throw new Error(
-      `${where}: dims must be an integer or an array of them, got ${
-        JSON.stringify(dims)
-      }; write ${usage}`,
+      `${where}: dims must be an integer or an array of them, got ${shown(dims)}; write ${usage}`,
     );
   }
   const out = list.map((d) => normDim(d, Math.max(x.ndim, 1), where));
@@ -90,9 +92,7 @@ export function roll(x: Tensor, shifts: number | number[], dims?: number | numbe
   const shiftList = typeof shifts === "number" ? [shifts] : shifts;
   if (!Array.isArray(shiftList) || !shiftList.every((s) => Number.isInteger(s))) {
     throw new Error(
-      `roll: shifts must be an integer or an array of them, got ${
-        JSON.stringify(shifts)
-      }; write ${usage}`,
+      `roll: shifts must be an integer or an array of them, got ${shown(shifts)}; write ${usage}`,
     );
   }
   if (dims === undefined || (Array.isArray(dims) && dims.length === 0)) {

@@ -30,6 +30,19 @@ export class ValuesIndices {
     this.indices = indices;
   }
 
+  /** `values`, as torch's tuple index: `x.topk(1, 1)[0]`. */
+  get 0(): Tensor {
+    return this.values;
+  }
+  /** `indices`: `x.topk(1, 1)[1]`. */
+  get 1(): Tensor {
+    return this.indices;
+  }
+  /** 2, as the tuple's. */
+  get length(): 2 {
+    return 2;
+  }
+
   /** `[values, indices]`, for destructuring. */
   *[Symbol.iterator](): Iterator<Tensor> {
     yield this.values;
@@ -186,6 +199,9 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
   }
   const d = normDim(dim, Math.max(x.ndim, 1), "topk");
   const r = x.ndim === 0 ? 1 : x.shape[d];
+  if (x.ndim === 0 && k === 0) {
+    throw new Error("topk: k must be 1 for a 0-d tensor (its one element), got 0");
+  }
   if (!Number.isInteger(k) || k < 0 || k > r) {
     throw new Error(
       `topk: k must be an integer from 0 to ${r} (the size of dimension ${d} of [${x.shape}]), ` +

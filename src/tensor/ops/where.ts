@@ -121,6 +121,9 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number | Tensor): Ten
   }
   expectTensor(x, "maskedFill", usage);
   expectTensor(mask, "maskedFill: mask", usage);
+  if (x.dtype !== "float32") {
+    throw new Error(`maskedFill: x is ${x.dtype} [${x.shape}]; it works on float32: x.float()`);
+  }
   if (typeof value !== "number") {
     expectTensor(value, "maskedFill: value", `${usage} (a number or a 0-d tensor)`);
     if (value.ndim !== 0) {
