@@ -209,6 +209,15 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     }
     this.sampler = options.sampler ??
       (options.shuffle ? new RandomSampler(dataset.length) : new SequentialSampler(dataset.length));
+    const weights = (this.sampler as { numWeights?: number }).numWeights;
+    if (weights !== undefined && weights !== dataset.length) {
+      // Class weights where torch wants one per sample: only indices 0..2 were ever drawn.
+      throw new Error(
+        `DataLoader: the sampler has ${weights} weights for a dataset of ${dataset.length} ` +
+          "samples; a WeightedRandomSampler takes one weight per sample (for class weights: " +
+          "labels.map((y) => classWeight[y]))",
+      );
+    }
     this.transform = toTransform(options.transform);
     this.persistentWorkers = options.persistentWorkers ?? false;
     this.#device = options.device ?? "cpu";

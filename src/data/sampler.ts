@@ -145,23 +145,49 @@ const NEW_WEIGHTED_RANDOM_SAMPLER: CallContract<{ replacement?: boolean }> = {
  * console.log([...s.indices(0, 0)]); // [2, 2, 2, 2]
  * ```
  */
+/** The weights as numbers: an array-like, or a 1-D Tensor's elements. */
+function weightValues(name: string, weights: unknown): ArrayLike<number> {
+  if (
+    weights !== null && typeof weights === "object" && "toArray" in weights && "shape" in weights
+  ) {
+    const shape = (weights as { shape: readonly number[] }).shape;
+    if (shape.length !== 1) {
+      throw new Error(
+        `${name}: weights must be 1-D (one per sample), got a tensor of shape [${shape}]`,
+      );
+    }
+    return (weights as { toArray(): ArrayLike<number> }).toArray();
+  }
+  const length = (weights as { length?: unknown } | null)?.length;
+  if (typeof length !== "number") {
+    throw new Error(`${name}: weights must be an array or a 1-D Tensor of numbers, one per sample`);
+  }
+  if (length === 0) throw new Error(`${name}: weights is empty; give one weight per sample`);
+  return weights as ArrayLike<number>;
+}
+
 export class WeightedRandomSampler implements Sampler {
   /** Indices per epoch. */
   readonly length: number;
+  /** The weights' count: indices are drawn from 0 .. numWeights - 1 (the dataset's size). */
+  readonly numWeights: number;
   readonly #cdf: Float64Array;
   readonly #weights: Float64Array;
   readonly #replacement: boolean;
 
-  /** `weights` (>= 0, not all 0), `numSamples`, `replacement` (default true). */
+  /**
+   * `weights` (one per sample, >= 0, not all 0; an array or a 1-D Tensor, as
+   * torch's), `numSamples`, `replacement` (default true).
+   */
   constructor(
-    weights: ArrayLike<number>,
+    weights: ArrayLike<number> | { shape: readonly number[]; toArray(): ArrayLike<number> },
     numSamples: number,
     options: { replacement?: boolean } = {},
   ) {
     const name = "WeightedRandomSampler";
     options = checkContract(NEW_WEIGHTED_RANDOM_SAMPLER, arguments.length, options);
     this.length = checkSamples(name, numSamples);
-    this.#weights = Float64Array.from(weights);
+    this.#weights = Float64Array.from(weightValues(name, weights));
     this.#cdf = new Float64Array(this.#weights.length);
     let total = 0, positive = 0;
     this.#weights.forEach((w, i) => {
@@ -172,6 +198,7 @@ export class WeightedRandomSampler implements Sampler {
       this.#cdf[i] = total += w;
     });
     if (!(total > 0)) throw new Error(`${name}: weights must not all be 0`);
+    this.numWeights = this.#weights.length;
     this.#replacement = options.replacement ?? true;
     if (!this.#replacement && numSamples > positive) {
       throw new Error(

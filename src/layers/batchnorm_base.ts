@@ -11,6 +11,7 @@ import { fillInPlace } from "../tensor/ops/creation.ts";
 import { checkCall } from "../options.ts";
 import { Module, Parameter } from "./module.ts";
 import { constant_ } from "./init.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 
 /** Options of `BatchNorm1d` and `BatchNorm2d`. */
 export interface BatchNormLayerOptions {
@@ -140,3 +141,12 @@ export abstract class BatchNormBase extends Module {
     });
   }
 }
+
+// torch's attribute names (`bn.running_mean`, `bn.num_features`): each throws, naming ours.
+addNameHints(BatchNormBase.prototype, "nn.BatchNorm", {
+  num_features: "write bn.numFeatures",
+  running_mean: "write bn.runningMean",
+  running_var: "write bn.runningVar",
+  num_batches_tracked: "write bn.numBatchesTracked",
+  track_running_stats: "read bn.runningMean !== null",
+});

@@ -13,6 +13,7 @@ import {
   pair,
 } from "../tensor/ops/conv.ts";
 import { Module, Parameter } from "./module.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
 import { type CallContract, checkContract } from "../options.ts";
 
@@ -60,6 +61,31 @@ export class Conv2d extends Module {
     return this.weight.shape[0];
   }
 
+  /** [kh, kw], read from the weight. */
+  get kernelSize(): [number, number] {
+    return [this.weight.shape[2], this.weight.shape[3]];
+  }
+
+  /** [sh, sw]: `new nn.Conv2d(1, 64, 7, { stride: m.conv1.stride, padding: m.conv1.padding })` ports torch's copy of a layer. */
+  get stride(): [number, number] {
+    return [...(this.options.stride as [number, number])];
+  }
+
+  /** [ph, pw] ("same" and "valid" as the numbers they mean). */
+  get padding(): [number, number] {
+    return [...this.options.padding] as [number, number];
+  }
+
+  /** [dh, dw]. */
+  get dilation(): [number, number] {
+    return [...(this.options.dilation as [number, number])];
+  }
+
+  /** Channel groups. */
+  get groups(): number {
+    return this.options.groups;
+  }
+
   constructor(
     inChannels: number,
     outChannels: number,
@@ -68,6 +94,15 @@ export class Conv2d extends Module {
   ) {
     super();
     const o = checkContract(NEW_CONV2D, arguments.length, options);
+    // { stride: m.conv1.stride } from a field that does not exist gave stride 1 silently.
+    const missing = Object.entries(o).find(([, v]) => v === undefined);
+    if (missing) {
+      throw new Error(
+        `nn.Conv2d: option ${missing[0]} is undefined (read from a field that does not exist?); ` +
+          "leave it out for the default, or read it from a layer: conv.stride, conv.padding, " +
+          "conv.dilation, conv.groups, conv.kernelSize",
+      );
+    }
     const groups = o.groups ?? 1;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
       throw new Error(
@@ -107,3 +142,11 @@ export class Conv2d extends Module {
     return conv2d(x, this.weight, this.bias, this.options);
   }
 }
+
+// torch's attribute names (`m.conv1.kernel_size`), read in ports that copy a layer.
+addNameHints(Conv2d.prototype, "nn.Conv2d", {
+  in_channels: "write conv.inChannels",
+  out_channels: "write conv.outChannels",
+  kernel_size: "write conv.kernelSize",
+  padding_mode: "padding is zeros here (torch's default); there is no other mode",
+});

@@ -6,6 +6,7 @@
 import { Tensor } from "../tensor/tensor.ts";
 import { linear } from "../tensor/ops/matmul.ts";
 import { Module, Parameter } from "./module.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 import { kaimingUniform_, uniform_ } from "./init.ts";
 import { type CallContract, checkContract } from "../options.ts";
 
@@ -77,3 +78,9 @@ export class Linear extends Module {
     return linear(x, this.weight, this.bias);
   }
 }
+
+// torch's attribute names (`model.fc.in_features` when replacing a head).
+addNameHints(Linear.prototype, "nn.Linear", {
+  in_features: "write fc.inFeatures",
+  out_features: "write fc.outFeatures",
+});

@@ -16,6 +16,7 @@ import { moveInPlace } from "../tensor/transfer.ts";
 import { writeInPlace } from "../tensor/ops/in_place.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 
 /**
  * A tensor that a module trains: kept alive by its module and requiring
@@ -611,3 +612,25 @@ function copyInto(dst: Tensor, src: Tensor): void {
   });
   if (conv !== src) conv.dispose();
 }
+
+// torch's method names on every module (`model.state_dict()` was "not a
+// function"): each throws, naming ours. Skipped where a subclass has one.
+addNameHints(Module.prototype, "nn.Module", {
+  state_dict: "write model.stateDict()",
+  load_state_dict: "write model.loadStateDict(sd, { strict })",
+  named_parameters: "write model.namedParameters()",
+  named_buffers: "write model.namedBuffers()",
+  named_children: "write model.namedChildren()",
+  named_modules: "write model.namedModules()",
+  zero_grad: "write model.zeroGrad()",
+  register_forward_hook: "write model.registerForwardHook((m, inputs, output) => { ... })",
+  register_full_backward_hook: "there are no module backward hooks: register a forward hook " +
+    "and call output.registerHook((g) => { ... }) on its output (or output.retainGrad())",
+  register_backward_hook: "there are no module backward hooks: register a forward hook and " +
+    "call output.registerHook((g) => { ... }) on its output",
+  register_buffer: "buffers are registered inside a subclass with this.registerBuffer(name, t)",
+  get_submodule: "write model.getSubmodule(target)",
+  requires_grad_: "write model.requiresGrad_(flag)",
+  cuda: 'write model.to("cuda")',
+  cpu: 'write model.to("cpu")',
+});

@@ -13,6 +13,7 @@ import { fillInPlace } from "../tensor/ops/creation.ts";
 import { markWritten } from "../tensor/ops/in_place.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 
 /** Options of `zeroGrad` (PyTorch's `set_to_none`). */
 export interface ZeroGradOptions {
@@ -508,3 +509,12 @@ export abstract class Optimizer<O extends GroupOptions> {
     for (const [p, s] of loaded) this.state.set(p, s);
   }
 }
+
+// torch's names (`opt.param_groups[0]["lr"]`, `opt.zero_grad()`): each throws, naming ours.
+addNameHints(Optimizer.prototype, "Optimizer", {
+  param_groups: "write opt.paramGroups (group.lr reads and sets a group's lr)",
+  zero_grad: "write opt.zeroGrad()",
+  state_dict: "write opt.stateDict()",
+  load_state_dict: "write opt.loadStateDict(sd)",
+  add_param_group: "write opt.addParamGroup({ params, options })",
+});

@@ -7,6 +7,7 @@
  */
 import type { GroupOptions, Optimizer } from "./optimizer.ts";
 import { type CallContract, checkArity, checkContract } from "../options.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 
 /** Options of `ReduceLROnPlateau` (PyTorch's names, camelCase). */
 export interface ReduceLROnPlateauOptions {
@@ -216,3 +217,12 @@ export class ReduceLROnPlateau {
     this.lastEpoch = sd.lastEpoch ?? 0;
   }
 }
+
+// torch's names (`sched.get_last_lr()`): each throws, naming ours.
+addNameHints(ReduceLROnPlateau.prototype, "ReduceLROnPlateau", {
+  get_last_lr: "read sched.lastLr (a property, not a method)",
+  last_epoch: "write sched.lastEpoch",
+  state_dict: "write sched.stateDict()",
+  load_state_dict: "write sched.loadStateDict(sd)",
+  base_lrs: "read opt.paramGroups.map((g) => g.lr)",
+});

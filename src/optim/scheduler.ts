@@ -7,6 +7,7 @@
  */
 import type { GroupOptions, Optimizer } from "./optimizer.ts";
 import { checkArity, checkOptions } from "../options.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from "./plateau.ts";
 
@@ -427,3 +428,12 @@ export class OneCycleLR extends LRScheduler {
     return anneal(peak, end, (step - warmEnd) / (this.totalSteps - 1 - warmEnd));
   }
 }
+
+// torch's names (`sched.get_last_lr()`): each throws, naming ours.
+addNameHints(LRScheduler.prototype, "LRScheduler", {
+  get_last_lr: "read sched.lastLr (a property, not a method)",
+  last_epoch: "write sched.lastEpoch",
+  state_dict: "write sched.stateDict()",
+  load_state_dict: "write sched.loadStateDict(sd)",
+  base_lrs: "write sched.baseLrs",
+});

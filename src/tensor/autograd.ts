@@ -8,6 +8,7 @@
 import type { Tensor } from "./tensor.ts";
 import { keepGrad } from "./grad_store.ts";
 import { runBackwardEndHooks, runPostAccumulateGradHooks } from "./grad_hooks.ts";
+import { retainsGrad, runGradHooks } from "./tensor_hooks.ts";
 import { filledLike } from "./ops/creation.ts";
 import {
   asyncScope,
@@ -292,10 +293,17 @@ function propagate(order: Tensor[], root: Tensor, gradient: Tensor | undefined):
   hold(first);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
-    const g = grads.get(t);
+    let g = grads.get(t);
     if (g === undefined) continue;
     grads.delete(t);
+    const hooked = runGradHooks(t, g);
+    if (hooked !== g) {
+      hold(hooked);
+      drop(g);
+      g = hooked;
+    }
     const node = t.gradFn;
+    if (node !== null && retainsGrad(t)) keepGrad(t, g); // a copy: g goes on to the node
     if (node === null) {
       if (!t.isAlive) throw new Error(`backward: leaf [${t.shape}] was disposed before backward()`);
       keepGrad(t, g, g.owner === mine && uses.get(g) === 1);

@@ -24,6 +24,8 @@ export {
   useWinogradConvolutions,
 } from "./deterministic.ts";
 export { type GradNode, isGradEnabled, noGrad } from "./autograd.ts";
+export type { GradHook } from "./tensor_hooks.ts";
+export type { HookHandle } from "./grad_hooks.ts";
 export { autocast, type AutocastDtype, autocastDtype, type AutocastOptions } from "./autocast.ts";
 export { endStep, type Owned, scope } from "./ownership.ts";
 export { collectGarbage, type CollectorStats, collectorStats } from "./collector.ts";

@@ -19,6 +19,9 @@ import * as sm from "./ops/softmax.ts";
 import * as mm from "./ops/matmul.ts";
 import { moveInPlace, toDevice } from "./transfer.ts";
 import { claimGrad, dropGrad } from "./grad_store.ts";
+import * as hooksOf from "./tensor_hooks.ts";
+import type { GradHook } from "./tensor_hooks.ts";
+import type { HookHandle } from "./grad_hooks.ts";
 import * as cmp from "./ops/compare.ts";
 import { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 import { pow } from "./ops/pow.ts";
@@ -150,6 +153,42 @@ export class Tensor implements Owned {
       claimGrad(g);
     }
     this.#grad = g;
+  }
+
+  /**
+   * Runs `hook(grad)` each time backward computes this tensor's gradient,
+   * as torch's `register_hook`: the hook gets a copy that is yours to keep
+   * (Grad-CAM's `grads.push(g)`), and a tensor it returns replaces the
+   * gradient that flows on. `remove()` on the handle takes it off.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from "@lits/vision";
+   * const x = tensor([1, 2], undefined, { requiresGrad: true });
+   * const y = x.mul(3);
+   * let seen: number[] = [];
+   * y.registerHook((g) => { seen = [...g.toArray()]; });
+   * y.sum().backward();
+   * console.log(seen, x.grad!.toList()); // [1, 1] [3, 3]
+   * ```
+   */
+  registerHook(hook: GradHook): HookHandle {
+    atMost("registerHook", arguments.length, 1, "x.registerHook((g) => { ... })");
+    return hooksOf.registerHook(this, hook);
+  }
+
+  /**
+   * Keeps this op result's gradient in `.grad` after backward, as a leaf's
+   * (torch's `retain_grad`); nothing to do on a leaf.
+   */
+  retainGrad(): void {
+    atMost("retainGrad", arguments.length, 0, "x.retainGrad()");
+    hooksOf.retainGrad(this);
+  }
+
+  /** Whether backward keeps this op result's `.grad` (`retainGrad`): torch's `retains_grad`. */
+  get retainsGrad(): boolean {
+    return hooksOf.retainsGrad(this);
   }
 
   /** Whether it is a leaf of the graph (no `gradFn`): PyTorch's `is_leaf`. */

@@ -21,6 +21,16 @@ const READ: Record<string, string> = {
   grad_fn: "write x.gradFn",
   is_cuda: 'write x.device === "cuda"',
   T: "write x.t() (2-D) or x.transpose(0, 1)",
+  retain_grad: "write x.retainGrad()",
+  retains_grad: "write x.retainsGrad",
+  register_hook: "write x.registerHook((g) => { ... })",
+  requires_grad_: "write x.requiresGrad_(flag)",
+  masked_fill: "write x.maskedFill(mask, value)",
+  index_select: "write x.indexSelect(dim, index)",
+  nan_to_num: "write x.nanToNum({ nan, posinf, neginf })",
+  log_softmax: "write x.logSoftmax(dim)",
+  clamp_min: "write x.clampMin(min)",
+  clamp_max: "write x.clampMax(max)",
 };
 
 /** Attribute -> what to write instead (assigning). */
@@ -35,16 +45,30 @@ const WRITE: Record<string, string> = {
  * enumerable: they are no fields of a tensor).
  */
 export function addTorchNameHints(proto: object): void {
-  for (const [name, read] of Object.entries(READ)) {
-    const write = WRITE[name] ?? read;
+  addNameHints(proto, "Tensor", READ, WRITE);
+}
+
+/**
+ * @internal puts an accessor on `proto` for each of torch's names in
+ * `read` that throws, naming what to write (`write[name]` when assigned).
+ * `owner` names the class in the message ("nn.Module has no .state_dict").
+ */
+export function addNameHints(
+  proto: object,
+  owner: string,
+  read: Record<string, string>,
+  write: Record<string, string> = {},
+): void {
+  for (const [name, say] of Object.entries(read)) {
+    const assign = write[name] ?? say;
     Object.defineProperty(proto, name, {
       configurable: true,
       enumerable: false,
       get() {
-        throw new Error(`Tensor has no .${name}: ${read}`);
+        throw new Error(`${owner} has no .${name}: ${say}`);
       },
       set(_: unknown) {
-        throw new Error(`Tensor has no .${name} to assign: ${write}`);
+        throw new Error(`${owner} has no .${name} to assign: ${assign}`);
       },
     });
   }

@@ -1,0 +1,92 @@
+/**
+ * Lines a PyTorch notebook ports as they are: torch's attribute and method
+ * names on modules, optimizers and schedulers throw naming ours (they read
+ * undefined, or were "not a function"); a copied convolution takes the
+ * original's stride and padding; hand-written Grad-CAM's tensor hooks; a
+ * Tensor of sample weights.
+ */
+import assert from "node:assert/strict";
+import { data, models, nn, optim, randn, type Tensor, tensor } from "../mod.ts";
+
+Deno.test("torch's names on modules, optimizers and schedulers throw, naming ours", () => {
+  const model = models.create("resnet18", { inChannels: 1, numClasses: 3 }) as nn.Module & {
+    fc: nn.Linear;
+    conv1: nn.Conv2d;
+    bn1: nn.BatchNorm2d;
+  };
+  const read = (o: unknown, name: string) => (o as Record<string, unknown>)[name];
+  assert.throws(
+    () => read(model.fc, "in_features"),
+    /nn\.Linear has no \.in_features: write fc\.inFeatures/,
+  );
+  assert.throws(() => read(model, "state_dict"), /write model\.stateDict\(\)/);
+  assert.throws(() => read(model, "register_full_backward_hook"), /output\.registerHook/);
+  assert.throws(() => read(model.bn1, "running_mean"), /bn\.runningMean/);
+  assert.throws(() => read(model.conv1, "kernel_size"), /conv\.kernelSize/);
+  const opt = new optim.AdamW(model.parameters(), { lr: 1e-3 });
+  assert.throws(() => read(opt, "param_groups"), /opt\.paramGroups/);
+  const sched = new optim.CosineAnnealingLR(opt, { tMax: 10 });
+  assert.throws(() => read(sched, "get_last_lr"), /sched\.lastLr/);
+  const plateau = new optim.ReduceLROnPlateau(opt);
+  assert.throws(() => read(plateau, "get_last_lr"), /sched\.lastLr/);
+  // Ours still work, and the names are no fields (keys and state dicts unchanged).
+  assert.equal(model.fc.inFeatures, 512);
+  assert.deepEqual(sched.lastLr, [1e-3]);
+  assert.ok(!Object.keys(model).includes("state_dict"));
+});
+
+Deno.test("a one-channel copy of conv1 takes its kernel, stride and padding, as the torch port", () => {
+  const m = models.create("resnet18", { numClasses: 3 }) as nn.Module & { conv1: nn.Conv2d };
+  const c = m.conv1;
+  const one = new nn.Conv2d(1, c.outChannels, c.kernelSize, {
+    stride: c.stride,
+    padding: c.padding,
+    bias: false,
+  });
+  assert.deepEqual([one.kernelSize, one.stride, one.padding], [[7, 7], [2, 2], [3, 3]]);
+  assert.deepEqual(one.forward(randn([1, 1, 32, 32])).shape, [1, 64, 16, 16]);
+  // A field that does not exist reads undefined: refused, not stride 1.
+  const missing = (c as unknown as { strides?: number }).strides;
+  assert.throws(() => new nn.Conv2d(1, 8, 3, { stride: missing }), /stride is undefined/);
+});
+
+Deno.test("registerHook and retainGrad, as hand-written Grad-CAM uses them", () => {
+  const x = tensor([[1, 2, 3]], undefined, { requiresGrad: true });
+  const acts = x.mul(2);
+  const grads: Tensor[] = [];
+  acts.registerHook((g) => void grads.push(g));
+  acts.retainGrad();
+  assert.equal(acts.retainsGrad, true);
+  const y = acts.mul(tensor([[1, 10, 100]])).sum();
+  y.backward();
+  assert.deepEqual(grads[0].toList(), [[1, 10, 100]]); // the user's copy, alive after backward
+  assert.deepEqual(acts.grad!.toList(), [[1, 10, 100]]);
+  assert.deepEqual(x.grad!.toList(), [[2, 20, 200]]);
+  // A hook's returned tensor replaces the gradient that flows on.
+  const z = tensor([1, 1], undefined, { requiresGrad: true });
+  const h = z.mul(1);
+  const handle = h.registerHook((g) => g.mul(0.5));
+  h.sum().backward();
+  assert.deepEqual(z.grad!.toList(), [0.5, 0.5]);
+  handle.remove();
+  assert.throws(() => tensor([1]).registerHook(() => {}), /does not require grad/);
+  const bad = tensor([1, 2], undefined, { requiresGrad: true }).mul(1);
+  bad.registerHook(() => tensor([1]));
+  assert.throws(() => bad.sum().backward(), /returned a tensor \[1\]/);
+  assert.throws(() => (x as unknown as Record<string, unknown>).retain_grad, /x\.retainGrad\(\)/);
+});
+
+Deno.test("WeightedRandomSampler takes a Tensor of weights; class weights for samples are an Error", () => {
+  const s = new data.WeightedRandomSampler(tensor([0, 0, 1]), 4);
+  assert.deepEqual(Array.from(s.indices(0, 1)), [2, 2, 2, 2]);
+  const ds = {
+    length: 6,
+    get: (i: number) =>
+      Promise.resolve({ image: { data: new Float32Array(4), width: 2, height: 2 }, label: i % 3 }),
+  };
+  assert.throws(
+    () => new data.DataLoader(ds, { sampler: new data.WeightedRandomSampler([1, 2, 3], 6) }),
+    /3 weights for a dataset of 6 samples/,
+  );
+  assert.throws(() => new data.WeightedRandomSampler([], 2), /weights is empty/);
+});
