@@ -264,7 +264,8 @@ export function interpolateOptions(
  * ```ts
  * import { functional as F, tensor } from "@lits/vision";
  * const x = tensor([[[[1, 2], [3, 4]]]]);
- * console.log(F.interpolate(x, { scaleFactor: 2, mode: "bilinear" }).toList()[0][0][0]); // [1, 1.25, 1.75, 2]
+ * const up = F.interpolate(x, { scaleFactor: 2, mode: "bilinear" });
+ * console.log(Array.from(up.toArray().slice(0, 4))); // [1, 1.25, 1.75, 2]
  * console.log(F.interpolate(x, [1, 4]).toList()); // [[[[1, 1, 2, 2]]]]
  * ```
  */
