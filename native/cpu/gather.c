@@ -50,6 +50,21 @@ int lits_gather_f32(const float* x, const int32_t* index, const int64_t* index_s
   }
   const int64_t rows = outer * k;
   const int par = rows * inner > PAR_THRESHOLD && rows > 1;
+  if (inner == 1) {
+    /* Along the last dimension (flip of W, sort's values): one float per
+     * (o, j), gathered in a plain loop per row rather than a memcpy each. */
+#pragma omp parallel for schedule(static) if (par && outer > 1)
+    for (int64_t o = 0; o < outer; o++) {
+      const float* xo = x + o * r;
+      float* y = out + o * k;
+      const int32_t* ix = index + o * s[0];
+      for (int64_t j = 0; j < k; j++) {
+        const int32_t v = ix[j * s[1]];
+        y[j] = v >= 0 && (int64_t)v < r ? xo[v] : 0.0f;
+      }
+    }
+    return LITS_OK;
+  }
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t t = 0; t < rows; t++) {
     const int64_t o = t / k, j = t - o * k;

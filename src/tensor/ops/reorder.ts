@@ -1,13 +1,14 @@
 /**
- * Reordering along dimensions: `flip` (torch.flip) and `roll` (torch.roll),
- * each a take along the dimension at indices made here, so their gradients
- * are the take's scatter-add (the inverse reordering). Test-time flips and
+ * Reordering along dimensions: `flip` (torch.flip), a take along the
+ * dimension at reversed indices (its gradient the take's scatter-add), and
+ * `roll` (torch.roll), two views joined. Test-time flips and
  * circular shifts of CT slices are their common use.
  *
  * @module
  */
 import type { Tensor } from "../tensor.ts";
-import { clone, normDim, reshape } from "./shape.ts";
+import { clone, narrow, normDim, reshape } from "./shape.ts";
+import { cat } from "./join.ts";
 import { requireFloat } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { indexVector, takeAlong } from "./gather.ts";
@@ -60,13 +61,16 @@ export function flip(x: Tensor, dims: number | number[]): Tensor {
   return y === x ? clone(x) : y; // a copy even when nothing moves, as torch's
 }
 
-/** One shift as a take: out[i] = y[(i - shift) mod n]. */
-function rollAlong(y: Tensor, d: number, shift: number, device: Tensor["device"]): Tensor {
+/**
+ * One shift, out[i] = y[(i - shift) mod n]: the last `s` positions, then
+ * the others (two views joined by `cat`, whose gradient cuts them apart
+ * again), with no index to build.
+ */
+function rollAlong(y: Tensor, d: number, shift: number): Tensor {
   const n = y.shape[d];
   const s = n === 0 ? 0 : ((shift % n) + n) % n;
   if (s === 0) return y;
-  const index = Int32Array.from({ length: n }, (_, i) => (i - s + n) % n);
-  return takeAlong(y, d, indexVector(index, device), "row", false, "roll");
+  return cat([narrow(y, d, n - s, s), narrow(y, d, 0, n - s)], d);
 }
 
 /**
@@ -102,7 +106,7 @@ export function roll(x: Tensor, shifts: number | number[], dims?: number | numbe
       );
     }
     const flat = reshape(x, [x.size]);
-    const y = rollAlong(flat, 0, shiftList[0], x.device);
+    const y = rollAlong(flat, 0, shiftList[0]);
     return y === flat ? clone(x) : reshape(y, [...x.shape]);
   }
   const dimsList = dimList("roll", x, dims, usage);
@@ -112,7 +116,7 @@ export function roll(x: Tensor, shifts: number | number[], dims?: number | numbe
     );
   }
   let y = x.ndim === 0 ? reshape(x, [1]) : x;
-  dimsList.forEach((d, i) => (y = rollAlong(y, d, shiftList[i], x.device)));
+  dimsList.forEach((d, i) => (y = rollAlong(y, d, shiftList[i])));
   if (x.ndim === 0) return reshape(y, []);
   return y === x ? clone(x) : y;
 }
