@@ -208,6 +208,15 @@ Deno.test("clone() and detach() outside a scope keep a value past zeroGrad, as P
   assert.deepEqual(model.weight.toArray(), firstWeight);
   assert.equal(losses.length, 3);
   assert.ok(losses.every((l) => l.isAlive && Number.isFinite(l.item())));
+  // A copy of an activation in a training forward stays the step's (a loop
+  // that never yields stays flat), as every op result.
+  const h = model.forward(x);
+  const identity = h.clone(), stopped = h.detach();
+  opt.zeroGrad();
+  h.sum().backward();
+  opt.zeroGrad();
+  assert.equal(identity.isAlive, false);
+  assert.equal(stopped.isAlive, false);
   // Inside a scope a clone is still the scope's.
   const inner = scope(() => {
     const c = x.clone();

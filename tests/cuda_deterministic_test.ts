@@ -105,4 +105,8 @@ Deno.test("LITS_DETERMINISTIC and LITS_WINOGRAD read true/false and on/off; anyt
     await child(bad, { LITS_WINOGRAD: "maybe" }),
     /LITS_WINOGRAD=maybe.*expected 1 or 0/,
   );
+  // Refused on every use, not only the first (a notebook that caught the first error).
+  const twice = `import { areWinogradConvolutionsEnabled as wino } from "${mod}";
+    for (let i = 0; i < 2; i++) { try { wino(); console.log("ran"); } catch { console.log("refused"); } }`;
+  assert.equal(await child(twice, { LITS_DETERMINISTIC: "2" }), "refused\nrefused");
 });

@@ -6,7 +6,7 @@
  * Tensor of sample weights.
  */
 import assert from "node:assert/strict";
-import { data, models, nn, optim, randn, type Tensor, tensor } from "../mod.ts";
+import { data, distributed, models, nn, optim, randn, type Tensor, tensor } from "../mod.ts";
 
 Deno.test("torch's names on modules, optimizers and schedulers throw, naming ours", () => {
   const model = models.create("resnet18", { inChannels: 1, numClasses: 3 }) as nn.Module & {
@@ -72,8 +72,41 @@ Deno.test("registerHook and retainGrad, as hand-written Grad-CAM uses them", () 
   assert.throws(() => tensor([1]).registerHook(() => {}), /does not require grad/);
   const bad = tensor([1, 2], undefined, { requiresGrad: true }).mul(1);
   bad.registerHook(() => tensor([1]));
-  assert.throws(() => bad.sum().backward(), /returned a tensor \[1\]/);
+  assert.throws(() => bad.sum().backward(), /returned a tensor \[1\] of float32/);
   assert.throws(() => (x as unknown as Record<string, unknown>).retain_grad, /x\.retainGrad\(\)/);
+  const ints = tensor([1, 2], undefined, { requiresGrad: true }).mul(2);
+  ints.registerHook((g) => g.mul(3).int());
+  assert.throws(() => ints.sum().backward(), /returned a tensor \[2\] of int32.*float32 gradient/);
+});
+
+Deno.test("what a hook makes from its gradient lives until the next zeroGrad; retainGrad keeps the gradient of the hooks before it (torch 1.13)", () => {
+  const x = tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const y = x.mul(2);
+  let kept: Tensor | null = null, doubled: Tensor | null = null;
+  y.registerHook((g) => {
+    kept = g.detach(); // pytorch-grad-cam's grad.cpu().detach()
+    doubled = g.mul(2);
+  });
+  y.retainGrad(); // after the first hook: sees its gradient
+  y.registerHook((g) => g.mul(100)); // after retainGrad: flows on, not retained
+  y.sum().backward();
+  assert.deepEqual(kept!.toList(), [1, 1, 1]);
+  assert.deepEqual(doubled!.toList(), [2, 2, 2]);
+  assert.deepEqual(y.grad!.toList(), [1, 1, 1]);
+  assert.deepEqual(x.grad!.toList(), [200, 200, 200]);
+});
+
+Deno.test("conv.stride and conv.padding are assignable, as torch's last-stride trick", () => {
+  const conv = new nn.Conv2d(2, 4, 3, { stride: 2, padding: 1 });
+  assert.deepEqual(conv.forward(randn([1, 2, 8, 8])).shape, [1, 4, 4, 4]);
+  conv.stride = [1, 1];
+  conv.padding = 1;
+  assert.deepEqual(conv.forward(randn([1, 2, 8, 8])).shape, [1, 4, 8, 8]);
+  assert.throws(() => (conv.stride = 0), /stride must be integers >= 1/);
+  assert.throws(
+    () => ((conv as unknown as { groups: number }).groups = 2),
+    /getter|read only|read-only/,
+  );
 });
 
 Deno.test("WeightedRandomSampler takes a Tensor of weights; class weights for samples are an Error", () => {
@@ -89,4 +122,13 @@ Deno.test("WeightedRandomSampler takes a Tensor of weights; class weights for sa
     /3 weights for a dataset of 6 samples/,
   );
   assert.throws(() => new data.WeightedRandomSampler([], 2), /weights is empty/);
+  // Wrapped for data-parallel training, the check still sees the weights.
+  const wrapped = new distributed.DistributedSampler(new data.WeightedRandomSampler([1, 1, 5], 6), {
+    numReplicas: 2,
+    rank: 0,
+  });
+  assert.throws(
+    () => new data.DataLoader(ds, { sampler: wrapped }),
+    /3 weights for a dataset of 6/,
+  );
 });

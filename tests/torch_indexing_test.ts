@@ -187,6 +187,13 @@ Deno.test("indexing: torch's errors, with what to write", () => {
       /antialias is not implemented/,
     );
     throws(() => F.interpolate(img, { size: 2, recomputeScaleFactor: true }), /only meaningful/);
+    // torch accepts recompute_scale_factor=False beside a size (it changes nothing there).
+    assert.deepEqual(F.interpolate(img, { size: 2, recomputeScaleFactor: false }).shape, [
+      1,
+      1,
+      2,
+      2,
+    ]);
     throws(
       () => (F.interpolate as (...a: unknown[]) => Tensor)(img, 2, "bilinear"),
       /options go in one/,

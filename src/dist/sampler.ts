@@ -67,6 +67,10 @@ export class DistributedSampler implements Sampler {
   get positionStride(): number {
     return this.numReplicas;
   }
+  /** The wrapped sampler's weight count, where it has one (the loader checks it). */
+  get numWeights(): number | undefined {
+    return (this.#inner as { numWeights?: number }).numWeights;
+  }
   readonly #inner: Sampler;
   readonly #dropLast: boolean;
   #epoch: number | null = null;

@@ -93,8 +93,9 @@ export function cpuLib(): NativeSymbols {
   // before they sleep. (GOMP_SPINCOUNT=0 here slowed ResNet-50's training step by about 5% on
   // 2 virtual cores: a sleeping vCPU is slow to wake for the next op; and it reached the
   // processes we spawn, PyTorch among them, through the environment.)
-  cpu = openLibrary(path, "the native library", "", buildCommand());
-  applyModes(cpu);
+  const lib = openLibrary(path, "the native library", "", buildCommand());
+  applyModes(lib); // before it is kept: a bad flag in the environment throws on every use
+  cpu = lib;
   return cpu;
 }
 
@@ -127,6 +128,7 @@ export function cudaLib(): NativeSymbols {
   if (cuda) return cuda;
   if (cudaFailure) throw cudaFailure;
   const path = resolveCudaPath(); // not kept: the library may be built later
+  envFlag("LITS_CUDA_TF32"); // read by lits_init: refused here by name when it is no flag
   try {
     const unavailable = "device 'cuda' is unavailable: ";
     const syms = openLibrary(path, "the CUDA library", unavailable, cudaBuildCommand());

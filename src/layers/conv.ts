@@ -66,22 +66,35 @@ export class Conv2d extends Module {
     return [this.weight.shape[2], this.weight.shape[3]];
   }
 
-  /** [sh, sw]: `new nn.Conv2d(1, 64, 7, { stride: m.conv1.stride, padding: m.conv1.padding })` ports torch's copy of a layer. */
+  /**
+   * [sh, sw]: `new nn.Conv2d(1, 64, 7, { stride: m.conv1.stride, padding: m.conv1.padding })`
+   * ports torch's copy of a layer. Assignable, as torch's (`conv.stride = [1, 1]`, the
+   * "last stride 1" trick of re-identification models).
+   */
   get stride(): [number, number] {
     return [...(this.options.stride as [number, number])];
   }
-
-  /** [ph, pw] ("same" and "valid" as the numbers they mean). */
-  get padding(): [number, number] {
-    return [...this.options.padding] as [number, number];
+  set stride(v: Pair) {
+    this.options.stride = pair(v, "Conv2d: stride", 1);
   }
 
-  /** [dh, dw]. */
+  /** [ph, pw] ("same" and "valid" as the numbers they mean); assignable as numbers. */
+  get padding(): [number, number] {
+    return [...this.options.padding];
+  }
+  set padding(v: Pair) {
+    this.options.padding = pair(v, "Conv2d: padding", 0);
+  }
+
+  /** [dh, dw]; assignable. */
   get dilation(): [number, number] {
     return [...(this.options.dilation as [number, number])];
   }
+  set dilation(v: Pair) {
+    this.options.dilation = pair(v, "Conv2d: dilation", 1);
+  }
 
-  /** Channel groups. */
+  /** Channel groups (fixed: the weight's shape depends on them). */
   get groups(): number {
     return this.options.groups;
   }

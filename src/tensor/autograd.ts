@@ -8,7 +8,7 @@
 import type { Tensor } from "./tensor.ts";
 import { keepGrad } from "./grad_store.ts";
 import { runBackwardEndHooks, runPostAccumulateGradHooks } from "./grad_hooks.ts";
-import { retainsGrad, runGradHooks } from "./tensor_hooks.ts";
+import { runGradHooks } from "./tensor_hooks.ts";
 import { filledLike } from "./ops/creation.ts";
 import {
   asyncScope,
@@ -303,7 +303,6 @@ function propagate(order: Tensor[], root: Tensor, gradient: Tensor | undefined):
       g = hooked;
     }
     const node = t.gradFn;
-    if (node !== null && retainsGrad(t)) keepGrad(t, g); // a copy: g goes on to the node
     if (node === null) {
       if (!t.isAlive) throw new Error(`backward: leaf [${t.shape}] was disposed before backward()`);
       keepGrad(t, g, g.owner === mine && uses.get(g) === 1);

@@ -11,9 +11,11 @@
  * - Tensors you create (`tensor`, `zeros`, `randn`, ...) outside a scope are
  *   yours: `dispose()` them or use `using`, or just drop them: the collector
  *   (collector.ts) frees a tensor without an owner once nothing references it.
- *   So are `x.clone()` and `x.detach()` made outside a scope: PyTorch code
- *   keeps values with them (`best = sd.map(v => v.clone())`,
- *   `losses.push(loss.detach())`), past the step's zeroGrad().
+ *   So are `x.clone()` and `x.detach()` made outside a scope of a tensor in
+ *   no recorded graph, or of one element: PyTorch code keeps values with
+ *   them (`best = sd.map(v => v.clone())`, `losses.push(loss.detach())`),
+ *   past the step's zeroGrad(). Copies of activations in a training forward
+ *   stay the step's.
  * - `noGrad(async () => ...)` is a scope for its whole async call chain: what
  *   the chain makes is freed when its promise settles, except what it returns.
  * - `keep()` takes a tensor out of every rule; parameters, buffers, gradients
@@ -85,6 +87,20 @@ const stepGrowth: { checkEvery: number; limit: number | null } = {
 let nextStepCheck = stepGrowth.checkEvery;
 let stepWarned = false;
 
+/**
+ * A quarter of the machine's memory, or 4 GiB where the program may not ask
+ * (no --allow-sys): the warning is advice and must never fail an op.
+ */
+function memoryQuarter(): number {
+  try {
+    const allowed = Deno.permissions.querySync({ name: "sys", kind: "systemMemoryInfo" });
+    if (allowed.state === "granted") return Deno.systemMemoryInfo().total / 4;
+  } catch {
+    // A runtime without the permission API: the fixed bound.
+  }
+  return 4 * 2 ** 30;
+}
+
 /** @internal sets the warning's sampling and limit (tests); returns the old ones. */
 export function setStepGrowthWarning(
   checkEvery: number,
@@ -109,7 +125,7 @@ function checkStepGrowth(): void {
   if (stepWarned) return;
   let bytes = 0;
   for (const t of current) bytes += ((t as { size?: number }).size ?? 0) * 4;
-  if (bytes < (stepGrowth.limit ?? Deno.systemMemoryInfo().total / 4)) return;
+  if (bytes < (stepGrowth.limit ?? memoryQuarter())) return;
   stepWarned = true;
   console.warn(
     `lits: ${current.size} op results (${(bytes / 2 ** 30).toFixed(1)} GiB) made outside ` +
@@ -149,15 +165,36 @@ export function disown(t: Owned): void {
 }
 
 /**
- * @internal outside every scope, makes `t` (a `clone()` or `detach()`) the
- * user's, as a created tensor: those are how PyTorch code keeps a value past
- * the step (`best = sd.map(v => v.clone())`, `losses.push(loss.detach())`),
- * which the step would otherwise free at the next zeroGrad(). Inside a scope
- * it stays the scope's.
+ * @internal makes `t` (a `clone()` or `detach()` of `source`) the user's,
+ * as a created tensor, where it is how PyTorch code keeps a value past the
+ * step, which the step would otherwise free at the next zeroGrad(): outside
+ * every scope, of a tensor in no recorded graph (`best = sd.map(v =>
+ * v.clone())` of parameters, `preds.push(out.argmax(1).detach())`) or of
+ * one element (`losses.push(loss.detach())`). A copy of an activation inside
+ * a training forward (`identity = h.clone()`) stays the step's, as every op
+ * result, so a loop that never yields to the collector stays flat.
  */
-export function keptCopy<T extends Owned>(t: T): T {
-  if (currentScope() === null) disown(t);
+export function keptCopy<T extends Owned & { size: number }>(
+  t: T,
+  source: { gradFn: unknown },
+): T {
+  if (currentScope() === null && (source.gradFn === null || t.size <= 1)) disown(t);
   return t;
+}
+
+/**
+ * @internal runs `fn` as if no scope were open (what it makes belongs to the
+ * step, or is the user's): tensor hooks inside backward(), whose results
+ * the user keeps (Grad-CAM's `grads.push(g.detach())`) and which backward's
+ * own scope would free when it ends.
+ */
+export function outsideScopes<T>(fn: () => T): T {
+  const saved = scopes.splice(0);
+  try {
+    return openAsyncScopes > 0 ? asyncScopes.exit(fn) : fn();
+  } finally {
+    scopes.push(...saved);
+  }
 }
 
 /** @internal takes a tensor out of every set and the collector's watch (dispose). */

@@ -443,7 +443,7 @@ export class Tensor implements Owned {
 
   /** The same data without autograd history (shares memory). */
   detach(): Tensor {
-    return keptCopy(shp.detach(this));
+    return keptCopy(shp.detach(this), this);
   }
 
   /** Sets `requiresGrad` in place; returns this. */
@@ -921,7 +921,7 @@ export class Tensor implements Owned {
 
   /** A dense copy with its own memory. */
   clone(): Tensor {
-    return keptCopy(shp.clone(this));
+    return keptCopy(shp.clone(this), this);
   }
   /** Converted to float32. */
   float(): Tensor {

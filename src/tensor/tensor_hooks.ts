@@ -8,14 +8,20 @@
  */
 import type { Tensor } from "./tensor.ts";
 import type { HookHandle } from "./grad_hooks.ts";
-import { disown } from "./ownership.ts";
+import { outsideScopes } from "./ownership.ts";
 import { clone } from "./ops/shape.ts";
+import { keepGrad } from "./grad_store.ts";
 
 /** A gradient hook: returns nothing, or a tensor of the gradient's shape to use instead. */
 export type GradHook = (grad: Tensor) => Tensor | void;
 
 const hooks = new WeakMap<Tensor, GradHook[]>();
 const retained = new WeakSet<Tensor>();
+/**
+ * `retainGrad()`'s place among the hooks: as torch 1.13's, the retained
+ * gradient is the one the hooks registered before it made.
+ */
+const RETAIN: GradHook = () => {};
 
 function requireGraphTensor(t: Tensor, what: string): void {
   if (!t.requiresGrad) {
@@ -48,7 +54,11 @@ export function registerHook(t: Tensor, hook: GradHook): HookHandle {
 /** @internal `x.retainGrad()`; see the module doc. A leaf keeps its `.grad` anyway. */
 export function retainGrad(t: Tensor): void {
   requireGraphTensor(t, "retainGrad");
-  if (t.gradFn !== null) retained.add(t);
+  if (t.gradFn === null || retained.has(t)) return;
+  retained.add(t);
+  let list = hooks.get(t);
+  if (!list) hooks.set(t, list = []);
+  list.push(RETAIN);
 }
 
 /** @internal whether backward keeps `t.grad` for an op result (`retains_grad`). */
@@ -57,27 +67,34 @@ export function retainsGrad(t: Tensor): boolean {
 }
 
 /**
- * @internal runs t's hooks on its complete gradient `g` (autograd, once per
- * pass). Each hook gets a copy that is the user's to keep (a hook that
- * stores its argument, as Grad-CAM's `grads.append(g)`, must not see it
- * freed when backward ends); a returned tensor replaces the gradient.
+ * @internal runs t's hooks, and keeps its retained gradient, on its complete
+ * gradient `g` (autograd, once per pass), in the order they were
+ * registered. They run as if backward's own scope were not open: each hook
+ * gets a copy that belongs to the step, as whatever it makes (Grad-CAM's
+ * `grads.push(g.detach())` is alive until the next zeroGrad()); a returned
+ * tensor of the gradient's shape, dtype and device replaces the gradient.
  */
 export function runGradHooks(t: Tensor, g: Tensor): Tensor {
   const list = hooks.get(t);
   if (!list || list.length === 0) return g;
   let current = g;
   for (const hook of [...list]) {
-    const given = clone(current);
-    disown(given);
-    const r = hook(given) as unknown;
+    if (hook === RETAIN) {
+      keepGrad(t, current); // a copy: the gradient goes on
+      continue;
+    }
+    const r = outsideScopes(() => hook(clone(current))) as unknown;
     if (r === undefined || r === null) continue;
-    const ok = typeof r === "object" && "shape" in r &&
-      (r as Tensor).shape.join() === t.shape.join() && (r as Tensor).device === t.device;
+    const same = typeof r === "object" && "shape" in r && "dtype" in r;
+    const ok = same && (r as Tensor).shape.join() === t.shape.join() &&
+      (r as Tensor).device === t.device && (r as Tensor).dtype === current.dtype;
     if (!ok) {
+      const got = same
+        ? `a tensor [${(r as Tensor).shape}] of ${(r as Tensor).dtype} on ${(r as Tensor).device}`
+        : typeof r;
       throw new Error(
-        `registerHook: a hook of tensor [${t.shape}] returned ${
-          typeof r === "object" && "shape" in r ? `a tensor [${(r as Tensor).shape}]` : typeof r
-        }; it returns nothing, or a gradient of the tensor's shape and device`,
+        `registerHook: a hook of tensor [${t.shape}] returned ${got}; it returns nothing, or a ` +
+          `${current.dtype} gradient of the tensor's shape and device (as torch's)`,
       );
     }
     current = r as Tensor;

@@ -242,7 +242,7 @@ export function interpolateOptions(
       }; write ${USAGE}`,
     );
   }
-  if (options.size !== undefined && options.recomputeScaleFactor !== undefined) {
+  if (options.size !== undefined && options.recomputeScaleFactor === true) {
     throw new Error(
       `${where}: recomputeScaleFactor is only meaningful with scaleFactor, not with size`,
     );
