@@ -5,13 +5,11 @@
  *
  * @module
  */
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { batchNorm } from "../tensor/ops/norm.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { checkCall } from "../options.ts";
-import { Module, Parameter } from "./module.ts";
-import { constant_ } from "./init.ts";
-import { addNameHints } from "../tensor/torch_names.ts";
+import { NormBase } from "./norm_base.ts";
 
 /** Options of `BatchNorm1d` and `BatchNorm2d`. */
 export interface BatchNormLayerOptions {
@@ -28,22 +26,12 @@ export interface BatchNormLayerOptions {
   trackRunningStats?: boolean;
 }
 
-function filled(shape: number[], value: number, dtype: "float32" | "int32" = "float32"): Tensor {
-  const t = Tensor.empty(shape, dtype, "cpu", false);
-  constant_(t, value);
-  return t;
-}
-
 /**
  * Batch normalisation over dimension 1: batch statistics (biased variance)
  * in training, which also update the running ones (unbiased variance);
  * running statistics in evaluation.
  */
-export abstract class BatchNormBase extends Module {
-  /** Scale [C], or null without affine. */
-  weight: Parameter | null = null;
-  /** Shift [C], or null without affine. */
-  bias: Parameter | null = null;
+export abstract class BatchNormBase extends NormBase {
   /** Added to the variance. */
   readonly eps: number;
   /** Weight of each new batch in the running statistics; null: cumulative average. */
@@ -78,25 +66,7 @@ export abstract class BatchNormBase extends Module {
     if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
       throw new Error(`${name}: momentum must be in [0, 1] or null, got ${o.momentum}`);
     }
-    if (o.affine ?? true) {
-      this.weight = new Parameter(filled([numFeatures], 1));
-      this.bias = new Parameter(filled([numFeatures], 0));
-    }
-    if (o.trackRunningStats ?? true) {
-      this.registerBuffer("running_mean", filled([numFeatures], 0));
-      this.registerBuffer("running_var", filled([numFeatures], 1));
-      this.registerBuffer("num_batches_tracked", filled([], 0, "int32"));
-    }
-  }
-
-  /** Running mean [C] (a buffer), or null. */
-  get runningMean(): Tensor | null {
-    return this.buffer("running_mean");
-  }
-
-  /** Running variance [C] (a buffer), or null. */
-  get runningVar(): Tensor | null {
-    return this.buffer("running_var");
+    this.initNorm(numFeatures, o.affine ?? true, o.trackRunningStats ?? true);
   }
 
   /** Training batches seen (the `num_batches_tracked` buffer). */
@@ -141,12 +111,3 @@ export abstract class BatchNormBase extends Module {
     });
   }
 }
-
-// torch's attribute names (`bn.running_mean`, `bn.num_features`): each throws, naming ours.
-addNameHints(BatchNormBase.prototype, "nn.BatchNorm", {
-  num_features: "write bn.numFeatures",
-  running_mean: "write bn.runningMean",
-  running_var: "write bn.runningVar",
-  num_batches_tracked: "write bn.numBatchesTracked",
-  track_running_stats: "read bn.runningMean !== null",
-});

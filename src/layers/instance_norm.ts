@@ -8,11 +8,10 @@
  *
  * @module
  */
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { instanceNorm } from "../tensor/ops/instance_norm.ts";
 import { checkCall } from "../options.ts";
-import { Module, Parameter } from "./module.ts";
-import { constant_ } from "./init.ts";
+import { NormBase } from "./norm_base.ts";
 
 /** Options of `InstanceNorm1d` and `InstanceNorm2d`. */
 export interface InstanceNormLayerOptions {
@@ -26,16 +25,8 @@ export interface InstanceNormLayerOptions {
   trackRunningStats?: boolean;
 }
 
-function filled(shape: number[], value: number, dtype: "float32" | "int32" = "float32"): Tensor {
-  return constant_(Tensor.empty(shape, dtype, "cpu", false), value);
-}
-
 /** What both layers share; each says which ranks it takes. */
-abstract class InstanceNormBase extends Module {
-  /** Per-channel scale [C], or null without affine. */
-  weight: Parameter | null = null;
-  /** Per-channel shift [C], or null without affine. */
-  bias: Parameter | null = null;
+abstract class InstanceNormBase extends NormBase {
   /** Added to the variance. */
   readonly eps: number;
   /** Weight of the new statistics in the running ones. */
@@ -80,25 +71,7 @@ abstract class InstanceNormBase extends Module {
     if (typeof this.momentum !== "number" || !(this.momentum >= 0 && this.momentum <= 1)) {
       throw new Error(`${where}: momentum must be a number in [0, 1], got ${String(o.momentum)}`);
     }
-    if (o.affine) {
-      this.weight = new Parameter(filled([numFeatures], 1));
-      this.bias = new Parameter(filled([numFeatures], 0));
-    }
-    if (o.trackRunningStats) {
-      this.registerBuffer("running_mean", filled([numFeatures], 0));
-      this.registerBuffer("running_var", filled([numFeatures], 1));
-      this.registerBuffer("num_batches_tracked", filled([], 0, "int32"));
-    }
-  }
-
-  /** Running mean [C] (a buffer), or null without `trackRunningStats`. */
-  get runningMean(): Tensor | null {
-    return this.buffer("running_mean");
-  }
-
-  /** Running variance [C] (a buffer), or null without `trackRunningStats`. */
-  get runningVar(): Tensor | null {
-    return this.buffer("running_var");
+    this.initNorm(numFeatures, o.affine ?? false, o.trackRunningStats ?? false);
   }
 
   /** Normalises each (sample, channel) of x; same shape out. */
