@@ -26,12 +26,24 @@ export const testDevice: Device = (() => {
   return d;
 })();
 
+/** A stored number: JSON has no NaN or infinities, so the generators write them as strings. */
+export type StoredNumber = number | "nan" | "inf" | "-inf";
+
+/** The number a stored one stands for. */
+export const storedNumber = (v: StoredNumber): number =>
+  v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : v;
+
 /** A tensor as the fixtures store it. */
 export interface Stored {
   shape: number[];
   data: number[];
   dtype?: "int32";
   grad?: boolean;
+}
+
+/** The same, where the data may hold NaN and infinities as strings. */
+export interface StoredRecord extends Omit<Stored, "data"> {
+  data: StoredNumber[];
 }
 
 /** Parses a JSON fixture next to this file (tests/fixtures/NAME). */
@@ -41,15 +53,15 @@ export function loadFixture<T = unknown>(name: string): T {
 
 /** A tensor from a stored record (int32 when the record says so), on `device` (default cpu). */
 export function fromStored(
-  s: Stored,
+  s: Stored | StoredRecord,
   options: { requiresGrad?: boolean; device?: Device } = {},
 ): Tensor {
   const requiresGrad = options.requiresGrad ?? s.grad ?? false;
   const device = options.device ?? "cpu";
   if (s.dtype === "int32") {
-    return tensor(Int32Array.from(s.data), [...s.shape], { dtype: "int32", device });
+    return tensor(Int32Array.from(s.data, storedNumber), [...s.shape], { dtype: "int32", device });
   }
-  return tensor(Float32Array.from(s.data), [...s.shape], { requiresGrad, device });
+  return tensor(Float32Array.from(s.data, storedNumber), [...s.shape], { requiresGrad, device });
 }
 
 /** Values of a tensor or a plain array as numbers. */

@@ -22,15 +22,17 @@ import {
   zeros,
   zerosLike,
 } from "../mod.ts";
-import { loadFixture, testDevice } from "./helpers.ts";
+import {
+  fromStored,
+  loadFixture,
+  type StoredNumber,
+  storedNumber,
+  type StoredRecord,
+  testDevice,
+} from "./helpers.ts";
 
-type Num = number | "nan" | "inf" | "-inf";
-interface Rec {
-  shape: number[];
-  data: Num[];
-  dtype?: "int32";
-  grad?: boolean;
-}
+type Rec = StoredRecord;
+type Num = StoredNumber;
 interface Case {
   name: string;
   op: string;
@@ -46,14 +48,10 @@ interface Case {
 
 const fx = loadFixture<{ torch: string; cases: Case[] }>("ops_extra.json");
 
-const num = (v: Num): number =>
-  v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : v;
+const num = storedNumber;
 
-function make(r: Rec, requiresGrad = r.grad ?? false): Tensor {
-  const device = testDevice;
-  if (r.dtype === "int32") return tensor(Int32Array.from(r.data.map(num)), r.shape, { device });
-  return tensor(Float32Array.from(r.data.map(num)), r.shape, { requiresGrad, device });
-}
+const make = (r: Rec, requiresGrad = r.grad ?? false): Tensor =>
+  fromStored(r, { requiresGrad, device: testDevice });
 
 /** Each case's worst |got - want| and worst relative error where |want| > 1e-3 (the report). */
 const worst = new Map<string, [number, number]>();
