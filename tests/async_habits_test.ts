@@ -209,14 +209,15 @@ Deno.test("clone() and detach() outside a scope keep a value past zeroGrad, as P
   assert.equal(losses.length, 3);
   assert.ok(losses.every((l) => l.isAlive && Number.isFinite(l.item())));
   // A copy of an activation in a training forward stays the step's (a loop
-  // that never yields stays flat), as every op result.
+  // that never yields stays flat), as every op result; a detached view is
+  // the user's (probs.push(out.softmax(1).detach()) across an epoch).
   const h = model.forward(x);
-  const identity = h.clone(), stopped = h.detach();
+  const identity = h.clone(), probs = h.softmax(1).detach();
   opt.zeroGrad();
   h.sum().backward();
   opt.zeroGrad();
   assert.equal(identity.isAlive, false);
-  assert.equal(stopped.isAlive, false);
+  assert.equal(probs.isAlive, true);
   // Inside a scope a clone is still the scope's.
   const inner = scope(() => {
     const c = x.clone();

@@ -6,7 +6,18 @@
  * Tensor of sample weights.
  */
 import assert from "node:assert/strict";
-import { data, distributed, models, nn, optim, randn, type Tensor, tensor } from "../mod.ts";
+import {
+  data,
+  distributed,
+  memoryStats,
+  models,
+  nn,
+  optim,
+  randn,
+  scope,
+  type Tensor,
+  tensor,
+} from "../mod.ts";
 
 Deno.test("torch's names on modules, optimizers and schedulers throw, naming ours", () => {
   const model = models.create("resnet18", { inChannels: 1, numClasses: 3 }) as nn.Module & {
@@ -45,9 +56,13 @@ Deno.test("a one-channel copy of conv1 takes its kernel, stride and padding, as 
   });
   assert.deepEqual([one.kernelSize, one.stride, one.padding], [[7, 7], [2, 2], [3, 3]]);
   assert.deepEqual(one.forward(randn([1, 1, 32, 32])).shape, [1, 64, 16, 16]);
-  // A field that does not exist reads undefined: refused, not stride 1.
-  const missing = (c as unknown as { strides?: number }).strides;
-  assert.throws(() => new nn.Conv2d(1, 8, 3, { stride: missing }), /stride is undefined/);
+  // undefined is "not given", as in every layer's options (a helper's optional stride).
+  assert.deepEqual(new nn.Conv2d(1, 8, 3, { stride: undefined }).stride, [1, 1]);
+  // torch: "a single integer value or a list of 2 values"; a third was dropped silently.
+  assert.throws(
+    () => new nn.Conv2d(1, 8, 3, { stride: [1, 2, 3] as never }),
+    /a number or 2 numbers/,
+  );
 });
 
 Deno.test("registerHook and retainGrad, as hand-written Grad-CAM uses them", () => {
@@ -103,6 +118,16 @@ Deno.test("conv.stride and conv.padding are assignable, as torch's last-stride t
   conv.padding = 1;
   assert.deepEqual(conv.forward(randn([1, 2, 8, 8])).shape, [1, 4, 8, 8]);
   assert.throws(() => (conv.stride = 0), /stride must be integers >= 1/);
+  assert.throws(() => (conv.stride = undefined as never), /a number or 2 numbers, got undefined/);
+  // "same" padding follows a new dilation, and refuses a stride, as torch's.
+  const same = new nn.Conv2d(2, 2, 3, { padding: "same" });
+  same.dilation = [2, 2];
+  assert.deepEqual(same.padding, [2, 2]);
+  assert.deepEqual(same.forward(randn([1, 2, 8, 8])).shape, [1, 2, 8, 8]);
+  assert.throws(() => (same.stride = 2), /same/);
+  conv.padding = "same" as never;
+  conv.stride = 1;
+  assert.deepEqual(conv.padding, [1, 1]);
   assert.throws(
     () => ((conv as unknown as { groups: number }).groups = 2),
     /getter|read only|read-only/,
@@ -131,4 +156,55 @@ Deno.test("WeightedRandomSampler takes a Tensor of weights; class weights for sa
     () => new data.DataLoader(ds, { sampler: wrapped }),
     /3 weights for a dataset of 6/,
   );
+});
+
+Deno.test("hooks: an in-place write to the gradient counts, hooks in a scope free with it, and a retained .grad returned from a scope survives", () => {
+  const x = tensor([1, 1], undefined, { requiresGrad: true });
+  x.registerHook((g) => void g.mul_(0.5)); // torch's hook that scales in place, returning nothing
+  x.mul(4).sum().backward();
+  assert.deepEqual(x.grad!.toList(), [2, 2]);
+  // Inside a user's scope, what a hook makes is the scope's: a loop that never zeroGrads stays flat.
+  const lin = new nn.Linear(16, 16);
+  for (const p of lin.parameters()) p.requiresGrad_(false);
+  const input = randn([4, 16]);
+  const once = () =>
+    scope(() => {
+      const inp = input.detach().requiresGrad_();
+      const h = lin.forward(inp);
+      h.registerHook((g) => g.mul(0.5));
+      h.relu().sum().backward();
+      return inp.grad!.abs().sum().item();
+    });
+  once();
+  const before = memoryStats().bytesInUse;
+  for (let i = 0; i < 20; i++) once();
+  assert.equal(memoryStats().bytesInUse, before);
+  // A retained gradient returned from the scope that made its tensor.
+  const g = scope(() => {
+    const h = lin.forward(input.detach().requiresGrad_());
+    h.retainGrad();
+    h.pow(2).sum().backward();
+    return h.grad!;
+  });
+  assert.equal(g.isAlive, true);
+  assert.deepEqual(g.shape, [4, 16]);
+});
+
+Deno.test("X.slice(0, 1) of a tensor in no graph is the user's (a second explanation found it freed); select(dim, i) is torch's x[:, i]", () => {
+  const model = new nn.Sequential(new nn.Flatten(), new nn.Linear(16, 3));
+  const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+  const X = randn([2, 1, 4, 4]);
+  const x0 = X.slice(0, 1), column = X.narrow(3, 0, 1);
+  for (let i = 0; i < 3; i++) {
+    const out = model.forward(x0);
+    opt.zeroGrad();
+    out.select(1, 2).sum().backward();
+  }
+  opt.zeroGrad();
+  assert.equal(x0.isAlive, true);
+  assert.equal(column.isAlive, true);
+  const logits = tensor([[1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual(logits.select(1, 2).toList(), [3, 6]);
+  assert.deepEqual(logits.select(0, -1).toList(), [4, 5, 6]);
+  assert.throws(() => logits.select(1, 3), /index 3 is out of range for dimension 1 of size 3/);
 });

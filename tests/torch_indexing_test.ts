@@ -342,6 +342,8 @@ Deno.test("indexing: ported torch forms (None, tuple indexing, attributes) and t
     assert.throws(() => five.topk(0), /k must be 1 for a 0-d tensor/);
     // Messages name what was given.
     assert.throws(() => tensor([1, 2]).roll(NaN, 0), /got NaN/);
+    assert.throws(() => five.roll(3, 0), /0-d tensor has no dimension to roll/); // torch's IndexError
+    assert.equal(five.roll(3).item(), 5);
     assert.throws(
       () => tensor(Int32Array.from([1]), [1]).maskedFill(tensor([1]), 0),
       /maskedFill: x is int32/,

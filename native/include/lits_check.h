@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "lits.h"
@@ -314,11 +315,15 @@ static inline int lits_check_rows(const char* fn, int64_t outer, int64_t r, int6
 static inline int lits_env_flag(const char* name, int otherwise) {
   const char* v = getenv(name);
   if (v == NULL) return otherwise;
+  /* Surrounding spaces are ignored, as TypeScript's check ignores them. */
+  while (*v == ' ' || *v == '\t') v++;
+  size_t n = strlen(v);
+  while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
   static const char* const on[] = {"1", "true", "on", "yes"};
   static const char* const off[] = {"0", "false", "off", "no"};
   for (int i = 0; i < 4; i++) {
-    if (strcasecmp(v, on[i]) == 0) return 1;
-    if (strcasecmp(v, off[i]) == 0) return 0;
+    if (strlen(on[i]) == n && strncasecmp(v, on[i], n) == 0) return 1;
+    if (strlen(off[i]) == n && strncasecmp(v, off[i], n) == 0) return 0;
   }
   return otherwise;
 }

@@ -180,7 +180,9 @@ export function envFlag(name: string): boolean | null {
   const t = v.trim().toLowerCase();
   if (["1", "true", "on", "yes"].includes(t)) return true;
   if (["0", "false", "off", "no"].includes(t)) return false;
-  throw new Error(`${name}=${v} in the environment: expected 1 or 0 (or true/false, on/off)`);
+  throw new Error(
+    `${name}=${v} in the environment: expected 1 or 0 (or true/false, on/off, yes/no)`,
+  );
 }
 
 /**

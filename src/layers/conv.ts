@@ -69,29 +69,49 @@ export class Conv2d extends Module {
   /**
    * [sh, sw]: `new nn.Conv2d(1, 64, 7, { stride: m.conv1.stride, padding: m.conv1.padding })`
    * ports torch's copy of a layer. Assignable, as torch's (`conv.stride = [1, 1]`, the
-   * "last stride 1" trick of re-identification models).
+   * "last stride 1" trick of re-identification models); "same" padding is then recomputed
+   * (and refused for a stride, as torch's).
    */
   get stride(): [number, number] {
     return [...(this.options.stride as [number, number])];
   }
   set stride(v: Pair) {
-    this.options.stride = pair(v, "Conv2d: stride", 1);
+    this.#setGeometry({ stride: pair(v, "Conv2d: stride", 1) });
   }
 
-  /** [ph, pw] ("same" and "valid" as the numbers they mean); assignable as numbers. */
+  /** [ph, pw] ("same" and "valid" as the numbers they mean); assignable, "same" and "valid" too. */
   get padding(): [number, number] {
     return [...this.options.padding];
   }
-  set padding(v: Pair) {
-    this.options.padding = pair(v, "Conv2d: padding", 0);
+  set padding(v: Conv2dOptions["padding"]) {
+    this.#paddingMode = v === "same" || v === "valid" ? v : null;
+    this.#setGeometry({ padding: v ?? 0 });
   }
 
-  /** [dh, dw]; assignable. */
+  /** [dh, dw]; assignable ("same" padding is recomputed). */
   get dilation(): [number, number] {
     return [...(this.options.dilation as [number, number])];
   }
   set dilation(v: Pair) {
-    this.options.dilation = pair(v, "Conv2d: dilation", 1);
+    this.#setGeometry({ dilation: pair(v, "Conv2d: dilation", 1) });
+  }
+
+  /** "same" or "valid" when the padding was given so: recomputed when stride or dilation change. */
+  #paddingMode: "same" | "valid" | null = null;
+
+  /** New stride, dilation or padding, checked as the constructor checks them, then kept. */
+  #setGeometry(
+    change: {
+      stride?: [number, number];
+      dilation?: [number, number];
+      padding?: Conv2dOptions["padding"];
+    },
+  ) {
+    const stride = change.stride ?? (this.options.stride as [number, number]);
+    const dilation = change.dilation ?? (this.options.dilation as [number, number]);
+    const given = change.padding ?? this.#paddingMode ?? this.options.padding;
+    const padding = paddingPair(given, this.kernelSize, dilation, stride, "Conv2d");
+    Object.assign(this.options, { stride, dilation, padding });
   }
 
   /** Channel groups (fixed: the weight's shape depends on them). */
@@ -107,15 +127,6 @@ export class Conv2d extends Module {
   ) {
     super();
     const o = checkContract(NEW_CONV2D, arguments.length, options);
-    // { stride: m.conv1.stride } from a field that does not exist gave stride 1 silently.
-    const missing = Object.entries(o).find(([, v]) => v === undefined);
-    if (missing) {
-      throw new Error(
-        `nn.Conv2d: option ${missing[0]} is undefined (read from a field that does not exist?); ` +
-          "leave it out for the default, or read it from a layer: conv.stride, conv.padding, " +
-          "conv.dilation, conv.groups, conv.kernelSize",
-      );
-    }
     const groups = o.groups ?? 1;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
       throw new Error(
@@ -139,6 +150,7 @@ export class Conv2d extends Module {
       dilation,
       groups,
     };
+    if (o.padding === "same" || o.padding === "valid") this.#paddingMode = o.padding;
     const w = Tensor.empty([outChannels, inChannels / groups, kh, kw], "float32", "cpu", false);
     this.weight = new Parameter(kaimingUniform_(w, { a: Math.sqrt(5) }));
     this.bias = null;

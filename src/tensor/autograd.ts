@@ -18,6 +18,7 @@ import {
   markBackward,
   PromiseInScopeError,
   scope,
+  scopeDepth,
 } from "./ownership.ts";
 
 /** How an op passes a gradient back to its inputs. */
@@ -251,7 +252,11 @@ export function backward(
   enabled = false;
   try {
     // PyTorch casts a gradient of another dtype (an int32 one) to the tensor's.
-    scope(() => propagate(order, root, gradient?.dtype === "int32" ? gradient.float() : gradient));
+    // Hooks run in the caller's scopes (the ones open now), not in backward's own.
+    const depth = scopeDepth();
+    scope(() =>
+      propagate(order, root, gradient?.dtype === "int32" ? gradient.float() : gradient, depth)
+    );
   } finally {
     enabled = was;
   }
@@ -275,7 +280,12 @@ export function backward(
  * scope) are freed early: the caller's `gradient`, forward tensors that a
  * node passes back unchanged and leaves' `.grad` are left alone.
  */
-function propagate(order: Tensor[], root: Tensor, gradient: Tensor | undefined): void {
+function propagate(
+  order: Tensor[],
+  root: Tensor,
+  gradient: Tensor | undefined,
+  depth: number,
+): void {
   const mine = currentScope();
   const grads = new Map<Tensor, Tensor>();
   // How many pending gradients (entries of `grads`, or results being added)
@@ -296,7 +306,7 @@ function propagate(order: Tensor[], root: Tensor, gradient: Tensor | undefined):
     let g = grads.get(t);
     if (g === undefined) continue;
     grads.delete(t);
-    const hooked = runGradHooks(t, g);
+    const hooked = runGradHooks(t, g, depth);
     if (hooked !== g) {
       hold(hooked);
       drop(g);

@@ -90,8 +90,13 @@ export function areDeterministicAlgorithmsEnabled(): boolean {
  * against 3.8e-7 for im2col + GEMM and 2.2e-7 for PyTorch's CPU convolution
  * (AMD Zen 4, measured against float64). Training does not notice; a
  * comparison with PyTorch at 1e-6 does, and so do gradients near zero,
- * whose signs then differ more often. `useWinogradConvolutions(false)` makes
- * every convolution a direct sum of products (direct kernels, im2col + GEMM,
+ * whose signs then differ more often. So do attributions: a pre-activation
+ * within rounding of zero can flip a ReLU's mask, and since the CPU takes
+ * Winograd only for batches with enough tiles, an image's saliency or
+ * Integrated Gradients can then depend on the other images in its batch;
+ * call `useWinogradConvolutions(false)` before computing explanations.
+ * `useWinogradConvolutions(false)` makes every convolution a direct sum of
+ * products (direct kernels, im2col + GEMM,
  * oneDNN's direct algorithm), which rounds as PyTorch's CPU convolutions do.
  * On CUDA it leaves cuDNN's Winograd algorithms out of the search (PyTorch
  * lets cuDNN pick them). Without a call, `LITS_WINOGRAD=0` in the

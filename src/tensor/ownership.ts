@@ -11,11 +11,12 @@
  * - Tensors you create (`tensor`, `zeros`, `randn`, ...) outside a scope are
  *   yours: `dispose()` them or use `using`, or just drop them: the collector
  *   (collector.ts) frees a tensor without an owner once nothing references it.
- *   So are `x.clone()` and `x.detach()` made outside a scope of a tensor in
- *   no recorded graph, or of one element: PyTorch code keeps values with
- *   them (`best = sd.map(v => v.clone())`, `losses.push(loss.detach())`),
- *   past the step's zeroGrad(). Copies of activations in a training forward
- *   stay the step's.
+ *   So are `x.detach()` made outside a scope, and `x.clone()`,
+ *   `x.narrow()`, `x.slice()` of a tensor in no recorded graph (a clone also
+ *   of one element): PyTorch code keeps values with them (`best =
+ *   sd.map(v => v.clone())`, `losses.push(loss.detach())`, `x0 =
+ *   X.slice(0, 1)`), past the step's zeroGrad(). Copies of activations in a
+ *   training forward stay the step's.
  * - `noGrad(async () => ...)` is a scope for its whole async call chain: what
  *   the chain makes is freed when its promise settles, except what it returns.
  * - `keep()` takes a tensor out of every rule; parameters, buffers, gradients
@@ -26,6 +27,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type Collectable, noteKept, unwatch, watch } from "./collector.ts";
+import { claimGrad } from "./grad_store.ts";
 
 /** Anything that can be released. */
 export interface Owned {
@@ -165,35 +167,45 @@ export function disown(t: Owned): void {
 }
 
 /**
- * @internal makes `t` (a `clone()` or `detach()` of `source`) the user's,
- * as a created tensor, where it is how PyTorch code keeps a value past the
- * step, which the step would otherwise free at the next zeroGrad(): outside
- * every scope, of a tensor in no recorded graph (`best = sd.map(v =>
- * v.clone())` of parameters, `preds.push(out.argmax(1).detach())`) or of
- * one element (`losses.push(loss.detach())`). A copy of an activation inside
+ * @internal makes `t` (a `clone()`, `detach()`, `narrow()` or `slice()` of
+ * `source`) the user's, as a created tensor, where it is how PyTorch code
+ * keeps a value past the step, which the step would otherwise free at the
+ * next zeroGrad(): outside every scope, of a tensor in no recorded graph
+ * (`best = sd.map(v => v.clone())` of parameters, `x0 = X.slice(0, 1)`) or,
+ * with `scalars`, of one element. `detach()` passes no graph, as it is one
+ * (`probs.push(out.softmax(1).detach())`). A copy of an activation inside
  * a training forward (`identity = h.clone()`) stays the step's, as every op
  * result, so a loop that never yields to the collector stays flat.
  */
 export function keptCopy<T extends Owned & { size: number }>(
   t: T,
   source: { gradFn: unknown },
+  scalars = true,
 ): T {
-  if (currentScope() === null && (source.gradFn === null || t.size <= 1)) disown(t);
+  if (currentScope() === null && (source.gradFn === null || (scalars && t.size <= 1))) {
+    disown(t);
+  }
   return t;
 }
 
+/** @internal how many synchronous scopes are open (backward() notes it on entry). */
+export function scopeDepth(): number {
+  return scopes.length;
+}
+
 /**
- * @internal runs `fn` as if no scope were open (what it makes belongs to the
- * step, or is the user's): tensor hooks inside backward(), whose results
- * the user keeps (Grad-CAM's `grads.push(g.detach())`) and which backward's
- * own scope would free when it ends.
+ * @internal runs `fn` with only the outermost `depth` synchronous scopes
+ * open: tensor hooks inside backward() run in the scopes of backward()'s
+ * caller, not in backward's own, so what they keep (Grad-CAM's
+ * `grads.push(g.detach())`) belongs to the caller's scope, or to the step
+ * outside every scope, and is not freed when backward ends.
  */
-export function outsideScopes<T>(fn: () => T): T {
-  const saved = scopes.splice(0);
+export function atScopeDepth<T>(depth: number, fn: () => T): T {
+  const inner = scopes.splice(depth);
   try {
-    return openAsyncScopes > 0 ? asyncScopes.exit(fn) : fn();
+    return fn();
   } finally {
-    scopes.push(...saved);
+    scopes.push(...inner);
   }
 }
 
@@ -291,6 +303,9 @@ export class PromiseInScopeError extends Error {}
 function settle(mine: Set<Owned>, result: unknown): void {
   const survivors = new Set<Owned>();
   collect(result, survivors);
+  // A returned `.grad` (a retained gradient of a tensor this scope frees) is
+  // the caller's now: disposing its tensor must not free it with it.
+  for (const t of survivors) claimGrad(t as Parameters<typeof claimGrad>[0]);
   for (const t of [...mine]) {
     if (survivors.has(t)) handOver(t);
     else t.dispose();

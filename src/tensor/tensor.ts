@@ -40,6 +40,12 @@ import { checkArity, checkOptions } from "../options.ts";
 
 export { Storage };
 
+/**
+ * `detach()` outside a scope is always the user's: it is a view (no memory
+ * of its own), and PyTorch code detaches what it keeps past the step
+ * (`probs.push(out.softmax(1).detach())`, `losses.push(loss.detach())`).
+ */
+const DETACHED = { gradFn: null };
 /** Row-major (contiguous) strides of a shape. */
 export function contiguousStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
@@ -443,7 +449,7 @@ export class Tensor implements Owned {
 
   /** The same data without autograd history (shares memory). */
   detach(): Tensor {
-    return keptCopy(shp.detach(this), this);
+    return keptCopy(shp.detach(this), DETACHED);
   }
 
   /** Sets `requiresGrad` in place; returns this. */
@@ -844,12 +850,27 @@ export class Tensor implements Owned {
     const n = this.shape[0];
     const at = (i: number) => Math.min(n, Math.max(0, i < 0 ? i + n : i));
     const a = at(start), b = at(end ?? n);
-    return shp.narrow(this, 0, a, Math.max(0, b - a));
+    // x0 = X[0:1] of a tensor in no graph is the user's piece, as torch's (the step freed it).
+    return keptCopy(shp.narrow(this, 0, a, Math.max(0, b - a)), this, false);
   }
   /** `length` elements from `start` along `dim` (a view). */
   narrow(dim: number, start: number, length: number): Tensor {
     atMost("narrow", arguments.length, 3, "x.narrow(dim, start, length)");
-    return shp.narrow(this, dim, start, length);
+    return keptCopy(shp.narrow(this, dim, start, length), this, false);
+  }
+
+  /**
+   * The slice at `index` along `dim`, that dimension removed (torch's
+   * `select`, and its `x[:, c]`): `logits.select(1, c)` is class c's scores.
+   */
+  select(dim: number, index: number): Tensor {
+    atMost("select", arguments.length, 2, "x.select(dim, index)");
+    const d = shp.normDim(dim, this.ndim, "select");
+    const n = this.shape[d];
+    if (!Number.isInteger(index) || index < -n || index >= n) {
+      throw new Error(`select: index ${index} is out of range for dimension ${d} of size ${n}`);
+    }
+    return shp.squeeze(shp.narrow(this, d, index < 0 ? index + n : index, 1), d);
   }
   /** Views cut along `dim`: pieces of `splitSize`, or of the given sizes (`torch.split`). */
   split(splitSizeOrSections: number | number[], dim = 0): Tensor[] {

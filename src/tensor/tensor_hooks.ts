@@ -8,7 +8,7 @@
  */
 import type { Tensor } from "./tensor.ts";
 import type { HookHandle } from "./grad_hooks.ts";
-import { outsideScopes } from "./ownership.ts";
+import { atScopeDepth, handOver } from "./ownership.ts";
 import { clone } from "./ops/shape.ts";
 import { keepGrad } from "./grad_store.ts";
 
@@ -69,12 +69,15 @@ export function retainsGrad(t: Tensor): boolean {
 /**
  * @internal runs t's hooks, and keeps its retained gradient, on its complete
  * gradient `g` (autograd, once per pass), in the order they were
- * registered. They run as if backward's own scope were not open: each hook
- * gets a copy that belongs to the step, as whatever it makes (Grad-CAM's
- * `grads.push(g.detach())` is alive until the next zeroGrad()); a returned
- * tensor of the gradient's shape, dtype and device replaces the gradient.
+ * registered. Hooks run in the scopes of backward()'s caller (`depth` of
+ * them), not in backward's own: each gets a copy, and what it keeps
+ * (Grad-CAM's `grads.push(g.detach())`) belongs to the caller's scope, or
+ * to the step outside every scope. A hook that writes its copy in place
+ * (`g.mul_(0.5)`) and returns nothing changes the gradient, as torch's; a
+ * returned tensor of the gradient's shape, dtype and device replaces it,
+ * and then it and the copy go to backward's scope, freed once used.
  */
-export function runGradHooks(t: Tensor, g: Tensor): Tensor {
+export function runGradHooks(t: Tensor, g: Tensor, depth: number): Tensor {
   const list = hooks.get(t);
   if (!list || list.length === 0) return g;
   let current = g;
@@ -83,8 +86,13 @@ export function runGradHooks(t: Tensor, g: Tensor): Tensor {
       keepGrad(t, current); // a copy: the gradient goes on
       continue;
     }
-    const r = outsideScopes(() => hook(clone(current))) as unknown;
-    if (r === undefined || r === null) continue;
+    const given = atScopeDepth(depth, () => clone(current));
+    const version = given.version;
+    const r = atScopeDepth(depth, () => hook(given)) as unknown;
+    if (r === undefined || r === null) {
+      if (given.version !== version) current = given; // written in place: the new gradient
+      continue;
+    }
     const same = typeof r === "object" && "shape" in r && "dtype" in r;
     const ok = same && (r as Tensor).shape.join() === t.shape.join() &&
       (r as Tensor).device === t.device && (r as Tensor).dtype === current.dtype;
@@ -97,6 +105,11 @@ export function runGradHooks(t: Tensor, g: Tensor): Tensor {
           `${current.dtype} gradient of the tensor's shape and device (as torch's)`,
       );
     }
+    // The replacement and the copy are backward's temporaries now (the
+    // clipping idiom p.registerHook((g) => g.clamp(-1, 1)) kept both until
+    // the next zeroGrad): a hook that also stored them sees them freed.
+    if (r !== given) handOver(given);
+    if ((r as Tensor).owner !== null) handOver(r as Tensor);
     current = r as Tensor;
   }
   return current;

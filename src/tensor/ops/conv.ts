@@ -20,6 +20,10 @@ export type Pair = number | [number, number];
 
 /** Expands a `Pair` and checks it. */
 export function pair(v: Pair, what: string, min: number): [number, number] {
+  if (typeof v !== "number" && !(Array.isArray(v) && v.length === 2)) {
+    // torch: "expected stride to be a single integer value or a list of 2 values".
+    throw new Error(`${what} must be a number or 2 numbers, got ${JSON.stringify(v) ?? String(v)}`);
+  }
   const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
   if (p.some((x) => !Number.isInteger(x) || x < min)) {
     throw new Error(`${what} must be integers >= ${min}, got ${JSON.stringify(v)}`);

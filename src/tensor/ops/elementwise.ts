@@ -20,7 +20,9 @@ type BinaryName = keyof typeof BINARY;
 /** Throws unless `t` is float32 (the ops' only floating type). */
 export function requireFloat(t: Tensor, what: string): void {
   if (t.dtype !== "float32") {
-    throw new Error(`${what}: expected a float32 tensor, got ${t.dtype} [${t.shape}]`);
+    throw new Error(
+      `${what}: expected a float32 tensor, got ${t.dtype} [${t.shape}]; convert it with .float()`,
+    );
   }
 }
 

@@ -109,6 +109,10 @@ export function roll(x: Tensor, shifts: number | number[], dims?: number | numbe
     const y = rollAlong(flat, 0, shiftList[0]);
     return y === flat ? clone(x) : reshape(y, [...x.shape]);
   }
+  if (x.ndim === 0) {
+    // torch: "Dimension specified as 0 but tensor has no dimensions".
+    throw new Error("roll: a 0-d tensor has no dimension to roll along; leave dims out");
+  }
   const dimsList = dimList("roll", x, dims, usage);
   if (dimsList.length !== shiftList.length) {
     throw new Error(
