@@ -9,11 +9,14 @@ import assert from "node:assert/strict";
 import {
   data,
   distributed,
+  linspace,
   memoryStats,
   models,
   nn,
   optim,
+  randLike,
   randn,
+  randnLike,
   scope,
   type Tensor,
   tensor,
@@ -207,4 +210,34 @@ Deno.test("X.slice(0, 1) of a tensor in no graph is the user's (a second explana
   assert.deepEqual(logits.select(1, 2).toList(), [3, 6]);
   assert.deepEqual(logits.select(0, -1).toList(), [4, 5, 6]);
   assert.throws(() => logits.select(1, 3), /index 3 is out of range for dimension 1 of size 3/);
+});
+
+Deno.test("linspace as torch's (values within an ulp, ends exact); randLike and randnLike", () => {
+  // torch 1.13: torch.linspace(-3.7, 11.2, 7) and (0.1, 0.7, 13); one step is [start].
+  const near = (got: Tensor, want: number[]) => {
+    const g = got.toArray();
+    assert.equal(g.length, want.length);
+    want.forEach((w, i) =>
+      assert.ok(Math.abs(g[i] - w) <= 2e-7 * Math.max(1, Math.abs(w)), `${i}`)
+    );
+  };
+  near(linspace(-3.7, 11.2, 7), [
+    -3.70000005,
+    -1.2166667,
+    1.26666665,
+    3.74999976,
+    6.23333311,
+    8.71666622,
+    11.1999998,
+  ]);
+  const long = linspace(0.1, 0.7, 13).toArray();
+  assert.equal(long[0], Math.fround(0.1));
+  assert.equal(long[12], Math.fround(0.7));
+  assert.deepEqual(linspace(0, 1, 1).toList(), [0]);
+  assert.deepEqual(linspace(0, 1, 0).shape, [0]);
+  assert.throws(() => linspace(0, 1, 2.5), /steps must be a non-negative integer/);
+  const x = randn([2, 3]);
+  assert.deepEqual([randLike(x).shape, randnLike(x).shape], [[2, 3], [2, 3]]);
+  assert.ok(randLike(x).toArray().every((v) => v >= 0 && v < 1));
+  assert.throws(() => randnLike([2, 3] as never), /expected a Tensor/);
 });

@@ -281,3 +281,53 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
   const values = Array.from({ length: n }, (_, i) => start + i * step);
   return fromHost(values, [n], options);
 }
+
+/**
+ * `steps` evenly spaced float32 values from `start` to `end`, both
+ * included (`torch.linspace`), as torch's CPU kernel computes them in its
+ * scalar loop: a float32 step, the first half counted up from `start` and
+ * the second down from `end`, so the ends are exact (torch's vectorised
+ * loop rounds some middle values an ulp or two otherwise, by CPU).
+ *
+ * @example
+ * ```ts
+ * import { linspace } from "@lits/vision";
+ * console.log(linspace(0, 1, 5).toList()); // [0, 0.25, 0.5, 0.75, 1]
+ * ```
+ */
+export function linspace(
+  start: number,
+  end: number,
+  steps: number,
+  options: TensorOptions = {},
+): Tensor {
+  const usage = "linspace(0, 1, 32)";
+  options = creationOptions("linspace", arguments.length, 4, options, usage);
+  for (const [name, v] of [["start", start], ["end", end]] as const) {
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new Error(
+        `linspace: ${name} must be a finite number, got ${String(v)}; write ${usage}`,
+      );
+    }
+  }
+  if (!Number.isInteger(steps) || steps < 0) {
+    throw new Error(
+      `linspace: steps must be a non-negative integer, got ${String(steps)}; write ${usage}`,
+    );
+  }
+  if (steps > MAX_HOST_ELEMENTS) {
+    throw new Error(`linspace: ${steps} steps are more than a tensor made on the host holds`);
+  }
+  if (options.dtype === "int32") {
+    throw new Error("linspace: makes float32 values; round them with .int() if you need int32");
+  }
+  const f = Math.fround, a = f(start), b = f(end);
+  const step = steps > 1 ? f(f(b - a) / (steps - 1)) : 0;
+  const half = Math.floor(steps / 2);
+  // Each product and sum rounded to float32, as torch's kernel computes them; one step is [start].
+  const values = Float32Array.from(
+    { length: steps },
+    (_, i) => (steps === 1 ? a : i < half ? f(a + f(step * i)) : f(b - f(step * (steps - i - 1)))),
+  );
+  return fromHost(values, [steps], options);
+}

@@ -1,6 +1,6 @@
 /**
- * `zerosLike`, `onesLike`, `fullLike` (torch.zeros_like, ones_like,
- * full_like): a new tensor with another tensor's shape, dtype and device
+ * `zerosLike`, `onesLike`, `fullLike`, `randLike`, `randnLike`
+ * (torch.zeros_like, ones_like, full_like, rand_like, randn_like): a new tensor with another tensor's shape, dtype and device
  * unless the options say otherwise. Like `zeros`, the result is the
  * caller's, and it does not require a gradient unless asked to (whatever
  * the template's `requiresGrad`, as torch's).
@@ -10,6 +10,7 @@
 import { Tensor, type TensorOptions } from "../tensor.ts";
 import { checkCall } from "../../options.ts";
 import { full, TENSOR_OPTIONS } from "./creation.ts";
+import { rand, randn } from "./random.ts";
 
 function like(
   where: string,
@@ -83,4 +84,52 @@ export function fullLike(t: Tensor, value: number, options: TensorOptions = {}):
     throw new Error(`fullLike: value must be a number, got ${typeof value}; write ${usage}`);
   }
   return like("fullLike", t, value, options, arguments.length, 3, usage);
+}
+
+/** Random numbers of `t`'s shape and device (float32), from `make` (rand or randn). */
+function randomLike(
+  where: string,
+  t: unknown,
+  options: unknown,
+  given: number,
+  make: (shape: number[], options: TensorOptions) => Tensor,
+): Tensor {
+  const usage = `${where}(x)`;
+  const o = checkCall<TensorOptions>(where, given, 2, options, TENSOR_OPTIONS, usage);
+  if (!(t instanceof Tensor)) {
+    throw new Error(`${where}: expected a Tensor to take the shape of; write ${usage}`);
+  }
+  if (o.dtype === "int32") throw new Error(`${where}: makes float32 numbers, not int32`);
+  return make([...t.shape], {
+    device: o.device ?? t.device,
+    requiresGrad: o.requiresGrad ?? false,
+  });
+}
+
+/**
+ * Uniform numbers in [0, 1) of `t`'s shape and device (`torch.rand_like`),
+ * from the global generator (`manualSeed`).
+ *
+ * @example
+ * ```ts
+ * import { randLike, zeros } from "@lits/vision";
+ * console.log(randLike(zeros([2, 3])).shape); // [2, 3]
+ * ```
+ */
+export function randLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return randomLike("randLike", t, options, arguments.length, rand);
+}
+
+/**
+ * Standard normal numbers of `t`'s shape and device (`torch.randn_like`):
+ * SmoothGrad's noise, `x.add(randnLike(x).mul(sigma))`.
+ *
+ * @example
+ * ```ts
+ * import { randnLike, zeros } from "@lits/vision";
+ * console.log(randnLike(zeros([2, 3])).shape); // [2, 3]
+ * ```
+ */
+export function randnLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return randomLike("randnLike", t, options, arguments.length, randn);
 }
