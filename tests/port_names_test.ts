@@ -241,3 +241,45 @@ Deno.test("linspace as torch's (values within an ulp, ends exact); randLike and 
   assert.ok(randLike(x).toArray().every((v) => v >= 0 && v < 1));
   assert.throws(() => randnLike([2, 3] as never), /expected a Tensor/);
 });
+
+Deno.test("hooks returning a tensor they did not make, or keeping what they return, leave it alone as torch", () => {
+  const w = tensor([1, 1, 1], undefined, { requiresGrad: true });
+  const c = tensor([1, 1, 1]).mul(0.5); // made before, by an op
+  w.registerHook(() => c);
+  for (let i = 0; i < 3; i++) w.mul(2).sum().backward();
+  assert.deepEqual(w.grad!.toList(), [1.5, 1.5, 1.5]); // 0.5 three times, accumulated
+  assert.deepEqual(c.toList(), [0.5, 0.5, 0.5]); // never adopted nor written
+  const v = tensor([3, 3], undefined, { requiresGrad: true });
+  const store: Tensor[] = [];
+  v.registerHook((g) => {
+    const r = g.clamp(-1, 1);
+    store.push(r);
+    return r;
+  });
+  v.mul(2).sum().backward();
+  v.mul(2).sum().backward();
+  assert.deepEqual(store[0].toList(), [1, 1]); // the .grad is a copy: accumulating leaves it
+  assert.deepEqual(v.grad!.toList(), [2, 2]);
+  let saved: Tensor | null = null;
+  const y = tensor([1, 2, 3], undefined, { requiresGrad: true }).mul(2);
+  y.registerHook((g) => {
+    saved = g;
+    return g;
+  });
+  y.sum().backward();
+  assert.deepEqual(saved!.toList(), [1, 1, 1]);
+  // A refused assignment changes nothing; select of data is the user's; linspace's float32 range.
+  const conv = new nn.Conv2d(1, 1, 3, { stride: 2 });
+  assert.throws(() => (conv.padding = "same" as never), /same/);
+  conv.stride = 1;
+  assert.deepEqual(conv.padding, [0, 0]);
+  const X = randn([4, 8]);
+  const row = X.select(0, 1);
+  const lin = new nn.Linear(8, 2), opt = new optim.SGD(lin.parameters(), { lr: 0.1 });
+  lin.forward(X).sum().backward();
+  opt.zeroGrad();
+  lin.forward(X).sum().backward();
+  opt.zeroGrad();
+  assert.equal(row.isAlive, true);
+  assert.throws(() => linspace(0, 1e39, 3), /finite float32/);
+});

@@ -15,6 +15,7 @@
 #ifndef LITS_CHECK_H
 #define LITS_CHECK_H
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -316,9 +317,9 @@ static inline int lits_env_flag(const char* name, int otherwise) {
   const char* v = getenv(name);
   if (v == NULL) return otherwise;
   /* Surrounding spaces are ignored, as TypeScript's check ignores them. */
-  while (*v == ' ' || *v == '\t') v++;
+  while (isspace((unsigned char)*v)) v++;
   size_t n = strlen(v);
-  while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+  while (n > 0 && isspace((unsigned char)v[n - 1])) n--;
   static const char* const on[] = {"1", "true", "on", "yes"};
   static const char* const off[] = {"0", "false", "off", "no"};
   for (int i = 0; i < 4; i++) {

@@ -84,8 +84,8 @@ export class Conv2d extends Module {
     return [...this.options.padding];
   }
   set padding(v: Conv2dOptions["padding"]) {
+    this.#setGeometry({ padding: v ?? 0 }); // checked first: a refused value changes nothing
     this.#paddingMode = v === "same" || v === "valid" ? v : null;
-    this.#setGeometry({ padding: v ?? 0 });
   }
 
   /** [dh, dw]; assignable ("same" padding is recomputed). */

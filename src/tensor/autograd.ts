@@ -307,7 +307,8 @@ function propagate(
     if (g === undefined) continue;
     grads.delete(t);
     const hooked = runGradHooks(t, g, depth);
-    if (hooked !== g) {
+    const fromHook = hooked !== g;
+    if (fromHook) {
       hold(hooked);
       drop(g);
       g = hooked;
@@ -315,7 +316,8 @@ function propagate(
     const node = t.gradFn;
     if (node === null) {
       if (!t.isAlive) throw new Error(`backward: leaf [${t.shape}] was disposed before backward()`);
-      keepGrad(t, g, g.owner === mine && uses.get(g) === 1);
+      // A hook's gradient is copied, never adopted: the hook may have kept it.
+      keepGrad(t, g, !fromHook && g.owner === mine && uses.get(g) === 1);
       drop(g);
       runPostAccumulateGradHooks(t);
       continue;

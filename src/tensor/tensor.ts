@@ -870,17 +870,18 @@ export class Tensor implements Owned {
     if (!Number.isInteger(index) || index < -n || index >= n) {
       throw new Error(`select: index ${index} is out of range for dimension ${d} of size ${n}`);
     }
-    return shp.squeeze(shp.narrow(this, d, index < 0 ? index + n : index, 1), d);
+    const piece = shp.squeeze(shp.narrow(this, d, index < 0 ? index + n : index, 1), d);
+    return keptCopy(piece, this, false);
   }
   /** Views cut along `dim`: pieces of `splitSize`, or of the given sizes (`torch.split`). */
   split(splitSizeOrSections: number | number[], dim = 0): Tensor[] {
     atMost("split", arguments.length, 2, "x.split(2, dim) or x.split([1, 3], dim)");
-    return splits.split(this, splitSizeOrSections, dim);
+    return splits.split(this, splitSizeOrSections, dim).map((v) => keptCopy(v, this, false));
   }
   /** At most `chunks` views cut along `dim`, of size ceil(n / chunks) (`torch.chunk`). */
   chunk(chunks: number, dim = 0): Tensor[] {
     atMost("chunk", arguments.length, 2, "x.chunk(chunks, dim)");
-    return splits.chunk(this, chunks, dim);
+    return splits.chunk(this, chunks, dim).map((v) => keptCopy(v, this, false));
   }
   /** Inserts a dimension of size 1. */
   unsqueeze(dim: number): Tensor {

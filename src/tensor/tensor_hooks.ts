@@ -8,7 +8,7 @@
  */
 import type { Tensor } from "./tensor.ts";
 import type { HookHandle } from "./grad_hooks.ts";
-import { atScopeDepth, handOver } from "./ownership.ts";
+import { atScopeDepth } from "./ownership.ts";
 import { clone } from "./ops/shape.ts";
 import { keepGrad } from "./grad_store.ts";
 
@@ -74,8 +74,7 @@ export function retainsGrad(t: Tensor): boolean {
  * (Grad-CAM's `grads.push(g.detach())`) belongs to the caller's scope, or
  * to the step outside every scope. A hook that writes its copy in place
  * (`g.mul_(0.5)`) and returns nothing changes the gradient, as torch's; a
- * returned tensor of the gradient's shape, dtype and device replaces it,
- * and then it and the copy go to backward's scope, freed once used.
+ * returned tensor of the gradient's shape, dtype and device replaces it.
  */
 export function runGradHooks(t: Tensor, g: Tensor, depth: number): Tensor {
   const list = hooks.get(t);
@@ -105,11 +104,9 @@ export function runGradHooks(t: Tensor, g: Tensor, depth: number): Tensor {
           `${current.dtype} gradient of the tensor's shape and device (as torch's)`,
       );
     }
-    // The replacement and the copy are backward's temporaries now (the
-    // clipping idiom p.registerHook((g) => g.clamp(-1, 1)) kept both until
-    // the next zeroGrad): a hook that also stored them sees them freed.
-    if (r !== given) handOver(given);
-    if ((r as Tensor).owner !== null) handOver(r as Tensor);
+    // The replacement, and the copy, stay with the caller until its scope ends or the next
+    // zeroGrad(): the hook may have kept either (torch keeps them by reference count), and
+    // backward copies the replacement into a leaf's .grad rather than adopting it.
     current = r as Tensor;
   }
   return current;

@@ -304,9 +304,9 @@ export function linspace(
   const usage = "linspace(0, 1, 32)";
   options = creationOptions("linspace", arguments.length, 4, options, usage);
   for (const [name, v] of [["start", start], ["end", end]] as const) {
-    if (typeof v !== "number" || !Number.isFinite(v)) {
+    if (typeof v !== "number" || !Number.isFinite(Math.fround(v))) {
       throw new Error(
-        `linspace: ${name} must be a finite number, got ${String(v)}; write ${usage}`,
+        `linspace: ${name} must be a finite float32 number, got ${String(v)}; write ${usage}`,
       );
     }
   }
