@@ -12,8 +12,8 @@
  *   yours: `dispose()` them or use `using`, or just drop them: the collector
  *   (collector.ts) frees a tensor without an owner once nothing references it.
  *   So are `x.detach()` made outside a scope, and `x.clone()`,
- *   `x.narrow()`, `x.slice()` of a tensor in no recorded graph (a clone also
- *   of one element): PyTorch code keeps values with them (`best =
+ *   `x.narrow()`, `x.slice()`, `x.select()`, `x.split()`, `x.chunk()` of a
+ *   tensor in no recorded graph (a clone also of one element): PyTorch code keeps values with them (`best =
  *   sd.map(v => v.clone())`, `losses.push(loss.detach())`, `x0 =
  *   X.slice(0, 1)`), past the step's zeroGrad(). Copies of activations in a
  *   training forward stay the step's.
@@ -167,8 +167,8 @@ export function disown(t: Owned): void {
 }
 
 /**
- * @internal makes `t` (a `clone()`, `detach()`, `narrow()` or `slice()` of
- * `source`) the user's, as a created tensor, where it is how PyTorch code
+ * @internal makes `t` (a `clone()`, `detach()`, `narrow()`, `slice()`,
+ * `select()`, or a piece of `split()` / `chunk()` of `source`) the user's, as a created tensor, where it is how PyTorch code
  * keeps a value past the step, which the step would otherwise free at the
  * next zeroGrad(): outside every scope, of a tensor in no recorded graph
  * (`best = sd.map(v => v.clone())` of parameters, `x0 = X.slice(0, 1)`) or,
