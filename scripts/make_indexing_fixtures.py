@@ -201,6 +201,19 @@ interp("area up", [1, 1, 3, 3], size=[5, 4], mode="area")
 interp("area 1-D", [1, 2, 10], size=4, mode="area")
 interp("area scale 0.5", [1, 1, 6, 8], scale_factor=0.5, mode="area")
 
+# ---- quantile ----
+for interp_mode in ["linear", "lower", "higher", "midpoint", "nearest"]:
+    case(f"quantile all {interp_mode}", "quantile", [randn(3, 7)],
+         lambda x, m=interp_mode: torch.quantile(x, torch.tensor([0.0, 0.1, 0.5, 0.625, 0.99, 1.0]),
+                                                 interpolation=m),
+         {"q": [0.0, 0.1, 0.5, 0.625, 0.99, 1.0], "interpolation": interp_mode})
+case("quantile dim 1 keepdim", "quantile", [randn(2, 6, 3)],
+     lambda x: torch.quantile(x, 0.3, dim=1, keepdim=True), {"q": 0.3, "dim": 1, "keepDim": True})
+case("quantile dim -1 list", "quantile", [randn(4, 5)],
+     lambda x: torch.quantile(x, torch.tensor([0.25, 0.75]), dim=-1), {"q": [0.25, 0.75], "dim": -1})
+case("quantile NaN row", "quantile", [torch.tensor([[1.0, NAN, 3.0], [4.0, 5.0, 6.0]])],
+     lambda x: torch.quantile(x, 0.5, dim=1), {"q": 0.5, "dim": 1})
+
 # ---- instance_norm ----
 case("instanceNorm plain", "instanceNorm", [randn(2, 3, 4, 5)], lambda x: F.instance_norm(x))
 w, b = randn(3), randn(3)

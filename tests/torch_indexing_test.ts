@@ -86,6 +86,8 @@ const OPS: Record<string, Op> = {
   topk: ([x], o) => pair(x.topk(o.k, o.dim, o.largest)),
   maskedFill: ([x, m], o) => x.maskedFill(m, o.value),
   interpolate: ([x], o) => F.interpolate(x, o),
+  quantile: ([x], o) =>
+    F.quantile(x, o.q, { dim: o.dim, keepDim: o.keepDim, interpolation: o.interpolation }),
   instanceNorm: ([x, w, b], o, c) => {
     const running = o.running
       ? { runningMean: make(c.state!.runningMean0), runningVar: make(c.state!.runningVar0) }
@@ -196,6 +198,10 @@ Deno.test("indexing: torch's errors, with what to write", () => {
       () => (F.interpolate as (...a: unknown[]) => Tensor)(img, 2, "bilinear"),
       /options go in one/,
     );
+    throws(() => F.quantile(x, 1.5), /q must be a number in \[0, 1\]/);
+    throws(() => F.quantile(x, 0.5, { keepdim: true } as never), /keepDim/);
+    throws(() => F.quantile(x, 0.5, { interpolation: "cubic" as never }), /interpolation must be/);
+    throws(() => F.quantile(zeros([0]), 0.5), /empty/);
     throws(() => F.instanceNorm(zeros([2, 3])), /\[N, C, \.\.\.spatial\]/);
     throws(() => F.instanceNorm(zeros([2, 3, 1, 1])), /more than 1 spatial element/);
     throws(() => F.instanceNorm(zeros([2, 3, 4]), { weight: zeros([2]) }), /must have shape \[3\]/);

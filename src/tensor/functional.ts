@@ -56,4 +56,5 @@ export { interpolate, type InterpolateMode, type InterpolateOptions } from "./op
 export { gather, indexSelect } from "./ops/gather.ts";
 export { flip, roll } from "./ops/reorder.ts";
 export { argsort, sort, topk } from "./ops/sort.ts";
+export { quantile } from "./ops/quantile.ts";
 export { maskedFill } from "./ops/where.ts";

@@ -38,6 +38,7 @@ export { maskedFill, where } from "./ops/where.ts";
 export { gather, indexSelect } from "./ops/gather.ts";
 export { flip, roll } from "./ops/reorder.ts";
 export { argsort, sort, topk, ValuesIndices } from "./ops/sort.ts";
+export { quantile, type QuantileInterpolation, type QuantileOptions } from "./ops/quantile.ts";
 export { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 export { pow } from "./ops/pow.ts";
 export { abs, sqrt } from "./ops/elementwise.ts";
