@@ -14,11 +14,12 @@ exact float32 round trip).
 Run with /usr/bin/python3 scripts/make_indexing_fixtures.py (PyTorch 1.13).
 """
 import json
-import math
 import os
 
 import torch
 import torch.nn.functional as F
+
+from fixture_json import ser
 
 torch.set_num_threads(1)
 torch.manual_seed(20261205)
@@ -26,29 +27,6 @@ torch.manual_seed(20261205)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
                    "indexing.json")
 NAN = float("nan")
-
-
-def enc(v):
-    if isinstance(v, bool):
-        return int(v)
-    if isinstance(v, int):
-        return v
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    r = float("%.9g" % v)
-    return int(r) if r == int(r) and abs(r) < 1e15 else r
-
-
-def ser(t):
-    t = t.detach()
-    if t.dtype == torch.bool:
-        t = t.to(torch.float32)
-    out = {"shape": list(t.shape), "data": [enc(v) for v in t.reshape(-1).tolist()]}
-    if not t.dtype.is_floating_point:
-        out["dtype"] = "int32"
-    return out
 
 
 def randn(*shape, grad=True):

@@ -15,6 +15,11 @@ function filled(shape: number[], value: number, dtype: "float32" | "int32" = "fl
   return constant_(Tensor.empty(shape, dtype, "cpu", false), value);
 }
 
+/** @internal a normalisation's learned `weight` (ones) and `bias` (zeros) of `shape`. */
+export function affineParameters(shape: number[]): [Parameter, Parameter] {
+  return [new Parameter(filled(shape, 1)), new Parameter(filled(shape, 0))];
+}
+
 /** Parameters and buffers of a normalisation over channels. */
 export abstract class NormBase extends Module {
   /** Scale [C], or null without affine. */
@@ -24,10 +29,7 @@ export abstract class NormBase extends Module {
 
   /** Makes the affine parameters (ones, zeros) and the running buffers (0, 1, 0) asked for. */
   protected initNorm(numFeatures: number, affine: boolean, track: boolean): void {
-    if (affine) {
-      this.weight = new Parameter(filled([numFeatures], 1));
-      this.bias = new Parameter(filled([numFeatures], 0));
-    }
+    if (affine) [this.weight, this.bias] = affineParameters([numFeatures]);
     if (track) {
       this.registerBuffer("running_mean", filled([numFeatures], 0));
       this.registerBuffer("running_var", filled([numFeatures], 1));

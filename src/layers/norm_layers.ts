@@ -5,15 +5,11 @@
  *
  * @module
  */
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { groupNorm, layerNorm } from "../tensor/ops/layer_norm.ts";
 import { type CallContract, checkContract } from "../options.ts";
-import { Module, Parameter } from "./module.ts";
-import { constant_ } from "./init.ts";
-
-function filled(shape: number[], value: number): Parameter {
-  return new Parameter(constant_(Tensor.empty(shape, "float32", "cpu", false), value));
-}
+import { Module, type Parameter } from "./module.ts";
+import { affineParameters } from "./norm_base.ts";
 
 function checkEps(where: string, eps: number, usage: string): number {
   if (typeof eps !== "number" || !(eps >= 0) || !Number.isFinite(eps)) {
@@ -75,8 +71,7 @@ export class LayerNorm extends Module {
     this.normalizedShape = Object.freeze([...shape]);
     this.eps = checkEps("nn.LayerNorm", o.eps ?? 1e-5, NEW_LAYER_NORM.usage);
     if (o.elementwiseAffine ?? true) {
-      this.weight = filled([...shape], 1);
-      this.bias = filled([...shape], 0);
+      [this.weight, this.bias] = affineParameters([...shape]);
     }
   }
 
@@ -144,8 +139,7 @@ export class GroupNorm extends Module {
     }
     this.eps = checkEps("nn.GroupNorm", o.eps ?? 1e-5, NEW_GROUP_NORM.usage);
     if (o.affine ?? true) {
-      this.weight = filled([numChannels], 1);
-      this.bias = filled([numChannels], 0);
+      [this.weight, this.bias] = affineParameters([numChannels]);
     }
   }
 
