@@ -146,6 +146,42 @@ test("reductions and argmax", () => {
   assert.deepEqual([...ti.g.i32()], [1, 1, 0]);
 });
 
+test("gather, scatter-add and sort along a dimension", () => {
+  const rng = new Rng(14);
+  for (
+    const [outer, r, k, inner] of [[3, 7, 5, 4], [1, 300, 300, 1], [64, 9, 2, 1], [2, 40, 40, 3]]
+  ) {
+    const vals = rng.floats(outer * r * inner, -2, 2);
+    for (let t = 0; t < vals.length; t += 7) vals[t] = [NaN, -0, 0, 1][t % 4]; // ties, NaN, zeros
+    const x = pair(vals);
+    const index = pair(new Int32Array(outer * k * inner));
+    for (const descending of [0, 1]) {
+      both("sort", (l, s) => l.lits_sort_f32(s(x), s(index), outer, r, inner, k, descending));
+      assertPairClose(index, `sort [${outer}, ${r}, ${inner}] k ${k} desc ${descending}`, {
+        int: true,
+      });
+    }
+    const strides = BigInt64Array.from([k * inner, inner, 1].map(BigInt));
+    const out = pair(outer * k * inner), dx = pair(new Float32Array(outer * r * inner));
+    both(
+      "gather",
+      (l, s) => l.lits_gather_f32(s(x), s(index), strides, s(out), outer, r, k, inner, 1),
+    );
+    assertPairClose(out, `gather [${outer}, ${r}, ${inner}] k ${k}`, { rtol: 0, atol: 0 });
+    const dy = pair(rng.floats(outer * k * inner));
+    both(
+      "scatter_add",
+      (l, s) => l.lits_scatter_add_f32(s(dy), s(index), strides, s(dx), outer, r, k, inner),
+    );
+    assertPairClose(dx, `scatter_add [${outer}, ${r}, ${inner}] k ${k}`, { rtol: 0, atol: 0 });
+  }
+  const ints = pair(Int32Array.from([16777217, -5, 16777216, 2147483647, -2147483648, -5]));
+  const order = pair(new Int32Array(6));
+  both("sort_i32", (l, s) => l.lits_sort_i32(s(ints), s(order), 1, 6, 1, 6, 0));
+  assertPairClose(order, "sort_i32", { int: true });
+  assert.deepEqual([...order.g.i32()], [4, 1, 5, 2, 0, 3]);
+});
+
 test("softmax and log-softmax, forward and backward", () => {
   const rng = new Rng(5);
   for (const [outer, r, inner] of [[64, 3, 1], [2, 1000, 1], [4, 3, 4096], [1, 5, 7]]) {

@@ -14,10 +14,10 @@ import { cpuLib } from "../src/ffi/native.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { cpuInfo } from "../bench/peak.ts";
 
-/** The device of the op tests: `LITS_TEST_DEVICE` (cpu or cuda), default cpu. */
 /** Whether this CPU has AVX-512 (the CPU kernels that need it run here; elsewhere their fallbacks). */
 export const AVX512: boolean = cpuInfo().avx512;
 
+/** The device of the op tests: `LITS_TEST_DEVICE` (cpu or cuda), default cpu. */
 export const testDevice: Device = (() => {
   const d = Deno.env.get("LITS_TEST_DEVICE") ?? "cpu";
   if (d !== "cpu" && d !== "cuda") {

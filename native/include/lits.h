@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 5
+#define LITS_ABI_VERSION 6
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -179,6 +179,17 @@ int lits_gather_f32(const float* x, const int32_t* index, const int64_t* index_s
 int lits_scatter_add_f32(const float* dy, const int32_t* index,
                          const int64_t* index_strides_host, float* dx, int64_t outer, int64_t r,
                          int64_t k, int64_t inner);
+
+/* ---- sort along one dimension ------------------------------------------- */
+/* x is [outer, r, inner]; index [outer, k, inner] gets the first k positions
+ * along r of each (outer, inner) column in ascending order (descending: 1,
+ * descending), as int32. The sort is stable (equal values keep their order);
+ * NaN orders above every number and NaNs are equal; -0 equals +0 (torch's
+ * CPU sort). k may be less than r (topk). */
+int lits_sort_f32(const float* x, int32_t* index, int64_t outer, int64_t r, int64_t inner,
+                  int64_t k, int32_t descending);
+int lits_sort_i32(const int32_t* x, int32_t* index, int64_t outer, int64_t r, int64_t inner,
+                  int64_t k, int32_t descending);
 
 /* ---- reductions, softmax ------------------------------------------------ */
 /* x is viewed as [outer, r, inner]; the middle dimension is reduced. */

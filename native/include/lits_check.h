@@ -348,6 +348,24 @@ static inline int lits_check_gather(const char* fn, const void* src, const int32
   return LITS_OK;
 }
 
+/* Sort of [outer, r, inner] along r, keeping the first k positions of each
+ * column: sizes >= 0, k <= r, r that fits an int32 position, the pointers.
+ * LITS_EMPTY when outer * k * inner is 0. */
+static inline int lits_check_sort(const char* fn, const void* x, const int32_t* index,
+                                  int64_t outer, int64_t r, int64_t inner, int64_t k,
+                                  int32_t descending) {
+  int st = lits_check_rows(fn, outer, r, inner);
+  if (st != LITS_OK) return st;
+  LITS_CHECK(k >= 0 && k <= r, "%s: k must be in [0, r = %lld], got %lld", fn, (long long)r,
+             (long long)k);
+  LITS_CHECK(descending == 0 || descending == 1, "%s: descending must be 0 or 1, got %d", fn,
+             (int)descending);
+  if (outer == 0 || k == 0 || inner == 0) return LITS_EMPTY;
+  LITS_CHECK(r <= INT32_MAX, "%s: r %lld does not fit an int32 index", fn, (long long)r);
+  LITS_CHECK(x != NULL && index != NULL, "%s: a pointer is NULL", fn);
+  return LITS_OK;
+}
+
 /* Cross-entropy's scalar arguments; LITS_EMPTY when there is no target (the
  * caller still writes a reduced loss). Targets are the backend's to check. */
 static inline int lits_check_cross_entropy(const char* fn, const float* logits,

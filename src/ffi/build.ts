@@ -13,6 +13,7 @@ export const CPU_SOURCES = [
   "alloc.c",
   "copy.c",
   "gather.c",
+  "sort.c",
   "elementwise.c",
   "reduce.c",
   "softmax.c",
@@ -166,7 +167,7 @@ function compile(srcDir: string, includeDir: string, out: string): void {
 }
 
 /** The headers of `native/include` both backends compile against. */
-export const INCLUDE_FILES = ["lits.h", "lits_check.h"] as const;
+export const INCLUDE_FILES = ["lits.h", "lits_check.h", "lits_sort.h"] as const;
 
 function localSources(): string[] {
   const srcDir = new URL("cpu", nativeRoot).pathname;

@@ -35,6 +35,7 @@ export const CUDA_SOURCES = [
   "alloc.cu",
   "copy.cu",
   "gather.cu",
+  "sort.cu",
   "elementwise.cu",
   "reduce.cu",
   "softmax.cu",

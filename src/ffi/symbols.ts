@@ -44,6 +44,8 @@ export const symbols = {
   lits_where_f32: { parameters: [i32, buf, ptr, buf, ptr, buf, ptr, buf, ptr], ...status },
   lits_gather_f32: { parameters: [ptr, ptr, buf, ptr, i64, i64, i64, i64, i32], ...status },
   lits_scatter_add_f32: { parameters: [ptr, ptr, buf, ptr, i64, i64, i64, i64], ...status },
+  lits_sort_f32: { parameters: [ptr, ptr, i64, i64, i64, i64, i32], ...status },
+  lits_sort_i32: { parameters: [ptr, ptr, i64, i64, i64, i64, i32], ...status },
   lits_reduce_f32: { parameters: [i32, ptr, ptr, i64, i64, i64], ...status },
   lits_argmax_f32: { parameters: [ptr, ptr, i64, i64, i64], ...status },
   lits_softmax_f32: { parameters: [ptr, ptr, i64, i64, i64, i32], ...status },

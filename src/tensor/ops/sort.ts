@@ -1,14 +1,14 @@
 /**
  * Ordering along one dimension: `sort`, `argsort` and `topk` (torch's).
- * The order is found on the host (a stable sort of each column, NaN above
+ * The backend finds the order (a stable sort of each column, NaN above
  * every number, as torch's CPU sort), then the values are taken along the
- * dimension at those indices, so their gradient is the take's scatter-add.
- * Sorting is for scores and small tensors (top-k predictions, ranking),
- * not for images on a hot path.
+ * dimension at those positions, so their gradient is the take's
+ * scatter-add.
  *
  * @module
  */
-import { numel, type Tensor } from "../tensor.ts";
+import { numel, Tensor } from "../tensor.ts";
+import { check } from "../../ffi/native.ts";
 import { contiguous, normDim } from "./shape.ts";
 import { expectTensor } from "./compare.ts";
 import { fromHost } from "./creation.ts";
@@ -50,34 +50,23 @@ export class ValuesIndices {
   }
 }
 
-/** a < b as torch's sort orders: NaN above every number, NaNs equal. */
-function compare(a: number, b: number): number {
-  if (a !== a) return b !== b ? 0 : 1;
-  if (b !== b) return -1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * The first `k` positions of each column of x along `d` in order
- * (descending or ascending; ties keep their order), as an [outer, k, inner]
- * int32 array.
+ * (descending or ascending; ties keep their order), as an int32 tensor of
+ * x's shape with `k` at `d`. The backend sorts (stable; NaN above every
+ * number, -0 equal to +0, as torch's CPU sort).
  */
-function order(x: Tensor, d: number, descending: boolean, k: number): Int32Array {
+function order(x: Tensor, d: number, descending: boolean, k: number, what: string): Tensor {
   const outer = numel(x.shape.slice(0, d)), r = x.shape[d], inner = numel(x.shape.slice(d + 1));
-  const data = contiguous(x).toArray() as Float32Array | Int32Array;
-  const out = new Int32Array(outer * k * inner);
-  const column = new Int32Array(r);
-  const sign = descending ? -1 : 1;
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * r * inner + i;
-      for (let j = 0; j < r; j++) column[j] = j;
-      column.sort((a, b) =>
-        sign * compare(data[base + a * inner], data[base + b * inner]) || a - b
-      );
-      for (let j = 0; j < k; j++) out[(o * k + j) * inner + i] = column[j];
-    }
-  }
+  const shape = x.shape.map((s, i) => (i === d ? k : s));
+  const src = contiguous(x);
+  const out = Tensor.empty(shape, "int32", x.device);
+  const sortFn = x.dtype === "int32" ? x.lib.lits_sort_i32 : x.lib.lits_sort_f32;
+  check(
+    x.lib,
+    sortFn(src.ptr, out.ptr, outer, r, inner, k, descending ? 1 : 0),
+    () => `${what} [${x.shape}] along dimension ${d}`,
+  );
   return out;
 }
 
@@ -103,6 +92,17 @@ function checkArgs(
   }
 }
 
+/** x's int32 values at `indices` along `d`, taken on the host (exact; no gradient). */
+function intValues(x: Tensor, d: number, indices: Tensor): Tensor {
+  const src = contiguous(x).toArray() as Int32Array, idx = indices.toArray() as Int32Array;
+  const r = x.shape[d], k = indices.shape[d], inner = numel(x.shape.slice(d + 1));
+  const v = idx.map((j, t) => {
+    const o = Math.floor(t / (k * inner)), i = t % inner;
+    return src[(o * r + j) * inner + i];
+  });
+  return fromHost(v, indices.shape, { dtype: "int32", device: x.device }, true);
+}
+
 /** The values and indices of the first `k` of each column in order. */
 function ordered(
   what: string,
@@ -112,21 +112,10 @@ function ordered(
   k: number,
 ): ValuesIndices {
   const flat = x.ndim === 0 ? x.reshape([1]) : x;
-  const shape = flat.shape.map((s, i) => (i === d ? k : s));
-  const idx = order(flat, d, descending, k);
-  const indices = fromHost(idx, shape, { dtype: "int32", device: x.device }, true);
-  let values: Tensor;
-  if (x.dtype === "int32") {
-    const src = contiguous(flat).toArray() as Int32Array;
-    const r = flat.shape[d], inner = numel(flat.shape.slice(d + 1));
-    const v = idx.map((j, t) => {
-      const o = Math.floor(t / (k * inner)), i = t % inner;
-      return src[(o * r + j) * inner + i];
-    });
-    values = fromHost(v, shape, { dtype: "int32", device: x.device }, true);
-  } else {
-    values = takeAlong(flat, d, indices, "dense", false, what);
-  }
+  const indices = order(flat, d, descending, k, what);
+  const values = x.dtype === "int32"
+    ? intValues(flat, d, indices)
+    : takeAlong(flat, d, indices, "dense", false, what);
   if (x.ndim === 0) return new ValuesIndices(values.reshape([]), indices.reshape([]));
   return new ValuesIndices(values, indices);
 }
