@@ -40,7 +40,7 @@ static inline float gelu_tanh_grad_f(float x) {
 
 int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_LEAKY_RELU, "lits_unary_f32: unknown op %d", (int)op);
+  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_EXPM1, "lits_unary_f32: unknown op %d", (int)op);
   LITS_CHECKED(lits_check_count("lits_unary_f32", n, x != NULL && y != NULL, "x or y"));
   switch (op) {
     case LITS_NEG: PARALLEL_LOOP(n, y[i] = -x[i]); break;
@@ -71,6 +71,8 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
     case LITS_GELU: PARALLEL_LOOP(n, y[i] = gelu_f(x[i])); break;
     case LITS_GELU_TANH: PARALLEL_LOOP(n, y[i] = gelu_tanh_f(x[i])); break;
     case LITS_LEAKY_RELU: PARALLEL_LOOP(n, float v = x[i]; y[i] = v > 0.0f ? v : v * alpha); break;
+    case LITS_LOG1P: PARALLEL_LOOP(n, y[i] = log1pf(x[i])); break;
+    case LITS_EXPM1: PARALLEL_LOOP(n, y[i] = expm1f(x[i])); break;
     default: break;
   }
   return LITS_OK;
@@ -79,14 +81,15 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
 int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const float* dy,
                             float* dx, int64_t n, float alpha) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_LEAKY_RELU, "lits_unary_backward_f32: unknown op %d",
+  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_EXPM1, "lits_unary_backward_f32: unknown op %d",
                (int)op);
   LITS_CHECKED(
       lits_check_count("lits_unary_backward_f32", n, dy != NULL && dx != NULL, "dy or dx"));
   int needs_x = op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
                 op == LITS_RDIV_SCALAR || op == LITS_GELU || op == LITS_GELU_TANH ||
-                op == LITS_LEAKY_RELU;
-  int needs_y = op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH;
+                op == LITS_LEAKY_RELU || op == LITS_LOG1P;
+  int needs_y = op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH ||
+                op == LITS_EXPM1;
   LITS_REQUIRE(!needs_x || x != NULL, "lits_unary_backward_f32: op %d needs x, which is NULL", (int)op);
   LITS_REQUIRE(!needs_y || y != NULL, "lits_unary_backward_f32: op %d needs y, which is NULL", (int)op);
   switch (op) {
@@ -125,6 +128,9 @@ int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const fl
     case LITS_GELU_TANH: PARALLEL_LOOP(n, dx[i] = dy[i] * gelu_tanh_grad_f(x[i])); break;
     /* As torch's leaky_relu_backward: the slope at x == 0. */
     case LITS_LEAKY_RELU: PARALLEL_LOOP(n, dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * alpha); break;
+    /* torch: grad / (x + 1) and grad * (y + 1). */
+    case LITS_LOG1P: PARALLEL_LOOP(n, dx[i] = dy[i] / (x[i] + 1.0f)); break;
+    case LITS_EXPM1: PARALLEL_LOOP(n, dx[i] = dy[i] * (y[i] + 1.0f)); break;
     default: break;
   }
   return LITS_OK;

@@ -43,6 +43,8 @@ __host__ __device__ __forceinline__ float lc_unary(int op, float x, float alpha)
     case LITS_GELU: return x * 0.5f * (1.0f + erff(x * LC_GELU_SQRT1_2));
     case LITS_GELU_TANH: return 0.5f * x * (1.0f + tanhf(lc_gelu_tanh_inner(x)));
     case LITS_LEAKY_RELU: return x > 0.0f ? x : x * alpha;
+    case LITS_LOG1P: return log1pf(x);
+    case LITS_EXPM1: return expm1f(x);
     default: return 0.0f;
   }
 }
@@ -82,6 +84,8 @@ __host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y
                    0.5f * x * (1.0f - t * t) * LC_GELU_BETA * (1.0f + 3.0f * LC_GELU_KAPPA * x2));
     }
     case LITS_LEAKY_RELU: return x > 0.0f ? dy : dy * alpha; /* leaky_relu_backward */
+    case LITS_LOG1P: return dy / (x + 1.0f);
+    case LITS_EXPM1: return dy * (y + 1.0f);
     default: return 0.0f;
   }
 }
@@ -90,10 +94,11 @@ __host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y
 __host__ __device__ __forceinline__ bool lc_unary_grad_needs_x(int op) {
   return op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
          op == LITS_RDIV_SCALAR || op == LITS_GELU || op == LITS_GELU_TANH ||
-         op == LITS_LEAKY_RELU;
+         op == LITS_LEAKY_RELU || op == LITS_LOG1P;
 }
 __host__ __device__ __forceinline__ bool lc_unary_grad_needs_y(int op) {
-  return op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH;
+  return op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH ||
+         op == LITS_EXPM1;
 }
 
 __host__ __device__ __forceinline__ float lc_binary(int op, float x, float y) {

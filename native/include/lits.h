@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 6
+#define LITS_ABI_VERSION 7
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -121,7 +121,9 @@ enum lits_unary_op {
   LITS_RDIV_SCALAR = 13, /* alpha / x */
   LITS_GELU = 14, /* x * Phi(x), exact (erf), as torch's approximate="none" */
   LITS_GELU_TANH = 15, /* torch's approximate="tanh" */
-  LITS_LEAKY_RELU = 16 /* x > 0 ? x : alpha * x */
+  LITS_LEAKY_RELU = 16, /* x > 0 ? x : alpha * x */
+  LITS_LOG1P = 17, /* log(1 + x), exact near 0 */
+  LITS_EXPM1 = 18 /* e^x - 1, exact near 0 */
 };
 
 /* y = op(x, alpha) for n elements. */

@@ -8,7 +8,7 @@
  */
 
 /** `LITS_ABI_VERSION`: the library must report this one. */
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;
 
 /** Codes of `enum lits_status`. */
 export const STATUS = {
@@ -38,6 +38,8 @@ export const UNARY_OP = {
   gelu: 14,
   geluTanh: 15,
   leakyRelu: 16,
+  log1p: 17,
+  expm1: 18,
 } as const;
 
 /** Codes of `enum lits_binary_op`. */

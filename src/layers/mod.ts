@@ -14,7 +14,7 @@ export {
 export { Linear, type LinearOptions } from "./linear.ts";
 export { Conv2d, type Conv2dLayerOptions } from "./conv.ts";
 export { BatchNorm2d, type BatchNormLayerOptions } from "./batchnorm.ts";
-export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "./pooling.ts";
+export { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d } from "./pooling.ts";
 export { Dropout, Flatten, Identity, ReLU } from "./basic.ts";
 export { Sequential } from "./sequential.ts";
 export { chain } from "./chain.ts";
@@ -35,6 +35,7 @@ export {
   Tanh,
 } from "./activation.ts";
 export { Hardsigmoid, Hardswish, ReLU6, SiLU } from "./activation_hard.ts";
+export { ELU, type ELUOptions, Softplus, type SoftplusOptions } from "./activation_smooth.ts";
 export { BatchNorm1d, type BatchNorm1dOptions } from "./batchnorm1d.ts";
 export {
   GroupNorm,

@@ -1,12 +1,15 @@
 /**
- * Pooling layers: `MaxPool2d`, `AvgPool2d`, `AdaptiveAvgPool2d`.
+ * Pooling layers: `MaxPool2d`, `AvgPool2d`, `AdaptiveAvgPool2d`,
+ * `AdaptiveMaxPool2d`.
  *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Pair } from "../tensor/ops/conv.ts";
+import { adaptiveMaxPool2d } from "../tensor/ops/adaptive_max_pool.ts";
 import {
   adaptiveAvgPool2d,
+  type AdaptiveSize,
   avgPool2d,
   maxPool2d,
   type Pool2dOptions,
@@ -87,12 +90,41 @@ export class AvgPool2d extends Pool2dBase {
  * ```
  */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: Pair) {
+  /** `outputSize`: one number or [oh, ow]; null keeps that input dimension. */
+  constructor(readonly outputSize: AdaptiveSize) {
     super();
     checkArity("nn.AdaptiveAvgPool2d", arguments.length, 1, "new nn.AdaptiveAvgPool2d([1, 1])");
   }
   /** x [N, C, H, W] -> [N, C, oh, ow]. */
   forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
+  }
+}
+
+/**
+ * Adaptive max pooling to a fixed output size (torch's bins; null keeps
+ * that input dimension), as `nn.AdaptiveMaxPool2d`. torch's
+ * `return_indices` is not offered.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "@lits/vision";
+ * console.log(new nn.AdaptiveMaxPool2d(1).forward(randn([2, 8, 7, 7])).shape); // [2, 8, 1, 1]
+ * ```
+ */
+export class AdaptiveMaxPool2d extends Module {
+  /** `outputSize`: one number or [oh, ow]; null keeps that input dimension. */
+  constructor(readonly outputSize: AdaptiveSize) {
+    super();
+    checkArity(
+      "nn.AdaptiveMaxPool2d",
+      arguments.length,
+      1,
+      "new nn.AdaptiveMaxPool2d([1, 1]) (returnIndices is not offered)",
+    );
+  }
+  /** x [N, C, H, W] -> [N, C, oh, ow]. */
+  forward(x: Tensor): Tensor {
+    return adaptiveMaxPool2d(x, this.outputSize);
   }
 }

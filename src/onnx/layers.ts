@@ -18,6 +18,7 @@ import { Linear } from "../layers/linear.ts";
 import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { pair } from "../tensor/ops/conv.ts";
+import { adaptiveSize } from "../tensor/ops/pool.ts";
 import { type Emitter, type Scope, shapeText, type Value } from "./graph.ts";
 import type { Dim } from "./proto.ts";
 
@@ -186,7 +187,8 @@ function binMatrix(size: number, out: number): Float32Array {
 const adaptiveAvgPool: Emitter<AdaptiveAvgPool2d> = (scope, m, x) => {
   expect(scope, m, x, 4);
   const [h, w] = spatial(scope, m, x);
-  const [oh, ow] = pair(m.outputSize, "AdaptiveAvgPool2d output size", 1);
+  // null keeps that input dimension (torch's None).
+  const [oh, ow] = adaptiveSize("AdaptiveAvgPool2d", m.outputSize, h, w);
   const out = [x.shape[0], x.shape[1], oh, ow];
   const gr = scope.graph;
   if (oh === 1 && ow === 1) return gr.node("GlobalAveragePool", scope.path, [x.name], out);

@@ -11,7 +11,17 @@
  * @module
  */
 export { conv2d, type Conv2dOptions, type Pair } from "./ops/conv.ts";
-export { adaptiveAvgPool2d, avgPool2d, maxPool2d, type Pool2dOptions } from "./ops/pool.ts";
+export {
+  adaptiveAvgPool2d,
+  type AdaptiveSize,
+  avgPool2d,
+  maxPool2d,
+  type Pool2dOptions,
+} from "./ops/pool.ts";
+export { adaptiveMaxPool2d } from "./ops/adaptive_max_pool.ts";
+export { elu, softplus } from "./ops/activation_smooth.ts";
+export { cosineSimilarity, norm, normalize, type NormOrder } from "./ops/vector_norm.ts";
+export { pad, type PadMode } from "./ops/pad.ts";
 export { batchNorm, type BatchNormOptions } from "./ops/norm.ts";
 export { crossEntropy, type CrossEntropyOptions, type Reduction } from "./ops/loss.ts";
 export { linear, matmul } from "./ops/matmul.ts";
@@ -22,7 +32,9 @@ export {
   add,
   div,
   exp,
+  expm1,
   log,
+  log1p,
   maximum,
   minimum,
   mul,

@@ -41,6 +41,7 @@ export { argsort, sort, topk, ValuesIndices } from "./ops/sort.ts";
 export { quantile, type QuantileInterpolation, type QuantileOptions } from "./ops/quantile.ts";
 export { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 export { pow } from "./ops/pow.ts";
-export { abs, sqrt } from "./ops/elementwise.ts";
+export { abs, expm1, log1p, sqrt } from "./ops/elementwise.ts";
+export { norm, type NormOrder } from "./ops/vector_norm.ts";
 export { isfinite, isinf, isnan, nanToNum, type NanToNumOptions } from "./ops/nonfinite.ts";
 export * as functional from "./functional.ts";

@@ -919,6 +919,11 @@ export class Tensor implements Owned {
     atMost("div_", arguments.length, 1, "x.div_(2)");
     return inPlace(this, "div_", [other], () => this.div(other)) as this;
   }
+  /** max(x, 0) in place (torch's `relu_`). */
+  relu_(): this {
+    atMost("relu_", arguments.length, 0, "x.relu_()");
+    return inPlace(this, "relu_", [], () => this.relu()) as this;
+  }
   /** Limited to [min, max] in place (torch's `clamp_`). */
   clamp_(min?: number | null, max?: number | null): this {
     atMost("clamp_", arguments.length, 2, "x.clamp_(0, 1)");

@@ -26,7 +26,8 @@ export function pair(v: Pair, what: string, min: number): [number, number] {
   }
   const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
   if (p.some((x) => !Number.isInteger(x) || x < min)) {
-    throw new Error(`${what} must be integers >= ${min}, got ${JSON.stringify(v)}`);
+    const shown = typeof v === "number" ? String(v) : `[${v.map(String)}]`; // NaN, not null
+    throw new Error(`${what} must be integers >= ${min}, got ${shown}`);
   }
   return p;
 }
@@ -110,7 +111,7 @@ export interface ConvGeometry {
 export function conv2d(
   x: Tensor,
   weight: Tensor,
-  bias: Tensor | null,
+  bias: Tensor | null = null,
   options: Conv2dOptions = {},
 ): Tensor {
   const usage = "F.conv2d(x, weight, bias, { stride: 1, padding: 1 })";
@@ -183,10 +184,11 @@ export function convGeometryOf(
     `stride ${sh},${sw} padding ${ph},${pw} dilation ${dh},${dw} groups ${groups}`;
   const [n, c, h, w] = shape;
   const [k, cg, r, s] = weight.shape;
-  if (
-    !Number.isInteger(groups) || groups < 1 || c % groups !== 0 || k % groups !== 0 ||
-    cg !== c / groups
-  ) {
+  if (!Number.isInteger(groups) || groups < 1) {
+    // torch: "non-positive groups is not supported".
+    throw new Error(`${desc()}: groups must be an integer >= 1, got ${String(groups)}`);
+  }
+  if (c % groups !== 0 || k % groups !== 0 || cg !== c / groups) {
     throw new Error(`${desc()}: input has ${c} channels, weight expects ${cg} x ${groups} groups`);
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== k)) {

@@ -7,7 +7,7 @@
 import { check } from "../../ffi/native.ts";
 import { BINARY_OP as BINARY, UNARY_OP as UNARY } from "../../ffi/codes.ts";
 import { Tensor } from "../tensor.ts";
-import { record } from "../autograd.ts";
+import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous, i64 } from "./shape.ts";
 import { sumToShape } from "./reduce.ts";
 import * as fusion from "./fusion.ts";
@@ -65,10 +65,17 @@ const GRAD_WITHOUT_X: ReadonlySet<UnaryName> = new Set<UnaryName>([
   "mulScalar",
   "divScalar",
   "rsubScalar",
+  "expm1",
 ]);
 
 /** Unary ops whose backward kernel reads their output y (lits_unary_backward_f32's needs_y). */
-const GRAD_FROM_Y: ReadonlySet<UnaryName> = new Set<UnaryName>(["exp", "sqrt", "sigmoid", "tanh"]);
+const GRAD_FROM_Y: ReadonlySet<UnaryName> = new Set<UnaryName>([
+  "exp",
+  "sqrt",
+  "sigmoid",
+  "tanh",
+  "expm1",
+]);
 
 /** The broadcast shape of two shapes, or an Error naming the op. */
 export function broadcastShapes(
@@ -281,8 +288,27 @@ export const abs = (t: Tensor): Tensor => unary("abs", t);
  * max(t, 0). On an op result it is deferred (`fusion.ts`): a convolution or
  * max pooling that reads it applies it on the fly, and its backward hands
  * batch norm a gradient to mask in the same pass.
+ *
+ * `inplace` (torch's `F.relu(x, inplace=True)`) writes into t and returns
+ * it, as `t.relu_()`; that write is outside autograd, so a t that autograd
+ * records is refused with the out-of-place form to write instead.
  */
-export function relu(t: Tensor): Tensor {
+export function relu(t: Tensor, inplace = false): Tensor {
+  if (arguments.length > 2) {
+    throw new Error(`relu: takes (x, inplace), got ${arguments.length} arguments`);
+  }
+  if (typeof inplace !== "boolean") {
+    throw new Error(`relu: inplace must be a boolean, got ${JSON.stringify(inplace)}`);
+  }
+  if (inplace) {
+    if (isGradEnabled() && t.requiresGrad) {
+      throw new Error(
+        "relu: inplace=true on a tensor autograd records; this library does not record " +
+          "in-place activations: write x = F.relu(x) (the same values and gradient)",
+      );
+    }
+    return t.relu_();
+  }
   const pre = fusion.reluInput(t);
   if (!pre) return unary("relu", t);
   const out = fusion.fusedTensor(t, t.shape, { ...pre, relu: true });
@@ -307,9 +333,47 @@ export function relu(t: Tensor): Tensor {
   });
 }
 
+/**
+ * log(1 + t), exact for t near 0 where `log(1 + t)` rounds to 0
+ * (torch.log1p); gradient 1 / (1 + t).
+ *
+ * @example
+ * ```ts
+ * import { log1p, tensor } from "@lits/vision";
+ * console.log(log1p(tensor([1e-10])).item()); // 1.000000013351432e-10 (float32 1e-10)
+ * ```
+ */
+export function log1p(t: Tensor): Tensor {
+  oneTensor("log1p", arguments.length);
+  return unary("log1p", t);
+}
+/**
+ * e^t - 1, exact for t near 0 (torch.expm1); gradient e^t.
+ *
+ * @example
+ * ```ts
+ * import { expm1, tensor } from "@lits/vision";
+ * console.log(expm1(tensor([1e-10])).item()); // 1.000000013351432e-10 (float32 1e-10)
+ * ```
+ */
+export function expm1(t: Tensor): Tensor {
+  oneTensor("expm1", arguments.length);
+  return unary("expm1", t);
+}
 /** 1 / (1 + e^-t). */
-export const sigmoid = (t: Tensor): Tensor => unary("sigmoid", t);
+export function sigmoid(t: Tensor): Tensor {
+  oneTensor("sigmoid", arguments.length);
+  return unary("sigmoid", t);
+}
 /** tanh t. */
-export const tanh = (t: Tensor): Tensor => unary("tanh", t);
+export function tanh(t: Tensor): Tensor {
+  oneTensor("tanh", arguments.length);
+  return unary("tanh", t);
+}
+
+/** Refuses a second argument (torch's functional forms take none here). */
+function oneTensor(name: string, given: number): void {
+  if (given > 1) throw new Error(`${name}: takes one tensor, got ${given} arguments`);
+}
 /** t ^ exponent. */
 export const pow = (t: Tensor, exponent: number): Tensor => unary("powScalar", t, exponent);

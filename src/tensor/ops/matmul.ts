@@ -9,6 +9,7 @@ import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous, expand, i64, reshape } from "./shape.ts";
 import { broadcastShapes, productSaved, requireFloat, sameDevice } from "./elementwise.ts";
+import { expectTensor } from "./compare.ts";
 import { sum } from "./reduce.ts";
 import { matrixOpInBf16 } from "../autocast.ts";
 
@@ -202,7 +203,15 @@ function matrices(a: Tensor, b: Tensor): Tensor {
 }
 
 /** y = x W^T + b for x [..., in], W [out, in], b [out] (PyTorch's F.linear). */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  if (arguments.length > 3) {
+    throw new Error(`linear: takes (x, weight, bias), got ${arguments.length} arguments`);
+  }
+  expectTensor(x, "linear", "F.linear(x, weight, bias)");
+  expectTensor(weight, "linear: weight", "F.linear(x, weight, bias)");
+  if (weight.ndim !== 2) {
+    throw new Error(`linear: weight must be 2-D [out, in], got [${weight.shape}]`);
+  }
   requireFloat(x, "linear");
   sameDevice(x, weight, "linear");
   if (bias) sameDevice(x, bias, "linear");

@@ -6,7 +6,7 @@
  */
 import { check, int32Params } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
-import { contiguous } from "./shape.ts";
+import { contiguous, squeeze, unsqueeze } from "./shape.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
 import { isGradEnabled } from "../autograd.ts";
 import { requireFloat } from "./elementwise.ts";
@@ -126,16 +126,46 @@ export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
   );
 }
 
-/** Adaptive average pooling of x [N, C, H, W] to [N, C, oh, ow] (PyTorch's bins). */
-export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+/** An adaptive pool's output size: one number, or [oh, ow] where null keeps that input size. */
+export type AdaptiveSize = number | [number | null, number | null];
+
+/** [oh, ow] from an adaptive size, null taking the input's h or w (torch's None). */
+export function adaptiveSize(where: string, size: unknown, h: number, w: number): [number, number] {
+  const usage = `F.${where}(x, [1, 1]) (null keeps that size)`;
+  const given = typeof size === "number" ? [size, size] : size;
+  if (!Array.isArray(given) || given.length !== 2) {
+    throw new Error(
+      `${where}: output size must be a number or 2 entries, got ${JSON.stringify(size)}; ` +
+        `write ${usage}`,
+    );
+  }
+  const out = [given[0] ?? h, given[1] ?? w];
+  if (out.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw new Error(
+      `${where}: output size must be integers >= 1 (or null), got ${JSON.stringify(size)}; ` +
+        `write ${usage}`,
+    );
+  }
+  return out as [number, number];
+}
+
+/**
+ * Adaptive average pooling of x [N, C, H, W] (or unbatched [C, H, W]) to
+ * [N, C, oh, ow] (PyTorch's bins); `outputSize` is one number or [oh, ow],
+ * where null keeps that input dimension (torch's None).
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
   checkArity("adaptiveAvgPool2d", arguments.length, 2, "F.adaptiveAvgPool2d(x, [1, 1])");
   requireFloat(x, "adaptiveAvgPool2d");
+  if (x.ndim === 3) return squeeze(adaptiveAvgPool2d(unsqueeze(x, 0), outputSize), 0);
   if (x.ndim !== 4) {
-    throw new Error(`adaptiveAvgPool2d: expected a 4-D input [N, C, H, W], got [${x.shape}]`);
+    throw new Error(
+      `adaptiveAvgPool2d: expected [N, C, H, W] or [C, H, W], got [${x.shape}]`,
+    );
   }
-  const [oh, ow] = pair(outputSize, "adaptiveAvgPool2d: output size", 1);
   const [n, c, h, w] = x.shape;
   if (h < 1 || w < 1) throw new Error(`adaptiveAvgPool2d: input [${x.shape}] has an empty plane`);
+  const [oh, ow] = adaptiveSize("adaptiveAvgPool2d", outputSize, h, w);
   const desc = () => `adaptiveAvgPool2d x [${x.shape}] to ${oh} x ${ow}`;
   int32Params([n, c, h, w, oh, ow], desc);
   const cx = contiguous(x);

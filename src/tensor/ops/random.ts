@@ -171,8 +171,12 @@ export function randn(shape: number[], options: TensorOptions = {}): Tensor {
   return created("randn", arguments.length, shape, options, (t) => fillNormal(t, 0, 1));
 }
 
-/** Inverted dropout: zeroes elements with probability p, scales the rest by 1/(1-p). */
-export function dropout(x: Tensor, p: number, training = true): Tensor {
+/**
+ * Inverted dropout: zeroes elements with probability p (default 0.5, as
+ * torch's), scales the rest by 1/(1-p); the identity when `training` is
+ * false.
+ */
+export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   checkArity("dropout", arguments.length, 3, "F.dropout(x, 0.5, training)");
   requireFloat(x, "dropout");
   if (typeof p !== "number" || !(p >= 0 && p <= 1)) {

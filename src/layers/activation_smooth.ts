@@ -1,0 +1,108 @@
+/**
+ * The smooth activation modules `Softplus` and `ELU`, as `torch.nn`'s
+ * (F.softplus and F.elu hold the maths). Both take torch's positional
+ * numbers or an options object; ELU's `inplace` has no counterpart here
+ * (results are new tensors), so a second argument is refused rather than
+ * ignored.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { elu, softplus } from "../tensor/ops/activation_smooth.ts";
+import { checkArity, checkOptions } from "../options.ts";
+import { Module } from "./module.ts";
+
+/** Options of `Softplus`. */
+export interface SoftplusOptions {
+  /** Sharpness (default 1). */
+  beta?: number;
+  /** Above beta x > threshold the result is x (default 20). */
+  threshold?: number;
+}
+
+/**
+ * log(1 + e^(beta x)) / beta, and x past the threshold.
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from "@lits/vision";
+ * console.log(new nn.Softplus(2).forward(tensor([0])).toArray()); // Float32Array [0.3465735912322998]
+ * ```
+ */
+export class Softplus extends Module {
+  /** Sharpness. */
+  readonly beta: number;
+  /** Where the result becomes x. */
+  readonly threshold: number;
+
+  constructor(beta: number | SoftplusOptions = 1, threshold = 20) {
+    super();
+    const usage = "new nn.Softplus(1, 20) or new nn.Softplus({ beta: 1, threshold: 20 })";
+    checkArity("nn.Softplus", arguments.length, 2, usage);
+    if (typeof beta === "number") {
+      this.beta = beta;
+      this.threshold = threshold;
+    } else {
+      const o = checkOptions<SoftplusOptions>("nn.Softplus", beta, ["beta", "threshold"], usage);
+      this.beta = o.beta ?? 1;
+      this.threshold = o.threshold ?? 20;
+    }
+    checkValues(this.beta, this.threshold, usage);
+  }
+
+  /** Elementwise softplus. */
+  forward(x: Tensor): Tensor {
+    return softplus(x, this.beta, this.threshold);
+  }
+}
+
+function checkValues(beta: number, threshold: number, usage: string): void {
+  if (typeof beta !== "number" || !Number.isFinite(beta) || beta === 0) {
+    throw new Error(
+      `nn.Softplus: beta must be a finite number other than 0, got ${String(beta)}; write ${usage}`,
+    );
+  }
+  if (typeof threshold !== "number" || !Number.isFinite(threshold)) {
+    throw new Error(
+      `nn.Softplus: threshold must be a finite number, got ${String(threshold)}; write ${usage}`,
+    );
+  }
+}
+
+/** Options of `ELU`. */
+export interface ELUOptions {
+  /** The scale of the negative side (default 1). */
+  alpha?: number;
+}
+
+/**
+ * x where x > 0, else alpha (e^x - 1).
+ *
+ * @example
+ * ```ts
+ * import { nn, tensor } from "@lits/vision";
+ * console.log(new nn.ELU().forward(tensor([0, 3])).toArray()); // Float32Array [0, 3]
+ * ```
+ */
+export class ELU extends Module {
+  /** The scale of the negative side. */
+  readonly alpha: number;
+
+  constructor(alpha: number | ELUOptions = 1) {
+    super();
+    const usage = "new nn.ELU(1) (there is no inplace)";
+    checkArity("nn.ELU", arguments.length, 1, usage);
+    const a = typeof alpha === "number"
+      ? alpha
+      : checkOptions<ELUOptions>("nn.ELU", alpha, ["alpha"], usage).alpha ?? 1;
+    if (typeof a !== "number" || !Number.isFinite(a)) {
+      throw new Error(`nn.ELU: alpha must be a finite number, got ${String(a)}; write ${usage}`);
+    }
+    this.alpha = a;
+  }
+
+  /** Elementwise ELU. */
+  forward(x: Tensor): Tensor {
+    return elu(x, this.alpha);
+  }
+}

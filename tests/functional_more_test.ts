@@ -1,0 +1,160 @@
+/**
+ * softplus, elu, log1p, expm1, norm, normalize, cosineSimilarity, pad,
+ * adaptiveMaxPool2d and adaptiveAvgPool2d's torch forms (None sizes,
+ * unbatched input) against PyTorch 1.13 (tests/fixtures/functional_more.json,
+ * written by scripts/make_functional_more_fixtures.py): outputs and the
+ * gradients of L = sum(out * G). Then the layers, the argument checks, and
+ * the in-place and arity habits of relu, sigmoid, linear and conv2d.
+ */
+import assert from "node:assert/strict";
+import {
+  functional as F,
+  isGradEnabled,
+  nn,
+  noGrad,
+  norm,
+  randn,
+  scope,
+  type Tensor,
+  tensor,
+} from "../mod.ts";
+import { fromStored, loadFixture, storedNumber, type StoredRecord } from "./helpers.ts";
+
+interface Case {
+  name: string;
+  op: string;
+  // deno-lint-ignore no-explicit-any
+  opts: Record<string, any>;
+  inputs: StoredRecord[];
+  outs: StoredRecord[];
+  G: StoredRecord[];
+  grads: (StoredRecord | null)[];
+}
+
+const fx = loadFixture<{ torch: string; cases: Case[] }>("functional_more.json");
+
+function assertMatches(t: Tensor, want: StoredRecord, what: string, rtol = 1e-5, atol = 1e-6) {
+  assert.deepEqual([...t.shape], want.shape, `${what}: shape`);
+  const got = t.toArray();
+  want.data.forEach((w, i) => {
+    const e = storedNumber(w), a = got[i];
+    if (!Number.isFinite(e)) {
+      assert.ok(Object.is(a, e) || (Number.isNaN(e) && Number.isNaN(a)), `${what}[${i}]: ${a}`);
+      return;
+    }
+    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${a}, want ${e}`);
+  });
+}
+
+const num = (v: unknown) => (v === "inf" ? Infinity : v as number);
+
+type Op = (x: Tensor[], o: Case["opts"]) => Tensor;
+const OPS: Record<string, Op> = {
+  softplus: ([x], o) => F.softplus(x, o.beta, o.threshold),
+  elu: ([x], o) => F.elu(x, o.alpha),
+  log1p: ([x]) => F.log1p(x),
+  expm1: ([x]) => F.expm1(x),
+  norm: ([x], o) => norm(x, num(o.p), o.dim, o.keepDim ?? false),
+  normalize: ([x], o) => F.normalize(x, o.p ?? 2, o.dim ?? 1),
+  cosineSimilarity: ([a, b], o) => F.cosineSimilarity(a, b, o.dim ?? 1, o.eps ?? 1e-8),
+  pad: ([x], o) => F.pad(x, o.pad, o.mode ?? "constant", o.value),
+  adaptiveMaxPool2d: ([x], o) => F.adaptiveMaxPool2d(x, o.size),
+  adaptiveAvgPool2d: ([x], o) => F.adaptiveAvgPool2d(x, o.size),
+};
+
+for (const c of fx.cases) {
+  Deno.test(`functional: ${c.name}`, () => {
+    scope(() => {
+      const inputs = c.inputs.map((r) => fromStored(r, { requiresGrad: true }));
+      const out = OPS[c.op](inputs, c.opts);
+      // p-norms other than 1, 2 and inf go through pow: a few ulps more.
+      const rtol = /p (3|0.5|1.5) /.test(c.name) ? 1e-4 : 1e-5;
+      assertMatches(out, c.outs[0], `${c.name}: output`, rtol);
+      out.mul(fromStored(c.G[0])).sum().backward();
+      c.grads.forEach((g, i) => {
+        if (g) assertMatches(inputs[i].grad!, g, `${c.name}: gradient ${i}`, rtol);
+      });
+    });
+  });
+}
+
+Deno.test("functional: the new layers run their functions", () => {
+  scope(() => {
+    const x = randn([2, 3, 5, 7]);
+    const same = (a: Tensor, b: Tensor) => assert.deepEqual(a.toArray(), b.toArray());
+    same(new nn.AdaptiveMaxPool2d([3, null]).forward(x), F.adaptiveMaxPool2d(x, [3, null]));
+    same(new nn.AdaptiveAvgPool2d([null, 2]).forward(x), F.adaptiveAvgPool2d(x, [null, 2]));
+    same(new nn.Softplus(2, 5).forward(x), F.softplus(x, 2, 5));
+    same(new nn.Softplus({ beta: 2 }).forward(x), F.softplus(x, 2));
+    same(new nn.ELU(0.5).forward(x), F.elu(x, 0.5));
+    same(new nn.ELU({ alpha: 0.5 }).forward(x), F.elu(x, 0.5));
+    assert.equal(F.dropout(x).shape.join(), x.shape.join(), "F.dropout's p defaults to 0.5");
+  });
+});
+
+Deno.test("functional: bad arguments say what to write", () => {
+  scope(() => {
+    const x = randn([1, 2, 4, 4]);
+    const throws = (fn: () => unknown, re: RegExp) => assert.throws(fn, re);
+    throws(() => F.pad(x, [1]), /\(before, after\) pairs/);
+    throws(() => F.pad(x, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]), /at most 4 dimensions/);
+    throws(() => F.pad(x, [4, 0], "reflect"), /less than the size 4/);
+    throws(() => F.pad(x, [5, 0], "circular"), /at most the size 4/);
+    throws(() => F.pad(x, [1, 1], "reflect", 0), /takes no value/);
+    throws(() => F.pad(x, [1, 1], "mirror" as never), /mode must be one of/);
+    throws(() => F.pad(x, [-3, -2]), /leaves dimension 3 .* -1 elements/);
+    throws(() => F.pad(x, [1.5, 1]), /list of integers/);
+    throws(() => F.adaptiveMaxPool2d(x, [0, 1]), /integers >= 1/);
+    throws(() => F.adaptiveMaxPool2d(randn([4, 4]), 1), /\[N, C, H, W\] or \[C, H, W\]/);
+    throws(() => (F.adaptiveMaxPool2d as (...a: unknown[]) => Tensor)(x, 1, true), /returnIndices/);
+    throws(
+      () => Reflect.construct(nn.AdaptiveMaxPool2d, [1, true]),
+      /returnIndices is not offered/,
+    );
+    throws(() => F.softplus(x, 0), /beta must not be 0/);
+    throws(() => (F.elu as (...a: unknown[]) => Tensor)(x, 1, true), /no inplace/);
+    throws(() => Reflect.construct(nn.ELU, [1, true]), /there is no inplace/);
+    throws(() => new nn.Softplus(0), /beta must be a finite number other than 0/);
+    throws(() => norm(x, -1), /p must be a number > 0/);
+    throws(() => norm(x, 2, [1, 1]), /twice/);
+    throws(() => F.normalize(x, 2, 1.5), /dim must be an integer/);
+    throws(() => F.cosineSimilarity(randn([2, 3]), randn([2, 4])), /cosineSimilarity/);
+  });
+});
+
+Deno.test("functional: relu's inplace writes into x outside autograd, and is refused inside", () => {
+  scope(() => {
+    const x = tensor([-1, 2, -3]);
+    const y = noGrad(() => F.relu(x, true));
+    assert.equal(y, x, "returns x itself, as torch");
+    assert.deepEqual([...x.toArray()], [0, 2, 0]);
+    const z = tensor([-1, 5]);
+    assert.equal(z.relu_(), z);
+    assert.deepEqual([...z.toArray()], [0, 5]);
+    const w = tensor([-1, 2], [2], { requiresGrad: true });
+    assert.ok(isGradEnabled());
+    assert.throws(() => F.relu(w.mul(2), true), /write x = F.relu\(x\)/);
+    assert.throws(() => F.relu(x, 1 as never), /inplace must be a boolean/);
+  });
+});
+
+Deno.test("functional: extra arguments are refused, not ignored", () => {
+  scope(() => {
+    const x = randn([2, 3]);
+    const call = (f: unknown, ...a: unknown[]) => (f as (...b: unknown[]) => unknown)(...a);
+    assert.throws(() => call(F.sigmoid, x, 1), /sigmoid: takes one tensor/);
+    assert.throws(() => call(F.tanh, x, true), /tanh: takes one tensor/);
+    assert.throws(() => call(F.linear, x, randn([4, 3]), null, 5), /linear: takes/);
+    assert.throws(() => F.linear(x, randn([3])), /weight must be 2-D \[out, in\]/);
+    // The bias may be left out, as torch's.
+    const w = randn([4, 3]);
+    assert.deepEqual(F.linear(x, w).toArray(), F.linear(x, w, null).toArray());
+    const img = randn([1, 2, 5, 5]), k = randn([2, 2, 3, 3]);
+    assert.deepEqual(F.conv2d(img, k).toArray(), F.conv2d(img, k, null).toArray());
+    assert.throws(
+      () => F.conv2d(img, k, null, { groups: 1.5 }),
+      /groups must be an integer >= 1, got 1.5/,
+    );
+    assert.throws(() => F.conv2d(img, k, null, { stride: NaN }), /got NaN/);
+  });
+});
