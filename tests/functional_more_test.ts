@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import {
   functional as F,
   isGradEnabled,
+  lerp,
   nn,
   noGrad,
   norm,
@@ -156,5 +157,26 @@ Deno.test("functional: extra arguments are refused, not ignored", () => {
       /groups must be an integer >= 1, got 1.5/,
     );
     assert.throws(() => F.conv2d(img, k, null, { stride: NaN }), /got NaN/);
+  });
+});
+
+Deno.test("functional: lerp as torch's (weight 1 gives end exactly) and lerp_ for an EMA", () => {
+  scope(() => {
+    assert.deepEqual([...lerp(tensor([0, 10]), tensor([10, 20]), 0.25).toArray()], [2.5, 12.5]);
+    const a = randn([50]), b = randn([50]);
+    assert.deepEqual(lerp(a, b, 1).toArray(), b.toArray());
+    assert.deepEqual(lerp(a, b, 0).toArray(), a.toArray());
+    const s = tensor([1, 2, 3], [3], { requiresGrad: true });
+    const e = tensor([5, 4, 3], [3], { requiresGrad: true });
+    const w = tensor([0.2, 0.7, -0.8], [3], { requiresGrad: true });
+    lerp(s, e, w).sum().backward();
+    const close = (t: Tensor, want: number[]) =>
+      [...t.toArray()].forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-6, `${v}`));
+    close(s.grad!, [0.8, 0.3, 1.8]);
+    close(e.grad!, [0.2, 0.7, -0.8]);
+    close(w.grad!, [4, 2, 0]);
+    const ema = tensor([1, 1]), p = tensor([3, 5]);
+    noGrad(() => ema.lerp_(p, 0.5));
+    assert.deepEqual([...ema.toArray()], [2, 3]);
   });
 });

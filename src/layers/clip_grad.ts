@@ -50,7 +50,9 @@ function pNorm(v: Tensor, p: number): Tensor {
  * Scales the gradients of `parameters` together so that their total norm
  * (the norm of the per-parameter norms) is at most `maxNorm`, as PyTorch:
  * the factor is maxNorm / (total + 1e-6), capped at 1. Returns the total
- * norm before clipping, a 0-d tensor.
+ * norm before clipping, a 0-d tensor that belongs to the step (freed at the
+ * next zeroGrad(), as other step results): log it with `.item()`, or
+ * `.keep()` it.
  *
  * @example
  * ```ts

@@ -43,5 +43,6 @@ export { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 export { pow } from "./ops/pow.ts";
 export { abs, expm1, log1p, sqrt } from "./ops/elementwise.ts";
 export { norm, type NormOrder } from "./ops/vector_norm.ts";
+export { lerp } from "./ops/lerp.ts";
 export { isfinite, isinf, isnan, nanToNum, type NanToNumOptions } from "./ops/nonfinite.ts";
 export * as functional from "./functional.ts";

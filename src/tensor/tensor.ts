@@ -25,6 +25,7 @@ import type { HookHandle } from "./grad_hooks.ts";
 import * as cmp from "./ops/compare.ts";
 import { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 import { pow } from "./ops/pow.ts";
+import { lerp as lerpOp } from "./ops/lerp.ts";
 import { maskedFill, where } from "./ops/where.ts";
 import * as stats from "./ops/stats.ts";
 import * as nonfinite from "./ops/nonfinite.ts";
@@ -269,8 +270,8 @@ export class Tensor implements Owned {
       throw new Error(
         `tensor [${this.shape}] was released (disposed, or freed at a step boundary such as ` +
           "optimizer.zeroGrad() or the end of a scope; the step is the process's, so a " +
-          "zeroGrad() in another async task running meanwhile ends it too); call .keep() on " +
-          "tensors you hold longer",
+          "zeroGrad() in another async task running meanwhile ends it too); keep a number " +
+          "with .item() (losses.push(loss.item())), or call .keep() on tensors you hold longer",
       );
     }
     return this.#storage;
@@ -482,6 +483,11 @@ export class Tensor implements Owned {
   add(other: Tensor | number, options: { alpha?: number } = {}): Tensor {
     atMost("add", arguments.length, 2, "x.add(y, { alpha: 2 })");
     return ew.add(this, scaled("add", operand("add", other), options));
+  }
+  /** start + weight (end - start) (torch's `lerp`). */
+  lerp(end: Tensor, weight: Tensor | number): Tensor {
+    atMost("lerp", arguments.length, 2, "x.lerp(end, 0.1)");
+    return lerpOp(this, end, weight);
   }
   /** Subtracts a tensor (broadcasting) or a number; `{ alpha }` scales it first. */
   sub(other: Tensor | number, options: { alpha?: number } = {}): Tensor {
@@ -918,6 +924,11 @@ export class Tensor implements Owned {
   div_(other: Tensor | number): this {
     atMost("div_", arguments.length, 1, "x.div_(2)");
     return inPlace(this, "div_", [other], () => this.div(other)) as this;
+  }
+  /** Moves toward `end` by `weight` in place (torch's `lerp_`): `ema.lerp_(p, 1 - decay)`. */
+  lerp_(end: Tensor, weight: Tensor | number): this {
+    atMost("lerp_", arguments.length, 2, "x.lerp_(end, 0.1)");
+    return inPlace(this, "lerp_", [end, weight], () => lerpOp(this, end, weight)) as this;
   }
   /** max(x, 0) in place (torch's `relu_`). */
   relu_(): this {
