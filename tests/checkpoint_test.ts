@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { io, manualSeed, models, nn, optim, rand, tensor, train } from "../mod.ts";
 import { capture, quickFlags, trainTestData } from "./train_data.ts";
-import { safetensorsMetadata } from "../src/train/checkpoint.ts";
+import { safetensorsMetadata } from "../src/io/safetensors.ts";
 
 const SCRIPT = new URL("../scripts/train.ts", import.meta.url).pathname;
 

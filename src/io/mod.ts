@@ -1,6 +1,7 @@
 /**
  * Reading and writing tensors: safetensors files for state dicts shared with
- * PyTorch.
+ * PyTorch, and `save` / `load` for a training loop's checkpoint dict
+ * (torch.save / torch.load).
  *
  * @module
  */
@@ -10,6 +11,8 @@ export {
   loadSafetensors,
   type LoadSafetensorsOptions,
   type NamedTensors,
+  safetensorsMetadata,
   saveSafetensors,
   type SaveSafetensorsOptions,
 } from "./safetensors.ts";
+export { load, save, type Saved } from "./save_load.ts";

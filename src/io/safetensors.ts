@@ -182,6 +182,35 @@ export async function saveSafetensors(
 
 // ---------------------------------------------------------------- reading
 
+/**
+ * The `__metadata__` string pairs of safetensors bytes, without decoding the
+ * tensors (an empty object when the file has none); `source` names the bytes
+ * in errors.
+ *
+ * @example
+ * ```ts
+ * import { io, tensor } from "@lits/vision";
+ * using w = tensor([1]);
+ * const bytes = io.encodeSafetensors({ w }, { metadata: { epoch: "3" } });
+ * console.log(io.safetensorsMetadata(bytes, "ckpt.safetensors")); // { epoch: "3" }
+ * ```
+ */
+export function safetensorsMetadata(bytes: Uint8Array, source: string): Record<string, string> {
+  if (bytes.length < 8) {
+    throw new Error(`${source}: ${bytes.length} bytes, too short for safetensors`);
+  }
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  if (n > bytes.length - 8) throw new Error(`${source}: truncated (header of ${n} bytes)`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new Error(`${source}: unreadable safetensors header: ${(e as Error).message}`);
+  }
+  const meta = header.__metadata__;
+  return meta && typeof meta === "object" ? meta as Record<string, string> : {};
+}
+
 /** One tensor's header entry, checked. */
 interface Entry {
   name: string;

@@ -16,7 +16,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.ts";
+import { decodeSafetensors, encodeSafetensors, safetensorsMetadata } from "../io/safetensors.ts";
 import type { Module } from "../layers/module.ts";
 import type { OptimizerStateDict, ParamState } from "../optim/optimizer.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -117,23 +117,6 @@ function checksum(tensors: Iterable<Tensor>): string {
     h = Math.imul(h ^ a.length, 0x01000193);
   }
   return (h >>> 0).toString(16).padStart(8, "0");
-}
-
-/** The `__metadata__` of safetensors bytes, without decoding tensors. */
-export function safetensorsMetadata(bytes: Uint8Array, source: string): Record<string, string> {
-  if (bytes.length < 8) {
-    throw new Error(`${source}: ${bytes.length} bytes, too short for safetensors`);
-  }
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (n > bytes.length - 8) throw new Error(`${source}: truncated (header of ${n} bytes)`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
-  } catch (e) {
-    throw new Error(`${source}: unreadable safetensors header: ${(e as Error).message}`);
-  }
-  const meta = header.__metadata__;
-  return meta && typeof meta === "object" ? meta as Record<string, string> : {};
 }
 
 /** What `saveCheckpoint` writes besides the model and optimizer tensors. */

@@ -1,0 +1,227 @@
+/**
+ * `io.save` and `io.load`: torch.save / torch.load of the dicts a training
+ * loop keeps, `{ model: model.stateDict(), optimizer: opt.stateDict(),
+ * scheduler: sched.stateDict(), epoch }`, in one safetensors file.
+ *
+ * The tensors are stored by their path ("model/conv1.weight",
+ * "optimizer/state/0/tensors/exp_avg"), so PyTorch's safetensors reader
+ * sees them under readable names; everything else (the nesting, Maps with
+ * their key types, numbers including NaN and the infinities, strings,
+ * booleans, null) goes as one JSON tree in the file's metadata. A tensor
+ * that appears twice is stored once and comes back as one tensor. Anything
+ * else (a Module, a function, a cycle) is refused by its path, before a
+ * byte is written.
+ *
+ * @module
+ */
+import { Tensor } from "../tensor/tensor.ts";
+import { checkCall } from "../options.ts";
+import {
+  decodeSafetensors,
+  type LoadSafetensorsOptions,
+  safetensorsMetadata,
+  saveSafetensors,
+} from "./safetensors.ts";
+
+/** What `io.save` stores and `io.load` gives back. */
+export type Saved =
+  | Tensor
+  | number
+  | string
+  | boolean
+  | null
+  | Saved[]
+  | Map<string | number, Saved>
+  | { [key: string]: Saved };
+
+/** The metadata key of the tree, and its format. */
+const TREE_KEY = "lits.tree";
+const FORMAT_KEY = "lits.save";
+const FORMAT = "1";
+
+/** One node of the stored tree: a tag and its content, so no user key is ever mistaken for one. */
+type Node =
+  | { t: string }
+  | { n: number | "NaN" | "Infinity" | "-Infinity" }
+  | { s: string }
+  | { b: boolean }
+  | { z: null }
+  | { a: Node[] }
+  | { m: [string | number, Node][] }
+  | { o: Record<string, Node> };
+
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Walks `value`, naming its tensors by path; returns the tree. */
+function encodeTree(
+  value: unknown,
+  path: string[],
+  tensors: Map<string, Tensor>,
+  names: Map<Tensor, string>,
+  open: Set<object>,
+): Node {
+  const where = () => (path.length ? `'${path.join("/")}'` : "the saved object");
+  if (value instanceof Tensor) {
+    let name = names.get(value);
+    if (name === undefined) {
+      name = path.join("/") || "tensor";
+      if (tensors.has(name)) name = `${name}#${tensors.size}`;
+      names.set(value, name);
+      tensors.set(name, value);
+    }
+    return { t: name };
+  }
+  if (typeof value === "number") {
+    return { n: Number.isFinite(value) ? value : (String(value) as "NaN") };
+  }
+  if (typeof value === "string") return { s: value };
+  if (typeof value === "boolean") return { b: value };
+  if (value === null) return { z: null };
+  if (typeof value !== "object") {
+    throw new Error(
+      `io.save: ${where()} is ${
+        typeof value === "undefined" ? "undefined" : `a ${typeof value}`
+      }; ` +
+        "save tensors, numbers, strings, booleans, null, arrays, Maps and plain objects",
+    );
+  }
+  if (open.has(value)) throw new Error(`io.save: ${where()} contains itself`);
+  open.add(value);
+  try {
+    const child = (v: unknown, key: string | number) =>
+      encodeTree(v, [...path, String(key)], tensors, names, open);
+    if (Array.isArray(value)) return { a: value.map(child) };
+    if (value instanceof Map) {
+      const entries: [string | number, Node][] = [];
+      for (const [k, v] of value) {
+        if (typeof k !== "string" && typeof k !== "number") {
+          throw new Error(
+            `io.save: ${where()} is a Map with a ${typeof k} key; keys must be strings or numbers`,
+          );
+        }
+        entries.push([k, child(v, k)]);
+      }
+      return { m: entries };
+    }
+    if (!isPlainObject(value)) {
+      const kind = value.constructor?.name ?? "object";
+      throw new Error(
+        `io.save: ${where()} is a ${kind}; save its state dict (model.stateDict(), ` +
+          "opt.stateDict(), sched.stateDict()), not the object",
+      );
+    }
+    const fields: Record<string, Node> = {};
+    // An undefined field is left out, as JSON leaves it (an optional field not set).
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) fields[k] = child(v, k);
+    return { o: fields };
+  } finally {
+    open.delete(value);
+  }
+}
+
+/**
+ * Saves `obj` (tensors, state dicts, numbers, strings, booleans, null, in
+ * arrays, Maps and plain objects, nested) to one safetensors file, as
+ * `torch.save(obj, path)` does for a training loop's checkpoint. The file
+ * is written whole or not at all.
+ *
+ * @example
+ * ```ts
+ * import { io, nn, optim, randn } from "@lits/vision";
+ * const model = new nn.Linear(4, 2);
+ * const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+ * model.forward(randn([3, 4])).sum().backward();
+ * opt.step();
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await io.save(path, { model: model.stateDict(), optimizer: opt.stateDict(), epoch: 3 });
+ * const ckpt = await io.load(path) as { epoch: number };
+ * console.log(ckpt.epoch); // 3
+ * await Deno.remove(path);
+ * ```
+ */
+export async function save(path: string, obj: unknown): Promise<void> {
+  if (arguments.length !== 2) {
+    throw new Error(`io.save: takes (path, obj), got ${arguments.length} arguments`);
+  }
+  if (typeof path !== "string") {
+    throw new Error(`io.save: the first argument is the path; write io.save(path, obj)`);
+  }
+  const tensors = new Map<string, Tensor>();
+  const tree = encodeTree(obj, [], tensors, new Map(), new Set());
+  await saveSafetensors(path, tensors, {
+    metadata: { [FORMAT_KEY]: FORMAT, [TREE_KEY]: JSON.stringify(tree) },
+  });
+}
+
+function decodeTree(node: Node, tensors: Map<string, Tensor>, used: Set<string>): Saved {
+  if ("t" in node) {
+    const t = tensors.get(node.t);
+    if (t === undefined) throw new Error(`its tree names a tensor '${node.t}' the file lacks`);
+    used.add(node.t);
+    return t;
+  }
+  if ("n" in node) return typeof node.n === "number" ? node.n : Number(node.n);
+  if ("s" in node) return node.s;
+  if ("b" in node) return node.b;
+  if ("z" in node) return null;
+  const child = (n: Node) => decodeTree(n, tensors, used);
+  if ("a" in node) return node.a.map(child);
+  if ("m" in node) return new Map(node.m.map(([k, v]) => [k, child(v)]));
+  if ("o" in node) {
+    const out: Record<string, Saved> = {};
+    for (const [k, v] of Object.entries(node.o)) out[k] = child(v);
+    return out;
+  }
+  throw new Error(`its tree has a node of no known kind: ${JSON.stringify(node).slice(0, 80)}`);
+}
+
+/**
+ * Reads what `io.save` wrote, as `torch.load(path)`: the same nesting, Maps,
+ * numbers and strings, with the tensors on `device` (default cpu). A
+ * safetensors file from elsewhere (PyTorch's `save_file`, `saveSafetensors`)
+ * gives its tensors as a Map by name.
+ *
+ * @example
+ * ```ts
+ * import { io, tensor } from "@lits/vision";
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await io.save(path, { steps: [1, 2], best: { loss: 0.25, w: tensor([1, 2]) } });
+ * const back = await io.load(path) as { best: { loss: number } };
+ * console.log(back.best.loss); // 0.25
+ * await Deno.remove(path);
+ * ```
+ */
+export async function load(path: string, options: LoadSafetensorsOptions = {}): Promise<Saved> {
+  const usage = 'io.load(path, { device: "cuda" })';
+  options = checkCall("io.load", arguments.length, 2, options, ["device"], usage);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new Error(`io.load ${path}: cannot read: ${(e as Error).message}`, { cause: e });
+  }
+  const meta = safetensorsMetadata(bytes, path);
+  const tensors = decodeSafetensors(bytes, path, options);
+  if (meta[TREE_KEY] === undefined) return tensors;
+  try {
+    if (meta[FORMAT_KEY] !== FORMAT) {
+      throw new Error(`it is format ${meta[FORMAT_KEY]}, this library reads ${FORMAT}`);
+    }
+    let tree: Node;
+    try {
+      tree = JSON.parse(meta[TREE_KEY]);
+    } catch (e) {
+      throw new Error(`its tree is not JSON: ${(e as Error).message}`);
+    }
+    const used = new Set<string>();
+    const out = decodeTree(tree, tensors, used);
+    for (const [name, t] of tensors) if (!used.has(name)) t.dispose();
+    return out;
+  } catch (e) {
+    for (const t of tensors.values()) t.dispose();
+    throw new Error(`io.load ${path}: ${(e as Error).message}`);
+  }
+}
