@@ -54,3 +54,15 @@ export {
   NLLLoss,
   type NLLLossOptions,
 } from "./losses.ts";
+export {
+  BCELoss,
+  type BCELossOptions,
+  HuberLoss,
+  type HuberLossOptions,
+  KLDivLoss,
+  type KLDivLossOptions,
+  L1Loss,
+  type L1LossOptions,
+  SmoothL1Loss,
+  type SmoothL1LossOptions,
+} from "./losses_more.ts";

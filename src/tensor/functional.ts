@@ -57,6 +57,17 @@ export {
   nllLoss,
   type NllLossOptions,
 } from "./ops/losses_extra.ts";
+export {
+  type BceOptions,
+  binaryCrossEntropy,
+  huberLoss,
+  type HuberLossOptions,
+  l1Loss,
+  type L1LossOptions,
+  smoothL1Loss,
+  type SmoothL1LossOptions,
+} from "./ops/losses_more.ts";
+export { klDiv, type KlDivOptions, type KlDivReduction } from "./ops/losses_probs.ts";
 export { std, variance as var } from "./ops/stats.ts";
 export { isfinite, isinf, isnan, nanToNum, type NanToNumOptions } from "./ops/nonfinite.ts";
 export { chunk, split } from "./ops/split.ts";

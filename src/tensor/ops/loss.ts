@@ -13,6 +13,7 @@ import { recordKernelGrad } from "./kernel_grad.ts";
 import { isGradEnabled } from "../autograd.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
 import { type CallContract, checkContract } from "../../options.ts";
+import { crossEntropyProbs, crossEntropyUnbatched } from "./losses_probs.ts";
 
 /** How per-sample losses are combined. */
 export type Reduction = "none" | "mean" | "sum";
@@ -37,13 +38,26 @@ export const CROSS_ENTROPY: CallContract<CrossEntropyOptions> = {
   usage: "F.crossEntropy(logits, target, { labelSmoothing: 0.1 })",
 };
 
-/** Cross-entropy of logits [N, C] (or [N, C, ...]) against int32 targets [N] (or [N, ...]). */
+/**
+ * Cross-entropy of logits [N, C] (or [N, C, ...], or one sample [C])
+ * against int32 class indices [N] (or [N, ...], or []), or against
+ * probabilities per class of the logits' own shape (float32: mixup,
+ * distillation), as torch's.
+ */
 export function crossEntropy(
   logits: Tensor,
   target: Tensor,
   options: CrossEntropyOptions = {},
 ): Tensor {
   const o = checkContract(CROSS_ENTROPY, arguments.length, options);
+  if (logits instanceof Tensor && target instanceof Tensor) {
+    // A target of the logits' own shape holds probabilities (as PyTorch decides).
+    const sameShape = logits.ndim === target.ndim &&
+      logits.shape.every((d, i) => d === target.shape[i]);
+    if (sameShape) return crossEntropyProbs(logits, target, o);
+    // One sample's logits [C]: a 0-d class index (the unbatched form checks it).
+    if (logits.ndim === 1) return crossEntropyUnbatched(logits, target, o);
+  }
   requireFloat(logits, "crossEntropy");
   sameDevice(logits, target, "crossEntropy");
   const weight = o.weight ?? null;
@@ -52,7 +66,12 @@ export function crossEntropy(
   const reduction = o.reduction ?? "mean";
   const desc = () =>
     `crossEntropy logits [${logits.shape}] target [${target.shape}] (${target.dtype})`;
-  if (target.dtype !== "int32") throw new Error(`${desc()}: targets must be int32 class indices`);
+  if (target.dtype !== "int32") {
+    throw new Error(
+      `${desc()}: targets must be int32 class indices, or float32 probabilities that must ` +
+        `have the logits' shape [${logits.shape}]`,
+    );
+  }
   if (logits.ndim < 2) throw new Error(`${desc()}: logits must be [N, C, ...]`);
   const [n, c] = logits.shape;
   const rest = logits.shape.slice(2);
