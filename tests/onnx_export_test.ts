@@ -4,15 +4,22 @@
  * shaped graph input and output, named initializers whose bytes fit their
  * dims, every node input defined before use, every value defined once,
  * typed attributes), the names (initializers = the state dict), eval-mode
- * semantics, and the Errors for models and options it cannot export. Where
- * Debian's python3-onnx is installed, ONNX's own checker (full check, strict
- * shape inference) reads every zoo model's file too.
+ * semantics, string attributes (Resize's modes), and the Errors for models
+ * and options it cannot export. Where Debian's python3-onnx is installed,
+ * ONNX's own checker (full check, strict shape inference) reads every zoo
+ * model's file and one of the layers beyond the zoo too.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { models, nn, onnx, type Tensor } from "../mod.ts";
 
-import { type DecodedModel as Model, decodeModel } from "../src/onnx/proto.ts";
+import {
+  attribute,
+  type DecodedModel as Model,
+  decodeModel,
+  encodeModel,
+  onnx as proto,
+} from "../src/onnx/proto.ts";
 
 const { exportOnnx } = onnx;
 
@@ -48,7 +55,10 @@ function assertWellFormed(model: Model): Set<string> {
     ops.add(n.opType);
     assert.ok(n.name && !names.has(n.name), `node name ${n.name} unique`);
     names.add(n.name);
-    for (const i of n.input) assert.ok(defined.has(i), `${n.name}: input ${i} defined before use`);
+    for (const i of n.input) {
+      if (i === "") continue; // an optional input left out (Resize's roi)
+      assert.ok(defined.has(i), `${n.name}: input ${i} defined before use`);
+    }
     for (const o of n.output) {
       assert.ok(!defined.has(o), `${n.name}: output ${o} defined once`);
       defined.add(o);
@@ -128,7 +138,7 @@ Deno.test("onnx: the output is named logits; Dropout and Identity add no node", 
   assert.deepEqual(model.graph.node.map((n) => [n.opType, n.output]), [["Flatten", ["logits"]]]);
 });
 
-Deno.test("onnx: a module type without an ONNX mapping is an Error naming it", () => {
+Deno.test("onnx: a module with a forward of its own is an Error naming it and the fix", () => {
   class Net extends nn.Module {
     fc = new nn.Linear(4, 2);
     forward(x: Tensor): Tensor {
@@ -137,32 +147,120 @@ Deno.test("onnx: a module type without an ONNX mapping is an Error naming it", (
   }
   assert.throws(
     () => exportOnnx(new Net(), { inputShape: ["N", 4, 1, 1] }),
-    /cannot export the model \(Net\): no ONNX mapping for this module type; exportable: Sequential, Conv2d/,
+    new RegExp(
+      "cannot export the model \\(Net\\): Net defines its own forward, and exportOnnx builds " +
+        "the graph by walking the module tree, so it cannot read that code; build the model " +
+        "as an nn.Sequential of exportable layers .*Exportable: Sequential, Conv2d",
+    ),
   );
-  const seq = new nn.Sequential(new nn.Flatten(), new nn.Linear(4, 4), new nn.GELU());
+  // Inside a Sequential, the message quotes its path.
+  const seq = new nn.Sequential(new nn.Flatten(), new nn.Linear(4, 4), new Net());
+  assert.throws(() => exportOnnx(seq, { inputShape: ["N", 4, 1, 1] }), /layer "2" \(Net\): Net/);
+  // A subclass is read as its parent unless some class in between has a forward.
+  class Tweaked extends nn.Conv2d {
+    override forward(x: Tensor): Tensor {
+      return super.forward(x).relu();
+    }
+  }
+  class Deeper extends Tweaked {}
+  const tweaked = new nn.Sequential(new Deeper(1, 2, 1), new nn.Flatten());
   assert.throws(
-    () => exportOnnx(seq, { inputShape: ["N", 4, 1, 1] }),
-    /cannot export 2 \(GELU\)/,
+    () => exportOnnx(tweaked, { inputShape: ["N", 1, 1, 1] }),
+    /layer "0" \(Deeper\): Tweaked defines its own forward/,
   );
-  // A subclass may have changed forward, so only the exact zoo classes are read.
   class MyResNet extends models.ResNet {}
   using custom = new MyResNet(models.RESNET18, { inChannels: 1, numClasses: 3 });
-  assert.throws(() => exportOnnx(custom, { inputShape: ["N", 1, 32, 32] }), /\(MyResNet\)/);
+  assertWellFormed(decodeModel(exportOnnx(custom, { inputShape: ["N", 1, 32, 32] })));
+});
+
+Deno.test("onnx: ModuleList and ModuleDict say they have no forward and to use Sequential", () => {
   using list = new nn.ModuleList([new nn.ReLU()]);
-  assert.throws(() => exportOnnx(list, { inputShape: ["N", 1, 2, 2] }), /\(ModuleList\)/);
-  // A forward hook or an instance's own forward changes the computation, which
-  // torch.onnx.export traces and the class's emitter would leave out.
+  assert.throws(
+    () => exportOnnx(list, { inputShape: ["N", 1, 2, 2] }),
+    /the model \(ModuleList\): an nn\.ModuleList has no forward .* use nn\.Sequential/,
+  );
+  const dict = new nn.Sequential(
+    new nn.Flatten(),
+    new nn.ModuleDict({ head: new nn.Linear(4, 2) }),
+  );
+  assert.throws(
+    () => exportOnnx(dict, { inputShape: ["N", 4, 1, 1] }),
+    /layer "1" \(ModuleDict\): an nn\.ModuleDict has no forward/,
+  );
+});
+
+Deno.test("onnx: a forward hook or an instance's own forward is refused", () => {
+  // They change the computation, which torch.onnx.export traces and the
+  // class's emitter would leave out.
   const hooked = new nn.Sequential(new nn.Flatten(), new nn.Linear(4, 4));
   const handle = hooked[1].registerForwardHook((_m, _i, o) => o.mul(0));
   assert.throws(
     () => exportOnnx(hooked, { inputShape: ["N", 4, 1, 1] }),
-    /cannot export 1 \(Linear\): it has a forward hook or a forward of its own/,
+    /cannot export layer "1" \(Linear\): it has a forward hook or a forward of its own/,
   );
   handle.remove();
   exportOnnx(hooked, { inputShape: ["N", 4, 1, 1] });
   const patched = new nn.Sequential(new nn.Flatten(), new nn.ReLU());
   patched[1].forward = (x: Tensor) => x;
-  assert.throws(() => exportOnnx(patched, { inputShape: ["N", 4, 1, 1] }), /1 \(ReLU\): it has/);
+  assert.throws(
+    () => exportOnnx(patched, { inputShape: ["N", 4, 1, 1] }),
+    /layer "1" \(ReLU\): it has/,
+  );
+});
+
+Deno.test("onnx: string attributes are STRING AttributeProtos of UTF-8 bytes", () => {
+  const a = attribute("mode", "linear");
+  assert.equal(a.type, proto.AttributeProto.AttributeType.STRING);
+  assert.equal(a.type, 3);
+  assert.deepEqual([...a.s!], [...new TextEncoder().encode("linear")]);
+  // Through the wire and back, in a model.
+  const bytes = encodeModel({
+    irVersion: 8,
+    graph: { name: "g", node: [{ opType: "Resize", name: "r", attribute: [a] }] },
+  });
+  const back = decodeModel(bytes).graph.node[0].attribute[0];
+  assert.equal(back.type, 3);
+  assert.equal(new TextDecoder().decode(back.s), "linear");
+
+  const text = (model: Model, op: string) => {
+    const node = model.graph.node.find((n) => n.opType === op)!;
+    return Object.fromEntries(
+      node.attribute.map((
+        at,
+      ) => [at.name, at.type === 3 ? new TextDecoder().decode(at.s) : at.type === 1 ? at.f : at.i]),
+    );
+  };
+  const up = (options: ConstructorParameters<typeof nn.Upsample>[0]) =>
+    decodeModel(
+      exportOnnx(new nn.Sequential(new nn.Upsample(options), new nn.Flatten()), {
+        inputShape: ["N", 1, 3, 3],
+      }),
+    );
+  const cubic = up({ scaleFactor: 2, mode: "bicubic" });
+  assertWellFormed(cubic);
+  assert.deepEqual(text(cubic, "Resize"), {
+    mode: "cubic",
+    coordinate_transformation_mode: "half_pixel",
+    cubic_coeff_a: -0.75,
+  });
+  assert.deepEqual(text(up({ size: 5 }), "Resize"), {
+    mode: "nearest",
+    coordinate_transformation_mode: "asymmetric",
+    nearest_mode: "floor",
+  });
+  assert.deepEqual(text(up({ size: 5, mode: "nearest-exact" }), "Resize"), {
+    mode: "nearest",
+    coordinate_transformation_mode: "half_pixel",
+    nearest_mode: "round_prefer_ceil",
+  });
+  assert.deepEqual(text(up({ size: 5, mode: "bilinear", alignCorners: true }), "Resize"), {
+    mode: "linear",
+    coordinate_transformation_mode: "align_corners",
+  });
+  // A size keeps the batch dynamic: sizes = Concat(Shape(x)[0:2], [oh, ow]).
+  const sized = up({ size: [4, 5] });
+  assert.deepEqual(sized.graph.node.map((n) => n.opType), ["Shape", "Concat", "Resize", "Flatten"]);
+  assert.deepEqual(dims(sized, "output"), ["N", 20]);
 });
 
 Deno.test("onnx: shapes the model would refuse are Errors naming the layer", () => {
@@ -181,14 +279,38 @@ Deno.test("onnx: shapes the model would refuse are Errors naming the layer", () 
   const seq = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.Linear(8, 2));
   assert.throws(
     () => exportOnnx(seq, { inputShape: ["N", 1, 4, 4] }),
-    /1 \(Linear\) expects \[N, 8\], but its input would be \[N, 2, 2, 2\]/,
+    /"1" \(Linear\) expects \[N, 8\] or \[N, \.\.\., 8\], but its input would be \[N, 2, 2, 2\]/,
   );
   const pool = new nn.Sequential(new nn.MaxPool2d(5));
-  assert.throws(() => exportOnnx(pool, { inputShape: [1, 1, 4, 4] }), /0 \(MaxPool2d\).*too small/);
+  assert.throws(
+    () => exportOnnx(pool, { inputShape: [1, 1, 4, 4] }),
+    /layer "0" \(MaxPool2d\).*too small/,
+  );
   const out4d = new nn.Sequential(new nn.Conv2d(1, 2, 1));
   assert.throws(
     () => exportOnnx(out4d, { inputShape: [1, 1, 4, 4] }),
-    /output would be \[1, 2, 4, 4\], not logits/,
+    /output would be \[1, 2, 4, 4\], not logits \[N, classes\]: the graph is a classifier's/,
+  );
+  const refused = (layer: nn.Module, shape: [string, number, number, number], message: RegExp) =>
+    assert.throws(
+      () => exportOnnx(new nn.Sequential(new nn.Flatten(2), layer), { inputShape: shape }),
+      message,
+    );
+  refused(
+    new nn.InstanceNorm2d(3),
+    ["N", 3, 2, 2],
+    /"1" \(InstanceNorm2d\): its input would be \[N, 3, 4\], which it takes as one unbatched/,
+  );
+  refused(
+    new nn.LayerNorm([3, 3]),
+    ["N", 2, 3, 3],
+    /"1" \(LayerNorm\) normalises the trailing \[3, 3\] .* its input would be \[N, 2, 9\]/,
+  );
+  refused(new nn.GroupNorm(2, 4), ["N", 2, 3, 3], /layer "1" \(GroupNorm\) expects \[N, 4, L\]/);
+  refused(
+    new nn.Upsample({ scaleFactor: 2, mode: "bilinear" }),
+    ["N", 2, 3, 3],
+    /"1" \(Upsample\): mode "bilinear" takes a 4-D input .* its input would be \[N, 2, 9\]/,
   );
 });
 
@@ -196,10 +318,17 @@ Deno.test("onnx: layers whose eval mode a graph cannot reproduce are refused", (
   const bn = new nn.Sequential(new nn.BatchNorm2d(1, { trackRunningStats: false }));
   assert.throws(
     () => exportOnnx(bn, { inputShape: [1, 1, 2, 2] }),
-    /0 \(BatchNorm2d\) keeps no running statistics/,
+    /layer "0" \(BatchNorm2d\) keeps no running statistics/,
   );
-  const avg = new nn.Sequential(new nn.AvgPool2d(2, { ceilMode: true }), new nn.Flatten());
-  assert.throws(() => exportOnnx(avg, { inputShape: [1, 1, 5, 5] }), /with ceilMode/);
+  // torch resamples 7 x 7 by 1.1 into 7 x 7; ONNX Runtime copies a same-shape Resize.
+  const same = new nn.Sequential(
+    new nn.Upsample({ scaleFactor: 1.1, mode: "bicubic" }),
+    new nn.Flatten(),
+  );
+  assert.throws(
+    () => exportOnnx(same, { inputShape: ["N", 1, 7, 7] }),
+    /"0" \(Upsample\): scaleFactor 1\.1 keeps every size of \[N, 1, 7, 7\], .* Runtime copies/,
+  );
 });
 
 Deno.test("onnx: bad arguments are Errors that show the call to write", () => {
@@ -246,7 +375,7 @@ const hasOnnx = (() => {
 })();
 
 Deno.test({
-  name: "onnx: ONNX's own checker passes every zoo model (where python3-onnx is installed)",
+  name: "onnx: ONNX's own checker passes the zoo and new layers (where python3-onnx is installed)",
   ignore: !hasOnnx,
   fn: async () => {
     const dir = await Deno.makeTempDir();
@@ -264,10 +393,27 @@ Deno.test({
       await Deno.writeFile(file, exportOnnx(net, { inputShape: ["N", 1, size, size], normalize }));
       files.push(file);
     }
+    // And the layers beyond the zoo: every new op, string attributes, Resize by scales and sizes.
+    const layers = new nn.Sequential(
+      new nn.Conv2d(1, 4, 3),
+      new nn.GroupNorm(2, 4),
+      new nn.GELU(),
+      new nn.Upsample({ size: [9, 11], mode: "bilinear" }),
+      new nn.InstanceNorm2d(4, { affine: true }),
+      new nn.SiLU(),
+      new nn.Upsample({ scaleFactor: 0.5, mode: "nearest-exact" }),
+      new nn.LayerNorm([4, 5]),
+      new nn.Hardswish(),
+      new nn.AvgPool2d(3, { stride: 2, padding: 1, ceilMode: true }),
+      new nn.Linear(3, 2),
+      new nn.Flatten(),
+    );
+    files.push(join(dir, "layers.onnx"));
+    await Deno.writeFile(files.at(-1)!, exportOnnx(layers, { inputShape: ["N", 1, 8, 8] }));
     const out = await new Deno.Command(PYTHON, { args: ["-c", CHECKER, ...files] }).output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     assert.ok(out.success, text);
-    assert.match(text, /checked 4/);
+    assert.match(text, /checked 5/);
     await Deno.remove(dir, { recursive: true });
   },
 });

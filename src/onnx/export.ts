@@ -1,17 +1,25 @@
 /**
  * `exportOnnx`: a model as an ONNX file, by walking its module tree rather
- * than tracing a forward. Every module must be of a class with an emitter (layers.ts,
- * models.ts); any other, a user's own `nn.Module` with its own `forward`
- * included, is an Error that names it, since its forward cannot be read.
+ * than tracing a forward. Every module must be of a class with an emitter
+ * (layers.ts, activations.ts, norms.ts, pooling.ts, resize.ts, models.ts),
+ * or a subclass of one that keeps its forward; any other, a user's own
+ * `nn.Module` with its own `forward` included, is an Error that names it,
+ * since its forward cannot be read.
  *
  * @module
  */
 import { Module } from "../layers/module.ts";
+import { ModuleDict, ModuleList } from "../layers/containers.ts";
 import { checkArity, checkOptions } from "../options.ts";
 import { type Emitter, OnnxGraph, type Scope, shapeText, type Value } from "./graph.ts";
 import { LAYERS } from "./layers.ts";
+import { ACTIVATIONS } from "./activations.ts";
+import { NORMS } from "./norms.ts";
+import { POOLING } from "./pooling.ts";
+import { RESIZE } from "./resize.ts";
 import { MODELS } from "./models.ts";
 import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
+import { describe } from "./shapes.ts";
 
 /** Options of `exportOnnx`. */
 export interface ExportOnnxOptions {
@@ -37,26 +45,60 @@ export interface ExportOnnxOptions {
 }
 
 const USAGE = 'exportOnnx(model, { inputShape: ["N", 1, 128, 128], normalize: { mean, std } })';
-const EMITTERS = new Map([...LAYERS, ...MODELS]) as Map<unknown, Emitter>;
+const EMITTERS = new Map<unknown, Emitter>([
+  ...LAYERS,
+  ...ACTIVATIONS,
+  ...NORMS,
+  ...POOLING,
+  ...RESIZE,
+  ...MODELS,
+] as [unknown, Emitter][]);
 
 /** Names of the exportable module classes, for the error message. */
 function exportable(): string {
   return [...EMITTERS.keys()].map((c) => (c as { name: string }).name).join(", ");
 }
 
-function emit(graph: OnnxGraph, path: string, m: Module, x: Value): Value {
-  const emitter = EMITTERS.get(m.constructor);
-  if (!emitter) {
+/**
+ * The emitter of `m`'s class, or of the nearest class with one that it
+ * extends, provided no class in between defines its own forward: an
+ * emitter writes its class's forward, so a subclass that keeps it
+ * (UpsamplingBilinear2d, a ResNet subclass with other defaults) is read
+ * as its parent, and one that replaces it cannot be read at all.
+ */
+function emitterFor(path: string, m: Module): Emitter {
+  const at = describe(path, m);
+  for (let c = m.constructor; c && c !== Module; c = Object.getPrototypeOf(c)) {
+    const emitter = EMITTERS.get(c);
+    if (emitter) return emitter;
+    if (!Object.hasOwn(c.prototype, "forward")) continue;
+    if (c === ModuleList || c === ModuleDict) {
+      throw new Error(
+        `exportOnnx: cannot export ${at}: an nn.${c.name} has no forward (the forward of ` +
+          "the model holding it decides how its modules are called), so there is no " +
+          "computation to export; to run layers one after another, use nn.Sequential",
+      );
+    }
     throw new Error(
-      `exportOnnx: cannot export ${path || "the model"} (${m.constructor.name}): ` +
-        `no ONNX mapping for this module type; exportable: ${exportable()}`,
+      `exportOnnx: cannot export ${at}: ${c.name} defines its own forward, and exportOnnx ` +
+        "builds the graph by walking the module tree, so it cannot read that code; build " +
+        "the model as an nn.Sequential of exportable layers (or zoo models). Exportable: " +
+        exportable(),
     );
   }
+  throw new Error(
+    `exportOnnx: cannot export ${at}: no ONNX mapping for this module type; exportable: ` +
+      exportable(),
+  );
+}
+
+function emit(graph: OnnxGraph, path: string, m: Module, x: Value): Value {
+  const emitter = emitterFor(path, m);
   if (Object.hasOwn(m, "forward")) {
     // A hook (it wraps forward) or an instance's own forward: the emitter
     // writes the class's computation, so the graph would silently differ.
     throw new Error(
-      `exportOnnx: cannot export ${path || "the model"} (${m.constructor.name}): it has a ` +
+      `exportOnnx: cannot export ${describe(path, m)}: it has a ` +
         "forward hook or a forward of its own, which the ONNX graph would leave out; remove " +
         "the hook (handle.remove()) or the override before exporting",
     );
@@ -121,7 +163,9 @@ function checkNormalize(n: unknown): { mean: number; std: number } | undefined {
  * `image` (float32, `inputShape`), its output `logits` ([batch, classes]);
  * weights are initializers named as in the state dict. Works for every zoo
  * model and for `nn.Sequential` stacks of the layers listed in the error for
- * an unknown one.
+ * an unknown one (convolution, linear, pooling, batch, instance, group and
+ * layer norm, the activations, `Upsample`), and for their subclasses that
+ * keep their forward; a class with a forward of its own is refused.
  *
  * @example
  * ```ts
@@ -184,7 +228,11 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
   // Checked first: a rank-2 output of a rank-4 input is always some node's output.
   if (out.shape.length !== 2) {
     throw new Error(
-      `exportOnnx: the model's output would be ${shapeText(out.shape)}, not logits [N, classes]`,
+      `exportOnnx: the model's output would be ${shapeText(out.shape)}, not logits ` +
+        "[N, classes]: the graph is a classifier's, whose output `logits` has one row of " +
+        "class scores per image (what the export CLI labels with class names and ONNX " +
+        "serving code reads); end the model with a layer that gives [N, classes], such as " +
+        "nn.Flatten() and nn.Linear",
     );
   }
   const logits = graph.rename(out, "logits");

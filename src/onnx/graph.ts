@@ -64,6 +64,11 @@ export class OnnxGraph {
     return this.#constant(name, DataType.FLOAT, dims, rawData);
   }
 
+  /** A float scalar initializer (a constant of an elementwise formula). */
+  scalar(name: string, value: number): string {
+    return this.floats(name, new Float32Array([value]), []);
+  }
+
   /** An int64 initializer (Reshape's target shape). */
   int64s(name: string, values: readonly number[]): string {
     const rawData = new Uint8Array(new BigInt64Array(values.map(BigInt)).buffer);

@@ -14,6 +14,7 @@ import { checkInput } from "../models/input.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Emitter, Scope, Value } from "./graph.ts";
 import { flattenValue } from "./layers.ts";
+import { where } from "./shapes.ts";
 
 /** The model's own input check (channels, size), on the shape alone. */
 function checkShape(model: SimpleCNN | AlexNet | ResNet, x: Value): void {
@@ -54,7 +55,7 @@ function residual(s: Scope, m: BasicBlock | Bottleneck, x: Value, out: Value): V
   const identity = m.downsample ? s.child("downsample", m.downsample, x) : x;
   if (identity.shape.join() !== out.shape.join()) {
     throw new Error(
-      `exportOnnx: ${s.path} (${m.constructor.name}): branch [${out.shape}] and shortcut ` +
+      `exportOnnx: ${where(s, m)}: branch [${out.shape}] and shortcut ` +
         `[${identity.shape}] differ`,
     );
   }
@@ -75,7 +76,7 @@ const bottleneck: Emitter<Bottleneck> = (s, m, x) => {
   return residual(s, m, x, out);
 };
 
-/** The model emitters, by exact class (a subclass may have changed forward). */
+/** The model emitters, by class. */
 export const MODELS = new Map<abstract new (...args: never[]) => Module, Emitter<never>>([
   [SimpleCNN, simpleCNN],
   [AlexNet, alexNet],

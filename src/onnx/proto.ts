@@ -36,11 +36,18 @@ const AttributeType = onnx.AttributeProto.AttributeType;
 /** TensorProto.DataType values used here. */
 export const DataType = { FLOAT: onnx.TensorProto.DataType.FLOAT, INT64: 7 } as const;
 
-/** An attribute value: an integer, a float (marked by `{ f }`), or a list of integers. */
-export type AttributeValue = number | readonly number[] | { f: number };
+/**
+ * An attribute value: an integer, a float (marked by `{ f }`), a list of
+ * integers, or a string (Resize's modes).
+ */
+export type AttributeValue = number | readonly number[] | { f: number } | string;
 
 /** An AttributeProto with its type set, as IR version 8 requires. */
 export function attribute(name: string, value: AttributeValue): AttributeProto {
+  // onnx.proto keeps strings as bytes; its text is UTF-8.
+  if (typeof value === "string") {
+    return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
+  }
   if (typeof value === "number") {
     if (!Number.isInteger(value)) throw new Error(`ONNX attribute ${name}: ${value} is no integer`);
     return { name, type: AttributeType.INT, i: value };
@@ -88,7 +95,14 @@ export interface DecodedModel {
       opType: string;
       input: string[];
       output: string[];
-      attribute: { name: string; type: number }[];
+      attribute: {
+        name: string;
+        type: number;
+        i: number;
+        f: number;
+        s: Uint8Array;
+        ints: number[];
+      }[];
     }[];
     initializer: { name: string; dataType: number; dims: number[]; rawData: Uint8Array }[];
     input: DecodedValueInfo[];
