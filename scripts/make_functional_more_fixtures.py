@@ -40,10 +40,11 @@ def case(name, op, inputs, fn, opts=None):
     out = fn(*inputs)
     c = {"name": name, "op": op, "opts": opts or {}, "inputs": [ser(t) for t in inputs],
          "outs": [ser(out)]}
-    g = torch.randn(out.shape)
-    (out * g).sum().backward()
-    c["G"] = [ser(g)]
-    c["grads"] = [ser(t.grad) if t.grad is not None else None for t in inputs]
+    if out.requires_grad:
+        g = torch.randn(out.shape)
+        (out * g).sum().backward()
+        c["G"] = [ser(g)]
+        c["grads"] = [ser(t.grad) if t.grad is not None else None for t in inputs]
     CASES.append(c)
 
 
@@ -119,6 +120,34 @@ case("adaptiveAvgPool2d None width", "adaptiveAvgPool2d", [randn(2, 3, 6, 5)],
      lambda x: F.adaptive_avg_pool2d(x, [4, None]), {"size": [4, None]})
 case("adaptiveAvgPool2d unbatched", "adaptiveAvgPool2d", [randn(3, 5, 7)],
      lambda x: F.adaptive_avg_pool2d(x, [2, 3]), {"size": [2, 3]})
+
+# ---- rounding, running sums, logsumexp, all/any, products, lerp ----
+steps = [NAN, -0.0, 0.0, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.7, -2.7, INF, -INF, 1e7 + 0.5]
+for fn in ["floor", "ceil", "round", "trunc", "sign"]:
+    case(fn, fn, [given(steps)], getattr(torch, fn))
+for dim in [0, 1, -1]:
+    case(f"cumsum dim {dim}", "cumsum", [randn(3, 4, 5)], lambda x, d=dim: torch.cumsum(x, d),
+         {"dim": dim})
+case("cumsum sums in double", "cumsum", [given([16777216.0, 1.0, 1.0, 1.0, 1e8, -1e8, 1e-8])],
+     lambda x: torch.cumsum(x, 0), {"dim": 0})
+case("logsumexp dim 1", "logsumexp", [randn(4, 6)], lambda x: torch.logsumexp(x, 1), {"dim": 1})
+case("logsumexp dims keepdim", "logsumexp", [randn(2, 3, 4)],
+     lambda x: torch.logsumexp(x, [0, 2], keepdim=True), {"dim": [0, 2], "keepDim": True})
+case("logsumexp large and infinite", "logsumexp",
+     [given([[1000.0, 1000.0, -5.0], [-INF, -INF, -INF], [INF, 1.0, 2.0]])],
+     lambda x: torch.logsumexp(x, 1), {"dim": 1})
+mixed = torch.tensor([[1.0, 0.0, NAN], [2.0, 3.0, 4.0], [0.0, 0.0, 0.0]])
+for fn in ["all", "any"]:
+    case(f"{fn} dim 1", fn, [mixed], lambda x, f=fn: getattr(torch, f)(x, 1), {"dim": 1})
+    case(f"{fn} whole", fn, [mixed], lambda x, f=fn: getattr(torch, f)(x), {})
+case("mm", "mm", [randn(3, 4), randn(4, 5)], torch.mm)
+case("bmm", "bmm", [randn(2, 3, 4), randn(2, 4, 5)], torch.bmm)
+case("square", "square", [randn(3, 4)], torch.square)
+case("rsqrt", "rsqrt", [given([0.25, 1.0, 4.0, 9.0, 1e-6])], torch.rsqrt)
+case("lerp tensor weight", "lerp", [randn(6), randn(6), given([0.0, 0.2, 0.5, 0.7, 1.0, -0.6])],
+     torch.lerp)
+case("lerp number weight", "lerp", [randn(2, 3), randn(2, 3)], lambda a, b: torch.lerp(a, b, 0.7),
+     {"weight": 0.7})
 
 with open(OUT, "w") as f:
     json.dump({"torch": torch.__version__, "cases": CASES}, f, separators=(",", ":"))

@@ -68,7 +68,7 @@ test("unary ops and their backward", () => {
   const xs = rng.floats(n, -4, 4);
   xs.set([0, -0, 1, -1, NaN, Infinity, -Infinity]);
   const x = pair(xs), y = pair(n), dy = pair(rng.floats(n)), dx = pair(n);
-  for (let op = 0; op <= 18; op++) {
+  for (let op = 0; op <= 23; op++) {
     for (const alpha of [2, 0.5, 1, 0, 3.3, -1.5]) {
       both("unary", (l, s) => l.lits_unary_f32(op, s(x), s(y), n, alpha));
       assertPairClose(y, `unary op ${op} alpha ${alpha}`, { rtol: 1e-5, atol: 1e-6 });
@@ -146,7 +146,7 @@ test("reductions and argmax", () => {
   assert.deepEqual([...ti.g.i32()], [1, 1, 0]);
 });
 
-test("gather, scatter-add and sort along a dimension", () => {
+test("gather, scatter-add, sort and cumsum along a dimension", () => {
   const rng = new Rng(14);
   for (
     const [outer, r, k, inner] of [[3, 7, 5, 4], [1, 300, 300, 1], [64, 9, 2, 1], [2, 40, 40, 3]]
@@ -174,6 +174,17 @@ test("gather, scatter-add and sort along a dimension", () => {
       (l, s) => l.lits_scatter_add_f32(s(dy), s(index), strides, s(dx), outer, r, k, inner),
     );
     assertPairClose(dx, `scatter_add [${outer}, ${r}, ${inner}] k ${k}`, { rtol: 0, atol: 0 });
+  }
+  for (const [outer, r, inner] of [[3, 700, 1], [2, 9, 300], [1, 1, 5]]) {
+    const x = pair(rng.floats(outer * r * inner, -2, 2)), y = pair(outer * r * inner);
+    for (const reverse of [0, 1]) {
+      both("cumsum", (l, s) => l.lits_cumsum_f32(s(x), s(y), outer, r, inner, reverse));
+      // Both sum each column in order in double: the same float32 results.
+      assertPairClose(y, `cumsum [${outer}, ${r}, ${inner}] reverse ${reverse}`, {
+        rtol: 0,
+        atol: 0,
+      });
+    }
   }
   const ints = pair(Int32Array.from([16777217, -5, 16777216, 2147483647, -2147483648, -5]));
   const order = pair(new Int32Array(6));

@@ -40,7 +40,7 @@ static inline float gelu_tanh_grad_f(float x) {
 
 int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_EXPM1, "lits_unary_f32: unknown op %d", (int)op);
+  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_SIGN, "lits_unary_f32: unknown op %d", (int)op);
   LITS_CHECKED(lits_check_count("lits_unary_f32", n, x != NULL && y != NULL, "x or y"));
   switch (op) {
     case LITS_NEG: PARALLEL_LOOP(n, y[i] = -x[i]); break;
@@ -73,6 +73,11 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
     case LITS_LEAKY_RELU: PARALLEL_LOOP(n, float v = x[i]; y[i] = v > 0.0f ? v : v * alpha); break;
     case LITS_LOG1P: PARALLEL_LOOP(n, y[i] = log1pf(x[i])); break;
     case LITS_EXPM1: PARALLEL_LOOP(n, y[i] = expm1f(x[i])); break;
+    case LITS_FLOOR: PARALLEL_LOOP(n, y[i] = floorf(x[i])); break;
+    case LITS_CEIL: PARALLEL_LOOP(n, y[i] = ceilf(x[i])); break;
+    case LITS_ROUND: PARALLEL_LOOP(n, y[i] = nearbyintf(x[i])); break;
+    case LITS_TRUNC: PARALLEL_LOOP(n, y[i] = truncf(x[i])); break;
+    case LITS_SIGN: PARALLEL_LOOP(n, float v = x[i]; y[i] = (float)((v > 0.0f) - (v < 0.0f))); break;
     default: break;
   }
   return LITS_OK;
@@ -81,7 +86,7 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
 int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const float* dy,
                             float* dx, int64_t n, float alpha) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_EXPM1, "lits_unary_backward_f32: unknown op %d",
+  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_SIGN, "lits_unary_backward_f32: unknown op %d",
                (int)op);
   LITS_CHECKED(
       lits_check_count("lits_unary_backward_f32", n, dy != NULL && dx != NULL, "dy or dx"));
@@ -131,6 +136,11 @@ int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const fl
     /* torch: grad / (x + 1) and grad * (y + 1). */
     case LITS_LOG1P: PARALLEL_LOOP(n, dx[i] = dy[i] / (x[i] + 1.0f)); break;
     case LITS_EXPM1: PARALLEL_LOOP(n, dx[i] = dy[i] * (y[i] + 1.0f)); break;
+    case LITS_FLOOR:
+    case LITS_CEIL:
+    case LITS_ROUND:
+    case LITS_TRUNC:
+    case LITS_SIGN: PARALLEL_LOOP(n, dx[i] = 0.0f); break;
     default: break;
   }
   return LITS_OK;

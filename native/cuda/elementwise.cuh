@@ -45,6 +45,11 @@ __host__ __device__ __forceinline__ float lc_unary(int op, float x, float alpha)
     case LITS_LEAKY_RELU: return x > 0.0f ? x : x * alpha;
     case LITS_LOG1P: return log1pf(x);
     case LITS_EXPM1: return expm1f(x);
+    case LITS_FLOOR: return floorf(x);
+    case LITS_CEIL: return ceilf(x);
+    case LITS_ROUND: return rintf(x); /* half to even */
+    case LITS_TRUNC: return truncf(x);
+    case LITS_SIGN: return (float)((x > 0.0f) - (x < 0.0f));
     default: return 0.0f;
   }
 }

@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 7
+#define LITS_ABI_VERSION 8
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -123,7 +123,13 @@ enum lits_unary_op {
   LITS_GELU_TANH = 15, /* torch's approximate="tanh" */
   LITS_LEAKY_RELU = 16, /* x > 0 ? x : alpha * x */
   LITS_LOG1P = 17, /* log(1 + x), exact near 0 */
-  LITS_EXPM1 = 18 /* e^x - 1, exact near 0 */
+  LITS_EXPM1 = 18, /* e^x - 1, exact near 0 */
+  /* Rounding and sign, whose gradient is 0 (torch's). */
+  LITS_FLOOR = 19,
+  LITS_CEIL = 20,
+  LITS_ROUND = 21, /* half to even, as torch.round */
+  LITS_TRUNC = 22,
+  LITS_SIGN = 23 /* -1, 0 or 1; 0 for NaN, as torch.sign */
 };
 
 /* y = op(x, alpha) for n elements. */
@@ -203,6 +209,11 @@ int lits_reduce_f32(int32_t op, const float* x, float* out, int64_t outer, int64
                     int64_t inner);
 /* out[o, i] = index of the first maximum along r (NaN counts as maximum). */
 int lits_argmax_f32(const float* x, int32_t* out, int64_t outer, int64_t r, int64_t inner);
+/* Running sums along r: y[o, j, i] = x[o, 0, i] + ... + x[o, j, i] (reverse:
+ * x[o, j, i] + ... + x[o, r - 1, i], cumsum's gradient), summed in double and
+ * rounded once per element, as torch's CPU cumsum. y may not overlap x. */
+int lits_cumsum_f32(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
+                    int32_t reverse);
 /* Softmax (log_softmax when log != 0) along r. */
 int lits_softmax_f32(const float* x, float* y, int64_t outer, int64_t r, int64_t inner,
                      int32_t log);

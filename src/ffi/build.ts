@@ -14,6 +14,7 @@ export const CPU_SOURCES = [
   "copy.c",
   "gather.c",
   "sort.c",
+  "cumsum.c",
   "elementwise.c",
   "reduce.c",
   "softmax.c",

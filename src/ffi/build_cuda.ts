@@ -36,6 +36,7 @@ export const CUDA_SOURCES = [
   "copy.cu",
   "gather.cu",
   "sort.cu",
+  "cumsum.cu",
   "elementwise.cu",
   "reduce.cu",
   "softmax.cu",

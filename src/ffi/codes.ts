@@ -8,7 +8,7 @@
  */
 
 /** `LITS_ABI_VERSION`: the library must report this one. */
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;
 
 /** Codes of `enum lits_status`. */
 export const STATUS = {
@@ -40,6 +40,11 @@ export const UNARY_OP = {
   leakyRelu: 16,
   log1p: 17,
   expm1: 18,
+  floor: 19,
+  ceil: 20,
+  round: 21,
+  trunc: 22,
+  sign: 23,
 } as const;
 
 /** Codes of `enum lits_binary_op`. */

@@ -48,6 +48,7 @@ export const symbols = {
   lits_sort_i32: { parameters: [ptr, ptr, i64, i64, i64, i64, i32], ...status },
   lits_reduce_f32: { parameters: [i32, ptr, ptr, i64, i64, i64], ...status },
   lits_argmax_f32: { parameters: [ptr, ptr, i64, i64, i64], ...status },
+  lits_cumsum_f32: { parameters: [ptr, ptr, i64, i64, i64, i32], ...status },
   lits_softmax_f32: { parameters: [ptr, ptr, i64, i64, i64, i32], ...status },
   lits_softmax_backward_f32: { parameters: [ptr, ptr, ptr, i64, i64, i64, i32], ...status },
   lits_cross_entropy_f32: {

@@ -24,7 +24,11 @@ export { cosineSimilarity, norm, normalize, type NormOrder } from "./ops/vector_
 export { pad, type PadMode } from "./ops/pad.ts";
 export { batchNorm, type BatchNormOptions } from "./ops/norm.ts";
 export { crossEntropy, type CrossEntropyOptions, type Reduction } from "./ops/loss.ts";
-export { linear, matmul } from "./ops/matmul.ts";
+export { bmm, linear, matmul, mm } from "./ops/matmul.ts";
+export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
+export { cumsum } from "./ops/cumsum.ts";
+export { all, any, logsumexp } from "./ops/logsumexp.ts";
+export { lerp } from "./ops/lerp.ts";
 export { logSoftmax, softmax } from "./ops/softmax.ts";
 export { dropout } from "./ops/random.ts";
 export {

@@ -26,6 +26,11 @@ import * as cmp from "./ops/compare.ts";
 import { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 import { pow } from "./ops/pow.ts";
 import { lerp as lerpOp } from "./ops/lerp.ts";
+import * as rounding from "./ops/rounding.ts";
+import { cumsum as cumsumOp } from "./ops/cumsum.ts";
+import * as lse from "./ops/logsumexp.ts";
+import * as vnorm from "./ops/vector_norm.ts";
+import type { NormOrder } from "./ops/vector_norm.ts";
 import { maskedFill, where } from "./ops/where.ts";
 import * as stats from "./ops/stats.ts";
 import * as nonfinite from "./ops/nonfinite.ts";
@@ -760,6 +765,15 @@ export class Tensor implements Owned {
   matmul(other: Tensor): Tensor {
     atMost("matmul", arguments.length, 1, "x.matmul(other)");
     return mm.matmul(this, other);
+  } /** Matrix product of two 2-D tensors (torch's `mm`). */
+  mm(other: Tensor): Tensor {
+    atMost("mm", arguments.length, 1, "a.mm(b)");
+    return mm.mm(this, other);
+  }
+  /** Batched matrix product of two 3-D tensors (torch's `bmm`). */
+  bmm(other: Tensor): Tensor {
+    atMost("bmm", arguments.length, 1, "a.bmm(b)");
+    return mm.bmm(this, other);
   }
 
   // ---- shape ----
@@ -955,6 +969,89 @@ export class Tensor implements Owned {
   zero_(): this {
     atMost("zero_", arguments.length, 0, "x.zero_()");
     return fillIn(this, "zero_", 0) as this;
+  }
+
+  /** Converted to `other`'s dtype (torch's `type_as`). */
+  typeAs(other: Tensor): Tensor {
+    atMost("typeAs", arguments.length, 1, "x.typeAs(y)");
+    if (!(other instanceof Tensor)) throw new Error("x.typeAs: takes a Tensor");
+    return other.dtype === this.dtype ? this : shp.cast(this, other.dtype);
+  }
+  /** Broadcast to `other`'s shape (torch's `expand_as`). */
+  expandAs(other: Tensor): Tensor {
+    atMost("expandAs", arguments.length, 1, "x.expandAs(y)");
+    if (!(other instanceof Tensor)) throw new Error("x.expandAs: takes a Tensor");
+    return shp.expand(this, [...other.shape]);
+  }
+  /** x * x (torch's `square`). */
+  square(): Tensor {
+    atMost("square", arguments.length, 0, "x.square()");
+    return ew.mul(this, this);
+  }
+  /** 1 / sqrt(x) (torch's `rsqrt`). */
+  rsqrt(): Tensor {
+    atMost("rsqrt", arguments.length, 0, "x.rsqrt()");
+    return ew.pow(this, -0.5);
+  }
+  /** log(1 + x), exact near 0 (torch's `log1p`). */
+  log1p(): Tensor {
+    atMost("log1p", arguments.length, 0, "x.log1p()");
+    return ew.log1p(this);
+  }
+  /** e^x - 1, exact near 0 (torch's `expm1`). */
+  expm1(): Tensor {
+    atMost("expm1", arguments.length, 0, "x.expm1()");
+    return ew.expm1(this);
+  }
+  /** Rounded down (torch's `floor`; gradient 0). */
+  floor(): Tensor {
+    atMost("floor", arguments.length, 0, "x.floor()");
+    return rounding.floor(this);
+  }
+  /** Rounded up (torch's `ceil`; gradient 0). */
+  ceil(): Tensor {
+    atMost("ceil", arguments.length, 0, "x.ceil()");
+    return rounding.ceil(this);
+  }
+  /** Rounded to the nearest integer, halves to even (torch's `round`; gradient 0). */
+  round(): Tensor {
+    atMost("round", arguments.length, 0, "x.round()");
+    return rounding.round(this);
+  }
+  /** Rounded toward 0 (torch's `trunc`; gradient 0). */
+  trunc(): Tensor {
+    atMost("trunc", arguments.length, 0, "x.trunc()");
+    return rounding.trunc(this);
+  }
+  /** -1, 0 or 1 (torch's `sign`; 0 for NaN; gradient 0). */
+  sign(): Tensor {
+    atMost("sign", arguments.length, 0, "x.sign()");
+    return rounding.sign(this);
+  }
+  /** Running sums along `dim` (torch's `cumsum`). */
+  cumsum(dim: number): Tensor {
+    atMost("cumsum", arguments.length, 1, "x.cumsum(1)");
+    return cumsumOp(this, dim);
+  }
+  /** log(sum(exp(x))) over `dim`, stably (torch's `logsumexp`). */
+  logsumexp(dim?: number | number[], keepDim = false): Tensor {
+    atMost("logsumexp", arguments.length, 2, "x.logsumexp(1)");
+    return lse.logsumexp(this, dim, keepDim);
+  }
+  /** 1 where every element over `dim` is nonzero (torch's `all`; a float32 mask). */
+  all(dim?: number, keepDim = false): Tensor {
+    atMost("all", arguments.length, 2, "x.all(1)");
+    return lse.all(this, dim, keepDim);
+  }
+  /** 1 where some element over `dim` is nonzero (torch's `any`; a float32 mask). */
+  any(dim?: number, keepDim = false): Tensor {
+    atMost("any", arguments.length, 2, "x.any(1)");
+    return lse.any(this, dim, keepDim);
+  }
+  /** The p-norm over `dim` (torch's `norm`; all elements when left out). */
+  norm(p: NormOrder = 2, dim?: number | number[] | null, keepDim = false): Tensor {
+    atMost("norm", arguments.length, 3, "x.norm(2, 1)");
+    return vnorm.norm(this, p, dim, keepDim);
   }
 
   /** A dense copy with its own memory. */

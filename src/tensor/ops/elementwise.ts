@@ -66,6 +66,11 @@ const GRAD_WITHOUT_X: ReadonlySet<UnaryName> = new Set<UnaryName>([
   "divScalar",
   "rsubScalar",
   "expm1",
+  "floor",
+  "ceil",
+  "round",
+  "trunc",
+  "sign",
 ]);
 
 /** Unary ops whose backward kernel reads their output y (lits_unary_backward_f32's needs_y). */

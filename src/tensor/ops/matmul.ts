@@ -202,6 +202,54 @@ function matrices(a: Tensor, b: Tensor): Tensor {
   });
 }
 
+/**
+ * The product of two matrices [n, k] x [k, m] (torch.mm: no broadcasting,
+ * no vectors; `matmul` has those rules).
+ *
+ * @example
+ * ```ts
+ * import { mm, tensor } from "@lits/vision";
+ * console.log(mm(tensor([[1, 2]]), tensor([[3], [4]])).toArray()); // Float32Array [11]
+ * ```
+ */
+export function mm(a: Tensor, b: Tensor): Tensor {
+  return strictProduct("mm", 2, a, b, arguments.length);
+}
+
+/**
+ * Batched matrix products [B, n, k] x [B, k, m] -> [B, n, m] (torch.bmm: the
+ * batches must match; attention's q k^T and its weighted sum of v).
+ *
+ * @example
+ * ```ts
+ * import { bmm, ones } from "@lits/vision";
+ * console.log(bmm(ones([2, 3, 4]), ones([2, 4, 5])).shape); // [2, 3, 5]
+ * ```
+ */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  return strictProduct("bmm", 3, a, b, arguments.length);
+}
+
+function strictProduct(name: string, ndim: 2 | 3, a: Tensor, b: Tensor, given: number): Tensor {
+  if (given !== 2) throw new Error(`${name}: takes two tensors, got ${given} arguments`);
+  expectTensor(a, name, `${name}(a, b)`);
+  expectTensor(b, `${name}: b`, `${name}(a, b)`);
+  const what = ndim === 2 ? "matrices" : "batches of matrices";
+  if (a.ndim !== ndim || b.ndim !== ndim) {
+    throw new Error(
+      `${name}: expected two ${ndim}-D tensors (${what}), got [${a.shape}] and [${b.shape}]` +
+        (ndim === 2 ? "; matmul takes vectors and batches" : ""),
+    );
+  }
+  if (ndim === 3 && a.shape[0] !== b.shape[0]) {
+    throw new Error(`bmm: batch sizes differ: [${a.shape}] and [${b.shape}]`);
+  }
+  if (a.shape[ndim - 1] !== b.shape[ndim - 2]) {
+    throw new Error(`${name}: [${a.shape}] and [${b.shape}] cannot be multiplied (inner sizes)`);
+  }
+  return matmul(a, b);
+}
+
 /** y = x W^T + b for x [..., in], W [out, in], b [out] (PyTorch's F.linear). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   if (arguments.length > 3) {
