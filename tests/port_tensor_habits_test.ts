@@ -105,7 +105,8 @@ Deno.test("addParamGroup as torch's add_param_group; a schedule over fewer group
     /a parameter appears in more than one group/,
   );
   assert.throws(() => loose<unknown[]>(opt.paramGroups).push({}), /use addParamGroup/);
-  assert.throws(() => sched.step(), /made over 1 .* make the schedule after addParamGroup/);
+  sched.step(); // as torch 1.13: StepLR decays every group, the added one too
+  assert.deepEqual(opt.paramGroups.map((g) => g.lr), [0.1 * 0.1, 0.01 * 0.1]);
 });
 
 Deno.test("a Conv2d or Linear whose weight was swapped reports and exports the new sizes", () => {
@@ -154,7 +155,8 @@ Deno.test('optimizer options keep their kind: a config\'s "false" or "0.1" is re
   assert.throws(() => new optim.Adam([p], { betas: loose([0.9]) }), /betas must be a pair/);
   const plateau = new optim.ReduceLROnPlateau(opt);
   opt.addParamGroup({ params: [tensor([1], undefined, { requiresGrad: true })] });
-  assert.throws(() => plateau.step(1), /made over 1; make the schedule after addParamGroup/);
+  plateau.step(1); // one minLr (0) covers a group added since, as torch >= 2.2
+  assert.deepEqual(plateau.minLrs, [0, 0]);
 });
 
 Deno.test("a layer set at the end of a Sequential, or under a non-index key, is refused by forward", () => {

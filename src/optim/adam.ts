@@ -6,7 +6,7 @@
  */
 import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { Optimizer, type ParamState } from "./optimizer.ts";
+import { Optimizer, type ParamGroupInput, type ParamState } from "./optimizer.ts";
 import { checkCall } from "../options.ts";
 
 /** Checks Adam's or AdamW's options; fills in the defaults. */
@@ -110,27 +110,41 @@ abstract class AdamBase extends Optimizer<Resolved> {
  */
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
-  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+  constructor(
+    params: Iterable<Tensor> | ParamGroupInput<AdamOptions>[],
+    options: AdamOptions = {},
+  ) {
     super(params, resolve("Adam", arguments.length, options, 0));
   }
 }
 
 /**
  * AdamW: decoupled weight decay (default 1e-2), as torch.optim.AdamW.
+ * Parameter groups carry their own options (torch's `{"params": no_decay,
+ * "weight_decay": 0.0}` is `{ params: noDecay, options: { weightDecay: 0 } }`).
  *
  * @example
  * ```ts
- * import { optim, tensor } from "@lits/vision";
+ * import { nn, optim, tensor } from "@lits/vision";
  * const w = tensor([1], undefined, { requiresGrad: true });
  * const opt = new optim.AdamW([w], { lr: 0.1 });
  * w.mul(w).sum().backward();
  * opt.step();
  * console.log(w.item() < 1); // true
+ * const fc = new nn.Linear(4, 2);
+ * const grouped = new optim.AdamW([
+ *   { params: [fc.weight] },
+ *   { params: [fc.bias!], options: { weightDecay: 0 } },
+ * ], { lr: 1e-3, weightDecay: 0.05 });
+ * console.log(grouped.paramGroups.map((g) => g.weightDecay)); // [0.05, 0]
  * ```
  */
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
-  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+  constructor(
+    params: Iterable<Tensor> | ParamGroupInput<AdamOptions>[],
+    options: AdamOptions = {},
+  ) {
     super(params, resolve("AdamW", arguments.length, options, 1e-2));
   }
 }

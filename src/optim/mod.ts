@@ -8,6 +8,7 @@ export {
   Optimizer,
   type OptimizerStateDict,
   type ParamGroup,
+  type ParamGroupInput,
   type ParamState,
   type ZeroGradOptions,
 } from "./optimizer.ts";
@@ -18,6 +19,7 @@ export {
   LRScheduler,
   MultiStepLR,
   OneCycleLR,
+  type OneCycleLROptions,
   ReduceLROnPlateau,
   type ReduceLROnPlateauOptions,
   StepLR,
@@ -30,4 +32,16 @@ export {
   LinearLR,
   type LinearLROptions,
 } from "./warmup.ts";
+export {
+  ExponentialLR,
+  type ExponentialLROptions,
+  MultiplicativeLR,
+  type MultiplicativeLROptions,
+  PolynomialLR,
+  type PolynomialLROptions,
+} from "./decay.ts";
+export {
+  CosineAnnealingWarmRestarts,
+  type CosineAnnealingWarmRestartsOptions,
+} from "./restarts.ts";
 export { SequentialLR, type SequentialLROptions } from "./sequential.ts";

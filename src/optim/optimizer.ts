@@ -37,6 +37,18 @@ export type ParamGroup<O extends GroupOptions> = {
   options: O;
 } & O;
 
+/**
+ * A parameter group as an optimizer takes it (PyTorch's `{"params": ...,
+ * "weight_decay": 0}`): its tensors, and in `options` the hyper-parameters
+ * that differ from the optimizer's (`{ params: norms, options: { weightDecay: 0 } }`).
+ */
+export interface ParamGroupInput<O> {
+  /** The tensors of the group. */
+  params: Iterable<Tensor>;
+  /** Its own hyper-parameters; the rest are the optimizer's. */
+  options?: Partial<O>;
+}
+
 /** Per-parameter state: a step count and named tensors. */
 export interface ParamState {
   /** Steps taken for this parameter. */
@@ -72,11 +84,18 @@ function checkGroup(
 ): { params: Iterable<Tensor>; options?: unknown } {
   const usage = "[{ params: a }, { params: b, options: { lr: 1e-4 } }]";
   if (g !== null && typeof g === "object" && !Array.isArray(g)) {
-    const misplaced = Object.keys(g).filter((k) => known.includes(k));
+    // torch's { params, weight_decay: 0 } as well as { params, weightDecay: 0 }.
+    const misplaced = Object.entries(g).flatMap(([k, v]) => {
+      const ours = optionName(k, known);
+      return ours === undefined ? [] : [{ k, ours, v }];
+    });
     if (misplaced.length > 0) {
+      const snake = misplaced.some((m) => m.k !== m.ours);
+      const fixed = misplaced.map((m) => `${m.ours}: ${JSON.stringify(m.v) ?? String(m.v)}`);
       throw new Error(
-        `${where}: param group ${i} has ${misplaced.join(", ")} beside params; ` +
-          `hyper-parameters go in options: ${usage}`,
+        `${where}: param group ${i} has ${misplaced.map((m) => m.k).join(", ")} beside params; ` +
+          `hyper-parameters go in options${snake ? ", in camelCase" : ""}: ` +
+          `{ params, options: { ${fixed.join(", ")} } }`,
       );
     }
   }
@@ -90,6 +109,13 @@ function checkGroup(
     throw new Error(`${where}: param group ${i} needs params (an iterable of tensors): ${usage}`);
   }
   return o;
+}
+
+/** `k` as one of the `known` option names: itself, or torch's snake_case of one (`weight_decay`). */
+function optionName(k: string, known: readonly string[]): string | undefined {
+  if (known.includes(k)) return k;
+  const bare = k.toLowerCase().replaceAll("_", "");
+  return k.includes("_") ? known.find((o) => o.toLowerCase() === bare) : undefined;
 }
 
 /** The options that are not numbers (the rest are). */
@@ -156,7 +182,9 @@ export abstract class Optimizer<O extends GroupOptions> {
   /**
    * Adds a group, as PyTorch's `add_param_group` (unfreezing a backbone with
    * its own lr): its options default to the optimizer's; a parameter already
-   * in a group is refused. Make schedules after adding groups.
+   * in a group is refused. A schedule made before schedules the new group
+   * as torch 1.13's does (see `optim.LRScheduler`; OneCycleLR, which needs
+   * a maxLr per group, says how to carry on).
    *
    * @example
    * ```ts

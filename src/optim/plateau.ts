@@ -85,8 +85,14 @@ export class ReduceLROnPlateau {
   readonly thresholdMode: "rel" | "abs";
   /** Epochs after a reduction during which bad epochs are not counted. */
   readonly cooldown: number;
-  /** The lower bound of each group's lr. */
+  /**
+   * The lower bound of each group's lr. A minLr given as one number also
+   * bounds groups added to the optimizer since; one given per group needs
+   * the added group's bound pushed here (`sched.minLrs.push(1e-6)`).
+   */
   readonly minLrs: number[];
+  /** minLr when given as one number (for groups added since), else null. */
+  readonly #minLrForAll: number | null;
   /** Changes of the lr smaller than this are skipped. */
   readonly eps: number;
   /** The best metric so far (Infinity, or -Infinity in "max" mode, before the first). */
@@ -123,6 +129,7 @@ export class ReduceLROnPlateau {
     }
     this.minLrs = Array.isArray(minLr) ? [...minLr] : Array(groups).fill(minLr);
     this.minLrs.forEach((v) => nonNegative("minLr", v));
+    this.#minLrForAll = Array.isArray(minLr) ? null : minLr;
     this.best = this.#worst();
   }
 
@@ -158,14 +165,7 @@ export class ReduceLROnPlateau {
         }; write sched.step(valLoss)`,
       );
     }
-    if (this.optimizer.paramGroups.length !== this.minLrs.length) {
-      // A group added since has no minLr: its lr was never lowered (NaN compared false).
-      throw new Error(
-        `optim.ReduceLROnPlateau: the optimizer has ${this.optimizer.paramGroups.length} ` +
-          `parameter groups, this schedule was made over ${this.minLrs.length}; make the ` +
-          "schedule after addParamGroup",
-      );
-    }
+    this.#checkGroups();
     this.lastEpoch++;
     if (this.isBetter(metric)) {
       this.best = metric;
@@ -185,6 +185,31 @@ export class ReduceLROnPlateau {
       this.cooldownCounter = this.cooldown;
       this.numBadEpochs = 0;
     }
+  }
+
+  /**
+   * A group added to the optimizer since needs a minLr: minLr given as one
+   * number covers it (as torch >= 2.2; 1.13 failed at its next reduction
+   * with IndexError, after lowering the first groups); given per group, it
+   * must be pushed (torch >= 2.2 asks the same).
+   */
+  #checkGroups(): void {
+    const n = this.optimizer.paramGroups.length, have = this.minLrs.length;
+    if (n <= have) {
+      this.minLrs.forEach((v) => nonNegative("minLr", v)); // pushed by hand, perhaps
+      return;
+    }
+    if (this.#minLrForAll !== null) {
+      while (this.minLrs.length < n) this.minLrs.push(this.#minLrForAll);
+      return;
+    }
+    throw new Error(
+      `optim.ReduceLROnPlateau: the optimizer has ${n} parameter groups, minLr was given for ` +
+        `${have} (one per group): give the ${n - have === 1 ? "new group's" : "new groups'"} ` +
+        `lower bound before stepping on, sched.minLrs.push(${
+          Array(n - have).fill("1e-6").join(", ")
+        }) (torch 1.13 failed at its next reduction, with IndexError)`,
+    );
   }
 
   /** The schedule's position, for checkpoints. */

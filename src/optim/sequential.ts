@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { type AnyOptimizer, LRScheduler, scheduleOptions } from "./scheduler.ts";
-import { checkArity } from "../options.ts";
+import { type AnyOptimizer, LRScheduler, scheduleOptions, stepTakesNoEpoch } from "./base.ts";
 
 /** Options of `SequentialLR`. */
 export interface SequentialLROptions {
@@ -19,7 +18,8 @@ export interface SequentialLROptions {
  * Runs `schedulers[0]` until `milestones[0]`, then `schedulers[1]` from its
  * step 0 (from the initial lr), and so on. Made after its schedules, it
  * resets the lr to the initial one and applies the first schedule's step 0,
- * as PyTorch's does.
+ * as PyTorch's does. A group added to the optimizer since is scheduled as
+ * each schedule in turn treats it (see `LRScheduler`), as in torch.
  *
  * @example
  * ```ts
@@ -77,14 +77,13 @@ export class SequentialLR extends LRScheduler {
     this.milestones = [...milestones];
     // The schedules' own step 0s moved the lr: start again from the initial lr.
     optimizer.paramGroups.forEach((g, i) => (g.options.lr = this.baseLrs[i]));
-    this.schedulers[0].restart();
+    this.schedulers[0].restart(false);
     this.recordLastLr();
   }
 
   /** Steps the schedule in charge; at a milestone the next one starts from its step 0. */
   override step(): void {
-    checkArity("optim.SequentialLR.step", arguments.length, 0, "sched.step()");
-    this.checkGroups();
+    if (arguments.length > 0) throw stepTakesNoEpoch("SequentialLR", arguments.length);
     this.lastEpoch++;
     const k = this.milestones.filter((m) => m <= this.lastEpoch).length;
     const s = this.schedulers[k];

@@ -5,7 +5,7 @@
  */
 import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { Optimizer, type ParamState } from "./optimizer.ts";
+import { Optimizer, type ParamGroupInput, type ParamState } from "./optimizer.ts";
 import { type CallContract, checkContract } from "../options.ts";
 
 /** Options of `SGD`. */
@@ -53,7 +53,7 @@ type Resolved = {
  * ```
  */
 export class SGD extends Optimizer<Resolved> {
-  constructor(params: Iterable<Tensor>, options: SGDOptions) {
+  constructor(params: Iterable<Tensor> | ParamGroupInput<SGDOptions>[], options: SGDOptions) {
     const o = checkContract(NEW_SGD, arguments.length, options);
     if (o.lr === undefined) throw new Error(`optim.SGD: lr is required; write ${NEW_SGD.usage}`);
     super(params, {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type AnyOptimizer, LRScheduler, scheduleOptions } from "./scheduler.ts";
+import { type AnyOptimizer, LRScheduler, scheduleOptions } from "./base.ts";
 
 /** Options of `LambdaLR`. */
 export interface LambdaLROptions {
@@ -15,7 +15,8 @@ export interface LambdaLROptions {
 
 /**
  * Each group's lr is its initial lr times `lrLambda(step)` (`LambdaLR`):
- * the usual way to write a warm-up.
+ * the usual way to write a warm-up. A group added to the optimizer since
+ * keeps its lr, as in torch.
  *
  * @example
  * ```ts
@@ -48,10 +49,12 @@ export class LambdaLR extends LRScheduler {
     this.#lambdas = fns;
     this.initialStep();
   }
-  protected override lrAtStart(i: number): number {
-    return this.nextLr(0, i);
+  protected override lrAtStart(i: number, lr: number): number {
+    return this.nextLr(0, i, lr);
   }
-  protected nextLr(epoch: number, i: number): number {
+  protected nextLr(epoch: number, i: number, lr: number): number {
+    // torch zips the lambdas with base_lrs: a group added since keeps its lr.
+    if (i >= this.#lambdas.length || i >= this.baseLrs.length) return lr;
     const factor = this.#lambdas[i](epoch);
     // A lambda that returns nothing (or NaN) would make every weight NaN at the next step.
     if (typeof factor !== "number" || !Number.isFinite(factor)) {

@@ -1,0 +1,244 @@
+/**
+ * The base of the step-count schedules (`torch.optim.lr_scheduler`'s
+ * `_LRScheduler`): initial learning rates, `step()`, `lastLr`, state dicts.
+ *
+ * Groups added to the optimizer after a schedule was made
+ * (`opt.addParamGroup`, the unfreeze-mid-training pattern) are treated as
+ * PyTorch 1.13 treats them: the chainable schedules (StepLR, MultiStepLR,
+ * ExponentialLR, LinearLR, ConstantLR, PolynomialLR, CosineAnnealingLR's
+ * usual step) move every group's lr from where it is; those computed from
+ * each group's initial lr (LambdaLR, MultiplicativeLR,
+ * CosineAnnealingWarmRestarts, CosineAnnealingLR's step back up at the
+ * bottom of a cycle) leave the new group's lr alone; `baseLrs` keeps the
+ * groups the schedule was made over.
+ *
+ * @module
+ */
+import type { GroupOptions, Optimizer } from "./optimizer.ts";
+import { checkArity, checkOptions } from "../options.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
+
+/** @internal checks a schedule's arguments: `StepLR(opt, 30)` is PyTorch's positional step_size. */
+export function scheduleOptions<T extends object>(
+  name: string,
+  given: number,
+  options: unknown,
+  known: (keyof T & string)[],
+  usage: string,
+): T {
+  checkArity(`optim.${name}`, given, 2, usage);
+  if (options === undefined) throw new Error(`optim.${name}: options are required; write ${usage}`);
+  return checkOptions<T>(`optim.${name}`, options, known, usage);
+}
+
+/** Any optimizer a schedule can drive: its groups have an lr. */
+export type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
+
+/**
+ * Each parameter group's initial lr: the lr when the first schedule over it
+ * was made (torch's `initial_lr`), so that a second schedule made after the
+ * first moved the lr anneals from the same base, as in torch.
+ */
+const initialLrs = new WeakMap<object, number>();
+
+/**
+ * @internal sets a group's initial lr outright, as torch's OneCycleLR writes
+ * `group["initial_lr"] = max_lr / div_factor` (schedules made after it start
+ * from that).
+ */
+export function setInitialLr(group: object, lr: number): void {
+  initialLrs.set(group, lr);
+}
+
+/** @internal a positive integer option, or an Error naming it. */
+export function positiveInteger(where: string, key: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+    throw new Error(`optim.${where}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** @internal a finite number option at least `least` (or above it, `strict`). */
+export function finiteAtLeast(
+  where: string,
+  key: string,
+  v: unknown,
+  least: number,
+  strict = false,
+): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || (strict ? v <= least : v < least)) {
+    throw new Error(
+      `optim.${where}: ${key} must be a finite number ${strict ? ">" : ">="} ${least}, got ${
+        JSON.stringify(v)
+      }`,
+    );
+  }
+  return v;
+}
+
+/**
+ * Base of the schedules: remembers each group's initial lr. A subclass
+ * gives `nextLr`, and where its step 0 changes the lr (a warm-up),
+ * `lrAtStart`, then calls `initialStep()` at the end of its constructor:
+ * PyTorch's base constructor applies step 0 itself, which a JavaScript base
+ * cannot do before the subclass's fields exist.
+ *
+ * @example
+ * ```ts
+ * import { nn, optim } from "@lits/vision";
+ * class Halving extends optim.LRScheduler {
+ *   constructor(opt: optim.Optimizer<{ lr: number }>) {
+ *     super(opt);
+ *     this.initialStep(); // step 0: half the initial lr
+ *   }
+ *   protected override lrAtStart(i: number): number {
+ *     return this.baseLrs[i] / 2;
+ *   }
+ *   protected nextLr(_epoch: number, _i: number, lr: number): number {
+ *     return lr / 2;
+ *   }
+ * }
+ * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+ * const sched = new Halving(opt);
+ * console.log(opt.paramGroups[0].lr); // 0.5
+ * sched.step();
+ * console.log(sched.lastLr); // [0.25]
+ * ```
+ */
+export abstract class LRScheduler {
+  /** Completed `step()` calls. */
+  lastEpoch = 0;
+  /**
+   * Each group's initial lr (that of the first schedule made over it), for
+   * the groups this schedule was made over: a group added later has none,
+   * as in torch.
+   */
+  readonly baseLrs: number[];
+  #lastLr: number[];
+
+  constructor(readonly optimizer: AnyOptimizer) {
+    this.baseLrs = optimizer.paramGroups.map((g) => {
+      if (!initialLrs.has(g)) initialLrs.set(g, g.options.lr);
+      return initialLrs.get(g)!;
+    });
+    this.#lastLr = optimizer.paramGroups.map((g) => g.options.lr);
+  }
+
+  /** The learning rate of each group as this schedule last set it (torch's `get_last_lr()`). */
+  get lastLr(): number[] {
+    return [...this.#lastLr];
+  }
+
+  /**
+   * Group `i`'s lr for step `epoch`, from its lr now (`lr`): PyTorch's
+   * chainable form, so that an lr set by hand, or a second schedule on the
+   * same optimizer, carries on as in PyTorch instead of being overwritten.
+   * Called for every group, those added since the schedule was made too
+   * (`i >= baseLrs.length`).
+   */
+  protected abstract nextLr(epoch: number, i: number, lr: number): number;
+
+  /**
+   * Group `i`'s lr at step 0 from `lr` (its lr now, or its initial lr when
+   * SequentialLR starts with this schedule): unchanged here, as for the
+   * decaying schedules; a warm-up gives its own.
+   */
+  protected lrAtStart(_i: number, lr: number): number {
+    return lr;
+  }
+
+  /**
+   * Group `i`'s lr when SequentialLR switches to this schedule at a
+   * milestone (torch's `step(0)`: the closed form at step 0 where the
+   * schedule has one, from the initial lr). Only called for the groups the
+   * schedule was made over (torch's closed form zips with `base_lrs`).
+   */
+  protected restartLr(i: number, _lr: number): number {
+    return this.lrAtStart(i, this.baseLrs[i]);
+  }
+
+  /** Sets step 0's learning rates (PyTorch's `_initial_step`); see the class doc. */
+  protected initialStep(): void {
+    this.lastEpoch = 0;
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.options.lr = this.lrAtStart(i, g.options.lr);
+    });
+    this.recordLastLr();
+  }
+
+  /**
+   * @internal SequentialLR's start of this schedule: made first in line
+   * (`atMilestone` false, torch's `_initial_step()` after the lr was reset to
+   * the initial one) or taking over at its milestone (torch's `step(0)`).
+   */
+  restart(atMilestone = true): void {
+    if (!atMilestone) return this.initialStep();
+    this.lastEpoch = 0;
+    this.optimizer.paramGroups.forEach((g, i) => {
+      if (i < this.baseLrs.length) g.options.lr = this.restartLr(i, g.options.lr);
+    });
+    this.recordLastLr();
+  }
+
+  /** Advances the schedule by one step and sets the groups' lr. */
+  step(): void {
+    if (arguments.length > 0) throw stepTakesNoEpoch(this.constructor.name, arguments.length);
+    this.lastEpoch++;
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.options.lr = this.nextLr(this.lastEpoch, i, g.options.lr);
+    });
+    this.recordLastLr();
+  }
+
+  /** Keeps the groups' lr now as `lastLr` (a subclass that sets them itself calls it). */
+  protected recordLastLr(): void {
+    this.#lastLr = this.optimizer.paramGroups.map((g) => g.options.lr);
+  }
+
+  /** The schedule's position, for checkpoints. */
+  stateDict(): Record<string, number | number[]> {
+    return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
+  }
+
+  /**
+   * Restores a position saved by `stateDict()` (the same schedule's). Its
+   * `baseLrs` may be fewer than the optimizer's groups: those of a schedule
+   * made before `addParamGroup`, loaded into one made after, which then
+   * treats the added groups as torch does (see the module doc).
+   */
+  loadStateDict(sd: Record<string, number | number[]>): void {
+    const n = this.optimizer.paramGroups.length;
+    if (
+      !Number.isInteger(sd?.lastEpoch) || !Array.isArray(sd.baseLrs) || sd.baseLrs.length < 1 ||
+      sd.baseLrs.length > n || !sd.baseLrs.every((lr) => typeof lr === "number")
+    ) {
+      throw new Error(
+        `${this.constructor.name}.loadStateDict: expected { lastEpoch, baseLrs } with at most ` +
+          `${n} learning rates, one per group it was made over (what stateDict() gives), got ` +
+          JSON.stringify(sd),
+      );
+    }
+    this.lastEpoch = sd.lastEpoch as number;
+    this.baseLrs.splice(0, this.baseLrs.length, ...(sd.baseLrs as number[]));
+    this.recordLastLr();
+  }
+}
+
+/** PyTorch's deprecated `step(epoch)`, which would be ignored silently here. */
+export function stepTakesNoEpoch(name: string, given: number): Error {
+  return new Error(
+    `optim.${name}.step: takes at most 0 arguments, got ${given}: PyTorch's step(epoch) is ` +
+      "deprecated (it jumps to the closed form) and not taken here; call sched.step() once per " +
+      "epoch, or per batch (CosineAnnealingWarmRestarts alone takes step(epoch + i / iters), as " +
+      "torch documents)",
+  );
+}
+
+// torch's names (`sched.get_last_lr()`): each throws, naming ours.
+addNameHints(LRScheduler.prototype, "LRScheduler", {
+  get_last_lr: "read sched.lastLr (a property, not a method)",
+  last_epoch: "write sched.lastEpoch",
+  state_dict: "write sched.stateDict()",
+  load_state_dict: "write sched.loadStateDict(sd)",
+  base_lrs: "write sched.baseLrs",
+});
