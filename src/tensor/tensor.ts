@@ -765,7 +765,8 @@ export class Tensor implements Owned {
   matmul(other: Tensor): Tensor {
     atMost("matmul", arguments.length, 1, "x.matmul(other)");
     return mm.matmul(this, other);
-  } /** Matrix product of two 2-D tensors (torch's `mm`). */
+  }
+  /** Matrix product of two 2-D tensors (torch's `mm`). */
   mm(other: Tensor): Tensor {
     atMost("mm", arguments.length, 1, "a.mm(b)");
     return mm.mm(this, other);
