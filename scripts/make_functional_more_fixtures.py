@@ -149,6 +149,24 @@ case("lerp tensor weight", "lerp", [randn(6), randn(6), given([0.0, 0.2, 0.5, 0.
 case("lerp number weight", "lerp", [randn(2, 3), randn(2, 3)], lambda a, b: torch.lerp(a, b, 0.7),
      {"weight": 0.7})
 
+# ---- median, kthvalue ----
+distinct = torch.randperm(30).float().reshape(3, 10) / 7 - 2  # no ties: one index is right
+case("median dim 1", "median", [distinct.clone().requires_grad_(True)],
+     lambda x: torch.median(x, 1)[0], {"dim": 1})
+case("median dim 0 keepdim", "median", [distinct.clone().requires_grad_(True)],
+     lambda x: torch.median(x, 0, keepdim=True)[0], {"dim": 0, "keepDim": True})
+case("median all", "median", [distinct.clone().requires_grad_(True)], torch.median, {})
+case("median with NaN", "median",
+     [given([[3.0, NAN, 1.0, NAN, 2.0], [5.0, 4.0, 3.0, 2.0, 1.0]])],
+     lambda x: torch.median(x, 1)[0], {"dim": 1})
+case("median all with NaN", "median", [given([3.0, 1.0, NAN, 2.0])], torch.median, {})
+case("median indices", "medianIndices", [distinct], lambda x: torch.median(x, 1)[1], {"dim": 1})
+for k in [1, 4, 10]:
+    case(f"kthvalue k {k}", "kthvalue", [distinct.clone().requires_grad_(True)],
+         lambda x, k=k: torch.kthvalue(x, k, 1)[0], {"k": k, "dim": 1})
+case("kthvalue indices", "kthvalueIndices", [distinct], lambda x: torch.kthvalue(x, 3, 1)[1],
+     {"k": 3, "dim": 1})
+
 with open(OUT, "w") as f:
     json.dump({"torch": torch.__version__, "cases": CASES}, f, separators=(",", ":"))
 print(f"wrote {len(CASES)} cases to {OUT}")

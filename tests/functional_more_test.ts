@@ -75,6 +75,10 @@ const OPS: Record<string, Op> = {
   square: ([x]) => x.square(),
   rsqrt: ([x]) => x.rsqrt(),
   lerp: ([a, b, w], o) => a.lerp(b, w ?? o.weight),
+  median: ([x], o) => (o.dim === undefined ? x.median() : x.median(o.dim, o.keepDim).values),
+  medianIndices: ([x], o) => x.median(o.dim).indices,
+  kthvalue: ([x], o) => x.kthvalue(o.k, o.dim).values,
+  kthvalueIndices: ([x], o) => x.kthvalue(o.k, o.dim).indices,
 };
 
 for (const c of fx.cases) {
@@ -139,6 +143,13 @@ Deno.test("functional: bad arguments say what to write", () => {
     throws(() => norm(x, 2, [1, 1]), /twice/);
     throws(() => F.normalize(x, 2, 1.5), /dim must be an integer/);
     throws(() => F.cosineSimilarity(randn([2, 3]), randn([2, 4])), /cosineSimilarity/);
+    throws(() => F.kthvalue(x, 5, 3), /k must be an integer from 1 to 4/);
+    throws(() => F.median(randn([0])), /no elements/);
+    throws(() => F.median(randn([2, 0]), 1), /dimension 1 of \[2,0\] is empty/);
+    throws(() => F.cumsum(x, 1.5), /dim must be an integer/);
+    throws(() => F.mm(randn([2, 3]), randn([4, 2])), /cannot be multiplied/);
+    throws(() => F.bmm(randn([2, 3, 4]), randn([3, 4, 2])), /batch sizes differ/);
+    throws(() => F.mm(randn([2, 3, 4]), randn([4, 2])), /matmul takes vectors and batches/);
   });
 });
 

@@ -27,6 +27,7 @@ export { crossEntropy, type CrossEntropyOptions, type Reduction } from "./ops/lo
 export { bmm, linear, matmul, mm } from "./ops/matmul.ts";
 export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
 export { cumsum } from "./ops/cumsum.ts";
+export { kthvalue, median } from "./ops/median.ts";
 export { all, any, logsumexp } from "./ops/logsumexp.ts";
 export { lerp } from "./ops/lerp.ts";
 export { logSoftmax, softmax } from "./ops/softmax.ts";

@@ -46,6 +46,7 @@ export { norm, type NormOrder } from "./ops/vector_norm.ts";
 export { lerp } from "./ops/lerp.ts";
 export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
 export { cumsum } from "./ops/cumsum.ts";
+export { kthvalue, median } from "./ops/median.ts";
 export { all, any, logsumexp } from "./ops/logsumexp.ts";
 export { bmm, matmul, mm } from "./ops/matmul.ts";
 export { isfinite, isinf, isnan, nanToNum, type NanToNumOptions } from "./ops/nonfinite.ts";

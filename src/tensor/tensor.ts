@@ -29,6 +29,7 @@ import { lerp as lerpOp } from "./ops/lerp.ts";
 import * as rounding from "./ops/rounding.ts";
 import { cumsum as cumsumOp } from "./ops/cumsum.ts";
 import * as lse from "./ops/logsumexp.ts";
+import * as med from "./ops/median.ts";
 import * as vnorm from "./ops/vector_norm.ts";
 import type { NormOrder } from "./ops/vector_norm.ts";
 import { maskedFill, where } from "./ops/where.ts";
@@ -1028,6 +1029,18 @@ export class Tensor implements Owned {
   sign(): Tensor {
     atMost("sign", arguments.length, 0, "x.sign()");
     return rounding.sign(this);
+  }
+  /** The median of all elements, or along `dim` with its indices (torch's `median`). */
+  median(): Tensor;
+  median(dim: number, keepDim?: boolean): sorting.ValuesIndices;
+  median(dim?: number, keepDim = false): Tensor | sorting.ValuesIndices {
+    atMost("median", arguments.length, 2, "x.median(1)");
+    return dim === undefined ? med.median(this) : med.median(this, dim, keepDim);
+  }
+  /** The k-th smallest value along `dim` and its index (torch's `kthvalue`). */
+  kthvalue(k: number, dim = -1, keepDim = false): sorting.ValuesIndices {
+    atMost("kthvalue", arguments.length, 3, "x.kthvalue(k, 1)");
+    return med.kthvalue(this, k, dim, keepDim);
   }
   /** Running sums along `dim` (torch's `cumsum`). */
   cumsum(dim: number): Tensor {
