@@ -1032,6 +1032,7 @@ export class Tensor implements Owned {
   }
   /** The median of all elements, or along `dim` with its indices (torch's `median`). */
   median(): Tensor;
+  /** The median along `dim`, with the indices of the values (torch's `median(dim)`). */
   median(dim: number, keepDim?: boolean): sorting.ValuesIndices;
   median(dim?: number, keepDim = false): Tensor | sorting.ValuesIndices {
     atMost("median", arguments.length, 2, "x.median(1)");

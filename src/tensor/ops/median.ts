@@ -87,6 +87,7 @@ function medianIndex(x: Tensor, d: number): Tensor {
  * ```
  */
 export function median(x: Tensor): Tensor;
+/** The median along `dim`: `.values` and the int32 `.indices` they came from. */
 export function median(x: Tensor, dim: number, keepDim?: boolean): ValuesIndices;
 export function median(x: Tensor, dim?: number, keepDim = false): Tensor | ValuesIndices {
   if (arguments.length > 3) {
