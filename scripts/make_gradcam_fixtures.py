@@ -4,7 +4,8 @@ Cases: the simple CNN and ResNet-18 at default and named layers and targets;
 AlexNet (63 x 63), ResNet-34 and ResNet-50 (64 x 64) at their default layer
 (evaluation.gradCamLayer) and predicted targets. Batch 2 throughout.
 
-The computation is pytorch-grad-cam's GradCAM, written out with its own
+The computation is pytorch-grad-cam's GradCAM (and, for the gradcam++ cases,
+GradCAMPlusPlus's channel weights), written out with its own
 mechanism (a forward hook on the target layer and a tensor hook on its output
 for the gradient): score = sum_i logits[i, target_i]; weights = spatial mean
 of the gradient; cam = ReLU(sum_c weights_c * A_c); scale_cam_image (x - min,
@@ -95,7 +96,7 @@ def scale(cam):
     return cam / (1e-7 + cam.amax(dim=(1, 2), keepdim=True))
 
 
-def grad_cam(model, layer, x, target):
+def grad_cam(model, layer, x, target, method="gradcam"):
     store = {}
 
     def hook(_m, _i, out):
@@ -111,7 +112,16 @@ def grad_cam(model, layer, x, target):
     model.zero_grad()
     score.backward()
     a, g = store["a"].detach().double(), store["g"].double()
-    w = g.mean(dim=(2, 3), keepdim=True)
+    if method == "gradcam":
+        w = g.mean(dim=(2, 3), keepdim=True)
+    else:
+        # pytorch-grad-cam's GradCAMPlusPlus.get_cam_weights.
+        g2 = g ** 2
+        g3 = g2 * g
+        sum_a = a.sum(dim=(2, 3), keepdim=True)
+        aij = g2 / (2 * g2 + sum_a * g3 + 1e-6)
+        aij = torch.where(g != 0, aij, torch.zeros_like(aij))
+        w = (torch.clamp(g, min=0) * aij).sum(dim=(2, 3), keepdim=True)
     cam = torch.relu((w * a).sum(1))
     cam = scale(cam)
     cam = F.interpolate(cam.unsqueeze(1), size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
@@ -119,7 +129,7 @@ def grad_cam(model, layer, x, target):
     return logits.detach(), targets, cam
 
 
-def case(model_name, image_size, n, layer, target):
+def case(model_name, image_size, n, layer, target, method="gradcam"):
     if model_name == "simple":
         model = SimpleCNN(image_size)
     elif model_name == "alexnet":
@@ -131,13 +141,14 @@ def case(model_name, image_size, n, layer, target):
     set_weights(model)
     model.eval()
     x = make_input(n, image_size)
-    logits, targets, cam = grad_cam(model, layer, x, target)
+    logits, targets, cam = grad_cam(model, layer, x, target, method)
     return {
         "model": model_name,
         "options": {"inChannels": 1, "numClasses": 3, "imageSize": image_size},
         "n": n,
         "layer": layer,
         "target": target,
+        "method": method,
         "targets": targets,
         "logits": [float("%.7g" % v) for v in logits.flatten().tolist()],
         "maps": [int(round(v * 1e5)) for v in cam.flatten().tolist()],
@@ -154,6 +165,9 @@ def main():
         case("alexnet", 63, 2, "features.11", None),
         case("resnet34", 64, 2, "layer4.2", None),
         case("resnet50", 64, 2, "layer4.2", None),
+        # Grad-CAM++ (pytorch-grad-cam's GradCAMPlusPlus weights).
+        case("simple", 32, 2, "features.10", None, "gradcam++"),
+        case("resnet18", 64, 2, "layer3", [2, 1], "gradcam++"),
     ]
     with open(OUT, "w") as f:
         json.dump({"generator": "scripts/make_gradcam_fixtures.py", "torch": torch.__version__, "cases": cases}, f)

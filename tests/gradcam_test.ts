@@ -20,6 +20,7 @@ interface Case {
   n: number;
   layer: string;
   target: number | number[] | null;
+  method: "gradcam" | "gradcam++";
   targets: number[];
   logits: number[];
   maps: number[];
@@ -67,12 +68,14 @@ function formulaInput(n: number, size: number): Tensor {
 const fixture = loadFixture<{ cases: Case[] }>("gradcam.json");
 
 for (const c of fixture.cases) {
-  Deno.test(`gradCam: ${c.model} ${c.layer} target ${JSON.stringify(c.target)} matches PyTorch`, () => {
+  const what = `${c.method} ${c.model} ${c.layer} target ${JSON.stringify(c.target)}`;
+  Deno.test(`gradCam: ${what} matches PyTorch`, () => {
     using model = models.create(c.model, c.options).eval();
     setFormulaWeights(model);
     const size = c.options.imageSize!;
     const x = formulaInput(c.n, size);
-    const r = runGradCam(model, x, { layer: c.layer, target: c.target ?? undefined });
+    const method = c.method;
+    const r = runGradCam(model, x, { layer: c.layer, target: c.target ?? undefined, method });
     assert.deepEqual(r.targets, c.targets);
     let worstLogit = 0;
     r.logits.forEach((v, i) => (worstLogit = Math.max(worstLogit, Math.abs(v - c.logits[i]))));
@@ -86,16 +89,25 @@ for (const c of fixture.cases) {
     assert.ok(Math.max(...r.maps) > 0.99 && Math.min(...r.maps) === 0);
     // The public form: a tensor [N, H, W] with the same values; called with no
     // options where the case is the default layer and the predicted targets.
-    const byDefault = c.target === null && c.layer === evaluation.gradCamLayer(model);
+    const byDefault = c.target === null && c.layer === evaluation.gradCamLayer(model) &&
+      method === "gradcam";
     const cam = byDefault
       ? evaluation.gradCam(model, x)
-      : evaluation.gradCam(model, x, { layer: c.layer, target: c.target ?? undefined });
+      : evaluation.gradCam(model, x, { layer: c.layer, target: c.target ?? undefined, method });
     assert.deepEqual(cam.shape, [c.n, size, size]);
     assert.deepEqual(cam.toArray(), r.maps);
     x.dispose();
     cam.dispose();
   });
 }
+
+Deno.test("gradCam: the two methods' fixtures differ, so the method is not ignored", () => {
+  const pick = (m: string) =>
+    fixture.cases.find((c) => c.method === m && c.model === "resnet18" && c.layer === "layer3")!;
+  const a = pick("gradcam").maps, b = pick("gradcam++").maps;
+  const worst = a.reduce((w, v, i) => Math.max(w, Math.abs(v - b[i]) / 1e5), 0);
+  assert.ok(worst > 0.05, `Grad-CAM and Grad-CAM++ maps differ by only ${worst}`);
+});
 
 Deno.test("gradCam: the default layer of every zoo model, and maps in [0, 1]", () => {
   const expected: Record<string, string> = {
@@ -169,6 +181,10 @@ Deno.test("gradCam: unknown layer, shared layer, non-map layer, bad target, bad 
     /target 3 is out of range: the model has 3 classes/,
   );
   assert.throws(() => evaluation.gradCam(model, x, { target: [0] }), /one per image \(2\)/);
+  assert.throws(
+    () => evaluation.gradCam(model, x, { method: "scorecam" as never }),
+    /method must be "gradcam" or "gradcam\+\+"/,
+  );
   assert.throws(() => evaluation.gradCam(model, x, { targets: 1 } as never), /targets/);
   assert.throws(
     () => noGrad(() => evaluation.gradCam(model, x)),

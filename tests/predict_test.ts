@@ -236,7 +236,7 @@ Deno.test("predict --precision bf16: the fp32 run's probabilities within bf16's 
       ...files,
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(/, bf16 autocast\)/.test(r.stdout), precision === "bf16", r.stdout);
+    assert.equal(/, bf16 autocast,/.test(r.stdout), precision === "bf16", r.stdout);
     const rows = readCsv(await Deno.readTextFile(join(out, "predictions.csv"))).slice(1);
     probs[precision] = rows.map((row) => row.slice(3).map(Number));
   }
@@ -252,6 +252,37 @@ Deno.test("predict --precision bf16: the fp32 run's probabilities within bf16's 
     })
   );
   if (cpuHasBf16()) assert.ok(moved > 0, "bf16 gave fp32's probabilities exactly");
+});
+
+Deno.test("predict --cam gradcam++: Grad-CAM++ heat maps, named on the page; other methods refused", async () => {
+  const ckpt = join(await trainedRun(), "best.safetensors");
+  const ds = new data.LiTSDataset({ root: await trainTestData(), split: "test" });
+  const file = ds.path(0);
+  ds.close();
+  const out = join(await Deno.makeTempDir(), "pred");
+  const r = await capture(train.predictMain, [
+    "--checkpoint",
+    ckpt,
+    "--out",
+    out,
+    "--cam",
+    "gradcam++",
+    file,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /, Grad-CAM\+\+ heat maps\)/);
+  assert.match(await Deno.readTextFile(join(out, "predictions.html")), /Grad-CAM\+\+ heat maps/);
+  const bad = await capture(train.predictMain, [
+    "--checkpoint",
+    ckpt,
+    "--out",
+    out,
+    "--cam",
+    "scorecam",
+    file,
+  ]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--cam.*gradcam, gradcam\+\+/);
 });
 
 Deno.test("predict: a folder (another size, a stray file), a NIfTI volume equal to its imported PNGs, a DICOM file and series", async () => {

@@ -45,7 +45,18 @@ export interface GradCamOptions {
    * predicted class of each image.
    */
   target?: number | number[];
+  /**
+   * "gradcam" (default): each channel weighted by its gradient's spatial
+   * mean; "gradcam++" (Chattopadhay et al., WACV 2018, as pytorch-grad-cam's
+   * GradCAMPlusPlus): by the positive gradients, each scaled by
+   * g^2 / (2 g^2 + sum(A) g^3), which credits several instances of a class
+   * (several lesions) rather than the strongest.
+   */
+  method?: GradCamMethod;
 }
+
+/** The channel weighting of a class activation map. */
+export type GradCamMethod = "gradcam" | "gradcam++";
 
 /** Everything one Grad-CAM pass computes (for reports that also show the prediction). */
 export interface GradCamResult {
@@ -186,7 +197,18 @@ export function runGradCam(
   input: Tensor,
   options: GradCamOptions = {},
 ): GradCamResult {
-  options = checkOptions<GradCamOptions>("gradCam", options, ["layer", "target"], USAGE);
+  options = checkOptions<GradCamOptions>(
+    "gradCam",
+    options,
+    ["layer", "target", "method"],
+    USAGE,
+  );
+  const method = options.method ?? "gradcam";
+  if (method !== "gradcam" && method !== "gradcam++") {
+    throw new Error(
+      `gradCam: method must be "gradcam" or "gradcam++", got ${JSON.stringify(method)}`,
+    );
+  }
   if (!isGradEnabled()) {
     throw new Error("gradCam: it needs gradients; call it outside noGrad(...)");
   }
@@ -250,6 +272,7 @@ export function runGradCam(
         a.shape,
         height,
         width,
+        method,
       );
       return { maps, n, height, width, targets, logits: scores, classes, layer: name };
     });
@@ -260,13 +283,42 @@ export function runGradCam(
   }
 }
 
-/** ReLU(sum_c mean(G_c) A_c) per image, resized to height x width and scaled to [0, 1]. */
+/**
+ * A channel's weight: the mean of its gradient G (Grad-CAM), or Grad-CAM++'s
+ * sum of max(G, 0) a, with a = G^2 / (2 G^2 + sum(A) G^3 + 1e-6) where
+ * G != 0 (pytorch-grad-cam's constant and order).
+ */
+function channelWeight(
+  method: GradCamMethod,
+  act: Float32Array,
+  grad: Float32Array,
+  base: number,
+  hw: number,
+): number {
+  let s = 0;
+  if (method === "gradcam") {
+    for (let j = 0; j < hw; j++) s += grad[base + j];
+    return s / hw;
+  }
+  let sumA = 0;
+  for (let j = 0; j < hw; j++) sumA += act[base + j];
+  for (let j = 0; j < hw; j++) {
+    const g = grad[base + j];
+    if (!(g > 0)) continue; // max(G, 0) is 0 here, and a is 0 where G is 0
+    const g2 = g * g;
+    s += g * (g2 / (2 * g2 + sumA * g2 * g + 1e-6));
+  }
+  return s;
+}
+
+/** ReLU(sum_c w_c A_c) per image, resized to height x width and scaled to [0, 1]. */
 function camMaps(
   act: Float32Array,
   grad: Float32Array,
   shape: readonly number[],
   height: number,
   width: number,
+  method: GradCamMethod,
 ): Float32Array {
   const [n, c, h, w] = shape;
   const hw = h * w;
@@ -276,9 +328,7 @@ function camMaps(
     cam.fill(0);
     for (let k = 0; k < c; k++) {
       const base = (i * c + k) * hw;
-      let s = 0;
-      for (let j = 0; j < hw; j++) s += grad[base + j];
-      const weight = s / hw;
+      const weight = channelWeight(method, act, grad, base, hw);
       for (let j = 0; j < hw; j++) cam[j] += weight * act[base + j];
     }
     for (let j = 0; j < hw; j++) if (!(cam[j] > 0)) cam[j] = 0;
@@ -298,7 +348,7 @@ function camMaps(
  * Grad-CAM heat maps [N, H, W] in [0, 1] of `model` on `input` [N, C, H, W]:
  * where the layer's activations pushed the target class's score up. `layer`
  * defaults to the last convolutional block (`gradCamLayer`), `target` to the
- * predicted class. Runs the model in evaluation mode (each module's own
+ * predicted class, `method` to "gradcam" ("gradcam++" for Grad-CAM++). Runs the model in evaluation mode (each module's own
  * mode comes back after) and leaves the parameters' gradients untouched. An unknown layer
  * lists the model's convolutions; a target out of range or an input that is
  * not [N, C, H, W] is an Error.

@@ -23,4 +23,10 @@
  */
 export { renderReport, type ReportOptions, writeReport } from "./report/report.ts";
 export type { HistoryEntry, Misclassified, ReportData, ReportImage } from "./report/types.ts";
-export { gradCam, gradCamLayer, gradCamLayers, type GradCamOptions } from "./gradcam.ts";
+export {
+  gradCam,
+  gradCamLayer,
+  gradCamLayers,
+  type GradCamMethod,
+  type GradCamOptions,
+} from "./gradcam.ts";

@@ -23,6 +23,7 @@ import { parseWindow, type PredictPreprocessing, resolvePreprocessing } from "./
 import { loadInputs } from "./inputs.ts";
 import { type InputPrediction, predictionsCsv, predictItems, sliceRanges } from "./run.ts";
 import { renderPredictions } from "./page.ts";
+import type { GradCamMethod } from "../eval/gradcam.ts";
 
 const COMMAND = new Command({
   usage: "deno task predict --checkpoint FILE [--out DIR] INPUT...: classifies the slices of " +
@@ -49,6 +50,13 @@ const COMMAND = new Command({
       value: "NAME",
       help: "Grad-CAM layer",
       shownDefault: "the last convolutional block",
+    },
+    cam: {
+      kind: "string",
+      value: "METHOD",
+      choices: ["gradcam", "gradcam++"],
+      help: "heat map method: gradcam, gradcam++",
+      default: "gradcam",
     },
     "batch-size": {
       ...S["batch-size"],
@@ -147,6 +155,7 @@ export function predictMain(args: readonly string[]): Promise<number> {
       "image-size"?: number;
       model?: string;
       layer?: string;
+      cam: GradCamMethod;
       "batch-size": number;
       device: TrainConfig["device"];
       precision?: TrainConfig["precision"];
@@ -176,6 +185,7 @@ export function predictMain(args: readonly string[]): Promise<number> {
           device: dev,
           batchSize: v["batch-size"],
           layer: v.layer,
+          method: v.cam,
         }));
       const how = `window [${prep.window.join(", ")}] HU, training images ${
         prep.dataSize.join("x")
@@ -188,7 +198,9 @@ export function predictMain(args: readonly string[]): Promise<number> {
             ).join(", ")
           })`;
         }).join("")
-      }, ${precision === "bf16" ? "bf16 autocast" : "fp32"}`;
+      }, ${precision === "bf16" ? "bf16 autocast" : "fp32"}, ${
+        v.cam === "gradcam++" ? "Grad-CAM++" : "Grad-CAM"
+      } heat maps`;
       const html = renderPredictions(results, {
         title: `${spec.name} predictions`,
         classNames: CLASS_NAMES,

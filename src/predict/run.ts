@@ -9,7 +9,7 @@
 import type { Module } from "../layers/module.ts";
 import type { Device } from "../tensor/device.ts";
 import { fromHost } from "../tensor/ops/creation.ts";
-import { runGradCam } from "../eval/gradcam.ts";
+import { type GradCamMethod, runGradCam } from "../eval/gradcam.ts";
 import type { InputItem } from "./inputs.ts";
 
 /** One slice's result. */
@@ -49,14 +49,14 @@ function softmax(logits: Float32Array, at: number, k: number): number[] {
 
 /**
  * Runs `model` on every slice (`batchSize` at a time, on `device`), with the
- * Grad-CAM of the predicted class at `layer` (default: the last
- * convolutional block). Slices' inputs are dropped once used.
+ * Grad-CAM (or Grad-CAM++, `method`) of the predicted class at `layer`
+ * (default: the last convolutional block). Slices' inputs are dropped once used.
  */
 export function predictItems(
   model: Module,
   items: InputItem[],
   size: number,
-  options: { device: Device; batchSize: number; layer?: string },
+  options: { device: Device; batchSize: number; layer?: string; method?: GradCamMethod },
 ): InputPrediction[] {
   const wasTraining = model.training;
   model.eval();
@@ -70,7 +70,10 @@ export function predictItems(
         chunk.forEach((s, i) => pixels.set(s.image.input, i * plane));
         const x = fromHost(pixels, [chunk.length, 1, size, size], { device: options.device });
         try {
-          const r = runGradCam(model, x, options.layer ? { layer: options.layer } : {});
+          const r = runGradCam(model, x, {
+            ...(options.layer ? { layer: options.layer } : {}),
+            method: options.method ?? "gradcam",
+          });
           chunk.forEach((s, i) => {
             out.push({
               slice: s.slice,
