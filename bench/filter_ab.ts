@@ -88,7 +88,7 @@ for (const [shapes, variants] of groups) {
       for (let j = 0; j < variants.length; j++) {
         const v = (i + j) % variants.length; // each goes first in turn
         setEnv(variants[v][1]);
-        check(lib, lib.lits_fill_f32(flush.ptr, flush.size, i), () => "flush");
+        check(lib, lib.lits_fill_f32(flush.ptr, flush.numel(), i), () => "flush");
         const t0 = performance.now();
         const st = lib.lits_conv2d_backward_filter_f32(
           geom,

@@ -58,16 +58,16 @@ export function countForward(model: Module, inputShape: readonly number[]): Forw
       // weight [out, in / groups, kh, kw]: each output element is in / groups * kh * kw MACs.
       const [, cin, kh, kw] = m.weight.shape;
       handles.push(m.registerForwardHook((_m, inputs: Tensor[], out: Tensor) => {
-        convMacs += out.size * cin * kh * kw;
-        if (inputs[0] === input) inputMacs += out.size * cin * kh * kw;
+        convMacs += out.numel() * cin * kh * kw;
+        if (inputs[0] === input) inputMacs += out.numel() * cin * kh * kw;
         layerCalls++;
       }));
     } else if (m instanceof nn.Linear) {
       // weight [out, in]: each output element is `in` MACs.
       const inFeatures = m.weight.shape[1];
       handles.push(m.registerForwardHook((_m, inputs: Tensor[], out: Tensor) => {
-        linearMacs += out.size * inFeatures;
-        if (inputs[0] === input) inputMacs += out.size * inFeatures;
+        linearMacs += out.numel() * inFeatures;
+        if (inputs[0] === input) inputMacs += out.numel() * inFeatures;
         layerCalls++;
       }));
     }

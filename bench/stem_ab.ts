@@ -44,7 +44,7 @@ for (const [name, fn] of passes) {
       const v = (i + j) % variants.length; // each goes first in turn
       const env = variants[v][1];
       env === undefined ? Deno.env.delete("LITS_CONV_STEM") : Deno.env.set("LITS_CONV_STEM", env);
-      check(lib, lib.lits_fill_f32(flush.ptr, flush.size, i), () => "flush");
+      check(lib, lib.lits_fill_f32(flush.ptr, flush.numel(), i), () => "flush");
       const t0 = performance.now();
       const st = fn(geom, x.ptr, null, 0, w.ptr, null, y.ptr);
       times[v].push(performance.now() - t0);

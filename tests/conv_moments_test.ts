@@ -248,7 +248,7 @@ Deno.test("conv moments: gathered, the same bits with 1, 2 and 3 threads", () =>
 
 /** Batch statistics of x [n, c, hw] by the pass and from moments: outputs of each. */
 function statistics(x: Tensor, moments: Float64Array | null): Float32Array[] {
-  const [n, c] = x.shape, hw = x.size / (n * c);
+  const [n, c] = x.shape, hw = x.numel() / (n * c);
   const outs = [zeros([c]).add(0.5), zeros([c]).add(2), zeros([c]), zeros([c]), zeros([3 * c])];
   const [rm, rv, sm, si, coef] = outs;
   const gamma = randn([c]), beta = randn([c]);

@@ -58,13 +58,13 @@ const lib = distLib();
 const buckets = SIZES.filter((n) => n > 0).map((n) => tensor(fill(n, rank, true)));
 const handles = buckets.map((b) => {
   const h = new Int32Array(1);
-  if (lib.lits_dist_all_reduce_start_f32(b.ptr, b.size, 0, h) !== 0) throw new Error("start");
+  if (lib.lits_dist_all_reduce_start_f32(b.ptr, b.numel(), 0, h) !== 0) throw new Error("start");
   return h[0];
 });
 for (const h of handles.reverse()) if (lib.lits_dist_wait(h) !== 0) throw new Error("wait");
 for (const b of buckets) {
-  const want = new Float64Array(b.size);
-  for (let r = 0; r < world; r++) fill(b.size, r, true).forEach((v, i) => want[i] += v);
+  const want = new Float64Array(b.numel());
+  for (let r = 0; r < world; r++) fill(b.numel(), r, true).forEach((v, i) => want[i] += v);
   report("buckets in flight", b.toArray() as Float32Array, want, 0);
 }
 

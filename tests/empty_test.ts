@@ -2,7 +2,7 @@
  * lits.h's rule for empty sizes: a call whose output has no element is a
  * no-op that succeeds, and a gradient summed over an empty batch is zeros
  * (PyTorch's results). TypeScript no longer guards its native calls with
- * `if (x.size > 0)`, so these tests are what holds the rule.
+ * `if (x.numel() > 0)`, so these tests are what holds the rule.
  */
 import assert from "node:assert/strict";
 import { functional as F, ones, zeros } from "../mod.ts";
@@ -33,7 +33,7 @@ Deno.test("pooling and batch norm (eval) on an empty batch give empty results", 
       F.adaptiveAvgPool2d(x, [1, 1]),
     ]
   ) {
-    assert.equal(y.size, 0);
+    assert.equal(y.numel(), 0);
     y.sum().backward();
     assertShape(x.grad!, [0, 2, 4, 4]);
   }

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  cat,
   functional as F,
   isGradEnabled,
   lerp,
@@ -16,6 +17,7 @@ import {
   norm,
   randn,
   scope,
+  stack,
   type Tensor,
   tensor,
 } from "../mod.ts";
@@ -208,5 +210,61 @@ Deno.test("functional: lerp as torch's (weight 1 gives end exactly) and lerp_ fo
     const ema = tensor([1, 1]), p = tensor([3, 5]);
     noGrad(() => ema.lerp_(p, 0.5));
     assert.deepEqual([...ema.toArray()], [2, 3]);
+  });
+});
+
+Deno.test("x.size() and x.size(d) as torch's; x.shape[-1] reads from the end", () => {
+  scope(() => {
+    const x = randn([2, 3, 4]);
+    assert.deepEqual(x.size(), [2, 3, 4]);
+    assert.equal(x.size(0), 2);
+    assert.equal(x.size(-1), 4);
+    assert.equal(x.numel(), 24);
+    assert.equal(x.view(x.size(0), -1).shape.join(), "2,12");
+    assert.throws(() => x.size(3), /dimension 3 is out of range for 3 dimensions/);
+    assert.throws(() => tensor(5).reshape([]).size(0), /0-d tensor has no dimension 0/);
+    // Python's negative indices, which a plain array reads as undefined:
+    // the attention scale q.shape[-1] ** -0.5 was NaN.
+    assert.equal(x.shape[-1], 4);
+    assert.equal(x.shape[-3], 2);
+    assert.equal(x.shape[-4], undefined);
+    assert.ok(Number.isFinite(x.mul(x.shape[-1] ** -0.5).sum().item()));
+    // Still a plain array to print, compare and spread.
+    assert.deepEqual(x.shape, [2, 3, 4]);
+    assert.equal(JSON.stringify(x.shape), "[2,3,4]");
+    assert.deepEqual(Object.keys(x.shape), ["0", "1", "2"]);
+  });
+});
+
+Deno.test("cat and stack keep the list they were given: appending to it after is harmless", () => {
+  scope(() => {
+    // DenseNet's forward: features.append(new) after torch.cat(features, 1).
+    const a = tensor([[1, 2]], [1, 2], { requiresGrad: true });
+    const b = tensor([[3]], [1, 1], { requiresGrad: true });
+    const feats = [a];
+    const c = cat(feats, 1);
+    feats.push(b);
+    c.mul(tensor([[10, 20]])).sum().backward();
+    assert.deepEqual([...a.grad!.toArray()], [10, 20]);
+    assert.equal(b.grad, null);
+    const list = [a];
+    const s = stack(list, 0);
+    list.push(a);
+    s.sum().backward();
+    assert.deepEqual([...a.grad!.toArray()], [11, 21]);
+  });
+});
+
+Deno.test("options in conv2d's bias slot are named, with the form to write", () => {
+  scope(() => {
+    const x = randn([1, 1, 5, 5]), w = randn([2, 1, 3, 3]);
+    assert.throws(
+      () => F.conv2d(x, w, { padding: 1 } as never),
+      /third argument is the bias .* F\.conv2d\(x, weight, null, \{ padding: 1 \}\)/,
+    );
+    assert.throws(
+      () => F.linear(randn([2, 3]), randn([4, 3]), 1 as never),
+      /bias must be a Tensor/,
+    );
   });
 });

@@ -35,7 +35,7 @@ function setFormulaWeights(model: nn.Module): void {
     for (let i = 0; i < name.length; i++) h += name.charCodeAt(i) * (i + 1);
     h = (h % 997) / 97;
     const fanIn = t.shape.slice(1).reduce((a, b) => a * b, 1);
-    const v = new Float32Array(t.size);
+    const v = new Float32Array(t.numel());
     for (let j = 0; j < v.length; j++) {
       const b = Math.sin(0.731 * j + h + ((j * j) % 1013)); // j * j < 2 ** 53: exact
       v[j] = name.endsWith("running_var")

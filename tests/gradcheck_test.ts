@@ -78,7 +78,7 @@ function gradcheck(
   const analytic = scope(() => {
     const ts = inputs.map((inp) => tensor(inp.data, inp.shape, { requiresGrad: inp.grad ?? true }));
     const out = fn(ts);
-    G = Float32Array.from({ length: out.size }, () => r() * 2 - 1);
+    G = Float32Array.from({ length: out.numel() }, () => r() * 2 - 1);
     out.backward(tensor(G, [...out.shape]));
     return ts.map((t, i) => ((inputs[i].grad ?? true) ? t.grad!.toArray() as Float32Array : null));
   });

@@ -193,7 +193,7 @@ Deno.test("habits: Dropout2d zeroes whole channels with probability p, scales th
     }
     // 2048 channels: the dropped fraction's standard deviation is 0.010.
     assert.ok(Math.abs(dropped / (n * c) - p) < 0.04, `dropped ${dropped / (n * c)}, p ${p}`);
-    const g = tensor(Float32Array.from({ length: x.size }, (_, i) => (i % 7) - 3), [n, c, 3, 3]);
+    const g = tensor(Float32Array.from({ length: x.numel() }, (_, i) => (i % 7) - 3), [n, c, 3, 3]);
     y.backward(g);
     const gx = x.grad!.toArray(), gv = g.toArray();
     for (let i = 0; i < gx.length; i++) assert.ok(Math.abs(gx[i] - gv[i] * v[i]) < 1e-5);

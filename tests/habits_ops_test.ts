@@ -226,10 +226,11 @@ Deno.test("where: strided and broadcast layouts against a plain loop", () => {
         const n = Math.max(c.ndim, a.ndim, b.ndim);
         const want = Array.from(
           { length: n },
-          (_, d) => Math.max(...[c, a, b].map((t) => t.shape[t.ndim - n + d] ?? 1)),
+          (_, d) =>
+            Math.max(...[c, a, b].map((t) => t.ndim - n + d >= 0 ? t.shape[t.ndim - n + d] : 1)),
         );
         assert.deepEqual(got.shape, want);
-        if (got.size !== 60) continue;
+        if (got.numel() !== 60) continue;
         const out = got.toArray();
         for (let i = 0; i < 60; i++) {
           const idx = [Math.floor(i / 15), Math.floor(i / 5) % 3, i % 5];

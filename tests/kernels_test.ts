@@ -289,7 +289,7 @@ function convCase(c: ConvCase, winograd4 = false): void {
       assert.deepEqual(y.shape, ref.shape);
       const tol = forwardTolerance(ref.y, winograd4);
       assertClose(y, ref.y, { ...tol, what: `${c.name} forward` });
-      const gy = values(y.size, 4);
+      const gy = values(y.numel(), 4);
       y.mul(tensor(gy, [...y.shape])).sum().backward();
       const g = convGradRef(c, xv, wv, gy);
       const dxTol = forwardTolerance(g.dx, winograd4);
@@ -360,7 +360,7 @@ for (const [name, shape, k, s, p, ceil] of poolCases) {
           `${name}: y[${i}] = ${got[i]}, expected ${ref.y[i]}`,
         );
       }
-      const gy = values(y.size, 6);
+      const gy = values(y.numel(), 6);
       y.mul(tensor(gy, [...y.shape])).sum().backward();
       const dx = new Float64Array(xv.length);
       const plane = shape[2] * shape[3], oplane = oh * ow;

@@ -164,7 +164,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     const groups: Slot[][] = [[]];
     let size = 0;
     for (const [name, param] of named.filter(([, p]) => p.requiresGrad).reverse()) {
-      if (size > 0 && size + param.size > capFloats) {
+      if (size > 0 && size + param.numel() > capFloats) {
         groups.push([]);
         size = 0;
       }
@@ -179,13 +179,13 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       };
       groups[groups.length - 1].push(slot);
       this.#slots.push(slot);
-      size += param.size;
+      size += param.numel();
       this.#hooks.push(registerPostAccumulateGradHook(param, () => this.#onGrad(slot)));
     }
     this.#control = new Float32Array(this.#slots.length + frozen.length);
     if (this.#control.length === 0) return; // no parameters: nothing to average
     for (const [i, slots] of groups.entries()) {
-      const gradFloats = slots.reduce((n, s) => n + s.param.size, 0);
+      const gradFloats = slots.reduce((n, s) => n + s.param.numel(), 0);
       const last = i === groups.length - 1;
       const total = gradFloats + (last ? this.#control.length : 0);
       const data = zeros([total], { device: this.#device }).keep();
@@ -270,7 +270,10 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
 
   /** Bytes all-reduced per training step (the gradients of trained parameters). */
   get bytesPerStep(): number {
-    return this.module.parameters().filter((p) => p.requiresGrad).reduce((n, p) => n + p.size, 0) *
+    return this.module.parameters().filter((p) => p.requiresGrad).reduce(
+      (n, p) => n + p.numel(),
+      0,
+    ) *
       4;
   }
 
@@ -305,7 +308,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     const g = slot.param.grad!;
     check(
       g.lib,
-      g.lib.lits_copy_d2d(slot.ptr!, g.ptr, g.size * 4),
+      g.lib.lits_copy_d2d(slot.ptr!, g.ptr, g.numel() * 4),
       () => `DistributedDataParallel: copying the gradient of ${slot.name}`,
     );
     if (!slot.ready) {
@@ -348,8 +351,9 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       const h = new Int32Array(1);
       distCheck(
         lib,
-        lib.lits_dist_all_reduce_start_f32(b.data.ptr, b.data.size, DIST_OP.mean, h),
-        () => `DistributedDataParallel: gradient bucket ${this.#next - 1} (${b.data.size} floats)`,
+        lib.lits_dist_all_reduce_start_f32(b.data.ptr, b.data.numel(), DIST_OP.mean, h),
+        () =>
+          `DistributedDataParallel: gradient bucket ${this.#next - 1} (${b.data.numel()} floats)`,
       );
       b.handle = h[0];
     }
@@ -376,10 +380,10 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
         // (noSync's accumulation), which PyTorch averages too.
         const g = s.param.grad, p = s.param;
         if (this.#findUnused && g !== null) {
-          check(p.lib, p.lib.lits_copy_d2d(s.ptr!, g.ptr, p.size * 4), this.#what(s));
+          check(p.lib, p.lib.lits_copy_d2d(s.ptr!, g.ptr, p.numel() * 4), this.#what(s));
           c[s.flag] = 1;
         } else {
-          check(p.lib, p.lib.lits_fill_f32(s.ptr!, p.size, 0), this.#what(s));
+          check(p.lib, p.lib.lits_fill_f32(s.ptr!, p.numel(), 0), this.#what(s));
         }
         s.ready = true;
         this.#buckets[s.bucket].pending--;
@@ -396,7 +400,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
         distCheck(
           lib,
           lib.lits_dist_wait(b.handle),
-          () => `DistributedDataParallel: gradient bucket ${i} (${b.data.size} floats)`,
+          () => `DistributedDataParallel: gradient bucket ${i} (${b.data.numel()} floats)`,
         );
         b.handle = -1;
       }
@@ -461,7 +465,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     }
     check(
       p.lib,
-      p.lib.lits_copy_d2d(p.grad.ptr, s.ptr!, p.size * 4),
+      p.lib.lits_copy_d2d(p.grad.ptr, s.ptr!, p.numel() * 4),
       () => `DistributedDataParallel: writing the gradient of ${s.name}`,
     );
     // A write in place, as PyTorch's copy_: the graphs that saved .grad see it.

@@ -261,14 +261,14 @@ export function allReduce(tensor: Tensor, options: { op?: ReduceOpName } = {}): 
   }
   checkTensor("allReduce", tensor, true);
   const lib = libFor("allReduce", tensor);
-  if (!lib || tensor.size === 0) {
+  if (!lib || tensor.numel() === 0) {
     if (lib) distCheck(lib, lib.lits_dist_all_reduce_f32(null, 0, 0), () => "allReduce []");
     return;
   }
   const code = op === "avg" ? DIST_OP.mean : DIST_OP.sum;
   distCheck(
     lib,
-    lib.lits_dist_all_reduce_f32(tensor.ptr, tensor.size, code),
+    lib.lits_dist_all_reduce_f32(tensor.ptr, tensor.numel(), code),
     () => `allReduce [${tensor.shape}] (${op})`,
   );
   markWritten(tensor);
@@ -303,10 +303,10 @@ export function broadcast(tensor: Tensor, src: number | { src: number }): void {
   }
   const lib = libFor("broadcast", tensor);
   if (!lib) return;
-  const p = tensor.size === 0 ? null : tensor.ptr;
+  const p = tensor.numel() === 0 ? null : tensor.ptr;
   distCheck(
     lib,
-    lib.lits_dist_broadcast(p, tensor.size * 4, root),
+    lib.lits_dist_broadcast(p, tensor.numel() * 4, root),
     () => `broadcast [${tensor.shape}] from rank ${root}`,
   );
   markWritten(tensor);

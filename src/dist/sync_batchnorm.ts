@@ -38,7 +38,7 @@ function allReduceSum(t: Tensor): Tensor {
 
 /** Copies `src`'s values into buffer `dst` in place (the module keeps the same tensor). */
 function assign(dst: Tensor, src: Tensor): void {
-  check(dst.lib, dst.lib.lits_copy_d2d(dst.ptr, src.ptr, dst.size * 4), () => "SyncBatchNorm");
+  check(dst.lib, dst.lib.lits_copy_d2d(dst.ptr, src.ptr, dst.numel() * 4), () => "SyncBatchNorm");
   markWritten(dst);
 }
 
@@ -77,7 +77,7 @@ export class SyncBatchNorm extends BatchNormBase {
     this.checkRank(x);
     const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
     const shape = [1, this.numFeatures, ...Array(x.ndim - 2).fill(1)];
-    using count = tensor([x.size / this.numFeatures]);
+    using count = tensor([x.numel() / this.numFeatures]);
     allReduce(count, { op: "sum" });
     const m = count.item();
     if (m <= 1) {

@@ -71,7 +71,7 @@ export function truncNormal_(t: Tensor, options: TruncNormalOptions = {}): Tenso
       `nn.init.truncNormal_: needs a finite std >= 0 and a < b, got std ${std}, [${a}, ${b}]`,
     );
   }
-  const out = new Float32Array(t.size);
+  const out = new Float32Array(t.numel());
   let filled = 0;
   for (let round = 0; filled < out.length; round++) {
     if (round === MAX_ROUNDS) {
@@ -127,8 +127,8 @@ export function orthogonal_(t: Tensor, options: OrthogonalOptions = {}): Tensor 
   if (t.ndim < 2) {
     throw new Error(`nn.init.orthogonal_: needs 2 or more dimensions, got [${t.shape}]`);
   }
-  const rows = t.shape[0], cols = t.size / Math.max(rows, 1);
-  if (t.size === 0) return t;
+  const rows = t.shape[0], cols = t.numel() / Math.max(rows, 1);
+  if (t.numel() === 0) return t;
   // Columns of a tall m x n matrix (m >= n) to orthonormalise.
   const tall = rows >= cols, m = tall ? rows : cols, n = tall ? cols : rows;
   using z = randn([rows, cols]);
@@ -152,7 +152,7 @@ export function orthogonal_(t: Tensor, options: OrthogonalOptions = {}): Tensor 
     norm = Math.sqrt(norm);
     for (let i = 0; i < m; i++) v[i] /= norm;
   }
-  const out = new Float32Array(t.size);
+  const out = new Float32Array(t.numel());
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < m; i++) out[tall ? i * cols + j : j * cols + i] = gain * q[j][i];
   }
@@ -176,7 +176,7 @@ export function eye_(t: Tensor): Tensor {
     throw new Error(`nn.init.eye_: only 2-D tensors are supported, got [${t.shape}]`);
   }
   const [rows, cols] = t.shape;
-  const out = new Float32Array(t.size);
+  const out = new Float32Array(t.numel());
   for (let i = 0; i < Math.min(rows, cols); i++) out[i * cols + i] = 1;
   return writeHost(t, out, "eye_");
 }
@@ -212,7 +212,7 @@ export function dirac_(t: Tensor, groups = 1): Tensor {
   const taps = kernel.reduce((p, d) => p * d, 1);
   // Row-major offset of the kernel's centre (size // 2 in each dimension).
   const centre = kernel.reduce((at, d) => at * d + Math.floor(d / 2), 0);
-  const out = new Float32Array(t.size);
+  const out = new Float32Array(t.numel());
   for (let g = 0; g < groups; g++) {
     for (let d = 0; d < channels; d++) {
       out[((g * perGroup + d) * t.shape[1] + d) * taps + centre] = 1;

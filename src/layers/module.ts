@@ -460,7 +460,7 @@ export abstract class Module {
 
   /** Number of elements over all parameters. */
   numParameters(): number {
-    return this.parameters().reduce((n, p) => n + p.size, 0);
+    return this.parameters().reduce((n, p) => n + p.numel(), 0);
   }
 
   /**
@@ -604,7 +604,7 @@ function copyInto(dst: Tensor, src: Tensor): void {
   const conv = src.dtype === dst.dtype ? src : cast(src, dst.dtype);
   writeInPlace(dst, "loadStateDict", (d) => {
     if (conv.device === d.device && conv.isContiguous) {
-      check(d.lib, d.lib.lits_copy_d2d(d.ptr, conv.ptr, d.size * 4), () => "loadStateDict copy");
+      check(d.lib, d.lib.lits_copy_d2d(d.ptr, conv.ptr, d.numel() * 4), () => "loadStateDict copy");
     } else {
       const host = conv.toArray();
       check(d.lib, d.lib.lits_copy_h2d(d.ptr, host, host.byteLength), () => "loadStateDict copy");

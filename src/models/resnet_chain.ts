@@ -130,7 +130,7 @@ function chainWins(lib: NativeSymbols): boolean {
  */
 export function stagesInBf16(stages: readonly Sequential[], x: Tensor): Tensor | null {
   if (autocastDtype() !== "bfloat16" || x.device !== "cpu" || x.dtype !== "float32") return null;
-  if (x.ndim !== 4 || x.shape[1] % 16 !== 0 || x.size === 0 || !hasNhwcBf16(x.lib)) return null;
+  if (x.ndim !== 4 || x.shape[1] % 16 !== 0 || x.numel() === 0 || !hasNhwcBf16(x.lib)) return null;
   if (!chainWins(x.lib)) return null;
   if (!stages.every((s) => isPlain(s, Sequential))) return null;
   const modules = stages.flatMap((s) => Array.from({ length: s.length }, (_, i) => s[i]));

@@ -138,7 +138,7 @@ export function summary(
     const collapsed = depth === maxDepth;
     let params = 0;
     for (const [k, p] of m.namedParameters()) {
-      if (collapsed || !k.includes(".")) params += p.size;
+      if (collapsed || !k.includes(".")) params += p.numel();
     }
     m.forward = (...inputs: Tensor[]): Tensor => {
       // The row is added on entry so a container comes before its children.
@@ -167,7 +167,7 @@ export function summary(
     model.constructor.name,
     [...inputShape],
     rows,
-    all.reduce((n, p) => n + p.size, 0),
-    all.reduce((n, p) => n + (p.requiresGrad ? p.size : 0), 0),
+    all.reduce((n, p) => n + p.numel(), 0),
+    all.reduce((n, p) => n + (p.requiresGrad ? p.numel() : 0), 0),
   );
 }

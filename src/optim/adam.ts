@@ -81,7 +81,7 @@ abstract class AdamBase extends Optimizer<Resolved> {
         g.ptr,
         m.ptr,
         v.ptr,
-        p.size,
+        p.numel(),
         o.lr,
         o.betas[0],
         o.betas[1],

@@ -92,7 +92,7 @@ export class SGD extends Optimizer<Resolved> {
         p.ptr,
         g.ptr,
         buf?.ptr ?? null,
-        p.size,
+        p.numel(),
         o.lr,
         o.momentum,
         o.dampening,

@@ -227,7 +227,7 @@ export function backward(
         "the end of a scope, endStep(), zeroGrad()); call backward() before then, or .keep() it",
     );
   }
-  if (gradient === undefined && root.size !== 1) {
+  if (gradient === undefined && root.numel() !== 1) {
     throw new Error(`backward: gradient can be implied only for one element, got [${root.shape}]`);
   }
   if (gradient !== undefined && gradient.shape.join() !== root.shape.join()) {

@@ -34,7 +34,7 @@ export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
   const same = g.shape.join() === leaf.shape.join();
   if (
     adoptable && same && leaf.grad === null && g.offset === 0 && g.isContiguous &&
-    g.storage.refCount === 1 && g.size * 4 === g.storage.bytes
+    g.storage.refCount === 1 && g.numel() * 4 === g.storage.bytes
   ) {
     g.ptr; // a deferred gradient is written out now
     release(g);
@@ -63,7 +63,7 @@ export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
   const sum = old.add(shaped);
   try {
     writeInPlace(old, what, (d) => {
-      check(d.lib, d.lib.lits_copy_d2d(d.ptr, sum.ptr, d.size * 4), () => what);
+      check(d.lib, d.lib.lits_copy_d2d(d.ptr, sum.ptr, d.numel() * 4), () => what);
     });
   } finally {
     sum.dispose();

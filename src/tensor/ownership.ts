@@ -177,12 +177,12 @@ export function disown(t: Owned): void {
  * a training forward (`identity = h.clone()`) stays the step's, as every op
  * result, so a loop that never yields to the collector stays flat.
  */
-export function keptCopy<T extends Owned & { size: number }>(
+export function keptCopy<T extends Owned & { numel(): number }>(
   t: T,
   source: { gradFn: unknown },
   scalars = true,
 ): T {
-  if (currentScope() === null && (source.gradFn === null || (scalars && t.size <= 1))) {
+  if (currentScope() === null && (source.gradFn === null || (scalars && t.numel() <= 1))) {
     disown(t);
   }
   return t;

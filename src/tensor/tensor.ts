@@ -90,6 +90,43 @@ export interface TensorOptions {
 }
 
 /**
+ * `shape[-1]` .. `shape[-8]` as Python's: read from the end. A plain
+ * array gives undefined there, and `q.mul(q.shape[-1] ** -0.5)` (the
+ * attention scale, ported as written) turned silently into NaN.
+ */
+const NEGATIVE_INDEX: PropertyDescriptorMap[] = Array.from({ length: 9 }, (_, ndim) => {
+  const map: PropertyDescriptorMap = {};
+  for (let k = 1; k <= ndim; k++) {
+    map[`-${k}`] = {
+      get(this: readonly number[]) {
+        return this[this.length - k];
+      },
+    };
+  }
+  return map;
+});
+
+/** Frozen shapes by their text: a training step makes thousands of tensors of a few shapes. */
+const SHAPES = new Map<string, readonly number[]>();
+
+/**
+ * A frozen copy of `shape` that also reads negative indices (non-enumerable,
+ * so printing and deepEqual see a plain array), shared by the tensors of
+ * that shape: defining the indices costs more than the rest of a small op.
+ */
+function frozenShape(shape: readonly number[]): readonly number[] {
+  const key = shape.join();
+  const known = SHAPES.get(key);
+  if (known !== undefined) return known;
+  const out = [...shape];
+  if (out.length < NEGATIVE_INDEX.length) Object.defineProperties(out, NEGATIVE_INDEX[out.length]);
+  Object.freeze(out);
+  if (SHAPES.size >= 4096) SHAPES.clear(); // bounded: sweeps of sizes do not grow it
+  SHAPES.set(key, out);
+  return out;
+}
+
+/**
  * A multi-dimensional array on a device, with reverse-mode autograd.
  *
  * @example
@@ -131,7 +168,7 @@ export class Tensor implements Owned {
     offset = 0,
   ) {
     this.#storage = storage;
-    this.shape = Object.freeze([...shape]);
+    this.shape = frozenShape(shape);
     this.#strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
     this.#offset = offset;
     this.dtype = dtype;
@@ -297,13 +334,37 @@ export class Tensor implements Owned {
     return this.storage.lib;
   }
 
-  /** Number of elements. */
-  get size(): number {
-    return numel(this.shape);
+  /**
+   * The shape, as torch's `x.size()` (a new array; `x.shape` is the same,
+   * frozen), or with `dim` one dimension's size, negative counting from
+   * the end: `x.view(x.size(0), -1)` ports as written. The number of
+   * elements is `numel()`.
+   *
+   * @example
+   * ```ts
+   * import { zeros } from "@lits/vision";
+   * const x = zeros([2, 3, 4]);
+   * console.log(x.size(), x.size(0), x.size(-1)); // [2, 3, 4] 2 4
+   * ```
+   */
+  size(): number[];
+  /** One dimension's size (negative counts from the end), as torch's `x.size(dim)`. */
+  size(dim: number): number;
+  size(dim?: number): number | number[] {
+    atMost("size", arguments.length, 1, "x.size(0)");
+    if (dim === undefined) return [...this.shape];
+    if (!Number.isInteger(dim)) {
+      throw new Error(`x.size: dim must be an integer, got ${JSON.stringify(dim)}`);
+    }
+    if (this.ndim === 0) {
+      // torch: "dimension specified as 0 but tensor has no dimensions".
+      throw new Error(`x.size: a 0-d tensor has no dimension ${dim}; x.size() is []`);
+    }
+    return this.shape[shp.normDim(dim, this.ndim, "x.size")];
   }
 
   /**
-   * Number of elements (torch's `numel()`; the `size` getter is the same).
+   * Number of elements (torch's `numel()`).
    *
    * @example
    * ```ts
@@ -383,7 +444,9 @@ export class Tensor implements Owned {
   /** Copies the elements to a new host array (Float32Array or Int32Array). */
   toArray(): Float32Array | Int32Array {
     const src = this.isContiguous ? this : shp.contiguous(this);
-    const out = this.dtype === "int32" ? new Int32Array(this.size) : new Float32Array(this.size);
+    const out = this.dtype === "int32"
+      ? new Int32Array(this.numel())
+      : new Float32Array(this.numel());
     if (out.length > 0) {
       check(
         this.lib,
@@ -397,7 +460,9 @@ export class Tensor implements Owned {
 
   /** The value of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new Error(`item: tensor has ${this.size} elements, expected 1`);
+    if (this.numel() !== 1) {
+      throw new Error(`item: tensor has ${this.numel()} elements, expected 1`);
+    }
     return this.toArray()[0];
   }
 

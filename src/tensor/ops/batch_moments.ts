@@ -58,7 +58,7 @@ export function hold(y: Tensor, moments: Float64Array): void {
 export function takeMoments(x: Tensor, c: number): Float64Array | null {
   const h = held;
   if (h === null || x.storage !== h.storage || x.offset !== 0 || !x.isContiguous) return null;
-  if (x.size * 4 !== h.storage.bytes || h.moments.length !== 2 * c) return null;
+  if (x.numel() * 4 !== h.storage.bytes || h.moments.length !== 2 * c) return null;
   held = null;
   return h.moments;
 }

@@ -115,6 +115,14 @@ export function conv2d(
   options: Conv2dOptions = {},
 ): Tensor {
   const usage = "F.conv2d(x, weight, bias, { stride: 1, padding: 1 })";
+  if (bias !== null && !(bias instanceof Tensor)) {
+    // F.conv2d(x, w, { padding: 1 }): the options landed in the bias slot.
+    throw new Error(
+      `conv2d: the third argument is the bias (a Tensor or null), got ${
+        typeof bias === "object" ? JSON.stringify(bias) : String(bias)
+      }; options go fourth: F.conv2d(x, weight, null, { padding: 1 })`,
+    );
+  }
   const o = checkCall<Conv2dOptions>("conv2d", arguments.length, 4, options, CONV2D_OPTIONS, usage);
   const { params, n, c, h, w, k, oh, ow, desc } = convGeometry(x, weight, bias, o);
   const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;

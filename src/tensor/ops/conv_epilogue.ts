@@ -51,7 +51,7 @@ export function conv2dBatchNormAddRelu(
   const { params, n, c, h, w, k, oh, ow, desc } = convGeometry(x, weight, bias, options);
   const shape = [n, k, oh, ow];
   if (residual.ndim !== 4 || residual.shape.some((d, i) => d !== shape[i])) return null;
-  if (bn.runningMean.size !== k) return null;
+  if (bn.runningMean.numel() !== k) return null;
   const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
   const cr = contiguous(residual);
   const xin = fusion.input(cx, n, c, h * w);

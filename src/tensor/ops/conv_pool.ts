@@ -58,7 +58,7 @@ function convReluMaxPool(
   }
   const lib = x.lib;
   const { params, n, k, oh, ow, desc } = convGeometry(x, weight, bias, options);
-  if (bn && bn.runningMean.size !== k) return null;
+  if (bn && bn.runningMean.numel() !== k) return null;
   const takes = new Int32Array(1);
   check(lib, kernel.takes(params, takes), desc);
   if (takes[0] !== 1) return null;

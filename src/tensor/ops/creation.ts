@@ -159,8 +159,8 @@ export function tensor(
 export function fillInPlace(t: Tensor, value: number, what = "fill"): void {
   writeInPlace(t, what, (d) => {
     const status = d.dtype === "int32"
-      ? d.lib.lits_fill_i32(d.ptr, d.size, Math.trunc(value)) // torch's fill_ on int truncates
-      : d.lib.lits_fill_f32(d.ptr, d.size, value);
+      ? d.lib.lits_fill_i32(d.ptr, d.numel(), Math.trunc(value)) // torch's fill_ on int truncates
+      : d.lib.lits_fill_f32(d.ptr, d.numel(), value);
     check(d.lib, status, () => `fill [${d.shape}]`);
   });
 }

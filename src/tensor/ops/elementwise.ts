@@ -40,7 +40,7 @@ export function unary(name: UnaryName, t: Tensor, alpha = 0): Tensor {
   const y = Tensor.empty(x.shape, "float32", x.device);
   check(
     x.lib,
-    x.lib.lits_unary_f32(UNARY[name], x.ptr, y.ptr, x.size, alpha),
+    x.lib.lits_unary_f32(UNARY[name], x.ptr, y.ptr, x.numel(), alpha),
     () => `${name} [${t.shape}]`,
   );
   return recordKernelGrad(
@@ -48,7 +48,7 @@ export function unary(name: UnaryName, t: Tensor, alpha = 0): Tensor {
     name,
     x,
     (dy, dx) =>
-      x.lib.lits_unary_backward_f32(UNARY[name], x.ptr, y.ptr, dy.ptr, dx.ptr, x.size, alpha),
+      x.lib.lits_unary_backward_f32(UNARY[name], x.ptr, y.ptr, dy.ptr, dx.ptr, x.numel(), alpha),
     () => `${name} backward [${t.shape}]`,
     { readsX: !GRAD_WITHOUT_X.has(name), reads: GRAD_FROM_Y.has(name) ? [y] : [] },
   );
@@ -91,8 +91,11 @@ export function broadcastShapes(
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    const da = a[a.length - n + i] ?? 1;
-    const db = b[b.length - n + i] ?? 1;
+    // Leading dimensions one side lacks count as 1 (a tensor's shape reads
+    // negative indices from the end, so they are not left to read undefined).
+    const ia = a.length - n + i, ib = b.length - n + i;
+    const da = ia >= 0 ? a[ia] : 1;
+    const db = ib >= 0 ? b[ib] : 1;
     if (da !== db && da !== 1 && db !== 1) {
       throw new Error(`${what}: shapes [${a}] and [${b}] cannot be broadcast together`);
     }
@@ -191,7 +194,7 @@ export function add(a: Tensor, b: Tensor | number): Tensor {
  * consumer, without the batch norm's or the sum's tensors.
  */
 function fusedAdd(a: Tensor, b: Tensor): Tensor | null {
-  if (!fusion.canFuse(a) || b.dtype !== "float32" || a.device !== b.device || a.size === 0) {
+  if (!fusion.canFuse(a) || b.dtype !== "float32" || a.device !== b.device || a.numel() === 0) {
     return null;
   }
   if (a.ndim !== b.ndim || a.shape.some((d, i) => d !== b.shape[i])) return null;
@@ -330,7 +333,7 @@ export function relu(t: Tensor, inplace = false): Tensor {
       const dx = Tensor.empty(x.shape, "float32", x.device);
       check(
         x.lib,
-        x.lib.lits_unary_backward_f32(UNARY.relu, x.ptr, null, dy.ptr, dx.ptr, x.size, 0),
+        x.lib.lits_unary_backward_f32(UNARY.relu, x.ptr, null, dy.ptr, dx.ptr, x.numel(), 0),
         () => `relu backward [${t.shape}]`,
       );
       return [dx];

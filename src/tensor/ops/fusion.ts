@@ -128,7 +128,7 @@ export function memoryOrNull(t: Tensor): Deno.PointerObject | null {
 
 /** The value under a ReLU of `t` when the ReLU can be deferred (relu(relu(u)) = relu(u)). */
 export function reluInput(t: Tensor): FusedValue | null {
-  if (!canFuse(t) || t.size === 0) return null;
+  if (!canFuse(t) || t.numel() === 0) return null;
   const v = fusedOf(t);
   if (v) return { ...v, relu: false };
   const [n, c, hw] = channelView(t.shape);
@@ -151,7 +151,7 @@ export function reluGrad(dy: Tensor, out: Tensor): Tensor | null {
     relu: false,
     n: 1,
     c: 1,
-    hw: out.size,
+    hw: out.numel(),
   };
   return maskedGrad(dy, pre);
 }

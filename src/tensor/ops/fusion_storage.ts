@@ -257,7 +257,7 @@ export class MaskedGradStorage extends Storage {
 
 /** A dense tensor over all of its storage (what a recipe describes). */
 export function whole(t: Tensor): boolean {
-  return t.offset === 0 && t.isContiguous && t.size * 4 === t.storage.bytes;
+  return t.offset === 0 && t.isContiguous && t.numel() * 4 === t.storage.bytes;
 }
 
 /** A new op result of `shape` holding the deferred `value`. */

@@ -36,7 +36,7 @@ export function takeAlong(
 ): Tensor {
   const outer = numel(x.shape.slice(0, dim)), r = x.shape[dim];
   const inner = numel(x.shape.slice(dim + 1));
-  const k = form === "row" ? index.size : index.shape[dim];
+  const k = form === "row" ? index.numel() : index.shape[dim];
   const shape = x.shape.map((s, d) => (d === dim ? k : s));
   const strides = i64(form === "row" ? [0, 1, 0] : [k * inner, inner, 1]);
   const src = contiguous(x), idx = contiguous(index);
@@ -120,7 +120,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
         `which is not the gathered dimension ${d}`,
     );
   }
-  if (x.shape[d] === 0 && index.size > 0) {
+  if (x.shape[d] === 0 && index.numel() > 0) {
     throw new Error(`gather: x [${x.shape}] has nothing along dimension ${d} to take`);
   }
   // torch reads only the corner of x that the index covers in the other dims.
@@ -159,7 +159,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
     const out = takeAlong(x.reshape([1]), 0, index, "row", true, "indexSelect");
     return index.ndim === 0 ? out.reshape([]) : out;
   }
-  if (x.shape[d] === 0 && index.size > 0) {
+  if (x.shape[d] === 0 && index.numel() > 0) {
     throw new Error(`indexSelect: x [${x.shape}] has nothing along dimension ${d} to take`);
   }
   return takeAlong(x, d, index, "row", true, "indexSelect");

@@ -25,7 +25,7 @@ export function markWritten(t: Tensor): void {
  * the operation in errors.
  */
 export function writeInPlace(t: Tensor, what: string, fill: (dense: Tensor) => void): void {
-  if (t.size > 0) {
+  if (t.numel() > 0) {
     if (t.isContiguous) fill(t);
     else scatter(t, what, fill);
   }

@@ -63,7 +63,7 @@ export function inPlace(
       throw new Error(`x.${what}: the result is ${dense.dtype}, the tensor ${t.dtype}`);
     }
     writeInPlace(t, `x.${what}`, (d) => {
-      check(d.lib, d.lib.lits_copy_d2d(d.ptr, dense.ptr, d.size * 4), () => `x.${what}`);
+      check(d.lib, d.lib.lits_copy_d2d(d.ptr, dense.ptr, d.numel() * 4), () => `x.${what}`);
     });
   });
   return t;

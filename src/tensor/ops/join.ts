@@ -51,7 +51,7 @@ function reordered(t: Tensor, order: number[]): Tensor {
 
 /** Copies `t` densely into `dst` starting at element `at` of its storage. */
 function copyInto(t: Tensor, dst: Tensor, at: number): void {
-  if (t.size === 0) return;
+  if (t.numel() === 0) return;
   const block = dst._view(t.shape, contiguousStrides(t.shape), dst.offset + at);
   check(
     t.lib,
@@ -95,7 +95,11 @@ function joinRaw(tensors: Tensor[], d: number, shape: number[]): Tensor {
 }
 
 /** Records the gradient: input i gets the slice of g it filled, shaped like it. */
-function recordJoin(out: Tensor, tensors: Tensor[], d: number, name: string, drop: boolean) {
+function recordJoin(out: Tensor, given: Tensor[], d: number, name: string, drop: boolean) {
+  // A copy: the caller's array may grow after the call (DenseNet's
+  // `features.append(new)` after `torch.cat(features, 1)`), and the node
+  // must keep the inputs it was made from.
+  const tensors = [...given];
   return record(out, {
     name,
     inputs: tensors,

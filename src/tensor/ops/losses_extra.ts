@@ -42,7 +42,7 @@ export function checkReduction(where: string, reduction: unknown): Reduction {
 function reduce(loss: Tensor, reduction: Reduction): Tensor {
   if (reduction === "none") return loss;
   const total = sum(loss);
-  return reduction === "sum" ? total : div(total, loss.size);
+  return reduction === "sum" ? total : div(total, loss.numel());
 }
 
 /**

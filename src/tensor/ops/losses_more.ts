@@ -34,7 +34,7 @@ import { amin, sum } from "./reduce.ts";
 export function reduceLoss(loss: Tensor, reduction: Reduction): Tensor {
   if (reduction === "none") return loss;
   const total = sum(loss);
-  return reduction === "sum" ? total : div(total, loss.size);
+  return reduction === "sum" ? total : div(total, loss.numel());
 }
 
 /**
@@ -115,7 +115,7 @@ export const BCE: CallContract<BceOptions> = {
 
 /** Throws where an input element is outside [0, 1] or NaN, as PyTorch's kernel does. */
 function checkProbabilities(input: Tensor, desc: string): void {
-  if (input.size === 0) return;
+  if (input.numel() === 0) return;
   const inside = noGrad(() => amin(mul(ge(input, 0), le(input, 1))).item());
   if (inside === 1) return;
   const v = input.toArray();

@@ -99,7 +99,7 @@ export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {})
   if (reduction === "none") return loss;
   const total = sum(loss);
   if (reduction === "sum") return total;
-  if (reduction === "mean") return div(total, loss.size);
+  if (reduction === "mean") return div(total, loss.numel());
   return input.ndim === 0 ? total : div(total, input.shape[0]); // batchmean, as PyTorch's
 }
 
@@ -187,7 +187,7 @@ export function crossEntropyProbs(
   }
   if (reduction === "none") return neg(sum(terms, classDim));
   const total = neg(sum(terms));
-  return reduction === "sum" ? total : div(total, c === 0 ? 0 : logits.size / c);
+  return reduction === "sum" ? total : div(total, c === 0 ? 0 : logits.numel() / c);
 }
 
 /**

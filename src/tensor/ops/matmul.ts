@@ -78,7 +78,7 @@ function gemmBatched(
   const lib = a.lib, ta = transA ? 1 : 0, tb = transB ? 1 : 0;
   if (batch === 0) return out; // no matrices (the GEMM takes a batch of 1 or more)
   // Empty products need no rounding (and their operands may have no memory).
-  if (bf16 && k > 0 && out.size > 0) {
+  if (bf16 && k > 0 && out.numel() > 0) {
     // The bf16 GEMM has no batch: one call per matrix (bmm is rare in CNNs).
     const at = (t: Tensor, i: number, size: number) =>
       Deno.UnsafePointer.offset(t.ptr!, i * size * 4);
@@ -259,6 +259,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   expectTensor(weight, "linear: weight", "F.linear(x, weight, bias)");
   if (weight.ndim !== 2) {
     throw new Error(`linear: weight must be 2-D [out, in], got [${weight.shape}]`);
+  }
+  if (bias !== null && !(bias instanceof Tensor)) {
+    throw new Error(`linear: the bias must be a Tensor or null, got ${JSON.stringify(bias)}`);
   }
   requireFloat(x, "linear");
   sameDevice(x, weight, "linear");

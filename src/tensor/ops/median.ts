@@ -97,7 +97,7 @@ export function median(x: Tensor, dim?: number, keepDim = false): Tensor | Value
   requireFloat(x, "median");
   checkKeepDim("median", keepDim);
   if (dim === undefined) {
-    if (x.size === 0) throw new Error("median: the tensor has no elements");
+    if (x.numel() === 0) throw new Error("median: the tensor has no elements");
     const flat = reshape(x, [numel(x.shape)]);
     return reshape(gather(flat, 0, medianIndex(flat, 0).reshape([1])), []);
   }

@@ -20,7 +20,7 @@ import { clone, detach } from "./shape.ts";
 /** A float32 mask of `t`'s shape holding `value` everywhere (an int32 tensor's answer). */
 function constantMask(t: Tensor, value: 0 | 1): Tensor {
   const out = Tensor.empty(t.shape, "float32", t.device);
-  check(out.lib, out.lib.lits_fill_f32(out.ptr, out.size, value), () => `mask [${t.shape}]`);
+  check(out.lib, out.lib.lits_fill_f32(out.ptr, out.numel(), value), () => `mask [${t.shape}]`);
   return out;
 }
 

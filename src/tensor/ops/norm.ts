@@ -80,7 +80,7 @@ export function batchNorm(
     const wantsGrad = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
     const stats = { runningMean, runningVar, weight, bias, eps };
     if (wantsGrad) return evalComposite(x, stats);
-    if (fusion.canFuse(x) && cx.owner !== null && cx.size > 0) {
+    if (fusion.canFuse(x) && cx.owner !== null && cx.numel() > 0) {
       const coef = inferCoef(stats);
       return deferredOutput(cx, coef, n, c, hw);
     }
@@ -240,7 +240,7 @@ export interface EvalStats {
  * later updates of the statistics or parameters do not change it.
  */
 export function inferCoef({ runningMean, runningVar, weight, bias, eps }: EvalStats): Tensor {
-  const c = runningMean.size;
+  const c = runningMean.numel();
   const lib = runningMean.lib;
   const coef = Tensor.empty([3 * c], "float32", runningMean.device);
   noGrad(() => {

@@ -89,11 +89,11 @@ export function quantile(
   if (typeof keepDim !== "boolean") {
     throw new Error(`quantile: keepDim must be a boolean, got ${String(keepDim)}`);
   }
-  if (x.size === 0) throw new Error(`quantile: input [${x.shape}] is empty`);
+  if (x.numel() === 0) throw new Error(`quantile: input [${x.shape}] is empty`);
   // Sorted along the last dimension of a [rows, n] view: all elements, or `dim` moved last.
   let rowsView: Tensor, outShape: number[];
   if (o.dim === undefined) {
-    rowsView = reshape(x, [1, x.size]);
+    rowsView = reshape(x, [1, x.numel()]);
     outShape = keepDim ? x.shape.map(() => 1) : [];
   } else {
     const d = normDim(o.dim, Math.max(x.ndim, 1), "quantile");

@@ -103,7 +103,7 @@ function fillFromStream(
     // The kernels write float32 bits: into int32 they were huge integers (torch refuses too).
     throw new Error(`${what}: random values need a float32 tensor, got ${t.dtype} [${t.shape}]`);
   }
-  const [s, o] = nextStream(t.size);
+  const [s, o] = nextStream(t.numel());
   writeInPlace(t, what, (d) => check(d.lib, kernel(d, s, o), () => `${what} [${t.shape}]`));
 }
 
@@ -112,7 +112,7 @@ export function fillUniform(t: Tensor, low: number, high: number, what = "rand")
   fillFromStream(
     t,
     what,
-    (d, s, o) => d.lib.lits_rand_uniform_f32(d.ptr, d.size, s, o, low, high),
+    (d, s, o) => d.lib.lits_rand_uniform_f32(d.ptr, d.numel(), s, o, low, high),
   );
 }
 
@@ -121,7 +121,7 @@ export function fillNormal(t: Tensor, mean: number, std: number, what = "randn")
   fillFromStream(
     t,
     what,
-    (d, s, o) => d.lib.lits_rand_normal_f32(d.ptr, d.size, s, o, mean, std),
+    (d, s, o) => d.lib.lits_rand_normal_f32(d.ptr, d.numel(), s, o, mean, std),
   );
 }
 
@@ -196,10 +196,10 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   const cx = contiguous(x);
   const y = Tensor.empty(x.shape, "float32", x.device);
   const mask = Tensor.empty(x.shape, "float32", x.device);
-  const [s, o] = nextStream(x.size);
+  const [s, o] = nextStream(x.numel());
   check(
     x.lib,
-    x.lib.lits_dropout_f32(cx.ptr, y.ptr, mask.ptr, x.size, p, s, o),
+    x.lib.lits_dropout_f32(cx.ptr, y.ptr, mask.ptr, x.numel(), p, s, o),
     () => `dropout [${x.shape}] p ${p}`,
   );
   return record(y, {

@@ -154,7 +154,7 @@ export function argmax(t: Tensor, dim?: number, keepDim = false): Tensor {
   checkKeepDim("argmax", keepDim);
   if (t.ndim === 0 && (dim === 0 || dim === -1)) dim = undefined; // torch's 0-d dims
   const src = contiguous(t);
-  let outer = 1, r = t.size, inner = 1;
+  let outer = 1, r = t.numel(), inner = 1;
   let outShape: number[] = keepDim ? t.shape.map(() => 1) : [];
   if (dim !== undefined) {
     const d = normDim(dim, t.ndim, "argmax");

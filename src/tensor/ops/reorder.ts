@@ -106,7 +106,7 @@ export function roll(x: Tensor, shifts: number | number[], dims?: number | numbe
         `roll: without dims, shifts must be one integer (the flattened tensor's), got [${shiftList}]`,
       );
     }
-    const flat = reshape(x, [x.size]);
+    const flat = reshape(x, [x.numel()]);
     const y = rollAlong(flat, 0, shiftList[0]);
     return y === flat ? clone(x) : reshape(y, [...x.shape]);
   }

@@ -75,13 +75,15 @@ export function reshape(t: Tensor, shape: number[]): Tensor {
   }
   if (infer >= 0) {
     const rest = numel(target.filter((_, i) => i !== infer));
-    if (rest === 0 || t.size % rest !== 0) {
-      throw new Error(`reshape: cannot reshape [${t.shape}] (${t.size} elements) into [${shape}]`);
+    if (rest === 0 || t.numel() % rest !== 0) {
+      throw new Error(
+        `reshape: cannot reshape [${t.shape}] (${t.numel()} elements) into [${shape}]`,
+      );
     }
-    target[infer] = t.size / rest;
+    target[infer] = t.numel() / rest;
   }
-  if (numel(target) !== t.size) {
-    throw new Error(`reshape: cannot reshape [${t.shape}] (${t.size} elements) into [${shape}]`);
+  if (numel(target) !== t.numel()) {
+    throw new Error(`reshape: cannot reshape [${t.shape}] (${t.numel()} elements) into [${shape}]`);
   }
   const src = contiguous(t);
   const out = src._view(target, contiguousStrides(target), src.offset);
@@ -162,12 +164,12 @@ function padInto(g: Tensor, shape: number[], dim: number, start: number): Tensor
   const gFront = denseCopy(permute(g, order));
   const zShape = order.map((i) => shape[i]);
   const z = Tensor.empty(zShape, g.dtype, g.device);
-  check(z.lib, z.lib.lits_fill_f32(z.ptr, z.size, 0), () => "narrow backward");
+  check(z.lib, z.lib.lits_fill_f32(z.ptr, z.numel(), 0), () => "narrow backward");
   const inner = numel(zShape.slice(1));
-  const dst = z._view([gFront.size], [1], start * inner);
+  const dst = z._view([gFront.numel()], [1], start * inner);
   check(
     z.lib,
-    z.lib.lits_copy_d2d(dst.ptr, gFront.ptr, gFront.size * 4),
+    z.lib.lits_copy_d2d(dst.ptr, gFront.ptr, gFront.numel() * 4),
     () => "narrow backward",
   );
   dst.dispose();
@@ -250,8 +252,8 @@ export function cast(t: Tensor, dtype: DType): Tensor {
   const src = contiguous(t);
   const out = Tensor.empty(t.shape, dtype, t.device);
   const status = dtype === "float32"
-    ? t.lib.lits_cast_i32_f32(src.ptr, out.ptr, t.size)
-    : t.lib.lits_cast_f32_i32(src.ptr, out.ptr, t.size);
+    ? t.lib.lits_cast_i32_f32(src.ptr, out.ptr, t.numel())
+    : t.lib.lits_cast_f32_i32(src.ptr, out.ptr, t.numel());
   check(t.lib, status, () => `cast [${t.shape}] ${t.dtype} -> ${dtype}`);
   return out;
 }
