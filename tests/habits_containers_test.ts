@@ -5,7 +5,7 @@
  * plain arrays or objects.
  */
 import assert from "node:assert/strict";
-import { nn, optim, scope, type Tensor, zeros } from "../mod.ts";
+import { nn, optim, randn, scope, type Tensor, zeros } from "../mod.ts";
 import { assertClose, assertEqualValues, fromStored, loadFixture, type Stored } from "./helpers.ts";
 
 type StateList = [string, Stored][];
@@ -242,4 +242,53 @@ Deno.test("containers: parameter traversal stays cheap (ResNet-style depth, 1000
     // ~150 modules: well under a millisecond per call on these machines.
     assert.ok(perCall < 5, `parameters() took ${perCall.toFixed(3)} ms`);
   });
+});
+
+Deno.test("containers: a Sequential of named children (OrderedDict), subclass fields, addModule", () => {
+  const named = new nn.Sequential({
+    conv0: new nn.Conv2d(1, 4, 3),
+    norm0: new nn.BatchNorm2d(4),
+    relu0: new nn.ReLU(),
+  });
+  assert.deepEqual([...named.namedChildren()].map(([k]) => k), ["conv0", "norm0", "relu0"]);
+  assert.equal(named.length, 3);
+  assert.equal(named[0], (named as unknown as Record<string, nn.Module>).conv0);
+  assert.equal(named[-1], (named as unknown as Record<string, nn.Module>).relu0);
+  assert.ok([...named.stateDict().keys()].includes("norm0.running_var"));
+  const relu = new nn.ReLU();
+  named[2] = relu; // replaces relu0 under its name, as torch's
+  assert.equal((named as unknown as Record<string, nn.Module>).relu0, relu);
+  assert.deepEqual(named.forward(randn([2, 1, 5, 5])).shape, [2, 4, 3, 3]);
+  // A Map keeps its order; names are checked.
+  const fromMap = new nn.Sequential(new Map([["b", new nn.ReLU()], ["a", new nn.Tanh()]]));
+  assert.deepEqual([...fromMap.namedChildren()].map(([k]) => k), ["b", "a"]);
+  assert.throws(() => new nn.Sequential({ "a.b": new nn.ReLU() }), /without '\.'/);
+  assert.throws(() => new nn.Sequential({ "3": new nn.ReLU() }), /not a number/);
+  assert.throws(() => new nn.Sequential({ a: 5 as never }), /entry "a" is number/);
+  assert.throws(() => named.append(new nn.ReLU()), /addModule\("head", m\)/);
+  named.addModule("extra", new nn.Identity());
+  assert.equal(named.length, 4);
+  // torchvision's _Transition: a Sequential subclass that sets fields after super().
+  class Transition extends nn.Sequential {
+    norm = new nn.BatchNorm2d(4);
+    relu = new nn.ReLU();
+    pool = new nn.AvgPool2d(2);
+  }
+  const t = new Transition();
+  assert.deepEqual([...t.namedChildren()].map(([k]) => k), ["norm", "relu", "pool"]);
+  assert.deepEqual(t.forward(randn([1, 4, 4, 4])).shape, [1, 4, 2, 2]);
+  // addModule on any module, for names made in a loop (torchvision's denselayer{i}).
+  class Block extends nn.Module {
+    forward(x: Tensor): Tensor {
+      return x;
+    }
+  }
+  const block = new Block();
+  for (let i = 1; i <= 2; i++) block.addModule(`denselayer${i}`, new nn.Linear(2, 2));
+  assert.deepEqual([...block.stateDict().keys()].slice(0, 2), [
+    "denselayer1.weight",
+    "denselayer1.bias",
+  ]);
+  assert.throws(() => block.addModule("a.b", new nn.ReLU()), /bad name/);
+  assert.throws(() => block.addModule("x", 5 as never), /must be an nn.Module/);
 });

@@ -173,7 +173,9 @@ Deno.test("a layer set at the end of a Sequential, or under a non-index key, is 
 Deno.test("review: named children of a Sequential, options through group.options or a state dict, push", () => {
   const s = new nn.Sequential(new nn.Linear(2, 2));
   loose<Record<string, unknown>>(s).head = new nn.Linear(2, 5);
-  assert.throws(() => s.forward(randn([1, 2])), /'head' is not an index/);
+  // As PyTorch's: a child set under a name runs after the numbered ones.
+  assert.deepEqual(s.forward(randn([1, 2])).shape, [1, 5]);
+  assert.deepEqual([...s.stateDict().keys()], ["0.weight", "0.bias", "head.weight", "head.bias"]);
   const list = new nn.ModuleList([new nn.Linear(1, 1)]);
   list[1] = new nn.Linear(1, 1);
   assert.throws(() => [...list], /index 1 is out of range/);

@@ -203,6 +203,31 @@ export abstract class Module {
     return t;
   }
 
+  /**
+   * Sets `module` as a child under `name` (torch's `add_module`, for names
+   * built in a loop: `this.addModule(\`denselayer${i + 1}\`, layer)`); the
+   * same as assigning the field. A name with '.', an empty one, or one that
+   * holds something other than a module is refused.
+   */
+  addModule(name: string, module: Module | null): void {
+    if (typeof name !== "string" || name === "" || name.includes(".")) {
+      throw new Error(`addModule: bad name ${JSON.stringify(name)} (no '.', not empty)`);
+    }
+    if (module !== null && !(module instanceof Module)) {
+      throw new Error(`addModule: '${name}' must be an nn.Module or null`);
+    }
+    const here = (this as unknown as Record<string, unknown>)[name];
+    if (here !== undefined && here !== null && !(here instanceof Module)) {
+      throw new Error(`addModule: '${name}' already holds something that is not a module`);
+    }
+    (this as unknown as Record<string, unknown>)[name] = module;
+  }
+
+  /** torch's `register_module`: `addModule`. */
+  registerModule(name: string, module: Module | null): void {
+    this.addModule(name, module);
+  }
+
   /** The buffer registered under `name`. */
   protected buffer(name: string): Tensor | null {
     return this.#buffers.get(name) ?? null;
@@ -629,6 +654,8 @@ addNameHints(Module.prototype, "nn.Module", {
   register_backward_hook: "there are no module backward hooks: register a forward hook and " +
     "call output.registerHook((g) => { ... }) on its output",
   register_buffer: "buffers are registered inside a subclass with this.registerBuffer(name, t)",
+  add_module: "write model.addModule(name, module)",
+  register_module: "write model.registerModule(name, module)",
   get_submodule: "write model.getSubmodule(target)",
   requires_grad_: "write model.requiresGrad_(flag)",
   cuda: 'write model.to("cuda")',

@@ -48,7 +48,10 @@ export function firstLayer(name: string, layer: unknown): { layer: string; chann
  * any other module.
  */
 function inChannelsOf(layer: unknown): number | undefined {
-  if (layer instanceof Sequential) return layer.length > 0 ? inChannelsOf(layer[0]) : undefined;
+  if (layer instanceof Sequential) {
+    const first = layer.namedChildren().next();
+    return first.done ? undefined : inChannelsOf(first.value[1]);
+  }
   if (!(layer instanceof Conv2d)) return undefined;
   return layer.weight.shape[1] * layer.options.groups;
 }

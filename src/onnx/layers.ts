@@ -102,7 +102,8 @@ export function flattenValue(scope: Scope, x: Value, start: number, end: number)
 const identity: Emitter = (_scope, _m, x) => x; // Dropout is the identity in eval mode
 
 const sequential: Emitter<Sequential> = (scope, m, x) => {
-  for (let i = 0; i < m.length; i++) x = scope.child(String(i), m[i], x);
+  // By name: a named Sequential's children keep their state-dict names.
+  for (const [name, child] of m.namedChildren()) x = scope.child(name, child, x);
   return x;
 };
 
