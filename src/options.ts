@@ -130,6 +130,22 @@ export function checkArity(where: string, given: number, most: number, usage: st
 }
 
 /**
+ * @internal torch's `inplace` flag of an activation or dropout module:
+ * accepted so that `nn.ReLU(inplace=True)` ports as written, and it changes
+ * nothing (the result is a new tensor; PyTorch's overwrites the input,
+ * which only code that reads the input again could see). Anything but a
+ * boolean is refused.
+ */
+export function checkInplace(where: string, inplace: unknown): boolean {
+  if (typeof inplace !== "boolean") {
+    throw new Error(
+      `${where}: inplace must be true or false, got ${JSON.stringify(inplace) ?? String(inplace)}`,
+    );
+  }
+  return inplace;
+}
+
+/**
  * `checkArity` then `checkOptions`: the opening of nearly every public
  * function or constructor whose last argument is an options object. Throws
  * on too many arguments first (its message shows the options form), then on

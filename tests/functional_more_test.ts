@@ -114,6 +114,25 @@ Deno.test("functional: the new layers run their functions", () => {
     same(new nn.Softplus({ beta: 2 }).forward(x), F.softplus(x, 2));
     same(new nn.ELU(0.5).forward(x), F.elu(x, 0.5));
     same(new nn.ELU({ alpha: 0.5 }).forward(x), F.elu(x, 0.5));
+    // torchvision writes inplace=True: accepted, the same values, x untouched.
+    const before = [...x.toArray()];
+    for (
+      const m of [
+        new nn.ReLU(true),
+        new nn.ReLU6(true),
+        new nn.SiLU(true),
+        new nn.Hardswish(true),
+        new nn.Hardsigmoid(true),
+        new nn.LeakyReLU(0.1, true),
+        new nn.ELU(1, true),
+        new nn.Dropout(0.5, true).eval(),
+        new nn.Dropout2d(0.5, true).eval(),
+      ]
+    ) {
+      m.forward(x);
+      assert.deepEqual([...x.toArray()], before, `${m.constructor.name} left x alone`);
+    }
+    assert.throws(() => new nn.ReLU("true" as never), /nn.ReLU: inplace must be true or false/);
     assert.equal(F.dropout(x).shape.join(), x.shape.join(), "F.dropout's p defaults to 0.5");
   });
 });
@@ -139,7 +158,7 @@ Deno.test("functional: bad arguments say what to write", () => {
     );
     throws(() => F.softplus(x, 0), /beta must not be 0/);
     throws(() => (F.elu as (...a: unknown[]) => Tensor)(x, 1, true), /no inplace/);
-    throws(() => Reflect.construct(nn.ELU, [1, true]), /there is no inplace/);
+    throws(() => Reflect.construct(nn.ELU, [1, "yes"]), /inplace must be true or false/);
     throws(() => new nn.Softplus(0), /beta must be a finite number other than 0/);
     throws(() => norm(x, -1), /p must be a number > 0/);
     throws(() => norm(x, 2, [1, 1]), /twice/);

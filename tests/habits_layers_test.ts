@@ -317,9 +317,10 @@ Deno.test("habits: activation modules check their arguments", () => {
     const Any = nn as any;
     assert.throws(() => new Any.Sigmoid(1), /nn.Sigmoid: takes at most 0 arguments/);
     assert.throws(
-      () => new Any.LeakyReLU(0.2, true),
-      /at most 1 arguments.*new nn.LeakyReLU\(0.2\)/,
+      () => new Any.LeakyReLU(0.2, true, 1),
+      /at most 2 arguments.*new nn.LeakyReLU\(0.2\)/,
     );
+    assert.equal(new nn.LeakyReLU(0.2, true).inplace, true); // torch's inplace, without effect
     assert.throws(() => new Any.LeakyReLU({ negative_slope: 0.2 }), /'negativeSlope'/);
     assert.throws(() => new Any.LeakyReLU("0.2"), /LeakyReLU.*"0.2".*new nn.LeakyReLU\(0.2\)/);
     assert.throws(() => new Any.LeakyReLU(NaN), /negativeSlope must be a finite number/);

@@ -131,7 +131,8 @@ Deno.test("nn.Conv2d: positional stride and padding; other layers", () => {
   throwsWith(() => new nn.MaxPool2d(3, loose({ countIncludePad: false })), /unknown option/);
   throwsWith(() => new nn.AvgPool2d(2, loose({ divisor_override: 1 })), /'divisor_override'/);
   throwsWith(() => new (nn.AdaptiveAvgPool2d as Loose)(1, 1), /nn\.AdaptiveAvgPool2d\(\[1, 1\]\)/);
-  throwsWith(() => new (nn.Dropout as Loose)(0.5, true), /nn\.Dropout: takes at most 1/);
+  throwsWith(() => new (nn.Dropout as Loose)(0.5, true, 1), /nn\.Dropout: takes at most 2/);
+  throwsWith(() => new (nn.Dropout as Loose)(0.5, "yes"), /inplace must be true or false/);
   throwsWith(() => new nn.Dropout(loose({ p: 0.5 })), /write new nn\.Dropout\(0\.5\)/);
   throwsWith(() => new nn.Flatten(loose({ startDim: 1 })), /startDim must be an integer/);
   assert.deepEqual(

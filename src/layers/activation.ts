@@ -9,7 +9,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { sigmoid, tanh } from "../tensor/ops/elementwise.ts";
 import { checkSlope, gelu, geluApproximate, leakyRelu } from "../tensor/ops/activation.ts";
 import { logSoftmax, softmax } from "../tensor/ops/softmax.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity, checkInplace, checkOptions } from "../options.ts";
 import { Module } from "./module.ts";
 
 /** Options of `LeakyReLU`. */
@@ -31,10 +31,14 @@ export class LeakyReLU extends Module {
   /** Slope for negative inputs. */
   readonly negativeSlope: number;
 
-  constructor(negativeSlope: number | LeakyReLUOptions = 0.01) {
+  /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
+  readonly inplace: boolean;
+
+  constructor(negativeSlope: number | LeakyReLUOptions = 0.01, inplace = false) {
     super();
     const usage = "new nn.LeakyReLU(0.2)";
-    checkArity("nn.LeakyReLU", arguments.length, 1, usage);
+    checkArity("nn.LeakyReLU", arguments.length, 2, usage);
+    this.inplace = checkInplace("nn.LeakyReLU", inplace);
     const slope = typeof negativeSlope === "number"
       ? negativeSlope
       : checkOptions<LeakyReLUOptions>("nn.LeakyReLU", negativeSlope, ["negativeSlope"], usage)

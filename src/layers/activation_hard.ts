@@ -1,18 +1,20 @@
 /**
  * The mobile-network activation modules: `SiLU`, `Hardswish`,
- * `Hardsigmoid`, `ReLU6`, as `torch.nn`'s. torch's `inplace=True` has no
- * counterpart here (results are new tensors), so any argument is refused
- * rather than ignored.
+ * `Hardsigmoid`, `ReLU6`, as `torch.nn`'s. torch's `inplace=True` is
+ * accepted, so torchvision's definitions port as written, and changes
+ * nothing: the result is a new tensor (PyTorch's overwrites the input, which
+ * only code that reads the input again could see).
  *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import { hardsigmoid, hardswish, relu6, silu } from "../tensor/ops/activation_hard.ts";
-import { checkArity } from "../options.ts";
+import { checkArity, checkInplace } from "../options.ts";
 import { Module } from "./module.ts";
 
-function noArguments(name: string, given: number): void {
-  checkArity(`nn.${name}`, given, 0, `new nn.${name}() (there is no inplace)`);
+function inplaceOnly(name: string, given: number, inplace: unknown): void {
+  checkArity(`nn.${name}`, given, 1, `new nn.${name}() or new nn.${name}(true) (inplace)`);
+  checkInplace(`nn.${name}`, inplace);
 }
 
 /**
@@ -25,9 +27,10 @@ function noArguments(name: string, given: number): void {
  * ```
  */
 export class SiLU extends Module {
-  constructor() {
+  /** `inplace`: torch's flag, accepted and without effect (see the module doc). */
+  constructor(readonly inplace = false) {
     super();
-    noArguments("SiLU", arguments.length);
+    inplaceOnly("SiLU", arguments.length, inplace);
   }
   /** Elementwise x * sigmoid(x). */
   forward(x: Tensor): Tensor {
@@ -45,9 +48,10 @@ export class SiLU extends Module {
  * ```
  */
 export class Hardswish extends Module {
-  constructor() {
+  /** `inplace`: torch's flag, accepted and without effect (see the module doc). */
+  constructor(readonly inplace = false) {
     super();
-    noArguments("Hardswish", arguments.length);
+    inplaceOnly("Hardswish", arguments.length, inplace);
   }
   /** Elementwise hard swish. */
   forward(x: Tensor): Tensor {
@@ -65,9 +69,10 @@ export class Hardswish extends Module {
  * ```
  */
 export class Hardsigmoid extends Module {
-  constructor() {
+  /** `inplace`: torch's flag, accepted and without effect (see the module doc). */
+  constructor(readonly inplace = false) {
     super();
-    noArguments("Hardsigmoid", arguments.length);
+    inplaceOnly("Hardsigmoid", arguments.length, inplace);
   }
   /** Elementwise hard sigmoid. */
   forward(x: Tensor): Tensor {
@@ -85,9 +90,10 @@ export class Hardsigmoid extends Module {
  * ```
  */
 export class ReLU6 extends Module {
-  constructor() {
+  /** `inplace`: torch's flag, accepted and without effect (see the module doc). */
+  constructor(readonly inplace = false) {
     super();
-    noArguments("ReLU6", arguments.length);
+    inplaceOnly("ReLU6", arguments.length, inplace);
   }
   /** Elementwise min(max(x, 0), 6). */
   forward(x: Tensor): Tensor {

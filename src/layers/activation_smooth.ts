@@ -1,15 +1,14 @@
 /**
  * The smooth activation modules `Softplus` and `ELU`, as `torch.nn`'s
  * (F.softplus and F.elu hold the maths). Both take torch's positional
- * numbers or an options object; ELU's `inplace` has no counterpart here
- * (results are new tensors), so a second argument is refused rather than
- * ignored.
+ * numbers or an options object; ELU's `inplace` is accepted and changes
+ * nothing (results are new tensors).
  *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import { elu, softplus } from "../tensor/ops/activation_smooth.ts";
-import { checkArity, checkOptions } from "../options.ts";
+import { checkArity, checkInplace, checkOptions } from "../options.ts";
 import { Module } from "./module.ts";
 
 /** Options of `Softplus`. */
@@ -88,10 +87,14 @@ export class ELU extends Module {
   /** The scale of the negative side. */
   readonly alpha: number;
 
-  constructor(alpha: number | ELUOptions = 1) {
+  /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
+  readonly inplace: boolean;
+
+  constructor(alpha: number | ELUOptions = 1, inplace = false) {
     super();
-    const usage = "new nn.ELU(1) (there is no inplace)";
-    checkArity("nn.ELU", arguments.length, 1, usage);
+    const usage = "new nn.ELU(1)";
+    checkArity("nn.ELU", arguments.length, 2, usage);
+    this.inplace = checkInplace("nn.ELU", inplace);
     const a = typeof alpha === "number"
       ? alpha
       : checkOptions<ELUOptions>("nn.ELU", alpha, ["alpha"], usage).alpha ?? 1;

@@ -8,7 +8,7 @@ import { relu } from "../tensor/ops/elementwise.ts";
 import { dropout } from "../tensor/ops/random.ts";
 import { flatten } from "../tensor/ops/shape.ts";
 import { Module } from "./module.ts";
-import { checkArity } from "../options.ts";
+import { checkArity, checkInplace } from "../options.ts";
 
 /**
  * max(x, 0).
@@ -20,6 +20,17 @@ import { checkArity } from "../options.ts";
  * ```
  */
 export class ReLU extends Module {
+  /**
+   * `inplace`: torch's `nn.ReLU(inplace=True)`, accepted so that model code
+   * ports as written, and without effect: the result is a new tensor
+   * (PyTorch's overwrites the input, which only code that reads the input
+   * again could see).
+   */
+  constructor(readonly inplace = false) {
+    super();
+    checkArity("nn.ReLU", arguments.length, 1, "new nn.ReLU() or new nn.ReLU(true) (inplace)");
+    checkInplace("nn.ReLU", inplace);
+  }
   /** Elementwise max(x, 0). */
   forward(x: Tensor): Tensor {
     return relu(x);
@@ -38,10 +49,11 @@ export class ReLU extends Module {
  * ```
  */
 export class Dropout extends Module {
-  constructor(readonly p: number = 0.5) {
+  /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
+  constructor(readonly p: number = 0.5, readonly inplace = false) {
     super();
-    // PyTorch's second argument is `inplace`, which has no meaning here.
-    checkArity("nn.Dropout", arguments.length, 1, "new nn.Dropout(0.5)");
+    checkArity("nn.Dropout", arguments.length, 2, "new nn.Dropout(0.5)");
+    checkInplace("nn.Dropout", inplace);
     if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
       throw new Error(
         `nn.Dropout: probability must be in [0, 1], got ${JSON.stringify(p)}; ` +

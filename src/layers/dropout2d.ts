@@ -5,7 +5,7 @@
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import { dropout2d } from "../tensor/ops/dropout2d.ts";
-import { checkArity } from "../options.ts";
+import { checkArity, checkInplace } from "../options.ts";
 import { Module } from "./module.ts";
 
 /**
@@ -21,10 +21,11 @@ import { Module } from "./module.ts";
  * ```
  */
 export class Dropout2d extends Module {
-  constructor(readonly p: number = 0.5) {
+  /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
+  constructor(readonly p: number = 0.5, readonly inplace = false) {
     super();
-    // PyTorch's second argument is `inplace`, which has no meaning here.
-    checkArity("nn.Dropout2d", arguments.length, 1, "new nn.Dropout2d(0.5)");
+    checkArity("nn.Dropout2d", arguments.length, 2, "new nn.Dropout2d(0.5)");
+    checkInplace("nn.Dropout2d", inplace);
     if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
       throw new Error(
         `nn.Dropout2d: probability must be a number in [0, 1], got ${JSON.stringify(p)}; ` +
