@@ -8,18 +8,23 @@
  */
 import assert from "node:assert/strict";
 import {
+  bernoulli,
   cat,
+  full,
   functional as F,
   isGradEnabled,
   lerp,
+  manualSeed,
   nn,
   noGrad,
   norm,
+  ones,
   randn,
   scope,
   stack,
   type Tensor,
   tensor,
+  zeros,
 } from "../mod.ts";
 import { fromStored, loadFixture, storedNumber, type StoredRecord } from "./helpers.ts";
 
@@ -285,5 +290,64 @@ Deno.test("options in conv2d's bias slot are named, with the form to write", () 
       () => F.linear(randn([2, 3]), randn([4, 3]), 1 as never),
       /bias must be a Tensor/,
     );
+  });
+});
+
+Deno.test("stochastic depth (torchvision's), bernoulli, bernoulli_, unbind and new_* as torch's", () => {
+  scope(() => {
+    manualSeed(3);
+    const x = randn([400, 3], { requiresGrad: true });
+    const y = F.stochasticDepth(x, 0.25, "row", true);
+    const rows = y.toList() as number[][], xs = x.toList() as number[][];
+    let kept = 0;
+    rows.forEach((r, i) => {
+      const scale = r[0] === 0 && r[1] === 0 ? 0 : r[0] / xs[i][0];
+      assert.ok(scale === 0 || Math.abs(scale - 1 / 0.75) < 1e-5, `row ${i}: scale ${scale}`);
+      if (scale !== 0) kept++;
+    });
+    assert.ok(Math.abs(kept / 400 - 0.75) < 0.08, `kept ${kept} of 400`);
+    y.sum().backward();
+    const g = x.grad!.toList() as number[][];
+    rows.forEach((r, i) =>
+      assert.equal(g[i][1], r[0] === 0 && r[1] === 0 ? 0 : Math.fround(1 / 0.75))
+    );
+    const batch = F.stochasticDepth(ones([5, 2]), 0.5, "batch", true).toArray();
+    assert.ok(batch.every((v) => v === batch[0]) && (batch[0] === 0 || batch[0] === 2));
+    assert.equal(F.stochasticDepth(x, 0.5, "row", false), x, "the identity in evaluation");
+    assert.deepEqual([...F.stochasticDepth(ones([3, 2]), 1, "row", true).toArray()], [
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+    ]);
+    const layer = new nn.StochasticDepth(0.2);
+    assert.equal(layer.eval().forward(x), x);
+    assert.throws(() => new nn.StochasticDepth(2), /p must be a number in \[0, 1\]/);
+    assert.throws(() => F.stochasticDepth(x, 0.2, "sample" as never), /"row" or "batch"/);
+    // bernoulli and bernoulli_.
+    const draws = bernoulli(full([2000], 0.3));
+    assert.ok(Math.abs(draws.mean().item() - 0.3) < 0.05);
+    assert.throws(() => bernoulli(tensor([0.5, 1.5])), /in \[0, 1\]/);
+    const mask = zeros([4, 1, 1, 1]).bernoulli_(1);
+    assert.deepEqual([...mask.toArray()], [1, 1, 1, 1]);
+    assert.deepEqual([...zeros([3]).bernoulli_(0).toArray()], [0, 0, 0]);
+    // unbind (timm's q, k, v = qkv.unbind(0)) and new_* (dtype and device of x).
+    const qkv = randn([3, 2, 4], { requiresGrad: true });
+    const [q, k, v] = qkv.unbind(0);
+    assert.deepEqual(q.shape, [2, 4]);
+    q.add(k.mul(2)).add(v.mul(3)).sum().backward();
+    assert.deepEqual([...qkv.grad!.toArray()].slice(0, 8).every((t) => t === 1), true);
+    assert.deepEqual([...qkv.grad!.toArray()].slice(16), new Array(8).fill(3));
+    const i = tensor(new Int32Array([1, 2]), [2]);
+    assert.equal(i.newZeros([2, 2]).dtype, "int32");
+    assert.deepEqual([...x.newOnes([2]).toArray()], [1, 1]);
+    assert.deepEqual([...x.newFull([2], 7).toArray()], [7, 7]);
+    assert.deepEqual(x.newEmpty([1, 2]).shape, [1, 2]);
+    assert.equal(x.newZeros([1]).requiresGrad, false);
+    const torchNames = x as unknown as Record<string, unknown>;
+    assert.throws(() => torchNames.new_zeros, /x\.newZeros\(shape\)/);
+    assert.throws(() => torchNames.type_as, /x\.typeAs\(other\)/);
   });
 });

@@ -47,6 +47,7 @@ export { lerp } from "./ops/lerp.ts";
 export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
 export { cumsum } from "./ops/cumsum.ts";
 export { kthvalue, median } from "./ops/median.ts";
+export { bernoulli } from "./ops/bernoulli.ts";
 export { all, any, logsumexp } from "./ops/logsumexp.ts";
 export { bmm, matmul, mm } from "./ops/matmul.ts";
 export { isfinite, isinf, isnan, nanToNum, type NanToNumOptions } from "./ops/nonfinite.ts";

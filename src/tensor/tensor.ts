@@ -30,6 +30,8 @@ import * as rounding from "./ops/rounding.ts";
 import { cumsum as cumsumOp } from "./ops/cumsum.ts";
 import * as lse from "./ops/logsumexp.ts";
 import * as med from "./ops/median.ts";
+import * as bern from "./ops/bernoulli.ts";
+import { full } from "./ops/creation.ts";
 import * as vnorm from "./ops/vector_norm.ts";
 import type { NormOrder } from "./ops/vector_norm.ts";
 import { maskedFill, where } from "./ops/where.ts";
@@ -1011,6 +1013,19 @@ export class Tensor implements Owned {
     atMost("lerp_", arguments.length, 2, "x.lerp_(end, 0.1)");
     return inPlace(this, "lerp_", [end, weight], () => lerpOp(this, end, weight)) as this;
   }
+  /**
+   * 1 with probability `p` (a number, or a tensor of probabilities), else 0,
+   * written in place (torch's `bernoulli_`: a dropout or drop-path mask,
+   * `x.newEmpty([n, 1, 1, 1]).bernoulli_(keep)`).
+   */
+  bernoulli_(p: Tensor | number = 0.5): this {
+    atMost("bernoulli_", arguments.length, 1, "x.bernoulli_(0.8)");
+    const draws = () =>
+      p instanceof Tensor
+        ? bern.bernoulli(p.shape.join() === this.shape.join() ? p : p.expand([...this.shape]))
+        : bern.bernoulliMask([...this.shape], p, this.device);
+    return inPlace(this, "bernoulli_", [], draws) as this;
+  }
   /** max(x, 0) in place (torch's `relu_`). */
   relu_(): this {
     atMost("relu_", arguments.length, 0, "x.relu_()");
@@ -1038,6 +1053,35 @@ export class Tensor implements Owned {
     return fillIn(this, "zero_", 0) as this;
   }
 
+  /** The views along `dim`, one per index, without that dimension (torch's `unbind`). */
+  unbind(dim = 0): Tensor[] {
+    atMost("unbind", arguments.length, 1, "x.unbind(0)");
+    const d = shp.normDim(dim, this.ndim, "unbind");
+    return Array.from({ length: this.shape[d] }, (_, i) => this.select(d, i));
+  }
+  /** Zeros of `shape` with this tensor's dtype and device (torch's `new_zeros`). */
+  newZeros(shape: number[]): Tensor {
+    atMost("newZeros", arguments.length, 1, "x.newZeros([2, 3])");
+    return full(shape, 0, { dtype: this.dtype, device: this.device });
+  }
+  /** Ones of `shape` with this tensor's dtype and device (torch's `new_ones`). */
+  newOnes(shape: number[]): Tensor {
+    atMost("newOnes", arguments.length, 1, "x.newOnes([2, 3])");
+    return full(shape, 1, { dtype: this.dtype, device: this.device });
+  }
+  /** `value` everywhere in `shape`, this tensor's dtype and device (torch's `new_full`). */
+  newFull(shape: number[], value: number): Tensor {
+    atMost("newFull", arguments.length, 2, "x.newFull([2, 3], 0.5)");
+    return full(shape, value, { dtype: this.dtype, device: this.device });
+  }
+  /**
+   * A tensor of `shape` with this tensor's dtype and device (torch's
+   * `new_empty`; zeros here, never uninitialised memory).
+   */
+  newEmpty(shape: number[]): Tensor {
+    atMost("newEmpty", arguments.length, 1, "x.newEmpty([2, 3])");
+    return full(shape, 0, { dtype: this.dtype, device: this.device });
+  }
   /** Converted to `other`'s dtype (torch's `type_as`). */
   typeAs(other: Tensor): Tensor {
     atMost("typeAs", arguments.length, 1, "x.typeAs(y)");

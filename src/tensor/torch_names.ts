@@ -31,6 +31,14 @@ const READ: Record<string, string> = {
   log_softmax: "write x.logSoftmax(dim)",
   clamp_min: "write x.clampMin(min)",
   clamp_max: "write x.clampMax(max)",
+  new_zeros: "write x.newZeros(shape)",
+  new_ones: "write x.newOnes(shape)",
+  new_full: "write x.newFull(shape, value)",
+  new_empty: "write x.newEmpty(shape)",
+  new_tensor: "write tensor(data, shape, { dtype: x.dtype, device: x.device })",
+  type_as: "write x.typeAs(other)",
+  expand_as: "write x.expandAs(other)",
+  masked_fill_: "write x.maskedFill(mask, value) (a new tensor) or noGrad(() => ...)",
 };
 
 /** Attribute -> what to write instead (assigning). */

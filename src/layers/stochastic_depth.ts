@@ -1,0 +1,41 @@
+/**
+ * `StochasticDepth` (torchvision.ops.StochasticDepth): the DropPath of a
+ * residual branch, active in training mode only.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { stochasticDepth } from "../tensor/ops/bernoulli.ts";
+import { checkArity } from "../options.ts";
+import { Module } from "./module.ts";
+
+/**
+ * Zeroes a residual branch per sample ("row") or per batch ("batch") with
+ * probability p in training, scaling what survives by 1 / (1 - p).
+ *
+ * @example
+ * ```ts
+ * import { nn, ones } from "@lits/vision";
+ * const drop = new nn.StochasticDepth(0.2, "row");
+ * console.log(drop.eval().forward(ones([2, 3])).toList()); // [[1, 1, 1], [1, 1, 1]]
+ * ```
+ */
+export class StochasticDepth extends Module {
+  constructor(readonly p: number, readonly mode: "row" | "batch" = "row") {
+    super();
+    checkArity("nn.StochasticDepth", arguments.length, 2, 'new nn.StochasticDepth(0.2, "row")');
+    if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+      throw new Error(`nn.StochasticDepth: p must be a number in [0, 1], got ${JSON.stringify(p)}`);
+    }
+    if (mode !== "row" && mode !== "batch") {
+      throw new Error(
+        `nn.StochasticDepth: mode must be "row" or "batch", got ${JSON.stringify(mode)}`,
+      );
+    }
+  }
+
+  /** The branch, dropped per sample or per batch in training mode. */
+  forward(x: Tensor): Tensor {
+    return stochasticDepth(x, this.p, this.mode, this.training);
+  }
+}
