@@ -72,7 +72,7 @@ export function adopt(t: Owned, isOpResult: boolean): void {
     owner.add(t);
     if (watchable(t)) unwatch(t);
     if (owner === current) {
-      adoptedBytes += ((t as { size?: number }).size ?? 0) * 4;
+      adoptedBytes += elementsOf(t) * 4;
       if (adoptedBytes >= nextStepCheck) checkStepGrowth();
     }
   } else if (watchable(t)) watch(t);
@@ -81,6 +81,12 @@ export function adopt(t: Owned, isOpResult: boolean): void {
 /** Bytes of op results adopted by the step since its last backward (freed ones too). */
 let adoptedBytes = 0;
 /** Summing every `checkEvery` bytes; warning past `limit` (null: a quarter of the memory). */
+/** A tensor's element count (Owned is structural: ownership imports no tensor code). */
+function elementsOf(t: Owned): number {
+  const numel = (t as { numel?: () => number }).numel;
+  return typeof numel === "function" ? numel.call(t) : 0;
+}
+
 const stepGrowth: { checkEvery: number; limit: number | null } = {
   checkEvery: 2 ** 30,
   limit: null,
@@ -126,7 +132,7 @@ function checkStepGrowth(): void {
   nextStepCheck = adoptedBytes + stepGrowth.checkEvery;
   if (stepWarned) return;
   let bytes = 0;
-  for (const t of current) bytes += ((t as { size?: number }).size ?? 0) * 4;
+  for (const t of current) bytes += elementsOf(t) * 4;
   if (bytes < (stepGrowth.limit ?? memoryQuarter())) return;
   stepWarned = true;
   console.warn(
