@@ -111,15 +111,19 @@ export function checkScores(fn: string, what: string, scores: Scores): Float64Ar
 export function binaryTruth(fn: string, labels: Labels, posLabel?: number): Uint8Array {
   const y = labelValues(fn, "yTrue", labels);
   const out = new Uint8Array(y.length);
+  // Without posLabel, sklearn takes 1 as the positive label of 0/1 or -1/1 labels.
+  let negative: number | null = null;
   for (let i = 0; i < y.length; i++) {
     const v = y[i];
     if (posLabel === undefined) {
-      if (v !== 0 && v !== 1) {
+      if ((v !== 0 && v !== 1 && v !== -1) || (v !== 1 && negative !== null && v !== negative)) {
         throw new RangeError(
-          `${fn}: yTrue[${i}] = ${show(v)} is not 0 or 1; pass { posLabel } for other labels`,
+          `${fn}: yTrue[${i}] = ${show(v)} is not 0 or 1 (or -1 or 1); pass { posLabel } for ` +
+            "other labels",
         );
       }
-      out[i] = v;
+      if (v !== 1) negative = v;
+      out[i] = v === 1 ? 1 : 0;
     } else {
       if (typeof v !== "number" || Number.isNaN(v)) {
         throw new RangeError(`${fn}: yTrue[${i}] = ${v} is not a label`);

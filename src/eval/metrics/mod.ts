@@ -11,6 +11,16 @@
  * inputs throw. Tensors are read through `toArray()` only, so nothing here
  * imports tensor code.
  *
+ * The standalone scikit-learn scores have sklearn's names in camelCase and
+ * the semantics and defaults of sklearn 1.2: `accuracyScore`,
+ * `balancedAccuracyScore`, `topKAccuracyScore`, `precisionScore`,
+ * `recallScore`, `f1Score`, `fbetaScore`, `precisionRecallFscoreSupport`
+ * (`average` "binary" with `posLabel`, "micro", "macro", "weighted" or null
+ * per class; `labels`; `zeroDivision`, whose default "warn" gives 0 and a
+ * one-time `console.warn`), `cohenKappaScore` (linear or quadratic weights
+ * for ordinal grades), `matthewsCorrcoef`, `confusionMatrix` with
+ * `normalize`, `logLoss`, `brierScoreLoss` and `calibrationCurve`.
+ *
  * @example
  * ```ts
  * import { metrics } from "@lits/vision";
@@ -24,12 +34,13 @@
  * const report = metrics.classificationReport(yTrue, yPred);
  * console.log(metrics.formatClassificationReport(report));
  * console.log("macro ROC AUC", metrics.rocAuc(yTrue, probs));
+ * console.log("macro F1", metrics.f1Score(yTrue, yPred, { average: "macro" }));
+ * console.log("log loss", metrics.logLoss(yTrue, probs));
  * ```
  *
  * @module
  */
 export {
-  confusionMatrix,
   type OneVsRestCounts,
   oneVsRestCounts,
   type SpecificitySensitivity,
@@ -53,3 +64,38 @@ export {
 } from "./curves.ts";
 export { auc, type Average, averagePrecision, rocAuc, type ScoreOptions } from "./scores.ts";
 export type { Labels, Scores, TensorLike } from "./labels.ts";
+export {
+  confusionMatrix,
+  type ConfusionMatrixOptions,
+  type ConfusionNormalize,
+} from "./confusion_matrix.ts";
+export {
+  type AccuracyOptions,
+  accuracyScore,
+  type BalancedAccuracyOptions,
+  balancedAccuracyScore,
+  type TopKAccuracyOptions,
+  topKAccuracyScore,
+} from "./accuracy.ts";
+export {
+  f1Score,
+  fbetaScore,
+  precisionRecallFscoreSupport,
+  precisionScore,
+  recallScore,
+} from "./prf_scores.ts";
+export {
+  type Averaged,
+  type FbetaOptions,
+  type LabelAverage,
+  type PrecisionRecallFscoreSupport,
+  type PrfOptions,
+} from "./prf.ts";
+export type { ZeroDivision } from "./pairs.ts";
+export { type CohenKappaOptions, cohenKappaScore, matthewsCorrcoef } from "./agreement.ts";
+export { type BrierOptions, brierScoreLoss, logLoss, type LogLossOptions } from "./probability.ts";
+export {
+  type CalibrationCurve,
+  calibrationCurve,
+  type CalibrationCurveOptions,
+} from "./calibration.ts";

@@ -224,9 +224,10 @@ export function rocAuc(yTrue: Labels, scores: Scores, options: ScoreOptions = {}
  * Average precision, sklearn's `average_precision_score`: the
  * precision-recall curve summed as a step function, AP = sum_n (R_n -
  * R_{n-1}) P_n, with no interpolation. With a row-major [N, C] score matrix
- * it is the one-vs-rest average over the classes. A binary curve without
- * positives scores 0 (sklearn warns and gives the same); with a score matrix,
- * a class absent from yTrue throws, as in sklearn.
+ * it is the one-vs-rest average over the classes (sklearn 1.2 takes only
+ * binary input here; later versions average the classes the same way). A
+ * binary curve without positives scores 0 (sklearn warns and gives the
+ * same); with a score matrix, a class absent from yTrue throws.
  *
  * @param yTrue Labels: 0/1 for binary, 0..C-1 with a score matrix (an array or a 1-D
  * Tensor).
