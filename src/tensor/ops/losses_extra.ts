@@ -6,8 +6,9 @@
  *
  * @module
  */
-import { Tensor } from "../tensor.ts";
-import { type CallContract, checkContract } from "../../options.ts";
+import type { Tensor } from "../tensor.ts";
+import type { CallContract } from "../../options.ts";
+import { checkPair, checkReduction, openLoss, reduceLoss } from "./loss_args.ts";
 import type { Reduction } from "./loss.ts";
 import { arange } from "./creation.ts";
 import {
@@ -29,59 +30,7 @@ import { where } from "./where.ts";
 import { sum } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 
-/** Checks a reduction name (PyTorch's three). */
-export function checkReduction(where: string, reduction: unknown): Reduction {
-  if (reduction !== "mean" && reduction !== "sum" && reduction !== "none") {
-    throw new Error(
-      `${where}: reduction must be "mean", "sum" or "none", got ${JSON.stringify(reduction)}`,
-    );
-  }
-  return reduction;
-}
-
-function reduce(loss: Tensor, reduction: Reduction): Tensor {
-  if (reduction === "none") return loss;
-  const total = sum(loss);
-  return reduction === "sum" ? total : div(total, loss.numel());
-}
-
-/**
- * The checks each loss here opens with, in this order: its argument count,
- * its options, the reduction (default "mean"), input and target Tensors.
- */
-function openLoss<T extends { reduction?: Reduction }>(
-  contract: CallContract<T>,
-  given: number,
-  input: unknown,
-  target: unknown,
-  options: unknown,
-): { o: T; reduction: Reduction } {
-  const { where, usage } = contract;
-  const o = checkContract(contract, given, options);
-  const reduction = checkReduction(where, o.reduction ?? "mean");
-  if (!(input instanceof Tensor) || !(target instanceof Tensor)) {
-    throw new Error(`${where}: input and target must be Tensors; write ${usage}`);
-  }
-  return { o, reduction };
-}
-
-function requireFloatTarget(where: string, input: Tensor, target: Tensor): void {
-  if (target.dtype !== "float32") {
-    throw new Error(
-      `${where}: target [${target.shape}] is ${target.dtype}, expected float32 values like the ` +
-        `input [${input.shape}]; convert with target.float()`,
-    );
-  }
-  sameDevice(input, target, where);
-  if (input.shape.join() !== target.shape.join()) {
-    // PyTorch broadcasts MSE targets with a warning ("will likely lead to
-    // incorrect results"): an [N] target against [N, 1] output squares N x N.
-    throw new Error(
-      `${where}: target [${target.shape}] must have the input's shape [${input.shape}]; ` +
-        `reshape one of them (e.g. target.reshape(${JSON.stringify(input.shape)}))`,
-    );
-  }
-}
+export { checkReduction };
 
 /** Options of `nllLoss`. */
 export interface NllLossOptions {
@@ -227,8 +176,7 @@ export function binaryCrossEntropyWithLogits(
   options: BceWithLogitsOptions = {},
 ): Tensor {
   const { o, reduction } = openLoss(BCE_WITH_LOGITS, arguments.length, input, target, options);
-  requireFloat(input, "binaryCrossEntropyWithLogits input");
-  requireFloatTarget("binaryCrossEntropyWithLogits", input, target);
+  checkPair("binaryCrossEntropyWithLogits", input, target);
   const desc = `binaryCrossEntropyWithLogits input [${input.shape}]`;
   if (o.weight) checkBroadcastWeight("weight", o.weight, input, desc);
   if (o.posWeight) checkBroadcastWeight("posWeight", o.posWeight, input, desc);
@@ -241,7 +189,7 @@ export function binaryCrossEntropyWithLogits(
     logWeight ? mul(logWeight, softplusNeg) : softplusNeg,
   );
   if (o.weight) loss = mul(loss, o.weight);
-  return reduce(loss, reduction);
+  return reduceLoss(loss, reduction);
 }
 
 /** Options of `mseLoss`. */
@@ -270,8 +218,7 @@ export const MSE_LOSS: CallContract<MseLossOptions> = {
  */
 export function mseLoss(input: Tensor, target: Tensor, options: MseLossOptions = {}): Tensor {
   const { reduction } = openLoss(MSE_LOSS, arguments.length, input, target, options);
-  requireFloat(input, "mseLoss input");
-  requireFloatTarget("mseLoss", input, target);
+  checkPair("mseLoss", input, target);
   const d = sub(input, target);
-  return reduce(mul(d, d), reduction);
+  return reduceLoss(mul(d, d), reduction);
 }

@@ -10,9 +10,9 @@
  */
 import { Tensor } from "../tensor.ts";
 import { noGrad, record } from "../autograd.ts";
-import { type CallContract, checkContract } from "../../options.ts";
+import type { CallContract } from "../../options.ts";
 import type { Reduction } from "./loss.ts";
-import { checkReduction } from "./losses_extra.ts";
+import { openPairLoss, reduceLoss } from "./loss_args.ts";
 import {
   abs,
   broadcastShapes,
@@ -28,55 +28,7 @@ import {
 import { clampMin } from "./clamp.ts";
 import { ge, gt, le, lt } from "./compare.ts";
 import { where } from "./where.ts";
-import { amin, sum } from "./reduce.ts";
-
-/** @internal the loss per element, summed, or averaged over all elements. */
-export function reduceLoss(loss: Tensor, reduction: Reduction): Tensor {
-  if (reduction === "none") return loss;
-  const total = sum(loss);
-  return reduction === "sum" ? total : div(total, loss.numel());
-}
-
-/**
- * @internal the opening of a loss on (input, target): argument count,
- * options, the reduction (default "mean"), Tensors, float32 input and
- * target of one shape on one device (PyTorch broadcasts a mismatched target
- * with a warning that it "will likely lead to incorrect results": refused).
- */
-export function openPairLoss<T extends { reduction?: Reduction }>(
-  contract: CallContract<T>,
-  given: number,
-  input: unknown,
-  target: unknown,
-  options: unknown,
-): { o: T; reduction: Reduction; input: Tensor; target: Tensor } {
-  const { where, usage } = contract;
-  const o = checkContract(contract, given, options);
-  const reduction = checkReduction(where, o.reduction ?? "mean");
-  if (!(input instanceof Tensor) || !(target instanceof Tensor)) {
-    throw new Error(`${where}: input and target must be Tensors; write ${usage}`);
-  }
-  checkPair(where, input, target);
-  return { o, reduction, input, target };
-}
-
-/** @internal float32 input and target of one shape on one device, or an Error naming both. */
-export function checkPair(where: string, input: Tensor, target: Tensor): void {
-  requireFloat(input, `${where} input`);
-  if (target.dtype !== "float32") {
-    throw new Error(
-      `${where}: target [${target.shape}] is ${target.dtype}, expected float32 values like the ` +
-        `input [${input.shape}]; convert with target.float()`,
-    );
-  }
-  sameDevice(input, target, where);
-  if (input.shape.join() !== target.shape.join() || input.ndim !== target.ndim) {
-    throw new Error(
-      `${where}: target [${target.shape}] must have the input's shape [${input.shape}]; ` +
-        `reshape one of them (e.g. target.reshape(${JSON.stringify(input.shape)}))`,
-    );
-  }
-}
+import { amin } from "./reduce.ts";
 
 /**
  * Records `value` (computed without autograd) as one node of x and t whose

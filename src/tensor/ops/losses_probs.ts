@@ -11,8 +11,7 @@
 import { Tensor } from "../tensor.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 import { crossEntropy, type CrossEntropyOptions, type Reduction } from "./loss.ts";
-import { checkReduction } from "./losses_extra.ts";
-import { checkPair } from "./losses_more.ts";
+import { checkPair, checkReduction } from "./loss_args.ts";
 import { add, div, exp, log, mul, neg, requireFloat, sameDevice, sub } from "./elementwise.ts";
 import { eq } from "./compare.ts";
 import { where } from "./where.ts";
