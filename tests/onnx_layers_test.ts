@@ -82,6 +82,16 @@ const CASES: [string, () => nn.Module, [number, number, number]][] = [
     6,
     6,
   ]],
+  ["ConvTranspose2d stride 2", () =>
+    S(
+      new nn.ConvTranspose2d(2, 3, 3, { stride: 2, padding: 1, outputPadding: 1 }),
+      new nn.Flatten(),
+    ), [2, 4, 4]],
+  ["ConvTranspose2d groups, dilation", () =>
+    S(
+      new nn.ConvTranspose2d(4, 4, 2, { groups: 2, dilation: 2, bias: false }),
+      new nn.Flatten(),
+    ), [4, 3, 3]],
   ["ELU", () => S(conv(2, 3), new nn.ELU(0.7), new nn.Flatten()), [2, 6, 6]],
   ["Softplus", () => S(conv(2, 3), new nn.Softplus(), new nn.Flatten()), [2, 6, 6]],
   // beta and a low threshold change values: both written out.

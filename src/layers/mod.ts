@@ -13,6 +13,7 @@ export {
 } from "./module.ts";
 export { Linear, type LinearOptions } from "./linear.ts";
 export { Conv2d, type Conv2dLayerOptions } from "./conv.ts";
+export { ConvTranspose2d, type ConvTranspose2dLayerOptions } from "./conv_transpose.ts";
 export { BatchNorm2d, type BatchNormLayerOptions } from "./batchnorm.ts";
 export { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d } from "./pooling.ts";
 export { Dropout, Flatten, Identity, ReLU } from "./basic.ts";

@@ -10,6 +10,7 @@
  */
 import type { Module } from "../layers/module.ts";
 import { Conv2d } from "../layers/conv.ts";
+import { ConvTranspose2d } from "../layers/conv_transpose.ts";
 import { Dropout, Flatten, Identity } from "../layers/basic.ts";
 import { Dropout2d } from "../layers/dropout2d.ts";
 import { Linear } from "../layers/linear.ts";
@@ -37,6 +38,31 @@ const conv: Emitter<Conv2d> = (scope, m, x) => {
     pads: [ph, pw, ph, pw],
     dilations: [dh, dw],
     group: m.options.groups,
+  });
+};
+
+/**
+ * ONNX's ConvTranspose takes torch's weight layout [in, out / groups, kh,
+ * kw] and its output_padding; the output size is written out, as torch's.
+ */
+const convTranspose: Emitter<ConvTranspose2d> = (scope, m, x) => {
+  expect(scope, m, x, 4, m.inChannels);
+  const [h, w] = spatial(scope, m, x);
+  const [kh, kw] = m.kernelSize, [sh, sw] = m.stride, [ph, pw] = m.padding;
+  const [dh, dw] = m.dilation, [oph, opw] = m.outputPadding;
+  const oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1;
+  const ow = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1;
+  tooSmall(scope, m, x, oh, ow);
+  const g = scope.graph;
+  const inputs = [x.name, g.floats(scope.at("weight"), m.weight)];
+  if (m.bias) inputs.push(g.floats(scope.at("bias"), m.bias));
+  return g.node("ConvTranspose", scope.path, inputs, [x.shape[0], m.outChannels, oh, ow], {
+    kernel_shape: [kh, kw],
+    strides: [sh, sw],
+    pads: [ph, pw, ph, pw],
+    dilations: [dh, dw],
+    output_padding: [oph, opw],
+    group: m.groups,
   });
 };
 
@@ -111,6 +137,7 @@ const sequential: Emitter<Sequential> = (scope, m, x) => {
 export const LAYERS = new Map<abstract new (...args: never[]) => Module, Emitter<never>>([
   [Sequential, sequential],
   [Conv2d, conv],
+  [ConvTranspose2d, convTranspose],
   [Linear, linear],
   [Flatten, flatten],
   [Dropout, identity],

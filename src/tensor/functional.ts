@@ -12,6 +12,11 @@
  */
 export { conv2d, type Conv2dOptions, type Pair } from "./ops/conv.ts";
 export {
+  convTranspose2d,
+  type ConvTranspose2dOptions,
+  type ConvTransposeSettings,
+} from "./ops/conv_transpose.ts";
+export {
   adaptiveAvgPool2d,
   type AdaptiveSize,
   avgPool2d,
