@@ -15,10 +15,12 @@ import {
   isGradEnabled,
   lerp,
   manualSeed,
+  memoryStats,
   nn,
   noGrad,
   norm,
   ones,
+  optim,
   randn,
   scope,
   stack,
@@ -350,4 +352,20 @@ Deno.test("stochastic depth (torchvision's), bernoulli, bernoulli_, unbind and n
     assert.throws(() => torchNames.new_zeros, /x\.newZeros\(shape\)/);
     assert.throws(() => torchNames.type_as, /x\.typeAs\(other\)/);
   });
+});
+
+Deno.test("pad, stochastic depth and bernoulli in a training loop that frees nothing by hand stay flat", () => {
+  const conv = new nn.Conv2d(2, 2, 3);
+  const opt = new optim.SGD(conv.parameters(), { lr: 0.01 });
+  const x = randn([2, 2, 6, 6]), half = full([1], 0.5);
+  const counts: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    opt.zeroGrad();
+    const padded = F.pad(x, [1, 1, 2, 0], "constant", 0.5);
+    const y = F.stochasticDepth(conv.forward(F.pad(padded, [1, 1], "reflect")), 0.3, "row", true);
+    y.mul(bernoulli(half).add(1)).square().mean().backward();
+    opt.step();
+    counts.push(memoryStats().buffersInUse);
+  }
+  assert.equal(counts[11], counts[5], `buffers in use: ${counts}`);
 });

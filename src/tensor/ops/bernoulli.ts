@@ -7,11 +7,11 @@
  *
  * @module
  */
-import type { Tensor } from "../tensor.ts";
+import { Tensor } from "../tensor.ts";
 import { noGrad } from "../autograd.ts";
 import { expectTensor, lt } from "./compare.ts";
 import { div, mul, requireFloat } from "./elementwise.ts";
-import { rand } from "./random.ts";
+import { fillUniform } from "./random.ts";
 
 function checkProbability(where: string, p: unknown): number {
   if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
@@ -43,14 +43,21 @@ export function bernoulli(probs: Tensor): Tensor {
     if (probs.numel() > 0 && inside !== 1) {
       throw new Error("bernoulli: probabilities must be in [0, 1] (and not NaN)");
     }
-    return lt(rand([...probs.shape], { device: probs.device }), probs);
+    return lt(uniform([...probs.shape], probs.device), probs);
   });
+}
+
+/** Uniform draws in [0, 1) as an op's result (the step frees it, as other ops' results). */
+function uniform(shape: number[], device: Tensor["device"]): Tensor {
+  const t = Tensor.empty(shape, "float32", device, true);
+  fillUniform(t, 0, 1, "bernoulli");
+  return t;
 }
 
 /** @internal draws of 1 with probability p, of `shape`, as a float32 mask. */
 export function bernoulliMask(shape: number[], p: number, device: Tensor["device"]): Tensor {
   checkProbability("bernoulli_", p);
-  return noGrad(() => lt(rand(shape, { device }), p));
+  return noGrad(() => lt(uniform(shape, device), p));
 }
 
 /**

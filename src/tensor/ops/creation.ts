@@ -234,6 +234,11 @@ export function ones(shape: number[], options: TensorOptions = {}): Tensor {
  * @internal a tensor like `t` filled with `value`, owned as an op result
  * (the public, caller-owned `fullLike` is in like.ts).
  */
+/** @internal `value` everywhere in `shape`, as an op's result (the step frees it). */
+export function filledOp(shape: readonly number[], value: number, device: Tensor["device"]): Tensor {
+  return filled(shape, value, { device }, true);
+}
+
 export function filledLike(t: Tensor, value: number): Tensor {
   return filled(t.shape, value, { dtype: t.dtype, device: t.device }, true);
 }

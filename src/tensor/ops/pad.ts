@@ -13,7 +13,7 @@
  */
 import type { Tensor } from "../tensor.ts";
 import { expectTensor } from "./compare.ts";
-import { full } from "./creation.ts";
+import { filledOp } from "./creation.ts";
 import { requireFloat } from "./elementwise.ts";
 import { indexSelect, indexVector } from "./gather.ts";
 import { cat } from "./join.ts";
@@ -88,8 +88,9 @@ function crop(x: Tensor, d: number, before: number, after: number): Tensor {
 function padConstant(x: Tensor, d: number, before: number, after: number, value: number): Tensor {
   const y = crop(x, d, before, after);
   const parts: Tensor[] = [];
+  // Op results, freed with the step (a user's full() would wait for the collector).
   const block = (size: number) =>
-    full(y.shape.map((s, i) => (i === d ? size : s)), value, { device: x.device });
+    filledOp(y.shape.map((s, i) => (i === d ? size : s)), value, x.device);
   if (before > 0) parts.push(block(before));
   parts.push(y);
   if (after > 0) parts.push(block(after));
