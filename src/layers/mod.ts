@@ -46,6 +46,12 @@ export {
 } from "./norm_layers.ts";
 export { Dropout2d } from "./dropout2d.ts";
 export { StochasticDepth } from "./stochastic_depth.ts";
+export {
+  type AttentionOutput,
+  MultiheadAttention,
+  type MultiheadAttentionForwardOptions,
+  type MultiheadAttentionOptions,
+} from "./attention.ts";
 export { InstanceNorm1d, InstanceNorm2d, type InstanceNormLayerOptions } from "./instance_norm.ts";
 export { Upsample, UpsamplingBilinear2d, UpsamplingNearest2d } from "./upsample.ts";
 export {

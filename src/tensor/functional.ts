@@ -34,6 +34,10 @@ export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
 export { cumsum } from "./ops/cumsum.ts";
 export { kthvalue, median } from "./ops/median.ts";
 export { bernoulli, stochasticDepth } from "./ops/bernoulli.ts";
+export {
+  scaledDotProductAttention,
+  type ScaledDotProductAttentionOptions,
+} from "./ops/attention.ts";
 export { all, any, logsumexp } from "./ops/logsumexp.ts";
 export { lerp } from "./ops/lerp.ts";
 export { logSoftmax, softmax } from "./ops/softmax.ts";

@@ -235,7 +235,11 @@ export function ones(shape: number[], options: TensorOptions = {}): Tensor {
  * (the public, caller-owned `fullLike` is in like.ts).
  */
 /** @internal `value` everywhere in `shape`, as an op's result (the step frees it). */
-export function filledOp(shape: readonly number[], value: number, device: Tensor["device"]): Tensor {
+export function filledOp(
+  shape: readonly number[],
+  value: number,
+  device: Tensor["device"],
+): Tensor {
   return filled(shape, value, { device }, true);
 }
 
