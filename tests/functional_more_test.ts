@@ -369,3 +369,16 @@ Deno.test("pad, stochastic depth and bernoulli in a training loop that frees not
   }
   assert.equal(counts[11], counts[5], `buffers in use: ${counts}`);
 });
+
+Deno.test("x.size() reads from the end too: x.size()[-1], as torch.Size", () => {
+  scope(() => {
+    const x = randn([2, 3, 4]);
+    const s = x.size();
+    assert.equal(s[-1], 4);
+    assert.equal(s[-3], 2);
+    assert.deepEqual(s, [2, 3, 4]);
+    s[0] = 9; // a copy of its own
+    assert.equal(x.shape[0], 2);
+    assert.equal(x.size()[-1] ** -0.5, 0.5);
+  });
+});

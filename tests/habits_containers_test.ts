@@ -265,9 +265,26 @@ Deno.test("containers: a Sequential of named children (OrderedDict), subclass fi
   assert.throws(() => new nn.Sequential({ "a.b": new nn.ReLU() }), /without '\.'/);
   assert.throws(() => new nn.Sequential({ "3": new nn.ReLU() }), /not a number/);
   assert.throws(() => new nn.Sequential({ a: 5 as never }), /entry "a" is number/);
-  assert.throws(() => named.append(new nn.ReLU()), /addModule\("head", m\)/);
+  named.append(new nn.ReLU()); // named by its position, as torch's: "3"
   named.addModule("extra", new nn.Identity());
-  assert.equal(named.length, 4);
+  assert.deepEqual([...named.namedChildren()].map(([k]) => k), [
+    "conv0",
+    "norm0",
+    "relu0",
+    "3",
+    "extra",
+  ]);
+  assert.throws(() => new nn.Sequential({ forward: new nn.ReLU() }), /'forward' is taken/);
+  assert.throws(() => new nn.Sequential({ append: new nn.ReLU() }), /'append' is taken/);
+  // PyTorch's _modules order whatever the names: a named child, then an append.
+  const mixed = new nn.Sequential(new nn.Linear(4, 4));
+  (mixed as unknown as Record<string, nn.Module>).head = new nn.Linear(4, 2);
+  mixed.append(new nn.ReLU());
+  assert.deepEqual([...mixed.namedChildren()].map(([k]) => k), ["0", "head", "2"]);
+  assert.equal(mixed.length, 3);
+  assert.equal(mixed[1], (mixed as unknown as Record<string, nn.Module>).head);
+  assert.equal(mixed[-1], mixed[2]);
+  assert.ok(mixed.forward(randn([1, 4])).min().item() >= 0, "the ReLU runs last");
   // torchvision's _Transition: a Sequential subclass that sets fields after super().
   class Transition extends nn.Sequential {
     norm = new nn.BatchNorm2d(4);
@@ -276,6 +293,8 @@ Deno.test("containers: a Sequential of named children (OrderedDict), subclass fi
   }
   const t = new Transition();
   assert.deepEqual([...t.namedChildren()].map(([k]) => k), ["norm", "relu", "pool"]);
+  assert.equal(t[0], t.norm); // by position, once it has looked
+  assert.equal(t[-1], t.pool);
   assert.deepEqual(t.forward(randn([1, 4, 4, 4])).shape, [1, 4, 2, 2]);
   // addModule on any module, for names made in a loop (torchvision's denselayer{i}).
   class Block extends nn.Module {

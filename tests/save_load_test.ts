@@ -138,3 +138,33 @@ Deno.test("io.load: a damaged tree is named, and its tensors are freed", async (
     await Deno.remove(path);
   }
 });
+
+Deno.test("io.save: colliding paths, numeric Map keys, NaN and -0 come back as saved", async () => {
+  const path = await tempPath();
+  try {
+    const t0 = tensor([0]), t1 = tensor([1]), t2 = tensor([2]);
+    await io.save(path, {
+      "a/b": t0,
+      "a/b#2": t1,
+      a: { b: t2 },
+      m: new Map<number | string, number>([[NaN, 1], [-0, 2], [Infinity, 3], [1, 4], ["1", 5]]),
+      z: -0,
+    });
+    const back = await io.load(path) as {
+      "a/b": Tensor;
+      "a/b#2": Tensor;
+      a: { b: Tensor };
+      m: Map<number | string, number>;
+      z: number;
+    };
+    assert.deepEqual([back["a/b"], back["a/b#2"], back.a.b].map((t) => t.item()), [0, 1, 2]);
+    const keys = [...back.m.keys()];
+    // (a Map keeps -0 as 0 itself: SameValueZero)
+    assert.ok(Number.isNaN(keys[0]) && Object.is(keys[1], 0) && keys[2] === Infinity);
+    assert.deepEqual(keys.slice(3), [1, "1"]);
+    assert.deepEqual([...back.m.values()], [1, 2, 3, 4, 5]);
+    assert.ok(Object.is(back.z, -0));
+  } finally {
+    await Deno.remove(path);
+  }
+});

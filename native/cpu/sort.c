@@ -20,11 +20,12 @@ static int sort_columns(const char* fn, const void* x, int is_f32, int32_t* inde
   const uint32_t flip = descending ? 0xFFFFFFFFu : 0u;
   const int par = columns > 1 && columns * r > PAR_THRESHOLD;
   /* One scratch per thread, taken before the threads start. */
-  const int threads = par ? omp_get_max_threads() : 1;
+  const int most = par ? omp_get_max_threads() : 1;
+  const int threads = (int64_t)most < columns ? most : (int)columns;
   const size_t per_thread = (size_t)r * 16;
   char* block = malloc(per_thread * (size_t)threads);
   if (block == NULL) {
-    return lits_fail(LITS_ERR_MEMORY, "%s: out of memory for %d columns of %lld (%lld bytes)",
+    return lits_fail(LITS_ERR_MEMORY, "%s: out of memory for %d threads' columns of %lld (%lld bytes)",
                      fn, threads, (long long)r, (long long)(per_thread * (size_t)threads));
   }
 #pragma omp parallel num_threads(threads) if (par)

@@ -42,17 +42,23 @@ const FORMAT = "1";
 /** One node of the stored tree: a tag and its content, so no user key is ever mistaken for one. */
 type Node =
   | { t: string }
-  | { n: number | "NaN" | "Infinity" | "-Infinity" }
+  | { n: number | "NaN" | "Infinity" | "-Infinity" | "-0" }
   | { s: string }
   | { b: boolean }
   | { z: null }
   | { a: Node[] }
-  | { m: [string | number, Node][] }
+  | { m: [Node, Node][] }
   | { o: Record<string, Node> };
 
 function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+/** A number as JSON keeps it: NaN, the infinities and -0 as text (JSON writes null and 0). */
+function numberText(v: number): number | "NaN" | "Infinity" | "-Infinity" | "-0" {
+  if (Object.is(v, -0)) return "-0";
+  return Number.isFinite(v) ? v : (String(v) as "NaN");
 }
 
 /** Walks `value`, naming its tensors by path; returns the tree. */
@@ -67,16 +73,16 @@ function encodeTree(
   if (value instanceof Tensor) {
     let name = names.get(value);
     if (name === undefined) {
-      name = path.join("/") || "tensor";
-      if (tensors.has(name)) name = `${name}#${tensors.size}`;
+      const base = path.join("/") || "tensor";
+      name = base;
+      // Paths can meet ("a/b" as a key and as a nesting): a free name, never an overwrite.
+      for (let i = 2; tensors.has(name); i++) name = `${base}#${i}`;
       names.set(value, name);
       tensors.set(name, value);
     }
     return { t: name };
   }
-  if (typeof value === "number") {
-    return { n: Number.isFinite(value) ? value : (String(value) as "NaN") };
-  }
+  if (typeof value === "number") return { n: numberText(value) };
   if (typeof value === "string") return { s: value };
   if (typeof value === "boolean") return { b: value };
   if (value === null) return { z: null };
@@ -95,14 +101,15 @@ function encodeTree(
       encodeTree(v, [...path, String(key)], tensors, names, open);
     if (Array.isArray(value)) return { a: value.map(child) };
     if (value instanceof Map) {
-      const entries: [string | number, Node][] = [];
+      const entries: [Node, Node][] = [];
       for (const [k, v] of value) {
         if (typeof k !== "string" && typeof k !== "number") {
           throw new Error(
             `io.save: ${where()} is a Map with a ${typeof k} key; keys must be strings or numbers`,
           );
         }
-        entries.push([k, child(v, k)]);
+        // Keys as nodes: 1 and "1" stay apart, and NaN, the infinities and -0 survive.
+        entries.push([typeof k === "number" ? { n: numberText(k) } : { s: k }, child(v, k)]);
       }
       return { m: entries };
     }
@@ -169,7 +176,11 @@ function decodeTree(node: Node, tensors: Map<string, Tensor>, used: Set<string>)
   if ("z" in node) return null;
   const child = (n: Node) => decodeTree(n, tensors, used);
   if ("a" in node) return node.a.map(child);
-  if ("m" in node) return new Map(node.m.map(([k, v]) => [k, child(v)]));
+  if ("m" in node) {
+    return new Map(
+      node.m.map(([k, v]) => [decodeTree(k, tensors, used) as string | number, child(v)]),
+    );
+  }
   if ("o" in node) {
     const out: Record<string, Saved> = {};
     for (const [k, v] of Object.entries(node.o)) out[k] = child(v);

@@ -53,35 +53,28 @@ export function syncNegativeIndices(list: IndexedModules, where: string): void {
  * [-length, length) or deleted: the list would hold a child that forward
  * never runs, or lack one it runs.
  */
-export function checkEntries(
-  list: IndexedModules,
-  where: string,
-  fix: string,
-  named = false,
-  count = list.length,
-): void {
+export function checkEntries(list: IndexedModules, where: string, fix: string): void {
   for (const key of Object.keys(list)) {
     const i = Number(key);
     if (!/^[-+]?\d/.test(key) || key.trim() === "") {
-      // list.head = m: a child under a name, trained and saved, that forward never
-      // runs. A Sequential runs it (after its numbered children), as PyTorch's.
-      if (!named && (list as unknown as Record<string, unknown>)[key] instanceof Module) {
-        throw new Error(`${where}: '${key}' is not an index (length ${count}); ${fix}`);
+      // seq.head = m: a child under a name, trained and saved, that forward never runs.
+      if ((list as unknown as Record<string, unknown>)[key] instanceof Module) {
+        throw new Error(`${where}: '${key}' is not an index (length ${list.length}); ${fix}`);
       }
       continue;
     }
     if (String(i) !== key || !Number.isInteger(i)) {
       // seq[1.5] or seq["01"] would be a child of that name that forward never runs.
-      throw new Error(`${where}: '${key}' is not an index (length ${count}); ${fix}`);
+      throw new Error(`${where}: '${key}' is not an index (length ${list.length}); ${fix}`);
     }
-    if (i < 0 || i >= count) {
+    if (i < 0 || i >= list.length) {
       throw new Error(
-        `${where}: index ${i} is out of range (length ${count}); ${fix}`,
+        `${where}: index ${i} is out of range (length ${list.length}); ${fix}`,
       );
     }
     requireModule(where, list[i], i);
   }
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < list.length; i++) {
     if (!(i in list)) throw new Error(`${where}: entry ${i} was deleted; ${fix}`);
   }
 }

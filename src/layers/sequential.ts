@@ -2,10 +2,14 @@
  * `Sequential`: children applied in order, named "0", "1", ... or, as
  * PyTorch's `nn.Sequential(OrderedDict(...))`, by the names given
  * (`new nn.Sequential({ conv0: ..., norm0: ... })`), which the state dict
- * keeps (`features.norm0.weight`, torchvision's DenseNet). As in PyTorch, a
- * child set under a name later (`seq.head = m`, or a subclass's
- * `this.norm = ...` after `super()`: torchvision's `_Transition`) runs
- * after the others, in the order the names were set.
+ * keeps (`features.norm0.weight`, torchvision's DenseNet).
+ *
+ * The children keep PyTorch's `_modules` order: the order they were added
+ * in, whatever their names. A child set under a name later (`seq.head = m`,
+ * a subclass's `this.norm = ...` after `super()`: torchvision's
+ * `_Transition`) joins at the end when the Sequential next looks (forward,
+ * `length`, a position); `append` names by position (`String(length)`), as
+ * PyTorch's. `seq[i]` and `seq[-i]` reach children by position.
  *
  * @module
  */
@@ -14,7 +18,7 @@ import { isGradEnabled } from "../tensor/autograd.ts";
 import { chain } from "./chain.ts";
 import { convBeforeBatchNorm } from "./conv_bn.ts";
 import { Module } from "./module.ts";
-import { checkEntries, requireModule, syncNegativeIndices } from "./indexed.ts";
+import { requireModule } from "./indexed.ts";
 
 const FIX = "replace an entry with seq[i] = m or seq[-1] = m, or append(m)";
 
@@ -27,6 +31,8 @@ function isNamedModules(v: unknown): v is NamedModules {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
+
+const NUMBER = /^-?\d+$/;
 
 /**
  * A chain of modules; their names in the state dict are their positions, or
@@ -44,10 +50,10 @@ function isNamedModules(v: unknown): v is NamedModules {
  */
 export class Sequential extends Module {
   [index: number]: Module;
-  /** Children added by position ("0".."n-1"). */
-  #length: number;
-  /** Names given to the constructor (or append) of a named Sequential, in order. */
-  #names: string[] | null = null;
+  /** The children's names in PyTorch's `_modules` order. */
+  #order: string[] = [];
+  /** How many positions have accessors (seq[i] where no child is named i, and seq[-i]). */
+  #positions = 0;
 
   constructor(...modules: Module[] | [NamedModules]) {
     super();
@@ -55,125 +61,150 @@ export class Sequential extends Module {
       const entries = modules[0] instanceof Map
         ? [...modules[0]]
         : Object.entries(modules[0] as Record<string, Module>);
-      this.#names = [];
-      for (const [name, m] of entries) this.#add(name, m);
-      this.#length = 0;
-      this.#syncPositions();
-      return;
+      for (const [name, m] of entries) this.#add(name, m, true);
+    } else {
+      (modules as unknown[]).forEach((m, i) => {
+        if (!(m instanceof Module)) throw new Error(`Sequential: child ${i} is not a Module`);
+        this[i] = m;
+        this.#order.push(String(i));
+      });
     }
-    (modules as unknown[]).forEach((m, i) => {
-      if (!(m instanceof Module)) throw new Error(`Sequential: child ${i} is not a Module`);
-      this[i] = m;
-    });
-    this.#length = modules.length;
-    syncNegativeIndices(this, "nn.Sequential"); // seq[-1] is the last, as in PyTorch
+    this.#syncPositions();
   }
 
-  #add(name: string, m: unknown): void {
-    if (typeof name !== "string" || name === "" || name.includes(".") || /^-?\d+$/.test(name)) {
+  /** Sets a child under a new name at the end; `given` names from the constructor are checked. */
+  #add(name: string, m: unknown, given: boolean): void {
+    if (
+      typeof name !== "string" || name === "" || name.includes(".") ||
+      (given && NUMBER.test(name))
+    ) {
       throw new Error(
         `nn.Sequential: child name ${JSON.stringify(name)} must be a non-empty name without ` +
           "'.' and not a number (numbered children: new nn.Sequential(a, b, c))",
       );
     }
-    if (this.#names!.includes(name)) {
-      throw new Error(`nn.Sequential: two children named '${name}'`);
+    if (name in this) {
+      // torch: "attribute 'forward' already exists"; a child there would hide a method.
+      throw new Error(`nn.Sequential: '${name}' is taken (a child or a member of nn.Sequential)`);
     }
     (this as unknown as Record<string, Module>)[name] = requireModule("nn.Sequential", m, name);
-    this.#names!.push(name);
+    this.#order.push(name);
   }
 
-  /** seq[0], seq[-1], ... of a named Sequential: accessors (not children) to its entries. */
+  /**
+   * Brings the order up to date with the fields: a child set under a name
+   * since joins at the end; one deleted by name leaves. A number outside
+   * the positions, or a deleted numbered child, is an Error (a child that
+   * forward would never run, or lack).
+   */
+  #reconcile(): void {
+    const own = new Map(super.namedChildren()); // throws for modules hidden in plain fields
+    const known = new Set(this.#order);
+    let changed = false;
+    for (const name of this.#order) {
+      if (own.has(name)) continue;
+      if (NUMBER.test(name)) {
+        throw new Error(`nn.Sequential: entry ${name} was deleted; ${FIX}`);
+      }
+      changed = true;
+    }
+    if (changed) this.#order = this.#order.filter((n) => own.has(n));
+    for (const name of own.keys()) {
+      if (known.has(name)) continue;
+      if (/^[-+]?\d/.test(name)) {
+        const i = Number(name);
+        throw new Error(
+          String(i) === name && Number.isInteger(i)
+            ? `nn.Sequential: index ${i} is out of range (length ${this.#order.length}); ${FIX}`
+            : `nn.Sequential: '${name}' is not an index (length ${this.#order.length}); ${FIX}`,
+        );
+      }
+      this.#order.push(name);
+      changed = true;
+    }
+    if (changed) this.#syncPositions();
+  }
+
+  /**
+   * Accessors (not children) for seq[i] where no child is named i, and for
+   * seq[-1] .. seq[-length]: read and replace by position.
+   */
   #syncPositions(): void {
-    const names = this.#names!;
-    for (let i = 0; i < names.length; i++) {
-      for (const key of [String(i), String(i - names.length)]) {
+    const n = this.#order.length;
+    const target = this as unknown as Record<string, Module>;
+    for (let i = 0; i < Math.max(n, this.#positions); i++) {
+      for (const [key, at] of [[String(i), i], [String(-i - 1), -i - 1]] as const) {
+        const d = Object.getOwnPropertyDescriptor(this, key);
+        if (d !== undefined && !("get" in d)) continue; // a child named by this number
+        if (i >= n) {
+          if (d) delete target[key];
+          continue;
+        }
         Object.defineProperty(this, key, {
           configurable: true,
           enumerable: false,
-          get: () => (this as unknown as Record<string, Module>)[this.#names![i]],
-          // seq[0] = m replaces the first child under its name, as PyTorch's.
+          get: () => {
+            this.#reconcile();
+            const name = this.#order[at < 0 ? this.#order.length + at : at];
+            return name === undefined ? undefined : target[name];
+          },
           set: (m: unknown) => {
-            const name = this.#names![i];
-            (this as unknown as Record<string, Module>)[name] = requireModule(
-              "nn.Sequential",
-              m,
-              name,
-            );
+            this.#reconcile();
+            const name = this.#order[at < 0 ? this.#order.length + at : at];
+            if (name === undefined) {
+              throw new Error(`nn.Sequential: index ${at} is out of range; ${FIX}`);
+            }
+            target[name] = requireModule("nn.Sequential", m, at);
           },
         });
       }
     }
+    this.#positions = n;
   }
 
   /** Number of children. */
   get length(): number {
-    if (this.#names === null && !this.#hasNames()) return this.#length;
-    return [...this.namedChildren()].length;
+    this.#reconcile();
+    return this.#order.length;
   }
 
-  /** Whether children were set under names (`seq.head = m`, a subclass's fields). */
-  #hasNames(): boolean {
-    for (const [k, v] of Object.entries(this)) {
-      if (v instanceof Module && !/^\d+$/.test(k)) return true;
-    }
-    return false;
-  }
-
-  /** Adds `module` at the end (torch's `append`, named by its position); returns this. */
+  /** Adds `module` at the end, named by its position (torch's `append`); returns this. */
   append(module: Module): this {
-    if (this.#names !== null) {
-      throw new Error(
-        "nn.Sequential.append: this Sequential names its children; add one with a name: " +
-          'seq.addModule("head", m)',
-      );
+    this.#reconcile();
+    const name = String(this.#order.length);
+    if (Object.getOwnPropertyDescriptor(this, name)?.value !== undefined) {
+      throw new Error(`nn.Sequential.append: a child is already named '${name}'; use addModule`);
     }
-    this[this.#length] = requireModule("nn.Sequential.append", module, this.#length);
-    this.#length++;
-    syncNegativeIndices(this, "nn.Sequential");
+    delete (this as unknown as Record<string, unknown>)[name]; // a position's accessor
+    this[this.#order.length] = requireModule("nn.Sequential.append", module, name);
+    this.#order.push(name);
+    this.#syncPositions();
     return this;
   }
 
-  /**
-   * Adds `module` under `name` at the end (torch's `add_module`): a named
-   * Sequential runs it last, as does a numbered one (after its numbers).
-   */
+  /** Adds `module` under `name` at the end (torch's `add_module`); a name it has is replaced. */
   override addModule(name: string, module: Module | null): void {
-    if (this.#names === null) return super.addModule(name, module);
+    this.#reconcile();
     if (module === null) {
       throw new Error("nn.Sequential.addModule: a Sequential holds no null child");
     }
-    this.#add(name, module);
+    if (this.#order.includes(name)) {
+      (this as unknown as Record<string, Module>)[name] = requireModule(
+        "nn.Sequential",
+        module,
+        name,
+      );
+      return;
+    }
+    this.#add(name, module, false);
     this.#syncPositions();
   }
 
-  /**
-   * The children in the order forward runs them: by position, or in the
-   * order their names were given, then those set under a name since.
-   */
+  /** The children in the order forward runs them (PyTorch's `_modules` order). */
   override *namedChildren(): Generator<[string, Module]> {
-    if (this.#names === null) {
-      // Numbered entries must be whole: a deleted one, or one set past the end, is an Error.
-      checkEntries(this, "nn.Sequential", FIX, true, this.#length);
-      yield* super.namedChildren();
-      return;
-    }
-    const own = new Map(super.namedChildren());
-    for (const key of own.keys()) {
-      if (/^-?\d+$/.test(key)) {
-        throw new Error(
-          `nn.Sequential: a child set at index ${key} of a named Sequential; set it by its name ` +
-            `(${this.#names.join(", ")})`,
-        );
-      }
-    }
-    for (const name of this.#names) {
-      const m = own.get(name);
-      if (m === undefined) throw new Error(`nn.Sequential: child '${name}' was removed`);
-      yield [name, m];
-      own.delete(name);
-    }
-    yield* own;
+    this.#reconcile();
+    const target = this as unknown as Record<string, Module>;
+    for (const name of this.#order) yield [name, target[name]];
   }
 
   /** Applies the children in order (inside `noGrad`, freeing each intermediate once used: see `chain`). */

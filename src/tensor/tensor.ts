@@ -354,7 +354,14 @@ export class Tensor implements Owned {
   size(dim: number): number;
   size(dim?: number): number | number[] {
     atMost("size", arguments.length, 1, "x.size(0)");
-    if (dim === undefined) return [...this.shape];
+    if (dim === undefined) {
+      // A copy of its own that also reads x.size()[-1], as torch.Size.
+      const copy = [...this.shape];
+      if (copy.length < NEGATIVE_INDEX.length) {
+        Object.defineProperties(copy, NEGATIVE_INDEX[copy.length]);
+      }
+      return copy;
+    }
     if (!Number.isInteger(dim)) {
       throw new Error(`x.size: dim must be an integer, got ${JSON.stringify(dim)}`);
     }

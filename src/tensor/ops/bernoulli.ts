@@ -72,7 +72,7 @@ export function bernoulliMask(shape: number[], p: number, device: Tensor["device
  * ```ts
  * import { functional as F, ones } from "@lits/vision";
  * const y = F.stochasticDepth(ones([4, 2]), 0.5, "row", true);
- * console.log(y.toList().every((r) => r[0] === 0 || r[0] === 2)); // true
+ * console.log((y.toList() as number[][]).every((r) => r[0] === 0 || r[0] === 2)); // true
  * ```
  */
 export function stochasticDepth(
