@@ -382,3 +382,11 @@ Deno.test("x.size() reads from the end too: x.size()[-1], as torch.Size", () => 
     assert.equal(x.size()[-1] ** -0.5, 0.5);
   });
 });
+
+Deno.test("logsumexp and the infinity norm of empty slices, as torch's", () => {
+  scope(() => {
+    assert.deepEqual([...F.logsumexp(zeros([2, 0]), 1).toArray()], [-Infinity, -Infinity]);
+    assert.deepEqual([...norm(zeros([2, 0]), Infinity, 1).toArray()], [0, 0]);
+    assert.deepEqual(F.logsumexp(zeros([0, 3]), 1).shape, [0]);
+  });
+});

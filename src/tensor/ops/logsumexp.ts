@@ -38,6 +38,8 @@ export function logsumexp(x: Tensor, dim?: number | number[], keepDim = false): 
     throw new Error(`logsumexp: keepDim must be a boolean, got ${JSON.stringify(keepDim)}`);
   }
   const kept = noGrad(() => {
+    // An empty slice sums nothing: log 0 = -inf, as torch's (amax refuses it).
+    if (x.numel() === 0) return log(sum(exp(x), dim, true));
     const top = amax(x, dim, true);
     const m = where(isinf(top), 0, top);
     return add(log(sum(exp(sub(x, m)), dim, true)), m);

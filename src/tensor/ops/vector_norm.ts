@@ -70,7 +70,11 @@ function sgn(x: Tensor): Tensor {
 function normValue(x: Tensor, p: number, dims: number[]): Tensor {
   if (p === 2) return sqrt(sum(mul(x, x), dims, true));
   if (p === 1) return sum(abs(x), dims, true);
-  if (p === Infinity) return amax(abs(x), dims, true);
+  if (p === Infinity) {
+    // The largest of nothing is 0 here (torch's norm of an empty slice).
+    if (dims.some((d) => x.shape[d] === 0)) return sum(abs(x), dims, true);
+    return amax(abs(x), dims, true);
+  }
   return pow(sum(pow(abs(x), p), dims, true), 1 / p);
 }
 
