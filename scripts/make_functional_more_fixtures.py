@@ -167,6 +167,18 @@ for k in [1, 4, 10]:
 case("kthvalue indices", "kthvalueIndices", [distinct], lambda x: torch.kthvalue(x, 3, 1)[1],
      {"k": 3, "dim": 1})
 
+# ---- trigonometry, reciprocal, moving dimensions ----
+angles = [-1e4, -100.0, -3.14159, -1.0, -1e-6, 0.0, 1e-6, 0.5, 1.5707964, 3.0, 88.0, 1e4]
+case("sin", "sin", [given(angles)], torch.sin)
+case("cos", "cos", [given(angles)], torch.cos)
+case("reciprocal", "reciprocal", [given([-4.0, -0.5, 1e-3, 2.0, 1e4])], torch.reciprocal)
+case("movedim 1 to -1", "movedim", [randn(2, 3, 4, 5)], lambda x: torch.movedim(x, 1, -1),
+     {"source": 1, "destination": -1})
+case("movedim lists", "movedim", [randn(2, 3, 4, 5)],
+     lambda x: torch.movedim(x, [0, 3], [2, 0]), {"source": [0, 3], "destination": [2, 0]})
+case("swapaxes", "swapaxes", [randn(2, 3, 4)], lambda x: torch.swapaxes(x, 0, 2),
+     {"dim0": 0, "dim1": 2})
+
 with open(OUT, "w") as f:
     json.dump({"torch": torch.__version__, "cases": CASES}, f, separators=(",", ":"))
 print(f"wrote {len(CASES)} cases to {OUT}")

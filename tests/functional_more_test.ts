@@ -88,6 +88,11 @@ const OPS: Record<string, Op> = {
   medianIndices: ([x], o) => x.median(o.dim).indices,
   kthvalue: ([x], o) => x.kthvalue(o.k, o.dim).values,
   kthvalueIndices: ([x], o) => x.kthvalue(o.k, o.dim).indices,
+  sin: ([x]) => x.sin(),
+  cos: ([x]) => x.cos(),
+  reciprocal: ([x]) => x.reciprocal(),
+  movedim: ([x], o) => x.movedim(o.source, o.destination),
+  swapaxes: ([x], o) => x.swapaxes(o.dim0, o.dim1),
 };
 
 for (const c of fx.cases) {

@@ -50,6 +50,8 @@ __host__ __device__ __forceinline__ float lc_unary(int op, float x, float alpha)
     case LITS_ROUND: return rintf(x); /* half to even */
     case LITS_TRUNC: return truncf(x);
     case LITS_SIGN: return (float)((x > 0.0f) - (x < 0.0f));
+    case LITS_SIN: return sinf(x);
+    case LITS_COS: return cosf(x);
     default: return 0.0f;
   }
 }
@@ -91,6 +93,8 @@ __host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y
     case LITS_LEAKY_RELU: return x > 0.0f ? dy : dy * alpha; /* leaky_relu_backward */
     case LITS_LOG1P: return dy / (x + 1.0f);
     case LITS_EXPM1: return dy * (y + 1.0f);
+    case LITS_SIN: return dy * cosf(x);
+    case LITS_COS: return -dy * sinf(x);
     default: return 0.0f;
   }
 }
@@ -99,7 +103,7 @@ __host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y
 __host__ __device__ __forceinline__ bool lc_unary_grad_needs_x(int op) {
   return op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
          op == LITS_RDIV_SCALAR || op == LITS_GELU || op == LITS_GELU_TANH ||
-         op == LITS_LEAKY_RELU || op == LITS_LOG1P;
+         op == LITS_LEAKY_RELU || op == LITS_LOG1P || op == LITS_SIN || op == LITS_COS;
 }
 __host__ __device__ __forceinline__ bool lc_unary_grad_needs_y(int op) {
   return op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH ||

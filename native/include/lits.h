@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 8
+#define LITS_ABI_VERSION 9
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -129,7 +129,9 @@ enum lits_unary_op {
   LITS_CEIL = 20,
   LITS_ROUND = 21, /* half to even, as torch.round */
   LITS_TRUNC = 22,
-  LITS_SIGN = 23 /* -1, 0 or 1; 0 for NaN, as torch.sign */
+  LITS_SIGN = 23, /* -1, 0 or 1; 0 for NaN, as torch.sign */
+  LITS_SIN = 24,
+  LITS_COS = 25
 };
 
 /* y = op(x, alpha) for n elements. */

@@ -8,7 +8,7 @@
  */
 
 /** `LITS_ABI_VERSION`: the library must report this one. */
-export const ABI_VERSION = 8;
+export const ABI_VERSION = 9;
 
 /** Codes of `enum lits_status`. */
 export const STATUS = {
@@ -45,6 +45,8 @@ export const UNARY_OP = {
   round: 21,
   trunc: 22,
   sign: 23,
+  sin: 24,
+  cos: 25,
 } as const;
 
 /** Codes of `enum lits_binary_op`. */

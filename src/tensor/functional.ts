@@ -31,6 +31,7 @@ export { batchNorm, type BatchNormOptions } from "./ops/norm.ts";
 export { crossEntropy, type CrossEntropyOptions, type Reduction } from "./ops/loss.ts";
 export { bmm, linear, matmul, mm } from "./ops/matmul.ts";
 export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
+export { cos, reciprocal, sin } from "./ops/trig.ts";
 export { cumsum } from "./ops/cumsum.ts";
 export { kthvalue, median } from "./ops/median.ts";
 export { bernoulli, stochasticDepth } from "./ops/bernoulli.ts";

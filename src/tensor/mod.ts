@@ -45,6 +45,7 @@ export { abs, expm1, log1p, sqrt } from "./ops/elementwise.ts";
 export { norm, type NormOrder } from "./ops/vector_norm.ts";
 export { lerp } from "./ops/lerp.ts";
 export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
+export { cos, reciprocal, sin } from "./ops/trig.ts";
 export { cumsum } from "./ops/cumsum.ts";
 export { kthvalue, median } from "./ops/median.ts";
 export { bernoulli } from "./ops/bernoulli.ts";

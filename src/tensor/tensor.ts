@@ -27,6 +27,7 @@ import { clamp, clampMax, clampMin } from "./ops/clamp.ts";
 import { pow } from "./ops/pow.ts";
 import { lerp as lerpOp } from "./ops/lerp.ts";
 import * as rounding from "./ops/rounding.ts";
+import * as trig from "./ops/trig.ts";
 import { cumsum as cumsumOp } from "./ops/cumsum.ts";
 import * as lse from "./ops/logsumexp.ts";
 import * as med from "./ops/median.ts";
@@ -1120,6 +1121,58 @@ export class Tensor implements Owned {
   expm1(): Tensor {
     atMost("expm1", arguments.length, 0, "x.expm1()");
     return ew.expm1(this);
+  }
+  /** sin x (torch's `sin`). */
+  sin(): Tensor {
+    atMost("sin", arguments.length, 0, "x.sin()");
+    return trig.sin(this);
+  }
+  /** cos x (torch's `cos`). */
+  cos(): Tensor {
+    atMost("cos", arguments.length, 0, "x.cos()");
+    return trig.cos(this);
+  }
+  /** 1 / x (torch's `reciprocal`). */
+  reciprocal(): Tensor {
+    atMost("reciprocal", arguments.length, 0, "x.reciprocal()");
+    return trig.reciprocal(this);
+  }
+  /** Dimensions `dim0` and `dim1` swapped (torch's `swapaxes` / `swapdims`: `transpose`). */
+  swapaxes(dim0: number, dim1: number): Tensor {
+    atMost("swapaxes", arguments.length, 2, "x.swapaxes(1, 2)");
+    return this.transpose(dim0, dim1);
+  }
+  /** Dimensions `dim0` and `dim1` swapped (torch's `swapdims`). */
+  swapdims(dim0: number, dim1: number): Tensor {
+    atMost("swapdims", arguments.length, 2, "x.swapdims(1, 2)");
+    return this.transpose(dim0, dim1);
+  }
+  /**
+   * Dimension `source` moved to `destination`, the others keeping their
+   * order (torch's `movedim`; lists move several): channels-last is
+   * `x.movedim(1, -1)`.
+   */
+  movedim(source: number | number[], destination: number | number[]): Tensor {
+    atMost("movedim", arguments.length, 2, "x.movedim(1, -1)");
+    const src = (Array.isArray(source) ? source : [source]).map((d) =>
+      shp.normDim(d, this.ndim, "movedim")
+    );
+    const dst = (Array.isArray(destination) ? destination : [destination]).map((d) =>
+      shp.normDim(d, this.ndim, "movedim")
+    );
+    if (src.length !== dst.length) {
+      throw new Error(
+        `movedim: source [${source}] and destination [${destination}] differ in length`,
+      );
+    }
+    if (new Set(src).size !== src.length || new Set(dst).size !== dst.length) {
+      throw new Error(`movedim: repeated dimension in [${source}] or [${destination}]`);
+    }
+    const order = new Array<number>(this.ndim).fill(-1);
+    src.forEach((s, i) => (order[dst[i]] = s));
+    const rest = [...this.shape.keys()].filter((d) => !src.includes(d));
+    for (let i = 0, r = 0; i < order.length; i++) if (order[i] < 0) order[i] = rest[r++];
+    return this.permute(order);
   }
   /** Rounded down (torch's `floor`; gradient 0). */
   floor(): Tensor {
