@@ -179,6 +179,32 @@ case("movedim lists", "movedim", [randn(2, 3, 4, 5)],
 case("swapaxes", "swapaxes", [randn(2, 3, 4)], lambda x: torch.swapaxes(x, 0, 2),
      {"dim0": 0, "dim1": 2})
 
+# ---- einsum ----
+EINSUM = [
+    ("ij,jk->ik", [(3, 4), (4, 5)]),
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("bhid,bhjd->bhij", [(2, 2, 3, 4), (2, 2, 5, 4)]),
+    ("bhij,bhjd->bhid", [(2, 2, 3, 5), (2, 2, 5, 4)]),
+    ("i,i->", [(5,), (5,)]),
+    ("i,j->ij", [(3,), (4,)]),
+    ("ij->ji", [(3, 4)]),
+    ("ij->", [(3, 4)]),
+    ("ij->j", [(3, 4)]),
+    ("ijk->kji", [(2, 3, 4)]),
+    ("...ij,...jk->...ik", [(2, 3, 4, 5), (2, 3, 5, 2)]),
+    ("...ij,jk->...ik", [(2, 3, 4), (4, 5)]),
+    ("bij,jk->bik", [(2, 3, 4), (4, 5)]),
+    ("ij,jk", [(3, 4), (4, 5)]),
+    ("ij,ij->ij", [(3, 4), (3, 4)]),
+    ("ij,ij->", [(3, 4), (3, 4)]),
+    ("ij,kj->ik", [(3, 4), (5, 4)]),
+    ("ijk,jl->il", [(2, 3, 4), (3, 5)]),
+    ("bij,bjk->bik", [(1, 3, 4), (3, 4, 5)]),
+]
+for eq, shapes in EINSUM:
+    case(f"einsum {eq} {shapes}", "einsum", [randn(*sh) for sh in shapes],
+         lambda *xs, e=eq: torch.einsum(e, *xs), {"equation": eq})
+
 with open(OUT, "w") as f:
     json.dump({"torch": torch.__version__, "cases": CASES}, f, separators=(",", ":"))
 print(f"wrote {len(CASES)} cases to {OUT}")

@@ -32,6 +32,7 @@ export { crossEntropy, type CrossEntropyOptions, type Reduction } from "./ops/lo
 export { bmm, linear, matmul, mm } from "./ops/matmul.ts";
 export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
 export { cos, reciprocal, sin } from "./ops/trig.ts";
+export { einsum } from "./ops/einsum.ts";
 export { cumsum } from "./ops/cumsum.ts";
 export { kthvalue, median } from "./ops/median.ts";
 export { bernoulli, stochasticDepth } from "./ops/bernoulli.ts";

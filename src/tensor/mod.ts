@@ -46,6 +46,7 @@ export { norm, type NormOrder } from "./ops/vector_norm.ts";
 export { lerp } from "./ops/lerp.ts";
 export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
 export { cos, reciprocal, sin } from "./ops/trig.ts";
+export { einsum } from "./ops/einsum.ts";
 export { cumsum } from "./ops/cumsum.ts";
 export { kthvalue, median } from "./ops/median.ts";
 export { bernoulli } from "./ops/bernoulli.ts";
