@@ -50,6 +50,33 @@ export function setInitialLr(group: object, lr: number): void {
   initialLrs.set(group, lr);
 }
 
+/** An lr factor by step: LambdaLR's and MultiplicativeLR's `lrLambda`. */
+export type LrLambda = (epoch: number) => number;
+
+/** @internal one lambda per parameter group (one given for all, or a list), or an Error. */
+export function lambdasPerGroup(
+  where: string,
+  lrLambda: LrLambda | LrLambda[],
+  groups: number,
+): LrLambda[] {
+  const fns = Array.isArray(lrLambda) ? [...lrLambda] : Array(groups).fill(lrLambda);
+  if (fns.length !== groups || !fns.every((f) => typeof f === "function")) {
+    throw new Error(
+      `optim.${where}: lrLambda must be a function, or one per parameter group (${groups})`,
+    );
+  }
+  return fns;
+}
+
+/** @internal `fn(epoch)`, which must be a finite number (NaN would reach every weight). */
+export function lambdaFactor(where: string, fn: LrLambda, epoch: number): number {
+  const factor = fn(epoch);
+  if (typeof factor !== "number" || !Number.isFinite(factor)) {
+    throw new Error(`optim.${where}: lrLambda(${epoch}) returned ${factor}, not a finite number`);
+  }
+  return factor;
+}
+
 /** @internal a positive integer option, or an Error naming it. */
 export function positiveInteger(where: string, key: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {

@@ -8,6 +8,8 @@
 import {
   type AnyOptimizer,
   finiteAtLeast,
+  lambdaFactor,
+  lambdasPerGroup,
   LRScheduler,
   positiveInteger,
   scheduleOptions,
@@ -130,25 +132,13 @@ export class MultiplicativeLR extends LRScheduler {
       ["lrLambda"],
       "new optim.MultiplicativeLR(opt, { lrLambda: (epoch) => 0.95 })",
     );
-    const groups = optimizer.paramGroups.length;
-    const fns = Array.isArray(o.lrLambda) ? [...o.lrLambda] : Array(groups).fill(o.lrLambda);
-    if (fns.length !== groups || !fns.every((f) => typeof f === "function")) {
-      throw new Error(
-        `optim.MultiplicativeLR: lrLambda must be a function, or one per parameter group (${groups})`,
-      );
-    }
+    const fns = lambdasPerGroup("MultiplicativeLR", o.lrLambda, optimizer.paramGroups.length);
     this.#lambdas = fns;
   }
   protected nextLr(epoch: number, i: number, lr: number): number {
     // torch zips the lambdas with the groups: a group added since keeps its lr.
     if (i >= this.#lambdas.length) return lr;
-    const factor = this.#lambdas[i](epoch);
-    if (typeof factor !== "number" || !Number.isFinite(factor)) {
-      throw new Error(
-        `optim.MultiplicativeLR: lrLambda(${epoch}) returned ${factor}, not a finite number`,
-      );
-    }
-    return lr * factor;
+    return lr * lambdaFactor("MultiplicativeLR", this.#lambdas[i], epoch);
   }
   /** torch's step(0) (no closed form): the lr stays as it is. */
   protected override restartLr(_i: number, lr: number): number {

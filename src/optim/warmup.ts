@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { type AnyOptimizer, LRScheduler, scheduleOptions } from "./base.ts";
+import {
+  type AnyOptimizer,
+  lambdaFactor,
+  lambdasPerGroup,
+  LRScheduler,
+  scheduleOptions,
+} from "./base.ts";
 
 /** Options of `LambdaLR`. */
 export interface LambdaLROptions {
@@ -39,14 +45,7 @@ export class LambdaLR extends LRScheduler {
       ["lrLambda"],
       "new optim.LambdaLR(opt, { lrLambda: (epoch) => Math.min(1, (epoch + 1) / 5) })",
     );
-    const groups = optimizer.paramGroups.length;
-    const fns = Array.isArray(o.lrLambda) ? o.lrLambda : Array(groups).fill(o.lrLambda);
-    if (fns.length !== groups || !fns.every((f) => typeof f === "function")) {
-      throw new Error(
-        `optim.LambdaLR: lrLambda must be a function, or one per parameter group (${groups})`,
-      );
-    }
-    this.#lambdas = fns;
+    this.#lambdas = lambdasPerGroup("LambdaLR", o.lrLambda, optimizer.paramGroups.length);
     this.initialStep();
   }
   protected override lrAtStart(i: number, lr: number): number {
@@ -55,12 +54,7 @@ export class LambdaLR extends LRScheduler {
   protected nextLr(epoch: number, i: number, lr: number): number {
     // torch zips the lambdas with base_lrs: a group added since keeps its lr.
     if (i >= this.#lambdas.length || i >= this.baseLrs.length) return lr;
-    const factor = this.#lambdas[i](epoch);
-    // A lambda that returns nothing (or NaN) would make every weight NaN at the next step.
-    if (typeof factor !== "number" || !Number.isFinite(factor)) {
-      throw new Error(`optim.LambdaLR: lrLambda(${epoch}) returned ${factor}, not a finite number`);
-    }
-    return this.baseLrs[i] * factor;
+    return this.baseLrs[i] * lambdaFactor("LambdaLR", this.#lambdas[i], epoch);
   }
 }
 
