@@ -379,8 +379,8 @@ export function tanh(t: Tensor): Tensor {
   return unary("tanh", t);
 }
 
-/** Refuses a second argument (torch's functional forms take none here). */
-function oneTensor(name: string, given: number): void {
+/** @internal refuses a second argument (torch's functional forms take none here). */
+export function oneTensor(name: string, given: number): void {
   if (given > 1) throw new Error(`${name}: takes one tensor, got ${given} arguments`);
 }
 /** t ^ exponent. */

@@ -28,6 +28,7 @@ import {
 import { clampMin } from "./clamp.ts";
 import { ge, gt, le, lt } from "./compare.ts";
 import { where } from "./where.ts";
+import { sign } from "./rounding.ts";
 import { amin } from "./reduce.ts";
 
 /**
@@ -142,9 +143,6 @@ export const L1_LOSS: CallContract<L1LossOptions> = {
   known: ["reduction"],
   usage: 'F.l1Loss(input, target, { reduction: "sum" })',
 };
-
-/** 1 where d > 0, -1 where d < 0, 0 at 0 and NaN (torch.sign). */
-const sign = (d: Tensor): Tensor => sub(gt(d, 0), lt(d, 0));
 
 /**
  * Mean absolute error, as `F.l1_loss`: |input - target|, averaged (or

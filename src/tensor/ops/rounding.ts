@@ -8,11 +8,11 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
-import { unary } from "./elementwise.ts";
+import { oneTensor, unary } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 
 function step(name: "floor" | "ceil" | "round" | "trunc" | "sign", x: Tensor, given: number) {
-  if (given > 1) throw new Error(`${name}: takes one tensor, got ${given} arguments`);
+  oneTensor(name, given);
   expectTensor(x, name, `${name}(x)`);
   return unary(name, x);
 }

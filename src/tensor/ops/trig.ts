@@ -6,11 +6,11 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
-import { unary } from "./elementwise.ts";
+import { oneTensor, unary } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 
 function one(name: string, x: Tensor, given: number): void {
-  if (given > 1) throw new Error(`${name}: takes one tensor, got ${given} arguments`);
+  oneTensor(name, given);
   expectTensor(x, name, `${name}(x)`);
 }
 

@@ -24,12 +24,12 @@ import {
   pow,
   requireFloat,
   sqrt,
-  sub,
 } from "./elementwise.ts";
 import { expectTensor, scalarTensor } from "./compare.ts";
 import { amax, sum } from "./reduce.ts";
 import { clampMin } from "./clamp.ts";
 import { whereRaw } from "./where.ts";
+import { sign } from "./rounding.ts";
 import { expand, normDim, reshape } from "./shape.ts";
 
 /** The order of a norm: a number > 0, Infinity, or torch's "fro" (= 2). */
@@ -60,12 +60,6 @@ function dimsOf(where: string, x: Tensor, dim: unknown): number[] {
   return dims;
 }
 
-/** sign(x) as a float tensor (0 at 0), without autograd. */
-function sgn(x: Tensor): Tensor {
-  const zero = scalarTensor(0, x.device);
-  return sub(binaryRaw("gt", x, zero), binaryRaw("lt", x, zero));
-}
-
 /** ||x||_p over `dims` with the reduced dimensions kept (no autograd). */
 function normValue(x: Tensor, p: number, dims: number[]): Tensor {
   if (p === 2) return sqrt(sum(mul(x, x), dims, true));
@@ -84,14 +78,14 @@ function normGrad(x: Tensor, p: number, dims: number[], n: Tensor, g: Tensor): T
   const nonzero = binaryRaw("ne", n, zero);
   // g / n is inf or NaN at a zero norm, where torch's gradient is 0.
   const safe = (v: Tensor) => whereRaw(nonzero, v, zero);
-  if (p === 1) return mul(sgn(x), g);
+  if (p === 1) return mul(sign(x), g);
   if (p === 2) return mul(x, safe(div(g, n)));
   if (p === Infinity) {
     const hits = binaryRaw("eq", abs(x), n);
-    return mul(mul(sgn(x), hits), div(g, sum(hits, dims, true)));
+    return mul(mul(sign(x), hits), div(g, sum(hits, dims, true)));
   }
   const scale = safe(div(g, pow(n, p - 1)));
-  const part = p < 1 ? mul(sgn(x), pow(abs(x), p - 1)) : mul(x, pow(abs(x), p - 2));
+  const part = p < 1 ? mul(sign(x), pow(abs(x), p - 1)) : mul(x, pow(abs(x), p - 2));
   // A zero element meets 0^(p - 2) = inf below p = 2: torch gives it 0.
   return mul(whereRaw(binaryRaw("ne", x, zero), part, zero), scale);
 }
