@@ -15,10 +15,10 @@ import { GLOBAL_POOLS, type GlobalPool } from "../models/simple_cnn.ts";
 
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZERS = ["adam", "adamw", "sgd"] as const;
-/** Schedules `--scheduler` accepts. */
 /** The most data loader workers a run takes (threads, each with its own data pipeline). */
 export const MAX_WORKERS = 64;
 
+/** Schedules `--scheduler` accepts. */
 export const SCHEDULERS = ["none", "step", "cosine", "plateau", "onecycle"] as const;
 /** Precisions `--precision` accepts: fp32, or bf16 autocast (`autocast("bfloat16", ...)`). */
 export const PRECISIONS = ["fp32", "bf16"] as const;

@@ -40,3 +40,4 @@ export { Transform, type TransformOptions, type TransformSpec } from "./transfor
 export { Compose, compose, fromSpec, transformNames } from "./compose.ts";
 export * from "./classes.ts";
 export { ct, type CtPresetOptions } from "./presets.ts";
+export { CutMix, type MixOptions, MixUp } from "./mix.ts";

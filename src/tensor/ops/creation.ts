@@ -230,10 +230,6 @@ export function ones(shape: number[], options: TensorOptions = {}): Tensor {
   return filled(shape, 1, creationOptions("ones", arguments.length, 2, options, usage), false);
 }
 
-/**
- * @internal a tensor like `t` filled with `value`, owned as an op result
- * (the public, caller-owned `fullLike` is in like.ts).
- */
 /** @internal `value` everywhere in `shape`, as an op's result (the step frees it). */
 export function filledOp(
   shape: readonly number[],
@@ -243,6 +239,10 @@ export function filledOp(
   return filled(shape, value, { device }, true);
 }
 
+/**
+ * @internal a tensor like `t` filled with `value`, owned as an op result
+ * (the public, caller-owned `fullLike` is in like.ts).
+ */
 export function filledLike(t: Tensor, value: number): Tensor {
   return filled(t.shape, value, { dtype: t.dtype, device: t.device }, true);
 }
