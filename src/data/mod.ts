@@ -42,6 +42,11 @@ export {
   WeightedRandomSampler,
 } from "./sampler.ts";
 export { type Batch, DataLoader, type DataLoaderOptions } from "./loader.ts";
+export { Subset } from "./subset.ts";
+export { ConcatDataset } from "./concat.ts";
+export { TensorDataset } from "./tensor_dataset.ts";
+export { randomSplit, type RandomSplitOptions } from "./random_split.ts";
+export { groupSplit, type GroupSplitOptions, volumeGroups } from "./group_split.ts";
 export {
   NIFTI_DATATYPES,
   type NiftiHeader,
