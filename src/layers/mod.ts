@@ -37,6 +37,27 @@ export {
 } from "./activation.ts";
 export { Hardsigmoid, Hardswish, ReLU6, SiLU } from "./activation_hard.ts";
 export { ELU, type ELUOptions, Softplus, type SoftplusOptions } from "./activation_smooth.ts";
+export { Mish, PReLU, type PReLUOptions, Softmax2d, Softmin } from "./activation_more.ts";
+export {
+  ConstantPad1d,
+  ConstantPad2d,
+  ConstantPad3d,
+  ReflectionPad1d,
+  ReflectionPad2d,
+  ReflectionPad3d,
+  ReplicationPad1d,
+  ReplicationPad2d,
+  ReplicationPad3d,
+  ZeroPad2d,
+} from "./padding.ts";
+export {
+  CosineSimilarity,
+  type CosineSimilarityOptions,
+  PairwiseDistance,
+  type PairwiseDistanceOptions,
+} from "./distance.ts";
+export { LocalResponseNorm, type LocalResponseNormOptions } from "./lrn.ts";
+export { Unflatten } from "./unflatten.ts";
 export { BatchNorm1d, type BatchNorm1dOptions } from "./batchnorm1d.ts";
 export {
   GroupNorm,

@@ -25,6 +25,9 @@ export {
 } from "./ops/pool.ts";
 export { adaptiveMaxPool2d } from "./ops/adaptive_max_pool.ts";
 export { elu, softplus } from "./ops/activation_smooth.ts";
+export { mish, prelu, softmin } from "./ops/activation_more.ts";
+export { localResponseNorm } from "./ops/lrn.ts";
+export { pairwiseDistance } from "./ops/distance.ts";
 export { cosineSimilarity, norm, normalize, type NormOrder } from "./ops/vector_norm.ts";
 export { pad, type PadMode } from "./ops/pad.ts";
 export { batchNorm, type BatchNormOptions } from "./ops/norm.ts";
