@@ -14,6 +14,11 @@ export {
 } from "./optimizer.ts";
 export { SGD, type SGDOptions } from "./sgd.ts";
 export { Adam, type AdamOptions, AdamW } from "./adam.ts";
+export { RMSprop, type RMSpropOptions } from "./rmsprop.ts";
+export { Adagrad, type AdagradOptions } from "./adagrad.ts";
+export { Adamax, type AdamaxOptions } from "./adamax.ts";
+export { NAdam, type NAdamOptions } from "./nadam.ts";
+export { RAdam, type RAdamOptions } from "./radam.ts";
 export {
   CosineAnnealingLR,
   LRScheduler,

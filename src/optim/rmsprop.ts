@@ -1,0 +1,136 @@
+/**
+ * RMSprop, as `torch.optim.RMSprop` (PyTorch 1.13, single-tensor step).
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { noGrad } from "../tensor/autograd.ts";
+import { Optimizer, type ParamGroupInput, type ParamState } from "./optimizer.ts";
+import {
+  checkNonNegative,
+  flagOption,
+  optimizerOptions,
+  refuseGroupFlags,
+  stepGradient,
+} from "./adaptive.ts";
+
+/** Options of `RMSprop` (torch's names, camelCase; torch 1.13's defaults). */
+export interface RMSpropOptions {
+  /** Learning rate (default 1e-2). */
+  lr?: number;
+  /** Smoothing constant of the squared-gradient average (default 0.99). */
+  alpha?: number;
+  /** Added to the denominator (default 1e-8). */
+  eps?: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay?: number;
+  /** Momentum factor (default 0). */
+  momentum?: number;
+  /** Divide by an estimate of the gradient's variance (default false); the whole optimizer's. */
+  centered?: boolean;
+  /** Maximize the objective instead of minimizing it (default false); the whole optimizer's. */
+  maximize?: boolean;
+}
+
+const USAGE = "new optim.RMSprop(params, { lr: 1e-2, momentum: 0.9 })";
+
+type Resolved = {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  [key: string]: number | boolean | [number, number];
+};
+
+/**
+ * RMSprop: each step divides the gradient by the root of a running average
+ * of its square (`square_avg`), optionally centered (minus the square of a
+ * running average of the gradient, `grad_avg`) and with momentum
+ * (`momentum_buffer`), as torch.optim.RMSprop. State names are torch's, so
+ * a torch state dict maps over. `centered` and `maximize` are set for the
+ * whole optimizer (torch also takes them per group); each group carries lr,
+ * alpha, eps, weightDecay and momentum.
+ *
+ * @example
+ * ```ts
+ * import { optim, tensor } from "@lits/vision";
+ * const w = tensor([1, -1], undefined, { requiresGrad: true });
+ * const opt = new optim.RMSprop([w], { lr: 0.01 });
+ * w.mul(w).sum().backward();
+ * opt.step();
+ * console.log(w.toArray()); // about Float32Array [0.9, -0.9]: lr / sqrt(1 - alpha)
+ * ```
+ */
+export class RMSprop extends Optimizer<Resolved> {
+  /** Whether the squared-gradient average is centered (torch's `centered`). */
+  readonly centered: boolean;
+  /** Whether the step goes up the gradient (torch's `maximize`). */
+  readonly maximize: boolean;
+
+  constructor(
+    params: Iterable<Tensor> | ParamGroupInput<Omit<RMSpropOptions, "centered" | "maximize">>[],
+    options: RMSpropOptions = {},
+  ) {
+    const o = optimizerOptions<RMSpropOptions>(
+      "RMSprop",
+      arguments.length,
+      options,
+      ["lr", "alpha", "eps", "weightDecay", "momentum", "centered", "maximize"],
+      USAGE,
+    );
+    const centered = flagOption("RMSprop", "centered", o.centered);
+    const maximize = flagOption("RMSprop", "maximize", o.maximize);
+    refuseGroupFlags("RMSprop", params, ["centered", "maximize"]);
+    super(params, {
+      lr: o.lr ?? 1e-2,
+      alpha: o.alpha ?? 0.99,
+      eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? 0,
+      momentum: o.momentum ?? 0,
+    });
+    this.centered = centered;
+    this.maximize = maximize;
+  }
+
+  protected validate(o: Resolved): void {
+    checkNonNegative("RMSprop", o, ["lr", "eps", "momentum", "weightDecay", "alpha"]);
+  }
+
+  protected stateNames(o: Resolved): string[] {
+    return [
+      "square_avg",
+      ...(o.momentum > 0 ? ["momentum_buffer"] : []),
+      ...(this.centered ? ["grad_avg"] : []),
+    ];
+  }
+
+  protected override allStateNames(): string[] {
+    return ["square_avg", "momentum_buffer", "grad_avg"];
+  }
+
+  protected update(p: Tensor, g: Tensor, s: ParamState, o: Resolved): void {
+    noGrad(() => {
+      const grad = stepGradient(p, g, this.maximize, o.weightDecay);
+      const sq = s.tensors.get("square_avg")!;
+      // square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+      sq.copy_(sq.mul(o.alpha).add(grad.mul(1 - o.alpha).mul(grad)));
+      let avg: Tensor;
+      if (this.centered) {
+        const ga = s.tensors.get("grad_avg")!;
+        ga.copy_(ga.mul(o.alpha).add(grad.mul(1 - o.alpha)));
+        avg = sq.sub(ga.mul(ga)).sqrt();
+      } else {
+        avg = sq.sqrt();
+      }
+      avg = avg.add(o.eps);
+      if (o.momentum > 0) {
+        const buf = s.tensors.get("momentum_buffer")!;
+        buf.copy_(buf.mul(o.momentum).add(grad.div(avg)));
+        p.copy_(p.add(buf.mul(-o.lr)));
+      } else {
+        p.copy_(p.add(grad.mul(-o.lr).div(avg)));
+      }
+    });
+  }
+}
