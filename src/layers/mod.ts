@@ -95,3 +95,29 @@ export {
   SmoothL1Loss,
   type SmoothL1LossOptions,
 } from "./losses_more.ts";
+export {
+  FocalLoss,
+  type FocalLossLayerOptions,
+  SigmoidFocalLoss,
+  type SigmoidFocalLossOptions,
+} from "./losses_focal.ts";
+export {
+  CosineEmbeddingLoss,
+  type CosineEmbeddingLossOptions,
+  HingeEmbeddingLoss,
+  type HingeEmbeddingLossOptions,
+  MarginRankingLoss,
+  type MarginRankingLossOptions,
+  MultiLabelSoftMarginLoss,
+  type MultiLabelSoftMarginLossOptions,
+  SoftMarginLoss,
+  type SoftMarginLossOptions,
+  TripletMarginLoss,
+  type TripletMarginLossOptions,
+} from "./losses_margin.ts";
+export {
+  GaussianNLLLoss,
+  type GaussianNLLLossOptions,
+  PoissonNLLLoss,
+  type PoissonNLLLossOptions,
+} from "./losses_likelihood.ts";

@@ -88,6 +88,32 @@ export {
   type SmoothL1LossOptions,
 } from "./ops/losses_more.ts";
 export { klDiv, type KlDivOptions, type KlDivReduction } from "./ops/losses_probs.ts";
+export {
+  focalLoss,
+  type FocalLossOptions,
+  sigmoidFocalLoss,
+  type SigmoidFocalLossOptions,
+} from "./ops/losses_focal.ts";
+export {
+  cosineEmbeddingLoss,
+  type CosineEmbeddingLossOptions,
+  hingeEmbeddingLoss,
+  type HingeEmbeddingLossOptions,
+  marginRankingLoss,
+  type MarginRankingLossOptions,
+  multilabelSoftMarginLoss,
+  type MultilabelSoftMarginLossOptions,
+  softMarginLoss,
+  type SoftMarginLossOptions,
+  tripletMarginLoss,
+  type TripletMarginLossOptions,
+} from "./ops/losses_margin.ts";
+export {
+  gaussianNllLoss,
+  type GaussianNllLossOptions,
+  poissonNllLoss,
+  type PoissonNllLossOptions,
+} from "./ops/losses_likelihood.ts";
 export { std, variance as var } from "./ops/stats.ts";
 export { isfinite, isinf, isnan, nanToNum, type NanToNumOptions } from "./ops/nonfinite.ts";
 export { chunk, split } from "./ops/split.ts";
