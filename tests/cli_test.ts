@@ -96,7 +96,10 @@ Deno.test("bad command lines: a clear message and exit code 2", async () => {
     ],
     [["--epochs", "0"], /--epochs 0: must be an integer >= 1/],
     [["--epochs", "2.5"], /--epochs "2.5": must be an integer/],
-    [["--optimizer", "rmsprop"], /--optimizer "rmsprop": must be one of adam, adamw, sgd/],
+    [
+      ["--optimizer", "lbfgs"],
+      /--optimizer "lbfgs": must be one of adam, adamw, sgd, rmsprop, nadam, radam/,
+    ],
     [
       ["--scheduler", "linear"],
       /--scheduler "linear": must be one of none, step, cosine, plateau, onecycle/,

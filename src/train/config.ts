@@ -14,7 +14,7 @@ import { minImageSize, names } from "../models/registry.ts";
 import { GLOBAL_POOLS, type GlobalPool } from "../models/simple_cnn.ts";
 
 /** Optimizers `--optimizer` accepts. */
-export const OPTIMIZERS = ["adam", "adamw", "sgd"] as const;
+export const OPTIMIZERS = ["adam", "adamw", "sgd", "rmsprop", "nadam", "radam"] as const;
 /** The most data loader workers a run takes (threads, each with its own data pipeline). */
 export const MAX_WORKERS = 64;
 
@@ -39,7 +39,10 @@ export interface TrainConfig {
   batchSize: number;
   /** Learning rate (the peak rate for onecycle). */
   lr: number;
-  /** "adam", "adamw" or "sgd" (SGD with momentum 0.9). */
+  /**
+   * "adam", "adamw", "sgd" (SGD with momentum 0.9), "rmsprop", "nadam" or
+   * "radam" (torch 1.13's defaults besides lr and weight decay).
+   */
   optimizer: (typeof OPTIMIZERS)[number];
   /** L2 penalty (adam, sgd) or decoupled decay (adamw). */
   weightDecay: number;

@@ -25,7 +25,7 @@ export const SHARED_FLAGS = {
   lr: { kind: "number", help: "learning rate (peak rate for onecycle)" },
   "weight-decay": {
     kind: "number",
-    help: "L2 penalty (adam, sgd) or decoupled weight decay (adamw)",
+    help: "L2 penalty (adam, sgd, rmsprop, nadam, radam) or decoupled weight decay (adamw)",
   },
   dropout: { kind: "number", help: "dropout before the last layer (simple, alexnet)" },
   "image-size": { kind: "int", min: 0, help: "side of the model input; images are resized to it" },

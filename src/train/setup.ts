@@ -17,6 +17,9 @@ import {
   ReduceLROnPlateau,
 } from "../optim/scheduler.ts";
 import { SGD } from "../optim/sgd.ts";
+import { RMSprop } from "../optim/rmsprop.ts";
+import { NAdam } from "../optim/nadam.ts";
+import { RAdam } from "../optim/radam.ts";
 import type { TrainConfig } from "./config.ts";
 import type { PixelStats } from "./data.ts";
 import type { TransformSpec } from "../data/transforms/transform.ts";
@@ -126,7 +129,7 @@ export function buildModel(spec: ModelSpec): Module {
   return create(spec.name, spec.options);
 }
 
-/** The optimizer type all three share. */
+/** The optimizer type they all share. */
 export type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
 
 /** The optimizer of a configuration (SGD with momentum 0.9). */
@@ -140,6 +143,12 @@ export function buildOptimizer(config: TrainConfig, model: Module): AnyOptimizer
       return new AdamW(params, { lr, weightDecay }) as unknown as AnyOptimizer;
     case "sgd":
       return new SGD(params, { lr, momentum: 0.9, weightDecay }) as unknown as AnyOptimizer;
+    case "rmsprop":
+      return new RMSprop(params, { lr, weightDecay }) as unknown as AnyOptimizer;
+    case "nadam":
+      return new NAdam(params, { lr, weightDecay }) as unknown as AnyOptimizer;
+    case "radam":
+      return new RAdam(params, { lr, weightDecay }) as unknown as AnyOptimizer;
   }
 }
 
