@@ -42,6 +42,15 @@ import * as splits from "./ops/split.ts";
 import * as gth from "./ops/gather.ts";
 import * as reorder from "./ops/reorder.ts";
 import * as sorting from "./ops/sort.ts";
+import * as redMore from "./ops/reduce_more.ts";
+import * as logical from "./ops/logical.ts";
+import * as divmod from "./ops/divmod.ts";
+import * as masked from "./ops/masked_select.ts";
+import * as uq from "./ops/unique.ts";
+import * as close from "./ops/closeness.ts";
+import * as tri from "./ops/tri.ts";
+import * as shpMore from "./ops/shape_more.ts";
+import { repeatInterleave } from "./ops/repeat_interleave.ts";
 import { formatTensor } from "./inspect.ts";
 import { addTorchNameHints } from "./torch_names.ts";
 import { fillIn, inPlace } from "./ops/in_place_ops.ts";
@@ -1236,6 +1245,151 @@ export class Tensor implements Owned {
   norm(p: NormOrder = 2, dim?: number | number[] | null, keepDim = false): Tensor {
     atMost("norm", arguments.length, 3, "x.norm(2, 1)");
     return vnorm.norm(this, p, dim, keepDim);
+  }
+
+  // ---- more of torch's tensor functions (ops/reduce_more.ts, logical.ts, divmod.ts, ...) ----
+
+  /** Index of the first minimum along `dim` (int32); all elements when omitted (`torch.argmin`). */
+  argmin(dim?: number, keepDim = false): Tensor {
+    atMost("argmin", arguments.length, 2, "x.argmin(dim, keepDim)");
+    return redMore.argmin(this, dim, keepDim);
+  }
+  /** Product of all elements, or along one `dim` (`torch.prod`; see `prod`). */
+  prod(dim?: number, keepDim = false): Tensor {
+    atMost("prod", arguments.length, 2, "x.prod(dim, keepDim)");
+    return redMore.prod(this, dim, keepDim);
+  }
+  /** Running products along `dim` (`torch.cumprod`). */
+  cumprod(dim: number): Tensor {
+    atMost("cumprod", arguments.length, 1, "x.cumprod(1)");
+    return redMore.cumprod(this, dim);
+  }
+  /** How many elements are nonzero over `dim` (int32; `torch.count_nonzero`). */
+  countNonzero(dim?: number | number[]): Tensor {
+    atMost("countNonzero", arguments.length, 1, "x.countNonzero(1)");
+    return redMore.countNonzero(this, dim);
+  }
+  /** 1 where both are nonzero (a float32 mask; `torch.logical_and`). */
+  logicalAnd(other: Tensor): Tensor {
+    atMost("logicalAnd", arguments.length, 1, "x.logicalAnd(y)");
+    return logical.logicalAnd(this, other);
+  }
+  /** 1 where either is nonzero (a float32 mask; `torch.logical_or`). */
+  logicalOr(other: Tensor): Tensor {
+    atMost("logicalOr", arguments.length, 1, "x.logicalOr(y)");
+    return logical.logicalOr(this, other);
+  }
+  /** 1 where exactly one is nonzero (a float32 mask; `torch.logical_xor`). */
+  logicalXor(other: Tensor): Tensor {
+    atMost("logicalXor", arguments.length, 1, "x.logicalXor(y)");
+    return logical.logicalXor(this, other);
+  }
+  /** 1 where zero (a float32 mask; `torch.logical_not`, torch's `~mask`). */
+  logicalNot(): Tensor {
+    atMost("logicalNot", arguments.length, 0, "x.logicalNot()");
+    return logical.logicalNot(this);
+  }
+  /** Remainder with the divisor's sign, Python's `%` (`torch.remainder`). */
+  remainder(other: Tensor | number): Tensor {
+    atMost("remainder", arguments.length, 1, "x.remainder(2)");
+    return divmod.remainder(this, other);
+  }
+  /** Remainder with the dividend's sign, C's fmod (`torch.fmod`). */
+  fmod(other: Tensor | number): Tensor {
+    atMost("fmod", arguments.length, 1, "x.fmod(2)");
+    return divmod.fmod(this, other);
+  }
+  /** Division rounded toward minus infinity, Python's `//` (torch 1.13's `floor_divide`). */
+  floorDivide(other: Tensor | number): Tensor {
+    atMost("floorDivide", arguments.length, 1, "x.floorDivide(2)");
+    return divmod.floorDivide(this, other);
+  }
+  /** The elements where `mask` is 1, as a 1-D tensor (`torch.masked_select`, `x[mask]`). */
+  maskedSelect(mask: Tensor): Tensor {
+    atMost("maskedSelect", arguments.length, 1, "x.maskedSelect(x.gt(0))");
+    return masked.maskedSelect(this, mask);
+  }
+  /** The int32 indices [n, ndim] of the nonzero elements (`torch.nonzero`). */
+  nonzero(): Tensor;
+  /** One 1-D int32 index tensor per dimension (torch's `as_tuple=True`). */
+  nonzero(options: { asTuple: true }): Tensor[];
+  /** Either form, by `options.asTuple`. */
+  nonzero(options?: masked.NonzeroOptions): Tensor | Tensor[];
+  nonzero(options?: masked.NonzeroOptions): Tensor | Tensor[] {
+    atMost("nonzero", arguments.length, 1, "x.nonzero()");
+    return masked.nonzero(this, options);
+  }
+  /** Counts of each value of a 1-D int32 tensor (`torch.bincount`; see `bincount`). */
+  bincount(options?: uq.BincountOptions): Tensor {
+    atMost("bincount", arguments.length, 1, "x.bincount({ minlength: 3 })");
+    return uq.bincount(this, options);
+  }
+  /** The distinct values, ascending (`torch.unique`; see `unique` for the tuple forms). */
+  unique(options?: uq.UniqueOptions & { returnInverse?: false; returnCounts?: false }): Tensor;
+  /** `[values, inverse, counts]`. */
+  unique(
+    options: uq.UniqueOptions & { returnInverse: true; returnCounts: true },
+  ): [Tensor, Tensor, Tensor];
+  /** `[values, inverse]` or `[values, counts]`. */
+  unique(
+    options: uq.UniqueOptions & ({ returnInverse: true } | { returnCounts: true }),
+  ): [Tensor, Tensor];
+  /** A tensor, or the array of what was asked for. */
+  unique(options?: uq.UniqueOptions): Tensor | Tensor[];
+  unique(options?: uq.UniqueOptions): Tensor | Tensor[] {
+    atMost("unique", arguments.length, 1, "x.unique({ returnCounts: true })");
+    return uq.unique(this, options);
+  }
+  /** 1 where close to `other` (a float32 mask; `torch.isclose`). */
+  isclose(other: Tensor, options?: close.CloseOptions): Tensor {
+    atMost("isclose", arguments.length, 2, "x.isclose(y, { rtol: 1e-5, atol: 1e-8 })");
+    return close.isclose(this, other, options);
+  }
+  /** Whether every element is close to `other`'s (a boolean; `torch.allclose`). */
+  allclose(other: Tensor, options?: close.CloseOptions): boolean {
+    atMost("allclose", arguments.length, 2, "x.allclose(y, { rtol: 1e-5, atol: 1e-8 })");
+    return close.allclose(this, other, options);
+  }
+  /** Whether `other` has this shape and these values (a boolean; `torch.equal`). */
+  equal(other: Tensor): boolean {
+    atMost("equal", arguments.length, 1, "x.equal(y)");
+    return close.equal(this, other);
+  }
+  /** The lower triangle of the last two dimensions (`torch.tril`). */
+  tril(diagonal = 0): Tensor {
+    atMost("tril", arguments.length, 1, "x.tril(0)");
+    return tri.tril(this, diagonal);
+  }
+  /** The upper triangle of the last two dimensions (`torch.triu`). */
+  triu(diagonal = 0): Tensor {
+    atMost("triu", arguments.length, 1, "x.triu(1)");
+    return tri.triu(this, diagonal);
+  }
+  /** Repeated along each dimension, ones put in front of short `dims` (`torch.tile`). */
+  tile(...dims: number[] | [number[]]): Tensor {
+    return shpMore.tile(this, dims.flat());
+  }
+  /** Each element (or slice along `dim`) repeated in place (`torch.repeat_interleave`). */
+  repeatInterleave(repeats: number | Tensor, dim?: number): Tensor {
+    atMost("repeatInterleave", arguments.length, 2, "x.repeatInterleave(2, 0)");
+    return repeatInterleave(this, repeats, dim);
+  }
+  /** The same memory seen with `other`'s shape (`torch.view_as`; contiguous only, as `view`). */
+  viewAs(other: Tensor): Tensor {
+    atMost("viewAs", arguments.length, 1, "x.viewAs(y)");
+    if (!(other instanceof Tensor)) throw new Error("x.viewAs: takes a Tensor");
+    return this.view([...other.shape]);
+  }
+  /** The same elements in `other`'s shape (`torch.reshape_as`). */
+  reshapeAs(other: Tensor): Tensor {
+    atMost("reshapeAs", arguments.length, 1, "x.reshapeAs(y)");
+    if (!(other instanceof Tensor)) throw new Error("x.reshapeAs: takes a Tensor");
+    return shp.reshape(this, [...other.shape]);
+  }
+  /** The n-th forward difference along `dim` (`torch.diff`; see `diff`). */
+  diff(options?: shpMore.DiffOptions): Tensor {
+    atMost("diff", arguments.length, 1, "x.diff({ n: 1, dim: -1 })");
+    return shpMore.diff(this, options);
   }
 
   /** A dense copy with its own memory. */
