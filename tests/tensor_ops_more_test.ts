@@ -390,3 +390,14 @@ Deno.test("results computed on the host are op results (the step frees them); cr
   for (const t of created) assert.equal(t.owner, null);
   assert.ok(x.isAlive && labels.isAlive);
 });
+
+Deno.test("torch's snake_case names of these ops throw, naming the method to write", () => {
+  const x = tensor([1, 2, 3]);
+  const torchNames = x as unknown as Record<string, unknown>;
+  assert.throws(() => torchNames.masked_select, /Tensor has no \.masked_select: .*x\.maskedSelect/);
+  assert.throws(() => torchNames.repeat_interleave, /x\.repeatInterleave\(repeats, dim\)/);
+  assert.throws(() => torchNames.floor_divide, /x\.floorDivide\(other\)/);
+  assert.throws(() => torchNames.view_as, /x\.viewAs\(other\)/);
+  assert.throws(() => torchNames.logical_not, /x\.logicalNot\(\)/);
+  x.dispose();
+});

@@ -39,6 +39,16 @@ const READ: Record<string, string> = {
   type_as: "write x.typeAs(other)",
   expand_as: "write x.expandAs(other)",
   masked_fill_: "write x.maskedFill(mask, value) (a new tensor) or noGrad(() => ...)",
+  masked_select: "write x.maskedSelect(mask)",
+  repeat_interleave: "write x.repeatInterleave(repeats, dim)",
+  floor_divide: "write x.floorDivide(other)",
+  view_as: "write x.viewAs(other)",
+  reshape_as: "write x.reshapeAs(other)",
+  count_nonzero: "write x.countNonzero(dim)",
+  logical_and: "write x.logicalAnd(other)",
+  logical_or: "write x.logicalOr(other)",
+  logical_xor: "write x.logicalXor(other)",
+  logical_not: "write x.logicalNot()",
 };
 
 /** Attribute -> what to write instead (assigning). */
