@@ -1,7 +1,8 @@
 /**
  * `exportOnnx`: a model as an ONNX file, by walking its module tree rather
  * than tracing a forward. Every module must be of a class with an emitter
- * (layers.ts, activations.ts, norms.ts, pooling.ts, resize.ts, models.ts),
+ * (layers.ts, activations.ts, norms.ts, pooling.ts, resize.ts, models.ts,
+ * activations_more.ts, padding.ts, norms_more.ts, layers_more.ts),
  * or a subclass of one that keeps its forward; any other, a user's own
  * `nn.Module` with its own `forward` included, is an Error that names it,
  * since its forward cannot be read.
@@ -18,6 +19,10 @@ import { NORMS } from "./norms.ts";
 import { POOLING } from "./pooling.ts";
 import { RESIZE } from "./resize.ts";
 import { MODELS } from "./models.ts";
+import { ACTIVATIONS_MORE } from "./activations_more.ts";
+import { PADDING } from "./padding.ts";
+import { NORMS_MORE } from "./norms_more.ts";
+import { LAYERS_MORE, REFUSED } from "./layers_more.ts";
 import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
 import { describe } from "./shapes.ts";
 
@@ -52,6 +57,10 @@ const EMITTERS = new Map<unknown, Emitter>([
   ...POOLING,
   ...RESIZE,
   ...MODELS,
+  ...ACTIVATIONS_MORE,
+  ...PADDING,
+  ...NORMS_MORE,
+  ...LAYERS_MORE,
 ] as [unknown, Emitter][]);
 
 /** Names of the exportable module classes, for the error message. */
@@ -69,6 +78,8 @@ function exportable(): string {
 function emitterFor(path: string, m: Module): Emitter {
   const at = describe(path, m);
   for (let c = m.constructor; c && c !== Module; c = Object.getPrototypeOf(c)) {
+    const refused = REFUSED.get(c);
+    if (refused) throw new Error(`exportOnnx: cannot export ${at}: ${refused}`);
     const emitter = EMITTERS.get(c);
     if (emitter) return emitter;
     if (!Object.hasOwn(c.prototype, "forward")) continue;
@@ -164,8 +175,11 @@ function checkNormalize(n: unknown): { mean: number; std: number } | undefined {
  * weights are initializers named as in the state dict. Works for every zoo
  * model and for `nn.Sequential` stacks of the layers listed in the error for
  * an unknown one (convolution, linear, pooling, batch, instance, group and
- * layer norm, the activations, `Upsample`), and for their subclasses that
- * keep their forward; a class with a forward of its own is refused.
+ * layer norm, `LocalResponseNorm`, the activations, the padding layers,
+ * `Unflatten`, `Upsample`), and for their subclasses that keep their
+ * forward; a class with a forward of its own is refused, and so are the
+ * two-input `CosineSimilarity` and `PairwiseDistance` (the graph has one
+ * input).
  *
  * @example
  * ```ts
