@@ -127,3 +127,10 @@ export { flip, roll } from "./ops/reorder.ts";
 export { argsort, sort, topk } from "./ops/sort.ts";
 export { quantile } from "./ops/quantile.ts";
 export { maskedFill } from "./ops/where.ts";
+export {
+  gridSample,
+  type GridSampleMode,
+  type GridSampleOptions,
+  type GridSamplePaddingMode,
+} from "./ops/grid_sample.ts";
+export { affineGrid, type AffineGridOptions } from "./ops/affine_grid.ts";
