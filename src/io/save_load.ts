@@ -86,6 +86,16 @@ function encodeTree(
   if (typeof value === "string") return { s: value };
   if (typeof value === "boolean") return { b: value };
   if (value === null) return { z: null };
+  // A Module is callable (a function object), and torch.save(model) is a habit: say what to save.
+  if (
+    typeof value === "function" &&
+    typeof (value as { stateDict?: unknown }).stateDict === "function"
+  ) {
+    throw new Error(
+      `io.save: ${where()} is a ${value.constructor?.name ?? "Module"}; save its state dict ` +
+        "(model.stateDict()), not the module",
+    );
+  }
   if (typeof value !== "object") {
     throw new Error(
       `io.save: ${where()} is ${

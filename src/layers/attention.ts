@@ -217,17 +217,6 @@ export class MultiheadAttention extends Module {
     query: Tensor,
     key: Tensor,
     value: Tensor,
-    options?: MultiheadAttentionForwardOptions,
-  ): AttentionOutput;
-  /**
-   * Module's `forward(...inputs): Tensor`, declared only so that this class
-   * goes where a Module goes (`nn.ModuleList`, hooks); it takes no call.
-   */
-  override forward(...inputs: never[]): never;
-  override forward(
-    query: Tensor,
-    key: Tensor,
-    value: Tensor,
     options: MultiheadAttentionForwardOptions = {},
   ): AttentionOutput {
     const o = checkContract(FORWARD, arguments.length, options);

@@ -48,7 +48,7 @@ export class ModuleList extends Module implements Iterable<Module> {
   }
 
   /** Number of modules. */
-  get length(): number {
+  override get length(): number {
     return this.#length;
   }
 

@@ -91,7 +91,56 @@ export interface LoadOptions {
 }
 
 /**
- * Base class of layers and models, as `torch.nn.Module`.
+ * What makes a module callable: its constructor returns a function that
+ * calls the module's `forward` (as PyTorch's `__call__`), given the
+ * module's prototype, so `model(x)` works and every field, method and
+ * `instanceof` is the module's. It is a class of its own because class
+ * fields (Module's `#buffers`, a layer's `#weight`) are installed on what
+ * the parent constructor returns: the function, not a discarded object.
+ * The function's own `name` and `length` go, so a subclass may use them.
+ */
+class CallableObject {
+  constructor() {
+    const call = (...inputs: unknown[]): unknown =>
+      (call as unknown as { forward: (...x: unknown[]) => unknown }).forward(...inputs);
+    delete (call as { name?: string }).name;
+    delete (call as { length?: number }).length;
+    Object.setPrototypeOf(call, new.target.prototype);
+    return call;
+  }
+
+  /** Printed as the object it is (`Linear { training: true, ... }`), not as a function. */
+  [Symbol.for("Deno.customInspect")](
+    inspect: (v: unknown, options: unknown) => string,
+    options: unknown,
+  ): string {
+    return `${this.constructor.name} ${inspect({ ...this }, options)}`;
+  }
+
+  /** The same for node:util's inspect (assertion messages). */
+  [Symbol.for("nodejs.util.inspect.custom")](
+    _depth: number,
+    options: unknown,
+    inspect: (v: unknown, options: unknown) => string,
+  ): string {
+    return `${this.constructor.name} ${inspect({ ...this }, options)}`;
+  }
+}
+
+/** Calling a module: `model(x)` is `model.forward(x)`, as PyTorch's `model(x)`. */
+export interface Module {
+  /** Runs `forward` with these arguments (and the forward hooks). */
+  (...inputs: Parameters<this["forward"]>): ReturnType<this["forward"]>;
+}
+
+/**
+ * Base class of layers and models, as `torch.nn.Module`. A module is
+ * callable, as PyTorch's: `net(x)` runs `net.forward(x)` (and its forward
+ * hooks). It is a function object underneath (`typeof net` is
+ * "function"), printed as the module it is. In TypeScript a subclass that
+ * declares a field `name` or `length` marks it `override` (the type of
+ * anything callable has them); `forward` declares its own arguments and
+ * result (`forward(x: Tensor, scale: number): [Tensor, Tensor]`).
  *
  * @example
  * ```ts
@@ -100,15 +149,15 @@ export interface LoadOptions {
  *   fc1 = new nn.Linear(4, 8);
  *   fc2 = new nn.Linear(8, 2);
  *   forward(x: Tensor): Tensor {
- *     return this.fc2.forward(this.fc1.forward(x).relu());
+ *     return this.fc2(this.fc1(x).relu());
  *   }
  * }
  * const net = new Net();
  * console.log([...net.stateDict().keys()]); // ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
- * console.log(net.forward(randn([3, 4])).shape); // [3, 2]
+ * console.log(net(randn([3, 4])).shape); // [3, 2]
  * ```
  */
-export abstract class Module {
+export abstract class Module extends CallableObject {
   /** Training mode (dropout active, batch norm on batch statistics). */
   training = true;
   #buffers = new Map<string, Tensor | null>();
@@ -116,8 +165,13 @@ export abstract class Module {
   #transient = new Set<string>();
   #forwardHooks: ForwardHook[] = [];
 
-  /** Computes the module's output. */
-  abstract forward(...inputs: Tensor[]): Tensor;
+  /**
+   * Computes the module's output. A subclass declares its own arguments and
+   * result (`forward(x: Tensor, mask?: Tensor): Tensor`); on a plain
+   * `Module` value they are untyped, as PyTorch's.
+   */
+  // deno-lint-ignore no-explicit-any
+  abstract forward(...inputs: any[]): any;
 
   /**
    * Runs `hook(module, inputs, output)` after every call of this module's

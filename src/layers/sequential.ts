@@ -163,7 +163,7 @@ export class Sequential extends Module {
   }
 
   /** Number of children. */
-  get length(): number {
+  override get length(): number {
     this.#reconcile();
     return this.#order.length;
   }

@@ -39,6 +39,6 @@ export {
   type ResNetConfig,
   type ResNetOptions,
 } from "./resnet.ts";
-export { create, type ModelOptions, names } from "./registry.ts";
+export { create, type ImageModel, type ModelOptions, names } from "./registry.ts";
 export { ModelSummary, summary, type SummaryOptions, type SummaryRow } from "./summary.ts";
 export { type InputSpec } from "./input.ts";

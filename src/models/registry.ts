@@ -4,6 +4,7 @@
  * @module
  */
 import type { Module } from "../layers/module.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { simpleCNN, type SimpleCNNOptions } from "./simple_cnn.ts";
 import { alexnet, ALEXNET_MIN_SIZE } from "./alexnet.ts";
 import { resnet18, resnet34, resnet50 } from "./resnet.ts";
@@ -88,6 +89,12 @@ export function minImageSize(name: string): number {
   return MODELS[key].minSize;
 }
 
+/** A zoo model: a Module whose forward takes a batch of images [N, C, H, W] to logits [N, K]. */
+export interface ImageModel extends Module {
+  /** Logits [N, K] of images [N, C, H, W]. */
+  forward(x: Tensor): Tensor;
+}
+
 /**
  * Builds a model by name. An option the model does not have (say `dropout`
  * for a ResNet) is an error rather than silently ignored; options given as
@@ -100,7 +107,7 @@ export function minImageSize(name: string): number {
  * console.log(net.numParameters()); // 23507907
  * ```
  */
-export function create(name: string, options: ModelOptions = {}): Module {
+export function create(name: string, options: ModelOptions = {}): ImageModel {
   const usage = 'models.create("resnet18", { inChannels: 1, numClasses: 3 })';
   checkArity("models.create", arguments.length, 2, usage);
   // Undefined values (from a config without them) count as absent.
