@@ -35,6 +35,10 @@ Deno.test("fit frees the model and the optimizer's state: bytes in use are flat 
     await train.fit(await config({ optimizer, epochs: 2 }), { report: false });
     after.push(memoryStats().bytesInUse);
   }
+  // MixUp / CutMix batches and their soft labels are freed with each step.
+  const mixing = { mixupAlpha: 0.4, cutmixAlpha: 1, labelSmoothing: 0.1, epochs: 2 };
+  await train.fit(await config(mixing), { report: false });
+  after.push(memoryStats().bytesInUse);
   Deno.env.set("LITS_TRAIN_FAULT", "nan-loss=7");
   try {
     await assert.rejects(train.fit(await config({ epochs: 3 }), { report: false }), /NaN/);

@@ -71,6 +71,19 @@ export interface TrainConfig {
   imageSize: number;
   /** Draw every class equally often (class-balanced sampling with replacement). */
   balanced: boolean;
+  /**
+   * Label smoothing of the training loss, in [0, 1] (`CrossEntropyLoss`'s
+   * `labelSmoothing`; validation and test losses stay plain cross-entropy).
+   */
+  labelSmoothing: number;
+  /**
+   * MixUp's alpha (`transforms.MixUp` on each training batch; 0: off). With
+   * `cutmixAlpha` too, each batch takes one of the two at random, as
+   * torchvision's reference recipe.
+   */
+  mixupAlpha: number;
+  /** CutMix's alpha (`transforms.CutMix` on each training batch; 0: off). */
+  cutmixAlpha: number;
   /** "auto" (cuda when available, else cpu), "cpu" or "cuda". */
   device: (typeof DEVICES)[number];
   /**
@@ -162,6 +175,9 @@ export const DEFAULTS: Readonly<TrainConfig> = {
   earlyStopping: 0,
   imageSize: 0,
   balanced: true,
+  labelSmoothing: 0,
+  mixupAlpha: 0,
+  cutmixAlpha: 0,
   device: "auto",
   precision: "fp32",
   workers: 0,
@@ -267,6 +283,14 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   }
   oneOf("scheduler", c.scheduler, SCHEDULERS);
   int("early-stopping", c.earlyStopping, 0);
+  if (!(c.labelSmoothing >= 0 && c.labelSmoothing <= 1)) {
+    fail("label-smoothing", c.labelSmoothing, "must be a number in [0, 1]");
+  }
+  for (
+    const [flag, v] of [["mixup-alpha", c.mixupAlpha], ["cutmix-alpha", c.cutmixAlpha]] as const
+  ) {
+    if (!(Number.isFinite(v) && v >= 0)) fail(flag, v, "must be a number >= 0 (0: off)");
+  }
   int("image-size", c.imageSize, 0);
   const minSize = minImageSize(model);
   if (c.imageSize !== 0 && c.imageSize < minSize) {

@@ -19,6 +19,7 @@ import { inPrecision } from "./precision.ts";
 import type { TrainConfig } from "./config.ts";
 import type { Progress } from "./progress.ts";
 import { type AnyOptimizer, currentLr, type Schedule } from "./setup.ts";
+import type { BatchMixer } from "./batch_mix.ts";
 
 /** What one epoch needs. */
 export interface EpochContext {
@@ -33,13 +34,15 @@ export interface EpochContext {
   logEvery: number;
   /** The forward pass and loss's precision (default fp32). */
   precision?: TrainConfig["precision"];
+  /** MixUp / CutMix of each batch (soft labels for the loss); null or absent: none. */
+  mix?: BatchMixer | null;
 }
 
 /** What an epoch did. */
 export interface EpochResult {
   /** Mean training loss. */
   loss: number;
-  /** Training accuracy. */
+  /** Training accuracy (against each image's own label, also under MixUp and CutMix). */
   accuracy: number;
   /** Optimizer steps completed over the run after this epoch. */
   step: number;
@@ -76,9 +79,13 @@ export async function trainEpoch(
   try {
     for await (using batch of loader) {
       optimizer.zeroGrad();
+      // Mixed images and soft labels are op results: the next zeroGrad frees them.
+      const [images, target] = ctx.mix
+        ? ctx.mix(batch.images, batch.labels, epoch, batches)
+        : [batch.images, batch.labels];
       const { logits, loss } = inPrecision(ctx.precision ?? "fp32", () => {
-        const logits = model.forward(batch.images);
-        return { logits, loss: lossFn.forward(logits, batch.labels) };
+        const logits = model.forward(images);
+        return { logits, loss: lossFn.forward(logits, target) };
       });
       let value = loss.item();
       if (nanAt === step + 1) value = NaN;

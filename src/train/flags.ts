@@ -23,7 +23,7 @@ const FLAGS: Record<string, FlagSpec> = {
   "batch-size": S["batch-size"],
   lr: S.lr,
   optimizer: { kind: "string", value: "NAME", help: OPTIMIZERS.join(", ") },
-  "weight-decay": { ...S["weight-decay"], shownDefault: "0.5 with adamw, 0 with adam and sgd" },
+  "weight-decay": { ...S["weight-decay"], shownDefault: "0.5 with adamw, 0 with the others" },
   dropout: { ...S.dropout, shownDefault: "the model's own (0.5)" },
   "batch-norm": {
     kind: "boolean",
@@ -66,6 +66,19 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   "image-size": { ...S["image-size"], shownDefault: "0 (the data's own size)" },
   balanced: { kind: "boolean", negatable: true, help: "class-balanced sampling" },
+  "label-smoothing": {
+    kind: "number",
+    help: "label smoothing of the training loss, in [0, 1] (validation loss stays plain)",
+  },
+  "mixup-alpha": {
+    kind: "number",
+    help: "MixUp on each training batch with Beta(X, X) (0: off); with --cutmix-alpha, " +
+      "one of the two per batch",
+  },
+  "cutmix-alpha": {
+    kind: "number",
+    help: "CutMix on each training batch with Beta(X, X) (0: off)",
+  },
   device: S.device,
   precision: S.precision,
   workers: S.workers,

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { type BatchMixer, batchMixer } from "./batch_mix.ts";
 import { dataWindow, sliceScaling, windowTransform, windowWarning } from "./intensity_window.ts";
 import { DataLoader } from "../data/loader.ts";
 import type { LiTSDataset } from "../data/lits_dataset.ts";
@@ -151,6 +152,8 @@ export interface Session extends Disposable {
   trainModel: Module;
   optimizer: AnyOptimizer;
   lossFn: CrossEntropyLoss;
+  /** MixUp / CutMix of the training batches, or null. */
+  mix: BatchMixer | null;
   schedule: Schedule;
   /** The training split's loader (shuffled or class-balanced, augmented). */
   trainLoader: DataLoader;
@@ -175,7 +178,7 @@ export function buildSession(
   try {
     const trainModel = trainingModel(group, model, config.syncBatchNorm);
     optimizer = buildOptimizer(config, model);
-    const lossFn = new CrossEntropyLoss();
+    const lossFn = new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing });
     const inner = config.balanced
       ? classBalancedSampler(data.train)
       : new RandomSampler(data.train.length);
@@ -202,6 +205,7 @@ export function buildSession(
       trainModel,
       optimizer,
       lossFn,
+      mix: batchMixer(config, CLASS_NAMES.length),
       schedule,
       trainLoader,
       evalLoading,

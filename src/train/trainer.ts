@@ -191,6 +191,7 @@ async function trainEpochs(
     progress,
     logEvery: config.logEvery,
     precision: config.precision,
+    mix: session.mix,
     onLog: (r) =>
       metrics.append({
         type: "step",
