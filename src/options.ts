@@ -7,9 +7,16 @@
  * @module
  */
 
+/** A callable object (an nn.Module): a function whose class is not Function. */
+function isCallableObject(value: unknown): value is { constructor: { name: string } } {
+  return typeof value === "function" && Object.getPrototypeOf(value) !== Function.prototype &&
+    !(Object.getPrototypeOf(value) instanceof Function);
+}
+
 /** A short description of a value for an error message. */
 function describe(value: unknown): string {
   if (value === null) return "null";
+  if (isCallableObject(value)) return `a ${value.constructor.name} (a module)`;
   if (Array.isArray(value)) {
     // Entries short: a tensor's whole contents once made a 300-line message.
     const items = value.slice(0, 4).map((v) => brief(v)).join(", ");
@@ -22,6 +29,7 @@ function describe(value: unknown): string {
 
 /** One entry of a described array: a tensor as its shape, an array by its length. */
 function brief(v: unknown): string {
+  if (isCallableObject(v)) return v.constructor.name;
   if (v !== null && typeof v === "object") {
     const shape = (v as { shape?: unknown }).shape;
     if (Array.isArray(shape)) return `Tensor[${shape}]`;

@@ -311,3 +311,18 @@ Deno.test("containers: a Sequential of named children (OrderedDict), subclass fi
   assert.throws(() => block.addModule("a.b", new nn.ReLU()), /bad name/);
   assert.throws(() => block.addModule("x", 5 as never), /must be an nn.Module/);
 });
+
+Deno.test("a Sequential iterates its children in order; ModuleList takes one (torch's list(seq), ModuleList(seq))", () => {
+  const seq = new nn.Sequential(new nn.Linear(2, 3), new nn.ReLU(), new nn.Linear(3, 1));
+  assert.deepEqual([...seq].map((m) => m.constructor.name), ["Linear", "ReLU", "Linear"]);
+  // The fine-tuning idiom nn.Sequential(*list(model.children())[:-1]).
+  const head = new nn.Sequential(...[...seq].slice(0, -1));
+  assert.deepEqual([...head.stateDict().keys()], ["0.weight", "0.bias"]);
+  const named = new nn.Sequential({ a: new nn.ReLU(), b: new nn.Tanh() });
+  named.addModule("c", new nn.Sigmoid());
+  assert.deepEqual([...named].map((m) => m.constructor.name), ["ReLU", "Tanh", "Sigmoid"]);
+  const list = new nn.ModuleList(seq);
+  assert.equal(list.length, 3);
+  assert.equal(list[2], seq[2]);
+  assert.throws(() => new nn.ModuleList(new nn.ReLU() as never), /takes one array of modules/);
+});

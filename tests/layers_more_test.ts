@@ -368,7 +368,7 @@ Deno.test("layers more: LRN, distances and Unflatten: bad options and inputs, wi
     const PD = Loose(nn.PairwiseDistance);
     throws(
       () => new PD(0),
-      /nn\.PairwiseDistance: p must be a number > 0 or Infinity, got 0 \(torch's p <= 0 is not supported\)/,
+      /nn\.PairwiseDistance: p must be a number > 0 or Infinity, got 0 \(torch also takes p <= 0; this library does not yet\)/,
     );
     throws(() => new PD(-Infinity), /p must be a number > 0/);
     throws(() => new PD(NaN), /p must be a number > 0 or Infinity, got NaN/);

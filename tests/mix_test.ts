@@ -128,6 +128,19 @@ Deno.test("forward: lam (and CutMix's centre: column, then row) from the generat
   });
 });
 
+Deno.test("a mix is callable, as torchvision's: mixup(images, labels) is its forward", () => {
+  scope(() => {
+    const x = randn([3, 1, 5, 5], { device });
+    const labels = tensor(new Int32Array([0, 2, 1]), [3], { device });
+    for (const mix of [new MixUp({ numClasses: 3 }), new CutMix({ numClasses: 3 })]) {
+      const [a, ya] = mix(x, labels, new data.Rng(4));
+      const [b, yb] = mix.forward(x, labels, new data.Rng(4));
+      assertBits(bits(a), bits(b), `${mix.constructor.name} images`);
+      assertBits(bits(ya), bits(yb), `${mix.constructor.name} labels`);
+    }
+  });
+});
+
 Deno.test("forward: without a generator, manualSeed makes it reproducible", () => {
   scope(() => {
     const x = randn([3, 1, 6, 6], { device });

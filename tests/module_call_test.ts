@@ -6,7 +6,7 @@
  * it (io.save of the module itself).
  */
 import assert from "node:assert/strict";
-import { io, models, nn, randn, scope, type Tensor, tensor } from "../mod.ts";
+import { io, models, nn, ones, optim, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { assertBits } from "./helpers.ts";
 
 function bits(t: Tensor): Float32Array {
@@ -103,4 +103,42 @@ Deno.test("a module stays a module: instanceof, fields, printing; io.save names 
     await Deno.remove(path);
   }
   lin.dispose();
+});
+
+/** A port's module with an op result in a field (a fixed scale made from ops). */
+class Scaled2 extends nn.Module {
+  fc = new nn.Linear(3, 3);
+  scale = ones([3]).mul(2);
+  forward(x: Tensor): Tensor {
+    return this.fc(x).mul(this.scale);
+  }
+}
+
+Deno.test("a module returned from scope keeps the tensors in its fields", () => {
+  const m = scope(() => new Scaled2());
+  const [n] = scope(() => [new Scaled2()]);
+  const { k } = scope(() => ({ k: new Scaled2() }));
+  for (const model of [m, n, k]) {
+    const y = model(ones([1, 3]));
+    assert.deepEqual(y.shape, [1, 3]);
+    y.dispose();
+  }
+});
+
+Deno.test("a module where a tensor, options or parameters belong: the error names it", () => {
+  const lin = new nn.Linear(2, 2);
+  assert.throws(
+    () => new nn.Linear(2, 3, lin as never),
+    /a Linear \(a module\)/,
+  );
+  assert.throws(
+    () => new optim.SGD(lin as never, { lr: 0.1 }),
+    /got an nn\.Linear \(a module\): pass model\.parameters\(\)/,
+  );
+  assert.throws(() => ones([2]).add(lin as never), /got an nn\.Linear \(a module: call it/);
+  // JSON of a module is its fields, as before modules were callable.
+  assert.equal(
+    JSON.stringify({ layer: new nn.ReLU(), n: 1 }),
+    '{"layer":{"training":true,"inplace":false},"n":1}',
+  );
 });

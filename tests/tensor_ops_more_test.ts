@@ -227,7 +227,6 @@ Deno.test("bad inputs get errors that say what to write", () => {
       [() => eye(2, NaN), /eye: m must be an integer >= 0/],
       [() => empty([2, -1]), /empty: shape must be non-negative integers/],
       [() => argmin(x, 1), /argmin: dimension 1 is out of range/],
-      [() => argmin(labels), /argmin: expected a float32 tensor/],
       [() => argmin(floats([])), /argmin: cannot reduce an empty tensor/],
       [() => x.argmin(0, 1 as never), /keepDim is the third argument/],
       [() => prod(x, [0] as never), /prod: reduces one dimension or all/],
@@ -400,4 +399,21 @@ Deno.test("torch's snake_case names of these ops throw, naming the method to wri
   assert.throws(() => torchNames.view_as, /x\.viewAs\(other\)/);
   assert.throws(() => torchNames.logical_not, /x\.logicalNot\(\)/);
   x.dispose();
+});
+
+Deno.test("argmin and argmax of int32 are exact (float32 would round above 2^24) and first on ties", () => {
+  // torch 1.13: t.argmin() 4, t.argmax() 0, t.argmin(1) [2, 1], t.argmax(0, keepdim=True) [[0, 0, 1]].
+  const t = tensor(new Int32Array([16777217, 16777216, 5, 5, -2147483648, 7]), [2, 3], {
+    dtype: "int32",
+  });
+  assert.deepEqual(argmin(t).toList(), 4);
+  assert.deepEqual(t.argmax().toList(), 0);
+  assert.deepEqual(argmin(t, 1).toList(), [2, 1]);
+  assert.deepEqual(t.argmax(0, true).toList(), [[0, 0, 1]]);
+  assert.deepEqual(argmin(t, -1, true).shape, [2, 1]);
+  assert.equal(argmin(t, 1).dtype, "int32");
+  const ties = tensor(new Int32Array([3, 1, 1, 3]), [4], { dtype: "int32" });
+  assert.deepEqual([argmin(ties).item(), ties.argmax().item()], [1, 0]);
+  t.dispose();
+  ties.dispose();
 });

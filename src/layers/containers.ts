@@ -39,7 +39,8 @@ export class ModuleList extends Module implements Iterable<Module> {
 
   constructor(modules: Iterable<Module> = []) {
     super();
-    if (arguments.length > 1 || modules instanceof Module) {
+    // One module is refused; an iterable one (a Sequential, a ModuleList) gives its children.
+    if (arguments.length > 1 || (modules instanceof Module && !(Symbol.iterator in modules))) {
       throw new Error(
         "nn.ModuleList: takes one array of modules; write new nn.ModuleList([a, b, c])",
       );

@@ -91,7 +91,7 @@ export interface LoadOptions {
 }
 
 /**
- * What makes a module callable: its constructor returns a function that
+ * @internal What makes a module callable: its constructor returns a function that
  * calls the module's `forward` (as PyTorch's `__call__`), given the
  * module's prototype, so `model(x)` works and every field, method and
  * `instanceof` is the module's. It is a class of its own because class
@@ -99,14 +99,19 @@ export interface LoadOptions {
  * the parent constructor returns: the function, not a discarded object.
  * The function's own `name` and `length` go, so a subclass may use them.
  */
-class CallableObject {
+export class CallableObject {
   constructor() {
     const call = (...inputs: unknown[]): unknown =>
       (call as unknown as { forward: (...x: unknown[]) => unknown }).forward(...inputs);
     delete (call as { name?: string }).name;
     delete (call as { length?: number }).length;
     Object.setPrototypeOf(call, new.target.prototype);
-    return call;
+    return call as unknown as CallableObject;
+  }
+
+  /** JSON of its fields, as before modules were callable (JSON drops functions). */
+  toJSON(): object {
+    return { ...this };
   }
 
   /** Printed as the object it is (`Linear { training: true, ... }`), not as a function. */
@@ -137,7 +142,9 @@ export interface Module {
  * Base class of layers and models, as `torch.nn.Module`. A module is
  * callable, as PyTorch's: `net(x)` runs `net.forward(x)` (and its forward
  * hooks). It is a function object underneath (`typeof net` is
- * "function"), printed as the module it is. In TypeScript a subclass that
+ * "function"), printed and written to JSON as the module it is
+ * (`node:assert`'s `deepEqual` compares two modules by reference, as it
+ * does functions: compare their state dicts). In TypeScript a subclass that
  * declares a field `name` or `length` marks it `override` (the type of
  * anything callable has them); `forward` declares its own arguments and
  * result (`forward(x: Tensor, scale: number): [Tensor, Tensor]`).

@@ -48,7 +48,7 @@ const NUMBER = /^-?\d+$/;
  * console.log([...named.stateDict().keys()]); // ["fc.weight", "fc.bias"]
  * ```
  */
-export class Sequential extends Module {
+export class Sequential extends Module implements Iterable<Module> {
   [index: number]: Module;
   /** The children's names in PyTorch's `_modules` order. */
   #order: string[] = [];
@@ -166,6 +166,16 @@ export class Sequential extends Module {
   override get length(): number {
     this.#reconcile();
     return this.#order.length;
+  }
+
+  /**
+   * The children in order, as iterating a PyTorch Sequential: `for (const
+   * layer of seq)`, `[...seq]`, `new nn.Sequential(...[...seq].slice(0, -1))`.
+   */
+  *[Symbol.iterator](): Iterator<Module> {
+    this.#reconcile();
+    const self = this as unknown as Record<string, Module>;
+    for (const name of [...this.#order]) yield self[name];
   }
 
   /** Adds `module` at the end, named by its position (torch's `append`); returns this. */

@@ -151,8 +151,13 @@ export abstract class Optimizer<O extends GroupOptions> {
   ) {
     const where = `optim.${this.constructor.name}`;
     if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
+      // A module is callable (typeof "function"): torch's Adam(model) habit gets its fix.
+      const given: unknown = params;
+      const got = typeof given === "function" && "parameters" in given
+        ? `an nn.${given.constructor.name} (a module): pass model.parameters()`
+        : typeof given;
       throw new Error(
-        `${where}: params must be an iterable of tensors (model.parameters()), got ${typeof params}`,
+        `${where}: params must be an iterable of tensors (model.parameters()), got ${got}`,
       );
     }
     const list = [...params];

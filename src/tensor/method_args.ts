@@ -42,7 +42,11 @@ export function checkAssignedGrad(t: Tensor, g: Tensor): void {
 /** A binary op's other operand: a tensor or a number, else an Error naming the method. */
 export function operand(where: string, other: unknown): Tensor | number {
   if (other instanceof Tensor || typeof other === "number") return other;
-  const got = other === null ? "null" : typeof other;
+  const got = other === null
+    ? "null"
+    : typeof other === "function" && "parameters" in other
+    ? `an nn.${other.constructor.name} (a module: call it, model(x), for its output)`
+    : typeof other;
   throw new Error(`x.${where}: the operand must be a Tensor or a number, got ${got}`);
 }
 

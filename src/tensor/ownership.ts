@@ -230,7 +230,9 @@ export function handOver(t: Owned): void {
 }
 
 function collect(value: unknown, out: Set<Owned>, depth = 0): void {
-  if (value === null || typeof value !== "object" || depth > 3) return;
+  // A module is a function object (callable, as PyTorch's): its fields are walked too.
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return;
+  if (depth > 3) return;
   if ("owner" in value && "dispose" in value) {
     out.add(value as Owned);
     return;

@@ -3,8 +3,8 @@
  * that mix each image of a batch with the one before it (the batch rolled
  * by one along dim 0) and mix their one-hot labels in the same proportion,
  * lambda ~ Beta(alpha, alpha). They take a batch after the loader, not one
- * image, so they are not `Transform`s (no spec, no `p`): call `forward`
- * on `[N, C, H, W]` float32 images and `[N]` int32 labels, and train on the
+ * image, so they are not `Transform`s (no spec, no `p`): call them
+ * (`mixup(images, labels)`, or `forward`) on `[N, C, H, W]` float32 images and `[N]` int32 labels, and train on the
  * soft labels it returns (`F.crossEntropy` takes probability targets).
  *
  * torch's Beta sampler and generator cannot be reproduced bit for bit, so
@@ -23,6 +23,7 @@ import { roll } from "../../tensor/ops/reorder.ts";
 import { fromHost } from "../../tensor/ops/creation.ts";
 import { where } from "../../tensor/ops/where.ts";
 import { globalRng, type Rng } from "../rng.ts";
+import { CallableObject } from "../../layers/module.ts";
 
 /** Options of `MixUp` and `CutMix`. */
 export interface MixOptions {
@@ -85,8 +86,14 @@ export function cutMixBox(
   return { x1, y1, x2, y2, lam: 1 - ((x2 - x1) * (y2 - y1)) / (width * height) };
 }
 
-/** The checks and label mixing MixUp and CutMix share. */
-abstract class BatchMix {
+/** Calling a mix runs its `forward`, as torchvision's `mixup(images, labels)`. */
+interface BatchMix {
+  /** `forward(images, labels, rng?)`. */
+  (images: Tensor, labels: Tensor, rng?: Rng): [Tensor, Tensor];
+}
+
+/** The checks and label mixing MixUp and CutMix share (callable, as torchvision's). */
+abstract class BatchMix extends CallableObject {
   /** Beta(alpha, alpha)'s parameter. */
   readonly alpha: number;
   /** Classes of the one-hot labels. */
@@ -94,6 +101,7 @@ abstract class BatchMix {
   readonly #name: string;
 
   constructor(name: string, options: MixOptions, argCount: number) {
+    super();
     const usage = `new transforms.${name}({ alpha: 1, numClasses: 3 })`;
     checkArity(name, argCount, 1, usage);
     if (options === undefined || options === null || typeof options !== "object") {
@@ -164,7 +172,7 @@ abstract class BatchMix {
  * const mixup = new data.transforms.MixUp({ alpha: 0.4, numClasses: 3 });
  * const x = randn([4, 1, 8, 8]);
  * const y = tensor(new Int32Array([0, 1, 2, 1]), [4]);
- * const [xm, ym] = mixup.forward(x, y);
+ * const [xm, ym] = mixup(x, y); // mixup.forward(x, y)
  * console.log(xm.shape, ym.shape); // [4, 1, 8, 8] [4, 3]
  * console.log(F.crossEntropy(randn([4, 3]), ym).shape); // []
  * ```

@@ -26,7 +26,7 @@ export function checkDistanceArgs(
   if (typeof p !== "number" || !(p > 0)) {
     throw new Error(
       `${where}: p must be a number > 0 or Infinity, got ${showValue(p)} ` +
-        `(torch's p <= 0 is not supported); write ${usage}`,
+        `(torch also takes p <= 0; this library does not yet); write ${usage}`,
     );
   }
   if (typeof eps !== "number" || !Number.isFinite(eps)) {

@@ -10,7 +10,7 @@ import { numel, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous, expand, normDim, permute, reshape } from "./shape.ts";
 import { binaryRaw, div, mul, neg, requireFloat } from "./elementwise.ts";
-import { arange } from "./creation.ts";
+import { arange, fromHost } from "./creation.ts";
 
 type ReduceName = keyof typeof REDUCE;
 
@@ -150,22 +150,9 @@ export const amin = (t: Tensor, dims?: number | number[], keepDim = false): Tens
 
 /** Index of the first maximum along `dim` (int32); over all elements when omitted. */
 export function argmax(t: Tensor, dim?: number, keepDim = false): Tensor {
+  if (t instanceof Tensor && t.dtype === "int32") return argExtremeInt(t, dim, keepDim, true);
   requireFloat(t, "argmax");
-  checkKeepDim("argmax", keepDim);
-  if (t.ndim === 0 && (dim === 0 || dim === -1)) dim = undefined; // torch's 0-d dims
-  const src = contiguous(t);
-  let outer = 1, r = t.numel(), inner = 1;
-  let outShape: number[] = keepDim ? t.shape.map(() => 1) : [];
-  if (dim !== undefined) {
-    const d = normDim(dim, t.ndim, "argmax");
-    outer = numel(t.shape.slice(0, d));
-    r = t.shape[d];
-    inner = numel(t.shape.slice(d + 1));
-    outShape = keepDim
-      ? t.shape.map((s, i) => (i === d ? 1 : s))
-      : t.shape.filter((_, i) => i !== d);
-  }
-  if (r === 0) throw new Error(`argmax: cannot reduce an empty dimension of [${t.shape}]`);
+  const { src, outer, r, inner, outShape } = argGeometry(t, dim, keepDim, "argmax");
   const out = Tensor.empty(outShape, "int32", t.device);
   check(
     t.lib,
@@ -173,6 +160,57 @@ export function argmax(t: Tensor, dim?: number, keepDim = false): Tensor {
     () => `argmax [${t.shape}]`,
   );
   return out;
+}
+
+/** The [outer, r, inner] an arg-reduction walks, and its result's shape. */
+function argGeometry(t: Tensor, dim: number | undefined, keepDim: boolean, where: string) {
+  checkKeepDim(where, keepDim);
+  if (t.ndim === 0 && (dim === 0 || dim === -1)) dim = undefined; // torch's 0-d dims
+  const src = contiguous(t);
+  let outer = 1, r = t.numel(), inner = 1;
+  let outShape: number[] = keepDim ? t.shape.map(() => 1) : [];
+  if (dim !== undefined) {
+    const d = normDim(dim, t.ndim, where);
+    outer = numel(t.shape.slice(0, d));
+    r = t.shape[d];
+    inner = numel(t.shape.slice(d + 1));
+    outShape = keepDim
+      ? t.shape.map((s, i) => (i === d ? 1 : s))
+      : t.shape.filter((_, i) => i !== d);
+  }
+  if (r === 0) throw new Error(`${where}: cannot reduce an empty dimension of [${t.shape}]`);
+  return { src, outer, r, inner, outShape };
+}
+
+/**
+ * @internal argmax (`largest`) or argmin of an int32 tensor, exact, on a
+ * host copy: the first index of the extreme value, as torch's.
+ */
+export function argExtremeInt(
+  t: Tensor,
+  dim: number | undefined,
+  keepDim: boolean,
+  largest: boolean,
+): Tensor {
+  const where = largest ? "argmax" : "argmin";
+  const { src, outer, r, inner, outShape } = argGeometry(t, dim, keepDim, where);
+  const v = src.toArray() as Int32Array;
+  const out = new Int32Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * r * inner + i;
+      let best = 0, value = v[base];
+      for (let k = 1; k < r; k++) {
+        const x = v[base + k * inner];
+        if (largest ? x > value : x < value) {
+          best = k;
+          value = x;
+        }
+      }
+      out[o * inner + i] = best;
+    }
+  }
+  return fromHost(out, outShape, { dtype: "int32", device: t.device }, true);
 }
 
 /** Sums `g` over the dimensions that broadcasting added to reach `shape`. */

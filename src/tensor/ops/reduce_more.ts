@@ -19,7 +19,7 @@ import type { Tensor } from "../tensor.ts";
 import { noGrad, record } from "../autograd.ts";
 import { expectTensor, ne } from "./compare.ts";
 import { binaryRaw, div, mul, neg, requireFloat } from "./elementwise.ts";
-import { argmax, sum } from "./reduce.ts";
+import { argExtremeInt, argmax, sum } from "./reduce.ts";
 import { cast, narrow, normDim, reshape } from "./shape.ts";
 import { cat } from "./join.ts";
 import { filledOp } from "./creation.ts";
@@ -121,7 +121,10 @@ function zeroCount(x: Tensor): number {
  * The product of all elements (a 0-d tensor), or along `dim` (one
  * dimension, as torch's), as `torch.prod`. Float32 gives float32 with
  * torch's gradient (exact with zeros in the input); int32 gives the exact
- * int32 product (torch's int64; one beyond int32 is an Error).
+ * int32 product (torch's int64; one beyond int32 is an Error). Float32
+ * products are taken in halves (pairwise), not left to right as torch's
+ * CPU loop: the last bits may differ, and a partial product that
+ * overflows in torch ([1e20, 1e20, 1e-20, 1e-20]: inf) may not here (1).
  *
  * @example
  * ```ts
@@ -283,6 +286,7 @@ export function argmin(x: Tensor, dim?: number, keepDim = false): Tensor {
     throw new Error(`argmin: takes (x, dim, keepDim), got ${arguments.length} arguments`);
   }
   expectTensor(x, "argmin", "argmin(x, dim)");
+  if (x.dtype === "int32") return argExtremeInt(x, dim, keepDim, false);
   requireFloat(x, "argmin");
   checkKeepDim("argmin", keepDim);
   if (dim !== undefined && x.ndim > 0) {
