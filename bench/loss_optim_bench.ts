@@ -45,13 +45,28 @@ for (
     ["Adam (weight decay 1e-4)", (p: nn.Parameter) => new optim.Adam([p], { weightDecay: 1e-4 })],
     ["AdamW", (p: nn.Parameter) => new optim.AdamW([p])],
     ["SGD momentum 0.9", (p: nn.Parameter) => new optim.SGD([p], { lr: 0.01, momentum: 0.9 })],
+    ["RMSprop", (p: nn.Parameter) => new optim.RMSprop([p])],
+    [
+      "RMSprop centered momentum",
+      (p: nn.Parameter) => new optim.RMSprop([p], { centered: true, momentum: 0.9 }),
+    ],
+    ["Adagrad", (p: nn.Parameter) => new optim.Adagrad([p])],
+    ["Adamax", (p: nn.Parameter) => new optim.Adamax([p])],
+    ["NAdam", (p: nn.Parameter) => new optim.NAdam([p])],
+    ["RAdam", (p: nn.Parameter) => new optim.RAdam([p])],
   ] as [string, (p: nn.Parameter) => { step(): void }][]
 ) {
   const param = new nn.Parameter(randn([256, 32768]));
   param.grad = zeros([256, 32768]).keep();
   const opt = make(param);
   opt.step(); // creates the state
-  // Adam reads param, grad, m, v and writes param, m, v; SGD with momentum 3 reads, 2 writes.
-  const bytes = numel * 4 * (name.startsWith("SGD") ? 5 : 7);
+  // Adam reads param, grad, m, v and writes param, m, v; SGD with momentum 3 reads, 2 writes;
+  // RMSprop and Adagrad one state (5 with RMSprop's two more), the rest two, as Adam.
+  const states = name.startsWith("SGD") || name === "RMSprop" || name === "Adagrad"
+    ? 1
+    : name.startsWith("RMSprop")
+    ? 3
+    : 2;
+  const bytes = numel * 4 * (3 + 2 * states);
   rateBench("optimizer", `${name} step, 8.4 M params`, { bytes }, () => opt.step());
 }

@@ -434,6 +434,44 @@ int lits_adam_step_f32(float* param, const float* grad, float* exp_avg, float* e
                        int64_t n, double lr, double beta1, double beta2, double eps,
                        double weight_decay, int32_t decoupled, int64_t step);
 
+/* The other torch.optim steps, each one pass over the elements in torch
+ * 1.13's order of float32 operations (CPU only: the CUDA backend has none,
+ * and callers compose them from tensor ops there). maximize != 0 negates
+ * the gradient first; weight_decay adds weight_decay * param to it (L2).
+ * Coefficients torch computes in Python arrive as doubles and are rounded
+ * to float once. */
+
+/* RMSprop: momentum_buf is read when momentum > 0, grad_avg when centered
+ * != 0 (else either may be NULL). */
+LITS_OPTIONAL
+int lits_rmsprop_step_f32(float* param, const float* grad, float* square_avg, float* momentum_buf,
+                          float* grad_avg, int64_t n, double lr, double alpha, double eps,
+                          double weight_decay, double momentum, int32_t centered,
+                          int32_t maximize);
+/* Adagrad with the decayed rate clr = lr / (1 + (step - 1) * lr_decay). */
+LITS_OPTIONAL
+int lits_adagrad_step_f32(float* param, const float* grad, float* sum, int64_t n, double clr,
+                          double eps, double weight_decay, int32_t maximize);
+/* Adamax: clr = lr / (1 - beta1^step). */
+LITS_OPTIONAL
+int lits_adamax_step_f32(float* param, const float* grad, float* exp_avg, float* exp_inf,
+                         int64_t n, double clr, double beta1, double beta2, double eps,
+                         double weight_decay, int32_t maximize);
+/* NAdam (torch 1.13): param += c_grad * grad / denom + c_avg * exp_avg / denom, denom =
+ * sqrt(exp_avg_sq / bias_correction2) + eps; c_grad and c_avg hold the mu terms. */
+LITS_OPTIONAL
+int lits_nadam_step_f32(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                        int64_t n, double beta1, double beta2, double eps, double weight_decay,
+                        double bias_correction2, double c_grad, double c_avg);
+/* RAdam: rect > 0 takes the adaptive step param -= exp_avg / bc1 * lr *
+ * (sqrt(bc2) / (sqrt(exp_avg_sq) + eps)) * rect; rect 0 the plain one
+ * param -= exp_avg / bc1 * lr. */
+LITS_OPTIONAL
+int lits_radam_step_f32(float* param, const float* grad, float* exp_avg, float* exp_avg_sq,
+                        int64_t n, double lr, double beta1, double beta2, double eps,
+                        double weight_decay, double bias_correction1, double bias_correction2,
+                        double rect);
+
 /* lits_maxpool2d_backward_f32, then lits_relu_mask_backward_f32 on its dx
  * (no residual: x, x_coef the ReLU's input, [n, c, h, w] as the pool's),
  * in one pass: the gradient of maxPool2d(relu(T_x(x))) at x's transform,

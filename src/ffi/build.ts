@@ -21,6 +21,7 @@ export const CPU_SOURCES = [
   "loss.c",
   "random.c",
   "optim.c",
+  "optim_more.c",
   "gemm.c",
   "gemm_wide.c",
   "gemm_short_nt.c",

@@ -147,6 +147,31 @@ export const symbols = {
     parameters: [ptr, ptr, ptr, ptr, i64, f64, f64, f64, f64, f64, i32, i64],
     ...status,
   },
+  lits_rmsprop_step_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, i64, f64, f64, f64, f64, f64, i32, i32],
+    ...status,
+    optional: true,
+  },
+  lits_adagrad_step_f32: {
+    parameters: [ptr, ptr, ptr, i64, f64, f64, f64, i32],
+    ...status,
+    optional: true,
+  },
+  lits_adamax_step_f32: {
+    parameters: [ptr, ptr, ptr, ptr, i64, f64, f64, f64, f64, f64, i32],
+    ...status,
+    optional: true,
+  },
+  lits_nadam_step_f32: {
+    parameters: [ptr, ptr, ptr, ptr, i64, f64, f64, f64, f64, f64, f64, f64],
+    ...status,
+    optional: true,
+  },
+  lits_radam_step_f32: {
+    parameters: [ptr, ptr, ptr, ptr, i64, f64, f64, f64, f64, f64, f64, f64, f64],
+    ...status,
+    optional: true,
+  },
   lits_maxpool2d_backward_relu_f32: {
     parameters: [buf, ptr, ptr, ptr, ptr, ptr, ptr],
     ...status,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Optimizer, type ParamGroupInput, type ParamState } from "./optimizer.ts";
@@ -129,6 +130,26 @@ export class Adagrad extends Optimizer<Resolved> {
   }
 
   protected update(p: Tensor, g: Tensor, s: ParamState, o: Resolved): void {
+    const fused = p.lib.lits_adagrad_step_f32;
+    if (fused) {
+      const clr = o.lr / (1 + (s.step - 1) * o.lrDecay);
+      check(
+        p.lib,
+        fused(
+          p.ptr,
+          g.ptr,
+          s.tensors.get("sum")!.ptr,
+          p.numel(),
+          clr,
+          o.eps,
+          o.weightDecay,
+          this.maximize ? 1 : 0,
+        ),
+        () => `Adagrad step [${p.shape}]`,
+      );
+      return;
+    }
+    // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
       const grad = stepGradient(p, g, this.maximize, o.weightDecay);
       const clr = o.lr / (1 + (s.step - 1) * o.lrDecay);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Optimizer, type ParamGroupInput, type ParamState } from "./optimizer.ts";
@@ -93,6 +94,28 @@ export class Adamax extends Optimizer<Resolved> {
 
   protected update(p: Tensor, g: Tensor, s: ParamState, o: Resolved): void {
     const [beta1, beta2] = o.betas;
+    const fused = p.lib.lits_adamax_step_f32;
+    if (fused) {
+      check(
+        p.lib,
+        fused(
+          p.ptr,
+          g.ptr,
+          s.tensors.get("exp_avg")!.ptr,
+          s.tensors.get("exp_inf")!.ptr,
+          p.numel(),
+          o.lr / (1 - beta1 ** s.step),
+          beta1,
+          beta2,
+          o.eps,
+          o.weightDecay,
+          this.maximize ? 1 : 0,
+        ),
+        () => `Adamax step [${p.shape}]`,
+      );
+      return;
+    }
+    // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
       const grad = stepGradient(p, g, this.maximize, o.weightDecay);
       const m = s.tensors.get("exp_avg")!, u = s.tensors.get("exp_inf")!;

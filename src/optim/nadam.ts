@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
@@ -170,14 +171,39 @@ export class NAdam extends Optimizer<Resolved> {
     const productNext = f32(f32(product * f32(mu)) * f32(muNext)); // 1.13: mu counted twice
     fillInPlace(s.tensors.get("mu_product")!, product);
     this.#products.set(s, product);
+    const cGrad = -o.lr * (1 - mu) / (1 - product);
+    const cAvg = -o.lr * muNext / (1 - productNext);
+    const fused = p.lib.lits_nadam_step_f32;
+    if (fused) {
+      check(
+        p.lib,
+        fused(
+          p.ptr,
+          g.ptr,
+          s.tensors.get("exp_avg")!.ptr,
+          s.tensors.get("exp_avg_sq")!.ptr,
+          p.numel(),
+          beta1,
+          beta2,
+          o.eps,
+          o.weightDecay,
+          bc2,
+          cGrad,
+          cAvg,
+        ),
+        () => `NAdam step [${p.shape}]`,
+      );
+      return;
+    }
+    // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
       const grad = stepGradient(p, g, false, o.weightDecay);
       const m = s.tensors.get("exp_avg")!, v = s.tensors.get("exp_avg_sq")!;
       m.copy_(m.mul(beta1).add(grad.mul(1 - beta1)));
       v.copy_(v.mul(beta2).add(grad.mul(1 - beta2).mul(grad)));
       const denom = v.div(bc2).sqrt().add(o.eps);
-      p.copy_(p.add(grad.mul(-o.lr * (1 - mu) / (1 - product)).div(denom)));
-      p.copy_(p.add(m.mul(-o.lr * muNext / (1 - productNext)).div(denom)));
+      p.copy_(p.add(grad.mul(cGrad).div(denom)));
+      p.copy_(p.add(m.mul(cAvg).div(denom)));
     });
   }
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Optimizer, type ParamGroupInput, type ParamState } from "./optimizer.ts";
@@ -84,16 +85,40 @@ export class RAdam extends Optimizer<Resolved> {
     // The maximum length of the approximated moving average, and its length now.
     const rhoInf = 2 / (1 - beta2) - 1;
     const rhoT = rhoInf - 2 * step * beta2 ** step / bc2;
+    const rect = rhoT > 5
+      ? Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
+      : 0;
+    const fused = p.lib.lits_radam_step_f32;
+    if (fused) {
+      check(
+        p.lib,
+        fused(
+          p.ptr,
+          g.ptr,
+          s.tensors.get("exp_avg")!.ptr,
+          s.tensors.get("exp_avg_sq")!.ptr,
+          p.numel(),
+          o.lr,
+          beta1,
+          beta2,
+          o.eps,
+          o.weightDecay,
+          bc1,
+          bc2,
+          rect,
+        ),
+        () => `RAdam step [${p.shape}]`,
+      );
+      return;
+    }
+    // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
       const grad = stepGradient(p, g, false, o.weightDecay);
       const m = s.tensors.get("exp_avg")!, v = s.tensors.get("exp_avg_sq")!;
       m.copy_(m.mul(beta1).add(grad.mul(1 - beta1)));
       v.copy_(v.mul(beta2).add(grad.mul(1 - beta2).mul(grad)));
       const corrected = m.div(bc1);
-      if (rhoT > 5) {
-        const rect = Math.sqrt(
-          (rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT),
-        );
+      if (rect > 0) {
         const adaptiveLr = v.sqrt().add(o.eps).reciprocal().mul(Math.sqrt(bc2));
         p.copy_(p.sub(corrected.mul(o.lr).mul(adaptiveLr).mul(rect)));
       } else {

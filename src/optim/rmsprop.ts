@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Optimizer, type ParamGroupInput, type ParamState } from "./optimizer.ts";
@@ -110,6 +111,31 @@ export class RMSprop extends Optimizer<Resolved> {
   }
 
   protected update(p: Tensor, g: Tensor, s: ParamState, o: Resolved): void {
+    const fused = p.lib.lits_rmsprop_step_f32;
+    if (fused) {
+      const t = s.tensors;
+      check(
+        p.lib,
+        fused(
+          p.ptr,
+          g.ptr,
+          t.get("square_avg")!.ptr,
+          o.momentum > 0 ? t.get("momentum_buffer")!.ptr : null,
+          this.centered ? t.get("grad_avg")!.ptr : null,
+          p.numel(),
+          o.lr,
+          o.alpha,
+          o.eps,
+          o.weightDecay,
+          o.momentum,
+          this.centered ? 1 : 0,
+          this.maximize ? 1 : 0,
+        ),
+        () => `RMSprop step [${p.shape}]`,
+      );
+      return;
+    }
+    // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
       const grad = stepGradient(p, g, this.maximize, o.weightDecay);
       const sq = s.tensors.get("square_avg")!;
