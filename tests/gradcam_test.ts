@@ -116,6 +116,12 @@ Deno.test("gradCam: the default layer of every zoo model, and maps in [0, 1]", (
     resnet18: "layer4.1",
     resnet34: "layer4.2",
     resnet50: "layer4.2",
+    densenet121: "features.norm5",
+    densenet161: "features.norm5",
+    densenet169: "features.norm5",
+    densenet201: "features.norm5",
+    mobilenetv2: "features.18.2",
+    efficientnetb0: "features.8.2",
   };
   assert.deepEqual(Object.keys(expected), models.names());
   for (const name of models.names()) {

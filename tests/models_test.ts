@@ -479,7 +479,19 @@ Deno.test("models: loadStateDict lists every missing, unexpected and wrongly sha
 // ------------------------------------------------------------ registry, summary
 
 Deno.test("models: create and names", () => {
-  assert.deepEqual(models.names(), ["simple", "alexnet", "resnet18", "resnet34", "resnet50"]);
+  assert.deepEqual(models.names(), [
+    "simple",
+    "alexnet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "densenet121",
+    "densenet161",
+    "densenet169",
+    "densenet201",
+    "mobilenetv2",
+    "efficientnetb0",
+  ]);
   const net = models.create("SimpleCNN", { imageSize: 32, batchNorm: true, dropout: undefined });
   assert.ok(net instanceof models.SimpleCNN);
   free(net);

@@ -22,6 +22,7 @@ import { Module } from "../layers/module.ts";
 import { Conv2d } from "../layers/conv.ts";
 import { BatchNorm2d } from "../layers/batchnorm.ts";
 import { ReLU } from "../layers/basic.ts";
+import { Hardswish, ReLU6, SiLU } from "../layers/activation_hard.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { fromHost } from "../tensor/ops/creation.ts";
@@ -100,13 +101,22 @@ export function gradCamLayers(model: Module): string[] {
   return [...model.namedModules()].filter(([, m]) => m instanceof Conv2d).map(([n]) => n);
 }
 
+/** What extends a chosen block: the batch norm and activation layers after it. */
+function follows(m: Module): boolean {
+  return m instanceof BatchNorm2d || m instanceof ReLU || m instanceof ReLU6 ||
+    m instanceof SiLU || m instanceof Hardswish;
+}
+
 /**
  * The default Grad-CAM layer: the last convolutional block. From the model
  * down, the last child that holds a convolution is taken (descending into
- * Sequentials); a convolution found that way is extended over the BatchNorm2d
- * and ReLU that follow it. That gives "layer4.1" for a ResNet-18 (the output
- * of layer4, pytorch-grad-cam's `model.layer4[-1]`) and the last ReLU before
- * the final pooling for the simple CNN and AlexNet.
+ * Sequentials); a convolution or block found that way is extended over the
+ * BatchNorm2d and activation layers (ReLU, ReLU6, SiLU, Hardswish) that
+ * follow it. That gives "layer4.1" for a ResNet-18 (the output of layer4,
+ * pytorch-grad-cam's `model.layer4[-1]`), the last ReLU before the final
+ * pooling for the simple CNN and AlexNet, "features.norm5" for a DenseNet
+ * and the last block's activation for MobileNetV2 and EfficientNet
+ * (pytorch-grad-cam's `model.features[-1]`).
  *
  * @example
  * ```ts
@@ -130,16 +140,12 @@ export function gradCamLayer(model: Module): string {
       return name;
     }
     const [k, child] = kids[i];
-    if (child instanceof Conv2d) {
-      // The block's activation, not the raw convolution: extend over BN and ReLU.
-      while (
-        i + 1 < kids.length &&
-        (kids[i + 1][1] instanceof BatchNorm2d || kids[i + 1][1] instanceof ReLU)
-      ) i++;
+    if (!(child instanceof Sequential)) {
+      // The block's activation, not the raw convolution: extend over BN and activations.
+      while (i + 1 < kids.length && follows(kids[i + 1][1])) i++;
       return join(kids[i][0]);
     }
     name = join(k);
-    if (!(child instanceof Sequential)) return name;
     m = child;
   }
 }

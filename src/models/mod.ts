@@ -1,7 +1,7 @@
 /**
- * The model zoo: the course's small CNN, AlexNet and ResNet-18/34/50, with
- * torchvision's structure and state-dict names, so weights move between this
- * library and PyTorch unchanged.
+ * The model zoo: the course's small CNN, AlexNet, ResNet-18/34/50 and
+ * DenseNet-121/161/169/201, with torchvision's structure and state-dict
+ * names, so weights move between this library and PyTorch unchanged.
  *
  * @example
  * ```ts
@@ -39,6 +39,57 @@ export {
   type ResNetConfig,
   type ResNetOptions,
 } from "./resnet.ts";
-export { create, type ImageModel, type ModelOptions, names } from "./registry.ts";
+export {
+  type ActivationLayer,
+  Conv2dNormActivation,
+  type Conv2dNormActivationOptions,
+  makeDivisible,
+  type NormLayer,
+  SqueezeExcitation,
+  type SqueezeExcitationOptions,
+} from "./mobile_blocks.ts";
+export {
+  InvertedResidual,
+  MOBILENET_V2,
+  MobileNetV2,
+  mobilenetV2,
+  type MobileNetV2Options,
+} from "./mobilenet.ts";
+export {
+  EfficientNet,
+  EFFICIENTNET_B0,
+  EFFICIENTNET_B_STAGES,
+  efficientnetB0,
+  type EfficientNetConfig,
+  type EfficientNetOptions,
+  efficientnetStages,
+  MBConv,
+  type MBConvConfig,
+} from "./efficientnet.ts";
+export {
+  DenseNet,
+  DENSENET121,
+  densenet121,
+  DENSENET161,
+  densenet161,
+  DENSENET169,
+  densenet169,
+  DENSENET201,
+  densenet201,
+  DENSENET_MIN_SIZE,
+  type DenseNetConfig,
+  type DenseNetFeatures,
+  denseNetMinSize,
+  type DenseNetOptions,
+} from "./densenet.ts";
+export { DenseBlock, DenseLayer, Transition } from "./densenet_blocks.ts";
+export {
+  canonicalName,
+  create,
+  type ImageModel,
+  type ModelOptions,
+  names,
+  takesOption,
+} from "./registry.ts";
 export { ModelSummary, summary, type SummaryOptions, type SummaryRow } from "./summary.ts";
 export { type InputSpec } from "./input.ts";

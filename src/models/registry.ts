@@ -8,11 +8,21 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { simpleCNN, type SimpleCNNOptions } from "./simple_cnn.ts";
 import { alexnet, ALEXNET_MIN_SIZE } from "./alexnet.ts";
 import { resnet18, resnet34, resnet50 } from "./resnet.ts";
+import {
+  densenet121,
+  densenet161,
+  densenet169,
+  densenet201,
+  DENSENET_MIN_SIZE,
+} from "./densenet.ts";
+import { mobilenetV2 } from "./mobilenet.ts";
+import { efficientnetB0 } from "./efficientnet.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
 /**
  * The union of the models' options; each model takes the ones it has.
- * `dropout` (simple, alexnet), `batchNorm` and `globalPool` (simple) are
+ * `dropout` (simple, alexnet, mobilenetv2, efficientnetb0), `batchNorm` and
+ * `globalPool` (simple) are
  * documented on `SimpleCNNOptions`.
  */
 export interface ModelOptions
@@ -29,6 +39,8 @@ export interface ModelOptions
   imageSize?: number;
   /** Zero-init each residual block's last BatchNorm (resnet18, resnet34, resnet50). */
   zeroInitResidual?: boolean;
+  /** Dropout after each dense layer, in training (the densenets; torch's `drop_rate`, default 0). */
+  dropRate?: number;
 }
 
 type Option = keyof ModelOptions;
@@ -42,7 +54,15 @@ interface Entry {
 
 const COMMON: readonly Option[] = ["inChannels", "numClasses", "imageSize"];
 const RESNET: readonly Option[] = [...COMMON, "zeroInitResidual"];
-const ALL_OPTIONS: Option[] = [...COMMON, "dropout", "batchNorm", "globalPool", "zeroInitResidual"];
+const ALL_OPTIONS: Option[] = [
+  ...COMMON,
+  "dropout",
+  "batchNorm",
+  "globalPool",
+  "zeroInitResidual",
+  "dropRate",
+];
+const DENSENET: readonly Option[] = [...COMMON, "dropRate"];
 
 const MODELS: Record<string, Entry> = {
   simple: {
@@ -59,10 +79,45 @@ const MODELS: Record<string, Entry> = {
   resnet18: { build: ({ imageSize: _, ...o }) => resnet18(o), options: RESNET, minSize: 1 },
   resnet34: { build: ({ imageSize: _, ...o }) => resnet34(o), options: RESNET, minSize: 1 },
   resnet50: { build: ({ imageSize: _, ...o }) => resnet50(o), options: RESNET, minSize: 1 },
+  densenet121: {
+    build: ({ imageSize: _, ...o }) => densenet121(o),
+    options: DENSENET,
+    minSize: DENSENET_MIN_SIZE,
+  },
+  densenet161: {
+    build: ({ imageSize: _, ...o }) => densenet161(o),
+    options: DENSENET,
+    minSize: DENSENET_MIN_SIZE,
+  },
+  densenet169: {
+    build: ({ imageSize: _, ...o }) => densenet169(o),
+    options: DENSENET,
+    minSize: DENSENET_MIN_SIZE,
+  },
+  densenet201: {
+    build: ({ imageSize: _, ...o }) => densenet201(o),
+    options: DENSENET,
+    minSize: DENSENET_MIN_SIZE,
+  },
+  mobilenetv2: {
+    build: ({ imageSize: _, ...o }) => mobilenetV2(o),
+    options: [...COMMON, "dropout"],
+    minSize: 1,
+  },
+  efficientnetb0: {
+    build: ({ imageSize: _, ...o }) => efficientnetB0(o),
+    options: [...COMMON, "dropout"],
+    minSize: 1,
+  },
 };
 
 /** Other spellings people type. */
-const ALIASES: Record<string, string> = { simplecnn: "simple", simple_cnn: "simple" };
+const ALIASES: Record<string, string> = {
+  simplecnn: "simple",
+  simple_cnn: "simple",
+  mobilenet_v2: "mobilenetv2",
+  efficientnet_b0: "efficientnetb0",
+};
 
 /**
  * The names `create` accepts.
@@ -70,11 +125,42 @@ const ALIASES: Record<string, string> = { simplecnn: "simple", simple_cnn: "simp
  * @example
  * ```ts
  * import { models } from "@lits/vision";
- * console.log(models.names()); // ["simple", "alexnet", "resnet18", "resnet34", "resnet50"]
+ * console.log(models.names().includes("densenet121")); // true
  * ```
  */
 export function names(): string[] {
   return Object.keys(MODELS);
+}
+
+/**
+ * The registry's name of model `name` (any case, or another spelling such
+ * as torchvision's "mobilenet_v2"), or null for an unknown model.
+ *
+ * @example
+ * ```ts
+ * import { models } from "@lits/vision";
+ * console.log(models.canonicalName("MobileNet_V2"), models.canonicalName("vgg16")); // "mobilenetv2" null
+ * ```
+ */
+export function canonicalName(name: string): string | null {
+  const key = ALIASES[name.toLowerCase()] ?? name.toLowerCase();
+  return Object.hasOwn(MODELS, key) ? key : null;
+}
+
+/**
+ * Whether model `name` takes `option` (say `dropout`, which the simple CNN,
+ * AlexNet, MobileNetV2 and EfficientNet-B0 have), so that a command line
+ * passes only what a model takes.
+ *
+ * @example
+ * ```ts
+ * import { models } from "@lits/vision";
+ * console.log(models.takesOption("alexnet", "dropout"), models.takesOption("resnet18", "dropout")); // true false
+ * ```
+ */
+export function takesOption(name: string, option: keyof ModelOptions): boolean {
+  const key = canonicalName(name);
+  return key !== null && MODELS[key].options.includes(option);
 }
 
 /**

@@ -2,7 +2,8 @@
  * `exportOnnx`: a model as an ONNX file, by walking its module tree rather
  * than tracing a forward. Every module must be of a class with an emitter
  * (layers.ts, activations.ts, norms.ts, pooling.ts, resize.ts, models.ts,
- * activations_more.ts, padding.ts, norms_more.ts, layers_more.ts),
+ * activations_more.ts, padding.ts, norms_more.ts, layers_more.ts, densenet.ts,
+ * mobile.ts),
  * or a subclass of one that keeps its forward; any other, a user's own
  * `nn.Module` with its own `forward` included, is an Error that names it,
  * since its forward cannot be read.
@@ -23,6 +24,8 @@ import { ACTIVATIONS_MORE } from "./activations_more.ts";
 import { PADDING } from "./padding.ts";
 import { NORMS_MORE } from "./norms_more.ts";
 import { LAYERS_MORE, REFUSED } from "./layers_more.ts";
+import { DENSENET } from "./densenet.ts";
+import { MOBILE } from "./mobile.ts";
 import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
 import { describe } from "./shapes.ts";
 
@@ -61,6 +64,8 @@ const EMITTERS = new Map<unknown, Emitter>([
   ...PADDING,
   ...NORMS_MORE,
   ...LAYERS_MORE,
+  ...DENSENET,
+  ...MOBILE,
 ] as [unknown, Emitter][]);
 
 /** Names of the exportable module classes, for the error message. */
