@@ -76,7 +76,7 @@ Deno.test("--help lists every flag with its default", async () => {
   assert.match(stdout, /--epochs N +epochs to train \(default: \d+\)/);
   assert.match(
     stdout,
-    /--model NAME +simple, alexnet, resnet18, resnet34, resnet50 \(default: simple\)/,
+    /--model NAME +simple, alexnet, resnet18, resnet34, resnet50, (.+, )?densenet121, densenet161, densenet169, densenet201(, .+)? \(default: simple\)/,
   );
 });
 
@@ -92,7 +92,7 @@ Deno.test("bad command lines: a clear message and exit code 2", async () => {
     [["--lr", "abc"], /--lr "abc": not a number/],
     [
       ["--model", "foo"],
-      /--model "foo": must be one of simple, alexnet, resnet18, resnet34, resnet50/,
+      /--model "foo": must be one of simple, alexnet, resnet18, resnet34, resnet50, .*densenet121/,
     ],
     [["--epochs", "0"], /--epochs 0: must be an integer >= 1/],
     [["--epochs", "2.5"], /--epochs "2.5": must be an integer/],
@@ -431,5 +431,33 @@ Deno.test("train refuses an --out whose files a run would overwrite, an empty --
   assert.throws(
     () => train.parseTrainArgs(["--workers", "100000"]),
     /--workers 100000: must be at most 64/,
+  );
+});
+
+Deno.test("--model takes torchvision's spellings; --dropout goes to every model that has one", () => {
+  const m = train.parseTrainArgs(["--model", "MobileNet_V2", "--dropout", "0.3"]).config;
+  assert.deepEqual([m.model, m.dropout, m.batchNorm, m.globalPool], [
+    "mobilenetv2",
+    0.3,
+    false,
+    "none",
+  ]);
+  const s = train.parseTrainArgs(["--model", "SimpleCNN"]).config;
+  assert.deepEqual([s.model, s.batchNorm, s.globalPool], ["simple", true, "max"]);
+  assert.equal(
+    train.parseTrainArgs(["--model", "efficientnet_b0", "--dropout", "0.1"]).config.dropout,
+    0.1,
+  );
+  assert.throws(
+    () => train.parseTrainArgs(["--model", "densenet121", "--dropout", "0.3"]),
+    /model densenet121 has no dropout \(simple, alexnet, mobilenetv2, efficientnetb0 do\)/,
+  );
+  assert.deepEqual(
+    [models.canonicalName("MobileNet_V2"), models.canonicalName("vgg16")],
+    ["mobilenetv2", null],
+  );
+  assert.deepEqual(
+    [models.takesOption("alexnet", "dropout"), models.takesOption("resnet18", "dropout")],
+    [true, false],
   );
 });

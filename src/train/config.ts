@@ -10,7 +10,7 @@ import { UsageError } from "./errors.ts";
 import { augmentSpecs } from "./augment.ts";
 import { checkOptions } from "../options.ts";
 import { isWindow } from "./intensity_window.ts";
-import { minImageSize, names } from "../models/registry.ts";
+import { canonicalName, minImageSize, names, takesOption } from "../models/registry.ts";
 import { GLOBAL_POOLS, type GlobalPool } from "../models/simple_cnn.ts";
 
 /** Optimizers `--optimizer` accepts. */
@@ -248,7 +248,8 @@ function int(flag: string, v: number, min: number): number {
  */
 export function checkConfig(c: TrainConfig): TrainConfig {
   checkConfigKeys(c, "checkConfig");
-  const model = c.model.toLowerCase();
+  // torchvision's spellings too ("mobilenet_v2"): the run records the registry's name.
+  const model = canonicalName(String(c.model)) ?? String(c.model).toLowerCase();
   oneOf("model", model, MODEL_NAMES);
   int("epochs", c.epochs, 1);
   int("batch-size", c.batchSize, 1);
@@ -260,8 +261,9 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   if (c.dropout !== null && !(c.dropout >= 0 && c.dropout < 1)) {
     fail("dropout", c.dropout, "must be a probability in [0, 1)");
   }
-  if (c.dropout !== null && model !== "simple" && model !== "alexnet") {
-    fail("dropout", c.dropout, `model ${model} has no dropout (simple and alexnet do)`);
+  if (c.dropout !== null && !takesOption(model, "dropout")) {
+    const have = MODEL_NAMES.filter((m) => takesOption(m, "dropout")).join(", ");
+    fail("dropout", c.dropout, `model ${model} has no dropout (${have} do)`);
   }
   if (c.batchNorm && model !== "simple") {
     fail(

@@ -8,6 +8,7 @@
  */
 import type { FlagSpec } from "./command.ts";
 import { DEVICES, MAX_WORKERS, MODEL_NAMES, PRECISIONS } from "./config.ts";
+import { takesOption } from "../models/registry.ts";
 import { CLASS_NAMES, type ModelSpec } from "./setup.ts";
 import { UsageError } from "./errors.ts";
 
@@ -27,7 +28,12 @@ export const SHARED_FLAGS = {
     kind: "number",
     help: "L2 penalty (adam, sgd, rmsprop, nadam, radam) or decoupled weight decay (adamw)",
   },
-  dropout: { kind: "number", help: "dropout before the last layer (simple, alexnet)" },
+  dropout: {
+    kind: "number",
+    help: `dropout before the last layer (${
+      MODEL_NAMES.filter((m) => takesOption(m, "dropout")).join(", ")
+    })`,
+  },
   "image-size": { kind: "int", min: 0, help: "side of the model input; images are resized to it" },
   device: { kind: "string", value: "NAME", choices: DEVICES, help: DEVICES.join(", ") },
   precision: {

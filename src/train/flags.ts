@@ -11,6 +11,7 @@ import { SHARED_FLAGS as S } from "./flag_specs.ts";
 import { UsageError } from "./errors.ts";
 import { isWindow } from "./intensity_window.ts";
 import { GLOBAL_POOLS } from "../models/simple_cnn.ts";
+import { canonicalName } from "../models/registry.ts";
 
 /**
  * The flags of `deno task train`, in the order `--help` lists them. Each
@@ -24,7 +25,10 @@ const FLAGS: Record<string, FlagSpec> = {
   lr: S.lr,
   optimizer: { kind: "string", value: "NAME", help: OPTIMIZERS.join(", ") },
   "weight-decay": { ...S["weight-decay"], shownDefault: "0.5 with adamw, 0 with the others" },
-  dropout: { ...S.dropout, shownDefault: "the model's own (0.5)" },
+  dropout: {
+    ...S.dropout,
+    shownDefault: "the model's own (0.5; 0.2 for mobilenetv2, efficientnetb0)",
+  },
   "batch-norm": {
     kind: "boolean",
     negatable: true,
@@ -163,12 +167,9 @@ export function parseTrainArgs(args: readonly string[]): ParsedTrainArgs {
     given.add(keyOf(name));
   }
   // Batch norm is a default of the simple model only: the others have their own or none.
-  if (!given.has("batchNorm") && String(config.model).toLowerCase() !== "simple") {
-    config.batchNorm = false;
-  }
-  if (!given.has("globalPool") && String(config.model).toLowerCase() !== "simple") {
-    config.globalPool = "none";
-  }
+  const simple = (canonicalName(String(config.model)) ?? String(config.model)) === "simple";
+  if (!given.has("batchNorm") && !simple) config.batchNorm = false;
+  if (!given.has("globalPool") && !simple) config.globalPool = "none";
   // 0.5 is a decoupled decay (AdamW's); as Adam's or SGD's L2 penalty it is
   // another, far stronger, regulariser: theirs defaults to 0, as in torch.
   if (!given.has("weightDecay") && config.optimizer !== "adamw") config.weightDecay = 0;

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Module } from "../layers/module.ts";
-import { create, type ModelOptions } from "../models/registry.ts";
+import { create, type ModelOptions, takesOption } from "../models/registry.ts";
 import { Adam, AdamW } from "../optim/adam.ts";
 import type { GroupOptions, Optimizer } from "../optim/optimizer.ts";
 import {
@@ -111,8 +111,8 @@ export function modelSpec(
   preprocessing: Preprocessing | null = null,
 ): ModelSpec {
   const options: ModelOptions = { inChannels: 1, numClasses: CLASS_NAMES.length, imageSize };
-  if (config.model === "simple" || config.model === "alexnet") {
-    if (config.dropout !== null) options.dropout = config.dropout;
+  if (config.dropout !== null && takesOption(config.model, "dropout")) {
+    options.dropout = config.dropout;
   }
   if (config.model === "simple") {
     options.batchNorm = config.batchNorm;
