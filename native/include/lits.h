@@ -472,6 +472,27 @@ int lits_radam_step_f32(float* param, const float* grad, float* exp_avg, float* 
                         double weight_decay, double bias_correction1, double bias_correction2,
                         double rect);
 
+/* ---- grid sampling (CPU only: LITS_OPTIONAL) ----------------------------- */
+/* torch.nn.functional.grid_sample of input [n, c, h_in, w_in] at grid
+ * [n, h_out, w_out, 2] (x, y in [-1, 1]) into out [n, c, h_out, w_out], all
+ * contiguous, as PyTorch 1.13's CPU kernel: mode 0 bilinear, 1 nearest
+ * (half to even); padding 0 zeros, 1 border, 2 reflection. A position is
+ * turned into an index only after its range check, so NaN and infinities
+ * read as outside (zeros) or clip (border, reflection). */
+LITS_OPTIONAL
+int lits_grid_sample2d_f32(const float* input, const float* grid, float* out, int32_t n, int32_t c,
+                           int32_t h_in, int32_t w_in, int32_t h_out, int32_t w_out, int32_t mode,
+                           int32_t padding, int32_t align_corners);
+/* Its gradients from dy [n, c, h_out, w_out]: dinput (written whole; NULL:
+ * not wanted) and dgrid (torch's formula times the position's derivative:
+ * 0 where border or reflection clipped it; zeros for nearest; NULL: not
+ * wanted). */
+LITS_OPTIONAL
+int lits_grid_sample2d_backward_f32(const float* dy, const float* input, const float* grid,
+                                    float* dinput, float* dgrid, int32_t n, int32_t c,
+                                    int32_t h_in, int32_t w_in, int32_t h_out, int32_t w_out,
+                                    int32_t mode, int32_t padding, int32_t align_corners);
+
 /* lits_maxpool2d_backward_f32, then lits_relu_mask_backward_f32 on its dx
  * (no residual: x, x_coef the ReLU's input, [n, c, h, w] as the pool's),
  * in one pass: the gradient of maxPool2d(relu(T_x(x))) at x's transform,

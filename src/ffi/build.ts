@@ -22,6 +22,7 @@ export const CPU_SOURCES = [
   "random.c",
   "optim.c",
   "optim_more.c",
+  "grid_sample.c",
   "gemm.c",
   "gemm_wide.c",
   "gemm_short_nt.c",

@@ -172,6 +172,16 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_grid_sample2d_f32: {
+    parameters: [ptr, ptr, ptr, i32, i32, i32, i32, i32, i32, i32, i32, i32],
+    ...status,
+    optional: true,
+  },
+  lits_grid_sample2d_backward_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, i32, i32, i32, i32, i32, i32, i32, i32, i32],
+    ...status,
+    optional: true,
+  },
   lits_maxpool2d_backward_relu_f32: {
     parameters: [buf, ptr, ptr, ptr, ptr, ptr, ptr],
     ...status,

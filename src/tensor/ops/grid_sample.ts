@@ -1,5 +1,6 @@
 /**
- * `F.gridSample` (torch.nn.functional.grid_sample) for 4-D inputs: every
+ * `F.gridSample` (torch.nn.functional.grid_sample) for 4-D inputs (the CPU
+ * backend's bilinear and nearest: one native kernel, `sampleNative`): every
  * output pixel reads the input at the (x, y) position its grid entry names,
  * with bilinear, nearest or bicubic interpolation and zeros, border or
  * reflection padding, as PyTorch 1.13's CPU kernel (GridSamplerKernel.cpp).
@@ -27,13 +28,14 @@
  *
  * @module
  */
-import type { Tensor } from "../tensor.ts";
+import { Tensor } from "../tensor.ts";
+import { check } from "../../ffi/native.ts";
 import { isGradEnabled, record } from "../autograd.ts";
 import { checkCall } from "../../options.ts";
 import { add, mul, requireFloat, rsub, sameDevice, sub } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { zeros } from "./creation.ts";
-import { detach, narrow, permute, reshape, transpose } from "./shape.ts";
+import { contiguous, detach, narrow, permute, reshape, transpose } from "./shape.ts";
 import { stack } from "./join.ts";
 import { sum } from "./reduce.ts";
 import { takeAlong } from "./gather.ts";
@@ -189,6 +191,62 @@ function checkShapes(input: Tensor, grid: Tensor): void {
 }
 
 /**
+ * Bilinear and nearest sampling on the CPU backend's kernel
+ * (native/cpu/grid_sample.c), one pass forward and one backward, with the
+ * same numbers as the composed path below (which bicubic and CUDA take).
+ */
+function sampleNative(
+  input: Tensor,
+  grid: Tensor,
+  mode: GridSampleMode,
+  padding: GridSamplePaddingMode,
+  align: boolean,
+  outShape: number[],
+): Tensor {
+  const lib = input.lib;
+  const [n, c, h, w] = input.shape;
+  const [hOut, wOut] = grid.shape.slice(1, 3);
+  const x = contiguous(input), g = contiguous(grid);
+  const codes = [mode === "nearest" ? 1 : 0, PADDINGS.indexOf(padding), align ? 1 : 0] as const;
+  const what = () => `gridSample input [${input.shape}], grid [${grid.shape}]`;
+  const out = Tensor.empty(outShape, "float32", input.device, true);
+  check(
+    lib,
+    lib.lits_grid_sample2d_f32!(x.ptr, g.ptr, out.ptr, n, c, h, w, hOut, wOut, ...codes),
+    what,
+  );
+  return record(out, {
+    name: "gridSample",
+    inputs: [input, grid],
+    saved: [x, g],
+    backward: (gy) => {
+      const dy = contiguous(gy);
+      const dx = input.requiresGrad ? Tensor.empty(input.shape, "float32", input.device) : null;
+      const dg = grid.requiresGrad ? Tensor.empty(grid.shape, "float32", grid.device) : null;
+      check(
+        lib,
+        lib.lits_grid_sample2d_backward_f32!(
+          dy.ptr,
+          x.ptr,
+          g.ptr,
+          dx?.ptr ?? null,
+          dg?.ptr ?? null,
+          n,
+          c,
+          h,
+          w,
+          hOut,
+          wOut,
+          ...codes,
+        ),
+        what,
+      );
+      return [dx, dg];
+    },
+  });
+}
+
+/**
  * Samples `input` [N, C, H_in, W_in] at the positions of `grid`
  * [N, H_out, W_out, 2], as `torch.nn.functional.grid_sample`: output
  * pixel (n, :, i, j) is the input of image n at grid[n, i, j] = (x, y),
@@ -211,8 +269,10 @@ function checkShapes(input: Tensor, grid: Tensor): void {
  * input (a NaN position with border or reflection padding), the gradient
  * here is that of the clipped position: 0 for the grid.
  *
- * The positions are worked out on the host (the grid is read back once,
- * from the GPU too); the sampling and gradients are device ops.
+ * On the CPU, bilinear and nearest run in one native kernel each way
+ * (native/cpu/grid_sample.c); bicubic, and every mode on CUDA, work out the
+ * positions on the host (the grid is read back once) and sample with
+ * device ops.
  *
  * @example
  * ```ts
@@ -265,6 +325,9 @@ export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptio
         zeros([...grid.shape], { device: grid.device }),
       ],
     });
+  }
+  if (mode !== "bicubic" && input.lib.lits_grid_sample2d_f32) {
+    return sampleNative(input, grid, mode, padding, align, outShape);
   }
   const ax = new Axis(w, align, padding), ay = new Axis(h, align, padding);
   const g = grid.toArray() as Float32Array;
