@@ -11,6 +11,7 @@ import { data, io, models, tensor, train } from "../mod.ts";
 import { quickFlags, trainTestData } from "./train_data.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 import { countCallsAsync } from "./helpers.ts";
+import { weightsSpec } from "../src/train/flag_specs.ts";
 
 const bf16Level = new Int32Array(1);
 const noBf16 = cpuLib().lits_bf16_support?.(bf16Level) !== 0 || bf16Level[0] === 0;
@@ -459,5 +460,22 @@ Deno.test("--model takes torchvision's spellings; --dropout goes to every model 
   assert.deepEqual(
     [models.takesOption("alexnet", "dropout"), models.takesOption("resnet18", "dropout")],
     [true, false],
+  );
+});
+
+Deno.test("--optimizer in any case; evaluate's --model takes torchvision's spellings too", () => {
+  const a = train.parseTrainArgs(["--optimizer", "AdamW"]).config;
+  assert.deepEqual([a.optimizer, a.weightDecay], ["adamw", 0.5]);
+  const r = train.parseTrainArgs(["--optimizer", "RMSProp"]).config;
+  assert.deepEqual([r.optimizer, r.weightDecay], ["rmsprop", 0]);
+  const spec = weightsSpec(null, { checkpoint: "w.safetensors", model: "MobileNet_V2" }, "--model");
+  assert.equal(spec.name, "mobilenetv2");
+  assert.throws(
+    () => weightsSpec(null, { checkpoint: "w.safetensors", model: "vgg16" }, "--model"),
+    /--model "vgg16": must be one of simple, alexnet/,
+  );
+  assert.throws(
+    () => train.parseTrainArgs(["--model", "densenet121", "--dropout", "0.2"]),
+    /its dropRate \(after each dense layer\) is models\.create's option/,
   );
 });

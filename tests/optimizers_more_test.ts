@@ -426,3 +426,15 @@ Deno.test("optimizers_more: a checkpoint carries NAdam's 0-d mu_product and Adag
     again.dispose();
   }
 });
+
+Deno.test("a parameter that is a transposed view is refused with what to write", () => {
+  const q = tensor([[1, 2, 3], [4, 5, 6]]).t();
+  q.requiresGrad = true;
+  const opt = new optim.RMSprop([q], { lr: 0.1 });
+  q.mul(tensor([[1, 2], [3, 4], [5, 6]])).sum().backward();
+  assert.throws(
+    () => opt.step(),
+    /not contiguous \(a view such as x\.t\(\)\); make it with \.contiguous\(\)/,
+  );
+  opt.dispose();
+});

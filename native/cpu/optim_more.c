@@ -144,11 +144,12 @@ int lits_radam_step_f32(float* param, const float* grad, float* exp_avg, float* 
   const float sqrt_bc2 = (float)sqrt(bias_correction2), r = (float)rect;
   const float wd = (float)weight_decay, sign = 1.0f;
   const int has_wd = weight_decay != 0.0, adaptive = rect > 0.0;
+  /* torch's math.sqrt(bc2) / tensor is tensor.reciprocal() * sqrt(bc2). */
   if (adaptive) {
     WD_LOOPS(const float m = fmaf(g, omb1, exp_avg[i] * b1);
              const float v = exp_avg_sq[i] * b2 + omb2 * g * g; exp_avg[i] = m;
              exp_avg_sq[i] = v;
-             param[i] = param[i] - m / bc1 * l * (sqrt_bc2 / (sqrtf(v) + e)) * r;)
+             param[i] = param[i] - m / bc1 * l * ((1.0f / (sqrtf(v) + e)) * sqrt_bc2) * r;)
   } else {
     WD_LOOPS(const float m = fmaf(g, omb1, exp_avg[i] * b1);
              const float v = exp_avg_sq[i] * b2 + omb2 * g * g; exp_avg[i] = m;

@@ -361,7 +361,10 @@ export abstract class Optimizer<O extends GroupOptions> {
           );
         }
         if (!p.isContiguous || !p.grad.isContiguous) {
-          throw new Error(`${this.constructor.name}: parameter [${p.shape}] is not dense`);
+          throw new Error(
+            `${this.constructor.name}: parameter [${p.shape}] is not contiguous (a view such as ` +
+              "x.t()); make it with .contiguous() before requiresGrad_()",
+          );
         }
         if (p.grad.device !== p.device) {
           throw new Error(

@@ -254,7 +254,7 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   int("epochs", c.epochs, 1);
   int("batch-size", c.batchSize, 1);
   if (!(Number.isFinite(c.lr) && c.lr > 0)) fail("lr", c.lr, "must be a number > 0");
-  oneOf("optimizer", c.optimizer, OPTIMIZERS);
+  const optimizer = oneOf("optimizer", String(c.optimizer).toLowerCase(), OPTIMIZERS);
   if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) {
     fail("weight-decay", c.weightDecay, "must be a number >= 0");
   }
@@ -263,7 +263,11 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   }
   if (c.dropout !== null && !takesOption(model, "dropout")) {
     const have = MODEL_NAMES.filter((m) => takesOption(m, "dropout")).join(", ");
-    fail("dropout", c.dropout, `model ${model} has no dropout (${have} do)`);
+    // A DenseNet's drop_rate is dropout after every dense layer, not before the classifier.
+    const dense = takesOption(model, "dropRate")
+      ? `; its dropRate (after each dense layer) is models.create's option`
+      : "";
+    fail("dropout", c.dropout, `model ${model} has no dropout (${have} do)${dense}`);
   }
   if (c.batchNorm && model !== "simple") {
     fail(
@@ -315,5 +319,5 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   }
   if (c.augment.trim() === "") fail("augment", c.augment, "give none, ct, or transform names");
   augmentSpecs(c.augment); // throws a UsageError naming a bad transform
-  return { ...c, model };
+  return { ...c, model, optimizer };
 }

@@ -8,7 +8,7 @@
  */
 import type { FlagSpec } from "./command.ts";
 import { DEVICES, MAX_WORKERS, MODEL_NAMES, PRECISIONS } from "./config.ts";
-import { takesOption } from "../models/registry.ts";
+import { canonicalName, takesOption } from "../models/registry.ts";
 import { CLASS_NAMES, type ModelSpec } from "./setup.ts";
 import { UsageError } from "./errors.ts";
 
@@ -65,9 +65,9 @@ export const WEIGHTS_FLAGS = {
     required: true,
     help: "checkpoint.safetensors or best.safetensors of a run, or a state dict",
   },
+  // No fixed choices: torchvision's spellings ("mobilenet_v2") are read by weightsSpec.
   model: {
     ...SHARED_FLAGS.model,
-    choices: MODEL_NAMES,
     help: `model, for a state dict without lits metadata (${MODEL_NAMES.join(", ")})`,
   },
   "image-size": { ...SHARED_FLAGS["image-size"], min: 1 },
@@ -86,6 +86,15 @@ export function weightsSpec(
   options: { required?: readonly ("model" | "image-size")[]; imageSize?: number } = {},
 ): ModelSpec {
   const { required = ["model"], imageSize = v["image-size"] } = options;
+  if (v.model !== undefined) {
+    const name = canonicalName(v.model);
+    if (name === null) {
+      throw new UsageError(
+        `--model ${JSON.stringify(v.model)}: must be one of ${MODEL_NAMES.join(", ")}`,
+      );
+    }
+    v = { ...v, model: name };
+  }
   if (stored && v.model && stored.name !== v.model) {
     throw new Error(`checkpoint ${v.checkpoint} holds a ${stored.name} model, not ${v.model}`);
   }

@@ -172,7 +172,9 @@ export function parseTrainArgs(args: readonly string[]): ParsedTrainArgs {
   if (!given.has("globalPool") && !simple) config.globalPool = "none";
   // 0.5 is a decoupled decay (AdamW's); as Adam's or SGD's L2 penalty it is
   // another, far stronger, regulariser: theirs defaults to 0, as in torch.
-  if (!given.has("weightDecay") && config.optimizer !== "adamw") config.weightDecay = 0;
+  if (!given.has("weightDecay") && String(config.optimizer).toLowerCase() !== "adamw") {
+    config.weightDecay = 0;
+  }
   return {
     config: checkConfig(config as unknown as TrainConfig),
     resume: parsed.values.resume === true,
