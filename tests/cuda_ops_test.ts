@@ -68,7 +68,7 @@ test("unary ops and their backward", () => {
   const xs = rng.floats(n, -4, 4);
   xs.set([0, -0, 1, -1, NaN, Infinity, -Infinity]);
   const x = pair(xs), y = pair(n), dy = pair(rng.floats(n)), dx = pair(n);
-  for (let op = 0; op <= 25; op++) {
+  for (let op = 0; op <= 26; op++) {
     for (const alpha of [2, 0.5, 1, 0, 3.3, -1.5]) {
       both("unary", (l, s) => l.lits_unary_f32(op, s(x), s(y), n, alpha));
       assertPairClose(y, `unary op ${op} alpha ${alpha}`, { rtol: 1e-5, atol: 1e-6 });

@@ -40,7 +40,7 @@ static inline float gelu_tanh_grad_f(float x) {
 
 int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_COS, "lits_unary_f32: unknown op %d", (int)op);
+  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_SILU, "lits_unary_f32: unknown op %d", (int)op);
   LITS_CHECKED(lits_check_count("lits_unary_f32", n, x != NULL && y != NULL, "x or y"));
   switch (op) {
     case LITS_NEG: PARALLEL_LOOP(n, y[i] = -x[i]); break;
@@ -80,6 +80,7 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
     case LITS_SIGN: PARALLEL_LOOP(n, float v = x[i]; y[i] = (float)((v > 0.0f) - (v < 0.0f))); break;
     case LITS_SIN: PARALLEL_LOOP(n, y[i] = sinf(x[i])); break;
     case LITS_COS: PARALLEL_LOOP(n, y[i] = cosf(x[i])); break;
+    case LITS_SILU: PARALLEL_LOOP(n, float v = x[i]; y[i] = v / (1.0f + expf(-v))); break;
     default: break;
   }
   return LITS_OK;
@@ -88,13 +89,14 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
 int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const float* dy,
                             float* dx, int64_t n, float alpha) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_COS, "lits_unary_backward_f32: unknown op %d",
+  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_SILU, "lits_unary_backward_f32: unknown op %d",
                (int)op);
   LITS_CHECKED(
       lits_check_count("lits_unary_backward_f32", n, dy != NULL && dx != NULL, "dy or dx"));
   int needs_x = op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
                 op == LITS_RDIV_SCALAR || op == LITS_GELU || op == LITS_GELU_TANH ||
-                op == LITS_LEAKY_RELU || op == LITS_LOG1P || op == LITS_SIN || op == LITS_COS;
+                op == LITS_LEAKY_RELU || op == LITS_LOG1P || op == LITS_SIN || op == LITS_COS ||
+                op == LITS_SILU;
   int needs_y = op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH ||
                 op == LITS_EXPM1;
   LITS_REQUIRE(!needs_x || x != NULL, "lits_unary_backward_f32: op %d needs x, which is NULL", (int)op);
@@ -145,6 +147,11 @@ int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const fl
     case LITS_SIGN: PARALLEL_LOOP(n, dx[i] = 0.0f); break;
     case LITS_SIN: PARALLEL_LOOP(n, dx[i] = dy[i] * cosf(x[i])); break;
     case LITS_COS: PARALLEL_LOOP(n, dx[i] = -dy[i] * sinf(x[i])); break;
+    /* torch's silu_backward: dy * s * (1 + x * (1 - s)), s = sigmoid(x). */
+    case LITS_SILU:
+      PARALLEL_LOOP(n, float v = x[i]; float s = 1.0f / (1.0f + expf(-v));
+                    dx[i] = dy[i] * s * (1.0f + v * (1.0f - s)));
+      break;
     default: break;
   }
   return LITS_OK;

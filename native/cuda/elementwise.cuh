@@ -52,6 +52,7 @@ __host__ __device__ __forceinline__ float lc_unary(int op, float x, float alpha)
     case LITS_SIGN: return (float)((x > 0.0f) - (x < 0.0f));
     case LITS_SIN: return sinf(x);
     case LITS_COS: return cosf(x);
+    case LITS_SILU: return x / (1.0f + expf(-x));
     default: return 0.0f;
   }
 }
@@ -95,6 +96,10 @@ __host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y
     case LITS_EXPM1: return dy * (y + 1.0f);
     case LITS_SIN: return dy * cosf(x);
     case LITS_COS: return -dy * sinf(x);
+    case LITS_SILU: {
+      const float s = 1.0f / (1.0f + expf(-x));
+      return dy * s * (1.0f + x * (1.0f - s));
+    }
     default: return 0.0f;
   }
 }
@@ -103,7 +108,8 @@ __host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y
 __host__ __device__ __forceinline__ bool lc_unary_grad_needs_x(int op) {
   return op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
          op == LITS_RDIV_SCALAR || op == LITS_GELU || op == LITS_GELU_TANH ||
-         op == LITS_LEAKY_RELU || op == LITS_LOG1P || op == LITS_SIN || op == LITS_COS;
+         op == LITS_LEAKY_RELU || op == LITS_LOG1P || op == LITS_SIN || op == LITS_COS ||
+         op == LITS_SILU;
 }
 __host__ __device__ __forceinline__ bool lc_unary_grad_needs_y(int op) {
   return op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH ||

@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 9
+#define LITS_ABI_VERSION 10
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -131,7 +131,8 @@ enum lits_unary_op {
   LITS_TRUNC = 22,
   LITS_SIGN = 23, /* -1, 0 or 1; 0 for NaN, as torch.sign */
   LITS_SIN = 24,
-  LITS_COS = 25
+  LITS_COS = 25,
+  LITS_SILU = 26 /* x / (1 + e^-x), as torch's CPU silu */
 };
 
 /* y = op(x, alpha) for n elements. */

@@ -8,7 +8,7 @@
  */
 
 /** `LITS_ABI_VERSION`: the library must report this one. */
-export const ABI_VERSION = 9;
+export const ABI_VERSION = 10;
 
 /** Codes of `enum lits_status`. */
 export const STATUS = {
@@ -47,6 +47,7 @@ export const UNARY_OP = {
   sign: 23,
   sin: 24,
   cos: 25,
+  silu: 26,
 } as const;
 
 /** Codes of `enum lits_binary_op`. */

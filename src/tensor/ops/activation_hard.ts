@@ -18,7 +18,7 @@
  */
 import type { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
-import { binaryRaw, mul, requireFloat, sigmoid, unary } from "./elementwise.ts";
+import { binaryRaw, requireFloat, unary } from "./elementwise.ts";
 import { expectTensor, scalarTensor } from "./compare.ts";
 import { whereRaw } from "./where.ts";
 
@@ -63,7 +63,7 @@ function masked(mask: Tensor, a: Tensor): Tensor {
 export function silu(x: Tensor): Tensor {
   if (arguments.length > 1) throw new Error("silu: takes one tensor (no inplace); write F.silu(x)");
   checkInput(x, "silu");
-  return mul(x, sigmoid(x));
+  return unary("silu", x);
 }
 
 /**
