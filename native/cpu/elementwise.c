@@ -5,6 +5,14 @@
 
 #include "common.h"
 
+/* glibc's expf under another name, declared simd: gcc calls its vector
+ * form from libmvec (16 values a call) in the loops that use vexpf, where
+ * expf is called once a value (glibc declares expf simd only under
+ * -ffast-math, which this file does not use). Sigmoid and SiLU use it: 4x
+ * faster, within the 4 ulp of torch's that expf gives them. exp itself
+ * keeps expf, 1 ulp from torch's where the vector form is 3. */
+__attribute__((simd("notinbranch"))) float vexpf(float) __asm__("expf");
+
 #define PAR_THRESHOLD 32768
 
 /* Runs body over [0, n) in parallel (static chunks) when n is large. BODY is
@@ -49,7 +57,7 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
     case LITS_SQRT: PARALLEL_LOOP(n, y[i] = sqrtf(x[i])); break;
     /* NaN < 0 is false, so NaN stays NaN (as torch.relu). */
     case LITS_RELU: PARALLEL_LOOP(n, float v = x[i]; y[i] = v < 0.0f ? 0.0f : v); break;
-    case LITS_SIGMOID: PARALLEL_LOOP(n, y[i] = 1.0f / (1.0f + expf(-x[i]))); break;
+    case LITS_SIGMOID: PARALLEL_LOOP(n, y[i] = 1.0f / (1.0f + vexpf(-x[i]))); break;
     case LITS_TANH: PARALLEL_LOOP(n, y[i] = tanhf(x[i])); break;
     case LITS_ABS: PARALLEL_LOOP(n, y[i] = fabsf(x[i])); break;
     case LITS_POW_SCALAR:
@@ -80,7 +88,7 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
     case LITS_SIGN: PARALLEL_LOOP(n, float v = x[i]; y[i] = (float)((v > 0.0f) - (v < 0.0f))); break;
     case LITS_SIN: PARALLEL_LOOP(n, y[i] = sinf(x[i])); break;
     case LITS_COS: PARALLEL_LOOP(n, y[i] = cosf(x[i])); break;
-    case LITS_SILU: PARALLEL_LOOP(n, float v = x[i]; y[i] = v / (1.0f + expf(-v))); break;
+    case LITS_SILU: PARALLEL_LOOP(n, float v = x[i]; y[i] = v / (1.0f + vexpf(-v))); break;
     default: break;
   }
   return LITS_OK;
@@ -149,7 +157,7 @@ int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const fl
     case LITS_COS: PARALLEL_LOOP(n, dx[i] = -dy[i] * sinf(x[i])); break;
     /* torch's silu_backward: dy * s * (1 + x * (1 - s)), s = sigmoid(x). */
     case LITS_SILU:
-      PARALLEL_LOOP(n, float v = x[i]; float s = 1.0f / (1.0f + expf(-v));
+      PARALLEL_LOOP(n, float v = x[i]; float s = 1.0f / (1.0f + vexpf(-v));
                     dx[i] = dy[i] * s * (1.0f + v * (1.0f - s)));
       break;
     default: break;

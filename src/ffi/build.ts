@@ -111,7 +111,7 @@ export const CFLAGS = [
 // -z nodelete: the library (and with it libgomp) stays mapped when Deno
 // closes it at exit; OpenMP threads still spinning there (OMP_WAIT_POLICY=
 // active, GOMP_SPINCOUNT > 0) would otherwise run unmapped code and crash.
-const LIBS = ["-lopenblas", "-lm", "-ldl", "-lpthread", "-Wl,-z,nodelete"];
+const LIBS = ["-lopenblas", "-lmvec", "-lm", "-ldl", "-lpthread", "-Wl,-z,nodelete"];
 
 const nativeRoot = new URL("../../native/", import.meta.url);
 
