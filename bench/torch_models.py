@@ -21,9 +21,25 @@ def resnet50():
     return m
 
 
+def densenet121():
+    import torchvision
+    m = torchvision.models.densenet121(num_classes=3)
+    m.features.conv0 = nn.Conv2d(1, 64, 7, stride=2, padding=3, bias=False)
+    return m
+
+
+def mobile(builder):
+    """torchvision's mobilenet_v2 or efficientnet_b0 with a one-channel stem conv."""
+    import torchvision
+    m = getattr(torchvision.models, builder)(num_classes=3)
+    c = m.features[0][0]
+    m.features[0][0] = nn.Conv2d(1, c.out_channels, 3, stride=2, padding=1, bias=False)
+    return m
+
+
 # The models the benchmarks can compare: a name without a PyTorch twin here
 # must fail, not time another model under its name.
-MODELS = ("simple", "resnet50")
+MODELS = ("simple", "resnet50", "densenet121", "mobilenetv2", "efficientnetb0")
 
 
 def build(name, size):
@@ -32,4 +48,10 @@ def build(name, size):
         return simple_cnn(size)
     if name == "resnet50":
         return resnet50()
+    if name == "densenet121":
+        return densenet121()
+    if name == "mobilenetv2":
+        return mobile("mobilenet_v2")
+    if name == "efficientnetb0":
+        return mobile("efficientnet_b0")
     raise SystemExit(f"no PyTorch twin of model '{name}' (have: {', '.join(MODELS)})")

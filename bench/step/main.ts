@@ -9,7 +9,8 @@
  * that background load falls on all of them alike; each reports medians
  * over all timed steps.
  *
- * Options: --models simple,resnet50  --modes train,eval  --rounds N
+ * Options: --models simple,resnet50 (also densenet121, mobilenetv2, efficientnetb0)
+ * --modes train,eval  --rounds N
  * --batch 16  --size 256  --threads N (default: all cores)
  * --variants lits,torch,torch+jemalloc,onnxruntime (also: lits-nospin, OpenMP
  * threads sleeping at once after a parallel region; lits-nofuse, deferred ops off)
@@ -108,7 +109,7 @@ if (!(Number.isInteger(threads) && threads >= 1)) {
   Deno.exit(2);
 }
 // bench/torch_models.py's MODELS: another name would have no PyTorch twin to compare.
-const TORCH_TWINS = ["simple", "resnet50"];
+const TORCH_TWINS = ["simple", "resnet50", "densenet121", "mobilenetv2", "efficientnetb0"];
 const unknownModel = args.models.split(",").find((m) => !TORCH_TWINS.includes(m));
 if (unknownModel !== undefined) {
   console.error(
@@ -132,6 +133,9 @@ if (noBf16 !== null) { // autocast would warn and time float32 under the -bf16 n
 const PLAN: Record<string, { warmup: number; steps: number; rounds: number }> = {
   simple: { warmup: 3, steps: 10, rounds: 3 },
   resnet50: { warmup: 2, steps: 4, rounds: 2 },
+  densenet121: { warmup: 2, steps: 4, rounds: 2 },
+  mobilenetv2: { warmup: 3, steps: 6, rounds: 2 },
+  efficientnetb0: { warmup: 3, steps: 6, rounds: 2 },
 };
 
 interface Variant {
