@@ -116,6 +116,23 @@ export function stepGradient(p: Tensor, g: Tensor, maximize: boolean, weightDeca
   return weightDecay !== 0 ? grad.add(p, { alpha: weightDecay }) : grad;
 }
 
+/**
+ * @internal Adam's moments, updated in place as torch's composed steps do
+ * (exp_avg.mul_(b1).add_(g, 1 - b1); exp_avg_sq.mul_(b2).addcmul_(g, g,
+ * 1 - b2)); returns them. Call inside `noGrad`.
+ */
+export function updateMoments(
+  s: { tensors: Map<string, Tensor> },
+  grad: Tensor,
+  beta1: number,
+  beta2: number,
+): [Tensor, Tensor] {
+  const m = s.tensors.get("exp_avg")!, v = s.tensors.get("exp_avg_sq")!;
+  m.copy_(m.mul(beta1).add(grad.mul(1 - beta1)));
+  v.copy_(v.mul(beta2).add(grad.mul(1 - beta2).mul(grad)));
+  return [m, v];
+}
+
 /** @internal a kept state tensor of `shape` on `device`, filled with `value`. */
 export function stateTensor(shape: readonly number[], device: Device, value: number): Tensor {
   const t = Tensor.empty(shape, "float32", device, false).keep();

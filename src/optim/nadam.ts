@@ -19,6 +19,7 @@ import {
   optimizerOptions,
   stateTensor,
   stepGradient,
+  updateMoments,
 } from "./adaptive.ts";
 
 /** Options of `NAdam` (torch's names, camelCase; torch 1.13's defaults). */
@@ -198,9 +199,7 @@ export class NAdam extends Optimizer<Resolved> {
     // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
       const grad = stepGradient(p, g, false, o.weightDecay);
-      const m = s.tensors.get("exp_avg")!, v = s.tensors.get("exp_avg_sq")!;
-      m.copy_(m.mul(beta1).add(grad.mul(1 - beta1)));
-      v.copy_(v.mul(beta2).add(grad.mul(1 - beta2).mul(grad)));
+      const [m, v] = updateMoments(s, grad, beta1, beta2);
       const denom = v.div(bc2).sqrt().add(o.eps);
       p.copy_(p.add(grad.mul(cGrad).div(denom)));
       p.copy_(p.add(m.mul(cAvg).div(denom)));

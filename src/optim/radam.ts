@@ -7,7 +7,13 @@ import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Optimizer, type ParamGroupInput, type ParamState } from "./optimizer.ts";
-import { checkBetas, checkNonNegative, optimizerOptions, stepGradient } from "./adaptive.ts";
+import {
+  checkBetas,
+  checkNonNegative,
+  optimizerOptions,
+  stepGradient,
+  updateMoments,
+} from "./adaptive.ts";
 
 /** Options of `RAdam` (torch's names, camelCase; torch 1.13's defaults). */
 export interface RAdamOptions {
@@ -114,9 +120,7 @@ export class RAdam extends Optimizer<Resolved> {
     // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
       const grad = stepGradient(p, g, false, o.weightDecay);
-      const m = s.tensors.get("exp_avg")!, v = s.tensors.get("exp_avg_sq")!;
-      m.copy_(m.mul(beta1).add(grad.mul(1 - beta1)));
-      v.copy_(v.mul(beta2).add(grad.mul(1 - beta2).mul(grad)));
+      const [m, v] = updateMoments(s, grad, beta1, beta2);
       const corrected = m.div(bc1);
       if (rect > 0) {
         const adaptiveLr = v.sqrt().add(o.eps).reciprocal().mul(Math.sqrt(bc2));
