@@ -13,6 +13,14 @@ function isCallableObject(value: unknown): value is { constructor: { name: strin
     !(Object.getPrototypeOf(value) instanceof Function);
 }
 
+/**
+ * The class name of an nn.Module given where something else belongs (a
+ * module is callable: typeof "function"), or null: what errors name it by.
+ */
+export function moduleName(value: unknown): string | null {
+  return isCallableObject(value) && "parameters" in value ? value.constructor.name : null;
+}
+
 /** A short description of a value for an error message. */
 function describe(value: unknown): string {
   if (value === null) return "null";

@@ -90,6 +90,11 @@ export interface LoadOptions {
   strict?: boolean;
 }
 
+/** A module as Deno's and node's inspect print it: its class and its fields. */
+function printed(m: object, inspect: (v: unknown, options: unknown) => string, options: unknown) {
+  return `${m.constructor.name} ${inspect({ ...m }, options)}`;
+}
+
 /**
  * @internal What makes a module callable: its constructor returns a function that
  * calls the module's `forward` (as PyTorch's `__call__`), given the
@@ -119,7 +124,7 @@ export class CallableObject {
     inspect: (v: unknown, options: unknown) => string,
     options: unknown,
   ): string {
-    return `${this.constructor.name} ${inspect({ ...this }, options)}`;
+    return printed(this, inspect, options);
   }
 
   /** The same for node:util's inspect (assertion messages). */
@@ -128,7 +133,7 @@ export class CallableObject {
     options: unknown,
     inspect: (v: unknown, options: unknown) => string,
   ): string {
-    return `${this.constructor.name} ${inspect({ ...this }, options)}`;
+    return printed(this, inspect, options);
   }
 }
 

@@ -130,9 +130,9 @@ export class Adagrad extends Optimizer<Resolved> {
   }
 
   protected update(p: Tensor, g: Tensor, s: ParamState, o: Resolved): void {
+    const clr = o.lr / (1 + (s.step - 1) * o.lrDecay);
     const fused = p.lib.lits_adagrad_step_f32;
     if (fused) {
-      const clr = o.lr / (1 + (s.step - 1) * o.lrDecay);
       check(
         p.lib,
         fused(
@@ -152,7 +152,6 @@ export class Adagrad extends Optimizer<Resolved> {
     // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
       const grad = stepGradient(p, g, this.maximize, o.weightDecay);
-      const clr = o.lr / (1 + (s.step - 1) * o.lrDecay);
       const sum = s.tensors.get("sum")!;
       sum.copy_(sum.add(grad.mul(grad)));
       const std = sum.sqrt().add(o.eps);

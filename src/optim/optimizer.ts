@@ -12,7 +12,7 @@ import { zeroGradBoundary } from "../tensor/ownership.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { markWritten } from "../tensor/ops/in_place.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
-import { checkArity, checkCall, checkOptions } from "../options.ts";
+import { checkArity, checkCall, checkOptions, moduleName } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 
 /** Options of `zeroGrad` (PyTorch's `set_to_none`). */
@@ -152,10 +152,8 @@ export abstract class Optimizer<O extends GroupOptions> {
     const where = `optim.${this.constructor.name}`;
     if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
       // A module is callable (typeof "function"): torch's Adam(model) habit gets its fix.
-      const given: unknown = params;
-      const got = typeof given === "function" && "parameters" in given
-        ? `an nn.${given.constructor.name} (a module): pass model.parameters()`
-        : typeof given;
+      const module = moduleName(params);
+      const got = module ? `an nn.${module} (a module): pass model.parameters()` : typeof params;
       throw new Error(
         `${where}: params must be an iterable of tensors (model.parameters()), got ${got}`,
       );

@@ -6,7 +6,7 @@
  */
 import { Tensor } from "./tensor.ts";
 import * as ew from "./ops/elementwise.ts";
-import { checkOptions } from "../options.ts";
+import { checkOptions, moduleName } from "../options.ts";
 
 /**
  * Throws when a method gets more arguments than it takes: JavaScript drops
@@ -42,10 +42,11 @@ export function checkAssignedGrad(t: Tensor, g: Tensor): void {
 /** A binary op's other operand: a tensor or a number, else an Error naming the method. */
 export function operand(where: string, other: unknown): Tensor | number {
   if (other instanceof Tensor || typeof other === "number") return other;
+  const module = moduleName(other);
   const got = other === null
     ? "null"
-    : typeof other === "function" && "parameters" in other
-    ? `an nn.${other.constructor.name} (a module: call it, model(x), for its output)`
+    : module
+    ? `an nn.${module} (a module: call it, model(x), for its output)`
     : typeof other;
   throw new Error(`x.${where}: the operand must be a Tensor or a number, got ${got}`);
 }
