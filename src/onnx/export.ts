@@ -3,7 +3,7 @@
  * than tracing a forward. Every module must be of a class with an emitter
  * (layers.ts, activations.ts, norms.ts, pooling.ts, resize.ts, models.ts,
  * activations_more.ts, padding.ts, norms_more.ts, layers_more.ts, densenet.ts,
- * mobile.ts),
+ * mobile.ts, layers_1d.ts),
  * or a subclass of one that keeps its forward; any other, a user's own
  * `nn.Module` with its own `forward` included, is an Error that names it,
  * since its forward cannot be read.
@@ -26,6 +26,7 @@ import { NORMS_MORE } from "./norms_more.ts";
 import { LAYERS_MORE, REFUSED } from "./layers_more.ts";
 import { DENSENET } from "./densenet.ts";
 import { MOBILE } from "./mobile.ts";
+import { LAYERS_1D, REFUSED_1D } from "./layers_1d.ts";
 import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
 import { describe } from "./shapes.ts";
 
@@ -66,6 +67,7 @@ const EMITTERS = new Map<unknown, Emitter>([
   ...LAYERS_MORE,
   ...DENSENET,
   ...MOBILE,
+  ...LAYERS_1D,
 ] as [unknown, Emitter][]);
 
 /** Names of the exportable module classes, for the error message. */
@@ -83,7 +85,7 @@ function exportable(): string {
 function emitterFor(path: string, m: Module): Emitter {
   const at = describe(path, m);
   for (let c = m.constructor; c && c !== Module; c = Object.getPrototypeOf(c)) {
-    const refused = REFUSED.get(c);
+    const refused = REFUSED.get(c) ?? REFUSED_1D.get(c);
     if (refused) throw new Error(`exportOnnx: cannot export ${at}: ${refused}`);
     const emitter = EMITTERS.get(c);
     if (emitter) return emitter;

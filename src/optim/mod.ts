@@ -50,3 +50,5 @@ export {
   type CosineAnnealingWarmRestartsOptions,
 } from "./restarts.ts";
 export { SequentialLR, type SequentialLROptions } from "./sequential.ts";
+export { CyclicLR, type CyclicLRMode, type CyclicLROptions } from "./cyclic.ts";
+export { ChainedScheduler } from "./chained.ts";

@@ -134,3 +134,14 @@ export {
   type GridSamplePaddingMode,
 } from "./ops/grid_sample.ts";
 export { affineGrid, type AffineGridOptions } from "./ops/affine_grid.ts";
+export { conv1d, type Conv1dOptions } from "./ops/conv1d.ts";
+export {
+  adaptiveAvgPool1d,
+  adaptiveMaxPool1d,
+  avgPool1d,
+  maxPool1d,
+  type Pool1dOptions,
+} from "./ops/pool1d.ts";
+export { embedding, type EmbeddingOptions } from "./ops/embedding.ts";
+export { pixelShuffle, pixelUnshuffle } from "./ops/pixel_shuffle.ts";
+export { fold, type FoldOptions, unfold } from "./ops/fold.ts";

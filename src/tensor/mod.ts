@@ -58,7 +58,14 @@ export { argmin, countNonzero, cumprod, prod } from "./ops/reduce_more.ts";
 export { logicalAnd, logicalNot, logicalOr, logicalXor } from "./ops/logical.ts";
 export { floorDivide, fmod, remainder } from "./ops/divmod.ts";
 export { maskedSelect, nonzero, type NonzeroOptions } from "./ops/masked_select.ts";
-export { bincount, type BincountOptions, unique, type UniqueOptions } from "./ops/unique.ts";
+export {
+  bincount,
+  type BincountOptions,
+  unique,
+  uniqueConsecutive,
+  type UniqueConsecutiveOptions,
+  type UniqueOptions,
+} from "./ops/unique.ts";
 export { allclose, type CloseOptions, equal, isclose } from "./ops/closeness.ts";
 export { tril, triu } from "./ops/tri.ts";
 export { diff, type DiffOptions, meshgrid, type MeshgridOptions, tile } from "./ops/shape_more.ts";

@@ -1340,6 +1340,24 @@ export class Tensor implements Owned {
     atMost("unique", arguments.length, 1, "x.unique({ returnCounts: true })");
     return uq.unique(this, options);
   }
+  /** Each run of equal consecutive values as one (`torch.unique_consecutive`; see `uniqueConsecutive`). */
+  uniqueConsecutive(
+    options?: uq.UniqueConsecutiveOptions & { returnInverse?: false; returnCounts?: false },
+  ): Tensor;
+  /** `[values, inverse, counts]`. */
+  uniqueConsecutive(
+    options: uq.UniqueConsecutiveOptions & { returnInverse: true; returnCounts: true },
+  ): [Tensor, Tensor, Tensor];
+  /** `[values, inverse]` or `[values, counts]`. */
+  uniqueConsecutive(
+    options: uq.UniqueConsecutiveOptions & ({ returnInverse: true } | { returnCounts: true }),
+  ): [Tensor, Tensor];
+  /** A tensor, or the array of what was asked for. */
+  uniqueConsecutive(options?: uq.UniqueConsecutiveOptions): Tensor | Tensor[];
+  uniqueConsecutive(options?: uq.UniqueConsecutiveOptions): Tensor | Tensor[] {
+    atMost("uniqueConsecutive", arguments.length, 1, "x.uniqueConsecutive({ returnCounts: true })");
+    return uq.uniqueConsecutive(this, options);
+  }
   /** 1 where close to `other` (a float32 mask; `torch.isclose`). */
   isclose(other: Tensor, options?: close.CloseOptions): Tensor {
     atMost("isclose", arguments.length, 2, "x.isclose(y, { rtol: 1e-5, atol: 1e-8 })");

@@ -1,0 +1,168 @@
+/**
+ * `Conv1d`, as `torch.nn.Conv1d`, on `F.conv1d`.
+ *
+ * @module
+ */
+import { Tensor } from "../tensor/tensor.ts";
+import {
+  conv1d,
+  CONV1D_OPTIONS,
+  type Conv1dOptions,
+  type Padding1d,
+  paddingAmounts,
+  type Single,
+  single,
+} from "../tensor/ops/conv1d.ts";
+import { pad, type PadMode } from "../tensor/ops/pad.ts";
+import { Module, Parameter } from "./module.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
+import { fans, kaimingUniform_, uniform_ } from "./init.ts";
+import { type CallContract, checkContract } from "../options.ts";
+import { showValue } from "../tensor/ops/show_value.ts";
+
+/** How `Conv1d` pads: torch's `padding_mode`. */
+export type ConvPaddingMode = "zeros" | "reflect" | "replicate" | "circular";
+
+const PADDING_MODES: ConvPaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
+
+/** Options of `Conv1d`: those of `conv1d`, `bias` and `paddingMode`. */
+export interface Conv1dLayerOptions extends Conv1dOptions {
+  /** Learn a bias per output channel (default true). */
+  bias?: boolean;
+  /** What the padding holds: "zeros" (default), "reflect", "replicate" or "circular". */
+  paddingMode?: ConvPaddingMode;
+}
+
+const NEW_CONV1D: CallContract<Conv1dLayerOptions> = {
+  where: "nn.Conv1d",
+  most: 4,
+  known: [...CONV1D_OPTIONS, "bias", "paddingMode"],
+  usage: "new nn.Conv1d(16, 32, 3, { stride: 1, padding: 1 })",
+};
+
+/**
+ * 1-D convolution over [N, C, L] (or unbatched [C, L]), as `nn.Conv1d`.
+ * Initialised as PyTorch: weight [out, in / groups, k] kaiming-uniform with
+ * a = sqrt(5), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)). A `paddingMode`
+ * other than "zeros" pads the input with `F.pad` first, as torch's.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "@lits/vision";
+ * const conv = new nn.Conv1d(3, 8, 5, { padding: 2 });
+ * console.log(conv(randn([2, 3, 20])).shape, conv.weight.shape); // [2, 8, 20] [8, 3, 5]
+ * ```
+ */
+export class Conv1d extends Module {
+  /** [outChannels, inChannels / groups, k]. */
+  weight: Parameter;
+  /** [outChannels], or null. */
+  bias: Parameter | null;
+  /** [k]. */
+  readonly kernelSize: [number];
+  /** [s]. */
+  readonly stride: [number];
+  /** [p], or "same" / "valid" as given (torch keeps the string). */
+  readonly padding: [number] | "same" | "valid";
+  /** [d]. */
+  readonly dilation: [number];
+  /** Channel groups. */
+  readonly groups: number;
+  /** What the padding holds. */
+  readonly paddingMode: ConvPaddingMode;
+
+  /** Input channels, read from the weight. */
+  get inChannels(): number {
+    return this.weight.shape[1] * this.groups;
+  }
+
+  /** Output channels, read from the weight. */
+  get outChannels(): number {
+    return this.weight.shape[0];
+  }
+
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: Single,
+    options: Conv1dLayerOptions = {},
+  ) {
+    super();
+    const o = checkContract(NEW_CONV1D, arguments.length, options);
+    const where = "nn.Conv1d";
+    for (const [name, v] of [["inChannels", inChannels], ["outChannels", outChannels]] as const) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new Error(`${where}: ${name} must be a positive integer, got ${showValue(v)}`);
+      }
+    }
+    const groups = o.groups ?? 1;
+    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
+      throw new Error(
+        `${where}: channels ${inChannels} -> ${outChannels} are not divisible by groups ` +
+          `${showValue(groups)}`,
+      );
+    }
+    const mode = o.paddingMode ?? "zeros";
+    if (!PADDING_MODES.includes(mode)) {
+      throw new Error(
+        `${where}: paddingMode must be one of ${PADDING_MODES.join(", ")}, got ${showValue(mode)}`,
+      );
+    }
+    const k = single(kernelSize, `${where}: kernel size`, 1);
+    const stride = single(o.stride ?? 1, `${where}: stride`, 1);
+    const dilation = single(o.dilation ?? 1, `${where}: dilation`, 1);
+    const padding: Padding1d = o.padding ?? 0;
+    paddingAmounts(padding, k, dilation, stride, where); // checked now, as torch's constructor
+    this.kernelSize = [k];
+    this.stride = [stride];
+    this.padding = padding === "same" || padding === "valid"
+      ? padding
+      : [single(padding, `${where}: padding`, 0)];
+    this.dilation = [dilation];
+    this.groups = groups;
+    this.paddingMode = mode;
+    const w = Tensor.empty([outChannels, inChannels / groups, k], "float32", "cpu", false);
+    this.weight = new Parameter(kaimingUniform_(w, { a: Math.sqrt(5) }));
+    this.bias = null;
+    if (o.bias ?? true) {
+      const bound = 1 / Math.sqrt(fans(this.weight)[0]);
+      this.bias = new Parameter(
+        uniform_(Tensor.empty([outChannels], "float32", "cpu", false), -bound, bound),
+      );
+    }
+  }
+
+  /** [left, right] zeros or padded values on the input, as the options mean them. */
+  get paddingAmounts(): [number, number] {
+    const padding = this.padding === "same" || this.padding === "valid"
+      ? this.padding
+      : this.padding[0];
+    return paddingAmounts(padding, this.kernelSize[0], this.dilation[0], this.stride[0], "Conv1d");
+  }
+
+  /** x [N, inChannels, L] or [inChannels, L] -> [N, outChannels, L'] or [outChannels, L']. */
+  forward(x: Tensor): Tensor {
+    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    if (this.paddingMode === "zeros") {
+      const padding = typeof this.padding === "string" ? this.padding : this.padding[0];
+      return conv1d(x, this.weight, this.bias, { ...options, padding });
+    }
+    if (!(x instanceof Tensor) || (x.ndim !== 2 && x.ndim !== 3)) {
+      throw new Error(
+        `nn.Conv1d: expected a 2-D (unbatched [C, L]) or 3-D ([N, C, L]) input, got ${
+          x instanceof Tensor ? `[${x.shape}]` : showValue(x)
+        }`,
+      );
+    }
+    const padded = pad(x, this.paddingAmounts, this.paddingMode as PadMode);
+    return conv1d(padded, this.weight, this.bias, { ...options, padding: 0 });
+  }
+}
+
+// torch's attribute names (`m.conv.kernel_size`), read in ports that copy a layer.
+addNameHints(Conv1d.prototype, "nn.Conv1d", {
+  in_channels: "write conv.inChannels",
+  out_channels: "write conv.outChannels",
+  kernel_size: "write conv.kernelSize",
+  padding_mode: "write conv.paddingMode",
+});

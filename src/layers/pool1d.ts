@@ -1,0 +1,131 @@
+/**
+ * 1-D pooling layers: `MaxPool1d`, `AvgPool1d`, `AdaptiveAvgPool1d`,
+ * `AdaptiveMaxPool1d`, as torch's, on the functional 1-D pools.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import type { Single } from "../tensor/ops/conv1d.ts";
+import {
+  adaptiveAvgPool1d,
+  adaptiveMaxPool1d,
+  avgPool1d,
+  maxPool1d,
+  POOL1D_OPTIONS,
+  type Pool1dOptions,
+} from "../tensor/ops/pool1d.ts";
+import { single } from "../tensor/ops/conv1d.ts";
+import { Module } from "./module.ts";
+import { checkArity, checkCall } from "../options.ts";
+
+/** What `MaxPool1d` and `AvgPool1d` share: the kernel size and the checked options. */
+abstract class Pool1dBase extends Module {
+  /** The options in effect. */
+  readonly options: Pool1dOptions;
+  /** `where` is the layer's name, `given` its constructor's `arguments.length`. */
+  protected constructor(
+    where: string,
+    readonly kernelSize: Single,
+    options: Pool1dOptions,
+    given: number,
+    op: keyof typeof POOL1D_OPTIONS,
+  ) {
+    super();
+    const usage = `new ${where}(3, { stride: 2, padding: 1 })`;
+    this.options = {
+      ...checkCall<Pool1dOptions>(where, given, 2, options, POOL1D_OPTIONS[op], usage),
+    };
+    single(kernelSize, `${where}: kernel size`, 1);
+  }
+}
+
+/**
+ * Max pooling over [N, C, L] (or [C, L]), as `nn.MaxPool1d`; the stride
+ * defaults to the kernel size.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "@lits/vision";
+ * console.log(new nn.MaxPool1d(2)(randn([1, 3, 8])).shape); // [1, 3, 4]
+ * ```
+ */
+export class MaxPool1d extends Pool1dBase {
+  constructor(kernelSize: Single, options: Pool1dOptions = {}) {
+    super("nn.MaxPool1d", kernelSize, options, arguments.length, "maxPool1d");
+  }
+  /** x [N, C, L] -> [N, C, L']. */
+  forward(x: Tensor): Tensor {
+    return maxPool1d(x, this.kernelSize, this.options);
+  }
+}
+
+/**
+ * Average pooling over [N, C, L] (or [C, L]), as `nn.AvgPool1d`; the
+ * stride defaults to the kernel size.
+ *
+ * @example
+ * ```ts
+ * import { nn, ones } from "@lits/vision";
+ * console.log(new nn.AvgPool1d(2)(ones([1, 1, 4])).toArray()); // Float32Array(2) [1, 1]
+ * ```
+ */
+export class AvgPool1d extends Pool1dBase {
+  constructor(kernelSize: Single, options: Pool1dOptions = {}) {
+    super("nn.AvgPool1d", kernelSize, options, arguments.length, "avgPool1d");
+  }
+  /** x [N, C, L] -> [N, C, L']. */
+  forward(x: Tensor): Tensor {
+    return avgPool1d(x, this.kernelSize, this.options);
+  }
+}
+
+/**
+ * Average pooling to a fixed length over torch's bins, as
+ * `nn.AdaptiveAvgPool1d`.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "@lits/vision";
+ * console.log(new nn.AdaptiveAvgPool1d(1)(randn([2, 4, 9])).shape); // [2, 4, 1]
+ * ```
+ */
+export class AdaptiveAvgPool1d extends Module {
+  /** `outputSize`: the output length. */
+  constructor(readonly outputSize: Single) {
+    super();
+    checkArity("nn.AdaptiveAvgPool1d", arguments.length, 1, "new nn.AdaptiveAvgPool1d(1)");
+    single(outputSize, "nn.AdaptiveAvgPool1d: output size", 1);
+  }
+  /** x [N, C, L] -> [N, C, outputSize]. */
+  forward(x: Tensor): Tensor {
+    return adaptiveAvgPool1d(x, this.outputSize);
+  }
+}
+
+/**
+ * Max pooling to a fixed length over torch's bins, as
+ * `nn.AdaptiveMaxPool1d`. torch's `return_indices` is not offered.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "@lits/vision";
+ * console.log(new nn.AdaptiveMaxPool1d(3)(randn([2, 4, 9])).shape); // [2, 4, 3]
+ * ```
+ */
+export class AdaptiveMaxPool1d extends Module {
+  /** `outputSize`: the output length. */
+  constructor(readonly outputSize: Single) {
+    super();
+    checkArity(
+      "nn.AdaptiveMaxPool1d",
+      arguments.length,
+      1,
+      "new nn.AdaptiveMaxPool1d(1) (returnIndices is not offered)",
+    );
+    single(outputSize, "nn.AdaptiveMaxPool1d: output size", 1);
+  }
+  /** x [N, C, L] -> [N, C, outputSize]. */
+  forward(x: Tensor): Tensor {
+    return adaptiveMaxPool1d(x, this.outputSize);
+  }
+}
