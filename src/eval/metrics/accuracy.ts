@@ -6,32 +6,42 @@
  *
  * @module
  */
-import type { Labels, Scores } from "./labels.ts";
+import type { Labels, Scores, Targets } from "./labels.ts";
 import { checkLabels } from "./labels.ts";
 import { scoreValues } from "./inputs.ts";
-import { checkLabelList, labelPair, mean, show, uniqueSorted, warnOnce } from "./pairs.ts";
+import { checkLabelList, countMatrix, mean, show, uniqueSorted, warnOnce } from "./pairs.ts";
 import { type CallContract, checkContract } from "../../options.ts";
+import { labelsOnly, targetPair } from "./target.ts";
+import { checkSampleWeight, type SampleWeight, weightedSum } from "./weights.ts";
 
 /** Options of `accuracyScore`. */
 export interface AccuracyOptions {
   /** True (default): the fraction correct; false: the number correct. */
   normalize?: boolean;
+  /**
+   * One weight per sample (sklearn's `sample_weight`): the weighted fraction
+   * correct, or the summed weight of the correct samples.
+   */
+  sampleWeight?: SampleWeight;
 }
 
 const ACCURACY: CallContract<AccuracyOptions> = {
   where: "metrics.accuracyScore",
   most: 3,
-  known: ["normalize"],
-  usage: "metrics.accuracyScore(yTrue, yPred, { normalize: false })",
+  known: ["normalize", "sampleWeight"],
+  usage: "metrics.accuracyScore(yTrue, yPred, { normalize: false, sampleWeight: w })",
 };
 
 /**
  * The fraction of samples predicted correctly, as
  * `sklearn.metrics.accuracy_score` (or their number with `normalize: false`).
+ * For multilabel indicator matrices ([N, K] of 0 and 1) it is the subset
+ * accuracy: a sample counts as correct only when all K labels match.
  *
- * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
- * @param yPred Predicted labels, same length (e.g. `logits.argmax(1)`).
- * @param options `normalize` (default true).
+ * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element
+ * Tensors; or an [N, K] multilabel indicator (2-D Tensor or nested rows).
+ * @param yPred Predicted labels, same form and length (e.g. `logits.argmax(1)`).
+ * @param options `normalize` (default true), `sampleWeight`.
  * @returns The accuracy in [0, 1], or the count of correct predictions.
  * @throws {RangeError} On empty or mismatched inputs, or a label that is not
  * a non-negative integer.
@@ -43,30 +53,43 @@ const ACCURACY: CallContract<AccuracyOptions> = {
  *
  * assert.equal(metrics.accuracyScore([0, 1, 2, 3], [0, 2, 1, 3]), 0.5);
  * assert.equal(metrics.accuracyScore([0, 1, 2, 3], [0, 2, 1, 3], { normalize: false }), 2);
+ * assert.equal(metrics.accuracyScore([0, 1, 2, 3], [0, 2, 1, 3], { sampleWeight: [3, 1, 1, 0] }), 0.6);
+ * // Multilabel: both rows must match entirely.
+ * assert.equal(metrics.accuracyScore([[0, 1], [1, 1]], [[0, 1], [1, 0]]), 0.5);
  * ```
  */
 export function accuracyScore(
-  yTrue: Labels,
-  yPred: Labels,
+  yTrue: Targets,
+  yPred: Targets,
   options: AccuracyOptions = {},
 ): number {
+  const fn = "metrics.accuracyScore";
   const o = checkContract(ACCURACY, arguments.length, options);
-  const { t, p } = labelPair("metrics.accuracyScore", yTrue, yPred);
-  let correct = 0;
-  for (let i = 0; i < t.length; i++) if (t[i] === p[i]) correct++;
-  return o.normalize ?? true ? correct / t.length : correct;
+  const pair = targetPair(fn, yTrue, yPred);
+  const k = pair.kind === "multilabel" ? pair.k : 1;
+  const n = pair.t.length / k;
+  const w = checkSampleWeight(fn, o.sampleWeight, n);
+  const correct = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let same = 1;
+    for (let j = i * k; j < (i + 1) * k; j++) if (pair.t[j] !== pair.p[j]) same = 0;
+    correct[i] = same;
+  }
+  return weightedSum(fn, correct, w, o.normalize ?? true);
 }
 
 /** Options of `balancedAccuracyScore`. */
 export interface BalancedAccuracyOptions {
   /** Rescale so that chance scores 0 and perfect 1 (default false). */
   adjusted?: boolean;
+  /** One weight per sample (sklearn's `sample_weight`): weighted recalls. */
+  sampleWeight?: SampleWeight;
 }
 
 const BALANCED: CallContract<BalancedAccuracyOptions> = {
   where: "metrics.balancedAccuracyScore",
   most: 3,
-  known: ["adjusted"],
+  known: ["adjusted", "sampleWeight"],
   usage: "metrics.balancedAccuracyScore(yTrue, yPred, { adjusted: true })",
 };
 
@@ -75,11 +98,13 @@ const BALANCED: CallContract<BalancedAccuracyOptions> = {
  * `sklearn.metrics.balanced_accuracy_score`. A class only predicted (absent
  * from yTrue) is left out, with sklearn's warning (once). With `adjusted`,
  * (score - 1/C) / (1 - 1/C) for the C classes kept, so that with one class
- * it is NaN or -Infinity, as in sklearn.
+ * it is NaN or -Infinity, as in sklearn. With `sampleWeight` the recalls
+ * are of weighted counts, and a class whose samples all weigh 0 is left out
+ * as absent. Multilabel indicators throw, as in sklearn.
  *
  * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
  * @param yPred Predicted labels, same length.
- * @param options `adjusted` (default false).
+ * @param options `adjusted` (default false), `sampleWeight`.
  * @returns The balanced accuracy.
  * @throws {RangeError} As `accuracyScore`.
  *
@@ -102,17 +127,17 @@ export function balancedAccuracyScore(
 ): number {
   const fn = "metrics.balancedAccuracyScore";
   const o = checkContract(BALANCED, arguments.length, options);
-  const { t, p } = labelPair(fn, yTrue, yPred);
+  const { t, p } = labelsOnly(fn, yTrue, yPred);
+  const w = checkSampleWeight(fn, o.sampleWeight, t.length);
   const labels = uniqueSorted(t, p);
-  const support = new Map<number, number>(), hits = new Map<number, number>();
-  for (let i = 0; i < t.length; i++) {
-    support.set(t[i], (support.get(t[i]) ?? 0) + 1);
-    if (t[i] === p[i]) hits.set(t[i], (hits.get(t[i]) ?? 0) + 1);
-  }
-  if (support.size < labels.length) warnOnce(`${fn}: y_pred contains classes not in y_true`);
-  const perClass = labels.filter((c) => support.has(c)).map((c) =>
-    (hits.get(c) ?? 0) / support.get(c)!
-  );
+  // sklearn: diag(C) / C.sum(axis=1) of the (weighted) confusion matrix, NaN rows dropped.
+  const m = countMatrix({ t, p }, labels, w);
+  const perClass: number[] = [];
+  m.forEach((row, i) => {
+    const support = row.reduce((a, b) => a + b, 0);
+    if (support !== 0) perClass.push(row[i] / support);
+  });
+  if (perClass.length < labels.length) warnOnce(`${fn}: y_pred contains classes not in y_true`);
   let score = mean(perClass);
   if (o.adjusted) {
     const chance = 1 / perClass.length;
@@ -133,12 +158,14 @@ export interface TopKAccuracyOptions {
    * in `yTrue`, which must then be one per column.
    */
   labels?: readonly number[];
+  /** One weight per sample (sklearn's `sample_weight`): the weighted fraction of hits. */
+  sampleWeight?: SampleWeight;
 }
 
 const TOP_K: CallContract<TopKAccuracyOptions> = {
   where: "metrics.topKAccuracyScore",
   most: 3,
-  known: ["k", "normalize", "labels"],
+  known: ["k", "normalize", "labels", "sampleWeight"],
   usage: "metrics.topKAccuracyScore(yTrue, probs, { k: 3, labels: [0, 1, 2, 3] })",
 };
 
@@ -153,7 +180,7 @@ const TOP_K: CallContract<TopKAccuracyOptions> = {
  * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
  * @param scores An [N, C] score matrix (a 2-D Tensor, nested rows or a flat
  * row-major array), or N scores of the second class (binary).
- * @param options `k` (default 2), `normalize` (default true), `labels`.
+ * @param options `k` (default 2), `normalize` (default true), `labels`, `sampleWeight`.
  * @returns The top-k accuracy, or the number of hits.
  * @throws {RangeError} On empty or mismatched inputs, non-finite scores, a
  * number of classes that differs from the columns, or a label of yTrue not
@@ -183,6 +210,7 @@ export function topKAccuracyScore(
   const y = checkLabels(fn, "yTrue", yTrue);
   const n = y.length;
   if (n === 0) throw new RangeError(`${fn}: no samples (yTrue is empty)`);
+  const w = checkSampleWeight(fn, o.sampleWeight, n);
   const s = scoreValues(fn, "scores", scores);
   if (s.rows !== undefined && s.rows !== n) {
     throw new RangeError(`${fn}: scores has ${s.rows} rows but yTrue has ${n} labels`);
@@ -237,14 +265,14 @@ export function topKAccuracyScore(
     max = Math.max(max, v[i]);
   }
   const threshold = min >= 0 && max <= 1 ? 0.5 : 0;
-  let hits = 0;
+  const hits = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const truth = column.get(y[i]);
     if (truth === undefined) {
       throw new RangeError(`${fn}: yTrue[${i}] = ${y[i]} is not in labels [${classes}]`);
     }
     if (binary) {
-      hits += k >= 2 || (v[i] > threshold ? 1 : 0) === truth ? 1 : 0;
+      hits[i] = k >= 2 || (v[i] > threshold ? 1 : 0) === truth ? 1 : 0;
       continue;
     }
     // The rank of the true column: higher scores first, ties to the higher column.
@@ -254,7 +282,7 @@ export function topKAccuracyScore(
       const other = v[i * c + j];
       if (other > mine || (other === mine && j > truth)) rank++;
     }
-    if (rank < k) hits++;
+    if (rank < k) hits[i] = 1;
   }
-  return o.normalize ?? true ? hits / n : hits;
+  return weightedSum(fn, hits, w, o.normalize ?? true);
 }

@@ -6,15 +6,10 @@
  * @module
  */
 import type { Labels } from "./labels.ts";
-import {
-  checkLabelList,
-  checkSomeLabelInTruth,
-  countMatrix,
-  labelPair,
-  show,
-  uniqueSorted,
-} from "./pairs.ts";
+import { checkLabelList, checkSomeLabelInTruth, countMatrix, show, uniqueSorted } from "./pairs.ts";
 import { type CallContract, checkContract } from "../../options.ts";
+import { labelsOnly } from "./target.ts";
+import { checkSampleWeight, type SampleWeight } from "./weights.ts";
 
 /** Options of `cohenKappaScore`. */
 export interface CohenKappaOptions {
@@ -29,12 +24,14 @@ export interface CohenKappaOptions {
    * "quadratic": (i - j)², with i, j positions in `labels`.
    */
   weights?: "linear" | "quadratic" | null;
+  /** One weight per sample (sklearn's `sample_weight`): a weighted confusion matrix. */
+  sampleWeight?: SampleWeight;
 }
 
 const KAPPA: CallContract<CohenKappaOptions> = {
   where: "metrics.cohenKappaScore",
   most: 3,
-  known: ["labels", "weights"],
+  known: ["labels", "weights", "sampleWeight"],
   usage: 'metrics.cohenKappaScore(y1, y2, { weights: "quadratic", labels: [0, 1, 2, 3, 4] })',
 };
 
@@ -51,7 +48,7 @@ const KAPPA: CallContract<CohenKappaOptions> = {
  * @param y1 Labels of the first rater (or the truth): an array, a 1-D Tensor,
  * or a list of one-element Tensors.
  * @param y2 Labels of the second rater (or the predictions), same length.
- * @param options `labels` and `weights`.
+ * @param options `labels`, `weights` and `sampleWeight` (one weight per sample).
  * @returns Kappa in [-1, 1] (NaN when undefined).
  * @throws {RangeError} On empty or mismatched inputs, a label that is not a
  * non-negative integer, unknown weights, or `labels` of which none occurs in y1.
@@ -77,14 +74,15 @@ export function cohenKappaScore(y1: Labels, y2: Labels, options: CohenKappaOptio
       `${fn}: weights must be "linear", "quadratic" or null, got ${show(weights)}`,
     );
   }
-  const pair = labelPair(fn, y1, y2, ["y1", "y2"]);
+  const pair = labelsOnly(fn, y1, y2, ["y1", "y2"]);
+  const w = checkSampleWeight(fn, o.sampleWeight, pair.t.length);
   let labels: number[];
   if (o.labels === undefined) labels = uniqueSorted(pair.t, pair.p);
   else {
     labels = checkLabelList(fn, o.labels);
     checkSomeLabelInTruth(fn, pair.t, labels);
   }
-  const m = countMatrix(pair, labels);
+  const m = countMatrix(pair, labels, w);
   const k = labels.length;
   const sum0 = new Array<number>(k).fill(0), sum1 = new Array<number>(k).fill(0);
   for (let i = 0; i < k; i++) {
@@ -106,14 +104,29 @@ export function cohenKappaScore(y1: Labels, y2: Labels, options: CohenKappaOptio
   return 1 - observed / expected;
 }
 
+/** Options of `matthewsCorrcoef`. */
+export interface MatthewsOptions {
+  /** One weight per sample (sklearn's `sample_weight`). */
+  sampleWeight?: SampleWeight;
+}
+
+const MCC: CallContract<MatthewsOptions> = {
+  where: "metrics.matthewsCorrcoef",
+  most: 3,
+  known: ["sampleWeight"],
+  usage: "metrics.matthewsCorrcoef(yTrue, yPred, { sampleWeight: w })",
+};
+
 /**
  * The Matthews correlation coefficient, as `sklearn.metrics.matthews_corrcoef`:
  * the correlation between true and predicted labels, binary or multiclass
  * (Gorodkin's R_K). It is 0 when either list holds a single class (sklearn's
- * convention for the 0 / 0).
+ * convention for the 0 / 0). With `sampleWeight`, of the weighted
+ * confusion matrix. Multilabel indicators throw, as in sklearn.
  *
  * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
  * @param yPred Predicted labels, same length.
+ * @param options `sampleWeight` (one weight per sample).
  * @returns MCC in [-1, 1].
  * @throws {RangeError} On empty or mismatched inputs, or a label that is not a
  * non-negative integer.
@@ -126,16 +139,21 @@ export function cohenKappaScore(y1: Labels, y2: Labels, options: CohenKappaOptio
  * const mcc = metrics.matthewsCorrcoef([1, 1, 1, 0], [1, 0, 1, 1]);
  * assert.ok(Math.abs(mcc + 1 / 3) < 1e-12);
  * assert.equal(metrics.matthewsCorrcoef([0, 1, 2], [0, 1, 2]), 1);
+ * const w = metrics.matthewsCorrcoef([1, 1, 1, 0], [1, 0, 1, 1], { sampleWeight: [1, 0, 1, 0] });
+ * assert.equal(w, 0); // the two weighted samples are both true positives: one class only
  * ```
  */
-export function matthewsCorrcoef(yTrue: Labels, yPred: Labels): number {
+export function matthewsCorrcoef(
+  yTrue: Labels,
+  yPred: Labels,
+  options: MatthewsOptions = {},
+): number {
   const fn = "metrics.matthewsCorrcoef";
-  if (arguments.length > 2) {
-    throw new Error(`${fn}: takes 2 arguments (yTrue, yPred), got ${arguments.length}`);
-  }
-  const pair = labelPair(fn, yTrue, yPred);
+  const o = checkContract(MCC, arguments.length, options);
+  const pair = labelsOnly(fn, yTrue, yPred);
+  const w = checkSampleWeight(fn, o.sampleWeight, pair.t.length);
   const labels = uniqueSorted(pair.t, pair.p);
-  const m = countMatrix(pair, labels);
+  const m = countMatrix(pair, labels, w);
   const k = labels.length;
   const tSum = new Array<number>(k).fill(0), pSum = new Array<number>(k).fill(0);
   let correct = 0;

@@ -25,6 +25,7 @@ import { lengthOf } from "./inputs.ts";
  * @param yTrue True labels, integers in [0, numClasses): an array or a 1-D Tensor.
  * @param yPred Predicted labels, same length and range (e.g. `logits.argmax(1)`).
  * @param numClasses Number of classes (the matrix is numClasses x numClasses).
+ * @param weights One checked weight per sample (sklearn's sample_weight), or undefined.
  * @returns The matrix as an array of rows.
  * @throws {RangeError} When the lengths differ or a label is out of range.
  *
@@ -41,14 +42,19 @@ import { lengthOf } from "./inputs.ts";
  * assert.deepEqual(metrics.confusionMatrix(y, logits.argmax(1), 3), m);
  * ```
  */
-export function confusionMatrix(yTrue: Labels, yPred: Labels, numClasses: number): number[][] {
+export function confusionMatrix(
+  yTrue: Labels,
+  yPred: Labels,
+  numClasses: number,
+  weights?: Float64Array,
+): number[][] {
   const fn = "confusionMatrix";
   checkNumClasses(fn, numClasses);
   checkSameLength(fn, yTrue, "yTrue", yPred, "yPred");
   const t = checkLabels(fn, "yTrue", yTrue, numClasses);
   const p = checkLabels(fn, "yPred", yPred, numClasses);
   const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
-  for (let i = 0; i < t.length; i++) m[t[i]][p[i]]++;
+  for (let i = 0; i < t.length; i++) m[t[i]][p[i]] += weights === undefined ? 1 : weights[i];
   return m;
 }
 

@@ -12,6 +12,9 @@ import type { Labels } from "./labels.ts";
 import { checkLabels, checkSameLength } from "./labels.ts";
 import { checkLabelList, checkSomeLabelInTruth, countMatrix, show, uniqueSorted } from "./pairs.ts";
 import { checkCall } from "../../options.ts";
+import { lengthOf } from "./inputs.ts";
+import { refuseIndicators } from "./target.ts";
+import { checkSampleWeight, type SampleWeight } from "./weights.ts";
 
 /** sklearn's `normalize` of a confusion matrix. */
 export type ConfusionNormalize = "true" | "pred" | "all" | null;
@@ -32,6 +35,11 @@ export interface ConfusionMatrixOptions {
   labels?: readonly number[];
   /** Classes 0..numClasses-1, as the three-argument form; labels must lie in range. */
   numClasses?: number;
+  /**
+   * One weight per sample (sklearn's `sample_weight`): each pair adds its
+   * weight instead of 1. Finite and >= 0.
+   */
+  sampleWeight?: SampleWeight;
 }
 
 const USAGE = 'metrics.confusionMatrix(yTrue, yPred, { labels: [0, 1, 2], normalize: "true" })';
@@ -43,13 +51,15 @@ const USAGE = 'metrics.confusionMatrix(yTrue, yPred, { labels: [0, 1, 2], normal
  * option) every class 0..C-1 has a row and a column and a label out of
  * range throws; with `labels`, those classes in that order, other pairs left
  * out; with neither, the labels present in either list, increasing (sklearn's
- * default). `normalize` divides by the row, column or total sums. Empty inputs
- * with numClasses give a matrix of zeros.
+ * default). `normalize` divides by the row, column or total sums;
+ * `sampleWeight` weighs each pair. Empty inputs with numClasses give a matrix
+ * of zeros. A multilabel indicator matrix throws, as in sklearn (see
+ * `multilabelConfusionMatrix`).
  *
  * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
  * @param yPred Predicted labels, same length (e.g. `logits.argmax(1)`).
  * @param numClasses Number of classes (the matrix is numClasses x numClasses).
- * @param options `normalize`.
+ * @param options `normalize`, `sampleWeight`.
  * @returns The matrix as an array of rows.
  * @throws {RangeError} When the lengths differ or a label is out of range.
  *
@@ -72,7 +82,7 @@ export function confusionMatrix(
   yTrue: Labels,
   yPred: Labels,
   numClasses: number,
-  options?: { normalize?: ConfusionNormalize },
+  options?: { normalize?: ConfusionNormalize; sampleWeight?: SampleWeight },
 ): number[][];
 /**
  * The confusion matrix with sklearn's options: the classes present (default),
@@ -80,7 +90,7 @@ export function confusionMatrix(
  *
  * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
  * @param yPred Predicted labels, same length.
- * @param options `labels` or `numClasses`, and `normalize`.
+ * @param options `labels` or `numClasses`, `normalize` and `sampleWeight`.
  * @returns The matrix as an array of rows, in the order of the classes.
  *
  * @example
@@ -92,6 +102,11 @@ export function confusionMatrix(
  * assert.deepEqual(
  *   metrics.confusionMatrix([0, 5, 5], [0, 5, 0], { labels: [5, 0], normalize: "pred" }),
  *   [[1, 0.5], [0, 0.5]],
+ * );
+ * // Each pair counts its weight:
+ * assert.deepEqual(
+ *   metrics.confusionMatrix([0, 5, 5], [0, 5, 0], { sampleWeight: [1, 2, 0.5] }),
+ *   [[1, 0], [0.5, 2]],
  * );
  * ```
  */
@@ -107,25 +122,30 @@ export function confusionMatrix(
   fourth?: ConfusionMatrixOptions,
 ): number[][] {
   const fn = "metrics.confusionMatrix";
-  if (typeof third === "number") {
-    const o = checkCall<ConfusionMatrixOptions>(fn, arguments.length, 4, fourth, [
+  const three = typeof third === "number";
+  const o = three
+    ? checkCall<ConfusionMatrixOptions>(fn, arguments.length, 4, fourth, [
       "normalize",
+      "sampleWeight",
+    ], USAGE)
+    : checkCall<ConfusionMatrixOptions>(fn, arguments.length, 3, third, [
+      "labels",
+      "numClasses",
+      "normalize",
+      "sampleWeight",
     ], USAGE);
-    return normalized(fn, countConfusion(yTrue, yPred, third), o.normalize);
-  }
-  const o = checkCall<ConfusionMatrixOptions>(fn, arguments.length, 3, third, [
-    "labels",
-    "numClasses",
-    "normalize",
-  ], USAGE);
+  refuseIndicators(fn, [["yTrue", yTrue], ["yPred", yPred]]);
+  const w = () => checkSampleWeight(fn, o.sampleWeight, lengthOf(fn, "yTrue", yTrue));
+  if (three) return normalized(fn, countConfusion(yTrue, yPred, third, w()), o.normalize);
   if (o.numClasses !== undefined) {
     if (o.labels !== undefined) {
       throw new RangeError(`${fn}: pass labels or numClasses, not both`);
     }
-    return normalized(fn, countConfusion(yTrue, yPred, o.numClasses), o.normalize);
+    return normalized(fn, countConfusion(yTrue, yPred, o.numClasses, w()), o.normalize);
   }
   checkSameLength(fn, yTrue, "yTrue", yPred, "yPred");
   const t = checkLabels(fn, "yTrue", yTrue), p = checkLabels(fn, "yPred", yPred);
+  const weights = w();
   let labels: number[];
   if (o.labels === undefined) labels = uniqueSorted(t, p);
   else {
@@ -133,7 +153,7 @@ export function confusionMatrix(
     if (t.length === 0) return normalized(fn, labels.map(() => labels.map(() => 0)), o.normalize);
     checkSomeLabelInTruth(fn, t, labels);
   }
-  return normalized(fn, countMatrix({ t, p }, labels), o.normalize);
+  return normalized(fn, countMatrix({ t, p }, labels, weights), o.normalize);
 }
 
 /** sklearn's normalisation, 0 / 0 as 0 (`np.nan_to_num`). */

@@ -8,6 +8,7 @@
  */
 import { binaryTruth, checkSameLength, checkScores, type Labels, type Scores } from "./labels.ts";
 import { type CallContract, checkContract } from "../../options.ts";
+import { checkSampleWeight, type SampleWeight } from "./weights.ts";
 
 /** Options of the binary curves. */
 export interface CurveOptions {
@@ -16,6 +17,12 @@ export interface CurveOptions {
    * 1 and 1 is positive (sklearn's rule).
    */
   posLabel?: number;
+  /**
+   * One weight per sample (sklearn's `sample_weight`): the counts behind
+   * each point are weighted sums. Samples of weight 0 are left out, their
+   * scores included (no threshold sits at them), as sklearn 1.2 does.
+   */
+  sampleWeight?: SampleWeight;
 }
 
 /** What `precisionRecallCurve` returns; precision and recall have one more entry. */
@@ -48,23 +55,41 @@ interface ClfCurve {
 /**
  * sklearn's `_binary_clf_curve`: sort by score descending and count true
  * and false positives at the last sample of each run of equal scores, so
- * tied scores move the curve in one step.
+ * tied scores move the curve in one step. With weights, samples of weight
+ * 0 are dropped first and the counts are weighted sums, summed in sklearn's
+ * order (its stable ascending sort, reversed).
  */
-function binaryClfCurve(fn: string, yTrue: Labels, scores: Scores, posLabel?: number): ClfCurve {
+function binaryClfCurve(
+  fn: string,
+  yTrue: Labels,
+  scores: Scores,
+  posLabel?: number,
+  sampleWeight?: unknown,
+): ClfCurve {
   checkSameLength(fn, yTrue, "yTrue", scores, "scores");
   // Scores first: a score matrix says so rather than failing on a label > 1.
   const s = checkScores(fn, "scores", scores);
   const y = binaryTruth(fn, yTrue, posLabel);
   if (y.length === 0) throw new RangeError(`${fn}: no samples`);
-  const order = Array.from(s.keys()).sort((a, b) => s[b] - s[a]);
+  const w = checkSampleWeight(fn, sampleWeight, y.length);
+  let keys = Array.from(s.keys());
+  if (w !== undefined) {
+    keys = keys.filter((i) => w[i] !== 0);
+    if (keys.length === 0) {
+      throw new RangeError(`${fn}: every sampleWeight is 0, so there is no curve`);
+    }
+  }
+  const order = keys.sort((a, b) => s[b] - s[a] || b - a);
   const fps: number[] = [], tps: number[] = [], thresholds: number[] = [];
-  let tp = 0;
+  let tp = 0, fp = 0;
   for (let i = 0; i < order.length; i++) {
-    tp += y[order[i]];
-    const here = s[order[i]];
+    const j = order[i], wj = w === undefined ? 1 : w[j];
+    if (y[j]) tp += wj;
+    else fp += wj;
+    const here = s[j];
     if (i === order.length - 1 || s[order[i + 1]] !== here) {
       tps.push(tp);
-      fps.push(i + 1 - tp);
+      fps.push(w === undefined ? i + 1 - tp : fp);
       thresholds.push(here);
     }
   }
@@ -74,8 +99,8 @@ function binaryClfCurve(fn: string, yTrue: Labels, scores: Scores, posLabel?: nu
 const PRECISION_RECALL_CURVE: CallContract<CurveOptions> = {
   where: "metrics.precisionRecallCurve",
   most: 3,
-  known: ["posLabel"],
-  usage: "metrics.precisionRecallCurve(yTrue, scores, { posLabel: 2 })",
+  known: ["posLabel", "sampleWeight"],
+  usage: "metrics.precisionRecallCurve(yTrue, scores, { posLabel: 2, sampleWeight: w })",
 };
 
 /**
@@ -88,7 +113,7 @@ const PRECISION_RECALL_CURVE: CallContract<CurveOptions> = {
  * @param yTrue Binary truth (0/1, or any labels with `posLabel`).
  * @param scores One per sample (an array or a 1-D Tensor); higher means more likely
  * positive (probabilities, logits).
- * @param options The positive label.
+ * @param options The positive label and `sampleWeight`.
  * @returns Precision, recall and thresholds.
  *
  * @example
@@ -113,6 +138,7 @@ export function precisionRecallCurve(
     yTrue,
     scores,
     options.posLabel,
+    options.sampleWeight,
   );
   const positives = tps[tps.length - 1];
   const precision = tps.map((tp, i) => tp + fps[i] === 0 ? 0 : tp / (tp + fps[i]));
@@ -137,7 +163,7 @@ export interface RocCurveOptions extends CurveOptions {
 const ROC_CURVE: CallContract<RocCurveOptions> = {
   where: "metrics.rocCurve",
   most: 3,
-  known: ["posLabel", "dropIntermediate"],
+  known: ["posLabel", "dropIntermediate", "sampleWeight"],
   usage: "metrics.rocCurve(yTrue, scores, { posLabel: 2, dropIntermediate: false })",
 };
 
@@ -150,7 +176,7 @@ const ROC_CURVE: CallContract<RocCurveOptions> = {
  * @param yTrue Binary truth (0/1, or any labels with `posLabel`).
  * @param scores One per sample (an array or a 1-D Tensor); higher means more likely
  * positive.
- * @param options The positive label and `dropIntermediate`.
+ * @param options The positive label, `dropIntermediate` and `sampleWeight`.
  * @returns False and true positive rates and their thresholds.
  *
  * @example
@@ -170,14 +196,21 @@ export function rocCurve(
   options: RocCurveOptions = {},
 ): RocCurve {
   options = checkContract(ROC_CURVE, arguments.length, options);
-  let { fps, tps, thresholds } = binaryClfCurve("rocCurve", yTrue, scores, options.posLabel);
+  let { fps, tps, thresholds } = binaryClfCurve(
+    "rocCurve",
+    yTrue,
+    scores,
+    options.posLabel,
+    options.sampleWeight,
+  );
   if ((options.dropIntermediate ?? true) && fps.length > 2) {
     // Keep the ends and every point where the second difference of fps or
-    // tps is non-zero, i.e. where the curve bends (sklearn's rule).
+    // tps is non-zero, i.e. where the curve bends (sklearn's rule, computed
+    // as np.diff(x, 2) does, so weighted float counts round the same).
     const keep = fps.map((_, i) =>
       i === 0 || i === fps.length - 1 ||
-      fps[i + 1] - 2 * fps[i] + fps[i - 1] !== 0 ||
-      tps[i + 1] - 2 * tps[i] + tps[i - 1] !== 0
+      (fps[i + 1] - fps[i]) - (fps[i] - fps[i - 1]) !== 0 ||
+      (tps[i + 1] - tps[i]) - (tps[i] - tps[i - 1]) !== 0
     );
     fps = fps.filter((_, i) => keep[i]);
     tps = tps.filter((_, i) => keep[i]);

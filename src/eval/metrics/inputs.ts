@@ -32,6 +32,13 @@ export interface TensorLike {
 export type Labels = ArrayLike<number> | TensorLike | readonly (number | TensorLike)[];
 
 /**
+ * Class labels (as `Labels`), or a multilabel indicator: an [N, K] matrix
+ * of 0 and 1 as a 2-D Tensor, nested rows or a list of per-sample [K]
+ * Tensors, one column per label (finding).
+ */
+export type Targets = Labels | readonly (ArrayLike<number> | TensorLike)[];
+
+/**
  * Scores or probabilities: one per sample (an array, a 1-D Tensor or a list
  * of one-element Tensors), or, where a function takes a score matrix,
  * [N, C] as a row-major flat array, a 2-D Tensor, nested arrays

@@ -13,10 +13,11 @@ import {
   labelValues,
   lengthOf,
   type Scores,
+  type Targets,
   type TensorLike,
 } from "./inputs.ts";
 
-export type { Labels, Scores, TensorLike };
+export type { Labels, Scores, Targets, TensorLike };
 
 /** A label for an error: arrays (a nested row) are shown in brackets. */
 function show(v: unknown): string {

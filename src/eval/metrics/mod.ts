@@ -19,7 +19,20 @@
  * per class; `labels`; `zeroDivision`, whose default "warn" gives 0 and a
  * one-time `console.warn`), `cohenKappaScore` (linear or quadratic weights
  * for ordinal grades), `matthewsCorrcoef`, `confusionMatrix` with
- * `normalize`, `logLoss`, `brierScoreLoss` and `calibrationCurve`.
+ * `normalize`, `logLoss`, `brierScoreLoss` and `calibrationCurve`, and
+ * `multilabelConfusionMatrix`, `jaccardScore`, `hammingLoss` and
+ * `zeroOneLoss`.
+ *
+ * Every metric sklearn 1.2 gives a `sample_weight` takes `{ sampleWeight }`
+ * (one finite weight >= 0 per sample; `calibrationCurve` and `auc` take
+ * none, as in sklearn). Multilabel indicators, [N, K] matrices of 0 and 1
+ * (a 2-D Tensor, nested rows or per-sample [K] Tensors), are told apart
+ * from class labels by their shape, as sklearn's `type_of_target`: the
+ * label metrics that sklearn defines for them take them (subset accuracy,
+ * precision / recall / F-beta with average "samples" too, the report,
+ * Jaccard, Hamming and zero-one losses, the multilabel confusion matrix,
+ * multilabel ROC AUC and AP); a matrix of probabilities passed as labels
+ * throws, naming argmax or a threshold.
  *
  * @example
  * ```ts
@@ -62,8 +75,15 @@ export {
   rocCurve,
   type RocCurveOptions,
 } from "./curves.ts";
-export { auc, type Average, averagePrecision, rocAuc, type ScoreOptions } from "./scores.ts";
-export type { Labels, Scores, TensorLike } from "./labels.ts";
+export {
+  auc,
+  type Average,
+  averagePrecision,
+  rocAuc,
+  type ScoreAveraged,
+  type ScoreOptions,
+} from "./scores.ts";
+export type { Labels, Scores, Targets, TensorLike } from "./labels.ts";
 export {
   confusionMatrix,
   type ConfusionMatrixOptions,
@@ -92,7 +112,23 @@ export {
   type PrfOptions,
 } from "./prf.ts";
 export type { ZeroDivision } from "./pairs.ts";
-export { type CohenKappaOptions, cohenKappaScore, matthewsCorrcoef } from "./agreement.ts";
+export {
+  type CohenKappaOptions,
+  cohenKappaScore,
+  matthewsCorrcoef,
+  type MatthewsOptions,
+} from "./agreement.ts";
+export {
+  hammingLoss,
+  type HammingLossOptions,
+  type JaccardOptions,
+  jaccardScore,
+  multilabelConfusionMatrix,
+  type MultilabelConfusionMatrixOptions,
+  zeroOneLoss,
+  type ZeroOneLossOptions,
+} from "./multilabel.ts";
+export type { SampleWeight } from "./weights.ts";
 export { type BrierOptions, brierScoreLoss, logLoss, type LogLossOptions } from "./probability.ts";
 export {
   type CalibrationCurve,

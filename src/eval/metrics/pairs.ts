@@ -105,15 +105,20 @@ export function indexOf(labels: readonly number[]): Map<number, number> {
 
 /**
  * The confusion matrix over `labels` (rows true, columns predicted), as
- * sklearn's `confusion_matrix(..., labels=labels)`: pairs whose true or
- * predicted label is not in `labels` are left out.
+ * sklearn's `confusion_matrix(..., labels=labels, sample_weight=weights)`:
+ * pairs whose true or predicted label is not in `labels` are left out; each
+ * pair counts its weight (1 without weights).
  */
-export function countMatrix(pair: LabelPair, labels: readonly number[]): number[][] {
+export function countMatrix(
+  pair: LabelPair,
+  labels: readonly number[],
+  weights?: Float64Array,
+): number[][] {
   const k = labels.length, at = indexOf(labels);
   const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   for (let i = 0; i < pair.t.length; i++) {
     const r = at.get(pair.t[i]), c = at.get(pair.p[i]);
-    if (r !== undefined && c !== undefined) m[r][c]++;
+    if (r !== undefined && c !== undefined) m[r][c] += weights === undefined ? 1 : weights[i];
   }
   return m;
 }

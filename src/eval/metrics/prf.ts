@@ -1,31 +1,20 @@
 /**
  * Precision, recall, F-beta and support per class and their averages,
  * computed as scikit-learn 1.2's `precision_recall_fscore_support`: the
- * counts per label, the zero-division rule and its warnings, the
- * "binary" / "micro" / "macro" / "weighted" / per-class (null) averages.
- * The public functions are in prf_scores.ts.
+ * counts per label (weighted by `sampleWeight`), the zero-division rule and
+ * its warnings, the "binary" / "micro" / "macro" / "weighted" / "samples" /
+ * per-class (null) averages, for class labels or multilabel indicators
+ * ([N, K] matrices of 0 and 1). The public functions are in prf_scores.ts.
  *
  * @module
  */
-import type { Labels } from "./labels.ts";
-import {
-  checkLabelList,
-  checkZeroDivision,
-  indexOf,
-  labelPair,
-  show,
-  uniqueSorted,
-  warnOnce,
-  type ZeroDivision,
-} from "./pairs.ts";
+import type { Targets } from "./labels.ts";
+import { checkLabelList, checkZeroDivision, show, warnOnce, type ZeroDivision } from "./pairs.ts";
+import { checkAverage, type LabelAverage, setWiseCounts, setWiseLabels } from "./setwise.ts";
+import { targetPair } from "./target.ts";
+import { checkSampleWeight, type SampleWeight, zeroWeights } from "./weights.ts";
 
-/**
- * How per-class values are combined, as sklearn's `average`: "binary" (the
- * class `posLabel` only; labels must be binary), "micro" (from the counts
- * summed over the classes), "macro" (plain mean), "weighted" (mean weighted
- * by support), or null (one value per class).
- */
-export type LabelAverage = "binary" | "micro" | "macro" | "weighted" | null;
+export { checkAverage, type LabelAverage };
 
 /** What an `average` gives: one number, or one per class when it is null. */
 export type Averaged<A extends LabelAverage> = A extends null ? number[] : number;
@@ -38,13 +27,19 @@ export interface PrfOptions<A extends LabelAverage = LabelAverage> {
    * The classes to score, in the order of per-class results; default the
    * labels present in `yTrue` or `yPred`, increasing. A class that occurs
    * nowhere scores as zero division; samples of classes left out still count
-   * as negatives. Ignored with average "binary", as in sklearn.
+   * as negatives. For multilabel indicators, column indices in [0, K).
+   * Ignored with average "binary", as in sklearn.
    */
   labels?: readonly number[];
   /** The positive class of average "binary" (default 1). */
   posLabel?: number;
   /** The value of 0 / 0: "warn" (default: 0 and a one-time warning), 0 or 1. */
   zeroDivision?: ZeroDivision;
+  /**
+   * One weight per sample (sklearn's `sample_weight`): the counts are
+   * weighted sums, and so is `support`.
+   */
+  sampleWeight?: SampleWeight;
 }
 
 /** Options of `fbetaScore` and `precisionRecallFscoreSupport`. */
@@ -61,43 +56,41 @@ export interface PrecisionRecallFscoreSupport<A extends LabelAverage = LabelAver
   recall: Averaged<A>;
   /** (1 + beta²) P R / (beta² P + R). */
   fbeta: Averaged<A>;
-  /** Samples of each class in yTrue with average null; undefined otherwise (sklearn's None). */
+  /**
+   * Samples of each class in yTrue (their summed weight with `sampleWeight`)
+   * with average null; undefined otherwise (sklearn's None).
+   */
   support: A extends null ? number[] : undefined;
 }
 
 /** Which ill-defined values warn, as sklearn's `warn_for`. */
 export type WarnFor = readonly ("precision" | "recall" | "f-score")[];
 
-const AVERAGES: readonly unknown[] = ["binary", "micro", "macro", "weighted", null];
-
-/** Checks `average` (undefined gives `fallback`). */
-export function checkAverage(fn: string, average: unknown, fallback: LabelAverage): LabelAverage {
-  if (average === undefined) return fallback;
-  if (AVERAGES.includes(average)) return average as LabelAverage;
-  const samples = average === "samples" ? ' ("samples" is for multilabel targets)' : "";
-  throw new RangeError(
-    `${fn}: average must be "binary", "micro", "macro", "weighted" or null (per class), ` +
-      `got ${show(average)}${samples}`,
-  );
-}
-
-/** sklearn's `_warn_prf`. */
-function warnPrf(fn: string, modifier: string, start: string, size: number): void {
-  const where = size === 1 ? "due to" : "in labels with";
+/** sklearn's `_warn_prf`: per label, or per sample for average "samples". */
+export function warnPrf(
+  fn: string,
+  modifier: string,
+  start: string,
+  size: number,
+  samples = false,
+): void {
+  const [axis0, axis1] = samples ? ["label", "sample"] : ["sample", "label"];
+  const where = size === 1 ? "due to" : `in ${axis1}s with`;
   warnOnce(
-    `${fn}: ${start} ill-defined and being set to 0.0 ${where} no ${modifier} samples. ` +
+    `${fn}: ${start} ill-defined and being set to 0.0 ${where} no ${modifier} ${axis0}s. ` +
       "Use the zeroDivision option to control this behavior.",
   );
 }
 
 /** sklearn's `_prf_divide`: a / b, with `zero` where b is 0, and its warning. */
-function divide(
+export function divide(
   fn: string,
   num: number[],
   den: number[],
-  metric: "precision" | "recall",
-  warnFor: WarnFor,
+  metric: "precision" | "recall" | "jaccard",
+  warnFor: readonly string[],
   zero: ZeroDivision,
+  samples: boolean,
 ): number[] {
   const zeroValue = zero === 1 ? 1 : 0;
   let ill = false;
@@ -107,20 +100,29 @@ function divide(
     return zeroValue;
   });
   if (ill && zero === "warn" && warnFor.includes(metric)) {
-    const name = metric === "precision" ? "Precision" : "Recall";
+    const name = metric[0].toUpperCase() + metric.slice(1);
     const start = warnFor.includes("f-score") ? `${name} and F-score are` : `${name} is`;
-    warnPrf(fn, metric === "precision" ? "predicted" : "true", start, out.length);
+    const modifier = { precision: "predicted", recall: "true", jaccard: "true or predicted" };
+    warnPrf(fn, modifier[metric], start, out.length, samples);
   }
   return out;
 }
 
-/** numpy's `np.average(a, weights=w)`: sum(a w) / sum(w). */
-function weightedMean(a: number[], w: number[] | undefined): number {
+/**
+ * numpy's `np.average(a, weights=w)`: sum(a w) / sum(w); weights that sum
+ * to 0 throw, as numpy's ZeroDivisionError.
+ */
+export function weightedMean(
+  fn: string,
+  a: number[],
+  w: ArrayLike<number> | undefined,
+): number {
   let s = 0, ws = 0;
   for (let i = 0; i < a.length; i++) {
     s += w ? a[i] * w[i] : a[i];
     ws += w ? w[i] : 1;
   }
+  if (w !== undefined && ws === 0) throw zeroWeights(fn);
   return s / ws;
 }
 
@@ -131,6 +133,8 @@ export interface PrfsSettings {
   labels?: readonly number[];
   posLabel?: number;
   zeroDivision: ZeroDivision;
+  /** The raw `sampleWeight`, checked once the number of samples is known. */
+  sampleWeight?: unknown;
 }
 
 /** Checks beta, average, labels, posLabel and zeroDivision. */
@@ -154,53 +158,29 @@ export function prfsSettings(
     labels: o.labels === undefined ? undefined : checkLabelList(fn, o.labels),
     posLabel: o.posLabel,
     zeroDivision: checkZeroDivision(fn, o.zeroDivision),
+    sampleWeight: o.sampleWeight,
   };
 }
 
 /**
  * sklearn's `precision_recall_fscore_support(y_true, y_pred, beta=...,
- * labels=..., pos_label=..., average=..., warn_for=..., zero_division=...)`.
+ * labels=..., pos_label=..., average=..., warn_for=..., sample_weight=...,
+ * zero_division=...)`, for class labels or multilabel indicators.
  */
 export function prfs(
   fn: string,
-  yTrue: Labels,
-  yPred: Labels,
+  yTrue: Targets,
+  yPred: Targets,
   s: PrfsSettings,
   warnFor: WarnFor,
 ): PrecisionRecallFscoreSupport {
-  const { t, p } = labelPair(fn, yTrue, yPred);
-  const present = uniqueSorted(t, p);
-  let labels = s.labels ?? present;
-  const posLabel = s.posLabel ?? 1;
-  if (s.average === "binary") {
-    if (present.length > 2) {
-      throw new RangeError(
-        `${fn}: yTrue and yPred hold ${present.length} classes [${present}] but average is ` +
-          '"binary"; choose average "micro", "macro", "weighted" or null (per class)',
-      );
-    }
-    if (!present.includes(posLabel) && present.length >= 2) {
-      throw new RangeError(
-        `${fn}: posLabel=${posLabel} is not a valid label. It should be one of [${present}]`,
-      );
-    }
-    labels = [posLabel];
-  } else if (posLabel !== 1) {
-    warnOnce(
-      `${fn}: Note that posLabel (set to ${posLabel}) is ignored when average != 'binary' ` +
-        `(got ${s.average === null ? "null" : `'${s.average}'`}). You may use ` +
-        "labels: [posLabel] to specify a single positive class.",
-    );
-  }
-  const at = indexOf(labels);
-  let tp = new Array<number>(labels.length).fill(0);
-  let predSum = tp.slice(), trueSum = tp.slice();
-  for (let i = 0; i < t.length; i++) {
-    const a = at.get(t[i]), b = at.get(p[i]);
-    if (a !== undefined) trueSum[a]++;
-    if (b !== undefined) predSum[b]++;
-    if (a !== undefined && t[i] === p[i]) tp[a]++;
-  }
+  const pair = targetPair(fn, yTrue, yPred);
+  const n = pair.kind === "labels" ? pair.t.length : pair.n;
+  const w = checkSampleWeight(fn, s.sampleWeight, n);
+  const labels = setWiseLabels(fn, pair, s.average, s.labels, s.posLabel);
+  const samples = s.average === "samples";
+  const counts = setWiseCounts(fn, pair, labels, w, samples);
+  let { tp, pred: predSum, true: trueSum } = counts;
   if (s.average === "micro") {
     const total = (x: number[]) => [x.reduce((u, v) => u + v, 0)];
     tp = total(tp);
@@ -208,11 +188,11 @@ export function prfs(
     trueSum = total(trueSum);
   }
   const zero = s.zeroDivision;
-  const precision = divide(fn, tp, predSum, "precision", warnFor, zero);
-  const recall = divide(fn, tp, trueSum, "recall", warnFor, zero);
+  const precision = divide(fn, tp, predSum, "precision", warnFor, zero, samples);
+  const recall = divide(fn, tp, trueSum, "recall", warnFor, zero, samples);
   if (zero === "warn" && warnFor.length === 1 && warnFor[0] === "f-score") {
     if (trueSum.some((v, i) => v === 0 && predSum[i] === 0)) {
-      warnPrf(fn, "true nor predicted", "F-score is", trueSum.length);
+      warnPrf(fn, "true nor predicted", "F-score is", trueSum.length, samples);
     }
   }
   const beta2 = s.beta * s.beta;
@@ -221,7 +201,7 @@ export function prfs(
     return (1 + beta2) * pr * recall[i] / (den === 0 ? 1 : den);
   });
   if (s.average === null) return { precision, recall, fbeta, support: trueSum };
-  let weights: number[] | undefined;
+  let weights: ArrayLike<number> | undefined;
   if (s.average === "weighted") {
     weights = trueSum;
     if (trueSum.every((v) => v === 0)) {
@@ -230,11 +210,11 @@ export function prfs(
       const none = predSum.every((v) => v === 0);
       return { precision: none ? z : 0, recall: z, fbeta: none ? z : 0, support: undefined };
     }
-  }
+  } else if (samples) weights = w;
   return {
-    precision: weightedMean(precision, weights),
-    recall: weightedMean(recall, weights),
-    fbeta: weightedMean(fbeta, weights),
+    precision: weightedMean(fn, precision, weights),
+    recall: weightedMean(fn, recall, weights),
+    fbeta: weightedMean(fn, fbeta, weights),
     support: undefined,
   };
 }

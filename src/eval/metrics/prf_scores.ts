@@ -2,11 +2,12 @@
  * scikit-learn's precision, recall and F-scores as standalone functions:
  * `precisionScore`, `recallScore`, `f1Score`, `fbetaScore` and
  * `precisionRecallFscoreSupport`, with sklearn 1.2's averages, defaults,
- * `labels`, `posLabel` and `zero_division` (see prf.ts).
+ * `labels`, `posLabel`, `sample_weight` and `zero_division` (see prf.ts),
+ * for class labels or multilabel indicator matrices.
  *
  * @module
  */
-import type { Labels } from "./labels.ts";
+import type { Targets } from "./labels.ts";
 import {
   type Averaged,
   type FbetaOptions,
@@ -19,7 +20,7 @@ import {
 } from "./prf.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 
-const PRF_KEYS = ["average", "labels", "posLabel", "zeroDivision"] as const;
+const PRF_KEYS = ["average", "labels", "posLabel", "zeroDivision", "sampleWeight"] as const;
 
 function contract<T extends object>(name: string, known: readonly string[]): CallContract<T> {
   return {
@@ -33,8 +34,8 @@ function contract<T extends object>(name: string, known: readonly string[]): Cal
 function score(
   name: string,
   given: number,
-  yTrue: Labels,
-  yPred: Labels,
+  yTrue: Targets,
+  yPred: Targets,
   options: FbetaOptions,
   pick: "precision" | "recall" | "fbeta",
   warnFor: WarnFor,
@@ -56,9 +57,11 @@ function score(
  * A class never predicted has 0 / 0: 0 and a one-time warning, or
  * `zeroDivision`.
  *
- * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
+ * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors;
+ * or an [N, K] multilabel indicator of 0 and 1 (a 2-D Tensor or nested rows).
  * @param yPred Predicted labels, same length (e.g. `logits.argmax(1)`).
- * @param options `average` (default "binary"), `labels`, `posLabel`, `zeroDivision`.
+ * @param options `average` (default "binary"), `labels`, `posLabel`, `zeroDivision`,
+ * `sampleWeight`.
  * @returns The precision, or one per class of `labels` when `average` is null.
  * @throws {RangeError} On empty or mismatched inputs, a label that is not a
  * non-negative integer, or more than two classes with average "binary".
@@ -73,11 +76,17 @@ function score(
  * assert.equal(metrics.precisionScore(yTrue, yPred, { average: "micro" }), 1 / 3);
  * assert.deepEqual(metrics.precisionScore(yTrue, yPred, { average: null }), [2 / 3, 0, 0]);
  * assert.equal(metrics.precisionScore([0, 1, 1, 0], [0, 1, 0, 1]), 0.5); // binary, class 1
+ * // Weighted samples, and multilabel indicators (one column per finding):
+ * assert.equal(metrics.precisionScore([0, 1, 1, 0], [0, 1, 0, 1], { sampleWeight: [1, 3, 1, 1] }), 0.75);
+ * const yTrueML = [[1, 0, 1], [0, 1, 0], [1, 1, 0]];
+ * const yPredML = [[1, 0, 0], [0, 1, 1], [1, 1, 0]];
+ * assert.equal(metrics.precisionScore(yTrueML, yPredML, { average: "micro" }), 0.8);
+ * assert.equal(metrics.precisionScore(yTrueML, yPredML, { average: "samples" }), 5 / 6);
  * ```
  */
 export function precisionScore<A extends LabelAverage = "binary">(
-  yTrue: Labels,
-  yPred: Labels,
+  yTrue: Targets,
+  yPred: Targets,
   options: PrfOptions<A> = {},
 ): Averaged<A> {
   const warnFor: WarnFor = ["precision"];
@@ -97,7 +106,8 @@ export function precisionScore<A extends LabelAverage = "binary">(
  * with the same averages and defaults as `precisionScore`. A class absent
  * from `yTrue` has 0 / 0: 0 and a one-time warning, or `zeroDivision`.
  *
- * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
+ * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors;
+ * or an [N, K] multilabel indicator of 0 and 1 (a 2-D Tensor or nested rows).
  * @param yPred Predicted labels, same length.
  * @param options `average` (default "binary"), `labels`, `posLabel`, `zeroDivision`.
  * @returns The recall, or one per class of `labels` when `average` is null.
@@ -115,8 +125,8 @@ export function precisionScore<A extends LabelAverage = "binary">(
  * ```
  */
 export function recallScore<A extends LabelAverage = "binary">(
-  yTrue: Labels,
-  yPred: Labels,
+  yTrue: Targets,
+  yPred: Targets,
   options: PrfOptions<A> = {},
 ): Averaged<A> {
   const warnFor: WarnFor = ["recall"];
@@ -137,7 +147,8 @@ export function recallScore<A extends LabelAverage = "binary">(
  * recall after their zero-division values). It warns (once) only for a
  * class with neither true nor predicted samples.
  *
- * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
+ * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors;
+ * or an [N, K] multilabel indicator of 0 and 1 (a 2-D Tensor or nested rows).
  * @param yPred Predicted labels, same length.
  * @param options `average` (default "binary"), `labels`, `posLabel`, `zeroDivision`.
  * @returns F1, or one per class of `labels` when `average` is null.
@@ -155,8 +166,8 @@ export function recallScore<A extends LabelAverage = "binary">(
  * ```
  */
 export function f1Score<A extends LabelAverage = "binary">(
-  yTrue: Labels,
-  yPred: Labels,
+  yTrue: Targets,
+  yPred: Targets,
   options: PrfOptions<A> = {},
 ): Averaged<A> {
   const warnFor: WarnFor = ["f-score"];
@@ -170,7 +181,8 @@ export function f1Score<A extends LabelAverage = "binary">(
  * `sklearn.metrics.fbeta_score`: beta > 1 favours recall (F2 for
  * screening), beta < 1 precision; `beta` is required, as in sklearn.
  *
- * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
+ * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors;
+ * or an [N, K] multilabel indicator of 0 and 1 (a 2-D Tensor or nested rows).
  * @param yPred Predicted labels, same length.
  * @param options `beta` (required, >= 0), then as `f1Score`.
  * @returns F-beta, or one per class of `labels` when `average` is null.
@@ -189,8 +201,8 @@ export function f1Score<A extends LabelAverage = "binary">(
  * ```
  */
 export function fbetaScore<A extends LabelAverage = "binary">(
-  yTrue: Labels,
-  yPred: Labels,
+  yTrue: Targets,
+  yPred: Targets,
   options: FbetaOptions<A> & { beta: number },
 ): Averaged<A> {
   const warnFor: WarnFor = ["f-score"];
@@ -206,7 +218,8 @@ export function fbetaScore<A extends LabelAverage = "binary">(
  * true samples of each; with an average, one number each and `support`
  * undefined (sklearn's None). Ill-defined precision or recall warn once.
  *
- * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
+ * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors;
+ * or an [N, K] multilabel indicator of 0 and 1 (a 2-D Tensor or nested rows).
  * @param yPred Predicted labels, same length.
  * @param options `beta` (default 1), `average` (default null), `labels`,
  * `posLabel`, `zeroDivision`.
@@ -229,8 +242,8 @@ export function fbetaScore<A extends LabelAverage = "binary">(
  * ```
  */
 export function precisionRecallFscoreSupport<A extends LabelAverage = null>(
-  yTrue: Labels,
-  yPred: Labels,
+  yTrue: Targets,
+  yPred: Targets,
   options: FbetaOptions<A> = {},
 ): PrecisionRecallFscoreSupport<A> {
   const fn = "metrics.precisionRecallFscoreSupport";

@@ -8,8 +8,9 @@
 import type { Labels, Scores } from "./labels.ts";
 import { checkLabels } from "./labels.ts";
 import { isTensorLike, labelValues, scoreValues } from "./inputs.ts";
-import { checkLabelList, mean, show, uniqueSorted } from "./pairs.ts";
+import { checkLabelList, show, uniqueSorted } from "./pairs.ts";
 import { type CallContract, checkContract } from "../../options.ts";
+import { checkSampleWeight, type SampleWeight, weightedSum } from "./weights.ts";
 
 /** Options of `logLoss`. */
 export interface LogLossOptions {
@@ -26,12 +27,14 @@ export interface LogLossOptions {
    * yTrue, which must then be one per column.
    */
   labels?: readonly number[];
+  /** One weight per sample (sklearn's `sample_weight`): the weighted mean (or sum). */
+  sampleWeight?: SampleWeight;
 }
 
 const LOG_LOSS: CallContract<LogLossOptions> = {
   where: "metrics.logLoss",
   most: 3,
-  known: ["eps", "normalize", "labels"],
+  known: ["eps", "normalize", "labels", "sampleWeight"],
   usage: "metrics.logLoss(yTrue, probs, { labels: [0, 1, 2], normalize: false })",
 };
 
@@ -76,7 +79,7 @@ function scoreMatrix(fn: string, what: string, scores: Scores, n: number) {
  * @param yTrue True labels: an array, a 1-D Tensor or a list of one-element Tensors.
  * @param probs [N, C] probabilities (a 2-D Tensor such as `logits.softmax(1)`,
  * nested rows or a flat row-major array), or N probabilities of the second class.
- * @param options `eps`, `normalize`, `labels`.
+ * @param options `eps`, `normalize`, `labels`, `sampleWeight`.
  * @returns The mean (or summed) loss, in nats.
  * @throws {RangeError} On empty or mismatched inputs, non-finite
  * probabilities, fewer than two classes, a class count that differs from the
@@ -101,6 +104,7 @@ export function logLoss(yTrue: Labels, probs: Scores, options: LogLossOptions = 
   const y = checkLabels(fn, "yTrue", yTrue);
   const n = y.length;
   if (n === 0) throw new RangeError(`${fn}: no samples (yTrue is empty)`);
+  const w = checkSampleWeight(fn, o.sampleWeight, n);
   const eps = o.eps === undefined || o.eps === "auto"
     ? (isFloat32(probs) ? 2 ** -23 : 2 ** -52)
     : o.eps;
@@ -147,7 +151,7 @@ export function logLoss(yTrue: Labels, probs: Scores, options: LogLossOptions = 
     }
     loss[i] = -Math.log(mine / sum);
   }
-  return o.normalize ?? true ? mean(loss) : loss.reduce((a, b) => a + b, 0);
+  return weightedSum(fn, loss, w, o.normalize ?? true);
 }
 
 /** Options of `brierScoreLoss`. */
@@ -157,13 +161,15 @@ export interface BrierOptions {
    * 0/1 or -1/1 labels, else the greater label (sklearn 1.2's rule).
    */
   posLabel?: number;
+  /** One weight per sample (sklearn's `sample_weight`): the weighted mean. */
+  sampleWeight?: SampleWeight;
 }
 
 const BRIER: CallContract<BrierOptions> = {
   where: "metrics.brierScoreLoss",
   most: 3,
-  known: ["posLabel"],
-  usage: "metrics.brierScoreLoss(yTrue, probs, { posLabel: 1 })",
+  known: ["posLabel", "sampleWeight"],
+  usage: "metrics.brierScoreLoss(yTrue, probs, { posLabel: 1, sampleWeight: w })",
 };
 
 /** Integer labels of any sign (binary metrics accept -1/1). */
@@ -212,7 +218,7 @@ export function probabilities(fn: string, probs: Scores, n: number): ArrayLike<n
  *
  * @param yTrue True labels (0/1, -1/1, or any two integers with `posLabel`).
  * @param probs One probability per sample, in [0, 1].
- * @param options `posLabel`.
+ * @param options `posLabel`, `sampleWeight`.
  * @returns The Brier score in [0, 1] (lower is better).
  * @throws {RangeError} On empty or mismatched inputs, more than two classes,
  * or probabilities outside [0, 1].
@@ -231,6 +237,7 @@ export function brierScoreLoss(yTrue: Labels, probs: Scores, options: BrierOptio
   const o = checkContract(BRIER, arguments.length, options);
   const y = integerLabels(fn, yTrue);
   const p = probabilities(fn, probs, y.length);
+  const w = checkSampleWeight(fn, o.sampleWeight, y.length);
   const classes = uniqueSorted(y);
   if (classes.length > 2) {
     throw new RangeError(
@@ -244,5 +251,5 @@ export function brierScoreLoss(yTrue: Labels, probs: Scores, options: BrierOptio
     const d = (v === pos ? 1 : 0) - p[i];
     return d * d;
   });
-  return mean(sq);
+  return weightedSum(fn, sq, w, true);
 }

@@ -22,7 +22,9 @@ const FORMAT_CLASSIFICATION_REPORT: CallContract<FormatReportOptions> = {
 
 /**
  * Renders a report as sklearn prints it: one row per class, then accuracy,
- * macro and weighted averages. Where the report lists a class that occurs
+ * macro and weighted averages (for multilabel indicators: micro, macro,
+ * weighted and samples averages). Supports of a report made with
+ * `sampleWeight` print as floats ("4.0"), as sklearn's do. Where the report lists a class that occurs
  * neither in the truth nor in the predictions (possible only with
  * `numClasses` or `classNames`), the accuracy row is a "micro avg" row, as
  * sklearn prints when `labels` differs from the labels seen.
@@ -56,7 +58,8 @@ export function formatClassificationReport(
   const last = "weighted avg";
   const width = Math.max(last.length, digits, ...report.classes.map((c) => c.name.length));
   const num = (x: number) => " " + pyFixed(x, digits).padStart(9);
-  const int = (x: number) => " " + String(x).padStart(9);
+  // With sample weights sklearn's supports are floats, printed as Python does (4.0).
+  const int = (x: number) => " " + (report.sampleWeighted ? pyFloat(x) : String(x)).padStart(9);
   const row = (name: string, p: number, r: number, f: number, s: number) =>
     name.padStart(width) + " " + num(p) + num(r) + num(f) + int(s) + "\n";
 
@@ -71,7 +74,11 @@ export function formatClassificationReport(
   // seen, always so without numClasses / classNames; otherwise the micro
   // average, which equals accuracy here (every seen label is listed).
   const allSeen = report.classes.every((c) => c.support > 0 || c.predicted > 0);
-  if (allSeen) {
+  const { microAvg: micro, samplesAvg: samples } = report;
+  if (micro !== undefined) {
+    // Multilabel: sklearn prints the micro average (and a samples row last).
+    out += row("micro avg", micro.precision, micro.recall, micro.f1, micro.support);
+  } else if (allSeen) {
     out += "accuracy".padStart(width) + " " + " ".repeat(20) + num(report.accuracy) + int(n) +
       "\n";
   } else {
@@ -81,7 +88,16 @@ export function formatClassificationReport(
   const { macroAvg: m, weightedAvg: w } = report;
   out += row("macro avg", m.precision, m.recall, m.f1, m.support);
   out += row(last, w.precision, w.recall, w.f1, w.support);
+  if (samples !== undefined) {
+    out += row("samples avg", samples.precision, samples.recall, samples.f1, samples.support);
+  }
   return out;
+}
+
+/** `x` as Python's `str(float)` writes it: 4.0, 0.5, 1e-05. */
+export function pyFloat(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return x.toFixed(1);
+  return String(x).replace(/e([+-])(\d)$/, (_, sign, d) => `e${sign}0${d}`);
 }
 
 /**
