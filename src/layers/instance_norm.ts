@@ -25,8 +25,8 @@ export interface InstanceNormLayerOptions {
   trackRunningStats?: boolean;
 }
 
-/** What both layers share; each says which ranks it takes. */
-abstract class InstanceNormBase extends NormBase {
+/** @internal What the instance norms share; each says which ranks it takes. */
+export abstract class InstanceNormBase extends NormBase {
   /** Added to the variance. */
   readonly eps: number;
   /** Weight of the new statistics in the running ones. */

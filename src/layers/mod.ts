@@ -66,6 +66,10 @@ export {
   type LayerNormOptions,
 } from "./norm_layers.ts";
 export { Dropout2d } from "./dropout2d.ts";
+export { Conv3d, type Conv3dLayerOptions, type Conv3dPaddingMode } from "./conv3d.ts";
+export { AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, MaxPool3d } from "./pool3d.ts";
+export { BatchNorm3d, InstanceNorm3d } from "./norm3d.ts";
+export { Dropout3d } from "./dropout3d.ts";
 export { StochasticDepth } from "./stochastic_depth.ts";
 export {
   type AttentionOutput,

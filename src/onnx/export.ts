@@ -3,7 +3,7 @@
  * than tracing a forward. Every module must be of a class with an emitter
  * (layers.ts, activations.ts, norms.ts, pooling.ts, resize.ts, models.ts,
  * activations_more.ts, padding.ts, norms_more.ts, layers_more.ts, densenet.ts,
- * mobile.ts, layers_1d.ts),
+ * mobile.ts, layers_1d.ts, layers_3d.ts),
  * or a subclass of one that keeps its forward; any other, a user's own
  * `nn.Module` with its own `forward` included, is an Error that names it,
  * since its forward cannot be read.
@@ -26,6 +26,7 @@ import { NORMS_MORE } from "./norms_more.ts";
 import { LAYERS_MORE, REFUSED } from "./layers_more.ts";
 import { DENSENET } from "./densenet.ts";
 import { MOBILE } from "./mobile.ts";
+import { LAYERS_3D } from "./layers_3d.ts";
 import { LAYERS_1D, REFUSED_1D } from "./layers_1d.ts";
 import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
 import { describe } from "./shapes.ts";
@@ -33,10 +34,13 @@ import { describe } from "./shapes.ts";
 /** Options of `exportOnnx`. */
 export interface ExportOnnxOptions {
   /**
-   * The input's shape `[batch, channels, height, width]`: a string batch
-   * ("N") makes it a dynamic dimension of that name, a number fixes it.
+   * The input's shape `[batch, channels, height, width]` (volumes: `[batch,
+   * channels, depth, height, width]`): a string batch ("N") makes it a
+   * dynamic dimension of that name, a number fixes it.
    */
-  inputShape: readonly [Dim, number, number, number];
+  inputShape:
+    | readonly [Dim, number, number, number]
+    | readonly [Dim, number, number, number, number];
   /**
    * Input standardisation to put inside the graph, `(x - mean) / std`, so
    * the graph takes images as the dataset gives them (a checkpoint's
@@ -67,6 +71,7 @@ const EMITTERS = new Map<unknown, Emitter>([
   ...LAYERS_MORE,
   ...DENSENET,
   ...MOBILE,
+  ...LAYERS_3D,
   ...LAYERS_1D,
 ] as [unknown, Emitter][]);
 
@@ -130,10 +135,12 @@ function emit(graph: OnnxGraph, path: string, m: Module, x: Value): Value {
   return emitter(scope, m, x);
 }
 
-function checkShape(shape: unknown): readonly [Dim, number, number, number] {
+function checkShape(shape: unknown): readonly Dim[] {
   const bad = (why: string) =>
     new Error(`exportOnnx: inputShape ${JSON.stringify(shape)} ${why}; write ${USAGE}`);
-  if (!Array.isArray(shape) || shape.length !== 4) throw bad("must be [batch, C, H, W]");
+  if (!Array.isArray(shape) || (shape.length !== 4 && shape.length !== 5)) {
+    throw bad("must be [batch, C, H, W] (or [batch, C, D, H, W] for volumes)");
+  }
   const [n, ...rest] = shape;
   const dynamic = typeof n === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(n);
   if (!dynamic && !(Number.isInteger(n) && n >= 1)) {
@@ -142,7 +149,7 @@ function checkShape(shape: unknown): readonly [Dim, number, number, number] {
   if (!rest.every((d) => Number.isInteger(d) && d >= 1)) {
     throw bad("needs positive integer channels, height and width");
   }
-  return shape as [Dim, number, number, number];
+  return shape as Dim[];
 }
 
 function checkWindow(w: unknown): { aMin: number; aMax: number } | undefined {

@@ -69,6 +69,17 @@ export { amax, amin, argmax, max, mean, min, sum } from "./ops/reduce.ts";
 export { pow } from "./ops/pow.ts";
 export { gelu, type GeluOptions, leakyRelu } from "./ops/activation.ts";
 export { dropout2d } from "./ops/dropout2d.ts";
+export { conv3d, type Conv3dOptions, type Padding3d, type Triple } from "./ops/conv3d.ts";
+export {
+  adaptiveAvgPool3d,
+  adaptiveMaxPool3d,
+  type AdaptiveSize3d,
+  avgPool3d,
+  type AvgPool3dOptions,
+  maxPool3d,
+  type MaxPool3dOptions,
+} from "./ops/pool3d.ts";
+export { dropout3d } from "./ops/dropout3d.ts";
 export {
   type BceWithLogitsOptions,
   binaryCrossEntropyWithLogits,

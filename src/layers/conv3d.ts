@@ -1,0 +1,170 @@
+/**
+ * `Conv3d`, as `torch.nn.Conv3d`, on `F.conv3d`.
+ *
+ * @module
+ */
+import { Tensor } from "../tensor/tensor.ts";
+import {
+  conv3d,
+  CONV3D_OPTIONS,
+  type Conv3dOptions,
+  paddingSides,
+  type Triple,
+  triple,
+} from "../tensor/ops/conv3d.ts";
+import { pad, type PadMode } from "../tensor/ops/pad.ts";
+import { showValue } from "../tensor/ops/show_value.ts";
+import { Module, Parameter } from "./module.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
+import { fans, kaimingUniform_, uniform_ } from "./init.ts";
+import { type CallContract, checkContract } from "../options.ts";
+
+/** What `Conv3d`'s padding holds: torch's `padding_mode`. */
+export type Conv3dPaddingMode = "zeros" | "reflect" | "replicate" | "circular";
+
+const PADDING_MODES: Conv3dPaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
+
+/** Options of `Conv3d`: those of `conv3d`, `bias` and `paddingMode`. */
+export interface Conv3dLayerOptions extends Conv3dOptions {
+  /** Learn a bias per output channel (default true). */
+  bias?: boolean;
+  /** What the padding holds: "zeros" (default), "reflect", "replicate" or "circular". */
+  paddingMode?: Conv3dPaddingMode;
+}
+
+const NEW_CONV3D: CallContract<Conv3dLayerOptions> = {
+  where: "nn.Conv3d",
+  most: 4,
+  known: [...CONV3D_OPTIONS, "bias", "paddingMode"],
+  usage: "new nn.Conv3d(1, 16, 3, { stride: 1, padding: 1 })",
+};
+
+/**
+ * 3-D convolution over volumes [N, C, D, H, W], as `nn.Conv3d`.
+ * Initialised as PyTorch: weight [out, in / groups, kD, kH, kW]
+ * kaiming-uniform with a = sqrt(5), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+ * A `paddingMode` other than "zeros" pads the input with `F.pad` first, as
+ * torch's. State-dict keys are torch's (`weight`, `bias`).
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "@lits/vision";
+ * const conv = new nn.Conv3d(1, 8, 3, { stride: [1, 2, 2], padding: 1 });
+ * console.log(conv.forward(randn([2, 1, 8, 16, 16])).shape); // [2, 8, 8, 8, 8]
+ * console.log(conv.weight.shape); // [8, 1, 3, 3, 3]
+ * ```
+ */
+export class Conv3d extends Module {
+  /** [outChannels, inChannels / groups, kD, kH, kW]. */
+  weight: Parameter;
+  /** [outChannels], or null. */
+  bias: Parameter | null;
+  /** [kD, kH, kW]. */
+  readonly kernelSize: [number, number, number];
+  /** [sD, sH, sW]. */
+  readonly stride: [number, number, number];
+  /** [pD, pH, pW], or "same" / "valid" as given (torch keeps the string). */
+  readonly padding: [number, number, number] | "same" | "valid";
+  /** [dD, dH, dW]. */
+  readonly dilation: [number, number, number];
+  /** Channel groups. */
+  readonly groups: number;
+  /** What the padding holds. */
+  readonly paddingMode: Conv3dPaddingMode;
+
+  /** Input channels, read from the weight. */
+  get inChannels(): number {
+    return this.weight.shape[1] * this.groups;
+  }
+
+  /** Output channels, read from the weight. */
+  get outChannels(): number {
+    return this.weight.shape[0];
+  }
+
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: Triple,
+    options: Conv3dLayerOptions = {},
+  ) {
+    super();
+    const o = checkContract(NEW_CONV3D, arguments.length, options);
+    const where = "nn.Conv3d";
+    for (const [name, v] of [["inChannels", inChannels], ["outChannels", outChannels]] as const) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new Error(`${where}: ${name} must be a positive integer, got ${showValue(v)}`);
+      }
+    }
+    const groups = o.groups ?? 1;
+    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
+      throw new Error(
+        `${where}: channels ${inChannels} -> ${outChannels} are not divisible by groups ` +
+          `${showValue(groups)}`,
+      );
+    }
+    const mode = o.paddingMode ?? "zeros";
+    if (!PADDING_MODES.includes(mode)) {
+      // torch: "padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular']".
+      throw new Error(
+        `${where}: paddingMode must be one of ${PADDING_MODES.join(", ")}, got ${showValue(mode)}`,
+      );
+    }
+    if (o.bias !== undefined && typeof o.bias !== "boolean") {
+      throw new Error(`${where}: bias must be true or false, got ${showValue(o.bias)}`);
+    }
+    this.kernelSize = triple(kernelSize, `${where}: kernel size`, 1);
+    this.stride = triple(o.stride ?? 1, `${where}: stride`, 1);
+    this.dilation = triple(o.dilation ?? 1, `${where}: dilation`, 1);
+    const padding = o.padding ?? 0;
+    // Checked now, as torch's constructor ("same" with a stride is refused here).
+    paddingSides(padding, this.kernelSize, this.dilation, this.stride, where);
+    this.padding = padding === "same" || padding === "valid"
+      ? padding
+      : triple(padding, `${where}: padding`, 0);
+    this.groups = groups;
+    this.paddingMode = mode;
+    const w = Tensor.empty(
+      [outChannels, inChannels / groups, ...this.kernelSize],
+      "float32",
+      "cpu",
+      false,
+    );
+    this.weight = new Parameter(kaimingUniform_(w, { a: Math.sqrt(5) }));
+    this.bias = null;
+    if (o.bias ?? true) {
+      const bound = 1 / Math.sqrt(fans(this.weight)[0]);
+      this.bias = new Parameter(
+        uniform_(Tensor.empty([outChannels], "float32", "cpu", false), -bound, bound),
+      );
+    }
+  }
+
+  /** x [N, inChannels, D, H, W] -> [N, outChannels, D', H', W']. */
+  forward(x: Tensor): Tensor {
+    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    if (this.paddingMode === "zeros") {
+      return conv3d(x, this.weight, this.bias, { ...options, padding: this.padding });
+    }
+    if (!(x instanceof Tensor) || x.ndim !== 5) {
+      throw new Error(
+        `nn.Conv3d: expected a 5-D input [N, C, D, H, W], got ${
+          x instanceof Tensor ? `[${x.shape}]` : showValue(x)
+        }` + (x instanceof Tensor && x.ndim === 4 ? "; for one volume write x.unsqueeze(0)" : ""),
+      );
+    }
+    // torch: F.pad(x, reversed padding repeated twice, mode), then no padding.
+    const sides = paddingSides(this.padding, this.kernelSize, this.dilation, this.stride, "Conv3d");
+    const amounts = [...sides].reverse().flat();
+    const padded = pad(x, amounts, this.paddingMode as PadMode);
+    return conv3d(padded, this.weight, this.bias, { ...options, padding: 0 });
+  }
+}
+
+// torch's attribute names (`m.conv1.kernel_size`), read in ports that copy a layer.
+addNameHints(Conv3d.prototype, "nn.Conv3d", {
+  in_channels: "write conv.inChannels",
+  out_channels: "write conv.outChannels",
+  kernel_size: "write conv.kernelSize",
+  padding_mode: "write conv.paddingMode",
+});

@@ -1,0 +1,156 @@
+/**
+ * 3-D pooling layers: `MaxPool3d`, `AvgPool3d`, `AdaptiveAvgPool3d`,
+ * `AdaptiveMaxPool3d`, as torch.nn's, on the functional ops of
+ * `ops/pool3d.ts`.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { type Triple, triple } from "../tensor/ops/conv3d.ts";
+import {
+  adaptiveAvgPool3d,
+  adaptiveMaxPool3d,
+  type AdaptiveSize3d,
+  adaptiveSize3d,
+  avgPool3d,
+  type AvgPool3dOptions,
+  maxPool3d,
+  type MaxPool3dOptions,
+  POOL3D_OPTIONS,
+} from "../tensor/ops/pool3d.ts";
+import { Module } from "./module.ts";
+import { checkArity, checkCall } from "../options.ts";
+
+/** Checks a 3-D pool layer's kernel and options up front (the op checks them again). */
+function checkPool<T extends object>(
+  where: string,
+  given: number,
+  kernelSize: Triple,
+  options: T,
+  op: keyof typeof POOL3D_OPTIONS,
+): T {
+  // `MaxPool3d(3, 2)` is PyTorch's kernel 3, stride 2.
+  const usage = `new ${where}(2, { stride: 2, padding: 0 })`;
+  const o = checkCall<T>(where, given, 2, options, POOL3D_OPTIONS[op] as never, usage);
+  triple(kernelSize, `${where}: kernel size`, 1);
+  const opts = o as MaxPool3dOptions;
+  if (opts.returnIndices !== undefined && opts.returnIndices !== false) {
+    throw new Error(
+      `${where}: returnIndices is not offered (the indices serve max unpooling, which this ` +
+        "library does not have); leave it out",
+    );
+  }
+  if (opts.stride != null) triple(opts.stride, `${where}: stride`, 1);
+  if (opts.padding !== undefined) triple(opts.padding, `${where}: padding`, 0);
+  if (opts.dilation !== undefined) triple(opts.dilation, `${where}: dilation`, 1);
+  return { ...o };
+}
+
+/**
+ * Max pooling over volumes [N, C, D, H, W], as `nn.MaxPool3d`; the stride
+ * defaults to the kernel size. `returnIndices` is not offered.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "@lits/vision";
+ * const pool = new nn.MaxPool3d(2);
+ * console.log(pool.forward(randn([1, 4, 8, 8, 8])).shape); // [1, 4, 4, 4, 4]
+ * console.log(new nn.MaxPool3d(3, { stride: 2, padding: 1 }).forward(randn([1, 1, 5, 9, 9])).shape); // [1, 1, 3, 5, 5]
+ * ```
+ */
+export class MaxPool3d extends Module {
+  /** The options in effect. */
+  readonly options: MaxPool3dOptions;
+  constructor(readonly kernelSize: Triple, options: MaxPool3dOptions = {}) {
+    super();
+    this.options = checkPool("nn.MaxPool3d", arguments.length, kernelSize, options, "maxPool3d");
+  }
+  /** x [N, C, D, H, W] -> [N, C, D', H', W']. */
+  forward(x: Tensor): Tensor {
+    return maxPool3d(x, this.kernelSize, this.options);
+  }
+}
+
+/**
+ * Average pooling over volumes [N, C, D, H, W], as `nn.AvgPool3d`; the
+ * stride defaults to the kernel size; `ceilMode`, `countIncludePad`
+ * (default true) and `divisorOverride` as torch's.
+ *
+ * @example
+ * ```ts
+ * import { nn, ones } from "@lits/vision";
+ * console.log(new nn.AvgPool3d(2).forward(ones([1, 1, 2, 2, 2])).item()); // 1
+ * ```
+ */
+export class AvgPool3d extends Module {
+  /** The options in effect. */
+  readonly options: AvgPool3dOptions;
+  constructor(readonly kernelSize: Triple, options: AvgPool3dOptions = {}) {
+    super();
+    this.options = checkPool("nn.AvgPool3d", arguments.length, kernelSize, options, "avgPool3d");
+  }
+  /** x [N, C, D, H, W] -> [N, C, D', H', W']. */
+  forward(x: Tensor): Tensor {
+    return avgPool3d(x, this.kernelSize, this.options);
+  }
+}
+
+function checkAdaptive(where: string, given: number, outputSize: unknown, usage: string): void {
+  checkArity(where, given, 1, usage);
+  adaptiveSize3d(where, outputSize, [1, 1, 1]); // numbers and nulls; sizes come with the input
+}
+
+/**
+ * Average pooling to a fixed output size [od, oh, ow] with PyTorch's bins,
+ * as `nn.AdaptiveAvgPool3d`; null keeps that input dimension.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "@lits/vision";
+ * console.log(new nn.AdaptiveAvgPool3d(1).forward(randn([2, 16, 5, 6, 7])).shape); // [2, 16, 1, 1, 1]
+ * ```
+ */
+export class AdaptiveAvgPool3d extends Module {
+  /** `outputSize`: one number or [od, oh, ow]; null keeps that input dimension. */
+  constructor(readonly outputSize: AdaptiveSize3d) {
+    super();
+    checkAdaptive(
+      "nn.AdaptiveAvgPool3d",
+      arguments.length,
+      outputSize,
+      "new nn.AdaptiveAvgPool3d([1, 1, 1])",
+    );
+  }
+  /** x [N, C, D, H, W] (or [C, D, H, W]) -> [N, C, od, oh, ow]. */
+  forward(x: Tensor): Tensor {
+    return adaptiveAvgPool3d(x, this.outputSize);
+  }
+}
+
+/**
+ * Max pooling to a fixed output size [od, oh, ow] with PyTorch's bins, as
+ * `nn.AdaptiveMaxPool3d`; null keeps that input dimension. torch's
+ * `return_indices` is not offered.
+ *
+ * @example
+ * ```ts
+ * import { nn, randn } from "@lits/vision";
+ * console.log(new nn.AdaptiveMaxPool3d([1, 2, 2]).forward(randn([2, 4, 5, 6, 6])).shape); // [2, 4, 1, 2, 2]
+ * ```
+ */
+export class AdaptiveMaxPool3d extends Module {
+  /** `outputSize`: one number or [od, oh, ow]; null keeps that input dimension. */
+  constructor(readonly outputSize: AdaptiveSize3d) {
+    super();
+    checkAdaptive(
+      "nn.AdaptiveMaxPool3d",
+      arguments.length,
+      outputSize,
+      "new nn.AdaptiveMaxPool3d([1, 1, 1]) (returnIndices is not offered)",
+    );
+  }
+  /** x [N, C, D, H, W] (or [C, D, H, W]) -> [N, C, od, oh, ow]. */
+  forward(x: Tensor): Tensor {
+    return adaptiveMaxPool3d(x, this.outputSize);
+  }
+}

@@ -1,0 +1,394 @@
+/**
+ * 3-D pooling over [N, C, D, H, W] (PyTorch's F.max_pool3d, avg_pool3d,
+ * adaptive_avg_pool3d, adaptive_max_pool3d), composed on the 2-D pools'
+ * native kernels: a window's max (or sum) over depth, height and width is
+ * the max (sum) over its depths of the 2-D window's. So H and W are pooled
+ * first, as [N, C * D, H, W] images, and then each output depth reduces
+ * its input depths (one reshape where windows tile the depth, else a
+ * gather of the windows).
+ *
+ * The max's gradient goes to the first maximum in (depth, row, column)
+ * order, as torch's: the 2-D pool sends it to the first in its plane, the
+ * depth reduction to the first depth. Average divisors are torch's, a
+ * product of one count per dimension, so they are divided out per stage.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor.ts";
+import { requireFloat } from "./elementwise.ts";
+import { div, mul } from "./elementwise.ts";
+import { expectTensor } from "./compare.ts";
+import { fromHost } from "./creation.ts";
+import { indexVector, takeAlong } from "./gather.ts";
+import { max, mean, sum } from "./reduce.ts";
+import { narrow, reshape, squeeze, unsqueeze } from "./shape.ts";
+import { stack } from "./join.ts";
+import { pad } from "./pad.ts";
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "./pool.ts";
+import { adaptiveMaxPool2d } from "./adaptive_max_pool.ts";
+import { type Triple, triple } from "./conv3d.ts";
+import { checkArity, checkCall } from "../../options.ts";
+
+/** Options of `maxPool3d` (and `nn.MaxPool3d`). */
+export interface MaxPool3dOptions {
+  /** Step of the window (default: the kernel size). */
+  stride?: Triple | null;
+  /** Implicit -inf padding on each side (default 0; at most half the kernel). */
+  padding?: Triple;
+  /** Spacing of the window's taps (default 1). */
+  dilation?: Triple;
+  /** Round the output size up instead of down (default false). */
+  ceilMode?: boolean;
+  /** torch's return_indices: only false is offered. */
+  returnIndices?: boolean;
+}
+
+/** Options of `avgPool3d` (and `nn.AvgPool3d`). */
+export interface AvgPool3dOptions {
+  /** Step of the window (default: the kernel size). */
+  stride?: Triple | null;
+  /** Implicit zero padding on each side (default 0; at most half the kernel). */
+  padding?: Triple;
+  /** Round the output size up instead of down (default false). */
+  ceilMode?: boolean;
+  /** Count padded zeros in the divisor (default true). */
+  countIncludePad?: boolean;
+  /** Divide every window by this instead (default null: the window's count). */
+  divisorOverride?: number | null;
+}
+
+/** The option names of each 3-D pool (its layer takes the same). */
+export const POOL3D_OPTIONS = {
+  maxPool3d: ["stride", "padding", "dilation", "ceilMode", "returnIndices"],
+  avgPool3d: ["stride", "padding", "ceilMode", "countIncludePad", "divisorOverride"],
+} as const;
+
+/** One dimension of a pooling window: kernel, stride, padding, dilation and output size. */
+interface Axis {
+  k: number;
+  s: number;
+  p: number;
+  dil: number;
+  out: number;
+}
+
+/** torch's pooling_output_shape: the last window must start inside the input or left pad. */
+function outSize(size: number, k: number, s: number, p: number, dil: number, ceil: boolean) {
+  const span = size + 2 * p - dil * (k - 1) - 1;
+  let o = Math.floor((span + (ceil ? s - 1 : 0)) / s) + 1;
+  if (ceil && (o - 1) * s >= size + p) o--;
+  return o;
+}
+
+/** Checks a 3-D pool's arguments; returns the per-dimension windows [D, H, W]. */
+function geometry(
+  what: keyof typeof POOL3D_OPTIONS,
+  given: number,
+  x: Tensor,
+  kernel: Triple,
+  options: MaxPool3dOptions & AvgPool3dOptions,
+): Axis[] {
+  const usage = `F.${what}(x, 2, { stride: 2, padding: 0 })`;
+  const o = checkCall<MaxPool3dOptions & AvgPool3dOptions>(
+    what,
+    given,
+    3,
+    options,
+    POOL3D_OPTIONS[what],
+    usage,
+  );
+  expectTensor(x, what, usage);
+  requireFloat(x, what);
+  if (x.ndim !== 5) {
+    throw new Error(
+      `${what}: expected a 5-D input [N, C, D, H, W], got [${x.shape}]` +
+        (x.ndim === 4 ? `; for one volume [C, D, H, W] write F.${what}(x.unsqueeze(0), ...)` : ""),
+    );
+  }
+  if (o.returnIndices !== undefined && o.returnIndices !== false) {
+    throw new Error(
+      `${what}: returnIndices is not offered (the indices serve max unpooling, which this ` +
+        "library does not have); leave it out",
+    );
+  }
+  for (const key of ["ceilMode", "countIncludePad"] as const) {
+    if (o[key] !== undefined && typeof o[key] !== "boolean") {
+      throw new Error(`${what}: ${key} must be true or false, got ${JSON.stringify(o[key])}`);
+    }
+  }
+  const k = triple(kernel, `${what}: kernel size`, 1);
+  const s = triple(o.stride ?? k, `${what}: stride`, 1);
+  const p = triple(o.padding ?? 0, `${what}: padding`, 0);
+  const dil = triple(o.dilation ?? 1, `${what}: dilation`, 1);
+  if (p.some((v, i) => v > k[i] / 2)) {
+    // torch: "pad should be smaller than or equal to half of kernel size".
+    throw new Error(`${what}: padding ${p} must be at most half the kernel ${k}`);
+  }
+  const ceil = o.ceilMode ?? false;
+  const axes = [0, 1, 2].map((i) => ({
+    k: k[i],
+    s: s[i],
+    p: p[i],
+    dil: dil[i],
+    out: outSize(x.shape[i + 2], k[i], s[i], p[i], dil[i], ceil),
+  }));
+  if (axes.some((a) => a.out < 1)) {
+    throw new Error(
+      `${what}: input [${x.shape}] is too small for kernel ${k} (dilation ${dil}, padding ${p}): ` +
+        `the output would be ${axes.map((a) => a.out).join(" x ")}`,
+    );
+  }
+  return axes;
+}
+
+/**
+ * t [outer, L, inner] -> [outer, out, k, inner]: the windows along the
+ * middle dimension, `fill` in the padding (and past the end in ceil mode).
+ * Windows that tile it are a reshape; others a gather.
+ */
+function windows(t: Tensor, a: Axis, fill: number): Tensor {
+  const [outer, size, inner] = t.shape;
+  const span = a.dil === 1 && a.s === a.k ? a.out * a.k : (a.out - 1) * a.s + a.dil * (a.k - 1) + 1;
+  const after = span - size - a.p;
+  let padded = t;
+  if (a.p > 0 || after > 0) padded = pad(t, [0, 0, a.p, Math.max(after, 0)], "constant", fill);
+  if (a.dil === 1 && a.s === a.k) {
+    if (padded.shape[1] > span) padded = narrow(padded, 1, 0, span);
+    return reshape(padded, [outer, a.out, a.k, inner]);
+  }
+  const taps = new Int32Array(a.out * a.k);
+  for (let o = 0; o < a.out; o++) {
+    for (let j = 0; j < a.k; j++) taps[o * a.k + j] = o * a.s + j * a.dil;
+  }
+  const taken = takeAlong(padded, 1, indexVector(taps, t.device), "row", false, "pool3d windows");
+  return reshape(taken, [outer, a.out, a.k, inner]);
+}
+
+/** Whether the window along one dimension does nothing (kernel 1, stride 1, no padding). */
+const identity = (a: Axis) => a.k === 1 && a.s === 1 && a.p === 0;
+
+/** Max over windows of dimension `dim` of x (first maximum gets the gradient). */
+function maxAlong(x: Tensor, dim: number, a: Axis): Tensor {
+  if (identity(a)) return x;
+  const outer = x.shape.slice(0, dim).reduce((m, v) => m * v, 1);
+  const inner = x.shape.slice(dim + 1).reduce((m, v) => m * v, 1);
+  const y = max(windows(reshape(x, [outer, x.shape[dim], inner]), a, -Infinity), 2);
+  return reshape(y, x.shape.map((v, i) => (i === dim ? a.out : v)));
+}
+
+/**
+ * Max pooling over windows of x [N, C, D, H, W], as `F.max_pool3d`: the
+ * stride defaults to the kernel; padding (-inf, at most half the kernel),
+ * dilation and ceil mode as torch's. The gradient goes to each window's
+ * first maximum in (depth, row, column) order, as torch's.
+ * `returnIndices` is not offered.
+ *
+ * @example
+ * ```ts
+ * import { functional as F, arange } from "@lits/vision";
+ * const x = arange(0, 64).reshape([1, 1, 4, 4, 4]);
+ * console.log(F.maxPool3d(x, 2).toArray()); // Float32Array [21, 23, 29, 31, 53, 55, 61, 63]
+ * ```
+ */
+export function maxPool3d(x: Tensor, kernelSize: Triple, options: MaxPool3dOptions = {}): Tensor {
+  const [ad, ah, aw] = geometry("maxPool3d", arguments.length, x, kernelSize, options);
+  const [n, c, d, h, w] = x.shape;
+  let y = x;
+  if (identity(ah) && identity(aw)) {
+    // Depth windows only.
+  } else if (ah.dil === 1 && aw.dil === 1) {
+    // Height and width on the 2-D kernel, the C * D planes as channels.
+    y = maxPool2d(reshape(x, [n, c * d, h, w]), [ah.k, aw.k], {
+      stride: [ah.s, aw.s],
+      padding: [ah.p, aw.p],
+      ceilMode: options.ceilMode ?? false,
+    });
+    y = reshape(y, [n, c, d, ah.out, aw.out]);
+  } else {
+    y = maxAlong(maxAlong(x, 4, aw), 3, ah);
+  }
+  return maxAlong(y, 2, ad);
+}
+
+/** torch's divisor per output position along one dimension. */
+function divisors(size: number, a: Axis, includePad: boolean): number[] {
+  return Array.from({ length: a.out }, (_, o) => {
+    const start = o * a.s - a.p;
+    const end = Math.min(start + a.k, size + a.p);
+    return includePad ? end - start : Math.min(end, size) - Math.max(start, 0);
+  });
+}
+
+/**
+ * Average pooling over windows of x [N, C, D, H, W], as `F.avg_pool3d`:
+ * the stride defaults to the kernel; zero padding (at most half the
+ * kernel), ceil mode, `countIncludePad` (default true) and
+ * `divisorOverride` as torch's.
+ *
+ * @example
+ * ```ts
+ * import { functional as F, ones } from "@lits/vision";
+ * const x = ones([1, 1, 2, 2, 2]);
+ * console.log(F.avgPool3d(x, 2).item()); // 1
+ * console.log(F.avgPool3d(x, 2, { padding: 1 }).toArray()[0]); // 0.125
+ * console.log(F.avgPool3d(x, 2, { divisorOverride: 2 }).item()); // 4
+ * ```
+ */
+export function avgPool3d(x: Tensor, kernelSize: Triple, options: AvgPool3dOptions = {}): Tensor {
+  const [ad, ah, aw] = geometry("avgPool3d", arguments.length, x, kernelSize, options);
+  const override = options.divisorOverride ?? null;
+  if (override !== null && (!Number.isInteger(override) || override === 0)) {
+    // torch: "divisor must be not zero".
+    throw new Error(
+      `avgPool3d: divisorOverride must be a nonzero integer or null, got ${String(override)}`,
+    );
+  }
+  const include = options.countIncludePad ?? true;
+  const [n, c, d, h, w] = x.shape;
+  const device = x.device;
+  // Height and width on the 2-D kernel: the window means of each plane.
+  let y = avgPool2d(reshape(x, [n, c * d, h, w]), [ah.k, aw.k], {
+    stride: [ah.s, aw.s],
+    padding: [ah.p, aw.p],
+    ceilMode: options.ceilMode ?? false,
+    countIncludePad: include,
+  });
+  const hw = ah.out * aw.out;
+  y = reshape(y, [n * c, d, hw]);
+  if (override !== null) {
+    // Back to sums: times the 2-D divisors (torch's, for these options).
+    const dh = divisors(h, ah, include), dw = divisors(w, aw, include);
+    const counts = dh.flatMap((a) => dw.map((b) => a * b));
+    y = mul(y, fromHost(counts, [1, 1, hw], { device }, true));
+  }
+  const depth = override !== null ? Array<number>(ad.out).fill(override) : divisors(d, ad, include);
+  if (override === null && depth.every((v) => v === ad.k)) {
+    // Every window counts its kernel: a mean (one pass).
+    if (!identity(ad)) y = mean(windows(y, ad, 0), 2);
+  } else {
+    if (!identity(ad)) y = sum(windows(y, ad, 0), 2);
+    y = div(y, fromHost(depth, [1, ad.out, 1], { device }, true));
+  }
+  return reshape(y, [n, c, ad.out, ah.out, aw.out]);
+}
+
+/** An adaptive 3-D pool's output size: one number, or [od, oh, ow] where null keeps that size. */
+export type AdaptiveSize3d = number | [number | null, number | null, number | null];
+
+/** [od, oh, ow] from an adaptive size, null taking the input's size (torch's None). */
+export function adaptiveSize3d(where: string, size: unknown, dhw: readonly number[]): number[] {
+  const usage = `F.${where}(x, [1, 1, 1]) (null keeps that size)`;
+  const given = typeof size === "number" ? [size, size, size] : size;
+  if (!Array.isArray(given) || given.length !== 3) {
+    throw new Error(
+      `${where}: output size must be a number or 3 entries [depth, height, width], got ${
+        JSON.stringify(size)
+      }; write ${usage}`,
+    );
+  }
+  const out = given.map((v, i) => v ?? dhw[i]);
+  if (out.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw new Error(
+      `${where}: output size must be integers >= 1 (or null), got ${JSON.stringify(size)}; ` +
+        `write ${usage}`,
+    );
+  }
+  return out;
+}
+
+/** Checks an adaptive pool's input; unbatched [C, D, H, W] is pooled as one sample. */
+function adaptiveInput(where: string, x: Tensor, outputSize: unknown, given: number): number[] {
+  const usage = `F.${where}(x, [1, 1, 1])`;
+  if (given > 2) {
+    throw new Error(
+      `${where}: takes (x, outputSize), got ${given} arguments` +
+        (where === "adaptiveMaxPool3d" ? " (returnIndices is not offered)" : "") +
+        `; write ${usage}`,
+    );
+  }
+  checkArity(where, given, 2, usage);
+  expectTensor(x, where, usage);
+  requireFloat(x, where);
+  if (x.ndim !== 5) {
+    throw new Error(`${where}: expected [N, C, D, H, W] or [C, D, H, W], got [${x.shape}]`);
+  }
+  const dhw = x.shape.slice(2);
+  if (dhw.some((v) => v < 1)) throw new Error(`${where}: input [${x.shape}] has an empty volume`);
+  return adaptiveSize3d(where, outputSize, dhw);
+}
+
+/** torch's adaptive bins of `size` into `out`: [start, length] of each. */
+function bins(size: number, out: number): [number, number][] {
+  return Array.from({ length: out }, (_, i) => {
+    const start = Math.floor((i * size) / out), end = Math.ceil(((i + 1) * size) / out);
+    return [start, end - start];
+  });
+}
+
+/** x [M, D, I] reduced over torch's adaptive depth bins into [M, od, I]. */
+function depthBins(x: Tensor, od: number, reduce: "max" | "mean"): Tensor {
+  const [m, d, i] = x.shape;
+  if (od === d) return x;
+  const op = reduce === "max" ? max : mean;
+  if (d % od === 0) return op(reshape(x, [m, od, d / od, i]), 2);
+  return stack(bins(d, od).map(([start, len]) => op(narrow(x, 1, start, len), 1)), 1);
+}
+
+/**
+ * Adaptive average pooling of x [N, C, D, H, W] (or unbatched
+ * [C, D, H, W]) to [N, C, od, oh, ow], as `F.adaptive_avg_pool3d`, with
+ * torch's bins; `outputSize` is one number or [od, oh, ow], null keeping
+ * that input dimension.
+ *
+ * @example
+ * ```ts
+ * import { functional as F, randn } from "@lits/vision";
+ * console.log(F.adaptiveAvgPool3d(randn([2, 8, 5, 7, 7]), 1).shape); // [2, 8, 1, 1, 1]
+ * console.log(F.adaptiveAvgPool3d(randn([2, 8, 5, 7, 7]), [2, null, 3]).shape); // [2, 8, 2, 7, 3]
+ * ```
+ */
+export function adaptiveAvgPool3d(x: Tensor, outputSize: AdaptiveSize3d): Tensor {
+  return adaptive3d("adaptiveAvgPool3d", x, outputSize, arguments.length);
+}
+
+/**
+ * Adaptive max pooling of x [N, C, D, H, W] (or unbatched [C, D, H, W])
+ * to [N, C, od, oh, ow], as `F.adaptive_max_pool3d`, with torch's bins;
+ * `outputSize` is one number or [od, oh, ow], null keeping that input
+ * dimension. The gradient goes to each bin's first maximum in (depth, row,
+ * column) order, as torch's. torch's `return_indices` is not offered.
+ *
+ * @example
+ * ```ts
+ * import { functional as F, arange } from "@lits/vision";
+ * const x = arange(0, 27).reshape([1, 1, 3, 3, 3]);
+ * console.log(F.adaptiveMaxPool3d(x, 1).item()); // 26
+ * console.log(F.adaptiveMaxPool3d(x, [2, 1, 1]).toArray()); // Float32Array [17, 26]
+ * ```
+ */
+export function adaptiveMaxPool3d(x: Tensor, outputSize: AdaptiveSize3d): Tensor {
+  return adaptive3d("adaptiveMaxPool3d", x, outputSize, arguments.length);
+}
+
+function adaptive3d(
+  where: "adaptiveAvgPool3d" | "adaptiveMaxPool3d",
+  x: Tensor,
+  outputSize: AdaptiveSize3d,
+  given: number,
+): Tensor {
+  if (x instanceof Object && (x as Tensor).ndim === 4) {
+    return squeeze(adaptive3d(where, unsqueeze(x, 0), outputSize, given), 0);
+  }
+  const [od, oh, ow] = adaptiveInput(where, x, outputSize, given);
+  const [n, c, d, h, w] = x.shape;
+  const planes = reshape(x, [n, c * d, h, w]);
+  const pooled = where === "adaptiveMaxPool3d"
+    ? adaptiveMaxPool2d(planes, [oh, ow])
+    : adaptiveAvgPool2d(planes, [oh, ow]);
+  const y = depthBins(
+    reshape(pooled, [n * c, d, oh * ow]),
+    od,
+    where === "adaptiveMaxPool3d" ? "max" : "mean",
+  );
+  return reshape(y, [n, c, od, oh, ow]);
+}
