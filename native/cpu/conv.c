@@ -203,7 +203,7 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
   const int od = lits_conv_onednn_f32(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   if (lits_conv_depthwise_applies(&p, 0)) {
-    return lits_conv_status(fn, &p, lits_conv_depthwise_forward(&p, x, xf, weight, bias, 0, y));
+    return lits_conv_status(fn, &p, lits_conv_depthwise_forward(&p, x, xf, weight, bias, 0, y, ep));
   }
   const int algo = pick_algo(&p, xf, 0);
   if (algo == ALGO_WINOGRAD) {
@@ -284,7 +284,8 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
   static const char* fn = "lits_conv2d_forward_epilogue_f32";
   lits_clear_error();
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0, NULL, 0, NULL};
+  LITS_REQUIRE(relu >= 0 && relu <= FUSED_RELU6, "%s: relu must be 0, 1 or 2, got %d", fn, relu);
+  conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL};
   return forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
                       prepared_bytes, &ep);
 }

@@ -426,7 +426,8 @@ int lits_conv2d_forward_epilogue_bf16_f32(const lits_conv2d_params* params_host,
   static const char* fn = "lits_conv2d_forward_epilogue_bf16_f32";
   lits_clear_error();
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  conv_epilogue ep = {y_coef, r, r_coef, relu != 0, 0, NULL, 0, NULL};
+  LITS_REQUIRE(relu >= 0 && relu <= FUSED_RELU6, "%s: relu must be 0, 1 or 2, got %d", fn, relu);
+  conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL};
   const int st = forward_any(fn, params_host, x, x_coef, x_relu, weight, bias, y, &ep);
   return st != LITS_OK || ep.applied ? st : lits_conv_epilogue_pass(params_host, &ep, y);
 }
@@ -450,7 +451,7 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   const int od = lits_conv_bf16_onednn(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   if (lits_conv_depthwise_applies(&p, 0)) {
-    return lits_conv_status(fn, &p, lits_conv_depthwise_forward(&p, x, xf, weight, bias, 1, y));
+    return lits_conv_status(fn, &p, lits_conv_depthwise_forward(&p, x, xf, weight, bias, 1, y, ep));
   }
   if (lits_conv_bf16_winograd_takes(&p, 0)) { /* NaN or Inf out: again below (conv_internal.h) */
     const int st = lits_conv_bf16_winograd(&p, 0, x, xf, weight, bias, y);

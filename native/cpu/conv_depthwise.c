@@ -172,7 +172,8 @@ static void weights_of(const conv_shape* p, const float* weight, int64_t g0, int
 
 /* kind 0: y = conv(x) + bias; kind 1: dx = the backward data of dy. */
 static int run(const conv_shape* p, int kind, const float* src, const conv_xform* xf,
-               const float* weight, const float* bias, int round, float* dst) {
+               const float* weight, const float* bias, int round, float* dst,
+               conv_epilogue* ep) {
   dw_plan q;
   q.r = p->r, q.s = p->s, q.dh = p->dh, q.dw = p->dw;
   int64_t top, left, in_rows, in_cols, src_rows, src_cols;
@@ -202,6 +203,7 @@ static int run(const conv_shape* p, int kind, const float* src, const conv_xform
   float* scratch = thread_scratch(per, threads, 0);
   if (scratch == NULL) return LITS_ERR_MEMORY;
   const int xact = kind == 0 && conv_xform_active(xf), relu = xact && xf->relu;
+  const int fuse = ep != NULL && (ep->y_coef != NULL || ep->r != NULL || ep->relu);
   const fused_affine id = {0.0f, 1.0f, 0.0f, 1};
   const int64_t shw = src_rows * src_cols, dhw = q.oh * q.ow;
   const int64_t src_ch = kind == 0 ? p->c : p->k, dst_ch = kind == 0 ? p->k : p->c;
@@ -238,19 +240,28 @@ static int run(const conv_shape* p, int kind, const float* src, const conv_xform
         const int64_t o = kind == 0 ? g0 * p->kg + m0 : g0, oapart = kind == 0 ? p->kg : 1;
         from_channels_last(out, q.oh, q.ow, nch, kind == 0 && bias != NULL ? bb : NULL,
                            dst + (i * dst_ch + o) * dhw, oapart * dhw);
+        /* The epilogue on the block's planes while they are still in cache. */
+        for (int c = 0; c < nch && fuse; c++) {
+          const int64_t ch = o + c * oapart, at = (i * dst_ch + ch) * dhw;
+          fused_affine_span(dst + at, dst + at, fused_affine_of(ep->y_coef, p->k, ch),
+                            ep->r != NULL ? ep->r + at : NULL,
+                            fused_affine_of(ep->r_coef, p->k, ch), dhw, ep->relu);
+        }
       }
     }
   }
   lits_scratch_free(scratch);
+  if (fuse) ep->applied = 1;
   return LITS_OK;
 }
 
 int lits_conv_depthwise_forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                                const float* weight, const float* bias, int round, float* y) {
-  return run(p, 0, x, xf, weight, bias, round, y);
+                                const float* weight, const float* bias, int round, float* y,
+                                conv_epilogue* ep) {
+  return run(p, 0, x, xf, weight, bias, round, y, ep);
 }
 
 int lits_conv_depthwise_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                       int round, float* dx) {
-  return run(p, 1, dy, NULL, weight, NULL, round, dx);
+  return run(p, 1, dy, NULL, weight, NULL, round, dx, NULL);
 }

@@ -212,8 +212,12 @@ int lits_conv_depthwise_filter(const conv_shape* p, const float* x, const conv_x
  * lits_conv_depthwise_applies (AVX-512 CPUs, LITS_CONV_ALGO unset); round
  * as above (x after its transform, or dy, and the weights). */
 int lits_conv_depthwise_applies(const conv_shape* p, int kind);
+/* ep (NULL: none): its transform, residual and activation are applied to
+ * each block of planes as soon as it is written (ep->applied set); its
+ * moments are left to the caller. */
 int lits_conv_depthwise_forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                                const float* weight, const float* bias, int round, float* y);
+                                const float* weight, const float* bias, int round, float* y,
+                                conv_epilogue* ep);
 int lits_conv_depthwise_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                       int round, float* dx);
 /* Rows of `cols` values of nch planes (plane c at src + c * stride, rows

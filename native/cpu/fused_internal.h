@@ -29,9 +29,24 @@ static inline float fused_value(float v, fused_affine t) {
   return t.identity ? v : (v - t.mean) * t.scale + t.shift;
 }
 
+/* The activation codes of `relu` arguments (lits.h): max(v, 0), and ReLU6's
+ * min(max(v, 0), 6); NaN stays NaN in both (torch.relu, F.relu6). */
+#define FUSED_RELU 1
+#define FUSED_RELU6 2
+
+static inline float fused_act(float v, int relu) {
+  if (relu == FUSED_RELU6) return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+  return relu && v < 0.0f ? 0.0f : v;
+}
+
 /* dst[j] = relu?(T(src[j])) for len elements; NaN stays NaN (torch.relu). */
 static inline void fused_apply(float* dst, const float* src, int64_t len, fused_affine t,
                                int relu) {
+  if (relu == FUSED_RELU6) {
+#pragma omp simd
+    for (int64_t j = 0; j < len; j++) dst[j] = fused_act(fused_value(src[j], t), FUSED_RELU6);
+    return;
+  }
   if (t.identity) {
     if (relu) {
 #pragma omp simd
@@ -65,7 +80,7 @@ static inline void fused_affine_span(float* dst, const float* xs, fused_affine t
 #pragma omp simd
   for (int64_t j = 0; j < len; j++) {
     const float v = fused_value(xs[j], tx) + fused_value(rs[j], tr);
-    dst[j] = relu && v < 0.0f ? 0.0f : v;
+    dst[j] = fused_act(v, relu);
   }
 }
 

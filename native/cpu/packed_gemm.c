@@ -159,7 +159,9 @@ __attribute__((target("avx512f"))) static inline __m512 epilogue16(__m512 v, con
   const conv_epilogue* ep = e->ep;
   v = affine16(v, ep->y_coef, e->k, e->ch + i);
   if (r != NULL) v = _mm512_add_ps(v, affine16(_mm512_loadu_ps(r), ep->r_coef, e->k, e->ch + i));
-  return ep->relu ? _mm512_max_ps(_mm512_setzero_ps(), v) : v; /* NaN and -0 as v < 0 ? 0 : v */
+  if (ep->relu) v = _mm512_max_ps(_mm512_setzero_ps(), v); /* NaN and -0 as v < 0 ? 0 : v */
+  /* min(6, v) keeps NaN (the second operand), as v > 6 ? 6 : v */
+  return ep->relu == FUSED_RELU6 ? _mm512_min_ps(_mm512_set1_ps(6.0f), v) : v;
 }
 
 /* The upper 8 floats of v. */

@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 10
+#define LITS_ABI_VERSION 11
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -353,7 +353,9 @@ int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* 
  * A coef array holds 3 * c floats, mean[c] then scale[c] then shift[c], and
  * stands for T(v) = (v - mean) * scale + shift on channel ch of an [n, c, hw]
  * tensor (batch norm's output transform, same float expression); a NULL coef
- * is the identity. relu != 0 applies max(v, 0), NaN staying NaN. */
+ * is the identity. relu 1 applies max(v, 0), NaN staying NaN; an output's
+ * relu (lits_fused_affine_f32's, an epilogue's) may also be 2, ReLU6's
+ * min(max(v, 0), 6), NaN staying NaN (MobileNet's batch norm -> ReLU6). */
 
 /* y = relu?(T_x(x) + T_r(r)); r may be NULL (no residual, then r_coef too). */
 LITS_OPTIONAL

@@ -8,7 +8,7 @@
  */
 
 /** `LITS_ABI_VERSION`: the library must report this one. */
-export const ABI_VERSION = 10;
+export const ABI_VERSION = 11;
 
 /** Codes of `enum lits_status`. */
 export const STATUS = {

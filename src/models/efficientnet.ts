@@ -24,10 +24,13 @@ import { uniform_ } from "../layers/init.ts";
 import { checkArity } from "../options.ts";
 import { modelOptions } from "./defaults.ts";
 import { checkInput, firstLayer, type InputSpec } from "./input.ts";
+import { isPlain } from "./plain.ts";
 import {
   checkCount,
   checkProbability,
   Conv2dNormActivation,
+  convNormAct,
+  fusesConvNormAct,
   initMobile,
   makeDivisible,
   type NormLayer,
@@ -191,8 +194,23 @@ export class MBConv extends Module {
     this.outChannels = out;
   }
 
-  /** block(x), plus x through stochastic depth where the shapes allow the residual. */
+  /**
+   * block(x), plus x through stochastic depth where the shapes allow the
+   * residual. In evaluation without gradients, the projection, its batch
+   * norm and the residual add run as one kernel (`convNormAct`; stochastic
+   * depth is the identity there), with the same bits.
+   */
   forward(x: Tensor): Tensor {
+    const layers = [...this.block], last = layers.at(-1)!;
+    if (
+      this.useResConnect && isPlain(this.block, Sequential) &&
+      isPlain(this.stochastic_depth, StochasticDepth) && !this.stochastic_depth.training &&
+      isPlain(last, Conv2dNormActivation) && fusesConvNormAct([...(last as Sequential)])
+    ) {
+      const hidden = chain(x, layers.slice(0, -1).map((m) => (t: Tensor) => m(t)));
+      return convNormAct([...(last as Sequential)], hidden, x) ??
+        this.stochastic_depth(last(hidden)).add(x);
+    }
     const out = this.block(x);
     return this.useResConnect ? this.stochastic_depth(out).add(x) : out;
   }

@@ -19,6 +19,9 @@ import { Sequential } from "../layers/sequential.ts";
 import { Linear } from "../layers/linear.ts";
 import { kaimingNormal_, ones_, zeros_ } from "../layers/init.ts";
 import { checkArity, checkOptions } from "../options.ts";
+import { ReLU6 } from "../layers/activation_hard.ts";
+import { conv2dBatchNormAct, type EpilogueActivation } from "../tensor/ops/conv_epilogue.ts";
+import { isPlain } from "./plain.ts";
 
 /**
  * `v` rounded to the nearest multiple of `divisor`, at least `minValue`
@@ -137,6 +140,63 @@ export class Conv2dNormActivation extends Sequential {
     checkArity("models.Conv2dNormActivation", arguments.length, 3, CNA_USAGE);
     this.outChannels = outChannels;
   }
+
+  /**
+   * The children in order; in evaluation without gradients, a convolution,
+   * batch norm and ReLU or ReLU6 as they were built run as one kernel
+   * (the activation applied as the output is written, as ONNX Runtime
+   * fuses them), with the same bits.
+   */
+  override forward(x: Tensor): Tensor {
+    return convNormAct([...this], x, null) ?? super.forward(x);
+  }
+}
+
+/** The activation a fused convolution applies after module `m` (undefined: none), or null if none fits. */
+function epilogueOf(m: Module | undefined): EpilogueActivation | null {
+  if (m === undefined) return "none";
+  if (isPlain(m, ReLU)) return "relu";
+  return isPlain(m, ReLU6) ? "relu6" : null;
+}
+
+/**
+ * @internal whether `layers` are a Conv2d, a BatchNorm2d in evaluation on
+ * running statistics, then nothing, ReLU or ReLU6, each as built: what
+ * `convNormAct` may run as one kernel.
+ */
+export function fusesConvNormAct(layers: Module[]): boolean {
+  const [conv, bn, ...rest] = layers;
+  if (rest.length > 1 || !isPlain(conv, Conv2d) || !isPlain(bn, BatchNorm2d)) return false;
+  const norm = bn as BatchNorm2d;
+  return epilogueOf(rest[0]) !== null && !norm.training && norm.runningMean !== null &&
+    norm.runningVar !== null;
+}
+
+/**
+ * @internal `layers` (see `fusesConvNormAct`) applied to x with the
+ * residual added before the activation, as one kernel
+ * (`conv2dBatchNormAct`); null where that does not apply (training, a
+ * gradient recorded, a hook, another layer): the caller runs the layers.
+ */
+export function convNormAct(layers: Module[], x: Tensor, residual: Tensor | null): Tensor | null {
+  if (!fusesConvNormAct(layers)) return null;
+  const c = layers[0] as Conv2d, norm = layers[1] as BatchNorm2d;
+  const stats = {
+    runningMean: norm.runningMean!,
+    runningVar: norm.runningVar!,
+    weight: norm.weight,
+    bias: norm.bias,
+    eps: norm.eps,
+  };
+  return conv2dBatchNormAct(
+    x,
+    c.weight,
+    c.bias,
+    c.options,
+    stats,
+    epilogueOf(layers[2])!,
+    residual,
+  );
 }
 
 /** Options of `SqueezeExcitation`. */

@@ -19,6 +19,7 @@ import { ReLU6 } from "../layers/activation_hard.ts";
 import { Linear } from "../layers/linear.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { chain } from "../layers/chain.ts";
+import { isPlain } from "./plain.ts";
 import { normal_ } from "../layers/init.ts";
 import { checkArity } from "../options.ts";
 import { modelOptions } from "./defaults.ts";
@@ -27,6 +28,8 @@ import {
   checkCount,
   checkProbability,
   Conv2dNormActivation,
+  convNormAct,
+  fusesConvNormAct,
   initMobile,
   makeDivisible,
 } from "./mobile_blocks.ts";
@@ -113,8 +116,21 @@ export class InvertedResidual extends Module {
     this.outChannels = oup;
   }
 
-  /** x + conv(x) with the residual connection, else conv(x). */
+  /**
+   * x + conv(x) with the residual connection, else conv(x). In evaluation
+   * without gradients the last convolution, its batch norm and the
+   * residual add run as one kernel (`convNormAct`), with the same bits.
+   */
   forward(x: Tensor): Tensor {
+    const layers = [...this.conv];
+    if (isPlain(this.conv, Sequential) && layers.length > 2 && fusesConvNormAct(layers.slice(-2))) {
+      const head = layers.slice(0, -2);
+      const hidden = chain(x, head.map((m) => (t: Tensor) => m(t)));
+      const y = convNormAct(layers.slice(-2), hidden, this.useResConnect ? x : null);
+      if (y) return y;
+      const out = chain(hidden, layers.slice(-2).map((m) => (t: Tensor) => m(t)));
+      return this.useResConnect ? x.add(out) : out;
+    }
     const out = this.conv(x);
     return this.useResConnect ? x.add(out) : out;
   }

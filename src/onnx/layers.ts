@@ -127,7 +127,8 @@ export function flattenValue(scope: Scope, x: Value, start: number, end: number)
 
 const identity: Emitter = (_scope, _m, x) => x; // Dropout is the identity in eval mode
 
-const sequential: Emitter<Sequential> = (scope, m, x) => {
+/** @internal A Sequential's children in order (also MobileNet's Conv2dNormActivation). */
+export const sequential: Emitter<Sequential> = (scope, m, x) => {
   // By name: a named Sequential's children keep their state-dict names.
   for (const [name, child] of m.namedChildren()) x = scope.child(name, child, x);
   return x;

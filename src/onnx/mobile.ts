@@ -5,8 +5,9 @@
  * identity in eval mode); squeeze-and-excitation multiplies its input by the
  * gate its children compute (a Mul broadcasting [N, C, 1, 1]); MobileNetV2
  * ends in GlobalAveragePool (torchvision's functional adaptive_avg_pool2d),
- * Flatten and the classifier. `Conv2dNormActivation` is a Sequential and
- * goes through the Sequential emitter.
+ * Flatten and the classifier. `Conv2dNormActivation` is a Sequential (its
+ * own forward only fuses the same layers in evaluation) and goes through
+ * the Sequential emitter.
  *
  * @module
  */
@@ -15,11 +16,11 @@ import { StochasticDepth } from "../layers/stochastic_depth.ts";
 import { MobileNetV2 } from "../models/mobilenet.ts";
 import { InvertedResidual } from "../models/mobilenet.ts";
 import { EfficientNet, MBConv } from "../models/efficientnet.ts";
-import { SqueezeExcitation } from "../models/mobile_blocks.ts";
+import { Conv2dNormActivation, SqueezeExcitation } from "../models/mobile_blocks.ts";
 import { checkInput } from "../models/input.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Emitter, Scope, Value } from "./graph.ts";
-import { flattenValue } from "./layers.ts";
+import { flattenValue, sequential } from "./layers.ts";
 import { expect, where } from "./shapes.ts";
 
 /** The model's own input check, on the shape alone (the batch may be symbolic). */
@@ -85,5 +86,6 @@ export const MOBILE = new Map<abstract new (...args: never[]) => Module, Emitter
   [EfficientNet, efficientNet],
   [MBConv, mbConv],
   [SqueezeExcitation, squeezeExcitation],
+  [Conv2dNormActivation, sequential],
   [StochasticDepth, identity],
 ]);

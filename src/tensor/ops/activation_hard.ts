@@ -21,6 +21,7 @@ import { record } from "../autograd.ts";
 import { binaryRaw, requireFloat, unary } from "./elementwise.ts";
 import { expectTensor, scalarTensor } from "./compare.ts";
 import { whereRaw } from "./where.ts";
+import { canFuse, relu6Grad, relu6Written } from "./fusion.ts";
 
 function checkInput(x: Tensor, name: string): void {
   expectTensor(x, name, `F.${name}(x)`);
@@ -81,11 +82,16 @@ export function relu6(x: Tensor): Tensor {
     throw new Error("relu6: takes one tensor (no inplace); write F.relu6(x)");
   }
   checkInput(x, "relu6");
-  return record(clamp06(x, 0), {
+  // One pass where the backend fuses (through a batch norm's unwritten output); else three.
+  const out = canFuse(x) && x.isContiguous && x.numel() > 0 ? relu6Written(x) : clamp06(x, 0);
+  return record(out, {
     name: "relu6",
     inputs: [x],
     backward: (g) => {
-      // Passes where neither x <= 0 nor x >= 6 holds (NaN included).
+      // Passes where neither x <= 0 nor x >= 6 holds (NaN included): two passes where fused.
+      if (canFuse(x) && canFuse(g) && x.isContiguous && g.isContiguous && x.numel() > 0) {
+        return [relu6Grad(g, x)];
+      }
       const blocked = binaryRaw("add", cmp("le", x, 0), cmp("ge", x, 6));
       return [whereRaw(blocked, scalarTensor(0, g.device), g)];
     },

@@ -34,6 +34,28 @@ export function conv2dBatchNormAddRelu(
   bn: EvalStats,
   residual: Tensor,
 ): Tensor | null {
+  return conv2dBatchNormAct(x, weight, bias, options, bn, "relu", residual);
+}
+
+/** The activation an epilogue applies: lits.h's relu codes 0, 1 and 2. */
+export type EpilogueActivation = "none" | "relu" | "relu6";
+const ACT_CODE: Record<EpilogueActivation, number> = { none: 0, relu: 1, relu6: 2 };
+
+/**
+ * @internal act(batchNorm(conv2d(x, weight, bias, options), bn) (+ residual))
+ * in one kernel, as `conv2dBatchNormAddRelu` (MobileNet's
+ * Conv2dNormActivation with ReLU6, and its blocks' last convolution with
+ * the residual and no activation), or null where one kernel cannot do it.
+ */
+export function conv2dBatchNormAct(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: Conv2dOptions,
+  bn: EvalStats,
+  act: EpilogueActivation,
+  residual: Tensor | null,
+): Tensor | null {
   const lib = x.lib;
   const tensors = [x, weight, bias, bn.runningMean, bn.runningVar, bn.weight, bn.bias, residual];
   // Under autocast, the bf16 convolution's (bf16 inputs, fp32 sums) with the same epilogue.
@@ -50,13 +72,15 @@ export function conv2dBatchNormAddRelu(
   }
   const { params, n, c, h, w, k, oh, ow, desc } = convGeometry(x, weight, bias, options);
   const shape = [n, k, oh, ow];
-  if (residual.ndim !== 4 || residual.shape.some((d, i) => d !== shape[i])) return null;
+  if (residual && (residual.ndim !== 4 || residual.shape.some((d, i) => d !== shape[i]))) {
+    return null;
+  }
   if (bn.runningMean.numel() !== k) return null;
   const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
-  const cr = contiguous(residual);
+  const cr = residual ? contiguous(residual) : null;
   const xin = fusion.input(cx, n, c, h * w);
   // The residual as an unwritten batch norm (a downsampling shortcut's) is read through its transform.
-  const r = fusion.operandOf(cr, n, k, oh * ow);
+  const r = cr ? fusion.operandOf(cr, n, k, oh * ow) : null;
   const coef = inferCoef(bn);
   const y = Tensor.empty(shape, "float32", x.device);
   const args = [
@@ -67,9 +91,9 @@ export function conv2dBatchNormAddRelu(
     cw.ptr,
     cb?.ptr ?? null,
     coef.ptr,
-    r ? fusion.operandPtr(r) : cr.ptr,
+    r ? fusion.operandPtr(r) : cr?.ptr ?? null,
     r?.coef?.ptr ?? null,
-    1,
+    ACT_CODE[act],
     y.ptr,
   ] as const;
   const prep = bf16 || cw !== weight ? null : preparedWeights(weight, params);

@@ -51,7 +51,14 @@ import {
   whole,
 } from "./fusion_storage.ts";
 
-export { fusedTensor, type FusedValue, type Operand, operandPtr } from "./fusion_storage.ts";
+export {
+  fusedTensor,
+  type FusedValue,
+  type Operand,
+  operandPtr,
+  relu6Grad,
+  relu6Written,
+} from "./fusion_storage.ts";
 
 let enabled = true;
 

@@ -285,3 +285,59 @@ export function maskedGrad(dy: Tensor, pre: FusedValue): Tensor {
   adopt(t, true);
   return t;
 }
+
+/**
+ * ReLU6 of `t` written in one pass (`lits_fused_affine_f32`'s relu 2):
+ * through its recipe while it is unwritten (a batch norm's output: one pass
+ * from the convolution's output instead of writing the batch norm first),
+ * else from its memory. relu6(relu(u)) = relu6(u), so a recipe's ReLU is
+ * subsumed. The caller checks that the backend fuses.
+ */
+export function relu6Written(t: Tensor): Tensor {
+  const s = t.storage;
+  const v = s instanceof FusedStorage && whole(t) ? s.value : null;
+  const y = Tensor.empty(t.shape, "float32", t.device);
+  const lib = t.lib;
+  const n = v ? v.n : 1, c = v ? v.c : 1, hw = v ? v.hw : t.numel();
+  check(
+    lib,
+    lib.lits_fused_affine_f32!(
+      v ? operandPtr(v.x) : t.ptr,
+      v?.x.coef?.ptr ?? null,
+      v?.r ? operandPtr(v.r) : null,
+      v?.r?.coef?.ptr ?? null,
+      y.ptr,
+      n,
+      c,
+      hw,
+      2,
+    ),
+    () => `relu6 [${t.shape}]`,
+  );
+  return y;
+}
+
+/**
+ * ReLU6's backward in two passes of `lits_relu_mask_backward_f32` (in
+ * place the second time): dy where x > 0, then where 6 - x > 0 (x's
+ * transform mean 0, scale -1, shift 6: exactly 6 - x, so exactly x < 6);
+ * NaN passes both, as torch's hardtanh backward. `dy` and `x` dense
+ * float32 of one size; the caller checks that the backend fuses.
+ */
+export function relu6Grad(dy: Tensor, x: Tensor): Tensor {
+  const lib = x.lib, n = x.numel();
+  const coef = Tensor.empty([3], "float32", x.device);
+  const host = new Float32Array([0, -1, 6]);
+  check(lib, lib.lits_copy_h2d(coef.ptr, host, 12), () => "relu6 backward");
+  const dx = Tensor.empty(x.shape, "float32", x.device);
+  const mask = (g: Deno.PointerObject, c: Deno.PointerObject | null) =>
+    check(
+      lib,
+      lib.lits_relu_mask_backward_f32!(g, null, x.ptr, c, null, null, dx.ptr, 1, 1, n, null),
+      () => `relu6 backward [${x.shape}]`,
+    );
+  mask(dy.ptr, null);
+  mask(dx.ptr, coef.ptr);
+  coef.dispose();
+  return dx;
+}
