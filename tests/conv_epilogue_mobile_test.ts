@@ -64,6 +64,7 @@ function run(c: Case, act: EpilogueActivation, withResidual: boolean, bf16: bool
         const y = F.conv2d(x, w, null, opts);
         const z = F.batchNorm(y, stats.runningMean, stats.runningVar, stats.weight, stats.bias);
         const r: Tensor = residual ? z.add(residual) : z;
+        if (act === "silu") return F.silu(r);
         return act === "relu6" ? F.relu6(r) : act === "relu" ? F.relu(r) : r;
       };
       const inPrecision = <T>(fn: () => T): T => bf16 ? autocast("bfloat16", fn) : fn();
@@ -197,16 +198,16 @@ Deno.test("conv epilogue (mobile): not while training or recording gradients", (
   });
 });
 
-Deno.test("lits_fused_affine_f32: an activation code other than 0, 1 or 2 is an argument error", () => {
+Deno.test("lits_fused_affine_f32: an activation code other than 0 to 3 is an argument error", () => {
   const lib = cpuLib();
   const buf = new Float32Array(4);
   const p = Deno.UnsafePointer.of(buf)!;
-  const st = lib.lits_fused_affine_f32!(p, null, null, null, p, 1, 1, 4n, 3);
+  const st = lib.lits_fused_affine_f32!(p, null, null, null, p, 1, 1, 4n, 4);
   assert.notEqual(st, 0);
-  assert.match(lastError(lib), /relu must be 0, 1 or 2, got 3/);
+  assert.match(lastError(lib), /relu must be 0, 1, 2 or 3, got 4/);
 });
 
-Deno.test("conv epilogue (mobile): EfficientNet-B0 in evaluation fuses each block's projection, with the bits of the plain path", () => {
+Deno.test("conv epilogue (mobile): EfficientNet-B0 in evaluation fuses every convolution, within rounding of the plain path", () => {
   manualSeed(6);
   using net = models.create("efficientnetb0", { inChannels: 1, numClasses: 3 });
   noGrad(() => scope(() => void net(randn([4, 1, 48, 48]))));
@@ -214,12 +215,49 @@ Deno.test("conv epilogue (mobile): EfficientNet-B0 in evaluation fuses each bloc
   using x = randn([2, 1, 48, 48]);
   const forward = () => noGrad(() => scope(() => (net(x) as Tensor).toArray() as Float32Array));
   const [fused, calls] = countCalls(EPILOGUES, forward);
-  // The 16 MBConv projections (with the residual where a block has one); SiLU layers are not fused.
-  assert.equal(calls, 16);
+  // The stem, 15 expansions, 16 depthwise convolutions with SiLU, 16 projections (with the
+  // residual where a block has one) and the head.
+  assert.equal(calls, 49);
   const was = setFusion(false);
   try {
-    assertBits(fused, forward(), "efficientnetb0 logits");
+    const plain = forward();
+    // SiLU's exp: libmvec's vector and glibc's scalar expf differ by an ulp on some values.
+    plain.forEach((v, i) => assert.ok(Math.abs(fused[i] - v) <= 1e-6 + 1e-5 * Math.abs(v), `${i}`));
   } finally {
     setFusion(was);
   }
+});
+
+Deno.test("conv epilogue (mobile): SiLU after a 1x1 and a depthwise convolution, within an ulp of the separate ops", () => {
+  for (const c of [cases[0], cases[2]]) {
+    const { got, want, calls } = run(c, "silu", false, false);
+    assert.equal(calls, 1);
+    want.forEach((v, i) =>
+      assert.ok(
+        Math.abs(got[i] - v) <= 4e-7 * Math.abs(v) + 1e-30,
+        `${c.name} ${i}: ${got[i]} ${v}`,
+      )
+    );
+  }
+});
+
+Deno.test("silu: one pass through a batch norm's unwritten output, within an ulp; its gradient", () => {
+  const both = (on: boolean) =>
+    scope(() => {
+      const was = setFusion(on);
+      try {
+        manualSeed(8);
+        const x = randn([2, 6, 5, 5]).mul(4);
+        const s = randomEvalStats(6);
+        const weight = randn([6], { requiresGrad: true });
+        const y = F.silu(F.batchNorm(x, s.runningMean, s.runningVar, weight, s.bias));
+        y.mul(randn([2, 6, 5, 5])).sum().backward();
+        return [y.toArray() as Float32Array, weight.grad!.toArray() as Float32Array];
+      } finally {
+        setFusion(was);
+      }
+    });
+  const [fy, fg] = both(true), [py, pg] = both(false);
+  py.forEach((v, i) => assert.ok(Math.abs(fy[i] - v) <= 4e-7 * Math.abs(v) + 1e-30, `${i}`));
+  assertBits(fg, pg, "weight gradient through silu");
 });

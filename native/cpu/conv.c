@@ -284,7 +284,8 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
   static const char* fn = "lits_conv2d_forward_epilogue_f32";
   lits_clear_error();
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  LITS_REQUIRE(relu >= 0 && relu <= FUSED_RELU6, "%s: relu must be 0, 1 or 2, got %d", fn, relu);
+  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
+               relu);
   conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL};
   return forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
                       prepared_bytes, &ep);

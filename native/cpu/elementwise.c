@@ -4,14 +4,11 @@
 #include <stddef.h>
 
 #include "common.h"
+#include "fused_internal.h"
 
-/* glibc's expf under another name, declared simd: gcc calls its vector
- * form from libmvec (16 values a call) in the loops that use vexpf, where
- * expf is called once a value (glibc declares expf simd only under
- * -ffast-math, which this file does not use). Sigmoid and SiLU use it: 4x
- * faster, within the 4 ulp of torch's that expf gives them. exp itself
- * keeps expf, 1 ulp from torch's where the vector form is 3. */
-__attribute__((simd("notinbranch"))) float vexpf(float) __asm__("expf");
+/* vexpf (fused_internal.h): Sigmoid and SiLU use it: 4x faster, within
+ * the 4 ulp of torch's that expf gives them. exp itself keeps expf, 1 ulp
+ * from torch's where the vector form is 3. */
 
 #define PAR_THRESHOLD 32768
 

@@ -54,7 +54,8 @@ int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
   LITS_CHECKED(lits_check_nchw(fn, n, c, hw));
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  LITS_REQUIRE(relu >= 0 && relu <= FUSED_RELU6, "%s: relu must be 0, 1 or 2, got %d", fn, relu);
+  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
+               relu);
   const int64_t planes = (int64_t)n * c;
   const int stream = stream_output(planes * hw);
   FOR_FUSED_PIECES(planes, c, hw, x, x_coef, r, r_coef, {

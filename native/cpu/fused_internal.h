@@ -9,6 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* glibc's expf under another name, declared simd: gcc calls its vector
+ * form from libmvec (16 values a call) in the loops that use vexpf, where
+ * expf is called once a value (glibc declares expf simd only under
+ * -ffast-math, which the library does not use). */
+__attribute__((simd("notinbranch"))) float vexpf(float) __asm__("expf");
+
 typedef struct {
   float mean, scale, shift;
   int identity;
@@ -29,12 +35,15 @@ static inline float fused_value(float v, fused_affine t) {
   return t.identity ? v : (v - t.mean) * t.scale + t.shift;
 }
 
-/* The activation codes of `relu` arguments (lits.h): max(v, 0), and ReLU6's
- * min(max(v, 0), 6); NaN stays NaN in both (torch.relu, F.relu6). */
+/* The activation codes of `relu` arguments (lits.h): max(v, 0), ReLU6's
+ * min(max(v, 0), 6) (NaN stays NaN in both: torch.relu, F.relu6), and
+ * SiLU's v / (1 + exp(-v)), elementwise.c's expression. */
 #define FUSED_RELU 1
 #define FUSED_RELU6 2
+#define FUSED_SILU 3
 
 static inline float fused_act(float v, int relu) {
+  if (relu == FUSED_SILU) return v / (1.0f + vexpf(-v));
   if (relu == FUSED_RELU6) return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
   return relu && v < 0.0f ? 0.0f : v;
 }
@@ -45,6 +54,11 @@ static inline void fused_apply(float* dst, const float* src, int64_t len, fused_
   if (relu == FUSED_RELU6) {
 #pragma omp simd
     for (int64_t j = 0; j < len; j++) dst[j] = fused_act(fused_value(src[j], t), FUSED_RELU6);
+    return;
+  }
+  if (relu == FUSED_SILU) {
+#pragma omp simd
+    for (int64_t j = 0; j < len; j++) dst[j] = fused_act(fused_value(src[j], t), FUSED_SILU);
     return;
   }
   if (t.identity) {

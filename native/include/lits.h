@@ -355,7 +355,9 @@ int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* 
  * tensor (batch norm's output transform, same float expression); a NULL coef
  * is the identity. relu 1 applies max(v, 0), NaN staying NaN; an output's
  * relu (lits_fused_affine_f32's, an epilogue's) may also be 2, ReLU6's
- * min(max(v, 0), 6), NaN staying NaN (MobileNet's batch norm -> ReLU6). */
+ * min(max(v, 0), 6), NaN staying NaN (MobileNet's batch norm -> ReLU6), or
+ * 3, SiLU's v / (1 + exp(-v)) (EfficientNet's), as LITS_SILU computes it
+ * (within an ulp: expf's vector and scalar forms differ). */
 
 /* y = relu?(T_x(x) + T_r(r)); r may be NULL (no residual, then r_coef too). */
 LITS_OPTIONAL

@@ -19,7 +19,7 @@ import { Sequential } from "../layers/sequential.ts";
 import { Linear } from "../layers/linear.ts";
 import { kaimingNormal_, ones_, zeros_ } from "../layers/init.ts";
 import { checkArity, checkOptions } from "../options.ts";
-import { ReLU6 } from "../layers/activation_hard.ts";
+import { ReLU6, SiLU } from "../layers/activation_hard.ts";
 import { conv2dBatchNormAct, type EpilogueActivation } from "../tensor/ops/conv_epilogue.ts";
 import { isPlain } from "./plain.ts";
 
@@ -143,9 +143,10 @@ export class Conv2dNormActivation extends Sequential {
 
   /**
    * The children in order; in evaluation without gradients, a convolution,
-   * batch norm and ReLU or ReLU6 as they were built run as one kernel
+   * batch norm and ReLU, ReLU6 or SiLU as they were built run as one kernel
    * (the activation applied as the output is written, as ONNX Runtime
-   * fuses them), with the same bits.
+   * fuses them), with the same bits (SiLU: within an ulp a value, as
+   * expf's vector and scalar forms differ).
    */
   override forward(x: Tensor): Tensor {
     return convNormAct([...this], x, null) ?? super.forward(x);
@@ -156,12 +157,13 @@ export class Conv2dNormActivation extends Sequential {
 function epilogueOf(m: Module | undefined): EpilogueActivation | null {
   if (m === undefined) return "none";
   if (isPlain(m, ReLU)) return "relu";
+  if (isPlain(m, SiLU)) return "silu";
   return isPlain(m, ReLU6) ? "relu6" : null;
 }
 
 /**
  * @internal whether `layers` are a Conv2d, a BatchNorm2d in evaluation on
- * running statistics, then nothing, ReLU or ReLU6, each as built: what
+ * running statistics, then nothing, ReLU, ReLU6 or SiLU, each as built: what
  * `convNormAct` may run as one kernel.
  */
 export function fusesConvNormAct(layers: Module[]): boolean {

@@ -18,10 +18,10 @@
  */
 import type { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
-import { binaryRaw, requireFloat, unary } from "./elementwise.ts";
+import { binaryRaw, recordUnary, requireFloat, unary } from "./elementwise.ts";
 import { expectTensor, scalarTensor } from "./compare.ts";
 import { whereRaw } from "./where.ts";
-import { canFuse, relu6Grad, relu6Written } from "./fusion.ts";
+import { activationWritten, canFuse, recipeOf, relu6Grad } from "./fusion.ts";
 
 function checkInput(x: Tensor, name: string): void {
   expectTensor(x, name, `F.${name}(x)`);
@@ -64,6 +64,10 @@ function masked(mask: Tensor, a: Tensor): Tensor {
 export function silu(x: Tensor): Tensor {
   if (arguments.length > 1) throw new Error("silu: takes one tensor (no inplace); write F.silu(x)");
   checkInput(x, "silu");
+  // A batch norm's unwritten output: one pass through its recipe (else one to write it, one for SiLU).
+  if (canFuse(x) && recipeOf(x) !== null && !recipeOf(x)!.relu) {
+    return recordUnary("silu", x, activationWritten(x, 3));
+  }
   return unary("silu", x);
 }
 
@@ -83,7 +87,9 @@ export function relu6(x: Tensor): Tensor {
   }
   checkInput(x, "relu6");
   // One pass where the backend fuses (through a batch norm's unwritten output); else three.
-  const out = canFuse(x) && x.isContiguous && x.numel() > 0 ? relu6Written(x) : clamp06(x, 0);
+  const out = canFuse(x) && x.isContiguous && x.numel() > 0
+    ? activationWritten(x, 2)
+    : clamp06(x, 0);
   return record(out, {
     name: "relu6",
     inputs: [x],

@@ -37,9 +37,9 @@ export function conv2dBatchNormAddRelu(
   return conv2dBatchNormAct(x, weight, bias, options, bn, "relu", residual);
 }
 
-/** The activation an epilogue applies: lits.h's relu codes 0, 1 and 2. */
-export type EpilogueActivation = "none" | "relu" | "relu6";
-const ACT_CODE: Record<EpilogueActivation, number> = { none: 0, relu: 1, relu6: 2 };
+/** The activation an epilogue applies: lits.h's relu codes 0 to 3. */
+export type EpilogueActivation = "none" | "relu" | "relu6" | "silu";
+const ACT_CODE: Record<EpilogueActivation, number> = { none: 0, relu: 1, relu6: 2, silu: 3 };
 
 /**
  * @internal act(batchNorm(conv2d(x, weight, bias, options), bn) (+ residual))

@@ -43,13 +43,21 @@ export function unary(name: UnaryName, t: Tensor, alpha = 0): Tensor {
     x.lib.lits_unary_f32(UNARY[name], x.ptr, y.ptr, x.numel(), alpha),
     () => `${name} [${t.shape}]`,
   );
+  return recordUnary(name, x, y, alpha);
+}
+
+/**
+ * @internal `unary`'s gradient record for `y` = op(x, alpha) of a dense x,
+ * wherever y was made (a fused kernel's pass): the backend's backward kernel.
+ */
+export function recordUnary(name: UnaryName, x: Tensor, y: Tensor, alpha = 0): Tensor {
   return recordKernelGrad(
     y,
     name,
     x,
     (dy, dx) =>
       x.lib.lits_unary_backward_f32(UNARY[name], x.ptr, y.ptr, dy.ptr, dx.ptr, x.numel(), alpha),
-    () => `${name} backward [${t.shape}]`,
+    () => `${name} backward [${x.shape}]`,
     { readsX: !GRAD_WITHOUT_X.has(name), reads: GRAD_FROM_Y.has(name) ? [y] : [] },
   );
 }

@@ -52,12 +52,13 @@ import {
 } from "./fusion_storage.ts";
 
 export {
+  activationWritten,
   fusedTensor,
   type FusedValue,
   type Operand,
   operandPtr,
+  recipeOf,
   relu6Grad,
-  relu6Written,
 } from "./fusion_storage.ts";
 
 let enabled = true;

@@ -286,16 +286,23 @@ export function maskedGrad(dy: Tensor, pre: FusedValue): Tensor {
   return t;
 }
 
-/**
- * ReLU6 of `t` written in one pass (`lits_fused_affine_f32`'s relu 2):
- * through its recipe while it is unwritten (a batch norm's output: one pass
- * from the convolution's output instead of writing the batch norm first),
- * else from its memory. relu6(relu(u)) = relu6(u), so a recipe's ReLU is
- * subsumed. The caller checks that the backend fuses.
- */
-export function relu6Written(t: Tensor): Tensor {
+/** The recipe `t` holds while unwritten (seen whole), else null. */
+export function recipeOf(t: Tensor): FusedValue | null {
   const s = t.storage;
-  const v = s instanceof FusedStorage && whole(t) ? s.value : null;
+  return s instanceof FusedStorage && whole(t) ? s.value : null;
+}
+
+/**
+ * ReLU6 (`act` 2) or SiLU (3) of `t` written in one pass
+ * (`lits_fused_affine_f32`): through its recipe while it is unwritten (a
+ * batch norm's output: one pass from the convolution's output instead of
+ * writing the batch norm first), else from its memory. A recipe's ReLU is
+ * kept for SiLU and subsumed by ReLU6 (relu6(relu(u)) = relu6(u)). The
+ * caller checks that the backend fuses.
+ */
+export function activationWritten(t: Tensor, act: 2 | 3): Tensor {
+  let v = recipeOf(t);
+  if (v?.relu && act === 3) v = null; // silu(relu(u)): write relu(u) first
   const y = Tensor.empty(t.shape, "float32", t.device);
   const lib = t.lib;
   const n = v ? v.n : 1, c = v ? v.c : 1, hw = v ? v.hw : t.numel();
@@ -310,9 +317,9 @@ export function relu6Written(t: Tensor): Tensor {
       n,
       c,
       hw,
-      2,
+      act,
     ),
-    () => `relu6 [${t.shape}]`,
+    () => `${act === 2 ? "relu6" : "silu"} [${t.shape}]`,
   );
   return y;
 }
