@@ -3,9 +3,9 @@
  * given output size, over torch's bins (rows floor(i H / oh) up to
  * ceil((i + 1) H / oh), columns the same).
  *
- * Where the bins tile the image evenly (H and W multiples of the output,
- * the 1 x 1 head above all) it is max pooling with kernel = stride = H / oh,
- * on the backend's kernel. Otherwise each bin is a max over its flattened
+ * The 1 x 1 head is a max over each flattened plane; where the bins tile
+ * the image evenly (H and W multiples of the output) it is max pooling with
+ * kernel = stride = H / oh, on the backend's kernel. Otherwise each bin is a max over its flattened
  * block. Either way the gradient goes to the first maximum of each bin in
  * row-major order, as torch's.
  *
@@ -51,6 +51,8 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
   const [, , h, w] = x.shape;
   if (h < 1 || w < 1) throw new Error(`${where}: input [${x.shape}] has an empty plane`);
   const [oh, ow] = adaptiveSize(where, outputSize, h, w);
+  // The global pool as a reduction: the pooling kernel walks a whole plane per output (100x slower).
+  if (oh === 1 && ow === 1) return unsqueeze(unsqueeze(max(flatten(x, 2), 2), 2), 3);
   if (h % oh === 0 && w % ow === 0) return maxPool2d(x, [h / oh, w / ow]);
   const rows: Tensor[] = [];
   for (let i = 0; i < oh; i++) {
