@@ -56,7 +56,8 @@ Deno.test("registry: specs saved before the reorganisation still load, unchanged
 Deno.test("public surface: data.transforms and F export what they did, nothing internal", () => {
   const classes = exportedClasses().map(([key]) => key);
   const rest = Object.keys(T).filter((k) => !classes.includes(k)).sort();
-  // MixUp and CutMix mix a batch after the loader: not Transforms (no spec), so not registered.
+  // MixUp and CutMix mix a batch after the loader: not Transforms (no spec), so not registered;
+  // `volume` holds the [C, D, H, W] transforms, a family of their own.
   assert.deepEqual(rest, [
     "CutMix",
     "F",
@@ -66,6 +67,7 @@ Deno.test("public surface: data.transforms and F export what they did, nothing i
     "ct",
     "fromSpec",
     "transformNames",
+    "volume",
   ]);
   const ops = (
     "adjustBrightness adjustContrast affine affineMatrix blendContrast centerCrop crop " +
@@ -102,4 +104,13 @@ Deno.test("a subclass's name, spec and errors come from its class name", () => {
   assert.throws(() => new ClipAbove({ p: 0.5 } as never), /ClipAbove: unknown parameter 'p'/);
   // Not a library class: fromSpec refuses it rather than building something else.
   assert.throws(() => T.fromSpec(t.spec), /unknown transform 'ClipAbove'/);
+});
+
+Deno.test("fromSpec: a volume transform's spec in a 2-D pipeline says where it belongs", () => {
+  const spec = new T.volume.RandFlip({ p: 1, spatialAxis: 0 }).spec;
+  assert.throws(
+    () => T.fromSpec(spec as never),
+    /volume transform .*data\.transforms\.volume\.fromSpec/,
+  );
+  assert.equal(T.volume.fromSpec(spec).name, "volume.RandFlip");
 });

@@ -125,6 +125,12 @@ export function fromSpec(spec: TransformSpec): Transform {
     throw new Error(`transforms.fromSpec: a spec is { name, ...params }, got ${fmt(spec)}`);
   }
   const ctor = REGISTRY.get(spec.name);
+  if (!ctor && spec.name.startsWith("volume.")) {
+    throw new Error(
+      `transforms.fromSpec: '${spec.name}' is a volume transform ([C, D, H, W]); rebuild it ` +
+        "with data.transforms.volume.fromSpec, and keep it out of 2-D pipelines",
+    );
+  }
   if (!ctor) {
     throw new Error(
       `transforms.fromSpec: unknown transform '${spec.name}' (known: ${

@@ -41,3 +41,4 @@ export { Compose, compose, fromSpec, transformNames } from "./compose.ts";
 export * from "./classes.ts";
 export { ct, type CtPresetOptions } from "./presets.ts";
 export { CutMix, type MixOptions, MixUp } from "./mix.ts";
+export * as volume from "./volume/mod.ts";

@@ -1,0 +1,152 @@
+/**
+ * The volume transforms' contract, parallel to the 2-D one (../transform.ts):
+ * a transform is plain data (`spec`, `{ name: "volume.Flip", ...params }`),
+ * rebuilt by `volume.fromSpec`; applying one is a function of the volume and
+ * an explicit `Rng`, and a random one first draws whether it applies, with
+ * probability `p` (MONAI's `prob`, default 0.1 as MONAI's).
+ *
+ * The two families are kept apart: a volume transform is not a 2-D
+ * `Transform`, its spec names start with "volume." (which the 2-D
+ * `fromSpec` does not know), a volume `Compose` refuses 2-D transforms, and
+ * `apply` refuses a 2-D `Image`.
+ *
+ * @module
+ */
+import { checkArity, checkOptions } from "../../../options.ts";
+import type { Tensor } from "../../../tensor/tensor.ts";
+import { globalRng, Rng } from "../../rng.ts";
+import { fmt } from "../image.ts";
+import type { TransformOptions } from "../transform.ts";
+import { fromVol, toVol, type Vol } from "./volume.ts";
+
+/** A volume transform as plain data: "volume." + its class name, and its parameters. */
+export interface VolumeTransformSpec {
+  /** "volume." and the class name, e.g. "volume.RandFlip". */
+  name: string;
+  /** Constructor parameters (JSON values). */
+  [param: string]: unknown;
+}
+
+/** The prefix of every volume transform's name and spec name. */
+export const PREFIX = "volume.";
+
+/**
+ * Base class of the volume transforms, on one float32 [C, D, H, W] tensor
+ * (MONAI's channel-first layout; spatial axes 0, 1, 2 are D, H, W).
+ *
+ * @example
+ * ```ts
+ * import { data, tensor } from "@lits/vision";
+ * const V = data.transforms.volume;
+ * const t = new V.Flip({ spatialAxis: 2 });
+ * using x = tensor(new Float32Array([1, 2]), [1, 1, 1, 2]);
+ * using y = t.apply(x, new data.Rng(0));
+ * console.log([...y.toArray()], t.spec); // [2, 1] { name: "volume.Flip", spatialAxis: 2 }
+ * ```
+ */
+export abstract class VolumeTransform {
+  /** "volume." and the class name: the spec's name, and the name errors use. */
+  readonly name: string;
+  /** Probability of applying (1 for deterministic transforms). */
+  readonly p: number;
+  /** The call shown in errors. */
+  protected readonly usage: string;
+  readonly #params: Record<string, unknown>;
+
+  /**
+   * Checks the argument count, that `params` is an options object, the
+   * parameter names (a snake_case one names its camelCase form), and `p`.
+   */
+  constructor(params: object, argCount: number, options: TransformOptions) {
+    const cls = new.target.name;
+    const name = PREFIX + cls;
+    this.name = name;
+    const usage = `new data.transforms.volume.${cls}(${options.usage})`;
+    this.usage = usage;
+    checkArity(name, argCount, 1, usage);
+    const keys = options.p === null ? options.keys : [...options.keys, "p"];
+    const proto = params !== null && typeof params === "object"
+      ? Object.getPrototypeOf(params)
+      : undefined;
+    if (proto !== Object.prototype && proto !== null) {
+      checkOptions<Record<string, unknown>>(name, params ?? null, keys, usage);
+    }
+    const given = params as Record<string, unknown>;
+    for (const key of Object.keys(given)) {
+      if (key === "name" && given[key] === name) continue;
+      if (keys.includes(key)) continue;
+      const camel = key.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+      const hint = key === "prob"
+        ? " (write 'p': MONAI's prob)"
+        : camel !== key && keys.includes(camel)
+        ? ` (write '${camel}')`
+        : key === "p"
+        ? ` (${cls} has no p: it always applies, as MONAI's)`
+        : "";
+      throw new Error(
+        `${name}: unknown parameter '${key}'${hint} (expected ${keys.join(", ") || "none"})`,
+      );
+    }
+    const p = given.p ?? options.p ?? 1;
+    if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+      throw new Error(`${name}: p must be a probability in [0, 1], got ${fmt(p)}`);
+    }
+    this.p = p;
+    const kept: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(given)) if (v !== undefined && k !== "name") kept[k] = v;
+    this.#params = kept;
+  }
+
+  /** The plain-data description that `volume.fromSpec` turns back into this transform. */
+  get spec(): VolumeTransformSpec {
+    return { name: this.name, ...structuredClone(this.#params) };
+  }
+
+  /** JSON form: the spec. */
+  toJSON(): VolumeTransformSpec {
+    return this.spec;
+  }
+
+  /**
+   * Applies the transform (with probability `p`) to a float32 [C, D, H, W]
+   * tensor, drawing from `rng`, and returns a new tensor on the same device
+   * (never the input, also when nothing changes, so `using` on the result
+   * is safe). Without `rng`, a generator is taken from the global stream
+   * that `manualSeed` seeds. The voxels go through host memory (a CUDA
+   * volume is copied to the host and back); no gradient flows through.
+   *
+   * @example
+   * ```ts
+   * import { data, manualSeed, tensor } from "@lits/vision";
+   * const t = new data.transforms.volume.RandGaussianNoise({ p: 1, std: 0.1 });
+   * using x = tensor(new Float32Array(8), [1, 2, 2, 2]);
+   * manualSeed(0);
+   * using a = t.apply(x);
+   * manualSeed(0);
+   * using b = t.apply(x);
+   * console.log(a.toArray().every((v, i) => v === b.toArray()[i])); // true
+   * ```
+   */
+  apply(volume: Tensor, rng?: Rng): Tensor {
+    if (rng !== undefined && !(rng instanceof Rng)) {
+      throw new Error(
+        `${this.name}.apply: rng must be a data.Rng (e.g. new data.Rng(0)) or left out ` +
+          `(then manualSeed's stream is used), got ${fmt(rng)}`,
+      );
+    }
+    const v = toVol(this.name, volume);
+    return fromVol(this.applyHost(v, rng ?? globalRng()), volume.device);
+  }
+
+  /**
+   * @internal The transform on a host volume: draws whether to apply (with
+   * probability `p`), then runs. May return `v` itself; never changes it.
+   */
+  applyHost(v: Vol, rng: Rng): Vol {
+    if (this.p < 1 && !rng.bernoulli(this.p)) return v;
+    return this.run(v, rng);
+  }
+
+  /** The transform itself, once it has been decided to apply it; must not change `v`. */
+  protected abstract run(v: Vol, rng: Rng): Vol;
+}
