@@ -126,6 +126,8 @@ export {
   type PoissonNLLLossOptions,
 } from "./losses_likelihood.ts";
 export { Conv1d, type Conv1dLayerOptions, type ConvPaddingMode } from "./conv1d.ts";
+export { ConvTranspose1d, type ConvTranspose1dLayerOptions } from "./conv_transpose1d.ts";
+export { Dropout1d } from "./dropout1d.ts";
 export { AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d } from "./pool1d.ts";
 export { Embedding, type EmbeddingPretrainedOptions } from "./embedding.ts";
 export { PixelShuffle, PixelUnshuffle } from "./pixel_shuffle.ts";

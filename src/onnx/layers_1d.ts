@@ -1,6 +1,7 @@
 /**
- * ONNX nodes for the 1-D layers (Conv1d, MaxPool1d, AvgPool1d and the
- * adaptive 1-D pools, on [N, C, L] values) and for PixelShuffle
+ * ONNX nodes for the 1-D layers (Conv1d, ConvTranspose1d, MaxPool1d,
+ * AvgPool1d and the adaptive 1-D pools, on [N, C, L] values; Dropout1d,
+ * the identity in eval mode) and for PixelShuffle
  * (DepthToSpace, mode CRD: torch's channel order) and PixelUnshuffle
  * (Reshape, Transpose, Reshape: SpaceToDepth's channel order is not
  * torch's). Embedding, Fold and Unfold are refused by name: the graph's
@@ -11,6 +12,8 @@
  */
 import type { Module } from "../layers/module.ts";
 import { Conv1d } from "../layers/conv1d.ts";
+import { ConvTranspose1d } from "../layers/conv_transpose1d.ts";
+import { Dropout1d } from "../layers/dropout1d.ts";
 import { AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d } from "../layers/pool1d.ts";
 import { PixelShuffle, PixelUnshuffle } from "../layers/pixel_shuffle.ts";
 import { Embedding } from "../layers/embedding.ts";
@@ -61,6 +64,33 @@ const conv1d: Emitter<Conv1d> = (scope, m, x) => {
     group: m.groups,
   });
 };
+
+/**
+ * ONNX's ConvTranspose with a 1-D kernel: torch's weight layout [in, out /
+ * groups, k] and its output_padding; the output length is written out, as
+ * torch's.
+ */
+const convTranspose1d: Emitter<ConvTranspose1d> = (scope, m, x) => {
+  expect(scope, m, x, 3, m.inChannels);
+  const [l] = spatial(scope, m, x);
+  const [k] = m.kernelSize, [s] = m.stride, [p] = m.padding;
+  const [d] = m.dilation, [op] = m.outputPadding;
+  const ol = (l - 1) * s - 2 * p + d * (k - 1) + op + 1;
+  tooSmall(scope, m, x, ol, 1);
+  const g = scope.graph;
+  const inputs = [x.name, g.floats(scope.at("weight"), m.weight)];
+  if (m.bias) inputs.push(g.floats(scope.at("bias"), m.bias));
+  return g.node("ConvTranspose", scope.path, inputs, [x.shape[0], m.outChannels, ol], {
+    kernel_shape: [k],
+    strides: [s],
+    pads: [p, p],
+    dilations: [d],
+    output_padding: [op],
+    group: m.groups,
+  });
+};
+
+const identity: Emitter = (_scope, _m, x) => x; // Dropout1d is the identity in eval mode
 
 /** The checked window of a 1-D pool layer. */
 function window(m: MaxPool1d | AvgPool1d) {
@@ -212,6 +242,8 @@ const pixelUnshuffle: Emitter<PixelUnshuffle> = (scope, m, x) => {
 /** The emitters of this file, by class. */
 export const LAYERS_1D = new Map<abstract new (...args: never[]) => Module, Emitter<never>>([
   [Conv1d, conv1d],
+  [ConvTranspose1d, convTranspose1d],
+  [Dropout1d, identity],
   [MaxPool1d, maxPool1d],
   [AvgPool1d, avgPool1d],
   [AdaptiveAvgPool1d, adaptiveAvgPool1d],

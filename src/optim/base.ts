@@ -50,6 +50,31 @@ export function setInitialLr(group: object, lr: number): void {
   initialLrs.set(group, lr);
 }
 
+/**
+ * @internal sets options of `optimizer`'s groups all together or not at
+ * all: `writes` are [group index, option, value]. Where the optimizer
+ * refuses one (its option check), the writes made before it are put back,
+ * last first, and the Error is thrown on: a schedule's step never leaves
+ * some groups moved and others not.
+ */
+export function setGroupOptions(
+  optimizer: AnyOptimizer,
+  writes: readonly (readonly [number, string, unknown])[],
+): void {
+  const done: [Record<string, unknown>, string, unknown][] = [];
+  try {
+    for (const [i, key, value] of writes) {
+      const options = optimizer.paramGroups[i].options as Record<string, unknown>;
+      done.push([options, key, options[key]]);
+      options[key] = value;
+    }
+  } catch (e) {
+    // Each put-back returns to a state the optimizer accepted before.
+    for (const [options, key, was] of done.reverse()) options[key] = was;
+    throw e;
+  }
+}
+
 /** An lr factor by step: LambdaLR's and MultiplicativeLR's `lrLambda`. */
 export type LrLambda = (epoch: number) => number;
 
@@ -186,10 +211,10 @@ export abstract class LRScheduler {
 
   /** Sets step 0's learning rates (PyTorch's `_initial_step`); see the class doc. */
   protected initialStep(): void {
+    const groups = this.optimizer.paramGroups;
+    const lrs = groups.map((g, i) => this.lrAtStart(i, g.options.lr));
+    setGroupOptions(this.optimizer, lrs.map((lr, i) => [i, "lr", lr]));
     this.lastEpoch = 0;
-    this.optimizer.paramGroups.forEach((g, i) => {
-      g.options.lr = this.lrAtStart(i, g.options.lr);
-    });
     this.recordLastLr();
   }
 
@@ -200,20 +225,28 @@ export abstract class LRScheduler {
    */
   restart(atMilestone = true): void {
     if (!atMilestone) return this.initialStep();
+    const groups = this.optimizer.paramGroups.slice(0, this.baseLrs.length);
+    setGroupOptions(
+      this.optimizer,
+      groups.map((g, i) => [i, "lr", this.restartLr(i, g.options.lr)]),
+    );
     this.lastEpoch = 0;
-    this.optimizer.paramGroups.forEach((g, i) => {
-      if (i < this.baseLrs.length) g.options.lr = this.restartLr(i, g.options.lr);
-    });
     this.recordLastLr();
   }
 
-  /** Advances the schedule by one step and sets the groups' lr. */
+  /**
+   * Advances the schedule by one step and sets the groups' lr: all of them
+   * and the count, or, where one is refused (an lr below 0), none.
+   */
   step(): void {
     if (arguments.length > 0) throw stepTakesNoEpoch(this.constructor.name, arguments.length);
-    this.lastEpoch++;
-    this.optimizer.paramGroups.forEach((g, i) => {
-      g.options.lr = this.nextLr(this.lastEpoch, i, g.options.lr);
-    });
+    const epoch = this.lastEpoch + 1;
+    const groups = this.optimizer.paramGroups;
+    setGroupOptions(
+      this.optimizer,
+      groups.map((g, i) => [i, "lr", this.nextLr(epoch, i, g.options.lr)]),
+    );
+    this.lastEpoch = epoch;
     this.recordLastLr();
   }
 
@@ -222,32 +255,40 @@ export abstract class LRScheduler {
     this.#lastLr = this.optimizer.paramGroups.map((g) => g.options.lr);
   }
 
-  /** The schedule's position, for checkpoints. */
+  /**
+   * The schedule's position, for checkpoints, and `lastLr` (torch's
+   * `_last_lr`: `lastLr` after `loadStateDict` is the saved one).
+   */
   stateDict(): Record<string, number | number[]> {
-    return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
+    return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], lastLr: this.lastLr };
   }
 
   /**
    * Restores a position saved by `stateDict()` (the same schedule's). Its
    * `baseLrs` may be fewer than the optimizer's groups: those of a schedule
    * made before `addParamGroup`, loaded into one made after, which then
-   * treats the added groups as torch does (see the module doc).
+   * treats the added groups as torch does (see the module doc). `lastLr`
+   * becomes the saved one, as torch's `_last_lr`; a dict saved without it
+   * (before it was saved) takes the groups' lr now.
    */
   loadStateDict(sd: Record<string, number | number[]>): void {
     const n = this.optimizer.paramGroups.length;
+    const lrs = (v: unknown) =>
+      Array.isArray(v) && v.length >= 1 && v.length <= n && v.every((lr) => typeof lr === "number");
     if (
-      !Number.isInteger(sd?.lastEpoch) || !Array.isArray(sd.baseLrs) || sd.baseLrs.length < 1 ||
-      sd.baseLrs.length > n || !sd.baseLrs.every((lr) => typeof lr === "number")
+      !Number.isInteger(sd?.lastEpoch) || !lrs(sd.baseLrs) ||
+      (sd.lastLr !== undefined && !lrs(sd.lastLr))
     ) {
       throw new Error(
         `${this.constructor.name}.loadStateDict: expected { lastEpoch, baseLrs } with at most ` +
-          `${n} learning rates, one per group it was made over (what stateDict() gives), got ` +
-          JSON.stringify(sd),
+          `${n} learning rates, one per group it was made over, and lastLr (optional) as a ` +
+          `list of as many (what stateDict() gives), got ${JSON.stringify(sd)}`,
       );
     }
     this.lastEpoch = sd.lastEpoch as number;
     this.baseLrs.splice(0, this.baseLrs.length, ...(sd.baseLrs as number[]));
-    this.recordLastLr();
+    if (sd.lastLr === undefined) this.recordLastLr();
+    else this.#lastLr = [...(sd.lastLr as number[])];
   }
 }
 

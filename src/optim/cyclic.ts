@@ -9,6 +9,7 @@ import {
   finiteAtLeast,
   LRScheduler,
   scheduleOptions,
+  setGroupOptions,
   stepTakesNoEpoch,
 } from "./base.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
@@ -133,9 +134,10 @@ export class CyclicLR extends LRScheduler {
   constructor(optimizer: AnyOptimizer, options: CyclicLROptions) {
     // Everything is checked before the optimizer is touched.
     const c = parse(optimizer, arguments.length, options);
+    const lrsBefore = optimizer.paramGroups.map((g, i) => [i, "lr", g.options.lr] as const);
     // torch sets each group's lr to baseLr before its base class reads the
     // initial lr (which a schedule made before this one may have set).
-    if (c.lastEpoch === -1) optimizer.paramGroups.forEach((g, i) => (g.options.lr = c.baseLrs[i]));
+    if (c.lastEpoch === -1) setGroupOptions(optimizer, c.baseLrs.map((lr, i) => [i, "lr", lr]));
     super(optimizer);
     this.maxLrs = c.maxLrs;
     this.totalSize = c.up + c.down;
@@ -151,14 +153,22 @@ export class CyclicLR extends LRScheduler {
     // its steps after that the baseLr given.
     const initial = [...this.baseLrs];
     this.baseLrs.splice(0, this.baseLrs.length, ...c.baseLrs);
-    if (c.lastEpoch === -1) this.apply(0, initial);
-    else {
-      this.lastEpoch = c.lastEpoch + 1;
-      this.apply(this.lastEpoch, this.baseLrs);
+    try {
+      if (c.lastEpoch === -1) this.apply(0, initial);
+      else this.apply(c.lastEpoch + 1, this.baseLrs);
+    } catch (e) {
+      // A momentum the optimizer refuses: the optimizer is left as it was.
+      setGroupOptions(optimizer, lrsBefore);
+      throw e;
     }
+    if (c.lastEpoch !== -1) this.lastEpoch = c.lastEpoch + 1;
   }
 
-  /** Sets the groups' lr and (when cycling) momentum for batch `epoch`, torch's get_lr. */
+  /**
+   * Sets the groups' lr and (when cycling) momentum for batch `epoch`,
+   * torch's get_lr: all of them, or, where the optimizer refuses one,
+   * none (see `setGroupOptions`).
+   */
   private apply(epoch: number, baseLrs: readonly number[]): void {
     const cycle = Math.floor(1 + epoch / this.totalSize);
     const x = 1 + epoch / this.totalSize - cycle;
@@ -166,16 +176,18 @@ export class CyclicLR extends LRScheduler {
     const scale = scaleAt(this, cycle, epoch);
     // torch zips with its lists: a group added since keeps its lr and momentum.
     const n = Math.min(this.optimizer.paramGroups.length, baseLrs.length, this.maxLrs.length);
+    const writes: [number, string, unknown][] = [];
     for (let i = 0; i < n; i++) {
       const g = this.optimizer.paramGroups[i];
-      g.options.lr = baseLrs[i] + (this.maxLrs[i] - baseLrs[i]) * factor * scale;
+      writes.push([i, "lr", baseLrs[i] + (this.maxLrs[i] - baseLrs[i]) * factor * scale]);
       if (!this.cycleMomentum || i >= this.maxMomentums.length) continue;
       const m = this.maxMomentums[i] -
         (this.maxMomentums[i] - this.baseMomentums[i]) * factor * scale;
       const opts = g.options as Record<string, unknown>;
-      if (Array.isArray(opts.betas)) opts.betas = [m, opts.betas[1]];
-      else opts.momentum = m;
+      if (Array.isArray(opts.betas)) writes.push([i, "betas", [m, opts.betas[1]]]);
+      else writes.push([i, "momentum", m]);
     }
+    setGroupOptions(this.optimizer, writes);
     this.recordLastLr();
   }
 
@@ -189,8 +201,8 @@ export class CyclicLR extends LRScheduler {
 
   /** SequentialLR's start of this schedule: batch 0 of the cycle, at baseLr. */
   override restart(): void {
-    this.lastEpoch = 0;
     this.apply(0, this.baseLrs);
+    this.lastEpoch = 0;
   }
 
   /** Unused: step() sets the groups itself. */

@@ -63,6 +63,15 @@ export class SGD extends Optimizer<Resolved> {
       nesterov: o.nesterov ?? false,
       weightDecay: o.weightDecay ?? 0,
     });
+    // torch checks Nesterov's momentum here only, on the defaults (their
+    // types checked by now): a momentum set to 0 later (CyclicLR's
+    // baseMomentum 0) or a group's own 0 steps as plain SGD, as torch's.
+    if (o.nesterov && !((o.momentum ?? 0) > 0 && (o.dampening ?? 0) === 0)) {
+      throw new Error(
+        "optim.SGD: Nesterov momentum requires a momentum and zero dampening; write " +
+          "new optim.SGD(params, { lr: 0.01, momentum: 0.9, nesterov: true })",
+      );
+    }
   }
 
   protected validate(o: Resolved): void {
@@ -71,8 +80,14 @@ export class SGD extends Optimizer<Resolved> {
     if (!(o.weightDecay >= 0)) {
       throw new Error(`SGD: weightDecay must be >= 0, got ${o.weightDecay}`);
     }
-    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
-      throw new Error("SGD: Nesterov momentum requires a momentum and zero dampening");
+    // Momentum 0 with Nesterov is plain SGD (torch's step skips the momentum
+    // then), so it may be set after construction; dampening with Nesterov
+    // torch would compute, but the fused step takes none.
+    if (o.nesterov && o.dampening !== 0) {
+      throw new Error(
+        `SGD: Nesterov momentum takes no dampening, got dampening ${o.dampening}; set ` +
+          "dampening to 0, or nesterov to false",
+      );
     }
   }
 
@@ -96,7 +111,8 @@ export class SGD extends Optimizer<Resolved> {
         o.lr,
         o.momentum,
         o.dampening,
-        o.nesterov ? 1 : 0,
+        // torch skips the momentum (Nesterov's too) where it is 0: plain SGD.
+        o.nesterov && o.momentum !== 0 ? 1 : 0,
         o.weightDecay,
         (s.since?.get("momentum_buffer") ?? 1) === s.step ? 1 : 0, // a fresh buffer: the gradient
       ),

@@ -146,6 +146,8 @@ export {
 } from "./ops/grid_sample.ts";
 export { affineGrid, type AffineGridOptions } from "./ops/affine_grid.ts";
 export { conv1d, type Conv1dOptions } from "./ops/conv1d.ts";
+export { convTranspose1d, type ConvTranspose1dOptions } from "./ops/conv_transpose1d.ts";
+export { dropout1d } from "./ops/dropout1d.ts";
 export {
   adaptiveAvgPool1d,
   adaptiveMaxPool1d,

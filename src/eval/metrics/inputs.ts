@@ -26,10 +26,16 @@ export interface TensorLike {
 }
 
 /**
- * Class labels 0..numClasses-1: an array, a 1-D int32 or float32 Tensor, or
- * a list of one-element Tensors (one per sample).
+ * Class labels 0..numClasses-1: an array, a 1-D int32 or float32 Tensor, a
+ * column (an [N, 1] Tensor or rows of one number, `[[0], [1]]`, read as
+ * [N], as sklearn's `column_or_1d`), or a list of one-element Tensors (one
+ * per sample).
  */
-export type Labels = ArrayLike<number> | TensorLike | readonly (number | TensorLike)[];
+export type Labels =
+  | ArrayLike<number>
+  | TensorLike
+  | readonly (number | TensorLike)[]
+  | readonly (readonly [number])[];
 
 /**
  * Class labels (as `Labels`), or a multilabel indicator: an [N, K] matrix
@@ -107,25 +113,41 @@ function firstTensor(x: ArrayLike<unknown>): number {
   return -1;
 }
 
+/** True for an array (plain or typed) of one entry: a row of a column vector. */
+function isOneEntryRow(v: unknown): v is ArrayLike<unknown> {
+  return (Array.isArray(v) || ArrayBuffer.isView(v)) && (v as ArrayLike<unknown>).length === 1;
+}
+
 /**
  * Labels as a flat array: an array is returned as is, a 1-D Tensor is copied
- * to the host, a list of one-element Tensors (per-sample labels, as
+ * to the host, a column vector (an [N, 1] Tensor, or nested rows of one
+ * entry, `[[0], [1]]`) is read as [N], as sklearn's `column_or_1d` reads
+ * it, and a list of one-element Tensors (per-sample labels, as
  * `decollate_batch` gives them) becomes an array of their values. A Tensor
- * of another rank, or a list entry with several elements, throws naming the
- * fix.
+ * of another shape, or a list entry with several elements, throws naming
+ * the fix.
  */
 export function labelValues(fn: string, what: string, y: Labels): ArrayLike<number> {
   if (isTensorLike(y)) {
-    if (y.shape.length !== 1) {
-      throw new RangeError(
-        `${fn}: ${what} is ${describeInput(y)}; labels must be 1-D [N] ` +
-          "(for logits take logits.argmax(1) first)",
-      );
+    const [n, c] = y.shape;
+    if (y.shape.length === 1 || (y.shape.length === 2 && c === 1)) {
+      return tensorValues(fn, what, y);
     }
-    return tensorValues(fn, what, y);
+    // argmax(1) of [N, C] scores gives labels; of [N, 1] (or [N]) it gives zeros.
+    const fix = y.shape.length === 2 && c > 1
+      ? ` (for [${n}, ${c}] logits or scores take logits.argmax(1) first)`
+      : "";
+    throw new RangeError(
+      `${fn}: ${what} is ${describeInput(y)}; labels must be 1-D [N] (or a column [N, 1])${fix}`,
+    );
   }
   const n = lengthOf(fn, what, y);
   const list = y as ArrayLike<unknown>;
+  if (!ArrayBuffer.isView(y) && n > 0 && isOneEntryRow(list[0])) {
+    // A column vector as nested rows ([[0], [1]]): each row's one entry;
+    // any other entry is left for checkLabels to name.
+    return Array.from(list, (v) => isOneEntryRow(v) ? v[0] : v) as ArrayLike<number>;
+  }
   if (ArrayBuffer.isView(y) || firstTensor(list) < 0) return y as ArrayLike<number>;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {

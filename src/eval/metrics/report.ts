@@ -106,6 +106,13 @@ export interface ClassificationReport {
    * and `formatClassificationReport` prints them as sklearn does (4.0).
    */
   sampleWeighted?: boolean;
+  /**
+   * With `sampleWeight`: whether every class listed occurs in yTrue or
+   * yPred, samples of weight 0 included (sklearn's `unique_labels` ignores
+   * the weights), which `formatClassificationReport` reads to print an
+   * accuracy row, as sklearn's; a support of 0 cannot tell it then.
+   */
+  allLabelsSeen?: boolean;
 }
 
 /** Options of `classificationReport`. */
@@ -246,6 +253,7 @@ export function classificationReport(
   const correct = sums.tp.reduce((a, b) => a + b, 0);
   const present = classes.filter((c) => c.support > 0);
   const support = classes.reduce((a, c) => a + c.support, 0);
+  const occurring = new Set([...ti, ...pi]); // weights aside, as sklearn's unique_labels
   return {
     classes,
     accuracy: ratio(correct, total),
@@ -253,7 +261,10 @@ export function classificationReport(
     macroAvg: average(classes, () => 1, support),
     weightedAvg: average(classes, (c) => c.support, support),
     confusion,
-    ...(w === undefined ? {} : { sampleWeighted: true }),
+    ...(w === undefined ? {} : {
+      sampleWeighted: true,
+      allLabelsSeen: labels.every((l) => occurring.has(l)),
+    }),
   };
 }
 

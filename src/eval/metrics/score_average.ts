@@ -48,6 +48,15 @@ export type BinaryMetric = (
 ) => number;
 
 /**
+ * Thrown by a `BinaryMetric` whose value `sampleWeight` leaves undefined
+ * (every positive, or every negative, of the column weighs 0), where
+ * sklearn gives NaN. The "weighted" average takes such a column as 0 where
+ * its weight (its weighted support) is 0, as sklearn's does; anywhere else
+ * it is thrown on.
+ */
+export class UndefinedByWeights extends RangeError {}
+
+/**
  * With one score per sample the labels must be 0/1: a multiclass vector
  * with a score vector is a forgotten score matrix (sklearn raises too), and
  * the curve's "pass { posLabel }" would point the wrong way.
@@ -133,7 +142,14 @@ function averageColumns(
       sc[i] = s[at];
     }
     const which = byRow ? ` (sample ${c})` : name(c);
-    score[c] = metric(yc, sc, { sampleWeight: byRow ? undefined : w }, which);
+    try {
+      score[c] = metric(yc, sc, { sampleWeight: byRow ? undefined : w }, which);
+    } catch (e) {
+      // sklearn: score[average_weight == 0] = 0, its NaN of a label whose
+      // positives all weigh 0 dropping out of the weighted average.
+      if (!(e instanceof UndefinedByWeights) || averageWeight?.[c] !== 0) throw e;
+      score[c] = 0;
+    }
   }
   if (average === null) return score;
   let total = 0, weights = 0;

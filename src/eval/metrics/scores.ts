@@ -13,6 +13,7 @@ import {
   binaryOrOneVsRest,
   type ScoreAveraged,
   type ScoreOptions,
+  UndefinedByWeights,
 } from "./score_average.ts";
 
 /**
@@ -63,7 +64,10 @@ export type { Average, ScoreAveraged, ScoreOptions } from "./score_average.ts";
  * it throws when a class has no positive or no negative sample, where AUC
  * is undefined, and when a multiclass matrix row does not sum to 1 (logits
  * rather than probabilities). `sampleWeight` weighs the samples (and the
- * "weighted" average by weighted support).
+ * "weighted" average by weighted support). Where the weights leave a class
+ * (or label) none of its positives or none of its negatives, sklearn gives
+ * NaN; this throws, naming the class, except that "weighted" leaves out a
+ * class whose positives all weigh 0, as sklearn's (its weight is 0).
  *
  * @param yTrue Labels: 0/1 for binary, 0..C-1 with a score matrix (an array or a 1-D
  * Tensor), or an [N, K] multilabel indicator.
@@ -95,12 +99,26 @@ export function rocAuc<A extends Average = "macro">(
 ): ScoreAveraged<A> {
   return binaryOrOneVsRest("rocAuc", arguments.length, yTrue, scores, options, (y, s, o, which) => {
     const c = rocCurve(y, s, { ...o, dropIntermediate: true });
-    if (Number.isNaN(c.fpr[1]) || Number.isNaN(c.tpr[1])) {
+    if (!Number.isNaN(c.fpr[1]) && !Number.isNaN(c.tpr[1])) return auc(c.fpr, c.tpr);
+    const plain = o.sampleWeight === undefined ? c : rocCurve(y, s, { posLabel: o.posLabel });
+    if (Number.isNaN(plain.fpr[1]) || Number.isNaN(plain.tpr[1])) {
       throw new RangeError(
         `rocAuc: only one class present in yTrue${which}; ROC AUC is not defined then`,
       );
     }
-    return auc(c.fpr, c.tpr);
+    // Both classes occur, but the weights leave one of them nothing (sklearn: NaN).
+    const side = Number.isNaN(c.tpr[1]) ? "positive" : "negative";
+    const of = which === ""
+      ? "yTrue"
+      : which.replace(/^ \((.*)\)$/, "$1").replace(/ against the rest$/, "");
+    throw new UndefinedByWeights(
+      `rocAuc: every ${side} of ${of} has sampleWeight 0, so its ROC AUC is not defined ` +
+        `(sklearn gives NaN)${
+          which === "" || side === "negative"
+            ? ""
+            : '; average "weighted" leaves it out, as sklearn\'s'
+        }`,
+    );
   }, true) as ScoreAveraged<A>;
 }
 

@@ -73,7 +73,10 @@ export function formatClassificationReport(
   // prints "accuracy" only when the listed labels are exactly the labels
   // seen, always so without numClasses / classNames; otherwise the micro
   // average, which equals accuracy here (every seen label is listed).
-  const allSeen = report.classes.every((c) => c.support > 0 || c.predicted > 0);
+  // With weights, a label whose samples all weigh 0 is still seen (sklearn's
+  // unique_labels ignores the weights): the report says so itself.
+  const allSeen = report.allLabelsSeen ??
+    report.classes.every((c) => c.support > 0 || c.predicted > 0);
   const { microAvg: micro, samplesAvg: samples } = report;
   if (micro !== undefined) {
     // Multilabel: sklearn prints the micro average (and a samples row last).

@@ -1,0 +1,42 @@
+/**
+ * `Dropout1d`, as `torch.nn.Dropout1d`: whole channels of sequences dropped.
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import { dropout1d } from "../tensor/ops/dropout1d.ts";
+import { checkArity, checkInplace } from "../options.ts";
+import { Module } from "./module.ts";
+
+/**
+ * In training, zeroes each channel of [N, C, L] (or [C, L]) with
+ * probability p and scales the others by 1/(1-p); the identity in
+ * evaluation.
+ *
+ * @example
+ * ```ts
+ * import { nn, ones } from "@lits/vision";
+ * const drop = new nn.Dropout1d(0.5);
+ * console.log(drop(ones([2, 4, 3])).shape); // [2, 4, 3]
+ * console.log(drop.eval()(ones([1, 1, 2])).toArray()); // Float32Array [1, 1]
+ * ```
+ */
+export class Dropout1d extends Module {
+  /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
+  constructor(readonly p: number = 0.5, readonly inplace = false) {
+    super();
+    checkArity("nn.Dropout1d", arguments.length, 2, "new nn.Dropout1d(0.5)");
+    checkInplace("nn.Dropout1d", inplace);
+    if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+      throw new Error(
+        `nn.Dropout1d: probability must be a number in [0, 1], got ${JSON.stringify(p)}; ` +
+          "write new nn.Dropout1d(0.5)",
+      );
+    }
+  }
+
+  /** Drops channels in training mode. */
+  forward(x: Tensor): Tensor {
+    return dropout1d(x, this.p, this.training);
+  }
+}
