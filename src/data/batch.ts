@@ -1,6 +1,7 @@
 /**
  * Loading one batch: read the samples, augment each with its own RNG, and
- * pack them into one Float32Array [N, H, W] plus Int32Array labels. The same
+ * pack them into one Float32Array [N, H, W] (or [N, D, H, W] for volumes,
+ * augmented by a volume transform on host voxels) plus Int32Array labels. The same
  * function runs in worker threads and, for datasets without a worker spec,
  * on the main thread, so both paths give identical batches.
  *
@@ -9,7 +10,9 @@
 import { Rng } from "./rng.ts";
 import { recycle } from "./transforms/image.ts";
 import type { Transform } from "./transforms/transform.ts";
-import type { Dataset, Image, Sample } from "./types.ts";
+import { applyToVolume, isVolumeTransform } from "./transforms/volume/host.ts";
+import type { VolumeTransform } from "./transforms/volume/transform.ts";
+import type { Dataset, Image, Sample, Volume, VolumeSample } from "./types.ts";
 import { checkSample } from "./sample_form.ts";
 
 /** One batch to load: sample positions start..start+n-1 of an epoch. */
@@ -34,7 +37,7 @@ export interface BatchTask {
 export interface RawBatch {
   /** Batch number within the epoch. */
   id: number;
-  /** N * height * width pixels, sample after sample. */
+  /** N * depth * height * width values (depth 1 for images), sample after sample. */
   images: Float32Array;
   /** N labels. */
   labels: Int32Array;
@@ -42,6 +45,8 @@ export interface RawBatch {
   width: number;
   /** Image height. */
   height: number;
+  /** Volume depth; 0 for a batch of 2-D images. */
+  depth: number;
 }
 
 /** A batch that failed, with the sample that caused it (structured-clonable). */
@@ -67,6 +72,45 @@ export class BatchError extends Error {
 /** Something that augments one image with a given RNG. */
 export type ImageTransform = Pick<Transform, "apply">;
 
+/** What the loader applies to each sample: a 2-D transform, or a volume one for volumes. */
+export type SampleTransform = ImageTransform | VolumeTransform;
+
+/** Whether `x` is a volume: it has a depth (as `checkSample` decides). */
+function isVolume(x: Image | Volume): x is Volume {
+  return (x as Partial<Volume>).depth !== undefined;
+}
+
+/** "WxH" of an image, "DxHxW" of a volume. */
+function dims(x: Image | Volume): string {
+  return isVolume(x) ? `${x.depth}x${x.height}x${x.width}` : `${x.width}x${x.height}`;
+}
+
+/** "a WxH image (w x h)" or "a DxHxW volume (d x h x w)", for the messages. */
+function sizeOf(x: Image | Volume): string {
+  return isVolume(x) ? `a ${dims(x)} volume (d x h x w)` : `a ${dims(x)} image (w x h)`;
+}
+
+/** One sample augmented: a volume transform for a volume, a 2-D one for an image. */
+function augment(image: Image | Volume, transform: SampleTransform, rng: Rng): Image | Volume {
+  const volumeT = isVolumeTransform(transform);
+  if (isVolume(image)) {
+    if (!volumeT) {
+      throw new Error(
+        `the sample is ${sizeOf(image)} but the loader's transform is a 2-D one ` +
+          `(data.transforms); volumes take volume transforms: ` +
+          `transform: data.transforms.volume.compose([...])`,
+      );
+    }
+    return applyToVolume(transform, image, rng);
+  }
+  if (volumeT) {
+    throw new Error(
+      `the sample is ${sizeOf(image)} but the loader's transform is a volume transform ` +
+        `(${transform.name}); 2-D images take data.transforms (e.g. transforms.ct())`,
+    );
+  }
+  return transform.apply(image, rng);
+}
 function sampleError(index: number, e: unknown): BatchError {
   const message = e instanceof Error ? e.message : String(e);
   return new BatchError({ index, message: `sample ${index}: ${message}` }, { cause: e });
@@ -96,7 +140,7 @@ export class BufferPool {
  */
 export async function loadBatch(
   dataset: Dataset,
-  transform: ImageTransform | null,
+  transform: SampleTransform | null,
   task: BatchTask,
   buffers?: BufferPool,
 ): Promise<RawBatch> {
@@ -104,7 +148,7 @@ export async function loadBatch(
   const n = indices.length;
   const samples = await Promise.all(
     Array.from(indices, (index) =>
-      (async (): Promise<Sample> => {
+      (async (): Promise<Sample | VolumeSample> => {
         try {
           return await dataset.get(index);
         } catch (e) {
@@ -114,41 +158,55 @@ export async function loadBatch(
   );
   const labels = new Int32Array(n);
   let images: Float32Array | null = null;
-  let first: Image | null = null;
+  let first: Image | Volume | null = null;
   for (let k = 0; k < n; k++) {
     const index = indices[k];
-    let image: Image;
+    let image: Image | Volume;
     try {
       // The form is checked here, where worker and main thread both read samples.
       const { image: raw, label } = checkSample(samples[k]);
       labels[k] = label;
       image = transform
-        ? transform.apply(
+        ? augment(
           raw,
+          transform,
           Rng.forSample(task.seed, task.epoch, task.offset + task.stride * (task.start + k)),
         )
         : raw;
-      if (image.data.length !== image.width * image.height) {
-        throw new Error(`image has ${image.data.length} values for ${image.width}x${image.height}`);
+      const size = image.width * image.height * (isVolume(image) ? image.depth : 1);
+      if (image.data.length !== size) {
+        throw new Error(`the transform made ${image.data.length} values for ${sizeOf(image)}`);
       }
     } catch (e) {
       throw sampleError(index, e);
     }
     if (!first || !images) {
       first = image;
-      const size = n * image.width * image.height;
-      images = buffers?.take(size) ?? new Float32Array(size);
-    } else if (image.width !== first.width || image.height !== first.height) {
+      images = buffers?.take(n * image.data.length) ?? new Float32Array(n * image.data.length);
+    } else if (isVolume(image) !== isVolume(first)) {
+      // One kind per batch (and, the loader checks, per dataset): see sample_form.ts.
       throw new BatchError({
         index,
-        message: `images in one batch differ in size: sample ${indices[0]} is ` +
-          `${first.width}x${first.height} (w x h) but sample ${index} is ${image.width}x${image.height}; ` +
-          `add a Resize or CenterCrop transform`,
+        message: `samples in one batch mix 2-D images and volumes: sample ${indices[0]} is ` +
+          `${sizeOf(first)} but sample ${index} is ${sizeOf(image)}; a dataset holds only ` +
+          `images { data, width, height } or only volumes { data, width, height, depth }`,
+      });
+    } else if (dims(image) !== dims(first)) {
+      const fix = isVolume(image)
+        ? "add a volume Resize, ResizeWithPadOrCrop or RandSpatialCrop transform " +
+          "(data.transforms.volume)"
+        : "add a Resize or CenterCrop transform";
+      throw new BatchError({
+        index,
+        message: `${isVolume(image) ? "volumes" : "images"} in one batch differ in size: ` +
+          `sample ${indices[0]} is ${dims(first)} (${isVolume(image) ? "d x h x w" : "w x h"}) ` +
+          `but sample ${index} is ${dims(image)}; ${fix}`,
       });
     }
     images.set(image.data, k * image.data.length);
-    // The transform's output was made for this batch and is copied now.
-    if (image.data !== samples[k].image.data) recycle(image.data);
+    // A 2-D transform's output was made for this batch and is copied now
+    // (volume transforms allocate their own and keep no pool).
+    if (!isVolume(image) && image.data !== samples[k].image.data) recycle(image.data);
   }
   return {
     id: task.id,
@@ -156,5 +214,6 @@ export async function loadBatch(
     labels,
     width: first?.width ?? 0,
     height: first?.height ?? 0,
+    depth: first && isVolume(first) ? first.depth : 0,
   };
 }

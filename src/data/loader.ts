@@ -6,6 +6,15 @@
  * `Rng.forSample(seed, epoch, k)`. Nothing depends on which thread loads
  * what, so the same seed gives the same batches with 0, 1 or 8 workers.
  *
+ * Samples are 2-D images `{ data, width, height }`, batched as
+ * [N, 1, H, W], or volumes `{ data, width, height, depth }` ([D, H, W]
+ * row-major; `VolumeDataset` reads them from NIfTI files), batched as
+ * [N, 1, D, H, W] and augmented by a volume transform
+ * (`transforms.volume.compose([...])`) on host voxels, in workers too.
+ * A dataset holds one kind: the first batch of the loader fixes it, and a
+ * sample of the other kind (in that batch or a later one, any epoch) stops
+ * the loader with an Error naming it.
+ *
  * With `workers > 0` and a dataset that has `workerSpec()`, each worker
  * rebuilds the dataset and the transform (from its spec) in its own thread
  * and loads whole batches; up to `workers * prefetch` batches are loading
@@ -34,14 +43,20 @@ import {
   BatchError,
   type BatchTask,
   BufferPool,
-  type ImageTransform,
   loadBatch,
   type RawBatch,
+  type SampleTransform,
 } from "./batch.ts";
 import { globalSeed } from "./rng.ts";
 import { RandomSampler, type Sampler, SequentialSampler } from "./sampler.ts";
 import { compose } from "./transforms/compose.ts";
 import { Transform, type TransformSpec } from "./transforms/transform.ts";
+import { compose as composeVolume } from "./transforms/volume/compose.ts";
+import {
+  PREFIX as VOLUME_PREFIX,
+  VolumeTransform,
+  type VolumeTransformSpec,
+} from "./transforms/volume/transform.ts";
 import type { Dataset } from "./types.ts";
 import { addLoaderNameHints } from "./loader_names.ts";
 import { checkWorkerTransform } from "./worker_transform.ts";
@@ -56,8 +71,18 @@ export interface DataLoaderOptions {
   shuffle?: boolean;
   /** Drop the last batch when it is smaller than batchSize (default false). */
   dropLast?: boolean;
-  /** Augmentation: a transform (e.g. `transforms.ct()`), a spec, or a list of them. */
-  transform?: Transform | TransformSpec | readonly (Transform | TransformSpec)[];
+  /**
+   * Augmentation: a transform (e.g. `transforms.ct()`), a spec, or a list of
+   * them; for volume samples a volume transform (`transforms.volume.compose([...])`),
+   * its spec, or a list of volume transforms.
+   */
+  transform?:
+    | Transform
+    | TransformSpec
+    | readonly (Transform | TransformSpec)[]
+    | VolumeTransform
+    | VolumeTransformSpec
+    | readonly (VolumeTransform | VolumeTransformSpec)[];
   /**
    * Seed of shuffling, sampling and augmentation (default: drawn from the
    * global stream at construction, so `manualSeed` fixes it, as torch's
@@ -91,7 +116,7 @@ export interface DataLoaderOptions {
  * `batch_data[0].to(device)`).
  */
 export interface Batch extends Disposable, Iterable<Tensor> {
-  /** [N, 1, H, W] float32. */
+  /** [N, 1, H, W] float32, or [N, 1, D, H, W] for volume samples. */
   images: Tensor;
   /** [N] int32 class indices. */
   labels: Tensor;
@@ -136,10 +161,26 @@ function positiveInt(key: string, v: number, min: number): number {
   return v;
 }
 
-function toTransform(t: DataLoaderOptions["transform"]): Transform | null {
+/** Whether `t` (a transform or a spec) is of the volume family. */
+function isVolume(t: unknown): boolean {
+  if (t instanceof VolumeTransform) return true;
+  const name = (t as { name?: unknown } | null)?.name;
+  return !(t instanceof Transform) && typeof name === "string" && name.startsWith(VOLUME_PREFIX);
+}
+
+function toTransform(t: DataLoaderOptions["transform"]): Transform | VolumeTransform | null {
   if (t === undefined || t === null) return null;
-  if (t instanceof Transform) return t;
-  return compose(Array.isArray(t) ? t : [t as TransformSpec]);
+  if (t instanceof Transform || t instanceof VolumeTransform) return t;
+  const list = (Array.isArray(t) ? t : [t]) as readonly unknown[];
+  // A list with any volume transform is a volume pipeline (whose Compose
+  // refuses a 2-D member, naming it); otherwise a 2-D one, as before.
+  if (list.some(isVolume)) return composeVolume(list as VolumeTransformSpec[]);
+  return compose(list as TransformSpec[]);
+}
+
+/** "2-D images" or "volumes": what a raw batch holds. */
+function kindOf(raw: RawBatch): string {
+  return raw.depth > 0 ? "volumes" : "2-D images";
 }
 
 /**
@@ -173,8 +214,8 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   readonly dropLast: boolean;
   /** The sampler (sequential, random, or the one given). */
   readonly sampler: Sampler;
-  /** The augmentation, or null. */
-  readonly transform: Transform | null;
+  /** The augmentation (2-D or volume), or null. */
+  readonly transform: Transform | VolumeTransform | null;
   /** Worker threads (0: main thread). */
   readonly workers: number;
   /** Batches in flight per worker. */
@@ -188,6 +229,8 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   /** The kept workers (`persistentWorkers`), shared by the iterations running. */
   #kept: Lease | null = null;
   #transformChecked = false;
+  /** What the loader's first batch held: every later batch must hold the same. */
+  #kind: string | null = null;
 
   /** See `DataLoaderOptions`. */
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
@@ -270,7 +313,10 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
 
   #toBatch(raw: RawBatch, indices: Int32Array): Batch {
     const n = raw.labels.length;
-    const images = tensor(raw.images, [n, 1, raw.height, raw.width], { device: this.#device });
+    const shape = raw.depth > 0
+      ? [n, 1, raw.depth, raw.height, raw.width]
+      : [n, 1, raw.height, raw.width];
+    const images = tensor(raw.images, shape, { device: this.#device });
     let labels: Tensor;
     try {
       labels = tensor(raw.labels, [n], { dtype: "int32", device: this.#device });
@@ -306,7 +352,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     if (tasks.length === 0) return;
     const lease = this.#acquire();
     const pool = lease?.pool ?? null;
-    const transform: ImageTransform | null = this.transform;
+    const transform: SampleTransform | null = this.transform;
     const buffers = new BufferPool();
     const run = pool
       ? (t: BatchTask) => pool.run(t)
@@ -331,6 +377,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
         }
         // Refill before handing the batch out, so loading overlaps the consumer's work.
         if (next < tasks.length) start(tasks[next++]);
+        this.#checkKind(raw, task);
         const batch = this.#toBatch(raw, task.indices);
         // The pixels now live in the tensor: the buffer goes back to be refilled.
         if (pool) pool.recycle(raw.images);
@@ -384,6 +431,22 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     if (kept && finished && !pool.broken) return;
     pool.close();
     if (kept) this.#kept = null;
+  }
+
+  /** Throws unless `raw` holds the kind of sample the loader's first batch held. */
+  #checkKind(raw: RawBatch, task: BatchTask): void {
+    if (raw.labels.length === 0) return;
+    const kind = kindOf(raw);
+    this.#kind ??= kind;
+    if (kind === this.#kind) return;
+    const got = raw.depth > 0
+      ? `a ${raw.depth}x${raw.height}x${raw.width} volume (d x h x w)`
+      : `a ${raw.width}x${raw.height} image (w x h)`;
+    throw new Error(
+      `DataLoader: batch ${task.id} of epoch ${task.epoch}: sample ${task.indices[0]} is ` +
+        `${got} but the loader's earlier batches held ${this.#kind}; a dataset holds only ` +
+        `2-D images { data, width, height } or only volumes { data, width, height, depth }`,
+    );
   }
 
   /** Once: throws unless worker threads can rebuild the transform. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-export type { Dataset, Image, LiTSLabel, Sample } from "./types.ts";
+export type { Dataset, Image, LiTSLabel, Sample, Volume, VolumeSample } from "./types.ts";
 export { LiTSDataset, type LiTSDatasetOptions, openDataset } from "./lits_dataset.ts";
 export { decodeImage, encodeGreyPng, type GreyImage, minMaxNormalize } from "./image_decode.ts";
 export {
@@ -45,6 +45,7 @@ export { type Batch, DataLoader, type DataLoaderOptions } from "./loader.ts";
 export { Subset } from "./subset.ts";
 export { ConcatDataset } from "./concat.ts";
 export { TensorDataset } from "./tensor_dataset.ts";
+export { VolumeDataset, type VolumeDatasetOptions, type VolumeItem } from "./volume_dataset.ts";
 export { randomSplit, type RandomSplitOptions } from "./random_split.ts";
 export { groupSplit, type GroupSplitOptions, volumeGroups } from "./group_split.ts";
 export {

@@ -11,12 +11,19 @@
  * pixels so that a dataset owns no native memory (a tensor made per sample
  * would need a `dispose()` nobody calls) and can run in a worker thread.
  *
+ * A volume is the same with a `depth`: `{ image: { data, width, height,
+ * depth }, label }`, voxels row-major as [D, H, W]. Whether a sample is a
+ * volume is decided by `depth` alone (present: a volume, even of depth 1).
+ *
  * @module
  */
-import type { Sample } from "./types.ts";
+import type { Sample, VolumeSample } from "./types.ts";
 
 /** The expected form, as every message spells it. */
 export const SAMPLE_FORM = "{ image: { data: Float32Array, width, height }, label }";
+
+/** The expected form of a volume sample. */
+export const VOLUME_FORM = "{ image: { data: Float32Array, width, height, depth }, label }";
 
 /** A short description of a value, for the messages. */
 function describe(v: unknown): string {
@@ -40,6 +47,12 @@ function isTensorLike(v: unknown): v is { shape: number[]; dtype: string } {
 
 /** What to write instead of a Tensor image of this shape. */
 function tensorImageFix(shape: readonly number[]): string {
+  if (shape.length === 4 && shape[0] === 1) {
+    const [, d, h, w] = shape;
+    return `return { image: { data: t.toArray() as Float32Array, width: ${w}, height: ${h}, ` +
+      `depth: ${d} }, label } (a one-channel [1, D, H, W] volume); samples hold plain voxels, ` +
+      "so datasets own no native memory and can run in workers";
+  }
   const hw = shape.length === 3 && shape[0] === 1
     ? shape.slice(1)
     : shape.length === 2
@@ -52,10 +65,11 @@ function tensorImageFix(shape: readonly number[]): string {
 }
 
 /**
- * Throws unless `sample` has the form the loader reads, naming what was
- * given instead; returns it typed.
+ * Throws unless `sample` has the form the loader reads (a 2-D image, or a
+ * volume when `image.depth` is given), naming what was given instead;
+ * returns it typed.
  */
-export function checkSample(sample: unknown): Sample {
+export function checkSample(sample: unknown): Sample | VolumeSample {
   if (Array.isArray(sample)) {
     throw new Error(
       `get(i) returned ${describe(sample)} (a PyTorch (image, label) tuple?); ` +
@@ -78,23 +92,38 @@ export function checkSample(sample: unknown): Sample {
       }; expected ${SAMPLE_FORM}`,
     );
   }
-  const { data, width, height } = image as { data?: unknown; width?: unknown; height?: unknown };
+  const { data, width, height, depth } = image as {
+    data?: unknown;
+    width?: unknown;
+    height?: unknown;
+    depth?: unknown;
+  };
+  const volume = depth !== undefined;
+  const form = volume ? VOLUME_FORM : SAMPLE_FORM;
   if (!(data instanceof Float32Array)) {
     throw new Error(
-      `image.data is ${data === undefined ? "missing" : describe(data)}; expected ${SAMPLE_FORM}` +
+      `image.data is ${data === undefined ? "missing" : describe(data)}; expected ${form}` +
         (Array.isArray(data) || ArrayBuffer.isView(data) ? " (Float32Array.from(pixels))" : ""),
     );
   }
-  for (const [k, v] of [["width", width], ["height", height]] as const) {
+  const sizes = [["width", width], ["height", height]] as [string, unknown][];
+  if (volume) sizes.push(["depth", depth]);
+  for (const [k, v] of sizes) {
     if (!Number.isInteger(v) || (v as number) < 1) {
       throw new Error(`image.${k} must be a positive integer, got ${describe(v)}`);
     }
   }
-  if (data.length !== (width as number) * (height as number)) {
+  if (volume) {
+    if (data.length !== (depth as number) * (height as number) * (width as number)) {
+      throw new Error(
+        `volume has ${data.length} values for depth x height x width ${depth}x${height}x${width}`,
+      );
+    }
+  } else if (data.length !== (width as number) * (height as number)) {
     throw new Error(`image has ${data.length} values for ${width}x${height}`);
   }
   checkLabel(label);
-  return sample as Sample;
+  return sample as Sample | VolumeSample;
 }
 
 function checkLabel(label: unknown): void {

@@ -1,6 +1,6 @@
 /**
- * The shapes data takes before it becomes tensors: one grey-level image,
- * one labelled sample, and the dataset contract the loader reads.
+ * The shapes data takes before it becomes tensors: one grey-level image or
+ * volume, one labelled sample, and the dataset contract the loader reads.
  *
  * @module
  */
@@ -15,6 +15,22 @@ export interface Image {
   height: number;
 }
 
+/**
+ * A single-channel volume, row-major as [D, H, W] (width fastest, then
+ * height, then depth): `data.length === depth * height * width`. The loader
+ * batches volumes into [N, 1, D, H, W].
+ */
+export interface Volume {
+  /** Voxel values, [D, H, W] row-major. */
+  data: Float32Array;
+  /** Size along the last spatial axis (W, fastest in memory). */
+  width: number;
+  /** Size along the middle spatial axis (H). */
+  height: number;
+  /** Size along the first spatial axis (D). */
+  depth: number;
+}
+
 /** LiTS slice classes: 0 = no liver, 1 = liver, 2 = liver + lesion. */
 export type LiTSLabel = 0 | 1 | 2;
 
@@ -26,16 +42,26 @@ export interface Sample {
   label: number;
 }
 
+/** One labelled volume. */
+export interface VolumeSample {
+  /** The volume. */
+  image: Volume;
+  /** Its class index. */
+  label: number;
+}
+
 /** Anything the data loader can read samples from. */
 export interface Dataset {
   /** Number of samples. */
   readonly length: number;
   /**
-   * Sample `i` (0 <= i < length) as `{ image: { data, width, height }, label }`:
-   * not a PyTorch `(image, label)` tuple nor a tensor image, which the loader
-   * refuses with a message saying what to return (see `sample_form.ts`).
+   * Sample `i` (0 <= i < length) as `{ image: { data, width, height }, label }`,
+   * or a volume `{ image: { data, width, height, depth }, label }` (all samples
+   * of a dataset of one kind): not a PyTorch `(image, label)` tuple nor a
+   * tensor image, which the loader refuses with a message saying what to
+   * return (see `sample_form.ts`).
    */
-  get(i: number): Promise<Sample>;
+  get(i: number): Promise<Sample | VolumeSample>;
   /** Number of samples per class. */
   classCounts?(): number[];
   /**

@@ -2,7 +2,8 @@
  * The DataLoader's worker thread. Messages in order:
  *
  * - `{ type: "init", module, spec, transform }`: import `module`, call its
- *   `openDataset(spec)`, rebuild the transform from its spec;
+ *   `openDataset(spec)`, rebuild the transform from its spec (a volume
+ *   transform's with `transforms.volume.fromSpec`);
  * - `{ type: "batch", req, task }`: load one batch (see batch.ts) and post
  *   back `{ type: "batch", req, batch }` with its buffers transferred, or
  *   `{ type: "error", req, failure }` (`req` is the pool's request number);
@@ -14,10 +15,17 @@
  *
  * @module
  */
-import { type BatchFailure, type BatchTask, BufferPool, loadBatch } from "./batch.ts";
-import { fromSpec } from "./transforms/compose.ts";
-import type { Transform, TransformSpec } from "./transforms/transform.ts";
+import {
+  type BatchFailure,
+  type BatchTask,
+  BufferPool,
+  loadBatch,
+  type SampleTransform,
+} from "./batch.ts";
+import type { TransformSpec } from "./transforms/transform.ts";
+import type { VolumeTransformSpec } from "./transforms/volume/transform.ts";
 import type { Dataset } from "./types.ts";
+import { transformFromSpec } from "./worker_transform.ts";
 
 /** The first message a worker gets. */
 export interface InitMessage {
@@ -27,8 +35,8 @@ export interface InitMessage {
   module: string;
   /** Argument of `openDataset`. */
   spec: unknown;
-  /** The transform's spec, or null. */
-  transform: TransformSpec | null;
+  /** The transform's spec (2-D, or volume: a "volume." name), or null. */
+  transform: TransformSpec | VolumeTransformSpec | null;
 }
 
 /** A batch buffer the loader has copied out and hands back for reuse. */
@@ -49,7 +57,7 @@ export interface BatchMessage {
   task: BatchTask;
 }
 
-let ready: Promise<{ dataset: Dataset; transform: Transform | null }> | null = null;
+let ready: Promise<{ dataset: Dataset; transform: SampleTransform | null }> | null = null;
 let queue: Promise<void> = Promise.resolve();
 const buffers = new BufferPool();
 
@@ -77,7 +85,7 @@ async function open(msg: InitMessage) {
       cause: e,
     });
   }
-  return { dataset, transform: msg.transform ? fromSpec(msg.transform) : null };
+  return { dataset, transform: msg.transform ? transformFromSpec(msg.transform) : null };
 }
 
 async function handle(req: number, task: BatchTask): Promise<void> {

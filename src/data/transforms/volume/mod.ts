@@ -18,8 +18,9 @@
  * a volume `Compose` refuses a 2-D transform, the 2-D `fromSpec` does not
  * know "volume." names, and a volume transform refuses a 2-D `Image`.
  *
- * The `DataLoader` batches 2-D images only ([N, 1, H, W]); to train on
- * volumes, apply the pipeline to each volume and stack the results.
+ * The `DataLoader` takes a volume pipeline as its `transform` for volume
+ * samples (`data.VolumeDataset`), applies it per sample with the sample's
+ * own `Rng`, in workers too, and batches them as [N, 1, D, H, W].
  *
  * @example
  * ```ts

@@ -1,0 +1,281 @@
+/**
+ * `VolumeDataset`: labelled NIfTI volumes for 3-D classification, as
+ * MONAI's `Dataset(data=[{"image": path, "label": y}], transform)` with
+ * `LoadImage` + `EnsureChannelFirst` at its head.
+ *
+ * Voxel order is MONAI's (and nibabel's `get_fdata()`): the file's own
+ * index order, not reoriented. NIfTI dimension 1 (i, nibabel's X) becomes
+ * D, dimension 2 (j, Y) becomes H and dimension 3 (k, Z; the slice axis of
+ * an axial CT) becomes W, so a sample `{ data, depth, height, width }` holds
+ * what MONAI's `[1, X, Y, Z]` tensor holds, and MONAI's spatial sizes
+ * (`Resize(spatial_size=(96, 96, 64))`) port unchanged. (`readNifti`'s
+ * slices are turned to the radiological view instead; this is not.)
+ *
+ * @module
+ */
+import { checkContract } from "../options.ts";
+import { countClasses, describe, wrapIndex } from "./dataset_common.ts";
+import { readNifti } from "./nifti.ts";
+import { Rng } from "./rng.ts";
+import { Compose, compose } from "./transforms/volume/compose.ts";
+import { applyToVolume } from "./transforms/volume/host.ts";
+import { VolumeTransform, type VolumeTransformSpec } from "./transforms/volume/transform.ts";
+import type { Dataset, Volume, VolumeSample } from "./types.ts";
+
+/** One item: a NIfTI file and its class (MONAI's `{"image": path, "label": y}`). */
+export interface VolumeItem {
+  /** Path of a `.nii` or `.nii.gz` file (or a `.hdr` with its `.img`). */
+  image: string;
+  /** Class index (an integer >= 0). */
+  label: number;
+}
+
+/** Options of `VolumeDataset`. */
+export interface VolumeDatasetOptions {
+  /**
+   * Deterministic volume transforms applied in `get(i)` (MONAI's
+   * preprocessing: `ScaleIntensityRange`, `CropForeground`, `Resize`, ...):
+   * a volume transform, its spec, or a list of them. Random transforms
+   * (`Rand*`) go to the DataLoader's `transform`, where each sample draws
+   * from its own per-epoch stream.
+   */
+  transform?:
+    | VolumeTransform
+    | VolumeTransformSpec
+    | readonly (VolumeTransform | VolumeTransformSpec)[];
+}
+
+const WHERE = "data.VolumeDataset";
+const USAGE = 'new data.VolumeDataset([{ image: "ct_0.nii.gz", label: 1 }], { transform })';
+const NIFTI = /\.(nii|hdr)(\.gz)?$/i;
+
+/** A `VolumeDataset`'s worker spec. */
+interface VolumeSpec {
+  items: VolumeItem[];
+  transform: VolumeTransformSpec | null;
+}
+
+/** The items checked and copied; errors name the item. */
+function checkItems(items: unknown): VolumeItem[] {
+  if (!Array.isArray(items)) {
+    throw new Error(
+      `${WHERE}: items must be an array of { image: path, label }, got ${describe(items)}; ` +
+        `write ${USAGE}`,
+    );
+  }
+  return items.map((item, i) => {
+    const at = `${WHERE}: item ${i}`;
+    if (typeof item === "string") {
+      throw new Error(
+        `${at} is the path ${JSON.stringify(item)} without a label; an item is ` +
+          `{ image: path, label }: { image: ${JSON.stringify(item)}, label: 0 }`,
+      );
+    }
+    if (item === null || typeof item !== "object" || Array.isArray(item)) {
+      throw new Error(`${at} is ${describe(item)}; an item is { image: path, label }`);
+    }
+    const extra = Object.keys(item).filter((k) => k !== "image" && k !== "label");
+    if (extra.length > 0) {
+      throw new Error(
+        `${at} has ${extra.map((k) => `'${k}'`).join(", ")}, which VolumeDataset does not ` +
+          `read (an item is { image: path, label }); leave ${extra.length > 1 ? "them" : "it"} out`,
+      );
+    }
+    const { image, label } = item as { image?: unknown; label?: unknown };
+    if (typeof image !== "string" || image === "") {
+      throw new Error(
+        `${at}: image must be the path of a NIfTI file, got ` +
+          `${image === undefined ? "nothing" : describe(image)}`,
+      );
+    }
+    if (!NIFTI.test(image)) {
+      throw new Error(
+        `${at}: ${JSON.stringify(image)} is not a NIfTI path; VolumeDataset reads .nii and ` +
+          `.nii.gz files (or a .hdr with its .img)`,
+      );
+    }
+    if (!Number.isInteger(label) || (label as number) < 0) {
+      throw new Error(
+        `${at}: label must be a class index (an integer >= 0), got ` +
+          `${label === undefined ? "nothing" : describe(label)}` +
+          (typeof label === "string" && /^\d+$/.test(label) ? ` (write label: ${label})` : ""),
+      );
+    }
+    return { image, label: label as number };
+  });
+}
+
+/** The class names of a random transform inside `t`, if any (MONAI's Randomizable: Rand*). */
+function randomIn(t: VolumeTransform): string | null {
+  if (t instanceof Compose) {
+    for (const inner of t.transforms) {
+      const found = randomIn(inner);
+      if (found) return found;
+    }
+    return null;
+  }
+  return t.name.startsWith("volume.Rand") ? t.name : null;
+}
+
+/** The dataset's transform: deterministic volume transforms only. */
+function toTransform(t: VolumeDatasetOptions["transform"]): VolumeTransform | null {
+  if (t === undefined || t === null) return null;
+  let out: VolumeTransform;
+  if (t instanceof VolumeTransform) out = t;
+  else if (Array.isArray(t)) out = compose(t);
+  else if (typeof t === "object" && typeof (t as { name?: unknown }).name === "string") {
+    out = compose([t as VolumeTransformSpec]);
+  } else {
+    throw new Error(
+      `${WHERE}: transform must be a volume transform (data.transforms.volume), its spec or ` +
+        `a list of them, got ${describe(t)}`,
+    );
+  }
+  const random = randomIn(out);
+  if (random) {
+    throw new Error(
+      `${WHERE}: transform holds ${random}, a random transform; the dataset applies ` +
+        `deterministic ones only, so that every epoch and every worker count gives the same ` +
+        `samples. Give random ones to the loader, which draws them per sample and epoch: ` +
+        `new data.DataLoader(ds, { transform: data.transforms.volume.compose([...]) })`,
+    );
+  }
+  return out;
+}
+
+/**
+ * The voxels of a 3-D NIfTI file in the file's index order [i, j, k] as
+ * [D, H, W] (MONAI's and nibabel's order), from `readNifti`'s radiological
+ * slices: `axcodes` says which file axis each slice axis came from, and
+ * whether it was reversed.
+ */
+async function readVoxels(path: string): Promise<Volume> {
+  const vol = await readNifti(path);
+  try {
+    const dims = vol.header.dims;
+    if (dims.length < 3) {
+      throw new Error(
+        `${path} is a ${dims.length}-D NIfTI (${dims.join("x")}); VolumeDataset reads 3-D volumes`,
+      );
+    }
+    if (vol.frames > 1) {
+      throw new Error(
+        `${path} is a ${dims.length}-D NIfTI (${dims.join("x")}): ${vol.frames} volumes in one ` +
+          `file; VolumeDataset reads one 3-D volume (one channel) per file`,
+      );
+    }
+    const n = [dims[0], dims[1], dims[2]];
+    const stride = [n[1] * n[2], n[2], 1];
+    // Per radiological axis (column, row, slice): the output offset of index 0 and per step.
+    const start = [0, 0, 0], step = [0, 0, 0];
+    for (let a = 0; a < 3; a++) {
+      const code = vol.axcodes[a];
+      const q = "LR".includes(code) ? 0 : "AP".includes(code) ? 1 : 2;
+      // Columns run to the patient's left, rows to posterior, slices to superior.
+      const reversed = code === "R" || code === "A" || code === "I";
+      start[q] = reversed ? (n[a] - 1) * stride[a] : 0;
+      step[q] = reversed ? -stride[a] : stride[a];
+    }
+    const out = new Float32Array(n[0] * n[1] * n[2]);
+    const { width, height } = vol;
+    for await (const { index, data } of vol.slices()) {
+      const base = start[0] + start[1] + start[2] + index * step[2];
+      for (let r = 0, p = 0; r < height; r++) {
+        let o = base + r * step[1];
+        for (let c = 0; c < width; c++, p++, o += step[0]) out[o] = data[p];
+      }
+    }
+    return { data: out, depth: n[0], height: n[1], width: n[2] };
+  } finally {
+    vol.close();
+  }
+}
+
+/**
+ * Labelled 3-D NIfTI volumes, as MONAI's `Dataset(data=[{"image": path,
+ * "label": y}])` with `LoadImage` + `EnsureChannelFirst`: `get(i)` reads item
+ * `i` with `readNifti` and returns `{ image: { data, width, height, depth },
+ * label }`, float32 voxels in real units (HU for CT: the header's
+ * `scl_slope`/`scl_inter` applied), in MONAI's order [X, Y, Z] as
+ * [D, H, W] (D = NIfTI dimension 1, H = 2, W = 3; the file's order, not
+ * reoriented). The DataLoader batches them as [N, 1, D, H, W].
+ *
+ * `transform` holds deterministic preprocessing, applied in `get(i)`;
+ * random augmentation goes to the loader's `transform`. Files are read at
+ * `get(i)`, not here; a missing or unreadable file, a file that is not
+ * NIfTI or holds several volumes (4-D) is an Error naming the item. Loader
+ * workers rebuild the dataset from its items, so files are read off the
+ * main thread.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const V = data.transforms.volume;
+ * const ds = new data.VolumeDataset(
+ *   [{ image: "tests/fixtures/nifti/anatomical.nii", label: 1 }],
+ *   { transform: [new V.ScaleIntensityRange({ aMin: 0, aMax: 200, bMin: 0, bMax: 1, clip: true })] },
+ * );
+ * const { image, label } = await ds.get(0);
+ * console.log(image.depth, image.height, image.width, label); // 33 41 25 1
+ * const loader = new data.DataLoader(ds, { batchSize: 1, transform: V.compose([new V.RandFlip({ p: 0.5, spatialAxis: 0 })]) });
+ * for await (using batch of loader) console.log(batch.images.shape); // [1, 1, 33, 41, 25]
+ * ```
+ */
+export class VolumeDataset implements Dataset {
+  /** The items (copies). */
+  readonly items: readonly Readonly<VolumeItem>[];
+  /** Each item's class index. */
+  readonly labels: Int32Array;
+  /** The deterministic transform applied in `get(i)`, or null. */
+  readonly transform: VolumeTransform | null;
+
+  /** `items`: `{ image: path, label }[]`; `options.transform`: deterministic volume transforms. */
+  constructor(items: readonly VolumeItem[], options: VolumeDatasetOptions = {}) {
+    options = checkContract(
+      { where: WHERE, most: 2, known: ["transform"], usage: USAGE },
+      arguments.length,
+      options,
+    );
+    this.items = Object.freeze(checkItems(items).map((it) => Object.freeze(it)));
+    this.labels = Int32Array.from(this.items, (it) => it.label);
+    this.transform = toTransform(options.transform);
+  }
+
+  /** Number of items. */
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** Item `i` (negative counts from the end, as torch's), read from its file. */
+  async get(i: number): Promise<VolumeSample> {
+    const k = wrapIndex("VolumeDataset.get", i, this.items.length);
+    const { image: path, label } = this.items[k];
+    let volume: Volume;
+    try {
+      volume = await readVoxels(path);
+      // Deterministic transforms draw nothing; the stream is only a formality.
+      if (this.transform) volume = applyToVolume(this.transform, volume, new Rng(0));
+    } catch (e) {
+      throw new Error(`${WHERE}: item ${k}: ${(e as Error)?.message ?? e}`, { cause: e });
+    }
+    return { image: volume, label };
+  }
+
+  /** Items per class (classes 0 .. the largest label). */
+  classCounts(): number[] {
+    return countClasses(this.labels);
+  }
+
+  /** How a loader worker rebuilds it: the items and the transform's spec. */
+  workerSpec(): { module: string; spec: VolumeSpec } {
+    return {
+      module: import.meta.url,
+      spec: { items: this.items.map((it) => ({ ...it })), transform: this.transform?.spec ?? null },
+    };
+  }
+}
+
+/** @internal rebuilds a `VolumeDataset` in a loader worker from its `workerSpec().spec`. */
+export function openDataset(spec: VolumeSpec): VolumeDataset {
+  return new VolumeDataset(spec.items, spec.transform ? { transform: spec.transform } : {});
+}
