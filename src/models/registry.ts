@@ -222,5 +222,19 @@ export function create(name: string, options: ModelOptions = {}): ImageModel {
       `models.create: ${key} needs imageSize to be an integer >= ${entry.minSize}, got ${size}`,
     );
   }
-  return entry.build(options);
+  const model = entry.build(options);
+  // How it was made, so that optim.swaUtils.AveragedModel can make its copy (JS has no deepcopy).
+  Object.defineProperty(model, CREATED_AS, {
+    value: Object.freeze({ name: key, rebuild: () => create(key, options) }),
+  });
+  return model;
 }
+
+/**
+ * @internal the key of a non-enumerable property that `create` sets on the
+ * models it makes: `{ name, rebuild }`, where `rebuild()` makes another of
+ * the same architecture (fresh weights); `optim.swaUtils.AveragedModel`
+ * copies a zoo model with it. A registered symbol, so readers need not
+ * import the zoo.
+ */
+export const CREATED_AS: unique symbol = Symbol.for("@lits/vision/models.create");

@@ -52,3 +52,4 @@ export {
 export { SequentialLR, type SequentialLROptions } from "./sequential.ts";
 export { CyclicLR, type CyclicLRMode, type CyclicLROptions } from "./cyclic.ts";
 export { ChainedScheduler } from "./chained.ts";
+export * as swaUtils from "./swa.ts";
