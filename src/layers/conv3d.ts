@@ -40,7 +40,8 @@ const NEW_CONV3D: CallContract<Conv3dLayerOptions> = {
 };
 
 /**
- * 3-D convolution over volumes [N, C, D, H, W], as `nn.Conv3d`.
+ * 3-D convolution over volumes [N, C, D, H, W] (or one unbatched
+ * [C, D, H, W]), as `nn.Conv3d`.
  * Initialised as PyTorch: weight [out, in / groups, kD, kH, kW]
  * kaiming-uniform with a = sqrt(5), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
  * A `paddingMode` other than "zeros" pads the input with `F.pad` first, as
@@ -140,21 +141,37 @@ export class Conv3d extends Module {
     }
   }
 
-  /** x [N, inChannels, D, H, W] -> [N, outChannels, D', H', W']. */
+  /**
+   * x [N, inChannels, D, H, W] -> [N, outChannels, D', H', W'] (or one
+   * unbatched volume [inChannels, D, H, W] -> [outChannels, D', H', W']).
+   */
   forward(x: Tensor): Tensor {
     const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
     if (this.paddingMode === "zeros") {
       return conv3d(x, this.weight, this.bias, { ...options, padding: this.padding });
     }
-    if (!(x instanceof Tensor) || x.ndim !== 5) {
+    if (!(x instanceof Tensor) || (x.ndim !== 5 && x.ndim !== 4)) {
       throw new Error(
-        `nn.Conv3d: expected a 5-D input [N, C, D, H, W], got ${
+        `nn.Conv3d: expected an input [N, C, D, H, W] (or unbatched [C, D, H, W]), got ${
           x instanceof Tensor ? `[${x.shape}]` : showValue(x)
-        }` + (x instanceof Tensor && x.ndim === 4 ? "; for one volume write x.unsqueeze(0)" : ""),
+        }`,
       );
     }
     // torch: F.pad(x, reversed padding repeated twice, mode), then no padding.
     const sides = paddingSides(this.padding, this.kernelSize, this.dilation, this.stride, "Conv3d");
+    if (this.paddingMode === "reflect") {
+      // Checked here, so that the message names the input (F.pad pads one dimension at a time).
+      sides.forEach(([before, after], i) => {
+        const dim = x.ndim - 3 + i, size = x.shape[dim];
+        if (Math.max(before, after) >= size) {
+          throw new Error(
+            `nn.Conv3d: reflect padding of ${Math.max(before, after)} must be less than the ` +
+              `size ${size} of dimension ${dim} of the input [${x.shape}]; use a smaller ` +
+              'padding, or paddingMode "replicate" or "zeros"',
+          );
+        }
+      });
+    }
     const amounts = [...sides].reverse().flat();
     const padded = pad(x, amounts, this.paddingMode as PadMode);
     return conv3d(padded, this.weight, this.bias, { ...options, padding: 0 });

@@ -47,7 +47,8 @@ function checkPool<T extends object>(
 }
 
 /**
- * Max pooling over volumes [N, C, D, H, W], as `nn.MaxPool3d`; the stride
+ * Max pooling over volumes [N, C, D, H, W] (or unbatched [C, D, H, W]),
+ * as `nn.MaxPool3d`; the stride
  * defaults to the kernel size. `returnIndices` is not offered.
  *
  * @example
@@ -65,14 +66,15 @@ export class MaxPool3d extends Module {
     super();
     this.options = checkPool("nn.MaxPool3d", arguments.length, kernelSize, options, "maxPool3d");
   }
-  /** x [N, C, D, H, W] -> [N, C, D', H', W']. */
+  /** x [N, C, D, H, W] -> [N, C, D', H', W'] (or [C, D, H, W] -> [C, D', H', W']). */
   forward(x: Tensor): Tensor {
     return maxPool3d(x, this.kernelSize, this.options);
   }
 }
 
 /**
- * Average pooling over volumes [N, C, D, H, W], as `nn.AvgPool3d`; the
+ * Average pooling over volumes [N, C, D, H, W] (or unbatched
+ * [C, D, H, W]), as `nn.AvgPool3d`; the
  * stride defaults to the kernel size; `ceilMode`, `countIncludePad`
  * (default true) and `divisorOverride` as torch's.
  *
@@ -89,7 +91,7 @@ export class AvgPool3d extends Module {
     super();
     this.options = checkPool("nn.AvgPool3d", arguments.length, kernelSize, options, "avgPool3d");
   }
-  /** x [N, C, D, H, W] -> [N, C, D', H', W']. */
+  /** x [N, C, D, H, W] -> [N, C, D', H', W'] (or [C, D, H, W] -> [C, D', H', W']). */
   forward(x: Tensor): Tensor {
     return avgPool3d(x, this.kernelSize, this.options);
   }
@@ -97,7 +99,8 @@ export class AvgPool3d extends Module {
 
 function checkAdaptive(where: string, given: number, outputSize: unknown, usage: string): void {
   checkArity(where, given, 1, usage);
-  adaptiveSize3d(where, outputSize, [1, 1, 1]); // numbers and nulls; sizes come with the input
+  // Numbers and nulls; sizes come with the input.
+  adaptiveSize3d(where, outputSize, [1, 1, 1], `new ${where}([1, 1, 1])`);
 }
 
 /**

@@ -3,11 +3,12 @@
  * `conv2d`'s native kernels: the kernel's depth taps become input channels.
  *
  * Each output depth od reads the input depths od * sD + kd * dD (kd < kD);
- * one strided copy lays them out as a batch of N * Dout images with
- * kD * C channels, [N, Dout, groups, kD, C / groups, H, W], and the weight
- * [K, C / groups, kD, kH, kW] as [K, kD * C / groups, kH, kW], so that one
- * `conv2d` (groups, H and W stride, padding and dilation its own) computes
- * every tap. Measured on a 2-core AMD EPYC for [2, 16, 32, 64, 64] -> 32,
+ * one gather lays them out as a batch of N * Dout images with kD * C
+ * channels, [N, Dout, groups, kD, C / groups, H, W] (a depth in the padding
+ * reads 0), and the weight [K, C / groups, kD, kH, kW] as
+ * [K, kD * C / groups, kH, kW], so that one `conv2d` (groups, H and W
+ * stride, padding and dilation its own) computes every tap. Large inputs
+ * go in chunks of samples (or of output depths), see `conv3dChecked`. Measured on a 2-core AMD EPYC for [2, 16, 32, 64, 64] -> 32,
  * 3x3x3, padding 1: this one call beat kD separate `conv2d`s summed (26 ms
  * against 41 ms forward, 87 against 192 forward and backward), its GEMMs
  * being kD times deeper.
@@ -16,13 +17,14 @@
  */
 import { check } from "../../ffi/native.ts";
 import { contiguousStrides, Tensor } from "../tensor.ts";
-import { record } from "../autograd.ts";
-import { contiguous, denseCopy, i64, permute, reshape } from "./shape.ts";
-import { requireFloat, sameDevice } from "./elementwise.ts";
+import { isGradEnabled, noGrad, record } from "../autograd.ts";
+import { matrixOpInBf16 } from "../autocast.ts";
+import { contiguous, denseCopy, i64, squeeze, unsqueeze } from "./shape.ts";
+import { add, requireFloat, sameDevice } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { indexVector } from "./gather.ts";
 import { filledOp } from "./creation.ts";
-import { conv2d } from "./conv.ts";
+import { conv2d, convGeometryOf } from "./conv.ts";
 import { pad } from "./pad.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 
@@ -114,8 +116,9 @@ interface Geometry3d {
 }
 
 /**
- * y = conv3d(x, weight) + bias, as `F.conv3d`: x [N, C, D, H, W], weight
- * [K, C / groups, kD, kH, kW], bias [K] or null; y [N, K, D', H', W'].
+ * y = conv3d(x, weight) + bias, as `F.conv3d`: x [N, C, D, H, W] (or one
+ * unbatched volume [C, D, H, W]), weight [K, C / groups, kD, kH, kW], bias
+ * [K] or null; y [N, K, D', H', W'] (or [K, D', H', W']).
  * "same" padding with an even kernel pads the extra zero after, as torch.
  *
  * @example
@@ -148,6 +151,11 @@ export function conv3d(
   requireFloat(weight, "conv3d");
   sameDevice(x, weight, "conv3d");
   if (bias) sameDevice(x, bias, "conv3d");
+  if (x.ndim === 4 && weight.ndim === 5) {
+    // One unbatched volume [C, D, H, W], as torch: a batch of one.
+    const g = conv3dGeometry([1, ...x.shape], weight, bias, o);
+    return squeeze(conv3dChecked(unsqueeze(x, 0), weight, bias, g), 0);
+  }
   const g = conv3dGeometry(x.shape, weight, bias, o);
   return conv3dChecked(x, weight, bias, g);
 }
@@ -163,9 +171,8 @@ function conv3dGeometry(
   const dilation = triple(o.dilation ?? 1, "conv3d: dilation", 1);
   if (shape.length !== 5 || weight.ndim !== 5) {
     throw new Error(
-      `conv3d x [${shape}] weight [${weight.shape}]: expected 5-D input [N, C, D, H, W] and ` +
-        "weight [K, C / groups, kD, kH, kW]" +
-        (shape.length === 4 ? "; for one volume [C, D, H, W] write x.unsqueeze(0)" : ""),
+      `conv3d x [${shape}] weight [${weight.shape}]: expected input [N, C, D, H, W] (or ` +
+        "unbatched [C, D, H, W]) and weight [K, C / groups, kD, kH, kW]",
     );
   }
   const pads = paddingSides(o.padding ?? 0, weight.shape.slice(2), dilation, stride, "conv3d");
@@ -179,124 +186,370 @@ function conv3dGeometry(
   if (!Number.isInteger(groups) || groups < 1) {
     throw new Error(`${desc}: groups must be an integer >= 1, got ${String(groups)}`);
   }
-  if (c % groups !== 0 || k % groups !== 0 || cg !== c / groups) {
+  if (k % groups !== 0) {
+    // torch: "expected weight to be divisible by 2 at dimension 0".
+    throw new Error(
+      `${desc}: the weight's ${k} output channels (dimension 0) are not divisible by groups ` +
+        `${groups}`,
+    );
+  }
+  if (c % groups !== 0 || cg !== c / groups) {
     throw new Error(`${desc}: input has ${c} channels, weight expects ${cg} x ${groups} groups`);
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== k)) {
     throw new Error(`${desc}: bias must be [${k}]`);
   }
-  const out = [0, 1, 2].map((i) =>
-    Math.floor(
-      (shape[i + 2] + pads[i][0] + pads[i][1] - dilation[i] * (weight.shape[i + 2] - 1) - 1) /
-        stride[i],
-    ) + 1
-  ) as [number, number, number];
-  if (out.some((v) => v < 1)) {
-    throw new Error(`${desc}: output would be ${out.join(" x ")}; the input is too small`);
+  const padded = [0, 1, 2].map((i) => shape[i + 2] + pads[i][0] + pads[i][1]);
+  const span = [0, 1, 2].map((i) => dilation[i] * (weight.shape[i + 2] - 1) + 1);
+  if (span.some((v, i) => v > padded[i])) {
+    // torch: "Kernel size can't be greater than actual input size".
+    throw new Error(
+      `${desc}: the kernel spans ${span.join(" x ")} (dilation * (kernel - 1) + 1), more than ` +
+        `the padded input ${padded.join(" x ")}; use a smaller kernel or dilation, or more padding`,
+    );
   }
+  const out = [0, 1, 2].map((i) => Math.floor((padded[i] - span[i]) / stride[i]) + 1) as [
+    number,
+    number,
+    number,
+  ];
   return { stride, dilation, pads, groups, out };
 }
 
-/** The convolution of checked arguments. */
+/**
+ * Bytes of depth windows (`[b, kD * C, H, W]`) that one `conv2d` call
+ * reads at most: larger inputs are convolved in chunks of whole samples,
+ * or of output depths of one sample, each written into the output as it
+ * is done. Whole samples cost no speed; depth slices of one sample did
+ * (conv2d is slower on small batches: 4 slices of 24 depths took 138 ms
+ * against 125 for 2 samples of 48, Conv3d(32, 32, 3) on [2, 32, 48, 96,
+ * 96]), so slices are for samples whose windows alone pass 256 MiB.
+ */
+let windowBytes = 256 * 2 ** 20;
+
+/** @internal Sets the chunks' window budget in bytes (tests make many chunks); returns the old. */
+export function setConv3dWindowBytes(bytes: number): number {
+  const old = windowBytes;
+  windowBytes = bytes;
+  return old;
+}
+
+/** One conv2d call's share: samples n0 .. n0 + nn, output depths d0 .. d0 + cd of each. */
+interface Chunk {
+  n0: number;
+  nn: number;
+  d0: number;
+  cd: number;
+}
+
+/** The chunks of n samples of od output depths whose windows take `depthBytes` each. */
+function chunksOf(n: number, od: number, depthBytes: number): Chunk[] {
+  const chunks: Chunk[] = [];
+  const sample = od * depthBytes;
+  if (sample <= windowBytes) {
+    const nn = Math.max(1, Math.floor(windowBytes / sample));
+    for (let n0 = 0; n0 < n; n0 += nn) chunks.push({ n0, nn: Math.min(nn, n - n0), d0: 0, cd: od });
+    return chunks;
+  }
+  // Even slices of one sample's depths.
+  const cd = Math.ceil(od / Math.ceil(sample / windowBytes));
+  for (let n0 = 0; n0 < n; n0++) {
+    for (let d0 = 0; d0 < od; d0 += cd) chunks.push({ n0, nn: 1, d0, cd: Math.min(cd, od - d0) });
+  }
+  return chunks;
+}
+
+/** conv3d's sizes: input [n, c, d, h, w], weight [k, cg, kd, kh, kw], output [od, oh, ow]. */
+interface Sizes {
+  n: number;
+  c: number;
+  d: number;
+  hw: number;
+  k: number;
+  kd: number;
+  od: number;
+  ohw: number;
+  g: Geometry3d;
+}
+
+/**
+ * For output depths d0 .. d0 + cd, the rows of x [C * D, H W] that their
+ * windows read, as [cd, groups, kD, C / groups] channels: (channel, depth
+ * od * stride - pad + kd * dilation), or -1 in the padding (the gather
+ * reads 0 there and the scatter-add skips it).
+ */
+function windowIndex(z: Sizes, d0: number, cd: number, device: Tensor["device"]): Tensor {
+  const { c, d, kd, g } = z;
+  const cg = c / g.groups;
+  const index = new Int32Array(cd * kd * c);
+  let at = 0;
+  for (let o = d0; o < d0 + cd; o++) {
+    for (let gi = 0; gi < g.groups; gi++) {
+      for (let j = 0; j < kd; j++) {
+        const depth = o * g.stride[0] - g.pads[0][0] + j * g.dilation[0];
+        const inside = depth >= 0 && depth < d;
+        for (let ci = 0; ci < cg; ci++) index[at++] = inside ? (gi * cg + ci) * d + depth : -1;
+      }
+    }
+  }
+  return indexVector(index, device);
+}
+
+/** `t`'s element `i` (a native pointer; no views made). */
+const at = (t: Tensor, i: number) =>
+  i === 0 ? t.ptr : Deno.UnsafePointer.offset(t.ptr as Deno.PointerObject, i * 4)!;
+
+/** The depth windows of one chunk of cx: [nn * cd, kD * C, H, W], one gather (no autograd). */
+function gatherWindows(cx: Tensor, z: Sizes, ch: Chunk, index: Tensor): Tensor {
+  const [, , , h, w] = cx.shape;
+  const cols = Tensor.empty([ch.nn * ch.cd, z.kd * z.c, h, w], "float32", cx.device);
+  check(
+    cx.lib,
+    cx.lib.lits_gather_f32(
+      at(cx, ch.n0 * z.c * z.d * z.hw),
+      index.ptr,
+      i64([0, 1, 0]),
+      cols.ptr,
+      ch.nn,
+      z.c * z.d,
+      ch.cd * z.kd * z.c,
+      z.hw,
+      0,
+    ),
+    () => `conv3d depth windows of [${cx.shape}] (${z.kd} taps)`,
+  );
+  return cols;
+}
+
+/**
+ * A chunk's conv2d result y [nn * cd, K, H' W'] written into its place in
+ * out [N, K, D', H', W']: whole samples are one strided copy; the depths
+ * of one sample, not dense there, are added in one scatter-add (into out
+ * filled with the bias or zeros: b + y is y + b, conv2d's sum exactly).
+ */
+function chunkToOutput(y: Tensor, out: Tensor, z: Sizes, ch: Chunk): void {
+  const { k, od, ohw } = z;
+  const desc = () => `conv3d output [${out.shape}], chunk of ${ch.nn} x ${ch.cd} depths`;
+  if (ch.cd === od) {
+    const shape = [ch.nn, k, od, ohw], strides = [od * k * ohw, ohw, k * ohw, 1];
+    check(
+      y.lib,
+      y.lib.lits_strided_copy(4, i64(shape), y.ptr, i64(strides), at(out, ch.n0 * k * od * ohw)),
+      desc,
+    );
+    return;
+  }
+  // Row (dd, ki) of y goes to row ki * D' + d0 + dd of out[n0] [K * D', H' W'].
+  const rows = new Int32Array(ch.cd * k);
+  for (let dd = 0; dd < ch.cd; dd++) {
+    for (let ki = 0; ki < k; ki++) rows[dd * k + ki] = ki * od + ch.d0 + dd;
+  }
+  const index = indexVector(rows, y.device);
+  check(
+    y.lib,
+    y.lib.lits_scatter_add_f32(
+      y.ptr,
+      index.ptr,
+      i64([0, 1, 0]),
+      at(out, ch.n0 * k * od * ohw),
+      1,
+      k * od,
+      ch.cd * k,
+      ohw,
+    ),
+    desc,
+  );
+  index.dispose();
+}
+
+/** A chunk's gradient dy [nn * cd, K, H' W'] copied out of the output's gradient g. */
+function chunkOfOutput(g: Tensor, z: Sizes, ch: Chunk): Tensor {
+  const { k, od, ohw } = z;
+  const dy = Tensor.empty([ch.nn * ch.cd, k, ohw], "float32", g.device);
+  const shape = [ch.nn, ch.cd, k, ohw], strides = [k * od * ohw, ohw, od * ohw, 1];
+  check(
+    g.lib,
+    g.lib.lits_strided_copy(
+      4,
+      i64(shape),
+      at(g, (ch.n0 * k * od + ch.d0) * ohw),
+      i64(strides),
+      dy.ptr,
+    ),
+    () => `conv3d backward, output gradient [${g.shape}], chunk of ${ch.nn} x ${ch.cd} depths`,
+  );
+  return dy;
+}
+
+/**
+ * The convolution of checked arguments, by chunks: each chunk's depth
+ * windows are gathered from the input (no padded copy: a depth in the
+ * padding reads 0), convolved by one `conv2d` and copied into its place
+ * in the output, then freed, so that only the output and one chunk's
+ * windows and result are held at once. Its gradient goes through the same
+ * chunks: the windows are gathered again for the weight's gradient (not
+ * kept from the forward), the input's is scatter-added from each chunk's.
+ *
+ * Conv3d(32, 32, 3, padding 1) on [2, 32, 48, 96, 96], 2-core AMD EPYC
+ * (shared, loaded), peak RSS over the inputs' in a fresh process: forward
+ * under noGrad +331 MB (one padded copy, all windows, conv2d's output and
+ * its permuted copy held at once before: +669; torch +220), forward and
+ * backward +604 MB (+1332 before; torch +440); time the same (fastest of
+ * 5, interleaved: forward 288 against 308 ms, forward and backward 388
+ * against 384).
+ */
 function conv3dChecked(
   x: Tensor,
   weight: Tensor,
   bias: Tensor | null,
   g: Geometry3d,
 ): Tensor {
-  const [pd, ph, pw] = g.pads;
-  let input = x;
-  // Depth pads and uneven H/W pads ("same" with an even kernel) are made
-  // real zeros; even H/W pads are conv2d's own.
+  const [, ph, pw] = g.pads;
+  // Uneven H/W pads ("same" with an even kernel) are made real zeros;
+  // even ones are conv2d's own, depth pads the gather's.
   const extraH = ph[1] - ph[0], extraW = pw[1] - pw[0];
-  if (pd[0] || pd[1] || extraH || extraW) {
-    input = pad(x, [0, extraW, 0, extraH, pd[0], pd[1]]);
-  }
+  const cx = contiguous(extraH || extraW ? pad(x, [0, extraW, 0, extraH]) : x);
+  const [n, c, d, h, w] = cx.shape;
   const [k, cg, kd, kh, kw] = weight.shape;
-  const od = g.out[0];
-  const cols = depthWindows(input, kd, g.stride[0], g.dilation[0], g.groups, od);
-  const w2 = reshape(permute(weight, [0, 2, 1, 3, 4]), [k, kd * cg, kh, kw]);
-  const y = conv2d(cols, w2, bias, {
-    stride: [g.stride[1], g.stride[2]],
-    padding: [ph[0], pw[0]],
-    dilation: [g.dilation[1], g.dilation[2]],
+  const [od, oh, ow] = g.out;
+  const z: Sizes = { n, c, d, hw: h * w, k, kd, od, ohw: oh * ow, g };
+  const w2 = depthTapsAsChannels(weight);
+  const options2d = {
+    stride: [g.stride[1], g.stride[2]] as [number, number],
+    padding: [ph[0], pw[0]] as [number, number],
+    dilation: [g.dilation[1], g.dilation[2]] as [number, number],
     groups: g.groups,
+  };
+  const chunks = chunksOf(n, od, kd * c * h * w * 4);
+  const sliced = chunks.some((ch) => ch.cd < od);
+  // Depth slices are added into the bias (or zeros); whole samples copied.
+  const out = !sliced
+    ? Tensor.empty([n, k, od, oh, ow], "float32", x.device)
+    : bias
+    ? reshaped(denseCopy(bias._view([n, k, od * oh * ow], [0, bias.strides[0], 0], bias.offset)), [
+      n,
+      k,
+      od,
+      oh,
+      ow,
+    ])
+    : filledOp([n, k, od, oh, ow], 0, x.device);
+  noGrad(() => {
+    for (const ch of chunks) {
+      const index = windowIndex(z, ch.d0, ch.cd, cx.device);
+      const cols = gatherWindows(cx, z, ch, index);
+      index.dispose();
+      const y = conv2d(cols, w2, sliced ? null : bias, options2d);
+      cols.dispose();
+      chunkToOutput(y, out, z, ch);
+      y.dispose();
+    }
   });
-  const [, , oh, ow] = y.shape;
-  return contiguous(permute(reshape(y, [x.shape[0], od, k, oh, ow]), [0, 2, 1, 3, 4]));
+  w2.dispose();
+  const inputs = bias ? [cx, weight, bias] : [cx, weight];
+  if (!inputs.some((t) => t.requiresGrad) || !isGradEnabled()) return out;
+  // conv2d's choice for its windows, made again for the backward kernels.
+  const bf16 = matrixOpInBf16(cx);
+  const lib = cx.lib;
+  const backwardData = bf16
+    ? lib.lits_conv2d_backward_data_bf16_f32!
+    : lib.lits_conv2d_backward_data_f32;
+  const backwardFilter = bf16
+    ? lib.lits_conv2d_backward_filter_bf16_f32!
+    : lib.lits_conv2d_backward_filter_f32;
+  return record(out, {
+    name: "conv3d",
+    inputs,
+    saved: [cx, weight],
+    backward: (grad) => {
+      // Made again, not kept: a scope that ends before backward() would free it unseen.
+      const w2 = depthTapsAsChannels(weight);
+      const dy = contiguous(grad);
+      let db: Tensor | null = null;
+      if (bias?.requiresGrad) {
+        db = Tensor.empty([k], "float32", cx.device);
+        check(lib, lib.lits_conv2d_backward_bias_f32(dy.ptr, db.ptr, n, k, od * oh * ow), desc);
+      }
+      const dx = cx.requiresGrad ? filledOp(cx.shape, 0, cx.device) : null;
+      let dw2: Tensor | null = null;
+      for (const ch of chunks) {
+        const b = ch.nn * ch.cd;
+        const { params, desc } = convGeometryOf([b, kd * c, h, w], w2, null, options2d);
+        const dyc = chunkOfOutput(dy, z, ch);
+        const index = windowIndex(z, ch.d0, ch.cd, cx.device);
+        if (dx) {
+          const dcols = Tensor.empty([b, kd * c, h, w], "float32", cx.device);
+          check(lib, backwardData(params, w2.ptr, dyc.ptr, dcols.ptr), desc);
+          check(
+            lib,
+            lib.lits_scatter_add_f32(
+              dcols.ptr,
+              index.ptr,
+              i64([0, 1, 0]),
+              at(dx, ch.n0 * c * d * z.hw),
+              ch.nn,
+              c * d,
+              ch.cd * kd * c,
+              z.hw,
+            ),
+            desc,
+          );
+          dcols.dispose();
+        }
+        if (weight.requiresGrad) {
+          const cols = gatherWindows(cx, z, ch, index);
+          const part = Tensor.empty(w2.shape, "float32", cx.device);
+          check(lib, backwardFilter(params, cols.ptr, null, 0, dyc.ptr, part.ptr), desc);
+          cols.dispose();
+          if (dw2 === null) dw2 = part;
+          else {
+            const sum = add(dw2, part);
+            dw2.dispose();
+            part.dispose();
+            dw2 = sum;
+          }
+        }
+        index.dispose();
+        dyc.dispose();
+      }
+      // [K, kD, C / groups, kH, kW] -> the weight's [K, C / groups, kD, kH, kW].
+      let dw: Tensor | null = null;
+      if (dw2 !== null) {
+        const v = dw2._view(
+          [k, cg, kd, kh, kw],
+          [kd * cg * kh * kw, kh * kw, cg * kh * kw, kw, 1],
+          0,
+        );
+        dw = denseCopy(v);
+        v.dispose();
+        dw2.dispose();
+      }
+      return [dx, dw, db];
+    },
+  });
+
+  function desc(): string {
+    return `conv3d backward x [${cx.shape}] weight [${weight.shape}]`;
+  }
 }
 
 /**
- * x [N, C, Dp, H, W] -> [N * od, kD * C, H, W]: for each output depth the
- * input depths d * stride + kd * dilation, as [groups, kD, C / groups]
- * channels. One strided copy; the gradient adds each window's share back
- * (a scatter-add over depth, then the channels moved back in front).
+ * weight [K, C / groups, kD, kH, kW] as conv2d's [K, kD * C / groups, kH, kW]
+ * over the windows' [groups, kD, C / groups] channels: one copy, no autograd
+ * (conv3d's gradient puts the weight's back itself).
  */
-function depthWindows(
-  x: Tensor,
-  kd: number,
-  stride: number,
-  dilation: number,
-  groups: number,
-  od: number,
-): Tensor {
-  const cx = contiguous(x);
-  const [n, c, dp, h, w] = cx.shape;
-  const hw = h * w, cg = c / groups;
-  const view = cx._view(
-    [n, od, groups, kd, cg, h, w],
-    [c * dp * hw, stride * hw, cg * dp * hw, dilation * hw, dp * hw, w, 1],
-    cx.offset,
-  );
-  const dense = denseCopy(view);
-  view.dispose();
-  const shape = [n * od, kd * c, h, w];
-  const out = dense._view(shape, contiguousStrides(shape), 0);
-  dense.dispose();
-  const desc = () => `conv3d depth windows of [${cx.shape}] (${kd} taps)`;
-  return record(out, {
-    name: "conv3d",
-    inputs: [cx],
-    saved: [],
-    backward: (g) => {
-      let dy = contiguous(g);
-      if (groups > 1) {
-        // [n, od, groups, kd, cg] -> [n, od, kd, groups, cg]: taps next to depths.
-        const v = dy._view(
-          [n, od, kd, groups, cg * hw],
-          [od * kd * c * hw, kd * c * hw, cg * hw, kd * cg * hw, 1],
-          dy.offset,
-        );
-        dy = denseCopy(v);
-        v.dispose();
-      }
-      const taps = new Int32Array(od * kd);
-      for (let i = 0; i < od; i++) {
-        for (let j = 0; j < kd; j++) taps[i * kd + j] = i * stride + j * dilation;
-      }
-      const index = indexVector(taps, cx.device);
-      // Gradient in [n, dp, c, h, w], then the channels moved back in front.
-      const byDepth = filledOp([n, dp, c, h, w], 0, cx.device);
-      check(
-        cx.lib,
-        cx.lib.lits_scatter_add_f32(
-          dy.ptr,
-          index.ptr,
-          i64([0, 1, 0]),
-          byDepth.ptr,
-          n,
-          dp,
-          od * kd,
-          c * hw,
-        ),
-        desc,
-      );
-      const back = byDepth._view([n, c, dp, hw], [dp * c * hw, hw, c * hw, 1], byDepth.offset);
-      const dx = denseCopy(back);
-      back.dispose();
-      const dx5 = dx._view(cx.shape, contiguousStrides(cx.shape), 0);
-      dx.dispose();
-      return [dx5];
-    },
-  });
+function depthTapsAsChannels(weight: Tensor): Tensor {
+  const [k, cg, kd, kh, kw] = weight.shape;
+  const [s0, s1, s2, s3, s4] = weight.strides;
+  const v = weight._view([k, kd, cg, kh, kw], [s0, s2, s1, s3, s4], weight.offset);
+  const dense = denseCopy(v);
+  v.dispose();
+  return reshaped(dense, [k, kd * cg, kh, kw]);
+}
+
+/** A dense tensor of this library's own (no autograd) in another shape; `t` is let go. */
+function reshaped(t: Tensor, shape: number[]): Tensor {
+  const v = t._view(shape, contiguousStrides(shape), 0);
+  t.dispose();
+  return v;
 }

@@ -4,18 +4,23 @@
  * native kernels: a window's max (or sum) over depth, height and width is
  * the max (sum) over its depths of the 2-D window's. So H and W are pooled
  * first, as [N, C * D, H, W] images, and then each output depth reduces
- * its input depths (one reshape where windows tile the depth, else a
- * gather of the windows).
+ * its input depths (the max on the 2-D kernel again, a [kD, 1] window over
+ * [D, H' W'] planes; with dilation, and the sums of the average, a gather
+ * of the windows).
  *
  * The max's gradient goes to the first maximum in (depth, row, column)
- * order, as torch's: the 2-D pool sends it to the first in its plane, the
- * depth reduction to the first depth. Average divisors are torch's, a
+ * order, or to the last NaN, as torch's: the 2-D pool sends it to the
+ * first in its plane, the depth reduction to the first depth (and each to
+ * the last NaN). Average divisors are torch's, a
  * product of one count per dimension, so they are divided out per stage.
  *
  * @module
  */
-import type { Tensor } from "../tensor.ts";
+import { Tensor } from "../tensor.ts";
+import { isGradEnabled } from "../autograd.ts";
 import { requireFloat } from "./elementwise.ts";
+import { isnan } from "./nonfinite.ts";
+import { where } from "./where.ts";
 import { div, mul } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { fromHost } from "./creation.ts";
@@ -101,8 +106,7 @@ function geometry(
   requireFloat(x, what);
   if (x.ndim !== 5) {
     throw new Error(
-      `${what}: expected a 5-D input [N, C, D, H, W], got [${x.shape}]` +
-        (x.ndim === 4 ? `; for one volume [C, D, H, W] write F.${what}(x.unsqueeze(0), ...)` : ""),
+      `${what}: expected [N, C, D, H, W] or unbatched [C, D, H, W], got [${x.shape}]`,
     );
   }
   if (o.returnIndices !== undefined && o.returnIndices !== false) {
@@ -133,9 +137,13 @@ function geometry(
     out: outSize(x.shape[i + 2], k[i], s[i], p[i], dil[i], ceil),
   }));
   if (axes.some((a) => a.out < 1)) {
+    // A window spans dilation * (kernel - 1) + 1, more than the padded input.
+    const span = axes.map((a) => a.dil * (a.k - 1) + 1).join(" x ");
+    const padded = axes.map((a, i) => x.shape[i + 2] + 2 * a.p).join(" x ");
     throw new Error(
       `${what}: input [${x.shape}] is too small for kernel ${k} (dilation ${dil}, padding ${p}): ` +
-        `the output would be ${axes.map((a) => a.out).join(" x ")}`,
+        `a window spans ${span}, more than the padded input ${padded}; use a smaller kernel ` +
+        "or dilation",
     );
   }
   return axes;
@@ -143,45 +151,96 @@ function geometry(
 
 /**
  * t [outer, L, inner] -> [outer, out, k, inner]: the windows along the
- * middle dimension, `fill` in the padding (and past the end in ceil mode).
- * Windows that tile it are a reshape; others a gather.
+ * middle dimension (in reverse tap order where `reverse`), one gather with
+ * no padded copy. Windows that tile it are a reshape. A tap in the padding
+ * (or past the end in ceil mode) reads 0 for "sum"; for "max" it repeats
+ * the nearest tap of its window inside the input (the first one for a tap
+ * before it, the last for one after), which leaves the max and the element
+ * it goes to (torch's: the first maximum, the last NaN) as they are. Only
+ * a window with no tap inside (dilation stepping over the whole input)
+ * reads -inf, from one padded row.
  */
-function windows(t: Tensor, a: Axis, fill: number): Tensor {
+function windows(t: Tensor, a: Axis, fill: "sum" | "max", reverse = false): Tensor {
   const [outer, size, inner] = t.shape;
-  const span = a.dil === 1 && a.s === a.k ? a.out * a.k : (a.out - 1) * a.s + a.dil * (a.k - 1) + 1;
-  const after = span - size - a.p;
-  let padded = t;
-  if (a.p > 0 || after > 0) padded = pad(t, [0, 0, a.p, Math.max(after, 0)], "constant", fill);
-  if (a.dil === 1 && a.s === a.k) {
-    if (padded.shape[1] > span) padded = narrow(padded, 1, 0, span);
-    return reshape(padded, [outer, a.out, a.k, inner]);
+  if (a.dil === 1 && a.s === a.k && a.p === 0 && a.out * a.k <= size && !reverse) {
+    const used = a.out * a.k < size ? narrow(t, 1, 0, a.out * a.k) : t;
+    return reshape(used, [outer, a.out, a.k, inner]);
   }
   const taps = new Int32Array(a.out * a.k);
+  let emptyWindow = false;
   for (let o = 0; o < a.out; o++) {
-    for (let j = 0; j < a.k; j++) taps[o * a.k + j] = o * a.s + j * a.dil;
+    const start = o * a.s - a.p;
+    let first = -1, last = -1;
+    for (let j = 0; j < a.k; j++) {
+      const at = start + j * a.dil;
+      if (at >= 0 && at < size) {
+        if (first < 0) first = at;
+        last = at;
+      }
+    }
+    for (let j = 0; j < a.k; j++) {
+      const at = start + j * a.dil;
+      let v = at;
+      if (at < 0 || at >= size) {
+        if (fill === "sum") v = -1;
+        else if (first < 0) v = size; // the -inf row
+        else v = at < 0 ? first : last;
+      }
+      taps[o * a.k + (reverse ? a.k - 1 - j : j)] = v;
+    }
+    if (first < 0 && fill === "max") emptyWindow = true;
   }
-  const taken = takeAlong(padded, 1, indexVector(taps, t.device), "row", false, "pool3d windows");
+  const src = emptyWindow ? pad(t, [0, 0, 0, 1], "constant", -Infinity) : t;
+  const taken = takeAlong(src, 1, indexVector(taps, t.device), "row", false, "pool3d windows");
   return reshape(taken, [outer, a.out, a.k, inner]);
 }
 
 /** Whether the window along one dimension does nothing (kernel 1, stride 1, no padding). */
 const identity = (a: Axis) => a.k === 1 && a.s === 1 && a.p === 0;
 
-/** Max over windows of dimension `dim` of x (first maximum gets the gradient). */
+/**
+ * Max over windows of dimension `dim` of x. The gradient goes where
+ * torch's does: to the first maximum, or the last NaN of a window that
+ * holds NaN (its kernels take a NaN over anything, later ones too). The
+ * max's own gradient goes to the first, so where a gradient is recorded a
+ * second max over the windows in reverse order gives the NaN windows'.
+ */
 function maxAlong(x: Tensor, dim: number, a: Axis): Tensor {
   if (identity(a)) return x;
   const outer = x.shape.slice(0, dim).reduce((m, v) => m * v, 1);
   const inner = x.shape.slice(dim + 1).reduce((m, v) => m * v, 1);
-  const y = max(windows(reshape(x, [outer, x.shape[dim], inner]), a, -Infinity), 2);
+  const t = reshape(x, [outer, x.shape[dim], inner]);
+  let y = max(windows(t, a, "max"), 2);
+  if (isGradEnabled() && x.requiresGrad) {
+    const lastNaN = max(windows(t, a, "max", true), 2);
+    y = where(isnan(y), lastNaN, y);
+  }
   return reshape(y, x.shape.map((v, i) => (i === dim ? a.out : v)));
 }
 
 /**
- * Max pooling over windows of x [N, C, D, H, W], as `F.max_pool3d`: the
- * stride defaults to the kernel; padding (-inf, at most half the kernel),
- * dilation and ceil mode as torch's. The gradient goes to each window's
- * first maximum in (depth, row, column) order, as torch's.
- * `returnIndices` is not offered.
+ * Max over the depth windows of y [N, C, D, H', W'] on the 2-D kernel, as
+ * [N * C, 1, D, H' * W'] images pooled with a [kD, 1] window (no depth
+ * dilation): its -inf padding, ties and NaN are torch's.
+ */
+function maxOverDepth(y: Tensor, a: Axis, ceilMode: boolean): Tensor {
+  if (identity(a)) return y;
+  const [n, c, d, h, w] = y.shape;
+  const out = maxPool2d(reshape(y, [n * c, 1, d, h * w]), [a.k, 1], {
+    stride: [a.s, 1],
+    padding: [a.p, 0],
+    ceilMode,
+  });
+  return reshape(out, [n, c, a.out, h, w]);
+}
+
+/**
+ * Max pooling over windows of x [N, C, D, H, W] (or unbatched
+ * [C, D, H, W]), as `F.max_pool3d`: the stride defaults to the kernel;
+ * padding (-inf, at most half the kernel), dilation and ceil mode as
+ * torch's. The gradient goes to each window's first maximum in (depth,
+ * row, column) order, or its last NaN, as torch's. `returnIndices` is not
+ * offered.
  *
  * @example
  * ```ts
@@ -191,8 +250,23 @@ function maxAlong(x: Tensor, dim: number, a: Axis): Tensor {
  * ```
  */
 export function maxPool3d(x: Tensor, kernelSize: Triple, options: MaxPool3dOptions = {}): Tensor {
-  const [ad, ah, aw] = geometry("maxPool3d", arguments.length, x, kernelSize, options);
+  const given = arguments.length;
+  if (unbatched(x)) return squeeze(maxPool3dOf(unsqueeze(x, 0), kernelSize, options, given), 0);
+  return maxPool3dOf(x, kernelSize, options, given);
+}
+
+/** Whether x is one unbatched volume [C, D, H, W] (pooled as a batch of one, as torch). */
+const unbatched = (x: unknown): x is Tensor => x instanceof Tensor && x.ndim === 4;
+
+function maxPool3dOf(
+  x: Tensor,
+  kernelSize: Triple,
+  options: MaxPool3dOptions,
+  given: number,
+): Tensor {
+  const [ad, ah, aw] = geometry("maxPool3d", given, x, kernelSize, options);
   const [n, c, d, h, w] = x.shape;
+  const ceilMode = options.ceilMode ?? false;
   let y = x;
   if (identity(ah) && identity(aw)) {
     // Depth windows only.
@@ -201,13 +275,13 @@ export function maxPool3d(x: Tensor, kernelSize: Triple, options: MaxPool3dOptio
     y = maxPool2d(reshape(x, [n, c * d, h, w]), [ah.k, aw.k], {
       stride: [ah.s, aw.s],
       padding: [ah.p, aw.p],
-      ceilMode: options.ceilMode ?? false,
+      ceilMode,
     });
     y = reshape(y, [n, c, d, ah.out, aw.out]);
   } else {
     y = maxAlong(maxAlong(x, 4, aw), 3, ah);
   }
-  return maxAlong(y, 2, ad);
+  return ad.dil === 1 ? maxOverDepth(y, ad, ceilMode) : maxAlong(y, 2, ad);
 }
 
 /** torch's divisor per output position along one dimension. */
@@ -220,8 +294,8 @@ function divisors(size: number, a: Axis, includePad: boolean): number[] {
 }
 
 /**
- * Average pooling over windows of x [N, C, D, H, W], as `F.avg_pool3d`:
- * the stride defaults to the kernel; zero padding (at most half the
+ * Average pooling over windows of x [N, C, D, H, W] (or unbatched
+ * [C, D, H, W]), as `F.avg_pool3d`: the stride defaults to the kernel; zero padding (at most half the
  * kernel), ceil mode, `countIncludePad` (default true) and
  * `divisorOverride` as torch's.
  *
@@ -235,7 +309,18 @@ function divisors(size: number, a: Axis, includePad: boolean): number[] {
  * ```
  */
 export function avgPool3d(x: Tensor, kernelSize: Triple, options: AvgPool3dOptions = {}): Tensor {
-  const [ad, ah, aw] = geometry("avgPool3d", arguments.length, x, kernelSize, options);
+  const given = arguments.length;
+  if (unbatched(x)) return squeeze(avgPool3dOf(unsqueeze(x, 0), kernelSize, options, given), 0);
+  return avgPool3dOf(x, kernelSize, options, given);
+}
+
+function avgPool3dOf(
+  x: Tensor,
+  kernelSize: Triple,
+  options: AvgPool3dOptions,
+  given: number,
+): Tensor {
+  const [ad, ah, aw] = geometry("avgPool3d", given, x, kernelSize, options);
   const override = options.divisorOverride ?? null;
   if (override !== null && (!Number.isInteger(override) || override === 0)) {
     // torch: "divisor must be not zero".
@@ -264,9 +349,9 @@ export function avgPool3d(x: Tensor, kernelSize: Triple, options: AvgPool3dOptio
   const depth = override !== null ? Array<number>(ad.out).fill(override) : divisors(d, ad, include);
   if (override === null && depth.every((v) => v === ad.k)) {
     // Every window counts its kernel: a mean (one pass).
-    if (!identity(ad)) y = mean(windows(y, ad, 0), 2);
+    if (!identity(ad)) y = mean(windows(y, ad, "sum"), 2);
   } else {
-    if (!identity(ad)) y = sum(windows(y, ad, 0), 2);
+    if (!identity(ad)) y = sum(windows(y, ad, "sum"), 2);
     y = div(y, fromHost(depth, [1, ad.out, 1], { device }, true));
   }
   return reshape(y, [n, c, ad.out, ah.out, aw.out]);
@@ -275,22 +360,36 @@ export function avgPool3d(x: Tensor, kernelSize: Triple, options: AvgPool3dOptio
 /** An adaptive 3-D pool's output size: one number, or [od, oh, ow] where null keeps that size. */
 export type AdaptiveSize3d = number | [number | null, number | null, number | null];
 
-/** [od, oh, ow] from an adaptive size, null taking the input's size (torch's None). */
-export function adaptiveSize3d(where: string, size: unknown, dhw: readonly number[]): number[] {
-  const usage = `F.${where}(x, [1, 1, 1]) (null keeps that size)`;
+/** An adaptive size as given: numbers as `String` writes them (NaN, not JSON's null). */
+function showSize(size: unknown): string {
+  if (Array.isArray(size)) return `[${size.map((v) => (v === null ? "null" : showSize(v)))}]`;
+  return typeof size === "number" ? String(size) : JSON.stringify(size) ?? String(size);
+}
+
+/**
+ * [od, oh, ow] from an adaptive size, null taking the input's size (torch's
+ * None). `usage` is what to write (default: the functional call `F.${where}`).
+ */
+export function adaptiveSize3d(
+  where: string,
+  size: unknown,
+  dhw: readonly number[],
+  usage = `F.${where}(x, [1, 1, 1])`,
+): number[] {
+  const hint = `${usage} (null keeps that size)`;
   const given = typeof size === "number" ? [size, size, size] : size;
   if (!Array.isArray(given) || given.length !== 3) {
     throw new Error(
       `${where}: output size must be a number or 3 entries [depth, height, width], got ${
-        JSON.stringify(size)
-      }; write ${usage}`,
+        showSize(size)
+      }; write ${hint}`,
     );
   }
   const out = given.map((v, i) => v ?? dhw[i]);
   if (out.some((v) => !Number.isInteger(v) || v < 1)) {
     throw new Error(
-      `${where}: output size must be integers >= 1 (or null), got ${JSON.stringify(size)}; ` +
-        `write ${usage}`,
+      `${where}: output size must be integers >= 1 (or null), got ${showSize(size)}; ` +
+        `write ${hint}`,
     );
   }
   return out;
