@@ -14,16 +14,13 @@ import {
   single,
 } from "../tensor/ops/conv1d.ts";
 import { pad, type PadMode } from "../tensor/ops/pad.ts";
-import { Module, Parameter } from "./module.ts";
+import { Module, type Parameter } from "./module.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
-import { fans, kaimingUniform_, uniform_ } from "./init.ts";
+import { convChoices, type ConvPaddingMode, convParameters } from "./conv_setup.ts";
 import { type CallContract, checkContract } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 
-/** How `Conv1d` pads: torch's `padding_mode`. */
-export type ConvPaddingMode = "zeros" | "reflect" | "replicate" | "circular";
-
-const PADDING_MODES: ConvPaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
+export type { ConvPaddingMode } from "./conv_setup.ts";
 
 /** Options of `Conv1d`: those of `conv1d`, `bias` and `paddingMode`. */
 export interface Conv1dLayerOptions extends Conv1dOptions {
@@ -90,24 +87,7 @@ export class Conv1d extends Module {
     super();
     const o = checkContract(NEW_CONV1D, arguments.length, options);
     const where = "nn.Conv1d";
-    for (const [name, v] of [["inChannels", inChannels], ["outChannels", outChannels]] as const) {
-      if (!Number.isInteger(v) || v < 1) {
-        throw new Error(`${where}: ${name} must be a positive integer, got ${showValue(v)}`);
-      }
-    }
-    const groups = o.groups ?? 1;
-    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
-      throw new Error(
-        `${where}: channels ${inChannels} -> ${outChannels} are not divisible by groups ` +
-          `${showValue(groups)}`,
-      );
-    }
-    const mode = o.paddingMode ?? "zeros";
-    if (!PADDING_MODES.includes(mode)) {
-      throw new Error(
-        `${where}: paddingMode must be one of ${PADDING_MODES.join(", ")}, got ${showValue(mode)}`,
-      );
-    }
+    const { groups, mode } = convChoices(where, inChannels, outChannels, o);
     const k = single(kernelSize, `${where}: kernel size`, 1);
     const stride = single(o.stride ?? 1, `${where}: stride`, 1);
     const dilation = single(o.dilation ?? 1, `${where}: dilation`, 1);
@@ -121,15 +101,9 @@ export class Conv1d extends Module {
     this.dilation = [dilation];
     this.groups = groups;
     this.paddingMode = mode;
-    const w = Tensor.empty([outChannels, inChannels / groups, k], "float32", "cpu", false);
-    this.weight = new Parameter(kaimingUniform_(w, { a: Math.sqrt(5) }));
-    this.bias = null;
-    if (o.bias ?? true) {
-      const bound = 1 / Math.sqrt(fans(this.weight)[0]);
-      this.bias = new Parameter(
-        uniform_(Tensor.empty([outChannels], "float32", "cpu", false), -bound, bound),
-      );
-    }
+    const { weight, bias } = convParameters(inChannels, outChannels, groups, [k], o.bias ?? true);
+    this.weight = weight;
+    this.bias = bias;
   }
 
   /** [left, right] zeros or padded values on the input, as the options mean them. */

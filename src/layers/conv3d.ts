@@ -14,15 +14,13 @@ import {
 } from "../tensor/ops/conv3d.ts";
 import { pad, type PadMode } from "../tensor/ops/pad.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
-import { Module, Parameter } from "./module.ts";
+import { Module, type Parameter } from "./module.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
-import { fans, kaimingUniform_, uniform_ } from "./init.ts";
+import { convChoices, type ConvPaddingMode, convParameters } from "./conv_setup.ts";
 import { type CallContract, checkContract } from "../options.ts";
 
-/** What `Conv3d`'s padding holds: torch's `padding_mode`. */
-export type Conv3dPaddingMode = "zeros" | "reflect" | "replicate" | "circular";
-
-const PADDING_MODES: Conv3dPaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
+/** What `Conv3d`'s padding holds: torch's `padding_mode` (`ConvPaddingMode`). */
+export type Conv3dPaddingMode = ConvPaddingMode;
 
 /** Options of `Conv3d`: those of `conv3d`, `bias` and `paddingMode`. */
 export interface Conv3dLayerOptions extends Conv3dOptions {
@@ -92,28 +90,7 @@ export class Conv3d extends Module {
     super();
     const o = checkContract(NEW_CONV3D, arguments.length, options);
     const where = "nn.Conv3d";
-    for (const [name, v] of [["inChannels", inChannels], ["outChannels", outChannels]] as const) {
-      if (!Number.isInteger(v) || v < 1) {
-        throw new Error(`${where}: ${name} must be a positive integer, got ${showValue(v)}`);
-      }
-    }
-    const groups = o.groups ?? 1;
-    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
-      throw new Error(
-        `${where}: channels ${inChannels} -> ${outChannels} are not divisible by groups ` +
-          `${showValue(groups)}`,
-      );
-    }
-    const mode = o.paddingMode ?? "zeros";
-    if (!PADDING_MODES.includes(mode)) {
-      // torch: "padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular']".
-      throw new Error(
-        `${where}: paddingMode must be one of ${PADDING_MODES.join(", ")}, got ${showValue(mode)}`,
-      );
-    }
-    if (o.bias !== undefined && typeof o.bias !== "boolean") {
-      throw new Error(`${where}: bias must be true or false, got ${showValue(o.bias)}`);
-    }
+    const { groups, mode } = convChoices(where, inChannels, outChannels, o);
     this.kernelSize = triple(kernelSize, `${where}: kernel size`, 1);
     this.stride = triple(o.stride ?? 1, `${where}: stride`, 1);
     this.dilation = triple(o.dilation ?? 1, `${where}: dilation`, 1);
@@ -125,20 +102,15 @@ export class Conv3d extends Module {
       : triple(padding, `${where}: padding`, 0);
     this.groups = groups;
     this.paddingMode = mode;
-    const w = Tensor.empty(
-      [outChannels, inChannels / groups, ...this.kernelSize],
-      "float32",
-      "cpu",
-      false,
+    const { weight, bias } = convParameters(
+      inChannels,
+      outChannels,
+      groups,
+      this.kernelSize,
+      o.bias ?? true,
     );
-    this.weight = new Parameter(kaimingUniform_(w, { a: Math.sqrt(5) }));
-    this.bias = null;
-    if (o.bias ?? true) {
-      const bound = 1 / Math.sqrt(fans(this.weight)[0]);
-      this.bias = new Parameter(
-        uniform_(Tensor.empty([outChannels], "float32", "cpu", false), -bound, bound),
-      );
-    }
+    this.weight = weight;
+    this.bias = bias;
   }
 
   /**
