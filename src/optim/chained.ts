@@ -6,6 +6,7 @@
  */
 import { LRScheduler, stepTakesNoEpoch } from "./base.ts";
 import { checkArity } from "../options.ts";
+import { loadSchedules, withSchedules } from "./sequential.ts";
 
 const USAGE = "new optim.ChainedScheduler([warmup, decay])";
 
@@ -86,22 +87,12 @@ export class ChainedScheduler extends LRScheduler {
 
   /** The position, and each schedule's (under `0.`, `1.`, ...). */
   override stateDict(): Record<string, number | number[]> {
-    const sd: Record<string, number | number[]> = super.stateDict();
-    this.schedulers.forEach((s, k) => {
-      for (const [key, v] of Object.entries(s.stateDict())) sd[`${k}.${key}`] = v;
-    });
-    return sd;
+    return withSchedules(super.stateDict(), this.schedulers);
   }
 
   /** Restores what `stateDict()` gave, into each schedule. */
   override loadStateDict(sd: Record<string, number | number[]>): void {
-    this.schedulers.forEach((s, k) => {
-      const own = Object.fromEntries(
-        Object.entries(sd ?? {}).filter(([key]) => key.startsWith(`${k}.`))
-          .map(([key, v]) => [key.slice(`${k}.`.length), v]),
-      );
-      s.loadStateDict(own);
-    });
+    loadSchedules(sd, this.schedulers);
     super.loadStateDict(sd);
   }
 }

@@ -97,23 +97,34 @@ export class SequentialLR extends LRScheduler {
   }
 
   /** The position, and each schedule's. */
-  override stateDict(): Record<string, number | number[]> {
-    const sd: Record<string, number | number[]> = super.stateDict();
-    this.schedulers.forEach((s, k) => {
-      for (const [key, v] of Object.entries(s.stateDict())) sd[`${k}.${key}`] = v;
-    });
-    return sd;
+  override stateDict(): StateDict {
+    return withSchedules(super.stateDict(), this.schedulers);
   }
 
   /** Restores what `stateDict()` gave. */
-  override loadStateDict(sd: Record<string, number | number[]>): void {
-    this.schedulers.forEach((s, k) => {
-      const own = Object.fromEntries(
-        Object.entries(sd ?? {}).filter(([key]) => key.startsWith(`${k}.`))
-          .map(([key, v]) => [key.slice(`${k}.`.length), v]),
-      );
-      s.loadStateDict(own);
-    });
+  override loadStateDict(sd: StateDict): void {
+    loadSchedules(sd, this.schedulers);
     super.loadStateDict(sd);
   }
+}
+
+type StateDict = Record<string, number | number[]>;
+
+/** @internal `sd` with each schedule's state dict under `0.`, `1.`, ... (SequentialLR, ChainedScheduler). */
+export function withSchedules(sd: StateDict, schedulers: readonly LRScheduler[]): StateDict {
+  schedulers.forEach((s, k) => {
+    for (const [key, v] of Object.entries(s.stateDict())) sd[`${k}.${key}`] = v;
+  });
+  return sd;
+}
+
+/** @internal Loads each schedule's part of `sd` (its keys under `k.`) into it. */
+export function loadSchedules(sd: StateDict, schedulers: readonly LRScheduler[]): void {
+  schedulers.forEach((s, k) => {
+    const own = Object.fromEntries(
+      Object.entries(sd ?? {}).filter(([key]) => key.startsWith(`${k}.`))
+        .map(([key, v]) => [key.slice(`${k}.`.length), v]),
+    );
+    s.loadStateDict(own);
+  });
 }
