@@ -84,12 +84,33 @@ export {
 } from "./densenet.ts";
 export { DenseBlock, DenseLayer, Transition } from "./densenet_blocks.ts";
 export {
+  ResNet3d,
+  RESNET3D10,
+  resnet3d10,
+  RESNET3D18,
+  resnet3d18,
+  RESNET3D34,
+  resnet3d34,
+  RESNET3D50,
+  resnet3d50,
+  type ResNet3dConfig,
+  type ResNet3dOptions,
+} from "./resnet3d.ts";
+export {
+  ResNet3dBlock,
+  type ResNet3dBlockType,
+  ResNet3dBottleneck,
+  type ResNet3dShortcut,
+  ZeroPadShortcut,
+} from "./resnet3d_blocks.ts";
+export {
   canonicalName,
   create,
   type ImageModel,
   type ModelOptions,
   names,
   takesOption,
+  volumeNames,
 } from "./registry.ts";
 export { ModelSummary, summary, type SummaryOptions, type SummaryRow } from "./summary.ts";
 export { type InputSpec } from "./input.ts";

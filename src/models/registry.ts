@@ -17,6 +17,7 @@ import {
 } from "./densenet.ts";
 import { mobilenetV2 } from "./mobilenet.ts";
 import { efficientnetB0 } from "./efficientnet.ts";
+import { resnet3d10, resnet3d18, resnet3d34, resnet3d50 } from "./resnet3d.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
 /**
@@ -50,6 +51,8 @@ interface Entry {
   options: readonly Option[];
   /** Smallest image size the model takes. */
   minSize: number;
+  /** A volume model (input [N, C, D, H, W]): in `volumeNames()`, not `names()`. */
+  volume?: boolean;
 }
 
 const COMMON: readonly Option[] = ["inChannels", "numClasses", "imageSize"];
@@ -63,6 +66,7 @@ const ALL_OPTIONS: Option[] = [
   "dropRate",
 ];
 const DENSENET: readonly Option[] = [...COMMON, "dropRate"];
+const VOLUME: readonly Option[] = ["inChannels", "numClasses"];
 
 const MODELS: Record<string, Entry> = {
   simple: {
@@ -109,6 +113,11 @@ const MODELS: Record<string, Entry> = {
     options: [...COMMON, "dropout"],
     minSize: 1,
   },
+  // MONAI's 3-D ResNets; their other options are the builders' (models.resnet3d18).
+  resnet3d10: { build: resnet3d10, options: VOLUME, minSize: 1, volume: true },
+  resnet3d18: { build: resnet3d18, options: VOLUME, minSize: 1, volume: true },
+  resnet3d34: { build: resnet3d34, options: VOLUME, minSize: 1, volume: true },
+  resnet3d50: { build: resnet3d50, options: VOLUME, minSize: 1, volume: true },
 };
 
 /** Other spellings people type. */
@@ -120,7 +129,8 @@ const ALIASES: Record<string, string> = {
 };
 
 /**
- * The names `create` accepts.
+ * The names of the image models `create` accepts (input [N, C, H, W]; the
+ * command lines' `--model`); the volume models are in `volumeNames()`.
  *
  * @example
  * ```ts
@@ -129,7 +139,20 @@ const ALIASES: Record<string, string> = {
  * ```
  */
 export function names(): string[] {
-  return Object.keys(MODELS);
+  return Object.keys(MODELS).filter((k) => !MODELS[k].volume);
+}
+
+/**
+ * The names of the volume models `create` accepts (input [N, C, D, H, W]).
+ *
+ * @example
+ * ```ts
+ * import { models } from "@lits/vision";
+ * console.log(models.volumeNames()); // ["resnet3d10", "resnet3d18", "resnet3d34", "resnet3d50"]
+ * ```
+ */
+export function volumeNames(): string[] {
+  return Object.keys(MODELS).filter((k) => MODELS[k].volume);
 }
 
 /**
