@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  collectGarbage,
   data,
   functional as F,
   manualSeed,
@@ -444,7 +445,7 @@ Deno.test("updateBn: bad arguments, and a failing batch restores momentum and mo
   const net = bnNet();
   await assert.rejects(
     () => updateBn([zeros([1])], {} as nn.Module),
-    /expected the model second, got a Object/,
+    /expected the model second, got an Object/,
   );
   await assert.rejects(
     () => updateBn(zeros([2, 1, 4, 4]) as never, net),
@@ -461,7 +462,7 @@ Deno.test("updateBn: bad arguments, and a failing batch restores momentum and mo
   const x = make(fx.bn.images).narrow(0, 0, 3);
   await assert.rejects(
     () => updateBn([x, { image: x }] as never, net),
-    /batch 1 is a Object; each batch must be the input tensor, or an array \(or DataLoader batch\) whose first element is/,
+    /batch 1 is an Object; each batch must be the input tensor, or an array \(or DataLoader batch\) whose first element is/,
   );
   assert.equal(net.training, false);
   assert.equal((net[5] as nn.BatchNorm1d).momentum, 0.3);
@@ -487,7 +488,7 @@ Deno.test("AveragedModel and EMA: bad inputs, each with what to write", () => {
   );
   assert.throws(
     () => new AveragedModel({} as nn.Module),
-    /expected the nn\.Module to average, got a Object/,
+    /expected the nn\.Module to average, got an Object/,
   );
   assert.throws(
     () => new AveragedModel(net.parameters() as never),
@@ -556,7 +557,7 @@ Deno.test("AveragedModel and EMA: bad inputs, each with what to write", () => {
   );
   assert.throws(
     () => avg.updateParameters({} as nn.Module),
-    /updateParameters: expected the model being trained, got a Object/,
+    /updateParameters: expected the model being trained, got an Object/,
   );
   assert.throws(
     () => (avg.updateParameters as (...a: unknown[]) => void)(net, 1),
@@ -584,6 +585,9 @@ Deno.test("AveragedModel and EMA: bad inputs, each with what to write", () => {
 
 Deno.test("AveragedModel, EMA and updateBn free what they make (no leaked tensors)", async () => {
   const stats = () => memoryStats(testDevice).buffersInUse;
+  // Earlier tests' undisposed garbage is finalized first, not in the middle of the counts.
+  await collectGarbage();
+  await collectGarbage();
   const net = bnNet();
   const start = stats();
   const avg = new AveragedModel(net, { copy: bnNet, useBuffers: true });
@@ -609,4 +613,21 @@ Deno.test("AveragedModel, EMA and updateBn free what they make (no leaked tensor
   ema.dispose();
   assert.equal(stats(), start, "tensors left after dispose");
   net.dispose();
+});
+
+Deno.test("AveragedModel: a zoo model changed after models.create is refused, not silently rebuilt as made", () => {
+  const m = models.create("resnet18", { numClasses: 3, imageSize: 32 }) as unknown as
+    & nn.Module
+    & Record<string, nn.Module>;
+  m.maxpool = new nn.Identity();
+  assert.throws(
+    () => new optim.swaUtils.AveragedModel(m),
+    /'maxpool' is an nn\.Identity where it was an nn\.MaxPool2d.*pass \{ copy/,
+  );
+  const e = models.create("mobilenetv2", { numClasses: 3 });
+  const drop = [...e.modules()].find((x) => x instanceof nn.Dropout) as nn.Dropout & { p: number };
+  Object.defineProperty(drop, "p", { value: 0.5 });
+  assert.throws(() => new optim.swaUtils.ExponentialMovingAverage(e, 0.9), /settings differ/);
+  m.dispose();
+  e.dispose();
 });

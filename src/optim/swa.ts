@@ -65,7 +65,10 @@ function describe(v: unknown): string {
   if (v === null || v === undefined) return String(v);
   if (v instanceof Tensor) return `a Tensor [${v.shape}]`;
   if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (typeof v === "object") return `a ${v.constructor?.name ?? "object"}`;
+  if (typeof v === "object") {
+    const name = v.constructor?.name ?? "object";
+    return `${/^[AEIOU]/i.test(name) ? "an" : "a"} ${name}`;
+  }
   return `${typeof v} ${String(v)}`;
 }
 
@@ -76,6 +79,35 @@ function deviceOf(m: Module): Device {
 
 /** The default `avgFn`: the equal-weight running mean, torch 1.13's. */
 const runningMean: AvgFn = (averaged, current, n) => averaged.add(current.sub(averaged).div(n + 1));
+
+/** A module's own settings: its fields other than tensors, modules and functions (kernel sizes, p, ...). */
+function settings(m: Module): string {
+  const own = Object.entries(m).filter(([k, v]) =>
+    k !== "training" && !(v instanceof Tensor) && typeof v !== "function" &&
+    (v === null || typeof v !== "object" || Array.isArray(v))
+  );
+  return JSON.stringify(own);
+}
+
+/**
+ * Where `b`'s module tree differs from `a`'s (a name, a class or a
+ * module's settings), as a phrase; null where they are the same.
+ */
+function firstDifference(a: Module, b: Module): string | null {
+  const theirs = new Map(b.namedModules());
+  const ours = [...a.namedModules()];
+  if (ours.length !== theirs.size) return `${ours.length} modules where it had ${theirs.size}`;
+  for (const [path, m] of ours) {
+    const o = theirs.get(path);
+    const at = path === "" ? "the model" : `'${path}'`;
+    if (!o) return `${at} is new`;
+    if (o.constructor !== m.constructor) {
+      return `${at} is an nn.${m.constructor.name} where it was an nn.${o.constructor.name}`;
+    }
+    if (settings(o) !== settings(m)) return `${at}'s settings differ`;
+  }
+  return null;
+}
 
 /**
  * A new module with `model`'s architecture, weights, training modes and
@@ -122,6 +154,18 @@ function copyOf<M extends Module>(where: string, model: M, copy: (() => M) | und
     throw new Error(
       `${where}: copy() returned a module that shares tensors with the model (layers reused ` +
         "from it), so the average would move with the model; build new layers in it",
+    );
+  }
+  // A rebuilt zoo model matches the state dict even where a layer without
+  // weights was swapped (model.maxpool = new nn.Identity()): compare the trees.
+  const changed = copy ? null : firstDifference(model, made);
+  if (changed) {
+    made.dispose();
+    throw new Error(
+      `${where}: the model was changed since models.create("${
+        (recipe as unknown as { name: string }).name
+      }", ...) made it (${changed}), and a rebuilt copy would silently undo that: pass ` +
+        `{ copy: () => ... } that builds it as it is now`,
     );
   }
   try {
@@ -401,7 +445,7 @@ function inputOf(item: unknown, k: number): Tensor {
   throw new Error(
     `optim.swaUtils.updateBn: batch ${k} is ${describe(item)}; each batch must be the input ` +
       "tensor, or an array (or DataLoader batch) whose first element is (torch's input[0]); " +
-      "map other batches first: loader.map((b) => b.image)",
+      "pass the inputs themselves otherwise, e.g. batches.map((b) => b.image) for an array",
   );
 }
 

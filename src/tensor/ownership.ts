@@ -237,12 +237,19 @@ function collect(value: unknown, out: Set<Owned>, depth = 0): void {
     out.add(value as Owned);
     return;
   }
+  // Raw numbers hold no tensor: a typed array was walked element by element
+  // (scope(() => t.toArray()) took 5 ms for 590k floats, 0.3 s for a CT volume).
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
   const items = Array.isArray(value)
     ? value
     : value instanceof Map
     ? [...value.values()]
     : Object.values(value);
-  for (const v of items) collect(v, out, depth + 1);
+  for (const v of items) {
+    if (v !== null && (typeof v === "object" || typeof v === "function")) {
+      collect(v, out, depth + 1);
+    }
+  }
 }
 
 const AsyncFunction = (async () => {}).constructor;
