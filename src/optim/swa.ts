@@ -9,18 +9,18 @@
  * @module
  */
 import { Module } from "../layers/module.ts";
-import { BatchNormBase } from "../layers/batchnorm_base.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import type { Device } from "../tensor/device.ts";
-import { fillInPlace, ones, zeros } from "../tensor/ops/creation.ts";
+import { fillInPlace, zeros } from "../tensor/ops/creation.ts";
 import { cast } from "../tensor/ops/shape.ts";
-import { generatorState, setGeneratorState } from "../tensor/ops/random.ts";
-import { DataLoader } from "../data/loader.ts";
-import { checkArity, checkCall, moduleName } from "../options.ts";
+import { checkArity, checkCall } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 
+import { copyOf, describe, deviceOf } from "./swa_copy.ts";
+
 export { SWALR, type SWALROptions } from "./swa_lr.ts";
+export { updateBn, type UpdateBnBatch } from "./swa_bn.ts";
 
 /**
  * How `AveragedModel` folds a model's tensor into its average (torch's
@@ -54,141 +54,11 @@ export interface AveragedModelOptions<M extends Module = Module> {
 }
 
 /** The registered symbol under which `models.create` records how it made a model. */
-const CREATED_AS = Symbol.for("@lits/vision/models.create");
 
 const AVERAGED_KEYS: (keyof AveragedModelOptions)[] = ["avgFn", "useBuffers", "copy", "device"];
 
-/** A short description of a value for an error message. */
-function describe(v: unknown): string {
-  const module = moduleName(v);
-  if (module) return `an nn.${module}`;
-  if (v === null || v === undefined) return String(v);
-  if (v instanceof Tensor) return `a Tensor [${v.shape}]`;
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (typeof v === "object") {
-    const name = v.constructor?.name ?? "object";
-    return `${/^[AEIOU]/i.test(name) ? "an" : "a"} ${name}`;
-  }
-  return `${typeof v} ${String(v)}`;
-}
-
-/** The device of a module's first parameter or buffer ("cpu" for a module without any). */
-function deviceOf(m: Module): Device {
-  return (m.parameters()[0] ?? m.buffers()[0])?.device ?? "cpu";
-}
-
 /** The default `avgFn`: the equal-weight running mean, torch 1.13's. */
 const runningMean: AvgFn = (averaged, current, n) => averaged.add(current.sub(averaged).div(n + 1));
-
-/** A module's own settings: its fields other than tensors, modules and functions (kernel sizes, p, ...). */
-function settings(m: Module): string {
-  const own = Object.entries(m).filter(([k, v]) =>
-    k !== "training" && !(v instanceof Tensor) && typeof v !== "function" &&
-    (v === null || typeof v !== "object" || Array.isArray(v))
-  );
-  return JSON.stringify(own);
-}
-
-/**
- * Where `b`'s module tree differs from `a`'s (a name, a class or a
- * module's settings), as a phrase; null where they are the same.
- */
-function firstDifference(a: Module, b: Module): string | null {
-  const theirs = new Map(b.namedModules());
-  const ours = [...a.namedModules()];
-  if (ours.length !== theirs.size) return `${ours.length} modules where it had ${theirs.size}`;
-  for (const [path, m] of ours) {
-    const o = theirs.get(path);
-    const at = path === "" ? "the model" : `'${path}'`;
-    if (!o) return `${at} is new`;
-    if (o.constructor !== m.constructor) {
-      return `${at} is an nn.${m.constructor.name} where it was an nn.${o.constructor.name}`;
-    }
-    if (settings(o) !== settings(m)) return `${at}'s settings differ`;
-  }
-  return null;
-}
-
-/**
- * A new module with `model`'s architecture, weights, training modes and
- * requiresGrad flags: built by `copy`, or the way `models.create` built
- * `model`, with the global generator left where it was (torch's deepcopy
- * draws no random numbers).
- */
-function copyOf<M extends Module>(where: string, model: M, copy: (() => M) | undefined): M {
-  const recipe = (model as unknown as Record<symbol, { rebuild: () => Module } | undefined>)[
-    CREATED_AS
-  ];
-  const make = copy ?? recipe?.rebuild;
-  const name = model.constructor.name;
-  if (!make) {
-    throw new Error(
-      `${where}: cannot copy a ${name} (torch deep-copies the model; a JavaScript module can ` +
-        `hold private #fields that no copy reaches): pass { copy: () => new ${name}(...) }, a ` +
-        "function that builds a fresh module of the same architecture (its weights are then " +
-        "loaded from the model's state dict); models made by models.create(name, options) are " +
-        "copied without it",
-    );
-  }
-  const rng = generatorState();
-  let made: unknown;
-  try {
-    made = make();
-  } finally {
-    setGeneratorState(rng);
-  }
-  if (!(made instanceof Module)) {
-    throw new Error(
-      `${where}: copy() must return a new nn.Module of the model's architecture, got ` +
-        `${describe(made)}; write { copy: () => new ${name}(...) }`,
-    );
-  }
-  if (made === model) {
-    throw new Error(
-      `${where}: copy() returned the model itself; it must build a new one: ` +
-        `{ copy: () => new ${name}(...) }`,
-    );
-  }
-  const own = new Set<Tensor>([...model.parameters(), ...model.buffers()]);
-  if ([...made.parameters(), ...made.buffers()].some((t) => own.has(t))) {
-    throw new Error(
-      `${where}: copy() returned a module that shares tensors with the model (layers reused ` +
-        "from it), so the average would move with the model; build new layers in it",
-    );
-  }
-  // A rebuilt zoo model matches the state dict even where a layer without
-  // weights was swapped (model.maxpool = new nn.Identity()): compare the trees.
-  const changed = copy ? null : firstDifference(model, made);
-  if (changed) {
-    made.dispose();
-    throw new Error(
-      `${where}: the model was changed since models.create("${
-        (recipe as unknown as { name: string }).name
-      }", ...) made it (${changed}), and a rebuilt copy would silently undo that: pass ` +
-        `{ copy: () => ... } that builds it as it is now`,
-    );
-  }
-  try {
-    made.to(deviceOf(model));
-    made.loadStateDict(model.stateDict());
-  } catch (e) {
-    made.dispose();
-    const why = copy
-      ? "copy() must build the model's architecture"
-      : `the model was changed since models.create("${
-        (recipe as unknown as { name: string }).name
-      }", ...) made it: pass { copy: () => ... } that builds it as it is now`;
-    throw new Error(
-      `${where}: the copy does not match the model (${why}): ${(e as Error).message}`,
-    );
-  }
-  // deepcopy keeps each module's mode and each parameter's requires_grad.
-  const modes = new Map([...model.namedModules()].map(([k, m]) => [k, m.training]));
-  for (const [k, m] of made.namedModules()) m.training = modes.get(k) ?? m.training;
-  const flags = new Map([...model.namedParameters()].map(([k, p]) => [k, p.requiresGrad]));
-  for (const [k, p] of made.namedParameters()) p.requiresGrad = flags.get(k) ?? p.requiresGrad;
-  return made as M;
-}
 
 /**
  * A running average of a model's weights, torch 1.13's
@@ -431,115 +301,3 @@ addNameHints(AveragedModel.prototype, "AveragedModel", {
   avg_fn: "write averaged.avgFn",
   use_buffers: "write averaged.useBuffers",
 });
-
-/** A batch of `updateBn`'s loader: an input tensor, or an array or DataLoader batch led by one. */
-export type UpdateBnBatch = Tensor | readonly unknown[] | { readonly 0: Tensor };
-
-/** The input tensor of batch `k` (torch's `input[0]` for lists and tuples). */
-function inputOf(item: unknown, k: number): Tensor {
-  if (item instanceof Tensor) return item;
-  const first = item !== null && typeof item === "object"
-    ? (item as { 0?: unknown })[0]
-    : undefined;
-  if (first instanceof Tensor) return first;
-  throw new Error(
-    `optim.swaUtils.updateBn: batch ${k} is ${describe(item)}; each batch must be the input ` +
-      "tensor, or an array (or DataLoader batch) whose first element is (torch's input[0]); " +
-      "pass the inputs themselves otherwise, e.g. batches.map((b) => b.image) for an array",
-  );
-}
-
-/**
- * Recomputes the running statistics of every batch norm in `model` from
- * one pass over `loader` (torch 1.13's `torch.optim.swa_utils.update_bn`),
- * as SWA needs after averaging: the statistics are reset, and each batch
- * norm keeps the cumulative average over the batches (momentum null, its
- * own momentum restored after). The model runs in training mode without
- * gradients; its mode is restored after (also when a batch fails).
- *
- * `loader` is a `data.DataLoader` (its batches are freed after use), or any
- * iterable or async iterable of batches: an input tensor, or an array
- * whose first element is the input (torch's `input[0]`); yours are left
- * as they are. `device` moves each input there first (torch's `device`).
- * Returns a promise (a DataLoader is asynchronous); over an array the work
- * is done before it returns. A model without batch norms is left alone
- * and the loader not read, as torch's. A batch norm without running
- * statistics (`trackRunningStats: false`) has none to update.
- *
- * @example
- * ```ts
- * import { nn, optim, randn } from "@lits/vision";
- * const net = new nn.Sequential(new nn.Linear(4, 3), new nn.BatchNorm1d(3)).eval();
- * await optim.swaUtils.updateBn([randn([8, 4]), randn([8, 4])], net);
- * console.log(net.training, net.stateDict().get("1.num_batches_tracked")!.item()); // false 2
- * ```
- */
-export async function updateBn(
-  loader: Iterable<UpdateBnBatch> | AsyncIterable<UpdateBnBatch>,
-  model: Module,
-  device?: Device,
-): Promise<void> {
-  const where = "optim.swaUtils.updateBn";
-  checkArity(where, arguments.length, 3, `${where}(loader, model)`);
-  if (!(model instanceof Module)) {
-    throw new Error(
-      `${where}: expected the model second, got ${describe(model)}; write ${where}(loader, model)`,
-    );
-  }
-  const obj = loader as unknown as Record<symbol, unknown>;
-  const isAsync = loader !== null && typeof loader === "object" &&
-    typeof obj[Symbol.asyncIterator] === "function";
-  if (!isAsync && (loader === null || typeof obj?.[Symbol.iterator] !== "function")) {
-    const hint = loader instanceof Tensor ? " (for one batch x, pass [x])" : "";
-    throw new Error(
-      `${where}: expected a DataLoader or an iterable of batches first, got ` +
-        `${describe(loader)}${hint}; write ${where}(loader, model)`,
-    );
-  }
-  if (loader instanceof Module) {
-    throw new Error(
-      `${where}: got ${describe(loader)} first; the loader comes first: ${where}(loader, model)`,
-    );
-  }
-  const norms = [...model.modules()].filter((m): m is BatchNormBase =>
-    m instanceof BatchNormBase && m.runningMean !== null
-  );
-  if (norms.length === 0) return;
-  for (const bn of norms) {
-    const c = bn.numFeatures;
-    noGrad(() => {
-      using mean = zeros([c]), variance = ones([c]), count = zeros([], { dtype: "int32" });
-      bn.loadStateDict(
-        new Map([["running_mean", mean], ["running_var", variance], [
-          "num_batches_tracked",
-          count,
-        ]]),
-        { strict: false },
-      );
-    });
-  }
-  const momenta = norms.map((bn) => bn.momentum);
-  const wasTraining = model.training;
-  const setMomentum = (bn: BatchNormBase, m: number | null) =>
-    (bn as unknown as { momentum: number | null }).momentum = m;
-  model.train();
-  for (const bn of norms) setMomentum(bn, null);
-  const owned = loader instanceof DataLoader;
-  let k = 0;
-  const run = (item: unknown) => {
-    try {
-      const x = inputOf(item, k++);
-      noGrad(() => void model(device === undefined ? x : x.to(device)));
-    } finally {
-      if (owned) (item as Disposable)[Symbol.dispose]();
-    }
-  };
-  try {
-    // Over a plain iterable nothing is awaited: the work is done before the promise returns.
-    if (isAsync) { for await (const item of loader as AsyncIterable<unknown>) run(item); }
-    else for (const item of loader as Iterable<unknown>) run(item);
-  } finally {
-    norms.forEach((bn, i) => setMomentum(bn, momenta[i]));
-    model.train(wasTraining);
-  }
-}
