@@ -211,6 +211,25 @@ Deno.test("VolumeDataset: every orientation gives the file's index order; gzip; 
   }
 });
 
+Deno.test("VolumeDataset: orientation 'SPL' gives readNifti's radiological slices, on nibabel's files", async () => {
+  // readNifti's slices run inferior -> superior, rows anterior -> posterior,
+  // columns right -> left: as [D, H, W], the axis codes "SPL".
+  for (const name of Object.keys(FIX.files)) {
+    const path = new URL(name, NIFTI).pathname;
+    const vol = await data.readNifti(path);
+    if (vol.frames > 1) continue;
+    const want = new Float32Array(vol.depth * vol.height * vol.width);
+    for await (const { index, data: pixels } of vol.slices()) {
+      want.set(pixels, index * pixels.length);
+    }
+    const ds = new data.VolumeDataset([{ image: path, label: 0 }], { orientation: "SPL" });
+    const { image } = await ds.get(0);
+    assert.deepEqual([image.depth, image.height, image.width], [vol.depth, vol.height, vol.width]);
+    assert.deepEqual(image.data, want, name);
+    assert.deepEqual(image.spacing, [vol.spacing[2], vol.spacing[1], vol.spacing[0]], name);
+  }
+});
+
 Deno.test("VolumeDataset: a deterministic transform runs in get(i), and in workers", async () => {
   const path = await writeNifti({ dims: [4, 6, 2], value: code, dtype: "float32" });
   const t = [new V.Flip({ spatialAxis: 0 }), new V.SpatialPad({ spatialSize: [4, 6, 4] })];

@@ -131,6 +131,57 @@ function toFloat(raw: Uint8Array, h: NiftiHeader): Float32Array {
   return out;
 }
 
+/** The typed-array view of each voxel type, over bytes in this machine's order. */
+const VIEWS = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+} as const;
+
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Voxel values of some raw bytes (a fresh array: it may be byte-swapped in
+ * place) as float32, scaled as nibabel's `get_fdata()`: `raw * slope +
+ * inter` in float64 (the intercept added only when not 0), rounded to
+ * float32 once.
+ */
+function toFloatOnce(raw: Uint8Array, h: NiftiHeader): Float32Array {
+  const type = NIFTI_DATATYPES[h.datatype];
+  const w = type.bytes, n = raw.length / w;
+  if (w > 1 && h.littleEndian !== HOST_LE) {
+    for (let o = 0; o < raw.length; o += w) {
+      for (let a = o, b = o + w - 1; a < b; a++, b--) {
+        const t = raw[a];
+        raw[a] = raw[b];
+        raw[b] = t;
+      }
+    }
+  }
+  if (raw.byteOffset % w !== 0) raw = raw.slice();
+  const View = VIEWS[type.name as keyof typeof VIEWS];
+  const src = new View(raw.buffer as ArrayBuffer, raw.byteOffset, n);
+  const out = new Float32Array(n);
+  const slope = h.sclSlope;
+  if (!(Number.isFinite(slope) && slope !== 0)) {
+    out.set(src);
+    return out;
+  }
+  const inter = Number.isFinite(h.sclInter) ? h.sclInter : 0;
+  if (inter === 0) {
+    if (slope === 1) out.set(src);
+    else for (let i = 0; i < n; i++) out[i] = src[i] * slope;
+  } else {
+    for (let i = 0; i < n; i++) out[i] = src[i] * slope + inter;
+  }
+  return out;
+}
+
 /** One axial slice in radiological view. */
 export interface NiftiSlice {
   /** Position from inferior (0) to superior (depth - 1). */
@@ -250,6 +301,30 @@ export class NiftiVolume {
       this.#whole.set(frame, bytes);
     }
     return bytes;
+  }
+
+  /**
+   * @internal Every voxel of `frame` in the file's own order (i fastest,
+   * then j, then k), float32, scaled as nibabel's `get_fdata()` (in float64,
+   * rounded once). Read in one go, not kept.
+   */
+  async fileOrder(frame = 0): Promise<Float32Array> {
+    this.#checkFrame(frame);
+    const size = this.#frameVoxels * this.#voxelBytes;
+    const start = this.header.voxOffset + frame * size;
+    let bytes: Uint8Array;
+    if (this.#dataPath.endsWith(".gz")) {
+      const src = openSource(this.#dataPath);
+      try {
+        if (start > 0) await src.read(start);
+        bytes = await src.read(size);
+      } finally {
+        src.close();
+      }
+    } else {
+      bytes = await readAt(this.#dataPath, start, size);
+    }
+    return toFloatOnce(bytes, this.header);
   }
 
   /**

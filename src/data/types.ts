@@ -29,6 +29,12 @@ export interface Volume {
   height: number;
   /** Size along the first spatial axis (D). */
   depth: number;
+  /**
+   * Voxel size along D, H, W (mm for CT), where known: `VolumeDataset`
+   * sets it from the file (after any reorientation). Optional; the loader
+   * does not read it.
+   */
+  spacing?: [number, number, number];
 }
 
 /** LiTS slice classes: 0 = no liver, 1 = liver, 2 = liver + lesion. */

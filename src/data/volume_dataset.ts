@@ -10,6 +10,8 @@
  * what MONAI's `[1, X, Y, Z]` tensor holds, and MONAI's spatial sizes
  * (`Resize(spatial_size=(96, 96, 64))`) port unchanged. (`readNifti`'s
  * slices are turned to the radiological view instead; this is not.)
+ * `orientation: "RAS"` adds MONAI's `Orientation(axcodes="RAS")`: flips and
+ * an axis permutation from each file's affine, as nibabel computes them.
  *
  * @module
  */
@@ -21,6 +23,13 @@ import { Compose, compose } from "./transforms/volume/compose.ts";
 import { applyToVolume } from "./transforms/volume/host.ts";
 import { VolumeTransform, type VolumeTransformSpec } from "./transforms/volume/transform.ts";
 import type { Dataset, Volume, VolumeSample } from "./types.ts";
+import {
+  axcodesToOrnt,
+  checkAxcodes,
+  ioOrientation,
+  type Ornt,
+  orntTransform,
+} from "./volume_orientation.ts";
 
 /** One item: a NIfTI file and its class (MONAI's `{"image": path, "label": y}`). */
 export interface VolumeItem {
@@ -43,6 +52,15 @@ export interface VolumeDatasetOptions {
     | VolumeTransform
     | VolumeTransformSpec
     | readonly (VolumeTransform | VolumeTransformSpec)[];
+  /**
+   * Axis codes to reorient every volume to, as MONAI's
+   * `Orientation(axcodes="RAS")` after `LoadImage`: three letters, one of
+   * R/L, A/P, S/I each, naming where D, H, W point as their index grows.
+   * Flips and axis permutations from the file's affine (nibabel's
+   * `io_orientation`: its closest axes for an oblique file), no resampling.
+   * Default: none, the file's own order.
+   */
+  orientation?: string | null;
 }
 
 const WHERE = "data.VolumeDataset";
@@ -53,6 +71,7 @@ const NIFTI = /\.(nii|hdr)(\.gz)?$/i;
 interface VolumeSpec {
   items: VolumeItem[];
   transform: VolumeTransformSpec | null;
+  orientation?: string | null;
 }
 
 /** The items checked and copied; errors name the item. */
@@ -105,6 +124,15 @@ function checkItems(items: unknown): VolumeItem[] {
   });
 }
 
+/** MONAI's `axcodes` option, refused with the name to write. */
+function noAxcodes(v: unknown): never {
+  const codes = typeof v === "string" ? JSON.stringify(v) : '"RAS"';
+  throw new Error(
+    `${WHERE}: unknown option 'axcodes'; MONAI's Orientation(axcodes=...) is the option ` +
+      `orientation here: write { orientation: ${codes} }`,
+  );
+}
+
 /** The class names of a random transform inside `t`, if any (MONAI's Randomizable: Rand*). */
 function randomIn(t: VolumeTransform): string | null {
   if (t instanceof Compose) {
@@ -143,16 +171,59 @@ function toTransform(t: VolumeDatasetOptions["transform"]): VolumeTransform | nu
   return out;
 }
 
+/** Voxels per tile edge of the transposing copy (8 measured fastest of 8, 16, 32, 64). */
+const TILE = 8;
+
 /**
- * The voxels of a 3-D NIfTI file in the file's index order [i, j, k] as
- * [D, H, W] (MONAI's and nibabel's order), from `readNifti`'s radiological
- * slices: `axcodes` says which file axis each slice axis came from, and
- * whether it was reversed.
+ * `out[a][b][c] = src[base + a * s[0] + b * s[1] + c * s[2]]` for an
+ * output of `size` [A, B, C] (C fastest): the file's order turned into
+ * [D, H, W], with any flips and permutation of `Orientation`. When the
+ * file's fastest axis (stride +-1) is not the output's last, the copy runs
+ * in tiles of that axis and the last, so both sides stay in cache: 2.4 ms
+ * for 128x128x64 voxels, where a plain loop took 6-9 ms.
  */
-async function readVoxels(path: string): Promise<Volume> {
+function gather(src: Float32Array, base: number, size: number[], s: number[]): Float32Array {
+  const [na, nb, nc] = size;
+  const out = new Float32Array(na * nb * nc);
+  const f = [0, 1].find((a) => Math.abs(s[a]) === 1 && size[a] > 1);
+  if (f === undefined) {
+    for (let a = 0, p = 0; a < na; a++) {
+      for (let b = 0; b < nb; b++) {
+        let o = base + a * s[0] + b * s[1];
+        for (let c = 0; c < nc; c++, p++, o += s[2]) out[p] = src[o];
+      }
+    }
+    return out;
+  }
+  const q = 1 - f, nf = size[f], nq = size[q];
+  const sf = s[f], sq = s[q], sc = s[2];
+  const of = f === 0 ? nb * nc : nc, oq = q === 0 ? nb * nc : nc;
+  for (let x = 0; x < nq; x++) {
+    for (let f0 = 0; f0 < nf; f0 += TILE) {
+      const f1 = Math.min(f0 + TILE, nf);
+      for (let c0 = 0; c0 < nc; c0 += TILE) {
+        const c1 = Math.min(c0 + TILE, nc);
+        for (let c = c0; c < c1; c++) {
+          let o = base + x * sq + c * sc + f0 * sf, p = x * oq + c + f0 * of;
+          for (let y = f0; y < f1; y++, o += sf, p += of) out[p] = src[o];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The voxels of a 3-D NIfTI file as [D, H, W]: the file's index order
+ * [i, j, k] (MONAI's and nibabel's), or with `axcodes` reoriented as
+ * MONAI's `Orientation(axcodes)` (flips and an axis permutation from the
+ * affine, as nibabel's `ornt_transform`), with the voxel spacing along D,
+ * H, W (`pixdim` permuted alike).
+ */
+async function readVoxels(path: string, axcodes: string | null): Promise<Volume> {
   const vol = await readNifti(path);
   try {
-    const dims = vol.header.dims;
+    const { dims, pixdim, affine } = vol.header;
     if (dims.length < 3) {
       throw new Error(
         `${path} is a ${dims.length}-D NIfTI (${dims.join("x")}); VolumeDataset reads 3-D volumes`,
@@ -165,30 +236,42 @@ async function readVoxels(path: string): Promise<Volume> {
       );
     }
     const n = [dims[0], dims[1], dims[2]];
-    const stride = [n[1] * n[2], n[2], 1];
-    // Per radiological axis (column, row, slice): the output offset of index 0 and per step.
-    const start = [0, 0, 0], step = [0, 0, 0];
-    for (let a = 0; a < 3; a++) {
-      const code = vol.axcodes[a];
-      const q = "LR".includes(code) ? 0 : "AP".includes(code) ? 1 : 2;
-      // Columns run to the patient's left, rows to posterior, slices to superior.
-      const reversed = code === "R" || code === "A" || code === "I";
-      start[q] = reversed ? (n[a] - 1) * stride[a] : 0;
-      step[q] = reversed ? -stride[a] : stride[a];
-    }
-    const out = new Float32Array(n[0] * n[1] * n[2]);
-    const { width, height } = vol;
-    for await (const { index, data } of vol.slices()) {
-      const base = start[0] + start[1] + start[2] + index * step[2];
-      for (let r = 0, p = 0; r < height; r++) {
-        let o = base + r * step[1];
-        for (let c = 0; c < width; c++, p++, o += step[0]) out[o] = data[p];
+    const fileStride = [1, n[0], n[0] * n[1]];
+    // Per file axis: the output axis it becomes and whether it is reversed.
+    let to: Ornt = [[0, 1], [1, 1], [2, 1]];
+    if (axcodes !== null) {
+      const from = ioOrientation(affine);
+      const lost = from.findIndex((o) => o === null);
+      if (lost >= 0) {
+        throw new Error(
+          `${path}: the affine maps voxel axis ${lost} to no direction ` +
+            `(${JSON.stringify(affine.map((r) => r.slice(0, 3)))}), so it has no orientation; ` +
+            `leave orientation out to read the file's order`,
+        );
       }
+      to = orntTransform(from as Ornt, axcodesToOrnt(axcodes));
     }
-    return { data: out, depth: n[0], height: n[1], width: n[2] };
+    const size = [0, 0, 0], stride = [0, 0, 0], spacing: [number, number, number] = [1, 1, 1];
+    let base = 0;
+    to.forEach(([o, sign], f) => {
+      size[o] = n[f];
+      spacing[o] = pixdim[f] ?? 1;
+      stride[o] = sign * fileStride[f];
+      if (sign < 0) base += (n[f] - 1) * fileStride[f];
+    });
+    const data = gather(await vol.fileOrder(), base, size, stride);
+    return { data, depth: size[0], height: size[1], width: size[2], spacing };
   } finally {
     vol.close();
   }
+}
+
+/** Transforms that change voxel values only, so a volume keeps its `spacing` through them. */
+const VALUE_ONLY = new Set(["volume.ScaleIntensityRange", "volume.NormalizeIntensity"]);
+
+/** Whether `t` moves no voxel (so the file's spacing still holds after it). */
+function keepsSpacing(t: VolumeTransform): boolean {
+  return t instanceof Compose ? t.transforms.every(keepsSpacing) : VALUE_ONLY.has(t.name);
 }
 
 /**
@@ -199,6 +282,16 @@ async function readVoxels(path: string): Promise<Volume> {
  * `scl_slope`/`scl_inter` applied), in MONAI's order [X, Y, Z] as
  * [D, H, W] (D = NIfTI dimension 1, H = 2, W = 3; the file's order, not
  * reoriented). The DataLoader batches them as [N, 1, D, H, W].
+ *
+ * `orientation` (e.g. "RAS", "LPS") reorients every volume as MONAI's
+ * `Orientation(axcodes=...)` after `LoadImage`: D, H, W then point where the
+ * codes say (for "RAS": to the patient's right, anterior, superior), by
+ * flips and an axis permutation taken from the file's affine (nibabel's
+ * `io_orientation`: its closest axes when oblique), never resampled; a
+ * dataset mixing LPS and RAS files then batches one anatomy. Each volume
+ * carries `spacing`, the voxel size along D, H, W (the header's `pixdim`,
+ * permuted alike), kept through value-only transforms
+ * (`ScaleIntensityRange`, `NormalizeIntensity`) and left out after others.
  *
  * `transform` holds deterministic preprocessing, applied in `get(i)`;
  * random augmentation goes to the loader's `transform`. Files are read at
@@ -217,6 +310,8 @@ async function readVoxels(path: string): Promise<Volume> {
  * );
  * const { image, label } = await ds.get(0);
  * console.log(image.depth, image.height, image.width, label); // 33 41 25 1
+ * const ras = new data.VolumeDataset(ds.items, { orientation: "RAS" });
+ * console.log((await ras.get(0)).image.spacing); // [2, 2, 2]
  * const loader = new data.DataLoader(ds, { batchSize: 1, transform: V.compose([new V.RandFlip({ p: 0.5, spatialAxis: 0 })]) });
  * for await (using batch of loader) console.log(batch.images.shape); // [1, 1, 33, 41, 25]
  * ```
@@ -228,17 +323,24 @@ export class VolumeDataset implements Dataset {
   readonly labels: Int32Array;
   /** The deterministic transform applied in `get(i)`, or null. */
   readonly transform: VolumeTransform | null;
+  /** The axis codes volumes are reoriented to (e.g. "RAS"), or null: the file's order. */
+  readonly orientation: string | null;
 
   /** `items`: `{ image: path, label }[]`; `options.transform`: deterministic volume transforms. */
   constructor(items: readonly VolumeItem[], options: VolumeDatasetOptions = {}) {
     options = checkContract(
-      { where: WHERE, most: 2, known: ["transform"], usage: USAGE },
+      { where: WHERE, most: 2, known: ["transform", "orientation"], usage: USAGE },
       arguments.length,
-      options,
+      options !== null && typeof options === "object" && "axcodes" in options
+        ? noAxcodes(options.axcodes)
+        : options,
     );
     this.items = Object.freeze(checkItems(items).map((it) => Object.freeze(it)));
     this.labels = Int32Array.from(this.items, (it) => it.label);
     this.transform = toTransform(options.transform);
+    this.orientation = options.orientation === undefined || options.orientation === null
+      ? null
+      : checkAxcodes(WHERE, options.orientation);
   }
 
   /** Number of items. */
@@ -252,9 +354,13 @@ export class VolumeDataset implements Dataset {
     const { image: path, label } = this.items[k];
     let volume: Volume;
     try {
-      volume = await readVoxels(path);
-      // Deterministic transforms draw nothing; the stream is only a formality.
-      if (this.transform) volume = applyToVolume(this.transform, volume, new Rng(0));
+      volume = await readVoxels(path, this.orientation);
+      if (this.transform) {
+        const { spacing } = volume;
+        // Deterministic transforms draw nothing; the stream is only a formality.
+        volume = applyToVolume(this.transform, volume, new Rng(0));
+        if (keepsSpacing(this.transform)) volume.spacing = spacing;
+      }
     } catch (e) {
       throw new Error(`${WHERE}: item ${k}: ${(e as Error)?.message ?? e}`, { cause: e });
     }
@@ -270,12 +376,19 @@ export class VolumeDataset implements Dataset {
   workerSpec(): { module: string; spec: VolumeSpec } {
     return {
       module: import.meta.url,
-      spec: { items: this.items.map((it) => ({ ...it })), transform: this.transform?.spec ?? null },
+      spec: {
+        items: this.items.map((it) => ({ ...it })),
+        transform: this.transform?.spec ?? null,
+        orientation: this.orientation,
+      },
     };
   }
 }
 
 /** @internal rebuilds a `VolumeDataset` in a loader worker from its `workerSpec().spec`. */
 export function openDataset(spec: VolumeSpec): VolumeDataset {
-  return new VolumeDataset(spec.items, spec.transform ? { transform: spec.transform } : {});
+  return new VolumeDataset(spec.items, {
+    ...(spec.transform ? { transform: spec.transform } : {}),
+    orientation: spec.orientation ?? null,
+  });
 }
