@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Tensor } from "../tensor.ts";
+import type { Tensor } from "../tensor.ts";
 import { requireFloat } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { max, mean } from "./reduce.ts";
