@@ -114,3 +114,14 @@ Deno.test("fromSpec: a volume transform's spec in a 2-D pipeline says where it b
   );
   assert.equal(T.volume.fromSpec(spec).name, "volume.RandFlip");
 });
+
+Deno.test("fromSpec: a MONAI volume transform's name without its prefix says how to write it", () => {
+  assert.throws(
+    () => T.fromSpec({ name: "RandFlip", p: 1 } as never),
+    /'RandFlip' is one of MONAI's volume transforms here: write \{ name: "volume\.RandFlip"/,
+  );
+  assert.throws(
+    () => T.fromSpec({ name: "NoSuchThing" } as never),
+    /unknown transform 'NoSuchThing'/,
+  );
+});

@@ -109,6 +109,14 @@ export function transformNames(): string[] {
   return [...REGISTRY.keys()];
 }
 
+/** The volume family's names, once its module has loaded (it imports this one). */
+let volumeNames: () => string[] = () => [];
+
+/** @internal Lets `transforms.volume` name its transforms for this module's messages. */
+export function registerVolumeNames(names: () => string[]): void {
+  volumeNames = names;
+}
+
 /**
  * Builds a transform from its spec (`{ name, ...params }`), checking the
  * parameters as the constructor does.
@@ -129,6 +137,12 @@ export function fromSpec(spec: TransformSpec): Transform {
     throw new Error(
       `transforms.fromSpec: '${spec.name}' is a volume transform ([C, D, H, W]); rebuild it ` +
         "with data.transforms.volume.fromSpec, and keep it out of 2-D pipelines",
+    );
+  }
+  if (!ctor && volumeNames().includes(`volume.${spec.name}`)) {
+    throw new Error(
+      `transforms.fromSpec: '${spec.name}' is one of MONAI's volume transforms here: write ` +
+        `{ name: "volume.${spec.name}", ... } in a volume pipeline (data.transforms.volume)`,
     );
   }
   if (!ctor) {

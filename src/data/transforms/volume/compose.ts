@@ -9,7 +9,7 @@
  */
 import { checkArity, checkOptions } from "../../../options.ts";
 import type { Rng } from "../../rng.ts";
-import { transformNames as names2d } from "../compose.ts";
+import { registerVolumeNames, transformNames as names2d } from "../compose.ts";
 import { fmt } from "../image.ts";
 import { Transform } from "../transform.ts";
 import * as classes from "./classes.ts";
@@ -118,6 +118,8 @@ const REGISTRY: ReadonlyMap<string, Ctor> = new Map(
 export function transformNames(): string[] {
   return [...REGISTRY.keys()];
 }
+
+registerVolumeNames(transformNames);
 
 /**
  * Builds a volume transform from its spec (`{ name: "volume.X", ...params }`),
