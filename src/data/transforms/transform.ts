@@ -40,6 +40,50 @@ export interface TransformOptions {
 }
 
 /**
+ * @internal What a transform's constructor checks, for the 2-D and the
+ * volume family alike: the argument count, that `params` is an options
+ * object (anything else fails with the options form), the parameter names
+ * (`hint(key, camel, keys)` adds to an unknown one's message; by default a
+ * snake_case name names its camelCase form), and `p`. Returns `p` and the
+ * parameters given (the spec's).
+ */
+export function checkedParams(
+  name: string,
+  usage: string,
+  params: object,
+  argCount: number,
+  options: TransformOptions,
+  hint: (key: string, camel: string, keys: readonly string[]) => string = (key, camel, keys) =>
+    camel !== key && keys.includes(camel) ? ` (write '${camel}')` : "",
+): { p: number; kept: Record<string, unknown> } {
+  checkArity(name, argCount, 1, usage);
+  const keys = options.p === null ? options.keys : [...options.keys, "p"];
+  const proto = params !== null && typeof params === "object"
+    ? Object.getPrototypeOf(params)
+    : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    checkOptions<Record<string, unknown>>(name, params ?? null, keys, usage);
+  }
+  const given = params as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if ((key === "name" && given[key] === name) || keys.includes(key)) continue;
+    const camel = key.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    throw new Error(
+      `${name}: unknown parameter '${key}'${hint(key, camel, keys)} (expected ${
+        keys.join(", ") || "none"
+      })`,
+    );
+  }
+  const p = given.p ?? options.p ?? 1;
+  if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+    throw new Error(`${name}: p must be a probability in [0, 1], got ${fmt(p)}`);
+  }
+  const kept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(given)) if (v !== undefined && k !== "name") kept[k] = v;
+  return { p, kept };
+}
+
+/**
  * Base class of the composable transforms. A subclass passes its options
  * object, `arguments.length` and a `TransformOptions`; its name (in specs and
  * errors) is its class name, so `fromSpec` finds it by the name it is
@@ -72,34 +116,9 @@ export abstract class Transform {
     this.name = name;
     const usage = `new transforms.${name}(${options.usage})`;
     this.usage = usage;
-    checkArity(name, argCount, 1, usage);
-    const keys = options.p === null ? options.keys : [...options.keys, "p"];
-    // Anything but a plain object (a number, an array, null) fails with the options form.
-    const proto = params !== null && typeof params === "object"
-      ? Object.getPrototypeOf(params)
-      : undefined;
-    if (proto !== Object.prototype && proto !== null) {
-      checkOptions<Record<string, unknown>>(name, params ?? null, keys, usage);
-    }
-    const given = params as Record<string, unknown>;
-    for (const key of Object.keys(given)) {
-      if (key === "name" && given[key] === name) continue;
-      if (!keys.includes(key)) {
-        const camel = key.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-        const hint = camel !== key && keys.includes(camel) ? ` (write '${camel}')` : "";
-        throw new Error(
-          `${name}: unknown parameter '${key}'${hint} (expected ${keys.join(", ") || "none"})`,
-        );
-      }
-    }
-    const p = given.p ?? options.p ?? 1;
-    if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
-      throw new Error(`${name}: p must be a probability in [0, 1], got ${fmt(p)}`);
-    }
-    this.p = p;
-    const kept: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(given)) if (v !== undefined && k !== "name") kept[k] = v;
-    this.#params = kept;
+    const checked = checkedParams(name, usage, params, argCount, options);
+    this.p = checked.p;
+    this.#params = checked.kept;
   }
 
   /** The plain-data description that `fromSpec` turns back into this transform. */

@@ -12,11 +12,10 @@
  *
  * @module
  */
-import { checkArity, checkOptions } from "../../../options.ts";
 import type { Tensor } from "../../../tensor/tensor.ts";
 import { globalRng, Rng } from "../../rng.ts";
 import { fmt } from "../image.ts";
-import type { TransformOptions } from "../transform.ts";
+import { checkedParams, type TransformOptions } from "../transform.ts";
 import { fromVol, toVol, type Vol } from "./volume.ts";
 
 /** A volume transform as plain data: "volume." + its class name, and its parameters. */
@@ -63,38 +62,23 @@ export abstract class VolumeTransform {
     this.name = name;
     const usage = `new data.transforms.volume.${cls}(${options.usage})`;
     this.usage = usage;
-    checkArity(name, argCount, 1, usage);
-    const keys = options.p === null ? options.keys : [...options.keys, "p"];
-    const proto = params !== null && typeof params === "object"
-      ? Object.getPrototypeOf(params)
-      : undefined;
-    if (proto !== Object.prototype && proto !== null) {
-      checkOptions<Record<string, unknown>>(name, params ?? null, keys, usage);
-    }
-    const given = params as Record<string, unknown>;
-    for (const key of Object.keys(given)) {
-      if (key === "name" && given[key] === name) continue;
-      if (keys.includes(key)) continue;
-      const camel = key.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-      const hint = key === "prob"
-        ? " (write 'p': MONAI's prob)"
-        : camel !== key && keys.includes(camel)
-        ? ` (write '${camel}')`
-        : key === "p"
-        ? ` (${cls} has no p: it always applies, as MONAI's)`
-        : "";
-      throw new Error(
-        `${name}: unknown parameter '${key}'${hint} (expected ${keys.join(", ") || "none"})`,
-      );
-    }
-    const p = given.p ?? options.p ?? 1;
-    if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
-      throw new Error(`${name}: p must be a probability in [0, 1], got ${fmt(p)}`);
-    }
-    this.p = p;
-    const kept: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(given)) if (v !== undefined && k !== "name") kept[k] = v;
-    this.#params = kept;
+    const checked = checkedParams(
+      name,
+      usage,
+      params,
+      argCount,
+      options,
+      (key, camel, keys) =>
+        key === "prob"
+          ? " (write 'p': MONAI's prob)"
+          : camel !== key && keys.includes(camel)
+          ? ` (write '${camel}')`
+          : key === "p"
+          ? ` (${cls} has no p: it always applies, as MONAI's)`
+          : "",
+    );
+    this.p = checked.p;
+    this.#params = checked.kept;
   }
 
   /** The plain-data description that `volume.fromSpec` turns back into this transform. */
