@@ -3,6 +3,10 @@
 Cases: the simple CNN and ResNet-18 at default and named layers and targets;
 AlexNet (63 x 63), ResNet-34 and ResNet-50 (64 x 64) at their default layer
 (evaluation.gradCamLayer) and predicted targets. Batch 2 throughout.
+Volumes: MONAI's 3-D ResNet-10 without max pool (the architecture of
+scripts/make_resnet3d_fixtures.py) on [2, 1, 16, 16, 16], the same
+computation over D x H x W with trilinear resizing; input
+x[n, 0, d, r, c] = sin(0.3 r + 0.2 c + 0.25 d + n) * cos(0.15 r - 0.25 c (n + 1) + 0.1 d).
 
 The computation is pytorch-grad-cam's GradCAM (and, for the gradcam++ cases,
 GradCAMPlusPlus's channel weights), written out with its own
@@ -32,6 +36,7 @@ Run: /usr/bin/python3 scripts/make_gradcam_fixtures.py
 import json
 import math
 import os
+import sys
 
 import numpy as np
 import torch
@@ -91,9 +96,19 @@ def make_input(n, size):
     return torch.stack(x).unsqueeze(1).float()
 
 
+def make_volume(n, size):
+    d = torch.arange(size, dtype=torch.float64).reshape(size, 1, 1)
+    r = torch.arange(size, dtype=torch.float64).reshape(1, size, 1)
+    c = torch.arange(size, dtype=torch.float64).reshape(1, 1, size)
+    x = [torch.sin(0.3 * r + 0.2 * c + 0.25 * d + i) * torch.cos(0.15 * r - 0.25 * c * (i + 1) + 0.1 * d)
+         for i in range(n)]
+    return torch.stack(x).unsqueeze(1).float()
+
+
 def scale(cam):
-    cam = cam - cam.amin(dim=(1, 2), keepdim=True)
-    return cam / (1e-7 + cam.amax(dim=(1, 2), keepdim=True))
+    dims = tuple(range(1, cam.dim()))
+    cam = cam - cam.amin(dim=dims, keepdim=True)
+    return cam / (1e-7 + cam.amax(dim=dims, keepdim=True))
 
 
 def grad_cam(model, layer, x, target, method="gradcam"):
@@ -112,24 +127,28 @@ def grad_cam(model, layer, x, target, method="gradcam"):
     model.zero_grad()
     score.backward()
     a, g = store["a"].detach().double(), store["g"].double()
+    spatial = tuple(range(2, a.dim()))
     if method == "gradcam":
-        w = g.mean(dim=(2, 3), keepdim=True)
+        w = g.mean(dim=spatial, keepdim=True)
     else:
         # pytorch-grad-cam's GradCAMPlusPlus.get_cam_weights.
         g2 = g ** 2
         g3 = g2 * g
-        sum_a = a.sum(dim=(2, 3), keepdim=True)
+        sum_a = a.sum(dim=spatial, keepdim=True)
         aij = g2 / (2 * g2 + sum_a * g3 + 1e-6)
         aij = torch.where(g != 0, aij, torch.zeros_like(aij))
-        w = (torch.clamp(g, min=0) * aij).sum(dim=(2, 3), keepdim=True)
+        w = (torch.clamp(g, min=0) * aij).sum(dim=spatial, keepdim=True)
     cam = torch.relu((w * a).sum(1))
     cam = scale(cam)
-    cam = F.interpolate(cam.unsqueeze(1), size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
+    mode = "bilinear" if x.dim() == 4 else "trilinear"
+    cam = F.interpolate(cam.unsqueeze(1), size=x.shape[2:], mode=mode, align_corners=False)[:, 0]
     cam = scale(torch.relu(cam))
     return logits.detach(), targets, cam
 
 
 def case(model_name, image_size, n, layer, target, method="gradcam"):
+    if model_name == "resnet3d10":
+        return volume_case(model_name, image_size, n, layer, target, method)
     if model_name == "simple":
         model = SimpleCNN(image_size)
     elif model_name == "alexnet":
@@ -155,6 +174,31 @@ def case(model_name, image_size, n, layer, target, method="gradcam"):
     }
 
 
+def volume_case(model_name, size, n, layer, target, method):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from make_resnet3d_fixtures import monai
+
+    # No max pool: layer4's map is then 2 x 2 x 2 at 16^3 (1 x 1 x 1 would be constant).
+    options = {"inChannels": 1, "numClasses": 3, "noMaxPool": True}
+    model = monai(10, options)
+    set_weights(model)
+    model.eval()
+    x = make_volume(n, size)
+    logits, targets, cam = grad_cam(model, layer, x, target, method)
+    return {
+        "model": model_name,
+        "options": options,
+        "volume": size,
+        "n": n,
+        "layer": layer,
+        "target": target,
+        "method": method,
+        "targets": targets,
+        "logits": [float("%.7g" % v) for v in logits.flatten().tolist()],
+        "maps": [int(round(v * 1e5)) for v in cam.flatten().tolist()],
+    }
+
+
 def main():
     cases = [
         case("simple", 32, 2, "features.10", None),
@@ -168,6 +212,9 @@ def main():
         # Grad-CAM++ (pytorch-grad-cam's GradCAMPlusPlus weights).
         case("simple", 32, 2, "features.10", None, "gradcam++"),
         case("resnet18", 64, 2, "layer3", [2, 1], "gradcam++"),
+        # Volumes: MONAI's 3-D ResNet-10 at its default layer and at layer3.
+        case("resnet3d10", 16, 2, "layer4.0", None),
+        case("resnet3d10", 16, 2, "layer3", [1, 2], "gradcam++"),
     ]
     with open(OUT, "w") as f:
         json.dump({"generator": "scripts/make_gradcam_fixtures.py", "torch": torch.__version__, "cases": cases}, f)

@@ -3,7 +3,7 @@
  * GradCAM written out with hooks) on formula weights: the simple CNN at
  * 32 x 32 and a ResNet-18 at 64 x 64, default and named layers and targets;
  * AlexNet at 63 x 63, ResNet-34 and ResNet-50 at 64 x 64, default layer and
- * predicted targets.
+ * predicted targets; MONAI's 3-D ResNet-10 on [2, 1, 16, 16, 16] volumes.
  * Plus the default layer of every zoo model, forward hooks, and bad input.
  * Fixtures: /usr/bin/python3 scripts/make_gradcam_fixtures.py.
  */
@@ -17,6 +17,8 @@ import { loadFixture } from "./helpers.ts";
 interface Case {
   model: string;
   options: models.ModelOptions;
+  /** Side of a [n, 1, s, s, s] volume input (3-D models). */
+  volume?: number;
   n: number;
   layer: string;
   target: number | number[] | null;
@@ -65,15 +67,34 @@ function formulaInput(n: number, size: number): Tensor {
   return tensor(x, [n, 1, size, size]);
 }
 
+/** The generator's volume: x[n, 0, d, r, c] = sin(0.3 r + 0.2 c + 0.25 d + n) cos(0.15 r - 0.25 c (n + 1) + 0.1 d). */
+function formulaVolume(n: number, size: number): Tensor {
+  const x = new Float32Array(n * size ** 3);
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    for (let d = 0; d < size; d++) {
+      for (let r = 0; r < size; r++) {
+        for (let c = 0; c < size; c++) {
+          x[j++] = Math.sin(0.3 * r + 0.2 * c + 0.25 * d + i) *
+            Math.cos(0.15 * r - 0.25 * c * (i + 1) + 0.1 * d);
+        }
+      }
+    }
+  }
+  return tensor(x, [n, 1, size, size, size]);
+}
+
 const fixture = loadFixture<{ cases: Case[] }>("gradcam.json");
 
 for (const c of fixture.cases) {
   const what = `${c.method} ${c.model} ${c.layer} target ${JSON.stringify(c.target)}`;
   Deno.test(`gradCam: ${what} matches PyTorch`, () => {
-    using model = models.create(c.model, c.options).eval();
+    // The 3-D case takes a builder option (noMaxPool) that models.create does not.
+    using model = (c.volume ? models.resnet3d10(c.options) : models.create(c.model, c.options))
+      .eval();
     setFormulaWeights(model);
-    const size = c.options.imageSize!;
-    const x = formulaInput(c.n, size);
+    const size = c.volume ?? c.options.imageSize!;
+    const x = c.volume ? formulaVolume(c.n, size) : formulaInput(c.n, size);
     const method = c.method;
     const r = runGradCam(model, x, { layer: c.layer, target: c.target ?? undefined, method });
     assert.deepEqual(r.targets, c.targets);
@@ -94,7 +115,7 @@ for (const c of fixture.cases) {
     const cam = byDefault
       ? evaluation.gradCam(model, x)
       : evaluation.gradCam(model, x, { layer: c.layer, target: c.target ?? undefined, method });
-    assert.deepEqual(cam.shape, [c.n, size, size]);
+    assert.deepEqual(cam.shape, [c.n, ...x.shape.slice(2)]);
     assert.deepEqual(cam.toArray(), r.maps);
     x.dispose();
     cam.dispose();
@@ -169,6 +190,33 @@ Deno.test("gradCam on a model in training mode: evaluation-mode maps, nothing mo
   assert.equal(model.features[1].training, false);
   assert.equal(model.features[5].training, true);
   x.dispose();
+});
+
+Deno.test("gradCam: the default layer of every volume model, maps [N, D, H, W] in [0, 1]", () => {
+  const expected: Record<string, string> = {
+    resnet3d10: "layer4.0",
+    resnet3d18: "layer4.1",
+    resnet3d34: "layer4.2",
+    resnet3d50: "layer4.2",
+  };
+  assert.deepEqual(Object.keys(expected), models.volumeNames());
+  for (const name of models.volumeNames()) {
+    using model = models.create(name, { inChannels: 1, numClasses: 3 }).eval();
+    assert.equal(evaluation.gradCamLayer(model), expected[name]);
+    using x = randn([1, 1, 16, 12, 20]);
+    using cam = evaluation.gradCam(model, x, { layer: "layer3" });
+    assert.deepEqual(cam.shape, [1, 16, 12, 20]);
+    assert.ok(cam.toArray().every((p) => p >= 0 && p <= 1), name);
+  }
+  using net = models.resnet3d10({ inChannels: 1, numClasses: 3 }).eval();
+  using v = randn([2, 1, 8, 8, 8]);
+  assert.throws(
+    () => evaluation.gradCam(net, v, { layer: "fc" }),
+    /gives \[2,3\]; Grad-CAM of a 5-D input needs a \[N, C, d, h, w\] feature map/,
+  );
+  using six = randn([1, 1, 1, 4, 4, 4]);
+  assert.throws(() => evaluation.gradCam(net, six), /\[N, C, D, H, W\].*\[1,1,1,4,4,4\]/);
+  assert.deepEqual(evaluation.gradCamLayers(net).slice(0, 2), ["conv1", "layer1.0.conv1"]);
 });
 
 Deno.test("gradCam: unknown layer, shared layer, non-map layer, bad target, bad input", () => {

@@ -7,6 +7,13 @@
  * map is ReLU(sum_c w_c A_c), upsampled bilinearly to the input's size
  * (align_corners=False, as cv2.resize and F.interpolate) and min-max scaled
  * to [0, 1] per image (a map that is zero everywhere stays zero).
+ *
+ * Volumes ([N, C, D, H, W] input, Conv3d models such as `models.resnet3d18`)
+ * work the same way, as MONAI's `GradCAM` on a 3-D network: the weight is
+ * the gradient's mean over the layer's D x H x W, and the map is upsampled
+ * trilinearly (align_corners=False) to the input's D x H x W. MONAI's own
+ * default normaliser then maps max to 0 and min to 1 (it flips the map);
+ * here 1 is always where the class is explained most, as pytorch-grad-cam.
  * pytorch-grad-cam scales before and after its resize; bilinear
  * interpolation commutes with that affine scaling, so the two agree up to
  * its 1e-7 epsilon.
@@ -20,12 +27,15 @@
  */
 import { Module } from "../layers/module.ts";
 import { Conv2d } from "../layers/conv.ts";
+import { Conv3d } from "../layers/conv3d.ts";
 import { BatchNorm2d } from "../layers/batchnorm.ts";
+import { BatchNorm3d } from "../layers/norm3d.ts";
 import { ReLU } from "../layers/basic.ts";
 import { Hardswish, ReLU6, SiLU } from "../layers/activation_hard.ts";
 import { Sequential } from "../layers/sequential.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { fromHost } from "../tensor/ops/creation.ts";
+import { interpolate } from "../tensor/ops/interpolate.ts";
 import { scope } from "../tensor/ownership.ts";
 import { isGradEnabled } from "../tensor/autograd.ts";
 import { resize } from "../data/transforms/functional/geometry.ts";
@@ -61,10 +71,12 @@ export type GradCamMethod = "gradcam" | "gradcam++";
 
 /** Everything one Grad-CAM pass computes (for reports that also show the prediction). */
 export interface GradCamResult {
-  /** Heat maps [N, H, W] in [0, 1], row-major, at the input's size. */
+  /** Heat maps [N, H, W] (or [N, D, H, W] for volumes) in [0, 1], row-major, at the input's size. */
   maps: Float32Array;
   /** Images. */
   n: number;
+  /** Input depth for a volume [N, C, D, H, W]; undefined for images. */
+  depth?: number;
   /** Input height. */
   height: number;
   /** Input width. */
@@ -79,9 +91,12 @@ export interface GradCamResult {
   layer: string;
 }
 
+/** Whether a module is a 2-D or 3-D convolution. */
+const isConv = (m: Module) => m instanceof Conv2d || m instanceof Conv3d;
+
 /** Whether a module is or holds a convolution. */
 function hasConv(m: Module): boolean {
-  for (const x of m.modules()) if (x instanceof Conv2d) return true;
+  for (const x of m.modules()) if (isConv(x)) return true;
   return false;
 }
 
@@ -98,12 +113,13 @@ function hasConv(m: Module): boolean {
  */
 export function gradCamLayers(model: Module): string[] {
   checkArity("evaluation.gradCamLayers", arguments.length, 1, "evaluation.gradCamLayers(model)");
-  return [...model.namedModules()].filter(([, m]) => m instanceof Conv2d).map(([n]) => n);
+  return [...model.namedModules()].filter(([, m]) => isConv(m)).map(([n]) => n);
 }
 
 /** What extends a chosen block: the batch norm and activation layers after it. */
 function follows(m: Module): boolean {
-  return m instanceof BatchNorm2d || m instanceof ReLU || m instanceof ReLU6 ||
+  return m instanceof BatchNorm2d || m instanceof BatchNorm3d || m instanceof ReLU ||
+    m instanceof ReLU6 ||
     m instanceof SiLU || m instanceof Hardswish;
 }
 
@@ -116,7 +132,8 @@ function follows(m: Module): boolean {
  * pytorch-grad-cam's `model.layer4[-1]`), the last ReLU before the final
  * pooling for the simple CNN and AlexNet, "features.norm5" for a DenseNet
  * and the last block's activation for MobileNetV2 and EfficientNet
- * (pytorch-grad-cam's `model.features[-1]`).
+ * (pytorch-grad-cam's `model.features[-1]`). A 3-D ResNet gets "layer4.1"
+ * (Conv3d and BatchNorm3d count as their 2-D kinds).
  *
  * @example
  * ```ts
@@ -136,7 +153,9 @@ export function gradCamLayer(model: Module): string {
     let i = kids.length - 1;
     while (i >= 0 && !hasConv(kids[i][1])) i--;
     if (i < 0) {
-      if (m === model) throw new Error(`gradCam: ${model.constructor.name} has no Conv2d layer`);
+      if (m === model) {
+        throw new Error(`gradCam: ${model.constructor.name} has no Conv2d or Conv3d layer`);
+      }
       return name;
     }
     const [k, child] = kids[i];
@@ -158,8 +177,11 @@ function resolve(
 ): { layer: Module; name: string } {
   if (!(model instanceof Module)) throw new Error(`gradCam: model is not a Module; ${USAGE}`);
   if (!(input instanceof Tensor)) throw new Error(`gradCam: input is not a Tensor; ${USAGE}`);
-  if (input.ndim !== 4 || input.shape[0] < 1) {
-    throw new Error(`gradCam: input must be [N, C, H, W] with N >= 1, got [${input.shape}]`);
+  if ((input.ndim !== 4 && input.ndim !== 5) || input.shape[0] < 1) {
+    throw new Error(
+      `gradCam: input must be images [N, C, H, W] or volumes [N, C, D, H, W] with N >= 1, ` +
+        `got [${input.shape}]`,
+    );
   }
   const name = options.layer ?? gradCamLayer(model);
   if (typeof name !== "string") throw new Error(`gradCam: layer must be a string; ${USAGE}`);
@@ -219,7 +241,10 @@ export function runGradCam(
     throw new Error("gradCam: it needs gradients; call it outside noGrad(...)");
   }
   const { layer, name } = resolve(model, input, options);
-  const [n, , height, width] = input.shape;
+  const n = input.shape[0];
+  const size = input.shape.slice(2); // [H, W] or [D, H, W]
+  const [height, width] = size.slice(-2);
+  const depth = size.length === 3 ? size[0] : undefined;
   const params = model.parameters();
   const flags = params.map((p) => p.requiresGrad);
   const modules = [...model.modules()];
@@ -233,10 +258,11 @@ export function runGradCam(
           "such as a block's ReLU); name the block or a convolution instead",
       );
     }
-    if (out.ndim !== 4) {
+    if (out.ndim !== input.ndim) {
+      const map = input.ndim === 5 ? "[N, C, d, h, w]" : "[N, C, h, w]";
       throw new Error(
-        `gradCam: layer '${name}' gives [${out.shape}]; Grad-CAM needs a [N, C, h, w] ` +
-          `feature map, such as ${gradCamLayer(model)}`,
+        `gradCam: layer '${name}' gives [${out.shape}]; Grad-CAM of a ${input.ndim}-D input ` +
+          `needs a ${map} feature map, such as ${gradCamLayer(model)}`,
       );
     }
     leaf = out.detach().requiresGrad_();
@@ -276,11 +302,10 @@ export function runGradCam(
         a.toArray() as Float32Array,
         a.grad.toArray() as Float32Array,
         a.shape,
-        height,
-        width,
+        size,
         method,
       );
-      return { maps, n, height, width, targets, logits: scores, classes, layer: name };
+      return { maps, n, depth, height, width, targets, logits: scores, classes, layer: name };
     });
   } finally {
     handle.remove();
@@ -317,18 +342,34 @@ function channelWeight(
   return s;
 }
 
-/** ReLU(sum_c w_c A_c) per image, resized to height x width and scaled to [0, 1]. */
+/** `cam` ([h, w] or [d, h, w]) resized to `size` (bilinear or trilinear, align_corners=False). */
+function upsample(
+  cam: Float32Array,
+  from: readonly number[],
+  size: readonly number[],
+): Float32Array {
+  if (from.length === 2) {
+    return resize({ data: cam, width: from[1], height: from[0] }, [size[0], size[1]]).data;
+  }
+  return scope(() =>
+    interpolate(fromHost(cam, [1, 1, ...from]), { size: [...size], mode: "trilinear" })
+      .toArray() as Float32Array
+  );
+}
+
+/** ReLU(sum_c w_c A_c) per image, resized to the input's `size` and scaled to [0, 1]. */
 function camMaps(
   act: Float32Array,
   grad: Float32Array,
   shape: readonly number[],
-  height: number,
-  width: number,
+  size: readonly number[],
   method: GradCamMethod,
 ): Float32Array {
-  const [n, c, h, w] = shape;
-  const hw = h * w;
-  const out = new Float32Array(n * height * width);
+  const [n, c] = shape;
+  const from = shape.slice(2);
+  const hw = from.reduce((a, b) => a * b, 1);
+  const plane = size.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n * plane);
   const cam = new Float32Array(hw);
   for (let i = 0; i < n; i++) {
     cam.fill(0);
@@ -338,26 +379,27 @@ function camMaps(
       for (let j = 0; j < hw; j++) cam[j] += weight * act[base + j];
     }
     for (let j = 0; j < hw; j++) if (!(cam[j] > 0)) cam[j] = 0;
-    const big = resize({ data: cam, width: w, height: h }, [height, width]).data;
+    const big = upsample(cam, from, size);
     let lo = Infinity, hi = -Infinity;
     for (const v of big) {
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    const o = out.subarray(i * height * width, (i + 1) * height * width);
+    const o = out.subarray(i * plane, (i + 1) * plane);
     if (hi > lo) { for (let j = 0; j < o.length; j++) o[j] = (big[j] - lo) / (hi - lo); }
   }
   return out;
 }
 
 /**
- * Grad-CAM heat maps [N, H, W] in [0, 1] of `model` on `input` [N, C, H, W]:
+ * Grad-CAM heat maps [N, H, W] in [0, 1] of `model` on `input` [N, C, H, W]
+ * (or [N, D, H, W] of a volume model on [N, C, D, H, W]):
  * where the layer's activations pushed the target class's score up. `layer`
  * defaults to the last convolutional block (`gradCamLayer`), `target` to the
  * predicted class, `method` to "gradcam" ("gradcam++" for Grad-CAM++). Runs the model in evaluation mode (each module's own
  * mode comes back after) and leaves the parameters' gradients untouched. An unknown layer
  * lists the model's convolutions; a target out of range or an input that is
- * not [N, C, H, W] is an Error.
+ * not [N, C, H, W] or [N, C, D, H, W] is an Error.
  *
  * @example
  * ```ts
@@ -371,5 +413,6 @@ function camMaps(
 export function gradCam(model: Module, input: Tensor, options: GradCamOptions = {}): Tensor {
   checkArity("evaluation.gradCam", arguments.length, 3, USAGE);
   const r = runGradCam(model, input, options);
-  return fromHost(r.maps, [r.n, r.height, r.width]);
+  const size = r.depth === undefined ? [r.height, r.width] : [r.depth, r.height, r.width];
+  return fromHost(r.maps, [r.n, ...size]);
 }
