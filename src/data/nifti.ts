@@ -145,13 +145,29 @@ const VIEWS = {
 
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** A typed array of any NIfTI voxel type. */
+export type VoxelArray = InstanceType<(typeof VIEWS)[keyof typeof VIEWS]>;
+
 /**
- * Voxel values of some raw bytes (a fresh array: it may be byte-swapped in
- * place) as float32, scaled as nibabel's `get_fdata()`: `raw * slope +
- * inter` in float64 (the intercept added only when not 0), rounded to
- * float32 once.
+ * Raw voxel values as they are stored, in this machine's byte order, with
+ * the scaling nibabel's `get_fdata()` applies: `raw * slope + inter` in
+ * float64, rounded to float32 once (`slope` 1 and `inter` 0 when the file
+ * is not scaled).
  */
-function toFloatOnce(raw: Uint8Array, h: NiftiHeader): Float32Array {
+export interface RawVoxels {
+  /** The stored values. */
+  values: VoxelArray;
+  /** Multiplier (1: none). */
+  slope: number;
+  /** Offset, added after the slope (0: none, so -0 stays -0). */
+  inter: number;
+}
+
+/**
+ * The stored values of some raw bytes (a fresh array: it may be
+ * byte-swapped in place) and the header's scaling.
+ */
+function rawVoxels(raw: Uint8Array, h: NiftiHeader): RawVoxels {
   const type = NIFTI_DATATYPES[h.datatype];
   const w = type.bytes, n = raw.length / w;
   if (w > 1 && h.littleEndian !== HOST_LE) {
@@ -165,20 +181,21 @@ function toFloatOnce(raw: Uint8Array, h: NiftiHeader): Float32Array {
   }
   if (raw.byteOffset % w !== 0) raw = raw.slice();
   const View = VIEWS[type.name as keyof typeof VIEWS];
-  const src = new View(raw.buffer as ArrayBuffer, raw.byteOffset, n);
-  const out = new Float32Array(n);
-  const slope = h.sclSlope;
-  if (!(Number.isFinite(slope) && slope !== 0)) {
-    out.set(src);
-    return out;
-  }
-  const inter = Number.isFinite(h.sclInter) ? h.sclInter : 0;
-  if (inter === 0) {
-    if (slope === 1) out.set(src);
-    else for (let i = 0; i < n; i++) out[i] = src[i] * slope;
-  } else {
-    for (let i = 0; i < n; i++) out[i] = src[i] * slope + inter;
-  }
+  const values = new View(raw.buffer as ArrayBuffer, raw.byteOffset, n);
+  // NIfTI: a slope of 0 (or NaN, as nibabel writes) means "not scaled".
+  const scaled = Number.isFinite(h.sclSlope) && h.sclSlope !== 0;
+  const slope = scaled ? h.sclSlope : 1;
+  const inter = scaled && Number.isFinite(h.sclInter) ? h.sclInter : 0;
+  return { values, slope, inter };
+}
+
+/** `raw`'s values as float32 in the same order, scaled as `get_fdata()`. */
+function toFloatOnce(raw: RawVoxels): Float32Array {
+  const { values: src, slope, inter } = raw;
+  const out = new Float32Array(src.length);
+  if (slope === 1 && inter === 0) out.set(src);
+  else if (inter === 0) { for (let i = 0; i < src.length; i++) out[i] = src[i] * slope; }
+  else for (let i = 0; i < src.length; i++) out[i] = src[i] * slope + inter;
   return out;
 }
 
@@ -309,6 +326,14 @@ export class NiftiVolume {
    * rounded once). Read in one go, not kept.
    */
   async fileOrder(frame = 0): Promise<Float32Array> {
+    return toFloatOnce(await this.rawFileOrder(frame));
+  }
+
+  /**
+   * @internal The stored values of `frame` in the file's own order, unscaled
+   * (for callers that convert while they copy), with the scaling to apply.
+   */
+  async rawFileOrder(frame = 0): Promise<RawVoxels> {
     this.#checkFrame(frame);
     const size = this.#frameVoxels * this.#voxelBytes;
     const start = this.header.voxOffset + frame * size;
@@ -324,7 +349,7 @@ export class NiftiVolume {
     } else {
       bytes = await readAt(this.#dataPath, start, size);
     }
-    return toFloatOnce(bytes, this.header);
+    return rawVoxels(bytes, this.header);
   }
 
   /**
