@@ -180,7 +180,8 @@ export interface TestSummary {
 
 /** Summarises an evaluation with the metrics module. */
 export function summarize(e: Evaluation, classes: number): TestSummary {
-  const r = classificationReport(e.yTrue, e.yPred, { numClasses: classes });
+  // zeroDivision 0: an epoch that never predicts a class scores it 0, quietly (as before).
+  const r = classificationReport(e.yTrue, e.yPred, { numClasses: classes, zeroDivision: 0 });
   let macroAuc = NaN;
   try {
     macroAuc = rocAuc(e.yTrue, e.scores, { numClasses: classes });

@@ -66,7 +66,12 @@ export {
   type ClassificationReportOptions,
   type ClassMetrics,
 } from "./report.ts";
-export { formatClassificationReport, type FormatReportOptions } from "./text.ts";
+export {
+  type ClassificationReportDict,
+  formatClassificationReport,
+  type FormatReportOptions,
+  type ReportDictRow,
+} from "./text.ts";
 export {
   type CurveOptions,
   type PrecisionRecallCurve,

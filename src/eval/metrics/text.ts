@@ -4,13 +4,82 @@
  *
  * @module
  */
-import type { ClassificationReport } from "./report.ts";
+import type { AverageMetrics, ClassificationReport } from "./report.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 
 /** Options of `formatClassificationReport`. */
 export interface FormatReportOptions {
-  /** Digits after the decimal point (default 2, as sklearn). */
+  /** Digits after the decimal point (default the report's `digits`, else 2, as sklearn). */
   digits?: number;
+}
+
+/** One row of `ClassificationReportDict`, with sklearn's keys. */
+export interface ReportDictRow {
+  /** The row's precision. */
+  precision: number;
+  /** The row's recall. */
+  recall: number;
+  /** The row's F1. */
+  "f1-score": number;
+  /** Its support (total support for the averages). */
+  support: number;
+}
+
+/**
+ * sklearn's `classification_report(..., output_dict=True)`: a row per
+ * class under its name, then "accuracy" (a number) or "micro avg", "macro
+ * avg", "weighted avg" and, for multilabel indicators, "samples avg".
+ */
+export type ClassificationReportDict = Record<string, ReportDictRow | number>;
+
+/** @internal throws unless `digits` is an integer in 0..20. */
+export function checkDigits(fn: string, digits: unknown): number {
+  if (typeof digits !== "number" || !Number.isInteger(digits) || digits < 0 || digits > 20) {
+    throw new RangeError(`${fn}: digits must be an integer in 0..20, got ${String(digits)}`);
+  }
+  return digits;
+}
+
+/**
+ * Whether sklearn's report has an "accuracy" row (the listed labels are
+ * those seen, class labels) rather than a "micro avg" one.
+ */
+function accuracyRow(report: ClassificationReport): boolean {
+  if (report.microAvg !== undefined) return false;
+  // sklearn (1.2: `set(labels) == set(unique_labels(y_true, y_pred))`)
+  // prints "accuracy" only when the listed labels are exactly the labels
+  // seen, always so without numClasses / classNames; otherwise the micro
+  // average, which equals accuracy here (every seen label is listed).
+  // With weights, a label whose samples all weigh 0 is still seen (sklearn's
+  // unique_labels ignores the weights): the report says so itself.
+  return report.allLabelsSeen ??
+    report.classes.every((c) => c.support > 0 || c.predicted > 0);
+}
+
+/**
+ * @internal a report in sklearn's `output_dict=True` layout (see
+ * `classificationReport`'s `outputDict`).
+ */
+export function reportDict(report: ClassificationReport): ClassificationReportDict {
+  const row = (m: AverageMetrics): ReportDictRow => ({
+    precision: m.precision,
+    recall: m.recall,
+    "f1-score": m.f1,
+    support: m.support,
+  });
+  const out: ClassificationReportDict = {};
+  for (const c of report.classes) out[c.name] = row(c);
+  const n = report.macroAvg.support;
+  if (report.microAvg !== undefined) out["micro avg"] = row(report.microAvg);
+  else if (accuracyRow(report)) out.accuracy = report.accuracy;
+  else {
+    const a = report.accuracy;
+    out["micro avg"] = { precision: a, recall: a, "f1-score": a, support: n };
+  }
+  out["macro avg"] = row(report.macroAvg);
+  out["weighted avg"] = row(report.weightedAvg);
+  if (report.samplesAvg !== undefined) out["samples avg"] = row(report.samplesAvg);
+  return out;
 }
 
 const FORMAT_CLASSIFICATION_REPORT: CallContract<FormatReportOptions> = {
@@ -51,10 +120,10 @@ export function formatClassificationReport(
   options: FormatReportOptions = {},
 ): string {
   options = checkContract(FORMAT_CLASSIFICATION_REPORT, arguments.length, options);
-  const digits = options.digits ?? 2;
-  if (!Number.isInteger(digits) || digits < 0 || digits > 20) {
-    throw new RangeError(`formatClassificationReport: digits must be 0..20, got ${digits}`);
-  }
+  const digits = checkDigits(
+    "formatClassificationReport",
+    options.digits ?? report.digits ?? 2,
+  );
   const last = "weighted avg";
   const width = Math.max(last.length, digits, ...report.classes.map((c) => c.name.length));
   const num = (x: number) => " " + pyFixed(x, digits).padStart(9);
@@ -69,19 +138,12 @@ export function formatClassificationReport(
   for (const c of report.classes) out += row(c.name, c.precision, c.recall, c.f1, c.support);
   out += "\n";
   const n = report.macroAvg.support;
-  // sklearn (1.2: `set(labels) == set(unique_labels(y_true, y_pred))`)
-  // prints "accuracy" only when the listed labels are exactly the labels
-  // seen, always so without numClasses / classNames; otherwise the micro
-  // average, which equals accuracy here (every seen label is listed).
-  // With weights, a label whose samples all weigh 0 is still seen (sklearn's
-  // unique_labels ignores the weights): the report says so itself.
-  const allSeen = report.allLabelsSeen ??
-    report.classes.every((c) => c.support > 0 || c.predicted > 0);
   const { microAvg: micro, samplesAvg: samples } = report;
   if (micro !== undefined) {
-    // Multilabel: sklearn prints the micro average (and a samples row last).
+    // Multilabel, or labels that leave a seen one out: sklearn prints the
+    // micro average (and for multilabel a samples row last).
     out += row("micro avg", micro.precision, micro.recall, micro.f1, micro.support);
-  } else if (allSeen) {
+  } else if (accuracyRow(report)) {
     out += "accuracy".padStart(width) + " " + " ".repeat(20) + num(report.accuracy) + int(n) +
       "\n";
   } else {

@@ -91,7 +91,7 @@ export async function renderReportWith(
   checkData(data);
   const { classNames, history, yTrue, yPred, scores } = data;
   const k = classNames.length, n = yTrue.length;
-  const report = classificationReport(yTrue, yPred, { classNames });
+  const report = classificationReport(yTrue, yPred, { classNames, zeroDivision: 0 });
 
   const { prCurves, rocCurves, scores: s, macroAp, macroAuc } = oneVsRest(
     yTrue,
