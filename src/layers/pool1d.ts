@@ -1,6 +1,7 @@
 /**
- * 1-D pooling layers: `MaxPool1d`, `AvgPool1d`, `AdaptiveAvgPool1d`,
- * `AdaptiveMaxPool1d`, as torch's, on the functional 1-D pools.
+ * 1-D pooling layers: `MaxPool1d` (with `dilation` and `returnIndices`),
+ * `AvgPool1d`, `AdaptiveAvgPool1d`, `AdaptiveMaxPool1d`, as torch's, on the
+ * functional 1-D pools.
  *
  * @module
  */
@@ -41,21 +42,27 @@ abstract class Pool1dBase extends Module {
 
 /**
  * Max pooling over [N, C, L] (or [C, L]), as `nn.MaxPool1d`; the stride
- * defaults to the kernel size.
+ * defaults to the kernel size; `dilation` and `ceilMode` as torch's. With
+ * `returnIndices: true` the forward gives `[values, indices]` (int32
+ * indices along L), as torch's.
  *
  * @example
  * ```ts
  * import { nn, randn } from "@lits/vision";
  * console.log(new nn.MaxPool1d(2)(randn([1, 3, 8])).shape); // [1, 3, 4]
+ * const pool = new nn.MaxPool1d(3, { dilation: 2, returnIndices: true });
+ * const [values, indices] = pool(randn([1, 3, 8]));
+ * console.log(values.shape, indices.dtype); // [1, 3, 2] "int32"
  * ```
  */
-export class MaxPool1d extends Pool1dBase {
-  constructor(kernelSize: Single, options: Pool1dOptions = {}) {
+export class MaxPool1d<R extends boolean = false> extends Pool1dBase {
+  constructor(kernelSize: Single, options: Pool1dOptions & { returnIndices?: R } = {}) {
     super("nn.MaxPool1d", kernelSize, options, arguments.length, "maxPool1d");
   }
-  /** x [N, C, L] -> [N, C, L']. */
-  forward(x: Tensor): Tensor {
-    return maxPool1d(x, this.kernelSize, this.options);
+  /** x [N, C, L] -> [N, C, L'] (and the indices, with `returnIndices`). */
+  forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return maxPool1d(x, this.kernelSize, this.options) as R extends true ? [Tensor, Tensor]
+      : Tensor;
   }
 }
 

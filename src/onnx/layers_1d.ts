@@ -104,6 +104,14 @@ function window(m: MaxPool1d | AvgPool1d) {
 /** Ceil mode as extra end padding, which max pooling ignores (as pooling.ts's 2-D one). */
 const maxPool1d: Emitter<MaxPool1d> = (scope, m, x) => {
   expect(scope, m, x, 3);
+  const dilation = single(m.options.dilation ?? 1, "MaxPool1d dilation", 1);
+  if (dilation !== 1 || m.options.returnIndices) {
+    throw new Error(
+      `exportOnnx: ${where(scope, m)}: MaxPool1d with ${
+        m.options.returnIndices ? "returnIndices" : `dilation ${dilation}`
+      } is not exported; export a model whose MaxPool1d has dilation 1 and no indices`,
+    );
+  }
   const [l] = spatial(scope, m, x);
   const { k, s, p, ceil } = window(m);
   const ol = outSize(l, k, s, p, ceil);

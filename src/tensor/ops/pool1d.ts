@@ -2,12 +2,23 @@
  * 1-D pooling (PyTorch's F.max_pool1d, avg_pool1d, adaptive_avg_pool1d and
  * adaptive_max_pool1d), composed on the 2-D pools with a height of 1: x
  * [N, C, L] (or unbatched [C, L]) is pooled as [N, C, 1, L], so the values,
- * ceil mode, divisors and gradients are the 2-D kernels'.
+ * ceil mode, divisors and gradients are the 2-D kernels'. The max pool's
+ * `dilation` and `returnIndices`, which the 2-D kernel does not offer, take
+ * the windows with one gather and the values from the indices (so the
+ * gradient goes where torch's does).
  *
  * @module
  */
 import type { Tensor } from "../tensor.ts";
-import { squeeze, unsqueeze } from "./shape.ts";
+import { noGrad } from "../autograd.ts";
+import { contiguous, reshape, squeeze, unsqueeze } from "./shape.ts";
+import { eq } from "./compare.ts";
+import { fromHost } from "./creation.ts";
+import { indexVector, takeAlong } from "./gather.ts";
+import { isnan } from "./nonfinite.ts";
+import { pad } from "./pad.ts";
+import { max, min } from "./reduce.ts";
+import { where as select } from "./where.ts";
 import { requireFloat } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "./pool.ts";
@@ -22,8 +33,13 @@ export interface Pool1dOptions {
   stride?: Single;
   /** Implicit padding on each side (default 0; at most half the kernel). */
   padding?: Single;
-  /** maxPool1d: spacing of the window's taps; only 1 (the default) is offered. */
+  /** maxPool1d: spacing of the window's taps (default 1). */
   dilation?: Single;
+  /**
+   * maxPool1d: also return each output's index along L (int32; torch's
+   * int64), as `[values, indices]` (default false).
+   */
+  returnIndices?: boolean;
   /** Round the output size up instead of down (default false). */
   ceilMode?: boolean;
   /** avgPool1d: count padded zeros in the divisor (default true). */
@@ -32,7 +48,7 @@ export interface Pool1dOptions {
 
 /** The options each 1-D pool takes (and its layer, `nn.MaxPool1d` or `nn.AvgPool1d`). */
 export const POOL1D_OPTIONS: Record<"maxPool1d" | "avgPool1d", (keyof Pool1dOptions)[]> = {
-  maxPool1d: ["stride", "padding", "dilation", "ceilMode"],
+  maxPool1d: ["stride", "padding", "dilation", "ceilMode", "returnIndices"],
   avgPool1d: ["stride", "padding", "ceilMode", "countIncludePad"],
 };
 
@@ -51,7 +67,7 @@ function asPlane(x: unknown, where: string, usage: string): [Tensor, (y: Tensor)
   return [plane, (y) => (batched ? squeeze(y, 2) : squeeze(squeeze(y, 2), 0))];
 }
 
-/** The checked window of a 1-D pool: kernel, stride, padding, ceil mode. */
+/** The checked window of a 1-D pool: kernel, stride, padding, dilation, ceil mode. */
 function window(where: keyof typeof POOL1D_OPTIONS, kernel: unknown, o: Pool1dOptions) {
   const k = single(kernel, `${where}: kernel size`, 1);
   const s = single(o.stride ?? k, `${where}: stride`, 1);
@@ -59,40 +75,140 @@ function window(where: keyof typeof POOL1D_OPTIONS, kernel: unknown, o: Pool1dOp
   if (p > k / 2) {
     throw new Error(`${where}: padding ${p} must be at most half the kernel size ${k}`);
   }
-  if (o.dilation !== undefined && single(o.dilation, `${where}: dilation`, 1) !== 1) {
-    throw new Error(
-      `${where}: dilation ${showValue(o.dilation)} is not offered (only 1); pool a strided ` +
-        "view instead, or use F.unfold and max over the window",
-    );
+  const d = single(o.dilation ?? 1, `${where}: dilation`, 1);
+  for (const flag of ["ceilMode", "returnIndices"] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== "boolean") {
+      throw new Error(`${where}: ${flag} must be true or false, got ${showValue(o[flag])}`);
+    }
   }
-  if (o.ceilMode !== undefined && typeof o.ceilMode !== "boolean") {
-    throw new Error(`${where}: ceilMode must be true or false, got ${showValue(o.ceilMode)}`);
-  }
-  return { k, s, p, ceil: o.ceilMode ?? false };
+  return { k, s, p, d, ceil: o.ceilMode ?? false };
 }
 
-/** Throws unless the window leaves an output (torch's "Output size is too small"). */
-function checkFits(where: string, x: Tensor, k: number, s: number, p: number, ceil: boolean) {
-  const l = x.shape[3], span = l + 2 * p - k;
+/**
+ * The output length, or an Error where the window leaves none (torch's
+ * "Output size is too small"): torch's formula, dilation and ceil mode in.
+ */
+function checkFits(
+  where: string,
+  x: Tensor,
+  k: number,
+  s: number,
+  p: number,
+  ceil: boolean,
+  d = 1,
+): number {
+  const l = x.shape[3], span = l + 2 * p - d * (k - 1) - 1;
   let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
   if (ceil && (out - 1) * s >= l + p) out--;
   if (out < 1) {
-    throw new Error(`${where}: input of length ${l} is too small for kernel ${k} (padding ${p})`);
+    throw new Error(
+      `${where}: input of length ${l} is too small for kernel ${k} (padding ${p}` +
+        `${d === 1 ? "" : `, dilation ${d}`}); make the kernel, padding or dilation smaller`,
+    );
   }
+  return out;
+}
+
+/**
+ * Max pooling of x [N, C, L] over windows of k taps `d` apart, with its
+ * indices, as torch's `max_pool1d_with_indices`: one gather takes the
+ * windows (a tap in the padding repeats the nearest tap of its window, which
+ * changes neither the max nor where it is), the index is each window's first
+ * maximum, or its last NaN, and the values are x at the indices, so the
+ * gradient goes there. A window with no tap inside the input (dilation
+ * stepping over it) is -inf at torch's index, its first tap at or after 0.
+ */
+function maxPoolWithIndices(
+  x: Tensor,
+  k: number,
+  s: number,
+  p: number,
+  d: number,
+  out: number,
+): [Tensor, Tensor] {
+  const [n, c, l] = x.shape;
+  const rows = reshape(contiguous(x), [n * c, l]);
+  const taps = new Int32Array(out * k), positions = new Float32Array(out * k);
+  const empty: number[] = [];
+  for (let o = 0; o < out; o++) {
+    const start = o * s - p;
+    const inside = Array.from({ length: k }, (_, j) => start + j * d).filter((a) =>
+      a >= 0 && a < l
+    );
+    for (let j = 0; j < k; j++) {
+      const at = start + j * d;
+      const tap = inside.length === 0 ? l : at < 0 ? inside[0] : at >= l ? inside.at(-1)! : at;
+      taps[o * k + j] = tap;
+      positions[o * k + j] = tap;
+    }
+    if (inside.length === 0) {
+      empty.push(o);
+      let first = start;
+      while (first < 0) first += d;
+      positions.fill(first, o * k, (o + 1) * k);
+    }
+  }
+  const src = empty.length > 0 ? pad(rows, [0, 1], "constant", -Infinity) : rows;
+  const index = noGrad(() => {
+    const win = reshape(
+      takeAlong(src.detach(), 1, indexVector(taps, x.device), "row", false, "maxPool1d windows"),
+      [n * c, out, k],
+    );
+    const at = fromHost(positions, [1, out, k], { device: x.device }, true);
+    const top = max(win, 2, true);
+    const first = min(select(eq(win, top), at, Infinity), 2);
+    const lastNaN = max(select(isnan(win), at, -1), 2);
+    return select(isnan(squeeze(top, 2)), lastNaN, first);
+  });
+  // The values: x at the index (the padded -inf row for an empty window).
+  let gatherAt = index;
+  if (empty.length > 0) {
+    const isEmpty = new Float32Array(out);
+    for (const o of empty) isEmpty[o] = 1;
+    const mask = fromHost(isEmpty, [1, out], { device: x.device }, true);
+    gatherAt = noGrad(() => select(eq(mask, 1), l, index));
+  }
+  const values = takeAlong(src, 1, gatherAt.int(), "dense", false, "maxPool1d");
+  return [reshape(values, [n, c, out]), reshape(index.int(), [n, c, out])];
 }
 
 /**
  * Max pooling over windows of x [N, C, L] (or [C, L]), as `F.max_pool1d`;
- * the stride defaults to the kernel size. torch's `return_indices` is not
- * offered, nor a dilation other than 1.
+ * the stride defaults to the kernel size; padding (-inf), `dilation` and
+ * `ceilMode` as torch's. With `returnIndices: true` it returns
+ * `[values, indices]`, the indices along L as int32 (torch's int64): each
+ * window's first maximum, or its last NaN, where the gradient goes, as
+ * torch's.
  *
  * @example
  * ```ts
  * import { functional as F, tensor } from "@lits/vision";
- * console.log(F.maxPool1d(tensor([[[1, 3, 2, 5, 4]]]), 2).toArray()); // Float32Array [3, 5]
+ * const x = tensor([[[1, 3, 2, 5, 4]]]);
+ * console.log(F.maxPool1d(x, 2).toArray()); // Float32Array [3, 5]
+ * const [values, indices] = F.maxPool1d(x, 2, { dilation: 2, stride: 1, returnIndices: true });
+ * console.log(values.toArray(), indices.toArray()); // Float32Array [2, 5, 4], Int32Array [2, 3, 4]
  * ```
  */
-export function maxPool1d(x: Tensor, kernelSize: Single, options: Pool1dOptions = {}): Tensor {
+export function maxPool1d(
+  x: Tensor,
+  kernelSize: Single,
+  options: Pool1dOptions & { returnIndices: true },
+): [Tensor, Tensor];
+export function maxPool1d(
+  x: Tensor,
+  kernelSize: Single,
+  options?: Pool1dOptions & { returnIndices?: false },
+): Tensor;
+export function maxPool1d(
+  x: Tensor,
+  kernelSize: Single,
+  options?: Pool1dOptions,
+): Tensor | [Tensor, Tensor];
+export function maxPool1d(
+  x: Tensor,
+  kernelSize: Single,
+  options: Pool1dOptions = {},
+): Tensor | [Tensor, Tensor] {
   const where = "maxPool1d", usage = "F.maxPool1d(x, 3, { stride: 2, padding: 1 })";
   const o = checkCall<Pool1dOptions>(
     where,
@@ -103,9 +219,14 @@ export function maxPool1d(x: Tensor, kernelSize: Single, options: Pool1dOptions 
     usage,
   );
   const [plane, undo] = asPlane(x, where, usage);
-  const { k, s, p, ceil } = window(where, kernelSize, o);
-  checkFits(where, plane, k, s, p, ceil);
-  return undo(maxPool2d(plane, [1, k], { stride: [1, s], padding: [0, p], ceilMode: ceil }));
+  const { k, s, p, d, ceil } = window(where, kernelSize, o);
+  const out = checkFits(where, plane, k, s, p, ceil, d);
+  if (d === 1 && !o.returnIndices) {
+    return undo(maxPool2d(plane, [1, k], { stride: [1, s], padding: [0, p], ceilMode: ceil }));
+  }
+  const [values, indices] = maxPoolWithIndices(squeeze(plane, 2), k, s, p, d, out);
+  const back = (t: Tensor) => undo(unsqueeze(t, 2));
+  return o.returnIndices ? [back(values), back(indices)] : back(values);
 }
 
 /**
