@@ -130,5 +130,6 @@ export { ConvTranspose1d, type ConvTranspose1dLayerOptions } from "./conv_transp
 export { Dropout1d } from "./dropout1d.ts";
 export { AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d } from "./pool1d.ts";
 export { Embedding, type EmbeddingPretrainedOptions } from "./embedding.ts";
+export { EmbeddingBag, type EmbeddingBagLayerOptions } from "./embedding_bag.ts";
 export { PixelShuffle, PixelUnshuffle } from "./pixel_shuffle.ts";
 export { Fold, Unfold } from "./fold.ts";

@@ -156,5 +156,10 @@ export {
   type Pool1dOptions,
 } from "./ops/pool1d.ts";
 export { embedding, type EmbeddingOptions } from "./ops/embedding.ts";
+export {
+  embeddingBag,
+  type EmbeddingBagMode,
+  type EmbeddingBagOptions,
+} from "./ops/embedding_bag.ts";
 export { pixelShuffle, pixelUnshuffle } from "./ops/pixel_shuffle.ts";
 export { fold, type FoldOptions, unfold } from "./ops/fold.ts";
