@@ -330,14 +330,12 @@ Deno.test("optimizers_more: unknown and torch-only options are refused with what
   // deno-lint-ignore no-explicit-any
   throwsWith(() => new (optim.RMSprop as any)(p, 0.01, 0.9), /takes at most 2 arguments/);
   throwsWith(() => new optim.Adagrad(p, 0.01 as never), /expected an options object/);
-  // A group's own maximize (torch takes one per group; here the optimizer's).
-  throwsWith(
-    () => new optim.Adagrad([{ params: p, options: loose({ maximize: true }) }]),
-    /param group 0 sets maximize, which is the whole optimizer's/,
-  );
+  // A group's own maximize is taken, as torch's (tests/optim_group_flags_test.ts);
+  // torch's { params, centered: True } beside params names options.
+  new optim.Adagrad([{ params: p, options: { maximize: true } }]).dispose();
   throwsWith(
     () => new optim.RMSprop([loose({ params: p, centered: true })]),
-    /param group 0 sets centered/,
+    /param group 0 has centered beside params; hyper-parameters go in options/,
   );
   // torch's { params, lr } beside params.
   throwsWith(

@@ -12,7 +12,6 @@ import {
   checkNonNegative,
   flagOption,
   optimizerOptions,
-  refuseGroupFlags,
   stateTensor,
   stepGradient,
 } from "./adaptive.ts";
@@ -29,7 +28,7 @@ export interface AdagradOptions {
   initialAccumulatorValue?: number;
   /** Added to the denominator (default 1e-10). */
   eps?: number;
-  /** Maximize the objective instead of minimizing it (default false); the whole optimizer's. */
+  /** Maximize the objective instead of minimizing it (default false); a group may set its own. */
   maximize?: boolean;
 }
 
@@ -41,6 +40,7 @@ type Resolved = {
   weightDecay: number;
   initialAccumulatorValue: number;
   eps: number;
+  maximize: boolean;
   [key: string]: number | boolean | [number, number];
 };
 
@@ -51,8 +51,8 @@ type Resolved = {
  * `stateDict()` has it before the first step; a group added later, or a
  * parameter a loaded state dict has no state for, gets it at its first
  * step, from its group's initialAccumulatorValue (torch reads only the
- * constructor's value, and fails on such parameters). `maximize` is the
- * whole optimizer's.
+ * constructor's value, and fails on such parameters). `maximize` is each
+ * group's, as torch's (a group's own `options: { maximize: true }`).
  *
  * @example
  * ```ts
@@ -66,11 +66,11 @@ type Resolved = {
  * ```
  */
 export class Adagrad extends Optimizer<Resolved> {
-  /** Whether the step goes up the gradient (torch's `maximize`). */
+  /** The default of the groups' `maximize` (torch's `defaults["maximize"]`). */
   readonly maximize: boolean;
 
   constructor(
-    params: Iterable<Tensor> | ParamGroupInput<Omit<AdagradOptions, "maximize">>[],
+    params: Iterable<Tensor> | ParamGroupInput<AdagradOptions>[],
     options: AdagradOptions = {},
   ) {
     const o = optimizerOptions<AdagradOptions>(
@@ -81,13 +81,13 @@ export class Adagrad extends Optimizer<Resolved> {
       USAGE,
     );
     const maximize = flagOption("Adagrad", "maximize", o.maximize);
-    refuseGroupFlags("Adagrad", params, ["maximize"]);
     super(params, {
       lr: o.lr ?? 1e-2,
       lrDecay: o.lrDecay ?? 0,
       weightDecay: o.weightDecay ?? 0,
       initialAccumulatorValue: o.initialAccumulatorValue ?? 0,
       eps: o.eps ?? 1e-10,
+      maximize,
     });
     this.maximize = maximize;
     for (const g of this.paramGroups) {
@@ -143,7 +143,7 @@ export class Adagrad extends Optimizer<Resolved> {
           clr,
           o.eps,
           o.weightDecay,
-          this.maximize ? 1 : 0,
+          o.maximize ? 1 : 0,
         ),
         () => `Adagrad step [${p.shape}]`,
       );
@@ -151,7 +151,7 @@ export class Adagrad extends Optimizer<Resolved> {
     }
     // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
-      const grad = stepGradient(p, g, this.maximize, o.weightDecay);
+      const grad = stepGradient(p, g, o.maximize, o.weightDecay);
       const sum = s.tensors.get("sum")!;
       sum.copy_(sum.add(grad.mul(grad)));
       const std = sum.sqrt().add(o.eps);

@@ -12,7 +12,6 @@ import {
   checkNonNegative,
   flagOption,
   optimizerOptions,
-  refuseGroupFlags,
   stepGradient,
 } from "./adaptive.ts";
 
@@ -26,7 +25,7 @@ export interface AdamaxOptions {
   eps?: number;
   /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
-  /** Maximize the objective instead of minimizing it (default false); the whole optimizer's. */
+  /** Maximize the objective instead of minimizing it (default false); a group may set its own. */
   maximize?: boolean;
 }
 
@@ -37,14 +36,15 @@ type Resolved = {
   betas: [number, number];
   eps: number;
   weightDecay: number;
+  maximize: boolean;
   [key: string]: number | boolean | [number, number];
 };
 
 /**
  * Adamax, Adam with the infinity norm: a running maximum of |grad|
  * (`exp_inf`) in place of the squared-gradient average, as
- * torch.optim.Adamax (state `exp_avg`, `exp_inf`). `maximize` is the whole
- * optimizer's.
+ * torch.optim.Adamax (state `exp_avg`, `exp_inf`). `maximize` is each
+ * group's, as torch's (a group's own `options: { maximize: true }`).
  *
  * @example
  * ```ts
@@ -57,11 +57,11 @@ type Resolved = {
  * ```
  */
 export class Adamax extends Optimizer<Resolved> {
-  /** Whether the step goes up the gradient (torch's `maximize`). */
+  /** The default of the groups' `maximize` (torch's `defaults["maximize"]`). */
   readonly maximize: boolean;
 
   constructor(
-    params: Iterable<Tensor> | ParamGroupInput<Omit<AdamaxOptions, "maximize">>[],
+    params: Iterable<Tensor> | ParamGroupInput<AdamaxOptions>[],
     options: AdamaxOptions = {},
   ) {
     const o = optimizerOptions<AdamaxOptions>(
@@ -72,12 +72,12 @@ export class Adamax extends Optimizer<Resolved> {
       USAGE,
     );
     const maximize = flagOption("Adamax", "maximize", o.maximize);
-    refuseGroupFlags("Adamax", params, ["maximize"]);
     super(params, {
       lr: o.lr ?? 2e-3,
       betas: o.betas ?? [0.9, 0.999],
       eps: o.eps ?? 1e-8,
       weightDecay: o.weightDecay ?? 0,
+      maximize,
     });
     this.maximize = maximize;
   }
@@ -109,7 +109,7 @@ export class Adamax extends Optimizer<Resolved> {
           beta2,
           o.eps,
           o.weightDecay,
-          this.maximize ? 1 : 0,
+          o.maximize ? 1 : 0,
         ),
         () => `Adamax step [${p.shape}]`,
       );
@@ -117,7 +117,7 @@ export class Adamax extends Optimizer<Resolved> {
     }
     // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
-      const grad = stepGradient(p, g, this.maximize, o.weightDecay);
+      const grad = stepGradient(p, g, o.maximize, o.weightDecay);
       const m = s.tensors.get("exp_avg")!, u = s.tensors.get("exp_inf")!;
       m.copy_(m.mul(beta1).add(grad.mul(1 - beta1)));
       u.copy_(u.mul(beta2).maximum(grad.abs().add(o.eps)));

@@ -1,7 +1,7 @@
 /**
  * What RMSprop, Adagrad, Adamax, NAdam and RAdam share: their options
- * checks (torch 1.13's ranges, this library's messages), the flags that are
- * the whole optimizer's here, and the gradient as their steps read it.
+ * checks (torch 1.13's ranges, this library's messages), their boolean
+ * flags (each group's, as torch's), and the gradient as their steps read it.
  *
  * Their steps are written with tensor ops, in torch 1.13's order of float32
  * operations (`_single_tensor_*`), inside `noGrad`, which frees each step's
@@ -63,28 +63,6 @@ export function flagOption(name: string, key: string, v: unknown): boolean {
     );
   }
   return v;
-}
-
-/**
- * @internal refuses a flag (maximize, centered) in a parameter group: here
- * it is the whole optimizer's, where torch also takes one per group.
- */
-export function refuseGroupFlags(name: string, params: unknown, flags: readonly string[]): void {
-  if (!Array.isArray(params)) return;
-  params.forEach((g, i) => {
-    if (g === null || typeof g !== "object" || g instanceof Tensor) return;
-    const own = (g as { options?: unknown }).options;
-    for (const flag of flags) {
-      const set = flag in g ||
-        (own !== null && typeof own === "object" && flag in (own as object));
-      if (set) {
-        throw new Error(
-          `optim.${name}: param group ${i} sets ${flag}, which is the whole optimizer's here ` +
-            `(not one group's): new optim.${name}(params, { ${flag}: true })`,
-        );
-      }
-    }
-  });
 }
 
 /** @internal throws unless each named option is >= 0 (torch's "Invalid ... value"). */

@@ -10,6 +10,7 @@ import {
   LRScheduler,
   positiveInteger,
   scheduleOptions,
+  setGroupOptions,
   setInitialLr,
   stepTakesNoEpoch,
 } from "./base.ts";
@@ -197,15 +198,18 @@ export class OneCycleLR extends LRScheduler {
         }
       }
     }
-    // torch writes each group's initial_lr (maxLr / divFactor): schedules made after start there.
-    optimizer.paramGroups.forEach((g, i) => {
-      this.baseLrs[i] = this.maxLrs[i] / this.divFactor;
-      setInitialLr(g, this.baseLrs[i]);
-    });
+    optimizer.paramGroups.forEach((_, i) => (this.baseLrs[i] = this.maxLrs[i] / this.divFactor));
     this.apply(0);
+    // torch writes each group's initial_lr (maxLr / divFactor): schedules made
+    // after start there. Only once step 0 is set: a refused one leaves none.
+    optimizer.paramGroups.forEach((g, i) => setInitialLr(g, this.baseLrs[i]));
   }
 
-  /** Sets every group's lr and (when cycling) momentum for `step`. */
+  /**
+   * Sets every group's lr and (when cycling) momentum for `step`: all of
+   * them, or, where the optimizer refuses one (Adam's beta1 must be below
+   * 1), none, as `setGroupOptions`.
+   */
   private apply(step: number): void {
     this.checkGroups();
     // As PyTorch: a step() after each of totalSteps batches is allowed (the
@@ -213,29 +217,31 @@ export class OneCycleLR extends LRScheduler {
     if (step > this.totalSteps) {
       throw new Error(`OneCycleLR: stepped ${step} times, more than totalSteps ${this.totalSteps}`);
     }
+    const writes: [number, string, unknown][] = [];
     for (const [i, g] of this.optimizer.paramGroups.entries()) {
       const [lr, momentum] = this.at(step, i);
-      g.options.lr = lr;
+      writes.push([i, "lr", lr]);
       if (!this.cycleMomentum) continue;
       const opts = g.options as Record<string, unknown>;
-      if (Array.isArray(opts.betas)) opts.betas = [momentum, opts.betas[1]];
-      else opts.momentum = momentum;
+      if (Array.isArray(opts.betas)) writes.push([i, "betas", [momentum, opts.betas[1]]]);
+      else writes.push([i, "momentum", momentum]);
     }
+    setGroupOptions(this.optimizer, writes);
     this.recordLastLr();
   }
 
-  /** Advances one batch: the groups' lr and momentum. */
+  /** Advances one batch: the groups' lr and momentum (all, or on an Error none, nor the count). */
   override step(): void {
     if (arguments.length > 0) throw stepTakesNoEpoch("OneCycleLR", arguments.length);
     this.checkGroups(); // before the count moves: the error's lastEpoch is where it stands
+    this.apply(this.lastEpoch + 1);
     this.lastEpoch++;
-    this.apply(this.lastEpoch);
   }
 
   /** SequentialLR's start of this schedule: step 0 of the cycle, whatever the lr now. */
   override restart(): void {
-    this.lastEpoch = 0;
     this.apply(0);
+    this.lastEpoch = 0;
   }
 
   protected nextLr(step: number, i: number): number {

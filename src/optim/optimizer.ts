@@ -122,6 +122,8 @@ function optionName(k: string, known: readonly string[]): string | undefined {
 const OPTION_KINDS: Record<string, "boolean" | "pair"> = {
   nesterov: "boolean",
   amsgrad: "boolean",
+  centered: "boolean",
+  maximize: "boolean",
   betas: "pair",
 };
 

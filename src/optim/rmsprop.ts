@@ -7,13 +7,7 @@ import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Optimizer, type ParamGroupInput, type ParamState } from "./optimizer.ts";
-import {
-  checkNonNegative,
-  flagOption,
-  optimizerOptions,
-  refuseGroupFlags,
-  stepGradient,
-} from "./adaptive.ts";
+import { checkNonNegative, flagOption, optimizerOptions, stepGradient } from "./adaptive.ts";
 
 /** Options of `RMSprop` (torch's names, camelCase; torch 1.13's defaults). */
 export interface RMSpropOptions {
@@ -27,9 +21,9 @@ export interface RMSpropOptions {
   weightDecay?: number;
   /** Momentum factor (default 0). */
   momentum?: number;
-  /** Divide by an estimate of the gradient's variance (default false); the whole optimizer's. */
+  /** Divide by an estimate of the gradient's variance (default false); a group may set its own. */
   centered?: boolean;
-  /** Maximize the objective instead of minimizing it (default false); the whole optimizer's. */
+  /** Maximize the objective instead of minimizing it (default false); a group may set its own. */
   maximize?: boolean;
 }
 
@@ -41,6 +35,8 @@ type Resolved = {
   eps: number;
   weightDecay: number;
   momentum: number;
+  centered: boolean;
+  maximize: boolean;
   [key: string]: number | boolean | [number, number];
 };
 
@@ -49,9 +45,10 @@ type Resolved = {
  * of its square (`square_avg`), optionally centered (minus the square of a
  * running average of the gradient, `grad_avg`) and with momentum
  * (`momentum_buffer`), as torch.optim.RMSprop. State names are torch's, so
- * a torch state dict maps over. `centered` and `maximize` are set for the
- * whole optimizer (torch also takes them per group); each group carries lr,
- * alpha, eps, weightDecay and momentum.
+ * a torch state dict maps over. Each group carries lr, alpha, eps,
+ * weightDecay, momentum, `centered` and `maximize`, as torch's: a group's
+ * own `{ params, options: { maximize: true } }` steps that group alone up
+ * its gradient, and a state dict carries each group's flags.
  *
  * @example
  * ```ts
@@ -64,13 +61,13 @@ type Resolved = {
  * ```
  */
 export class RMSprop extends Optimizer<Resolved> {
-  /** Whether the squared-gradient average is centered (torch's `centered`). */
+  /** The default of the groups' `centered` (torch's `defaults["centered"]`). */
   readonly centered: boolean;
-  /** Whether the step goes up the gradient (torch's `maximize`). */
+  /** The default of the groups' `maximize` (torch's `defaults["maximize"]`). */
   readonly maximize: boolean;
 
   constructor(
-    params: Iterable<Tensor> | ParamGroupInput<Omit<RMSpropOptions, "centered" | "maximize">>[],
+    params: Iterable<Tensor> | ParamGroupInput<RMSpropOptions>[],
     options: RMSpropOptions = {},
   ) {
     const o = optimizerOptions<RMSpropOptions>(
@@ -82,13 +79,14 @@ export class RMSprop extends Optimizer<Resolved> {
     );
     const centered = flagOption("RMSprop", "centered", o.centered);
     const maximize = flagOption("RMSprop", "maximize", o.maximize);
-    refuseGroupFlags("RMSprop", params, ["centered", "maximize"]);
     super(params, {
       lr: o.lr ?? 1e-2,
       alpha: o.alpha ?? 0.99,
       eps: o.eps ?? 1e-8,
       weightDecay: o.weightDecay ?? 0,
       momentum: o.momentum ?? 0,
+      centered,
+      maximize,
     });
     this.centered = centered;
     this.maximize = maximize;
@@ -102,7 +100,7 @@ export class RMSprop extends Optimizer<Resolved> {
     return [
       "square_avg",
       ...(o.momentum > 0 ? ["momentum_buffer"] : []),
-      ...(this.centered ? ["grad_avg"] : []),
+      ...(o.centered ? ["grad_avg"] : []),
     ];
   }
 
@@ -121,15 +119,15 @@ export class RMSprop extends Optimizer<Resolved> {
           g.ptr,
           t.get("square_avg")!.ptr,
           o.momentum > 0 ? t.get("momentum_buffer")!.ptr : null,
-          this.centered ? t.get("grad_avg")!.ptr : null,
+          o.centered ? t.get("grad_avg")!.ptr : null,
           p.numel(),
           o.lr,
           o.alpha,
           o.eps,
           o.weightDecay,
           o.momentum,
-          this.centered ? 1 : 0,
-          this.maximize ? 1 : 0,
+          o.centered ? 1 : 0,
+          o.maximize ? 1 : 0,
         ),
         () => `RMSprop step [${p.shape}]`,
       );
@@ -137,12 +135,12 @@ export class RMSprop extends Optimizer<Resolved> {
     }
     // Composed (a backend without the fused step: CUDA).
     noGrad(() => {
-      const grad = stepGradient(p, g, this.maximize, o.weightDecay);
+      const grad = stepGradient(p, g, o.maximize, o.weightDecay);
       const sq = s.tensors.get("square_avg")!;
       // square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
       sq.copy_(sq.mul(o.alpha).add(grad.mul(1 - o.alpha).mul(grad)));
       let avg: Tensor;
-      if (this.centered) {
+      if (o.centered) {
         const ga = s.tensors.get("grad_avg")!;
         ga.copy_(ga.mul(o.alpha).add(grad.mul(1 - o.alpha)));
         avg = sq.sub(ga.mul(ga)).sqrt();
