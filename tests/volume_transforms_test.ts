@@ -156,7 +156,7 @@ Deno.test("volume registry: every exported class is registered under volume.<cla
     classes.map(([k]) => `volume.${k}`).sort(),
     [...V.transformNames()].sort(),
   );
-  assert.equal(V.transformNames().length, 16);
+  assert.equal(V.transformNames().length, 34);
   // Not 2-D transforms: the 2-D registry and Compose do not take them.
   assert.ok(!data.transforms.transformNames().some((n) => n.startsWith("volume.")));
   for (const [, cls] of classes) {

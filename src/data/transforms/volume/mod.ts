@@ -5,10 +5,17 @@
  *
  * - deterministic: `ScaleIntensityRange` (CT window), `NormalizeIntensity`,
  *   `Resize` (F.interpolate), `SpatialPad`, `CenterSpatialCrop`,
- *   `ResizeWithPadOrCrop`, `Flip`, `Rotate90`, `CropForeground`;
+ *   `ResizeWithPadOrCrop`, `Flip`, `Rotate90`, `CropForeground`; and the
+ *   resampling ones `Rotate` (any angle), `Zoom`, `Affine`; the intensity
+ *   ones `ScaleIntensity` (min-max), `ScaleIntensityRangePercentiles`,
+ *   `ThresholdIntensity`, `ShiftIntensity`, `AdjustContrast` (gamma),
+ *   `GaussianSmooth`, `GaussianSharpen`;
  * - random, each applied with probability `p` (MONAI's `prob`, default
- *   0.1 as MONAI's): `RandFlip`, `RandRotate90`, `RandScaleIntensity`,
- *   `RandShiftIntensity`, `RandGaussianNoise`; and `RandSpatialCrop`, which
+ *   0.1 as MONAI's): `RandFlip`, `RandRotate90`, `RandRotate`, `RandZoom`,
+ *   `RandAffine`, `RandScaleIntensity`,
+ *   `RandShiftIntensity`, `RandGaussianNoise`, `RandAdjustContrast`,
+ *   `RandGaussianSmooth`, `RandGaussianSharpen`, `RandHistogramShift`,
+ *   `RandBiasField`; and `RandSpatialCrop`, which
  *   always crops (MONAI's has no prob).
  *
  * `apply(volume, rng?)` returns a new tensor; the draws come from the `Rng`
