@@ -46,6 +46,12 @@ export { Subset } from "./subset.ts";
 export { ConcatDataset } from "./concat.ts";
 export { TensorDataset } from "./tensor_dataset.ts";
 export { VolumeDataset, type VolumeDatasetOptions, type VolumeItem } from "./volume_dataset.ts";
+export type {
+  SpacingMode,
+  SpacingOptions,
+  SpacingPaddingMode,
+  SpacingSpec,
+} from "./volume_spacing.ts";
 export { CacheDataset, type CacheDatasetOptions } from "./cache_dataset.ts";
 export { randomSplit, type RandomSplitOptions } from "./random_split.ts";
 export { groupSplit, type GroupSplitOptions, volumeGroups } from "./group_split.ts";

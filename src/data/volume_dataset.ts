@@ -12,6 +12,7 @@
  * slices are turned to the radiological view instead; this is not.)
  * `orientation: "RAS"` adds MONAI's `Orientation(axcodes="RAS")`: flips and
  * an axis permutation from each file's affine, as nibabel computes them.
+ * `spacing: { pixdim }` adds MONAI's `Spacing` after it (volume_spacing.ts).
  *
  * @module
  */
@@ -31,6 +32,12 @@ import {
   type Ornt,
   orntTransform,
 } from "./volume_orientation.ts";
+import {
+  checkSpacing,
+  resampleToSpacing,
+  type SpacingOptions,
+  type SpacingSpec,
+} from "./volume_spacing.ts";
 
 /** One item: a NIfTI file and its class (MONAI's `{"image": path, "label": y}`). */
 export interface VolumeItem {
@@ -62,6 +69,17 @@ export interface VolumeDatasetOptions {
    * Default: none, the file's own order.
    */
   orientation?: string | null;
+  /**
+   * MONAI's `Spacing(pixdim, mode, padding_mode)` after `orientation`:
+   * every volume resampled to the voxel size `pixdim` along D, H, W (one
+   * number for all three; an entry <= 0 keeps that axis), trilinear
+   * (`mode: "bilinear"`, MONAI's name and default) or `"nearest"`, with
+   * `paddingMode` "border" (default), "zeros" or "reflection"; the output
+   * shape, origin and sample points are MONAI's (diagonal=False: the
+   * affine's rotation kept, its shear dropped). Applied before `transform`;
+   * the sample's `spacing` becomes the new voxel size. Default: none.
+   */
+  spacing?: SpacingOptions | null;
 }
 
 const WHERE = "data.VolumeDataset";
@@ -73,6 +91,7 @@ interface VolumeSpec {
   items: VolumeItem[];
   transform: VolumeTransformSpec | null;
   orientation?: string | null;
+  spacing?: SpacingSpec | null;
 }
 
 /** The items checked and copied; errors name the item. */
@@ -134,6 +153,19 @@ function noAxcodes(v: unknown): never {
   );
 }
 
+/** MONAI's `Spacingd(pixdim=...)` key at the top level, refused with the option to write. */
+function noPixdim(v: unknown): never {
+  const shown = Array.isArray(v)
+    ? `[${v.join(", ")}]`
+    : typeof v === "number"
+    ? String(v)
+    : "[1.5, 1.5, 2]";
+  throw new Error(
+    `${WHERE}: unknown option 'pixdim'; MONAI's Spacing(pixdim=...) is the option spacing ` +
+      `here: write { spacing: { pixdim: ${shown} } }`,
+  );
+}
+
 /** The class names of a random transform inside `t`, if any (MONAI's Randomizable: Rand*). */
 function randomIn(t: VolumeTransform): string | null {
   if (t instanceof Compose) {
@@ -179,7 +211,11 @@ function toTransform(t: VolumeDatasetOptions["transform"]): VolumeTransform | nu
  * affine, as nibabel's `ornt_transform`), with the voxel spacing along D,
  * H, W (`pixdim` permuted alike).
  */
-async function readVoxels(path: string, axcodes: string | null): Promise<Volume> {
+async function readVoxels(
+  path: string,
+  axcodes: string | null,
+  resample: SpacingSpec | null,
+): Promise<Volume> {
   const vol = await readNifti(path);
   try {
     const { dims, pixdim, affine } = vol.header;
@@ -211,15 +247,22 @@ async function readVoxels(path: string, axcodes: string | null): Promise<Volume>
       to = orntTransform(from as Ornt, axcodesToOrnt(axcodes));
     }
     const size = [0, 0, 0], stride = [0, 0, 0], spacing: [number, number, number] = [1, 1, 1];
+    // The affine after reorientation (nibabel's affine @ inv_ornt_aff), for Spacing.
+    const moved = affine.map((row) => [0, 0, 0, row[3]]);
     let base = 0;
     to.forEach(([o, sign], f) => {
       size[o] = n[f];
       spacing[o] = pixdim[f] ?? 1;
       stride[o] = sign * fileStride[f];
       if (sign < 0) base += (n[f] - 1) * fileStride[f];
+      moved.forEach((row, r) => {
+        row[o] = sign * affine[r][f];
+        if (sign < 0) row[3] += (n[f] - 1) * affine[r][f];
+      });
     });
     const data = gatherVoxels(await vol.rawFileOrder(), base, size, stride);
-    return { data, depth: size[0], height: size[1], width: size[2], spacing };
+    const volume = { data, depth: size[0], height: size[1], width: size[2], spacing };
+    return resample ? resampleToSpacing(volume, moved, resample) : volume;
   } finally {
     vol.close();
   }
@@ -247,7 +290,11 @@ function keepsSpacing(t: VolumeTransform): boolean {
  * codes say (for "RAS": to the patient's right, anterior, superior), by
  * flips and an axis permutation taken from the file's affine (nibabel's
  * `io_orientation`: its closest axes when oblique), never resampled; a
- * dataset mixing LPS and RAS files then batches one anatomy. Each volume
+ * dataset mixing LPS and RAS files then batches one anatomy. `spacing:
+ * { pixdim: [1.5, 1.5, 2] }` then resamples every volume to that voxel size
+ * as MONAI's `Spacing(pixdim, mode="bilinear", padding_mode="border")`
+ * (`mode`, `paddingMode` as MONAI's), so that files of different slice
+ * thickness share one physical scale. Each volume
  * carries `spacing`, the voxel size along D, H, W (the header's `pixdim`,
  * permuted alike), kept through value-only transforms
  * (`ScaleIntensityRange`, `NormalizeIntensity`) and left out after others.
@@ -271,6 +318,9 @@ function keepsSpacing(t: VolumeTransform): boolean {
  * console.log(image.depth, image.height, image.width, label); // 33 41 25 1
  * const ras = new data.VolumeDataset(ds.items, { orientation: "RAS" });
  * console.log((await ras.get(0)).image.spacing); // [2, 2, 2]
+ * const iso = new data.VolumeDataset(ds.items, { orientation: "RAS", spacing: { pixdim: 3 } });
+ * const { image: v } = await iso.get(0);
+ * console.log(v.depth, v.height, v.width, v.spacing); // 22 28 17 [3, 3, 3]
  * const loader = new data.DataLoader(ds, { batchSize: 1, transform: V.compose([new V.RandFlip({ p: 0.5, spatialAxis: 0 })]) });
  * for await (using batch of loader) console.log(batch.images.shape); // [1, 1, 33, 41, 25]
  * ```
@@ -284,14 +334,18 @@ export class VolumeDataset implements Dataset {
   readonly transform: VolumeTransform | null;
   /** The axis codes volumes are reoriented to (e.g. "RAS"), or null: the file's order. */
   readonly orientation: string | null;
+  /** MONAI's `Spacing` applied after orientation (pixdim and both modes, checked), or null. */
+  readonly spacing: Readonly<SpacingSpec> | null;
 
   /** `items`: `{ image: path, label }[]`; `options.transform`: deterministic volume transforms. */
   constructor(items: readonly VolumeItem[], options: VolumeDatasetOptions = {}) {
     options = checkContract(
-      { where: WHERE, most: 2, known: ["transform", "orientation"], usage: USAGE },
+      { where: WHERE, most: 2, known: ["transform", "orientation", "spacing"], usage: USAGE },
       arguments.length,
       options !== null && typeof options === "object" && "axcodes" in options
         ? noAxcodes(options.axcodes)
+        : options !== null && typeof options === "object" && "pixdim" in options
+        ? noPixdim(options.pixdim)
         : options,
     );
     this.items = Object.freeze(checkItems(items).map((it) => Object.freeze(it)));
@@ -300,6 +354,9 @@ export class VolumeDataset implements Dataset {
     this.orientation = options.orientation === undefined || options.orientation === null
       ? null
       : checkAxcodes(WHERE, options.orientation);
+    this.spacing = options.spacing === undefined || options.spacing === null
+      ? null
+      : Object.freeze(checkSpacing(WHERE, options.spacing));
   }
 
   /** Number of items. */
@@ -313,7 +370,7 @@ export class VolumeDataset implements Dataset {
     const { image: path, label } = this.items[k];
     let volume: Volume;
     try {
-      volume = await readVoxels(path, this.orientation);
+      volume = await readVoxels(path, this.orientation, this.spacing);
       if (this.transform) {
         const { spacing } = volume;
         // Deterministic transforms draw nothing; the stream is only a formality.
@@ -339,6 +396,7 @@ export class VolumeDataset implements Dataset {
         items: this.items.map((it) => ({ ...it })),
         transform: this.transform?.spec ?? null,
         orientation: this.orientation,
+        spacing: this.spacing ? { ...this.spacing, pixdim: [...this.spacing.pixdim] } : null,
       },
     };
   }
@@ -349,5 +407,6 @@ export function openDataset(spec: VolumeSpec): VolumeDataset {
   return new VolumeDataset(spec.items, {
     ...(spec.transform ? { transform: spec.transform } : {}),
     orientation: spec.orientation ?? null,
+    spacing: spec.spacing ?? null,
   });
 }
