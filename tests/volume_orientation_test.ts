@@ -204,9 +204,21 @@ Deno.test("VolumeDataset: spacing survives value-only transforms, not ones that 
   const window = new V.ScaleIntensityRange({ aMin: 0, aMax: 500 });
   const kept = new data.VolumeDataset(item, {
     orientation: "RAS",
-    transform: [window, new V.NormalizeIntensity()],
+    transform: [
+      window,
+      new V.NormalizeIntensity(),
+      new V.ScaleIntensity(),
+      new V.ThresholdIntensity({ threshold: 0.5 }),
+      new V.ShiftIntensity({ offset: 1 }),
+      new V.AdjustContrast({ gamma: 2 }),
+      new V.ScaleIntensityRangePercentiles({ lower: 5, upper: 95, bMin: 0, bMax: 1 }),
+      new V.GaussianSmooth(),
+      new V.GaussianSharpen(),
+    ],
   });
   assert.deepEqual((await kept.get(0)).image.spacing, c.targets.RAS.spacing);
+  const zoomed = new data.VolumeDataset(item, { transform: [new V.Zoom({ zoom: 1.5 })] });
+  assert.equal((await zoomed.get(0)).image.spacing, undefined);
   const moved = new data.VolumeDataset(item, {
     orientation: "RAS",
     transform: [window, new V.Flip({ spatialAxis: 0 })],

@@ -269,7 +269,19 @@ async function readVoxels(
 }
 
 /** Transforms that change voxel values only, so a volume keeps its `spacing` through them. */
-const VALUE_ONLY = new Set(["volume.ScaleIntensityRange", "volume.NormalizeIntensity"]);
+const VALUE_ONLY = new Set(
+  [
+    "ScaleIntensityRange",
+    "NormalizeIntensity",
+    "ScaleIntensity",
+    "ScaleIntensityRangePercentiles",
+    "ThresholdIntensity",
+    "ShiftIntensity",
+    "AdjustContrast",
+    "GaussianSmooth",
+    "GaussianSharpen",
+  ].map((c) => `volume.${c}`),
+);
 
 /** Whether `t` moves no voxel (so the file's spacing still holds after it). */
 function keepsSpacing(t: VolumeTransform): boolean {
@@ -296,8 +308,10 @@ function keepsSpacing(t: VolumeTransform): boolean {
  * (`mode`, `paddingMode` as MONAI's), so that files of different slice
  * thickness share one physical scale. Each volume
  * carries `spacing`, the voxel size along D, H, W (the header's `pixdim`,
- * permuted alike), kept through value-only transforms
- * (`ScaleIntensityRange`, `NormalizeIntensity`) and left out after others.
+ * permuted alike), kept through the value-only transforms
+ * (`ScaleIntensityRange`, `NormalizeIntensity`, `ScaleIntensity`, the
+ * percentile, threshold, shift, contrast and Gaussian filters) and left out
+ * after the others.
  *
  * `transform` holds deterministic preprocessing, applied in `get(i)`;
  * random augmentation goes to the loader's `transform`. Files are read at
