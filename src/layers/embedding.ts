@@ -27,6 +27,15 @@ export interface EmbeddingPretrainedOptions extends EmbeddingOptions {
   freeze?: boolean;
 }
 
+/** @internal Checks a lookup table's `numEmbeddings` and `embeddingDim` (integers >= 0). */
+export function checkTableSize(where: string, numEmbeddings: number, embeddingDim: number): void {
+  for (const [name, v] of [["numEmbeddings", numEmbeddings], ["embeddingDim", embeddingDim]]) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+      throw new Error(`${where}: ${name} must be an integer >= 0, got ${showValue(v)}`);
+    }
+  }
+}
+
 /**
  * A lookup table of `numEmbeddings` rows of `embeddingDim`: int32 indices
  * of any shape [...] give [..., embeddingDim], as `nn.Embedding`. The
@@ -76,11 +85,7 @@ export class Embedding extends Module {
       EMBEDDING_OPTIONS,
       "new nn.Embedding(1000, 64, { paddingIdx: 0 })",
     );
-    for (const [name, v] of [["numEmbeddings", numEmbeddings], ["embeddingDim", embeddingDim]]) {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-        throw new Error(`${where}: ${name} must be an integer >= 0, got ${showValue(v)}`);
-      }
-    }
+    checkTableSize(where, numEmbeddings, embeddingDim);
     checkEmbeddingOptions(where, o);
     this.paddingIdx = paddingIndex(where, o.paddingIdx, numEmbeddings);
     this.maxNorm = o.maxNorm ?? null;

@@ -15,6 +15,7 @@ import {
 import { fromHost } from "../tensor/ops/creation.ts";
 import { Module, Parameter } from "./module.ts";
 import { normal_ } from "./init.ts";
+import { checkTableSize } from "./embedding.ts";
 import { checkArity, checkCall } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 
@@ -90,11 +91,7 @@ export class EmbeddingBag extends Module {
       KNOWN,
       'new nn.EmbeddingBag(1000, 64, { mode: "sum" }) (offsets go to the forward)',
     );
-    for (const [name, v] of [["numEmbeddings", numEmbeddings], ["embeddingDim", embeddingDim]]) {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-        throw new Error(`${where}: ${name} must be an integer >= 0, got ${showValue(v)}`);
-      }
-    }
+    checkTableSize(where, numEmbeddings, embeddingDim);
     checkEmbeddingOptions(where, o);
     if (o.includeLastOffset !== undefined && typeof o.includeLastOffset !== "boolean") {
       throw new Error(

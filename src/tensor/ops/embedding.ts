@@ -127,6 +127,21 @@ function renorm(weight: Tensor, ids: Int32Array, maxNorm: number, p: number): vo
   });
 }
 
+/** @internal Checks an embedding lookup's indices (int32) and weight (float, 2-D, same device). */
+export function checkLookup(where: string, input: Tensor, weight: Tensor): void {
+  if (input.dtype !== "int32") {
+    throw new Error(
+      `${where}: indices must be an int32 tensor, got ${input.dtype} [${input.shape}]; ` +
+        "convert with indices.int() (the weight is the second argument)",
+    );
+  }
+  requireFloat(weight, where);
+  sameDevice(input, weight, where);
+  if (weight.ndim !== 2) {
+    throw new Error(`${where}: weight must be 2-D [numEmbeddings, dim], got [${weight.shape}]`);
+  }
+}
+
 /**
  * The rows of `weight` [numEmbeddings, dim] at the int32 `input` indices of
  * any shape: [...input.shape, dim], as `F.embedding`. An index outside
@@ -154,17 +169,7 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
     EMBEDDING_OPTIONS,
     usage,
   );
-  if (input.dtype !== "int32") {
-    throw new Error(
-      `${where}: indices must be an int32 tensor, got ${input.dtype} [${input.shape}]; ` +
-        "convert with indices.int() (the weight is the second argument)",
-    );
-  }
-  requireFloat(weight, where);
-  sameDevice(input, weight, where);
-  if (weight.ndim !== 2) {
-    throw new Error(`${where}: weight must be 2-D [numEmbeddings, dim], got [${weight.shape}]`);
-  }
+  checkLookup(where, input, weight);
   checkEmbeddingOptions(where, o);
   const [rows, dim] = weight.shape;
   const pad = paddingIndex(where, o.paddingIdx, rows);

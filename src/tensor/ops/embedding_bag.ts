@@ -19,6 +19,7 @@ import { pad } from "./pad.ts";
 import { where as select } from "./where.ts";
 import {
   checkEmbeddingOptions,
+  checkLookup,
   embedding,
   EMBEDDING_OPTIONS,
   type EmbeddingOptions,
@@ -171,17 +172,7 @@ export function embeddingBag(
     EMBEDDING_BAG_OPTIONS,
     USAGE,
   );
-  if (input.dtype !== "int32") {
-    throw new Error(
-      `${where}: indices must be an int32 tensor, got ${input.dtype} [${input.shape}]; ` +
-        "convert with indices.int() (the weight is the second argument)",
-    );
-  }
-  requireFloat(weight, where);
-  sameDevice(input, weight, where);
-  if (weight.ndim !== 2) {
-    throw new Error(`${where}: weight must be 2-D [numEmbeddings, dim], got [${weight.shape}]`);
-  }
+  checkLookup(where, input, weight);
   checkEmbeddingOptions(where, o);
   if (o.scaleGradByFreq) {
     // torch's bag backward scales by counts this op does not reproduce yet.
