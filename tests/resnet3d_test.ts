@@ -522,7 +522,9 @@ Deno.test("resnet3d: models.create builds them; they are volume models, not in n
   const b = models.create("ResNet3d50", { numClasses: 2 }) as models.ResNet3d;
   assert.equal(b.block, models.ResNet3dBottleneck);
   free(b);
-  assert.deepEqual(models.volumeNames(), ["resnet3d10", "resnet3d18", "resnet3d34", "resnet3d50"]);
+  for (const n of ["resnet3d10", "resnet3d18", "resnet3d34", "resnet3d50"]) {
+    assert.ok(models.volumeNames().includes(n), n);
+  }
   assert.ok(!models.names().some((n) => n.startsWith("resnet3d")), "names() lists image models");
   assert.equal(models.canonicalName("ResNet3D34"), "resnet3d34");
   assert.throws(

@@ -104,6 +104,24 @@ export {
   ZeroPadShortcut,
 } from "./resnet3d_blocks.ts";
 export {
+  DenseNet3d,
+  densenet3d121,
+  densenet3d169,
+  densenet3d201,
+  densenet3d264,
+  type DenseNet3dAct,
+  type DenseNet3dClassLayers,
+  type DenseNet3dFeatures,
+  type DenseNet3dNorm,
+  type DenseNet3dOptions,
+} from "./densenet3d.ts";
+export {
+  DenseBlock3d,
+  DenseLayer3d,
+  type DenseLayer3dLayers,
+  Transition3d,
+} from "./densenet3d_blocks.ts";
+export {
   canonicalName,
   create,
   type ImageModel,

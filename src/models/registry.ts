@@ -18,6 +18,7 @@ import {
 import { mobilenetV2 } from "./mobilenet.ts";
 import { efficientnetB0 } from "./efficientnet.ts";
 import { resnet3d10, resnet3d18, resnet3d34, resnet3d50 } from "./resnet3d.ts";
+import { densenet3d121, densenet3d169, densenet3d201, densenet3d264 } from "./densenet3d.ts";
 import { checkArity, checkOptions } from "../options.ts";
 
 /**
@@ -68,6 +69,11 @@ const ALL_OPTIONS: Option[] = [
 const DENSENET: readonly Option[] = [...COMMON, "dropRate"];
 const VOLUME: readonly Option[] = ["inChannels", "numClasses"];
 
+/** A volume model's entry: MONAI's option set, its smallest side. */
+function volume3d(build: Entry["build"], minSize: number): Entry {
+  return { build, options: VOLUME, minSize, volume: true };
+}
+
 const MODELS: Record<string, Entry> = {
   simple: {
     build: (o) => simpleCNN(o),
@@ -114,10 +120,15 @@ const MODELS: Record<string, Entry> = {
     minSize: 1,
   },
   // MONAI's 3-D ResNets; their other options are the builders' (models.resnet3d18).
-  resnet3d10: { build: resnet3d10, options: VOLUME, minSize: 1, volume: true },
-  resnet3d18: { build: resnet3d18, options: VOLUME, minSize: 1, volume: true },
-  resnet3d34: { build: resnet3d34, options: VOLUME, minSize: 1, volume: true },
-  resnet3d50: { build: resnet3d50, options: VOLUME, minSize: 1, volume: true },
+  resnet3d10: volume3d(resnet3d10, 1),
+  resnet3d18: volume3d(resnet3d18, 1),
+  resnet3d34: volume3d(resnet3d34, 1),
+  resnet3d50: volume3d(resnet3d50, 1),
+  // MONAI's 3-D DenseNets (inChannels and numClasses required, as MONAI's).
+  densenet3d121: volume3d(densenet3d121, DENSENET_MIN_SIZE),
+  densenet3d169: volume3d(densenet3d169, DENSENET_MIN_SIZE),
+  densenet3d201: volume3d(densenet3d201, DENSENET_MIN_SIZE),
+  densenet3d264: volume3d(densenet3d264, DENSENET_MIN_SIZE),
 };
 
 /** Other spellings people type. */
@@ -148,7 +159,7 @@ export function names(): string[] {
  * @example
  * ```ts
  * import { models } from "@lits/vision";
- * console.log(models.volumeNames()); // ["resnet3d10", "resnet3d18", "resnet3d34", "resnet3d50"]
+ * console.log(models.volumeNames().includes("densenet3d121")); // true
  * ```
  */
 export function volumeNames(): string[] {

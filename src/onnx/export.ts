@@ -3,7 +3,7 @@
  * than tracing a forward. Every module must be of a class with an emitter
  * (layers.ts, activations.ts, norms.ts, pooling.ts, resize.ts, models.ts,
  * activations_more.ts, padding.ts, norms_more.ts, layers_more.ts, densenet.ts,
- * mobile.ts, layers_1d.ts, layers_3d.ts, resnet3d.ts),
+ * mobile.ts, layers_1d.ts, layers_3d.ts, resnet3d.ts, densenet3d.ts),
  * or a subclass of one that keeps its forward; any other, a user's own
  * `nn.Module` with its own `forward` included, is an Error that names it,
  * since its forward cannot be read.
@@ -28,6 +28,7 @@ import { DENSENET } from "./densenet.ts";
 import { MOBILE } from "./mobile.ts";
 import { LAYERS_3D } from "./layers_3d.ts";
 import { RESNET3D } from "./resnet3d.ts";
+import { DENSENET3D } from "./densenet3d.ts";
 import { LAYERS_1D, REFUSED_1D } from "./layers_1d.ts";
 import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
 import { describe } from "./shapes.ts";
@@ -75,6 +76,7 @@ const EMITTERS = new Map<unknown, Emitter>([
   ...LAYERS_3D,
   ...LAYERS_1D,
   ...RESNET3D,
+  ...DENSENET3D,
 ] as [unknown, Emitter][]);
 
 /** Names of the exportable module classes, for the error message. */
