@@ -198,14 +198,21 @@ Deno.test("gradCam: the default layer of every volume model, maps [N, D, H, W] i
     resnet3d18: "layer4.1",
     resnet3d34: "layer4.2",
     resnet3d50: "layer4.2",
+    densenet3d121: "features.norm5",
+    densenet3d169: "features.norm5",
+    densenet3d201: "features.norm5",
+    densenet3d264: "features.norm5",
   };
   assert.deepEqual(Object.keys(expected), models.volumeNames());
   for (const name of models.volumeNames()) {
     using model = models.create(name, { inChannels: 1, numClasses: 3 }).eval();
     assert.equal(evaluation.gradCamLayer(model), expected[name]);
-    using x = randn([1, 1, 16, 12, 20]);
-    using cam = evaluation.gradCam(model, x, { layer: "layer3" });
-    assert.deepEqual(cam.shape, [1, 16, 12, 20]);
+    // DenseNets need 29 voxels a side; their transition3 output is the block before the last.
+    const dense = name.startsWith("densenet");
+    using x = randn(dense ? [1, 1, 32, 29, 33] : [1, 1, 16, 12, 20]);
+    const layer = dense ? "features.transition3" : "layer3";
+    using cam = evaluation.gradCam(model, x, { layer });
+    assert.deepEqual(cam.shape, [1, ...x.shape.slice(2)]);
     assert.ok(cam.toArray().every((p) => p >= 0 && p <= 1), name);
   }
   using net = models.resnet3d10({ inChannels: 1, numClasses: 3 }).eval();

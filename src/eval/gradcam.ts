@@ -132,8 +132,11 @@ function follows(m: Module): boolean {
  * pytorch-grad-cam's `model.layer4[-1]`), the last ReLU before the final
  * pooling for the simple CNN and AlexNet, "features.norm5" for a DenseNet
  * and the last block's activation for MobileNetV2 and EfficientNet
- * (pytorch-grad-cam's `model.features[-1]`). A 3-D ResNet gets "layer4.1"
- * (Conv3d and BatchNorm3d count as their 2-D kinds).
+ * (pytorch-grad-cam's `model.features[-1]`). A block that batch norm or an
+ * activation follows is extended the same way, so MONAI's 3-D DenseNet gets
+ * "features.norm5" too (its tutorials name "class_layers.relu", the same
+ * features after the ReLU); a 3-D ResNet gets "layer4.1" (Conv3d and
+ * BatchNorm3d count as their 2-D kinds).
  *
  * @example
  * ```ts
@@ -159,7 +162,10 @@ export function gradCamLayer(model: Module): string {
       return name;
     }
     const [k, child] = kids[i];
-    if (!(child instanceof Sequential)) {
+    // A block followed by batch norm or an activation (DenseNet's last dense
+    // block, then norm5) is explained after them, as is a convolution.
+    const followed = i + 1 < kids.length && follows(kids[i + 1][1]);
+    if (!(child instanceof Sequential) || followed) {
       // The block's activation, not the raw convolution: extend over BN and activations.
       while (i + 1 < kids.length && follows(kids[i + 1][1])) i++;
       return join(kids[i][0]);
