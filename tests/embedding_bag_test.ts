@@ -118,3 +118,34 @@ Deno.test("embedding_bag: bad inputs are refused with what to write", () => {
     );
   });
 });
+
+Deno.test("embeddingBag: maxNorm renormalises the padding row too, as torch's", () => {
+  using w = tensor([[3, 4], [6, 8]]);
+  using ids = tensor(new Int32Array([0, 1]), [2], { dtype: "int32" });
+  using y = F.embeddingBag(ids, w, { offsets: [0], paddingIdx: 1, maxNorm: 1, mode: "sum" });
+  // torch 1.13: weight [[0.6, 0.8], [0.6, 0.8]], output the non-padding row [[0.6, 0.8]].
+  const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 1e-6);
+  assert.ok(near([...w.toArray()], [0.6, 0.8, 0.6, 0.8]), `${[...w.toArray()]}`);
+  assert.ok(near([...y.toArray()], [0.6, 0.8]));
+});
+
+Deno.test("nn.EmbeddingBag.fromPretrained: a frozen copy by default; refusals at construction", () => {
+  using vectors = tensor([[1, 2], [3, 4], [5, 6]]);
+  using bag = nn.EmbeddingBag.fromPretrained(vectors, { mode: "sum", paddingIdx: 2 });
+  assert.equal(bag.weight.requiresGrad, false);
+  assert.deepEqual(bag.weight.toList(), [[1, 2], [3, 4], [5, 6]]);
+  using y = bag(tensor(new Int32Array([0, 1, 2]), [1, 3], { dtype: "int32" }));
+  assert.deepEqual(y.toList(), [[4, 6]]); // the padding row 2 is left out
+  using trainable = nn.EmbeddingBag.fromPretrained(vectors, { freeze: false });
+  assert.equal(trainable.weight.requiresGrad, true);
+  assert.equal(trainable.mode, "mean");
+  assert.throws(() => nn.EmbeddingBag.fromPretrained(tensor([1, 2])), /2-D tensor/);
+  assert.throws(
+    () => nn.EmbeddingBag.fromPretrained(vectors, { freeze: 1 } as never),
+    /freeze must be true or false/,
+  );
+  assert.throws(
+    () => new nn.EmbeddingBag(5, 2, { scaleGradByFreq: true }),
+    /nn.EmbeddingBag: scaleGradByFreq is not offered for bags/,
+  );
+});

@@ -11,8 +11,11 @@ import {
   embeddingBag,
   type EmbeddingBagMode,
   type EmbeddingBagOptions,
+  refuseScaleGradByFreq,
 } from "../tensor/ops/embedding_bag.ts";
 import { fromHost } from "../tensor/ops/creation.ts";
+import { clone } from "../tensor/ops/shape.ts";
+import { noGrad } from "../tensor/autograd.ts";
 import { Module, Parameter } from "./module.ts";
 import { normal_ } from "./init.ts";
 import { checkTableSize } from "./embedding.ts";
@@ -98,6 +101,7 @@ export class EmbeddingBag extends Module {
         `${where}: includeLastOffset must be true or false, got ${showValue(o.includeLastOffset)}`,
       );
     }
+    refuseScaleGradByFreq(where, o.scaleGradByFreq);
     this.mode = bagMode(where, o.mode);
     this.paddingIdx = paddingIndex(where, o.paddingIdx, numEmbeddings);
     this.maxNorm = o.maxNorm ?? null;
@@ -114,6 +118,54 @@ export class EmbeddingBag extends Module {
       values.fill(0, this.paddingIdx * embeddingDim, (this.paddingIdx + 1) * embeddingDim);
       this.weight = new Parameter(fromHost(values, [numEmbeddings, embeddingDim]));
     }
+  }
+
+  /**
+   * A bag layer over given rows, as torch's `EmbeddingBag.from_pretrained`:
+   * the table is a copy of `embeddings` [numEmbeddings, dim], fixed
+   * (`freeze`, default true) unless `freeze: false`; the other options are
+   * the layer's.
+   *
+   * @example
+   * ```ts
+   * import { nn, tensor } from "@lits/vision";
+   * const bag = nn.EmbeddingBag.fromPretrained(tensor([[1, 2], [3, 4]]), { mode: "sum" });
+   * console.log(bag(tensor(new Int32Array([0, 1]), [1, 2])).toList()); // [[4, 6]]
+   * ```
+   */
+  static fromPretrained(
+    embeddings: Tensor,
+    options: EmbeddingBagLayerOptions & { freeze?: boolean } = {},
+  ): EmbeddingBag {
+    const where = "nn.EmbeddingBag.fromPretrained";
+    const o = checkCall<EmbeddingBagLayerOptions & { freeze?: boolean }>(
+      where,
+      arguments.length,
+      2,
+      options,
+      [...KNOWN, "freeze"],
+      'nn.EmbeddingBag.fromPretrained(vectors, { mode: "mean", freeze: false })',
+    );
+    if (!(embeddings instanceof Tensor) || embeddings.ndim !== 2) {
+      throw new Error(
+        `${where}: embeddings must be a 2-D tensor [numEmbeddings, dim], got ${
+          embeddings instanceof Tensor ? `[${embeddings.shape}]` : showValue(embeddings)
+        }`,
+      );
+    }
+    if (embeddings.dtype !== "float32") {
+      throw new Error(`${where}: embeddings must be float32, got ${embeddings.dtype}`);
+    }
+    if (o.freeze !== undefined && typeof o.freeze !== "boolean") {
+      throw new Error(`${where}: freeze must be true or false, got ${showValue(o.freeze)}`);
+    }
+    const { freeze = true, paddingIdx, ...rest } = o;
+    const [rows, dim] = embeddings.shape;
+    const m = new EmbeddingBag(0, dim, rest); // no random table to throw away
+    m.weight.dispose();
+    m.weight = new Parameter(noGrad(() => clone(embeddings.detach())), !freeze);
+    Object.assign(m, { paddingIdx: paddingIndex(where, paddingIdx, rows) });
+    return m;
   }
 
   /** input [n] with `offsets`, or [bags, n] -> [bags, embeddingDim]. */

@@ -97,10 +97,10 @@ function rowNorm(v: Float32Array, at: number, n: number, p: number): number {
 }
 
 /**
- * torch's `embedding_renorm_`: each row that `ids` name (each once) whose
+ * @internal torch's `embedding_renorm_`: each row that `ids` name (each once) whose
  * p-norm exceeds `maxNorm` is scaled by maxNorm / (norm + 1e-7), in place.
  */
-function renorm(weight: Tensor, ids: Int32Array, maxNorm: number, p: number): void {
+export function renorm(weight: Tensor, ids: Int32Array, maxNorm: number, p: number): void {
   const unique = Int32Array.from(new Set(ids)).sort();
   const [rows, dim] = weight.shape;
   noGrad(() => {

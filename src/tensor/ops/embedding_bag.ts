@@ -24,6 +24,7 @@ import {
   EMBEDDING_OPTIONS,
   type EmbeddingOptions,
   paddingIndex,
+  renorm,
 } from "./embedding.ts";
 import { checkCall } from "../../options.ts";
 import { showValue } from "./show_value.ts";
@@ -135,6 +136,16 @@ function bagBounds(where: string, input: Tensor, o: EmbeddingBagOptions): [numbe
   return starts.map((s, i) => [s, i + 1 < starts.length ? starts[i + 1] : n]);
 }
 
+/** @internal Refuses `scaleGradByFreq`, whose bag gradient torch scales in a way not reproduced here. */
+export function refuseScaleGradByFreq(where: string, flag: unknown): void {
+  if (flag) {
+    throw new Error(
+      `${where}: scaleGradByFreq is not offered for bags; leave it false (or use F.embedding ` +
+        "with scaleGradByFreq and reduce the rows yourself)",
+    );
+  }
+}
+
 /**
  * The bags of rows of `weight` [numEmbeddings, dim] named by the int32
  * `input`, reduced to [bags, dim], as `F.embedding_bag`: a 1-D input with
@@ -174,13 +185,7 @@ export function embeddingBag(
   );
   checkLookup(where, input, weight);
   checkEmbeddingOptions(where, o);
-  if (o.scaleGradByFreq) {
-    // torch's bag backward scales by counts this op does not reproduce yet.
-    throw new Error(
-      `${where}: scaleGradByFreq is not offered for bags; leave it false (or use F.embedding ` +
-        "with scaleGradByFreq and reduce the rows yourself)",
-    );
-  }
+  refuseScaleGradByFreq(where, o.scaleGradByFreq);
   const mode = bagMode(where, o.mode);
   const [rows, dim] = weight.shape;
   const padIdx = paddingIndex(where, o.paddingIdx, rows);
@@ -230,10 +235,14 @@ export function embeddingBag(
   const keptIndex = indexVector(Int32Array.from(kept), input.device);
   const keptIds = Int32Array.from(kept, (i) => ids[i]);
   const { mode: _, offsets: _o, perSampleWeights: _p, includeLastOffset: _i, ...embed } = o;
+  // torch renormalises every row the input names, the padding row included.
+  if (o.maxNorm !== undefined && o.maxNorm !== null && ids.length > 0) {
+    renorm(weight, ids, o.maxNorm, o.normType ?? 2);
+  }
   let e = embedding(
     fromHost(keptIds, [m], { dtype: "int32", device: input.device }, true),
     weight,
-    { ...embed, paddingIdx: null },
+    { ...embed, paddingIdx: null, maxNorm: null },
   );
   if (psw !== undefined && psw !== null) {
     const w = takeAlong(reshape(contiguous(psw), [psw.numel()]), 0, keptIndex, "row", false, where);
