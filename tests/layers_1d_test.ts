@@ -344,6 +344,12 @@ const ONNX_CASES: [string, () => nn.Module, number[], string][] = [
     "MatMul",
   ],
   [
+    "MaxPool1d, dilation 2, ceil mode",
+    () => S(to1d(), new nn.MaxPool1d(3, { stride: 2, padding: 1, dilation: 2, ceilMode: true })),
+    [2, 3, 4],
+    "MaxPool",
+  ],
+  [
     "AdaptiveMaxPool1d to 1",
     () => S(to1d(), new nn.AdaptiveMaxPool1d(1)),
     [2, 3, 3],

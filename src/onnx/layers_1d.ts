@@ -101,26 +101,30 @@ function window(m: MaxPool1d | AvgPool1d) {
   return { k, s, p, ceil: m.options.ceilMode ?? false };
 }
 
-/** Ceil mode as extra end padding, which max pooling ignores (as pooling.ts's 2-D one). */
+/**
+ * Ceil mode as extra end padding, which max pooling ignores (as pooling.ts's
+ * 2-D one); dilation as ONNX's `dilations`, the window spanning d (k - 1) + 1.
+ */
 const maxPool1d: Emitter<MaxPool1d> = (scope, m, x) => {
   expect(scope, m, x, 3);
   const dilation = single(m.options.dilation ?? 1, "MaxPool1d dilation", 1);
-  if (dilation !== 1 || m.options.returnIndices) {
+  if (m.options.returnIndices) {
     throw new Error(
-      `exportOnnx: ${where(scope, m)}: MaxPool1d with ${
-        m.options.returnIndices ? "returnIndices" : `dilation ${dilation}`
-      } is not exported; export a model whose MaxPool1d has dilation 1 and no indices`,
+      `exportOnnx: ${where(scope, m)}: MaxPool1d with returnIndices is not exported; ` +
+        "export a model whose MaxPool1d gives no indices",
     );
   }
   const [l] = spatial(scope, m, x);
   const { k, s, p, ceil } = window(m);
-  const ol = outSize(l, k, s, p, ceil);
+  const span = dilation * (k - 1) + 1;
+  const ol = outSize(l, span, s, p, ceil);
   tooSmall(scope, m, x, ol, 1);
-  const end = ol === outSize(l, k, s, p) ? p : (ol - 1) * s + k - l - p;
+  const end = ol === outSize(l, span, s, p) ? p : (ol - 1) * s + span - l - p;
   return scope.graph.node("MaxPool", scope.path, [x.name], [x.shape[0], x.shape[1], ol], {
     kernel_shape: [k],
     strides: [s],
     pads: [p, end],
+    ...(dilation === 1 ? {} : { dilations: [dilation] }),
   });
 };
 
