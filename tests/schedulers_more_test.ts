@@ -3,7 +3,7 @@
 // schedule over an optimizer that gains a group mid-run (addParamGroup).
 // Fixtures: /usr/bin/python3 scripts/make_schedulers_more_fixtures.py
 import assert from "node:assert/strict";
-import { optim, type Tensor, tensor } from "../mod.ts";
+import { nn, optim, type Tensor, tensor } from "../mod.ts";
 
 interface Grown {
   lrs: number[][];
@@ -595,4 +595,29 @@ Deno.test("torch-style param groups with snake_case keys are pointed to options 
     () => opt.addParamGroup({ params: [b], momentum: 0.9 } as never),
     /has momentum beside params/,
   );
+});
+
+Deno.test("OneCycleLR.stateDict carries its cycle: a dict from another cycle is refused by name", () => {
+  const make = (totalSteps: number, maxLr = 0.1) => {
+    const p = new nn.Parameter(tensor([1]));
+    const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+    return new optim.OneCycleLR(opt, { maxLr, totalSteps });
+  };
+  const a = make(100);
+  for (let i = 0; i < 10; i++) a.step();
+  const sd = JSON.parse(JSON.stringify(a.stateDict()));
+  assert.equal(sd.totalSteps, 100);
+  const same = make(100);
+  same.loadStateDict(sd);
+  a.step();
+  same.step();
+  assert.deepEqual(same.lastLr, a.lastLr); // torch: 0.034233 at step 11
+  assert.throws(
+    () => make(20).loadStateDict(sd),
+    /saved by a OneCycleLR with other settings \(totalSteps 100, here 20\)/,
+  );
+  assert.throws(() => make(100, 0.2).loadStateDict(sd), /maxLrs \[0\.1\], here \[0\.2\]/);
+  // A dict saved before the cycle was kept (position only) loads as before.
+  const old = { lastEpoch: sd.lastEpoch, baseLrs: sd.baseLrs, lastLr: sd.lastLr };
+  make(20).loadStateDict(old);
 });

@@ -248,6 +248,51 @@ export class OneCycleLR extends LRScheduler {
     return this.at(step, i)[0];
   }
 
+  /** The cycle's settings as numbers (flags 0 or 1), saved beside the position. */
+  #cycle(): Record<string, number | number[]> {
+    return {
+      totalSteps: this.totalSteps,
+      maxLrs: [...this.maxLrs],
+      pctStart: this.pctStart,
+      divFactor: this.divFactor,
+      finalDivFactor: this.finalDivFactor,
+      annealCos: this.annealStrategy === "cos" ? 1 : 0,
+      threePhase: this.threePhase ? 1 : 0,
+      cycleMomentum: this.cycleMomentum ? 1 : 0,
+      baseMomentum: this.baseMomentum,
+      maxMomentum: this.maxMomentum,
+    };
+  }
+
+  /** The position and the cycle it belongs to (torch's state dict carries the cycle too). */
+  override stateDict(): Record<string, number | number[]> {
+    return { ...super.stateDict(), ...this.#cycle() };
+  }
+
+  /**
+   * Restores a position saved by `stateDict()`. A position belongs to its
+   * cycle: a dict saved by a OneCycleLR with other settings (more steps, a
+   * new maxLr) is refused, naming what differs, rather than continued on a
+   * cycle it was not made for. (torch's load replaces the cycle with the
+   * saved one instead.) A dict saved without the cycle loads as before.
+   */
+  override loadStateDict(sd: Record<string, number | number[]>): void {
+    const mine = this.#cycle();
+    const differ = Object.keys(mine).filter((k) =>
+      k in (sd ?? {}) && JSON.stringify(sd[k]) !== JSON.stringify(mine[k])
+    );
+    if (differ.length > 0) {
+      throw new Error(
+        `OneCycleLR.loadStateDict: the state dict was saved by a OneCycleLR with other ` +
+          `settings (${
+            differ.map((k) => `${k} ${JSON.stringify(sd[k])}, here ${JSON.stringify(mine[k])}`)
+              .join("; ")
+          }); build the OneCycleLR with the saved settings to resume its cycle`,
+      );
+    }
+    super.loadStateDict(sd);
+  }
+
   /** Group `i`'s lr and momentum at `step`: torch's phases, closed form. */
   private at(step: number, i: number): [number, number] {
     const initial = this.maxLrs[i] / this.divFactor;
