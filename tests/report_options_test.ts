@@ -100,6 +100,10 @@ Deno.test("report_options: bad options are refused with what to write", () => {
   assert.throws(() => report({ labels: [0, 0] }), /labels\[1\] = 0 is repeated/);
   assert.throws(() => report({ labels: [] }), /labels is empty/);
   assert.throws(() => report({ labels: [-1] }), /labels\[0\] = -1 is not a class label/);
+  assert.throws(
+    () => metrics.classificationReport(["cat", "dog"] as never, ["cat", "cat"] as never),
+    /yTrue\[0\] = "cat" is not a class label \(a non-negative integer\); labels are class indices/,
+  );
   assert.throws(() => report({ labels: "0,1" }), /labels must be an array/);
   assert.throws(() => report({ labels: [3], numClasses: 3 }), /labels has 3, outside the 3/);
   assert.throws(() => report({ zeroDivision: "1" }), /zeroDivision must be "warn", 0 or 1/);

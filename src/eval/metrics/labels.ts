@@ -41,8 +41,18 @@ export function checkLabels(
   for (let i = 0; i < y.length; i++) {
     const v = y[i];
     if (!Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
-      const range = numClasses === undefined ? "a non-negative integer" : `in [0, ${numClasses})`;
-      throw new RangeError(`${fn}: ${what}[${i}] = ${show(v)} is not a class label ${range}`);
+      const range = numClasses === undefined
+        ? "(a non-negative integer)"
+        : `(an integer in [0, ${numClasses}))`;
+      const named = typeof v === "string"
+        ? `; labels are class indices: map the names to 0, 1, ... (and give the names as ` +
+          "classNames / targetNames)"
+        : "";
+      throw new RangeError(
+        `${fn}: ${what}[${i}] = ${
+          typeof v === "string" ? JSON.stringify(v) : show(v)
+        } is not a class label ${range}${named}`,
+      );
     }
     out[i] = v;
   }

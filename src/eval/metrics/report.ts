@@ -162,7 +162,10 @@ export interface ClassificationReportOptions {
   digits?: number;
   /**
    * true: sklearn's `output_dict=True` layout (rows by name, "f1-score",
-   * "accuracy", "macro avg", ...); see `ClassificationReportDict`.
+   * "accuracy", "macro avg", ...); see `ClassificationReportDict`. A
+   * JavaScript object lists integer-like keys ("0", "10") first, in
+   * ascending order, whatever the order of `labels`: iterate `labels` (or
+   * the text report's rows) for sklearn's row order.
    */
   outputDict?: boolean;
   /**

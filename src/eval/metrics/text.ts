@@ -1,6 +1,8 @@
 /**
  * The text rendering of a classification report, character for character
- * the layout of `sklearn.metrics.classification_report`.
+ * the layout of `sklearn.metrics.classification_report` (one quirk aside:
+ * sklearn 1.2.1 prints supports as floats, "2.0", when no sample within the
+ * labels is predicted right; here they stay integers).
  *
  * @module
  */
