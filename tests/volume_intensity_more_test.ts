@@ -477,12 +477,15 @@ Deno.test("volume intensity more: bad options are Errors naming the transform an
     ],
     [() => new V.RandAdjustContrast({ prob: 0.5 } as never), /write 'p': MONAI's prob/],
     [() => new V.RandAdjustContrast({ p: 2 }), /p must be a probability in \[0, 1\], got 2/],
-    [() => new V.GaussianSmooth({ sigma: 0 }), /sigma must be a finite number > 0, got 0/],
+    [
+      () => new V.GaussianSmooth({ sigma: 0, approx: "sampled" }),
+      /a sigma of 0 needs approx "erf" or "scalespace"/,
+    ],
     [
       () => new V.GaussianSmooth({ sigma: [1, -1, 1] }),
-      /sigma must be a finite number > 0, got -1/,
+      /sigma must be a finite number >= 0, got -1/,
     ],
-    [() => new V.GaussianSmooth({ sigma: [1, 2] }), /\[depth, height, width\] numbers > 0/],
+    [() => new V.GaussianSmooth({ sigma: [1, 2] }), /\[depth, height, width\] numbers >= 0/],
     [() => new V.GaussianSmooth({ sigma: NaN }), /got NaN/],
     [
       () => new V.GaussianSmooth({ approx: "ERF" } as never),
@@ -499,17 +502,21 @@ Deno.test("volume intensity more: bad options are Errors naming the transform an
       /sigmaY must have lo <= hi, got \[2,1\]; write \[1, 2\]/,
     ],
     [
-      () => new V.RandGaussianSmooth({ sigmaZ: [0, 1] }),
-      /sigmaZ must be a finite number > 0, got 0/,
+      () => new V.RandGaussianSmooth({ sigmaZ: [-1, 1] }),
+      /sigmaZ must be a finite number >= 0, got -1/,
+    ],
+    [
+      () => new V.RandGaussianSmooth({ sigmaZ: [0, 1], approx: "sampled" }),
+      /a sigma of 0 needs approx/,
     ],
     [() => new V.RandGaussianSmooth({ sigma_x: [1, 2] } as never), /write 'sigmaX'/],
-    [() => new V.GaussianSharpen({ sigma1: -3 }), /sigma1 must be a finite number > 0/],
+    [() => new V.GaussianSharpen({ sigma1: -3 }), /sigma1 must be a finite number >= 0/],
     [() => new V.GaussianSharpen({ alpha: NaN }), /alpha must be a finite number, got NaN/],
     [
       () => new V.RandGaussianSharpen({ alpha: 20 } as never),
       /alpha must be a \[lo, hi\] pair.*\[a, a\]/,
     ],
-    [() => new V.RandGaussianSharpen({ sigma2X: 0 }), /sigma2X must be a finite number > 0/],
+    [() => new V.RandGaussianSharpen({ sigma2X: -1 }), /sigma2X must be a finite number >= 0/],
     [() => new V.RandGaussianSharpen({ sigma1_x: [1, 2] } as never), /write 'sigma1X'/],
     [
       () => new V.RandHistogramShift({ numControlPoints: 2 }),
@@ -536,11 +543,40 @@ Deno.test("volume intensity more: bad options are Errors naming the transform an
     [() => new V.RandBiasField({ coeff_range: [0, 1] } as never), /write 'coeffRange'/],
     [
       () => V.fromSpec({ name: "volume.GaussianSmooth", sigma: "1" }),
-      /sigma must be a finite number > 0/,
+      /sigma must be a finite number >= 0/,
     ],
   ];
   for (const [f, re] of bad) assert.throws(f, re);
   // Inputs: a volume transform takes a [C, D, H, W] float32 tensor.
   using flat = tensor(new Float32Array(8), [2, 2, 2], { device: testDevice });
   assert.throws(() => new V.GaussianSmooth().apply(flat), /no channel: write x\.unsqueeze\(0\)/);
+});
+
+Deno.test("GaussianSmooth: a sigma of 0 leaves that axis as it is (MONAI's in-plane smoothing)", () => {
+  const data = Float32Array.from({ length: 4 * 5 * 6 }, (_, i) => Math.sin(i * 0.7) * 10);
+  using x = tensor(data, [1, 4, 5, 6], { device: testDevice });
+  for (const approx of ["erf", "scalespace"] as const) {
+    using none = new V.GaussianSmooth({ sigma: 0, approx }).apply(x);
+    assert.deepEqual([...none.toArray()], [...x.toArray()], approx);
+    // Smoothing H and W only equals smoothing each D slice alone.
+    using inPlane = new V.GaussianSmooth({ sigma: [0, 1, 1], approx }).apply(x);
+    const got = inPlane.toArray();
+    for (let d = 0; d < 4; d++) {
+      using slice = tensor(data.slice(d * 30, (d + 1) * 30), [1, 1, 5, 6], { device: testDevice });
+      using alone = new V.GaussianSmooth({ sigma: [0, 1, 1], approx }).apply(slice);
+      const want = alone.toArray();
+      for (let i = 0; i < 30; i++) assert.ok(Math.abs(got[d * 30 + i] - want[i]) < 1e-5);
+    }
+    // ... and differs from smoothing all three axes.
+    using all = new V.GaussianSmooth({ sigma: 1, approx }).apply(x);
+    assert.ok(all.toArray().some((v, i) => Math.abs(v - got[i]) > 1e-3));
+  }
+});
+
+Deno.test("RandBiasField: an axis of one voxel gets the field at -1, not NaN", () => {
+  using x = tensor(new Float32Array(6).fill(1), [1, 1, 2, 3], { device: testDevice });
+  using y = new V.RandBiasField({ p: 1 }).apply(x, new data.Rng(0));
+  const v = y.toArray();
+  assert.ok(v.every((f) => Number.isFinite(f) && f > 0), `${[...v]}`);
+  assert.ok(new Set(v).size > 1); // a field, not a constant
 });

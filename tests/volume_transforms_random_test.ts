@@ -285,6 +285,15 @@ Deno.test("volume options: bad values are Errors naming the transform and what t
     [() => new V.RandFlip({ p: 1.5 }), /p must be a probability in \[0, 1\], got 1\.5/],
     [() => new V.RandFlip({ p: NaN }), /got NaN/],
     [() => new V.RandFlip({ prob: 0.5 } as never), /write 'p': MONAI's prob/],
+    [() => new V.Rotate({ angle: 0.1, prob: 1 } as never), /'prob' \(Rotate has no p: it always/],
+    [
+      () => new V.RandRotate90({ keys: ["img"], p: 0.8 } as never),
+      /'keys' \(MONAI's dictionary transforms take keys; these are its array transforms/,
+    ],
+    [
+      () => new V.RandFlip({ allow_missing_keys: true } as never),
+      /'allow_missing_keys' \(MONAI's dictionary/,
+    ],
     [() => new V.Flip({ p: 0.5 } as never), /Flip has no p/],
     [() => new V.RandSpatialCrop({ roiSize: 4, p: 0.5 } as never), /RandSpatialCrop has no p/],
     [() => new V.RandSpatialCrop({ roiSize: 4, maxRoiSize: 8 }), /with randomSize: true only/],
@@ -324,6 +333,15 @@ Deno.test("volume options: bad values are Errors naming the transform and what t
     ],
     [() => V.fromSpec({ name: "RandomAffine" }), /'RandomAffine' is a 2-D transform/],
     [() => V.fromSpec({ name: "volume.Nope" }), /unknown volume transform 'volume\.Nope'/],
+    [
+      () => V.fromSpec({ name: "volume.Spacingd" }),
+      /MONAI's Spacing: the dataset's option: new data\.VolumeDataset\(items, \{ spacing/,
+    ],
+    [
+      () => V.fromSpec({ name: "volume.RandFlipd" }),
+      /dictionary transform RandFlipd is the array transform "volume\.RandFlip"/,
+    ],
+    [() => V.fromSpec({ name: "EnsureChannelFirstd" }), /reads each file channel-first/],
     [() => V.fromSpec(null as never), /a spec is \{ name: "volume\.X"/],
     [
       () => V.compose([new data.transforms.RandomHorizontalFlip()] as never),

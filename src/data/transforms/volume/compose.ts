@@ -121,6 +121,30 @@ export function transformNames(): string[] {
 
 registerVolumeNames(transformNames);
 
+/** What MONAI's transforms that are not classes here become (by name, "d" forms included). */
+const MONAI_ELSEWHERE: Record<string, string> = {
+  Spacing: "the dataset's option: new data.VolumeDataset(items, { spacing: { pixdim } })",
+  Orientation: 'the dataset\'s option: new data.VolumeDataset(items, { orientation: "RAS" })',
+  LoadImage: "data.VolumeDataset reads each file channel-first; leave it out",
+  EnsureChannelFirst: "data.VolumeDataset reads each file channel-first; leave it out",
+  AddChannel: "data.VolumeDataset reads each file channel-first; leave it out",
+  ToTensor: "the loader makes float32 tensors; leave it out",
+  EnsureType: "the loader makes float32 tensors; leave it out",
+  CastToType: "the loader makes float32 tensors; leave it out",
+};
+
+/** A hint for a MONAI name: its array form here, or where its work is done. */
+function monaiHint(name: string): string {
+  const bare = name.replace(/^volume\./, "");
+  const array = bare.endsWith("d") ? bare.slice(0, -1) : bare;
+  if (array !== bare && REGISTRY.has(PREFIX + array)) {
+    return ` MONAI's dictionary transform ${bare} is the array transform "${PREFIX}${array}" ` +
+      "here (no keys).";
+  }
+  const where = MONAI_ELSEWHERE[array];
+  return where ? ` MONAI's ${array}: ${where}.` : "";
+}
+
 /**
  * Builds a volume transform from its spec (`{ name: "volume.X", ...params }`),
  * checking the parameters as the constructor does. A 2-D transform's name
@@ -142,7 +166,7 @@ export function fromSpec(spec: VolumeTransformSpec): VolumeTransform {
   if (!ctor) {
     const bare = spec.name, prefixed = PREFIX + bare;
     const twoD = names2d().includes(bare) ? ` '${bare}' is a 2-D transform (data.transforms).` : "";
-    const hint = REGISTRY.has(prefixed) ? ` Write name: "${prefixed}".` : "";
+    const hint = REGISTRY.has(prefixed) ? ` Write name: "${prefixed}".` : monaiHint(bare);
     throw new Error(
       `${where}: unknown volume transform '${bare}'.${twoD}${hint} ` +
         `(known: ${transformNames().join(", ")})`,

@@ -121,6 +121,7 @@ function legendre(x: number, degree: number): number[] {
 
 /** numpy's `linspace(-1, 1, n)` in float32 (a single point is -1). */
 function coords(n: number): number[] {
+  if (n === 1) return [-1]; // 2 / 0 would make every voxel NaN
   const step = 2 / (n - 1);
   return Array.from({ length: n }, (_, i) => (n > 1 && i === n - 1 ? 1 : f32(i * step - 1)));
 }

@@ -175,16 +175,30 @@ function gaussianFilter(v: Vol, sigma: readonly number[], approx: GaussianApprox
   return { data: cur, shape: v.shape };
 }
 
-/** A sigma: a number > 0 for all three axes, or [depth, height, width] numbers > 0. */
+/** A sigma: a number >= 0 for all three axes, or [depth, height, width] numbers >= 0. */
 function sigma3(name: string, key: string, v: unknown): [number, number, number] {
   if (Array.isArray(v) && v.length !== 3) {
     throw new Error(
-      `${name}: ${key} must be a number or [depth, height, width] numbers > 0 (one per ` +
+      `${name}: ${key} must be a number or [depth, height, width] numbers >= 0 (one per ` +
         `spatial axis), got ${fmt(v)}`,
     );
   }
   const three = Array.isArray(v) ? v : [v, v, v];
-  return three.map((s) => num(name, key, s, { above: 0 })) as [number, number, number];
+  return three.map((s) => num(name, key, s, { min: 0 })) as [number, number, number];
+}
+
+/**
+ * A sigma of 0 leaves its axis as it is ("erf" and "scalespace" give the
+ * kernel [0, 1, 0], as MONAI's, which smooths in-plane only with
+ * `sigma: [1, 1, 0]`); the "sampled" kernel divides by sigma, so it needs > 0.
+ */
+function zeroNeedsExact(name: string, approx: GaussianApprox, sigmas: unknown[]): void {
+  if (approx === "sampled" && sigmas.flat(2).some((s) => s === 0)) {
+    throw new Error(
+      `${name}: a sigma of 0 needs approx "erf" or "scalespace" (the "sampled" kernel ` +
+        "divides by sigma); give sigmas > 0 or another approx",
+    );
+  }
 }
 
 /** MONAI's `approx`: "erf" (default), "sampled" or "scalespace". */
@@ -245,6 +259,7 @@ export class GaussianSmooth extends VolumeTransform {
     });
     this.#sigma = sigma3(this.name, "sigma", params.sigma ?? 1);
     this.#approx = approxOf(this.name, params.approx);
+    zeroNeedsExact(this.name, this.#approx, this.#sigma);
   }
   /** The separable filter. */
   protected run(v: Vol): Vol {
@@ -252,7 +267,7 @@ export class GaussianSmooth extends VolumeTransform {
   }
 }
 
-const SIGMA_USAGE = "must be a [lo, hi] pair of numbers > 0";
+const SIGMA_USAGE = "must be a [lo, hi] pair of numbers >= 0";
 
 /**
  * `GaussianSmooth` with one sigma per spatial axis drawn uniformly from
@@ -291,6 +306,7 @@ export class RandGaussianSmooth extends VolumeTransform {
       sigmaRange(this.name, k, params[k] ?? [0.25, 1.5])
     );
     this.#approx = approxOf(this.name, params.approx);
+    zeroNeedsExact(this.name, this.#approx, this.#ranges);
   }
   /** Draws the three sigmas (x, y, z), then smooths. */
   protected run(v: Vol, rng: Rng): Vol {
@@ -299,7 +315,7 @@ export class RandGaussianSmooth extends VolumeTransform {
   }
 }
 
-/** A [lo, hi] range of sigmas > 0. */
+/** A [lo, hi] range of sigmas >= 0. */
 function sigmaRange(name: string, key: string, v: unknown): [number, number] {
   if (!Array.isArray(v)) {
     throw new Error(
@@ -307,7 +323,7 @@ function sigmaRange(name: string, key: string, v: unknown): [number, number] {
         `write [s, s]`,
     );
   }
-  return pairOf(name, key, v, { above: 0 });
+  return pairOf(name, key, v, { min: 0 });
 }
 
 /**
@@ -348,6 +364,7 @@ export class GaussianSharpen extends VolumeTransform {
     this.#sigma2 = sigma3(this.name, "sigma2", params.sigma2 ?? 1);
     this.#alpha = num(this.name, "alpha", params.alpha ?? 30);
     this.#approx = approxOf(this.name, params.approx);
+    zeroNeedsExact(this.name, this.#approx, [this.#sigma1, this.#sigma2]);
   }
   /** Blur, blur again, and push away from the second blur. */
   protected run(v: Vol): Vol {
@@ -413,9 +430,7 @@ export class RandGaussianSharpen extends VolumeTransform {
     );
     this.#sigma2 = (["sigma2X", "sigma2Y", "sigma2Z"] as const).map((k) => {
       const s = params[k] ?? 0.5;
-      return typeof s === "number"
-        ? num(this.name, k, s, { above: 0 })
-        : sigmaRange(this.name, k, s);
+      return typeof s === "number" ? num(this.name, k, s, { min: 0 }) : sigmaRange(this.name, k, s);
     });
     const alpha = params.alpha ?? [10, 30];
     if (!Array.isArray(alpha)) {
@@ -426,6 +441,7 @@ export class RandGaussianSharpen extends VolumeTransform {
     }
     this.#alpha = pairOf(this.name, "alpha", alpha);
     this.#approx = approxOf(this.name, params.approx);
+    zeroNeedsExact(this.name, this.#approx, [this.#sigma1, this.#sigma2]);
   }
   /** Draws sigma1 (x, y, z), sigma2 (x, y, z) and alpha in MONAI's order, then sharpens. */
   protected run(v: Vol, rng: Rng): Vol {

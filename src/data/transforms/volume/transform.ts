@@ -69,8 +69,14 @@ export abstract class VolumeTransform {
       argCount,
       options,
       (key, camel, keys) =>
-        key === "prob"
+        key === "prob" && keys.includes("p")
           ? " (write 'p': MONAI's prob)"
+          : key === "prob"
+          ? ` (${cls} has no p: it always applies, as MONAI's)`
+          : key === "keys" || camel === "allowMissingKeys"
+          ? " (MONAI's dictionary transforms take keys; these are its array transforms, " +
+            "applied to the volume itself: leave it out, and give the dataset or loader the " +
+            "transform)"
           : camel !== key && keys.includes(camel)
           ? ` (write '${camel}')`
           : key === "p"
