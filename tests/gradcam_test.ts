@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix -- the report's own PNG codec; deno.json has no import map
 import { decode } from "npm:fast-png@8";
-import { evaluation, models, nn, noGrad, randn, type Tensor, tensor } from "../mod.ts";
+import { evaluation, manualSeed, models, nn, noGrad, randn, type Tensor, tensor } from "../mod.ts";
 import { runGradCam } from "../src/eval/gradcam.ts";
 import { loadFixture } from "./helpers.ts";
 
@@ -224,6 +224,28 @@ Deno.test("gradCam: the default layer of every volume model, maps [N, D, H, W] i
   using six = randn([1, 1, 1, 4, 4, 4]);
   assert.throws(() => evaluation.gradCam(net, six), /\[N, C, D, H, W\].*\[1,1,1,4,4,4\]/);
   assert.deepEqual(evaluation.gradCamLayers(net).slice(0, 2), ["conv1", "layer1.0.conv1"]);
+});
+
+Deno.test("gradCam: a 1 x 1 x 1 feature map carries no place: its map is zero, not resize noise", () => {
+  manualSeed(0);
+  using model = new nn.Sequential(
+    new nn.Sequential(
+      new nn.Conv3d(1, 4, 3, { padding: 1 }),
+      new nn.ReLU(),
+      new nn.AdaptiveAvgPool3d(1),
+    ),
+    new nn.Flatten(),
+    new nn.Linear(4, 2),
+  ).eval();
+  let positive = 0;
+  for (let s = 0; s < 6; s++) {
+    using x = randn([1, 1, 40, 36, 33]);
+    const r = runGradCam(model, x, { layer: "0", target: s % 2 });
+    // pytorch-grad-cam: (x - min) / (1e-7 + max) before and after the resize gives 0.
+    assert.ok(r.maps.every((v) => v < 1e-3), `case ${s}: max ${Math.max(...r.maps)}`);
+    if (r.logits[s % 2] !== 0) positive++;
+  }
+  assert.ok(positive > 0);
 });
 
 Deno.test("gradCam: unknown layer, shared layer, non-map layer, bad target, bad input", () => {

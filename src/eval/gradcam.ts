@@ -14,9 +14,8 @@
  * trilinearly (align_corners=False) to the input's D x H x W. MONAI's own
  * default normaliser then maps max to 0 and min to 1 (it flips the map);
  * here 1 is always where the class is explained most, as pytorch-grad-cam.
- * pytorch-grad-cam scales before and after its resize; bilinear
- * interpolation commutes with that affine scaling, so the two agree up to
- * its 1e-7 epsilon.
+ * As pytorch-grad-cam, the map is scaled both before and after its resize,
+ * `(x - min) / (1e-7 + max)`: a constant map stays zero.
  *
  * The captured activation is handed on as a detached leaf that requires a
  * gradient, and the parameters stop requiring gradients for the pass: the
@@ -385,16 +384,31 @@ function camMaps(
       for (let j = 0; j < hw; j++) cam[j] += weight * act[base + j];
     }
     for (let j = 0; j < hw; j++) if (!(cam[j] > 0)) cam[j] = 0;
+    scaleCam(cam);
     const big = upsample(cam, from, size);
-    let lo = Infinity, hi = -Infinity;
-    for (const v of big) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    const o = out.subarray(i * plane, (i + 1) * plane);
-    if (hi > lo) { for (let j = 0; j < o.length; j++) o[j] = (big[j] - lo) / (hi - lo); }
+    for (let j = 0; j < big.length; j++) if (!(big[j] > 0)) big[j] = 0;
+    scaleCam(big);
+    out.set(big, i * plane);
   }
   return out;
+}
+
+/**
+ * pytorch-grad-cam's `scale_cam_image`, in place: `(x - min) / (1e-7 +
+ * max)`. Its epsilon keeps a constant map (a 1 x 1 x 1 feature map, common
+ * for 3-D nets on small volumes) at zero through the resize, whose
+ * rounding noise a plain min-max would stretch into a false [0, 1] map.
+ */
+function scaleCam(x: Float32Array): void {
+  let lo = Infinity;
+  for (const v of x) if (v < lo) lo = v;
+  let hi = -Infinity;
+  for (let j = 0; j < x.length; j++) {
+    x[j] -= lo;
+    if (x[j] > hi) hi = x[j];
+  }
+  const d = 1e-7 + hi;
+  for (let j = 0; j < x.length; j++) x[j] /= d;
 }
 
 /**
