@@ -192,7 +192,7 @@ Deno.test("VolumeDataset orientation: none keeps the file's order and spacing; w
   assert.equal(liveWorkers(), 0);
 });
 
-Deno.test("VolumeDataset: spacing survives value-only transforms, not ones that move voxels", async () => {
+Deno.test("VolumeDataset: spacing survives transforms that keep voxel size, not ones that resample", async () => {
   const c = FIX.cases.find((x) => x.name === "ASL")!;
   const path = await writeNifti({
     dims: FIX.dims,
@@ -219,11 +219,31 @@ Deno.test("VolumeDataset: spacing survives value-only transforms, not ones that 
   assert.deepEqual((await kept.get(0)).image.spacing, c.targets.RAS.spacing);
   const zoomed = new data.VolumeDataset(item, { transform: [new V.Zoom({ zoom: 1.5 })] });
   assert.equal((await zoomed.get(0)).image.spacing, undefined);
-  const moved = new data.VolumeDataset(item, {
+  // Crops, pads and flips keep voxel size; Rotate90 swaps the two axes of its plane.
+  const [sd, sh, sw] = c.targets.RAS.spacing;
+  const cropped = new data.VolumeDataset(item, {
     orientation: "RAS",
-    transform: [window, new V.Flip({ spatialAxis: 0 })],
+    transform: [
+      new V.CropForeground({ margin: 1 }),
+      new V.SpatialPad({ spatialSize: [9, 9, 9] }),
+      new V.CenterSpatialCrop({ roiSize: [4, 4, 4] }),
+      new V.Flip({ spatialAxis: 0 }),
+    ],
   });
-  assert.equal((await moved.get(0)).image.spacing, undefined);
+  assert.deepEqual((await cropped.get(0)).image.spacing, [sd, sh, sw]);
+  const turned = (k: number, spatialAxes: [number, number]) =>
+    new data.VolumeDataset(item, {
+      orientation: "RAS",
+      transform: [window, new V.Rotate90({ k, spatialAxes })],
+    }).get(0);
+  assert.deepEqual((await turned(1, [0, 2])).image.spacing, [sw, sh, sd]);
+  assert.deepEqual((await turned(-1, [-2, -1])).image.spacing, [sd, sw, sh]);
+  assert.deepEqual((await turned(2, [0, 1])).image.spacing, [sd, sh, sw]);
+  const resized = new data.VolumeDataset(item, {
+    orientation: "RAS",
+    transform: [window, new V.Resize({ spatialSize: [4, 4, 4] })],
+  });
+  assert.equal((await resized.get(0)).image.spacing, undefined);
 });
 
 Deno.test("VolumeDataset orientation: bad codes and affines without a direction give Errors", async () => {

@@ -268,8 +268,11 @@ async function readVoxels(
   }
 }
 
-/** Transforms that change voxel values only, so a volume keeps its `spacing` through them. */
-const VALUE_ONLY = new Set(
+/**
+ * Transforms after which every voxel keeps its size: value-only ones, and
+ * crops, pads and flips (which move voxels but do not resize them).
+ */
+const SAME_SIZE = new Set(
   [
     "ScaleIntensityRange",
     "NormalizeIntensity",
@@ -280,12 +283,33 @@ const VALUE_ONLY = new Set(
     "AdjustContrast",
     "GaussianSmooth",
     "GaussianSharpen",
+    "SpatialPad",
+    "CenterSpatialCrop",
+    "ResizeWithPadOrCrop",
+    "CropForeground",
+    "Flip",
   ].map((c) => `volume.${c}`),
 );
 
-/** Whether `t` moves no voxel (so the file's spacing still holds after it). */
-function keepsSpacing(t: VolumeTransform): boolean {
-  return t instanceof Compose ? t.transforms.every(keepsSpacing) : VALUE_ONLY.has(t.name);
+type Spacing = [number, number, number];
+
+/**
+ * The voxel size after `t`: kept by `SAME_SIZE`, swapped in the plane of an
+ * odd `Rotate90`, unknown (undefined) after anything that resamples.
+ */
+function spacingAfter(t: VolumeTransform, spacing: Spacing | undefined): Spacing | undefined {
+  if (spacing === undefined) return undefined;
+  if (t instanceof Compose) {
+    return t.transforms.reduce<Spacing | undefined>((s, u) => spacingAfter(u, s), spacing);
+  }
+  if (SAME_SIZE.has(t.name)) return spacing;
+  if (t.name !== "volume.Rotate90") return undefined;
+  const { k = 1, spatialAxes = [0, 1] } = t.spec as { k?: number; spatialAxes?: number[] };
+  if (((k % 2) + 2) % 2 === 0) return spacing;
+  const [a, b] = spatialAxes.map((x) => (x + 3) % 3);
+  const out: Spacing = [...spacing];
+  [out[a], out[b]] = [spacing[b], spacing[a]];
+  return out;
 }
 
 /**
@@ -308,10 +332,9 @@ function keepsSpacing(t: VolumeTransform): boolean {
  * (`mode`, `paddingMode` as MONAI's), so that files of different slice
  * thickness share one physical scale. Each volume
  * carries `spacing`, the voxel size along D, H, W (the header's `pixdim`,
- * permuted alike), kept through the value-only transforms
- * (`ScaleIntensityRange`, `NormalizeIntensity`, `ScaleIntensity`, the
- * percentile, threshold, shift, contrast and Gaussian filters) and left out
- * after the others.
+ * permuted alike), kept through the transforms that keep voxel size (the
+ * intensity ones, crops, pads and flips), swapped by `Rotate90`, and left
+ * out after those that resample (`Resize`, `Zoom`, `Rotate`, `Affine`).
  *
  * `transform` holds deterministic preprocessing, applied in `get(i)`;
  * random augmentation goes to the loader's `transform`. Files are read at
@@ -386,10 +409,10 @@ export class VolumeDataset implements Dataset {
     try {
       volume = await readVoxels(path, this.orientation, this.spacing);
       if (this.transform) {
-        const { spacing } = volume;
+        const spacing = spacingAfter(this.transform, volume.spacing);
         // Deterministic transforms draw nothing; the stream is only a formality.
         volume = applyToVolume(this.transform, volume, new Rng(0));
-        if (keepsSpacing(this.transform)) volume.spacing = spacing;
+        if (spacing !== undefined) volume.spacing = spacing;
       }
     } catch (e) {
       throw new Error(`${WHERE}: item ${k}: ${(e as Error)?.message ?? e}`, { cause: e });
