@@ -247,7 +247,9 @@ export class Zoom extends VolumeTransform {
  * `RandZoom`). One factor (a number) is drawn once for all three axes,
  * which keeps the shape's ratios; three give one per axis; two give
  * [z0, z0, z1] (the first for axes 0 and 1, the second for axis 2, as
- * MONAI's). Draws, after the one for `p`: one per factor, in order.
+ * MONAI's: on `VolumeDataset`'s voxels, in the file's order as MONAI's
+ * [X, Y, Z], that is the two in-plane axes of an axial CT together and its
+ * slice axis alone). Draws, after the one for `p`: one per factor, in order.
  * `mode` "area", `paddingMode` "edge", `keepSize` true by default.
  *
  * @example
