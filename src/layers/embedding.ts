@@ -36,6 +36,23 @@ export function checkTableSize(where: string, numEmbeddings: number, embeddingDi
   }
 }
 
+/** @internal Checks `fromPretrained`'s rows (a float32 [numEmbeddings, dim] tensor) and `freeze`. */
+export function checkPretrained(where: string, embeddings: unknown, freeze: unknown): void {
+  if (!(embeddings instanceof Tensor) || embeddings.ndim !== 2) {
+    throw new Error(
+      `${where}: embeddings must be a 2-D tensor [numEmbeddings, dim], got ${
+        embeddings instanceof Tensor ? `[${embeddings.shape}]` : showValue(embeddings)
+      }`,
+    );
+  }
+  if (embeddings.dtype !== "float32") {
+    throw new Error(`${where}: embeddings must be float32, got ${embeddings.dtype}`);
+  }
+  if (freeze !== undefined && typeof freeze !== "boolean") {
+    throw new Error(`${where}: freeze must be true or false, got ${showValue(freeze)}`);
+  }
+}
+
 /**
  * A lookup table of `numEmbeddings` rows of `embeddingDim`: int32 indices
  * of any shape [...] give [..., embeddingDim], as `nn.Embedding`. The
@@ -125,19 +142,7 @@ export class Embedding extends Module {
       [...EMBEDDING_OPTIONS, "freeze"],
       "nn.Embedding.fromPretrained(vectors, { freeze: false })",
     );
-    if (!(embeddings instanceof Tensor) || embeddings.ndim !== 2) {
-      throw new Error(
-        `${where}: embeddings must be a 2-D tensor [numEmbeddings, dim], got ${
-          embeddings instanceof Tensor ? `[${embeddings.shape}]` : showValue(embeddings)
-        }`,
-      );
-    }
-    if (embeddings.dtype !== "float32") {
-      throw new Error(`${where}: embeddings must be float32, got ${embeddings.dtype}`);
-    }
-    if (o.freeze !== undefined && typeof o.freeze !== "boolean") {
-      throw new Error(`${where}: freeze must be true or false, got ${showValue(o.freeze)}`);
-    }
+    checkPretrained(where, embeddings, o.freeze);
     const { freeze = true, ...layerOptions } = o;
     const [rows, dim] = embeddings.shape;
     const m = new Embedding(0, dim, {}); // no random table to throw away

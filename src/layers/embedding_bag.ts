@@ -18,7 +18,7 @@ import { clone } from "../tensor/ops/shape.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Module, Parameter } from "./module.ts";
 import { normal_ } from "./init.ts";
-import { checkTableSize } from "./embedding.ts";
+import { checkPretrained, checkTableSize } from "./embedding.ts";
 import { checkArity, checkCall } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 
@@ -146,19 +146,7 @@ export class EmbeddingBag extends Module {
       [...KNOWN, "freeze"],
       'nn.EmbeddingBag.fromPretrained(vectors, { mode: "mean", freeze: false })',
     );
-    if (!(embeddings instanceof Tensor) || embeddings.ndim !== 2) {
-      throw new Error(
-        `${where}: embeddings must be a 2-D tensor [numEmbeddings, dim], got ${
-          embeddings instanceof Tensor ? `[${embeddings.shape}]` : showValue(embeddings)
-        }`,
-      );
-    }
-    if (embeddings.dtype !== "float32") {
-      throw new Error(`${where}: embeddings must be float32, got ${embeddings.dtype}`);
-    }
-    if (o.freeze !== undefined && typeof o.freeze !== "boolean") {
-      throw new Error(`${where}: freeze must be true or false, got ${showValue(o.freeze)}`);
-    }
+    checkPretrained(where, embeddings, o.freeze);
     const { freeze = true, paddingIdx, ...rest } = o;
     const [rows, dim] = embeddings.shape;
     const m = new EmbeddingBag(0, dim, rest); // no random table to throw away
