@@ -189,16 +189,6 @@ function rawVoxels(raw: Uint8Array, h: NiftiHeader): RawVoxels {
   return { values, slope, inter };
 }
 
-/** `raw`'s values as float32 in the same order, scaled as `get_fdata()`. */
-function toFloatOnce(raw: RawVoxels): Float32Array {
-  const { values: src, slope, inter } = raw;
-  const out = new Float32Array(src.length);
-  if (slope === 1 && inter === 0) out.set(src);
-  else if (inter === 0) { for (let i = 0; i < src.length; i++) out[i] = src[i] * slope; }
-  else for (let i = 0; i < src.length; i++) out[i] = src[i] * slope + inter;
-  return out;
-}
-
 /** One axial slice in radiological view. */
 export interface NiftiSlice {
   /** Position from inferior (0) to superior (depth - 1). */
@@ -298,58 +288,39 @@ export class NiftiVolume {
     }
   }
 
+  /** A whole frame's raw bytes, read from the file (a fresh array). */
+  async #readFrame(frame: number): Promise<Uint8Array> {
+    const size = this.#frameVoxels * this.#voxelBytes;
+    const start = this.header.voxOffset + frame * size;
+    if (!this.#dataPath.endsWith(".gz")) return await readAt(this.#dataPath, start, size);
+    const src = openSource(this.#dataPath);
+    try {
+      if (start > 0) await src.read(start);
+      return await src.read(size);
+    } finally {
+      src.close();
+    }
+  }
+
   /** A whole frame's raw bytes (kept for later calls). */
   async #frameBytes(frame: number): Promise<Uint8Array> {
     let bytes = this.#whole.get(frame);
     if (!bytes) {
-      const size = this.#frameVoxels * this.#voxelBytes;
-      const start = this.header.voxOffset + frame * size;
-      if (this.#dataPath.endsWith(".gz")) {
-        const src = openSource(this.#dataPath);
-        try {
-          if (start > 0) await src.read(start);
-          bytes = await src.read(size);
-        } finally {
-          src.close();
-        }
-      } else {
-        bytes = await readAt(this.#dataPath, start, size);
-      }
+      bytes = await this.#readFrame(frame);
       this.#whole.set(frame, bytes);
     }
     return bytes;
   }
 
   /**
-   * @internal Every voxel of `frame` in the file's own order (i fastest,
-   * then j, then k), float32, scaled as nibabel's `get_fdata()` (in float64,
-   * rounded once). Read in one go, not kept.
-   */
-  async fileOrder(frame = 0): Promise<Float32Array> {
-    return toFloatOnce(await this.rawFileOrder(frame));
-  }
-
-  /**
-   * @internal The stored values of `frame` in the file's own order, unscaled
-   * (for callers that convert while they copy), with the scaling to apply.
+   * @internal The stored values of `frame` in the file's own order (i
+   * fastest, then j, then k), with the scaling nibabel's `get_fdata()`
+   * applies, for callers that convert while they copy. Read in one go, not
+   * kept (the bytes may be byte-swapped in place).
    */
   async rawFileOrder(frame = 0): Promise<RawVoxels> {
     this.#checkFrame(frame);
-    const size = this.#frameVoxels * this.#voxelBytes;
-    const start = this.header.voxOffset + frame * size;
-    let bytes: Uint8Array;
-    if (this.#dataPath.endsWith(".gz")) {
-      const src = openSource(this.#dataPath);
-      try {
-        if (start > 0) await src.read(start);
-        bytes = await src.read(size);
-      } finally {
-        src.close();
-      }
-    } else {
-      bytes = await readAt(this.#dataPath, start, size);
-    }
-    return rawVoxels(bytes, this.header);
+    return rawVoxels(await this.#readFrame(frame), this.header);
   }
 
   /**
