@@ -38,16 +38,20 @@
  * nearest) up to float rounding; otherwise every voxel takes grid_sample's
  * 8 taps. Taps outside the volume are skipped (`zeros`), or the coordinate
  * is clamped (`border`) or reflected about -0.5 and n - 0.5 then clamped
- * (`reflection`), as grid_sample with align_corners=False does. Nearest
- * rounds half to even (`nearbyint`); a sample exactly halfway between two
- * voxels may round the other way in MONAI, whose coordinates carry float64
- * noise from its normalization.
+ * (`reflection`), as grid_sample with align_corners=False does (the
+ * volume transforms' sampler, `sample3d.ts`, for the 8 taps and the
+ * padding). Nearest rounds halves away from zero, as torch 1.13's 3-D
+ * grid_sample; a sample exactly halfway between two voxels may round the
+ * other way in MONAI, whose coordinates carry float64 noise from its
+ * normalization (and newer torch rounds halves to even).
  *
  * @module
  */
 import { checkOptions } from "../options.ts";
 import { describe } from "./dataset_common.ts";
 import type { Volume } from "./types.ts";
+import { padCoord, roundHalfAway, sampleAffine } from "./transforms/volume/sample3d.ts";
+import type { Shape4 } from "./transforms/volume/volume.ts";
 
 /** Interpolation of `Spacing`: MONAI's (grid_sample's) names; "bilinear" is trilinear on volumes. */
 export type SpacingMode = "bilinear" | "nearest";
@@ -330,21 +334,6 @@ export function planSpacing(shape: number[], affine: number[][], spec: SpacingSp
 
 // ---- grid_sample on the host ------------------------------------------------------
 
-/** grid_sample's nearbyint: half to even. */
-const nearbyint = roundHalfEven;
-
-/** grid_sample's padding of a voxel coordinate (align_corners=False) on an axis of n voxels. */
-function pad(x: number, n: number, padding: SpacingPaddingMode): number {
-  if (padding === "zeros") return x;
-  if (padding === "reflection") {
-    // reflect_coordinates(x, -1, 2n - 1): about -0.5 and n - 0.5.
-    const v = Math.abs(x + 0.5);
-    const extra = v % n, flips = Math.floor(v / n);
-    x = flips % 2 === 0 ? extra - 0.5 : n - extra - 0.5;
-  }
-  return Math.min(n - 1, Math.max(x, 0));
-}
-
 /** One axis's taps: output j reads input i0[j] (weight w0) and i1[j] (w1); -1 is no tap. */
 interface Taps {
   i0: Int32Array;
@@ -369,9 +358,9 @@ function axisTaps(
     w1: new Float64Array(m),
   };
   for (let j = 0; j < m; j++) {
-    const x = pad(k * j + c, n, padding);
+    const x = padCoord(k * j + c, n, padding, false);
     if (mode === "nearest") {
-      const i = nearbyint(x);
+      const i = roundHalfAway(x);
       if (i >= 0 && i < n) {
         t.i0[j] = i;
         t.w0[j] = 1;
@@ -474,47 +463,10 @@ export function resampleGeneral(
   mode: SpacingMode,
   padding: SpacingPaddingMode,
 ): Float32Array {
-  const [nd, nh, nw] = shape, [md, mh, mw] = plan.shape;
   const { k, c } = plan;
-  const out = new Float32Array(md * mh * mw);
-  const sd = nh * nw;
-  let o = 0;
-  for (let d = 0; d < md; d++) {
-    for (let h = 0; h < mh; h++) {
-      for (let w = 0; w < mw; w++, o++) {
-        const z = pad(k[0][0] * d + k[0][1] * h + k[0][2] * w + c[0], nd, padding);
-        const y = pad(k[1][0] * d + k[1][1] * h + k[1][2] * w + c[1], nh, padding);
-        const x = pad(k[2][0] * d + k[2][1] * h + k[2][2] * w + c[2], nw, padding);
-        if (mode === "nearest") {
-          const iz = nearbyint(z), iy = nearbyint(y), ix = nearbyint(x);
-          if (iz >= 0 && iz < nd && iy >= 0 && iy < nh && ix >= 0 && ix < nw) {
-            out[o] = src[iz * sd + iy * nw + ix];
-          }
-          continue;
-        }
-        const z0 = Math.floor(z), y0 = Math.floor(y), x0 = Math.floor(x);
-        let acc = 0;
-        for (let dz = 0; dz < 2; dz++) {
-          const iz = z0 + dz;
-          if (iz < 0 || iz >= nd) continue;
-          const wz = dz ? z - z0 : z0 + 1 - z;
-          for (let dy = 0; dy < 2; dy++) {
-            const iy = y0 + dy;
-            if (iy < 0 || iy >= nh) continue;
-            const wy = dy ? y - y0 : y0 + 1 - y;
-            for (let dx = 0; dx < 2; dx++) {
-              const ix = x0 + dx;
-              if (ix < 0 || ix >= nw) continue;
-              const wx = dx ? x - x0 : x0 + 1 - x;
-              acc += src[iz * sd + iy * nw + ix] * (wx * wy * wz);
-            }
-          }
-        }
-        out[o] = acc;
-      }
-    }
-  }
-  return out;
+  const m = [...k.map((row, r) => [...row, c[r]]), [0, 0, 0, 1]];
+  const v = { data: src, shape: [1, shape[0], shape[1], shape[2]] as Shape4 };
+  return sampleAffine(v, plan.shape, m, { mode, padding, alignCorners: false }).data;
 }
 
 /**

@@ -178,18 +178,22 @@ function reflect(x: number, twiceLow: number, twiceHigh: number): number {
   return flips % 2 === 0 ? extra + min : span - extra + min;
 }
 
-/** grid_sample's source coordinate after padding (border and reflection clip into [0, n - 1]). */
-function padCoord(x: number, n: number, padding: SamplePadding, align: boolean): number {
+/**
+ * @internal grid_sample's source coordinate after padding (border and
+ * reflection clip into [0, n - 1]).
+ */
+export function padCoord(x: number, n: number, padding: SamplePadding, align: boolean): number {
   if (padding === "zeros") return x;
   if (padding === "reflection") x = align ? reflect(x, 0, 2 * (n - 1)) : reflect(x, -1, 2 * n - 1);
   return Math.min(n - 1, Math.max(x, 0));
 }
 
 /**
- * torch 1.13's nearest index on the CPU: std::round, halves away from zero
- * (later torch versions use nearbyint, halves to even).
+ * @internal torch 1.13's nearest index in 3-D on the CPU: std::round,
+ * halves away from zero (its 2-D kernel and later torch versions use
+ * nearbyint, halves to even).
  */
-function roundHalfAway(x: number): number {
+export function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
