@@ -32,17 +32,11 @@ import {
 } from "../mod.ts";
 import { decodeModel } from "../src/onnx/proto.ts";
 import { assertClose, assertShape, loadFixture, type Stored, testDevice } from "./helpers.ts";
+import { assertStored, fill, formula, free, type Sampled, torchDtype } from "./model_fixture.ts";
 
 // ---------------------------------------------------------------- fixtures
 
 type Options = models.ResNet3dOptions;
-
-/** A tensor whole, or sampled: every `stride`-th value, the sum and the sum of squares. */
-interface Sampled extends Stored {
-  stride?: number;
-  sum?: number;
-  sumsq?: number;
-}
 
 interface Structure {
   depth: number;
@@ -87,86 +81,6 @@ const BUILDERS: Record<number, (o: Options) => models.ResNet3d> = {
   34: models.resnet3d34,
   50: models.resnet3d50,
 };
-
-/** Frees a model's parameters and buffers. */
-function free(model: nn.Module): void {
-  for (const t of model.stateDict().values()) t.dispose();
-}
-
-/** torch's dtype names for ours (num_batches_tracked is int64 there). */
-const torchDtype = (d: string) => d === "int32" ? "int64" : d;
-
-/** The generator's `value`: exact integer arithmetic and one division, as in Python. */
-const value = (p: number, i: number) => ((i * 7919 + (p + 1) * 104729) % 10007) / 10007;
-
-/** The generator's `formula`: values lo + (hi - lo) * value(p, i), on the test device. */
-function formula(p: number, shape: number[], lo: number, hi: number, requiresGrad = false): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = Float32Array.from({ length: n }, (_, i) => lo + (hi - lo) * value(p, i));
-  return tensor(data, shape, { requiresGrad, device: testDevice });
-}
-
-/** The generator's `fill`: every parameter and buffer from the formula, by state-dict index. */
-function fill(model: nn.Module): void {
-  const state = model.stateDict();
-  const next = new Map<string, Tensor>();
-  let p = 0;
-  for (const [k, v] of state) {
-    const at = p++;
-    if (k.endsWith("num_batches_tracked")) {
-      next.set(k, v);
-      continue;
-    }
-    const name = k.split(".").at(-1)!;
-    const isBN = v.ndim === 1 && state.has(`${k.slice(0, k.lastIndexOf("."))}.running_mean`);
-    const shape = [...v.shape];
-    if (name === "weight" && !isBN) {
-      const b = Math.sqrt(6 / (v.numel() / v.shape[0]));
-      next.set(k, formula(at, shape, -b, b));
-    } else if (name === "weight" || name === "running_var") {
-      next.set(k, formula(at, shape, 0.5, 1.5));
-    } else if (isBN || name === "running_mean") next.set(k, formula(at, shape, -0.2, 0.2));
-    else next.set(k, formula(at, shape, -0.1, 0.1));
-  }
-  model.loadStateDict(next, { strict: true });
-  for (const [k, t] of next) if (!k.endsWith("num_batches_tracked")) t.dispose();
-}
-
-/**
- * Compares a tensor with a stored one, whole or sampled (then also its sum
- * and sum of squares); `tol.atol` is relative to the largest stored
- * magnitude, as values near 0 carry the rounding of the large ones, plus
- * `floor` (a conv bias before a training-mode batch norm has gradient 0 in
- * exact arithmetic: torch's and ours are rounding, ~1e-7).
- */
-function assertStored(
-  actual: Tensor,
-  expected: Sampled,
-  relTol: { rtol: number; atol: number },
-  what: string,
-  floor = 1e-12,
-): void {
-  assertShape(actual, expected.shape, `${what}: shape`);
-  const a = actual.toArray();
-  const max = expected.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const tol = { rtol: relTol.rtol, atol: relTol.atol * max + floor };
-  if (expected.stride === undefined) {
-    assertClose(a, expected.data, { ...tol, what });
-    return;
-  }
-  const stride = expected.stride;
-  const picked = expected.data.map((_, i) => a[i * stride]);
-  assertClose(picked, expected.data, { ...tol, what: `${what} (every ${stride}th)` });
-  let sum = 0, sumsq = 0;
-  for (const v of a) {
-    sum += v;
-    sumsq += v * v;
-  }
-  // The sum may cancel: its tolerance scales with the values' size.
-  const scale = Math.sqrt(expected.sumsq! * a.length);
-  assertClose([sum], [expected.sum!], { rtol: 0, atol: tol.rtol * scale + tol.atol, what });
-  assertClose([sumsq], [expected.sumsq!], { ...tol, what: `${what} sum of squares` });
-}
 
 // ---------------------------------------------------- structure vs MONAI
 
