@@ -47,7 +47,6 @@ Run: /usr/bin/python3 scripts/make_densenet3d_fixtures.py (PyTorch 1.13).
      densenet121 (1 channel, 2 classes) at [1, 1, 64, 64, 64] instead.
 """
 import json
-import math
 import os
 import sys
 import time
@@ -190,53 +189,9 @@ def structure():
 
 # ------------------------------------------------------------------------- formula values
 
-def value(p, i):
-    """A number in [0, 1) from tensor number p and element i: exact integer arithmetic and
-    one division, which TypeScript computes to the same double."""
-    return ((i * 7919 + (p + 1) * 104729) % 10007) / 10007
-
-
-def formula(p, shape, lo, hi):
-    n = math.prod(shape)
-    return torch.tensor([lo + (hi - lo) * value(p, i) for i in range(n)], dtype=torch.float32).reshape(shape)
-
-
-def fill(model):
-    """Every parameter and buffer from the formula, by its index in the state dict:
-    weights U(-b, b) with b = sqrt(6 / fan_in), biases U(-0.1, 0.1), batch-norm weight
-    U(0.5, 1.5), bias and running mean U(-0.2, 0.2), running var U(0.5, 1.5)."""
-    state = model.state_dict()
-    new = {}
-    for p, (k, v) in enumerate(state.items()):
-        if k.endswith("num_batches_tracked"):
-            new[k] = v
-            continue
-        name = k.split(".")[-1]
-        is_bn = v.dim() == 1 and (k.rsplit(".", 1)[0] + ".running_mean") in state
-        if name == "weight" and not is_bn:
-            b = math.sqrt(6 / (v[0].numel()))
-            new[k] = formula(p, list(v.shape), -b, b)
-        elif name == "weight":
-            new[k] = formula(p, list(v.shape), 0.5, 1.5)
-        elif name == "running_var":
-            new[k] = formula(p, list(v.shape), 0.5, 1.5)
-        elif is_bn or name == "running_mean":
-            new[k] = formula(p, list(v.shape), -0.2, 0.2)
-        else:
-            new[k] = formula(p, list(v.shape), -0.1, 0.1)
-    model.load_state_dict(new)
-
-
-def stored(t, full):
-    """The tensor whole up to `full` values, else about `full` / 4 values (every stride-th),
-    its sum and its sum of squares."""
-    t = t.detach()
-    if t.numel() <= full:
-        return ser(t)
-    flat = t.reshape(-1).double()
-    stride = math.ceil(t.numel() / (full // 4))
-    return {"shape": list(t.shape), "stride": stride, "data": [enc(v) for v in flat[::stride].tolist()],
-            "sum": enc(flat.sum().item()), "sumsq": enc((flat * flat).sum().item())}
+# The weights' formula and the stored-tensor form are the 3-D ResNet's (tests/model_fixture.ts
+# is their TypeScript side).
+from make_resnet3d_fixtures import fill, formula, stored  # noqa: E402
 
 
 def gradients(options, shape, target, dtype):
