@@ -12,11 +12,9 @@
  * The fixture cases run on `LITS_TEST_DEVICE` (cpu or cuda).
  */
 import assert from "node:assert/strict";
-// deno-lint-ignore no-import-prefix -- test-only dependency, pinned; no import map
-import * as ort from "npm:onnxruntime-node@1.30.0";
 import { functional as F, manualSeed, nn, noGrad, onnx, randn, type Tensor } from "../mod.ts";
-import { decodeModel } from "../src/onnx/proto.ts";
 import { assertClose, fromStored, loadFixture, type StoredRecord, testDevice } from "./helpers.ts";
+import { matchesOrt } from "./onnx_check.ts";
 
 interface Case {
   name: string;
@@ -254,40 +252,6 @@ Deno.test("dropout1d and nn.Dropout1d refuse bad arguments, by name", () => {
 });
 
 // ---- ONNX export, in ONNX Runtime ----
-
-/** Exports `layers` for [N, ...chw] and compares ONNX Runtime with our forward at batch 2 and 3. */
-async function matchesOrt(layers: nn.Module, chw: number[]): Promise<string[]> {
-  const model = new nn.Sequential(layers, new nn.Flatten()); // the exporter wants [N, classes]
-  model.eval();
-  const bytes = onnx.exportOnnx(model, {
-    inputShape: ["N", ...chw] as [string, number, number, number],
-  });
-  const session = await ort.InferenceSession.create(bytes);
-  try {
-    for (const n of [2, 3]) {
-      const shape = [n, ...chw];
-      const x = randn(shape);
-      const ours = noGrad(() => model(x));
-      const image = new ort.Tensor("float32", x.toArray() as Float32Array, shape);
-      const { logits } = await session.run({ image });
-      assert.deepEqual(logits.dims, ours.shape, `batch ${n}`);
-      const expected = ours.toArray() as Float32Array;
-      const max = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      assertClose(logits.data as Float32Array, expected, {
-        atol: 1e-5 * max,
-        rtol: 1e-5,
-        what: `batch ${n}`,
-      });
-    }
-  } finally {
-    await session.release();
-  }
-  const graph = decodeModel(bytes).graph;
-  const declared = graph.output[0].type.tensorType.shape.dim.map((d) => d.dimValue);
-  const real = noGrad(() => model(randn([1, ...chw]))).shape.slice(1);
-  assert.deepEqual(declared.slice(1), real, "declared output shape");
-  return graph.node.map((n) => n.opType);
-}
 
 const S = (...layers: nn.Module[]) => new nn.Sequential(...layers);
 const to1d = () => new nn.Flatten(2); // [N, C, H, W] -> [N, C, H W]
