@@ -3,10 +3,12 @@
 Floats are written with 9 significant digits (an exact float32 round trip);
 NaN and the infinities, which JSON lacks, as the strings "nan", "inf" and
 "-inf" (tests/helpers.ts's StoredNumber); bool tensors as 1 and 0; integer
-tensors marked int32 (torch's int64 values all fit).
+tensors marked int32 (torch's int64 values all fit). `plain` is the sklearn
+generators' form: any nesting of numpy values, floats at full precision.
 """
 import math
 
+import numpy as np
 import torch
 
 
@@ -31,3 +33,22 @@ def ser(t):
     if not t.dtype.is_floating_point:
         out["dtype"] = "int32"
     return out
+
+
+def plain(v):
+    """JSON-able: numpy scalars and arrays to Python (floats at full precision), NaN / inf to
+    strings, through dicts, lists and tuples."""
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [plain(x) for x in v]
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v

@@ -39,28 +39,12 @@ from sklearn import metrics
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.preprocessing import label_binarize
 
+from fixture_json import plain as enc
+
 OUT = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "metrics_weighted.json"
 )
 rng = np.random.default_rng(20240921)
-
-
-def enc(v):
-    """JSON-able: numpy scalars and arrays to Python, NaN / inf to strings."""
-    if isinstance(v, dict):
-        return {k: enc(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return [enc(x) for x in v]
-    if v is None or isinstance(v, (bool, str)):
-        return v
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return v
 
 
 data, weights, calls = {}, {}, []
