@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { type Device, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
+import { resetWarnings } from "../src/eval/metrics/pairs.ts";
 import { cpuInfo } from "../bench/peak.ts";
 
 /** Whether this CPU has AVX-512 (the CPU kernels that need it run here; elsewhere their fallbacks). */
@@ -252,4 +253,24 @@ export function randomEvalStats(k: number) {
     bias: randn([k]),
     eps: 1e-5,
   };
+}
+
+/**
+ * Runs `f` with console.warn captured, the metrics' once-only warnings
+ * reset first: its value or its error, and what it warned.
+ */
+export function captureWarnings(
+  f: () => unknown,
+): { value?: unknown; error?: Error; warned: string[] } {
+  const warned: string[] = [];
+  const original = console.warn;
+  console.warn = (msg: string) => void warned.push(msg);
+  resetWarnings();
+  try {
+    return { value: f(), warned };
+  } catch (e) {
+    return { error: e as Error, warned };
+  } finally {
+    console.warn = original;
+  }
 }

@@ -10,7 +10,12 @@
 import assert from "node:assert/strict";
 import { metrics, tensor } from "../mod.ts";
 import { resetWarnings } from "../src/eval/metrics/pairs.ts";
-import { loadFixture, type StoredNumber, storedNumber } from "./helpers.ts";
+import {
+  captureWarnings as capture,
+  loadFixture,
+  type StoredNumber,
+  storedNumber,
+} from "./helpers.ts";
 
 type Stored = StoredNumber | null | Stored[];
 
@@ -42,21 +47,6 @@ function asLibrary(fn: string, w: string): string {
     .replace("pos_label (set to", "posLabel (set to").replace("(got None)", "(got null)")
     .replace("labels=[pos_label]", "labels: [posLabel]");
   return `metrics.${fn}: ${text}`;
-}
-
-/** Runs `f` with console.warn captured. */
-function capture(f: () => unknown): { value?: unknown; error?: Error; warned: string[] } {
-  const warned: string[] = [];
-  const original = console.warn;
-  console.warn = (msg: string) => void warned.push(msg);
-  resetWarnings();
-  try {
-    return { value: f(), warned };
-  } catch (e) {
-    return { error: e as Error, warned };
-  } finally {
-    console.warn = original;
-  }
 }
 
 /** The library's result in sklearn's shape (tuples as arrays). */

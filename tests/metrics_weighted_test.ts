@@ -11,7 +11,13 @@
 import assert from "node:assert/strict";
 import { metrics, tensor } from "../mod.ts";
 import { resetWarnings } from "../src/eval/metrics/pairs.ts";
-import { loadFixture, type StoredNumber, storedNumber, testDevice } from "./helpers.ts";
+import {
+  captureWarnings as capture,
+  loadFixture,
+  type StoredNumber,
+  storedNumber,
+  testDevice,
+} from "./helpers.ts";
 
 type Stored = StoredNumber | string | null | Stored[];
 
@@ -51,21 +57,6 @@ const WARNS = new Set([
 /** sklearn's warning as the library words it. */
 function asLibrary(fn: string, w: string): string {
   return `metrics.${fn}: ${w.replace("`zero_division` parameter", "the zeroDivision option")}`;
-}
-
-/** Runs `f` with console.warn captured. */
-function capture(f: () => unknown): { value?: unknown; error?: Error; warned: string[] } {
-  const warned: string[] = [];
-  const original = console.warn;
-  console.warn = (msg: string) => void warned.push(msg);
-  resetWarnings();
-  try {
-    return { value: f(), warned };
-  } catch (e) {
-    return { error: e as Error, warned };
-  } finally {
-    console.warn = original;
-  }
 }
 
 /** The library's result in sklearn's shape (tuples as arrays). */
