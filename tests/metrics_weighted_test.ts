@@ -10,7 +10,6 @@
  */
 import assert from "node:assert/strict";
 import { metrics, tensor } from "../mod.ts";
-import { resetWarnings } from "../src/eval/metrics/pairs.ts";
 import {
   captureWarnings as capture,
   loadFixture,
