@@ -269,50 +269,6 @@ async function readVoxels(
 }
 
 /**
- * Transforms after which every voxel keeps its size: value-only ones, and
- * crops, pads and flips (which move voxels but do not resize them).
- */
-const SAME_SIZE = new Set(
-  [
-    "ScaleIntensityRange",
-    "NormalizeIntensity",
-    "ScaleIntensity",
-    "ScaleIntensityRangePercentiles",
-    "ThresholdIntensity",
-    "ShiftIntensity",
-    "AdjustContrast",
-    "GaussianSmooth",
-    "GaussianSharpen",
-    "SpatialPad",
-    "CenterSpatialCrop",
-    "ResizeWithPadOrCrop",
-    "CropForeground",
-    "Flip",
-  ].map((c) => `volume.${c}`),
-);
-
-type Spacing = [number, number, number];
-
-/**
- * The voxel size after `t`: kept by `SAME_SIZE`, swapped in the plane of an
- * odd `Rotate90`, unknown (undefined) after anything that resamples.
- */
-function spacingAfter(t: VolumeTransform, spacing: Spacing | undefined): Spacing | undefined {
-  if (spacing === undefined) return undefined;
-  if (t instanceof Compose) {
-    return t.transforms.reduce<Spacing | undefined>((s, u) => spacingAfter(u, s), spacing);
-  }
-  if (SAME_SIZE.has(t.name)) return spacing;
-  if (t.name !== "volume.Rotate90") return undefined;
-  const { k = 1, spatialAxes = [0, 1] } = t.spec as { k?: number; spatialAxes?: number[] };
-  if (((k % 2) + 2) % 2 === 0) return spacing;
-  const [a, b] = spatialAxes.map((x) => (x + 3) % 3);
-  const out: Spacing = [...spacing];
-  [out[a], out[b]] = [spacing[b], spacing[a]];
-  return out;
-}
-
-/**
  * Labelled 3-D NIfTI volumes, as MONAI's `Dataset(data=[{"image": path,
  * "label": y}])` with `LoadImage` + `EnsureChannelFirst`: `get(i)` reads item
  * `i` with `readNifti` and returns `{ image: { data, width, height, depth },
@@ -409,7 +365,7 @@ export class VolumeDataset implements Dataset {
     try {
       volume = await readVoxels(path, this.orientation, this.spacing);
       if (this.transform) {
-        const spacing = spacingAfter(this.transform, volume.spacing);
+        const spacing = volume.spacing && this.transform.spacingAfter(volume.spacing);
         // Deterministic transforms draw nothing; the stream is only a formality.
         volume = applyToVolume(this.transform, volume, new Rng(0));
         if (spacing !== undefined) volume.spacing = spacing;

@@ -13,7 +13,7 @@ import { registerVolumeNames, transformNames as names2d } from "../compose.ts";
 import { fmt } from "../image.ts";
 import { Transform } from "../transform.ts";
 import * as classes from "./classes.ts";
-import { PREFIX, VolumeTransform, type VolumeTransformSpec } from "./transform.ts";
+import { PREFIX, type Spacing, VolumeTransform, type VolumeTransformSpec } from "./transform.ts";
 import type { Vol } from "./volume.ts";
 
 const COMPOSE_USAGE = "{ transforms: [t1, t2] }";
@@ -74,6 +74,13 @@ export class Compose extends VolumeTransform {
     this.transforms = transforms;
   }
   /** Each transform in turn, all drawing from `rng`. */
+  /** @internal The voxel size after every transform in turn (unknown once one resamples). */
+  override spacingAfter(spacing: Spacing): Spacing | undefined {
+    let s: Spacing | undefined = spacing;
+    for (const t of this.transforms) if (s !== undefined) s = t.spacingAfter(s);
+    return s;
+  }
+
   protected run(v: Vol, rng: Rng): Vol {
     let out = v;
     for (const t of this.transforms) out = t.applyHost(out, rng);

@@ -84,6 +84,7 @@ export class SpatialPad extends VolumeTransform {
     },
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["spatialSize", "method", "mode", "value"],
       p: null,
       usage: "{ spatialSize: [64, 128, 128] }",
@@ -116,6 +117,7 @@ export class CenterSpatialCrop extends VolumeTransform {
   /** `roiSize`: a number or [D, H, W] (<= 0 keeps that size). */
   constructor(params: { roiSize: number | [number, number, number] }) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["roiSize"],
       p: null,
       usage: "{ roiSize: [64, 128, 128] }",
@@ -155,6 +157,7 @@ export class ResizeWithPadOrCrop extends VolumeTransform {
     },
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["spatialSize", "method", "mode", "value"],
       p: null,
       usage: "{ spatialSize: [64, 128, 128] }",
@@ -212,6 +215,7 @@ export class CropForeground extends VolumeTransform {
       );
     }
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["threshold", "channelIndices", "margin", "allowSmaller"],
       p: null,
       usage: "{ threshold: 0, margin: 4 }",
@@ -312,6 +316,7 @@ export class RandSpatialCrop extends VolumeTransform {
     },
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["roiSize", "maxRoiSize", "randomCenter", "randomSize"],
       p: null,
       usage: "{ roiSize: [64, 128, 128] }",

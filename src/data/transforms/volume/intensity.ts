@@ -37,6 +37,7 @@ export class ScaleIntensityRange extends VolumeTransform {
     params: { aMin: number; aMax: number; bMin?: number; bMax?: number; clip?: boolean },
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["aMin", "aMax", "bMin", "bMax", "clip"],
       p: null,
       usage: "{ aMin: -175, aMax: 250, bMin: 0, bMax: 1, clip: true }",
@@ -162,6 +163,7 @@ export class NormalizeIntensity extends VolumeTransform {
     } = {},
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["subtrahend", "divisor", "nonzero", "channelWise"],
       p: null,
       usage: "{ nonzero: true, channelWise: true }",
@@ -261,6 +263,7 @@ export class RandScaleIntensity extends VolumeTransform {
     params: { factors: number | [number, number]; channelWise?: boolean; p?: number },
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["factors", "channelWise"],
       p: 0.1,
       usage: "{ factors: 0.1, p: 0.5 }",
@@ -303,6 +306,7 @@ export class RandShiftIntensity extends VolumeTransform {
     params: { offsets: number | [number, number]; channelWise?: boolean; p?: number },
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["offsets", "channelWise"],
       p: 0.1,
       usage: "{ offsets: 0.1, p: 0.5 }",
@@ -346,6 +350,7 @@ export class RandGaussianNoise extends VolumeTransform {
   /** `mean` (default 0), `std` (default 0.1), `sampleStd` (default true), `p` (default 0.1). */
   constructor(params: { mean?: number; std?: number; sampleStd?: boolean; p?: number } = {}) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["mean", "std", "sampleStd"],
       p: 0.1,
       usage: "{ p: 0.5, std: 0.05 }",

@@ -103,6 +103,7 @@ export class ScaleIntensity extends VolumeTransform {
     } = {},
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["minv", "maxv", "factor", "channelWise"],
       p: null,
       usage: "{ minv: 0, maxv: 1 }",
@@ -197,6 +198,7 @@ export class ScaleIntensityRangePercentiles extends VolumeTransform {
     },
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["lower", "upper", "bMin", "bMax", "clip", "relative", "channelWise"],
       p: null,
       usage: "{ lower: 5, upper: 95, bMin: 0, bMax: 1, clip: true }",
@@ -256,6 +258,7 @@ export class ThresholdIntensity extends VolumeTransform {
   /** `threshold` (required), `above` (default true), `cval` (default 0). */
   constructor(params: { threshold: number; above?: boolean; cval?: number }) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["threshold", "above", "cval"],
       p: null,
       usage: "{ threshold: 0, above: true, cval: 0 }",
@@ -289,7 +292,12 @@ export class ShiftIntensity extends VolumeTransform {
   readonly #offset: number;
   /** `offset` (required). */
   constructor(params: { offset: number }) {
-    super(params, arguments.length, { keys: ["offset"], p: null, usage: "{ offset: 0.1 }" });
+    super(params, arguments.length, {
+      keepsVoxelSize: true,
+      keys: ["offset"],
+      p: null,
+      usage: "{ offset: 0.1 }",
+    });
     this.#offset = f32(num(this.name, "offset", params.offset));
   }
   /** `x + offset`. */
@@ -361,6 +369,7 @@ export class AdjustContrast extends VolumeTransform {
   /** `gamma` (required, > 0), `invertImage`, `retainStats` (default false). */
   constructor(params: { gamma: number; invertImage?: boolean; retainStats?: boolean }) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["gamma", ...CONTRAST_KEYS],
       p: null,
       usage: "{ gamma: 1.5 }",
@@ -404,6 +413,7 @@ export class RandAdjustContrast extends VolumeTransform {
     } = {},
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["gamma", ...CONTRAST_KEYS],
       p: 0.1,
       usage: "{ p: 0.5, gamma: [0.5, 4.5] }",

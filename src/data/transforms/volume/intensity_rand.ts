@@ -71,6 +71,7 @@ export class RandHistogramShift extends VolumeTransform {
   /** `numControlPoints` (default 10), `p` (default 0.1). */
   constructor(params: { numControlPoints?: number | [number, number]; p?: number } = {}) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["numControlPoints"],
       p: 0.1,
       usage: "{ p: 0.5, numControlPoints: 10 }",
@@ -150,6 +151,7 @@ export class RandBiasField extends VolumeTransform {
   /** `degree` (default 3), `coeffRange` (default [0, 0.1]), `p` (default 0.1). */
   constructor(params: { degree?: number; coeffRange?: [number, number]; p?: number } = {}) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["degree", "coeffRange"],
       p: 0.1,
       usage: "{ p: 0.5, degree: 3, coeffRange: [0, 0.1] }",

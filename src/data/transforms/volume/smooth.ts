@@ -253,6 +253,7 @@ export class GaussianSmooth extends VolumeTransform {
   /** `sigma` (default 1.0), `approx` (default "erf"). */
   constructor(params: { sigma?: number | number[]; approx?: GaussianApprox } = {}) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["sigma", "approx"],
       p: null,
       usage: "{ sigma: 1.0 }",
@@ -298,6 +299,7 @@ export class RandGaussianSmooth extends VolumeTransform {
     } = {},
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["sigmaX", "sigmaY", "sigmaZ", "approx"],
       p: 0.1,
       usage: "{ p: 0.5, sigmaX: [0.25, 1.5], sigmaY: [0.25, 1.5], sigmaZ: [0.25, 1.5] }",
@@ -356,6 +358,7 @@ export class GaussianSharpen extends VolumeTransform {
     } = {},
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["sigma1", "sigma2", "alpha", "approx"],
       p: null,
       usage: "{ sigma1: 3.0, sigma2: 1.0, alpha: 30.0 }",
@@ -421,6 +424,7 @@ export class RandGaussianSharpen extends VolumeTransform {
     } = {},
   ) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: SHARPEN_KEYS,
       p: 0.1,
       usage: "{ p: 0.5, sigma1X: [0.5, 1], sigma2X: 0.5, alpha: [10, 30] }",

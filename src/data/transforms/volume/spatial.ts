@@ -15,7 +15,7 @@ import type { Rng } from "../../rng.ts";
 import { fmt } from "../image.ts";
 import { bool, num } from "../transform.ts";
 import { flip, rot90 } from "./ops.ts";
-import { VolumeTransform } from "./transform.ts";
+import { type Spacing, VolumeTransform } from "./transform.ts";
 import { axes, plane, resolveSize, size3, spatial, type Vol } from "./volume.ts";
 
 /** Resize's modes: torch's names for 3-D inputs. */
@@ -115,6 +115,7 @@ export class Flip extends VolumeTransform {
   /** `spatialAxis`: an axis, a list, or null (default: all). */
   constructor(params: { spatialAxis?: number | number[] | null } = {}) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["spatialAxis"],
       p: null,
       usage: "{ spatialAxis: 0 }",
@@ -144,6 +145,7 @@ export class RandFlip extends VolumeTransform {
   /** `p` (default 0.1), `spatialAxis` (default null: all). */
   constructor(params: { p?: number; spatialAxis?: number | number[] | null } = {}) {
     super(params, arguments.length, {
+      keepsVoxelSize: true,
       keys: ["spatialAxis"],
       p: 0.1,
       usage: "{ p: 0.5, spatialAxis: 0 }",
@@ -186,6 +188,13 @@ export class Rotate90 extends VolumeTransform {
   /** torch.rot90. */
   protected run(v: Vol): Vol {
     return rot90(v, this.#k, this.#plane);
+  }
+  /** @internal An odd number of quarter turns swaps the voxel size of its plane's two axes. */
+  override spacingAfter(spacing: Spacing): Spacing {
+    if (this.#k % 2 === 0) return spacing;
+    const [a, b] = this.#plane, out: Spacing = [...spacing];
+    [out[a], out[b]] = [spacing[b], spacing[a]];
+    return out;
   }
 }
 

@@ -29,6 +29,9 @@ export interface VolumeTransformSpec {
 /** The prefix of every volume transform's name and spec name. */
 export const PREFIX = "volume.";
 
+/** A voxel size along D, H, W. */
+export type Spacing = [number, number, number];
+
 /**
  * Base class of the volume transforms, on one float32 [C, D, H, W] tensor
  * (MONAI's channel-first layout; spatial axes 0, 1, 2 are D, H, W).
@@ -51,12 +54,19 @@ export abstract class VolumeTransform {
   /** The call shown in errors. */
   protected readonly usage: string;
   readonly #params: Record<string, unknown>;
+  readonly #keepsVoxelSize: boolean;
 
   /**
    * Checks the argument count, that `params` is an options object, the
    * parameter names (a snake_case one names its camelCase form), and `p`.
+   * `keepsVoxelSize`: the transform never resamples (intensity changes,
+   * crops, pads, flips), so a volume's spacing holds after it.
    */
-  constructor(params: object, argCount: number, options: TransformOptions) {
+  constructor(
+    params: object,
+    argCount: number,
+    options: TransformOptions & { keepsVoxelSize?: boolean },
+  ) {
     const cls = new.target.name;
     const name = PREFIX + cls;
     this.name = name;
@@ -85,11 +95,21 @@ export abstract class VolumeTransform {
     );
     this.p = checked.p;
     this.#params = checked.kept;
+    this.#keepsVoxelSize = options.keepsVoxelSize ?? false;
   }
 
   /** The plain-data description that `volume.fromSpec` turns back into this transform. */
   get spec(): VolumeTransformSpec {
     return { name: this.name, ...structuredClone(this.#params) };
+  }
+
+  /**
+   * @internal The voxel size along D, H, W after this transform, given the
+   * size before: kept by one that never resamples, undefined (unknown) after
+   * one that does.
+   */
+  spacingAfter(spacing: Spacing): Spacing | undefined {
+    return this.#keepsVoxelSize ? spacing : undefined;
   }
 
   /** JSON form: the spec. */
