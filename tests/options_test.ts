@@ -62,7 +62,7 @@ Deno.test("optim.Adam: weight_decay, positional lr, a misspelled key", () => {
     () => new optim.Adam(params, loose({ weightDecy: 1e-5 })),
     /did you mean 'weightDecay'\?/,
   );
-  throwsWith(() => new optim.AdamW(params, loose({ amsgrad: true })), /unknown option 'amsgrad'/);
+  throwsWith(() => new optim.AdamW(params, loose({ momentum: 0.9 })), /unknown option 'momentum'/);
   const opt = new optim.Adam(params, { lr: 1e-4, weightDecay: 1e-5 });
   assert.equal(opt.paramGroups[0].options.lr, 1e-4);
   assert.equal(opt.paramGroups[0].options.weightDecay, 1e-5);

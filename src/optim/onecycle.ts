@@ -31,10 +31,10 @@ export interface OneCycleLROptions {
   annealStrategy?: "cos" | "linear";
   /** Cycle momentum (SGD) or beta1 (Adam, AdamW) inversely to the lr (default true, as torch). */
   cycleMomentum?: boolean;
-  /** Momentum at the lr's peak (default 0.85). */
-  baseMomentum?: number;
-  /** Momentum at the start and end of the cycle (default 0.95). */
-  maxMomentum?: number;
+  /** Momentum at the lr's peak (default 0.85): one for every group, or one per group. */
+  baseMomentum?: number | number[];
+  /** Momentum at the start and end of the cycle (default 0.95): one for every group, or one per group. */
+  maxMomentum?: number | number[];
   /** Initial lr = maxLr / divFactor (default 25). */
   divFactor?: number;
   /** Final lr = initial lr / finalDivFactor (default 1e4). */
@@ -67,8 +67,10 @@ interface Phase {
  * stepsPerEpoch`. Like torch (cycleMomentum is on by default), the momentum
  * of SGD or the beta1 of Adam and AdamW moves the other way, from
  * maxMomentum down to baseMomentum and back: it replaces the optimizer's own
- * value, and gives SGD made without momentum a momentum. Pass
- * `cycleMomentum: false` to leave it alone. Call `step()` after every batch.
+ * value, and gives SGD made without momentum a momentum. maxLr,
+ * baseMomentum and maxMomentum each take one number for every group or a
+ * list with one per group, as torch's. Pass `cycleMomentum: false` to
+ * leave the momentum alone. Call `step()` after every batch.
  * The values follow torch's, but for the step() after the last batch with
  * `annealStrategy: "linear"`: there torch extrapolates the line to a
  * negative lr (which the optimizers here refuse), and here the lr and
@@ -89,6 +91,12 @@ interface Phase {
  * const linear = new optim.OneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, annealStrategy: "linear" });
  * linear.step();
  * console.log(linear.lastLr[0].toFixed(4)); // "0.0520"
+ * const two = new optim.SGD([
+ *   { params: new nn.Linear(2, 2).parameters() },
+ *   { params: new nn.Linear(2, 2).parameters() },
+ * ], { lr: 1 });
+ * new optim.OneCycleLR(two, { maxLr: [0.1, 0.01], totalSteps: 10, maxMomentum: [0.95, 0.9] });
+ * console.log(two.paramGroups.map((g) => g.momentum)); // [0.95, 0.9]
  * ```
  */
 export class OneCycleLR extends LRScheduler {
@@ -105,10 +113,10 @@ export class OneCycleLR extends LRScheduler {
   readonly threePhase: boolean;
   /** Whether momentum / beta1 cycles. */
   readonly cycleMomentum: boolean;
-  /** Momentum at the lr's peak. */
-  readonly baseMomentum: number;
-  /** Momentum at the ends of the cycle. */
-  readonly maxMomentum: number;
+  /** Momentum at the lr's peak: one for every group, or one per group (as given). */
+  readonly baseMomentum: number | number[];
+  /** Momentum at the ends of the cycle: one for every group, or one per group (as given). */
+  readonly maxMomentum: number | number[];
   readonly #phases: Phase[];
   /** The options as given, for the error after addParamGroup. */
   readonly #given: OneCycleLROptions;
@@ -167,8 +175,8 @@ export class OneCycleLR extends LRScheduler {
     );
     this.threePhase = flag("threePhase", o.threePhase ?? false);
     this.cycleMomentum = flag("cycleMomentum", o.cycleMomentum ?? true);
-    this.baseMomentum = finiteAtLeast("OneCycleLR", "baseMomentum", o.baseMomentum ?? 0.85, 0);
-    this.maxMomentum = finiteAtLeast("OneCycleLR", "maxMomentum", o.maxMomentum ?? 0.95, 0);
+    this.baseMomentum = momenta("baseMomentum", o.baseMomentum ?? 0.85, groups);
+    this.maxMomentum = momenta("maxMomentum", o.maxMomentum ?? 0.95, groups);
     const T = this.totalSteps, p = this.pctStart;
     if (this.threePhase && p > 0.5) {
       // The second phase would end past the cycle: the lr never anneals to its end.
@@ -248,6 +256,16 @@ export class OneCycleLR extends LRScheduler {
     return this.at(step, i)[0];
   }
 
+  /** Each group's momentum at the lr's peak (torch's group["base_momentum"]). */
+  get baseMomentums(): number[] {
+    return perGroup(this.baseMomentum, this.maxLrs.length);
+  }
+
+  /** Each group's momentum at the ends of the cycle (torch's group["max_momentum"]). */
+  get maxMomentums(): number[] {
+    return perGroup(this.maxMomentum, this.maxLrs.length);
+  }
+
   /** The cycle's settings as numbers (flags 0 or 1), saved beside the position. */
   #cycle(): Record<string, number | number[]> {
     return {
@@ -259,8 +277,8 @@ export class OneCycleLR extends LRScheduler {
       annealCos: this.annealStrategy === "cos" ? 1 : 0,
       threePhase: this.threePhase ? 1 : 0,
       cycleMomentum: this.cycleMomentum ? 1 : 0,
-      baseMomentum: this.baseMomentum,
-      maxMomentum: this.maxMomentum,
+      baseMomentum: structuredClone(this.baseMomentum),
+      maxMomentum: structuredClone(this.maxMomentum),
     };
   }
 
@@ -274,13 +292,18 @@ export class OneCycleLR extends LRScheduler {
    * cycle: a dict saved by a OneCycleLR with other settings (more steps, a
    * new maxLr) is refused, naming what differs, rather than continued on a
    * cycle it was not made for. (torch's load replaces the cycle with the
-   * saved one instead.) A dict saved without the cycle loads as before.
+   * saved one instead.) A dict saved without the cycle loads as before. A
+   * momentum saved as one number matches the same number in every group.
    */
   override loadStateDict(sd: Record<string, number | number[]>): void {
     const mine = this.#cycle();
-    const differ = Object.keys(mine).filter((k) =>
-      k in (sd ?? {}) && JSON.stringify(sd[k]) !== JSON.stringify(mine[k])
-    );
+    const n = this.maxLrs.length;
+    // One number for all groups and a list of it are the same cycle.
+    const same = (k: string) =>
+      k === "baseMomentum" || k === "maxMomentum"
+        ? JSON.stringify(perGroup(sd[k], n)) === JSON.stringify(perGroup(mine[k], n))
+        : JSON.stringify(sd[k]) === JSON.stringify(mine[k]);
+    const differ = Object.keys(mine).filter((k) => k in (sd ?? {}) && !same(k));
     if (differ.length > 0) {
       throw new Error(
         `OneCycleLR.loadStateDict: the state dict was saved by a OneCycleLR with other ` +
@@ -297,7 +320,10 @@ export class OneCycleLR extends LRScheduler {
   private at(step: number, i: number): [number, number] {
     const initial = this.maxLrs[i] / this.divFactor;
     const lrs = { initial, max: this.maxLrs[i], min: initial / this.finalDivFactor };
-    const momenta = { max: this.maxMomentum, base: this.baseMomentum };
+    const momenta = {
+      max: perGroup(this.maxMomentum, this.maxLrs.length)[i],
+      base: perGroup(this.baseMomentum, this.maxLrs.length)[i],
+    };
     const anneal = this.annealStrategy === "cos"
       ? (from: number, to: number, pct: number) =>
         to + (from - to) / 2 * (Math.cos(Math.PI * pct) + 1)
@@ -327,9 +353,14 @@ export class OneCycleLR extends LRScheduler {
   private checkGroups(): void {
     const n = this.optimizer.paramGroups.length, made = this.maxLrs.length;
     if (n === made) return;
+    // A momentum list needs the new groups' too.
     const given = Object.entries(this.#given)
       .filter(([k, v]) => k !== "maxLr" && v !== undefined)
-      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+      .map(([k, v]) =>
+        Array.isArray(v)
+          ? `${k}: [${[...v, ...Array(n - made).fill(`<its ${k}>`)].join(", ")}]`
+          : `${k}: ${JSON.stringify(v)}`
+      );
     const peaks = [...this.maxLrs, ...Array(n - made).fill("<its peak>")].join(", ");
     throw new Error(
       `optim.OneCycleLR: the optimizer has ${n} parameter groups, this schedule was made over ` +
@@ -376,6 +407,36 @@ function totalSteps(o: OneCycleLROptions): number {
     throw new Error(`optim.OneCycleLR: totalSteps must be an integer >= 2, got ${total}`);
   }
   return total;
+}
+
+/**
+ * A momentum option: one finite number >= 0 for every group, or a list of
+ * one per group (torch's base_momentum / max_momentum lists), as given.
+ */
+function momenta(key: string, v: unknown, groups: number): number | number[] {
+  if (!Array.isArray(v)) return finiteAtLeast("OneCycleLR", key, v, 0);
+  if (v.length !== groups) {
+    // torch: "expected 2 values for max_momentum, got 1"
+    throw new Error(
+      `optim.OneCycleLR: ${key} has ${v.length} values for ${groups} parameter groups; ` +
+        "give one number, or one per group",
+    );
+  }
+  for (const m of v) {
+    if (!(typeof m === "number" && Number.isFinite(m) && m >= 0)) {
+      throw new Error(
+        `optim.OneCycleLR: ${key} must be a finite number >= 0, or one per group, got ${
+          JSON.stringify(v)
+        }`,
+      );
+    }
+  }
+  return [...v];
+}
+
+/** One value per group: a list as it is, one number repeated. */
+function perGroup<T>(v: T | T[], groups: number): T[] {
+  return Array.isArray(v) ? [...v] : Array(groups).fill(v);
 }
 
 function flag(key: string, v: unknown): boolean {

@@ -5,8 +5,10 @@
  */
 import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import { noGrad } from "../tensor/autograd.ts";
 import { Optimizer, type ParamGroupInput, type ParamState } from "./optimizer.ts";
-import { type CallContract, checkContract } from "../options.ts";
+import type { CallContract } from "../options.ts";
+import { flagOption, optimizerOptions } from "./adaptive.ts";
 
 /** Options of `SGD`. */
 export interface SGDOptions {
@@ -20,12 +22,14 @@ export interface SGDOptions {
   nesterov?: boolean;
   /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
+  /** Maximize the objective instead of minimizing it (default false); a group may set its own. */
+  maximize?: boolean;
 }
 
 const NEW_SGD: CallContract<SGDOptions> = {
   where: "optim.SGD",
   most: 2,
-  known: ["lr", "momentum", "dampening", "nesterov", "weightDecay"],
+  known: ["lr", "momentum", "dampening", "nesterov", "weightDecay", "maximize"],
   usage: "new optim.SGD(params, { lr: 0.01, momentum: 0.9 })",
 };
 
@@ -35,12 +39,15 @@ type Resolved = {
   dampening: number;
   nesterov: boolean;
   weightDecay: number;
+  maximize: boolean;
   [key: string]: number | boolean | [number, number];
 };
 
 /**
  * SGD with momentum, dampening, Nesterov and weight decay, in one fused
- * native step per parameter.
+ * native step per parameter. `maximize` (each group's, as torch's) steps
+ * up the gradient: as torch 1.13's, the gradient is negated first, so the
+ * weight decay and the momentum buffer see the negated one.
  *
  * @example
  * ```ts
@@ -50,11 +57,27 @@ type Resolved = {
  * w.mul(w).sum().backward();
  * opt.step();
  * console.log(w.toArray()); // Float32Array [0.8, 1.6]
+ * const up = new optim.SGD([w], { lr: 0.1, maximize: true });
+ * opt.zeroGrad();
+ * w.mul(w).sum().backward();
+ * up.step();
+ * console.log(w.toArray()); // about Float32Array [0.96, 1.92]
  * ```
  */
 export class SGD extends Optimizer<Resolved> {
+  /** The default of the groups' `maximize` (torch's `defaults["maximize"]`). */
+  readonly maximize: boolean;
+
   constructor(params: Iterable<Tensor> | ParamGroupInput<SGDOptions>[], options: SGDOptions) {
-    const o = checkContract(NEW_SGD, arguments.length, options);
+    // torch's foreach and differentiable are refused by name, with why.
+    const o = optimizerOptions<SGDOptions>(
+      "SGD",
+      arguments.length,
+      options,
+      NEW_SGD.known,
+      NEW_SGD.usage,
+    );
+    const maximize = flagOption("SGD", "maximize", o.maximize);
     if (o.lr === undefined) throw new Error(`optim.SGD: lr is required; write ${NEW_SGD.usage}`);
     super(params, {
       lr: o.lr,
@@ -62,7 +85,9 @@ export class SGD extends Optimizer<Resolved> {
       dampening: o.dampening ?? 0,
       nesterov: o.nesterov ?? false,
       weightDecay: o.weightDecay ?? 0,
+      maximize,
     });
+    this.maximize = maximize;
     // torch checks Nesterov's momentum here only, on the defaults (their
     // types checked by now): a momentum set to 0 later (CyclicLR's
     // baseMomentum 0) or a group's own 0 steps as plain SGD, as torch's.
@@ -100,6 +125,14 @@ export class SGD extends Optimizer<Resolved> {
   }
 
   protected update(p: Tensor, g: Tensor, s: ParamState, o: Resolved): void {
+    // torch 1.13: d_p = -grad where maximizing, then decay, momentum and
+    // param.add_(d_p, alpha=-lr): the fused step on the negated gradient.
+    if (o.maximize) noGrad(() => this.#fused(p, g.neg(), s, o));
+    else this.#fused(p, g, s, o);
+  }
+
+  /** The fused native step on the gradient `g` as given. */
+  #fused(p: Tensor, g: Tensor, s: ParamState, o: Resolved): void {
     const buf = s.tensors.get("momentum_buffer");
     check(
       p.lib,
