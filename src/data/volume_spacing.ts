@@ -50,10 +50,17 @@
 import { checkOptions } from "../options.ts";
 import { describe } from "./dataset_common.ts";
 import type { Volume } from "./types.ts";
-import { padCoord, roundHalfAway, sampleAffine } from "./transforms/volume/sample3d.ts";
+import {
+  padCoord,
+  roundHalfAway,
+  sampleAffine,
+  sampleMode,
+  samplePadding,
+} from "./transforms/volume/sample3d.ts";
+import type { SampleMode, SamplePadding } from "./transforms/volume/sample3d.ts";
 import type { Shape4 } from "./transforms/volume/volume.ts";
 
-/** Interpolation of `Spacing`: MONAI's (grid_sample's) names; "bilinear" is trilinear on volumes. */
+/** Interpolation of `Spacing` as run: grid_sample's names; "bilinear" is trilinear on volumes. */
 export type SpacingMode = "bilinear" | "nearest";
 
 /** Where `Spacing` samples outside the volume: grid_sample's padding modes. */
@@ -63,13 +70,21 @@ export type SpacingPaddingMode = "border" | "zeros" | "reflection";
 export interface SpacingOptions {
   /**
    * Target voxel size along D, H, W (after `orientation`): one number for
-   * all three or three numbers; an entry <= 0 keeps that axis's spacing.
+   * all three, or a list (a shorter one repeats its last entry, a longer
+   * one is cut to three, as MONAI's); an entry <= 0 keeps that axis's
+   * spacing.
    */
   pixdim: number | readonly number[];
-  /** "bilinear" (MONAI's default; trilinear for volumes) or "nearest". */
-  mode?: SpacingMode;
-  /** "border" (MONAI's default), "zeros" or "reflection". */
-  paddingMode?: SpacingPaddingMode;
+  /**
+   * "bilinear" (MONAI's default; trilinear for volumes; "linear" and
+   * "trilinear" too, as MONAI resolves them) or "nearest".
+   */
+  mode?: SampleMode;
+  /**
+   * "border" (MONAI's default), "zeros" or "reflection", or scipy's names
+   * that MONAI maps to them ("constant", "nearest", "reflect", ...).
+   */
+  paddingMode?: SamplePadding;
 }
 
 /** `SpacingOptions` checked: three numbers and both modes. */
@@ -82,22 +97,9 @@ export interface SpacingSpec {
   paddingMode: SpacingPaddingMode;
 }
 
-const MODES: readonly SpacingMode[] = ["bilinear", "nearest"];
-const PADDINGS: readonly SpacingPaddingMode[] = ["border", "zeros", "reflection"];
 const USAGE = 'spacing: { pixdim: [1.5, 1.5, 2], mode: "bilinear", paddingMode: "border" }';
 /** MONAI's AFFINE_TOL. */
 const TOL = 1e-3;
-
-/** Other libraries' names of the padding modes, and ours. */
-const PADDING_ALIASES: Record<string, SpacingPaddingMode> = {
-  edge: "border",
-  replicate: "border",
-  nearest: "border",
-  constant: "zeros",
-  zero: "zeros",
-  reflect: "reflection",
-  mirror: "reflection",
-};
 
 /**
  * The `spacing` option checked and filled with MONAI's defaults; errors
@@ -120,14 +122,21 @@ export function checkSpacing(where: string, v: unknown): SpacingSpec {
   };
 }
 
+/**
+ * MONAI's `Spacing(pixdim)`: one number for all three axes, or a list that
+ * is cut to three and, when shorter, padded with its last value (MONAI's
+ * `pixdim[:sr]` then `np.append(out_d, [out_d[-1]] * ...)`: [1, 2] is
+ * [1, 2, 2]).
+ */
 function checkPixdim(at: string, p: unknown): [number, number, number] {
   if (p === undefined) {
     throw new Error(`${at}: pixdim (the target voxel size) is required; write ${USAGE}`);
   }
   const bad = (what: string): never => {
     throw new Error(
-      `${at}: pixdim must be one finite number (all three axes) or three (D, H, W; <= 0 keeps ` +
-        `an axis), ${what}; write e.g. ${USAGE}`,
+      `${at}: pixdim must be one finite number (all three axes) or a list of them (D, H, W; a ` +
+        `shorter list repeats its last, as MONAI's; <= 0 keeps an axis), ${what}; write e.g. ` +
+        USAGE,
     );
   };
   if (typeof p === "number") {
@@ -136,48 +145,27 @@ function checkPixdim(at: string, p: unknown): [number, number, number] {
   }
   if (!Array.isArray(p) && !ArrayBuffer.isView(p)) bad(`got ${describe(p)}`);
   const a = Array.from(p as ArrayLike<unknown>);
-  if (a.length !== 3) {
-    bad(
-      `got ${a.length} number${a.length === 1 ? "" : "s"}` +
-        (a.length === 1 ? ` (write pixdim: ${a[0]})` : ""),
-    );
-  }
+  if (a.length === 0) bad("got an empty list (MONAI fails on it too)");
   a.forEach((x, i) => {
     if (typeof x !== "number" || !Number.isFinite(x)) bad(`but entry ${i} is ${describe(x)}`);
   });
-  return a as [number, number, number];
+  const n = a as number[];
+  return [0, 1, 2].map((i) => n[Math.min(i, n.length - 1)]) as [number, number, number];
 }
 
+/**
+ * The interpolation, as MONAI's `spatial_resample` resolves it for torch:
+ * "bilinear", "linear", "trilinear" (and the string "1") are grid_sample's
+ * "bilinear", "nearest" is nearest; an integer is MONAI's scipy path,
+ * refused here.
+ */
 function checkMode(at: string, m: unknown): SpacingMode {
-  if (m === undefined) return "bilinear";
-  if (MODES.includes(m as SpacingMode)) return m as SpacingMode;
-  if (m === "trilinear") {
-    throw new Error(
-      `${at}: MONAI's Spacing names trilinear interpolation "bilinear" (grid_sample's name, ` +
-        `trilinear on a volume): write mode: "bilinear"`,
-    );
-  }
-  if (typeof m === "number") {
-    throw new Error(
-      `${at}: mode ${m} (a spline order, MONAI's scipy path) is not supported; modes: ` +
-        `${MODES.join(", ")} (order 1 is close to "bilinear", order 0 to "nearest")`,
-    );
-  }
-  throw new Error(
-    `${at}: unknown mode ${describe(m)}` +
-      (m === "bicubic" ? " (grid_sample has no bicubic for volumes)" : "") +
-      `; modes: ${MODES.join(", ")}`,
-  );
+  return sampleMode(at, "mode", m, "bilinear", { numbers: "scipy", strings: "torch" });
 }
 
+/** The padding, as MONAI resolves it for grid_sample (scipy's names map to its three). */
 function checkPadding(at: string, p: unknown): SpacingPaddingMode {
-  if (p === undefined) return "border";
-  if (PADDINGS.includes(p as SpacingPaddingMode)) return p as SpacingPaddingMode;
-  const alias = typeof p === "string" ? PADDING_ALIASES[p] : undefined;
-  throw new Error(
-    `${at}: unknown paddingMode ${describe(p)}` +
-      (alias ? ` (write paddingMode: "${alias}")` : "") + `; padding modes: ${PADDINGS.join(", ")}`,
-  );
+  return samplePadding(at, "paddingMode", p, "border");
 }
 
 // ---- MONAI's plan: output shape and the voxel transform -----------------------

@@ -11,7 +11,7 @@
  */
 import type { Rng } from "../../rng.ts";
 import { fmt } from "../image.ts";
-import { range } from "../transform.ts";
+import { bool, num } from "../transform.ts";
 import {
   axisMap,
   eye4,
@@ -71,7 +71,10 @@ export function createScale(factors: readonly number[]): Mat4 {
  * MONAI's `Resample` of a centred grid (`create_grid`, voxel coordinates
  * about the centre) moved by `affine`: output voxel j reads the source at
  * affine @ (j - (size - 1) / 2), normalized by 2 / max(2, n) per axis as
- * MONAI does for torch's grid_sample (align_corners false).
+ * MONAI does for torch's grid_sample. With `o.alignCorners` (MONAI's
+ * `Affine(align_corners=True)`), `AffineGrid` first scales the centred grid
+ * by max(2, n) / (max(2, n) - 1) per output axis and grid_sample reads
+ * with align_corners true.
  */
 export function resampleCentred(
   v: Vol,
@@ -80,9 +83,17 @@ export function resampleCentred(
   o: SampleOptions,
 ): Vol {
   const dhw = spatial(v);
+  const align = o.alignCorners;
   const norm = axisMap(dhw.map((n) => 2 / Math.max(2, n)), [0, 0, 0]);
+  const sc = axisMap(
+    size.map((n) => align ? Math.max(2, n) / (Math.max(2, n) - 1) : 1),
+    [0, 0, 0],
+  );
   const centre = axisMap([1, 1, 1], size.map((n) => -(n - 1) / 2));
-  const m = matmul4(matmul4(matmul4(unnormalize(dhw, false), norm), affine), centre);
+  const m = matmul4(
+    matmul4(matmul4(matmul4(unnormalize(dhw, align), norm), affine), sc),
+    centre,
+  );
   return sampleAffine(v, size, m, o);
 }
 
@@ -128,7 +139,9 @@ function paramList(name: string, key: string, kind: keyof typeof PARAMS, v: unkn
 
 /**
  * A range list of RandAffine (MONAI's `RandRange`): per entry, a number f
- * (drawn from [-f, f)) or a [lo, hi] pair; a number alone is one entry.
+ * (drawn from [-f, f), numpy's `uniform(-f, f)`, so a negative f works too)
+ * or an [a, b] pair (`uniform(a, b)`, also when a > b, as numpy); a number
+ * alone is one entry.
  */
 function rangeList(
   name: string,
@@ -142,7 +155,7 @@ function rangeList(
   if (!list || list.length > max) {
     throw new Error(
       `${name}: ${key} must be a number or a list of up to ${max} entries (${what}), each a ` +
-        `number f for [-f, f) or a [lo, hi] pair, got ${fmt(v)}`,
+        `number f for [-f, f) or an [a, b] pair, got ${fmt(v)}`,
     );
   }
   return list.map((f) => {
@@ -152,19 +165,33 @@ function rangeList(
           `None entry, which moves the later ranges to the earlier axes), got ${fmt(v)}`,
       );
     }
-    return range(name, key, f);
+    if (typeof f === "number") {
+      const r = num(name, key, f);
+      return [-r, r];
+    }
+    if (!Array.isArray(f) || f.length !== 2) {
+      throw new Error(
+        `${name}: ${key} entries must be a number f (for [-f, f)) or an [a, b] pair, got ` +
+          `${fmt(f)} in ${fmt(v)}`,
+      );
+    }
+    return [num(name, key, f[0]), num(name, key, f[1])];
   });
 }
 
-/** The resampling options: `mode`, `paddingMode` (MONAI's grid_sample ones). */
+/**
+ * The resampling options: `mode`, `paddingMode` (MONAI's grid_sample ones;
+ * a spline order is MONAI's scipy path here, refused), `alignCorners`
+ * (Affine's; RandAffine has none, as MONAI's).
+ */
 function sampleOptions(
   name: string,
-  params: { mode?: SampleMode; paddingMode?: SamplePadding },
+  params: { mode?: SampleMode; paddingMode?: SamplePadding; alignCorners?: boolean },
 ): SampleOptions {
   return {
-    mode: sampleMode(name, "mode", params.mode, "bilinear"),
+    mode: sampleMode(name, "mode", params.mode, "bilinear", { numbers: "scipy", strings: "scipy" }),
     padding: samplePadding(name, "paddingMode", params.paddingMode, "reflection"),
-    alignCorners: false,
+    alignCorners: bool(name, "alignCorners", params.alignCorners, false),
   };
 }
 
@@ -196,9 +223,13 @@ function matrix(name: string, v: unknown): Mat4 {
  * the list's first entry only, as MONAI's (`scaleParams: 2` scales axis 0;
  * write [2, 2, 2] for all three). Or give the whole 4 x 4 `affine` instead.
  * `spatialSize` (default the volume's; entries <= 0 keep it) is the output
- * size, centred on the input; `mode` "bilinear" (trilinear) or "nearest",
- * `paddingMode` "reflection" (default, as MONAI's), "border" or "zeros".
- * align_corners false, as MONAI's default; always resamples, as MONAI.
+ * size, centred on the input; `mode` "bilinear" (trilinear; "linear" and
+ * "trilinear" too) or "nearest", `paddingMode` "reflection" (default, as
+ * MONAI's), "border" or "zeros" (or the scipy names MONAI maps to them);
+ * `alignCorners` (default false, MONAI's `align_corners`): true scales the
+ * centred grid by max(2, n) / (max(2, n) - 1) and samples with torch's
+ * align_corners, as MONAI. Always resamples, as MONAI. MONAI's integer
+ * spline orders (scipy's map_coordinates) are refused.
  *
  * @example
  * ```ts
@@ -213,7 +244,7 @@ export class Affine extends VolumeTransform {
   readonly #affine: Mat4;
   readonly #size: [number, number, number];
   readonly #options: SampleOptions;
-  /** The four parameter lists or `affine`, `spatialSize`, `mode` ("bilinear"), `paddingMode` ("reflection"). */
+  /** The four parameter lists or `affine`, `spatialSize`, `mode` ("bilinear"), `paddingMode` ("reflection"), `alignCorners` (false). */
   constructor(
     params: {
       rotateParams?: number | number[];
@@ -224,6 +255,7 @@ export class Affine extends VolumeTransform {
       spatialSize?: number | [number, number, number];
       mode?: SampleMode;
       paddingMode?: SamplePadding;
+      alignCorners?: boolean;
     } = {},
   ) {
     super(params, arguments.length, {
@@ -236,6 +268,7 @@ export class Affine extends VolumeTransform {
         "spatialSize",
         "mode",
         "paddingMode",
+        "alignCorners",
       ],
       p: null,
       usage: "{ rotateParams: [0.1, 0, 0], scaleParams: [1.1, 1.1, 1.1] }",
@@ -272,13 +305,15 @@ export class Affine extends VolumeTransform {
  * uniformly (MONAI's `RandAffine`): each range is a list with an entry
  * per parameter (rotateRange up to 3 angles, shearRange up to 6
  * coefficients, translateRange and scaleRange up to 3 axes), an entry a
- * number f for [-f, f) or a [lo, hi] pair; a number alone is the first
+ * number f for [-f, f) or an [a, b] pair (numpy's `uniform(a, b)`, also
+ * for a > b or a negative f, as MONAI's); a number alone is the first
  * entry only, as MONAI's (`rotateRange: 0.3` turns about axis 0 only). The
  * scale drawn is 1 + the value. Draws, after the one for `p`: the rotate,
  * shear, translate and scale entries in order. When it does not apply but
  * `spatialSize` differs from the volume's, the volume is still resampled
  * to that size (a centred crop or pad), as MONAI's. `mode` "bilinear",
- * `paddingMode` "reflection" by default, as MONAI's.
+ * `paddingMode` "reflection" by default, as MONAI's. No `alignCorners`
+ * (MONAI's RandAffine has none: it samples with align_corners false).
  *
  * @example
  * ```ts

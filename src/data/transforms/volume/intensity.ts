@@ -19,7 +19,10 @@ const f32 = Math.fround;
  * asked (MONAI's `ScaleIntensityRange`): a CT window, e.g. [-175, 250] HU ->
  * [0, 1]. `(x - aMin) / (aMax - aMin) * (bMax - bMin) + bMin` in float32.
  * MONAI's bMin/bMax default to None (no second scaling); 0 and 1 here give
- * the same numbers. aMin = aMax is refused, where MONAI warns and shifts.
+ * the same numbers. An explicit null is MONAI's None: unless both are
+ * numbers, the result is `(x - aMin) / (aMax - aMin)`, and `clip` clips to
+ * the bound given (both null with `clip` fails in MONAI, and here). aMin =
+ * aMax is refused, where MONAI warns and shifts.
  *
  * @example
  * ```ts
@@ -31,10 +34,16 @@ const f32 = Math.fround;
  * ```
  */
 export class ScaleIntensityRange extends VolumeTransform {
-  readonly #args: [number, number, number, number, boolean];
+  readonly #args: [number, number, number | null, number | null, boolean];
   /** `aMin`, `aMax`, `bMin` (default 0), `bMax` (default 1), `clip` (default false). */
   constructor(
-    params: { aMin: number; aMax: number; bMin?: number; bMax?: number; clip?: boolean },
+    params: {
+      aMin: number;
+      aMax: number;
+      bMin?: number | null;
+      bMax?: number | null;
+      clip?: boolean;
+    },
   ) {
     super(params, arguments.length, {
       keepsVoxelSize: true,
@@ -44,15 +53,59 @@ export class ScaleIntensityRange extends VolumeTransform {
     });
     const aMin = num(this.name, "aMin", params.aMin), aMax = num(this.name, "aMax", params.aMax);
     if (aMin === aMax) throw new Error(`${this.name}: aMin and aMax must differ, got ${aMin}`);
-    const bMin = num(this.name, "bMin", params.bMin ?? 0);
-    const bMax = num(this.name, "bMax", params.bMax ?? 1);
-    this.#args = [aMin, aMax, bMin, bMax, bool(this.name, "clip", params.clip, false)];
+    const bMin = params.bMin === null ? null : num(this.name, "bMin", params.bMin ?? 0);
+    const bMax = params.bMax === null ? null : num(this.name, "bMax", params.bMax ?? 1);
+    const clip = bool(this.name, "clip", params.clip, false);
+    checkClipBounds(this.name, bMin, bMax, clip);
+    this.#args = [aMin, aMax, bMin, bMax, clip];
   }
   /** The window, voxel by voxel (see `windowInto`). */
   protected run(v: Vol): Vol {
     const out = emptyVol(v.shape);
-    windowInto(v.data, out.data, ...this.#args);
+    windowOrScale(v.data, out.data, ...this.#args);
     return out;
+  }
+}
+
+/**
+ * @internal Refuses `clip` with both bounds null: MONAI's `clip(img, None,
+ * None)` is torch.clamp with neither bound, which fails.
+ */
+export function checkClipBounds(
+  name: string,
+  bMin: number | null,
+  bMax: number | null,
+  clip: boolean,
+): void {
+  if (clip && bMin === null && bMax === null) {
+    throw new Error(
+      `${name}: clip needs bMin or bMax (MONAI's clip(img, None, None) fails: torch.clamp: At ` +
+        `least one of 'min' or 'max' must not be None); give a bound or leave clip out`,
+    );
+  }
+}
+
+/**
+ * @internal MONAI's `ScaleIntensityRange` with bounds that may be None:
+ * both numbers, `windowInto`; otherwise `(x - aMin) / (aMax - aMin)` in
+ * float32, clipped (torch.clamp, NaN kept) to the bound given when `clip`.
+ */
+export function windowOrScale(
+  x: Float32Array,
+  y: Float32Array,
+  aMin: number,
+  aMax: number,
+  bMin: number | null,
+  bMax: number | null,
+  clip: boolean,
+): void {
+  if (bMin !== null && bMax !== null) return windowInto(x, y, aMin, aMax, bMin, bMax, clip);
+  const a = f32(aMin), span = f32(aMax - aMin), n = x.length;
+  const lo = clip && bMin !== null ? f32(bMin) : -Infinity;
+  const hi = clip && bMax !== null ? f32(bMax) : Infinity;
+  for (let i = 0; i < n; i++) {
+    const s = f32(f32(x[i] - a) / span);
+    y[i] = s < lo ? lo : s > hi ? hi : s;
   }
 }
 

@@ -11,7 +11,7 @@
 import type { Rng } from "../../rng.ts";
 import { fmt } from "../image.ts";
 import { bool, num } from "../transform.ts";
-import { windowInto } from "./intensity.ts";
+import { checkClipBounds, windowOrScale } from "./intensity.ts";
 import { VolumeTransform } from "./transform.ts";
 import { emptyVol, type Vol } from "./volume.ts";
 
@@ -36,7 +36,11 @@ function numOrNull(name: string, key: string, v: unknown, fallback: number | nul
   return num(name, key, v);
 }
 
-/** A [lo, hi] pair with lo <= hi, each checked by `num`'s rules. */
+/**
+ * An [a, b] range to draw from as numpy's `uniform(a, b)`, each checked by
+ * `num`'s rules; a > b draws from (b, a], as numpy (and so MONAI, which
+ * passes these ranges on unsorted).
+ */
 export function pairOf(
   name: string,
   key: string,
@@ -44,13 +48,10 @@ export function pairOf(
   check: { above?: number; min?: number; integer?: boolean } = {},
 ): [number, number] {
   if (!Array.isArray(v) || v.length !== 2) {
-    throw new Error(`${name}: ${key} must be a [lo, hi] pair, got ${fmt(v)}`);
+    throw new Error(`${name}: ${key} must be an [a, b] pair, got ${fmt(v)}`);
   }
-  const [lo, hi] = v.map((x) => num(name, key, x, check));
-  if (lo > hi) {
-    throw new Error(`${name}: ${key} must have lo <= hi, got ${fmt(v)}; write [${hi}, ${lo}]`);
-  }
-  return [lo, hi];
+  const [a, b] = v.map((x) => num(name, key, x, check));
+  return [a, b];
 }
 
 /** MONAI's `rescale_array` of `x` into `y` (a constant `x` becomes `x * minv`). */
@@ -168,7 +169,10 @@ function percentile(sorted: Float32Array, q: number): number {
  * `channelWise` takes each channel's own percentiles. Percentiles are
  * torch.quantile's (linear interpolation). Where the two percentiles are
  * equal (a constant volume) the result is `x - a + bMin`, unclipped, as
- * MONAI's. `lower` > `upper` inverts the mapping, as MONAI's.
+ * MONAI's. `lower` > `upper` inverts the mapping, as MONAI's. `bMin` or
+ * `bMax` null is MONAI's None: no output scaling, `(x - a) / (b - a)` of
+ * the percentiles a, b, clipped to the bound given with `clip` (`x - a` for
+ * a constant volume when `bMin` is null); `relative` needs both, as MONAI's.
  *
  * @example
  * ```ts
@@ -181,7 +185,7 @@ function percentile(sorted: Float32Array, q: number): number {
  */
 export class ScaleIntensityRangePercentiles extends VolumeTransform {
   readonly #q: [number, number];
-  readonly #b: [number, number];
+  readonly #b: [number | null, number | null];
   readonly #clip: boolean;
   readonly #relative: boolean;
   readonly #channelWise: boolean;
@@ -190,8 +194,8 @@ export class ScaleIntensityRangePercentiles extends VolumeTransform {
     params: {
       lower: number;
       upper: number;
-      bMin: number;
-      bMax: number;
+      bMin: number | null;
+      bMax: number | null;
       clip?: boolean;
       relative?: boolean;
       channelWise?: boolean;
@@ -208,9 +212,25 @@ export class ScaleIntensityRangePercentiles extends VolumeTransform {
       num(this.name, "lower", params.lower, pct),
       num(this.name, "upper", params.upper, pct),
     ];
-    this.#b = [num(this.name, "bMin", params.bMin), num(this.name, "bMax", params.bMax)];
+    this.#b = [
+      numOrNull(this.name, "bMin", params.bMin, Number.NaN),
+      numOrNull(this.name, "bMax", params.bMax, Number.NaN),
+    ];
+    if (Number.isNaN(this.#b[0]) || Number.isNaN(this.#b[1])) {
+      throw new Error(
+        `${this.name}: bMin and bMax are required, as MONAI's b_min and b_max (a number, or ` +
+          `null for MONAI's None: no output scaling); write ${this.usage}`,
+      );
+    }
     this.#clip = bool(this.name, "clip", params.clip, false);
     this.#relative = bool(this.name, "relative", params.relative, false);
+    if (this.#relative && (this.#b[0] === null || this.#b[1] === null)) {
+      throw new Error(
+        `${this.name}: relative needs bMin and bMax (MONAI: If it is relative, b_min and b_max ` +
+          `should not be None), got ${fmt(params.bMin)} and ${fmt(params.bMax)}`,
+      );
+    }
+    checkClipBounds(this.name, this.#b[0], this.#b[1], this.#clip);
     this.#channelWise = bool(this.name, "channelWise", params.channelWise, false);
   }
   /** Each channel (or the whole volume): its percentiles, then the window. */
@@ -218,7 +238,7 @@ export class ScaleIntensityRangePercentiles extends VolumeTransform {
     const out = emptyVol(v.shape), x = v.data, y = out.data;
     const [lower, upper] = this.#q;
     let [bMin, bMax] = this.#b;
-    if (this.#relative) {
+    if (this.#relative && bMin !== null && bMax !== null) {
       [bMin, bMax] = [(bMax - bMin) * (lower / 100) + bMin, (bMax - bMin) * (upper / 100) + bMin];
     }
     const parts = this.#channelWise ? v.shape[0] : 1, len = x.length / parts;
@@ -227,10 +247,10 @@ export class ScaleIntensityRangePercentiles extends VolumeTransform {
       const sorted = Float32Array.from(xs).sort();
       const aMin = percentile(sorted, lower), aMax = percentile(sorted, upper);
       if (f32(aMax - aMin) === 0) {
-        const b = f32(bMin);
+        const b = bMin === null ? 0 : f32(bMin);
         for (let i = 0; i < len; i++) ys[i] = f32(xs[i] - aMin) + b;
       } else {
-        windowInto(xs, ys, aMin, aMax, bMin, bMax, this.#clip);
+        windowOrScale(xs, ys, aMin, aMax, bMin, bMax, this.#clip);
       }
     }
     return out;

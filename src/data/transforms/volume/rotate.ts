@@ -9,7 +9,7 @@
  */
 import type { Rng } from "../../rng.ts";
 import { fmt } from "../image.ts";
-import { bool, num, range } from "../transform.ts";
+import { bool, num } from "../transform.ts";
 import { createRotate, createTranslate } from "./affine.ts";
 import {
   axisMap,
@@ -82,7 +82,7 @@ export function rotateVol(
 /** The resampling options of Rotate and RandRotate. */
 function rotateOptions(
   name: string,
-  params: { mode?: SampleMode; paddingMode?: SamplePadding; alignCorners?: boolean },
+  params: { mode?: SampleMode | 1 | "1"; paddingMode?: SamplePadding; alignCorners?: boolean },
 ): SampleOptions {
   return {
     mode: sampleMode(name, "mode", params.mode, "bilinear"),
@@ -97,8 +97,10 @@ function rotateOptions(
  * `ensure_tuple_rep`), or [a0, a1, a2] composes R0 @ R1 @ R2, Ri a turn
  * about spatial axis i (a0 turns each depth slice in the H-W plane).
  * `keepSize` (default true) keeps the size; false grows it to hold the
- * turned corners. `mode` "bilinear" (trilinear; default) or "nearest",
- * `paddingMode` "border" (default), "zeros" or "reflection",
+ * turned corners. `mode` "bilinear" (trilinear; default; MONAI also takes
+ * "linear", "trilinear" and spline order 1 for it) or "nearest",
+ * `paddingMode` "border" (default), "zeros" or "reflection" (or the scipy
+ * names MONAI maps to them: "constant", "nearest", "reflect", ...),
  * `alignCorners` (default false), as MONAI's.
  *
  * @example
@@ -119,7 +121,7 @@ export class Rotate extends VolumeTransform {
     params: {
       angle: number | [number, number, number];
       keepSize?: boolean;
-      mode?: SampleMode;
+      mode?: SampleMode | 1 | "1";
       paddingMode?: SamplePadding;
       alignCorners?: boolean;
     },
@@ -152,19 +154,29 @@ export class Rotate extends VolumeTransform {
   }
 }
 
-/** RandRotate's range of one angle: a number r is [-|r|, |r|] (MONAI sorts the pair), or [lo, hi]. */
+/**
+ * RandRotate's range of one angle: a number r is [-|r|, |r|] (MONAI sorts
+ * the pair), or [a, b] drawn as numpy's `uniform(a, b)`, also when a > b
+ * (as MONAI, which passes the pair on unsorted).
+ */
 function angleRange(name: string, key: string, v: unknown): [number, number] {
   if (typeof v === "number") {
     const r = Math.abs(num(name, key, v));
     return [-r, r];
   }
-  return range(name, key, v);
+  if (!Array.isArray(v) || v.length !== 2) {
+    throw new Error(
+      `${name}: ${key} must be a number r (for [-r, r]) or an [a, b] pair, got ${fmt(v)}`,
+    );
+  }
+  return [num(name, key, v[0]), num(name, key, v[1])];
 }
 
 /**
  * With probability `p` (default 0.1), rotates by angles drawn uniformly
  * from `rangeX`, `rangeY`, `rangeZ` (radians, about spatial axes 0, 1, 2;
- * each a number r for [-r, r) or a [lo, hi] pair; default 0), as a
+ * each a number r for [-r, r) or an [a, b] pair, drawn as numpy's
+ * `uniform(a, b)` also when a > b, as MONAI's; default 0), as a
  * `Rotate` with angle [x, y, z] (MONAI's `RandRotate`). Draws, after the
  * one for `p`: x, y, then z. `keepSize`, `mode`, `paddingMode` ("border")
  * and `alignCorners` as Rotate's.
@@ -190,7 +202,7 @@ export class RandRotate extends VolumeTransform {
       rangeZ?: number | [number, number];
       p?: number;
       keepSize?: boolean;
-      mode?: SampleMode;
+      mode?: SampleMode | 1 | "1";
       paddingMode?: SamplePadding;
       alignCorners?: boolean;
     } = {},

@@ -12,74 +12,143 @@
 import { fmt } from "../image.ts";
 import { emptyVol, type Vol } from "./volume.ts";
 
-/** grid_sample's modes: "bilinear" (trilinear on a volume, torch's name) or "nearest". */
-export type SampleMode = "bilinear" | "nearest";
-/** grid_sample's padding modes, for source points outside the volume. */
-export type SamplePadding = "zeros" | "border" | "reflection";
+/**
+ * The interpolation names the resampling transforms take, as MONAI resolves
+ * them for torch's grid_sample (`resolves_modes`): "bilinear", "linear" and
+ * "trilinear" are all grid_sample's "bilinear" (trilinear on a volume),
+ * "nearest" is nearest. `Rotate` and `Spacing` also take the spline name
+ * "1" (and `Rotate` the number 1), which MONAI maps to "bilinear".
+ */
+export type SampleMode = "bilinear" | "nearest" | "linear" | "trilinear";
+/**
+ * The padding names the resampling transforms take: grid_sample's
+ * "zeros", "border", "reflection", and scipy's names that MONAI maps to
+ * them for torch ("constant" and "grid-constant" are "zeros", "nearest" is
+ * "border", "reflect", "wrap", "grid-wrap" and "grid-mirror" are
+ * "reflection").
+ */
+export type SamplePadding =
+  | "zeros"
+  | "border"
+  | "reflection"
+  | "constant"
+  | "grid-constant"
+  | "nearest"
+  | "reflect"
+  | "wrap"
+  | "grid-wrap"
+  | "grid-mirror";
 
-/** The modes `sampleMode` accepts. */
-export const SAMPLE_MODES: readonly SampleMode[] = ["bilinear", "nearest"];
-/** The padding modes `samplePadding` accepts. */
-export const SAMPLE_PADDINGS: readonly SamplePadding[] = ["zeros", "border", "reflection"];
+/** What grid_sample runs: its own mode names. */
+export type SampleKernel = "bilinear" | "nearest";
+/** grid_sample's padding modes. */
+export type SamplePad = "zeros" | "border" | "reflection";
+
+/** MONAI's names for grid_sample's modes (InterpolateMode, then `resolves_modes`). */
+const MODE_NAMES: Record<string, SampleKernel> = {
+  bilinear: "bilinear",
+  linear: "bilinear",
+  trilinear: "bilinear",
+  nearest: "nearest",
+};
+/** MONAI's names for grid_sample's padding (`_to_torch_resample_padding_mode`). */
+const PAD_NAMES: Record<string, SamplePad> = {
+  zeros: "zeros",
+  border: "border",
+  reflection: "reflection",
+  constant: "zeros",
+  "grid-constant": "zeros",
+  nearest: "border",
+  reflect: "reflection",
+  wrap: "reflection",
+  "grid-wrap": "reflection",
+  "grid-mirror": "reflection",
+};
+
+/** How a transform's MONAI code path treats spline orders (0-5). */
+export interface SplineRoute {
+  /** A number: MONAI's scipy path (refused here), or torch's (str(order), as Rotate). */
+  numbers: "scipy" | "torch";
+  /** A digit string "0".."5": the scipy path (Resample) or torch's (Rotate, Spacing). */
+  strings: "scipy" | "torch";
+}
+
+/**
+ * Checks a resampling mode (MONAI's `mode`) and resolves it as MONAI 1.3
+ * does for torch's grid_sample on a volume, or throws naming `name` and
+ * `key`: what MONAI refuses, or sends to scipy's map_coordinates (a spline
+ * order, on the transforms whose MONAI code does), is refused here.
+ */
+export function sampleMode(
+  name: string,
+  key: string,
+  v: unknown,
+  fallback: SampleKernel,
+  route: SplineRoute = { numbers: "torch", strings: "torch" },
+): SampleKernel {
+  if (v === undefined || v === null) return fallback;
+  const digit = typeof v === "string" && /^[0-5]$/.test(v);
+  const order = Number.isInteger(v) ? v as number : digit ? Number(v) : null;
+  const scipy = order !== null && (digit ? route.strings : route.numbers) === "scipy";
+  if (typeof v === "string" && v in MODE_NAMES) return MODE_NAMES[v];
+  if (order === 1 && !scipy) return "bilinear";
+  const known = `"bilinear" (trilinear on a volume; "linear" and "trilinear" too) or "nearest"`;
+  let why = "";
+  if (scipy && order >= 0 && order <= 5) {
+    why = ` (MONAI runs spline order ${order} through scipy's map_coordinates, which is not ` +
+      `available here: write ${order === 0 ? '"nearest"' : '"bilinear"'}, torch's grid_sample)`;
+  } else if (v === "bicubic" || order === 3) {
+    why = " (torch 1.13's grid_sample: bicubic interpolation only supports 4D input, and a " +
+      'volume is 5-D there, so MONAI fails too: write "bilinear")';
+  } else if (v === "nearest-exact" || order === 0) {
+    why =
+      ' (MONAI resolves it to "nearest-exact", which grid_sample does not have: write "nearest")';
+  } else if (v === "area") {
+    why =
+      ' ("area" is an F.interpolate mode (Resize, Zoom); grid_sample has none: write "bilinear")';
+  }
+  throw new Error(`${name}: ${key} must be ${known}, got ${fmt(v)}${why}`);
+}
+
+/** Checks a padding mode (MONAI's `padding_mode`) and resolves it for grid_sample, or throws. */
+export function samplePadding(
+  name: string,
+  key: string,
+  v: unknown,
+  fallback: SamplePad,
+): SamplePad {
+  if (v === undefined || v === null) return fallback;
+  if (typeof v === "string" && v in PAD_NAMES) return PAD_NAMES[v];
+  const hints: Record<string, SamplePad> = {
+    edge: "border",
+    replicate: "border",
+    mirror: "reflection",
+    symmetric: "reflection",
+    circular: "reflection",
+  };
+  const hint = typeof v === "string" && v in hints
+    ? ` ("${v}" is a pad mode (SpatialPad, Zoom); MONAI's resampling refuses it: write ` +
+      `"${hints[v]}")`
+    : "";
+  throw new Error(
+    `${name}: ${key} must be one of "zeros", "border", "reflection" (grid_sample's names) or ` +
+      `scipy's "constant", "grid-constant", "nearest", "reflect", "wrap", "grid-wrap", ` +
+      `"grid-mirror" (MONAI maps them), got ${fmt(v)}${hint}`,
+  );
+}
 
 /** How the sampler reads between and outside voxels. */
 export interface SampleOptions {
   /** Interpolation. */
-  mode: SampleMode;
+  mode: SampleKernel;
   /** Points outside the volume. */
-  padding: SamplePadding;
+  padding: SamplePad;
   /** grid_sample's align_corners: whether -1 and 1 are the corner voxels' centres. */
   alignCorners: boolean;
 }
 
 /** A 4x4 matrix, rows of 4 (the last row [0, 0, 0, 1] for an affine map). */
 export type Mat4 = number[][];
-
-/** Checks a grid_sample mode (MONAI's `mode`), or throws naming `name` and `key`. */
-export function sampleMode(
-  name: string,
-  key: string,
-  v: unknown,
-  fallback: SampleMode,
-): SampleMode {
-  const mode = v ?? fallback;
-  if (SAMPLE_MODES.includes(mode as SampleMode)) return mode as SampleMode;
-  const hint = mode === "trilinear"
-    ? ' (grid_sample calls trilinear "bilinear" on volumes: write "bilinear", as MONAI)'
-    : Number.isInteger(mode)
-    ? " (MONAI's integer spline orders run scipy's map_coordinates, not available here)"
-    : "";
-  throw new Error(
-    `${name}: ${key} must be one of ${SAMPLE_MODES.map((m) => `"${m}"`).join(", ")}, got ${
-      fmt(v)
-    }${hint}`,
-  );
-}
-
-/** Checks a grid_sample padding mode (MONAI's `padding_mode`), or throws. */
-export function samplePadding(
-  name: string,
-  key: string,
-  v: unknown,
-  fallback: SamplePadding,
-): SamplePadding {
-  const mode = v ?? fallback;
-  if (SAMPLE_PADDINGS.includes(mode as SamplePadding)) return mode as SamplePadding;
-  const numpy: Record<string, SamplePadding> = {
-    constant: "zeros",
-    edge: "border",
-    replicate: "border",
-    reflect: "reflection",
-  };
-  const hint = typeof mode === "string" && mode in numpy
-    ? ` (the resampling transforms take grid_sample's names: write "${numpy[mode]}")`
-    : "";
-  throw new Error(
-    `${name}: ${key} must be one of ${SAMPLE_PADDINGS.map((m) => `"${m}"`).join(", ")}, got ${
-      fmt(v)
-    }${hint}`,
-  );
-}
 
 /** The 4x4 identity. */
 export function eye4(): Mat4 {
@@ -182,7 +251,7 @@ function reflect(x: number, twiceLow: number, twiceHigh: number): number {
  * @internal grid_sample's source coordinate after padding (border and
  * reflection clip into [0, n - 1]).
  */
-export function padCoord(x: number, n: number, padding: SamplePadding, align: boolean): number {
+export function padCoord(x: number, n: number, padding: SamplePad, align: boolean): number {
   if (padding === "zeros") return x;
   if (padding === "reflection") x = align ? reflect(x, 0, 2 * (n - 1)) : reflect(x, -1, 2 * n - 1);
   return Math.min(n - 1, Math.max(x, 0));

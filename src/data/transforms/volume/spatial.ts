@@ -18,20 +18,82 @@ import { flip, rot90 } from "./ops.ts";
 import { type Spacing, VolumeTransform } from "./transform.ts";
 import { axes, plane, resolveSize, size3, spatial, type Vol } from "./volume.ts";
 
-/** Resize's modes: torch's names for 3-D inputs. */
-export type ResizeMode = "area" | "nearest" | "nearest-exact" | "trilinear";
-const MODES: readonly ResizeMode[] = ["area", "nearest", "nearest-exact", "trilinear"];
+/**
+ * The interpolation names Resize and Zoom take: F.interpolate's for 3-D
+ * inputs, and the names MONAI 1.3 resolves to them (`resolves_modes` with
+ * three spatial dims): "linear" and "bilinear" are "trilinear", and the
+ * spline orders 0 and 1 (numbers or "0", "1") are "nearest-exact" and
+ * "trilinear".
+ */
+export type ResizeMode =
+  | "area"
+  | "nearest"
+  | "nearest-exact"
+  | "trilinear"
+  | "linear"
+  | "bilinear"
+  | 0
+  | 1
+  | "0"
+  | "1";
+
+/** What F.interpolate runs on a volume. */
+export type InterpKernel = "area" | "nearest" | "nearest-exact" | "trilinear";
+
+const INTERP: Record<string, InterpKernel> = {
+  area: "area",
+  nearest: "nearest",
+  "nearest-exact": "nearest-exact",
+  trilinear: "trilinear",
+  linear: "trilinear",
+  bilinear: "trilinear",
+  "0": "nearest-exact",
+  "1": "trilinear",
+};
 
 /**
- * Resizes the spatial dimensions to `spatialSize` (MONAI's `Resize`, its
- * `size_mode: "all"`): a number for all three, or [D, H, W] where an entry
- * <= 0 keeps that size. Mode "area" (MONAI's default: averaging, torch's
- * adaptive average pooling), "nearest" (label maps; torch's legacy
- * floor rule, as MONAI's), "nearest-exact" or "trilinear";
- * `alignCorners` (trilinear only) defaults to false, which is what MONAI's
- * None gives. Runs `F.interpolate` on [1, C, D, H, W] on the CPU, so the
- * numbers are torch's. A volume already of that size is returned as it is,
- * as MONAI does. No anti-aliasing (MONAI's `anti_aliasing` default, false).
+ * @internal Checks an F.interpolate mode (MONAI's `mode` of Resize and
+ * Zoom) and resolves it as MONAI does on a volume, or throws what torch
+ * (or MONAI's option lookup) would refuse, saying what to write.
+ */
+export function interpMode(name: string, v: unknown): InterpKernel {
+  if (v === undefined || v === null) return "area";
+  const key = typeof v === "string" ? v : Number.isInteger(v) ? String(v) : null;
+  if (key !== null && key in INTERP) return INTERP[key];
+  const why = v === "bicubic" || key === "3"
+    ? ' (MONAI resolves it to "bicubic", and torch\'s F.interpolate refuses it on a volume: ' +
+      'Got 5D input, but bicubic mode needs 4D input; write "trilinear")'
+    : key !== null && /^[245]$/.test(key)
+    ? ` (spline order ${key} has no F.interpolate mode; MONAI refuses it too)`
+    : "";
+  throw new Error(
+    `${name}: mode must be "area", "nearest", "nearest-exact" or "trilinear" ("linear", ` +
+      `"bilinear" and spline order 1 are trilinear on a volume, order 0 is "nearest-exact"), ` +
+      `got ${fmt(v)}${why}`,
+  );
+}
+
+/** @internal Python's round(): halves to even. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Resizes the spatial dimensions to `spatialSize` (MONAI's `Resize`).
+ * With `sizeMode` "all" (default): a number for all three, or [D, H, W]
+ * where an entry <= 0 keeps that size. With `sizeMode` "longest":
+ * `spatialSize` is one integer, the longest side becomes it and the others
+ * keep the aspect ratio, each `round(n * spatialSize / max(D, H, W))`
+ * (Python's round, halves to even), as MONAI's. Mode "area" (MONAI's
+ * default: averaging, torch's adaptive average pooling), "nearest" (label
+ * maps; torch's legacy floor rule, as MONAI's), "nearest-exact" or
+ * "trilinear" (MONAI's "linear", "bilinear" and spline order 1 are
+ * trilinear on a volume, order 0 "nearest-exact"); `alignCorners`
+ * (trilinear only) defaults to false, which is what MONAI's None gives.
+ * Runs `F.interpolate` on [1, C, D, H, W] on the CPU, so the numbers are
+ * torch's. A volume already of that size is returned as it is, as MONAI
+ * does. No anti-aliasing (MONAI's `anti_aliasing` default, false).
  *
  * @example
  * ```ts
@@ -39,34 +101,50 @@ const MODES: readonly ResizeMode[] = ["area", "nearest", "nearest-exact", "trili
  * const t = new data.transforms.volume.Resize({ spatialSize: [32, 64, 64], mode: "trilinear" });
  * using x = zeros([1, 40, 128, 128]);
  * using y = t.apply(x);
- * console.log(y.shape); // [1, 32, 64, 64]
+ * using z = new data.transforms.volume.Resize({ spatialSize: 64, sizeMode: "longest" }).apply(x);
+ * console.log(y.shape, z.shape); // [1, 32, 64, 64] [1, 20, 64, 64]
  * ```
  */
 export class Resize extends VolumeTransform {
   readonly #size: [number, number, number];
-  readonly #mode: ResizeMode;
+  readonly #longest: boolean;
+  readonly #mode: InterpKernel;
   readonly #alignCorners: boolean | undefined;
-  /** `spatialSize`, `mode` (default "area"), `alignCorners` (trilinear; default false). */
+  /** `spatialSize`, `sizeMode` ("all"), `mode` (default "area"), `alignCorners` (trilinear; default false). */
   constructor(
     params: {
       spatialSize: number | [number, number, number];
+      sizeMode?: "all" | "longest";
       mode?: ResizeMode;
       alignCorners?: boolean;
     },
   ) {
     super(params, arguments.length, {
-      keys: ["spatialSize", "mode", "alignCorners"],
+      keys: ["spatialSize", "sizeMode", "mode", "alignCorners"],
       p: null,
       usage: '{ spatialSize: [64, 128, 128], mode: "trilinear" }',
     });
-    this.#size = size3(this.name, "spatialSize", params.spatialSize);
-    const mode = params.mode ?? "area";
-    if (!MODES.includes(mode)) {
-      const hint = mode === ("bilinear" as string) ? ' (a volume is 3-D: write "trilinear")' : "";
+    const sizeMode = params.sizeMode ?? "all";
+    if (sizeMode !== "all" && sizeMode !== "longest") {
       throw new Error(
-        `${this.name}: mode must be one of ${MODES.join(", ")}, got ${fmt(params.mode)}${hint}`,
+        `${this.name}: sizeMode must be "all" or "longest" (MONAI's size_mode), got ` +
+          `${fmt(params.sizeMode)}`,
       );
     }
+    this.#longest = sizeMode === "longest";
+    if (this.#longest) {
+      const s = params.spatialSize;
+      if (!Number.isInteger(s) || (s as number) < 1) {
+        throw new Error(
+          `${this.name}: with sizeMode "longest", spatialSize must be one integer >= 1 (the ` +
+            `longest side's new size, as MONAI's), got ${fmt(s)}`,
+        );
+      }
+      this.#size = [s as number, s as number, s as number];
+    } else {
+      this.#size = size3(this.name, "spatialSize", params.spatialSize);
+    }
+    const mode = interpMode(this.name, params.mode);
     this.#mode = mode;
     if (params.alignCorners !== undefined && mode !== "trilinear") {
       throw new Error(
@@ -77,10 +155,25 @@ export class Resize extends VolumeTransform {
       ? undefined
       : bool(this.name, "alignCorners", params.alignCorners, false);
   }
+  /** The output size for a volume of spatial size `dhw`. */
+  #sizeFor(dhw: [number, number, number]): [number, number, number] {
+    if (!this.#longest) return resolveSize(this.#size, dhw);
+    const scale = this.#size[0] / Math.max(...dhw);
+    const size = dhw.map((n) => roundHalfEven(n * scale)) as [number, number, number];
+    const empty = size.findIndex((n) => n < 1);
+    if (empty >= 0) {
+      throw new Error(
+        `${this.name}: sizeMode "longest" to ${this.#size[0]} makes axis ${empty} of ` +
+          `${dhw[empty]} voxels ${size[empty]} voxels (round(n * ${this.#size[0]} / ` +
+          `${Math.max(...dhw)})); torch's F.interpolate needs sizes >= 1`,
+      );
+    }
+    return size;
+  }
   /** F.interpolate (or adaptive average pooling for "area") on [1, C, D, H, W]. */
   protected run(v: Vol): Vol {
     const dhw = spatial(v);
-    const size = resolveSize(this.#size, dhw);
+    const size = this.#sizeFor(dhw);
     if (size.every((s, i) => s === dhw[i])) return v;
     const data = scope(() =>
       noGrad(() => {

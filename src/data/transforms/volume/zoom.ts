@@ -9,11 +9,15 @@
 import type { Rng } from "../../rng.ts";
 import { fmt } from "../image.ts";
 import { bool, num } from "../transform.ts";
-import { Resize, type ResizeMode } from "./spatial.ts";
+import { type InterpKernel, interpMode, Resize, type ResizeMode } from "./spatial.ts";
 import { VolumeTransform } from "./transform.ts";
 import { emptyVol, spatial, type Vol } from "./volume.ts";
 
-/** MONAI's pad modes that Zoom takes (numpy's names, and torch's replicate / circular). */
+/**
+ * MONAI's pad modes that Zoom takes (its `Pad`: torch's F.pad for
+ * "constant", "reflect", "replicate" and "circular", with numpy's "edge"
+ * and "wrap" mapped to the last two; numpy.pad for the rest).
+ */
 export type ZoomPadMode =
   | "edge"
   | "constant"
@@ -21,7 +25,13 @@ export type ZoomPadMode =
   | "symmetric"
   | "wrap"
   | "replicate"
-  | "circular";
+  | "circular"
+  | "linear_ramp"
+  | "maximum"
+  | "mean"
+  | "median"
+  | "minimum"
+  | "empty";
 const PAD_MODES: readonly ZoomPadMode[] = [
   "edge",
   "constant",
@@ -30,15 +40,23 @@ const PAD_MODES: readonly ZoomPadMode[] = [
   "wrap",
   "replicate",
   "circular",
+  "linear_ramp",
+  "maximum",
+  "mean",
+  "median",
+  "minimum",
+  "empty",
 ];
-const MODES: readonly ResizeMode[] = ["area", "nearest", "nearest-exact", "trilinear"];
+/** The modes that copy voxels (an index per padded voxel); the others compute values per axis. */
+type IndexPad = "edge" | "constant" | "reflect" | "symmetric" | "wrap" | "replicate" | "circular";
+const INDEX_PADS: readonly string[] = PAD_MODES.slice(0, 7);
 
 /**
  * The input index that index `i` (outside [0, n) where it pads) of an axis
  * of `n` voxels reads under `mode` (numpy's pad rules); -1 for "constant"
  * outside the volume.
  */
-function padIndex(i: number, n: number, mode: ZoomPadMode): number {
+function padIndex(i: number, n: number, mode: IndexPad): number {
   if (i >= 0 && i < n) return i;
   switch (mode) {
     case "constant":
@@ -67,6 +85,11 @@ function padIndex(i: number, n: number, mode: ZoomPadMode): number {
  * (floor(extra / 2) before), the pad's values given by `mode`.
  */
 function padOrCrop(name: string, v: Vol, size: readonly number[], mode: ZoomPadMode): Vol {
+  if (!INDEX_PADS.includes(mode)) {
+    // Crop first (MONAI crops, then pads), then numpy.pad's axis-by-axis statistics.
+    const cropped = padOrCrop(name, v, spatial(v).map((n, a) => Math.min(n, size[a])), "constant");
+    return numpyPad(cropped, size, mode);
+  }
   const dhw = spatial(v);
   const maps = dhw.map((n, a) => {
     const t = size[a];
@@ -78,7 +101,7 @@ function padOrCrop(name: string, v: Vol, size: readonly number[], mode: ZoomPadM
           `use "symmetric" or "edge", or a zoom closer to 1`,
       );
     }
-    return Int32Array.from({ length: t }, (_, o) => padIndex(start + o, n, mode));
+    return Int32Array.from({ length: t }, (_, o) => padIndex(start + o, n, mode as IndexPad));
   });
   const [c] = v.shape;
   const out = emptyVol([c, size[0], size[1], size[2]]);
@@ -101,9 +124,69 @@ function padOrCrop(name: string, v: Vol, size: readonly number[], mode: ZoomPadM
   return out;
 }
 
+/** float32 rounding. */
+const f32 = Math.fround;
+
+/** numpy's median of float32 values (the mean of the two middle ones for an even count). */
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m] : f32((s[m - 1] + s[m]) / 2);
+}
+
+/**
+ * numpy.pad of `v` (every axis <= `size`) to `size`, symmetric (floor(extra
+ * / 2) before), with the modes that compute values: "maximum", "minimum",
+ * "mean", "median" (the statistic of the whole line along the axis),
+ * "linear_ramp" (from the edge value to 0 at the outer end) and "empty"
+ * (numpy leaves it uninitialized; 0 here). As numpy, the axes are padded
+ * in order D, H, W, each over the values the earlier axes padded (so the
+ * corners come from the last axis).
+ */
+function numpyPad(v: Vol, size: readonly number[], mode: ZoomPadMode): Vol {
+  let cur = v;
+  for (let a = 0; a < 3; a++) {
+    const n = cur.shape[a + 1], t = size[a];
+    if (n === t) continue;
+    const before = Math.floor((t - n) / 2), after = t - n - before;
+    const shape = [...cur.shape] as [number, number, number, number];
+    shape[a + 1] = t;
+    const out = emptyVol(shape);
+    // Lines along axis a: outer (channels and earlier axes) x inner (later axes).
+    const inner = shape.slice(a + 2).reduce((p, q) => p * q, 1);
+    const outer = shape.slice(0, a + 1).reduce((p, q) => p * q, 1);
+    const src = cur.data, dst = out.data;
+    const line = new Array<number>(n);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const sBase = o * n * inner + i, dBase = o * t * inner + i;
+        for (let k = 0; k < n; k++) {
+          line[k] = src[sBase + k * inner];
+          dst[dBase + (before + k) * inner] = line[k];
+        }
+        let lo = 0, hi = 0;
+        if (mode === "maximum") lo = hi = Math.max(...line);
+        else if (mode === "minimum") lo = hi = Math.min(...line);
+        else if (mode === "mean") lo = hi = f32(line.reduce((p, q) => p + q, 0) / n);
+        else if (mode === "median") lo = hi = median(line);
+        for (let k = 0; k < before; k++) {
+          // numpy's linspace(0, edge, before, endpoint=False) in float32.
+          const val = mode === "linear_ramp" ? f32(f32(line[0] / before) * k) : lo;
+          dst[dBase + k * inner] = mode === "empty" ? 0 : val;
+        }
+        for (let k = 0; k < after; k++) {
+          const val = mode === "linear_ramp" ? f32(f32(line[n - 1] / after) * k) : hi;
+          dst[dBase + (t - 1 - k) * inner] = mode === "empty" ? 0 : val;
+        }
+      }
+    }
+    cur = out;
+  }
+  return cur;
+}
+
 /** Zoom's resampling options. */
 interface ZoomOptions {
-  mode: ResizeMode;
+  mode: InterpKernel;
   padMode: ZoomPadMode;
   alignCorners: boolean | undefined;
   keepSize: boolean;
@@ -119,15 +202,7 @@ function zoomOptions(
     keepSize?: boolean;
   },
 ): ZoomOptions {
-  const mode = params.mode ?? "area";
-  if (!MODES.includes(mode)) {
-    const hint = mode === ("bilinear" as string)
-      ? ' (a volume is 3-D: write "trilinear", F.interpolate\'s name)'
-      : "";
-    throw new Error(
-      `${name}: mode must be one of ${MODES.join(", ")}, got ${fmt(params.mode)}${hint}`,
-    );
-  }
+  const mode = interpMode(name, params.mode);
   const padMode = params.paddingMode ?? "edge";
   if (!PAD_MODES.includes(padMode)) {
     const grid: Record<string, string> = {
@@ -136,7 +211,8 @@ function zoomOptions(
       reflection: "reflect",
     };
     const hint = typeof padMode === "string" && padMode in grid
-      ? ` (Zoom pads as MONAI's SpatialPad, with numpy's names: write "${grid[padMode]}")`
+      ? ` (Zoom pads as MONAI's SpatialPad, with numpy's and torch's pad names; MONAI refuses ` +
+        `grid_sample's "${padMode}": write "${grid[padMode]}")`
       : "";
     throw new Error(
       `${name}: paddingMode must be one of ${PAD_MODES.join(", ")}, got ${
@@ -198,11 +274,14 @@ function factors(name: string, key: string, v: unknown, lens: readonly number[])
  * axes or [D, H, W] factors (> 1 magnifies). F.interpolate with
  * scale_factor and recompute_scale_factor=True: the size becomes
  * floor(size * zoom), with `mode` "area" (default, as MONAI's),
- * "trilinear", "nearest" or "nearest-exact" (`alignCorners` for trilinear).
- * With `keepSize` (default true) the result is centre-cropped or padded
- * back to the input size, padding with `paddingMode` (default "edge", as
- * MONAI's; "constant" pads 0, "reflect", "symmetric", "wrap", or torch's
- * "replicate" and "circular").
+ * "trilinear", "nearest" or "nearest-exact" (`alignCorners` for trilinear;
+ * MONAI's "linear", "bilinear" and spline order 1 are trilinear on a
+ * volume, order 0 "nearest-exact"). With `keepSize` (default true) the
+ * result is centre-cropped or padded back to the input size, padding with
+ * `paddingMode` (default "edge", as MONAI's; "constant" pads 0, "reflect",
+ * "symmetric", "wrap", torch's "replicate" and "circular", and numpy's
+ * "linear_ramp", "maximum", "mean", "median", "minimum" and "empty", which
+ * numpy leaves uninitialized and which pads 0 here).
  *
  * @example
  * ```ts
@@ -243,8 +322,9 @@ export class Zoom extends VolumeTransform {
 
 /**
  * With probability `p` (default 0.1), zooms by factors drawn uniformly
- * from [minZoom, maxZoom) (defaults 0.9 and 1.1), as `Zoom` (MONAI's
- * `RandZoom`). One factor (a number) is drawn once for all three axes,
+ * from [minZoom, maxZoom) (defaults 0.9 and 1.1; numpy's `uniform(min,
+ * max)`, so a minZoom above maxZoom draws from (maxZoom, minZoom], as
+ * MONAI's), as `Zoom` (MONAI's `RandZoom`). One factor (a number) is drawn once for all three axes,
  * which keeps the shape's ratios; three give one per axis; two give
  * [z0, z0, z1] (the first for axes 0 and 1, the second for axis 2, as
  * MONAI's: on `VolumeDataset`'s voxels, in the file's order as MONAI's
@@ -289,11 +369,6 @@ export class RandZoom extends VolumeTransform {
       throw new Error(
         `${n}: minZoom and maxZoom must have the same length, got ${fmt(params.minZoom)} and ` +
           `${fmt(params.maxZoom)}`,
-      );
-    }
-    if (this.#min.some((lo, i) => lo > this.#max[i])) {
-      throw new Error(
-        `${n}: minZoom must be <= maxZoom, got ${fmt(params.minZoom)} and ${fmt(params.maxZoom)}`,
       );
     }
     this.#options = zoomOptions(n, params);
