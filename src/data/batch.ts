@@ -1,6 +1,6 @@
 /**
  * Loading one batch: read the samples, augment each with its own RNG, and
- * pack them into one Float32Array [N, H, W] (or [N, D, H, W] for volumes,
+ * pack them into one Float32Array [N, H, W] (or [N, C, D, H, W] for volumes,
  * augmented by a volume transform on host voxels) plus Int32Array labels. The same
  * function runs in worker threads and, for datasets without a worker spec,
  * on the main thread, so both paths give identical batches.
@@ -37,7 +37,7 @@ export interface BatchTask {
 export interface RawBatch {
   /** Batch number within the epoch. */
   id: number;
-  /** N * depth * height * width values (depth 1 for images), sample after sample. */
+  /** N * C * depth * height * width values (C, depth 1 for images), sample after sample. */
   images: Float32Array;
   /** N labels. */
   labels: Int32Array;
@@ -47,6 +47,8 @@ export interface RawBatch {
   height: number;
   /** Volume depth; 0 for a batch of 2-D images. */
   depth: number;
+  /** Channels per sample (1 for 2-D images and one-channel volumes). */
+  channels: number;
 }
 
 /** A batch that failed, with the sample that caused it (structured-clonable). */
@@ -85,9 +87,17 @@ function dims(x: Image | Volume): string {
   return isVolume(x) ? `${x.depth}x${x.height}x${x.width}` : `${x.width}x${x.height}`;
 }
 
-/** "a WxH image (w x h)" or "a DxHxW volume (d x h x w)", for the messages. */
+/** Channels of a volume (1 when not given; 2-D images have one). */
+function channelsOf(x: Image | Volume): number {
+  return isVolume(x) ? x.channels ?? 1 : 1;
+}
+
+/** "a WxH image (w x h)" or "a DxHxW volume (d x h x w)" ("a 2-channel ..."), for the messages. */
 function sizeOf(x: Image | Volume): string {
-  return isVolume(x) ? `a ${dims(x)} volume (d x h x w)` : `a ${dims(x)} image (w x h)`;
+  const c = channelsOf(x);
+  return isVolume(x)
+    ? `a ${c === 1 ? "" : `${c}-channel `}${dims(x)} volume (d x h x w)`
+    : `a ${dims(x)} image (w x h)`;
 }
 
 /** One sample augmented: a volume transform for a volume, a 2-D one for an image. */
@@ -173,7 +183,8 @@ export async function loadBatch(
           Rng.forSample(task.seed, task.epoch, task.offset + task.stride * (task.start + k)),
         )
         : raw;
-      const size = image.width * image.height * (isVolume(image) ? image.depth : 1);
+      const size = image.width * image.height *
+        (isVolume(image) ? image.depth * (image.channels ?? 1) : 1);
       if (image.data.length !== size) {
         throw new Error(`the transform made ${image.data.length} values for ${sizeOf(image)}`);
       }
@@ -202,6 +213,14 @@ export async function loadBatch(
           `sample ${indices[0]} is ${dims(first)} (${isVolume(image) ? "d x h x w" : "w x h"}) ` +
           `but sample ${index} is ${dims(image)}; ${fix}`,
       });
+    } else if (channelsOf(image) !== channelsOf(first)) {
+      throw new BatchError({
+        index,
+        message: `volumes in one batch differ in channels: sample ${indices[0]} has ` +
+          `${channelsOf(first)} but sample ${index} has ${channelsOf(image)}; the loader batches ` +
+          `[N, C, D, H, W]: give every item as many files (or 4-D frames), or make the ` +
+          `transforms leave every volume the same number of channels`,
+      });
     }
     images.set(image.data, k * image.data.length);
     // A 2-D transform's output was made for this batch and is copied now
@@ -215,5 +234,6 @@ export async function loadBatch(
     width: first?.width ?? 0,
     height: first?.height ?? 0,
     depth: first && isVolume(first) ? first.depth : 0,
+    channels: first ? channelsOf(first) : 1,
   };
 }

@@ -25,7 +25,7 @@ import {
 } from "./dataset_common.ts";
 import type { FillGet, FillInit } from "./cache_dataset_worker.ts";
 import { checkSample } from "./sample_form.ts";
-import type { Dataset, Sample, VolumeSample } from "./types.ts";
+import type { Dataset, Sample, Volume, VolumeSample } from "./types.ts";
 
 /** Options of `CacheDataset.create` (MONAI's names, camelCase). */
 export interface CacheDatasetOptions {
@@ -87,6 +87,8 @@ interface StoreSpec {
   offset: Float64Array;
   /** Per item: depth, height, width (depth 0 for a 2-D image). */
   dims: Int32Array;
+  /** Per item: a volume's channels, or 0 where the sample gave none (one). */
+  channels: Int32Array;
   /** Per item: the volume's spacing along D, H, W, or NaN where it has none. */
   spacing: Float64Array;
   /** Per item: its label. */
@@ -113,6 +115,7 @@ class Store {
       chunk: new Int32Array(n),
       offset: new Float64Array(n),
       dims: new Int32Array(3 * n),
+      channels: new Int32Array(n),
       spacing: new Float64Array(3 * n).fill(NaN),
       labels: new Int32Array(n),
     }, false);
@@ -142,6 +145,7 @@ class Store {
     this.bytes += 4 * size;
     const depth = "depth" in image ? image.depth : 0;
     s.dims.set([depth, image.height, image.width], 3 * k);
+    s.channels[k] = depth > 0 ? (image as { channels?: number }).channels ?? 0 : 0;
     const sp = (image as { spacing?: unknown }).spacing;
     if (depth > 0 && Array.isArray(sp) && sp.length === 3) s.spacing.set(sp, 3 * k);
     s.labels[k] = label;
@@ -151,15 +155,17 @@ class Store {
   get(k: number, copy: boolean): Sample | VolumeSample {
     const s = this.spec;
     const [depth, height, width] = s.dims.subarray(3 * k, 3 * k + 3);
-    const size = Math.max(depth, 1) * height * width;
+    const channels = s.channels[k];
+    const size = Math.max(depth, 1) * height * width * Math.max(channels, 1);
     const view = new Float32Array(s.chunks[s.chunk[k]], 4 * s.offset[k], size);
     const data = copy ? view.slice() : view;
     const label = s.labels[k];
     if (depth === 0) return { image: { data, width, height }, label };
     const sp = s.spacing.subarray(3 * k, 3 * k + 3);
-    const image = Number.isNaN(sp[0])
+    const image: Volume = Number.isNaN(sp[0])
       ? { data, width, height, depth }
       : { data, width, height, depth, spacing: [sp[0], sp[1], sp[2]] as [number, number, number] };
+    if (channels > 0) image.channels = channels;
     return { image, label };
   }
 
@@ -167,7 +173,8 @@ class Store {
   static bytesOf(spec: StoreSpec): number {
     let floats = 0;
     for (let k = 0; k < spec.labels.length; k++) {
-      floats += Math.max(spec.dims[3 * k], 1) * spec.dims[3 * k + 1] * spec.dims[3 * k + 2];
+      floats += Math.max(spec.dims[3 * k], 1) * spec.dims[3 * k + 1] * spec.dims[3 * k + 2] *
+        Math.max(spec.channels[k], 1);
     }
     return 4 * floats;
   }

@@ -51,6 +51,7 @@ async function read(index: number): Promise<void> {
     const { data, width, height } = image;
     const out: Record<string, unknown> = { data, width, height };
     if ("depth" in image) out.depth = image.depth;
+    if ("channels" in image && image.channels !== undefined) out.channels = image.channels;
     if ("spacing" in image && image.spacing) out.spacing = [...image.spacing];
     worker.postMessage({ type: "sample", index, sample: { image: out, label } });
   } catch (e) {

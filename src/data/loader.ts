@@ -7,9 +7,10 @@
  * what, so the same seed gives the same batches with 0, 1 or 8 workers.
  *
  * Samples are 2-D images `{ data, width, height }`, batched as
- * [N, 1, H, W], or volumes `{ data, width, height, depth }` ([D, H, W]
- * row-major; `VolumeDataset` reads them from NIfTI files), batched as
- * [N, 1, D, H, W] and augmented by a volume transform
+ * [N, 1, H, W], or volumes `{ data, width, height, depth, channels? }`
+ * ([C, D, H, W] row-major, C = `channels`, default 1; `VolumeDataset` reads
+ * them from NIfTI files), batched as [N, C, D, H, W] (a batch's volumes
+ * agree in C) and augmented by a volume transform
  * (`transforms.volume.compose([...])`) on host voxels, in workers too.
  * A dataset holds one kind: the first batch of the loader fixes it, and a
  * sample of the other kind (in that batch or a later one, any epoch) stops
@@ -116,7 +117,7 @@ export interface DataLoaderOptions {
  * `batch_data[0].to(device)`).
  */
 export interface Batch extends Disposable, Iterable<Tensor> {
-  /** [N, 1, H, W] float32, or [N, 1, D, H, W] for volume samples. */
+  /** [N, 1, H, W] float32, or [N, C, D, H, W] for volume samples. */
   images: Tensor;
   /** [N] int32 class indices. */
   labels: Tensor;
@@ -314,7 +315,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   #toBatch(raw: RawBatch, indices: Int32Array): Batch {
     const n = raw.labels.length;
     const shape = raw.depth > 0
-      ? [n, 1, raw.depth, raw.height, raw.width]
+      ? [n, raw.channels, raw.depth, raw.height, raw.width]
       : [n, 1, raw.height, raw.width];
     const images = tensor(raw.images, shape, { device: this.#device });
     let labels: Tensor;

@@ -288,10 +288,11 @@ export class NiftiVolume {
     }
   }
 
-  /** A whole frame's raw bytes, read from the file (a fresh array). */
-  async #readFrame(frame: number): Promise<Uint8Array> {
-    const size = this.#frameVoxels * this.#voxelBytes;
-    const start = this.header.voxOffset + frame * size;
+  /** The raw bytes of `count` whole frames from `frame`, read from the file (a fresh array). */
+  async #readFrame(frame: number, count = 1): Promise<Uint8Array> {
+    const frameBytes = this.#frameVoxels * this.#voxelBytes;
+    const start = this.header.voxOffset + frame * frameBytes;
+    const size = frameBytes * count;
     if (!this.#dataPath.endsWith(".gz")) return await readAt(this.#dataPath, start, size);
     const src = openSource(this.#dataPath);
     try {
@@ -315,12 +316,21 @@ export class NiftiVolume {
   /**
    * @internal The stored values of `frame` in the file's own order (i
    * fastest, then j, then k), with the scaling nibabel's `get_fdata()`
-   * applies, for callers that convert while they copy. Read in one go, not
+   * applies, for callers that convert while they copy; with `count`, that
+   * many frames one after another (channels: frame `frame + c` starts at
+   * value `c * width * height * depth`), read in one pass, which a gzipped
+   * file needs (each read decompresses from its start). Read in one go, not
    * kept (the bytes may be byte-swapped in place).
    */
-  async rawFileOrder(frame = 0): Promise<RawVoxels> {
+  async rawFileOrder(frame = 0, count = 1): Promise<RawVoxels> {
     this.#checkFrame(frame);
-    return rawVoxels(await this.#readFrame(frame), this.header);
+    if (count !== 1) {
+      if (!(Number.isInteger(count) && count >= 1)) {
+        throw new RangeError(`${this.path}: frame count ${count} must be an integer >= 1`);
+      }
+      this.#checkFrame(frame + count - 1);
+    }
+    return rawVoxels(await this.#readFrame(frame, count), this.header);
   }
 
   /**

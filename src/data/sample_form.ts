@@ -12,8 +12,9 @@
  * would need a `dispose()` nobody calls) and can run in a worker thread.
  *
  * A volume is the same with a `depth`: `{ image: { data, width, height,
- * depth }, label }`, voxels row-major as [D, H, W]. Whether a sample is a
- * volume is decided by `depth` alone (present: a volume, even of depth 1).
+ * depth }, label }`, voxels row-major as [D, H, W]; with `channels` C, as
+ * [C, D, H, W]. Whether a sample is a volume is decided by `depth` alone
+ * (present: a volume, even of depth 1).
  *
  * @module
  */
@@ -52,6 +53,12 @@ function tensorImageFix(shape: readonly number[]): string {
     return `return { image: { data: t.toArray() as Float32Array, width: ${w}, height: ${h}, ` +
       `depth: ${d} }, label } (a one-channel [1, D, H, W] volume); samples hold plain voxels, ` +
       "so datasets own no native memory and can run in workers";
+  }
+  if (shape.length === 4) {
+    const [c, d, h, w] = shape;
+    return `return { image: { data: t.toArray() as Float32Array, width: ${w}, height: ${h}, ` +
+      `depth: ${d}, channels: ${c} }, label } (a [C, D, H, W] volume); samples hold plain ` +
+      "voxels, so datasets own no native memory and can run in workers";
   }
   const hw = shape.length === 3 && shape[0] === 1
     ? shape.slice(1)
@@ -92,11 +99,12 @@ export function checkSample(sample: unknown): Sample | VolumeSample {
       }; expected ${SAMPLE_FORM}`,
     );
   }
-  const { data, width, height, depth } = image as {
+  const { data, width, height, depth, channels } = image as {
     data?: unknown;
     width?: unknown;
     height?: unknown;
     depth?: unknown;
+    channels?: unknown;
   };
   const volume = depth !== undefined;
   const form = volume ? VOLUME_FORM : SAMPLE_FORM;
@@ -108,12 +116,30 @@ export function checkSample(sample: unknown): Sample | VolumeSample {
   }
   const sizes = [["width", width], ["height", height]] as [string, unknown][];
   if (volume) sizes.push(["depth", depth]);
+  if (channels !== undefined) {
+    if (!volume) {
+      throw new Error(
+        `image.channels is given (${describe(channels)}) but image.depth is not; 2-D images ` +
+          `have one channel (batched [N, 1, H, W]): leave channels out, or give a volume ` +
+          VOLUME_FORM.replace("depth }", "depth, channels }"),
+      );
+    }
+    sizes.push(["channels", channels]);
+  }
   for (const [k, v] of sizes) {
     if (!Number.isInteger(v) || (v as number) < 1) {
       throw new Error(`image.${k} must be a positive integer, got ${describe(v)}`);
     }
   }
-  if (volume) {
+  if (volume && channels !== undefined && channels !== 1) {
+    const c = channels as number;
+    if (data.length !== c * (depth as number) * (height as number) * (width as number)) {
+      throw new Error(
+        `volume has ${data.length} values for channels x depth x height x width ` +
+          `${c}x${depth}x${height}x${width}`,
+      );
+    }
+  } else if (volume) {
     if (data.length !== (depth as number) * (height as number) * (width as number)) {
       throw new Error(
         `volume has ${data.length} values for depth x height x width ${depth}x${height}x${width}`,

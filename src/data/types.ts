@@ -16,13 +16,19 @@ export interface Image {
 }
 
 /**
- * A single-channel volume, row-major as [D, H, W] (width fastest, then
- * height, then depth): `data.length === depth * height * width`. The loader
- * batches volumes into [N, 1, D, H, W].
+ * A volume, row-major as [C, D, H, W] (width fastest, then height, then
+ * depth, then channel): `data.length === channels * depth * height * width`,
+ * channel after channel. Without `channels` it has one. The loader batches
+ * volumes into [N, C, D, H, W].
  */
 export interface Volume {
-  /** Voxel values, [D, H, W] row-major. */
+  /** Voxel values, [C, D, H, W] row-major (one [D, H, W] block per channel). */
   data: Float32Array;
+  /**
+   * Channels C (MONAI's channel-first axis): several files of one item, or
+   * the 4th dimension of a NIfTI file. Optional; absent means 1.
+   */
+  channels?: number;
   /** Size along the last spatial axis (W, fastest in memory). */
   width: number;
   /** Size along the middle spatial axis (H). */

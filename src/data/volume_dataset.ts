@@ -13,36 +13,30 @@
  * `orientation: "RAS"` adds MONAI's `Orientation(axcodes="RAS")`: flips and
  * an axis permutation from each file's affine, as nibabel computes them.
  * `spacing: { pixdim }` adds MONAI's `Spacing` after it (volume_spacing.ts).
+ * An item's list of files, or a file's 4th dimension, gives channels
+ * [C, X, Y, Z] as MONAI's (volume_read.ts).
  *
  * @module
  */
 import { checkContract } from "../options.ts";
 import { countClasses, describe, wrapIndex } from "./dataset_common.ts";
-import { readNifti } from "./nifti.ts";
 import { Rng } from "./rng.ts";
-import { gatherVoxels } from "./volume_gather.ts";
 import { Compose, compose } from "./transforms/volume/compose.ts";
 import { applyToVolume } from "./transforms/volume/host.ts";
 import { VolumeTransform, type VolumeTransformSpec } from "./transforms/volume/transform.ts";
 import type { Dataset, Volume, VolumeSample } from "./types.ts";
-import {
-  axcodesToOrnt,
-  checkAxcodes,
-  ioOrientation,
-  type Ornt,
-  orntTransform,
-} from "./volume_orientation.ts";
-import {
-  checkSpacing,
-  resampleToSpacing,
-  type SpacingOptions,
-  type SpacingSpec,
-} from "./volume_spacing.ts";
+import { checkAxcodes } from "./volume_orientation.ts";
+import { readVolume } from "./volume_read.ts";
+import { checkSpacing, type SpacingOptions, type SpacingSpec } from "./volume_spacing.ts";
 
-/** One item: a NIfTI file and its class (MONAI's `{"image": path, "label": y}`). */
+/** One item: a NIfTI file (or several) and its class (MONAI's `{"image": path, "label": y}`). */
 export interface VolumeItem {
-  /** Path of a `.nii` or `.nii.gz` file (or a `.hdr` with its `.img`). */
-  image: string;
+  /**
+   * Path of a `.nii` or `.nii.gz` file (or a `.hdr` with its `.img`), or a
+   * list of them stacked as channels in order (MONAI's
+   * `{"image": ["t1.nii.gz", "t2.nii.gz"]}`: one spatial shape and affine).
+   */
+  image: string | readonly string[];
   /** Class index (an integer >= 0). */
   label: number;
 }
@@ -121,18 +115,28 @@ function checkItems(items: unknown): VolumeItem[] {
       );
     }
     const { image, label } = item as { image?: unknown; label?: unknown };
-    if (typeof image !== "string" || image === "") {
+    if (Array.isArray(image) && image.length === 0) {
       throw new Error(
-        `${at}: image must be the path of a NIfTI file, got ` +
-          `${image === undefined ? "nothing" : describe(image)}`,
+        `${at}: image is an empty list; give a path, or a list of paths stacked as channels ` +
+          `(MONAI's { image: ["t1.nii.gz", "t2.nii.gz"], label })`,
       );
     }
-    if (!NIFTI.test(image)) {
-      throw new Error(
-        `${at}: ${JSON.stringify(image)} is not a NIfTI path; VolumeDataset reads .nii and ` +
-          `.nii.gz files (or a .hdr with its .img)`,
-      );
-    }
+    const paths: unknown[] = Array.isArray(image) ? image : [image];
+    paths.forEach((path, f) => {
+      const which = Array.isArray(image) ? `image[${f}]` : "image";
+      if (typeof path !== "string" || path === "") {
+        throw new Error(
+          `${at}: ${which} must be the path of a NIfTI file, got ` +
+            `${path === undefined ? "nothing" : describe(path)}`,
+        );
+      }
+      if (!NIFTI.test(path)) {
+        throw new Error(
+          `${at}: ${JSON.stringify(path)} is not a NIfTI path; VolumeDataset reads .nii and ` +
+            `.nii.gz files (or a .hdr with its .img)`,
+        );
+      }
+    });
     if (!Number.isInteger(label) || (label as number) < 0) {
       throw new Error(
         `${at}: label must be a class index (an integer >= 0), got ` +
@@ -140,7 +144,8 @@ function checkItems(items: unknown): VolumeItem[] {
           (typeof label === "string" && /^\d+$/.test(label) ? ` (write label: ${label})` : ""),
       );
     }
-    return { image, label: label as number };
+    const path = Array.isArray(image) ? Object.freeze([...image] as string[]) : image as string;
+    return { image: path, label: label as number };
   });
 }
 
@@ -205,77 +210,22 @@ function toTransform(t: VolumeDatasetOptions["transform"]): VolumeTransform | nu
 }
 
 /**
- * The voxels of a 3-D NIfTI file as [D, H, W]: the file's index order
- * [i, j, k] (MONAI's and nibabel's), or with `axcodes` reoriented as
- * MONAI's `Orientation(axcodes)` (flips and an axis permutation from the
- * affine, as nibabel's `ornt_transform`), with the voxel spacing along D,
- * H, W (`pixdim` permuted alike).
- */
-async function readVoxels(
-  path: string,
-  axcodes: string | null,
-  resample: SpacingSpec | null,
-): Promise<Volume> {
-  const vol = await readNifti(path);
-  try {
-    const { dims, pixdim, affine } = vol.header;
-    if (dims.length < 3) {
-      throw new Error(
-        `${path} is a ${dims.length}-D NIfTI (${dims.join("x")}); VolumeDataset reads 3-D volumes`,
-      );
-    }
-    if (vol.frames > 1) {
-      throw new Error(
-        `${path} is a ${dims.length}-D NIfTI (${dims.join("x")}): ${vol.frames} volumes in one ` +
-          `file; VolumeDataset reads one 3-D volume (one channel) per file`,
-      );
-    }
-    const n = [dims[0], dims[1], dims[2]];
-    const fileStride = [1, n[0], n[0] * n[1]];
-    // Per file axis: the output axis it becomes and whether it is reversed.
-    let to: Ornt = [[0, 1], [1, 1], [2, 1]];
-    if (axcodes !== null) {
-      const from = ioOrientation(affine);
-      const lost = from.findIndex((o) => o === null);
-      if (lost >= 0) {
-        throw new Error(
-          `${path}: the affine maps voxel axis ${lost} to no direction ` +
-            `(${JSON.stringify(affine.map((r) => r.slice(0, 3)))}), so it has no orientation; ` +
-            `leave orientation out to read the file's order`,
-        );
-      }
-      to = orntTransform(from as Ornt, axcodesToOrnt(axcodes));
-    }
-    const size = [0, 0, 0], stride = [0, 0, 0], spacing: [number, number, number] = [1, 1, 1];
-    // The affine after reorientation (nibabel's affine @ inv_ornt_aff), for Spacing.
-    const moved = affine.map((row) => [0, 0, 0, row[3]]);
-    let base = 0;
-    to.forEach(([o, sign], f) => {
-      size[o] = n[f];
-      spacing[o] = pixdim[f] ?? 1;
-      stride[o] = sign * fileStride[f];
-      if (sign < 0) base += (n[f] - 1) * fileStride[f];
-      moved.forEach((row, r) => {
-        row[o] = sign * affine[r][f];
-        if (sign < 0) row[3] += (n[f] - 1) * affine[r][f];
-      });
-    });
-    const data = gatherVoxels(await vol.rawFileOrder(), base, size, stride);
-    const volume = { data, depth: size[0], height: size[1], width: size[2], spacing };
-    return resample ? resampleToSpacing(volume, moved, resample) : volume;
-  } finally {
-    vol.close();
-  }
-}
-
-/**
  * Labelled 3-D NIfTI volumes, as MONAI's `Dataset(data=[{"image": path,
  * "label": y}])` with `LoadImage` + `EnsureChannelFirst`: `get(i)` reads item
- * `i` with `readNifti` and returns `{ image: { data, width, height, depth },
- * label }`, float32 voxels in real units (HU for CT: the header's
- * `scl_slope`/`scl_inter` applied), in MONAI's order [X, Y, Z] as
+ * `i` with `readNifti` and returns `{ image: { data, channels, width,
+ * height, depth }, label }`, float32 voxels in real units (HU for CT: the
+ * header's `scl_slope`/`scl_inter` applied), in MONAI's order [X, Y, Z] as
  * [D, H, W] (D = NIfTI dimension 1, H = 2, W = 3; the file's order, not
- * reoriented). The DataLoader batches them as [N, 1, D, H, W].
+ * reoriented). The DataLoader batches them as [N, C, D, H, W].
+ *
+ * Channels as MONAI's `LoadImage` + `EnsureChannelFirst` make them: an item
+ * `{ image: ["t1.nii.gz", "t2.nii.gz"] }` stacks its files as channels in
+ * order (every file of the first one's spatial shape and affine, within
+ * MONAI's `np.allclose`; otherwise an Error naming both files), and a 4-D
+ * file [X, Y, Z, T] gives T channels (also a 5-D one [X, Y, Z, 1, C],
+ * NIfTI's vector layout); a list of 4-D files concatenates their channels.
+ * Orientation and spacing move every channel alike, by the first file's
+ * affine. Items of one batch must agree in C.
  *
  * `orientation` (e.g. "RAS", "LPS") reorients every volume as MONAI's
  * `Orientation(axcodes=...)` after `LoadImage`: D, H, W then point where the
@@ -295,7 +245,7 @@ async function readVoxels(
  * `transform` holds deterministic preprocessing, applied in `get(i)`;
  * random augmentation goes to the loader's `transform`. Files are read at
  * `get(i)`, not here; a missing or unreadable file, a file that is not
- * NIfTI or holds several volumes (4-D) is an Error naming the item. Loader
+ * NIfTI, or files of one item that disagree is an Error naming the item. Loader
  * workers rebuild the dataset from its items, so files are read off the
  * main thread.
  *
@@ -314,6 +264,9 @@ async function readVoxels(
  * const iso = new data.VolumeDataset(ds.items, { orientation: "RAS", spacing: { pixdim: 3 } });
  * const { image: v } = await iso.get(0);
  * console.log(v.depth, v.height, v.width, v.spacing); // 22 28 17 [3, 3, 3]
+ * const path = "tests/fixtures/nifti/anatomical.nii";
+ * const two = new data.VolumeDataset([{ image: [path, path], label: 1 }]); // channels
+ * console.log((await two.get(0)).image.channels); // 2
  * const loader = new data.DataLoader(ds, { batchSize: 1, transform: V.compose([new V.RandFlip({ p: 0.5, spatialAxis: 0 })]) });
  * for await (using batch of loader) console.log(batch.images.shape); // [1, 1, 33, 41, 25]
  * ```
@@ -363,7 +316,7 @@ export class VolumeDataset implements Dataset {
     const { image: path, label } = this.items[k];
     let volume: Volume;
     try {
-      volume = await readVoxels(path, this.orientation, this.spacing);
+      volume = await readVolume(path, this.orientation, this.spacing);
       if (this.transform) {
         const spacing = volume.spacing && this.transform.spacingAfter(volume.spacing);
         // Deterministic transforms draw nothing; the stream is only a formality.
@@ -386,7 +339,10 @@ export class VolumeDataset implements Dataset {
     return {
       module: import.meta.url,
       spec: {
-        items: this.items.map((it) => ({ ...it })),
+        items: this.items.map((it) => ({
+          image: typeof it.image === "string" ? it.image : [...it.image],
+          label: it.label,
+        })),
         transform: this.transform?.spec ?? null,
         orientation: this.orientation,
         spacing: this.spacing ? { ...this.spacing, pixdim: [...this.spacing.pixdim] } : null,

@@ -26,16 +26,19 @@ const BLOCK = 8;
  * blocks of `BLOCK` innermost, and the other two axes run in output order
  * around it: the block's output rows are each written front to back, and
  * the source is read a short run at a time.
+ *
+ * `out` (default: a new array) receives the A * B * C values from its
+ * start: one channel's block of a multi-channel volume, as a subarray.
  */
 export function gatherVoxels(
   raw: RawVoxels,
   base: number,
   size: readonly number[],
   s: readonly number[],
+  out: Float32Array = new Float32Array(size[0] * size[1] * size[2]),
 ): Float32Array {
   const { values: src, slope, inter } = raw;
   const [na, nb, nc] = size;
-  const out = new Float32Array(na * nb * nc);
   const f = [0, 1].find((a) => Math.abs(s[a]) === 1 && size[a] > 1);
   if (f === undefined) {
     for (let a = 0, p = 0; a < na; a++) {

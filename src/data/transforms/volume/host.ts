@@ -9,6 +9,7 @@
 import type { Rng } from "../../rng.ts";
 import type { Volume } from "../../types.ts";
 import { VolumeTransform } from "./transform.ts";
+import type { Shape4 } from "./volume.ts";
 
 /** Whether `t` is a volume transform (rather than a 2-D one). */
 export function isVolumeTransform(t: unknown): t is VolumeTransform {
@@ -16,16 +17,15 @@ export function isVolumeTransform(t: unknown): t is VolumeTransform {
 }
 
 /**
- * @internal `t` applied to one single-channel volume, drawing from `rng`
- * exactly as `t.apply(tensor([1, D, H, W]), rng)` does. The result may share
- * `v.data` when nothing changed (never modified); a transform that leaves
- * more or fewer than one channel is an error.
+ * @internal `t` applied to one volume of `v.channels` (default 1) channels,
+ * drawing from `rng` exactly as `t.apply(tensor([C, D, H, W]), rng)` does.
+ * The result may share `v.data` when nothing changed (never modified). A
+ * transform may change C (one that selects or stacks channels); the loader
+ * checks that a batch's volumes agree.
  */
 export function applyToVolume(t: VolumeTransform, v: Volume, rng: Rng): Volume {
-  const out = t.applyHost({ data: v.data, shape: [1, v.depth, v.height, v.width] }, rng);
-  const [c, depth, height, width] = out.shape;
-  if (c !== 1) {
-    throw new Error(`${t.name} made ${c} channels of a one-channel volume; the loader batches one`);
-  }
-  return { data: out.data, depth, height, width };
+  const shape = [v.channels ?? 1, v.depth, v.height, v.width] as Shape4;
+  const out = t.applyHost({ data: v.data, shape }, rng);
+  const [channels, depth, height, width] = out.shape;
+  return { data: out.data, channels, depth, height, width };
 }
