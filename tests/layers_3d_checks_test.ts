@@ -171,8 +171,9 @@ Deno.test("layers 3d: the pools refuse bad inputs, saying what to write", () => 
       throws(() => loose(f)(x, 2, {}, 1), /takes at most 3 arguments/);
       throws(() => f(x.int(), 2), new RegExp(name));
     }
-    throws(() => F.maxPool3d(x, 2, { returnIndices: true }), /returnIndices is not offered/);
-    throws(() => new nn.MaxPool3d(2, { returnIndices: true }), /returnIndices is not offered/);
+    // returnIndices is offered (tests/pool_indices_test.ts); only true or false.
+    throws(() => F.maxPool3d(x, 2, { returnIndices: 1 as never }), /returnIndices must be true/);
+    throws(() => new nn.MaxPool3d(2, { returnIndices: "yes" as never }), /must be true or false/);
     throws(() => F.maxPool3d(x, 2, { dilation: 0 }), /dilation must be integers >= 1/);
     throws(() => loose(F.avgPool3d)(x, 2, { dilation: 2 }), /unknown option 'dilation'/);
     throws(() => F.avgPool3d(x, 2, { divisorOverride: 0 }), /divisorOverride must be a nonzero/);

@@ -20,6 +20,7 @@ import {
 } from "../tensor/ops/pool3d.ts";
 import { Module } from "./module.ts";
 import { checkArity, checkCall } from "../options.ts";
+import { showValue } from "../tensor/ops/show_value.ts";
 
 /** Checks a 3-D pool layer's kernel and options up front (the op checks them again). */
 function checkPool<T extends object>(
@@ -34,10 +35,9 @@ function checkPool<T extends object>(
   const o = checkCall<T>(where, given, 2, options, POOL3D_OPTIONS[op] as never, usage);
   triple(kernelSize, `${where}: kernel size`, 1);
   const opts = o as MaxPool3dOptions;
-  if (opts.returnIndices !== undefined && opts.returnIndices !== false) {
+  if (opts.returnIndices !== undefined && typeof opts.returnIndices !== "boolean") {
     throw new Error(
-      `${where}: returnIndices is not offered (the indices serve max unpooling, which this ` +
-        "library does not have); leave it out",
+      `${where}: returnIndices must be true or false, got ${showValue(opts.returnIndices)}`,
     );
   }
   if (opts.stride != null) triple(opts.stride, `${where}: stride`, 1);
@@ -48,8 +48,10 @@ function checkPool<T extends object>(
 
 /**
  * Max pooling over volumes [N, C, D, H, W] (or unbatched [C, D, H, W]),
- * as `nn.MaxPool3d`; the stride
- * defaults to the kernel size. `returnIndices` is not offered.
+ * as `nn.MaxPool3d`; the stride defaults to the kernel size; `dilation`
+ * and `ceilMode` as torch's. With `returnIndices: true` the forward gives
+ * `[values, indices]` (int32 indices flat within each volume,
+ * d H W + h W + w), which `nn.MaxUnpool3d` takes.
  *
  * @example
  * ```ts
@@ -57,18 +59,21 @@ function checkPool<T extends object>(
  * const pool = new nn.MaxPool3d(2);
  * console.log(pool.forward(randn([1, 4, 8, 8, 8])).shape); // [1, 4, 4, 4, 4]
  * console.log(new nn.MaxPool3d(3, { stride: 2, padding: 1 }).forward(randn([1, 1, 5, 9, 9])).shape); // [1, 1, 3, 5, 5]
+ * const [values, indices] = new nn.MaxPool3d(2, { returnIndices: true })(randn([1, 2, 4, 4, 4]));
+ * console.log(values.shape, indices.dtype); // [1, 2, 2, 2, 2] "int32"
  * ```
  */
-export class MaxPool3d extends Module {
+export class MaxPool3d<R extends boolean = false> extends Module {
   /** The options in effect. */
   readonly options: MaxPool3dOptions;
-  constructor(readonly kernelSize: Triple, options: MaxPool3dOptions = {}) {
+  constructor(readonly kernelSize: Triple, options: MaxPool3dOptions & { returnIndices?: R } = {}) {
     super();
     this.options = checkPool("nn.MaxPool3d", arguments.length, kernelSize, options, "maxPool3d");
   }
-  /** x [N, C, D, H, W] -> [N, C, D', H', W'] (or [C, D, H, W] -> [C, D', H', W']). */
-  forward(x: Tensor): Tensor {
-    return maxPool3d(x, this.kernelSize, this.options);
+  /** x [N, C, D, H, W] -> [N, C, D', H', W'] (and the indices, with `returnIndices`). */
+  forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return maxPool3d(x, this.kernelSize, this.options) as R extends true ? [Tensor, Tensor]
+      : Tensor;
   }
 }
 

@@ -1,11 +1,12 @@
 /**
- * Pooling layers: `MaxPool2d`, `AvgPool2d`, `AdaptiveAvgPool2d`,
- * `AdaptiveMaxPool2d`.
+ * Pooling layers: `MaxPool2d` (with `dilation` and `returnIndices`),
+ * `AvgPool2d`, `AdaptiveAvgPool2d`, `AdaptiveMaxPool2d`.
  *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
-import type { Pair } from "../tensor/ops/conv.ts";
+import { type Pair, pair } from "../tensor/ops/conv.ts";
+import { showValue } from "../tensor/ops/show_value.ts";
 import { adaptiveMaxPool2d } from "../tensor/ops/adaptive_max_pool.ts";
 import {
   adaptiveAvgPool2d,
@@ -43,21 +44,36 @@ export abstract class Pool2dBase extends Module {
 }
 
 /**
- * Max pooling; the stride defaults to the kernel size.
+ * Max pooling over [N, C, H, W] (or [C, H, W]), as `nn.MaxPool2d`; the
+ * stride defaults to the kernel size; `dilation` and `ceilMode` as
+ * torch's. With `returnIndices: true` the forward gives
+ * `[values, indices]` (int32 indices flat within each plane, h W + w),
+ * which `nn.MaxUnpool2d` takes.
  *
  * @example
  * ```ts
  * import { nn, randn } from "@lits/vision";
  * console.log(new nn.MaxPool2d(2).forward(randn([1, 1, 4, 4])).shape); // [1, 1, 2, 2]
+ * const pool = new nn.MaxPool2d(2, { returnIndices: true });
+ * const [values, indices] = pool(randn([1, 3, 8, 8]));
+ * console.log(values.shape, indices.dtype); // [1, 3, 4, 4] "int32"
+ * console.log(new nn.MaxPool2d(3, { dilation: 2 })(randn([1, 1, 9, 9])).shape); // [1, 1, 2, 2]
  * ```
  */
-export class MaxPool2d extends Pool2dBase {
-  constructor(kernelSize: Pair, options: Pool2dOptions = {}) {
+export class MaxPool2d<R extends boolean = false> extends Pool2dBase {
+  constructor(kernelSize: Pair, options: Pool2dOptions & { returnIndices?: R } = {}) {
     super("nn.MaxPool2d", kernelSize, options, arguments.length, "maxPool2d");
+    pair(kernelSize, "nn.MaxPool2d: kernel size", 1);
+    if (options.dilation !== undefined) pair(options.dilation, "nn.MaxPool2d: dilation", 1);
+    const flag = options.returnIndices;
+    if (flag !== undefined && typeof flag !== "boolean") {
+      throw new Error(`nn.MaxPool2d: returnIndices must be true or false, got ${showValue(flag)}`);
+    }
   }
-  /** x [N, C, H, W] -> [N, C, H', W']. */
-  forward(x: Tensor): Tensor {
-    return maxPool2d(x, this.kernelSize, this.options);
+  /** x [N, C, H, W] -> [N, C, H', W'] (and the indices, with `returnIndices`). */
+  forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return maxPool2d(x, this.kernelSize, this.options) as R extends true ? [Tensor, Tensor]
+      : Tensor;
   }
 }
 

@@ -6,7 +6,8 @@
  * (Reshape, Transpose, Reshape: SpaceToDepth's channel order is not
  * torch's). Embedding, Fold and Unfold are refused by name: the graph's
  * input is a float image, which an embedding cannot index, and opset 17
- * has no im2col / col2im op.
+ * has no im2col / col2im op; so are MaxUnpool1d/2d/3d, whose second input
+ * (a max pool's indices) the layer-to-layer graph cannot carry.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d } from "../l
 import { PixelShuffle, PixelUnshuffle } from "../layers/pixel_shuffle.ts";
 import { Embedding } from "../layers/embedding.ts";
 import { Fold, Unfold } from "../layers/fold.ts";
+import { MaxUnpool1d, MaxUnpool2d, MaxUnpool3d } from "../layers/max_unpool.ts";
 import { single } from "../tensor/ops/conv1d.ts";
 import type { Emitter, Scope, Value } from "./graph.ts";
 import { binMatrixT } from "./pooling.ts";
@@ -268,6 +270,10 @@ const NO_COLUMNS = "ONNX opset 17 has no im2col / col2im op (Col2Im came in opse
   "exporter does not write it; compute it outside the exported model, or build the model " +
   "with Conv2d, which an unfold followed by a matmul usually stands for";
 
+const NO_UNPOOL = "it takes the indices of a max pool with returnIndices as a second input, " +
+  "and the exported graph passes one tensor from layer to layer (a max pool's indices are " +
+  "not exported either); export the part of the model before the pooling";
+
 /** Module classes of this file that cannot be exported, with the reason, for the refusal. */
 export const REFUSED_1D = new Map<unknown, string>([
   [
@@ -277,4 +283,5 @@ export const REFUSED_1D = new Map<unknown, string>([
   ],
   [Fold, NO_COLUMNS],
   [Unfold, NO_COLUMNS],
+  ...[MaxUnpool1d, MaxUnpool2d, MaxUnpool3d].map((c): [unknown, string] => [c, NO_UNPOOL]),
 ]);

@@ -90,6 +90,13 @@ function windows(m: MaxPool3d | AvgPool3d, dhw: number[]) {
 
 const maxPool: Emitter<MaxPool3d> = (scope, m, x) => {
   expect(scope, m, x, 5);
+  if (m.options.returnIndices) {
+    throw new Error(
+      `exportOnnx: ${where(scope, m)}: MaxPool3d with returnIndices is not exported (its ` +
+        "indices are a second output, and the graph passes one tensor between layers); " +
+        "export a model whose MaxPool3d gives no indices",
+    );
+  }
   const dhw = spatial(scope, m, x);
   const { k, s, p, dil, out } = windows(m, dhw);
   tooSmall3d(scope, m, x, out);

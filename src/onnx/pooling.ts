@@ -13,14 +13,28 @@ import { adaptiveSize } from "../tensor/ops/pool.ts";
 import type { Emitter, Scope, Value } from "./graph.ts";
 import { expect, outSize, spatial, tooSmall, where } from "./shapes.ts";
 
+/**
+ * MaxPool; ceil mode as extra end padding, dilation as ONNX's `dilations`
+ * (a window spanning d (k - 1) + 1). The indices of `returnIndices` are
+ * refused: the graph carries one tensor from layer to layer.
+ */
 const maxPool: Emitter<MaxPool2d> = (scope, m, x) => {
   expect(scope, m, x, 4);
+  if (m.options.returnIndices) {
+    throw new Error(
+      `exportOnnx: ${where(scope, m)}: MaxPool2d with returnIndices is not exported (its ` +
+        "indices are a second output, and the graph passes one tensor between layers); " +
+        "export a model whose MaxPool2d gives no indices",
+    );
+  }
   const [h, w] = spatial(scope, m, x);
   const [kh, kw] = pair(m.kernelSize, "MaxPool2d kernel", 1);
   const [sh, sw] = pair(m.options.stride ?? [kh, kw], "MaxPool2d stride", 1);
   const [ph, pw] = pair(m.options.padding ?? 0, "MaxPool2d padding", 0);
+  const [dh, dw] = pair(m.options.dilation ?? 1, "MaxPool2d dilation", 1);
   const ceil = m.options.ceilMode ?? false;
-  const oh = outSize(h, kh, sh, ph, ceil), ow = outSize(w, kw, sw, pw, ceil);
+  const spanH = dh * (kh - 1) + 1, spanW = dw * (kw - 1) + 1;
+  const oh = outSize(h, spanH, sh, ph, ceil), ow = outSize(w, spanW, sw, pw, ceil);
   tooSmall(scope, m, x, oh, ow);
   // Ceil mode as extra end padding, which max pooling ignores.
   const end = (size: number, k: number, s: number, p: number, o: number) =>
@@ -28,7 +42,8 @@ const maxPool: Emitter<MaxPool2d> = (scope, m, x) => {
   return scope.graph.node("MaxPool", scope.path, [x.name], [x.shape[0], x.shape[1], oh, ow], {
     kernel_shape: [kh, kw],
     strides: [sh, sw],
-    pads: [ph, pw, end(h, kh, sh, ph, oh), end(w, kw, sw, pw, ow)],
+    pads: [ph, pw, end(h, spanH, sh, ph, oh), end(w, spanW, sw, pw, ow)],
+    ...(dh === 1 && dw === 1 ? {} : { dilations: [dh, dw] }),
   });
 };
 

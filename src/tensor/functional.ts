@@ -155,6 +155,14 @@ export {
   maxPool1d,
   type Pool1dOptions,
 } from "./ops/pool1d.ts";
+export {
+  maxUnpool1d,
+  type MaxUnpool1dOptions,
+  maxUnpool2d,
+  type MaxUnpool2dOptions,
+  maxUnpool3d,
+  type MaxUnpool3dOptions,
+} from "./ops/max_unpool.ts";
 export { embedding, type EmbeddingOptions } from "./ops/embedding.ts";
 export {
   embeddingBag,

@@ -1,17 +1,21 @@
 /**
  * Pooling: max, average and adaptive average (PyTorch's semantics,
- * ceil mode included), each with the backend's backward kernel.
+ * ceil mode included), each with the backend's backward kernel. The max
+ * pool's `dilation` and `returnIndices`, which the kernel does not offer,
+ * take the gather path of pool_indices.ts.
  *
  * @module
  */
 import { check, int32Params } from "../../ffi/native.ts";
 import { Tensor } from "../tensor.ts";
-import { contiguous, squeeze, unsqueeze } from "./shape.ts";
+import { contiguous, reshape, squeeze, unsqueeze } from "./shape.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
 import { isGradEnabled } from "../autograd.ts";
 import { requireFloat } from "./elementwise.ts";
 import { type Pair, pair } from "./conv.ts";
 import * as fusion from "./fusion.ts";
+import { maxPoolWithIndices } from "./pool_indices.ts";
+import { showValue } from "./show_value.ts";
 import { checkArity, checkCall } from "../../options.ts";
 
 /** Options of `maxPool2d` and `avgPool2d`. */
@@ -20,6 +24,13 @@ export interface Pool2dOptions {
   stride?: Pair;
   /** Implicit padding on each side (default 0; at most half the kernel). */
   padding?: Pair;
+  /** maxPool2d: spacing of the window's taps (default 1). */
+  dilation?: Pair;
+  /**
+   * maxPool2d: also return each output's index, flat within its plane
+   * (h W + w; int32, torch's int64), as `[values, indices]` (default false).
+   */
+  returnIndices?: boolean;
   /** Round the output size up instead of down (default false). */
   ceilMode?: boolean;
   /** avgPool2d: count padded zeros in the divisor (default true). */
@@ -28,12 +39,12 @@ export interface Pool2dOptions {
 
 /** The options each pooling op takes (and its layer, `nn.MaxPool2d` or `nn.AvgPool2d`). */
 export const POOL_OPTIONS: Record<"maxPool2d" | "avgPool2d", (keyof Pool2dOptions)[]> = {
-  maxPool2d: ["stride", "padding", "ceilMode"],
+  maxPool2d: ["stride", "padding", "dilation", "ceilMode", "returnIndices"],
   avgPool2d: ["stride", "padding", "ceilMode", "countIncludePad"],
 };
 
-function outSize(size: number, k: number, s: number, p: number, ceil: boolean): number {
-  const span = size + 2 * p - k;
+function outSize(size: number, k: number, s: number, p: number, ceil: boolean, d = 1): number {
+  const span = size + 2 * p - d * (k - 1) - 1;
   let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
   // PyTorch: the last window must start inside the input or left padding.
   if (ceil && (o - 1) * s >= size + p) o--;
@@ -51,30 +62,105 @@ function geometry(
   const usage = `F.${what}(x, 3, { stride: 2, padding: 1 })`;
   const options = checkCall<Pool2dOptions>(what, given, 3, opts, POOL_OPTIONS[what], usage);
   requireFloat(x, what);
-  if (x.ndim !== 4) throw new Error(`${what}: expected a 4-D input [N, C, H, W], got [${x.shape}]`);
+  if (x.ndim !== 4) {
+    const or = what === "maxPool2d" ? " or a 3-D unbatched [C, H, W]" : "";
+    throw new Error(`${what}: expected a 4-D input [N, C, H, W]${or}, got [${x.shape}]`);
+  }
   const [kh, kw] = pair(kernel, `${what}: kernel size`, 1);
   const [sh, sw] = pair(options.stride ?? [kh, kw], `${what}: stride`, 1);
   const [ph, pw] = pair(options.padding ?? 0, `${what}: padding`, 0);
+  const [dh, dw] = pair(options.dilation ?? 1, `${what}: dilation`, 1);
   if (ph > kh / 2 || pw > kw / 2) {
     throw new Error(`${what}: padding ${ph},${pw} must be at most half the kernel ${kh},${kw}`);
   }
+  for (const flag of ["ceilMode", "returnIndices"] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean") {
+      throw new Error(`${what}: ${flag} must be true or false, got ${showValue(options[flag])}`);
+    }
+  }
   const [n, c, h, w] = x.shape;
   const ceil = options.ceilMode ?? false;
-  const oh = outSize(h, kh, sh, ph, ceil), ow = outSize(w, kw, sw, pw, ceil);
+  const oh = outSize(h, kh, sh, ph, ceil, dh), ow = outSize(w, kw, sw, pw, ceil, dw);
   if (oh < 1 || ow < 1) {
-    throw new Error(`${what}: input [${x.shape}] is too small for kernel ${kh},${kw}`);
+    const dil = dh === 1 && dw === 1
+      ? ""
+      : ` (dilation ${dh},${dw}: a window spans ${dh * (kh - 1) + 1} x ${
+        dw * (kw - 1) + 1
+      }); make the kernel or dilation smaller`;
+    throw new Error(`${what}: input [${x.shape}] is too small for kernel ${kh},${kw}${dil}`);
   }
   const desc = () =>
     `${what} x [${x.shape}] kernel ${kh},${kw} stride ${sh},${sw} padding ${ph},${pw}`;
   // lits_pool2d_params, in its field order.
   const params = int32Params([n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow], desc);
-  return { geom: [n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow] as const, params, desc };
+  const dilation = [dh, dw] as const;
+  return { geom: [n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow] as const, params, desc, dilation };
 }
 
-/** Max pooling over windows of x [N, C, H, W]. */
-export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
-  const { geom, params, desc } = geometry("maxPool2d", arguments.length, x, kernel, options);
-  const [n, c, , , , , , , , , oh, ow] = geom;
+/**
+ * Max pooling over windows of x [N, C, H, W] (or unbatched [C, H, W]),
+ * as `F.max_pool2d`: the stride defaults to the kernel size; padding
+ * (-inf, at most half the kernel), `dilation` and `ceilMode` as torch's.
+ * With `returnIndices: true` it returns `[values, indices]`, the indices
+ * flat within each plane (h W + w) as int32 (torch's int64): each
+ * window's first maximum in (row, column) order, or its last NaN, where
+ * the gradient goes, as torch's; `F.maxUnpool2d` takes them.
+ *
+ * @example
+ * ```ts
+ * import { functional as F, tensor } from "@lits/vision";
+ * const x = tensor([[[[1, 2, 0, 1], [3, 4, 5, 0], [0, 1, 2, 2], [6, 0, 1, 3]]]]);
+ * console.log(F.maxPool2d(x, 2).toArray()); // Float32Array [4, 5, 6, 3]
+ * const [values, indices] = F.maxPool2d(x, 2, { returnIndices: true });
+ * console.log(indices.toArray()); // Int32Array [5, 6, 12, 15]
+ * console.log(F.maxPool2d(x, 2, { dilation: 2, stride: 1 }).toArray()); // Float32Array [2, 2, 6, 4]
+ * ```
+ */
+export function maxPool2d(
+  x: Tensor,
+  kernel: Pair,
+  options: Pool2dOptions & { returnIndices: true },
+): [Tensor, Tensor];
+export function maxPool2d(
+  x: Tensor,
+  kernel: Pair,
+  options?: Pool2dOptions & { returnIndices?: false },
+): Tensor;
+export function maxPool2d(
+  x: Tensor,
+  kernel: Pair,
+  options?: Pool2dOptions,
+): Tensor | [Tensor, Tensor];
+export function maxPool2d(
+  x: Tensor,
+  kernel: Pair,
+  options: Pool2dOptions = {},
+): Tensor | [Tensor, Tensor] {
+  const given = arguments.length;
+  if (!(x instanceof Tensor && x.ndim === 3)) return maxPool2dOf(x, kernel, options, given);
+  // Unbatched [C, H, W], pooled as a batch of one (as torch).
+  const y = maxPool2dOf(unsqueeze(x, 0), kernel, options, given);
+  return Array.isArray(y) ? [squeeze(y[0], 0), squeeze(y[1], 0)] : squeeze(y, 0);
+}
+
+function maxPool2dOf(
+  x: Tensor,
+  kernel: Pair,
+  options: Pool2dOptions,
+  given: number,
+): Tensor | [Tensor, Tensor] {
+  const { geom, params, desc, dilation } = geometry("maxPool2d", given, x, kernel, options);
+  const [n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow] = geom;
+  if (options.returnIndices || dilation[0] !== 1 || dilation[1] !== 1) {
+    // The gather path: torch's indices, and the values taken at them.
+    const [values, indices] = maxPoolWithIndices(reshape(x, [n * c, h, w]), [
+      { k: kh, s: sh, p: ph, dil: dilation[0], out: oh },
+      { k: kw, s: sw, p: pw, dil: dilation[1], out: ow },
+    ], "maxPool2d");
+    const shape = [n, c, oh, ow];
+    const y = reshape(values, shape);
+    return options.returnIndices ? [y, reshape(indices, shape)] : y;
+  }
   const cx = contiguous(x);
   const lib = x.lib;
   const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
@@ -86,7 +172,6 @@ export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
     ? Tensor.empty([n, c, oh, ow], "int32", x.device)
     : null;
   // A deferred ReLU (or batch norm) on x is applied while reading it.
-  const [, , h, w] = geom;
   const xin = fusion.input(cx, n, c, h * w);
   check(
     lib,

@@ -3,26 +3,19 @@
  * adaptive_max_pool1d), composed on the 2-D pools with a height of 1: x
  * [N, C, L] (or unbatched [C, L]) is pooled as [N, C, 1, L], so the values,
  * ceil mode, divisors and gradients are the 2-D kernels'. The max pool's
- * `dilation` and `returnIndices`, which the 2-D kernel does not offer, take
- * the windows with one gather and the values from the indices (so the
- * gradient goes where torch's does).
+ * `dilation` and `returnIndices`, which the 2-D kernel does not offer, go
+ * the gather path of pool_indices.ts (the values taken from x at the
+ * indices, so the gradient goes where torch's does).
  *
  * @module
  */
 import type { Tensor } from "../tensor.ts";
-import { noGrad } from "../autograd.ts";
-import { contiguous, reshape, squeeze, unsqueeze } from "./shape.ts";
-import { eq } from "./compare.ts";
-import { fromHost } from "./creation.ts";
-import { indexVector, takeAlong } from "./gather.ts";
-import { isnan } from "./nonfinite.ts";
-import { pad } from "./pad.ts";
-import { max, min } from "./reduce.ts";
-import { where as select } from "./where.ts";
+import { reshape, squeeze, unsqueeze } from "./shape.ts";
 import { requireFloat } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "./pool.ts";
 import { adaptiveMaxPool2d } from "./adaptive_max_pool.ts";
+import { maxPoolWithIndices } from "./pool_indices.ts";
 import { type Single, single } from "./conv1d.ts";
 import { checkArity, checkCall } from "../../options.ts";
 import { showValue } from "./show_value.ts";
@@ -110,69 +103,6 @@ function checkFits(
 }
 
 /**
- * Max pooling of x [N, C, L] over windows of k taps `d` apart, with its
- * indices, as torch's `max_pool1d_with_indices`: one gather takes the
- * windows (a tap in the padding repeats the nearest tap of its window, which
- * changes neither the max nor where it is), the index is each window's first
- * maximum, or its last NaN, and the values are x at the indices, so the
- * gradient goes there. A window with no tap inside the input (dilation
- * stepping over it) is -inf at torch's index, its first tap at or after 0.
- */
-function maxPoolWithIndices(
-  x: Tensor,
-  k: number,
-  s: number,
-  p: number,
-  d: number,
-  out: number,
-): [Tensor, Tensor] {
-  const [n, c, l] = x.shape;
-  const rows = reshape(contiguous(x), [n * c, l]);
-  const taps = new Int32Array(out * k), positions = new Float32Array(out * k);
-  const empty: number[] = [];
-  for (let o = 0; o < out; o++) {
-    const start = o * s - p;
-    const inside = Array.from({ length: k }, (_, j) => start + j * d).filter((a) =>
-      a >= 0 && a < l
-    );
-    for (let j = 0; j < k; j++) {
-      const at = start + j * d;
-      const tap = inside.length === 0 ? l : at < 0 ? inside[0] : at >= l ? inside.at(-1)! : at;
-      taps[o * k + j] = tap;
-      positions[o * k + j] = tap;
-    }
-    if (inside.length === 0) {
-      empty.push(o);
-      let first = start;
-      while (first < 0) first += d;
-      positions.fill(first, o * k, (o + 1) * k);
-    }
-  }
-  const src = empty.length > 0 ? pad(rows, [0, 1], "constant", -Infinity) : rows;
-  const index = noGrad(() => {
-    const win = reshape(
-      takeAlong(src.detach(), 1, indexVector(taps, x.device), "row", false, "maxPool1d windows"),
-      [n * c, out, k],
-    );
-    const at = fromHost(positions, [1, out, k], { device: x.device }, true);
-    const top = max(win, 2, true);
-    const first = min(select(eq(win, top), at, Infinity), 2);
-    const lastNaN = max(select(isnan(win), at, -1), 2);
-    return select(isnan(squeeze(top, 2)), lastNaN, first);
-  });
-  // The values: x at the index (the padded -inf row for an empty window).
-  let gatherAt = index;
-  if (empty.length > 0) {
-    const isEmpty = new Float32Array(out);
-    for (const o of empty) isEmpty[o] = 1;
-    const mask = fromHost(isEmpty, [1, out], { device: x.device }, true);
-    gatherAt = noGrad(() => select(eq(mask, 1), l, index));
-  }
-  const values = takeAlong(src, 1, gatherAt.int(), "dense", false, "maxPool1d");
-  return [reshape(values, [n, c, out]), reshape(index.int(), [n, c, out])];
-}
-
-/**
  * Max pooling over windows of x [N, C, L] (or [C, L]), as `F.max_pool1d`;
  * the stride defaults to the kernel size; padding (-inf), `dilation` and
  * `ceilMode` as torch's. With `returnIndices: true` it returns
@@ -224,8 +154,10 @@ export function maxPool1d(
   if (d === 1 && !o.returnIndices) {
     return undo(maxPool2d(plane, [1, k], { stride: [1, s], padding: [0, p], ceilMode: ceil }));
   }
-  const [values, indices] = maxPoolWithIndices(squeeze(plane, 2), k, s, p, d, out);
-  const back = (t: Tensor) => undo(unsqueeze(t, 2));
+  const [n, c, , l] = plane.shape;
+  const rows = reshape(plane, [n * c, l]);
+  const [values, indices] = maxPoolWithIndices(rows, [{ k, s, p, dil: d, out }], where);
+  const back = (t: Tensor) => undo(unsqueeze(reshape(t, [n, c, out]), 2));
   return o.returnIndices ? [back(values), back(indices)] : back(values);
 }
 

@@ -13,6 +13,7 @@
  * first in its plane, the depth reduction to the first depth (and each to
  * the last NaN). Average divisors are torch's, a
  * product of one count per dimension, so they are divided out per stage.
+ * `returnIndices` takes the gather path of pool_indices.ts instead.
  *
  * @module
  */
@@ -24,11 +25,10 @@ import { where } from "./where.ts";
 import { div, mul } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { fromHost } from "./creation.ts";
-import { indexVector, takeAlong } from "./gather.ts";
 import { max, mean, sum } from "./reduce.ts";
-import { narrow, reshape, squeeze, unsqueeze } from "./shape.ts";
-import { pad } from "./pad.ts";
+import { reshape, squeeze, unsqueeze } from "./shape.ts";
 import { avgPool2d, maxPool2d } from "./pool.ts";
+import { type Axis, maxPoolWithIndices, windows } from "./pool_indices.ts";
 import { type Triple, triple } from "./conv3d.ts";
 import { checkCall } from "../../options.ts";
 
@@ -42,7 +42,11 @@ export interface MaxPool3dOptions {
   dilation?: Triple;
   /** Round the output size up instead of down (default false). */
   ceilMode?: boolean;
-  /** torch's return_indices: only false is offered. */
+  /**
+   * Also return each output's index, flat within its volume
+   * (d H W + h W + w; int32, torch's int64), as `[values, indices]`
+   * (default false).
+   */
   returnIndices?: boolean;
 }
 
@@ -65,15 +69,6 @@ export const POOL3D_OPTIONS = {
   maxPool3d: ["stride", "padding", "dilation", "ceilMode", "returnIndices"],
   avgPool3d: ["stride", "padding", "ceilMode", "countIncludePad", "divisorOverride"],
 } as const;
-
-/** One dimension of a pooling window: kernel, stride, padding, dilation and output size. */
-interface Axis {
-  k: number;
-  s: number;
-  p: number;
-  dil: number;
-  out: number;
-}
 
 /** torch's pooling_output_shape: the last window must start inside the input or left pad. */
 function outSize(size: number, k: number, s: number, p: number, dil: number, ceil: boolean) {
@@ -107,13 +102,7 @@ function geometry(
       `${what}: expected [N, C, D, H, W] or unbatched [C, D, H, W], got [${x.shape}]`,
     );
   }
-  if (o.returnIndices !== undefined && o.returnIndices !== false) {
-    throw new Error(
-      `${what}: returnIndices is not offered (the indices serve max unpooling, which this ` +
-        "library does not have); leave it out",
-    );
-  }
-  for (const key of ["ceilMode", "countIncludePad"] as const) {
+  for (const key of ["ceilMode", "countIncludePad", "returnIndices"] as const) {
     if (o[key] !== undefined && typeof o[key] !== "boolean") {
       throw new Error(`${what}: ${key} must be true or false, got ${JSON.stringify(o[key])}`);
     }
@@ -145,52 +134,6 @@ function geometry(
     );
   }
   return axes;
-}
-
-/**
- * t [outer, L, inner] -> [outer, out, k, inner]: the windows along the
- * middle dimension (in reverse tap order where `reverse`), one gather with
- * no padded copy. Windows that tile it are a reshape. A tap in the padding
- * (or past the end in ceil mode) reads 0 for "sum"; for "max" it repeats
- * the nearest tap of its window inside the input (the first one for a tap
- * before it, the last for one after), which leaves the max and the element
- * it goes to (torch's: the first maximum, the last NaN) as they are. Only
- * a window with no tap inside (dilation stepping over the whole input)
- * reads -inf, from one padded row.
- */
-function windows(t: Tensor, a: Axis, fill: "sum" | "max", reverse = false): Tensor {
-  const [outer, size, inner] = t.shape;
-  if (a.dil === 1 && a.s === a.k && a.p === 0 && a.out * a.k <= size && !reverse) {
-    const used = a.out * a.k < size ? narrow(t, 1, 0, a.out * a.k) : t;
-    return reshape(used, [outer, a.out, a.k, inner]);
-  }
-  const taps = new Int32Array(a.out * a.k);
-  let emptyWindow = false;
-  for (let o = 0; o < a.out; o++) {
-    const start = o * a.s - a.p;
-    let first = -1, last = -1;
-    for (let j = 0; j < a.k; j++) {
-      const at = start + j * a.dil;
-      if (at >= 0 && at < size) {
-        if (first < 0) first = at;
-        last = at;
-      }
-    }
-    for (let j = 0; j < a.k; j++) {
-      const at = start + j * a.dil;
-      let v = at;
-      if (at < 0 || at >= size) {
-        if (fill === "sum") v = -1;
-        else if (first < 0) v = size; // the -inf row
-        else v = at < 0 ? first : last;
-      }
-      taps[o * a.k + (reverse ? a.k - 1 - j : j)] = v;
-    }
-    if (first < 0 && fill === "max") emptyWindow = true;
-  }
-  const src = emptyWindow ? pad(t, [0, 0, 0, 1], "constant", -Infinity) : t;
-  const taken = takeAlong(src, 1, indexVector(taps, t.device), "row", false, "pool3d windows");
-  return reshape(taken, [outer, a.out, a.k, inner]);
 }
 
 /** Whether the window along one dimension does nothing (kernel 1, stride 1, no padding). */
@@ -237,20 +180,44 @@ function maxOverDepth(y: Tensor, a: Axis, ceilMode: boolean): Tensor {
  * [C, D, H, W]), as `F.max_pool3d`: the stride defaults to the kernel;
  * padding (-inf, at most half the kernel), dilation and ceil mode as
  * torch's. The gradient goes to each window's first maximum in (depth,
- * row, column) order, or its last NaN, as torch's. `returnIndices` is not
- * offered.
+ * row, column) order, or its last NaN, as torch's. With `returnIndices:
+ * true` it returns `[values, indices]`, the indices flat within each
+ * volume (d H W + h W + w) as int32 (torch's int64), which
+ * `F.maxUnpool3d` takes.
  *
  * @example
  * ```ts
  * import { functional as F, arange } from "@lits/vision";
  * const x = arange(0, 64).reshape([1, 1, 4, 4, 4]);
  * console.log(F.maxPool3d(x, 2).toArray()); // Float32Array [21, 23, 29, 31, 53, 55, 61, 63]
+ * const [values, indices] = F.maxPool3d(x, 2, { returnIndices: true });
+ * console.log(indices.toArray()); // Int32Array [21, 23, 29, 31, 53, 55, 61, 63]
  * ```
  */
-export function maxPool3d(x: Tensor, kernelSize: Triple, options: MaxPool3dOptions = {}): Tensor {
+export function maxPool3d(
+  x: Tensor,
+  kernelSize: Triple,
+  options: MaxPool3dOptions & { returnIndices: true },
+): [Tensor, Tensor];
+export function maxPool3d(
+  x: Tensor,
+  kernelSize: Triple,
+  options?: MaxPool3dOptions & { returnIndices?: false },
+): Tensor;
+export function maxPool3d(
+  x: Tensor,
+  kernelSize: Triple,
+  options?: MaxPool3dOptions,
+): Tensor | [Tensor, Tensor];
+export function maxPool3d(
+  x: Tensor,
+  kernelSize: Triple,
+  options: MaxPool3dOptions = {},
+): Tensor | [Tensor, Tensor] {
   const given = arguments.length;
-  if (unbatched(x)) return squeeze(maxPool3dOf(unsqueeze(x, 0), kernelSize, options, given), 0);
-  return maxPool3dOf(x, kernelSize, options, given);
+  if (!unbatched(x)) return maxPool3dOf(x, kernelSize, options, given);
+  const y = maxPool3dOf(unsqueeze(x, 0), kernelSize, options, given);
+  return Array.isArray(y) ? [squeeze(y[0], 0), squeeze(y[1], 0)] : squeeze(y, 0);
 }
 
 /** Whether x is one unbatched volume [C, D, H, W] (pooled as a batch of one, as torch). */
@@ -261,9 +228,19 @@ function maxPool3dOf(
   kernelSize: Triple,
   options: MaxPool3dOptions,
   given: number,
-): Tensor {
+): Tensor | [Tensor, Tensor] {
   const [ad, ah, aw] = geometry("maxPool3d", given, x, kernelSize, options);
   const [n, c, d, h, w] = x.shape;
+  if (options.returnIndices) {
+    // The gather path: torch's indices, and the values taken at them.
+    const [values, indices] = maxPoolWithIndices(
+      reshape(x, [n * c, d, h, w]),
+      [ad, ah, aw],
+      "maxPool3d",
+    );
+    const shape = [n, c, ad.out, ah.out, aw.out];
+    return [reshape(values, shape), reshape(indices, shape)];
+  }
   const ceilMode = options.ceilMode ?? false;
   let y = x;
   if (identity(ah) && identity(aw)) {
