@@ -29,7 +29,19 @@ export interface BatchNormLayerOptions {
 /**
  * Batch normalisation over dimension 1: batch statistics (biased variance)
  * in training, which also update the running ones (unbiased variance);
- * running statistics in evaluation.
+ * running statistics in evaluation. The base of BatchNorm1d/2d/3d and
+ * SyncBatchNorm, as torch's `nn.modules.batchnorm._BatchNorm`: test
+ * `m instanceof nn.BatchNormBase` to find every batch norm (torchvision's
+ * `isinstance(m, _BatchNorm)` in its weight-decay groups), since
+ * SyncBatchNorm is not a BatchNorm2d.
+ *
+ * @example
+ * ```ts
+ * import { nn } from "@lits/vision";
+ * const m = new nn.Sequential(new nn.Conv2d(1, 4, 3), new nn.BatchNorm2d(4), new nn.ReLU());
+ * const norms = [...m.modules()].filter((x) => x instanceof nn.BatchNormBase);
+ * console.log(norms.length); // 1
+ * ```
  */
 export abstract class BatchNormBase extends NormBase {
   /** Added to the variance. */

@@ -25,7 +25,16 @@ export interface InstanceNormLayerOptions {
   trackRunningStats?: boolean;
 }
 
-/** @internal What the instance norms share; each says which ranks it takes. */
+/**
+ * What the instance norms share (each says which ranks it takes): the base
+ * of InstanceNorm1d/2d/3d, as torch's `nn.modules.instancenorm._InstanceNorm`.
+ *
+ * @example
+ * ```ts
+ * import { nn } from "@lits/vision";
+ * console.log(new nn.InstanceNorm3d(2) instanceof nn.InstanceNormBase); // true
+ * ```
+ */
 export abstract class InstanceNormBase extends NormBase {
   /** Added to the variance. */
   readonly eps: number;

@@ -15,6 +15,8 @@ export { Linear, type LinearOptions } from "./linear.ts";
 export { Conv2d, type Conv2dLayerOptions } from "./conv.ts";
 export { ConvTranspose2d, type ConvTranspose2dLayerOptions } from "./conv_transpose.ts";
 export { BatchNorm2d, type BatchNormLayerOptions } from "./batchnorm.ts";
+export { BatchNormBase } from "./batchnorm_base.ts";
+export { NormBase } from "./norm_base.ts";
 export { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d } from "./pooling.ts";
 export { Dropout, Flatten, Identity, ReLU } from "./basic.ts";
 export { Sequential } from "./sequential.ts";
@@ -77,7 +79,12 @@ export {
   type MultiheadAttentionForwardOptions,
   type MultiheadAttentionOptions,
 } from "./attention.ts";
-export { InstanceNorm1d, InstanceNorm2d, type InstanceNormLayerOptions } from "./instance_norm.ts";
+export {
+  InstanceNorm1d,
+  InstanceNorm2d,
+  InstanceNormBase,
+  type InstanceNormLayerOptions,
+} from "./instance_norm.ts";
 export { Upsample, UpsamplingBilinear2d, UpsamplingNearest2d } from "./upsample.ts";
 export {
   BCEWithLogitsLoss,

@@ -329,6 +329,7 @@ export abstract class Module extends CallableObject {
    * first name, as PyTorch's `named_modules`.
    */
   *namedModules(prefix = ""): Generator<[string, Module]> {
+    checkWalk("namedModules", arguments.length, 1, prefix, true, "namedModules()");
     yield* this.#walk(prefix, new Set());
   }
 
@@ -349,10 +350,27 @@ export abstract class Module extends CallableObject {
    * children's), each once: tied weights (`b.weight = a.weight`) come under
    * their first name, as PyTorch's `named_parameters`, so that an optimizer
    * and `numParameters()` count them once. `stateDict()` keeps both names.
+   * `recurse: false` (torch's `named_parameters(recurse=False)`, written
+   * `namedParameters("", false)`) gives this module's own only.
+   *
+   * @example
+   * ```ts
+   * import { nn } from "@lits/vision";
+   * const m = new nn.Sequential(new nn.Linear(2, 2), new nn.BatchNorm1d(2));
+   * console.log([...m.namedParameters()].length, [...m.namedParameters("", false)].length); // 4 0
+   * ```
    */
-  *namedParameters(prefix = ""): Generator<[string, Parameter]> {
+  *namedParameters(prefix = "", recurse = true): Generator<[string, Parameter]> {
+    checkWalk(
+      "namedParameters",
+      arguments.length,
+      2,
+      prefix,
+      recurse,
+      'namedParameters("", false)',
+    );
     const seen = new Set<Parameter>();
-    for (const [path, m] of this.namedModules(prefix)) {
+    for (const [path, m] of recurse ? this.namedModules(prefix) : [[prefix, this] as const]) {
       for (const [k, v] of Object.entries(m)) {
         if (!(v instanceof Parameter) || seen.has(v)) continue;
         seen.add(v);
@@ -361,15 +379,20 @@ export abstract class Module extends CallableObject {
     }
   }
 
-  /** All parameters, each once. */
-  parameters(): Parameter[] {
-    return [...this.namedParameters()].map(([, p]) => p);
+  /** All parameters, each once; `recurse: false`: this module's own only (torch's `parameters(recurse=False)`). */
+  parameters(recurse = true): Parameter[] {
+    checkWalk("parameters", arguments.length, 1, "", recurse, "parameters(false)");
+    return [...this.namedParameters("", recurse)].map(([, p]) => p);
   }
 
-  /** Buffers with their dotted names, each once (non-persistent ones too). */
-  *namedBuffers(prefix = ""): Generator<[string, Tensor]> {
+  /**
+   * Buffers with their dotted names, each once (non-persistent ones too);
+   * `recurse: false` gives this module's own only, as torch's.
+   */
+  *namedBuffers(prefix = "", recurse = true): Generator<[string, Tensor]> {
+    checkWalk("namedBuffers", arguments.length, 2, prefix, recurse, 'namedBuffers("", false)');
     const seen = new Set<Tensor>();
-    for (const [path, m] of this.namedModules(prefix)) {
+    for (const [path, m] of recurse ? this.namedModules(prefix) : [[prefix, this] as const]) {
       for (const [k, b] of m.#buffers) {
         if (b === null || seen.has(b)) continue;
         seen.add(b);
@@ -378,9 +401,10 @@ export abstract class Module extends CallableObject {
     }
   }
 
-  /** All buffers. */
-  buffers(): Tensor[] {
-    return [...this.namedBuffers()].map(([, b]) => b);
+  /** All buffers; `recurse: false`: this module's own only (torch's `buffers(recurse=False)`). */
+  buffers(recurse = true): Tensor[] {
+    checkWalk("buffers", arguments.length, 1, "", recurse, "buffers(false)");
+    return [...this.namedBuffers("", recurse)].map(([, b]) => b);
   }
 
   /**
@@ -389,6 +413,13 @@ export abstract class Module extends CallableObject {
    * module's own (not copies).
    */
   stateDict(prefix = ""): Map<string, Tensor> {
+    if (typeof prefix !== "string" || arguments.length > 1) {
+      throw new Error(
+        `stateDict takes at most a key prefix (a string), got ${describeArg(prefix)}` +
+          `${arguments.length > 1 ? ` and ${arguments.length - 1} more` : ""}; ` +
+          "its tensors are the module's own, so torch's keep_vars has no counterpart: write stateDict()",
+      );
+    }
     const out = new Map<string, Tensor>();
     for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) out.set(prefix + k, v);
     for (const [k, b] of this.#buffers) if (b && !this.#transient.has(k)) out.set(prefix + k, b);
@@ -727,3 +758,39 @@ addNameHints(Module.prototype, "nn.Module", {
   cuda: 'write model.to("cuda")',
   cpu: 'write model.to("cpu")',
 });
+
+/** A short description of an argument for the messages. */
+function describeArg(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "object") return Array.isArray(v) ? "an array" : "an object";
+  return `${typeof v} ${String(v)}`;
+}
+
+/**
+ * The arguments of the module walks: torch's (prefix, recurse) in order, so
+ * `namedParameters({ recurse: false })` or `parameters("x")` fail here
+ * instead of walking everything under a prefix "[object Object]".
+ */
+function checkWalk(
+  name: string,
+  given: number,
+  most: number,
+  prefix: unknown,
+  recurse: unknown,
+  usage: string,
+): void {
+  if (given > most) {
+    throw new Error(`${name}: takes at most ${most} arguments, got ${given}; write ${usage}`);
+  }
+  if (typeof prefix !== "string") {
+    throw new Error(
+      `${name}: the prefix must be a string, got ${describeArg(prefix)}; write ${usage}`,
+    );
+  }
+  if (typeof recurse !== "boolean") {
+    throw new Error(
+      `${name}: recurse must be true or false (torch's recurse=False is ${usage}), got ` +
+        describeArg(recurse),
+    );
+  }
+}

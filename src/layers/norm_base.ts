@@ -20,7 +20,17 @@ export function affineParameters(shape: number[]): [Parameter, Parameter] {
   return [new Parameter(filled(shape, 1)), new Parameter(filled(shape, 0))];
 }
 
-/** Parameters and buffers of a normalisation over channels. */
+/**
+ * Parameters and buffers of a normalisation over channels: the base of the
+ * batch and instance norms, as torch's `nn.modules.batchnorm._NormBase`
+ * (`m instanceof nn.NormBase`).
+ *
+ * @example
+ * ```ts
+ * import { nn } from "@lits/vision";
+ * console.log(new nn.InstanceNorm2d(3) instanceof nn.NormBase); // true
+ * ```
+ */
 export abstract class NormBase extends Module {
   /** Scale [C], or null without affine. */
   weight: Parameter | null = null;

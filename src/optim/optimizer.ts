@@ -105,7 +105,10 @@ function checkGroup(
     ["params", "options"],
     usage,
   );
-  if (!o.params || typeof o.params !== "object" || !(Symbol.iterator in o.params)) {
+  if (
+    !o.params || typeof o.params !== "object" || o.params instanceof Tensor ||
+    !(Symbol.iterator in o.params)
+  ) {
     throw new Error(`${where}: param group ${i} needs params (an iterable of tensors): ${usage}`);
   }
   return o;
@@ -152,6 +155,12 @@ export abstract class Optimizer<O extends GroupOptions> {
     defaults: O,
   ) {
     const where = `optim.${this.constructor.name}`;
+    if (params instanceof Tensor) {
+      throw new Error(
+        `${where}: params must be an iterable of tensors, got one tensor; write [t] ` +
+          "(or model.parameters())",
+      );
+    }
     if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
       // A module is callable (typeof "function"): torch's Adam(model) habit gets its fix.
       const module = moduleName(params);

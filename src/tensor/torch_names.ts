@@ -58,12 +58,39 @@ const WRITE: Record<string, string> = {
     "module.loadStateDict, or assign a new nn.Parameter to the module's field",
 };
 
+/** Why `x.max(dim)[1]` and `const [v, i] = x.max(dim)` read no indices here. */
+const TUPLES = "x.max(dim) and x.min(dim) give the values alone (x.argmax(dim) the indices), " +
+  "while sort, topk and median(dim) give { values, indices }, which [0] and [1] also read";
+
 /**
  * @internal puts the throwing accessors on Tensor's prototype (not
- * enumerable: they are no fields of a tensor).
+ * enumerable: they are no fields of a tensor), and makes `x[0]`, `x[1]` and
+ * iterating a tensor (`const [v, i] = x.max(1)`, `for (const row of x)`)
+ * throw, naming what to write: they gave undefined or "not iterable".
  */
 export function addTorchNameHints(proto: object): void {
   addNameHints(proto, "Tensor", READ, WRITE);
+  for (const i of ["0", "1"]) {
+    Object.defineProperty(proto, i, {
+      configurable: true,
+      enumerable: false,
+      get() {
+        throw new Error(
+          `Tensor has no [${i}]: torch's x[i] is x.select(0, i) (x.narrow(dim, start, length) for ` +
+            `a slice); ${TUPLES}`,
+        );
+      },
+    });
+  }
+  Object.defineProperty(proto, Symbol.iterator, {
+    configurable: true,
+    enumerable: false,
+    value() {
+      throw new Error(
+        `a Tensor is not iterable: torch's rows (for row in x) are x.unbind(0); ${TUPLES}`,
+      );
+    },
+  });
 }
 
 /**

@@ -1,0 +1,93 @@
+/**
+ * Habits from torchvision's reference classification recipe
+ * (references/classification): its `set_weight_decay` walk with
+ * `named_parameters(recurse=False)` and `isinstance(m, _BatchNorm)`, and
+ * `output.max(1)[1]` in its accuracy. Each must do what it means or fail
+ * loudly; before, they silently walked everything or read undefined.
+ */
+import assert from "node:assert/strict";
+import { distributed, nn, optim, tensor } from "../mod.ts";
+
+/** torchvision's set_weight_decay: norm parameters in one group, the rest in another. */
+function weightDecayGroups(model: nn.Module): { norm: nn.Parameter[]; other: nn.Parameter[] } {
+  const norm: nn.Parameter[] = [], other: nn.Parameter[] = [];
+  for (const m of model.modules()) {
+    for (const [, p] of m.namedParameters("", false)) {
+      (m instanceof nn.NormBase || m instanceof nn.GroupNorm ? norm : other).push(p);
+    }
+  }
+  return { norm, other };
+}
+
+Deno.test("named_parameters(recurse=False) and buffers(recurse=False): a module's own only", () => {
+  const m = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.BatchNorm2d(2));
+  assert.equal(m.parameters().length, 4);
+  assert.equal(m.parameters(false).length, 0);
+  assert.equal(m.buffers(false).length, 0);
+  assert.equal(m.buffers().length, 3);
+  const bn = m[1];
+  assert.deepEqual([...bn.namedParameters("bn", false)].map(([k]) => k), ["bn.weight", "bn.bias"]);
+  assert.deepEqual([...bn.namedBuffers("", false)].map(([k]) => k), [
+    "running_mean",
+    "running_var",
+    "num_batches_tracked",
+  ]);
+  // The recipe's groups: each parameter once, so the optimizer takes them.
+  const { norm, other } = weightDecayGroups(m);
+  assert.equal(norm.length, 2);
+  assert.equal(other.length, 2);
+  const opt = new optim.SGD([{ params: other }, { params: norm, options: { weightDecay: 0 } }], {
+    lr: 0.1,
+    weightDecay: 1e-4,
+  });
+  assert.deepEqual(opt.paramGroups.map((g) => g.weightDecay), [1e-4, 0]);
+});
+
+Deno.test("the module walks refuse torch's keyword forms instead of walking with a prefix '[object Object]'", () => {
+  const m = new nn.Sequential(new nn.Linear(2, 2));
+  const loose = (v: unknown) => v as never;
+  assert.throws(
+    () => [...m.namedParameters(loose({ recurse: false }))],
+    /namedParameters: the prefix must be a string, got an object; write namedParameters\("", false\)/,
+  );
+  assert.throws(() => m.parameters(loose("x")), /parameters: recurse must be true or false/);
+  assert.throws(() => m.stateDict(loose({ keepVars: true })), /keep_vars has no counterpart/);
+  assert.throws(
+    () => [...m.namedModules(loose(new Set()))],
+    /namedModules: the prefix must be a string/,
+  );
+  const buffers = m.buffers as (...args: unknown[]) => unknown;
+  assert.throws(() => buffers.call(m, true, 1), /buffers: takes at most 1 arguments/);
+});
+
+Deno.test("isinstance(m, _BatchNorm): nn.BatchNormBase covers SyncBatchNorm, which is no BatchNorm2d", () => {
+  const model = new nn.Sequential(
+    new nn.Conv2d(1, 2, 3),
+    new nn.BatchNorm2d(2),
+    new nn.InstanceNorm2d(2),
+  );
+  const sync = distributed.convertSyncBatchnorm(model) as nn.Sequential;
+  const bn = sync[1];
+  assert.equal(bn instanceof nn.BatchNorm2d, false);
+  assert.equal(bn instanceof nn.BatchNormBase, true);
+  assert.equal(sync[2] instanceof nn.InstanceNormBase, true);
+  assert.equal(sync[2] instanceof nn.NormBase, true);
+  assert.equal(sync[0] instanceof nn.NormBase, false);
+  assert.equal(weightDecayGroups(sync).norm.length, 2);
+});
+
+Deno.test("output.max(1)[1] and const [, pred] = output.max(1) throw, naming argmax", () => {
+  const x = tensor([1, 5, 3, 2], [2, 2]);
+  const loose = x as unknown as Record<number, unknown> & Iterable<unknown>;
+  assert.throws(() => loose[1], /Tensor has no \[1\]: torch's x\[i\] is x.select\(0, i\).*argmax/);
+  assert.throws(() => loose[0], /Tensor has no \[0\]/);
+  assert.throws(() => {
+    const [, pred] = loose;
+    return pred;
+  }, /a Tensor is not iterable: .* x.unbind\(0\)/);
+  // What they meant, and the pairs that do index.
+  assert.deepEqual([...x.argmax(1).toArray()], [1, 0]);
+  assert.deepEqual([...x.topk(1, 1)[1].toArray()], [1, 0]);
+  assert.throws(() => new optim.SGD(x as never, { lr: 1 }), /got one tensor; write \[t\]/);
+  assert.throws(() => new optim.SGD([{ params: x as never }], { lr: 1 }), /needs params/);
+});
