@@ -6,7 +6,7 @@
  * loudly; before, they silently walked everything or read undefined.
  */
 import assert from "node:assert/strict";
-import { distributed, nn, optim, tensor } from "../mod.ts";
+import { data, distributed, nn, optim, tensor } from "../mod.ts";
 
 /** torchvision's set_weight_decay: norm parameters in one group, the rest in another. */
 function weightDecayGroups(model: nn.Module): { norm: nn.Parameter[]; other: nn.Parameter[] } {
@@ -90,4 +90,51 @@ Deno.test("output.max(1)[1] and const [, pred] = output.max(1) throw, naming arg
   assert.deepEqual([...x.topk(1, 1)[1].toArray()], [1, 0]);
   assert.throws(() => new optim.SGD(x as never, { lr: 1 }), /got one tensor; write \[t\]/);
   assert.throws(() => new optim.SGD([{ params: x as never }], { lr: 1 }), /needs params/);
+});
+
+Deno.test("ClassificationPresetEval's Resize(size, interpolation) and Normalize([mean], [std]) on one channel", () => {
+  const T = data.transforms;
+  const rng = new data.Rng(0);
+  const img = { data: Float32Array.from({ length: 24 }, (_, i) => i), width: 6, height: 4 };
+  // torchvision 0.14: T.Resize(2, interpolation=NEAREST)(torch.arange(24.).reshape(1, 4, 6))
+  const near = new T.Resize({ size: 2, interpolation: "nearest" }).apply(img, rng);
+  assert.deepEqual([near.height, near.width, ...near.data], [2, 3, 0, 2, 4, 12, 14, 16]);
+  // T.Resize(3, antialias=False): bilinear, as without the option.
+  const bil = new T.Resize({ size: 3, interpolation: "bilinear", antialias: false }).apply(
+    img,
+    rng,
+  );
+  assert.deepEqual([...bil.data.slice(0, 4)], [1.25, 2.75, 4.25, 5.75]);
+  // T.Resize(3, max_size=4, antialias=False)(torch.arange(32.).reshape(1, 4, 8)): [1, 2, 4].
+  const wide = { data: Float32Array.from({ length: 32 }, (_, i) => i), width: 8, height: 4 };
+  const capped = new T.Resize({ size: 3, maxSize: 4 }).apply(wide, rng);
+  assert.deepEqual([capped.height, capped.width, ...capped.data], [
+    2,
+    4,
+    4.5,
+    6.5,
+    8.5,
+    10.5,
+    20.5,
+    22.5,
+    24.5,
+    26.5,
+  ]);
+  assert.throws(
+    () => new T.Resize({ size: [3, 3], maxSize: 5 }),
+    /maxSize goes with a number size/,
+  );
+  assert.throws(() => new T.Resize({ size: 3, maxSize: 3 }), /maxSize must be above size/);
+  assert.throws(
+    () => new T.Resize({ size: 3, antialias: true as never }),
+    /antialias true is not supported/,
+  );
+  const norm = new T.Normalize({ mean: [0.5], std: [0.25] });
+  assert.deepEqual([
+    ...norm.apply({ data: new Float32Array([0.5, 1]), width: 2, height: 1 }, rng).data,
+  ], [0, 2]);
+  assert.throws(
+    () => new T.Normalize({ mean: [0.485, 0.456, 0.406] as never, std: 0.2 }),
+    /mean has 3 values .* these images have one channel: write mean: 0.485/,
+  );
 });

@@ -242,9 +242,22 @@ export class RandomZoom extends Transform {
   }
 }
 
+/** Options of `Resize` (torchvision's, camelCase). */
+export interface ResizeOptions {
+  /** [height, width] exactly, or the smaller edge's length (the aspect ratio kept). */
+  size: number | [number, number];
+  /** "bilinear" (default) or "nearest". */
+  interpolation?: Interpolation;
+  /** With a number `size`: the longer edge's limit (shrinks both edges to keep to it). */
+  maxSize?: number;
+  /** Only false: this library resizes without antialiasing (torchvision 0.14's tensor default). */
+  antialias?: false;
+}
+
 /**
- * Resizes bilinearly: `size: [h, w]` exactly, or a number for the smaller
- * edge keeping the aspect ratio (torchvision's `Resize`).
+ * Resizes: `size: [h, w]` exactly, or a number for the smaller edge keeping
+ * the aspect ratio (torchvision's `Resize`, with its `interpolation`,
+ * `maxSize` and `antialias: false`, the tensor path's default).
  *
  * @example
  * ```ts
@@ -252,25 +265,65 @@ export class RandomZoom extends Transform {
  * const t = new data.transforms.Resize({ size: [32, 32] });
  * const img = { data: new Float32Array(64 * 48), width: 64, height: 48 };
  * console.log(t.apply(img, new data.Rng(0)).width); // 32
+ * const capped = new data.transforms.Resize({ size: 32, maxSize: 40, interpolation: "nearest" });
+ * const out = capped.apply(img, new data.Rng(0));
+ * console.log(out.height, out.width); // 30 40
  * ```
  */
 export class Resize extends Transform {
   readonly #size: number | [number, number];
-  /** `size`: [height, width] or the smaller edge. */
-  constructor(params: { size: number | [number, number] }) {
-    super(params, arguments.length, { keys: ["size"], p: null, usage: "{ size: 224 }" });
+  readonly #interpolation: Interpolation;
+  readonly #maxSize: number | null;
+  /** `size`: [height, width] or the smaller edge; `interpolation`, `maxSize`, `antialias`. */
+  constructor(params: ResizeOptions) {
+    super(params, arguments.length, {
+      keys: ["size", "interpolation", "maxSize", "antialias"],
+      p: null,
+      usage: "{ size: 224 }",
+    });
     const size = params.size;
     this.#size = typeof size === "number" ? toSize(size, this.name)[0] : toSize(size, this.name);
+    this.#interpolation = interpolationParam(this.name, params.interpolation);
+    if (params.antialias !== undefined && params.antialias !== false) {
+      throw new Error(
+        `${this.name}: antialias ${fmt(params.antialias)} is not supported: resizing here is ` +
+          "plain (torchvision 0.14's tensor default); leave antialias out",
+      );
+    }
+    this.#maxSize = null;
+    if (params.maxSize !== undefined && params.maxSize !== null) {
+      // torchvision's checks: only with one number, and above it.
+      if (typeof this.#size !== "number") {
+        throw new Error(
+          `${this.name}: maxSize goes with a number size (the smaller edge), got size ` +
+            `${fmt(size)}; write { size: ${this.#size[0]}, maxSize: ... } or leave maxSize out`,
+        );
+      }
+      const max = toSize(params.maxSize, `${this.name}: maxSize`)[0];
+      if (max <= this.#size) {
+        throw new Error(
+          `${this.name}: maxSize must be above size (the smaller edge), got maxSize ${max} ` +
+            `and size ${this.#size}`,
+        );
+      }
+      this.#maxSize = max;
+    }
   }
   /** `F.resize` to the size, or the smaller edge to it. */
   protected run(image: Image): Image {
     const s = this.#size;
-    if (typeof s !== "number") return resize(image, s);
+    if (typeof s !== "number") return resize(image, s, this.#interpolation);
     const { width: w, height: h } = image;
-    // torchvision: the smaller edge becomes s, the other keeps the aspect (floored).
+    // torchvision: the smaller edge becomes s, the other keeps the aspect (floored);
+    // a longer edge past maxSize becomes maxSize and the smaller one follows (floored).
+    let short = s, long = Math.floor(s * Math.max(w, h) / Math.min(w, h));
+    if (this.#maxSize !== null && long > this.#maxSize) {
+      short = Math.floor(this.#maxSize * short / long);
+      long = this.#maxSize;
+    }
     const size: [number, number] = w <= h
-      ? [Math.max(1, Math.floor(s * h / w)), s]
-      : [s, Math.max(1, Math.floor(s * w / h))];
-    return resize(image, size);
+      ? [Math.max(1, long), Math.max(1, short)]
+      : [Math.max(1, short), Math.max(1, long)];
+    return resize(image, size, this.#interpolation);
   }
 }

@@ -202,7 +202,8 @@ export class ScaleIntensityRange extends Transform {
 }
 
 /**
- * `(v - mean) / std` (torchvision's `Normalize`, one channel).
+ * `(v - mean) / std` (torchvision's `Normalize`, one channel): `mean` and
+ * `std` are numbers, or torchvision's per-channel lists of one (`[0.5]`).
  *
  * @example
  * ```ts
@@ -215,18 +216,34 @@ export class ScaleIntensityRange extends Transform {
 export class Normalize extends Transform {
   readonly #mean: number;
   readonly #std: number;
-  /** `mean`, `std` (> 0). */
-  constructor(params: { mean: number; std: number }) {
+  /** `mean`, `std` (> 0): numbers, or lists of one. */
+  constructor(params: { mean: number | [number]; std: number | [number] }) {
     super(params, arguments.length, {
       keys: ["mean", "std"],
       p: null,
       usage: "{ mean: 0.5, std: 0.25 }",
     });
-    this.#mean = num(this.name, "mean", params.mean);
-    this.#std = num(this.name, "std", params.std, { above: 0 });
+    this.#mean = num(this.name, "mean", oneChannel(this.name, "mean", params.mean));
+    this.#std = num(this.name, "std", oneChannel(this.name, "std", params.std), { above: 0 });
   }
   /** `F.normalize`. */
   protected run(image: Image): Image {
     return normalize(image, this.#mean, this.#std);
   }
+}
+
+/**
+ * torchvision's per-channel list of a one-channel image (`mean: [0.5]`) as
+ * its number; a longer list names the channels these images lack.
+ */
+function oneChannel(where: string, key: string, v: unknown): unknown {
+  if (!Array.isArray(v)) return v;
+  if (v.length === 1) return v[0];
+  throw new Error(
+    `${where}: ${key} has ${v.length} values (one per channel, as torchvision's RGB ` +
+      `[0.485, 0.456, 0.406]), but these images have one channel: write ${key}: ` +
+      `${v.length > 0 && typeof v[0] === "number" ? v[0] : 0.5} (or [${
+        typeof v[0] === "number" ? v[0] : 0.5
+      }])`,
+  );
 }

@@ -12,8 +12,8 @@
  * @module
  */
 import type { Image } from "../../types.ts";
-import { checkImage, scratchImage, toSize } from "../image.ts";
-import { warpAffine, type WarpOptions } from "./warp.ts";
+import { checkImage, resizeNearest, scratchImage, toSize } from "../image.ts";
+import { type Interpolation, warpAffine, type WarpOptions } from "./warp.ts";
 
 export { type Interpolation, warpAffine, type WarpOptions } from "./warp.ts";
 
@@ -70,7 +70,9 @@ export function vflip(image: Image): Image {
 
 /**
  * Bilinear resize to [height, width], as PyTorch's
- * `F.interpolate(mode="bilinear", align_corners=False, antialias=False)`.
+ * `F.interpolate(mode="bilinear", align_corners=False, antialias=False)`;
+ * `interpolation: "nearest"` as its mode "nearest" (torchvision 0.14's
+ * `F.resize` on tensors, without antialiasing).
  *
  * @example
  * ```ts
@@ -80,9 +82,19 @@ export function vflip(image: Image): Image {
  * console.log(big.width, big.data[0], big.data[15]); // 4 0 3
  * ```
  */
-export function resize(image: Image, size: number | [number, number]): Image {
+export function resize(
+  image: Image,
+  size: number | [number, number],
+  interpolation: Interpolation = "bilinear",
+): Image {
   checkImage(image, "resize");
   const [oh, ow] = toSize(size, "resize");
+  if (interpolation === "nearest") return resizeNearest(image, oh, ow);
+  if (interpolation !== "bilinear") {
+    throw new Error(
+      `resize: interpolation must be "bilinear" or "nearest", got ${JSON.stringify(interpolation)}`,
+    );
+  }
   const { data, width: w, height: h } = image;
   // Per-column taps and weights, computed once (PyTorch's source index rule).
   const x0 = new Int32Array(ow), x1 = new Int32Array(ow), lx = new Float32Array(ow);

@@ -5,21 +5,9 @@
  * @module
  */
 import type { Image } from "../../types.ts";
-import { checkImage, fmt, scratchImage, toSize } from "../image.ts";
+import { checkImage, fmt, resizeNearest, toSize } from "../image.ts";
 import { crop } from "./crop.ts";
 import { type Interpolation, resize } from "./geometry.ts";
-
-/** Nearest-neighbour resize as `F.interpolate(mode="nearest")`: source index floor(i * in / out). */
-function resizeNearest(image: Image, oh: number, ow: number): Image {
-  const { data, width: w, height: h } = image;
-  const out = scratchImage(ow, oh);
-  const cols = Int32Array.from({ length: ow }, (_, x) => Math.min(w - 1, Math.floor(x * (w / ow))));
-  for (let y = 0; y < oh; y++) {
-    const row = Math.min(h - 1, Math.floor(y * (h / oh))) * w, o = y * ow;
-    for (let x = 0; x < ow; x++) out.data[o + x] = data[row + cols[x]];
-  }
-  return out;
-}
 
 /**
  * Crops [top, top + height) x [left, left + width) and resizes the crop to
