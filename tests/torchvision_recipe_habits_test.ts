@@ -6,7 +6,7 @@
  * loudly; before, they silently walked everything or read undefined.
  */
 import assert from "node:assert/strict";
-import { data, distributed, nn, optim, tensor } from "../mod.ts";
+import { data, distributed, inferenceMode, io, nn, optim, type Tensor, tensor } from "../mod.ts";
 
 /** torchvision's set_weight_decay: norm parameters in one group, the rest in another. */
 function weightDecayGroups(model: nn.Module): { norm: nn.Parameter[]; other: nn.Parameter[] } {
@@ -137,4 +137,21 @@ Deno.test("ClassificationPresetEval's Resize(size, interpolation) and Normalize(
     () => new T.Normalize({ mean: [0.485, 0.456, 0.406] as never, std: 0.2 }),
     /mean has 3 values .* these images have one channel: write mean: 0.485/,
   );
+});
+
+Deno.test("torch.inference_mode() and a typed torch.load of the recipe's checkpoint", async () => {
+  const w = tensor([1, 2], undefined, { requiresGrad: true });
+  assert.equal(inferenceMode(() => w.mul(3)).requiresGrad, false);
+  assert.throws(() => inferenceMode(1 as never), /inferenceMode: expected a function/);
+  const model = new nn.Linear(2, 1);
+  const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+  try {
+    await io.save(path, { model: model.stateDict(), epoch: 3 });
+    // The recipe's resume: checkpoint["model"], checkpoint["epoch"], typed as the caller knows them.
+    const ck = await io.load<{ model: Map<string, Tensor>; epoch: number }>(path);
+    assert.deepEqual(model.loadStateDict(ck.model), { missingKeys: [], unexpectedKeys: [] });
+    assert.equal(ck.epoch, 3);
+  } finally {
+    await Deno.remove(path);
+  }
 });

@@ -203,7 +203,9 @@ function decodeTree(node: Node, tensors: Map<string, Tensor>, used: Set<string>)
  * Reads what `io.save` wrote, as `torch.load(path)`: the same nesting, Maps,
  * numbers and strings, with the tensors on `device` (default cpu). A
  * safetensors file from elsewhere (PyTorch's `save_file`, `saveSafetensors`)
- * gives its tensors as a Map by name.
+ * gives its tensors as a Map by name. The type parameter says what the file
+ * holds, as torch.load's caller knows (`io.load<{ model: Map<string,
+ * Tensor>; epoch: number }>(path)`): it is not checked, as torch's is not.
  *
  * @example
  * ```ts
@@ -215,7 +217,10 @@ function decodeTree(node: Node, tensors: Map<string, Tensor>, used: Set<string>)
  * await Deno.remove(path);
  * ```
  */
-export async function load(path: string, options: LoadSafetensorsOptions = {}): Promise<Saved> {
+export async function load<T = Saved>(
+  path: string,
+  options: LoadSafetensorsOptions = {},
+): Promise<T> {
   const usage = 'io.load(path, { device: "cuda" })';
   options = checkCall("io.load", arguments.length, 2, options, ["device"], usage);
   let bytes: Uint8Array;
@@ -226,7 +231,7 @@ export async function load(path: string, options: LoadSafetensorsOptions = {}): 
   }
   const meta = safetensorsMetadata(bytes, path);
   const tensors = decodeSafetensors(bytes, path, options);
-  if (meta[TREE_KEY] === undefined) return tensors;
+  if (meta[TREE_KEY] === undefined) return tensors as T;
   try {
     if (meta[FORMAT_KEY] !== FORMAT) {
       throw new Error(`it is format ${meta[FORMAT_KEY]}, this library reads ${FORMAT}`);
@@ -240,7 +245,7 @@ export async function load(path: string, options: LoadSafetensorsOptions = {}): 
     const used = new Set<string>();
     const out = decodeTree(tree, tensors, used);
     for (const [name, t] of tensors) if (!used.has(name)) t.dispose();
-    return out;
+    return out as T;
   } catch (e) {
     for (const t of tensors.values()) t.dispose();
     throw new Error(`io.load ${path}: ${(e as Error).message}`);

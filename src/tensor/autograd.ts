@@ -107,6 +107,28 @@ export function noGrad<T>(fn: () => T): T {
 }
 
 /**
+ * `torch.inference_mode()`: here the same as `noGrad` (nothing recorded,
+ * temporaries freed when `fn` returns), so `with torch.inference_mode():`
+ * ports by its own name. torch also marks what it makes as unusable in a
+ * later backward; here such a tensor simply has no gradient history.
+ *
+ * @example
+ * ```ts
+ * import { inferenceMode, tensor } from "@lits/vision";
+ * const w = tensor([1, 2], undefined, { requiresGrad: true });
+ * console.log(inferenceMode(() => w.mul(3)).requiresGrad); // false
+ * ```
+ */
+export function inferenceMode<T>(fn: () => T): T {
+  if (typeof fn !== "function") {
+    throw new Error(
+      `inferenceMode: expected a function, got ${typeof fn}; write inferenceMode(() => ...)`,
+    );
+  }
+  return noGrad(fn);
+}
+
+/**
  * Marks `out` as made by `node` when any input requires a gradient and
  * recording is on. Returns `out`.
  */

@@ -23,7 +23,7 @@ export {
   useDeterministicAlgorithms,
   useWinogradConvolutions,
 } from "./deterministic.ts";
-export { type GradNode, isGradEnabled, noGrad } from "./autograd.ts";
+export { type GradNode, inferenceMode, isGradEnabled, noGrad } from "./autograd.ts";
 export type { GradHook } from "./tensor_hooks.ts";
 export type { HookHandle } from "./grad_hooks.ts";
 export { autocast, type AutocastDtype, autocastDtype, type AutocastOptions } from "./autocast.ts";
