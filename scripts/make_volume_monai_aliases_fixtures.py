@@ -4,7 +4,7 @@ what MONAI 1.3 accepts beyond the names the volume transforms first took
 
 MONAI cannot be installed here, so its code paths are written out in torch
 (float64, outputs rounded to float32), as in make_volume_spatial_more_fixtures.py
-(whose generator runs on import, so its helpers are repeated here):
+(whose matrices and AffineTransform it imports):
 
 - Mode and padding names: `resolves_modes` maps F.interpolate's "linear",
   "bilinear" and spline orders 0/1 to "trilinear" / "nearest-exact" on a
@@ -31,6 +31,14 @@ import torch
 import torch.nn.functional as F
 
 from fixture_json import ser
+# MONAI's matrices and AffineTransform (imported before this script seeds: the module seeds too).
+from make_volume_spatial_more_fixtures import (
+    affine_transform,
+    create_rotate,
+    create_scale,
+    create_translate,
+    normalize_transform,
+)
 
 torch.manual_seed(20260401)
 np.random.seed(20260401)
@@ -48,66 +56,6 @@ def add_input(name, x):
 
 def case(name, op, opts, x_name, out):
     CASES.append({"name": name, "op": op, "opts": opts, "x": x_name, "out": ser(out.float())})
-
-
-# ---- MONAI's matrices and AffineTransform (as make_volume_spatial_more_fixtures.py) ----
-def create_rotate(radians):
-    radians = list(radians)
-    affine = np.eye(4)
-    if len(radians) >= 1:
-        s, c = np.sin(radians[0]), np.cos(radians[0])
-        affine[1, 1], affine[1, 2], affine[2, 1], affine[2, 2] = c, -s, s, c
-    if len(radians) >= 2:
-        s, c = np.sin(radians[1]), np.cos(radians[1])
-        m = np.eye(4)
-        m[0, 0], m[0, 2], m[2, 0], m[2, 2] = c, s, -s, c
-        affine = affine @ m
-    if len(radians) >= 3:
-        s, c = np.sin(radians[2]), np.cos(radians[2])
-        m = np.eye(4)
-        m[0, 0], m[0, 1], m[1, 0], m[1, 1] = c, -s, s, c
-        affine = affine @ m
-    return affine
-
-
-def create_scale(f):
-    f = (list(f) + [1.0] * 3)[:3]
-    return np.diag(f + [1.0])
-
-
-def create_translate(shift):
-    out = np.eye(4)
-    for i, a in enumerate(list(shift)[:3]):
-        out[i, 3] = a
-    return out
-
-
-def normalize_transform(shape, align_corners):
-    shape = np.asarray(shape, dtype=np.float64)
-    norm = shape.copy()
-    if align_corners:
-        norm[norm <= 1.0] = 2.0
-        norm = 2.0 / (norm - 1.0)
-        out = np.diag(list(norm) + [1.0])
-        out[:-1, -1] = -1.0
-    else:
-        norm[norm <= 0.0] = 2.0
-        norm = 2.0 / norm
-        out = np.diag(list(norm) + [1.0])
-        out[:-1, -1] = 1.0 / shape - 1.0
-    return out
-
-
-def affine_transform(x, xform, out_size, mode, padding, align):
-    src = list(x.shape[1:])
-    theta = normalize_transform(src, align) @ xform @ np.linalg.inv(normalize_transform(out_size, align))
-    theta = torch.from_numpy(theta)
-    rev = [2, 1, 0]
-    theta[:3] = theta[rev].clone()
-    theta[:, :3] = theta[:, rev].clone()
-    grid = F.affine_grid(theta[None, :3], [1, x.shape[0], *out_size], align_corners=align)
-    return F.grid_sample(x[None].double(), grid, mode=mode, padding_mode=padding,
-                         align_corners=align)[0]
 
 
 def rotate(x, angle, mode, padding, align=False):

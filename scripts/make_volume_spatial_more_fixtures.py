@@ -203,123 +203,129 @@ def resample_centred(x, a, spatial_size, mode, padding):
                          align_corners=False)[0]
 
 
-# ---- inputs ----
-xa = add_input("a", torch.randn(2, 3, 4, 5))
-xb = add_input("b", torch.randn(1, 5, 7, 6))
-xc = add_input("c", torch.randn(1, 3, 8, 9))
-xd = add_input("d", torch.randn(1, 1, 6, 5))  # a one-voxel axis
+def main():
+    """Writes the fixture (not on import: make_volume_monai_aliases_fixtures.py imports the helpers)."""
+    # ---- inputs ----
+    xa = add_input("a", torch.randn(2, 3, 4, 5))
+    xb = add_input("b", torch.randn(1, 5, 7, 6))
+    xc = add_input("c", torch.randn(1, 3, 8, 9))
+    xd = add_input("d", torch.randn(1, 1, 6, 5))  # a one-voxel axis
 
-# ---- the sampler: affine_grid + grid_sample ----
-# Every mode x padding x align_corners, cycling through input / output shapes.
-SHAPES = [("a", [3, 6, 5]), ("b", [1, 4, 7]), ("d", [2, 5, 4]), ("c", [3, 8, 1]), ("a", [4, 4, 6])]
-k = 0
-for mode in ("bilinear", "nearest"):
-    for padding in ("zeros", "border", "reflection"):
-        for align in (False, True):
+    # ---- the sampler: affine_grid + grid_sample ----
+    # Every mode x padding x align_corners, cycling through input / output shapes.
+    SHAPES = [("a", [3, 6, 5]), ("b", [1, 4, 7]), ("d", [2, 5, 4]), ("c", [3, 8, 1]), ("a", [4, 4, 6])]
+    k = 0
+    for mode in ("bilinear", "nearest"):
+        for padding in ("zeros", "border", "reflection"):
+            for align in (False, True):
+                for rep in range(2):
+                    x_name, size = SHAPES[k % len(SHAPES)]
+                    k += 1
+                    x = {"a": xa, "b": xb, "c": xc, "d": xd}[x_name]
+                    theta = torch.eye(3, 4, dtype=torch.float64) + 0.35 * torch.randn(
+                        3, 4, dtype=torch.float64)
+                    grid = F.affine_grid(theta[None], [1, x.shape[0], *size], align_corners=align)
+                    out = F.grid_sample(x[None].double(), grid, mode=mode, padding_mode=padding,
+                                        align_corners=align)[0]
+                    case(f"sample {x_name} {size} {mode} {padding} align={align} #{rep}", "sample",
+                         {"size": size, "theta": theta.tolist(), "mode": mode, "padding": padding,
+                          "alignCorners": align}, x_name, out)
+
+    # ---- Rotate ----
+    COMBOS = [("bilinear", "border", False), ("bilinear", "zeros", False),
+              ("nearest", "reflection", False), ("bilinear", "reflection", True),
+              ("nearest", "zeros", True), ("nearest", "border", False)]
+    k = 0
+    for angle in (0.3, [0.2, -0.45, 0.7], [0.0, 0.0, 1.1], [-0.9, 0.0, 0.0], [0.0, 0.0, 0.0]):
+        for keep in (True, False):
+            if angle == [0.0, 0.0, 0.0] and not keep:
+                continue
             for rep in range(2):
-                x_name, size = SHAPES[k % len(SHAPES)]
+                mode, padding, align = COMBOS[k % len(COMBOS)]
+                x_name, x = (("a", xa), ("b", xb))[k % 2]
                 k += 1
-                x = {"a": xa, "b": xb, "c": xc, "d": xd}[x_name]
-                theta = torch.eye(3, 4, dtype=torch.float64) + 0.35 * torch.randn(
-                    3, 4, dtype=torch.float64)
-                grid = F.affine_grid(theta[None], [1, x.shape[0], *size], align_corners=align)
-                out = F.grid_sample(x[None].double(), grid, mode=mode, padding_mode=padding,
-                                    align_corners=align)[0]
-                case(f"sample {x_name} {size} {mode} {padding} align={align} #{rep}", "sample",
-                     {"size": size, "theta": theta.tolist(), "mode": mode, "padding": padding,
-                      "alignCorners": align}, x_name, out)
+                opts = {"angle": angle, "keepSize": keep, "mode": mode, "paddingMode": padding,
+                        "alignCorners": align}
+                case(f"rotate {x_name} {angle} keep={keep} {mode} {padding} align={align}",
+                     "Rotate", opts, x_name, rotate(x, angle, keep, mode, padding, align))
+    # Defaults (bilinear, border, keepSize, align_corners False); a one-voxel axis.
+    case("rotate defaults", "Rotate", {"angle": [0.5, 0.1, -0.2]}, "c", rotate(xc, [0.5, 0.1, -0.2]))
+    case("rotate flat keep=False", "Rotate", {"angle": [0.4, 0, 0], "keepSize": False}, "d",
+         rotate(xd, [0.4, 0, 0], False))
+    case("rotate flat align", "Rotate",
+         {"angle": [0.4, 0.2, 0], "keepSize": False, "alignCorners": True, "paddingMode": "reflection"},
+         "d", rotate(xd, [0.4, 0.2, 0], False, "bilinear", "reflection", True))
 
-# ---- Rotate ----
-COMBOS = [("bilinear", "border", False), ("bilinear", "zeros", False),
-          ("nearest", "reflection", False), ("bilinear", "reflection", True),
-          ("nearest", "zeros", True), ("nearest", "border", False)]
-k = 0
-for angle in (0.3, [0.2, -0.45, 0.7], [0.0, 0.0, 1.1], [-0.9, 0.0, 0.0], [0.0, 0.0, 0.0]):
-    for keep in (True, False):
-        if angle == [0.0, 0.0, 0.0] and not keep:
-            continue
-        for rep in range(2):
-            mode, padding, align = COMBOS[k % len(COMBOS)]
+    # ---- Zoom ----
+    k = 0
+    for z in (1.3, 0.7, [1.2, 0.8, 1.0], [0.6, 1.45, 0.9]):
+        for mode in ("area", "trilinear", "nearest", "nearest-exact"):
+            keep = k % 3 != 2
             x_name, x = (("a", xa), ("b", xb))[k % 2]
             k += 1
-            opts = {"angle": angle, "keepSize": keep, "mode": mode, "paddingMode": padding,
-                    "alignCorners": align}
-            case(f"rotate {x_name} {angle} keep={keep} {mode} {padding} align={align}",
-                 "Rotate", opts, x_name, rotate(x, angle, keep, mode, padding, align))
-# Defaults (bilinear, border, keepSize, align_corners False); a one-voxel axis.
-case("rotate defaults", "Rotate", {"angle": [0.5, 0.1, -0.2]}, "c", rotate(xc, [0.5, 0.1, -0.2]))
-case("rotate flat keep=False", "Rotate", {"angle": [0.4, 0, 0], "keepSize": False}, "d",
-     rotate(xd, [0.4, 0, 0], False))
-case("rotate flat align", "Rotate",
-     {"angle": [0.4, 0.2, 0], "keepSize": False, "alignCorners": True, "paddingMode": "reflection"},
-     "d", rotate(xd, [0.4, 0.2, 0], False, "bilinear", "reflection", True))
+            opts = {"zoom": z, "mode": mode, "keepSize": keep}
+            case(f"zoom {x_name} {z} {mode} keep={keep}", "Zoom", opts, x_name,
+                 zoom(x, z, mode, keep_size=keep))
+    for padding in ("constant", "edge", "reflect", "symmetric", "wrap", "replicate", "circular"):
+        for z in (0.7, [0.75, 1.2, 0.7]):
+            case(f"zoom pad {padding} {z}", "Zoom",
+                 {"zoom": z, "mode": "trilinear", "paddingMode": padding}, "b",
+                 zoom(xb, z, "trilinear", padding))
+    case("zoom trilinear alignCorners", "Zoom",
+         {"zoom": [0.8, 1.3, 0.6], "mode": "trilinear", "alignCorners": True}, "b",
+         zoom(xb, [0.8, 1.3, 0.6], "trilinear", "edge", True))
+    case("zoom defaults", "Zoom", {"zoom": 0.8}, "c", zoom(xc, 0.8))
 
-# ---- Zoom ----
-k = 0
-for z in (1.3, 0.7, [1.2, 0.8, 1.0], [0.6, 1.45, 0.9]):
-    for mode in ("area", "trilinear", "nearest", "nearest-exact"):
-        keep = k % 3 != 2
-        x_name, x = (("a", xa), ("b", xb))[k % 2]
-        k += 1
-        opts = {"zoom": z, "mode": mode, "keepSize": keep}
-        case(f"zoom {x_name} {z} {mode} keep={keep}", "Zoom", opts, x_name,
-             zoom(x, z, mode, keep_size=keep))
-for padding in ("constant", "edge", "reflect", "symmetric", "wrap", "replicate", "circular"):
-    for z in (0.7, [0.75, 1.2, 0.7]):
-        case(f"zoom pad {padding} {z}", "Zoom",
-             {"zoom": z, "mode": "trilinear", "paddingMode": padding}, "b",
-             zoom(xb, z, "trilinear", padding))
-case("zoom trilinear alignCorners", "Zoom",
-     {"zoom": [0.8, 1.3, 0.6], "mode": "trilinear", "alignCorners": True}, "b",
-     zoom(xb, [0.8, 1.3, 0.6], "trilinear", "edge", True))
-case("zoom defaults", "Zoom", {"zoom": 0.8}, "c", zoom(xc, 0.8))
+    # ---- Affine ----
+    AFFINE = [
+        ({"rotateParams": [0.3, -0.2, 0.5]}, {"rotate_p": [0.3, -0.2, 0.5]}),
+        ({"rotateParams": 0.4}, {"rotate_p": 0.4}),
+        ({"shearParams": [0.1, -0.2, 0.05, 0.15, -0.1, 0.2]},
+         {"shear": [0.1, -0.2, 0.05, 0.15, -0.1, 0.2]}),
+        ({"shearParams": 0.3}, {"shear": 0.3}),
+        ({"translateParams": [1.3, -0.7, 2.2]}, {"translate": [1.3, -0.7, 2.2]}),
+        ({"translateParams": 1.3}, {"translate": 1.3}),
+        ({"scaleParams": [1.17, 0.83, 1.31]}, {"scale": [1.17, 0.83, 1.31]}),
+        ({"scaleParams": 1.4}, {"scale": 1.4}),
+        ({"rotateParams": [0.25, 0.1, -0.3], "shearParams": [0.05, 0, 0.1], "translateParams": [0.6, -1.1, 0.4],
+          "scaleParams": [0.9, 1.1, 1.23]},
+         {"rotate_p": [0.25, 0.1, -0.3], "shear": [0.05, 0, 0.1], "translate": [0.6, -1.1, 0.4],
+          "scale": [0.9, 1.1, 1.23]}),
+        ({}, {}),
+    ]
+    for opts, kw in AFFINE:
+        for mode, padding in (("bilinear", "reflection"), ("nearest", "zeros"), ("bilinear", "border")):
+            if len(opts) == 1 and mode == "bilinear" and padding == "border":
+                continue
+            o = dict(opts, mode=mode, paddingMode=padding)
+            case(f"affine {opts} {mode} {padding}", "Affine", o, "a",
+                 affine(xa, **kw, mode=mode, padding=padding))
+    for size in ([3, 7, 4], [6, -1, 0], 5):
+        full = [size] * 3 if isinstance(size, int) else size
+        o = {"rotateParams": [0.2, 0, 0.1], "scaleParams": [1.1, 0.95, 1.05], "spatialSize": size}
+        case(f"affine spatialSize {size}", "Affine", o, "b",
+             affine(xb, rotate_p=[0.2, 0, 0.1], scale=[1.1, 0.95, 1.05], spatial_size=full))
+    case("affine flat", "Affine", {"rotateParams": [0.3, 0, 0], "translateParams": [0.4, 0.5, -0.2]},
+         "d", affine(xd, rotate_p=[0.3, 0, 0], translate=[0.4, 0.5, -0.2]))
+    # On an axis of one voxel MONAI normalizes by 2 / max(2, n): with zeros padding that shows.
+    case("affine flat zeros", "Affine",
+         {"translateParams": [0.4, 0.5, -0.2], "paddingMode": "zeros"}, "d",
+         affine(xd, translate=[0.4, 0.5, -0.2], padding="zeros"))
+    mat = create_rotate([0.1, 0.2, 0.3]) @ create_scale([1.1, 0.9, 1.0])
+    mat[:3, 3] = [0.5, -0.25, 1.0]
+    case("affine matrix", "Affine", {"affine": mat.tolist(), "paddingMode": "border"}, "a",
+         resample_centred(xa, mat, None, "bilinear", "border"))
+    # RandAffine that does not apply, with a spatialSize: the identity grid at that size.
+    for size, mode in (([3, 7, 4], "bilinear"), ([5, 6, 7], "nearest")):
+        case(f"identity resample {size} {mode}", "RandAffineIdentity",
+             {"p": 0, "spatialSize": size, "mode": mode}, "a",
+             resample_centred(xa, np.eye(4), size, mode, "reflection"))
 
-# ---- Affine ----
-AFFINE = [
-    ({"rotateParams": [0.3, -0.2, 0.5]}, {"rotate_p": [0.3, -0.2, 0.5]}),
-    ({"rotateParams": 0.4}, {"rotate_p": 0.4}),
-    ({"shearParams": [0.1, -0.2, 0.05, 0.15, -0.1, 0.2]},
-     {"shear": [0.1, -0.2, 0.05, 0.15, -0.1, 0.2]}),
-    ({"shearParams": 0.3}, {"shear": 0.3}),
-    ({"translateParams": [1.3, -0.7, 2.2]}, {"translate": [1.3, -0.7, 2.2]}),
-    ({"translateParams": 1.3}, {"translate": 1.3}),
-    ({"scaleParams": [1.17, 0.83, 1.31]}, {"scale": [1.17, 0.83, 1.31]}),
-    ({"scaleParams": 1.4}, {"scale": 1.4}),
-    ({"rotateParams": [0.25, 0.1, -0.3], "shearParams": [0.05, 0, 0.1], "translateParams": [0.6, -1.1, 0.4],
-      "scaleParams": [0.9, 1.1, 1.23]},
-     {"rotate_p": [0.25, 0.1, -0.3], "shear": [0.05, 0, 0.1], "translate": [0.6, -1.1, 0.4],
-      "scale": [0.9, 1.1, 1.23]}),
-    ({}, {}),
-]
-for opts, kw in AFFINE:
-    for mode, padding in (("bilinear", "reflection"), ("nearest", "zeros"), ("bilinear", "border")):
-        if len(opts) == 1 and mode == "bilinear" and padding == "border":
-            continue
-        o = dict(opts, mode=mode, paddingMode=padding)
-        case(f"affine {opts} {mode} {padding}", "Affine", o, "a",
-             affine(xa, **kw, mode=mode, padding=padding))
-for size in ([3, 7, 4], [6, -1, 0], 5):
-    full = [size] * 3 if isinstance(size, int) else size
-    o = {"rotateParams": [0.2, 0, 0.1], "scaleParams": [1.1, 0.95, 1.05], "spatialSize": size}
-    case(f"affine spatialSize {size}", "Affine", o, "b",
-         affine(xb, rotate_p=[0.2, 0, 0.1], scale=[1.1, 0.95, 1.05], spatial_size=full))
-case("affine flat", "Affine", {"rotateParams": [0.3, 0, 0], "translateParams": [0.4, 0.5, -0.2]},
-     "d", affine(xd, rotate_p=[0.3, 0, 0], translate=[0.4, 0.5, -0.2]))
-# On an axis of one voxel MONAI normalizes by 2 / max(2, n): with zeros padding that shows.
-case("affine flat zeros", "Affine",
-     {"translateParams": [0.4, 0.5, -0.2], "paddingMode": "zeros"}, "d",
-     affine(xd, translate=[0.4, 0.5, -0.2], padding="zeros"))
-mat = create_rotate([0.1, 0.2, 0.3]) @ create_scale([1.1, 0.9, 1.0])
-mat[:3, 3] = [0.5, -0.25, 1.0]
-case("affine matrix", "Affine", {"affine": mat.tolist(), "paddingMode": "border"}, "a",
-     resample_centred(xa, mat, None, "bilinear", "border"))
-# RandAffine that does not apply, with a spatialSize: the identity grid at that size.
-for size, mode in (([3, 7, 4], "bilinear"), ([5, 6, 7], "nearest")):
-    case(f"identity resample {size} {mode}", "RandAffineIdentity",
-         {"p": 0, "spatialSize": size, "mode": mode}, "a",
-         resample_centred(xa, np.eye(4), size, mode, "reflection"))
+    with open(OUT, "w") as f:
+        json.dump({"torch": torch.__version__, "inputs": INPUTS, "cases": CASES}, f,
+                  separators=(",", ":"))
+    print(f"{len(CASES)} cases -> {OUT} ({os.path.getsize(OUT)} bytes)")
 
-with open(OUT, "w") as f:
-    json.dump({"torch": torch.__version__, "inputs": INPUTS, "cases": CASES}, f,
-              separators=(",", ":"))
-print(f"{len(CASES)} cases -> {OUT} ({os.path.getsize(OUT)} bytes)")
+
+if __name__ == "__main__":
+    main()
