@@ -20,7 +20,7 @@ import {
   tensor,
   zeros,
 } from "../mod.ts";
-import { fromStored, loadFixture, storedNumber, type StoredRecord } from "./helpers.ts";
+import { assertStored, fromStored, loadFixture, type StoredRecord } from "./helpers.ts";
 
 const { MultiheadAttention } = nn;
 const { scaledDotProductAttention } = F;
@@ -73,20 +73,8 @@ const fx = loadFixture<{ E: number; mha: MhaCase[]; sdpa: SdpaCase[]; vit: VitCa
   "attention.json",
 );
 
-/** |a - e| <= atol + rtol |e| elementwise (NaN and infinities exactly); names the element. */
-function assertMatches(t: Tensor | null, want: StoredRecord, what: string, atol = 1e-6): void {
-  assert.ok(t, `${what}: missing`);
-  assert.deepEqual([...t.shape], want.shape, `${what}: shape`);
-  const got = t.toArray();
-  want.data.forEach((w, i) => {
-    const e = storedNumber(w), a = got[i];
-    if (!Number.isFinite(e)) {
-      assert.ok(Object.is(a, e) || (Number.isNaN(e) && Number.isNaN(a)), `${what}[${i}]: ${a}`);
-      return;
-    }
-    assert.ok(Math.abs(a - e) <= atol + 1e-5 * Math.abs(e), `${what}[${i}]: got ${a}, want ${e}`);
-  });
-}
+const assertMatches = (t: Tensor | null, want: StoredRecord, what: string, atol = 1e-6) =>
+  assertStored(t, want, what, 1e-5, atol);
 
 const stateOf = (named: Named) => new Map(named.map(([k, v]) => [k, fromStored(v)]));
 

@@ -28,7 +28,7 @@ import {
   tensor,
   zeros,
 } from "../mod.ts";
-import { fromStored, loadFixture, storedNumber, type StoredRecord } from "./helpers.ts";
+import { assertStored, fromStored, loadFixture, type StoredRecord } from "./helpers.ts";
 
 interface Case {
   name: string;
@@ -43,18 +43,7 @@ interface Case {
 
 const fx = loadFixture<{ torch: string; cases: Case[] }>("functional_more.json");
 
-function assertMatches(t: Tensor, want: StoredRecord, what: string, rtol = 1e-5, atol = 1e-6) {
-  assert.deepEqual([...t.shape], want.shape, `${what}: shape`);
-  const got = t.toArray();
-  want.data.forEach((w, i) => {
-    const e = storedNumber(w), a = got[i];
-    if (!Number.isFinite(e)) {
-      assert.ok(Object.is(a, e) || (Number.isNaN(e) && Number.isNaN(a)), `${what}[${i}]: ${a}`);
-      return;
-    }
-    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${a}, want ${e}`);
-  });
-}
+const assertMatches = assertStored;
 
 const num = (v: unknown) => (v === "inf" ? Infinity : v as number);
 

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { functional as F, noGrad, randn, scope, type Tensor, tensor } from "../mod.ts";
-import { fromStored, loadFixture, storedNumber, type StoredRecord, testDevice } from "./helpers.ts";
+import { assertStored, fromStored, loadFixture, type StoredRecord, testDevice } from "./helpers.ts";
 
 interface SampleCase {
   mode: F.GridSampleMode;
@@ -48,18 +48,7 @@ const fx = loadFixture<{
 const on = (s: StoredRecord, requiresGrad = false) =>
   fromStored(s, { requiresGrad, device: testDevice });
 
-function assertMatches(t: Tensor, want: StoredRecord, what: string, rtol = 1e-5, atol = 1e-6) {
-  assert.deepEqual([...t.shape], want.shape, `${what}: shape`);
-  const got = t.toArray();
-  want.data.forEach((w, i) => {
-    const e = storedNumber(w), a = got[i];
-    if (!Number.isFinite(e)) {
-      assert.ok(Object.is(a, e) || (Number.isNaN(e) && Number.isNaN(a)), `${what}[${i}]: ${a}`);
-      return;
-    }
-    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${a}, want ${e}`);
-  });
-}
+const assertMatches = assertStored;
 
 for (
   const [setName, set] of Object.entries({ main: fx.main, one: fx.one, nonfinite: fx.nonfinite })

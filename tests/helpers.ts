@@ -129,6 +129,31 @@ export function assertClose(
   }
 }
 
+/**
+ * Asserts `t` has a stored record's shape and values (torch's, from a
+ * fixture): each within atol + rtol |expected|, NaN and the infinities
+ * exactly where torch has them. `t` null (a missing gradient) fails.
+ */
+export function assertStored(
+  t: Tensor | null,
+  want: StoredRecord,
+  what: string,
+  rtol = 1e-5,
+  atol = 1e-6,
+): void {
+  assert.ok(t, `${what}: missing`);
+  assert.deepEqual([...t.shape], want.shape, `${what}: shape`);
+  const got = t.toArray();
+  want.data.forEach((w, i) => {
+    const e = storedNumber(w), a = got[i];
+    if (!Number.isFinite(e)) {
+      assert.ok(Object.is(a, e) || (Number.isNaN(e) && Number.isNaN(a)), `${what}[${i}]: ${a}`);
+      return;
+    }
+    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${a}, want ${e}`);
+  });
+}
+
 /** Asserts two shapes are equal. */
 export function assertShape(t: Tensor, expected: readonly number[], what = "shape"): void {
   if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {

@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { functional as F, nn, onnx, randn, scope, type Tensor, tensor } from "../mod.ts";
-import { fromStored, loadFixture, storedNumber, type StoredRecord, testDevice } from "./helpers.ts";
+import { assertStored, fromStored, loadFixture, type StoredRecord, testDevice } from "./helpers.ts";
 
 interface UnpoolCase {
   name: string;
@@ -42,15 +42,9 @@ const fx = loadFixture<{ torch: string; unpools: UnpoolCase[]; trips: TripCase[]
 const [rtol, atol] = testDevice === "cpu" ? [1e-5, 1e-6] : [1e-4, 1e-5];
 const dev = { device: testDevice };
 
-/** Shape and elementwise closeness. */
-function assertMatches(t: Tensor, want: StoredRecord, what: string): void {
-  assert.deepEqual([...t.shape], want.shape, `${what}: shape`);
-  const got = t.toArray();
-  want.data.forEach((w, i) => {
-    const e = storedNumber(w), a = got[i];
-    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${a}, want ${e}`);
-  });
-}
+/** The fixture's values within this file's tolerances. */
+const assertMatches = (t: Tensor, want: StoredRecord, what: string) =>
+  assertStored(t, want, what, rtol, atol);
 
 // deno-lint-ignore no-explicit-any
 type Loose = any;

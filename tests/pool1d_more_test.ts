@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { functional as F, nn, onnx, scope, type Tensor } from "../mod.ts";
-import { fromStored, loadFixture, storedNumber, type StoredRecord, testDevice } from "./helpers.ts";
+import { assertStored, fromStored, loadFixture, type StoredRecord, testDevice } from "./helpers.ts";
 
 interface Case {
   name: string;
@@ -26,19 +26,9 @@ interface Case {
 const fx = loadFixture<{ torch: string; cases: Case[] }>("pool1d_more.json");
 const [rtol, atol] = testDevice === "cpu" ? [1e-5, 1e-6] : [1e-4, 1e-5];
 
-/** Shape and elementwise closeness; NaN and infinities exactly where torch has them. */
-function assertMatches(t: Tensor, want: StoredRecord, what: string): void {
-  assert.deepEqual([...t.shape], want.shape, `${what}: shape`);
-  const got = t.toArray();
-  want.data.forEach((w, i) => {
-    const e = storedNumber(w), a = got[i];
-    if (!Number.isFinite(e)) {
-      assert.ok(Object.is(a, e) || (Number.isNaN(e) && Number.isNaN(a)), `${what}[${i}]: ${a}`);
-      return;
-    }
-    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}[${i}]: got ${a}, want ${e}`);
-  });
-}
+/** The fixture's values within this file's tolerances. */
+const assertMatches = (t: Tensor, want: StoredRecord, what: string) =>
+  assertStored(t, want, what, rtol, atol);
 
 for (const c of fx.cases) {
   Deno.test(`pool1d_more: ${c.name}, as torch ${fx.torch}`, () => {
