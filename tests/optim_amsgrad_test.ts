@@ -10,75 +10,9 @@
  * Runs on `LITS_TEST_DEVICE` (cpu or cuda), as the op tests.
  */
 import assert from "node:assert/strict";
-import { optim, scope, type Tensor } from "../mod.ts";
-import {
-  assertClose,
-  countCalls,
-  fromStored,
-  loadFixture,
-  type Stored,
-  testDevice,
-} from "./helpers.ts";
-
-type Options = Record<string, number | boolean | number[]>;
-interface Case {
-  name: string;
-  cls: "Adam" | "AdamW" | "SGD";
-  defaults: Options;
-  groups: Options[];
-  signs: number[];
-  start: Stored[];
-  targets: Stored[];
-  trace: Stored[][];
-}
-interface Saved {
-  cls: Case["cls"];
-  defaults: Options;
-  groups: Options[];
-  plain: Options;
-  signs: number[];
-  start: Stored[];
-  targets: Stored[];
-  mid: Stored[];
-  state: Record<string, Record<string, Stored>>;
-  after: Stored[][];
-}
-const fx = loadFixture<{ torch: string; cases: Case[]; saved: Saved[] }>("optim_amsgrad.json");
-
-// deno-lint-ignore no-explicit-any
-type AnyOptim = optim.Optimizer<any>;
-// deno-lint-ignore no-explicit-any
-const CLASSES: Record<Case["cls"], new (params: any, options?: any) => AnyOptim> = {
-  Adam: optim.Adam,
-  AdamW: optim.AdamW,
-  SGD: optim.SGD,
-};
-const tol = testDevice === "cpu" ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 1e-4, atol: 1e-5 };
-// deno-lint-ignore no-explicit-any
-const loose = (o: unknown): any => o;
-
-const leaf = (s: Stored) => fromStored(s, { requiresGrad: true, device: testDevice });
-const dev = (s: Stored) => fromStored(s, { device: testDevice });
-
-/** One step of L = sum(sign_i ((p_i - t_i)^2 (i + 1.5) + cos(2 p_i))), as the generator's. */
-function step(opt: AnyOptim, params: Tensor[], targets: Tensor[], signs: number[]): void {
-  scope(() => {
-    opt.zeroGrad();
-    let loss: Tensor | null = null;
-    params.forEach((p, i) => {
-      const term = p.sub(targets[i]).square().mul(i + 1.5).add(p.mul(2).cos()).sum()
-        .mul(signs[i]);
-      loss = loss === null ? term : loss.add(term);
-    });
-    loss!.backward();
-    opt.step();
-  });
-}
-
-/** An optimizer of `cls` with one group per parameter, each with its own options. */
-function make(cls: Case["cls"], params: Tensor[], groups: Options[], defaults: Options): AnyOptim {
-  return new CLASSES[cls](params.map((p, i) => ({ params: [p], options: groups[i] })), defaults);
-}
+import { dev, fx, leaf, loose, make, type Options, step, tol } from "./optim_fixture.ts";
+import { optim } from "../mod.ts";
+import { assertClose, countCalls, testDevice } from "./helpers.ts";
 
 for (const c of fx.cases.filter((c) => c.name.includes("amsgrad"))) {
   Deno.test(`optim_amsgrad: ${c.name}, as torch's`, () => {

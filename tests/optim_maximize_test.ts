@@ -8,68 +8,9 @@
  * Runs on `LITS_TEST_DEVICE` (cpu or cuda), as the op tests.
  */
 import assert from "node:assert/strict";
-import { nn, optim, scope, type Tensor, tensor } from "../mod.ts";
-import { assertClose, fromStored, loadFixture, type Stored, testDevice } from "./helpers.ts";
-
-type Options = Record<string, number | boolean | number[]>;
-interface Case {
-  name: string;
-  cls: "Adam" | "AdamW" | "SGD";
-  defaults: Options;
-  groups: Options[];
-  signs: number[];
-  start: Stored[];
-  targets: Stored[];
-  trace: Stored[][];
-}
-interface Saved extends Omit<Case, "name" | "trace"> {
-  plain: Options;
-  mid: Stored[];
-  state: Record<string, Record<string, Stored>>;
-  after: Stored[][];
-}
-interface Cycle {
-  cls: Case["cls"];
-  defaults: Options;
-  options: optim.OneCycleLROptions;
-  /** Each group's [lr, momentum or beta1] after construction and after each step. */
-  trace: [number, number][][];
-}
-const fx = loadFixture<{ cases: Case[]; saved: Saved[]; cycles: Cycle[] }>("optim_amsgrad.json");
-
-// deno-lint-ignore no-explicit-any
-type AnyOptim = optim.Optimizer<any>;
-// deno-lint-ignore no-explicit-any
-const CLASSES: Record<Case["cls"], new (params: any, options?: any) => AnyOptim> = {
-  Adam: optim.Adam,
-  AdamW: optim.AdamW,
-  SGD: optim.SGD,
-};
-const tol = testDevice === "cpu" ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 1e-4, atol: 1e-5 };
-// deno-lint-ignore no-explicit-any
-const loose = (o: unknown): any => o;
-
-const leaf = (s: Stored) => fromStored(s, { requiresGrad: true, device: testDevice });
-const dev = (s: Stored) => fromStored(s, { device: testDevice });
-
-/** One step of L = sum(sign_i ((p_i - t_i)^2 (i + 1.5) + cos(2 p_i))), as the generator's. */
-function step(opt: AnyOptim, params: Tensor[], targets: Tensor[], signs: number[]): void {
-  scope(() => {
-    opt.zeroGrad();
-    let loss: Tensor | null = null;
-    params.forEach((p, i) => {
-      const term = p.sub(targets[i]).square().mul(i + 1.5).add(p.mul(2).cos()).sum()
-        .mul(signs[i]);
-      loss = loss === null ? term : loss.add(term);
-    });
-    loss!.backward();
-    opt.step();
-  });
-}
-
-function make(cls: Case["cls"], params: Tensor[], groups: Options[], defaults: Options): AnyOptim {
-  return new CLASSES[cls](params.map((p, i) => ({ params: [p], options: groups[i] })), defaults);
-}
+import { CLASSES, type Cycle, dev, fx, leaf, loose, make, step, tol } from "./optim_fixture.ts";
+import { nn, optim, tensor } from "../mod.ts";
+import { assertClose, testDevice } from "./helpers.ts";
 
 for (const c of fx.cases.filter((c) => !c.name.includes("amsgrad"))) {
   Deno.test(`optim_maximize: ${c.name}, as torch's`, () => {
