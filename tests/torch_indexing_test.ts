@@ -183,8 +183,8 @@ Deno.test("indexing: torch's errors, with what to write", () => {
     throws(() => F.interpolate(img, { size: [2, 2, 2] }), /2 numbers/);
     throws(() => F.interpolate(img, { scaleFactor: 0.1 }), /empty output/);
     throws(
-      () => F.interpolate(img, { size: 2, mode: "bilinear", antialias: true }),
-      /antialias is not implemented/,
+      () => F.interpolate(img, { size: 2, antialias: true }),
+      /antialias is only supported for the bilinear and bicubic modes/,
     );
     throws(() => F.interpolate(img, { size: 2, recomputeScaleFactor: true }), /only meaningful/);
     // torch accepts recompute_scale_factor=False beside a size (it changes nothing there).

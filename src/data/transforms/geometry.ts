@@ -13,10 +13,11 @@ import {
   hflip,
   type Interpolation,
   resize,
+  type ResizeInterpolation,
   vflip,
   type WarpOptions,
 } from "./functional/geometry.ts";
-import { fmt, interpolationParam, toSize } from "./image.ts";
+import { fmt, interpolationParam, resizeParams, toSize } from "./image.ts";
 import { num, range, Transform } from "./transform.ts";
 
 /**
@@ -246,18 +247,24 @@ export class RandomZoom extends Transform {
 export interface ResizeOptions {
   /** [height, width] exactly, or the smaller edge's length (the aspect ratio kept). */
   size: number | [number, number];
-  /** "bilinear" (default) or "nearest". */
-  interpolation?: Interpolation;
+  /** "bilinear" (default), "bicubic" or "nearest". */
+  interpolation?: ResizeInterpolation;
   /** With a number `size`: the longer edge's limit (shrinks both edges to keep to it). */
   maxSize?: number;
-  /** Only false: this library resizes without antialiasing (torchvision 0.14's tensor default). */
-  antialias?: false;
+  /**
+   * true low-pass filters while downsampling (bilinear and bicubic; see
+   * `F.resize`): a 512 -> 224 CT slice then keeps no aliasing of fine
+   * texture. Default false, torchvision 0.14's default for tensors (its PIL
+   * path always antialiases).
+   */
+  antialias?: boolean;
 }
 
 /**
  * Resizes: `size: [h, w]` exactly, or a number for the smaller edge keeping
  * the aspect ratio (torchvision's `Resize`, with its `interpolation`,
- * `maxSize` and `antialias: false`, the tensor path's default).
+ * `maxSize` and `antialias`, false by default as torchvision 0.14's for
+ * tensors).
  *
  * @example
  * ```ts
@@ -268,11 +275,14 @@ export interface ResizeOptions {
  * const capped = new data.transforms.Resize({ size: 32, maxSize: 40, interpolation: "nearest" });
  * const out = capped.apply(img, new data.Rng(0));
  * console.log(out.height, out.width); // 30 40
+ * const smooth = new data.transforms.Resize({ size: 16, antialias: true });
+ * console.log(smooth.apply(img, new data.Rng(0)).height); // 16
  * ```
  */
 export class Resize extends Transform {
   readonly #size: number | [number, number];
-  readonly #interpolation: Interpolation;
+  readonly #interpolation: ResizeInterpolation;
+  readonly #antialias: boolean;
   readonly #maxSize: number | null;
   /** `size`: [height, width] or the smaller edge; `interpolation`, `maxSize`, `antialias`. */
   constructor(params: ResizeOptions) {
@@ -283,13 +293,11 @@ export class Resize extends Transform {
     });
     const size = params.size;
     this.#size = typeof size === "number" ? toSize(size, this.name)[0] : toSize(size, this.name);
-    this.#interpolation = interpolationParam(this.name, params.interpolation);
-    if (params.antialias !== undefined && params.antialias !== false) {
-      throw new Error(
-        `${this.name}: antialias ${fmt(params.antialias)} is not supported: resizing here is ` +
-          "plain (torchvision 0.14's tensor default); leave antialias out",
-      );
-    }
+    [this.#interpolation, this.#antialias] = resizeParams(
+      this.name,
+      params.interpolation,
+      params.antialias,
+    );
     this.#maxSize = null;
     if (params.maxSize !== undefined && params.maxSize !== null) {
       // torchvision's checks: only with one number, and above it.
@@ -312,7 +320,7 @@ export class Resize extends Transform {
   /** `F.resize` to the size, or the smaller edge to it. */
   protected run(image: Image): Image {
     const s = this.#size;
-    if (typeof s !== "number") return resize(image, s, this.#interpolation);
+    if (typeof s !== "number") return resize(image, s, this.#interpolation, this.#antialias);
     const { width: w, height: h } = image;
     // torchvision: the smaller edge becomes s, the other keeps the aspect (floored);
     // a longer edge past maxSize becomes maxSize and the smaller one follows (floored).
@@ -324,6 +332,6 @@ export class Resize extends Transform {
     const size: [number, number] = w <= h
       ? [Math.max(1, long), Math.max(1, short)]
       : [Math.max(1, short), Math.max(1, long)];
-    return resize(image, size, this.#interpolation);
+    return resize(image, size, this.#interpolation, this.#antialias);
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { Image } from "../types.ts";
 import type { Interpolation } from "./functional/warp.ts";
+import type { ResizeInterpolation } from "./functional/geometry.ts";
 
 /** Throws unless `image` is a well-formed single-channel image. */
 export function checkImage(image: Image, op: string): void {
@@ -106,6 +107,36 @@ export function checkValueRange(op: string, range: unknown): [number, number] {
 export function interpolationParam(op: string, v: unknown): Interpolation {
   if (v === undefined || v === "bilinear" || v === "nearest") return v ?? "bilinear";
   throw new Error(`${op}: interpolation must be "bilinear" or "nearest", got ${fmt(v)}`);
+}
+
+/**
+ * A resize's `interpolation` ("bilinear", the default, "bicubic" or
+ * "nearest") and `antialias` (a boolean, default false; null is Python's
+ * None, the default), checked as torchvision's: antialias goes with
+ * bilinear and bicubic only.
+ */
+export function resizeParams(
+  op: string,
+  interpolation: unknown,
+  antialias: unknown,
+): [ResizeInterpolation, boolean] {
+  const mode = interpolation ?? "bilinear";
+  if (mode !== "bilinear" && mode !== "bicubic" && mode !== "nearest") {
+    throw new Error(
+      `${op}: interpolation must be "bilinear", "bicubic" or "nearest", got ${fmt(interpolation)}`,
+    );
+  }
+  const aa = antialias ?? false;
+  if (typeof aa !== "boolean") {
+    throw new Error(`${op}: antialias must be true or false, got ${fmt(antialias)}`);
+  }
+  if (aa && mode === "nearest") {
+    throw new Error(
+      `${op}: antialias goes with interpolation "bilinear" or "bicubic" (as torchvision), ` +
+        `not "nearest"; leave antialias out or write interpolation: "bilinear"`,
+    );
+  }
+  return [mode, aa];
 }
 
 /** A short printable form of a parameter value for error messages. */

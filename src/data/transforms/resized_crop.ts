@@ -6,9 +6,9 @@
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import type { Box } from "./functional/crop.ts";
-import type { Interpolation } from "./functional/geometry.ts";
+import type { ResizeInterpolation } from "./functional/geometry.ts";
 import { resizedCrop } from "./functional/resized_crop.ts";
-import { fmt, interpolationParam, roundHalfEven, toSize } from "./image.ts";
+import { fmt, resizeParams, roundHalfEven, toSize } from "./image.ts";
 import { range, Transform } from "./transform.ts";
 
 /** Options of `RandomResizedCrop` (torchvision's, camelCase). */
@@ -19,10 +19,13 @@ export interface RandomResizedCropOptions {
   scale?: [number, number];
   /** Range of the crop's aspect ratio width / height, drawn log-uniformly (default [3/4, 4/3]). */
   ratio?: [number, number];
-  /** "bilinear" (default) or "nearest". */
-  interpolation?: Interpolation;
-  /** Only false: this library resizes without antialiasing (torchvision 0.14's tensor default). */
-  antialias?: false;
+  /** "bilinear" (default), "bicubic" or "nearest". */
+  interpolation?: ResizeInterpolation;
+  /**
+   * true low-pass filters while downsampling (bilinear and bicubic; see
+   * `F.resize`). Default false, torchvision 0.14's default for tensors.
+   */
+  antialias?: boolean;
   /** Probability of applying (default 1; torchvision has none). */
   p?: number;
 }
@@ -51,7 +54,8 @@ export class RandomResizedCrop extends Transform {
   readonly #size: [number, number];
   readonly #scale: [number, number];
   readonly #ratio: [number, number];
-  readonly #interpolation: Interpolation;
+  readonly #interpolation: ResizeInterpolation;
+  readonly #antialias: boolean;
   /** See `RandomResizedCropOptions`. */
   constructor(params: RandomResizedCropOptions) {
     super(params, arguments.length, {
@@ -67,13 +71,11 @@ export class RandomResizedCrop extends Transform {
         throw new Error(`${this.name}: ${key} must be a [lo, hi] pair, got ${fmt(v)}`);
       }
     }
-    this.#interpolation = interpolationParam(this.name, params.interpolation ?? "bilinear");
-    if (params.antialias !== undefined && params.antialias !== false) {
-      throw new Error(
-        `${this.name}: antialias ${fmt(params.antialias)} is not supported: resizing here ` +
-          `is plain bilinear (torchvision 0.14's tensor default); leave antialias out`,
-      );
-    }
+    [this.#interpolation, this.#antialias] = resizeParams(
+      this.name,
+      params.interpolation,
+      params.antialias,
+    );
   }
 
   /**
@@ -122,6 +124,16 @@ export class RandomResizedCrop extends Transform {
   /** Draws the box (`getParams`), then `F.resizedCrop`. */
   protected run(image: Image, rng: Rng): Image {
     const b = RandomResizedCrop.getParams(image.width, image.height, this.#scale, this.#ratio, rng);
-    return resizedCrop(image, b.top, b.left, b.height, b.width, this.#size, this.#interpolation);
+    const { top, left, height, width } = b;
+    return resizedCrop(
+      image,
+      top,
+      left,
+      height,
+      width,
+      this.#size,
+      this.#interpolation,
+      this.#antialias,
+    );
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `F.interpolate` (torch.nn.functional.interpolate) over the 1, 2 or 3
  * spatial dimensions of [N, C, ...] tensors: nearest, nearest-exact,
- * (bi/tri)linear, bicubic and area.
+ * (bi/tri)linear, bicubic and area, and bilinear and bicubic antialiased.
  *
  * Every mode but area is separable: one dimension at a time, each output
  * position is a weighted sum of a few input positions along it (1 for
@@ -9,7 +9,9 @@
  * computed here in float32 arithmetic with torch's own rules (its source
  * index, clamping and cubic coefficients), then applied as takes along the
  * dimension and elementwise products, so the gradient is the chain rule's.
- * Area is adaptive average pooling, as torch's.
+ * Area is adaptive average pooling, as torch's. Antialiasing widens the
+ * taps when downsampling (interpolate_aa.ts): still a weighted sum per
+ * output position, applied the same way.
  *
  * @module
  */
@@ -21,6 +23,7 @@ import { fromHost } from "./creation.ts";
 import { clone, reshape } from "./shape.ts";
 import { indexVector, takeAlong } from "./gather.ts";
 import { adaptiveAvgPool2d } from "./pool.ts";
+import { antialiasTaps, type Taps } from "./interpolate_aa.ts";
 
 /** The interpolation modes, torch's names. */
 export type InterpolateMode =
@@ -51,7 +54,13 @@ export interface InterpolateOptions {
    * (in / out) rather than from 1 / scaleFactor (torch's default, false).
    */
   recomputeScaleFactor?: boolean;
-  /** torch's antialiased downsampling: not implemented here, so only false. */
+  /**
+   * Bilinear and bicubic on 4-D input: true low-pass filters while
+   * downsampling (each output averages every input pixel under its filter,
+   * widened by the scale; torch's and Pillow's antialiasing, whose bicubic
+   * uses a = -0.5). Default false, as torch's. Only `F.interpolate` takes
+   * it; `nn.Upsample` has no antialias, as torch's.
+   */
   antialias?: boolean;
 }
 
@@ -111,12 +120,6 @@ function sourceIndex(scale: number, dst: number, align: boolean, cubic: boolean)
   return !cubic && src < 0 ? 0 : src;
 }
 
-/** Taps along one dimension: `index[t][j]` and `weight[t][j]` for each of the taps t. */
-interface Taps {
-  index: Int32Array[];
-  weight: Float32Array[] | null; // null: one tap of weight 1 (nearest)
-}
-
 function nearestTaps(inSize: number, outSize: number, exact: boolean, scale?: number): Taps {
   const index = new Int32Array(outSize);
   const s = scaleValue(scale, inSize, outSize);
@@ -157,6 +160,33 @@ const A = -0.75; // torch's bicubic constant
 const cubic1 = (x: number) => f32(f32(f32(f32((A + 2) * x) - (A + 3)) * x) * x + 1);
 const cubic2 = (x: number) => f32(f32(f32(f32(f32(A * x) - 5 * A) * x) + 8 * A) * x - 4 * A);
 
+/**
+ * @internal The taps of the linear, bicubic and antialiased modes along one
+ * dimension from `inSize` to `outSize` (`scale`: the scale factor, if one
+ * was given), torch's positions and weights; the host image resize uses
+ * them too.
+ */
+export function resampleTaps(
+  mode: "linear" | "bicubic",
+  inSize: number,
+  outSize: number,
+  align: boolean,
+  antialias: boolean,
+  scale?: number,
+): Taps {
+  if (antialias) {
+    return antialiasTaps(
+      inSize,
+      outSize,
+      mode === "bicubic",
+      pixelScale(inSize, outSize, align, scale),
+    );
+  }
+  return mode === "bicubic"
+    ? cubicTaps(inSize, outSize, align, scale)
+    : linearTaps(inSize, outSize, align, scale);
+}
+
 function cubicTaps(inSize: number, outSize: number, align: boolean, scale?: number): Taps {
   const index = [0, 1, 2, 3].map(() => new Int32Array(outSize));
   const weight = [0, 1, 2, 3].map(() => new Float32Array(outSize));
@@ -193,11 +223,14 @@ function applyTaps(x: Tensor, dim: number, taps: Taps): Tensor {
 /**
  * @internal the options of `interpolate` and `nn.Upsample` checked as far
  * as they can be without the input: names, kinds, the mode, one of size
- * and scaleFactor, and the flags each mode allows. `where` names the caller.
+ * and scaleFactor, and the flags each mode allows. `where` names the caller;
+ * `antialias: true` only where `withAntialias` (F.interpolate, not
+ * nn.Upsample, which has no antialias in torch).
  */
 export function interpolateOptions(
   where: string,
   sizeOrOptions: number | number[] | InterpolateOptions | undefined,
+  withAntialias = false,
 ): InterpolateOptions {
   const given: InterpolateOptions = typeof sizeOrOptions === "number" ||
       Array.isArray(sizeOrOptions)
@@ -206,7 +239,7 @@ export function interpolateOptions(
   if ((given.mode as unknown) === null) {
     throw new Error(`${where}: mode must be a mode's name, got null; write mode: "nearest"`);
   }
-  // Python's None (scale_factor=None, align_corners=None) is "not given".
+  // Python's None (scale_factor=None, align_corners=None, antialias=None) is "not given".
   const options = Object.fromEntries(
     Object.entries(given).filter(([, v]) => v !== null && v !== undefined),
   ) as InterpolateOptions;
@@ -229,10 +262,16 @@ export function interpolateOptions(
         `trilinear modes, not "${mode}" (as torch)`,
     );
   }
-  if (options.antialias) {
+  if (options.antialias && !withAntialias) {
     throw new Error(
-      `${where}: antialias is not implemented; downsample with mode "area" (averaging), ` +
-        "or blur first",
+      `${where}: antialias is not an option of torch's nn.Upsample; call ` +
+        'F.interpolate(x, { size, mode: "bilinear", antialias: true }) in forward instead',
+    );
+  }
+  if (options.antialias && mode !== "bilinear" && mode !== "bicubic") {
+    throw new Error(
+      `${where}: antialias is only supported for the bilinear and bicubic modes (as torch), ` +
+        `got mode "${mode}"; write mode: "bilinear" or leave antialias out`,
     );
   }
   if ((options.size === undefined) === (options.scaleFactor === undefined)) {
@@ -257,8 +296,11 @@ export function interpolateOptions(
  * sampling positions, so results agree with torch's to float32 rounding.
  * `"bilinear"` with the default `alignCorners: false` is torch's (and
  * OpenCV's) image resize; `"nearest"` keeps label maps' values; `"area"`
- * averages (adaptive average pooling). The second argument may also be the
- * size alone (nearest). Differentiable.
+ * averages (adaptive average pooling); `antialias: true` with bilinear or
+ * bicubic low-pass filters while downsampling, as torch's (and
+ * torchvision's `antialias=True`). The second argument may also be the
+ * size alone (nearest). Differentiable (the antialiased modes too: the
+ * gradient is the transposed weights).
  *
  * @example
  * ```ts
@@ -267,6 +309,9 @@ export function interpolateOptions(
  * const up = F.interpolate(x, { scaleFactor: 2, mode: "bilinear" });
  * console.log(Array.from(up.toArray().slice(0, 4))); // [1, 1.25, 1.75, 2]
  * console.log(F.interpolate(x, [1, 4]).toList()); // [[[[1, 1, 2, 2]]]]
+ * const spike = tensor([[[[0, 0, 0, 8, 0, 0, 0, 0]]]]);
+ * const half = F.interpolate(spike, { size: [1, 4], mode: "bilinear", antialias: true });
+ * console.log(half.toList()); // [[[[0, 3, 1, 0]]]] (without antialias: [[[[0, 4, 0, 0]]]])
  * ```
  */
 export function interpolate(
@@ -281,7 +326,7 @@ export function interpolate(
   }
   expectTensor(x, "interpolate", USAGE);
   requireFloat(x, "interpolate");
-  const options = interpolateOptions("interpolate", sizeOrOptions);
+  const options = interpolateOptions("interpolate", sizeOrOptions, true);
   const mode = options.mode ?? "nearest";
   if (!MODE_NDIM[mode].includes(x.ndim)) {
     throw new Error(
@@ -320,7 +365,7 @@ export function interpolate(
     const y = adaptiveAvgPool2d(x4, n === 1 ? [1, outSize[0]] : [outSize[0], outSize[1]]);
     return n === 1 ? reshape(y, [...x.shape.slice(0, 2), outSize[0]]) : y;
   }
-  const align = options.alignCorners ?? false;
+  const align = options.alignCorners ?? false, antialias = options.antialias ?? false;
   // The last dimension first, as torch's loops nest (rows of rows).
   let y = x;
   for (let i = n - 1; i >= 0; i--) {
@@ -329,10 +374,11 @@ export function interpolate(
     if (mode === "nearest" || mode === "nearest-exact") {
       if (mode === "nearest" && out === inSize) continue; // torch copies these rows as they are
       taps = nearestTaps(inSize, out, mode === "nearest-exact", scales[i]);
-    } else if (mode === "bicubic") {
-      taps = cubicTaps(inSize, out, align, scales[i]);
     } else {
-      taps = linearTaps(inSize, out, align, scales[i]);
+      // torch's antialiased kernels skip a dimension that keeps its size.
+      if (antialias && out === inSize) continue;
+      const kind = mode === "bicubic" ? "bicubic" : "linear";
+      taps = resampleTaps(kind, inSize, out, align, antialias, scales[i]);
     }
     y = applyTaps(y, i + 2, taps);
   }

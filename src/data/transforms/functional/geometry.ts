@@ -12,10 +12,21 @@
  * @module
  */
 import type { Image } from "../../types.ts";
-import { checkImage, resizeNearest, scratchImage, toSize } from "../image.ts";
+import {
+  checkImage,
+  recycle,
+  resizeNearest,
+  resizeParams,
+  scratchImage,
+  toSize,
+} from "../image.ts";
+import { resampleTaps } from "../../../tensor/ops/interpolate.ts";
 import { type Interpolation, warpAffine, type WarpOptions } from "./warp.ts";
 
 export { type Interpolation, warpAffine, type WarpOptions } from "./warp.ts";
+
+/** How `resize` reads between pixels: the warps' modes, and bicubic. */
+export type ResizeInterpolation = Interpolation | "bicubic";
 
 /** Parameters of `affine` (torchvision's `F.affine`). */
 export interface AffineParams extends WarpOptions {
@@ -69,10 +80,21 @@ export function vflip(image: Image): Image {
 }
 
 /**
- * Bilinear resize to [height, width], as PyTorch's
- * `F.interpolate(mode="bilinear", align_corners=False, antialias=False)`;
- * `interpolation: "nearest"` as its mode "nearest" (torchvision 0.14's
- * `F.resize` on tensors, without antialiasing).
+ * Resizes to [height, width] as torchvision 0.14's `F.resize` on a float
+ * tensor, i.e. PyTorch's `F.interpolate(mode, align_corners=False,
+ * antialias)`: `interpolation` "bilinear" (default), "bicubic" (Keys' cubic,
+ * a = -0.75; float output is not clamped, so it may overshoot the input's
+ * range, as torch's) or "nearest" (torch's mode "nearest").
+ *
+ * `antialias: true` (bilinear and bicubic) low-pass filters while
+ * downsampling: each output pixel averages every source pixel under its
+ * filter, widened by the scale (torch's antialiased kernels, Pillow's
+ * resampling, whose bicubic uses a = -0.5), so a 512 -> 224 slice keeps no
+ * aliased moiré from fine texture. The default is false, torchvision
+ * 0.14's tensor default (its PIL path always antialiases).
+ *
+ * torchvision's 4th argument, `max_size`, is `Resize`'s `maxSize` here; a
+ * number `size` here means a square, not the smaller edge.
  *
  * @example
  * ```ts
@@ -80,21 +102,34 @@ export function vflip(image: Image): Image {
  * const img = { data: new Float32Array([0, 1, 2, 3]), width: 2, height: 2 };
  * const big = data.transforms.F.resize(img, [4, 4]);
  * console.log(big.width, big.data[0], big.data[15]); // 4 0 3
+ * const spike = { data: new Float32Array([0, 0, 0, 8, 0, 0, 0, 0]), width: 8, height: 1 };
+ * const half = data.transforms.F.resize(spike, [1, 4], "bilinear", true);
+ * console.log([...half.data]); // [0, 3, 1, 0] (without antialias: [0, 4, 0, 0])
  * ```
  */
 export function resize(
   image: Image,
   size: number | [number, number],
-  interpolation: Interpolation = "bilinear",
+  interpolation: ResizeInterpolation = "bilinear",
+  antialias = false,
 ): Image {
-  checkImage(image, "resize");
-  const [oh, ow] = toSize(size, "resize");
-  if (interpolation === "nearest") return resizeNearest(image, oh, ow);
-  if (interpolation !== "bilinear") {
+  if (arguments.length > 4) {
     throw new Error(
-      `resize: interpolation must be "bilinear" or "nearest", got ${JSON.stringify(interpolation)}`,
+      `resize: takes (image, size, interpolation, antialias), got ${arguments.length} ` +
+        "arguments; torchvision's max_size is Resize's maxSize here: " +
+        'write F.resize(image, [224, 224], "bilinear", true)',
     );
   }
+  checkImage(image, "resize");
+  const [oh, ow] = toSize(size, "resize");
+  const [mode, aa] = resizeParams("resize", interpolation, antialias);
+  if (mode === "nearest") return resizeNearest(image, oh, ow);
+  if (mode === "bilinear" && !aa) return resizeBilinear(image, oh, ow);
+  return resizeSeparable(image, oh, ow, mode === "bicubic" ? "bicubic" : "linear", aa);
+}
+
+/** Plain bilinear, PyTorch's source index rule, both dimensions in one pass. */
+function resizeBilinear(image: Image, oh: number, ow: number): Image {
   const { data, width: w, height: h } = image;
   // Per-column taps and weights, computed once (PyTorch's source index rule).
   const x0 = new Int32Array(ow), x1 = new Int32Array(ow), lx = new Float32Array(ow);
@@ -121,6 +156,116 @@ export function resize(
       out.data[o + x] = top * (1 - ly) + bot * ly;
     }
   }
+  return out;
+}
+
+/** One dimension's resampling as one window per output (see `windows`). */
+interface Windows {
+  taps: number;
+  start: Int32Array;
+  count: Int32Array;
+  weight: Float32Array;
+}
+
+/**
+ * F.interpolate's taps as one window per output: `count[o]` consecutive
+ * source pixels from `start[o]`, weights `weight[o * taps + k]` (a clamped
+ * index that repeats, bicubic's at the border, adds its weight to that
+ * pixel's). Kept per size pair: a dataset resizes every slice alike, and
+ * the taps cost about as much as a pass.
+ */
+function windows(mode: "linear" | "bicubic", antialias: boolean, n: number, out: number): Windows {
+  const key = `${mode} ${antialias} ${n} ${out}`;
+  const hit = windowCache.get(key);
+  if (hit) return hit;
+  const t = resampleTaps(mode, n, out, false, antialias);
+  const taps = t.index.length;
+  const start = new Int32Array(out), count = new Int32Array(out);
+  const weight = new Float32Array(out * taps);
+  for (let o = 0; o < out; o++) {
+    const live = t.count?.[o] ?? taps;
+    let lo = t.index[0][o], hi = lo;
+    for (let k = 1; k < live; k++) {
+      lo = Math.min(lo, t.index[k][o]);
+      hi = Math.max(hi, t.index[k][o]);
+    }
+    start[o] = lo;
+    count[o] = hi - lo + 1;
+    for (let k = 0; k < live; k++) {
+      weight[o * taps + t.index[k][o] - lo] += t.weight ? t.weight[k][o] : 1;
+    }
+  }
+  if (windowCache.size >= 64) windowCache.clear(); // random crops make many sizes
+  const w = { taps, start, count, weight };
+  windowCache.set(key, w);
+  return w;
+}
+const windowCache = new Map<string, Windows>();
+
+/** Each of `rows` rows of `src` (`w` wide) resampled to `ow` columns in `dst`. */
+function resampleRows(
+  src: Float32Array,
+  rows: number,
+  w: number,
+  ow: number,
+  t: Windows,
+  dst: Float32Array,
+): void {
+  const { taps, start, count, weight } = t;
+  for (let y = 0; y < rows; y++) {
+    const row = y * w, o = y * ow;
+    for (let x = 0; x < ow; x++) {
+      const b = x * taps, n = count[x], p = row + start[x];
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += src[p + k] * weight[b + k];
+      dst[o + x] = acc;
+    }
+  }
+}
+
+/** The rows of `src` (`w` wide) resampled to `oh` rows in `dst`, a whole row at a time. */
+function resampleColumns(
+  src: Float32Array,
+  w: number,
+  oh: number,
+  t: Windows,
+  dst: Float32Array,
+): void {
+  const { taps, start, count, weight } = t;
+  for (let y = 0; y < oh; y++) {
+    const b = y * taps, n = count[y], row = y * w, r0 = start[y] * w, w0 = weight[b];
+    for (let x = 0; x < w; x++) dst[row + x] = src[r0 + x] * w0;
+    for (let k = 1; k < n; k++) {
+      const r = r0 + k * w, wk = weight[b + k];
+      for (let x = 0; x < w; x++) dst[row + x] += src[r + x] * wk;
+    }
+  }
+}
+
+/**
+ * Bicubic or antialiased resize with F.interpolate's taps: along the width
+ * into a float32 buffer, then along the height (torch's order); a
+ * dimension that keeps its size is not resampled (torch's antialiased
+ * kernels skip it; its bicubic weights there are 0, 1, 0, 0).
+ */
+function resizeSeparable(
+  image: Image,
+  oh: number,
+  ow: number,
+  mode: "linear" | "bicubic",
+  antialias: boolean,
+): Image {
+  const { data, width: w, height: h } = image;
+  let src = data;
+  if (ow !== w) {
+    const rows = scratchImage(ow, h).data;
+    resampleRows(data, h, w, ow, windows(mode, antialias, w, ow), rows);
+    src = rows;
+  }
+  const out = scratchImage(ow, oh);
+  if (oh === h) out.data.set(src);
+  else resampleColumns(src, ow, oh, windows(mode, antialias, h, oh), out.data);
+  if (src !== data) recycle(src);
   return out;
 }
 

@@ -5,14 +5,16 @@
  * @module
  */
 import type { Image } from "../../types.ts";
-import { checkImage, fmt, resizeNearest, toSize } from "../image.ts";
+import { checkImage, resizeParams, toSize } from "../image.ts";
 import { crop } from "./crop.ts";
-import { type Interpolation, resize } from "./geometry.ts";
+import { resize, type ResizeInterpolation } from "./geometry.ts";
 
 /**
  * Crops [top, top + height) x [left, left + width) and resizes the crop to
- * `size` ([h, w] or a square side), as torchvision's `F.resized_crop`
- * (tensor path, no antialias).
+ * `size` ([h, w] or a square side), as torchvision's `F.resized_crop` on a
+ * float tensor: `interpolation` "bilinear" (default), "bicubic" or
+ * "nearest", and `antialias` (default false, torchvision 0.14's tensor
+ * default; see `resize`).
  *
  * @example
  * ```ts
@@ -20,6 +22,8 @@ import { type Interpolation, resize } from "./geometry.ts";
  * const img = { data: new Float32Array(16).map((_, i) => i), width: 4, height: 4 };
  * const out = data.transforms.F.resizedCrop(img, 1, 1, 2, 2, 4, "nearest");
  * console.log(out.width, out.data[0], out.data[15]); // 4 5 10
+ * const small = data.transforms.F.resizedCrop(img, 0, 0, 4, 4, 2, "bicubic", true);
+ * console.log(small.width, small.height); // 2 2
  * ```
  */
 export function resizedCrop(
@@ -29,16 +33,17 @@ export function resizedCrop(
   height: number,
   width: number,
   size: number | [number, number],
-  interpolation: Interpolation = "bilinear",
+  interpolation: ResizeInterpolation = "bilinear",
+  antialias = false,
 ): Image {
-  checkImage(image, "resizedCrop");
-  const [oh, ow] = toSize(size, "resizedCrop");
-  const box = crop(image, top, left, height, width);
-  if (interpolation === "nearest") return resizeNearest(box, oh, ow);
-  if (interpolation !== "bilinear") {
+  if (arguments.length > 8) {
     throw new Error(
-      `resizedCrop: interpolation must be "bilinear" or "nearest", got ${fmt(interpolation)}`,
+      `resizedCrop: takes (image, top, left, height, width, size, interpolation, antialias), ` +
+        `got ${arguments.length} arguments`,
     );
   }
-  return resize(box, [oh, ow]);
+  checkImage(image, "resizedCrop");
+  const [oh, ow] = toSize(size, "resizedCrop");
+  const [mode, aa] = resizeParams("resizedCrop", interpolation, antialias);
+  return resize(crop(image, top, left, height, width), [oh, ow], mode, aa);
 }
