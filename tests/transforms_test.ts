@@ -251,6 +251,18 @@ function everyTransform() {
     new T.RandomInvert({ p: 1 }),
     new T.RandomPosterize({ bits: 3, p: 1 }),
     new T.RandomSolarize({ threshold: 0.4, p: 1 }),
+    new T.RandomAdjustSharpness({ sharpnessFactor: 2, p: 0.7 }),
+    new T.RandomAutocontrast({ p: 1 }),
+    new T.RandomEqualize({ p: 1 }),
+    new T.AutoAugment({ policy: "cifar10" }),
+    new T.RandAugment({ numOps: 2, magnitude: 9 }),
+    new T.TrivialAugmentWide(),
+    new T.AugMix({ severity: 3 }),
+    new T.RandomApply([new T.RandomInvert({ p: 1 })], { p: 0.5 }),
+    new T.RandomChoice([new T.RandomHorizontalFlip({ p: 1 }), new T.RandomVerticalFlip({ p: 1 })], {
+      p: [2, 1],
+    }),
+    new T.RandomOrder([new T.RandomInvert({ p: 1 }), new T.Normalize({ mean: 0.1, std: 2 })]),
     T.ct({ size: 12, normalize: { mean: 0.3, std: 0.3 } }),
   ];
 }

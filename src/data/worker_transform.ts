@@ -36,10 +36,13 @@ export function transformFromSpec(
  * or volume) is rebuilt by `fromSpec` from its spec as the same class.
  */
 export function checkWorkerTransform(t: Transform | VolumeTransform): void {
-  if (t.constructor === Compose || t.constructor === VolumeCompose) {
-    for (const inner of (t as Compose | VolumeCompose).transforms) checkWorkerTransform(inner);
-    return;
+  // The containers (Compose, RandomApply, RandomChoice, RandomOrder): their
+  // transforms first, so a user's class inside is the one named.
+  const inner = (t as { transforms?: unknown }).transforms;
+  if (Array.isArray(inner)) {
+    for (const i of inner) checkWorkerTransform(i);
   }
+  if (t.constructor === Compose || t.constructor === VolumeCompose) return;
   const volume = t instanceof VolumeTransform;
   let rebuilt: Transform | VolumeTransform | null = null;
   try {

@@ -7,10 +7,12 @@
  *
  * @module
  */
+export * from "./autoaugment.ts";
 export * from "./color.ts";
 export * from "./crop.ts";
 export * from "./elastic.ts";
 export * from "./geometry.ts";
 export * from "./intensity.ts";
 export * from "./perspective.ts";
+export * from "./random_wrappers.ts";
 export * from "./resized_crop.ts";

@@ -1,7 +1,8 @@
 /**
  * torchvision's colour transforms on one grey channel: `ColorJitter`
  * (brightness and contrast), `RandomInvert`, `RandomPosterize`,
- * `RandomSolarize`. They come from photographs; most of them hurt CT, and
+ * `RandomSolarize`, `RandomAdjustSharpness`, `RandomAutocontrast`,
+ * `RandomEqualize`. They come from photographs; most of them hurt CT, and
  * each says why, so a course can show the effect rather than forbid it.
  * `valueRange` (default [0, 1], torchvision's) says which values are black
  * and white (see functional/color.ts).
@@ -12,7 +13,10 @@ import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import {
   adjustBrightness,
+  adjustSharpness,
+  autocontrast,
   blendContrast,
+  equalize,
   invert,
   posterize,
   solarize,
@@ -267,5 +271,108 @@ export class RandomSolarize extends Transform {
   /** `F.solarize` above the threshold. */
   protected run(image: Image): Image {
     return solarize(image, this.#threshold, this.#range);
+  }
+}
+
+/**
+ * Sharpens (factor > 1) or smooths (factor < 1) with probability p
+ * (default 0.5), as torchvision's `RandomAdjustSharpness` (`F.adjustSharpness`:
+ * a blend with a 3x3-smoothed copy, clamped to `valueRange`, default [0, 1]).
+ *
+ * For CT: mild smoothing resembles a softer reconstruction kernel, which is
+ * plausible; strong sharpening amplifies the noise and the clamp at black
+ * and white. On raw HU set `valueRange` to the HU window, or the clamp to
+ * [0, 1] erases the image.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomAdjustSharpness({ sharpnessFactor: 2, p: 1 });
+ * const img = { data: new Float32Array(9).fill(0.2), width: 3, height: 3 };
+ * img.data[4] = 0.6;
+ * console.log(t.apply(img, new data.Rng(0)).data[4].toFixed(4)); // "0.8462"
+ * ```
+ */
+export class RandomAdjustSharpness extends Transform {
+  readonly #factor: number;
+  readonly #range: [number, number];
+  /** `sharpnessFactor` (>= 0, required as in torchvision), `p` (default 0.5), `valueRange`. */
+  constructor(params: { sharpnessFactor: number; p?: number; valueRange?: [number, number] }) {
+    super(params, arguments.length, {
+      keys: ["sharpnessFactor", "valueRange"],
+      p: 0.5,
+      usage: "{ sharpnessFactor: 2, p: 0.5 }",
+    });
+    this.#factor = num(this.name, "sharpnessFactor", params.sharpnessFactor, { min: 0 });
+    this.#range = checkValueRange(this.name, params.valueRange ?? [0, 1]);
+  }
+  /** `F.adjustSharpness` by the factor. */
+  protected run(image: Image): Image {
+    return adjustSharpness(image, this.#factor, this.#range);
+  }
+}
+
+/**
+ * Stretches the slice's minimum and maximum to black and white with
+ * probability p (default 0.5), as torchvision's `RandomAutocontrast`
+ * (`F.autocontrast` over `valueRange`, default [0, 1]).
+ *
+ * For CT it is harmful: it is a window chosen by each slice's extremes
+ * (bone, air, contrast agent), so the same liver tissue gets a different
+ * value on every slice. On raw HU set `valueRange` to the HU window, or
+ * scale to [0, 1] first (`ScaleIntensityRange`).
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomAutocontrast({ p: 1 });
+ * const img = { data: new Float32Array([0.25, 0.5, 0.75]), width: 3, height: 1 };
+ * console.log([...t.apply(img, new data.Rng(0)).data]); // [0, 0.5, 1]
+ * ```
+ */
+export class RandomAutocontrast extends Transform {
+  readonly #range: [number, number];
+  /** `p` (default 0.5), `valueRange` (default [0, 1]). */
+  constructor(params: { p?: number; valueRange?: [number, number] } = {}) {
+    super(params, arguments.length, { keys: ["valueRange"], p: 0.5, usage: "{ p: 0.5 }" });
+    this.#range = checkValueRange(this.name, params.valueRange ?? [0, 1]);
+  }
+  /** `F.autocontrast`. */
+  protected run(image: Image): Image {
+    return autocontrast(image, this.#range);
+  }
+}
+
+/**
+ * Equalises the histogram of the slice's 8-bit levels with probability p
+ * (default 0.5), as torchvision's `RandomEqualize` (`F.equalize`: uint8
+ * levels of `valueRange`, default [0, 1], as `F.posterize` takes them; the
+ * result is on the 1/255 grid).
+ *
+ * For CT it is harmful: each slice's values are spread by its own
+ * histogram, so a Hounsfield value no longer names a tissue, and the
+ * 8-bit quantisation merges liver and lesion levels on wide windows. On
+ * raw HU every value outside [0, 1] is clamped to level 0 or 255: scale to
+ * [0, 1] first (`ScaleIntensityRange`) or set `valueRange`.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const t = new data.transforms.RandomEqualize({ p: 1 });
+ * const img = { data: new Float32Array(512).map((_, i) => (i < 384 ? 0.1 : 0.2)), width: 32, height: 16 };
+ * const out = t.apply(img, new data.Rng(0));
+ * console.log(out.data[0], out.data[511]); // 0 1
+ * ```
+ */
+export class RandomEqualize extends Transform {
+  readonly #range: [number, number];
+  /** `p` (default 0.5), `valueRange` (default [0, 1]). */
+  constructor(params: { p?: number; valueRange?: [number, number] } = {}) {
+    super(params, arguments.length, { keys: ["valueRange"], p: 0.5, usage: "{ p: 0.5 }" });
+    this.#range = checkValueRange(this.name, params.valueRange ?? [0, 1]);
+  }
+  /** `F.equalize`. */
+  protected run(image: Image): Image {
+    return equalize(image, this.#range);
   }
 }

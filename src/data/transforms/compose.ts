@@ -85,16 +85,22 @@ export function compose(transforms: readonly (Transform | TransformSpec)[]): Com
 // deno-lint-ignore no-explicit-any
 type Ctor = new (params: any) => Transform;
 
+let registry: ReadonlyMap<string, Ctor> | undefined;
+
 /**
  * Every transform class by its class name (which is also its spec's `name`):
  * Compose and whatever classes.ts exports, so a new class is registered by
- * being exported.
+ * being exported. Built on first use: the containers (random_wrappers.ts)
+ * import `fromSpec` from here, so classes.ts may still be loading when this
+ * module runs.
  */
-const REGISTRY: ReadonlyMap<string, Ctor> = new Map(
-  [Compose, ...Object.values(classes) as unknown[]]
-    .filter((c): c is Ctor => typeof c === "function" && c.prototype instanceof Transform)
-    .map((c) => [c.name, c]),
-);
+function classRegistry(): ReadonlyMap<string, Ctor> {
+  return registry ??= new Map(
+    [Compose, ...Object.values(classes) as unknown[]]
+      .filter((c): c is Ctor => typeof c === "function" && c.prototype instanceof Transform)
+      .map((c) => [c.name, c]),
+  );
+}
 
 /**
  * The names `fromSpec` knows.
@@ -106,7 +112,7 @@ const REGISTRY: ReadonlyMap<string, Ctor> = new Map(
  * ```
  */
 export function transformNames(): string[] {
-  return [...REGISTRY.keys()];
+  return [...classRegistry().keys()];
 }
 
 /** The volume family's names, once its module has loaded (it imports this one). */
@@ -132,7 +138,7 @@ export function fromSpec(spec: TransformSpec): Transform {
   if (spec === null || typeof spec !== "object" || typeof spec.name !== "string") {
     throw new Error(`transforms.fromSpec: a spec is { name, ...params }, got ${fmt(spec)}`);
   }
-  const ctor = REGISTRY.get(spec.name);
+  const ctor = classRegistry().get(spec.name);
   if (!ctor && spec.name.startsWith("volume.")) {
     throw new Error(
       `transforms.fromSpec: '${spec.name}' is a volume transform ([C, D, H, W]); rebuild it ` +

@@ -12,8 +12,12 @@
  * `ct()` is the documented CT augmentation preset (see presets.ts for why
  * each transform is in it or not). torchvision's photo augmentations
  * (`RandomResizedCrop`, `RandomPerspective`, `ColorJitter`, `RandomInvert`,
- * `RandomPosterize`, `RandomSolarize`) are here too, each documenting why
- * it helps or hurts CT.
+ * `RandomPosterize`, `RandomSolarize`, `RandomAdjustSharpness`,
+ * `RandomAutocontrast`, `RandomEqualize`), its automatic ones
+ * (`AutoAugment`, `RandAugment`, `TrivialAugmentWide`, `AugMix`: on [0, 1]
+ * images, or a CT window given as `valueRange`) and its random containers
+ * (`RandomApply`, `RandomChoice`, `RandomOrder`) are here too, each
+ * documenting why it helps or hurts CT.
  *
  * `apply(input, rng?)` takes an `Image` or a `[N, 1, H, W]` batch tensor;
  * without `rng` it draws from the stream `manualSeed` seeds.

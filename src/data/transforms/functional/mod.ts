@@ -18,6 +18,7 @@
  *
  * @module
  */
+export * from "./autoaugment.ts";
 export * from "./color.ts";
 export * from "./crop.ts";
 export * from "./elastic.ts";
