@@ -547,7 +547,7 @@ Deno.test("predict's inputs: a 4-D NIfTI gives its first volume and a note that 
   assert.equal(items[0].slices.length, d);
   assert.match(
     notes.join("\n"),
-    /phases\.nii: 3 volumes along the 4th dimension; predicted on the first only/,
+    /phases\.nii: 3 volumes along the dimensions after the 3rd; predicted on the first only/,
   );
 });
 

@@ -13,7 +13,7 @@
  * The volumes are made on `LITS_TEST_DEVICE` (cpu or cuda).
  */
 import assert from "node:assert/strict";
-import { data, type Tensor } from "../mod.ts";
+import { data, type Tensor, tensor } from "../mod.ts";
 import { checkSpacing } from "../src/data/volume_spacing.ts";
 import {
   assertClose,
@@ -129,11 +129,16 @@ Deno.test("volume ScaleIntensityRangePercentiles and ScaleIntensityRange: null b
   const plain = new V.ScaleIntensityRange({ aMin: -1, aMax: 3 });
   assert.deepEqual(run(t, x, new data.Rng(0)), run(plain, x, new data.Rng(0)));
   const clipped = run(
-    new V.ScaleIntensityRange({ aMin: -1, aMax: 3, bMax: null, clip: true }),
+    new V.ScaleIntensityRange({ aMin: -1, aMax: 3, bMin: 0, bMax: null, clip: true }),
     x,
     new data.Rng(0),
   );
   assert.ok(clipped.v.every((v) => v >= 0) && clipped.v.some((v) => v > 1));
+  // bMin left out beside a null bMax is None too: MONAI's clip(img, None, None) fails.
+  assert.throws(
+    () => new V.ScaleIntensityRange({ aMin: -1, aMax: 3, bMax: null, clip: true }),
+    /clip needs bMin or bMax/,
+  );
 });
 
 Deno.test("volume Resize: sizeMode longest scales the longest side, rounding as Python", () => {
@@ -326,5 +331,30 @@ Deno.test("volume MONAI aliases: what MONAI refuses is refused, saying what to w
   assert.throws(
     () => new V.Resize({ spatialSize: 10, sizeMode: "longest" }).apply(x),
     /makes axis 0 of 1 voxels 0 voxels/,
+  );
+});
+
+Deno.test("ScaleIntensityRange with one bound given: MONAI's None for the other, clip at the one given", () => {
+  const V = data.transforms.volume;
+  const x = tensor(new Float32Array([-5, 0, 5, 10, 20]), [1, 1, 1, 5]);
+  // MONAI 1.3: (x - a_min) / (a_max - a_min); the second scaling only with both bounds;
+  // clip = torch.clamp(img, b_min, b_max), here with b_max 2 above every value.
+  const scaled = [-0.5, 0, 0.5, 1, 2];
+  for (const o of [{ bMax: 2 }, { bMax: 2, clip: true }, { bMin: -1 }]) {
+    assert.deepEqual(
+      [...new V.ScaleIntensityRange({ aMin: 0, aMax: 10, ...o }).apply(x).toArray()],
+      scaled,
+    );
+  }
+  const low = new V.ScaleIntensityRange({ aMin: 0, aMax: 10, bMin: 0, clip: true });
+  assert.deepEqual([...low.apply(x).toArray()], [0, 0, 0.5, 1, 2]);
+  // Both left out: 0 and 1, the same numbers; the spec keeps what was written.
+  assert.deepEqual(
+    [...new V.ScaleIntensityRange({ aMin: 0, aMax: 10 }).apply(x).toArray()],
+    scaled,
+  );
+  assert.deepEqual(
+    V.fromSpec(JSON.parse(JSON.stringify(low.spec))).apply(x).toArray(),
+    low.apply(x).toArray(),
   );
 });

@@ -15,8 +15,11 @@
  *   ([X, Y, Z, 1, C], as NibabelReader with `squeeze_non_spatial_dims`);
  *   two non-spatial dimensions above 1 are refused;
  * - a list of 4-D files is concatenated along their channels (MONAI's
- *   `np.concatenate` at the channel axis); a list that mixes files with one
- *   channel and files with several is refused (MONAI's stack fails there).
+ *   `np.concatenate` at the channel axis); a list may also mix 3-D and
+ *   4-D files (C is the sum of the files' channels, in file order), where
+ *   MONAI concatenates [X, Y, Z, 1] with [X, Y, Z, T] files and refuses a
+ *   3-D file among 4-D ones: every file is on the one checked grid, so the
+ *   channels cannot be misaligned.
  *
  * One resampling grid for all channels: orientation and spacing come from
  * the first file's affine (MONAI keeps the first file's metadata).
@@ -58,10 +61,9 @@ function showAffine(affine: number[][]): string {
 
 /**
  * Throws unless every file of a list agrees with the first (MONAI's
- * `_copy_compatible_dict`: affine, then spatial shape) and none mixes
- * one-channel and several-channel files.
+ * `_copy_compatible_dict`: affine, then spatial shape).
  */
-function checkList(vols: readonly NiftiVolume[], channels: readonly number[]): void {
+function checkList(vols: readonly NiftiVolume[]): void {
   const first = vols[0];
   const shape0 = first.header.dims.slice(0, 3), a0 = first.header.affine;
   vols.forEach((v, f) => {
@@ -90,15 +92,6 @@ function checkList(vols: readonly NiftiVolume[], channels: readonly number[]): v
           `onto the other's grid first (e.g. with MONAI's ResampleToMatch)`,
       );
     }
-    if ((channels[f] > 1) !== (channels[0] > 1)) {
-      const [one, many] = channels[f] > 1 ? [0, f] : [f, 0];
-      throw new Error(
-        `image ${many} (${vols[many].path}) holds ${channels[many]} channels ` +
-          `(${vols[many].header.dims.join("x")}) but image ${one} (${vols[one].path}) is one ` +
-          `3-D volume; MONAI stacks a list of 3-D files or concatenates a list of 4-D files, ` +
-          `not a mix: give the 4-D file's channels as separate 3-D files, or use 4-D files only`,
-      );
-    }
   });
 }
 
@@ -123,7 +116,7 @@ export async function readVolume(
     const failed = opened.find((o) => o.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const channels = vols.map((v) => channelsOf(v.path, v.header.dims));
-    if (vols.length > 1) checkList(vols, channels);
+    if (vols.length > 1) checkList(vols);
     const vol = vols[0];
     const { dims, pixdim, affine } = vol.header;
     const n = [dims[0], dims[1], dims[2]];

@@ -83,7 +83,7 @@ async function readVolume(
     // A 4-D file (a time series, several phases): its first volume only, said.
     if (vol.frames > 1) {
       notes.push(
-        `${path}: ${vol.frames} volumes along the 4th dimension; predicted on the first only ` +
+        `${path}: ${vol.frames} volumes along the dimensions after the 3rd; predicted on the first only ` +
           "(save the others as files of their own to predict on them)",
       );
     }

@@ -18,11 +18,12 @@ const f32 = Math.fround;
  * Maps [aMin, aMax] to [bMin, bMax] linearly, then clips to [bMin, bMax] if
  * asked (MONAI's `ScaleIntensityRange`): a CT window, e.g. [-175, 250] HU ->
  * [0, 1]. `(x - aMin) / (aMax - aMin) * (bMax - bMin) + bMin` in float32.
- * MONAI's bMin/bMax default to None (no second scaling); 0 and 1 here give
- * the same numbers. An explicit null is MONAI's None: unless both are
- * numbers, the result is `(x - aMin) / (aMax - aMin)`, and `clip` clips to
- * the bound given (both null with `clip` fails in MONAI, and here). aMin =
- * aMax is refused, where MONAI warns and shifts.
+ * MONAI's bMin/bMax default to None (no second scaling): both left out, 0
+ * and 1 here give the same numbers. null, or one left out beside the
+ * other, is MONAI's None: unless both are numbers, the result is
+ * `(x - aMin) / (aMax - aMin)`, and `clip` clips to the bound given (both
+ * null with `clip` fails in MONAI, and here). aMin = aMax is refused,
+ * where MONAI warns and shifts.
  *
  * @example
  * ```ts
@@ -35,7 +36,7 @@ const f32 = Math.fround;
  */
 export class ScaleIntensityRange extends VolumeTransform {
   readonly #args: [number, number, number | null, number | null, boolean];
-  /** `aMin`, `aMax`, `bMin` (default 0), `bMax` (default 1), `clip` (default false). */
+  /** `aMin`, `aMax`, `bMin` and `bMax` (0 and 1 when both are left out), `clip` (default false). */
   constructor(
     params: {
       aMin: number;
@@ -53,8 +54,12 @@ export class ScaleIntensityRange extends VolumeTransform {
     });
     const aMin = num(this.name, "aMin", params.aMin), aMax = num(this.name, "aMax", params.aMax);
     if (aMin === aMax) throw new Error(`${this.name}: aMin and aMax must differ, got ${aMin}`);
-    const bMin = params.bMin === null ? null : num(this.name, "bMin", params.bMin ?? 0);
-    const bMax = params.bMax === null ? null : num(this.name, "bMax", params.bMax ?? 1);
+    // Both left out: 0 and 1, MONAI's numbers without its second scaling. One
+    // left out is MONAI's None beside a bound: no second scaling, clip at that bound.
+    const neither = params.bMin === undefined && params.bMax === undefined;
+    const bound = (key: "bMin" | "bMax", v: number | null | undefined, dflt: number) =>
+      v === null || (v === undefined && !neither) ? null : num(this.name, key, v ?? dflt);
+    const bMin = bound("bMin", params.bMin, 0), bMax = bound("bMax", params.bMax, 1);
     const clip = bool(this.name, "clip", params.clip, false);
     checkClipBounds(this.name, bMin, bMax, clip);
     this.#args = [aMin, aMax, bMin, bMax, clip];

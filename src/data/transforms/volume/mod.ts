@@ -27,7 +27,7 @@
  *
  * The `DataLoader` takes a volume pipeline as its `transform` for volume
  * samples (`data.VolumeDataset`), applies it per sample with the sample's
- * own `Rng`, in workers too, and batches them as [N, 1, D, H, W].
+ * own `Rng`, in workers too, and batches them as [N, C, D, H, W].
  *
  * @example
  * ```ts
