@@ -12,7 +12,17 @@
  * Runs on `LITS_TEST_DEVICE` (cpu or cuda), as the op tests.
  */
 import assert from "node:assert/strict";
-import { functional as F, nn, onnx, randn, scope, type Tensor, tensor } from "../mod.ts";
+import {
+  functional as F,
+  memoryStats,
+  nn,
+  onnx,
+  optim,
+  randn,
+  scope,
+  type Tensor,
+  tensor,
+} from "../mod.ts";
 import { assertStored, fromStored, loadFixture, type StoredRecord, testDevice } from "./helpers.ts";
 
 interface UnpoolCase {
@@ -222,5 +232,27 @@ Deno.test("max_unpool: ONNX export refuses the unpools, naming the layer", () =>
     () =>
       onnx.exportOnnx(new nn.Sequential(new nn.MaxUnpool3d(2)), { inputShape: ["N", 2, 4, 4, 4] }),
     refusal("MaxUnpool3d"),
+  );
+});
+
+Deno.test("SegNet's step: unpool's output is freed at the step as other ops' (no growth), and a pool pair in nn.Sequential is named", () => {
+  const pool = new nn.MaxPool2d(2, { returnIndices: true }), unpool = new nn.MaxUnpool2d(2);
+  const conv = new nn.Conv2d(2, 2, 3, { padding: 1 });
+  const opt = new optim.SGD(conv.parameters(), { lr: 0.01 });
+  const x = randn([2, 2, 32, 32]);
+  let before = 0;
+  for (let step = 0; step < 12; step++) {
+    if (step === 2) before = memoryStats().bytesInUse;
+    opt.zeroGrad();
+    const [values, indices] = pool(conv(x));
+    unpool(values, indices).square().mean().backward();
+    opt.step();
+  }
+  // 8 KiB of output per step would grow by 80 KiB; the step frees it.
+  assert.ok(memoryStats().bytesInUse - before < 40_000, `${memoryStats().bytesInUse - before}`);
+  const seq = new nn.Sequential(new nn.MaxPool2d(2, { returnIndices: true }), new nn.ReLU());
+  assert.throws(
+    () => seq(randn([1, 1, 4, 4])),
+    /relu: expected a tensor, got a pair of tensors \(a max pool with returnIndices gives \[values, indices\]/,
   );
 });

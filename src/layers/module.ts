@@ -415,9 +415,10 @@ export abstract class Module extends CallableObject {
   stateDict(prefix = ""): Map<string, Tensor> {
     if (typeof prefix !== "string" || arguments.length > 1) {
       throw new Error(
-        `stateDict takes at most a key prefix (a string), got ${describeArg(prefix)}` +
-          `${arguments.length > 1 ? ` and ${arguments.length - 1} more` : ""}; ` +
-          "its tensors are the module's own, so torch's keep_vars has no counterpart: write stateDict()",
+        "stateDict takes one argument at most, a key prefix (a string); got " +
+          (arguments.length > 1 ? `${arguments.length} arguments` : describeArg(prefix)) +
+          "; its tensors are the module's own, so torch's keep_vars has no counterpart: " +
+          "write stateDict()",
       );
     }
     const out = new Map<string, Tensor>();

@@ -64,9 +64,11 @@ const TUPLES = "x.max(dim) and x.min(dim) give the values alone (x.argmax(dim) t
 
 /**
  * @internal puts the throwing accessors on Tensor's prototype (not
- * enumerable: they are no fields of a tensor), and makes `x[0]`, `x[1]` and
- * iterating a tensor (`const [v, i] = x.max(1)`, `for (const row of x)`)
- * throw, naming what to write: they gave undefined or "not iterable".
+ * enumerable: they are no fields of a tensor), and makes `x[0]` and `x[1]`
+ * (`x.max(1)[1]`, torch's row `x[0]`) throw, naming what to write: they
+ * gave undefined. A tensor stays non-iterable (`const [v, i] = x.max(1)`
+ * fails as "not iterable"): the library's checks for an iterable argument
+ * rely on it.
  */
 export function addTorchNameHints(proto: object): void {
   addNameHints(proto, "Tensor", READ, WRITE);
@@ -82,15 +84,6 @@ export function addTorchNameHints(proto: object): void {
       },
     });
   }
-  Object.defineProperty(proto, Symbol.iterator, {
-    configurable: true,
-    enumerable: false,
-    value() {
-      throw new Error(
-        `a Tensor is not iterable: torch's rows (for row in x) are x.unbind(0); ${TUPLES}`,
-      );
-    },
-  });
 }
 
 /**

@@ -154,9 +154,13 @@ export function fmt(v: unknown): string {
 export function resizeNearest(image: Image, oh: number, ow: number): Image {
   const { data, width: w, height: h } = image;
   const out = scratchImage(ow, oh);
-  const cols = Int32Array.from({ length: ow }, (_, x) => Math.min(w - 1, Math.floor(x * (w / ow))));
+  // torch's floorf(i * (float)(in / out)), in float32: in float64 a whole product
+  // (x = 56 of 124 -> 224) lands on the next source pixel.
+  const source = (i: number, n: number, out: number) =>
+    Math.min(n - 1, Math.floor(Math.fround(i * Math.fround(n / out))));
+  const cols = Int32Array.from({ length: ow }, (_, x) => source(x, w, ow));
   for (let y = 0; y < oh; y++) {
-    const row = Math.min(h - 1, Math.floor(y * (h / oh))) * w, o = y * ow;
+    const row = source(y, h, oh) * w, o = y * ow;
     for (let x = 0; x < ow; x++) out.data[o + x] = data[row + cols[x]];
   }
   return out;

@@ -19,6 +19,20 @@ type BinaryName = keyof typeof BINARY;
 
 /** Throws unless `t` is float32 (the ops' only floating type). */
 export function requireFloat(t: Tensor, what: string): void {
+  if (!(t instanceof Tensor)) {
+    // A [values, indices] pair is what a max pool with returnIndices hands the next layer.
+    const v: unknown = t;
+    const pair = Array.isArray(v) && v.length === 2 && v.every((e) => e instanceof Tensor);
+    const got = pair
+      ? "a pair of tensors (a max pool with returnIndices gives [values, indices]: take the " +
+        "values, or keep that pool out of nn.Sequential)"
+      : Array.isArray(v)
+      ? `an array of ${v.length}`
+      : v === null
+      ? "null"
+      : typeof v;
+    throw new Error(`${what}: expected a tensor, got ${got}`);
+  }
   if (t.dtype !== "float32") {
     throw new Error(
       `${what}: expected a float32 tensor, got ${t.dtype} [${t.shape}]; convert it with .float()`,

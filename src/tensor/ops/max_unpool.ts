@@ -17,7 +17,7 @@ import { record } from "../autograd.ts";
 import { contiguous, i64, reshape } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
-import { fromHost, zeros } from "./creation.ts";
+import { filledOp, fromHost } from "./creation.ts";
 import { takeAlong } from "./gather.ts";
 import { type Single, single } from "./conv1d.ts";
 import { type Pair, pair } from "./conv.ts";
@@ -80,7 +80,8 @@ export function unpoolOutputSize(
     if (given === null || (given.length !== nd && given.length !== nd + 2)) {
       throw new Error(
         `${where}: outputSize must be ${nd} sizes (or ${nd + 2}, with N and C), got ` +
-          `${showValue(outputSize)}; write outputSize: x.shape of the pooled input`,
+          `${showValue(outputSize)}; write outputSize: x.shape of the pooled input ` +
+          `(x.shape.slice(-${nd}) for an unbatched one)`,
       );
     }
     out = given.slice(given.length - nd);
@@ -208,7 +209,8 @@ export function maxUnpool(
     device: x.device,
   }, true);
   const src = contiguous(x);
-  const y = zeros([...lead, ...out], { device: x.device });
+  // An op's result, freed at the step as every op's (zeros() would be the caller's).
+  const y = filledOp([...lead, ...out], 0, x.device);
   const desc = () => `${where} x [${x.shape}] to [${out}] per plane`;
   // [planes, r, 1] += x [planes, kIn, 1] at the (last writers') indices.
   const strides = i64([kIn, 1, 1]);
