@@ -53,3 +53,8 @@ export { SequentialLR, type SequentialLROptions } from "./sequential.ts";
 export { CyclicLR, type CyclicLRMode, type CyclicLROptions } from "./cyclic.ts";
 export { ChainedScheduler } from "./chained.ts";
 export * as swaUtils from "./swa.ts";
+export {
+  setWeightDecay,
+  type SetWeightDecayOptions,
+  type WeightDecayGroup,
+} from "./set_weight_decay.ts";

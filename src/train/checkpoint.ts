@@ -1,8 +1,9 @@
 /**
  * Checkpoints: everything a run needs to continue exactly where it stopped,
  * in one safetensors file. Tensors are the model's state dict
- * (`model.<name>`, torchvision's names) and the optimizer's state tensors
- * (`optimizer.<param index>.<exp_avg|...>`); `__metadata__["lits.checkpoint"]`
+ * (`model.<name>`, torchvision's names), the optimizer's state tensors
+ * (`optimizer.<param index>.<exp_avg|...>`) and, with `--model-ema`, the
+ * moving average's state dict (`ema.n_averaged`, `ema.module.<name>`); `__metadata__["lits.checkpoint"]`
  * holds the rest as JSON: the model spec, epoch and step, optimizer groups
  * and per-parameter step counts, the LR schedule, the random generator's
  * state, the loader's epoch, the trainer's history and early-stopping state,
@@ -17,7 +18,7 @@
  */
 import { dirname, join } from "node:path";
 import { decodeSafetensors, encodeSafetensors, safetensorsMetadata } from "../io/safetensors.ts";
-import type { Module } from "../layers/module.ts";
+import { Module } from "../layers/module.ts";
 import type { OptimizerStateDict, ParamState } from "../optim/optimizer.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { HistoryEntry } from "../eval/report/types.ts";
@@ -46,6 +47,10 @@ export interface TrainerState {
   badValidations: number;
   /** Seconds spent training so far, over all sessions of the run. */
   seconds: number;
+  /** With `--model-ema`: the EMA's lowest validation loss so far (absent: none yet). */
+  bestEmaValLoss?: number;
+  /** The epoch of that loss, whose EMA weights best_ema.safetensors holds. */
+  bestEmaEpoch?: number;
 }
 
 /** The JSON part of a checkpoint. */
@@ -126,7 +131,9 @@ export type CheckpointFields = Omit<
 >;
 
 /**
- * Writes a full checkpoint atomically.
+ * Writes a full checkpoint atomically; `ema`, a moving average of the
+ * model's weights (`optim.swaUtils.ExponentialMovingAverage`), is stored
+ * with it.
  *
  * @example
  * ```ts
@@ -150,12 +157,13 @@ export async function saveCheckpoint(
   model: Module,
   optimizer: AnyOptimizer,
   fields: CheckpointFields,
+  ema: Module | null = null,
 ): Promise<void> {
   // The fields are a full record: a misspelled or missing one would be lost on resume.
   const keys = ["model", "epoch", "step", "scheduler", "rng", "loader", "config", "trainer"];
   const usage =
     "train.saveCheckpoint(path, model, opt, { model, epoch, step, scheduler, rng, loader, config, trainer })";
-  checkArity("train.saveCheckpoint", arguments.length, 4, usage);
+  checkArity("train.saveCheckpoint", arguments.length, 5, usage);
   checkOptions("train.saveCheckpoint fields", fields, [...keys, "data"], usage);
   const missing = keys.filter((k) =>
     (fields as unknown as Record<string, unknown>)?.[k] === undefined
@@ -163,8 +171,15 @@ export async function saveCheckpoint(
   if (fields === undefined || missing.length > 0) {
     throw new Error(`train.saveCheckpoint: fields lack ${missing.join(", ")}; write ${usage}`);
   }
+  if (ema !== null && !(ema instanceof Module)) {
+    throw new Error(
+      "train.saveCheckpoint: ema must be the model's moving average (an nn.Module, " +
+        "optim.swaUtils.ExponentialMovingAverage) or null",
+    );
+  }
   const tensors = new Map<string, Tensor>();
   for (const [name, t] of model.stateDict()) tensors.set(`model.${name}`, t);
+  for (const [name, t] of ema?.stateDict() ?? []) tensors.set(`ema.${name}`, t);
   const sd = optimizer.stateDict();
   const paramState: CheckpointInfo["paramState"] = [];
   for (const [index, s] of sd.state) {
@@ -199,6 +214,8 @@ export interface LoadedCheckpoint {
   modelState: Map<string, Tensor>;
   /** The optimizer's state dict. */
   optimizerState: OptimizerStateDict;
+  /** The model EMA's state dict (`n_averaged`, `module.<name>`); empty without one. */
+  emaState: Map<string, Tensor>;
   /** Frees every tensor read. */
   dispose(): void;
 }
@@ -272,10 +289,12 @@ function parseCheckpoint(bytes: Uint8Array, path: string): LoadedCheckpoint {
     throw bad("checksum mismatch (the tensor data was altered)");
   }
   const modelState = new Map<string, Tensor>();
+  const emaState = new Map<string, Tensor>();
   const state = new Map<number, ParamState>();
   for (const p of info.paramState) state.set(p.index, { step: p.step, tensors: new Map() });
   for (const [name, t] of tensors) {
     if (name.startsWith("model.")) modelState.set(name.slice(6), t);
+    else if (name.startsWith("ema.")) emaState.set(name.slice(4), t);
     else {
       const m = name.match(/^optimizer\.(\d+)\.(.+)$/);
       const s = m ? state.get(Number(m[1])) : undefined;
@@ -286,7 +305,13 @@ function parseCheckpoint(bytes: Uint8Array, path: string): LoadedCheckpoint {
       s.tensors.set(m[2], t);
     }
   }
-  return { info, modelState, optimizerState: { state, paramGroups: info.paramGroups }, dispose };
+  return {
+    info,
+    modelState,
+    optimizerState: { state, paramGroups: info.paramGroups },
+    emaState,
+    dispose,
+  };
 }
 
 /**
@@ -368,6 +393,7 @@ export async function loadWeights(path: string): Promise<LoadedWeights> {
   if (meta[CHECKPOINT_KEY]) {
     const c = parseCheckpoint(bytes, path);
     c.optimizerState.state.forEach((s) => s.tensors.forEach((t) => t.dispose()));
+    c.emaState.forEach((t) => t.dispose());
     return {
       spec: c.info.model,
       config: c.info.config,

@@ -126,8 +126,21 @@ export async function trainMain(args: readonly string[]): Promise<number> {
     console.log(
       `F1 per class: ${CLASS_NAMES.map((n, i) => `${n} ${t.f1[i].toFixed(3)}`).join(", ")}`,
     );
+    const e = result.emaTest;
+    if (e) {
+      // best_ema.safetensors (evaluate reads it too) holds the EMA of its best epoch.
+      const at = result.bestEmaEpoch === result.history.at(-1)?.epoch || result.bestEmaEpoch === 0
+        ? "the last epoch"
+        : `the last epoch; best_ema.safetensors is epoch ${result.bestEmaEpoch}'s`;
+      console.log(
+        `test of the model EMA (after ${at}): accuracy ${pct(e.accuracy)}  macro-F1 ` +
+          `${e.macroF1.toFixed(3)}  balanced accuracy ${pct(e.balancedAccuracy)}  ` +
+          `macro ROC AUC ${e.macroAuc.toFixed(3)}  loss ${e.loss.toFixed(4)}`,
+      );
+    }
     console.log(
       `run folder: ${result.paths.dir} (report.html, best.safetensors from epoch ${result.bestEpoch}, ` +
+        (e ? `best_ema.safetensors (the EMA) from epoch ${result.bestEmaEpoch}, ` : "") +
         `checkpoint.safetensors, metrics.jsonl, config.json)`,
     );
     console.log(`total time ${duration((performance.now() - start) / 1000)}`);

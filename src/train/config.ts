@@ -22,6 +22,10 @@ export const MAX_WORKERS = 64;
 export const SCHEDULERS = ["none", "step", "cosine", "plateau", "onecycle"] as const;
 /** Precisions `--precision` accepts: fp32, or bf16 autocast (`autocast("bfloat16", ...)`). */
 export const PRECISIONS = ["fp32", "bf16"] as const;
+/** Warm-up methods `--lr-warmup-method` accepts (torchvision's `LinearLR` / `ConstantLR`). */
+export const WARMUP_METHODS = ["linear", "constant"] as const;
+/** Optimizers that have no momentum (their betas play its part). */
+const BETA_OPTIMIZERS: readonly string[] = ["adam", "adamw", "nadam", "radam"];
 /** Devices `--device` accepts. */
 export const DEVICES = ["auto", "cpu", "cuda"] as const;
 /** The model names `--model` accepts: the registry's (`models.names()`). */
@@ -106,6 +110,38 @@ export interface TrainConfig {
   nproc: number;
   /** With several processes, batch norm over the global batch (default: each rank's own). */
   syncBatchNorm: boolean;
+  /**
+   * Epochs of learning-rate warm-up before the schedule (torchvision's
+   * `--lr-warmup-epochs`; 0: none): `lrWarmupMethod`'s `LinearLR` or
+   * `ConstantLR` from `lrWarmupDecay` times the rate, then `SequentialLR`
+   * into the schedule, which runs over the remaining epochs. Not with onecycle.
+   */
+  lrWarmupEpochs: number;
+  /** "linear" (`LinearLR(startFactor: decay)`) or "constant" (`ConstantLR(factor: decay)`). */
+  lrWarmupMethod: (typeof WARMUP_METHODS)[number];
+  /** The warm-up's first factor of the lr, in (0, 1]. */
+  lrWarmupDecay: number;
+  /**
+   * Keep an exponential moving average of the weights and buffers
+   * (torchvision's `--model-ema`), validated beside the model each
+   * validation; its best weights go to best_ema.safetensors.
+   */
+  modelEma: boolean;
+  /** Update the average every N optimizer steps (at each epoch's step 0, N, 2N, ...). */
+  modelEmaSteps: number;
+  /**
+   * The average's decay per step before torchvision's adjustment
+   * (`1 - min(1, (1 - decay) * batchSize * modelEmaSteps / epochs)` per update).
+   */
+  modelEmaDecay: number;
+  /** Clip the gradients' total 2-norm to this before each step (`nn.utils.clipGradNorm_`); null: off. */
+  clipGradNorm: number | null;
+  /** Weight decay of the normalisation layers' parameters (`optim.setWeightDecay`); null: `weightDecay`. */
+  normWeightDecay: number | null;
+  /** Weight decay of every parameter named `bias` (`optim.setWeightDecay`); null: as the others. */
+  biasWeightDecay: number | null;
+  /** Momentum of sgd and rmsprop; null: 0.9 for sgd, 0 for rmsprop (and none for the others). */
+  momentum: number | null;
 }
 
 /**
@@ -187,6 +223,16 @@ export const DEFAULTS: Readonly<TrainConfig> = {
   logEvery: 20,
   nproc: 1,
   syncBatchNorm: false,
+  lrWarmupEpochs: 0,
+  lrWarmupMethod: "linear",
+  lrWarmupDecay: 0.01,
+  modelEma: false,
+  modelEmaSteps: 32,
+  modelEmaDecay: 0.99998,
+  clipGradNorm: null,
+  normWeightDecay: null,
+  biasWeightDecay: null,
+  momentum: null,
 };
 
 /**
@@ -247,6 +293,19 @@ function int(flag: string, v: number, min: number): number {
  * ```
  */
 export function checkConfig(c: TrainConfig): TrainConfig {
+  return checkValues(c, true);
+}
+
+/**
+ * @internal The checks of a `--resume` command line: each value's own
+ * range, not the recipe flags' combinations with flags not given (the
+ * run's config.json holds those; `resumeConfig` checks the whole after).
+ */
+export function checkResumeFlags(c: TrainConfig): TrainConfig {
+  return checkValues(c, false);
+}
+
+function checkValues(c: TrainConfig, combinations: boolean): TrainConfig {
   checkConfigKeys(c, "checkConfig");
   // torchvision's spellings too ("mobilenet_v2"): the run records the registry's name.
   const model = canonicalName(String(c.model)) ?? String(c.model).toLowerCase();
@@ -319,5 +378,92 @@ export function checkConfig(c: TrainConfig): TrainConfig {
   }
   if (c.augment.trim() === "") fail("augment", c.augment, "give none, ct, or transform names");
   augmentSpecs(c.augment); // throws a UsageError naming a bad transform
+  checkRecipe(c, optimizer, combinations);
   return { ...c, model, optimizer };
+}
+
+/** A finite number (not a numeric string). */
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** Refuses a flag that acts only together with `needs`, which was not given. */
+function unused(flag: string, v: unknown, needs: string): never {
+  fail(flag, v, `acts only with ${needs}; give it too, or leave this flag out`);
+}
+
+/** A warm-up that can act: with its epochs given, before the schedule's last epoch, not onecycle's. */
+function checkWarmup(c: TrainConfig): void {
+  if (c.lrWarmupEpochs === 0) {
+    if (c.lrWarmupMethod !== DEFAULTS.lrWarmupMethod) {
+      unused("lr-warmup-method", c.lrWarmupMethod, "--lr-warmup-epochs N");
+    }
+    if (c.lrWarmupDecay !== DEFAULTS.lrWarmupDecay) {
+      unused("lr-warmup-decay", c.lrWarmupDecay, "--lr-warmup-epochs N");
+    }
+  } else if (c.lrWarmupEpochs >= c.epochs) {
+    fail(
+      "lr-warmup-epochs",
+      c.lrWarmupEpochs,
+      `must be less than --epochs (${c.epochs}): the schedule after the warm-up needs an epoch`,
+    );
+  } else if (c.scheduler === "onecycle") {
+    fail(
+      "lr-warmup-epochs",
+      c.lrWarmupEpochs,
+      "--scheduler onecycle warms up by itself (over its first 30% of the steps); give " +
+        "--scheduler cosine, step, plateau or none for a warm-up, or leave it out",
+    );
+  }
+}
+
+/**
+ * The checks of torchvision's reference-recipe settings (warm-up, model
+ * EMA, clipping, per-group weight decay, momentum): ranges, and
+ * combinations that could not do what they ask.
+ */
+function checkRecipe(c: TrainConfig, optimizer: string, combinations: boolean): void {
+  int("lr-warmup-epochs", c.lrWarmupEpochs, 0);
+  oneOf("lr-warmup-method", c.lrWarmupMethod, WARMUP_METHODS);
+  if (!(isNum(c.lrWarmupDecay) && c.lrWarmupDecay > 0 && c.lrWarmupDecay <= 1)) {
+    fail("lr-warmup-decay", c.lrWarmupDecay, "must be a number in (0, 1]");
+  }
+  if (combinations) checkWarmup(c);
+  int("model-ema-steps", c.modelEmaSteps, 1);
+  if (!(isNum(c.modelEmaDecay) && c.modelEmaDecay >= 0 && c.modelEmaDecay < 1)) {
+    fail("model-ema-decay", c.modelEmaDecay, "must be a number in [0, 1)");
+  }
+  if (typeof c.modelEma !== "boolean") fail("model-ema", c.modelEma, "must be true or false");
+  if (combinations && !c.modelEma) {
+    if (c.modelEmaSteps !== DEFAULTS.modelEmaSteps) {
+      unused("model-ema-steps", c.modelEmaSteps, "--model-ema");
+    }
+    if (c.modelEmaDecay !== DEFAULTS.modelEmaDecay) {
+      unused("model-ema-decay", c.modelEmaDecay, "--model-ema");
+    }
+  }
+  if (c.clipGradNorm !== null && !(Number.isFinite(c.clipGradNorm) && c.clipGradNorm > 0)) {
+    fail("clip-grad-norm", c.clipGradNorm, "must be a number > 0 (leave it out: no clipping)");
+  }
+  for (
+    const [flag, v] of [
+      ["norm-weight-decay", c.normWeightDecay],
+      ["bias-weight-decay", c.biasWeightDecay],
+    ] as const
+  ) {
+    if (v !== null && !(Number.isFinite(v) && v >= 0)) {
+      fail(flag, v, "must be a number >= 0 (leave it out: --weight-decay's)");
+    }
+  }
+  if (c.momentum !== null) {
+    if (combinations && BETA_OPTIMIZERS.includes(optimizer)) {
+      fail(
+        "momentum",
+        c.momentum,
+        `--optimizer ${optimizer} has no momentum: its betas (torch's default (0.9, 0.999)) ` +
+          "play that part; give --optimizer sgd or rmsprop, or leave --momentum out",
+      );
+    }
+    if (!(Number.isFinite(c.momentum) && c.momentum >= 0 && c.momentum < 1)) {
+      fail("momentum", c.momentum, "must be a number in [0, 1)");
+    }
+  }
 }

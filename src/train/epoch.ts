@@ -20,6 +20,20 @@ import type { TrainConfig } from "./config.ts";
 import type { Progress } from "./progress.ts";
 import { type AnyOptimizer, currentLr, type Schedule } from "./setup.ts";
 import type { BatchMixer } from "./batch_mix.ts";
+import type { AveragedModel } from "../optim/swa.ts";
+import { clipGradNorm_ } from "../layers/clip_grad.ts";
+
+/** How an epoch updates a moving average of the weights (torchvision's `--model-ema`). */
+export interface EmaUpdate {
+  /** The average. */
+  average: AveragedModel;
+  /** The model it averages (not its DistributedDataParallel). */
+  model: Module;
+  /** Update at each epoch's steps 0, N, 2N, ... (torchvision's `i % model_ema_steps == 0`). */
+  every: number;
+  /** During these first epochs each update restarts the average (copies the weights). */
+  warmupEpochs: number;
+}
 
 /** What one epoch needs. */
 export interface EpochContext {
@@ -36,6 +50,10 @@ export interface EpochContext {
   precision?: TrainConfig["precision"];
   /** MixUp / CutMix of each batch (soft labels for the loss); null or absent: none. */
   mix?: BatchMixer | null;
+  /** Clip the gradients' total 2-norm to this after backward (null or absent: no clipping). */
+  clipGradNorm?: number | null;
+  /** The moving average to update after the steps (null or absent: none). */
+  ema?: EmaUpdate | null;
 }
 
 /** What an epoch did. */
@@ -75,6 +93,8 @@ export async function trainEpoch(
   const start = performance.now();
   let lossSum = 0, correct = 0, seen = 0, batches = 0;
   let lastLr = currentLr(optimizer);
+  const clip = ctx.clipGradNorm ?? null, ema = ctx.ema ?? null;
+  const params = clip === null ? [] : model.parameters();
   progress.start(epoch, epochs, loader.length);
   try {
     for await (using batch of loader) {
@@ -91,7 +111,13 @@ export async function trainEpoch(
       if (nanAt === step + 1) value = NaN;
       if (!Number.isFinite(value)) throw new NonFiniteLoss(value, step + 1);
       loss.backward();
+      // fp32 gradients under bf16 too: nothing to unscale, unlike torchvision's AMP.
+      if (clip !== null) clipGradNorm_(params, clip);
       optimizer.step();
+      if (ema && batches % ema.every === 0) {
+        ema.average.updateParameters(ema.model);
+        if (epoch - 1 < ema.warmupEpochs) ema.average.nAveraged = 0; // copy during warm-up
+      }
       const lr = currentLr(optimizer); // the rate this step used
       lastLr = lr;
       schedule.afterStep();

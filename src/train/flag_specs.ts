@@ -63,7 +63,8 @@ export const WEIGHTS_FLAGS = {
     kind: "string",
     value: "FILE",
     required: true,
-    help: "checkpoint.safetensors or best.safetensors of a run, or a state dict",
+    help: "checkpoint.safetensors, best.safetensors or best_ema.safetensors of a run, or a " +
+      "state dict",
   },
   // No fixed choices: torchvision's spellings ("mobilenet_v2") are read by weightsSpec.
   model: {

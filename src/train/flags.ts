@@ -5,7 +5,15 @@
  *
  * @module
  */
-import { checkConfig, DEFAULTS, OPTIMIZERS, SCHEDULERS, type TrainConfig } from "./config.ts";
+import {
+  checkConfig,
+  checkResumeFlags,
+  DEFAULTS,
+  OPTIMIZERS,
+  SCHEDULERS,
+  type TrainConfig,
+  WARMUP_METHODS,
+} from "./config.ts";
 import { Command, type FlagSpec } from "./command.ts";
 import { SHARED_FLAGS as S } from "./flag_specs.ts";
 import { UsageError } from "./errors.ts";
@@ -25,6 +33,21 @@ const FLAGS: Record<string, FlagSpec> = {
   lr: S.lr,
   optimizer: { kind: "string", value: "NAME", help: OPTIMIZERS.join(", ") },
   "weight-decay": { ...S["weight-decay"], shownDefault: "0.5 with adamw, 0 with the others" },
+  "norm-weight-decay": {
+    kind: "number",
+    help: "weight decay of the normalisation layers' parameters (torchvision's set_weight_decay)",
+    shownDefault: "--weight-decay's",
+  },
+  "bias-weight-decay": {
+    kind: "number",
+    help: "weight decay of every bias, the norm layers' too (torchvision's set_weight_decay)",
+    shownDefault: "--weight-decay's",
+  },
+  momentum: {
+    kind: "number",
+    help: "momentum of sgd and rmsprop (adam, adamw, nadam, radam: betas, not this)",
+    shownDefault: "0.9 with sgd, 0 with rmsprop",
+  },
   dropout: {
     ...S.dropout,
     shownDefault: "the model's own (0.5; 0.2 for mobilenetv2, efficientnetb0)",
@@ -63,6 +86,21 @@ const FLAGS: Record<string, FlagSpec> = {
     help: `${SCHEDULERS.join(", ")} (step: x0.1 at 1/3 and 2/3 of the epochs; plateau: x0.1 ` +
       "at the 3rd validation in a row without a lower val loss; onecycle: per step)",
   },
+  "lr-warmup-epochs": {
+    kind: "int",
+    value: "N",
+    help: "epochs of lr warm-up, then --scheduler over the rest (not with onecycle; 0: none)",
+  },
+  "lr-warmup-method": {
+    kind: "string",
+    value: "NAME",
+    choices: WARMUP_METHODS,
+    help: "linear (LinearLR from X*lr up to lr) or constant (ConstantLR: X*lr, then lr)",
+  },
+  "lr-warmup-decay": {
+    kind: "number",
+    help: "the warm-up's first factor X of the lr, in (0, 1]",
+  },
   "early-stopping": {
     kind: "int",
     value: "PATIENCE",
@@ -82,6 +120,25 @@ const FLAGS: Record<string, FlagSpec> = {
   "cutmix-alpha": {
     kind: "number",
     help: "CutMix on each training batch with Beta(X, X) (0: off)",
+  },
+  "clip-grad-norm": {
+    kind: "number",
+    help: "clip the gradients' total 2-norm to X before each optimizer step",
+    shownDefault: "off",
+  },
+  "model-ema": {
+    kind: "boolean",
+    negatable: true,
+    help: "keep an EMA of the weights, validated beside the model; best_ema.safetensors",
+  },
+  "model-ema-steps": {
+    kind: "int",
+    value: "N",
+    help: "update the EMA every N optimizer steps",
+  },
+  "model-ema-decay": {
+    kind: "number",
+    help: "EMA decay per step, before torchvision's adjustment by batch size, N and epochs",
   },
   device: S.device,
   precision: S.precision,
@@ -115,7 +172,8 @@ const COMMAND = new Command({
   usage:
     "deno task train [flags]: trains a CT slice classifier (0 no liver, 1 liver, 2 liver + lesion)\n" +
     "and writes a run folder: config.json, metrics.jsonl, best.safetensors, checkpoint.safetensors,\n" +
-    "report.html.",
+    "report.html; with --model-ema also best_ema.safetensors (the EMA's weights of its lowest\n" +
+    "validation loss; best.safetensors stays the model's own).",
   flags: Object.fromEntries(
     Object.entries(FLAGS).map(([name, f]) => [
       name,
@@ -175,9 +233,17 @@ export function parseTrainArgs(args: readonly string[]): ParsedTrainArgs {
   if (!given.has("weightDecay") && String(config.optimizer).toLowerCase() !== "adamw") {
     config.weightDecay = 0;
   }
+  // config.json says which momentum ran: SGD's has been 0.9 here, RMSprop's torch's 0.
+  const optimizer = String(config.optimizer).toLowerCase();
+  if (!given.has("momentum") && (optimizer === "sgd" || optimizer === "rmsprop")) {
+    config.momentum = optimizer === "sgd" ? 0.9 : 0;
+  }
+  const resume = parsed.values.resume === true;
+  // A resumed run's other flags are in its config.json: resumeConfig checks the whole.
+  const check = resume ? checkResumeFlags : checkConfig;
   return {
-    config: checkConfig(config as unknown as TrainConfig),
-    resume: parsed.values.resume === true,
+    config: check(config as unknown as TrainConfig),
+    resume,
     help: false,
     given,
   };

@@ -23,6 +23,7 @@ export {
   OPTIMIZERS,
   SCHEDULERS,
   type TrainConfig,
+  WARMUP_METHODS,
 } from "./config.ts";
 export { DivergedError, UsageError } from "./errors.ts";
 export { type ParsedTrainArgs, parseTrainArgs, trainHelp } from "./flags.ts";
@@ -59,6 +60,7 @@ export { trainMain } from "./cli.ts";
 export { evaluateMain } from "./evaluate_cli.ts";
 export { predictMain } from "../predict/cli.ts";
 export type { ModelSpec, Preprocessing } from "./setup.ts";
+export { emaDecay } from "./setup.ts";
 export {
   experimentBase,
   experimentConfigs,

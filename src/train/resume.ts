@@ -1,8 +1,8 @@
 /**
  * Where a run stands (its state, epoch and optimizer step), written to
  * checkpoint.safetensors after every epoch and read back by `--resume`:
- * model, optimizer, schedule, the `manualSeed` stream's position and the
- * loader's epoch, so a resumed run continues with exactly the numbers an
+ * model, optimizer, schedule, the model EMA (`--model-ema`), the
+ * `manualSeed` stream's position and the loader's epoch, so a resumed run continues with exactly the numbers an
  * uninterrupted one uses.
  *
  * @module
@@ -78,7 +78,8 @@ export async function resumePosition(
   log: (line: string) => void,
 ): Promise<Position> {
   // What a killed run left half-written: never read, and never cleaned up otherwise.
-  for (const path of [paths.checkpoint, paths.best, paths.report, paths.metrics, paths.config]) {
+  const written = [paths.checkpoint, paths.best, paths.bestEma, paths.report, paths.metrics];
+  for (const path of [...written, paths.config]) {
     await removeStaleTemporaries(path);
   }
   let position = freshPosition();
@@ -111,6 +112,15 @@ export async function resumePosition(
       }
       checkSameConfig(ckpt.info.config, run.config, paths);
       loadModelState(model, ckpt.modelState, `checkpoint ${paths.checkpoint}`, spec);
+      if (session.ema) {
+        if (ckpt.emaState.size === 0) {
+          throw new Error(
+            `checkpoint ${paths.checkpoint} holds no model EMA, but the run's config.json asks ` +
+              "for --model-ema: put modelEma back to false, or start a new run",
+          );
+        }
+        loadModelState(session.ema, ckpt.emaState, `the EMA in ${paths.checkpoint}`, spec);
+      }
       optimizer.loadStateDict(ckpt.optimizerState);
       schedule.loadStateDict(ckpt.info.scheduler);
       setGeneratorState({
@@ -152,7 +162,7 @@ export async function saveRunCheckpoint(
     trainer: position.state,
     config: run.config,
     data: { splits: run.splits },
-  });
+  }, session.ema);
   position.lastCheckpoint = paths.checkpoint;
 }
 

@@ -7,6 +7,7 @@
  *   metrics.jsonl            one JSON line per N steps, per epoch, and the test result
  *   checkpoint.safetensors   full state after the latest epoch (resume from it)
  *   best.safetensors         model weights with the lowest validation loss
+ *   best_ema.safetensors     with --model-ema: the EMA's weights with its lowest validation loss
  *   report.html              evaluation on the test split
  * ```
  *
@@ -31,6 +32,8 @@ export interface RunPaths {
   checkpoint: string;
   /** Best weights. */
   best: string;
+  /** The model EMA's best weights (`--model-ema`). */
+  bestEma: string;
   /** HTML report. */
   report: string;
 }
@@ -44,6 +47,7 @@ export function runPaths(dir: string): RunPaths {
     metrics: join(abs, "metrics.jsonl"),
     checkpoint: join(abs, "checkpoint.safetensors"),
     best: join(abs, "best.safetensors"),
+    bestEma: join(abs, "best_ema.safetensors"),
     report: join(abs, "report.html"),
   };
 }
@@ -101,7 +105,7 @@ export async function createRun(config: TrainConfig): Promise<RunPaths> {
   }
   // Files of the names a run writes, without a run: the user's own, which
   // the run would overwrite (a report, weights kept from elsewhere).
-  const taken = [paths.metrics, paths.best, paths.report].filter(exists);
+  const taken = [paths.metrics, paths.best, paths.bestEma, paths.report].filter(exists);
   if (taken.length > 0) {
     throw new UsageError(
       `--out ${config.out} holds ${taken.map((p) => basename(p)).join(", ")}, which a run ` +
@@ -128,7 +132,7 @@ export async function readRunConfig(paths: RunPaths): Promise<TrainConfig> {
 
 /** One line of metrics.jsonl. */
 export type MetricsRecord =
-  & { type: "step" | "epoch" | "test" | "stop"; epoch: number }
+  & { type: "step" | "epoch" | "ema" | "test" | "stop"; epoch: number }
   & Record<string, unknown>;
 
 /**

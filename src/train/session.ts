@@ -40,12 +40,14 @@ import {
   buildSchedule,
   CLASS_NAMES,
   dataPreprocessing,
+  emaDecay,
   type ModelSpec,
   modelSpec,
   type Schedule,
 } from "./setup.ts";
 import type { SplitLoading } from "./test_report.ts";
 import { rankBatchSize, type RunGroup, shardSampler, trainingModel } from "./distributed.ts";
+import { ExponentialMovingAverage } from "../optim/swa.ts";
 
 /**
  * The device a configuration names: "auto" is CUDA when it is available,
@@ -154,6 +156,8 @@ export interface Session extends Disposable {
   lossFn: CrossEntropyLoss;
   /** MixUp / CutMix of the training batches, or null. */
   mix: BatchMixer | null;
+  /** The moving average of `model`'s weights and buffers (`--model-ema`), or null. */
+  ema: ExponentialMovingAverage | null;
   schedule: Schedule;
   /** The training split's loader (shuffled or class-balanced, augmented). */
   trainLoader: DataLoader;
@@ -175,7 +179,10 @@ export function buildSession(
   manualSeed(config.seed);
   const model = buildModel(data.spec).to(dev);
   let optimizer: AnyOptimizer | null = null;
+  let ema: ExponentialMovingAverage | null = null;
   try {
+    // Made before SyncBatchNorm changes the model's tree; it draws no random numbers.
+    ema = config.modelEma ? new ExponentialMovingAverage(model, emaDecay(config)) : null;
     const trainModel = trainingModel(group, model, config.syncBatchNorm);
     optimizer = buildOptimizer(config, model);
     const lossFn = new CrossEntropyLoss({ labelSmoothing: config.labelSmoothing });
@@ -199,23 +206,26 @@ export function buildSession(
       device: dev,
     };
     const schedule = buildSchedule(config, optimizer, trainLoader.length);
-    const opt = optimizer;
+    const opt = optimizer, average = ema;
     return {
       model,
       trainModel,
       optimizer,
       lossFn,
       mix: batchMixer(config, CLASS_NAMES.length),
+      ema,
       schedule,
       trainLoader,
       evalLoading,
       [Symbol.dispose]: () => {
         opt.dispose();
+        average?.dispose();
         model.dispose();
       },
     };
   } catch (e) {
     optimizer?.dispose();
+    ema?.dispose();
     model.dispose();
     throw e;
   }

@@ -24,6 +24,10 @@ import type { TrainConfig } from "./config.ts";
 import type { PixelStats } from "./data.ts";
 import type { TransformSpec } from "../data/transforms/transform.ts";
 import { sliceScaling } from "./intensity_window.ts";
+import { checkArity } from "../options.ts";
+import { setWeightDecay } from "../optim/set_weight_decay.ts";
+import { SequentialLR } from "../optim/sequential.ts";
+import { ConstantLR, LinearLR } from "../optim/warmup.ts";
 
 /** The LiTS classes, by label. */
 export const CLASS_NAMES = ["no liver", "liver", "liver + lesion"] as const;
@@ -132,19 +136,27 @@ export function buildModel(spec: ModelSpec): Module {
 /** The optimizer type they all share. */
 export type AnyOptimizer = Optimizer<GroupOptions & { lr: number }>;
 
-/** The optimizer of a configuration (SGD with momentum 0.9). */
+/**
+ * The optimizer of a configuration (SGD with momentum 0.9 unless
+ * `momentum` says otherwise), over one group of all parameters, or over
+ * `optim.setWeightDecay`'s groups where `normWeightDecay` or
+ * `biasWeightDecay` is set.
+ */
 export function buildOptimizer(config: TrainConfig, model: Module): AnyOptimizer {
-  const params = model.parameters();
-  const { lr, weightDecay } = config;
+  const { lr, weightDecay, normWeightDecay, biasWeightDecay } = config;
+  const params = normWeightDecay === null && biasWeightDecay === null
+    ? model.parameters()
+    : setWeightDecay(model, weightDecay, { normWeightDecay, biasWeightDecay });
+  const momentum = config.momentum ?? (config.optimizer === "sgd" ? 0.9 : 0);
   switch (config.optimizer) {
     case "adam":
       return new Adam(params, { lr, weightDecay }) as unknown as AnyOptimizer;
     case "adamw":
       return new AdamW(params, { lr, weightDecay }) as unknown as AnyOptimizer;
     case "sgd":
-      return new SGD(params, { lr, momentum: 0.9, weightDecay }) as unknown as AnyOptimizer;
+      return new SGD(params, { lr, momentum, weightDecay }) as unknown as AnyOptimizer;
     case "rmsprop":
-      return new RMSprop(params, { lr, weightDecay }) as unknown as AnyOptimizer;
+      return new RMSprop(params, { lr, momentum, weightDecay }) as unknown as AnyOptimizer;
     case "nadam":
       return new NAdam(params, { lr, weightDecay }) as unknown as AnyOptimizer;
     case "radam":
@@ -169,13 +181,20 @@ export interface Schedule {
  * epochs, rounded), cosine (to 0 over the epochs), plateau (x0.1 at the
  * third validation in a row without improvement: patience 2), onecycle (per
  * step, peak `lr`) or none.
+ *
+ * With `lrWarmupEpochs` W, as torchvision's reference recipe: a `LinearLR`
+ * (or `ConstantLR`) warm-up over W epochs, then `SequentialLR` hands over
+ * at epoch W to step or cosine laid over the remaining epochs (its
+ * `T_max=args.epochs - args.lr_warmup_epochs`); none keeps the rate after
+ * the warm-up; plateau counts only the validations after it.
  */
 export function buildSchedule(
   config: TrainConfig,
   optimizer: AnyOptimizer,
   stepsPerEpoch: number,
 ): Schedule {
-  const epochs = config.epochs;
+  const warmupEpochs = config.lrWarmupEpochs ?? 0;
+  const epochs = config.epochs - warmupEpochs;
   let perEpoch: LRScheduler | null = null;
   let perStep: LRScheduler | null = null;
   let plateau: ReduceLROnPlateau | null = null;
@@ -206,6 +225,16 @@ export function buildSchedule(
       break;
   }
   const steps = Math.max(2, epochs * stepsPerEpoch);
+  if (warmupEpochs > 0) {
+    const warmup = warmupSchedule(config, optimizer);
+    if (perEpoch) {
+      perEpoch = new SequentialLR(optimizer, {
+        schedulers: [warmup, perEpoch],
+        milestones: [warmupEpochs],
+      });
+    } else if (plateau) return warmupThenPlateau(warmup, plateau, warmupEpochs);
+    else perEpoch = warmup; // none: the rate stays where the warm-up ends
+  }
   return {
     afterStep: () => {
       // OneCycle refuses to step past its end; the last step needs no new rate.
@@ -222,6 +251,83 @@ export function buildSchedule(
       if (plateau && sd) plateau.loadStateDict(sd as Record<string, number>);
     },
   };
+}
+
+/** The warm-up of `lrWarmupMethod` from `lrWarmupDecay` times the rate over `lrWarmupEpochs`. */
+function warmupSchedule(config: TrainConfig, optimizer: AnyOptimizer): LRScheduler {
+  const totalIters = config.lrWarmupEpochs, decay = config.lrWarmupDecay;
+  return config.lrWarmupMethod === "constant"
+    ? new ConstantLR(optimizer, { factor: decay, totalIters })
+    : new LinearLR(optimizer, { startFactor: decay, totalIters });
+}
+
+/**
+ * A warm-up over `epochs` epochs, then ReduceLROnPlateau on the
+ * validations after it (those of warm-up epochs were made at a rate still
+ * rising: they are not the plateau's).
+ */
+function warmupThenPlateau(
+  warmup: LRScheduler,
+  plateau: ReduceLROnPlateau,
+  epochs: number,
+): Schedule {
+  return {
+    afterStep: () => {},
+    afterEpoch: (valLoss) => {
+      if (warmup.lastEpoch < epochs) warmup.step();
+      else if (valLoss !== null) plateau.step(valLoss);
+    },
+    stateDict: () => ({
+      ...prefixed("warmup.", warmup.stateDict()),
+      ...prefixed("plateau.", plateau.stateDict()),
+    }),
+    loadStateDict: (sd) => {
+      if (!sd) return;
+      warmup.loadStateDict(unprefixed("warmup.", sd));
+      plateau.loadStateDict(unprefixed("plateau.", sd) as Record<string, number>);
+    },
+  };
+}
+
+type ScheduleState = Record<string, number | number[]>;
+const prefixed = (p: string, sd: ScheduleState) =>
+  Object.fromEntries(Object.entries(sd).map(([k, v]) => [p + k, v]));
+const unprefixed = (p: string, sd: ScheduleState) =>
+  Object.fromEntries(
+    Object.entries(sd).filter(([k]) => k.startsWith(p)).map(([k, v]) => [k.slice(p.length), v]),
+  );
+
+/**
+ * The decay of each `--model-ema` update, torchvision's adjustment of
+ * `modelEmaDecay` (from pycls): `alpha = min(1, (1 - decay) * batchSize *
+ * modelEmaSteps / epochs)`, decay `1 - alpha` (`batchSize` is the global
+ * batch, torchvision's `world_size * batch_size`).
+ *
+ * @example
+ * ```ts
+ * import { train } from "@lits/vision";
+ * const decay = train.emaDecay({ ...train.DEFAULTS, modelEma: true, batchSize: 32, epochs: 20 });
+ * console.log(decay.toFixed(6)); // "0.998976"
+ * ```
+ */
+export function emaDecay(config: TrainConfig): number {
+  const usage = "train.emaDecay({ ...train.DEFAULTS, modelEma: true })";
+  checkArity("train.emaDecay", arguments.length, 1, usage);
+  const { batchSize, modelEmaSteps, epochs, modelEmaDecay } = config ?? {};
+  const counts = { batchSize, modelEmaSteps, epochs };
+  for (const [k, v] of Object.entries(counts)) {
+    if (!Number.isInteger(v) || (v as number) < 1) {
+      throw new Error(`train.emaDecay: config.${k} must be an integer >= 1, got ${v}; ${usage}`);
+    }
+  }
+  if (typeof modelEmaDecay !== "number" || !(modelEmaDecay >= 0 && modelEmaDecay < 1)) {
+    throw new Error(
+      `train.emaDecay: config.modelEmaDecay must be a number in [0, 1), got ${modelEmaDecay}`,
+    );
+  }
+  const adjust = config.batchSize * config.modelEmaSteps / config.epochs;
+  const alpha = Math.min(1, (1 - config.modelEmaDecay) * adjust);
+  return 1 - alpha;
 }
 
 /** The learning rate of the first parameter group now. */
