@@ -29,7 +29,7 @@ import { freshPosition, type Position, resumePosition, saveRunCheckpoint } from 
 import { buildSession, openRunData, resolveDevice, type RunData, type Session } from "./session.ts";
 import { evalLoader, testSplit, writeSplitReport } from "./test_report.ts";
 import { checkPrecision, inPrecision } from "./precision.ts";
-import { generatorState, setGeneratorState } from "../tensor/ops/random.ts";
+import { testEma, validateEma } from "./model_ema.ts";
 import { planWarnings } from "./plan_warnings.ts";
 import {
   globalMean,
@@ -170,7 +170,8 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
 }
 
 /** What the steps of a run after the start share. */
-interface Run {
+/** @internal What one run carries through its epochs. */
+export interface Run {
   data: RunData;
   session: Session;
   paths: RunPaths;
@@ -261,81 +262,6 @@ async function trainEpochs(
     if (validate && session.ema) await validateEma(run, position, epoch);
     if (group.writer) await saveRunCheckpoint(paths, session, run.data, position);
   }
-}
-
-/**
- * Validates the model EMA as torchvision does after the model: an "ema"
- * line in metrics.jsonl, and best_ema.safetensors at its lowest loss.
- */
-async function validateEma(run: Run, position: Position, epoch: number): Promise<void> {
-  const { data: { config, spec, val }, session, paths, group } = run;
-  const ema = session.ema!;
-  syncBuffers(group, ema); // every rank evaluates rank 0's average
-  const v = await aside(() =>
-    inPrecision(
-      config.precision,
-      async () => await evaluateModel(ema.module, evalLoader(val, session.evalLoading)),
-    )
-  );
-  const s = position.state;
-  const best = v.loss < (s.bestEmaValLoss ?? Infinity);
-  if (best) {
-    s.bestEmaValLoss = v.loss;
-    s.bestEmaEpoch = epoch;
-    if (group.writer) {
-      await saveWeights(paths.bestEma, ema.module, spec, {
-        epoch: String(epoch),
-        valLoss: String(v.loss),
-        weights: "ema",
-      });
-    }
-  }
-  await run.metrics.write({
-    type: "ema",
-    epoch,
-    step: position.step,
-    valLoss: v.loss,
-    valAcc: v.accuracy,
-  });
-  run.log(
-    `  EMA val loss ${v.loss.toFixed(4)} acc ${(100 * v.accuracy).toFixed(1)}%` +
-      (best ? "  best (best_ema.safetensors)" : ""),
-  );
-}
-
-/**
- * Runs `f` with the `manualSeed` stream put back after it: an evaluation's
- * loader draws its seed from the stream, and the EMA's must not move the
- * model's dropout and order (a run trains the same with and without it).
- */
-async function aside<T>(f: () => Promise<T>): Promise<T> {
-  const state = generatorState();
-  try {
-    return await f();
-  } finally {
-    setGeneratorState(state);
-  }
-}
-
-/** With `--model-ema`, the test split on the EMA's last weights: a "test" line tagged "ema". */
-async function testEma(run: Run, position: Position): Promise<TestSummary | null> {
-  const { data, session } = run;
-  if (!session.ema) return null;
-  syncBuffers(run.group, session.ema);
-  const { summary } = await aside(() =>
-    inPrecision(
-      data.config.precision,
-      async () => await testSplit(session.ema!.module, data.test, session.evalLoading),
-    )
-  );
-  await run.metrics.write({
-    type: "test",
-    tag: "ema",
-    epoch: position.epoch,
-    weightsEpoch: position.epoch,
-    ...summary,
-  });
-  return summary;
 }
 
 /** One training epoch; a loss that is not finite ends the run with a `DivergedError`. */
