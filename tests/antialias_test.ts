@@ -8,7 +8,7 @@
  * `LITS_TEST_DEVICE`. Then the argument checks.
  */
 import assert from "node:assert/strict";
-import { data, functional as F, nn, type Tensor, zeros } from "../mod.ts";
+import { data, functional as F, nn, type Tensor, tensor, zeros } from "../mod.ts";
 import { assertClose, fromStored, loadFixture, type Stored, testDevice } from "./helpers.ts";
 
 const T = data.transforms;
@@ -136,8 +136,17 @@ Deno.test("antialias: Resize and RandomResizedCrop pass interpolation and antial
     const rrc = new T.RandomResizedCrop({ ...opts, interpolation, antialias: true });
     const out = rrc.apply(src, new data.Rng(3));
     const b = T.RandomResizedCrop.getParams(32, 32, opts.scale, [3 / 4, 4 / 3], new data.Rng(3));
-    const want = T.F.resizedCrop(src, b.top, b.left, b.height, b.width, 9, interpolation, true);
-    const plain = T.F.resizedCrop(src, b.top, b.left, b.height, b.width, 9, interpolation);
+    const want = T.F.resizedCrop(
+      src,
+      b.top,
+      b.left,
+      b.height,
+      b.width,
+      [9, 9],
+      interpolation,
+      true,
+    );
+    const plain = T.F.resizedCrop(src, b.top, b.left, b.height, b.width, [9, 9], interpolation);
     assert.deepEqual([...out.data], [...want.data], `RandomResizedCrop ${interpolation}`);
     assert.notDeepEqual([...out.data], [...plain.data], `${interpolation}: antialias ignored`);
   }
@@ -249,4 +258,32 @@ Deno.test("antialias: bad arguments say what to write", () => {
     4,
     4,
   ]);
+});
+
+Deno.test("antialias with a scaleFactor that keeps a size (1.19 on 5): resampled at 1 / scale, as torch's", () => {
+  const x = tensor([[[[0, 0, 1, 0, 0]]]], undefined, { requiresGrad: true });
+  const y = F.interpolate(x, { scaleFactor: 1.19, mode: "bilinear", antialias: true });
+  // torch 1.13: F.interpolate(x, scale_factor=1.19, mode="bilinear", antialias=True)
+  assertClose(y, [0, 0, 0.6008403301239014, 0.5588235855102539, 0], { atol: 1e-6 });
+  const cubic = F.interpolate(x, { scaleFactor: 1.19, mode: "bicubic", antialias: true });
+  assertClose(cubic, [
+    0,
+    -0.06777989864349365,
+    0.6970751881599426,
+    0.6422120928764343,
+    -0.0706503689289093,
+  ], {
+    atol: 1e-6,
+  });
+  y.mul(tensor([0, 1, 2, 3, 4], [...y.shape])).sum().backward();
+  // (y * arange(5)).sum().backward() in torch.
+  assertClose(x.grad!, [
+    0.23949575424194336,
+    1.558823585510254,
+    2.8781514167785645,
+    4.197478294372559,
+    1.1260509490966797,
+  ], {
+    atol: 1e-6,
+  });
 });

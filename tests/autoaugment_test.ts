@@ -442,7 +442,7 @@ Deno.test("bad inputs: clear errors that say what to write", () => {
       () => new T.TrivialAugmentWide({ fill: 128 }),
       /fill 128 is outside valueRange \[0, 1\].*128 -> 0\.502/,
     ],
-    [() => new T.TrivialAugmentWide({ fill: loose([0.5]) }), /fill must be a finite number/],
+    [() => new T.TrivialAugmentWide({ fill: loose([0.5, 0.5]) }), /fill has 2 values/],
     [() => new T.RandAugment({ valueRange: loose([1, 0]) }), /valueRange must be \[lo, hi\]/],
     [() => new T.AutoAugment({ p: 2 }), /AutoAugment: p must be a probability in \[0, 1\], got 2/],
     [() => new T.RandomAdjustSharpness(loose({})), /sharpnessFactor must be a finite number >= 0/],

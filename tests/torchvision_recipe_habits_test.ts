@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { data, distributed, inferenceMode, io, nn, optim, type Tensor, tensor } from "../mod.ts";
+import { assertClose } from "./helpers.ts";
 
 /** torchvision's set_weight_decay: norm parameters in one group, the rest in another. */
 function weightDecayGroups(model: nn.Module): { norm: nn.Parameter[]; other: nn.Parameter[] } {
@@ -173,4 +174,63 @@ Deno.test("Resize nearest picks torch's source pixels where the float64 product 
   // columns 56, 112, 168 -> 30, 61, 92 (floorf in float32, not the next pixel).
   assert.deepEqual([56, 112, 168].map((c) => out.data[c]), [30, 61, 92]);
   assert.deepEqual([56, 112, 168].map((r) => Math.floor(out.data[r * 224] / 1000)), [30, 61, 92]);
+});
+
+Deno.test("F.resize(img, 16) and F.resizedCrop(..., 16): the smaller edge, as torchvision's (not a square)", () => {
+  const F = data.transforms.F;
+  const img = { data: new Float32Array(64 * 48), width: 64, height: 48 };
+  // torchvision 0.14: TF.resize(x, 16) and TF.resized_crop(x, 0, 0, 48, 64, 16) on [1, 48, 64]: [1, 16, 21].
+  for (const out of [F.resize(img, 16), F.resizedCrop(img, 0, 0, 48, 64, 16)]) {
+    assert.deepEqual([out.height, out.width], [16, 21]);
+  }
+  assert.deepEqual([F.resize(img, [16, 16]).height, F.resize(img, [16, 16]).width], [16, 16]);
+  const r = new data.transforms.Resize({ size: 16 }).apply(img, new data.Rng(0));
+  assert.deepEqual([r.height, r.width], [16, 21]);
+});
+
+Deno.test("bilinear warps of a one-pixel-high or -wide image read no neighbour past the edge (was NaN)", () => {
+  const F = data.transforms.F;
+  const row = { data: new Float32Array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]), width: 7, height: 1 };
+  // torchvision 0.14: TF.rotate(torch.tensor([.1, ..., .7]).reshape(1, 1, 7), 30, interpolation=BILINEAR)
+  const turned = F.rotate(row, 30, { interpolation: "bilinear" });
+  assertClose(turned.data, [0, 0, 0.15669873356819153, 0.4, 0.24330127239227295, 0, 0], {
+    atol: 1e-6,
+  });
+  const column = { ...row, width: 1, height: 7 };
+  const same = F.applyAugmentOp(column, "TranslateX", 0, { interpolation: "bilinear" });
+  assertClose(same.data, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], { atol: 1e-6 });
+});
+
+Deno.test("autocontrast with a NaN pixel leaves the rest as torch's; fill: [v] as torchvision's list; F.resize's 4th number named", () => {
+  const F = data.transforms.F;
+  const img = {
+    data: Float32Array.from([0.1, NaN, 0.5, 2, -1, 0.7, 0.3, 0.9, 0.2]),
+    width: 3,
+    height: 3,
+  };
+  // torch: amin/amax are NaN, so the scale is not finite: min 0, scale 1, then clamp to [0, 1].
+  const out = F.applyAugmentOp(img, "AutoContrast", 0);
+  assert.deepEqual([...out.data].map((v) => Number.isNaN(v) ? "nan" : Math.fround(v)), [
+    Math.fround(0.1),
+    "nan",
+    0.5,
+    1,
+    0,
+    Math.fround(0.7),
+    Math.fround(0.3),
+    Math.fround(0.9),
+    Math.fround(0.2),
+  ]);
+  const flat = { data: new Float32Array(16).fill(0.3), width: 4, height: 4 };
+  const a = F.applyAugmentOp(flat, "TranslateX", 2, { fill: [0.5] });
+  const b = F.applyAugmentOp(flat, "TranslateX", 2, { fill: 0.5 });
+  assert.deepEqual([...a.data], [...b.data]);
+  assert.throws(
+    () => new data.transforms.TrivialAugmentWide({ fill: [0.5, 0.5] as never }),
+    /fill has 2 values/,
+  );
+  assert.throws(
+    () => F.resize(flat, [2, 2], "bilinear", 300 as never),
+    /max_size, which is Resize's maxSize/,
+  );
 });

@@ -40,7 +40,7 @@ import {
   type SpaceEntry,
   trivialAugmentSpace,
 } from "./autoaugment_space.ts";
-import { checkValueRange, fmt, recycle } from "./image.ts";
+import { checkValueRange, fmt, oneGrey, recycle } from "./image.ts";
 import { bool, num, Transform } from "./transform.ts";
 
 /** AutoAugment's policies (torchvision's `AutoAugmentPolicy` values). */
@@ -50,8 +50,11 @@ export type AutoAugmentPolicy = "imagenet" | "cifar10" | "svhn";
 export interface AugmentCommonOptions {
   /** "nearest" (default; AugMix: "bilinear") or "bilinear", for the geometric ops. */
   interpolation?: Interpolation;
-  /** Value of uncovered pixels, within `valueRange` (default its black, torchvision's `fill=None`). */
-  fill?: number;
+  /**
+   * Value of uncovered pixels, within `valueRange` (default its black,
+   * torchvision's `fill=None`); a list of one value too, as torchvision's.
+   */
+  fill?: number | [number];
   /** Black and white, [lo, hi] (default [0, 1]): what uint8's 0 and 255 are. */
   valueRange?: [number, number];
   /** Probability of applying (default 1; torchvision has none). */
@@ -69,7 +72,7 @@ function common(
     throw new Error(`${name}: interpolation must be "nearest" or "bilinear", got ${fmt(interp)}`);
   }
   const valueRange = checkValueRange(name, params.valueRange ?? [0, 1]);
-  const fill = num(name, "fill", params.fill ?? valueRange[0]);
+  const fill = num(name, "fill", oneGrey(name, params.fill) ?? valueRange[0]);
   if (fill < valueRange[0] || fill > valueRange[1]) {
     // torchvision's uint8 habit (fill=128) on a float image would paint out-of-range pixels.
     throw new Error(

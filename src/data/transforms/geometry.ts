@@ -17,7 +17,7 @@ import {
   vflip,
   type WarpOptions,
 } from "./functional/geometry.ts";
-import { fmt, interpolationParam, resizeParams, toSize } from "./image.ts";
+import { fmt, interpolationParam, resizeParams, smallerEdgeSize, toSize } from "./image.ts";
 import { num, range, Transform } from "./transform.ts";
 
 /**
@@ -321,17 +321,7 @@ export class Resize extends Transform {
   protected run(image: Image): Image {
     const s = this.#size;
     if (typeof s !== "number") return resize(image, s, this.#interpolation, this.#antialias);
-    const { width: w, height: h } = image;
-    // torchvision: the smaller edge becomes s, the other keeps the aspect (floored);
-    // a longer edge past maxSize becomes maxSize and the smaller one follows (floored).
-    let short = s, long = Math.floor(s * Math.max(w, h) / Math.min(w, h));
-    if (this.#maxSize !== null && long > this.#maxSize) {
-      short = Math.floor(this.#maxSize * short / long);
-      long = this.#maxSize;
-    }
-    const size: [number, number] = w <= h
-      ? [Math.max(1, long), Math.max(1, short)]
-      : [Math.max(1, short), Math.max(1, long)];
+    const size = smallerEdgeSize(image.width, image.height, s, this.#maxSize);
     return resize(image, size, this.#interpolation, this.#antialias);
   }
 }

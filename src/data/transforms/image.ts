@@ -127,6 +127,12 @@ export function resizeParams(
     );
   }
   const aa = antialias ?? false;
+  if (typeof aa === "number") {
+    throw new Error(
+      `${op}: antialias must be true or false, got ${aa}: torchvision's argument there is ` +
+        "max_size, which is Resize's maxSize here (new transforms.Resize({ size, maxSize }))",
+    );
+  }
   if (typeof aa !== "boolean") {
     throw new Error(`${op}: antialias must be true or false, got ${fmt(antialias)}`);
   }
@@ -164,4 +170,39 @@ export function resizeNearest(image: Image, oh: number, ow: number): Image {
     for (let x = 0; x < ow; x++) out.data[o + x] = data[row + cols[x]];
   }
   return out;
+}
+
+/**
+ * torchvision's output size for a number `size` (`_compute_resized_output_size`):
+ * the smaller edge of a `width` x `height` image becomes `size`, the other
+ * keeps the aspect ratio (floored); a longer edge past `maxSize` becomes
+ * `maxSize` and the smaller one follows (floored). [height, width].
+ */
+export function smallerEdgeSize(
+  width: number,
+  height: number,
+  size: number,
+  maxSize: number | null = null,
+): [number, number] {
+  let short = size, long = Math.floor(size * Math.max(width, height) / Math.min(width, height));
+  if (maxSize !== null && long > maxSize) {
+    short = Math.floor(maxSize * short / long);
+    long = maxSize;
+  }
+  return width <= height
+    ? [Math.max(1, long), Math.max(1, short)]
+    : [Math.max(1, short), Math.max(1, long)];
+}
+
+/**
+ * torchvision's per-channel fill list of a grey image (`fill=[128]`) as its
+ * number; a longer list names the channels these images lack.
+ */
+export function oneGrey(where: string, fill: unknown): unknown {
+  if (!Array.isArray(fill)) return fill;
+  if (fill.length === 1) return fill[0];
+  throw new Error(
+    `${where}: fill has ${fill.length} values (one per channel), but these images have one ` +
+      `channel: write one grey value, e.g. fill: ${typeof fill[0] === "number" ? fill[0] : 0}`,
+  );
 }

@@ -375,8 +375,9 @@ export function interpolate(
       if (mode === "nearest" && out === inSize) continue; // torch copies these rows as they are
       taps = nearestTaps(inSize, out, mode === "nearest-exact", scales[i]);
     } else {
-      // torch's antialiased kernels skip a dimension that keeps its size.
-      if (antialias && out === inSize) continue;
+      // A size kept with no scale factor: torch's antialiased weights are the identity
+      // there. With a scaleFactor (1.19 on 5 pixels keeps 5) torch resamples at 1 / scale.
+      if (antialias && out === inSize && scales[i] === undefined) continue;
       const kind = mode === "bicubic" ? "bicubic" : "linear";
       taps = resampleTaps(kind, inSize, out, align, antialias, scales[i]);
     }

@@ -23,7 +23,7 @@
  */
 import { checkOptions } from "../../../options.ts";
 import type { Image } from "../../types.ts";
-import { checkImage, checkValueRange, fmt, recycle, scratchImage } from "../image.ts";
+import { checkImage, checkValueRange, fmt, oneGrey, recycle, scratchImage } from "../image.ts";
 import {
   adjustBrightness,
   adjustSharpness,
@@ -90,9 +90,10 @@ export interface AugmentOpOptions {
    * Value of the pixels the geometric ops uncover (default black, the
    * range's `lo`: torchvision's `fill=None`). With bilinear interpolation a
    * fill other than black gives other border pixels than torchvision's (see
-   * functional/warp.ts); nearest matches.
+   * functional/warp.ts); nearest matches. A list of one value too, as
+   * torchvision's `fill=[v]`.
    */
-  fill?: number;
+  fill?: number | [number];
   /** Black and white, [lo, hi] (default [0, 1]): what uint8's 0 and 255 are. */
   valueRange?: ValueRange;
 }
@@ -112,7 +113,7 @@ function opOptions(
     );
   }
   const range = checkValueRange(op, o.valueRange ?? [0, 1]);
-  const fill = o.fill ?? range[0];
+  const fill = oneGrey(op, o.fill) ?? range[0];
   if (typeof fill !== "number" || !Number.isFinite(fill)) {
     throw new Error(`${op}: fill must be a finite number (one grey value), got ${fmt(fill)}`);
   }

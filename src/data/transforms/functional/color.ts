@@ -225,15 +225,17 @@ export function autocontrast(image: Image, valueRange: ValueRange = [0, 1]): Ima
   checkImage(image, "autocontrast");
   const [lo, hi] = checkValueRange("autocontrast", valueRange);
   const src = image.data, span = hi - lo;
-  let min = Infinity, max = -Infinity;
+  let min = Infinity, max = -Infinity, nan = false;
   for (const v of src) {
     if (v < min) min = v;
     if (v > max) max = v;
+    if (v !== v) nan = true;
   }
   // torchvision in [0, 1] units: scale = 1 / (max - min) in float32; inf -> min 0, scale 1.
+  // A NaN pixel makes torch's amin/amax NaN, so its scale is not finite either.
   let mn = Math.fround((min - lo) / span);
   let scale = Math.fround(1 / Math.fround(Math.fround((max - lo) / span) - mn));
-  if (!Number.isFinite(scale)) [mn, scale] = [0, 1];
+  if (nan || !Number.isFinite(scale)) [mn, scale] = [0, 1];
   const out = scratchImage(image.width, image.height), dst = out.data;
   for (let i = 0; i < src.length; i++) {
     const t = Math.fround(Math.fround(Math.fround((src[i] - lo) / span) - mn) * scale);

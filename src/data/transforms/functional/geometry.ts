@@ -18,6 +18,7 @@ import {
   resizeNearest,
   resizeParams,
   scratchImage,
+  smallerEdgeSize,
   toSize,
 } from "../image.ts";
 import { resampleTaps } from "../../../tensor/ops/interpolate.ts";
@@ -93,8 +94,9 @@ export function vflip(image: Image): Image {
  * aliased moiré from fine texture. The default is false, torchvision
  * 0.14's tensor default (its PIL path always antialiases).
  *
- * torchvision's 4th argument, `max_size`, is `Resize`'s `maxSize` here; a
- * number `size` here means a square, not the smaller edge.
+ * A number `size` is the smaller edge, the other keeping the aspect ratio
+ * (floored), as torchvision's; `[s, s]` is a square. torchvision's 4th
+ * argument, `max_size`, is `Resize`'s `maxSize` here.
  *
  * @example
  * ```ts
@@ -121,7 +123,10 @@ export function resize(
     );
   }
   checkImage(image, "resize");
-  const [oh, ow] = toSize(size, "resize");
+  const given = toSize(size, "resize");
+  const [oh, ow] = typeof size === "number"
+    ? smallerEdgeSize(image.width, image.height, given[0])
+    : given;
   const [mode, aa] = resizeParams("resize", interpolation, antialias);
   if (mode === "nearest") return resizeNearest(image, oh, ow);
   if (mode === "bilinear" && !aa) return resizeBilinear(image, oh, ow);
@@ -245,8 +250,10 @@ function resampleColumns(
 /**
  * Bicubic or antialiased resize with F.interpolate's taps: along the width
  * into a float32 buffer, then along the height (torch's order); a
- * dimension that keeps its size is not resampled (torch's antialiased
- * kernels skip it; its bicubic weights there are 0, 1, 0, 0).
+ * dimension that keeps its size is not resampled: torch's weights there
+ * are the identity (antialiased: 1 and a 0 beside it; bicubic 0, 1, 0, 0),
+ * the same numbers for finite pixels (a NaN or inf beside one spreads in
+ * torch's).
  */
 function resizeSeparable(
   image: Image,

@@ -11,7 +11,7 @@ import { resize, type ResizeInterpolation } from "./geometry.ts";
 
 /**
  * Crops [top, top + height) x [left, left + width) and resizes the crop to
- * `size` ([h, w] or a square side), as torchvision's `F.resized_crop` on a
+ * `size` ([h, w], or the crop's smaller edge), as torchvision's `F.resized_crop` on a
  * float tensor: `interpolation` "bilinear" (default), "bicubic" or
  * "nearest", and `antialias` (default false, torchvision 0.14's tensor
  * default; see `resize`).
@@ -43,7 +43,10 @@ export function resizedCrop(
     );
   }
   checkImage(image, "resizedCrop");
-  const [oh, ow] = toSize(size, "resizedCrop");
+  // A number is the crop's smaller edge, as torchvision's (F.resize's rule).
+  const out = typeof size === "number"
+    ? toSize(size, "resizedCrop")[0]
+    : toSize(size, "resizedCrop");
   const [mode, aa] = resizeParams("resizedCrop", interpolation, antialias);
-  return resize(crop(image, top, left, height, width), [oh, ow], mode, aa);
+  return resize(crop(image, top, left, height, width), out, mode, aa);
 }

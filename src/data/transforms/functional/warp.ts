@@ -115,6 +115,8 @@ function span(
   if (inner) {
     lo += 1;
     hi -= 1;
+    // A side of one pixel has no inner range: every tap needs the checked path.
+    if (lo > hi) return [0, 0];
   }
   if (Math.abs(m) < 1e-12) return s0 >= lo && s0 <= hi ? [0, w] : [0, 0];
   const t0 = (lo - s0) / m, t1 = (hi - s0) / m;
