@@ -101,6 +101,7 @@ Deno.test("warm-up then plateau: the plateau counts only the validations after t
     epochs: 8,
     scheduler: "plateau",
     lrWarmupEpochs: 2,
+    lrWarmupMethod: "linear",
     lrWarmupDecay: 0.1,
   });
   // Every validation 1: the first after the warm-up (epoch 3) is the best, epochs 4, 5 and
@@ -252,7 +253,7 @@ Deno.test("--help and config.json: the recipe flags with torchvision's defaults"
   for (
     const [flag, shown] of [
       ["lr-warmup-epochs N", "0"],
-      ["lr-warmup-method NAME", "linear"],
+      ["lr-warmup-method NAME", "constant"],
       ["lr-warmup-decay X", "0.01"],
       ["\\[no-\\]model-ema", "false"],
       ["model-ema-steps N", "32"],
@@ -328,6 +329,12 @@ Deno.test("bad recipe flags: a clear message and exit code 2", async () => {
     [["--lr-warmup-epochs", "1", "--lr-warmup-decay", "nan"], /--lr-warmup-decay/],
     [["--lr-warmup-decay", "0.1"], /--lr-warmup-decay 0\.1: acts only with --lr-warmup-epochs N/],
     [["--lr-warmup-method", "constant"], /acts only with --lr-warmup-epochs N/],
+    // At their defaults too: torchvision's recipe with the main flag forgotten.
+    [["--lr-warmup-method", "linear", "--lr-warmup-decay", "0.01"], /acts only with/],
+    [
+      ["--model-ema-steps", "32", "--model-ema-decay", "0.99998"],
+      /--model-ema-steps 32: acts only with --model-ema/,
+    ],
     [["--model-ema", "--model-ema-steps", "0"], /--model-ema-steps 0: must be an integer >= 1/],
     [
       ["--model-ema", "--model-ema-decay", "1"],
@@ -422,7 +429,7 @@ Deno.test("a run with the recipe flags: torch's warm-up lrs, EMA lines, best_ema
   const saved = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
   assert.deepEqual(
     [saved.lrWarmupEpochs, saved.lrWarmupMethod, saved.lrWarmupDecay, saved.modelEma],
-    [1, "linear", 0.01, true],
+    [1, "constant", 0.01, true],
   );
   assert.deepEqual(
     [saved.modelEmaSteps, saved.modelEmaDecay, saved.clipGradNorm, saved.momentum],
@@ -434,12 +441,13 @@ Deno.test("a run with the recipe flags: torch's warm-up lrs, EMA lines, best_ema
   close(ls.filter((l) => l.type === "epoch").map((l) => l.lr as number), cli.lrs, "epoch lrs");
   const emaLines = ls.filter((l) => l.type === "ema");
   assert.deepEqual(emaLines.map((l) => l.epoch), [1, 2, 3]);
-  const emaTest = ls.find((l) => l.type === "test" && l.tag === "ema")!;
-  assert.equal(ls.find((l) => l.type === "test")!.tag, undefined); // the model's comes first
+  const emaTest = ls.find((l) => l.type === "ema_test")!;
+  assert.equal(ls.filter((l) => l.type === "test").length, 1); // the model's alone
   // best_ema.safetensors: the EMA's weights at its lowest validation loss, which evaluate reads.
   const best = Math.min(...emaLines.map((l) => l.valLoss as number));
   const bestEpoch = emaLines.find((l) => l.valLoss === best)!.epoch;
   const w = await train.loadWeights(join(out, "best_ema.safetensors"));
+  assert.deepEqual([w.metadata.weights, Number(w.metadata.epoch)], ["ema", bestEpoch]);
   w.dispose();
   const e = await capture(train.evaluateMain, [
     "--checkpoint",
@@ -450,6 +458,9 @@ Deno.test("a run with the recipe flags: torch's warm-up lrs, EMA lines, best_ema
     testDevice,
   ]);
   assert.equal(e.code, 0, e.stderr);
+  // It says whose weights it measured, and keeps the model's own report beside its own.
+  assert.match(e.stdout, new RegExp(`weights: the model EMA \\(epoch ${bestEpoch}, val loss`));
+  assert.match(e.stdout, /report: .*report-test-ema\.html/);
   const png = [...Deno.readDirSync(join(data, "test"))].find((f) => f.name.endsWith(".png"))!;
   const p1 = await capture(train.predictMain, [
     "--checkpoint",
@@ -461,7 +472,7 @@ Deno.test("a run with the recipe flags: torch's warm-up lrs, EMA lines, best_ema
   assert.equal(p1.code, 0, p1.stderr);
   assert.match(p1.stdout, /best_ema\.safetensors/);
   if (bestEpoch === 3) {
-    const loss = Number(e.stdout.match(/loss (\d+\.\d+)/)![1]);
+    const loss = Number(e.stdout.match(/macro ROC AUC \S+\s+loss (\d+\.\d+)/)![1]);
     assert.ok(Math.abs(loss - (emaTest.loss as number)) < 1e-4, `${loss} ${emaTest.loss}`);
   }
   // The EMA only watches: the model trains as without it, and best.safetensors is its own.
@@ -525,4 +536,16 @@ Deno.test("--resume continues the model EMA exactly; its flags cannot change", a
   }
   const bytes = async (dir: string) => await Deno.readFile(join(dir, "best_ema.safetensors"));
   assert.deepEqual(await bytes(cut), await bytes(whole));
+});
+
+Deno.test("--norm-weight-decay on a model with no normalisation layer warns that it acts on nothing", async () => {
+  const data = await trainTestData();
+  const out = join(await Deno.makeTempDir(), "run");
+  const flags = [...quickFlags(data, out, 1), "--no-batch-norm", "--norm-weight-decay", "0"];
+  const r = await capture(train.trainMain, flags);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /--norm-weight-decay 0 acts on no parameter: simple has no normalisation layer/,
+  );
 });

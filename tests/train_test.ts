@@ -230,6 +230,18 @@ Deno.test("a real divergence (SGD at lr 1e6) stops with the step; no checkpoint 
   await assert.rejects(Deno.stat(join(c.out, "checkpoint.safetensors")), Deno.errors.NotFound);
 });
 
+Deno.test("a divergence at an epoch's last step (one step per epoch) stops before validation numbers, best or checkpoint", async () => {
+  // Its loss was finite; the update made the weights overflow the next forward.
+  const c = await config({ optimizer: "sgd", lr: 1e30, batchSize: 75, epochs: 2 });
+  await assert.rejects(
+    train.fit(c, { report: false }),
+    /the (validation loss|weights \(.*\)) became (NaN|Infinity|-Infinity) at step 1 \(epoch 1\).*No checkpoint/,
+  );
+  await assert.rejects(Deno.stat(join(c.out, "checkpoint.safetensors")), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(join(c.out, "best.safetensors")), Deno.errors.NotFound);
+  assert.equal((await records(c.out)).at(-1)!.type, "stop");
+});
+
 Deno.test("--device auto trains on the cpu without CUDA; cuda says why it cannot", async () => {
   const lines: string[] = [];
   await train.fit(await config({ epochs: 1, device: "auto" }), {

@@ -46,8 +46,8 @@ const SET_WEIGHT_DECAY: CallContract<SetWeightDecayOptions> = {
   usage: "optim.setWeightDecay(model, 1e-4, { normWeightDecay: 0, biasWeightDecay: 0 })",
 };
 
-/** Whether `m` is one of torchvision's `norm_classes` (`_BatchNorm`, `_InstanceNorm`, ...). */
-function isNorm(m: Module): boolean {
+/** @internal Whether `m` is one of torchvision's `norm_classes` (`_BatchNorm`, `_InstanceNorm`, ...). */
+export function isNorm(m: Module): boolean {
   return m instanceof NormBase || m instanceof LayerNorm || m instanceof GroupNorm ||
     m instanceof LocalResponseNorm;
 }

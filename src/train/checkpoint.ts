@@ -356,6 +356,12 @@ export interface LoadedWeights {
   config: TrainConfig | null;
   /** The state dict (yours to dispose). */
   state: Map<string, Tensor>;
+  /**
+   * What `saveWeights` recorded beside the weights (best.safetensors: epoch,
+   * valLoss; best_ema.safetensors: weights "ema" too); {} for a checkpoint
+   * or a foreign file.
+   */
+  metadata: Record<string, string>;
   /** Frees the tensors. */
   dispose(): void;
 }
@@ -398,6 +404,7 @@ export async function loadWeights(path: string): Promise<LoadedWeights> {
       spec: c.info.model,
       config: c.info.config,
       state: c.modelState,
+      metadata: {},
       dispose: () => c.modelState.forEach((t) => t.dispose()),
     };
   }
@@ -411,6 +418,7 @@ export async function loadWeights(path: string): Promise<LoadedWeights> {
     spec: meta[MODEL_KEY] ? JSON.parse(meta[MODEL_KEY]) as ModelSpec : null,
     config: null,
     state,
+    metadata: meta,
     dispose: () => state.forEach((t) => t.dispose()),
   };
 }

@@ -117,7 +117,10 @@ export interface TrainConfig {
    * into the schedule, which runs over the remaining epochs. Not with onecycle.
    */
   lrWarmupEpochs: number;
-  /** "linear" (`LinearLR(startFactor: decay)`) or "constant" (`ConstantLR(factor: decay)`). */
+  /**
+   * "constant" (`ConstantLR(factor: decay)`; the default, as torchvision's
+   * train.py) or "linear" (`LinearLR(startFactor: decay)`).
+   */
   lrWarmupMethod: (typeof WARMUP_METHODS)[number];
   /** The warm-up's first factor of the lr, in (0, 1]. */
   lrWarmupDecay: number;
@@ -224,7 +227,7 @@ export const DEFAULTS: Readonly<TrainConfig> = {
   nproc: 1,
   syncBatchNorm: false,
   lrWarmupEpochs: 0,
-  lrWarmupMethod: "linear",
+  lrWarmupMethod: "constant",
   lrWarmupDecay: 0.01,
   modelEma: false,
   modelEmaSteps: 32,

@@ -57,15 +57,18 @@ export class DivergedError extends Error {
    * @param step The optimizer step (1-based, counted over the whole run) whose loss it was.
    * @param epoch The epoch (1-based) of that step.
    * @param checkpoint The last good checkpoint, or null when none was written yet.
+   * @param what What became `value` (default "the training loss"; the weights
+   *   when an epoch's last update made them so).
    */
   constructor(
     readonly value: number,
     readonly step: number,
     readonly epoch: number,
     readonly checkpoint: string | null,
+    what = "the training loss",
   ) {
     super(
-      `the training loss became ${value} at step ${step} (epoch ${epoch}); training stopped. ` +
+      `${what} became ${value} at step ${step} (epoch ${epoch}); training stopped. ` +
         (checkpoint
           ? `The last good checkpoint, ${checkpoint}, is kept. `
           : "No checkpoint was written yet. ") +

@@ -72,11 +72,12 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
       workers: number;
     };
     const dev = resolveDevice(v.device);
-    const out = v.out ?? join(dirname(v.checkpoint), `report-${v.split}.html`);
-    await checkOutFile(out, ".html", [v.checkpoint]); // before the work, not after
-
     const weights = await loadWeights(v.checkpoint);
+    // best_ema.safetensors holds the model EMA's weights: said, and its own report name.
+    const ema = weights.metadata.weights === "ema";
+    const out = v.out ?? join(dirname(v.checkpoint), `report-${v.split}${ema ? "-ema" : ""}.html`);
     try {
+      await checkOutFile(out, ".html", [v.checkpoint]); // before the work, not after
       const runConfig = await runConfigOf(weights, v.checkpoint);
       // The run's own precision by default, so that its test figures come out again.
       const precision = v.precision ?? runConfig?.precision ?? "fp32";
@@ -105,6 +106,13 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
           async () => await testSplit(model, ds, loading),
         );
         console.log(`${spec.name} on ${root} (${v.split}, ${ds.length} slices, ${precision})`);
+        if (ema) {
+          const { epoch, valLoss } = weights.metadata;
+          console.log(
+            `weights: the model EMA (epoch ${epoch ?? "?"}, val loss ` +
+              `${valLoss === undefined ? "?" : Number(valLoss).toFixed(4)})`,
+          );
+        }
         console.log(
           formatClassificationReport(
             classificationReport(evaluation.yTrue, evaluation.yPred, {
@@ -120,7 +128,7 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
           }`,
         );
         await writeSplitReport(out, evaluation, {
-          title: `${spec.name} on ${v.split}`,
+          title: `${spec.name}${ema ? " (model EMA)" : ""} on ${v.split}`,
           split: v.split,
           history: [],
           config: {

@@ -45,7 +45,8 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   momentum: {
     kind: "number",
-    help: "momentum of sgd and rmsprop (adam, adamw, nadam, radam: betas, not this)",
+    help: "momentum of sgd and rmsprop (adam, adamw, nadam, radam: betas, not this); " +
+      "rmsprop keeps torch's eps and alpha, not torchvision's recipe's 0.0316 and 0.9",
     shownDefault: "0.9 with sgd, 0 with rmsprop",
   },
   dropout: {
@@ -134,7 +135,8 @@ const FLAGS: Record<string, FlagSpec> = {
   "model-ema-steps": {
     kind: "int",
     value: "N",
-    help: "update the EMA every N optimizer steps",
+    help: "update the EMA every N optimizer steps of an epoch (the count restarts each epoch, " +
+      "as torchvision's)",
   },
   "model-ema-decay": {
     kind: "number",
@@ -239,6 +241,7 @@ export function parseTrainArgs(args: readonly string[]): ParsedTrainArgs {
     config.momentum = optimizer === "sgd" ? 0.9 : 0;
   }
   const resume = parsed.values.resume === true;
+  if (!resume) checkCompanions(config as unknown as TrainConfig, given);
   // A resumed run's other flags are in its config.json: resumeConfig checks the whole.
   const check = resume ? checkResumeFlags : checkConfig;
   return {
@@ -247,6 +250,28 @@ export function parseTrainArgs(args: readonly string[]): ParsedTrainArgs {
     help: false,
     given,
   };
+}
+
+/**
+ * Refuses a flag given without the one it acts with, even at its default
+ * value (`--model-ema-steps 32` without `--model-ema` would train with no
+ * EMA: torchvision ignores it silently).
+ */
+function checkCompanions(c: TrainConfig, given: Set<keyof TrainConfig>): void {
+  const pairs: [keyof TrainConfig, string, boolean, string][] = [
+    ["lrWarmupMethod", "lr-warmup-method", c.lrWarmupEpochs > 0, "--lr-warmup-epochs N"],
+    ["lrWarmupDecay", "lr-warmup-decay", c.lrWarmupEpochs > 0, "--lr-warmup-epochs N"],
+    ["modelEmaSteps", "model-ema-steps", c.modelEma, "--model-ema"],
+    ["modelEmaDecay", "model-ema-decay", c.modelEma, "--model-ema"],
+  ];
+  for (const [key, flag, active, needs] of pairs) {
+    if (given.has(key) && !active) {
+      throw new UsageError(
+        `--${flag} ${JSON.stringify(c[key])}: acts only with ${needs}; give it too, or leave ` +
+          "this flag out",
+      );
+    }
+  }
 }
 
 /** `--input-window 0,150` as [0, 150]; `none` as null. */

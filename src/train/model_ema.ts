@@ -2,7 +2,7 @@
  * The model EMA of a training run (torchvision's `--model-ema`): validated
  * beside the model after each validation (an "ema" line in metrics.jsonl,
  * best_ema.safetensors at its lowest loss), and tested at the end (a
- * "test" line tagged "ema"), without moving the `manualSeed` stream the
+ * "ema_test" line), without moving the `manualSeed` stream the
  * model's training draws from.
  *
  * @module
@@ -71,7 +71,7 @@ async function aside<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-/** With `--model-ema`, the test split on the EMA's last weights: a "test" line tagged "ema". */
+/** With `--model-ema`, the test split on the EMA's last weights: an "ema_test" line. */
 export async function testEma(run: Run, position: Position): Promise<TestSummary | null> {
   const { data, session } = run;
   if (!session.ema) return null;
@@ -82,9 +82,9 @@ export async function testEma(run: Run, position: Position): Promise<TestSummary
       async () => await testSplit(session.ema!.module, data.test, session.evalLoading),
     )
   );
+  // A type of its own: a reader of the last "test" line keeps reading the model's.
   await run.metrics.write({
-    type: "test",
-    tag: "ema",
+    type: "ema_test",
     epoch: position.epoch,
     weightsEpoch: position.epoch,
     ...summary,

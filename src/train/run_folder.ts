@@ -132,7 +132,7 @@ export async function readRunConfig(paths: RunPaths): Promise<TrainConfig> {
 
 /** One line of metrics.jsonl. */
 export type MetricsRecord =
-  & { type: "step" | "epoch" | "ema" | "test" | "stop"; epoch: number }
+  & { type: "step" | "epoch" | "ema" | "test" | "ema_test" | "stop"; epoch: number }
   & Record<string, unknown>;
 
 /**
@@ -166,7 +166,8 @@ export class MetricsLog {
       if (line.trim() === "") return false;
       try {
         const r = JSON.parse(line) as MetricsRecord;
-        return r.epoch <= epoch && r.type !== "test" && r.type !== "stop";
+        return r.epoch <= epoch && r.type !== "test" && r.type !== "ema_test" &&
+          r.type !== "stop";
       } catch {
         return false; // a line cut short by the kill
       }

@@ -19,6 +19,9 @@ import type { HistoryEntry } from "../eval/report/types.ts";
 import { checkConfigKeys, type TrainConfig } from "./config.ts";
 import { checkArity, checkOptions } from "../options.ts";
 import { DivergedError } from "./errors.ts";
+import { noGrad } from "../tensor/autograd.ts";
+import type { Module } from "../layers/module.ts";
+import { isNorm } from "../optim/set_weight_decay.ts";
 import { type EpochContext, type EpochResult, NonFiniteLoss, trainEpoch } from "./epoch.ts";
 import { evaluateModel, type TestSummary } from "./evaluate.ts";
 import { loadModelState, loadWeights, saveWeights } from "./checkpoint.ts";
@@ -127,6 +130,7 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
   let started = false;
   try {
     using session = buildSession(config, data, dev, group);
+    if (group.writer) normDecayWarning(config, session.model);
     const metrics = group.writer
       ? new MetricsLog(paths.metrics)
       : new SilentMetricsLog(paths.metrics);
@@ -226,6 +230,7 @@ async function trainEpochs(
   };
   while (position.epoch < config.epochs && !stopping.stopped) {
     const result = await trainOneEpoch(run, ctx, position);
+    await stopOnNonFiniteWeights(run, position, result.step);
     result.loss = globalMean(group, result.loss); // equal shards: the mean of means is the mean
     result.accuracy = globalMean(group, result.accuracy);
     const epoch = ++position.epoch;
@@ -238,6 +243,17 @@ async function trainEpochs(
         async () => await evaluateModel(model, evalLoader(val, session.evalLoading)),
       )
       : null;
+    if (v && !Number.isFinite(v.loss)) {
+      // Weights so large that the forward overflows: nothing to keep as best or checkpoint.
+      await run.metrics.write({ type: "stop", epoch, step: result.step, valLoss: String(v.loss) });
+      throw new DivergedError(
+        v.loss,
+        result.step,
+        epoch,
+        position.lastCheckpoint,
+        "the validation loss",
+      );
+    }
     const entry: HistoryEntry = {
       epoch,
       trainLoss: result.loss,
@@ -284,6 +300,40 @@ async function trainOneEpoch(
     });
     throw new DivergedError(e.value, e.step, epoch + 1, position.lastCheckpoint);
   }
+}
+
+/**
+ * Ends the run with a `DivergedError` (exit 3) when the epoch's last update
+ * left a weight NaN or infinite: its loss was finite, so no step saw it, and
+ * the validation, best weights and checkpoint after it would carry NaN.
+ */
+async function stopOnNonFiniteWeights(run: Run, position: Position, step: number): Promise<void> {
+  const bad = noGrad(() => {
+    for (const [name, p] of run.session.model.namedParameters()) {
+      const total = p.sum().item();
+      if (!Number.isFinite(total)) return { name, total };
+    }
+    return null;
+  });
+  if (bad === null) return;
+  const epoch = position.epoch + 1;
+  await run.metrics.write({ type: "stop", epoch, step, weights: bad.name });
+  throw new DivergedError(
+    bad.total,
+    step,
+    epoch,
+    position.lastCheckpoint,
+    `the weights (${bad.name})`,
+  );
+}
+
+/** A warning when `--norm-weight-decay` has no normalisation layer to act on (torchvision is silent). */
+function normDecayWarning(config: TrainConfig, model: Module): void {
+  if (config.normWeightDecay === null || [...model.modules()].some(isNorm)) return;
+  console.warn(
+    `warning: --norm-weight-decay ${config.normWeightDecay} acts on no parameter: ` +
+      `${config.model} has no normalisation layer here, so every weight takes --weight-decay`,
+  );
 }
 
 /** Loads best.safetensors into the model: the run ends on its best weights. */
