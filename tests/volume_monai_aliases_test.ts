@@ -13,69 +13,24 @@
  * The volumes are made on `LITS_TEST_DEVICE` (cpu or cuda).
  */
 import assert from "node:assert/strict";
-import { data, type Tensor, tensor } from "../mod.ts";
+import { data, tensor } from "../mod.ts";
 import { checkSpacing } from "../src/data/volume_spacing.ts";
-import {
-  assertClose,
-  assertEqualValues,
-  fromStored,
-  loadFixture,
-  type StoredRecord,
-  testDevice,
-} from "./helpers.ts";
+import { run, type VolumeCase, volumeCases, type VT } from "./volume_cases.ts";
+import { fromStored, type StoredRecord, testDevice } from "./helpers.ts";
 
 const V = data.transforms.volume;
-type VT = data.transforms.volume.VolumeTransform;
-
-interface Case {
-  name: string;
-  op: string;
-  // deno-lint-ignore no-explicit-any
-  opts: Record<string, any>;
-  x: string;
-  out: StoredRecord;
-}
-
-const fx = loadFixture<{
+const { fx, input, runCases: runList } = volumeCases<{
   torch: string;
   inputs: Record<string, StoredRecord>;
-  cases: Case[];
+  cases: VolumeCase[];
   pixdim: { pixdim: number | number[]; out: number[] }[];
-}>("volume_monai_aliases.json");
-
-function input(name: string): Tensor {
-  return fromStored(fx.inputs[name], { device: testDevice });
-}
-
-function check(c: Case, y: Tensor, what: string): void {
-  assert.deepEqual([...y.shape], c.out.shape, `${what}: shape`);
-  assert.equal(y.device, testDevice, `${what}: device`);
-  assertClose(y, (c.out.data as number[]).map(Math.fround), { rtol: 1e-5, atol: 1e-5, what });
-}
+}>("volume_monai_aliases.json", 1e-5);
 
 /** Each case whose name starts with `prefix`: built, applied, and rebuilt from its JSON spec. */
 function runCases(prefix: string, least: number): void {
   const list = fx.cases.filter((c) => c.name.startsWith(prefix));
   assert.ok(list.length >= least, `${prefix}: ${list.length} cases`);
-  for (const c of list) {
-    using x = input(c.x);
-    const before = [...x.toArray()];
-    // deno-lint-ignore no-explicit-any
-    const Ctor = (V as any)[c.op] as new (o: unknown) => VT;
-    const t = new Ctor(structuredClone(c.opts));
-    using y = t.apply(x, new data.Rng(0));
-    check(c, y, c.name);
-    const again = V.fromSpec(JSON.parse(JSON.stringify(t.spec)));
-    using z = again.apply(x, new data.Rng(1));
-    check(c, z, `${c.name} (from spec)`);
-    assertEqualValues(x, before, `${c.name}: input unchanged`);
-  }
-}
-
-function run(t: VT, x: Tensor, rng: data.Rng): { shape: number[]; v: number[] } {
-  using y = t.apply(x, rng);
-  assert.equal(y.device, testDevice);
-  return { shape: [...y.shape], v: [...y.toArray()] };
+  runList(list);
 }
 
 Deno.test(`volume MONAI aliases fixtures: written by PyTorch ${fx.torch}`, () => {

@@ -11,44 +11,17 @@
  * The volumes are made on `LITS_TEST_DEVICE` (cpu or cuda).
  */
 import assert from "node:assert/strict";
-import { data, type Tensor, tensor } from "../mod.ts";
+import { data, tensor } from "../mod.ts";
 import { affineGridSample, sampleAffine } from "../src/data/transforms/volume/sample3d.ts";
-import {
-  assertClose,
-  assertEqualValues,
-  fromStored,
-  loadFixture,
-  type StoredRecord,
-  testDevice,
-} from "./helpers.ts";
+import { run, type VolumeCase, volumeCases, type VT } from "./volume_cases.ts";
+import { assertClose, assertEqualValues, type StoredRecord, testDevice } from "./helpers.ts";
 
 const V = data.transforms.volume;
-type VT = data.transforms.volume.VolumeTransform;
+const { fx, input, check, runCases: runList } = volumeCases<
+  { torch: string; inputs: Record<string, StoredRecord>; cases: VolumeCase[] }
+>("volume_spatial_more.json", 1e-6);
 
-interface Case {
-  name: string;
-  op: string;
-  // deno-lint-ignore no-explicit-any
-  opts: Record<string, any>;
-  x: string;
-  out: StoredRecord;
-}
-
-const fx = loadFixture<{ torch: string; inputs: Record<string, StoredRecord>; cases: Case[] }>(
-  "volume_spatial_more.json",
-);
-
-function input(name: string): Tensor {
-  return fromStored(fx.inputs[name], { device: testDevice });
-}
-
-function check(c: Case, y: Tensor, what: string): void {
-  assert.deepEqual([...y.shape], c.out.shape, `${what}: shape`);
-  assert.equal(y.device, testDevice, `${what}: device`);
-  assertClose(y, (c.out.data as number[]).map(Math.fround), { rtol: 1e-5, atol: 1e-6, what });
-}
-
-function cases(op: string): Case[] {
+function cases(op: string): VolumeCase[] {
   const list = fx.cases.filter((c) => c.op === op);
   assert.ok(list.length > 0, op);
   return list;
@@ -56,20 +29,7 @@ function cases(op: string): Case[] {
 
 /** Each case of `op`, built from its options, applied, and rebuilt from its JSON spec. */
 function runCases(op: string): void {
-  for (const c of cases(op)) {
-    using x = input(c.x);
-    const before = [...x.toArray()];
-    // deno-lint-ignore no-explicit-any
-    const Ctor = (V as any)[op] as new (o: unknown) => VT;
-    const t = new Ctor(structuredClone(c.opts));
-    using y = t.apply(x, new data.Rng(0));
-    check(c, y, c.name);
-    const again = V.fromSpec(JSON.parse(JSON.stringify(t.spec)));
-    using z = again.apply(x, new data.Rng(1));
-    check(c, z, `${c.name} (from spec)`);
-    assert.notEqual(y, x);
-    assertEqualValues(x, before, `${c.name}: input unchanged`);
-  }
+  runList(cases(op));
 }
 
 Deno.test(`volume spatial fixtures: written by PyTorch ${fx.torch}`, () => {
@@ -164,13 +124,6 @@ Deno.test("volume RandAffine not applied: the volume, or resampled to spatialSiz
   using z = new V.RandAffine({ p: 0, rotateRange: 1, spatialSize: [-1, 0, 5] }).apply(x);
   assertEqualValues(z, x.toArray(), "p 0, spatialSize the volume's");
 });
-
-/** The output of `t` on `x`, as plain numbers and shape (the tensor disposed). */
-function run(t: VT, x: Tensor, rng: data.Rng): { shape: number[]; v: number[] } {
-  using y = t.apply(x, rng);
-  assert.equal(y.device, testDevice);
-  return { shape: [...y.shape], v: [...y.toArray()] };
-}
 
 /** A random transform, and the deterministic one it equals at the draws `rng` gives next. */
 interface RandCase {
