@@ -196,12 +196,22 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   if (lits_conv_stem_applies(&p)) {
     double* moments = ep != NULL ? ep->moments : NULL;
-    const int st = lits_conv_stem_forward(&p, x, xf, weight, bias, y, 0, moments);
+    /* An evaluation epilogue without a residual, as the stem writes y, not
+     * in a pass after: MobileNetV2's 3x3 stride-2 1 -> 32 at 256^2, batch
+     * 16, 2 threads, AMD EPYC Zen 4, 1.85 ms against 2.90 with ReLU6,
+     * EfficientNet's 2.78 against 3.94 with SiLU. */
+    const int fuse = ep != NULL && ep->r == NULL && (ep->y_coef != NULL || ep->relu);
+    const int st = lits_conv_stem_forward(&p, x, xf, weight, bias, y, 0, moments,
+                                          fuse ? ep->y_coef : NULL, fuse ? ep->relu : 0);
     if (moments != NULL && st == LITS_OK) ep->moments_done = 1;
+    if (fuse && st == LITS_OK) ep->applied = 1;
     return lits_conv_status(fn, &p, st);
   }
   const int od = lits_conv_onednn_f32(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
+  if (lits_conv_depthwise_chw_applies(&p, xf)) {
+    return lits_conv_status(fn, &p, lits_conv_depthwise_chw_forward(&p, x, weight, bias, y, ep));
+  }
   if (lits_conv_depthwise_applies(&p, 0)) {
     return lits_conv_status(fn, &p, lits_conv_depthwise_forward(&p, x, xf, weight, bias, 0, y, ep));
   }

@@ -444,7 +444,8 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   const conv_xform xf_value = {x_coef, x_relu != 0, 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   if (lits_conv_stem_applies(&p)) { /* fp32 FMAs of bf16-rounded values */
-    return lits_conv_status(fn, &p, lits_conv_stem_forward(&p, x, xf, weight, bias, y, 1, NULL));
+    return lits_conv_status(fn, &p,
+                            lits_conv_stem_forward(&p, x, xf, weight, bias, y, 1, NULL, NULL, 0));
   }
   if (lits_conv_bf16_rounded_direct_takes(&p)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_rounded_direct(&p, x, xf, weight, bias, y));

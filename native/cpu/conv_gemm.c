@@ -76,6 +76,30 @@ static const float* gather_offsets(const conv_shape* p, const tile* b, const flo
   return x + b->i0 * p->c * hw;
 }
 
+/* Tiles of several images for nt threads, each thread taking a run of
+ * tiles: where the images do not split evenly (16 images in tiles of 5:
+ * 5 + 5 against 5 + 1, the threads' work 10 against 6), tiles of the
+ * largest count at most as many that divides each thread's share (4: 8
+ * and 8). Batch 16, 2 threads, AMD EPYC Zen 4, min of 30 alternating in
+ * one process: MobileNetV2's 96 -> 576 at 16 x 16 2.26 ms against 2.81,
+ * 320 -> 1280 at 8 x 8 4.04 against 4.99; EfficientNet-B0's 80 -> 480 at
+ * 16 x 16 1.84 against 2.29, 40 -> 240 at 32 x 32 2.40 against 2.68. Each
+ * output is the same sum whatever the tiles (a tile is columns of y); the
+ * forward with moments keeps its tiles, whose sums do depend on them.
+ * Returns whether t changed. */
+static int balance_images(const conv_shape* p, tiling* t, int nt) {
+  if (t->imgs <= 1 || nt <= 1 || p->n % nt != 0) return 0;
+  if (p->n % t->imgs == 0 && (p->n / t->imgs) % nt == 0) return 0; /* even already */
+  const int64_t share = p->n / nt;
+  int64_t imgs = t->imgs < share ? t->imgs : share;
+  while (share % imgs != 0) imgs--;
+  if (imgs == t->imgs) return 0;
+  t->imgs = imgs;
+  t->count = p->n / imgs;
+  t->max_cols = imgs * p->ohw;
+  return 1;
+}
+
 int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* weight, const float* bias, float* y, conv_epilogue* ep,
                            void* prepared, int64_t prepared_bytes) {
@@ -89,6 +113,9 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   const int moments = want && w.own;
   if (want && !moments) {
     t = lits_conv_make_tiling(p, p->crs_g, nt);
+    w = plan_x_walk(p, xf, &t, 1);
+  }
+  if (!want && w.own && p->ohw % 32 == 0 && balance_images(p, &t, nt)) {
     w = plan_x_walk(p, xf, &t, 1);
   }
   const int64_t kohw = p->k * p->ohw;

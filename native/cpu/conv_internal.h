@@ -220,6 +220,16 @@ int lits_conv_depthwise_forward(const conv_shape* p, const float* x, const conv_
                                 conv_epilogue* ep);
 int lits_conv_depthwise_backward_data(const conv_shape* p, const float* weight, const float* dy,
                                       int round, float* dx);
+/* The forward of the depthwise layers of stride 1 or 2 without dilation
+ * (one output channel a group, kernels up to 7 x 7, padding under the
+ * kernel, no input transform) straight on NCHW planes, the epilogue ep
+ * (NULL: none; its moments left to the caller) applied in registers
+ * (conv_depthwise_chw.c), where lits_conv_depthwise_chw_applies (also
+ * lits_conv_depthwise_applies; LITS_DW_CHW=0 declines). The same bits as
+ * lits_conv_depthwise_forward's. */
+int lits_conv_depthwise_chw_applies(const conv_shape* p, const conv_xform* xf);
+int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const float* weight,
+                                    const float* bias, float* y, conv_epilogue* ep);
 /* Rows of `cols` values of nch planes (plane c at src + c * stride, rows
  * ld apart) as relu?(T_c(v)) (rounded to bf16 where round) into pixels of
  * 16 channels (pixel j of row y at out + (y * opitch + j) * 16, channels
@@ -232,11 +242,13 @@ void lits_dw_to_channels_last(const float* src, int64_t stride, int64_t ld, int6
  * direct kernel (conv_stem.c), where lits_conv_stem_applies (AVX-512 CPUs,
  * not LITS_CONV_STEM=off); bf16: inputs and weights rounded to bf16 first,
  * as the bf16 forward's; moments (NULL: none) gets y's, as
- * lits_conv2d_forward_moments_f32's, gathered row by row as y is written. */
+ * lits_conv2d_forward_moments_f32's, gathered row by row as y is written;
+ * y_coef (NULL: none) and act (lits.h's relu codes) an evaluation
+ * epilogue without a residual, applied as y is written. */
 int lits_conv_stem_applies(const conv_shape* p);
 int lits_conv_stem_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* weight, const float* bias, float* y, int bf16,
-                           double* moments);
+                           double* moments, const float* y_coef, int act);
 
 /* Direct 3x3 kernels (conv_direct.c): lits_conv_direct_applies says whether
  * the shape is theirs (and the build has AVX-512); each kernel returns

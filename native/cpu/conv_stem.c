@@ -41,6 +41,7 @@
 
 #include "common.h"
 #include "conv_internal.h"
+#include "silu16.h"
 #include "fused_internal.h"
 #include "conv_stem.h"
 #include "stream_store.h"
@@ -145,12 +146,18 @@ static void pair_words(float* even, float* odd, int64_t len) {
 }
 
 /* relu?(T(v)) as maxpool_separable.c applies a deferred transform (the
- * pooled stem's epilogue). */
+ * pooled stem's epilogue); or, where relu is ReLU6's or SiLU's code, a
+ * convolution's epilogue (lits_fused_affine_f32's values, as packed_gemm.c's
+ * epilogue16 makes them). */
 __attribute__((target("avx512f"))) static inline __m512 pool_input(__m512 v, const stem_out* e,
                                                                    int64_t ch) {
   if (e->coef != NULL) {
     v = _mm512_fmadd_ps(_mm512_sub_ps(v, _mm512_set1_ps(e->coef[ch])),
                         _mm512_set1_ps(e->coef[e->k + ch]), _mm512_set1_ps(e->coef[2 * e->k + ch]));
+  }
+  if (e->relu == FUSED_SILU) return lits_silu16(v);
+  if (e->relu == FUSED_RELU6) { /* NaN and -0 as v < 0 ? 0 : (v > 6 ? 6 : v) */
+    return _mm512_min_ps(_mm512_set1_ps(6.0f), _mm512_max_ps(_mm512_setzero_ps(), v));
   }
   if (e->relu) {
     v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ),
@@ -330,7 +337,7 @@ static void merge_rows(const double* rm, int64_t rows, int64_t k, int64_t ow, do
 
 int lits_conv_stem_forward(const conv_shape* p, const float* x, const conv_xform* xf,
                            const float* weight, const float* bias, float* y, int bf16,
-                           double* moments) {
+                           double* moments, const float* y_coef, int act) {
   const int64_t rows_n = p->n * p->oh;
   const int nt = omp_get_max_threads();
   const int threads = rows_n < nt ? (int)rows_n : nt;
@@ -344,7 +351,7 @@ int lits_conv_stem_forward(const conv_shape* p, const float* x, const conv_xform
   if (scratch == NULL) return LITS_ERR_MEMORY;
   double* rm = moments != NULL ? (double*)scratch : NULL;
   const stem_plan s = lits_stem_setup(p, x, xf, weight, bf16, scratch + mf);
-  const stem_out e = {p->ohw, stream_output(p->n * p->k * p->ohw), NULL, 0, 0, p->k, NULL};
+  const stem_out e = {p->ohw, stream_output(p->n * p->k * p->ohw), y_coef, act, 0, p->k, NULL};
 #pragma omp parallel num_threads(threads)
   {
     float* mine = scratch + mf + wf + (per + lanes) * omp_get_thread_num();

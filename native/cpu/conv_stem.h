@@ -13,7 +13,8 @@
 /* Where block() writes: channel planes ld floats apart, streamed where
  * stream (and aligned); relu?(T(v)) of channel ch0 + i of k in coef (a
  * batch norm in evaluation, as the max pool would apply it) where coef or
- * relu. */
+ * relu; relu may also be ReLU6's or SiLU's code (fused_internal.h: a
+ * convolution's evaluation epilogue, lits_conv_stem_forward's act). */
 typedef struct {
   int64_t ld;
   int stream;

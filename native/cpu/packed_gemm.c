@@ -25,6 +25,7 @@
 
 #include "common.h"
 #include "conv_internal.h"
+#include "silu16.h"
 #include "fused_internal.h"
 #include "gemm_prefetch.h"
 
@@ -153,20 +154,14 @@ __attribute__((target("avx512f"))) static inline __m512 affine16(__m512 v, const
   return _mm512_fmadd_ps(_mm512_sub_ps(v, m), a, _mm512_set1_ps(coef[2 * c + ch]));
 }
 
-/* libmvec's 16-wide expf, which gcc calls for vexpf in vectorised loops. */
-__m512 _ZGVeN16v_expf(__m512);
-
 /* relu?(T_y(v) + T_r(r)) of 16 values of row i, as lits_fused_affine_f32. */
 __attribute__((target("avx512f"))) static inline __m512 epilogue16(__m512 v, const block_out* e,
                                                                    int i, const float* r) {
   const conv_epilogue* ep = e->ep;
   v = affine16(v, ep->y_coef, e->k, e->ch + i);
   if (r != NULL) v = _mm512_add_ps(v, affine16(_mm512_loadu_ps(r), ep->r_coef, e->k, e->ch + i));
-  if (ep->relu == FUSED_SILU) { /* v / (1 + exp(-v)), libmvec's vector expf as vexpf's loops */
-    const __m512 neg = _mm512_castsi512_ps(
-        _mm512_xor_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000)));
-    return _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), _ZGVeN16v_expf(neg)));
-  }
+  /* v / (1 + exp(-v)), libmvec's vector expf as vexpf's loops (silu16.h) */
+  if (ep->relu == FUSED_SILU) return lits_silu16(v);
   if (ep->relu) v = _mm512_max_ps(_mm512_setzero_ps(), v); /* NaN and -0 as v < 0 ? 0 : v */
   /* min(6, v) keeps NaN (the second operand), as v > 6 ? 6 : v */
   return ep->relu == FUSED_RELU6 ? _mm512_min_ps(_mm512_set1_ps(6.0f), v) : v;
