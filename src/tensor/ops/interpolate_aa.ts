@@ -16,7 +16,10 @@
  * applies as many taps to every output as the widest window needs (the
  * extra ones weigh 0 and re-read the window's last pixel), so an infinity
  * there gives NaN (0 * inf) where torch, which loops over each window's own
- * length, gives inf; the host resize loops over each window, as torch.
+ * length, gives inf. The host resize loops over each window, but skips a
+ * dimension that keeps its size, where torch's identity weights still
+ * spread a NaN or inf to its neighbours: with non-finite pixels either can
+ * differ from torch's.
  *
  * @module
  */
