@@ -6,7 +6,17 @@
  * loudly; before, they silently walked everything or read undefined.
  */
 import assert from "node:assert/strict";
-import { data, distributed, inferenceMode, io, nn, optim, type Tensor, tensor } from "../mod.ts";
+import {
+  data,
+  distributed,
+  functional,
+  inferenceMode,
+  io,
+  nn,
+  optim,
+  type Tensor,
+  tensor,
+} from "../mod.ts";
 import { assertClose } from "./helpers.ts";
 
 /** torchvision's set_weight_decay: norm parameters in one group, the rest in another. */
@@ -233,4 +243,17 @@ Deno.test("autocontrast with a NaN pixel leaves the rest as torch's; fill: [v] a
     () => F.resize(flat, [2, 2], "bilinear", 300 as never),
     /max_size, which is Resize's maxSize/,
   );
+});
+
+Deno.test("F.avgPool2d and nn.AvgPool2d take an unbatched [C, H, W], as torch (gradient too)", () => {
+  const x = tensor(Array.from({ length: 40 }, (_, i) => i), [2, 4, 5], { requiresGrad: true });
+  // torch 1.13: F.avg_pool2d(torch.arange(40.).reshape(2, 4, 5), 2)
+  const y = functional.avgPool2d(x, 2);
+  assert.deepEqual([...y.shape], [2, 2, 2]);
+  assert.deepEqual([...y.toArray()], [3, 5, 13, 15, 23, 25, 33, 35]);
+  // F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)[0, 0, :6]
+  const z = new nn.AvgPool2d(3, { stride: 1, padding: 1, countIncludePad: false })(x);
+  assert.deepEqual([...z.toArray().slice(0, 6)], [3, 3.5, 4.5, 5.5, 6, 5.5]);
+  y.sum().backward();
+  assert.deepEqual([...x.grad!.toArray().slice(0, 5)], [0.25, 0.25, 0.25, 0.25, 0]);
 });

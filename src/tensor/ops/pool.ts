@@ -63,8 +63,9 @@ function geometry(
   const options = checkCall<Pool2dOptions>(what, given, 3, opts, POOL_OPTIONS[what], usage);
   requireFloat(x, what);
   if (x.ndim !== 4) {
-    const or = what === "maxPool2d" ? " or a 3-D unbatched [C, H, W]" : "";
-    throw new Error(`${what}: expected a 4-D input [N, C, H, W]${or}, got [${x.shape}]`);
+    throw new Error(
+      `${what}: expected a 4-D input [N, C, H, W] or a 3-D unbatched [C, H, W], got [${x.shape}]`,
+    );
   }
   const [kh, kw] = pair(kernel, `${what}: kernel size`, 1);
   const [sh, sw] = pair(options.stride ?? [kh, kw], `${what}: stride`, 1);
@@ -193,9 +194,17 @@ function maxPool2dOf(
   );
 }
 
-/** Average pooling over windows of x [N, C, H, W]. */
+/** Average pooling over windows of x [N, C, H, W] (or unbatched [C, H, W], as torch). */
 export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
-  const { geom, params, desc } = geometry("avgPool2d", arguments.length, x, kernel, options);
+  if (x instanceof Tensor && x.ndim === 3) {
+    // Unbatched [C, H, W], pooled as a batch of one (as torch).
+    return squeeze(avgPool2dOf(unsqueeze(x, 0), kernel, options, arguments.length), 0);
+  }
+  return avgPool2dOf(x, kernel, options, arguments.length);
+}
+
+function avgPool2dOf(x: Tensor, kernel: Pair, options: Pool2dOptions, given: number): Tensor {
+  const { geom, params, desc } = geometry("avgPool2d", given, x, kernel, options);
   const [n, c, , , , , , , , , oh, ow] = geom;
   const inc = options.countIncludePad ?? true ? 1 : 0;
   const cx = contiguous(x);
