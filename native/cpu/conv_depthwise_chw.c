@@ -24,11 +24,12 @@
  * in one process (ms, this kernel against it): 3x3 32 at 128^2 3.16 vs
  * 3.85, stride 2 96 at 128^2 4.28 vs 5.31, 144 at 64^2 3.32 vs 4.56, 192 at
  * 32^2 0.81 vs 1.25, 384 at 16^2 0.42 vs 0.59, 576 at 16^2 0.65 vs 0.94,
- * stride 2 576 at 16^2 0.41 vs 0.46, 960 at 8^2 0.35 vs 0.48; with SiLU,
- * 5x5 240 at 32^2 2.52 vs 3.18, 5x5 672 at 16^2 1.89 vs 2.20, 5x5 1152 at
- * 8^2 0.88 vs 1.09, 3x3 480 at 16^2 0.83 vs 1.21. Whole eval forwards,
- * default against LITS_DW_CHW=0 alternating in one process, min of 12:
- * MobileNetV2 92.6 ms against 104.5, EfficientNet-B0 150.0 against 164.2.
+ * stride 2 576 at 16^2 0.41 vs 0.46, 960 at 8^2 0.35 vs 0.48 (ReLU6).
+ * With SiLU the gain is smaller: libmvec's expf call inside the epilogue
+ * spills the accumulators (silu16.h). Whole eval forwards against the
+ * library before this kernel, alternating fresh processes, 3 rounds of 10
+ * (medians): MobileNetV2 90-92 ms against 104-112, EfficientNet-B0 181-183
+ * against 188-193 (ONNX Runtime 1.30: 80-90 and 140).
  *
  * The sums are the channels-last kernel's to the bit: every tap of the
  * r x s window, in the same order (row by row, left to right, from zero,
