@@ -15,9 +15,7 @@ import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix -- test-only dependency, pinned; no import map
 import * as ort from "npm:onnxruntime-node@1.30.0";
 import {
-  endStep,
   manualSeed,
-  memoryStats,
   models,
   nn,
   noGrad,
@@ -32,6 +30,7 @@ import {
 import { decodeModel } from "../src/onnx/proto.ts";
 import { assertClose, assertShape, loadFixture, type Stored, testDevice } from "./helpers.ts";
 import {
+  assertStepsHoldMemory,
   assertStored,
   entries,
   type Entry,
@@ -569,40 +568,7 @@ Deno.test("densenet3d: models.create builds them; they are volume models, not in
 Deno.test("densenet3d: training steps do not grow memory; an eval forward frees its intermediates", () => {
   manualSeed(5);
   const model = new models.DenseNet3d({ ...TINY, blockConfig: [3, 2] }).train();
-  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  const lossFn = new nn.CrossEntropyLoss();
-  const x = randn([2, 1, 12, 16, 16]);
-  const y = tensor(Int32Array.from([0, 2]), [2]);
-  let settled = memoryStats();
-  const losses: number[] = [];
-  for (let step = 0; step < 5; step++) {
-    opt.zeroGrad();
-    const loss = lossFn.forward(model.forward(x), y);
-    loss.backward();
-    opt.step();
-    losses.push(loss.item());
-    if (step === 2) settled = memoryStats();
-  }
-  const end = memoryStats();
-  assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
-  assert.ok(model.parameters().every((p) => p.grad !== null), "every parameter has a gradient");
-  assert.equal(end.bytesInUse, settled.bytesInUse, "bytes in use grew");
-  assert.equal(end.bytesFromSystem, settled.bytesFromSystem, "asked the system for more");
-  opt.zeroGrad();
-  endStep();
-  model.eval();
-  let before = memoryStats().bytesInUse;
-  const probe = zeros([2, 3]);
-  const oneSmallTensor = memoryStats().bytesInUse - before;
-  probe.dispose();
-  before = memoryStats().bytesInUse;
-  const logits = noGrad(() => model.forward(x));
-  assert.equal(memoryStats().bytesInUse - before, oneSmallTensor, "only the logits remain");
-  logits.dispose();
-  x.dispose();
-  y.dispose();
-  free(model);
-  for (const s of opt.state.values()) s.tensors.forEach((t) => t.dispose());
+  assertStepsHoldMemory(model, randn([2, 1, 12, 16, 16]));
 });
 
 // -------------------------------------------------------------------- ONNX

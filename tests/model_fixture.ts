@@ -7,8 +7,9 @@
  *
  * @module
  */
-import type { nn, Tensor } from "../mod.ts";
-import { tensor } from "../mod.ts";
+import assert from "node:assert/strict";
+import type { Tensor } from "../mod.ts";
+import { endStep, memoryStats, nn, noGrad, optim, tensor, zeros } from "../mod.ts";
 import { assertClose, assertShape, type Stored, testDevice } from "./helpers.ts";
 
 /** A state-dict entry as the fixtures list it: name, shape, torch dtype. */
@@ -114,4 +115,46 @@ export function assertStored(
   const scale = Math.sqrt(expected.sumsq! * a.length);
   assertClose([sum], [expected.sum!], { rtol: 0, atol: tol.rtol * scale + tol.atol, what });
   assertClose([sumsq], [expected.sumsq!], { ...tol, what: `${what} sum of squares` });
+}
+
+/**
+ * Five SGD steps of `model` (in training mode) on `x` with labels [0, 2]:
+ * finite losses, every parameter a gradient, and no growth of the bytes in
+ * use or taken from the system after the third; then an eval forward under
+ * noGrad leaves only its logits. Frees `x`, the model and the optimizer.
+ */
+export function assertStepsHoldMemory(model: nn.Module, x: Tensor): void {
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const lossFn = new nn.CrossEntropyLoss();
+  const y = tensor(Int32Array.from([0, 2]), [2]);
+  let settled = memoryStats();
+  const losses: number[] = [];
+  for (let step = 0; step < 5; step++) {
+    opt.zeroGrad();
+    const loss = lossFn.forward(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    losses.push(loss.item());
+    if (step === 2) settled = memoryStats();
+  }
+  const end = memoryStats();
+  assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
+  assert.ok(model.parameters().every((p) => p.grad !== null), "every parameter has a gradient");
+  assert.equal(end.bytesInUse, settled.bytesInUse, "bytes in use grew");
+  assert.equal(end.bytesFromSystem, settled.bytesFromSystem, "asked the system for more");
+  opt.zeroGrad();
+  endStep();
+  model.eval();
+  let before = memoryStats().bytesInUse;
+  const probe = zeros([2, 3]);
+  const oneSmallTensor = memoryStats().bytesInUse - before;
+  probe.dispose();
+  before = memoryStats().bytesInUse;
+  const logits = noGrad(() => model.forward(x));
+  assert.equal(memoryStats().bytesInUse - before, oneSmallTensor, "only the logits remain");
+  logits.dispose();
+  x.dispose();
+  y.dispose();
+  free(model);
+  for (const s of opt.state.values()) s.tensors.forEach((t) => t.dispose());
 }

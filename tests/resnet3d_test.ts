@@ -16,9 +16,7 @@ import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix -- test-only dependency, pinned; no import map
 import * as ort from "npm:onnxruntime-node@1.30.0";
 import {
-  endStep,
   manualSeed,
-  memoryStats,
   models,
   nn,
   noGrad,
@@ -32,7 +30,15 @@ import {
 } from "../mod.ts";
 import { decodeModel } from "../src/onnx/proto.ts";
 import { assertClose, assertShape, loadFixture, type Stored, testDevice } from "./helpers.ts";
-import { assertStored, fill, formula, free, type Sampled, torchDtype } from "./model_fixture.ts";
+import {
+  assertStepsHoldMemory,
+  assertStored,
+  fill,
+  formula,
+  free,
+  type Sampled,
+  torchDtype,
+} from "./model_fixture.ts";
 
 // ---------------------------------------------------------------- fixtures
 
@@ -462,40 +468,7 @@ Deno.test("resnet3d: training steps do not grow memory; an eval forward frees it
     widenFactor: 0.125,
     shortcutType: "A",
   }).train();
-  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  const lossFn = new nn.CrossEntropyLoss();
-  const x = randn([2, 1, 8, 16, 16]);
-  const y = tensor(Int32Array.from([0, 2]), [2]);
-  let settled = memoryStats();
-  const losses: number[] = [];
-  for (let step = 0; step < 5; step++) {
-    opt.zeroGrad();
-    const loss = lossFn.forward(model.forward(x), y);
-    loss.backward();
-    opt.step();
-    losses.push(loss.item());
-    if (step === 2) settled = memoryStats();
-  }
-  const end = memoryStats();
-  assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
-  assert.ok(model.parameters().every((p) => p.grad !== null), "every parameter has a gradient");
-  assert.equal(end.bytesInUse, settled.bytesInUse, "bytes in use grew");
-  assert.equal(end.bytesFromSystem, settled.bytesFromSystem, "asked the system for more");
-  opt.zeroGrad();
-  endStep();
-  model.eval();
-  let before = memoryStats().bytesInUse;
-  const probe = zeros([2, 3]);
-  const oneSmallTensor = memoryStats().bytesInUse - before;
-  probe.dispose();
-  before = memoryStats().bytesInUse;
-  const logits = noGrad(() => model.forward(x));
-  assert.equal(memoryStats().bytesInUse - before, oneSmallTensor, "only the logits remain");
-  logits.dispose();
-  x.dispose();
-  y.dispose();
-  free(model);
-  for (const s of opt.state.values()) s.tensors.forEach((t) => t.dispose());
+  assertStepsHoldMemory(model, randn([2, 1, 8, 16, 16]));
 });
 
 // -------------------------------------------------------------------- ONNX
