@@ -33,6 +33,10 @@ import torch
 import torch.nn.functional as F
 from nibabel import orientations as nio
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The rotations and sforms of the orientation fixtures (its generator runs as __main__ only).
+from make_volume_orientation_fixtures import rot, sform_of  # noqa: E402,F401
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
                    "volume_spacing.json")
 AFFINE_TOL = 1e-3
@@ -153,19 +157,6 @@ def encode(dims, values, sform, pixdim):
     head[344:348] = b"n+1\0"
     flat = np.asarray(values, dtype="<f4").reshape(dims, order="F")
     return bytes(head) + flat.tobytes(order="F")
-
-
-def rot(axis, deg):
-    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
-    m = np.eye(3)
-    a, b = [(1, 2), (0, 2), (0, 1)][axis]
-    m[a, a], m[a, b], m[b, a], m[b, b] = c, -s, s, c
-    return m
-
-
-def sform_of(m, zooms, origin):
-    m = np.asarray(m, dtype=float) * np.asarray(zooms)[None, :]
-    return [[float(np.float32(x)) for x in list(m[r]) + [origin[r]]] for r in range(3)]
 
 
 P = lambda *rows: np.array(rows, dtype=float)  # noqa: E731
