@@ -11,6 +11,7 @@
 import type { Rng } from "../rng.ts";
 import type { AugmentOpName } from "./functional/autoaugment.ts";
 import { roundHalfEven } from "./image.ts";
+import { logGamma } from "./mix.ts";
 
 /** One op of an augmentation space: its magnitudes (null: none, 0 is used) and sign. */
 export interface SpaceEntry {
@@ -230,24 +231,6 @@ ShearX 0.7 9, TranslateY 0.8 3
 ShearY 0.8 5, AutoContrast 0.7 -
 ShearX 0.7 2, Invert 0.1 -`),
 };
-
-/** log of a Gamma(a, 1) draw (Marsaglia-Tsang; a < 1 through Gamma(a + 1) * U^(1/a)). */
-function logGamma(rng: Rng, a: number): number {
-  if (a < 1) return logGamma(rng, a + 1) + Math.log(1 - rng.uniform()) / a;
-  const d = a - 1 / 3, c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number, v: number;
-    do {
-      x = rng.normal();
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = 1 - rng.uniform();
-    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) {
-      return Math.log(d) + Math.log(v);
-    }
-  }
-}
 
 /**
  * A Dirichlet(alpha, ..., alpha) draw of `n` weights (torch's

@@ -44,9 +44,10 @@ export interface CutMixBox {
 /**
  * A Gamma(a, 1) sample as its logarithm (Marsaglia and Tsang; for a < 1
  * the boost Gamma(a) = Gamma(a + 1) U^(1/a)), so that small alphas, whose
- * samples underflow float64, still give a finite Beta ratio.
+ * samples underflow float64, still give a finite Beta ratio (or
+ * Dirichlet weights: autoaugment_space.ts).
  */
-function logGamma(rng: Rng, a: number): number {
+export function logGamma(rng: Rng, a: number): number {
   if (a < 1) return logGamma(rng, a + 1) + Math.log(1 - rng.uniform()) / a;
   const d = a - 1 / 3, c = 1 / Math.sqrt(9 * d);
   for (;;) {
