@@ -53,6 +53,7 @@ export type {
   SpacingSpec,
 } from "./volume_spacing.ts";
 export { CacheDataset, type CacheDatasetOptions } from "./cache_dataset.ts";
+export { PersistentDataset, type PersistentDatasetOptions } from "./persistent_dataset.ts";
 export { randomSplit, type RandomSplitOptions } from "./random_split.ts";
 export { groupSplit, type GroupSplitOptions, volumeGroups } from "./group_split.ts";
 export {

@@ -1,0 +1,608 @@
+/**
+ * `PersistentDataset`: MONAI's `PersistentDataset` (`monai.data`), a disk
+ * cache of a `VolumeDataset`'s deterministic preprocessing. The first
+ * `get(i)` of an item reads its NIfTI file(s), reorients, resamples and
+ * runs the deterministic transforms, then writes the sample to one file in
+ * `cacheDir`; later calls, later epochs and later runs read that file
+ * instead (a resampled CT volume in a fraction of a second, not seconds).
+ *
+ * The key of an item (its file name) is a SHA-256 over everything its
+ * sample depends on: the item (absolute file paths and label), the reading
+ * options (orientation, spacing), the deterministic transform's spec, and
+ * each source file's size and modification time. MONAI hashes the item only
+ * (and the transform only with `hash_transform`); here a changed transform
+ * or an edited scan is always recomputed, never served stale.
+ *
+ * A cache file is a safetensors file (one float32 tensor `image` of shape
+ * [C, D, H, W]; the sample's other fields, its key, its source and a
+ * SHA-256 checksum in `__metadata__`), written under a temporary name,
+ * synced and renamed, so a killed run or two processes writing one item
+ * never leave a half file under the real name. A file that is truncated,
+ * damaged or unreadable is reported once on stderr, deleted and recomputed
+ * (as MONAI's).
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type CallContract, checkContract } from "../options.ts";
+import { describe, openSpec, type WorkerSpec, wrapIndex } from "./dataset_common.ts";
+import type { VolumeTransformSpec } from "./transforms/volume/transform.ts";
+import type { Dataset, Volume, VolumeSample } from "./types.ts";
+import { VolumeDataset, type VolumeDatasetOptions, type VolumeItem } from "./volume_dataset.ts";
+
+/** Options of `PersistentDataset`. */
+export interface PersistentDatasetOptions {
+  /**
+   * The folder of the cache files (MONAI's `cache_dir`), created if
+   * missing; one file per item, `<key>.safetensors`. Several datasets,
+   * runs, processes and loader workers may share one folder. `null`: no
+   * cache, every `get(i)` reads the files (MONAI's `cache_dir=None`).
+   * Required.
+   */
+  cacheDir: string | null;
+}
+
+const WHERE = "data.PersistentDataset";
+const USAGE = "new data.PersistentDataset(new data.VolumeDataset(items, { transform }), " +
+  '{ cacheDir: "./cache" })';
+/** The cache file format; a change of layout or of what the key covers bumps it. */
+const FORMAT = "lits.PersistentDataset";
+const VERSION = "1";
+const EXT = ".safetensors";
+/** A temporary file: `<key>.safetensors.tmp-<pid>-<8 hex>`. */
+const TEMP = /^[0-9a-f]{64}\.safetensors\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+const WRAP: CallContract<PersistentDatasetOptions> = {
+  where: WHERE,
+  most: 2,
+  known: ["cacheDir"],
+  usage: USAGE,
+};
+const ITEMS: CallContract<PersistentDatasetOptions & VolumeDatasetOptions> = {
+  where: WHERE,
+  most: 2,
+  known: ["cacheDir", "transform", "orientation", "spacing"],
+  usage: 'new data.PersistentDataset(items, { transform, cacheDir: "./cache" })',
+};
+
+/** MONAI's options that have no counterpart here, and why. */
+const MONAI_ONLY: Record<string, string> = {
+  hashFunc: "the key is always a SHA-256 over the item, the reading options, the transform's " +
+    "spec and each file's size and modification time",
+  hashTransform: "the transform's spec is always part of the key (as MONAI's " +
+    "hash_transform=json_hashing), so a changed transform is never served from the cache",
+  pickleModule: "cache files are safetensors, not pickles",
+  pickleProtocol: "cache files are safetensors, not pickles",
+  resetOpsId: "samples carry no transform trace",
+  trackMeta: "samples carry their metadata (channels, spacing) always",
+  weightsOnly: "cache files are safetensors, which hold no code",
+};
+
+/** The camelCase form of a snake_case option name. */
+const camel = (k: string) => k.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** Refuses MONAI's options that do not apply, with the reason. */
+function refuseMonaiOnly(options: unknown): void {
+  if (options === null || typeof options !== "object") return;
+  for (const key of Object.keys(options)) {
+    const why = MONAI_ONLY[camel(key)];
+    if (why) throw new Error(`${WHERE}: unknown option '${key}': ${why}; leave it out`);
+  }
+}
+
+/** `cacheDir` checked: a non-empty string or null. */
+function checkCacheDir(dir: unknown, given: boolean): string | null {
+  if (!given) {
+    throw new Error(
+      `${WHERE}: cacheDir is required (MONAI's cache_dir): give a folder for the cache files ` +
+        `({ cacheDir: "./cache" }), or cacheDir: null for no cache`,
+    );
+  }
+  if (dir === null) return null;
+  if (typeof dir !== "string" || dir === "") {
+    throw new Error(
+      `${WHERE}: cacheDir must be the path of a folder (a string), or null for no cache, got ` +
+        `${describe(dir)}` + (dir instanceof URL ? " (write its path: url.pathname)" : ""),
+    );
+  }
+  return dir;
+}
+
+/** Creates `dir` if missing and checks that files can be written in it. */
+function prepareDir(dir: string): void {
+  const fail = (what: string, e: unknown) =>
+    new Error(
+      `${WHERE}: cacheDir ${JSON.stringify(dir)} cannot be ${what} (${(e as Error).message}); ` +
+        `give a folder you can write, or cacheDir: null for no cache`,
+      { cause: e },
+    );
+  let stat: Deno.FileInfo | null = null;
+  try {
+    stat = Deno.statSync(dir);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw fail("used", e);
+  }
+  if (stat && !stat.isDirectory) {
+    throw new Error(
+      `${WHERE}: cacheDir ${JSON.stringify(dir)} is a file, not a folder; give a folder ` +
+        `(created if missing) or null for no cache`,
+    );
+  }
+  if (!stat) {
+    try {
+      Deno.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw fail("created", e);
+    }
+  }
+  const probe = join(dir, `.probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
+  try {
+    Deno.writeFileSync(probe, new Uint8Array(0), { createNew: true });
+    Deno.removeSync(probe);
+  } catch (e) {
+    throw fail("written", e);
+  }
+}
+
+/** Removes temporary files that killed runs left in `dir` (their process is gone). */
+function removeDeadTemporaries(dir: string): void {
+  if (!existsSync("/proc/self")) return; // elsewhere: no way to tell, they stay
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = TEMP.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === Deno.pid || existsSync(`/proc/${pid}`)) continue;
+    try {
+      Deno.removeSync(join(dir, name));
+    } catch {
+      // Another process removed it first.
+    }
+  }
+}
+
+/** JSON with sorted keys, -0 and non-finite numbers kept: one text per value. */
+function canonical(v: unknown): string {
+  if (typeof v === "number") {
+    return Object.is(v, -0) || !Number.isFinite(v) ? JSON.stringify(String(v)) : String(v);
+  }
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort();
+    return `{${
+      keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+        .join(",")
+    }}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+/** A number as JSON keeps it: -0, NaN and the infinities as strings. */
+const numberOut = (v: number): number | string =>
+  Object.is(v, -0) || !Number.isFinite(v) ? String(v) : v;
+const numberIn = (v: unknown): number => typeof v === "string" ? Number(v) : v as number;
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The checksum of a cache file: its voxels' SHA-256, then that and the sample's fields. */
+async function checksum(voxels: Uint8Array, sample: string): Promise<string> {
+  return await sha256(new TextEncoder().encode(`${await sha256(voxels)}\n${sample}`));
+}
+
+/**
+ * A transform's spec as the list of the transforms it applies in turn:
+ * nested Composes flattened (as MONAI's `Compose.flatten()`), so that `t`,
+ * `[t]` and a worker's rebuilt `Compose([Compose([t])])` give one key.
+ */
+function flatSpecs(spec: VolumeTransformSpec | null): VolumeTransformSpec[] {
+  if (spec === null) return [];
+  if (spec.name === "volume.Compose" && Array.isArray(spec.transforms)) {
+    return (spec.transforms as VolumeTransformSpec[]).flatMap(flatSpecs);
+  }
+  return [spec];
+}
+
+/** The files an item reads: each path, and a `.hdr`'s `.img`. */
+function sourceFiles(image: string | readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of typeof image === "string" ? [image] : image) {
+    out.push(resolve(p));
+    if (/\.hdr(\.gz)?$/i.test(p)) out.push(resolve(p.replace(/\.hdr(\.gz)?$/i, ".img$1")));
+  }
+  return out;
+}
+
+/** The sample's fields besides the voxels, as stored: `keys` in order, `fields` by name. */
+interface Stored {
+  label: number;
+  keys: string[];
+  fields: Record<string, number | string | (number | string)[] | null>;
+}
+
+/** A sample as plain data for the file's metadata; throws on a field that cannot be stored. */
+function storedOf(sample: VolumeSample): Stored {
+  const { image, label } = sample;
+  const keys = Object.keys(image).filter((k) => k !== "data");
+  const fields: Stored["fields"] = {};
+  for (const k of keys) {
+    const v = (image as unknown as Record<string, unknown>)[k];
+    if (v === undefined) fields[k] = null;
+    else if (typeof v === "number") fields[k] = numberOut(v);
+    else if (Array.isArray(v) && v.every((x) => typeof x === "number")) {
+      fields[k] = v.map(numberOut);
+    } else {
+      throw new Error(`the sample's image.${k} is ${describe(v)}, which a cache file cannot hold`);
+    }
+  }
+  return { label, keys, fields };
+}
+
+/** The sample of a stored form and its voxels. */
+function sampleOf(s: Stored, data: Float32Array): VolumeSample {
+  const image: Record<string, unknown> = { data };
+  for (const k of s.keys) {
+    const v = s.fields[k];
+    image[k] = v === null ? undefined : Array.isArray(v) ? v.map(numberIn) : numberIn(v);
+  }
+  return { image: image as unknown as Volume, label: s.label };
+}
+
+/** The bytes before the voxels: safetensors' length, header JSON (padded) and nothing else. */
+function headerBytes(meta: Record<string, string>, shape: number[], bytes: number): Uint8Array {
+  const image = { dtype: "F32", shape, data_offsets: [0, bytes] };
+  const json = new TextEncoder().encode(
+    `{"__metadata__":${JSON.stringify(meta)},"image":${JSON.stringify(image)}}`,
+  );
+  const length = json.length + ((8 - (json.length % 8)) % 8); // voxels 8-byte aligned
+  const out = new Uint8Array(8 + length).fill(0x20, 8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(length), true);
+  out.set(json, 8);
+  return out;
+}
+
+/** A cache file's sample, checked against `key`; throws with the reason it is not valid. */
+async function decodeFile(bytes: Uint8Array, key: string): Promise<VolumeSample> {
+  if (bytes.length < 8) throw new Error(`${bytes.length} bytes, too short`);
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  if (n > bytes.length - 8) throw new Error(`truncated (a header of ${n} bytes)`);
+  let header: Record<string, { dtype?: string; shape?: number[]; data_offsets?: number[] }>;
+  let meta: Record<string, string>;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    meta = header.__metadata__ as unknown as Record<string, string>;
+  } catch (e) {
+    throw new Error(`unreadable header (${(e as Error).message})`);
+  }
+  if (meta?.format !== FORMAT || meta.version !== VERSION) {
+    throw new Error(`not a ${FORMAT} file of version ${VERSION}`);
+  }
+  if (meta.key !== key) throw new Error(`it holds key ${meta.key}, not its name's`);
+  const { dtype, shape, data_offsets: at } = header.image ?? {};
+  const size = Array.isArray(shape) ? shape.reduce((a, b) => a * b, 1) : NaN;
+  if (
+    dtype !== "F32" || !Array.isArray(at) || at[0] !== 0 || at[1] !== 4 * size ||
+    bytes.length !== 8 + n + 4 * size
+  ) {
+    throw new Error(`truncated or damaged (${bytes.length} bytes for [${shape}] voxels)`);
+  }
+  const voxels = bytes.subarray(8 + n);
+  if (await checksum(voxels, meta.sample) !== meta.checksum) {
+    throw new Error("it does not match its checksum (damaged after it was written)");
+  }
+  const stored = JSON.parse(meta.sample) as Stored;
+  // Aligned: the header is padded to 8 bytes (a copy only if the read buffer was not).
+  const data = voxels.byteOffset % 4 === 0 ? voxels : voxels.slice();
+  return sampleOf(stored, new Float32Array(data.buffer, data.byteOffset, size));
+}
+
+/** Writes all of `bytes` to `file`. */
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+}
+
+/** An item's key (a SHA-256, hex) and the canonical text it hashes. */
+interface Key {
+  key: string;
+  source: string;
+}
+
+/** Files reported as damaged in this thread (each once). */
+const warned = new Set<string>();
+
+/** @internal forgets which damaged files were reported (for tests). */
+export function resetWarnings(): void {
+  warned.clear();
+}
+
+/** Set while `openDataset` builds one in a worker: the folder was prepared by the main thread. */
+let opening = false;
+
+/**
+ * A `VolumeDataset` with a disk cache, as MONAI's `PersistentDataset(data,
+ * transform, cache_dir)`: the first `get(i)` of an item computes its sample
+ * (the files read, reoriented and resampled, the deterministic transforms
+ * applied) and writes it to `cacheDir`; every later `get(i)`, in this run or
+ * a later one, in this process or another, reads that file. `get(i)` returns
+ * what the VolumeDataset's `get(i)` returns, bit for bit, with the same
+ * fields (`channels`, `spacing`); the DataLoader's random transforms run
+ * after it as with a VolumeDataset. `cacheDir: null` is MONAI's
+ * `cache_dir=None`: no cache.
+ *
+ * Two forms: wrapping a VolumeDataset (as `CacheDataset.create` wraps
+ * one: the deterministic transforms live in it, the random ones in the
+ * loader), or MONAI's own form, the items with the VolumeDataset's options
+ * (`new data.PersistentDataset(items, { transform, orientation, spacing,
+ * cacheDir })`), which builds the VolumeDataset.
+ *
+ * The key (file name) of item i is a SHA-256 over its absolute file paths
+ * and label, the orientation and spacing options, the transform's spec, and
+ * each source file's size and modification time: a changed transform or an
+ * edited file gives a new key, so a cache never serves a stale sample (MONAI
+ * keys on the item alone, and on the transform only with `hash_transform`).
+ * A source file that is gone makes `get(i)` fail as the VolumeDataset's
+ * does (its cache file cannot be checked against it). Old files stay in
+ * `cacheDir` until removed.
+ *
+ * Files are written under a temporary name, synced and renamed, so loader
+ * workers and other processes may share `cacheDir`. A cache file that is
+ * truncated, damaged (checked by a SHA-256) or unreadable is reported once
+ * on stderr, deleted and recomputed, as MONAI's. The folder is created if
+ * missing and a test file written in it here, so an unwritable `cacheDir`
+ * fails now, naming it, not after the first item's preprocessing.
+ *
+ * With loader workers, each worker rebuilds it (and its VolumeDataset) and
+ * reads and writes the same folder; under `CacheDataset.create` a later run
+ * fills its memory cache from the disk cache.
+ *
+ * @example
+ * ```ts
+ * import { data } from "@lits/vision";
+ * const V = data.transforms.volume;
+ * const items = [{ image: "tests/fixtures/nifti/anatomical.nii", label: 1 }];
+ * const cacheDir = await Deno.makeTempDir();
+ * const pre = new V.ScaleIntensityRange({ aMin: 0, aMax: 200, bMin: 0, bMax: 1, clip: true });
+ * const ds = new data.PersistentDataset(new data.VolumeDataset(items, { transform: pre }), {
+ *   cacheDir,
+ * });
+ * const first = await ds.get(0); // read, transformed and written to cacheDir
+ * const again = await new data.PersistentDataset(items, { transform: pre, cacheDir }).get(0);
+ * console.log(again.image.data.every((v, i) => v === first.image.data[i])); // true
+ * console.log((await ds.cacheFile(0))!.endsWith(".safetensors")); // true
+ * const loader = new data.DataLoader(ds, { batchSize: 1, transform: V.compose([new V.RandFlip({ p: 0.5, spatialAxis: 0 })]) });
+ * for await (using batch of loader) console.log(batch.images.shape); // [1, 1, 33, 41, 25]
+ * await Deno.remove(cacheDir, { recursive: true });
+ * ```
+ */
+export class PersistentDataset implements Dataset {
+  /** The wrapped dataset, whose `get(i)` computes a sample that is not cached. */
+  readonly dataset: VolumeDataset;
+  /** The cache folder (as given), or null: no cache. */
+  readonly cacheDir: string | null;
+  /** Each item's class index. */
+  readonly labels: Int32Array;
+
+  /** Wraps a VolumeDataset with a disk cache. */
+  constructor(dataset: VolumeDataset, options: PersistentDatasetOptions);
+  /** MONAI's form: the items and the VolumeDataset's options, with `cacheDir`. */
+  constructor(
+    data: readonly VolumeItem[],
+    options: PersistentDatasetOptions & VolumeDatasetOptions,
+  );
+  constructor(
+    dataset: VolumeDataset | readonly VolumeItem[],
+    options: PersistentDatasetOptions & VolumeDatasetOptions,
+  ) {
+    refuseMonaiOnly(options);
+    if (Array.isArray(dataset)) {
+      const o = checkContract(ITEMS, arguments.length, options);
+      const { cacheDir: _, ...rest } = o ?? {};
+      this.dataset = new VolumeDataset(dataset, rest);
+    } else if (dataset instanceof VolumeDataset) {
+      if (options !== null && typeof options === "object") {
+        const own = ["transform", "orientation", "spacing"].find((k) =>
+          (options as unknown as Record<string, unknown>)[k] !== undefined
+        );
+        if (own) {
+          throw new Error(
+            `${WHERE}: unknown option '${own}' with a VolumeDataset: the wrapped dataset has ` +
+              `its own ${own} (and it is part of the cache key); give it there: ${USAGE}, or ` +
+              `give the items: new data.PersistentDataset(items, { ${own}, cacheDir })`,
+          );
+        }
+      }
+      checkContract(WRAP, arguments.length, options);
+      this.dataset = dataset;
+    } else {
+      throw new Error(
+        `${WHERE}: the first argument must be a data.VolumeDataset (or its items, MONAI's ` +
+          `data), got ${describe(dataset)}; the cache key describes the item's files, reading ` +
+          `options and transform, which only a VolumeDataset holds. Write ${USAGE}` +
+          (dataset !== null && typeof dataset === "object" && "get" in dataset
+            ? " (the other way round for a Subset or CacheDataset: new data.Subset(" +
+              "persistent, indices), await data.CacheDataset.create(persistent); another " +
+              "dataset's samples are cached in memory by data.CacheDataset.create(dataset))"
+            : ""),
+      );
+    }
+    const given = options !== null && typeof options === "object" && "cacheDir" in options;
+    this.cacheDir = checkCacheDir(given ? options.cacheDir : undefined, given);
+    if (this.cacheDir !== null && !opening) {
+      prepareDir(this.cacheDir);
+      removeDeadTemporaries(this.cacheDir);
+    }
+    this.labels = this.dataset.labels;
+  }
+
+  /** Number of items. */
+  get length(): number {
+    return this.dataset.length;
+  }
+
+  /** Items per class (classes 0 .. the largest label). */
+  classCounts(): number[] {
+    return this.dataset.classCounts();
+  }
+
+  /**
+   * Item `i` (negative counts from the end, as torch's): read from its cache
+   * file when there is a valid one, else computed by the wrapped dataset and
+   * written to `cacheDir`.
+   */
+  async get(i: number): Promise<VolumeSample> {
+    const k = wrapIndex("PersistentDataset.get", i, this.length);
+    if (this.cacheDir === null) return await this.dataset.get(k);
+    const key = await this.#key(k);
+    // A source file that cannot be read: the VolumeDataset's get(i) says what is wrong.
+    if (key === null) return await this.dataset.get(k);
+    const path = join(this.cacheDir, key.key + EXT);
+    const hit = await this.#read(path, key.key);
+    if (hit) return hit;
+    const sample = await this.dataset.get(k);
+    await this.#write(k, path, key, sample);
+    return sample;
+  }
+
+  /**
+   * The path of item `i`'s cache file in `cacheDir` (whether it exists yet
+   * or not), or null without a cache or when a source file cannot be read.
+   *
+   * @example
+   * ```ts
+   * import { data } from "@lits/vision";
+   * const cacheDir = await Deno.makeTempDir();
+   * const ds = new data.PersistentDataset([{ image: "tests/fixtures/nifti/anatomical.nii", label: 0 }], { cacheDir });
+   * const path = await ds.cacheFile(0);
+   * await ds.get(0);
+   * console.log((await Deno.stat(path!)).isFile); // true
+   * await Deno.remove(cacheDir, { recursive: true });
+   * ```
+   */
+  async cacheFile(i: number): Promise<string | null> {
+    const k = wrapIndex("PersistentDataset.cacheFile", i, this.length);
+    if (this.cacheDir === null) return null;
+    const key = await this.#key(k);
+    return key && join(this.cacheDir, key.key + EXT);
+  }
+
+  /** How a loader worker rebuilds it: the VolumeDataset's spec and the folder. */
+  workerSpec(): WorkerSpec {
+    return {
+      module: import.meta.url,
+      spec: { base: this.dataset.workerSpec(), cacheDir: this.cacheDir } satisfies PersistentSpec,
+    };
+  }
+
+  /** Item `k`'s key, or null when a source file cannot be read. */
+  async #key(k: number): Promise<Key | null> {
+    const ds = this.dataset;
+    const { image, label } = ds.items[k];
+    const paths = sourceFiles(image);
+    const files = [];
+    for (const path of paths) {
+      let info: Deno.FileInfo;
+      try {
+        info = await Deno.stat(path);
+      } catch {
+        return null;
+      }
+      files.push({ path, size: info.size, mtime: info.mtime?.getTime() ?? null });
+    }
+    const source = canonical({
+      format: `${FORMAT}/${VERSION}`,
+      item: {
+        image: typeof image === "string" ? [resolve(image)] : image.map((p) => resolve(p)),
+        label,
+      },
+      orientation: ds.orientation,
+      spacing: ds.spacing,
+      transform: flatSpecs(ds.transform?.spec ?? null),
+      files,
+    });
+    return { key: await sha256(new TextEncoder().encode(source)), source };
+  }
+
+  /** The cached sample at `path`, or null when there is none (a damaged one removed). */
+  async #read(path: string, key: string): Promise<VolumeSample | null> {
+    let reason: string;
+    try {
+      return await decodeFile(await Deno.readFile(path), key);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null;
+      reason = (e as Error)?.message ?? String(e);
+    }
+    if (!warned.has(path)) {
+      warned.add(path);
+      console.warn(`warning: ${WHERE}: cache file ${path}: ${reason}; deleting and recomputing it`);
+    }
+    try {
+      await Deno.remove(path);
+    } catch {
+      // Gone already (another worker or process), or it is replaced by the rename.
+    }
+    return null;
+  }
+
+  /** Writes item `k`'s sample to `path`: a temporary file, synced, then renamed. */
+  async #write(k: number, path: string, key: Key, sample: VolumeSample): Promise<void> {
+    const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    let file: Deno.FsFile | null = null;
+    try {
+      const { data } = sample.image;
+      const voxels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const stored = JSON.stringify(storedOf(sample));
+      const meta = {
+        format: FORMAT,
+        version: VERSION,
+        key: key.key,
+        source: key.source,
+        sample: stored,
+        checksum: await checksum(voxels, stored),
+      };
+      const { channels, depth, height, width } = sample.image;
+      const head = headerBytes(meta, [channels ?? 1, depth, height, width], voxels.length);
+      file = await Deno.open(tmp, { write: true, createNew: true });
+      await writeAll(file, head);
+      await writeAll(file, voxels);
+      // On disk before the rename: a power cut must not leave a complete-looking file of zeros.
+      await file.sync();
+      file.close();
+      file = null;
+      await Deno.rename(tmp, path);
+    } catch (e) {
+      file?.close();
+      await Deno.remove(tmp).catch(() => {});
+      throw new Error(
+        `${WHERE}: item ${k}: cannot write its cache file in cacheDir ` +
+          `${JSON.stringify(this.cacheDir)} (${(e as Error)?.message ?? e}); the sample was ` +
+          `computed and no cache file was changed: free space or fix the folder, give another ` +
+          `cacheDir, or cacheDir: null for no cache`,
+        { cause: e },
+      );
+    }
+  }
+}
+
+/** A `PersistentDataset`'s worker spec. */
+interface PersistentSpec {
+  base: WorkerSpec;
+  cacheDir: string | null;
+}
+
+/** @internal rebuilds a `PersistentDataset` in a loader worker from its `workerSpec().spec`. */
+export async function openDataset(spec: PersistentSpec): Promise<PersistentDataset> {
+  const base = await openSpec(`${WHERE} (worker)`, spec.base);
+  opening = true;
+  try {
+    return new PersistentDataset(base as VolumeDataset, { cacheDir: spec.cacheDir });
+  } finally {
+    opening = false;
+  }
+}
