@@ -102,8 +102,8 @@ Deno.test("embedding_bag: bad inputs are refused with what to write", () => {
     assert.throws(() => bag(ids, { offsets: [0], paddingIdx: 5 }), /paddingIdx 5 must be within/);
     assert.throws(() => bag(ids, { offsets: [0], sparse: true }), /sparse gradients/);
     assert.throws(
-      () => bag(ids, { offsets: [0], scaleGradByFreq: true }),
-      /scaleGradByFreq is not offered for bags/,
+      () => bag(ids, { offsets: [0], mode: "max", scaleGradByFreq: true }),
+      /mode "max" does not support scaleGradByFreq/,
     );
     assert.throws(() => bag(ids, { offsets: [0], per_sample_weights: null }), /perSampleWeights/);
     assert.throws(() => new nn.EmbeddingBag(5, 2, { mode: "avg" } as never), /mode must be/);
@@ -140,7 +140,7 @@ Deno.test("nn.EmbeddingBag.fromPretrained: a frozen copy by default; refusals at
     /freeze must be true or false/,
   );
   assert.throws(
-    () => new nn.EmbeddingBag(5, 2, { scaleGradByFreq: true }),
-    /nn.EmbeddingBag: scaleGradByFreq is not offered for bags/,
+    () => new nn.EmbeddingBag(5, 2, { mode: "max", scaleGradByFreq: true }),
+    /nn.EmbeddingBag: mode "max" does not support scaleGradByFreq/,
   );
 });

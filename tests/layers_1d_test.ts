@@ -207,9 +207,10 @@ Deno.test("the 1-D pools refuse bad arguments, by name", () => {
   refuses(() => F.maxPool1d(x, 2, { ceilMode: 1 as never }), /ceilMode must be true or false/);
   refuses(() => F.adaptiveAvgPool1d(x, [2, 3] as never), /adaptiveAvgPool1d: output size/);
   refuses(() => F.adaptiveMaxPool1d(x, 0), /adaptiveMaxPool1d: output size/);
+  // returnIndices is offered (tests/adaptive_max_indices_test.ts), in an options object.
   refuses(
     () => (F.adaptiveMaxPool1d as (...a: unknown[]) => Tensor)(x, 2, true),
-    /takes at most 2/,
+    /adaptiveMaxPool1d: expected an options object, got boolean true; .*returnIndices: true/,
   );
   refuses(() => F.maxPool1d(x.int(), 2), /maxPool1d: expected a float32 tensor/);
   refuses(() => new nn.MaxPool1d(2, 2 as never), /nn.MaxPool1d: expected an options object/);

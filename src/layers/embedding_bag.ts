@@ -8,10 +8,10 @@ import { Tensor } from "../tensor/tensor.ts";
 import { checkEmbeddingOptions, paddingIndex } from "../tensor/ops/embedding.ts";
 import {
   bagMode,
+  checkScaleGradByFreq,
   embeddingBag,
   type EmbeddingBagMode,
   type EmbeddingBagOptions,
-  refuseScaleGradByFreq,
 } from "../tensor/ops/embedding_bag.ts";
 import { fromHost } from "../tensor/ops/creation.ts";
 import { clone } from "../tensor/ops/shape.ts";
@@ -101,8 +101,8 @@ export class EmbeddingBag extends Module {
         `${where}: includeLastOffset must be true or false, got ${showValue(o.includeLastOffset)}`,
       );
     }
-    refuseScaleGradByFreq(where, o.scaleGradByFreq);
     this.mode = bagMode(where, o.mode);
+    checkScaleGradByFreq(where, o.scaleGradByFreq, this.mode);
     this.paddingIdx = paddingIndex(where, o.paddingIdx, numEmbeddings);
     this.maxNorm = o.maxNorm ?? null;
     this.normType = o.normType ?? 2;

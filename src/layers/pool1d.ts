@@ -1,7 +1,7 @@
 /**
  * 1-D pooling layers: `MaxPool1d` (with `dilation` and `returnIndices`),
- * `AvgPool1d`, `AdaptiveAvgPool1d`, `AdaptiveMaxPool1d`, as torch's, on the
- * functional 1-D pools.
+ * `AvgPool1d`, `AdaptiveAvgPool1d`, `AdaptiveMaxPool1d` (with
+ * `returnIndices`), as torch's, on the functional 1-D pools.
  *
  * @module
  */
@@ -16,6 +16,10 @@ import {
   type Pool1dOptions,
 } from "../tensor/ops/pool1d.ts";
 import { single } from "../tensor/ops/conv1d.ts";
+import {
+  adaptiveMaxOptions,
+  type AdaptiveMaxPoolOptions,
+} from "../tensor/ops/adaptive_max_pool.ts";
 import { Module } from "./module.ts";
 import { checkArity, checkCall } from "../options.ts";
 
@@ -111,28 +115,39 @@ export class AdaptiveAvgPool1d extends Module {
 
 /**
  * Max pooling to a fixed length over torch's bins, as
- * `nn.AdaptiveMaxPool1d`. torch's `return_indices` is not offered.
+ * `nn.AdaptiveMaxPool1d`. With `returnIndices: true` the forward gives
+ * `[values, indices]` (int32 indices along L), as torch's `return_indices`.
  *
  * @example
  * ```ts
  * import { nn, randn } from "@lits/vision";
  * console.log(new nn.AdaptiveMaxPool1d(3)(randn([2, 4, 9])).shape); // [2, 4, 3]
+ * const [values, indices] = new nn.AdaptiveMaxPool1d(4, { returnIndices: true })(randn([2, 4, 9]));
+ * console.log(values.shape, indices.dtype); // [2, 4, 4] "int32"
  * ```
  */
-export class AdaptiveMaxPool1d extends Module {
+export class AdaptiveMaxPool1d<R extends boolean = false> extends Module {
+  /** Whether the forward also returns the indices (torch's `return_indices`). */
+  readonly returnIndices: boolean;
   /** `outputSize`: the output length. */
-  constructor(readonly outputSize: Single) {
+  constructor(
+    readonly outputSize: Single,
+    options: AdaptiveMaxPoolOptions & { returnIndices?: R } = {},
+  ) {
     super();
-    checkArity(
+    this.returnIndices = adaptiveMaxOptions(
       "nn.AdaptiveMaxPool1d",
       arguments.length,
-      1,
-      "new nn.AdaptiveMaxPool1d(1) (returnIndices is not offered)",
+      2,
+      options,
+      "new nn.AdaptiveMaxPool1d(1, { returnIndices: true })",
     );
     single(outputSize, "nn.AdaptiveMaxPool1d: output size", 1);
   }
-  /** x [N, C, L] -> [N, C, outputSize]. */
-  forward(x: Tensor): Tensor {
-    return adaptiveMaxPool1d(x, this.outputSize);
+  /** x [N, C, L] -> [N, C, outputSize] (and the indices, with `returnIndices`). */
+  forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return adaptiveMaxPool1d(x, this.outputSize, {
+      returnIndices: this.returnIndices,
+    }) as R extends true ? [Tensor, Tensor] : Tensor;
   }
 }

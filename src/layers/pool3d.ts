@@ -21,6 +21,10 @@ import {
 import { Module } from "./module.ts";
 import { checkArity, checkCall } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
+import {
+  adaptiveMaxOptions,
+  type AdaptiveMaxPoolOptions,
+} from "../tensor/ops/adaptive_max_pool.ts";
 
 /** Checks a 3-D pool layer's kernel and options up front (the op checks them again). */
 function checkPool<T extends object>(
@@ -137,28 +141,38 @@ export class AdaptiveAvgPool3d extends Module {
 
 /**
  * Max pooling to a fixed output size [od, oh, ow] with PyTorch's bins, as
- * `nn.AdaptiveMaxPool3d`; null keeps that input dimension. torch's
- * `return_indices` is not offered.
+ * `nn.AdaptiveMaxPool3d`; null keeps that input dimension. With
+ * `returnIndices: true` the forward gives `[values, indices]` (int32
+ * indices flat within each volume, d H W + h W + w), as torch's
+ * `return_indices`.
  *
  * @example
  * ```ts
  * import { nn, randn } from "@lits/vision";
  * console.log(new nn.AdaptiveMaxPool3d([1, 2, 2]).forward(randn([2, 4, 5, 6, 6])).shape); // [2, 4, 1, 2, 2]
+ * const pool = new nn.AdaptiveMaxPool3d(2, { returnIndices: true });
+ * const [values, indices] = pool(randn([1, 2, 5, 6, 7]));
+ * console.log(values.shape, indices.dtype); // [1, 2, 2, 2, 2] "int32"
  * ```
  */
-export class AdaptiveMaxPool3d extends Module {
+export class AdaptiveMaxPool3d<R extends boolean = false> extends Module {
+  /** Whether the forward also returns the indices (torch's `return_indices`). */
+  readonly returnIndices: boolean;
   /** `outputSize`: one number or [od, oh, ow]; null keeps that input dimension. */
-  constructor(readonly outputSize: AdaptiveSize3d) {
+  constructor(
+    readonly outputSize: AdaptiveSize3d,
+    options: AdaptiveMaxPoolOptions & { returnIndices?: R } = {},
+  ) {
     super();
-    checkAdaptive(
-      "nn.AdaptiveMaxPool3d",
-      arguments.length,
-      outputSize,
-      "new nn.AdaptiveMaxPool3d([1, 1, 1]) (returnIndices is not offered)",
-    );
+    const where = "nn.AdaptiveMaxPool3d";
+    const usage = "new nn.AdaptiveMaxPool3d([1, 1, 1], { returnIndices: true })";
+    this.returnIndices = adaptiveMaxOptions(where, arguments.length, 2, options, usage);
+    checkAdaptive(where, 1, outputSize, usage);
   }
-  /** x [N, C, D, H, W] (or [C, D, H, W]) -> [N, C, od, oh, ow]. */
-  forward(x: Tensor): Tensor {
-    return adaptiveMaxPool3d(x, this.outputSize);
+  /** x [N, C, D, H, W] (or [C, D, H, W]) -> [N, C, od, oh, ow] (and the indices). */
+  forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return adaptiveMaxPool3d(x, this.outputSize, {
+      returnIndices: this.returnIndices,
+    }) as R extends true ? [Tensor, Tensor] : Tensor;
   }
 }

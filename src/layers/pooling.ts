@@ -1,13 +1,18 @@
 /**
  * Pooling layers: `MaxPool2d` (with `dilation` and `returnIndices`),
- * `AvgPool2d`, `AdaptiveAvgPool2d`, `AdaptiveMaxPool2d`.
+ * `AvgPool2d`, `AdaptiveAvgPool2d`, `AdaptiveMaxPool2d` (with
+ * `returnIndices`).
  *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import { type Pair, pair } from "../tensor/ops/conv.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
-import { adaptiveMaxPool2d } from "../tensor/ops/adaptive_max_pool.ts";
+import {
+  adaptiveMaxOptions,
+  adaptiveMaxPool2d,
+  type AdaptiveMaxPoolOptions,
+} from "../tensor/ops/adaptive_max_pool.ts";
 import {
   adaptiveAvgPool2d,
   type AdaptiveSize,
@@ -119,28 +124,40 @@ export class AdaptiveAvgPool2d extends Module {
 
 /**
  * Adaptive max pooling to a fixed output size (torch's bins; null keeps
- * that input dimension), as `nn.AdaptiveMaxPool2d`. torch's
- * `return_indices` is not offered.
+ * that input dimension), as `nn.AdaptiveMaxPool2d`. With
+ * `returnIndices: true` the forward gives `[values, indices]` (int32
+ * indices flat within each plane, h W + w), as torch's `return_indices`.
  *
  * @example
  * ```ts
  * import { nn, randn } from "@lits/vision";
  * console.log(new nn.AdaptiveMaxPool2d(1).forward(randn([2, 8, 7, 7])).shape); // [2, 8, 1, 1]
+ * const pool = new nn.AdaptiveMaxPool2d([3, null], { returnIndices: true });
+ * const [values, indices] = pool(randn([2, 8, 7, 5]));
+ * console.log(values.shape, indices.dtype); // [2, 8, 3, 5] "int32"
  * ```
  */
-export class AdaptiveMaxPool2d extends Module {
+export class AdaptiveMaxPool2d<R extends boolean = false> extends Module {
+  /** Whether the forward also returns the indices (torch's `return_indices`). */
+  readonly returnIndices: boolean;
   /** `outputSize`: one number or [oh, ow]; null keeps that input dimension. */
-  constructor(readonly outputSize: AdaptiveSize) {
+  constructor(
+    readonly outputSize: AdaptiveSize,
+    options: AdaptiveMaxPoolOptions & { returnIndices?: R } = {},
+  ) {
     super();
-    checkArity(
+    this.returnIndices = adaptiveMaxOptions(
       "nn.AdaptiveMaxPool2d",
       arguments.length,
-      1,
-      "new nn.AdaptiveMaxPool2d([1, 1]) (returnIndices is not offered)",
+      2,
+      options,
+      "new nn.AdaptiveMaxPool2d([1, 1], { returnIndices: true })",
     );
   }
-  /** x [N, C, H, W] -> [N, C, oh, ow]. */
-  forward(x: Tensor): Tensor {
-    return adaptiveMaxPool2d(x, this.outputSize);
+  /** x [N, C, H, W] -> [N, C, oh, ow] (and the indices, with `returnIndices`). */
+  forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
+    return adaptiveMaxPool2d(x, this.outputSize, {
+      returnIndices: this.returnIndices,
+    }) as R extends true ? [Tensor, Tensor] : Tensor;
   }
 }

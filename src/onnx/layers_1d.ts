@@ -187,6 +187,13 @@ const adaptiveAvgPool1d: Emitter<AdaptiveAvgPool1d> = (scope, m, x) => {
 /** GlobalMaxPool for 1, MaxPool for equal bins; unequal bins are refused. */
 const adaptiveMaxPool1d: Emitter<AdaptiveMaxPool1d> = (scope, m, x) => {
   expect(scope, m, x, 3);
+  if (m.returnIndices) {
+    throw new Error(
+      `exportOnnx: ${where(scope, m)}: AdaptiveMaxPool1d with returnIndices is not exported (its ` +
+        "indices are a second output, and the graph passes one tensor between layers); " +
+        "export a model whose AdaptiveMaxPool1d gives no indices",
+    );
+  }
   const [l] = spatial(scope, m, x);
   const o = single(m.outputSize, "AdaptiveMaxPool1d output size", 1);
   const out = [x.shape[0], x.shape[1], o];

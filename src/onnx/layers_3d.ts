@@ -222,6 +222,13 @@ const adaptiveAvgPool: Emitter<AdaptiveAvgPool3d> = (scope, m, x) => {
 /** GlobalMaxPool for 1 x 1 x 1, MaxPool where the bins tile the input; unequal bins refused. */
 const adaptiveMaxPool: Emitter<AdaptiveMaxPool3d> = (scope, m, x) => {
   expect(scope, m, x, 5);
+  if (m.returnIndices) {
+    throw new Error(
+      `exportOnnx: ${where(scope, m)}: AdaptiveMaxPool3d with returnIndices is not exported (its ` +
+        "indices are a second output, and the graph passes one tensor between layers); " +
+        "export a model whose AdaptiveMaxPool3d gives no indices",
+    );
+  }
   const dhw = spatial(scope, m, x);
   const o = adaptiveSize3d("AdaptiveMaxPool3d", m.outputSize, dhw);
   const out = [x.shape[0], x.shape[1], ...o];

@@ -154,6 +154,13 @@ const adaptiveAvgPool: Emitter<AdaptiveAvgPool2d> = (scope, m, x) => {
  */
 const adaptiveMaxPool: Emitter<AdaptiveMaxPool2d> = (scope, m, x) => {
   expect(scope, m, x, 4);
+  if (m.returnIndices) {
+    throw new Error(
+      `exportOnnx: ${where(scope, m)}: AdaptiveMaxPool2d with returnIndices is not exported (its ` +
+        "indices are a second output, and the graph passes one tensor between layers); " +
+        "export a model whose AdaptiveMaxPool2d gives no indices",
+    );
+  }
   const [h, w] = spatial(scope, m, x);
   const [oh, ow] = adaptiveSize("AdaptiveMaxPool2d", m.outputSize, h, w);
   const out = [x.shape[0], x.shape[1], oh, ow];

@@ -23,7 +23,7 @@ export {
   maxPool2d,
   type Pool2dOptions,
 } from "./ops/pool.ts";
-export { adaptiveMaxPool2d } from "./ops/adaptive_max_pool.ts";
+export { adaptiveMaxPool2d, type AdaptiveMaxPoolOptions } from "./ops/adaptive_max_pool.ts";
 export { elu, softplus } from "./ops/activation_smooth.ts";
 export { mish, prelu, softmin } from "./ops/activation_more.ts";
 export { localResponseNorm } from "./ops/lrn.ts";

@@ -4,7 +4,9 @@
  * of each bag are laid out in a [bags, longest bag, dim] block (short bags
  * filled with 0, or -inf for the max) and reduced over the bag. The
  * gradients are those of the ops: the weight's a scatter-add (the max's to
- * each bag's first maximum), `perSampleWeights`' the rows' dot products.
+ * each bag's first maximum; divided by each index's count in the input
+ * under `scaleGradByFreq`, which `F.embedding` does on the kept indices),
+ * `perSampleWeights`' the rows' dot products.
  *
  * @module
  */
@@ -136,12 +138,16 @@ function bagBounds(where: string, input: Tensor, o: EmbeddingBagOptions): [numbe
   return starts.map((s, i) => [s, i + 1 < starts.length ? starts[i + 1] : n]);
 }
 
-/** @internal Refuses `scaleGradByFreq`, whose bag gradient torch scales in a way not reproduced here. */
-export function refuseScaleGradByFreq(where: string, flag: unknown): void {
-  if (flag) {
+/**
+ * @internal Checks `scaleGradByFreq` against the mode: torch scales a bag's
+ * gradient by frequency for "sum" and "mean" only, and refuses it for "max"
+ * ("max mode does not support scaling the gradient by the frequency").
+ */
+export function checkScaleGradByFreq(where: string, flag: unknown, mode: EmbeddingBagMode): void {
+  if (flag && mode === "max") {
     throw new Error(
-      `${where}: scaleGradByFreq is not offered for bags; leave it false (or use F.embedding ` +
-        "with scaleGradByFreq and reduce the rows yourself)",
+      `${where}: mode "max" does not support scaleGradByFreq (as torch); use mode "sum" or ` +
+        '"mean", or leave scaleGradByFreq false',
     );
   }
 }
@@ -154,8 +160,9 @@ export function refuseScaleGradByFreq(where: string, flag: unknown): void {
  * `perSampleWeights` entry when given) or "max" (per dimension; the
  * gradient to the bag's first maximum). Indices equal to `paddingIdx` are
  * left out of their bag (and its mean's count); an empty bag gives zeros.
- * `maxNorm` and `normType` are `F.embedding`'s; `scaleGradByFreq` is not
- * offered here.
+ * `maxNorm` and `normType` are `F.embedding`'s. `scaleGradByFreq` ("sum"
+ * and "mean" only, as torch) divides each row's gradient by how often its
+ * index occurs in the whole input (`paddingIdx` rows get none).
  *
  * @example
  * ```ts
@@ -185,8 +192,8 @@ export function embeddingBag(
   );
   checkLookup(where, input, weight);
   checkEmbeddingOptions(where, o);
-  refuseScaleGradByFreq(where, o.scaleGradByFreq);
   const mode = bagMode(where, o.mode);
+  checkScaleGradByFreq(where, o.scaleGradByFreq, mode);
   const [rows, dim] = weight.shape;
   const padIdx = paddingIndex(where, o.paddingIdx, rows);
   const bounds = bagBounds(where, input, o);

@@ -5,7 +5,8 @@
  * ceil mode, divisors and gradients are the 2-D kernels'. The max pool's
  * `dilation` and `returnIndices`, which the 2-D kernel does not offer, go
  * the gather path of pool_indices.ts (the values taken from x at the
- * indices, so the gradient goes where torch's does).
+ * indices, so the gradient goes where torch's does), as does the adaptive
+ * max pool's `returnIndices`.
  *
  * @module
  */
@@ -14,7 +15,11 @@ import { reshape, squeeze, unsqueeze } from "./shape.ts";
 import { requireFloat } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "./pool.ts";
-import { adaptiveMaxPool2d } from "./adaptive_max_pool.ts";
+import {
+  adaptiveMaxOptions,
+  adaptiveMaxPool2d,
+  type AdaptiveMaxPoolOptions,
+} from "./adaptive_max_pool.ts";
 import { maxPoolWithIndices } from "./pool_indices.ts";
 import { type Single, single } from "./conv1d.ts";
 import { checkArity, checkCall } from "../../options.ts";
@@ -220,19 +225,45 @@ export function adaptiveAvgPool1d(x: Tensor, outputSize: Single): Tensor {
 /**
  * Adaptive max pooling of x [N, C, L] (or [C, L]) to [N, C, outputSize]
  * over torch's bins, as `F.adaptive_max_pool1d`; the gradient goes to the
- * first maximum of each bin. torch's `return_indices` is not offered.
+ * first maximum of each bin. With `returnIndices: true` it returns
+ * `[values, indices]`, the indices along L as int32 (torch's int64): each
+ * bin's first maximum, or its last NaN, where the gradient goes, as torch's.
  *
  * @example
  * ```ts
  * import { functional as F, tensor } from "@lits/vision";
  * console.log(F.adaptiveMaxPool1d(tensor([[[1, 3, 2, 6, 0]]]), 2).toArray()); // Float32Array [3, 6]
+ * const [values, indices] = F.adaptiveMaxPool1d(tensor([[[1, 3, 2, 6, 0]]]), 2, { returnIndices: true });
+ * console.log(values.toArray(), indices.toArray()); // Float32Array [3, 6], Int32Array [1, 3]
  * ```
  */
-export function adaptiveMaxPool1d(x: Tensor, outputSize: Single): Tensor {
+export function adaptiveMaxPool1d(
+  x: Tensor,
+  outputSize: Single,
+  options: AdaptiveMaxPoolOptions & { returnIndices: true },
+): [Tensor, Tensor];
+export function adaptiveMaxPool1d(
+  x: Tensor,
+  outputSize: Single,
+  options?: AdaptiveMaxPoolOptions & { returnIndices?: false },
+): Tensor;
+export function adaptiveMaxPool1d(
+  x: Tensor,
+  outputSize: Single,
+  options?: AdaptiveMaxPoolOptions,
+): Tensor | [Tensor, Tensor];
+export function adaptiveMaxPool1d(
+  x: Tensor,
+  outputSize: Single,
+  options: AdaptiveMaxPoolOptions = {},
+): Tensor | [Tensor, Tensor] {
   const where = "adaptiveMaxPool1d";
-  const usage = "F.adaptiveMaxPool1d(x, 4) (returnIndices is not offered)";
-  checkArity(where, arguments.length, 2, usage);
+  const usage = "F.adaptiveMaxPool1d(x, 4, { returnIndices: true })";
+  const indices = adaptiveMaxOptions(where, arguments.length, 3, options, usage);
   const [plane, undo] = asPlane(x, where, usage);
   const o = single(outputSize, `${where}: output size`, 1);
-  return undo(adaptiveMaxPool2d(plane, [1, o]));
+  if (!indices) return undo(adaptiveMaxPool2d(plane, [1, o]));
+  // A plane of height 1: the flat index h W + w is the position along L.
+  const [values, at] = adaptiveMaxPool2d(plane, [1, o], { returnIndices: true });
+  return [undo(values), undo(at)];
 }

@@ -2,7 +2,8 @@
  * Adaptive 3-D pooling (PyTorch's `F.adaptive_avg_pool3d` and
  * `F.adaptive_max_pool3d`) over [N, C, D, H, W] or one volume [C, D, H, W]:
  * torch's bins along depth, each an average or max of the 2-D adaptive pool
- * over height and width.
+ * over height and width. The max pool's `returnIndices` takes the gather
+ * path of pool_indices.ts over the three dimensions' bins.
  *
  * @module
  */
@@ -13,8 +14,12 @@ import { max, mean } from "./reduce.ts";
 import { narrow, reshape, squeeze, unsqueeze } from "./shape.ts";
 import { stack } from "./join.ts";
 import { adaptiveAvgPool2d } from "./pool.ts";
-import { adaptiveMaxPool2d } from "./adaptive_max_pool.ts";
-import { checkArity } from "../../options.ts";
+import {
+  adaptiveMaxOptions,
+  adaptiveMaxPool2d,
+  type AdaptiveMaxPoolOptions,
+  adaptiveMaxWithIndices,
+} from "./adaptive_max_pool.ts";
 /** An adaptive 3-D pool's output size: one number, or [od, oh, ow] where null keeps that size. */
 export type AdaptiveSize3d = number | [number | null, number | null, number | null];
 
@@ -56,14 +61,9 @@ export function adaptiveSize3d(
 /** Checks an adaptive pool's input; unbatched [C, D, H, W] is pooled as one sample. */
 function adaptiveInput(where: string, x: Tensor, outputSize: unknown, given: number): number[] {
   const usage = `F.${where}(x, [1, 1, 1])`;
-  if (given > 2) {
-    throw new Error(
-      `${where}: takes (x, outputSize), got ${given} arguments` +
-        (where === "adaptiveMaxPool3d" ? " (returnIndices is not offered)" : "") +
-        `; write ${usage}`,
-    );
+  if (where === "adaptiveAvgPool3d" && given > 2) {
+    throw new Error(`${where}: takes (x, outputSize), got ${given} arguments; write ${usage}`);
   }
-  checkArity(where, given, 2, usage);
   expectTensor(x, where, usage);
   requireFloat(x, where);
   if (x.ndim !== 5) {
@@ -113,7 +113,10 @@ export function adaptiveAvgPool3d(x: Tensor, outputSize: AdaptiveSize3d): Tensor
  * to [N, C, od, oh, ow], as `F.adaptive_max_pool3d`, with torch's bins;
  * `outputSize` is one number or [od, oh, ow], null keeping that input
  * dimension. The gradient goes to each bin's first maximum in (depth, row,
- * column) order, as torch's. torch's `return_indices` is not offered.
+ * column) order, as torch's. With `returnIndices: true` it returns
+ * `[values, indices]`, the indices flat within each volume
+ * (d H W + h W + w) as int32 (torch's int64): each bin's first maximum, or
+ * its last NaN, where the gradient goes, as torch's.
  *
  * @example
  * ```ts
@@ -121,10 +124,43 @@ export function adaptiveAvgPool3d(x: Tensor, outputSize: AdaptiveSize3d): Tensor
  * const x = arange(0, 27).reshape([1, 1, 3, 3, 3]);
  * console.log(F.adaptiveMaxPool3d(x, 1).item()); // 26
  * console.log(F.adaptiveMaxPool3d(x, [2, 1, 1]).toArray()); // Float32Array [17, 26]
+ * const [values, indices] = F.adaptiveMaxPool3d(x, [2, 1, 1], { returnIndices: true });
+ * console.log(indices.toArray()); // Int32Array [17, 26]
  * ```
  */
-export function adaptiveMaxPool3d(x: Tensor, outputSize: AdaptiveSize3d): Tensor {
-  return adaptive3d("adaptiveMaxPool3d", x, outputSize, arguments.length);
+export function adaptiveMaxPool3d(
+  x: Tensor,
+  outputSize: AdaptiveSize3d,
+  options: AdaptiveMaxPoolOptions & { returnIndices: true },
+): [Tensor, Tensor];
+export function adaptiveMaxPool3d(
+  x: Tensor,
+  outputSize: AdaptiveSize3d,
+  options?: AdaptiveMaxPoolOptions & { returnIndices?: false },
+): Tensor;
+export function adaptiveMaxPool3d(
+  x: Tensor,
+  outputSize: AdaptiveSize3d,
+  options?: AdaptiveMaxPoolOptions,
+): Tensor | [Tensor, Tensor];
+export function adaptiveMaxPool3d(
+  x: Tensor,
+  outputSize: AdaptiveSize3d,
+  options: AdaptiveMaxPoolOptions = {},
+): Tensor | [Tensor, Tensor] {
+  const where = "adaptiveMaxPool3d";
+  const usage = "F.adaptiveMaxPool3d(x, [1, 1, 1], { returnIndices: true })";
+  if (!adaptiveMaxOptions(where, arguments.length, 3, options, usage)) {
+    return adaptive3d(where, x, outputSize, 2);
+  }
+  if (x instanceof Object && (x as Tensor).ndim === 4) {
+    const [v, i] = adaptiveMaxPool3d(unsqueeze(x, 0), outputSize, { returnIndices: true });
+    return [squeeze(v, 0), squeeze(i, 0)];
+  }
+  const [od, oh, ow] = adaptiveInput(where, x, outputSize, 2);
+  const [n, c, d, h, w] = x.shape, shape = [n, c, od, oh, ow];
+  const [v, i] = adaptiveMaxWithIndices(reshape(x, [n * c, d, h, w]), [od, oh, ow], where);
+  return [reshape(v, shape), reshape(i, shape)];
 }
 
 function adaptive3d(

@@ -1,7 +1,8 @@
 /**
  * Max pooling with torch's indices over one to three spatial dimensions,
  * the path the 1-D, 2-D and 3-D max pools take for `returnIndices` (and
- * the 1-D and 2-D ones for `dilation`), composed on gathers so that it runs
+ * the 1-D and 2-D ones for `dilation`; the adaptive ones over torch's bins,
+ * see `adaptiveAxis`), composed on gathers so that it runs
  * on every device: each dimension in turn (the last first) takes its
  * windows with one gather and finds each window's maximum and where it is;
  * the coordinates found for the later dimensions follow the chosen
@@ -42,6 +43,26 @@ export interface Axis {
   dil: number;
   /** Output size. */
   out: number;
+  /**
+   * An adaptive pool's windows, [start, length] per output (torch's bins,
+   * `k` the longest); `s` and `p` are then unused. See `adaptiveAxis`.
+   */
+  bins?: readonly (readonly [number, number])[];
+}
+
+/**
+ * @internal The axis of an adaptive max pool of `size` to `out`: torch's
+ * bins, start floor(i size / out) up to ceil((i + 1) size / out). Bins
+ * that tile the input are kernel = stride; unequal (or overlapping) ones
+ * are listed, the shorter ones' missing taps repeating their last tap.
+ */
+export function adaptiveAxis(size: number, out: number): Axis {
+  if (size % out === 0) return { k: size / out, s: size / out, p: 0, dil: 1, out };
+  const bins = Array.from({ length: out }, (_, i): [number, number] => {
+    const start = Math.floor((i * size) / out), end = Math.ceil(((i + 1) * size) / out);
+    return [start, end - start];
+  });
+  return { k: Math.max(...bins.map((b) => b[1])), s: 1, p: 0, dil: 1, out, bins };
 }
 
 /** The taps of each window of one dimension (see `taps`). */
@@ -67,11 +88,12 @@ function taps(size: number, a: Axis, fill: "sum" | "max", reverse = false): Taps
   const read = new Int32Array(a.out * a.k), at = new Float32Array(a.out * a.k);
   const empty = new Int32Array(a.out).fill(-1);
   for (let o = 0; o < a.out; o++) {
-    const start = o * a.s - a.p;
+    const [start, len] = a.bins ? a.bins[o] : [o * a.s - a.p, a.k];
+    const inside = (j: number, t: number) => j < len && t >= 0 && t < size;
     let first = -1, last = -1;
     for (let j = 0; j < a.k; j++) {
       const t = start + j * a.dil;
-      if (t >= 0 && t < size) {
+      if (inside(j, t)) {
         if (first < 0) first = t;
         last = t;
       }
@@ -84,7 +106,7 @@ function taps(size: number, a: Axis, fill: "sum" | "max", reverse = false): Taps
     for (let j = 0; j < a.k; j++) {
       const t = start + j * a.dil, slot = o * a.k + (reverse ? a.k - 1 - j : j);
       let v = t;
-      if (t < 0 || t >= size) {
+      if (!inside(j, t)) {
         if (fill === "sum") v = -1;
         else if (first < 0) v = size; // the -inf row
         else v = t < 0 ? first : last;
@@ -104,7 +126,7 @@ function taps(size: number, a: Axis, fill: "sum" | "max", reverse = false): Taps
  */
 export function windows(t: Tensor, a: Axis, fill: "sum" | "max", reverse = false): Tensor {
   const [outer, size, inner] = t.shape;
-  if (a.dil === 1 && a.s === a.k && a.p === 0 && a.out * a.k <= size && !reverse) {
+  if (!a.bins && a.dil === 1 && a.s === a.k && a.p === 0 && a.out * a.k <= size && !reverse) {
     const used = a.out * a.k < size ? narrow(t, 1, 0, a.out * a.k) : t;
     return reshape(used, [outer, a.out, a.k, inner]);
   }
@@ -216,7 +238,7 @@ export function maxPoolWithIndices(
 
 /** The first tap of window `o` at or after 0 (torch's `while (start < 0) start += dilation`). */
 function firstTap(a: Axis, o: number): number {
-  let t = o * a.s - a.p;
+  let t = a.bins ? a.bins[o][0] : o * a.s - a.p;
   while (t < 0) t += a.dil;
   return t;
 }
