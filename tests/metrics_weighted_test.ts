@@ -164,7 +164,13 @@ Deno.test("sampleWeight is checked: count, finite, >= 0, one per sample", () => 
       () => metrics.hammingLoss([[0, 1], [1, 0]], [[0, 1], [1, 1]], { sampleWeight: [0, 0] }),
       /sums to 0/,
     ],
-    [() => metrics.classificationReport(y, y, { sampleWeight: [0, 0, 0, 0] }), /sums to 0/],
+    [
+      () =>
+        metrics.classificationReport([[0, 1], [1, 0]], [[0, 1], [1, 1]], {
+          sampleWeight: [0, 0],
+        }),
+      /sums to 0/,
+    ],
     [
       () => metrics.rocCurve(y, [0.1, 0.9, 0.8, 0.3], { sampleWeight: [0, 0, 0, 0] }),
       /every sampleWeight is 0/,

@@ -22,7 +22,16 @@
  * @module
  */
 export { renderReport, type ReportOptions, writeReport } from "./report/report.ts";
-export type { HistoryEntry, Misclassified, ReportData, ReportImage } from "./report/types.ts";
+export { emaFromMetrics } from "./report/ema.ts";
+export type {
+  EmaTest,
+  EmaValidation,
+  HistoryEntry,
+  Misclassified,
+  ReportData,
+  ReportEma,
+  ReportImage,
+} from "./report/types.ts";
 export {
   gradCam,
   gradCamLayer,

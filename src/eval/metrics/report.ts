@@ -22,7 +22,7 @@ import {
 import { labelValues } from "./inputs.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 import { readIndicator } from "./target.ts";
-import { checkSampleWeight, type SampleWeight, totalWeight, zeroWeights } from "./weights.ts";
+import { checkSampleWeight, type SampleWeight, totalWeight } from "./weights.ts";
 import { multilabelReport } from "./report_multilabel.ts";
 import { setWiseCounts } from "./setwise.ts";
 import {
@@ -170,7 +170,11 @@ export interface ClassificationReportOptions {
   outputDict?: boolean;
   /**
    * One weight per sample (sklearn's `sample_weight`): every count of the
-   * report is a sum of weights. Finite, >= 0, not all 0.
+   * report is a sum of weights. Finite and >= 0 (sklearn takes negative
+   * and NaN weights without a word; they throw here). All 0 gives sklearn
+   * 1.2's report of nothing: supports 0, every ratio and `accuracy` the
+   * `zeroDivision` value (with its warnings), `balancedAccuracy` NaN; for
+   * multilabel indicators it throws, as sklearn's samples average.
    */
   sampleWeight?: SampleWeight;
 }
@@ -349,8 +353,8 @@ function reportOf(
   if (k !== undefined) confusionMatrix(t, p, k); // labels in [0, k), or its error
   const ti = checkLabels(fn, "yTrue", t), pi = checkLabels(fn, "yPred", p);
   const w = checkSampleWeight(fn, options.sampleWeight, n);
+  // Weights that sum to 0 are sklearn's report of nothing: supports 0, ratios zeroDivision.
   const total = totalWeight(w, n);
-  if (total === 0) throw zeroWeights(fn);
   let labels: number[], confusion: number[][];
   if (given !== undefined) {
     labels = given;
@@ -409,8 +413,13 @@ function reportOf(
   const leftOut = given !== undefined && seen.some((l) => !given.includes(l));
   return {
     classes,
-    accuracy: ratio(given === undefined ? correct : correctOf(ti, pi, w), total),
-    balancedAccuracy: ratio(recalls.reduce((s, r) => s + r, 0), recalls.length),
+    accuracy: total === 0
+      ? zeroAccuracy(fn, zero)
+      : ratio(given === undefined ? correct : correctOf(ti, pi, w), total),
+    // No class with support (weights that sum to 0): NaN, as balanced_accuracy_score's mean of none.
+    balancedAccuracy: recalls.length === 0
+      ? NaN
+      : recalls.reduce((s, r) => s + r, 0) / recalls.length,
     macroAvg: average(classes, () => 1, support),
     weightedAvg: support === 0
       ? noSupport(classes, zero)
@@ -429,6 +438,15 @@ const WARN_FOR = ["precision", "recall", "f-score"] as const;
 
 /** The number a 0 / 0 stands for. */
 const zeroValue = (zero: ZeroDivision): number => (zero === 1 ? 1 : 0);
+
+/**
+ * The accuracy of weights that sum to 0: sklearn's accuracy row is its
+ * micro average, whose precision and recall are 0 / 0 (and warn as its).
+ */
+function zeroAccuracy(fn: string, zero: ZeroDivision): number {
+  divide(fn, [0], [0], "recall", WARN_FOR, zero, false);
+  return divide(fn, [0], [0], "precision", WARN_FOR, zero, false)[0];
+}
 
 /** The weight of the samples predicted right. */
 function correctOf(t: Int32Array, p: Int32Array, w: Float64Array | undefined): number {

@@ -6,8 +6,8 @@
  * @module
  */
 import type { Spec } from "./render.ts";
-import { CHART_CONFIG, SPLIT_COLORS } from "./theme.ts";
-import type { HistoryEntry } from "./types.ts";
+import { CHART_CONFIG, EMA_COLOR, SPLIT_COLORS } from "./theme.ts";
+import type { EmaValidation, HistoryEntry } from "./types.ts";
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
@@ -33,17 +33,35 @@ function finite(v: number | null | undefined): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
+/** The model EMA's series name in the charts' legend. */
+export const EMA_SERIES = "EMA validation";
+
 /**
  * Train and validation curves of one metric per epoch: lines with a point
- * per epoch, so that a run of one epoch still shows something.
+ * per epoch, so that a run of one epoch still shows something. With `ema`
+ * (the model EMA's validations), a third series, "EMA validation".
  */
-export function historySpec(history: readonly HistoryEntry[], metric: HistoryMetric): Spec {
+export function historySpec(
+  history: readonly HistoryEntry[],
+  metric: HistoryMetric,
+  ema: readonly EmaValidation[] = [],
+): Spec {
   const values: { epoch: number; split: string; value: number }[] = [];
   for (const h of history) {
     const train = finite(metric === "loss" ? h.trainLoss : h.trainAcc);
     const val = finite(metric === "loss" ? h.valLoss : h.valAcc);
     if (train !== undefined) values.push({ epoch: h.epoch, split: "train", value: train });
     if (val !== undefined) values.push({ epoch: h.epoch, split: "validation", value: val });
+  }
+  for (const e of ema) {
+    const val = finite(metric === "loss" ? e.valLoss : e.valAcc);
+    if (val !== undefined) values.push({ epoch: e.epoch, split: EMA_SERIES, value: val });
+  }
+  const domain: string[] = ["train", "validation"];
+  const range: string[] = [SPLIT_COLORS.train, SPLIT_COLORS.validation];
+  if (ema.length > 0) {
+    domain.push(EMA_SERIES);
+    range.push(EMA_COLOR);
   }
   const isAcc = metric === "accuracy";
   return {
@@ -61,10 +79,7 @@ export function historySpec(history: readonly HistoryEntry[], metric: HistoryMet
         field: "split",
         type: "nominal",
         title: null,
-        scale: {
-          domain: ["train", "validation"],
-          range: [SPLIT_COLORS.train, SPLIT_COLORS.validation],
-        },
+        scale: { domain, range },
         legend: { orient: "top", direction: "horizontal" },
       },
     },

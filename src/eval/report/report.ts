@@ -12,7 +12,8 @@ import { type ChartFigure, escapeHtml, figure, page, section } from "./html.ts";
 import { renderSvg, type Spec } from "./render.ts";
 import { oneVsRest } from "./one_vs_rest.ts";
 import { classTable, configTable, type Kpi, kpiTiles, misclassifiedGrid } from "./sections.ts";
-import type { ReportData } from "./types.ts";
+import type { ReportData, ReportEma } from "./types.ts";
+import { EMA_COLOR } from "./theme.ts";
 import { checkArity, checkOptions } from "../../options.ts";
 
 const USAGE = "evaluation.renderReport(data, { maxMisclassified: 48 })";
@@ -65,6 +66,57 @@ function checkData(d: ReportData): void {
   });
 }
 
+/** A finite number (not NaN, infinite, null or absent). */
+function finiteNumber(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+/** Checks `data.ema`: null or absent, or { history, test? } of numbers. */
+function checkEma(ema: unknown): ReportEma | null {
+  if (ema === undefined || ema === null) return null;
+  const where = "renderReport data.ema";
+  const o = checkOptions<ReportEma>(
+    where,
+    ema as ReportEma,
+    ["history", "test"],
+    "{ history: [{ epoch: 1, valLoss: 0.4, valAcc: 0.9 }], test: { accuracy: 0.91 } }",
+  );
+  if (!Array.isArray(o.history)) {
+    throw new TypeError(
+      `${where}.history must be a list of { epoch, valLoss, valAcc } (the "ema" lines of ` +
+        `metrics.jsonl: evaluation.emaFromMetrics), got ${typeof o.history}`,
+    );
+  }
+  o.history.forEach((e, i) => {
+    const ok = e !== null && typeof e === "object" && finiteNumber(e.epoch) &&
+      [e.valLoss, e.valAcc].every((v) => v === undefined || v === null || typeof v === "number");
+    if (!ok) {
+      throw new TypeError(
+        `${where}.history[${i}] must be { epoch: number, valLoss: number | null, ` +
+          `valAcc: number | null }, got ${JSON.stringify(e)}`,
+      );
+    }
+  });
+  const t = o.test as unknown;
+  if (t !== undefined && t !== null) {
+    const keys = ["accuracy", "loss", "macroF1", "balancedAccuracy", "macroAuc"] as const;
+    const r = t as Record<string, unknown>;
+    const key = typeof t !== "object"
+      ? undefined
+      : !finiteNumber(r.accuracy)
+      ? "accuracy"
+      : keys.find((k) => r[k] !== undefined && typeof r[k] !== "number");
+    if (typeof t !== "object" || key !== undefined) {
+      throw new TypeError(
+        `${where}.test${key ? `.${key}` : ""} must be ${key ? "a number" : "an object"} ` +
+          `(the "ema_test" line of metrics.jsonl: { accuracy, loss, macroF1, ` +
+          `balancedAccuracy, macroAuc }), got ${JSON.stringify(key ? r[key] : t)}`,
+      );
+    }
+  }
+  return o;
+}
+
 /**
  * Renders the report page, with `hook` applied to every chart spec. The
  * public `renderReport` passes none; tests pass one to break a chart and
@@ -87,8 +139,10 @@ export async function renderReportWith(
     "misclassified",
     "config",
     "split",
+    "ema",
   ], "evaluation.renderReport({ title, classNames, history, yTrue, yPred, scores })");
   checkData(data);
+  const ema = checkEma(data.ema);
   const { classNames, history, yTrue, yPred, scores } = data;
   const k = classNames.length, n = yTrue.length;
   const report = classificationReport(yTrue, yPred, { classNames, zeroDivision: 0 });
@@ -101,8 +155,8 @@ export async function renderReportWith(
   );
 
   const training: PlannedChart[] = history.length === 0 ? [] : [
-    { id: "loss", title: "Loss", spec: historySpec(history, "loss") },
-    { id: "accuracy", title: "Accuracy", spec: historySpec(history, "accuracy") },
+    { id: "loss", title: "Loss", spec: historySpec(history, "loss", ema?.history) },
+    { id: "accuracy", title: "Accuracy", spec: historySpec(history, "accuracy", ema?.history) },
     { id: "lr", title: "Learning rate", spec: learningRateSpec(history) },
     { id: "epoch-time", title: "Time per epoch", spec: epochTimeSpec(history) },
   ];
@@ -165,6 +219,19 @@ export async function renderReportWith(
       color: "#7b6cb3",
     },
   ];
+  if (ema?.test) {
+    const t = ema.test;
+    kpis.push({
+      label: `EMA ${split} accuracy`,
+      value: pct(t.accuracy),
+      detail: [
+        "the model EMA",
+        ...(finiteNumber(t.macroF1) ? [`macro F1 ${t.macroF1.toFixed(3)}`] : []),
+        ...(finiteNumber(t.macroAuc) ? [`AUC ${t.macroAuc.toFixed(3)}`] : []),
+      ].join(" · "),
+      color: EMA_COLOR,
+    });
+  }
   if (best) {
     kpis.push({
       label: "Best val. accuracy",
@@ -193,7 +260,14 @@ export async function renderReportWith(
   const shown = Math.min(maxShown, mistakes.length);
   const parts = [
     trainFigs.length
-      ? section("training", "Training", charts(trainFigs), "Per epoch, train and validation.")
+      ? section(
+        "training",
+        "Training",
+        charts(trainFigs),
+        ema?.history.length
+          ? "Per epoch, train and validation, and the model EMA's validation."
+          : "Per epoch, train and validation.",
+      )
       : "",
     section("confusion", "Confusion matrix", charts(confusionFigs), `On the ${split} split.`),
     section(

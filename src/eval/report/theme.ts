@@ -12,6 +12,9 @@ export const FONT =
 /** Train and validation series colours (Tableau blue and orange). */
 export const SPLIT_COLORS = { train: "#4c78a8", validation: "#f58518" } as const;
 
+/** The model EMA's validation series (Tableau green), beside the model's. */
+export const EMA_COLOR = "#54a24b";
+
 /**
  * Class colours: grey-blue for "no liver", green for liver, red for lesion,
  * then the rest of Tableau 10 for datasets with more classes.

@@ -24,6 +24,38 @@ export interface HistoryEntry {
   seconds: number;
 }
 
+/** One validation of the model EMA (`--model-ema`: an "ema" line of metrics.jsonl). */
+export interface EmaValidation {
+  /** The epoch after which the EMA was validated (the model's epoch numbering). */
+  epoch: number;
+  /** The EMA's validation loss; null or NaN where not measured. */
+  valLoss?: number | null;
+  /** The EMA's validation accuracy in [0, 1]; null or NaN where not measured. */
+  valAcc?: number | null;
+}
+
+/** The test split on the model EMA's weights (the "ema_test" line of metrics.jsonl). */
+export interface EmaTest {
+  /** Fraction correct. */
+  accuracy: number;
+  /** Mean cross-entropy. */
+  loss?: number;
+  /** Unweighted mean F1 over the classes. */
+  macroF1?: number;
+  /** Mean recall over the classes. */
+  balancedAccuracy?: number;
+  /** One-vs-rest macro ROC AUC (NaN when a class is missing). */
+  macroAuc?: number;
+}
+
+/** The model EMA of a run (torchvision's `--model-ema`), drawn beside the model. */
+export interface ReportEma {
+  /** Its validations, per epoch: a second validation series on the loss and accuracy charts. */
+  history: readonly EmaValidation[];
+  /** Its test-split numbers, shown among the headline numbers; null or absent: none. */
+  test?: EmaTest | null;
+}
+
 /** A grayscale (or RGB, channel-first) image as the data pipeline holds it. */
 export interface ReportImage {
   /** Pixels: height x width, or channels x height x width with channels = 3. */
@@ -73,4 +105,9 @@ export interface ReportData {
   config?: Record<string, unknown>;
   /** Name of the evaluated split (default "test"). */
   split?: string;
+  /**
+   * The model EMA's validations and test numbers (`--model-ema`; read them
+   * from metrics.jsonl with `emaFromMetrics`); null or absent: no EMA.
+   */
+  ema?: ReportEma | null;
 }

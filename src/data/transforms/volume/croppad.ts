@@ -14,72 +14,79 @@ import type { Rng } from "../../rng.ts";
 import { fmt } from "../image.ts";
 import { bool, num } from "../transform.ts";
 import { box } from "./ops.ts";
+import {
+  centerBox,
+  type PadMethod,
+  type PadMode,
+  padModeValue,
+  padOrCrop,
+  padVol,
+  type PadWhere,
+  spatialPad,
+} from "./pad_modes.ts";
 import { VolumeTransform } from "./transform.ts";
 import { resolveSize, size3, spatial, type Vol } from "./volume.ts";
 
-/** How a pad splits its voxels: both sides (the extra one after) or all at the end. */
-export type PadMethod = "symmetric" | "end";
+export type { PadMethod, PadMode } from "./pad_modes.ts";
 
-/** MONAI's `CenterSpatialCrop` box: start max(size // 2 - roi // 2, 0), clipped to the volume. */
-function centerBox(dhw: readonly number[], roi: readonly number[]): [number[], number[]] {
-  const start = dhw.map((s, i) => Math.max(Math.floor(s / 2) - Math.floor(roi[i] / 2), 0));
-  const size = dhw.map((s, i) => Math.min(start[i] + roi[i], s) - start[i]);
-  return [start, size];
-}
-
-/** Checks a pad's method and mode and reads its fill value. */
+/** Checks a pad's method, mode and fill value. */
 class PadArgs {
   readonly method: PadMethod;
+  readonly mode: PadMode;
   readonly value: number;
-  constructor(name: string, params: { method?: PadMethod; mode?: "constant"; value?: number }) {
+  readonly #where: PadWhere;
+  constructor(name: string, params: { method?: PadMethod; mode?: PadMode; value?: number }) {
     const method = params.method ?? "symmetric";
     if (method !== "symmetric" && method !== "end") {
       throw new Error(`${name}: method must be "symmetric" or "end", got ${fmt(params.method)}`);
     }
     this.method = method;
-    const mode = params.mode ?? "constant";
-    if (mode !== "constant") {
-      throw new Error(
-        `${name}: mode must be "constant" (pad with value, default 0); MONAI's other pad ` +
-          `modes are not implemented here, got ${fmt(params.mode)}`,
-      );
-    }
-    this.value = num(name, "value", params.value ?? 0);
+    ({ mode: this.mode, value: this.value } = padModeValue(name, params, "constant"));
+    this.#where = { name, key: "mode", hint: ", or a smaller spatialSize" };
   }
 
   /** Pads `v` to at least `target` per axis. */
   pad(v: Vol, target: readonly number[]): Vol {
-    const dhw = spatial(v);
-    const width = dhw.map((s, i) => Math.max(target[i] - s, 0));
-    if (width.every((w) => w === 0)) return v;
-    const start = width.map((w) => this.method === "symmetric" ? -Math.floor(w / 2) : 0);
-    return box(v, start, dhw.map((s, i) => s + width[i]), this.value);
+    return spatialPad(this.#where, v, target, this.method, this.mode, this.value);
+  }
+
+  /** Crops (centre) or pads `v` to `target` per axis. */
+  padOrCrop(v: Vol, target: readonly number[]): Vol {
+    return padOrCrop(this.#where, v, target, this.method, this.mode, this.value);
   }
 }
 
 /**
- * Pads each spatial axis up to `spatialSize` (MONAI's `SpatialPad`), with
- * `value` (default 0; mode "constant" only): "symmetric" puts
- * floor(extra / 2) before and the rest after, "end" all after. An axis
- * already as large or larger is left as it is (a pad never crops).
+ * Pads each spatial axis up to `spatialSize` (MONAI's `SpatialPad`):
+ * "symmetric" puts floor(extra / 2) before and the rest after, "end" all
+ * after. An axis already as large or larger is left as it is (a pad never
+ * crops). `mode` is MONAI's (default "constant", which fills with `value`,
+ * default 0; `value` is refused with any other mode, as MONAI's): torch's
+ * "reflect" (refused where the pad is as wide as the axis, as torch's),
+ * "replicate" and "circular" (any width, as numpy's "wrap"), numpy's
+ * "edge", "wrap", "symmetric", "linear_ramp", "maximum", "mean",
+ * "median", "minimum" (statistics of the whole line along the axis, the
+ * axes padded in order D, H, W, as numpy.pad) and "empty" (numpy leaves it
+ * uninitialized; 0 here).
  *
  * @example
  * ```ts
  * import { data, ones } from "@lits/vision";
  * using x = ones([1, 3, 4, 4]);
  * using y = new data.transforms.volume.SpatialPad({ spatialSize: [4, 4, 2] }).apply(x);
- * console.log(y.shape); // [1, 4, 4, 4]
+ * using z = new data.transforms.volume.SpatialPad({ spatialSize: 6, mode: "reflect" }).apply(x);
+ * console.log(y.shape, z.shape); // [1, 4, 4, 4] [1, 6, 6, 6]
  * ```
  */
 export class SpatialPad extends VolumeTransform {
   readonly #size: [number, number, number];
   readonly #pad: PadArgs;
-  /** `spatialSize`, `method` (default "symmetric"), `mode` ("constant"), `value` (default 0). */
+  /** `spatialSize`, `method` ("symmetric"), `mode` ("constant"), `value` (0, mode "constant"). */
   constructor(
     params: {
       spatialSize: number | [number, number, number];
       method?: PadMethod;
-      mode?: "constant";
+      mode?: PadMode;
       value?: number;
     },
   ) {
@@ -133,26 +140,28 @@ export class CenterSpatialCrop extends VolumeTransform {
 
 /**
  * Crops (centre) or pads each spatial axis to exactly `spatialSize`
- * (MONAI's `ResizeWithPadOrCrop`: `CenterSpatialCrop` then `SpatialPad`),
- * so every output has one size, ready to batch.
+ * (MONAI's `ResizeWithPadOrCrop`: `CenterSpatialCrop` then `SpatialPad`,
+ * with its `method`, `mode` and `value`), so every output has one size,
+ * ready to batch.
  *
  * @example
  * ```ts
  * import { data, zeros } from "@lits/vision";
  * using x = zeros([1, 10, 40, 20]);
- * using y = new data.transforms.volume.ResizeWithPadOrCrop({ spatialSize: 32 }).apply(x);
+ * const t = new data.transforms.volume.ResizeWithPadOrCrop({ spatialSize: 32, mode: "edge" });
+ * using y = t.apply(x);
  * console.log(y.shape); // [1, 32, 32, 32]
  * ```
  */
 export class ResizeWithPadOrCrop extends VolumeTransform {
   readonly #size: [number, number, number];
   readonly #pad: PadArgs;
-  /** `spatialSize`, `method` (default "symmetric"), `mode` ("constant"), `value` (default 0). */
+  /** `spatialSize`, `method` ("symmetric"), `mode` ("constant"), `value` (0, mode "constant"). */
   constructor(
     params: {
       spatialSize: number | [number, number, number];
       method?: PadMethod;
-      mode?: "constant";
+      mode?: PadMode;
       value?: number;
     },
   ) {
@@ -167,9 +176,7 @@ export class ResizeWithPadOrCrop extends VolumeTransform {
   }
   /** Centre crop, then pad. */
   protected run(v: Vol): Vol {
-    const dhw = spatial(v), size = resolveSize(this.#size, dhw);
-    const cropped = size.some((s, i) => s < dhw[i]) ? box(v, ...centerBox(dhw, size)) : v;
-    return this.#pad.pad(cropped, size);
+    return this.#pad.padOrCrop(v, resolveSize(this.#size, spatial(v)));
   }
 }
 
@@ -180,7 +187,8 @@ export class ResizeWithPadOrCrop extends VolumeTransform {
  * dictionary form's `source_key` picks the image instead), grown by
  * `margin` voxels (a number or [D, H, W]). With `allowSmaller` (default
  * true, as MONAI's) the grown box stops at the volume's edge; false pads
- * past it with 0. A volume with no foreground is returned whole (MONAI
+ * past it with `mode` (MONAI's pad modes, as `SpatialPad`'s: default
+ * "constant", filling with `value`, default 0). A volume with no foreground is returned whole (MONAI
  * returns an empty volume). `selectFn` is not taken, as a function cannot
  * travel in a spec: write `threshold`.
  *
@@ -199,13 +207,17 @@ export class CropForeground extends VolumeTransform {
   readonly #channels: number[] | null;
   readonly #margin: [number, number, number];
   readonly #allowSmaller: boolean;
-  /** `threshold` (0), `channelIndices` (all), `margin` (0), `allowSmaller` (true). */
+  readonly #mode: PadMode;
+  readonly #value: number;
+  /** `threshold` (0), `channelIndices` (all), `margin` (0), `allowSmaller` (true), `mode`, `value`. */
   constructor(
     params: {
       threshold?: number;
       channelIndices?: number | number[] | null;
       margin?: number | [number, number, number];
       allowSmaller?: boolean;
+      mode?: PadMode;
+      value?: number;
     } = {},
   ) {
     if (params !== null && typeof params === "object" && "selectFn" in params) {
@@ -216,7 +228,7 @@ export class CropForeground extends VolumeTransform {
     }
     super(params, arguments.length, {
       keepsVoxelSize: true,
-      keys: ["threshold", "channelIndices", "margin", "allowSmaller"],
+      keys: ["threshold", "channelIndices", "margin", "allowSmaller", "mode", "value"],
       p: null,
       usage: "{ threshold: 0, margin: 4 }",
     });
@@ -241,6 +253,7 @@ export class CropForeground extends VolumeTransform {
       number,
     ];
     this.#allowSmaller = bool(this.name, "allowSmaller", params.allowSmaller, true);
+    ({ mode: this.#mode, value: this.#value } = padModeValue(this.name, params, "constant"));
   }
   /** The box of voxels > threshold, grown by the margin. */
   protected run(v: Vol): Vol {
@@ -273,13 +286,17 @@ export class CropForeground extends VolumeTransform {
     }
     if (hi[0] < 0) return v;
     const dhw = [d, h, w];
-    let start = lo.map((l, i) => l - this.#margin[i]);
-    let end = hi.map((e, i) => e + this.#margin[i] + 1);
-    if (this.#allowSmaller) {
-      start = start.map((s) => Math.max(s, 0));
-      end = end.map((e, i) => Math.min(e, dhw[i]));
-    }
-    return box(v, start, end.map((e, i) => e - start[i]));
+    const start = lo.map((l, i) => l - this.#margin[i]);
+    const end = hi.map((e, i) => e + this.#margin[i] + 1);
+    // MONAI's crop_pad: the part inside the volume, then (allowSmaller false) the pad past it.
+    const inStart = start.map((s) => Math.max(s, 0));
+    const inEnd = end.map((e, i) => Math.min(e, dhw[i]));
+    const cropped = box(v, inStart, inEnd.map((e, i) => e - inStart[i]));
+    if (this.#allowSmaller) return cropped;
+    const where = { name: this.name, key: "mode", hint: ", or a smaller margin" };
+    const before = start.map((s) => Math.max(-s, 0));
+    const after = end.map((e, i) => Math.max(e - dhw[i], 0));
+    return padVol(where, cropped, before, after, this.#mode, this.#value);
   }
 }
 
