@@ -443,6 +443,11 @@ Deno.test("a run with the recipe flags: torch's warm-up lrs, EMA lines, best_ema
   assert.deepEqual(emaLines.map((l) => l.epoch), [1, 2, 3]);
   const emaTest = ls.find((l) => l.type === "ema_test")!;
   assert.equal(ls.filter((l) => l.type === "test").length, 1); // the model's alone
+  // report.html draws the EMA's validations beside the model's, and its test accuracy.
+  const page = await Deno.readTextFile(join(out, "report.html"));
+  assert.match(page, /EMA validation/);
+  assert.match(page, /EMA test accuracy/);
+  assert.ok(page.includes(`macro F1 ${(emaTest.macroF1 as number).toFixed(3)}`), "EMA's F1");
   // best_ema.safetensors: the EMA's weights at its lowest validation loss, which evaluate reads.
   const best = Math.min(...emaLines.map((l) => l.valLoss as number));
   const bestEpoch = emaLines.find((l) => l.valLoss === best)!.epoch;

@@ -11,7 +11,7 @@ import type { TransformSpec } from "../data/transforms/transform.ts";
 import type { Module } from "../layers/module.ts";
 import type { Device } from "../tensor/device.ts";
 import { writeReport } from "../eval/report/report.ts";
-import type { HistoryEntry } from "../eval/report/types.ts";
+import type { HistoryEntry, ReportEma } from "../eval/report/types.ts";
 import { evaluateModel, type Evaluation, summarize, type TestSummary } from "./evaluate.ts";
 import { CLASS_NAMES } from "./setup.ts";
 import type { Misclassified } from "../eval/report/types.ts";
@@ -98,6 +98,8 @@ export interface ReportContext {
   history: HistoryEntry[];
   /** The settings shown on the page. */
   config: Record<string, unknown>;
+  /** The model EMA's validations and test (`--model-ema`), drawn beside the model's. */
+  ema?: ReportEma | null;
 }
 
 /** Writes the report page of an evaluation to `path`. */
@@ -116,5 +118,6 @@ export async function writeSplitReport(
     misclassified: evaluation.misclassified,
     config: context.config,
     split: context.split,
+    ema: context.ema ?? null,
   });
 }

@@ -16,6 +16,7 @@
  */
 import type { Device } from "../tensor/device.ts";
 import type { HistoryEntry } from "../eval/report/types.ts";
+import { emaFromMetrics } from "../eval/report/ema.ts";
 import { checkConfigKeys, type TrainConfig } from "./config.ts";
 import { checkArity, checkOptions } from "../options.ts";
 import { DivergedError } from "./errors.ts";
@@ -153,8 +154,12 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
     if (restored) await restoreBest(run, position);
     const testedEpoch = restored ? position.state.bestEpoch : position.epoch;
     const report = (options.report ?? true) && group.writer;
-    const summary = await testAndReport(run, position, testedEpoch, report ? dev : null);
-    const emaTest = await testEma(run, position);
+    const { summary, emaTest } = await testAndReport(
+      run,
+      position,
+      testedEpoch,
+      report ? dev : null,
+    );
     return {
       paths,
       config: data.config,
@@ -351,15 +356,17 @@ async function restoreBest(run: Run, position: Position): Promise<void> {
 
 /**
  * Evaluates the test split, appends the "test" line to metrics.jsonl (with
- * `weightsEpoch`, whose weights it measured) and, given the device to show
- * on it, writes report.html.
+ * `weightsEpoch`, whose weights it measured), then with `--model-ema` the
+ * EMA's "ema_test" line, and, given the device to show on it, writes
+ * report.html (the EMA's curves and test read back from metrics.jsonl, which
+ * holds them across resumes).
  */
 async function testAndReport(
   run: Run,
   position: Position,
   weightsEpoch: number,
   reportDevice: Device | null,
-): Promise<TestSummary> {
+): Promise<{ summary: TestSummary; emaTest: TestSummary | null }> {
   const { data, session, paths } = run;
   syncBuffers(run.group, session.model);
   const { evaluation, summary } = await inPrecision(
@@ -367,15 +374,18 @@ async function testAndReport(
     async () => await testSplit(session.model, data.test, session.evalLoading),
   );
   await run.metrics.write({ type: "test", epoch: position.epoch, weightsEpoch, ...summary });
+  const emaTest = await testEma(run, position);
   if (reportDevice) {
+    const ema = emaTest ? emaFromMetrics(await Deno.readTextFile(paths.metrics)) : null;
     await writeSplitReport(paths.report, evaluation, {
       title: `${data.spec.name} on ${data.root}, the weights of epoch ${weightsEpoch}`,
       split: "test",
       history: position.state.history,
       config: { ...data.config, device: reportDevice } as unknown as Record<string, unknown>,
+      ema,
     });
   }
-  return summary;
+  return { summary, emaTest };
 }
 
 /**
