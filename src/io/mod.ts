@@ -16,3 +16,5 @@ export {
   type SaveSafetensorsOptions,
 } from "./safetensors.ts";
 export { load, save, type Saved } from "./save_load.ts";
+export { decodePth, isPth, loadPth, type LoadPthOptions } from "./pth_read.ts";
+export { encodePth, savePth, type SavePthOptions } from "./pth_write.ts";

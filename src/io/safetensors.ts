@@ -39,8 +39,8 @@ export interface LoadSafetensorsOptions {
 /** Tensors to save, by name, in the order they are written. */
 export type NamedTensors = Map<string, Tensor> | Record<string, Tensor>;
 
-/** Bytes per element of each dtype this module reads. */
-const ELEMENT_SIZE: Record<string, number> = {
+/** Bytes per element of each dtype this module reads (pth_read.ts reads the same). */
+export const ELEMENT_SIZE: Record<string, number> = {
   F64: 8,
   F32: 4,
   F16: 2,
@@ -59,8 +59,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------- writing
 
-/** Little-endian bytes of a tensor's elements as `dtype` (F32, I32 or I64). */
-function elementBytes(values: Float32Array | Int32Array, dtype: string): Uint8Array {
+/** Little-endian bytes of a tensor's elements as `dtype` (F32, I32 or I64); pth_write.ts shares it. */
+export function elementBytes(values: Float32Array | Int32Array, dtype: string): Uint8Array {
   if (dtype === "I64") {
     const out = new Uint8Array(values.length * 8);
     const view = new DataView(out.buffer);
@@ -341,6 +341,20 @@ function convert(
   const read = elementReader(view, e, fail);
   for (let i = 0; i < n; i++) out[i] = read(i);
   return out;
+}
+
+/**
+ * The elements of `bytes` (little-endian `dtype`, a key of ELEMENT_SIZE) as
+ * float32 or int32 values, by the rules above (F64 beyond float32's range and
+ * I64 beyond int32's are errors naming tensor `name`): pth_read.ts shares it.
+ */
+export function decodeElements(
+  bytes: Uint8Array,
+  dtype: string,
+  name: string,
+  fail: (m: string) => Error,
+): Float32Array | Int32Array {
+  return convert(bytes, { name, dtype, shape: [], begin: 0, end: bytes.length }, fail);
 }
 
 /** Parses and checks the header: the tensors' entries, ordered by their data. */

@@ -12,6 +12,10 @@
  * else (a Module, a function, a cycle) is refused by its path, before a
  * byte is written.
  *
+ * A path ending in `.pth` or `.pt` (or `.pth.tar`) is written in PyTorch's
+ * own format instead (`io.savePth`: `torch.load` opens it), and `io.load`
+ * reads a PyTorch checkpoint, recognised by its content, as `io.loadPth`.
+ *
  * @module
  */
 import { Tensor } from "../tensor/tensor.ts";
@@ -22,6 +26,11 @@ import {
   safetensorsMetadata,
   saveSafetensors,
 } from "./safetensors.ts";
+import { decodePth, isPth } from "./pth_read.ts";
+import { savePth } from "./pth_write.ts";
+
+/** Names `io.save` writes in PyTorch's own format (torch.load reads them). */
+const PTH_NAME = /\.(pth|pt)(\.tar)?$/i;
 
 /** What `io.save` stores and `io.load` gives back. */
 export type Saved =
@@ -40,7 +49,7 @@ const FORMAT_KEY = "lits.save";
 const FORMAT = "1";
 
 /** One node of the stored tree: a tag and its content, so no user key is ever mistaken for one. */
-type Node =
+export type Node =
   | { t: string }
   | { n: number | "NaN" | "Infinity" | "-Infinity" | "-0" }
   | { s: string }
@@ -61,13 +70,17 @@ function numberText(v: number): number | "NaN" | "Infinity" | "-Infinity" | "-0"
   return Number.isFinite(v) ? v : (String(v) as "NaN");
 }
 
-/** Walks `value`, naming its tensors by path; returns the tree. */
-function encodeTree(
+/**
+ * Walks `value`, naming its tensors by path; returns the tree. `who` names
+ * the caller in errors (pth_write.ts walks with it too).
+ */
+export function encodeTree(
   value: unknown,
   path: string[],
   tensors: Map<string, Tensor>,
   names: Map<Tensor, string>,
   open: Set<object>,
+  who = "io.save",
 ): Node {
   const where = () => (path.length ? `'${path.join("/")}'` : "the saved object");
   if (value instanceof Tensor) {
@@ -92,30 +105,30 @@ function encodeTree(
     typeof (value as { stateDict?: unknown }).stateDict === "function"
   ) {
     throw new Error(
-      `io.save: ${where()} is a ${value.constructor?.name ?? "Module"}; save its state dict ` +
+      `${who}: ${where()} is a ${value.constructor?.name ?? "Module"}; save its state dict ` +
         "(model.stateDict()), not the module",
     );
   }
   if (typeof value !== "object") {
     throw new Error(
-      `io.save: ${where()} is ${
+      `${who}: ${where()} is ${
         typeof value === "undefined" ? "undefined" : `a ${typeof value}`
       }; ` +
         "save tensors, numbers, strings, booleans, null, arrays, Maps and plain objects",
     );
   }
-  if (open.has(value)) throw new Error(`io.save: ${where()} contains itself`);
+  if (open.has(value)) throw new Error(`${who}: ${where()} contains itself`);
   open.add(value);
   try {
     const child = (v: unknown, key: string | number) =>
-      encodeTree(v, [...path, String(key)], tensors, names, open);
+      encodeTree(v, [...path, String(key)], tensors, names, open, who);
     if (Array.isArray(value)) return { a: value.map(child) };
     if (value instanceof Map) {
       const entries: [Node, Node][] = [];
       for (const [k, v] of value) {
         if (typeof k !== "string" && typeof k !== "number") {
           throw new Error(
-            `io.save: ${where()} is a Map with a ${typeof k} key; keys must be strings or numbers`,
+            `${who}: ${where()} is a Map with a ${typeof k} key; keys must be strings or numbers`,
           );
         }
         // Keys as nodes: 1 and "1" stay apart, and NaN, the infinities and -0 survive.
@@ -126,7 +139,7 @@ function encodeTree(
     if (!isPlainObject(value)) {
       const kind = value.constructor?.name ?? "object";
       throw new Error(
-        `io.save: ${where()} is a ${kind}; save its state dict (model.stateDict(), ` +
+        `${who}: ${where()} is a ${kind}; save its state dict (model.stateDict(), ` +
           "opt.stateDict(), sched.stateDict()), not the object",
       );
     }
@@ -143,7 +156,9 @@ function encodeTree(
  * Saves `obj` (tensors, state dicts, numbers, strings, booleans, null, in
  * arrays, Maps and plain objects, nested) to one safetensors file, as
  * `torch.save(obj, path)` does for a training loop's checkpoint. The file
- * is written whole or not at all.
+ * is written whole or not at all. A path ending in `.pth` or `.pt` (or
+ * `.pth.tar`) gets PyTorch's own format instead, as `io.savePth` writes it,
+ * so that `torch.load(path)` opens it.
  *
  * @example
  * ```ts
@@ -166,6 +181,7 @@ export async function save(path: string, obj: unknown): Promise<void> {
   if (typeof path !== "string") {
     throw new Error(`io.save: the first argument is the path; write io.save(path, obj)`);
   }
+  if (PTH_NAME.test(path)) return await savePth(path, obj);
   const tensors = new Map<string, Tensor>();
   const tree = encodeTree(obj, [], tensors, new Map(), new Set());
   await saveSafetensors(path, tensors, {
@@ -203,7 +219,9 @@ function decodeTree(node: Node, tensors: Map<string, Tensor>, used: Set<string>)
  * Reads what `io.save` wrote, as `torch.load(path)`: the same nesting, Maps,
  * numbers and strings, with the tensors on `device` (default cpu). A
  * safetensors file from elsewhere (PyTorch's `save_file`, `saveSafetensors`)
- * gives its tensors as a Map by name. The type parameter says what the file
+ * gives its tensors as a Map by name. A PyTorch checkpoint (`.pth` / `.pt`
+ * from torch.save, recognised by its content) is read as `io.loadPth`
+ * reads it. The type parameter says what the file
  * holds, as torch.load's caller knows (`io.load<{ model: Map<string,
  * Tensor>; epoch: number }>(path)`): it is not checked, as torch's is not.
  *
@@ -229,6 +247,7 @@ export async function load<T = Saved>(
   } catch (e) {
     throw new Error(`io.load ${path}: cannot read: ${(e as Error).message}`, { cause: e });
   }
+  if (isPth(bytes)) return decodePth(bytes, path, options) as T;
   const meta = safetensorsMetadata(bytes, path);
   const tensors = decodeSafetensors(bytes, path, options);
   if (meta[TREE_KEY] === undefined) return tensors as T;

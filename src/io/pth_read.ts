@@ -1,0 +1,476 @@
+/**
+ * Reading PyTorch's own checkpoint files (`.pth`, `.pt`): what
+ * `torch.load(path, weights_only=True)` gives, with library tensors, and no
+ * Python.
+ *
+ * Two containers: the zip format of torch >= 1.6 (`<dir>/data.pkl`, the
+ * storages as `<dir>/data/<key>`) and the legacy one (torch < 1.6, or
+ * `_use_new_zipfile_serialization=False`: a magic-number pickle, a protocol
+ * pickle, a system-info pickle, the object's pickle, the list of storage
+ * keys, then each storage as an 8-byte count and its raw little-endian
+ * bytes). The object pickle is read by the restricted unpickler of
+ * pickle_read.ts. Tensors honour storage offsets, sizes and strides (a view
+ * is copied out; two tensors over one storage both come out right); their
+ * elements are decoded by safetensors.ts's rules: float64/32/16 and bfloat16
+ * become float32, int64/32/16/8, uint8 and bool become int32, and a value
+ * that does not fit is an error.
+ *
+ * Python values map to `Saved`: None to null, bool, int and float to
+ * boolean and number (an int beyond 2^53 is an error), str to string, list
+ * and tuple to arrays, an OrderedDict (what `state_dict()` gives) to a Map,
+ * and a dict to a plain object when all its keys are strings a JS object
+ * keeps in order (not integer-like), else to a Map with number and string
+ * keys.
+ *
+ * @module
+ */
+// deno-lint-ignore no-import-prefix -- pinned, as the project's other npm imports; no import map
+import { unzipSync } from "npm:fflate@0.8.3";
+import type { Device } from "../tensor/device.ts";
+import { tensor } from "../tensor/ops/creation.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { checkArity, checkCall, checkOptions } from "../options.ts";
+import { decodeElements, ELEMENT_SIZE } from "./safetensors.ts";
+import type { Saved } from "./save_load.ts";
+import { FileError, unpickle, type UnpickleContext } from "./pickle_read.ts";
+import {
+  PyDict,
+  PyGlobal,
+  PyList,
+  PyTuple,
+  pyTypeName,
+  type PyValue,
+  TensorRef,
+} from "./pickle_values.ts";
+
+/** Options of `loadPth` and `decodePth`. */
+export interface LoadPthOptions {
+  /** Where the tensors are created (default cpu), as torch.load's map_location. */
+  device?: Device;
+}
+const LOAD_KEYS: (keyof LoadPthOptions)[] = ["device"];
+
+/** The legacy format's magic number 0x1950a86a20f9469cfc6c, as its LONG1 opcode writes it. */
+const MAGIC = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+const PROTOCOL_VERSION = 1001;
+/** The most bytes one tensor's elements may take (a typed array's limit, with room). */
+const MAX_TENSOR_BYTES = 2 ** 32;
+/** Storage class (torch.FloatStorage, torch.cuda.FloatStorage) to safetensors.ts's dtype. */
+const STORAGE_DTYPES: Record<string, string> = {
+  Double: "F64",
+  Float: "F32",
+  Half: "F16",
+  BFloat16: "BF16",
+  Long: "I64",
+  Int: "I32",
+  Short: "I16",
+  Char: "I8",
+  Byte: "U8",
+  Bool: "BOOL",
+};
+
+/** One storage: its own bytes, or a view (legacy format) into a root's. */
+class Storage {
+  bytes: Uint8Array | null = null;
+  constructor(
+    readonly key: string,
+    readonly dtype: string,
+    readonly numel: number,
+    readonly root: Storage | null = null,
+    readonly offset = 0,
+  ) {}
+}
+
+const startsWith = (bytes: Uint8Array, at: number, prefix: number[]) =>
+  prefix.every((b, i) => bytes[at + i] === b);
+
+/** Whether the bytes open with the legacy format's magic number (after PROTO and FRAME). */
+function isLegacy(bytes: Uint8Array): boolean {
+  let at = 0;
+  if (bytes[at] === 0x80) at += 2; // PROTO n
+  if (bytes[at] === 0x95) at += 9; // FRAME n
+  return startsWith(bytes, at, MAGIC);
+}
+
+/**
+ * Whether `bytes` are a PyTorch checkpoint (zip or legacy format), by their
+ * content: what `io.load` asks before it reads safetensors.
+ *
+ * @example
+ * ```ts
+ * import { io, tensor } from "@lits/vision";
+ * using w = tensor([1, 2]);
+ * console.log(io.isPth(io.encodePth({ w })), io.isPth(io.encodeSafetensors({ w }))); // true false
+ * ```
+ */
+export function isPth(bytes: Uint8Array): boolean {
+  return startsWith(bytes, 0, [0x50, 0x4b, 0x03, 0x04]) || isLegacy(bytes);
+}
+
+/** The safetensors dtype of a storage class, or an error saying why it is not read. */
+function storageDtype(cls: unknown): string {
+  if (!(cls instanceof PyGlobal)) {
+    throw new Error(`a storage's type is a ${pyTypeName(cls as PyValue)}, not a storage class`);
+  }
+  if (cls.name === "torch.storage.UntypedStorage") return "U8";
+  const kind = /^torch(?:\.cuda)?\.(\w+)Storage$/.exec(cls.name)?.[1] ?? "";
+  if (Object.hasOwn(STORAGE_DTYPES, kind)) return STORAGE_DTYPES[kind];
+  if (kind.startsWith("Complex")) {
+    throw new Error(
+      `it holds a complex tensor (${cls.name}), which this library does not read; save ` +
+        "t.real and t.imag (or torch.view_as_real(t)) in PyTorch",
+    );
+  }
+  if (kind.startsWith("Q")) {
+    throw new Error(
+      `it holds a quantized tensor (${cls.name}), which this library does not read; save ` +
+        "t.dequantize() in PyTorch",
+    );
+  }
+  throw new Error(`it holds a storage of type ${cls.name}, which this library does not read`);
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** The fields of a persistent id ('storage', type, key, location, numel, ...), checked. */
+function storageId(pid: PyTuple, fields: number): { dtype: string; key: string; numel: number } {
+  const [, cls, key, , numel] = pid.items;
+  if (pid.items.length !== fields) {
+    throw new Error(`a storage id has ${pid.items.length} fields, expected ${fields}`);
+  }
+  if (typeof key !== "string") throw new Error("a storage key is not a string");
+  if (!isCount(numel)) throw new Error(`storage '${key}' has no element count`);
+  return { dtype: storageDtype(cls), key, numel };
+}
+
+/** The zip format: `<dir>/data.pkl` over `<dir>/data/<key>` records. */
+function readZip(bytes: Uint8Array, fail: (m: string) => FileError): PyValue {
+  let files: Record<string, Uint8Array>;
+  // A damaged directory can claim billions of records or a huge inflated size:
+  // bounded by what the file can hold, so that fflate neither loops nor allocates for long.
+  let records = 0;
+  const filter = (f: { name: string; size: number; originalSize: number; compression: number }) => {
+    if (++records > bytes.length / 46) throw new Error("its directory lists more records than fit");
+    if (f.compression !== 0 && f.originalSize > f.size * 1032 + 1024) {
+      throw new Error(`record ${f.name} claims to inflate ${f.size} bytes to ${f.originalSize}`);
+    }
+    return true;
+  };
+  try {
+    files = unzipSync(bytes, { filter });
+  } catch (e) {
+    throw fail(`not a readable zip archive (${(e as Error).message}): damaged or truncated`);
+  }
+  const names = Object.keys(files);
+  const pickles = names.filter((n) => /^[^/]+\/data\.pkl$/.test(n));
+  if (names.some((n) => /^[^/]+\/constants\.pkl$/.test(n))) {
+    throw fail(
+      "a TorchScript archive (torch.jit.save); load it in PyTorch with torch.jit.load and " +
+        "save its state_dict() with torch.save",
+    );
+  }
+  if (pickles.length !== 1) {
+    throw fail(
+      pickles.length === 0
+        ? "a zip archive without <dir>/data.pkl, so not a torch.save checkpoint"
+        : `a zip archive with ${pickles.length} data.pkl records (${pickles.join(", ")})`,
+    );
+  }
+  const dir = pickles[0].slice(0, -"/data.pkl".length);
+  const order = files[`${dir}/byteorder`];
+  if (order && new TextDecoder().decode(order).trim() !== "little") {
+    throw fail("written on a big-endian machine; load and save it again in PyTorch on this one");
+  }
+  const storages = new Map<string, Storage>();
+  const persistentLoad = (pid: PyValue): Storage => {
+    const { dtype, key, numel } = storageId(pid as PyTuple, 5);
+    let s = storages.get(key);
+    if (s === undefined) {
+      const name = `${dir}/data/${key}`;
+      const data = files[name];
+      if (data === undefined) throw fail(`storage '${key}' has no record ${name} in the archive`);
+      const size = numel * ELEMENT_SIZE[dtype];
+      if (data.length !== size) {
+        throw fail(
+          `record ${name} has ${data.length} bytes; storage '${key}' of ${numel} ${dtype} ` +
+            `elements needs ${size} (a damaged file)`,
+        );
+      }
+      s = new Storage(key, dtype, numel);
+      s.bytes = data;
+      storages.set(key, s);
+    }
+    return s;
+  };
+  const context = { persistentLoad, numelOf: (s: unknown) => (s as Storage).numel, fail };
+  const pkl = files[pickles[0]];
+  const { value, end } = unpickle(pkl, 0, context);
+  if (end !== pkl.length) throw fail(`${pkl.length - end} bytes after the pickle in data.pkl`);
+  return value;
+}
+
+/** The legacy format: five pickles, then the storages' bytes. */
+function readLegacy(bytes: Uint8Array, fail: (m: string) => FileError): PyValue {
+  const roots = new Map<string, Storage>();
+  const views = new Map<string, Storage>();
+  const persistentLoad = (pid: PyValue): Storage => {
+    const view = (pid as PyTuple).items[5];
+    const { dtype, key, numel } = storageId(pid as PyTuple, 6);
+    let root = roots.get(key);
+    if (root === undefined) roots.set(key, root = new Storage(key, dtype, numel));
+    if (view === null) return root;
+    const [viewKey, offset, size] = view instanceof PyTuple ? view.items : [];
+    if (typeof viewKey !== "string" || !isCount(offset) || !isCount(size)) {
+      throw new Error("a storage view is not (key, offset, size)");
+    }
+    if (offset + size > root.numel) {
+      throw fail(
+        `storage view '${viewKey}' [${offset}, ${offset + size}) lies past the end of ` +
+          `storage '${key}' (${root.numel} elements)`,
+      );
+    }
+    let s = views.get(viewKey);
+    if (s === undefined) views.set(viewKey, s = new Storage(viewKey, dtype, size, root, offset));
+    return s;
+  };
+  const numelOf = (s: unknown) => (s as Storage).numel;
+  const plain: UnpickleContext = {
+    persistentLoad: () => {
+      throw new Error("a persistent id outside the object's pickle");
+    },
+    numelOf,
+    fail,
+  };
+  let at = 0;
+  const next = (context = plain) => {
+    const r = unpickle(bytes, at, context);
+    at = r.end;
+    return r.value;
+  };
+  next(); // the magic number, checked by isPth
+  const protocol = next();
+  if (protocol !== PROTOCOL_VERSION) {
+    throw fail(
+      `legacy protocol version ${String(protocol)}, this reader knows ${PROTOCOL_VERSION}`,
+    );
+  }
+  const info = next();
+  const little = info instanceof PyDict
+    ? info.values[info.keys.indexOf("little_endian")]
+    : undefined;
+  if (little === false) {
+    throw fail("written on a big-endian machine; load and save it again in PyTorch on this one");
+  }
+  const value = next({ persistentLoad, numelOf, fail });
+  const keys = next();
+  if (!(keys instanceof PyList) || !keys.items.every((k) => typeof k === "string")) {
+    throw fail("the list of storage keys after the object is not a list of strings");
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const key of keys.items as string[]) {
+    const s = roots.get(key);
+    if (s === undefined) throw fail(`storage '${key}' is listed but no tensor uses it`);
+    if (bytes.length - at < 8) throw fail(`truncated: storage '${key}' has no element count`);
+    const count = view.getBigInt64(at, true);
+    if (count !== BigInt(s.numel)) {
+      throw fail(`storage '${key}' holds ${count} elements, its tensors say ${s.numel}`);
+    }
+    const size = s.numel * ELEMENT_SIZE[s.dtype];
+    if (bytes.length - at - 8 < size) {
+      throw fail(
+        `truncated: storage '${key}' needs ${size} bytes, the file has ${
+          bytes.length - at - 8
+        } left`,
+      );
+    }
+    s.bytes = bytes.subarray(at + 8, at + 8 + size);
+    at += 8 + size;
+  }
+  for (const s of roots.values()) {
+    if (s.bytes === null) throw fail(`storage '${s.key}' has no data in the file`);
+  }
+  return value;
+}
+
+/** A tensor's elements, in row-major order (a view is copied out of its storage). */
+function elementsOf(t: TensorRef, name: string, fail: (m: string) => FileError) {
+  const s = t.storage as Storage;
+  const root = s.root ?? s;
+  const es = ELEMENT_SIZE[s.dtype];
+  const offset = s.offset + t.offset;
+  const n = t.size.reduce((a, d) => a * d, 1);
+  if (n * es > MAX_TENSOR_BYTES) {
+    throw fail(`tensor '${name}' of size [${t.size}] is larger than a tensor here can be`);
+  }
+  let expected = 1;
+  let contiguous = true;
+  for (let i = t.size.length - 1; i >= 0; i--) {
+    if (t.size[i] !== 1 && t.stride[i] !== expected) contiguous = false;
+    expected *= t.size[i];
+  }
+  const all = root.bytes!;
+  let bytes: Uint8Array;
+  if (contiguous || n === 0) {
+    bytes = all.subarray(offset * es, (offset + n) * es);
+  } else {
+    bytes = new Uint8Array(n * es);
+    const index = t.size.map(() => 0);
+    for (let i = 0; i < n; i++) {
+      const at = index.reduce((a, k, d) => a + k * t.stride[d], offset) * es;
+      bytes.set(all.subarray(at, at + es), i * es);
+      for (let d = index.length - 1; d >= 0 && ++index[d] === t.size[d]; d--) index[d] = 0;
+    }
+  }
+  return decodeElements(bytes, s.dtype, name, fail);
+}
+
+/** Whether a JS object keeps `key` where it was inserted (an array index moves first). */
+function keepsOrder(key: string): boolean {
+  return key !== "__proto__" && !(/^(0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1);
+}
+
+/** Python values to `Saved`, creating the tensors (disposed again if anything fails). */
+function toSaved(root: PyValue, device: Device | undefined, fail: (m: string) => FileError): Saved {
+  const done = new Map<object, Saved>();
+  const open = new Set<object>();
+  const created: Tensor[] = [];
+  const convert = (v: PyValue, path: string[]): Saved => {
+    const where = () => (path.length ? `'${path.join("/")}'` : "the loaded object");
+    if (v === null || typeof v === "boolean" || typeof v === "string") return v;
+    if (typeof v === "number") return v;
+    if (typeof v === "bigint") {
+      throw fail(`${where()} is the integer ${v}, beyond what a JS number holds exactly (2^53)`);
+    }
+    const seen = done.get(v);
+    if (seen !== undefined) return seen;
+    if (open.has(v)) throw fail(`${where()} contains itself`);
+    open.add(v);
+    let out: Saved;
+    if (v instanceof TensorRef) {
+      const name = path.join("/") || "tensor";
+      const values = elementsOf(v, name, fail);
+      try {
+        out = tensor(values, [...v.size], { device });
+      } catch (e) {
+        throw fail(`tensor ${where()}: ${(e as Error).message}`);
+      }
+      created.push(out);
+    } else if (v instanceof PyList || v instanceof PyTuple) {
+      out = v.items.map((x, i) => convert(x, [...path, String(i)]));
+    } else if (v instanceof PyDict) {
+      const keys = v.keys.map((k) => {
+        if (typeof k === "string" || typeof k === "number") return k;
+        throw fail(
+          `${where()} is a dict with a key of type ${
+            pyTypeName(k)
+          }; keys must be str, int or float`,
+        );
+      });
+      const child = (i: number) => convert(v.values[i], [...path, String(keys[i])]);
+      if (!v.ordered && keys.every((k) => typeof k === "string" && keepsOrder(k))) {
+        const o: Record<string, Saved> = {};
+        keys.forEach((k, i) => o[k] = child(i));
+        out = o;
+      } else {
+        out = new Map(keys.map((k, i) => [k, child(i)]));
+      }
+    } else {
+      const what = v instanceof PyGlobal ? `${v.name} (not data)` : `a ${pyTypeName(v)}`;
+      throw fail(`${where()} is ${what}, which this library does not load`);
+    }
+    open.delete(v);
+    done.set(v, out);
+    return out;
+  };
+  try {
+    return convert(root, []);
+  } catch (e) {
+    for (const t of created) t.dispose();
+    if (e instanceof RangeError && /call stack/.test(e.message)) {
+      throw fail(`nested too deeply to load (${e.message})`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * What `torch.load(bytes, weights_only=True)` gives, from the bytes of a
+ * `.pth` / `.pt` file (zip or legacy format), with the tensors on
+ * `options.device`. `source` names the bytes in errors.
+ *
+ * @example
+ * ```ts
+ * import { io, tensor } from "@lits/vision";
+ * using w = tensor([1, 2, 3]);
+ * const bytes = io.encodePth({ w, epoch: 3 });
+ * const back = io.decodePth(bytes, "ckpt.pth") as { w: typeof w; epoch: number };
+ * console.log(back.w.toArray(), back.epoch); // Float32Array [1, 2, 3] 3
+ * back.w.dispose();
+ * ```
+ */
+export function decodePth(
+  bytes: Uint8Array,
+  source = "<bytes>",
+  options: LoadPthOptions = {},
+): Saved {
+  const usage = 'io.decodePth(bytes, "model.pth", { device: "cuda" })';
+  checkArity("io.decodePth", arguments.length, 3, usage);
+  if (!(bytes instanceof Uint8Array)) {
+    throw new Error(`io.decodePth: the first argument is the file's bytes; write ${usage}`);
+  }
+  if (typeof source !== "string") {
+    throw new Error(`io.decodePth: the second argument is the source name; write ${usage}`);
+  }
+  options = checkOptions("io.decodePth", options, LOAD_KEYS, usage);
+  const fail = (msg: string) => new FileError(`pth ${source}: ${msg}`);
+  let value: PyValue;
+  if (startsWith(bytes, 0, [0x50, 0x4b])) {
+    value = readZip(bytes, fail);
+  } else if (isLegacy(bytes)) {
+    value = readLegacy(bytes, fail);
+  } else if (startsWith(bytes, 257, [0x75, 0x73, 0x74, 0x61, 0x72])) {
+    throw fail(
+      "a tar-format checkpoint of PyTorch < 0.4, which this library does not read; load it " +
+        "in PyTorch and save it again with torch.save",
+    );
+  } else {
+    throw fail("not a PyTorch checkpoint (neither the zip nor the legacy torch.save format)");
+  }
+  return toSaved(value, options.device, fail);
+}
+
+/**
+ * Reads a PyTorch checkpoint file (`.pth` / `.pt`, zip or legacy format):
+ * the object `torch.load(path, weights_only=True)` gives, with library
+ * tensors. A torchvision weights file or `torch.save(model.state_dict())`
+ * gives a Map of tensors by name for `model.loadStateDict`. A pickled
+ * nn.Module, a numpy value or any other class is refused by name (save
+ * `model.state_dict()` in PyTorch, or convert with scripts/export_pth.py);
+ * nothing in the file is ever executed.
+ *
+ * @example
+ * ```ts
+ * import { io, nn } from "@lits/vision";
+ * const model = new nn.Linear(4, 2);
+ * const path = await Deno.makeTempFile({ suffix: ".pth" });
+ * await io.savePth(path, model.stateDict()); // torch.load(path) reads it too
+ * const sd = await io.loadPth(path) as Map<string, import("@lits/vision").Tensor>;
+ * console.log([...sd.keys()]); // ["weight", "bias"]
+ * model.loadStateDict(sd);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function loadPth(path: string, options: LoadPthOptions = {}): Promise<Saved> {
+  const usage = 'io.loadPth(path, { device: "cuda" })';
+  options = checkCall("io.loadPth", arguments.length, 2, options, LOAD_KEYS, usage);
+  if (typeof path !== "string") {
+    throw new Error(`io.loadPth: the first argument is the path; write ${usage}`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new Error(`pth ${path}: cannot read: ${(e as Error).message}`, { cause: e });
+  }
+  return decodePth(bytes, path, options);
+}
