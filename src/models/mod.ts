@@ -131,4 +131,10 @@ export {
   volumeNames,
 } from "./registry.ts";
 export { ModelSummary, summary, type SummaryOptions, type SummaryRow } from "./summary.ts";
+export {
+  adaptInputConv,
+  loadPretrained,
+  type LoadPretrainedOptions,
+  type LoadPretrainedReport,
+} from "./pretrained.ts";
 export { type InputSpec } from "./input.ts";

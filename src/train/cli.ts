@@ -32,7 +32,8 @@ export async function resumeConfig(
   const saved = await readRunConfig(paths);
   for (const key of given) {
     if (RESUMABLE.has(key)) continue;
-    const mine = key === "data" && config.data ? resolve(config.data) : config[key];
+    const path = key === "data" || key === "weights" ? config[key] : null;
+    const mine = path ? resolve(path) : config[key];
     if (JSON.stringify(mine) !== JSON.stringify(saved[key])) {
       throw new UsageError(
         `--resume continues ${dir} with its own configuration: --${flagName(key)} ` +

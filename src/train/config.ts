@@ -145,6 +145,14 @@ export interface TrainConfig {
   biasWeightDecay: number | null;
   /** Momentum of sgd and rmsprop; null: 0.9 for sgd, 0 for rmsprop (and none for the others). */
   momentum: number | null;
+  /**
+   * Pretrained weights the model starts from (torchvision's `--weights`, a
+   * local file; `models.loadPretrained`'s rules), as an absolute path once
+   * the run starts; null: the model's own initialisation.
+   */
+  weights: string | null;
+  /** SHA-256 of the `weights` file the run started from (set by the run, not a flag); null without. */
+  weightsSha256: string | null;
 }
 
 /**
@@ -236,6 +244,8 @@ export const DEFAULTS: Readonly<TrainConfig> = {
   normWeightDecay: null,
   biasWeightDecay: null,
   momentum: null,
+  weights: null,
+  weightsSha256: null,
 };
 
 /**
@@ -381,6 +391,14 @@ function checkValues(c: TrainConfig, combinations: boolean): TrainConfig {
   }
   if (c.augment.trim() === "") fail("augment", c.augment, "give none, ct, or transform names");
   augmentSpecs(c.augment); // throws a UsageError naming a bad transform
+  if (c.weights !== null && (typeof c.weights !== "string" || c.weights.trim() === "")) {
+    fail("weights", c.weights, "must be a file (a .safetensors state dict or checkpoint)");
+  }
+  if (c.weightsSha256 !== null && !/^[0-9a-f]{64}$/.test(String(c.weightsSha256))) {
+    throw new UsageError(
+      `weightsSha256 ${JSON.stringify(c.weightsSha256)}: must be null or 64 hex digits (SHA-256)`,
+    );
+  }
   checkRecipe(c, optimizer, combinations);
   return { ...c, model, optimizer };
 }

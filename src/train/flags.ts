@@ -28,6 +28,15 @@ import { canonicalName } from "../models/registry.ts";
 const FLAGS: Record<string, FlagSpec> = {
   data: S.data,
   model: S.model,
+  weights: {
+    kind: "string",
+    value: "FILE",
+    help: "pretrained weights to start from: torchvision's .pth, a .safetensors state dict, a " +
+      "checkpoint dict, a run's best.safetensors; the first conv's RGB filters are summed to 1 " +
+      "channel (timm's rule), a classifier of another class count stays at init; the file's path " +
+      "and SHA-256 go to config.json",
+    shownDefault: "none",
+  },
   epochs: S.epochs,
   "batch-size": S["batch-size"],
   lr: S.lr,

@@ -169,18 +169,22 @@ export interface Session extends Disposable {
  * Builds model, optimizer, loss, loaders and schedule for `data` on `dev`,
  * from `config.seed` (the order of the draws is part of the run's numbers).
  * On several ranks (`group`) each loads its shard of the global batch.
+ * `prepare` is called on the model once it is built, before the optimizer
+ * and the model EMA take it (`--weights` loads pretrained weights there).
  */
 export function buildSession(
   config: TrainConfig,
   data: RunData,
   dev: Device,
   group: RunGroup = { rank: 0, world: 1, writer: true },
+  prepare: ((model: Module) => void) | null = null,
 ): Session {
   manualSeed(config.seed);
   const model = buildModel(data.spec).to(dev);
   let optimizer: AnyOptimizer | null = null;
   let ema: ExponentialMovingAverage | null = null;
   try {
+    prepare?.(model); // draws no random numbers: the run's other draws stay as without it
     // Made before SyncBatchNorm changes the model's tree; it draws no random numbers.
     ema = config.modelEma ? new ExponentialMovingAverage(model, emaDecay(config)) : null;
     const trainModel = trainingModel(group, model, config.syncBatchNorm);

@@ -35,6 +35,7 @@ import { evalLoader, testSplit, writeSplitReport } from "./test_report.ts";
 import { checkPrecision, inPrecision } from "./precision.ts";
 import { testEma, validateEma } from "./model_ema.ts";
 import { planWarnings } from "./plan_warnings.ts";
+import { applyPretrained, runWeights } from "./weights.ts";
 import {
   globalMean,
   joinRunGroup,
@@ -123,6 +124,8 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
   checkPrecision(config.precision, dev);
   if (group.writer) { for (const w of planWarnings(config)) console.warn(w); }
   using data = await openRunData(config, log);
+  // --weights: read and hashed (into config.json) before the run folder is made.
+  using weights = await runWeights(data, options.resume ?? false);
   const paths = options.resume || !group.writer
     ? runPaths(config.out)
     : await createRun(data.config);
@@ -130,7 +133,13 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
   // model, loader) leaves no folder behind: there is nothing to resume.
   let started = false;
   try {
-    using session = buildSession(config, data, dev, group);
+    let weightsLine = "";
+    const pretrained = weights && ((model: Module) => {
+      weightsLine = applyPretrained(model, weights, data.spec.name);
+      weights[Symbol.dispose](); // copied into the model: freed before training
+    });
+    using session = buildSession(config, data, dev, group, pretrained);
+    if (weightsLine) log(weightsLine);
     if (group.writer) normDecayWarning(config, session.model);
     const metrics = group.writer
       ? new MetricsLog(paths.metrics)
