@@ -187,7 +187,38 @@ for op, x_name, opts, fn in (
 ):
     case(f"{op} {x_name} value {opts}", op, opts, x_name, fn)
 
+# Bit for bit (tests compare these exactly): numpy's float32 statistics with NaN and the
+# infinities in a line, the mean's pairwise (innermost axis) and row by row sums, linspace's
+# k * (edge / width) and, where an edge is 0, (k / width) * edge; a NaN or infinite fill value.
+EXACT = []
+
+
+def exact(name, op, opts, x_name, fn):
+    EXACT.append({"name": name, "op": op, "opts": opts, "x": x_name, "out": ser(fn().float())})
+
+
+xd = torch.randn(1, 9, 1, 12) * 300 + 1000
+xd[0, 0, 0, 0] = 0.0  # a zero edge: numpy's linspace takes (k / width) * edge on that side
+xd = add_input("d", xd)
+xe = add_input("e", torch.randn(1, 1, 130, 1) * 300 + 1000)  # over 128: halved
+xf = torch.randn(1, 3, 4, 5)
+xf[0, 1, 2, 3] = float("nan")
+xf[0, 2, 1, 0] = float("inf")
+xf[0, 0, 3, 4] = float("-inf")
+xf = add_input("f", xf)
+for mode in ("mean", "median", "maximum", "minimum", "linear_ramp"):
+    for x_name, x, size in (("d", xd, [14, 1, 12]), ("d", xd, [9, 1, 19]), ("e", xe, [1, 133, 1]),
+                            ("f", xf, [5, 6, 7])):
+        if x_name != "f" and mode not in ("mean", "linear_ramp"):
+            continue
+        opts = {"spatialSize": size, "mode": mode}
+        exact(f"SpatialPad {x_name} {size} {mode}", "SpatialPad", opts, x_name,
+              lambda: spatial_pad(x, size, mode=mode))
+for v in ("nan", "inf", "-inf"):
+    exact(f"SpatialPad f value {v}", "SpatialPad", {"spatialSize": [4, 5, 6], "value": v}, "f",
+          lambda: spatial_pad(xf, [4, 5, 6], value=float(v)))
+
 with open(OUT, "w") as f:
     json.dump({"torch": torch.__version__, "numpy": np.__version__, "inputs": INPUTS,
-               "cases": CASES, "raises": RAISES}, f, separators=(",", ":"))
+               "cases": CASES, "raises": RAISES, "exact": EXACT}, f, separators=(",", ":"))
 print(f"wrote {OUT}: {len(CASES)} cases, {len(RAISES)} refused, {os.path.getsize(OUT)} bytes")

@@ -161,7 +161,23 @@ Deno.test("PersistentDataset: the first pass writes one file per item, as Volume
   assert.ok(names.every((p) => /[0-9a-f]{64}\.safetensors$/.test(p)));
   assertSameSample(await ds.get(-1), expected[2], "negative index");
 
-  // A later run: the files' voxels change but not their size or time, so the cache is served.
+  // A later run, the files untouched: every sample from the cache, not the NIfTI.
+  const later = new data.PersistentDataset(items, { ...pipeline(), cacheDir });
+  let reads = 0;
+  const get = later.dataset.get.bind(later.dataset);
+  later.dataset.get = (i) => (reads++, get(i));
+  for (let i = 0; i < 3; i++) assertSameSample(await later.get(i), expected[i], `cached ${i}`);
+  assert.equal(reads, 0, "no sample computed");
+  assert.equal(listDir(cacheDir).length, 3);
+});
+
+Deno.test("PersistentDataset: a scan rewritten with its size and mtime restored (touch -r, cp -p, rsync -a) is recomputed, not served stale", async () => {
+  const items = await makeItems();
+  const vol = new data.VolumeDataset(items, pipeline());
+  const cacheDir = newDir();
+  const ds = new data.PersistentDataset(vol, { cacheDir });
+  for (let i = 0; i < 3; i++) await ds.get(i);
+  const before = await Promise.all([0, 1, 2].map((i) => ds.cacheFile(i)));
   for (const it of items) {
     for (const path of typeof it.image === "string" ? [it.image] : it.image) {
       const { mtime, atime } = await Deno.stat(path);
@@ -173,9 +189,46 @@ Deno.test("PersistentDataset: the first pass writes one file per item, as Volume
   }
   const changed = await vol.get(0);
   assert.ok(changed.image.data.every((x) => x === 0), "the NIfTI now reads as zeros");
-  const later = new data.PersistentDataset(items, { ...pipeline(), cacheDir });
-  for (let i = 0; i < 3; i++) assertSameSample(await later.get(i), expected[i], `cached ${i}`);
-  assert.equal(listDir(cacheDir).length, 3);
+  for (const d of [ds, new data.PersistentDataset(items, { ...pipeline(), cacheDir })]) {
+    for (let i = 0; i < 3; i++) {
+      assert.notEqual(await d.cacheFile(i), before[i], `item ${i}: a new key`);
+      assertSameSample(await d.get(i), await vol.get(i), `item ${i}: the new voxels`);
+    }
+  }
+  assert.equal(listDir(cacheDir).length, 6, "the stale files stay, unused");
+});
+
+Deno.test("PersistentDataset: a copy of the cache folder and of the data is served; a settled file is hashed once per process", async () => {
+  const items = await makeItems([6, 5, 4], 1);
+  const cacheDir = newDir();
+  const ds = new data.PersistentDataset(items, { ...pipeline(), cacheDir });
+  const first = await ds.get(0);
+  // Copied (a new inode and ctime, the same path and bytes): the same key.
+  const path = items[0].image as string;
+  const key = await ds.cacheFile(0);
+  await Deno.copyFile(path, `${path}.copy`);
+  await Deno.rename(`${path}.copy`, path);
+  assert.equal(await ds.cacheFile(0), key, "the same content: the same key");
+  const copy = newDir();
+  await Deno.mkdir(copy);
+  for (const n of listDir(cacheDir)) await Deno.copyFile(join(cacheDir, n), join(copy, n));
+  const other = new data.PersistentDataset(items, { ...pipeline(), cacheDir: copy });
+  let reads = 0;
+  const get = other.dataset.get.bind(other.dataset);
+  other.dataset.get = (i) => (reads++, get(i));
+  assertSameSample(await other.get(0), first, "from the copied folder");
+  assert.equal(reads, 0, "no sample computed");
+  // Once its ctime is over 2 s old, the file is read once, then its digest is remembered.
+  await new Promise((r) => setTimeout(r, 2100));
+  const open = Deno.open;
+  let opened = 0;
+  Deno.open = (p, o) => (String(p) === path && opened++, open(p, o));
+  try {
+    for (let n = 0; n < 3; n++) assertSameSample(await other.get(0), first, `get ${n}`);
+  } finally {
+    Deno.open = open;
+  }
+  assert.equal(opened, 1, "hashed once");
 });
 
 Deno.test("PersistentDataset: the file is a safetensors file of the voxels, with the sample and its source in the metadata", async () => {
@@ -439,18 +492,58 @@ Deno.test("PersistentDataset: two processes filling one folder at once leave onl
   assertSameSample(await new data.PersistentDataset(vol, { cacheDir: dir2 }).get(0), want, "after");
 });
 
-Deno.test("PersistentDataset: temporary files of killed runs are removed when a dataset opens the folder", async () => {
+Deno.test("PersistentDataset: temporary files of killed runs (this host, process gone, over an hour old) are removed when a dataset opens the folder", async () => {
   const cacheDir = newDir();
   await Deno.mkdir(cacheDir);
   const key = "a".repeat(64);
-  const dead = `${key}.safetensors.tmp-999999999-0123abcd`;
-  const mine = `${key}.safetensors.tmp-${Deno.pid}-0123abcd`;
+  const host = Deno.hostname().replace(/[^A-Za-z0-9.]/g, "_");
+  const temp = (h: string, pid: number) => `${key}.safetensors.tmp-${h}-${pid}-0123abcd`;
+  const dead = temp(host, 999999999);
+  const fresh = temp(host, 999999998); // a writer in another PID namespace: its pid unseen
+  const foreign = temp("another_node.cluster", 999999999); // another machine's writer
+  const unknown = temp("_", 999999999); // a writer that could not read its host name
+  const mine = temp(host, Deno.pid);
   const other = "notes.txt";
-  for (const name of [dead, mine, other]) {
+  const old = new Date(Date.now() - 2 * 3600_000);
+  for (const name of [dead, fresh, foreign, unknown, mine, other]) {
     await Deno.writeFile(join(cacheDir, name), new Uint8Array(4));
+    if (name !== fresh) await Deno.utime(join(cacheDir, name), old, old);
   }
   new data.PersistentDataset(await makeItems(), { cacheDir });
-  assert.deepEqual(listDir(cacheDir), [mine, other].sort());
+  assert.deepEqual(listDir(cacheDir), [fresh, foreign, unknown, mine, other].sort());
+});
+
+Deno.test("PersistentDataset: a temporary file removed before its rename (another process) is reported once; get(i) returns the sample", async () => {
+  const items = await makeItems();
+  const cacheDir = newDir();
+  const ds = new data.PersistentDataset(items, { ...pipeline(), cacheDir });
+  const rename = Deno.rename;
+  const temps: string[] = [];
+  Deno.rename = async (from, to) => {
+    temps.push(String(from));
+    await Deno.remove(from);
+    return await rename(from, to);
+  };
+  let said: string[];
+  try {
+    said = await warnings(async () => {
+      for (let i = 0; i < 3; i++) {
+        assertSameSample(await ds.get(i), await ds.dataset.get(i), `${i}`);
+      }
+    });
+  } finally {
+    Deno.rename = rename;
+  }
+  const host = Deno.hostname().replace(/[^A-Za-z0-9.]/g, "_");
+  assert.equal(temps.length, 3);
+  assert.ok(temps.every((t) => t.includes(`.tmp-${host}-${Deno.pid}-`)), temps[0]);
+  assert.equal(said.length, 1, `one warning: ${said}`);
+  assert.match(said[0], /item 0: no cache file written in cacheDir/);
+  assert.match(said[0], /was gone at the rename \(another process removed it\)/);
+  assert.doesNotMatch(said[0], /free space|permission/i);
+  assert.deepEqual(listDir(cacheDir), []);
+  assertSameSample(await ds.get(0), await ds.dataset.get(0), "written now");
+  assert.equal(listDir(cacheDir).length, 1);
 });
 
 Deno.test("PersistentDataset: cacheDir null caches nothing (MONAI's cache_dir=None)", async () => {
@@ -463,7 +556,11 @@ Deno.test("PersistentDataset: cacheDir null caches nothing (MONAI's cache_dir=No
   const path = items[0].image as string;
   await Deno.writeFile(path, encodeNifti([6, 5, 4], valueOf(9), [1.3, 0.7, 2.1]));
   assertSameSample(await ds.get(0), await vol.get(0), "read every time");
-  assert.deepEqual(ds.workerSpec().spec, { base: vol.workerSpec(), cacheDir: null });
+  assert.deepEqual(ds.workerSpec().spec, {
+    base: vol.workerSpec(),
+    cacheDir: null,
+    readOnly: false,
+  });
 });
 
 // ---- Bad input -----------------------------------------------------------------
@@ -483,8 +580,8 @@ Deno.test("PersistentDataset: bad arguments fail naming what to write", async ()
     /cacheDir ".*sub" .*give a folder you can write/,
   );
   throws(
-    () => new P(vol, { cacheDir: "/proc" }),
-    /cacheDir "\/proc" cannot be written .*cacheDir: null/,
+    () => new P(vol, { cacheDir: "/proc/lits_cache" }),
+    /cacheDir "\/proc\/lits_cache" cannot be created .*cacheDir: null/,
   );
   throws(() => new P(vol, {}), /cacheDir is required .*cacheDir: null for no cache/);
   throws(() => new P(vol), /cacheDir is required/);
@@ -538,7 +635,7 @@ Deno.test("PersistentDataset: bad arguments fail naming what to write", async ()
   await assert.rejects(new P(vol, { cacheDir: null }).get(3), /out of range/);
 });
 
-Deno.test("PersistentDataset: a cache file that cannot be written fails naming cacheDir, leaving no temporary file", async () => {
+Deno.test("PersistentDataset: a cache file that cannot be written is reported once; get(i) returns the sample, leaving no temporary file", async () => {
   const items = await makeItems();
   const cacheDir = newDir();
   const ds = new data.PersistentDataset(items, { ...pipeline(), cacheDir });
@@ -546,18 +643,79 @@ Deno.test("PersistentDataset: a cache file that cannot be written fails naming c
   // Item 0's file name taken by a folder that cannot be deleted or replaced.
   const path = (await ds.cacheFile(0))!;
   await Deno.mkdir(join(path, "keep"), { recursive: true });
-  const said = await warnings(() =>
-    assert.rejects(ds.get(0), (e: Error) => {
-      assert.match(
-        e.message,
-        /data\.PersistentDataset: item 0: cannot write its cache file in cacheDir/,
-      );
-      assert.ok(e.message.includes(JSON.stringify(cacheDir)), e.message);
-      assert.match(e.message, /cacheDir: null for no cache/);
-      return true;
-    })
+  const want = await ds.dataset.get(0);
+  const said = await warnings(async () => {
+    assertSameSample(await ds.get(0), want, "computed");
+    assertSameSample(await ds.get(0), want, "computed again");
+  });
+  assert.equal(
+    said.length,
+    2,
+    `the folder reported as unreadable, the write failure once: ${said}`,
   );
-  assert.equal(said.length, 1, "the folder was reported as unreadable first");
+  assert.match(said[1], /data\.PersistentDataset: item 0: no cache file written in cacheDir/);
+  assert.ok(said[1].includes(JSON.stringify(cacheDir)), said[1]);
+  assert.match(said[1], /the rename of its temporary file failed: .*used uncached/);
   assert.deepEqual(listDir(cacheDir).filter((n) => n.includes(".tmp-")), [], "no temporary left");
   assertSameSample(await ds.get(1), first, "the other item's file is untouched");
+});
+
+Deno.test("PersistentDataset: a cacheDir that cannot be written is used read-only: its files served, a miss computed and not written", async () => {
+  const items = await makeItems();
+  const cacheDir = newDir();
+  const ds = new data.PersistentDataset(items, { ...pipeline(), cacheDir });
+  await ds.get(0);
+  await ds.get(-1);
+  const files = listDir(cacheDir);
+  assert.equal(files.length, 2);
+  const url = new URL("../src/data/persistent_dataset.ts", import.meta.url).href;
+  const script = join(tmp, `readonly${fileNo++}.ts`);
+  const writable = join(tmp, `elsewhere${fileNo++}`);
+  await Deno.writeTextFile(
+    script,
+    `
+    import { PersistentDataset } from ${JSON.stringify(url)};
+    import { VolumeDataset } from ${
+      JSON.stringify(new URL("../src/data/volume_dataset.ts", import.meta.url).href)
+    };
+    import { ScaleIntensityRange } from ${
+      JSON.stringify(new URL("../src/data/transforms/volume/mod.ts", import.meta.url).href)
+    };
+    const items = ${JSON.stringify(items)};
+    const opts = { orientation: "RAS", spacing: { pixdim: [1.5, 1.5, 2] },
+      transform: [new ScaleIntensityRange({ aMin: 0, aMax: 200, bMin: 0, bMax: 1, clip: true })] };
+    const ds = new PersistentDataset(items, { ...opts, cacheDir: ${JSON.stringify(cacheDir)} });
+    new PersistentDataset(items, { ...opts, cacheDir: ${JSON.stringify(cacheDir)} });
+    const vol = new VolumeDataset(items, opts);
+    const computed = [];
+    const get = ds.dataset.get.bind(ds.dataset);
+    ds.dataset.get = (i) => (computed.push(i), get(i));
+    const same = [];
+    for (let i = 0; i < 3; i++) {
+      const a = (await ds.get(i)).image.data, b = (await vol.get(i)).image.data;
+      same.push(a.length === b.length && a.every((v, k) => Object.is(v, b[k])));
+    }
+    let created = "";
+    try {
+      new PersistentDataset(items, { cacheDir: ${JSON.stringify(join(cacheDir, "sub"))} });
+    } catch (e) { created = e.message; }
+    console.log(JSON.stringify({ readOnly: ds.readOnly, computed, same, created }));
+  `,
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", `--allow-write=${writable}`, script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const got = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(got.readOnly, true);
+  assert.deepEqual(got.computed, [1], "items 0 and 2 from the files, item 1 computed");
+  assert.deepEqual(got.same, [true, true, true]);
+  assert.match(got.created, /cacheDir ".*sub" cannot be created .*cacheDir: null for no cache/);
+  const said = stderr.split("\n").filter((l) => l.includes("warning"));
+  assert.equal(said.length, 1, `warned once: ${stderr}`);
+  assert.match(said[0], /cacheDir ".*" cannot be written .*using it read-only/);
+  assert.deepEqual(listDir(cacheDir), files, "nothing written");
 });

@@ -13,9 +13,9 @@
  * The volumes are made on `LITS_TEST_DEVICE` (cpu or cuda).
  */
 import assert from "node:assert/strict";
-import { data } from "../mod.ts";
+import { data, tensor } from "../mod.ts";
 import { run, type VolumeCase, volumeCases, type VT } from "./volume_cases.ts";
-import type { StoredRecord } from "./helpers.ts";
+import { type StoredRecord, testDevice } from "./helpers.ts";
 
 const V = data.transforms.volume;
 interface Refused {
@@ -31,6 +31,7 @@ const { fx, input, runCases } = volumeCases<{
   inputs: Record<string, StoredRecord>;
   cases: VolumeCase[];
   raises: Refused[];
+  exact: VolumeCase[];
 }>("volume_pad_modes.json", 1e-6);
 
 const MODES = [
@@ -93,6 +94,40 @@ Deno.test("volume pads: a fill value with mode constant; empty pads 0 and keeps 
   assert.deepEqual(v.slice(25, 30), [0, 0, 0, 0, 0]);
 });
 
+Deno.test("volume pads: numpy's float32 numbers bit for bit: NaN and infinities in a line, the mean's pairwise and row sums, linspace's two forms, a NaN or infinite fill value", () => {
+  const modes = new Set(fx.exact.map((c) => c.opts.mode ?? "constant"));
+  assert.deepEqual(
+    [...modes].sort(),
+    ["constant", "linear_ramp", "maximum", "mean", "median", "minimum"],
+  );
+  const decode = (v: unknown) => typeof v === "string" ? Number(v.replace("inf", "Infinity")) : v;
+  for (const c of fx.exact) {
+    const opts = { ...c.opts, value: decode(c.opts.value) };
+    if (c.opts.value === undefined) delete opts.value;
+    const want = (c.out.data as (number | string)[]).map((v) => Math.fround(decode(v) as number));
+    using x = input(c.x);
+    const t = make(c.op, opts);
+    for (const [what, tr] of [["", t], [" (from its spec)", V.fromSpec(structuredClone(t.spec))]]) {
+      const { shape, v } = run(tr as VT, x, new data.Rng(0));
+      assert.deepEqual(shape, c.out.shape, c.name);
+      const bad = v.findIndex((y, i) =>
+        !(y === want[i] || (Number.isNaN(y) && Number.isNaN(want[i])))
+      );
+      assert.equal(bad, -1, `${c.name}${what}: voxel ${bad}: ${v[bad]}, numpy ${want[bad]}`);
+    }
+  }
+  // numpy's median of a line with a NaN is NaN, wherever the NaN sorts.
+  for (const line of [[1, NaN, 3], [NaN, 1, 2, 3], [5, 4, NaN, 1]]) {
+    using x = tensor(line, [1, line.length, 1, 1], { device: testDevice });
+    const { v } = run(
+      new V.SpatialPad({ spatialSize: [line.length + 2, 1, 1], mode: "median" }),
+      x,
+      new data.Rng(0),
+    );
+    assert.ok(Number.isNaN(v[0]) && Number.isNaN(v.at(-1)!), `${line}: ${v}`);
+  }
+});
+
 Deno.test("volume pads: what MONAI refuses is refused, saying why and what to write", () => {
   for (const r of fx.raises) {
     using x = input(r.x);
@@ -135,8 +170,11 @@ Deno.test("volume pads: what MONAI refuses is refused, saying why and what to wr
       /value applies to mode "constant" only, not "reflect"/,
     ],
     [() => new V.CropForeground({ mode: "wrap", value: 1 }), /value applies to mode "constant"/],
-    [() => new V.SpatialPad({ spatialSize: 4, value: NaN }), /value must be a finite number/],
-    [() => new V.SpatialPad({ spatialSize: 4, value: "0" as never }), /value must be/],
+    [
+      () => new V.SpatialPad({ spatialSize: 4, value: "0" as never }),
+      /volume\.SpatialPad: value must be a number \(NaN and Infinity too\), got "0"/,
+    ],
+    [() => new V.CropForeground({ value: true as never }), /value must be a number/],
     [
       () => new V.SpatialPad({ spatialSize: 4, constant_values: 1 } as never),
       /unknown parameter 'constant_values'/,

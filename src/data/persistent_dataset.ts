@@ -9,20 +9,36 @@
  * The key of an item (its file name) is a SHA-256 over everything its
  * sample depends on: the item (absolute file paths and label), the reading
  * options (orientation, spacing), the deterministic transform's spec, and
- * each source file's size and modification time. MONAI hashes the item only
- * (and the transform only with `hash_transform`); here a changed transform
- * or an edited scan is always recomputed, never served stale.
+ * each source file's size and the SHA-256 of its whole content. MONAI
+ * hashes the item only (and the transform only with `hash_transform`); here
+ * a changed transform or a scan whose bytes changed is recomputed, whatever
+ * its size and times say (a file rewritten with its old mtime restored by
+ * `touch -r`, `cp -p`, `rsync -a` or tar included). A process hashes each
+ * source file once and remembers the digest while the file's size, mtime,
+ * ctime, inode and device stay the same, so later epochs pay a stat, not a
+ * read. A sample is written only if its files' stat is the same after it
+ * was computed as before, so a file edited while it is read is not cached.
+ * The key does not hold the times or the inode: a copy of the cache folder
+ * and of the data serves the same samples on another machine, and a touch,
+ * chmod or move of the data folder keeps the cache (a move changes the
+ * absolute paths, so it misses).
  *
  * A cache file is a safetensors file (one float32 tensor `image` of shape
  * [C, D, H, W]; the sample's other fields, its key, its source and a
- * SHA-256 checksum in `__metadata__`), written under a temporary name,
- * synced and renamed, so a killed run or two processes writing one item
- * never leave a half file under the real name. A file that is truncated,
- * damaged or unreadable is reported once on stderr, deleted and recomputed
- * (as MONAI's).
+ * SHA-256 checksum in `__metadata__`), written under a temporary name
+ * (`<key>.safetensors.tmp-<host>-<pid>-<8 hex>`), synced and renamed, so a
+ * killed run or two processes writing one item never leave a half file
+ * under the real name. A file that is truncated, damaged or unreadable is
+ * reported once on stderr, deleted and recomputed (as MONAI's). A write or
+ * rename that fails is reported once per folder and the computed sample
+ * used uncached (MONAI ignores such write errors too). A `cacheDir` that
+ * exists but cannot be written (a read-only mount) is used read-only, with
+ * one warning: valid files are served, a missing one is computed, not
+ * written.
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type CallContract, checkContract } from "../options.ts";
@@ -48,10 +64,12 @@ const USAGE = "new data.PersistentDataset(new data.VolumeDataset(items, { transf
   '{ cacheDir: "./cache" })';
 /** The cache file format; a change of layout or of what the key covers bumps it. */
 const FORMAT = "lits.PersistentDataset";
-const VERSION = "1";
+const VERSION = "2";
 const EXT = ".safetensors";
-/** A temporary file: `<key>.safetensors.tmp-<pid>-<8 hex>`. */
-const TEMP = /^[0-9a-f]{64}\.safetensors\.tmp-(\d+)-[0-9a-f]{8}$/;
+/** A temporary file: `<key>.safetensors.tmp-<host>-<pid>-<8 hex>` (host "_": unknown). */
+const TEMP = /^[0-9a-f]{64}\.safetensors\.tmp-([A-Za-z0-9._]+)-(\d+)-[0-9a-f]{8}$/;
+/** A temporary file this old, of a dead process of this host, is a killed run's. */
+const DEAD_AFTER_MS = 3600_000;
 
 const WRAP: CallContract<PersistentDatasetOptions> = {
   where: WHERE,
@@ -69,7 +87,7 @@ const ITEMS: CallContract<PersistentDatasetOptions & VolumeDatasetOptions> = {
 /** MONAI's options that have no counterpart here, and why. */
 const MONAI_ONLY: Record<string, string> = {
   hashFunc: "the key is always a SHA-256 over the item, the reading options, the transform's " +
-    "spec and each file's size and modification time",
+    "spec and each file's size and content",
   hashTransform: "the transform's spec is always part of the key (as MONAI's " +
     "hash_transform=json_hashing), so a changed transform is never served from the cache",
   pickleModule: "cache files are safetensors, not pickles",
@@ -109,8 +127,12 @@ function checkCacheDir(dir: unknown, given: boolean): string | null {
   return dir;
 }
 
-/** Creates `dir` if missing and checks that files can be written in it. */
-function prepareDir(dir: string): void {
+/**
+ * Creates `dir` if missing and checks that files can be written in it:
+ * true if so, false for a folder that exists and can be read but not
+ * written (used read-only); any other failure is an Error naming it.
+ */
+function prepareDir(dir: string): boolean {
   const fail = (what: string, e: unknown) =>
     new Error(
       `${WHERE}: cacheDir ${JSON.stringify(dir)} cannot be ${what} (${(e as Error).message}); ` +
@@ -140,14 +162,49 @@ function prepareDir(dir: string): void {
   try {
     Deno.writeFileSync(probe, new Uint8Array(0), { createNew: true });
     Deno.removeSync(probe);
+    return true;
   } catch (e) {
-    throw fail("written", e);
+    try {
+      for (const _ of Deno.readDirSync(dir)) break;
+    } catch {
+      throw fail("written or read", e);
+    }
+    if (!warned.has(`read-only ${dir}`)) {
+      warned.add(`read-only ${dir}`);
+      console.warn(
+        `warning: ${WHERE}: cacheDir ${JSON.stringify(dir)} cannot be written ` +
+          `(${(e as Error).message}); using it read-only: its valid cache files are served, ` +
+          `a missing sample is computed and not written`,
+      );
+    }
+    return false;
   }
 }
 
-/** Removes temporary files that killed runs left in `dir` (their process is gone). */
+/** This host's name as temporary files carry it (letters, digits, "." and "_"), or null. */
+let hostTag: string | null | undefined;
+function host(): string | null {
+  if (hostTag === undefined) {
+    try {
+      // Needs --allow-sys (the library's tasks run with -A); without it: unknown.
+      hostTag = Deno.hostname().replace(/[^A-Za-z0-9.]/g, "_").slice(0, 64) || null;
+    } catch {
+      hostTag = null;
+    }
+  }
+  return hostTag;
+}
+
+/**
+ * Removes temporary files that killed runs left in `dir`: written on this
+ * host by a process that is gone and last changed over an hour ago. A
+ * process in another PID namespace (a container) or on another machine
+ * sharing the folder cannot be seen in /proc; the age keeps their live
+ * files (a writer changes its file every few seconds until its rename).
+ */
 function removeDeadTemporaries(dir: string): void {
-  if (!existsSync("/proc/self")) return; // elsewhere: no way to tell, they stay
+  const me = host();
+  if (me === null || !existsSync("/proc/self")) return; // no way to tell: they stay
   let names: string[];
   try {
     names = [...Deno.readDirSync(dir)].map((e) => e.name);
@@ -155,10 +212,13 @@ function removeDeadTemporaries(dir: string): void {
     return;
   }
   for (const name of names) {
-    const pid = TEMP.exec(name)?.[1];
-    if (pid === undefined || Number(pid) === Deno.pid || existsSync(`/proc/${pid}`)) continue;
+    const m = TEMP.exec(name);
+    if (!m || m[1] !== me || Number(m[2]) === Deno.pid || existsSync(`/proc/${m[2]}`)) continue;
     try {
-      Deno.removeSync(join(dir, name));
+      const path = join(dir, name);
+      const mtime = Deno.statSync(path).mtime?.getTime();
+      if (mtime === undefined || Date.now() - mtime < DEAD_AFTER_MS) continue;
+      Deno.removeSync(path);
     } catch {
       // Another process removed it first.
     }
@@ -190,6 +250,81 @@ const numberIn = (v: unknown): number => typeof v === "string" ? Number(v) : v a
 async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The SHA-256 (hex) of a file's content, read in blocks (a 57 MB .nii.gz: ~80 ms). */
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  using file = await Deno.open(path);
+  const block = new Uint8Array(1 << 20);
+  for (let n; (n = await file.read(block)) !== null;) hash.update(block.subarray(0, n));
+  return hash.digest("hex");
+}
+
+/** What stat says of a source file: its digest is remembered while this stays the same. */
+interface Stamp {
+  path: string;
+  size: number;
+  mtime: number | null;
+  ctime: number | null;
+  ino: number | null;
+  dev: number;
+}
+
+async function stampOf(path: string): Promise<Stamp> {
+  const info = await Deno.stat(path);
+  return {
+    path,
+    size: info.size,
+    mtime: info.mtime?.getTime() ?? null,
+    ctime: info.ctime?.getTime() ?? null,
+    ino: info.ino,
+    dev: info.dev,
+  };
+}
+
+const sameStamp = (a: Stamp, b: Stamp) =>
+  a.size === b.size && a.mtime === b.mtime && a.ctime === b.ctime && a.ino === b.ino &&
+  a.dev === b.dev;
+
+/** Source files' digests in this thread, by absolute path, with the stamp they were taken at. */
+const digests = new Map<string, { stamp: Stamp; sha256: string }>();
+
+/**
+ * A source file's stamp and content digest; throws when it cannot be read.
+ * The digest is remembered while the stamp stays the same, but only for a
+ * file whose ctime was over 2 s old when it was hashed: Deno gives ctime in
+ * whole seconds, so a file changed again within the second of its ctime
+ * (a rewrite with its size and mtime restored) would keep its stamp; such
+ * a "racy" file (git's word) is hashed on every call until it settles.
+ */
+async function sourceDigest(path: string): Promise<{ stamp: Stamp; sha256: string }> {
+  const stamp = await stampOf(path);
+  const known = digests.get(path);
+  if (known && sameStamp(known.stamp, stamp)) return { stamp, sha256: known.sha256 };
+  const start = Date.now();
+  const sha256 = await hashFile(path);
+  // Changed while it was read: not remembered, and get(i) will not write its sample.
+  const settled = stamp.ctime !== null && stamp.ctime < start - 2000;
+  if (settled && sameStamp(await stampOf(path), stamp)) digests.set(path, { stamp, sha256 });
+  return { stamp, sha256 };
+}
+
+/** True when every source file's stat is still `stamps`. */
+async function unchanged(stamps: readonly Stamp[]): Promise<boolean> {
+  for (const s of stamps) {
+    try {
+      if (!sameStamp(await stampOf(s.path), s)) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** @internal forgets the source files' digests (for tests). */
+export function resetDigests(): void {
+  digests.clear();
 }
 
 /** The checksum of a cache file: its voxels' SHA-256, then that and the sample's fields. */
@@ -308,13 +443,14 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
 }
 
-/** An item's key (a SHA-256, hex) and the canonical text it hashes. */
+/** An item's key (a SHA-256, hex), the canonical text it hashes and its files' stamps. */
 interface Key {
   key: string;
   source: string;
+  stamps: Stamp[];
 }
 
-/** Files reported as damaged in this thread (each once). */
+/** What was reported in this thread (each once): damaged files, read-only and unwritable folders. */
 const warned = new Set<string>();
 
 /** @internal forgets which damaged files were reported (for tests). */
@@ -324,6 +460,8 @@ export function resetWarnings(): void {
 
 /** Set while `openDataset` builds one in a worker: the folder was prepared by the main thread. */
 let opening = false;
+/** With `opening`: the main thread found the folder read-only. */
+let openingReadOnly = false;
 
 /**
  * A `VolumeDataset` with a disk cache, as MONAI's `PersistentDataset(data,
@@ -344,19 +482,27 @@ let opening = false;
  *
  * The key (file name) of item i is a SHA-256 over its absolute file paths
  * and label, the orientation and spacing options, the transform's spec, and
- * each source file's size and modification time: a changed transform or an
- * edited file gives a new key, so a cache never serves a stale sample (MONAI
- * keys on the item alone, and on the transform only with `hash_transform`).
- * A source file that is gone makes `get(i)` fail as the VolumeDataset's
- * does (its cache file cannot be checked against it). Old files stay in
- * `cacheDir` until removed.
+ * each source file's size and the SHA-256 of its content: a changed
+ * transform or a file whose bytes changed gives a new key, whatever its
+ * times say, so a stale sample is not served (MONAI keys on the item alone,
+ * and on the transform only with `hash_transform`). Each process hashes a
+ * source file once (a 57 MB .nii.gz: ~80 ms, against ~1.5 s to resample
+ * it) and again only when its size, mtime, ctime or inode change; a sample
+ * whose file changed while it was computed is returned, not written. A
+ * source file that is gone makes `get(i)` fail as the VolumeDataset's does.
+ * Old files stay in `cacheDir` until removed.
  *
  * Files are written under a temporary name, synced and renamed, so loader
- * workers and other processes may share `cacheDir`. A cache file that is
- * truncated, damaged (checked by a SHA-256) or unreadable is reported once
- * on stderr, deleted and recomputed, as MONAI's. The folder is created if
- * missing and a test file written in it here, so an unwritable `cacheDir`
- * fails now, naming it, not after the first item's preprocessing.
+ * workers and other processes, on this host or others sharing the folder,
+ * may share `cacheDir`. A cache file that is truncated, damaged (checked by
+ * a SHA-256) or unreadable is reported once on stderr, deleted and
+ * recomputed, as MONAI's. A cache file that cannot be written (a full disk,
+ * a rename that fails) is reported once per folder and the sample returned
+ * uncached, as MONAI ignores write errors. The folder is created if missing
+ * and a test file written in it here: a `cacheDir` that cannot be created
+ * fails now, naming it; one that exists and can be read but not written (a
+ * read-only mount) is used read-only (`readOnly` true, one warning), its
+ * valid files served and a missing sample computed, not written.
  *
  * With loader workers, each worker rebuilds it (and its VolumeDataset) and
  * reads and writes the same folder; under `CacheDataset.create` a later run
@@ -386,6 +532,8 @@ export class PersistentDataset implements Dataset {
   readonly dataset: VolumeDataset;
   /** The cache folder (as given), or null: no cache. */
   readonly cacheDir: string | null;
+  /** True when `cacheDir` could not be written: its files are read, none written or deleted. */
+  readonly readOnly: boolean;
   /** Each item's class index. */
   readonly labels: Int32Array;
 
@@ -434,8 +582,9 @@ export class PersistentDataset implements Dataset {
     }
     const given = options !== null && typeof options === "object" && "cacheDir" in options;
     this.cacheDir = checkCacheDir(given ? options.cacheDir : undefined, given);
-    if (this.cacheDir !== null && !opening) {
-      prepareDir(this.cacheDir);
+    if (opening) this.readOnly = openingReadOnly;
+    else this.readOnly = this.cacheDir !== null && !prepareDir(this.cacheDir);
+    if (this.cacheDir !== null && !opening && !this.readOnly) {
       removeDeadTemporaries(this.cacheDir);
     }
     this.labels = this.dataset.labels;
@@ -466,7 +615,8 @@ export class PersistentDataset implements Dataset {
     const hit = await this.#read(path, key.key);
     if (hit) return hit;
     const sample = await this.dataset.get(k);
-    await this.#write(k, path, key, sample);
+    // A source file changed while it was read: the sample may not be the key's.
+    if (!this.readOnly && await unchanged(key.stamps)) await this.#write(k, path, key, sample);
     return sample;
   }
 
@@ -496,7 +646,11 @@ export class PersistentDataset implements Dataset {
   workerSpec(): WorkerSpec {
     return {
       module: import.meta.url,
-      spec: { base: this.dataset.workerSpec(), cacheDir: this.cacheDir } satisfies PersistentSpec,
+      spec: {
+        base: this.dataset.workerSpec(),
+        cacheDir: this.cacheDir,
+        readOnly: this.readOnly,
+      } satisfies PersistentSpec,
     };
   }
 
@@ -505,15 +659,16 @@ export class PersistentDataset implements Dataset {
     const ds = this.dataset;
     const { image, label } = ds.items[k];
     const paths = sourceFiles(image);
-    const files = [];
+    const files = [], stamps = [];
     for (const path of paths) {
-      let info: Deno.FileInfo;
+      let digest;
       try {
-        info = await Deno.stat(path);
+        digest = await sourceDigest(path);
       } catch {
         return null;
       }
-      files.push({ path, size: info.size, mtime: info.mtime?.getTime() ?? null });
+      files.push({ path, size: digest.stamp.size, sha256: digest.sha256 });
+      stamps.push(digest.stamp);
     }
     const source = canonical({
       format: `${FORMAT}/${VERSION}`,
@@ -526,7 +681,7 @@ export class PersistentDataset implements Dataset {
       transform: flatSpecs(ds.transform?.spec ?? null),
       files,
     });
-    return { key: await sha256(new TextEncoder().encode(source)), source };
+    return { key: await sha256(new TextEncoder().encode(source)), source, stamps };
   }
 
   /** The cached sample at `path`, or null when there is none (a damaged one removed). */
@@ -540,8 +695,14 @@ export class PersistentDataset implements Dataset {
     }
     if (!warned.has(path)) {
       warned.add(path);
-      console.warn(`warning: ${WHERE}: cache file ${path}: ${reason}; deleting and recomputing it`);
+      console.warn(
+        `warning: ${WHERE}: cache file ${path}: ${reason}; ` +
+          (this.readOnly
+            ? "recomputing it (cacheDir is read-only: the file stays)"
+            : "deleting and recomputing it"),
+      );
     }
+    if (this.readOnly) return null;
     try {
       await Deno.remove(path);
     } catch {
@@ -550,10 +711,15 @@ export class PersistentDataset implements Dataset {
     return null;
   }
 
-  /** Writes item `k`'s sample to `path`: a temporary file, synced, then renamed. */
+  /**
+   * Writes item `k`'s sample to `path`: a temporary file, synced, then
+   * renamed. A failure is reported once per folder (the sample is used
+   * uncached, as MONAI ignores write errors).
+   */
   async #write(k: number, path: string, key: Key, sample: VolumeSample): Promise<void> {
-    const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    const tmp = `${path}.tmp-${host() ?? "_"}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
     let file: Deno.FsFile | null = null;
+    let renaming = false;
     try {
       const { data } = sample.image;
       const voxels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -575,16 +741,22 @@ export class PersistentDataset implements Dataset {
       await file.sync();
       file.close();
       file = null;
+      renaming = true;
       await Deno.rename(tmp, path);
     } catch (e) {
       file?.close();
       await Deno.remove(tmp).catch(() => {});
-      throw new Error(
-        `${WHERE}: item ${k}: cannot write its cache file in cacheDir ` +
-          `${JSON.stringify(this.cacheDir)} (${(e as Error)?.message ?? e}); the sample was ` +
-          `computed and no cache file was changed: free space or fix the folder, give another ` +
-          `cacheDir, or cacheDir: null for no cache`,
-        { cause: e },
+      const what = `write ${this.cacheDir}`;
+      if (warned.has(what)) return;
+      warned.add(what);
+      const why = renaming && e instanceof Deno.errors.NotFound
+        ? `its temporary file ${tmp} was gone at the rename (another process removed it)`
+        : `${renaming ? "the rename of its temporary file failed" : "it cannot be written"}: ` +
+          `${(e as Error)?.message ?? e}`;
+      console.warn(
+        `warning: ${WHERE}: item ${k}: no cache file written in cacheDir ` +
+          `${JSON.stringify(this.cacheDir)}: ${why}; the computed sample is used uncached ` +
+          `(later write failures in this folder are not reported)`,
       );
     }
   }
@@ -594,15 +766,18 @@ export class PersistentDataset implements Dataset {
 interface PersistentSpec {
   base: WorkerSpec;
   cacheDir: string | null;
+  readOnly?: boolean;
 }
 
 /** @internal rebuilds a `PersistentDataset` in a loader worker from its `workerSpec().spec`. */
 export async function openDataset(spec: PersistentSpec): Promise<PersistentDataset> {
   const base = await openSpec(`${WHERE} (worker)`, spec.base);
   opening = true;
+  openingReadOnly = spec.readOnly === true;
   try {
     return new PersistentDataset(base as VolumeDataset, { cacheDir: spec.cacheDir });
   } finally {
     opening = false;
+    openingReadOnly = false;
   }
 }

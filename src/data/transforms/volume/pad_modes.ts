@@ -11,7 +11,6 @@
  * @module
  */
 import { fmt } from "../image.ts";
-import { num } from "../transform.ts";
 import { box } from "./ops.ts";
 import { emptyVol, spatial, type Vol } from "./volume.ts";
 
@@ -224,19 +223,57 @@ export function padOrCrop(
 /** float32 rounding. */
 const f32 = Math.fround;
 
-/** numpy's median of float32 values (the mean of the two middle ones for an even count). */
+/**
+ * numpy's median of float32 values: NaN when one is NaN, else the middle
+ * one, or for an even count the float32 mean of the two middle ones.
+ */
 function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : f32((s[m - 1] + s[m]) / 2);
+  if (xs.some(Number.isNaN)) return NaN;
+  const s = xs.slice().sort((a, b) => a < b ? -1 : a > b ? 1 : 0), m = s.length >> 1;
+  return s.length % 2 ? s[m] : f32(f32(s[m - 1] + s[m]) / 2);
+}
+
+/**
+ * numpy's float32 sum of `xs` (every operation rounded to float32): along
+ * the array's innermost axis `np.add.reduce`'s pairwise summation (under 8
+ * values one by one; up to 128 in 8 running sums; longer halved at a
+ * multiple of 8), else row by row, one value after another.
+ */
+function sumF32(xs: readonly number[], pairwise: boolean, lo = 0, n = xs.length): number {
+  if (!pairwise || n < 8) {
+    let s = 0;
+    for (let i = lo; i < lo + n; i++) s = f32(s + xs[i]);
+    return s;
+  }
+  if (n <= 128) {
+    const r = xs.slice(lo, lo + 8);
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = f32(r[j] + xs[lo + i + j]);
+    let s = f32(
+      f32(f32(r[0] + r[1]) + f32(r[2] + r[3])) + f32(f32(r[4] + r[5]) + f32(r[6] + r[7])),
+    );
+    for (; i < n; i++) s = f32(s + xs[lo + i]);
+    return s;
+  }
+  const n2 = (n >> 1) - ((n >> 1) % 8);
+  return f32(sumF32(xs, true, lo, n2) + sumF32(xs, true, lo + n2, n - n2));
 }
 
 /**
  * numpy.pad of `v` by `before` / `after` per axis with the modes that
  * compute values: "maximum", "minimum", "mean", "median" (the statistic of
- * the whole line along the axis), "linear_ramp" (from the edge value to 0
- * at the outer end) and "empty" (numpy leaves it uninitialized; 0 here).
- * As numpy, the axes are padded in order D, H, W, each over the values the
- * earlier axes padded (so the corners come from the last axis).
+ * the whole line along the axis; NaN where it holds a NaN, as numpy's),
+ * "linear_ramp" (from the edge value to 0 at the outer end) and "empty"
+ * (numpy leaves it uninitialized; 0 here). As numpy, the axes are padded in
+ * order D, H, W, each over the values the earlier axes padded (so the
+ * corners come from the last axis), in float32 as numpy computes them: the
+ * mean's sum pairwise along the innermost axis (W, or an earlier one when
+ * the later axes have one voxel), row by row along the others; the ramp as
+ * `np.linspace(0, edge, width, endpoint=False)`, which computes k * (edge /
+ * width), or (k / width) * edge when any line's edge / width is 0. (numpy
+ * takes that "any" over the whole edge plane, including the pad of later
+ * axes that it has not filled yet and holds uninitialized memory; that part
+ * is taken as nonzero here.)
  */
 function numpyPad(v: Vol, before: readonly number[], after: readonly number[], mode: PadMode): Vol {
   let cur = v;
@@ -251,6 +288,21 @@ function numpyPad(v: Vol, before: readonly number[], after: readonly number[], m
     const outer = shape.slice(0, a + 1).reduce((p, q) => p * q, 1);
     const src = cur.data, dst = out.data;
     const line = new Array<number>(n);
+    // numpy's reduction runs along axis a innermost when the later axes have one voxel.
+    const pairwise = cur.shape.slice(a + 2).every((s) => s === 1);
+    // linspace's switch: any edge / width of 0 on that side.
+    let zeroLo = false, zeroHi = false;
+    if (mode === "linear_ramp") {
+      for (let o = 0; o < outer; o++) {
+        for (let i = 0; i < inner; i++) {
+          const base = o * n * inner + i;
+          if (lo > 0 && f32(src[base] / lo) === 0) zeroLo = true;
+          if (hi > 0 && f32(src[base + (n - 1) * inner] / hi) === 0) zeroHi = true;
+        }
+      }
+    }
+    const ramp = (edge: number, width: number, k: number, zero: boolean) =>
+      (zero ? f32(f32(k / width) * edge) : f32(k * f32(edge / width))) + 0;
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const sBase = o * n * inner + i, dBase = o * t * inner + i;
@@ -261,15 +313,15 @@ function numpyPad(v: Vol, before: readonly number[], after: readonly number[], m
         let stat = 0;
         if (mode === "maximum") stat = Math.max(...line);
         else if (mode === "minimum") stat = Math.min(...line);
-        else if (mode === "mean") stat = f32(line.reduce((p, q) => p + q, 0) / n);
+        else if (mode === "mean") stat = f32(sumF32(line, pairwise) / n);
         else if (mode === "median") stat = median(line);
         for (let k = 0; k < lo; k++) {
           // numpy's linspace(0, edge, before, endpoint=False) in float32.
-          const val = mode === "linear_ramp" ? f32(f32(line[0] / lo) * k) : stat;
+          const val = mode === "linear_ramp" ? ramp(line[0], lo, k, zeroLo) : stat;
           dst[dBase + k * inner] = mode === "empty" ? 0 : val;
         }
         for (let k = 0; k < hi; k++) {
-          const val = mode === "linear_ramp" ? f32(f32(line[n - 1] / hi) * k) : stat;
+          const val = mode === "linear_ramp" ? ramp(line[n - 1], hi, k, zeroHi) : stat;
           dst[dBase + (t - 1 - k) * inner] = mode === "empty" ? 0 : val;
         }
       }
@@ -296,5 +348,10 @@ export function padModeValue(
         `argument is only valid when mode='constant'"); leave value out, or write mode: "constant"`,
     );
   }
-  return { mode, value: num(name, "value", params.value ?? 0) };
+  const value = params.value ?? 0;
+  // Any number, NaN and the infinities included, as torch's F.pad and numpy.pad take.
+  if (typeof value !== "number") {
+    throw new Error(`${name}: value must be a number (NaN and Infinity too), got ${fmt(value)}`);
+  }
+  return { mode, value: value as number };
 }
