@@ -191,6 +191,27 @@ int lits_scatter_add_f32(const float* dy, const int32_t* index,
                          const int64_t* index_strides_host, float* dx, int64_t outer, int64_t r,
                          int64_t k, int64_t inner);
 
+/* ---- resampling along one dimension (interpolate) ------------------------ */
+/* LITS_OPTIONAL (the CPU backend has them; callers compose gathers, products
+ * and sums elsewhere). x is [outer, r, inner], out [outer, k, inner]; the
+ * taps index_host and weight_host are [taps, k] (weight_host NULL: every
+ * weight 1, nearest's one tap):
+ *   out[o, j, i] = ((p_0 + p_1) + p_2) + ..., p_t = x[o, index[t, j], i] * weight[t, j]
+ * each product rounded to float, the taps added in that order (no fused
+ * multiply-add: the bits of a gather, a product and an add per tap). Every
+ * index must be in [0, r) (else an error naming the first that is not). */
+LITS_OPTIONAL
+int lits_resample_f32(const float* x, const int32_t* index_host, const float* weight_host,
+                      float* out, int64_t outer, int64_t r, int64_t k, int64_t inner,
+                      int32_t taps);
+/* Its gradient: dx[o, index[t, j], i] += weight[t, j] * dy[o, j, i], dx [outer, r, inner]
+ * overwritten (zeros where no tap reads); the sums' order does not depend on
+ * the threads. */
+LITS_OPTIONAL
+int lits_resample_backward_f32(const float* dy, const int32_t* index_host,
+                               const float* weight_host, float* dx, int64_t outer, int64_t r,
+                               int64_t k, int64_t inner, int32_t taps);
+
 /* ---- sort along one dimension ------------------------------------------- */
 /* x is [outer, r, inner]; index [outer, k, inner] gets the first k positions
  * along r of each (outer, inner) column in ascending order (descending: 1,

@@ -44,6 +44,16 @@ export const symbols = {
   lits_where_f32: { parameters: [i32, buf, ptr, buf, ptr, buf, ptr, buf, ptr], ...status },
   lits_gather_f32: { parameters: [ptr, ptr, buf, ptr, i64, i64, i64, i64, i32], ...status },
   lits_scatter_add_f32: { parameters: [ptr, ptr, buf, ptr, i64, i64, i64, i64], ...status },
+  lits_resample_f32: {
+    parameters: [ptr, buf, buf, ptr, i64, i64, i64, i64, i32],
+    ...status,
+    optional: true,
+  },
+  lits_resample_backward_f32: {
+    parameters: [ptr, buf, buf, ptr, i64, i64, i64, i64, i32],
+    ...status,
+    optional: true,
+  },
   lits_sort_f32: { parameters: [ptr, ptr, i64, i64, i64, i64, i32], ...status },
   lits_sort_i32: { parameters: [ptr, ptr, i64, i64, i64, i64, i32], ...status },
   lits_reduce_f32: { parameters: [i32, ptr, ptr, i64, i64, i64], ...status },

@@ -8,7 +8,8 @@
  * nearest, 2 for linear, 4 for bicubic). Positions and weights are
  * computed here in float32 arithmetic with torch's own rules (its source
  * index, clamping and cubic coefficients), then applied as takes along the
- * dimension and elementwise products, so the gradient is the chain rule's.
+ * dimension and elementwise products, so the gradient is the chain rule's
+ * (on the CPU, one native pass per dimension with the same bits: resample.ts).
  * Area is adaptive average pooling, as torch's. Antialiasing widens the
  * taps when downsampling (interpolate_aa.ts): still a weighted sum per
  * output position, applied the same way.
@@ -24,6 +25,7 @@ import { clone, reshape } from "./shape.ts";
 import { indexVector, takeAlong } from "./gather.ts";
 import { adaptiveAvgPool2d } from "./pool.ts";
 import { antialiasTaps, type Taps } from "./interpolate_aa.ts";
+import { canResampleNatively, resampleAlong } from "./resample.ts";
 
 /** The interpolation modes, torch's names. */
 export type InterpolateMode =
@@ -204,8 +206,13 @@ function cubicTaps(inSize: number, outSize: number, align: boolean, scale?: numb
   return { index, weight };
 }
 
-/** x resampled along `dim` by its taps: sum over taps of weight * x[index]. */
+/**
+ * x resampled along `dim` by its taps: sum over taps of weight * x[index].
+ * One native pass where the backend has it (the CPU's, the same bits);
+ * else a take, a product and an add per tap.
+ */
 function applyTaps(x: Tensor, dim: number, taps: Taps): Tensor {
+  if (canResampleNatively(x)) return resampleAlong(x, dim, taps);
   const k = taps.index[0].length;
   const along = x.shape.map((_, d) => (d === dim ? k : 1));
   let out: Tensor | null = null;
