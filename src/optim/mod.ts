@@ -12,6 +12,7 @@ export {
   type ParamState,
   type ZeroGradOptions,
 } from "./optimizer.ts";
+export type { TorchOptimizerStateDict } from "./torch_state.ts";
 export { SGD, type SGDOptions } from "./sgd.ts";
 export { Adam, type AdamOptions, AdamW } from "./adam.ts";
 export { RMSprop, type RMSpropOptions } from "./rmsprop.ts";

@@ -14,6 +14,11 @@ import {
   type ParamState,
 } from "./optimizer.ts";
 import {
+  isTorchStateDict,
+  loadTorchStateDict,
+  type TorchOptimizerStateDict,
+} from "./torch_state.ts";
+import {
   checkBetas,
   checkNonNegative,
   optimizerOptions,
@@ -107,7 +112,9 @@ export class NAdam extends Optimizer<Resolved> {
    * names): as the base class, with each state's 0-d `mu_product`, which
    * every state that has taken a step must have.
    */
-  override loadStateDict(sd: OptimizerStateDict): void {
+  override loadStateDict(sd: OptimizerStateDict | TorchOptimizerStateDict): void {
+    // torch's layout: converted, then loaded through this method as ours.
+    if (isTorchStateDict(sd)) return loadTorchStateDict(this, sd);
     const products = new Map<number, number>();
     let rest = sd;
     if (sd !== null && typeof sd === "object" && sd.state instanceof Map) {

@@ -14,6 +14,11 @@ import { markWritten } from "../tensor/ops/in_place.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { checkArity, checkCall, checkOptions, moduleName } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
+import {
+  isTorchStateDict,
+  loadTorchStateDict,
+  type TorchOptimizerStateDict,
+} from "./torch_state.ts";
 
 /** Options of `zeroGrad` (PyTorch's `set_to_none`). */
 export interface ZeroGradOptions {
@@ -114,8 +119,11 @@ function checkGroup(
   return o;
 }
 
-/** `k` as one of the `known` option names: itself, or torch's snake_case of one (`weight_decay`). */
-function optionName(k: string, known: readonly string[]): string | undefined {
+/**
+ * @internal `k` as one of the `known` option names: itself, or torch's
+ * snake_case of one (`weight_decay`).
+ */
+export function optionName(k: string, known: readonly string[]): string | undefined {
   if (known.includes(k)) return k;
   const bare = k.toLowerCase().replaceAll("_", "");
   return k.includes("_") ? known.find((o) => o.toLowerCase() === bare) : undefined;
@@ -471,8 +479,32 @@ export abstract class Optimizer<O extends GroupOptions> {
    * class over the same parameters. Everything is checked before anything
    * changes, and the whole state is replaced, as PyTorch's: a parameter the
    * dict has no state for starts afresh (it kept its old momentum before).
+   *
+   * A state dict in PyTorch's layout (`param_groups`, snake_case options,
+   * `step` as a 0-d tensor), as `io.load` reads `torch.save({"optimizer":
+   * opt.state_dict()})`, is converted and loaded the same way, so a run
+   * begun in PyTorch carries on here (see torch_state.ts for the rules).
+   *
+   * @example
+   * ```ts
+   * import { optim, tensor } from "@lits/vision";
+   * const w = tensor([1, 2], undefined, { requiresGrad: true });
+   * const opt = new optim.SGD([w], { lr: 0.1 });
+   * // What io.load gives for torch's SGD(lr=0.05, momentum=0.9).state_dict() after a step:
+   * using buf = tensor([0.5, 0.5]);
+   * opt.loadStateDict({
+   *   state: new Map([[0, { momentum_buffer: buf }]]),
+   *   param_groups: [{
+   *     lr: 0.05, momentum: 0.9, dampening: 0, weight_decay: 0, nesterov: false,
+   *     maximize: false, foreach: null, differentiable: false, params: [0],
+   *   }],
+   * });
+   * console.log(opt.paramGroups[0].momentum); // 0.9
+   * ```
    */
-  loadStateDict(sd: OptimizerStateDict): void {
+  loadStateDict(sd: OptimizerStateDict | TorchOptimizerStateDict): void {
+    // torch's layout: converted, then loaded through this method as ours.
+    if (isTorchStateDict(sd)) return loadTorchStateDict(this, sd);
     const name = this.constructor.name;
     const fail = (why: string) => new Error(`${name}.loadStateDict: ${why}`);
     if (sd === null || typeof sd !== "object" || !(sd.state instanceof Map)) {
