@@ -140,6 +140,87 @@ for (const run of fx.runs) {
   });
 }
 
+/** A value of torch's dict as plain data: tensors as their values, 0-d step tensors as numbers. */
+function plain(v: unknown): unknown {
+  if (v !== null && typeof v === "object" && "toArray" in v) {
+    const t = v as Tensor;
+    return t.ndim === 0 ? t.toArray()[0] : [...t.toArray()];
+  }
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, plain(x)]));
+  if (Array.isArray(v)) return v.map(plain);
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  }
+  return v;
+}
+
+/** torch's loop switches and schedule keys, which torch's __setstate__ fills in or ours keep. */
+const TORCH_ONLY = ["foreach", "capturable", "differentiable", "fused", "max_lr", "min_lr"];
+
+for (const run of fx.runs) {
+  Deno.test(`optim torch state: ${run.name}: stateDict({ format: "torch" }) gives back torch's dict, and a .pth of it resumes`, async () => {
+    const ckpt = await load(run.name);
+    const [p0, p1] = ckpt.params!.map((p) => p.requiresGrad_());
+    const opt = make(run.optimizer, [p0], [p1]);
+    const again = make(run.optimizer, [p0], [p1]);
+    const tmp = await Deno.makeTempFile({ suffix: ".pth" });
+    try {
+      opt.loadStateDict(ckpt.optimizer);
+      const sd = opt.stateDict({ format: "torch" });
+      // The groups: torch's options under torch's names (its loop switches aside).
+      const want = ckpt.optimizer.param_groups.map((g) =>
+        Object.fromEntries(Object.entries(g).filter(([k]) => !TORCH_ONLY.includes(k)))
+      );
+      assert.deepEqual(plain(sd.param_groups), plain(want));
+      // The state: torch's entries (SGD's None buffer is no entry here; its step torch never had).
+      const state = new Map(
+        [...(ckpt.optimizer.state as Map<number, Record<string, unknown>>)].map(([i, s]) => [
+          i,
+          Object.fromEntries(
+            Object.entries(s instanceof Map ? Object.fromEntries(s) : s).filter(([, x]) =>
+              x !== null
+            ),
+          ),
+        ]),
+      );
+      assert.deepEqual(plain(sd.state), plain(state));
+      // Through a .pth file (torch's format) into a fresh optimizer, which then follows torch.
+      await io.save(tmp, { optimizer: sd });
+      const back = await io.load<Checkpoint>(tmp, { device: testDevice });
+      opt.dispose();
+      again.loadStateDict(back.optimizer);
+      disposeAll(back);
+      // Adam's run goes on under a LambdaLR from the saved initial_lr, which the file kept.
+      const sched = run.schedule
+        ? new optim.LambdaLR(again, { lrLambda: (e) => 0.8 ** e })
+        : undefined;
+      if (run.schedule) assert.deepEqual(sched!.baseLrs, run.schedule.baseLrs);
+      for (const [k, step] of run.steps.entries()) {
+        [p0, p1].forEach((p, i) => p.grad = fromStored(step.grads[i], { device: testDevice }));
+        again.step();
+        sched?.step();
+        [p0, p1].forEach((p, i) =>
+          assertClose(p, step.params[i].data, { rtol: RTOL, atol: ATOL, what: `step ${k} p${i}` })
+        );
+      }
+    } finally {
+      opt.dispose();
+      again.dispose();
+      disposeAll(ckpt);
+      await Deno.remove(tmp);
+    }
+  });
+}
+
+Deno.test("optim: stateDict's format is lits or torch", () => {
+  const w = tensor([1, 2], undefined, { requiresGrad: true, device: testDevice });
+  using opt = new optim.SGD([w], { lr: 0.1 });
+  assert.throws(() => opt.stateDict({ format: "pytorch" } as never), /format must be "lits"/);
+  assert.throws(() => opt.stateDict({ fmt: "torch" } as never), /unknown option 'fmt'/);
+  assert.ok(opt.stateDict().paramGroups);
+  w.dispose();
+});
+
 Deno.test("optim torch state: a schedule made after loading starts from initial_lr", async () => {
   const run = fx.runs.find((r) => r.schedule)!;
   const ckpt = await load(run.name);

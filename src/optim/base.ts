@@ -50,6 +50,11 @@ export function setInitialLr(group: object, lr: number): void {
   initialLrs.set(group, lr);
 }
 
+/** @internal a group's initial lr (torch's `initial_lr`), or undefined before any schedule. */
+export function initialLrOf(group: object): number | undefined {
+  return initialLrs.get(group);
+}
+
 /**
  * @internal sets options of `optimizer`'s groups all together or not at
  * all: `writes` are [group index, option, value]. Where the optimizer

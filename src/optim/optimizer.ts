@@ -18,6 +18,7 @@ import {
   isTorchStateDict,
   loadTorchStateDict,
   type TorchOptimizerStateDict,
+  toTorchStateDict,
 } from "./torch_state.ts";
 
 /** Options of `zeroGrad` (PyTorch's `set_to_none`). */
@@ -456,8 +457,53 @@ export abstract class Optimizer<O extends GroupOptions> {
     this.dispose();
   }
 
-  /** The state in PyTorch's layout; tensors are the optimizer's own. */
-  stateDict(): OptimizerStateDict {
+  /**
+   * The state: each parameter's by its index over all groups, and each
+   * group's options and parameter indices; tensors are the optimizer's own.
+   * With `{ format: "torch" }`, in PyTorch's own layout (`param_groups` with
+   * snake_case options, `initial_lr` where a schedule set one, the state
+   * under torch's names), which `torch.optim`'s `load_state_dict` takes
+   * from a `.pth` that `io.save` wrote, and `loadStateDict` takes back.
+   *
+   * @example
+   * ```ts
+   * import { optim, tensor } from "@lits/vision";
+   * const w = tensor([1, 2], undefined, { requiresGrad: true });
+   * const opt = new optim.Adam([w], { lr: 0.01, weightDecay: 1e-4 });
+   * w.grad = tensor([0.5, -0.5]);
+   * opt.step();
+   * const sd = opt.stateDict({ format: "torch" });
+   * console.log(sd.param_groups[0].weight_decay, sd.state.get(0)!.step); // 0.0001 1
+   * // io.save("ckpt.pth", { optimizer: sd }) then, in Python: opt.load_state_dict(ckpt["optimizer"])
+   * ```
+   */
+  stateDict(): OptimizerStateDict;
+  stateDict(options: { format: "torch" }): TorchOptimizerStateDict;
+  stateDict(options: { format?: "lits" }): OptimizerStateDict;
+  stateDict(
+    options: { format?: "lits" | "torch" } = {},
+  ): OptimizerStateDict | TorchOptimizerStateDict {
+    const o = checkCall<{ format?: "lits" | "torch" }>(
+      `${this.constructor.name}.stateDict`,
+      arguments.length,
+      1,
+      options,
+      ["format"],
+      'opt.stateDict({ format: "torch" })',
+    );
+    const format = o.format ?? "lits";
+    if (format !== "lits" && format !== "torch") {
+      throw new Error(
+        `${this.constructor.name}.stateDict: format must be "lits" (this library's layout, the ` +
+          `default) or "torch" (PyTorch's), got ${JSON.stringify(format)}`,
+      );
+    }
+    const sd = this.ownStateDict();
+    return format === "torch" ? toTorchStateDict(this, sd) : sd;
+  }
+
+  /** The state in this library's layout. */
+  private ownStateDict(): OptimizerStateDict {
     const state = new Map<number, ParamState>();
     const paramGroups: OptimizerStateDict["paramGroups"] = [];
     let index = 0;

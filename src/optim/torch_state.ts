@@ -26,13 +26,19 @@
  * state names, the groups' and parameters' counts, the shapes), all before
  * anything changes.
  *
+ * `opt.stateDict({ format: "torch" })` gives the other way (`toTorchStateDict`):
+ * options under torch's snake_case names, `initial_lr` where a schedule
+ * set one, each parameter's state under torch's names with `step` a number
+ * (torch's `__setstate__` makes it the 0-d tensor it keeps, and fills in
+ * the loop switches it lacks), SGD's without a step, as torch keeps it.
+ *
  * @module
  */
 import { Tensor } from "../tensor/tensor.ts";
 import type { GroupOptions, Optimizer, OptimizerStateDict, ParamState } from "./optimizer.ts";
 import { optionName } from "./optimizer.ts";
 import { optimizerOptions } from "./adaptive.ts";
-import { setInitialLr } from "./base.ts";
+import { initialLrOf, setInitialLr } from "./base.ts";
 
 /**
  * An optimizer's state dict as PyTorch's `opt.state_dict()` is, read by
@@ -193,4 +199,33 @@ export function loadTorchStateDict(
   opt.paramGroups.forEach((g, i) => {
     if (initialLrs[i] !== undefined) setInitialLr(g, initialLrs[i]);
   });
+}
+
+/** torch's name of one of our options: `weightDecay` is `weight_decay`. */
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * @internal `sd` (this library's layout, of `opt`) in torch's layout, as
+ * `torch.optim` loads it with `load_state_dict`; the tensors are `sd`'s.
+ */
+export function toTorchStateDict(
+  opt: Optimizer<GroupOptions>,
+  sd: OptimizerStateDict,
+): TorchOptimizerStateDict {
+  const stepless = isSGD(opt);
+  const state = new Map<number, Record<string, Tensor | number | null>>();
+  for (const [index, s] of sd.state) {
+    const entry: Record<string, Tensor | number | null> = stepless ? {} : { step: s.step };
+    for (const [k, t] of s.tensors) entry[k] = t;
+    state.set(index, entry);
+  }
+  const param_groups = sd.paramGroups.map((g, i) => {
+    const group: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(g.options)) group[snake(k)] = Array.isArray(v) ? [...v] : v;
+    const initialLr = initialLrOf(opt.paramGroups[i]);
+    if (initialLr !== undefined) group.initial_lr = initialLr;
+    group.params = [...g.params];
+    return group;
+  });
+  return { state, param_groups };
 }
