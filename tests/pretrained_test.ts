@@ -258,6 +258,36 @@ Deno.test("loadPretrained: the classifier is loaded when it fits, left at init w
   }
 });
 
+Deno.test("loadPretrained: a classifier of the model's class count missing a part is a missing key", () => {
+  const state = source();
+  try {
+    // torchvision's resnet18 weights without fc.bias into resnet18(numClasses: 1000): torch says
+    // Missing key(s) "fc.bias"; the head is no new one, since its class count is the model's.
+    const noBias = new Map(state);
+    noBias.delete("classifier.bias");
+    using ten = tiny(3, 10);
+    const before = snapshot(ten);
+    assert.throws(
+      () => models.loadPretrained(ten, noBias),
+      /the weights do not fit this DenseNet: missing keys \[classifier\.bias\]/,
+    );
+    assert.deepEqual(snapshot(ten), before);
+    const r = models.loadPretrained(ten, noBias, { strict: false });
+    assert.deepEqual(r.missingKeys, ["classifier.bias"]);
+    assert.deepEqual(r.skipped, []);
+    same(ten.stateDict().get("classifier.weight")!, state.get("classifier.weight")!);
+    // Another class count, a part missing or not: the head is new, left whole at init.
+    using three = tiny(1, 3);
+    const r3 = models.loadPretrained(three, noBias);
+    assert.deepEqual(r3.skipped.map((s) => [s.name, s.from]), [
+      ["classifier.weight", [10, 16]],
+      ["classifier.bias", null],
+    ]);
+  } finally {
+    state.forEach((t) => t.dispose());
+  }
+});
+
 Deno.test("loadPretrained: DDP's module. prefix and checkpoint dicts", async () => {
   const state = source();
   try {

@@ -245,13 +245,19 @@ Deno.test("io.loadPth: a legacy file's storage that is missing, short or from a 
 
 Deno.test("io.loadPth: a zip whose record is missing or short", () => {
   const files = unzipSync(Deno.readFileSync(`${DIR}views_zip.pth`));
+  const stored = (f: typeof files) => zipSync(f, { level: 0 }); // as torch.save writes records
   const without = { ...files };
   delete without["views_zip/data/0"];
-  assertRefused(zipSync(without), /storage '0' has no record views_zip\/data\/0/);
+  assertRefused(stored(without), /storage '0' has no record views_zip\/data\/0/);
   const short = { ...files, "views_zip/data/0": files["views_zip/data/0"].subarray(4) };
-  assertRefused(zipSync(short), /record views_zip\/data\/0 has \d+ bytes; storage '0' of/);
+  assertRefused(stored(short), /record views_zip\/data\/0 has \d+ bytes; storage '0' of/);
   const none = { "a/other.txt": new Uint8Array(1) };
-  assertRefused(zipSync(none), /without <dir>\/data\.pkl/);
+  assertRefused(stored(none), /without <dir>\/data\.pkl/);
+  // Re-zipped by another tool (deflate): torch.save never compresses, so it is refused by name.
+  assertRefused(
+    zipSync(files),
+    /record views_zip\/data\.pkl is compressed \(zip method 8\).*zip -0/,
+  );
 });
 
 Deno.test("io.loadPth: a view past its storage's end is refused", () => {
@@ -266,9 +272,31 @@ Deno.test("io.loadPth: a view past its storage's end is refused", () => {
 });
 
 Deno.test("io.loadPth: bad arguments say what to write", async () => {
+  // torch.load's own options say what they are here.
+  for (const key of ["map_location", "mapLocation"]) {
+    await assert.rejects(
+      () => io.loadPth(`${DIR}state_zip.pth`, { [key]: "cpu" } as never),
+      /^Error: io\.loadPth: torch's map_location is \{ device \} here .*write io\.loadPth\(path, \{ device: "cuda" \}\)/,
+    );
+  }
+  // io.load (torch.load's habit) says the same.
   await assert.rejects(
-    () => io.loadPth(`${DIR}state_zip.pth`, { map_location: "cpu" } as never),
-    /unknown option 'map_location'/,
+    () => io.load(`${DIR}state_zip.pth`, { map_location: "cpu" } as never),
+    /^Error: io\.load: torch's map_location is \{ device \} here/,
+  );
+  await assert.rejects(
+    () => io.load(`${DIR}state_zip.pth`, { weights_only: true } as never),
+    /^Error: io\.load: loading is always weights-only/,
+  );
+  for (const key of ["weights_only", "weightsOnly"]) {
+    assert.throws(
+      () => io.decodePth(new Uint8Array(), "a.pth", { [key]: true } as never),
+      new RegExp(`^Error: io\\.decodePth: loading is always weights-only .* leave ${key} out`),
+    );
+  }
+  await assert.rejects(
+    () => io.loadPth(`${DIR}state_zip.pth`, { devise: "cpu" } as never),
+    /unknown option 'devise' \(did you mean 'device'\?\)/,
   );
   await assert.rejects(
     () => io.loadPth(42 as never),

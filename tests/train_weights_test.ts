@@ -12,9 +12,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { io, models, type Tensor, train } from "../mod.ts";
+import { io, models, type Tensor, train, zeros } from "../mod.ts";
 import { capture, quickFlags, trainTestData } from "./train_data.ts";
 import { assertClose, testDevice } from "./helpers.ts";
+import { laughs, pth } from "./pth_bytes.ts";
+import { readPretrained, tensorsIn } from "../src/train/weights.ts";
+import { UsageError } from "../src/train/errors.ts";
 
 /** The simple CNN as `deno task train --model simple` builds it, for 3 channels and 10 classes. */
 const SOURCE = { imageSize: 16, batchNorm: true, globalPool: "max" as const };
@@ -194,4 +197,31 @@ Deno.test("--weights refuses a missing file, an unreadable one and a model they 
     () => train.checkConfig({ ...train.DEFAULTS, weightsSha256: "abc" }),
     /weightsSha256 "abc": must be null or 64 hex digits/,
   );
+});
+
+Deno.test("--weights: shared values are walked once, and a billion laughs is refused fast", async () => {
+  // Ten references to the one list below, 30 deep (10^30 paths), a Map and an object among them.
+  using a = zeros([2], { device: testDevice });
+  using b = zeros([3], { device: testDevice });
+  let level: unknown = [a, new Map([["b", b]])];
+  for (let i = 0; i < 30; i++) level = i % 2 ? Array(10).fill(level) : { x: level, y: level };
+  const t0 = performance.now();
+  assert.deepEqual([...tensorsIn({ arch: "resnet18", lol: level })].map((t) => t.shape), [
+    [3],
+    [2],
+  ]);
+  assert.ok(performance.now() - t0 < 1000);
+  // The file of such lists: refused by its reading, naming it (exit 2 from the command).
+  const dir = await Deno.makeTempDir();
+  const file = join(dir, "laughs.pth");
+  await Deno.writeFile(file, pth(laughs()));
+  await assert.rejects(
+    () => readPretrained(file),
+    (e: Error) => {
+      assert.ok(e instanceof UsageError, String(e));
+      assert.match(e.message, /^--weights .*laughs\.pth: pth .*laughs\.pth: .*"billion laughs"/);
+      return true;
+    },
+  );
+  await Deno.remove(dir, { recursive: true });
 });

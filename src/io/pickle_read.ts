@@ -90,8 +90,8 @@ export class FileError extends Error {}
 export interface UnpickleContext {
   /** The storage a persistent id names (torch's `persistent_load`). */
   persistentLoad: (pid: PyValue) => unknown;
-  /** The element count of a storage `persistentLoad` made. */
-  numelOf: (storage: unknown) => number;
+  /** The element count of a storage `persistentLoad` made; null for any other value. */
+  numelOf: (storage: unknown) => number | null;
   /** A FileError naming the file, for `msg`. */
   fail: (msg: string) => FileError;
 }

@@ -82,15 +82,25 @@ function counts(v: PyValue, what: string): number[] {
 }
 
 /** `_rebuild_tensor(_v2)(storage, offset, size, stride, ...)`, checked against the storage. */
-function rebuildTensor(args: PyValue[], numelOf: (s: unknown) => number): TensorRef {
+function rebuildTensor(
+  fn: string,
+  args: PyValue[],
+  numelOf: (s: unknown) => number | null,
+): TensorRef {
   const [storage, offset, size, stride] = args;
+  const numel = numelOf(storage);
+  if (numel === null) {
+    throw new Error(
+      `${fn} is given a ${pyTypeName(storage)} where a storage of the file belongs (a ` +
+        "damaged or hand-made file)",
+    );
+  }
   if (!isCount(offset)) throw new Error("a tensor's storage offset is not a non-negative integer");
   const shape = counts(size, "size");
   const strides = counts(stride, "stride");
   if (strides.length !== shape.length) {
     throw new Error(`a tensor has size [${shape}] but stride [${strides}]`);
   }
-  const numel = numelOf(storage);
   if (!shape.includes(0)) {
     const last = shape.reduce((a, d, i) => a + (d - 1) * strides[i], offset);
     if (last >= numel) {
@@ -104,7 +114,11 @@ function rebuildTensor(args: PyValue[], numelOf: (s: unknown) => number): Tensor
 }
 
 /** Calls an allowed global on `args` (REDUCE or NEWOBJ): data only, never code. */
-export function call(fn: PyValue, args: PyValue, numelOf: (s: unknown) => number): PyValue {
+export function call(
+  fn: PyValue,
+  args: PyValue,
+  numelOf: (s: unknown) => number | null,
+): PyValue {
   if (!(fn instanceof PyGlobal)) {
     throw new Error(`REDUCE calls a ${pyTypeName(fn)}, not an allowed function`);
   }
@@ -127,7 +141,7 @@ export function call(fn: PyValue, args: PyValue, numelOf: (s: unknown) => number
     case `${REBUILD}tensor`:
     case `${REBUILD}tensor_v2`:
       if (a.length < 4) throw new Error(`${fn.name} has ${a.length} arguments`);
-      return rebuildTensor(a, numelOf);
+      return rebuildTensor(fn.name, a, numelOf);
     case `${REBUILD}parameter`:
     case "torch.nn.parameter.Parameter":
       // requires_grad is dropped, as safetensors loading drops it.

@@ -70,16 +70,37 @@ export class TensorRef {
   ) {}
 }
 
+/**
+ * The most values a tuple key may hold, nested ones counted at every place
+ * they appear: a tuple of a tuple twice, 40 deep, is 2^40 values in a few
+ * hundred bytes, and its key string would be as long. torch's checkpoints
+ * have no tuple keys (io.load refuses them anyway, naming the key).
+ */
+const MAX_KEY_ITEMS = 10_000;
+
 /** A dict key as a string, equal where Python's keys are equal. */
 function hashKey(k: PyValue): string {
-  if (typeof k === "string") return `s${k}`;
-  if (typeof k === "boolean") return `n${k ? 1 : 0}`;
-  if (typeof k === "bigint") return `n${k}`;
-  if (typeof k === "number") return Number.isInteger(k) ? `n${BigInt(k)}` : `f${k}`;
-  if (k === null) return "none";
-  if (k instanceof PyTuple) return `t(${k.items.map(hashKey).join(",")})`;
-  if (k instanceof PyGlobal) return `g${k.name}`;
-  throw new Error(`a dict key is an unhashable ${pyTypeName(k)}`);
+  let items = 0;
+  const hash = (k: PyValue): string => {
+    if (typeof k === "string") return `s${k}`;
+    if (typeof k === "boolean") return `n${k ? 1 : 0}`;
+    if (typeof k === "bigint") return `n${k}`;
+    if (typeof k === "number") return Number.isInteger(k) ? `n${BigInt(k)}` : `f${k}`;
+    if (k === null) return "none";
+    if (k instanceof PyTuple) {
+      items += k.items.length;
+      if (items > MAX_KEY_ITEMS) {
+        throw new Error(
+          `a dict key is a tuple of more than ${MAX_KEY_ITEMS} values, nested ones counted ` +
+            "where they appear; checkpoint keys are str or int",
+        );
+      }
+      return `t(${k.items.map(hash).join(",")})`;
+    }
+    if (k instanceof PyGlobal) return `g${k.name}`;
+    throw new Error(`a dict key is an unhashable ${pyTypeName(k)}`);
+  };
+  return hash(k);
 }
 
 /** The Python type name of a value, for messages. */

@@ -24,13 +24,10 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix -- pinned, as the project's other npm imports; no import map
-import { unzipSync } from "npm:fflate@0.8.3";
 import type { Device } from "../tensor/device.ts";
-import { tensor } from "../tensor/ops/creation.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { checkArity, checkCall, checkOptions } from "../options.ts";
-import { decodeElements, ELEMENT_SIZE } from "./safetensors.ts";
+import { checkArity, checkOptions } from "../options.ts";
+import { ELEMENT_SIZE } from "./safetensors.ts";
 import type { Saved } from "./save_load.ts";
 import { FileError, unpickle, type UnpickleContext } from "./pickle_read.ts";
 import {
@@ -42,6 +39,8 @@ import {
   type PyValue,
   TensorRef,
 } from "./pickle_values.ts";
+import { materialize, Storage, TensorBudget } from "./pth_tensor.ts";
+import { readZipArchive, type ZipArchive } from "./zip_read.ts";
 
 /** Options of `loadPth` and `decodePth`. */
 export interface LoadPthOptions {
@@ -53,8 +52,6 @@ const LOAD_KEYS: (keyof LoadPthOptions)[] = ["device"];
 /** The legacy format's magic number 0x1950a86a20f9469cfc6c, as its LONG1 opcode writes it. */
 const MAGIC = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 const PROTOCOL_VERSION = 1001;
-/** The most bytes one tensor's elements may take (a typed array's limit, with room). */
-const MAX_TENSOR_BYTES = 2 ** 32;
 /** Storage class (torch.FloatStorage, torch.cuda.FloatStorage) to safetensors.ts's dtype. */
 const STORAGE_DTYPES: Record<string, string> = {
   Double: "F64",
@@ -68,18 +65,6 @@ const STORAGE_DTYPES: Record<string, string> = {
   Byte: "U8",
   Bool: "BOOL",
 };
-
-/** One storage: its own bytes, or a view (legacy format) into a root's. */
-class Storage {
-  bytes: Uint8Array | null = null;
-  constructor(
-    readonly key: string,
-    readonly dtype: string,
-    readonly numel: number,
-    readonly root: Storage | null = null,
-    readonly offset = 0,
-  ) {}
-}
 
 const startsWith = (bytes: Uint8Array, at: number, prefix: number[]) =>
   prefix.every((b, i) => bytes[at + i] === b);
@@ -143,25 +128,35 @@ function storageId(pid: PyTuple, fields: number): { dtype: string; key: string; 
   return { dtype: storageDtype(cls), key, numel };
 }
 
-/** The zip format: `<dir>/data.pkl` over `<dir>/data/<key>` records. */
-function readZip(bytes: Uint8Array, fail: (m: string) => FileError): PyValue {
-  let files: Record<string, Uint8Array>;
-  // A damaged directory can claim billions of records or a huge inflated size:
-  // bounded by what the file can hold, so that fflate neither loops nor allocates for long.
-  let records = 0;
-  const filter = (f: { name: string; size: number; originalSize: number; compression: number }) => {
-    if (++records > bytes.length / 46) throw new Error("its directory lists more records than fit");
-    if (f.compression !== 0 && f.originalSize > f.size * 1032 + 1024) {
-      throw new Error(`record ${f.name} claims to inflate ${f.size} bytes to ${f.originalSize}`);
-    }
-    return true;
-  };
+/** What a container gives: the object's Python value, and its storages' bytes all told. */
+interface Read {
+  value: PyValue;
+  storageBytes: number;
+}
+
+/** The element count of a storage `persistentLoad` made, or null for anything else. */
+const numelOf = (s: unknown) => s instanceof Storage ? s.numel : null;
+
+/**
+ * The zip format: `<dir>/data.pkl` over `<dir>/data/<key>` records. Only the
+ * records torch reads are read (as views of `bytes`): data.pkl, byteorder
+ * and the storages the pickle names.
+ */
+function readZip(bytes: Uint8Array, fail: (m: string) => FileError): Read {
+  let zip: ZipArchive;
   try {
-    files = unzipSync(bytes, { filter });
+    zip = readZipArchive(bytes);
   } catch (e) {
-    throw fail(`not a readable zip archive (${(e as Error).message}): damaged or truncated`);
+    throw fail(`not a readable zip archive (${(e as Error).message})`);
   }
-  const names = Object.keys(files);
+  const record = (name: string) => {
+    try {
+      return zip.read(name);
+    } catch (e) {
+      throw fail((e as Error).message);
+    }
+  };
+  const names = zip.names;
   const pickles = names.filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (names.some((n) => /^[^/]+\/constants\.pkl$/.test(n))) {
     throw fail(
@@ -177,17 +172,18 @@ function readZip(bytes: Uint8Array, fail: (m: string) => FileError): PyValue {
     );
   }
   const dir = pickles[0].slice(0, -"/data.pkl".length);
-  const order = files[`${dir}/byteorder`];
+  const order = record(`${dir}/byteorder`);
   if (order && new TextDecoder().decode(order).trim() !== "little") {
     throw fail("written on a big-endian machine; load and save it again in PyTorch on this one");
   }
   const storages = new Map<string, Storage>();
+  let storageBytes = 0;
   const persistentLoad = (pid: PyValue): Storage => {
     const { dtype, key, numel } = storageId(pid as PyTuple, 5);
     let s = storages.get(key);
     if (s === undefined) {
       const name = `${dir}/data/${key}`;
-      const data = files[name];
+      const data = record(name);
       if (data === undefined) throw fail(`storage '${key}' has no record ${name} in the archive`);
       const size = numel * ELEMENT_SIZE[dtype];
       if (data.length !== size) {
@@ -199,18 +195,18 @@ function readZip(bytes: Uint8Array, fail: (m: string) => FileError): PyValue {
       s = new Storage(key, dtype, numel);
       s.bytes = data;
       storages.set(key, s);
+      storageBytes += size;
     }
     return s;
   };
-  const context = { persistentLoad, numelOf: (s: unknown) => (s as Storage).numel, fail };
-  const pkl = files[pickles[0]];
-  const { value, end } = unpickle(pkl, 0, context);
+  const pkl = record(pickles[0])!;
+  const { value, end } = unpickle(pkl, 0, { persistentLoad, numelOf, fail });
   if (end !== pkl.length) throw fail(`${pkl.length - end} bytes after the pickle in data.pkl`);
-  return value;
+  return { value, storageBytes };
 }
 
 /** The legacy format: five pickles, then the storages' bytes. */
-function readLegacy(bytes: Uint8Array, fail: (m: string) => FileError): PyValue {
+function readLegacy(bytes: Uint8Array, fail: (m: string) => FileError): Read {
   const roots = new Map<string, Storage>();
   const views = new Map<string, Storage>();
   const persistentLoad = (pid: PyValue): Storage => {
@@ -233,7 +229,6 @@ function readLegacy(bytes: Uint8Array, fail: (m: string) => FileError): PyValue 
     if (s === undefined) views.set(viewKey, s = new Storage(viewKey, dtype, size, root, offset));
     return s;
   };
-  const numelOf = (s: unknown) => (s as Storage).numel;
   const plain: UnpickleContext = {
     persistentLoad: () => {
       throw new Error("a persistent id outside the object's pickle");
@@ -286,42 +281,12 @@ function readLegacy(bytes: Uint8Array, fail: (m: string) => FileError): PyValue 
     s.bytes = bytes.subarray(at + 8, at + 8 + size);
     at += 8 + size;
   }
+  let storageBytes = 0;
   for (const s of roots.values()) {
     if (s.bytes === null) throw fail(`storage '${s.key}' has no data in the file`);
+    storageBytes += s.bytes.length;
   }
-  return value;
-}
-
-/** A tensor's elements, in row-major order (a view is copied out of its storage). */
-function elementsOf(t: TensorRef, name: string, fail: (m: string) => FileError) {
-  const s = t.storage as Storage;
-  const root = s.root ?? s;
-  const es = ELEMENT_SIZE[s.dtype];
-  const offset = s.offset + t.offset;
-  const n = t.size.reduce((a, d) => a * d, 1);
-  if (n * es > MAX_TENSOR_BYTES) {
-    throw fail(`tensor '${name}' of size [${t.size}] is larger than a tensor here can be`);
-  }
-  let expected = 1;
-  let contiguous = true;
-  for (let i = t.size.length - 1; i >= 0; i--) {
-    if (t.size[i] !== 1 && t.stride[i] !== expected) contiguous = false;
-    expected *= t.size[i];
-  }
-  const all = root.bytes!;
-  let bytes: Uint8Array;
-  if (contiguous || n === 0) {
-    bytes = all.subarray(offset * es, (offset + n) * es);
-  } else {
-    bytes = new Uint8Array(n * es);
-    const index = t.size.map(() => 0);
-    for (let i = 0; i < n; i++) {
-      const at = index.reduce((a, k, d) => a + k * t.stride[d], offset) * es;
-      bytes.set(all.subarray(at, at + es), i * es);
-      for (let d = index.length - 1; d >= 0 && ++index[d] === t.size[d]; d--) index[d] = 0;
-    }
-  }
-  return decodeElements(bytes, s.dtype, name, fail);
+  return { value, storageBytes };
 }
 
 /** Whether a JS object keeps `key` where it was inserted (an array index moves first). */
@@ -329,11 +294,28 @@ function keepsOrder(key: string): boolean {
   return key !== "__proto__" && !(/^(0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1);
 }
 
+/**
+ * How many values a walk of the loaded object may visit, beyond the values
+ * it holds: EXPANSION_FACTOR times them plus EXPANSION_SLACK. A container
+ * the pickle refers to from many places (its memo) comes out shared, and
+ * shares of shares multiply: ten lists of ten references each, 30 deep, are
+ * 10^30 paths in a 1 KB file, which torch.load shares but every walk
+ * (disposing the tensors, io.save, a search for the state dict) would
+ * follow for ever.
+ */
+const EXPANSION_FACTOR = 16;
+const EXPANSION_SLACK = 2 ** 20;
+
 /** Python values to `Saved`, creating the tensors (disposed again if anything fails). */
-function toSaved(root: PyValue, device: Device | undefined, fail: (m: string) => FileError): Saved {
+function toSaved(read: Read, device: Device | undefined, fail: (m: string) => FileError): Saved {
+  const root = read.value;
   const done = new Map<object, Saved>();
+  // Per container: the values a walk from it visits (shared ones once per path).
+  const walked = new Map<object, number>();
+  let distinct = 0;
   const open = new Set<object>();
   const created: Tensor[] = [];
+  const budget = new TensorBudget(read.storageBytes);
   const convert = (v: PyValue, path: string[]): Saved => {
     const where = () => (path.length ? `'${path.join("/")}'` : "the loaded object");
     if (v === null || typeof v === "boolean" || typeof v === "string") return v;
@@ -347,13 +329,7 @@ function toSaved(root: PyValue, device: Device | undefined, fail: (m: string) =>
     open.add(v);
     let out: Saved;
     if (v instanceof TensorRef) {
-      const name = path.join("/") || "tensor";
-      const values = elementsOf(v, name, fail);
-      try {
-        out = tensor(values, [...v.size], { device });
-      } catch (e) {
-        throw fail(`tensor ${where()}: ${(e as Error).message}`);
-      }
+      out = materialize(v, path.join("/") || "tensor", device, budget, fail);
       created.push(out);
     } else if (v instanceof PyList || v instanceof PyTuple) {
       out = v.items.map((x, i) => convert(x, [...path, String(i)]));
@@ -380,10 +356,23 @@ function toSaved(root: PyValue, device: Device | undefined, fail: (m: string) =>
     }
     open.delete(v);
     done.set(v, out);
+    const items = v instanceof PyDict ? v.values : v instanceof TensorRef ? [] : v.items;
+    distinct += 1 + items.length;
+    walked.set(v, items.reduce((a: number, x) => a + (walked.get(x as object) ?? 1), 1));
     return out;
   };
   try {
-    return convert(root, []);
+    const out = convert(root, []);
+    const paths = walked.get(root as object) ?? 1;
+    if (paths > EXPANSION_FACTOR * distinct + EXPANSION_SLACK) {
+      throw fail(
+        `it holds ${distinct} values but refers to its lists, tuples and dicts from so many ` +
+          `places that a walk through it visits ${paths.toPrecision(3)} (a "billion laughs" ` +
+          "file); torch.load shares them, but disposing the tensors, io.save or any code that " +
+          "walks a checkpoint would not end: load it in PyTorch and save what you need",
+      );
+    }
+    return out;
   } catch (e) {
     for (const t of created) t.dispose();
     if (e instanceof RangeError && /call stack/.test(e.message)) {
@@ -421,22 +410,55 @@ export function decodePth(
   if (typeof source !== "string") {
     throw new Error(`io.decodePth: the second argument is the source name; write ${usage}`);
   }
-  options = checkOptions("io.decodePth", options, LOAD_KEYS, usage);
+  options = checkLoadOptions("io.decodePth", options, usage);
   const fail = (msg: string) => new FileError(`pth ${source}: ${msg}`);
-  let value: PyValue;
-  if (startsWith(bytes, 0, [0x50, 0x4b])) {
-    value = readZip(bytes, fail);
-  } else if (isLegacy(bytes)) {
-    value = readLegacy(bytes, fail);
-  } else if (startsWith(bytes, 257, [0x75, 0x73, 0x74, 0x61, 0x72])) {
-    throw fail(
-      "a tar-format checkpoint of PyTorch < 0.4, which this library does not read; load it " +
-        "in PyTorch and save it again with torch.save",
-    );
-  } else {
-    throw fail("not a PyTorch checkpoint (neither the zip nor the legacy torch.save format)");
+  try {
+    let read: Read;
+    if (startsWith(bytes, 0, [0x50, 0x4b])) {
+      read = readZip(bytes, fail);
+    } else if (isLegacy(bytes)) {
+      read = readLegacy(bytes, fail);
+    } else if (startsWith(bytes, 257, [0x75, 0x73, 0x74, 0x61, 0x72])) {
+      throw fail(
+        "a tar-format checkpoint of PyTorch < 0.4, which this library does not read; load it " +
+          "in PyTorch and save it again with torch.save",
+      );
+    } else {
+      throw fail("not a PyTorch checkpoint (neither the zip nor the legacy torch.save format)");
+    }
+    return toSaved(read, options.device, fail);
+  } catch (e) {
+    if (e instanceof FileError) throw e;
+    // Not foreseen here: still an error about this file, whatever it says.
+    throw new FileError(`pth ${source}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
-  return toSaved(value, options.device, fail);
+}
+
+/**
+ * The options of a torch.load-like call, checked: torch's own names
+ * (`map_location`, `weights_only`) get what to write instead, and anything
+ * else unknown the usual error. Shared by io.loadPth, io.decodePth and
+ * io.load.
+ */
+export function checkLoadOptions(where: string, options: unknown, usage: string): LoadPthOptions {
+  if (options !== null && typeof options === "object") {
+    for (const key of Object.keys(options)) {
+      if (key === "map_location" || key === "mapLocation") {
+        throw new Error(
+          `${where}: torch's map_location is { device } here (where the tensors are made); ` +
+            `write ${usage}`,
+        );
+      }
+      if (key === "weights_only" || key === "weightsOnly") {
+        throw new Error(
+          `${where}: loading is always weights-only here (torch 1.13's allow-list of ` +
+            "weights_only=True: tensors, numbers, strings, lists, tuples and dicts; nothing " +
+            `is executed), so leave ${key} out; write ${usage}`,
+        );
+      }
+    }
+  }
+  return checkOptions<LoadPthOptions>(where, options, LOAD_KEYS, usage);
 }
 
 /**
@@ -462,7 +484,8 @@ export function decodePth(
  */
 export async function loadPth(path: string, options: LoadPthOptions = {}): Promise<Saved> {
   const usage = 'io.loadPth(path, { device: "cuda" })';
-  options = checkCall("io.loadPth", arguments.length, 2, options, LOAD_KEYS, usage);
+  checkArity("io.loadPth", arguments.length, 2, usage);
+  options = checkLoadOptions("io.loadPth", options, usage);
   if (typeof path !== "string") {
     throw new Error(`io.loadPth: the first argument is the path; write ${usage}`);
   }

@@ -19,14 +19,14 @@
  * @module
  */
 import { Tensor } from "../tensor/tensor.ts";
-import { checkCall } from "../options.ts";
+import { checkArity } from "../options.ts";
 import {
   decodeSafetensors,
   type LoadSafetensorsOptions,
   safetensorsMetadata,
   saveSafetensors,
 } from "./safetensors.ts";
-import { decodePth, isPth } from "./pth_read.ts";
+import { checkLoadOptions, decodePth, isPth } from "./pth_read.ts";
 import { savePth } from "./pth_write.ts";
 
 /** Names `io.save` writes in PyTorch's own format (torch.load reads them). */
@@ -240,7 +240,8 @@ export async function load<T = Saved>(
   options: LoadSafetensorsOptions = {},
 ): Promise<T> {
   const usage = 'io.load(path, { device: "cuda" })';
-  options = checkCall("io.load", arguments.length, 2, options, ["device"], usage);
+  checkArity("io.load", arguments.length, 2, usage);
+  options = checkLoadOptions("io.load", options, usage);
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);

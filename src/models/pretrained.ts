@@ -402,11 +402,16 @@ export function loadPretrained(
       const t = src.get(k);
       return t !== undefined && sameShape(t.shape, own.get(k)!.shape);
     });
-    const headNew = !headFits && head.every((k) => {
-      const t = src.get(k), d = own.get(k)!;
-      return t === undefined ||
-        (t.ndim === d.ndim && sameShape(t.shape.slice(1), d.shape.slice(1)));
-    });
+    // New: the weights have no classifier, or one of another class count (dim 0) that
+    // fits otherwise. A part missing from a classifier of this count is a missing key.
+    const present = head.filter((k) => src.has(k));
+    const headNew = !headFits && (present.length === 0 || (
+      present.some((k) => src.get(k)!.shape[0] !== own.get(k)!.shape[0]) &&
+      present.every((k) => {
+        const t = src.get(k)!, d = own.get(k)!;
+        return t.ndim === d.ndim && sameShape(t.shape.slice(1), d.shape.slice(1));
+      })
+    ));
     for (const [name, dst] of own) {
       const t = src.get(name);
       if (headNew && head.includes(name)) {

@@ -30,13 +30,23 @@ export interface PretrainedWeights extends Disposable {
   content: unknown;
 }
 
-/** Every tensor in a loaded value, for disposal. */
-function tensorsIn(v: unknown, out: Set<Tensor>, depth = 0): Set<Tensor> {
-  if (v instanceof Tensor) out.add(v);
-  else if (depth < 16 && v instanceof Map) v.forEach((x) => tensorsIn(x, out, depth + 1));
-  else if (depth < 16 && Array.isArray(v)) v.forEach((x) => tensorsIn(x, out, depth + 1));
-  else if (depth < 16 && v !== null && typeof v === "object") {
-    Object.values(v).forEach((x) => tensorsIn(x, out, depth + 1));
+/**
+ * @internal Every tensor in a loaded value, for disposal: each array, Map and object
+ * visited once (a checkpoint may share them, and shares of shares are
+ * exponentially many paths), with a stack of its own (any depth).
+ */
+export function tensorsIn(v: unknown): Set<Tensor> {
+  const out = new Set<Tensor>();
+  const seen = new Set<object>();
+  const todo = [v];
+  while (todo.length > 0) {
+    const x = todo.pop();
+    if (x instanceof Tensor) out.add(x);
+    else if (x !== null && typeof x === "object" && !seen.has(x)) {
+      seen.add(x);
+      if (x instanceof Map) { for (const y of x.values()) todo.push(y); }
+      else for (const y of Object.values(x)) todo.push(y);
+    }
   }
   return out;
 }
@@ -98,7 +108,7 @@ export async function readPretrained(path: string): Promise<PretrainedWeights> {
     sha256,
     content,
     [Symbol.dispose]: () => {
-      if (open) tensorsIn(content, new Set()).forEach((t) => t.dispose());
+      if (open) tensorsIn(content).forEach((t) => t.dispose());
       open = false;
     },
   };

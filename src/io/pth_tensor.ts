@@ -1,0 +1,161 @@
+/**
+ * A PyTorch checkpoint's tensors made into library tensors: the storages
+ * (views of the file's bytes), a tensor's elements gathered by its offset,
+ * sizes and strides (one pass with running offsets; a contiguous tensor is
+ * not gathered at all), decoded by safetensors.ts's rules (float32 and
+ * int32 elements are not decoded: their bytes are the tensor's), and copied
+ * once into the tensor's memory. A budget bounds what a file may make: an
+ * expanded tensor (stride 0) of a one-element storage would otherwise turn
+ * a few hundred bytes into gigabytes.
+ *
+ * @module
+ */
+import { check } from "../ffi/native.ts";
+import type { Device } from "../tensor/device.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { decodeElements, ELEMENT_SIZE } from "./safetensors.ts";
+import type { TensorRef } from "./pickle_values.ts";
+import type { FileError } from "./pickle_read.ts";
+
+/** The most bytes one tensor's elements may take (a typed array's limit, with room). */
+const MAX_TENSOR_BYTES = 2 ** 32;
+/**
+ * What a file's tensors may take, all together: this many times its
+ * storages' bytes, plus SLACK_BYTES. Decoding widens at most 4x (uint8 and
+ * bool to int32); views of one storage add a few more; far beyond that, a
+ * file is expanding tensors (stride 0) or viewing one storage many times.
+ */
+const BUDGET_FACTOR = 16;
+const SLACK_BYTES = 64 * 2 ** 20;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** One storage: its own bytes, or a view (legacy format) into a root's. */
+export class Storage {
+  bytes: Uint8Array | null = null;
+  constructor(
+    readonly key: string,
+    readonly dtype: string,
+    readonly numel: number,
+    readonly root: Storage | null = null,
+    readonly offset = 0,
+  ) {}
+}
+
+/** What the tensors of one file may still take, in bytes. */
+export class TensorBudget {
+  #left: number;
+  constructor(readonly storageBytes: number) {
+    this.#left = BUDGET_FACTOR * storageBytes + SLACK_BYTES;
+  }
+
+  /** Takes `bytes` for tensor `name`, or throws when the file has asked for too much. */
+  take(bytes: number, name: string, size: readonly number[], fail: (m: string) => FileError) {
+    if (bytes > this.#left) {
+      const mb = (b: number) => b < 2 ** 20 ? `${b} bytes` : `${(b / 2 ** 20).toFixed(1)} MB`;
+      throw fail(
+        `tensor '${name}' of size [${size}] would take ${mb(bytes)}, past what a file of ` +
+          `${mb(this.storageBytes)} of storages may make (${BUDGET_FACTOR}x that plus ` +
+          `${mb(SLACK_BYTES)}): it repeats its storages' elements (an expanded tensor, stride ` +
+          "0, or many views of one storage); save t.clone() (or t.contiguous()) of such " +
+          "tensors in PyTorch, so that the file holds their elements",
+      );
+    }
+    this.#left -= bytes;
+  }
+}
+
+/** Row-major copy of a strided tensor's elements (`es` bytes each) out of `src`. */
+function gather(
+  src: Uint8Array,
+  es: number,
+  offset: number,
+  size: readonly number[],
+  stride: readonly number[],
+  n: number,
+): Uint8Array {
+  const out = new Uint8Array(n * es);
+  // Elements are moved in units of the widest word the source's alignment allows.
+  let unit = Math.min(es, 4);
+  if ((src.byteOffset % unit) !== 0) unit = 1;
+
+  const per = es / unit;
+  const words = (b: Uint8Array) =>
+    unit === 4
+      ? new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2)
+      : unit === 2
+      ? new Uint16Array(b.buffer, b.byteOffset, b.byteLength >> 1)
+      : b;
+  const a = words(src), o = words(out);
+  const nd = size.length;
+  const inner = size[nd - 1], step = stride[nd - 1] * per;
+  const index = new Array<number>(nd).fill(0);
+  let base = offset * per, k = 0;
+  for (let r = n / inner; r > 0; r--) {
+    let p = base;
+    if (per === 1) {
+      for (let i = 0; i < inner; i++, p += step) o[k++] = a[p];
+    } else {
+      for (let i = 0; i < inner; i++, p += step) for (let j = 0; j < per; j++) o[k++] = a[p + j];
+    }
+    // The next row: the running offset moves by one stride, or wraps a dimension.
+    for (let d = nd - 2; d >= 0; d--) {
+      base += stride[d] * per;
+      if (++index[d] < size[d]) break;
+      base -= stride[d] * per * size[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * A library tensor on `device` with `t`'s elements (a view is copied out of
+ * its storage), named `name` in errors; `budget` is charged for it first.
+ */
+export function materialize(
+  t: TensorRef,
+  name: string,
+  device: Device | undefined,
+  budget: TensorBudget,
+  fail: (m: string) => FileError,
+): Tensor {
+  const s = t.storage as Storage;
+  const root = s.root ?? s;
+  const es = ELEMENT_SIZE[s.dtype];
+  const offset = s.offset + t.offset;
+  let n = 1;
+  for (const d of t.size) n *= d;
+  if (n * es > MAX_TENSOR_BYTES) {
+    throw fail(`tensor '${name}' of size [${t.size}] is larger than a tensor here can be`);
+  }
+  budget.take(n * 4, name, t.size, fail);
+  let expected = 1;
+  let contiguous = true;
+  for (let i = t.size.length - 1; i >= 0; i--) {
+    if (t.size[i] !== 1 && t.stride[i] !== expected) contiguous = false;
+    expected *= t.size[i];
+  }
+  const all = root.bytes!;
+  const raw = contiguous || n === 0
+    ? all.subarray(offset * es, (offset + n) * es)
+    : gather(all, es, offset, t.size, t.stride, n);
+  // float32 and int32 bytes are the tensor's own: copied into it as they are.
+  const same = LITTLE_ENDIAN && (s.dtype === "F32" || s.dtype === "I32");
+  const host = same ? raw : decodeElements(raw, s.dtype, name, fail);
+  const dtype = s.dtype.startsWith("F") || s.dtype === "BF16" ? "float32" : "int32";
+  let out: Tensor;
+  try {
+    out = Tensor.empty(t.size, dtype, device ?? "cpu", false);
+  } catch (e) {
+    throw fail(`tensor '${name}': ${(e as Error).message}`);
+  }
+  if (n > 0) {
+    try {
+      check(out.lib, out.lib.lits_copy_h2d(out.ptr, host, host.byteLength), () => "copy");
+    } catch (e) {
+      out.dispose();
+      throw fail(`tensor '${name}': ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
