@@ -199,7 +199,7 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
     /* An evaluation epilogue without a residual, as the stem writes y, not
      * in a pass after: MobileNetV2's 3x3 stride-2 1 -> 32 at 256^2, batch
      * 16, 2 threads, AMD EPYC Zen 4, 1.85 ms against 2.90 with ReLU6
-     * (EfficientNet's SiLU gains less: libmvec's expf call, silu16.h). */
+     * (EfficientNet's SiLU gains less: its exp, silu16.h). */
     const int fuse = ep != NULL && ep->r == NULL && (ep->y_coef != NULL || ep->relu);
     const int st = lits_conv_stem_forward(&p, x, xf, weight, bias, y, 0, moments,
                                           fuse ? ep->y_coef : NULL, fuse ? ep->relu : 0);

@@ -25,11 +25,15 @@
  * 3.85, stride 2 96 at 128^2 4.28 vs 5.31, 144 at 64^2 3.32 vs 4.56, 192 at
  * 32^2 0.81 vs 1.25, 384 at 16^2 0.42 vs 0.59, 576 at 16^2 0.65 vs 0.94,
  * stride 2 576 at 16^2 0.41 vs 0.46, 960 at 8^2 0.35 vs 0.48 (ReLU6).
- * With SiLU the gain is smaller: libmvec's expf call inside the epilogue
- * spills the accumulators (silu16.h). Whole eval forwards against the
- * library before this kernel, alternating fresh processes, 3 rounds of 10
- * (medians): MobileNetV2 90-92 ms against 104-112, EfficientNet-B0 181-183
- * against 188-193 (ONNX Runtime 1.30: 80-90 and 140).
+ * Whole eval forwards against the library before this kernel, alternating
+ * fresh processes, 3 rounds of 10 (medians): MobileNetV2 90-92 ms against
+ * 104-112, EfficientNet-B0 181-183 against 188-193 (ONNX Runtime 1.30:
+ * 80-90 and 140). With SiLU the gain was smaller while the epilogue called
+ * libmvec's expf (a call per 16 lanes, spilling the accumulators); exp16.h's
+ * inline exp replaced it (EfficientNet-B0 eval, batch 16 at 256^2, AMD EPYC
+ * Zen 4 with AVX-512, alternating fresh processes, 1 thread, CPU time per
+ * forward: 320-376 ms against 271-281; 2 threads, an idle moment: 180
+ * against 145 ms).
  *
  * The sums are the channels-last kernel's to the bit: every tap of the
  * r x s window, in the same order (row by row, left to right, from zero,

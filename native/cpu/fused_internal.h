@@ -9,11 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* glibc's expf under another name, declared simd: gcc calls its vector
- * form from libmvec (16 values a call) in the loops that use vexpf, where
- * expf is called once a value (glibc declares expf simd only under
- * -ffast-math, which the library does not use). */
-__attribute__((simd("notinbranch"))) float vexpf(float) __asm__("expf");
+/* lits_expf: the library's own expf, inline so that gcc vectorises the
+ * loops that call it; lits_exp16 (silu16.h) gives the same bits. */
+#include "exp16.h"
 
 typedef struct {
   float mean, scale, shift;
@@ -43,7 +41,7 @@ static inline float fused_value(float v, fused_affine t) {
 #define FUSED_SILU 3
 
 static inline float fused_act(float v, int relu) {
-  if (relu == FUSED_SILU) return v / (1.0f + vexpf(-v));
+  if (relu == FUSED_SILU) return v / (1.0f + lits_expf(-v));
   if (relu == FUSED_RELU6) return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
   return relu && v < 0.0f ? 0.0f : v;
 }
@@ -51,18 +49,18 @@ static inline float fused_act(float v, int relu) {
 /* dst[j] = relu?(T(src[j])) for len elements; NaN stays NaN (torch.relu). */
 static inline void fused_apply(float* dst, const float* src, int64_t len, fused_affine t,
                                int relu) {
-  if (relu == FUSED_RELU6) {
-#pragma omp simd
-    for (int64_t j = 0; j < len; j++) dst[j] = fused_act(fused_value(src[j], t), FUSED_RELU6);
-    return;
-  }
-  if (relu == FUSED_SILU) {
-#pragma omp simd
-    for (int64_t j = 0; j < len; j++) dst[j] = fused_act(fused_value(src[j], t), FUSED_SILU);
-    return;
-  }
+  /* One loop per (identity, activation), split by hand: gcc unswitched
+   * fewer of them once SiLU's lits_expf (exp16.h) was inline, and a
+   * transform under t.identity's condition keeps a loop scalar without
+   * AVX-512's masks. */
   if (t.identity) {
-    if (relu) {
+    if (relu == FUSED_SILU) {
+#pragma omp simd
+      for (int64_t j = 0; j < len; j++) dst[j] = fused_act(src[j], FUSED_SILU);
+    } else if (relu == FUSED_RELU6) {
+#pragma omp simd
+      for (int64_t j = 0; j < len; j++) dst[j] = fused_act(src[j], FUSED_RELU6);
+    } else if (relu) {
 #pragma omp simd
       for (int64_t j = 0; j < len; j++) dst[j] = src[j] < 0.0f ? 0.0f : src[j];
     } else if (dst != src) {
@@ -71,7 +69,13 @@ static inline void fused_apply(float* dst, const float* src, int64_t len, fused_
     return;
   }
   const float m = t.mean, a = t.scale, b = t.shift;
-  if (relu) {
+  if (relu == FUSED_SILU) {
+#pragma omp simd
+    for (int64_t j = 0; j < len; j++) dst[j] = fused_act((src[j] - m) * a + b, FUSED_SILU);
+  } else if (relu == FUSED_RELU6) {
+#pragma omp simd
+    for (int64_t j = 0; j < len; j++) dst[j] = fused_act((src[j] - m) * a + b, FUSED_RELU6);
+  } else if (relu) {
 #pragma omp simd
     for (int64_t j = 0; j < len; j++) {
       const float v = (src[j] - m) * a + b;
@@ -91,11 +95,22 @@ static inline void fused_affine_span(float* dst, const float* xs, fused_affine t
     fused_apply(dst, xs, len, tx, relu);
     return;
   }
-#pragma omp simd
-  for (int64_t j = 0; j < len; j++) {
-    const float v = fused_value(xs[j], tx) + fused_value(rs[j], tr);
-    dst[j] = fused_act(v, relu);
+  /* One loop per activation (a constant in each): gcc unswitched the one
+   * loop on relu until SiLU's lits_expf made its body too large. */
+#define FUSED_SPAN_LOOP(ACT) \
+  _Pragma("omp simd") for (int64_t j = 0; j < len; j++) { \
+    dst[j] = fused_act(fused_value(xs[j], tx) + fused_value(rs[j], tr), ACT); \
   }
+  if (relu == FUSED_SILU) {
+    FUSED_SPAN_LOOP(FUSED_SILU)
+  } else if (relu == FUSED_RELU6) {
+    FUSED_SPAN_LOOP(FUSED_RELU6)
+  } else if (relu) {
+    FUSED_SPAN_LOOP(FUSED_RELU)
+  } else {
+    FUSED_SPAN_LOOP(0)
+  }
+#undef FUSED_SPAN_LOOP
 }
 
 #endif

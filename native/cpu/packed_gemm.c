@@ -160,7 +160,7 @@ __attribute__((target("avx512f"))) static inline __m512 epilogue16(__m512 v, con
   const conv_epilogue* ep = e->ep;
   v = affine16(v, ep->y_coef, e->k, e->ch + i);
   if (r != NULL) v = _mm512_add_ps(v, affine16(_mm512_loadu_ps(r), ep->r_coef, e->k, e->ch + i));
-  /* v / (1 + exp(-v)), libmvec's vector expf as vexpf's loops (silu16.h) */
+  /* v / (1 + exp(-v)), the bits of fused_act's loops (silu16.h) */
   if (ep->relu == FUSED_SILU) return lits_silu16(v);
   if (ep->relu) v = _mm512_max_ps(_mm512_setzero_ps(), v); /* NaN and -0 as v < 0 ? 0 : v */
   /* min(6, v) keeps NaN (the second operand), as v > 6 ? 6 : v */

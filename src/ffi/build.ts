@@ -64,6 +64,7 @@ export const CPU_SOURCES = [
   "maxpool_separable.c",
   "batchnorm.c",
   "fused_internal.h",
+  "exp16.h",
   "silu16.h",
   "fused.c",
   "stream_store.h",
