@@ -93,7 +93,7 @@ static int in_place(const conv_shape* p) {
  * crosses an image), made once a chunk for both operands' packing: made
  * again for each strip of 16 rows, the stride-2 filter gradients took
  * 13-21% longer (bench/filter_ab.ts); returns their number. */
-static int64_t make_groups(const conv_shape* p, int64_t j0, int64_t kc, group* gs) {
+AVX512 static int64_t make_groups(const conv_shape* p, int64_t j0, int64_t kc, group* gs) {
   int64_t count = 0;
   for (int64_t at = 0; at < kc; count++) {
     group* g = gs + count;

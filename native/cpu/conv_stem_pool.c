@@ -30,6 +30,33 @@ static int64_t pooled(int64_t n) { return (n - 1) / 2 + 1; }
 #define ROW_LEAD 16
 #define ROW_TAIL 48
 
+/* The pooled row of each of k channels (out, channel planes plane floats
+ * apart): the maxima down the folded rows r0..r1 (held in h's ring of 3, in
+ * order), streamed where `stream` and aligned. A function of its own: the
+ * loop sits in an OpenMP region, whose outlined body does not take its
+ * function's target attribute, so a build for a CPU without AVX-512 could
+ * not compile the intrinsics there. */
+__attribute__((target("avx512f"))) static void fold_down(const float* h, int64_t r0, int64_t r1,
+                                                         int64_t k, int64_t hld, float* out,
+                                                         int64_t plane, int64_t pw, int stream) {
+  for (int64_t ch = 0; ch < k; ch++) { /* rows in order */
+    float* o = out + ch * plane;
+    for (int64_t px0 = 0; px0 < pw; px0 += 16) {
+      __m512 m = _mm512_loadu_ps(h + r0 % 3 * k * hld + ch * hld + px0);
+      for (int64_t oy = r0 + 1; oy <= r1; oy++) {
+        const float* hr = h + oy % 3 * k * hld + ch * hld;
+        m = lits_pool_fold16(m, _mm512_loadu_ps(hr + px0));
+      }
+      const int64_t left = pw - px0;
+      if (stream && ((uintptr_t)(o + px0) & 63) == 0) {
+        _mm512_stream_ps(o + px0, m);
+      } else {
+        _mm512_mask_storeu_ps(o + px0, left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1), m);
+      }
+    }
+  }
+}
+
 /* Each channel's row (ld floats apart, -inf around it) folded across into
  * pw maxima (hrow, channel rows hld apart): columns 2 px - 1, 2 px, 2 px + 1
  * in that order, as the pool visits them. */
@@ -87,23 +114,7 @@ static int pool_forward(const conv_shape* p, const float* x, const float* weight
         fold_across(row + ROW_LEAD, ld, p->k, pw, h + oy % 3 * p->k * hld, hld);
         held[oy % 3] = key;
       }
-      float* out = y + ni * p->k * ph * pw + py * pw;
-      for (int64_t ch = 0; ch < p->k; ch++) { /* then down, rows in order */
-        float* o = out + ch * ph * pw;
-        for (int64_t px0 = 0; px0 < pw; px0 += 16) {
-          __m512 m = _mm512_loadu_ps(h + r0 % 3 * p->k * hld + ch * hld + px0);
-          for (int64_t oy = r0 + 1; oy <= r1; oy++) {
-            const float* hr = h + oy % 3 * p->k * hld + ch * hld;
-            m = lits_pool_fold16(m, _mm512_loadu_ps(hr + px0));
-          }
-          const int64_t left = pw - px0;
-          if (stream && ((uintptr_t)(o + px0) & 63) == 0) {
-            _mm512_stream_ps(o + px0, m);
-          } else {
-            _mm512_mask_storeu_ps(o + px0, left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1), m);
-          }
-        }
-      }
+      fold_down(h, r0, r1, p->k, hld, y + ni * p->k * ph * pw + py * pw, ph * pw, pw, stream);
     }
     if (stream) stream_fence();
   }
