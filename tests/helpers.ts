@@ -240,6 +240,22 @@ export async function countCallsAsync<T>(
   }
 }
 
+/**
+ * fn() with the CPU library's optional functions `names` hidden (null), as
+ * on a backend without them: the op takes its composed path.
+ */
+export function withoutSymbols<T>(names: string[], fn: () => T): T {
+  const lib = cpuLib() as unknown as Record<string, unknown>;
+  const saved = names.map((name) => lib[name]);
+  saved.forEach((f, i) => assert.ok(f, `${names[i]} is in the CPU library`));
+  names.forEach((name) => lib[name] = null);
+  try {
+    return fn();
+  } finally {
+    names.forEach((name, i) => lib[name] = saved[i]);
+  }
+}
+
 /** The CPU library's functions `names` wrapped to count their calls, until restore(). */
 function countingCalls(names: string[]) {
   const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;

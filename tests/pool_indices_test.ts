@@ -13,7 +13,14 @@
 import assert from "node:assert/strict";
 import { functional as F, nn, onnx, randn, scope, type Tensor } from "../mod.ts";
 import { maxPoolWithIndices } from "../src/tensor/ops/pool_indices.ts";
-import { assertStored, fromStored, loadFixture, type StoredRecord, testDevice } from "./helpers.ts";
+import {
+  assertStored,
+  fromStored,
+  loadFixture,
+  type StoredRecord,
+  testDevice,
+  withoutSymbols,
+} from "./helpers.ts";
 import { assertRunsAsOurs } from "./onnx_check.ts";
 
 interface PoolCase {
@@ -92,7 +99,11 @@ Deno.test("pool_indices: flat indices summed on the host (planes past 2^24) are 
       });
       const rows = x.reshape([planes, ...x.shape.slice(lead)]);
       for (const limit of [0, 5]) {
-        const [v, i] = maxPoolWithIndices(rows, axes, "test", limit);
+        // The composed path (the CPU's native kernel hidden), which sums on the host.
+        const [v, i] = withoutSymbols(
+          ["lits_maxpool_indices_f32"],
+          () => maxPoolWithIndices(rows, axes, "test", limit),
+        );
         assert.deepEqual([...i.toArray()], [...indices.toArray()], `${c.name}: host indices`);
         assertMatches(v.reshape([...values.shape]), c.values, `${c.name}: host values`);
       }

@@ -212,6 +212,43 @@ int lits_resample_backward_f32(const float* dy, const int32_t* index_host,
                                const float* weight_host, float* dx, int64_t outer, int64_t r,
                                int64_t k, int64_t inner, int32_t taps);
 
+/* ---- max pooling with indices, max unpooling ----------------------------- */
+/* LITS_OPTIONAL (the CPU backend has them; callers compose gathers and
+ * scatters elsewhere). x is [planes, D, H, W] (a 1-D or 2-D pool: D = H = 1,
+ * kernel 1), y and indices [planes, out]; per dimension either windows of
+ * kernel, stride, padding and dilation, or (adaptive 1) torch's adaptive
+ * bins floor(i size / out) to ceil((i + 1) size / out). */
+typedef struct lits_pool_nd_params {
+  int32_t size[3], out[3];
+  int32_t kernel[3], stride[3], padding[3], dilation[3];
+  int32_t adaptive[3];
+} lits_pool_nd_params;
+
+/* torch's max_poolNd_with_indices on the CPU: indices flat within each plane
+ * (d H W + h W + w, int32), a window's taps inside the input scanned in (d,
+ * h, w) order, the first maximum or the last NaN winning; padding is never
+ * chosen; a window with no tap inside is -inf at its first taps at or
+ * after 0. */
+LITS_OPTIONAL
+int lits_maxpool_indices_f32(const lits_pool_nd_params* params_host, const float* x, float* y,
+                             int32_t* indices, int64_t planes);
+/* Its gradient: dx (overwritten) [planes, D, H, W] += dy at the indices, each
+ * plane's outputs added in order (the same bits for any number of threads);
+ * a window with no tap inside adds nothing. */
+LITS_OPTIONAL
+int lits_maxpool_indices_backward_f32(const lits_pool_nd_params* params_host, const float* dy,
+                                      const int32_t* indices, float* dx, int64_t planes);
+/* Max unpooling: y [planes, out_plane] zeros, then y[q, indices[q, i]] =
+ * x[q, i] in order of i (a repeated index keeps its last value). An index
+ * outside [0, out_plane) is an error naming the first (nothing written). */
+LITS_OPTIONAL
+int lits_max_unpool_f32(const float* x, const int32_t* indices, float* y, int64_t planes,
+                        int64_t in_plane, int64_t out_plane);
+/* Its gradient: dx[q, i] = dy[q, indices[q, i]], the same index check. */
+LITS_OPTIONAL
+int lits_max_unpool_backward_f32(const float* dy, const int32_t* indices, float* dx,
+                                 int64_t planes, int64_t in_plane, int64_t out_plane);
+
 /* ---- sort along one dimension ------------------------------------------- */
 /* x is [outer, r, inner]; index [outer, k, inner] gets the first k positions
  * along r of each (outer, inner) column in ascending order (descending: 1,

@@ -16,6 +16,7 @@ export const CPU_SOURCES = [
   "resample_internal.h",
   "resample.c",
   "resample_backward.c",
+  "pool_indices.c",
   "sort.c",
   "cumsum.c",
   "elementwise.c",

@@ -54,6 +54,18 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_maxpool_indices_f32: { parameters: [buf, ptr, ptr, ptr, i64], ...status, optional: true },
+  lits_maxpool_indices_backward_f32: {
+    parameters: [buf, ptr, ptr, ptr, i64],
+    ...status,
+    optional: true,
+  },
+  lits_max_unpool_f32: { parameters: [ptr, ptr, ptr, i64, i64, i64], ...status, optional: true },
+  lits_max_unpool_backward_f32: {
+    parameters: [ptr, ptr, ptr, i64, i64, i64],
+    ...status,
+    optional: true,
+  },
   lits_sort_f32: { parameters: [ptr, ptr, i64, i64, i64, i64, i32], ...status },
   lits_sort_i32: { parameters: [ptr, ptr, i64, i64, i64, i64, i32], ...status },
   lits_reduce_f32: { parameters: [i32, ptr, ptr, i64, i64, i64], ...status },

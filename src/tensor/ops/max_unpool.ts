@@ -2,9 +2,10 @@
  * Max unpooling (PyTorch's F.max_unpool1d, max_unpool2d, max_unpool3d): the
  * partial inverse of a max pool with `returnIndices`, which puts each value
  * back at its index in a plane of zeros. Composed on the backend's
- * scatter-add and gather (no kernel of its own), so it runs on every
- * device: the indices are checked on the host (torch's error for one
- * outside the output plane), an index that repeats within a plane keeps
+ * scatter-add and gather, so it runs on every device (the CPU takes the
+ * native kernels of pool_indices_native.ts, the same rules): the indices
+ * are checked on the host (torch's error for one outside the output
+ * plane), an index that repeats within a plane keeps
  * only its last value (torch's CPU kernel writes them in order), and the
  * gradient of x is the output's gradient gathered at the indices, as
  * torch's.
@@ -24,6 +25,7 @@ import { type Pair, pair } from "./conv.ts";
 import { type Triple, triple } from "./conv3d.ts";
 import { checkCall } from "../../options.ts";
 import { showValue } from "./show_value.ts";
+import { canUnpoolNatively, maxUnpoolNative } from "./pool_indices_native.ts";
 
 /** Options of `maxUnpool1d`, `maxUnpool2d` and `maxUnpool3d` (S: one size per dimension). */
 export interface MaxUnpoolOptions<S> {
@@ -109,20 +111,8 @@ export function unpoolOutputSize(
   return out;
 }
 
-/**
- * The indices as the scatter uses them: checked (torch's error for one
- * outside the output plane, with its value), and, where an index repeats
- * within a plane, -1 (which adds nothing) everywhere but its last
- * occurrence, so that the last value stays, as torch's CPU kernel writes
- * them in order. null where nothing repeats (the indices are used as they are).
- */
-function lastWriters(
-  where: string,
-  idx: Int32Array,
-  planes: number,
-  k: number,
-  out: readonly number[],
-): Int32Array | null {
+/** Throws torch's error for the first index outside the output plane `out`, with its value. */
+function checkIndices(where: string, idx: Int32Array, out: readonly number[]): void {
   const r = numel(out);
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i];
@@ -135,7 +125,24 @@ function lastWriters(
       );
     }
   }
-  const seen = new Uint8Array(r);
+}
+
+/**
+ * The indices as the scatter uses them: checked (`checkIndices`), and,
+ * where an index repeats within a plane, -1 (which adds nothing) everywhere
+ * but its last occurrence, so that the last value stays, as torch's CPU
+ * kernel writes them in order. null where nothing repeats (the indices are
+ * used as they are).
+ */
+function lastWriters(
+  where: string,
+  idx: Int32Array,
+  planes: number,
+  k: number,
+  out: readonly number[],
+): Int32Array | null {
+  checkIndices(where, idx, out);
+  const seen = new Uint8Array(numel(out));
   let used: Int32Array | null = null;
   for (let q = 0; q < planes; q++) {
     const base = q * k;
@@ -201,6 +208,15 @@ export function maxUnpool(
     throw new Error(`${where}: x [${x.shape}] is empty in dimension ${empty}, not the batch`);
   }
   const out = unpoolOutputSize(where, inSizes, k, s, p, o.outputSize);
+  if (canUnpoolNatively(x)) {
+    return maxUnpoolNative(
+      where,
+      x,
+      indices,
+      out,
+      (idx) => checkIndices(where, idx.toArray() as Int32Array, out),
+    );
+  }
   const planes = numel(lead), kIn = numel(inSizes), r = numel(out);
   const idx = contiguous(indices);
   const used = lastWriters(where, idx.toArray() as Int32Array, planes, kIn, out);

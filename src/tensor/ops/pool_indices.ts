@@ -30,6 +30,7 @@ import { pad } from "./pad.ts";
 import { max, min } from "./reduce.ts";
 import { cast, contiguous, narrow, reshape, squeeze } from "./shape.ts";
 import { where as select } from "./where.ts";
+import { canPoolWithIndicesNatively, maxPoolWithIndicesNative } from "./pool_indices_native.ts";
 
 /** One dimension of a pooling window: kernel, stride, padding, dilation and output size. */
 export interface Axis {
@@ -164,6 +165,7 @@ function maxAndWhere(t: Tensor, a: Axis): { top: Tensor; at: Tensor } {
  * its first taps at or after 0). The values are x at the indices, so the
  * gradient goes there. Flat indices are summed as floats on the device
  * where they stay below `exactBelow` (2^24, exact), on the host above.
+ * The CPU takes the native kernel (pool_indices_native.ts), the same bits.
  */
 export function maxPoolWithIndices(
   x: Tensor,
@@ -171,6 +173,7 @@ export function maxPoolWithIndices(
   what: string,
   exactBelow = 2 ** 24,
 ): [Tensor, Tensor] {
+  if (canPoolWithIndicesNatively(x)) return maxPoolWithIndicesNative(x, axes, what);
   const [planes, ...sizes] = x.shape;
   const outs = axes.map((a) => a.out);
   const plane = numel(sizes), outPlane = numel(outs);
