@@ -1,7 +1,9 @@
 /**
  * Reading and writing tensors: safetensors files for state dicts shared with
- * PyTorch, and `save` / `load` for a training loop's checkpoint dict
- * (torch.save / torch.load).
+ * PyTorch, PyTorch's own `.pth` / `.pt` files (`loadPth` / `savePth`, no
+ * Python needed), and `save` / `load` for a training loop's checkpoint dict
+ * (torch.save / torch.load: PyTorch's format for `.pth` / `.pt` names,
+ * safetensors for the rest; `load` reads either by its content).
  *
  * @module
  */
