@@ -10,13 +10,13 @@ input and the grid). The first line out is {"torch": version, "threads": n}.
 
 Usage: /usr/bin/python3 bench/grid_sample_torch.py N H W THREADS
 """
-import json
 import math
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from torch_timing import serve, time_runs
 
 
 def thetas(n):
@@ -31,12 +31,9 @@ def thetas(n):
 
 def main():
     n, h, w, threads = (int(v) for v in sys.argv[1:5])
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
     inputs = {}
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
-    for line in sys.stdin:
-        q = json.loads(line)
+
+    def answer(q):
         c, align = q["c"], q["align"]
         key = (c, align)
         if key not in inputs:
@@ -45,20 +42,9 @@ def main():
             inputs[key] = (x, grid, torch.randn(n, c, h, w))
         x, grid, g = inputs[key]
         opts = dict(mode=q["mode"], padding_mode=q["padding"], align_corners=align)
-        fwd, both = [], []
-        xg, gg = x.clone().requires_grad_(), grid.clone().requires_grad_()
-        for i in range(q["reps"] + 1):
-            t0 = time.perf_counter()
-            with torch.no_grad():
-                F.grid_sample(x, grid, **opts)
-            t1 = time.perf_counter()
-            F.grid_sample(xg, gg, **opts).backward(g)
-            t2 = time.perf_counter()
-            xg.grad = gg.grad = None
-            if i > 0:  # the first is a warm-up
-                fwd.append((t1 - t0) * 1e3)
-                both.append((t2 - t1) * 1e3)
-        print(json.dumps({"fwd": fwd, "both": both}), flush=True)
+        return time_runs(lambda a, b: F.grid_sample(a, b, **opts), [x, grid], g, q["reps"])
+
+    serve(threads, answer)
 
 
 if __name__ == "__main__":

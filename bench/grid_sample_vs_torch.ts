@@ -16,10 +16,9 @@
  * @module
  */
 import { functional as F, noGrad, randn, type Tensor, tensor } from "../mod.ts";
-import { cpuLib } from "../src/ffi/native.ts";
 import { describeCpu } from "./peak.ts";
+import { runRounds, startTorchWorker, threads, timeRuns, type Times } from "./vs_torch.ts";
 
-const PYTHON = "/usr/bin/python3";
 const rounds = Number(Deno.args[0] ?? 5);
 const reps = Number(Deno.args[1] ?? 6);
 const [n, h, w] = [16, 256, 256];
@@ -41,12 +40,6 @@ const cases: Case[] = [
   { c: 1, mode: "nearest", padding: "reflection", align: true },
 ];
 
-function threads(): number {
-  const out = new Int32Array(1);
-  cpuLib().lits_get_num_threads(out);
-  return out[0];
-}
-
 /** The affine maps of grid_sample_torch.py's `thetas`. */
 function thetas(): Tensor {
   const rows = Array.from({ length: n }, (_, i) => {
@@ -67,79 +60,41 @@ function inputsOf(c: number, align: boolean): [Tensor, Tensor, Tensor] {
 }
 
 /** This library's times (ms) of `reps` forwards and forward + backwards, after a warm-up. */
-function runLits(k: Case): { fwd: number[]; both: number[] } {
+function runLits(k: Case): Times {
   const [x, grid, g] = inputsOf(k.c, k.align);
   const options = { mode: k.mode, paddingMode: k.padding, alignCorners: k.align };
-  const fwd: number[] = [], both: number[] = [];
   const xg = x.detach().requiresGrad_(), gg = grid.detach().requiresGrad_();
-  for (let i = 0; i <= reps; i++) {
-    const t0 = performance.now();
-    noGrad(() => F.gridSample(x, grid, options).dispose());
-    const t1 = performance.now();
-    const y = F.gridSample(xg, gg, options);
-    y.backward(g);
-    const t2 = performance.now();
-    y.dispose();
-    xg.grad?.dispose();
-    gg.grad?.dispose();
-    xg.grad = gg.grad = null;
-    if (i > 0) {
-      fwd.push(t1 - t0);
-      both.push(t2 - t1);
-    }
-  }
-  return { fwd, both };
+  let y: Tensor | undefined;
+  return timeRuns(
+    reps,
+    () => noGrad(() => F.gridSample(x, grid, options).dispose()),
+    () => {
+      y = F.gridSample(xg, gg, options);
+      y.backward(g);
+    },
+    () => {
+      y?.dispose();
+      xg.grad?.dispose();
+      gg.grad?.dispose();
+      xg.grad = gg.grad = null;
+    },
+  );
 }
 
-const worker = new Deno.Command(PYTHON, {
-  args: [
-    new URL("grid_sample_torch.py", import.meta.url).pathname,
-    `${n}`,
-    `${h}`,
-    `${w}`,
-    `${threads()}`,
-  ],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const writer = worker.stdin.getWriter();
-const lines = worker.stdout.pipeThrough(new TextDecoderStream()).values();
-let pending = "";
-async function readLine(): Promise<string> {
-  while (!pending.includes("\n")) {
-    const next = await lines.next();
-    if (next.done) throw new Error("grid_sample_torch.py ended early (is torch installed?)");
-    pending += next.value;
-  }
-  const at = pending.indexOf("\n");
-  const line = pending.slice(0, at);
-  pending = pending.slice(at + 1);
-  return line;
-}
-async function runTorch(k: Case): Promise<{ fwd: number[]; both: number[] }> {
-  await writer.write(new TextEncoder().encode(JSON.stringify({ ...k, reps }) + "\n"));
-  return JSON.parse(await readLine());
-}
-
-const header = JSON.parse(await readLine());
-const best = cases.map(() => ({
-  lits: { fwd: [] as number[], both: [] as number[] },
-  torch: { fwd: [] as number[], both: [] as number[] },
-}));
-for (let r = 0; r < rounds; r++) {
-  for (const [i, k] of cases.entries()) {
-    // Alternate which side goes first from round to round.
-    const sides = r % 2 === 0 ? ["lits", "torch"] as const : ["torch", "lits"] as const;
-    for (const side of sides) {
-      const t = side === "lits" ? runLits(k) : await runTorch(k);
-      best[i][side].fwd.push(Math.min(...t.fwd));
-      best[i][side].both.push(Math.min(...t.both));
-    }
-  }
-}
-await writer.close();
-await worker.status;
+const torch = await startTorchWorker("grid_sample_torch.py", [
+  `${n}`,
+  `${h}`,
+  `${w}`,
+  `${threads()}`,
+]);
+const header = torch.header;
+const best = await runRounds(
+  cases,
+  ["lits", "torch"] as const,
+  rounds,
+  (side, k) => side === "lits" ? runLits(k) : torch.ask({ ...k, reps }),
+);
+await torch.close();
 
 console.log(
   `F.gridSample vs torch ${header.torch} grid_sample, [${n}, C, ${h}, ${w}], ` +

@@ -19,10 +19,9 @@
  * @module
  */
 import { functional as F, noGrad, randn, scope } from "../mod.ts";
-import { cpuLib } from "../src/ffi/native.ts";
 import { describeCpu } from "./peak.ts";
+import { median, runRounds, startTorchWorker, threads, timeRuns, type Times } from "./vs_torch.ts";
 
-const PYTHON = "/usr/bin/python3";
 const args = Deno.args.filter((a) => a !== "--json");
 const json = Deno.args.includes("--json");
 const rounds = Number(args[0] ?? 3);
@@ -55,90 +54,42 @@ const cases: Case[] = [
   return { name: name as string, shape: shape as number[], opts: o, torch };
 });
 
-function threads(): number {
-  const out = new Int32Array(1);
-  cpuLib().lits_get_num_threads(out);
-  return out[0];
-}
-
 /** This library's times (ms) of `reps` forwards and forward + backwards, after a warm-up. */
-function runLits(k: Case): { fwd: number[]; both: number[] } {
+function runLits(k: Case): Times {
   const x = randn(k.shape).keep();
   const g = noGrad(() => randn([...F.interpolate(x, k.opts).shape])).keep();
   const xg = x.detach().requiresGrad_();
-  const fwd: number[] = [], both: number[] = [];
-  for (let i = 0; i <= reps; i++) {
-    // Each run in a scope, as a training step: its intermediates (the first
-    // pass's output, the gradients between) go back to the caching
-    // allocator, so the next run faults in no fresh pages.
-    const t0 = performance.now();
-    scope(() => noGrad(() => F.interpolate(x, k.opts)));
-    const t1 = performance.now();
-    scope(() => {
-      F.interpolate(xg, k.opts).backward(g);
-      xg.grad = null;
-    });
-    const t2 = performance.now();
-    if (i > 0) {
-      fwd.push(t1 - t0);
-      both.push(t2 - t1);
-    }
-  }
+  // Each run in a scope, as a training step: its intermediates (the first
+  // pass's output, the gradients between) go back to the caching
+  // allocator, so the next run faults in no fresh pages.
+  const times = timeRuns(
+    reps,
+    () => scope(() => noGrad(() => F.interpolate(x, k.opts))),
+    () =>
+      scope(() => {
+        F.interpolate(xg, k.opts).backward(g);
+        xg.grad = null;
+      }),
+  );
   [x, g].forEach((t) => t.dispose());
-  return { fwd, both };
+  return times;
 }
 
-const worker = new Deno.Command(PYTHON, {
-  args: [new URL("interpolate_torch.py", import.meta.url).pathname, `${threads()}`],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const writer = worker.stdin.getWriter();
-const lines = worker.stdout.pipeThrough(new TextDecoderStream()).values();
-let pending = "";
-async function readLine(): Promise<string> {
-  while (!pending.includes("\n")) {
-    const next = await lines.next();
-    if (next.done) throw new Error("interpolate_torch.py ended early (is torch installed?)");
-    pending += next.value;
-  }
-  const at = pending.indexOf("\n");
-  const line = pending.slice(0, at);
-  pending = pending.slice(at + 1);
-  return line;
-}
-async function runTorch(k: Case): Promise<{ fwd: number[]; both: number[] }> {
-  const q = { shape: k.shape, opts: k.torch, reps };
-  await writer.write(new TextEncoder().encode(JSON.stringify(q) + "\n"));
-  return JSON.parse(await readLine());
-}
-
-const header = JSON.parse(await readLine());
+const torch = await startTorchWorker("interpolate_torch.py", [`${threads()}`]);
+const header = torch.header;
 /** Per case and side, each round's fastest forward and forward + backward. */
-const best = cases.map(() => ({
-  lits: { fwd: [] as number[], both: [] as number[] },
-  torch: { fwd: [] as number[], both: [] as number[] },
-}));
-for (let r = 0; r < rounds; r++) {
-  for (const [i, k] of cases.entries()) {
-    // Alternate which side goes first from round to round.
-    const sides = r % 2 === 0 ? ["lits", "torch"] as const : ["torch", "lits"] as const;
-    for (const side of sides) {
-      const t = side === "lits" ? runLits(k) : await runTorch(k);
-      best[i][side].fwd.push(Math.min(...t.fwd));
-      best[i][side].both.push(Math.min(...t.both));
-    }
-  }
-}
-await writer.close();
-await worker.status;
+const best = await runRounds(
+  cases,
+  ["lits", "torch"] as const,
+  rounds,
+  (side, k) => side === "lits" ? runLits(k) : torch.ask({ shape: k.shape, opts: k.torch, reps }),
+);
+await torch.close();
 
 if (json) {
   const run = { threads: threads(), torch: header, cpu: describeCpu() };
   console.log(JSON.stringify({ ...run, cases: cases.map((k) => k.name), best }));
 } else {
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
   const f = (v: number) => v.toFixed(1).padStart(8);
   console.log(
     `F.interpolate vs torch ${header.torch}, ${threads()} threads (torch ${header.threads}); ` +

@@ -18,8 +18,8 @@
 import { functional as F, noGrad, randn, scope, type Tensor } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 import { describeCpu } from "./peak.ts";
+import { runRounds, startTorchWorker, threads, timeRuns, type Times } from "./vs_torch.ts";
 
-const PYTHON = "/usr/bin/python3";
 const args = Deno.args.filter((a) => !a.startsWith("--"));
 const rounds = Number(args[0] ?? 3);
 const reps = Number(args[1] ?? 3);
@@ -91,12 +91,6 @@ const cases: Case[] = [
   },
 ];
 
-function threads(): number {
-  const out = new Int32Array(1);
-  cpuLib().lits_get_num_threads(out);
-  return out[0];
-}
-
 /** fn() with the native kernels hidden (the composed path), or as it is. */
 function path<T>(native: boolean, fn: () => T): T {
   if (native) return fn();
@@ -110,87 +104,45 @@ function path<T>(native: boolean, fn: () => T): T {
   }
 }
 
-type Times = { fwd: number[]; both: number[] };
-
 /** This library's times (ms) of `reps` forwards and forward + backwards, after a warm-up. */
 function runLits(k: Case, native: boolean): Times {
   return path(native, () => {
     const x = randn(k.shape).keep();
     const g = noGrad(() => randn([...k.op(x).shape])).keep();
     const xg = x.detach().requiresGrad_();
-    const fwd: number[] = [], both: number[] = [];
-    for (let i = 0; i <= reps; i++) {
-      // Each run in a scope, as a training step (no fresh pages next time).
-      const t0 = performance.now();
-      scope(() => noGrad(() => k.op(x)));
-      const t1 = performance.now();
-      scope(() => {
-        k.op(xg).backward(g);
-        // Freed now (not at the collector's leisure), so the next run reuses its pages.
-        const grad = xg.grad;
-        xg.grad = null;
-        grad?.dispose();
-      });
-      const t2 = performance.now();
-      if (i > 0) {
-        fwd.push(t1 - t0);
-        both.push(t2 - t1);
-      }
-    }
+    // Each run in a scope, as a training step (no fresh pages next time).
+    const times = timeRuns(
+      reps,
+      () => scope(() => noGrad(() => k.op(x))),
+      () =>
+        scope(() => {
+          k.op(xg).backward(g);
+          // Freed now (not at the collector's leisure), so the next run reuses its pages.
+          const grad = xg.grad;
+          xg.grad = null;
+          grad?.dispose();
+        }),
+    );
     [x, g].forEach((t) => t.dispose());
-    return { fwd, both };
+    return times;
   });
 }
 
-const worker = new Deno.Command(PYTHON, {
-  args: [new URL("pool_indices_torch.py", import.meta.url).pathname, `${threads()}`],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const writer = worker.stdin.getWriter();
-const lines = worker.stdout.pipeThrough(new TextDecoderStream()).values();
-let pending = "";
-async function readLine(): Promise<string> {
-  while (!pending.includes("\n")) {
-    const next = await lines.next();
-    if (next.done) throw new Error("pool_indices_torch.py ended early (is torch installed?)");
-    pending += next.value;
-  }
-  const at = pending.indexOf("\n");
-  const line = pending.slice(0, at);
-  pending = pending.slice(at + 1);
-  return line;
-}
-async function runTorch(k: Case): Promise<Times> {
-  const q = { case: k.name, shape: k.shape, reps };
-  await writer.write(new TextEncoder().encode(JSON.stringify(q) + "\n"));
-  return JSON.parse(await readLine());
-}
-
-const header = JSON.parse(await readLine());
+const torch = await startTorchWorker("pool_indices_torch.py", [`${threads()}`]);
+const header = torch.header;
 type Side = "native" | "composed" | "torch";
 const sides: Side[] = withComposed ? ["native", "composed", "torch"] : ["native", "torch"];
 /** Per case and side, each round's fastest forward and forward + backward. */
-const best = cases.map(() =>
-  Object.fromEntries(sides.map((s): [Side, Times] => [s, { fwd: [], both: [] }])) as Record<
-    Side,
-    Times
-  >
+const best = await runRounds(
+  cases,
+  sides,
+  rounds,
+  (side, k) =>
+    side === "torch"
+      ? torch.ask({ case: k.name, shape: k.shape, reps })
+      : runLits(k, side === "native"),
 );
-for (let r = 0; r < rounds; r++) {
-  for (const [i, k] of cases.entries()) {
-    // Rotate which side goes first from round to round.
-    const order = sides.map((_, j) => sides[(j + r) % sides.length]);
-    for (const side of order) {
-      const t = side === "torch" ? await runTorch(k) : runLits(k, side === "native");
-      best[i][side].fwd.push(Math.min(...t.fwd));
-      best[i][side].both.push(Math.min(...t.both));
-    }
-  }
-}
-await writer.close();
-await worker.status;
+await torch.close();
 
 const f = (v: number) => v.toFixed(1).padStart(8);
 console.log(

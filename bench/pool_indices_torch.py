@@ -11,12 +11,12 @@ out.backward(G) into the input). The first line out is {"torch": version,
 
 Usage: /usr/bin/python3 bench/pool_indices_torch.py THREADS
 """
-import json
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from torch_timing import serve, time_runs
 
 
 def unpool_of(shape):
@@ -46,29 +46,15 @@ CASES = {
 }
 
 
+def answer(q):
+    f = CASES[q["case"]](q["shape"])
+    x = torch.randn(*q["shape"])
+    g = torch.randn(*f(x).shape)
+    return time_runs(f, [x], g, q["reps"])
+
+
 def main():
-    torch.set_num_threads(int(sys.argv[1]))
-    torch.manual_seed(0)
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
-    for line in sys.stdin:
-        q = json.loads(line)
-        f = CASES[q["case"]](q["shape"])
-        x = torch.randn(*q["shape"])
-        g = torch.randn(*f(x).shape)
-        xg = x.clone().requires_grad_()
-        fwd, both = [], []
-        for i in range(q["reps"] + 1):
-            t0 = time.perf_counter()
-            with torch.no_grad():
-                f(x)
-            t1 = time.perf_counter()
-            f(xg).backward(g)
-            t2 = time.perf_counter()
-            xg.grad = None
-            if i > 0:  # the first is a warm-up
-                fwd.append((t1 - t0) * 1e3)
-                both.append((t2 - t1) * 1e3)
-        print(json.dumps({"fwd": fwd, "both": both}), flush=True)
+    serve(int(sys.argv[1]), answer)
 
 
 if __name__ == "__main__":

@@ -31,10 +31,6 @@ from torch import nn
 
 from fixture_json import enc, ser
 
-warnings.simplefilter("ignore")  # SequentialLR steps its schedules with an epoch
-torch.set_num_threads(1)
-torch.manual_seed(20260801)
-
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
                    "recipe_flags.json")
 
@@ -126,23 +122,6 @@ def lr_sequence(lr, epochs, warmup, method, decay, main):
     return out
 
 
-SCHEDULES = []
-for lr, epochs, warmup, method, decay, main in [
-    (0.1, 6, 2, "linear", 0.01, "cosine"),
-    (0.1, 6, 2, "constant", 0.1, "cosine"),
-    (0.1, 7, 3, "linear", 0.25, "step"),
-    (0.1, 5, 2, "constant", 0.5, "step"),
-    (0.1, 5, 3, "linear", 0.1, "none"),
-    (0.1, 5, 2, "constant", 0.3, "none"),
-    (0.05, 3, 1, "linear", 0.01, "cosine"),  # the CLI run of the test
-]:
-    SCHEDULES.append({
-        "lr": lr, "epochs": epochs, "warmupEpochs": warmup, "method": method, "decay": decay,
-        "scheduler": main, "lrs": [enc(v) for v in lr_sequence(lr, epochs, warmup, method, decay,
-                                                                  main)],
-    })
-
-
 # --- model EMA, clipping, momentum ---------------------------------------------------------
 
 def ema_case(clip, warmup_epochs):
@@ -184,9 +163,6 @@ def ema_case(clip, warmup_epochs):
     }
 
 
-EMA = [ema_case(0.3, 1), ema_case(None, 0)]
-
-
 # --- set_weight_decay -----------------------------------------------------------------------
 
 def groups_of(model, wd, norm, bias):
@@ -197,22 +173,52 @@ def groups_of(model, wd, norm, bias):
                                       custom_keys_weight_decay=custom)]
 
 
-norms_model = nn.Sequential(
-    nn.Conv2d(1, 4, 3), nn.GroupNorm(2, 4), nn.InstanceNorm2d(4, affine=True),
-    nn.LocalResponseNorm(2), nn.BatchNorm2d(4), nn.Linear(8, 8), nn.LayerNorm(8),
-    nn.Linear(8, 3, bias=False))
-WEIGHT_DECAY = []
-for name, model in [("resnet18", torchvision.models.resnet18(num_classes=3)),
-                    ("norms", norms_model)]:
-    for wd, norm, bias in [(1e-4, None, None), (1e-4, 0.0, None), (1e-4, None, 0.0),
-                           (5e-5, 0.0, 0.5)]:
-        WEIGHT_DECAY.append({"model": name, "weightDecay": wd, "normWeightDecay": norm,
-                             "biasWeightDecay": bias, "groups": groups_of(model, wd, norm, bias)})
+def main():
+    """Writes OUT (the generator runs as __main__ only: make_set_weight_decay_more_fixtures.py
+    imports set_weight_decay from here)."""
+    warnings.simplefilter("ignore")  # SequentialLR steps its schedules with an epoch
+    torch.set_num_threads(1)
+    torch.manual_seed(20260801)
 
-with open(OUT, "w") as f:
-    json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__,
-               "schedules": SCHEDULES, "ema": EMA, "weightDecay": WEIGHT_DECAY}, f,
-              separators=(",", ":"))
-    f.write("\n")
-print(f"wrote {len(SCHEDULES)} schedules, {len(EMA)} EMA runs, {len(WEIGHT_DECAY)} weight decay "
-      f"groupings to {os.path.relpath(OUT)}")
+    SCHEDULES = []
+    for lr, epochs, warmup, method, decay, after in [
+        (0.1, 6, 2, "linear", 0.01, "cosine"),
+        (0.1, 6, 2, "constant", 0.1, "cosine"),
+        (0.1, 7, 3, "linear", 0.25, "step"),
+        (0.1, 5, 2, "constant", 0.5, "step"),
+        (0.1, 5, 3, "linear", 0.1, "none"),
+        (0.1, 5, 2, "constant", 0.3, "none"),
+        (0.05, 3, 1, "linear", 0.01, "cosine"),  # the CLI run of the test
+    ]:
+        SCHEDULES.append({
+            "lr": lr, "epochs": epochs, "warmupEpochs": warmup, "method": method, "decay": decay,
+            "scheduler": after,
+            "lrs": [enc(v) for v in lr_sequence(lr, epochs, warmup, method, decay, after)],
+        })
+
+    EMA = [ema_case(0.3, 1), ema_case(None, 0)]
+
+    norms_model = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.GroupNorm(2, 4), nn.InstanceNorm2d(4, affine=True),
+        nn.LocalResponseNorm(2), nn.BatchNorm2d(4), nn.Linear(8, 8), nn.LayerNorm(8),
+        nn.Linear(8, 3, bias=False))
+    WEIGHT_DECAY = []
+    for name, model in [("resnet18", torchvision.models.resnet18(num_classes=3)),
+                        ("norms", norms_model)]:
+        for wd, norm, bias in [(1e-4, None, None), (1e-4, 0.0, None), (1e-4, None, 0.0),
+                               (5e-5, 0.0, 0.5)]:
+            WEIGHT_DECAY.append({"model": name, "weightDecay": wd, "normWeightDecay": norm,
+                                 "biasWeightDecay": bias,
+                                 "groups": groups_of(model, wd, norm, bias)})
+
+    with open(OUT, "w") as f:
+        json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__,
+                   "schedules": SCHEDULES, "ema": EMA, "weightDecay": WEIGHT_DECAY}, f,
+                  separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {len(SCHEDULES)} schedules, {len(EMA)} EMA runs, {len(WEIGHT_DECAY)} "
+          f"weight decay groupings to {os.path.relpath(OUT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,7 @@ import { liveFillWorkers } from "../src/data/cache_dataset.ts";
 import { liveWorkers } from "../src/data/worker_pool.ts";
 import type { Dataset, Sample, VolumeSample } from "../src/data/types.ts";
 import { testDevice } from "./helpers.ts";
+import { encodeNifti } from "./nifti_files.ts";
 import { ToyDataset } from "./toy_dataset.ts";
 
 const V = data.transforms.volume;
@@ -77,27 +78,8 @@ async function writeNifti(
   value: (i: number, j: number, k: number) => number,
   spacing = [1, 1, 1],
 ): Promise<string> {
-  const count = dims[0] * dims[1] * dims[2];
-  const buf = new ArrayBuffer(352 + 4 * count);
-  const v = new DataView(buf);
-  v.setInt32(0, 348, true);
-  [3, ...dims, 1, 1, 1, 1].forEach((d, i) => v.setInt16(40 + 2 * i, d, true));
-  v.setInt16(70, 16, true);
-  v.setInt16(72, 32, true);
-  [1, ...spacing, 1, 1, 1, 1].forEach((p, i) => v.setFloat32(76 + 4 * i, p, true));
-  v.setFloat32(108, 352, true);
-  v.setInt16(254, 1, true);
-  const sform = [[spacing[0], 0, 0, 0], [0, spacing[1], 0, 0], [0, 0, spacing[2], 0]];
-  sform.forEach((row, r) => row.forEach((x, c) => v.setFloat32(280 + 16 * r + 4 * c, x, true)));
-  new Uint8Array(buf).set([0x6e, 0x2b, 0x31, 0], 344);
-  for (let n = 0; n < count; n++) {
-    const i = n % dims[0],
-      j = Math.floor(n / dims[0]) % dims[1],
-      k = Math.floor(n / (dims[0] * dims[1]));
-    v.setFloat32(352 + 4 * n, value(i, j, k), true);
-  }
   const path = join(tmp, `v${fileNo++}.nii`);
-  await Deno.writeFile(path, new Uint8Array(buf));
+  await Deno.writeFile(path, encodeNifti(dims, value, spacing));
   return path;
 }
 

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { functional as F, manualSeed, rand, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
-import { assertBits, assertClose, countCalls } from "./helpers.ts";
+import { assertBits, assertClose, countCalls, withoutSymbols, withThreads } from "./helpers.ts";
 
 const SYMBOL = "lits_grid_sample2d_f32";
 const BACKWARD = "lits_grid_sample2d_backward_f32";
@@ -30,21 +30,15 @@ function sample(
   options: F.GridSampleOptions,
   wants: [boolean, boolean] = [true, true],
 ): (Float32Array | null)[] {
-  const lib = x0.lib as unknown as Record<string, unknown>;
-  const kept = lib[SYMBOL];
-  assert.ok(kept, `${SYMBOL} is in the CPU library`);
-  if (!native) lib[SYMBOL] = null;
-  try {
-    return scope(() => {
+  const go = () =>
+    scope(() => {
       const x = x0.detach().requiresGrad_(wants[0]), g = g0.detach().requiresGrad_(wants[1]);
       const y = F.gridSample(x, g, options);
       const w = y.detach().mul(0.37).add(1);
       y.mul(w).sum().backward();
       return [y, x.grad, g.grad].map((t) => t && (t.toArray() as Float32Array).slice());
     });
-  } finally {
-    lib[SYMBOL] = kept;
-  }
+  return native ? go() : withoutSymbols([SYMBOL], go);
 }
 
 /** sample()'s results of both paths agree (rtol and atol 1e-5); null matches null. */
@@ -91,18 +85,6 @@ Deno.test("gridSample: the native kernel equals the composed path, values and gr
   g.dispose();
   special.dispose();
 });
-
-/** Runs fn with the CPU library on `threads` threads, then restores the count. */
-function withThreads<T>(threads: number, fn: () => T): T {
-  const lib = cpuLib(), before = new Int32Array(1);
-  assert.equal(lib.lits_get_num_threads(before), 0);
-  assert.equal(lib.lits_set_num_threads(threads), 0);
-  try {
-    return fn();
-  } finally {
-    lib.lits_set_num_threads(before[0]);
-  }
-}
 
 // Over 16384 output values each, so that the kernel threads (native/cpu/grid_sample.c's
 // PARALLEL_MIN); W_out 37, 70 and 41: whole 16-pixel vectors and remainders of 5, 6 and 9 pixels. With 2 or 3 threads

@@ -256,6 +256,18 @@ export function withoutSymbols<T>(names: string[], fn: () => T): T {
   }
 }
 
+/** fn() with the CPU library's OpenMP threads set to `threads`, restoring the count after. */
+export function withThreads<T>(threads: number, fn: () => T): T {
+  const lib = cpuLib(), before = new Int32Array(1);
+  assert.equal(lib.lits_get_num_threads(before), 0);
+  assert.equal(lib.lits_set_num_threads(threads), 0);
+  try {
+    return fn();
+  } finally {
+    lib.lits_set_num_threads(before[0]);
+  }
+}
+
 /** The CPU library's functions `names` wrapped to count their calls, until restore(). */
 function countingCalls(names: string[]) {
   const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;

@@ -13,7 +13,15 @@
 import assert from "node:assert/strict";
 import { functional as F, manualSeed, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
-import { assertBits, assertClose, AVX512, countCalls, withEnv } from "./helpers.ts";
+import {
+  assertBits,
+  assertClose,
+  AVX512,
+  countCalls,
+  withEnv,
+  withoutSymbols,
+  withThreads,
+} from "./helpers.ts";
 
 const SYMBOL = "lits_resample_f32";
 const BACKWARD = "lits_resample_backward_f32";
@@ -24,12 +32,8 @@ const BACKWARD = "lits_resample_backward_f32";
  * is sum(out * G) for a fixed G that depends only on the output's size.
  */
 function run(native: boolean, x0: Tensor, options: F.InterpolateOptions): Float32Array[] {
-  const lib = cpuLib() as unknown as Record<string, unknown>;
-  const kept = lib[SYMBOL];
-  assert.ok(kept, `${SYMBOL} is in the CPU library`);
-  if (!native) lib[SYMBOL] = null;
-  try {
-    return scope(() => {
+  const go = () =>
+    scope(() => {
       const x = x0.detach().requiresGrad_(true);
       const y = F.interpolate(x, options);
       const n = y.numel();
@@ -39,9 +43,7 @@ function run(native: boolean, x0: Tensor, options: F.InterpolateOptions): Float3
       y.mul(g).sum().backward();
       return [y, x.grad!].map((t) => (t.toArray() as Float32Array).slice());
     });
-  } finally {
-    lib[SYMBOL] = kept;
-  }
+  return native ? go() : withoutSymbols([SYMBOL], go);
 }
 
 /** Native and composed: the same output bits, gradients within float32 rounding. */
@@ -153,18 +155,6 @@ Deno.test("interpolate: NaN and infinities spread as on the composed path", () =
     }
   });
 });
-
-/** fn() with the CPU library's OpenMP threads set to `threads`. */
-function withThreads<T>(threads: number, fn: () => T): T {
-  const lib = cpuLib(), before = new Int32Array(1);
-  assert.equal(lib.lits_get_num_threads(before), 0);
-  assert.equal(lib.lits_set_num_threads(threads), 0);
-  try {
-    return fn();
-  } finally {
-    lib.lits_set_num_threads(before[0]);
-  }
-}
 
 // Large enough to thread, rows longer than the kernel's 4096-column blocks
 // (the volume's depth pass), odd remainders of its 16- and 64-float vectors,

@@ -15,6 +15,7 @@ import { data } from "../mod.ts";
 import { liveWorkers } from "../src/data/worker_pool.ts";
 import type { VolumeSample } from "../src/data/types.ts";
 import { testDevice } from "./helpers.ts";
+import { diagonalSform, encodeNifti } from "./nifti_files.ts";
 import { ToyDataset } from "./toy_dataset.ts";
 
 const V = data.transforms.volume;
@@ -29,33 +30,14 @@ let fileNo = 0;
  * value(i, j, k), voxel size `pixdim` and an sform flipping the first axis
  * when `flip` (an LAS file, so that orientation RAS moves voxels).
  */
-function encodeNifti(
+function niftiOf(
   dims: number[],
   value: (i: number, j: number, k: number) => number,
   pixdim: number[],
   flip = false,
 ): Uint8Array {
-  const count = dims[0] * dims[1] * dims[2];
-  const buf = new ArrayBuffer(352 + 4 * count);
-  const v = new DataView(buf);
-  v.setInt32(0, 348, true);
-  [3, ...dims, 1, 1, 1, 1].forEach((d, i) => v.setInt16(40 + 2 * i, d, true));
-  v.setInt16(70, 16, true);
-  v.setInt16(72, 32, true);
-  [1, ...pixdim, 1, 1, 1, 1].forEach((p, i) => v.setFloat32(76 + 4 * i, p, true));
-  v.setFloat32(108, 352, true);
-  v.setInt16(254, 1, true);
-  const sx = flip ? -pixdim[0] : pixdim[0];
-  const sform = [[sx, 0, 0, 0], [0, pixdim[1], 0, 0], [0, 0, pixdim[2], 0]];
-  sform.forEach((row, r) => row.forEach((x, c) => v.setFloat32(280 + 16 * r + 4 * c, x, true)));
-  new Uint8Array(buf).set([0x6e, 0x2b, 0x31, 0], 344);
-  for (let n = 0; n < count; n++) {
-    const i = n % dims[0],
-      j = Math.floor(n / dims[0]) % dims[1],
-      k = Math.floor(n / (dims[0] * dims[1]));
-    v.setFloat32(352 + 4 * n, value(i, j, k), true);
-  }
-  return new Uint8Array(buf);
+  const sform = diagonalSform(flip ? [-pixdim[0], pixdim[1], pixdim[2]] : pixdim);
+  return encodeNifti(dims, value, pixdim, sform);
 }
 
 /** Values of file n: distinct per file, with a NaN and a -0 (kept bit for bit). */
@@ -73,7 +55,7 @@ async function makeItems(dims = [6, 5, 4], count = 3): Promise<data.VolumeItem[]
       const path = join(dir, `v${n}_${m}.nii`);
       await Deno.writeFile(
         path,
-        encodeNifti(dims, valueOf(n + 10 * m), [1.3, 0.7 + n, 2.1], n === 1),
+        niftiOf(dims, valueOf(n + 10 * m), [1.3, 0.7 + n, 2.1], n === 1),
       );
       return path;
     };
@@ -302,7 +284,7 @@ Deno.test("PersistentDataset: the key changes with the transform, the reading op
   const ds = new data.PersistentDataset(items, { ...pipeline(), cacheDir });
   const before = await ds.get(0);
   const path = items[0].image as string;
-  await Deno.writeFile(path, encodeNifti([6, 5, 4], valueOf(7), [1.3, 0.7, 2.1]));
+  await Deno.writeFile(path, niftiOf([6, 5, 4], valueOf(7), [1.3, 0.7, 2.1]));
   const { atime, mtime } = await Deno.stat(path);
   await Deno.utime(path, atime!, new Date(mtime!.getTime() + 2000));
   assert.notEqual(await keyOf(ds), base, "touched: a new key");
@@ -554,7 +536,7 @@ Deno.test("PersistentDataset: cacheDir null caches nothing (MONAI's cache_dir=No
   for (let i = 0; i < 3; i++) assertSameSample(await ds.get(i), await vol.get(i), `item ${i}`);
   assert.equal(await ds.cacheFile(0), null);
   const path = items[0].image as string;
-  await Deno.writeFile(path, encodeNifti([6, 5, 4], valueOf(9), [1.3, 0.7, 2.1]));
+  await Deno.writeFile(path, niftiOf([6, 5, 4], valueOf(9), [1.3, 0.7, 2.1]));
   assertSameSample(await ds.get(0), await vol.get(0), "read every time");
   assert.deepEqual(ds.workerSpec().spec, {
     base: vol.workerSpec(),

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { functional as F, manualSeed, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { adaptiveAxis, type Axis, maxPoolWithIndices } from "../src/tensor/ops/pool_indices.ts";
-import { assertBits, AVX512, countCalls, withEnv, withoutSymbols } from "./helpers.ts";
+import { assertBits, AVX512, countCalls, withEnv, withoutSymbols, withThreads } from "./helpers.ts";
 
 const POOL = "lits_maxpool_indices_f32";
 const UNPOOL = "lits_max_unpool_f32";
@@ -127,18 +127,6 @@ Deno.test("maxPool: the public pools with indices take the native kernel once, f
     assert.equal(backward, 5);
   });
 });
-
-/** fn() with the CPU library's OpenMP threads set to `threads`. */
-function withThreads<T>(threads: number, fn: () => T): T {
-  const lib = cpuLib(), before = new Int32Array(1);
-  assert.equal(lib.lits_get_num_threads(before), 0);
-  assert.equal(lib.lits_set_num_threads(threads), 0);
-  try {
-    return fn();
-  } finally {
-    lib.lits_set_num_threads(before[0]);
-  }
-}
 
 // Large enough to thread; rows of the vector path (strides 1 to 4) with
 // remainders of 16 outputs, borders in the padding, dilation.

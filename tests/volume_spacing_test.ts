@@ -20,6 +20,7 @@ import {
   type SpacingSpec,
 } from "../src/data/volume_spacing.ts";
 import { assertClose, loadFixture, testDevice } from "./helpers.ts";
+import { encodeNifti } from "./nifti_files.ts";
 
 interface SpacingCase {
   file: string;
@@ -47,33 +48,11 @@ const FIX = loadFixture<{
 
 // ---- float32 NIfTI-1 files, as the fixture script writes them ------------------------
 
-function encodeNifti(
-  dims: number[],
-  values: ArrayLike<number>,
-  sform: number[][],
-  pixdim: number[],
-) {
-  const count = dims.reduce((a, b) => a * b, 1);
-  const buf = new ArrayBuffer(352 + 4 * count);
-  const v = new DataView(buf);
-  v.setInt32(0, 348, true);
-  [3, ...dims, 1, 1, 1, 1].forEach((d, i) => v.setInt16(40 + 2 * i, d, true));
-  v.setInt16(70, 16, true);
-  v.setInt16(72, 32, true);
-  [1, ...pixdim, 1, 1, 1, 1].forEach((p, i) => v.setFloat32(76 + 4 * i, p, true));
-  v.setFloat32(108, 352, true);
-  v.setInt16(254, 1, true);
-  sform.forEach((row, r) => row.forEach((x, c) => v.setFloat32(280 + 16 * r + 4 * c, x, true)));
-  new Uint8Array(buf).set([0x6e, 0x2b, 0x31, 0], 344);
-  for (let n = 0; n < count; n++) v.setFloat32(352 + 4 * n, values[n], true);
-  return new Uint8Array(buf);
-}
-
 const tmp = await Deno.makeTempDir({ prefix: "volume_spacing_" });
 const paths = new Map<string, string>();
 for (const f of FIX.files) {
   const path = join(tmp, `${f.name}.nii`);
-  await Deno.writeFile(path, encodeNifti(FIX.dims, f.values, f.sform, f.zooms));
+  await Deno.writeFile(path, encodeNifti(FIX.dims, f.values, f.zooms, f.sform));
   paths.set(f.name, path);
 }
 const fileOf = (name: string) => FIX.files.find((f) => f.name === name)!;
@@ -313,14 +292,8 @@ Deno.test("VolumeDataset spacing: bad options give Errors that say what to write
   });
   // A singular affine has no spacing to resample from: an Error naming the item, no crash.
   const flat = join(tmp, "flat.nii");
-  await Deno.writeFile(
-    flat,
-    encodeNifti([2, 2, 2], new Float32Array(8), [[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0]], [
-      1,
-      1,
-      1,
-    ]),
-  );
+  const singular = [[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0]];
+  await Deno.writeFile(flat, encodeNifti([2, 2, 2], new Float32Array(8), [1, 1, 1], singular));
   await assert.rejects(
     new data.VolumeDataset([{ image: flat, label: 0 }], { spacing: { pixdim: 2 } }).get(0),
     /item 0: .*affine's 3x3 part .* is singular.*leave spacing out/,

@@ -24,6 +24,7 @@ import { checkCall } from "../options.ts";
 import { elementBytes } from "./safetensors.ts";
 import { encodeTree, type Node } from "./save_load.ts";
 import { Pickler } from "./pickle_write.ts";
+import { writeReplacing } from "./write_file.ts";
 
 /** Options of `savePth` and `encodePth`. */
 export interface SavePthOptions {
@@ -236,12 +237,5 @@ export async function savePth(
   }
   if (arguments.length < 2) throw new Error(`io.savePth: nothing to save; write ${usage}`);
   const bytes = encode(obj, options, "io.savePth");
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new Error(`io.savePth ${path}: cannot write: ${(e as Error).message}`, { cause: e });
-  }
+  await writeReplacing(path, bytes, "io.savePth");
 }

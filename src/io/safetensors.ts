@@ -16,6 +16,7 @@ import type { Device } from "../tensor/device.ts";
 import { tensor } from "../tensor/ops/creation.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
+import { writeReplacing } from "./write_file.ts";
 
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -170,14 +171,7 @@ export async function saveSafetensors(
   const usage = 'io.saveSafetensors(path, tensors, { metadata: { format: "pt" } })';
   options = checkCall("io.saveSafetensors", arguments.length, 3, options, SAVE_KEYS, usage);
   const bytes = encode(tensors, options, path);
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new Error(`safetensors ${path}: cannot write: ${(e as Error).message}`, { cause: e });
-  }
+  await writeReplacing(path, bytes, "safetensors");
 }
 
 // ---------------------------------------------------------------- reading

@@ -10,6 +10,7 @@
 import { generatorState, setGeneratorState } from "../tensor/ops/random.ts";
 import { removeStaleTemporaries } from "./atomic.ts";
 import { loadCheckpoint, loadModelState, saveCheckpoint } from "./checkpoint.ts";
+import { exists } from "./exists.ts";
 import type { TrainConfig } from "./config.ts";
 import type { RunState } from "./early_stopping.ts";
 import type { MetricsLog, RunPaths } from "./run_folder.ts";
@@ -164,14 +165,4 @@ export async function saveRunCheckpoint(
     data: { splits: run.splits },
   }, session.ema);
   position.lastCheckpoint = paths.checkpoint;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }

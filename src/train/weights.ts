@@ -17,6 +17,7 @@ import { loadPretrained, type LoadPretrainedReport } from "../models/pretrained.
 import { Tensor } from "../tensor/tensor.ts";
 import { loadWeights } from "./checkpoint.ts";
 import { UsageError } from "./errors.ts";
+import { exists } from "./exists.ts";
 import { runPaths } from "./run_folder.ts";
 import type { RunData } from "./session.ts";
 
@@ -138,16 +139,6 @@ export async function runWeights(
   }
   data.config = { ...data.config, weights: weights.path, weightsSha256: weights.sha256 };
   return weights;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 /**
