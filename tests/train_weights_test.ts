@@ -190,7 +190,7 @@ Deno.test("--weights refuses a missing file, an unreadable one and a model they 
   for (const weights of ["", 3]) {
     assert.throws(
       () => train.checkConfig({ ...train.DEFAULTS, weights } as never),
-      /--weights .*: must be a file/,
+      /--weights .*: must be a weights file \(a \.pth/,
     );
   }
   assert.throws(

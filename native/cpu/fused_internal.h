@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /* lits_expf: the library's own expf, inline so that gcc vectorises the
- * loops that call it; lits_exp16 (silu16.h) gives the same bits. */
+ * loops that call it; lits_exp16 (exp16.h too) gives the same bits. */
 #include "exp16.h"
 
 typedef struct {

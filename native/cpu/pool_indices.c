@@ -171,9 +171,9 @@ static void row_interior_portable(const float* xp, const lits_pool_nd_params* p,
       const int64_t row = (zd + (int64_t)a * sd) * HW + (zh + (int64_t)b * sh) * W;
       for (int32_t c = 0; c < k; c++) {
         const int64_t off = row + col0 + (int64_t)c * dil; /* output w0's tap c */
-        const float* t = xp + off - (int64_t)w0 * s;
+        const float* t = xp + off; /* output w0's tap; never a pointer before xp */
         for (int32_t ow = w0; ow < w1; ow++) {
-          const float v = t[(int64_t)ow * s];
+          const float v = t[(int64_t)(ow - w0) * s];
           const int take = (v > y[ow]) | (v != v);
           y[ow] = take ? v : y[ow];
           idx[ow] = take ? (int32_t)(off + (int64_t)(ow - w0) * s) : idx[ow];

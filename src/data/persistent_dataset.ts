@@ -62,7 +62,6 @@ import { host, prepareDir, removeDeadTemporaries, warned } from "./persistent_fo
 import type { Dataset, VolumeSample } from "./types.ts";
 import { VolumeDataset, type VolumeDatasetOptions, type VolumeItem } from "./volume_dataset.ts";
 export { resetWarnings } from "./persistent_folder.ts";
-export { resetDigests } from "./persistent_file.ts";
 
 /** Options of `PersistentDataset`. */
 export interface PersistentDatasetOptions {

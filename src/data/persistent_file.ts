@@ -20,7 +20,7 @@ export const EXT = ".safetensors";
 /** JSON with sorted keys, -0 and non-finite numbers kept: one text per value. */
 export function canonical(v: unknown): string {
   if (typeof v === "number") {
-    return Object.is(v, -0) || !Number.isFinite(v) ? JSON.stringify(String(v)) : String(v);
+    return Object.is(v, -0) || !Number.isFinite(v) ? JSON.stringify(numberText(v)) : String(v);
   }
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   if (v !== null && typeof v === "object") {
@@ -34,9 +34,12 @@ export function canonical(v: unknown): string {
   return JSON.stringify(v) ?? "null";
 }
 
+/** -0, NaN and the infinities as text ("-0": String(-0) is "0"). */
+const numberText = (v: number): string => Object.is(v, -0) ? "-0" : String(v);
+
 /** A number as JSON keeps it: -0, NaN and the infinities as strings. */
 const numberOut = (v: number): number | string =>
-  Object.is(v, -0) || !Number.isFinite(v) ? String(v) : v;
+  Object.is(v, -0) || !Number.isFinite(v) ? numberText(v) : v;
 const numberIn = (v: unknown): number => typeof v === "string" ? Number(v) : v as number;
 
 export async function sha256(bytes: Uint8Array): Promise<string> {
@@ -45,7 +48,7 @@ export async function sha256(bytes: Uint8Array): Promise<string> {
 }
 
 /** The SHA-256 (hex) of a file's content, read in blocks (a 57 MB .nii.gz: ~80 ms). */
-export async function hashFile(path: string): Promise<string> {
+async function hashFile(path: string): Promise<string> {
   const hash = createHash("sha256");
   using file = await Deno.open(path);
   const block = new Uint8Array(1 << 20);
@@ -63,7 +66,7 @@ export interface Stamp {
   dev: number;
 }
 
-export async function stampOf(path: string): Promise<Stamp> {
+async function stampOf(path: string): Promise<Stamp> {
   const info = await Deno.stat(path);
   return {
     path,
@@ -112,11 +115,6 @@ export async function unchanged(stamps: readonly Stamp[]): Promise<boolean> {
     }
   }
   return true;
-}
-
-/** @internal forgets the source files' digests (for tests). */
-export function resetDigests(): void {
-  digests.clear();
 }
 
 /** The checksum of a cache file: its voxels' SHA-256, then that and the sample's fields. */
@@ -173,7 +171,7 @@ export function storedOf(sample: VolumeSample): Stored {
 }
 
 /** The sample of a stored form and its voxels. */
-export function sampleOf(s: Stored, data: Float32Array): VolumeSample {
+function sampleOf(s: Stored, data: Float32Array): VolumeSample {
   const image: Record<string, unknown> = { data };
   for (const k of s.keys) {
     const v = s.fields[k];

@@ -16,7 +16,7 @@ const DEAD_AFTER_MS = 3600_000;
 /** What was reported in this thread (each once): damaged files, read-only and unwritable folders. */
 export const warned = new Set<string>();
 
-/** @internal forgets which damaged files were reported (for tests). */
+/** @internal forgets every warning given: damaged files, read-only and unwritable folders (for tests). */
 export function resetWarnings(): void {
   warned.clear();
 }

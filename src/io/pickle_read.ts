@@ -262,6 +262,7 @@ export function unpickle(
           break;
         case 0x64: { // DICT
           const items = popMark();
+          if (items.length % 2 !== 0) throw new Error("DICT with an odd number of items");
           const d = new PyDict(false);
           for (let i = 0; i + 1 < items.length; i += 2) d.set(items[i], items[i + 1]);
           push(d);

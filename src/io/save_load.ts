@@ -30,7 +30,7 @@ import { checkLoadOptions, decodePth, isPth } from "./pth_read.ts";
 import { savePth } from "./pth_write.ts";
 
 /** Names `io.save` writes in PyTorch's own format (torch.load reads them). */
-const PTH_NAME = /\.(pth|pt)(\.tar)?$/i;
+const PTH_NAME = /\.(pth(\.tar)?|pt)$/i;
 
 /** What `io.save` stores and `io.load` gives back. */
 export type Saved =

@@ -78,7 +78,7 @@ function isSGD(opt: object): boolean {
  * @internal `sd` in this library's layout, and each group's `initial_lr`
  * (undefined where it has none), or an Error naming what is wrong.
  */
-export function fromTorchStateDict(
+function fromTorchStateDict(
   opt: Optimizer<GroupOptions>,
   sd: TorchOptimizerStateDict,
 ): { dict: OptimizerStateDict; initialLrs: (number | undefined)[] } {

@@ -392,7 +392,11 @@ function checkValues(c: TrainConfig, combinations: boolean): TrainConfig {
   if (c.augment.trim() === "") fail("augment", c.augment, "give none, ct, or transform names");
   augmentSpecs(c.augment); // throws a UsageError naming a bad transform
   if (c.weights !== null && (typeof c.weights !== "string" || c.weights.trim() === "")) {
-    fail("weights", c.weights, "must be a file (a .safetensors state dict or checkpoint)");
+    fail(
+      "weights",
+      c.weights,
+      "must be a weights file (a .pth, a .safetensors state dict or a checkpoint)",
+    );
   }
   if (c.weightsSha256 !== null && !/^[0-9a-f]{64}$/.test(String(c.weightsSha256))) {
     throw new UsageError(

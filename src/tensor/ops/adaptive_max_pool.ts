@@ -8,8 +8,8 @@
  * kernel = stride = H / oh, on the backend's kernel. Otherwise each bin is a max over its flattened
  * block. Either way the gradient goes to the first maximum of each bin in
  * row-major order, as torch's. `returnIndices` (here and for the 1-D and
- * 3-D adaptive pools) takes the gather path of pool_indices.ts over
- * torch's bins instead.
+ * 3-D adaptive pools) takes pool_indices.ts over torch's bins instead (on
+ * the CPU its native kernel, elsewhere the gather path).
  *
  * @module
  */
@@ -35,7 +35,7 @@ export interface AdaptiveMaxPoolOptions {
 }
 
 /** The option names of the adaptive max pools. */
-export const ADAPTIVE_MAX_POOL_OPTIONS: (keyof AdaptiveMaxPoolOptions)[] = ["returnIndices"];
+const ADAPTIVE_MAX_POOL_OPTIONS: (keyof AdaptiveMaxPoolOptions)[] = ["returnIndices"];
 
 /**
  * @internal Checks an adaptive max pool's call (`given` its

@@ -4,9 +4,9 @@
  * [N, C, L] (or unbatched [C, L]) is pooled as [N, C, 1, L], so the values,
  * ceil mode, divisors and gradients are the 2-D kernels'. The max pool's
  * `dilation` and `returnIndices`, which the 2-D kernel does not offer, go
- * the gather path of pool_indices.ts (the values taken from x at the
- * indices, so the gradient goes where torch's does), as does the adaptive
- * max pool's `returnIndices`.
+ * to pool_indices.ts (on the CPU its native kernel; elsewhere the gather
+ * path: the values taken from x at the indices, so the gradient goes where
+ * torch's does), as does the adaptive max pool's `returnIndices`.
  *
  * @module
  */

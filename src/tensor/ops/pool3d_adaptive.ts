@@ -2,8 +2,9 @@
  * Adaptive 3-D pooling (PyTorch's `F.adaptive_avg_pool3d` and
  * `F.adaptive_max_pool3d`) over [N, C, D, H, W] or one volume [C, D, H, W]:
  * torch's bins along depth, each an average or max of the 2-D adaptive pool
- * over height and width. The max pool's `returnIndices` takes the gather
- * path of pool_indices.ts over the three dimensions' bins.
+ * over height and width. The max pool's `returnIndices` takes
+ * pool_indices.ts over the three dimensions' bins (on the CPU its native
+ * kernel, elsewhere the gather path).
  *
  * @module
  */

@@ -76,11 +76,17 @@ export function maxPoolWithIndicesNative(
   const src = contiguous(x);
   const values = Tensor.empty([planes, ...outs], "float32", x.device);
   const indices = Tensor.empty([planes, ...outs], "int32", x.device);
-  check(
-    lib,
-    lib.lits_maxpool_indices_f32!(params, src.ptr, values.ptr, indices.ptr, planes),
-    desc,
-  );
+  try {
+    check(
+      lib,
+      lib.lits_maxpool_indices_f32!(params, src.ptr, values.ptr, indices.ptr, planes),
+      desc,
+    );
+  } catch (e) {
+    values.dispose();
+    indices.dispose();
+    throw e;
+  }
   record(values, {
     name: what,
     inputs: [x],

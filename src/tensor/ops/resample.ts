@@ -51,11 +51,16 @@ export function resampleAlong(x: Tensor, dim: number, taps: Taps): Tensor {
   const what = () => `interpolate [${x.shape}] along dimension ${dim} to ${k}`;
   const src = contiguous(x);
   const out = Tensor.empty(x.shape.map((s, d) => (d === dim ? k : s)), "float32", x.device);
-  check(
-    lib,
-    lib.lits_resample_f32!(src.ptr, index, weight, out.ptr, outer, r, k, inner, count),
-    what,
-  );
+  try {
+    check(
+      lib,
+      lib.lits_resample_f32!(src.ptr, index, weight, out.ptr, outer, r, k, inner, count),
+      what,
+    );
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
   return record(out, {
     name: "interpolate",
     inputs: [x],
