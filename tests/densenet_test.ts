@@ -14,15 +14,12 @@ import assert from "node:assert/strict";
 import * as ort from "npm:onnxruntime-node@1.30.0";
 import {
   cat,
-  endStep,
   evaluation,
   manualSeed,
-  memoryStats,
   models,
   nn,
   noGrad,
   onnx,
-  optim,
   rand,
   randn,
   scope,
@@ -39,6 +36,7 @@ import {
   type Stored,
   testDevice,
 } from "./helpers.ts";
+import { assertStepsHoldMemory } from "./model_fixture.ts";
 
 // ---------------------------------------------------------------- fixtures
 
@@ -460,40 +458,7 @@ Deno.test("densenet: Grad-CAM at the default layer (norm5, before the ReLU: pyto
 Deno.test("densenet: training steps do not grow memory; an eval forward frees its intermediates", () => {
   manualSeed(5);
   const model = models.densenet121({ inChannels: 1, numClasses: 3 }).train();
-  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  const lossFn = new nn.CrossEntropyLoss();
-  const x = randn([2, 1, 32, 32]);
-  const y = tensor(Int32Array.from([0, 2]), [2]);
-  let settled = memoryStats();
-  const losses: number[] = [];
-  for (let step = 0; step < 5; step++) {
-    opt.zeroGrad();
-    const loss = lossFn.forward(model.forward(x), y);
-    loss.backward();
-    opt.step();
-    losses.push(loss.item());
-    if (step === 2) settled = memoryStats();
-  }
-  const end = memoryStats();
-  assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
-  assert.ok(model.parameters().every((p) => p.grad !== null), "every parameter has a gradient");
-  assert.equal(end.bytesInUse, settled.bytesInUse, "bytes in use grew");
-  assert.equal(end.bytesFromSystem, settled.bytesFromSystem, "asked the system for more");
-  opt.zeroGrad();
-  endStep();
-  model.eval();
-  let before = memoryStats().bytesInUse;
-  const probe = zeros([2, 3]);
-  const oneSmallTensor = memoryStats().bytesInUse - before; // the allocator's smallest block
-  probe.dispose();
-  before = memoryStats().bytesInUse;
-  const logits = noGrad(() => model.forward(x));
-  assert.equal(memoryStats().bytesInUse - before, oneSmallTensor, "only the logits remain");
-  logits.dispose();
-  x.dispose();
-  y.dispose();
-  free(model);
-  for (const s of opt.state.values()) s.tensors.forEach((t) => t.dispose());
+  assertStepsHoldMemory(model, randn([2, 1, 32, 32]));
 });
 
 // -------------------------------------------------------------------- ONNX

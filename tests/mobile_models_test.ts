@@ -16,16 +16,13 @@ import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix -- test-only dependency, pinned; no import map
 import * as ort from "npm:onnxruntime-node@1.30.0";
 import {
-  endStep,
   evaluation,
   io,
   manualSeed,
-  memoryStats,
   models,
   nn,
   noGrad,
   onnx,
-  optim,
   rand,
   randn,
   scope,
@@ -41,6 +38,7 @@ import {
   type Stored,
   testDevice,
 } from "./helpers.ts";
+import { assertStepsHoldMemory } from "./model_fixture.ts";
 
 // ---------------------------------------------------------------- fixtures
 
@@ -541,32 +539,9 @@ for (const name of ["mobilenetv2", "efficientnetb0"]) {
   Deno.test(`mobile models: ${name} training steps do not grow memory`, () => {
     manualSeed(5);
     const model = models.create(name, { inChannels: 1, numClasses: 3 }).train();
-    const opt = new optim.SGD(model.parameters(), { lr: 0.001, momentum: 0.9 });
-    const lossFn = new nn.CrossEntropyLoss();
     // Not smaller: batch norm on 1 x 1 maps of 2 images diverges in a few steps, in torch too.
     const x = randn([4, 1, 64, 64]);
-    const y = tensor(Int32Array.from([0, 2, 1, 0]), [4]);
-    let settled = memoryStats();
-    const losses: number[] = [];
-    for (let step = 0; step < 5; step++) {
-      opt.zeroGrad();
-      const loss = lossFn(model(x), y);
-      loss.backward();
-      opt.step();
-      losses.push(loss.item());
-      if (step === 2) settled = memoryStats();
-    }
-    const end = memoryStats();
-    assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
-    assert.ok(model.parameters().every((p) => p.grad !== null), "every parameter has a gradient");
-    assert.equal(end.bytesInUse, settled.bytesInUse, "bytes in use grew");
-    assert.equal(end.bytesFromSystem, settled.bytesFromSystem, "asked the system for more");
-    opt.zeroGrad();
-    endStep();
-    x.dispose();
-    y.dispose();
-    free(model);
-    for (const s of opt.state.values()) s.tensors.forEach((t) => t.dispose());
+    assertStepsHoldMemory(model, x, { labels: [0, 2, 1, 0], lr: 0.001, evalForward: false });
   });
 }
 
