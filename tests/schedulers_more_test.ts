@@ -15,7 +15,7 @@ const fx = JSON.parse(
 ) as Record<string, number[]> & { grow: Record<string, Grown> };
 
 type Opt = optim.SGD | optim.Adam;
-type Sched = { step(x?: number): void; readonly lastLr: number[] };
+type Sched = { step(x?: number | Tensor): void; readonly lastLr: number[] };
 type Step = number | null;
 const n = (k: number): Step[] => Array(k).fill(null);
 const L = optim;

@@ -3,7 +3,7 @@
  * (`torch/_weights_only_unpickler.py`): the allow-list of globals, the
  * refusal message for any other, and the calls of allowed globals
  * (OrderedDict, `_rebuild_tensor_v2`, `_rebuild_parameter`, torch.Size),
- * which build data and run nothing.
+ * which build data and run nothing; and newer torch's `collections.Counter`.
  *
  * @module
  */
@@ -23,6 +23,9 @@ const REBUILD = "torch._utils._rebuild_";
 /** torch 1.13's `_get_allowed_globals()`, by dotted name. */
 export const ALLOWED = new Set<string>([
   "collections.OrderedDict",
+  // Not in 1.13's list, in torch >= 2.1's: MultiStepLR's milestones in a
+  // scheduler's state_dict. Built as a plain dict (data only).
+  "collections.Counter",
   "torch.nn.parameter.Parameter",
   "torch.serialization._get_layout",
   "torch.Size",
@@ -136,6 +139,16 @@ export function call(
           d.set(p.items[0], p.items[1]);
         }
       } else if (a.length !== 0) throw new Error("OrderedDict is built from an unknown argument");
+      return d;
+    }
+    case "collections.Counter": {
+      const d = new PyDict(false);
+      const from = a[0];
+      if (a.length === 1 && from instanceof PyDict) {
+        from.keys.forEach((k, i) => d.set(k, from.values[i]));
+      } else if (a.length !== 0) {
+        throw new Error("Counter is built from something other than a dict");
+      }
       return d;
     }
     case `${REBUILD}tensor`:

@@ -17,6 +17,14 @@
 import type { GroupOptions, Optimizer } from "./optimizer.ts";
 import { checkArity, checkOptions } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
+import {
+  fromTorchSchedulerStateDict,
+  isTorchSchedulerStateDict,
+  type SchedulerStateDictOptions,
+  stateDictFormat,
+  type TorchSchedulerStateDict,
+} from "./torch_scheduler_state.ts";
+import { toTorchSchedulerStateDict } from "./torch_scheduler_write.ts";
 
 /** @internal checks a schedule's arguments: `StepLR(opt, 30)` is PyTorch's positional step_size. */
 export function scheduleOptions<T extends object>(
@@ -262,9 +270,35 @@ export abstract class LRScheduler {
 
   /**
    * The schedule's position, for checkpoints, and `lastLr` (torch's
-   * `_last_lr`: `lastLr` after `loadStateDict` is the saved one).
+   * `_last_lr`: `lastLr` after `loadStateDict` is the saved one). With `{
+   * format: "torch" }`, PyTorch's layout (its `state_dict()`'s keys and
+   * values), which torch's `load_state_dict` resumes from after `io.save`
+   * to a `.pth` (see torch_scheduler_state.ts).
+   *
+   * @example
+   * ```ts
+   * import { nn, optim } from "@lits/vision";
+   * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+   * const sched = new optim.StepLR(opt, { stepSize: 2, gamma: 0.5 });
+   * sched.step();
+   * console.log(sched.stateDict().lastEpoch); // 1
+   * console.log(sched.stateDict({ format: "torch" }).step_size); // 2
+   * ```
    */
-  stateDict(): Record<string, number | number[]> {
+  stateDict(): Record<string, number | number[]>;
+  stateDict(options: { format: "torch" }): TorchSchedulerStateDict;
+  stateDict(options: SchedulerStateDictOptions): Record<string, number | number[]>;
+  stateDict(
+    options: SchedulerStateDictOptions = {},
+  ): Record<string, number | number[]> | TorchSchedulerStateDict {
+    if (stateDictFormat(this.constructor.name, arguments.length, options) === "torch") {
+      return toTorchSchedulerStateDict(this);
+    }
+    return this.ownStateDict();
+  }
+
+  /** The position in this library's layout; a subclass adds its own entries. */
+  protected ownStateDict(): Record<string, number | number[]> {
     return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], lastLr: this.lastLr };
   }
 
@@ -274,9 +308,12 @@ export abstract class LRScheduler {
    * made before `addParamGroup`, loaded into one made after, which then
    * treats the added groups as torch does (see the module doc). `lastLr`
    * becomes the saved one, as torch's `_last_lr`; a dict saved without it
-   * (before it was saved) takes the groups' lr now.
+   * (before it was saved) takes the groups' lr now. A dict in PyTorch's
+   * layout (torch's `sched.state_dict()`, as `io.load` reads it) is
+   * converted first (see torch_scheduler_state.ts).
    */
-  loadStateDict(sd: Record<string, number | number[]>): void {
+  loadStateDict(given: Record<string, number | number[]> | TorchSchedulerStateDict): void {
+    const sd = ownLayout(this, given);
     const n = this.optimizer.paramGroups.length;
     const lrs = (v: unknown) =>
       Array.isArray(v) && v.length >= 1 && v.length <= n && v.every((lr) => typeof lr === "number");
@@ -295,6 +332,19 @@ export abstract class LRScheduler {
     if (sd.lastLr === undefined) this.recordLastLr();
     else this.#lastLr = [...(sd.lastLr as number[])];
   }
+}
+
+/**
+ * @internal `sd` in this library's layout: converted where it is in torch's
+ * (a schedule's `loadStateDict` opens with it).
+ */
+export function ownLayout(
+  sched: LRScheduler,
+  sd: Record<string, number | number[]> | TorchSchedulerStateDict,
+): Record<string, number | number[]> {
+  return isTorchSchedulerStateDict(sd)
+    ? fromTorchSchedulerStateDict(sched, sd)
+    : sd as Record<string, number | number[]>;
 }
 
 /** PyTorch's deprecated `step(epoch)`, which would be ignored silently here. */

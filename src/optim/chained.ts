@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { LRScheduler, stepTakesNoEpoch } from "./base.ts";
+import { LRScheduler, ownLayout, stepTakesNoEpoch } from "./base.ts";
+import type { TorchSchedulerStateDict } from "./torch_scheduler_state.ts";
 import { checkArity } from "../options.ts";
 import { loadSchedules, withSchedules } from "./sequential.ts";
 
@@ -86,12 +87,13 @@ export class ChainedScheduler extends LRScheduler {
   }
 
   /** The position, and each schedule's (under `0.`, `1.`, ...). */
-  override stateDict(): Record<string, number | number[]> {
-    return withSchedules(super.stateDict(), this.schedulers);
+  protected override ownStateDict(): Record<string, number | number[]> {
+    return withSchedules(super.ownStateDict(), this.schedulers);
   }
 
   /** Restores what `stateDict()` gave, into each schedule. */
-  override loadStateDict(sd: Record<string, number | number[]>): void {
+  override loadStateDict(given: Record<string, number | number[]> | TorchSchedulerStateDict): void {
+    const sd = ownLayout(this, given);
     loadSchedules(sd, this.schedulers);
     super.loadStateDict(sd);
   }

@@ -8,10 +8,12 @@ import {
   type AnyOptimizer,
   finiteAtLeast,
   LRScheduler,
+  ownLayout,
   scheduleOptions,
   setGroupOptions,
   stepTakesNoEpoch,
 } from "./base.ts";
+import type { TorchSchedulerStateDict } from "./torch_scheduler_state.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 
 /** CyclicLR's built-in policies. */
@@ -211,9 +213,9 @@ export class CyclicLR extends LRScheduler {
   }
 
   /** The position, and the lr and momentum bounds (not a scaleFn: give it again). */
-  override stateDict(): Record<string, number | number[]> {
+  protected override ownStateDict(): Record<string, number | number[]> {
     const sd: Record<string, number | number[]> = {
-      ...super.stateDict(),
+      ...super.ownStateDict(),
       maxLrs: [...this.maxLrs],
     };
     if (this.cycleMomentum) {
@@ -224,7 +226,8 @@ export class CyclicLR extends LRScheduler {
   }
 
   /** Restores what `stateDict()` gave (mode, step sizes and scaleFn come from the constructor). */
-  override loadStateDict(sd: Record<string, number | number[]>): void {
+  override loadStateDict(given: Record<string, number | number[]> | TorchSchedulerStateDict): void {
+    const sd = ownLayout(this, given);
     const lists = (keys: string[]) =>
       keys.every((k) =>
         Array.isArray(sd?.[k]) && (sd[k] as number[]).length === (sd.baseLrs as number[])?.length &&

@@ -13,6 +13,10 @@ export {
   type ZeroGradOptions,
 } from "./optimizer.ts";
 export type { TorchOptimizerStateDict } from "./torch_state.ts";
+export type {
+  SchedulerStateDictOptions,
+  TorchSchedulerStateDict,
+} from "./torch_scheduler_state.ts";
 export { SGD, type SGDOptions } from "./sgd.ts";
 export { Adam, type AdamOptions, AdamW } from "./adam.ts";
 export { RMSprop, type RMSpropOptions } from "./rmsprop.ts";

@@ -8,12 +8,14 @@ import {
   type AnyOptimizer,
   finiteAtLeast,
   LRScheduler,
+  ownLayout,
   positiveInteger,
   scheduleOptions,
   setGroupOptions,
   setInitialLr,
   stepTakesNoEpoch,
 } from "./base.ts";
+import type { TorchSchedulerStateDict } from "./torch_scheduler_state.ts";
 
 /** Options of `OneCycleLR` (torch's names in camelCase, torch's defaults). */
 export interface OneCycleLROptions {
@@ -283,8 +285,8 @@ export class OneCycleLR extends LRScheduler {
   }
 
   /** The position and the cycle it belongs to (torch's state dict carries the cycle too). */
-  override stateDict(): Record<string, number | number[]> {
-    return { ...super.stateDict(), ...this.#cycle() };
+  protected override ownStateDict(): Record<string, number | number[]> {
+    return { ...super.ownStateDict(), ...this.#cycle() };
   }
 
   /**
@@ -295,7 +297,8 @@ export class OneCycleLR extends LRScheduler {
    * saved one instead.) A dict saved without the cycle loads as before. A
    * momentum saved as one number matches the same number in every group.
    */
-  override loadStateDict(sd: Record<string, number | number[]>): void {
+  override loadStateDict(given: Record<string, number | number[]> | TorchSchedulerStateDict): void {
+    const sd = ownLayout(this, given);
     const mine = this.#cycle();
     const n = this.maxLrs.length;
     // One number for all groups and a list of it are the same cycle.

@@ -8,6 +8,15 @@
 import type { GroupOptions, Optimizer } from "./optimizer.ts";
 import { type CallContract, checkArity, checkContract } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import {
+  fromTorchPlateauStateDict,
+  isTorchSchedulerStateDict,
+  type SchedulerStateDictOptions,
+  stateDictFormat,
+  type TorchSchedulerStateDict,
+} from "./torch_scheduler_state.ts";
+import { toTorchPlateauStateDict } from "./torch_scheduler_write.ts";
 
 /** Options of `ReduceLROnPlateau` (PyTorch's names, camelCase). */
 export interface ReduceLROnPlateauOptions {
@@ -152,11 +161,22 @@ export class ReduceLROnPlateau {
   }
 
   /**
-   * Records this epoch's metric and lowers the lr when it has stalled, as
-   * PyTorch's `scheduler.step(val_loss)`.
+   * Records this epoch's metric (a number, or a one-element tensor such as
+   * a loss) and lowers the lr when it has stalled, as PyTorch's
+   * `scheduler.step(val_loss)`.
    */
-  step(metric: number): void {
+  step(metric: number | Tensor): void {
     checkArity("optim.ReduceLROnPlateau.step", arguments.length, 1, "sched.step(valLoss)");
+    // torch takes float(metrics): a one-element tensor too (a loss tensor).
+    if (metric instanceof Tensor) {
+      if (metric.numel() !== 1) {
+        throw new Error(
+          `optim.ReduceLROnPlateau.step: needs this epoch's metric, one number, got a ` +
+            `${metric.dtype} tensor of shape [${metric.shape}]; write sched.step(valLoss.item())`,
+        );
+      }
+      metric = metric.item();
+    }
     // NaN is allowed, as in PyTorch: it never improves, so it counts as a bad epoch.
     if (typeof metric !== "number") {
       throw new Error(
@@ -212,8 +232,29 @@ export class ReduceLROnPlateau {
     );
   }
 
-  /** The schedule's position, for checkpoints. */
-  stateDict(): Record<string, number> {
+  /**
+   * The schedule's position, for checkpoints; with `{ format: "torch" }`,
+   * PyTorch's layout (its `state_dict()`), which torch's `load_state_dict`
+   * resumes from after `io.save` to a `.pth`.
+   *
+   * @example
+   * ```ts
+   * import { nn, optim } from "@lits/vision";
+   * const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+   * const sched = new optim.ReduceLROnPlateau(opt, { patience: 1 });
+   * sched.step(0.5);
+   * console.log(sched.stateDict().best, sched.stateDict({ format: "torch" }).num_bad_epochs); // 0.5 0
+   * ```
+   */
+  stateDict(): Record<string, number>;
+  stateDict(options: { format: "torch" }): TorchSchedulerStateDict;
+  stateDict(options: SchedulerStateDictOptions): Record<string, number>;
+  stateDict(
+    options: SchedulerStateDictOptions = {},
+  ): Record<string, number> | TorchSchedulerStateDict {
+    if (stateDictFormat("ReduceLROnPlateau", arguments.length, options) === "torch") {
+      return toTorchPlateauStateDict(this);
+    }
     return {
       best: this.best,
       numBadEpochs: this.numBadEpochs,
@@ -222,8 +263,15 @@ export class ReduceLROnPlateau {
     };
   }
 
-  /** Restores a position saved by `stateDict()` (or by the older `{ best, badEpochs }`). */
-  loadStateDict(sd: Record<string, number>): void {
+  /**
+   * Restores a position saved by `stateDict()` (or by the older `{ best,
+   * badEpochs }`), or by torch's `state_dict()` (as `io.load` reads it; its
+   * options must be this schedule's).
+   */
+  loadStateDict(given: Record<string, number> | TorchSchedulerStateDict): void {
+    const sd = isTorchSchedulerStateDict(given)
+      ? fromTorchPlateauStateDict(this, given)
+      : given as Record<string, number>;
     const known = ["best", "numBadEpochs", "cooldownCounter", "lastEpoch", "badEpochs"];
     const bad = typeof sd !== "object" || sd === null ? [String(sd)] : Object.entries(sd)
       // best is null after a JSON round trip of Infinity (before any metric).

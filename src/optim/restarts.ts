@@ -8,9 +8,11 @@ import {
   type AnyOptimizer,
   finiteAtLeast,
   LRScheduler,
+  ownLayout,
   positiveInteger,
   scheduleOptions,
 } from "./base.ts";
+import type { TorchSchedulerStateDict } from "./torch_scheduler_state.ts";
 import { checkArity } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 
@@ -152,12 +154,13 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
 
   /** The position (with the cycle's), for checkpoints. */
-  override stateDict(): Record<string, number | number[]> {
-    return { ...super.stateDict(), tI: this.tI, tCur: this.tCur };
+  protected override ownStateDict(): Record<string, number | number[]> {
+    return { ...super.ownStateDict(), tI: this.tI, tCur: this.tCur };
   }
 
   /** Restores what `stateDict()` gave. */
-  override loadStateDict(sd: Record<string, number | number[]>): void {
+  override loadStateDict(given: Record<string, number | number[]> | TorchSchedulerStateDict): void {
+    const sd = ownLayout(this, given);
     if (
       typeof sd?.tI !== "number" || !(sd.tI >= 1) || typeof sd.tCur !== "number" ||
       !(sd.tCur >= 0)

@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { type AnyOptimizer, LRScheduler, scheduleOptions, stepTakesNoEpoch } from "./base.ts";
+import {
+  type AnyOptimizer,
+  LRScheduler,
+  ownLayout,
+  scheduleOptions,
+  stepTakesNoEpoch,
+} from "./base.ts";
+import type { TorchSchedulerStateDict } from "./torch_scheduler_state.ts";
 
 /** Options of `SequentialLR`. */
 export interface SequentialLROptions {
@@ -97,12 +104,13 @@ export class SequentialLR extends LRScheduler {
   }
 
   /** The position, and each schedule's. */
-  override stateDict(): StateDict {
-    return withSchedules(super.stateDict(), this.schedulers);
+  protected override ownStateDict(): StateDict {
+    return withSchedules(super.ownStateDict(), this.schedulers);
   }
 
   /** Restores what `stateDict()` gave. */
-  override loadStateDict(sd: StateDict): void {
+  override loadStateDict(given: StateDict | TorchSchedulerStateDict): void {
+    const sd = ownLayout(this, given);
     loadSchedules(sd, this.schedulers);
     super.loadStateDict(sd);
   }

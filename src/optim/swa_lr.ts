@@ -9,9 +9,11 @@ import {
   type AnyOptimizer,
   finiteAtLeast,
   LRScheduler,
+  ownLayout,
   scheduleOptions,
   stepTakesNoEpoch,
 } from "./base.ts";
+import type { TorchSchedulerStateDict } from "./torch_scheduler_state.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 
 /** Options of `SWALR` (torch's `swa_lr`, `anneal_epochs`, `anneal_strategy`, `last_epoch`). */
@@ -185,12 +187,13 @@ export class SWALR extends LRScheduler {
   }
 
   /** The position, with the annealing's (`stepCount`, torch's `_step_count`) and the swaLrs. */
-  override stateDict(): Record<string, number | number[]> {
-    return { ...super.stateDict(), stepCount: this.#steps + 1, swaLrs: [...this.swaLrs] };
+  protected override ownStateDict(): Record<string, number | number[]> {
+    return { ...super.ownStateDict(), stepCount: this.#steps + 1, swaLrs: [...this.swaLrs] };
   }
 
   /** Restores what `stateDict()` gave (annealEpochs and annealStrategy: the constructor's). */
-  override loadStateDict(sd: Record<string, number | number[]>): void {
+  override loadStateDict(given: Record<string, number | number[]> | TorchSchedulerStateDict): void {
+    const sd = ownLayout(this, given);
     const n = this.optimizer.paramGroups.length;
     const swaLrs = sd?.swaLrs;
     if (

@@ -13,9 +13,10 @@
  *   as the constructors refuse them;
  * - `initial_lr` (a schedule was attached) becomes the group's initial lr,
  *   which a schedule made afterwards starts from, as torch's does;
- *   OneCycleLR's `max_lr` and `min_lr` and SWALR's `swa_lr`, which torch's
- *   schedules keep in the groups, are dropped: ours keep them themselves,
- *   given again when the schedule is made;
+ *   OneCycleLR's `max_lr`, `min_lr`, `max_momentum` and `base_momentum`
+ *   and SWALR's `swa_lr`, which torch's schedules keep in the groups, are
+ *   dropped: ours keep them themselves, given again when the schedule is
+ *   made;
  * - `step`, a 0-d tensor (an int in RMSprop's), becomes the step count;
  *   SGD's state has none in torch and counts as one step taken (which only
  *   says its momentum buffer is not fresh); SGD's `momentum_buffer: None`
@@ -59,7 +60,7 @@ export interface TorchOptimizerStateDict {
 /** torch's loop switches: taken where off, refused (the constructors' message) where on. */
 const TORCH_ONLY = ["foreach", "capturable", "differentiable", "fused"];
 /** What torch's schedules keep in the groups and ours keep themselves. */
-const SCHEDULE_KEYS = ["max_lr", "min_lr", "swa_lr"];
+const SCHEDULE_KEYS = ["max_lr", "min_lr", "max_momentum", "base_momentum", "swa_lr"];
 
 /** @internal whether `sd` is in torch's layout (it has `param_groups`). */
 export function isTorchStateDict(sd: unknown): sd is TorchOptimizerStateDict {

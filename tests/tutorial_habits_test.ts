@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { io, nn, optim, tensor } from "../mod.ts";
+
+Deno.test("ReduceLROnPlateau.step takes a one-element tensor, as torch's float(metrics)", () => {
+  const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+  const sched = new optim.ReduceLROnPlateau(opt, { patience: 0 });
+  sched.step(tensor(0.5));
+  sched.step(tensor([0.7]));
+  assert.equal(sched.best, 0.5);
+  assert.ok(Math.abs(sched.lastLr[0] - 0.1) < 1e-12);
+  assert.throws(
+    () => sched.step(tensor([1, 2])),
+    /needs this epoch's metric, one number, got a float32 tensor of shape \[2\]; write sched\.step\(valLoss\.item\(\)\)/,
+  );
+});
+
+Deno.test("a torch MultiStepLR state dict (its milestones a Counter) loads, as torch >= 2.1's weights-only load", async () => {
+  // scripts/make_scheduler_torch_state_fixtures.py: MultiStepLR(milestones=[2, 5, 5, 7]).
+  const ck = await io.loadPth("tests/fixtures/scheduler_torch_state/multistep.pth") as {
+    scheduler: { milestones: Map<number, number> };
+  };
+  assert.deepEqual([...ck.scheduler.milestones], [[2, 1], [5, 2], [7, 1]]);
+});
