@@ -154,16 +154,17 @@ Deno.test("io.savePth: an optimizer's state dict resumes training, as with io.sa
   }
 });
 
-Deno.test("io.save writes PyTorch's format for .pth and .pt names, safetensors for the rest", async () => {
+Deno.test("io.save writes PyTorch's format for torch's names (.pth .pt .tar .ckpt .bin), safetensors for the rest", async () => {
   const dir = await Deno.makeTempDir();
   try {
     using w = tensor([1, 2]);
-    for (const name of ["m.pth", "m.pt", "M.PTH", "best.pth.tar", "m.safetensors", "m.ckpt"]) {
+    const names = ["m.pth", "m.pt", "M.PTH", "best.pth.tar", "ckpt.tar", "m.pt.tar", "m.ckpt"];
+    for (const name of [...names, "pytorch_model.bin", "m.safetensors", "m.st", "m"]) {
       const path = `${dir}/${name}`;
       await io.save(path, { w, epoch: 1 });
       const bytes = await Deno.readFile(path);
       const zip = bytes[0] === 0x50 && bytes[1] === 0x4b;
-      assert.equal(zip, /\.(pth|pt)(\.tar)?$/i.test(name), name);
+      assert.equal(zip, names.includes(name) || name.endsWith(".bin"), name);
       const back = await io.load(path) as { w: Tensor; epoch: number };
       assert.deepEqual([...back.w.toArray()], [1, 2], name);
       assert.equal(back.epoch, 1, name);

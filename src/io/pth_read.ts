@@ -24,7 +24,7 @@
  *
  * @module
  */
-import type { Device } from "../tensor/device.ts";
+import type { DeviceName } from "../tensor/device.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { checkArity, checkOptions } from "../options.ts";
 import { ELEMENT_SIZE } from "./safetensors.ts";
@@ -41,11 +41,12 @@ import {
 } from "./pickle_values.ts";
 import { materialize, Storage, TensorBudget } from "./pth_tensor.ts";
 import { readZipArchive, type ZipArchive } from "./zip_read.ts";
+import { bufferSource, type ByteSource, openSource } from "./byte_source.ts";
 
 /** Options of `loadPth` and `decodePth`. */
 export interface LoadPthOptions {
   /** Where the tensors are created (default cpu), as torch.load's map_location. */
-  device?: Device;
+  device?: DeviceName;
 }
 const LOAD_KEYS: (keyof LoadPthOptions)[] = ["device"];
 
@@ -134,24 +135,33 @@ interface Read {
   storageBytes: number;
 }
 
-/** The element count of a storage `persistentLoad` made, or null for anything else. */
-const numelOf = (s: unknown) => s instanceof Storage ? s.numel : null;
+/**
+ * The element count of a storage `persistentLoad` made, or null for anything
+ * else; called once per tensor the pickle builds, so it counts each root's
+ * tensors (a root alone under one tensor is read straight into it).
+ */
+const numelOf = (s: unknown) => {
+  if (!(s instanceof Storage)) return null;
+  (s.root ?? s).uses++;
+  return s.numel;
+};
 
 /**
  * The zip format: `<dir>/data.pkl` over `<dir>/data/<key>` records. Only the
- * records torch reads are read (as views of `bytes`): data.pkl, byteorder
- * and the storages the pickle names.
+ * records torch reads are read: data.pkl and byteorder now, and the storages
+ * the pickle names placed (their sizes checked against the file), to be read
+ * when their tensors are made.
  */
-function readZip(bytes: Uint8Array, fail: (m: string) => FileError): Read {
+function readZip(source: ByteSource, fail: (m: string) => FileError): Read {
   let zip: ZipArchive;
   try {
-    zip = readZipArchive(bytes);
+    zip = readZipArchive(source);
   } catch (e) {
     throw fail(`not a readable zip archive (${(e as Error).message})`);
   }
-  const record = (name: string) => {
+  const record = <T>(name: string, get: (name: string) => T): T => {
     try {
-      return zip.read(name);
+      return get(name);
     } catch (e) {
       throw fail((e as Error).message);
     }
@@ -172,7 +182,7 @@ function readZip(bytes: Uint8Array, fail: (m: string) => FileError): Read {
     );
   }
   const dir = pickles[0].slice(0, -"/data.pkl".length);
-  const order = record(`${dir}/byteorder`);
+  const order = record(`${dir}/byteorder`, zip.read);
   if (order && new TextDecoder().decode(order).trim() !== "little") {
     throw fail("written on a big-endian machine; load and save it again in PyTorch on this one");
   }
@@ -183,30 +193,41 @@ function readZip(bytes: Uint8Array, fail: (m: string) => FileError): Read {
     let s = storages.get(key);
     if (s === undefined) {
       const name = `${dir}/data/${key}`;
-      const data = record(name);
+      const data = record(name, zip.find);
       if (data === undefined) throw fail(`storage '${key}' has no record ${name} in the archive`);
       const size = numel * ELEMENT_SIZE[dtype];
-      if (data.length !== size) {
+      if (data.size !== size) {
         throw fail(
-          `record ${name} has ${data.length} bytes; storage '${key}' of ${numel} ${dtype} ` +
+          `record ${name} has ${data.size} bytes; storage '${key}' of ${numel} ${dtype} ` +
             `elements needs ${size} (a damaged file)`,
         );
       }
       s = new Storage(key, dtype, numel);
-      s.bytes = data;
+      s.place(source, data.offset);
       storages.set(key, s);
       storageBytes += size;
     }
     return s;
   };
-  const pkl = record(pickles[0])!;
+  const pkl = record(pickles[0], zip.read)!;
   const { value, end } = unpickle(pkl, 0, { persistentLoad, numelOf, fail });
   if (end !== pkl.length) throw fail(`${pkl.length - end} bytes after the pickle in data.pkl`);
   return { value, storageBytes };
 }
 
-/** The legacy format: five pickles, then the storages' bytes. */
-function readLegacy(bytes: Uint8Array, fail: (m: string) => FileError): Read {
+/** The first bytes read of a legacy file for its pickles (more when they do not fit). */
+const LEGACY_HEAD_BYTES = 1 << 20;
+
+/** A legacy file's pickles: the object, its storages by key, and where the storage list starts. */
+interface LegacyPickles {
+  value: PyValue;
+  roots: Map<string, Storage>;
+  keys: string[];
+  at: number;
+}
+
+/** The five pickles of a legacy file, from `bytes`, its first bytes. */
+function legacyPickles(bytes: Uint8Array, fail: (m: string) => FileError): LegacyPickles {
   const roots = new Map<string, Storage>();
   const views = new Map<string, Storage>();
   const persistentLoad = (pid: PyValue): Storage => {
@@ -261,30 +282,53 @@ function readLegacy(bytes: Uint8Array, fail: (m: string) => FileError): Read {
   if (!(keys instanceof PyList) || !keys.items.every((k) => typeof k === "string")) {
     throw fail("the list of storage keys after the object is not a list of strings");
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (const key of keys.items as string[]) {
+  return { value, roots, keys: keys.items as string[], at };
+}
+
+/**
+ * The legacy format: five pickles, then each storage's element count and
+ * bytes (placed, their sizes checked against the file, to be read when
+ * their tensors are made). How far the pickles reach is known only by
+ * reading them: from a file they are read from its first MB, and again
+ * from more of it when they do not fit (or fail: the error is then the
+ * whole file's, as from its bytes).
+ */
+function readLegacy(source: ByteSource, fail: (m: string) => FileError): Read {
+  let pickles: LegacyPickles;
+  for (let length = source.reads ? LEGACY_HEAD_BYTES : source.size;; length *= 8) {
+    const whole = length >= source.size;
+    try {
+      pickles = legacyPickles(source.bytes(0, Math.min(length, source.size)), fail);
+      break;
+    } catch (e) {
+      if (whole) throw e;
+    }
+  }
+  const { value, roots, keys } = pickles;
+  let at = pickles.at;
+  for (const key of keys) {
     const s = roots.get(key);
     if (s === undefined) throw fail(`storage '${key}' is listed but no tensor uses it`);
-    if (bytes.length - at < 8) throw fail(`truncated: storage '${key}' has no element count`);
-    const count = view.getBigInt64(at, true);
+    if (source.size - at < 8) throw fail(`truncated: storage '${key}' has no element count`);
+    const count = new DataView(source.bytes(at, 8).slice().buffer).getBigInt64(0, true);
     if (count !== BigInt(s.numel)) {
       throw fail(`storage '${key}' holds ${count} elements, its tensors say ${s.numel}`);
     }
-    const size = s.numel * ELEMENT_SIZE[s.dtype];
-    if (bytes.length - at - 8 < size) {
+    const size = s.byteLength;
+    if (source.size - at - 8 < size) {
       throw fail(
         `truncated: storage '${key}' needs ${size} bytes, the file has ${
-          bytes.length - at - 8
+          source.size - at - 8
         } left`,
       );
     }
-    s.bytes = bytes.subarray(at + 8, at + 8 + size);
+    s.place(source, at + 8);
     at += 8 + size;
   }
   let storageBytes = 0;
   for (const s of roots.values()) {
-    if (s.bytes === null) throw fail(`storage '${s.key}' has no data in the file`);
-    storageBytes += s.bytes.length;
+    if (s.source === null) throw fail(`storage '${s.key}' has no data in the file`);
+    storageBytes += s.byteLength;
   }
   return { value, storageBytes };
 }
@@ -307,7 +351,11 @@ const EXPANSION_FACTOR = 16;
 const EXPANSION_SLACK = 2 ** 20;
 
 /** Python values to `Saved`, creating the tensors (disposed again if anything fails). */
-function toSaved(read: Read, device: Device | undefined, fail: (m: string) => FileError): Saved {
+function toSaved(
+  read: Read,
+  device: DeviceName | undefined,
+  fail: (m: string) => FileError,
+): Saved {
   const root = read.value;
   const done = new Map<object, Saved>();
   // Per container: the values a walk from it visits (shared ones once per path).
@@ -411,14 +459,27 @@ export function decodePth(
     throw new Error(`io.decodePth: the second argument is the source name; write ${usage}`);
   }
   options = checkLoadOptions("io.decodePth", options, usage);
-  const fail = (msg: string) => new FileError(`pth ${source}: ${msg}`);
+  return readPth(bufferSource(bytes), source, options);
+}
+
+/** The first bytes of a file that say which format it is (the tar magic lies at 257). */
+export const HEAD_BYTES = 512;
+
+/**
+ * @internal What `torch.load` gives from the bytes of `source` (a file's,
+ * read by position, or a buffer's), named `name` in errors: `io.decodePth`,
+ * `io.loadPth` and `io.load` read through it, with options already checked.
+ */
+export function readPth(source: ByteSource, name: string, options: LoadPthOptions): Saved {
+  const fail = (msg: string) => new FileError(`pth ${name}: ${msg}`);
   try {
     let read: Read;
-    if (startsWith(bytes, 0, [0x50, 0x4b])) {
-      read = readZip(bytes, fail);
-    } else if (isLegacy(bytes)) {
-      read = readLegacy(bytes, fail);
-    } else if (startsWith(bytes, 257, [0x75, 0x73, 0x74, 0x61, 0x72])) {
+    const head = source.bytes(0, Math.min(source.size, HEAD_BYTES));
+    if (startsWith(head, 0, [0x50, 0x4b])) {
+      read = readZip(source, fail);
+    } else if (isLegacy(head)) {
+      read = readLegacy(source, fail);
+    } else if (startsWith(head, 257, [0x75, 0x73, 0x74, 0x61, 0x72])) {
       throw fail(
         "a tar-format checkpoint of PyTorch < 0.4, which this library does not read; load it " +
           "in PyTorch and save it again with torch.save",
@@ -430,7 +491,7 @@ export function decodePth(
   } catch (e) {
     if (e instanceof FileError) throw e;
     // Not foreseen here: still an error about this file, whatever it says.
-    throw new FileError(`pth ${source}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    throw new FileError(`pth ${name}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
 }
 
@@ -468,7 +529,10 @@ export function checkLoadOptions(where: string, options: unknown, usage: string)
  * gives a Map of tensors by name for `model.loadStateDict`. A pickled
  * nn.Module, a numpy value or any other class is refused by name (save
  * `model.state_dict()` in PyTorch, or convert with scripts/export_pth.py);
- * nothing in the file is ever executed.
+ * nothing in the file is ever executed. The file is read by position, as
+ * torch.load reads it: the zip directory (or the legacy pickles) first,
+ * then each storage, its size checked against the file's first, straight
+ * into its tensor's memory (once, however many tensors view it).
  *
  * @example
  * ```ts
@@ -489,11 +553,12 @@ export async function loadPth(path: string, options: LoadPthOptions = {}): Promi
   if (typeof path !== "string") {
     throw new Error(`io.loadPth: the first argument is the path; write ${usage}`);
   }
-  let bytes: Uint8Array;
+  let source: ByteSource & Disposable;
   try {
-    bytes = await Deno.readFile(path);
+    source = await openSource(path);
   } catch (e) {
     throw new Error(`pth ${path}: cannot read: ${(e as Error).message}`, { cause: e });
   }
-  return decodePth(bytes, path, options);
+  using _ = source;
+  return readPth(source, path, options);
 }

@@ -1,19 +1,22 @@
 /**
  * A PyTorch checkpoint's tensors made into library tensors: the storages
- * (views of the file's bytes), a tensor's elements gathered by its offset,
- * sizes and strides (one pass with running offsets; a contiguous tensor is
- * not gathered at all), decoded by safetensors.ts's rules (float32 and
- * int32 elements are not decoded: their bytes are the tensor's), and copied
- * once into the tensor's memory. A budget bounds what a file may make: an
+ * (placed in the file's bytes: read when a tensor needs them, once), a
+ * tensor's elements gathered by its offset, sizes and strides (one pass with
+ * running offsets; a contiguous tensor is not gathered at all), decoded by
+ * safetensors.ts's rules (float32 and int32 elements are not decoded: their
+ * bytes are the tensor's), and copied once into the tensor's memory; a
+ * contiguous float32 or int32 tensor alone on its storage is read from a
+ * file straight into its memory. A budget bounds what a file may make: an
  * expanded tensor (stride 0) of a one-element storage would otherwise turn
  * a few hundred bytes into gigabytes.
  *
  * @module
  */
-import { check } from "../ffi/native.ts";
-import type { Device } from "../tensor/device.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import type { DeviceName } from "../tensor/device.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import type { ByteSource } from "./byte_source.ts";
 import { decodeElements, ELEMENT_SIZE } from "./safetensors.ts";
+import { emptyTensor, fillFromHost, fillFromSource } from "./tensor_fill.ts";
 import type { TensorRef } from "./pickle_values.ts";
 import type { FileError } from "./pickle_read.ts";
 
@@ -29,9 +32,19 @@ const BUDGET_FACTOR = 16;
 const SLACK_BYTES = 64 * 2 ** 20;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** One storage: its own bytes, or a view (legacy format) into a root's. */
+/**
+ * One storage: its own bytes in the file, or a view (legacy format) into a
+ * root's. The container places a root (checking its size against the file
+ * first); its bytes are read when a tensor needs them, and kept only while
+ * another tensor over them is still to be made.
+ */
 export class Storage {
-  bytes: Uint8Array | null = null;
+  /** Where a root's bytes lie: its source, and the offset of its first byte. */
+  source: ByteSource | null = null;
+  at = 0;
+  /** A root's tensors (of it and its views) still to be made, as the pickle built them. */
+  uses = 0;
+  #bytes: Uint8Array | null = null;
   constructor(
     readonly key: string,
     readonly dtype: string,
@@ -39,6 +52,27 @@ export class Storage {
     readonly root: Storage | null = null,
     readonly offset = 0,
   ) {}
+
+  /** A root's byte count. */
+  get byteLength(): number {
+    return this.numel * ELEMENT_SIZE[this.dtype];
+  }
+
+  /** Places a root's bytes at `at` in `source` (checked against its size by the caller). */
+  place(source: ByteSource, at: number): void {
+    this.source = source;
+    this.at = at;
+  }
+
+  /** A root's bytes, read once while tensors over them are still to be made. */
+  bytes(): Uint8Array {
+    return this.#bytes ??= this.source!.bytes(this.at, this.byteLength);
+  }
+
+  /** One of a root's tensors is made: the last lets its bytes go. */
+  made(): void {
+    if (--this.uses <= 0) this.#bytes = null;
+  }
 }
 
 /** What the tensors of one file may still take, in bytes. */
@@ -115,7 +149,7 @@ function gather(
 export function materialize(
   t: TensorRef,
   name: string,
-  device: Device | undefined,
+  device: DeviceName | undefined,
   budget: TensorBudget,
   fail: (m: string) => FileError,
 ): Tensor {
@@ -135,27 +169,25 @@ export function materialize(
     if (t.size[i] !== 1 && t.stride[i] !== expected) contiguous = false;
     expected *= t.size[i];
   }
-  const all = root.bytes!;
+  // float32 and int32 bytes are the tensor's own: copied into it as they are.
+  const same = LITTLE_ENDIAN && (s.dtype === "F32" || s.dtype === "I32");
+  const dtype = s.dtype.startsWith("F") || s.dtype === "BF16" ? "float32" : "int32";
+  const tensorFail = (m: string) => fail(`tensor '${name}': ${m}`);
+  const source = root.source!;
+  if (same && contiguous && source.reads && root.uses === 1) {
+    // Its storage's only tensor: read from the file straight into its memory.
+    const out = emptyTensor(t.size, dtype, device, tensorFail);
+    fillFromSource(out, source, root.at + offset * es, tensorFail);
+    root.made();
+    return out;
+  }
+  const all = root.bytes();
   const raw = contiguous || n === 0
     ? all.subarray(offset * es, (offset + n) * es)
     : gather(all, es, offset, t.size, t.stride, n);
-  // float32 and int32 bytes are the tensor's own: copied into it as they are.
-  const same = LITTLE_ENDIAN && (s.dtype === "F32" || s.dtype === "I32");
   const host = same ? raw : decodeElements(raw, s.dtype, name, fail);
-  const dtype = s.dtype.startsWith("F") || s.dtype === "BF16" ? "float32" : "int32";
-  let out: Tensor;
-  try {
-    out = Tensor.empty(t.size, dtype, device ?? "cpu", false);
-  } catch (e) {
-    throw fail(`tensor '${name}': ${(e as Error).message}`);
-  }
-  if (n > 0) {
-    try {
-      check(out.lib, out.lib.lits_copy_h2d(out.ptr, host, host.byteLength), () => "copy");
-    } catch (e) {
-      out.dispose();
-      throw fail(`tensor '${name}': ${(e as Error).message}`);
-    }
-  }
+  const out = emptyTensor(t.size, dtype, device, tensorFail);
+  fillFromHost(out, new Uint8Array(host.buffer, host.byteOffset, host.byteLength), tensorFail);
+  root.made();
   return out;
 }

@@ -12,11 +12,13 @@
  *
  * @module
  */
-import type { Device } from "../tensor/device.ts";
+import type { DeviceName } from "../tensor/device.ts";
 import { tensor } from "../tensor/ops/creation.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
 import { writeReplacing } from "./write_file.ts";
+import { bufferSource, type ByteSource, openSource } from "./byte_source.ts";
+import { emptyTensor, fillFromHost, fillFromSource } from "./tensor_fill.ts";
 
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -34,7 +36,7 @@ export interface SaveSafetensorsOptions {
 /** Options of `loadSafetensors` and `decodeSafetensors`. */
 export interface LoadSafetensorsOptions {
   /** Where the tensors are created (default cpu). */
-  device?: Device;
+  device?: DeviceName;
 }
 
 /** Tensors to save, by name, in the order they are written. */
@@ -351,25 +353,31 @@ export function decodeElements(
   return convert(bytes, { name, dtype, shape: [], begin: 0, end: bytes.length }, fail);
 }
 
-/** Parses and checks the header: the tensors' entries, ordered by their data. */
+/**
+ * Parses and checks the header of the safetensors bytes in `source` (a
+ * buffer's, or a file's read by position): the tensors' entries, ordered by
+ * their data, each checked against the file's size before any is read.
+ */
 function readHeader(
-  bytes: Uint8Array,
+  source: ByteSource,
   fail: (m: string) => Error,
 ): { entries: Entry[]; dataStart: number } {
-  if (bytes.length < 8) {
-    throw fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
+  const size = source.size;
+  if (size < 8) {
+    throw fail(`file is ${size} bytes, too short for the 8-byte header length`);
   }
-  const length = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  const prefix = source.bytes(0, 8);
+  const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(MAX_HEADER_BYTES)) {
     throw fail(`header length ${length} is larger than the ${MAX_HEADER_BYTES}-byte limit`);
   }
-  if (Number(length) > bytes.length - 8) {
-    throw fail(`header length ${length} runs past the end of the file (${bytes.length} bytes)`);
+  if (Number(length) > size - 8) {
+    throw fail(`header length ${length} runs past the end of the file (${size} bytes)`);
   }
   const dataStart = 8 + Number(length);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, dataStart));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(source.bytes(8, dataStart - 8));
   } catch {
     throw fail("header is not valid UTF-8");
   }
@@ -383,7 +391,7 @@ function readHeader(
   const entries: Entry[] = [];
   for (const [name, info] of Object.entries(header)) {
     if (name !== METADATA_KEY) {
-      entries.push(checkEntry(name, info, bytes.length - dataStart, fail));
+      entries.push(checkEntry(name, info, size - dataStart, fail));
     } else if (!isObject(info)) {
       throw fail(`${METADATA_KEY} is not an object`);
     } else {
@@ -414,7 +422,7 @@ function readHeader(
     }
     if (last === null || e.end > last.end) last = e;
   }
-  const extra = bytes.length - dataStart - (last?.end ?? 0);
+  const extra = size - dataStart - (last?.end ?? 0);
   if (extra > 0) {
     throw fail(`${extra} data bytes after the last tensor belong to none (a damaged file)`);
   }
@@ -446,30 +454,14 @@ export function decodeSafetensors(
     throw new Error(`io.decodeSafetensors: the second argument is the source name; write ${usage}`);
   }
   options = checkOptions("io.decodeSafetensors", options, LOAD_KEYS, usage);
-  const fail = (msg: string) => new Error(`safetensors ${source}: ${msg}`);
-  const { entries, dataStart } = readHeader(bytes, fail);
-  const values = entries.map((e) =>
-    convert(bytes.subarray(dataStart + e.begin, dataStart + e.end), e, fail)
-  );
-  const out = new Map<string, Tensor>();
-  try {
-    entries.forEach((e, i) => {
-      try {
-        out.set(e.name, tensor(values[i], e.shape, { device: options.device }));
-      } catch (err) {
-        throw fail(`tensor '${e.name}': ${(err as Error).message}`);
-      }
-    });
-  } catch (err) {
-    for (const t of out.values()) t.dispose();
-    throw err;
-  }
-  return out;
+  return readSafetensors(bufferSource(bytes), source, options);
 }
 
 /**
  * Reads a safetensors file (as written by PyTorch's `safetensors.torch.save_file`
- * or `saveSafetensors`) into tensors by name, in file order.
+ * or `saveSafetensors`) into tensors by name, in file order. The header is
+ * read and checked against the file's size first, then each float32 or
+ * int32 tensor straight from the file into its memory.
  *
  * @example
  * ```ts
@@ -489,11 +481,63 @@ export async function loadSafetensors(
 ): Promise<Map<string, Tensor>> {
   const usage = 'io.loadSafetensors(path, { device: "cuda" })';
   options = checkCall("io.loadSafetensors", arguments.length, 2, options, LOAD_KEYS, usage);
-  let bytes: Uint8Array;
+  let source: ByteSource & Disposable;
   try {
-    bytes = await Deno.readFile(path);
+    source = await openSource(path);
   } catch (e) {
     throw new Error(`safetensors ${path}: cannot read: ${(e as Error).message}`, { cause: e });
   }
-  return decodeSafetensors(bytes, path, options);
+  using _ = source;
+  return readSafetensors(source, path, options);
+}
+
+/**
+ * @internal The tensors of the safetensors bytes in `source`, named `name`
+ * in errors, with options already checked: `decodeSafetensors`' result.
+ * From a file, each float32 or int32 tensor is read straight into its
+ * memory (no copy of the file in fresh memory); a buffer's bytes are
+ * decoded as `decodeSafetensors` decodes them.
+ */
+export function readSafetensors(
+  source: ByteSource,
+  name: string,
+  options: LoadSafetensorsOptions,
+): Map<string, Tensor> {
+  const fail = (msg: string) => new Error(`safetensors ${name}: ${msg}`);
+  const { entries, dataStart } = readHeader(source, fail);
+  const out = new Map<string, Tensor>();
+  try {
+    for (const e of entries) {
+      const tensorFail = (m: string) => fail(`tensor '${e.name}': ${m}`);
+      const at = dataStart + e.begin;
+      const float = e.dtype.startsWith("F") || e.dtype === "BF16";
+      if (!source.reads) {
+        const values = convert(source.bytes(at, e.end - e.begin), e, fail);
+        try {
+          out.set(e.name, tensor(values, e.shape, { device: options.device }));
+        } catch (err) {
+          throw tensorFail((err as Error).message);
+        }
+        continue;
+      }
+      const t = emptyTensor(e.shape, float ? "float32" : "int32", options.device, tensorFail);
+      if (LITTLE_ENDIAN && (e.dtype === "F32" || e.dtype === "I32")) {
+        fillFromSource(t, source, at, tensorFail);
+      } else {
+        let values: Float32Array | Int32Array;
+        try {
+          values = convert(source.bytes(at, e.end - e.begin), e, fail);
+        } catch (err) {
+          t.dispose();
+          throw err;
+        }
+        fillFromHost(t, new Uint8Array(values.buffer), tensorFail);
+      }
+      out.set(e.name, t);
+    }
+  } catch (err) {
+    for (const t of out.values()) t.dispose();
+    throw err;
+  }
+  return out;
 }

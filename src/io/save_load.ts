@@ -12,8 +12,8 @@
  * else (a Module, a function, a cycle) is refused by its path, before a
  * byte is written.
  *
- * A path ending in `.pth` or `.pt` (or `.pth.tar`) is written in PyTorch's
- * own format instead (`io.savePth`: `torch.load` opens it), and `io.load`
+ * A path ending in `.pth`, `.pt`, `.tar` (torch's tutorials' checkpoint
+ * name), `.ckpt` or `.bin` is written in PyTorch's own format instead (`io.savePth`: `torch.load` opens it), and `io.load`
  * reads a PyTorch checkpoint, recognised by its content, as `io.loadPth`.
  *
  * @module
@@ -21,16 +21,21 @@
 import { Tensor } from "../tensor/tensor.ts";
 import { checkArity } from "../options.ts";
 import {
-  decodeSafetensors,
   type LoadSafetensorsOptions,
+  readSafetensors,
   safetensorsMetadata,
   saveSafetensors,
 } from "./safetensors.ts";
-import { checkLoadOptions, decodePth, isPth } from "./pth_read.ts";
+import { checkLoadOptions, HEAD_BYTES, isPth, readPth } from "./pth_read.ts";
+import { bufferSource, type ByteSource, openSource } from "./byte_source.ts";
 import { savePth } from "./pth_write.ts";
 
-/** Names `io.save` writes in PyTorch's own format (torch.load reads them). */
-const PTH_NAME = /\.(pth(\.tar)?|pt)$/i;
+/**
+ * Names `io.save` writes in PyTorch's own format (torch.load reads them):
+ * torch's `.pth` and `.pt`, the `.tar` its tutorials name checkpoints
+ * (`.pth.tar` too), Lightning's `.ckpt` and Hugging Face's `.bin`.
+ */
+const PTH_NAME = /\.(pth|pt|tar|ckpt|bin)$/i;
 
 /** What `io.save` stores and `io.load` gives back. */
 export type Saved =
@@ -156,9 +161,10 @@ export function encodeTree(
  * Saves `obj` (tensors, state dicts, numbers, strings, booleans, null, in
  * arrays, Maps and plain objects, nested) to one safetensors file, as
  * `torch.save(obj, path)` does for a training loop's checkpoint. The file
- * is written whole or not at all. A path ending in `.pth` or `.pt` (or
- * `.pth.tar`) gets PyTorch's own format instead, as `io.savePth` writes it,
- * so that `torch.load(path)` opens it.
+ * is written whole or not at all. A path ending in `.pth`, `.pt`, `.tar`
+ * (the name torch's tutorials give checkpoints), `.ckpt` or `.bin` gets
+ * PyTorch's own format instead, as `io.savePth` writes it, so that
+ * `torch.load(path)` opens it.
  *
  * @example
  * ```ts
@@ -242,16 +248,44 @@ export async function load<T = Saved>(
   const usage = 'io.load(path, { device: "cuda" })';
   checkArity("io.load", arguments.length, 2, usage);
   options = checkLoadOptions("io.load", options, usage);
-  let bytes: Uint8Array;
+  let source: ByteSource & Disposable;
   try {
-    bytes = await Deno.readFile(path);
+    source = await openSource(path);
   } catch (e) {
     throw new Error(`io.load ${path}: cannot read: ${(e as Error).message}`, { cause: e });
   }
-  if (isPth(bytes)) return decodePth(bytes, path, options) as T;
-  const meta = safetensorsMetadata(bytes, path);
-  const tensors = decodeSafetensors(bytes, path, options);
-  if (meta[TREE_KEY] === undefined) return tensors as T;
+  using _ = source;
+  return readSaved(source, path, options) as T;
+}
+
+/**
+ * @internal What `io.load(path, options)` gives, from the file's bytes read
+ * already: `--weights` (src/train/weights.ts) decodes the bytes it hashed,
+ * never the path a second time.
+ */
+export function decodeSaved(
+  bytes: Uint8Array,
+  path: string,
+  options: LoadSafetensorsOptions = {},
+): Saved {
+  const usage = 'io.load(path, { device: "cuda" })';
+  return readSaved(bufferSource(bytes), path, checkLoadOptions("io.load", options, usage));
+}
+
+/** The bytes of a safetensors header (or all there are, when it claims more), for its metadata. */
+function headerBytes(source: ByteSource, head: Uint8Array): Uint8Array {
+  if (head.length < 8) return head;
+  const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+  return n <= BigInt(source.size - 8) ? source.bytes(0, 8 + Number(n)) : head;
+}
+
+/** `io.load`'s reading of `source` (a file's bytes, or a buffer's), named `path` in errors. */
+function readSaved(source: ByteSource, path: string, options: LoadSafetensorsOptions): Saved {
+  const head = source.bytes(0, Math.min(source.size, HEAD_BYTES));
+  if (isPth(head)) return readPth(source, path, options);
+  const meta = safetensorsMetadata(headerBytes(source, head), path);
+  const tensors = readSafetensors(source, path, options);
+  if (meta[TREE_KEY] === undefined) return tensors;
   try {
     if (meta[FORMAT_KEY] !== FORMAT) {
       throw new Error(`it is format ${meta[FORMAT_KEY]}, this library reads ${FORMAT}`);
@@ -265,7 +299,7 @@ export async function load<T = Saved>(
     const used = new Set<string>();
     const out = decodeTree(tree, tensors, used);
     for (const [name, t] of tensors) if (!used.has(name)) t.dispose();
-    return out as T;
+    return out;
   } catch (e) {
     for (const t of tensors.values()) t.dispose();
     throw new Error(`io.load ${path}: ${(e as Error).message}`);

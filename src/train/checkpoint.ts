@@ -389,7 +389,14 @@ export async function runConfigOf(
  * example.
  */
 export async function loadWeights(path: string): Promise<LoadedWeights> {
-  const bytes = await readCheckpointFile(path);
+  return decodeWeights(await readCheckpointFile(path), path);
+}
+
+/**
+ * @internal `loadWeights` of the file's bytes, read already (`--weights`
+ * decodes the bytes it hashed, never the path a second time).
+ */
+export function decodeWeights(bytes: Uint8Array, path: string): LoadedWeights {
   let meta: Record<string, string>;
   try {
     meta = safetensorsMetadata(bytes, path);

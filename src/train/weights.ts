@@ -1,8 +1,10 @@
 /**
  * `deno task train --weights FILE`: fine-tuning from pretrained weights, as
  * torchvision's train.py `--weights` (here a local file). The file is read
- * and hashed before the run folder is made (config.json records its path
- * and SHA-256), loaded into the model right after it is built (before the
+ * once and hashed before the run folder is made (config.json records its
+ * path and SHA-256), its weights decoded from those same bytes (never from
+ * the path again: a file replaced meanwhile cannot be recorded under the
+ * old hash), loaded into the model right after it is built (before the
  * optimizer and the model EMA take it) with `models.loadPretrained`, and
  * never applied over a resumed checkpoint.
  *
@@ -10,12 +12,12 @@
  */
 import { basename, resolve } from "node:path";
 import { decodeSafetensors, safetensorsMetadata } from "../io/safetensors.ts";
-import { load } from "../io/save_load.ts";
+import { decodeSaved } from "../io/save_load.ts";
 import { decodePth, isPth } from "../io/pth_read.ts";
 import type { Module } from "../layers/module.ts";
 import { loadPretrained, type LoadPretrainedReport } from "../models/pretrained.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { loadWeights } from "./checkpoint.ts";
+import { decodeWeights } from "./checkpoint.ts";
 import { UsageError } from "./errors.ts";
 import { exists } from "./exists.ts";
 import { runPaths } from "./run_folder.ts";
@@ -69,8 +71,9 @@ function looksLikeSafetensors(bytes: Uint8Array): boolean {
  * dict holding one; `io.loadPth`'s reading), a safetensors state dict
  * (scripts/export_pth.py's, PyTorch's `save_file`), a run's best.safetensors
  * or checkpoint.safetensors (its model's weights), or a checkpoint dict
- * written by `io.save`. A missing or unreadable file is a `UsageError`
- * (exit 2) naming it.
+ * written by `io.save`. The file is read once: its SHA-256 is of the bytes
+ * decoded. A missing or unreadable file is a `UsageError` (exit 2) naming
+ * it.
  */
 export async function readPretrained(path: string): Promise<PretrainedWeights> {
   const flag = `--weights ${path}`;
@@ -96,9 +99,9 @@ export async function readPretrained(path: string): Promise<PretrainedWeights> {
   try {
     const meta = pth ? {} : safetensorsMetadata(bytes, path);
     if (pth) content = decodePth(bytes, path);
-    else if (meta["lits.tree"] !== undefined) content = await load(path);
+    else if (meta["lits.tree"] !== undefined) content = decodeSaved(bytes, path);
     else if (meta["lits.checkpoint"] !== undefined) {
-      content = (await loadWeights(path)).state; // the model's tensors; the rest is freed
+      content = decodeWeights(bytes, path).state; // the model's tensors; the rest is freed
     } else content = decodeSafetensors(bytes, path);
   } catch (e) {
     throw new UsageError(`${flag}: ${(e as Error).message}`);
