@@ -10,7 +10,7 @@ import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import * as classes from "./classes.ts";
 import { fmt, recycle } from "./image.ts";
-import { Transform, type TransformSpec } from "./transform.ts";
+import { specNumbers, Transform, type TransformSpec } from "./transform.ts";
 
 const COMPOSE_USAGE = "{ transforms: [t1, t2] }";
 
@@ -159,5 +159,6 @@ export function fromSpec(spec: TransformSpec): Transform {
     );
   }
   const { name: _, ...params } = spec;
-  return new ctor(params);
+  // JSON's form of NaN and the infinities ("NaN", "Infinity", "-Infinity") back to numbers.
+  return new ctor(specNumbers(params));
 }

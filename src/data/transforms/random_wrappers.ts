@@ -18,7 +18,7 @@ import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import { fromSpec } from "./compose.ts";
 import { fmt, recycle } from "./image.ts";
-import { Transform, type TransformSpec } from "./transform.ts";
+import { jsonSafe, Transform, type TransformSpec } from "./transform.ts";
 
 /** A transform or its spec, as `Compose` takes them. */
 export type TransformLike = Transform | TransformSpec;
@@ -216,7 +216,7 @@ export class RandomChoice extends Transform {
   /** The spec, with the weights as `p` (as they were given). */
   override get spec(): TransformSpec {
     const spec = super.spec;
-    return this.#weights ? { ...spec, p: [...this.#weights] } : spec;
+    return this.#weights ? jsonSafe({ ...spec, p: [...this.#weights] }) : spec;
   }
 
   /** Picks one transform (Python's `random.choices`), then applies it. */

@@ -121,14 +121,18 @@ export abstract class Transform {
     this.#params = checked.kept;
   }
 
-  /** The plain-data description that `fromSpec` turns back into this transform. */
+  /**
+   * The plain-data description that `fromSpec` turns back into this
+   * transform. A NaN or an infinity in it reaches JSON as the string "NaN",
+   * "Infinity" or "-Infinity" (see `jsonSafe`), which `fromSpec` reads back.
+   */
   get spec(): TransformSpec {
-    return { name: this.name, ...structuredClone(this.#params) };
+    return jsonSafe({ name: this.name, ...structuredClone(this.#params) });
   }
 
-  /** JSON form: the spec. */
+  /** JSON form: the spec, NaN and the infinities as strings. */
   toJSON(): TransformSpec {
-    return this.spec;
+    return specJSON(this.spec);
   }
 
   /**
@@ -184,6 +188,79 @@ export abstract class Transform {
 
   /** The transform itself, once it has been decided to apply it. */
   protected abstract run(image: Image, rng: Rng): Image;
+}
+
+/** The strings a spec's JSON form writes for the numbers JSON lacks. */
+const NON_FINITE: ReadonlyMap<string, number> = new Map([
+  ["NaN", NaN],
+  ["Infinity", Infinity],
+  ["-Infinity", -Infinity],
+]);
+
+/** A plain object (what specs are made of; not a Transform or a typed array). */
+function isPlain(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Whether `v` holds a NaN or an infinity, in its arrays and plain objects too. */
+function hasNonFinite(v: unknown): boolean {
+  if (typeof v === "number") return !Number.isFinite(v);
+  if (Array.isArray(v)) return v.some(hasNonFinite);
+  return isPlain(v) && Object.values(v).some(hasNonFinite);
+}
+
+/** @internal `spec` as JSON should write it: NaN, Infinity and -Infinity as strings. */
+export function specJSON<T>(spec: T): T {
+  const encode = (v: unknown): unknown =>
+    typeof v === "number"
+      ? Number.isFinite(v) ? v : String(v)
+      : Array.isArray(v)
+      ? v.map(encode)
+      : isPlain(v)
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, encode(x)]))
+      : v;
+  return encode(spec) as T;
+}
+
+/**
+ * @internal Makes `JSON.stringify` keep a spec's NaN and infinities (which
+ * it writes as null, silently changing the transform): each array and
+ * plain object in `spec` that holds one gets a non-enumerable `toJSON`
+ * writing them as "NaN", "Infinity" and "-Infinity", which `fromSpec`
+ * reads back (`specNumbers`). The spec stays plain data: structured clone
+ * (the loader's workers) copies enumerable properties only and keeps the
+ * numbers as they are. Returns `spec`.
+ */
+export function jsonSafe<T>(spec: T): T {
+  if ((Array.isArray(spec) || isPlain(spec)) && hasNonFinite(spec)) {
+    Object.defineProperty(spec, "toJSON", {
+      value: () => specJSON(spec),
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+    for (const v of Object.values(spec as object)) jsonSafe(v);
+  }
+  return spec;
+}
+
+/**
+ * @internal A spec's parameters with the strings "NaN", "Infinity" and
+ * "-Infinity" (its JSON form's, see `jsonSafe`) as numbers again, in its
+ * arrays and plain objects too (a copy; Transform objects are kept).
+ */
+export function specNumbers<T>(params: T): T {
+  const decode = (v: unknown): unknown =>
+    typeof v === "string"
+      ? NON_FINITE.get(v) ?? v
+      : Array.isArray(v)
+      ? v.map(decode)
+      : isPlain(v)
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)]))
+      : v;
+  return decode(params) as T;
 }
 
 /** A finite number, or throws naming the transform and parameter. */

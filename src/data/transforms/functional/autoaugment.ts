@@ -36,7 +36,7 @@ import {
   type ValueRange,
 } from "./color.ts";
 import { affine, affineMatrix, rotate } from "./geometry.ts";
-import { type Interpolation, warpAffine } from "./warp.ts";
+import { type Interpolation, inverseAffineTheta, warpAffine, warpNearestTheta } from "./warp.ts";
 
 /** The ops of torchvision's `_apply_op`. */
 export type AugmentOpName =
@@ -131,6 +131,11 @@ function shear(
   interpolation: Interpolation,
   fill: number,
 ) {
+  if (interpolation === "nearest") {
+    // torchvision's center_f for center [0, 0], and its float32 grid (warp.ts).
+    const center: [number, number] = [-image.width * 0.5, -image.height * 0.5];
+    return warpNearestTheta(image, inverseAffineTheta(center, 0, [0, 0], 1, degrees), fill);
+  }
   const m = affineMatrix(image.width, image.height, { shear: degrees });
   const p = -0.5;
   m[2] = p - m[0] * p - m[1] * p;
@@ -189,9 +194,9 @@ export function applyAugmentOp(
     case "Identity":
       return image;
     case "ShearX":
-      return shear(image, [Math.atan(magnitude) * 180 / Math.PI, 0], interpolation, fill);
+      return shear(image, [Math.atan(magnitude) * (180 / Math.PI), 0], interpolation, fill);
     case "ShearY":
-      return shear(image, [0, Math.atan(magnitude) * 180 / Math.PI], interpolation, fill);
+      return shear(image, [0, Math.atan(magnitude) * (180 / Math.PI)], interpolation, fill);
     case "TranslateX":
       return affine(image, { translate: [Math.trunc(magnitude), 0], interpolation, fill });
     case "TranslateY":

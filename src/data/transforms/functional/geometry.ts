@@ -22,7 +22,13 @@ import {
   toSize,
 } from "../image.ts";
 import { resampleTaps } from "../../../tensor/ops/interpolate.ts";
-import { type Interpolation, warpAffine, type WarpOptions } from "./warp.ts";
+import {
+  type Interpolation,
+  inverseAffineTheta,
+  warpAffine,
+  warpNearestTheta,
+  type WarpOptions,
+} from "./warp.ts";
 
 export { type Interpolation, warpAffine, type WarpOptions } from "./warp.ts";
 
@@ -325,7 +331,12 @@ export function affineMatrix(
  */
 export function affine(image: Image, params: AffineParams): Image {
   checkImage(image, "affine");
-  return warpAffine(image, affineMatrix(image.width, image.height, params), params);
+  const m = affineMatrix(image.width, image.height, params);
+  if (params.interpolation !== "nearest") return warpAffine(image, m, params);
+  // torchvision's float32 grid decides the half-pixel ties (warp.ts).
+  const { angle = 0, translate = [0, 0], scale = 1, shear = [0, 0] } = params;
+  const theta = inverseAffineTheta([0, 0], angle, translate, scale, shear);
+  return warpNearestTheta(image, theta, params.fill);
 }
 
 /**

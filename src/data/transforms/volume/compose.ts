@@ -11,7 +11,7 @@ import { checkArity, checkOptions } from "../../../options.ts";
 import type { Rng } from "../../rng.ts";
 import { registerVolumeNames, transformNames as names2d } from "../compose.ts";
 import { fmt } from "../image.ts";
-import { Transform } from "../transform.ts";
+import { specNumbers, Transform } from "../transform.ts";
 import * as classes from "./classes.ts";
 import { PREFIX, type Spacing, VolumeTransform, type VolumeTransformSpec } from "./transform.ts";
 import type { Vol } from "./volume.ts";
@@ -180,5 +180,6 @@ export function fromSpec(spec: VolumeTransformSpec): VolumeTransform {
     );
   }
   const { name: _, ...params } = spec;
-  return new ctor(params);
+  // JSON's form of NaN and the infinities ("NaN", "Infinity", "-Infinity") back to numbers.
+  return new ctor(specNumbers(params));
 }

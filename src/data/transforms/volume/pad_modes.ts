@@ -348,10 +348,14 @@ export function padModeValue(
         `argument is only valid when mode='constant'"); leave value out, or write mode: "constant"`,
     );
   }
-  const value = params.value ?? 0;
-  // Any number, NaN and the infinities included, as torch's F.pad and numpy.pad take.
+  const value = params.value === undefined ? 0 : params.value;
+  // Any number, NaN and the infinities included, as torch's F.pad and numpy.pad take; not
+  // null (JSON's NaN, from a spec written before specs kept it: see transform.ts's jsonSafe).
   if (typeof value !== "number") {
-    throw new Error(`${name}: value must be a number (NaN and Infinity too), got ${fmt(value)}`);
+    throw new Error(
+      `${name}: value must be a number (NaN and Infinity too), got ${fmt(value)} (a spec's ` +
+        `JSON writes NaN and the infinities as "NaN", "Infinity", "-Infinity")`,
+    );
   }
   return { mode, value: value as number };
 }

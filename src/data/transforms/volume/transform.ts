@@ -15,7 +15,7 @@
 import type { Tensor } from "../../../tensor/tensor.ts";
 import { globalRng, Rng } from "../../rng.ts";
 import { fmt } from "../image.ts";
-import { checkedParams, type TransformOptions } from "../transform.ts";
+import { checkedParams, jsonSafe, specJSON, type TransformOptions } from "../transform.ts";
 import { fromVol, toVol, type Vol } from "./volume.ts";
 
 /** A volume transform as plain data: "volume." + its class name, and its parameters. */
@@ -100,7 +100,8 @@ export abstract class VolumeTransform {
 
   /** The plain-data description that `volume.fromSpec` turns back into this transform. */
   get spec(): VolumeTransformSpec {
-    return { name: this.name, ...structuredClone(this.#params) };
+    // NaN and the infinities (a pad's value) reach JSON as strings: see `jsonSafe`.
+    return jsonSafe({ name: this.name, ...structuredClone(this.#params) });
   }
 
   /**
@@ -112,9 +113,9 @@ export abstract class VolumeTransform {
     return this.#keepsVoxelSize ? spacing : undefined;
   }
 
-  /** JSON form: the spec. */
+  /** JSON form: the spec, NaN and the infinities as strings. */
   toJSON(): VolumeTransformSpec {
-    return this.spec;
+    return specJSON(this.spec);
   }
 
   /**
