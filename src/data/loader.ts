@@ -38,7 +38,7 @@
  */
 import { tensor } from "../tensor/ops/creation.ts";
 import { disown } from "../tensor/ownership.ts";
-import type { Device } from "../tensor/device.ts";
+import { type Device, type DeviceName, deviceName } from "../tensor/device.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import {
   BatchError,
@@ -104,7 +104,7 @@ export interface DataLoaderOptions {
    */
   persistentWorkers?: boolean;
   /** Device of the batch tensors (default "cpu"). */
-  device?: Device;
+  device?: DeviceName;
 }
 
 /**
@@ -264,7 +264,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     }
     this.transform = toTransform(options.transform);
     this.persistentWorkers = options.persistentWorkers ?? false;
-    this.#device = options.device ?? "cpu";
+    this.#device = deviceName(options.device ?? "cpu");
     // Fail here, not in every batch of a worker, on a transform workers cannot rebuild.
     if (this.workers > 0 && dataset.workerSpec?.()) this.#checkTransform();
   }

@@ -11,7 +11,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { clearGrads } from "../tensor/grad_store.ts";
 import { isThenable, reportLateRejection, zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
-import { backend, checkToArguments, type Device, dtypeCastError } from "../tensor/device.ts";
+import { backend, checkToArguments, type DeviceName, dtypeCastError } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { writeInPlace } from "../tensor/ops/in_place.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
@@ -117,6 +117,15 @@ export class CallableObject {
   /** JSON of its fields, as before modules were callable (JSON drops functions). */
   toJSON(): object {
     return { ...this };
+  }
+
+  /**
+   * What `console.log` prints for it (`Linear { training: true, ... }`),
+   * for `String(model)` and `${model}` (torch's `print(model)`), not a
+   * function's "[object Function]".
+   */
+  toString(): string {
+    return Deno.inspect(this);
   }
 
   /** Printed as the object it is (`Linear { training: true, ... }`), not as a function. */
@@ -529,7 +538,7 @@ export abstract class Module extends CallableObject {
    * console.log(layer.weight.device === defaultDevice()); // true
    * ```
    */
-  to(device: Device): this {
+  to(device: DeviceName): this {
     checkToArguments("Module.to", arguments);
     backend(device); // a bad name fails here too when nothing would move
     for (const p of this.parameters()) moveInPlace(p, device);

@@ -11,7 +11,7 @@
 import { Module } from "../layers/module.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
-import type { Device } from "../tensor/device.ts";
+import type { DeviceName } from "../tensor/device.ts";
 import { fillInPlace, zeros } from "../tensor/ops/creation.ts";
 import { cast } from "../tensor/ops/shape.ts";
 import { checkArity, checkCall } from "../options.ts";
@@ -50,7 +50,7 @@ export interface AveragedModelOptions<M extends Module = Module> {
    */
   copy?: () => M;
   /** Keep the average on this device (default: the model's). */
-  device?: Device;
+  device?: DeviceName;
 }
 
 /** The registered symbol under which `models.create` records how it made a model. */
@@ -269,10 +269,10 @@ export class ExponentialMovingAverage<M extends Module = Module> extends Average
   readonly decay: number;
 
   /** Copies `model` (`copy` and `device` as AveragedModel's) to average with `decay` in [0, 1]. */
-  constructor(model: M, decay: number, options: { copy?: () => M; device?: Device } = {}) {
+  constructor(model: M, decay: number, options: { copy?: () => M; device?: DeviceName } = {}) {
     const where = "optim.swaUtils.ExponentialMovingAverage";
     const usage = `new ${where}(model, 0.999, { device: "cuda" })`;
-    const o = checkCall<{ copy?: () => M; device?: Device }>(
+    const o = checkCall<{ copy?: () => M; device?: DeviceName }>(
       where,
       arguments.length,
       3,

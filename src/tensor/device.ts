@@ -13,14 +13,37 @@ export type Device = "cpu" | "cuda";
 /** Element types a tensor can hold. */
 export type DType = "float32" | "int32";
 
+/** A device as the functions that take one accept it: torch's "cuda:0" is "cuda". */
+export type DeviceName = Device | "cuda:0";
+
+/**
+ * @internal the device a name means: "cpu", "cuda", or torch's "cuda:0",
+ * which is "cuda" (the backend drives one GPU). "cuda:1" and up are
+ * refused, saying how to pick that GPU (CUDA_VISIBLE_DEVICES); any other
+ * name is unknown (`expected` lists the names the caller takes).
+ */
+export function deviceName(name: unknown, expected = "'cpu' or 'cuda'"): Device {
+  if (name === "cpu" || name === "cuda") return name;
+  if (name === "cuda:0") return "cuda";
+  const index = typeof name === "string" ? /^cuda:(\d+)$/.exec(name.trim()) : null;
+  if (index !== null) {
+    throw new Error(
+      `device '${name}': this library drives one GPU, "cuda" (or "cuda:0"); to run on GPU ` +
+        `${index[1]}, make it the only one the process sees: CUDA_VISIBLE_DEVICES=${index[1]} ` +
+        'deno run ..., then use "cuda"',
+    );
+  }
+  throw unknownDevice(name, expected);
+}
+
 /**
  * The library behind a device. For "cuda" the first call opens and starts the
  * CUDA library and throws, with the reason, when it cannot run here.
  */
-export function backend(device: Device): NativeSymbols {
+export function backend(device: DeviceName): NativeSymbols {
   if (device === "cpu") return cpuLib();
   if (device === "cuda") return cudaLib();
-  throw unknownDevice(device, "'cpu' or 'cuda'");
+  return backend(deviceName(device));
 }
 
 /** Dtype names a PyTorch habit may hand where a device goes (`x.to(torch.bfloat16)`). */
@@ -114,7 +137,8 @@ export function checkToArguments(where: string, args: ArrayLike<unknown>): void 
 
 /**
  * Checks a device name and that its backend can run here; "auto" picks
- * `defaultDevice()`. Throws an Error that says why a device is unavailable
+ * `defaultDevice()`, and torch's "cuda:0" is "cuda" (one GPU is driven).
+ * Throws an Error that says why a device is unavailable
  * (for "cuda": no CUDA library built, no driver, no GPU, cuBLAS or cuDNN not
  * found, with the folders searched).
  *
@@ -127,9 +151,9 @@ export function checkToArguments(where: string, args: ArrayLike<unknown>): void 
  */
 export function device(name: string): Device {
   if (name === "auto") return defaultDevice();
-  if (name !== "cpu" && name !== "cuda") throw unknownDevice(name, "'cpu', 'cuda' or 'auto'");
-  backend(name);
-  return name;
+  const dev = deviceName(name, "'cpu', 'cuda' or 'auto'");
+  backend(dev);
+  return dev;
 }
 
 /**

@@ -171,3 +171,4 @@ export {
 } from "./ops/embedding_bag.ts";
 export { pixelShuffle, pixelUnshuffle } from "./ops/pixel_shuffle.ts";
 export { fold, type FoldOptions, unfold } from "./ops/fold.ts";
+export * from "./functional_names.ts";

@@ -10,6 +10,7 @@ export {
   defaultDevice,
   type Device,
   device,
+  type DeviceName,
   type DType,
   emptyCache,
   type MemoryStats,
@@ -24,6 +25,7 @@ export {
   useWinogradConvolutions,
 } from "./deterministic.ts";
 export { type GradNode, inferenceMode, isGradEnabled, noGrad } from "./autograd.ts";
+export * as autograd from "./function.ts";
 export type { GradHook } from "./tensor_hooks.ts";
 export type { HookHandle } from "./grad_hooks.ts";
 export { autocast, type AutocastDtype, autocastDtype, type AutocastOptions } from "./autocast.ts";
@@ -55,6 +57,39 @@ export { bmm, matmul, mm } from "./ops/matmul.ts";
 export { isfinite, isinf, isnan, nanToNum, type NanToNumOptions } from "./ops/nonfinite.ts";
 export { empty, eye, randint, randperm } from "./ops/creation_more.ts";
 export { argmin, countNonzero, cumprod, prod } from "./ops/reduce_more.ts";
+export {
+  add,
+  amax,
+  amin,
+  argmax,
+  div,
+  exp,
+  flatten,
+  log,
+  logSoftmax,
+  max,
+  maximum,
+  mean,
+  min,
+  minimum,
+  mul,
+  neg,
+  permute,
+  relu,
+  reshape,
+  rsqrt,
+  sigmoid,
+  softmax,
+  square,
+  squeeze,
+  std,
+  sub,
+  sum,
+  tanh,
+  transpose,
+  unsqueeze,
+  var,
+} from "./ops/functions.ts";
 export { logicalAnd, logicalNot, logicalOr, logicalXor } from "./ops/logical.ts";
 export { floorDivide, fmod, remainder } from "./ops/divmod.ts";
 export { maskedSelect, nonzero, type NonzeroOptions } from "./ops/masked_select.ts";

@@ -6,7 +6,15 @@
  */
 import { check } from "../ffi/native.ts";
 import type { NativeSymbols } from "../ffi/symbols.ts";
-import { backend, checkToArguments, type Device, type DType, dtypeCastError } from "./device.ts";
+import {
+  backend,
+  checkToArguments,
+  type Device,
+  type DeviceName,
+  deviceName,
+  type DType,
+  dtypeCastError,
+} from "./device.ts";
 import { adopt, forget, keptCopy, type Owned, release } from "./ownership.ts";
 import { type Lease, rewatch } from "./collector.ts";
 import { Storage } from "./storage.ts";
@@ -86,7 +94,11 @@ export function numel(shape: readonly number[]): number {
 /** Checks that a shape is a list of non-negative integers. */
 export function checkShape(shape: readonly number[], what: string): void {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new Error(`${what}: shape must be non-negative integers, got [${shape}]`);
+    // Each size as written ("3" quoted), and what came instead of a list.
+    const got = Array.isArray(shape)
+      ? `[${shape.map((d) => (typeof d === "number" ? String(d) : JSON.stringify(d))).join(", ")}]`
+      : `${typeof shape} ${JSON.stringify(shape) ?? String(shape)}`;
+    throw new Error(`${what}: shape must be non-negative integers, got ${got}`);
   }
   if (shape.length > 8) throw new Error(`${what}: at most 8 dimensions, got ${shape.length}`);
 }
@@ -96,7 +108,7 @@ export interface TensorOptions {
   /** Element type (default float32, or int32 for an Int32Array). */
   dtype?: DType;
   /** Device (default cpu). */
-  device?: Device;
+  device?: DeviceName;
   /** Record operations on it for `backward()` (default false). */
   requiresGrad?: boolean;
 }
@@ -304,10 +316,11 @@ export class Tensor implements Owned {
   static empty(
     shape: readonly number[],
     dtype: DType = "float32",
-    device: Device = "cpu",
+    device: DeviceName = "cpu",
     isOpResult = true,
   ): Tensor {
-    const t = new Tensor(new Storage(backend(device), device, numel(shape) * 4), shape, dtype);
+    const dev = deviceName(device); // torch's "cuda:0" is "cuda"
+    const t = new Tensor(new Storage(backend(dev), dev, numel(shape) * 4), shape, dtype);
     adopt(t, isOpResult);
     return t;
   }
@@ -1471,7 +1484,7 @@ export class Tensor implements Owned {
    * console.log(x.to("cpu") === x); // true
    * ```
    */
-  to(device: Device): Tensor {
+  to(device: DeviceName): Tensor {
     checkToArguments("Tensor.to", arguments);
     return toDevice(this, device);
   }

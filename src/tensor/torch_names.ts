@@ -49,6 +49,9 @@ const READ: Record<string, string> = {
   logical_or: "write x.logicalOr(other)",
   logical_xor: "write x.logicalXor(other)",
   logical_not: "write x.logicalNot()",
+  tolist: "write x.toList() (nested arrays; x.item() for one number)",
+  numpy: "write x.toArray() (a Float32Array or Int32Array, on the host) or x.toList() " +
+    "(nested arrays)",
 };
 
 /** Attribute -> what to write instead (assigning). */

@@ -5,20 +5,21 @@
  *
  * @module
  */
-import type { Device } from "./device.ts";
+import type { DeviceName } from "./device.ts";
 import type { Tensor } from "./tensor.ts";
 import { Storage } from "./storage.ts";
 import { record } from "./autograd.ts";
 import { fromHost } from "./ops/creation.ts";
 import { check } from "../ffi/native.ts";
-import { backend } from "./device.ts";
+import { backend, deviceName } from "./device.ts";
 
 /**
  * `t` on `dev`: `t` itself when it is there, else a dense copy that records
  * the move for autograd (the gradient moves back). The copy of a tensor the
  * caller owns is the caller's; the copy of an op result is an op result.
  */
-export function toDevice(t: Tensor, dev: Device): Tensor {
+export function toDevice(t: Tensor, name: DeviceName): Tensor {
+  const dev = deviceName(name); // torch's "cuda:0" is "cuda"
   if (t.device === dev) return t;
   backend(dev); // says why the device is unavailable before any copy
   const host = t.toArray();
@@ -37,7 +38,8 @@ export function toDevice(t: Tensor, dev: Device): Tensor {
  * holds dense memory on `dev` (its gradient is dropped). For parameters and
  * buffers, whose identity modules and optimizers rely on.
  */
-export function moveInPlace(t: Tensor, dev: Device): void {
+export function moveInPlace(t: Tensor, name: DeviceName): void {
+  const dev = deviceName(name); // torch's "cuda:0" is "cuda"
   if (t.device === dev) return;
   const lib = backend(dev);
   const host = t.toArray();

@@ -26,6 +26,52 @@ function creationOptions(
   return checkCall<TensorOptions>(where, given, most, options, TENSOR_OPTIONS, usage);
 }
 
+/**
+ * @internal the `shape` argument of the creation function `where` (zeros,
+ * ones, full, empty, rand, randn; `args` its arguments): a list of sizes,
+ * or one number n for [n], as torch's `zeros(10)`. torch's sizes given one by one
+ * (`zeros(2, 3)`: a number where the options go, after `values` more
+ * arguments) are an Error naming `where([2, 3])`.
+ */
+export function shapeArgument(
+  where: string,
+  shape: unknown,
+  args: ArrayLike<unknown>,
+  values = 0,
+): number[] {
+  let n = 0;
+  while (n < args.length && typeof args[n] === "number") n++;
+  if (n > 1 + values) {
+    const nums = Array.from(args).slice(0, n) as number[];
+    const sizes = nums.slice(0, n - values), rest = nums.slice(n - values);
+    const written = [`[${sizes.join(", ")}]`, ...rest.map(String)].join(", ");
+    throw new Error(
+      `${where}: the shape is one list of sizes: write ${where}(${written}) for torch's ` +
+        `${where}(${nums.join(", ")})`,
+    );
+  }
+  if (typeof shape === "number") {
+    if (Number.isInteger(shape) && shape >= 0) return [shape];
+    throw new Error(
+      `${where}: a size must be a non-negative integer, got ${shape}; write ${where}([2, 3])`,
+    );
+  }
+  if (!Array.isArray(shape)) {
+    const got = shape === null
+      ? "null"
+      : ArrayBuffer.isView(shape)
+      ? `a ${(shape as object).constructor.name} (write [...sizes])`
+      : typeof shape === "object"
+      ? "an object (the options come after the shape)"
+      : `${typeof shape} ${JSON.stringify(shape)}`;
+    throw new Error(
+      `${where}: the shape is a list of sizes, got ${got}; write ${where}([2, 3]) (or ${where}(10))`,
+    );
+  }
+  checkShape(shape, where);
+  return shape;
+}
+
 /** Whether `v` is a value int32 holds (Int32Array.from would wrap the others silently). */
 /** The longest JavaScript array: arange lists its values in one first. */
 const MAX_HOST_ELEMENTS = 2 ** 32 - 1;
@@ -170,11 +216,12 @@ function filled(
   value: number,
   options: TensorOptions,
   isOpResult: boolean,
+  where = "full",
 ) {
-  checkShape(shape, "full");
-  checkDtype("full", options.dtype);
+  checkShape(shape, where);
+  checkDtype(where, options.dtype);
   if (options.dtype === "int32" && !isInt32(value)) {
-    throw new Error(`full: int32 value ${value} is not an integer from -2^31 to 2^31 - 1`);
+    throw new Error(`${where}: int32 value ${value} is not an integer from -2^31 to 2^31 - 1`);
   }
   const t = Tensor.empty(shape, options.dtype ?? "float32", options.device ?? "cpu", isOpResult);
   fillInPlace(t, value);
@@ -184,40 +231,45 @@ function filled(
 }
 
 /**
- * A tensor filled with `value`.
+ * A tensor filled with `value`; a number `shape` n is [n] (`full(4, 7)`).
  *
  * @example
  * ```ts
  * import { full } from "@lits/vision";
  * console.log(full([2, 2], 7).toArray()); // Float32Array [7, 7, 7, 7]
+ * console.log(full(3, 1.5).shape); // [3]
  * ```
  */
-export function full(shape: number[], value: number, options: TensorOptions = {}): Tensor {
+export function full(shape: number[] | number, value: number, options: TensorOptions = {}): Tensor {
   const usage = 'full([2, 3], 7, { dtype: "int32" })';
+  const dims = shapeArgument("full", shape, arguments, 1);
   const o = creationOptions("full", arguments.length, 3, options, usage);
   if (typeof value !== "number") throw new Error(`full: value must be a number; write ${usage}`);
   if (Number.isFinite(value) && Math.abs(value) > 3.4028234663852886e38) {
     throw new Error(`full: ${value} is beyond float32's range (it would become Infinity)`);
   }
-  return filled(shape, value, o, false);
+  return filled(dims, value, o, false);
 }
 
 /**
- * A tensor of zeros.
+ * A tensor of zeros; a number `shape` n is [n] (torch's `zeros(10)`).
  *
  * @example
  * ```ts
  * import { zeros } from "@lits/vision";
  * console.log(zeros([3]).toArray()); // Float32Array [0, 0, 0]
+ * console.log(zeros(10).shape); // [10]
  * ```
  */
-export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
+export function zeros(shape: number[] | number, options: TensorOptions = {}): Tensor {
   const usage = 'zeros([2, 3], { dtype: "int32" })';
-  return filled(shape, 0, creationOptions("zeros", arguments.length, 2, options, usage), false);
+  const dims = shapeArgument("zeros", shape, arguments);
+  const o = creationOptions("zeros", arguments.length, 2, options, usage);
+  return filled(dims, 0, o, false, "zeros");
 }
 
 /**
- * A tensor of ones.
+ * A tensor of ones; a number `shape` n is [n] (torch's `ones(3)`).
  *
  * @example
  * ```ts
@@ -225,9 +277,16 @@ export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
  * console.log(ones([2]).toArray()); // Float32Array [1, 1]
  * ```
  */
-export function ones(shape: number[], options: TensorOptions = {}): Tensor {
+export function ones(shape: number[] | number, options: TensorOptions = {}): Tensor {
   const usage = 'ones([2, 3], { dtype: "int32" })';
-  return filled(shape, 1, creationOptions("ones", arguments.length, 2, options, usage), false);
+  const dims = shapeArgument("ones", shape, arguments);
+  return filled(
+    dims,
+    1,
+    creationOptions("ones", arguments.length, 2, options, usage),
+    false,
+    "ones",
+  );
 }
 
 /** @internal `value` everywhere in `shape`, as an op's result (the step frees it). */

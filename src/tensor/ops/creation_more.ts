@@ -10,7 +10,7 @@
 import { checkShape, Tensor, type TensorOptions } from "../tensor.ts";
 import { checkDtype } from "../device.ts";
 import { checkCall } from "../../options.ts";
-import { fromHost, full, TENSOR_OPTIONS } from "./creation.ts";
+import { fromHost, full, shapeArgument, TENSOR_OPTIONS } from "./creation.ts";
 import { fillUniform } from "./random.ts";
 
 const TWO_24 = 2 ** 24;
@@ -200,7 +200,8 @@ export function eye(n: number, m?: number | TensorOptions, options: TensorOption
 
 /**
  * A tensor of `shape`, as `torch.empty`: zeros here (the library never
- * hands out uninitialised memory), float32 unless `dtype` says int32.
+ * hands out uninitialised memory), float32 unless `dtype` says int32; a
+ * number `shape` n is [n] (`empty(4)`).
  *
  * @example
  * ```ts
@@ -208,13 +209,10 @@ export function eye(n: number, m?: number | TensorOptions, options: TensorOption
  * console.log(empty([2, 3]).shape); // [2, 3]
  * ```
  */
-export function empty(shape: number[], options: TensorOptions = {}): Tensor {
+export function empty(shape: number[] | number, options: TensorOptions = {}): Tensor {
   const usage = 'empty([2, 3], { dtype: "int32" })';
+  const dims = shapeArgument("empty", shape, arguments);
   const o = checkCall<TensorOptions>("empty", arguments.length, 2, options, TENSOR_OPTIONS, usage);
-  if (!Array.isArray(shape)) {
-    throw new Error(`empty: the shape is a list of sizes, got ${typeof shape}; write ${usage}`);
-  }
-  checkShape(shape, "empty");
   checkDtype("empty", o.dtype);
-  return full(shape, 0, o);
+  return full(dims, 0, o);
 }

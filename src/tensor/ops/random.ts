@@ -9,11 +9,10 @@ import { check } from "../../ffi/native.ts";
 import { Tensor, type TensorOptions } from "../tensor.ts";
 import { checkDtype } from "../device.ts";
 import { record } from "../autograd.ts";
-import { checkShape } from "../tensor.ts";
 import { contiguous } from "./shape.ts";
 import { writeInPlace } from "./in_place.ts";
 import { requireFloat } from "./elementwise.ts";
-import { TENSOR_OPTIONS } from "./creation.ts";
+import { shapeArgument, TENSOR_OPTIONS } from "./creation.ts";
 import { checkArity, checkCall } from "../../options.ts";
 
 let seed = 0x2017n;
@@ -127,15 +126,15 @@ export function fillNormal(t: Tensor, mean: number, std: number, what = "randn")
 
 function created(
   where: string,
-  given: number,
-  shape: number[],
+  shapeArg: unknown,
   opts: unknown,
+  args: ArrayLike<unknown>,
   fill: (t: Tensor) => void,
 ): Tensor {
   // rand(2, 3) is PyTorch's shape [2, 3]: the second number is no options object.
   const usage = `${where}([2, 3], { requiresGrad: true })`;
-  const options = checkCall<TensorOptions>(where, given, 2, opts, TENSOR_OPTIONS, usage);
-  checkShape(shape, where);
+  const shape = shapeArgument(where, shapeArg, args);
+  const options = checkCall<TensorOptions>(where, args.length, 2, opts, TENSOR_OPTIONS, usage);
   checkDtype(where, options.dtype);
   if (options.dtype === "int32") throw new Error(`${where}: dtype must be float32, got int32`);
   const t = Tensor.empty(shape, "float32", options.device ?? "cpu", false);
@@ -146,20 +145,21 @@ function created(
 }
 
 /**
- * Uniform numbers in [0, 1).
+ * Uniform numbers in [0, 1); a number `shape` n is [n] (torch's `rand(5)`).
  *
  * @example
  * ```ts
  * import { rand } from "@lits/vision";
  * console.log(rand([2, 2]).shape); // [2, 2]
+ * console.log(rand(5).shape); // [5]
  * ```
  */
-export function rand(shape: number[], options: TensorOptions = {}): Tensor {
-  return created("rand", arguments.length, shape, options, (t) => fillUniform(t, 0, 1));
+export function rand(shape: number[] | number, options: TensorOptions = {}): Tensor {
+  return created("rand", shape, options, arguments, (t) => fillUniform(t, 0, 1));
 }
 
 /**
- * Standard normal numbers.
+ * Standard normal numbers; a number `shape` n is [n] (torch's `randn(4)`).
  *
  * @example
  * ```ts
@@ -167,8 +167,8 @@ export function rand(shape: number[], options: TensorOptions = {}): Tensor {
  * console.log(randn([4]).shape); // [4]
  * ```
  */
-export function randn(shape: number[], options: TensorOptions = {}): Tensor {
-  return created("randn", arguments.length, shape, options, (t) => fillNormal(t, 0, 1));
+export function randn(shape: number[] | number, options: TensorOptions = {}): Tensor {
+  return created("randn", shape, options, arguments, (t) => fillNormal(t, 0, 1));
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
  * Reductions over dimensions: sum, mean, max, min, argmax, and the
- * broadcast-undoing `sumToShape` that binary ops' gradients need.
+ * broadcast-undoing `sumToShape` that binary ops' gradients need. On int32
+ * (class labels), sum, max, min, amax, amin and argmax are exact, on a host
+ * copy, with int32 results; mean refuses int32, as torch's.
  *
  * @module
  */
@@ -78,6 +80,10 @@ function reduce(
   keepDim: boolean,
   split = false,
 ) {
+  if (t instanceof Tensor && t.dtype === "int32") {
+    const what = split ? (name === "max" ? "amax" : "amin") : name;
+    return reduceInt(name, what, t, dimsArg, keepDim);
+  }
   requireFloat(t, name);
   checkKeepDim(name, keepDim);
   const dims = normDims(t, dimsArg, name);
@@ -114,6 +120,76 @@ function reduce(
       return [div(mul(spread, hits), n)];
     },
   });
+}
+
+/** Up to this many int32 terms a double sums exactly (|partial| <= 2^52); more add BigInts. */
+const SAFE_INT_TERMS = 2 ** 21;
+
+/**
+ * sum, max and min of an int32 tensor over `dims`, exact, on a host copy
+ * (through float32 a label beyond 2^24 would round): the result int32, where
+ * torch's is int64, so a sum int32 cannot hold is an Error. No autograd:
+ * integer tensors take no gradient. mean is refused, as torch's.
+ */
+function reduceInt(
+  name: ReduceName,
+  what: string,
+  t: Tensor,
+  dimsArg: number | number[] | undefined,
+  keepDim: boolean,
+): Tensor {
+  checkKeepDim(what, keepDim);
+  if (name === "mean") {
+    throw new Error(
+      `mean: an int32 tensor has no mean (torch's refuses integer dtypes too: "could not infer ` +
+        'output dtype"); write x.float().mean(), or x.sum() for the integer total',
+    );
+  }
+  const dims = normDims(t, dimsArg, what);
+  const kept = [...t.shape.keys()].filter((i) => !dims.includes(i));
+  const outer = numel(kept.map((i) => t.shape[i]));
+  const r = numel(dims.map((d) => t.shape[d]));
+  if (r === 0 && name !== "sum") {
+    throw new Error(`${what}: cannot reduce an empty dimension of [${t.shape}]`);
+  }
+  // The reduced dims last, so each result reads one run of r values.
+  const v = contiguous(permute(t, [...kept, ...dims])).toArray() as Int32Array;
+  const out = new Int32Array(outer);
+  for (let o = 0; o < outer; o++) {
+    const base = o * r;
+    let acc: number;
+    if (name === "sum") {
+      acc = intSum(v, base, r);
+      if (acc < -(2 ** 31) || acc >= 2 ** 31) {
+        throw new Error(
+          `sum: the int32 sum ${acc} does not fit int32, this library's integer type (torch's ` +
+            "int64); sum x.float() instead",
+        );
+      }
+    } else {
+      acc = v[base];
+      for (let k = 1; k < r; k++) {
+        const x = v[base + k];
+        if (name === "max" ? x > acc : x < acc) acc = x;
+      }
+    }
+    out[o] = acc;
+  }
+  const keepShape = t.shape.map((s, i) => (dims.includes(i) ? 1 : s));
+  const outShape = keepDim ? keepShape : kept.map((i) => t.shape[i]);
+  return fromHost(out, outShape, { dtype: "int32", device: t.device }, true);
+}
+
+/** The sum of `v[base .. base + r)`, exact where int32 holds it (BigInt for long runs). */
+function intSum(v: Int32Array, base: number, r: number): number {
+  if (r > SAFE_INT_TERMS) {
+    let big = 0n;
+    for (let k = 0; k < r; k++) big += BigInt(v[base + k]);
+    return Number(big);
+  }
+  let acc = 0;
+  for (let k = 0; k < r; k++) acc += v[base + k];
+  return acc;
 }
 
 /** A float mask of `t`'s shape: 1 at the first maximum (or minimum) along `dim`. */
