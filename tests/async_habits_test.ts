@@ -174,7 +174,7 @@ Deno.test("an evaluation loop without noGrad is warned about once before the hel
     const x = randn([64, 256]);
     for (let batch = 0; batch < 40; batch++) model.forward(x).relu(); // 128 KiB a batch, kept
     assert.equal(printed.length, 1);
-    assert.match(printed[0], /since the last backward\(\).*wrap it in noGrad/);
+    assert.match(printed[0], /held by the training step until zeroGrad.*wrap it in noGrad/);
     endStep();
     printed.length = 0;
     setStepGrowthWarning(1 << 18, 1 << 20); // armed again

@@ -172,7 +172,7 @@ Deno.test("optim: invalid hyper-parameters are rejected", () => {
 
 // memoryStats() is process-wide and `deno test --parallel` runs files in one
 // process, so this checks which tensors are alive rather than byte counts.
-Deno.test("optim: a training loop outside any scope frees each step's results at the next zeroGrad", () => {
+Deno.test("optim: a training loop outside any scope frees each step's results at the next zeroGrad, its loss a step later", () => {
   const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 3));
   const opt = new optim.Adam(model.parameters(), { lr: 1e-2 });
   const lossFn = new nn.CrossEntropyLoss();
@@ -182,8 +182,14 @@ Deno.test("optim: a training loop outside any scope frees each step's results at
   const values: number[] = [];
   for (let step = 0; step < 12; step++) {
     opt.zeroGrad();
-    if (step > 0) {
-      assert.equal(losses[step - 1].isAlive, false, `step ${step - 1}'s loss survived zeroGrad`);
+    // The loss is read after zeroGrad in PyTorch code (loss.item()): it goes at the next one.
+    if (step > 0) assert.equal(losses[step - 1].item(), values[step - 1]);
+    if (step > 1) {
+      assert.equal(
+        losses[step - 2].isAlive,
+        false,
+        `step ${step - 2}'s loss survived two zeroGrads`,
+      );
     }
     const loss = lossFn.forward(model.forward(x), y);
     loss.backward();

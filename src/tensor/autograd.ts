@@ -290,7 +290,7 @@ export function backward(
       if (node !== null && (node.saved ?? node.inputs).length > 0) t.gradFn = freedNode(node.name);
     }
   }
-  markBackward();
+  markBackward(root);
   runBackwardEndHooks();
 }
 

@@ -7,7 +7,9 @@
  * - Outside any scope, results of operations belong to the training step.
  *   `optimizer.zeroGrad()` and `module.zeroGrad()` free those made before the
  *   latest `backward()` (so zeroGrad may come before or after the forward
- *   pass); `endStep()` frees them all.
+ *   pass), except the tensor that backward() ran from (the loss, which
+ *   PyTorch code reads after the step: `loss.item()`), freed a step later;
+ *   `endStep()` frees them all.
  * - Tensors you create (`tensor`, `zeros`, `randn`, ...) outside a scope are
  *   yours: `dispose()` them or use `using`, or just drop them: the collector
  *   (collector.ts) frees a tensor without an owner once nothing references it.
@@ -16,7 +18,13 @@
  *   tensor in no recorded graph (a clone also of one element): PyTorch code keeps values with them (`best =
  *   sd.map(v => v.clone())`, `losses.push(loss.detach())`, `x0 =
  *   X.slice(0, 1)`), past the step's zeroGrad(). Copies of activations in a
- *   training forward stay the step's.
+ *   training forward stay the step's. And so are other shapes and types of a
+ *   tensor of yours outside any graph (`reshape`, `view`, `flatten`,
+ *   `unsqueeze`, `squeeze`, `permute`, `transpose`, `t`, `expand`,
+ *   `contiguous`, `float()`, `int()`, `long()`, `to(device)`): data prepared
+ *   before the loop (`y = tensor(labels).long()`) lives past the step's
+ *   zeroGrad(). Arithmetic on it (`x.div(255)`, `sin(x)`) gives op results,
+ *   the step's: `keep()` data you prepare that way.
  * - `noGrad(async () => ...)` is a scope for its whole async call chain: what
  *   the chain makes is freed when its promise settles, except what it returns.
  * - `keep()` takes a tensor out of every rule; parameters, buffers, gradients
@@ -78,7 +86,7 @@ export function adopt(t: Owned, isOpResult: boolean): void {
   } else if (watchable(t)) watch(t);
 }
 
-/** Bytes of op results adopted by the step since its last backward (freed ones too). */
+/** Bytes of op results adopted by the step since its last zeroGrad() or endStep() (freed ones too). */
 let adoptedBytes = 0;
 /** Summing every `checkEvery` bytes; warning past `limit` (null: a quarter of the memory). */
 /** A tensor's element count (Owned is structural: ownership imports no tensor code). */
@@ -122,25 +130,26 @@ export function setStepGrowthWarning(
 }
 
 /**
- * Warns once when the op results held for a backward() that has not come
- * pass a quarter of the machine's memory: an evaluation loop without
- * `noGrad` (PyTorch frees each batch's graph when it is dropped; here the
- * step holds it until backward, zeroGrad or endStep), which would end in
- * running out of memory.
+ * Warns once when the op results the step holds pass a quarter of the
+ * machine's memory: an evaluation loop without `noGrad` (PyTorch frees each
+ * batch's graph when it is dropped; here the step holds it until zeroGrad
+ * or endStep), or a loop that clears gradients by hand and never reaches a
+ * boundary, which would end in running out of memory.
  */
 function checkStepGrowth(): void {
   nextStepCheck = adoptedBytes + stepGrowth.checkEvery;
   if (stepWarned) return;
   let bytes = 0;
   for (const t of current) bytes += elementsOf(t) * 4;
+  for (const t of previous) bytes += elementsOf(t) * 4;
   if (bytes < (stepGrowth.limit ?? memoryQuarter())) return;
   stepWarned = true;
   console.warn(
-    `lits: ${current.size} op results (${(bytes / 2 ** 30).toFixed(1)} GiB) made outside ` +
-      "noGrad/scope since the last backward() are held by the training step until backward(), " +
-      "zeroGrad() or endStep(). An evaluation loop without noGrad keeps every batch's graph: " +
-      "wrap it in noGrad(() => ...), as torch.no_grad(); a loop that never calls backward() " +
-      "can call endStep() after each batch",
+    `lits: ${current.size + previous.size} op results (${(bytes / 2 ** 30).toFixed(1)} GiB) ` +
+      "made outside noGrad/scope are held by the training step until zeroGrad() or endStep(). " +
+      "An evaluation loop without noGrad keeps every batch's graph: wrap it in noGrad(() => " +
+      "...), as torch.no_grad(); a loop that never calls backward(), or clears gradients by " +
+      "hand (p.grad = null) instead of zeroGrad(), can call endStep() after each step",
   );
 }
 
@@ -190,6 +199,21 @@ export function keptCopy<T extends Owned & { numel(): number }>(
 ): T {
   if (currentScope() === null && (source.gradFn === null || (scalars && t.numel() <= 1))) {
     disown(t);
+  }
+  return t;
+}
+
+/**
+ * @internal makes `t`, another shape or type of `source` (`reshape`, `view`,
+ * `unsqueeze`, `float()`, `long()`, ...), the user's where `source` is (a
+ * tensor you made or loaded, a loader's batch) and no graph is recorded:
+ * data prepared before a training loop (`y = tensor(labels).long()`,
+ * `x = images.reshape([-1, 1, 28, 28])`) outlives the step's zeroGrad(), as
+ * in PyTorch. Outside every scope only; `t` itself when it is `source`.
+ */
+export function keptForm<T extends Owned & { gradFn: unknown }>(t: T, source: Owned): T {
+  if (t !== source && t.owner !== null && source.owner === null && t.gradFn === null) {
+    if (currentScope() === null) disown(t);
   }
   return t;
 }
@@ -363,14 +387,25 @@ export async function asyncScope<T>(fn: () => Promise<T>, grad: boolean): Promis
   return result;
 }
 
-/** Called by backward(): what the step made so far becomes "previous". */
-export function markBackward(): void {
+/**
+ * Called by backward(): what the step made so far becomes "previous", except
+ * `root`, the tensor backward() ran from, which stays the step's until the
+ * next backward: PyTorch code reads the loss after the step's zeroGrad
+ * (`loss.backward(); opt.step(); opt.zeroGrad(); return loss.item()`, the
+ * tutorials' `loss_batch`). Its graph is not kept with it: backward freed
+ * what the nodes saved, or `previous` holds it.
+ */
+export function markBackward(root?: Owned): void {
   for (const t of current) {
     previous.add(t);
     t.owner = previous;
   }
   current = new Set();
-  resetStepGrowth();
+  if (root !== undefined && root.owner === previous) {
+    previous.delete(root);
+    root.owner = current;
+    current.add(root);
+  }
 }
 
 function resetStepGrowth(): void {
@@ -386,6 +421,7 @@ function disposeAll(set: Set<Owned>): void {
 /** The boundary optimizers' and modules' zeroGrad() mark (module doc). */
 export function zeroGradBoundary(): void {
   disposeAll(previous);
+  resetStepGrowth();
 }
 
 /**

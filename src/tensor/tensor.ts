@@ -15,7 +15,7 @@ import {
   type DType,
   dtypeCastError,
 } from "./device.ts";
-import { adopt, forget, keptCopy, type Owned, release } from "./ownership.ts";
+import { adopt, forget, keptCopy, keptForm, type Owned, release } from "./ownership.ts";
 import { type Lease, rewatch } from "./collector.ts";
 import { Storage } from "./storage.ts";
 import type { GradNode } from "./autograd.ts";
@@ -879,7 +879,7 @@ export class Tensor implements Owned {
 
   /** Same elements in a new shape (-1 infers one size); a view when possible. */
   reshape(...shape: number[] | [number[]]): Tensor {
-    return shp.reshape(this, shape.flat());
+    return keptForm(shp.reshape(this, shape.flat()), this);
   }
 
   /**
@@ -894,7 +894,7 @@ export class Tensor implements Owned {
           "it cannot be viewed as another shape; use .reshape(...) (which copies)",
       );
     }
-    return shp.reshape(this, shape.flat());
+    return keptForm(shp.reshape(this, shape.flat()), this);
   }
 
   /**
@@ -936,20 +936,20 @@ export class Tensor implements Owned {
   /** Flattens dimensions `startDim..endDim` into one. */
   flatten(startDim = 0, endDim = -1): Tensor {
     atMost("flatten", arguments.length, 2, "x.flatten(startDim, endDim)");
-    return shp.flatten(this, startDim, endDim);
+    return keptForm(shp.flatten(this, startDim, endDim), this);
   }
   /** Reorders dimensions (a view). */
   permute(...dims: number[] | [number[]]): Tensor {
-    return shp.permute(this, dims.flat());
+    return keptForm(shp.permute(this, dims.flat()), this);
   }
   /** Swaps two dimensions (a view). */
   transpose(dim0: number, dim1: number): Tensor {
     atMost("transpose", arguments.length, 2, "x.transpose(dim0, dim1) (x.permute(...) for more)");
-    return shp.transpose(this, dim0, dim1);
+    return keptForm(shp.transpose(this, dim0, dim1), this);
   }
   /** A dense copy when the layout is not row-major, else itself. */
   contiguous(): Tensor {
-    return shp.contiguous(this);
+    return keptForm(shp.contiguous(this), this);
   }
   /**
    * Elements `start..end` along the first dimension (a view), as Python's
@@ -1005,16 +1005,16 @@ export class Tensor implements Owned {
   /** Inserts a dimension of size 1. */
   unsqueeze(dim: number): Tensor {
     atMost("unsqueeze", arguments.length, 1, "x.unsqueeze(dim)");
-    return shp.unsqueeze(this, dim);
+    return keptForm(shp.unsqueeze(this, dim), this);
   }
   /** Removes dimensions of size 1 (`dim` only, when given). */
   squeeze(dim?: number): Tensor {
     atMost("squeeze", arguments.length, 1, "x.squeeze(dim)");
-    return shp.squeeze(this, dim);
+    return keptForm(shp.squeeze(this, dim), this);
   }
   /** Broadcasts to a larger shape (a view with zero strides). */
   expand(...shape: number[] | [number[]]): Tensor {
-    return shp.expand(this, shape.flat());
+    return keptForm(shp.expand(this, shape.flat()), this);
   }
   // ---- in place (outside autograd; see ops/in_place_ops.ts) ----
 
@@ -1429,11 +1429,11 @@ export class Tensor implements Owned {
   }
   /** Converted to float32. */
   float(): Tensor {
-    return shp.cast(this, "float32");
+    return keptForm(shp.cast(this, "float32"), this);
   }
   /** Converted to int32 (truncating toward zero). */
   int(): Tensor {
-    return shp.cast(this, "int32");
+    return keptForm(shp.cast(this, "int32"), this);
   }
   /**
    * Converted to int32, this library's integer type: torch's `long()`
@@ -1449,7 +1449,7 @@ export class Tensor implements Owned {
         );
       }
     }
-    return shp.cast(this, "int32");
+    return keptForm(shp.cast(this, "int32"), this);
   }
   /** Throws: PyTorch's `x.half()`; tensors stay float32 (bfloat16 is `autocast`'s). */
   half(): never {

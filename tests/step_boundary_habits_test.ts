@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { endStep, linspace, memoryStats, nn, noGrad, optim, randn, scope, tensor } from "../mod.ts";
+import { setStepGrowthWarning, stepTensorCount } from "../src/tensor/ownership.ts";
+
+Deno.test("the loss is read after the step's zeroGrad, as the PyTorch tutorials' loss_batch", () => {
+  const model = new nn.Linear(4, 3);
+  const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+  const x = randn([8, 4]), y = tensor([0, 1, 2, 0, 1, 2, 0, 1]).long();
+  const losses: number[] = [];
+  let atStep5 = 0;
+  for (let step = 0; step < 20; step++) {
+    // torch: loss.backward(); opt.step(); opt.zero_grad(); return loss.item()
+    const loss = nn.functional.crossEntropy(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    opt.zeroGrad();
+    losses.push(loss.item());
+    if (step === 5) atStep5 = memoryStats().bytesInUse;
+  }
+  assert.ok(losses[19] < losses[0], `${losses[0]} -> ${losses[19]}`);
+  // One step's loss is held past its zeroGrad, freed at the next: flat.
+  assert.equal(memoryStats().bytesInUse, atStep5);
+  assert.equal(stepTensorCount(), 1);
+  endStep();
+  assert.equal(stepTensorCount(), 0);
+});
+
+Deno.test("only the tensor backward() ran from outlives zeroGrad: the rest of its step is freed", () => {
+  const w = tensor([1, 2], undefined, { requiresGrad: true });
+  const h = w.mul(3);
+  const loss = h.sum();
+  loss.backward();
+  new optim.SGD([w], { lr: 0.1 }).zeroGrad();
+  assert.equal(loss.item(), 9);
+  assert.equal(h.isAlive, false);
+  // A second step's boundary frees the first loss.
+  const loss2 = w.mul(2).sum();
+  loss2.backward();
+  w.grad = null;
+  new optim.SGD([w], { lr: 0.1 }).zeroGrad();
+  assert.equal(loss.isAlive, false);
+  assert.equal(loss2.item(), 6);
+  endStep();
+  w.dispose();
+});
+
+Deno.test("a loop that clears gradients by hand and never calls zeroGrad is warned about", () => {
+  const was = setStepGrowthWarning(1 << 16, 1 << 20); // sum every 64 KiB, warn past 1 MiB
+  const printed: string[] = [];
+  const original = console.warn;
+  console.warn = (msg: string) => printed.push(msg);
+  try {
+    // "Learning PyTorch with Examples": a manual update, `a.grad = None`, no zero_grad.
+    const a = randn([1], { requiresGrad: true });
+    const x = randn([4096]);
+    for (let t = 0; t < 40; t++) {
+      const loss = x.mul(a).sub(x).pow(2).sum(); // 3 x 16 KiB held a step
+      loss.backward();
+      noGrad(() => a.sub_(a.grad!.mul(1e-6)));
+      a.grad = null;
+    }
+    assert.equal(printed.length, 1);
+    assert.match(printed[0], /clears gradients by hand.*endStep\(\)/);
+    endStep();
+    a.dispose();
+  } finally {
+    console.warn = original;
+    setStepGrowthWarning(was.checkEvery, was.limit);
+  }
+});
+
+Deno.test("data reshaped or converted before the loop outlives the step's zeroGrad, as in PyTorch", () => {
+  const model = new nn.Linear(3, 1);
+  const opt = new optim.SGD(model.parameters(), { lr: 1e-3 });
+  // "Learning PyTorch with Examples" / "What is torch.nn really?": data made once, used every step.
+  const x = linspace(-1, 1, 64);
+  const xx = x.unsqueeze(-1).expand(64, 3).contiguous(); // views and a copy of your tensor
+  const labels = tensor([0, 1, 1, 0]).long().float().reshape([4, 1]).flatten().view(2, 2).t();
+  const target = x.unsqueeze(1).float();
+  const scaled = x.mul(2); // arithmetic: an op result, the step's
+  for (let t = 0; t < 3; t++) {
+    const loss = model.forward(xx).sub(target).pow(2).mean();
+    opt.zeroGrad();
+    loss.backward();
+    opt.step();
+  }
+  assert.deepEqual(labels.toList(), [[0, 1], [1, 0]]);
+  assert.equal(xx.isAlive && target.isAlive, true);
+  assert.equal(scaled.isAlive, false);
+  // A form of an activation stays the step's: freed with its graph.
+  const h = model.forward(xx);
+  const hv = h.view(-1);
+  h.sum().backward();
+  opt.zeroGrad();
+  assert.equal(hv.isAlive, false);
+  // Inside a scope, the scope's as ever.
+  const inner = scope(() => {
+    const v = x.view(8, 8);
+    return v.isAlive;
+  });
+  assert.equal(inner, true);
+  endStep();
+  for (const t of [x, xx, labels, target]) assert.equal(t.isAlive, true);
+});
