@@ -15,9 +15,9 @@
  *
  * @module
  */
-import { functional as F, noGrad, randn, type Tensor, tensor } from "../mod.ts";
+import { functional as F, randn, type Tensor, tensor } from "../mod.ts";
 import { describeCpu } from "./peak.ts";
-import { runRounds, startTorchWorker, threads, timeRuns, type Times } from "./vs_torch.ts";
+import { runRounds, startTorchWorker, threads, timeOpRuns, type Times } from "./vs_torch.ts";
 
 const rounds = Number(Deno.args[0] ?? 5);
 const reps = Number(Deno.args[1] ?? 6);
@@ -63,22 +63,7 @@ function inputsOf(c: number, align: boolean): [Tensor, Tensor, Tensor] {
 function runLits(k: Case): Times {
   const [x, grid, g] = inputsOf(k.c, k.align);
   const options = { mode: k.mode, paddingMode: k.padding, alignCorners: k.align };
-  const xg = x.detach().requiresGrad_(), gg = grid.detach().requiresGrad_();
-  let y: Tensor | undefined;
-  return timeRuns(
-    reps,
-    () => noGrad(() => F.gridSample(x, grid, options).dispose()),
-    () => {
-      y = F.gridSample(xg, gg, options);
-      y.backward(g);
-    },
-    () => {
-      y?.dispose();
-      xg.grad?.dispose();
-      gg.grad?.dispose();
-      xg.grad = gg.grad = null;
-    },
-  );
+  return timeOpRuns(reps, (a, b) => F.gridSample(a, b, options), [x, grid], g);
 }
 
 const torch = await startTorchWorker("grid_sample_torch.py", [

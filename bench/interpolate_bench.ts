@@ -18,9 +18,16 @@
  *
  * @module
  */
-import { functional as F, noGrad, randn, scope } from "../mod.ts";
+import { functional as F, noGrad, randn } from "../mod.ts";
 import { describeCpu } from "./peak.ts";
-import { median, runRounds, startTorchWorker, threads, timeRuns, type Times } from "./vs_torch.ts";
+import {
+  median,
+  runRounds,
+  startTorchWorker,
+  threads,
+  timeOpRuns,
+  type Times,
+} from "./vs_torch.ts";
 
 const args = Deno.args.filter((a) => a !== "--json");
 const json = Deno.args.includes("--json");
@@ -58,19 +65,7 @@ const cases: Case[] = [
 function runLits(k: Case): Times {
   const x = randn(k.shape).keep();
   const g = noGrad(() => randn([...F.interpolate(x, k.opts).shape])).keep();
-  const xg = x.detach().requiresGrad_();
-  // Each run in a scope, as a training step: its intermediates (the first
-  // pass's output, the gradients between) go back to the caching
-  // allocator, so the next run faults in no fresh pages.
-  const times = timeRuns(
-    reps,
-    () => scope(() => noGrad(() => F.interpolate(x, k.opts))),
-    () =>
-      scope(() => {
-        F.interpolate(xg, k.opts).backward(g);
-        xg.grad = null;
-      }),
-  );
+  const times = timeOpRuns(reps, (t) => F.interpolate(t, k.opts), [x], g);
   [x, g].forEach((t) => t.dispose());
   return times;
 }

@@ -15,10 +15,10 @@
  *
  * @module
  */
-import { functional as F, noGrad, randn, scope, type Tensor } from "../mod.ts";
+import { functional as F, noGrad, randn, type Tensor } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 import { describeCpu } from "./peak.ts";
-import { runRounds, startTorchWorker, threads, timeRuns, type Times } from "./vs_torch.ts";
+import { runRounds, startTorchWorker, threads, timeOpRuns, type Times } from "./vs_torch.ts";
 
 const args = Deno.args.filter((a) => !a.startsWith("--"));
 const rounds = Number(args[0] ?? 3);
@@ -109,20 +109,7 @@ function runLits(k: Case, native: boolean): Times {
   return path(native, () => {
     const x = randn(k.shape).keep();
     const g = noGrad(() => randn([...k.op(x).shape])).keep();
-    const xg = x.detach().requiresGrad_();
-    // Each run in a scope, as a training step (no fresh pages next time).
-    const times = timeRuns(
-      reps,
-      () => scope(() => noGrad(() => k.op(x))),
-      () =>
-        scope(() => {
-          k.op(xg).backward(g);
-          // Freed now (not at the collector's leisure), so the next run reuses its pages.
-          const grad = xg.grad;
-          xg.grad = null;
-          grad?.dispose();
-        }),
-    );
+    const times = timeOpRuns(reps, k.op, [x], g);
     [x, g].forEach((t) => t.dispose());
     return times;
   });

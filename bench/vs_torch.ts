@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { noGrad, scope, type Tensor } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 
 /** One case's times (ms) of `reps` runs: forward without gradients, forward + backward. */
@@ -44,6 +45,46 @@ export function timeRuns(
     }
   }
   return times;
+}
+
+/**
+ * This library's side of a case, as a training step runs it: times (ms) of
+ * `reps` forwards of `op(...inputs)` without gradients, and of forward +
+ * backwards (`op(...leaves).backward(g)`, the leaves being detached copies
+ * of `inputs` that require gradients), after a warm-up run (`timeRuns`).
+ *
+ * Every run gives its memory back before the next, so that each reuses the
+ * same buffers from the caching allocator and faults in no fresh pages: the
+ * forward returns nothing out of its `noGrad` (a tensor returned out of a
+ * scope outside every scope goes to the training step, which only
+ * `zeroGrad()` or `endStep()` ends, and a bench reaches neither: each
+ * forward's output stayed, and each forward + backward then took 64 MiB of
+ * fresh pages at [16,64,128,128], ~75 ms instead of ~15), the backward runs
+ * in a scope, and the leaves' gradients are freed at once, not left to the
+ * collector. The caller keeps `inputs` and `g`.
+ */
+export function timeOpRuns(
+  reps: number,
+  op: (...xs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+  g: Tensor,
+): Times {
+  const leaves = inputs.map((x) => x.detach().requiresGrad_());
+  try {
+    return timeRuns(
+      reps,
+      () => noGrad(() => void op(...inputs)),
+      () => scope(() => op(...leaves).backward(g)),
+      () =>
+        leaves.forEach((t) => {
+          const grad = t.grad;
+          t.grad = null;
+          grad?.dispose();
+        }),
+    );
+  } finally {
+    leaves.forEach((t) => t.dispose());
+  }
 }
 
 /** A running PyTorch worker: its first line (version, threads), requests, and the end. */
