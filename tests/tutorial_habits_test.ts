@@ -21,3 +21,18 @@ Deno.test("a torch MultiStepLR state dict (its milestones a Counter) loads, as t
   };
   assert.deepEqual([...ck.scheduler.milestones], [[2, 1], [5, 2], [7, 1]]);
 });
+
+Deno.test("a schedule given torch's last_epoch resume says how to resume here", () => {
+  const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+  for (const key of ["lastEpoch", "last_epoch"]) {
+    assert.throws(
+      () => new optim.ExponentialLR(opt, { gamma: 0.9, [key]: 4 } as never),
+      new RegExp(`ExponentialLR: the option '${key}' .* is not taken; .*sched\\.loadStateDict`),
+    );
+  }
+  assert.throws(
+    () => new optim.OneCycleLR(opt, { maxLr: 1, totalSteps: 10, lastEpoch: 3 } as never),
+    /OneCycleLR: the option 'lastEpoch'/,
+  );
+  assert.equal(opt.paramGroups[0].options.lr, 1); // nothing changed
+});

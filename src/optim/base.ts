@@ -36,6 +36,18 @@ export function scheduleOptions<T extends object>(
 ): T {
   checkArity(`optim.${name}`, given, 2, usage);
   if (options === undefined) throw new Error(`optim.${name}: options are required; write ${usage}`);
+  // torch's resume by `last_epoch=N` (which needs the groups' initial_lr and
+  // steps once more on construction): here a schedule resumes from its state.
+  for (const key of ["lastEpoch", "last_epoch"]) {
+    if (options !== null && typeof options === "object" && key in options) {
+      throw new Error(
+        `optim.${name}: the option '${key}' (torch's resume by last_epoch=N) is not taken; ` +
+          `make the schedule as at the start and load where it was: ` +
+          `sched.loadStateDict(saved), with saved = sched.stateDict() or torch's ` +
+          `sched.state_dict() from a checkpoint (io.load)`,
+      );
+    }
+  }
   return checkOptions<T>(`optim.${name}`, options, known, usage);
 }
 
