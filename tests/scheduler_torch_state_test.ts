@@ -304,3 +304,19 @@ Deno.test("scheduler torch state: stateDict's format is lits or torch", () => {
     free(plateau.opt);
   }
 });
+
+Deno.test("scheduler torch state: the optimizer's torch dict carries what torch's schedules keep in the groups", async () => {
+  // torch's OneCycleLR reads max_lr, min_lr and the momenta from the groups
+  // at each step, SWALR swa_lr: without them torch's load then step fails.
+  const KEYS = ["initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum", "swa_lr"];
+  for (const name of ["onecycle", "onecycle_linear3", "swalr", "step"]) {
+    const { opt, ckpt } = await resumed(caseNamed(name));
+    const ours = opt.stateDict({ format: "torch" }).param_groups;
+    ckpt.optimizer.param_groups.forEach((g, i) => {
+      const torchGroup = g as unknown as Record<string, unknown>;
+      const ourGroup = ours[i] as unknown as Record<string, unknown>;
+      for (const k of KEYS) assert.equal(ourGroup[k], torchGroup[k], `${name} group ${i} ${k}`);
+    });
+    free(opt);
+  }
+});

@@ -39,7 +39,10 @@ export function scheduleOptions<T extends object>(
   // torch's resume by `last_epoch=N` (which needs the groups' initial_lr and
   // steps once more on construction): here a schedule resumes from its state.
   for (const key of ["lastEpoch", "last_epoch"]) {
-    if (options !== null && typeof options === "object" && key in options) {
+    if (
+      options !== null && typeof options === "object" && key in options &&
+      !(known as string[]).includes(key)
+    ) {
       throw new Error(
         `optim.${name}: the option '${key}' (torch's resume by last_epoch=N) is not taken; ` +
           `make the schedule as at the start and load where it was: ` +
@@ -68,6 +71,24 @@ const initialLrs = new WeakMap<object, number>();
  */
 export function setInitialLr(group: object, lr: number): void {
   initialLrs.set(group, lr);
+}
+
+/**
+ * What torch's schedules also keep in a group (OneCycleLR's `max_lr`,
+ * `min_lr`, `max_momentum`, `base_momentum`; SWALR's `swa_lr`) and read
+ * back at each step: `opt.stateDict({ format: "torch" })` writes them, so
+ * torch's schedule steps on from an optimizer dict this library wrote.
+ */
+const torchGroupEntries = new WeakMap<object, Record<string, number>>();
+
+/** @internal records entries torch's schedule would keep in `group` (see above). */
+export function setTorchGroupEntries(group: object, entries: Record<string, number>): void {
+  torchGroupEntries.set(group, { ...torchGroupEntries.get(group), ...entries });
+}
+
+/** @internal the entries torch's schedules would keep in `group`, if any. */
+export function torchGroupEntriesOf(group: object): Readonly<Record<string, number>> | undefined {
+  return torchGroupEntries.get(group);
 }
 
 /** @internal a group's initial lr (torch's `initial_lr`), or undefined before any schedule. */

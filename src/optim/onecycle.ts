@@ -13,6 +13,7 @@ import {
   scheduleOptions,
   setGroupOptions,
   setInitialLr,
+  setTorchGroupEntries,
   stepTakesNoEpoch,
 } from "./base.ts";
 import type { TorchSchedulerStateDict } from "./torch_scheduler_state.ts";
@@ -213,6 +214,17 @@ export class OneCycleLR extends LRScheduler {
     // torch writes each group's initial_lr (maxLr / divFactor): schedules made
     // after start there. Only once step 0 is set: a refused one leaves none.
     optimizer.paramGroups.forEach((g, i) => setInitialLr(g, this.baseLrs[i]));
+    // And the rest torch keeps in the groups, for an optimizer dict in torch's layout.
+    const at = (m: number | number[], i: number) => (Array.isArray(m) ? m[i] : m);
+    optimizer.paramGroups.forEach((g, i) =>
+      setTorchGroupEntries(g, {
+        max_lr: this.maxLrs[i],
+        min_lr: this.baseLrs[i] / this.finalDivFactor,
+        ...(this.cycleMomentum
+          ? { max_momentum: at(this.maxMomentum, i), base_momentum: at(this.baseMomentum, i) }
+          : {}),
+      })
+    );
   }
 
   /**

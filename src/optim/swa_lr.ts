@@ -11,6 +11,7 @@ import {
   LRScheduler,
   ownLayout,
   scheduleOptions,
+  setTorchGroupEntries,
   stepTakesNoEpoch,
 } from "./base.ts";
 import type { TorchSchedulerStateDict } from "./torch_scheduler_state.ts";
@@ -130,6 +131,8 @@ export class SWALR extends LRScheduler {
     this.annealStrategy = c.annealStrategy;
     this.initialStep();
     if (c.lastEpoch !== -1) this.lastEpoch = c.lastEpoch + 1;
+    // torch keeps swa_lr in the groups: an optimizer dict in torch's layout carries it.
+    optimizer.paramGroups.forEach((g, i) => setTorchGroupEntries(g, { swa_lr: this.swaLrs[i] }));
   }
 
   /** Group `i`'s lr at annealing step `step`, from its lr now (torch 1.13's get_lr). */

@@ -29,7 +29,8 @@
  *
  * `opt.stateDict({ format: "torch" })` gives the other way (`toTorchStateDict`):
  * options under torch's snake_case names, `initial_lr` where a schedule
- * set one, each parameter's state under torch's names with `step` a number
+ * set one, and what torch's schedules keep in the groups and read at each
+ * step (OneCycleLR's `max_lr`, `min_lr` and momenta, SWALR's `swa_lr`), each parameter's state under torch's names with `step` a number
  * (torch's `__setstate__` makes it the 0-d tensor it keeps, and fills in
  * the loop switches it lacks), SGD's without a step, as torch keeps it.
  *
@@ -39,7 +40,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import type { GroupOptions, Optimizer, OptimizerStateDict, ParamState } from "./optimizer.ts";
 import { optionName } from "./optimizer.ts";
 import { optimizerOptions } from "./adaptive.ts";
-import { initialLrOf, setInitialLr } from "./base.ts";
+import { initialLrOf, setInitialLr, torchGroupEntriesOf } from "./base.ts";
 
 /**
  * An optimizer's state dict as PyTorch's `opt.state_dict()` is, read by
@@ -225,6 +226,7 @@ export function toTorchStateDict(
     for (const [k, v] of Object.entries(g.options)) group[snake(k)] = Array.isArray(v) ? [...v] : v;
     const initialLr = initialLrOf(opt.paramGroups[i]);
     if (initialLr !== undefined) group.initial_lr = initialLr;
+    Object.assign(group, torchGroupEntriesOf(opt.paramGroups[i]));
     group.params = [...g.params];
     return group;
   });
