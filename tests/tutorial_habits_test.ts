@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { io, nn, optim, tensor } from "../mod.ts";
+import { data, io, nn, optim, randn, randperm, tensor } from "../mod.ts";
 
 Deno.test("ReduceLROnPlateau.step takes a one-element tensor, as torch's float(metrics)", () => {
   const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
@@ -35,4 +35,16 @@ Deno.test("a schedule given torch's last_epoch resume says how to resume here", 
     /OneCycleLR: the option 'lastEpoch'/,
   );
   assert.equal(opt.paramGroups[0].options.lr, 1); // nothing changed
+});
+
+Deno.test("TensorDataset of feature rows (torch's MNIST [N, 784]) says how to batch them", () => {
+  using x = randn([10, 784]);
+  assert.throws(
+    () => new data.TensorDataset(x, Array.from({ length: 10 }, (_, i) => i % 3)),
+    /got \[10,784\]: this dataset gives image samples; .*x\.indexSelect\(0, order\.slice\(i, i \+ batchSize\)\)/,
+  );
+  // The advice runs as written.
+  using order = randperm(10);
+  using xb = x.indexSelect(0, order.slice(0, 4));
+  assert.deepEqual(xb.shape, [4, 784]);
 });

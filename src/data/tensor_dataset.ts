@@ -54,7 +54,13 @@ function readImages(where: string, images: unknown): { pixels: Float32Array; sha
     );
   }
   if (shape.length !== 3 && shape.length !== 4) {
-    throw new Error(`${where}: images must be [N, 1, H, W] or [N, H, W], got [${shape}]`);
+    // torch's TensorDataset takes any rows (MNIST flattened to [N, 784], features [N, F]).
+    throw new Error(
+      `${where}: images must be [N, 1, H, W] or [N, H, W], got [${shape}]: this dataset ` +
+        "gives image samples; for rows of other tensors (features, flattened images) take " +
+        "batches yourself: const order = randperm(n); then for each batch " +
+        "x.indexSelect(0, order.slice(i, i + batchSize))",
+    );
   }
   const [h, w] = shape.slice(-2);
   if (h < 1 || w < 1) {
@@ -150,7 +156,8 @@ export class TensorDataset implements Dataset {
     if (arguments.length > 2) {
       throw new Error(
         `${where}: takes two tensors (images, labels), got ${arguments.length}; a sample is ` +
-          `{ image, label } here, so extra tensors have nowhere to go: ${USAGE}`,
+          `{ image, label } here, so extra tensors have nowhere to go: ${USAGE} (for rows of ` +
+          "several tensors, take batches yourself: x.indexSelect(0, randperm(n).slice(i, j)))",
       );
     }
     checkArity(where, arguments.length, 2, USAGE);
