@@ -102,3 +102,31 @@ Deno.test("data reshaped or converted before the loop outlives the step's zeroGr
   endStep();
   for (const t of [x, xx, labels, target]) assert.equal(t.isAlive, true);
 });
+
+Deno.test("w.grad = null frees the gradient backward made, as zeroGrad: a manual loop that never awaits stays flat", () => {
+  // "Learning PyTorch with Examples": a -= lr * a.grad; a.grad = None.
+  const w = randn([256, 256], { requiresGrad: true });
+  const x = randn([8, 256]);
+  let at3 = 0;
+  for (let t = 0; t < 12; t++) {
+    const loss = x.matmul(w).pow(2).mean();
+    loss.backward();
+    noGrad(() => w.sub_(w.grad!.mul(1e-3)));
+    w.grad = null;
+    endStep();
+    if (t === 3) at3 = memoryStats().bytesInUse;
+  }
+  assert.equal(memoryStats().bytesInUse, at3);
+  // A gradient read out and the leaf's cleared: it went with the leaf, as with zeroGrad.
+  x.matmul(w).sum().backward();
+  const g = w.grad!;
+  w.grad = null;
+  assert.equal(g.isAlive, false);
+  // One the user assigned stays theirs.
+  const mine = randn([256, 256]);
+  w.grad = mine;
+  w.grad = null;
+  assert.equal(mine.isAlive, true);
+  endStep();
+  for (const t of [w, x, mine]) t.dispose();
+});

@@ -2,7 +2,8 @@
  * Accumulates a gradient into a leaf's `.grad`, in place once it exists, as
  * PyTorch does: a `.grad` someone holds, or assigned, sees the sum.
  *
- * A gradient backward made is the leaf's: `zeroGrad()` and `dispose()` free
+ * A gradient backward made is the leaf's: `zeroGrad()`, `dispose()` and
+ * setting the leaf's `.grad` (to null, as PyTorch's manual loops do) free
  * it at once. One the user assigned, or `keep()`s, is theirs: those only
  * unlink it, and the collector frees it once nothing holds it.
  *
@@ -72,11 +73,20 @@ export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
 
 /** Sets a leaf's gradient to null, freeing it when backward made it (zeroGrad, dispose). */
 export function dropGrad(leaf: Tensor): void {
-  const g = leaf.grad;
-  leaf.grad = null;
-  if (g !== null && made.has(g)) {
-    made.delete(g);
-    g.dispose();
+  leaf.grad = null; // the setter frees it (`replacedGrad`)
+}
+
+/**
+ * @internal a leaf's `.grad` was replaced (set to null or another tensor):
+ * `old` is freed at once when backward made it and nobody claimed it, as
+ * zeroGrad frees it. PyTorch's manual loop (`w.grad = None` after each
+ * update, no zero_grad) would otherwise leave every step's gradients to the
+ * collector, which a loop that never awaits does not reach.
+ */
+export function replacedGrad(old: Tensor): void {
+  if (made.has(old)) {
+    made.delete(old);
+    old.dispose();
   }
 }
 

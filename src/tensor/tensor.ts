@@ -26,7 +26,7 @@ import * as shp from "./ops/shape.ts";
 import * as sm from "./ops/softmax.ts";
 import * as mm from "./ops/matmul.ts";
 import { moveInPlace, toDevice } from "./transfer.ts";
-import { claimGrad, dropGrad } from "./grad_store.ts";
+import { claimGrad, dropGrad, replacedGrad } from "./grad_store.ts";
 import * as hooksOf from "./tensor_hooks.ts";
 import type { GradHook } from "./tensor_hooks.ts";
 import type { HookHandle } from "./grad_hooks.ts";
@@ -214,7 +214,9 @@ export class Tensor implements Owned {
   /**
    * The gradient accumulated by `backward()` (leaf tensors), added into in
    * place by later passes as PyTorch does. Assigning one checks it as
-   * PyTorch does: the tensor's shape, dtype and device, or null.
+   * PyTorch does: the tensor's shape, dtype and device, or null. Assigning
+   * frees the gradient backward made (`w.grad = null` after a manual
+   * update, as zeroGrad does); one you assigned or `keep()` stays yours.
    */
   get grad(): Tensor | null {
     return this.#grad;
@@ -226,7 +228,10 @@ export class Tensor implements Owned {
       release(g);
       claimGrad(g);
     }
+    const old = this.#grad;
     this.#grad = g;
+    // One backward made goes with it (`w.grad = null`), as zeroGrad's.
+    if (old !== null && old !== g) replacedGrad(old);
   }
 
   /**
