@@ -398,14 +398,29 @@ Deno.test("F's snake_case names throw, naming F's camelCase function", () => {
   );
 });
 
-Deno.test("String(model) and `${model}` print the module as console.log does", () => {
-  const model = new nn.Sequential(new nn.Linear(2, 3), new nn.ReLU());
+Deno.test("String(model) and `${model}` print the module tree, as torch's print(model)", () => {
+  const model = new nn.Sequential(
+    new nn.Conv2d(1, 6, 3),
+    new nn.ReLU(),
+    new nn.Sequential(new nn.Linear(2, 3), new nn.BatchNorm1d(3)),
+  );
   const text = String(model);
-  assert.equal(text, Deno.inspect(model));
   assert.equal(`${model}`, text);
-  assert.match(text, /^Sequential \{/);
-  assert.match(text, /Linear \{/);
-  assert.match(text, /ReLU \{ training: true, inplace: false \}/);
-  assert.notEqual(text, "[object Function]");
-  assert.equal(String(new nn.ReLU()), "ReLU { training: true, inplace: false }");
+  assert.equal(
+    text,
+    [
+      "Sequential(",
+      "  (0): Conv2d(inChannels=1, outChannels=6, kernelSize=[3, 3], stride=[1, 1], padding=[0, 0], " +
+      "dilation=[1, 1], groups=1)",
+      "  (1): ReLU(inplace=false)",
+      "  (2): Sequential(",
+      "    (0): Linear(inFeatures=2, outFeatures=3)",
+      "    (1): BatchNorm1d(numFeatures=3, eps=0.00001, momentum=0.1)",
+      "  )",
+      ")",
+    ].join("\n"),
+  );
+  assert.equal(String(new nn.ReLU()), "ReLU(inplace=false)");
+  // The values stay console.log's.
+  assert.match(Deno.inspect(new nn.ReLU()), /^ReLU \{ training: true, inplace: false \}/);
 });

@@ -17,6 +17,7 @@ import { writeInPlace } from "../tensor/ops/in_place.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
+import { moduleRepr } from "./module_repr.ts";
 
 /**
  * A tensor that a module trains: kept alive by its module and requiring
@@ -120,12 +121,12 @@ export class CallableObject {
   }
 
   /**
-   * What `console.log` prints for it (`Linear { training: true, ... }`),
-   * for `String(model)` and `${model}` (torch's `print(model)`), not a
-   * function's "[object Function]".
+   * `String(model)` and `${model}`: torch's `print(model)`, the module tree
+   * with each layer's settings (module_repr.ts), not a function's "[object
+   * Function]"; `console.log(model)` shows the fields and values.
    */
   toString(): string {
-    return Deno.inspect(this);
+    return this instanceof Module ? moduleRepr(this, Module.prototype) : Deno.inspect(this);
   }
 
   /** Printed as the object it is (`Linear { training: true, ... }`), not as a function. */

@@ -1,0 +1,69 @@
+/**
+ * `String(model)`, as PyTorch's `print(model)`: the module tree, each child
+ * under its name with its class and settings (the sizes, flags and names it
+ * was made with, read from its fields and getters), weights left out
+ * (`console.log(model)` shows the values).
+ *
+ * ```text
+ * Sequential(
+ *   (0): Conv2d(inChannels=1, outChannels=6, kernelSize=[3, 3], stride=[1, 1], ...)
+ *   (1): ReLU(inplace=false)
+ * )
+ * ```
+ *
+ * @module
+ */
+
+/** What the repr reads of a module. */
+interface Tree {
+  namedChildren(): Iterable<[string, Tree]>;
+}
+
+/** Not settings: the mode, a container's length, a count of batches seen. */
+const SKIP = new Set(["training", "length", "numBatchesTracked"]);
+
+/** A number, flag, name or short list of numbers (a kernel size, a padding). */
+function isSetting(v: unknown): boolean {
+  return typeof v === "number" || typeof v === "boolean" || typeof v === "string" ||
+    (Array.isArray(v) && v.length <= 8 && v.every((x) => typeof x === "number"));
+}
+
+function show(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.join(", ")}]`;
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
+}
+
+/**
+ * `m`'s settings: its own fields, then the getters of its classes below
+ * `stop` (Module's prototype). A getter that throws is one of torch's
+ * snake_case names (a hint), so it is skipped, as are tensors and modules.
+ */
+function settings(m: object, children: Set<string>, stop: object): string[] {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(m)) {
+    if (!SKIP.has(k) && !children.has(k) && isSetting(v)) out.set(k, show(v));
+  }
+  for (let p = Object.getPrototypeOf(m); p !== null && p !== stop; p = Object.getPrototypeOf(p)) {
+    for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
+      if (d.get === undefined || out.has(k) || SKIP.has(k) || k.includes("_")) continue;
+      let v: unknown;
+      try {
+        v = d.get.call(m);
+      } catch {
+        continue;
+      }
+      if (isSetting(v)) out.set(k, show(v));
+    }
+  }
+  return [...out].map(([k, v]) => `${k}=${v}`);
+}
+
+/** @internal torch's `print(model)` text of `m` (see the module doc); `stop` is Module's prototype. */
+export function moduleRepr(m: Tree, stop: object): string {
+  const kids = [...m.namedChildren()];
+  const own = settings(m, new Set(kids.map(([k]) => k)), stop).join(", ");
+  const name = (m as { constructor: { name: string } }).constructor.name;
+  if (kids.length === 0) return `${name}(${own})`;
+  const lines = kids.map(([k, c]) => `  (${k}): ${moduleRepr(c, stop).replaceAll("\n", "\n  ")}`);
+  return `${name}(${own === "" ? "" : `\n  ${own}`}\n${lines.join("\n")}\n)`;
+}
