@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { endStep, linspace, memoryStats, nn, noGrad, optim, randn, scope, tensor } from "../mod.ts";
 import { setStepGrowthWarning, stepTensorCount } from "../src/tensor/ownership.ts";
+import { rearmNonLeafGradWarning } from "../src/tensor/tensor.ts";
 
 Deno.test("the loss is read after the step's zeroGrad, as the PyTorch tutorials' loss_batch", () => {
   const model = new nn.Linear(4, 3);
@@ -129,4 +130,26 @@ Deno.test("w.grad = null frees the gradient backward made, as zeroGrad: a manual
   assert.equal(mine.isAlive, true);
   endStep();
   for (const t of [w, x, mine]) t.dispose();
+});
+
+Deno.test("reading a non-leaf's .grad warns once, as torch's, pointing to retainGrad()", () => {
+  const printed: string[] = [];
+  const original = console.warn;
+  console.warn = (msg: string) => printed.push(msg);
+  rearmNonLeafGradWarning();
+  try {
+    const w = tensor([1, 2], undefined, { requiresGrad: true });
+    const h = w.mul(3);
+    h.sum().backward();
+    assert.deepEqual([...w.grad!.toArray()], [3, 3]); // a leaf: no warning
+    assert.equal(printed.length, 0);
+    assert.equal(h.grad, null);
+    assert.equal(h.grad, null);
+    assert.equal(printed.length, 1);
+    assert.match(printed[0], /not a leaf \(\[2\], made by 'mulScalar'\).*retainGrad\(\)/);
+    endStep();
+    w.dispose();
+  } finally {
+    console.warn = original;
+  }
 });

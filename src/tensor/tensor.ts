@@ -91,6 +91,14 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
+/** Whether reading a non-leaf's .grad was warned about (once per process, as torch's). */
+let nonLeafGradWarned = false;
+
+/** @internal arms the non-leaf .grad warning again (tests). */
+export function rearmNonLeafGradWarning(): void {
+  nonLeafGradWarned = false;
+}
+
 /** Checks that a shape is a list of non-negative integers. */
 export function checkShape(shape: readonly number[], what: string): void {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
@@ -219,6 +227,15 @@ export class Tensor implements Owned {
    * update, as zeroGrad does); one you assigned or `keep()` stays yours.
    */
   get grad(): Tensor | null {
+    // torch warns once: a non-leaf's .grad stays None unless retain_grad() was called.
+    if (this.#grad === null && this.gradFn !== null && !nonLeafGradWarned && !this.retainsGrad) {
+      nonLeafGradWarned = true;
+      console.warn(
+        `lits: the .grad of a tensor that is not a leaf ([${this.shape}], made by ` +
+          `'${this.gradFn.name}') is read: backward() fills the .grad of leaves only, so it ` +
+          "is null; call x.retainGrad() before backward() to keep it (torch's retain_grad())",
+      );
+    }
     return this.#grad;
   }
   set grad(g: Tensor | null) {
