@@ -71,6 +71,7 @@ Deno.test("a loop that clears gradients by hand and never calls zeroGrad is warn
 });
 
 Deno.test("data reshaped or converted before the loop outlives the step's zeroGrad, as in PyTorch", () => {
+  endStep(); // no training step going on: this is before the loop
   const model = new nn.Linear(3, 1);
   const opt = new optim.SGD(model.parameters(), { lr: 1e-3 });
   // "Learning PyTorch with Examples" / "What is torch.nn really?": data made once, used every step.
@@ -152,4 +153,29 @@ Deno.test("reading a non-leaf's .grad warns once, as torch's, pointing to retain
   } finally {
     console.warn = original;
   }
+});
+
+Deno.test("a loop's conversions of its batches are the step's: a loop that never awaits stays flat", () => {
+  endStep();
+  const model = new nn.Linear(16, 3);
+  const opt = new optim.SGD(model.parameters(), { lr: 1e-3 });
+  const pixels = tensor(Array.from({ length: 8 * 16 }, (_, i) => i % 251)).int().reshape([8, 16]);
+  const labels = tensor([0, 1, 2, 0, 1, 2, 0, 1]).long();
+  let at5 = 0;
+  for (let step = 0; step < 40; step++) {
+    // torch: model(x.float().div(255)), loss(out, y.long()): a float copy each step.
+    const out = model.forward(pixels.float().div(255));
+    const loss = nn.functional.crossEntropy(out, labels.long());
+    opt.zeroGrad();
+    loss.backward();
+    opt.step();
+    if (step === 5) at5 = memoryStats().bytesInUse;
+  }
+  assert.equal(memoryStats().bytesInUse, at5);
+  // float() of a float32 tensor, long() of an int32 one: itself, as torch's.
+  const f = pixels.float();
+  assert.equal(f.float(), f);
+  assert.equal(labels.long(), labels);
+  assert.equal(labels.int(), labels);
+  endStep();
 });

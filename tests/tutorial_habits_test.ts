@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { data, io, nn, optim, randn, randperm, tensor } from "../mod.ts";
+import { deviceName } from "../src/tensor/device.ts";
 
 Deno.test("ReduceLROnPlateau.step takes a one-element tensor, as torch's float(metrics)", () => {
   const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
@@ -47,4 +48,30 @@ Deno.test("TensorDataset of feature rows (torch's MNIST [N, 784]) says how to ba
   using order = randperm(10);
   using xb = x.indexSelect(0, order.slice(0, 4));
   assert.deepEqual(xb.shape, [4, 784]);
+});
+
+Deno.test("a scheduler dict of newer torch (_is_initial, no verbose) loads", () => {
+  // torch >= 2.2's StepLR(step_size=2, gamma=0.5) over lr 0.1, three steps.
+  const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 0.1 });
+  const sched = new optim.StepLR(opt, { stepSize: 2, gamma: 0.5 });
+  sched.loadStateDict({
+    step_size: 2,
+    gamma: 0.5,
+    base_lrs: [0.1],
+    last_epoch: 3,
+    _step_count: 4,
+    _get_lr_called_within_step: false,
+    _last_lr: [0.05],
+    _is_initial: false,
+  } as never);
+  assert.equal(sched.lastEpoch, 3);
+  assert.deepEqual(sched.lastLr, [0.05]);
+});
+
+Deno.test("device names: torch's cuda:N only, no spaces or leading zeros", () => {
+  assert.equal(deviceName("cuda:0"), "cuda");
+  assert.throws(() => deviceName("cuda:1"), /CUDA_VISIBLE_DEVICES=1 /);
+  for (const bad of [" cuda:0 ", "cuda:00", "cuda:01", "CUDA:0", "cuda:-1"]) {
+    assert.throws(() => deviceName(bad), /unknown device/, bad);
+  }
 });

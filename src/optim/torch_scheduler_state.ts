@@ -66,6 +66,8 @@ const BASE = [
   "_step_count",
   "_get_lr_called_within_step",
   "_last_lr",
+  // Newer torch's LRScheduler (its _initial_mode): False once made; ignored.
+  "_is_initial",
 ];
 
 /** Each class's own keys in torch's dict, and which of all its keys must be there. */
@@ -140,9 +142,12 @@ const NO_BASE = new Set(["SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"
 /** torch's keys of `name`'s dict. */
 function keysOf(name: string): Set<string> {
   const { own } = CLASSES[name];
-  if (name === "SequentialLR") return new Set([...own, "last_epoch", "_last_lr"]);
-  if (name === "ChainedScheduler") return new Set([...own, "_last_lr"]);
-  if (name === "ReduceLROnPlateau") return new Set([...own, "verbose", "last_epoch", "_last_lr"]);
+  const later = "_is_initial"; // newer torch's, see BASE
+  if (name === "SequentialLR") return new Set([...own, "last_epoch", "_last_lr", later]);
+  if (name === "ChainedScheduler") return new Set([...own, "_last_lr", later]);
+  if (name === "ReduceLROnPlateau") {
+    return new Set([...own, "verbose", "last_epoch", "_last_lr", later]);
+  }
   return new Set([...own, ...BASE]);
 }
 

@@ -25,7 +25,8 @@ export type DeviceName = Device | "cuda:0";
 export function deviceName(name: unknown, expected = "'cpu' or 'cuda'"): Device {
   if (name === "cpu" || name === "cuda") return name;
   if (name === "cuda:0") return "cuda";
-  const index = typeof name === "string" ? /^cuda:(\d+)$/.exec(name.trim()) : null;
+  // torch's own form only: no spaces, no leading zeros (" cuda:0 ", "cuda:00" are unknown).
+  const index = typeof name === "string" ? /^cuda:([1-9]\d*)$/.exec(name) : null;
   if (index !== null) {
     throw new Error(
       `device '${name}': this library drives one GPU, "cuda" (or "cuda:0"); to run on GPU ` +

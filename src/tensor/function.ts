@@ -365,8 +365,10 @@ function applyFunction(cls: typeof Function, args: unknown[]): unknown {
     const list: unknown[] = Array.isArray(result) ? [...result] : [result];
     const { nonDifferentiable } = FunctionCtx._state(ctx);
     const marked = list.map((o) => o instanceof Tensor && nonDifferentiable.has(o));
-    // An output forward did not make (an input, a captured tensor) or a second copy of one
-    // becomes a view of it, as torch's: the gradFn goes on the view, never on the original.
+    // An output forward did not make (an input, a captured tensor) becomes a view of it, as
+    // torch's: the gradFn goes on the view, never on the original. A tensor returned twice
+    // becomes two outputs (two views) with a gradient each; torch 1.13 returns the one
+    // tensor twice, whose gradient reaches backward as the second output's only.
     const seen = new Set<Tensor>();
     list.forEach((o, i) => {
       if (!(o instanceof Tensor)) return;

@@ -21,10 +21,12 @@
  *   training forward stay the step's. And so are other shapes and types of a
  *   tensor of yours outside any graph (`reshape`, `view`, `flatten`,
  *   `unsqueeze`, `squeeze`, `permute`, `transpose`, `t`, `expand`,
- *   `contiguous`, `float()`, `int()`, `long()`, `to(device)`): data prepared
- *   before the loop (`y = tensor(labels).long()`) lives past the step's
- *   zeroGrad(). Arithmetic on it (`x.div(255)`, `sin(x)`) gives op results,
- *   the step's: `keep()` data you prepare that way.
+ *   `contiguous`, `float()`, `int()`, `long()`) made before the training's
+ *   first backward() (or after `endStep()`): data prepared before the loop
+ *   (`y = tensor(labels).long()`) lives past the step's zeroGrad(), while a
+ *   loop's `batch.float()` is the step's. Arithmetic on your data
+ *   (`x.div(255)`, `sin(x)`) gives op results, the step's: `keep()` data you
+ *   prepare that way.
  * - `noGrad(async () => ...)` is a scope for its whole async call chain: what
  *   the chain makes is freed when its promise settles, except what it returns.
  * - `keep()` takes a tensor out of every rule; parameters, buffers, gradients
@@ -206,17 +208,27 @@ export function keptCopy<T extends Owned & { numel(): number }>(
 /**
  * @internal makes `t`, another shape or type of `source` (`reshape`, `view`,
  * `unsqueeze`, `float()`, `long()`, ...), the user's where `source` is (a
- * tensor you made or loaded, a loader's batch) and no graph is recorded:
- * data prepared before a training loop (`y = tensor(labels).long()`,
- * `x = images.reshape([-1, 1, 28, 28])`) outlives the step's zeroGrad(), as
- * in PyTorch. Outside every scope only; `t` itself when it is `source`.
+ * tensor you made or loaded) and no graph is recorded, before the training's
+ * first backward(): data prepared before the loop (`y =
+ * tensor(labels).long()`, `x = images.reshape([-1, 1, 28, 28])`) outlives
+ * the step's zeroGrad(), as in PyTorch. Outside every scope only; `t` itself
+ * when it is `source`.
  */
 export function keptForm<T extends Owned & { gradFn: unknown }>(t: T, source: Owned): T {
-  if (t !== source && t.owner !== null && source.owner === null && t.gradFn === null) {
-    if (currentScope() === null) disown(t);
-  }
+  if (
+    t !== source && t.owner !== null && source.owner === null && t.gradFn === null &&
+    !stepStarted && currentScope() === null
+  ) disown(t);
   return t;
 }
+
+/**
+ * Whether a backward() ran since the process began or the last endStep():
+ * from then on, forms of your tensors are the step's, as other op results
+ * (a loop's `batch.float()` is freed at the next zeroGrad, not left to the
+ * collector, which a loop that never lets the event loop turn does not reach).
+ */
+let stepStarted = false;
 
 /** @internal how many synchronous scopes are open (backward() notes it on entry). */
 export function scopeDepth(): number {
@@ -396,6 +408,7 @@ export async function asyncScope<T>(fn: () => Promise<T>, grad: boolean): Promis
  * what the nodes saved, or `previous` holds it.
  */
 export function markBackward(root?: Owned): void {
+  stepStarted = true;
   for (const t of current) {
     previous.add(t);
     t.owner = previous;
@@ -442,6 +455,7 @@ export function endStep(): void {
   disposeAll(previous);
   disposeAll(current);
   resetStepGrowth();
+  stepStarted = false;
 }
 
 /** Number of tensors the step will free at its boundaries. */

@@ -1449,12 +1449,14 @@ export class Tensor implements Owned {
   clone(): Tensor {
     return keptCopy(shp.clone(this), this);
   }
-  /** Converted to float32. */
+  /** Converted to float32; itself when it is float32, as torch's. */
   float(): Tensor {
+    if (this.dtype === "float32") return this;
     return keptForm(shp.cast(this, "float32"), this);
   }
-  /** Converted to int32 (truncating toward zero). */
+  /** Converted to int32 (truncating toward zero); itself when it is int32, as torch's. */
   int(): Tensor {
+    if (this.dtype === "int32") return this;
     return keptForm(shp.cast(this, "int32"), this);
   }
   /**
@@ -1462,6 +1464,7 @@ export class Tensor implements Owned {
    * gives int64, which class labels never need (`labels.long()` ports as is).
    */
   long(): Tensor {
+    if (this.dtype === "int32") return this; // torch's long() of a long: itself
     if (this.dtype === "float32") {
       // int32 stands in for int64 here: a value it cannot hold is an Error, not saturated.
       const bad = (this.toArray() as Float32Array).find((v) => !(Math.abs(v) < 2 ** 31));
