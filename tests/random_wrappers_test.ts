@@ -228,7 +228,7 @@ Deno.test("bad inputs: clear errors that say what to write", () => {
     ],
     [
       () => new T.RandomApply([loose((x: Image) => x)]),
-      /RandomApply: transforms\[0\]: transforms\.fromSpec: a spec is \{ name, \.\.\.params \}/,
+      /RandomApply: transforms\[0\]: transforms\.fromSpec: got a function, .*extend data\.transforms\.Transform/,
     ],
     [
       () => new T.RandomApply([loose(new T.volume.RandFlip({ p: 1, spatialAxis: 0 }))]),

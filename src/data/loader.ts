@@ -60,6 +60,7 @@ import {
 } from "./transforms/volume/transform.ts";
 import type { Dataset } from "./types.ts";
 import { addLoaderNameHints } from "./loader_names.ts";
+import { unbatchedFields, unbatchedWarning } from "./sample_form.ts";
 import { checkWorkerTransform } from "./worker_transform.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { type CallContract, checkContract } from "../options.ts";
@@ -155,6 +156,30 @@ const NEW_DATA_LOADER: CallContract<DataLoaderOptions> = {
   usage: "new data.DataLoader(dataset, { batchSize: 32, shuffle: true, dropLast: true })",
 };
 
+/** torch's DataLoader options that have no counterpart here, and what to write instead. */
+const TORCH_ONLY: Record<string, string> = {
+  generator: "torch's generator=torch.Generator().manual_seed(0) is { seed: 0 } here (the " +
+    "seed of the order and the augmentation)",
+  workerInitFn: "not needed: each sample draws from its own stream (Rng.forSample(seed, " +
+    "epoch, k)), so one seed gives the same batches with any number of workers; leave it out " +
+    "and pass { seed }",
+  collateFn: "the loader batches each sample's image and label (batch.images, batch.labels); " +
+    "for anything else, batch it yourself: batch.indices holds the dataset indices of the " +
+    "batch's samples, to look the other fields up (or apply a function to batch.images)",
+};
+TORCH_ONLY.worker_init_fn = TORCH_ONLY.workerInitFn;
+TORCH_ONLY.collate_fn = TORCH_ONLY.collateFn;
+
+/** Throws for an option of torch's that has no counterpart here, saying what to write. */
+function checkTorchOnly(options: unknown): void {
+  if (options === null || typeof options !== "object") return;
+  for (const key of Object.keys(options)) {
+    if (Object.hasOwn(TORCH_ONLY, key)) {
+      throw new Error(`${NEW_DATA_LOADER.where}: unknown option '${key}': ${TORCH_ONLY[key]}`);
+    }
+  }
+}
+
 function positiveInt(key: string, v: number, min: number): number {
   if (!Number.isInteger(v) || v < min) {
     throw new Error(`DataLoader: ${key} must be an integer >= ${min}, got ${v}`);
@@ -232,9 +257,12 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   #transformChecked = false;
   /** What the loader's first batch held: every later batch must hold the same. */
   #kind: string | null = null;
+  /** Whether it warned of sample fields it does not batch (once per loader). */
+  #warnedFields = false;
 
   /** See `DataLoaderOptions`. */
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
+    checkTorchOnly(options);
     options = checkContract(NEW_DATA_LOADER, arguments.length, options);
     if (!dataset || typeof dataset.get !== "function" || !Number.isInteger(dataset.length)) {
       throw new Error("DataLoader: dataset must have an integer length and a get(i) method");
@@ -357,7 +385,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     const buffers = new BufferPool();
     const run = pool
       ? (t: BatchTask) => pool.run(t)
-      : (t: BatchTask) => loadBatch(this.dataset, transform, t, buffers);
+      : (t: BatchTask) => loadBatch(this.#watched(), transform, t, buffers);
     const depth = pool ? this.workers * this.prefetch : this.prefetch;
     const inflight: Promise<RawBatch>[] = [];
     const start = (t: BatchTask) => {
@@ -389,6 +417,26 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     } finally {
       if (lease) this.#release(lease, finished, inflight);
     }
+  }
+
+  /**
+   * The dataset as the main thread reads it: until the loader has warned,
+   * each sample is looked at for fields the batch leaves out (`landmarks`
+   * beside image and label), which torch's collate would have stacked.
+   */
+  #watched(): Dataset {
+    const dataset = this.dataset;
+    if (this.#warnedFields) return dataset;
+    const get = async (i: number) => {
+      const sample = await dataset.get(i);
+      const fields = this.#warnedFields ? [] : unbatchedFields(sample);
+      if (fields.length > 0) {
+        this.#warnedFields = true;
+        console.warn(unbatchedWarning(fields));
+      }
+      return sample;
+    };
+    return { length: dataset.length, get };
   }
 
   /** The epoch's workers: the kept pool, a new one, or null for the main thread. */

@@ -162,3 +162,36 @@ function checkLabel(label: unknown): void {
       (label === undefined ? `; expected ${SAMPLE_FORM}` : ""),
   );
 }
+
+/**
+ * The fields a well-formed sample has besides `image` and `label` (none
+ * undefined): what the loader does not batch. The library's datasets (LiTS
+ * slices, volumes, the cache, subset and concat wrappers) give
+ * `{ image, label }` alone, so they never have any. A malformed sample
+ * (`{ img, label }`) has none: the loader's error about it says enough.
+ */
+export function unbatchedFields(sample: unknown): string[] {
+  if (typeof sample !== "object" || sample === null || Array.isArray(sample)) return [];
+  const extra = Object.keys(sample).filter((k) =>
+    k !== "image" && k !== "label" && (sample as Record<string, unknown>)[k] !== undefined
+  );
+  if (extra.length === 0) return extra;
+  try {
+    checkSample(sample);
+  } catch {
+    return [];
+  }
+  return extra;
+}
+
+/** The loader's warning for samples with `fields` it does not batch (torch's collate stacks them). */
+export function unbatchedWarning(fields: readonly string[]): string {
+  const list = fields.map((f) => `'${f}'`).join(", ");
+  const first = /^[A-Za-z_$][\w$]*$/.test(fields[0]) ? fields[0] : "extra";
+  return `DataLoader: the dataset's samples have ${fields.length === 1 ? "a field" : "fields"} ` +
+    `${list} that the loader does not batch (a batch holds images, labels and indices; ` +
+    "PyTorch's default collate would stack them too). Look them up by the dataset index: " +
+    `batch.indices holds the indices of the batch's samples, e.g. ` +
+    `[...batch.indices].map((i) => ${first}[i]) with ${first} your own array, or put what ` +
+    "the model needs into image or label. (Warned once per loader.)";
+}

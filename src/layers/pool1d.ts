@@ -21,6 +21,7 @@ import {
   type AdaptiveMaxPoolOptions,
 } from "../tensor/ops/adaptive_max_pool.ts";
 import { Module } from "./module.ts";
+import { poolUsage } from "./pooling.ts";
 import { checkArity, checkCall } from "../options.ts";
 
 /** What `MaxPool1d` and `AvgPool1d` share: the kernel size and the checked options. */
@@ -36,7 +37,7 @@ abstract class Pool1dBase extends Module {
     op: keyof typeof POOL1D_OPTIONS,
   ) {
     super();
-    const usage = `new ${where}(3, { stride: 2, padding: 1 })`;
+    const usage = poolUsage(where, kernelSize, options, given);
     this.options = {
       ...checkCall<Pool1dOptions>(where, given, 2, options, POOL1D_OPTIONS[op], usage),
     };

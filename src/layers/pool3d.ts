@@ -19,6 +19,7 @@ import {
   POOL3D_OPTIONS,
 } from "../tensor/ops/pool3d.ts";
 import { Module } from "./module.ts";
+import { poolUsage } from "./pooling.ts";
 import { checkArity, checkCall } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 import {
@@ -35,7 +36,13 @@ function checkPool<T extends object>(
   op: keyof typeof POOL3D_OPTIONS,
 ): T {
   // `MaxPool3d(3, 2)` is PyTorch's kernel 3, stride 2.
-  const usage = `new ${where}(2, { stride: 2, padding: 0 })`;
+  const usage = poolUsage(
+    where,
+    kernelSize,
+    options,
+    given,
+    `new ${where}(2, { stride: 2, padding: 0 })`,
+  );
   const o = checkCall<T>(where, given, 2, options, POOL3D_OPTIONS[op] as never, usage);
   triple(kernelSize, `${where}: kernel size`, 1);
   const opts = o as MaxPool3dOptions;

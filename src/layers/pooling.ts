@@ -24,6 +24,32 @@ import {
 import { Module } from "./module.ts";
 import { checkArity, checkCall } from "../options.ts";
 
+/** A size as written in a call: `2`, `[2, 3]`; null for anything else. */
+function written(v: unknown): string | null {
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  const numbers = Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x));
+  return numbers ? `[${v.join(", ")}]` : null;
+}
+
+/**
+ * @internal the call an options error shows: torch's positional stride
+ * (`MaxPool2d(2, 2)`) comes back as `new nn.MaxPool2d(2, { stride: 2 })`,
+ * with the user's numbers (1-D and 3-D pools too); else `fallback`.
+ */
+export function poolUsage(
+  where: string,
+  kernelSize: unknown,
+  options: unknown,
+  given: number,
+  fallback = `new ${where}(3, { stride: 2, padding: 1 })`,
+): string {
+  const k = written(kernelSize), stride = written(options);
+  if (k === null || stride === null) return fallback;
+  // A third positional argument is torch's padding (then dilation, ...), which this call dropped.
+  const more = given > 2 ? ", padding: /* your 3rd argument */" : "";
+  return `new ${where}(${k}, { stride: ${stride}${more} })`;
+}
+
 /** What `MaxPool2d` and `AvgPool2d` share: the kernel size and the checked options. */
 export abstract class Pool2dBase extends Module {
   /** The options in effect. */
@@ -40,8 +66,8 @@ export abstract class Pool2dBase extends Module {
     op: keyof typeof POOL_OPTIONS,
   ) {
     super();
-    // `MaxPool2d(3, 2)` is PyTorch's kernel 3, stride 2.
-    const usage = `new ${where}(3, { stride: 2, padding: 1 })`;
+    // `MaxPool2d(3, 2)` is PyTorch's kernel 3, stride 2: shown back with the user's numbers.
+    const usage = poolUsage(where, kernelSize, options, given);
     this.options = {
       ...checkCall<Pool2dOptions>(where, given, 2, options, POOL_OPTIONS[op], usage),
     };

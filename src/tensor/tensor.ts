@@ -567,7 +567,14 @@ export class Tensor implements Owned {
     const usage = "loss.backward(undefined, { retainGraph: true })";
     checkArity("backward", arguments.length, 2, usage);
     if (gradient !== undefined && !(gradient instanceof Tensor)) {
-      throw new Error(`backward: the first argument is the gradient tensor; write ${usage}`);
+      // torch's Q.backward(gradient=g) ports as backward({ gradient: g }): say backward(g).
+      const keys = gradient !== null && typeof gradient === "object" ? Object.keys(gradient) : [];
+      const write = !keys.includes("gradient")
+        ? usage
+        : keys.includes("retainGraph") || keys.includes("retain_graph")
+        ? "Q.backward(gradient, { retainGraph: true })"
+        : "Q.backward(gradient) (torch's gradient= keyword is the first argument here)";
+      throw new Error(`backward: the first argument is the gradient tensor; write ${write}`);
     }
     const o = checkOptions<{ retainGraph?: boolean }>("backward", options, ["retainGraph"], usage);
     autograd.backward(this, gradient, o);
@@ -941,6 +948,23 @@ export class Tensor implements Owned {
   /** Number of dimensions (torch's `dim()`; also `ndim`). */
   dim(): number {
     return this.ndim;
+  }
+
+  /**
+   * torch 1.13's `x.T`: `x.t()` for at most 2 dimensions (a matrix
+   * transposed, fewer dimensions: itself), all dimensions reversed for more
+   * (a view; torch deprecates that use in later releases: write
+   * `x.permute(...)` or `x.transpose(-2, -1)` for batches of matrices).
+   *
+   * @example
+   * ```ts
+   * import { tensor, zeros } from "@lits/vision";
+   * console.log(tensor([[1, 2, 3], [4, 5, 6]]).T.toList()); // [[1, 4], [2, 5], [3, 6]]
+   * console.log(zeros([2, 3, 4]).T.shape); // [4, 3, 2]
+   * ```
+   */
+  get T(): Tensor {
+    return this.ndim <= 2 ? this.t() : this.permute([...this.shape.keys()].reverse());
   }
 
   /** A 2-D tensor transposed (torch's `t()`; fewer dimensions: itself). */

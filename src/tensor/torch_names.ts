@@ -20,7 +20,6 @@ const READ: Record<string, string> = {
   is_leaf: "write x.isLeaf",
   grad_fn: "write x.gradFn",
   is_cuda: 'write x.device === "cuda"',
-  T: "write x.t() (2-D) or x.transpose(0, 1)",
   retain_grad: "write x.retainGrad()",
   retains_grad: "write x.retainsGrad",
   register_hook: "write x.registerHook((g) => { ... })",
@@ -51,7 +50,8 @@ const READ: Record<string, string> = {
   logical_not: "write x.logicalNot()",
   tolist: "write x.toList() (nested arrays; x.item() for one number)",
   numpy: "write x.toArray() (a Float32Array or Int32Array, on the host) or x.toList() " +
-    "(nested arrays)",
+    "(nested arrays); both are copies, where torch's x.numpy() shares the tensor's memory: " +
+    "writing the tensor afterwards does not change the array (read it again after the write)",
 };
 
 /** Attribute -> what to write instead (assigning). */

@@ -49,7 +49,13 @@ export class Compose extends Transform {
     if (!Array.isArray(list)) {
       throw new Error(`${name}: transforms must be an array, got ${fmt(list)}`);
     }
-    const transforms = list.map((t) => t instanceof Transform ? t : fromSpec(t));
+    const transforms = list.map((t, i) => {
+      if (t instanceof Transform) return t;
+      // torch's Compose([Rescale(256), lambda img: ...]) takes callables: say how to write one.
+      const callable = notATransform(`${name}: transforms[${i}]`, t, TWO_D);
+      if (callable) throw new Error(callable);
+      return fromSpec(t);
+    });
     const options = { keys: ["transforms"], p: null, usage: COMPOSE_USAGE };
     super({ transforms: transforms.map((t) => t.spec) }, 1, options);
     this.transforms = transforms;
@@ -115,6 +121,49 @@ export function transformNames(): string[] {
   return [...classRegistry().keys()];
 }
 
+/** The base class to extend and its `run`, for each family (see `notATransform`). */
+const TWO_D = {
+  base: "data.transforms.Transform",
+  example: "class Rescale extends data.transforms.Transform { constructor() { super({}, " +
+    'arguments.length, { keys: [], p: null, usage: "{}" }); } protected run(image: Image, ' +
+    "rng: Rng): Image { return { ...image, data: image.data.map((v) => v / 255) }; } }",
+  run: "run(image, rng)",
+};
+
+/**
+ * @internal The message for a function or an object that is neither a
+ * transform nor a spec (torch's `Compose` takes any callable:
+ * `Compose([Rescale(256), lambda img: ...])`), or null for anything else.
+ * Plain objects with a string `name` are specs, and a class instance with a
+ * "volume." name is the other family's transform: `fromSpec` says more of both.
+ */
+export function notATransform(
+  where: string,
+  t: unknown,
+  family: { base: string; example: string; run: string },
+): string | null {
+  const proto = t !== null && typeof t === "object" ? Object.getPrototypeOf(t) : undefined;
+  const plain = proto === Object.prototype || proto === null;
+  const name = (t as { name?: unknown } | null)?.name;
+  const hasMethod = plain && Object.values(t as object).some((v) => typeof v === "function");
+  const callable = typeof t === "function" ||
+    (typeof t === "object" && t !== null && !plain && !(t instanceof Transform) &&
+      !(typeof name === "string" && name.startsWith("volume."))) ||
+    (hasMethod && typeof name !== "string");
+  if (!callable) return null;
+  const what = typeof t === "function"
+    ? `a function${(t as { name: string }).name ? ` (${(t as { name: string }).name})` : ""}`
+    : plain
+    ? "an object with methods"
+    : `a ${(proto as { constructor?: { name?: string } }).constructor?.name ?? "class"} instance`;
+  return `${where}: got ${what}, which is neither a transform nor a spec { name, ...params }; ` +
+    `torch's (and MONAI's) Compose takes any callable; here a transform is a class: ` +
+    `extend ${family.base} and implement ${family.run} (torch's __call__), e.g. ` +
+    `${family.example}, then ` +
+    "compose([new Rescale()]) (a DataLoader runs a class of your own with workers: 0; " +
+    "worker threads rebuild only the library's transforms)";
+}
+
 /** The volume family's names, once its module has loaded (it imports this one). */
 let volumeNames: () => string[] = () => [];
 
@@ -135,6 +184,8 @@ export function registerVolumeNames(names: () => string[]): void {
  * ```
  */
 export function fromSpec(spec: TransformSpec): Transform {
+  const callable = notATransform("transforms.fromSpec", spec, TWO_D);
+  if (callable) throw new Error(callable);
   if (spec === null || typeof spec !== "object" || typeof spec.name !== "string") {
     throw new Error(`transforms.fromSpec: a spec is { name, ...params }, got ${fmt(spec)}`);
   }

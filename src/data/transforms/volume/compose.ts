@@ -9,7 +9,7 @@
  */
 import { checkArity, checkOptions } from "../../../options.ts";
 import type { Rng } from "../../rng.ts";
-import { registerVolumeNames, transformNames as names2d } from "../compose.ts";
+import { notATransform, registerVolumeNames, transformNames as names2d } from "../compose.ts";
 import { fmt } from "../image.ts";
 import { specNumbers, Transform } from "../transform.ts";
 import * as classes from "./classes.ts";
@@ -128,6 +128,15 @@ export function transformNames(): string[] {
 
 registerVolumeNames(transformNames);
 
+/** The base class a transform of the user's own extends (see `notATransform`). */
+const VOLUME_FAMILY = {
+  base: "data.transforms.volume.VolumeTransform",
+  example: "class Rescale extends data.transforms.volume.VolumeTransform { constructor() " +
+    '{ super({}, arguments.length, { keys: [], p: null, usage: "{}" }); } protected run(v, ' +
+    "rng) { return { ...v, data: v.data.map((x) => x / 1000) }; } }",
+  run: "run(v, rng) (v is { data: Float32Array, shape: [C, D, H, W] }; return the same form)",
+};
+
 /** What MONAI's transforms that are not classes here become (by name, "d" forms included). */
 const MONAI_ELSEWHERE: Record<string, string> = {
   Spacing: "the dataset's option: new data.VolumeDataset(items, { spacing: { pixdim } })",
@@ -166,6 +175,8 @@ function monaiHint(name: string): string {
  */
 export function fromSpec(spec: VolumeTransformSpec): VolumeTransform {
   const where = "transforms.volume.fromSpec";
+  const callable = notATransform(where, spec, VOLUME_FAMILY);
+  if (callable) throw new Error(callable);
   if (spec === null || typeof spec !== "object" || typeof spec.name !== "string") {
     throw new Error(`${where}: a spec is { name: "volume.X", ...params }, got ${fmt(spec)}`);
   }
