@@ -67,8 +67,9 @@ Deno.test("lits_measure_*: bad arguments give a status and a clear error", () =>
 
 Deno.test("measurePeak: positive FMA peak and copy bandwidth; cpuInfo reads /proc/cpuinfo", () => {
   const p = measurePeak({ fmaSeconds: 0.03, copyBytes: 8 << 20 });
-  assert.ok(p.fmaGflops > 1 && p.fmaGflops < 1e6, `FMA peak ${p.fmaGflops} GFLOP/s`);
-  assert.ok(p.copyGBps > 0.1 && p.copyGBps < 1e5, `copy ${p.copyGBps} GB/s`);
+  // Positive and finite only: speed is never asserted (a loaded machine measured 0.72 GFLOP/s).
+  assert.ok(p.fmaGflops > 0 && p.fmaGflops < 1e6, `FMA peak ${p.fmaGflops} GFLOP/s`);
+  assert.ok(p.copyGBps > 0 && p.copyGBps < 1e5, `copy ${p.copyGBps} GB/s`);
   const c = cpuInfo();
   if (Deno.build.os === "linux") {
     assert.ok(c.cpus >= 1 && c.model !== "?" && /^\d+$/.test(c.family), JSON.stringify(c));
