@@ -289,10 +289,10 @@ Deno.test("clamp matches torch.clamp at and beyond the bounds, NaN included", ()
     () => clampMin(x, undefined as unknown as number),
     /clampMin: min must be a number/,
   );
-  assert.throws(
-    () => clamp(tensor(new Int32Array([1]), [1], { dtype: "int32" }), 0),
-    /clamp: expected a float32 tensor/,
-  );
+  // Integer clamp stays integer, as torch's.
+  const ci = clamp(tensor(new Int32Array([1]), [1], { dtype: "int32" }), 0);
+  assert.equal(ci.dtype, "int32");
+  assert.deepEqual([...ci.toArray()], [1]);
 });
 
 const POW: ((xs: Tensor[]) => Tensor)[] = [

@@ -58,11 +58,15 @@ export function tensorOperand(where: string, other: unknown, numberForm: string)
   throw new Error(`x.${where}: takes a Tensor, got ${got}; against a number write ${numberForm}`);
 }
 
-/** `other * alpha` for add and sub's `{ alpha }` (torch's alpha=). */
+/**
+ * `other * alpha` for add and sub's `{ alpha }` (torch's alpha=); `self`, the
+ * tensor added to, refuses a fractional alpha where both are integers, as torch.
+ */
 export function scaled(
   where: string,
   other: Tensor | number,
   options: { alpha?: number },
+  self?: Tensor,
 ): Tensor | number {
   const o = checkOptions<{ alpha?: number }>(
     `x.${where}`,
@@ -74,8 +78,13 @@ export function scaled(
   if (typeof o.alpha !== "number") {
     throw new Error(`x.${where}: alpha must be a number, got ${typeof o.alpha}`);
   }
-  if (typeof other !== "number" && other.dtype !== "float32") {
-    throw new Error(`x.${where}: expected a float32 tensor, got ${other.dtype} [${other.shape}]`);
+  const integral = typeof other === "number" ? Number.isInteger(other) : other.dtype === "int32";
+  if (self?.dtype === "int32" && integral && !Number.isInteger(o.alpha)) {
+    throw new Error(
+      `x.${where}: alpha must be an integer for int32 operands, got ${o.alpha} (torch: "For ` +
+        `integral input tensors, argument alpha must not be a floating point number"); write ` +
+        `x.float().${where}(y, { alpha: ${o.alpha} })`,
+    );
   }
   return typeof other === "number" ? other * o.alpha : ew.mul(other, o.alpha);
 }

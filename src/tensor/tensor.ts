@@ -614,7 +614,7 @@ export class Tensor implements Owned {
    */
   add(other: Tensor | number, options: { alpha?: number } = {}): Tensor {
     atMost("add", arguments.length, 2, "x.add(y, { alpha: 2 })");
-    return ew.add(this, scaled("add", operand("add", other), options));
+    return ew.add(this, scaled("add", operand("add", other), options, this));
   }
   /** start + weight (end - start) (torch's `lerp`). */
   lerp(end: Tensor, weight: Tensor | number): Tensor {
@@ -624,7 +624,7 @@ export class Tensor implements Owned {
   /** Subtracts a tensor (broadcasting) or a number; `{ alpha }` scales it first. */
   sub(other: Tensor | number, options: { alpha?: number } = {}): Tensor {
     atMost("sub", arguments.length, 2, "x.sub(y, { alpha: 2 })");
-    return ew.sub(this, scaled("sub", operand("sub", other), options));
+    return ew.sub(this, scaled("sub", operand("sub", other), options, this));
   }
   /** Multiplies by a tensor (broadcasting) or a number. */
   mul(other: Tensor | number): Tensor {

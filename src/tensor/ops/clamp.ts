@@ -5,7 +5,9 @@
  * stays NaN, and min > max gives max everywhere, as PyTorch. The gradient is
  * PyTorch's clamp_backward: the upstream gradient where min <= x <= max
  * (boundaries included), 0 elsewhere and at NaN, picked with `where` so an
- * inf gradient outside the range does not become NaN.
+ * inf gradient outside the range does not become NaN. An int32 `x` with
+ * integer bounds gives exact int32; a fractional bound promotes to float32,
+ * as torch 1.13.
  *
  * @module
  */
@@ -14,6 +16,8 @@ import { record } from "../autograd.ts";
 import { binaryRaw, requireFloat } from "./elementwise.ts";
 import { expectTensor, scalarTensor } from "./compare.ts";
 import { whereRaw } from "./where.ts";
+import { intClamp } from "./int_arith.ts";
+import { cast } from "./shape.ts";
 
 function checkBound(value: unknown, name: string): void {
   if (value === null || value === undefined || typeof value === "number") return;
@@ -52,6 +56,11 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
     throw new Error(
       "clamp: at least one of min and max must be given; write x.clamp(0), x.clamp(null, 1)",
     );
+  }
+  if (x instanceof Tensor && x.dtype === "int32") {
+    // torch: integer bounds keep an integer tensor's type; a fractional one promotes.
+    const integral = [lo, hi].every((b) => b === null || Number.isInteger(b));
+    return integral ? intClamp(x, lo, hi) : clamp(cast(x, "float32"), lo, hi);
   }
   requireFloat(x, "clamp");
   const loT = lo === null ? null : scalarTensor(lo, x.device);

@@ -12,6 +12,7 @@ import { contiguous, i64 } from "./shape.ts";
 import { sumToShape } from "./reduce.ts";
 import * as fusion from "./fusion.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
+import { intBinary, intPow, intUnary, involvesInt, promoted } from "./int_arith.ts";
 
 /** @internal names of `enum lits_unary_op`. */
 export type UnaryName = keyof typeof UNARY;
@@ -206,6 +207,7 @@ export function productSaved(a: Tensor, b: Tensor): Tensor[] {
 
 /** a + b with broadcasting, or a + number. */
 export function add(a: Tensor, b: Tensor | number): Tensor {
+  if (involvesInt(a, b)) return intBinary("add", a, b, add); // int32: int_arith.ts
   if (typeof b === "number") return unary("addScalar", a, b);
   return fusedAdd(a, b) ?? binary("add", a, b, (g) => [g, g]);
 }
@@ -234,12 +236,14 @@ function fusedAdd(a: Tensor, b: Tensor): Tensor | null {
 
 /** a - b with broadcasting, or a - number. */
 export function sub(a: Tensor, b: Tensor | number): Tensor {
+  if (involvesInt(a, b)) return intBinary("sub", a, b, sub);
   if (typeof b === "number") return unary("addScalar", a, -b);
   return binary("sub", a, b, (g) => [g, b.requiresGrad ? neg(g) : null]);
 }
 
 /** a * b with broadcasting, or a * number. */
 export function mul(a: Tensor, b: Tensor | number): Tensor {
+  if (involvesInt(a, b)) return intBinary("mul", a, b, mul);
   if (typeof b === "number") return unary("mulScalar", a, b);
   return binary(
     "mul",
@@ -249,8 +253,9 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
   );
 }
 
-/** a / b with broadcasting, or a / number. */
+/** a / b with broadcasting, or a / number; true division (int32 operands give float32). */
 export function div(a: Tensor, b: Tensor | number): Tensor {
+  if (involvesInt(a, b)) return div(promoted(a), promoted(b));
   if (typeof b === "number") return unary("divScalar", a, b);
   return binary("div", a, b, (g) => [
     a.requiresGrad ? div(g, b) : null,
@@ -280,16 +285,19 @@ function tieSplit(name: "maximum" | "minimum", a: Tensor, b: Tensor): Tensor {
 
 /** Elementwise maximum with broadcasting. */
 export function maximum(a: Tensor, b: Tensor): Tensor {
+  if (involvesInt(a, b)) return intBinary("maximum", a, b, (x, y) => maximum(x, y as Tensor));
   return tieSplit("maximum", a, b);
 }
 
 /** Elementwise minimum with broadcasting. */
 export function minimum(a: Tensor, b: Tensor): Tensor {
+  if (involvesInt(a, b)) return intBinary("minimum", a, b, (x, y) => minimum(x, y as Tensor));
   return tieSplit("minimum", a, b);
 }
 
-/** -t. */
-export const neg = (t: Tensor): Tensor => unary("neg", t);
+/** -t (exact int32 for int32 t). */
+export const neg = (t: Tensor): Tensor =>
+  involvesInt(t, null) ? intUnary("neg", t) : unary("neg", t);
 /** e^t. */
 export const exp = (t: Tensor): Tensor => unary("exp", t);
 /** ln t. */
@@ -305,7 +313,8 @@ export const log = (t: Tensor): Tensor => unary("log", t);
  */
 export const sqrt = (t: Tensor): Tensor => unary("sqrt", t);
 /**
- * |t| (torch.abs); gradient sign(t), 0 at 0 as PyTorch.
+ * |t| (torch.abs); gradient sign(t), 0 at 0 as PyTorch. An int32 t gives
+ * exact int32 (|-2^31| is an Error: int32 cannot hold it).
  *
  * @example
  * ```ts
@@ -313,7 +322,8 @@ export const sqrt = (t: Tensor): Tensor => unary("sqrt", t);
  * console.log(abs(tensor([-2, 0, 3])).toArray()); // Float32Array [2, 0, 3]
  * ```
  */
-export const abs = (t: Tensor): Tensor => unary("abs", t);
+export const abs = (t: Tensor): Tensor =>
+  involvesInt(t, null) ? intUnary("abs", t) : unary("abs", t);
 /**
  * max(t, 0). On an op result it is deferred (`fusion.ts`): a convolution or
  * max pooling that reads it applies it on the fly, and its backward hands
@@ -405,5 +415,6 @@ export function tanh(t: Tensor): Tensor {
 export function oneTensor(name: string, given: number): void {
   if (given > 1) throw new Error(`${name}: takes one tensor, got ${given} arguments`);
 }
-/** t ^ exponent. */
-export const pow = (t: Tensor, exponent: number): Tensor => unary("powScalar", t, exponent);
+/** t ^ exponent (int32 t: int32 for an integer exponent >= 0, see int_arith.ts). */
+export const pow = (t: Tensor, exponent: number): Tensor =>
+  involvesInt(t, null) ? intPow(t, exponent, pow) : unary("powScalar", t, exponent);
