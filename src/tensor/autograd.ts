@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Tensor } from "./tensor.ts";
 import { keepGrad } from "./grad_store.ts";
 import { runBackwardEndHooks, runPostAccumulateGradHooks } from "./grad_hooks.ts";
@@ -12,8 +13,6 @@ import { runGradHooks } from "./tensor_hooks.ts";
 import { filledLike } from "./ops/creation.ts";
 import {
   asyncScope,
-  asyncScopeOpen,
-  asyncScopes,
   currentScope,
   markBackward,
   PromiseInScopeError,
@@ -37,7 +36,72 @@ export interface GradNode {
   backward(grad: Tensor): (Tensor | null)[];
 }
 
+/** The thread's mode: set by the synchronous switches (restored on exit) and `setGradEnabled(mode)`. */
 let enabled = true;
+
+/**
+ * The mode of an async call chain that `noGrad(async ...)` or
+ * `enableGrad(async ...)` opened, through every await; a plain
+ * `setGradEnabled(mode)` in the chain sets it for the rest of the chain.
+ */
+interface ChainMode {
+  grad: boolean;
+}
+const chainModes = new AsyncLocalStorage<ChainMode>();
+let openChains = 0;
+/** The chain (undefined: none) each open synchronous switch was entered in, innermost last. */
+const switches: (ChainMode | undefined)[] = [];
+
+/**
+ * The mode here. The innermost switch wins, as torch's nested with-blocks: a
+ * synchronous one entered in this chain over the chain's own mode, the
+ * chain's over the switches its synchronous start ran inside.
+ */
+function gradMode(): boolean {
+  if (openChains === 0) return enabled;
+  const chain = chainModes.getStore();
+  if (chain === undefined || switches[switches.length - 1] === chain) return enabled;
+  return chain.grad;
+}
+
+/** @internal runs a synchronous `fn` with recording set to `mode`, then restores the mode. */
+export function withGradMode<T>(mode: boolean, fn: () => T): T {
+  const was = enabled;
+  enabled = mode;
+  switches.push(openChains === 0 ? undefined : chainModes.getStore());
+  try {
+    return fn();
+  } finally {
+    switches.pop();
+    enabled = was;
+  }
+}
+
+/** @internal runs an async `fn` with recording set to `mode` in its whole call chain. */
+export async function gradModeChain<T>(mode: boolean, fn: () => Promise<T>): Promise<T> {
+  openChains++;
+  try {
+    return await chainModes.run({ grad: mode }, fn);
+  } finally {
+    openChains--;
+  }
+}
+
+/**
+ * @internal `setGradEnabled(mode)`: sets the innermost switch's mode (the
+ * thread's outside every switch), which its exit restores, as torch's plain
+ * call inside a with-block.
+ */
+export function setGradMode(mode: boolean): void {
+  if (openChains > 0) {
+    const chain = chainModes.getStore();
+    if (chain !== undefined && switches[switches.length - 1] !== chain) {
+      chain.grad = mode;
+      return;
+    }
+  }
+  enabled = mode;
+}
 
 /**
  * Whether ops are recorded now (in this async call chain): PyTorch's
@@ -50,7 +114,7 @@ let enabled = true;
  * ```
  */
 export function isGradEnabled(): boolean {
-  return enabled && (!asyncScopeOpen() || (asyncScopes.getStore()?.grad ?? true));
+  return gradMode();
 }
 
 // `async () => {}`'s constructor: told apart before the call, so that its
@@ -85,24 +149,25 @@ export function noGrad<T>(fn: () => T): T {
   if (typeof fn !== "function") {
     throw new Error(`noGrad: expected a function, got ${typeof fn}; write noGrad(() => ...)`);
   }
+  return runNoGrad(fn, "noGrad", "noGrad(async () => { ... })");
+}
+
+/** @internal `noGrad(fn)`, its Promise error naming `where` and `usage`. */
+export function runNoGrad<T>(fn: () => T, where: string, usage: string): T {
   if (fn instanceof AsyncFunction) {
-    return asyncScope(fn as () => Promise<unknown>, false) as T;
+    const f = fn as () => Promise<unknown>;
+    return asyncScope(() => gradModeChain(false, f), false) as T;
   }
-  const was = enabled;
-  enabled = false;
   try {
-    const result = scope(fn);
-    return result;
+    return withGradMode(false, () => scope(fn));
   } catch (e) {
     if (e instanceof PromiseInScopeError) {
       throw new Error(
-        "noGrad: fn returned a Promise but is not an async function, so gradients would be " +
-          "recorded after its first await; write `await noGrad(async () => { ... })`",
+        `${where}: fn returned a Promise but is not an async function, so gradients would be ` +
+          `recorded after its first await; write \`await ${usage}\``,
       );
     }
     throw e;
-  } finally {
-    enabled = was;
   }
 }
 
@@ -133,11 +198,8 @@ export function inferenceMode<T>(fn: () => T): T {
  * recording is on. Returns `out`.
  */
 export function record(out: Tensor, node: GradNode): Tensor {
-  // The async-chain lookup costs only while an async noGrad is open somewhere.
-  if (
-    enabled && node.inputs.some((t) => t.requiresGrad) &&
-    (!asyncScopeOpen() || (asyncScopes.getStore()?.grad ?? true))
-  ) {
+  // The async-chain lookup costs only while an async noGrad/enableGrad is open somewhere.
+  if (gradMode() && node.inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.gradFn = node;
     const saved = node.saved ?? node.inputs;
@@ -270,18 +332,14 @@ export function backward(
     checkSavedVersions(t.gradFn);
   }
   checkGradsNotSaved(order);
-  const was = enabled;
-  enabled = false;
-  try {
+  withGradMode(false, () => {
     // PyTorch casts a gradient of another dtype (an int32 one) to the tensor's.
     // Hooks run in the caller's scopes (the ones open now), not in backward's own.
     const depth = scopeDepth();
     scope(() =>
       propagate(order, root, gradient?.dtype === "int32" ? gradient.float() : gradient, depth)
     );
-  } finally {
-    enabled = was;
-  }
+  });
   if (!options.retainGraph) {
     // As PyTorch, only what the pass read is freed: a node that saved no
     // tensor (an add, a sum) can be gone through again.

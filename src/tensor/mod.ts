@@ -25,6 +25,7 @@ export {
   useWinogradConvolutions,
 } from "./deterministic.ts";
 export { type GradNode, inferenceMode, isGradEnabled, noGrad } from "./autograd.ts";
+export { enableGrad, setGradEnabled } from "./grad_mode.ts";
 export * as autograd from "./function.ts";
 export type { GradHook } from "./tensor_hooks.ts";
 export type { HookHandle } from "./grad_hooks.ts";

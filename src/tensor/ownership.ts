@@ -51,7 +51,7 @@ export interface Owned {
 export interface AsyncScope {
   /** The tensors the chain made. */
   readonly owned: Set<Owned>;
-  /** Whether operations are recorded in the chain. */
+  /** The recording mode the chain was opened with (autograd keeps the mode itself: grad_mode). */
   readonly grad: boolean;
 }
 
