@@ -432,3 +432,25 @@ Deno.test("a plain function returning a promise is refused, naming the async for
   assert.equal(isGradEnabled(), true);
   await tick();
 });
+
+Deno.test("work a finished async noGrad left running follows the mode around it, whatever else is open", async () => {
+  const tick = () => new Promise((r) => setTimeout(r, 1));
+  const later = () =>
+    (async () => {
+      await tick();
+      await tick();
+      await tick();
+      return isGradEnabled();
+    })();
+  let alone: Promise<boolean> | undefined;
+  await noGrad(async () => {
+    alone = later();
+  });
+  assert.equal(await alone, true);
+  let beside: Promise<boolean> | undefined;
+  await noGrad(async () => {
+    beside = later();
+  });
+  // Another chain open meanwhile does not bring the finished one's mode back.
+  assert.equal(await enableGrad(async () => await beside!), true);
+});

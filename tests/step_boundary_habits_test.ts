@@ -119,11 +119,14 @@ Deno.test("w.grad = null frees the gradient backward made, as zeroGrad: a manual
     if (t === 3) at3 = memoryStats().bytesInUse;
   }
   assert.equal(memoryStats().bytesInUse, at3);
-  // A gradient read out and the leaf's cleared: it went with the leaf, as with zeroGrad.
+  // A gradient read out and the leaf's cleared lives until the next boundary, as in torch.
   x.matmul(w).sum().backward();
   const g = w.grad!;
   w.grad = null;
+  assert.equal(g.mul(2).isAlive && g.isAlive, true);
+  x.matmul(w).mul(g.sum()).sum().backward(); // a pass whose graph read it
   assert.equal(g.isAlive, false);
+  w.grad = null;
   // One the user assigned stays theirs.
   const mine = randn([256, 256]);
   w.grad = mine;

@@ -75,3 +75,23 @@ Deno.test("device names: torch's cuda:N only, no spaces or leading zeros", () =>
     assert.throws(() => deviceName(bad), /unknown device/, bad);
   }
 });
+
+Deno.test("SequentialLR.loadStateDict is all or nothing: a refused dict leaves its schedules as they were", () => {
+  const make = () => {
+    const opt = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 1 });
+    const a = new optim.ConstantLR(opt, { factor: 0.5, totalIters: 2 });
+    const b = new optim.ExponentialLR(opt, { gamma: 0.9 });
+    return { a, b, s: new optim.SequentialLR(opt, { schedulers: [a, b], milestones: [2] }) };
+  };
+  const first = make();
+  for (let i = 0; i < 3; i++) first.s.step();
+  const sd = first.s.stateDict();
+  const { a, b, s } = make();
+  assert.throws(
+    () => s.loadStateDict({ ...sd, lastEpoch: 1.5 }),
+    /expected \{ lastEpoch, baseLrs \}/,
+  );
+  assert.deepEqual([a.lastEpoch, b.lastEpoch, s.lastEpoch], [0, 0, 0]);
+  s.loadStateDict(sd);
+  assert.deepEqual(s.lastLr, first.s.lastLr);
+});

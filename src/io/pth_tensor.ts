@@ -16,7 +16,13 @@ import type { DeviceName } from "../tensor/device.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { ByteSource } from "./byte_source.ts";
 import { decodeElements, ELEMENT_SIZE } from "./safetensors.ts";
-import { emptyTensor, fillFromHost, fillFromSource } from "./tensor_fill.ts";
+import {
+  emptyTensor,
+  fillFromHost,
+  fillFromSource,
+  loadedDtype,
+  storedAsIs,
+} from "./tensor_fill.ts";
 import type { TensorRef } from "./pickle_values.ts";
 import type { FileError } from "./pickle_read.ts";
 
@@ -30,7 +36,6 @@ const MAX_TENSOR_BYTES = 2 ** 32;
  */
 const BUDGET_FACTOR = 16;
 const SLACK_BYTES = 64 * 2 ** 20;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * One storage: its own bytes in the file, or a view (legacy format) into a
@@ -170,8 +175,8 @@ export function materialize(
     expected *= t.size[i];
   }
   // float32 and int32 bytes are the tensor's own: copied into it as they are.
-  const same = LITTLE_ENDIAN && (s.dtype === "F32" || s.dtype === "I32");
-  const dtype = s.dtype.startsWith("F") || s.dtype === "BF16" ? "float32" : "int32";
+  const same = storedAsIs(s.dtype);
+  const dtype = loadedDtype(s.dtype);
   const tensorFail = (m: string) => fail(`tensor '${name}': ${m}`);
   const source = root.source!;
   if (same && contiguous && source.reads && root.uses === 1) {

@@ -18,7 +18,14 @@ import { Tensor } from "../tensor/tensor.ts";
 import { checkArity, checkCall, checkOptions } from "../options.ts";
 import { writeReplacing } from "./write_file.ts";
 import { bufferSource, type ByteSource, openSource } from "./byte_source.ts";
-import { emptyTensor, fillFromHost, fillFromSource } from "./tensor_fill.ts";
+import {
+  emptyTensor,
+  fillFromHost,
+  fillFromSource,
+  LITTLE_ENDIAN,
+  loadedDtype,
+  storedAsIs,
+} from "./tensor_fill.ts";
 
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -58,7 +65,6 @@ export const ELEMENT_SIZE: Record<string, number> = {
 const METADATA_KEY = "__metadata__";
 /** The reference implementation's limit on the header length. */
 const MAX_HEADER_BYTES = 100_000_000;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------- writing
 
@@ -328,9 +334,8 @@ function convert(
 ): Float32Array | Int32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.length / ELEMENT_SIZE[e.dtype];
-  const isFloat = e.dtype.startsWith("F") || e.dtype === "BF16";
-  const out = isFloat ? new Float32Array(n) : new Int32Array(n);
-  if (LITTLE_ENDIAN && (e.dtype === "F32" || e.dtype === "I32")) {
+  const out = loadedDtype(e.dtype) === "float32" ? new Float32Array(n) : new Int32Array(n);
+  if (storedAsIs(e.dtype)) {
     new Uint8Array(out.buffer).set(bytes); // aligned copy
     return out;
   }
@@ -510,7 +515,6 @@ export function readSafetensors(
     for (const e of entries) {
       const tensorFail = (m: string) => fail(`tensor '${e.name}': ${m}`);
       const at = dataStart + e.begin;
-      const float = e.dtype.startsWith("F") || e.dtype === "BF16";
       if (!source.reads) {
         const values = convert(source.bytes(at, e.end - e.begin), e, fail);
         try {
@@ -520,8 +524,8 @@ export function readSafetensors(
         }
         continue;
       }
-      const t = emptyTensor(e.shape, float ? "float32" : "int32", options.device, tensorFail);
-      if (LITTLE_ENDIAN && (e.dtype === "F32" || e.dtype === "I32")) {
+      const t = emptyTensor(e.shape, loadedDtype(e.dtype), options.device, tensorFail);
+      if (storedAsIs(e.dtype)) {
         fillFromSource(t, source, at, tensorFail);
       } else {
         let values: Float32Array | Int32Array;

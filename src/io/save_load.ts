@@ -13,8 +13,9 @@
  * byte is written.
  *
  * A path ending in `.pth`, `.pt`, `.tar` (torch's tutorials' checkpoint
- * name), `.ckpt` or `.bin` is written in PyTorch's own format instead (`io.savePth`: `torch.load` opens it), and `io.load`
- * reads a PyTorch checkpoint, recognised by its content, as `io.loadPth`.
+ * name), `.ckpt` or `.bin` is written in PyTorch's own format instead
+ * (`io.savePth`: `torch.load` opens it), and `io.load` reads a PyTorch
+ * checkpoint, recognised by its content, as `io.loadPth`.
  *
  * @module
  */

@@ -78,3 +78,16 @@ export function fillFromSource(
   }
   fillFromHost(out, host, fail);
 }
+
+/** @internal whether this machine stores numbers little-endian, as the files do. */
+export const LITTLE_ENDIAN: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** @internal the library dtype a stored safetensors-style dtype loads as. */
+export function loadedDtype(stored: string): "float32" | "int32" {
+  return stored.startsWith("F") || stored === "BF16" ? "float32" : "int32";
+}
+
+/** @internal whether stored elements are the loaded tensor's bytes as they are (F32, I32 here). */
+export function storedAsIs(stored: string): boolean {
+  return LITTLE_ENDIAN && (stored === "F32" || stored === "I32");
+}

@@ -9,7 +9,12 @@
 import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { clearGrads } from "../tensor/grad_store.ts";
-import { isThenable, reportLateRejection, zeroGradBoundary } from "../tensor/ownership.ts";
+import {
+  AsyncFunction,
+  isThenable,
+  reportLateRejection,
+  zeroGradBoundary,
+} from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
 import { backend, checkToArguments, type DeviceName, dtypeCastError } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
@@ -45,8 +50,6 @@ export class Parameter extends Tensor {
  * output; a returned tensor replaces the output (PyTorch's forward hook).
  */
 export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => Tensor | void;
-
-const AsyncFunction = (async () => {}).constructor;
 
 /**
  * Throws unless a forward hook's return value can replace the output: a
@@ -121,8 +124,8 @@ export class CallableObject {
   }
 
   /**
-   * `String(model)` and `${model}`: torch's `print(model)`, the module tree
-   * with each layer's settings (module_repr.ts), not a function's "[object
+   * `String(model)` and `${model}`: like torch's `print(model)`, the module
+   * tree with each layer's settings (module_repr.ts), not a function's "[object
    * Function]"; `console.log(model)` shows the fields and values.
    */
   toString(): string {

@@ -1,8 +1,9 @@
 /**
- * `String(model)`, as PyTorch's `print(model)`: the module tree, each child
- * under its name with its class and settings (the sizes, flags and names it
- * was made with, read from its fields and getters), weights left out
- * (`console.log(model)` shows the values).
+ * `String(model)`, like PyTorch's `print(model)`: the module tree, each
+ * child under its name with its class and settings (the sizes, flags and
+ * names it was made with, read from its fields and getters, under this
+ * library's camelCase names), weights left out (`console.log(model)` shows
+ * the values).
  *
  * ```text
  * Sequential(
@@ -55,6 +56,8 @@ function settings(m: object, children: Set<string>, stop: object): string[] {
       if (isSetting(v)) out.set(k, show(v));
     }
   }
+  // A layer's optional bias, last, as torch's repr gives it (bias=False).
+  if (Object.hasOwn(m, "bias")) out.set("bias", String((m as { bias: unknown }).bias != null));
   return [...out].map(([k, v]) => `${k}=${v}`);
 }
 

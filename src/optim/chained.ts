@@ -94,7 +94,6 @@ export class ChainedScheduler extends LRScheduler {
   /** Restores what `stateDict()` gave, into each schedule. */
   override loadStateDict(given: Record<string, number | number[]> | TorchSchedulerStateDict): void {
     const sd = ownLayout(this, given);
-    loadSchedules(sd, this.schedulers);
-    super.loadStateDict(sd);
+    loadSchedules(sd, this.schedulers, () => super.loadStateDict(sd));
   }
 }

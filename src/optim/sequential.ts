@@ -111,8 +111,7 @@ export class SequentialLR extends LRScheduler {
   /** Restores what `stateDict()` gave. */
   override loadStateDict(given: StateDict | TorchSchedulerStateDict): void {
     const sd = ownLayout(this, given);
-    loadSchedules(sd, this.schedulers);
-    super.loadStateDict(sd);
+    loadSchedules(sd, this.schedulers, () => super.loadStateDict(sd));
   }
 }
 
@@ -127,12 +126,25 @@ export function withSchedules(sd: StateDict, schedulers: readonly LRScheduler[])
 }
 
 /** @internal Loads each schedule's part of `sd` (its keys under `k.`) into it. */
-export function loadSchedules(sd: StateDict, schedulers: readonly LRScheduler[]): void {
-  schedulers.forEach((s, k) => {
-    const own = Object.fromEntries(
-      Object.entries(sd ?? {}).filter(([key]) => key.startsWith(`${k}.`))
-        .map(([key, v]) => [key.slice(`${k}.`.length), v]),
-    );
-    s.loadStateDict(own);
-  });
+export function loadSchedules(
+  sd: StateDict,
+  schedulers: readonly LRScheduler[],
+  loadOwn: () => void,
+): void {
+  // All or nothing: a refused dict (a child's, or the parent's own entries)
+  // puts back the children already loaded.
+  const before = schedulers.map((s) => s.stateDict());
+  try {
+    schedulers.forEach((s, k) => {
+      const own = Object.fromEntries(
+        Object.entries(sd ?? {}).filter(([key]) => key.startsWith(`${k}.`))
+          .map(([key, v]) => [key.slice(`${k}.`.length), v]),
+      );
+      s.loadStateDict(own);
+    });
+    loadOwn();
+  } catch (e) {
+    schedulers.forEach((s, k) => s.loadStateDict(before[k]));
+    throw e;
+  }
 }

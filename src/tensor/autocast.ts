@@ -31,7 +31,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { NativeSymbols } from "../ffi/symbols.ts";
 import type { Tensor } from "./tensor.ts";
 import { checkCall } from "../options.ts";
-import { reportLateRejection } from "./ownership.ts";
+import { AsyncFunction, reportLateRejection } from "./ownership.ts";
 
 /** The lower precisions `autocast` offers. */
 export type AutocastDtype = "bfloat16";
@@ -47,8 +47,6 @@ let current: AutocastDtype | null = null;
 /** Async autocast regions: the dtype follows each one's call chain through its awaits. */
 const chains = new AsyncLocalStorage<{ dtype: AutocastDtype | null }>();
 let openChains = 0;
-
-const AsyncFunction = (async () => {}).constructor;
 
 /**
  * Runs `fn` with bf16 autocast on (or off, with `{ enabled: false }`), and

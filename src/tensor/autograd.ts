@@ -7,11 +7,12 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Tensor } from "./tensor.ts";
-import { keepGrad } from "./grad_store.ts";
+import { freeReplacedGrads, keepGrad } from "./grad_store.ts";
 import { runBackwardEndHooks, runPostAccumulateGradHooks } from "./grad_hooks.ts";
 import { runGradHooks } from "./tensor_hooks.ts";
 import { filledLike } from "./ops/creation.ts";
 import {
+  AsyncFunction,
   asyncScope,
   currentScope,
   markBackward,
@@ -46,6 +47,17 @@ let enabled = true;
  */
 interface ChainMode {
   grad: boolean;
+  /** False once its switch returned: work it left running follows the enclosing mode. */
+  open: boolean;
+  /** The chain it was opened in, if any. */
+  parent: ChainMode | undefined;
+}
+
+/** The innermost open chain of this call chain (a finished one gives way to its parent). */
+function openChain(): ChainMode | undefined {
+  let c = chainModes.getStore();
+  while (c !== undefined && !c.open) c = c.parent;
+  return c;
 }
 const chainModes = new AsyncLocalStorage<ChainMode>();
 let openChains = 0;
@@ -59,7 +71,7 @@ const switches: (ChainMode | undefined)[] = [];
  */
 function gradMode(): boolean {
   if (openChains === 0) return enabled;
-  const chain = chainModes.getStore();
+  const chain = openChain();
   if (chain === undefined || switches[switches.length - 1] === chain) return enabled;
   return chain.grad;
 }
@@ -68,7 +80,7 @@ function gradMode(): boolean {
 export function withGradMode<T>(mode: boolean, fn: () => T): T {
   const was = enabled;
   enabled = mode;
-  switches.push(openChains === 0 ? undefined : chainModes.getStore());
+  switches.push(openChains === 0 ? undefined : openChain());
   try {
     return fn();
   } finally {
@@ -79,10 +91,16 @@ export function withGradMode<T>(mode: boolean, fn: () => T): T {
 
 /** @internal runs an async `fn` with recording set to `mode` in its whole call chain. */
 export async function gradModeChain<T>(mode: boolean, fn: () => Promise<T>): Promise<T> {
+  const chain: ChainMode = {
+    grad: mode,
+    open: true,
+    parent: openChains === 0 ? undefined : openChain(),
+  };
   openChains++;
   try {
-    return await chainModes.run({ grad: mode }, fn);
+    return await chainModes.run(chain, fn);
   } finally {
+    chain.open = false;
     openChains--;
   }
 }
@@ -94,7 +112,7 @@ export async function gradModeChain<T>(mode: boolean, fn: () => Promise<T>): Pro
  */
 export function setGradMode(mode: boolean): void {
   if (openChains > 0) {
-    const chain = chainModes.getStore();
+    const chain = openChain();
     if (chain !== undefined && switches[switches.length - 1] !== chain) {
       chain.grad = mode;
       return;
@@ -116,10 +134,6 @@ export function setGradMode(mode: boolean): void {
 export function isGradEnabled(): boolean {
   return gradMode();
 }
-
-// `async () => {}`'s constructor: told apart before the call, so that its
-// synchronous start already runs inside the async scope.
-const AsyncFunction = (async () => {}).constructor;
 
 /**
  * Runs `fn` without recording operations, inside a `scope`: temporaries it
@@ -156,7 +170,7 @@ export function noGrad<T>(fn: () => T): T {
 export function runNoGrad<T>(fn: () => T, where: string, usage: string): T {
   if (fn instanceof AsyncFunction) {
     const f = fn as () => Promise<unknown>;
-    return asyncScope(() => gradModeChain(false, f), false) as T;
+    return asyncScope(() => gradModeChain(false, f)) as T;
   }
   try {
     return withGradMode(false, () => scope(fn));
@@ -349,6 +363,7 @@ export function backward(
     }
   }
   markBackward(root);
+  freeReplacedGrads(); // after the pass: its graph may have read one (w.mul(g))
   runBackwardEndHooks();
 }
 

@@ -54,6 +54,7 @@ import { Tensor } from "./tensor.ts";
 import type { Device, DType } from "./device.ts";
 import { isGradEnabled, noGrad, record } from "./autograd.ts";
 import {
+  AsyncFunction,
   atScopeDepth,
   currentScope,
   isThenable,
@@ -78,9 +79,6 @@ export type ForwardArgs<T> = T extends { forward(ctx: FunctionCtx, ...args: infe
 
 /** What a Function class's `forward` returns (`apply` returns the same). */
 export type ForwardResult<T> = T extends { forward(...args: never[]): infer R } ? R : never;
-
-// `async () => {}`'s constructor: an async forward or backward is refused before it runs.
-const AsyncFunction = (async () => {}).constructor;
 
 /** What describes a value in an error: a tensor by its shape. */
 function describe(v: unknown): string {

@@ -5,11 +5,7 @@
  * @module
  */
 import { gradModeChain, runNoGrad, setGradMode, withGradMode } from "./autograd.ts";
-import { isThenable, reportLateRejection } from "./ownership.ts";
-
-// `async () => {}`'s constructor: told apart before the call, so that its
-// synchronous start already runs with the mode set.
-const AsyncFunction = (async () => {}).constructor;
+import { AsyncFunction, isThenable, reportLateRejection } from "./ownership.ts";
 
 /** `enableGrad(fn)` under the name the caller used. */
 function runEnableGrad<T>(fn: () => T, where: string, usage: string): T {

@@ -2,9 +2,9 @@
  * Accumulates a gradient into a leaf's `.grad`, in place once it exists, as
  * PyTorch does: a `.grad` someone holds, or assigned, sees the sum.
  *
- * A gradient backward made is the leaf's: `zeroGrad()`, `dispose()` and
- * setting the leaf's `.grad` (to null, as PyTorch's manual loops do) free
- * it at once. One the user assigned, or `keep()`s, is theirs: those only
+ * A gradient backward made is the leaf's: `zeroGrad()` and `dispose()` free
+ * it at once; setting the leaf's `.grad` (to null, as PyTorch's manual
+ * loops do) frees it at the next backward(), zeroGrad() or endStep(). One the user assigned, or `keep()`s, is theirs: those only
  * unlink it, and the collector frees it once nothing holds it.
  *
  * @module
@@ -76,18 +76,24 @@ export function dropGrad(leaf: Tensor): void {
   leaf.grad = null; // the setter frees it (`replacedGrad`)
 }
 
+/** Gradients backward made that their leaf let go of, freed at the next boundary. */
+const replaced: Tensor[] = [];
+
 /**
  * @internal a leaf's `.grad` was replaced (set to null or another tensor):
- * `old` is freed at once when backward made it and nobody claimed it, as
- * zeroGrad frees it. PyTorch's manual loop (`w.grad = None` after each
- * update, no zero_grad) would otherwise leave every step's gradients to the
- * collector, which a loop that never awaits does not reach.
+ * `old`, when backward made it and nobody claimed it, is freed at the next
+ * backward(), zeroGrad() or endStep(), so that PyTorch's manual loop
+ * (`w.grad = None` after each update, no zero_grad) stays flat even if it
+ * never lets the collector run, while a gradient read out first (`g =
+ * w.grad; w.grad = null`, then used) lives until then, as in PyTorch.
  */
 export function replacedGrad(old: Tensor): void {
-  if (made.has(old)) {
-    made.delete(old);
-    old.dispose();
-  }
+  if (made.delete(old)) replaced.push(old);
+}
+
+/** @internal frees the gradients leaves let go of (see `replacedGrad`). */
+export function freeReplacedGrads(): void {
+  for (const g of replaced.splice(0)) g.dispose();
 }
 
 /**

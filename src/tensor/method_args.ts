@@ -86,5 +86,11 @@ export function scaled(
         `x.float().${where}(y, { alpha: ${o.alpha} })`,
     );
   }
-  return typeof other === "number" ? other * o.alpha : ew.mul(other, o.alpha);
+  if (typeof other === "number") return other * o.alpha;
+  try {
+    return ew.mul(other, o.alpha);
+  } catch (e) {
+    // An int32 alpha * other past int32: say it is the call's alpha, not a mul of the user's.
+    throw new Error(`x.${where} (alpha ${o.alpha}): ${(e as Error).message}`);
+  }
 }

@@ -37,7 +37,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type Collectable, noteKept, unwatch, watch } from "./collector.ts";
-import { claimGrad } from "./grad_store.ts";
+import { claimGrad, freeReplacedGrads } from "./grad_store.ts";
 
 /** Anything that can be released. */
 export interface Owned {
@@ -51,18 +51,11 @@ export interface Owned {
 export interface AsyncScope {
   /** The tensors the chain made. */
   readonly owned: Set<Owned>;
-  /** The recording mode the chain was opened with (autograd keeps the mode itself: grad_mode). */
-  readonly grad: boolean;
 }
 
 /** The async scope of the running call chain; consulted only while one is open. */
 export const asyncScopes: AsyncLocalStorage<AsyncScope> = new AsyncLocalStorage<AsyncScope>();
 let openAsyncScopes = 0;
-
-/** @internal whether an async scope is open somewhere (then `asyncScopes` is worth asking). */
-export function asyncScopeOpen(): boolean {
-  return openAsyncScopes > 0;
-}
 
 function watchable(t: Owned): t is Owned & Collectable {
   return "lease" in t;
@@ -288,7 +281,8 @@ function collect(value: unknown, out: Set<Owned>, depth = 0): void {
   }
 }
 
-const AsyncFunction = (async () => {}).constructor;
+/** @internal `async () => {}`'s constructor: an async fn is told apart before it is called. */
+export const AsyncFunction = (async () => {}).constructor;
 
 /**
  * Runs `fn` and frees every tensor it created, except those it returns
@@ -311,8 +305,7 @@ const AsyncFunction = (async () => {}).constructor;
  */
 export function scope<T>(fn: () => T): T {
   if (fn instanceof AsyncFunction) {
-    const grad = asyncScopes.getStore()?.grad ?? true;
-    return asyncScope(fn as () => Promise<unknown>, grad) as T;
+    return asyncScope(fn as () => Promise<unknown>) as T;
   }
   const mine = new Set<Owned>();
   scopes.push(mine);
@@ -370,11 +363,12 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * @internal `scope` for an async function: the scope (and `grad`) follows
- * fn's call chain through every await; what it made is freed when its promise
- * settles, except what it resolves to.
+ * @internal `scope` for an async function: the scope follows fn's call chain
+ * through every await (the recording mode is autograd's: `noGrad(async ...)`
+ * opens its own chain mode); what it made is freed when its promise settles,
+ * except what it resolves to.
  */
-export async function asyncScope<T>(fn: () => Promise<T>, grad: boolean): Promise<T> {
+export async function asyncScope<T>(fn: () => Promise<T>): Promise<T> {
   const mine = new Set<Owned>();
   openAsyncScopes++;
   let result: T;
@@ -384,7 +378,7 @@ export async function asyncScope<T>(fn: () => Promise<T>, grad: boolean): Promis
     scopes.push(mine);
     let pending: Promise<T>;
     try {
-      pending = asyncScopes.run({ owned: mine, grad }, fn);
+      pending = asyncScopes.run({ owned: mine }, fn);
     } finally {
       scopes.pop();
     }
@@ -434,6 +428,7 @@ function disposeAll(set: Set<Owned>): void {
 /** The boundary optimizers' and modules' zeroGrad() mark (module doc). */
 export function zeroGradBoundary(): void {
   disposeAll(previous);
+  freeReplacedGrads();
   resetStepGrowth();
 }
 
@@ -454,6 +449,7 @@ export function zeroGradBoundary(): void {
 export function endStep(): void {
   disposeAll(previous);
   disposeAll(current);
+  freeReplacedGrads();
   resetStepGrowth();
   stepStarted = false;
 }

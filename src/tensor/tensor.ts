@@ -222,9 +222,10 @@ export class Tensor implements Owned {
   /**
    * The gradient accumulated by `backward()` (leaf tensors), added into in
    * place by later passes as PyTorch does. Assigning one checks it as
-   * PyTorch does: the tensor's shape, dtype and device, or null. Assigning
-   * frees the gradient backward made (`w.grad = null` after a manual
-   * update, as zeroGrad does); one you assigned or `keep()` stays yours.
+   * PyTorch does: the tensor's shape, dtype and device, or null. The
+   * gradient backward made that an assignment replaces (`w.grad = null`
+   * after a manual update) is freed at the next backward(), zeroGrad() or
+   * endStep(), as zeroGrad frees it; one you assigned or `keep()` stays yours.
    */
   get grad(): Tensor | null {
     // torch warns once: a non-leaf's .grad stays None unless retain_grad() was called.
@@ -247,7 +248,7 @@ export class Tensor implements Owned {
     }
     const old = this.#grad;
     this.#grad = g;
-    // One backward made goes with it (`w.grad = null`), as zeroGrad's.
+    // One backward made goes at the next boundary (`w.grad = null`), as zeroGrad's.
     if (old !== null && old !== g) replacedGrad(old);
   }
 
@@ -1473,12 +1474,19 @@ export class Tensor implements Owned {
   clone(): Tensor {
     return keptCopy(shp.clone(this), this);
   }
-  /** Converted to float32; itself when it is float32, as torch's. */
+  /**
+   * Converted to float32; itself when it is float32, as torch's (so do not
+   * `dispose()` or `using` the result of a tensor you still use).
+   */
   float(): Tensor {
     if (this.dtype === "float32") return this;
     return keptForm(shp.cast(this, "float32"), this);
   }
-  /** Converted to int32 (truncating toward zero); itself when it is int32, as torch's. */
+  /**
+   * Converted to int32 (truncating toward zero); itself when it is int32, as
+   * torch's (so do not `dispose()` or `using` the result of a tensor you
+   * still use).
+   */
   int(): Tensor {
     if (this.dtype === "int32") return this;
     return keptForm(shp.cast(this, "int32"), this);
@@ -1486,6 +1494,7 @@ export class Tensor implements Owned {
   /**
    * Converted to int32, this library's integer type: torch's `long()`
    * gives int64, which class labels never need (`labels.long()` ports as is).
+   * Itself when it is int32, as torch's `long()` of a long.
    */
   long(): Tensor {
     if (this.dtype === "int32") return this; // torch's long() of a long: itself

@@ -17,7 +17,7 @@
  * grid, then grid_sample's unnormalize `(g + 1) * size / 2 - 0.5` and
  * `nearbyint`), and where the exact source position is k + 0.5 that
  * rounding decides the side; `warpNearestTheta` replays it (see
- * `affineGrid`). Bilinear reads at the double-precision position, which
+ * `nearestGrid`). Bilinear reads at the double-precision position, which
  * matches torchvision's to about 1e-5 relative.
  *
  * Speed matters here (it is most of the `ct` preset's cost): along a row the
