@@ -180,11 +180,23 @@ int lits_conv_filter_setup(const char* fn, conv_shape* p, const lits_conv2d_para
   return LITS_OK;
 }
 
-/* The forward, with the weights prepared in `prepared` where the algorithm
- * has anything to prepare (conv_prepared.c). */
-static int forward(const char* fn, const lits_conv2d_params* params_host, const float* x,
-                   const float* x_coef, int32_t x_relu, const float* weight, const float* bias,
-                   float* y, void* prepared, int64_t prepared_bytes, conv_epilogue* ep) {
+/* Whether the forward of p runs the packed GEMM's 1x1 gather, the one
+ * algorithm that reads a conv_xform's img_scale (conv_gemm.c declines the
+ * rest of its tilings with LITS_ERR_UNAVAILABLE). */
+static int gathers_1x1(const conv_shape* p) {
+  return p->pointwise && p->groups == 1 && !lits_conv_stem_applies(p) &&
+         !lits_conv_onednn_f32_may_take(p, 0) && !lits_conv_depthwise_applies(p, 0) &&
+         pick_algo(p, NULL, 0) == ALGO_GEMM;
+}
+
+/* The forward of relu?(T(x)) (times img_scale: xf_value's), with the
+ * weights prepared in `prepared` where the algorithm has anything to
+ * prepare (conv_prepared.c). An img_scale that the algorithm for p does
+ * not read is LITS_ERR_UNAVAILABLE, no error recorded: the caller scales
+ * x itself. */
+static int forward_xf(const char* fn, const lits_conv2d_params* params_host, const float* x,
+                      const conv_xform* xf_value, const float* weight, const float* bias,
+                      float* y, void* prepared, int64_t prepared_bytes, conv_epilogue* ep) {
   lits_clear_error();
   LITS_REQUIRE(prepared_bytes >= 0 && (prepared != NULL || prepared_bytes == 0),
                "%s: prepared is NULL or prepared_bytes (%lld) is negative", fn,
@@ -192,8 +204,8 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
-  const conv_xform xf_value = {x_coef, x_relu != 0, 0};
-  const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
+  const conv_xform* xf = conv_xform_active(xf_value) ? xf_value : NULL;
+  if (xf != NULL && xf->img_scale != NULL && !gathers_1x1(&p)) return LITS_ERR_UNAVAILABLE;
   if (lits_conv_stem_applies(&p)) {
     double* moments = ep != NULL ? ep->moments : NULL;
     /* An evaluation epilogue without a residual, as the stem writes y, not
@@ -232,6 +244,13 @@ static int forward(const char* fn, const lits_conv2d_params* params_host, const 
   }
   return lits_conv_status(
       fn, &p, lits_conv_gemm_forward(&p, x, xf, weight, bias, y, ep, prepared, prepared_bytes));
+}
+
+static int forward(const char* fn, const lits_conv2d_params* params_host, const float* x,
+                   const float* x_coef, int32_t x_relu, const float* weight, const float* bias,
+                   float* y, void* prepared, int64_t prepared_bytes, conv_epilogue* ep) {
+  const conv_xform xf_value = {x_coef, x_relu != 0, 0, NULL};
+  return forward_xf(fn, params_host, x, &xf_value, weight, bias, y, prepared, prepared_bytes, ep);
 }
 
 /* forward, then the epilogue over y where the algorithm did not apply it as
@@ -299,6 +318,72 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
   conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL};
   return forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
                       prepared_bytes, &ep);
+}
+
+/* y's spatial size (checked geometry) and its planes' means from the sums
+ * ep gathered, or from a pass over y. */
+static void plane_means(const lits_conv2d_params* q, const conv_epilogue* ep, const float* y,
+                        float* pooled) {
+  const int64_t oh = (q->h + 2 * q->pad_h - q->dil_h * (q->r - 1) - 1) / q->stride_h + 1;
+  const int64_t ow = (q->w + 2 * q->pad_w - q->dil_w * (q->s - 1) - 1) / q->stride_w + 1;
+  const int64_t planes = (int64_t)q->n * q->k;
+  if (!ep->sums_done) lits_conv_plane_sums(y, planes, oh * ow, pooled);
+  /* the mean as lits_adaptive_avgpool2d_forward_f32 divides its sum */
+  for (int64_t i = 0; i < planes; i++) pooled[i] = pooled[i] / (float)oh / (float)ow;
+}
+
+int lits_conv2d_forward_epilogue_pool_f32(const lits_conv2d_params* params_host, const float* x,
+                                          const float* x_coef, int32_t x_relu,
+                                          const float* weight, const float* bias,
+                                          const float* y_coef, const float* r,
+                                          const float* r_coef, int32_t relu, float* y,
+                                          float* pooled, void* prepared,
+                                          int64_t prepared_bytes) {
+  static const char* fn = "lits_conv2d_forward_epilogue_pool_f32";
+  lits_clear_error();
+  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
+  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
+               relu);
+  conv_shape p;
+  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
+  LITS_REQUIRE(pooled != NULL, "%s: pooled is NULL", fn);
+  conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL, pooled, 0};
+  const int st = forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
+                              prepared_bytes, &ep);
+  if (st == LITS_OK) plane_means(params_host, &ep, y, pooled);
+  return st;
+}
+
+int lits_conv2d_forward_epilogue_scaled_f32(const lits_conv2d_params* params_host,
+                                            const float* x, const float* x_scale,
+                                            const float* weight, const float* bias,
+                                            const float* y_coef, const float* r,
+                                            const float* r_coef, int32_t relu, float* y,
+                                            void* prepared, int64_t prepared_bytes) {
+  static const char* fn = "lits_conv2d_forward_epilogue_scaled_f32";
+  lits_clear_error();
+  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
+  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
+               relu);
+  conv_shape p;
+  LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
+  LITS_REQUIRE(x != NULL && x_scale != NULL, "%s: x or x_scale is NULL", fn);
+  conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL, NULL, 0};
+  /* The packed GEMM scales each value as it packs x (the bits of x_scale * x
+   * written first, then read: the same GEMM); any other algorithm reads a
+   * scaled copy. */
+  const conv_xform xf = {NULL, 0, 0, x_scale};
+  int st = forward_xf(fn, params_host, x, &xf, weight, bias, y, prepared, prepared_bytes, &ep);
+  if (st == LITS_ERR_UNAVAILABLE) {
+    const int64_t hw = p.h * p.w, planes = p.n * p.c;
+    float* xs = (float*)lits_scratch_alloc(planes * hw * (int64_t)sizeof(float));
+    if (xs == NULL) return lits_conv_status(fn, &p, LITS_ERR_MEMORY);
+    lits_scale_planes(x, x_scale, planes, hw, xs);
+    ep.applied = 0;
+    st = forward(fn, params_host, xs, NULL, 0, weight, bias, y, prepared, prepared_bytes, &ep);
+    lits_scratch_free(xs);
+  }
+  return st != LITS_OK || ep.applied ? st : lits_conv_epilogue_pass(params_host, &ep, y);
 }
 
 int lits_conv2d_forward_moments_f32(const lits_conv2d_params* params_host, const float* x,

@@ -35,6 +35,14 @@
  * forward: 320-376 ms against 271-281; 2 threads, an idle moment: 180
  * against 145 ms).
  *
+ * Where the caller wants each plane's sum (conv_epilogue's plane_sums: the
+ * global pool of EfficientNet's squeeze-and-excitation, squeeze_excite.c),
+ * the stored vectors are added up lane by lane in a register as they are
+ * stored (a masked add a vector: the lanes outside the plane left out),
+ * and the 16 lanes added at the end of the plane, instead of a pass that
+ * reads the plane back; those forms (plane_s_*) are their own functions,
+ * so the others are as before.
+ *
  * The sums are the channels-last kernel's to the bit: every tap of the
  * r x s window, in the same order (row by row, left to right, from zero,
  * one FMA each, padding included as zeros), then the bias added, then the
@@ -175,12 +183,14 @@ AVX512_INLINE void sums_shared(const int S, const int N, const int S2, const int
   }
 }
 
-/* Stores N vectors of outputs at out + u ostep (lanes om) after finish(). */
-AVX512_INLINE void store(const int N, const dw_plane* q, const __m512* acc, float* out,
-                         const float* res, int64_t ostep, __mmask16 om) {
+/* Stores N vectors of outputs at out + u ostep (lanes om) after finish();
+ * with SUM, adds their lanes om to *tot (the plane's running sums). */
+AVX512_INLINE void store(const int N, const int SUM, const dw_plane* q, const __m512* acc,
+                         float* out, const float* res, int64_t ostep, __mmask16 om, __m512* tot) {
 #pragma GCC unroll 4
   for (int u = 0; u < N; u++) {
     const __m512 v = finish(acc[u], q, res != NULL ? res + u * ostep : NULL, om);
+    if (SUM) *tot = _mm512_mask_add_ps(*tot, om, *tot, v);
     if (q->stream && om == (__mmask16)0xFFFF && ((uintptr_t)(out + u * ostep) & 63) == 0) {
       _mm512_stream_ps(out + u * ostep, v);
     } else {
@@ -248,9 +258,10 @@ static inline __mmask16 row_lanes(const dw_plane* q, int64_t iy) {
  * masks depend on the layer only: computed once (masks, per chunk j: cm
  * at j * 2 MAX_K, ch after); the row masks only where a group of vectors
  * has a tap outside the plane. */
-AVX512_INLINE void plane(const int S, const int S2, const dw_plane* q, const __mmask16* masks,
-                         const __mmask16 (*rows_rm)[MAX_K], const __mmask16 (*rows_rh)[MAX_K],
-                         const float* in, const float* wt, const float* res, float* out) {
+AVX512_INLINE void plane(const int S, const int S2, const int SUM, const dw_plane* q,
+                         const __mmask16* masks, const __mmask16 (*rows_rm)[MAX_K],
+                         const __mmask16 (*rows_rh)[MAX_K], const float* in, const float* wt,
+                         const float* res, float* out, float* sum) {
   const int64_t rows = q->rows;
   const int64_t chunks = rows > 1 ? 1 : (q->ow + V - 1) / V;
   const int64_t groups = (q->oh + rows - 1) / rows; /* output vectors down a chunk */
@@ -263,6 +274,7 @@ AVX512_INLINE void plane(const int S, const int S2, const dw_plane* q, const __m
    * prefetcher to follow a window of several). */
   const int64_t ahead = U * gstep / q->w, pf_lines = S2 ? 3 : 2;
   __m512 acc[U];
+  __m512 tot = _mm512_setzero_ps(); /* SUM: the plane's stored values, lane by lane */
   if (q->across) { /* U chunks of a row at a time: each input row read left to right */
     for (int64_t oy = 0; oy < q->oh; oy++) {
       const int inside = oy >= g0 && oy < g1;
@@ -278,21 +290,23 @@ AVX512_INLINE void plane(const int S, const int S2, const dw_plane* q, const __m
         if (n == U) {
           sums(S, U, S2, src + x0 * q->sh, V * q->sh, q->w, q->r, hoff, idx, m, mh, 0, cm, ch,
                2 * MAX_K, wt, acc);
-          store(U - 1, q, acc, dst, rs, V, (__mmask16)0xFFFF);
+          store(U - 1, SUM, q, acc, dst, rs, V, (__mmask16)0xFFFF, &tot);
         } else {
           for (int u = 0; u < n - 1; u++) {
             sums(S, 1, S2, src + (x0 + u * V) * q->sh, 0, q->w, q->r, hoff, idx, m, mh, 0,
                  cm + u * 2 * MAX_K, ch + u * 2 * MAX_K, 0, wt, acc + u);
-            store(1, q, acc + u, dst + u * V, rs != NULL ? rs + u * V : NULL, 0, (__mmask16)0xFFFF);
+            store(1, SUM, q, acc + u, dst + u * V, rs != NULL ? rs + u * V : NULL, 0,
+                  (__mmask16)0xFFFF, &tot);
           }
           sums(S, 1, S2, src + (x0 + (n - 1) * V) * q->sh, 0, q->w, q->r, hoff, idx, m, mh, 0,
                cm + (n - 1) * 2 * MAX_K, ch + (n - 1) * 2 * MAX_K, 0, wt, acc + n - 1);
         }
         const int64_t xl = x0 + (n - 1) * V;
-        store(1, q, acc + n - 1, dst + (n - 1) * V, rs != NULL ? rs + (n - 1) * V : NULL, 0,
-              lanes(0, q->ow - xl));
+        store(1, SUM, q, acc + n - 1, dst + (n - 1) * V, rs != NULL ? rs + (n - 1) * V : NULL, 0,
+              lanes(0, q->ow - xl), &tot);
       }
     }
+    if (SUM) *sum = _mm512_reduce_add_ps(tot);
     return;
   }
   for (int64_t g = 0; g < groups; g += U) {
@@ -332,19 +346,19 @@ AVX512_INLINE void plane(const int S, const int S2, const dw_plane* q, const __m
           SHARED(2)
         }
 #undef SHARED
-        store(n - 1, q, acc, dst, rs, ostep, om);
+        store(n - 1, SUM, q, acc, dst, rs, ostep, om, &tot);
       } else switch (n) {
         case U:
           sums(S, U, S2, src, gstep, q->w, q->r, hoff, idx, m, mh, 1, cm, ch, 0, wt, acc);
-          store(U - 1, q, acc, dst, rs, ostep, om);
+          store(U - 1, SUM, q, acc, dst, rs, ostep, om, &tot);
           break;
         case 3:
           sums(S, 3, S2, src, gstep, q->w, q->r, hoff, idx, m, mh, 1, cm, ch, 0, wt, acc);
-          store(2, q, acc, dst, rs, ostep, om);
+          store(2, SUM, q, acc, dst, rs, ostep, om, &tot);
           break;
         case 2:
           sums(S, 2, S2, src, gstep, q->w, q->r, hoff, idx, m, mh, 1, cm, ch, 0, wt, acc);
-          store(1, q, acc, dst, rs, ostep, om);
+          store(1, SUM, q, acc, dst, rs, ostep, om, &tot);
           break;
         default:
           sums(S, 1, S2, src, gstep, q->w, q->r, hoff, idx, m, mh, 1, cm, ch, 0, wt, acc);
@@ -353,30 +367,35 @@ AVX512_INLINE void plane(const int S, const int S2, const dw_plane* q, const __m
       /* the last vector of the group: a narrow plane's may hold fewer rows */
       const int64_t oyl = oy + (n - 1) * rows, nl = q->oh - oyl < rows ? q->oh - oyl : rows;
       const __mmask16 ol = rows > 1 ? lanes(0, nl * q->ow) : om;
-      store(1, q, acc + n - 1, dst + (n - 1) * ostep, rs != NULL ? rs + (n - 1) * ostep : NULL, 0,
-            ol);
+      store(1, SUM, q, acc + n - 1, dst + (n - 1) * ostep,
+            rs != NULL ? rs + (n - 1) * ostep : NULL, 0, ol, &tot);
     }
   }
+  if (SUM) *sum = _mm512_reduce_add_ps(tot);
 }
 
 typedef const __mmask16 (*row_table)[MAX_K];
 typedef void (*plane_fn)(const dw_plane*, const __mmask16*, row_table, row_table, const float*,
-                         const float*, const float*, float*);
-#define PLANE(S)                                                                           \
-  AVX512 static void plane_##S(const dw_plane* q, const __mmask16* masks, row_table rm,   \
-                               row_table rh, const float* in, const float* wt,             \
-                               const float* res, float* out) {                             \
-    plane(S, 0, q, masks, rm, rh, in, wt, res, out);                                       \
-  }                                                                                        \
-  AVX512 static void plane2_##S(const dw_plane* q, const __mmask16* masks, row_table rm,  \
-                                row_table rh, const float* in, const float* wt,            \
-                                const float* res, float* out) {                            \
-    plane(S, 1, q, masks, rm, rh, in, wt, res, out);                                       \
+                         const float*, const float*, float*, float*);
+/* plane's forms: [stride 2][with the plane's sum][S] */
+#define PLANE_FN(NAME, S, S2, SUM)                                                           \
+  AVX512 static void NAME(const dw_plane* q, const __mmask16* masks, row_table rm,          \
+                          row_table rh, const float* in, const float* wt, const float* res, \
+                          float* out, float* sum) {                                         \
+    plane(S, S2, SUM, q, masks, rm, rh, in, wt, res, out, sum);                             \
   }
+#define PLANE(S)                  \
+  PLANE_FN(plane_##S, S, 0, 0)    \
+  PLANE_FN(plane2_##S, S, 1, 0)   \
+  PLANE_FN(plane_s_##S, S, 0, 1)  \
+  PLANE_FN(plane2_s_##S, S, 1, 1)
 PLANE(1) PLANE(2) PLANE(3) PLANE(4) PLANE(5) PLANE(6) PLANE(7)
-static const plane_fn PLANE_OF[2][MAX_K + 1] = {
-    {NULL, plane_1, plane_2, plane_3, plane_4, plane_5, plane_6, plane_7},
-    {NULL, plane2_1, plane2_2, plane2_3, plane2_4, plane2_5, plane2_6, plane2_7}};
+static const plane_fn PLANE_OF[2][2][MAX_K + 1] = {
+    {{NULL, plane_1, plane_2, plane_3, plane_4, plane_5, plane_6, plane_7},
+     {NULL, plane_s_1, plane_s_2, plane_s_3, plane_s_4, plane_s_5, plane_s_6, plane_s_7}},
+    {{NULL, plane2_1, plane2_2, plane2_3, plane2_4, plane2_5, plane2_6, plane2_7},
+     {NULL, plane2_s_1, plane2_s_2, plane2_s_3, plane2_s_4, plane2_s_5, plane2_s_6,
+      plane2_s_7}}};
 
 /* Output rows a vector for a layer (see dw_plane), and whether as a pair. */
 static int rows_of(const conv_shape* p, int* pair) {
@@ -457,7 +476,8 @@ int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const f
     }
   }
   base.rk = rk;
-  const plane_fn fn = PLANE_OF[p->sh == 2][p->s];
+  float* sums = ep != NULL ? ep->plane_sums : NULL;
+  const plane_fn fn = PLANE_OF[p->sh == 2][sums != NULL][p->s];
   const int threads = (int)(planes < omp_get_max_threads() ? planes : omp_get_max_threads());
 #pragma omp parallel num_threads(threads)
   {
@@ -479,7 +499,7 @@ int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const f
       const float* res = fuse && ep->r != NULL ? ep->r + pl * ohw : NULL;
       /* weights [k, 1, r, s]: plane_S reads S taps a row */
       fn(&q, masks, (row_table)rm, (row_table)rh, x + (i * p->c + c) * hw,
-         weight + c * p->r * p->s, res, y + pl * ohw);
+         weight + c * p->r * p->s, res, y + pl * ohw, sums != NULL ? sums + pl : NULL);
       if (++c == p->k) c = 0, i++;
     }
   }
@@ -487,5 +507,6 @@ int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const f
   free(rk);
   if (base.stream) _mm_sfence(); /* the streamed stores before what reads y */
   if (fuse) ep->applied = 1;
+  if (sums != NULL) ep->sums_done = 1;
   return LITS_OK;
 }

@@ -118,6 +118,9 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
   if (!want && w.own && p->ohw % 32 == 0 && balance_images(p, &t, nt)) {
     w = plan_x_walk(p, xf, &t, 1);
   }
+  /* A per-image scale is read where the gather packs x, nowhere else
+   * (conv.c's forward then scales a copy of x). */
+  if (xf != NULL && xf->img_scale != NULL && !w.gather) return LITS_ERR_UNAVAILABLE;
   const int64_t kohw = p->k * p->ohw;
   const int threads = min_threads(nt, t.count);
   float* ms = NULL;
@@ -179,7 +182,10 @@ int lits_conv_gemm_forward(const conv_shape* p, const float* x, const conv_xform
           conv_tile_moments tm;
           if (moments) tm = lits_conv_moments_tile(ms, p->k, t.count, tid);
           tile_ep.tile = moments ? &tm : NULL;
-          lits_packed_gemm_out(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? xf : NULL,
+          /* a per-image scale from the tile's first image (GEMM column j: image j / span) */
+          conv_xform txf = xf != NULL ? *xf : (conv_xform){0};
+          if (txf.img_scale != NULL) txf.img_scale += b.i0 * p->c;
+          lits_packed_gemm_out(p->k, b.cols, p->crs_g, ap, src, ldx, off, w.gather ? &txf : NULL,
                                p->c, y + y0, p->ohw, span, kohw, bias, ep ? &tile_ep : NULL,
                                stream, &next, pack);
           if (moments) lits_conv_moments_end_tile(ms, &tm, p->k, t.count, threads, ti, b.cols);

@@ -31,10 +31,16 @@ typedef struct {
    * operands are; only Winograd's transforms read it (conv_bf16.c's
    * Winograd over bf16 operands), which check conv_xform_rounds. */
   int bf16;
+  /* [n, c] or NULL: relu?(T(x)) of image i, channel ch, times
+   * img_scale[i c + ch] (a squeeze-and-excitation gate,
+   * lits_conv2d_forward_epilogue_scaled_f32's). Only the packed GEMM's
+   * 1x1 gather reads it (conv_gemm.c); conv.c's forward sends no other
+   * algorithm an input with it. */
+  const float* img_scale;
 } conv_xform;
 
 static inline int conv_xform_active(const conv_xform* xf) {
-  return xf != NULL && (xf->coef != NULL || xf->relu);
+  return xf != NULL && (xf->coef != NULL || xf->relu || xf->img_scale != NULL);
 }
 
 static inline int conv_xform_rounds(const conv_xform* xf) { return xf != NULL && xf->bf16; }
@@ -130,6 +136,12 @@ typedef struct {
   double* moments;
   int moments_done;
   struct conv_tile_moments* tile;
+  /* Where not NULL, the sum of each plane of y (after the epilogue) is
+   * wanted, [n k] floats: an algorithm that adds them up as it writes y
+   * (the depthwise NCHW kernel) puts them there and sets sums_done; else
+   * the caller makes a pass over y (squeeze_excite.c). */
+  float* plane_sums;
+  int sums_done;
 } conv_epilogue;
 
 /* One tile's running sums per channel of y (conv_moments.c), shifted by
@@ -161,6 +173,16 @@ void lits_conv_moments_merge(const float* scratch, int64_t k, int64_t tiles, int
                              double* out);
 /* out [2 k] from a pass over y [n, k, hw] (batch norm's two-pass sums). */
 void lits_conv_moments_pass(const float* y, int64_t n, int64_t k, int64_t hw, double* out);
+
+/* sums[i] = the sum of plane i of y [planes, hw], in a pass over y
+ * (squeeze_excite.c): the plane sums of conv_epilogue where the algorithm
+ * did not add them up as it wrote y. */
+void lits_conv_plane_sums(const float* y, int64_t planes, int64_t hw, float* sums);
+/* out[i hw + j] = scale[i] * x[i hw + j] over planes [planes, hw]
+ * (squeeze_excite.c): x_scale * x as a broadcast product writes it, for the
+ * algorithms that do not scale x as they read it. */
+void lits_scale_planes(const float* x, const float* scale, int64_t planes, int64_t hw,
+                       float* out);
 
 /* The epilogue as a pass over y, written by a convolution of geometry q
  * (conv.c): lits_fused_affine_f32 in place. */
@@ -228,6 +250,7 @@ int lits_conv_depthwise_backward_data(const conv_shape* p, const float* weight, 
  * lits_conv_depthwise_applies; LITS_DW_CHW=0 declines). The same bits as
  * lits_conv_depthwise_forward's. */
 int lits_conv_depthwise_chw_applies(const conv_shape* p, const conv_xform* xf);
+/* (ep->plane_sums: summed in registers as each plane is stored, sums_done set.) */
 int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const float* weight,
                                     const float* bias, float* y, conv_epilogue* ep);
 /* Rows of `cols` values of nch planes (plane c at src + c * stride, rows

@@ -95,10 +95,14 @@ void lits_packed_gemm_pack_a(const float* w, int64_t k, int64_t c, int transpose
  * into panels of NR, transformed: bp[(panel * c + kk) * NR + j]; a last
  * partial panel is zero-padded. Column j is at off[j] of a row, the
  * offsets strictly increasing (so that a panel whose ends are nr - 1 apart
- * is contiguous). */
+ * is contiguous). With xf's img_scale, the panel that starts at column j
+ * (of the GEMM: j0 + this call's) is of image j / span, whose scale
+ * multiplies each value after the transform. */
 static void pack_columns(const float* x, int64_t ldx, const int64_t* off, int64_t c, int64_t n,
-                         const conv_xform* xf, int64_t c0, int64_t ctotal, float* bp) {
+                         const conv_xform* xf, int64_t c0, int64_t ctotal, int64_t j0,
+                         int64_t span, float* bp) {
   const int xact = conv_xform_active(xf);
+  const float* img_scale = xact ? xf->img_scale : NULL;
   for (int64_t kk = 0; kk < c; kk++) {
     const fused_affine t = fused_affine_of(xact ? xf->coef : NULL, ctotal, c0 + kk);
     const int relu = xact && xf->relu;
@@ -112,6 +116,10 @@ static void pack_columns(const float* x, int64_t ldx, const int64_t* off, int64_
       } else {
         for (int64_t j = 0; j < nr; j++) dst[j] = row[o[j]];
         fused_apply(dst, dst, nr, t, relu);
+      }
+      if (img_scale != NULL) { /* x_scale * x, as the product written first */
+        const float m = img_scale[(j0 + p0) / span * ctotal + c0 + kk];
+        for (int64_t j = 0; j < nr; j++) dst[j] = m * dst[j];
       }
       for (int64_t j = nr; j < NR; j++) dst[j] = 0.0f;
     }
@@ -230,6 +238,7 @@ typedef struct {
   const float *mean, *scale, *shift;
   int relu;
   int step; /* 1 or 2 */
+  const float* mul; /* row kk's image scale at mul[kk] (after the transform), or NULL */
 } panel_src;
 
 /* Rows of x ahead that a packing kernel prefetches: x comes from memory,
@@ -263,6 +272,11 @@ __attribute__((target("avx512f"))) static inline void load_row(const panel_src* 
   if (s->relu) { /* max(0, v) keeps NaN and -0, as (v < 0 ? 0 : v) */
     v0 = _mm512_max_ps(_mm512_setzero_ps(), v0);
     v1 = _mm512_max_ps(_mm512_setzero_ps(), v1);
+  }
+  if (s->mul != NULL) {
+    const __m512 m = _mm512_set1_ps(s->mul[kk]);
+    v0 = _mm512_mul_ps(m, v0);
+    v1 = _mm512_mul_ps(m, v1);
   }
   _mm512_storeu_ps(bp, v0);
   _mm512_storeu_ps(bp + 16, v1);
@@ -352,11 +366,11 @@ void lits_packed_gemm_block(int64_t mr, int64_t kc, const float* ap, const float
 }
 
 /* The panel's source in x where a packing kernel can read it (NR columns
- * side by side in each row, or every other one), with its transform; else
- * src is NULL. */
+ * side by side in each row, or every other one), with its transform (and
+ * image img's scale); else src is NULL. */
 static panel_src panel_source(const float* x, int64_t ldx, const int64_t* o, int64_t nr,
-                              const conv_xform* xf, int64_t c0, int64_t ctotal) {
-  panel_src s = {NULL, ldx, NULL, NULL, NULL, 0, 1};
+                              const conv_xform* xf, int64_t c0, int64_t ctotal, int64_t img) {
+  panel_src s = {NULL, ldx, NULL, NULL, NULL, 0, 1, NULL};
   if (nr != NR) return s;
   if (o[NR - 1] - o[0] != NR - 1) { /* not side by side: every other column? */
     for (int64_t j = 1; j < NR; j++) {
@@ -372,6 +386,7 @@ static panel_src panel_source(const float* x, int64_t ldx, const int64_t* o, int
       s.shift = xf->coef + 2 * ctotal + c0;
     }
     s.relu = xf->relu;
+    if (xf->img_scale != NULL) s.mul = xf->img_scale + img * ctotal + c0;
   }
   return s;
 }
@@ -406,9 +421,10 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
       const int last = pc + kc == c;
       /* Columns neither side by side nor every other one pack in one pass
        * over the rows, which reads each line of x once, not once per panel. */
-      const int fused = pack_kernel_for(block_rows(k, 0)) != NULL &&
-                        panel_source(x, ldx, off + j0, nc < NR ? nc : NR, NULL, 0, 0).src != NULL;
-      if (!fused) pack_columns(x + pc * ldx, ldx, off + j0, kc, nc, xf, pc, ctotal, bp);
+      const int fused =
+          pack_kernel_for(block_rows(k, 0)) != NULL &&
+          panel_source(x, ldx, off + j0, nc < NR ? nc : NR, NULL, 0, 0, 0).src != NULL;
+      if (!fused) pack_columns(x + pc * ldx, ldx, off + j0, kc, nc, xf, pc, ctotal, j0, span, bp);
       /* What the thread reads after this pass: x's rows of the next pass,
        * else the next block's first, else the next call's. */
       pf_cursor pf[2] = {pf_none, pf_none};
@@ -444,12 +460,13 @@ void lits_packed_gemm_out(int64_t k, int64_t n, int64_t c, const float* ap, cons
                                last ? tm : NULL,
                                j0 == 0 && jr == 0};
           if (i0 == 0 && fused) { /* the first row block packs the panel */
-            const panel_src s = panel_source(x + pc * ldx, ldx, off + j, nr, xf, pc, ctotal);
+            const panel_src s =
+                panel_source(x + pc * ldx, ldx, off + j, nr, xf, pc, ctotal, j / span);
             if (s.src != NULL && pack_kernel_for(mr) != NULL) {
               pack_kernel_for(mr)(kc, a, &s, panel, yt, ldy, &e, pf);
               continue;
             }
-            pack_columns(x + pc * ldx, ldx, off + j, kc, nr, xf, pc, ctotal, panel);
+            pack_columns(x + pc * ldx, ldx, off + j, kc, nr, xf, pc, ctotal, j, span, panel);
           }
           if (nr == NR && kernel_for(mr) != NULL) {
             kernel_for(mr)(kc, a, panel, yt, ldy, &e, pf);

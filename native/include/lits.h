@@ -600,6 +600,44 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
                                      const float* r_coef, int32_t relu, float* y, void* prepared,
                                      int64_t prepared_bytes);
 
+/* Squeeze-and-excitation in evaluation (torchvision's SqueezeExcitation:
+ * x * sigmoid(fc2(act(fc1(avgpool(x))))), EfficientNet's MBConv) without
+ * writing or re-reading the block's largest tensor more than once:
+ *
+ * lits_conv2d_forward_epilogue_f32, and pooled [n, k] gets the mean of
+ * each plane of y (its global average pool, AdaptiveAvgPool2d(1): sum / oh
+ * / ow), summed as y is written where the algorithm can (the depthwise
+ * NCHW kernel), else in a pass over y. The same y; the means within a few
+ * ulps of lits_adaptive_avgpool2d_forward_f32's (another order of sums). */
+LITS_OPTIONAL
+int lits_conv2d_forward_epilogue_pool_f32(const lits_conv2d_params* params_host, const float* x,
+                                          const float* x_coef, int32_t x_relu,
+                                          const float* weight, const float* bias,
+                                          const float* y_coef, const float* r,
+                                          const float* r_coef, int32_t relu, float* y,
+                                          float* pooled, void* prepared,
+                                          int64_t prepared_bytes);
+/* The gate [n, c] from pooled [n, c]: gate[i, ch] = sigmoid(b2[ch] + sum_j
+ * w2[ch, j] h[j]), h[j] = act(b1[j] + sum_ch w1[j, ch] pooled[i, ch]), w1
+ * [squeeze, c], w2 [c, squeeze], b1 and b2 may be NULL; act 0 (none), 1
+ * ReLU, 2 ReLU6 or 3 SiLU as the relu codes above; the sigmoid as
+ * lits_unary_f32's. */
+LITS_OPTIONAL
+int lits_squeeze_excitation_gate_f32(const float* pooled, const float* w1, const float* b1,
+                                     const float* w2, const float* b2, float* gate, int32_t n,
+                                     int32_t c, int32_t squeeze, int32_t act);
+/* lits_conv2d_forward_epilogue_f32 of x [n, c, h, w] times x_scale [n, c]
+ * (one factor a plane: the gate) without writing the product: the packed
+ * GEMM of 1x1 layers multiplies each value as it packs x; other algorithms
+ * read a scaled copy. The bits of x_scale * x written, then convolved. */
+LITS_OPTIONAL
+int lits_conv2d_forward_epilogue_scaled_f32(const lits_conv2d_params* params_host,
+                                            const float* x, const float* x_scale,
+                                            const float* weight, const float* bias,
+                                            const float* y_coef, const float* r,
+                                            const float* r_coef, int32_t relu, float* y,
+                                            void* prepared, int64_t prepared_bytes);
+
 /* A 3x3 convolution, its batch norm in evaluation (y_coef over the k output
  * channels as lits_fused_affine_f32's, or NULL), a ReLU and a 2x2 max pool
  * of stride 2 (floor: odd rows and columns dropped), as one kernel: y [n,

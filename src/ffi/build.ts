@@ -17,6 +17,7 @@ export const CPU_SOURCES = [
   "resample.c",
   "resample_backward.c",
   "pool_indices.c",
+  "squeeze_excite.c",
   "sort.c",
   "cumsum.c",
   "elementwise.c",

@@ -220,6 +220,21 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_conv2d_forward_epilogue_pool_f32: {
+    parameters: [buf, ptr, ptr, i32, ptr, ptr, ptr, ptr, ptr, i32, ptr, ptr, ptr, i64],
+    ...status,
+    optional: true,
+  },
+  lits_squeeze_excitation_gate_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i32, i32],
+    ...status,
+    optional: true,
+  },
+  lits_conv2d_forward_epilogue_scaled_f32: {
+    parameters: [buf, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, ptr, ptr, i64],
+    ...status,
+    optional: true,
+  },
   lits_conv2d_relu_maxpool2_takes: { parameters: [buf, buf], ...status, optional: true },
   lits_conv2d_relu_maxpool2_f32: {
     parameters: [buf, ptr, ptr, ptr, ptr, ptr],

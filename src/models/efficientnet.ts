@@ -36,6 +36,7 @@ import {
   type NormLayer,
   SqueezeExcitation,
 } from "./mobile_blocks.ts";
+import { squeezeBlockEval } from "./squeeze_fused.ts";
 
 /** One stage of MBConv blocks (a row of Table 1, after the multipliers). */
 export interface MBConvConfig {
@@ -198,10 +199,21 @@ export class MBConv extends Module {
    * block(x), plus x through stochastic depth where the shapes allow the
    * residual. In evaluation without gradients, the projection, its batch
    * norm and the residual add run as one kernel (`convNormAct`; stochastic
-   * depth is the identity there), with the same bits.
+   * depth is the identity there), with the same bits; and the
+   * squeeze-and-excitation is folded into the convolutions around it
+   * (`squeezeBlockEval`: its pool into the depthwise one, its scale into the
+   * projection), within a few ulps of the modules.
    */
   forward(x: Tensor): Tensor {
     const layers = [...this.block], last = layers.at(-1)!;
+    const residual = this.useResConnect && isPlain(this.stochastic_depth, StochasticDepth) &&
+        !this.stochastic_depth.training
+      ? x
+      : null;
+    if (isPlain(this.block, Sequential) && (residual !== null || !this.useResConnect)) {
+      const out = squeezeBlockEval(layers, x, residual);
+      if (out !== null) return out;
+    }
     if (
       this.useResConnect && isPlain(this.block, Sequential) &&
       isPlain(this.stochastic_depth, StochasticDepth) && !this.stochastic_depth.training &&

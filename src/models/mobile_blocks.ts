@@ -20,7 +20,12 @@ import { Linear } from "../layers/linear.ts";
 import { kaimingNormal_, ones_, zeros_ } from "../layers/init.ts";
 import { checkArity, checkOptions } from "../options.ts";
 import { ReLU6, SiLU } from "../layers/activation_hard.ts";
-import { conv2dBatchNormAct, type EpilogueActivation } from "../tensor/ops/conv_epilogue.ts";
+import {
+  conv2dBatchNormAct,
+  type EpilogueActivation,
+  type SqueezeIo,
+} from "../tensor/ops/conv_epilogue.ts";
+import { squeezeExcitationGate } from "../tensor/ops/squeeze_excitation.ts";
 import { isPlain } from "./plain.ts";
 
 /**
@@ -177,10 +182,16 @@ export function fusesConvNormAct(layers: Module[]): boolean {
 /**
  * @internal `layers` (see `fusesConvNormAct`) applied to x with the
  * residual added before the activation, as one kernel
- * (`conv2dBatchNormAct`); null where that does not apply (training, a
+ * (`conv2dBatchNormAct`, with a squeeze-and-excitation's pool or scale
+ * where `se` asks); null where that does not apply (training, a
  * gradient recorded, a hook, another layer): the caller runs the layers.
  */
-export function convNormAct(layers: Module[], x: Tensor, residual: Tensor | null): Tensor | null {
+export function convNormAct(
+  layers: Module[],
+  x: Tensor,
+  residual: Tensor | null,
+  se: SqueezeIo | null = null,
+): Tensor | null {
   if (!fusesConvNormAct(layers)) return null;
   const c = layers[0] as Conv2d, norm = layers[1] as BatchNorm2d;
   const stats = {
@@ -198,6 +209,7 @@ export function convNormAct(layers: Module[], x: Tensor, residual: Tensor | null
     stats,
     epilogueOf(layers[2])!,
     residual,
+    se,
   );
 }
 
@@ -260,9 +272,16 @@ export class SqueezeExcitation extends Module {
     this.scale_activation = (o.scaleActivation ?? (() => new Sigmoid()))();
   }
 
-  /** The per-channel gate [N, C, 1, 1] of x. */
+  /**
+   * The per-channel gate [N, C, 1, 1] of x. In evaluation without
+   * gradients, fc1, its activation, fc2 and the sigmoid run as one kernel
+   * (`squeezeGate`), within a few ulps of the modules (other sums' order).
+   */
   scale(x: Tensor): Tensor {
-    const s = this.fc1(this.avgpool(x));
+    const pooled = this.avgpool(x);
+    const gate = squeezeGate(this, pooled);
+    if (gate !== null) return gate.reshape([gate.shape[0], gate.shape[1], 1, 1]);
+    const s = this.fc1(pooled);
     return this.scale_activation(this.fc2(this.activation(s)));
   }
 
@@ -270,6 +289,35 @@ export class SqueezeExcitation extends Module {
   forward(x: Tensor): Tensor {
     return this.scale(x).mul(x);
   }
+}
+
+/** Whether `c` is a plain 1x1 convolution of stride 1, no padding, no dilation, one group. */
+function isPointwise(c: Module): c is Conv2d {
+  if (!isPlain(c, Conv2d)) return false;
+  const o = (c as Conv2d).options, [kh, kw] = (c as Conv2d).kernelSize;
+  const ones = (p: unknown) => Array.isArray(p) ? p.every((v) => v === 1) : p === 1;
+  const zeros = (p: unknown) => Array.isArray(p) ? p.every((v) => v === 0) : p === 0;
+  return kh === 1 && kw === 1 && ones(o.stride) && ones(o.dilation) && zeros(o.padding) &&
+    o.groups === 1;
+}
+
+/**
+ * @internal The gate [n, C] of `se` from its pooled input ([n, C, 1, 1] or
+ * [n, C]): fc1, the activation (ReLU, ReLU6 or SiLU), fc2 and a sigmoid as
+ * one kernel (`squeezeExcitationGate`), or null where that does not apply
+ * (training, a child replaced, hooked or of another kind, a gradient to
+ * record, a backend without the kernel): the caller runs the modules.
+ */
+export function squeezeGate(se: SqueezeExcitation, pooled: Tensor): Tensor | null {
+  const act = epilogueOf(se.activation);
+  if (
+    se.training || !isPlain(se, SqueezeExcitation) || !isPointwise(se.fc1) ||
+    !isPointwise(se.fc2) ||
+    act === null || act === "none" || !isPlain(se.scale_activation, Sigmoid)
+  ) {
+    return null;
+  }
+  return squeezeExcitationGate(pooled, se.fc1, act, se.fc2);
 }
 
 /**

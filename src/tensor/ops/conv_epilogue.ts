@@ -42,10 +42,26 @@ export type EpilogueActivation = "none" | "relu" | "relu6" | "silu";
 const ACT_CODE: Record<EpilogueActivation, number> = { none: 0, relu: 1, relu6: 2, silu: 3 };
 
 /**
+ * @internal What a squeeze-and-excitation block asks of the convolutions
+ * around it (`conv2dBatchNormAct`, float32 only, no autocast): `pooled`
+ * [n, k] gets the mean of each plane of the output (the depthwise
+ * convolution's, read by the block's global pool), or each plane of the
+ * input is multiplied by `xScale` [n, c] (the gate) before the
+ * convolution (the projection's), without the product being written.
+ */
+export interface SqueezeIo {
+  /** Written: [n, k], contiguous, the output's plane means. */
+  pooled?: Tensor;
+  /** Read: [n, c] (or [n, c, 1, 1]), the input's per-plane factors. */
+  xScale?: Tensor;
+}
+
+/**
  * @internal act(batchNorm(conv2d(x, weight, bias, options), bn) (+ residual))
  * in one kernel, as `conv2dBatchNormAddRelu` (MobileNet's
  * Conv2dNormActivation with ReLU6, and its blocks' last convolution with
- * the residual and no activation), or null where one kernel cannot do it.
+ * the residual and no activation), or null where one kernel cannot do it;
+ * with `se`, also a squeeze-and-excitation's pool or scale (`SqueezeIo`).
  */
 export function conv2dBatchNormAct(
   x: Tensor,
@@ -55,16 +71,33 @@ export function conv2dBatchNormAct(
   bn: EvalStats,
   act: EpilogueActivation,
   residual: Tensor | null,
+  se: SqueezeIo | null = null,
 ): Tensor | null {
   const lib = x.lib;
-  const tensors = [x, weight, bias, bn.runningMean, bn.runningVar, bn.weight, bn.bias, residual];
+  const pooled = se?.pooled ?? null, xScale = se?.xScale ?? null;
+  const tensors = [
+    x,
+    weight,
+    bias,
+    bn.runningMean,
+    bn.runningVar,
+    bn.weight,
+    bn.bias,
+    residual,
+    pooled,
+    xScale,
+  ];
   // Under autocast, the bf16 convolution's (bf16 inputs, fp32 sums) with the same epilogue.
   const bf16 = matrixOpInBf16(x);
-  const kernel = bf16
+  const kernel = pooled
+    ? lib.lits_conv2d_forward_epilogue_pool_f32
+    : xScale
+    ? lib.lits_conv2d_forward_epilogue_scaled_f32
+    : bf16
     ? lib.lits_conv2d_forward_epilogue_bf16_f32
     : lib.lits_conv2d_forward_epilogue_f32;
   if (
-    !kernel || !fusion.canFuse(x) ||
+    !kernel || !fusion.canFuse(x) || (bf16 && se !== null) ||
     tensors.some((t) => t !== null && (t.dtype !== "float32" || t.device !== x.device)) ||
     (isGradEnabled() && tensors.some((t) => t?.requiresGrad))
   ) {
@@ -76,18 +109,19 @@ export function conv2dBatchNormAct(
     return null;
   }
   if (bn.runningMean.numel() !== k) return null;
+  if (pooled && (pooled.numel() !== n * k || !pooled.isContiguous)) return null;
+  if (xScale && (xScale.numel() !== n * c || xScale.shape[0] !== n)) return null;
   const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
   const cr = residual ? contiguous(residual) : null;
   const xin = fusion.input(cx, n, c, h * w);
+  // The scale multiplies x's memory: an unwritten input is written first.
+  if (xScale && (xin.coef !== null || xin.relu)) return null;
   // The residual as an unwritten batch norm (a downsampling shortcut's) is read through its transform.
   const r = cr ? fusion.operandOf(cr, n, k, oh * ow) : null;
   const coef = inferCoef(bn);
   const y = Tensor.empty(shape, "float32", x.device);
-  const args = [
-    params,
-    xin.ptr,
-    xin.coef,
-    xin.relu,
+  // weight, bias, then the epilogue: y_coef, r, r_coef, act, y
+  const tail = [
     cw.ptr,
     cb?.ptr ?? null,
     coef.ptr,
@@ -96,14 +130,22 @@ export function conv2dBatchNormAct(
     ACT_CODE[act],
     y.ptr,
   ] as const;
+  const args = [params, xin.ptr, xin.coef, xin.relu, ...tail] as const;
   const prep = bf16 || cw !== weight ? null : preparedWeights(weight, params);
-  check(
-    lib,
-    bf16
+  const pp = prep?.ptr ?? null, pb = prep?.bytes ?? 0;
+  let status: number;
+  if (pooled) {
+    status = lib.lits_conv2d_forward_epilogue_pool_f32!(...args, pooled.ptr, pp, pb);
+  } else if (xScale) {
+    const cs = contiguous(xScale);
+    status = lib.lits_conv2d_forward_epilogue_scaled_f32!(params, xin.ptr, cs.ptr, ...tail, pp, pb);
+    if (cs !== xScale) cs.dispose();
+  } else {
+    status = bf16
       ? lib.lits_conv2d_forward_epilogue_bf16_f32!(...args)
-      : lib.lits_conv2d_forward_epilogue_f32!(...args, prep?.ptr ?? null, prep?.bytes ?? 0),
-    desc,
-  );
+      : lib.lits_conv2d_forward_epilogue_f32!(...args, pp, pb);
+  }
+  check(lib, status, desc);
   coef.dispose();
   return y;
 }
