@@ -445,11 +445,13 @@ Deno.test("work a finished async noGrad left running follows the mode around it,
   let alone: Promise<boolean> | undefined;
   await noGrad(async () => {
     alone = later();
+    await Promise.resolve(); // an async chain that ends before its work does
   });
   assert.equal(await alone, true);
   let beside: Promise<boolean> | undefined;
   await noGrad(async () => {
     beside = later();
+    await Promise.resolve();
   });
   // Another chain open meanwhile does not bring the finished one's mode back.
   assert.equal(await enableGrad(async () => await beside!), true);
