@@ -33,6 +33,7 @@ import {
   assertClose,
   fromStored,
   loadFixture,
+  messageOf,
   storedNumber,
   type StoredRecord,
   testDevice,
@@ -43,16 +44,6 @@ const V = data.transforms.volume;
 
 // deno-lint-ignore no-explicit-any
 const loose = <R = any>(v: unknown): R => v as R;
-
-/** The message `f` throws (fails when it throws nothing). */
-function messageOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  assert.fail("expected an Error");
-}
 
 interface TCase {
   x: StoredRecord;

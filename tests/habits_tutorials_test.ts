@@ -25,21 +25,11 @@ import {
   zeros,
 } from "../mod.ts";
 import { deviceName } from "../src/tensor/device.ts";
-import { testDevice } from "./helpers.ts";
+import { messageOf, testDevice } from "./helpers.ts";
 
 const int = (values: number[], shape?: number[]) =>
   tensor(Int32Array.from(values), shape ?? [values.length], { dtype: "int32", device: testDevice });
 const float = (values: number[][] | number[]) => tensor(values, undefined, { device: testDevice });
-
-/** The message `f` throws (fails when it throws nothing). */
-function messageOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  assert.fail("expected an Error");
-}
 
 async function messageOfAsync(f: () => Promise<unknown>): Promise<string> {
   try {

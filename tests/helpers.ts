@@ -327,3 +327,13 @@ export function captureWarnings(
     console.warn = original;
   }
 }
+
+/** The message of the Error that `f` throws (the test fails when it throws nothing). */
+export function messageOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  assert.fail("expected an Error");
+}
