@@ -73,7 +73,10 @@ export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
 
 /** Sets a leaf's gradient to null, freeing it when backward made it (zeroGrad, dispose). */
 export function dropGrad(leaf: Tensor): void {
-  leaf.grad = null; // the setter frees it (`replacedGrad`)
+  const g = leaf.grad;
+  leaf.grad = null; // the setter queues one backward made (`replacedGrad`): freed now instead
+  const i = g === null ? -1 : replaced.lastIndexOf(g);
+  if (i >= 0) replaced.splice(i, 1)[0].dispose();
 }
 
 /** Gradients backward made that their leaf let go of, freed at the next boundary. */

@@ -480,7 +480,7 @@ export class Tensor implements Owned {
     this.#ptr = null;
     // A backward still to reach it says so instead of taking it for a leaf.
     if (this.gradFn !== null) this.gradFn = autograd.releasedNode(this.gradFn.name, this.shape);
-    dropGrad(this);
+    if (this.#grad !== null) dropGrad(this);
   }
 
   /** Frees the tensor at the end of a `using` block. */
