@@ -322,14 +322,12 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
 
 /* y's spatial size (checked geometry) and its planes' means from the sums
  * ep gathered, or from a pass over y. */
-static void plane_means(const lits_conv2d_params* q, const conv_epilogue* ep, const float* y,
+static void plane_means(const conv_shape* p, const conv_epilogue* ep, const float* y,
                         float* pooled) {
-  const int64_t oh = (q->h + 2 * q->pad_h - q->dil_h * (q->r - 1) - 1) / q->stride_h + 1;
-  const int64_t ow = (q->w + 2 * q->pad_w - q->dil_w * (q->s - 1) - 1) / q->stride_w + 1;
-  const int64_t planes = (int64_t)q->n * q->k;
-  if (!ep->sums_done) lits_conv_plane_sums(y, planes, oh * ow, pooled);
+  const int64_t planes = p->n * p->k;
+  if (!ep->sums_done) lits_conv_plane_sums(y, planes, p->ohw, pooled);
   /* the mean as lits_adaptive_avgpool2d_forward_f32 divides its sum */
-  for (int64_t i = 0; i < planes; i++) pooled[i] = pooled[i] / (float)oh / (float)ow;
+  for (int64_t i = 0; i < planes; i++) pooled[i] = pooled[i] / (float)p->oh / (float)p->ow;
 }
 
 int lits_conv2d_forward_epilogue_pool_f32(const lits_conv2d_params* params_host, const float* x,
@@ -350,7 +348,7 @@ int lits_conv2d_forward_epilogue_pool_f32(const lits_conv2d_params* params_host,
   conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL, pooled, 0};
   const int st = forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
                               prepared_bytes, &ep);
-  if (st == LITS_OK) plane_means(params_host, &ep, y, pooled);
+  if (st == LITS_OK) plane_means(&p, &ep, y, pooled);
   return st;
 }
 
