@@ -34,3 +34,4 @@ export * as evaluation from "./src/eval/mod.ts";
 export * as train from "./src/train/mod.ts";
 export * as onnx from "./src/onnx/mod.ts";
 export * as distributed from "./src/dist/mod.ts";
+export * as amp from "./src/amp/mod.ts";
