@@ -59,7 +59,10 @@ export class Linear extends Module {
     const o = checkContract(NEW_LINEAR, arguments.length, options);
     for (const [n, v] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
       if (!Number.isInteger(v) || v < 1) {
-        throw new Error(`Linear: ${n} must be a positive integer, got ${v}`);
+        const got = typeof v === "object" && v !== null
+          ? "an object; the sizes come first, as numbers: new nn.Linear(784, 20, { bias: true })"
+          : String(v);
+        throw new Error(`Linear: ${n} must be a positive integer, got ${got}`);
       }
     }
     const w = Tensor.empty([outFeatures, inFeatures], "float32", "cpu", false);

@@ -23,7 +23,7 @@ export { Sequential } from "./sequential.ts";
 export { chain } from "./chain.ts";
 export { CrossEntropyLoss, type CrossEntropyLossOptions } from "./loss.ts";
 export * as init from "./init.ts";
-export * as utils from "./clip_grad.ts";
+export * as utils from "./utils.ts";
 export * as functional from "../tensor/functional.ts";
 export { ModuleDict, ModuleList } from "./containers.ts";
 export {

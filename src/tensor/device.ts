@@ -81,7 +81,8 @@ export function dtypeCastError(where: string): Error {
   return new Error(
     `${where}: tensors stay float32 here (int32 for labels), so there is no float16, bfloat16 ` +
       "or float64 copy; for bfloat16 mixed precision run the forward and the loss under " +
-      'autocast("bfloat16", () => ...), or train with --precision bf16',
+      'autocast("bfloat16", () => ...), or train with --precision bf16; for a count or a ' +
+      "sum to divide, read it as a number with .item() (torch's running_corrects.double() / n)",
   );
 }
 

@@ -16,7 +16,7 @@
  *   So are `x.detach()` made outside a scope, and `x.clone()`,
  *   `x.narrow()`, `x.slice()`, `x.select()`, `x.split()`, `x.chunk()` of a
  *   tensor in no recorded graph (a clone also of one element): PyTorch code keeps values with them (`best =
- *   sd.map(v => v.clone())`, `losses.push(loss.detach())`, `x0 =
+ *   w.clone()` of a weight, `losses.push(loss.detach())`, `x0 =
  *   X.slice(0, 1)`), past the step's zeroGrad(). Copies of activations in a
  *   training forward stay the step's. And so are other shapes and types of a
  *   tensor of yours outside any graph (`reshape`, `view`, `flatten`,
@@ -181,7 +181,7 @@ export function disown(t: Owned): void {
  * `select()`, or a piece of `split()` / `chunk()` of `source`) the user's, as a created tensor, where it is how PyTorch code
  * keeps a value past the step, which the step would otherwise free at the
  * next zeroGrad(): outside every scope, of a tensor in no recorded graph
- * (`best = sd.map(v => v.clone())` of parameters, `x0 = X.slice(0, 1)`) or,
+ * (`best = w.clone()` of a parameter, `x0 = X.slice(0, 1)`) or,
  * with `scalars`, of one element. `detach()` passes no graph, as it is one
  * (`probs.push(out.softmax(1).detach())`). A copy of an activation inside
  * a training forward (`identity = h.clone()`) stays the step's, as every op

@@ -560,6 +560,38 @@ export class Tensor implements Owned {
     return this.toString();
   }
 
+  /**
+   * A tensor where JavaScript wants a primitive. Text (`${t}`, `String(t)`)
+   * is `toString()`. Arithmetic and comparison (`running += loss`,
+   * `acc > best`, `Number(t)`, `"loss " + loss`) get the value of a
+   * one-element tensor, as torch's Python numbers from `loss.item()` or
+   * `float(t)`; they gave a string or NaN (a ported transfer-learning loop
+   * summed `"0tensor(3., ...)"` and never kept its best weights). A tensor
+   * of more elements there throws, naming what to write.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from "@lits/vision";
+   * let correct = 0;
+   * correct += tensor([1, 0, 1]).sum() as unknown as number; // torch's correct += (pred == y).sum()
+   * console.log(correct, `${tensor([2])}`); // 2 "tensor([2.], shape=[1], dtype=float32, device=cpu)"
+   * ```
+   */
+  [Symbol.toPrimitive](hint: "string" | "number" | "default"): string | number {
+    if (hint === "string") return this.toString();
+    const n = this.numel();
+    if (n !== 1) {
+      throw new Error(
+        `a tensor [${this.shape}] of ${n} elements used as a ${
+          hint === "number" ? "number" : "primitive (+ or ==)"
+        }: ` +
+          "only a one-element tensor converts (torch's float(t)); reduce it first " +
+          "(t.sum().item()), use the tensor ops (t.add(u), t.gt(u)), or write `${t}` for text",
+      );
+    }
+    return this.item();
+  }
+
   // ---- autograd ----
 
   /** Computes gradients of this tensor (a scalar unless `gradient` is given). */

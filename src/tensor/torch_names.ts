@@ -49,6 +49,8 @@ const READ: Record<string, string> = {
   logical_xor: "write x.logicalXor(other)",
   logical_not: "write x.logicalNot()",
   tolist: "write x.toList() (nested arrays; x.item() for one number)",
+  type: "torch's x.type(torch.float) is x.float() here (x.int() or x.long() for labels); " +
+    "x.dtype reads the type",
   numpy: "write x.toArray() (a Float32Array or Int32Array, on the host) or x.toList() " +
     "(nested arrays); both are copies, where torch's x.numpy() shares the tensor's memory: " +
     "writing the tensor afterwards does not change the array (read it again after the write)",

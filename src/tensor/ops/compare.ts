@@ -20,6 +20,7 @@ import type { Device } from "../device.ts";
 import { binaryRaw, broadcastShapes } from "./elementwise.ts";
 import { fromHost } from "./creation.ts";
 import { cast } from "./shape.ts";
+import { atMostArgs } from "./arity.ts";
 
 /** The comparison ops. */
 export type CompareOp = "gt" | "lt" | "ge" | "le" | "eq" | "ne";
@@ -117,6 +118,7 @@ function compareOp(op: CompareOp, a: Tensor, b: Tensor | number): Tensor {
  * ```
  */
 export function gt(a: Tensor, b: Tensor | number): Tensor {
+  atMostArgs("gt", arguments.length, 2, "gt(a, b)", arguments[2]);
   return compareOp("gt", a, b);
 }
 
@@ -130,6 +132,7 @@ export function gt(a: Tensor, b: Tensor | number): Tensor {
  * ```
  */
 export function lt(a: Tensor, b: Tensor | number): Tensor {
+  atMostArgs("lt", arguments.length, 2, "lt(a, b)", arguments[2]);
   return compareOp("lt", a, b);
 }
 
@@ -143,6 +146,7 @@ export function lt(a: Tensor, b: Tensor | number): Tensor {
  * ```
  */
 export function ge(a: Tensor, b: Tensor | number): Tensor {
+  atMostArgs("ge", arguments.length, 2, "ge(a, b)", arguments[2]);
   return compareOp("ge", a, b);
 }
 
@@ -156,6 +160,7 @@ export function ge(a: Tensor, b: Tensor | number): Tensor {
  * ```
  */
 export function le(a: Tensor, b: Tensor | number): Tensor {
+  atMostArgs("le", arguments.length, 2, "le(a, b)", arguments[2]);
   return compareOp("le", a, b);
 }
 
@@ -170,6 +175,7 @@ export function le(a: Tensor, b: Tensor | number): Tensor {
  * ```
  */
 export function eq(a: Tensor, b: Tensor | number): Tensor {
+  atMostArgs("eq", arguments.length, 2, "eq(a, b)", arguments[2]);
   return compareOp("eq", a, b);
 }
 
@@ -184,5 +190,6 @@ export function eq(a: Tensor, b: Tensor | number): Tensor {
  * ```
  */
 export function ne(a: Tensor, b: Tensor | number): Tensor {
+  atMostArgs("ne", arguments.length, 2, "ne(a, b)", arguments[2]);
   return compareOp("ne", a, b);
 }

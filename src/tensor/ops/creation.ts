@@ -154,27 +154,48 @@ export function fromHost(
 
 /**
  * A tensor from nested arrays, a number, or a flat array with a shape.
- * An Int32Array gives int32 unless `options.dtype` says otherwise.
+ * An Int32Array gives int32 unless `options.dtype` says otherwise. The
+ * options may come second when the data says its shape (torch's
+ * `torch.tensor(data, dtype=...)`).
  *
  * @example
  * ```ts
  * import { tensor } from "@lits/vision";
  * const a = tensor([[1, 2, 3], [4, 5, 6]]);
  * const b = tensor(new Int32Array([0, 2]), [2]);
- * console.log(a.shape, b.dtype); // [2, 3] int32
+ * const c = tensor([0, 1, 1], { dtype: "int32" });
+ * console.log(a.shape, b.dtype, c.dtype); // [2, 3] int32 int32
  * ```
  */
 export function tensor(
   data: NestedArray | Float32Array | Int32Array | number[],
   shape?: number[],
+  options?: TensorOptions,
+): Tensor;
+export function tensor(
+  data: NestedArray | Float32Array | Int32Array | number[],
+  options: TensorOptions,
+): Tensor;
+export function tensor(
+  data: NestedArray | Float32Array | Int32Array | number[],
+  shapeOrOptions?: number[] | TensorOptions,
   options: TensorOptions = {},
 ): Tensor {
   const usage = "tensor(data, undefined, { requiresGrad: true })";
   checkArity("tensor", arguments.length, 3, usage);
-  if (shape !== undefined && !Array.isArray(shape)) {
+  let shape: number[] | undefined;
+  if (
+    arguments.length === 2 && shapeOrOptions !== null && typeof shapeOrOptions === "object" &&
+    !Array.isArray(shapeOrOptions)
+  ) {
+    options = shapeOrOptions;
+  } else if (shapeOrOptions !== undefined && !Array.isArray(shapeOrOptions)) {
     throw new Error(
-      `tensor: the second argument is the shape, got ${typeof shape}; write ${usage}`,
+      `tensor: the second argument is the shape (or the options), got ` +
+        `${shapeOrOptions === null ? "null" : typeof shapeOrOptions}; write ${usage}`,
     );
+  } else {
+    shape = shapeOrOptions;
   }
   options = checkOptions<TensorOptions>("tensor", options, TENSOR_OPTIONS, usage);
   const dtype = options.dtype ?? (data instanceof Int32Array ? "int32" : "float32");

@@ -11,6 +11,7 @@ import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous, i64 } from "./shape.ts";
 import { sumToShape } from "./reduce.ts";
 import * as fusion from "./fusion.ts";
+import { atMostArgs } from "./arity.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
 import { intBinary, intPow, intUnary, involvesInt, promoted } from "./int_arith.ts";
 
@@ -311,7 +312,10 @@ export const log = (t: Tensor): Tensor => unary("log", t);
  * console.log(sqrt(tensor([0, 4, 9])).toArray()); // Float32Array [0, 2, 3]
  * ```
  */
-export const sqrt = (t: Tensor): Tensor => unary("sqrt", t);
+export function sqrt(t: Tensor): Tensor {
+  atMostArgs("sqrt", arguments.length, 1, "sqrt(x)", arguments[1]);
+  return unary("sqrt", t);
+}
 /**
  * |t| (torch.abs); gradient sign(t), 0 at 0 as PyTorch. An int32 t gives
  * exact int32 (|-2^31| is an Error: int32 cannot hold it).
@@ -322,8 +326,10 @@ export const sqrt = (t: Tensor): Tensor => unary("sqrt", t);
  * console.log(abs(tensor([-2, 0, 3])).toArray()); // Float32Array [2, 0, 3]
  * ```
  */
-export const abs = (t: Tensor): Tensor =>
-  involvesInt(t, null) ? intUnary("abs", t) : unary("abs", t);
+export function abs(t: Tensor): Tensor {
+  atMostArgs("abs", arguments.length, 1, "abs(x)", arguments[1]);
+  return involvesInt(t, null) ? intUnary("abs", t) : unary("abs", t);
+}
 /**
  * max(t, 0). On an op result it is deferred (`fusion.ts`): a convolution or
  * max pooling that reads it applies it on the fly, and its backward hands

@@ -16,6 +16,7 @@ import { contiguousStrides, numel, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { sameDevice } from "./elementwise.ts";
 import { denseCopy, i64, normDim } from "./shape.ts";
+import { atMostArgs } from "./arity.ts";
 
 function checkList(tensors: unknown, what: string, usage: string): asserts tensors is Tensor[] {
   if (!Array.isArray(tensors)) {
@@ -138,6 +139,7 @@ function recordJoin(out: Tensor, given: Tensor[], d: number, name: string, drop:
  * ```
  */
 export function cat(tensors: Tensor[], dim = 0): Tensor {
+  atMostArgs("cat", arguments.length, 2, "cat([a, b], dim)", arguments[2]);
   checkList(tensors, "cat", "cat([a, b], 0)");
   // torch skips 1-D empty tensors: the accumulator `y = tensor([])` of a
   // loop that does `y = cat([y, batch])`.
@@ -174,6 +176,7 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
  * ```
  */
 export function stack(tensors: Tensor[], dim = 0): Tensor {
+  atMostArgs("stack", arguments.length, 2, "stack([a, b], dim)", arguments[2]);
   checkList(tensors, "stack", "stack([a, b], 0)");
   const first = tensors[0];
   const d = normDim(dim, first.ndim + 1, "stack");

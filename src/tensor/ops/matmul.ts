@@ -12,6 +12,7 @@ import { broadcastShapes, productSaved, requireFloat, sameDevice } from "./eleme
 import { expectTensor } from "./compare.ts";
 import { sum } from "./reduce.ts";
 import { matrixOpInBf16 } from "../autocast.ts";
+import { atMostArgs } from "./arity.ts";
 
 /**
  * A leading dimension as BLAS takes it: at least 1, also for an empty
@@ -139,6 +140,7 @@ function gemmBatched(
  * dimensions ([4, m, k] x [1, k, n] -> [4, m, n]).
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  atMostArgs("matmul", arguments.length, 2, "matmul(a, b)", arguments[2]);
   requireFloat(a, "matmul");
   requireFloat(b, "matmul");
   sameDevice(a, b, "matmul");

@@ -16,6 +16,7 @@ import { binaryRaw, requireFloat, sameDevice } from "./elementwise.ts";
 import { sumToShape } from "./reduce.ts";
 import { expectTensor, scalarTensor } from "./compare.ts";
 import { whereRaw } from "./where.ts";
+import { atMostArgs } from "./arity.ts";
 
 const USAGE = "pow(x, 2), pow(x, y) or pow(2, y)";
 
@@ -36,6 +37,7 @@ const USAGE = "pow(x, 2), pow(x, y) or pow(2, y)";
  * ```
  */
 export function pow(base: Tensor | number, exponent: Tensor | number): Tensor {
+  atMostArgs("pow", arguments.length, 2, "pow(x, 2)", arguments[2]);
   if (typeof base === "number") {
     expectTensor(exponent, "pow: the exponent (the base is a number)", USAGE);
     requireFloat(exponent, "pow");

@@ -18,6 +18,7 @@ import { broadcastOperand, broadcastShapes, sameDevice } from "./elementwise.ts"
 import { sumToShape } from "./reduce.ts";
 import { cast, i64 } from "./shape.ts";
 import { expectTensor, scalarTensor } from "./compare.ts";
+import { atMostArgs } from "./arity.ts";
 
 const USAGE = "where(x.gt(0), x, 0)";
 
@@ -71,6 +72,7 @@ function branch(x: Tensor | number, name: string, device: Tensor["device"]): Ten
  * ```
  */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  atMostArgs("where", arguments.length, 3, "where(cond, a, b)", arguments[3]);
   expectTensor(cond, "where: cond", USAGE);
   const c = cond.dtype === "float32" ? cond : cast(cond, "float32");
   const at = branch(a, "a", cond.device);
