@@ -108,4 +108,39 @@ export { allclose, type CloseOptions, equal, isclose } from "./ops/closeness.ts"
 export { tril, triu } from "./ops/tri.ts";
 export { diff, type DiffOptions, meshgrid, type MeshgridOptions, tile } from "./ops/shape_more.ts";
 export { repeatInterleave } from "./ops/repeat_interleave.ts";
+export { indexAdd, scatter, scatterAdd, takeAlongDim } from "./ops/scatter.ts";
+export {
+  broadcastTo,
+  concat,
+  concatenate,
+  dstack,
+  hstack,
+  movedim,
+  rot90,
+  tensorSplit,
+  unflatten,
+  vstack,
+} from "./ops/stack_more.ts";
+export { addmm, baddbmm, diag, diagonal, dot, inner, mv, outer } from "./ops/linalg_small.ts";
+export { aminmax, MinMax, nanmean, nansum } from "./ops/nan_reduce.ts";
+export { cummax, cummin, stdMean, varMean } from "./ops/stats_pairs.ts";
+export { histc } from "./ops/histc.ts";
+export {
+  clip,
+  copysign,
+  deg2rad,
+  fmax,
+  fmin,
+  frac,
+  heaviside,
+  hypot,
+  log10,
+  log2,
+  logaddexp,
+  logaddexp2,
+  logit,
+  rad2deg,
+  signbit,
+  xlogy,
+} from "./ops/elementwise_more.ts";
 export * as functional from "./functional.ts";

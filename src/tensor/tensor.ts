@@ -59,6 +59,13 @@ import * as close from "./ops/closeness.ts";
 import * as tri from "./ops/tri.ts";
 import * as shpMore from "./ops/shape_more.ts";
 import { repeatInterleave } from "./ops/repeat_interleave.ts";
+import * as scat from "./ops/scatter.ts";
+import * as stackMore from "./ops/stack_more.ts";
+import * as linSmall from "./ops/linalg_small.ts";
+import * as nanRed from "./ops/nan_reduce.ts";
+import * as statPairs from "./ops/stats_pairs.ts";
+import { histc as histcOp } from "./ops/histc.ts";
+import * as ewMore from "./ops/elementwise_more.ts";
 import { formatTensor } from "./inspect.ts";
 import { addTorchNameHints } from "./torch_names.ts";
 import { fillIn, inPlace } from "./ops/in_place_ops.ts";
@@ -1500,6 +1507,229 @@ export class Tensor implements Owned {
   diff(options?: shpMore.DiffOptions): Tensor {
     atMost("diff", arguments.length, 1, "x.diff({ n: 1, dim: -1 })");
     return shpMore.diff(this, options);
+  }
+  // ---- torch_ops_more (ops/scatter.ts, stack_more.ts, linalg_small.ts, nan_reduce.ts,
+  // stats_pairs.ts, histc.ts, elementwise_more.ts) ----
+
+  /** `src` (or a number) written along `dim` at `index` (`torch.scatter`; see `scatter`). */
+  scatter(dim: number, index: Tensor, src: Tensor | number, options?: { reduce?: string }): Tensor {
+    atMost("scatter", arguments.length, 4, "x.scatter(1, index, src)");
+    return scat.scatter(this, dim, index, src, options);
+  }
+  /** `scatter` in place (torch's `scatter_`: `zeros([n, c]).scatter_(1, y.unsqueeze(1), 1)`). */
+  scatter_(dim: number, index: Tensor, src: Tensor | number, options?: { reduce?: string }): this {
+    atMost("scatter_", arguments.length, 4, "x.scatter_(1, index, src)");
+    return inPlace(
+      this,
+      "scatter_",
+      [index, src],
+      () => scat.scatter(this, dim, index, src, options),
+    ) as this;
+  }
+  /** `src` added along `dim` at `index` (`torch.scatter_add`; see `scatterAdd`). */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    atMost("scatterAdd", arguments.length, 3, "x.scatterAdd(1, index, src)");
+    return scat.scatterAdd(this, dim, index, src);
+  }
+  /** `scatterAdd` in place (torch's `scatter_add_`). */
+  scatterAdd_(dim: number, index: Tensor, src: Tensor): this {
+    atMost("scatterAdd_", arguments.length, 3, "x.scatterAdd_(1, index, src)");
+    return inPlace(
+      this,
+      "scatterAdd_",
+      [index, src],
+      () => scat.scatterAdd(this, dim, index, src),
+    ) as this;
+  }
+  /** `alpha * source`'s slices added at `index` along `dim` (`torch.index_add`). */
+  indexAdd(dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor {
+    atMost("indexAdd", arguments.length, 4, "x.indexAdd(0, index, source, { alpha: 1 })");
+    return scat.indexAdd(this, dim, index, source, options);
+  }
+  /** `indexAdd` in place (torch's `index_add_`). */
+  indexAdd_(dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): this {
+    atMost("indexAdd_", arguments.length, 4, "x.indexAdd_(0, index, source, { alpha: 1 })");
+    return inPlace(
+      this,
+      "indexAdd_",
+      [index, source],
+      () => scat.indexAdd(this, dim, index, source, options),
+    ) as this;
+  }
+  /** Values at `indices` along `dim`, broadcasting (`torch.take_along_dim`). */
+  takeAlongDim(indices: Tensor, dim?: number | null): Tensor {
+    atMost("takeAlongDim", arguments.length, 2, "x.takeAlongDim(indices, 1)");
+    return scat.takeAlongDim(this, indices, dim);
+  }
+  /** Limited to [min, max] (torch's `clip`, an alias of `clamp`). */
+  clip(min?: number | null, max?: number | null): Tensor {
+    atMost("clip", arguments.length, 2, "x.clip(0, 1)");
+    return ewMore.clip(this, min, max);
+  }
+  /** Broadcast to `shape`, a view (`torch.broadcast_to`). */
+  broadcastTo(shape: number[]): Tensor {
+    atMost("broadcastTo", arguments.length, 1, "x.broadcastTo([2, 3])");
+    return keptForm(stackMore.broadcastTo(this, shape), this);
+  }
+  /** Dimension `dim` split into `sizes` (one may be -1) (`torch.unflatten`). */
+  unflatten(dim: number, sizes: number[]): Tensor {
+    atMost("unflatten", arguments.length, 2, "x.unflatten(1, [3, 4])");
+    return keptForm(stackMore.unflatten(this, dim, sizes), this);
+  }
+  /** Views cut along `dim` into n parts or at indices (`torch.tensor_split`). */
+  tensorSplit(indicesOrSections: number | number[], dim = 0): Tensor[] {
+    atMost("tensorSplit", arguments.length, 2, "x.tensorSplit(3, 0)");
+    return stackMore.tensorSplit(this, indicesOrSections, dim).map((v) => keptCopy(v, this, false));
+  }
+  /** Rotated by 90° `k` times in the plane of `dims` (`torch.rot90`). */
+  rot90(k = 1, dims: number[] = [0, 1]): Tensor {
+    atMost("rot90", arguments.length, 2, "x.rot90(1, [2, 3])");
+    return stackMore.rot90(this, k, dims);
+  }
+  /** A 1-D tensor as a diagonal matrix, or a matrix's diagonal (`torch.diag`). */
+  diag(diagonal = 0): Tensor {
+    atMost("diag", arguments.length, 1, "x.diag(0)");
+    return linSmall.diag(this, diagonal);
+  }
+  /** The diagonal `offset` of dims `dim1`, `dim2`, last (`torch.diagonal`; a copy). */
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor {
+    atMost("diagonal", arguments.length, 3, "x.diagonal(0, 0, 1)");
+    return linSmall.diagonal(this, offset, dim1, dim2);
+  }
+  /** The outer product with a 1-D `vec2` (`torch.outer`). */
+  outer(vec2: Tensor): Tensor {
+    atMost("outer", arguments.length, 1, "x.outer(y)");
+    return linSmall.outer(this, vec2);
+  }
+  /** The dot product with a 1-D `other` (`torch.dot`). */
+  dot(other: Tensor): Tensor {
+    atMost("dot", arguments.length, 1, "x.dot(y)");
+    return linSmall.dot(this, other);
+  }
+  /** This matrix times a vector (`torch.mv`). */
+  mv(vec: Tensor): Tensor {
+    atMost("mv", arguments.length, 1, "m.mv(v)");
+    return linSmall.mv(this, vec);
+  }
+  /** The inner product over the last dimensions (`torch.inner`). */
+  inner(other: Tensor): Tensor {
+    atMost("inner", arguments.length, 1, "x.inner(y)");
+    return linSmall.inner(this, other);
+  }
+  /** beta * x + alpha * (mat1 @ mat2) (`torch.addmm`). */
+  addmm(mat1: Tensor, mat2: Tensor, options?: { beta?: number; alpha?: number }): Tensor {
+    atMost("addmm", arguments.length, 3, "x.addmm(m1, m2, { beta: 1, alpha: 1 })");
+    return linSmall.addmm(this, mat1, mat2, options);
+  }
+  /** beta * x + alpha * (batch1 @ batch2) (`torch.baddbmm`). */
+  baddbmm(batch1: Tensor, batch2: Tensor, options?: { beta?: number; alpha?: number }): Tensor {
+    atMost("baddbmm", arguments.length, 3, "x.baddbmm(b1, b2, { beta: 1, alpha: 1 })");
+    return linSmall.baddbmm(this, batch1, batch2, options);
+  }
+  /** The sum with NaN counted as 0 (`torch.nansum`). */
+  nansum(dims?: number | number[], keepDim = false): Tensor {
+    atMost("nansum", arguments.length, 2, "x.nansum(1, true)");
+    return nanRed.nansum(this, dims, keepDim);
+  }
+  /** The mean of the values that are not NaN (`torch.nanmean`). */
+  nanmean(dims?: number | number[], keepDim = false): Tensor {
+    atMost("nanmean", arguments.length, 2, "x.nanmean(1, true)");
+    return nanRed.nanmean(this, dims, keepDim);
+  }
+  /** `{ min, max }` over everything or one `dim` (`torch.aminmax`). */
+  aminmax(options?: { dim?: number; keepDim?: boolean }): nanRed.MinMax {
+    atMost("aminmax", arguments.length, 1, "x.aminmax({ dim: 1 })");
+    return nanRed.aminmax(this, options);
+  }
+  /** The running maximum along `dim` and its indices (`torch.cummax`). */
+  cummax(dim: number): sorting.ValuesIndices {
+    atMost("cummax", arguments.length, 1, "x.cummax(1)");
+    return statPairs.cummax(this, dim);
+  }
+  /** The running minimum along `dim` and its indices (`torch.cummin`). */
+  cummin(dim: number): sorting.ValuesIndices {
+    atMost("cummin", arguments.length, 1, "x.cummin(1)");
+    return statPairs.cummin(this, dim);
+  }
+  /** The histogram in `bins` bins over [min, max] (`torch.histc`). */
+  histc(bins = 100, min = 0, max = 0): Tensor {
+    atMost("histc", arguments.length, 3, "x.histc(100, -1000, 1000)");
+    return histcOp(this, bins, min, max);
+  }
+  /** The base-2 logarithm (`torch.log2`). */
+  log2(): Tensor {
+    atMost("log2", arguments.length, 0, "x.log2()");
+    return ewMore.log2(this);
+  }
+  /** The base-10 logarithm (`torch.log10`). */
+  log10(): Tensor {
+    atMost("log10", arguments.length, 0, "x.log10()");
+    return ewMore.log10(this);
+  }
+  /** log(x / (1 - x)), x clamped to [eps, 1 - eps] when given (`torch.logit`). */
+  logit(eps?: number | null): Tensor {
+    atMost("logit", arguments.length, 1, "x.logit(1e-6)");
+    return ewMore.logit(this, eps);
+  }
+  /** x * log(other), 0 where x is 0 (`torch.xlogy`). */
+  xlogy(other: Tensor | number): Tensor {
+    atMost("xlogy", arguments.length, 1, "x.xlogy(y)");
+    return ewMore.xlogy(this, other);
+  }
+  /** x - trunc(x) (`torch.frac`). */
+  frac(): Tensor {
+    atMost("frac", arguments.length, 0, "x.frac()");
+    return ewMore.frac(this);
+  }
+  /** Degrees to radians (`torch.deg2rad`). */
+  deg2rad(): Tensor {
+    atMost("deg2rad", arguments.length, 0, "x.deg2rad()");
+    return ewMore.deg2rad(this);
+  }
+  /** Radians to degrees (`torch.rad2deg`). */
+  rad2deg(): Tensor {
+    atMost("rad2deg", arguments.length, 0, "x.rad2deg()");
+    return ewMore.rad2deg(this);
+  }
+  /** The NaN-ignoring elementwise maximum (`torch.fmax`). */
+  fmax(other: Tensor): Tensor {
+    atMost("fmax", arguments.length, 1, "x.fmax(y)");
+    return ewMore.fmax(this, other);
+  }
+  /** The NaN-ignoring elementwise minimum (`torch.fmin`). */
+  fmin(other: Tensor): Tensor {
+    atMost("fmin", arguments.length, 1, "x.fmin(y)");
+    return ewMore.fmin(this, other);
+  }
+  /** |x| with the sign of `other` (`torch.copysign`). */
+  copysign(other: Tensor | number): Tensor {
+    atMost("copysign", arguments.length, 1, "x.copysign(y)");
+    return ewMore.copysign(this, other);
+  }
+  /** 1 where the sign bit is set, else 0 (`torch.signbit`; a float32 mask). */
+  signbit(): Tensor {
+    atMost("signbit", arguments.length, 0, "x.signbit()");
+    return ewMore.signbit(this);
+  }
+  /** The step function with `values` at 0 (`torch.heaviside`). */
+  heaviside(values: Tensor): Tensor {
+    atMost("heaviside", arguments.length, 1, "x.heaviside(values)");
+    return ewMore.heaviside(this, values);
+  }
+  /** sqrt(x² + other²) (`torch.hypot`). */
+  hypot(other: Tensor): Tensor {
+    atMost("hypot", arguments.length, 1, "x.hypot(y)");
+    return ewMore.hypot(this, other);
+  }
+  /** log(exp(x) + exp(other)) (`torch.logaddexp`). */
+  logaddexp(other: Tensor): Tensor {
+    atMost("logaddexp", arguments.length, 1, "x.logaddexp(y)");
+    return ewMore.logaddexp(this, other);
+  }
+  /** log2(2^x + 2^other) (`torch.logaddexp2`). */
+  logaddexp2(other: Tensor): Tensor {
+    atMost("logaddexp2", arguments.length, 1, "x.logaddexp2(y)");
+    return ewMore.logaddexp2(this, other);
   }
 
   /** A dense copy with its own memory. */

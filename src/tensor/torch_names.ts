@@ -48,6 +48,13 @@ const READ: Record<string, string> = {
   logical_or: "write x.logicalOr(other)",
   logical_xor: "write x.logicalXor(other)",
   logical_not: "write x.logicalNot()",
+  scatter_add: "write x.scatterAdd(dim, index, src)",
+  scatter_add_: "write x.scatterAdd_(dim, index, src) (inside noGrad where autograd records)",
+  index_add: "write x.indexAdd(dim, index, source, { alpha })",
+  index_add_: "write x.indexAdd_(dim, index, source, { alpha })",
+  take_along_dim: "write x.takeAlongDim(indices, dim)",
+  broadcast_to: "write x.broadcastTo(shape)",
+  tensor_split: "write x.tensorSplit(indicesOrSections, dim)",
   tolist: "write x.toList() (nested arrays; x.item() for one number)",
   type: "torch's x.type(torch.float) is x.float() here (x.int() or x.long() for labels); " +
     "x.dtype reads the type",
