@@ -136,6 +136,13 @@ Deno.test("torch ops more: the one-hot idiom, in place, and methods", () => {
     const same = noGrad(() => onehot.scatter_(1, y.unsqueeze(1), 1));
     assert.equal(same, onehot);
     assert.deepEqual(onehot.toList(), [[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]]);
+    // the Transforms page's Lambda: torch.zeros(10).scatter_(0, torch.tensor(y), value=1)
+    const label = noGrad(() => zeros([10], dev).scatter_(0, i32([3], [1]), { value: 1 }));
+    assert.deepEqual(label.toList(), [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    assert.throws(
+      () => zeros([3], dev).scatter(0, i32([1], [1]), { value: "1" } as unknown as number),
+      /src must be a tensor, a number or \{ value: number \}/,
+    );
     const acc = zeros([3], dev);
     noGrad(() => acc.scatterAdd_(0, i32([0, 0, 2], [3]), f32([1, 2, 3])));
     assert.deepEqual(acc.toList(), [3, 0, 3]);

@@ -1512,12 +1512,22 @@ export class Tensor implements Owned {
   // stats_pairs.ts, histc.ts, elementwise_more.ts) ----
 
   /** `src` (or a number) written along `dim` at `index` (`torch.scatter`; see `scatter`). */
-  scatter(dim: number, index: Tensor, src: Tensor | number, options?: { reduce?: string }): Tensor {
+  scatter(
+    dim: number,
+    index: Tensor,
+    src: Tensor | number | { value: number },
+    options?: { reduce?: string },
+  ): Tensor {
     atMost("scatter", arguments.length, 4, "x.scatter(1, index, src)");
     return scat.scatter(this, dim, index, src, options);
   }
   /** `scatter` in place (torch's `scatter_`: `zeros([n, c]).scatter_(1, y.unsqueeze(1), 1)`). */
-  scatter_(dim: number, index: Tensor, src: Tensor | number, options?: { reduce?: string }): this {
+  scatter_(
+    dim: number,
+    index: Tensor,
+    src: Tensor | number | { value: number },
+    options?: { reduce?: string },
+  ): this {
     atMost("scatter_", arguments.length, 4, "x.scatter_(1, index, src)");
     return inPlace(
       this,

@@ -241,7 +241,8 @@ function hostScatter(
 }
 
 /**
- * `x` with `src`'s values (or the number `value`) written along `dim` at
+ * `x` with `src`'s values (or a number: `1`, or torch's keyword form
+ * `{ value: 1 }`) written along `dim` at
  * `index`, as `torch.scatter` (the inverse of `gather`): for a 2-D x and
  * dim 1, `out[i][index[i][j]] = src[i][j]`. `index` is int32 with x's
  * number of dimensions, no larger than src, nor than x outside `dim`; an
@@ -262,12 +263,23 @@ export function scatter(
   x: Tensor,
   dim: number,
   index: Tensor,
-  src: Tensor | number,
+  src: Tensor | number | { value: number },
   options?: { reduce?: string },
 ): Tensor {
   const usage = "scatter(x, dim, index, src) with an int32 index and a tensor or number src";
   if (arguments.length > 5) {
     throw new Error(`scatter: takes (x, dim, index, src, options), got ${arguments.length}`);
+  }
+  if (src !== null && typeof src === "object" && !(src instanceof Tensor)) {
+    // torch's keyword form, x.scatter_(0, index, value=1), ported as { value: 1 }.
+    const { value, ...rest } = src as { value?: unknown };
+    if (typeof value !== "number" || options !== undefined) {
+      throw new Error(
+        `scatter: src must be a tensor, a number or { value: number }; write ${usage}`,
+      );
+    }
+    src = value;
+    options = rest;
   }
   const o = checkOptions<{ reduce?: string }>("scatter", options, ["reduce"], usage);
   if (o.reduce !== undefined) {
