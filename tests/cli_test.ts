@@ -77,7 +77,7 @@ Deno.test("--help lists every flag with its default", async () => {
   assert.match(stdout, /--epochs N +epochs to train \(default: \d+\)/);
   assert.match(
     stdout,
-    /--model NAME +simple, alexnet, resnet18, resnet34, resnet50, (.+, )?densenet121, densenet161, densenet169, densenet201(, .+)? \(default: simple\)/,
+    /--model NAME +simple, alexnet, vgg11, (.+, )?squeezenet1_1, resnet18, resnet34, resnet50, (.+, )?densenet121, densenet161, densenet169, densenet201(, .+)? \(default: simple\)/,
   );
 });
 
@@ -93,7 +93,7 @@ Deno.test("bad command lines: a clear message and exit code 2", async () => {
     [["--lr", "abc"], /--lr "abc": not a number/],
     [
       ["--model", "foo"],
-      /--model "foo": must be one of simple, alexnet, resnet18, resnet34, resnet50, .*densenet121/,
+      /--model "foo": must be one of simple, alexnet, vgg11, .*resnet18, resnet34, resnet50, .*densenet121/,
     ],
     [["--epochs", "0"], /--epochs 0: must be an integer >= 1/],
     [["--epochs", "2.5"], /--epochs "2.5": must be an integer/],
@@ -451,11 +451,15 @@ Deno.test("--model takes torchvision's spellings; --dropout goes to every model 
   );
   assert.throws(
     () => train.parseTrainArgs(["--model", "densenet121", "--dropout", "0.3"]),
-    /model densenet121 has no dropout \(simple, alexnet, mobilenetv2, efficientnetb0 do\)/,
+    /model densenet121 has no dropout \(simple, alexnet, vgg11, .*, squeezenet1_1, mobilenetv2, efficientnetb0 do\)/,
   );
   assert.deepEqual(
-    [models.canonicalName("MobileNet_V2"), models.canonicalName("vgg16")],
-    ["mobilenetv2", null],
+    [
+      models.canonicalName("MobileNet_V2"),
+      models.canonicalName("VGG16_BN"),
+      models.canonicalName("inception_v3"),
+    ],
+    ["mobilenetv2", "vgg16bn", null],
   );
   assert.deepEqual(
     [models.takesOption("alexnet", "dropout"), models.takesOption("resnet18", "dropout")],
@@ -471,8 +475,8 @@ Deno.test("--optimizer in any case; evaluate's --model takes torchvision's spell
   const spec = weightsSpec(null, { checkpoint: "w.safetensors", model: "MobileNet_V2" }, "--model");
   assert.equal(spec.name, "mobilenetv2");
   assert.throws(
-    () => weightsSpec(null, { checkpoint: "w.safetensors", model: "vgg16" }, "--model"),
-    /--model "vgg16": must be one of simple, alexnet/,
+    () => weightsSpec(null, { checkpoint: "w.safetensors", model: "inception_v3" }, "--model"),
+    /--model "inception_v3": must be one of simple, alexnet/,
   );
   assert.throws(
     () => train.parseTrainArgs(["--model", "densenet121", "--dropout", "0.2"]),

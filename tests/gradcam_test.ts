@@ -143,9 +143,16 @@ Deno.test("gradCam: the default layer of every zoo model, and maps in [0, 1]", (
     densenet201: "features.norm5",
     mobilenetv2: "features.18.2",
     efficientnetb0: "features.8.2",
+    // the last ReLU before the last pool, as alexnet's; the other VGGs take
+    // the same rule, and each builds a 500 MB classifier: not built here
+    vgg11: "features.19",
+    vgg11bn: "features.27",
+    squeezenet1_0: "classifier.2",
+    squeezenet1_1: "classifier.2",
   };
-  assert.deepEqual(Object.keys(expected), models.names());
-  for (const name of models.names()) {
+  const built = models.names().filter((n) => !/^vgg1[369]/.test(n));
+  assert.deepEqual(Object.keys(expected).sort(), built.sort());
+  for (const name of built) {
     const size = name === "alexnet" ? 63 : 32;
     using model = models.create(name, { inChannels: 1, numClasses: 3, imageSize: size }).eval();
     assert.equal(evaluation.gradCamLayer(model), expected[name]);

@@ -458,6 +458,16 @@ Deno.test("models: create and names", () => {
   assert.deepEqual(models.names(), [
     "simple",
     "alexnet",
+    "vgg11",
+    "vgg11bn",
+    "vgg13",
+    "vgg13bn",
+    "vgg16",
+    "vgg16bn",
+    "vgg19",
+    "vgg19bn",
+    "squeezenet1_0",
+    "squeezenet1_1",
     "resnet18",
     "resnet34",
     "resnet50",
@@ -472,8 +482,8 @@ Deno.test("models: create and names", () => {
   assert.ok(net instanceof models.SimpleCNN);
   free(net);
   assert.throws(
-    () => models.create("vgg16"),
-    /unknown model 'vgg16'; choose one of simple, alexnet/,
+    () => models.create("inception_v3"),
+    /unknown model 'inception_v3'; choose one of simple, alexnet/,
   );
   assert.throws(
     () => models.create("resnet50", { dropout: 0.2 }),

@@ -1,5 +1,6 @@
 /**
- * The model zoo: the course's small CNN, AlexNet, ResNet-18/34/50 and
+ * The model zoo: the course's small CNN, AlexNet, VGG-11/13/16/19 (and
+ * their batch-norm variants), SqueezeNet 1.0/1.1, ResNet-18/34/50 and
  * DenseNet-121/161/169/201, with torchvision's structure and state-dict
  * names, so weights move between this library and PyTorch unchanged.
  *
@@ -21,6 +22,35 @@ export {
   type SimpleCNNOptions,
 } from "./simple_cnn.ts";
 export { ALEXNET, AlexNet, alexnet, ALEXNET_MIN_SIZE, type AlexNetOptions } from "./alexnet.ts";
+export {
+  makeLayers,
+  type MakeLayersOptions,
+  VGG,
+  vgg11,
+  vgg11Bn,
+  vgg13,
+  vgg13Bn,
+  vgg16,
+  vgg16Bn,
+  vgg19,
+  vgg19Bn,
+  VGG_CFGS,
+  VGG_MIN_SIZE,
+  type VGGCfg,
+  type VGGModelOptions,
+  type VGGOptions,
+} from "./vgg.ts";
+export {
+  Fire,
+  SQUEEZENET,
+  SqueezeNet,
+  squeezenet1_0,
+  squeezenet1_1,
+  SQUEEZENET_MIN_SIZE,
+  type SqueezeNetModelOptions,
+  type SqueezeNetOptions,
+  type SqueezeNetVersion,
+} from "./squeezenet.ts";
 export {
   BasicBlock,
   type BlockType,

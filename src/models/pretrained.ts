@@ -143,7 +143,8 @@ export interface LoadPretrainedOptions {
    * The module path of the classifier (timm's `classifier`), whose weights
    * are left at their initialisation when they are absent or their class
    * count differs; default: the model's last Linear in module order (`fc`,
-   * `classifier`, `classifier.6`, `classifier.1`); null: no classifier rule.
+   * `classifier`, `classifier.6`, `classifier.1`), or without one its last
+   * 2-D convolution (SqueezeNet's `classifier.1`); null: no classifier rule.
    */
   classifier?: string | null;
 }
@@ -247,11 +248,17 @@ function firstConvOf(model: Module): string | null {
   return null;
 }
 
-/** The last Linear's module path, by module order. */
-function lastLinearOf(model: Module): string | null {
-  let last: string | null = null;
-  for (const [name, m] of model.namedModules()) if (m instanceof Linear) last = name;
-  return last;
+/**
+ * The classifier's module path: the last Linear by module order, or in a
+ * model without one the last 2-D convolution (SqueezeNet's `classifier.1`).
+ */
+function classifierOf(model: Module): string | null {
+  let linear: string | null = null, conv: string | null = null;
+  for (const [name, m] of model.namedModules()) {
+    if (m instanceof Linear) linear = name;
+    else if (m instanceof Conv2d) conv = name;
+  }
+  return linear ?? conv;
 }
 
 /** A module path option: must name a submodule of the model. */
@@ -294,7 +301,8 @@ function listed(names: string[]): string {
  *   with `adaptInputConv` (timm's rule: RGB summed to one channel) where
  *   they differ (`adaptInputChannels`, default true);
  * - the classifier (default: the model's last Linear, so `fc` of a ResNet
- *   and `classifier` of a DenseNet) stays at its initialisation when its
+ *   and `classifier` of a DenseNet; in a model without one its last
+ *   convolution, SqueezeNet's `classifier.1`) stays at its initialisation when its
  *   class count differs from the weights' or the weights have none;
  * - any other missing key, unexpected key or shape that does not fit
  *   throws one Error listing them, unless `strict: false`; buffers (batch
@@ -345,7 +353,7 @@ export function loadPretrained(
     ? firstConvOf(model)
     : checkPath(model, "firstConv", o.firstConv);
   const classifier = o.classifier === undefined
-    ? lastLinearOf(model)
+    ? classifierOf(model)
     : o.classifier === null
     ? null
     : checkPath(model, "classifier", o.classifier);

@@ -7,6 +7,19 @@ import type { Module } from "../layers/module.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { simpleCNN, type SimpleCNNOptions } from "./simple_cnn.ts";
 import { alexnet, ALEXNET_MIN_SIZE } from "./alexnet.ts";
+import {
+  vgg11,
+  vgg11Bn,
+  vgg13,
+  vgg13Bn,
+  vgg16,
+  vgg16Bn,
+  vgg19,
+  vgg19Bn,
+  VGG_MIN_SIZE,
+  type VGGModelOptions,
+} from "./vgg.ts";
+import { squeezenet1_0, squeezenet1_1, SQUEEZENET_MIN_SIZE } from "./squeezenet.ts";
 import { resnet18, resnet34, resnet50 } from "./resnet.ts";
 import {
   densenet121,
@@ -23,7 +36,8 @@ import { checkArity, checkOptions } from "../options.ts";
 
 /**
  * The union of the models' options; each model takes the ones it has.
- * `dropout` (simple, alexnet, mobilenetv2, efficientnetb0), `batchNorm` and
+ * `dropout` (simple, alexnet, the vggs, the squeezenets, mobilenetv2,
+ * efficientnetb0), `batchNorm` and
  * `globalPool` (simple) are
  * documented on `SimpleCNNOptions`.
  */
@@ -69,6 +83,11 @@ const ALL_OPTIONS: Option[] = [
 const DENSENET: readonly Option[] = [...COMMON, "dropRate"];
 const VOLUME: readonly Option[] = ["inChannels", "numClasses"];
 
+/** An image model that pools adaptively from `minSize` up and has a classifier dropout. */
+function withDropout(build: (o: VGGModelOptions) => Module, minSize: number): Entry {
+  return { build: ({ imageSize: _, ...o }) => build(o), options: [...COMMON, "dropout"], minSize };
+}
+
 /** A volume model's entry: MONAI's option set, its smallest side. */
 function volume3d(build: Entry["build"], minSize: number): Entry {
   return { build, options: VOLUME, minSize, volume: true };
@@ -86,6 +105,17 @@ const MODELS: Record<string, Entry> = {
     options: [...COMMON, "dropout"],
     minSize: ALEXNET_MIN_SIZE,
   },
+  // torchvision's VGGs and SqueezeNets ("vgg16_bn" and "squeezenet10" are aliases).
+  vgg11: withDropout(vgg11, VGG_MIN_SIZE),
+  vgg11bn: withDropout(vgg11Bn, VGG_MIN_SIZE),
+  vgg13: withDropout(vgg13, VGG_MIN_SIZE),
+  vgg13bn: withDropout(vgg13Bn, VGG_MIN_SIZE),
+  vgg16: withDropout(vgg16, VGG_MIN_SIZE),
+  vgg16bn: withDropout(vgg16Bn, VGG_MIN_SIZE),
+  vgg19: withDropout(vgg19, VGG_MIN_SIZE),
+  vgg19bn: withDropout(vgg19Bn, VGG_MIN_SIZE),
+  squeezenet1_0: withDropout(squeezenet1_0, SQUEEZENET_MIN_SIZE["1_0"]),
+  squeezenet1_1: withDropout(squeezenet1_1, SQUEEZENET_MIN_SIZE["1_1"]),
   resnet18: { build: ({ imageSize: _, ...o }) => resnet18(o), options: RESNET, minSize: 1 },
   resnet34: { build: ({ imageSize: _, ...o }) => resnet34(o), options: RESNET, minSize: 1 },
   resnet50: { build: ({ imageSize: _, ...o }) => resnet50(o), options: RESNET, minSize: 1 },
@@ -137,6 +167,12 @@ const ALIASES: Record<string, string> = {
   simple_cnn: "simple",
   mobilenet_v2: "mobilenetv2",
   efficientnet_b0: "efficientnetb0",
+  vgg11_bn: "vgg11bn",
+  vgg13_bn: "vgg13bn",
+  vgg16_bn: "vgg16bn",
+  vgg19_bn: "vgg19bn",
+  squeezenet10: "squeezenet1_0",
+  squeezenet11: "squeezenet1_1",
 };
 
 /**
@@ -173,7 +209,8 @@ export function volumeNames(): string[] {
  * @example
  * ```ts
  * import { models } from "@lits/vision";
- * console.log(models.canonicalName("MobileNet_V2"), models.canonicalName("vgg16")); // "mobilenetv2" null
+ * console.log(models.canonicalName("MobileNet_V2"), models.canonicalName("vgg16_bn")); // "mobilenetv2" "vgg16bn"
+ * console.log(models.canonicalName("vit_b_16")); // null
  * ```
  */
 export function canonicalName(name: string): string | null {
@@ -183,8 +220,8 @@ export function canonicalName(name: string): string | null {
 
 /**
  * Whether model `name` takes `option` (say `dropout`, which the simple CNN,
- * AlexNet, MobileNetV2 and EfficientNet-B0 have), so that a command line
- * passes only what a model takes.
+ * AlexNet, the VGGs, the SqueezeNets, MobileNetV2 and EfficientNet-B0
+ * have), so that a command line passes only what a model takes.
  *
  * @example
  * ```ts

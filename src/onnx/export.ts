@@ -3,7 +3,8 @@
  * than tracing a forward. Every module must be of a class with an emitter
  * (layers.ts, activations.ts, norms.ts, pooling.ts, resize.ts, models.ts,
  * activations_more.ts, padding.ts, norms_more.ts, layers_more.ts, densenet.ts,
- * mobile.ts, layers_1d.ts, layers_3d.ts, resnet3d.ts, densenet3d.ts),
+ * mobile.ts, layers_1d.ts, layers_3d.ts, resnet3d.ts, densenet3d.ts,
+ * vgg_squeezenet.ts),
  * or a subclass of one that keeps its forward; any other, a user's own
  * `nn.Module` with its own `forward` included, is an Error that names it,
  * since its forward cannot be read.
@@ -26,6 +27,7 @@ import { NORMS_MORE } from "./norms_more.ts";
 import { LAYERS_MORE, REFUSED } from "./layers_more.ts";
 import { DENSENET } from "./densenet.ts";
 import { MOBILE } from "./mobile.ts";
+import { VGG_SQUEEZENET } from "./vgg_squeezenet.ts";
 import { LAYERS_3D } from "./layers_3d.ts";
 import { RESNET3D } from "./resnet3d.ts";
 import { DENSENET3D } from "./densenet3d.ts";
@@ -73,6 +75,7 @@ const EMITTERS = new Map<unknown, Emitter>([
   ...LAYERS_MORE,
   ...DENSENET,
   ...MOBILE,
+  ...VGG_SQUEEZENET,
   ...LAYERS_3D,
   ...LAYERS_1D,
   ...RESNET3D,
