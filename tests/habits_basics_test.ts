@@ -93,13 +93,21 @@ Deno.test("torch's out= and other extra arguments throw instead of being dropped
   endStep();
 });
 
-Deno.test("tensor(data, { dtype }): the options second, as torch.tensor(data, dtype=...)", () => {
+Deno.test("tensor(data, { dtype }): the options second, as torch.tensor(data, dtype=...); integers that float32 would round are refused", () => {
   const y = tensor([0, 1, 1], { dtype: "int32", device: testDevice });
   assert.equal(y.dtype, "int32");
   assert.deepEqual([...y.shape], [3]);
   const w = tensor([[1, 2]], { requiresGrad: true, device: testDevice });
   assert.ok(w.requiresGrad);
   assert.deepEqual([...w.shape], [1, 2]);
+  // integer lists past 2^24 would round in float32 (torch keeps them int64, exact)
+  assert.match(
+    messageOf(() => tensor([16777217, 1])),
+    /the integer 16777217 does not fit float32 exactly .* \{ dtype: "int32" \}/,
+  );
+  assert.equal(tensor([16777217, 1], { dtype: "int32" }).sum().item(), 16777218);
+  assert.deepEqual([...tensor([0.5, 16777217]).toArray()], [0.5, 16777216]); // float data rounds, as torch's
+  assert.deepEqual([...tensor([16777216, 2 ** 31]).toArray()], [16777216, 2 ** 31]); // exact in float32
   assert.match(
     messageOf(() => tensor([1], "x" as unknown as number[])),
     /tensor: the second argument is the shape \(or the options\), got string/,

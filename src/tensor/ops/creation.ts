@@ -219,7 +219,29 @@ export function tensor(
   }
   const flat: number[] = [];
   flattenNested(data as NestedArray, inferred, 0, flat);
+  if (options.dtype === undefined) checkIntegersFit(flat);
   return fromHost(flat, shape ?? inferred, { ...options, dtype });
+}
+
+/**
+ * Throws where integer data would round in float32: torch makes a list of
+ * integers int64 and keeps it exact, where this library's default float32
+ * turned 16777217 into 16777216 silently. Lists with a fraction anywhere
+ * are float data, rounded as torch's float32 rounds them.
+ */
+function checkIntegersFit(values: readonly number[]): void {
+  let inexact: number | null = null;
+  for (const v of values) {
+    if (!Number.isInteger(v)) return;
+    if (inexact === null && Math.fround(v) !== v) inexact = v;
+  }
+  if (inexact !== null) {
+    throw new Error(
+      `tensor: the integer ${inexact} does not fit float32 exactly (integers above 2^24 ` +
+        `round; torch keeps integer lists int64); write tensor(data, { dtype: "int32" }) for ` +
+        "integers, or give floats (Float32Array.from(data)) to accept the rounding",
+    );
+  }
 }
 
 /** @internal fills a tensor's elements (through a view: `in_place.ts`) with a value. */
