@@ -65,6 +65,9 @@ import { checkWorkerTransform } from "./worker_transform.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { type CallContract, checkContract } from "../options.ts";
 
+/** The most worker threads a DataLoader starts (each has its own V8 heap). */
+const MAX_LOADER_WORKERS = 256;
+
 /** Options of `DataLoader` (PyTorch's names, camelCase). */
 export interface DataLoaderOptions {
   /** Samples per batch (default 1). */
@@ -91,7 +94,10 @@ export interface DataLoaderOptions {
    * global generator seeds PyTorch's DataLoader).
    */
   seed?: number;
-  /** Worker threads; 0 loads on the main thread (default 0, as PyTorch). */
+  /**
+   * Worker threads; 0 loads on the main thread (default 0, as PyTorch). At
+   * most 256, and an epoch starts no more of them than it has batches.
+   */
   workers?: number;
   /** Batches in flight per worker (with 0 workers: in total); default 2. */
   prefetch?: number;
@@ -271,6 +277,15 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     this.batchSize = positiveInt("batchSize", options.batchSize ?? 1, 1);
     this.dropLast = options.dropLast ?? false;
     this.workers = positiveInt("workers", options.workers ?? 0, 0);
+    if (this.workers > MAX_LOADER_WORKERS) {
+      // Each worker is a thread with its own V8 heap: 1e6 of them took memory
+      // until the process died (torch only warns, and also tries).
+      throw new Error(
+        `DataLoader: workers ${this.workers} is more than the ${MAX_LOADER_WORKERS} threads a ` +
+          `loader starts (this machine has ${navigator.hardwareConcurrency} cores); write ` +
+          `{ workers: ${Math.min(navigator.hardwareConcurrency, 8)} }`,
+      );
+    }
     this.prefetch = positiveInt("prefetch", options.prefetch ?? 2, 1);
     this.seed = options.seed ?? globalSeed();
     if (!Number.isSafeInteger(this.seed)) {
@@ -452,7 +467,8 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     if (kept && kept.users === 0) kept.pool.close();
     this.#checkTransform();
     const lease = {
-      pool: new WorkerPool(this.workers, {
+      // No more workers than the epoch has batches: each costs a thread and a heap.
+      pool: new WorkerPool(Math.max(1, Math.min(this.workers, this.length)), {
         module: spec.module,
         spec: spec.spec,
         transform: this.transform?.spec ?? null,

@@ -378,7 +378,7 @@ export abstract class Optimizer<O extends GroupOptions> {
               `[${p.grad.shape}] ${p.grad.dtype}; it must be [${p.shape}] float32`,
           );
         }
-        if (!p.isContiguous || !p.grad.isContiguous) {
+        if (!p.isContiguous) {
           throw new Error(
             `${this.constructor.name}: parameter [${p.shape}] is not contiguous (a view such as ` +
               "x.t()); make it with .contiguous() before requiresGrad_()",
@@ -407,7 +407,11 @@ export abstract class Optimizer<O extends GroupOptions> {
           s.tensors.set(name, t);
           if (s.step > 1) (s.since ??= new Map()).set(name, s.step);
         }
-        this.update(p, p.grad, s, g.options);
+        // A gradient assigned by hand may be a view (p.grad = g.t()), as torch allows;
+        // the kernels read it densely.
+        const grad = p.grad.isContiguous ? p.grad : p.grad.contiguous();
+        this.update(p, grad, s, g.options);
+        if (grad !== p.grad) grad.dispose();
         markWritten(p);
       }
     }

@@ -36,7 +36,7 @@ export { arange, full, linspace, type NestedArray, ones, tensor, zeros } from ".
 export { fullLike, onesLike, randLike, randnLike, zerosLike } from "./ops/like.ts";
 export { manualSeed, rand, randn } from "./ops/random.ts";
 export { type GeneratorState, getRngState, setRngState } from "./rng_state.ts";
-export { getNumThreads, setNumThreads } from "./threads.ts";
+export { getNumThreads, MAX_NUM_THREADS, setNumThreads } from "./threads.ts";
 export { cat, stack } from "./ops/join.ts";
 export { type CompareOp, eq, ge, gt, le, lt, ne } from "./ops/compare.ts";
 export { maskedFill, where } from "./ops/where.ts";

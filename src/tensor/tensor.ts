@@ -1761,6 +1761,7 @@ export class Tensor implements Owned {
    */
   int(): Tensor {
     if (this.dtype === "int32") return this;
+    this.#checkFitsInt32("int()");
     return keptForm(shp.cast(this, "int32"), this);
   }
   /**
@@ -1770,16 +1771,22 @@ export class Tensor implements Owned {
    */
   long(): Tensor {
     if (this.dtype === "int32") return this; // torch's long() of a long: itself
-    if (this.dtype === "float32") {
-      // int32 stands in for int64 here: a value it cannot hold is an Error, not saturated.
-      const bad = (this.toArray() as Float32Array).find((v) => !(Math.abs(v) < 2 ** 31));
-      if (bad !== undefined) {
-        throw new Error(
-          `long(): ${bad} does not fit int32, this library's integer type (torch's long is int64)`,
-        );
-      }
-    }
+    this.#checkFitsInt32("long()");
     return keptForm(shp.cast(this, "int32"), this);
+  }
+  /**
+   * Throws where a float32 value cannot become int32: NaN, infinite or
+   * beyond its range (torch gives an arbitrary integer there; int32 also
+   * stands in for torch's int64 here), where a cast would saturate.
+   */
+  #checkFitsInt32(where: string): void {
+    if (this.dtype !== "float32") return;
+    const bad = (this.toArray() as Float32Array).find((v) => !(v > -(2 ** 31) - 1 && v < 2 ** 31));
+    if (bad !== undefined) {
+      throw new Error(
+        `${where}: ${bad} does not fit int32, this library's integer type (torch's long is int64)`,
+      );
+    }
   }
   /** Throws: PyTorch's `x.half()`; tensors stay float32 (bfloat16 is `autocast`'s). */
   half(): never {

@@ -8,8 +8,15 @@
 import { check, cpuLib } from "../ffi/native.ts";
 
 /**
+ * The most threads `setNumThreads` takes: OpenMP reserves per-thread state
+ * on the calling thread's stack, and 100,000 threads overflowed it (a
+ * segfault in the next parallel op); PyTorch hangs there instead.
+ */
+export const MAX_NUM_THREADS = 1024;
+
+/**
  * Sets the threads the CPU ops use (torch's `set_num_threads`), from the
- * next op on; `n` is an integer >= 1, as torch's. OpenBLAS stays on the
+ * next op on; `n` is an integer from 1 to `MAX_NUM_THREADS` (1024). OpenBLAS stays on the
  * calling thread (the kernels split the work themselves). CUDA ops are not
  * affected.
  *
@@ -23,7 +30,14 @@ import { check, cpuLib } from "../ffi/native.ts";
  * ```
  */
 export function setNumThreads(n: number): void {
-  if (arguments.length !== 1 || !Number.isInteger(n) || n < 1 || n > 0x7fffffff) {
+  if (Number.isInteger(n) && n > MAX_NUM_THREADS && arguments.length === 1) {
+    throw new Error(
+      `setNumThreads: ${n} threads is more than the ${MAX_NUM_THREADS} the CPU ops can run ` +
+        `(this machine has ${navigator.hardwareConcurrency} cores); write ` +
+        `setNumThreads(${navigator.hardwareConcurrency})`,
+    );
+  }
+  if (arguments.length !== 1 || !Number.isInteger(n) || n < 1) {
     const shown = typeof n === "string" ? `the string "${n}"` : String(n);
     throw new Error(
       `setNumThreads: expects one integer >= 1 (threads of the CPU ops), got ${

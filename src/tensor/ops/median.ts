@@ -50,7 +50,10 @@ export function kthvalue(x: Tensor, k: number, dim = -1, keepDim = false): Value
         `[${x.shape}]), got ${JSON.stringify(k)}`,
     );
   }
-  if (x.ndim === 0) return new ValuesIndices(x.reshape([]), noGrad(() => x.mul(0).int()));
+  if (x.ndim === 0) {
+    // Index 0, made as an op result; through isnan, as int() refuses NaN.
+    return new ValuesIndices(x.reshape([]), noGrad(() => isnan(x).mul(0).int()));
+  }
   const { values, indices } = topk(x, k, d, false);
   const at = (t: Tensor) => {
     const one = t.narrow(d, k - 1, 1);
@@ -102,7 +105,10 @@ export function median(x: Tensor, dim?: number, keepDim = false): Tensor | Value
     return reshape(gather(flat, 0, medianIndex(flat, 0).reshape([1])), []);
   }
   const d = normDim(dim, Math.max(x.ndim, 1), "median");
-  if (x.ndim === 0) return new ValuesIndices(x.reshape([]), noGrad(() => x.mul(0).int()));
+  if (x.ndim === 0) {
+    // Index 0, made as an op result; through isnan, as int() refuses NaN.
+    return new ValuesIndices(x.reshape([]), noGrad(() => isnan(x).mul(0).int()));
+  }
   if (x.shape[d] === 0) {
     throw new Error(`median: dimension ${d} of [${x.shape}] is empty`);
   }
