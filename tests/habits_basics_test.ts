@@ -108,6 +108,8 @@ Deno.test("tensor(data, { dtype }): the options second, as torch.tensor(data, dt
   assert.equal(tensor([16777217, 1], { dtype: "int32" }).sum().item(), 16777218);
   assert.deepEqual([...tensor([0.5, 16777217]).toArray()], [0.5, 16777216]); // float data rounds, as torch's
   assert.deepEqual([...tensor([16777216, 2 ** 31]).toArray()], [16777216, 2 ** 31]); // exact in float32
+  // past int32, integers are JavaScript's spelling of large floats (1e30), as torch's floats
+  assert.deepEqual([...tensor([1e15, -1e30]).toArray()], [Math.fround(1e15), Math.fround(-1e30)]);
   assert.match(
     messageOf(() => tensor([1], "x" as unknown as number[])),
     /tensor: the second argument is the shape \(or the options\), got string/,

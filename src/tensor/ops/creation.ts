@@ -227,13 +227,15 @@ export function tensor(
  * Throws where integer data would round in float32: torch makes a list of
  * integers int64 and keeps it exact, where this library's default float32
  * turned 16777217 into 16777216 silently. Lists with a fraction anywhere
- * are float data, rounded as torch's float32 rounds them.
+ * are float data, rounded as torch's float32 rounds them; so are integers
+ * past int32's range (JavaScript writes the float 1e30 as an integer, and
+ * int32 could not hold them anyway).
  */
 function checkIntegersFit(values: readonly number[]): void {
   let inexact: number | null = null;
   for (const v of values) {
     if (!Number.isInteger(v)) return;
-    if (inexact === null && Math.fround(v) !== v) inexact = v;
+    if (inexact === null && Math.fround(v) !== v && Math.abs(v) < 2 ** 31) inexact = v;
   }
   if (inexact !== null) {
     throw new Error(
