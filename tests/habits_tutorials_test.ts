@@ -405,7 +405,8 @@ Deno.test("String(model) and `${model}` print the module tree, as torch's print(
       "  (1): ReLU(inplace=false)",
       "  (2): Sequential(",
       "    (0): Linear(inFeatures=2, outFeatures=3, bias=true)",
-      "    (1): BatchNorm1d(numFeatures=3, eps=0.00001, momentum=0.1, bias=true)",
+      "    (1): BatchNorm1d(numFeatures=3, eps=0.00001, momentum=0.1, affine=true, " +
+      "trackRunningStats=true)",
       "  )",
       ")",
     ].join("\n"),

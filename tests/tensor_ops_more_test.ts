@@ -268,7 +268,7 @@ Deno.test("bad inputs get errors that say what to write", () => {
       [() => repeatInterleave(x, floats([1, 1, 1]), 0), /repeats must be a number or an int32/],
       [() => repeatInterleave(x, 2, 1), /repeatInterleave: dimension 1 is out of range/],
       [() => repeatInterleave(x), /one-argument form takes a 1-D int32 tensor/],
-      [() => x.viewAs(floats([1, 2])), /cannot reshape \[3\]/],
+      [() => x.viewAs(floats([1, 2])), /cannot view \[3\]/],
       [() => diff(floats([1], [])), /diff: x must have at least one dimension/],
       [() => diff(x, { n: -1 }), /diff: n must be an integer >= 0/],
       [() => diff(x, { dim: 1 }), /diff: dimension 1 is out of range/],

@@ -39,6 +39,7 @@ import { scope } from "../tensor/ownership.ts";
 import { isGradEnabled } from "../tensor/autograd.ts";
 import { resize } from "../data/transforms/functional/geometry.ts";
 import { checkArity, checkOptions } from "../options.ts";
+import { showValue } from "../tensor/ops/show_value.ts";
 
 const USAGE = 'evaluation.gradCam(model, input, { layer: "layer4", target: 2 })';
 
@@ -51,10 +52,11 @@ export interface GradCamOptions {
    */
   layer?: string;
   /**
-   * Class to explain: one for the whole batch, or one per image; default the
+   * Class to explain: one for the whole batch, or one per image (an array,
+   * or a 1-D int32 tensor of labels, Captum's `target=labels`); default the
    * predicted class of each image.
    */
-  target?: number | number[];
+  target?: number | number[] | Tensor;
   /**
    * "gradcam" (default): each channel weighted by its gradient's spatial
    * mean; "gradcam++" (Chattopadhay et al., WACV 2018, as pytorch-grad-cam's
@@ -201,21 +203,38 @@ function resolve(
   return { layer: found[1], name };
 }
 
-function checkTargets(target: GradCamOptions["target"], n: number, classes: number): void {
-  if (target === undefined) return;
-  const list = typeof target === "number" ? [target] : target;
+function checkTargets(
+  target: GradCamOptions["target"],
+  n: number,
+  classes: number,
+): number | number[] | undefined {
+  if (target === undefined) return undefined;
+  let list = typeof target === "number" ? [target] : target;
+  if (target instanceof Tensor) {
+    // Captum's target=labels: one int32 label per image.
+    if (target.dtype !== "int32" || target.ndim !== 1 || target.shape[0] !== n) {
+      throw new Error(
+        `gradCam: a target tensor holds one int32 class index per image ([${n}]), got a ` +
+          `${target.dtype} tensor [${target.shape}]` +
+          (target.dtype === "int32" ? "" : "; convert labels with .int()"),
+      );
+    }
+    list = Array.from(target.toArray());
+  }
   if (!Array.isArray(list) || (typeof target !== "number" && list.length !== n)) {
     throw new Error(
-      `gradCam: target must be a class index or one per image (${n}), got ${
-        JSON.stringify(target)
-      }`,
+      `gradCam: target must be a class index, one per image (${n}) or an int32 tensor of them, ` +
+        `got ${showValue(target)}`,
     );
   }
   for (const t of list) {
     if (!(Number.isInteger(t) && t >= 0 && t < classes)) {
-      throw new Error(`gradCam: target ${t} is out of range: the model has ${classes} classes`);
+      throw new Error(
+        `gradCam: target ${showValue(t)} is out of range: the model has ${classes} classes`,
+      );
     }
   }
+  return typeof target === "number" ? target : list;
 }
 
 /**
@@ -284,10 +303,9 @@ export function runGradCam(
         throw new Error(`gradCam: the model gives [${logits.shape}], expected [${n}, classes]`);
       }
       const classes = logits.shape[1];
-      checkTargets(options.target, n, classes);
+      const t = checkTargets(options.target, n, classes);
       const scores = logits.toArray() as Float32Array;
       const targets = Array.from({ length: n }, (_, i) => {
-        const t = options.target;
         if (typeof t === "number") return t;
         if (Array.isArray(t)) return t[i];
         let best = 0;

@@ -8,7 +8,7 @@ import { relu } from "../tensor/ops/elementwise.ts";
 import { dropout } from "../tensor/ops/random.ts";
 import { flatten } from "../tensor/ops/shape.ts";
 import { Module } from "./module.ts";
-import { checkArity, checkInplace } from "../options.ts";
+import { checkArity, checkInplace, checkOptions } from "../options.ts";
 
 /**
  * max(x, 0).
@@ -38,21 +38,60 @@ export class ReLU extends Module {
 }
 
 /**
+ * torch's keywords of the dropout layers, `nn.Dropout(p=0.4)` written
+ * `new nn.Dropout({ p: 0.4 })` (the same as `new nn.Dropout(0.4)`).
+ */
+export interface DropoutOptions {
+  /** The probability of an element (a channel, for Dropout1d/2d/3d) to be zeroed (default 0.5). */
+  p?: number;
+  /** torch's flag, accepted and without effect (default false). */
+  inplace?: boolean;
+}
+
+/**
+ * @internal `[p, inplace]` of a dropout layer's arguments: in place, or an
+ * options object `{ p, inplace }` first (torch's keywords); checked by the caller.
+ */
+export function dropoutArgs(
+  where: string,
+  p: unknown,
+  inplace: unknown,
+  given: number,
+): [number, boolean] {
+  if (typeof p !== "object" || p === null || Array.isArray(p)) {
+    return [p as number, inplace as boolean];
+  }
+  const usage = `new ${where}({ p: 0.5, inplace: false }) or new ${where}(0.5)`;
+  if (given > 1) {
+    throw new Error(`${where}: with an options object, give inplace in it too; write ${usage}`);
+  }
+  const o = checkOptions<DropoutOptions>(where, p, ["p", "inplace"], usage);
+  return [o.p ?? 0.5, o.inplace ?? false];
+}
+
+/**
  * Inverted dropout in training (zero with probability p, scale the rest by
  * 1/(1-p)); the identity in evaluation.
  *
  * @example
  * ```ts
  * import { nn, ones } from "@lits/vision";
- * const drop = new nn.Dropout(0.5).eval();
+ * const drop = new nn.Dropout(0.5).eval(); // or new nn.Dropout({ p: 0.5 }), torch's p=0.5
  * console.log(drop.forward(ones([3])).toArray()); // Float32Array [1, 1, 1]
  * ```
  */
 export class Dropout extends Module {
+  /** The probability of an element to be zeroed. */
+  declare readonly p: number;
   /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
-  constructor(readonly p: number = 0.5, readonly inplace = false) {
+  declare readonly inplace: boolean;
+  /** `p` (default 0.5) and `inplace` in place, or torch's keywords as `{ p, inplace }`. */
+  constructor(p: number | DropoutOptions = 0.5, inplace = false) {
     super();
     checkArity("nn.Dropout", arguments.length, 2, "new nn.Dropout(0.5)");
+    [p, inplace] = dropoutArgs("nn.Dropout", p, inplace, arguments.length);
+    this.p = p;
+    this.inplace = inplace;
     checkInplace("nn.Dropout", inplace);
     if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
       throw new Error(

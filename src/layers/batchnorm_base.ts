@@ -81,6 +81,16 @@ export abstract class BatchNormBase extends NormBase {
     this.initNorm(numFeatures, o.affine ?? true, o.trackRunningStats ?? true);
   }
 
+  /** Whether it learns a scale and shift (`weight` and `bias`): torch's `affine`. */
+  get affine(): boolean {
+    return this.weight !== null;
+  }
+
+  /** Whether it keeps running statistics for evaluation: torch's `track_running_stats`. */
+  get trackRunningStats(): boolean {
+    return this.runningMean !== null;
+  }
+
   /** Training batches seen (the `num_batches_tracked` buffer). */
   get numBatchesTracked(): number {
     const t = this.buffer("num_batches_tracked");

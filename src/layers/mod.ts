@@ -18,7 +18,7 @@ export { BatchNorm2d, type BatchNormLayerOptions } from "./batchnorm.ts";
 export { BatchNormBase } from "./batchnorm_base.ts";
 export { NormBase } from "./norm_base.ts";
 export { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d } from "./pooling.ts";
-export { Dropout, Flatten, Identity, ReLU } from "./basic.ts";
+export { Dropout, type DropoutOptions, Flatten, Identity, ReLU } from "./basic.ts";
 export { Sequential } from "./sequential.ts";
 export { chain } from "./chain.ts";
 export { CrossEntropyLoss, type CrossEntropyLossOptions } from "./loss.ts";

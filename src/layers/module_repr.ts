@@ -20,8 +20,8 @@ interface Tree {
   namedChildren(): Iterable<[string, Tree]>;
 }
 
-/** Not settings: the mode, a container's length, a count of batches seen. */
-const SKIP = new Set(["training", "length", "numBatchesTracked"]);
+/** Not settings: the mode, a container's length, a count of batches seen, an instance norm's input ranks. */
+const SKIP = new Set(["training", "length", "numBatchesTracked", "ranks"]);
 
 /** A number, flag, name or short list of numbers (a kernel size, a padding). */
 function isSetting(v: unknown): boolean {
@@ -36,15 +36,21 @@ function show(v: unknown): string {
 
 /**
  * `m`'s settings: its own fields, then the getters of its classes below
- * `stop` (Module's prototype). A getter that throws is one of torch's
- * snake_case names (a hint), so it is skipped, as are tensors and modules.
+ * `stop` (Module's prototype), a base class's first (a pool's stride and
+ * padding, then MaxPool2d's dilation and ceilMode, torch's order). A getter
+ * that throws is one of torch's snake_case names (a hint), so it is
+ * skipped, as are tensors and modules.
  */
 function settings(m: object, children: Set<string>, stop: object): string[] {
   const out = new Map<string, string>();
   for (const [k, v] of Object.entries(m)) {
     if (!SKIP.has(k) && !children.has(k) && isSetting(v)) out.set(k, show(v));
   }
+  const protos: object[] = [];
   for (let p = Object.getPrototypeOf(m); p !== null && p !== stop; p = Object.getPrototypeOf(p)) {
+    protos.unshift(p);
+  }
+  for (const p of protos) {
     for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
       if (d.get === undefined || out.has(k) || SKIP.has(k) || k.includes("_")) continue;
       let v: unknown;
@@ -57,8 +63,28 @@ function settings(m: object, children: Set<string>, stop: object): string[] {
     }
   }
   // A layer's optional bias, last, as torch's repr gives it (bias=False).
-  if (Object.hasOwn(m, "bias")) out.set("bias", String((m as { bias: unknown }).bias != null));
+  if (Object.hasOwn(m, "bias")) {
+    const { bias, weight } = m as { bias: unknown; weight?: unknown };
+    if (out.has("eps") && Object.hasOwn(m, "weight")) normSettings(m, out, weight != null);
+    else out.set("bias", String(bias != null));
+  }
   return [...out].map(([k, v]) => `${k}=${v}`);
+}
+
+/**
+ * A normalisation's (eps, and weight beside bias) flags as torch prints
+ * them, where its class has no getters of its own: `affine=` for weight and
+ * bias together (`elementwiseAffine=` for a LayerNorm, which has
+ * `normalizedShape`), and `trackRunningStats=` where it has momentum and
+ * running statistics.
+ */
+function normSettings(m: object, out: Map<string, string>, affine: boolean): void {
+  if (!out.has("affine") && !out.has("elementwiseAffine")) {
+    out.set(out.has("normalizedShape") ? "elementwiseAffine" : "affine", String(affine));
+  }
+  if (out.has("momentum") && !out.has("trackRunningStats") && "runningMean" in m) {
+    out.set("trackRunningStats", String((m as { runningMean: unknown }).runningMean != null));
+  }
 }
 
 /** @internal torch's `print(model)` text of `m` (see the module doc); `stop` is Module's prototype. */

@@ -43,6 +43,14 @@ abstract class Pool1dBase extends Module {
     };
     single(kernelSize, `${where}: kernel size`, 1);
   }
+  /** The stride (default the kernel size). */
+  get stride(): Single {
+    return this.options.stride ?? this.kernelSize;
+  }
+  /** The implicit padding on each side (default 0). */
+  get padding(): Single {
+    return this.options.padding ?? 0;
+  }
 }
 
 /**
@@ -64,6 +72,18 @@ export class MaxPool1d<R extends boolean = false> extends Pool1dBase {
   constructor(kernelSize: Single, options: Pool1dOptions & { returnIndices?: R } = {}) {
     super("nn.MaxPool1d", kernelSize, options, arguments.length, "maxPool1d");
   }
+  /** The spacing of the window's elements (default 1). */
+  get dilation(): Single {
+    return this.options.dilation ?? 1;
+  }
+  /** Whether output sizes round up (default false). */
+  get ceilMode(): boolean {
+    return this.options.ceilMode ?? false;
+  }
+  /** Whether the forward also gives the indices (default false). */
+  get returnIndices(): boolean {
+    return this.options.returnIndices ?? false;
+  }
   /** x [N, C, L] -> [N, C, L'] (and the indices, with `returnIndices`). */
   forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
     return maxPool1d(x, this.kernelSize, this.options) as R extends true ? [Tensor, Tensor]
@@ -84,6 +104,14 @@ export class MaxPool1d<R extends boolean = false> extends Pool1dBase {
 export class AvgPool1d extends Pool1dBase {
   constructor(kernelSize: Single, options: Pool1dOptions = {}) {
     super("nn.AvgPool1d", kernelSize, options, arguments.length, "avgPool1d");
+  }
+  /** Whether output sizes round up (default false). */
+  get ceilMode(): boolean {
+    return this.options.ceilMode ?? false;
+  }
+  /** Whether the padding counts in each average (default true). */
+  get countIncludePad(): boolean {
+    return this.options.countIncludePad ?? true;
   }
   /** x [N, C, L] -> [N, C, L']. */
   forward(x: Tensor): Tensor {

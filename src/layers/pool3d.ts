@@ -81,6 +81,26 @@ export class MaxPool3d<R extends boolean = false> extends Module {
     super();
     this.options = checkPool("nn.MaxPool3d", arguments.length, kernelSize, options, "maxPool3d");
   }
+  /** The stride (default the kernel size). */
+  get stride(): Triple {
+    return this.options.stride ?? this.kernelSize;
+  }
+  /** The implicit padding on each side (default 0). */
+  get padding(): Triple {
+    return this.options.padding ?? 0;
+  }
+  /** The spacing of the window's elements (default 1). */
+  get dilation(): Triple {
+    return this.options.dilation ?? 1;
+  }
+  /** Whether output sizes round up (default false). */
+  get ceilMode(): boolean {
+    return this.options.ceilMode ?? false;
+  }
+  /** Whether the forward also gives the indices (default false). */
+  get returnIndices(): boolean {
+    return this.options.returnIndices ?? false;
+  }
   /** x [N, C, D, H, W] -> [N, C, D', H', W'] (and the indices, with `returnIndices`). */
   forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
     return maxPool3d(x, this.kernelSize, this.options) as R extends true ? [Tensor, Tensor]
@@ -106,6 +126,26 @@ export class AvgPool3d extends Module {
   constructor(readonly kernelSize: Triple, options: AvgPool3dOptions = {}) {
     super();
     this.options = checkPool("nn.AvgPool3d", arguments.length, kernelSize, options, "avgPool3d");
+  }
+  /** The stride (default the kernel size). */
+  get stride(): Triple {
+    return this.options.stride ?? this.kernelSize;
+  }
+  /** The implicit padding on each side (default 0). */
+  get padding(): Triple {
+    return this.options.padding ?? 0;
+  }
+  /** Whether output sizes round up (default false). */
+  get ceilMode(): boolean {
+    return this.options.ceilMode ?? false;
+  }
+  /** Whether the padding counts in each average (default true). */
+  get countIncludePad(): boolean {
+    return this.options.countIncludePad ?? true;
+  }
+  /** The divisor of every average in place of the window's size (default null: the size). */
+  get divisorOverride(): number | null {
+    return this.options.divisorOverride ?? null;
   }
   /** x [N, C, D, H, W] -> [N, C, D', H', W'] (or [C, D, H, W] -> [C, D', H', W']). */
   forward(x: Tensor): Tensor {

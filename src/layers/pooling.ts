@@ -72,6 +72,14 @@ export abstract class Pool2dBase extends Module {
       ...checkCall<Pool2dOptions>(where, given, 2, options, POOL_OPTIONS[op], usage),
     };
   }
+  /** The stride (default the kernel size). */
+  get stride(): Pair {
+    return this.options.stride ?? this.kernelSize;
+  }
+  /** The implicit padding on each side (default 0). */
+  get padding(): Pair {
+    return this.options.padding ?? 0;
+  }
 }
 
 /**
@@ -101,6 +109,18 @@ export class MaxPool2d<R extends boolean = false> extends Pool2dBase {
       throw new Error(`nn.MaxPool2d: returnIndices must be true or false, got ${showValue(flag)}`);
     }
   }
+  /** The spacing of the window's elements (default 1). */
+  get dilation(): Pair {
+    return this.options.dilation ?? 1;
+  }
+  /** Whether output sizes round up (default false). */
+  get ceilMode(): boolean {
+    return this.options.ceilMode ?? false;
+  }
+  /** Whether the forward also gives the indices (default false). */
+  get returnIndices(): boolean {
+    return this.options.returnIndices ?? false;
+  }
   /** x [N, C, H, W] -> [N, C, H', W'] (and the indices, with `returnIndices`). */
   forward(x: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
     return maxPool2d(x, this.kernelSize, this.options) as R extends true ? [Tensor, Tensor]
@@ -120,6 +140,14 @@ export class MaxPool2d<R extends boolean = false> extends Pool2dBase {
 export class AvgPool2d extends Pool2dBase {
   constructor(kernelSize: Pair, options: Pool2dOptions = {}) {
     super("nn.AvgPool2d", kernelSize, options, arguments.length, "avgPool2d");
+  }
+  /** Whether output sizes round up (default false). */
+  get ceilMode(): boolean {
+    return this.options.ceilMode ?? false;
+  }
+  /** Whether the padding counts in each average (default true). */
+  get countIncludePad(): boolean {
+    return this.options.countIncludePad ?? true;
   }
   /** x [N, C, H, W] -> [N, C, H', W']. */
   forward(x: Tensor): Tensor {

@@ -10,6 +10,7 @@ import type { Tensor } from "./tensor.ts";
 import { freeReplacedGrads, keepGrad } from "./grad_store.ts";
 import { runBackwardEndHooks, runPostAccumulateGradHooks } from "./grad_hooks.ts";
 import { runGradHooks } from "./tensor_hooks.ts";
+import { addNameHints } from "./torch_names.ts";
 import { filledLike } from "./ops/creation.ts";
 import {
   AsyncFunction,
@@ -21,8 +22,8 @@ import {
   scopeDepth,
 } from "./ownership.ts";
 
-/** How an op passes a gradient back to its inputs. */
-export interface GradNode {
+/** How an op passes a gradient back to its inputs: what an op gives `record`. */
+export interface GradNodeInit {
   /** The op's name, for errors. */
   readonly name: string;
   /** The op's tensor inputs (the order of `backward`'s result). */
@@ -36,6 +37,123 @@ export interface GradNode {
   /** Gradients for each input (null where none is needed) from the output's. */
   backward(grad: Tensor): (Tensor | null)[];
 }
+
+/**
+ * A recorded op, a non-leaf tensor's `gradFn` (torch's `grad_fn`):
+ * `nextFunctions` walks the graph as torch's `grad_fn.next_functions`, and
+ * `String(node)` reads `<mulBackward>` (torch's `<MulBackward0>`).
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "@lits/vision";
+ * const a = tensor([1, 2], undefined, { requiresGrad: true });
+ * const d = a.mul(tensor([3, 4])).sum();
+ * console.log(String(d.gradFn)); // <sumBackward>
+ * const [[mul]] = d.gradFn!.nextFunctions;
+ * console.log(mul!.nextFunctions); // [ [ <AccumulateGrad>, 0 ], [ null, 0 ] ]
+ * ```
+ */
+export interface GradNode extends GradNodeInit {
+  /**
+   * torch's `next_functions`: one `[node, 0]` pair per input, in input
+   * order: the input's `gradFn`, an `AccumulateGrad` for a leaf that
+   * requires grad, or null for an input that needs no gradient.
+   */
+  readonly nextFunctions: readonly NextFunction[];
+  /** `<mulBackward>`: the op's name and "Backward". */
+  toString(): string;
+}
+
+/**
+ * torch's `AccumulateGrad` node: where the graph reaches a leaf that requires
+ * grad (`variable`), whose `.grad` backward() adds into. One per leaf.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "@lits/vision";
+ * const w = tensor([1, 2], undefined, { requiresGrad: true });
+ * const [[acc]] = w.mul(3).gradFn!.nextFunctions;
+ * console.log(String(acc), (acc as { variable: unknown }).variable === w); // <AccumulateGrad> true
+ * ```
+ */
+export interface AccumulateGrad {
+  /** "AccumulateGrad". */
+  readonly name: "AccumulateGrad";
+  /** The leaf. */
+  readonly variable: Tensor;
+  /** Empty: a leaf has no inputs. */
+  readonly nextFunctions: readonly NextFunction[];
+  /** `<AccumulateGrad>`. */
+  toString(): string;
+}
+
+/** One entry of `nextFunctions`: torch's `(node, 0)` pair (0: the input's output index). */
+export type NextFunction = readonly [GradNode | AccumulateGrad | null, 0];
+
+const INSPECT = Symbol.for("Deno.customInspect");
+const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/** The leaves' AccumulateGrad nodes, made when first read. */
+const accumulators = new WeakMap<Tensor, AccumulateGrad>();
+
+function accumulateGradOf(leaf: Tensor): AccumulateGrad {
+  let acc = accumulators.get(leaf);
+  if (acc === undefined) {
+    acc = Object.create(ACC_PROTO, {
+      variable: { value: leaf, enumerable: true },
+    }) as AccumulateGrad;
+    accumulators.set(leaf, acc);
+  }
+  return acc;
+}
+
+/**
+ * A recorded node: the op's fields, with `nextFunctions` and `toString` from
+ * the class (no closure per node; ~20 ns a node where setPrototypeOf on the
+ * op's literal cost ~500 ns).
+ */
+class RecordedNode implements GradNode {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly saved: readonly Tensor[] | undefined;
+  readonly backward: (grad: Tensor) => (Tensor | null)[];
+  constructor(init: GradNodeInit) {
+    this.name = init.name;
+    this.inputs = init.inputs;
+    this.saved = init.saved;
+    this.backward = init.backward;
+  }
+  get nextFunctions(): NextFunction[] {
+    return this.inputs.map((t): NextFunction => [
+      !t.requiresGrad ? null : t.gradFn ?? accumulateGradOf(t),
+      0,
+    ]);
+  }
+  toString(): string {
+    return `<${this.name.endsWith("Backward") ? this.name : this.name + "Backward"}>`;
+  }
+}
+const hidden = (value: unknown) => ({ value, configurable: true, writable: true });
+const NODE_PROTO = RecordedNode.prototype;
+Object.defineProperties(NODE_PROTO, {
+  [INSPECT]: hidden(function (this: GradNode) {
+    return this.toString();
+  }),
+  [NODE_INSPECT]: hidden(function (this: GradNode) {
+    return this.toString();
+  }),
+});
+const ACC_PROTO: object = {};
+Object.defineProperties(ACC_PROTO, {
+  name: { value: "AccumulateGrad", enumerable: true },
+  nextFunctions: { get: () => [] },
+  toString: hidden(() => "<AccumulateGrad>"),
+  [INSPECT]: hidden(() => "<AccumulateGrad>"),
+  [NODE_INSPECT]: hidden(() => "<AccumulateGrad>"),
+});
+const NEXT_HINT = "write gradFn.nextFunctions (an array of [node, 0] pairs, one per input)";
+addNameHints(NODE_PROTO, "gradFn", { next_functions: NEXT_HINT });
+addNameHints(ACC_PROTO, "AccumulateGrad", { next_functions: NEXT_HINT });
 
 /** The thread's mode: set by the synchronous switches (restored on exit) and `setGradEnabled(mode)`. */
 let enabled = true;
@@ -166,8 +284,31 @@ export function noGrad<T>(fn: () => T): T {
   return runNoGrad(fn, "noGrad", "noGrad(async () => { ... })");
 }
 
+/**
+ * @internal throws where `fn` takes arguments: `where(fn)` runs fn now with
+ * none (torch's `@torch.no_grad()` decorator ported as
+ * `const f = noGrad((x, y) => ...)` read x as undefined).
+ */
+export function checkNoParameters(fn: (...args: never[]) => unknown, where: string): void {
+  if (fn.length === 0) return;
+  const params = Array.from({ length: fn.length }, (_, i) => "xyzuvw"[i] ?? `a${i}`).join(", ");
+  const mode = where === "setGradEnabled" ? "mode, " : "";
+  throw new Error(
+    `${where}: ${where}(${mode}fn) runs fn now, with no arguments, but fn takes ${fn.length}; ` +
+      `torch's decorator @torch.${TORCH_NAMES[where] ?? "no_grad()"} def f(${params}) is ` +
+      `const f = (${params}) => ${where}(${mode}() => ...)`,
+  );
+}
+const TORCH_NAMES: Record<string, string> = {
+  noGrad: "no_grad()",
+  enableGrad: "enable_grad()",
+  setGradEnabled: "set_grad_enabled(mode)",
+  inferenceMode: "inference_mode()",
+};
+
 /** @internal `noGrad(fn)`, its Promise error naming `where` and `usage`. */
 export function runNoGrad<T>(fn: () => T, where: string, usage: string): T {
+  checkNoParameters(fn, where);
   if (fn instanceof AsyncFunction) {
     const f = fn as () => Promise<unknown>;
     return asyncScope(() => gradModeChain(false, f)) as T;
@@ -204,6 +345,7 @@ export function inferenceMode<T>(fn: () => T): T {
       `inferenceMode: expected a function, got ${typeof fn}; write inferenceMode(() => ...)`,
     );
   }
+  checkNoParameters(fn, "inferenceMode");
   return noGrad(fn);
 }
 
@@ -211,9 +353,10 @@ export function inferenceMode<T>(fn: () => T): T {
  * Marks `out` as made by `node` when any input requires a gradient and
  * recording is on. Returns `out`.
  */
-export function record(out: Tensor, node: GradNode): Tensor {
+export function record(out: Tensor, init: GradNodeInit): Tensor {
   // The async-chain lookup costs only while an async noGrad/enableGrad is open somewhere.
-  if (gradMode() && node.inputs.some((t) => t.requiresGrad)) {
+  if (gradMode() && init.inputs.some((t) => t.requiresGrad)) {
+    const node = new RecordedNode(init);
     out.requiresGrad = true;
     out.gradFn = node;
     const saved = node.saved ?? node.inputs;
@@ -443,7 +586,7 @@ function propagate(
  * wrong (`scope(() => f(x)).backward()`, a loss built before `zeroGrad()`).
  */
 export function releasedNode(name: string, shape: readonly number[]): GradNode {
-  const node: GradNode = {
+  const node: GradNode = new RecordedNode({
     name,
     inputs: [],
     backward() {
@@ -453,7 +596,7 @@ export function releasedNode(name: string, shape: readonly number[]): GradNode {
           "it; call backward() before then, or .keep() what you hold across it",
       );
     },
-  };
+  });
   released.add(node);
   return node;
 }
@@ -463,7 +606,7 @@ const released = new WeakSet<GradNode>();
 
 /** What a node becomes once a pass without `retainGraph` went through it. */
 function freedNode(name: string): GradNode {
-  const node: GradNode = {
+  const node: GradNode = new RecordedNode({
     name,
     inputs: [],
     backward() {
@@ -472,7 +615,7 @@ function freedNode(name: string): GradNode {
           "pass { retainGraph: true } to the first backward() to go through it twice",
       );
     },
-  };
+  });
   // Checked before any gradient is written, as a released tensor's node.
   released.add(node);
   return node;

@@ -63,10 +63,35 @@ const DTYPE_NAMES = new Set([
   "int64",
   "long",
   "int",
+  "int16",
+  "short",
+  "int8",
+  "uint8",
 ]);
 
+/** A dtype's name without torch's "torch." prefix, lower case. */
+const bareDtype = (v: string): string => v.toLowerCase().replace(/^torch\./, "");
+
 const isDtypeName = (v: unknown): v is string =>
-  typeof v === "string" && DTYPE_NAMES.has(v.toLowerCase());
+  typeof v === "string" && DTYPE_NAMES.has(bareDtype(v));
+
+const INT_NAMES = new Set(["int32", "int64", "long", "int", "int16", "short", "int8", "uint8"]);
+const FLOAT_NAMES = new Set(["float32", "float", "fp32"]);
+
+/** What to write for `.to(name)` with a dtype's name: the cast for int and float32, else autocast. */
+function toDtypeAdvice(name: string): string {
+  const bare = bareDtype(name);
+  const moves = ".to() only moves tensors and modules between devices";
+  if (INT_NAMES.has(bare)) {
+    return `${moves}; for an integer copy of a tensor write x.int() (or x.long(): integer ` +
+      "tensors are int32 here, torch's x.to(torch.int64) too)";
+  }
+  if (FLOAT_NAMES.has(bare)) {
+    return `${moves}; for a float32 copy of a tensor write x.float() (modules and float ` +
+      "tensors are float32 already)";
+  }
+  return TO_DTYPE;
+}
 
 /** What `.to()` does with dtypes, for the errors that meet one. */
 const TO_DTYPE = ".to() only moves tensors and modules between devices, and tensors stay " +
@@ -91,7 +116,7 @@ function unknownDevice(name: unknown, expected: string): Error {
   const shown = typeof name === "string" ? `'${name}'` : JSON.stringify(name) ?? String(name);
   let hint = "";
   if (isDtypeName(name)) {
-    hint = `; ${shown} is a dtype: ${TO_DTYPE}`;
+    hint = `; ${shown} is a dtype: ${toDtypeAdvice(name)}`;
   } else if (typeof name === "object" && name !== null) {
     hint = '; .to() takes the device name itself, as in .to("cuda"), not an options object' +
       ("dtype" in name
@@ -130,7 +155,7 @@ export function checkToArguments(where: string, args: ArrayLike<unknown>): void 
   if (args.length <= 1) return;
   const second = args[1];
   const why = isDtypeName(second)
-    ? `'${second}' is a dtype: ${TO_DTYPE}`
+    ? `'${second}' is a dtype: ${toDtypeAdvice(second)}`
     : "non_blocking and copy have no counterpart: a copy to the host waits for the device";
   throw new Error(
     `${where}: takes one argument, the device ('cpu' or 'cuda'), got ${args.length}; ${why}`,

@@ -4,11 +4,18 @@
  *
  * @module
  */
-import { gradModeChain, runNoGrad, setGradMode, withGradMode } from "./autograd.ts";
+import {
+  checkNoParameters,
+  gradModeChain,
+  runNoGrad,
+  setGradMode,
+  withGradMode,
+} from "./autograd.ts";
 import { AsyncFunction, isThenable, reportLateRejection } from "./ownership.ts";
 
 /** `enableGrad(fn)` under the name the caller used. */
 function runEnableGrad<T>(fn: () => T, where: string, usage: string): T {
+  checkNoParameters(fn, where);
   if (fn instanceof AsyncFunction) {
     return gradModeChain(true, fn as () => Promise<unknown>) as T;
   }

@@ -24,7 +24,15 @@ export {
   useDeterministicAlgorithms,
   useWinogradConvolutions,
 } from "./deterministic.ts";
-export { type GradNode, inferenceMode, isGradEnabled, noGrad } from "./autograd.ts";
+export {
+  type AccumulateGrad,
+  type GradNode,
+  type GradNodeInit,
+  inferenceMode,
+  isGradEnabled,
+  type NextFunction,
+  noGrad,
+} from "./autograd.ts";
 export { enableGrad, setGradEnabled } from "./grad_mode.ts";
 export * as autograd from "./function.ts";
 export type { GradHook } from "./tensor_hooks.ts";

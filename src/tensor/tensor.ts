@@ -963,7 +963,7 @@ export class Tensor implements Owned {
           "it cannot be viewed as another shape; use .reshape(...) (which copies)",
       );
     }
-    return keptForm(shp.reshape(this, shape.flat()), this);
+    return keptForm(shp.reshape(this, shape.flat(), "view"), this);
   }
 
   /**

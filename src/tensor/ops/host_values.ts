@@ -12,6 +12,7 @@ import { record } from "../autograd.ts";
 import { fromHost } from "./creation.ts";
 import { expectTensor } from "./compare.ts";
 import { normDim } from "./shape.ts";
+import { hasOut, outError, showValue } from "./show_value.ts";
 
 /** @internal the values of `t` in row-major order (a host copy). */
 export function hostValues(t: Tensor): Float32Array | Int32Array {
@@ -92,7 +93,8 @@ export function requireInt(t: Tensor, what: string, usage: string): void {
 /** @internal a dimension of `t` (0-d tensors take 0 and -1), normalised. */
 export function dimOf(t: Tensor, dim: unknown, what: string): number {
   if (typeof dim !== "number" || !Number.isInteger(dim)) {
-    throw new Error(`${what}: dim must be an integer, got ${JSON.stringify(dim) ?? String(dim)}`);
+    if (hasOut(dim)) throw outError(what, `${what}(x, ...)`);
+    throw new Error(`${what}: dim must be an integer, got ${showValue(dim)}`);
   }
   return normDim(dim, Math.max(t.ndim, 1), what);
 }

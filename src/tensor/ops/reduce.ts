@@ -13,6 +13,7 @@ import { record } from "../autograd.ts";
 import { contiguous, expand, normDim, permute, reshape } from "./shape.ts";
 import { binaryRaw, div, mul, neg, requireFloat } from "./elementwise.ts";
 import { arange, fromHost } from "./creation.ts";
+import { hasOut, outError, showValue } from "./show_value.ts";
 
 type ReduceName = keyof typeof REDUCE;
 
@@ -67,9 +68,10 @@ function reduceRaw(name: ReduceName, t: Tensor, dims: number[]): [Tensor, number
 /** keepDim is positional: `x.sum(1, { keepdim: false })` would keep it (an object is true). */
 function checkKeepDim(name: string, keepDim: unknown): void {
   if (typeof keepDim === "boolean") return;
+  if (hasOut(keepDim)) throw outError(name, `x.${name}(dim, keepDim)`);
   throw new Error(
     `${name}: keepDim is the second argument, true or false, as in x.${name}(1, true); got ` +
-      (typeof keepDim === "object" ? JSON.stringify(keepDim) : String(keepDim)),
+      showValue(keepDim),
   );
 }
 

@@ -24,14 +24,16 @@ import { cast, narrow, normDim, reshape } from "./shape.ts";
 import { cat } from "./join.ts";
 import { filledOp } from "./creation.ts";
 import { around, dimOf, hostResult } from "./host_values.ts";
+import { hasOut, outError, showValue } from "./show_value.ts";
 
 const INT32_MIN = -(2n ** 31n), INT32_MAX = 2n ** 31n - 1n;
 
 function checkKeepDim(where: string, keepDim: unknown): void {
   if (typeof keepDim !== "boolean") {
+    if (hasOut(keepDim)) throw outError(where, `x.${where}(dim, keepDim)`);
     throw new Error(
       `${where}: keepDim is the third argument, true or false, as in x.${where}(1, true); got ` +
-        (JSON.stringify(keepDim) ?? String(keepDim)),
+        showValue(keepDim),
     );
   }
 }

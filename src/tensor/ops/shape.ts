@@ -9,16 +9,14 @@ import type { DType } from "../device.ts";
 import { contiguousStrides, numel, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { sumToShape } from "./reduce.ts";
+import { hasOut, outError, showValue } from "./show_value.ts";
 
 /** A dimension index in [0, ndim), negative counting from the end. */
 export function normDim(dim: number, ndim: number, what: string): number {
   if (typeof dim !== "number") {
     // x.sum({ dim: 1 }) or softmax(x) without a dim: name the form, not "[object Object]".
-    const got = dim === undefined
-      ? "none"
-      : typeof dim === "object"
-      ? JSON.stringify(dim)
-      : String(dim);
+    if (hasOut(dim)) throw outError(what, `${what}(x, ...)`);
+    const got = dim === undefined ? "none" : showValue(dim);
     throw new Error(
       `${what}: dimensions are numbers given in place (x.sum(1, true), F.softmax(x, 1)), got ${got}`,
     );
@@ -63,27 +61,29 @@ export function clone(t: Tensor): Tensor {
   return record(denseCopy(t), { name: "clone", inputs: [t], saved: [], backward: (g) => [g] });
 }
 
-/** Same elements in a new shape; -1 infers one size. */
-export function reshape(t: Tensor, shape: number[]): Tensor {
+/** Same elements in a new shape; -1 infers one size. `where` names the caller (x.view) in errors. */
+export function reshape(t: Tensor, shape: number[], where = "reshape"): Tensor {
   const target = [...shape];
   const infer = target.indexOf(-1);
   if (
     target.some((d, i) => !Number.isInteger(d) || (d < 0 && i !== infer)) ||
     target.lastIndexOf(-1) !== infer
   ) {
-    throw new Error(`reshape: invalid shape [${shape}]`);
+    throw new Error(`${where}: invalid shape [${shape}]`);
   }
   if (infer >= 0) {
     const rest = numel(target.filter((_, i) => i !== infer));
     if (rest === 0 || t.numel() % rest !== 0) {
       throw new Error(
-        `reshape: cannot reshape [${t.shape}] (${t.numel()} elements) into [${shape}]`,
+        `${where}: cannot ${where} [${t.shape}] (${t.numel()} elements) into [${shape}]`,
       );
     }
     target[infer] = t.numel() / rest;
   }
   if (numel(target) !== t.numel()) {
-    throw new Error(`reshape: cannot reshape [${t.shape}] (${t.numel()} elements) into [${shape}]`);
+    throw new Error(
+      `${where}: cannot ${where} [${t.shape}] (${t.numel()} elements) into [${shape}]`,
+    );
   }
   const src = contiguous(t);
   const out = src._view(target, contiguousStrides(target), src.offset);

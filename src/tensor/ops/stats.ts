@@ -18,6 +18,7 @@ import { mean, sum } from "./reduce.ts";
 import { detach, reshape } from "./shape.ts";
 import { scalarTensor } from "./compare.ts";
 import { whereRaw } from "./where.ts";
+import { hasOut, outError, showValue } from "./show_value.ts";
 
 type Dims = number | number[] | undefined;
 
@@ -41,13 +42,45 @@ function checkArgs(name: string, dims: unknown, unbiased: unknown, keepDim: unkn
       }) is written x.${name}(undefined, ${dims})`,
     );
   }
+  const plain = (v: unknown): v is object =>
+    typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+  if (plain(dims)) throw optionsError(name, dims);
+  // x.std(1, { unbiased: false }): the dims given in place stay.
+  if (plain(unbiased)) throw optionsError(name, { dim: dims, ...unbiased }, unbiased);
+  if (plain(keepDim)) throw optionsError(name, { dim: dims, unbiased, ...keepDim }, keepDim);
   for (const [what, v] of [["unbiased", unbiased], ["keepDim", keepDim]] as const) {
     if (typeof v !== "boolean") {
-      const got = typeof v === "object" ? JSON.stringify(v) : String(v);
-      throw new Error(`${name}: ${what} must be true or false, got ${got}; write ${usage}`);
+      throw new Error(
+        `${name}: ${what} must be true or false, got ${showValue(v)}; write ${usage}`,
+      );
     }
   }
   return unbiased ? 1 : 0;
+}
+
+/**
+ * The Error for torch's keywords as an options object (`x.std({ unbiased:
+ * false })`, torch's `x.std(unbiased=False)`): the arguments are
+ * positional, and the call to write is spelled out where the keys allow.
+ */
+function optionsError(name: string, o: object, given: object = o): Error {
+  if (hasOut(given)) return outError(name, `x.${name}(dims, unbiased, keepDim)`);
+  const { dim, unbiased, keepdim, keepDim, ...rest } = o as Record<string, unknown>;
+  const keep = keepDim ?? keepdim;
+  const known = Object.keys(rest).length === 0 &&
+    (dim === undefined || typeof dim === "number" || Array.isArray(dim)) &&
+    (unbiased === undefined || typeof unbiased === "boolean") &&
+    (keep === undefined || typeof keep === "boolean");
+  const args = [dim === undefined ? "undefined" : showValue(dim)];
+  if (unbiased !== undefined || keep !== undefined) args.push(String(unbiased ?? true));
+  if (keep !== undefined) args.push(String(keep));
+  const call = known ? `write x.${name}(${args.join(", ")}); ` : "";
+  return new Error(
+    `${name}: takes its arguments in place, (dims, unbiased, keepDim), not an options object ` +
+      `(got ${showValue(given)}); ${call}torch's x.${name}(unbiased=False) is ` +
+      `x.${name}(undefined, false), x.${name}(dim=1) is x.${name}(1), ` +
+      `x.${name}(1, keepdim=True) is x.${name}(1, true, true)`,
+  );
 }
 
 /** The mean (kept dims) and the deviations x - mean of a detached view of `t`. */
