@@ -133,7 +133,8 @@ Deno.test("nn.Conv2d: positional stride and padding; other layers", () => {
   throwsWith(() => new (nn.AdaptiveAvgPool2d as Loose)(1, 1), /nn\.AdaptiveAvgPool2d\(\[1, 1\]\)/);
   throwsWith(() => new (nn.Dropout as Loose)(0.5, true, 1), /nn\.Dropout: takes at most 2/);
   throwsWith(() => new (nn.Dropout as Loose)(0.5, "yes"), /inplace must be true or false/);
-  throwsWith(() => new nn.Dropout(loose({ p: 0.5 })), /write new nn\.Dropout\(0\.5\)/);
+  // torch's nn.Dropout(p=0.5) as an options object is taken
+  assert.equal(new nn.Dropout(loose({ p: 0.25 })).p, 0.25);
   throwsWith(() => new nn.Flatten(loose({ startDim: 1 })), /startDim must be an integer/);
   assert.deepEqual(
     new nn.MaxPool2d(3, { stride: 2, padding: 1 }).forward(zeros([1, 1, 8, 8])).shape,
@@ -193,7 +194,10 @@ Deno.test("creation and backward: torch's keyword arguments", () => {
   throwsWith(() => randn([2], loose({ requires_grad: true })), /write 'requiresGrad'/);
   throwsWith(() => ones([2], loose({ dtype: "int32", device: "cpu", grad: true })), /'grad'/);
   throwsWith(() => arange(5, loose({ dtype: "int32" })), /arange: end must be a number/);
-  throwsWith(() => tensor([1, 2], loose({ requiresGrad: true })), /second argument is the shape/);
+  // torch.tensor([1, 2], requires_grad=True): the options may come second
+  assert.ok(tensor([1, 2], loose({ requiresGrad: true })).requiresGrad);
+  throwsWith(() => tensor([1, 2], loose({ requires_grad: true })), /write 'requiresGrad'/);
+  throwsWith(() => tensor([1, 2], loose("x")), /second argument is the shape \(or the options\)/);
   assert.equal(arange(0, 5, 1, { dtype: "int32" }).dtype, "int32");
   const x = tensor([1, 2], undefined, { requiresGrad: true });
   const y = x.mul(x).sum();
