@@ -172,6 +172,16 @@ export function tensor(
   shape?: number[],
   options?: TensorOptions,
 ): Tensor;
+/**
+ * `tensor(data, options)`: the options second, where the nested data says
+ * its shape (torch's `torch.tensor(data, dtype=torch.int32)`).
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "@lits/vision";
+ * console.log(tensor([0, 1, 1], { dtype: "int32" }).dtype); // int32
+ * ```
+ */
 export function tensor(
   data: NestedArray | Float32Array | Int32Array | number[],
   options: TensorOptions,
