@@ -68,15 +68,18 @@ test("unary ops and their backward", () => {
   const xs = rng.floats(n, -4, 4);
   xs.set([0, -0, 1, -1, NaN, Infinity, -Infinity]);
   const x = pair(xs), y = pair(n), dy = pair(rng.floats(n)), dx = pair(n);
-  for (let op = 0; op <= 26; op++) {
+  for (let op = 0; op <= 38; op++) {
+    // erfinv (38): CUDA's erfinvf against torch's CPU algorithm, within 3.3e-6 of the exact
+    // value for |x| > 0.999 (7.5e-5 in the gradient, whose e^(y^2) grows it).
+    const tol = op === 38 ? { rtol: 1e-4, atol: 1e-6 } : { rtol: 1e-5, atol: 1e-6 };
     for (const alpha of [2, 0.5, 1, 0, 3.3, -1.5]) {
       both("unary", (l, s) => l.lits_unary_f32(op, s(x), s(y), n, alpha));
-      assertPairClose(y, `unary op ${op} alpha ${alpha}`, { rtol: 1e-5, atol: 1e-6 });
+      assertPairClose(y, `unary op ${op} alpha ${alpha}`, tol);
       both(
         "unary_backward",
         (l, s) => l.lits_unary_backward_f32(op, s(x), s(y), s(dy), s(dx), n, alpha),
       );
-      assertPairClose(dx, `unary backward op ${op} alpha ${alpha}`, { rtol: 1e-5, atol: 1e-6 });
+      assertPairClose(dx, `unary backward op ${op} alpha ${alpha}`, tol);
     }
   }
 });
@@ -102,7 +105,7 @@ test("broadcasting binary ops", () => {
       out = pair(total);
     const sh = BigInt64Array.from(shape.map(BigInt));
     const as = BigInt64Array.from(sa.map(BigInt)), bs = BigInt64Array.from(sb.map(BigInt));
-    for (let op = 0; op <= 9; op++) {
+    for (let op = 0; op <= 13; op++) {
       both("binary", (l, s) => l.lits_binary_f32(op, shape.length, sh, s(a), as, s(b), bs, s(out)));
       assertPairClose(out, `binary op ${op} [${shape}]`, { rtol: 1e-5, atol: 1e-6 });
     }

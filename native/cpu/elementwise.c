@@ -44,9 +44,62 @@ static inline float gelu_tanh_grad_f(float x) {
   return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * GELU_BETA * (1.0f + 3.0f * GELU_KAPPA * x2);
 }
 
+/* Trigonometric, hyperbolic and error functions: libm's (torch's CPU kernels
+ * call std::tan, ... or Sleef's 1-ulp forms), with torch's gradient formulas.
+ *
+ * mul_rn: a product rounded to float before the add that follows. gcc
+ * contracts a * b + c into one FMA (-ffp-contract=fast under -march=native),
+ * which rounds once where torch's separate tensor ops round twice; 1 - x * x
+ * cancels near |x| = 1 (asin's, acos's and atanh's gradients, acosh's near
+ * 1), where the two differ in the leading digits. The empty asm makes the
+ * rounded product a value gcc cannot fuse. */
+static inline float mul_rn(float a, float b) {
+  float p = a * b;
+#if defined(__x86_64__) || defined(__i386__)
+  __asm__("" : "+x"(p));
+#else
+  __asm__("" : "+g"(p));
+#endif
+  return p;
+}
+
+#define TWO_OVER_SQRT_PI 1.12837916709551257390f /* erf's d/dx: 2 / sqrt(pi) e^-x^2 */
+#define HALF_SQRT_PI 0.88622692545275801365f /* erfinv's: sqrt(pi) / 2 e^(y^2) */
+
+/* torch's calc_erfinv (ATen/native/Math.h, float): Pavlis' rational
+ * approximation, then two Newton steps on erf; NaN outside [-1, 1] (and for
+ * NaN), +-inf at +-1. Near +-1 erf is flat, so the result there is as close
+ * as erff's rounding lets Newton's steps come (torch's CPU is the same). */
+static float erfinv_f(float y) {
+  static const float a[4] = {0.886226899f, -1.645349621f, 0.914624893f, -0.140543331f};
+  static const float b[4] = {-2.118377725f, 1.442710462f, -0.329097515f, 0.012229801f};
+  static const float c[4] = {-1.970840454f, -1.624906493f, 3.429567803f, 1.641345311f};
+  static const float d[2] = {3.543889200f, 1.637067800f};
+  const float y_abs = fabsf(y);
+  if (y_abs > 1.0f) return NAN;
+  if (y_abs == 1.0f) return copysignf(INFINITY, y);
+  float x;
+  if (y_abs <= 0.7f) {
+    const float z = y * y;
+    const float num = ((a[3] * z + a[2]) * z + a[1]) * z + a[0];
+    const float dem = (((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + 1.0f;
+    x = y * num / dem;
+  } else {
+    const float z = sqrtf(-logf((1.0f - y_abs) / 2.0f));
+    const float num = ((c[3] * z + c[2]) * z + c[1]) * z + c[0];
+    const float dem = (d[1] * z + d[0]) * z + 1.0f;
+    x = copysignf(num, y) / dem;
+  }
+  /* torch's 2 / sqrt(pi) here is float's 2 over float's sqrt(pi). */
+  const float k = 2.0f / 1.77245385090551602730f;
+  x = x - (erff(x) - y) / (k * expf(-x * x));
+  x = x - (erff(x) - y) / (k * expf(-x * x));
+  return x;
+}
+
 int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_SILU, "lits_unary_f32: unknown op %d", (int)op);
+  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_ERFINV, "lits_unary_f32: unknown op %d", (int)op);
   LITS_CHECKED(lits_check_count("lits_unary_f32", n, x != NULL && y != NULL, "x or y"));
   switch (op) {
     case LITS_NEG: PARALLEL_LOOP(n, y[i] = -x[i]); break;
@@ -87,6 +140,18 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
     case LITS_SIN: PARALLEL_LOOP(n, y[i] = sinf(x[i])); break;
     case LITS_COS: PARALLEL_LOOP(n, y[i] = cosf(x[i])); break;
     case LITS_SILU: PARALLEL_LOOP(n, float v = x[i]; y[i] = v / (1.0f + lits_expf(-v))); break;
+    case LITS_TAN: PARALLEL_LOOP(n, y[i] = tanf(x[i])); break;
+    case LITS_ASIN: PARALLEL_LOOP(n, y[i] = asinf(x[i])); break;
+    case LITS_ACOS: PARALLEL_LOOP(n, y[i] = acosf(x[i])); break;
+    case LITS_ATAN: PARALLEL_LOOP(n, y[i] = atanf(x[i])); break;
+    case LITS_SINH: PARALLEL_LOOP(n, y[i] = sinhf(x[i])); break;
+    case LITS_COSH: PARALLEL_LOOP(n, y[i] = coshf(x[i])); break;
+    case LITS_ASINH: PARALLEL_LOOP(n, y[i] = asinhf(x[i])); break;
+    case LITS_ACOSH: PARALLEL_LOOP(n, y[i] = acoshf(x[i])); break;
+    case LITS_ATANH: PARALLEL_LOOP(n, y[i] = atanhf(x[i])); break;
+    case LITS_ERF: PARALLEL_LOOP(n, y[i] = erff(x[i])); break;
+    case LITS_ERFC: PARALLEL_LOOP(n, y[i] = erfcf(x[i])); break;
+    case LITS_ERFINV: PARALLEL_LOOP(n, y[i] = erfinv_f(x[i])); break;
     default: break;
   }
   return LITS_OK;
@@ -95,16 +160,16 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
 int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const float* dy,
                             float* dx, int64_t n, float alpha) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_SILU, "lits_unary_backward_f32: unknown op %d",
+  LITS_REQUIRE(op >= LITS_NEG && op <= LITS_ERFINV, "lits_unary_backward_f32: unknown op %d",
                (int)op);
   LITS_CHECKED(
       lits_check_count("lits_unary_backward_f32", n, dy != NULL && dx != NULL, "dy or dx"));
   int needs_x = op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
                 op == LITS_RDIV_SCALAR || op == LITS_GELU || op == LITS_GELU_TANH ||
                 op == LITS_LEAKY_RELU || op == LITS_LOG1P || op == LITS_SIN || op == LITS_COS ||
-                op == LITS_SILU;
+                op == LITS_SILU || (op >= LITS_ASIN && op <= LITS_ERFC);
   int needs_y = op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH ||
-                op == LITS_EXPM1;
+                op == LITS_EXPM1 || op == LITS_TAN || op == LITS_ERFINV;
   LITS_REQUIRE(!needs_x || x != NULL, "lits_unary_backward_f32: op %d needs x, which is NULL", (int)op);
   LITS_REQUIRE(!needs_y || y != NULL, "lits_unary_backward_f32: op %d needs y, which is NULL", (int)op);
   switch (op) {
@@ -157,6 +222,33 @@ int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const fl
     case LITS_SILU:
       PARALLEL_LOOP(n, float v = x[i]; float s = 1.0f / (1.0f + lits_expf(-v));
                     dx[i] = dy[i] * s * (1.0f + v * (1.0f - s)));
+      break;
+    /* torch's derivatives.yaml, op for op (rsqrt as 1 / sqrt). */
+    case LITS_TAN: PARALLEL_LOOP(n, float v = y[i]; dx[i] = dy[i] * (1.0f + mul_rn(v, v))); break;
+    case LITS_ASIN:
+      PARALLEL_LOOP(n, float v = x[i]; dx[i] = dy[i] * (1.0f / sqrtf(1.0f - mul_rn(v, v))));
+      break;
+    case LITS_ACOS:
+      PARALLEL_LOOP(n, float v = x[i]; dx[i] = dy[i] * -(1.0f / sqrtf(1.0f - mul_rn(v, v))));
+      break;
+    case LITS_ATAN: PARALLEL_LOOP(n, float v = x[i]; dx[i] = dy[i] / (mul_rn(v, v) + 1.0f)); break;
+    case LITS_SINH: PARALLEL_LOOP(n, dx[i] = dy[i] * coshf(x[i])); break;
+    case LITS_COSH: PARALLEL_LOOP(n, dx[i] = dy[i] * sinhf(x[i])); break;
+    case LITS_ASINH:
+      PARALLEL_LOOP(n, float v = x[i]; dx[i] = dy[i] * (1.0f / sqrtf(mul_rn(v, v) + 1.0f)));
+      break;
+    case LITS_ACOSH:
+      PARALLEL_LOOP(n, float v = x[i]; dx[i] = dy[i] * (1.0f / sqrtf(mul_rn(v, v) - 1.0f)));
+      break;
+    case LITS_ATANH: PARALLEL_LOOP(n, float v = x[i]; dx[i] = dy[i] / (1.0f - mul_rn(v, v))); break;
+    case LITS_ERF:
+      PARALLEL_LOOP(n, float v = x[i]; dx[i] = TWO_OVER_SQRT_PI * expf(-(v * v)) * dy[i]);
+      break;
+    case LITS_ERFC:
+      PARALLEL_LOOP(n, float v = x[i]; dx[i] = -TWO_OVER_SQRT_PI * expf(-(v * v)) * dy[i]);
+      break;
+    case LITS_ERFINV:
+      PARALLEL_LOOP(n, float v = y[i]; dx[i] = HALF_SQRT_PI * expf(v * v) * dy[i]);
       break;
     default: break;
   }
@@ -215,17 +307,18 @@ DEFINE_KERNEL(pow, powf(x, y))
 DEFINE_KERNEL(ge, x >= y ? 1.0f : 0.0f)
 DEFINE_KERNEL(le, x <= y ? 1.0f : 0.0f)
 DEFINE_KERNEL(ne, x != y ? 1.0f : 0.0f)
+DEFINE_KERNEL(atan2, atan2f(x, y))
 
 static const binary_kernel kernels[] = {add_kernel,     sub_kernel,     mul_kernel, div_kernel,
                                         maximum_kernel, minimum_kernel, eq_kernel,  gt_kernel,
                                         lt_kernel,      pow_kernel,     ge_kernel,
-                                        le_kernel,      ne_kernel};
+                                        le_kernel,      ne_kernel,      atan2_kernel};
 
 int lits_binary_f32(int32_t op, int32_t ndim, const int64_t* shape_host, const float* a,
                     const int64_t* a_strides_host, const float* b,
                     const int64_t* b_strides_host, float* out) {
   lits_clear_error();
-  LITS_REQUIRE(op >= LITS_ADD && op <= LITS_NE, "lits_binary_f32: unknown op %d", (int)op);
+  LITS_REQUIRE(op >= LITS_ADD && op <= LITS_ATAN2, "lits_binary_f32: unknown op %d", (int)op);
   const int64_t* strides[2] = {a_strides_host, b_strides_host};
   int64_t total = 0;
   LITS_CHECKED(lits_check_strided("lits_binary_f32", ndim, shape_host, 2, strides, &total));

@@ -27,7 +27,7 @@ __global__ void unary_backward_kernel(int op, const float* x, const float* y, co
 
 extern "C" int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha) {
   LC_ENTER("lits_unary_f32");
-  LC_REQUIRE(op >= LITS_NEG && op <= LITS_SILU, "%s: unknown op %d", lc_fn, (int)op);
+  LC_REQUIRE(op >= LITS_NEG && op <= LITS_ERFINV, "%s: unknown op %d", lc_fn, (int)op);
   LITS_CHECKED(lits_check_count(lc_fn, n, x != NULL && y != NULL, "x or y"));
   unary_kernel<<<lc_blocks(n), LC_THREADS, 0, lc.stream>>>(op, x, y, n, alpha);
   LC_CHECK_LAUNCH("unary_kernel");
@@ -37,7 +37,7 @@ extern "C" int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, f
 extern "C" int lits_unary_backward_f32(int32_t op, const float* x, const float* y,
                                        const float* dy, float* dx, int64_t n, float alpha) {
   LC_ENTER("lits_unary_backward_f32");
-  LC_REQUIRE(op >= LITS_NEG && op <= LITS_SILU, "%s: unknown op %d", lc_fn, (int)op);
+  LC_REQUIRE(op >= LITS_NEG && op <= LITS_ERFINV, "%s: unknown op %d", lc_fn, (int)op);
   LITS_CHECKED(lits_check_count(lc_fn, n, dy != NULL && dx != NULL, "dy or dx"));
   LC_REQUIRE(!lc_unary_grad_needs_x(op) || x != NULL, "%s: op %d needs x, which is NULL", lc_fn,
              (int)op);
@@ -71,7 +71,7 @@ extern "C" int lits_binary_f32(int32_t op, int32_t ndim, const int64_t* shape_ho
                                const float* a, const int64_t* a_strides_host, const float* b,
                                const int64_t* b_strides_host, float* out) {
   LC_ENTER("lits_binary_f32");
-  LC_REQUIRE(op >= LITS_ADD && op <= LITS_NE, "%s: unknown op %d", lc_fn, (int)op);
+  LC_REQUIRE(op >= LITS_ADD && op <= LITS_ATAN2, "%s: unknown op %d", lc_fn, (int)op);
   const int64_t* strides[2] = {a_strides_host, b_strides_host};
   int64_t total = 0;
   LITS_CHECKED(lits_check_strided(lc_fn, ndim, shape_host, 2, strides, &total));

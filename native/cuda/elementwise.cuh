@@ -20,6 +20,52 @@ __host__ __device__ __forceinline__ float lc_gelu_tanh_inner(float x) {
   return LC_GELU_BETA * (x + LC_GELU_KAPPA * x * x * x);
 }
 
+/* a * b rounded before the add that follows, as native/cpu/elementwise.c's
+ * mul_rn: nvcc fuses a product and a sum into an FMA (--fmad=true), which
+ * near |x| = 1 changes 1 - x * x in its leading digits (asin's, acos's,
+ * acosh's and atanh's gradients). The host compiler targets no FMA. */
+__host__ __device__ __forceinline__ float lc_mul_rn(float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+
+#define LC_TWO_OVER_SQRT_PI 1.12837916709551257390f /* erf's d/dx: 2 / sqrt(pi) e^-x^2 */
+#define LC_HALF_SQRT_PI 0.88622692545275801365f /* erfinv's: sqrt(pi) / 2 e^(y^2) */
+
+/* erfinv. The GPU's is CUDA's erfinvf (torch's CUDA kernel calls it too);
+ * the host's (host_check only: libm has none) is torch's CPU calc_erfinv,
+ * written as native/cpu/elementwise.c's erfinv_f, so the host check compares
+ * the same formula. Both give NaN outside [-1, 1] and +-inf at +-1. */
+__host__ __device__ __forceinline__ float lc_erfinv(float y) {
+#ifdef __CUDA_ARCH__
+  return erfinvf(y);
+#else
+  const float y_abs = fabsf(y);
+  if (y_abs > 1.0f) return NAN;
+  if (y_abs == 1.0f) return copysignf(INFINITY, y);
+  float x;
+  if (y_abs <= 0.7f) {
+    const float z = y * y;
+    const float num = ((-0.140543331f * z + 0.914624893f) * z + -1.645349621f) * z + 0.886226899f;
+    const float dem =
+        (((0.012229801f * z + -0.329097515f) * z + 1.442710462f) * z + -2.118377725f) * z + 1.0f;
+    x = y * num / dem;
+  } else {
+    const float z = sqrtf(-logf((1.0f - y_abs) / 2.0f));
+    const float num = ((1.641345311f * z + 3.429567803f) * z + -1.624906493f) * z + -1.970840454f;
+    const float dem = (1.637067800f * z + 3.543889200f) * z + 1.0f;
+    x = copysignf(num, y) / dem;
+  }
+  const float k = 2.0f / 1.77245385090551602730f;
+  x = x - (erff(x) - y) / (k * expf(-x * x));
+  x = x - (erff(x) - y) / (k * expf(-x * x));
+  return x;
+#endif
+}
+
 __host__ __device__ __forceinline__ float lc_unary(int op, float x, float alpha) {
   switch (op) {
     case LITS_NEG: return -x;
@@ -53,6 +99,18 @@ __host__ __device__ __forceinline__ float lc_unary(int op, float x, float alpha)
     case LITS_SIN: return sinf(x);
     case LITS_COS: return cosf(x);
     case LITS_SILU: return x / (1.0f + expf(-x));
+    case LITS_TAN: return tanf(x);
+    case LITS_ASIN: return asinf(x);
+    case LITS_ACOS: return acosf(x);
+    case LITS_ATAN: return atanf(x);
+    case LITS_SINH: return sinhf(x);
+    case LITS_COSH: return coshf(x);
+    case LITS_ASINH: return asinhf(x);
+    case LITS_ACOSH: return acoshf(x);
+    case LITS_ATANH: return atanhf(x);
+    case LITS_ERF: return erff(x);
+    case LITS_ERFC: return erfcf(x);
+    case LITS_ERFINV: return lc_erfinv(x);
     default: return 0.0f;
   }
 }
@@ -100,6 +158,19 @@ __host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y
       const float s = 1.0f / (1.0f + expf(-x));
       return dy * s * (1.0f + x * (1.0f - s));
     }
+    /* torch's derivatives.yaml, as native/cpu/elementwise.c. */
+    case LITS_TAN: return dy * (1.0f + lc_mul_rn(y, y));
+    case LITS_ASIN: return dy * (1.0f / sqrtf(1.0f - lc_mul_rn(x, x)));
+    case LITS_ACOS: return dy * -(1.0f / sqrtf(1.0f - lc_mul_rn(x, x)));
+    case LITS_ATAN: return dy / (lc_mul_rn(x, x) + 1.0f);
+    case LITS_SINH: return dy * coshf(x);
+    case LITS_COSH: return dy * sinhf(x);
+    case LITS_ASINH: return dy * (1.0f / sqrtf(lc_mul_rn(x, x) + 1.0f));
+    case LITS_ACOSH: return dy * (1.0f / sqrtf(lc_mul_rn(x, x) - 1.0f));
+    case LITS_ATANH: return dy / (1.0f - lc_mul_rn(x, x));
+    case LITS_ERF: return LC_TWO_OVER_SQRT_PI * expf(-(x * x)) * dy;
+    case LITS_ERFC: return -LC_TWO_OVER_SQRT_PI * expf(-(x * x)) * dy;
+    case LITS_ERFINV: return LC_HALF_SQRT_PI * expf(y * y) * dy;
     default: return 0.0f;
   }
 }
@@ -109,11 +180,11 @@ __host__ __device__ __forceinline__ bool lc_unary_grad_needs_x(int op) {
   return op == LITS_LOG || op == LITS_RELU || op == LITS_ABS || op == LITS_POW_SCALAR ||
          op == LITS_RDIV_SCALAR || op == LITS_GELU || op == LITS_GELU_TANH ||
          op == LITS_LEAKY_RELU || op == LITS_LOG1P || op == LITS_SIN || op == LITS_COS ||
-         op == LITS_SILU;
+         op == LITS_SILU || (op >= LITS_ASIN && op <= LITS_ERFC);
 }
 __host__ __device__ __forceinline__ bool lc_unary_grad_needs_y(int op) {
   return op == LITS_EXP || op == LITS_SQRT || op == LITS_SIGMOID || op == LITS_TANH ||
-         op == LITS_EXPM1;
+         op == LITS_EXPM1 || op == LITS_TAN || op == LITS_ERFINV;
 }
 
 __host__ __device__ __forceinline__ float lc_binary(int op, float x, float y) {
@@ -131,6 +202,7 @@ __host__ __device__ __forceinline__ float lc_binary(int op, float x, float y) {
     case LITS_GE: return x >= y ? 1.0f : 0.0f;
     case LITS_LE: return x <= y ? 1.0f : 0.0f;
     case LITS_NE: return x != y ? 1.0f : 0.0f;
+    case LITS_ATAN2: return atan2f(x, y);
     default: return 0.0f;
   }
 }

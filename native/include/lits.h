@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define LITS_ABI_VERSION 11
+#define LITS_ABI_VERSION 12
 
 /* Marks a function a backend may leave out (src/ffi/symbols.ts, generated
  * from this file, declares it optional; callers check and fall back). */
@@ -132,7 +132,22 @@ enum lits_unary_op {
   LITS_SIGN = 23, /* -1, 0 or 1; 0 for NaN, as torch.sign */
   LITS_SIN = 24,
   LITS_COS = 25,
-  LITS_SILU = 26 /* x / (1 + e^-x), as torch's CPU silu */
+  LITS_SILU = 26, /* x / (1 + e^-x), as torch's CPU silu */
+  /* Trigonometric, hyperbolic and error functions (libm's, torch's CPU
+   * domains: asin/acos outside [-1, 1], acosh below 1, atanh and erfinv
+   * outside [-1, 1] give NaN; atanh(+-1) and erfinv(+-1) are +-inf). */
+  LITS_TAN = 27,
+  LITS_ASIN = 28,
+  LITS_ACOS = 29,
+  LITS_ATAN = 30,
+  LITS_SINH = 31,
+  LITS_COSH = 32,
+  LITS_ASINH = 33,
+  LITS_ACOSH = 34,
+  LITS_ATANH = 35,
+  LITS_ERF = 36,
+  LITS_ERFC = 37,
+  LITS_ERFINV = 38 /* as torch: calc_erfinv on the CPU, erfinvf on CUDA */
 };
 
 /* y = op(x, alpha) for n elements. */
@@ -155,7 +170,8 @@ enum lits_binary_op {
   LITS_POW = 9,
   LITS_GE = 10,
   LITS_LE = 11,
-  LITS_NE = 12 /* 1.0f where not equal (NaN != NaN), else 0.0f */
+  LITS_NE = 12, /* 1.0f where not equal (NaN != NaN), else 0.0f */
+  LITS_ATAN2 = 13 /* atan2(a, b): the angle of the point (b, a), as torch.atan2(a, b) */
 };
 
 /* out = a op b with broadcasting. shape is the output shape (ndim 0..8) and

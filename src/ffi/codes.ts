@@ -8,7 +8,7 @@
  */
 
 /** `LITS_ABI_VERSION`: the library must report this one. */
-export const ABI_VERSION = 11;
+export const ABI_VERSION = 12;
 
 /** Codes of `enum lits_status`. */
 export const STATUS = {
@@ -48,6 +48,18 @@ export const UNARY_OP = {
   sin: 24,
   cos: 25,
   silu: 26,
+  tan: 27,
+  asin: 28,
+  acos: 29,
+  atan: 30,
+  sinh: 31,
+  cosh: 32,
+  asinh: 33,
+  acosh: 34,
+  atanh: 35,
+  erf: 36,
+  erfc: 37,
+  erfinv: 38,
 } as const;
 
 /** Codes of `enum lits_binary_op`. */
@@ -65,6 +77,7 @@ export const BINARY_OP = {
   ge: 10,
   le: 11,
   ne: 12,
+  atan2: 13,
 } as const;
 
 /** Codes of `enum lits_reduce_op`. */

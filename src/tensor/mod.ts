@@ -59,6 +59,28 @@ export { norm, type NormOrder } from "./ops/vector_norm.ts";
 export { lerp } from "./ops/lerp.ts";
 export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
 export { cos, reciprocal, sin } from "./ops/trig.ts";
+export {
+  acos,
+  acosh,
+  arccos,
+  arccosh,
+  arcsin,
+  arcsinh,
+  arctan,
+  arctan2,
+  arctanh,
+  asin,
+  asinh,
+  atan,
+  atan2,
+  atanh,
+  cosh,
+  erf,
+  erfc,
+  erfinv,
+  sinh,
+  tan,
+} from "./ops/trig_more.ts";
 export { einsum } from "./ops/einsum.ts";
 export { cumsum } from "./ops/cumsum.ts";
 export { kthvalue, median } from "./ops/median.ts";

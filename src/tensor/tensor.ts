@@ -36,6 +36,7 @@ import { pow } from "./ops/pow.ts";
 import { lerp as lerpOp } from "./ops/lerp.ts";
 import * as rounding from "./ops/rounding.ts";
 import * as trig from "./ops/trig.ts";
+import * as trigMore from "./ops/trig_more.ts";
 import { cumsum as cumsumOp } from "./ops/cumsum.ts";
 import * as lse from "./ops/logsumexp.ts";
 import * as med from "./ops/median.ts";
@@ -1244,6 +1245,106 @@ export class Tensor implements Owned {
   reciprocal(): Tensor {
     atMost("reciprocal", arguments.length, 0, "x.reciprocal()");
     return trig.reciprocal(this);
+  }
+  /** tan x (torch's `tan`). */
+  tan(): Tensor {
+    atMost("tan", arguments.length, 0, "x.tan()");
+    return trigMore.tan(this);
+  }
+  /** The arcsine, NaN outside [-1, 1] (torch's `asin`). */
+  asin(): Tensor {
+    atMost("asin", arguments.length, 0, "x.asin()");
+    return trigMore.asin(this);
+  }
+  /** The arccosine, NaN outside [-1, 1] (torch's `acos`). */
+  acos(): Tensor {
+    atMost("acos", arguments.length, 0, "x.acos()");
+    return trigMore.acos(this);
+  }
+  /** The arctangent (torch's `atan`). */
+  atan(): Tensor {
+    atMost("atan", arguments.length, 0, "x.atan()");
+    return trigMore.atan(this);
+  }
+  /** The hyperbolic sine (torch's `sinh`). */
+  sinh(): Tensor {
+    atMost("sinh", arguments.length, 0, "x.sinh()");
+    return trigMore.sinh(this);
+  }
+  /** The hyperbolic cosine (torch's `cosh`). */
+  cosh(): Tensor {
+    atMost("cosh", arguments.length, 0, "x.cosh()");
+    return trigMore.cosh(this);
+  }
+  /** The inverse hyperbolic sine (torch's `asinh`). */
+  asinh(): Tensor {
+    atMost("asinh", arguments.length, 0, "x.asinh()");
+    return trigMore.asinh(this);
+  }
+  /** The inverse hyperbolic cosine, NaN below 1 (torch's `acosh`). */
+  acosh(): Tensor {
+    atMost("acosh", arguments.length, 0, "x.acosh()");
+    return trigMore.acosh(this);
+  }
+  /** The inverse hyperbolic tangent, ±inf at ±1 (torch's `atanh`). */
+  atanh(): Tensor {
+    atMost("atanh", arguments.length, 0, "x.atanh()");
+    return trigMore.atanh(this);
+  }
+  /** The error function (torch's `erf`). */
+  erf(): Tensor {
+    atMost("erf", arguments.length, 0, "x.erf()");
+    return trigMore.erf(this);
+  }
+  /** 1 - erf x, exact where erf x rounds to ±1 (torch's `erfc`). */
+  erfc(): Tensor {
+    atMost("erfc", arguments.length, 0, "x.erfc()");
+    return trigMore.erfc(this);
+  }
+  /** The inverse error function, ±inf at ±1 (torch's `erfinv`). */
+  erfinv(): Tensor {
+    atMost("erfinv", arguments.length, 0, "x.erfinv()");
+    return trigMore.erfinv(this);
+  }
+  /** torch's alias `arcsin` of `asin`. */
+  arcsin(): Tensor {
+    atMost("arcsin", arguments.length, 0, "x.arcsin()");
+    return trigMore.arcsin(this);
+  }
+  /** torch's alias `arccos` of `acos`. */
+  arccos(): Tensor {
+    atMost("arccos", arguments.length, 0, "x.arccos()");
+    return trigMore.arccos(this);
+  }
+  /** torch's alias `arctan` of `atan`. */
+  arctan(): Tensor {
+    atMost("arctan", arguments.length, 0, "x.arctan()");
+    return trigMore.arctan(this);
+  }
+  /** torch's alias `arcsinh` of `asinh`. */
+  arcsinh(): Tensor {
+    atMost("arcsinh", arguments.length, 0, "x.arcsinh()");
+    return trigMore.arcsinh(this);
+  }
+  /** torch's alias `arccosh` of `acosh`. */
+  arccosh(): Tensor {
+    atMost("arccosh", arguments.length, 0, "x.arccosh()");
+    return trigMore.arccosh(this);
+  }
+  /** torch's alias `arctanh` of `atanh`. */
+  arctanh(): Tensor {
+    atMost("arctanh", arguments.length, 0, "x.arctanh()");
+    return trigMore.arctanh(this);
+  }
+  /** The angle of the point (other, x) in (-pi, pi] (torch's `atan2`), broadcasting. */
+  atan2(other: Tensor | number): Tensor {
+    atMost("atan2", arguments.length, 1, "x.atan2(other)");
+    return trigMore.atan2(this, other);
+  }
+  /** torch's alias `arctan2` of `atan2`. */
+  arctan2(other: Tensor | number): Tensor {
+    atMost("arctan2", arguments.length, 1, "x.arctan2(other)");
+    return trigMore.arctan2(this, other);
   }
   /** Dimensions `dim0` and `dim1` swapped (torch's `swapaxes` / `swapdims`: `transpose`). */
   swapaxes(dim0: number, dim1: number): Tensor {
