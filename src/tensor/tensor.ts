@@ -1148,6 +1148,117 @@ export class Tensor implements Owned {
     atMost("relu_", arguments.length, 0, "x.relu_()");
     return inPlace(this, "relu_", [], () => this.relu()) as this;
   }
+  /** `x.exp()` in place (torch's `exp_`). */
+  exp_(): this {
+    atMost("exp_", arguments.length, 0, "x.exp_()");
+    return inPlace(this, "exp_", [], () => this.exp()) as this;
+  }
+  /** `x.log()` in place (torch's `log_`). */
+  log_(): this {
+    atMost("log_", arguments.length, 0, "x.log_()");
+    return inPlace(this, "log_", [], () => this.log()) as this;
+  }
+  /** `x.sqrt()` in place (torch's `sqrt_`). */
+  sqrt_(): this {
+    atMost("sqrt_", arguments.length, 0, "x.sqrt_()");
+    return inPlace(this, "sqrt_", [], () => this.sqrt()) as this;
+  }
+  /** `x.rsqrt()` in place (torch's `rsqrt_`). */
+  rsqrt_(): this {
+    atMost("rsqrt_", arguments.length, 0, "x.rsqrt_()");
+    return inPlace(this, "rsqrt_", [], () => this.rsqrt()) as this;
+  }
+  /** `x.abs()` in place (torch's `abs_`). */
+  abs_(): this {
+    atMost("abs_", arguments.length, 0, "x.abs_()");
+    return inPlace(this, "abs_", [], () => this.abs()) as this;
+  }
+  /** `x.neg()` in place (torch's `neg_`). */
+  neg_(): this {
+    atMost("neg_", arguments.length, 0, "x.neg_()");
+    return inPlace(this, "neg_", [], () => this.neg()) as this;
+  }
+  /** `x.sigmoid()` in place (torch's `sigmoid_`). */
+  sigmoid_(): this {
+    atMost("sigmoid_", arguments.length, 0, "x.sigmoid_()");
+    return inPlace(this, "sigmoid_", [], () => this.sigmoid()) as this;
+  }
+  /** `x.tanh()` in place (torch's `tanh_`). */
+  tanh_(): this {
+    atMost("tanh_", arguments.length, 0, "x.tanh_()");
+    return inPlace(this, "tanh_", [], () => this.tanh()) as this;
+  }
+  /** `x.sin()` in place (torch's `sin_`). */
+  sin_(): this {
+    atMost("sin_", arguments.length, 0, "x.sin_()");
+    return inPlace(this, "sin_", [], () => this.sin()) as this;
+  }
+  /** `x.cos()` in place (torch's `cos_`). */
+  cos_(): this {
+    atMost("cos_", arguments.length, 0, "x.cos_()");
+    return inPlace(this, "cos_", [], () => this.cos()) as this;
+  }
+  /** `x.floor()` in place (torch's `floor_`). */
+  floor_(): this {
+    atMost("floor_", arguments.length, 0, "x.floor_()");
+    return inPlace(this, "floor_", [], () => this.floor()) as this;
+  }
+  /** `x.ceil()` in place (torch's `ceil_`). */
+  ceil_(): this {
+    atMost("ceil_", arguments.length, 0, "x.ceil_()");
+    return inPlace(this, "ceil_", [], () => this.ceil()) as this;
+  }
+  /** `x.round()` in place (torch's `round_`). */
+  round_(): this {
+    atMost("round_", arguments.length, 0, "x.round_()");
+    return inPlace(this, "round_", [], () => this.round()) as this;
+  }
+  /** `x.trunc()` in place (torch's `trunc_`). */
+  trunc_(): this {
+    atMost("trunc_", arguments.length, 0, "x.trunc_()");
+    return inPlace(this, "trunc_", [], () => this.trunc()) as this;
+  }
+  /** `x.sign()` in place (torch's `sign_`). */
+  sign_(): this {
+    atMost("sign_", arguments.length, 0, "x.sign_()");
+    return inPlace(this, "sign_", [], () => this.sign()) as this;
+  }
+  /** `x.reciprocal()` in place (torch's `reciprocal_`). */
+  reciprocal_(): this {
+    atMost("reciprocal_", arguments.length, 0, "x.reciprocal_()");
+    return inPlace(this, "reciprocal_", [], () => this.reciprocal()) as this;
+  }
+  /** `x.log1p()` in place (torch's `log1p_`). */
+  log1p_(): this {
+    atMost("log1p_", arguments.length, 0, "x.log1p_()");
+    return inPlace(this, "log1p_", [], () => this.log1p()) as this;
+  }
+  /** `x.expm1()` in place (torch's `expm1_`). */
+  expm1_(): this {
+    atMost("expm1_", arguments.length, 0, "x.expm1_()");
+    return inPlace(this, "expm1_", [], () => this.expm1()) as this;
+  }
+  /** `x.square()` in place (torch's `square_`). */
+  square_(): this {
+    atMost("square_", arguments.length, 0, "x.square_()");
+    return inPlace(this, "square_", [], () => this.square()) as this;
+  }
+  /** `x.frac()` in place (torch's `frac_`). */
+  frac_(): this {
+    atMost("frac_", arguments.length, 0, "x.frac_()");
+    return inPlace(this, "frac_", [], () => this.frac()) as this;
+  }
+  /** `x.pow(exponent)` in place (torch's `pow_`). */
+  pow_(exponent: Tensor | number): this {
+    atMost("pow_", arguments.length, 1, "x.pow_(2)");
+    const inputs = exponent instanceof Tensor ? [exponent] : [];
+    return inPlace(this, "pow_", inputs, () => this.pow(exponent)) as this;
+  }
+  /** `clamp_` under numpy's name (torch's `clip_`). */
+  clip_(min?: number | null, max?: number | null): this {
+    atMost("clip_", arguments.length, 2, "x.clip_(0, 1)");
+    return inPlace(this, "clip_", [], () => this.clamp(min, max)) as this;
+  }
   /** Limited to [min, max] in place (torch's `clamp_`). */
   clamp_(min?: number | null, max?: number | null): this {
     atMost("clamp_", arguments.length, 2, "x.clamp_(0, 1)");
