@@ -148,6 +148,23 @@ Deno.test("nn.utils.cloneStateDict: copy.deepcopy(model.state_dict()) kept past 
   );
 });
 
+Deno.test("a state dict reads as torch's dict: sd['fc.weight'] is the entry", () => {
+  const model = new nn.Sequential(new nn.Linear(3, 2)).to(testDevice);
+  const sd = model.stateDict();
+  const byIndex = (sd as unknown as Record<string, Tensor>)["0.weight"];
+  assert.equal(byIndex, sd.get("0.weight"));
+  assert.deepEqual([...byIndex.shape], [2, 3]); // torch's model.state_dict()[name].size()
+  assert.ok(sd instanceof Map);
+  assert.equal(sd.size, 2);
+  assert.deepEqual([...sd.keys()], ["0.weight", "0.bias"]);
+  assert.equal((sd as unknown as Record<string, unknown>)["0.nope"], undefined);
+  assert.match(
+    messageOf(() => ((sd as unknown as Record<string, unknown>)["1.weight"] = byIndex)),
+    /sd\["1\.weight"\] = \.\.\. does not add an entry to a Map; write sd\.set\("1\.weight", tensor\)/,
+  );
+  assert.deepEqual(model.loadStateDict(sd), { missingKeys: [], unexpectedKeys: [] });
+});
+
 Deno.test("torch's x.type(torch.float), x.double() and sizes as an object say what to write", () => {
   const x = on([1, 2]);
   assert.match(

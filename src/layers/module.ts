@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { keyedStateDict } from "./state_dict_view.ts";
 import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { clearGrads } from "../tensor/grad_store.ts";
@@ -423,7 +424,8 @@ export abstract class Module extends CallableObject {
   /**
    * Parameters and buffers by name, in PyTorch's order (each module's
    * parameters, then its buffers, then its children). The tensors are the
-   * module's own (not copies).
+   * module's own (not copies). A Map; torch's `sd["fc.weight"]` reads the
+   * entry too.
    */
   stateDict(prefix = ""): Map<string, Tensor> {
     if (typeof prefix !== "string" || arguments.length > 1) {
@@ -435,12 +437,15 @@ export abstract class Module extends CallableObject {
       );
     }
     const out = new Map<string, Tensor>();
+    this.#collectState(prefix, out);
+    return keyedStateDict(out);
+  }
+
+  /** This module's parameters and buffers, then its children's, into `out` under `prefix`. */
+  #collectState(prefix: string, out: Map<string, Tensor>): void {
     for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) out.set(prefix + k, v);
     for (const [k, b] of this.#buffers) if (b && !this.#transient.has(k)) out.set(prefix + k, b);
-    for (const [k, m] of this.namedChildren()) {
-      for (const [name, t] of m.stateDict(`${prefix}${k}.`)) out.set(name, t);
-    }
-    return out;
+    for (const [k, m] of this.namedChildren()) m.#collectState(`${prefix}${k}.`, out);
   }
 
   /**
