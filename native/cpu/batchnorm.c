@@ -263,6 +263,24 @@ int lits_batchnorm2d_forward_infer_f32(const float* x, const float* gamma, const
   return LITS_OK;
 }
 
+int lits_batchnorm2d_infer_coef_f32(const float* running_mean, const float* running_var,
+                                    const float* gamma, const float* beta, float* coef,
+                                    int32_t c, float eps) {
+  static const char* fn = "lits_batchnorm2d_infer_coef_f32";
+  lits_clear_error();
+  LITS_REQUIRE(c >= 0, "%s: c=%d must be >= 0", fn, (int)c);
+  LITS_REQUIRE(eps >= 0.0f, "%s: eps=%g must be >= 0", fn, (double)eps);
+  LITS_REQUIRE(c == 0 || (running_mean != NULL && running_var != NULL && coef != NULL),
+               "%s: running_mean, running_var or coef is NULL", fn);
+  for (int64_t ch = 0; ch < c; ch++) { /* lits_batchnorm2d_forward_infer_f32's expressions */
+    const float invstd = 1.0f / sqrtf(running_var[ch] + eps);
+    coef[ch] = running_mean[ch];
+    coef[c + ch] = invstd * (gamma != NULL ? gamma[ch] : 1.0f);
+    coef[2 * c + ch] = beta != NULL ? beta[ch] : 0.0f;
+  }
+  return LITS_OK;
+}
+
 /* Elements per chunk of the masked backward: its masked dy stays in L1. */
 #define BN_CHUNK 1024
 

@@ -425,10 +425,20 @@ int lits_conv_depthwise_chw_applies(const conv_shape* p, const conv_xform* xf) {
   return used * 10 >= held * 7;
 }
 
-int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const float* weight,
-                                    const float* bias, float* y, conv_epilogue* ep) {
-  const int64_t planes = p->n * p->k, hw = p->h * p->w, ohw = p->oh * p->ow;
-  const int fuse = ep != NULL && (ep->y_coef != NULL || ep->r != NULL || ep->relu);
+/* A layer's base plane (everything but the channel's own numbers), its
+ * masks and its plane function: what every plane of the layer shares. */
+struct lits_dw_layer {
+  dw_plane base;
+  __mmask16* masks; /* column masks per chunk, then rm and rh per group */
+  __mmask16* rk;
+  row_table rm, rh;
+  plane_fn fn;
+};
+
+/* Fills L for geometry p (fuse: an epilogue of activation act; sums: the
+ * plane sums' form; stream: streaming stores of full vectors). */
+static int layer_init(struct lits_dw_layer* L, const conv_shape* p, int fuse, int act, int sums,
+                      int stream) {
   dw_plane base;
   memset(&base, 0, sizeof base);
   base.h = p->h, base.w = p->w, base.oh = p->oh, base.ow = p->ow, base.r = p->r, base.s = p->s;
@@ -436,13 +446,13 @@ int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const f
   base.rows = rows_of(p, &base.pair);
   base.shared = !base.pair && p->r == p->s && base.rows * p->sh <= 2;
   base.across = base.rows == 1 && (p->ow + V - 1) / V >= U;
-  base.stream = stream_output(planes * ohw);
+  base.stream = stream;
   for (int l = 0; l < V; l++) { /* lane l: float 2l of the two loads, or of a pair's rows */
     base.idx[l] = base.pair ? (l < p->ow ? 2 * l : l < 2 * p->ow ? 16 + 2 * (l - p->ow) : 0)
                             : 2 * l;
   }
   base.ep = fuse;
-  base.act = fuse ? ep->relu : 0;
+  base.act = fuse ? act : 0;
   const int64_t rows = base.rows, groups = (p->oh + rows - 1) / rows;
   base.g0 = 0, base.g1 = groups;
   while (base.g0 < groups && base.g0 * rows * p->sh - p->ph < 0) base.g0++;
@@ -476,8 +486,54 @@ int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const f
     }
   }
   base.rk = rk;
+  L->base = base;
+  L->masks = masks;
+  L->rk = rk;
+  L->rm = (row_table)rm;
+  L->rh = (row_table)rh;
+  L->fn = PLANE_OF[p->sh == 2][sums != 0][p->s];
+  return LITS_OK;
+}
+
+static void layer_release(struct lits_dw_layer* L) {
+  free(L->masks);
+  free(L->rk);
+}
+
+lits_dw_layer* lits_dw_chw_layer(const conv_shape* p, int act) {
+  lits_dw_layer* L = (lits_dw_layer*)malloc(sizeof *L);
+  if (L == NULL) return NULL;
+  if (layer_init(L, p, 1, act, 0, 0) != LITS_OK) {
+    free(L);
+    return NULL;
+  }
+  return L;
+}
+
+void lits_dw_chw_plane(const lits_dw_layer* L, const float* in, const float* wt,
+                       const float* y_coef, int64_t k, int64_t c, float* out) {
+  dw_plane q = L->base;
+  if (y_coef != NULL) q.ya = 1, q.ym = y_coef[c], q.ys = y_coef[k + c], q.yb = y_coef[2 * k + c];
+  L->fn(&q, L->masks, L->rm, L->rh, in, wt, NULL, out, NULL);
+}
+
+void lits_dw_chw_layer_free(lits_dw_layer* L) {
+  if (L == NULL) return;
+  layer_release(L);
+  free(L);
+}
+
+int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const float* weight,
+                                    const float* bias, float* y, conv_epilogue* ep) {
+  const int64_t planes = p->n * p->k, hw = p->h * p->w, ohw = p->oh * p->ow;
+  const int fuse = ep != NULL && (ep->y_coef != NULL || ep->r != NULL || ep->relu);
   float* sums = ep != NULL ? ep->plane_sums : NULL;
-  const plane_fn fn = PLANE_OF[p->sh == 2][sums != NULL][p->s];
+  struct lits_dw_layer L;
+  const int st = layer_init(&L, p, fuse, fuse ? ep->relu : 0, sums != NULL,
+                            stream_output(planes * ohw));
+  if (st != LITS_OK) return st;
+  const dw_plane base = L.base;
+  const plane_fn fn = L.fn;
   const int threads = (int)(planes < omp_get_max_threads() ? planes : omp_get_max_threads());
 #pragma omp parallel num_threads(threads)
   {
@@ -498,13 +554,12 @@ int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const f
       }
       const float* res = fuse && ep->r != NULL ? ep->r + pl * ohw : NULL;
       /* weights [k, 1, r, s]: plane_S reads S taps a row */
-      fn(&q, masks, (row_table)rm, (row_table)rh, x + (i * p->c + c) * hw,
-         weight + c * p->r * p->s, res, y + pl * ohw, sums != NULL ? sums + pl : NULL);
+      fn(&q, L.masks, L.rm, L.rh, x + (i * p->c + c) * hw, weight + c * p->r * p->s, res,
+         y + pl * ohw, sums != NULL ? sums + pl : NULL);
       if (++c == p->k) c = 0, i++;
     }
   }
-  free(masks);
-  free(rk);
+  layer_release(&L);
   if (base.stream) _mm_sfence(); /* the streamed stores before what reads y */
   if (fuse) ep->applied = 1;
   if (sums != NULL) ep->sums_done = 1;

@@ -253,6 +253,18 @@ int lits_conv_depthwise_chw_applies(const conv_shape* p, const conv_xform* xf);
 /* (ep->plane_sums: summed in registers as each plane is stored, sums_done set.) */
 int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const float* weight,
                                     const float* bias, float* y, conv_epilogue* ep);
+/* The same kernel a plane at a time, for callers that hold a band of rows
+ * of each plane (inverted_residual.c): a layer of geometry p (its h, oh
+ * and ph those of the band: rows past h read as zero padding), no bias,
+ * each plane's batch norm (y_coef over k channels, NULL for none) and the
+ * activation act (lits.h's relu codes) applied as it stores, no streaming.
+ * NULL where memory ran out. Where lits_conv_depthwise_chw_applies. */
+typedef struct lits_dw_layer lits_dw_layer;
+lits_dw_layer* lits_dw_chw_layer(const conv_shape* p, int act);
+/* Channel c's plane: in (h x w, the band's rows), wt its r x s taps, out oh x ow. */
+void lits_dw_chw_plane(const lits_dw_layer* L, const float* in, const float* wt,
+                       const float* y_coef, int64_t k, int64_t c, float* out);
+void lits_dw_chw_layer_free(lits_dw_layer* L);
 /* Rows of `cols` values of nch planes (plane c at src + c * stride, rows
  * ld apart) as relu?(T_c(v)) (rounded to bf16 where round) into pixels of
  * 16 channels (pixel j of row y at out + (y * opitch + j) * 16, channels

@@ -449,6 +449,14 @@ int lits_relu_mask_backward_f32(const float* dy, const float* dy2, const float* 
                                 const float* x_coef, const float* r, const float* r_coef,
                                 float* dx, int32_t n, int32_t c, int64_t hw,
                                 float* channel_sum);
+/* The evaluation transform of a batch norm as a coef array (running_mean,
+ * 1 / sqrtf(running_var + eps) * gamma, beta): the float operations of
+ * lits_batchnorm2d_forward_infer_f32, in one call instead of an op each
+ * (gamma and beta may be NULL: 1 and 0). */
+LITS_OPTIONAL
+int lits_batchnorm2d_infer_coef_f32(const float* running_mean, const float* running_var,
+                                    const float* gamma, const float* beta, float* coef,
+                                    int32_t c, float eps);
 /* lits_batchnorm2d_forward_train_f32 without y: the statistics, and coef gets
  * the output transform (batch mean, invstd * gamma, beta). */
 LITS_OPTIONAL
@@ -653,6 +661,32 @@ int lits_conv2d_forward_epilogue_scaled_f32(const lits_conv2d_params* params_hos
                                             const float* y_coef, const float* r,
                                             const float* r_coef, int32_t relu, float* y,
                                             void* prepared, int64_t prepared_bytes);
+
+/* MobileNetV2's inverted residual block in evaluation as one call:
+ * y = T_p(project(act(T_d(depthwise(act(T_e(expand(x)))))))) (+ r), the
+ * T's batch norms as y_coef's of lits_conv2d_forward_epilogue_f32 (3 k
+ * floats each, or NULL), act the relu code of both hidden layers (2:
+ * ReLU6), the projection without one (a linear bottleneck). expand_host
+ * (1x1, stride 1, no padding or groups) may be NULL (t = 1: the depthwise
+ * reads x; w_expand and coef_expand NULL then); depthwise_host: groups =
+ * channels, an odd square kernel, padding kernel / 2, stride 1 or 2;
+ * project_host: 1x1;
+ * each geometry's output the next one's input. No biases. r (NULL: none)
+ * is laid out as y [n, k, oh, ow]. prep_* as
+ * lits_conv2d_forward_prepared_f32's buffers of the expansion's and the
+ * projection's weights (NULL, 0: none). The bits of the three
+ * lits_conv2d_forward_epilogue_f32 calls; the expanded and depthwise
+ * tensors are never written where the CPU runs it fused (AVX-512, planes
+ * of 16 pixels or more; elsewhere it makes those three calls). */
+LITS_OPTIONAL
+int lits_inverted_residual_f32(const lits_conv2d_params* expand_host,
+                               const lits_conv2d_params* depthwise_host,
+                               const lits_conv2d_params* project_host, const float* x,
+                               const float* w_expand, const float* coef_expand, const float* w_dw,
+                               const float* coef_dw, const float* w_project,
+                               const float* coef_project, const float* r, int32_t act, float* y,
+                               void* prep_expand, int64_t prep_expand_bytes, void* prep_project,
+                               int64_t prep_project_bytes);
 
 /* A 3x3 convolution, its batch norm in evaluation (y_coef over the k output
  * channels as lits_fused_affine_f32's, or NULL), a ReLU and a 2x2 max pool

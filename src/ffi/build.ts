@@ -18,6 +18,7 @@ export const CPU_SOURCES = [
   "resample_backward.c",
   "pool_indices.c",
   "squeeze_excite.c",
+  "inverted_residual.c",
   "sort.c",
   "cumsum.c",
   "elementwise.c",

@@ -158,8 +158,11 @@ export class Conv2dNormActivation extends Sequential {
   }
 }
 
-/** The activation a fused convolution applies after module `m` (undefined: none), or null if none fits. */
-function epilogueOf(m: Module | undefined): EpilogueActivation | null {
+/**
+ * @internal The activation a fused convolution applies after module `m`
+ * (undefined: none), or null if none fits.
+ */
+export function epilogueOf(m: Module | undefined): EpilogueActivation | null {
   if (m === undefined) return "none";
   if (isPlain(m, ReLU)) return "relu";
   if (isPlain(m, SiLU)) return "silu";

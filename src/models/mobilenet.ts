@@ -33,6 +33,7 @@ import {
   initMobile,
   makeDivisible,
 } from "./mobile_blocks.ts";
+import { invertedResidualBlockEval } from "./inverted_residual_fused.ts";
 
 /**
  * Table 2: one row per stage, [t, c, n, s]: expansion factor, output
@@ -118,11 +119,19 @@ export class InvertedResidual extends Module {
 
   /**
    * x + conv(x) with the residual connection, else conv(x). In evaluation
-   * without gradients the last convolution, its batch norm and the
-   * residual add run as one kernel (`convNormAct`), with the same bits.
+   * without gradients the whole block (expansion, depthwise, projection,
+   * their batch norms, ReLU6 and the residual add) runs as one kernel
+   * that keeps the expanded activation in cache
+   * (`invertedResidualBlockEval`), or, where that does not apply, the last
+   * convolution, its batch norm and the residual add as one
+   * (`convNormAct`), with the same bits.
    */
   forward(x: Tensor): Tensor {
     const layers = [...this.conv];
+    if (isPlain(this.conv, Sequential)) {
+      const y = invertedResidualBlockEval(layers, x, this.useResConnect ? x : null);
+      if (y) return y;
+    }
     if (isPlain(this.conv, Sequential) && layers.length > 2 && fusesConvNormAct(layers.slice(-2))) {
       const head = layers.slice(0, -2);
       const hidden = chain(x, head.map((m) => (t: Tensor) => m(t)));

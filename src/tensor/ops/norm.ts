@@ -243,6 +243,28 @@ export function inferCoef({ runningMean, runningVar, weight, bias, eps }: EvalSt
   const c = runningMean.numel();
   const lib = runningMean.lib;
   const coef = Tensor.empty([3 * c], "float32", runningMean.device);
+  // One native call where the backend has it (the CPU's): the same float operations.
+  const parts = [runningMean, runningVar, weight, bias];
+  if (
+    lib.lits_batchnorm2d_infer_coef_f32 &&
+    parts.every((t) =>
+      t === null ||
+      (t.isContiguous && t.numel() === c && t.dtype === "float32" &&
+        t.device === runningMean.device)
+    )
+  ) {
+    const status = lib.lits_batchnorm2d_infer_coef_f32(
+      runningMean.ptr,
+      runningVar.ptr,
+      weight?.ptr ?? null,
+      bias?.ptr ?? null,
+      coef.ptr,
+      c,
+      eps,
+    );
+    check(lib, status, () => "batchNorm coef");
+    return coef;
+  }
   noGrad(() => {
     const invstd = rdiv(1, sqrt(add(runningVar, eps)));
     const scale = weight ? mul(invstd, weight) : invstd;
