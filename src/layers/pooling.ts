@@ -129,12 +129,14 @@ export class MaxPool2d<R extends boolean = false> extends Pool2dBase {
 }
 
 /**
- * Average pooling; the stride defaults to the kernel size.
+ * Average pooling; the stride defaults to the kernel size; `ceilMode`,
+ * `countIncludePad` and `divisorOverride` as torch's.
  *
  * @example
  * ```ts
  * import { nn, ones } from "@lits/vision";
  * console.log(new nn.AvgPool2d(2).forward(ones([1, 1, 2, 2])).item()); // 1
+ * console.log(new nn.AvgPool2d(2, { divisorOverride: 2 }).forward(ones([1, 1, 2, 2])).item()); // 2
  * ```
  */
 export class AvgPool2d extends Pool2dBase {
@@ -148,6 +150,10 @@ export class AvgPool2d extends Pool2dBase {
   /** Whether the padding counts in each average (default true). */
   get countIncludePad(): boolean {
     return this.options.countIncludePad ?? true;
+  }
+  /** What divides each window's sum instead of its count (default null: the count). */
+  get divisorOverride(): number | null {
+    return this.options.divisorOverride ?? null;
   }
   /** x [N, C, H, W] -> [N, C, H', W']. */
   forward(x: Tensor): Tensor {

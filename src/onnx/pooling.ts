@@ -9,7 +9,7 @@
 import type { Module } from "../layers/module.ts";
 import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { pair } from "../tensor/ops/conv.ts";
-import { adaptiveSize } from "../tensor/ops/pool.ts";
+import { adaptiveSize, avgDivisors } from "../tensor/ops/pool.ts";
 import type { Emitter, Scope, Value } from "./graph.ts";
 import { expect, outSize, spatial, tooSmall, where } from "./shapes.ts";
 
@@ -71,25 +71,31 @@ const avgPool: Emitter<AvgPool2d> = (scope, m, x) => {
   const g = scope.graph;
   const out = [x.shape[0], x.shape[1], oh, ow];
   const attrs = { kernel_shape: [kh, kw], strides: [sh, sw] };
+  const override = m.options.divisorOverride ?? null;
+  const name = override === null ? scope.path : scope.at("average");
+  let y: Value;
   if (eh === 0 && ew === 0) {
-    return g.node("AveragePool", scope.path, [x.name], out, {
+    y = g.node("AveragePool", name, [x.name], out, {
       ...attrs,
       pads: [ph, pw, ph, pw],
       count_include_pad: include ? 1 : 0,
     });
+  } else {
+    let input = x, pads = [ph, pw, ph + eh, pw + ew];
+    if (include && (ph > 0 || pw > 0)) {
+      const padded = [x.shape[0], x.shape[1], h + 2 * ph, w + 2 * pw];
+      const amounts = g.int64s(scope.at("pads"), [0, 0, ph, pw, 0, 0, ph, pw]);
+      input = g.node("Pad", scope.at("pad"), [x.name, amounts], padded);
+      pads = [0, 0, eh, ew];
+    }
+    y = g.node("AveragePool", name, [input.name], out, { ...attrs, pads, count_include_pad: 0 });
   }
-  let input = x, pads = [ph, pw, ph + eh, pw + ew];
-  if (include && (ph > 0 || pw > 0)) {
-    const padded = [x.shape[0], x.shape[1], h + 2 * ph, w + 2 * pw];
-    const amounts = g.int64s(scope.at("pads"), [0, 0, ph, pw, 0, 0, ph, pw]);
-    input = g.node("Pad", scope.at("pad"), [x.name, amounts], padded);
-    pads = [0, 0, eh, ew];
-  }
-  return g.node("AveragePool", scope.path, [input.name], out, {
-    ...attrs,
-    pads,
-    count_include_pad: 0,
-  });
+  if (override === null) return y;
+  // divisorOverride: each mean times its window's divisor over the override (as layers_3d.ts).
+  const dh = avgDivisors(h, kh, sh, ph, oh, include), dw = avgDivisors(w, kw, sw, pw, ow, include);
+  const scale = Float32Array.from(dh.flatMap((a) => dw.map((b) => (a * b) / override)));
+  const factors = g.floats(scope.at("divisor_scale"), scale, [oh, ow]);
+  return g.node("Mul", scope.path, [y.name, factors], out);
 };
 
 /** PyTorch's adaptive bins of `size` into `out` as an [out, size] averaging matrix. */

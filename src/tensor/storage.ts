@@ -70,6 +70,14 @@ export class Storage {
   /** @internal allocates this storage's bytes (once, by the constructor or `materialize`). */
   protected allocate(): Deno.PointerObject {
     const out = allocOut;
+    if (!Number.isSafeInteger(this.bytes)) {
+      // Past 2^53 the count is no longer exact (and lits_alloc saw another number).
+      throw new Error(
+        `alloc: cannot allocate ${
+          Number.isInteger(this.bytes) ? BigInt(this.bytes) : this.bytes
+        } bytes on ${this.device} (too large)`,
+      );
+    }
     check(
       this.lib,
       this.lib.lits_alloc(this.bytes, out),

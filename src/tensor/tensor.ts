@@ -18,6 +18,7 @@ import {
 import { adopt, forget, keptCopy, keptForm, type Owned, release } from "./ownership.ts";
 import { type Lease, rewatch } from "./collector.ts";
 import { Storage } from "./storage.ts";
+import { checkDims, MAX_ELEMENTS, shapeCount, tooLarge } from "./sizes.ts";
 import type { GradNode } from "./autograd.ts";
 import * as autograd from "./autograd.ts";
 import * as ew from "./ops/elementwise.ts";
@@ -351,7 +352,10 @@ export class Tensor implements Owned {
     isOpResult = true,
   ): Tensor {
     const dev = deviceName(device); // torch's "cuda:0" is "cuda"
-    const t = new Tensor(new Storage(backend(dev), dev, numel(shape) * 4), shape, dtype);
+    const count = numel(shape);
+    // Checked before the bytes are computed: past 2^53 they stop being exact.
+    if (!(count <= MAX_ELEMENTS)) throw tooLarge(`a tensor [${shape}]`, shapeCount(shape));
+    const t = new Tensor(new Storage(backend(dev), dev, count * 4), shape, dtype);
     adopt(t, isOpResult);
     return t;
   }
@@ -979,7 +983,26 @@ export class Tensor implements Owned {
         `repeat: needs one count >= 0 per dimension of [${this.shape}] (or more), got [${reps}]`,
       );
     }
+    checkDims(reps.length, "repeat");
     const shape = [...Array(reps.length - this.ndim).fill(1), ...this.shape];
+    if (2 * shape.length > 8) {
+      // The interleaved form below would have more than 8 dimensions: one
+      // dimension at a time, each as [before, 1, s, after] expanded.
+      let out: Tensor = shp.reshape(this, shape);
+      for (let i = 0; i < shape.length; i++) {
+        if (reps[i] === 1) continue;
+        const before = numel(shape.slice(0, i)), after = numel(shape.slice(i + 1));
+        const wide = shp.expand(shp.reshape(out, [before, 1, shape[i], after]), [
+          before,
+          reps[i],
+          shape[i],
+          after,
+        ]);
+        shape[i] *= reps[i];
+        out = shp.reshape(wide, [...shape]);
+      }
+      return out;
+    }
     // [s0, s1, ...] -> [1, s0, 1, s1, ...] -> expanded [r0, s0, r1, s1, ...] -> [r0 s0, r1 s1, ...]
     const spread = shp.reshape(this, shape.flatMap((s) => [1, s]));
     const wide = shp.expand(spread, shape.flatMap((s, i) => [reps[i], s]));

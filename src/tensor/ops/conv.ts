@@ -13,6 +13,7 @@ import * as fusion from "./fusion.ts";
 import * as batchMoments from "./batch_moments.ts";
 import { preparedWeights, releasePreparedWeights } from "./conv_prepared.ts";
 import { checkCall } from "../../options.ts";
+import { checkElements } from "../sizes.ts";
 import { matrixOpInBf16 } from "../autocast.ts";
 
 /** A size given once for both dimensions, or as [height, width]. */
@@ -91,6 +92,20 @@ export interface Conv2dOptions {
 
 /** The option names of `conv2d` (`nn.Conv2d` adds `bias`). */
 export const CONV2D_OPTIONS: (keyof Conv2dOptions)[] = ["stride", "padding", "dilation", "groups"];
+
+/**
+ * The refusal of a convolution whose input has 0 channels (torch 1.13 returns
+ * an empty `[N, 0, ...]` tensor there, whatever the weight's output channels,
+ * and the native kernels take sizes >= 1).
+ */
+export function noChannels(
+  op: string,
+  shape: readonly number[],
+  wshape: readonly number[],
+): string {
+  return `${op}: the input has 0 channels (x [${shape}], weight [${wshape}]); give it at ` +
+    "least 1 input channel";
+}
 
 /** A checked convolution: `lits_conv2d_params` and the sizes it implies. */
 export interface ConvGeometry {
@@ -185,6 +200,7 @@ export function convGeometryOf(
       `conv2d x [${shape}] weight [${weight.shape}]: expected 4-D input and weight`,
     );
   }
+  if (shape[1] === 0) throw new Error(noChannels("conv2d", shape, weight.shape));
   const [ph, pw] = paddingPair(o.padding ?? 0, weight.shape.slice(2), [dh, dw], [sh, sw], "conv2d");
   const groups = o.groups ?? 1;
   const desc = () =>
@@ -207,6 +223,7 @@ export function convGeometryOf(
   if (oh < 1 || ow < 1) {
     throw new Error(`${desc()}: output would be ${oh} x ${ow}; the input is too small`);
   }
+  checkElements([n, k, oh, ow], "conv2d");
   // lits_conv2d_params, in its field order.
   const params = int32Params([n, c, h, w, k, r, s, sh, sw, ph, pw, dh, dw, groups], desc);
   return { params, n, c, h, w, k, oh, ow, desc };

@@ -7,7 +7,7 @@
  * @module
  */
 import { Tensor } from "../tensor.ts";
-import { conv2d } from "./conv.ts";
+import { conv2d, noChannels } from "./conv.ts";
 import { pad } from "./pad.ts";
 import { squeeze, unsqueeze } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
@@ -122,6 +122,7 @@ export function conv1d(
   if (weight.ndim !== 3) {
     throw new Error(`${where}: expected a 3-D weight [out, in / groups, k], got [${weight.shape}]`);
   }
+  if (x.shape[x.ndim - 2] === 0) throw new Error(noChannels(where, x.shape, weight.shape));
   const stride = single(o.stride ?? 1, `${where}: stride`, 1);
   const dilation = single(o.dilation ?? 1, `${where}: dilation`, 1);
   const groups = o.groups ?? 1;

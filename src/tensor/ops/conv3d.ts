@@ -23,7 +23,7 @@ import { contiguous, denseCopy, i64, squeeze, unsqueeze } from "./shape.ts";
 import { add, requireFloat, sameDevice } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { filledOp } from "./creation.ts";
-import { conv2d, convGeometryOf } from "./conv.ts";
+import { conv2d, convGeometryOf, noChannels } from "./conv.ts";
 import { pad } from "./pad.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 import {
@@ -185,6 +185,7 @@ function conv3dGeometry(
         "unbatched [C, D, H, W]) and weight [K, C / groups, kD, kH, kW]",
     );
   }
+  if (shape[1] === 0) throw new Error(noChannels("conv3d", shape, weight.shape));
   const pads = paddingSides(o.padding ?? 0, weight.shape.slice(2), dilation, stride, "conv3d");
   const groups = o.groups ?? 1;
   const shownPads = pads.map(([a, b]) => (a === b ? a : `${a}+${b}`));

@@ -16,7 +16,7 @@ import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous, i64 } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
-import { type Pair, pair } from "./conv.ts";
+import { noChannels, type Pair, pair } from "./conv.ts";
 import { pad } from "./pad.ts";
 import * as fusion from "./fusion.ts";
 import { checkCall } from "../../options.ts";
@@ -133,6 +133,7 @@ export function convTransposeGeometry(
   if (shape.length !== 4 || wshape.length !== 4) {
     throw new Error(`${desc()}: expected a 3-D or 4-D input and a 4-D weight`);
   }
+  if (shape[1] === 0) throw new Error(noChannels("convTranspose2d", shape, wshape));
   const [n, inC, h, w] = shape;
   const [wk, cg, kh, kw] = wshape;
   if (wk % groups !== 0) {

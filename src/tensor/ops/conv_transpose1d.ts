@@ -9,6 +9,7 @@
  */
 import { Tensor } from "../tensor.ts";
 import { convTranspose2d } from "./conv_transpose.ts";
+import { noChannels } from "./conv.ts";
 import { type Single, single } from "./conv1d.ts";
 import { squeeze, unsqueeze } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
@@ -139,6 +140,7 @@ export function convTranspose1d(
       `${where}: expected a 3-D weight [in, out / groups, k], got [${weight.shape}]`,
     );
   }
+  if (x.shape[x.ndim - 2] === 0) throw new Error(noChannels(where, x.shape, weight.shape));
   const s = transpose1dOptions(o, where);
   const [wk, cg, k] = weight.shape;
   const c = x.shape[x.ndim - 2], l = x.shape[x.ndim - 1];

@@ -95,6 +95,9 @@ function flattenNested(data: NestedArray, shape: number[], dim: number, out: num
     if (typeof data !== "number") {
       const what = typeof data === "boolean"
         ? "a boolean: write 1 and 0 (tensors are float32 or int32)"
+        : typeof data === "bigint"
+        ? `the BigInt ${data}n: write Number(v) (data.map(Number)), or give an Int32Array ` +
+          "(tensors are float32 or int32)"
         : ArrayBuffer.isView(data)
         ? `a ${(data as object).constructor.name} inside an array: give plain arrays, or one ` +
           "Float32Array with a shape"

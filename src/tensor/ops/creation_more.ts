@@ -9,6 +9,7 @@
  */
 import { checkShape, Tensor, type TensorOptions } from "../tensor.ts";
 import { checkDtype } from "../device.ts";
+import { checkElements, hostArray } from "../sizes.ts";
 import { checkCall } from "../../options.ts";
 import { fromHost, full, shapeArgument, TENSOR_OPTIONS } from "./creation.ts";
 import { fillUniform } from "./random.ts";
@@ -193,7 +194,8 @@ export function eye(n: number, m?: number | TensorOptions, options: TensorOption
     }
   }
   checkShape([n, cols], "eye");
-  const values = new Float32Array(n * cols);
+  checkElements([n, cols], "eye");
+  const values = hostArray(Float32Array, n * cols, "eye");
   for (let i = 0; i < Math.min(n, cols); i++) values[i * cols + i] = 1;
   return finish(values, [n, cols], { ...o, dtype: o.dtype ?? "float32" });
 }

@@ -16,6 +16,7 @@ import { zeros } from "./creation.ts";
 import { indexVector, takeAlong } from "./gather.ts";
 import { indexAdd } from "./scatter.ts";
 import { checkOptions } from "../../options.ts";
+import { checkElements } from "../sizes.ts";
 
 function floatTensor(where: string, x: unknown, usage: string): asserts x is Tensor {
   expectTensor(x, where, usage);
@@ -88,6 +89,7 @@ export function diag(x: Tensor, diagonalOffset = 0): Tensor {
   if (x.ndim === 2) return diagonal(x, k);
   if (x.ndim !== 1) throw new Error(`diag: expected a 1-D or 2-D tensor, got [${x.shape}]`);
   const m = x.shape[0] + Math.abs(k);
+  checkElements([m, m], "diag");
   const pos = diagPositions(m, m, k);
   const z = zeros([m * m], { device: x.device });
   return reshape(indexAdd(z, 0, indexVector(pos, x.device), x), [m, m]);

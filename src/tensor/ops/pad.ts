@@ -4,20 +4,24 @@
  * dimension backwards, so `[1, 1, 2, 2]` adds one column on each side and
  * two rows on each side.
  *
- * "constant" joins blocks of `value` (cat); "reflect", "replicate" and
+ * "constant" writes the output once: one gather from the (cropped) input,
+ * with `value` where it reads nothing; "reflect", "replicate" and
  * "circular" take each output position from a source position along the
  * dimension (a take, as flip and roll), so their gradients are the takes' scatter-adds:
  * a border pixel that several padded pixels copy gets all their gradients.
  *
  * @module
  */
-import type { Tensor } from "../tensor.ts";
+import { check } from "../../ffi/native.ts";
+import { numel, Tensor } from "../tensor.ts";
+import { record } from "../autograd.ts";
+import { checkElements, hostArray } from "../sizes.ts";
 import { expectTensor } from "./compare.ts";
-import { filledOp } from "./creation.ts";
+import { filledOp, fromHost } from "./creation.ts";
 import { requireFloat } from "./elementwise.ts";
 import { indexVector, takeAlong } from "./gather.ts";
 import { cat } from "./join.ts";
-import { narrow } from "./shape.ts";
+import { denseCopy, i64, narrow } from "./shape.ts";
 
 /** How `pad` fills: a value, the mirror image without the edge, the edge, or wrap-around. */
 export type PadMode = "constant" | "reflect" | "replicate" | "circular";
@@ -84,6 +88,115 @@ function crop(x: Tensor, d: number, before: number, after: number): Tensor {
   return narrow(x, d, start, x.shape[d] - cut);
 }
 
+/**
+ * Constant padding of every dimension at once (amounts [before, after] per
+ * dimension, negative ones cropping): the output is allocated once and
+ * written by one gather of the cropped input along its trailing block (the
+ * dimensions from the first padded one on), whose pad positions read
+ * nothing (0) and then take `value`. The gradient is dy's interior.
+ * Null where an index would not fit int32 (the caller joins blocks then).
+ */
+function padConstantOnce(x: Tensor, amounts: number[][], value: number): Tensor | null {
+  let y = x;
+  for (let d = 0; d < x.ndim; d++) {
+    const [before, after] = amounts[d];
+    if (before === 0 && after === 0) continue;
+    checkMode("constant", y, d, before, after);
+    y = crop(y, d, before, after);
+  }
+  const grow = amounts.map(([b, a]) => [Math.max(b, 0), Math.max(a, 0)]);
+  const q = grow.findIndex(([b, a]) => b > 0 || a > 0);
+  if (q < 0) return y; // crops only: a view
+  const shape = y.shape.map((s, d) => s + grow[d][0] + grow[d][1]);
+  checkElements(shape, "pad");
+  const outer = numel(shape.slice(0, q)), k = numel(shape.slice(q)), r = numel(y.shape.slice(q));
+  if (k >= 2 ** 31 || r >= 2 ** 31) return null;
+  const out = y.numel() === 0 || outer === 0
+    ? filledOp(shape, value, x.device)
+    : gatherPadded(x, y, shape, grow, q, value);
+  const inner = y.shape;
+  return record(out, {
+    name: "pad",
+    inputs: [y],
+    saved: [],
+    backward: (g) => {
+      let dy = g;
+      for (let d = 0; d < inner.length; d++) {
+        if (grow[d][0] > 0 || grow[d][1] > 0) dy = narrow(dy, d, grow[d][0], inner[d]);
+      }
+      return [dy];
+    },
+  });
+}
+
+/** padConstantOnce's output, written by one gather (and `value` by one in-place where). */
+function gatherPadded(
+  x: Tensor,
+  y: Tensor,
+  shape: number[],
+  grow: number[][],
+  q: number,
+  value: number,
+): Tensor {
+  const outer = numel(shape.slice(0, q)), k = numel(shape.slice(q)), r = numel(y.shape.slice(q));
+  // The source of each position of the trailing block in y's, -1 (reads 0) in the padding.
+  const index = hostArray(Int32Array, k, "pad");
+  const tail = shape.slice(q), srcTail = y.shape.slice(q), at = new Array<number>(tail.length);
+  for (let j = 0; j < k; j++) {
+    let rest = j, src = 0, inside = true;
+    for (let t = tail.length - 1; t >= 0; t--) {
+      at[t] = rest % tail[t];
+      rest = (rest - at[t]) / tail[t];
+    }
+    for (let t = 0; t < tail.length; t++) {
+      const c = at[t] - grow[q + t][0];
+      if (c < 0 || c >= srcTail[t]) {
+        inside = false;
+        break;
+      }
+      src = src * srcTail[t] + c;
+    }
+    index[j] = inside ? src : -1;
+  }
+  const src = y.isContiguous ? y : denseCopy(y);
+  const idx = indexVector(index, x.device);
+  const out = Tensor.empty(shape, "float32", x.device);
+  const desc = () => `pad [${x.shape}] to [${shape}]`;
+  const lib = x.lib;
+  check(
+    lib,
+    lib.lits_gather_f32(src.ptr, idx.ptr, i64([0, 1, 0]), out.ptr, outer, r, k, 1, 0),
+    desc,
+  );
+  if (!Object.is(value, 0)) {
+    // value where the gather read nothing: in place, each element read then written.
+    const inside = Float32Array.from(index, (v) => (v >= 0 ? 1 : 0));
+    const cond = fromHost(inside, [k], { device: x.device }, true);
+    const fill = filledOp([1], value, x.device);
+    const dims = i64([outer, k]);
+    check(
+      lib,
+      lib.lits_where_f32(
+        2,
+        dims,
+        cond.ptr,
+        i64([0, 1]),
+        out.ptr,
+        i64([k, 1]),
+        fill.ptr,
+        i64([0, 0]),
+        out.ptr,
+      ),
+      desc,
+    );
+    cond.dispose();
+    fill.dispose();
+  }
+  if (src !== y) src.dispose();
+  idx.dispose();
+  return out;
+}
+
 /** Constant padding along d: cut the negative sides, then join blocks of `value`. */
 function padConstant(x: Tensor, d: number, before: number, after: number, value: number): Tensor {
   const y = crop(x, d, before, after);
@@ -130,6 +243,15 @@ export function pad(x: Tensor, pad: number[], mode: PadMode = "constant", value?
   }
   if (value !== undefined && typeof value !== "number") {
     throw new Error(`pad: value must be a number, got ${JSON.stringify(value)}`);
+  }
+  if (mode === "constant") {
+    // (before, after) per dimension, first to last.
+    const perDim = x.shape.map((_, d) => {
+      const k = x.ndim - 1 - d;
+      return 2 * k < amounts.length ? [amounts[2 * k], amounts[2 * k + 1]] : [0, 0];
+    });
+    const once = padConstantOnce(x, perDim, value ?? 0);
+    if (once !== null) return once;
   }
   let y = x;
   for (let k = 0; k < amounts.length / 2; k++) {

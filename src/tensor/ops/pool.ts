@@ -11,7 +11,8 @@ import { Tensor } from "../tensor.ts";
 import { contiguous, reshape, squeeze, unsqueeze } from "./shape.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
 import { isGradEnabled } from "../autograd.ts";
-import { requireFloat } from "./elementwise.ts";
+import { div, mul, requireFloat } from "./elementwise.ts";
+import { fromHost } from "./creation.ts";
 import { type Pair, pair } from "./conv.ts";
 import * as fusion from "./fusion.ts";
 import { maxPoolWithIndices } from "./pool_indices.ts";
@@ -35,12 +36,14 @@ export interface Pool2dOptions {
   ceilMode?: boolean;
   /** avgPool2d: count padded zeros in the divisor (default true). */
   countIncludePad?: boolean;
+  /** avgPool2d: divide every window's sum by this instead (default null: its count). */
+  divisorOverride?: number | null;
 }
 
 /** The options each pooling op takes (and its layer, `nn.MaxPool2d` or `nn.AvgPool2d`). */
 export const POOL_OPTIONS: Record<"maxPool2d" | "avgPool2d", (keyof Pool2dOptions)[]> = {
   maxPool2d: ["stride", "padding", "dilation", "ceilMode", "returnIndices"],
-  avgPool2d: ["stride", "padding", "ceilMode", "countIncludePad"],
+  avgPool2d: ["stride", "padding", "ceilMode", "countIncludePad", "divisorOverride"],
 };
 
 function outSize(size: number, k: number, s: number, p: number, ceil: boolean, d = 1): number {
@@ -194,7 +197,20 @@ function maxPool2dOf(
   );
 }
 
-/** Average pooling over windows of x [N, C, H, W] (or unbatched [C, H, W], as torch). */
+/**
+ * Average pooling over windows of x [N, C, H, W] (or unbatched [C, H, W], as
+ * torch), as `F.avg_pool2d`: the stride defaults to the kernel; zero padding
+ * (at most half the kernel), `ceilMode`, `countIncludePad` (default true)
+ * and `divisorOverride` (each window's sum divided by it) as torch's.
+ *
+ * @example
+ * ```ts
+ * import { functional as F, ones } from "@lits/vision";
+ * const x = ones([1, 1, 2, 2]);
+ * console.log(F.avgPool2d(x, 2).item()); // 1
+ * console.log(F.avgPool2d(x, 2, { divisorOverride: 3 }).item()); // 1.3333333730697632
+ * ```
+ */
 export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
   if (x instanceof Tensor && x.ndim === 3) {
     // Unbatched [C, H, W], pooled as a batch of one (as torch).
@@ -205,12 +221,19 @@ export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}):
 
 function avgPool2dOf(x: Tensor, kernel: Pair, options: Pool2dOptions, given: number): Tensor {
   const { geom, params, desc } = geometry("avgPool2d", given, x, kernel, options);
-  const [n, c, , , , , , , , , oh, ow] = geom;
+  const [n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow] = geom;
+  const override = options.divisorOverride ?? null;
+  if (override !== null && (!Number.isInteger(override) || override === 0)) {
+    // torch: "divisor must be not zero" (and an int: 2.5 is a TypeError there).
+    throw new Error(
+      `avgPool2d: divisorOverride must be a nonzero integer or null, got ${showValue(override)}`,
+    );
+  }
   const inc = options.countIncludePad ?? true ? 1 : 0;
   const cx = contiguous(x);
   const y = Tensor.empty([n, c, oh, ow], "float32", x.device);
   check(x.lib, x.lib.lits_avgpool2d_forward_f32(params, cx.ptr, y.ptr, inc), desc);
-  return recordKernelGrad(
+  const means = recordKernelGrad(
     y,
     "avgPool2d",
     cx,
@@ -218,6 +241,28 @@ function avgPool2dOf(x: Tensor, kernel: Pair, options: Pool2dOptions, given: num
     desc,
     { readsX: false },
   );
+  if (override === null) return means;
+  // Back to sums with the kernel's divisors (torch's, for these options), then / override.
+  const dh = avgDivisors(h, kh, sh, ph, oh, inc === 1);
+  const dw = avgDivisors(w, kw, sw, pw, ow, inc === 1);
+  const counts = dh.flatMap((a) => dw.map((b) => a * b));
+  const sums = mul(means, fromHost(counts, [oh, ow], { device: x.device }, true));
+  return div(sums, override);
+}
+
+/** @internal torch's avg-pool divisor at each output position along one dimension. */
+export function avgDivisors(
+  size: number,
+  k: number,
+  s: number,
+  p: number,
+  out: number,
+  includePad: boolean,
+): number[] {
+  return Array.from({ length: out }, (_, o) => {
+    const start = o * s - p, end = Math.min(start + k, size + p);
+    return includePad ? end - start : Math.min(end, size) - Math.max(start, 0);
+  });
 }
 
 /** An adaptive pool's output size: one number, or [oh, ow] where null keeps that input size. */

@@ -12,6 +12,7 @@ import { Tensor } from "../tensor.ts";
 import { expectTensor } from "./compare.ts";
 import { indexVector, takeAlong } from "./gather.ts";
 import { reshape } from "./shape.ts";
+import { checkElements, hostArray } from "../sizes.ts";
 import { around, dimOf, hostResult } from "./host_values.ts";
 
 /** The counts, one per slice along a dimension of `size` (a single count is shared). */
@@ -50,9 +51,11 @@ function countsOf(repeats: unknown, size: number, usage: string): number[] {
 }
 
 /** Position j repeated counts[j] times, for j in order. */
-function spread(counts: number[]): Int32Array {
+function spread(counts: number[], rest = 1): Int32Array {
   const total = counts.reduce((a, b) => a + b, 0);
-  const index = new Int32Array(total);
+  // The result's elements (total slices of `rest` each), before anything is allocated.
+  checkElements(total * rest, "repeatInterleave");
+  const index = hostArray(Int32Array, total, "repeatInterleave");
   let at = 0;
   counts.forEach((c, j) => {
     index.fill(j, at, at + c);
@@ -108,13 +111,13 @@ export function repeatInterleave(x: Tensor, repeats?: number | Tensor, dim?: num
   const src = dim === undefined ? reshape(x, [x.numel()]) : x;
   const d = dim === undefined ? 0 : dimOf(x, dim, "repeatInterleave");
   const flat = src.ndim === 0 ? reshape(src, [1]) : src;
-  const index = spread(countsOf(repeats, flat.shape[d], usage));
+  const index = spread(countsOf(repeats, flat.shape[d], usage), flat.numel() / flat.shape[d] || 0);
   let out: Tensor;
   if (x.dtype === "int32") {
     const v = flat.toArray();
     const [outer, r, inner] = around(flat.shape, d);
     const k = index.length;
-    const taken = new Int32Array(outer * k * inner);
+    const taken = hostArray(Int32Array, outer * k * inner, "repeatInterleave");
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < k; j++) {
         for (let i = 0; i < inner; i++) {

@@ -7,6 +7,7 @@
 import { check } from "../../ffi/native.ts";
 import type { DType } from "../device.ts";
 import { contiguousStrides, numel, Tensor } from "../tensor.ts";
+import { checkDims } from "../sizes.ts";
 import { record } from "../autograd.ts";
 import { sumToShape } from "./reduce.ts";
 import { hasOut, outError, showValue } from "./show_value.ts";
@@ -85,6 +86,7 @@ export function reshape(t: Tensor, shape: number[], where = "reshape"): Tensor {
       `${where}: cannot ${where} [${t.shape}] (${t.numel()} elements) into [${shape}]`,
     );
   }
+  checkDims(target.length, where);
   const src = contiguous(t);
   const out = src._view(target, contiguousStrides(target), src.offset);
   const inShape = [...t.shape];
@@ -180,6 +182,7 @@ function padInto(g: Tensor, shape: number[], dim: number, start: number): Tensor
 
 /** Inserts a dimension of size 1 (a view, as torch's, of a strided tensor too). */
 export function unsqueeze(t: Tensor, dim: number): Tensor {
+  checkDims(t.ndim + 1, "unsqueeze");
   const d = normDim(dim, t.ndim + 1, "unsqueeze");
   const shape = [...t.shape], strides = [...t.strides];
   shape.splice(d, 0, 1);
@@ -218,6 +221,7 @@ export function expand(t: Tensor, shape: number[]): Tensor {
   if (shape.length < t.ndim) {
     throw new Error(`expand: cannot expand [${t.shape}] to fewer dimensions [${shape}]`);
   }
+  checkDims(shape.length, "expand");
   const lead = shape.length - t.ndim;
   const target = shape.map((s, i) => (s === -1 && i >= lead ? t.shape[i - lead] : s));
   // A size-1 dimension takes any target: a bad one (-2, 1.5, NaN) made a

@@ -175,7 +175,7 @@ export function unflatten(x: Tensor, dim: number, sizes: number[]): Tensor {
         `[${x.shape}]`,
     );
   }
-  return reshape(x, [...x.shape.slice(0, d), ...filled, ...x.shape.slice(d + 1)]);
+  return reshape(x, [...x.shape.slice(0, d), ...filled, ...x.shape.slice(d + 1)], "unflatten");
 }
 
 /**
