@@ -45,6 +45,7 @@ from torchvision.models.vgg import cfgs
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixture_json import enc  # noqa: E402
+from make_resnet3d_fixtures import fill, formula  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "vgg_squeezenet.json")
 
@@ -107,45 +108,6 @@ def structure():
             "modules": [[k, *describe(v)] for k, v in m.named_modules()],
         })
     return out
-
-
-def value(p, n):
-    """The formula's numbers for tensor p, elements 0 .. n-1, in [0, 1): exact integer
-    arithmetic and one division (tests/model_fixture.ts's `value`), vectorised."""
-    i = np.arange(n, dtype=np.int64)
-    return ((i * 7919 + (p + 1) * 104729) % 10007) / 10007
-
-
-def formula(p, shape, lo, hi):
-    n = math.prod(shape)
-    return torch.from_numpy((lo + (hi - lo) * value(p, n)).astype(np.float32)).reshape(shape)
-
-
-def fill(model):
-    """Every parameter and buffer from the formula, by its index in the state dict:
-    weights U(-b, b) with b = sqrt(6 / fan_in), biases U(-0.1, 0.1), batch-norm weight
-    U(0.5, 1.5), bias and running mean U(-0.2, 0.2), running var U(0.5, 1.5)
-    (scripts/make_resnet3d_fixtures.py's `fill`, tests/model_fixture.ts's)."""
-    state = model.state_dict()
-    new = {}
-    for p, (k, v) in enumerate(state.items()):
-        if k.endswith("num_batches_tracked"):
-            new[k] = v
-            continue
-        name = k.split(".")[-1]
-        is_bn = v.dim() == 1 and (k.rsplit(".", 1)[0] + ".running_mean") in state
-        if name == "weight" and not is_bn:
-            b = math.sqrt(6 / (v[0].numel()))
-            new[k] = formula(p, list(v.shape), -b, b)
-        elif name == "weight":
-            new[k] = formula(p, list(v.shape), 0.5, 1.5)
-        elif name == "running_var":
-            new[k] = formula(p, list(v.shape), 0.5, 1.5)
-        elif is_bn or name == "running_mean":
-            new[k] = formula(p, list(v.shape), -0.2, 0.2)
-        else:
-            new[k] = formula(p, list(v.shape), -0.1, 0.1)
-    model.load_state_dict(new)
 
 
 def inputs(shape):
