@@ -203,6 +203,10 @@ Deno.test("torch ops more: the one-hot idiom, in place, and methods", () => {
     assert.deepEqual(f32([-0]).signbit().toList(), [1]);
     assert.deepEqual(f32([0]).heaviside(f32([0.5])).toList(), [0.5]);
     assert.deepEqual(f32([3]).hypot(f32([4])).toList(), [5]);
+    // scaled as std::hypot (torch 1.13: 1.4142e-30, 5e20, inf beside NaN): squares would
+    // underflow to 0 and overflow to inf
+    const big = L.hypot(f32([1e-30, 3e20, Infinity, 0]), f32([1e-30, 4e20, NaN, 0])).toList();
+    assert.deepEqual(big, [1.4142135555081815e-30, Math.fround(5e20), Infinity, 0]);
     assert.equal(f32([0]).logaddexp(f32([0])).item().toFixed(4), "0.6931");
     assert.deepEqual(f32([1]).logaddexp2(f32([1])).toList(), [2]);
     assert.deepEqual(L.movedim(zeros([2, 3, 4], dev), 0, -1).shape, [3, 4, 2]);

@@ -20,6 +20,7 @@ import {
   log,
   log1p,
   maximum,
+  minimum,
   mul,
   requireFloat,
   rsub,
@@ -350,8 +351,10 @@ export function heaviside(x: Tensor, values: Tensor): Tensor {
 
 /**
  * sqrt(x² + other²), as `torch.hypot`; gradients x / out and other / out.
- * Computed as the square root of the sum of squares: values beyond ~1e19
- * overflow where torch's std::hypot would not.
+ * Scaled as std::hypot is, m sqrt(1 + (n / m)²) with m the larger
+ * magnitude, so squares neither overflow (3e20, 4e20 gives 5e20) nor
+ * underflow (1e-30, 1e-30 gives 1.41e-30); an infinite side gives
+ * infinity, even beside NaN.
  *
  * @example
  * ```ts
@@ -368,7 +371,28 @@ export function hypot(x: Tensor, other: Tensor): Tensor {
     arguments.length,
     false,
   );
-  return sqrt(add(mul(a, a), mul(b, b)));
+  const out = noGrad(() => {
+    const ma = abs(a), mb = abs(b);
+    const m = maximum(ma, mb);
+    const r = div(minimum(ma, mb), m);
+    const scaled = mul(m, sqrt(add(mul(r, r), 1)));
+    const zero = binaryRaw("eq", m, scalarTensor(0, m.device));
+    const inf = logicalOr(isinf(a), isinf(b));
+    return where(inf, Infinity, where(zero, 0, scaled));
+  });
+  return record(out, {
+    name: "hypot",
+    inputs: [a, b],
+    saved: [a, b, out],
+    backward: (g) => {
+      // torch's: g x / out and g other / out (NaN at 0, 0, as there).
+      const q = div(g, out);
+      return [
+        a.requiresGrad ? sumToShape(mul(q, a), a.shape) : null,
+        b.requiresGrad ? sumToShape(mul(q, b), b.shape) : null,
+      ];
+    },
+  });
 }
 
 function logAddExpWith(name: string, a: Tensor, b: Tensor, base2: boolean): Tensor {
