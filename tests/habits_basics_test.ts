@@ -9,6 +9,7 @@
  * Tensors are made on `LITS_TEST_DEVICE` (cpu or cuda).
  */
 import assert from "node:assert/strict";
+import { isDeepStrictEqual, types } from "node:util";
 import {
   abs,
   cat,
@@ -159,9 +160,15 @@ Deno.test("a state dict reads as torch's dict: sd['fc.weight'] is the entry", ()
   assert.deepEqual([...sd.keys()], ["0.weight", "0.bias"]);
   assert.equal((sd as unknown as Record<string, unknown>)["0.nope"], undefined);
   assert.match(
-    messageOf(() => ((sd as unknown as Record<string, unknown>)["1.weight"] = byIndex)),
-    /sd\["1\.weight"\] = \.\.\. does not add an entry to a Map; write sd\.set\("1\.weight", tensor\)/,
+    messageOf(() => ((sd as unknown as Record<string, unknown>)["0.weight"] = byIndex)),
+    /sd\["0\.weight"\] = \.\.\. does not change the entry of a Map; write sd\.set\("0\.weight", tensor\)/,
   );
+  // still a real Map: node's checks, deep equality, Map's own methods, unchanged keys and JSON
+  assert.ok(types.isMap(sd));
+  assert.ok(isDeepStrictEqual(sd, new Map(sd)));
+  assert.equal(Map.prototype.get.call(sd, "0.bias"), sd.get("0.bias"));
+  assert.deepEqual(Object.keys(sd), []);
+  assert.equal(JSON.stringify(sd), "{}");
   assert.deepEqual(model.loadStateDict(sd), { missingKeys: [], unexpectedKeys: [] });
 });
 

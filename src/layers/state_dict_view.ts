@@ -1,9 +1,11 @@
 /**
  * A state dict read as torch's dict: `model.stateDict()` is a Map, and
  * `sd["fc.weight"]` (torch's `sd['fc.weight']`) read undefined silently, a
- * ported `model.state_dict()[name].size()` failing later and far away. The
- * Map returned answers such a read with the entry, and keeps every Map
- * method (`get`, `keys`, `entries`, `size`, `instanceof Map`).
+ * ported `model.state_dict()[name].size()` failing later and far away. Each
+ * key also gets a non-enumerable getter on the Map itself, so that such a
+ * read gives the entry while the result stays a real Map (`instanceof`,
+ * `util.types.isMap`, deep equality, `Map.prototype.get.call`), whose
+ * `Object.keys` and JSON are unchanged.
  *
  * @module
  */
@@ -11,23 +13,19 @@ import type { Tensor } from "../tensor/tensor.ts";
 
 /** @internal `map`, with `sd[key]` reading the entry `key` where Map has no such member. */
 export function keyedStateDict(map: Map<string, Tensor>): Map<string, Tensor> {
-  return new Proxy(map, {
-    get(target, prop) {
-      if (typeof prop === "string" && !(prop in target) && target.has(prop)) {
-        return target.get(prop);
-      }
-      const v = Reflect.get(target, prop, target);
-      // Map's methods need the Map itself as `this`, not the proxy.
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-    set(target, prop, value) {
-      if (typeof prop === "string" && !(prop in target)) {
+  for (const key of map.keys()) {
+    if (key in map) continue; // a key named as a Map member ("size") is read with get()
+    Object.defineProperty(map, key, {
+      configurable: true,
+      enumerable: false,
+      get: () => map.get(key),
+      set: (_: unknown) => {
         throw new Error(
-          `state dict: sd["${prop}"] = ... does not add an entry to a Map; write ` +
-            `sd.set("${prop}", tensor)`,
+          `state dict: sd["${key}"] = ... does not change the entry of a Map; write ` +
+            `sd.set("${key}", tensor)`,
         );
-      }
-      return Reflect.set(target, prop, value, target);
-    },
-  });
+      },
+    });
+  }
+  return map;
 }
