@@ -297,15 +297,40 @@ export function fusedAndPlain(fn: () => Tensor[]): [Float32Array[], Float32Array
   return [run(true), run(false)];
 }
 
-/** Random running statistics and affine parameters of a batch norm of k channels in evaluation. */
-export function randomEvalStats(k: number) {
+/**
+ * Random running statistics and affine parameters of a batch norm of k
+ * channels in evaluation (drawn on the host, then on `device`).
+ */
+export function randomEvalStats(k: number, device: Device = "cpu") {
   return {
-    runningMean: randn([k]),
-    runningVar: randn([k]).abs().add(0.5),
-    weight: randn([k]),
-    bias: randn([k]),
+    runningMean: randn([k]).to(device),
+    runningVar: randn([k]).abs().add(0.5).to(device),
+    weight: randn([k]).to(device),
+    bias: randn([k]).to(device),
     eps: 1e-5,
   };
+}
+
+/**
+ * Each of got within rel * (|want| + mean|want|) + 1e-30 of want: a fused
+ * kernel's result against the ops one by one, which sum in another order.
+ */
+export function assertNearMean(
+  got: Float32Array,
+  want: Float32Array,
+  rel: number,
+  what: string,
+): void {
+  assert.equal(got.length, want.length, what);
+  let scale = 0;
+  want.forEach((v) => scale += Math.abs(v));
+  scale /= Math.max(1, want.length);
+  got.forEach((v, i) =>
+    assert.ok(
+      Math.abs(v - want[i]) <= rel * (Math.abs(want[i]) + scale) + 1e-30,
+      `${what}: element ${i} is ${v}, want ${want[i]}`,
+    )
+  );
 }
 
 /**

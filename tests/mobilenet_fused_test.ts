@@ -16,6 +16,7 @@ import { inferCoef } from "../src/tensor/ops/norm.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import {
   assertBits,
+  assertNearMean,
   countCalls,
   randomEvalStats,
   testDevice,
@@ -28,39 +29,13 @@ const IR = "lits_inverted_residual_f32";
 const native = testDevice === "cpu";
 const dev = { device: testDevice };
 
-/** Each of got within rel * (|want| + mean|want|) of want (sums in another order). */
-function assertNear(got: Float32Array, want: Float32Array, rel: number, what: string) {
-  assert.equal(got.length, want.length, what);
-  let scale = 0;
-  want.forEach((v) => scale += Math.abs(v));
-  scale /= Math.max(1, want.length);
-  got.forEach((v, i) =>
-    assert.ok(
-      Math.abs(v - want[i]) <= rel * (Math.abs(want[i]) + scale),
-      `${what}: element ${i} is ${v}, want ${want[i]}`,
-    )
-  );
-}
-
-/** Random batch-norm statistics on the test device (values of both signs after it). */
-function stats(k: number) {
-  const s = randomEvalStats(k);
-  return {
-    runningMean: s.runningMean.to(testDevice),
-    runningVar: s.runningVar.to(testDevice),
-    weight: s.weight.to(testDevice),
-    bias: s.bias.to(testDevice),
-    eps: 1e-5,
-  };
-}
-
 /** A stage: weights of [out, in, k, k] scaled to keep values of order one. */
 function stage(out: number, inPerGroup: number, k: number, options: ConvBnStage["options"]) {
   const fan = inPerGroup * k * k;
   return {
     weight: randn([out, inPerGroup, k, k], dev).mul(1.5 / Math.sqrt(fan)),
     options,
-    bn: stats(out),
+    bn: randomEvalStats(out, testDevice),
   };
 }
 
@@ -196,7 +171,7 @@ function smallNet() {
   noGrad(() => {
     for (const m of net.modules()) {
       if (!(m instanceof nn.BatchNorm2d)) continue;
-      const s = stats(m.numFeatures);
+      const s = randomEvalStats(m.numFeatures, testDevice);
       m.runningMean!.copy_(s.runningMean);
       m.runningVar!.copy_(s.runningVar);
       m.weight!.copy_(s.weight);
@@ -217,7 +192,7 @@ Deno.test("mobilenet fused: MobileNetV2 in evaluation runs every block as one ca
   const plain = native ? withoutSymbols([IR], forward) : forward();
   assert.ok(Math.max(...plain.map(Math.abs)) > 1e-3, "logits large enough to compare");
   // (at 2 x 2 and 4 x 4 the modules' 1x1 convolutions go to OpenBLAS: other sums' order)
-  assertNear(fused, plain, 1e-5, "logits");
+  assertNearMean(fused, plain, 1e-5, "logits");
   // each block's output against the modules run one by one (the residual added after)
   noGrad(() =>
     scope(() => {
@@ -230,7 +205,7 @@ Deno.test("mobilenet fused: MobileNetV2 in evaluation runs every block as one ca
         const got = y.toArray() as Float32Array, w = want.toArray() as Float32Array;
         // the same bits while the modules' GEMMs are the kernel's (16 x 16 and up here)
         if (y.shape[2] >= 16) assertBits(got, w, `block ${i}`);
-        else assertNear(got, w, 1e-5, `block ${i}`);
+        else assertNearMean(got, w, 1e-5, `block ${i}`);
         t = y;
       }
     })
@@ -255,7 +230,7 @@ Deno.test("mobilenet fused: not while training, recording gradients or under aut
   assert.equal(n, native ? 16 : 0);
   assert.equal(seen, 1);
   const plain = native ? withoutSymbols([IR], forward) : forward();
-  assertNear(fused, plain, 1e-5, "logits with a hooked block");
+  assertNearMean(fused, plain, 1e-5, "logits with a hooked block");
   handle.remove();
   // A block whose convolution has a bias: the modules.
   const conv = (net.features[5] as models.InvertedResidual).conv[2] as nn.Conv2d;
@@ -291,7 +266,10 @@ Deno.test("mobilenet fused: shapes or layers that do not chain are left to the m
       );
       assert.equal(invertedResidualEval(x, e, d, p, "relu6", randn([2, 8, 10, 9], dev)), null);
       // batch-norm statistics of another size
-      assert.equal(invertedResidualEval(x, e, d, { ...p, bn: stats(7) }, "relu6", null), null);
+      assert.equal(
+        invertedResidualEval(x, e, d, { ...p, bn: randomEvalStats(7, testDevice) }, "relu6", null),
+        null,
+      );
     })
   );
 });
@@ -398,7 +376,7 @@ Deno.test("mobilenet fused: a batch norm's evaluation coefs in one call, the ops
   noGrad(() =>
     scope(() => {
       for (const affine of [true, false]) {
-        const s = stats(37);
+        const s = randomEvalStats(37, testDevice);
         const bn = affine ? s : { ...s, weight: null, bias: null };
         const [one, calls] = countCalls(["lits_batchnorm2d_infer_coef_f32"], () => inferCoef(bn));
         assert.equal(calls, native ? 1 : 0);

@@ -26,6 +26,7 @@ import { squeezeExcitationGate } from "../src/tensor/ops/squeeze_excitation.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import {
   assertBits,
+  assertNearMean,
   countCalls,
   randomEvalStats,
   testDevice,
@@ -40,32 +41,6 @@ const KERNELS = [POOL, GATE, SCALED];
 /** Whether the test device's library has the kernels (the CUDA one has none: its ops compose). */
 const native = testDevice === "cpu";
 const dev = { device: testDevice };
-
-/** Each of got within rel * mean|want| + 1e-30 of want (sums in another order). */
-function assertNear(got: Float32Array, want: Float32Array, rel: number, what: string) {
-  assert.equal(got.length, want.length, what);
-  let scale = 0;
-  want.forEach((v) => scale += Math.abs(v));
-  scale /= Math.max(1, want.length);
-  got.forEach((v, i) =>
-    assert.ok(
-      Math.abs(v - want[i]) <= rel * (Math.abs(want[i]) + scale) + 1e-30,
-      `${what}: element ${i} is ${v}, want ${want[i]}`,
-    )
-  );
-}
-
-/** Random stats with a batch norm that leaves values of both signs. */
-function stats(k: number) {
-  const s = randomEvalStats(k);
-  return {
-    runningMean: s.runningMean.to(testDevice),
-    runningVar: s.runningVar.to(testDevice),
-    weight: s.weight.to(testDevice),
-    bias: s.bias.to(testDevice),
-    eps: 1e-5,
-  };
-}
 
 // ------------------------------------------------ the depthwise convolution's pool
 
@@ -105,7 +80,7 @@ function poolCase(c: DwCase) {
       const x = randn(c.x, dev).mul(2);
       const w = randn([out, c.dense ? ch : 1, c.k, c.k], dev);
       const opts = { stride: c.stride, padding: (c.k - 1) >> 1, groups: c.dense ? 1 : ch };
-      const s = stats(out);
+      const s = randomEvalStats(out, testDevice);
       const plain = conv2dBatchNormAct(x, w, null, opts, s, "silu", null);
       const pooled = randn([c.x[0], out], dev); // overwritten
       const [y, calls] = countCalls(
@@ -143,8 +118,8 @@ for (const c of dwCases) {
       if (r === null) return;
       const what = `${c.name} (LITS_DW_CHW=${chw})`;
       assertBits(r.y, r.plain, `${what}: y`);
-      assertNear(r.pooled, r.exact, 2e-6, `${what}: pooled against the means in double`);
-      assertNear(r.pooled, r.avgpool, 1e-5, `${what}: pooled against adaptiveAvgPool2d`);
+      assertNearMean(r.pooled, r.exact, 2e-6, `${what}: pooled against the means in double`);
+      assertNearMean(r.pooled, r.avgpool, 1e-5, `${what}: pooled against adaptiveAvgPool2d`);
     }
   });
 }
@@ -184,7 +159,7 @@ function projCase(c: ProjCase) {
       const x = randn(c.x, dev), w = randn([c.k, ch, r, r], dev);
       const gate = F.sigmoid(randn([n, ch], dev).mul(2));
       const opts = { padding: (r - 1) >> 1 };
-      const s = stats(c.k);
+      const s = randomEvalStats(c.k, testDevice);
       const yShape = [n, c.k, c.x[2], c.x[3]];
       const res = c.residual ? randn(yShape, dev) : null;
       const scaled = gate.reshape([n, ch, 1, 1]).mul(x);
@@ -228,7 +203,7 @@ for (const act of ["silu", "relu", "relu6"] as const) {
     const [fused, calls] = countCalls([GATE], run);
     assert.equal(calls, native ? 1 : 0);
     const plain = native ? withoutSymbols([GATE], run) : run();
-    assertNear(fused, plain, 1e-6, `SqueezeExcitation (${act})`);
+    assertNearMean(fused, plain, 1e-6, `SqueezeExcitation (${act})`);
   });
 }
 
@@ -249,7 +224,7 @@ Deno.test("se fused: the gate kernel without biases, as F's ops", () => {
       assert.deepEqual(gate.shape, [4, 19]);
       const p4 = pooled.reshape([4, 19, 1, 1]);
       const want = F.sigmoid(F.conv2d(F.silu(F.conv2d(p4, w1)), w2));
-      assertNear(gate.toArray() as Float32Array, want.toArray() as Float32Array, 1e-6, "gate");
+      assertNearMean(gate.toArray() as Float32Array, want.toArray() as Float32Array, 1e-6, "gate");
     })
   );
 });
@@ -283,7 +258,7 @@ Deno.test("se fused: EfficientNet in evaluation folds every block's SE, within r
   const fused = counted[0][0];
   const plain = native ? withoutSymbols(KERNELS, forward) : forward();
   assert.ok(Math.max(...plain.map(Math.abs)) > 1e-2, "logits large enough to compare");
-  assertNear(fused, plain, 1e-5, "logits");
+  assertNearMean(fused, plain, 1e-5, "logits");
 });
 
 Deno.test("se fused: not while training, recording gradients or under autocast; a replaced child runs as a module", () => {
@@ -304,7 +279,7 @@ Deno.test("se fused: not while training, recording gradients or under autocast; 
   const blocks = [...net.modules()].filter((m) => m instanceof models.MBConv).length;
   assert.equal(gates, native ? blocks - 1 : 0);
   const plain = native ? withoutSymbols(KERNELS, forward) : forward();
-  assertNear(fused, plain, 1e-5, "logits with a tanh gate");
+  assertNearMean(fused, plain, 1e-5, "logits with a tanh gate");
 });
 
 // ------------------------------------------------ bad inputs to the kernels
@@ -354,7 +329,9 @@ Deno.test("se fused: shapes that do not chain are left to the modules (null), wh
         squeezeExcitationGate(randn([2, 8, 2, 2], dev), fc(2, 8), "relu", fc(8, 2)),
         null,
       );
-      const x = randn([2, 8, 6, 6], dev), w = randn([8, 1, 3, 3], dev), s = stats(8);
+      const x = randn([2, 8, 6, 6], dev),
+        w = randn([8, 1, 3, 3], dev),
+        s = randomEvalStats(8, testDevice);
       const opts = { padding: 1, groups: 8 };
       const act: EpilogueActivation = "silu";
       const wrong = randn([2, 7], dev);
@@ -373,7 +350,9 @@ Deno.test("se fused: shapes that do not chain are left to the modules (null), wh
 Deno.test("se fused: an empty batch gives empty outputs", () => {
   noGrad(() =>
     scope(() => {
-      const x = randn([0, 8, 6, 6], dev), w = randn([8, 1, 3, 3], dev), s = stats(8);
+      const x = randn([0, 8, 6, 6], dev),
+        w = randn([8, 1, 3, 3], dev),
+        s = randomEvalStats(8, testDevice);
       const pooled = randn([0, 8], dev);
       const y = conv2dBatchNormAct(x, w, null, { padding: 1, groups: 8 }, s, "silu", null, {
         pooled,
