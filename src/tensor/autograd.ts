@@ -9,13 +9,15 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { Tensor } from "./tensor.ts";
 import { freeReplacedGrads, keepGrad } from "./grad_store.ts";
 import { runBackwardEndHooks, runPostAccumulateGradHooks } from "./grad_hooks.ts";
-import { runGradHooks } from "./tensor_hooks.ts";
+import { retainGrad, runGradHooks } from "./tensor_hooks.ts";
 import { addNameHints } from "./torch_names.ts";
 import { filledLike } from "./ops/creation.ts";
+import { clone } from "./ops/shape.ts";
 import {
   AsyncFunction,
   asyncScope,
   currentScope,
+  handOver,
   markBackward,
   PromiseInScopeError,
   scope,
@@ -430,34 +432,212 @@ function checkGradsNotSaved(order: Tensor[]): void {
   });
 }
 
-function topoOrder(root: Tensor): Tensor[] {
+/** Every tensor the roots' gradients reach, each after its inputs (post-order, shared `seen`). */
+function topoOrder(roots: readonly Tensor[]): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
-  // Iterative DFS: deep networks would overflow a recursive one.
-  const stack: [Tensor, number][] = [[root, 0]];
-  seen.add(root);
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const inputs = top[0].gradFn?.inputs ?? [];
-    if (top[1] < inputs.length) {
-      const next = inputs[top[1]++];
-      if (next.requiresGrad && !seen.has(next)) {
-        seen.add(next);
-        stack.push([next, 0]);
+  for (const root of roots) {
+    if (seen.has(root)) continue;
+    // Iterative DFS: deep networks would overflow a recursive one.
+    const stack: [Tensor, number][] = [[root, 0]];
+    seen.add(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const inputs = top[0].gradFn?.inputs ?? [];
+      if (top[1] < inputs.length) {
+        const next = inputs[top[1]++];
+        if (next.requiresGrad && !seen.has(next)) {
+          seen.add(next);
+          stack.push([next, 0]);
+        }
+      } else {
+        order.push(top[0]);
+        stack.pop();
       }
-    } else {
-      order.push(top[0]);
-      stack.pop();
     }
   }
   return order;
+}
+
+/**
+ * The tensors of `order` from which a target is reached (targets included):
+ * only their nodes need to run, as torch's engine prunes for `inputs=`.
+ */
+function leadingTo(order: readonly Tensor[], targets: ReadonlySet<Tensor>): Set<Tensor> {
+  const needed = new Set<Tensor>();
+  for (const t of order) {
+    if (targets.has(t) || t.gradFn?.inputs.some((i) => needed.has(i))) needed.add(t);
+  }
+  return needed;
+}
+
+/** One backward pass: from `roots`, each with its gradient. */
+export interface BackwardPass {
+  /** The outputs the pass starts from. */
+  readonly roots: readonly Tensor[];
+  /** Their gradients (undefined: ones, for a one-element root). */
+  readonly gradients: readonly (Tensor | undefined)[];
+  /** Free what the pass read: torch's `retain_graph=False`. */
+  readonly freeGraph: boolean;
+  /** Only these get gradients (torch's `inputs=`); all leaves where undefined. */
+  readonly targets?: readonly Tensor[];
+  /** Return the targets' gradients instead of adding them into `.grad` (`autograd.grad`). */
+  readonly capture?: boolean;
+}
+
+/**
+ * @internal Runs a checked pass (backward() and autograd.grad check their
+ * arguments first): the targets' gradients where `capture`, else none.
+ */
+export function runPass(pass: BackwardPass): (Tensor | null)[] {
+  const all = topoOrder(pass.roots);
+  const targets = pass.targets === undefined ? undefined : new Set(pass.targets);
+  const needed = targets === undefined ? undefined : leadingTo(all, targets);
+  const order = needed === undefined ? all : all.filter((t) => needed.has(t));
+  // Before any gradient is written, so that no leaf's .grad is left half
+  // done: a released tensor's node throws, saying which, and so does a node
+  // whose saved tensors were written since, or will be by this pass.
+  const runs = (t: Tensor) =>
+    t.gradFn !== null && (needed === undefined || t.gradFn.inputs.some((i) => needed.has(i)));
+  const reaches = (t: Tensor) => t.requiresGrad && (needed === undefined || needed.has(t));
+  // A released node anywhere below the roots throws, pruned or not: its
+  // inputs are gone, so whether it led to a target cannot be told.
+  for (const t of all) if (t.gradFn !== null && released.has(t.gradFn)) t.gradFn.backward(t);
+  for (const t of order) if (runs(t)) checkSavedVersions(t.gradFn!);
+  if (!pass.capture) checkGradsNotSaved(order);
+  // torch's inputs= retains an op result's gradient (from now on, as its retain_grad()).
+  if (!pass.capture) { for (const t of targets ?? []) if (t.gradFn !== null) retainGrad(t); }
+  const captured = withGradMode(false, () => {
+    // PyTorch casts a gradient of another dtype (an int32 one) to the tensor's.
+    // Hooks run in the caller's scopes (the ones open now), not in backward's own.
+    const depth = scopeDepth();
+    const gradients = pass.gradients.map((g) => g?.dtype === "int32" ? g.float() : g);
+    return scope(() => propagate(order, pass, gradients, { runs, reaches, targets }, depth));
+  });
+  if (pass.freeGraph) {
+    // As PyTorch, only what the pass read is freed: a node that saved no
+    // tensor (an add, a sum) can be gone through again.
+    for (const t of order) {
+      const node = t.gradFn;
+      if (node !== null && runs(t) && (node.saved ?? node.inputs).length > 0) {
+        t.gradFn = freedNode(node.name);
+      }
+    }
+  }
+  markBackward(pass.roots[0]);
+  for (const g of captured) if (g !== null) handOver(g);
+  freeReplacedGrads(); // after the pass: its graph may have read one (w.mul(g))
+  if (!pass.capture) runBackwardEndHooks();
+  const targetList = pass.targets ?? [];
+  return pass.capture ? targetList.map((_, i) => captured[i]) : [];
+}
+
+/** Which nodes a pass runs, which tensors it passes gradients to, and its targets. */
+interface PassGraph {
+  readonly runs: (t: Tensor) => boolean;
+  readonly reaches: (t: Tensor) => boolean;
+  readonly targets: ReadonlySet<Tensor> | undefined;
+}
+
+/**
+ * Runs the nodes in reverse topological order inside the pass's scope.
+ * Gradients are freed as soon as they are consumed (PyTorch's frontier, not
+ * the whole graph's gradients, is alive at once), and each node's own
+ * temporaries when it returns. Only tensors this pass made (owned by its
+ * scope) are freed early: the caller's gradients, forward tensors that a
+ * node passes back unchanged and leaves' `.grad` are left alone. Returns
+ * the captured gradients, one per target (null: none reached it).
+ */
+function propagate(
+  order: Tensor[],
+  pass: BackwardPass,
+  gradients: readonly (Tensor | undefined)[],
+  graph: PassGraph,
+  depth: number,
+): (Tensor | null)[] {
+  const mine = currentScope();
+  const grads = new Map<Tensor, Tensor>();
+  // How many pending gradients (entries of `grads`, or results being added)
+  // are this tensor: one object may flow to several inputs (add: [g, g]).
+  const uses = new Map<Tensor, number>();
+  const hold = (g: Tensor) => uses.set(g, (uses.get(g) ?? 0) + 1);
+  const drop = (g: Tensor) => {
+    const n = (uses.get(g) ?? 0) - 1;
+    if (n > 0) return void uses.set(g, n);
+    uses.delete(g);
+    if (g.owner !== null && g.owner === mine) g.dispose();
+  };
+  const add = (t: Tensor, gi: Tensor) => {
+    const prev = grads.get(t);
+    if (prev === undefined) return void grads.set(t, gi);
+    const sum = prev.add(gi);
+    hold(sum);
+    grads.set(t, sum);
+    drop(prev);
+    drop(gi);
+  };
+  pass.roots.forEach((root, i) => {
+    const first = gradients[i] ?? filledLike(root, 1);
+    hold(first);
+    add(root, first);
+  });
+  const { runs, reaches, targets } = graph;
+  const captured = new Map<Tensor, Tensor>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    let g = grads.get(t);
+    if (g === undefined) continue;
+    grads.delete(t);
+    const hooked = runGradHooks(t, g, depth);
+    const fromHook = hooked !== g;
+    if (fromHook) {
+      hold(hooked);
+      drop(g);
+      g = hooked;
+    }
+    const node = t.gradFn;
+    if (pass.capture && targets!.has(t)) {
+      // Held for good: the caller's, whatever the nodes below do with it.
+      const mineAlone = g.owner !== null && g.owner === mine && !fromHook;
+      const kept = mineAlone ? g : clone(g);
+      hold(kept);
+      captured.set(t, kept);
+    } else if (node === null) {
+      if (!t.isAlive) throw new Error(`backward: leaf [${t.shape}] was disposed before backward()`);
+      // A hook's gradient is copied, never adopted: the hook may have kept it.
+      keepGrad(t, g, !fromHook && g.owner === mine && uses.get(g) === 1);
+      runPostAccumulateGradHooks(t);
+    }
+    if (node === null || !runs(t)) {
+      drop(g);
+      continue;
+    }
+    checkSavedVersions(node); // checked up front; again where this pass wrote since
+    const inputGrads = scope(() => node.backward(g));
+    for (const gi of inputGrads) if (gi) hold(gi);
+    node.inputs.forEach((input, k) => {
+      const gi = inputGrads[k];
+      if (gi === null || gi === undefined) return;
+      if (!reaches(input)) return drop(gi);
+      add(input, gi);
+    });
+    drop(g);
+  }
+  // One tensor per target: a target listed twice gets its own copy.
+  const given = new Set<Tensor>();
+  return (pass.targets ?? []).map((t) => {
+    const g = captured.get(t);
+    if (g === undefined) return null;
+    if (!given.has(g)) return given.add(g), g;
+    return clone(g);
+  });
 }
 
 /** Computes gradients of `root` into the `.grad` of the leaves it depends on. */
 export function backward(
   root: Tensor,
   gradient?: Tensor,
-  options: { retainGraph?: boolean } = {},
+  options: { retainGraph?: boolean; inputs?: readonly Tensor[] } = {},
 ): void {
   if (!root.requiresGrad) {
     throw new Error("backward: tensor does not require grad and has no gradFn");
@@ -479,104 +659,12 @@ export function backward(
       `backward: gradient is on ${gradient.device}, the tensor [${root.shape}] on ${root.device}`,
     );
   }
-  const order = topoOrder(root);
-  // Before any gradient is written, so that no leaf's .grad is left half
-  // done: a released tensor's node throws, saying which, and so does a node
-  // whose saved tensors were written since, or will be by this pass.
-  for (const t of order) {
-    if (t.gradFn === null) continue;
-    if (released.has(t.gradFn)) t.gradFn.backward(root);
-    checkSavedVersions(t.gradFn);
-  }
-  checkGradsNotSaved(order);
-  withGradMode(false, () => {
-    // PyTorch casts a gradient of another dtype (an int32 one) to the tensor's.
-    // Hooks run in the caller's scopes (the ones open now), not in backward's own.
-    const depth = scopeDepth();
-    scope(() =>
-      propagate(order, root, gradient?.dtype === "int32" ? gradient.float() : gradient, depth)
-    );
+  runPass({
+    roots: [root],
+    gradients: [gradient],
+    freeGraph: !options.retainGraph,
+    targets: options.inputs,
   });
-  if (!options.retainGraph) {
-    // As PyTorch, only what the pass read is freed: a node that saved no
-    // tensor (an add, a sum) can be gone through again.
-    for (const t of order) {
-      const node = t.gradFn;
-      if (node !== null && (node.saved ?? node.inputs).length > 0) t.gradFn = freedNode(node.name);
-    }
-  }
-  markBackward(root);
-  freeReplacedGrads(); // after the pass: its graph may have read one (w.mul(g))
-  runBackwardEndHooks();
-}
-
-/**
- * Runs the nodes in reverse topological order inside backward's scope.
- * Gradients are freed as soon as they are consumed (PyTorch's frontier, not
- * the whole graph's gradients, is alive at once), and each node's own
- * temporaries when it returns. Only tensors this pass made (owned by its
- * scope) are freed early: the caller's `gradient`, forward tensors that a
- * node passes back unchanged and leaves' `.grad` are left alone.
- */
-function propagate(
-  order: Tensor[],
-  root: Tensor,
-  gradient: Tensor | undefined,
-  depth: number,
-): void {
-  const mine = currentScope();
-  const grads = new Map<Tensor, Tensor>();
-  // How many pending gradients (entries of `grads`, or results being added)
-  // are this tensor: one object may flow to several inputs (add: [g, g]).
-  const uses = new Map<Tensor, number>();
-  const hold = (g: Tensor) => uses.set(g, (uses.get(g) ?? 0) + 1);
-  const drop = (g: Tensor) => {
-    const n = (uses.get(g) ?? 0) - 1;
-    if (n > 0) return void uses.set(g, n);
-    uses.delete(g);
-    if (g.owner !== null && g.owner === mine) g.dispose();
-  };
-  const first = gradient ?? filledLike(root, 1);
-  grads.set(root, first);
-  hold(first);
-  for (let i = order.length - 1; i >= 0; i--) {
-    const t = order[i];
-    let g = grads.get(t);
-    if (g === undefined) continue;
-    grads.delete(t);
-    const hooked = runGradHooks(t, g, depth);
-    const fromHook = hooked !== g;
-    if (fromHook) {
-      hold(hooked);
-      drop(g);
-      g = hooked;
-    }
-    const node = t.gradFn;
-    if (node === null) {
-      if (!t.isAlive) throw new Error(`backward: leaf [${t.shape}] was disposed before backward()`);
-      // A hook's gradient is copied, never adopted: the hook may have kept it.
-      keepGrad(t, g, !fromHook && g.owner === mine && uses.get(g) === 1);
-      drop(g);
-      runPostAccumulateGradHooks(t);
-      continue;
-    }
-    checkSavedVersions(node); // checked up front; again where this pass wrote since
-    const inputGrads = scope(() => node.backward(g));
-    for (const gi of inputGrads) if (gi) hold(gi);
-    node.inputs.forEach((input, k) => {
-      const gi = inputGrads[k];
-      if (gi === null || gi === undefined) return;
-      if (!input.requiresGrad) return drop(gi);
-      const prev = grads.get(input);
-      if (prev === undefined) return void grads.set(input, gi);
-      const sum = prev.add(gi);
-      hold(sum);
-      grads.set(input, sum);
-      drop(prev);
-      drop(gi);
-    });
-    drop(g);
-  }
 }
 
 /**

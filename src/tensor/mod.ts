@@ -34,7 +34,7 @@ export {
   noGrad,
 } from "./autograd.ts";
 export { enableGrad, setGradEnabled } from "./grad_mode.ts";
-export * as autograd from "./function.ts";
+export * as autograd from "./autograd_namespace.ts";
 export type { GradHook } from "./tensor_hooks.ts";
 export type { HookHandle } from "./grad_hooks.ts";
 export { autocast, type AutocastDtype, autocastDtype, type AutocastOptions } from "./autocast.ts";

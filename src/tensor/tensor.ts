@@ -21,6 +21,7 @@ import { Storage } from "./storage.ts";
 import { checkDims, MAX_ELEMENTS, shapeCount, tooLarge } from "./sizes.ts";
 import type { GradNode } from "./autograd.ts";
 import * as autograd from "./autograd.ts";
+import { backwardInputs } from "./autograd_grad.ts";
 import * as ew from "./ops/elementwise.ts";
 import * as red from "./ops/reduce.ts";
 import * as shp from "./ops/shape.ts";
@@ -606,8 +607,15 @@ export class Tensor implements Owned {
 
   // ---- autograd ----
 
-  /** Computes gradients of this tensor (a scalar unless `gradient` is given). */
-  backward(gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
+  /**
+   * Computes gradients of this tensor (a scalar unless `gradient` is given)
+   * into the `.grad` of the leaves it depends on; `{ inputs }` (torch's
+   * `inputs=`) into those tensors' `.grad` only, leaves or op results.
+   */
+  backward(
+    gradient?: Tensor,
+    options: { retainGraph?: boolean; inputs?: Tensor | readonly Tensor[] } = {},
+  ): void {
     // PyTorch's loss.backward(retain_graph=True) ports as backward({ retainGraph: true }).
     const usage = "loss.backward(undefined, { retainGraph: true })";
     checkArity("backward", arguments.length, 2, usage);
@@ -621,8 +629,14 @@ export class Tensor implements Owned {
         : "Q.backward(gradient) (torch's gradient= keyword is the first argument here)";
       throw new Error(`backward: the first argument is the gradient tensor; write ${write}`);
     }
-    const o = checkOptions<{ retainGraph?: boolean }>("backward", options, ["retainGraph"], usage);
-    autograd.backward(this, gradient, o);
+    const o = checkOptions<{ retainGraph?: boolean; inputs?: Tensor | readonly Tensor[] }>(
+      "backward",
+      options,
+      ["retainGraph", "inputs"],
+      usage,
+    );
+    const inputs = o.inputs === undefined ? undefined : backwardInputs("backward", o.inputs);
+    autograd.backward(this, gradient, { retainGraph: o.retainGraph, inputs });
   }
 
   /** The same data without autograd history (shares memory). */
