@@ -153,6 +153,22 @@ export function checkArity(where: string, given: number, most: number, usage: st
  * boolean is refused.
  */
 export function checkInplace(where: string, inplace: unknown): boolean {
+  if (inplace !== null && typeof inplace === "object" && "inplace" in inplace) {
+    // torch's keyword, nn.ReLU(inplace=True), as an options object.
+    const flag = JSON.stringify((inplace as { inplace: unknown }).inplace);
+    // Dropout's p, LeakyReLU's slope, ELU's alpha come first.
+    const first = /Dropout/.test(where)
+      ? "p, "
+      : where === "nn.LeakyReLU"
+      ? "negativeSlope, "
+      : where === "nn.ELU"
+      ? "alpha, "
+      : "";
+    throw new Error(
+      `${where}: inplace is positional here, got an options object; ` +
+        `write new ${where}(${first}${flag})`,
+    );
+  }
   if (typeof inplace !== "boolean") {
     throw new Error(
       `${where}: inplace must be true or false, got ${JSON.stringify(inplace) ?? String(inplace)}`,

@@ -16,6 +16,8 @@ import { Module } from "./module.ts";
 export interface LeakyReLUOptions {
   /** Slope for x < 0 (default 0.01). */
   negativeSlope?: number;
+  /** torch's flag, accepted and without effect (default false). */
+  inplace?: boolean;
 }
 
 /**
@@ -38,11 +40,12 @@ export class LeakyReLU extends Module {
     super();
     const usage = "new nn.LeakyReLU(0.2)";
     checkArity("nn.LeakyReLU", arguments.length, 2, usage);
-    this.inplace = checkInplace("nn.LeakyReLU", inplace);
-    const slope = typeof negativeSlope === "number"
-      ? negativeSlope
-      : checkOptions<LeakyReLUOptions>("nn.LeakyReLU", negativeSlope, ["negativeSlope"], usage)
-        .negativeSlope ?? 0.01;
+    const known: (keyof LeakyReLUOptions)[] = ["negativeSlope", "inplace"];
+    const o = typeof negativeSlope === "number"
+      ? { negativeSlope }
+      : checkOptions<LeakyReLUOptions>("nn.LeakyReLU", negativeSlope, known, usage);
+    this.inplace = checkInplace("nn.LeakyReLU", o.inplace ?? inplace);
+    const slope = o.negativeSlope ?? 0.01;
     this.negativeSlope = checkSlope("nn.LeakyReLU", slope, usage);
   }
 

@@ -72,6 +72,8 @@ function checkValues(beta: number, threshold: number, usage: string): void {
 export interface ELUOptions {
   /** The scale of the negative side (default 1). */
   alpha?: number;
+  /** torch's flag, accepted and without effect (default false). */
+  inplace?: boolean;
 }
 
 /**
@@ -94,10 +96,11 @@ export class ELU extends Module {
     super();
     const usage = "new nn.ELU(1)";
     checkArity("nn.ELU", arguments.length, 2, usage);
-    this.inplace = checkInplace("nn.ELU", inplace);
-    const a = typeof alpha === "number"
-      ? alpha
-      : checkOptions<ELUOptions>("nn.ELU", alpha, ["alpha"], usage).alpha ?? 1;
+    const o = typeof alpha === "number"
+      ? { alpha }
+      : checkOptions<ELUOptions>("nn.ELU", alpha, ["alpha", "inplace"], usage);
+    this.inplace = checkInplace("nn.ELU", o.inplace ?? inplace);
+    const a = o.alpha ?? 1;
     if (typeof a !== "number" || !Number.isFinite(a)) {
       throw new Error(`nn.ELU: alpha must be a finite number, got ${String(a)}; write ${usage}`);
     }

@@ -12,33 +12,66 @@ import {
   type Pair,
   pair,
 } from "../tensor/ops/conv.ts";
+import { pad, type PadMode } from "../tensor/ops/pad.ts";
+import { showValue } from "../tensor/ops/show_value.ts";
 import { Module, Parameter } from "./module.ts";
+import type { ConvPaddingMode } from "./conv_setup.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
 import { type CallContract, checkContract } from "../options.ts";
 
-/** Options of `Conv2d`: those of `conv2d`, and `bias`. */
+/** Options of `Conv2d`: those of `conv2d`, `bias` and `paddingMode`. */
 export interface Conv2dLayerOptions extends Conv2dOptions {
   /** Learn a bias per output channel (default true). */
   bias?: boolean;
+  /** What the padding holds (torch's `padding_mode`, default "zeros"). */
+  paddingMode?: ConvPaddingMode;
+}
+
+const PADDING_MODES: ConvPaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
+
+/**
+ * [[top, bottom], [left, right]] of a padding: "same" puts the odd one
+ * after (bottom, right), as torch's for an even kernel.
+ */
+function paddingSides(
+  given: Conv2dOptions["padding"],
+  kernel: [number, number],
+  dilation: [number, number],
+  stride: [number, number],
+): [[number, number], [number, number]] {
+  if (given !== "same" || stride[0] !== 1 || stride[1] !== 1) {
+    const [ph, pw] = paddingPair(given ?? 0, kernel, dilation, stride, "Conv2d");
+    return [[ph, ph], [pw, pw]];
+  }
+  const side = (i: number): [number, number] => {
+    const total = dilation[i] * (kernel[i] - 1);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  };
+  return [side(0), side(1)];
 }
 
 const NEW_CONV2D: CallContract<Conv2dLayerOptions> = {
   where: "nn.Conv2d",
   most: 4,
-  known: [...CONV2D_OPTIONS, "bias"],
+  known: [...CONV2D_OPTIONS, "bias", "paddingMode"],
   usage: "new nn.Conv2d(1, 16, 3, { stride: 1, padding: 1 })",
 };
 
 /**
  * 2-D convolution over [N, C, H, W]. Initialised as PyTorch: weight
  * kaiming-uniform with a = sqrt(5), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+ * A `paddingMode` other than "zeros" ("reflect", "replicate", "circular"),
+ * or "same" padding of an even kernel (one more after than before, as
+ * torch's), pads the input with `F.pad` first, then convolves unpadded.
  *
  * @example
  * ```ts
  * import { nn, randn } from "@lits/vision";
  * const conv = new nn.Conv2d(3, 4, 3, { stride: 2, padding: 1 });
  * console.log(conv.forward(randn([2, 3, 8, 8])).shape); // [2, 4, 4, 4]
+ * const reflect = new nn.Conv2d(3, 4, 3, { padding: 1, paddingMode: "reflect" });
+ * console.log(reflect.forward(randn([2, 3, 8, 8])).shape); // [2, 4, 8, 8]
  * ```
  */
 export class Conv2d extends Module {
@@ -47,7 +80,7 @@ export class Conv2d extends Module {
   /** [outChannels], or null. */
   bias: Parameter | null;
   /** The options in effect ("valid" and "same" padding as the numbers they mean). */
-  readonly options: Required<Omit<Conv2dLayerOptions, "bias" | "padding">> & {
+  readonly options: Required<Omit<Conv2dLayerOptions, "bias" | "padding" | "paddingMode">> & {
     padding: [number, number];
   };
 
@@ -79,7 +112,10 @@ export class Conv2d extends Module {
     this.#setGeometry({ stride: pair(v, "Conv2d: stride", 1) });
   }
 
-  /** [ph, pw] ("same" and "valid" as the numbers they mean); assignable, "same" and "valid" too. */
+  /**
+   * [ph, pw] ("same" and "valid" as the numbers they mean: the top and left
+   * sides where "same" pads one more after); assignable, "same" and "valid" too.
+   */
   get padding(): [number, number] {
     return [...this.options.padding];
   }
@@ -99,6 +135,31 @@ export class Conv2d extends Module {
   /** "same" or "valid" when the padding was given so: recomputed when stride or dilation change. */
   #paddingMode: "same" | "valid" | null = null;
 
+  /** [left, right, top, bottom], F.pad's order: what the padding adds on each side. */
+  #sides: [number, number, number, number] = [0, 0, 0, 0];
+
+  #fill: ConvPaddingMode = "zeros";
+
+  /** What the padding holds (torch's `padding_mode`): "zeros", "reflect", "replicate" or "circular". */
+  get paddingMode(): ConvPaddingMode {
+    return this.#fill;
+  }
+
+  /** [left, right, top, bottom] (F.pad's order): the padding on each side of the input. */
+  get paddingAmounts(): [number, number, number, number] {
+    return [...this.#sides];
+  }
+
+  /**
+   * @internal Whether forward pads the input itself before the kernel (a
+   * paddingMode other than zeros, or uneven "same" padding): the fused
+   * paths that read `options` decline such a layer.
+   */
+  get padsInput(): boolean {
+    const [l, r, t, b] = this.#sides;
+    return this.#fill !== "zeros" || l !== r || t !== b;
+  }
+
   /** New stride, dilation or padding, checked as the constructor checks them, then kept. */
   #setGeometry(
     change: {
@@ -110,8 +171,9 @@ export class Conv2d extends Module {
     const stride = change.stride ?? (this.options.stride as [number, number]);
     const dilation = change.dilation ?? (this.options.dilation as [number, number]);
     const given = change.padding ?? this.#paddingMode ?? this.options.padding;
-    const padding = paddingPair(given, this.kernelSize, dilation, stride, "Conv2d");
-    Object.assign(this.options, { stride, dilation, padding });
+    const [[t, b], [l, r]] = paddingSides(given, this.kernelSize, dilation, stride);
+    Object.assign(this.options, { stride, dilation, padding: [t, l] });
+    this.#sides = [l, r, t, b];
   }
 
   /** Channel groups (fixed: the weight's shape depends on them). */
@@ -144,12 +206,17 @@ export class Conv2d extends Module {
     const [kh, kw] = pair(kernelSize, "Conv2d: kernel size", 1);
     const stride = pair(o.stride ?? 1, "Conv2d: stride", 1);
     const dilation = pair(o.dilation ?? 1, "Conv2d: dilation", 1);
-    this.options = {
-      stride,
-      padding: paddingPair(o.padding ?? 0, [kh, kw], dilation, stride, "Conv2d"),
-      dilation,
-      groups,
-    };
+    const fill = o.paddingMode ?? "zeros";
+    if (!PADDING_MODES.includes(fill)) {
+      // torch: "padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular']".
+      throw new Error(
+        `nn.Conv2d: paddingMode must be one of ${PADDING_MODES.join(", ")}, got ${showValue(fill)}`,
+      );
+    }
+    this.#fill = fill;
+    const [[t, b], [l, r]] = paddingSides(o.padding ?? 0, [kh, kw], dilation, stride);
+    this.#sides = [l, r, t, b];
+    this.options = { stride, padding: [t, l], dilation, groups };
     if (o.padding === "same" || o.padding === "valid") this.#paddingMode = o.padding;
     const w = Tensor.empty([outChannels, inChannels / groups, kh, kw], "float32", "cpu", false);
     this.weight = new Parameter(kaimingUniform_(w, { a: Math.sqrt(5) }));
@@ -164,7 +231,17 @@ export class Conv2d extends Module {
 
   /** x [N, inChannels, H, W] -> [N, outChannels, H', W']. */
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, this.options);
+    if (!this.padsInput) return conv2d(x, this.weight, this.bias, this.options);
+    if (!(x instanceof Tensor) || x.ndim !== 4) {
+      throw new Error(
+        `nn.Conv2d: expected a 4-D input [N, C, H, W], got ${
+          x instanceof Tensor ? `[${x.shape}]` : showValue(x)
+        }`,
+      );
+    }
+    const mode: PadMode = this.#fill === "zeros" ? "constant" : this.#fill;
+    const padded = pad(x, this.paddingAmounts, mode);
+    return conv2d(padded, this.weight, this.bias, { ...this.options, padding: 0 });
   }
 }
 
@@ -173,5 +250,5 @@ addNameHints(Conv2d.prototype, "nn.Conv2d", {
   in_channels: "write conv.inChannels",
   out_channels: "write conv.outChannels",
   kernel_size: "write conv.kernelSize",
-  padding_mode: "padding is zeros here (torch's default); there is no other mode",
+  padding_mode: "write conv.paddingMode",
 });

@@ -179,3 +179,8 @@ addNameHints(Embedding.prototype, "nn.Embedding", {
   norm_type: "write emb.normType",
   scale_grad_by_freq: "write emb.scaleGradByFreq",
 });
+
+// torch's static name, in the docs' example (`nn.Embedding.from_pretrained(weight)`).
+addNameHints(Embedding, "nn.Embedding", {
+  from_pretrained: "write nn.Embedding.fromPretrained(weight, { freeze: true })",
+});

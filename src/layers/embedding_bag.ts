@@ -17,6 +17,7 @@ import { fromHost } from "../tensor/ops/creation.ts";
 import { clone } from "../tensor/ops/shape.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Module, Parameter } from "./module.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 import { normal_ } from "./init.ts";
 import { checkPretrained, checkTableSize } from "./embedding.ts";
 import { checkArity, checkCall } from "../options.ts";
@@ -180,3 +181,8 @@ export class EmbeddingBag extends Module {
     });
   }
 }
+
+// torch's static name, in the docs' example (`nn.EmbeddingBag.from_pretrained(weight)`).
+addNameHints(EmbeddingBag, "nn.EmbeddingBag", {
+  from_pretrained: 'write nn.EmbeddingBag.fromPretrained(weight, { mode: "sum" })',
+});

@@ -5,6 +5,7 @@
  */
 import { Tensor } from "../tensor/tensor.ts";
 import { CROSS_ENTROPY, crossEntropy, type Reduction } from "../tensor/ops/loss.ts";
+import { checkReduction } from "../tensor/ops/loss_args.ts";
 import { Module } from "./module.ts";
 import { type CallContract, checkContract } from "../options.ts";
 
@@ -61,7 +62,18 @@ export class CrossEntropyLoss extends Module {
     this.registerBuffer("weight", weightOption("nn.CrossEntropyLoss", "weight", o.weight));
     this.ignoreIndex = o.ignoreIndex ?? -100;
     this.labelSmoothing = o.labelSmoothing ?? 0;
-    this.reduction = o.reduction ?? "mean";
+    // Checked here, as the other losses do: not first at the first forward.
+    this.reduction = checkReduction("nn.CrossEntropyLoss", o.reduction ?? "mean");
+    if (!Number.isInteger(this.ignoreIndex)) {
+      throw new Error(
+        `nn.CrossEntropyLoss: ignoreIndex must be an integer, got ${String(this.ignoreIndex)}`,
+      );
+    }
+    if (!(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) {
+      throw new Error(
+        `nn.CrossEntropyLoss: labelSmoothing must be in [0, 1], got ${String(this.labelSmoothing)}`,
+      );
+    }
   }
 
   /** Loss of logits against targets. */

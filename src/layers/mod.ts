@@ -140,4 +140,4 @@ export { MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, type MaxUnpoolLayerOptions } fro
 export { Embedding, type EmbeddingPretrainedOptions } from "./embedding.ts";
 export { EmbeddingBag, type EmbeddingBagLayerOptions } from "./embedding_bag.ts";
 export { PixelShuffle, PixelUnshuffle } from "./pixel_shuffle.ts";
-export { Fold, Unfold } from "./fold.ts";
+export { Fold, type FoldLayerOptions, Unfold, type UnfoldLayerOptions } from "./fold.ts";

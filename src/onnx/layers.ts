@@ -18,24 +18,48 @@ import { Sequential } from "../layers/sequential.ts";
 import { pair } from "../tensor/ops/conv.ts";
 import { type Emitter, type Scope, shapeText, type Value } from "./graph.ts";
 import type { Dim } from "./proto.ts";
-import { expect, outSize, spatial, tooSmall, where } from "./shapes.ts";
+import { expect, spatial, tooSmall, where } from "./shapes.ts";
+
+/** ONNX Pad's modes for Conv2d's padding modes (ONNX's "wrap" came in opset 19). */
+const PAD_MODES: Record<string, string | undefined> = { reflect: "reflect", replicate: "edge" };
 
 const conv: Emitter<Conv2d> = (scope, m, x) => {
   expect(scope, m, x, 4, m.inChannels);
-  const [h, w] = spatial(scope, m, x);
+  let [h, w] = spatial(scope, m, x);
   const [kh, kw] = m.weight.shape.slice(2);
   const [sh, sw] = pair(m.options.stride, "Conv2d stride", 1);
-  const [ph, pw] = pair(m.options.padding, "Conv2d padding", 0);
   const [dh, dw] = pair(m.options.dilation, "Conv2d dilation", 1);
-  const oh = outSize(h, dh * (kh - 1) + 1, sh, ph), ow = outSize(w, dw * (kw - 1) + 1, sw, pw);
-  tooSmall(scope, m, x, oh, ow);
+  // ONNX's order: [top, left, bottom, right]; "same" of an even kernel is uneven.
+  const [pl, pr, pt, pb] = m.paddingAmounts;
+  let pads = [pt, pl, pb, pr];
   const g = scope.graph;
-  const inputs = [x.name, g.floats(scope.at("weight"), m.weight)];
+  let input = x.name;
+  if (m.paddingMode !== "zeros") {
+    const mode = PAD_MODES[m.paddingMode];
+    if (!mode) {
+      throw new Error(
+        `exportOnnx: ${where(scope, m)}: paddingMode "${m.paddingMode}" has no ONNX Pad mode ` +
+          "in opset 17 (wrap came in 19); use reflect, replicate or zeros",
+      );
+    }
+    [h, w] = [h + pt + pb, w + pl + pr];
+    const amounts = g.int64s(scope.at("pads"), [0, 0, pt, pl, 0, 0, pb, pr]);
+    input = g.node("Pad", scope.at("pad"), [x.name, amounts], [x.shape[0], x.shape[1], h, w], {
+      mode,
+    }).name;
+    pads = [0, 0, 0, 0];
+  }
+  const out = (size: number, k: number, s: number, before: number, after: number) =>
+    Math.floor((size + before + after - k) / s) + 1;
+  const oh = out(h, dh * (kh - 1) + 1, sh, pads[0], pads[2]);
+  const ow = out(w, dw * (kw - 1) + 1, sw, pads[1], pads[3]);
+  tooSmall(scope, m, x, oh, ow);
+  const inputs = [input, g.floats(scope.at("weight"), m.weight)];
   if (m.bias) inputs.push(g.floats(scope.at("bias"), m.bias));
   return g.node("Conv", scope.path, inputs, [x.shape[0], m.outChannels, oh, ow], {
     kernel_shape: [kh, kw],
     strides: [sh, sw],
-    pads: [ph, pw, ph, pw],
+    pads,
     dilations: [dh, dw],
     group: m.options.groups,
   });
