@@ -34,7 +34,8 @@ Deno.test("torch's names on modules, optimizers and schedulers throw, naming our
     /nn\.Linear has no \.in_features: write fc\.inFeatures/,
   );
   assert.throws(() => read(model, "state_dict"), /write model\.stateDict\(\)/);
-  assert.throws(() => read(model, "register_full_backward_hook"), /output\.registerHook/);
+  assert.throws(() => read(model, "register_full_backward_hook"), /registerFullBackwardHook/);
+  assert.throws(() => read(model, "register_backward_hook"), /torch deprecates it/);
   assert.throws(() => read(model.bn1, "running_mean"), /norm\.runningMean/);
   assert.throws(() => read(model.conv1, "kernel_size"), /conv\.kernelSize/);
   const opt = new optim.AdamW(model.parameters(), { lr: 1e-3 });

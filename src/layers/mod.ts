@@ -4,7 +4,11 @@
  * @module
  */
 export {
+  type BackwardHook,
+  type BackwardPreHook,
   type ForwardHook,
+  type ForwardPreHook,
+  type HookOptions,
   type IncompatibleKeys,
   type LoadOptions,
   Module,

@@ -10,20 +10,45 @@ import { keyedStateDict } from "./state_dict_view.ts";
 import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { clearGrads } from "../tensor/grad_store.ts";
-import {
-  AsyncFunction,
-  isThenable,
-  reportLateRejection,
-  zeroGradBoundary,
-} from "../tensor/ownership.ts";
+import { AsyncFunction, zeroGradBoundary } from "../tensor/ownership.ts";
 import { cast } from "../tensor/ops/shape.ts";
 import { backend, checkToArguments, type DeviceName, dtypeCastError } from "../tensor/device.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { writeInPlace } from "../tensor/ops/in_place.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
-import { checkArity, checkCall, checkOptions } from "../options.ts";
+import { checkCall, checkOptions } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { moduleRepr } from "./module_repr.ts";
+import {
+  type BackwardHook,
+  type BackwardPreHook,
+  type ForwardHook,
+  type ForwardPreHook,
+  ModuleHooks,
+  type RemovableHandle,
+} from "./module_hooks.ts";
+
+export type { BackwardHook, BackwardPreHook, ForwardHook, ForwardPreHook, RemovableHandle };
+
+/** Options of the hook methods: torch's keywords. */
+export interface HookOptions {
+  /** Run this hook before those already registered (torch's `prepend=True`). */
+  prepend?: boolean;
+}
+
+/** Refuses a hook that is not a synchronous function. */
+function checkHook(where: string, hook: unknown, usage: string): void {
+  if (typeof hook !== "function") {
+    throw new Error(`${where}: expected a function, got ${typeof hook}; ${usage}`);
+  }
+  if (hook instanceof AsyncFunction) {
+    throw new Error(
+      `${where}: hooks run synchronously, and an async hook's work after its first await ` +
+        "would run after the call returned; keep what you need (e.g. acts.push(output)) and " +
+        "await your work outside",
+    );
+  }
+}
 
 /**
  * A tensor that a module trains: kept alive by its module and requiring
@@ -44,41 +69,6 @@ export class Parameter extends Tensor {
     this.keep();
     this.requiresGrad = requiresGrad;
   }
-}
-
-/**
- * Called after a module's `forward` with the module, its inputs and its
- * output; a returned tensor replaces the output (PyTorch's forward hook).
- */
-export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => Tensor | void;
-
-/**
- * Throws unless a forward hook's return value can replace the output: a
- * Tensor for a Tensor output (an expression arrow `(m, i, o) => acts.push(o)`
- * returns push's count, which would become the output), and never a promise.
- */
-function checkHookResult(r: unknown, output: unknown): void {
-  if (isThenable(r)) {
-    reportLateRejection("a forward hook", r);
-    throw new Error(
-      "forward hook: returned a Promise; hooks run synchronously inside forward, so keep " +
-        "what you need (acts.push(output)) and await your work outside",
-    );
-  }
-  if (output instanceof Tensor && !(r instanceof Tensor)) {
-    const got = r === null ? "null" : Array.isArray(r) ? "an array" : typeof r;
-    throw new Error(
-      `forward hook: returned ${got}, which would replace the module's output; a hook returns ` +
-        "nothing (or a Tensor to replace the output): write (m, inputs, output) => " +
-        "{ acts.push(output); } with braces",
-    );
-  }
-}
-
-/** What `registerForwardHook` returns: `remove()` takes the hook off again. */
-export interface RemovableHandle {
-  /** Removes the hook (a second call does nothing). */
-  remove(): void;
 }
 
 /** What `loadStateDict` returns: PyTorch's `_IncompatibleKeys`, in camelCase. */
@@ -189,7 +179,8 @@ export abstract class Module extends CallableObject {
   #buffers = new Map<string, Tensor | null>();
   /** Buffers left out of the state dict (`registerBuffer(name, t, false)`). */
   #transient = new Set<string>();
-  #forwardHooks: ForwardHook[] = [];
+  /** The module's hooks (module_hooks.ts), made at the first one. */
+  #hooks: ModuleHooks | null = null;
 
   /**
    * Computes the module's output. A subclass declares its own arguments and
@@ -220,51 +211,97 @@ export abstract class Module extends CallableObject {
    * console.log(seen); // [[3, 8]]
    * ```
    */
-  registerForwardHook(hook: ForwardHook): RemovableHandle {
+  registerForwardHook(hook: ForwardHook, options?: HookOptions): RemovableHandle {
     const usage = "module.registerForwardHook((module, inputs, output) => { ... })";
-    checkArity("registerForwardHook", arguments.length, 1, usage);
-    if (typeof hook !== "function") {
-      throw new Error(`registerForwardHook: expected a function, got ${typeof hook}; ${usage}`);
-    }
-    if (hook instanceof AsyncFunction) {
-      throw new Error(
-        "registerForwardHook: hooks run synchronously inside forward, and an async hook's " +
-          "work after its first await would run after forward returned; keep what you need " +
-          "(e.g. acts.push(output)) and await your work outside",
-      );
-    }
-    if (this.#forwardHooks.length === 0) {
-      // The instance's forward is wrapped while hooks exist (a class method or an own override).
-      const own = Object.getOwnPropertyDescriptor(this, "forward");
-      const original = this.forward;
-      const hooks = this.#forwardHooks;
-      this.forward = (...inputs: Tensor[]): Tensor => {
-        let y = original.apply(this, inputs);
-        for (const h of [...hooks]) {
-          const r = h(this, inputs, y) as unknown;
-          if (r === undefined || r === null) continue; // Python's None: the output stays
-          checkHookResult(r, y);
-          y = r as Tensor;
-        }
-        return y;
-      };
-      this.#unwrap = () => {
-        if (own) Object.defineProperty(this, "forward", own);
-        else delete (this as { forward?: unknown }).forward;
-      };
-    }
-    this.#forwardHooks.push(hook);
-    return {
-      remove: () => {
-        const i = this.#forwardHooks.indexOf(hook);
-        if (i < 0) return;
-        this.#forwardHooks.splice(i, 1);
-        if (this.#forwardHooks.length === 0) this.#unwrap();
-      },
-    };
+    const o = checkCall<HookOptions>("registerForwardHook", arguments.length, 2, options, [
+      "prepend",
+    ], usage);
+    checkHook("registerForwardHook", hook, usage);
+    const hooks = this.#hooks ??= new ModuleHooks();
+    return hooks.add(this, hooks.forward, hook, o.prepend);
   }
 
-  #unwrap: () => void = () => {};
+  /**
+   * Runs `hook(module, inputs)` before every call of this module's
+   * `forward`, as PyTorch's `register_forward_pre_hook`: an array it returns
+   * replaces the arguments, a single tensor the only one; nothing keeps them.
+   *
+   * @example
+   * ```ts
+   * import { nn, randn, type Tensor } from "@lits/vision";
+   * const fc = new nn.Linear(4, 2);
+   * fc.registerForwardPreHook((_m, [x]: Tensor[]) => x.mul(0)); // zero the input
+   * console.log(fc(randn([1, 4])).sub(fc.bias!).abs().max().item()); // 0
+   * ```
+   */
+  registerForwardPreHook(hook: ForwardPreHook, options?: HookOptions): RemovableHandle {
+    const usage = "module.registerForwardPreHook((module, inputs) => { ... })";
+    const o = checkCall<HookOptions>("registerForwardPreHook", arguments.length, 2, options, [
+      "prepend",
+    ], usage);
+    checkHook("registerForwardPreHook", hook, usage);
+    const hooks = this.#hooks ??= new ModuleHooks();
+    return hooks.add(this, hooks.pre, hook, o.prepend);
+  }
+
+  /**
+   * Runs `hook(module, gradInput, gradOutput)` each time backward has the
+   * gradients for this module's inputs, as PyTorch's
+   * `register_full_backward_hook`: `gradInput` has one entry per positional
+   * argument (null for those that are not float tensors; all null where no
+   * input requires grad, and then the hook runs when the outputs' gradients
+   * are known), `gradOutput` one per output. An array it returns replaces
+   * `gradInput`. The hook gets copies it may keep (Grad-CAM's
+   * `grads = gradOutput[0]`). While the module has such a hook, its inputs
+   * and outputs pass through identity ops, and the models' fused paths
+   * that would skip the module's call are off.
+   *
+   * @example
+   * ```ts
+   * import { nn, randn, type Tensor } from "@lits/vision";
+   * const net = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 2));
+   * let seen: number[] = [];
+   * net[1].registerFullBackwardHook((_m, gradInput, gradOutput) => {
+   *   seen = [...gradInput[0]!.shape, ...gradOutput[0]!.shape];
+   * });
+   * net(randn([3, 4])).sum().backward();
+   * console.log(seen); // [3, 8, 3, 8]
+   * ```
+   */
+  registerFullBackwardHook(hook: BackwardHook, options?: HookOptions): RemovableHandle {
+    const usage = "module.registerFullBackwardHook((module, gradInput, gradOutput) => { ... })";
+    const o = checkCall<HookOptions>("registerFullBackwardHook", arguments.length, 2, options, [
+      "prepend",
+    ], usage);
+    checkHook("registerFullBackwardHook", hook, usage);
+    const hooks = this.#hooks ??= new ModuleHooks();
+    return hooks.add(this, hooks.backward, hook, o.prepend);
+  }
+
+  /**
+   * Runs `hook(module, gradOutput)` each time backward has the gradients
+   * for this module's outputs, before those of its inputs, as PyTorch's
+   * `register_full_backward_pre_hook`: an array it returns replaces
+   * `gradOutput` (what flows into the module's own backward).
+   *
+   * @example
+   * ```ts
+   * import { nn, tensor } from "@lits/vision";
+   * const fc = new nn.Linear(2, 1);
+   * fc.registerFullBackwardPreHook((_m, [g]) => [g!.mul(10)]);
+   * fc(tensor([[1, 2]])).sum().backward();
+   * console.log(fc.weight.grad!.toList()); // [[10, 20]]
+   * ```
+   */
+  registerFullBackwardPreHook(hook: BackwardPreHook, options?: HookOptions): RemovableHandle {
+    const usage = "module.registerFullBackwardPreHook((module, gradOutput) => { ... })";
+    const o = checkCall<HookOptions>("registerFullBackwardPreHook", arguments.length, 2, options, [
+      "prepend",
+    ], usage);
+    checkHook("registerFullBackwardPreHook", hook, usage);
+    const hooks = this.#hooks ??= new ModuleHooks();
+    return hooks.add(this, hooks.backwardPre, hook, o.prepend);
+  }
 
   /**
    * Registers a buffer (state that moves with the module but is not
@@ -765,10 +802,13 @@ addNameHints(Module.prototype, "nn.Module", {
   named_modules: "write model.namedModules()",
   zero_grad: "write model.zeroGrad()",
   register_forward_hook: "write model.registerForwardHook((m, inputs, output) => { ... })",
-  register_full_backward_hook: "there are no module backward hooks: register a forward hook " +
-    "and call output.registerHook((g) => { ... }) on its output (or output.retainGrad())",
-  register_backward_hook: "there are no module backward hooks: register a forward hook and " +
-    "call output.registerHook((g) => { ... }) on its output",
+  register_forward_pre_hook: "write model.registerForwardPreHook((m, inputs) => { ... })",
+  register_full_backward_hook:
+    "write model.registerFullBackwardHook((m, gradInput, gradOutput) => { ... })",
+  register_full_backward_pre_hook:
+    "write model.registerFullBackwardPreHook((m, gradOutput) => { ... })",
+  register_backward_hook: "torch deprecates it (its gradients are those of the module's last " +
+    "op); write model.registerFullBackwardHook((m, gradInput, gradOutput) => { ... })",
   register_buffer: "buffers are registered inside a subclass with this.registerBuffer(name, t)",
   add_module: "write model.addModule(name, module)",
   register_module: "write model.registerModule(name, module)",

@@ -512,7 +512,12 @@ export function runPass(pass: BackwardPass): (Tensor | null)[] {
     // Hooks run in the caller's scopes (the ones open now), not in backward's own.
     const depth = scopeDepth();
     const gradients = pass.gradients.map((g) => g?.dtype === "int32" ? g.float() : g);
-    return scope(() => propagate(order, pass, gradients, { runs, reaches, targets }, depth));
+    callerDepths.push(depth);
+    try {
+      return scope(() => propagate(order, pass, gradients, { runs, reaches, targets }, depth));
+    } finally {
+      callerDepths.pop();
+    }
   });
   if (pass.freeGraph) {
     // As PyTorch, only what the pass read is freed: a node that saved no
@@ -530,6 +535,18 @@ export function runPass(pass: BackwardPass): (Tensor | null)[] {
   if (!pass.capture) runBackwardEndHooks();
   const targetList = pass.targets ?? [];
   return pass.capture ? targetList.map((_, i) => captured[i]) : [];
+}
+
+/** The scope depth of each running pass's caller, innermost last. */
+const callerDepths: number[] = [];
+
+/**
+ * @internal The scopes of the running backward pass's caller (`scopeDepth()`
+ * outside any pass): where hooks that run inside backward, a module's
+ * backward hooks among them, run and keep what they keep.
+ */
+export function backwardCallerDepth(): number {
+  return callerDepths.length > 0 ? callerDepths[callerDepths.length - 1] : scopeDepth();
 }
 
 /** Which nodes a pass runs, which tensors it passes gradients to, and its targets. */
