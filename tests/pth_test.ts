@@ -189,9 +189,14 @@ function assertRefused(source: string | Uint8Array, pattern: RegExp): void {
 Deno.test("io.loadPth: what torch.load(weights_only=True) refuses is refused by name", () => {
   assertRefused("module.pth", /nn\.Module \(torch\.nn\.modules\.linear\.Linear\).*state_dict\(\)/);
   assertRefused("module.pth", /scripts\/export_pth\.py/);
-  assertRefused("numpy.pth", /numpy value \(numpy\.core\.multiarray\.scalar\)/);
   assertRefused("set.pth", /Python global __builtin__\.set/);
   assertRefused("script.pt", /TorchScript archive.*torch\.jit\.load/);
+});
+
+Deno.test("io.loadPth: a numpy scalar (sklearn's score in a checkpoint) reads as its number", () => {
+  // torch.load(weights_only=True) refuses it; decoding its dtype and bytes runs nothing.
+  const bytes = Deno.readFileSync(`${DIR}numpy.pth`);
+  assert.deepEqual(io.decodePth(bytes, "numpy.pth", { device: testDevice }), { x: 1.5 });
 });
 
 Deno.test("io.loadPth: values this library cannot hold are refused, not bent", () => {

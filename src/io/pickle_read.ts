@@ -5,8 +5,9 @@
  * nothing: a global is looked up in torch 1.13's allow-list
  * (`torch/_weights_only_unpickler.py`: OrderedDict, Parameter, torch.Size,
  * the dtypes, storage and tensor classes and the `torch._utils._rebuild_*`
- * functions) and anything else (a pickled nn.Module, a numpy scalar, a user
- * class) is refused by name. Tensors come back as `TensorRef`s: a storage
+ * functions) and anything else (a pickled nn.Module, a numpy array, a user
+ * class) is refused by name; numpy scalars (sklearn's scores a notebook saves
+ * beside its weights) are decoded to numbers (`pickle_numpy.ts`). Tensors come back as `TensorRef`s: a storage
  * (whatever the container's `persistentLoad` made of its persistent id), an
  * offset, sizes and strides.
  *
@@ -18,6 +19,7 @@
  * @module
  */
 import { ALLOWED, call, refusal } from "./pickle_torch.ts";
+import { buildDtype, isNumpyScalarGlobal, NumpyDtype } from "./pickle_numpy.ts";
 import {
   PyDict,
   PyGlobal,
@@ -166,7 +168,8 @@ export function unpickle(
       : v;
   };
   const global = (name: string) => {
-    if (!ALLOWED.has(name)) throw new Error(refusal(name));
+    // numpy scalars (sklearn's scores saved in a checkpoint) are decoded, never run: pickle_numpy.ts
+    if (!ALLOWED.has(name) && !isNumpyScalarGlobal(name)) throw new Error(refusal(name));
     push(new PyGlobal(name));
   };
   try {
@@ -336,8 +339,12 @@ export function unpickle(
           break;
         }
         case 0x62: { // BUILD: an OrderedDict's attributes or a Parameter's state, both dropped
-          pop();
+          const state = pop();
           const inst = top();
+          if (inst instanceof NumpyDtype) { // a numpy scalar's dtype: its byte order
+            buildDtype(inst, state);
+            break;
+          }
           if (!(inst instanceof TensorRef) && !(inst instanceof PyDict && inst.ordered)) {
             throw new Error(`BUILD of a ${pyTypeName(inst)}; only tensors and OrderedDicts`);
           }

@@ -16,6 +16,7 @@ import {
   type PyValue,
   TensorRef,
 } from "./pickle_values.ts";
+import { callNumpy, isNumpyScalarGlobal } from "./pickle_numpy.ts";
 
 // ------------------------------------------------------------ the allow-list
 
@@ -127,6 +128,7 @@ export function call(
   }
   if (!(args instanceof PyTuple)) throw new Error(`${fn.name} is called with a non-tuple`);
   const a = args.items;
+  if (isNumpyScalarGlobal(fn.name)) return callNumpy(fn.name, a);
   switch (fn.name) {
     case "collections.OrderedDict": {
       const d = new PyDict(true);

@@ -216,8 +216,11 @@ export class ScaleIntensityRange extends Transform {
 export class Normalize extends Transform {
   readonly #mean: number;
   readonly #std: number;
-  /** `mean`, `std` (> 0): numbers, or lists of one. */
-  constructor(params: { mean: number | [number]; std: number | [number] }) {
+  /**
+   * `mean`, `std` (> 0): numbers, or lists of one (torchvision's `[0.5]`,
+   * typed as any list so `const MEAN = [0.5]` passes; a longer one throws).
+   */
+  constructor(params: { mean: number | readonly number[]; std: number | readonly number[] }) {
     super(params, arguments.length, {
       keys: ["mean", "std"],
       p: null,

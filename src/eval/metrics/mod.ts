@@ -84,7 +84,10 @@ export {
   auc,
   type Average,
   averagePrecision,
+  averagePrecisionScore,
   rocAuc,
+  type RocAucOptions,
+  rocAucScore,
   type ScoreAveraged,
   type ScoreOptions,
 } from "./scores.ts";

@@ -33,7 +33,7 @@ import {
   type ZeroDivision,
 } from "./pairs.ts";
 import { divide } from "./prf.ts";
-import { checkDigits, type ClassificationReportDict, reportDict } from "./text.ts";
+import { checkDigits, type ClassificationReportDict, reportDict, withReportText } from "./text.ts";
 
 /** The metrics of one class. */
 export interface ClassMetrics {
@@ -225,7 +225,8 @@ const CLASSIFICATION_REPORT: CallContract<ClassificationReportOptions> = {
  * @param options Number of classes, class names, `labels`, `targetNames`,
  * `zeroDivision`, `digits`, `outputDict` and `sampleWeight`.
  * @returns The report; `formatClassificationReport` renders it as sklearn's
- * text. With `outputDict: true`, sklearn's dict.
+ * text, and so do `String(report)` and `console.log(report)` (Python's
+ * `print(classification_report(...))`). With `outputDict: true`, sklearn's dict.
  * @throws {RangeError} When there are no samples, the lengths differ, a
  * label is out of range, `classNames` does not have `numClasses` entries,
  * or `targetNames` does not have one name per row.
@@ -242,6 +243,7 @@ const CLASSIFICATION_REPORT: CallContract<ClassificationReportOptions> = {
  * assert.equal(r.classes[1].precision, 0); // predicted once, wrongly
  * assert.equal(r.classes[2].recall, 2 / 3);
  * console.log(metrics.formatClassificationReport(r));
+ * assert.equal(String(r), metrics.formatClassificationReport(r)); // console.log(r) prints it too
  * // Without names or numClasses, only the labels that occur (as sklearn):
  * const seen = metrics.classificationReport([0, 0, 2, 2], [0, 2, 2, 2]);
  * assert.deepEqual(seen.classes.map((c) => c.label), [0, 2]);
@@ -295,7 +297,7 @@ export function classificationReport(
   if (digits !== undefined) checkDigits(fn, digits);
   const report = reportOf(fn, yTrue, yPred, options);
   if (digits !== undefined) report.digits = digits;
-  return outputDict ? reportDict(report) : report;
+  return outputDict ? reportDict(report) : withReportText(report);
 }
 
 /** The report, for class labels or multilabel indicators (options checked for keys). */

@@ -52,6 +52,38 @@ export function auc(x: ArrayLike<number>, y: ArrayLike<number>): number {
 
 export type { Average, ScoreAveraged, ScoreOptions } from "./score_average.ts";
 
+/** Options of `rocAuc`: those of every score, and sklearn's `multi_class`. */
+export interface RocAucOptions<A extends Average = Average> extends ScoreOptions<A> {
+  /**
+   * sklearn's `multi_class`: "ovr" (one-vs-rest, what a score matrix gets
+   * here in any case). sklearn's "ovo" (Hand and Till's one-vs-one) is
+   * not implemented and throws.
+   */
+  multiClass?: "ovr";
+}
+
+/** `options` without `multiClass`, which must be "ovr" (or absent). */
+function oneVsRest<A extends Average>(options: RocAucOptions<A>): ScoreOptions<A> {
+  if (options === null || typeof options !== "object" || !("multiClass" in options)) {
+    return options; // binaryOrOneVsRest reports anything that is not an options object
+  }
+  const { multiClass, ...rest } = options as ScoreOptions<A> & { multiClass?: unknown };
+  if (multiClass === "ovo") {
+    throw new Error(
+      'metrics.rocAuc: multiClass "ovo" (sklearn\'s one-vs-one, Hand and Till) is not ' +
+        'implemented here; multiClass "ovr" (one-vs-rest) is, and is what a score matrix gets',
+    );
+  }
+  if (multiClass !== undefined && multiClass !== "ovr") {
+    throw new Error(
+      `metrics.rocAuc: multiClass must be "ovr" (sklearn's multi_class="ovr"), got ${
+        JSON.stringify(multiClass)
+      }; leave it out for the same`,
+    );
+  }
+  return rest;
+}
+
 /**
  * Area under the ROC curve. With one score per sample it is the binary AUC
  * (`roc_auc_score(y, s)`); with a row-major [N, C] score matrix (softmax
@@ -73,7 +105,8 @@ export type { Average, ScoreAveraged, ScoreOptions } from "./score_average.ts";
  * Tensor), or an [N, K] multilabel indicator.
  * @param scores N scores, or an [N, C] matrix: a 2-D Tensor, N nested rows
  * (`probs.toList()`), or a flat row-major array.
- * @param options `numClasses`, `average` (default "macro"), `posLabel` (binary), `sampleWeight`.
+ * @param options `numClasses`, `average` (default "macro"), `posLabel` (binary), `sampleWeight`;
+ * `multiClass: "ovr"` (sklearn's `multi_class="ovr"`) says what is done anyway.
  * @returns The AUC in [0, 1], or one per class with `average: null`.
  *
  * @example
@@ -85,6 +118,8 @@ export type { Average, ScoreAveraged, ScoreOptions } from "./score_average.ts";
  * const probs = new Float32Array([0.8, 0.1, 0.1, 0.2, 0.7, 0.1, 0.1, 0.3, 0.6]);
  * assert.equal(metrics.rocAuc([0, 1, 2], probs), 1);
  * assert.equal(metrics.rocAuc([0, 1, 2], [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.3, 0.6]]), 1);
+ * // roc_auc_score(y, probs, multi_class="ovr") as sklearn writes it:
+ * assert.equal(metrics.rocAucScore([0, 1, 2], probs, { multiClass: "ovr" }), 1);
  * // Weighted samples, and a multilabel indicator with one AUC per label:
  * assert.equal(metrics.rocAuc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], { sampleWeight: [1, 0, 1, 1] }), 1);
  * const findings = [[1, 0], [0, 1], [1, 1], [0, 0]];
@@ -95,9 +130,10 @@ export type { Average, ScoreAveraged, ScoreOptions } from "./score_average.ts";
 export function rocAuc<A extends Average = "macro">(
   yTrue: Targets,
   scores: Scores,
-  options: ScoreOptions<A> = {},
+  options: RocAucOptions<A> = {},
 ): ScoreAveraged<A> {
-  return binaryOrOneVsRest("rocAuc", arguments.length, yTrue, scores, options, (y, s, o, which) => {
+  const given = arguments.length;
+  return binaryOrOneVsRest("rocAuc", given, yTrue, scores, oneVsRest(options), (y, s, o, which) => {
     const c = rocCurve(y, s, { ...o, dropIntermediate: true });
     if (!Number.isNaN(c.fpr[1]) && !Number.isNaN(c.tpr[1])) return auc(c.fpr, c.tpr);
     const plain = o.sampleWeight === undefined ? c : rocCurve(y, s, { posLabel: o.posLabel });
@@ -180,3 +216,32 @@ export function stepArea(curve: PrecisionRecallCurve): number {
   for (let i = 0; i < recall.length - 1; i++) ap -= (recall[i + 1] - recall[i]) * precision[i];
   return ap;
 }
+
+/**
+ * sklearn's name for `rocAuc` (`roc_auc_score`): the same function, with
+ * the same options (`multiClass: "ovr"` included).
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@lits/vision";
+ * import assert from "node:assert/strict";
+ *
+ * const probs = [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.3, 0.6], [0.5, 0.3, 0.2]];
+ * assert.ok(Math.abs(metrics.rocAucScore([0, 1, 2, 1], probs, { multiClass: "ovr" }) - 0.9583333333) < 1e-9);
+ * ```
+ */
+export const rocAucScore: typeof rocAuc = rocAuc;
+
+/**
+ * sklearn's name for `averagePrecision` (`average_precision_score`): the
+ * same function.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@lits/vision";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(metrics.averagePrecisionScore([0, 1, 1], [0.2, 0.9, 0.6]), 1);
+ * ```
+ */
+export const averagePrecisionScore: typeof averagePrecision = averagePrecision;

@@ -187,3 +187,21 @@ export function pyFixed(x: number, digits: number): string {
   if (lastDigit % 2 === 0) return (x < 0 ? "-" : "") + kept; // round down to even
   return s; // toFixed already rounded up, which is to even here
 }
+
+/**
+ * Makes `String(report)`, `${report}` and `console.log(report)` print
+ * sklearn's text, as Python's `print(classification_report(...))` does
+ * (the report is sklearn's string there); the fields stay as they are,
+ * and the added methods are not enumerable (JSON, spread and deep
+ * equality see the plain report).
+ */
+export function withReportText(report: ClassificationReport): ClassificationReport {
+  const text = () => formatClassificationReport(report);
+  for (const key of ["toString", Symbol.for("Deno.customInspect"), NODE_INSPECT]) {
+    Object.defineProperty(report, key, { value: text, enumerable: false, configurable: true });
+  }
+  return report;
+}
+
+/** Node's `util.inspect.custom` (what `console.log` reads under Node). */
+const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
