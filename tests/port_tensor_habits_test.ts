@@ -43,7 +43,7 @@ Deno.test("add and sub take { alpha }; extra arguments and other operands are re
   assert.deepEqual(values(x.sub(y, { alpha: 2 })), [-19, -38]);
   assert.throws(
     () => loose<(a: unknown, b: unknown) => unknown>(x.div.bind(x))(y, "floor"),
-    /no rounding_mode/,
+    /write it as x\.div\(y, \{ roundingMode: "floor" \}\)/,
   );
   assert.throws(
     () => loose<(a: unknown, b: unknown) => unknown>(x.mul.bind(x))(y, 3),

@@ -57,7 +57,7 @@ export { pow } from "./ops/pow.ts";
 export { abs, expm1, log1p, sqrt } from "./ops/elementwise.ts";
 export { norm, type NormOrder } from "./ops/vector_norm.ts";
 export { lerp } from "./ops/lerp.ts";
-export { ceil, floor, round, sign, trunc } from "./ops/rounding.ts";
+export { ceil, floor, round, type RoundOptions, sign, trunc } from "./ops/rounding.ts";
 export { cos, reciprocal, sin } from "./ops/trig.ts";
 export {
   acos,
@@ -84,6 +84,13 @@ export {
 export { einsum } from "./ops/einsum.ts";
 export { cumsum } from "./ops/cumsum.ts";
 export { kthvalue, median } from "./ops/median.ts";
+export { mode } from "./ops/mode.ts";
+export {
+  bucketize,
+  type BucketizeOptions,
+  searchsorted,
+  type SearchsortedOptions,
+} from "./ops/bucketize.ts";
 export { bernoulli } from "./ops/bernoulli.ts";
 export { all, any, logsumexp } from "./ops/logsumexp.ts";
 export { bmm, matmul, mm } from "./ops/matmul.ts";
@@ -125,6 +132,7 @@ export {
 } from "./ops/functions.ts";
 export { logicalAnd, logicalNot, logicalOr, logicalXor } from "./ops/logical.ts";
 export { floorDivide, fmod, remainder } from "./ops/divmod.ts";
+export type { DivOptions, RoundingMode } from "./ops/div_rounding.ts";
 export { maskedSelect, nonzero, type NonzeroOptions } from "./ops/masked_select.ts";
 export {
   bincount,

@@ -42,6 +42,7 @@ import * as trigMore from "./ops/trig_more.ts";
 import { cumsum as cumsumOp } from "./ops/cumsum.ts";
 import * as lse from "./ops/logsumexp.ts";
 import * as med from "./ops/median.ts";
+import { mode as modeOp } from "./ops/mode.ts";
 import * as bern from "./ops/bernoulli.ts";
 import { full } from "./ops/creation.ts";
 import * as vnorm from "./ops/vector_norm.ts";
@@ -56,6 +57,7 @@ import * as sorting from "./ops/sort.ts";
 import * as redMore from "./ops/reduce_more.ts";
 import * as logical from "./ops/logical.ts";
 import * as divmod from "./ops/divmod.ts";
+import { type DivOptions, divRounded } from "./ops/div_rounding.ts";
 import * as masked from "./ops/masked_select.ts";
 import * as uq from "./ops/unique.ts";
 import * as close from "./ops/closeness.ts";
@@ -690,11 +692,15 @@ export class Tensor implements Owned {
     atMost("mul", arguments.length, 1, "x.mul(y)");
     return ew.mul(this, operand("mul", other));
   }
-  /** Divides by a tensor (broadcasting) or a number (true division: no rounding mode). */
-  div(other: Tensor | number): Tensor {
-    // torch's x.div(y, rounding_mode="floor") would run as true division here.
-    atMost("div", arguments.length, 1, "x.div(y) (true division; no rounding_mode)");
-    return ew.div(this, operand("div", other));
+  /**
+   * Divides by a tensor (broadcasting) or a number: true division, or
+   * rounded with `{ roundingMode: "trunc" | "floor" }` (torch's
+   * `rounding_mode=`; int32 operands then give int32).
+   */
+  div(other: Tensor | number, options?: DivOptions): Tensor {
+    atMost("div", arguments.length, 2, 'x.div(y) or x.div(y, { roundingMode: "floor" })');
+    if (options === undefined) return ew.div(this, operand("div", other));
+    return divRounded("x.div", this, operand("div", other), options);
   }
   /** Raises to a number power. */
   pow(exponent: Tensor | number): Tensor {
@@ -1158,9 +1164,9 @@ export class Tensor implements Owned {
     return inPlace(this, "mul_", [other], () => this.mul(other)) as this;
   }
   /** `x /= other` in place (torch's `div_`). */
-  div_(other: Tensor | number): this {
-    atMost("div_", arguments.length, 1, "x.div_(2)");
-    return inPlace(this, "div_", [other], () => this.div(other)) as this;
+  div_(other: Tensor | number, options?: DivOptions): this {
+    atMost("div_", arguments.length, 2, 'x.div_(2) or x.div_(2, { roundingMode: "floor" })');
+    return inPlace(this, "div_", [other], () => this.div(other, options)) as this;
   }
   /** Moves toward `end` by `weight` in place (torch's `lerp_`): `ema.lerp_(p, 1 - decay)`. */
   lerp_(end: Tensor, weight: Tensor | number): this {
@@ -1246,9 +1252,9 @@ export class Tensor implements Owned {
     return inPlace(this, "ceil_", [], () => this.ceil()) as this;
   }
   /** `x.round()` in place (torch's `round_`). */
-  round_(): this {
-    atMost("round_", arguments.length, 0, "x.round_()");
-    return inPlace(this, "round_", [], () => this.round()) as this;
+  round_(options?: rounding.RoundOptions): this {
+    atMost("round_", arguments.length, 1, "x.round_() or x.round_({ decimals: 2 })");
+    return inPlace(this, "round_", [], () => this.round(options)) as this;
   }
   /** `x.trunc()` in place (torch's `trunc_`). */
   trunc_(): this {
@@ -1541,10 +1547,13 @@ export class Tensor implements Owned {
     atMost("ceil", arguments.length, 0, "x.ceil()");
     return rounding.ceil(this);
   }
-  /** Rounded to the nearest integer, halves to even (torch's `round`; gradient 0). */
-  round(): Tensor {
-    atMost("round", arguments.length, 0, "x.round()");
-    return rounding.round(this);
+  /**
+   * Rounded to the nearest integer, halves to even, or to `{ decimals }`
+   * places (torch's `round`; gradient 0).
+   */
+  round(options?: rounding.RoundOptions): Tensor {
+    atMost("round", arguments.length, 1, "x.round() or x.round({ decimals: 2 })");
+    return options === undefined ? rounding.round(this) : rounding.round(this, options);
   }
   /** Rounded toward 0 (torch's `trunc`; gradient 0). */
   trunc(): Tensor {
@@ -1568,6 +1577,11 @@ export class Tensor implements Owned {
   kthvalue(k: number, dim = -1, keepDim = false): sorting.ValuesIndices {
     atMost("kthvalue", arguments.length, 3, "x.kthvalue(k, 1)");
     return med.kthvalue(this, k, dim, keepDim);
+  }
+  /** The most frequent value along `dim` and its int32 index (`torch.mode`; see `mode`). */
+  mode(dim = -1, keepDim = false): sorting.ValuesIndices {
+    atMost("mode", arguments.length, 2, "x.mode(dim, keepDim)");
+    return modeOp(this, dim, keepDim);
   }
   /** Running sums along `dim` (torch's `cumsum`). */
   cumsum(dim: number): Tensor {
@@ -1850,10 +1864,10 @@ export class Tensor implements Owned {
     atMost("diag", arguments.length, 1, "x.diag(0)");
     return linSmall.diag(this, diagonal);
   }
-  /** The diagonal `offset` of dims `dim1`, `dim2`, last (`torch.diagonal`; a copy). */
+  /** The diagonal `offset` of dims `dim1`, `dim2`, last (`torch.diagonal`; a view, as torch's). */
   diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor {
     atMost("diagonal", arguments.length, 3, "x.diagonal(0, 0, 1)");
-    return linSmall.diagonal(this, offset, dim1, dim2);
+    return keptCopy(linSmall.diagonal(this, offset, dim1, dim2), this, false);
   }
   /** The outer product with a 1-D `vec2` (`torch.outer`). */
   outer(vec2: Tensor): Tensor {

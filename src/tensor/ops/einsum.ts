@@ -1,5 +1,5 @@
 /**
- * `einsum` (torch.einsum) for one or two operands, as attention code writes
+ * `einsum` (torch.einsum), as attention code writes
  * it (`einsum("bhid,bhjd->bhij", q, k)`): subscripts of letters, `...` for
  * leading dimensions, an optional `->` output (without it, the letters seen
  * once, in alphabetical order, as torch's).
@@ -8,8 +8,9 @@
  * letters only it has and the output lacks, permuted to [batch, kept,
  * contracted] and reshaped, multiplied by `matmul`, then shaped and permuted
  * to the output. Every step is a differentiable op, so the gradients are
- * those of the product. A letter repeated within one operand (a diagonal)
- * and more than two operands are refused.
+ * those of the product. A letter repeated within one operand reads its
+ * diagonal first (`"ii"` is the trace); more than two operands are
+ * contracted two at a time, left to right.
  *
  * @module
  */
@@ -19,6 +20,7 @@ import { requireFloat } from "./elementwise.ts";
 import { matmul } from "./matmul.ts";
 import { sum } from "./reduce.ts";
 import { expand, permute, reshape } from "./shape.ts";
+import { diagonal } from "./linalg_small.ts";
 
 const USAGE = 'einsum("bij,bjk->bik", a, b)';
 
@@ -66,21 +68,57 @@ function sumOut(x: Tensor, subs: string[], drop: (l: string) => boolean): [Tenso
  * console.log(einsum("ij->", a).item()); // 10
  * ```
  */
-export function einsum(equation: string, ...operands: Tensor[]): Tensor {
+export function einsum(equation: string, ...operands: Tensor[] | [Tensor[]]): Tensor {
   if (typeof equation !== "string") fail("the first argument is the equation");
-  if (operands.length < 1 || operands.length > 2) {
-    fail(`one or two operands are supported here, got ${operands.length}`);
-  }
-  operands.forEach((t, i) => {
+  // torch's list form, einsum("ij,jk", [a, b]), is the same call.
+  const ops =
+    (operands.length === 1 && Array.isArray(operands[0]) ? operands[0] : operands) as Tensor[];
+  if (ops.length < 1) fail("no operands given");
+  ops.forEach((t, i) => {
     expectTensor(t, `einsum: operand ${i}`, USAGE);
     requireFloat(t, "einsum");
   });
   const eq = equation.replace(/\s+/g, "");
   const [lhs, rhs] = eq.includes("->") ? eq.split("->") : [eq, null];
   const specs = lhs.split(",");
-  if (specs.length !== operands.length) {
-    fail(`'${lhs}' has ${specs.length} operands' subscripts, got ${operands.length} tensors`);
+  if (specs.length !== ops.length) {
+    fail(`'${lhs}' has ${specs.length} operands' subscripts, got ${ops.length} tensors`);
   }
+  if (ops.length > 2) return chain(specs, rhs, ops);
+  return einsumPair(specs, rhs, ops);
+}
+
+/**
+ * More than two operands, contracted left to right: each step keeps the
+ * letters a later operand or the output still needs (torch contracts left
+ * to right too, unless opt_einsum picks another order; the sums are the same).
+ */
+function chain(specs: string[], rhs: string | null, ops: Tensor[]): Tensor {
+  const named = (s: string) => [...s.replace("...", "")];
+  const dots = specs.some((s) => s.includes("..."));
+  let out = rhs;
+  if (out === null) {
+    // The implicit output: the ellipsis, then the letters seen once, sorted (torch's).
+    const all = specs.flatMap(named);
+    out = (dots ? "..." : "") +
+      [...new Set(all)].filter((l) => all.indexOf(l) === all.lastIndexOf(l)).sort().join("");
+  }
+  let cur = ops[0], spec = specs[0];
+  for (let k = 1; k < ops.length; k++) {
+    const later = specs.slice(k + 1).join("") + out;
+    const keep = [...new Set([...named(spec), ...named(specs[k])])].filter((l) =>
+      later.includes(l)
+    );
+    const hasDots = spec.includes("...") || specs[k].includes("...");
+    const res = k === ops.length - 1 ? out : (hasDots ? "..." : "") + keep.join("");
+    cur = einsumPair([spec, specs[k]], res, [cur, ops[k]]);
+    spec = res;
+  }
+  return cur;
+}
+
+/** One or two operands: sums, diagonals, and one batched matrix product. */
+function einsumPair(specs: string[], rhs: string | null, operands: Tensor[]): Tensor {
   // The ellipsis covers the most dimensions any operand leaves to it (broadcast from the right).
   const widest = Math.max(
     0,
@@ -91,11 +129,23 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   );
   const ellipsis = Array.from({ length: widest }, (_, i) => `#${i}`);
   const subs = specs.map((s, i) => letters(s, operands[i].ndim, ellipsis));
-  for (const [i, list] of subs.entries()) {
-    if (new Set(list).size !== list.length) {
-      fail(`'${specs[i]}' repeats a letter (a diagonal), which is not supported`);
+  // Counted before the diagonals: a repeated letter is not in the implicit output ('ii' a trace).
+  const counts = new Map<string, number>();
+  for (const l of subs.flat()) counts.set(l, (counts.get(l) ?? 0) + 1);
+  operands = operands.map((t, i) => {
+    // A letter repeated within one operand reads its diagonal ('ii->i'): a view, as torch's.
+    for (;;) {
+      const list = subs[i];
+      const q = list.findIndex((l, k) => list.indexOf(l) !== k);
+      if (q < 0) return t;
+      const p = list.indexOf(list[q]);
+      if (t.shape[p] !== t.shape[q]) {
+        fail(`'${specs[i]}' repeats '${list[q]}' over sizes ${t.shape[p]} and ${t.shape[q]}`);
+      }
+      t = diagonal(t, 0, p, q);
+      subs[i] = [...list.filter((_, k) => k !== p && k !== q), list[p]];
     }
-  }
+  });
   // Sizes, checked across operands; a size-1 dimension broadcasts, as torch's.
   const size = new Map<string, number>();
   subs.forEach((list, i) =>
@@ -107,8 +157,6 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
       }
     })
   );
-  const counts = new Map<string, number>();
-  for (const l of subs.flat()) counts.set(l, (counts.get(l) ?? 0) + 1);
   let out: string[];
   if (rhs === null) {
     out = [

@@ -15,6 +15,7 @@
  */
 import { Tensor } from "../tensor.ts";
 import { expectTensor } from "./compare.ts";
+import type { DivOptions } from "./div_rounding.ts";
 
 /** The input of `where`, checked to be a tensor, and the argument count to be at most `most`. */
 function input(where: string, x: unknown, given: number, most: number, usage: string): Tensor {
@@ -67,16 +68,22 @@ export function mul(x: Tensor, other: Tensor | number): Tensor {
 }
 
 /**
- * x / other, true division (a tensor, broadcasting, or a number; `torch.div`).
+ * x / other (a tensor, broadcasting, or a number; `torch.div`): true
+ * division, or rounded toward zero or minus infinity with `{ roundingMode:
+ * "trunc" | "floor" }` (torch's `rounding_mode=`; int32 operands then give
+ * int32, and the gradient is zero, as torch's).
  *
  * @example
  * ```ts
  * import { div, tensor } from "@lits/vision";
  * console.log(div(tensor([3, 6]), 3).toArray()); // Float32Array [1, 2]
+ * console.log(div(tensor([-7, 7]), 2, { roundingMode: "floor" }).toList()); // [-4, 3]
+ * console.log(div(tensor([-7, 7]), 2, { roundingMode: "trunc" }).toList()); // [-3, 3]
  * ```
  */
-export function div(x: Tensor, other: Tensor | number): Tensor {
-  return input("div", x, arguments.length, 2, "div(x, y)").div(other);
+export function div(x: Tensor, other: Tensor | number, options?: DivOptions): Tensor {
+  const usage = 'div(x, y) or div(x, y, { roundingMode: "floor" })';
+  return input("div", x, arguments.length, 3, usage).div(other, options);
 }
 
 /**

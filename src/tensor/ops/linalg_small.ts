@@ -2,7 +2,7 @@
  * Small linear algebra as torch names it: `diag`, `diagonal`, `outer`,
  * `dot`, `mv`, `inner`, `addmm` and `baddbmm`, built on the GEMM
  * (`matmul`, `mm`, `bmm`) and the index kernels. Gradients flow through the
- * ops they are made of. `diagonal` is a copy here (torch's is a view).
+ * ops they are made of. `diagonal` is a view, as torch's; `diag` a copy.
  *
  * @module
  */
@@ -10,10 +10,10 @@ import type { Tensor } from "../tensor.ts";
 import { noGrad, record } from "../autograd.ts";
 import { add, broadcastShapes, mul, requireFloat, sameDevice } from "./elementwise.ts";
 import { bmm, matmul, mm } from "./matmul.ts";
-import { normDim, permute, reshape, transpose } from "./shape.ts";
+import { clone, normDim, reshape, transpose } from "./shape.ts";
 import { expectTensor } from "./compare.ts";
 import { zeros } from "./creation.ts";
-import { indexVector, takeAlong } from "./gather.ts";
+import { indexVector } from "./gather.ts";
 import { indexAdd } from "./scatter.ts";
 import { checkOptions } from "../../options.ts";
 import { checkElements } from "../sizes.ts";
@@ -42,32 +42,60 @@ function diagPositions(n1: number, n2: number, offset: number): Int32Array {
 /**
  * The diagonal `offset` (above the main one when positive) of the
  * matrices in dimensions `dim1` and `dim2`, as `torch.diagonal`: those
- * dimensions removed and the diagonal appended last. A copy (torch's is a
- * view); the gradient goes back onto the diagonal.
+ * dimensions removed and the diagonal appended last. A view, as torch's:
+ * `x.diagonal().fill_(0)` writes into x (a copy made that write vanish
+ * silently). The gradient goes back onto the diagonal.
  *
  * @example
  * ```ts
- * import { diagonal, tensor } from "@lits/vision";
+ * import { diagonal, tensor, zeros } from "@lits/vision";
  * const x = tensor([[1, 2, 3], [4, 5, 6]]);
  * console.log(diagonal(x).toList(), diagonal(x, 1).toList()); // [1, 5] [2, 6]
+ * const m = zeros([2, 2]);
+ * diagonal(m).fill_(7);
+ * console.log(m.toList()); // [[7, 0], [0, 7]]
  * ```
  */
 export function diagonal(x: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {
   const usage = "diagonal(x, offset, dim1, dim2)";
-  floatTensor("diagonal", x, usage);
+  expectTensor(x, "diagonal", usage);
   if (arguments.length > 4) {
     throw new Error(`diagonal: takes (x, offset, dim1, dim2), got ${arguments.length}`);
   }
   intArg("diagonal", "offset", offset, usage);
+  if (x.ndim < 2) throw new Error(`diagonal: x must have at least 2 dimensions, got [${x.shape}]`);
   const a = normDim(intArg("diagonal", "dim1", dim1, usage), x.ndim, "diagonal");
   const b = normDim(intArg("diagonal", "dim2", dim2, usage), x.ndim, "diagonal");
-  if (x.ndim < 2) throw new Error(`diagonal: x must have at least 2 dimensions, got [${x.shape}]`);
   if (a === b) throw new Error(`diagonal: dim1 and dim2 cannot be the same dimension (${a})`);
-  const rest = [...x.shape.keys()].filter((d) => d !== a && d !== b);
+  const shape = [...x.shape];
+  const out = diagonalView(x, offset, a, b);
+  return record(out, {
+    name: "diagonal",
+    inputs: [x],
+    saved: [],
+    backward: (g) => [
+      noGrad(() => {
+        const z = zeros(shape, { device: g.device });
+        diagonalView(z, offset, a, b).copy_(g).dispose();
+        return z;
+      }),
+    ],
+  });
+}
+
+/** The strided view of the diagonal (no checks, no autograd): one stride s1 + s2. */
+function diagonalView(x: Tensor, offset: number, a: number, b: number): Tensor {
   const n1 = x.shape[a], n2 = x.shape[b];
-  const flat = reshape(permute(x, [...rest, a, b]), [...rest.map((d) => x.shape[d]), n1 * n2]);
-  const pos = diagPositions(n1, n2, offset);
-  return takeAlong(flat, flat.ndim - 1, indexVector(pos, x.device), "row", false, "diagonal");
+  const len = Math.max(0, Math.min(n1 - Math.max(0, -offset), n2 - Math.max(0, offset)));
+  const rest = [...x.shape.keys()].filter((d) => d !== a && d !== b);
+  const s = x.strides;
+  // An empty diagonal starts at x's own offset (torch's too): no element is read.
+  const start = len === 0 ? 0 : offset >= 0 ? offset * s[b] : -offset * s[a];
+  return x._view(
+    [...rest.map((d) => x.shape[d]), len],
+    [...rest.map((d) => s[d]), s[a] + s[b]],
+    x.offset + start,
+  );
 }
 
 /**
@@ -86,7 +114,8 @@ export function diag(x: Tensor, diagonalOffset = 0): Tensor {
   floatTensor("diag", x, usage);
   if (arguments.length > 2) throw new Error(`diag: takes (x, diagonal), got ${arguments.length}`);
   const k = intArg("diag", "diagonal", diagonalOffset, usage);
-  if (x.ndim === 2) return diagonal(x, k);
+  // torch's diag of a matrix is a copy (diagonal is the view).
+  if (x.ndim === 2) return clone(diagonal(x, k));
   if (x.ndim !== 1) throw new Error(`diag: expected a 1-D or 2-D tensor, got [${x.shape}]`);
   const m = x.shape[0] + Math.abs(k);
   checkElements([m, m], "diag");

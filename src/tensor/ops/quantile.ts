@@ -39,7 +39,23 @@ function roundHalfEven(v: number): number {
 }
 
 /**
- * The `q`-th quantiles of `x` (q in [0, 1], one number or a list), as
+ * torch's tensor q (`torch.quantile(x, torch.tensor([0.25, 0.75]))`) as its
+ * numbers: a 0-d tensor is one q, a 1-D one a list.
+ */
+function hostQ(q: number | number[] | Tensor): number | number[] {
+  if (q === null || typeof q !== "object" || Array.isArray(q) || !("toArray" in q)) return q;
+  const t = q;
+  if (t.ndim > 1) {
+    throw new Error(
+      `quantile: q must be a number, a list or a 0-d or 1-D tensor, got [${t.shape}]`,
+    );
+  }
+  return t.ndim === 0 ? t.item() : Array.from(t.toArray());
+}
+
+/**
+ * The `q`-th quantiles of `x` (q in [0, 1], one number or a list, or a
+ * 0-d or 1-D tensor of them), as
  * `torch.quantile`: over `dim`, or over all elements when it is left out.
  * With a list of q the result has a leading dimension of q's length. The
  * default linear interpolation reads `sorted[i] + (r - i) * (sorted[i+1] -
@@ -54,7 +70,7 @@ function roundHalfEven(v: number): number {
  */
 export function quantile(
   x: Tensor,
-  q: number | number[],
+  q: number | number[] | Tensor,
   options: QuantileOptions = {},
 ): Tensor {
   if (arguments.length > 3) {
@@ -68,7 +84,8 @@ export function quantile(
     ["dim", "keepDim", "interpolation"],
     USAGE,
   );
-  const qs = typeof q === "number" ? [q] : q;
+  const qn = hostQ(q);
+  const qs = typeof qn === "number" ? [qn] : qn;
   if (
     !Array.isArray(qs) || qs.length === 0 ||
     !qs.every((v) => typeof v === "number" && v >= 0 && v <= 1)
@@ -142,5 +159,5 @@ export function quantile(
   let y = add(a, mul(sub(b, a), fromHost(w, [rows, k], { device }, true))); // [rows, k]
   // torch's layout: the q dimension first, then the reduced shape.
   y = reshape(transpose(y, 0, 1), [k, ...outShape]);
-  return typeof q === "number" ? squeeze(y, 0) : y;
+  return typeof qn === "number" ? squeeze(y, 0) : y;
 }

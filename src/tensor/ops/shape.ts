@@ -17,6 +17,12 @@ export function normDim(dim: number, ndim: number, what: string): number {
   if (typeof dim !== "number") {
     // x.sum({ dim: 1 }) or softmax(x) without a dim: name the form, not "[object Object]".
     if (hasOut(dim)) throw outError(what, `${what}(x, ...)`);
+    if (dim === null) {
+      throw new Error(
+        `${what}: dim is null; torch's dim=None (all elements) is written by leaving the dim ` +
+          `out or as undefined (x.sum(), x.sum(undefined, true)); where a dim is required, give a number`,
+      );
+    }
     const got = dim === undefined ? "none" : showValue(dim);
     throw new Error(
       `${what}: dimensions are numbers given in place (x.sum(1, true), F.softmax(x, 1)), got ${got}`,

@@ -135,7 +135,8 @@ function ordered(
  * ```
  */
 export function sort(x: Tensor, dim = -1, descending = false): ValuesIndices {
-  const usage = "sort(x, dim, descending) (x.sort(1, true))";
+  // torch's stable=True has no argument here: the sort is always stable.
+  const usage = "sort(x, dim, descending) (x.sort(1, true); always stable, torch's stable=True)";
   if (arguments.length > 3) {
     throw new Error(`sort: takes (x, dim, descending), got ${arguments.length} arguments`);
   }
@@ -155,7 +156,7 @@ export function sort(x: Tensor, dim = -1, descending = false): ValuesIndices {
  * ```
  */
 export function argsort(x: Tensor, dim = -1, descending = false): Tensor {
-  const usage = "argsort(x, dim, descending)";
+  const usage = "argsort(x, dim, descending) (always stable, torch's stable=True)";
   if (arguments.length > 3) {
     throw new Error(`argsort: takes (x, dim, descending), got ${arguments.length} arguments`);
   }

@@ -65,9 +65,16 @@ function checkArgs(name: string, dims: unknown, unbiased: unknown, keepDim: unkn
  */
 function optionsError(name: string, o: object, given: object = o): Error {
   if (hasOut(given)) return outError(name, `x.${name}(dims, unbiased, keepDim)`);
-  const { dim, unbiased, keepdim, keepDim, ...rest } = o as Record<string, unknown>;
+  const { dim, unbiased: unbiasedKey, keepdim, keepDim, correction, ...rest } = o as Record<
+    string,
+    unknown
+  >;
   const keep = keepDim ?? keepdim;
+  // torch's correction=0 / 1 (its newer spelling) is unbiased false / true.
+  const fromCorrection = correction === 0 ? false : correction === 1 ? true : undefined;
+  const unbiased = unbiasedKey ?? fromCorrection;
   const known = Object.keys(rest).length === 0 &&
+    (correction === undefined || (fromCorrection !== undefined && unbiasedKey === undefined)) &&
     (dim === undefined || typeof dim === "number" || Array.isArray(dim)) &&
     (unbiased === undefined || typeof unbiased === "boolean") &&
     (keep === undefined || typeof keep === "boolean");
@@ -79,7 +86,8 @@ function optionsError(name: string, o: object, given: object = o): Error {
     `${name}: takes its arguments in place, (dims, unbiased, keepDim), not an options object ` +
       `(got ${showValue(given)}); ${call}torch's x.${name}(unbiased=False) is ` +
       `x.${name}(undefined, false), x.${name}(dim=1) is x.${name}(1), ` +
-      `x.${name}(1, keepdim=True) is x.${name}(1, true, true)`,
+      `x.${name}(1, keepdim=True) is x.${name}(1, true, true); correction=0 is unbiased false, ` +
+      "correction=1 unbiased true (other corrections have no form here)",
   );
 }
 

@@ -39,7 +39,9 @@ function order(where: string, p: unknown): number {
   if (p === "fro") return 2;
   if (typeof p !== "number" || !(p > 0)) {
     throw new Error(
-      `${where}: p must be a number > 0, Infinity or "fro", got ${JSON.stringify(p) ?? String(p)}`,
+      `${where}: p must be a number > 0, Infinity or "fro", got ${
+        typeof p === "number" ? String(p) : JSON.stringify(p) ?? String(p)
+      } (torch's p=0, p=-inf and "nuc" have no form here)`,
     );
   }
   return p;

@@ -73,6 +73,12 @@ function branch(x: Tensor | number, name: string, device: Tensor["device"]): Ten
  */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   atMostArgs("where", arguments.length, 3, "where(cond, a, b)", arguments[3]);
+  if (arguments.length === 1) {
+    throw new Error(
+      "where: takes (cond, a, b); torch's one-argument where(cond) is written " +
+        "nonzero(cond, { asTuple: true }) (the indices where cond holds)",
+    );
+  }
   expectTensor(cond, "where: cond", USAGE);
   const c = cond.dtype === "float32" ? cond : cast(cond, "float32");
   const at = branch(a, "a", cond.device);
