@@ -36,6 +36,16 @@ export interface HookOptions {
   prepend?: boolean;
 }
 
+/** How each hook method is called, for its errors. */
+const HOOK_USAGE = {
+  registerForwardHook: "module.registerForwardHook((module, inputs, output) => { ... })",
+  registerForwardPreHook: "module.registerForwardPreHook((module, inputs) => { ... })",
+  registerFullBackwardHook:
+    "module.registerFullBackwardHook((module, gradInput, gradOutput) => { ... })",
+  registerFullBackwardPreHook:
+    "module.registerFullBackwardPreHook((module, gradOutput) => { ... })",
+};
+
 /** Refuses a hook that is not a synchronous function. */
 function checkHook(where: string, hook: unknown, usage: string): void {
   if (typeof hook !== "function") {
@@ -212,13 +222,7 @@ export abstract class Module extends CallableObject {
    * ```
    */
   registerForwardHook(hook: ForwardHook, options?: HookOptions): RemovableHandle {
-    const usage = "module.registerForwardHook((module, inputs, output) => { ... })";
-    const o = checkCall<HookOptions>("registerForwardHook", arguments.length, 2, options, [
-      "prepend",
-    ], usage);
-    checkHook("registerForwardHook", hook, usage);
-    const hooks = this.#hooks ??= new ModuleHooks();
-    return hooks.add(this, hooks.forward, hook, o.prepend);
+    return this.#addHook("registerForwardHook", "forward", hook, arguments.length, options);
   }
 
   /**
@@ -235,13 +239,7 @@ export abstract class Module extends CallableObject {
    * ```
    */
   registerForwardPreHook(hook: ForwardPreHook, options?: HookOptions): RemovableHandle {
-    const usage = "module.registerForwardPreHook((module, inputs) => { ... })";
-    const o = checkCall<HookOptions>("registerForwardPreHook", arguments.length, 2, options, [
-      "prepend",
-    ], usage);
-    checkHook("registerForwardPreHook", hook, usage);
-    const hooks = this.#hooks ??= new ModuleHooks();
-    return hooks.add(this, hooks.pre, hook, o.prepend);
+    return this.#addHook("registerForwardPreHook", "pre", hook, arguments.length, options);
   }
 
   /**
@@ -269,13 +267,7 @@ export abstract class Module extends CallableObject {
    * ```
    */
   registerFullBackwardHook(hook: BackwardHook, options?: HookOptions): RemovableHandle {
-    const usage = "module.registerFullBackwardHook((module, gradInput, gradOutput) => { ... })";
-    const o = checkCall<HookOptions>("registerFullBackwardHook", arguments.length, 2, options, [
-      "prepend",
-    ], usage);
-    checkHook("registerFullBackwardHook", hook, usage);
-    const hooks = this.#hooks ??= new ModuleHooks();
-    return hooks.add(this, hooks.backward, hook, o.prepend);
+    return this.#addHook("registerFullBackwardHook", "backward", hook, arguments.length, options);
   }
 
   /**
@@ -294,13 +286,28 @@ export abstract class Module extends CallableObject {
    * ```
    */
   registerFullBackwardPreHook(hook: BackwardPreHook, options?: HookOptions): RemovableHandle {
-    const usage = "module.registerFullBackwardPreHook((module, gradOutput) => { ... })";
-    const o = checkCall<HookOptions>("registerFullBackwardPreHook", arguments.length, 2, options, [
-      "prepend",
-    ], usage);
-    checkHook("registerFullBackwardPreHook", hook, usage);
+    return this.#addHook(
+      "registerFullBackwardPreHook",
+      "backwardPre",
+      hook,
+      arguments.length,
+      options,
+    );
+  }
+
+  /** The four hook methods' common part: checks, then adds `hook` to its list. */
+  #addHook(
+    where: keyof typeof HOOK_USAGE,
+    kind: "forward" | "pre" | "backward" | "backwardPre",
+    hook: unknown,
+    given: number,
+    options: HookOptions | undefined,
+  ): RemovableHandle {
+    const usage = HOOK_USAGE[where];
+    const o = checkCall<HookOptions>(where, given, 2, options, ["prepend"], usage);
+    checkHook(where, hook, usage);
     const hooks = this.#hooks ??= new ModuleHooks();
-    return hooks.add(this, hooks.backwardPre, hook, o.prepend);
+    return hooks.add(this, hooks[kind] as unknown[], hook, o.prepend);
   }
 
   /**
