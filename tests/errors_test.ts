@@ -236,3 +236,14 @@ Deno.test("creation and shapes refuse what torch refuses, with the reason", () =
   assert.deepEqual(tensor([1, 2, 3, 4], [2, 2]).shape, [2, 2]);
   assert.deepEqual(arange(5, 0, -2).toList(), [5, 3, 1]);
 });
+
+Deno.test("F.batchNorm with torch's training=True in a tensor's slot says where options go", () => {
+  const x = randn([2, 3, 4, 4]);
+  const untyped = F.batchNorm as (...args: unknown[]) => unknown; // as a port from Python calls it
+  assert.throws(
+    () => untyped(x, null, null, { training: true }),
+    /weight must be a tensor or null, got \{"training":true\}; the options come sixth/,
+  );
+  assert.throws(() => untyped(x, null, null), /pass \{ training: true \} sixth/);
+  assert.deepEqual(F.batchNorm(x, null, null, null, null, { training: true }).shape, [2, 3, 4, 4]);
+});

@@ -15,6 +15,7 @@ import { markWritten } from "./in_place.ts";
 import * as batchMoments from "./batch_moments.ts";
 import { noGrad } from "../autograd.ts";
 import { type CallContract, checkContract } from "../../options.ts";
+import { showValue } from "./show_value.ts";
 
 /** Options of `batchNorm`. */
 export interface BatchNormOptions {
@@ -54,6 +55,20 @@ export function batchNorm(
   options: BatchNormOptions = {},
 ): Tensor {
   const o = checkContract(BATCH_NORM, arguments.length, options);
+  const slots = [[runningMean, "runningMean"], [runningVar, "runningVar"], [weight, "weight"], [
+    bias,
+    "bias",
+  ]] as const;
+  for (const [t, name] of slots) {
+    // torch's F.batch_norm(x, None, None, training=True) ported with the options in a tensor's slot.
+    if (t !== null && t !== undefined && !(t instanceof Tensor)) {
+      throw new Error(
+        `batchNorm: ${name} must be a tensor or null, got ${showValue(t)}; the options come ` +
+          "sixth, after weight and bias (null for those you do not have): write " +
+          "F.batchNorm(x, runningMean, runningVar, weight, bias, { training: true })",
+      );
+    }
+  }
   requireFloat(x, "batchNorm");
   if (x.ndim < 2) throw new Error(`batchNorm: expected input [N, C, ...], got [${x.shape}]`);
   const [n, c] = x.shape;
@@ -75,7 +90,11 @@ export function batchNorm(
   const cx = contiguous(x);
   if (!training) {
     if (!runningMean || !runningVar) {
-      throw new Error(`${desc()}: evaluation needs running statistics`);
+      throw new Error(
+        `${desc()}: evaluation needs running statistics; for the batch's own statistics pass ` +
+          "{ training: true } sixth (torch's training=True): " +
+          "F.batchNorm(x, null, null, weight, bias, { training: true })",
+      );
     }
     const wantsGrad = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
     const stats = { runningMean, runningVar, weight, bias, eps };
