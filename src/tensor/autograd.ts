@@ -510,7 +510,9 @@ export function runPass(pass: BackwardPass): (Tensor | null)[] {
   const captured = withGradMode(false, () => {
     // PyTorch casts a gradient of another dtype (an int32 one) to the tensor's.
     // Hooks run in the caller's scopes (the ones open now), not in backward's own.
-    const depth = scopeDepth();
+    // A pass inside another's node (a checkpoint's recomputation) runs its hooks where the
+    // outer pass's caller is: what they keep must outlive the node.
+    const depth = Math.min(scopeDepth(), callerDepths.at(-1) ?? Infinity);
     const gradients = pass.gradients.map((g) => g?.dtype === "int32" ? g.float() : g);
     callerDepths.push(depth);
     try {

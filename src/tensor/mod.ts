@@ -35,6 +35,7 @@ export {
 } from "./autograd.ts";
 export { enableGrad, setGradEnabled } from "./grad_mode.ts";
 export * as autograd from "./autograd_namespace.ts";
+export * as utils from "./utils_namespace.ts";
 export type { GradHook } from "./tensor_hooks.ts";
 export type { HookHandle } from "./grad_hooks.ts";
 export { autocast, type AutocastDtype, autocastDtype, type AutocastOptions } from "./autocast.ts";
