@@ -226,10 +226,12 @@ Deno.test("int32 bad inputs: torch's refusals, and the float-only ops keep their
     () => y.clamp(y as never, 1),
     /^Error: clamp: min must be a number, null or undefined, got a Tensor/,
   );
-  assert.throws(
-    () => (y as unknown as { div(...a: unknown[]): Tensor }).div(2, { roundingMode: "floor" }),
-    /^Error: div: takes at most 1 argument/,
+  // torch's rounding_mode= is there now: int32 stays int32, rounded toward -inf.
+  assert.deepEqual(
+    Array.from(y.div(2, { roundingMode: "floor" }).toArray()),
+    Array.from(y.toArray(), (v) => Math.floor(v / 2)),
   );
+  assert.equal(y.div(2, { roundingMode: "floor" }).dtype, "int32");
   assert.throws(
     () => y.add("1" as never),
     /x\.add: the operand must be a Tensor or a number, got string/,
