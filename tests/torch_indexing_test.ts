@@ -350,9 +350,11 @@ Deno.test("indexing: ported torch forms (None, tuple indexing, attributes) and t
     assert.throws(() => tensor([1, 2]).roll(NaN, 0), /got NaN/);
     assert.throws(() => five.roll(3, 0), /0-d tensor has no dimension to roll/); // torch's IndexError
     assert.equal(five.roll(3).item(), 5);
+    // int32 labels take an integer fill and stay int32 (torch's int64); a fraction is refused.
+    assert.deepEqual(tensor(Int32Array.from([1]), [1]).maskedFill(tensor([1]), 0).toList(), [0]);
     assert.throws(
-      () => tensor(Int32Array.from([1]), [1]).maskedFill(tensor([1]), 0),
-      /maskedFill: x is int32/,
+      () => tensor(Int32Array.from([1]), [1]).maskedFill(tensor([1]), 0.5),
+      /maskedFill: value 0.5 is not an integer and x is int32/,
     );
     assert.throws(
       () => new nn.InstanceNorm2d(3, { momentum: null } as never),

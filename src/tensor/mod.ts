@@ -84,7 +84,7 @@ export {
 } from "./ops/trig_more.ts";
 export { einsum } from "./ops/einsum.ts";
 export { cumsum } from "./ops/cumsum.ts";
-export { kthvalue, median } from "./ops/median.ts";
+export { kthvalue, median, nanmedian } from "./ops/median.ts";
 export { mode } from "./ops/mode.ts";
 export {
   bucketize,
@@ -148,6 +148,14 @@ export { tril, triu } from "./ops/tri.ts";
 export { diff, type DiffOptions, meshgrid, type MeshgridOptions, tile } from "./ops/shape_more.ts";
 export { repeatInterleave } from "./ops/repeat_interleave.ts";
 export { indexAdd, scatter, scatterAdd, takeAlongDim } from "./ops/scatter.ts";
+export {
+  indexCopy,
+  scatterReduce,
+  type ScatterReduceOptions,
+  type ScatterReduction,
+} from "./ops/scatter_reduce.ts";
+export { chunk, narrow, split, unbind } from "./ops/view_functions.ts";
+export { trace } from "./ops/diagonal_ops.ts";
 export {
   broadcastTo,
   concat,

@@ -65,6 +65,9 @@ import * as tri from "./ops/tri.ts";
 import * as shpMore from "./ops/shape_more.ts";
 import { repeatInterleave } from "./ops/repeat_interleave.ts";
 import * as scat from "./ops/scatter.ts";
+import * as scatRed from "./ops/scatter_reduce.ts";
+import * as diagOps from "./ops/diagonal_ops.ts";
+import { squeezeInPlace, unsqueezeInPlace } from "./ops/in_place_shape.ts";
 import * as stackMore from "./ops/stack_more.ts";
 import * as linSmall from "./ops/linalg_small.ts";
 import * as nanRed from "./ops/nan_reduce.ts";
@@ -345,6 +348,16 @@ export class Tensor implements Owned {
     // The gradient moves along, as PyTorch's Module._apply moves param.grad.
     const g = this.#grad;
     if (g !== null && g.device !== storage.device) moveInPlace(g, storage.device);
+  }
+
+  /**
+   * @internal gives this tensor a new shape and strides over the same
+   * elements (`unsqueeze_` / `squeeze_`, ops/in_place_shape.ts, which
+   * decide when that is sound).
+   */
+  _restride(shape: readonly number[], strides: readonly number[]): void {
+    (this as { shape: readonly number[] }).shape = frozenShape(shape);
+    this.#strides = Object.freeze([...strides]);
   }
 
   /** @internal a fresh dense tensor; `isOpResult` decides its owner. */
@@ -1142,6 +1155,20 @@ export class Tensor implements Owned {
     atMost("squeeze", arguments.length, 1, "x.squeeze(dim)");
     return keptForm(shp.squeeze(this, dim), this);
   }
+  /**
+   * `unsqueeze` in place: this tensor takes the new shape (torch's
+   * `unsqueeze_`); refused in the autograd graph, where `x = x.unsqueeze(0)`
+   * is written (see ops/in_place_shape.ts).
+   */
+  unsqueeze_(dim: number): this {
+    atMost("unsqueeze_", arguments.length, 1, "x.unsqueeze_(dim)");
+    return unsqueezeInPlace(this, dim) as this;
+  }
+  /** `squeeze` in place (torch's `squeeze_`; as `unsqueeze_`). */
+  squeeze_(dim?: number): this {
+    atMost("squeeze_", arguments.length, 1, "x.squeeze_(dim)");
+    return squeezeInPlace(this, dim) as this;
+  }
   /** Broadcasts to a larger shape (a view with zero strides). */
   expand(...shape: number[] | [number[]]): Tensor {
     return keptForm(shp.expand(this, shape.flat()), this);
@@ -1573,6 +1600,14 @@ export class Tensor implements Owned {
     atMost("median", arguments.length, 2, "x.median(1)");
     return dim === undefined ? med.median(this) : med.median(this, dim, keepDim);
   }
+  /** The median of the values that are not NaN (torch's `nanmedian`; see `nanmedian`). */
+  nanmedian(): Tensor;
+  /** The NaN-ignoring median along `dim`, with the indices of the values. */
+  nanmedian(dim: number, keepDim?: boolean): sorting.ValuesIndices;
+  nanmedian(dim?: number, keepDim = false): Tensor | sorting.ValuesIndices {
+    atMost("nanmedian", arguments.length, 2, "x.nanmedian(1)");
+    return dim === undefined ? med.nanmedian(this) : med.nanmedian(this, dim, keepDim);
+  }
   /** The k-th smallest value along `dim` and its index (torch's `kthvalue`). */
   kthvalue(k: number, dim = -1, keepDim = false): sorting.ValuesIndices {
     atMost("kthvalue", arguments.length, 3, "x.kthvalue(k, 1)");
@@ -1828,6 +1863,69 @@ export class Tensor implements Owned {
       [index, source],
       () => scat.indexAdd(this, dim, index, source, options),
     ) as this;
+  }
+  /** `src` combined along `dim` at `index` by `reduce` (`torch.scatter_reduce`; see `scatterReduce`). */
+  scatterReduce(
+    dim: number,
+    index: Tensor,
+    src: Tensor,
+    reduce: scatRed.ScatterReduction,
+    options?: scatRed.ScatterReduceOptions,
+  ): Tensor {
+    atMost("scatterReduce", arguments.length, 5, 'x.scatterReduce(0, index, src, "sum")');
+    return scatRed.scatterReduce(this, dim, index, src, reduce, options);
+  }
+  /** `scatterReduce` in place (torch's `scatter_reduce_`). */
+  scatterReduce_(
+    dim: number,
+    index: Tensor,
+    src: Tensor,
+    reduce: scatRed.ScatterReduction,
+    options?: scatRed.ScatterReduceOptions,
+  ): this {
+    atMost("scatterReduce_", arguments.length, 5, 'x.scatterReduce_(0, index, src, "sum")');
+    return inPlace(
+      this,
+      "scatterReduce_",
+      [index, src],
+      () => scatRed.scatterReduce(this, dim, index, src, reduce, options),
+    ) as this;
+  }
+  /** `source`'s slices copied at `index` along `dim` (`torch.index_copy`; see `indexCopy`). */
+  indexCopy(dim: number, index: Tensor, source: Tensor): Tensor {
+    atMost("indexCopy", arguments.length, 3, "x.indexCopy(0, index, source)");
+    return scatRed.indexCopy(this, dim, index, source);
+  }
+  /** `indexCopy` in place (torch's `index_copy_`). */
+  indexCopy_(dim: number, index: Tensor, source: Tensor): this {
+    atMost("indexCopy_", arguments.length, 3, "x.indexCopy_(0, index, source)");
+    return inPlace(
+      this,
+      "indexCopy_",
+      [index, source],
+      () => scatRed.indexCopy(this, dim, index, source),
+    ) as this;
+  }
+  /** The sum of the main diagonal of a matrix (`torch.trace`; see `trace`). */
+  trace(): Tensor {
+    atMost("trace", arguments.length, 0, "x.trace()");
+    return diagOps.trace(this);
+  }
+  /**
+   * `value` on the main diagonal, in place (torch's `fill_diagonal_(value,
+   * wrap=False)`; `{ wrap: true }` or `true` restarts it on a tall matrix).
+   *
+   * @example
+   * ```ts
+   * import { ones } from "@lits/vision";
+   * const sim = ones([3, 3]);
+   * sim.fillDiagonal_(-Infinity);
+   * console.log(sim.toList()); // [[-Infinity, 1, 1], [1, -Infinity, 1], [1, 1, -Infinity]]
+   * ```
+   */
+  fillDiagonal_(value: number, wrap: boolean | { wrap?: boolean } = false): this {
+    atMost("fillDiagonal_", arguments.length, 2, "x.fillDiagonal_(value, { wrap: true })");
+    return diagOps.fillDiagonal_(this, value, wrap) as this;
   }
   /** Values at `indices` along `dim`, broadcasting (`torch.take_along_dim`). */
   takeAlongDim(indices: Tensor, dim?: number | null): Tensor {

@@ -1,5 +1,5 @@
 /**
- * `median` and `kthvalue` (torch's), on the backend's stable sort: the k-th
+ * `median`, `nanmedian` and `kthvalue` (torch's), on the backend's stable sort: the k-th
  * smallest value along a dimension and where it was. NaN orders above every
  * number; torch's median of a slice holding NaN is NaN (the first one), so
  * that case picks it. The values carry the gradient to the element they
@@ -113,6 +113,63 @@ export function median(x: Tensor, dim?: number, keepDim = false): Tensor | Value
     throw new Error(`median: dimension ${d} of [${x.shape}] is empty`);
   }
   const index = medianIndex(x, d);
+  const values = gather(x, d, index);
+  return keepDim
+    ? new ValuesIndices(values, index)
+    : new ValuesIndices(squeeze(values, d), squeeze(index, d));
+}
+
+/** The lower median's index along d of each slice's non-NaN values; an all-NaN slice's first NaN. */
+function nanmedianIndex(x: Tensor, d: number): Tensor {
+  return noGrad(() => {
+    const order = sort(x, d).indices; // stable, NaN last
+    const count = rsub(x.shape[d], sum(isnan(x), d, true)); // the numbers in each slice
+    // floor((count - 1) / 2); 0 for a slice of NaN only (its first NaN).
+    const position = count.sub(1).div(2).floor().clampMin(0).int();
+    return gather(order.float(), d, position).int();
+  });
+}
+
+/**
+ * The median of the values that are not NaN, as `torch.nanmedian`: of all
+ * elements (a 0-d tensor) when `dim` is left out, else along `dim` as
+ * `.values` and int32 `.indices`. The lower of the two middle values for
+ * an even count, as `median`; NaN only where a slice holds nothing but
+ * NaN (its index then that of its first NaN; torch's is wherever its
+ * partial sort leaves it). The values carry the gradient to the element
+ * they came from, as torch's.
+ *
+ * @example
+ * ```ts
+ * import { nanmedian, tensor } from "@lits/vision";
+ * console.log(nanmedian(tensor([2, NaN, 1, 5])).item()); // 2
+ * const { values, indices } = nanmedian(tensor([[3, 1, NaN, 2]]), 1);
+ * console.log(values.toList(), indices.toList()); // [2] [3]
+ * ```
+ */
+export function nanmedian(x: Tensor): Tensor;
+/** The NaN-ignoring median along `dim`: `.values` and the int32 `.indices` they came from. */
+export function nanmedian(x: Tensor, dim: number, keepDim?: boolean): ValuesIndices;
+export function nanmedian(x: Tensor, dim?: number, keepDim = false): Tensor | ValuesIndices {
+  if (arguments.length > 3) {
+    throw new Error(`nanmedian: takes (x, dim, keepDim), got ${arguments.length} arguments`);
+  }
+  expectTensor(x, "nanmedian", "nanmedian(x) or nanmedian(x, dim)");
+  requireFloat(x, "nanmedian");
+  checkKeepDim("nanmedian", keepDim);
+  if (dim === undefined) {
+    if (x.numel() === 0) throw new Error("nanmedian: the tensor has no elements");
+    const flat = reshape(x, [numel(x.shape)]);
+    return reshape(gather(flat, 0, nanmedianIndex(flat, 0).reshape([1])), []);
+  }
+  const d = normDim(dim, Math.max(x.ndim, 1), "nanmedian");
+  if (x.ndim === 0) {
+    return new ValuesIndices(x.reshape([]), noGrad(() => isnan(x).mul(0).int()));
+  }
+  if (x.shape[d] === 0) {
+    throw new Error(`nanmedian: dimension ${d} of [${x.shape}] is empty`);
+  }
+  const index = nanmedianIndex(x, d);
   const values = gather(x, d, index);
   return keepDim
     ? new ValuesIndices(values, index)

@@ -11,10 +11,39 @@ import { clone, normDim, reshape } from "./shape.ts";
 import { requireFloat } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { indexVector, takeAlong } from "./gather.ts";
+import { around, hostResult } from "./host_values.ts";
 
 /** A value as an error shows it (NaN and Infinity by name, where JSON says null). */
 const shown = (v: unknown): string =>
   Array.isArray(v) ? `[${v.map(String).join(", ")}]` : typeof v === "string" ? `"${v}"` : String(v);
+
+/**
+ * y's slices along `d` at `index` (a permutation): the gather kernel for
+ * float32; for int32 labels an exact copy on the host (the kernel is
+ * float32 only, and labels are small), with no gradient.
+ */
+function takeRows(y: Tensor, d: number, index: Int32Array, what: string): Tensor {
+  if (y.dtype === "float32") {
+    return takeAlong(y, d, indexVector(index, y.device), "row", false, what);
+  }
+  const v = y.toArray();
+  const [outer, r, inner] = around(y.shape, d);
+  const out = new Int32Array(v.length);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < r; j++) {
+      out.set(
+        v.subarray((o * r + index[j]) * inner, (o * r + index[j] + 1) * inner),
+        (o * r + j) * inner,
+      );
+    }
+  }
+  return hostResult(out, y.shape, "int32", y.device);
+}
+
+/** Throws unless x is float32 or int32 (the two this library has; a clear message otherwise). */
+function requireFloatOrInt(x: Tensor, what: string): void {
+  if (x.dtype !== "int32") requireFloat(x, what);
+}
 
 /** The dims as a list of distinct normalised dimensions. */
 function dimList(where: string, x: Tensor, dims: unknown, usage: string): number[] {
@@ -34,7 +63,8 @@ function dimList(where: string, x: Tensor, dims: unknown, usage: string): number
 /**
  * `x` with the order of its elements reversed along each of `dims`, as
  * `torch.flip` (a copy, as torch's). `flip(x, 3)` mirrors an [N, C, H, W]
- * batch left to right.
+ * batch left to right. float32 or int32 (a label map flipped with its
+ * image stays int32).
  *
  * @example
  * ```ts
@@ -48,13 +78,13 @@ export function flip(x: Tensor, dims: number | number[]): Tensor {
     throw new Error(`flip: takes (x, dims), got ${arguments.length} arguments; write ${usage}`);
   }
   expectTensor(x, "flip", usage);
-  requireFloat(x, "flip");
+  requireFloatOrInt(x, "flip");
   let y = x.ndim === 0 ? reshape(x, [1]) : x;
   for (const d of dimList("flip", x, dims, usage)) {
     const n = y.shape[d];
     if (n <= 1) continue;
     const index = Int32Array.from({ length: n }, (_, i) => n - 1 - i);
-    y = takeAlong(y, d, indexVector(index, x.device), "row", false, "flip");
+    y = takeRows(y, d, index, "flip");
   }
   if (x.ndim === 0) return reshape(y, []);
   return y === x ? clone(x) : y; // a copy even when nothing moves, as torch's
@@ -71,14 +101,15 @@ function rollAlong(y: Tensor, d: number, shift: number): Tensor {
   // One gather pass, as flip's: a cat of two strided views went through the
   // strided copy, several times slower on images.
   const index = Int32Array.from({ length: n }, (_, j) => (j - s + n) % n);
-  return takeAlong(y, d, indexVector(index, y.device), "row", false, "roll");
+  return takeRows(y, d, index, "roll");
 }
 
 /**
  * `x` shifted circularly by `shifts` along `dims`, as `torch.roll`:
  * elements pushed past the end come back at the start. Without `dims` the
  * tensor is rolled as if flattened, then given its shape back. A negative
- * shift rolls the other way.
+ * shift rolls the other way. float32 or int32 (labels stay int32, as
+ * torch's int64).
  *
  * @example
  * ```ts
@@ -93,7 +124,7 @@ export function roll(x: Tensor, shifts: number | number[], dims?: number | numbe
     throw new Error(`roll: takes (x, shifts, dims), got ${arguments.length} arguments`);
   }
   expectTensor(x, "roll", usage);
-  requireFloat(x, "roll");
+  requireFloatOrInt(x, "roll");
   const shiftList = typeof shifts === "number" ? [shifts] : shifts;
   if (!Array.isArray(shiftList) || !shiftList.every((s) => Number.isInteger(s))) {
     throw new Error(

@@ -24,10 +24,13 @@ import { gather, takeAlong } from "./gather.ts";
 import { cat } from "./join.ts";
 import { hostResult } from "./host_values.ts";
 import { checkOptions } from "../../options.ts";
+import { scatterWithReduce } from "./scatter_reduce.ts";
 
-type Src = Tensor | number;
+/** @internal a scatter's source: a tensor or a number. */
+export type Src = Tensor | number;
 
-function checkDim(where: string, dim: unknown, ndim: number, usage: string): number {
+/** @internal a dimension of an ndim tensor, checked and normalised. */
+export function checkDim(where: string, dim: unknown, ndim: number, usage: string): number {
   if (typeof dim !== "number" || !Number.isInteger(dim)) {
     throw new Error(
       `${where}: dim must be an integer, got ${JSON.stringify(dim) ?? String(dim)}; write ${usage}`,
@@ -36,14 +39,16 @@ function checkDim(where: string, dim: unknown, ndim: number, usage: string): num
   return normDim(dim, Math.max(ndim, 1), where);
 }
 
-function checkSelf(where: string, x: unknown, usage: string): asserts x is Tensor {
+/** @internal throws unless x is a float32 or int32 tensor. */
+export function checkSelf(where: string, x: unknown, usage: string): asserts x is Tensor {
   expectTensor(x, where, usage);
   if (x.dtype !== "float32" && x.dtype !== "int32") {
     throw new Error(`${where}: expected a float32 or int32 tensor, got ${x.dtype}`);
   }
 }
 
-function checkIndex(
+/** @internal throws unless index is an int32 tensor on x's device. */
+export function checkIndex(
   where: string,
   x: Tensor,
   index: unknown,
@@ -59,8 +64,13 @@ function checkIndex(
   sameDevice(x, index, where);
 }
 
-/** Throws unless `src` is a tensor of x's dtype and device, or a number fit for x. */
-function checkSrc(where: string, x: Tensor, src: unknown, usage: string): asserts src is Src {
+/** @internal throws unless `src` is a tensor of x's dtype and device, or a number fit for x. */
+export function checkSrc(
+  where: string,
+  x: Tensor,
+  src: unknown,
+  usage: string,
+): asserts src is Src {
   if (typeof src === "number") {
     if (Number.isNaN(src) && x.dtype === "int32") {
       throw new Error(`${where}: value NaN cannot be written into an int32 tensor`);
@@ -111,8 +121,8 @@ function checkShapes(where: string, x: Tensor, d: number, index: Tensor, src: Sr
   });
 }
 
-/** The index's values on the host, each checked to lie in [0, r). */
-function hostIndex(where: string, index: Tensor, d: number, r: number): Int32Array {
+/** @internal the index's values on the host, each checked to lie in [0, r). */
+export function hostIndex(where: string, index: Tensor, d: number, r: number): Int32Array {
   const v = contiguous(index).toArray() as Int32Array;
   for (let t = 0; t < v.length; t++) {
     if (v[t] < 0 || v[t] >= r) {
@@ -181,8 +191,8 @@ function addInto(
   return out;
 }
 
-/** The shared front of scatter and scatterAdd: checks, 0-d, the corner. */
-function scatterCommon(
+/** @internal the shared front of scatter, scatterAdd and scatterReduce: checks, 0-d, the corner. */
+export function scatterCommon(
   where: string,
   x: unknown,
   dim: unknown,
@@ -248,7 +258,9 @@ function hostScatter(
  * number of dimensions, no larger than src, nor than x outside `dim`; an
  * index outside `[0, x.shape[dim])` is an Error. Where an index repeats,
  * the last write in row-major order wins (torch leaves it undefined).
- * torch's deprecated `reduce` option is refused: write `scatterAdd`. The
+ * torch's `reduce` option, `{ reduce: "add" }` or `{ reduce: "multiply" }`,
+ * combines the values landing on a position with x's (no gradient, as
+ * torch 1.13's; `scatterReduce` has one). The
  * gradient reaches x where nothing was written, and src as `gather(g, dim,
  * index)`, as torch's. int32 x and src stay int32 (no gradient).
  *
@@ -282,15 +294,10 @@ export function scatter(
     options = rest;
   }
   const o = checkOptions<{ reduce?: string }>("scatter", options, ["reduce"], usage);
-  if (o.reduce !== undefined) {
-    throw new Error(
-      `scatter: the reduce option ("${o.reduce}") is deprecated in torch and not supported; ` +
-        'for reduce="add" write scatterAdd(x, dim, index, src); "multiply" has no form here',
-    );
-  }
   if (src === undefined) {
     throw new Error(`scatter: src (a tensor or a number) is missing; write ${usage}`);
   }
+  if (o.reduce !== undefined) return scatterWithReduce(x, dim, index, src, o.reduce);
   return scatterCommon("scatter", x, dim, index, src, usage, (c, d, ix, s, idx) => {
     const out = hostScatter(c, d, ix, s, idx, false);
     if (c.dtype !== "float32") return out;
