@@ -401,7 +401,7 @@ Deno.test("String(model) and `${model}` print the module tree, as torch's print(
     [
       "Sequential(",
       "  (0): Conv2d(inChannels=1, outChannels=6, kernelSize=[3, 3], stride=[1, 1], padding=[0, 0], " +
-      "dilation=[1, 1], groups=1, bias=true)",
+      'dilation=[1, 1], paddingMode="zeros", paddingAmounts=[0, 0, 0, 0], groups=1, bias=true)',
       "  (1): ReLU(inplace=false)",
       "  (2): Sequential(",
       "    (0): Linear(inFeatures=2, outFeatures=3, bias=true)",

@@ -21,7 +21,7 @@ interface Tree {
 }
 
 /** Not settings: the mode, a container's length, a count of batches seen, an instance norm's input ranks. */
-const SKIP = new Set(["training", "length", "numBatchesTracked", "ranks"]);
+const SKIP = new Set(["training", "length", "numBatchesTracked", "ranks", "padsInput"]);
 
 /** A number, flag, name or short list of numbers (a kernel size, a padding). */
 function isSetting(v: unknown): boolean {
