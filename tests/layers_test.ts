@@ -406,7 +406,7 @@ Deno.test("layers: loadStateDict writes in place (optimizers keep the same tenso
   });
 });
 
-Deno.test('Conv2d padding "same" and "valid", as torch (F.conv2d refuses where torch pads unequally)', () => {
+Deno.test('Conv2d padding "same" and "valid", as torch (even kernels padded one more after)', () => {
   // x = arange(120).reshape(2, 2, 5, 6) / 50 - 1; w = arange(54).reshape(3, 2, 3, 3) / 40 - 0.2
   // F.conv2d(x, w, padding='same', dilation=(1, 2)) -> [2, 3, 5, 6], sum 272.301, y[0, 1, 2, 3] -2.6025
   // F.conv2d(x, w, padding='valid') -> [2, 3, 3, 4], sum 165.834
@@ -433,11 +433,9 @@ Deno.test('Conv2d padding "same" and "valid", as torch (F.conv2d refuses where t
     /padding must be integers >= 0, "valid" or "same", got "foo"/,
   );
   // An even kernel: torch pads one more zero after; the layer pads the input first
-  // (tests/nn_docs_test.ts checks its numbers), F.conv2d refuses.
-  assert.deepEqual(new nn.Conv2d(2, 1, 2, { padding: "same" }).forward(x).shape, [2, 1, 5, 6]);
-  const w2 = tensor(Array.from({ length: 8 }, (_, i) => i / 8), [1, 2, 2, 2]);
-  assert.throws(
-    () => nn.functional.conv2d(x, w2, null, { padding: "same" }),
-    /one more on one side/,
-  );
+  // (tests/nn_docs_test.ts checks its numbers), and F.conv2d pads alike (tests/nn_gaps_test.ts).
+  const even = new nn.Conv2d(2, 1, 2, { padding: "same" });
+  assert.deepEqual(even.forward(x).shape, [2, 1, 5, 6]);
+  const f = nn.functional.conv2d(x, even.weight, even.bias, { padding: "same" });
+  assert.deepEqual(f.toArray(), even.forward(x).toArray());
 });

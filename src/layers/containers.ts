@@ -13,7 +13,8 @@ const FIX = "use list.append(module), list.insert(i, module) or list.pop(i)";
 
 /**
  * A list of modules, as `torch.nn.ModuleList`: indexable (`list[0]`,
- * `list.at(-1)`), iterable, with `append`, `extend`, `insert` and `pop`. It has no
+ * `list[-1]`, `list.at(-1)`), iterable, sliced with `slice` (torch's
+ * `list[1:]`), with `append`, `extend`, `insert` and `pop`. It has no
  * forward of its own: a model's forward walks it.
  *
  * @example
@@ -57,6 +58,15 @@ export class ModuleList extends Module implements Iterable<Module> {
   at(index: number): Module {
     const i = this.#index(index, this.#length, "at");
     return this[i];
+  }
+
+  /**
+   * A new ModuleList of the modules from `start` to before `end` (negative
+   * counts from the end), as torch's `list[1:]` (`list.slice(1)`) and
+   * `list[:-1]` (`list.slice(0, -1)`): the same modules, renumbered from 0.
+   */
+  slice(start?: number, end?: number): ModuleList {
+    return new ModuleList([...this].slice(start, end));
   }
 
   /** Adds `module` at the end; returns this. */
@@ -152,8 +162,15 @@ export class ModuleList extends Module implements Iterable<Module> {
 
 /**
  * Modules by name, as `torch.nn.ModuleDict`: insertion-ordered, with
- * `get`, `set`, `has`, `delete`, `keys`, `values`, `entries` and iteration
+ * `get`, `set`, `has` (torch's `in`), `delete`, `pop`, `clear`, `keys`,
+ * `values`, `items` (`entries`), `length` (torch's `len`) and iteration
  * over [key, module] pairs. Keys become state-dict names (`heads.liver.bias`).
+ *
+ * As torch's, `dict[key]` reads a module (`this.choices[choice](x)`) and
+ * `dict[key] = module` adds or replaces one; a new key so assigned joins at
+ * the end when the dict is next used, and `delete dict[key]` removes it. A
+ * key named as a member of ModuleDict (`keys`, `update`, `training`, ...)
+ * is read with `get(key)` only: `dict.keys` stays the method.
  *
  * @example
  * ```ts
@@ -162,10 +179,16 @@ export class ModuleList extends Module implements Iterable<Module> {
  * console.log([...heads.keys()]); // ["liver", "lesion"]
  * console.log([...heads.stateDict().keys()][0]); // "liver.weight"
  * console.log(heads.get("lesion").forward(randn([3, 8])).shape); // [3, 2]
+ * const choice = "liver";
+ * console.log(heads[choice](randn([3, 8])).shape); // [3, 2]
  * ```
  */
 export class ModuleDict extends Module implements Iterable<[string, Module]> {
+  // deno-lint-ignore no-explicit-any
+  [key: string]: any; // dict[key], torch's keyed read (a module, or a member of this class)
   #modules = new Map<string, Module>();
+  /** The keys that have an accessor `dict[key]` (not those named as a member). */
+  #exposed = new Set<string>();
 
   constructor(modules: Record<string, Module> | Iterable<[string, Module]> = {}) {
     super();
@@ -192,17 +215,66 @@ export class ModuleDict extends Module implements Iterable<[string, Module]> {
       checkKey(pair[0]);
       requireModule("nn.ModuleDict", pair[1], pair[0]);
     }
-    for (const [k, m] of pairs) this.#modules.set(k, m);
+    this.#reconcile();
+    for (const [k, m] of pairs) this.#put(k, m);
     return this;
+  }
+
+  /** Stores `m` under `key`, with the accessor `this[key]` where no member has that name. */
+  #put(key: string, m: Module): void {
+    this.#modules.set(key, m);
+    if (this.#exposed.has(key) || key in this) return;
+    Object.defineProperty(this, key, {
+      configurable: true,
+      enumerable: false,
+      get: () => this.#modules.get(key),
+      set: (v: unknown) => this.set(key, v as Module),
+    });
+    this.#exposed.add(key);
+  }
+
+  /** Removes `key` and its accessor. */
+  #drop(key: string): void {
+    this.#modules.delete(key);
+    if (this.#exposed.delete(key)) delete (this as Record<string, unknown>)[key];
+  }
+
+  /**
+   * Brings the entries up to date with plain JavaScript on the dict:
+   * `dict[key] = module` for a new key made a plain field (joins at the
+   * end, as torch's `__setitem__`), `delete dict[key]` removed an accessor
+   * (the entry goes, as torch's `del`).
+   */
+  #reconcile(): void {
+    for (const key of this.#exposed) {
+      if (!Object.getOwnPropertyDescriptor(this, key)?.get) {
+        this.#exposed.delete(key);
+        this.#modules.delete(key);
+      }
+    }
+    for (const [key, v] of Object.entries(this)) {
+      if (!(v instanceof Module)) continue;
+      checkKey(key);
+      delete (this as Record<string, unknown>)[key];
+      this.#modules.delete(key); // a member-named key assigned again: it moves to the end
+      this.#put(key, v);
+    }
   }
 
   /** Number of modules. */
   get size(): number {
+    this.#reconcile();
     return this.#modules.size;
+  }
+
+  /** Number of modules (torch's `len(dict)`). */
+  override get length(): number {
+    return this.size;
   }
 
   /** The module under `key` (an Error names the known keys when there is none). */
   get(key: string): Module {
+    this.#reconcile();
     const m = this.#modules.get(key);
     if (!m) {
       throw new Error(
@@ -215,42 +287,70 @@ export class ModuleDict extends Module implements Iterable<[string, Module]> {
   /** Adds or replaces the module under `key`; returns this. */
   set(key: string, module: Module): this {
     checkKey(key);
-    this.#modules.set(key, requireModule("nn.ModuleDict.set", module, key));
+    requireModule("nn.ModuleDict.set", module, key);
+    this.#reconcile();
+    this.#put(key, module);
     return this;
   }
 
-  /** Whether `key` is present. */
+  /** Whether `key` is present (torch's `key in dict`). */
   has(key: string): boolean {
+    this.#reconcile();
     return this.#modules.has(key);
   }
 
-  /** Removes `key` (as Python's pop, without the value); returns whether it was there. */
+  /** Removes `key`; returns whether it was there (torch's `del dict[key]`). */
   delete(key: string): boolean {
-    return this.#modules.delete(key);
+    this.#reconcile();
+    const had = this.#modules.has(key);
+    this.#drop(key);
+    return had;
+  }
+
+  /** Removes and returns the module under `key`, as torch's `pop(key)`. */
+  pop(key: string): Module {
+    const m = this.get(key);
+    this.#drop(key);
+    return m;
+  }
+
+  /** Removes every module, as torch's `clear()`. */
+  clear(): void {
+    this.#reconcile();
+    for (const key of [...this.#modules.keys()]) this.#drop(key);
   }
 
   /** The keys in insertion order. */
   keys(): IterableIterator<string> {
+    this.#reconcile();
     return this.#modules.keys();
   }
 
   /** The modules in insertion order. */
   values(): IterableIterator<Module> {
+    this.#reconcile();
     return this.#modules.values();
   }
 
   /** [key, module] pairs in insertion order. */
   entries(): IterableIterator<[string, Module]> {
+    this.#reconcile();
     return this.#modules.entries();
+  }
+
+  /** [key, module] pairs in insertion order, as torch's `items()`. */
+  items(): IterableIterator<[string, Module]> {
+    return this.entries();
   }
 
   /** [key, module] pairs in insertion order. */
   [Symbol.iterator](): Iterator<[string, Module]> {
-    return this.#modules.entries();
+    return this.entries();
   }
 
   /** The children are the entries (PyTorch's _modules). */
   override *namedChildren(): Generator<[string, Module]> {
+    this.#reconcile();
     yield* this.#modules;
   }
 

@@ -15,7 +15,7 @@ import {
 import { Module, Parameter } from "./module.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
-import { type CallContract, checkContract } from "../options.ts";
+import { type CallContract, checkContract, checkOptions } from "../options.ts";
 
 /** Options of `ConvTranspose2d`: those of `convTranspose2d`, and `bias`. */
 export interface ConvTranspose2dLayerOptions extends ConvTranspose2dOptions {
@@ -142,9 +142,18 @@ export class ConvTranspose2d extends Module {
    * the layer's `outputPadding`.
    */
   forward(x: Tensor): Tensor;
-  /** With `outputSize`: torch's `forward(input, output_size)`. */
-  forward(x: Tensor, outputSize: readonly number[]): Tensor;
-  forward(x: Tensor, outputSize?: readonly number[]): Tensor {
+  /** With `outputSize`: torch's `forward(input, output_size)`; `{ outputSize }` too. */
+  forward(x: Tensor, outputSize: readonly number[] | { outputSize?: readonly number[] }): Tensor;
+  forward(x: Tensor, size?: readonly number[] | { outputSize?: readonly number[] }): Tensor {
+    // torch's keyword output_size=..., as an options object.
+    const outputSize = size !== null && typeof size === "object" && !Array.isArray(size)
+      ? checkOptions<{ outputSize?: readonly number[] }>(
+        "nn.ConvTranspose2d.forward",
+        size,
+        ["outputSize"],
+        "up(x, x0.shape) or up(x, { outputSize: x0.shape })",
+      ).outputSize
+      : size as readonly number[] | undefined;
     const outputPadding = outputSize === undefined
       ? this.options.outputPadding
       : this.#outputPaddingFor(x, outputSize);

@@ -16,7 +16,7 @@ import {
 import { Module, Parameter } from "./module.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
-import { type CallContract, checkContract } from "../options.ts";
+import { type CallContract, checkContract, checkOptions } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 
 /** Options of `ConvTranspose1d`: those of `convTranspose1d`, and `bias`. */
@@ -142,9 +142,18 @@ export class ConvTranspose1d extends Module {
    * [outChannels, L']. `outputSize` ([L'], or the whole shape), as torch's
    * `forward(input, output_size)`, picks the output padding that gives that
    * length (one of the `stride` lengths a strided convolution maps back
-   * from), in place of the layer's `outputPadding`.
+   * from), in place of the layer's `outputPadding`; `{ outputSize }` too.
    */
-  forward(x: Tensor, outputSize?: readonly number[]): Tensor {
+  forward(x: Tensor, size?: readonly number[] | { outputSize?: readonly number[] }): Tensor {
+    // torch's keyword output_size=..., as an options object.
+    const outputSize = size !== null && typeof size === "object" && !Array.isArray(size)
+      ? checkOptions<{ outputSize?: readonly number[] }>(
+        "nn.ConvTranspose1d.forward",
+        size,
+        ["outputSize"],
+        "up(x, x0.shape) or up(x, { outputSize: x0.shape })",
+      ).outputSize
+      : size as readonly number[] | undefined;
     const outputPadding = outputSize === undefined
       ? this.options.outputPadding
       : this.#outputPaddingFor(x, outputSize);

@@ -12,7 +12,7 @@ import type { Pair } from "../tensor/ops/conv.ts";
 import type { Triple } from "../tensor/ops/conv3d.ts";
 import { maxUnpool, type MaxUnpoolOptions, SIZES } from "../tensor/ops/max_unpool.ts";
 import { Module } from "./module.ts";
-import { checkArity, checkCall } from "../options.ts";
+import { checkArity, checkCall, checkOptions } from "../options.ts";
 
 /** Options of the unpool layers (S: one size per dimension). */
 export interface MaxUnpoolLayerOptions<S> {
@@ -21,6 +21,13 @@ export interface MaxUnpoolLayerOptions<S> {
   /** The pool's padding (default 0). */
   padding?: S;
 }
+
+/** The output size of an unpool: a shape, or torch's keyword as `{ outputSize }`. */
+export type MaxUnpoolOutputSize =
+  | readonly number[]
+  | { outputSize?: readonly number[] | null }
+  | null
+  | undefined;
 
 /** What the three unpool layers share: the checked kernel, stride and padding. */
 abstract class MaxUnpoolBase<S> extends Module {
@@ -60,10 +67,19 @@ abstract class MaxUnpoolBase<S> extends Module {
     given: number,
     x: Tensor,
     indices: Tensor,
-    outputSize: readonly number[] | null | undefined,
+    outputSize: MaxUnpoolOutputSize,
   ): Tensor {
     const where = this.#where, nd = this.#nd;
     checkArity(where, given, 3, `unpool(x, indices, input.shape), unpool a ${where}`);
+    if (outputSize !== null && typeof outputSize === "object" && !Array.isArray(outputSize)) {
+      // torch's keyword output_size=..., as an options object.
+      outputSize = checkOptions<{ outputSize?: readonly number[] | null }>(
+        `${where}.forward`,
+        outputSize,
+        ["outputSize"],
+        "unpool(x, indices, input.shape) or unpool(x, indices, { outputSize: input.shape })",
+      ).outputSize;
+    }
     const options: MaxUnpoolOptions<unknown> = { ...this.options, outputSize };
     return maxUnpool(`maxUnpool${nd}d`, nd, 4, x, indices, this.kernelSize, options);
   }
@@ -88,7 +104,7 @@ export class MaxUnpool1d extends MaxUnpoolBase<Single> {
     super("nn.MaxUnpool1d", 1, kernelSize, options, arguments.length);
   }
   /** x [N, C, L] and its int32 indices -> [N, C, L'] (L' from outputSize where given). */
-  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
+  forward(x: Tensor, indices: Tensor, outputSize?: MaxUnpoolOutputSize): Tensor {
     return this.unpool(arguments.length, x, indices, outputSize);
   }
 }
@@ -117,7 +133,7 @@ export class MaxUnpool2d extends MaxUnpoolBase<Pair> {
     super("nn.MaxUnpool2d", 2, kernelSize, options, arguments.length);
   }
   /** x [N, C, H, W] and its int32 indices -> [N, C, H', W']. */
-  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
+  forward(x: Tensor, indices: Tensor, outputSize?: MaxUnpoolOutputSize): Tensor {
     return this.unpool(arguments.length, x, indices, outputSize);
   }
 }
@@ -140,7 +156,7 @@ export class MaxUnpool3d extends MaxUnpoolBase<Triple> {
     super("nn.MaxUnpool3d", 3, kernelSize, options, arguments.length);
   }
   /** x [N, C, D, H, W] and its int32 indices -> [N, C, D', H', W']. */
-  forward(x: Tensor, indices: Tensor, outputSize?: readonly number[] | null): Tensor {
+  forward(x: Tensor, indices: Tensor, outputSize?: MaxUnpoolOutputSize): Tensor {
     return this.unpool(arguments.length, x, indices, outputSize);
   }
 }

@@ -140,8 +140,29 @@ export { Conv1d, type Conv1dLayerOptions, type ConvPaddingMode } from "./conv1d.
 export { ConvTranspose1d, type ConvTranspose1dLayerOptions } from "./conv_transpose1d.ts";
 export { Dropout1d } from "./dropout1d.ts";
 export { AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d } from "./pool1d.ts";
-export { MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, type MaxUnpoolLayerOptions } from "./max_unpool.ts";
+export {
+  MaxUnpool1d,
+  MaxUnpool2d,
+  MaxUnpool3d,
+  type MaxUnpoolLayerOptions,
+  type MaxUnpoolOutputSize,
+} from "./max_unpool.ts";
 export { Embedding, type EmbeddingPretrainedOptions } from "./embedding.ts";
 export { EmbeddingBag, type EmbeddingBagLayerOptions } from "./embedding_bag.ts";
 export { PixelShuffle, PixelUnshuffle } from "./pixel_shuffle.ts";
 export { Fold, type FoldLayerOptions, Unfold, type UnfoldLayerOptions } from "./fold.ts";
+export {
+  Hardshrink,
+  Hardtanh,
+  type HardtanhOptions,
+  Softshrink,
+  Softsign,
+  Tanhshrink,
+  Threshold,
+  type ThresholdOptions,
+} from "./activation_shrink.ts";
+export { CELU, type CELUOptions, GLU, LogSigmoid, SELU } from "./activation_scaled.ts";
+export { AlphaDropout, RReLU, type RReLUOptions } from "./activation_random.ts";
+export { ParameterDict, ParameterList } from "./parameter_containers.ts";
+export { ChannelShuffle } from "./channel_shuffle.ts";
+export { Bilinear, type BilinearOptions } from "./bilinear.ts";

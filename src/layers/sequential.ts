@@ -9,7 +9,8 @@
  * a subclass's `this.norm = ...` after `super()`: torchvision's
  * `_Transition`) joins at the end when the Sequential next looks (forward,
  * `length`, a position); `append` names by position (`String(length)`), as
- * PyTorch's. `seq[i]` and `seq[-i]` reach children by position.
+ * PyTorch's. `seq[i]` and `seq[-i]` reach children by position;
+ * `seq.slice(1)` is torch's `seq[1:]`.
  *
  * @module
  */
@@ -63,6 +64,12 @@ export class Sequential extends Module implements Iterable<Module> {
         : Object.entries(modules[0] as Record<string, Module>);
       for (const [name, m] of entries) this.#add(name, m, true);
     } else {
+      if (modules.length === 1 && Array.isArray(modules[0])) {
+        throw new Error(
+          "nn.Sequential: takes the modules as arguments, not an array; write " +
+            "new nn.Sequential(a, b) or new nn.Sequential(...layers)",
+        );
+      }
       (modules as unknown[]).forEach((m, i) => {
         if (!(m instanceof Module)) throw new Error(`Sequential: child ${i} is not a Module`);
         this[i] = m;
@@ -176,6 +183,31 @@ export class Sequential extends Module implements Iterable<Module> {
     this.#reconcile();
     const self = this as unknown as Record<string, Module>;
     for (const name of [...this.#order]) yield self[name];
+  }
+
+  /**
+   * A new Sequential of the children from `start` to before `end` (negative
+   * counts from the end), as torch's `seq[1:]` (`seq.slice(1)`) and
+   * `seq[:-1]` (`seq.slice(0, -1)`): the same modules, named children keep
+   * their names, numbered ones are renumbered from 0 so that `part[i]` is
+   * the i-th (torch keeps the old numbers: the state dict of its `seq[1:]`
+   * starts at "1.", this one's at "0.").
+   *
+   * @example
+   * ```ts
+   * import { nn } from "@lits/vision";
+   * const net = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 2));
+   * const head = net.slice(-1), body = net.slice(0, -1);
+   * console.log(head[0] === net[2], body.length); // true 2
+   * ```
+   */
+  slice(start?: number, end?: number): Sequential {
+    const out = new Sequential();
+    for (const [name, m] of [...this.namedChildren()].slice(start, end)) {
+      if (NUMBER.test(name)) out.append(m);
+      else out.addModule(name, m);
+    }
+    return out;
   }
 
   /** Adds `module` at the end, named by its position (torch's `append`); returns this. */

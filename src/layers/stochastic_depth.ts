@@ -6,7 +6,7 @@
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import { stochasticDepth } from "../tensor/ops/bernoulli.ts";
-import { checkArity } from "../options.ts";
+import { checkArity, checkOptions } from "../options.ts";
 import { Module } from "./module.ts";
 
 /**
@@ -16,14 +16,38 @@ import { Module } from "./module.ts";
  * @example
  * ```ts
  * import { nn, ones } from "@lits/vision";
- * const drop = new nn.StochasticDepth(0.2, "row");
+ * const drop = new nn.StochasticDepth(0.2, "row"); // or ({ p: 0.2, mode: "row" })
  * console.log(drop.eval().forward(ones([2, 3])).toList()); // [[1, 1, 1], [1, 1, 1]]
  * ```
  */
 export class StochasticDepth extends Module {
-  constructor(readonly p: number, readonly mode: "row" | "batch" = "row") {
+  /** The probability of dropping the branch. */
+  readonly p: number;
+  /** "row" (per sample) or "batch". */
+  readonly mode: "row" | "batch";
+
+  constructor(
+    p: number | { p: number; mode?: "row" | "batch" },
+    mode: "row" | "batch" = "row",
+  ) {
     super();
-    checkArity("nn.StochasticDepth", arguments.length, 2, 'new nn.StochasticDepth(0.2, "row")');
+    const usage =
+      'new nn.StochasticDepth(0.2, "row") or new nn.StochasticDepth({ p: 0.2, mode: "row" })';
+    checkArity("nn.StochasticDepth", arguments.length, 2, usage);
+    if (typeof p === "object" && p !== null) {
+      // torchvision's keywords, StochasticDepth(p=0.2, mode="row").
+      if (arguments.length > 1) {
+        throw new Error(`nn.StochasticDepth: give the options object alone; write ${usage}`);
+      }
+      const o = checkOptions<{ p: number; mode?: "row" | "batch" }>(
+        "nn.StochasticDepth",
+        p,
+        ["p", "mode"],
+        usage,
+      );
+      [p, mode] = [o.p, o.mode ?? "row"];
+    }
+    [this.p, this.mode] = [p, mode];
     if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
       throw new Error(`nn.StochasticDepth: p must be a number in [0, 1], got ${JSON.stringify(p)}`);
     }

@@ -171,4 +171,16 @@ export {
 } from "./ops/embedding_bag.ts";
 export { pixelShuffle, pixelUnshuffle } from "./ops/pixel_shuffle.ts";
 export { fold, type FoldOptions, unfold } from "./ops/fold.ts";
+export {
+  hardshrink,
+  hardtanh,
+  softshrink,
+  softsign,
+  tanhshrink,
+  threshold,
+} from "./ops/activation_shrink.ts";
+export { celu, glu, logsigmoid, selu } from "./ops/activation_scaled.ts";
+export { alphaDropout, rrelu } from "./ops/activation_random.ts";
+export { channelShuffle } from "./ops/channel_shuffle.ts";
+export { bilinear } from "./ops/bilinear.ts";
 export * from "./functional_names.ts";

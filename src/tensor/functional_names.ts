@@ -28,12 +28,14 @@ const F_NAMES: Readonly<Record<string, string>> = {
   adaptive_max_pool2d: "adaptiveMaxPool2d",
   adaptive_max_pool3d: "adaptiveMaxPool3d",
   affine_grid: "affineGrid",
+  alpha_dropout: "alphaDropout",
   avg_pool1d: "avgPool1d",
   avg_pool2d: "avgPool2d",
   avg_pool3d: "avgPool3d",
   batch_norm: "batchNorm",
   binary_cross_entropy: "binaryCrossEntropy",
   binary_cross_entropy_with_logits: "binaryCrossEntropyWithLogits",
+  channel_shuffle: "channelShuffle",
   conv_transpose1d: "convTranspose1d",
   conv_transpose2d: "convTranspose2d",
   cosine_embedding_loss: "cosineEmbeddingLoss",
@@ -99,6 +101,8 @@ export const adaptive_max_pool2d: (...args: unknown[]) => never = hint("adaptive
 export const adaptive_max_pool3d: (...args: unknown[]) => never = hint("adaptive_max_pool3d");
 /** @deprecated torch's name: write `F.affineGrid`. */
 export const affine_grid: (...args: unknown[]) => never = hint("affine_grid");
+/** @deprecated torch's name: write `F.alphaDropout`. */
+export const alpha_dropout: (...args: unknown[]) => never = hint("alpha_dropout");
 /** @deprecated torch's name: write `F.avgPool1d`. */
 export const avg_pool1d: (...args: unknown[]) => never = hint("avg_pool1d");
 /** @deprecated torch's name: write `F.avgPool2d`. */
@@ -113,6 +117,8 @@ export const binary_cross_entropy: (...args: unknown[]) => never = hint("binary_
 export const binary_cross_entropy_with_logits: (...args: unknown[]) => never = hint(
   "binary_cross_entropy_with_logits",
 );
+/** @deprecated torch's name: write `F.channelShuffle`. */
+export const channel_shuffle: (...args: unknown[]) => never = hint("channel_shuffle");
 /** @deprecated torch's name: write `F.convTranspose1d`. */
 export const conv_transpose1d: (...args: unknown[]) => never = hint("conv_transpose1d");
 /** @deprecated torch's name: write `F.convTranspose2d`. */

@@ -9,6 +9,7 @@ import { Tensor } from "../tensor.ts";
 import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
 import { requireFloat, sameDevice } from "./elementwise.ts";
+import { pad } from "./pad.ts";
 import * as fusion from "./fusion.ts";
 import * as batchMoments from "./batch_moments.ts";
 import { preparedWeights, releasePreparedWeights } from "./conv_prepared.ts";
@@ -122,7 +123,11 @@ export interface ConvGeometry {
   desc: () => string;
 }
 
-/** y = conv2d(x, weight) + bias, x [N, C, H, W], weight [K, C / groups, R, S]. */
+/**
+ * y = conv2d(x, weight) + bias, x [N, C, H, W], weight [K, C / groups, R, S].
+ * "same" padding of an even kernel pads one more zero after than before
+ * (bottom, right), as torch's.
+ */
 export function conv2d(
   x: Tensor,
   weight: Tensor,
@@ -139,6 +144,8 @@ export function conv2d(
     );
   }
   const o = checkCall<Conv2dOptions>("conv2d", arguments.length, 4, options, CONV2D_OPTIONS, usage);
+  const uneven = unevenSamePadding(x, weight, o);
+  if (uneven) return conv2d(pad(x, uneven), weight, bias, { ...o, padding: 0 });
   const { params, n, c, h, w, k, oh, ow, desc } = convGeometry(x, weight, bias, o);
   const cx = contiguous(x), cw = contiguous(weight), cb = bias ? contiguous(bias) : null;
   const lib = x.lib;
@@ -170,6 +177,23 @@ export function conv2d(
   );
   if (moments) batchMoments.hold(y, moments);
   return recordConv(y, cx, cw, cb, params, bf16, desc);
+}
+
+/**
+ * F.pad's [left, right, top, bottom] for "same" padding that needs one more
+ * zero after than before (an even kernel, as torch pads it), else null.
+ */
+function unevenSamePadding(x: Tensor, weight: Tensor, o: Conv2dOptions): number[] | null {
+  if (o.padding !== "same" || !(x instanceof Tensor) || !(weight instanceof Tensor)) return null;
+  if (x.ndim !== 4 || weight.ndim !== 4) return null; // convGeometry says what is wrong
+  const stride = pair(o.stride ?? 1, "conv2d: stride", 1);
+  if (stride[0] !== 1 || stride[1] !== 1) return null; // refused by paddingPair
+  const dilation = pair(o.dilation ?? 1, "conv2d: dilation", 1);
+  const [hb, ha, wb, wa] = [2, 3].flatMap((d, i) => {
+    const total = dilation[i] * (weight.shape[d] - 1);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  });
+  return hb === ha && wb === wa ? null : [wb, wa, hb, ha];
 }
 
 /** conv2d's checks of its arguments, and its geometry. */
