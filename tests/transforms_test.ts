@@ -59,7 +59,10 @@ Deno.test("resize matches F.interpolate(bilinear, align_corners=False)", () => {
 Deno.test("rotate and affine match torchvision (grid_sample, zeros padding)", () => {
   for (const c of fx.affine) {
     const input = img(c.input);
-    const out = c.op === "rotate" ? F.rotate(input, c.params.angle) : F.affine(input, c.params);
+    // The fixture is torchvision's bilinear (F.rotate and F.affine default to nearest).
+    const out = c.op === "rotate"
+      ? F.rotate(input, c.params.angle, { interpolation: "bilinear" })
+      : F.affine(input, { ...c.params, interpolation: "bilinear" });
     assertClose(out.data, c.out, {
       rtol: 1e-4,
       atol: 1e-5,
@@ -70,7 +73,7 @@ Deno.test("rotate and affine match torchvision (grid_sample, zeros padding)", ()
 
 Deno.test("gaussianBlur matches torchvision's gaussian_blur (reflect padding)", () => {
   for (const c of fx.blur) {
-    const out = F.gaussianBlur(img(c.input), c.sigma, c.kernelSize);
+    const out = F.gaussianBlur(img(c.input), c.kernelSize, c.sigma);
     assertClose(out.data, c.out, {
       rtol: 1e-5,
       atol: 1e-6,
@@ -263,6 +266,10 @@ function everyTransform() {
       p: [2, 1],
     }),
     new T.RandomOrder([new T.RandomInvert({ p: 1 }), new T.Normalize({ mean: 0.1, std: 2 })]),
+    new T.ToTensor(),
+    new T.Grayscale(),
+    new T.RandomGrayscale({ p: 0.5 }),
+    new T.ConvertImageDtype({ dtype: "float32" }),
     T.ct({ size: 12, normalize: { mean: 0.3, std: 0.3 } }),
   ];
 }
@@ -304,7 +311,7 @@ Deno.test("p: 0 never applies, 1 always; random transforms really vary", () => {
   let applied = 0;
   for (let i = 0; i < 400; i++) if (half.apply(input, new data.Rng(i)) !== input) applied++;
   assert.ok(applied > 150 && applied < 250, `p = 0.5 applied ${applied} / 400`);
-  const rot = new T.RandomRotation({ degrees: 30 });
+  const rot = new T.RandomRotation({ degrees: 30, interpolation: "bilinear" });
   const outs = new Set([0, 1, 2].map((i) => rot.apply(input, new data.Rng(i)).data.join()));
   assert.equal(outs.size, 3);
 });

@@ -173,7 +173,7 @@ Deno.test("nearest warps: NaN and huge parameters read fill, bad inputs throw", 
       F.rotate({ data: new Float32Array(3), width: 2, height: 2 }, 10, {
         interpolation: "nearest",
       }),
-    /affine/,
+    /rotate: image has 3 values/,
   );
   assert.throws(
     () => warpNearestTheta({ data: new Float32Array(3), width: 2, height: 2 }, [1, 0, 0, 0, 1, 0]),

@@ -45,6 +45,12 @@ export { type Batch, DataLoader, type DataLoaderOptions } from "./loader.ts";
 export { Subset } from "./subset.ts";
 export { ConcatDataset } from "./concat.ts";
 export { TensorDataset } from "./tensor_dataset.ts";
+export {
+  ImageFolder,
+  type ImageFolderOptions,
+  type ImageFolderSpec,
+  IMG_EXTENSIONS,
+} from "./image_folder.ts";
 export { VolumeDataset, type VolumeDatasetOptions, type VolumeItem } from "./volume_dataset.ts";
 export type {
   SpacingMode,

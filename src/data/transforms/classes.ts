@@ -9,6 +9,7 @@
  */
 export * from "./autoaugment.ts";
 export * from "./color.ts";
+export * from "./conversion.ts";
 export * from "./crop.ts";
 export * from "./elastic.ts";
 export * from "./geometry.ts";

@@ -16,7 +16,12 @@ const COMPOSE_USAGE = "{ transforms: [t1, t2] }";
 
 /**
  * Applies transforms in order, all drawing from the same `Rng`
- * (torchvision's `Compose`).
+ * (torchvision's `Compose`). Steps before a `ToTensor` are torchvision's
+ * PIL stage: a `Resize` or `RandomResizedCrop` there without `antialias`
+ * resamples as PIL does (antialias true; nearest as "nearest-exact"), as
+ * torchvision 0.14 does to the PIL images `ImageFolder` loads; the spec
+ * records it. After `ToTensor`, or without one, the tensor default holds
+ * (no antialias).
  *
  * @example
  * ```ts
@@ -49,12 +54,18 @@ export class Compose extends Transform {
     if (!Array.isArray(list)) {
       throw new Error(`${name}: transforms must be an array, got ${fmt(list)}`);
     }
-    const transforms = list.map((t, i) => {
+    const given = list.map((t, i) => {
       if (t instanceof Transform) return t;
       // torch's Compose([Rescale(256), lambda img: ...]) takes callables: say how to write one.
       const callable = notATransform(`${name}: transforms[${i}]`, t, TWO_D);
       if (callable) throw new Error(callable);
       return fromSpec(t);
+    });
+    // Steps before ToTensor run on torchvision's PIL images: resize as PIL does.
+    const end = given.findIndex((t) => t.name === "ToTensor");
+    const transforms = given.map((t, i) => {
+      const pil = i < end ? pilStageSpec(t.spec) : null;
+      return pil ? fromSpec(pil) : t;
     });
     const options = { keys: ["transforms"], p: null, usage: COMPOSE_USAGE };
     super({ transforms: transforms.map((t) => t.spec) }, 1, options);
@@ -212,4 +223,33 @@ export function fromSpec(spec: TransformSpec): Transform {
   const { name: _, ...params } = spec;
   // JSON's form of NaN and the infinities ("NaN", "Infinity", "-Infinity") back to numbers.
   return new ctor(specNumbers(params));
+}
+
+/** The containers whose `transforms` the PIL-stage rewrite looks into. */
+const CONTAINERS = ["Compose", "RandomApply", "RandomChoice", "RandomOrder"];
+
+/**
+ * A spec as torchvision's PIL stage runs it (a step before
+ * `ToTensor`): a `Resize` or `RandomResizedCrop` without `antialias` gets
+ * PIL's resampling (antialias true, or "nearest-exact" for nearest),
+ * containers' steps likewise; null when nothing changes.
+ */
+function pilStageSpec(spec: TransformSpec): TransformSpec | null {
+  if (spec.name === "Resize" || spec.name === "RandomResizedCrop") {
+    if (spec.antialias !== undefined && spec.antialias !== null) return null;
+    const mode = spec.interpolation ?? "bilinear";
+    if (mode === "nearest") return { ...spec, interpolation: "nearest-exact" };
+    if (mode === "bilinear" || mode === "bicubic") return { ...spec, antialias: true };
+    return null;
+  }
+  if (CONTAINERS.includes(spec.name) && Array.isArray(spec.transforms)) {
+    let changed = false;
+    const inner = (spec.transforms as TransformSpec[]).map((t) => {
+      const next = pilStageSpec(t);
+      if (next) changed = true;
+      return next ?? t;
+    });
+    return changed ? { ...spec, transforms: inner } : null;
+  }
+  return null;
 }

@@ -8,7 +8,7 @@
 import type { Rng } from "../rng.ts";
 import type { Image } from "../types.ts";
 import { centerCrop, crop, cropForeground, erase, pad, type PadMode } from "./functional/crop.ts";
-import { fmt, toPadding, toSize } from "./image.ts";
+import { fmt, oneGrey, toPadding, toSize } from "./image.ts";
 import { bool, num, range, Transform } from "./transform.ts";
 
 /**
@@ -52,33 +52,44 @@ export class RandomCrop extends Transform {
   readonly #padding: number[] | null;
   readonly #padIfNeeded: boolean;
   readonly #fill: number;
-  /** `size`, optional `padding` (as Pad), `padIfNeeded`, `fill`. */
+  readonly #mode: PadMode;
+  /** `size`, optional `padding` (as Pad), `padIfNeeded`, `fill`, `paddingMode`. */
   constructor(
     params: {
       size: number | [number, number];
       padding?: number | number[];
       padIfNeeded?: boolean;
       fill?: number;
+      paddingMode?: PadMode;
       p?: number;
     },
   ) {
     super(params, arguments.length, {
-      keys: ["size", "padding", "padIfNeeded", "fill"],
+      keys: ["size", "padding", "padIfNeeded", "fill", "paddingMode"],
       p: 1,
       usage: "{ size: 224, padding: 4 }",
     });
     this.#size = toSize(params.size, this.name);
-    this.#padding = params.padding === undefined ? null : toPadding(params.padding, this.name);
+    this.#padding = params.padding === undefined || params.padding === null
+      ? null
+      : toPadding(params.padding, this.name);
     this.#padIfNeeded = bool(this.name, "padIfNeeded", params.padIfNeeded, false);
-    this.#fill = num(this.name, "fill", params.fill ?? 0);
+    this.#fill = num(this.name, "fill", oneGrey(this.name, params.fill) ?? 0);
+    this.#mode = padModeParam(this.name, { paddingMode: params.paddingMode });
   }
   /** Pads if asked, then `F.crop` at a uniformly drawn offset. */
   protected run(image: Image, rng: Rng): Image {
-    let img = this.#padding ? pad(image, this.#padding, this.#fill) : image;
+    const mode = this.#mode;
+    let img = this.#padding ? pad(image, this.#padding, this.#fill, mode) : image;
     const [ch, cw] = this.#size;
-    if (this.#padIfNeeded && (img.width < cw || img.height < ch)) {
-      const dx = Math.max(0, cw - img.width), dy = Math.max(0, ch - img.height);
-      img = pad(img, [dx, dy, dx, dy], this.#fill);
+    // torchvision pads width, then height, each by the whole shortfall on both sides.
+    if (this.#padIfNeeded && img.width < cw) {
+      const dx = cw - img.width;
+      img = pad(img, [dx, 0, dx, 0], this.#fill, mode);
+    }
+    if (this.#padIfNeeded && img.height < ch) {
+      const dy = ch - img.height;
+      img = pad(img, [0, dy, 0, dy], this.#fill, mode);
     }
     if (img.width < cw || img.height < ch) {
       throw new Error(
@@ -123,9 +134,24 @@ export class CropForeground extends Transform {
   }
 }
 
+/** A padding mode option: torchvision's `paddingMode`, or `mode` (this library's older name). */
+function padModeParam(name: string, params: { paddingMode?: PadMode; mode?: PadMode }): PadMode {
+  if (params.paddingMode !== undefined && params.mode !== undefined) {
+    throw new Error(`${name}: give paddingMode (torchvision's padding_mode) or mode, not both`);
+  }
+  const mode = params.paddingMode ?? params.mode ?? "constant";
+  if (!["constant", "edge", "reflect", "symmetric"].includes(mode)) {
+    throw new Error(
+      `${name}: paddingMode must be constant, edge, reflect or symmetric, got ${fmt(mode)}`,
+    );
+  }
+  return mode;
+}
+
 /**
- * Pads the border (torchvision's `Pad`: a number, [lr, tb] or [l, t, r, b];
- * mode constant, edge or reflect).
+ * Pads the border (torchvision's `Pad(padding, fill, padding_mode)`: a
+ * number, [lr, tb] or [l, t, r, b]; `paddingMode` constant, edge, reflect
+ * or symmetric; `mode` is taken for it too).
  *
  * @example
  * ```ts
@@ -133,27 +159,27 @@ export class CropForeground extends Transform {
  * const t = new data.transforms.Pad({ padding: 2 });
  * const img = { data: new Float32Array(4), width: 2, height: 2 };
  * console.log(t.apply(img, new data.Rng(0)).width); // 6
+ * const mirror = new data.transforms.Pad({ padding: [1, 0], paddingMode: "symmetric" });
+ * const row = { data: new Float32Array([1, 2]), width: 2, height: 1 };
+ * console.log([...mirror.apply(row, new data.Rng(0)).data]); // [1, 1, 2, 2]
  * ```
  */
 export class Pad extends Transform {
   readonly #padding: number[];
   readonly #fill: number;
   readonly #mode: PadMode;
-  /** `padding`, `fill` (default 0), `mode` (default "constant"). */
-  constructor(params: { padding: number | number[]; fill?: number; mode?: PadMode }) {
+  /** `padding`, `fill` (default 0), `paddingMode` (default "constant"). */
+  constructor(
+    params: { padding: number | number[]; fill?: number; paddingMode?: PadMode; mode?: PadMode },
+  ) {
     super(params, arguments.length, {
-      keys: ["padding", "fill", "mode"],
+      keys: ["padding", "fill", "paddingMode", "mode"],
       p: null,
       usage: "{ padding: 4 }",
     });
     this.#padding = toPadding(params.padding, this.name);
-    this.#fill = num(this.name, "fill", params.fill ?? 0);
-    this.#mode = params.mode ?? "constant";
-    if (!["constant", "edge", "reflect"].includes(this.#mode)) {
-      throw new Error(
-        `${this.name}: mode must be constant, edge or reflect, got ${fmt(params.mode)}`,
-      );
-    }
+    this.#fill = num(this.name, "fill", oneGrey(this.name, params.fill) ?? 0);
+    this.#mode = padModeParam(this.name, params);
   }
   /** `F.pad`. */
   protected run(image: Image): Image {
@@ -183,7 +209,7 @@ export class RandomErasing extends Transform {
     params: {
       scale?: [number, number];
       ratio?: [number, number];
-      value?: number | "random";
+      value?: number | [number] | "random";
       p?: number;
     } = {},
   ) {
@@ -194,9 +220,10 @@ export class RandomErasing extends Transform {
     });
     this.#scale = range(this.name, "scale", params.scale ?? [0.02, 0.33], { min: 0, max: 1 });
     this.#ratio = range(this.name, "ratio", params.ratio ?? [0.3, 3.3], { above: 0 });
-    const v = params.value ?? 0;
+    // torchvision's value may be a per-channel list: one value for a grey image.
+    const v = oneGrey(this.name, params.value) ?? 0;
     if (v !== "random") num(this.name, "value", v);
-    this.#value = v;
+    this.#value = v as number | "random";
   }
   /** Draws a box (area from `scale`, log-aspect from `ratio`, up to 10 tries), then `F.erase`. */
   protected run(image: Image, rng: Rng): Image {

@@ -14,11 +14,20 @@ import {
   type Interpolation,
   resize,
   type ResizeInterpolation,
+  rotate,
   vflip,
   type WarpOptions,
 } from "./functional/geometry.ts";
-import { fmt, interpolationParam, resizeParams, smallerEdgeSize, toSize } from "./image.ts";
-import { num, range, Transform } from "./transform.ts";
+import {
+  fmt,
+  interpolationParam,
+  oneGrey,
+  resizeParams,
+  roundHalfEven,
+  smallerEdgeSize,
+  toSize,
+} from "./image.ts";
+import { bool, num, range, Transform } from "./transform.ts";
 
 /**
  * Mirrors left-right with probability p (default 0.5).
@@ -74,10 +83,12 @@ export interface RandomAffineParams {
   scale?: [number, number];
   /** Shear in degrees: s (x in [-s, s]), [xlo, xhi] or [xlo, xhi, ylo, yhi]. */
   shear?: number | number[];
-  /** Bilinear (default) or nearest. */
+  /** Nearest (default, torchvision's) or bilinear. */
   interpolation?: Interpolation;
-  /** Value outside the image (default 0). */
-  fill?: number;
+  /** Value outside the image (default 0; torchvision's `[v]` is taken too). */
+  fill?: number | [number];
+  /** The pivot [x, y] as torchvision's `center` (default the image centre; see `F.affine`). */
+  center?: [number, number];
   /** Probability of applying (default 1). */
   p?: number;
 }
@@ -90,8 +101,16 @@ class AffineDraw {
   readonly shear: number[] | null;
   readonly interpolation: Interpolation;
   readonly fill: number;
+  readonly center: [number, number] | undefined;
+  /** torchvision's RandomAffine rounds translations to whole pixels; RandomZoom has none. */
+  readonly #wholePixels: boolean;
 
-  constructor(name: string, params: RandomAffineParams) {
+  constructor(
+    name: string,
+    params: RandomAffineParams,
+    interpolation: Interpolation = "nearest",
+    wholePixels = true,
+  ) {
     this.degrees = range(name, "degrees", params.degrees ?? 0);
     const t = params.translate;
     if (t !== undefined && (!Array.isArray(t) || t.length !== 2)) {
@@ -119,30 +138,48 @@ class AffineDraw {
         `${name}: shear must be a number, [lo, hi] or [xlo, xhi, ylo, yhi], got ${fmt(s)}`,
       );
     }
-    this.interpolation = interpolationParam(name, params.interpolation);
-    this.fill = num(name, "fill", params.fill ?? 0);
+    this.interpolation = params.interpolation === undefined || params.interpolation === null
+      ? interpolation
+      : interpolationParam(name, params.interpolation);
+    this.fill = num(name, "fill", oneGrey(name, params.fill) ?? 0);
+    const c = params.center;
+    if (
+      c !== undefined && c !== null &&
+      (!Array.isArray(c) || c.length !== 2 || !c.every(Number.isFinite))
+    ) {
+      throw new Error(`${name}: center must be [x, y] in pixels, got ${fmt(c)}`);
+    }
+    this.center = c ?? undefined;
+    this.#wholePixels = wholePixels;
   }
 
   apply(image: Image, rng: Rng): Image {
     // Draw order as torchvision's RandomAffine.get_params: angle, translate, scale, shear.
     const angle = rng.uniform(...this.degrees);
     const tr = this.translate;
+    // torchvision: round(uniform(-max_dx, max_dx)) with max_dx = fraction * size (whole pixels).
+    const whole = this.#wholePixels ? roundHalfEven : (v: number) => v;
     const translate: [number, number] = tr
-      ? [rng.uniform(-tr[0], tr[0]) * image.width, rng.uniform(-tr[1], tr[1]) * image.height]
+      ? [
+        whole(rng.uniform(-tr[0] * image.width, tr[0] * image.width)),
+        whole(rng.uniform(-tr[1] * image.height, tr[1] * image.height)),
+      ]
       : [0, 0];
     const scale = this.scale ? rng.uniform(...this.scale) : 1;
     const sh = this.shear;
     const shear: [number, number] = sh
       ? [rng.uniform(sh[0], sh[1]), rng.uniform(sh[2], sh[3])]
       : [0, 0];
-    const { interpolation, fill } = this;
-    return affine(image, { angle, translate, scale, shear, interpolation, fill });
+    const { interpolation, fill, center } = this;
+    return affine(image, { angle, translate, scale, shear, interpolation, fill, center });
   }
 }
 
 /**
- * Random rotation, translation, scale and shear in one bilinear warp
- * (torchvision's `RandomAffine`; translations are not rounded to whole pixels).
+ * Random rotation, translation, scale and shear in one warp (torchvision's
+ * `RandomAffine`: nearest by default, translations drawn in whole pixels,
+ * `center`, `fill`). Write `interpolation: "bilinear"` for a smooth warp
+ * (the `ct` preset does).
  *
  * @example
  * ```ts
@@ -157,7 +194,7 @@ export class RandomAffine extends Transform {
   /** See `RandomAffineParams`. */
   constructor(params: RandomAffineParams = {}) {
     super(params, arguments.length, {
-      keys: ["degrees", "translate", "scale", "shear", "interpolation", "fill"],
+      keys: ["degrees", "translate", "scale", "shear", "interpolation", "fill", "center"],
       p: 1,
       usage: "{ degrees: 10, translate: [0.05, 0.05] }",
     });
@@ -169,11 +206,27 @@ export class RandomAffine extends Transform {
   }
 }
 
+/** Parameters of `RandomRotation`, as torchvision's. */
+export interface RandomRotationParams {
+  /** Degrees, counter-clockwise: d means [-d, d], or [lo, hi]. */
+  degrees: number | [number, number];
+  /** Nearest (default, torchvision's) or bilinear. */
+  interpolation?: Interpolation;
+  /** Grow the output to hold the whole rotated image (default false; sizes then vary). */
+  expand?: boolean;
+  /** The pivot [x, y] as torchvision's `center` (default the image centre; see `F.affine`). */
+  center?: [number, number];
+  /** Value outside the image (default 0; torchvision's `[v]` is taken too). */
+  fill?: number | [number];
+  /** Probability of applying (default 1). */
+  p?: number;
+}
+
 /**
  * Random rotation about the centre, counter-clockwise for positive angles
- * (torchvision's `RandomRotation`, bilinear by default). Corners the
- * rotation uncovers take `fill` (default 0, as torchvision's), where MONAI's
- * `RandRotate` repeats the border pixels.
+ * (torchvision's `RandomRotation`: nearest by default, `expand`, `center`,
+ * `fill`). Corners the rotation uncovers take `fill` (default 0, as
+ * torchvision's), where MONAI's `RandRotate` repeats the border pixels.
  *
  * @example
  * ```ts
@@ -181,24 +234,32 @@ export class RandomAffine extends Transform {
  * const t = new data.transforms.RandomRotation({ degrees: 10 });
  * const img = { data: new Float32Array(16), width: 4, height: 4 };
  * console.log(t.apply(img, new data.Rng(0)).width); // 4
+ * const grown = new data.transforms.RandomRotation({ degrees: [90, 90], expand: true });
+ * const wide = { data: new Float32Array(6), width: 3, height: 2 };
+ * console.log(grown.apply(wide, new data.Rng(0)).width); // 2
  * ```
  */
 export class RandomRotation extends Transform {
+  readonly #degrees: [number, number];
   readonly #draw: AffineDraw;
-  /** `degrees` (d means [-d, d]), `interpolation`, `fill`, `p` (default 1). */
-  constructor(params: { degrees: number | [number, number]; p?: number } & WarpOptions) {
+  readonly #expand: boolean;
+  /** See `RandomRotationParams`. */
+  constructor(params: RandomRotationParams) {
     super(params, arguments.length, {
-      keys: ["degrees", "interpolation", "fill"],
+      keys: ["degrees", "interpolation", "expand", "center", "fill"],
       p: 1,
       usage: "{ degrees: 10 }",
     });
-    // affine's angle is clockwise: negate the range for counter-clockwise rotation.
-    const [lo, hi] = range(this.name, "degrees", params.degrees);
-    this.#draw = new AffineDraw(this.name, { ...params, degrees: [-hi, -lo] });
+    this.#degrees = range(this.name, "degrees", params.degrees);
+    this.#expand = bool(this.name, "expand", params.expand, false);
+    const { interpolation, fill, center } = params;
+    this.#draw = new AffineDraw(this.name, { interpolation, fill, center });
   }
-  /** Draws an angle, then `F.affine` (counter-clockwise). */
+  /** Draws an angle (torchvision's uniform draw), then `F.rotate`. */
   protected run(image: Image, rng: Rng): Image {
-    return this.#draw.apply(image, rng);
+    const angle = rng.uniform(...this.#degrees);
+    const { interpolation, fill, center } = this.#draw;
+    return rotate(image, angle, { interpolation, fill, center, expand: this.#expand });
   }
 }
 
@@ -235,7 +296,7 @@ export class RandomZoom extends Transform {
       above: 0,
     });
     const { interpolation, fill } = params;
-    this.#draw = new AffineDraw(this.name, { scale, interpolation, fill });
+    this.#draw = new AffineDraw(this.name, { scale, interpolation, fill }, "bilinear", false);
   }
   /** Draws a zoom factor, then `F.affine` with that scale. */
   protected run(image: Image, rng: Rng): Image {
@@ -254,8 +315,9 @@ export interface ResizeOptions {
   /**
    * true low-pass filters while downsampling (bilinear and bicubic; see
    * `F.resize`): a 512 -> 224 CT slice then keeps no aliasing of fine
-   * texture. Default false, torchvision 0.14's default for tensors (its PIL
-   * path always antialiases).
+   * texture. Default false, torchvision 0.14's default for tensors; in a
+   * `Compose` before `ToTensor` (torchvision's PIL stage, as an `ImageFolder`
+   * pipeline) true, as PIL always antialiases.
    */
   antialias?: boolean;
 }
@@ -291,8 +353,12 @@ export class Resize extends Transform {
       p: null,
       usage: "{ size: 224 }",
     });
-    const size = params.size;
-    this.#size = typeof size === "number" ? toSize(size, this.name)[0] : toSize(size, this.name);
+    // torchvision's [s] (a list of one) is the smaller edge, as s.
+    const given: unknown = params.size;
+    const size = Array.isArray(given) && given.length === 1 ? given[0] : given;
+    this.#size = typeof size === "number"
+      ? toSize(size, this.name)[0]
+      : toSize(size as [number, number], this.name);
     [this.#interpolation, this.#antialias] = resizeParams(
       this.name,
       params.interpolation,

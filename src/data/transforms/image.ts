@@ -110,10 +110,11 @@ export function interpolationParam(op: string, v: unknown): Interpolation {
 }
 
 /**
- * A resize's `interpolation` ("bilinear", the default, "bicubic" or
- * "nearest") and `antialias` (a boolean, default false; null is Python's
- * None, the default), checked as torchvision's: antialias goes with
- * bilinear and bicubic only.
+ * A resize's `interpolation` ("bilinear", the default, "bicubic", "nearest"
+ * or "nearest-exact", F.interpolate's name for PIL's nearest) and
+ * `antialias` (a boolean, default false; null is Python's None, the
+ * default), checked as torchvision's: antialias goes with bilinear and
+ * bicubic only.
  */
 export function resizeParams(
   op: string,
@@ -121,9 +122,13 @@ export function resizeParams(
   antialias: unknown,
 ): [ResizeInterpolation, boolean] {
   const mode = interpolation ?? "bilinear";
-  if (mode !== "bilinear" && mode !== "bicubic" && mode !== "nearest") {
+  if (
+    mode !== "bilinear" && mode !== "bicubic" && mode !== "nearest" && mode !== "nearest-exact"
+  ) {
     throw new Error(
-      `${op}: interpolation must be "bilinear", "bicubic" or "nearest", got ${fmt(interpolation)}`,
+      `${op}: interpolation must be "bilinear", "bicubic", "nearest" or "nearest-exact", got ${
+        fmt(interpolation)
+      }`,
     );
   }
   const aa = antialias ?? false;
@@ -136,10 +141,10 @@ export function resizeParams(
   if (typeof aa !== "boolean") {
     throw new Error(`${op}: antialias must be true or false, got ${fmt(antialias)}`);
   }
-  if (aa && mode === "nearest") {
+  if (aa && (mode === "nearest" || mode === "nearest-exact")) {
     throw new Error(
       `${op}: antialias goes with interpolation "bilinear" or "bicubic" (as torchvision), ` +
-        `not "nearest"; leave antialias out or write interpolation: "bilinear"`,
+        `not "${mode}"; leave antialias out or write interpolation: "bilinear"`,
     );
   }
   return [mode, aa];
@@ -156,14 +161,19 @@ export function fmt(v: unknown): string {
   }
 }
 
-/** Nearest-neighbour resize as `F.interpolate(mode="nearest")`: source index floor(i * in / out). */
-export function resizeNearest(image: Image, oh: number, ow: number): Image {
+/**
+ * Nearest-neighbour resize as `F.interpolate(mode="nearest")`: source index
+ * floor(i * in / out); with `exact`, mode "nearest-exact" (PIL's nearest):
+ * floor((i + 0.5) * in / out).
+ */
+export function resizeNearest(image: Image, oh: number, ow: number, exact = false): Image {
   const { data, width: w, height: h } = image;
   const out = scratchImage(ow, oh);
   // torch's floorf(i * (float)(in / out)), in float32: in float64 a whole product
   // (x = 56 of 124 -> 224) lands on the next source pixel.
+  const half = exact ? 0.5 : 0;
   const source = (i: number, n: number, out: number) =>
-    Math.min(n - 1, Math.floor(Math.fround(i * Math.fround(n / out))));
+    Math.min(n - 1, Math.floor(Math.fround((i + half) * Math.fround(n / out))));
   const cols = Int32Array.from({ length: ow }, (_, x) => source(x, w, ow));
   for (let y = 0; y < oh; y++) {
     const row = source(y, h, oh) * w, o = y * ow;

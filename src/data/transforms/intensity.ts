@@ -58,22 +58,31 @@ export class RandomGaussianNoise extends Transform {
 }
 
 /**
- * Gaussian blur with sigma drawn from a range (torchvision's `GaussianBlur`;
- * kernelSize optional, by default 3 sigma each side).
+ * Gaussian blur with sigma drawn from a range (torchvision's
+ * `GaussianBlur(kernel_size, sigma=(0.1, 2.0))`: `kernelSize` odd or
+ * [kx, ky]; here it may be left out for 3 sigma each side).
  *
  * @example
  * ```ts
  * import { data } from "@lits/vision";
- * const t = new data.transforms.GaussianBlur({ sigma: [0.1, 1], kernelSize: 5 });
+ * const t = new data.transforms.GaussianBlur({ kernelSize: 5, sigma: [0.1, 1] });
  * const img = { data: new Float32Array(64), width: 8, height: 8 };
  * console.log(t.apply(img, new data.Rng(0)).width); // 8
+ * const rows = new data.transforms.GaussianBlur({ kernelSize: [5, 1], sigma: 1 });
+ * console.log(rows.apply(img, new data.Rng(0)).height); // 8
  * ```
  */
 export class GaussianBlur extends Transform {
   readonly #sigma: [number, number];
-  readonly #kernelSize: number | undefined;
-  /** `sigma` (a value or [lo, hi]; default [0.1, 2]), `kernelSize` (odd), `p` (default 1). */
-  constructor(params: { sigma?: number | [number, number]; kernelSize?: number; p?: number } = {}) {
+  readonly #kernelSize: [number, number] | undefined;
+  /** `sigma` (a value or [lo, hi]; default [0.1, 2]), `kernelSize` (odd, or [kx, ky]), `p` (default 1). */
+  constructor(
+    params: {
+      sigma?: number | [number, number];
+      kernelSize?: number | [number, number];
+      p?: number;
+    } = {},
+  ) {
     super(params, arguments.length, {
       keys: ["sigma", "kernelSize"],
       p: 1,
@@ -84,14 +93,32 @@ export class GaussianBlur extends Transform {
       ? [num(this.name, "sigma", s, { above: 0 }), s]
       : range(this.name, "sigma", s, { above: 0 });
     const k = params.kernelSize;
-    if (k !== undefined && (num(this.name, "kernelSize", k, { min: 1, integer: true }) % 2 === 0)) {
-      throw new Error(`${this.name}: kernelSize must be odd, got ${k}`);
+    if (k === undefined) {
+      this.#kernelSize = undefined;
+    } else {
+      const given: unknown = k;
+      const pair = typeof given === "number"
+        ? [given, given]
+        : Array.isArray(given) && given.length === 1
+        ? [given[0], given[0]]
+        : given;
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new Error(
+          `${this.name}: kernelSize must be an odd integer or [kx, ky], got ${fmt(k)}`,
+        );
+      }
+      for (const v of pair) {
+        if (num(this.name, "kernelSize", v, { min: 1, integer: true }) % 2 === 0) {
+          throw new Error(`${this.name}: kernelSize must be odd, got ${fmt(k)}`);
+        }
+      }
+      this.#kernelSize = [pair[0], pair[1]];
     }
-    this.#kernelSize = k;
   }
-  /** Draws sigma, then `F.gaussianBlur`. */
+  /** Draws sigma (torchvision's uniform draw), then `F.gaussianBlur`. */
   protected run(image: Image, rng: Rng): Image {
-    return gaussianBlur(image, rng.uniform(...this.#sigma), this.#kernelSize);
+    const sigma = rng.uniform(...this.#sigma);
+    return gaussianBlur(image, this.#kernelSize ?? 2 * Math.ceil(3 * sigma) + 1, sigma);
   }
 }
 

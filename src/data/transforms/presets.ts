@@ -111,6 +111,7 @@ export function ct(options: CtPresetOptions = {}): Compose {
         degrees: 10 * s,
         translate: [0.05 * s, 0.05 * s],
         scale: [1 - 0.1 * s, 1 + 0.1 * s],
+        interpolation: "bilinear",
         p: 0.5,
       }),
       new RandomShiftScaleIntensity({ offsets: 0.05 * s, factors: 0.1 * s, p: 0.5 }),

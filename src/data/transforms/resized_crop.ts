@@ -23,7 +23,8 @@ export interface RandomResizedCropOptions {
   interpolation?: ResizeInterpolation;
   /**
    * true low-pass filters while downsampling (bilinear and bicubic; see
-   * `F.resize`). Default false, torchvision 0.14's default for tensors.
+   * `F.resize`). Default false, torchvision 0.14's default for tensors; in
+   * a `Compose` before `ToTensor` true, as PIL's (see `Compose`).
    */
   antialias?: boolean;
   /** Probability of applying (default 1; torchvision has none). */

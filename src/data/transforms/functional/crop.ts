@@ -21,7 +21,7 @@ export interface Box {
 }
 
 /** How `pad` fills new pixels (torchvision's padding modes). */
-export type PadMode = "constant" | "edge" | "reflect";
+export type PadMode = "constant" | "edge" | "reflect" | "symmetric";
 
 /**
  * The rectangle [top, top + height) x [left, left + width); parts outside
@@ -86,7 +86,9 @@ export function centerCrop(image: Image, size: number | [number, number]): Image
 
 /**
  * Pads by [left, top, right, bottom] pixels (a number pads all sides,
- * [lr, tb] pads pairs), as torchvision's `F.pad`.
+ * [lr, tb] pads pairs), as torchvision's `F.pad(img, padding, fill,
+ * padding_mode)`: "constant" (with `fill`), "edge", "reflect" (the edge
+ * not repeated) or "symmetric" (the edge repeated).
  *
  * @example
  * ```ts
@@ -105,16 +107,26 @@ export function pad(
   const [l, t, r, b] = toPadding(padding, "pad");
   const { data, width: w, height: h } = image;
   if (mode === "constant") return crop(image, -t, -l, h + t + b, w + l + r, fill);
-  if (mode === "reflect" && (l >= w || r >= w || t >= h || b >= h)) {
+  if (mode !== "edge" && mode !== "reflect" && mode !== "symmetric") {
     throw new Error(
-      `pad: reflect padding ${fmt([l, t, r, b])} must be smaller than the image ${w}x${h}`,
+      `pad: padding mode must be constant, edge, reflect or symmetric, got ${fmt(mode)}`,
     );
   }
-  if (mode !== "edge" && mode !== "reflect") {
-    throw new Error(`pad: mode must be constant, edge or reflect, got ${fmt(mode)}`);
+  // torch's reflect needs padding < size, symmetric <= size (one reflection).
+  const most = mode === "reflect" ? [w - 1, h - 1] : mode === "symmetric" ? [w, h] : null;
+  if (most && (l > most[0] || r > most[0] || t > most[1] || b > most[1])) {
+    throw new Error(
+      `pad: ${mode} padding ${fmt([l, t, r, b])} must be ${
+        mode === "reflect" ? "smaller than" : "at most"
+      } the image ${w}x${h} on each side`,
+    );
   }
   const index = (i: number, n: number) =>
-    mode === "edge" ? Math.min(n - 1, Math.max(0, i)) : i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
+    mode === "edge"
+      ? Math.min(n - 1, Math.max(0, i))
+      : mode === "reflect"
+      ? (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i)
+      : (i < 0 ? -i - 1 : i >= n ? 2 * n - 1 - i : i);
   const ow = w + l + r, oh = h + t + b;
   const out = scratchImage(ow, oh);
   for (let y = 0; y < oh; y++) {

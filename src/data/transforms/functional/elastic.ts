@@ -48,7 +48,10 @@ export function elasticField(
     const noise = new Float32Array(cw * ch);
     for (let i = 0; i < noise.length; i++) noise[i] = rng.uniform(-1, 1);
     // Blurring white noise on a grid of step s scales its std by s: undo it.
-    const blurred = gaussianBlur({ data: noise, width: cw, height: ch }, sigma / step).data;
+    const s = sigma / step; // kernel: 3 s each side
+    const blurred =
+      gaussianBlur({ data: noise, width: cw, height: ch }, 2 * Math.ceil(3 * s) + 1, s)
+        .data;
     const gain = alpha / 2 / step;
     for (let i = 0; i < blurred.length; i++) blurred[i] *= gain;
     return blurred;

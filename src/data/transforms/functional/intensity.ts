@@ -6,7 +6,7 @@
  */
 import type { Rng } from "../../rng.ts";
 import type { Image } from "../../types.ts";
-import { checkImage, recycle, scratchImage } from "../image.ts";
+import { checkImage, fmt, recycle, scratchImage } from "../image.ts";
 
 function like(image: Image): Image {
   return scratchImage(image.width, image.height);
@@ -101,22 +101,63 @@ function blurColumns(src: Float32Array, dst: Float32Array, w: number, h: number,
 }
 
 /**
- * Gaussian blur with reflect padding, as torchvision's `F.gaussian_blur`
- * (kernelSize odd; by default the smallest odd size covering 3 sigma each side).
+ * Gaussian blur with reflect padding, as torchvision's
+ * `F.gaussian_blur(img, kernel_size, sigma=None)`, in its argument order:
+ * `kernelSize` odd, or [kx, ky] (x along the width); `sigma` a number,
+ * [sx, sy], or left out for torchvision's 0.15 * k + 0.35 per axis.
  *
  * @example
  * ```ts
  * import { data } from "@lits/vision";
  * const img = { data: new Float32Array(25).fill(2), width: 5, height: 5 };
- * console.log(data.transforms.F.gaussianBlur(img, 1, 3).data[12].toFixed(3)); // 2.000
+ * console.log(data.transforms.F.gaussianBlur(img, 3, 1).data[12].toFixed(3)); // 2.000
+ * const spike = { data: new Float32Array(25).map((_, i) => (i === 12 ? 1 : 0)), width: 5, height: 5 };
+ * const wide = data.transforms.F.gaussianBlur(spike, [5, 1]); // along rows only, sigma 1.1
+ * console.log(wide.data[7], wide.data[11] > 0); // 0 true
  * ```
  */
-export function gaussianBlur(image: Image, sigma: number, kernelSize?: number): Image {
+export function gaussianBlur(
+  image: Image,
+  kernelSize: number | readonly [number, number],
+  sigma?: number | readonly number[] | null,
+): Image {
+  if (arguments.length > 3) {
+    throw new Error(
+      `gaussianBlur: takes (image, kernelSize, sigma?) as torchvision's F.gaussian_blur, got ` +
+        `${arguments.length} arguments; write F.gaussianBlur(image, 5, 1.5)`,
+    );
+  }
   checkImage(image, "gaussianBlur");
-  const k = gaussianKernel(kernelSize ?? 2 * Math.ceil(3 * sigma) + 1, sigma);
+  const k = pairOf("kernelSize", kernelSize);
+  for (const v of k) {
+    if (!Number.isInteger(v) || v < 1 || v % 2 === 0) {
+      throw new Error(
+        `gaussianBlur: kernelSize must be odd positive integers (k or [kx, ky]), got ${
+          fmt(kernelSize)
+        } (torchvision's order is (image, kernelSize, sigma): write F.gaussianBlur(image, 5, 1.5))`,
+      );
+    }
+  }
+  const s = sigma === undefined || sigma === null
+    ? [k[0] * 0.15 + 0.35, k[1] * 0.15 + 0.35]
+    : pairOf("sigma", sigma);
+  return blurSeparable(image, gaussianKernel(k[0], s[0]), gaussianKernel(k[1], s[1]));
+}
+
+/** A number or a one-value list as [v, v], a pair as itself; anything else throws. */
+function pairOf(key: string, v: unknown): [number, number] {
+  const p = typeof v === "number" ? [v, v] : Array.isArray(v) && v.length === 1 ? [v[0], v[0]] : v;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => typeof x === "number")) {
+    throw new Error(`gaussianBlur: ${key} must be a number or [x, y], got ${fmt(v)}`);
+  }
+  return [p[0], p[1]];
+}
+
+/** Rows convolved with `kx`, then columns with `ky`, reflect at the borders. */
+function blurSeparable(image: Image, kx: Float32Array, ky: Float32Array): Image {
   const tmp = like(image), out = like(image);
-  blurRows(image.data, tmp.data, image.width, image.height, k);
-  blurColumns(tmp.data, out.data, image.width, image.height, k);
+  blurRows(image.data, tmp.data, image.width, image.height, kx);
+  blurColumns(tmp.data, out.data, image.width, image.height, ky);
   recycle(tmp.data);
   return out;
 }
@@ -259,10 +300,26 @@ export function scaleIntensityRange(
  * console.log([...data.transforms.F.normalize(img, 0.5, 0.5).data]); // [-1, 1]
  * ```
  */
-export function normalize(image: Image, mean: number, std: number): Image {
+export function normalize(
+  image: Image,
+  mean: number | readonly number[],
+  std: number | readonly number[],
+): Image {
   checkImage(image, "normalize");
-  if (!(std > 0) || !Number.isFinite(mean)) {
-    throw new Error(`normalize: needs std > 0 and a finite mean, got mean ${mean}, std ${std}`);
+  // torchvision's per-channel lists of a one-channel image: [0.5].
+  const one = (key: string, v: unknown): unknown => {
+    if (!Array.isArray(v)) return v;
+    if (v.length === 1) return v[0];
+    throw new Error(
+      `normalize: ${key} has ${v.length} values (one per channel), but these images have one ` +
+        `channel: write one number, e.g. F.normalize(image, 0.5, 0.25)`,
+    );
+  };
+  const m = one("mean", mean), s = one("std", std);
+  if (typeof s !== "number" || !(s > 0) || typeof m !== "number" || !Number.isFinite(m)) {
+    throw new Error(
+      `normalize: needs std > 0 and a finite mean, got mean ${fmt(mean)}, std ${fmt(std)}`,
+    );
   }
-  return scaleShift(image, 1 / std, -mean / std);
+  return scaleShift(image, 1 / s, -m / s);
 }

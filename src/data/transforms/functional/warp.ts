@@ -7,8 +7,12 @@
  * nonzero fill, which warps a mask beside the image and blends
  * `v * m + (1 - m) * fill`: the ring of partly covered pixels is not the
  * same, and a constant -1000 HU slice does not stay -1000 there. Here every
- * tap outside reads `fill`, so constant air stays air (torchvision's
- * `RandomAffine` passes fill 0, where both agree).
+ * tap outside reads `fill`, so constant air stays air. torchvision's
+ * functional ops with `fill=None` (their default) read zeros outside, as
+ * these with fill 0; its `RandomRotation` and `RandomAffine` always pass
+ * a fill list (`[0.0]` by default), so with bilinear interpolation their
+ * ring is darkened by the mask (v * m) where this one is not (nearest, their
+ * default and this one's, agrees exactly).
  *
  * Nearest warps match torchvision's `F.affine` / `F.rotate` with
  * `InterpolationMode.NEAREST` bit for bit, ties included: torchvision
@@ -35,7 +39,11 @@ export type Interpolation = "bilinear" | "nearest";
 
 /** Options of the warping ops. */
 export interface WarpOptions {
-  /** Bilinear (default) or nearest neighbour. */
+  /**
+   * Nearest neighbour or bilinear: `rotate` and `affine` default to
+   * "nearest" (torchvision's `F.rotate` / `F.affine`), `warpAffine`, `zoom`
+   * and `elastic` to "bilinear".
+   */
   interpolation?: Interpolation;
   /** Value read outside the image (default 0: air after min-max scaling). */
   fill?: number;
@@ -52,17 +60,23 @@ export interface WarpOptions {
  * console.log([...same.data]); // [1, 2, 3, 4]
  * ```
  */
-export function warpAffine(image: Image, m: readonly number[], opts: WarpOptions = {}): Image {
+export function warpAffine(
+  image: Image,
+  m: readonly number[],
+  opts: WarpOptions & { size?: readonly [number, number] } = {},
+): Image {
   checkImage(image, "warpAffine");
   const { data, width: w, height: h } = image;
   const fill = opts.fill ?? 0;
-  const out = scratchImage(w, h);
+  // The output may differ in size from the input (rotate's expand): [oh, ow].
+  const [oh, ow] = opts.size ?? [h, w];
+  const out = scratchImage(ow, oh);
   const o = out.data;
   const [m0, m1, m2, m3, m4, m5] = m;
   if (opts.interpolation === "nearest") {
     // torchvision's matrix is in centred coordinates: (0, 0) is the image centre.
-    const cx = (w - 1) / 2, cy = (h - 1) / 2;
-    const theta = [m0, m1, m0 * cx + m1 * cy + m2 - cx, m3, m4, m3 * cx + m4 * cy + m5 - cy];
+    const cx = (w - 1) / 2, cy = (h - 1) / 2, qx = (ow - 1) / 2, qy = (oh - 1) / 2;
+    const theta = [m0, m1, m0 * qx + m1 * qy + m2 - cx, m3, m4, m3 * qx + m4 * qy + m5 - cy];
     return nearestGrid(image, theta, fill, out);
   }
   // Outside the box of pixels that differ from `fill` (the body, for CT with
@@ -70,19 +84,19 @@ export function warpAffine(image: Image, m: readonly number[], opts: WarpOptions
   const box = contentBox(data, w, h, fill);
   if (!box) return (o.fill(fill), out);
   const [bx0, by0, bx1, by1] = box;
-  for (let y = 0; y < h; y++) {
-    const sx0 = m1 * y + m2, sy0 = m4 * y + m5, row = y * w;
+  for (let y = 0; y < oh; y++) {
+    const sx0 = m1 * y + m2, sy0 = m4 * y + m5, row = y * ow;
     // [oa, ob): columns whose source may touch the box; [ia, ib): columns whose
     // four taps are all inside the image (no bounds checks, `| 0` is floor).
     const [oa, ob] = both(
-      span(sx0, m0, bx0 - 1, bx1 + 1, w, false),
-      span(sy0, m3, by0 - 1, by1 + 1, w, false),
+      span(sx0, m0, bx0 - 1, bx1 + 1, ow, false),
+      span(sy0, m3, by0 - 1, by1 + 1, ow, false),
     );
     if (oa >= ob) {
-      o.fill(fill, row, row + w);
+      o.fill(fill, row, row + ow);
       continue;
     }
-    let [ia, ib] = both(span(sx0, m0, 0, w - 1, w, true), span(sy0, m3, 0, h - 1, w, true));
+    let [ia, ib] = both(span(sx0, m0, 0, w - 1, ow, true), span(sy0, m3, 0, h - 1, ow, true));
     ia = Math.max(ia, oa);
     ib = Math.min(ib, ob);
     if (ia >= ib) ia = ib = ob;
@@ -98,7 +112,7 @@ export function warpAffine(image: Image, m: readonly number[], opts: WarpOptions
       o[row + x] = top + (p10 + (p11 - p10) * lx - top) * ly;
     }
     for (let x = ib; x < ob; x++) o[row + x] = tap(data, w, h, sx0 + m0 * x, sy0 + m3 * x, fill);
-    o.fill(fill, row + ob, row + w);
+    o.fill(fill, row + ob, row + ow);
   }
   return out;
 }
@@ -221,9 +235,14 @@ export function inverseAffineTheta(
  * matrix `theta` (see `inverseAffineTheta`): its `F.affine` / `F.rotate`
  * with `InterpolationMode.NEAREST`, bit for bit; taps outside read `fill`.
  */
-export function warpNearestTheta(image: Image, theta: readonly number[], fill = 0): Image {
+export function warpNearestTheta(
+  image: Image,
+  theta: readonly number[],
+  fill = 0,
+  size: readonly [number, number] = [image.height, image.width],
+): Image {
   checkImage(image, "warpNearestTheta");
-  return nearestGrid(image, theta, fill, scratchImage(image.width, image.height));
+  return nearestGrid(image, theta, fill, scratchImage(size[1], size[0]));
 }
 
 /**
@@ -243,25 +262,27 @@ export function warpNearestTheta(image: Image, theta: readonly number[], fill = 
  */
 function nearestGrid(image: Image, theta: readonly number[], fill: number, out: Image): Image {
   const { data, width: w, height: h } = image;
+  // The output grid may be larger or smaller than the input (rotate's expand).
+  const { width: ow, height: oh } = out;
   const o = out.data;
   const f = Math.fround;
   const sw = f(0.5 * w), sh = f(0.5 * h);
   const t = theta.map(f);
   const r0 = f(t[0] / sw), r1 = f(t[1] / sw), r2 = f(t[2] / sw);
   const q0 = f(t[3] / sh), q1 = f(t[4] / sh), q2 = f(t[5] / sh);
-  const fused = 3 * w * h * 2 >= 400;
+  const fused = 3 * ow * oh * 2 >= 400;
   // x * r0 and x * q0 for each column (float32 products).
-  const ax = new Float64Array(w), bx = new Float64Array(w);
-  for (let x = 0; x < w; x++) {
-    const xc = x - (w - 1) / 2;
+  const ax = new Float64Array(ow), bx = new Float64Array(ow);
+  for (let x = 0; x < ow; x++) {
+    const xc = x - (ow - 1) / 2;
     ax[x] = f(xc * r0);
     bx[x] = f(xc * q0);
   }
-  for (let y = 0; y < h; y++) {
-    const yc = y - (h - 1) / 2, row = y * w;
+  for (let y = 0; y < oh; y++) {
+    const yc = y - (oh - 1) / 2, row = y * ow;
     // y * r1 exactly (a product of two float32 values fits a double), and rounded.
     const py = yc * r1, qy = yc * q1, pyr = f(py), qyr = f(qy);
-    for (let x = 0; x < w; x++) {
+    for (let x = 0; x < ow; x++) {
       const gx = f((fused ? fma32(py, ax[x]) : f(ax[x] + pyr)) + r2);
       const gy = f((fused ? fma32(qy, bx[x]) : f(bx[x] + qyr)) + q2);
       const ix = nearbyint(f(f(f(gx + 1) * sw) - 0.5));
