@@ -2,7 +2,10 @@
  * Evaluation reports: `renderReport` and `writeReport` turn a run's history,
  * labels, softmax probabilities and mistakes into one self-contained HTML
  * page (Vega-Lite charts as inline SVG, thumbnails as PNG data URIs). The
- * numbers come from `metrics`.
+ * numbers come from `metrics`. Explanations: `gradCam`, and Captum's
+ * attribution methods `Saliency`, `InputXGradient`, `IntegratedGradients`,
+ * `Occlusion` and `NoiseTunnel` (`new evaluation.Saliency(model)
+ * .attribute(x, { target })`).
  *
  * @example
  * ```ts
@@ -39,3 +42,23 @@ export {
   type GradCamMethod,
   type GradCamOptions,
 } from "./gradcam.ts";
+export { Attribution, type ForwardFunc, type Target } from "./attribution/common.ts";
+export { Saliency, type SaliencyOptions } from "./attribution/saliency.ts";
+export {
+  InputXGradient,
+  type InputXGradientInit,
+  type InputXGradientOptions,
+} from "./attribution/input_x_gradient.ts";
+export {
+  IntegratedGradients,
+  type IntegratedGradientsInit,
+  type IntegratedGradientsOptions,
+} from "./attribution/integrated_gradients.ts";
+export type { IntegrationMethod } from "./attribution/approximation.ts";
+export { Occlusion, type OcclusionOptions } from "./attribution/occlusion.ts";
+export {
+  NoiseTunnel,
+  type NoiseTunnelOptions,
+  type NoiseTunnelOwnOptions,
+  type NoiseTunnelType,
+} from "./attribution/noise_tunnel.ts";
