@@ -148,9 +148,12 @@ Deno.test("randomSplit: bad lengths, datasets and options say what to write", ()
     [() => randomSplit(null as never, [1], { seed: 0 }), /dataset must be a Dataset .* got null/],
     [
       () => randomSplit(ds, [5, 5], { generator: 42 } as never),
-      /no generator option.*\{ seed: 42 \}/,
+      /generator must be a data\.TorchGenerator.*\{ seed: 42 \}/,
     ],
-    [() => randomSplit(ds, [5, 5], { seed: 1, rng: new data.Rng(1) }), /seed or rng, not both/],
+    [
+      () => randomSplit(ds, [5, 5], { seed: 1, rng: new data.Rng(1) }),
+      /give one of seed, rng and generator, not seed and rng/,
+    ],
     [() => randomSplit(ds, [5, 5], { seed: 1.5 }), /seed must be a safe integer/],
     [() => randomSplit(ds, [5, 5], { rng: 42 as never }), /rng must be a data.Rng/],
     [

@@ -43,15 +43,43 @@ export function checkDataset(where: string, value: unknown, what = "dataset"): D
     ds === null || typeof ds !== "object" || typeof ds.get !== "function" ||
     !Number.isInteger(ds.length) || (ds.length as number) < 0
   ) {
-    const hint = Array.isArray(value)
-      ? " (a plain array of samples is not one: give it a length and a get(i) method)"
-      : "";
+    const hint = datasetHint(value);
     throw new Error(
       `${where}: ${what} must be a Dataset (an integer length and a get(i) method returning ` +
         `{ image, label }), got ${describe(value)}${hint}`,
     );
   }
   return ds as Dataset;
+}
+
+/**
+ * What a non-dataset looks like to a PyTorch user, and what to write: a
+ * ported class with `__getitem__` / `__len__`, a `length()` method, an
+ * iterable (torch's `IterableDataset`), or a plain array.
+ */
+function datasetHint(value: unknown): string {
+  if (typeof value === "function") {
+    return " (a class or function: pass an instance, new MyDataset(...))";
+  }
+  if (value === null || typeof value !== "object") return "";
+  const v = value as Record<string | symbol, unknown>;
+  if (typeof v.__getitem__ === "function" || typeof v.__len__ === "function") {
+    return " (a PyTorch Dataset's __getitem__(i) / __len__(): here they are get(i), returning " +
+      "a sample or a Promise of one, and a length property: get length() { return n; })";
+  }
+  if (typeof v.length === "function" || typeof v.len === "function") {
+    return " (length is a number here, not a method: get length() { return n; })";
+  }
+  if (Array.isArray(value)) {
+    return " (a plain array of samples is not one: give it a length and a get(i) method: " +
+      "{ length: arr.length, get: (i) => Promise.resolve(arr[i]) })";
+  }
+  if (typeof v.get !== "function" && (Symbol.asyncIterator in v || Symbol.iterator in v)) {
+    return " (an iterable dataset, torch's IterableDataset, is not supported: the loader reads " +
+      "samples by index, so that shuffling, samplers and workers agree; collect the samples " +
+      "and give { length, get(i) }, or batch the stream yourself)";
+  }
+  return "";
 }
 
 /** The dataset's labels when it holds them (as `datasetLabels` reads them), else undefined. */

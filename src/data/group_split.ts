@@ -19,7 +19,7 @@ import { Subset } from "./subset.ts";
 import type { Dataset } from "./types.ts";
 
 /** Options of `groupSplit`. */
-export interface GroupSplitOptions extends RandomSplitOptions {
+export interface GroupSplitOptions extends Omit<RandomSplitOptions, "generator"> {
   /** The group of every sample (a volume or patient id, one per sample). Required. */
   groups?: ArrayLike<number | string>;
 }

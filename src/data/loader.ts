@@ -50,6 +50,9 @@ import {
 } from "./batch.ts";
 import { globalSeed } from "./rng.ts";
 import { RandomSampler, type Sampler, SequentialSampler } from "./sampler.ts";
+import { checkOrder, toSampler } from "./sampler_input.ts";
+import { type BatchSamplerLike, toBatchSampler } from "./batch_sampler.ts";
+import { checkDataset } from "./dataset_common.ts";
 import { compose } from "./transforms/compose.ts";
 import { Transform, type TransformSpec } from "./transforms/transform.ts";
 import { compose as composeVolume } from "./transforms/volume/compose.ts";
@@ -101,8 +104,24 @@ export interface DataLoaderOptions {
   workers?: number;
   /** Batches in flight per worker (with 0 workers: in total); default 2. */
   prefetch?: number;
-  /** Chooses each epoch's indices; excludes `shuffle`. */
-  sampler?: Sampler;
+  /**
+   * Chooses each epoch's indices: a `Sampler`, or (as torch's) an array of
+   * dataset indices, the same every epoch; excludes `shuffle`.
+   */
+  sampler?: Sampler | ArrayLike<number>;
+  /**
+   * Chooses each epoch's batches (torch's `batch_sampler`): a
+   * `data.BatchSampler`, your own `{ length, batches(epoch, seed) }`, or an
+   * array of index arrays; excludes `batchSize`, `shuffle`, `sampler` and
+   * `dropLast`.
+   */
+  batchSampler?: BatchSamplerLike | readonly ArrayLike<number>[];
+  /**
+   * Seconds to wait for one batch before failing with an Error that names
+   * it (torch's `timeout`; default 0, wait for ever): the way out of a
+   * dataset whose `get` never settles. Main-thread loading too.
+   */
+  timeout?: number;
   /**
    * Keep the workers between epochs (default false, as PyTorch's
    * `persistent_workers`): saves their start-up (module loading, JIT warm-up)
@@ -156,8 +175,10 @@ const NEW_DATA_LOADER: CallContract<DataLoaderOptions> = {
     "workers",
     "prefetch",
     "sampler",
+    "batchSampler",
     "persistentWorkers",
     "device",
+    "timeout",
   ],
   usage: "new data.DataLoader(dataset, { batchSize: 32, shuffle: true, dropLast: true })",
 };
@@ -172,9 +193,15 @@ const TORCH_ONLY: Record<string, string> = {
   collateFn: "the loader batches each sample's image and label (batch.images, batch.labels); " +
     "for anything else, batch it yourself: batch.indices holds the dataset indices of the " +
     "batch's samples, to look the other fields up (or apply a function to batch.images)",
+  pinMemory: 'batches are made on the loader\'s device: { device: "cuda" } gives CUDA ' +
+    "tensors (there is no pinned host copy to ask for)",
+  multiprocessingContext: "workers are threads here (Web Workers), started the one way; " +
+    "leave it out",
 };
 TORCH_ONLY.worker_init_fn = TORCH_ONLY.workerInitFn;
 TORCH_ONLY.collate_fn = TORCH_ONLY.collateFn;
+TORCH_ONLY.pin_memory = TORCH_ONLY.pinMemory;
+TORCH_ONLY.multiprocessing_context = TORCH_ONLY.multiprocessingContext;
 
 /** Throws for an option of torch's that has no counterpart here, saying what to write. */
 function checkTorchOnly(options: unknown): void {
@@ -246,6 +273,10 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   readonly dropLast: boolean;
   /** The sampler (sequential, random, or the one given). */
   readonly sampler: Sampler;
+  /** The batch sampler given, or null (batches of `batchSize` from `sampler`). */
+  readonly batchSampler: BatchSamplerLike | null;
+  /** Seconds to wait for a batch (0: for ever). */
+  readonly timeout: number;
   /** The augmentation (2-D or volume), or null. */
   readonly transform: Transform | VolumeTransform | null;
   /** Worker threads (0: main thread). */
@@ -270,10 +301,16 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
     checkTorchOnly(options);
     options = checkContract(NEW_DATA_LOADER, arguments.length, options);
-    if (!dataset || typeof dataset.get !== "function" || !Number.isInteger(dataset.length)) {
-      throw new Error("DataLoader: dataset must have an integer length and a get(i) method");
-    }
+    checkDataset("DataLoader", dataset);
     this.dataset = dataset;
+    if (options.batchSize === null) {
+      // torch's batch_size=None yields each sample unbatched; `?? 1` made it batches of one.
+      throw new Error(
+        "DataLoader: batchSize: null (torch's batch_size=None, no batching) is not supported: " +
+          "a batch here is [N, 1, H, W] images and [N] labels; read samples one at a time " +
+          "with await dataset.get(i), or take { batchSize: 1 } and batch.images.squeeze(0)",
+      );
+    }
     this.batchSize = positiveInt("batchSize", options.batchSize ?? 1, 1);
     this.dropLast = options.dropLast ?? false;
     this.workers = positiveInt("workers", options.workers ?? 0, 0);
@@ -294,8 +331,39 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     if (options.sampler && options.shuffle) {
       throw new Error("DataLoader: sampler option is mutually exclusive with shuffle");
     }
-    this.sampler = options.sampler ??
-      (options.shuffle ? new RandomSampler(dataset.length) : new SequentialSampler(dataset.length));
+    this.batchSampler = null;
+    if (options.batchSampler !== undefined && options.batchSampler !== null) {
+      const clash = (["batchSize", "shuffle", "sampler", "dropLast"] as const).filter((k) =>
+        k === "batchSize"
+          ? options.batchSize !== undefined && options.batchSize !== 1
+          : k === "sampler"
+          ? options.sampler !== undefined && options.sampler !== null
+          : Boolean(options[k])
+      );
+      if (clash.length > 0) {
+        // torch's ValueError: the batch sampler already decides all of these.
+        throw new Error(
+          `DataLoader: batchSampler is mutually exclusive with batchSize, shuffle, sampler and ` +
+            `dropLast (got ${clash.join(", ")}); give them to the batch sampler: ` +
+            "new data.BatchSampler(sampler, batchSize, dropLast)",
+        );
+      }
+      this.batchSampler = toBatchSampler("DataLoader: batchSampler", options.batchSampler);
+    }
+    this.sampler = options.sampler !== undefined && options.sampler !== null
+      ? toSampler("DataLoader: sampler", options.sampler)
+      : this.batchSampler?.sampler ??
+        (options.shuffle
+          ? new RandomSampler(dataset.length)
+          : new SequentialSampler(dataset.length));
+    const timeout = options.timeout ?? 0;
+    if (typeof timeout !== "number" || !(timeout >= 0) || !Number.isFinite(timeout)) {
+      throw new Error(
+        `DataLoader: timeout must be a finite number of seconds >= 0 (0: wait for ever), got ` +
+          String(timeout),
+      );
+    }
+    this.timeout = timeout;
     const weights = (this.sampler as { numWeights?: number }).numWeights;
     if (weights !== undefined && weights !== dataset.length) {
       // Class weights where torch wants one per sample: only indices 0..2 were ever drawn.
@@ -312,8 +380,9 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     if (this.workers > 0 && dataset.workerSpec?.()) this.#checkTransform();
   }
 
-  /** Batches per epoch. */
+  /** Batches per epoch (torch's `len(loader)`). */
   get length(): number {
+    if (this.batchSampler) return this.batchSampler.length;
     const n = this.sampler.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
@@ -344,9 +413,24 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
 
   /** The epoch's batch tasks. */
   #tasks(epoch: number): BatchTask[] {
-    const order = this.sampler.indices(epoch, this.seed);
     const offset = this.sampler.positionOffset ?? 0, stride = this.sampler.positionStride ?? 1;
     const tasks: BatchTask[] = [];
+    const n = this.dataset.length;
+    if (this.batchSampler) {
+      let start = 0;
+      for (const indices of this.batchSampler.batches(epoch, this.seed)) {
+        checkOrder(
+          `DataLoader: epoch ${epoch}: batch ${tasks.length} of the batchSampler`,
+          indices,
+          n,
+        );
+        tasks.push({ id: tasks.length, epoch, seed: this.seed, start, offset, stride, indices });
+        start += indices.length;
+      }
+      return tasks;
+    }
+    const order = this.sampler.indices(epoch, this.seed);
+    checkOrder(`DataLoader: epoch ${epoch}: the sampler`, order, n);
     for (let start = 0, id = 0; start < order.length; start += this.batchSize, id++) {
       const indices = order.slice(start, start + this.batchSize);
       if (this.dropLast && indices.length < this.batchSize) break;
@@ -415,7 +499,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
       for (const task of tasks) {
         let raw: RawBatch;
         try {
-          raw = await inflight.shift()!;
+          raw = await this.#waitFor(inflight.shift()!);
         } catch (e) {
           throw this.#wrap(e, task);
         }
@@ -432,6 +516,25 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     } finally {
       if (lease) this.#release(lease, finished, inflight);
     }
+  }
+
+  /** `p`, or an Error once `timeout` seconds have passed without it (torch's `timeout`). */
+  #waitFor(p: Promise<RawBatch>): Promise<RawBatch> {
+    if (this.timeout === 0) return p;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new Error(
+            `timed out after ${this.timeout} s waiting for the batch (timeout: ${this.timeout}); ` +
+              `the dataset's get(i) ${
+                this.workers > 0 ? "(or a worker) " : ""
+              }did not settle for one of its samples`,
+          ),
+        );
+      }, this.timeout * 1000);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
   }
 
   /**

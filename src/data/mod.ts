@@ -42,6 +42,8 @@ export {
   WeightedRandomSampler,
 } from "./sampler.ts";
 export { type Batch, DataLoader, type DataLoaderOptions } from "./loader.ts";
+export { SubsetRandomSampler } from "./subset_random_sampler.ts";
+export { BatchSampler, type BatchSamplerLike } from "./batch_sampler.ts";
 export { Subset } from "./subset.ts";
 export { ConcatDataset } from "./concat.ts";
 export { TensorDataset } from "./tensor_dataset.ts";
@@ -61,6 +63,7 @@ export type {
 export { CacheDataset, type CacheDatasetOptions } from "./cache_dataset.ts";
 export { PersistentDataset, type PersistentDatasetOptions } from "./persistent_dataset.ts";
 export { randomSplit, type RandomSplitOptions } from "./random_split.ts";
+export { TorchGenerator } from "./torch_generator.ts";
 export { groupSplit, type GroupSplitOptions, volumeGroups } from "./group_split.ts";
 export {
   NIFTI_DATATYPES,

@@ -9,6 +9,7 @@ import { type CallContract, checkContract } from "../options.ts";
 import { checkDataset, describe } from "./dataset_common.ts";
 import { globalRng, Rng } from "./rng.ts";
 import { Subset } from "./subset.ts";
+import { TorchGenerator } from "./torch_generator.ts";
 import type { Dataset } from "./types.ts";
 
 /** Options of `randomSplit`. */
@@ -17,12 +18,18 @@ export interface RandomSplitOptions {
   seed?: number;
   /** A generator to draw the permutation from (advanced by it); excludes `seed`. */
   rng?: Rng;
+  /**
+   * torch's generator, reproduced: `new data.TorchGenerator().manualSeed(42)`
+   * gives the split `generator=torch.Generator().manual_seed(42)` gives in
+   * PyTorch (`randomSplit` only); excludes `seed` and `rng`.
+   */
+  generator?: TorchGenerator;
 }
 
 const RANDOM_SPLIT: CallContract<RandomSplitOptions> = {
   where: "data.randomSplit",
   most: 3,
-  known: ["seed", "rng"],
+  known: ["seed", "rng", "generator"],
   usage: "data.randomSplit(dataset, [0.8, 0.2], { seed: 42 })",
 };
 
@@ -36,15 +43,31 @@ export function checkSplitOptions<T extends RandomSplitOptions>(
   options: T,
 ): T {
   if (options && typeof options === "object" && "generator" in options) {
-    throw new Error(
-      `${contract.where}: no generator option (torch's generators cannot be reproduced here); ` +
-        "for generator=torch.Generator().manual_seed(42) write { seed: 42 }, or pass " +
-        "{ rng: new data.Rng(42) }",
-    );
+    const takes = (contract.known as readonly string[]).includes("generator");
+    const g = (options as { generator?: unknown }).generator;
+    if (!takes) {
+      throw new Error(
+        `${contract.where}: no generator option (torch's generator is reproduced for ` +
+          "randomSplit only: { generator: new data.TorchGenerator().manualSeed(42) }); write " +
+          "{ seed: 42 }, or pass { rng: new data.Rng(42) }",
+      );
+    }
+    if (!(g instanceof TorchGenerator)) {
+      throw new Error(
+        `${contract.where}: generator must be a data.TorchGenerator, got ${describe(g)}: ` +
+          "torch.Generator().manual_seed(42) is new data.TorchGenerator().manualSeed(42) (the " +
+          "split torch gives); or write { seed: 42 } for this library's own seeded split",
+      );
+    }
   }
   options = checkContract(contract, given, options);
-  if (options.seed !== undefined && options.rng !== undefined) {
-    throw new Error(`${contract.where}: give seed or rng, not both`);
+  const chosen = ["seed", "rng", "generator"].filter((k) =>
+    (options as Record<string, unknown>)[k] !== undefined
+  );
+  if (chosen.length > 1) {
+    throw new Error(
+      `${contract.where}: give one of seed, rng and generator, not ${chosen.join(" and ")}`,
+    );
   }
   if (options.seed !== undefined && !Number.isSafeInteger(options.seed)) {
     throw new Error(
@@ -158,9 +181,13 @@ export function splitLengths(
  * are in the order the permutation drew them, as torch's.
  *
  * The permutation comes from the library's `Rng` (`{ seed }` or `{ rng }`;
- * neither: the global stream `manualSeed` seeds), not torch's generator,
- * which cannot be reproduced bit for bit: the same seed gives the same
- * split on every run and machine here, but not the one torch gives.
+ * neither: the global stream `manualSeed` seeds): the same seed gives the
+ * same split on every run and machine here, but not the one torch gives.
+ * For torch's very split, pass torch's generator, reproduced:
+ * `{ generator: new data.TorchGenerator().manualSeed(42) }` is PyTorch
+ * 1.13's `generator=torch.Generator().manual_seed(42)`, index for index.
+ * (Without a generator torch draws from its global generator, which this
+ * library's `manualSeed` does not reproduce.)
  *
  * CT slices: the slices of one CT volume are near-duplicates, so a random
  * split of slices puts the same patient in training and validation, and
@@ -181,6 +208,10 @@ export function splitLengths(
  * const [train, val] = data.randomSplit(ds, [0.8, 0.2], { seed: 42 });
  * console.log(train.length, val.length); // 8 2
  * console.log([...train.indices, ...val.indices].sort((a, b) => a - b).join()); // 0,1,2,3,4,5,6,7,8,9
+ * // torch's own split, index for index:
+ * const g = new data.TorchGenerator().manualSeed(42);
+ * const [a, b] = data.randomSplit(ds, [0.8, 0.2], { generator: g });
+ * console.log([...a.indices], [...b.indices]); // [2, 6, 1, 8, 4, 5, 0, 9] [3, 7]
  * ```
  */
 export function randomSplit<D extends Dataset>(
@@ -191,7 +222,9 @@ export function randomSplit<D extends Dataset>(
   options = checkSplitOptions(RANDOM_SPLIT, arguments.length, options);
   checkDataset(RANDOM_SPLIT.where, dataset);
   const counts = splitLengths(RANDOM_SPLIT.where, lengths, dataset.length);
-  const perm = permutation(dataset.length, splitRng(options));
+  const perm = options.generator
+    ? options.generator.randperm(dataset.length)
+    : permutation(dataset.length, splitRng(options));
   let offset = 0;
   return counts.map((c) => new Subset(dataset, perm.subarray(offset, offset += c)));
 }

@@ -32,11 +32,19 @@ function epochRng(seed: number, epoch: number): Rng {
   return Rng.forSample(seed, epoch, -1);
 }
 
-function checkCount(name: string, key: string, n: number): number {
-  if (!Number.isInteger(n) || n < 0) {
-    throw new Error(`${name}: ${key} must be a non-negative integer, got ${n}`);
+/**
+ * The number of samples: `n`, or the length of a dataset (torch's
+ * `data_source`: `RandomSampler(dataset)` ports as written).
+ */
+function checkCount(name: string, n: number | { readonly length: number }): number {
+  const count = n !== null && typeof n === "object" ? n.length : n;
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 0) {
+    throw new Error(
+      `${name}: takes the dataset or its length (a non-negative integer), got ` +
+        (n !== null && typeof n === "object" ? `an object of length ${count}` : String(n)),
+    );
   }
-  return n;
+  return count;
 }
 
 /** A number of samples asked for: 0 would make every epoch empty (torch refuses it too). */
@@ -50,7 +58,8 @@ function checkSamples(name: string, n: number): number {
 }
 
 /**
- * 0, 1, ..., n - 1 every epoch.
+ * 0, 1, ..., n - 1 every epoch. Takes the dataset (torch's
+ * `SequentialSampler(dataset)`) or its length.
  *
  * @example
  * ```ts
@@ -61,10 +70,10 @@ function checkSamples(name: string, n: number): number {
 export class SequentialSampler implements Sampler {
   /** Indices per epoch. */
   readonly length: number;
-  /** `n`: the dataset's length. */
-  constructor(n: number) {
+  /** `n`: the dataset, or its length. */
+  constructor(n: number | { readonly length: number }) {
     checkArity("data.SequentialSampler", arguments.length, 1, "new data.SequentialSampler(n)");
-    this.length = checkCount("SequentialSampler", "n", n);
+    this.length = checkCount("SequentialSampler", n);
   }
   /** 0..n-1, whatever the epoch and seed. */
   indices(_epoch = 0, _seed = 0): Int32Array {
@@ -80,8 +89,11 @@ const NEW_RANDOM_SAMPLER: CallContract<{ replacement?: boolean; numSamples?: num
 };
 
 /**
- * A seeded permutation of 0..n-1 per epoch (or `numSamples` draws with
- * replacement).
+ * A seeded permutation of 0..n-1 per epoch, as torch's `RandomSampler`
+ * (takes the dataset or its length). `numSamples` below n keeps the
+ * permutation's first ones; above n without replacement, as torch 1.13,
+ * it is whole permutations one after another, the last one cut short;
+ * with `replacement: true`, `numSamples` independent draws.
  *
  * @example
  * ```ts
@@ -95,18 +107,24 @@ export class RandomSampler implements Sampler {
   readonly length: number;
   readonly #n: number;
   readonly #replacement: boolean;
-  /** `n`: dataset length; `replacement` (default false); `numSamples` (default n). */
-  constructor(n: number, options: { replacement?: boolean; numSamples?: number } = {}) {
+  /** `n`: the dataset or its length; `replacement` (default false); `numSamples` (default n). */
+  constructor(
+    n: number | { readonly length: number },
+    options: { replacement?: boolean; numSamples?: number } = {},
+  ) {
     options = checkContract(NEW_RANDOM_SAMPLER, arguments.length, options);
-    this.#n = checkCount("RandomSampler", "n", n);
+    const count = this.#n = checkCount("RandomSampler", n);
     this.#replacement = options.replacement ?? false;
-    this.length = options.numSamples === undefined
-      ? n
-      : checkSamples("RandomSampler", options.numSamples);
-    if (!this.#replacement && this.length > n) {
+    if (typeof this.#replacement !== "boolean") {
       throw new Error(
-        `RandomSampler: numSamples ${this.length} > dataset length ${n} needs replacement: true`,
+        `RandomSampler: replacement must be true or false, got ${String(this.#replacement)}`,
       );
+    }
+    this.length = options.numSamples === undefined
+      ? count
+      : checkSamples("RandomSampler", options.numSamples);
+    if (count === 0 && this.length > 0) {
+      throw new Error(`RandomSampler: numSamples ${this.length} from an empty dataset`);
     }
   }
   /** The epoch's indices. */
@@ -115,15 +133,25 @@ export class RandomSampler implements Sampler {
     if (this.#replacement) {
       return Int32Array.from({ length: this.length }, () => rng.int(0, this.#n));
     }
-    const perm = Int32Array.from({ length: this.#n }, (_, i) => i);
-    for (let i = this.#n - 1; i > 0; i--) {
-      const j = rng.int(0, i + 1);
-      const t = perm[i];
-      perm[i] = perm[j];
-      perm[j] = t;
+    const out = new Int32Array(this.length);
+    // torch 1.13: numSamples // n whole permutations, then the start of one more.
+    for (let at = 0; at < out.length; at += this.#n) {
+      out.set(shuffled(this.#n, rng).subarray(0, out.length - at), at);
     }
-    return perm.subarray(0, this.length);
+    return out;
   }
+}
+
+/** A seeded uniform permutation of 0..n-1 (Fisher-Yates from the end). */
+function shuffled(n: number, rng: Rng): Int32Array {
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(0, i + 1);
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  return perm;
 }
 
 const NEW_WEIGHTED_RANDOM_SAMPLER: CallContract<{ replacement?: boolean }> = {

@@ -10,6 +10,9 @@
  * - `{ type: "recycle", images }`: a batch buffer the loader has copied into
  *   a tensor, transferred back for the next batch to fill.
  *
+ * A worker that is ending (the dataset called `Deno.exit()` or `close()`)
+ * posts `{ type: "exit" }` first.
+ *
  * Batches are handled one at a time, in arrival order, so a worker holds at
  * most one batch's samples in memory.
  *
@@ -103,6 +106,18 @@ async function handle(req: number, task: BatchTask): Promise<void> {
     if (typeof err?.index === "number") failure.index = err.index;
     worker.postMessage({ type: "error", req, failure });
   }
+}
+
+// A dataset that ends its worker (Deno.exit(), close()) left the loader
+// waiting for ever; the pool now hears of it and fails the worker's batches.
+globalThis.addEventListener("unload", () => worker.postMessage({ type: "exit" }));
+const scope = globalThis as unknown as { close?: () => void };
+const closeWorker = scope.close;
+if (typeof closeWorker === "function") {
+  scope.close = () => {
+    worker.postMessage({ type: "exit" });
+    closeWorker.call(globalThis);
+  };
 }
 
 worker.onmessage = (e: MessageEvent<InitMessage | BatchMessage | RecycleMessage>) => {

@@ -86,6 +86,17 @@ export class WorkerPool {
   }
 
   #reply(slot: Slot, msg: { type: string; req: number; batch?: RawBatch; failure?: never }) {
+    if (msg.type === "exit") {
+      const i = this.#slots.indexOf(slot);
+      this.#failAll(
+        slot,
+        new Error(
+          `DataLoader worker ${i} exited unexpectedly (the dataset's code called Deno.exit() or ` +
+            "close() in the worker thread); throw an Error from get(i) instead",
+        ),
+      );
+      return;
+    }
     const p = slot.pending.get(msg.req);
     if (!p) return;
     slot.pending.delete(msg.req);
