@@ -10,7 +10,8 @@ import { fillNormal, fillUniform } from "../tensor/ops/random.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { checkArity, checkCall } from "../options.ts";
 
-export { dirac_, eye_, orthogonal_, truncNormal_ } from "./init_structured.ts";
+export { dirac_, eye_, orthogonal_, sparse_, truncNormal_ } from "./init_structured.ts";
+export * from "./init_names.ts";
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 

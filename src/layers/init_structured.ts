@@ -1,6 +1,6 @@
 /**
  * The `torch.nn.init` fills with structure: orthogonal, identity (`eye_`,
- * `dirac_`) and the truncated normal. They compute on the host, where the
+ * `dirac_`), sparse and the truncated normal. They compute on the host, where the
  * structure is simple to state, and write through views as the other
  * initialisers do (in_place.ts).
  *
@@ -9,6 +9,7 @@
 import { check } from "../ffi/native.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { randn } from "../tensor/ops/random.ts";
+import { randperm } from "../tensor/ops/creation_more.ts";
 import { writeInPlace } from "../tensor/ops/in_place.ts";
 import { checkArity, checkCall } from "../options.ts";
 import { checkTensor, numberArg } from "./init.ts";
@@ -219,4 +220,44 @@ export function dirac_(t: Tensor, groups = 1): Tensor {
     }
   }
   return writeHost(t, out, "dirac_");
+}
+
+/**
+ * Fills a 2-D tensor as a sparse matrix (`torch.nn.init.sparse_`, Martens
+ * 2010): N(0, std^2) values, with ceil(sparsity * rows) of each column's
+ * entries, at random rows, set to zero.
+ *
+ * @example
+ * ```ts
+ * import { nn, zeros } from "@lits/vision";
+ * const w = nn.init.sparse_(zeros([10, 4]), 0.3);
+ * const zerosPerColumn = w.eq(0).float().sum(0).toArray();
+ * console.log(zerosPerColumn); // Float32Array(4) [3, 3, 3, 3]
+ * ```
+ */
+export function sparse_(t: Tensor, sparsity: number, std = 0.01): Tensor {
+  const usage = "nn.init.sparse_(w, 0.1, 0.01)";
+  checkArity("nn.init.sparse_", arguments.length, 3, usage);
+  checkTensor("sparse_", t, usage);
+  numberArg("sparse_", "sparsity", sparsity, usage);
+  numberArg("sparse_", "std", std, usage);
+  if (t.ndim !== 2) {
+    throw new Error(`nn.init.sparse_: only 2-D tensors are supported, got [${t.shape}]`);
+  }
+  if (!(sparsity >= 0 && sparsity <= 1) || !(std >= 0 && Number.isFinite(std))) {
+    throw new Error(
+      `nn.init.sparse_: needs sparsity in [0, 1] and a finite std >= 0, got ${sparsity}, ${std}`,
+    );
+  }
+  const [rows, cols] = t.shape;
+  const zeroed = Math.ceil(sparsity * rows);
+  using z = randn([rows, cols]);
+  const out = Float32Array.from(z.toArray(), (v) => v * std);
+  for (let c = 0; c < cols; c++) {
+    // A fresh random order of the rows per column, as torch's randperm.
+    using order = randperm(rows);
+    const picked = order.toArray();
+    for (let k = 0; k < zeroed; k++) out[picked[k] * cols + c] = 0;
+  }
+  return writeHost(t, out, "sparse_");
 }

@@ -183,4 +183,5 @@ export { celu, glu, logsigmoid, selu } from "./ops/activation_scaled.ts";
 export { alphaDropout, rrelu } from "./ops/activation_random.ts";
 export { channelShuffle } from "./ops/channel_shuffle.ts";
 export { bilinear } from "./ops/bilinear.ts";
+export { gumbelSoftmax, type GumbelSoftmaxOptions } from "./ops/gumbel_softmax.ts";
 export * from "./functional_names.ts";

@@ -45,6 +45,7 @@ const F_NAMES: Readonly<Record<string, string>> = {
   focal_loss: "focalLoss",
   gaussian_nll_loss: "gaussianNllLoss",
   grid_sample: "gridSample",
+  gumbel_softmax: "gumbelSoftmax",
   group_norm: "groupNorm",
   hinge_embedding_loss: "hingeEmbeddingLoss",
   huber_loss: "huberLoss",
@@ -137,6 +138,8 @@ export const focal_loss: (...args: unknown[]) => never = hint("focal_loss");
 export const gaussian_nll_loss: (...args: unknown[]) => never = hint("gaussian_nll_loss");
 /** @deprecated torch's name: write `F.gridSample`. */
 export const grid_sample: (...args: unknown[]) => never = hint("grid_sample");
+/** @deprecated torch's name: write `F.gumbelSoftmax`. */
+export const gumbel_softmax: (...args: unknown[]) => never = hint("gumbel_softmax");
 /** @deprecated torch's name: write `F.groupNorm`. */
 export const group_norm: (...args: unknown[]) => never = hint("group_norm");
 /** @deprecated torch's name: write `F.hingeEmbeddingLoss`. */

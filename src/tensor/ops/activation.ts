@@ -6,6 +6,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { checkArity, checkOptions } from "../../options.ts";
 import { requireFloat, unary } from "./elementwise.ts";
 
@@ -71,6 +72,7 @@ export function checkSlope(where: string, slope: unknown, usage: string): number
  * ```
  */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  refuseKeywords("F.leakyRelu", negativeSlope, "x", ["negativeSlope"], [0.01]);
   checkArity("leakyRelu", arguments.length, 2, "F.leakyRelu(x, 0.2)");
   checkSlope("leakyRelu", negativeSlope, "F.leakyRelu(x, 0.2)");
   requireFloat(x, "leakyRelu");

@@ -16,6 +16,7 @@
  * @module
  */
 import { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { noGrad } from "../autograd.ts";
 import { add, mul } from "./elementwise.ts";
 import { le } from "./compare.ts";
@@ -61,6 +62,7 @@ export function rreluBounds(fn: string, lower: unknown, upper: unknown, usage: s
  * ```
  */
 export function rrelu(x: Tensor, lower = 1 / 8, upper = 1 / 3, training = false): Tensor {
+  refuseKeywords("F.rrelu", lower, "x", ["lower", "upper", "training"], [1 / 8, 1 / 3, false]);
   const usage = "F.rrelu(x, 1 / 8, 1 / 3, training)";
   checkActivation("rrelu", x, arguments.length, 4, usage);
   rreluBounds("rrelu", lower, upper, usage);
@@ -91,6 +93,7 @@ const ALPHA = 1.7580993408473766;
  * ```
  */
 export function alphaDropout(x: Tensor, p = 0.5, training = false): Tensor {
+  refuseKeywords("F.alphaDropout", p, "x", ["p", "training"], [0.5, false]);
   const usage = "F.alphaDropout(x, 0.5, training)";
   checkActivation("alphaDropout", x, arguments.length, 3, usage);
   if (typeof p !== "number" || !(p >= 0 && p <= 1)) {

@@ -14,6 +14,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { expm1, mul, neg, sigmoid } from "./elementwise.ts";
 import { le } from "./compare.ts";
 import { clamp } from "./clamp.ts";
@@ -55,6 +56,7 @@ export function selu(x: Tensor): Tensor {
  * ```
  */
 export function celu(x: Tensor, alpha = 1): Tensor {
+  refuseKeywords("F.celu", alpha, "x", ["alpha"], [1]);
   const usage = "F.celu(x, 1)";
   checkActivation("celu", x, arguments.length, 2, usage);
   finite("celu", "alpha", alpha, usage);

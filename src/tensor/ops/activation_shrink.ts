@@ -13,6 +13,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { abs, add, div, requireFloat, sub, tanh } from "./elementwise.ts";
 import { expectTensor, ge, le } from "./compare.ts";
 import { clamp } from "./clamp.ts";
@@ -59,6 +60,7 @@ export function finite(fn: string, name: string, v: unknown, usage: string): num
  * ```
  */
 export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
+  refuseKeywords("F.hardtanh", minVal, "x", ["minVal", "maxVal"], [-1, 1]);
   const usage = "F.hardtanh(x, -1, 1)";
   checkActivation("hardtanh", x, arguments.length, 3, usage);
   finite("hardtanh", "minVal", minVal, usage);
@@ -82,6 +84,7 @@ export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
  * ```
  */
 export function hardshrink(x: Tensor, lambd = 0.5): Tensor {
+  refuseKeywords("F.hardshrink", lambd, "x", ["lambd"], [0.5]);
   const usage = "F.hardshrink(x, 0.5)";
   checkActivation("hardshrink", x, arguments.length, 2, usage);
   finite("hardshrink", "lambd", lambd, usage);
@@ -101,6 +104,7 @@ export function hardshrink(x: Tensor, lambd = 0.5): Tensor {
  * ```
  */
 export function softshrink(x: Tensor, lambd = 0.5): Tensor {
+  refuseKeywords("F.softshrink", lambd, "x", ["lambd"], [0.5]);
   const usage = "F.softshrink(x, 0.5)";
   checkActivation("softshrink", x, arguments.length, 2, usage);
   finite("softshrink", "lambd", lambd, usage);
@@ -124,6 +128,7 @@ export function softshrink(x: Tensor, lambd = 0.5): Tensor {
  * ```
  */
 export function threshold(x: Tensor, threshold: number, value: number): Tensor {
+  refuseKeywords("F.threshold", threshold, "x", ["threshold", "value"], []);
   const usage = "F.threshold(x, 0.1, 20)";
   checkActivation("threshold", x, arguments.length, 3, usage);
   finite("threshold", "threshold", threshold, usage);

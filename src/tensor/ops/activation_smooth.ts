@@ -13,6 +13,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { div, exp, expm1, log1p, mul, requireFloat } from "./elementwise.ts";
 import { expectTensor, gt, le } from "./compare.ts";
 import { clamp } from "./clamp.ts";
@@ -37,6 +38,7 @@ function checkNumber(fn: string, name: string, v: unknown, usage: string): numbe
  * ```
  */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  refuseKeywords("F.softplus", beta, "x", ["beta", "threshold"], [1, 20]);
   const usage = "F.softplus(x, beta, threshold) (F.softplus(x, 1, 20))";
   if (arguments.length > 3) {
     throw new Error(`softplus: takes (x, beta, threshold), got ${arguments.length} arguments`);
@@ -66,6 +68,7 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
  * ```
  */
 export function elu(x: Tensor, alpha = 1): Tensor {
+  refuseKeywords("F.elu", alpha, "x", ["alpha"], [1]);
   const usage = "F.elu(x, alpha) (F.elu(x, 1))";
   if (arguments.length > 2) {
     throw new Error(

@@ -5,6 +5,7 @@
  * @module
  */
 import { check, int32Params } from "../../ffi/native.ts";
+import { refuseBiasOptions } from "./keyword_args.ts";
 import { Tensor } from "../tensor.ts";
 import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous } from "./shape.ts";
@@ -135,6 +136,7 @@ export function conv2d(
   options: Conv2dOptions = {},
 ): Tensor {
   const usage = "F.conv2d(x, weight, bias, { stride: 1, padding: 1 })";
+  refuseBiasOptions("F.conv2d", bias);
   if (bias !== null && !(bias instanceof Tensor)) {
     // F.conv2d(x, w, { padding: 1 }): the options landed in the bias slot.
     throw new Error(

@@ -7,6 +7,7 @@
  * @module
  */
 import { Tensor } from "../tensor.ts";
+import { refuseBiasOptions } from "./keyword_args.ts";
 import { conv2d, noChannels } from "./conv.ts";
 import { pad } from "./pad.ts";
 import { squeeze, unsqueeze } from "./shape.ts";
@@ -100,6 +101,7 @@ export function conv1d(
   const usage = "F.conv1d(x, weight, bias, { stride: 1, padding: 1 })";
   expectTensor(x, where, usage);
   expectTensor(weight, `${where}: weight`, usage);
+  refuseBiasOptions("F.conv1d", bias);
   if (bias !== null && bias !== undefined && !(bias instanceof Tensor)) {
     throw new Error(
       `${where}: the third argument is the bias (a Tensor or null), got ${showValue(bias)}; ` +

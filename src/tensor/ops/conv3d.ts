@@ -16,6 +16,7 @@
  * @module
  */
 import { check } from "../../ffi/native.ts";
+import { refuseBiasOptions } from "./keyword_args.ts";
 import { contiguousStrides, Tensor } from "../tensor.ts";
 import { isGradEnabled, noGrad, record } from "../autograd.ts";
 import { matrixOpInBf16 } from "../autocast.ts";
@@ -146,6 +147,7 @@ export function conv3d(
   bias: Tensor | null = null,
   options: Conv3dOptions = {},
 ): Tensor {
+  refuseBiasOptions("F.conv3d", bias);
   if (bias !== null && !(bias instanceof Tensor)) {
     // F.conv3d(x, w, { padding: 1 }): the options landed in the bias slot.
     throw new Error(

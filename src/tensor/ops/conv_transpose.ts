@@ -11,6 +11,7 @@
  * @module
  */
 import { check, int32Params } from "../../ffi/native.ts";
+import { refuseBiasOptions } from "./keyword_args.ts";
 import { BINARY_OP } from "../../ffi/codes.ts";
 import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
@@ -191,6 +192,7 @@ export function convTranspose2d(
   if (!(x instanceof Tensor) || !(weight instanceof Tensor)) {
     throw new Error(`convTranspose2d: x and weight must be Tensors; write ${usage}`);
   }
+  refuseBiasOptions("F.convTranspose2d", bias);
   if (bias !== null && !(bias instanceof Tensor)) {
     throw new Error(
       `convTranspose2d: the third argument is the bias (a Tensor or null), got ${

@@ -8,6 +8,7 @@
  * @module
  */
 import { Tensor } from "../tensor.ts";
+import { refuseBiasOptions } from "./keyword_args.ts";
 import { convTranspose2d } from "./conv_transpose.ts";
 import { noChannels } from "./conv.ts";
 import { type Single, single } from "./conv1d.ts";
@@ -112,6 +113,7 @@ export function convTranspose1d(
   const usage = "F.convTranspose1d(x, weight, bias, { stride: 2, padding: 1, outputPadding: 1 })";
   expectTensor(x, where, usage);
   expectTensor(weight, `${where}: weight`, usage);
+  refuseBiasOptions("F.convTranspose1d", bias);
   if (bias !== null && bias !== undefined && !(bias instanceof Tensor)) {
     throw new Error(
       `${where}: the third argument is the bias (a Tensor or null), got ${showValue(bias)}; ` +

@@ -9,6 +9,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { add, broadcastShapes, requireFloat, sub } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { reshape } from "./shape.ts";
@@ -62,6 +63,7 @@ export function pairwiseDistance(
   eps = 1e-6,
   keepDim = false,
 ): Tensor {
+  refuseKeywords("F.pairwiseDistance", p, "x1, x2", ["p", "eps", "keepDim"], [2, 1e-6, false]);
   const usage = "F.pairwiseDistance(x1, x2, 2, 1e-6, false)";
   if (arguments.length < 2 || arguments.length > 5) {
     throw new Error(

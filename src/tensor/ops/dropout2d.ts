@@ -6,6 +6,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { checkArity } from "../../options.ts";
 import { ones } from "./creation.ts";
 import { mul, requireFloat } from "./elementwise.ts";
@@ -27,6 +28,7 @@ import { reshape } from "./shape.ts";
  * ```
  */
 export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
+  refuseKeywords("F.dropout2d", p, "x", ["p", "training"], [0.5, true]);
   const usage = "F.dropout2d(x, 0.5, model.training)";
   checkArity("dropout2d", arguments.length, 3, usage);
   requireFloat(x, "dropout2d");

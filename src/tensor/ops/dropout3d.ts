@@ -5,6 +5,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { checkArity } from "../../options.ts";
 import { ones } from "./creation.ts";
 import { mul, requireFloat } from "./elementwise.ts";
@@ -28,6 +29,7 @@ import { reshape, squeeze, unsqueeze } from "./shape.ts";
  * ```
  */
 export function dropout3d(x: Tensor, p = 0.5, training = true): Tensor {
+  refuseKeywords("F.dropout3d", p, "x", ["p", "training"], [0.5, true]);
   const usage = "F.dropout3d(x, 0.5, model.training)";
   checkArity("dropout3d", arguments.length, 3, usage);
   expectTensor(x, "dropout3d", usage);

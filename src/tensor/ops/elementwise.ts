@@ -5,6 +5,7 @@
  * @module
  */
 import { check } from "../../ffi/native.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { BINARY_OP as BINARY, UNARY_OP as UNARY } from "../../ffi/codes.ts";
 import { Tensor } from "../tensor.ts";
 import { isGradEnabled, record } from "../autograd.ts";
@@ -340,6 +341,7 @@ export function abs(t: Tensor): Tensor {
  * records is refused with the out-of-place form to write instead.
  */
 export function relu(t: Tensor, inplace = false): Tensor {
+  refuseKeywords("F.relu", inplace, "x", ["inplace"], [false]);
   if (arguments.length > 2) {
     throw new Error(`relu: takes (x, inplace), got ${arguments.length} arguments`);
   }

@@ -9,6 +9,7 @@
  * @module
  */
 import { check } from "../../ffi/native.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import type { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous, i64, reshape } from "./shape.ts";
@@ -87,6 +88,7 @@ function blockIndex(h: number, w: number, g: ReturnType<typeof blocks>): Int32Ar
  * ```
  */
 export function unfold(x: Tensor, kernelSize: Pair, options: FoldOptions = {}): Tensor {
+  refuseKeywords("F.unfold", kernelSize, "x", ["kernelSize"], [], true);
   const where = "unfold", usage = "F.unfold(x, 3, { padding: 1, stride: 1 })";
   expectTensor(x, where, usage);
   const o = checkCall<FoldOptions>(where, arguments.length, 3, options, FOLD_OPTIONS, usage);
@@ -128,6 +130,15 @@ export function fold(
   kernelSize: Pair,
   options: FoldOptions = {},
 ): Tensor {
+  refuseKeywords("F.fold", outputSize, "x", ["outputSize", "kernelSize"], [], true);
+  refuseKeywords(
+    "F.fold",
+    kernelSize,
+    `x, ${JSON.stringify(outputSize)}`,
+    ["kernelSize"],
+    [],
+    true,
+  );
   const where = "fold", usage = "F.fold(cols, [H, W], 3, { padding: 1, stride: 1 })";
   expectTensor(x, where, usage);
   const o = checkCall<FoldOptions>(where, arguments.length, 4, options, FOLD_OPTIONS, usage);

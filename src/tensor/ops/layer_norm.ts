@@ -9,10 +9,14 @@
  * @module
  */
 import { numel, type Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { add, div, mul, requireFloat, sameDevice, sqrt, sub } from "./elementwise.ts";
 import { mean } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 import { expectTensor } from "./compare.ts";
+
+// Their torch keywords, and defaults, for refuseKeywords.
+const WEIGHT_BIAS_EPS = ["weight", "bias", "eps"], NO_WEIGHT_BIAS = [null, null, 1e-5];
 
 /** (x - mean) / sqrt(biased var + eps) over `dims`. */
 function normalize(x: Tensor, dims: number[], eps: number): Tensor {
@@ -66,6 +70,8 @@ export function layerNorm(
   bias?: Tensor | null,
   eps = 1e-5,
 ): Tensor {
+  const given = JSON.stringify(normalizedShape);
+  refuseKeywords("F.layerNorm", weight, `x, ${given}`, WEIGHT_BIAS_EPS, NO_WEIGHT_BIAS);
   const usage = "F.layerNorm(x, [C], weight, bias, 1e-5)";
   if (arguments.length > 5) {
     throw new Error(`layerNorm: takes at most 5 arguments, got ${arguments.length}; ${usage}`);
@@ -116,6 +122,7 @@ export function groupNorm(
   bias?: Tensor | null,
   eps = 1e-5,
 ): Tensor {
+  refuseKeywords("F.groupNorm", weight, `x, ${numGroups}`, WEIGHT_BIAS_EPS, NO_WEIGHT_BIAS);
   const usage = "F.groupNorm(x, 4, weight, bias, 1e-5)";
   if (arguments.length > 5) {
     throw new Error(`groupNorm: takes at most 5 arguments, got ${arguments.length}; ${usage}`);

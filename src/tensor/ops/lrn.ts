@@ -10,12 +10,15 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { add, div, mul, pow, requireFloat } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
 import { pad } from "./pad.ts";
 import { avgPool2d } from "./pool.ts";
 import { reshape } from "./shape.ts";
 import { showValue } from "./show_value.ts";
+
+const LRN_REST = ["alpha", "beta", "k"];
 
 const USAGE = "F.localResponseNorm(x, 5, 1e-4, 0.75, 1) (x [N, C, ...])";
 
@@ -66,6 +69,8 @@ export function localResponseNorm(
   beta = 0.75,
   k = 1,
 ): Tensor {
+  refuseKeywords("F.localResponseNorm", size, "x", ["size", ...LRN_REST], []);
+  refuseKeywords("F.localResponseNorm", alpha, `x, ${size}`, LRN_REST, [1e-4, 0.75, 1]);
   if (arguments.length < 2 || arguments.length > 5) {
     throw new Error(
       `localResponseNorm: takes (x, size, alpha, beta, k), got ${arguments.length} ` +

@@ -5,6 +5,7 @@
  * @module
  */
 import { check } from "../../ffi/native.ts";
+import { refuseBiasOptions } from "./keyword_args.ts";
 import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { contiguous, expand, i64, reshape } from "./shape.ts";
@@ -262,6 +263,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   if (weight.ndim !== 2) {
     throw new Error(`linear: weight must be 2-D [out, in], got [${weight.shape}]`);
   }
+  refuseBiasOptions("F.linear", bias, false);
   if (bias !== null && !(bias instanceof Tensor)) {
     throw new Error(`linear: the bias must be a Tensor or null, got ${JSON.stringify(bias)}`);
   }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { fromHost } from "./creation.ts";
 import { expectTensor } from "./compare.ts";
 
@@ -25,6 +26,7 @@ import { expectTensor } from "./compare.ts";
  * ```
  */
 export function oneHot(labels: Tensor, numClasses = -1): Tensor {
+  refuseKeywords("F.oneHot", numClasses, "labels", ["numClasses"], [-1]);
   const usage = "F.oneHot(labels, 3) with int32 labels";
   if (arguments.length > 2) {
     throw new Error(`oneHot: takes (labels, numClasses), got ${arguments.length} arguments`);

@@ -13,6 +13,7 @@
  * @module
  */
 import { check } from "../../ffi/native.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { numel, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { checkElements, hostArray } from "../sizes.ts";
@@ -228,6 +229,7 @@ function padConstant(x: Tensor, d: number, before: number, after: number, value:
  * ```
  */
 export function pad(x: Tensor, pad: number[], mode: PadMode = "constant", value?: number): Tensor {
+  refuseKeywords("F.pad", mode, `x, ${JSON.stringify(pad)}`, ["mode", "value"], ["constant", 0]);
   if (arguments.length > 4) {
     throw new Error(`pad: takes (x, pad, mode, value), got ${arguments.length} arguments`);
   }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { expectTensor } from "./compare.ts";
 import { permute, reshape } from "./shape.ts";
 import { checkArity } from "../../options.ts";
@@ -42,6 +43,7 @@ function parts(where: string, x: unknown, factor: unknown, name: string, usage: 
  * ```
  */
 export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
+  refuseKeywords("F.pixelShuffle", upscaleFactor, "x", ["upscaleFactor"], []);
   const where = "pixelShuffle", usage = "F.pixelShuffle(x, 2)";
   checkArity(where, arguments.length, 2, usage);
   const { r, lead, c, h, w } = parts(where, x, upscaleFactor, "upscaleFactor", usage);
@@ -69,6 +71,7 @@ export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
  * ```
  */
 export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
+  refuseKeywords("F.pixelUnshuffle", downscaleFactor, "x", ["downscaleFactor"], []);
   const where = "pixelUnshuffle", usage = "F.pixelUnshuffle(x, 2)";
   checkArity(where, arguments.length, 2, usage);
   const { r, lead, c, h, w } = parts(where, x, downscaleFactor, "downscaleFactor", usage);

@@ -7,6 +7,7 @@
  * @module
  */
 import { check, int32Params } from "../../ffi/native.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { Tensor } from "../tensor.ts";
 import { contiguous, reshape, squeeze, unsqueeze } from "./shape.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
@@ -140,6 +141,7 @@ export function maxPool2d(
   kernel: Pair,
   options: Pool2dOptions = {},
 ): Tensor | [Tensor, Tensor] {
+  refuseKeywords("F.maxPool2d", kernel, "x", ["kernelSize"], [], true);
   const given = arguments.length;
   if (!(x instanceof Tensor && x.ndim === 3)) return maxPool2dOf(x, kernel, options, given);
   // Unbatched [C, H, W], pooled as a batch of one (as torch).
@@ -212,6 +214,7 @@ function maxPool2dOf(
  * ```
  */
 export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
+  refuseKeywords("F.avgPool2d", kernel, "x", ["kernelSize"], [], true);
   if (x instanceof Tensor && x.ndim === 3) {
     // Unbatched [C, H, W], pooled as a batch of one (as torch).
     return squeeze(avgPool2dOf(unsqueeze(x, 0), kernel, options, arguments.length), 0);

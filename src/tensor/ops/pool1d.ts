@@ -11,6 +11,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { reshape, squeeze, unsqueeze } from "./shape.ts";
 import { requireFloat } from "./elementwise.ts";
 import { expectTensor } from "./compare.ts";
@@ -144,6 +145,7 @@ export function maxPool1d(
   kernelSize: Single,
   options: Pool1dOptions = {},
 ): Tensor | [Tensor, Tensor] {
+  refuseKeywords("F.maxPool1d", kernelSize, "x", ["kernelSize"], [], true);
   const where = "maxPool1d", usage = "F.maxPool1d(x, 3, { stride: 2, padding: 1 })";
   const o = checkCall<Pool1dOptions>(
     where,
@@ -178,6 +180,7 @@ export function maxPool1d(
  * ```
  */
 export function avgPool1d(x: Tensor, kernelSize: Single, options: Pool1dOptions = {}): Tensor {
+  refuseKeywords("F.avgPool1d", kernelSize, "x", ["kernelSize"], [], true);
   const where = "avgPool1d", usage = "F.avgPool1d(x, 3, { stride: 2, padding: 1 })";
   const o = checkCall<Pool1dOptions>(
     where,

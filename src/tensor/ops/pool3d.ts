@@ -18,6 +18,7 @@
  * @module
  */
 import { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { isGradEnabled } from "../autograd.ts";
 import { requireFloat } from "./elementwise.ts";
 import { isnan } from "./nonfinite.ts";
@@ -214,6 +215,7 @@ export function maxPool3d(
   kernelSize: Triple,
   options: MaxPool3dOptions = {},
 ): Tensor | [Tensor, Tensor] {
+  refuseKeywords("F.maxPool3d", kernelSize, "x", ["kernelSize"], [], true);
   const given = arguments.length;
   if (!unbatched(x)) return maxPool3dOf(x, kernelSize, options, given);
   const y = maxPool3dOf(unsqueeze(x, 0), kernelSize, options, given);
@@ -284,6 +286,7 @@ function divisors(size: number, a: Axis, includePad: boolean): number[] {
  * ```
  */
 export function avgPool3d(x: Tensor, kernelSize: Triple, options: AvgPool3dOptions = {}): Tensor {
+  refuseKeywords("F.avgPool3d", kernelSize, "x", ["kernelSize"], [], true);
   const given = arguments.length;
   if (unbatched(x)) return squeeze(avgPool3dOf(unsqueeze(x, 0), kernelSize, options, given), 0);
   return avgPool3dOf(x, kernelSize, options, given);

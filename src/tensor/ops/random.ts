@@ -6,6 +6,7 @@
  * @module
  */
 import { check } from "../../ffi/native.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { Tensor, type TensorOptions } from "../tensor.ts";
 import { checkDtype } from "../device.ts";
 import { record } from "../autograd.ts";
@@ -177,6 +178,7 @@ export function randn(shape: number[] | number, options: TensorOptions = {}): Te
  * false.
  */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  refuseKeywords("F.dropout", p, "x", ["p", "training"], [0.5, true]);
   checkArity("dropout", arguments.length, 3, "F.dropout(x, 0.5, training)");
   requireFloat(x, "dropout");
   if (typeof p !== "number" || !(p >= 0 && p <= 1)) {

@@ -14,6 +14,7 @@
  * @module
  */
 import type { Tensor } from "../tensor.ts";
+import { refuseKeywords } from "./keyword_args.ts";
 import { noGrad, record } from "../autograd.ts";
 import {
   abs,
@@ -159,6 +160,7 @@ function clampedNorm(x: Tensor, dim: number, eps: number): Tensor {
  * ```
  */
 export function normalize(x: Tensor, p: NormOrder = 2, dim = 1, eps = 1e-12): Tensor {
+  refuseKeywords("F.normalize", p, "x", ["p", "dim", "eps"], [2, 1, 1e-12]);
   if (arguments.length > 4) {
     throw new Error(`normalize: takes (x, p, dim, eps), got ${arguments.length} arguments`);
   }
@@ -185,6 +187,7 @@ export function normalize(x: Tensor, p: NormOrder = 2, dim = 1, eps = 1e-12): Te
  * ```
  */
 export function cosineSimilarity(x1: Tensor, x2: Tensor, dim = 1, eps = 1e-8): Tensor {
+  refuseKeywords("F.cosineSimilarity", dim, "x1, x2", ["dim", "eps"], [1, 1e-8]);
   const usage = "F.cosineSimilarity(x1, x2, 1, 1e-8)";
   if (arguments.length > 4) {
     throw new Error(
