@@ -73,9 +73,10 @@ export class BatchSampler implements BatchSamplerLike {
     }
     if (typeof dropLast !== "boolean") {
       // torch: "drop_last should be a boolean value"; a missing one is not False there either.
-      throw new Error(
-        `${where}: dropLast must be true or false, got ${describe(dropLast)}; write ${USAGE}`,
-      );
+      const got = dropLast === undefined
+        ? "nothing (torch's drop_last has no default)"
+        : describe(dropLast);
+      throw new Error(`${where}: dropLast must be true or false, got ${got}; write ${USAGE}`);
     }
     this.batchSize = size;
     this.dropLast = dropLast;

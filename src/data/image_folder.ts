@@ -11,7 +11,7 @@
  */
 import { extname, join, relative, resolve } from "node:path";
 import { checkContract } from "../options.ts";
-import { describe } from "./dataset_common.ts";
+import { describe, wrapIndex } from "./dataset_common.ts";
 import { decodeImage } from "./image_decode.ts";
 import { Rng } from "./rng.ts";
 import { Compose, compose, fromSpec, transformNames } from "./transforms/compose.ts";
@@ -81,12 +81,22 @@ function listDir(dir: string): { dirs: string[]; files: string[] } {
   return { dirs: dirs.sort(byCodePoint), files: files.sort(byCodePoint) };
 }
 
-/** Every file under `dir` in os.walk's sorted order: a folder's files, then its subfolders. */
-function walk(dir: string, out: string[] = []): string[] {
-  const { dirs, files } = listDir(dir);
-  for (const f of files) out.push(join(dir, f));
-  for (const d of dirs) walk(join(dir, d), out);
-  return out;
+/**
+ * Every file under `dir` in torchvision's order, `sorted(os.walk(dir))`:
+ * folders sorted by their whole path, each one's files sorted. Not
+ * depth-first: "b-c" and "b.d" come before "b/e", as '-' and '.' sort
+ * before '/'.
+ */
+function walk(dir: string): string[] {
+  const folders: [string, string[]][] = [];
+  const visit = (d: string) => {
+    const { dirs, files } = listDir(d);
+    folders.push([d, files]);
+    for (const sub of dirs) visit(join(d, sub));
+  };
+  visit(dir);
+  folders.sort(([a], [b]) => byCodePoint(a, b));
+  return folders.flatMap(([d, files]) => files.map((f) => join(d, f)));
 }
 
 /** The names of random transforms inside `t` (anything not known to be deterministic). */
@@ -288,17 +298,18 @@ export class ImageFolder implements Dataset {
     return this.samples.length;
   }
 
-  /** Sample `i`: `{ image, label }` (the file as one grey channel in [0, 1], transformed). */
+  /**
+   * Sample `i`: `{ image, label }` (the file as one grey channel in [0, 1],
+   * transformed); negative `i` counts from the end, as torchvision's.
+   */
   get(i: number): Promise<Sample> {
     return new Promise((done) => done(this.getSync(i)));
   }
 
-  /** Sample `i`, read on this thread without waiting. */
+  /** Sample `i` (negative counts from the end, as torchvision's), read on this thread. */
   getSync(i: number): Sample {
-    if (!Number.isInteger(i) || i < 0 || i >= this.samples.length) {
-      throw new RangeError(`${WHERE}: index ${i} out of range [0, ${this.samples.length})`);
-    }
-    return { image: readImage(this.samples[i][0], this.transform), label: this.labels[i] };
+    const k = wrapIndex(`${WHERE}.get`, i, this.samples.length);
+    return { image: readImage(this.samples[k][0], this.transform), label: this.labels[k] };
   }
 
   /** Samples per class index (of the labels `get` returns). */
@@ -363,8 +374,11 @@ export function openDataset(spec: ImageFolderSpec): Dataset {
   return {
     length: samples.length,
     get(i: number): Promise<Sample> {
-      const [path, label] = samples[i];
-      return new Promise((done) => done({ image: readImage(path, transform), label }));
+      return new Promise((done) => {
+        // The loader passes torch's negative indices on: read them as the main thread does.
+        const [path, label] = samples[wrapIndex(`${WHERE}.get`, i, samples.length)];
+        done({ image: readImage(path, transform), label });
+      });
     },
   };
 }

@@ -8,6 +8,7 @@
 import { type CallContract, checkContract } from "../options.ts";
 import { checkDataset, describe } from "./dataset_common.ts";
 import { globalRng, Rng } from "./rng.ts";
+import { permutation } from "./sampler.ts";
 import { Subset } from "./subset.ts";
 import { TorchGenerator } from "./torch_generator.ts";
 import type { Dataset } from "./types.ts";
@@ -87,17 +88,7 @@ export function splitRng(options: RandomSplitOptions): Rng {
   return options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng());
 }
 
-/** A uniform random permutation of 0..n-1 (Fisher-Yates, as RandomSampler's). */
-export function permutation(n: number, rng: Rng): Int32Array {
-  const perm = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(0, i + 1);
-    const t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
-  return perm;
-}
+export { permutation } from "./sampler.ts";
 
 /**
  * The counts `lengths` asks for out of `n` `items`, by torch 1.13's rule:

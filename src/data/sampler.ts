@@ -136,14 +136,17 @@ export class RandomSampler implements Sampler {
     const out = new Int32Array(this.length);
     // torch 1.13: numSamples // n whole permutations, then the start of one more.
     for (let at = 0; at < out.length; at += this.#n) {
-      out.set(shuffled(this.#n, rng).subarray(0, out.length - at), at);
+      out.set(permutation(this.#n, rng).subarray(0, out.length - at), at);
     }
     return out;
   }
 }
 
-/** A seeded uniform permutation of 0..n-1 (Fisher-Yates from the end). */
-function shuffled(n: number, rng: Rng): Int32Array {
+/**
+ * A uniform random permutation of 0..n-1 drawn from `rng` (Fisher-Yates
+ * from the end): the samplers' shuffles and `randomSplit`'s.
+ */
+export function permutation(n: number, rng: Rng): Int32Array {
   const perm = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = rng.int(0, i + 1);

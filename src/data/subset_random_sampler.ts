@@ -7,7 +7,7 @@
  */
 import { checkArity } from "../options.ts";
 import { Rng } from "./rng.ts";
-import type { Sampler } from "./sampler.ts";
+import { permutation, type Sampler } from "./sampler.ts";
 import { indexArray } from "./sampler_input.ts";
 import { describe } from "./dataset_common.ts";
 
@@ -77,14 +77,8 @@ export class SubsetRandomSampler implements Sampler {
 
   /** The epoch's order: the indices in a permutation drawn from (seed, epoch). */
   indices(epoch: number, seed: number): Int32Array {
-    const rng = Rng.forSample(seed, epoch, -1);
-    const out = this.subset.slice();
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = rng.int(0, i + 1);
-      const t = out[i];
-      out[i] = out[j];
-      out[j] = t;
-    }
-    return out;
+    // The same swaps as shuffling the subset in place: subset[perm[k]].
+    const perm = permutation(this.subset.length, Rng.forSample(seed, epoch, -1));
+    return perm.map((k) => this.subset[k]);
   }
 }

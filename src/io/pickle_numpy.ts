@@ -30,7 +30,11 @@ export class NumpyDtype {
   constructor(readonly code: string) {}
 }
 
-/** The bytes `_codecs.encode(text, "latin1")` makes (a scalar's raw value). */
+/**
+ * A Python bytes object: what `_codecs.encode(text, "latin1")` makes
+ * (protocol 2) or a bytes opcode holds (protocol 3+). A numpy scalar's raw
+ * value; anywhere else the loader refuses it, as torch's weights-only reader.
+ */
 export class Latin1Bytes {
   /** The raw bytes. */
   constructor(readonly bytes: Uint8Array) {}

@@ -19,7 +19,7 @@
  * @module
  */
 import { ALLOWED, call, refusal } from "./pickle_torch.ts";
-import { buildDtype, isNumpyScalarGlobal, NumpyDtype } from "./pickle_numpy.ts";
+import { buildDtype, isNumpyScalarGlobal, Latin1Bytes, NumpyDtype } from "./pickle_numpy.ts";
 import {
   PyDict,
   PyGlobal,
@@ -82,8 +82,8 @@ const NAMES: Record<number, string> = {
   0x62: "BUILD",
   0x51: "BINPERSID",
 };
-/** Opcodes that build bytes objects, which torch's weights-only reader refuses. */
-const BYTES_OPS = new Set([0x42, 0x43, 0x8e, 0x96]);
+/** Opcodes that build bytearrays, which torch's weights-only reader refuses. */
+const BYTES_OPS = new Set([0x96]);
 
 /** An error that already names the file: passed on as it is. */
 export class FileError extends Error {}
@@ -238,6 +238,20 @@ export function unpickle(
           const n = view.getBigUint64(need(8), true);
           if (n > BigInt(bytes.length)) need(bytes.length + 1);
           push(text(Number(n)));
+          break;
+        }
+        case 0x42: // BINBYTES
+        case 0x43: // SHORT_BINBYTES
+        case 0x8e: { // BINBYTES8
+          // Protocol 3+'s bytes: a numpy scalar's raw value; anywhere else pth_read refuses them.
+          const n = op === 0x43
+            ? bytes[need(1)]
+            : op === 0x42
+            ? view.getUint32(need(4), true)
+            : view.getBigUint64(need(8), true);
+          if (n > BigInt(bytes.length)) need(bytes.length + 1);
+          const p = need(Number(n));
+          push(new Latin1Bytes(bytes.slice(p, p + Number(n))));
           break;
         }
         case 0x29: // EMPTY_TUPLE

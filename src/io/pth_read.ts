@@ -40,6 +40,7 @@ import {
   TensorRef,
 } from "./pickle_values.ts";
 import { materialize, Storage, TensorBudget } from "./pth_tensor.ts";
+import { Latin1Bytes, NumpyDtype } from "./pickle_numpy.ts";
 import { readZipArchive, type ZipArchive } from "./zip_read.ts";
 import { bufferSource, type ByteSource, openSource } from "./byte_source.ts";
 
@@ -399,7 +400,17 @@ function toSaved(
         out = new Map(keys.map((k, i) => [k, child(i)]));
       }
     } else {
-      const what = v instanceof PyGlobal ? `${v.name} (not data)` : `a ${pyTypeName(v)}`;
+      if (v instanceof Latin1Bytes) {
+        throw fail(
+          `${where()} is a Python bytes object, which torch.load(weights_only=True) refuses; ` +
+            "save a string or a tensor instead",
+        );
+      }
+      const what = v instanceof PyGlobal
+        ? `${v.name} (not data)`
+        : v instanceof NumpyDtype
+        ? `numpy.dtype('${v.code}')`
+        : `a ${pyTypeName(v)}`;
       throw fail(`${where()} is ${what}, which this library does not load`);
     }
     open.delete(v);

@@ -468,6 +468,10 @@ function warpAbout(
  * `center`, and nearest interpolation by default, as torchvision's). Takes
  * an options object or torchvision's positional form
  * `affine(image, angle, translate, scale, shear, interpolation, fill, center)`.
+ * Bilinear with a `fill` differs from torchvision's in the ring of border
+ * pixels the warp half covers (torchvision blends a warped mask; here taps
+ * outside read `fill`; see `warp.ts`); nearest, and bilinear without a
+ * fill, agree.
  *
  * @example
  * ```ts
@@ -539,7 +543,8 @@ const ROTATE_USAGE = 'F.rotate(image, 30, { interpolation: "bilinear", expand: t
  * nearest by default, `expand` (an output that holds the whole rotated
  * image), `center` (torchvision's pivot, see `AffineParams.center`) and
  * `fill`. Takes an options object or torchvision's positional form
- * `rotate(image, angle, interpolation, expand, center, fill)`.
+ * `rotate(image, angle, interpolation, expand, center, fill)`. Bilinear
+ * with a `fill` differs from torchvision's at the border, as `affine`'s.
  *
  * @example
  * ```ts
