@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  autocast,
   endStep,
   manualSeed,
   memoryStats,
@@ -88,6 +89,63 @@ Deno.test("checkpoint: several outputs; a non-tensor argument; under noGrad it j
   assert.deepEqual(gx, Array.from(x.grad!.toArray()));
   const y = noGrad(() => utils.checkpoint(f, x, 2)[0].sum().item());
   assert.equal(typeof y, "number");
+  endStep();
+});
+
+Deno.test("checkpoint: under autocast the recomputation runs in bf16 too, as torch's", () => {
+  // torch saves the autocast state with the part and recomputes under it: the
+  // gradients are those of the plain bf16 forward, not of an fp32 recomputation.
+  const plain = mlp(), ck = mlp();
+  plain.eval(), ck.eval();
+  manualSeed(3);
+  const x = randn([8, 16], dev);
+  const head = (m: nn.Sequential) => new nn.Sequential(m[0], m[1], m[2], m[3], m[4]);
+  const y = autocast("bfloat16", () => plain[5](head(plain)(x)));
+  const y2 = autocast("bfloat16", () => ck[5](utils.checkpoint(head(ck), x)));
+  assert.deepEqual(Array.from(y2.toArray()), Array.from(y.toArray()));
+  y.square().sum().backward();
+  y2.square().sum().backward();
+  assert.deepEqual(gradsOf(ck), gradsOf(plain));
+  // And a part checkpointed with autocast off inside an autocast forward stays fp32.
+  const p3 = mlp(), c3 = mlp();
+  p3.eval(), c3.eval();
+  const fp32 = (m: nn.Sequential) => (h: Tensor) =>
+    autocast("bfloat16", () => head(m)(h), { enabled: false });
+  autocast("bfloat16", () => p3[5](fp32(p3)(x))).square().sum().backward();
+  autocast("bfloat16", () => c3[5](utils.checkpoint(fp32(c3), x))).square().sum().backward();
+  assert.deepEqual(gradsOf(c3), gradsOf(p3));
+  endStep();
+});
+
+Deno.test("checkpoint: the node's inputs are the part's own arguments and parameters", () => {
+  const first = new nn.Linear(4, 4).to(testDevice), part = new nn.Linear(4, 4).to(testDevice);
+  const x = randn([2, 4], { requiresGrad: true, ...dev });
+  const y = utils.checkpoint(part, first(x));
+  // Leaves before the part (x, first's weight and bias) are not the checkpoint's inputs.
+  const leaves = y.gradFn!.nextFunctions
+    .map(([n]) => (n as { variable?: Tensor } | null)?.variable)
+    .filter((t) => t !== undefined);
+  const params = part.parameters();
+  assert.ok(leaves.length === params.length && leaves.every((t) => params.includes(t!)));
+  y.sum().backward();
+  assert.ok(first.weight.grad !== null && x.grad !== null && part.weight.grad !== null);
+  endStep();
+});
+
+Deno.test("checkpoint: a part that closes over an earlier activation (a skip connection)", () => {
+  // torch's non-reentrant checkpoint passes the gradient on to `skip`; here the
+  // nested pass ran skip's own graph and freed it before the outer pass got there.
+  const run = (ck: boolean) => {
+    manualSeed(6);
+    const first = new nn.Linear(4, 4).to(testDevice), part = new nn.Linear(4, 4).to(testDevice);
+    const x = randn([2, 4], { requiresGrad: true, ...dev });
+    const skip = first(x);
+    const f = (h: Tensor) => part(h).mul(skip).tanh();
+    const y = ck ? utils.checkpoint(f, skip.relu()) : f(skip.relu());
+    y.square().sum().backward();
+    return [...gradsOf(first), ...gradsOf(part), Array.from(x.grad!.toArray())];
+  };
+  assert.deepEqual(run(true), run(false));
   endStep();
 });
 

@@ -199,6 +199,23 @@ Deno.test("autograd.grad / backward: errors worded as torch's", () => {
   endStep();
 });
 
+Deno.test("autograd.grad / backward({ inputs }): a pruned pass frees only the part it ran", () => {
+  // torch 1.13: grad(y, x) then grad(y, w) on y = sum(exp(x) + exp(w)) works (w's branch never
+  // ran); going through x's branch again says the graph was freed.
+  const x = on([1, 2]), w = on([3, 4]);
+  const y = x.exp().add(w.exp()).sum();
+  assert.deepEqual(autograd.grad(y, x)[0].toList(), x.exp().toList());
+  assert.deepEqual(autograd.grad(y, w)[0].toList(), w.exp().toList());
+  assert.match(messageOf(() => autograd.grad(y, x)), /graph through 'exp' was already used/);
+  const v = on([0.5, 1.5]);
+  const z = x.mul(v).add(w.sin()).sum();
+  z.backward(undefined, { inputs: [x] });
+  z.backward(undefined, { inputs: [w] });
+  assert.deepEqual([x.grad!.toList(), w.grad!.toList()], [v.toList(), w.cos().toList()]);
+  assert.match(messageOf(() => z.backward()), /graph through 'mul' was already used/);
+  endStep();
+});
+
 Deno.test("autograd.grad: results are op results; a loop of it stays flat in memory", () => {
   const w = on(Array.from({ length: 64 }, (_, i) => i / 64));
   const step = () => {

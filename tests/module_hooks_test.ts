@@ -130,6 +130,43 @@ Deno.test("registerFullBackwardHook: two inputs, one needing no gradient, gets z
   endStep();
 });
 
+Deno.test("registerFullBackwardHook: one null per argument when none needs a gradient; null gradOutput where none came (torch 1.13)", () => {
+  // torch 1.13: (None, None) for a two-argument module none of whose inputs requires grad,
+  // and None in gradOutput for an output that got no gradient (unused, or needing none).
+  const lin = new nn.Linear(2, 2).to(testDevice);
+  class Two extends nn.Module {
+    lin = lin;
+    forward(a: Tensor, b: Tensor): Tensor {
+      return this.lin(a).add(b);
+    }
+  }
+  const two = new Two();
+  const seen: [(Tensor | null)[], (Tensor | null)[]][] = [];
+  two.registerFullBackwardHook((_m, gi, go) => void seen.push([gi, go]));
+  const on = (v: number[], requiresGrad = false) =>
+    tensor(v, undefined, { requiresGrad, device: testDevice });
+  two(on([1, 2]), on([3, 4])).sum().backward();
+  assert.deepEqual(seen[0][0], [null, null]);
+  assert.deepEqual(seen[0][1].map((g) => g!.toList()), [[1, 1]]);
+  class Split extends nn.Module {
+    forward(a: Tensor): Tensor[] {
+      return [a.mul(2), a.mul(3), on([5, 6])];
+    }
+  }
+  const split = new Split();
+  split.registerFullBackwardHook((_m, gi, go) => void seen.push([gi, go]));
+  const pre: (Tensor | null)[][] = [];
+  split.registerFullBackwardPreHook((_m, go) => void pre.push(go));
+  const a = on([1, 2], true);
+  (split(a) as unknown as Tensor[])[0].sum().backward();
+  const [gi, go] = seen[1];
+  assert.deepEqual(gi.map((g) => g!.toList()), [[2, 2]]);
+  assert.deepEqual(go.map((g) => g?.toList() ?? null), [[1, 1], null, null]);
+  assert.deepEqual(pre[0].map((g) => g?.toList() ?? null), [[1, 1], null, null]);
+  assert.deepEqual(a.grad!.toList(), [2, 2]);
+  endStep();
+});
+
 Deno.test("registerFullBackwardPreHook: a returned gradOutput flows into the module; prepend", () => {
   const fc = new nn.Linear(2, 1).to(testDevice);
   const order: string[] = [];

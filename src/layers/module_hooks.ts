@@ -43,8 +43,8 @@ export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => 
  * Called once the gradients for a module's inputs are computed (torch's
  * full backward hook): one entry per positional argument in `gradInput`
  * (null for arguments that are not float tensors, or where no input
- * needs a gradient) and one per output in `gradOutput`. An array returned
- * replaces `gradInput`.
+ * needs a gradient) and one per output in `gradOutput` (null for an output
+ * that got no gradient). An array returned replaces `gradInput`.
  */
 export type BackwardHook = (
   module: Module,
@@ -107,7 +107,13 @@ function wrapForward(module: Module, hooks: ModuleHooks): () => void {
     for (const h of [...hooks.pre]) args = preHookResult(h(module, args), args);
     const backwardHooked = (hooks.backward.length > 0 || hooks.backwardPre.length > 0) &&
       isGradEnabled();
-    const call: HookedCall = { module, hooks, gradOutput: null, inputsNeedGrad: false };
+    const call: HookedCall = {
+      module,
+      hooks,
+      gradOutput: null,
+      inputsNeedGrad: false,
+      argCount: args.length,
+    };
     if (backwardHooked) args = hookInputs(call, args);
     let y = original.apply(module, args);
     for (const h of [...hooks.forward]) {
@@ -171,6 +177,8 @@ interface HookedCall {
   gradOutput: (Tensor | null)[] | null;
   /** Whether an input requires grad (else the hooks fire at the outputs, as torch's). */
   inputsNeedGrad: boolean;
+  /** How many positional arguments `forward` got (gradInput's length, as torch's). */
+  readonly argCount: number;
 }
 
 /** The positional float tensors of a call, by argument index. */
@@ -275,6 +283,8 @@ class HookOutputs extends Function {
   static override forward(ctx: FunctionCtx, call: HookedCall, ...outputs: Tensor[]): Tensor[] {
     (ctx as unknown as { call: HookedCall }).call = call;
     ctx.markNonDifferentiable(...outputs.filter((t) => !t.requiresGrad));
+    // An output that got no gradient (unused, or needing none) is null in gradOutput, as torch's.
+    ctx.setMaterializeGrads(false);
     return outputs;
   }
   static override backward(ctx: FunctionCtx, ...grads: (Tensor | null)[]): (Tensor | null)[] {
@@ -289,8 +299,7 @@ class HookOutputs extends Function {
     call.gradOutput = copiesFor(depth, current);
     // No input needs a gradient: the hooks fire here, with gradInput all null (as torch's).
     if (!call.inputsNeedGrad && call.hooks.backward.length > 0) {
-      const args = call.module.forward.length;
-      fireBackwardHooks(call, Array.from({ length: Math.max(args, 1) }, () => null));
+      fireBackwardHooks(call, Array.from({ length: call.argCount }, () => null));
     }
     return [null, ...current];
   }

@@ -119,11 +119,14 @@ class RecordedNode implements GradNode {
   readonly inputs: readonly Tensor[];
   readonly saved: readonly Tensor[] | undefined;
   readonly backward: (grad: Tensor) => (Tensor | null)[];
+  /** Its place in recording order (`recordMark`). */
+  readonly serial: number;
   constructor(init: GradNodeInit) {
     this.name = init.name;
     this.inputs = init.inputs;
     this.saved = init.saved;
     this.backward = init.backward;
+    this.serial = ++nodesRecorded;
   }
   get nextFunctions(): NextFunction[] {
     return this.inputs.map((t): NextFunction => [
@@ -134,6 +137,20 @@ class RecordedNode implements GradNode {
   toString(): string {
     return `<${this.name.endsWith("Backward") ? this.name : this.name + "Backward"}>`;
   }
+}
+let nodesRecorded = 0;
+
+/** @internal a mark in recording order: `recordedAfter` tells the nodes recorded since. */
+export function recordMark(): number {
+  return nodesRecorded;
+}
+
+/**
+ * @internal whether `node` was recorded after `mark` (by the code that ran
+ * since: a checkpointed part's own ops, not the activations it closes over).
+ */
+export function recordedAfter(node: GradNode, mark: number): boolean {
+  return node instanceof RecordedNode && node.serial > mark;
 }
 const hidden = (value: unknown) => ({ value, configurable: true, writable: true });
 const NODE_PROTO = RecordedNode.prototype;
@@ -501,8 +518,11 @@ export function runPass(pass: BackwardPass): (Tensor | null)[] {
     t.gradFn !== null && (needed === undefined || t.gradFn.inputs.some((i) => needed.has(i)));
   const reaches = (t: Tensor) => t.requiresGrad && (needed === undefined || needed.has(t));
   // A released node anywhere below the roots throws, pruned or not: its
-  // inputs are gone, so whether it led to a target cannot be told.
+  // inputs are gone, so whether it led to a target cannot be told. A node an
+  // earlier pass freed keeps its inputs, as torch's: it throws only where
+  // this pass runs it (grad(y, x) then grad(y, w) through another branch).
   for (const t of all) if (t.gradFn !== null && released.has(t.gradFn)) t.gradFn.backward(t);
+  for (const t of order) if (runs(t) && freed.has(t.gradFn!)) t.gradFn!.backward(t);
   for (const t of order) if (runs(t)) checkSavedVersions(t.gradFn!);
   if (!pass.capture) checkGradsNotSaved(order);
   // torch's inputs= retains an op result's gradient (from now on, as its retain_grad()).
@@ -527,7 +547,7 @@ export function runPass(pass: BackwardPass): (Tensor | null)[] {
     for (const t of order) {
       const node = t.gradFn;
       if (node !== null && runs(t) && (node.saved ?? node.inputs).length > 0) {
-        t.gradFn = freedNode(node.name);
+        t.gradFn = freedNode(node);
       }
     }
   }
@@ -711,11 +731,17 @@ export function releasedNode(name: string, shape: readonly number[]): GradNode {
 /** The nodes of released tensors: backward() checks its graph for them first. */
 const released = new WeakSet<GradNode>();
 
-/** What a node becomes once a pass without `retainGraph` went through it. */
-function freedNode(name: string): GradNode {
+/**
+ * What a node becomes once a pass without `retainGraph` went through it: its
+ * saved tensors let go, its inputs (torch's edges) kept, so that a later
+ * pass can tell whether it leads to that pass's targets.
+ */
+function freedNode(ran: GradNode): GradNode {
+  const name = ran.name;
   const node: GradNode = new RecordedNode({
     name,
-    inputs: [],
+    inputs: ran.inputs,
+    saved: [],
     backward() {
       throw new Error(
         `backward: the graph through '${name}' was already used and freed; ` +
@@ -723,7 +749,10 @@ function freedNode(name: string): GradNode {
       );
     },
   });
-  // Checked before any gradient is written, as a released tensor's node.
-  released.add(node);
+  // Checked before any gradient is written, where the pass runs it.
+  freed.add(node);
   return node;
 }
+
+/** The nodes passes freed (`freedNode`). */
+const freed = new WeakSet<GradNode>();

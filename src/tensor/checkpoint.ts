@@ -6,11 +6,13 @@
  * instead of every activation inside it, and runs each stage's forward twice.
  *
  * The forward records the part's graph once, to find the parameters it
- * uses (so that they get gradients even where no input requires one, as
- * torch's `use_reentrant=False`), then frees everything inside it but the
- * outputs. Backward runs the part again with gradients recorded, on the
- * same inputs and, by default, the same random numbers (dropout draws the
- * same mask), and passes the inputs' and parameters' gradients on.
+ * uses and the earlier activations it closes over (so that they get
+ * gradients even where no input requires one, as torch's
+ * `use_reentrant=False`), then frees everything inside it but the outputs.
+ * Backward runs the part again with gradients recorded, on the same inputs,
+ * under the forward's autocast and, by default, with the same random
+ * numbers (dropout draws the same mask), and passes the gradients of the
+ * inputs, parameters and closed-over activations on.
  *
  * As in torch, a batch norm inside updates its running statistics in both
  * runs, and the part must compute the same thing twice (no reading of
@@ -20,10 +22,11 @@
  */
 import { Tensor } from "./tensor.ts";
 import { Function, type FunctionCtx } from "./function.ts";
-import { isGradEnabled, runPass, withGradMode } from "./autograd.ts";
+import { isGradEnabled, recordedAfter, recordMark, runPass, withGradMode } from "./autograd.ts";
 import { scope } from "./ownership.ts";
 import { detach } from "./ops/shape.ts";
 import { type GeneratorState, getRngState, setRngState } from "./rng_state.ts";
+import { autocast, type AutocastDtype, autocastDtype } from "./autocast.ts";
 
 /** Options of `checkpoint`: torch's keywords, camelCased. */
 export interface CheckpointOptions {
@@ -43,9 +46,14 @@ const USAGE = "utils.checkpoint(fn, x, { useReentrant: false })";
 interface Segment {
   readonly fn: (...args: unknown[]) => unknown;
   readonly args: readonly unknown[];
-  /** The leaves the part reached that are not arguments (its parameters). */
-  readonly leaves: readonly Tensor[];
+  /**
+   * What the part reached that requires grad and is neither an argument nor
+   * made inside it: its parameters, and activations it closes over.
+   */
+  readonly outside: readonly Tensor[];
   readonly rng: GeneratorState | null;
+  /** The forward's autocast dtype (null: fp32), which the recomputation runs under, as torch's. */
+  readonly autocast: AutocastDtype | null;
   /** Whether `fn` returned one tensor (else an array). */
   readonly single: boolean;
   /** How many tensors it returned. */
@@ -81,21 +89,23 @@ export function checkpoint<R extends Tensor | Tensor[]>(
   const call = fn as unknown as (...a: unknown[]) => unknown;
   if (!isGradEnabled()) return call(...args) as R;
   const rng = o.preserveRngState === false ? null : getRngState();
-  // Record once, to find the leaves; everything made inside is freed but the outputs.
+  // Record once, to find what it reaches from outside (parameters, activations it
+  // closes over); everything made inside is freed but the outputs.
   // (Inside the scope: a freed tensor's gradFn no longer names its inputs.)
-  const [made, reached] = scope(() => {
+  const tensorArgs = new Set(args.filter((a): a is Tensor => a instanceof Tensor));
+  const mark = recordMark();
+  const [made, outside] = scope(() => {
     const r = call(...args);
-    return [r, leavesOf(outputList(r))] as const;
+    return [r, outsideOf(outputList(r), tensorArgs, mark)] as const;
   });
   const outs = outputList(made);
-  const tensorArgs = args.filter((a): a is Tensor => a instanceof Tensor);
-  const leaves = reached.filter((t) => !tensorArgs.includes(t));
   if (!outs.some((t) => t.requiresGrad)) return made as R;
   const segment: Segment = {
     fn: call,
     args,
-    leaves,
+    outside,
     rng,
+    autocast: autocastDtype(),
     single: made instanceof Tensor,
     count: outs.length,
   };
@@ -103,7 +113,7 @@ export function checkpoint<R extends Tensor | Tensor[]>(
     segment,
     ...outs.map(detach),
     ...args,
-    ...leaves,
+    ...outside,
   );
   return (segment.single ? (views as Tensor[])[0] : views) as R;
 }
@@ -146,25 +156,31 @@ function outputList(made: unknown): Tensor[] {
   return list;
 }
 
-/** The leaves requiring grad that the outputs' graph reaches (the parameters used). */
-function leavesOf(outs: readonly Tensor[]): Tensor[] {
-  const leaves: Tensor[] = [];
+/**
+ * The tensors requiring grad that the part's graph starts from, besides
+ * its arguments: leaves (the parameters used) and op results recorded
+ * before `mark` (an activation the part closes over, `(h) => h.add(skip)`).
+ * The walk stops there and at the arguments, whose graphs lie before the
+ * part: their gradients go on through the outer pass.
+ */
+function outsideOf(outs: readonly Tensor[], args: ReadonlySet<Tensor>, mark: number): Tensor[] {
+  const found: Tensor[] = [];
   const seen = new Set<Tensor>();
   const stack = outs.filter((t) => t.requiresGrad);
   while (stack.length > 0) {
     const t = stack.pop()!;
-    if (seen.has(t)) continue;
+    if (seen.has(t) || args.has(t)) continue;
     seen.add(t);
-    if (t.gradFn === null) leaves.push(t);
+    if (t.gradFn === null || !recordedAfter(t.gradFn, mark)) found.push(t);
     else for (const i of t.gradFn.inputs) if (i.requiresGrad) stack.push(i);
   }
-  return leaves;
+  return found;
 }
 
 /**
  * The recorded op: forward passes the already computed (detached) outputs
  * through; backward recomputes the segment and returns the gradients of
- * its tensor arguments and leaves.
+ * its tensor arguments and of what it reached from outside.
  */
 class CheckpointFunction extends Function {
   static override forward(ctx: FunctionCtx, segment: Segment, ...rest: unknown[]): Tensor[] {
@@ -185,7 +201,7 @@ class CheckpointFunction extends Function {
     const outs = withGradMode(true, () => replay(segment, inputs));
     const targets = [
       ...inputs.filter((a): a is Tensor => a instanceof Tensor && a.requiresGrad),
-      ...segment.leaves,
+      ...segment.outside,
     ];
     const roots: Tensor[] = [];
     const given: Tensor[] = [];
@@ -196,19 +212,22 @@ class CheckpointFunction extends Function {
     const got = roots.length === 0 || targets.length === 0
       ? targets.map(() => null)
       : runPass({ roots, gradients: given, freeGraph: true, targets, capture: true });
-    // One gradient per forward argument: the outputs' slots (none), the args', the leaves'.
+    // One gradient per forward argument: the outputs' slots (none), the args', the outside's.
     let next = 0;
     const argGrads = inputs.map((a) => a instanceof Tensor && a.requiresGrad ? got[next++] : null);
     return [null, ...outs.map(() => null), ...argGrads, ...got.slice(next)];
   }
 }
 
-/** Runs the segment again, with the forward's random numbers where kept. */
+/** Runs the segment again, with the forward's random numbers where kept, under its autocast. */
 function replay(segment: Segment, inputs: unknown[]): Tensor[] {
   const before = segment.rng === null ? null : getRngState();
   if (segment.rng !== null) setRngState(segment.rng);
   try {
-    const outs = outputList(segment.fn(...inputs));
+    const run = () => segment.fn(...inputs);
+    const outs = outputList(
+      autocast("bfloat16", run, { enabled: segment.autocast === "bfloat16" }),
+    );
     if (outs.length !== segment.count) {
       throw new Error("checkpoint: fn returned a different number of outputs the second time");
     }

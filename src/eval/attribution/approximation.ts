@@ -43,6 +43,18 @@ function linspace(start: number, stop: number, n: number): number[] {
   return out;
 }
 
+/** P_n(z) and P_n'(z), by the three-term recurrence. */
+function legendre(n: number, z: number): [number, number] {
+  let p0 = 1, p1 = z;
+  for (let k = 2; k <= n; k++) {
+    const p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
+    p0 = p1;
+    p1 = p2;
+  }
+  // P_n' from P_n and P_{n-1}; for n = 1 it is 1 (p1 = z, p0 = 1).
+  return [p1, n === 1 ? 1 : (n * (z * p1 - p0)) / (z * z - 1)];
+}
+
 /**
  * The n-point Gauss-Legendre rule on [-1, 1], ascending: each root of P_n
  * by Newton's method from the classic cos(pi (i + 3/4) / (n + 1/2)) guess,
@@ -52,27 +64,13 @@ export function gaussLegendre(n: number): { nodes: number[]; weights: number[] }
   const nodes = new Array<number>(n), weights = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     let z = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
-    let dp = 1;
     for (let iter = 0; iter < 100; iter++) {
-      let p0 = 1, p1 = z;
-      for (let k = 2; k <= n; k++) {
-        const p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
-        p0 = p1;
-        p1 = p2;
-      }
-      // P_n' from P_n and P_{n-1}; for n = 1 it is 1 (p1 = z, p0 = 1).
-      dp = n === 1 ? 1 : (n * (z * p1 - p0)) / (z * z - 1);
-      const dz = p1 / dp;
+      const [p, dp] = legendre(n, z);
+      const dz = p / dp;
       z -= dz;
       if (Math.abs(dz) <= 1e-16) break;
     }
-    let p0 = 1, p1 = z;
-    for (let k = 2; k <= n; k++) {
-      const p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
-      p0 = p1;
-      p1 = p2;
-    }
-    dp = n === 1 ? 1 : (n * (z * p1 - p0)) / (z * z - 1);
+    const [, dp] = legendre(n, z);
     // The guesses descend: store ascending, as numpy's.
     nodes[n - 1 - i] = z;
     weights[n - 1 - i] = 2 / ((1 - z * z) * dp * dp);
