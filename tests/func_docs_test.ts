@@ -130,7 +130,11 @@ Deno.test("func_docs: torch's keywords where ours are positional name the call t
       () => F.oneHot(tensor(new Int32Array([1]), [1]), { num_classes: 3 } as Any),
       "F.oneHot(labels, 3)",
     ],
-    [() => F.dropout(x, { p: 0.2, training: false } as Any), "write F.dropout(x, 0.2, false)"],
+    // training=self.training in torch's forward: the call says this.training, not today's mode.
+    [
+      () => F.dropout(x, { p: 0.2, training: false } as Any),
+      "write F.dropout(x, 0.2, this.training)",
+    ],
     [
       () => F.layerNorm(x, [4], { eps: 1e-6 } as Any),
       "write F.layerNorm(x, [4], null, null, 0.000001)",

@@ -113,10 +113,14 @@ Deno.test("nn.Conv2d: positional stride and padding; other layers", () => {
   // nn.Conv2d(1, 16, 3, 1, 1)
   throwsWith(
     () => new (nn.Conv2d as Loose)(1, 16, 3, 1, 1),
-    /nn\.Conv2d: takes at most 4 arguments, got 5/,
+    /nn\.Conv2d: torch's positional arguments after the kernel size \(stride, padding\)/,
     /new nn\.Conv2d\(1, 16, 3, \{ stride: 1, padding: 1 \}\)/,
   );
-  throwsWith(() => new nn.Conv2d(1, 16, 3, loose(2)), /expected an options object, got number 2/);
+  // The user's own values, not an example's (the recipes' nn.Conv2d(1, 32, 3, 1)).
+  throwsWith(
+    () => new nn.Conv2d(1, 32, 3, loose(2)),
+    /write new nn\.Conv2d\(1, 32, 3, \{ stride: 2 \}\)/,
+  );
   throwsWith(() => new nn.Conv2d(1, 16, 3, loose({ padding_mode: "zeros" })), /'padding_mode'/);
   const conv = new nn.Conv2d(1, 16, 3, { stride: 2, padding: 1 });
   assert.deepEqual(conv.forward(zeros([1, 1, 8, 8])).shape, [1, 16, 4, 4]);

@@ -18,6 +18,7 @@
  */
 import { Tensor } from "../tensor/tensor.ts";
 import { noGrad } from "../tensor/autograd.ts";
+import { keepWithRoot } from "../tensor/ownership.ts";
 import { stack } from "../tensor/ops/join.ts";
 import { type CallContract, checkContract } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
@@ -121,7 +122,12 @@ export class GradScaler {
     this.#started = true;
     const s = this.#scale;
     const apply = (v: unknown): unknown => {
-      if (v instanceof Tensor) return v.mul(s);
+      if (v instanceof Tensor) {
+        const scaled = v.mul(s);
+        // backward() runs from the scaled loss; the loop reads loss.item() after zeroGrad().
+        keepWithRoot(scaled, [v]);
+        return scaled;
+      }
       if (Array.isArray(v)) return v.map(apply);
       throw new Error(
         "GradScaler.scale: outputs must be a tensor or an array of tensors, got " +

@@ -168,7 +168,8 @@ function encode(obj: unknown, options: SavePthOptions, who: string): Uint8Array 
     throw new Error(`${who}: intType must be "I64" or "I32", got ${JSON.stringify(intType)}`);
   }
   const tensors = new Map<string, Tensor>();
-  const tree = encodeTree(obj, [], tensors, new Map(), new Set(), who);
+  // torch: state dicts go in PyTorch's layout (torch_form.ts), as torch.load's readers expect.
+  const tree = encodeTree(obj, [], tensors, new Map(), new Set(), who, true);
   const stored = new Map<string, Stored>();
   const data: [string, Uint8Array][] = [];
   for (const [name, t] of tensors) {

@@ -30,6 +30,7 @@ import {
 import { checkLoadOptions, HEAD_BYTES, isPth, readPth } from "./pth_read.ts";
 import { bufferSource, type ByteSource, openSource } from "./byte_source.ts";
 import { savePth } from "./pth_write.ts";
+import { torchFormOf } from "./torch_form.ts";
 
 /**
  * Names `io.save` writes in PyTorch's own format (torch.load reads them):
@@ -78,7 +79,9 @@ function numberText(v: number): number | "NaN" | "Infinity" | "-Infinity" | "-0"
 
 /**
  * Walks `value`, naming its tensors by path; returns the tree. `who` names
- * the caller in errors (pth_write.ts walks with it too).
+ * the caller in errors (pth_write.ts walks with it too, with `torch` set:
+ * a state dict that carries its PyTorch layout is written in that layout,
+ * see torch_form.ts).
  */
 export function encodeTree(
   value: unknown,
@@ -87,7 +90,9 @@ export function encodeTree(
   names: Map<Tensor, string>,
   open: Set<object>,
   who = "io.save",
+  torch = false,
 ): Node {
+  if (torch) value = torchFormOf(value);
   const where = () => (path.length ? `'${path.join("/")}'` : "the saved object");
   if (value instanceof Tensor) {
     let name = names.get(value);
@@ -127,7 +132,7 @@ export function encodeTree(
   open.add(value);
   try {
     const child = (v: unknown, key: string | number) =>
-      encodeTree(v, [...path, String(key)], tensors, names, open, who);
+      encodeTree(v, [...path, String(key)], tensors, names, open, who, torch);
     if (Array.isArray(value)) return { a: value.map(child) };
     if (value instanceof Map) {
       const entries: [Node, Node][] = [];

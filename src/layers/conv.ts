@@ -51,6 +51,34 @@ function paddingSides(
   return [side(0), side(1)];
 }
 
+/** torch's positional arguments after the kernel size, in its order. */
+const TORCH_CONV_TAIL = ["stride", "padding", "dilation", "groups", "bias", "paddingMode"];
+
+/**
+ * @internal throws when torch's positional form reached a convolution's
+ * options slot (`nn.Conv2d(1, 32, 3, 1)`, the MNIST example's and the
+ * "Defining a Neural Network" recipe's), spelling the call with the user's
+ * own values as options.
+ */
+export function refusePositionalConv(where: string, args: IArguments): void {
+  const given = [...args].slice(3);
+  const first = given[0];
+  if (
+    given.length === 0 || (typeof first === "object" && first !== null && !Array.isArray(first))
+  ) {
+    return;
+  }
+  const shown = given.slice(0, TORCH_CONV_TAIL.length).map((v, i) =>
+    `${TORCH_CONV_TAIL[i]}: ${JSON.stringify(v) ?? String(v)}`
+  );
+  const lead = [...args].slice(0, 3).map((v) => JSON.stringify(v) ?? String(v)).join(", ");
+  throw new Error(
+    `${where}: torch's positional arguments after the kernel size (${
+      TORCH_CONV_TAIL.slice(0, given.length).join(", ")
+    }) are options here; write new ${where}(${lead}, { ${shown.join(", ")} })`,
+  );
+}
+
 const NEW_CONV2D: CallContract<Conv2dLayerOptions> = {
   where: "nn.Conv2d",
   most: 4,
@@ -188,6 +216,7 @@ export class Conv2d extends Module {
     options: Conv2dLayerOptions = {},
   ) {
     super();
+    refusePositionalConv("nn.Conv2d", arguments);
     const o = checkContract(NEW_CONV2D, arguments.length, options);
     const groups = o.groups ?? 1;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {

@@ -14,6 +14,7 @@ import { markWritten } from "../tensor/ops/in_place.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { checkArity, checkCall, checkOptions, moduleName } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
+import { withTorchForm } from "../io/torch_form.ts";
 import {
   isTorchStateDict,
   loadTorchStateDict,
@@ -146,7 +147,8 @@ const OPTION_KINDS: Record<string, "boolean" | "pair"> = {
 function stateDictToJSON(): never {
   throw new Error(
     "optimizer.stateDict() holds tensors (Adam's moments, momentum buffers), which JSON " +
-      "would drop; save it with train.saveCheckpoint (or io.saveSafetensors of each tensor)",
+      "would drop; save it with io.save(path, { optimizer: opt.stateDict() }) (torch.save's " +
+      "counterpart; torch's own format for a .pt or .pth name)",
   );
 }
 
@@ -503,7 +505,9 @@ export abstract class Optimizer<O extends GroupOptions> {
       );
     }
     const sd = this.ownStateDict();
-    return format === "torch" ? toTorchStateDict(this, sd) : sd;
+    const torch = toTorchStateDict(this, sd);
+    // io.save to a .pt / .pth name writes the torch layout, which torch's load_state_dict reads.
+    return format === "torch" ? torch : withTorchForm(sd, torch);
   }
 
   /** The state in this library's layout. */

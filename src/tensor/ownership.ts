@@ -408,11 +408,25 @@ export function markBackward(root?: Owned): void {
     t.owner = previous;
   }
   current = new Set();
-  if (root !== undefined && root.owner === previous) {
-    previous.delete(root);
-    root.owner = current;
-    current.add(root);
+  for (const t of root === undefined ? [] : [root, ...(readAlong.get(root) ?? [])]) {
+    if (t.owner !== previous) continue;
+    previous.delete(t);
+    t.owner = current;
+    current.add(t);
   }
+}
+
+/** Tensors kept with a backward root as the root is (keepWithRoot). */
+const readAlong = new WeakMap<Owned, readonly Owned[]>();
+
+/**
+ * @internal keeps `companions` as the loss is kept when `root` is the tensor
+ * backward() runs from: `scaler.scale(loss).backward()` runs from the scaled
+ * loss, while the loop reads `loss.item()` after its `opt.zeroGrad()`, as
+ * torch's AMP recipe does.
+ */
+export function keepWithRoot(root: Owned, companions: readonly Owned[]): void {
+  readAlong.set(root, companions);
 }
 
 function resetStepGrowth(): void {

@@ -42,6 +42,15 @@ export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
       `dropout2d: training must be a boolean, got ${JSON.stringify(training)}; write ${usage}`,
     );
   }
+  if (x.ndim === 2) {
+    // The "Defining a Neural Network" recipe puts nn.Dropout2d after a Linear: torch 1.13
+    // warns that a 2-D input is deprecated and drops each element, as plain dropout.
+    throw new Error(
+      `dropout2d: got a 2-D input [${x.shape}] (features, as after a Linear), which torch ` +
+        "1.13 drops element by element with a deprecation warning, as plain dropout; write " +
+        `new nn.Dropout(${p}) or F.dropout(x, ${p}, this.training)`,
+    );
+  }
   if (x.ndim !== 4) {
     // PyTorch 1.13 reads a 3-D input as one unbatched image [C, H, W] but warns
     // that this will change to [N, C, L]: ask for the explicit form instead.

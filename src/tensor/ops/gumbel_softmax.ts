@@ -4,12 +4,13 @@
  *
  * @module
  */
-import type { Tensor } from "../tensor.ts";
+import { Tensor } from "../tensor.ts";
 import { checkCall } from "../../options.ts";
 import { add, div, log, log1p, neg, requireFloat, sub } from "./elementwise.ts";
 import { clampMin } from "./clamp.ts";
 import { expectTensor } from "./compare.ts";
-import { randLike, zerosLike } from "./like.ts";
+import { filledLike } from "./creation.ts";
+import { fillUniform } from "./random.ts";
 import { argmax } from "./reduce.ts";
 import { scatter } from "./scatter.ts";
 import { detach, normDim } from "./shape.ts";
@@ -79,13 +80,16 @@ export function gumbelSoftmax(logits: Tensor, options: GumbelSoftmaxOptions = {}
   if (logits.ndim === 0) throw new Error("gumbelSoftmax: logits must have at least 1 dimension");
   const dim = normDim(o.dim ?? -1, logits.ndim, "gumbelSoftmax");
   // E = -log(1 - U) with U in [0, 1), so that log never sees 0; g = -log(E).
-  const u = randLike(logits);
+  // u and the one-hot's zeros are made as op results (the step frees them, as the other
+  // intermediates): randLike / zerosLike would be the caller's, held until the collector ran.
+  const u = Tensor.empty([...logits.shape], "float32", logits.device, true);
+  fillUniform(u, 0, 1, "gumbelSoftmax"); // the draws of rand()
   const e = clampMin(neg(log1p(neg(u))), FLT_MIN);
   const g = neg(log(e));
   const soft = softmax(div(add(logits, g), tau), dim);
   if (!hard) return soft;
   const index = argmax(soft, dim, true);
-  const oneHot = scatter(zerosLike(soft), dim, index, 1);
+  const oneHot = scatter(filledLike(soft, 0), dim, index, 1);
   const frozen = detach(soft);
   return add(sub(oneHot, frozen), soft);
 }

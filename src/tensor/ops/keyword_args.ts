@@ -45,11 +45,17 @@ export function refuseKeywords(
   const byName = new Map(Object.keys(given).map((k) => [ours(k), given[k]]));
   const unknown = [...byName.keys()].filter((k) => !names.includes(k));
   const last = Math.max(-1, ...names.map((n, i) => byName.has(n) ? i : -1));
+  // torch's training=self.training (the dropouts' idiom): the call to write says this.training,
+  // not the mode it ran in now, which copied as a literal would fix dropout on or off for good.
+  const training = typeof byName.get("training") === "boolean";
   const values = names.slice(0, last + 1).map((n, i) =>
-    show(n, byName.has(n) ? byName.get(n) : defaults[i])
+    n === "training" && training
+      ? "this.training"
+      : show(n, byName.has(n) ? byName.get(n) : defaults[i])
   );
-  // Keys past the positional ones go into the options object, where the op takes one.
-  const rest = optionsAfter ? unknown.map((k) => `${k}: ${show(k, byName.get(k))}`) : [];
+  // Keys past the positional ones go into the options object, where the op takes one, in our
+  // spelling (ceil_mode -> ceilMode), so that the call written runs as it is.
+  const rest = optionsAfter ? unknown.map((k) => `${camel(k)}: ${show(k, byName.get(k))}`) : [];
   const tail = rest.length ? [`{ ${rest.join(", ")} }`] : [];
   const call = `${where}(${[lead, ...values, ...tail].join(", ")})`;
   const list = names.length === 1
@@ -63,7 +69,8 @@ export function refuseKeywords(
       (unknown.length && !optionsAfter
         ? `; torch's ${unknown.join(", ")} has no counterpart here`
         : "") +
-      `: write ${call}`,
+      `: write ${call}` +
+      (training ? ` (this.training in a module's forward; a literal true or false elsewhere)` : ""),
   );
 }
 

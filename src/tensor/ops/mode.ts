@@ -21,10 +21,14 @@ const USAGE = "mode(x, dim, keepDim) (x.mode(1), x.mode(1, true))";
  * The most frequent value along `dim` (default the last) and its int32
  * index, as `torch.mode(x, dim, keepdim)`: of values equally frequent, the
  * smallest; the index is that value's last occurrence (torch's CPU kernel
- * gives it too, where its sort keeps the order of equal values). NaN never
- * equals NaN, so each NaN counts once. float32 or int32 (int32 values stay
- * int32); the gradient goes to the element each value came from, as
- * torch's.
+ * gives it too for slices of up to 16 elements; on longer ones its unstable
+ * sort may point at another occurrence of the same value). NaN never
+ * equals NaN, so each NaN counts once, sorted last: NaN is the mode only of
+ * a slice of NaN alone. torch's sort leaves NaN unordered, so its answer
+ * for a slice holding NaN depends on where NaN stood (`[NaN, 1, NaN, 1,
+ * 2]` gives NaN there, 1 here): drop or fill NaN first for torch's numbers.
+ * float32 or int32 (int32 values stay int32); the gradient goes to the
+ * element each value came from, as torch's.
  *
  * @example
  * ```ts
