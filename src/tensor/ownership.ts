@@ -14,7 +14,8 @@
  *   yours: `dispose()` them or use `using`, or just drop them: the collector
  *   (collector.ts) frees a tensor without an owner once nothing references it.
  *   So are `x.detach()` made outside a scope, and `x.clone()`,
- *   `x.narrow()`, `x.slice()`, `x.select()`, `x.split()`, `x.chunk()` of a
+ *   `x.narrow()`, `x.slice()`, `x.select()`, `x.split()`, `x.chunk()`,
+ *   `x.diagonal()` of a
  *   tensor in no recorded graph (a clone also of one element): PyTorch code keeps values with them (`best =
  *   w.clone()` of a weight, `losses.push(loss.detach())`, `x0 =
  *   X.slice(0, 1)`), past the step's zeroGrad(). Copies of activations in a
