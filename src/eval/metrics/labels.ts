@@ -27,6 +27,32 @@ function show(v: unknown): string {
 }
 
 /**
+ * What to write instead of a label this library does not take, as sklearn
+ * code passes them: names ("cat"), sklearn's -1/1 labels, one-hot rows and
+ * probabilities. Empty for anything else.
+ */
+export function labelHint(v: unknown): string {
+  if (typeof v === "string") {
+    return "; labels are class indices: map the names to 0, 1, ... (a report takes the names " +
+      "as classNames / targetNames)";
+  }
+  if (typeof v === "boolean") return "; pass numbers (y.map(Number))";
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+    return "; for one-hot rows pass their argmax (y.argmax(1)), one class index per sample";
+  }
+  if (typeof v !== "number" || !Number.isFinite(v)) return "";
+  if (Number.isInteger(v) && v < 0) {
+    return "; labels are class indices >= 0: map sklearn's -1/1 labels to 0/1 " +
+      "(y.map((v) => (v < 0 ? 0 : v))), or drop the samples an ignore_index marks";
+  }
+  if (!Number.isInteger(v)) {
+    return "; for probabilities or scores pass predicted labels: a threshold (p >= 0.5 ? 1 : 0) " +
+      "or probs.argmax(1)";
+  }
+  return "";
+}
+
+/**
  * Copies `y` into an Int32Array after checking that every value is an
  * integer in [0, numClasses) (or >= 0 when numClasses is undefined).
  */
@@ -44,14 +70,11 @@ export function checkLabels(
       const range = numClasses === undefined
         ? "(a non-negative integer)"
         : `(an integer in [0, ${numClasses}))`;
-      const named = typeof v === "string"
-        ? `; labels are class indices: map the names to 0, 1, ... (and give the names as ` +
-          "classNames / targetNames)"
-        : "";
+      const hint = numClasses !== undefined && Number.isInteger(v) && v >= 0 ? "" : labelHint(v);
       throw new RangeError(
         `${fn}: ${what}[${i}] = ${
           typeof v === "string" ? JSON.stringify(v) : show(v)
-        } is not a class label ${range}${named}`,
+        } is not a class label ${range}${hint}`,
       );
     }
     out[i] = v;
@@ -129,15 +152,25 @@ export function binaryTruth(fn: string, labels: Labels, posLabel?: number): Uint
     if (posLabel === undefined) {
       if ((v !== 0 && v !== 1 && v !== -1) || (v !== 1 && negative !== null && v !== negative)) {
         throw new RangeError(
-          `${fn}: yTrue[${i}] = ${show(v)} is not 0 or 1 (or -1 or 1); pass { posLabel } for ` +
-            "other labels",
+          `${fn}: yTrue[${i}] = ${typeof v === "string" ? JSON.stringify(v) : show(v)} is not ` +
+            `0 or 1 (or -1 or 1); ${
+              typeof v === "number" || labelHint(v) === ""
+                ? "pass { posLabel } for other labels"
+                : labelHint(v).slice(2)
+            }`,
         );
       }
       if (v !== 1) negative = v;
       out[i] = v === 1 ? 1 : 0;
     } else {
       if (typeof v !== "number" || Number.isNaN(v)) {
-        throw new RangeError(`${fn}: yTrue[${i}] = ${v} is not a label`);
+        throw new RangeError(
+          `${fn}: yTrue[${i}] = ${
+            typeof v === "string" ? JSON.stringify(v) : show(v)
+          } is not a label${labelHint(v)}${
+            typeof v === "string" ? ", and give posLabel as the positive class's index" : ""
+          }`,
+        );
       }
       out[i] = v === posLabel ? 1 : 0;
     }

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import type { Targets } from "./labels.ts";
-import { checkLabelList, checkZeroDivision, type ZeroDivision } from "./pairs.ts";
+import { labelHint, type Targets } from "./labels.ts";
+import { checkLabelList, checkZeroDivision, show, type ZeroDivision } from "./pairs.ts";
 import { type CallContract, checkContract } from "../../options.ts";
 import { checkAverage, type LabelAverage, setWiseCounts, setWiseLabels } from "./setwise.ts";
 import { divide, weightedMean } from "./prf.ts";
@@ -146,7 +146,9 @@ export function jaccardScore<A extends LabelAverage = "binary">(
   const average = checkAverage(fn, o.average, "binary");
   const zero = checkZeroDivision(fn, o.zeroDivision);
   if (o.posLabel !== undefined && (!Number.isInteger(o.posLabel) || o.posLabel < 0)) {
-    throw new RangeError(`${fn}: posLabel must be a class label, got ${o.posLabel}`);
+    throw new RangeError(
+      `${fn}: posLabel must be a class label, got ${show(o.posLabel)}${labelHint(o.posLabel)}`,
+    );
   }
   const pair = targetPair(fn, yTrue, yPred);
   const n = pair.kind === "labels" ? pair.t.length : pair.n;

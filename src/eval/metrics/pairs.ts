@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { checkLabels, checkNotEmpty, checkSameLength, type Labels } from "./labels.ts";
+import { checkLabels, checkNotEmpty, checkSameLength, labelHint, type Labels } from "./labels.ts";
 
 const warned = new Set<string>();
 
@@ -89,7 +89,8 @@ export function checkLabelList(fn: string, labels: unknown): number[] {
   list.forEach((v, i) => {
     if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
       throw new RangeError(
-        `${fn}: labels[${i}] = ${show(v)} is not a class label (a non-negative integer)`,
+        `${fn}: labels[${i}] = ${show(v)} is not a class label (a non-negative integer)` +
+          labelHint(v),
       );
     }
     if (seen.has(v)) throw new RangeError(`${fn}: labels[${i}] = ${v} is repeated`);

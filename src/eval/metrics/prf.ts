@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Targets } from "./labels.ts";
+import { labelHint, type Targets } from "./labels.ts";
 import { checkLabelList, checkZeroDivision, show, warnOnce, type ZeroDivision } from "./pairs.ts";
 import { checkAverage, type LabelAverage, setWiseCounts, setWiseLabels } from "./setwise.ts";
 import { targetPair } from "./target.ts";
@@ -150,7 +150,9 @@ export function prfsSettings(
     );
   }
   if (o.posLabel !== undefined && (!Number.isInteger(o.posLabel) || o.posLabel < 0)) {
-    throw new RangeError(`${fn}: posLabel must be a class label, got ${show(o.posLabel)}`);
+    throw new RangeError(
+      `${fn}: posLabel must be a class label, got ${show(o.posLabel)}${labelHint(o.posLabel)}`,
+    );
   }
   return {
     beta,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Labels, Scores } from "./labels.ts";
-import { checkLabels } from "./labels.ts";
+import { checkLabels, labelHint } from "./labels.ts";
 import { isTensorLike, labelValues, scoreValues } from "./inputs.ts";
 import { checkLabelList, show, uniqueSorted } from "./pairs.ts";
 import { type CallContract, checkContract } from "../../options.ts";
@@ -61,7 +61,9 @@ function scoreMatrix(fn: string, what: string, scores: Scores, n: number) {
   }
   for (let i = 0; i < s.values.length; i++) {
     if (!Number.isFinite(s.values[i])) {
-      throw new RangeError(`${fn}: ${what}[${i}] = ${show(s.values[i])} is not a finite number`);
+      const v: unknown = s.values[i];
+      const hint = typeof v === "boolean" ? " (a boolean: pass numbers, probs.map(Number))" : "";
+      throw new RangeError(`${fn}: ${what}[${i}] = ${show(v)} is not a finite number${hint}`);
     }
   }
   return { values: s.values, columns };
@@ -177,7 +179,9 @@ export function integerLabels(fn: string, yTrue: Labels): ArrayLike<number> {
   const y = labelValues(fn, "yTrue", yTrue);
   for (let i = 0; i < y.length; i++) {
     if (typeof y[i] !== "number" || !Number.isInteger(y[i])) {
-      throw new RangeError(`${fn}: yTrue[${i}] = ${show(y[i])} is not a class label (an integer)`);
+      throw new RangeError(
+        `${fn}: yTrue[${i}] = ${show(y[i])} is not a class label (an integer)${labelHint(y[i])}`,
+      );
     }
   }
   if (y.length === 0) throw new RangeError(`${fn}: no samples (yTrue is empty)`);
