@@ -148,6 +148,14 @@ export function cudaLib(): NativeSymbols {
 }
 
 /**
+ * Whether the CUDA library was opened and started (device "cuda" has been
+ * used); asks nothing of the driver, so checking it never starts CUDA.
+ */
+export function cudaOpened(): boolean {
+  return cuda !== null;
+}
+
+/**
  * The process-wide switches set from TypeScript (`useDeterministicAlgorithms`,
  * `useWinogradConvolutions`); null until called (each library then follows
  * `LITS_DETERMINISTIC` / `LITS_WINOGRAD`). Kept here so a library opened

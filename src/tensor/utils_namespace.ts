@@ -1,7 +1,9 @@
 /**
  * PyTorch's `torch.utils` pieces that are not data loading (that is
  * `data`): activation checkpointing, `utils.checkpoint` and
- * `utils.checkpointSequential` (torch's `torch.utils.checkpoint`).
+ * `utils.checkpointSequential` (torch's `torch.utils.checkpoint`), and
+ * `utils.benchmark` (torch's `torch.utils.benchmark`: Timer, Measurement,
+ * Compare).
  *
  * @example
  * ```ts
@@ -13,3 +15,4 @@
  * @module
  */
 export { checkpoint, type CheckpointOptions, checkpointSequential } from "./checkpoint.ts";
+export * as benchmark from "../utils/benchmark/mod.ts";
