@@ -439,6 +439,10 @@ function scaleCam(x: Float32Array): void {
  * lists the model's convolutions; a target out of range or an input that is
  * not [N, C, H, W] or [N, C, D, H, W] is an Error.
  *
+ * This is pytorch-grad-cam's heat map, ready to overlay. Captum's raw map
+ * (signed unless `reluAttributions`, at the layer's resolution, unscaled)
+ * is `new evaluation.LayerGradCam(model, layer).attribute(x, { target })`.
+ *
  * @example
  * ```ts
  * import { evaluation, models, randn } from "@lits/vision";

@@ -5,7 +5,10 @@
  * numbers come from `metrics`. Explanations: `gradCam`, and Captum's
  * attribution methods `Saliency`, `InputXGradient`, `IntegratedGradients`,
  * `Occlusion` and `NoiseTunnel` (`new evaluation.Saliency(model)
- * .attribute(x, { target })`).
+ * .attribute(x, { target })`), and its layer attributions `LayerGradCam`
+ * (Captum's raw Grad-CAM; `gradCam` is pytorch-grad-cam's heat map),
+ * `LayerActivation`, `LayerIntegratedGradients` and
+ * `LayerAttribution.interpolate`.
  *
  * @example
  * ```ts
@@ -56,6 +59,14 @@ export {
 } from "./attribution/integrated_gradients.ts";
 export type { IntegrationMethod } from "./attribution/approximation.ts";
 export { Occlusion, type OcclusionOptions } from "./attribution/occlusion.ts";
+export { LayerAttribution, type LayerInit, type LayerRef } from "./attribution/layer.ts";
+export { LayerGradCam, type LayerGradCamOptions } from "./attribution/layer_grad_cam.ts";
+export { LayerActivation, type LayerActivationOptions } from "./attribution/layer_activation.ts";
+export {
+  LayerIntegratedGradients,
+  type LayerIntegratedGradientsInit,
+  type LayerIntegratedGradientsOptions,
+} from "./attribution/layer_integrated_gradients.ts";
 export {
   NoiseTunnel,
   type NoiseTunnelOptions,

@@ -187,7 +187,8 @@ export class NoiseTunnel<O extends object> extends Attribution<NoiseTunnelOption
         const attr = Array.isArray(out) ? out[0] : out;
         if (Array.isArray(out)) deltas.push(out[1]);
         [sum, sumSq] = noGrad(() => {
-          const a = attr.reshape([n, b, ...x.shape.slice(1)]);
+          // The attributions' own shape: a layer method's is the layer's, not the input's.
+          const a = attr.reshape([n, b, ...attr.shape.slice(1)]);
           const s = a.sum(1), sq = a.square().sum(1);
           return [sum === null ? s : sum.add(s), sumSq === null ? sq : sumSq.add(sq)];
         });

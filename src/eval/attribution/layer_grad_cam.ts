@@ -1,0 +1,138 @@
+/**
+ * Captum's `LayerGradCam`: Grad-CAM (Selvaraju et al., ICCV 2017) as Captum
+ * computes it, raw. The gradient G of the target's score with respect to
+ * the layer's output A [N, C, ...] is averaged over the dims after the
+ * channel one (one weight per channel; a 2-D output [N, C] keeps G
+ * itself), and the map is sum_c w_c A_c [N, 1, ...] at the layer's
+ * resolution, signed: ReLU only with `reluAttributions: true`, no scaling,
+ * no upsampling (`LayerAttribution.interpolate` does that, nearest by
+ * default).
+ *
+ * This is not `evaluation.gradCam`, which is pytorch-grad-cam's Grad-CAM:
+ * always ReLU, upsampled bilinearly to the input's size and min-max scaled
+ * to [0, 1] per image, ready to overlay.
+ *
+ * @module
+ */
+import { Tensor } from "../../tensor/tensor.ts";
+import { noGrad } from "../../tensor/autograd.ts";
+import { checkArity, checkOptions } from "../../options.ts";
+import {
+  boolOption,
+  checkInput,
+  checkTarget,
+  type ForwardFunc,
+  noAdditionalArgs,
+  runAttribution,
+  type Target,
+} from "./common.ts";
+import {
+  checkLayerInit,
+  LayerAttribution,
+  layerGradientsAndEval,
+  type LayerInit,
+  type LayerRef,
+} from "./layer.ts";
+
+const WHERE = "LayerGradCam";
+const USAGE = "layerGc.attribute(input, { target: 1, reluAttributions: true })";
+
+/** Options of `LayerGradCam.attribute`: Captum's keywords, camelCased. */
+export interface LayerGradCamOptions {
+  /** The class explained: one for the batch or one per example (see `Target`). */
+  target?: Target;
+  /** Explain the layer's input instead of its output (default false). */
+  attributeToLayerInput?: boolean;
+  /** ReLU on the map, as the paper's Grad-CAM (default false: signed, as Captum's). */
+  reluAttributions?: boolean;
+  /** Sum over the channels (default true, Captum's `attr_dim_summation`); false keeps w_c A_c. */
+  attrDimSummation?: boolean;
+  /** Captum's `additional_forward_args`: not supported (the Error says what to write). */
+  additionalForwardArgs?: never;
+}
+
+const KEYS: (keyof LayerGradCamOptions)[] = [
+  "target",
+  "attributeToLayerInput",
+  "reluAttributions",
+  "attrDimSummation",
+  "additionalForwardArgs",
+];
+
+/**
+ * Captum's `LayerGradCam(forward_func, layer)`: `attribute(input, { target,
+ * reluAttributions, attributeToLayerInput, attrDimSummation })` gives the
+ * raw Grad-CAM map [N, 1, ...] of the layer's output (or input), at the
+ * layer's resolution and signed unless `reluAttributions: true`. Upsample it
+ * with `evaluation.LayerAttribution.interpolate(attr, input.shape.slice(2))`.
+ * For the heat map pytorch-grad-cam draws (ReLU, bilinear, scaled to
+ * [0, 1]) use `evaluation.gradCam`.
+ *
+ * `layer` is a module of the model (`model.layer4`, `net[4]`) or its
+ * dotted name ("layer4.1.conv2"). The model must be in evaluation mode;
+ * gradients are recorded even under `noGrad`, the parameters' `.grad`
+ * stay as they were, the hook is removed after (also when the call
+ * throws), and the result is yours (or the enclosing scope's).
+ *
+ * @example
+ * ```ts
+ * import { evaluation, models, randn } from "@lits/vision";
+ * const net = models.simpleCNN({ imageSize: 16, numClasses: 3 }).eval();
+ * const gc = new evaluation.LayerGradCam(net, "features.9");
+ * const x = randn([2, 1, 16, 16]);
+ * const attr = gc.attribute(x, { target: 1, reluAttributions: true });
+ * const up = evaluation.LayerAttribution.interpolate(attr, x.shape.slice(2), "bilinear");
+ * console.log(attr.shape, up.shape); // [2, 1, 2, 2] [2, 1, 16, 16]
+ * ```
+ */
+export class LayerGradCam extends LayerAttribution<LayerGradCamOptions> {
+  /** `forwardFunc`: the model, or a function of the input batch; `layer`: the layer explained. */
+  constructor(forwardFunc: ForwardFunc, layer: LayerRef, init?: LayerInit) {
+    checkArity(WHERE, arguments.length, 3, "new evaluation.LayerGradCam(model, model.layer4)");
+    super(WHERE, forwardFunc, layer);
+    checkLayerInit<LayerInit>(WHERE, init, [], "new evaluation.LayerGradCam(model, layer)");
+  }
+
+  /** The Grad-CAM map of the layer for `input` [N, ...]: [N, 1, ...] at the layer's size. */
+  attribute(input: Tensor, options?: LayerGradCamOptions): Tensor {
+    const where = `${WHERE}.attribute`;
+    checkArity(where, arguments.length, 2, USAGE);
+    if (typeof options === "number" || Array.isArray(options) || options instanceof Tensor) {
+      const shown = options instanceof Tensor ? "labels" : JSON.stringify(options);
+      throw new Error(
+        `${where}: the target goes in the options: write layerGc.attribute(input, { target: ` +
+          `${shown} }) (Captum's attribute(input, target) takes it second)`,
+      );
+    }
+    const o = checkOptions<LayerGradCamOptions>(where, options, KEYS, USAGE);
+    noAdditionalArgs(where, o.additionalForwardArgs);
+    const x = checkInput(where, input, USAGE);
+    const targets = checkTarget(where, o.target, x.shape[0]);
+    const toInput = boolOption(where, "attributeToLayerInput", o.attributeToLayerInput, false);
+    const relu = boolOption(where, "reluAttributions", o.reluAttributions, false);
+    const sum = boolOption(where, "attrDimSummation", o.attrDimSummation, true);
+    const layer = this.layer;
+    return runAttribution(where, this.forwardFunc, () => {
+      const { grads, evals } = layerGradientsAndEval(
+        where,
+        this.forwardFunc,
+        layer,
+        x,
+        targets,
+        toInput,
+      );
+      if (grads.ndim < 2) {
+        throw new Error(
+          `${where}: the layer's ${toInput ? "input" : "output"} is [${grads.shape}]; Grad-CAM ` +
+            "needs channels in dim 1 ([N, C, ...]): explain a convolution or a block",
+        );
+      }
+      return noGrad(() => {
+        const spatial = Array.from({ length: grads.ndim - 2 }, (_, i) => i + 2);
+        const weights = spatial.length > 0 ? grads.mean(spatial, true) : grads;
+        const scaled = sum ? weights.mul(evals).sum(1, true) : weights.mul(evals);
+        return relu ? scaled.relu() : scaled;
+      });
+    });
+  }
+}
