@@ -9,6 +9,7 @@ import {
   nn,
   noGrad,
   optim,
+  randn,
   scope,
   tensor,
   zeros,
@@ -329,4 +330,26 @@ Deno.test("backward through a tensor released before it throws, never leaving .g
   endStep();
   assert.throws(() => loss.backward(), /tensor \[\] was released/);
   assert.equal(x.grad, null);
+});
+
+Deno.test("a scope whose fn throws frees what fn made, as on return (no leak per caught error)", () => {
+  const x = randn([64, 64]);
+  const bad = () => {
+    const y = x.mul(2).add(1);
+    if (y.numel() > 0) throw new Error("bad batch");
+    return y;
+  };
+  const attempt = (run: () => unknown) => {
+    try {
+      run();
+    } catch (e) {
+      assert.equal((e as Error).message, "bad batch");
+    }
+  };
+  attempt(() => scope(bad));
+  const before = memoryStats().bytesInUse;
+  for (let i = 0; i < 20; i++) attempt(() => scope(bad));
+  for (let i = 0; i < 20; i++) attempt(() => noGrad(bad));
+  assert.equal(memoryStats().bytesInUse, before);
+  x.dispose();
 });

@@ -313,9 +313,14 @@ export function scope<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (e) {
+    // Nothing is returned: what fn made is freed, as on return (an eval loop that
+    // catches a bad batch's Error must not keep that batch's tensors for good).
     scopes.pop();
+    settle(mine, undefined);
+    throw e;
   }
+  scopes.pop();
   if (isThenable(result)) {
     // The chain goes on after this returns: freeing now would free what it still uses.
     for (const t of [...mine]) handOver(t);
