@@ -180,7 +180,7 @@ Deno.test("antialias: bad arguments say what to write", () => {
     ],
     [
       () => T.F.resize(img, 4, loose("cubic")),
-      /resize: interpolation must be "bilinear", "bicubic" or "nearest", got "cubic"/,
+      /resize: interpolation must be "bilinear", "bicubic", "nearest" or "nearest-exact", got "cubic"/,
     ],
     [
       () => (T.F.resize as (...a: unknown[]) => unknown)(img, 4, "bilinear", null, true),
@@ -200,7 +200,7 @@ Deno.test("antialias: bad arguments say what to write", () => {
     ],
     [
       () => new T.Resize({ size: 4, interpolation: loose("area") }),
-      /Resize: interpolation must be "bilinear", "bicubic" or "nearest"/,
+      /Resize: interpolation must be "bilinear", "bicubic", "nearest" or "nearest-exact"/,
     ],
     [
       () => new T.Resize({ size: 4, interpolation: "nearest", antialias: true }),

@@ -199,7 +199,10 @@ Deno.test("convTranspose2d / nn.ConvTranspose2d: refusals name the fix", () => {
     throws(() => convTranspose2d(randn([1, 1, 3, 4, 4]), w), /3-D or 4-D input/);
     throws(() => convTranspose2d(x, w, randn([3])), /bias must be \[2\]/);
     throws(() => convTranspose2d(randn([1, 3, 1, 1]), w, null, { padding: 2 }), /output would be/);
-    throws(() => convTranspose2d(x, w, anyOpts({ stride: 2 })), /options go fourth/);
+    throws(
+      () => convTranspose2d(x, w, anyOpts({ stride: 2 })),
+      /the other options fourth: write F.convTranspose2d\(x, weight, null, \{ stride: 2 \}\)/,
+    );
     throws(() => convTranspose2d(x, w, null, anyOpts({ output_padding: 1 })), /'outputPadding'/);
     throws(() => new ConvTranspose2d(3, 2, 3, anyOpts({ padding_mode: "zeros" })), /unknown/);
     throws(() => new ConvTranspose2d(4, 6, 3, { groups: 4 }), /not divisible by groups 4/);
