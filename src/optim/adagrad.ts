@@ -103,8 +103,12 @@ export class Adagrad extends Optimizer<Resolved> {
     });
   }
 
-  /** Applies one update to every parameter that has a gradient. */
-  override step(): void {
+  /** Applies one update to every parameter that has a gradient (see `Optimizer.step`). */
+  override step(): void;
+  override step<T>(closure: () => T): T;
+  override step<T>(closure?: () => T): T | undefined {
+    // The closure first: its backward makes the gradients the state starts from.
+    const loss = this.runClosure(arguments.length, closure);
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (p.isAlive && p.grad !== null && !this.state.has(p)) {
@@ -112,7 +116,8 @@ export class Adagrad extends Optimizer<Resolved> {
         }
       }
     }
-    super.step();
+    this.stepParams();
+    return loss;
   }
 
   protected validate(o: Resolved): void {

@@ -51,7 +51,21 @@ export function scheduleOptions<T extends object>(
       );
     }
   }
+  refuseVerbose(name, options);
   return checkOptions<T>(`optim.${name}`, options, known, usage);
+}
+
+/**
+ * @internal torch's `verbose=True` prints each lr change; here it is refused by
+ * name (as an unknown option it said nothing of what to write instead).
+ */
+export function refuseVerbose(name: string, options: unknown): void {
+  if (options !== null && typeof options === "object" && "verbose" in options) {
+    throw new Error(
+      `optim.${name}: the option 'verbose' (torch's print of each lr change) is not taken; ` +
+        "remove it, and print the rates yourself: console.log(sched.lastLr) after sched.step()",
+    );
+  }
 }
 
 /** Any optimizer a schedule can drive: its groups have an lr. */
@@ -393,6 +407,7 @@ export function stepTakesNoEpoch(name: string, given: number): Error {
 // torch's names (`sched.get_last_lr()`): each throws, naming ours.
 addNameHints(LRScheduler.prototype, "LRScheduler", {
   get_last_lr: "read sched.lastLr (a property, not a method)",
+  getLastLr: "read sched.lastLr (a property, not a method)",
   last_epoch: "write sched.lastEpoch",
   state_dict: "write sched.stateDict()",
   load_state_dict: "write sched.loadStateDict(sd)",

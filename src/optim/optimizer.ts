@@ -8,12 +8,13 @@
 import { check } from "../ffi/native.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { clearGrads } from "../tensor/grad_store.ts";
-import { zeroGradBoundary } from "../tensor/ownership.ts";
+import { AsyncFunction, isThenable, zeroGradBoundary } from "../tensor/ownership.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { markWritten } from "../tensor/ops/in_place.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { checkArity, checkCall, checkOptions, moduleName } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
+import { enableGrad } from "../tensor/grad_mode.ts";
 import { withTorchForm } from "../io/torch_form.ts";
 import {
   isTorchStateDict,
@@ -361,8 +362,68 @@ export abstract class Optimizer<O extends GroupOptions> {
     return this.stateNames(this.paramGroups[0].options);
   }
 
-  /** Applies one update to every parameter that has a gradient. */
-  step(): void {
+  /**
+   * Applies one update to every parameter that has a gradient. With a
+   * `closure` (torch's `optimizer.step(closure)`), first calls it with
+   * gradients recorded (it zeroes the gradients, computes the loss and calls
+   * `backward()`), then steps on the gradients it left, and returns its loss.
+   *
+   * @example
+   * ```ts
+   * import { optim, tensor } from "@lits/vision";
+   * const w = tensor([1, 2], undefined, { requiresGrad: true });
+   * const opt = new optim.SGD([w], { lr: 0.1 });
+   * const loss = opt.step(() => {
+   *   opt.zeroGrad();
+   *   const l = w.mul(w).sum();
+   *   l.backward();
+   *   return l;
+   * });
+   * console.log(loss.item(), w.toArray()); // 5 Float32Array [0.8, 1.6]
+   * ```
+   */
+  step(): void;
+  step<T>(closure: () => T): T;
+  step<T>(closure?: () => T): T | undefined {
+    const loss = this.runClosure(arguments.length, closure);
+    this.stepParams();
+    return loss;
+  }
+
+  /**
+   * @internal torch's `step(closure)`: the closure called under enableGrad
+   * before the step reads any gradient (it was ignored, and the step then
+   * read no gradient at all or the previous batch's).
+   */
+  protected runClosure<T>(given: number, closure?: () => T): T | undefined {
+    const where = `${this.constructor.name}.step`;
+    checkArity(
+      where,
+      given,
+      1,
+      "opt.step() or opt.step(() => { ...; loss.backward(); return loss; })",
+    );
+    if (closure === undefined) return undefined;
+    if (typeof closure !== "function") {
+      throw new Error(
+        `${where}: takes a closure (a function that computes the loss and calls backward), got ` +
+          `${typeof closure}; write opt.step() or opt.step(() => { ...; return loss; })`,
+      );
+    }
+    // An async closure's backward would run after this step read the gradients.
+    const late = () =>
+      new Error(
+        `${where}: the closure is async (it returns a Promise); the step cannot wait for its ` +
+          "backward(): write const loss = await closure(); opt.step()",
+      );
+    if (closure instanceof AsyncFunction) throw late();
+    const loss = enableGrad(closure);
+    if (isThenable(loss)) throw late();
+    return loss;
+  }
+
+  /** The update of every parameter that has a gradient (step's body). */
+  protected stepParams(): void {
     for (const [gi, g] of this.paramGroups.entries()) {
       for (const [pi, p] of g.params.entries()) {
         if (!p.isAlive) {

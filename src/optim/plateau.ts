@@ -9,6 +9,7 @@ import type { GroupOptions, Optimizer } from "./optimizer.ts";
 import { type CallContract, checkArity, checkContract } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { refuseVerbose } from "./base.ts";
 import {
   fromTorchPlateauStateDict,
   isTorchSchedulerStateDict,
@@ -118,6 +119,7 @@ export class ReduceLROnPlateau {
     readonly optimizer: Optimizer<GroupOptions & { lr: number }>,
     options: ReduceLROnPlateauOptions = {},
   ) {
+    refuseVerbose("ReduceLROnPlateau", options);
     const o = checkContract(NEW_REDUCE_LR_ON_PLATEAU, arguments.length, options);
     this.mode = oneOf("mode", o.mode ?? "min", ["min", "max"]);
     this.factor = o.factor ?? 0.1;
@@ -294,6 +296,7 @@ export class ReduceLROnPlateau {
 // torch's names (`sched.get_last_lr()`): each throws, naming ours.
 addNameHints(ReduceLROnPlateau.prototype, "ReduceLROnPlateau", {
   get_last_lr: "read sched.lastLr (a property, not a method)",
+  getLastLr: "read sched.lastLr (a property, not a method)",
   last_epoch: "write sched.lastEpoch",
   state_dict: "write sched.stateDict()",
   load_state_dict: "write sched.loadStateDict(sd)",
