@@ -3,7 +3,8 @@
  * `data`): activation checkpointing, `utils.checkpoint` and
  * `utils.checkpointSequential` (torch's `torch.utils.checkpoint`), and
  * `utils.benchmark` (torch's `torch.utils.benchmark`: Timer, Measurement,
- * Compare).
+ * Compare); and torchvision's `torchvision.utils.make_grid` and
+ * `save_image` as `utils.makeGrid` and `utils.saveImage`.
  *
  * @example
  * ```ts
@@ -16,3 +17,5 @@
  */
 export { checkpoint, type CheckpointOptions, checkpointSequential } from "./checkpoint.ts";
 export * as benchmark from "../utils/benchmark/mod.ts";
+export { makeGrid, type MakeGridOptions } from "../utils/make_grid.ts";
+export { saveImage, type SaveImageOptions } from "../utils/save_image.ts";
