@@ -89,6 +89,47 @@ const KEYS: (keyof IntegratedGradientsOptions)[] = [
   "additionalForwardArgs",
 ];
 
+/** The integration options IntegratedGradients and its layer form share, checked. */
+export interface IntegrationOptions {
+  method?: IntegrationMethod;
+  nSteps?: number;
+  internalBatchSize?: number;
+  returnConvergenceDelta?: boolean;
+}
+
+/**
+ * @internal Captum's integration settings from `o`: the method (Gauss-Legendre by
+ * default), its steps, sizes and alphas, the internal batch (warned about
+ * where it is below the `n` examples) and whether a delta is returned.
+ */
+export function integrationSettings(where: string, o: IntegrationOptions, n: number) {
+  const method = o.method ?? "gausslegendre";
+  if (!INTEGRATION_METHODS.includes(method)) {
+    throw new Error(
+      `${where}: method must be one of ${INTEGRATION_METHODS.map((m) => `"${m}"`).join(", ")}, ` +
+        `got ${showValue(method)}`,
+    );
+  }
+  const nSteps = positiveInt(where, "nSteps", o.nSteps, 50);
+  if (nSteps < 2 && method !== "gausslegendre") {
+    throw new Error(
+      `${where}: method "${method}" needs nSteps >= 2 (as Captum's Riemann rules), got ` +
+        `${nSteps}; use more steps or method: "gausslegendre"`,
+    );
+  }
+  const batch = o.internalBatchSize === undefined
+    ? undefined
+    : positiveInt(where, "internalBatchSize", o.internalBatchSize, 1);
+  const withDelta = boolOption(where, "returnConvergenceDelta", o.returnConvergenceDelta, false);
+  if (batch !== undefined && batch < n) {
+    warnOnce(
+      `${where}: internalBatchSize ${batch} is less than the ${n} examples; each pass takes ` +
+        `whole steps, so it runs ${n} examples at a time (as Captum)`,
+    );
+  }
+  return { method, nSteps, batch, withDelta, ...approximationParameters(method, nSteps) };
+}
+
 /**
  * Captum's `IntegratedGradients(forward_func, multiply_by_inputs=True)`:
  * `attribute(input, { target, baselines, nSteps, method, internalBatchSize,
@@ -153,31 +194,7 @@ export class IntegratedGradients extends Attribution<IntegratedGradientsOptions>
     const n = x.shape[0];
     const targets = checkTarget(where, o.target, n);
     const baseline = checkBaseline(where, o.baselines, x);
-    const method = o.method ?? "gausslegendre";
-    if (!INTEGRATION_METHODS.includes(method)) {
-      throw new Error(
-        `${where}: method must be one of ${INTEGRATION_METHODS.map((m) => `"${m}"`).join(", ")}, ` +
-          `got ${showValue(method)}`,
-      );
-    }
-    const nSteps = positiveInt(where, "nSteps", o.nSteps, 50);
-    if (nSteps < 2 && method !== "gausslegendre") {
-      throw new Error(
-        `${where}: method "${method}" needs nSteps >= 2 (as Captum's Riemann rules), got ` +
-          `${nSteps}; use more steps or method: "gausslegendre"`,
-      );
-    }
-    const batch = o.internalBatchSize === undefined
-      ? undefined
-      : positiveInt(where, "internalBatchSize", o.internalBatchSize, 1);
-    const withDelta = boolOption(where, "returnConvergenceDelta", o.returnConvergenceDelta, false);
-    if (batch !== undefined && batch < n) {
-      warnOnce(
-        `${where}: internalBatchSize ${batch} is less than the ${n} examples; each pass takes ` +
-          `whole steps, so it runs ${n} examples at a time (as Captum)`,
-      );
-    }
-    const { stepSizes, alphas } = approximationParameters(method, nSteps);
+    const { nSteps, batch, withDelta, stepSizes, alphas } = integrationSettings(where, o, n);
     const forward = this.forwardFunc;
     return runAttribution(where, forward, () => {
       const diff = noGrad(() => x.sub(baseline));

@@ -22,13 +22,7 @@ import { fromHost } from "../../tensor/ops/creation.ts";
 import { enableGrad } from "../../tensor/grad_mode.ts";
 import { grad } from "../../tensor/autograd_grad.ts";
 import { checkArity, checkOptions } from "../../options.ts";
-import { showValue } from "../../tensor/ops/show_value.ts";
-import { warnOnce } from "../metrics/pairs.ts";
-import {
-  approximationParameters,
-  INTEGRATION_METHODS,
-  type IntegrationMethod,
-} from "./approximation.ts";
+import type { IntegrationMethod } from "./approximation.ts";
 import { checkBaseline, fullBaseline } from "./baselines.ts";
 import {
   boolOption,
@@ -37,13 +31,12 @@ import {
   expandTargets,
   type ForwardFunc,
   noAdditionalArgs,
-  positiveInt,
   runAttribution,
   runForward,
   type Target,
   type Targets,
 } from "./common.ts";
-import { convergenceDelta } from "./integrated_gradients.ts";
+import { convergenceDelta, integrationSettings } from "./integrated_gradients.ts";
 import {
   checkLayerInit,
   keptValue,
@@ -174,32 +167,8 @@ export class LayerIntegratedGradients extends LayerAttribution<LayerIntegratedGr
     const n = x.shape[0];
     const targets = checkTarget(where, o.target, n);
     const baseline = checkBaseline(where, o.baselines, x);
-    const method = o.method ?? "gausslegendre";
-    if (!INTEGRATION_METHODS.includes(method)) {
-      throw new Error(
-        `${where}: method must be one of ${INTEGRATION_METHODS.map((m) => `"${m}"`).join(", ")}, ` +
-          `got ${showValue(method)}`,
-      );
-    }
-    const nSteps = positiveInt(where, "nSteps", o.nSteps, 50);
-    if (nSteps < 2 && method !== "gausslegendre") {
-      throw new Error(
-        `${where}: method "${method}" needs nSteps >= 2 (as Captum's Riemann rules), got ` +
-          `${nSteps}; use more steps or method: "gausslegendre"`,
-      );
-    }
-    const batch = o.internalBatchSize === undefined
-      ? undefined
-      : positiveInt(where, "internalBatchSize", o.internalBatchSize, 1);
-    const withDelta = boolOption(where, "returnConvergenceDelta", o.returnConvergenceDelta, false);
+    const { nSteps, batch, withDelta, stepSizes, alphas } = integrationSettings(where, o, n);
     const toInput = boolOption(where, "attributeToLayerInput", o.attributeToLayerInput, false);
-    if (batch !== undefined && batch < n) {
-      warnOnce(
-        `${where}: internalBatchSize ${batch} is less than the ${n} examples; each pass takes ` +
-          `whole steps, so it runs ${n} examples at a time (as Captum)`,
-      );
-    }
-    const { stepSizes, alphas } = approximationParameters(method, nSteps);
     const forward = this.forwardFunc;
     return runAttribution(where, forward, () => {
       const start = fullBaseline(baseline, x);
