@@ -52,3 +52,18 @@ def plain(v):
     if math.isinf(v):
         return "inf" if v > 0 else "-inf"
     return v
+
+
+def randn(*shape):
+    """torch.randn rounded to 9 digits first, so the stored input is exactly the one used."""
+    t = torch.randn(shape)
+    return torch.tensor([float("%.9g" % v) for v in t.reshape(-1).tolist()]).reshape(shape)
+
+
+def grads(out, inputs):
+    """A random upstream gradient G (randn) and the gradients of sum(out * G) for `inputs`
+    (None for those that need none), both serialised."""
+    g = randn(*out.shape)
+    wanted = [t for t in inputs if t.requires_grad]
+    got = iter(torch.autograd.grad(out, wanted, g, allow_unused=True))
+    return ser(g), [ser(next(got)) if t.requires_grad else None for t in inputs]

@@ -23,7 +23,7 @@ import os
 
 import torch
 
-from fixture_json import ser
+from fixture_json import grads, randn, ser
 
 torch.set_num_threads(1)
 torch.manual_seed(20260801)
@@ -31,19 +31,6 @@ torch.manual_seed(20260801)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
                    "op_docs.json")
 nan = float("nan")
-
-
-def randn(*shape):
-    # Rounded to 9 digits first, so the stored input is exactly the one used.
-    t = torch.randn(shape)
-    return torch.tensor([float("%.9g" % v) for v in t.reshape(-1).tolist()]).reshape(shape)
-
-
-def grads(out, inputs):
-    g = randn(*out.shape)
-    wanted = [t for t in inputs if t.requires_grad]
-    got = iter(torch.autograd.grad(out, wanted, g, allow_unused=True))
-    return ser(g), [ser(next(got)) if t.requires_grad else None for t in inputs]
 
 
 cases = {}

@@ -27,7 +27,7 @@ import warnings
 
 import torch
 
-from fixture_json import enc, ser
+from fixture_json import enc, grads, randn, ser
 
 warnings.filterwarnings("ignore", message="scatter_reduce")
 torch.set_num_threads(1)
@@ -36,19 +36,6 @@ torch.manual_seed(20260802)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
                    "op_gaps.json")
 nan = float("nan")
-
-
-def randn(*shape):
-    # Rounded to 9 digits first, so the stored input is exactly the one used.
-    t = torch.randn(shape)
-    return torch.tensor([float("%.9g" % v) for v in t.reshape(-1).tolist()]).reshape(shape)
-
-
-def grads(out, inputs):
-    g = randn(*out.shape)
-    wanted = [t for t in inputs if t.requires_grad]
-    got = iter(torch.autograd.grad(out, wanted, g, allow_unused=True))
-    return ser(g), [ser(next(got)) if t.requires_grad else None for t in inputs]
 
 
 def arg(v):
