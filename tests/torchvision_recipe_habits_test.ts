@@ -87,17 +87,25 @@ Deno.test("isinstance(m, _BatchNorm): nn.BatchNormBase covers SyncBatchNorm, whi
   assert.equal(weightDecayGroups(sync).norm.length, 2);
 });
 
-Deno.test("output.max(1)[1] throws naming argmax; const [, pred] = output.max(1) throws", () => {
+Deno.test("output.max(1)[1] and const [, pred] = output.max(1) throw naming argmax; tensor(t) names clone().detach()", () => {
   const x = tensor([1, 5, 3, 2], [2, 2]);
   const loose = x as unknown as Record<number, unknown> & Iterable<unknown>;
   assert.throws(() => loose[1], /Tensor has no \[1\]: torch's x\[i\] is x.select\(0, i\).*argmax/);
   assert.throws(() => loose[0], /Tensor has no \[0\]/);
-  // Destructuring fails as JavaScript's "not iterable" (a tensor stays non-iterable, as the
-  // library's checks for an iterable argument need).
+  // Destructuring and for-of throw naming what to write (rows would read two rows of values).
   assert.throws(() => {
     const [, pred] = loose;
     return pred;
-  }, TypeError);
+  }, /Tensor is not iterable: torch's `for row in x` is x.unbind\(0\).*argmax\(dim\) the indices/);
+  assert.throws(() => {
+    const rows = [];
+    for (const row of loose) rows.push(row);
+    return rows;
+  }, /Tensor is not iterable/);
+  assert.throws(() => [...loose], /Tensor is not iterable/);
+  // torch.tensor(t) and torch.tensor([t0, t1]) say what to write.
+  assert.throws(() => tensor(x as never), /torch.tensor\(t\) copy is t.clone\(\).detach\(\)/);
+  assert.throws(() => tensor([x, x] as never), /a Tensor \[2,2\]: .* is stack\(\[a, b\]\)/);
   // What they meant, and the pairs that do index.
   assert.deepEqual([...x.argmax(1).toArray()], [1, 0]);
   assert.deepEqual([...x.topk(1, 1)[1].toArray()], [1, 0]);

@@ -71,7 +71,10 @@ export async function updateBn(
   const obj = loader as unknown as Record<symbol, unknown>;
   const isAsync = loader !== null && typeof loader === "object" &&
     typeof obj[Symbol.asyncIterator] === "function";
-  if (!isAsync && (loader === null || typeof obj?.[Symbol.iterator] !== "function")) {
+  if (
+    !isAsync &&
+    (loader === null || loader instanceof Tensor || typeof obj?.[Symbol.iterator] !== "function")
+  ) {
     const hint = loader instanceof Tensor ? " (for one batch x, pass [x])" : "";
     throw new Error(
       `${where}: expected a DataLoader or an iterable of batches first, got ` +

@@ -79,13 +79,19 @@ const WRITE: Record<string, string> = {
 const TUPLES = "x.max(dim) and x.min(dim) give the values alone (x.argmax(dim) the indices), " +
   "while sort, topk and median(dim) give { values, indices }, which [0] and [1] also read";
 
+/** Why `for (const row of x)` and `const [v, i] = x.max(1)` read nothing here. */
+const ITERATE = "torch's `for row in x` is x.unbind(0) here (an array of the rows; " +
+  "x.select(0, i) for one)";
+
 /**
  * @internal puts the throwing accessors on Tensor's prototype (not
  * enumerable: they are no fields of a tensor), and makes `x[0]` and `x[1]`
  * (`x.max(1)[1]`, torch's row `x[0]`) throw, naming what to write: they
- * gave undefined. A tensor stays non-iterable (`const [v, i] = x.max(1)`
- * fails as "not iterable"): the library's checks for an iterable argument
- * rely on it.
+ * gave undefined. Iterating a tensor throws too, naming what to write: a
+ * row-by-row iterator would make torch's `_, preds = outputs.max(1)`,
+ * ported as `const [_, preds] = outputs.max(1)`, silently read two rows of
+ * the values. Checks for an iterable argument test `instanceof Tensor`
+ * first.
  */
 export function addTorchNameHints(proto: object): void {
   addNameHints(proto, "Tensor", READ, WRITE);
@@ -101,6 +107,13 @@ export function addTorchNameHints(proto: object): void {
       },
     });
   }
+  Object.defineProperty(proto, Symbol.iterator, {
+    configurable: true,
+    enumerable: false,
+    value() {
+      throw new Error(`Tensor is not iterable: ${ITERATE}; ${TUPLES}`);
+    },
+  });
 }
 
 /**

@@ -101,6 +101,9 @@ function flattenNested(data: NestedArray, shape: number[], dim: number, out: num
         : ArrayBuffer.isView(data)
         ? `a ${(data as object).constructor.name} inside an array: give plain arrays, or one ` +
           "Float32Array with a shape"
+        : data instanceof Tensor
+        ? `a Tensor [${data.shape}]: torch's torch.tensor([a, b]) of tensors is stack([a, b]) ` +
+          "here (t.item() gives one tensor's number)"
         : `${JSON.stringify(data) ?? typeof data}: a ragged nested array`;
       throw new Error(`tensor: an element is ${what}`);
     }
@@ -211,6 +214,13 @@ export function tensor(
     shape = shapeOrOptions;
   }
   options = checkOptions<TensorOptions>("tensor", options, TENSOR_OPTIONS, usage);
+  if (data instanceof Tensor) {
+    // torch copies it with a warning that recommends the spelling below.
+    throw new Error(
+      `tensor: the data is a Tensor [${data.shape}]; torch's torch.tensor(t) copy is ` +
+        "t.clone().detach() here (then .float() or .int() for another dtype)",
+    );
+  }
   const dtype = options.dtype ?? (data instanceof Int32Array ? "int32" : "float32");
   if (data instanceof Float32Array || data instanceof Int32Array) {
     return fromHost(data, shape ?? [data.length], { ...options, dtype });
