@@ -166,3 +166,25 @@ export { AlphaDropout, RReLU, type RReLUOptions } from "./activation_random.ts";
 export { ParameterDict, ParameterList } from "./parameter_containers.ts";
 export { ChannelShuffle } from "./channel_shuffle.ts";
 export { Bilinear, type BilinearOptions } from "./bilinear.ts";
+export {
+  type TransformerActivation,
+  type TransformerLayerOptions,
+} from "./transformer_common.ts";
+export {
+  TransformerEncoder,
+  type TransformerEncoderForwardOptions,
+  TransformerEncoderLayer,
+  type TransformerEncoderLayerForwardOptions,
+  type TransformerEncoderOptions,
+} from "./transformer_encoder.ts";
+export {
+  TransformerDecoder,
+  type TransformerDecoderForwardOptions,
+  TransformerDecoderLayer,
+  type TransformerDecoderOptions,
+} from "./transformer_decoder.ts";
+export {
+  Transformer,
+  type TransformerForwardOptions,
+  type TransformerOptions,
+} from "./transformer.ts";
