@@ -73,6 +73,7 @@ import * as linSmall from "./ops/linalg_small.ts";
 import * as nanRed from "./ops/nan_reduce.ts";
 import * as statPairs from "./ops/stats_pairs.ts";
 import { histc as histcOp } from "./ops/histc.ts";
+import * as mOps from "./ops/method_ops.ts";
 import * as ewMore from "./ops/elementwise_more.ts";
 import { formatTensor } from "./inspect.ts";
 import { addTorchNameHints } from "./torch_names.ts";
@@ -499,6 +500,87 @@ export class Tensor implements Owned {
     return true;
   }
 
+  /**
+   * Each dimension's step in elements, as torch's `x.stride()` (a new
+   * array; `strides` is the same, frozen), or one dimension's with `dim`.
+   *
+   * @example
+   * ```ts
+   * import { zeros } from "@lits/vision";
+   * const x = zeros([2, 3]);
+   * console.log(x.stride(), x.t().stride(), x.stride(-1)); // [3, 1] [1, 3] 1
+   * ```
+   */
+  stride(): number[];
+  /** One dimension's step (negative counts from the end), as torch's `x.stride(dim)`. */
+  stride(dim: number): number;
+  stride(dim?: number): number | number[] {
+    atMost("stride", arguments.length, 1, "x.stride() or x.stride(0)");
+    if (dim === undefined) return [...this.strides];
+    if (!Number.isInteger(dim)) {
+      throw new Error(`x.stride: dim must be an integer, got ${JSON.stringify(dim)}`);
+    }
+    return this.strides[shp.normDim(dim, this.ndim, "x.stride")];
+  }
+
+  /**
+   * The first element's position in the storage, in elements (torch's
+   * `storage_offset()`; also `offset`).
+   *
+   * @example
+   * ```ts
+   * import { zeros } from "@lits/vision";
+   * console.log(zeros([2, 3]).narrow(1, 1, 2).storageOffset()); // 1
+   * ```
+   */
+  storageOffset(): number {
+    atMost("storageOffset", arguments.length, 0, "x.storageOffset()");
+    return this.offset;
+  }
+
+  /**
+   * Bytes per element (torch's `element_size()`): 4, float32 and int32 alike.
+   *
+   * @example
+   * ```ts
+   * import { zeros } from "@lits/vision";
+   * console.log(zeros([2]).elementSize()); // 4
+   * ```
+   */
+  elementSize(): number {
+    atMost("elementSize", arguments.length, 0, "x.elementSize()");
+    return 4;
+  }
+
+  /**
+   * Number of elements: torch's `nelement()`, the alias of `numel()`.
+   *
+   * @example
+   * ```ts
+   * import { zeros } from "@lits/vision";
+   * console.log(zeros([2, 3]).nelement()); // 6
+   * ```
+   */
+  nelement(): number {
+    atMost("nelement", arguments.length, 0, "x.nelement()");
+    return this.numel();
+  }
+
+  /**
+   * Whether the dtype is a floating-point one (torch's `is_floating_point()`):
+   * float32 yes, int32 no.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from "@lits/vision";
+   * console.log(tensor([1.5]).isFloatingPoint(), tensor([1], undefined, { dtype: "int32" }).isFloatingPoint()); // true false
+   * ```
+   */
+  isFloatingPoint(): boolean {
+    atMost("isFloatingPoint", arguments.length, 0, "x.isFloatingPoint()");
+    return this.dtype === "float32";
+  }
+
   /** Frees the native memory now (a view frees its storage with the last view). */
   dispose(): void {
     if (this.#storage === null) return;
@@ -583,6 +665,22 @@ export class Tensor implements Owned {
     });
   }
 
+  /**
+   * `JSON.stringify` of a tensor (in a metrics record, a log line): its
+   * values as `toList()` gives them (NaN and infinities become null, as
+   * JSON's numbers); a released tensor is its description. It gave the
+   * tensor's internal fields without a value, or overflowed the stack.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from "@lits/vision";
+   * console.log(JSON.stringify({ loss: tensor(0.5), pred: tensor([1, 2]) })); // "{\"loss\":0.5,\"pred\":[1,2]}"
+   * ```
+   */
+  toJSON(): unknown {
+    return this.isAlive ? this.toList() : `<released tensor [${this.shape}]>`;
+  }
+
   /** `console.log(t)` and `Deno.inspect(t)`: the same text as `toString()`. */
   [Symbol.for("Deno.customInspect")](): string {
     return this.toString();
@@ -656,6 +754,7 @@ export class Tensor implements Owned {
 
   /** The same data without autograd history (shares memory). */
   detach(): Tensor {
+    atMost("detach", arguments.length, 0, "x.detach()");
     return keptCopy(shp.detach(this), DETACHED);
   }
 
@@ -935,12 +1034,17 @@ export class Tensor implements Owned {
   }
   /** Sorted along `dim` (default the last): values and int32 indices (`torch.sort`). */
   sort(dim = -1, descending = false): sorting.ValuesIndices {
-    atMost("sort", arguments.length, 2, "x.sort(dim, descending)");
+    atMost(
+      "sort",
+      arguments.length,
+      2,
+      "x.sort(dim, descending) (always stable: torch's stable=True)",
+    );
     return sorting.sort(this, dim, descending);
   }
   /** The int32 indices that sort along `dim` (`torch.argsort`). */
   argsort(dim = -1, descending = false): Tensor {
-    atMost("argsort", arguments.length, 2, "x.argsort(dim, descending)");
+    atMost("argsort", arguments.length, 2, "x.argsort(dim, descending) (always stable)");
     return sorting.argsort(this, dim, descending);
   }
   /** The k largest (or smallest) along `dim`, in order, with int32 indices (`torch.topk`). */
@@ -952,6 +1056,114 @@ export class Tensor implements Owned {
   maskedFill(mask: Tensor, value: number | Tensor): Tensor {
     atMost("maskedFill", arguments.length, 2, "x.maskedFill(mask, 0)");
     return maskedFill(this, mask, value);
+  }
+  /**
+   * `maskedFill` in place (torch's `masked_fill_`: `scores.masked_fill_(mask,
+   * -Infinity)`); inside `noGrad` where autograd records.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from "@lits/vision";
+   * const x = tensor([1, -2, 3]);
+   * x.maskedFill_(x.lt(0), 0);
+   * console.log(x.toList()); // [1, 0, 3]
+   * ```
+   */
+  maskedFill_(mask: Tensor, value: number | Tensor): this {
+    atMost("maskedFill_", arguments.length, 2, "x.maskedFill_(mask, 0)");
+    const inputs = value instanceof Tensor ? [mask, value] : [mask];
+    return inPlace(this, "maskedFill_", inputs, () => maskedFill(this, mask, value)) as this;
+  }
+  /**
+   * The slices at int32 `index` along `dim` set to `value`, x elsewhere
+   * (torch's `index_fill`; negative indices count from the end).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from "@lits/vision";
+   * const i = tensor([0, 2], undefined, { dtype: "int32" });
+   * console.log(tensor([[1, 2, 3], [4, 5, 6]]).indexFill(1, i, -1).toList()); // [[-1, 2, -1], [-1, 5, -1]]
+   * ```
+   */
+  indexFill(dim: number, index: Tensor, value: number | Tensor): Tensor {
+    atMost("indexFill", arguments.length, 3, "x.indexFill(1, index, -1)");
+    return mOps.indexFill(this, dim, index, value);
+  }
+  /** `indexFill` in place (torch's `index_fill_`); inside `noGrad` where autograd records. */
+  indexFill_(dim: number, index: Tensor, value: number | Tensor): this {
+    atMost("indexFill_", arguments.length, 3, "x.indexFill_(1, index, -1)");
+    const inputs = value instanceof Tensor ? [value] : [];
+    return inPlace(
+      this,
+      "indexFill_",
+      inputs,
+      () => mOps.indexFill(this, dim, index, value),
+    ) as this;
+  }
+  /**
+   * The elements of x read as if flattened, at int32 `index` (any shape,
+   * negative counting from the end), in index's shape (torch's `take`).
+   *
+   * @example
+   * ```ts
+   * import { tensor } from "@lits/vision";
+   * const x = tensor([[4, 3, 5], [6, 7, 8]]);
+   * console.log(x.take(tensor([0, 2, -1], undefined, { dtype: "int32" })).toList()); // [4, 5, 8]
+   * ```
+   */
+  take(index: Tensor): Tensor {
+    atMost("take", arguments.length, 1, "x.take(index)");
+    return mOps.take(this, index);
+  }
+  /**
+   * Every window of `size` elements along `dim`, `step` apart, as a view
+   * with the windows' elements in a new last dimension (torch's
+   * `x.unfold(dimension, size, step)`; `F.unfold` is the image patches').
+   *
+   * @example
+   * ```ts
+   * import { arange } from "@lits/vision";
+   * console.log(arange(1, 8).unfold(0, 2, 2).toList()); // [[1, 2], [3, 4], [5, 6]]
+   * ```
+   */
+  unfold(dim: number, size: number, step: number): Tensor {
+    atMost("unfold", arguments.length, 3, "x.unfold(dim, size, step)");
+    if (arguments.length < 3) {
+      throw new Error(
+        `x.unfold: takes (dim, size, step), got ${arguments.length} arguments; write ` +
+          "x.unfold(0, 2, 1) (F.unfold(x, kernelSize) for image patches)",
+      );
+    }
+    return keptForm(mOps.unfoldView(this, dim, size, step), this);
+  }
+  /**
+   * Uniform numbers in [from, to) written into x (torch's `uniform_`, float32
+   * only); inside `noGrad` where autograd records.
+   *
+   * @example
+   * ```ts
+   * import { zeros } from "@lits/vision";
+   * const v = zeros([100]).uniform_(-1, 1).toArray();
+   * console.log(v.every((e) => e >= -1 && e < 1)); // true
+   * ```
+   */
+  uniform_(from = 0, to = 1): this {
+    atMost("uniform_", arguments.length, 2, "x.uniform_(-0.1, 0.1)");
+    return mOps.uniformIn(this, from, to) as this;
+  }
+  /**
+   * Normal numbers N(mean, std^2) written into x (torch's `normal_`, float32
+   * only); inside `noGrad` where autograd records.
+   *
+   * @example
+   * ```ts
+   * import { zeros } from "@lits/vision";
+   * console.log(zeros([3]).normal_(0, 0).toList()); // [0, 0, 0]
+   * ```
+   */
+  normal_(mean = 0, std = 1): this {
+    atMost("normal_", arguments.length, 2, "x.normal_(0, 0.02)");
+    return mOps.normalIn(this, mean, std) as this;
   }
 
   // ---- linear algebra ----
@@ -1018,6 +1230,8 @@ export class Tensor implements Owned {
     }
     checkDims(reps.length, "repeat");
     const shape = [...Array(reps.length - this.ndim).fill(1), ...this.shape];
+    // torch's repeat always copies: counts of 1 made a view, and a write into it reached x.
+    if (reps.every((r) => r === 1)) return shp.clone(shp.reshape(this, shape));
     if (2 * shape.length > 8) {
       // The interleaved form below would have more than 8 dimensions: one
       // dimension at a time, each as [before, 1, s, after] expanded.
@@ -1064,6 +1278,23 @@ export class Tensor implements Owned {
     return this.ndim <= 2 ? this.t() : this.permute([...this.shape.keys()].reverse());
   }
 
+  /**
+   * The last two dimensions swapped (torch's `x.mT`, a view): a batch of
+   * matrices transposed.
+   *
+   * @example
+   * ```ts
+   * import { zeros } from "@lits/vision";
+   * console.log(zeros([5, 2, 3]).mT.shape); // [5, 3, 2]
+   * ```
+   */
+  get mT(): Tensor {
+    if (this.ndim < 2) {
+      throw new Error(`x.mT: expects a tensor of at least 2 dimensions, got [${this.shape}]`);
+    }
+    return this.transpose(-2, -1);
+  }
+
   /** A 2-D tensor transposed (torch's `t()`; fewer dimensions: itself). */
   t(): Tensor {
     if (this.ndim > 2) {
@@ -1092,6 +1323,8 @@ export class Tensor implements Owned {
   }
   /** A dense copy when the layout is not row-major, else itself. */
   contiguous(): Tensor {
+    // torch's memory_format (channels_last) has no counterpart: tensors are row-major.
+    atMost("contiguous", arguments.length, 0, "x.contiguous() (row-major; no memory_format)");
     return keptForm(shp.contiguous(this), this);
   }
   /**
@@ -1150,9 +1383,22 @@ export class Tensor implements Owned {
     atMost("unsqueeze", arguments.length, 1, "x.unsqueeze(dim)");
     return keptForm(shp.unsqueeze(this, dim), this);
   }
-  /** Removes dimensions of size 1 (`dim` only, when given). */
-  squeeze(dim?: number): Tensor {
-    atMost("squeeze", arguments.length, 1, "x.squeeze(dim)");
+  /**
+   * Removes dimensions of size 1: all, `dim` only, or those of a list
+   * (torch 2's `x.squeeze((0, 2))`; listed dimensions of another size stay).
+   */
+  squeeze(dim?: number | number[]): Tensor {
+    atMost("squeeze", arguments.length, 1, "x.squeeze(dim) or x.squeeze([0, 2])");
+    if (Array.isArray(dim)) {
+      const dims = dim.map((d) => shp.normDim(d, this.ndim, "squeeze"));
+      if (new Set(dims).size !== dims.length) {
+        throw new Error(`squeeze: dimension repeated in [${dim}]`);
+      }
+      // From the last, so that the earlier dimensions keep their numbers.
+      let out = shp.permute(this, [...this.shape.keys()]); // a view, an empty list too
+      for (const d of dims.sort((a, b) => b - a)) out = shp.squeeze(out, d);
+      return keptForm(out, this);
+    }
     return keptForm(shp.squeeze(this, dim), this);
   }
   /**
@@ -1338,7 +1584,10 @@ export class Tensor implements Owned {
   copy_(other: Tensor): this {
     atMost("copy_", arguments.length, 1, "x.copy_(y)");
     if (!(other instanceof Tensor)) throw new Error("x.copy_: takes a Tensor");
-    return inPlace(this, "copy_", [other], () => other) as this;
+    // As torch's copy_, the values convert to x's dtype (float to int32 truncates).
+    const value = () =>
+      other.dtype === this.dtype ? other : this.dtype === "int32" ? other.int() : other.float();
+    return inPlace(this, "copy_", [other], value) as this;
   }
   /** Every element set to `value` (torch's `fill_`). */
   fill_(value: number): this {
@@ -2105,6 +2354,7 @@ export class Tensor implements Owned {
 
   /** A dense copy with its own memory. */
   clone(): Tensor {
+    atMost("clone", arguments.length, 0, "x.clone() (a row-major copy; no memory_format)");
     return keptCopy(shp.clone(this), this);
   }
   /**
@@ -2112,6 +2362,7 @@ export class Tensor implements Owned {
    * `dispose()` or `using` the result of a tensor you still use).
    */
   float(): Tensor {
+    atMost("float", arguments.length, 0, "x.float()");
     if (this.dtype === "float32") return this;
     return keptForm(shp.cast(this, "float32"), this);
   }
@@ -2121,6 +2372,7 @@ export class Tensor implements Owned {
    * still use).
    */
   int(): Tensor {
+    atMost("int", arguments.length, 0, "x.int()");
     if (this.dtype === "int32") return this;
     this.#checkFitsInt32("int()");
     return keptForm(shp.cast(this, "int32"), this);
@@ -2131,6 +2383,7 @@ export class Tensor implements Owned {
    * Itself when it is int32, as torch's `long()` of a long.
    */
   long(): Tensor {
+    atMost("long", arguments.length, 0, "x.long()");
     if (this.dtype === "int32") return this; // torch's long() of a long: itself
     this.#checkFitsInt32("long()");
     return keptForm(shp.cast(this, "int32"), this);
@@ -2148,6 +2401,21 @@ export class Tensor implements Owned {
         `${where}: ${bad} does not fit int32, this library's integer type (torch's long is int64)`,
       );
     }
+  }
+  /**
+   * torch's `x.bool()`: 1 where x is nonzero (NaN too), else 0, as the
+   * float32 mask that comparisons give here (there is no bool dtype);
+   * `x.ne(0)`.
+   *
+   * @example
+   * ```ts
+   * import { tensor } from "@lits/vision";
+   * console.log(tensor([0, 2, -0.5]).bool().toList()); // [0, 1, 1]
+   * ```
+   */
+  bool(): Tensor {
+    atMost("bool", arguments.length, 0, "x.bool()");
+    return this.ne(0);
   }
   /** Throws: PyTorch's `x.half()`; tensors stay float32 (bfloat16 is `autocast`'s). */
   half(): never {

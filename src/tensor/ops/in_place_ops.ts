@@ -84,7 +84,11 @@ function notRecorded(t: Tensor, what: string, operands: readonly unknown[]): voi
 /** @internal `x.fill_(value)` and `x.zero_()`: a constant into every element. */
 export function fillIn(t: Tensor, what: string, value: number): Tensor {
   if (typeof value !== "number") {
-    throw new Error(`x.${what}: the value must be a number, got ${typeof value}`);
+    // torch's x.fill_(t) takes a one-element tensor: its number is t.item() here.
+    const hint = (value as unknown) instanceof Tensor
+      ? `a Tensor; write x.${what}(t.item())`
+      : typeof value;
+    throw new Error(`x.${what}: the value must be a number, got ${hint}`);
   }
   notRecorded(t, what, []);
   fillInPlace(t, value, `x.${what}`);
