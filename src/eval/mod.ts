@@ -7,8 +7,11 @@
  * `Occlusion` and `NoiseTunnel` (`new evaluation.Saliency(model)
  * .attribute(x, { target })`), and its layer attributions `LayerGradCam`
  * (Captum's raw Grad-CAM; `gradCam` is pytorch-grad-cam's heat map),
- * `LayerActivation`, `LayerIntegratedGradients` and
- * `LayerAttribution.interpolate`.
+ * `LayerActivation`, `LayerIntegratedGradients`, `LayerConductance` and
+ * `LayerAttribution.interpolate`; `GuidedBackprop`, `Deconvolution` and
+ * `GuidedGradCam` (nn.ReLU modules' gradients overridden), and the
+ * perturbation methods `FeatureAblation`, `ShapleyValueSampling` and
+ * `ShapleyValues`.
  *
  * @example
  * ```ts
@@ -67,6 +70,20 @@ export {
   type LayerIntegratedGradientsInit,
   type LayerIntegratedGradientsOptions,
 } from "./attribution/layer_integrated_gradients.ts";
+export {
+  Deconvolution,
+  GuidedBackprop,
+  type GuidedBackpropOptions,
+} from "./attribution/guided_backprop.ts";
+export { GuidedGradCam, type GuidedGradCamOptions } from "./attribution/guided_grad_cam.ts";
+export { LayerConductance, type LayerConductanceOptions } from "./attribution/layer_conductance.ts";
+export { FeatureAblation, type FeatureAblationOptions } from "./attribution/feature_ablation.ts";
+export {
+  ShapleyValues,
+  ShapleyValueSampling,
+  type ShapleyValueSamplingOptions,
+  type ShapleyValuesOptions,
+} from "./attribution/shapley_value.ts";
 export {
   NoiseTunnel,
   type NoiseTunnelOptions,
