@@ -101,7 +101,11 @@ function sizeOf(x: Image | Volume): string {
 }
 
 /** One sample augmented: a volume transform for a volume, a 2-D one for an image. */
-function augment(image: Image | Volume, transform: SampleTransform, rng: Rng): Image | Volume {
+export function augment(
+  image: Image | Volume,
+  transform: SampleTransform,
+  rng: Rng,
+): Image | Volume {
   const volumeT = isVolumeTransform(transform);
   if (isVolume(image)) {
     if (!volumeT) {
@@ -121,7 +125,8 @@ function augment(image: Image | Volume, transform: SampleTransform, rng: Rng): I
   }
   return transform.apply(image, rng);
 }
-function sampleError(index: number, e: unknown): BatchError {
+/** @internal a failure of sample `index`, as the loader reports it. */
+export function sampleError(index: number, e: unknown): BatchError {
   const message = e instanceof Error ? e.message : String(e);
   return new BatchError({ index, message: `sample ${index}: ${message}` }, { cause: e });
 }

@@ -75,9 +75,9 @@ function datasetHint(value: unknown): string {
       "{ length: arr.length, get: (i) => Promise.resolve(arr[i]) })";
   }
   if (typeof v.get !== "function" && (Symbol.asyncIterator in v || Symbol.iterator in v)) {
-    return " (an iterable dataset, torch's IterableDataset, is not supported: the loader reads " +
-      "samples by index, so that shuffling, samplers and workers agree; collect the samples " +
-      "and give { length, get(i) }, or batch the stream yourself)";
+    return " (an iterable dataset, torch's IterableDataset, has no get(i), and this reads " +
+      "samples by index; collect the samples and give { length, get(i) }; a DataLoader takes " +
+      "the stream as it is)";
   }
   return "";
 }

@@ -66,15 +66,49 @@ import { addLoaderNameHints } from "./loader_names.ts";
 import { unbatchedFields, unbatchedWarning } from "./sample_form.ts";
 import { checkWorkerTransform } from "./worker_transform.ts";
 import { WorkerPool } from "./worker_pool.ts";
+import {
+  type AnyDataset,
+  checkCollateFn,
+  type CollateFn,
+  disownTensors,
+  type SampleOf,
+} from "./collate.ts";
+import { loadSamples } from "./sample_batch.ts";
+import {
+  checkStreamOptions,
+  isIterableDataset,
+  streamError,
+  streamLength,
+  StreamReader,
+  streamSampler,
+} from "./iterable_loader.ts";
 import { type CallContract, checkContract } from "../options.ts";
 
 /** The most worker threads a DataLoader starts (each has its own V8 heap). */
 const MAX_LOADER_WORKERS = 256;
 
-/** Options of `DataLoader` (PyTorch's names, camelCase). */
-export interface DataLoaderOptions {
-  /** Samples per batch (default 1). */
+/**
+ * Options of `DataLoader` (PyTorch's names, camelCase). `T` is what the
+ * loader yields (`Batch` without a `collateFn`), `D` the dataset.
+ */
+export interface DataLoaderOptions<T = Batch, D = Dataset> {
+  /** Samples per batch (default 1; `null`, torch's None, needs a `collateFn`). */
   batchSize?: number;
+  /**
+   * Makes each batch from the list of its samples (torch's `collate_fn`):
+   * the loader yields what it returns (awaited if a promise), and the dataset's samples
+   * may then have any form (a dict with a patient id, variable-size inputs).
+   * `data.defaultCollate` is torch's `default_collate`. Without it batches
+   * are `Batch` (images, labels). It runs on the main thread, also with
+   * `workers > 0`: the workers read and augment the samples and send them
+   * over (copied; plain data only: typed arrays, numbers, strings, arrays,
+   * plain objects), as a function cannot be sent to a worker thread. A
+   * `transform` augments each sample's `image` first (samples then need
+   * `{ image, label, ...more }`). The tensors in what it returns are yours,
+   * as a `Batch`'s are; it cannot be combined with `device: "cuda"` (make
+   * the tensors there in the collateFn, or move them in the loop).
+   */
+  collateFn?: CollateFn<T, SampleOf<D>>;
   /** Visit samples in a new seeded random order every epoch (default false). */
   shuffle?: boolean;
   /** Drop the last batch when it is smaller than batchSize (default false). */
@@ -157,6 +191,21 @@ export interface Batch extends Disposable, Iterable<Tensor> {
   [Symbol.iterator](): Iterator<Tensor>;
 }
 
+/**
+ * The options of torch's `batch_size=None` (no automatic batching): the
+ * `collateFn` gets one sample at a time (a sample's position is its batch),
+ * and `dropLast` is refused, as torch's.
+ */
+export interface UnbatchedOptions<T, D = Dataset>
+  extends Omit<DataLoaderOptions<T, D>, "batchSize" | "collateFn" | "dropLast"> {
+  /** torch's None: one sample per item, given to `collateFn` as it is. */
+  batchSize: null;
+  /** Makes one item from one sample. */
+  collateFn: (sample: SampleOf<D>) => T | Promise<T>;
+  /** Only false: there is no batch to drop. */
+  dropLast?: false;
+}
+
 /** A worker pool and how many iterations are using it. */
 interface Lease {
   pool: WorkerPool;
@@ -179,6 +228,7 @@ const NEW_DATA_LOADER: CallContract<DataLoaderOptions> = {
     "persistentWorkers",
     "device",
     "timeout",
+    "collateFn",
   ],
   usage: "new data.DataLoader(dataset, { batchSize: 32, shuffle: true, dropLast: true })",
 };
@@ -190,16 +240,12 @@ const TORCH_ONLY: Record<string, string> = {
   workerInitFn: "not needed: each sample draws from its own stream (Rng.forSample(seed, " +
     "epoch, k)), so one seed gives the same batches with any number of workers; leave it out " +
     "and pass { seed }",
-  collateFn: "the loader batches each sample's image and label (batch.images, batch.labels); " +
-    "for anything else, batch it yourself: batch.indices holds the dataset indices of the " +
-    "batch's samples, to look the other fields up (or apply a function to batch.images)",
   pinMemory: 'batches are made on the loader\'s device: { device: "cuda" } gives CUDA ' +
     "tensors (there is no pinned host copy to ask for)",
   multiprocessingContext: "workers are threads here (Web Workers), started the one way; " +
     "leave it out",
 };
 TORCH_ONLY.worker_init_fn = TORCH_ONLY.workerInitFn;
-TORCH_ONLY.collate_fn = TORCH_ONLY.collateFn;
 TORCH_ONLY.pin_memory = TORCH_ONLY.pinMemory;
 TORCH_ONLY.multiprocessing_context = TORCH_ONLY.multiprocessingContext;
 
@@ -262,12 +308,23 @@ function kindOf(raw: RawBatch): string {
  *   x.dispose();
  *   y.dispose();
  * }
+ * // torch's collate_fn: samples of any form, batched by your function (or data.defaultCollate).
+ * const notes = { length: 3, get: (i: number) => ({ values: new Float32Array(i + 1), id: `p${i}` }) };
+ * const padded = new data.DataLoader(notes, {
+ *   batchSize: 2,
+ *   collateFn: (samples) => ({ lengths: samples.map((s) => s.values.length), ids: samples.map((s) => s.id) }),
+ * });
+ * for await (const b of padded) console.log(b.lengths, b.ids); // [1, 2] ["p0", "p1"], then [3] ["p2"]
  * ```
+ *
+ * A dataset may also be a stream of samples (torch's `IterableDataset`; see
+ * `data.IterableDataset`): batched in the stream's order, with `workers: 0`.
  */
-export class DataLoader implements AsyncIterable<Batch>, Disposable {
+export class DataLoader<T = Batch, D extends AnyDataset = Dataset>
+  implements AsyncIterable<T>, Disposable {
   /** The dataset read. */
-  readonly dataset: Dataset;
-  /** Samples per batch. */
+  readonly dataset: D;
+  /** Samples per batch (1 for `batchSize: null`, where each sample is its own item). */
   readonly batchSize: number;
   /** Whether a short last batch is dropped. */
   readonly dropLast: boolean;
@@ -296,20 +353,50 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   #kind: string | null = null;
   /** Whether it warned of sample fields it does not batch (once per loader). */
   #warnedFields = false;
+  /** The dataset as read by index (not for a stream). */
+  readonly #source: Dataset;
+  /** Whether the dataset is a stream (an iterable dataset). */
+  readonly #stream: boolean;
+  /** The collateFn, or null (batches of images and labels). */
+  readonly #collate: ((samples: unknown) => unknown) | null;
+  /** False for torch's batch_size=None: the collateFn gets each sample alone. */
+  readonly #autoBatch: boolean = true;
 
+  /** `batchSize: null` (torch's batch_size=None): the collateFn gets one sample at a time. */
+  constructor(dataset: D, options: UnbatchedOptions<T, D>);
   /** See `DataLoaderOptions`. */
-  constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
-    checkTorchOnly(options);
-    options = checkContract(NEW_DATA_LOADER, arguments.length, options);
-    checkDataset("DataLoader", dataset);
+  constructor(dataset: D, options?: DataLoaderOptions<T, D>);
+  constructor(dataset: D, given: DataLoaderOptions<T, D> | UnbatchedOptions<T, D> = {}) {
+    checkTorchOnly(given);
+    const options = checkContract(
+      NEW_DATA_LOADER,
+      arguments.length,
+      given as DataLoaderOptions,
+    ) as Omit<DataLoaderOptions, "batchSize"> & { batchSize?: number | null };
+    this.#collate = checkCollateFn(options.collateFn);
+    this.#stream = isIterableDataset(dataset);
+    if (this.#stream) checkStreamOptions(options);
+    else checkDataset("DataLoader", dataset);
     this.dataset = dataset;
+    this.#source = dataset as unknown as Dataset;
     if (options.batchSize === null) {
-      // torch's batch_size=None yields each sample unbatched; `?? 1` made it batches of one.
-      throw new Error(
-        "DataLoader: batchSize: null (torch's batch_size=None, no batching) is not supported: " +
-          "a batch here is [N, 1, H, W] images and [N] labels; read samples one at a time " +
-          "with await dataset.get(i), or take { batchSize: 1 } and batch.images.squeeze(0)",
-      );
+      if (!this.#collate) {
+        // torch's batch_size=None yields each sample unbatched; `?? 1` made it batches of one.
+        throw new Error(
+          "DataLoader: batchSize: null (torch's batch_size=None, no batching) is not supported " +
+            "without a collateFn: a batch here is [N, 1, H, W] images and [N] labels; pass " +
+            "collateFn: (sample) => ... (it then gets one sample at a time), read samples one " +
+            "at a time with await dataset.get(i), or take { batchSize: 1 } and " +
+            "batch.images.squeeze(0)",
+        );
+      }
+      if (options.dropLast) {
+        throw new Error(
+          "DataLoader: batchSize: null (torch's batch_size=None) option disables auto-batching " +
+            "and is mutually exclusive with dropLast",
+        );
+      }
+      this.#autoBatch = false;
     }
     this.batchSize = positiveInt("batchSize", options.batchSize ?? 1, 1);
     this.dropLast = options.dropLast ?? false;
@@ -350,12 +437,13 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
       }
       this.batchSampler = toBatchSampler("DataLoader: batchSampler", options.batchSampler);
     }
-    this.sampler = options.sampler !== undefined && options.sampler !== null
+    const n = this.#source.length;
+    this.sampler = this.#stream
+      ? streamSampler()
+      : options.sampler !== undefined && options.sampler !== null
       ? toSampler("DataLoader: sampler", options.sampler)
       : this.batchSampler?.sampler ??
-        (options.shuffle
-          ? new RandomSampler(dataset.length)
-          : new SequentialSampler(dataset.length));
+        (options.shuffle ? new RandomSampler(n) : new SequentialSampler(n));
     const timeout = options.timeout ?? 0;
     if (typeof timeout !== "number" || !(timeout >= 0) || !Number.isFinite(timeout)) {
       throw new Error(
@@ -365,10 +453,10 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     }
     this.timeout = timeout;
     const weights = (this.sampler as { numWeights?: number }).numWeights;
-    if (weights !== undefined && weights !== dataset.length) {
+    if (weights !== undefined && weights !== n) {
       // Class weights where torch wants one per sample: only indices 0..2 were ever drawn.
       throw new Error(
-        `DataLoader: the sampler has ${weights} weights for a dataset of ${dataset.length} ` +
+        `DataLoader: the sampler has ${weights} weights for a dataset of ${n} ` +
           "samples; a WeightedRandomSampler takes one weight per sample (for class weights: " +
           "labels.map((y) => classWeight[y]))",
       );
@@ -376,12 +464,20 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     this.transform = toTransform(options.transform);
     this.persistentWorkers = options.persistentWorkers ?? false;
     this.#device = deviceName(options.device ?? "cpu");
+    if (this.#collate && this.#device !== "cpu") {
+      throw new Error(
+        `DataLoader: device "${this.#device}" with a collateFn: the loader does not move what ` +
+          "your collateFn returns; make its tensors there (tensor(values, shape, { device: " +
+          '"cuda" })) or move them in the loop (x.to("cuda")), and leave device out',
+      );
+    }
     // Fail here, not in every batch of a worker, on a transform workers cannot rebuild.
-    if (this.workers > 0 && dataset.workerSpec?.()) this.#checkTransform();
+    if (this.workers > 0 && this.#source.workerSpec?.()) this.#checkTransform();
   }
 
   /** Batches per epoch (torch's `len(loader)`). */
   get length(): number {
+    if (this.#stream) return streamLength(this.dataset, this.batchSize, this.dropLast);
     if (this.batchSampler) return this.batchSampler.length;
     const n = this.sampler.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
@@ -415,7 +511,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   #tasks(epoch: number): BatchTask[] {
     const offset = this.sampler.positionOffset ?? 0, stride = this.sampler.positionStride ?? 1;
     const tasks: BatchTask[] = [];
-    const n = this.dataset.length;
+    const n = this.#source.length;
     if (this.batchSampler) {
       let start = 0;
       for (const indices of this.batchSampler.batches(epoch, this.seed)) {
@@ -474,19 +570,24 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
   }
 
   /** One epoch of batches; its workers (unless kept or shared) live as long as this iteration. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     const epoch = this.#epoch++;
+    if (this.#stream) return yield* this.#streamEpoch(epoch);
     const tasks = this.#tasks(epoch);
     if (tasks.length === 0) return;
     const lease = this.#acquire();
     const pool = lease?.pool ?? null;
     const transform: SampleTransform | null = this.transform;
     const buffers = new BufferPool();
+    const collate = this.#collate;
     const run = pool
-      ? (t: BatchTask) => pool.run(t)
-      : (t: BatchTask) => loadBatch(this.#watched(), transform, t, buffers);
+      ? (t: BatchTask) => collate ? pool.runSamples(t) : pool.run(t)
+      : (t: BatchTask) =>
+        collate
+          ? loadSamples(this.#source, transform, t)
+          : loadBatch(this.#watched(), transform, t, buffers);
     const depth = pool ? this.workers * this.prefetch : this.prefetch;
-    const inflight: Promise<RawBatch>[] = [];
+    const inflight: Promise<RawBatch | unknown[]>[] = [];
     const start = (t: BatchTask) => {
       const p = run(t);
       p.catch(() => {}); // awaited in order below; this only marks it handled meanwhile
@@ -497,20 +598,25 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
       let next = 0;
       while (next < tasks.length && inflight.length < depth) start(tasks[next++]);
       for (const task of tasks) {
-        let raw: RawBatch;
+        let got: RawBatch | unknown[];
         try {
-          raw = await this.#waitFor(inflight.shift()!);
+          got = await this.#waitFor(inflight.shift()!);
         } catch (e) {
           throw this.#wrap(e, task);
         }
         // Refill before handing the batch out, so loading overlaps the consumer's work.
         if (next < tasks.length) start(tasks[next++]);
+        if (collate) {
+          yield await this.#collated(got as unknown[], task);
+          continue;
+        }
+        const raw = got as RawBatch;
         this.#checkKind(raw, task);
         const batch = this.#toBatch(raw, task.indices);
         // The pixels now live in the tensor: the buffer goes back to be refilled.
         if (pool) pool.recycle(raw.images);
         else buffers.give(raw.images);
-        yield batch;
+        yield batch as T;
       }
       finished = true;
     } finally {
@@ -518,8 +624,72 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     }
   }
 
+  /**
+   * One epoch over a stream (an iterable dataset): batches in the stream's
+   * order, sample k of the epoch augmented with `Rng.forSample(seed, epoch,
+   * k)`; the stream is ended (its `finally` blocks run) when the loop breaks.
+   */
+  async *#streamEpoch(epoch: number): AsyncGenerator<T> {
+    const reader = new StreamReader(this.dataset as Iterable<unknown>, epoch);
+    const size = this.#autoBatch ? this.batchSize : 1;
+    try {
+      for (let id = 0;; id++) {
+        const start = reader.position;
+        let items: unknown[];
+        try {
+          items = await this.#waitFor(reader.take(size), "the dataset's iterator did not yield");
+        } catch (e) {
+          throw new Error(`DataLoader: batch ${id} of epoch ${epoch}: ${(e as Error).message}`, {
+            cause: e,
+          });
+        }
+        if (items.length === 0 || (this.dropLast && items.length < size)) return;
+        const indices = Int32Array.from(items, (_, k) => start + k);
+        const task: BatchTask = {
+          id,
+          epoch,
+          seed: this.seed,
+          start,
+          offset: 0,
+          stride: 1,
+          indices,
+        };
+        const chunk = { length: start + items.length, get: (i: number) => items[i - start] };
+        let got: RawBatch | unknown[];
+        try {
+          got = this.#collate
+            ? await loadSamples(chunk, this.transform, task)
+            : await loadBatch(this.#watched(chunk as Dataset), this.transform, task);
+        } catch (e) {
+          throw this.#wrap(streamError(e), task, "stream items");
+        }
+        if (this.#collate) {
+          yield await this.#collated(got as unknown[], task, "stream items");
+          continue;
+        }
+        this.#checkKind(got as RawBatch, task);
+        yield this.#toBatch(got as RawBatch, indices) as T;
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /** What the collateFn makes of a batch's samples; its tensors handed to the caller. */
+  async #collated(samples: unknown[], task: BatchTask, what = "samples"): Promise<T> {
+    let out: unknown;
+    try {
+      out = await this.#collate!(this.#autoBatch ? samples : samples[0]);
+    } catch (e) {
+      const err = new Error(`collateFn threw: ${(e as Error)?.message ?? String(e)}`);
+      throw this.#wrap(err, task, what, e);
+    }
+    disownTensors(out);
+    return out as T;
+  }
+
   /** `p`, or an Error once `timeout` seconds have passed without it (torch's `timeout`). */
-  #waitFor(p: Promise<RawBatch>): Promise<RawBatch> {
+  #waitFor<R>(p: Promise<R>, stalled?: string): Promise<R> {
     if (this.timeout === 0) return p;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
@@ -527,9 +697,10 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
         reject(
           new Error(
             `timed out after ${this.timeout} s waiting for the batch (timeout: ${this.timeout}); ` +
-              `the dataset's get(i) ${
-                this.workers > 0 ? "(or a worker) " : ""
-              }did not settle for one of its samples`,
+              (stalled ??
+                `the dataset's get(i) ${
+                  this.workers > 0 ? "(or a worker) " : ""
+                }did not settle for one of its samples`),
           ),
         );
       }, this.timeout * 1000);
@@ -542,8 +713,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
    * each sample is looked at for fields the batch leaves out (`landmarks`
    * beside image and label), which torch's collate would have stacked.
    */
-  #watched(): Dataset {
-    const dataset = this.dataset;
+  #watched(dataset: Dataset = this.#source): Dataset {
     if (this.#warnedFields) return dataset;
     const get = async (i: number) => {
       const sample = await dataset.get(i);
@@ -559,7 +729,7 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
 
   /** The epoch's workers: the kept pool, a new one, or null for the main thread. */
   #acquire(): Lease | null {
-    const spec = this.workers > 0 ? this.dataset.workerSpec?.() : undefined;
+    const spec = this.workers > 0 ? this.#source.workerSpec?.() : undefined;
     if (!spec) return null;
     const kept = this.#kept;
     if (kept && !kept.pool.broken) {
@@ -589,10 +759,12 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
    * batches nobody will read. While others use it the pool stays, and the
    * batches still loading for this iteration go back to it when they arrive.
    */
-  #release(lease: Lease, finished: boolean, inflight: Promise<RawBatch>[]): void {
+  #release(lease: Lease, finished: boolean, inflight: Promise<RawBatch | unknown[]>[]): void {
     const { pool } = lease;
     if (--lease.users > 0) {
-      for (const p of inflight) p.then((raw) => pool.recycle(raw.images), () => {});
+      // Samples for a collateFn have no pooled buffer to give back.
+      if (this.#collate) return;
+      for (const p of inflight) p.then((raw) => pool.recycle((raw as RawBatch).images), () => {});
       return;
     }
     const kept = lease === this.#kept;
@@ -648,14 +820,15 @@ export class DataLoader implements AsyncIterable<Batch>, Disposable {
     this.close();
   }
 
-  #wrap(e: unknown, task: BatchTask): Error {
+  /** `e` as the loader reports it: the batch, and its samples unless one is named. */
+  #wrap(e: unknown, task: BatchTask, what = "samples", cause: unknown = e): Error {
     const err = e as Error;
     const where = err instanceof BatchError && err.index !== undefined
       ? `batch ${task.id} of epoch ${task.epoch}`
-      : `batch ${task.id} of epoch ${task.epoch} (samples ${[...task.indices.slice(0, 8)]}${
+      : `batch ${task.id} of epoch ${task.epoch} (${what} ${[...task.indices.slice(0, 8)]}${
         task.indices.length > 8 ? ", ..." : ""
       })`;
-    return new Error(`DataLoader: ${where}: ${err?.message ?? String(e)}`, { cause: e });
+    return new Error(`DataLoader: ${where}: ${err?.message ?? String(e)}`, { cause });
   }
 }
 

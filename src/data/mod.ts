@@ -41,7 +41,16 @@ export {
   SequentialSampler,
   WeightedRandomSampler,
 } from "./sampler.ts";
-export { type Batch, DataLoader, type DataLoaderOptions } from "./loader.ts";
+export { type Batch, DataLoader, type DataLoaderOptions, type UnbatchedOptions } from "./loader.ts";
+export {
+  type AnyDataset,
+  type Collated,
+  type CollateFn,
+  defaultCollate,
+  type NumberArray,
+  type SampleOf,
+} from "./collate.ts";
+export { IterableDataset } from "./iterable_loader.ts";
 export { SubsetRandomSampler } from "./subset_random_sampler.ts";
 export { BatchSampler, type BatchSamplerLike } from "./batch_sampler.ts";
 export { Subset } from "./subset.ts";

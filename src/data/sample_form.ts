@@ -193,5 +193,6 @@ export function unbatchedWarning(fields: readonly string[]): string {
     "PyTorch's default collate would stack them too). Look them up by the dataset index: " +
     `batch.indices holds the indices of the batch's samples, e.g. ` +
     `[...batch.indices].map((i) => ${first}[i]) with ${first} your own array, or put what ` +
-    "the model needs into image or label. (Warned once per loader.)";
+    "the model needs into image or label, or give the loader collateFn: data.defaultCollate " +
+    "(which batches every field, as torch's). (Warned once per loader.)";
 }

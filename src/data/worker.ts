@@ -9,6 +9,10 @@
  *   `{ type: "error", req, failure }` (`req` is the pool's request number);
  * - `{ type: "recycle", images }`: a batch buffer the loader has copied into
  *   a tensor, transferred back for the next batch to fill.
+ * - `{ type: "samples", req, task }` (a loader with a collateFn): read and
+ *   augment the batch's samples (see sample_batch.ts) and post back
+ *   `{ type: "samples", req, samples }`, copied (not transferred: a dataset
+ *   may hand out views of arrays it keeps), or `{ type: "error", ... }`.
  *
  * A worker that is ending (the dataset called `Deno.exit()` or `close()`)
  * posts `{ type: "exit" }` first.
@@ -29,6 +33,7 @@ import type { TransformSpec } from "./transforms/transform.ts";
 import type { VolumeTransformSpec } from "./transforms/volume/transform.ts";
 import type { Dataset } from "./types.ts";
 import { transformFromSpec } from "./worker_transform.ts";
+import { checkSendable, loadSamples } from "./sample_batch.ts";
 
 /** The first message a worker gets. */
 export interface InitMessage {
@@ -50,10 +55,10 @@ export interface RecycleMessage {
   images: Float32Array;
 }
 
-/** A request to load one batch. */
+/** A request to load one batch (`"samples"`: its samples, uncollated). */
 export interface BatchMessage {
   /** Discriminator. */
-  type: "batch";
+  type: "batch" | "samples";
   /** Request number, unique within the pool, echoed in the reply. */
   req: number;
   /** What to load. */
@@ -91,10 +96,16 @@ async function open(msg: InitMessage) {
   return { dataset, transform: msg.transform ? transformFromSpec(msg.transform) : null };
 }
 
-async function handle(req: number, task: BatchTask): Promise<void> {
+async function handle(req: number, task: BatchTask, samples: boolean): Promise<void> {
   try {
     if (!ready) throw new Error("worker got a batch before init");
     const { dataset, transform } = await ready;
+    if (samples) {
+      const list = await loadSamples(dataset, transform, task);
+      checkSendable(list, task);
+      worker.postMessage({ type: "samples", req, samples: list });
+      return;
+    }
     const batch = await loadBatch(dataset, transform, task, buffers);
     worker.postMessage({ type: "batch", req, batch }, [
       batch.images.buffer as ArrayBuffer,
@@ -129,6 +140,6 @@ worker.onmessage = (e: MessageEvent<InitMessage | BatchMessage | RecycleMessage>
     ready.catch(() => {}); // reported with each batch that needs it
   } else {
     const { req, task } = msg;
-    queue = queue.then(() => handle(req, task));
+    queue = queue.then(() => handle(req, task, msg.type === "samples"));
   }
 };

@@ -17,7 +17,7 @@ export function liveWorkers(): number {
 }
 
 interface Pending {
-  resolve: (b: RawBatch) => void;
+  resolve: (b: RawBatch | unknown[]) => void;
   reject: (e: Error) => void;
 }
 
@@ -74,6 +74,15 @@ export class WorkerPool {
 
   /** Loads one batch on the least busy worker. */
   run(task: BatchTask): Promise<RawBatch> {
+    return this.#send("batch", task) as Promise<RawBatch>;
+  }
+
+  /** Reads one batch's samples (augmented, not collated) on the least busy worker. */
+  runSamples(task: BatchTask): Promise<unknown[]> {
+    return this.#send("samples", task) as Promise<unknown[]>;
+  }
+
+  #send(type: BatchMessage["type"], task: BatchTask): Promise<RawBatch | unknown[]> {
     if (this.#closed) return Promise.reject(new Error("DataLoader: worker pool is closed"));
     const slot = this.#slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     if (slot.crashed) return Promise.reject(slot.crashed);
@@ -81,11 +90,14 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       slot.pending.set(req, { resolve, reject });
       // The indices are copied, not transferred: the loader keeps its epoch order.
-      slot.worker.postMessage({ type: "batch", req, task } satisfies BatchMessage);
+      slot.worker.postMessage({ type, req, task } satisfies BatchMessage);
     });
   }
 
-  #reply(slot: Slot, msg: { type: string; req: number; batch?: RawBatch; failure?: never }) {
+  #reply(
+    slot: Slot,
+    msg: { type: string; req: number; batch?: RawBatch; samples?: unknown[]; failure?: never },
+  ) {
     if (msg.type === "exit") {
       const i = this.#slots.indexOf(slot);
       this.#failAll(
@@ -103,7 +115,8 @@ export class WorkerPool {
     if (msg.type === "batch") {
       this.#origin.set(msg.batch!.images.buffer, slot);
       p.resolve(msg.batch!);
-    } else p.reject(new BatchError(msg.failure!));
+    } else if (msg.type === "samples") p.resolve(msg.samples!);
+    else p.reject(new BatchError(msg.failure!));
   }
 
   #failAll(slot: Slot, error: Error) {
