@@ -103,6 +103,11 @@ Deno.test("output.max(1)[1] and const [, pred] = output.max(1) throw naming argm
     return rows;
   }, /Tensor is not iterable/);
   assert.throws(() => [...loose], /Tensor is not iterable/);
+  // A tensor is no dataset stream either: the loader names TensorDataset.
+  assert.throws(
+    () => new data.DataLoader(x as never, { batchSize: 2 }),
+    /got a Tensor of shape \[2,2\] \(torch's TensorDataset\(x, y\) is new data.TensorDataset/,
+  );
   // torch.tensor(t) and torch.tensor([t0, t1]) say what to write.
   assert.throws(() => tensor(x as never), /torch.tensor\(t\) copy is t.clone\(\).detach\(\)/);
   assert.throws(() => tensor([x, x] as never), /a Tensor \[2,2\]: .* is stack\(\[a, b\]\)/);

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Dataset } from "./types.ts";
+import { Tensor } from "../tensor/tensor.ts";
 
 /** What a wrapped dataset's `workerSpec()` returns. */
 export type WorkerSpec = { module: string; spec: unknown };
@@ -54,12 +55,15 @@ export function checkDataset(where: string, value: unknown, what = "dataset"): D
 
 /**
  * What a non-dataset looks like to a PyTorch user, and what to write: a
- * ported class with `__getitem__` / `__len__`, a `length()` method, an
- * iterable (torch's `IterableDataset`), or a plain array.
+ * tensor, a ported class with `__getitem__` / `__len__`, a `length()`
+ * method, an iterable (torch's `IterableDataset`), or a plain array.
  */
 function datasetHint(value: unknown): string {
   if (typeof value === "function") {
     return " (a class or function: pass an instance, new MyDataset(...))";
+  }
+  if (value instanceof Tensor) {
+    return " (torch's TensorDataset(x, y) is new data.TensorDataset(x, y) here)";
   }
   if (value === null || typeof value !== "object") return "";
   const v = value as Record<string | symbol, unknown>;

@@ -9,6 +9,7 @@
  * @module
  */
 import { BatchError } from "./batch.ts";
+import { Tensor } from "../tensor/tensor.ts";
 import type { Sampler } from "./sampler.ts";
 
 /**
@@ -55,7 +56,8 @@ export function isIterableDataset(
   value: unknown,
 ): value is Iterable<unknown> | AsyncIterable<unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  if (ArrayBuffer.isView(value)) return false;
+  // A tensor throws when iterated (the hint of torch_names.ts): it is no stream.
+  if (ArrayBuffer.isView(value) || value instanceof Tensor) return false;
   const v = value as Record<string | symbol, unknown>;
   if (typeof v.get === "function") return false;
   return typeof v[Symbol.asyncIterator] === "function" || typeof v[Symbol.iterator] === "function";

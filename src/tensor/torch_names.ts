@@ -150,8 +150,9 @@ const ITERATE = "torch's `for row in x` is x.unbind(0) here (an array of the row
  * gave undefined. Iterating a tensor throws too, naming what to write: a
  * row-by-row iterator would make torch's `_, preds = outputs.max(1)`,
  * ported as `const [_, preds] = outputs.max(1)`, silently read two rows of
- * the values. Checks for an iterable argument test `instanceof Tensor`
- * first.
+ * the values. A check for an iterable argument that has its own message
+ * (a DataLoader's dataset, updateBn's loader, an optimizer's params) tests
+ * `instanceof Tensor` first.
  */
 export function addTorchNameHints(proto: object): void {
   addNameHints(proto, "Tensor", READ, WRITE);
