@@ -71,6 +71,7 @@ export {
   LayerNorm,
   type LayerNormOptions,
 } from "./norm_layers.ts";
+export { LayerNorm2d } from "./layer_norm_2d.ts";
 export { Dropout2d } from "./dropout2d.ts";
 export { Conv3d, type Conv3dLayerOptions, type Conv3dPaddingMode } from "./conv3d.ts";
 export { AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, MaxPool3d } from "./pool3d.ts";

@@ -85,6 +85,10 @@ export interface EfficientNetConfig {
   readonly depthMult: number;
   /** Dropout before the classifier's Linear. */
   readonly dropout: number;
+  /** Every batch norm's eps (default PyTorch's 1e-5; torchvision's B5-B7 pass 1e-3). */
+  readonly normEps?: number;
+  /** Every batch norm's momentum (default PyTorch's 0.1; torchvision's B5-B7 pass 0.01). */
+  readonly normMomentum?: number;
 }
 
 /** torchvision's `efficientnet_b0`: width 1, depth 1, dropout 0.2. */
@@ -130,6 +134,22 @@ export function efficientnetStages(widthMult: number, depthMult: number): MBConv
 
 const silu = () => new SiLU(true);
 const batchNorm: NormLayer = (c) => new BatchNorm2d(c);
+
+/**
+ * The batch norm of a configuration: torchvision's `partial(nn.BatchNorm2d,
+ * eps=..., momentum=...)` where the builder passes one (B5-B7), else PyTorch's.
+ */
+function normOf(where: string, config: EfficientNetConfig): NormLayer {
+  const eps = config.normEps ?? 1e-5, momentum = config.normMomentum ?? 0.1;
+  if (!(typeof eps === "number" && eps > 0 && Number.isFinite(eps))) {
+    throw new Error(`${where}: config.normEps must be a number > 0, got ${eps}`);
+  }
+  if (!(typeof momentum === "number" && momentum >= 0 && momentum <= 1)) {
+    throw new Error(`${where}: config.normMomentum must be a number in [0, 1], got ${momentum}`);
+  }
+  if (eps === 1e-5 && momentum === 0.1) return batchNorm;
+  return (c) => new BatchNorm2d(c, { eps, momentum });
+}
 
 /**
  * The mobile inverted bottleneck of EfficientNet as torchvision's `MBConv`:
@@ -250,8 +270,9 @@ export interface EfficientNetOptions {
  * Dropout and Linear. Initialised as torchvision: convolutions
  * kaiming-normal (fan_out) with zero bias, batch norm weight 1 and bias 0,
  * Linear weight U(-1/sqrt(classes), 1/sqrt(classes)) and bias 0. Batch norm
- * keeps PyTorch's defaults (eps 1e-5, momentum 0.1), as torchvision 0.14's
- * B0-B4 do.
+ * takes the configuration's eps and momentum (`normEps`, `normMomentum`;
+ * PyTorch's 1e-5 and 0.1 unless given, as torchvision 0.14's B0-B4; its
+ * B5-B7 pass 1e-3 and 0.01).
  *
  * @example
  * ```ts
@@ -292,10 +313,12 @@ export class EfficientNet extends Module {
     checkProbability(where, "dropout", o.dropout, usage);
     checkProbability(where, "stochasticDepthProb", o.stochasticDepthProb, usage);
     this.options = o;
+    const normLayer = normOf(where, config);
     const stages = efficientnetStages(config.widthMult, config.depthMult);
     const features: Module[] = [
       new Conv2dNormActivation(o.inChannels, stages[0].inputChannels, {
         stride: 2,
+        normLayer,
         activationLayer: silu,
       }),
     ];
@@ -307,14 +330,14 @@ export class EfficientNet extends Module {
         // After the first block a stage keeps its channels and size.
         const block = i === 0 ? cnf : { ...cnf, inputChannels: cnf.outChannels, stride: 1 };
         // The same float operations as torchvision's, so the probabilities are equal.
-        blocks.push(new MBConv(block, (o.stochasticDepthProb * id) / total));
+        blocks.push(new MBConv(block, (o.stochasticDepthProb * id) / total, normLayer));
         id++;
       }
       features.push(new Sequential(...blocks));
     }
     const last = stages[stages.length - 1].outChannels;
     features.push(
-      new Conv2dNormActivation(last, 4 * last, { kernelSize: 1, activationLayer: silu }),
+      new Conv2dNormActivation(last, 4 * last, { kernelSize: 1, normLayer, activationLayer: silu }),
     );
     this.features = new Sequential(...features);
     this.avgpool = new AdaptiveAvgPool2d(1);

@@ -1,7 +1,8 @@
 /**
  * The model zoo: the course's small CNN, AlexNet, VGG-11/13/16/19 (and
- * their batch-norm variants), SqueezeNet 1.0/1.1, ResNet-18/34/50 and
- * DenseNet-121/161/169/201, with torchvision's structure and state-dict
+ * their batch-norm variants), SqueezeNet 1.0/1.1, ResNet-18/34/50/101/152,
+ * ResNeXt, Wide ResNet, DenseNet-121/161/169/201, ConvNeXt-Tiny/Small/Base/Large
+ * and the Vision Transformers (ViT-B/16 ... ViT-H/14), with torchvision's structure and state-dict
  * names, so weights move between this library and PyTorch unchanged.
  *
  * @example
@@ -70,6 +71,36 @@ export {
   type ResNetOptions,
 } from "./resnet.ts";
 export {
+  RESNET101,
+  resnet101,
+  RESNET152,
+  resnet152,
+  RESNEXT101_32X8D,
+  resnext101_32x8d,
+  RESNEXT50_32X4D,
+  resnext50_32x4d,
+  WIDE_RESNET101_2,
+  WIDE_RESNET50_2,
+  wideResnet101_2,
+  wideResnet50_2,
+} from "./resnet_family.ts";
+export {
+  VisionTransformer,
+  VIT_B_16,
+  VIT_B_32,
+  VIT_H_14,
+  VIT_L_16,
+  VIT_L_32,
+  vitB16,
+  vitB32,
+  type ViTConfig,
+  vitH14,
+  vitL16,
+  vitL32,
+  type ViTOptions,
+} from "./vit.ts";
+export { Encoder, EncoderBlock, MLPBlock } from "./vit_blocks.ts";
+export {
   type ActivationLayer,
   Conv2dNormActivation,
   type Conv2dNormActivationOptions,
@@ -97,6 +128,47 @@ export {
   type MBConvConfig,
 } from "./efficientnet.ts";
 export {
+  EFFICIENTNET_B1,
+  EFFICIENTNET_B2,
+  EFFICIENTNET_B3,
+  EFFICIENTNET_B4,
+  EFFICIENTNET_B5,
+  EFFICIENTNET_B6,
+  EFFICIENTNET_B7,
+  efficientnetB1,
+  efficientnetB2,
+  efficientnetB3,
+  efficientnetB4,
+  efficientnetB5,
+  efficientnetB6,
+  efficientnetB7,
+} from "./efficientnet_b.ts";
+export {
+  InvertedResidualV3,
+  MobileNetV3,
+  type MobileNetV3Arch,
+  type MobileNetV3BlockConfig,
+  mobilenetV3Large,
+  type MobileNetV3Options,
+  mobilenetV3Setting,
+  type MobileNetV3SettingOptions,
+  mobilenetV3Small,
+} from "./mobilenet_v3.ts";
+export {
+  ShuffleInvertedResidual,
+  SHUFFLENET_V2_X0_5,
+  SHUFFLENET_V2_X1_0,
+  SHUFFLENET_V2_X1_5,
+  SHUFFLENET_V2_X2_0,
+  ShuffleNetV2,
+  type ShuffleNetV2Config,
+  type ShuffleNetV2Options,
+  shufflenetV2X0_5,
+  shufflenetV2X1_0,
+  shufflenetV2X1_5,
+  shufflenetV2X2_0,
+} from "./shufflenet.ts";
+export {
   DenseNet,
   DENSENET121,
   densenet121,
@@ -113,6 +185,20 @@ export {
   type DenseNetOptions,
 } from "./densenet.ts";
 export { DenseBlock, DenseLayer, Transition } from "./densenet_blocks.ts";
+export {
+  ConvNeXt,
+  CONVNEXT_BASE,
+  CONVNEXT_LARGE,
+  CONVNEXT_SMALL,
+  CONVNEXT_TINY,
+  convnextBase,
+  type ConvNeXtConfig,
+  convnextLarge,
+  type ConvNeXtOptions,
+  convnextSmall,
+  convnextTiny,
+} from "./convnext.ts";
+export { CNBlock, CNBlockConfig, Permute } from "./convnext_blocks.ts";
 export {
   ResNet3d,
   RESNET3D10,
@@ -155,6 +241,7 @@ export {
   canonicalName,
   create,
   type ImageModel,
+  imageSizeMultiple,
   type ModelOptions,
   names,
   takesOption,

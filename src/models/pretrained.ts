@@ -17,6 +17,7 @@ import { Conv2d } from "../layers/conv.ts";
 import { Conv3d } from "../layers/conv3d.ts";
 import { Linear } from "../layers/linear.ts";
 import { checkArity, checkCall } from "../options.ts";
+import { legacyMlpKey } from "./vit_blocks.ts";
 
 const ADAPT_USAGE = "models.adaptInputConv(conv1Weight, 1)";
 
@@ -166,7 +167,10 @@ export interface LoadPretrainedReport {
   missingKeys: string[];
   /** With `strict: false`: the weights' keys the model lacks (ignored). */
   unexpectedKeys: string[];
-  /** torchvision's legacy DenseNet names renamed (`norm.1.weight` to `norm1.weight`). */
+  /**
+   * torchvision's legacy names renamed: DenseNet's (`norm.1.weight` to
+   * `norm1.weight`) and the ViTs' MLP (`mlp.linear_1.weight` to `mlp.0.weight`).
+   */
   renamed: { from: string; to: string }[];
   /** The prefix taken off the weights' keys (`module.` of DistributedDataParallel), or null. */
   strippedPrefix: string | null;
@@ -295,8 +299,9 @@ function listed(names: string[]): string {
  *   under `state_dict`, `model_state_dict`, `model` or `net` (the first
  *   present, as scripts/export_pth.py looks); a `module.` prefix
  *   (DistributedDataParallel's) is taken off, and torchvision's legacy
- *   DenseNet names (`denselayer1.norm.1.weight`) are renamed as
- *   torchvision's own loader renames them (`norm1.weight`);
+ *   DenseNet names (`denselayer1.norm.1.weight`) and ViT MLP names
+ *   (`mlp.linear_1.weight`) are renamed as torchvision's own loaders rename
+ *   them (`norm1.weight`, `mlp.0.weight`);
  * - the first convolution's weight is adapted to the model's input channels
  *   with `adaptInputConv` (timm's rule: RGB summed to one channel) where
  *   they differ (`adaptInputChannels`, default true);
@@ -378,8 +383,8 @@ export function loadPretrained(
   for (const [key, t] of found.state) {
     let name = report.strippedPrefix && key.startsWith(PREFIX) ? key.slice(PREFIX.length) : key;
     const legacy = LEGACY_DENSE.exec(name);
-    if (legacy) {
-      const renamed = legacy[1] + legacy[2];
+    const renamed = legacy ? legacy[1] + legacy[2] : legacyMlpKey(name);
+    if (renamed !== null) {
       report.renamed.push({ from: name, to: renamed });
       name = renamed;
     }

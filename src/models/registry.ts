@@ -22,6 +22,24 @@ import {
 import { squeezenet1_0, squeezenet1_1, SQUEEZENET_MIN_SIZE } from "./squeezenet.ts";
 import { resnet18, resnet34, resnet50 } from "./resnet.ts";
 import {
+  resnet101,
+  resnet152,
+  resnext101_32x8d,
+  resnext50_32x4d,
+  wideResnet101_2,
+  wideResnet50_2,
+} from "./resnet_family.ts";
+import {
+  nearestSizes,
+  VisionTransformer,
+  VIT_B_16,
+  VIT_B_32,
+  VIT_H_14,
+  VIT_L_16,
+  VIT_L_32,
+  type ViTConfig,
+} from "./vit.ts";
+import {
   densenet121,
   densenet161,
   densenet169,
@@ -30,6 +48,23 @@ import {
 } from "./densenet.ts";
 import { mobilenetV2 } from "./mobilenet.ts";
 import { efficientnetB0 } from "./efficientnet.ts";
+import { convnextBase, convnextLarge, convnextSmall, convnextTiny } from "./convnext.ts";
+import {
+  efficientnetB1,
+  efficientnetB2,
+  efficientnetB3,
+  efficientnetB4,
+  efficientnetB5,
+  efficientnetB6,
+  efficientnetB7,
+} from "./efficientnet_b.ts";
+import { mobilenetV3Large, mobilenetV3Small } from "./mobilenet_v3.ts";
+import {
+  shufflenetV2X0_5,
+  shufflenetV2X1_0,
+  shufflenetV2X1_5,
+  shufflenetV2X2_0,
+} from "./shufflenet.ts";
 import { resnet3d10, resnet3d18, resnet3d34, resnet3d50 } from "./resnet3d.ts";
 import { densenet3d121, densenet3d169, densenet3d201, densenet3d264 } from "./densenet3d.ts";
 import { checkArity, checkOptions } from "../options.ts";
@@ -37,7 +72,7 @@ import { checkArity, checkOptions } from "../options.ts";
 /**
  * The union of the models' options; each model takes the ones it has.
  * `dropout` (simple, alexnet, the vggs, the squeezenets, mobilenetv2,
- * efficientnetb0), `batchNorm` and
+ * mobilenetv3large/small, the efficientnets), `batchNorm` and
  * `globalPool` (simple) are
  * documented on `SimpleCNNOptions`.
  */
@@ -57,6 +92,10 @@ export interface ModelOptions
   zeroInitResidual?: boolean;
   /** Dropout after each dense layer, in training (the densenets; torch's `drop_rate`, default 0). */
   dropRate?: number;
+  /** Dropout on the attention weights (the ViTs; torch's `attention_dropout`, default 0). */
+  attentionDropout?: number;
+  /** Width of the ViTs' `pre_logits` layer (torch's `representation_size`, default none). */
+  representationSize?: number | null;
 }
 
 type Option = keyof ModelOptions;
@@ -68,6 +107,8 @@ interface Entry {
   minSize: number;
   /** A volume model (input [N, C, D, H, W]): in `volumeNames()`, not `names()`. */
   volume?: boolean;
+  /** The image side must be a multiple of this (a ViT's patch size); default 1. */
+  sizeMultiple?: number;
 }
 
 const COMMON: readonly Option[] = ["inChannels", "numClasses", "imageSize"];
@@ -79,6 +120,8 @@ const ALL_OPTIONS: Option[] = [
   "globalPool",
   "zeroInitResidual",
   "dropRate",
+  "attentionDropout",
+  "representationSize",
 ];
 const DENSENET: readonly Option[] = [...COMMON, "dropRate"];
 const VOLUME: readonly Option[] = ["inChannels", "numClasses"];
@@ -86,6 +129,25 @@ const VOLUME: readonly Option[] = ["inChannels", "numClasses"];
 /** An image model that pools adaptively from `minSize` up and has a classifier dropout. */
 function withDropout(build: (o: VGGModelOptions) => Module, minSize: number): Entry {
   return { build: ({ imageSize: _, ...o }) => build(o), options: [...COMMON, "dropout"], minSize };
+}
+
+/** A ViT's entry: its image side (default 224) a multiple of its patch size. */
+function vit(config: ViTConfig): Entry {
+  return {
+    build: (o) => new VisionTransformer(config, o),
+    options: [...COMMON, "dropout", "attentionDropout", "representationSize"],
+    minSize: config.patchSize,
+    sizeMultiple: config.patchSize,
+  };
+}
+
+/** A mobile model (any size from 1 up), with a classifier dropout unless `dropout` is false. */
+function mobile(build: (o: Omit<ModelOptions, "imageSize">) => Module, dropout = true): Entry {
+  return {
+    build: ({ imageSize: _, ...o }) => build(o),
+    options: dropout ? [...COMMON, "dropout"] : COMMON,
+    minSize: 1,
+  };
 }
 
 /** A volume model's entry: MONAI's option set, its smallest side. */
@@ -119,6 +181,28 @@ const MODELS: Record<string, Entry> = {
   resnet18: { build: ({ imageSize: _, ...o }) => resnet18(o), options: RESNET, minSize: 1 },
   resnet34: { build: ({ imageSize: _, ...o }) => resnet34(o), options: RESNET, minSize: 1 },
   resnet50: { build: ({ imageSize: _, ...o }) => resnet50(o), options: RESNET, minSize: 1 },
+  resnet101: { build: ({ imageSize: _, ...o }) => resnet101(o), options: RESNET, minSize: 1 },
+  resnet152: { build: ({ imageSize: _, ...o }) => resnet152(o), options: RESNET, minSize: 1 },
+  resnext50_32x4d: {
+    build: ({ imageSize: _, ...o }) => resnext50_32x4d(o),
+    options: RESNET,
+    minSize: 1,
+  },
+  resnext101_32x8d: {
+    build: ({ imageSize: _, ...o }) => resnext101_32x8d(o),
+    options: RESNET,
+    minSize: 1,
+  },
+  wide_resnet50_2: {
+    build: ({ imageSize: _, ...o }) => wideResnet50_2(o),
+    options: RESNET,
+    minSize: 1,
+  },
+  wide_resnet101_2: {
+    build: ({ imageSize: _, ...o }) => wideResnet101_2(o),
+    options: RESNET,
+    minSize: 1,
+  },
   densenet121: {
     build: ({ imageSize: _, ...o }) => densenet121(o),
     options: DENSENET,
@@ -149,6 +233,47 @@ const MODELS: Record<string, Entry> = {
     options: [...COMMON, "dropout"],
     minSize: 1,
   },
+  // torchvision's other mobile classifiers (dropout default per model; ShuffleNet has none).
+  efficientnetb1: mobile(efficientnetB1),
+  efficientnetb2: mobile(efficientnetB2),
+  efficientnetb3: mobile(efficientnetB3),
+  efficientnetb4: mobile(efficientnetB4),
+  efficientnetb5: mobile(efficientnetB5),
+  efficientnetb6: mobile(efficientnetB6),
+  efficientnetb7: mobile(efficientnetB7),
+  mobilenetv3large: mobile(mobilenetV3Large),
+  mobilenetv3small: mobile(mobilenetV3Small),
+  shufflenetv2x0_5: mobile(shufflenetV2X0_5, false),
+  shufflenetv2x1_0: mobile(shufflenetV2X1_0, false),
+  shufflenetv2x1_5: mobile(shufflenetV2X1_5, false),
+  shufflenetv2x2_0: mobile(shufflenetV2X2_0, false),
+  // torchvision's ConvNeXts: a 4x4 stride-4 stem and three 2x2 stride-2 downsamplings.
+  convnexttiny: {
+    build: ({ imageSize: _, ...o }) => convnextTiny(o),
+    options: COMMON,
+    minSize: 32,
+  },
+  convnextsmall: {
+    build: ({ imageSize: _, ...o }) => convnextSmall(o),
+    options: COMMON,
+    minSize: 32,
+  },
+  convnextbase: {
+    build: ({ imageSize: _, ...o }) => convnextBase(o),
+    options: COMMON,
+    minSize: 32,
+  },
+  convnextlarge: {
+    build: ({ imageSize: _, ...o }) => convnextLarge(o),
+    options: COMMON,
+    minSize: 32,
+  },
+  // torchvision's ViTs: imageSize (default 224) fixes the position embedding; a patch multiple.
+  vit_b_16: vit(VIT_B_16),
+  vit_b_32: vit(VIT_B_32),
+  vit_l_16: vit(VIT_L_16),
+  vit_l_32: vit(VIT_L_32),
+  vit_h_14: vit(VIT_H_14),
   // MONAI's 3-D ResNets; their other options are the builders' (models.resnet3d18).
   resnet3d10: volume3d(resnet3d10, 1),
   resnet3d18: volume3d(resnet3d18, 1),
@@ -167,12 +292,36 @@ const ALIASES: Record<string, string> = {
   simple_cnn: "simple",
   mobilenet_v2: "mobilenetv2",
   efficientnet_b0: "efficientnetb0",
+  efficientnet_b1: "efficientnetb1",
+  efficientnet_b2: "efficientnetb2",
+  efficientnet_b3: "efficientnetb3",
+  efficientnet_b4: "efficientnetb4",
+  efficientnet_b5: "efficientnetb5",
+  efficientnet_b6: "efficientnetb6",
+  efficientnet_b7: "efficientnetb7",
+  mobilenet_v3_large: "mobilenetv3large",
+  mobilenet_v3_small: "mobilenetv3small",
+  shufflenet_v2_x0_5: "shufflenetv2x0_5",
+  shufflenet_v2_x1_0: "shufflenetv2x1_0",
+  shufflenet_v2_x1_5: "shufflenetv2x1_5",
+  shufflenet_v2_x2_0: "shufflenetv2x2_0",
+  convnext_tiny: "convnexttiny",
+  convnext_small: "convnextsmall",
+  convnext_base: "convnextbase",
+  convnext_large: "convnextlarge",
   vgg11_bn: "vgg11bn",
   vgg13_bn: "vgg13bn",
   vgg16_bn: "vgg16bn",
   vgg19_bn: "vgg19bn",
   squeezenet10: "squeezenet1_0",
   squeezenet11: "squeezenet1_1",
+  vitb16: "vit_b_16",
+  vitb32: "vit_b_32",
+  vitl16: "vit_l_16",
+  vitl32: "vit_l_32",
+  vith14: "vit_h_14",
+  wideresnet50_2: "wide_resnet50_2",
+  wideresnet101_2: "wide_resnet101_2",
 };
 
 /**
@@ -210,7 +359,7 @@ export function volumeNames(): string[] {
  * ```ts
  * import { models } from "@lits/vision";
  * console.log(models.canonicalName("MobileNet_V2"), models.canonicalName("vgg16_bn")); // "mobilenetv2" "vgg16bn"
- * console.log(models.canonicalName("vit_b_16")); // null
+ * console.log(models.canonicalName("ViT_B_16"), models.canonicalName("vit_b_99")); // "vit_b_16" null
  * ```
  */
 export function canonicalName(name: string): string | null {
@@ -220,7 +369,7 @@ export function canonicalName(name: string): string | null {
 
 /**
  * Whether model `name` takes `option` (say `dropout`, which the simple CNN,
- * AlexNet, the VGGs, the SqueezeNets, MobileNetV2 and EfficientNet-B0
+ * AlexNet, the VGGs, the SqueezeNets, the MobileNets and the EfficientNets
  * have), so that a command line passes only what a model takes.
  *
  * @example
@@ -244,6 +393,25 @@ export function minImageSize(name: string): number {
     throw new Error(`unknown model '${name}'; choose one of ${names().join(", ")}`);
   }
   return MODELS[key].minSize;
+}
+
+/**
+ * The number model `name`'s image side must be a multiple of (a ViT's patch
+ * size, 16 for vit_b_16; 1 for the models that pool adaptively); the
+ * command lines check `--image-size` against it.
+ *
+ * @example
+ * ```ts
+ * import { models } from "@lits/vision";
+ * console.log(models.imageSizeMultiple("vit_h_14"), models.imageSizeMultiple("resnet50")); // 14 1
+ * ```
+ */
+export function imageSizeMultiple(name: string): number {
+  const key = ALIASES[name.toLowerCase()] ?? name.toLowerCase();
+  if (!Object.hasOwn(MODELS, key)) {
+    throw new Error(`unknown model '${name}'; choose one of ${names().join(", ")}`);
+  }
+  return MODELS[key].sizeMultiple ?? 1;
 }
 
 /** A zoo model: a Module whose forward takes a batch of images [N, C, H, W] to logits [N, K]. */
@@ -291,6 +459,14 @@ export function create(name: string, options: ModelOptions = {}): ImageModel {
   if (size !== undefined && (!Number.isInteger(size) || size < entry.minSize)) {
     throw new Error(
       `models.create: ${key} needs imageSize to be an integer >= ${entry.minSize}, got ${size}`,
+    );
+  }
+  const multiple = entry.sizeMultiple ?? 1;
+  if (size !== undefined && size % multiple !== 0) {
+    throw new Error(
+      `models.create: ${key} needs imageSize to be a multiple of its patch size ${multiple}, ` +
+        `got ${size}; give imageSize ${nearestSizes(size, multiple)} (--image-size on the ` +
+        "command line)",
     );
   }
   const model = entry.build(options);

@@ -36,6 +36,10 @@ export interface ResNetConfig {
   readonly block: BlockType;
   /** Blocks in each of the four stages. */
   readonly layers: readonly [number, number, number, number];
+  /** Groups of each Bottleneck's 3x3 convolution (default 1; ResNeXt's cardinality, 32). */
+  readonly groups?: number;
+  /** torchvision's `width_per_group` (default 64; ResNeXt 4 or 8, Wide ResNet 128). */
+  readonly widthPerGroup?: number;
 }
 
 /** Table 1, 18-layer column. */
@@ -124,7 +128,7 @@ export class ResNet extends Module {
     checkArity(`models.ResNet`, arguments.length, 2, usage);
     const o = modelOptions(`models.ResNet (${config.name})`, options, DEFAULTS, usage);
     this.options = o;
-    const { block, layers } = config;
+    const { block, layers, groups = 1, widthPerGroup = 64 } = config;
     this.conv1 = new Conv2d(o.inChannels, WIDTHS[0], 7, { stride: 2, padding: 3, bias: false });
     this.bn1 = new BatchNorm2d(WIDTHS[0]);
     this.relu = new ReLU();
@@ -133,9 +137,11 @@ export class ResNet extends Module {
     const stage = (planes: number, blocks: number, stride: number): Sequential => {
       const out = planes * block.expansion;
       const shortcut = stride !== 1 || inplanes !== out ? downsample(inplanes, out, stride) : null;
-      const list = [new block(inplanes, planes, stride, shortcut)];
+      const list = [new block(inplanes, planes, stride, shortcut, groups, widthPerGroup)];
       inplanes = out;
-      for (let i = 1; i < blocks; i++) list.push(new block(inplanes, planes));
+      for (let i = 1; i < blocks; i++) {
+        list.push(new block(inplanes, planes, 1, null, groups, widthPerGroup));
+      }
       return new Sequential(...list);
     };
     this.layer1 = stage(WIDTHS[0], layers[0], 1);

@@ -32,14 +32,16 @@ export interface BlockType {
     planes: number,
     stride?: number,
     downsample?: Sequential | null,
+    groups?: number,
+    baseWidth?: number,
   ): ResidualBlock;
   /** Output channels per `planes`. */
   readonly expansion: number;
 }
 
-/** 3x3 convolution with padding 1 and no bias (batch norm follows). */
-function conv3x3(inplanes: number, planes: number, stride = 1): Conv2d {
-  return new Conv2d(inplanes, planes, 3, { stride, padding: 1, bias: false });
+/** 3x3 convolution with padding 1 and no bias (batch norm follows), in `groups` groups. */
+function conv3x3(inplanes: number, planes: number, stride = 1, groups = 1): Conv2d {
+  return new Conv2d(inplanes, planes, 3, { stride, padding: 1, groups, bias: false });
 }
 
 /** 1x1 convolution with no bias. */
@@ -89,8 +91,22 @@ export class BasicBlock extends Module implements ResidualBlock {
   /** The shortcut's projection, or null for the identity. */
   downsample: Sequential | null;
 
-  constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null) {
+  constructor(
+    inplanes: number,
+    planes: number,
+    stride = 1,
+    downsample: Sequential | null = null,
+    groups = 1,
+    baseWidth = 64,
+  ) {
     super();
+    if (groups !== 1 || baseWidth !== 64) {
+      // torchvision: "BasicBlock only supports groups=1 and base_width=64".
+      throw new Error(
+        `models.BasicBlock: takes groups 1 and baseWidth 64 only, got groups ${groups}, ` +
+          `baseWidth ${baseWidth}; grouped and wide ResNets (ResNeXt, Wide ResNet) use Bottleneck`,
+      );
+    }
     this.conv1 = conv3x3(inplanes, planes, stride);
     this.bn1 = new BatchNorm2d(planes);
     this.relu = new ReLU();
@@ -115,7 +131,10 @@ export class BasicBlock extends Module implements ResidualBlock {
 
 /**
  * 1x1 reduce, 3x3 (with the stride), 1x1 expand to `planes * 4`, each with
- * batch norm.
+ * batch norm. As torchvision's, `groups` and `baseWidth` (its
+ * `width_per_group`) set the inner width, `floor(planes * baseWidth / 64) *
+ * groups`, and the 3x3's groups: ResNeXt-50 32x4d is groups 32, baseWidth 4;
+ * Wide ResNet-50-2 is baseWidth 128.
  *
  * @example
  * ```ts
@@ -144,14 +163,23 @@ export class Bottleneck extends Module implements ResidualBlock {
   /** The shortcut's projection, or null for the identity. */
   downsample: Sequential | null;
 
-  constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null) {
+  constructor(
+    inplanes: number,
+    planes: number,
+    stride = 1,
+    downsample: Sequential | null = null,
+    groups = 1,
+    baseWidth = 64,
+  ) {
     super();
     const out = planes * Bottleneck.expansion;
-    this.conv1 = conv1x1(inplanes, planes);
-    this.bn1 = new BatchNorm2d(planes);
-    this.conv2 = conv3x3(planes, planes, stride);
-    this.bn2 = new BatchNorm2d(planes);
-    this.conv3 = conv1x1(planes, out);
+    // torchvision's width: ResNeXt's groups x width per group, Wide ResNet's doubled base width.
+    const width = Math.floor(planes * (baseWidth / 64)) * groups;
+    this.conv1 = conv1x1(inplanes, width);
+    this.bn1 = new BatchNorm2d(width);
+    this.conv2 = conv3x3(width, width, stride, groups);
+    this.bn2 = new BatchNorm2d(width);
+    this.conv3 = conv1x1(width, out);
     this.bn3 = new BatchNorm2d(out);
     this.relu = new ReLU();
     this.downsample = downsample;

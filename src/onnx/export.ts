@@ -3,8 +3,8 @@
  * than tracing a forward. Every module must be of a class with an emitter
  * (layers.ts, activations.ts, norms.ts, pooling.ts, resize.ts, models.ts,
  * activations_more.ts, padding.ts, norms_more.ts, layers_more.ts, densenet.ts,
- * mobile.ts, layers_1d.ts, layers_3d.ts, resnet3d.ts, densenet3d.ts,
- * vgg_squeezenet.ts),
+ * mobile.ts, mobile_more.ts, layers_1d.ts, layers_3d.ts, resnet3d.ts, densenet3d.ts,
+ * vgg_squeezenet.ts, convnext.ts, vit.ts),
  * or a subclass of one that keeps its forward; any other, a user's own
  * `nn.Module` with its own `forward` included, is an Error that names it,
  * since its forward cannot be read.
@@ -27,10 +27,13 @@ import { NORMS_MORE } from "./norms_more.ts";
 import { LAYERS_MORE, REFUSED } from "./layers_more.ts";
 import { DENSENET } from "./densenet.ts";
 import { MOBILE } from "./mobile.ts";
+import { MOBILE_MORE } from "./mobile_more.ts";
 import { VGG_SQUEEZENET } from "./vgg_squeezenet.ts";
 import { LAYERS_3D } from "./layers_3d.ts";
 import { RESNET3D } from "./resnet3d.ts";
 import { DENSENET3D } from "./densenet3d.ts";
+import { CONVNEXT } from "./convnext.ts";
+import { VIT } from "./vit.ts";
 import { LAYERS_1D, REFUSED_1D } from "./layers_1d.ts";
 import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
 import { describe } from "./shapes.ts";
@@ -75,11 +78,14 @@ const EMITTERS = new Map<unknown, Emitter>([
   ...LAYERS_MORE,
   ...DENSENET,
   ...MOBILE,
+  ...MOBILE_MORE,
   ...VGG_SQUEEZENET,
   ...LAYERS_3D,
   ...LAYERS_1D,
   ...RESNET3D,
   ...DENSENET3D,
+  ...CONVNEXT,
+  ...VIT,
 ] as [unknown, Emitter][]);
 
 /** Names of the exportable module classes, for the error message. */

@@ -10,7 +10,13 @@ import { UsageError } from "./errors.ts";
 import { augmentSpecs } from "./augment.ts";
 import { checkOptions } from "../options.ts";
 import { isWindow } from "./intensity_window.ts";
-import { canonicalName, minImageSize, names, takesOption } from "../models/registry.ts";
+import {
+  canonicalName,
+  imageSizeMultiple,
+  minImageSize,
+  names,
+  takesOption,
+} from "../models/registry.ts";
 import { GLOBAL_POOLS, type GlobalPool } from "../models/simple_cnn.ts";
 
 /** Optimizers `--optimizer` accepts. */
@@ -373,6 +379,16 @@ function checkValues(c: TrainConfig, combinations: boolean): TrainConfig {
   const minSize = minImageSize(model);
   if (c.imageSize !== 0 && c.imageSize < minSize) {
     fail("image-size", c.imageSize, `model ${model} needs images of at least ${minSize} pixels`);
+  }
+  const multiple = imageSizeMultiple(model);
+  if (c.imageSize % multiple !== 0) {
+    const below = Math.floor(c.imageSize / multiple) * multiple;
+    fail(
+      "image-size",
+      c.imageSize,
+      `model ${model} cuts images into ${multiple} x ${multiple} patches: give ` +
+        `--image-size ${below} or ${below + multiple}`,
+    );
   }
   oneOf("device", c.device, DEVICES);
   int("workers", c.workers, 0);

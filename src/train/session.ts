@@ -32,6 +32,7 @@ import {
   unlistedImageWarnings,
 } from "./data.ts";
 import { UsageError } from "./errors.ts";
+import { imageSizeMultiple } from "../models/registry.ts";
 import { textChecksum } from "./checkpoint_info.ts";
 import {
   type AnyOptimizer,
@@ -118,6 +119,14 @@ export async function openRunData(
       throw new UsageError(`the images are ${width}x${height}; give a square --image-size`);
     }
     const imageSize = config.imageSize || width;
+    const multiple = imageSizeMultiple(config.model);
+    if (imageSize % multiple !== 0) {
+      const below = Math.floor(imageSize / multiple) * multiple;
+      throw new UsageError(
+        `the images are ${width}x${height} and model ${config.model} cuts them into ` +
+          `${multiple} x ${multiple} patches; give --image-size ${below} or ${below + multiple}`,
+      );
+    }
     const resolved: TrainConfig = { ...config, data: root, imageSize };
     // Computed with a window even without normalisation: pixelStats refuses
     // a split that the window leaves one flat value (blank training images).
