@@ -37,6 +37,16 @@ export interface TruncNormalOptions {
   b?: number;
 }
 
+/** Φ(x), the standard normal's distribution function (Abramowitz & Stegun 7.1.26, 1.5e-7). */
+function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * z);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 +
+            t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-z * z);
+  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
 /** Draw rounds before a cut too narrow to sample by rejection is refused. */
 const MAX_ROUNDS = 64;
 
@@ -73,6 +83,10 @@ export function truncNormal_(t: Tensor, options: TruncNormalOptions = {}): Tenso
     );
   }
   const out = new Float32Array(t.numel());
+  // The normal's share inside [a, b] (at least 1/1000: narrower cuts take more rounds).
+  const keep = std === 0
+    ? 1
+    : Math.max(1e-3, normalCdf((b - mean) / std) - normalCdf((a - mean) / std));
   let filled = 0;
   for (let round = 0; filled < out.length; round++) {
     if (round === MAX_ROUNDS) {
@@ -81,12 +95,14 @@ export function truncNormal_(t: Tensor, options: TruncNormalOptions = {}): Tenso
           "from; give a cut nearer the mean",
       );
     }
-    // Draw about twice what is missing: most cuts keep more than half.
-    using z = randn([Math.max(64, 2 * (out.length - filled))]);
-    for (const v of z.toArray()) {
-      const x = Math.fround(mean + std * v);
+    // Draw what the cut is expected to need, with a margin: twice the count
+    // made torchvision's 100-sigma cut (ConvNeXt's init) draw 28M values too many.
+    const missing = out.length - filled;
+    using z = randn([Math.max(64, Math.ceil((missing / keep) * 1.01) + 64)]);
+    const zs = z.toArray();
+    for (let i = 0; i < zs.length && filled < out.length; i++) {
+      const x = Math.fround(mean + std * zs[i]);
       if (x >= a && x <= b) out[filled++] = x;
-      if (filled === out.length) break;
     }
   }
   return writeHost(t, out, "truncNormal_");
