@@ -98,27 +98,33 @@ export function layerConfig(
   return {
     dimFeedforward: ff,
     dropout: p,
-    activation: checkActivation(where, o.activation ?? "relu"),
+    activation: checkActivation(where, o.activation ?? "relu", CONSTRUCTOR_HINT),
     layerNormEps: eps,
     batchFirst: flag("batchFirst", o.batchFirst),
     normFirst: flag("normFirst", o.normFirst),
   };
 }
 
-function checkActivation(where: string, a: unknown): TransformerActivation {
+const CONSTRUCTOR_HINT = '{ activation: "gelu" } or { activation: (x) => F.silu(x) }';
+
+function checkActivation(where: string, a: unknown, hint: string): TransformerActivation {
   if (a === "relu" || a === "gelu" || typeof a === "function") {
     return a as TransformerActivation;
   }
   throw new Error(
     `${where}: activation must be "relu", "gelu" or a function of a tensor, got ` +
-      `${JSON.stringify(a) ?? String(a)}; write { activation: "gelu" } or ` +
-      `{ activation: (x) => F.silu(x) }`,
+      `${JSON.stringify(a) ?? String(a)}; write ${hint}`,
   );
 }
 
-/** @internal the function the feed-forward network applies. */
-export function activationFn(a: TransformerActivation): (x: Tensor) => Tensor {
-  return a === "relu" ? (x) => relu(x) : a === "gelu" ? (x) => gelu(x) : a;
+/**
+ * @internal the function the feed-forward network applies; `where` names
+ * the forward (`layer.activation` is a field a user may assign).
+ */
+export function activationFn(where: string, a: TransformerActivation): (x: Tensor) => Tensor {
+  if (a === "relu") return (x) => relu(x);
+  if (a === "gelu") return (x) => gelu(x);
+  return checkActivation(where, a, 'layer.activation = F.silu or "gelu"') as (x: Tensor) => Tensor;
 }
 
 /**

@@ -177,7 +177,9 @@ export class TransformerDecoderLayer extends Module {
   }
 
   #ff(x: Tensor): Tensor {
-    const h = activationFn(this.activation)(this.linear1.forward(x));
+    const h = activationFn("nn.TransformerDecoderLayer.forward", this.activation)(
+      this.linear1.forward(x),
+    );
     return this.dropout3.forward(this.linear2.forward(this.dropout.forward(h)));
   }
 }

@@ -60,8 +60,11 @@ const LAYER_FORWARD = "layer.forward(src, { srcMask, srcKeyPaddingMask: pad.int(
  * `linear2(dropout(activation(linear1(x))))`. src is [S, N, dModel]
  * ([N, S, dModel] with `batchFirst`, [S, dModel] unbatched). Masks are
  * `nn.MultiheadAttention`'s: int32 as torch's bool mask (nonzero = masked
- * out), float32 added to the scores. torch's fast path (eval, no grad)
- * computes the same numbers, so there is one path here.
+ * out), float32 added to the scores. torch's fast path (eval, no grad,
+ * batchFirst) computes the same numbers, so there is one path here, with one
+ * difference: that path of torch 1.13 reads a float32 key padding mask as a
+ * boolean one (nonzero = padding), where its training path adds it. Here a
+ * float32 mask is always added; with 0 / -Infinity masks the two agree.
  *
  * @example
  * ```ts
@@ -169,7 +172,9 @@ export class TransformerEncoderLayer extends Module {
   }
 
   #ff(x: Tensor): Tensor {
-    const h = activationFn(this.activation)(this.linear1.forward(x));
+    const h = activationFn("nn.TransformerEncoderLayer.forward", this.activation)(
+      this.linear1.forward(x),
+    );
     return this.dropout2.forward(this.linear2.forward(this.dropout.forward(h)));
   }
 }
@@ -219,7 +224,9 @@ const ENCODER_FORWARD = "encoder.forward(src, { mask, srcKeyPaddingMask: pad.int
  * relu or gelu, an even nhead, a left-aligned `srcKeyPaddingMask` and no
  * `mask` gives zeros at padded positions (before `norm`), where the
  * plain computation gives values nothing should read. Everywhere else the
- * two paths agree, as in torch.
+ * two paths agree, as in torch. The output keeps src's shape: torch 1.13
+ * also trims the sequence to the longest unpadded row when every row pads
+ * its last positions (pytorch#97111, fixed in torch 2.1), which is not copied.
  *
  * @example
  * ```ts

@@ -53,8 +53,8 @@ function scatter(t: Tensor, what: string, fill: (dense: Tensor) => void): void {
   if (overlaps(t)) {
     throw new Error(
       `${what}: tensor [${t.shape}] with strides [${t.strides}] is a view in which several ` +
-        "elements share one memory location (an expand()); write to a tensor of its own " +
-        "(clone() it) instead",
+        "elements share one memory location (an expand(), or unfold() windows that overlap); " +
+        "write to a tensor of its own (clone() it) instead",
     );
   }
   const dense = Tensor.empty(t.shape, t.dtype, t.device);

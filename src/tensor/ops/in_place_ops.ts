@@ -69,15 +69,23 @@ export function inPlace(
   return t;
 }
 
+/** What builds the value out of place, for the in-place methods without an x.name twin. */
+const OUT_OF_PLACE: Record<string, string> = {
+  copy_: "build the new tensor out of place (src.clone(), or cat / where of the parts)",
+  fill_: "write fullLike(x, value)",
+  zero_: "write zerosLike(x)",
+};
+
 /** Throws where autograd would have to record the write (see the module doc). */
 function notRecorded(t: Tensor, what: string, operands: readonly unknown[]): void {
   const recorded = isGradEnabled() &&
     [t, ...operands].some((v) => v instanceof Tensor && v.requiresGrad);
   if (!recorded) return;
+  const instead = OUT_OF_PLACE[what] ?? `use the out-of-place x.${what.slice(0, -1)}`;
   throw new Error(
     `x.${what}: an in-place write to a tensor in the autograd graph (it or its operand ` +
-      "requires grad); run it inside noGrad(() => ...), as PyTorch's torch.no_grad(), or use " +
-      `the out-of-place x.${what.slice(0, -1)}`,
+      `requires grad); run it inside noGrad(() => ...), as PyTorch's torch.no_grad(), or ` +
+      instead,
   );
 }
 

@@ -8,7 +8,7 @@
  */
 import { Tensor } from "../tensor.ts";
 import { isGradEnabled, noGrad, record } from "../autograd.ts";
-import { normDim, permute, reshape } from "./shape.ts";
+import { narrow, normDim, permute, reshape } from "./shape.ts";
 import { expectTensor } from "./compare.ts";
 import { fromHost, zeros } from "./creation.ts";
 import { indexSelect, indexVector } from "./gather.ts";
@@ -45,7 +45,8 @@ export function unfoldView(x: Tensor, dim: number, size: number, step: number): 
   if (!Number.isInteger(step) || step < 1) {
     throw new Error(`unfold: step must be a positive integer, got ${step}; ${usage}`);
   }
-  if (x.ndim === 0) return reshape(x, [size]); // torch: a 0-d x gives [size] (size 0 or 1)
+  // torch: a 0-d x gives [size] (size 0 or 1), a view of its element.
+  if (x.ndim === 0) return narrow(reshape(x, [1]), 0, 0, size);
   const out = windows(x, d, size, step);
   const inShape = [...x.shape], count = out.shape[d];
   return record(out, {
@@ -116,6 +117,19 @@ export function indexFill(x: Tensor, dim: number, index: Tensor, value: number |
   }
   const n = x.ndim === 0 ? 1 : x.shape[d];
   const at = wrapped("indexFill", index, n, usage);
+  // maskedFill checks these too, but its errors would name maskedFill.
+  if (value instanceof Tensor && value.ndim !== 0) {
+    throw new Error(
+      `indexFill: value must be a number or a 0-d tensor, got a tensor of shape ` +
+        `[${value.shape}] (torch's index_fill takes one value)`,
+    );
+  }
+  if (x.dtype === "int32" && typeof value === "number" && !Number.isInteger(value)) {
+    throw new Error(
+      `indexFill: value ${value} is not an integer and x is int32 [${x.shape}] (torch would ` +
+        "truncate it); write an integer, or convert x with x.float()",
+    );
+  }
   const mask = new Float32Array(n);
   for (const i of at) mask[i] = 1;
   const shape = x.shape.map((s, i) => (i === d ? s : 1));
