@@ -12,7 +12,8 @@
  *   so stacked to [N, 1, H, W] float32 (volumes [N, C, D, H, W]; `spacing` is
  *   not batched);
  * - a typed array (torch's numpy array): stacked to [N, length]; float arrays
- *   as float32, integer arrays as int32 (the two dtypes here);
+ *   (Float16Array too) as float32, integer arrays as int32 (the two dtypes
+ *   here; BigInt64Array values where they fit);
  * - numbers: one [N] tensor, int32 when every one is an integer, else float32
  *   (torch: int64 / float64; JavaScript has one number type, so `2.0` is an
  *   integer here); booleans: a float32 0/1 mask (masks here are float32);
@@ -228,10 +229,15 @@ function numbers(batch: number[], path: string): Tensor {
   return tensor(Int32Array.from(batch), [batch.length]);
 }
 
-/** float32 for float arrays, int32 for integer arrays that fit it. */
+/** float32 for float arrays, int32 for integer arrays (BigInt ones too) that fit it. */
 function typedArrays(batch: NumberArray[], path: string): Tensor {
   const first = batch[0];
-  const float = first instanceof Float32Array || first instanceof Float64Array;
+  // Float16Array is newer than the type library (it was read as integers).
+  const F16 = (globalThis as { Float16Array?: abstract new () => unknown }).Float16Array;
+  const float = first instanceof Float32Array || first instanceof Float64Array ||
+    (F16 !== undefined && (first as unknown) instanceof F16);
+  const big = (first as unknown) instanceof BigInt64Array ||
+    (first as unknown) instanceof BigUint64Array;
   batch.forEach((a, k) => {
     if (a.constructor !== first.constructor || a.length !== first.length) {
       fail(
@@ -248,6 +254,22 @@ function typedArrays(batch: NumberArray[], path: string): Tensor {
   const n = first.length;
   const out = float ? new Float32Array(batch.length * n) : new Int32Array(batch.length * n);
   batch.forEach((a, k) => {
+    if (big) {
+      // torch's int64 from numpy; int32 is the integer dtype here.
+      const values = a as unknown as ArrayLike<bigint>;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v < -0x80000000n || v > 0x7fffffffn) {
+          fail(
+            path,
+            `sample ${k}: a ${a.constructor.name} value (${v}) does not fit int32 (the integer ` +
+              "dtype here, torch's int64); give it as a string (an id) or collate it yourself",
+          );
+        }
+        out[k * n + i] = Number(v);
+      }
+      return;
+    }
     if (a instanceof Uint32Array && a.some((v) => v > 0x7fffffff)) {
       fail(path, `sample ${k}: a Uint32Array value does not fit int32 (the integer dtype here)`);
     }

@@ -19,6 +19,7 @@ import type { ConvPaddingMode } from "./conv_setup.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
 import { type CallContract, checkContract } from "../options.ts";
+import { getRngState, setRngState } from "../tensor/rng_state.ts";
 
 /** Options of `Conv2d`: those of `conv2d`, `bias` and `paddingMode`. */
 export interface Conv2dLayerOptions extends Conv2dOptions {
@@ -271,6 +272,36 @@ export class Conv2d extends Module {
     const mode: PadMode = this.#fill === "zeros" ? "constant" : this.#fill;
     const padded = pad(x, this.paddingAmounts, mode);
     return conv2d(padded, this.weight, this.bias, { ...this.options, padding: 0 });
+  }
+
+  /**
+   * @internal A Conv2d of this one's geometry (stride, dilation, groups,
+   * paddingMode, and the padding with its "same"/"valid" and uneven sides,
+   * which the options alone cannot say) holding `weight` and `bias` (taken
+   * over), in this one's training mode and without its hooks: the fused copy
+   * of nn.utils.fuseConvBnEval. The generator is left as it was (torch's
+   * deepcopy draws nothing).
+   */
+  withWeights(weight: Parameter, bias: Parameter | null): Conv2d {
+    const rng = getRngState();
+    const c = new Conv2d(this.inChannels, this.outChannels, this.kernelSize, {
+      groups: this.groups,
+      paddingMode: this.#fill,
+      bias: false,
+    });
+    setRngState(rng);
+    c.#paddingMode = this.#paddingMode;
+    c.#sides = [...this.#sides];
+    const o = this.options;
+    Object.assign(c.options, {
+      stride: [...(o.stride as number[])],
+      padding: [...o.padding],
+      dilation: [...(o.dilation as number[])],
+    });
+    c.weight = weight;
+    c.bias = bias;
+    c.training = this.training;
+    return c;
   }
 }
 

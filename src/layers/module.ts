@@ -95,6 +95,28 @@ export interface LoadOptions {
   strict?: boolean;
 }
 
+/** Module's buffer-slot access, set in its static block (see `setBufferSlot`). */
+let bufferSlot: (
+  m: Module,
+  name: string,
+  t: Tensor | null | undefined,
+) => Tensor | null | undefined;
+
+/**
+ * @internal Puts `t` in buffer slot `name` of `m`, keeping the slot's place
+ * and persistence, and returns what was there (undefined: no such slot);
+ * `t` undefined deletes the slot, as torch's `del module._buffers[name]`
+ * (prune.remove, removeSpectralNorm). `t` is not kept: functionalCall's
+ * tensors stay the caller's.
+ */
+export function setBufferSlot(
+  m: Module,
+  name: string,
+  t: Tensor | null | undefined,
+): Tensor | null | undefined {
+  return bufferSlot(m, name, t);
+}
+
 /** A module as Deno's and node's inspect print it: its class and its fields. */
 function printed(m: object, inspect: (v: unknown, options: unknown) => string, options: unknown) {
   return `${m.constructor.name} ${inspect({ ...m }, options)}`;
@@ -191,6 +213,15 @@ export abstract class Module extends CallableObject {
   #transient = new Set<string>();
   /** The module's hooks (module_hooks.ts), made at the first one. */
   #hooks: ModuleHooks | null = null;
+
+  static {
+    bufferSlot = (m, name, t) => {
+      const old = m.#buffers.get(name);
+      if (t !== undefined) m.#buffers.set(name, t);
+      else if (m.#buffers.delete(name)) m.#transient.delete(name);
+      return old;
+    };
+  }
 
   /**
    * Computes the module's output. A subclass declares its own arguments and

@@ -1,7 +1,9 @@
 /**
  * `nn.utils`, as torch's `torch.nn.utils`: gradient clipping, copies of
  * state dicts (the port of `copy.deepcopy(model.state_dict())`), parameters
- * as one vector and back, and pruning (`nn.utils.prune`).
+ * as one vector and back, pruning (`nn.utils.prune`), weight and spectral
+ * normalisation, conv/linear-batch-norm fusion, and calls with substituted
+ * parameters (`nn.utils.stateless.functionalCall`).
  *
  * @module
  */
@@ -9,4 +11,13 @@ export { clipGradNorm_, type ClipGradNormOptions, clipGradValue_ } from "./clip_
 export { cloneStateDict } from "./state_dict_clone.ts";
 export { parametersToVector, vectorToParameters } from "./convert_parameters.ts";
 export * as prune from "./prune/mod.ts";
+export { removeWeightNorm, weightNorm } from "./weight_norm.ts";
+export { removeSpectralNorm, spectralNorm } from "./spectral_norm.ts";
+export {
+  fuseConvBnEval,
+  fuseConvBnWeights,
+  fuseLinearBnEval,
+  fuseLinearBnWeights,
+} from "./fusion.ts";
+export * as stateless from "./stateless.ts";
 export * from "./utils_names.ts";

@@ -35,3 +35,37 @@ export const clip_grad_value_: (...args: unknown[]) => never = hint(
   "clip_grad_value_",
   "clipGradValue_",
 );
+/** @deprecated torch's name: write `nn.utils.weightNorm`. */
+export const weight_norm: (...args: unknown[]) => never = hint("weight_norm", "weightNorm");
+/** @deprecated torch's name: write `nn.utils.removeWeightNorm`. */
+export const remove_weight_norm: (...args: unknown[]) => never = hint(
+  "remove_weight_norm",
+  "removeWeightNorm",
+);
+/** @deprecated torch's name: write `nn.utils.spectralNorm`. */
+export const spectral_norm: (...args: unknown[]) => never = hint("spectral_norm", "spectralNorm");
+/** @deprecated torch's name: write `nn.utils.removeSpectralNorm`. */
+export const remove_spectral_norm: (...args: unknown[]) => never = hint(
+  "remove_spectral_norm",
+  "removeSpectralNorm",
+);
+/** @deprecated torch's name: write `nn.utils.fuseConvBnEval`. */
+export const fuse_conv_bn_eval: (...args: unknown[]) => never = hint(
+  "fuse_conv_bn_eval",
+  "fuseConvBnEval",
+);
+/** @deprecated torch's name: write `nn.utils.fuseConvBnWeights`. */
+export const fuse_conv_bn_weights: (...args: unknown[]) => never = hint(
+  "fuse_conv_bn_weights",
+  "fuseConvBnWeights",
+);
+/** @deprecated torch's name: write `nn.utils.fuseLinearBnEval`. */
+export const fuse_linear_bn_eval: (...args: unknown[]) => never = hint(
+  "fuse_linear_bn_eval",
+  "fuseLinearBnEval",
+);
+/** @deprecated torch's name: write `nn.utils.fuseLinearBnWeights`. */
+export const fuse_linear_bn_weights: (...args: unknown[]) => never = hint(
+  "fuse_linear_bn_weights",
+  "fuseLinearBnWeights",
+);

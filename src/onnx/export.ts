@@ -37,6 +37,7 @@ import { VIT } from "./vit.ts";
 import { LAYERS_1D, REFUSED_1D } from "./layers_1d.ts";
 import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
 import { describe } from "./shapes.ts";
+import { prunedNames } from "../layers/prune/base.ts";
 
 /** Options of `exportOnnx`. */
 export interface ExportOnnxOptions {
@@ -133,6 +134,14 @@ function emit(graph: OnnxGraph, path: string, m: Module, x: Value): Value {
   if (Object.hasOwn(m, "forward")) {
     // A hook (it wraps forward) or an instance's own forward: the emitter
     // writes the class's computation, so the graph would silently differ.
+    const pruned = prunedNames(m);
+    if (pruned.length > 0) {
+      throw new Error(
+        `exportOnnx: cannot export ${describe(path, m)}: it is pruned (${pruned.join(", ")}: ` +
+          "a forward pre-hook recomputes them from _orig and _mask); make the pruning " +
+          `permanent first: nn.utils.prune.remove(layer, "${pruned[0]}")`,
+      );
+    }
     throw new Error(
       `exportOnnx: cannot export ${describe(path, m)}: it has a ` +
         "forward hook or a forward of its own, which the ONNX graph would leave out; remove " +

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { Module, Parameter } from "../module.ts";
+import { Module, Parameter, setBufferSlot } from "../module.ts";
 import type { RemovableHandle } from "../module_hooks.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { noGrad } from "../../tensor/autograd.ts";
@@ -35,6 +35,11 @@ const pruned = new WeakMap<
   Module,
   Map<string, { method: BasePruningMethod; hook: RemovableHandle }>
 >();
+
+/** @internal The names of `module`'s own pruned parameters (none: an empty list). */
+export function prunedNames(module: Module): string[] {
+  return [...(pruned.get(module)?.keys() ?? [])];
+}
 
 /** The pruning state of `module`'s parameter `name`, if pruned. */
 export function pruningOf(module: Module, name: string): BasePruningMethod | null {
@@ -213,7 +218,7 @@ function selected(
 }
 
 /** Throws unless `module[name]` is a Parameter it holds as a plain field. */
-function checkParameter(where: string, module: Module, name: string): Parameter {
+export function checkParameter(where: string, module: Module, name: string): Parameter {
   if (!(module instanceof Module)) {
     throw new Error(`${where}: expected an nn.Module first, got ${describe(module)}`);
   }
@@ -247,10 +252,50 @@ export function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-/** Sets the recomputed parameter: the caller's (a step would free it under the module). */
+/** The latest `module[name]` of each pruned parameter (see `definePruned`). */
+const latest = new WeakMap<Module, Map<string, unknown>>();
+
+/** Sets the recomputed parameter, owned as any op result (see `definePruned`). */
 function setPruned(module: Module, name: string, w: Tensor): void {
-  disown(w);
-  (module as unknown as Record<string, Tensor>)[name] = w;
+  if (!latest.has(module)) latest.set(module, new Map());
+  latest.get(module)!.set(name, w);
+}
+
+/**
+ * Makes `module[name]` read the latest recomputed parameter. That tensor is
+ * the step's or the scope's that made it, as any op result, so a training
+ * loop stays flat (left to the collector, one weight per step piled up in a
+ * loop that never awaits); once they freed it, reading `module[name]`
+ * recomputes it (recorded where grad mode is on, as torch's is).
+ */
+function definePruned(module: Module, name: string): void {
+  const where = `${module.constructor.name}.${name}`;
+  Object.defineProperty(module, name, {
+    configurable: true,
+    enumerable: false,
+    get: () => {
+      const w = latest.get(module)?.get(name);
+      const method = pruningOf(module, name);
+      if (!(w instanceof Tensor) || w.isAlive || method === null) return w;
+      const fresh = method.applyMask(module);
+      if (fresh.gradFn === null) disown(fresh); // no graph: yours, as a created tensor
+      setPruned(module, name, fresh);
+      return fresh;
+    },
+    set: (v: unknown) => {
+      if (v instanceof Parameter) {
+        throw new Error(
+          `${where} is pruned: it is ${name}_orig * ${name}_mask, recomputed before each ` +
+            `forward; write the values into ${name}_orig (noGrad(() => ` +
+            `m.${name}_orig.copy_(w))), or make the pruning permanent first ` +
+            `(nn.utils.prune.remove(m, "${name}"))`,
+        );
+      }
+      // torch's: a plain attribute, which the next forward's recomputation replaces.
+      if (!latest.has(module)) latest.set(module, new Map());
+      latest.get(module)!.set(name, v);
+    },
+  });
 }
 
 /**
@@ -307,6 +352,7 @@ export function applyPruning(
     const orig = current as Parameter;
     delete (module as unknown as Record<string, unknown>)[name];
     (module as unknown as Record<string, unknown>)[`${name}_orig`] = orig;
+    definePruned(module, name);
     Object.defineProperty(module, `${name}_mask`, {
       configurable: true,
       enumerable: false,
@@ -367,10 +413,11 @@ export function remove<M extends Module>(module: M, name: string): M {
   });
   entry.hook.remove();
   pruned.get(module)!.delete(name);
+  latest.get(module)?.delete(name);
   delete fields[name];
   delete fields[`${name}_orig`];
   delete fields[`${name}_mask`];
-  (module as unknown as BufferAccess).registerBuffer(`${name}_mask`, null);
+  setBufferSlot(module, `${name}_mask`, undefined); // torch's `del module._buffers[...]`
   // Re-added last: torch registers it anew, after the other parameters.
   fields[name] = orig;
   return module;

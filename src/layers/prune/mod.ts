@@ -304,6 +304,7 @@ export function globalUnstructured(
       throw new Error(`${where}: ${m?.constructor?.name}.${name} is not a tensor of the module`);
     }
   }
+  checkGlobalScores(where, o.importanceScores, field);
   const scoreOf = (m: Module, name: string) =>
     o.importanceScores?.find(([sm, sn]) => sm === m && sn === name)?.[2] ?? field(m, name);
   const [scores, defaultMask] = noGrad(() => [
@@ -323,5 +324,34 @@ export function globalUnstructured(
     const part = noGrad(() => mask.narrow(0, at, n).reshape([...field(m, name).shape]));
     applyPruning(where, m, name, new CustomFromMask(part), null);
     at += n;
+  }
+}
+
+/**
+ * Throws unless `scores` is absent or `[module, name, scores]` triples whose
+ * scores have the parameter's shape (torch's dict `{(module, name): scores}`
+ * has tuple keys, which a Map cannot look up).
+ */
+function checkGlobalScores(
+  where: string,
+  scores: unknown,
+  field: (m: Module, name: string) => unknown,
+): void {
+  if (scores === undefined || scores === null) return;
+  const form = 'importanceScores: [[module, "weight", scores], ...] (torch\'s dict ' +
+    "{(module, name): scores} as a list of triples)";
+  if (!Array.isArray(scores)) throw new Error(`${where}: write ${form}, got ${describe(scores)}`);
+  for (const entry of scores) {
+    const [m, name, t] = Array.isArray(entry) ? entry : [];
+    if (!Array.isArray(entry) || entry.length !== 3 || !(t instanceof Tensor)) {
+      throw new Error(`${where}: write ${form}; one entry is ${describe(entry)}`);
+    }
+    const p = m == null ? undefined : field(m, name);
+    if (p instanceof Tensor && p.shape.join() !== t.shape.join()) {
+      throw new Error(
+        `${where}: importanceScores for ${m?.constructor?.name}.${name} has shape [${t.shape}], ` +
+          `the parameter [${p.shape}]; give scores of the parameter's shape`,
+      );
+    }
   }
 }
