@@ -59,3 +59,10 @@ Deno.test("tensor_docs review: unfold of a 0-d tensor keeps its gradient", () =>
   x.unfold(0, 1, 1).mul(5).sum().backward();
   assert.equal(x.grad!.item(), 5);
 });
+
+Deno.test("x.view(dtype) names the conversions (it said 'invalid shape [int32]')", () => {
+  assert.throws(
+    () => zeros([2]).view("int32" as never),
+    /view: takes a shape, got the dtype "int32"; torch's x.view\(dtype\) reinterprets the bits.*x.int\(\)/,
+  );
+});

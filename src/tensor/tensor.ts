@@ -1207,6 +1207,14 @@ export class Tensor implements Owned {
    * (`reshape` copies then).
    */
   view(...shape: number[] | [number[]]): Tensor {
+    if (typeof (shape as unknown[])[0] === "string") {
+      // torch's x.view(torch.int32) reinterprets the bytes; it said "invalid shape [int32]".
+      throw new Error(
+        `view: takes a shape, got the dtype ${JSON.stringify(shape[0])}; torch's ` +
+          "x.view(dtype) reinterprets the bits, which has no counterpart here: x.int() or " +
+          "x.float() converts the values",
+      );
+    }
     if (!this.isContiguous) {
       throw new Error(
         `view: tensor [${this.shape}] with strides [${this.strides}] is not contiguous, so ` +
