@@ -147,6 +147,9 @@ Deno.test("gradCam: the default layer of every zoo model, and maps in [0, 1]", (
     mobilenetv3large: "features.16.2",
     mobilenetv3small: "features.12.2",
     shufflenetv2x0_5: "conv5.2", // x1_0-x2_0: the same layout, wider
+    efficientnetv2s: "features.7.2", // m, l: a seventh stage (features.8.2); not built here
+    regnety400mf: "trunk_output.block4.block4-5", // the last block; the other RegNets: not built here
+    regnetx400mf: "trunk_output.block4.block4-11",
     convnexttiny: "features.7.2", // pytorch-grad-cam's model.features[-1]: the last stage
     resnext50_32x4d: "layer4.2", // the deeper and wider ResNets: the same rule, not built here
     // the last ReLU before the last pool, as alexnet's; the other VGGs take
@@ -161,7 +164,8 @@ Deno.test("gradCam: the default layer of every zoo model, and maps in [0, 1]", (
   // of its tokens): not listed here.
   const built = models.names().filter((n) =>
     !/^vgg1[369]|^convnext(small|base|large)$|^efficientnetb[2-7]$|^shufflenetv2x[12]_/.test(n) &&
-    !/^resnet1[05]|^resnext101|^wide_resnet|^vit_/.test(n)
+    !/^resnet1[05]|^resnext101|^wide_resnet|^vit_/.test(n) &&
+    !/^efficientnetv2[ml]$|^regnet[xy](?!400mf$)/.test(n)
   );
   assert.deepEqual(Object.keys(expected).sort(), built.sort());
   for (const name of built) {

@@ -37,6 +37,7 @@ import {
   SqueezeExcitation,
 } from "./mobile_blocks.ts";
 import { squeezeBlockEval } from "./squeeze_fused.ts";
+import { FusedMBConv } from "./fused_mbconv.ts";
 
 /** One stage of MBConv blocks (a row of Table 1, after the multipliers). */
 export interface MBConvConfig {
@@ -52,6 +53,8 @@ export interface MBConvConfig {
   readonly outChannels: number;
   /** Blocks in the stage. */
   readonly numLayers: number;
+  /** The stage's block: "MBConv" (default) or EfficientNetV2's "FusedMBConv". */
+  readonly block?: "MBConv" | "FusedMBConv";
 }
 
 /**
@@ -89,6 +92,13 @@ export interface EfficientNetConfig {
   readonly normEps?: number;
   /** Every batch norm's momentum (default PyTorch's 0.1; torchvision's B5-B7 pass 0.01). */
   readonly normMomentum?: number;
+  /**
+   * The stages as given (EfficientNetV2's Table 4), in place of Table 1
+   * scaled by `widthMult` and `depthMult`, which must then be 1.
+   */
+  readonly stages?: readonly MBConvConfig[];
+  /** Output channels of the last 1x1 convolution (default 4 x the last stage's; V2: 1280). */
+  readonly lastChannel?: number;
 }
 
 /** torchvision's `efficientnet_b0`: width 1, depth 1, dropout 0.2. */
@@ -149,6 +159,43 @@ function normOf(where: string, config: EfficientNetConfig): NormLayer {
   }
   if (eps === 1e-5 && momentum === 0.1) return batchNorm;
   return (c) => new BatchNorm2d(c, { eps, momentum });
+}
+
+/**
+ * The stages of a configuration: its own `stages` (checked), else Table 1
+ * scaled by its multipliers.
+ */
+function stagesOf(where: string, config: EfficientNetConfig): readonly MBConvConfig[] {
+  if (config.stages === undefined) return efficientnetStages(config.widthMult, config.depthMult);
+  const stages = config.stages;
+  if (!Array.isArray(stages) || stages.length === 0) {
+    throw new Error(`${where}: config.stages must be a non-empty array of stage configurations`);
+  }
+  if (config.widthMult !== 1 || config.depthMult !== 1) {
+    throw new Error(
+      `${where}: config.stages are used as given, so widthMult and depthMult must be 1, got ` +
+        `${config.widthMult} and ${config.depthMult}; scale the stages' channels and layers instead`,
+    );
+  }
+  const usage = "{ expandRatio: 4, kernel: 3, stride: 2, inputChannels: 24, outChannels: 48, " +
+    'numLayers: 4, block: "FusedMBConv" }';
+  stages.forEach((s, i) => {
+    for (const k of ["kernel", "inputChannels", "outChannels", "numLayers"] as const) {
+      checkCount(where, `config.stages[${i}].${k}`, s[k], usage);
+    }
+    if (typeof s.expandRatio !== "number" || !(s.expandRatio > 0)) {
+      throw new Error(
+        `${where}: config.stages[${i}].expandRatio must be a number > 0, got ${s.expandRatio}`,
+      );
+    }
+    if (s.block !== undefined && s.block !== "MBConv" && s.block !== "FusedMBConv") {
+      throw new Error(
+        `${where}: config.stages[${i}].block must be "MBConv" or "FusedMBConv", got ` +
+          JSON.stringify(s.block),
+      );
+    }
+  });
+  return stages;
 }
 
 /**
@@ -267,7 +314,10 @@ export interface EfficientNetOptions {
  * An EfficientNet-B model as torchvision builds it: stem (3x3 stride-2
  * convolution, batch norm, SiLU), seven stages of MBConv blocks, a 1x1
  * convolution to four times the last stage's channels, global average pool,
- * Dropout and Linear. Initialised as torchvision: convolutions
+ * Dropout and Linear. EfficientNetV2 (`efficientnet_v2.ts`) is the same
+ * class with its own stages (`config.stages`, Fused-MBConv in the first
+ * ones) and 1280 channels in the last convolution (`config.lastChannel`).
+ * Initialised as torchvision: convolutions
  * kaiming-normal (fan_out) with zero bias, batch norm weight 1 and bias 0,
  * Linear weight U(-1/sqrt(classes), 1/sqrt(classes)) and bias 0. Batch norm
  * takes the configuration's eps and momentum (`normEps`, `normMomentum`;
@@ -283,11 +333,11 @@ export interface EfficientNetOptions {
  * ```
  */
 export class EfficientNet extends Module {
-  /** Stem, the seven stages (`features.1` .. `features.7`, each a Sequential of MBConv) and the last 1x1 convolution. */
+  /** Stem, the stages (`features.1` .. `features.7` for B0-B7, each a Sequential of MBConv or FusedMBConv) and the last 1x1 convolution. */
   features: Sequential;
   /** Global average pool. */
   avgpool: AdaptiveAvgPool2d;
-  /** Dropout, Linear(4 x last stage's channels, numClasses). */
+  /** Dropout, Linear(the last convolution's channels, numClasses). */
   classifier: Sequential;
   /**
    * The options the model was built with. A layer replaced later (the stem,
@@ -314,7 +364,7 @@ export class EfficientNet extends Module {
     checkProbability(where, "stochasticDepthProb", o.stochasticDepthProb, usage);
     this.options = o;
     const normLayer = normOf(where, config);
-    const stages = efficientnetStages(config.widthMult, config.depthMult);
+    const stages = stagesOf(where, config);
     const features: Module[] = [
       new Conv2dNormActivation(o.inChannels, stages[0].inputChannels, {
         stride: 2,
@@ -330,20 +380,27 @@ export class EfficientNet extends Module {
         // After the first block a stage keeps its channels and size.
         const block = i === 0 ? cnf : { ...cnf, inputChannels: cnf.outChannels, stride: 1 };
         // The same float operations as torchvision's, so the probabilities are equal.
-        blocks.push(new MBConv(block, (o.stochasticDepthProb * id) / total, normLayer));
+        const p = (o.stochasticDepthProb * id) / total;
+        blocks.push(
+          cnf.block === "FusedMBConv"
+            ? new FusedMBConv(block, p, normLayer)
+            : new MBConv(block, p, normLayer),
+        );
         id++;
       }
       features.push(new Sequential(...blocks));
     }
     const last = stages[stages.length - 1].outChannels;
+    const lastConv = config.lastChannel ?? 4 * last;
+    checkCount(where, "config.lastChannel", lastConv, usage);
     features.push(
-      new Conv2dNormActivation(last, 4 * last, { kernelSize: 1, normLayer, activationLayer: silu }),
+      new Conv2dNormActivation(last, lastConv, { kernelSize: 1, normLayer, activationLayer: silu }),
     );
     this.features = new Sequential(...features);
     this.avgpool = new AdaptiveAvgPool2d(1);
     this.classifier = new Sequential(
       new Dropout(o.dropout, true),
-      new Linear(4 * last, o.numClasses),
+      new Linear(lastConv, o.numClasses),
     );
     const range = 1 / Math.sqrt(o.numClasses);
     initMobile(this, (w) => uniform_(w, -range, range));

@@ -169,6 +169,60 @@ export {
   shufflenetV2X2_0,
 } from "./shufflenet.ts";
 export {
+  EFFICIENTNET_V2_L,
+  EFFICIENTNET_V2_M,
+  EFFICIENTNET_V2_S,
+  efficientnetV2L,
+  efficientnetV2M,
+  efficientnetV2S,
+} from "./efficientnet_v2.ts";
+export { FusedMBConv } from "./fused_mbconv.ts";
+export { RegNet, type RegNetConfig, type RegNetOptions } from "./regnet.ts";
+export {
+  AnyStage,
+  BottleneckTransform,
+  type RegNetBlockOptions,
+  type RegNetBlockParams,
+  regnetBlockParams,
+  type RegNetDesign,
+  ResBottleneckBlock,
+  SimpleStemIN,
+} from "./regnet_blocks.ts";
+export {
+  REGNET_Y_128GF,
+  REGNET_Y_16GF,
+  REGNET_Y_1_6GF,
+  REGNET_Y_32GF,
+  REGNET_Y_3_2GF,
+  REGNET_Y_400MF,
+  REGNET_Y_800MF,
+  REGNET_Y_8GF,
+  regnetY128gf,
+  regnetY16gf,
+  regnetY1_6gf,
+  regnetY32gf,
+  regnetY3_2gf,
+  regnetY400mf,
+  regnetY800mf,
+  regnetY8gf,
+} from "./regnet_y.ts";
+export {
+  REGNET_X_16GF,
+  REGNET_X_1_6GF,
+  REGNET_X_32GF,
+  REGNET_X_3_2GF,
+  REGNET_X_400MF,
+  REGNET_X_800MF,
+  REGNET_X_8GF,
+  regnetX16gf,
+  regnetX1_6gf,
+  regnetX32gf,
+  regnetX3_2gf,
+  regnetX400mf,
+  regnetX800mf,
+  regnetX8gf,
+} from "./regnet_x.ts";
+export {
   DenseNet,
   DENSENET121,
   densenet121,

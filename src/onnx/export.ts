@@ -28,6 +28,7 @@ import { LAYERS_MORE, REFUSED } from "./layers_more.ts";
 import { DENSENET } from "./densenet.ts";
 import { MOBILE } from "./mobile.ts";
 import { MOBILE_MORE } from "./mobile_more.ts";
+import { REGNET } from "./regnet.ts";
 import { VGG_SQUEEZENET } from "./vgg_squeezenet.ts";
 import { LAYERS_3D } from "./layers_3d.ts";
 import { RESNET3D } from "./resnet3d.ts";
@@ -80,6 +81,7 @@ const EMITTERS = new Map<unknown, Emitter>([
   ...DENSENET,
   ...MOBILE,
   ...MOBILE_MORE,
+  ...REGNET,
   ...VGG_SQUEEZENET,
   ...LAYERS_3D,
   ...LAYERS_1D,
