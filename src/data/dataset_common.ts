@@ -90,7 +90,8 @@ function datasetHint(value: unknown): string {
 export function cheapLabels(dataset: Dataset): ArrayLike<number> | undefined {
   const own = (dataset as { labels?: unknown }).labels;
   if (
-    own && typeof own === "object" && "length" in own &&
+    // A Tensor's .length throws (torch's len(x) is x.shape[0]): its labels are read per sample.
+    own && typeof own === "object" && !(own instanceof Tensor) && "length" in own &&
     (own as ArrayLike<number>).length === dataset.length
   ) {
     return own as ArrayLike<number>;

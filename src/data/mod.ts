@@ -63,6 +63,7 @@ export {
   IMG_EXTENSIONS,
 } from "./image_folder.ts";
 export { VolumeDataset, type VolumeDatasetOptions, type VolumeItem } from "./volume_dataset.ts";
+export { decollate_batch, decollateBatch, ImageDataset, type MonaiName } from "./monai_names.ts";
 export type {
   SpacingMode,
   SpacingOptions,

@@ -8,6 +8,7 @@
  */
 import { Rng } from "./rng.ts";
 import type { Dataset } from "./types.ts";
+import { cheapLabels } from "./dataset_common.ts";
 import { type CallContract, checkArity, checkContract } from "../options.ts";
 
 /** Chooses the indices of one epoch. */
@@ -337,13 +338,8 @@ export function classBalancedSampler(
  * ```
  */
 export async function datasetLabels(dataset: Dataset): Promise<Int32Array> {
-  const own = (dataset as { labels?: unknown }).labels;
-  if (
-    own && typeof own === "object" && "length" in own &&
-    (own as ArrayLike<number>).length === dataset.length
-  ) {
-    return Int32Array.from(own as ArrayLike<number>);
-  }
+  const own = cheapLabels(dataset);
+  if (own) return Int32Array.from(own);
   const out = new Int32Array(dataset.length);
   for (let i = 0; i < out.length; i++) out[i] = (await dataset.get(i)).label;
   return out;

@@ -306,6 +306,21 @@ function build(
   options: DenseNetOptions,
 ): DenseNet {
   checkArity(`models.${name}`, given, 1, `models.${name}({ inChannels: 1, numClasses: 3 })`);
+  const o = options as Record<string, unknown> | null;
+  // MONAI's DenseNet121(spatial_dims=3, ...) ported onto torchvision's 2-D builder.
+  if (o !== null && typeof o === "object" && ("spatialDims" in o || "spatial_dims" in o)) {
+    const dims = o.spatialDims ?? o.spatial_dims;
+    const depth = name.slice("densenet".length);
+    throw new Error(
+      `models.${name}: unknown option 'spatialDims'; this is torchvision's 2-D DenseNet. ` +
+        (depth === "161"
+          ? "MONAI's 3-D DenseNets are models.densenet3d121/169/201/264"
+          : dims === 3
+          ? `MONAI's DenseNet${depth}(spatial_dims=3, in_channels, out_channels) is ` +
+            `models.densenet3d${depth}({ inChannels: 1, numClasses: 2 })`
+          : `leave spatialDims out (for volumes: models.densenet3d${depth})`),
+    );
+  }
   return new DenseNet(config, options);
 }
 

@@ -285,6 +285,7 @@ export {
   type DenseNet3dNorm,
   type DenseNet3dOptions,
 } from "./densenet3d.ts";
+export { DenseNet121, DenseNet169, DenseNet201, DenseNet264 } from "./monai_names.ts";
 export {
   DenseBlock3d,
   DenseLayer3d,

@@ -126,6 +126,8 @@ const READ: Record<string, string> = {
   numpy: "write x.toArray() (a Float32Array or Int32Array, on the host) or x.toList() " +
     "(nested arrays); both are copies, where torch's x.numpy() shares the tensor's memory: " +
     "writing the tensor afterwards does not change the array (read it again after the write)",
+  // torch's len(x), ported as x.length, gave undefined: an accuracy's count became NaN.
+  length: "torch's len(x) is x.shape[0] here (x.numel() counts every element)",
 };
 
 /** Attribute -> what to write instead (assigning). */

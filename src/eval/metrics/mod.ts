@@ -143,3 +143,4 @@ export {
   calibrationCurve,
   type CalibrationCurveOptions,
 } from "./calibration.ts";
+export { compute_roc_auc, computeRocAuc, ROCAUCMetric } from "./monai_names.ts";

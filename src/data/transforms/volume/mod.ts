@@ -52,3 +52,4 @@
 export { VolumeTransform, type VolumeTransformSpec } from "./transform.ts";
 export { Compose, compose, fromSpec, transformNames, type VolumeTransformLike } from "./compose.ts";
 export * from "./classes.ts";
+export * from "./monai_names.ts";
