@@ -17,6 +17,13 @@
  * As pytorch-grad-cam, the map is scaled both before and after its resize,
  * `(x - min) / (1e-7 + max)`: a constant map stays zero.
  *
+ * A Vision Transformer is explained as pytorch-grad-cam's tutorial explains
+ * it: at the last block's `ln_1` (`model.encoder.layers[-1].ln_1`), whose
+ * tokens [N, 1 + h * w, C] its `reshape_transform` turns into a map
+ * [N, C, h, w] (the class token dropped); here that transform is applied by
+ * itself to a `VisionTransformer`'s tokens, and `reshapeTransform` takes
+ * any other (pytorch-grad-cam's `reshape_transform`).
+ *
  * The captured activation is handed on as a detached leaf that requires a
  * gradient, and the parameters stop requiring gradients for the pass: the
  * backward pass then runs only from the logits down to that layer and leaves
@@ -36,10 +43,11 @@ import { Tensor } from "../tensor/tensor.ts";
 import { fromHost } from "../tensor/ops/creation.ts";
 import { interpolate } from "../tensor/ops/interpolate.ts";
 import { scope } from "../tensor/ownership.ts";
-import { isGradEnabled } from "../tensor/autograd.ts";
+import { isGradEnabled, noGrad } from "../tensor/autograd.ts";
 import { resize } from "../data/transforms/functional/geometry.ts";
 import { checkArity, checkOptions } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
+import { VisionTransformer } from "../models/vit.ts";
 
 const USAGE = 'evaluation.gradCam(model, input, { layer: "layer4", target: 2 })';
 
@@ -65,6 +73,16 @@ export interface GradCamOptions {
    * (several lesions) rather than the strongest.
    */
   method?: GradCamMethod;
+  /**
+   * pytorch-grad-cam's `reshape_transform`: a function of the layer's
+   * output (and, the same way, of its gradient) that gives the feature map
+   * [N, C, h, w] (or [N, C, d, h, w]) to explain, for layers whose output
+   * is not one, such as a transformer's tokens. Default: none, except on a
+   * `VisionTransformer` whose layer gives its tokens [N, 1 + h * w, C]:
+   * there the class token is dropped and the patches' tokens are made
+   * [N, C, h, w], as pytorch-grad-cam's ViT tutorial does.
+   */
+  reshapeTransform?: (activation: Tensor) => Tensor;
 }
 
 /** The channel weighting of a class activation map. */
@@ -139,16 +157,29 @@ function follows(m: Module): boolean {
  * features after the ReLU); a 3-D ResNet gets "layer4.1" (Conv3d and
  * BatchNorm3d count as their 2-D kinds).
  *
+ * A `VisionTransformer` gets its last encoder block's `ln_1`
+ * ("encoder.layers.encoder_layer_11.ln_1" for ViT-B/16), pytorch-grad-cam's
+ * `model.encoder.layers[-1].ln_1`: past that block only the class token
+ * reaches the head, so later tokens' gradients are zero (and `conv_proj`,
+ * the only convolution, gives a first-layer map).
+ *
  * @example
  * ```ts
  * import { evaluation, models } from "@lits/vision";
  * console.log(evaluation.gradCamLayer(models.resnet18())); // "layer4.1"
  * console.log(evaluation.gradCamLayer(models.alexnet())); // "features.11"
+ * const config = { name: "ViT tiny", patchSize: 8, numLayers: 2, numHeads: 2, hiddenDim: 16, mlpDim: 32 };
+ * const vit = new models.VisionTransformer(config, { imageSize: 32 });
+ * console.log(evaluation.gradCamLayer(vit)); // "encoder.layers.encoder_layer_1.ln_1"
  * ```
  */
 export function gradCamLayer(model: Module): string {
   checkArity("evaluation.gradCamLayer", arguments.length, 1, "evaluation.gradCamLayer(model)");
   if (!(model instanceof Module)) throw new Error("evaluation.gradCamLayer: model is not a Module");
+  if (model instanceof VisionTransformer) {
+    const blocks = [...model.encoder.layers.namedChildren()];
+    if (blocks.length > 0) return `encoder.layers.${blocks[blocks.length - 1][0]}.ln_1`;
+  }
   let m: Module = model;
   let name = "";
   const join = (k: string) => (name ? `${name}.${k}` : k);
@@ -252,7 +283,7 @@ export function runGradCam(
   options = checkOptions<GradCamOptions>(
     "gradCam",
     options,
-    ["layer", "target", "method"],
+    ["layer", "target", "method", "reshapeTransform"],
     USAGE,
   );
   const method = options.method ?? "gradcam";
@@ -265,6 +296,13 @@ export function runGradCam(
     throw new Error("gradCam: it needs gradients; call it outside noGrad(...)");
   }
   const { layer, name } = resolve(model, input, options);
+  const custom = options.reshapeTransform;
+  if (custom !== undefined && typeof custom !== "function") {
+    throw new Error(
+      `gradCam: reshapeTransform must be a function of the layer's output, got ` +
+        `${showValue(custom)}; write { reshapeTransform: (t) => ... }`,
+    );
+  }
   const n = input.shape[0];
   const size = input.shape.slice(2); // [H, W] or [D, H, W]
   const [height, width] = size.slice(-2);
@@ -275,6 +313,8 @@ export function runGradCam(
   const modes = modules.map((m) => m.training);
   let calls = 0;
   let leaf: Tensor | null = null;
+  let transform: ((t: Tensor) => Tensor) | null = null;
+  let tokens = false; // the layer gives a VisionTransformer's tokens
   const handle = layer.registerForwardHook((_m, _inputs, out) => {
     if (++calls > 1) {
       throw new Error(
@@ -282,11 +322,26 @@ export function runGradCam(
           "such as a block's ReLU); name the block or a convolution instead",
       );
     }
-    if (out.ndim !== input.ndim) {
+    if (!(out instanceof Tensor)) {
+      throw new Error(
+        `gradCam: layer '${name}' gives ${
+          out !== null && typeof out === "object" && !Array.isArray(out)
+            ? `an object { ${Object.keys(out).join(", ")} }`
+            : Array.isArray(out)
+            ? `an array of ${(out as unknown[]).length}`
+            : showValue(out)
+        }, not one tensor; name a layer whose ` +
+          `output is a feature map, such as ${gradCamLayer(model)}`,
+      );
+    }
+    tokens = custom === undefined && vitTokens(model, out) !== null;
+    transform = custom ?? vitTokens(model, out) ?? null;
+    if (out.ndim !== input.ndim && transform === null) {
       const map = input.ndim === 5 ? "[N, C, d, h, w]" : "[N, C, h, w]";
       throw new Error(
         `gradCam: layer '${name}' gives [${out.shape}]; Grad-CAM of a ${input.ndim}-D input ` +
-          `needs a ${map} feature map, such as ${gradCamLayer(model)}`,
+          `needs a ${map} feature map, such as ${gradCamLayer(model)}, or a reshapeTransform ` +
+          `that makes one (pytorch-grad-cam's reshape_transform): { reshapeTransform: (t) => ... }`,
       );
     }
     leaf = out.detach().requiresGrad_();
@@ -321,10 +376,23 @@ export function runGradCam(
       if (a.grad === null) {
         throw new Error(`gradCam: the logits do not depend on layer '${name}'`);
       }
+      const [act, grad] = transform === null
+        ? [a, a.grad]
+        : mapped(name, transform, a, a.grad, input.ndim);
+      const gradValues = grad.toArray() as Float32Array;
+      if (tokens && gradValues.every((v) => v === 0)) {
+        // Past the last block's attention only the class token reaches the head.
+        throw new Error(
+          `gradCam: the patch tokens of layer '${name}' have zero gradient (in a ViT, after the ` +
+            "last block's attention only the class token reaches the head), so the map would " +
+            `be zero; explain ${gradCamLayer(model)} (the default, pytorch-grad-cam's ` +
+            "model.encoder.layers[-1].ln_1) or an earlier block",
+        );
+      }
       const maps = camMaps(
-        a.toArray() as Float32Array,
-        a.grad.toArray() as Float32Array,
-        a.shape,
+        act.toArray() as Float32Array,
+        gradValues,
+        act.shape,
         size,
         method,
       );
@@ -335,6 +403,50 @@ export function runGradCam(
     params.forEach((p, i) => (p.requiresGrad = flags[i]));
     modules.forEach((m, i) => (m.training = modes[i]));
   }
+}
+
+/**
+ * pytorch-grad-cam's ViT `reshape_transform` for a `VisionTransformer`'s
+ * tokens `out` [N, 1 + h * w, C]: the class token dropped, the rest made
+ * [N, C, h, w]; null for any other model or output.
+ */
+function vitTokens(model: Module, out: Tensor): ((t: Tensor) => Tensor) | null {
+  if (
+    !(model instanceof VisionTransformer) || out.ndim !== 3 ||
+    out.shape[1] !== model.seqLength || out.shape[2] !== model.hiddenDim
+  ) return null;
+  const side = model.imageSize / model.patchSize;
+  return (t) =>
+    t.narrow(1, 1, side * side).reshape(t.shape[0], side, side, t.shape[2]).permute(0, 3, 1, 2);
+}
+
+/** The layer's output and gradient through `transform`, checked to be feature maps alike. */
+function mapped(
+  name: string,
+  transform: (t: Tensor) => Tensor,
+  act: Tensor,
+  grad: Tensor,
+  ndim: number,
+): [Tensor, Tensor] {
+  const [a, g] = noGrad(() => [transform(act.detach()), transform(grad)]);
+  const map = ndim === 5 ? "[N, C, d, h, w]" : "[N, C, h, w]";
+  for (const t of [a, g]) {
+    if (!(t instanceof Tensor) || t.ndim !== ndim || t.shape[0] !== act.shape[0]) {
+      throw new Error(
+        `gradCam: reshapeTransform gave ${
+          t instanceof Tensor ? `[${t.shape}]` : showValue(t)
+        } for layer '${name}''s output [${act.shape}]; it must give the ${map} feature map of ` +
+          `the ${act.shape[0]} inputs`,
+      );
+    }
+  }
+  if (a.shape.join() !== g.shape.join()) {
+    throw new Error(
+      `gradCam: reshapeTransform gave [${a.shape}] for the output but [${g.shape}] for its ` +
+        "gradient (of the same shape); it must depend on the shape only",
+    );
+  }
+  return [a, g];
 }
 
 /**

@@ -101,6 +101,11 @@ export {
 } from "./vit.ts";
 export { Encoder, EncoderBlock, MLPBlock } from "./vit_blocks.ts";
 export {
+  type EmbeddingInterpolation,
+  interpolateEmbeddings,
+  type InterpolateEmbeddingsOptions,
+} from "./vit_embeddings.ts";
+export {
   type ActivationLayer,
   Conv2dNormActivation,
   type Conv2dNormActivationOptions,

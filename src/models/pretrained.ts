@@ -18,6 +18,8 @@ import { Conv3d } from "../layers/conv3d.ts";
 import { Linear } from "../layers/linear.ts";
 import { checkArity, checkCall } from "../options.ts";
 import { legacyMlpKey } from "./vit_blocks.ts";
+import { VisionTransformer } from "./vit.ts";
+import { resizePosEmbedding } from "./vit_embeddings.ts";
 
 const ADAPT_USAGE = "models.adaptInputConv(conv1Weight, 1)";
 
@@ -157,6 +159,11 @@ export interface LoadPretrainedReport {
   /** Keys whose weights were adapted (the first convolution's), with the shapes before and after. */
   adapted: { name: string; from: number[]; to: number[] }[];
   /**
+   * A ViT's `encoder.pos_embedding` resized to the model's image size
+   * (`interpolateEmbeddings`, bicubic), with the shapes before and after.
+   */
+  interpolated: { name: string; from: number[]; to: number[]; mode: "bicubic" }[];
+  /**
    * The model's keys left at their initialisation: the classifier's when its
    * class count differs or the weights have none, and with `strict: false`
    * those whose shape does not fit; `reason` says why, `from` is the
@@ -291,6 +298,33 @@ function listed(names: string[]): string {
 }
 
 /**
+ * A ViT's weights for another image size: their `encoder.pos_embedding`
+ * (in `src`) resized to the model's grid, as torchvision's
+ * `interpolate_embeddings` (bicubic); the new tensor goes to `made`.
+ */
+function resizeVitEmbedding(
+  model: Module,
+  src: Map<string, Tensor>,
+  own: Map<string, Tensor>,
+  report: LoadPretrainedReport,
+  made: Tensor[],
+): void {
+  const name = "encoder.pos_embedding";
+  const pos = src.get(name), ownPos = own.get(name);
+  if (
+    !(model instanceof VisionTransformer) || !(pos instanceof Tensor) || ownPos === undefined ||
+    pos.dtype !== "float32" || pos.ndim !== 3 || pos.shape[0] !== 1 ||
+    pos.shape[2] !== ownPos.shape[2] || pos.shape[1] === ownPos.shape[1] ||
+    !Number.isInteger(Math.sqrt(pos.shape[1] - 1))
+  ) return; // nothing to resize, or a shape the strict check reports
+  const grid = model.imageSize / model.patchSize;
+  const resized = resizePosEmbedding("models.loadPretrained", pos, grid, "bicubic");
+  made.push(resized);
+  src.set(name, resized);
+  report.interpolated.push({ name, from: [...pos.shape], to: [...resized.shape], mode: "bicubic" });
+}
+
+/**
  * Loads pretrained weights into `model` the way fine-tuning needs, as
  * torchvision's `weights=` plus timm's `in_chans` / `num_classes` do:
  *
@@ -305,6 +339,12 @@ function listed(names: string[]): string {
  * - the first convolution's weight is adapted to the model's input channels
  *   with `adaptInputConv` (timm's rule: RGB summed to one channel) where
  *   they differ (`adaptInputChannels`, default true);
+ * - into a `VisionTransformer` built for another image size than the
+ *   weights' (224 weights, 256 or 512 CT slices), `encoder.pos_embedding`
+ *   is resized as torchvision's `interpolate_embeddings` resizes it
+ *   (`models.interpolateEmbeddings`: bicubic, align_corners=True, the class
+ *   token's entry kept) and listed in `interpolated`; for bilinear, call
+ *   `interpolateEmbeddings` on the weights first;
  * - the classifier (default: the model's last Linear, so `fc` of a ResNet
  *   and `classifier` of a DenseNet; in a model without one its last
  *   convolution, SqueezeNet's `classifier.1`) stays at its initialisation when its
@@ -368,6 +408,7 @@ export function loadPretrained(
   const report: LoadPretrainedReport = {
     loaded: [],
     adapted: [],
+    interpolated: [],
     skipped: [],
     missingKeys: [],
     unexpectedKeys: [],
@@ -410,6 +451,7 @@ export function loadPretrained(
   const made: Tensor[] = [];
   const consumed = new Set<string>();
   try {
+    resizeVitEmbedding(model, src, own, report, made);
     // The classifier: loaded when it fits, else left whole at its initialisation.
     const headFits = head.every((k) => {
       const t = src.get(k);

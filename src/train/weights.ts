@@ -171,7 +171,15 @@ export function weightsLine(report: LoadPretrainedReport, file: string): string 
   if (report.stateKey) parts.push(`state dict under '${report.stateKey}'`);
   if (report.strippedPrefix) parts.push(`'${report.strippedPrefix}' prefix removed`);
   if (report.renamed.length > 0) {
-    parts.push(`${report.renamed.length} legacy DenseNet names renamed (norm.1 -> norm1)`);
+    const { from, to } = report.renamed[0];
+    parts.push(`${report.renamed.length} legacy names renamed (${from} -> ${to}, ...)`);
+  }
+  for (const r of report.interpolated) {
+    const side = (shape: number[]) => Math.round(Math.sqrt(shape[1] - 1));
+    parts.push(
+      `${r.name} interpolated (${r.mode}) from ${side(r.from)} x ${side(r.from)} patches to ` +
+        `${side(r.to)} x ${side(r.to)}`,
+    );
   }
   for (const a of report.adapted) {
     const [from, to] = [a.from[1], a.to[1]];

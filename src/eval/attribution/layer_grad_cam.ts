@@ -16,6 +16,8 @@
  */
 import { Tensor } from "../../tensor/tensor.ts";
 import { noGrad } from "../../tensor/autograd.ts";
+import type { Module } from "../../layers/module.ts";
+import { VisionTransformer } from "../../models/vit.ts";
 import { checkArity, checkOptions } from "../../options.ts";
 import {
   boolOption,
@@ -60,6 +62,28 @@ const KEYS: (keyof LayerGradCamOptions)[] = [
 ];
 
 /**
+ * Throws when the layer's value is a ViT's tokens [N, 1 + h * w, C]: Captum
+ * would average the gradient over the channels (the last dim) and sum over
+ * the tokens, which is no map of the image.
+ */
+function refuseTokens(where: string, model: unknown, layer: Module, shape: readonly number[]) {
+  if (
+    !(model instanceof VisionTransformer) || shape.length !== 3 ||
+    shape[1] !== model.seqLength || shape[2] !== model.hiddenDim
+  ) return;
+  const name = [...model.namedModules()].find(([, m]) => m === layer)?.[0] ?? "layer";
+  const side = model.imageSize / model.patchSize;
+  throw new Error(
+    `${where}: the layer's value is the ViT's tokens [${shape.join(", ")}] (1 + ${side} * ` +
+      `${side} tokens, channels last); Captum's LayerGradCam would average the gradient over ` +
+      "the channels and sum over the tokens, which is no map of the image. For " +
+      "pytorch-grad-cam's ViT map (class token dropped, tokens made [N, C, h, w]) write " +
+      `evaluation.gradCam(model, x, { layer: "${name}" }); for Captum's raw map of a ` +
+      'feature map explain "conv_proj"',
+  );
+}
+
+/**
  * Captum's `LayerGradCam(forward_func, layer)`: `attribute(input, { target,
  * reluAttributions, attributeToLayerInput, attrDimSummation })` gives the
  * raw Grad-CAM map [N, 1, ...] of the layer's output (or input), at the
@@ -73,6 +97,10 @@ const KEYS: (keyof LayerGradCamOptions)[] = [
  * gradients are recorded even under `noGrad`, the parameters' `.grad`
  * stay as they were, the hook is removed after (also when the call
  * throws), and the result is yours (or the enclosing scope's).
+ *
+ * A `VisionTransformer`'s token layers ([N, 1 + h * w, C], channels last)
+ * are refused: Captum would average over the channels there and give no
+ * image map; `evaluation.gradCam` reshapes them as pytorch-grad-cam does.
  *
  * @example
  * ```ts
@@ -121,6 +149,7 @@ export class LayerGradCam extends LayerAttribution<LayerGradCamOptions> {
         targets,
         toInput,
       );
+      refuseTokens(where, this.forwardFunc, layer, grads.shape);
       if (grads.ndim < 2) {
         throw new Error(
           `${where}: the layer's ${toInput ? "input" : "output"} is [${grads.shape}]; Grad-CAM ` +
