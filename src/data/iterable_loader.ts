@@ -8,9 +8,10 @@
  *
  * @module
  */
-import { BatchError } from "./batch.ts";
+import { BatchError, type BatchTask } from "./batch.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type { Sampler } from "./sampler.ts";
+import type { Dataset } from "./types.ts";
 
 /**
  * A stream of samples, as PyTorch's `IterableDataset`: extend it and define
@@ -232,5 +233,69 @@ export class StreamReader {
     // A stream stuck in a next() (a timeout) would never finish its return().
     if (this.#busy) Promise.resolve(ended).catch(() => {});
     else await ended;
+  }
+}
+
+/** What one epoch over a stream needs from its DataLoader. */
+export interface StreamEpoch<T> {
+  /** The stream (the loader's dataset). */
+  dataset: Iterable<unknown> | AsyncIterable<unknown>;
+  /** Samples per batch (1 for `batchSize: null`). */
+  size: number;
+  /** The loader's seed, part of every batch task. */
+  seed: number;
+  /** Whether a short last batch is dropped. */
+  dropLast: boolean;
+  /** `p`, or the loader's timeout Error, which then ends with `stalled`. */
+  waitFor<R>(p: Promise<R>, stalled: string): Promise<R>;
+  /** Reads and augments the task's samples from `chunk` (indexed by stream position). */
+  load(chunk: Dataset, task: BatchTask): Promise<unknown>;
+  /** `e` as the loader reports a batch's failure. */
+  wrap(e: unknown, task: BatchTask, what: string): Error;
+  /** What the loader yields for a loaded batch. */
+  emit(got: unknown, task: BatchTask): T | Promise<T>;
+}
+
+/**
+ * One epoch over a stream (an iterable dataset): batches in the stream's
+ * order, sample k of the epoch augmented with `Rng.forSample(seed, epoch,
+ * k)`; the stream is ended (its `finally` blocks run) when the loop breaks.
+ */
+export async function* streamEpoch<T>(epoch: number, loader: StreamEpoch<T>): AsyncGenerator<T> {
+  const reader = new StreamReader(loader.dataset, epoch);
+  const size = loader.size;
+  try {
+    for (let id = 0;; id++) {
+      const start = reader.position;
+      let items: unknown[];
+      try {
+        items = await loader.waitFor(reader.take(size), "the dataset's iterator did not yield");
+      } catch (e) {
+        throw new Error(`DataLoader: batch ${id} of epoch ${epoch}: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+      if (items.length === 0 || (loader.dropLast && items.length < size)) return;
+      const indices = Int32Array.from(items, (_, k) => start + k);
+      const task: BatchTask = {
+        id,
+        epoch,
+        seed: loader.seed,
+        start,
+        offset: 0,
+        stride: 1,
+        indices,
+      };
+      const chunk = { length: start + items.length, get: (i: number) => items[i - start] };
+      let got: unknown;
+      try {
+        got = await loader.load(chunk as Dataset, task);
+      } catch (e) {
+        throw loader.wrap(streamError(e), task, "stream items");
+      }
+      yield await loader.emit(got, task);
+    }
+  } finally {
+    await reader.close();
   }
 }
