@@ -451,7 +451,7 @@ Deno.test("--model takes torchvision's spellings; --dropout goes to every model 
   );
   assert.throws(
     () => train.parseTrainArgs(["--model", "densenet121", "--dropout", "0.3"]),
-    /model densenet121 has no dropout \(simple, alexnet, vgg11, .*, squeezenet1_1, mobilenetv2, efficientnetb0 do\)/,
+    /model densenet121 has no dropout \(simple, alexnet, vgg11, .*, squeezenet1_1, mobilenetv2, efficientnetb0, .*, mobilenetv3small, .*, vit_h_14 do\)/,
   );
   assert.deepEqual(
     [

@@ -32,7 +32,13 @@ export function showValue(v: unknown): string {
     if (b !== undefined) return b;
   }
   try {
-    return JSON.stringify(v, (_, x) => {
+    // The holder's own value, read before toJSON: a Tensor's toJSON gives its values.
+    return JSON.stringify(v, function (this: Record<string, unknown>, k, x) {
+      const own = this[k];
+      if (typeof own === "object" && own !== null) {
+        const b = brief(own);
+        if (b !== undefined) return b;
+      }
       if (typeof x === "object" && x !== null) return brief(x) ?? x;
       return x;
     }) ?? String(v);
