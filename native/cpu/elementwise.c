@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "fused_internal.h"
+#include "gelu.h"
 
 /* lits_expf (exp16.h, through fused_internal.h): Sigmoid and SiLU use it,
  * inline and vectorised by gcc, the bits of the fused epilogues' lits_exp16
@@ -24,25 +25,7 @@
 
 /* ---- unary -------------------------------------------------------------- */
 
-/* GELU in PyTorch's CPU formulas (aten/src/ATen/native/cpu/Activation.cpp):
- * exact x * Phi(x) with erf, and the tanh approximation, with their derivatives. */
-#define GELU_SQRT1_2 0.70710678118654752440f
-#define GELU_PDF_SCALE 0.39894228040143267794f /* 1 / sqrt(2 pi) */
-#define GELU_BETA 0.79788456080286535588f /* sqrt(2 / pi) */
-#define GELU_KAPPA 0.044715f
-static inline float gelu_f(float x) { return x * 0.5f * (1.0f + erff(x * GELU_SQRT1_2)); }
-static inline float gelu_grad_f(float x) {
-  float cdf = 0.5f * (1.0f + erff(x * GELU_SQRT1_2));
-  return cdf + x * (expf(-0.5f * x * x) * GELU_PDF_SCALE);
-}
-static inline float gelu_tanh_f(float x) {
-  float inner = GELU_BETA * (x + GELU_KAPPA * x * x * x);
-  return 0.5f * x * (1.0f + tanhf(inner));
-}
-static inline float gelu_tanh_grad_f(float x) {
-  float x2 = x * x, t = tanhf(GELU_BETA * (x + GELU_KAPPA * x * x * x));
-  return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * GELU_BETA * (1.0f + 3.0f * GELU_KAPPA * x2);
-}
+/* GELU (exact and tanh) and its gradient: gelu.c's vectorised kernels. */
 
 /* Trigonometric, hyperbolic and error functions: libm's (torch's CPU kernels
  * call std::tan, ... or Sleef's 1-ulp forms), with torch's gradient formulas.
@@ -127,8 +110,8 @@ int lits_unary_f32(int32_t op, const float* x, float* y, int64_t n, float alpha)
     case LITS_DIV_SCALAR: PARALLEL_LOOP(n, y[i] = x[i] / alpha); break;
     case LITS_RSUB_SCALAR: PARALLEL_LOOP(n, y[i] = alpha - x[i]); break;
     case LITS_RDIV_SCALAR: PARALLEL_LOOP(n, y[i] = alpha / x[i]); break;
-    case LITS_GELU: PARALLEL_LOOP(n, y[i] = gelu_f(x[i])); break;
-    case LITS_GELU_TANH: PARALLEL_LOOP(n, y[i] = gelu_tanh_f(x[i])); break;
+    case LITS_GELU: lits_gelu_apply(0, 0, x, NULL, y, n); break;
+    case LITS_GELU_TANH: lits_gelu_apply(1, 0, x, NULL, y, n); break;
     case LITS_LEAKY_RELU: PARALLEL_LOOP(n, float v = x[i]; y[i] = v > 0.0f ? v : v * alpha); break;
     case LITS_LOG1P: PARALLEL_LOOP(n, y[i] = log1pf(x[i])); break;
     case LITS_EXPM1: PARALLEL_LOOP(n, y[i] = expm1f(x[i])); break;
@@ -204,8 +187,8 @@ int lits_unary_backward_f32(int32_t op, const float* x, const float* y, const fl
     case LITS_RDIV_SCALAR:
       PARALLEL_LOOP(n, float v = x[i]; dx[i] = -dy[i] * alpha / (v * v));
       break;
-    case LITS_GELU: PARALLEL_LOOP(n, dx[i] = dy[i] * gelu_grad_f(x[i])); break;
-    case LITS_GELU_TANH: PARALLEL_LOOP(n, dx[i] = dy[i] * gelu_tanh_grad_f(x[i])); break;
+    case LITS_GELU: lits_gelu_apply(0, 1, x, dy, dx, n); break;
+    case LITS_GELU_TANH: lits_gelu_apply(1, 1, x, dy, dx, n); break;
     /* As torch's leaky_relu_backward: the slope at x == 0. */
     case LITS_LEAKY_RELU: PARALLEL_LOOP(n, dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * alpha); break;
     /* torch: grad / (x + 1) and grad * (y + 1). */

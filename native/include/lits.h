@@ -418,6 +418,24 @@ int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* 
                                   float* dgamma, float* dbeta, int32_t n, int32_t c,
                                   int64_t hw, float eps);
 
+/* ---- layer norm (x [rows, cols]) ---------------------------------------- */
+/* LITS_OPTIONAL: a backend without them (CUDA) gets F.layerNorm composed of
+ * the elementwise ops and reductions above.
+ *
+ * Each row normalised by its mean and biased variance (eps added), then
+ * multiplied by weight and shifted by bias (each [cols], either may be NULL);
+ * mean and rstd (1 / sqrt(var + eps)) get one float per row when not NULL. */
+LITS_OPTIONAL
+int lits_layer_norm_f32(const float* x, const float* weight, const float* bias, float* y,
+                        float* mean, float* rstd, int64_t rows, int64_t cols, float eps);
+/* dx (may be NULL), dweight and dbias (each may be NULL; overwritten, summed
+ * over rows in one order whatever the thread count) from the forward's mean
+ * and rstd. weight may be NULL (ones). */
+LITS_OPTIONAL
+int lits_layer_norm_backward_f32(const float* x, const float* dy, const float* weight,
+                                 const float* mean, const float* rstd, float* dx,
+                                 float* dweight, float* dbias, int64_t rows, int64_t cols);
+
 /* ---- fused per-channel epilogues ---------------------------------------- */
 /* LITS_OPTIONAL: a backend may leave every function of this section out
  * (callers check and fall back to the separate ops above; the CUDA backend

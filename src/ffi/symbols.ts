@@ -131,6 +131,16 @@ export const symbols = {
     parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, f32],
     ...status,
   },
+  lits_layer_norm_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, i64, i64, f32],
+    ...status,
+    optional: true,
+  },
+  lits_layer_norm_backward_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i64, i64],
+    ...status,
+    optional: true,
+  },
   lits_fused_affine_f32: {
     parameters: [ptr, ptr, ptr, ptr, ptr, i32, i32, i64, i32],
     ...status,

@@ -2,17 +2,21 @@
  * Layer and group normalisation (F.layer_norm, F.group_norm): each sample
  * normalised by its own mean and biased variance over trailing elements,
  * then scaled and shifted elementwise (layer norm) or per channel (group
- * norm). Composed from differentiable ops: (x - mean) / sqrt(var + eps),
- * so the gradient is the chain rule's; neither is on a hot path of the
- * CNNs this library trains.
+ * norm). Layer norm runs the backend's kernels where it has them (the CPU's
+ * `lits_layer_norm_f32`, one pass per row, and its backward: transformers
+ * and ConvNeXt call it on every block); elsewhere, and group norm always,
+ * it is composed from differentiable ops, (x - mean) / sqrt(var + eps), so
+ * the gradient is the chain rule's.
  *
  * @module
  */
-import { numel, type Tensor } from "../tensor.ts";
+import { check } from "../../ffi/native.ts";
+import { numel, Tensor } from "../tensor.ts";
+import { isGradEnabled, record } from "../autograd.ts";
 import { refuseKeywords } from "./keyword_args.ts";
 import { add, div, mul, requireFloat, sameDevice, sqrt, sub } from "./elementwise.ts";
 import { mean } from "./reduce.ts";
-import { reshape } from "./shape.ts";
+import { contiguous, reshape } from "./shape.ts";
 import { expectTensor } from "./compare.ts";
 
 // Their torch keywords, and defaults, for refuseKeywords.
@@ -94,11 +98,81 @@ export function layerNorm(
   }
   checkAffine("layerNorm", weight, "weight", shape, x);
   checkAffine("layerNorm", bias, "bias", shape, x);
+  const e = checkEps("layerNorm", eps, usage);
+  const cols = numel(shape);
+  if (x.lib.lits_layer_norm_f32 && cols > 0 && x.numel() > 0 && e >= 0) {
+    return nativeLayerNorm(x, cols, weight ?? null, bias ?? null, e);
+  }
   const dims = shape.map((_, i) => x.ndim - k + i);
-  let y = normalize(x, dims, checkEps("layerNorm", eps, usage));
+  let y = normalize(x, dims, e);
   if (weight) y = mul(y, weight);
   if (bias) y = add(y, bias);
   return y;
+}
+
+/** layerNorm on the backend's kernels: x viewed as [rows, cols], weight and bias [cols]. */
+function nativeLayerNorm(
+  x: Tensor,
+  cols: number,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+): Tensor {
+  const lib = x.lib;
+  const cx = contiguous(x);
+  const [w, b] = [weight && contiguous(weight), bias && contiguous(bias)];
+  const rows = cx.numel() / cols;
+  const desc = () => `layerNorm x [${x.shape}] over the last ${cols} elements`;
+  const wantsGrad = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
+  const y = Tensor.empty(x.shape, "float32", x.device);
+  // The row statistics are kept only for the backward.
+  const rowMean = wantsGrad ? Tensor.empty([rows], "float32", x.device) : null;
+  const rowRstd = wantsGrad ? Tensor.empty([rows], "float32", x.device) : null;
+  check(
+    lib,
+    lib.lits_layer_norm_f32!(
+      cx.ptr,
+      w?.ptr ?? null,
+      b?.ptr ?? null,
+      y.ptr,
+      rowMean?.ptr ?? null,
+      rowRstd?.ptr ?? null,
+      rows,
+      cols,
+      eps,
+    ),
+    desc,
+  );
+  if (!wantsGrad) return y;
+  const inputs = [cx, ...(w ? [w] : []), ...(b ? [b] : [])];
+  return record(y, {
+    name: "layerNorm",
+    inputs,
+    saved: [cx, ...(w ? [w] : [])], // the shift's gradient needs no values
+    backward: (g) => {
+      const dy = contiguous(g);
+      const dx = cx.requiresGrad ? Tensor.empty(x.shape, "float32", x.device) : null;
+      const dw = w?.requiresGrad ? Tensor.empty(w.shape, "float32", x.device) : null;
+      const db = b?.requiresGrad ? Tensor.empty(b.shape, "float32", x.device) : null;
+      check(
+        lib,
+        lib.lits_layer_norm_backward_f32!(
+          cx.ptr,
+          dy.ptr,
+          w?.ptr ?? null,
+          rowMean!.ptr,
+          rowRstd!.ptr,
+          dx?.ptr ?? null,
+          dw?.ptr ?? null,
+          db?.ptr ?? null,
+          rows,
+          cols,
+        ),
+        () => `${desc()} backward`,
+      );
+      return [dx, ...(w ? [dw] : []), ...(b ? [db] : [])];
+    },
+  });
 }
 
 /**
