@@ -167,10 +167,7 @@ export { AlphaDropout, RReLU, type RReLUOptions } from "./activation_random.ts";
 export { ParameterDict, ParameterList } from "./parameter_containers.ts";
 export { ChannelShuffle } from "./channel_shuffle.ts";
 export { Bilinear, type BilinearOptions } from "./bilinear.ts";
-export {
-  type TransformerActivation,
-  type TransformerLayerOptions,
-} from "./transformer_common.ts";
+export { type TransformerActivation, type TransformerLayerOptions } from "./transformer_common.ts";
 export {
   TransformerEncoder,
   type TransformerEncoderForwardOptions,
