@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import * as ort from "npm:onnxruntime-node@1.30.0";
 import { manualSeed, models, nn, noGrad, onnx, rand, randn, scope, zeros } from "../mod.ts";
 import { assertClose, loadFixture, type Stored, testDevice } from "./helpers.ts";
+import { assertLines, moduleLines, stateLines, unpack } from "./zoo_lines.ts";
 import {
   assertStepsHoldMemory,
   assertStored,
@@ -54,67 +55,6 @@ const FIXTURE = loadFixture<{ structure: Record<string, StructureCase>; cases: N
 );
 const ON_CPU = testDevice === "cpu";
 const TOL = ON_CPU ? { rtol: 1e-4, atol: 1e-5 } : { rtol: 1e-3, atol: 1e-4 };
-
-/** Lines the generator gzip'd and base64-encoded. */
-async function unpack(packed: string): Promise<string[]> {
-  const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return (await new Response(stream).text()).split("\n");
-}
-
-/** A float hyper-parameter as the generator's `scaled`. */
-const scaled = (v: number) => Math.floor(v * 1e9 + 0.5);
-const pair = (v: unknown) => (Array.isArray(v) ? v : [v, v]) as number[];
-
-/** Our classes under torchvision's names (both libraries call their units InvertedResidual). */
-const TORCH_CLASS: Record<string, string> = {
-  InvertedResidualV3: "InvertedResidual",
-  ShuffleInvertedResidual: "InvertedResidual",
-};
-
-/** A module as the generator's `describe`: "name class hyper-parameters". */
-function describe(name: string, m: nn.Module): string {
-  const t = TORCH_CLASS[m.constructor.name] ?? m.constructor.name;
-  let f: unknown[] = [];
-  if (m instanceof nn.Conv2d) {
-    const [out, inPerGroup, kh, kw] = m.weight.shape, o = m.options;
-    f = [
-      inPerGroup * o.groups,
-      out,
-      kh,
-      kw,
-      ...pair(o.stride ?? 1),
-      ...pair(o.padding ?? 0),
-      ...pair(o.dilation ?? 1),
-      o.groups,
-      m.bias !== null ? 1 : 0,
-    ];
-  } else if (m instanceof nn.BatchNorm2d) {
-    f = [m.numFeatures, scaled(m.eps), scaled(m.momentum!)];
-  } else if (m instanceof nn.Dropout) f = [scaled(m.p)];
-  else if (m instanceof nn.StochasticDepth) f = [scaled(m.p), m.mode];
-  else if (m instanceof nn.Linear) f = [m.inFeatures, m.outFeatures];
-  else if (m instanceof nn.MaxPool2d) f = [m.kernelSize, m.stride, m.padding];
-  return [name || "-", t, ...f].join(" ");
-}
-
-const stateLines = (model: nn.Module) =>
-  [...model.stateDict()].map(([k, v]) =>
-    `${k} ${v.shape.join(",")} ${v.dtype === "int32" ? "int64" : v.dtype}`
-  );
-const moduleLines = (model: nn.Module) => [...model.namedModules()].map(([k, m]) => describe(k, m));
-
-/** Compares line lists, naming the first line that differs. */
-function assertLines(ours: string[], theirs: string[], what: string): void {
-  const i = ours.findIndex((l, j) => l !== theirs[j]);
-  if (i >= 0 || ours.length !== theirs.length) {
-    const at = i >= 0 ? i : Math.min(ours.length, theirs.length);
-    assert.fail(
-      `${what}: line ${at} is '${ours[at]}', torchvision's '${theirs[at]}' ` +
-        `(${ours.length} lines, torchvision ${theirs.length})`,
-    );
-  }
-}
 
 // ---------------------------------------------------- structure vs torchvision
 
