@@ -11,7 +11,8 @@
 #include "indexing.cuh"
 #include "lits.h"
 
-/* GELU as native/cpu/elementwise.c (PyTorch's formulas): exact with erf, and tanh. */
+/* GELU exact (erf) and tanh, as native/cpu/gelu.c: PyTorch's definitions, written so that
+ * negative x keeps its digits. */
 #define LC_GELU_SQRT1_2 0.70710678118654752440f
 #define LC_GELU_PDF_SCALE 0.39894228040143267794f /* 1 / sqrt(2 pi) */
 #define LC_GELU_BETA 0.79788456080286535588f /* sqrt(2 / pi) */
@@ -86,8 +87,10 @@ __host__ __device__ __forceinline__ float lc_unary(int op, float x, float alpha)
     case LITS_DIV_SCALAR: return x / alpha;
     case LITS_RSUB_SCALAR: return alpha - x;
     case LITS_RDIV_SCALAR: return alpha / x;
-    case LITS_GELU: return x * 0.5f * (1.0f + erff(x * LC_GELU_SQRT1_2));
-    case LITS_GELU_TANH: return 0.5f * x * (1.0f + tanhf(lc_gelu_tanh_inner(x)));
+    /* 1 + erf(x / sqrt 2) as erfc(-x / sqrt 2), and 1 + tanh(u) as 2 / (1 + exp(-2u)):
+     * the sums lost every digit for negative x (the CPU backend's gelu.c keeps them). */
+    case LITS_GELU: return 0.5f * x * erfcf(-x * LC_GELU_SQRT1_2);
+    case LITS_GELU_TANH: return x / (1.0f + expf(-2.0f * lc_gelu_tanh_inner(x)));
     case LITS_LEAKY_RELU: return x > 0.0f ? x : x * alpha;
     case LITS_LOG1P: return log1pf(x);
     case LITS_EXPM1: return expm1f(x);
@@ -141,13 +144,15 @@ __host__ __device__ __forceinline__ float lc_unary_grad(int op, float x, float y
     case LITS_RSUB_SCALAR: return -dy;
     case LITS_RDIV_SCALAR: return -dy * alpha / (x * x);
     case LITS_GELU: {
-      const float cdf = 0.5f * (1.0f + erff(x * LC_GELU_SQRT1_2));
+      const float cdf = 0.5f * erfcf(-x * LC_GELU_SQRT1_2);
       return dy * (cdf + x * (expf(-0.5f * x * x) * LC_GELU_PDF_SCALE));
     }
     case LITS_GELU_TANH: {
-      const float x2 = x * x, t = tanhf(lc_gelu_tanh_inner(x));
-      return dy * (0.5f * (1.0f + t) +
-                   0.5f * x * (1.0f - t * t) * LC_GELU_BETA * (1.0f + 3.0f * LC_GELU_KAPPA * x2));
+      /* 0.5 (1 + t) = s = sigmoid(2u) and 0.5 (1 - t^2) = 2 s (1 - s), each side from its
+       * own exp so that neither loses digits; x^2's overflow still gives torch's NaN. */
+      const float x2 = x * x, u = lc_gelu_tanh_inner(x);
+      const float s = 1.0f / (1.0f + expf(-2.0f * u)), s1 = 1.0f / (1.0f + expf(2.0f * u));
+      return dy * (s + 2.0f * x * s * s1 * LC_GELU_BETA * (1.0f + 3.0f * LC_GELU_KAPPA * x2));
     }
     case LITS_LEAKY_RELU: return x > 0.0f ? dy : dy * alpha; /* leaky_relu_backward */
     case LITS_LOG1P: return dy / (x + 1.0f);
