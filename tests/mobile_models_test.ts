@@ -13,8 +13,7 @@
  * /usr/bin/python3 scripts/make_mobile_models_fixtures.py.
  */
 import assert from "node:assert/strict";
-// deno-lint-ignore no-import-prefix -- test-only dependency, pinned; no import map
-import * as ort from "npm:onnxruntime-node@1.30.0";
+import { assertNormalizedExportRuns } from "./onnx_check.ts";
 import {
   evaluation,
   io,
@@ -23,7 +22,6 @@ import {
   nn,
   noGrad,
   onnx,
-  rand,
   randn,
   scope,
   type Tensor,
@@ -38,7 +36,7 @@ import {
   type Stored,
   testDevice,
 } from "./helpers.ts";
-import { assertStepsHoldMemory } from "./model_fixture.ts";
+import { assertStepsHoldMemory, randomiseBatchNorms } from "./model_fixture.ts";
 
 // ---------------------------------------------------------------- fixtures
 
@@ -389,51 +387,13 @@ Deno.test("mobile models: initialisation is torchvision's (kaiming fan_out, BN 1
 
 // ---------------------------------------------------------- ONNX Runtime
 
-/** Fills batch norms' statistics and affine parameters with seeded random values. */
-function randomiseBatchNorms(model: nn.Module): void {
-  const state = new Map<string, Tensor>();
-  for (const [name, m] of model.namedModules()) {
-    if (!(m instanceof nn.BatchNorm2d)) continue;
-    const n = m.numFeatures;
-    state.set(`${name}.running_mean`, randn([n]).mul(0.2));
-    state.set(`${name}.running_var`, rand([n]).add(0.5));
-    state.set(`${name}.weight`, rand([n]).add(0.5));
-    state.set(`${name}.bias`, randn([n]).mul(0.2));
-  }
-  model.loadStateDict(state, { strict: false });
-  for (const t of state.values()) t.dispose();
-}
-
 for (const name of ["mobilenetv2", "efficientnetb0"]) {
   Deno.test(`mobile models: ${name} exported to ONNX matches ONNX Runtime within 1e-4`, async () => {
     manualSeed(15);
     using model = models.create(name, { inChannels: 1, numClasses: 3 });
     randomiseBatchNorms(model);
     model.train(); // exported as in eval mode whatever the flag
-    const normalize = { mean: 0.21, std: 0.27 };
-    const bytes = onnx.exportOnnx(model, { inputShape: ["N", 1, 40, 40], normalize });
-    model.eval();
-    const session = await ort.InferenceSession.create(bytes);
-    try {
-      for (const n of [1, 3]) {
-        const image = rand([n, 1, 40, 40]);
-        const pixels = image.toArray() as Float32Array;
-        const input = image.sub(normalize.mean).div(normalize.std);
-        const ours = noGrad(() => model(input)).toArray();
-        const out = await session.run({ image: new ort.Tensor("float32", pixels, [n, 1, 40, 40]) });
-        assert.deepEqual(out.logits.dims, [n, 3]);
-        assert.ok(Math.max(...ours.map(Math.abs)) > 1e-3, "logits large enough to compare");
-        assertClose(out.logits.data as Float32Array, ours, {
-          atol: 1e-4,
-          rtol: 0,
-          what: `batch ${n}`,
-        });
-        image.dispose();
-        input.dispose();
-      }
-    } finally {
-      await session.release();
-    }
+    await assertNormalizedExportRuns(model, 40);
   });
 }
 

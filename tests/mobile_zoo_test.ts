@@ -12,9 +12,8 @@
  * across training steps, initialisation and bad inputs.
  */
 import assert from "node:assert/strict";
-// deno-lint-ignore no-import-prefix -- test-only dependency, pinned; no import map
-import * as ort from "npm:onnxruntime-node@1.30.0";
-import { manualSeed, models, nn, noGrad, onnx, rand, randn, scope, zeros } from "../mod.ts";
+import { assertNormalizedExportRuns } from "./onnx_check.ts";
+import { manualSeed, models, nn, noGrad, randn, scope, zeros } from "../mod.ts";
 import { assertClose, loadFixture, type Stored, testDevice } from "./helpers.ts";
 import { assertLines, moduleLines, stateLines, unpack } from "./zoo_lines.ts";
 import {
@@ -23,6 +22,7 @@ import {
   fill,
   formula,
   free,
+  randomiseBatchNorms,
   type Sampled,
 } from "./model_fixture.ts";
 
@@ -178,21 +178,6 @@ Deno.test("mobile zoo: the registry builds them under torchvision's names with e
 
 // ---------------------------------------------------------- ONNX Runtime
 
-/** Fills batch norms' statistics and affine parameters with seeded random values. */
-function randomiseBatchNorms(model: nn.Module): void {
-  const state = new Map();
-  for (const [name, m] of model.namedModules()) {
-    if (!(m instanceof nn.BatchNorm2d)) continue;
-    const n = m.numFeatures;
-    state.set(`${name}.running_mean`, randn([n]).mul(0.2));
-    state.set(`${name}.running_var`, rand([n]).add(0.5));
-    state.set(`${name}.weight`, rand([n]).add(0.5));
-    state.set(`${name}.bias`, randn([n]).mul(0.2));
-  }
-  model.loadStateDict(state, { strict: false });
-  for (const t of state.values()) t.dispose();
-}
-
 for (
   const family of ["efficientnet", "mobilenetv3large", "mobilenetv3small", "shufflenet"] as const
 ) {
@@ -201,31 +186,9 @@ for (
     const model = buildSmall(family);
     randomiseBatchNorms(model);
     const size = family === "shufflenet" ? 64 : 32;
-    const normalize = { mean: 0.21, std: 0.27 };
-    const bytes = onnx.exportOnnx(model, { inputShape: ["N", 1, size, size], normalize });
-    model.eval();
-    const session = await ort.InferenceSession.create(bytes);
     try {
-      for (const n of [1, 3]) {
-        const image = rand([n, 1, size, size]);
-        const pixels = image.toArray() as Float32Array;
-        const input = image.sub(normalize.mean).div(normalize.std);
-        const logits = noGrad(() => model(input));
-        const ours = logits.toArray();
-        const out = await session.run({
-          image: new ort.Tensor("float32", pixels, [n, 1, size, size]),
-        });
-        assert.deepEqual(out.logits.dims, [n, 3]);
-        assert.ok(Math.max(...ours.map(Math.abs)) > 1e-3, "logits large enough to compare");
-        assertClose(out.logits.data as Float32Array, ours, {
-          atol: 1e-4,
-          rtol: 0,
-          what: `batch ${n}`,
-        });
-        for (const t of [image, input, logits]) t.dispose();
-      }
+      await assertNormalizedExportRuns(model, size);
     } finally {
-      await session.release();
       free(model);
     }
   });

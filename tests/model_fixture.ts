@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import type { Tensor } from "../mod.ts";
-import { endStep, memoryStats, nn, noGrad, optim, tensor, zeros } from "../mod.ts";
+import { endStep, memoryStats, nn, noGrad, optim, rand, randn, tensor, zeros } from "../mod.ts";
 import { assertClose, assertShape, type Stored, testDevice } from "./helpers.ts";
 
 /** A state-dict entry as the fixtures list it: name, shape, torch dtype. */
@@ -175,4 +175,19 @@ export function assertStepsHoldMemory(
   y.dispose();
   free(model);
   for (const s of opt.state.values()) s.tensors.forEach((t) => t.dispose());
+}
+
+/** Fills batch norms' statistics and affine parameters with seeded random values. */
+export function randomiseBatchNorms(model: nn.Module): void {
+  const state = new Map<string, Tensor>();
+  for (const [name, m] of model.namedModules()) {
+    if (!(m instanceof nn.BatchNorm2d)) continue;
+    const n = m.numFeatures;
+    state.set(`${name}.running_mean`, randn([n]).mul(0.2));
+    state.set(`${name}.running_var`, rand([n]).add(0.5));
+    state.set(`${name}.weight`, rand([n]).add(0.5));
+    state.set(`${name}.bias`, randn([n]).mul(0.2));
+  }
+  model.loadStateDict(state, { strict: false });
+  for (const t of state.values()) t.dispose();
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix -- test-only dependency, pinned; no import map
 import * as ort from "npm:onnxruntime-node@1.30.0";
-import { nn, noGrad, onnx, randn } from "../mod.ts";
+import { nn, noGrad, onnx, rand, randn } from "../mod.ts";
 import { decodeModel } from "../src/onnx/proto.ts";
 import { assertClose } from "./helpers.ts";
 
@@ -74,4 +74,38 @@ export async function matchesOrt(layers: nn.Module, chw: number[]): Promise<stri
   const real = noGrad(() => model(randn([1, ...chw]))).shape.slice(1);
   assert.deepEqual(declared.slice(1), real, "declared output shape");
   return graph.node.map((n) => n.opType);
+}
+
+/**
+ * `model` (1 input channel, 3 classes) exported with `normalize` baked in
+ * runs in ONNX Runtime on raw pixels [n, 1, size, size] (n = 1 and 3) as
+ * our eval forward on the normalised image, within 1e-4; the logits must
+ * be large enough to compare. Leaves `model` in eval mode.
+ */
+export async function assertNormalizedExportRuns(model: nn.Module, size: number): Promise<void> {
+  const normalize = { mean: 0.21, std: 0.27 };
+  const bytes = onnx.exportOnnx(model, { inputShape: ["N", 1, size, size], normalize });
+  model.eval();
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    for (const n of [1, 3]) {
+      using image = rand([n, 1, size, size]);
+      const pixels = image.toArray() as Float32Array;
+      using input = image.sub(normalize.mean).div(normalize.std);
+      using logits = noGrad(() => model(input));
+      const ours = logits.toArray();
+      const out = await session.run({
+        image: new ort.Tensor("float32", pixels, [n, 1, size, size]),
+      });
+      assert.deepEqual(out.logits.dims, [n, 3]);
+      assert.ok(Math.max(...ours.map(Math.abs)) > 1e-3, "logits large enough to compare");
+      assertClose(out.logits.data as Float32Array, ours, {
+        atol: 1e-4,
+        rtol: 0,
+        what: `batch ${n}`,
+      });
+    }
+  } finally {
+    await session.release();
+  }
 }
