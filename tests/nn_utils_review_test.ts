@@ -3,7 +3,9 @@
  * over a pruned model stays flat in memory (the recomputed weight is the
  * step's, as any op result) while `module.weight` stays readable after the
  * step or a scope freed it; globalUnstructured's importanceScores are
- * checked; ONNX export of a pruned layer names prune.remove.
+ * checked; ONNX export of a pruned, weight- or spectrally normalised layer names
+ * the remove call; torch's keywords given to weightNorm/spectralNorm as an object
+ * name the positional call.
  */
 import assert from "node:assert/strict";
 import { memoryStats, models, nn, noGrad, onnx, optim, randn, tensor } from "../mod.ts";
@@ -82,4 +84,33 @@ Deno.test("exportOnnx: a pruned layer's refusal names prune.remove", () => {
   );
   prune.remove(net[2] as nn.Linear, "weight");
   assert.ok(onnx.exportOnnx(net, { inputShape: [1, 1, 4, 4] }).length > 0);
+});
+
+Deno.test("exportOnnx: a weight- or spectrally normalised layer's refusal names the remove call", () => {
+  const net = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.Flatten(), new nn.Linear(8, 2));
+  nn.utils.weightNorm(net[0] as nn.Conv2d);
+  nn.utils.spectralNorm(net[2] as nn.Linear);
+  net.eval();
+  assert.match(
+    messageOf(() => onnx.exportOnnx(net, { inputShape: [1, 1, 4, 4] })),
+    /weight-normalised.*nn\.utils\.removeWeightNorm\(layer, "weight"\)/,
+  );
+  nn.utils.removeWeightNorm(net[0] as nn.Conv2d);
+  assert.match(
+    messageOf(() => onnx.exportOnnx(net, { inputShape: [1, 1, 4, 4] })),
+    /spectrally normalised.*nn\.utils\.removeSpectralNorm\(layer, "weight"\)/,
+  );
+  nn.utils.removeSpectralNorm(net[2] as nn.Linear);
+  assert.ok(onnx.exportOnnx(net, { inputShape: [1, 1, 4, 4] }).length > 0);
+});
+
+Deno.test("weightNorm, spectralNorm: torch's keywords as an options object name the positional call", () => {
+  assert.match(
+    messageOf(() => nn.utils.weightNorm(new nn.Linear(3, 2), { dim: null } as never)),
+    /positional.*write nn\.utils\.weightNorm\(module, "weight", null\)/,
+  );
+  assert.match(
+    messageOf(() => nn.utils.spectralNorm(new nn.Linear(3, 2), { n_power_iterations: 2 } as never)),
+    /positional.*write nn\.utils\.spectralNorm\(module, "weight", 2, 1e-12\)/,
+  );
 });

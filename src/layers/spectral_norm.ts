@@ -34,6 +34,11 @@ interface SpectralNormState {
 /** Each module's spectrally normalised parameters: name -> its state. */
 const normed = new WeakMap<Module, Map<string, SpectralNormState>>();
 
+/** @internal The names of `module`'s spectrally normalised parameters (exportOnnx's refusal). */
+export function spectralNormedNames(module: Module): string[] {
+  return [...(normed.get(module)?.keys() ?? [])];
+}
+
 /** Module internals used here (protected on `Module`). */
 interface BufferAccess {
   registerBuffer(name: string, t: Tensor | null): Tensor | null;
@@ -148,6 +153,20 @@ export function spectralNorm<M extends Module>(
     throw new Error(
       `${where}: takes (module, name, nPowerIterations, eps, dim), got ${arguments.length} ` +
         `arguments; write ${where}(module, "weight", 1, 1e-12)`,
+    );
+  }
+  if (typeof name === "object" && name !== null) {
+    // torch's keywords (spectral_norm(m, n_power_iterations=2)) ported as an options object.
+    const o = name as Record<string, unknown>;
+    const args = [
+      JSON.stringify(o.name ?? "weight"),
+      String(o.nPowerIterations ?? o.n_power_iterations ?? 1),
+      String(o.eps ?? 1e-12),
+      ...(o.dim === undefined ? [] : [String(o.dim)]),
+    ];
+    throw new Error(
+      `${where}: takes positional arguments (module, name, nPowerIterations, eps, dim), got ` +
+        `an options object; write ${where}(module, ${args.join(", ")})`,
     );
   }
   if (module instanceof Module && normed.get(module)?.has(name)) {

@@ -20,6 +20,11 @@ import { clearRecomputed, defineRecomputed, setRecomputed } from "./recomputed.t
 /** Each module's weight-normalised parameters: name -> the hook that recomputes it. */
 const normed = new WeakMap<Module, Map<string, { dim: number | null; hook: RemovableHandle }>>();
 
+/** @internal The names of `module`'s weight-normalised parameters (exportOnnx's refusal). */
+export function weightNormedNames(module: Module): string[] {
+  return [...(normed.get(module)?.keys() ?? [])];
+}
+
 /** @internal Whether `module[name]` is weight-normalised (its hook is on). */
 export function isWeightNormed(module: Module, name: string): boolean {
   return normed.get(module)?.has(name) ?? false;
@@ -103,6 +108,15 @@ export function weightNorm<M extends Module>(
     throw new Error(
       `${where}: takes (module, name, dim), got ${arguments.length} arguments; write ` +
         `${where}(module, "weight", 0)`,
+    );
+  }
+  if (typeof name === "object" && name !== null) {
+    // torch's keywords (weight_norm(m, dim=None)) ported as an options object.
+    const o = name as Record<string, unknown>;
+    throw new Error(
+      `${where}: takes positional arguments (module, name, dim), got an options object; ` +
+        `write ${where}(module, ${JSON.stringify(o.name ?? "weight")}, ` +
+        `${"dim" in o ? String(o.dim) : "0"})`,
     );
   }
   if (module instanceof Module && isWeightNormed(module, name)) {

@@ -39,6 +39,8 @@ import { LAYERS_1D, REFUSED_1D } from "./layers_1d.ts";
 import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
 import { describe } from "./shapes.ts";
 import { prunedNames } from "../layers/prune/base.ts";
+import { weightNormedNames } from "../layers/weight_norm.ts";
+import { spectralNormedNames } from "../layers/spectral_norm.ts";
 
 /** Options of `exportOnnx`. */
 export interface ExportOnnxOptions {
@@ -142,6 +144,20 @@ function emit(graph: OnnxGraph, path: string, m: Module, x: Value): Value {
         `exportOnnx: cannot export ${describe(path, m)}: it is pruned (${pruned.join(", ")}: ` +
           "a forward pre-hook recomputes them from _orig and _mask); make the pruning " +
           `permanent first: nn.utils.prune.remove(layer, "${pruned[0]}")`,
+      );
+    }
+    // weightNorm / spectralNorm: removing them bakes the weight eval computes, so the graph is the same.
+    for (
+      const [names, what, from, remove] of [
+        [weightNormedNames(m), "weight-normalised", "_g and _v", "removeWeightNorm"],
+        [spectralNormedNames(m), "spectrally normalised", "_orig, _u and _v", "removeSpectralNorm"],
+      ] as const
+    ) {
+      if (names.length === 0) continue;
+      throw new Error(
+        `exportOnnx: cannot export ${describe(path, m)}: it is ${what} (${names.join(", ")}: ` +
+          `a forward pre-hook recomputes them from ${from}); make the weight plain first ` +
+          `(the same values in eval): nn.utils.${remove}(layer, "${names[0]}")`,
       );
     }
     throw new Error(
