@@ -20,6 +20,7 @@ import { addNameHints } from "../tensor/torch_names.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
 import { type CallContract, checkContract } from "../options.ts";
 import { getRngState, setRngState } from "../tensor/rng_state.ts";
+import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
 
 /** Options of `Conv2d`: those of `conv2d`, `bias` and `paddingMode`. */
 export interface Conv2dLayerOptions extends Conv2dOptions {
@@ -115,17 +116,18 @@ export class Conv2d extends Module {
 
   /** Input channels, read from the weight (a weight swapped for a one-channel one counts). */
   get inChannels(): number {
-    return this.weight.shape[1] * this.options.groups;
+    return tensorShape(this, "weight")[1] * this.options.groups;
   }
 
   /** Output channels, read from the weight. */
   get outChannels(): number {
-    return this.weight.shape[0];
+    return tensorShape(this, "weight")[0];
   }
 
   /** [kh, kw], read from the weight. */
   get kernelSize(): [number, number] {
-    return [this.weight.shape[2], this.weight.shape[3]];
+    const [, , kh, kw] = tensorShape(this, "weight");
+    return [kh, kw];
   }
 
   /**

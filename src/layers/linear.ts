@@ -9,6 +9,7 @@ import { Module, Parameter } from "./module.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { kaimingUniform_, uniform_ } from "./init.ts";
 import { type CallContract, checkContract } from "../options.ts";
+import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
 
 /** Options of `Linear`. */
 export interface LinearOptions {
@@ -42,12 +43,12 @@ export class Linear extends Module {
 
   /** Input features, read from the weight (a swapped weight counts). */
   get inFeatures(): number {
-    return this.weight.shape[1];
+    return tensorShape(this, "weight")[1];
   }
 
   /** Output features, read from the weight. */
   get outFeatures(): number {
-    return this.weight.shape[0];
+    return tensorShape(this, "weight")[0];
   }
 
   constructor(

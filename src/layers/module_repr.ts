@@ -64,9 +64,10 @@ function settings(m: object, children: Set<string>, stop: object): string[] {
   }
   // A layer's optional bias, last, as torch's repr gives it (bias=False).
   if (Object.hasOwn(m, "bias")) {
-    const { bias, weight } = m as { bias: unknown; weight?: unknown };
-    if (out.has("eps") && Object.hasOwn(m, "weight")) normSettings(m, out, weight != null);
-    else out.set("bias", String(bias != null));
+    // weight read only for a norm: a parametrized one is computed at each read.
+    const f = m as { bias: unknown; weight?: unknown };
+    if (out.has("eps") && Object.hasOwn(m, "weight")) normSettings(m, out, f.weight != null);
+    else out.set("bias", String(f.bias != null));
   }
   return [...out].map(([k, v]) => `${k}=${v}`);
 }

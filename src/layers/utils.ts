@@ -2,8 +2,9 @@
  * `nn.utils`, as torch's `torch.nn.utils`: gradient clipping, copies of
  * state dicts (the port of `copy.deepcopy(model.state_dict())`), parameters
  * as one vector and back, pruning (`nn.utils.prune`), weight and spectral
- * normalisation, conv/linear-batch-norm fusion, and calls with substituted
- * parameters (`nn.utils.stateless.functionalCall`).
+ * normalisation, conv/linear-batch-norm fusion, calls with substituted
+ * parameters (`nn.utils.stateless.functionalCall`), and parametrizations
+ * (`nn.utils.parametrize`, `nn.utils.parametrizations`).
  *
  * @module
  */
@@ -20,4 +21,6 @@ export {
   fuseLinearBnWeights,
 } from "./fusion.ts";
 export * as stateless from "./stateless.ts";
+export * as parametrize from "./parametrize.ts";
+export * as parametrizations from "./parametrizations.ts";
 export * from "./utils_names.ts";

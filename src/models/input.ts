@@ -10,6 +10,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { Module } from "../layers/module.ts";
 import { Conv2d } from "../layers/conv.ts";
 import { Sequential } from "../layers/sequential.ts";
+import { tensorShape } from "../layers/parametrize.ts";
 
 /** What a model accepts as input. */
 export interface InputSpec {
@@ -53,7 +54,8 @@ function inChannelsOf(layer: unknown): number | undefined {
     return first.done ? undefined : inChannelsOf(first.value[1]);
   }
   if (!(layer instanceof Conv2d)) return undefined;
-  return layer.weight.shape[1] * layer.options.groups;
+  // The shape only: reading a parametrized weight computes it (a spectral norm iterates).
+  return tensorShape(layer, "weight")[1] * layer.options.groups;
 }
 
 /** The expected shape as the messages print it: [N, 3, H, W] with H, W >= 63. */
