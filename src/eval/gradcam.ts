@@ -381,6 +381,14 @@ export function runGradCam(
         : mapped(name, transform, a, a.grad, input.ndim);
       const gradValues = grad.toArray() as Float32Array;
       if (tokens && gradValues.every((v) => v === 0)) {
+        if ((a.grad.toArray() as Float32Array).every((v) => v === 0)) {
+          // Not the layer: nothing reaches the logits (torchvision's ViT starts with heads.head 0).
+          throw new Error(
+            `gradCam: every token of layer '${name}', the class token's too, has zero gradient: ` +
+              "the target logits do not change with the image, as a fresh VisionTransformer's " +
+              "(torchvision initialises heads.head to zeros); load or train weights first",
+          );
+        }
         // Past the last block's attention only the class token reaches the head.
         throw new Error(
           `gradCam: the patch tokens of layer '${name}' have zero gradient (in a ViT, after the ` +

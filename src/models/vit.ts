@@ -264,18 +264,47 @@ export class VisionTransformer extends Module {
    * `Module.loadStateDict`, reading torchvision's legacy MLP names
    * (`mlp.linear_1.weight`, in its published ViT files) as `mlp.0.weight`,
    * as torchvision's `MLPBlock` does, so `torch.load`'s dict loads as is.
+   * Weights for another image size (their `encoder.pos_embedding` has
+   * another square grid of patches) are refused, as torch refuses the
+   * shape, with the call that resizes them (`models.interpolateEmbeddings`,
+   * or `models.loadPretrained`, which resizes by itself).
    */
   override loadStateDict(
     stateDict: Map<string, Tensor> | Record<string, Tensor>,
     options: LoadOptions = {},
   ): IncompatibleKeys {
     const entries = stateDict instanceof Map ? [...stateDict] : Object.entries(stateDict ?? {});
+    this.#checkImageSize(entries.find(([k]) => k === "encoder.pos_embedding")?.[1]);
     if (!entries.some(([k]) => legacyMlpKey(k) !== null)) {
       return super.loadStateDict(stateDict, options);
     }
     return super.loadStateDict(
       new Map(entries.map(([k, t]) => [legacyMlpKey(k) ?? k, t])),
       options,
+    );
+  }
+
+  /** Throws when `pos` is a position embedding of this width for another square grid. */
+  #checkImageSize(pos: unknown): void {
+    // Against the embedding the model holds now (a user may have resized it by hand).
+    const own = this.encoder?.pos_embedding;
+    if (
+      !(pos instanceof Tensor) || !(own instanceof Tensor) || pos.ndim !== 3 ||
+      pos.shape[0] !== 1 || pos.shape[2] !== own.shape[2] || pos.shape[1] === own.shape[1]
+    ) return; // absent, ours, or a shape the usual check reports
+    const square = (seq: number) => {
+      const g = Math.round(Math.sqrt(seq - 1));
+      return g >= 1 && g * g === seq - 1 ? g : null;
+    };
+    const grid = square(pos.shape[1]), side = square(own.shape[1]), p = this.patchSize;
+    if (grid === null || side === null) return;
+    throw new Error(
+      `${this.config.name}.loadStateDict: 'encoder.pos_embedding' [${pos.shape.join(", ")}] is ` +
+        `for ${grid} x ${grid} patches (imageSize ${grid * p} at patch ${p}), this model has ` +
+        `${side} x ${side} (imageSize ${side * p}); resize it as torchvision's ` +
+        `interpolate_embeddings does: model.loadStateDict(models.interpolateEmbeddings(` +
+        `${side * p}, ${p}, stateDict)), or write models.loadPretrained(model, stateDict), ` +
+        "which resizes it by itself",
     );
   }
 
