@@ -68,7 +68,7 @@ function loaderFor(dataset: Dataset, workers: number): DataLoader {
     shuffle: true,
     workers,
     prefetch: 4,
-    persistentWorkers: true,
+    persistentWorkers: workers > 0, // none to keep on the main thread (torch refuses it too)
     transform: ct(),
   });
 }

@@ -338,7 +338,7 @@ Deno.test("int32 arithmetic is exact past float32's 2^24", () => {
 Deno.test("viewAs refuses what view refuses; tile and repeatInterleave take varargs forms", () => {
   scope(() => {
     const x = randn([2, 3]).t();
-    assert.throws(() => x.viewAs(randn([6])), /not contiguous/);
+    assert.throws(() => x.viewAs(randn([6])), /cannot be viewed as \[6\]/);
     assert.deepEqual(x.reshapeAs(randn([6])).shape, [6]);
     assert.deepEqual(floats([1, 2]).tile(2, 2).shape, [2, 4]);
     assert.deepEqual(floats([1, 2]).repeatInterleave(2).toList(), [1, 1, 2, 2]);

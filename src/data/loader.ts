@@ -423,7 +423,7 @@ export class DataLoader<T = Batch, D extends AnyDataset = Dataset>
    * ```ts
    * import { data } from "@lits/vision";
    * const ds = { length: 2, get: (i: number) => Promise.resolve({ image: { data: new Float32Array(1), width: 1, height: 1 }, label: i }) };
-   * using loader = new data.DataLoader(ds, { persistentWorkers: true });
+   * using loader = new data.DataLoader(ds, { workers: 2, persistentWorkers: true });
    * for await (using b of loader) console.log(b.labels.shape); // [1], then [1]
    * loader.close();
    * ```

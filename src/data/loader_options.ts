@@ -78,7 +78,11 @@ export interface DataLoaderOptions<T = Batch, D = Dataset> {
    * most 256, and an epoch starts no more of them than it has batches.
    */
   workers?: number;
-  /** Batches in flight per worker (with 0 workers: in total); default 2. */
+  /**
+   * Batches in flight per worker (torch's `prefetch_factor`); default 2.
+   * With 0 workers it is the main thread's read-ahead in total (torch 1.13
+   * refuses a `prefetch_factor` other than 2 there).
+   */
   prefetch?: number;
   /**
    * Chooses each epoch's indices: a `Sampler`, or (as torch's) an array of
@@ -102,7 +106,8 @@ export interface DataLoaderOptions<T = Batch, D = Dataset> {
    * Keep the workers between epochs (default false, as PyTorch's
    * `persistent_workers`): saves their start-up (module loading, JIT warm-up)
    * every epoch, but then `close()` the loader, or declare it with `using`,
-   * or the idle workers keep the process alive.
+   * or the idle workers keep the process alive. Needs `workers > 0`, as
+   * torch's.
    */
   persistentWorkers?: boolean;
   /** Device of the batch tensors (default "cpu"). */
@@ -300,9 +305,16 @@ export function settleOptions(dataset: unknown, given: unknown, nargs: number): 
       (options.shuffle ? new RandomSampler(n) : new SequentialSampler(n));
   const timeout = options.timeout ?? 0;
   if (typeof timeout !== "number" || !(timeout >= 0) || !Number.isFinite(timeout)) {
+    // String(timeout) showed { timeout: "1" } as "got 1", which read as a valid value.
+    const got = typeof timeout === "number"
+      ? String(timeout)
+      : `${typeof timeout} ${JSON.stringify(timeout) ?? String(timeout)}`;
+    const hint = typeof timeout === "string" && Number(timeout) >= 0
+      ? `; write { timeout: ${Number(timeout)} }`
+      : "";
     throw new Error(
       `DataLoader: timeout must be a finite number of seconds >= 0 (0: wait for ever), got ` +
-        String(timeout),
+        got + hint,
     );
   }
   const weights = (sampler as { numWeights?: number }).numWeights;
@@ -316,6 +328,21 @@ export function settleOptions(dataset: unknown, given: unknown, nargs: number): 
   }
   const transform = toTransform(options.transform);
   const persistentWorkers = options.persistentWorkers ?? false;
+  if (typeof persistentWorkers !== "boolean") {
+    throw new Error(
+      `DataLoader: persistentWorkers must be true or false, got ${typeof persistentWorkers} ` +
+        String(JSON.stringify(persistentWorkers)),
+    );
+  }
+  if (persistentWorkers && workers === 0) {
+    // torch's ValueError; here it was kept and silently did nothing.
+    throw new Error(
+      "DataLoader: persistentWorkers: true needs workers > 0 (torch: 'persistent_workers " +
+        "option needs num_workers > 0'): with workers: 0 the batches load on the main " +
+        "thread and there are no workers to keep; write { workers: 2, persistentWorkers: " +
+        "true }, or leave persistentWorkers out",
+    );
+  }
   const device = deviceName(options.device ?? "cpu");
   if (collate && device !== "cpu") {
     throw new Error(

@@ -10,7 +10,22 @@ import type { NativeSymbols } from "../ffi/symbols.ts";
 /** Where a tensor's memory lives. */
 export type Device = "cpu" | "cuda";
 
-/** Element types a tensor can hold. */
+/**
+ * Element types a tensor can hold: `x.dtype` is the plain string, so it
+ * compares with `===` and goes through JSON as it is. torch's dtype
+ * attributes are not on it: `x.dtype.is_floating_point` and
+ * `x.dtype.itemsize` read undefined when run unchecked (TypeScript refuses
+ * them: `deno check`, `deno test`, the editor); write `x.isFloatingPoint()`
+ * and `x.elementSize()`, and `x.dtype === "float32"` for torch's
+ * `x.dtype == torch.float32`.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "@lits/vision";
+ * const x = tensor([1.5]);
+ * console.log(x.dtype === "float32", x.isFloatingPoint(), x.elementSize()); // true true 4
+ * ```
+ */
 export type DType = "float32" | "int32";
 
 /** A device as the functions that take one accept it: torch's "cuda:0" is "cuda". */

@@ -25,6 +25,7 @@ import { backwardInputs } from "./autograd_grad.ts";
 import * as ew from "./ops/elementwise.ts";
 import * as red from "./ops/reduce.ts";
 import * as shp from "./ops/shape.ts";
+import { viewAsShape } from "./ops/view.ts";
 import * as sm from "./ops/softmax.ts";
 import * as mm from "./ops/matmul.ts";
 import { moveInPlace, toDevice } from "./transfer.ts";
@@ -189,7 +190,7 @@ function frozenShape(shape: readonly number[]): readonly number[] {
 export class Tensor implements Owned {
   /** Size of each dimension. */
   readonly shape: readonly number[];
-  /** Element type. */
+  /** Element type: the string "float32" or "int32" (`DType` says what torch's attributes are). */
   readonly dtype: DType;
   #requiresGrad = false;
   #grad: Tensor | null = null;
@@ -1203,8 +1204,17 @@ export class Tensor implements Owned {
 
   /**
    * The same memory seen with another shape (torch's `view`; -1 infers one
-   * size): a contiguous tensor only, as torch refuses what it cannot view
-   * (`reshape` copies then).
+   * size; writes through it reach `x`). Non-contiguous tensors view where
+   * torch's do (a transposed, sliced or expanded tensor whose dimensions
+   * are merged only where memory steps evenly, or split); elsewhere it
+   * throws, as torch's, and `reshape` copies.
+   *
+   * @example
+   * ```ts
+   * import { arange } from "@lits/vision";
+   * const nhwc = arange(48).reshape(2, 2, 3, 4).permute(0, 2, 3, 1);
+   * console.log(nhwc.view(2, 12, 2).stride()); // [24, 1, 12]
+   * ```
    */
   view(...shape: number[] | [number[]]): Tensor {
     if (typeof (shape as unknown[])[0] === "string") {
@@ -1215,13 +1225,7 @@ export class Tensor implements Owned {
           "x.float() converts the values",
       );
     }
-    if (!this.isContiguous) {
-      throw new Error(
-        `view: tensor [${this.shape}] with strides [${this.strides}] is not contiguous, so ` +
-          "it cannot be viewed as another shape; use .reshape(...) (which copies)",
-      );
-    }
-    return keptForm(shp.reshape(this, shape.flat(), "view"), this);
+    return keptForm(viewAsShape(this, shp.inferShape(this, shape.flat(), "view")), this);
   }
 
   /**

@@ -56,7 +56,7 @@ export interface TrainConfig {
   optimizer: (typeof OPTIMIZERS)[number];
   /** L2 penalty (adam, sgd) or decoupled decay (adamw). */
   weightDecay: number;
-  /** Dropout probability of the classifier (simple, alexnet); null: the model's default. */
+  /** Dropout probability of a model that has dropout (where it acts: --help); null: its own. */
   dropout: number | null;
   /** Batch norm after each convolution (simple). */
   batchNorm: boolean;

@@ -8,9 +8,10 @@
  */
 import type { FlagSpec } from "./command.ts";
 import { DEVICES, MAX_WORKERS, MODEL_NAMES, PRECISIONS } from "./config.ts";
-import { canonicalName, takesOption } from "../models/registry.ts";
+import { canonicalName } from "../models/registry.ts";
 import { CLASS_NAMES, type ModelSpec } from "./setup.ts";
 import { UsageError } from "./errors.ts";
+import { dropoutHelp } from "./dropout_help.ts";
 
 /** The shared flags, by flag name. */
 export const SHARED_FLAGS = {
@@ -28,12 +29,7 @@ export const SHARED_FLAGS = {
     kind: "number",
     help: "L2 penalty (adam, sgd, rmsprop, nadam, radam) or decoupled weight decay (adamw)",
   },
-  dropout: {
-    kind: "number",
-    help: `dropout before the last layer (${
-      MODEL_NAMES.filter((m) => takesOption(m, "dropout")).join(", ")
-    })`,
-  },
+  dropout: { kind: "number", help: dropoutHelp() },
   "image-size": { kind: "int", min: 0, help: "side of the model input; images are resized to it" },
   device: { kind: "string", value: "NAME", choices: DEVICES, help: DEVICES.join(", ") },
   precision: {

@@ -17,6 +17,7 @@ import {
 import { Command, type FlagSpec } from "./command.ts";
 import { SHARED_FLAGS as S } from "./flag_specs.ts";
 import { UsageError } from "./errors.ts";
+import { dropoutDefaultHelp } from "./dropout_help.ts";
 import { isWindow } from "./intensity_window.ts";
 import { GLOBAL_POOLS } from "../models/simple_cnn.ts";
 import { canonicalName } from "../models/registry.ts";
@@ -60,7 +61,7 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   dropout: {
     ...S.dropout,
-    shownDefault: "the model's own (0.5; 0.2 for mobilenetv2, efficientnetb0)",
+    shownDefault: dropoutDefaultHelp(),
   },
   "batch-norm": {
     kind: "boolean",

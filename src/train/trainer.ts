@@ -23,6 +23,7 @@ import { DivergedError } from "./errors.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import type { Module } from "../layers/module.ts";
 import { isNorm } from "../optim/set_weight_decay.ts";
+import { BatchNormBase } from "../layers/batchnorm_base.ts";
 import { type EpochContext, type EpochResult, NonFiniteLoss, trainEpoch } from "./epoch.ts";
 import { evaluateModel, type TestSummary } from "./evaluate.ts";
 import { loadModelState, loadWeights, saveWeights } from "./checkpoint.ts";
@@ -141,6 +142,7 @@ export async function fit(config: TrainConfig, options: FitOptions = {}): Promis
     using session = buildSession(config, data, dev, group, pretrained);
     if (weightsLine) log(weightsLine);
     if (group.writer) normDecayWarning(config, session.model);
+    if (group.writer) syncBatchNormWarning(config, session.model, group.world);
     const metrics = group.writer
       ? new MetricsLog(paths.metrics)
       : new SilentMetricsLog(paths.metrics);
@@ -348,6 +350,27 @@ function normDecayWarning(config: TrainConfig, model: Module): void {
     `warning: --norm-weight-decay ${config.normWeightDecay} acts on no parameter: ` +
       `${config.model} has no normalisation layer here, so every weight takes --weight-decay`,
   );
+}
+
+/**
+ * A warning when `--sync-batch-norm` changes nothing (torchvision is silent):
+ * one process, or a model without batch norm (the ViTs, Swins and ConvNeXts
+ * normalise with LayerNorm; AlexNet, the plain VGGs and the SqueezeNets have none).
+ * @internal exported for the tests.
+ */
+export function syncBatchNormWarning(config: TrainConfig, model: Module, world: number): void {
+  if (!config.syncBatchNorm) return;
+  if (world === 1) {
+    console.warn(
+      "warning: --sync-batch-norm acts only with several processes (--nproc N, or mpirun); " +
+        "this run has one, whose batch norms see the whole batch anyway",
+    );
+  } else if (![...model.modules()].some((m) => m instanceof BatchNormBase)) {
+    console.warn(
+      `warning: --sync-batch-norm acts on no layer: ${config.model} has no batch norm, so ` +
+        "nothing is synchronised",
+    );
+  }
 }
 
 /** Loads best.safetensors into the model: the run ends on its best weights. */

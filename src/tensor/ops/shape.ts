@@ -68,8 +68,8 @@ export function clone(t: Tensor): Tensor {
   return record(denseCopy(t), { name: "clone", inputs: [t], saved: [], backward: (g) => [g] });
 }
 
-/** Same elements in a new shape; -1 infers one size. `where` names the caller (x.view) in errors. */
-export function reshape(t: Tensor, shape: number[], where = "reshape"): Tensor {
+/** `shape` for `t` with a -1 inferred, checked to hold `t`'s elements (reshape's and view's). */
+export function inferShape(t: Tensor, shape: number[], where: string): number[] {
   const target = [...shape];
   const infer = target.indexOf(-1);
   if (
@@ -93,6 +93,12 @@ export function reshape(t: Tensor, shape: number[], where = "reshape"): Tensor {
     );
   }
   checkDims(target.length, where);
+  return target;
+}
+
+/** Same elements in a new shape; -1 infers one size. `where` names the caller (x.view) in errors. */
+export function reshape(t: Tensor, shape: number[], where = "reshape"): Tensor {
+  const target = inferShape(t, shape, where);
   const src = contiguous(t);
   const out = src._view(target, contiguousStrides(target), src.offset);
   const inShape = [...t.shape];
