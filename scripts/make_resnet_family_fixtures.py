@@ -15,7 +15,8 @@ wide_resnet50_2 and wide_resnet101_2.
       parameter and buffer filled by the formula of
       make_resnet3d_fixtures.py (`fill`; tests/model_fixture.ts computes the
       same) and each block's bn3 weight tamed (`tame`), input [2, 1, 64, 64]
-      by that formula. In float64 (with torch's
+      by that formula, from the first seed (1000, 1001, ...) at which the checked
+      gradients are well conditioned (`conditioned`). In float64 (with torch's
       float32 difference as `noise`): evaluation logits; for an upstream
       gradient G (the formula again) the gradients of sum(logits * G) in
       evaluation mode for the input and a few parameters (the grouped 3x3
@@ -91,12 +92,55 @@ def tame(m):
                 v.copy_(formula(p, list(v.shape), 0.1, 0.3))
 
 
+def gradients(m, x, names, noise=0.0, seed=0):
+    """The gradients (as float64) of sum(logits * G) of the model `m` in evaluation at `x`
+    (of m's dtype) for the input and the parameters `names`, with `noise` x rms of each
+    convolution's output added to it (a fixed generator)."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def perturb(_mod, _inputs, out):
+        return out + noise * out.std() * torch.randn(out.shape, generator=gen, dtype=out.dtype)
+
+    hooks = [c.register_forward_hook(perturb) for c in m.modules()
+             if noise > 0 and isinstance(c, nn.Conv2d)]
+    xg = x.clone().requires_grad_(True)
+    logits = m(xg)
+    params = dict(m.named_parameters())
+    got = torch.autograd.grad(logits, [xg] + [params[k] for k in names],
+                              formula(1001, list(logits.shape), -1, 1).to(x.dtype))
+    for h in hooks:
+        h.remove()
+    return [g.flatten().double() for g in got]
+
+
+def conditioned(m, m32, x, names):
+    """Whether the gradients the test checks hold, element by element, to the test's
+    tolerance (rtol 2e-4, atol 2e-5 of the largest) when every convolution's output moves
+    by float32-sized rounding (3e-7 x its rms, two draws), and in torch's own float32
+    (`m32`, the same weights). With formula weights a few of the two million ReLU inputs
+    sit within 1e-6 of zero; where one of them decides a gradient, any float32 convolution
+    (ours, torch's) may flip it and move values by percents, so the fixture would test the
+    rounding's luck, not the code (seed 1000 flipped so for wide_resnet50_2)."""
+    refs = gradients(m, x, names)
+    for got in [gradients(m32, x.float(), names)] + [gradients(m, x, names, 3e-7, s) for s in (1, 2)]:
+        for g, r in zip(got, refs):
+            if ((g - r).abs() > 2e-5 * r.abs().max() + 2e-4 * r.abs()).any():
+                return False
+    return True
+
+
 def numerics_case(name, grads):
     m = build(name)
     fill(m)
     tame(m)
     state = {k: v.clone() for k, v in m.state_dict().items()}
-    x = formula(1000, [2, 1, 64, 64], -1, 1)
+    m32 = build(name)
+    m32.load_state_dict(state)
+    m32.eval()
+    m64 = m.double().eval()
+    seed = next(s for s in range(1000, 1100)
+                if conditioned(m64, m32, formula(s, [2, 1, 64, 64], -1, 1).double(), grads))
+    x = formula(seed, [2, 1, 64, 64], -1, 1)
     out = {}
     for dtype in (torch.float32, torch.float64):
         m = build(name)
@@ -117,6 +161,7 @@ def numerics_case(name, grads):
         "model": name,
         "options": {"inChannels": 1, "numClasses": 3},
         "input": [2, 1, 64, 64],
+        "inputSeed": seed,
         "evalLogits": stored(l64, 64, l32),
         "inputGrad": stored(g64[0], 1024, g32[0]),
         "grads": {k: stored(g64[i + 1], full, g32[i + 1]) for i, (k, full) in enumerate(grads.items())},

@@ -27,6 +27,9 @@ interface NumericsCase {
   model: string;
   options: { inChannels: number; numClasses: number };
   input: number[];
+  /** The input formula's seed: the generator's first at which the input gradient is well
+   * conditioned at float32 (make_resnet_family_fixtures.py `conditioned`). */
+  inputSeed: number;
   evalLogits: Sampled;
   inputGrad: Sampled;
   grads: Record<string, Sampled>;
@@ -105,7 +108,7 @@ for (const c of FX.numerics) {
     const net = built(c).eval();
     try {
       scope(() => {
-        const x = formula(1000, c.input, -1, 1, true);
+        const x = formula(c.inputSeed, c.input, -1, 1, true);
         const logits = net.forward(x);
         assertStored(logits.to("cpu"), c.evalLogits, TOL, "eval logits");
         logits.mul(formula(1001, [...logits.shape], -1, 1)).sum().backward();
@@ -133,7 +136,7 @@ Deno.test("resnet family: under bf16 autocast the stage chain declines grouped c
   Deno.env.set("LITS_BF16_CHAIN", "on");
   try {
     scope(() => {
-      const x = formula(1000, c.input, -1, 1);
+      const x = formula(c.inputSeed, c.input, -1, 1);
       const stem = noGrad(() =>
         net.maxpool.forward(net.relu.forward(net.bn1.forward(net.conv1.forward(x))))
       );

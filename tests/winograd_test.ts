@@ -338,8 +338,8 @@ Deno.test("useWinogradConvolutions(false): every pass of the default choice is a
       assert.equal(areWinogradConvolutionsEnabled(), false);
       const exact = withEnv({ LITS_CONV_ALGO: undefined }, run);
       const say = JSON.stringify({ fast, exact });
-      // The default takes Winograd's forward here (a few times the rounding)...
-      assert.ok(fast.y > 1e-6, say);
+      // The default takes Winograd's forward here (about twice the rounding)...
+      assert.ok(fast.y > 1.5 * exact.y, say);
       // ... and without it every pass rounds as a direct sum.
       for (const pass of ["y", "dx", "dw"] as const) assert.ok(exact[pass] <= 1e-6, say);
     } finally {

@@ -1,10 +1,26 @@
-/* conv_winograd4.c: the transforms of Winograd's F(4x4, 3x3) (Lavin and
- * Gray, 2016, interpolation points 0, +-1, +-2, infinity): a 4x4 output
- * tile costs 36 multiplications per pair of channels instead of 144, at the
- * price of larger transforms and of rounding errors a few times F(2x2, 3x3)'s
- * (tests/winograd_test.ts measures them against float64). The filter
- * gradient runs the adjoints: dM = A dy A^T, and dw = G^T dU G. The driver,
- * the blocks and the GEMMs are conv_winograd.c's. */
+/* conv_winograd4.c: the transforms of Winograd's F(4x4, 3x3): a 4x4
+ * output tile costs 36 multiplications per pair of channels instead of 144,
+ * at the price of larger transforms and of rounding errors several times a
+ * direct sum's. Interpolation points 0, +-3/2, +-2/3 and infinity, not Lavin
+ * and Gray's 0, +-1, +-2 (2016): most of the error is the planes' GEMMs'
+ * rounding, carried to the output through A^T; these points carry it 3-5x
+ * less to the worst outputs and 1.4x less to the median one (ResNet-50's
+ * 3x3 layers against float64, scripts/make_winograd_accuracy_fixtures.py;
+ * a search over points in +-{1/4 .. 4}), for the same operations. The rows
+ * are scaled by powers of two (exact) so that B^T and A^T hold dyadic
+ * numbers:
+ *
+ *   B^T = [ 9/8    0    -97/32    0    9/8   0  ]   A^T = [ 1  1     1    27/8  27/8  0 ]
+ *         [  0   -3/4    -1/2   27/16  9/8   0  ]         [ 0  3/2  -3/2  9/4   -9/4  0 ]
+ *         [  0    3/4    -1/2  -27/16  9/8   0  ]         [ 0  9/4   9/4  3/2   3/2   0 ]
+ *         [  0   -9/8  -27/16    1/2   3/4   0  ]         [ 0  27/8 -27/8  1    -1    1 ]
+ *         [  0    9/8  -27/16   -1/2   3/4   0  ]
+ *         [  0    9/8     0    -97/32   0   9/8 ]   G = [ 8/9 0 0; 64/585 32/195 16/65;
+ *     64/585 -32/195 16/65; -16/65 -32/195 -64/585; -16/65 32/195 -64/585; 0 0 8/9 ]
+ *
+ * (y = A^T [(G g G^T) . (B^T d B)] A for a 6x6 tile d and a 3x3 filter g.)
+ * The filter gradient runs the adjoints: dM = A dy A^T, and dw = G^T dU G.
+ * The driver, the blocks and the GEMMs are conv_winograd.c's. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -12,23 +28,31 @@
 #include "conv_winograd.h"
 #include "fused_internal.h"
 
+/* G's entries (the header's); U = G f G^T is made in double and rounded
+ * once: its cost is per filter, not per tile. */
+#define G_0 (8.0 / 9.0)
+#define G_A (64.0 / 585.0)
+#define G_B (32.0 / 195.0)
+#define G_C (16.0 / 65.0)
+
 /* G f for a column of a 3x3 filter. */
-static void g_col(float f0, float f1, float f2, float* o) {
-  o[0] = 0.25f * f0;
-  o[1] = -(f0 + f1 + f2) / 6.0f;
-  o[2] = -(f0 - f1 + f2) / 6.0f;
-  o[3] = f0 / 24.0f + f1 / 12.0f + f2 / 6.0f;
-  o[4] = f0 / 24.0f - f1 / 12.0f + f2 / 6.0f;
-  o[5] = f2;
+static inline void g_col(double f0, double f1, double f2, double* o) {
+  const double e = G_A * f0 + G_C * f2, e2 = -(G_C * f0 + G_A * f2), q = G_B * f1;
+  o[0] = G_0 * f0;
+  o[1] = e + q;
+  o[2] = e - q;
+  o[3] = e2 - q;
+  o[4] = e2 + q;
+  o[5] = G_0 * f2;
 }
 
 void lits_wg4_filter(const float f[3][3], float* out, int64_t stride) {
-  float t[3][6]; /* (G f)^T by columns: t[b][a] = (G f)[a][b] */
+  double t[3][6]; /* (G f)^T by columns: t[b][a] = (G f)[a][b] */
   for (int b = 0; b < 3; b++) g_col(f[0][b], f[1][b], f[2][b], t[b]);
   for (int a = 0; a < 6; a++) { /* (G f) G^T, row a */
-    float r[6];
+    double r[6];
     g_col(t[0][a], t[1][a], t[2][a], r);
-    for (int b = 0; b < 6; b++) out[(a * 6 + b) * stride] = r[b];
+    for (int b = 0; b < 6; b++) out[(a * 6 + b) * stride] = (float)r[b];
   }
 }
 
@@ -37,30 +61,32 @@ void lits_wg4_filters16(const float* w, int64_t si, int flip, float* out, int64_
   for (int l = 0; l < 16; l++) {
     for (int e = 0; e < 9; e++) f[e][l] = w[l * si + (flip ? 8 - e : e)];
   }
-  float t[3][6][16]; /* t[b][a][l] = (G f_l)[a][b], as lits_wg4_filter's t */
+  double t[3][6][16]; /* t[b][a][l] = (G f_l)[a][b], as lits_wg4_filter's t */
   for (int b = 0; b < 3; b++) {
 #pragma omp simd
     for (int l = 0; l < 16; l++) {
-      const float f0 = f[b][l], f1 = f[3 + b][l], f2 = f[6 + b][l];
-      t[b][0][l] = 0.25f * f0;
-      t[b][1][l] = -(f0 + f1 + f2) / 6.0f;
-      t[b][2][l] = -(f0 - f1 + f2) / 6.0f;
-      t[b][3][l] = f0 / 24.0f + f1 / 12.0f + f2 / 6.0f;
-      t[b][4][l] = f0 / 24.0f - f1 / 12.0f + f2 / 6.0f;
-      t[b][5][l] = f2;
+      const double f0 = f[b][l], f1 = f[3 + b][l], f2 = f[6 + b][l];
+      const double e = G_A * f0 + G_C * f2, e2 = -(G_C * f0 + G_A * f2), q = G_B * f1;
+      t[b][0][l] = G_0 * f0;
+      t[b][1][l] = e + q;
+      t[b][2][l] = e - q;
+      t[b][3][l] = e2 - q;
+      t[b][4][l] = e2 + q;
+      t[b][5][l] = G_0 * f2;
     }
   }
   for (int a = 0; a < 6; a++) { /* (G f) G^T, row a: g_col of t[.][a] */
     float* o = out + a * 6 * stride;
 #pragma omp simd
     for (int l = 0; l < 16; l++) {
-      const float f0 = t[0][a][l], f1 = t[1][a][l], f2 = t[2][a][l];
-      o[l] = 0.25f * f0;
-      o[stride + l] = -(f0 + f1 + f2) / 6.0f;
-      o[2 * stride + l] = -(f0 - f1 + f2) / 6.0f;
-      o[3 * stride + l] = f0 / 24.0f + f1 / 12.0f + f2 / 6.0f;
-      o[4 * stride + l] = f0 / 24.0f - f1 / 12.0f + f2 / 6.0f;
-      o[5 * stride + l] = f2;
+      const double f0 = t[0][a][l], f1 = t[1][a][l], f2 = t[2][a][l];
+      const double e = G_A * f0 + G_C * f2, e2 = -(G_C * f0 + G_A * f2), q = G_B * f1;
+      o[l] = (float)(G_0 * f0);
+      o[stride + l] = (float)(e + q);
+      o[2 * stride + l] = (float)(e - q);
+      o[3 * stride + l] = (float)(e2 - q);
+      o[4 * stride + l] = (float)(e2 + q);
+      o[5 * stride + l] = (float)(G_0 * f2);
     }
   }
 }
@@ -79,12 +105,14 @@ static void bt6(const float* d0, const float* d1, const float* d2, const float* 
 #pragma omp simd
   for (int64_t t = 0; t < n; t++) {
     const float a0 = d0[t], a1 = d1[t], a2 = d2[t], a3 = d3[t], a4 = d4[t], a5 = d5[t];
-    o0[t] = 4.0f * a0 - 5.0f * a2 + a4;
-    o1[t] = -4.0f * (a1 + a2) + a3 + a4;
-    o2[t] = 4.0f * (a1 - a2) - a3 + a4;
-    o3[t] = 2.0f * (a3 - a1) - a2 + a4;
-    o4[t] = 2.0f * (a1 - a3) - a2 + a4;
-    o5[t] = 4.0f * a1 - 5.0f * a3 + a5;
+    const float p1 = 1.125f * a4 - 0.5f * a2, q1 = 0.75f * a1 - 1.6875f * a3;
+    const float p3 = 0.75f * a4 - 1.6875f * a2, q3 = 1.125f * a1 - 0.5f * a3;
+    o0[t] = 1.125f * (a0 + a4) - 3.03125f * a2;
+    o1[t] = p1 - q1;
+    o2[t] = p1 + q1;
+    o3[t] = p3 - q3;
+    o4[t] = p3 + q3;
+    o5[t] = 1.125f * (a1 + a5) - 3.03125f * a3;
   }
 }
 
@@ -205,10 +233,10 @@ static void at6(const float* m, int64_t ms, float* o, int64_t os, float b, int64
   for (int64_t t = 0; t < n; t++) {
     const float s12 = m1[t] + m2[t], d12 = m1[t] - m2[t];
     const float s34 = m3[t] + m4[t], d34 = m3[t] - m4[t];
-    o0[t] = m0[t] + s12 + s34 + b;
-    o1[t] = d12 + 2.0f * d34 + b;
-    o2[t] = s12 + 4.0f * s34 + b;
-    o3[t] = d12 + 8.0f * d34 + m5[t] + b;
+    o0[t] = m0[t] + s12 + 3.375f * s34 + b;
+    o1[t] = 1.5f * d12 + 2.25f * d34 + b;
+    o2[t] = 2.25f * s12 + 1.5f * s34 + b;
+    o3[t] = 3.375f * d12 + d34 + m5[t] + b;
   }
 }
 
@@ -249,13 +277,13 @@ static void a6(const float* d, int64_t ds, float* o, int64_t os, int64_t n) {
   float* o5 = o + 5 * os;
 #pragma omp simd
   for (int64_t t = 0; t < n; t++) {
-    const float s02 = d0[t] + d2[t], s13 = d1[t] + d3[t];
-    const float q02 = d0[t] + 4.0f * d2[t], q13 = 2.0f * d1[t] + 8.0f * d3[t];
+    const float e1 = d0[t] + 2.25f * d2[t], f1 = 1.5f * d1[t] + 3.375f * d3[t];
+    const float e2 = 3.375f * d0[t] + 1.5f * d2[t], f2 = 2.25f * d1[t] + d3[t];
     o0[t] = d0[t];
-    o1[t] = s02 + s13;
-    o2[t] = s02 - s13;
-    o3[t] = q02 + q13;
-    o4[t] = q02 - q13;
+    o1[t] = e1 + f1;
+    o2[t] = e1 - f1;
+    o3[t] = e2 + f2;
+    o4[t] = e2 - f2;
     o5[t] = d3[t];
   }
 }
@@ -302,25 +330,23 @@ void lits_wg4_transform_grad(const wg_geom* g, const float* dy, int dy_bf16, int
 static void gt6(const float* u, int64_t us, float* o) {
   const float u0 = u[0], u1 = u[us], u2 = u[2 * us], u3 = u[3 * us], u4 = u[4 * us];
   const float u5 = u[5 * us];
-  o[0] = 0.25f * u0 - (u1 + u2) / 6.0f + (u3 + u4) / 24.0f;
-  o[1] = (u2 - u1) / 6.0f + (u3 - u4) / 12.0f;
-  o[2] = (u3 + u4 - u1 - u2) / 6.0f + u5;
+  const float s12 = u1 + u2, s34 = u3 + u4;
+  o[0] = (float)G_0 * u0 + (float)G_A * s12 - (float)G_C * s34;
+  o[1] = (float)G_B * ((u1 - u2) - (u3 - u4));
+  o[2] = (float)G_C * s12 - (float)G_A * s34 + (float)G_0 * u5;
 }
 
-/* gt6 on 16 lanes: 16 filters side by side, the divisions as
- * multiplications by the reciprocals (within an ulp). */
+/* gt6 on 16 lanes: 16 filters side by side. */
 __attribute__((target("avx512f"))) static inline void gt6x16(const __m512 u[6], int64_t us,
                                                            __m512 o[3]) {
   const __m512 u0 = u[0], u1 = u[us], u2 = u[2 * us], u3 = u[3 * us], u4 = u[4 * us];
   const __m512 u5 = u[5 * us];
-  const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), twelfth = _mm512_set1_ps(1.0f / 12.0f);
+  const __m512 g0 = _mm512_set1_ps((float)G_0), ga = _mm512_set1_ps((float)G_A);
+  const __m512 gb = _mm512_set1_ps((float)G_B), gc = _mm512_set1_ps((float)G_C);
   const __m512 s12 = _mm512_add_ps(u1, u2), s34 = _mm512_add_ps(u3, u4);
-  o[0] = _mm512_add_ps(
-      _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(0.25f), u0), _mm512_mul_ps(s12, sixth)),
-      _mm512_mul_ps(s34, _mm512_set1_ps(1.0f / 24.0f)));
-  o[1] = _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(u2, u1), sixth),
-                       _mm512_mul_ps(_mm512_sub_ps(u3, u4), twelfth));
-  o[2] = _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(s34, s12), sixth), u5);
+  o[0] = _mm512_sub_ps(_mm512_fmadd_ps(g0, u0, _mm512_mul_ps(ga, s12)), _mm512_mul_ps(gc, s34));
+  o[1] = _mm512_mul_ps(gb, _mm512_sub_ps(_mm512_sub_ps(u1, u2), _mm512_sub_ps(u3, u4)));
+  o[2] = _mm512_fmadd_ps(g0, u5, _mm512_sub_ps(_mm512_mul_ps(gc, s12), _mm512_mul_ps(ga, s34)));
 }
 
 /* The filters (o, i .. i + len) of lits_wg4_untransform, 16 lanes at a
