@@ -10,6 +10,7 @@ import { batchNorm } from "../tensor/ops/norm.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
 import { checkCall } from "../options.ts";
 import { NormBase } from "./norm_base.ts";
+import { isParametrized } from "./parametrize.ts";
 
 /** Options of `BatchNorm1d` and `BatchNorm2d`. */
 export interface BatchNormLayerOptions {
@@ -83,7 +84,8 @@ export abstract class BatchNormBase extends NormBase {
 
   /** Whether it learns a scale and shift (`weight` and `bias`): torch's `affine`. */
   get affine(): boolean {
-    return this.weight !== null;
+    // A parametrized weight is there; reading it would compute it.
+    return isParametrized(this, "weight") || this.weight !== null;
   }
 
   /** Whether it keeps running statistics for evaluation: torch's `track_running_stats`. */
@@ -110,7 +112,8 @@ export abstract class BatchNormBase extends NormBase {
   forward(x: Tensor): Tensor {
     this.checkRank(x);
     const where = `${this.constructor.name}(${this.numFeatures})`;
-    for (const t of [this.weight, this.bias, this.runningMean, this.runningVar]) {
+    const weight = this.weight; // read once: a parametrized weight is computed at each read
+    for (const t of [weight, this.bias, this.runningMean, this.runningVar]) {
       if (t && t.device !== x.device) {
         throw new Error(
           `${where}: input [${x.shape}] is on ${x.device}, the layer's parameters ` +
@@ -126,7 +129,7 @@ export abstract class BatchNormBase extends NormBase {
       this.#batches = n;
       if (this.momentum === null) momentum = 1 / n; // cumulative moving average
     }
-    return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+    return batchNorm(x, this.runningMean, this.runningVar, weight, this.bias, {
       training: this.training || !this.runningMean,
       momentum,
       eps: this.eps,

@@ -10,6 +10,7 @@ import { Module, Parameter } from "./module.ts";
 import { uniform_ } from "./init.ts";
 import { type CallContract, checkContract } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
+import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
 
 /** Options of `Bilinear`. */
 export interface BilinearOptions {
@@ -79,17 +80,17 @@ export class Bilinear extends Module {
 
   /** Input features of x1. */
   get in1Features(): number {
-    return this.weight.shape[1];
+    return tensorShape(this, "weight")[1];
   }
 
   /** Input features of x2. */
   get in2Features(): number {
-    return this.weight.shape[2];
+    return tensorShape(this, "weight")[2];
   }
 
   /** Output features. */
   get outFeatures(): number {
-    return this.weight.shape[0];
+    return tensorShape(this, "weight")[0];
   }
 
   /** x1 [..., in1], x2 [..., in2] -> [..., out]. */

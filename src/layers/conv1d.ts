@@ -19,6 +19,7 @@ import { addNameHints } from "../tensor/torch_names.ts";
 import { convChoices, type ConvPaddingMode, convParameters } from "./conv_setup.ts";
 import { type CallContract, checkContract } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
+import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
 
 export type { ConvPaddingMode } from "./conv_setup.ts";
 
@@ -70,12 +71,12 @@ export class Conv1d extends Module {
 
   /** Input channels, read from the weight. */
   get inChannels(): number {
-    return this.weight.shape[1] * this.groups;
+    return tensorShape(this, "weight")[1] * this.groups;
   }
 
   /** Output channels, read from the weight. */
   get outChannels(): number {
-    return this.weight.shape[0];
+    return tensorShape(this, "weight")[0];
   }
 
   constructor(

@@ -18,6 +18,7 @@ import { Module, type Parameter } from "./module.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { convChoices, type ConvPaddingMode, convParameters } from "./conv_setup.ts";
 import { type CallContract, checkContract } from "../options.ts";
+import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
 
 /** What `Conv3d`'s padding holds: torch's `padding_mode` (`ConvPaddingMode`). */
 export type Conv3dPaddingMode = ConvPaddingMode;
@@ -73,12 +74,12 @@ export class Conv3d extends Module {
 
   /** Input channels, read from the weight. */
   get inChannels(): number {
-    return this.weight.shape[1] * this.groups;
+    return tensorShape(this, "weight")[1] * this.groups;
   }
 
   /** Output channels, read from the weight. */
   get outChannels(): number {
-    return this.weight.shape[0];
+    return tensorShape(this, "weight")[0];
   }
 
   constructor(

@@ -16,6 +16,7 @@ import { Module, Parameter } from "./module.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
 import { type CallContract, checkContract, checkOptions } from "../options.ts";
+import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
 
 /** Options of `ConvTranspose2d`: those of `convTranspose2d`, and `bias`. */
 export interface ConvTranspose2dLayerOptions extends ConvTranspose2dOptions {
@@ -55,17 +56,17 @@ export class ConvTranspose2d extends Module {
 
   /** Input channels, read from the weight. */
   get inChannels(): number {
-    return this.weight.shape[0];
+    return tensorShape(this, "weight")[0];
   }
 
   /** Output channels, read from the weight. */
   get outChannels(): number {
-    return this.weight.shape[1] * this.options.groups;
+    return tensorShape(this, "weight")[1] * this.options.groups;
   }
 
   /** [kh, kw], read from the weight. */
   get kernelSize(): [number, number] {
-    return [this.weight.shape[2], this.weight.shape[3]];
+    return [tensorShape(this, "weight")[2], tensorShape(this, "weight")[3]];
   }
 
   /** [sh, sw]. */

@@ -18,6 +18,7 @@ import { addNameHints } from "../tensor/torch_names.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
 import { type CallContract, checkContract, checkOptions } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
+import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
 
 /** Options of `ConvTranspose1d`: those of `convTranspose1d`, and `bias`. */
 export interface ConvTranspose1dLayerOptions extends ConvTranspose1dOptions {
@@ -58,17 +59,17 @@ export class ConvTranspose1d extends Module {
 
   /** Input channels, read from the weight. */
   get inChannels(): number {
-    return this.weight.shape[0];
+    return tensorShape(this, "weight")[0];
   }
 
   /** Output channels, read from the weight. */
   get outChannels(): number {
-    return this.weight.shape[1] * this.options.groups;
+    return tensorShape(this, "weight")[1] * this.options.groups;
   }
 
   /** [k], read from the weight. */
   get kernelSize(): [number] {
-    return [this.weight.shape[2]];
+    return [tensorShape(this, "weight")[2]];
   }
 
   /** [s]. */
@@ -178,7 +179,7 @@ export class ConvTranspose1d extends Module {
     }
     const want = size[size.length - 1];
     const l = x.shape[x.ndim - 1];
-    const min = transposedLength(l, this.weight.shape[2], { ...this.options, outputPadding: 0 });
+    const min = transposedLength(l, this.kernelSize[0], { ...this.options, outputPadding: 0 });
     const max = min + this.options.stride - 1;
     if (!Number.isInteger(want) || want < min || want > max) {
       throw new Error(

@@ -20,6 +20,7 @@ import { addNameHints } from "../tensor/torch_names.ts";
 import { normal_ } from "./init.ts";
 import { checkCall } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
+import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
 
 /** Options of `Embedding.fromPretrained`: the layer's, and `freeze`. */
 export interface EmbeddingPretrainedOptions extends EmbeddingOptions {
@@ -83,12 +84,12 @@ export class Embedding extends Module {
 
   /** Rows in the table, read from the weight. */
   get numEmbeddings(): number {
-    return this.weight.shape[0];
+    return tensorShape(this, "weight")[0];
   }
 
   /** Size of each row, read from the weight. */
   get embeddingDim(): number {
-    return this.weight.shape[1];
+    return tensorShape(this, "weight")[1];
   }
 
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {

@@ -22,6 +22,7 @@ import { normal_ } from "./init.ts";
 import { checkPretrained, checkTableSize } from "./embedding.ts";
 import { checkArity, checkCall } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
+import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
 
 /** Options of `nn.EmbeddingBag`: `F.embeddingBag`'s, less the per-call `offsets` and weights. */
 export type EmbeddingBagLayerOptions = Omit<EmbeddingBagOptions, "offsets" | "perSampleWeights">;
@@ -71,12 +72,12 @@ export class EmbeddingBag extends Module {
 
   /** Rows in the table, read from the weight. */
   get numEmbeddings(): number {
-    return this.weight.shape[0];
+    return tensorShape(this, "weight")[0];
   }
 
   /** Size of each row, read from the weight. */
   get embeddingDim(): number {
-    return this.weight.shape[1];
+    return tensorShape(this, "weight")[1];
   }
 
   /** A table of `numEmbeddings` random N(0, 1) rows of `embeddingDim`; see the class doc. */

@@ -14,6 +14,7 @@ import { Conv2d } from "./conv.ts";
 import { Linear } from "./linear.ts";
 import { BatchNormBase } from "./batchnorm_base.ts";
 import { describe } from "./prune/base.ts";
+import { isParametrized } from "./parametrize.ts";
 
 /** Throws unless `t` is a tensor (or, with `nullable`, null) of `n` elements. */
 function checkVector(where: string, what: string, t: unknown, n: number, nullable: boolean) {
@@ -118,6 +119,18 @@ export function fuseLinearBnWeights(
   return fuseConvBnWeights(linearW, linearB, bnRm, bnRv, bnEps, bnW, bnB);
 }
 
+/** Throws where `m`'s weight or bias is parametrized (nn.utils.parametrize), naming the removal. */
+function refuseParametrized(where: string, what: string, m: Module): void {
+  const name = ["weight", "bias"].find((k) => isParametrized(m, k));
+  if (name === undefined) return;
+  throw new Error(
+    `${where}: ${what}.${name} is parametrized (nn.utils.parametrize: computed from ` +
+      `${what}.parametrizations.${name}.original at each read), which a fused copy would not ` +
+      `keep; make it a plain Parameter first (holding its current value): ` +
+      `nn.utils.parametrize.removeParametrizations(${what}, "${name}")`,
+  );
+}
+
 /** Throws unless `m` is in eval mode, its weights plain Parameters and its forward its class's. */
 function checkFusable(where: string, what: string, m: Module, hooksMatter: boolean): void {
   if (m.training) {
@@ -126,6 +139,7 @@ function checkFusable(where: string, what: string, m: Module, hooksMatter: boole
         `(or ${what}.eval()) first`,
     );
   }
+  refuseParametrized(where, what, m);
   const fields = m as unknown as Record<string, unknown>;
   for (const k of ["weight", "bias"]) {
     const t = fields[k];
@@ -187,6 +201,7 @@ function checkNorm(where: string, bn: unknown, channels: number): BatchNormBase 
  */
 export function fuseConvBnEval(conv: Conv2d, bn: BatchNormBase, transpose = false): Conv2d {
   const where = "nn.utils.fuseConvBnEval";
+  if (conv instanceof Conv2d) refuseParametrized(where, "conv", conv);
   if (!(conv instanceof Conv2d) || conv.constructor !== Conv2d || transpose !== false) {
     throw new Error(
       `${where}: here for an nn.Conv2d only, got ${
@@ -227,6 +242,7 @@ export function fuseConvBnEval(conv: Conv2d, bn: BatchNormBase, transpose = fals
  */
 export function fuseLinearBnEval(linear: Linear, bn: BatchNormBase): Linear {
   const where = "nn.utils.fuseLinearBnEval";
+  if (linear instanceof Linear) refuseParametrized(where, "linear", linear);
   if (!(linear instanceof Linear) || linear.constructor !== Linear) {
     throw new Error(`${where}: expected an nn.Linear first, got ${describeModule(linear)}`);
   }

@@ -64,10 +64,11 @@ function settings(m: object, children: Set<string>, stop: object): string[] {
   }
   // A layer's optional bias, last, as torch's repr gives it (bias=False).
   if (Object.hasOwn(m, "bias")) {
-    // weight read only for a norm: a parametrized one is computed at each read.
-    const f = m as { bias: unknown; weight?: unknown };
-    if (out.has("eps") && Object.hasOwn(m, "weight")) normSettings(m, out, f.weight != null);
-    else out.set("bias", String(f.bias != null));
+    // A parametrized weight (an accessor) is there: reading it would compute it.
+    const weight = Object.getOwnPropertyDescriptor(m, "weight");
+    const hasWeight = weight !== undefined && (weight.get !== undefined || weight.value != null);
+    if (out.has("eps") && weight !== undefined) normSettings(m, out, hasWeight);
+    else out.set("bias", String((m as { bias: unknown }).bias != null));
   }
   return [...out].map(([k, v]) => `${k}=${v}`);
 }

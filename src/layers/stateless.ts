@@ -9,15 +9,16 @@
 import { Module, Parameter, setBufferSlot } from "./module.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { describe } from "./prune/base.ts";
+import { isParametrized } from "./parametrize.ts";
 
 const USAGE = 'nn.utils.stateless.functionalCall(model, { "fc.weight": w }, [x])';
 
-/** One substitution: where it goes, and what was there. */
+/** One substitution: where it goes, and what was there (a parametrized tensor's accessor). */
 interface Swap {
   owner: Module;
   leaf: string;
-  kind: "parameter" | "buffer";
-  original: Tensor | null | undefined;
+  kind: "parameter" | "buffer" | "parametrized";
+  original: Tensor | null | undefined | PropertyDescriptor;
 }
 
 /** The given tensors as a Map; a plain object of tensors (torch's dict) is taken too. */
@@ -60,6 +61,8 @@ function locate(module: Module, path: string): Omit<Swap, "original"> {
   if (own && "value" in own && own.value instanceof Parameter) {
     return { owner, leaf, kind: "parameter" };
   }
+  // torch 1.13 substitutes the parametrized value itself (module.weight reads the given tensor).
+  if (isParametrized(owner, leaf)) return { owner, leaf, kind: "parametrized" };
   if ([...owner.namedBuffers("", false)].some(([k]) => k === leaf)) {
     return { owner, leaf, kind: "buffer" };
   }
@@ -79,11 +82,21 @@ function locate(module: Module, path: string): Omit<Swap, "original"> {
 }
 
 /** Puts `t` where `s` says, returning what was there. */
-function put(s: Omit<Swap, "original">, t: Tensor | null | undefined): Tensor | null | undefined {
-  if (s.kind === "buffer") return setBufferSlot(s.owner, s.leaf, t);
+function put(s: Omit<Swap, "original">, t: Swap["original"]): Swap["original"] {
+  if (s.kind === "parametrized") {
+    const old = Object.getOwnPropertyDescriptor(s.owner, s.leaf);
+    const value = t as Tensor;
+    Object.defineProperty(
+      s.owner,
+      s.leaf,
+      t instanceof Tensor ? { configurable: true, enumerable: false, get: () => value } : t!,
+    );
+    return old;
+  }
+  if (s.kind === "buffer") return setBufferSlot(s.owner, s.leaf, t as Tensor | null | undefined);
   const fields = s.owner as unknown as Record<string, Tensor | null | undefined>;
   const old = fields[s.leaf];
-  fields[s.leaf] = t;
+  fields[s.leaf] = t as Tensor | null | undefined;
   return old;
 }
 
@@ -106,7 +119,10 @@ function touched(swaps: Swap[]): void {
  * positional arguments (anything else is the only one); `kwargs`, torch's
  * keyword arguments, is passed as one last argument (this library's
  * options object). A name that is no parameter or buffer throws (torch 1.13
- * would set an attribute nothing reads).
+ * would set an attribute nothing reads). The name of a parametrized tensor
+ * (`weight` after `nn.utils.parametrize.registerParametrization`) gives the
+ * value the module reads, the parametrization skipped, as torch 1.13's;
+ * `parametrizations.weight.original` goes through the parametrization.
  *
  * @example
  * ```ts

@@ -133,6 +133,22 @@ function emitterFor(path: string, m: Module): Emitter {
   );
 }
 
+/**
+ * Runs `fn` with every module of `model` in eval mode, their own modes back
+ * after, as torch.onnx.export's default: a parametrized weight is read in
+ * eval mode (a spectral norm's training-mode read would run a power
+ * iteration, changing the model's u and v and the exported weight).
+ */
+function inEvalMode<T>(model: Module, fn: () => T): T {
+  const modes = [...model.modules()].map((m) => [m, m.training] as const);
+  model.eval();
+  try {
+    return fn();
+  } finally {
+    for (const [m, training] of modes) m.training = training;
+  }
+}
+
 function emit(graph: OnnxGraph, path: string, m: Module, x: Value): Value {
   const emitter = emitterFor(path, m);
   if (Object.hasOwn(m, "forward")) {
@@ -292,7 +308,7 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
     x = graph.node("Mul", "normalize.mul", [x.name, scale], x.shape);
     x = graph.node("Add", "normalize", [x.name, shift], x.shape);
   }
-  const out = emit(graph, "", model, x);
+  const out = inEvalMode(model, () => emit(graph, "", model, x));
   // Checked first: a rank-2 output of a rank-4 input is always some node's output.
   if (out.shape.length !== 2) {
     throw new Error(

@@ -9,7 +9,8 @@
  */
 import type { Tensor } from "../tensor.ts";
 import { cat } from "./join.ts";
-import { expand, narrow, normDim, reshape, transpose } from "./shape.ts";
+import { expand, inferShape, narrow, normDim, reshape, transpose } from "./shape.ts";
+import { viewAsShape } from "./view.ts";
 import { expectTensor } from "./compare.ts";
 import { flip } from "./reorder.ts";
 
@@ -136,7 +137,9 @@ export function broadcastTo(x: Tensor, shape: number[]): Tensor {
 
 /**
  * Dimension `dim` of `x` split into `sizes` (their product must be its
- * size; one -1 is inferred), as `torch.unflatten(x, dim, sizes)`.
+ * size; one -1 is inferred), as `torch.unflatten(x, dim, sizes)`: a view
+ * of `x`'s memory, a non-contiguous `x` included (writes through it reach
+ * `x`).
  *
  * @example
  * ```ts
@@ -175,7 +178,9 @@ export function unflatten(x: Tensor, dim: number, sizes: number[]): Tensor {
         `[${x.shape}]`,
     );
   }
-  return reshape(x, [...x.shape.slice(0, d), ...filled, ...x.shape.slice(d + 1)], "unflatten");
+  // A view, as torch's (its unflatten is a view): writes through it reach x.
+  const shape = [...x.shape.slice(0, d), ...filled, ...x.shape.slice(d + 1)];
+  return viewAsShape(x, inferShape(x, shape, "unflatten"));
 }
 
 /**
