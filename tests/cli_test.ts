@@ -451,15 +451,16 @@ Deno.test("--model takes torchvision's spellings; --dropout goes to every model 
   );
   assert.throws(
     () => train.parseTrainArgs(["--model", "densenet121", "--dropout", "0.3"]),
-    /model densenet121 has no dropout \(simple, alexnet, vgg11, .*, squeezenet1_1, mobilenetv2, efficientnetb0, .*, mobilenetv3small, .*, vit_h_14 do\)/,
+    /model densenet121 has no dropout \(simple, alexnet, vgg11, .*, squeezenet1_1, mobilenetv2, efficientnetb0, .*, mobilenetv3small, .*, vit_h_14, .*, googlenet do\)/,
   );
   assert.deepEqual(
     [
       models.canonicalName("MobileNet_V2"),
       models.canonicalName("VGG16_BN"),
-      models.canonicalName("inception_v3"),
+      models.canonicalName("Inception_V3"),
+      models.canonicalName("inception_v4"),
     ],
-    ["mobilenetv2", "vgg16bn", null],
+    ["mobilenetv2", "vgg16bn", "inception_v3", null],
   );
   assert.deepEqual(
     [models.takesOption("alexnet", "dropout"), models.takesOption("resnet18", "dropout")],
@@ -475,8 +476,8 @@ Deno.test("--optimizer in any case; evaluate's --model takes torchvision's spell
   const spec = weightsSpec(null, { checkpoint: "w.safetensors", model: "MobileNet_V2" }, "--model");
   assert.equal(spec.name, "mobilenetv2");
   assert.throws(
-    () => weightsSpec(null, { checkpoint: "w.safetensors", model: "inception_v3" }, "--model"),
-    /--model "inception_v3": must be one of simple, alexnet/,
+    () => weightsSpec(null, { checkpoint: "w.safetensors", model: "inception_v4" }, "--model"),
+    /--model "inception_v4": must be one of simple, alexnet/,
   );
   assert.throws(
     () => train.parseTrainArgs(["--model", "densenet121", "--dropout", "0.2"]),

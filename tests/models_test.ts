@@ -523,13 +523,18 @@ Deno.test("models: create and names", () => {
     "vit_l_16",
     "vit_l_32",
     "vit_h_14",
+    "swin_t",
+    "swin_s",
+    "swin_b",
+    "inception_v3",
+    "googlenet",
   ]);
   const net = models.create("SimpleCNN", { imageSize: 32, batchNorm: true, dropout: undefined });
   assert.ok(net instanceof models.SimpleCNN);
   free(net);
   assert.throws(
-    () => models.create("inception_v3"),
-    /unknown model 'inception_v3'; choose one of simple, alexnet/,
+    () => models.create("inception_v4"),
+    /unknown model 'inception_v4'; choose one of simple, alexnet/,
   );
   assert.throws(
     () => models.create("resnet50", { dropout: 0.2 }),

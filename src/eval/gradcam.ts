@@ -24,6 +24,13 @@
  * itself to a `VisionTransformer`'s tokens, and `reshapeTransform` takes
  * any other (pytorch-grad-cam's `reshape_transform`).
  *
+ * A channels-last map [N, H, W, C] (every layer of a Swin Transformer from
+ * its stem's Permute to the model's, a ConvNeXt block's LayerNorm, Linears
+ * and GELU) is permuted to [N, C, H, W] by itself, as pytorch-grad-cam's
+ * Swin tutorial does with its `reshape_transform`; where the channel axis
+ * cannot be told from the module tree (src/eval/layout.ts), a
+ * `reshapeTransform` is required.
+ *
  * The captured activation is handed on as a detached leaf that requires a
  * gradient, and the parameters stop requiring gradients for the pass: the
  * backward pass then runs only from the logits down to that layer and leaves
@@ -48,6 +55,11 @@ import { resize } from "../data/transforms/functional/geometry.ts";
 import { checkArity, checkOptions } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 import { VisionTransformer } from "../models/vit.ts";
+import { SwinTransformer } from "../models/swin.ts";
+import { SwinTransformerBlock } from "../models/swin_blocks.ts";
+import { orderOf, toChannelsFirst } from "./layout.ts";
+import { InceptionAux } from "../models/inception_blocks.ts";
+import { GoogLeNetAux } from "../models/googlenet.ts";
 
 const USAGE = 'evaluation.gradCam(model, input, { layer: "layer4", target: 2 })';
 
@@ -80,7 +92,10 @@ export interface GradCamOptions {
    * is not one, such as a transformer's tokens. Default: none, except on a
    * `VisionTransformer` whose layer gives its tokens [N, 1 + h * w, C]:
    * there the class token is dropped and the patches' tokens are made
-   * [N, C, h, w], as pytorch-grad-cam's ViT tutorial does.
+   * [N, C, h, w], as pytorch-grad-cam's ViT tutorial does; and on a
+   * channels-last map [N, H, W, C] (a Swin's layers, a ConvNeXt block's
+   * LayerNorm, Linears and GELU), which is permuted to [N, C, H, W], as
+   * pytorch-grad-cam's Swin tutorial does.
    */
   reshapeTransform?: (activation: Tensor) => Tensor;
 }
@@ -155,13 +170,19 @@ function follows(m: Module): boolean {
  * activation follows is extended the same way, so MONAI's 3-D DenseNet gets
  * "features.norm5" too (its tutorials name "class_layers.relu", the same
  * features after the ReLU); a 3-D ResNet gets "layer4.1" (Conv3d and
- * BatchNorm3d count as their 2-D kinds).
+ * BatchNorm3d count as their 2-D kinds). Auxiliary classifiers, which run
+ * in training only, are passed over: "Mixed_7c" for Inception v3,
+ * "inception5b" for GoogLeNet.
  *
  * A `VisionTransformer` gets its last encoder block's `ln_1`
  * ("encoder.layers.encoder_layer_11.ln_1" for ViT-B/16), pytorch-grad-cam's
  * `model.encoder.layers[-1].ln_1`: past that block only the class token
  * reaches the head, so later tokens' gradients are zero (and `conv_proj`,
- * the only convolution, gives a first-layer map).
+ * the only convolution, gives a first-layer map). A `SwinTransformer` gets
+ * its last block's `norm1` ("features.7.1.norm1" for Swin-T),
+ * pytorch-grad-cam's `model.layers[-1].blocks[-1].norm1` (its stem, the only
+ * convolution, would give a first-layer map); its channels-last map is
+ * permuted to [N, C, h, w] as that tutorial's `reshape_transform` does.
  *
  * @example
  * ```ts
@@ -180,11 +201,18 @@ export function gradCamLayer(model: Module): string {
     const blocks = [...model.encoder.layers.namedChildren()];
     if (blocks.length > 0) return `encoder.layers.${blocks[blocks.length - 1][0]}.ln_1`;
   }
+  if (model instanceof SwinTransformer) {
+    const blocks = [...model.namedModules()].filter(([, m]) => m instanceof SwinTransformerBlock);
+    if (blocks.length > 0) return `${blocks[blocks.length - 1][0]}.norm1`;
+  }
   let m: Module = model;
   let name = "";
   const join = (k: string) => (name ? `${name}.${k}` : k);
   for (;;) {
-    const kids = [...m.namedChildren()];
+    // Auxiliary classifiers (Inception v3's, GoogLeNet's) run in training only.
+    const kids = [...m.namedChildren()].filter(([, c]) =>
+      !(c instanceof InceptionAux || c instanceof GoogLeNetAux)
+    );
     let i = kids.length - 1;
     while (i >= 0 && !hasConv(kids[i][1])) i--;
     if (i < 0) {
@@ -336,6 +364,9 @@ export function runGradCam(
     }
     tokens = custom === undefined && vitTokens(model, out) !== null;
     transform = custom ?? vitTokens(model, out) ?? null;
+    if (transform === null && out.ndim === input.ndim) {
+      transform = channelsFirst(name, model, layer, out);
+    }
     if (out.ndim !== input.ndim && transform === null) {
       const map = input.ndim === 5 ? "[N, C, d, h, w]" : "[N, C, h, w]";
       throw new Error(
@@ -426,6 +457,33 @@ function vitTokens(model: Module, out: Tensor): ((t: Tensor) => Tensor) | null {
   const side = model.imageSize / model.patchSize;
   return (t) =>
     t.narrow(1, 1, side * side).reshape(t.shape[0], side, side, t.shape[2]).permute(0, 3, 1, 2);
+}
+
+/**
+ * The permute that makes the layer's map `out` channels-first, when the
+ * module tree says it is not (a Swin's [N, H, W, C]: pytorch-grad-cam's Swin
+ * `reshape_transform`); null when it already is.
+ */
+function channelsFirst(
+  name: string,
+  model: Module,
+  layer: Module,
+  out: Tensor,
+): ((t: Tensor) => Tensor) | null {
+  const order = orderOf(model, layer, "output", out.ndim);
+  if (order === null) return null;
+  const last = out.ndim === 5 ? "(t) => t.permute(0, 4, 1, 2, 3)" : "(t) => t.permute(0, 3, 1, 2)";
+  if (order === "unknown") {
+    throw new Error(
+      `gradCam: layer '${name}' gives [${out.shape}] inside a module whose forward permutes ` +
+        "its axes, so where its channels are cannot be told; pass the reshapeTransform that " +
+        `makes it [N, C, ...] (pytorch-grad-cam's reshape_transform), such as ` +
+        `{ reshapeTransform: ${last} } for a channels-last map`,
+    );
+  }
+  const perm = toChannelsFirst(order);
+  if (!perm.every((p, i) => p === i)) return (t) => t.permute(...perm);
+  return null;
 }
 
 /** The layer's output and gradient through `transform`, checked to be feature maps alike. */

@@ -1,9 +1,11 @@
 /**
  * The model zoo: the course's small CNN, AlexNet, VGG-11/13/16/19 (and
  * their batch-norm variants), SqueezeNet 1.0/1.1, ResNet-18/34/50/101/152,
- * ResNeXt, Wide ResNet, DenseNet-121/161/169/201, ConvNeXt-Tiny/Small/Base/Large
- * and the Vision Transformers (ViT-B/16 ... ViT-H/14), with torchvision's structure and state-dict
- * names, so weights move between this library and PyTorch unchanged.
+ * ResNeXt, Wide ResNet, DenseNet-121/161/169/201, ConvNeXt-Tiny/Small/Base/Large,
+ * the Vision Transformers (ViT-B/16 ... ViT-H/14), Swin-T/S/B, Inception v3 and
+ * GoogLeNet, with
+ * torchvision's structure and state-dict names, so weights move between this
+ * library and PyTorch unchanged.
  *
  * @example
  * ```ts
@@ -258,6 +260,57 @@ export {
   convnextTiny,
 } from "./convnext.ts";
 export { CNBlock, CNBlockConfig, Permute } from "./convnext_blocks.ts";
+export {
+  SWIN_B,
+  SWIN_S,
+  SWIN_T,
+  swinB,
+  type SwinConfig,
+  type SwinOptions,
+  swinS,
+  swinT,
+  SwinTransformer,
+} from "./swin.ts";
+export {
+  PatchMerging,
+  SwinTransformerBlock,
+  type SwinTransformerBlockOptions,
+} from "./swin_blocks.ts";
+export {
+  relativePositionIndex,
+  ShiftedWindowAttention,
+  shiftedWindowAttention,
+  type ShiftedWindowAttentionModuleOptions,
+  type ShiftedWindowAttentionOptions,
+  shiftedWindowMask,
+  type Size2,
+} from "./swin_attention.ts";
+export {
+  Inception3,
+  type Inception3Options,
+  INCEPTION_V3_AUX_MIN_SIZE,
+  INCEPTION_V3_MIN_SIZE,
+  inceptionV3,
+} from "./inception.ts";
+export {
+  BasicConv2d,
+  type BasicConv2dOptions,
+  InceptionA,
+  InceptionAux,
+  InceptionB,
+  InceptionC,
+  InceptionD,
+  InceptionE,
+} from "./inception_blocks.ts";
+export {
+  GoogLeNet,
+  googlenet,
+  GOOGLENET_MIN_SIZE,
+  GoogLeNetAux,
+  GoogLeNetInception,
+  type GoogLeNetOptions,
+} from "./googlenet.ts";
+export { GoogLeNetOutputs, InceptionOutputs } from "./aux_outputs.ts";
 export {
   ResNet3d,
   RESNET3D10,

@@ -49,6 +49,9 @@ import {
 import { mobilenetV2 } from "./mobilenet.ts";
 import { efficientnetB0 } from "./efficientnet.ts";
 import { convnextBase, convnextLarge, convnextSmall, convnextTiny } from "./convnext.ts";
+import { swinB, swinS, swinT } from "./swin.ts";
+import { INCEPTION_V3_AUX_MIN_SIZE, INCEPTION_V3_MIN_SIZE, inceptionV3 } from "./inception.ts";
+import { googlenet, GOOGLENET_MIN_SIZE } from "./googlenet.ts";
 import {
   efficientnetB1,
   efficientnetB2,
@@ -92,7 +95,8 @@ import { checkArity, checkOptions } from "../options.ts";
 /**
  * The union of the models' options; each model takes the ones it has.
  * `dropout` (simple, alexnet, the vggs, the squeezenets, mobilenetv2,
- * mobilenetv3large/small, the efficientnets), `batchNorm` and
+ * mobilenetv3large/small, the efficientnets, the ViTs and Swins, inception_v3,
+ * googlenet), `batchNorm` and
  * `globalPool` (simple) are
  * documented on `SimpleCNNOptions`.
  */
@@ -112,10 +116,15 @@ export interface ModelOptions
   zeroInitResidual?: boolean;
   /** Dropout after each dense layer, in training (the densenets; torch's `drop_rate`, default 0). */
   dropRate?: number;
-  /** Dropout on the attention weights (the ViTs; torch's `attention_dropout`, default 0). */
+  /** Dropout on the attention weights (the ViTs and Swins; torch's `attention_dropout`, default 0). */
   attentionDropout?: number;
   /** Width of the ViTs' `pre_logits` layer (torch's `representation_size`, default none). */
   representationSize?: number | null;
+  /**
+   * Build the auxiliary classifiers, whose logits training returns with the
+   * main ones (inception_v3, googlenet; torch's `aux_logits`, default true).
+   */
+  auxLogits?: boolean;
 }
 
 type Option = keyof ModelOptions;
@@ -142,6 +151,7 @@ const ALL_OPTIONS: Option[] = [
   "dropRate",
   "attentionDropout",
   "representationSize",
+  "auxLogits",
 ];
 const DENSENET: readonly Option[] = [...COMMON, "dropRate"];
 const VOLUME: readonly Option[] = ["inChannels", "numClasses"];
@@ -158,6 +168,15 @@ function vit(config: ViTConfig): Entry {
     options: [...COMMON, "dropout", "attentionDropout", "representationSize"],
     minSize: config.patchSize,
     sizeMultiple: config.patchSize,
+  };
+}
+
+/** A Swin Transformer's entry: dropout and attention dropout; any side from its 4x4 patch up. */
+function swin(build: (o: Omit<ModelOptions, "imageSize">) => Module): Entry {
+  return {
+    build: ({ imageSize: _, ...o }) => build(o),
+    options: [...COMMON, "dropout", "attentionDropout"],
+    minSize: 4,
   };
 }
 
@@ -313,6 +332,34 @@ const MODELS: Record<string, Entry> = {
   vit_l_16: vit(VIT_L_16),
   vit_l_32: vit(VIT_L_32),
   vit_h_14: vit(VIT_H_14),
+  // torchvision's Swin Transformers: any side from the 4x4 patch up (maps are padded to windows).
+  swin_t: swin(swinT),
+  swin_s: swin(swinS),
+  swin_b: swin(swinB),
+  // torchvision's Inception v3 and GoogLeNet: in training they return the auxiliary heads'
+  // logits too (InceptionOutputs, GoogLeNetOutputs), on which the trainer adds their losses.
+  inception_v3: {
+    build: ({ imageSize, ...o }) => {
+      if (
+        imageSize !== undefined && imageSize < INCEPTION_V3_AUX_MIN_SIZE && o.auxLogits !== false
+      ) {
+        throw new Error(
+          `models.create: inception_v3's auxiliary classifier (AuxLogits, run in training) ` +
+            `needs images of at least ${INCEPTION_V3_AUX_MIN_SIZE} pixels, got imageSize ` +
+            `${imageSize}; give --image-size 299 (torchvision's crop), or build it without: ` +
+            `models.create("inception_v3", { auxLogits: false, ... })`,
+        );
+      }
+      return inceptionV3(o);
+    },
+    options: [...COMMON, "dropout", "auxLogits"],
+    minSize: INCEPTION_V3_MIN_SIZE,
+  },
+  googlenet: {
+    build: ({ imageSize: _, ...o }) => googlenet(o),
+    options: [...COMMON, "dropout", "auxLogits"],
+    minSize: GOOGLENET_MIN_SIZE,
+  },
   // MONAI's 3-D ResNets; their other options are the builders' (models.resnet3d18).
   resnet3d10: volume3d(resnet3d10, 1),
   resnet3d18: volume3d(resnet3d18, 1),
@@ -377,6 +424,11 @@ const ALIASES: Record<string, string> = {
   vitl16: "vit_l_16",
   vitl32: "vit_l_32",
   vith14: "vit_h_14",
+  swint: "swin_t",
+  swins: "swin_s",
+  swinb: "swin_b",
+  inceptionv3: "inception_v3",
+  inception3: "inception_v3",
   wideresnet50_2: "wide_resnet50_2",
   wideresnet101_2: "wide_resnet101_2",
 };
@@ -471,7 +523,11 @@ export function imageSizeMultiple(name: string): number {
   return MODELS[key].sizeMultiple ?? 1;
 }
 
-/** A zoo model: a Module whose forward takes a batch of images [N, C, H, W] to logits [N, K]. */
+/**
+ * A zoo model: a Module whose forward takes a batch of images [N, C, H, W] to logits [N, K]
+ * (inception_v3 and googlenet in training return `InceptionOutputs` / `GoogLeNetOutputs`,
+ * the logits with their auxiliary heads', as torchvision's; the trainer adds their losses).
+ */
 export interface ImageModel extends Module {
   /** Logits [N, K] of images [N, C, H, W]. */
   forward(x: Tensor): Tensor;

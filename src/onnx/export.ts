@@ -4,7 +4,7 @@
  * (layers.ts, activations.ts, norms.ts, pooling.ts, resize.ts, models.ts,
  * activations_more.ts, padding.ts, norms_more.ts, layers_more.ts, densenet.ts,
  * mobile.ts, mobile_more.ts, layers_1d.ts, layers_3d.ts, resnet3d.ts, densenet3d.ts,
- * vgg_squeezenet.ts, convnext.ts, vit.ts),
+ * vgg_squeezenet.ts, convnext.ts, vit.ts, swin.ts),
  * or a subclass of one that keeps its forward; any other, a user's own
  * `nn.Module` with its own `forward` included, is an Error that names it,
  * since its forward cannot be read.
@@ -35,6 +35,8 @@ import { RESNET3D } from "./resnet3d.ts";
 import { DENSENET3D } from "./densenet3d.ts";
 import { CONVNEXT } from "./convnext.ts";
 import { VIT } from "./vit.ts";
+import { SWIN } from "./swin.ts";
+import { INCEPTION } from "./inception.ts";
 import { LAYERS_1D, REFUSED_1D } from "./layers_1d.ts";
 import { type Dim, encodeModel, IR_VERSION, OPSET, valueInfo } from "./proto.ts";
 import { describe } from "./shapes.ts";
@@ -91,6 +93,8 @@ const EMITTERS = new Map<unknown, Emitter>([
   ...DENSENET3D,
   ...CONVNEXT,
   ...VIT,
+  ...SWIN,
+  ...INCEPTION,
 ] as [unknown, Emitter][]);
 
 /** Names of the exportable module classes, for the error message. */

@@ -22,6 +22,7 @@ import { type AnyOptimizer, currentLr, type Schedule } from "./setup.ts";
 import type { BatchMixer } from "./batch_mix.ts";
 import type { AveragedModel } from "../optim/swa.ts";
 import { clipGradNorm_ } from "../layers/clip_grad.ts";
+import { trainingLoss } from "./aux_loss.ts";
 
 /** How an epoch updates a moving average of the weights (torchvision's `--model-ema`). */
 export interface EmaUpdate {
@@ -103,10 +104,11 @@ export async function trainEpoch(
       const [images, target] = ctx.mix
         ? ctx.mix(batch.images, batch.labels, epoch, batches)
         : [batch.images, batch.labels];
-      const { logits, loss } = inPrecision(ctx.precision ?? "fp32", () => {
-        const logits = model.forward(images);
-        return { logits, loss: lossFn.forward(logits, target) };
-      });
+      // Inception v3's and GoogLeNet's auxiliary heads add their losses (aux_loss.ts).
+      const { logits, loss } = inPrecision(
+        ctx.precision ?? "fp32",
+        () => trainingLoss(model.forward(images), (l) => lossFn.forward(l, target)),
+      );
       let value = loss.item();
       if (nanAt === step + 1) value = NaN;
       if (!Number.isFinite(value)) throw new NonFiniteLoss(value, step + 1);

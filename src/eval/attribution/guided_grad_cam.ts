@@ -37,6 +37,7 @@ import {
 } from "./layer.ts";
 import { modifiedReluGradients } from "./guided_backprop.ts";
 import { refusePositionalTarget } from "./attribute_args.ts";
+import { refuseChannelsLast } from "./layer_grad_cam.ts";
 
 const WHERE = "GuidedGradCam";
 const USAGE = 'guidedGc.attribute(input, { target: 1, interpolateMode: "bilinear" })';
@@ -127,6 +128,7 @@ export class GuidedGradCam extends LayerAttribution<GuidedGradCamOptions> {
         targets,
         toInput,
       );
+      refuseChannelsLast(where, this.model, this.layer, toInput, grads.shape);
       if (grads.ndim !== x.ndim || grads.ndim < 3 || grads.ndim > 5) {
         throw new Error(
           `${where}: the layer's ${toInput ? "input" : "output"} [${grads.shape}] cannot be ` +

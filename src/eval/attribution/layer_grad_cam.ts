@@ -16,8 +16,9 @@
  */
 import { Tensor } from "../../tensor/tensor.ts";
 import { noGrad } from "../../tensor/autograd.ts";
-import type { Module } from "../../layers/module.ts";
+import { Module } from "../../layers/module.ts";
 import { VisionTransformer } from "../../models/vit.ts";
+import { axesText, channelsFirstAfter, orderOf } from "../layout.ts";
 import { checkArity, checkOptions } from "../../options.ts";
 import {
   boolOption,
@@ -84,6 +85,46 @@ function refuseTokens(where: string, model: unknown, layer: Module, shape: reado
 }
 
 /**
+ * @internal Throws when the layer's value (its output, or its input with
+ * `toInput`) is a map whose channels are not in dim 1, such as a Swin's or a
+ * ConvNeXt block's channels-last [N, H, W, C] (src/eval/layout.ts): Captum
+ * would average the gradient over H... and sum over dim 1, no map of the
+ * image. Also GuidedGradCam's check.
+ */
+export function refuseChannelsLast(
+  where: string,
+  forward: unknown,
+  layer: Module,
+  toInput: boolean,
+  shape: readonly number[],
+): void {
+  if (shape.length < 4) return; // feature maps; a ViT's tokens have refuseTokens
+  const model = forward instanceof Module ? forward : null;
+  const order = orderOf(model, layer, toInput ? "input" : "output", shape.length);
+  if (order === null) return;
+  const name = model
+    ? [...model.namedModules()].find(([, m]) => m === layer)?.[0] ?? "layer"
+    : "layer";
+  // The layer's own output when that is channels-first (a Permute back), else the next such.
+  const alt = !model
+    ? undefined
+    : toInput && orderOf(model, layer, "output", shape.length) === null
+    ? name
+    : channelsFirstAfter(model, layer);
+  const axes = order === "unknown"
+    ? "its axes are permuted by a forward that cannot be read"
+    : `its axes are ${axesText(order)}`;
+  throw new Error(
+    `${where}: the layer's ${toInput ? "input" : "output"} [${shape.join(", ")}] is not ` +
+      `channels-first (${axes}); Captum would average the gradient over the dims after ` +
+      "dim 1 and sum over dim 1, which is no map of the image. For pytorch-grad-cam's map " +
+      "(permuted to [N, C, H, W], as its Swin tutorial's reshape_transform) write " +
+      `evaluation.gradCam(model, x, { layer: "${name}" })` +
+      (alt ? `; for Captum's raw map explain a channels-first layer, such as "${alt}"` : ""),
+  );
+}
+
+/**
  * Captum's `LayerGradCam(forward_func, layer)`: `attribute(input, { target,
  * reluAttributions, attributeToLayerInput, attrDimSummation })` gives the
  * raw Grad-CAM map [N, 1, ...] of the layer's output (or input), at the
@@ -101,6 +142,11 @@ function refuseTokens(where: string, model: unknown, layer: Module, shape: reado
  * A `VisionTransformer`'s token layers ([N, 1 + h * w, C], channels last)
  * are refused: Captum would average over the channels there and give no
  * image map; `evaluation.gradCam` reshapes them as pytorch-grad-cam does.
+ * So are channels-last maps [N, H, W, C] (a Swin Transformer's layers, a
+ * ConvNeXt block's LayerNorm, Linears and GELU), which `evaluation.gradCam`
+ * permutes; the error names a channels-first layer for Captum's raw map.
+ * With a forward function instead of the model, only a LayerNorm's or
+ * Linear's own map is known to be channels-last.
  *
  * @example
  * ```ts
@@ -150,6 +196,7 @@ export class LayerGradCam extends LayerAttribution<LayerGradCamOptions> {
         toInput,
       );
       refuseTokens(where, this.forwardFunc, layer, grads.shape);
+      refuseChannelsLast(where, this.forwardFunc, layer, toInput, grads.shape);
       if (grads.ndim < 2) {
         throw new Error(
           `${where}: the layer's ${toInput ? "input" : "output"} is [${grads.shape}]; Grad-CAM ` +

@@ -15,6 +15,7 @@ import * as fusion from "./fusion.ts";
 import { atMostArgs } from "./arity.ts";
 import { recordKernelGrad } from "./kernel_grad.ts";
 import { intBinary, intPow, intUnary, involvesInt, promoted } from "./int_arith.ts";
+import { tensorHint } from "../tensor_hint.ts";
 
 /** @internal names of `enum lits_unary_op`. */
 export type UnaryName = keyof typeof UNARY;
@@ -33,7 +34,7 @@ export function requireFloat(t: Tensor, what: string): void {
       ? `an array of ${v.length}`
       : v === null
       ? "null"
-      : typeof v;
+      : tensorHint(v) ?? typeof v;
     throw new Error(`${what}: expected a tensor, got ${got}`);
   }
   if (t.dtype !== "float32") {

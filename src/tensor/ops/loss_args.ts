@@ -13,6 +13,7 @@ import { type CallContract, checkContract } from "../../options.ts";
 import type { Reduction } from "./loss.ts";
 import { div, requireFloat, sameDevice } from "./elementwise.ts";
 import { sum } from "./reduce.ts";
+import { tensorHint } from "../tensor_hint.ts";
 
 /** Checks a reduction name (PyTorch's three). */
 export function checkReduction(where: string, reduction: unknown): Reduction {
@@ -47,7 +48,10 @@ export function openLoss<T extends { reduction?: Reduction }>(
   const o = checkContract(contract, given, options);
   const reduction = checkReduction(where, o.reduction ?? "mean");
   if (!(input instanceof Tensor) || !(target instanceof Tensor)) {
-    throw new Error(`${where}: input and target must be Tensors; write ${usage}`);
+    // A model's training outputs (InceptionOutputs) say what to take from them.
+    const hint = tensorHint(input);
+    const got = hint === null ? "" : ` (the input is ${hint})`;
+    throw new Error(`${where}: input and target must be Tensors${got}; write ${usage}`);
   }
   return { o, reduction, input, target };
 }
