@@ -26,10 +26,15 @@ import { Sequential } from "../layers/sequential.ts";
 import { chain } from "../layers/chain.ts";
 import { truncNormal_ } from "../layers/init.ts";
 import { checkArity } from "../options.ts";
-import { modelOptions } from "./defaults.ts";
 import { checkInput, firstLayer, type InputSpec } from "./input.ts";
 import { GoogLeNetOutputs } from "./aux_outputs.ts";
-import { BasicConv2d, catBranches, release, transformInput } from "./inception_blocks.ts";
+import {
+  auxModelOptions,
+  BasicConv2d,
+  catBranches,
+  release,
+  transformInput,
+} from "./inception_blocks.ts";
 
 /**
  * GoogLeNet's Inception block (torchvision's `googlenet.Inception`): 1x1 to
@@ -275,17 +280,7 @@ export class GoogLeNet extends Module {
     super();
     const where = "models.GoogLeNet";
     checkArity(where, arguments.length, 1, USAGE);
-    if (options !== null && typeof options === "object") {
-      for (const k of Object.keys(options)) {
-        if (Object.hasOwn(TORCH_ONLY, k)) throw new Error(`${where}: ${TORCH_ONLY[k]}`);
-      }
-    }
-    const o = modelOptions(where, options, DEFAULTS, USAGE);
-    for (const k of ["inChannels", "numClasses"] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 1) {
-        throw new Error(`${where}: ${k} must be a positive integer, got ${o[k]}; ${USAGE}`);
-      }
-    }
+    const o = auxModelOptions(where, options, DEFAULTS, USAGE, TORCH_ONLY);
     if (o.transformInput && o.inChannels !== 3) {
       throw new Error(
         `${where}: transformInput re-normalises ImageNet's three channels (torchvision's ` +

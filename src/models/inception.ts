@@ -22,10 +22,10 @@ import { AdaptiveAvgPool2d, MaxPool2d } from "../layers/pooling.ts";
 import { chain } from "../layers/chain.ts";
 import { truncNormal_ } from "../layers/init.ts";
 import { checkArity } from "../options.ts";
-import { modelOptions } from "./defaults.ts";
 import { checkInput, firstLayer, type InputSpec } from "./input.ts";
 import { InceptionOutputs } from "./aux_outputs.ts";
 import {
+  auxModelOptions,
   BasicConv2d,
   InceptionA,
   InceptionAux,
@@ -207,17 +207,7 @@ export class Inception3 extends Module {
     super();
     const where = "models.Inception3";
     checkArity(where, arguments.length, 1, USAGE);
-    if (options !== null && typeof options === "object") {
-      for (const k of Object.keys(options)) {
-        if (Object.hasOwn(TORCH_ONLY, k)) throw new Error(`${where}: ${TORCH_ONLY[k]}`);
-      }
-    }
-    const o = modelOptions(where, options, DEFAULTS, USAGE);
-    for (const k of ["inChannels", "numClasses"] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 1) {
-        throw new Error(`${where}: ${k} must be a positive integer, got ${o[k]}; ${USAGE}`);
-      }
-    }
+    const o = auxModelOptions(where, options, DEFAULTS, USAGE, TORCH_ONLY);
     if (o.transformInput && o.inChannels !== 3) {
       throw new Error(
         `${where}: transformInput re-normalises ImageNet's three channels (torchvision's ` +

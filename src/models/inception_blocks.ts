@@ -30,6 +30,7 @@ import { Linear } from "../layers/linear.ts";
 import { chain } from "../layers/chain.ts";
 import { convBeforeBatchNorm } from "../layers/conv_bn.ts";
 import { convNormAct } from "./mobile_blocks.ts";
+import { modelOptions } from "./defaults.ts";
 
 /** BasicConv2d's activation as a module, so its evaluation path can fuse it (never a child). */
 const RELU = new ReLU();
@@ -438,4 +439,31 @@ export class InceptionAux extends Module {
       (t) => this.fc.forward(t),
     ]);
   }
+}
+
+/**
+ * @internal Inception3's and GoogLeNet's options: torchvision's keywords
+ * that have no counterpart (`torchOnly`: key -> what to write) refused,
+ * then `modelOptions`, and positive channel and class counts.
+ */
+export function auxModelOptions<T extends { inChannels?: number; numClasses?: number }>(
+  where: string,
+  options: unknown,
+  defaults: Required<T>,
+  usage: string,
+  torchOnly: Record<string, string>,
+): Required<T> {
+  if (options !== null && typeof options === "object") {
+    for (const k of Object.keys(options)) {
+      if (Object.hasOwn(torchOnly, k)) throw new Error(`${where}: ${torchOnly[k]}`);
+    }
+  }
+  const o = modelOptions(where, options, defaults, usage);
+  for (const k of ["inChannels", "numClasses"] as const) {
+    const v = o[k] as number;
+    if (!Number.isInteger(v) || v < 1) {
+      throw new Error(`${where}: ${k} must be a positive integer, got ${v}; ${usage}`);
+    }
+  }
+  return o;
 }
