@@ -141,8 +141,8 @@ export function checkTrain(
   // own float32 logits are 2e-3 from float64 for Inception v3 at 299), and the gradients sit
   // near ReLU and max-pool ties: GoogLeNet's input gradient moved by 2% on 12 of 64 samples
   // when Winograd's transforms changed, though the new ones are 3-6x closer to a direct sum on
-  // each of its 3x3 shapes. So both parts are compared as PyTorch computes them, direct;
-  // tests/winograd_accuracy_test.ts holds Winograd's own rounding.
+  // its 3x3 layers at 5 x 5 and larger (equal at 3 x 3). So both parts are compared as PyTorch
+  // computes them, direct; tests/winograd_accuracy_test.ts holds Winograd's own rounding.
   const winograd = areWinogradConvolutionsEnabled();
   useWinogradConvolutions(false);
   try {
