@@ -7,14 +7,14 @@
  * Fixture: tests/fixtures/habits_s10.json (scripts/make_habits_s10_fixtures.py).
  */
 import assert from "node:assert/strict";
-import { data, models, nn, scope, type Tensor, tensor } from "../mod.ts";
+import { data, models, nn, scope, tensor } from "../mod.ts";
 import { parseTrainArgs, trainHelp } from "../src/train/flags.ts";
 import { DEFAULTS } from "../src/train/config.ts";
 import { syncBatchNormWarning } from "../src/train/trainer.ts";
 import { DROPOUT_FAMILIES, dropoutFamily } from "../src/train/dropout_help.ts";
 import { loadFixture } from "./helpers.ts";
+import { apply, base, flat, type Op } from "./view_ops.ts";
 
-type Op = [string, ...unknown[]];
 interface ViewCase {
   base: number[];
   ops: Op[];
@@ -35,29 +35,6 @@ interface LoaderCase {
 }
 const fixture = loadFixture<{ view: ViewCase[]; loader: LoaderCase[] }>("habits_s10.json");
 
-/** The case's view ops as we spell them (x[:, ::2] is x.unfold(1, 1, 2).squeeze(-1)). */
-function apply(x: Tensor, ops: Op[]): Tensor {
-  for (const [name, ...a] of ops) {
-    const n = a as number[];
-    if (name === "t") x = x.transpose(n[0], n[1]);
-    else if (name === "permute") x = x.permute(a[0] as number[]);
-    else if (name === "narrow") x = x.narrow(n[0], n[1], n[2]);
-    else if (name === "step") x = x.unfold(n[0], 1, n[1]).squeeze(-1);
-    else if (name === "select") x = x.select(n[0], n[1]);
-    else if (name === "expand") x = x.expand(a[0] as number[]);
-    else if (name === "unsqueeze") x = x.unsqueeze(n[0]);
-    else throw new Error(`unknown op ${name}`);
-  }
-  return x;
-}
-
-/** 0, 1, 2, ... in `shape` (float32). */
-function base(shape: number[], requiresGrad = false): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(Float32Array.from({ length: n }, (_, i) => i), shape, { requiresGrad });
-}
-
-const flat = (t: Tensor) => Array.from(t.contiguous().toArray());
 const label = (c: ViewCase) =>
   `[${c.xShape}] strides [${c.xStrides}] (${JSON.stringify(c.ops)}).view([${c.shape}])`;
 

@@ -11,11 +11,11 @@
 import assert from "node:assert/strict";
 import { nn, onnx, optim, type Tensor, tensor } from "../mod.ts";
 import { assertStored, fromStored, loadFixture, type Stored } from "./helpers.ts";
+import { apply, base, flat, type Op } from "./view_ops.ts";
 
 const P = nn.utils.parametrize;
 const PS = nn.utils.parametrizations;
 
-type Op = [string, ...unknown[]];
 interface UnflattenCase {
   base: number[];
   ops: Op[];
@@ -46,25 +46,6 @@ interface Fixture {
 const fx = loadFixture<Fixture>("review_view.json");
 
 // ---- 1. unflatten of a non-contiguous tensor is a view ----
-
-function apply(x: Tensor, ops: Op[]): Tensor {
-  for (const [name, ...a] of ops) {
-    const n = a as number[];
-    if (name === "t") x = x.transpose(n[0], n[1]);
-    else if (name === "permute") x = x.permute(a[0] as number[]);
-    else if (name === "narrow") x = x.narrow(n[0], n[1], n[2]);
-    else if (name === "step") x = x.unfold(n[0], 1, n[1]).squeeze(-1);
-    else throw new Error(`unknown op ${name}`);
-  }
-  return x;
-}
-
-function base(shape: number[], requiresGrad = false): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(Float32Array.from({ length: n }, (_, i) => i), shape, { requiresGrad });
-}
-
-const flat = (t: Tensor) => Array.from(t.contiguous().toArray());
 
 Deno.test("unflatten: a view of a non-contiguous tensor, as torch's (strides, writes, gradients)", () => {
   for (const c of fx.unflatten) {
