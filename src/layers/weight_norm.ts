@@ -84,7 +84,9 @@ function checkDim(dim: unknown, ndim: number, name: string): number | null {
  * [out, 1, ...] for the default dim 0; a 0-d tensor for `dim` null, the
  * norm over the whole tensor) and `${name}_v` (the Parameter object that
  * was `module[name]`, so an optimizer made before trains it, but not
- * `${name}_g`: make the optimizer after, as with torch), appended after the
+ * `${name}_g`: make the optimizer after, as with torch). Both are trainable
+ * and have no gradient yet, as torch's new Parameters, also when the weight
+ * was frozen (`requiresGrad` false); they are appended after the
  * other parameters (state-dict keys `bias`, `weight_g`, `weight_v` for a
  * Linear); `module[name]` is recomputed as `v * (g / ||v||)` before every
  * forward. Returns the module.
@@ -130,6 +132,10 @@ export function weightNorm<M extends Module>(
   // torch's order: `name` leaves the parameters, then `_g` and `_v` are registered.
   delete fields[name];
   fields[`${name}_g`] = new Parameter(g);
+  // torch registers Parameter(weight.data): trainable and with no gradient yet, also when the
+  // weight was frozen (its old .grad was of the weight, not of the direction).
+  weight.grad = null;
+  weight.requiresGrad = true;
   fields[`${name}_v`] = weight;
   defineRecomputed(
     module,
@@ -152,7 +158,8 @@ export function weightNorm<M extends Module>(
  * Removes the weight normalisation of `module[name]`, as torch 1.13's
  * `nn.utils.remove_weight_norm(module, name)`: `module[name]` is a
  * Parameter again (the object that was `${name}_v`, now holding
- * `v * (g / ||v||)`), appended after the other parameters; `${name}_g`,
+ * `v * (g / ||v||)`; trainable and with no gradient, as torch's new
+ * Parameter), appended after the other parameters; `${name}_g`,
  * `${name}_v` and the hook are gone. Returns the module.
  *
  * @example
@@ -185,6 +192,9 @@ export function removeWeightNorm<M extends Module>(module: M, name = "weight"): 
   clearRecomputed(module, name);
   delete fields[`${name}_g`];
   delete fields[`${name}_v`];
-  fields[name] = v; // re-added last: torch registers a new Parameter
+  // Re-added last, trainable and with no gradient: torch registers a new Parameter.
+  v.grad = null;
+  v.requiresGrad = true;
+  fields[name] = v;
   return module;
 }

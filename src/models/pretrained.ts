@@ -19,6 +19,8 @@ import { Linear } from "../layers/linear.ts";
 import { checkArity, checkCall } from "../options.ts";
 import { legacyMlpKey } from "./vit_blocks.ts";
 import { VisionTransformer } from "./vit.ts";
+import { Inception3 } from "./inception.ts";
+import { GoogLeNet } from "./googlenet.ts";
 import { resizePosEmbedding } from "./vit_embeddings.ts";
 
 const ADAPT_USAGE = "models.adaptInputConv(conv1Weight, 1)";
@@ -148,6 +150,8 @@ export interface LoadPretrainedOptions {
    * count differs; default: the model's last Linear in module order (`fc`,
    * `classifier`, `classifier.6`, `classifier.1`), or without one its last
    * 2-D convolution (SqueezeNet's `classifier.1`); null: no classifier rule.
+   * Unless null, the auxiliary classifiers follow the same rule (Inception
+   * v3's `AuxLogits.fc`, GoogLeNet's `aux1.fc2` and `aux2.fc2`).
    */
   classifier?: string | null;
 }
@@ -164,8 +168,9 @@ export interface LoadPretrainedReport {
    */
   interpolated: { name: string; from: number[]; to: number[]; mode: "bicubic" }[];
   /**
-   * The model's keys left at their initialisation: the classifier's when its
-   * class count differs or the weights have none, and with `strict: false`
+   * The model's keys left at their initialisation: the classifier's (and an
+   * auxiliary classifier's) when its class count differs or the weights have
+   * none, and with `strict: false`
    * those whose shape does not fit; `reason` says why, `from` is the
    * weights' shape (null when they lack it), `to` the model's.
    */
@@ -272,6 +277,49 @@ function classifierOf(model: Module): string | null {
   return linear ?? conv;
 }
 
+/**
+ * The auxiliary classifiers that end in the class count as the main one
+ * does (torchvision's Inception v3 `AuxLogits.fc`, GoogLeNet's `aux1.fc2`
+ * and `aux2.fc2`), those the model was built with.
+ */
+function auxClassifiersOf(model: Module): string[] {
+  const paths = model instanceof Inception3
+    ? ["AuxLogits.fc"]
+    : model instanceof GoogLeNet
+    ? ["aux1.fc2", "aux2.fc2"]
+    : [];
+  const modules = new Map(model.namedModules());
+  return paths.filter((p) => modules.get(p) instanceof Linear);
+}
+
+/** A classifier's own keys (its weight and bias), not its submodules'. */
+function headKeys(own: Map<string, Tensor>, path: string): string[] {
+  return [...own.keys()].filter((k) =>
+    k.startsWith(`${path}.`) && !k.slice(path.length + 1).includes(".")
+  );
+}
+
+/**
+ * Whether a classifier is new to the weights, so left whole at its
+ * initialisation: they have none of its keys, or one of another class count
+ * (dim 0) that fits otherwise. A part missing from a classifier of this
+ * count is a missing key, and one that fits loads.
+ */
+function isNewHead(keys: string[], src: Map<string, Tensor>, own: Map<string, Tensor>): boolean {
+  const fits = keys.every((k) => {
+    const t = src.get(k);
+    return t !== undefined && sameShape(t.shape, own.get(k)!.shape);
+  });
+  const present = keys.filter((k) => src.has(k));
+  return !fits && (present.length === 0 || (
+    present.some((k) => src.get(k)!.shape[0] !== own.get(k)!.shape[0]) &&
+    present.every((k) => {
+      const t = src.get(k)!, d = own.get(k)!;
+      return t.ndim === d.ndim && sameShape(t.shape.slice(1), d.shape.slice(1));
+    })
+  ));
+}
+
 /** A module path option: must name a submodule of the model. */
 function checkPath(model: Module, option: string, path: unknown): string {
   if (typeof path !== "string") {
@@ -348,7 +396,9 @@ function resizeVitEmbedding(
  * - the classifier (default: the model's last Linear, so `fc` of a ResNet
  *   and `classifier` of a DenseNet; in a model without one its last
  *   convolution, SqueezeNet's `classifier.1`) stays at its initialisation when its
- *   class count differs from the weights' or the weights have none;
+ *   class count differs from the weights' or the weights have none, and so
+ *   do the auxiliary classifiers (Inception v3's `AuxLogits.fc`, GoogLeNet's
+ *   `aux1.fc2` and `aux2.fc2`);
  * - any other missing key, unexpected key or shape that does not fit
  *   throws one Error listing them, unless `strict: false`; buffers (batch
  *   norm running statistics, `num_batches_tracked`) load as
@@ -439,11 +489,14 @@ export function loadPretrained(
   }
 
   const convKey = firstConv === null ? null : `${firstConv}.weight`;
-  const head = classifier === null
-    ? []
-    : [...own.keys()].filter((k) =>
-      k.startsWith(`${classifier}.`) && !k.slice(classifier.length + 1).includes(".")
-    );
+  // The classifier, and the auxiliary ones that end in the same class count.
+  const heads = classifier === null ? [] : [
+    { path: classifier, what: "the classifier" },
+    ...auxClassifiersOf(model).filter((p) => p !== classifier).map((p) => ({
+      path: p,
+      what: `the auxiliary classifier ${p}`,
+    })),
+  ].map((h) => ({ ...h, keys: headKeys(own, h.path) }));
   const problems: string[] = [];
   const missing: string[] = [];
   const mismatched: LoadPretrainedReport["skipped"] = [];
@@ -452,34 +505,22 @@ export function loadPretrained(
   const consumed = new Set<string>();
   try {
     resizeVitEmbedding(model, src, own, report, made);
-    // The classifier: loaded when it fits, else left whole at its initialisation.
-    const headFits = head.every((k) => {
-      const t = src.get(k);
-      return t !== undefined && sameShape(t.shape, own.get(k)!.shape);
-    });
-    // New: the weights have no classifier, or one of another class count (dim 0) that
-    // fits otherwise. A part missing from a classifier of this count is a missing key.
-    const present = head.filter((k) => src.has(k));
-    const headNew = !headFits && (present.length === 0 || (
-      present.some((k) => src.get(k)!.shape[0] !== own.get(k)!.shape[0]) &&
-      present.every((k) => {
-        const t = src.get(k)!, d = own.get(k)!;
-        return t.ndim === d.ndim && sameShape(t.shape.slice(1), d.shape.slice(1));
-      })
-    ));
+    // Each classifier: loaded when it fits, else left whole at its initialisation.
+    const newHeads = heads.filter((h) => isNewHead(h.keys, src, own));
     for (const [name, dst] of own) {
       const t = src.get(name);
-      if (headNew && head.includes(name)) {
+      const newHead = newHeads.find((h) => h.keys.includes(name));
+      if (newHead) {
         if (t) consumed.add(name);
         report.skipped.push({
           name,
           from: t ? [...t.shape] : null,
           to: [...dst.shape],
           reason: t
-            ? `the classifier: ${shapeText(t.shape)} in the weights, ${
+            ? `${newHead.what}: ${shapeText(t.shape)} in the weights, ${
               shapeText(dst.shape)
             } in the model (another class count)`
-            : "the classifier: not in the weights",
+            : `${newHead.what}: not in the weights`,
         });
         continue;
       }

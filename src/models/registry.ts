@@ -138,7 +138,26 @@ interface Entry {
   volume?: boolean;
   /** The image side must be a multiple of this (a ViT's patch size); default 1. */
   sizeMultiple?: number;
+  /**
+   * What training with the default auxiliary heads needs beyond `minSize`
+   * (inception_v3's AuxLogits): the side, and why in a phrase.
+   */
+  train?: TrainSizeRule;
 }
+
+/** @internal A larger side than `minImageSize` that a model needs to train, and why. */
+export interface TrainSizeRule {
+  /** The smallest image side training takes. */
+  minSize: number;
+  /** Why, as a phrase after the model's name ("'s auxiliary classifier ... needs ..."). */
+  rule: string;
+}
+
+const INCEPTION_AUX: TrainSizeRule = {
+  minSize: INCEPTION_V3_AUX_MIN_SIZE,
+  rule: `inception_v3's auxiliary classifier (AuxLogits, run in training) needs images of at ` +
+    `least ${INCEPTION_V3_AUX_MIN_SIZE} pixels`,
+};
 
 const COMMON: readonly Option[] = ["inChannels", "numClasses", "imageSize"];
 const RESNET: readonly Option[] = [...COMMON, "zeroInitResidual"];
@@ -340,13 +359,10 @@ const MODELS: Record<string, Entry> = {
   // logits too (InceptionOutputs, GoogLeNetOutputs), on which the trainer adds their losses.
   inception_v3: {
     build: ({ imageSize, ...o }) => {
-      if (
-        imageSize !== undefined && imageSize < INCEPTION_V3_AUX_MIN_SIZE && o.auxLogits !== false
-      ) {
+      if (imageSize !== undefined && imageSize < INCEPTION_AUX.minSize && o.auxLogits !== false) {
         throw new Error(
-          `models.create: inception_v3's auxiliary classifier (AuxLogits, run in training) ` +
-            `needs images of at least ${INCEPTION_V3_AUX_MIN_SIZE} pixels, got imageSize ` +
-            `${imageSize}; give --image-size 299 (torchvision's crop), or build it without: ` +
+          `models.create: ${INCEPTION_AUX.rule}, got imageSize ${imageSize}; give ` +
+            `--image-size ${INCEPTION_AUX.minSize} (torchvision's crop), or build it without: ` +
             `models.create("inception_v3", { auxLogits: false, ... })`,
         );
       }
@@ -354,6 +370,7 @@ const MODELS: Record<string, Entry> = {
     },
     options: [...COMMON, "dropout", "auxLogits"],
     minSize: INCEPTION_V3_MIN_SIZE,
+    train: INCEPTION_AUX,
   },
   googlenet: {
     build: ({ imageSize: _, ...o }) => googlenet(o),
@@ -502,6 +519,17 @@ export function minImageSize(name: string): number {
     throw new Error(`unknown model '${name}'; choose one of ${names().join(", ")}`);
   }
   return MODELS[key].minSize;
+}
+
+/**
+ * @internal What model `name` needs of the image side to train with its
+ * default (auxiliary) heads beyond `minImageSize`, or null: inception_v3's
+ * AuxLogits needs 299. `deno task train` refuses a smaller `--image-size`
+ * with it before building the model.
+ */
+export function trainSizeRule(name: string): TrainSizeRule | null {
+  const key = canonicalName(name);
+  return key === null ? null : MODELS[key].train ?? null;
 }
 
 /**

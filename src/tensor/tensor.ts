@@ -90,13 +90,16 @@ export { Storage };
  * (`probs.push(out.softmax(1).detach())`, `losses.push(loss.detach())`).
  */
 const DETACHED = { gradFn: null };
-/** Row-major (contiguous) strides of a shape. */
+/**
+ * Row-major (contiguous) strides of a shape, as torch's: a size-0 dimension
+ * counts as 1 in the product (`zeros([2, 0]).stride()` is [1, 1], not [0, 1]).
+ */
 export function contiguousStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
     strides[i] = s;
-    s *= shape[i];
+    s *= Math.max(shape[i], 1);
   }
   return strides;
 }
@@ -491,8 +494,9 @@ export class Tensor implements Owned {
     return this.#storage !== null;
   }
 
-  /** Whether the elements are dense in row-major order. */
+  /** Whether the elements are dense in row-major order (always, with no elements: torch's rule). */
   get isContiguous(): boolean {
+    if (this.shape.includes(0)) return true;
     let expected = 1;
     for (let i = this.shape.length - 1; i >= 0; i--) {
       if (this.shape[i] !== 1 && this.strides[i] !== expected) return false;

@@ -16,6 +16,7 @@ import {
   minImageSize,
   names,
   takesOption,
+  trainSizeRule,
 } from "../models/registry.ts";
 import { GLOBAL_POOLS, type GlobalPool } from "../models/simple_cnn.ts";
 
@@ -376,6 +377,11 @@ function checkValues(c: TrainConfig, combinations: boolean): TrainConfig {
     if (!(Number.isFinite(v) && v >= 0)) fail(flag, v, "must be a number >= 0 (0: off)");
   }
   int("image-size", c.imageSize, 0);
+  // Refused here (exit 2), not when the model is built (exit 1): models.create's words.
+  const aux = trainSizeRule(model);
+  if (aux !== null && c.imageSize !== 0 && c.imageSize < aux.minSize) {
+    fail("image-size", c.imageSize, `model ${aux.rule}; give --image-size ${aux.minSize}`);
+  }
   const minSize = minImageSize(model);
   if (c.imageSize !== 0 && c.imageSize < minSize) {
     fail("image-size", c.imageSize, `model ${model} needs images of at least ${minSize} pixels`);

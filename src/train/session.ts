@@ -32,7 +32,7 @@ import {
   unlistedImageWarnings,
 } from "./data.ts";
 import { UsageError } from "./errors.ts";
-import { imageSizeMultiple } from "../models/registry.ts";
+import { imageSizeMultiple, trainSizeRule } from "../models/registry.ts";
 import { textChecksum } from "./checkpoint_info.ts";
 import {
   type AnyOptimizer,
@@ -119,6 +119,14 @@ export async function openRunData(
       throw new UsageError(`the images are ${width}x${height}; give a square --image-size`);
     }
     const imageSize = config.imageSize || width;
+    const aux = trainSizeRule(config.model);
+    if (aux !== null && imageSize < aux.minSize) {
+      // The data's own side (no --image-size): refused as the flag is, before the model is built.
+      throw new UsageError(
+        `the images are ${width}x${height} and model ${aux.rule}; give --image-size ` +
+          `${aux.minSize} (they are resized to it)`,
+      );
+    }
     const multiple = imageSizeMultiple(config.model);
     if (imageSize % multiple !== 0) {
       const below = Math.floor(imageSize / multiple) * multiple;

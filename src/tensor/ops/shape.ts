@@ -100,7 +100,10 @@ export function inferShape(t: Tensor, shape: number[], where: string): number[] 
 export function reshape(t: Tensor, shape: number[], where = "reshape"): Tensor {
   const target = inferShape(t, shape, where);
   const src = contiguous(t);
-  const out = src._view(target, contiguousStrides(target), src.offset);
+  // torch keeps an empty tensor's strides when the shape stays (its view rule).
+  const same = src.numel() === 0 && target.length === src.ndim &&
+    target.every((d, i) => d === src.shape[i]);
+  const out = src._view(target, same ? src.strides : contiguousStrides(target), src.offset);
   const inShape = [...t.shape];
   return record(out, {
     name: "reshape",
@@ -217,7 +220,8 @@ export function squeeze(t: Tensor, dim?: number): Tensor {
  * `nn.init` fill through `w.narrow(2, 0, 1).squeeze(2)` writes into `w`).
  */
 function sizeOneView(t: Tensor, shape: number[], strides: number[], name: string): Tensor {
-  if (t.isContiguous) return reshape(t, shape);
+  // An empty tensor too keeps torch's strides (zeros([3, 0]).unsqueeze(1) is [1, 0, 1]).
+  if (t.isContiguous && t.numel() > 0) return reshape(t, shape);
   const out = t._view(shape, strides, t.offset);
   const inShape = [...t.shape];
   return record(out, {
