@@ -561,7 +561,8 @@ export abstract class Module extends CallableObject {
     const problems: string[] = [];
     if (strict && (missing.length > 0 || unexpected.length > 0)) {
       problems.push(
-        `missing keys [${missing.join(", ")}], unexpected keys [${unexpected.join(", ")}]`,
+        `missing keys [${missing.join(", ")}], unexpected keys [${unexpected.join(", ")}]` +
+          this.stateKeysHint(missing, unexpected),
       );
     }
     for (const [name, dst] of own) {
@@ -585,6 +586,15 @@ export abstract class Module extends CallableObject {
 
   /** Called after `loadStateDict` wrote new values (for cached state). */
   protected afterLoad(): void {}
+
+  /**
+   * What strict `loadStateDict` adds to its missing / unexpected keys error
+   * ("; ..." or ""): a model whose options decide which keys it has
+   * (Inception v3's `auxLogits`) names the option and the other ways to load.
+   */
+  protected stateKeysHint(_missing: string[], _unexpected: string[]): string {
+    return "";
+  }
 
   /**
    * Sets training mode here, then calls each child's `train(mode)` (so a

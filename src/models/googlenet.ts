@@ -28,6 +28,7 @@ import { truncNormal_ } from "../layers/init.ts";
 import { checkArity } from "../options.ts";
 import { checkInput, firstLayer, type InputSpec } from "./input.ts";
 import { GoogLeNetOutputs } from "./aux_outputs.ts";
+import { auxKeysHint, GOOGLENET_AUX_HEADS } from "./aux_heads.ts";
 import {
   auxModelOptions,
   BasicConv2d,
@@ -321,6 +322,11 @@ export class GoogLeNet extends Module {
         }
       }
     }
+  }
+
+  /** Strict loadStateDict's key error names `auxLogits` when the aux heads are what differs. */
+  protected override stateKeysHint(missing: string[], unexpected: string[]): string {
+    return auxKeysHint(this, GOOGLENET_AUX_HEADS, missing, unexpected);
   }
 
   /** What `forward` accepts, read from `conv1` as it is now. */

@@ -24,6 +24,7 @@ import { truncNormal_ } from "../layers/init.ts";
 import { checkArity } from "../options.ts";
 import { checkInput, firstLayer, type InputSpec } from "./input.ts";
 import { InceptionOutputs } from "./aux_outputs.ts";
+import { auxKeysHint, INCEPTION_AUX_HEADS } from "./aux_heads.ts";
 import {
   auxModelOptions,
   BasicConv2d,
@@ -259,6 +260,11 @@ export class Inception3 extends Module {
         truncNormal_(m.weight, { mean: 0, std: m === auxFc ? 0.001 : 0.1, a: -2, b: 2 });
       }
     }
+  }
+
+  /** Strict loadStateDict's key error names `auxLogits` when the aux heads are what differs. */
+  protected override stateKeysHint(missing: string[], unexpected: string[]): string {
+    return auxKeysHint(this, INCEPTION_AUX_HEADS, missing, unexpected);
   }
 
   /**

@@ -21,6 +21,14 @@ import { legacyMlpKey } from "./vit_blocks.ts";
 import { VisionTransformer } from "./vit.ts";
 import { Inception3 } from "./inception.ts";
 import { GoogLeNet } from "./googlenet.ts";
+import {
+  absentAuxHeads,
+  type AuxHeadSpec,
+  builtAuxHeads,
+  GOOGLENET_AUX_HEADS,
+  INCEPTION_AUX_HEADS,
+  keysUnder,
+} from "./aux_heads.ts";
 import { resizePosEmbedding } from "./vit_embeddings.ts";
 
 const ADAPT_USAGE = "models.adaptInputConv(conv1Weight, 1)";
@@ -170,11 +178,20 @@ export interface LoadPretrainedReport {
   /**
    * The model's keys left at their initialisation: the classifier's (and an
    * auxiliary classifier's) when its class count differs or the weights have
-   * none, and with `strict: false`
+   * none, an auxiliary classifier's whole when the weights have none of it,
+   * and with `strict: false`
    * those whose shape does not fit; `reason` says why, `from` is the
    * weights' shape (null when they lack it), `to` the model's.
    */
   skipped: { name: string; reason: string; from: number[] | null; to: number[] }[];
+  /**
+   * The weights' keys of auxiliary classifiers the model was built without
+   * (Inception v3's `AuxLogits`, GoogLeNet's `aux1` and `aux2`, with
+   * `auxLogits: false`), not loaded, as torchvision's
+   * `inception_v3(weights=..., aux_logits=False)` drops them; `shape` is the
+   * weights'.
+   */
+  dropped: { name: string; reason: string; shape: number[] }[];
   /** With `strict: false`: the model's keys the weights lack (left at their initialisation). */
   missingKeys: string[];
   /** With `strict: false`: the weights' keys the model lacks (ignored). */
@@ -292,6 +309,18 @@ function auxClassifiersOf(model: Module): string[] {
   return paths.filter((p) => modules.get(p) instanceof Linear);
 }
 
+/**
+ * @internal The auxiliary classifiers of the model's architecture (built
+ * or not): Inception v3's and GoogLeNet's, else null.
+ */
+export function auxHeadsOf(model: Module): AuxHeadSpec | null {
+  return model instanceof Inception3
+    ? INCEPTION_AUX_HEADS
+    : model instanceof GoogLeNet
+    ? GOOGLENET_AUX_HEADS
+    : null;
+}
+
 /** A classifier's own keys (its weight and bias), not its submodules'. */
 function headKeys(own: Map<string, Tensor>, path: string): string[] {
   return [...own.keys()].filter((k) =>
@@ -399,6 +428,14 @@ function resizeVitEmbedding(
  *   class count differs from the weights' or the weights have none, and so
  *   do the auxiliary classifiers (Inception v3's `AuxLogits.fc`, GoogLeNet's
  *   `aux1.fc2` and `aux2.fc2`);
+ * - into an Inception v3 or GoogLeNet built without its auxiliary
+ *   classifiers (`auxLogits: false`), the weights' `AuxLogits.*` (`aux1.*`,
+ *   `aux2.*`) are dropped and listed in `dropped`, as torchvision's
+ *   `inception_v3(weights=..., aux_logits=False)` drops the head after
+ *   loading; into one built with them, weights that have none of a head
+ *   (saved from torchvision's `googlenet(weights=...)`, which drops them)
+ *   leave it whole at its initialisation (`skipped`; not with
+ *   `classifier: null`);
  * - any other missing key, unexpected key or shape that does not fit
  *   throws one Error listing them, unless `strict: false`; buffers (batch
  *   norm running statistics, `num_batches_tracked`) load as
@@ -460,6 +497,7 @@ export function loadPretrained(
     adapted: [],
     interpolated: [],
     skipped: [],
+    dropped: [],
     missingKeys: [],
     unexpectedKeys: [],
     renamed: [],
@@ -487,6 +525,22 @@ export function loadPretrained(
     }
     src.set(name, t);
   }
+  // Auxiliary classifiers the model was built without: their weights are
+  // dropped, as torchvision's builders drop the heads after loading.
+  const aux = auxHeadsOf(model);
+  for (const head of aux === null ? [] : absentAuxHeads(model, aux)) {
+    const reason = `the model was built without its auxiliary classifier ${head} ` +
+      `(auxLogits: false); torchvision's ${aux?.torchDrop} drops it too`;
+    for (const name of keysUnder(src.keys(), [head])) {
+      report.dropped.push({ name, shape: [...src.get(name)!.shape], reason });
+      src.delete(name);
+    }
+  }
+  // Auxiliary classifiers the weights have none of (saved from a model
+  // without them) stay whole at their initialisation, as a new classifier.
+  const untrained = classifier === null || aux === null
+    ? []
+    : builtAuxHeads(model, aux).filter((p) => keysUnder(src.keys(), [p]).length === 0);
 
   const convKey = firstConv === null ? null : `${firstConv}.weight`;
   // The classifier, and the auxiliary ones that end in the same class count.
@@ -509,6 +563,17 @@ export function loadPretrained(
     const newHeads = heads.filter((h) => isNewHead(h.keys, src, own));
     for (const [name, dst] of own) {
       const t = src.get(name);
+      const noHead = untrained.find((p) => name.startsWith(`${p}.`));
+      if (noHead !== undefined) {
+        report.skipped.push({
+          name,
+          from: null,
+          to: [...dst.shape],
+          reason: `the auxiliary classifier ${noHead}: none of it in the weights (saved ` +
+            `without it, as torchvision's ${aux?.torchDrop} state dict is)`,
+        });
+        continue;
+      }
       const newHead = newHeads.find((h) => h.keys.includes(name));
       if (newHead) {
         if (t) consumed.add(name);

@@ -14,8 +14,9 @@ import { Command } from "../train/command.ts";
 import { UsageError } from "../train/errors.ts";
 import { reportError } from "../train/cli.ts";
 import { WEIGHTS_FLAGS as W, weightsSpec } from "../train/flag_specs.ts";
-import { loadModelState, loadWeights } from "../train/checkpoint.ts";
-import { buildModel, CLASS_NAMES, type ModelSpec } from "../train/setup.ts";
+import { loadWeights } from "../train/checkpoint.ts";
+import { CLASS_NAMES, type ModelSpec } from "../train/setup.ts";
+import { inferenceModel } from "../train/inference_model.ts";
 import { writeFileAtomic } from "../train/atomic.ts";
 import { checkOutFile } from "../train/out_file.ts";
 import { exportOnnx, type ExportOnnxOptions } from "./export.ts";
@@ -107,8 +108,8 @@ export function exportMain(args: readonly string[]): Promise<number> {
       if (!size) {
         throw new UsageError(`${v.checkpoint} does not record the image size; give --image-size`);
       }
-      using model = buildModel(spec);
-      loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
+      // Without Inception's and GoogLeNet's auxiliary heads, which the eval-mode graph never runs.
+      using model = inferenceModel(spec, weights.state, `checkpoint ${v.checkpoint}`);
       const channels = spec.options.inChannels ?? 1;
       const pre = graphPreprocessing(spec, v.checkpoint);
       const bytes = exportOnnx(model.eval(), {

@@ -9,8 +9,9 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { loadModelState, loadWeights, runConfigOf } from "../train/checkpoint.ts";
-import { buildModel, CLASS_NAMES } from "../train/setup.ts";
+import { loadWeights, runConfigOf } from "../train/checkpoint.ts";
+import { CLASS_NAMES } from "../train/setup.ts";
+import { inferenceModel } from "../train/inference_model.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { Command } from "../train/command.ts";
 import { SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "../train/flag_specs.ts";
@@ -177,8 +178,8 @@ export function predictMain(args: readonly string[]): Promise<number> {
         notes,
       );
       const items = await loadInputs(p.inputs, prep, notes);
-      using model = buildModel(spec).to(dev);
-      loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
+      // Without Inception's and GoogLeNet's auxiliary heads, which prediction never runs.
+      using model = inferenceModel(spec, weights.state, `checkpoint ${v.checkpoint}`).to(dev);
       // The forward and Grad-CAM's backward, as `evaluate --precision` runs its forward.
       const results = inPrecision(precision, () =>
         predictItems(model, items, prep.imageSize, {

@@ -10,10 +10,12 @@ import { dirname, join } from "node:path";
 import { classificationReport } from "../eval/metrics/report.ts";
 import { formatClassificationReport } from "../eval/metrics/text.ts";
 import type { TrainConfig } from "./config.ts";
-import { loadModelState, loadWeights, runConfigOf } from "./checkpoint.ts";
+import { loadWeights, runConfigOf } from "./checkpoint.ts";
 import { checkDataLayout, defaultSyntheticData, evalTransforms } from "./data.ts";
 import { ResizedSplit } from "./resized_split.ts";
-import { buildModel, CLASS_NAMES } from "./setup.ts";
+import { CLASS_NAMES } from "./setup.ts";
+import { inferenceModel } from "./inference_model.ts";
+import { UsageError } from "./errors.ts";
 import { reportError } from "./cli.ts";
 import { Command } from "./command.ts";
 import { SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "./flag_specs.ts";
@@ -84,6 +86,17 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
       checkPrecision(precision, dev);
       // Before the data is read, so a wrong or missing --model fails at once.
       const spec = weightsSpec(weights.spec, v, "--model");
+      const side = v["image-size"];
+      if (weights.spec && side !== undefined && side !== weights.spec.options.imageSize) {
+        // The recorded side builds the model and sizes the images: the flag would be ignored.
+        const recorded = weights.spec.options.imageSize;
+        throw new UsageError(
+          `--image-size ${side}: checkpoint ${v.checkpoint} records its model, ${spec.name} ` +
+            `on ${recorded ? `${recorded}x${recorded}` : "the data's"} images (those of ` +
+            "another size are resized to it); --image-size is for a state dict without lits " +
+            "metadata: leave it out",
+        );
+      }
       const root = v.data ?? runConfig?.data ?? await defaultSyntheticData(console.log);
       checkDataLayout(root, [v.split]);
       // Images of another size than the split's first are resized to it, not refused.
@@ -92,8 +105,8 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
       try {
         // A plain state dict's model takes the data's side unless --image-size says otherwise.
         if (!weights.spec) spec.options.imageSize ??= ds.width;
-        using model = buildModel(spec).to(dev);
-        loadModelState(model, weights.state, `checkpoint ${v.checkpoint}`, spec);
+        // Without Inception's and GoogLeNet's auxiliary heads, which evaluation never runs.
+        using model = inferenceModel(spec, weights.state, `checkpoint ${v.checkpoint}`).to(dev);
         const transform = evalTransforms(spec, ds.width, ds.height);
         const loading = {
           batchSize: v["batch-size"],

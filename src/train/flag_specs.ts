@@ -8,7 +8,7 @@
  */
 import type { FlagSpec } from "./command.ts";
 import { DEVICES, MAX_WORKERS, MODEL_NAMES, PRECISIONS } from "./config.ts";
-import { canonicalName } from "../models/registry.ts";
+import { canonicalName, minImageSize } from "../models/registry.ts";
 import { CLASS_NAMES, type ModelSpec } from "./setup.ts";
 import { UsageError } from "./errors.ts";
 import { dropoutHelp } from "./dropout_help.ts";
@@ -99,6 +99,13 @@ export function weightsSpec(
   if (!v.model || required.some((f) => v[f] === undefined)) {
     throw new UsageError(
       `${v.checkpoint} has no lits model metadata (a plain state dict); give ${give}`,
+    );
+  }
+  // A bad flag (exit 2), in train's words, not models.create's error (exit 1).
+  if (imageSize !== undefined && imageSize < minImageSize(v.model)) {
+    throw new UsageError(
+      `--image-size ${imageSize}: model ${v.model} needs images of at least ` +
+        `${minImageSize(v.model)} pixels`,
     );
   }
   return {

@@ -189,12 +189,25 @@ export function weightsLine(report: LoadPretrainedReport, file: string): string 
         : `${a.name} repeated from ${from} input channels to ${to}, scaled by 3/${to}`,
     );
   }
-  if (report.skipped.length > 0) {
-    const first = report.skipped[0];
-    const why = first.from
-      ? `[${first.from.join(", ")}] vs [${first.to.join(", ")}]`
-      : "not in the weights";
-    parts.push(`${report.skipped.map((s) => s.name).join(", ")} left at init (${why})`);
+  // Those of another shape (the first's shown), then those the weights lack
+  // (a whole auxiliary classifier of weights saved without it).
+  const reshaped = report.skipped.filter((s) => s.from !== null);
+  if (reshaped.length > 0) {
+    const { from, to } = reshaped[0];
+    parts.push(
+      `${reshaped.map((s) => s.name).join(", ")} left at init ([${from!.join(", ")}] vs ` +
+        `[${to.join(", ")}])`,
+    );
+  }
+  const absent = report.skipped.filter((s) => s.from === null);
+  if (absent.length > 0) {
+    parts.push(`${absent.map((s) => s.name).join(", ")} left at init (not in the weights)`);
+  }
+  if (report.dropped.length > 0) {
+    parts.push(
+      `${report.dropped.length} tensors dropped (${report.dropped[0].name}, ...: auxiliary ` +
+        "classifiers the model was built without)",
+    );
   }
   return parts.join("; ");
 }
