@@ -775,6 +775,15 @@ LITS_OPTIONAL
 int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
                        float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                        float beta, float* c, int64_t ldc);
+/* lits_gemm_bf16_f32 over a batch of matrices stride_a, stride_b and
+ * stride_c floats apart (lits_gemm_f32's batch rules): bmm under autocast
+ * (attention's q k^T and weights x v). Each matrix's bits are those of
+ * lits_gemm_bf16_f32 on it alone. */
+LITS_OPTIONAL
+int lits_gemm_bf16_batched_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
+                               float alpha, const float* a, int64_t lda, const float* b,
+                               int64_t ldb, float beta, float* c, int64_t ldc, int64_t batch,
+                               int64_t stride_a, int64_t stride_b, int64_t stride_c);
 /* y = x rounded to bfloat16 (round to nearest even, NaN -> quiet NaN,
  * denormals kept) and back to fp32; y may equal x. Any CPU. */
 LITS_OPTIONAL

@@ -80,6 +80,7 @@ export const CPU_SOURCES = [
   "bf16_blocking.h",
   "bf16_pack.c",
   "bf16_gemm.c",
+  "bf16_gemm_batched.c",
   "bf16_amx.c",
   "conv_bf16.c",
   "conv_bf16_direct.c",

@@ -80,8 +80,35 @@ function gemmBatched(
   const lib = a.lib, ta = transA ? 1 : 0, tb = transB ? 1 : 0;
   if (batch === 0) return out; // no matrices (the GEMM takes a batch of 1 or more)
   // Empty products need no rounding (and their operands may have no memory).
+  if (bf16 && k > 0 && out.numel() > 0 && lib.lits_gemm_bf16_batched_f32) {
+    // Attention's many small products: whole matrices to each thread.
+    check(
+      lib,
+      lib.lits_gemm_bf16_batched_f32(
+        ta,
+        tb,
+        m,
+        n,
+        k,
+        1,
+        ca.ptr,
+        ld(ac),
+        cb.ptr,
+        ld(bc),
+        0,
+        out.ptr,
+        ld(n),
+        batch,
+        ar * ac,
+        br * bc,
+        m * n,
+      ),
+      desc,
+    );
+    return out;
+  }
   if (bf16 && k > 0 && out.numel() > 0) {
-    // The bf16 GEMM has no batch: one call per matrix (bmm is rare in CNNs).
+    // A backend without the batched bf16 GEMM: one call per matrix.
     const at = (t: Tensor, i: number, size: number) =>
       Deno.UnsafePointer.offset(t.ptr!, i * size * 4);
     for (let i = 0; i < batch; i++) {
