@@ -18,7 +18,7 @@ import { inferenceModel } from "./inference_model.ts";
 import { UsageError } from "./errors.ts";
 import { reportError } from "./cli.ts";
 import { Command } from "./command.ts";
-import { SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "./flag_specs.ts";
+import { checkDataSide, SHARED_FLAGS as S, WEIGHTS_FLAGS as W, weightsSpec } from "./flag_specs.ts";
 import { resolveDevice } from "./session.ts";
 import { testSplit, writeSplitReport } from "./test_report.ts";
 import { checkPrecision, inPrecision } from "./precision.ts";
@@ -103,8 +103,12 @@ export function evaluateMain(args: readonly string[]): Promise<number> {
       const scaling = sliceScaling(spec.preprocessing?.transforms ?? []);
       const ds = new ResizedSplit({ root, split: v.split, normalize: scaling });
       try {
-        // A plain state dict's model takes the data's side unless --image-size says otherwise.
-        if (!weights.spec) spec.options.imageSize ??= ds.width;
+        // A plain state dict's model takes the data's side unless --image-size says otherwise
+        // (a side it cannot take is a bad flag, as --image-size's).
+        if (!weights.spec && spec.options.imageSize === undefined) {
+          checkDataSide(spec.name, ds.width, ds.height);
+          spec.options.imageSize = ds.width;
+        }
         // Without Inception's and GoogLeNet's auxiliary heads, which evaluation never runs.
         using model = inferenceModel(spec, weights.state, `checkpoint ${v.checkpoint}`).to(dev);
         const transform = evalTransforms(spec, ds.width, ds.height);

@@ -8,7 +8,7 @@
  */
 import type { FlagSpec } from "./command.ts";
 import { DEVICES, MAX_WORKERS, MODEL_NAMES, PRECISIONS } from "./config.ts";
-import { canonicalName, minImageSize } from "../models/registry.ts";
+import { canonicalName, imageSizeMultiple, minImageSize } from "../models/registry.ts";
 import { CLASS_NAMES, type ModelSpec } from "./setup.ts";
 import { UsageError } from "./errors.ts";
 import { dropoutHelp } from "./dropout_help.ts";
@@ -71,6 +71,28 @@ export const WEIGHTS_FLAGS = {
 } as const satisfies Record<string, FlagSpec>;
 
 /**
+ * @internal Refuses, as a bad flag, a split's own side that model `model` cannot take
+ * (a plain state dict evaluated without `--image-size`): below its smallest
+ * side, or off a ViT's patch grid; the message says what to give.
+ */
+export function checkDataSide(model: string, width: number, height: number): void {
+  const min = minImageSize(model), multiple = imageSizeMultiple(model);
+  if (width < min) {
+    throw new UsageError(
+      `the images are ${width}x${height} and model ${model} needs images of at least ${min} ` +
+        `pixels; give --image-size ${min} or more (they are resized to it)`,
+    );
+  }
+  if (width % multiple !== 0) {
+    const below = Math.floor(width / multiple) * multiple;
+    throw new UsageError(
+      `the images are ${width}x${height} and model ${model} cuts them into ${multiple} x ` +
+        `${multiple} patches; give --image-size ${below} or ${below + multiple}`,
+    );
+  }
+}
+
+/**
  * The model spec of loaded weights: the one they record (which `--model`,
  * when given, must name), else one built from `--model` and `imageSize` for
  * a plain state dict. A plain state dict without the `required` flags is a
@@ -90,6 +112,13 @@ export function weightsSpec(
         `--model ${JSON.stringify(v.model)}: must be one of ${MODEL_NAMES.join(", ")}`,
       );
     }
+    if (!MODEL_NAMES.includes(name)) {
+      // models.create builds it, but the commands read 2-D slices (it would fail on imageSize).
+      throw new UsageError(
+        `--model ${v.model}: a volume model (input [N, C, D, H, W]); the commands take the ` +
+          `2-D models: ${MODEL_NAMES.join(", ")}`,
+      );
+    }
     v = { ...v, model: name };
   }
   if (stored && v.model && stored.name !== v.model) {
@@ -106,6 +135,14 @@ export function weightsSpec(
     throw new UsageError(
       `--image-size ${imageSize}: model ${v.model} needs images of at least ` +
         `${minImageSize(v.model)} pixels`,
+    );
+  }
+  const multiple = imageSizeMultiple(v.model);
+  if (imageSize !== undefined && imageSize % multiple !== 0) {
+    const below = Math.floor(imageSize / multiple) * multiple;
+    throw new UsageError(
+      `--image-size ${imageSize}: model ${v.model} cuts the images into ${multiple} x ` +
+        `${multiple} patches; give --image-size ${below} or ${below + multiple}`,
     );
   }
   return {

@@ -218,7 +218,9 @@ export function inner(x: Tensor, other: Tensor): Tensor {
     );
   }
   const la = a.shape.slice(0, -1), lb = b.shape.slice(0, -1);
-  const y = mm(reshape(a, [-1, k]), transpose(reshape(b, [-1, k]), 0, 1));
+  // Rows counted, not -1 (ambiguous when k is 0 and there are no elements).
+  const rows = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  const y = mm(reshape(a, [rows(la), k]), transpose(reshape(b, [rows(lb), k]), 0, 1));
   return reshape(y, [...la, ...lb]);
 }
 

@@ -200,7 +200,9 @@ function matrices(a: Tensor, b: Tensor): Tensor {
   const bf16 = matrixOpInBf16(a);
   if (b.ndim === 2) {
     const lead = a.shape.slice(0, -1);
-    const a2 = a.ndim === 2 ? a : reshape(a, [-1, a.shape[a.ndim - 1]]);
+    // The rows counted, not -1: with k 0 (no elements) -1 could be any count.
+    const rows = lead.reduce((p, d) => p * d, 1);
+    const a2 = a.ndim === 2 ? a : reshape(a, [rows, a.shape[a.ndim - 1]]);
     const y = record(gemm2d(a2, b, false, false, undefined, bf16), {
       name: "matmul",
       inputs: [a2, b],
@@ -307,8 +309,10 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     throw new Error(`linear: bias [${bias.shape}] does not match weight [${weight.shape}]`);
   }
   if (x.ndim === 2) return linear2d(x, weight, bias);
-  // Leading dimensions fold into the batch, as PyTorch does.
-  const y = linear2d(reshape(x, [-1, inF]), weight, bias);
+  // Leading dimensions fold into the batch, as PyTorch does (counted: -1 is
+  // ambiguous when inF is 0).
+  const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+  const y = linear2d(reshape(x, [rows, inF]), weight, bias);
   return reshape(y, [...x.shape.slice(0, -1), weight.shape[0]]);
 }
 
