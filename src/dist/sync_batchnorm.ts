@@ -103,7 +103,7 @@ export class SyncBatchNorm extends BatchNormBase {
 
   #updateRunning(mean: Tensor, variance: Tensor, m: number): void {
     const rm = this.runningMean, rv = this.runningVar;
-    if (!rm || !rv) return;
+    if (!rm || !rv || !this.trackRunningStats) return; // not tracking: torch updates nothing
     const n = this.numBatchesTracked + 1;
     const counter = this.buffer("num_batches_tracked")!;
     fillInPlace(counter, n, "SyncBatchNorm");
@@ -125,6 +125,7 @@ function toSync(bn: BatchNormBase): SyncBatchNorm {
     affine: bn.weight !== null,
     trackRunningStats: bn.runningMean !== null,
   });
+  if (bn.runningMean !== null) sync.trackRunningStats = bn.trackRunningStats; // as assigned
   if (bn.training === false) sync.eval();
   // Same device first, then the values.
   const device = (bn.weight ?? bn.runningMean)?.device ?? "cpu";

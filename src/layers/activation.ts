@@ -11,6 +11,8 @@ import { checkSlope, gelu, geluApproximate, leakyRelu } from "../tensor/ops/acti
 import { logSoftmax, softmax } from "../tensor/ops/softmax.ts";
 import { checkArity, checkInplace, checkOptions } from "../options.ts";
 import { Module } from "./module.ts";
+import { integer, setting } from "./settable.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 
 /** Options of `LeakyReLU`. */
 export interface LeakyReLUOptions {
@@ -30,11 +32,11 @@ export interface LeakyReLUOptions {
  * ```
  */
 export class LeakyReLU extends Module {
-  /** Slope for negative inputs. */
-  readonly negativeSlope: number;
+  /** Slope for negative inputs; assignable (`act.negativeSlope = 0.2`), read at each forward. */
+  declare negativeSlope: number;
 
   /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
-  readonly inplace: boolean;
+  declare inplace: boolean;
 
   constructor(negativeSlope: number | LeakyReLUOptions = 0.01, inplace = false) {
     super();
@@ -44,9 +46,16 @@ export class LeakyReLU extends Module {
     const o = typeof negativeSlope === "number"
       ? { negativeSlope }
       : checkOptions<LeakyReLUOptions>("nn.LeakyReLU", negativeSlope, known, usage);
-    this.inplace = checkInplace("nn.LeakyReLU", o.inplace ?? inplace);
-    const slope = o.negativeSlope ?? 0.01;
-    this.negativeSlope = checkSlope("nn.LeakyReLU", slope, usage);
+    const flag = checkInplace("nn.LeakyReLU", o.inplace ?? inplace);
+    const slope = checkSlope("nn.LeakyReLU", o.negativeSlope ?? 0.01, usage);
+    // Declared order: the slope first (String(act) as torch's).
+    setting(
+      this,
+      "negativeSlope",
+      slope,
+      (v) => checkSlope("nn.LeakyReLU", v, "act.negativeSlope = 0.2"),
+    );
+    setting(this, "inplace", flag, (v) => checkInplace("nn.LeakyReLU", v));
   }
 
   /** Elementwise leaky ReLU. */
@@ -113,14 +122,19 @@ export interface GELUOptions {
  * ```
  */
 export class GELU extends Module {
-  /** "none" or "tanh". */
-  readonly approximate: "none" | "tanh";
+  /** "none" or "tanh"; assignable (`act.approximate = "tanh"`), read at each forward. */
+  declare approximate: "none" | "tanh";
 
   constructor(options: GELUOptions | "none" | "tanh" = {}) {
     super();
     const usage = 'new nn.GELU({ approximate: "tanh" })';
     checkArity("nn.GELU", arguments.length, 1, usage);
-    this.approximate = geluApproximate("nn.GELU", options, usage);
+    const check = (v: unknown) => {
+      // A string only: an options object is the constructor's form.
+      if (v !== "none" && v !== "tanh") geluApproximate("nn.GELU", { approximate: v }, usage);
+      return v as "none" | "tanh";
+    };
+    setting(this, "approximate", geluApproximate("nn.GELU", options, usage), check);
   }
 
   /** Elementwise GELU. */
@@ -137,8 +151,8 @@ export interface SoftmaxOptions {
 
 /** What `Softmax` and `LogSoftmax` share: the dimension, given as a number or `{ dim }`. */
 export abstract class SoftmaxBase extends Module {
-  /** The normalised dimension. */
-  readonly dim: number;
+  /** The normalised dimension; assignable (`m.dim = 0`), read at each forward. */
+  declare dim: number;
 
   /** `where` is the layer's name ("nn.Softmax"), `given` its constructor's `arguments.length`. */
   protected constructor(where: string, dim: unknown, given: number) {
@@ -152,7 +166,7 @@ export abstract class SoftmaxBase extends Module {
     if (!Number.isInteger(d)) {
       throw new Error(`${where}: dim must be an integer, got ${JSON.stringify(d)}; write ${usage}`);
     }
-    this.dim = d as number;
+    setting(this, "dim", d, integer(where, "dim"));
   }
 }
 
@@ -197,3 +211,8 @@ export class LogSoftmax extends SoftmaxBase {
     return logSoftmax(x, this.dim);
   }
 }
+
+// torch's attribute name (`act.negative_slope = 0.2` added a property nothing read).
+addNameHints(LeakyReLU.prototype, "nn.LeakyReLU", {
+  negative_slope: "write act.negativeSlope (assignable)",
+});

@@ -12,6 +12,7 @@ import { mish, prelu, softmin } from "../tensor/ops/activation_more.ts";
 import { softmax } from "../tensor/ops/softmax.ts";
 import { checkArity, checkInplace, checkOptions } from "../options.ts";
 import { Module, Parameter } from "./module.ts";
+import { setting } from "./settable.ts";
 import { SoftmaxBase, type SoftmaxOptions } from "./activation.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 
@@ -90,13 +91,13 @@ export class PReLU extends Module {
  * ```
  */
 export class Mish extends Module {
-  /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
-  readonly inplace: boolean;
+  /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor); assignable. */
+  declare inplace: boolean;
 
   constructor(inplace = false) {
     super();
     checkArity("nn.Mish", arguments.length, 1, "new nn.Mish() or new nn.Mish(true) (inplace)");
-    this.inplace = checkInplace("nn.Mish", inplace);
+    setting(this, "inplace", inplace, (v) => checkInplace("nn.Mish", v));
   }
 
   /** Elementwise Mish. */

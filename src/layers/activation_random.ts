@@ -10,6 +10,8 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { alphaDropout, rrelu, rreluBounds } from "../tensor/ops/activation_random.ts";
 import { Module } from "./module.ts";
 import { activationArgs } from "./activation_shrink.ts";
+import { numeric, probability, setting } from "./settable.ts";
+import { checkInplace } from "../options.ts";
 
 /** Options of `RReLU`: torch's keywords. */
 export interface RReLUOptions {
@@ -34,12 +36,12 @@ export interface RReLUOptions {
  * ```
  */
 export class RReLU extends Module {
-  /** The smallest slope. */
-  readonly lower: number;
-  /** The largest slope. */
-  readonly upper: number;
+  /** The smallest slope; assignable, read at each forward (which checks lower <= upper). */
+  declare lower: number;
+  /** The largest slope; assignable. */
+  declare upper: number;
   /** torch's flag, accepted and without effect. */
-  readonly inplace: boolean;
+  declare inplace: boolean;
 
   constructor(lower: number | RReLUOptions = 1 / 8, upper = 1 / 3, inplace = false) {
     super();
@@ -47,7 +49,9 @@ export class RReLU extends Module {
     const o = activationArgs("nn.RReLU", arguments, { lower: 1 / 8, upper: 1 / 3 }, true, usage);
     void lower, upper, inplace;
     rreluBounds("nn.RReLU", o.lower, o.upper, usage);
-    [this.lower, this.upper, this.inplace] = [o.lower, o.upper, o.inplace];
+    setting(this, "lower", o.lower, numeric("nn.RReLU", "lower"));
+    setting(this, "upper", o.upper, numeric("nn.RReLU", "upper"));
+    setting(this, "inplace", o.inplace, (v) => checkInplace("nn.RReLU", v));
   }
 
   /** Random slopes in training, the mean slope in evaluation. */
@@ -69,10 +73,10 @@ export class RReLU extends Module {
  * ```
  */
 export class AlphaDropout extends Module {
-  /** The probability of dropping an element. */
-  readonly p: number;
+  /** The probability of dropping an element; assignable (`drop.p = 0`), read at each forward. */
+  declare p: number;
   /** torch's flag, accepted and without effect. */
-  readonly inplace: boolean;
+  declare inplace: boolean;
 
   constructor(p: number | { p?: number; inplace?: boolean } = 0.5, inplace = false) {
     super();
@@ -82,7 +86,8 @@ export class AlphaDropout extends Module {
     if (!(o.p >= 0 && o.p <= 1)) {
       throw new Error(`nn.AlphaDropout: p must be in [0, 1], got ${o.p}; write ${usage}`);
     }
-    [this.p, this.inplace] = [o.p, o.inplace];
+    setting(this, "p", o.p, probability("nn.AlphaDropout"));
+    setting(this, "inplace", o.inplace, (v) => checkInplace("nn.AlphaDropout", v));
   }
 
   /** Alpha dropout in training, the identity in evaluation. */

@@ -10,6 +10,8 @@ import { celu, glu, logsigmoid, selu } from "../tensor/ops/activation_scaled.ts"
 import { checkArity, checkInplace } from "../options.ts";
 import { Module } from "./module.ts";
 import { activationArgs } from "./activation_shrink.ts";
+import { integer, setting } from "./settable.ts";
+import { showValue } from "../tensor/ops/show_value.ts";
 
 /**
  * Scaled ELU, as `torch.nn.SELU`: scale * x above 0, scale * alpha *
@@ -22,11 +24,13 @@ import { activationArgs } from "./activation_shrink.ts";
  * ```
  */
 export class SELU extends Module {
-  /** `inplace`: torch's flag, accepted and without effect. */
-  constructor(readonly inplace = false) {
+  /** `inplace`: torch's flag, accepted and without effect; assignable. */
+  declare inplace: boolean;
+  /** `inplace`: see the field. */
+  constructor(inplace = false) {
     super();
     checkArity("nn.SELU", arguments.length, 1, "new nn.SELU()");
-    checkInplace("nn.SELU", inplace);
+    setting(this, "inplace", inplace, (v) => checkInplace("nn.SELU", v));
   }
 
   /** Elementwise SELU. */
@@ -54,22 +58,28 @@ export interface CELUOptions {
  * ```
  */
 export class CELU extends Module {
-  /** The scale of the negative side. */
-  readonly alpha: number;
+  /** The scale of the negative side; assignable (`act.alpha = 2`), read at each forward. */
+  declare alpha: number;
   /** torch's flag, accepted and without effect. */
-  readonly inplace: boolean;
+  declare inplace: boolean;
 
   constructor(alpha: number | CELUOptions = 1, inplace = false) {
     super();
     const usage = "new nn.CELU(1) or new nn.CELU({ alpha: 1 })";
     const o = activationArgs("nn.CELU", arguments, { alpha: 1 }, true, usage);
     void alpha, inplace;
-    if (o.alpha === 0 || !Number.isFinite(o.alpha)) {
-      throw new Error(
-        `nn.CELU: alpha must be a finite number other than 0, got ${o.alpha}; write ${usage}`,
-      );
-    }
-    [this.alpha, this.inplace] = [o.alpha, o.inplace];
+    const check = (v: unknown) => {
+      if (v === 0 || typeof v !== "number" || !Number.isFinite(v)) {
+        throw new Error(
+          `nn.CELU: alpha must be a finite number other than 0, got ${
+            showValue(v)
+          }; write ${usage}`,
+        );
+      }
+      return v;
+    };
+    setting(this, "alpha", o.alpha, check);
+    setting(this, "inplace", o.inplace, (v) => checkInplace("nn.CELU", v));
   }
 
   /** Elementwise CELU. */
@@ -110,17 +120,18 @@ export class LogSigmoid extends Module {
  * ```
  */
 export class GLU extends Module {
-  /** The dimension halved. */
-  readonly dim: number;
+  /** The dimension halved; assignable, read at each forward. */
+  declare dim: number;
 
   constructor(dim: number | { dim?: number } = -1) {
     super();
     const usage = "new nn.GLU(-1) or new nn.GLU({ dim: -1 })";
-    this.dim = activationArgs("nn.GLU", arguments, { dim: -1 }, false, usage).dim;
+    const d = activationArgs("nn.GLU", arguments, { dim: -1 }, false, usage).dim;
     void dim;
-    if (!Number.isInteger(this.dim)) {
-      throw new Error(`nn.GLU: dim must be an integer, got ${this.dim}; write ${usage}`);
+    if (!Number.isInteger(d)) {
+      throw new Error(`nn.GLU: dim must be an integer, got ${d}; write ${usage}`);
     }
+    setting(this, "dim", d, integer("nn.GLU", "dim"));
   }
 
   /** x with `dim` halved. */

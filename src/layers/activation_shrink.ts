@@ -20,6 +20,8 @@ import {
 import { checkArity, checkInplace, checkOptions } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 import { Module } from "./module.ts";
+import { numeric, setting } from "./settable.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 
 /**
  * @internal an activation module's constructor arguments: the numbers
@@ -82,12 +84,12 @@ export interface HardtanhOptions {
  * ```
  */
 export class Hardtanh extends Module {
-  /** The lower bound. */
-  readonly minVal: number;
-  /** The upper bound. */
-  readonly maxVal: number;
+  /** The lower bound; assignable (`act.minVal = 0`), read at each forward. */
+  declare minVal: number;
+  /** The upper bound; assignable, read at each forward. */
+  declare maxVal: number;
   /** torch's flag, accepted and without effect. */
-  readonly inplace: boolean;
+  declare inplace: boolean;
 
   constructor(minVal: number | HardtanhOptions = -1, maxVal = 1, inplace = false) {
     super();
@@ -100,11 +102,20 @@ export class Hardtanh extends Module {
         `nn.Hardtanh: maxVal ${o.maxVal} must be greater than minVal ${o.minVal}; write ${usage}`,
       );
     }
-    [this.minVal, this.maxVal, this.inplace] = [o.minVal, o.maxVal, o.inplace];
+    // Each bound alone is checked here; their order at forward (torch asserts it only when built).
+    setting(this, "minVal", o.minVal, numeric("nn.Hardtanh", "minVal"));
+    setting(this, "maxVal", o.maxVal, numeric("nn.Hardtanh", "maxVal"));
+    setting(this, "inplace", o.inplace, (v) => checkInplace("nn.Hardtanh", v));
   }
 
   /** Elementwise hard tanh. */
   forward(x: Tensor): Tensor {
+    if (!(this.maxVal > this.minVal)) {
+      throw new Error(
+        `nn.Hardtanh: maxVal ${this.maxVal} must be greater than minVal ${this.minVal}; ` +
+          "assign both bounds, e.g. act.minVal = -2; act.maxVal = 2",
+      );
+    }
     return hardtanh(x, this.minVal, this.maxVal);
   }
 }
@@ -119,14 +130,15 @@ export class Hardtanh extends Module {
  * ```
  */
 export class Hardshrink extends Module {
-  /** The half-width of the zeroed band. */
-  readonly lambd: number;
+  /** The half-width of the zeroed band; assignable, read at each forward. */
+  declare lambd: number;
 
   constructor(lambd: number | { lambd?: number } = 0.5) {
     super();
     const usage = "new nn.Hardshrink(0.5) or new nn.Hardshrink({ lambd: 0.5 })";
-    this.lambd = activationArgs("nn.Hardshrink", arguments, { lambd: 0.5 }, false, usage).lambd;
+    const o = activationArgs("nn.Hardshrink", arguments, { lambd: 0.5 }, false, usage);
     void lambd;
+    setting(this, "lambd", o.lambd, numeric("nn.Hardshrink", "lambd"));
   }
 
   /** Elementwise hard shrink. */
@@ -146,17 +158,21 @@ export class Hardshrink extends Module {
  * ```
  */
 export class Softshrink extends Module {
-  /** The half-width of the zeroed band (>= 0). */
-  readonly lambd: number;
+  /** The half-width of the zeroed band (>= 0); assignable, read at each forward. */
+  declare lambd: number;
 
   constructor(lambd: number | { lambd?: number } = 0.5) {
     super();
     const usage = "new nn.Softshrink(0.5) or new nn.Softshrink({ lambd: 0.5 })";
-    this.lambd = activationArgs("nn.Softshrink", arguments, { lambd: 0.5 }, false, usage).lambd;
+    const o = activationArgs("nn.Softshrink", arguments, { lambd: 0.5 }, false, usage);
     void lambd;
-    if (!(this.lambd >= 0)) {
-      throw new Error(`nn.Softshrink: lambd must be >= 0, got ${this.lambd}; write ${usage}`);
-    }
+    const check = (v: unknown) => {
+      if (typeof v !== "number" || !(v >= 0)) {
+        throw new Error(`nn.Softshrink: lambd must be >= 0, got ${showValue(v)}; write ${usage}`);
+      }
+      return v;
+    };
+    setting(this, "lambd", o.lambd, check);
   }
 
   /** Elementwise soft shrink. */
@@ -186,12 +202,12 @@ export interface ThresholdOptions {
  * ```
  */
 export class Threshold extends Module {
-  /** x at or below it is replaced. */
-  readonly threshold: number;
-  /** What replaces it. */
-  readonly value: number;
+  /** x at or below it is replaced; assignable, read at each forward. */
+  declare threshold: number;
+  /** What replaces it; assignable. */
+  declare value: number;
   /** torch's flag, accepted and without effect. */
-  readonly inplace: boolean;
+  declare inplace: boolean;
 
   constructor(threshold: number | ThresholdOptions, value?: number, inplace = false) {
     super();
@@ -204,7 +220,9 @@ export class Threshold extends Module {
       usage,
     );
     void threshold, value, inplace;
-    [this.threshold, this.value, this.inplace] = [o.threshold, o.value, o.inplace];
+    setting(this, "threshold", o.threshold, numeric("nn.Threshold", "threshold"));
+    setting(this, "value", o.value, numeric("nn.Threshold", "value"));
+    setting(this, "inplace", o.inplace, (v) => checkInplace("nn.Threshold", v));
   }
 
   /** Elementwise threshold. */
@@ -254,3 +272,9 @@ export class Tanhshrink extends Module {
     return tanhshrink(x);
   }
 }
+
+// torch's attribute names (`act.max_val = 2` added a property nothing read).
+addNameHints(Hardtanh.prototype, "nn.Hardtanh", {
+  min_val: "write act.minVal (assignable)",
+  max_val: "write act.maxVal (assignable)",
+});

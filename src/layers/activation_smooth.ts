@@ -10,6 +10,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { elu, softplus } from "../tensor/ops/activation_smooth.ts";
 import { checkArity, checkInplace, checkOptions } from "../options.ts";
 import { Module } from "./module.ts";
+import { setting } from "./settable.ts";
 
 /** Options of `Softplus`. */
 export interface SoftplusOptions {
@@ -29,24 +30,29 @@ export interface SoftplusOptions {
  * ```
  */
 export class Softplus extends Module {
-  /** Sharpness. */
-  readonly beta: number;
-  /** Where the result becomes x. */
-  readonly threshold: number;
+  /** Sharpness; assignable (`act.beta = 2`), read at each forward. */
+  declare beta: number;
+  /** Where the result becomes x; assignable. */
+  declare threshold: number;
 
   constructor(beta: number | SoftplusOptions = 1, threshold = 20) {
     super();
     const usage = "new nn.Softplus(1, 20) or new nn.Softplus({ beta: 1, threshold: 20 })";
     checkArity("nn.Softplus", arguments.length, 2, usage);
-    if (typeof beta === "number") {
-      this.beta = beta;
-      this.threshold = threshold;
-    } else {
+    let b = beta as number, t = threshold;
+    if (typeof beta !== "number") {
       const o = checkOptions<SoftplusOptions>("nn.Softplus", beta, ["beta", "threshold"], usage);
-      this.beta = o.beta ?? 1;
-      this.threshold = o.threshold ?? 20;
+      [b, t] = [o.beta ?? 1, o.threshold ?? 20];
     }
-    checkValues(this.beta, this.threshold, usage);
+    checkValues(b, t, usage);
+    setting(this, "beta", b, (v) => {
+      checkValues(v as number, 20, usage);
+      return v as number;
+    });
+    setting(this, "threshold", t, (v) => {
+      checkValues(1, v as number, usage);
+      return v as number;
+    });
   }
 
   /** Elementwise softplus. */
@@ -86,11 +92,11 @@ export interface ELUOptions {
  * ```
  */
 export class ELU extends Module {
-  /** The scale of the negative side. */
-  readonly alpha: number;
+  /** The scale of the negative side; assignable (`act.alpha = 2`), read at each forward. */
+  declare alpha: number;
 
   /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
-  readonly inplace: boolean;
+  declare inplace: boolean;
 
   constructor(alpha: number | ELUOptions = 1, inplace = false) {
     super();
@@ -99,12 +105,15 @@ export class ELU extends Module {
     const o = typeof alpha === "number"
       ? { alpha }
       : checkOptions<ELUOptions>("nn.ELU", alpha, ["alpha", "inplace"], usage);
-    this.inplace = checkInplace("nn.ELU", o.inplace ?? inplace);
-    const a = o.alpha ?? 1;
-    if (typeof a !== "number" || !Number.isFinite(a)) {
-      throw new Error(`nn.ELU: alpha must be a finite number, got ${String(a)}; write ${usage}`);
-    }
-    this.alpha = a;
+    const flag = checkInplace("nn.ELU", o.inplace ?? inplace);
+    const check = (a: unknown) => {
+      if (typeof a !== "number" || !Number.isFinite(a)) {
+        throw new Error(`nn.ELU: alpha must be a finite number, got ${String(a)}; write ${usage}`);
+      }
+      return a;
+    };
+    setting(this, "alpha", o.alpha ?? 1, check);
+    setting(this, "inplace", flag, (v) => checkInplace("nn.ELU", v));
   }
 
   /** Elementwise ELU. */

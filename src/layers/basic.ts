@@ -9,6 +9,8 @@ import { dropout } from "../tensor/ops/random.ts";
 import { flatten } from "../tensor/ops/shape.ts";
 import { Module } from "./module.ts";
 import { checkArity, checkInplace, checkOptions } from "../options.ts";
+import { integer, probability, setting } from "./settable.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 
 /**
  * max(x, 0).
@@ -22,14 +24,16 @@ import { checkArity, checkInplace, checkOptions } from "../options.ts";
 export class ReLU extends Module {
   /**
    * `inplace`: torch's `nn.ReLU(inplace=True)`, accepted so that model code
-   * ports as written, and without effect: the result is a new tensor
-   * (PyTorch's overwrites the input, which only code that reads the input
-   * again could see).
+   * ports as written (and assignable, `m.inplace = false`), and without
+   * effect: the result is a new tensor (PyTorch's overwrites the input,
+   * which only code that reads the input again could see).
    */
-  constructor(readonly inplace = false) {
+  declare inplace: boolean;
+  /** `inplace`: see the field. */
+  constructor(inplace = false) {
     super();
     checkArity("nn.ReLU", arguments.length, 1, "new nn.ReLU() or new nn.ReLU(true) (inplace)");
-    checkInplace("nn.ReLU", inplace);
+    setting(this, "inplace", inplace, (v) => checkInplace("nn.ReLU", v));
   }
   /** Elementwise max(x, 0). */
   forward(x: Tensor): Tensor {
@@ -70,6 +74,16 @@ export function dropoutArgs(
 }
 
 /**
+ * @internal Makes `p` and `inplace` settings of dropout layer `m` (`drop.p = 0`
+ * takes effect at the next forward, as torch's), once the constructor has
+ * checked them.
+ */
+export function dropoutSettings(m: Module, where: string, p: number, inplace: boolean): void {
+  setting(m, "p", p, probability(where));
+  setting(m, "inplace", inplace, (v) => checkInplace(where, v));
+}
+
+/**
  * Inverted dropout in training (zero with probability p, scale the rest by
  * 1/(1-p)); the identity in evaluation.
  *
@@ -78,20 +92,20 @@ export function dropoutArgs(
  * import { nn, ones } from "@lits/vision";
  * const drop = new nn.Dropout(0.5).eval(); // or new nn.Dropout({ p: 0.5 }), torch's p=0.5
  * console.log(drop.forward(ones([3])).toArray()); // Float32Array [1, 1, 1]
+ * drop.train().p = 0; // torch's drop.p = 0.0: read at the next forward
+ * console.log(drop.forward(ones([3])).toArray()); // Float32Array [1, 1, 1]
  * ```
  */
 export class Dropout extends Module {
-  /** The probability of an element to be zeroed. */
-  declare readonly p: number;
+  /** The probability of an element to be zeroed; assignable (`drop.p = 0`), read at each forward. */
+  declare p: number;
   /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
-  declare readonly inplace: boolean;
+  declare inplace: boolean;
   /** `p` (default 0.5) and `inplace` in place, or torch's keywords as `{ p, inplace }`. */
   constructor(p: number | DropoutOptions = 0.5, inplace = false) {
     super();
     checkArity("nn.Dropout", arguments.length, 2, "new nn.Dropout(0.5)");
     [p, inplace] = dropoutArgs("nn.Dropout", p, inplace, arguments.length);
-    this.p = p;
-    this.inplace = inplace;
     checkInplace("nn.Dropout", inplace);
     if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
       throw new Error(
@@ -99,6 +113,7 @@ export class Dropout extends Module {
           "write new nn.Dropout(0.5)",
       );
     }
+    dropoutSettings(this, "nn.Dropout", p, inplace);
   }
   /** Drops elements in training mode. */
   forward(x: Tensor): Tensor {
@@ -116,7 +131,12 @@ export class Dropout extends Module {
  * ```
  */
 export class Flatten extends Module {
-  constructor(readonly startDim: number = 1, readonly endDim: number = -1) {
+  /** The first dimension flattened; assignable, as torch's `start_dim`. */
+  declare startDim: number;
+  /** The last dimension flattened; assignable, as torch's `end_dim`. */
+  declare endDim: number;
+  /** `startDim` (default 1) and `endDim` (default -1). */
+  constructor(startDim: number = 1, endDim: number = -1) {
     super();
     checkArity("nn.Flatten", arguments.length, 2, "new nn.Flatten(1, -1)");
     for (const [name, d] of [["startDim", startDim], ["endDim", endDim]] as const) {
@@ -127,6 +147,7 @@ export class Flatten extends Module {
           }; write new nn.Flatten(1, -1)`,
         );
       }
+      setting(this, name, d, integer("nn.Flatten", name));
     }
   }
   /** Flattens the configured dimensions. */
@@ -150,3 +171,9 @@ export class Identity extends Module {
     return x;
   }
 }
+
+// torch's attribute names (`m.start_dim = 0` added a property nothing read): each throws, naming ours.
+addNameHints(Flatten.prototype, "nn.Flatten", {
+  start_dim: "write flatten.startDim (assignable)",
+  end_dim: "write flatten.endDim (assignable)",
+});

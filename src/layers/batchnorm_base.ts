@@ -11,6 +11,8 @@ import { fillInPlace } from "../tensor/ops/creation.ts";
 import { checkCall } from "../options.ts";
 import { NormBase } from "./norm_base.ts";
 import { isParametrized } from "./parametrize.ts";
+import { flag, setting } from "./settable.ts";
+import { showValue } from "../tensor/ops/show_value.ts";
 
 /** Options of `BatchNorm1d` and `BatchNorm2d`. */
 export interface BatchNormLayerOptions {
@@ -45,11 +47,15 @@ export interface BatchNormLayerOptions {
  * ```
  */
 export abstract class BatchNormBase extends NormBase {
-  /** Added to the variance. */
-  readonly eps: number;
-  /** Weight of each new batch in the running statistics; null: cumulative average. */
-  readonly momentum: number | null;
+  /** Added to the variance; assignable (`bn.eps = 1e-3`), read at each forward. */
+  declare eps: number;
+  /**
+   * Weight of each new batch in the running statistics; null: cumulative
+   * average. Assignable (`bn.momentum = 0.01`), read at each forward.
+   */
+  declare momentum: number | null;
   #batches: number | null = 0;
+  #track: boolean;
 
   /** `given` is the constructor's `arguments.length`, `usage` an example call for errors. */
   protected constructor(
@@ -73,13 +79,22 @@ export abstract class BatchNormBase extends NormBase {
         `${name}: numFeatures must be a positive integer, got ${numFeatures}; write ${usage}`,
       );
     }
-    this.eps = o.eps ?? 1e-5;
-    this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
-    if (!(this.eps > 0)) throw new Error(`${name}: eps must be > 0, got ${o.eps}`);
-    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
-      throw new Error(`${name}: momentum must be in [0, 1] or null, got ${o.momentum}`);
-    }
-    this.initNorm(numFeatures, o.affine ?? true, o.trackRunningStats ?? true);
+    const eps = (v: unknown) => {
+      if (typeof v !== "number" || !(v > 0)) {
+        throw new Error(`${name}: eps must be > 0, got ${showValue(v)}`);
+      }
+      return v;
+    };
+    const momentum = (v: unknown) => {
+      if (v !== null && (typeof v !== "number" || !(v >= 0 && v <= 1))) {
+        throw new Error(`${name}: momentum must be in [0, 1] or null, got ${showValue(v)}`);
+      }
+      return v as number | null;
+    };
+    setting(this, "eps", o.eps ?? 1e-5, eps);
+    setting(this, "momentum", o.momentum === undefined ? 0.1 : o.momentum, momentum);
+    this.#track = flag(name, "trackRunningStats")(o.trackRunningStats ?? true);
+    this.initNorm(numFeatures, o.affine ?? true, this.#track);
   }
 
   /** Whether it learns a scale and shift (`weight` and `bias`): torch's `affine`. */
@@ -88,9 +103,29 @@ export abstract class BatchNormBase extends NormBase {
     return isParametrized(this, "weight") || this.weight !== null;
   }
 
-  /** Whether it keeps running statistics for evaluation: torch's `track_running_stats`. */
+  /**
+   * Whether training updates the running statistics: torch's
+   * `track_running_stats`. Assignable as torch's: `bn.trackRunningStats =
+   * false` keeps the running statistics (and `num_batches_tracked`) as they
+   * are while training normalises with each batch's own, and evaluation
+   * still uses them (torch's, until they are dropped with
+   * `bn.runningMean = null; bn.runningVar = null`). Setting it true on a
+   * batch norm built without running statistics throws: there are none to
+   * track.
+   */
   get trackRunningStats(): boolean {
-    return this.runningMean !== null;
+    return this.#track;
+  }
+  set trackRunningStats(v: boolean) {
+    const name = `nn.${this.constructor.name}`;
+    flag(name, "trackRunningStats")(v);
+    if (v && (this.runningMean === null || this.runningVar === null)) {
+      throw new Error(
+        `${name}: has no running statistics to track (built with trackRunningStats: false, ` +
+          `or they were set to null); build it with new ${name}(${this.numFeatures})`,
+      );
+    }
+    this.#track = v;
   }
 
   /** Training batches seen (the `num_batches_tracked` buffer). */
@@ -122,17 +157,28 @@ export abstract class BatchNormBase extends NormBase {
       }
     }
     let momentum = this.momentum ?? 0;
-    const counter = this.buffer("num_batches_tracked");
+    // Not tracking (torch's track_running_stats=False): training neither counts nor updates.
+    const track = this.#track;
+    const counter = track ? this.buffer("num_batches_tracked") : null;
     if (this.training && counter) {
       const n = this.numBatchesTracked + 1;
       fillInPlace(counter, n, where); // counted (its version), as torch's += 1
       this.#batches = n;
       if (this.momentum === null) momentum = 1 / n; // cumulative moving average
     }
-    return batchNorm(x, this.runningMean, this.runningVar, weight, this.bias, {
-      training: this.training || !this.runningMean,
-      momentum,
-      eps: this.eps,
-    });
+    // torch passes no running statistics to a training forward that does not track them.
+    const use = !this.training || track;
+    return batchNorm(
+      x,
+      use ? this.runningMean : null,
+      use ? this.runningVar : null,
+      weight,
+      this.bias,
+      {
+        training: this.training || !this.runningMean,
+        momentum,
+        eps: this.eps,
+      },
+    );
   }
 }

@@ -15,7 +15,7 @@ import {
 import { pad, type PadMode } from "../tensor/ops/pad.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 import { Module, Parameter } from "./module.ts";
-import type { ConvPaddingMode } from "./conv_setup.ts";
+import { type ConvPaddingMode, paddingModeCheck } from "./conv_setup.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { fans, kaimingUniform_, uniform_ } from "./init.ts";
 import { type CallContract, checkContract } from "../options.ts";
@@ -29,8 +29,6 @@ export interface Conv2dLayerOptions extends Conv2dOptions {
   /** What the padding holds (torch's `padding_mode`, default "zeros"). */
   paddingMode?: ConvPaddingMode;
 }
-
-const PADDING_MODES: ConvPaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
 
 /**
  * [[top, bottom], [left, right]] of a padding: "same" puts the odd one
@@ -171,9 +169,15 @@ export class Conv2d extends Module {
 
   #fill: ConvPaddingMode = "zeros";
 
-  /** What the padding holds (torch's `padding_mode`): "zeros", "reflect", "replicate" or "circular". */
+  /**
+   * What the padding holds (torch's `padding_mode`): "zeros", "reflect",
+   * "replicate" or "circular"; assignable (`conv.paddingMode = "reflect"`).
+   */
   get paddingMode(): ConvPaddingMode {
     return this.#fill;
+  }
+  set paddingMode(v: ConvPaddingMode) {
+    this.#fill = paddingModeCheck("nn.Conv2d")(v);
   }
 
   /** [left, right, top, bottom] (F.pad's order): the padding on each side of the input. */
@@ -238,14 +242,7 @@ export class Conv2d extends Module {
     const [kh, kw] = pair(kernelSize, "Conv2d: kernel size", 1);
     const stride = pair(o.stride ?? 1, "Conv2d: stride", 1);
     const dilation = pair(o.dilation ?? 1, "Conv2d: dilation", 1);
-    const fill = o.paddingMode ?? "zeros";
-    if (!PADDING_MODES.includes(fill)) {
-      // torch: "padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular']".
-      throw new Error(
-        `nn.Conv2d: paddingMode must be one of ${PADDING_MODES.join(", ")}, got ${showValue(fill)}`,
-      );
-    }
-    this.#fill = fill;
+    this.#fill = paddingModeCheck("nn.Conv2d")(o.paddingMode ?? "zeros");
     const [[t, b], [l, r]] = paddingSides(o.padding ?? 0, [kh, kw], dilation, stride);
     this.#sides = [l, r, t, b];
     this.options = { stride, padding: [t, l], dilation, groups };

@@ -16,7 +16,13 @@ import {
 import { pad, type PadMode } from "../tensor/ops/pad.ts";
 import { Module, type Parameter } from "./module.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
-import { convChoices, type ConvPaddingMode, convParameters } from "./conv_setup.ts";
+import {
+  convChoices,
+  type ConvPaddingMode,
+  convParameters,
+  paddingModeCheck,
+} from "./conv_setup.ts";
+import { setting } from "./settable.ts";
 import { type CallContract, checkContract } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
@@ -58,16 +64,16 @@ export class Conv1d extends Module {
   bias: Parameter | null;
   /** [k]. */
   readonly kernelSize: [number];
-  /** [s]. */
-  readonly stride: [number];
-  /** [p], or "same" / "valid" as given (torch keeps the string). */
-  readonly padding: [number] | "same" | "valid";
-  /** [d]. */
-  readonly dilation: [number];
+  /** [s]; assignable (`conv.stride = [2]`), read at each forward. */
+  stride!: [number];
+  /** [p], or "same" / "valid" as given (torch keeps the string); assignable. */
+  padding!: [number] | "same" | "valid";
+  /** [d]; assignable. */
+  dilation!: [number];
   /** Channel groups. */
   readonly groups: number;
-  /** What the padding holds. */
-  readonly paddingMode: ConvPaddingMode;
+  /** What the padding holds; assignable (`conv.paddingMode = "reflect"`). */
+  paddingMode!: ConvPaddingMode;
 
   /** Input channels, read from the weight. */
   get inChannels(): number {
@@ -95,13 +101,20 @@ export class Conv1d extends Module {
     const padding: Padding1d = o.padding ?? 0;
     paddingAmounts(padding, k, dilation, stride, where); // checked now, as torch's constructor
     this.kernelSize = [k];
-    this.stride = [stride];
-    this.padding = padding === "same" || padding === "valid"
-      ? padding
-      : [single(padding, `${where}: padding`, 0)];
-    this.dilation = [dilation];
+    // Settings (a field's place kept): each assignment checked as here, read at each forward.
+    const one = (name: string, min: number) => (v: unknown): [number] => [
+      single(v as Single, `${where}: ${name}`, min),
+    ];
+    setting(this, "stride", stride, one("stride", 1));
+    setting(
+      this,
+      "padding",
+      padding,
+      (v) => v === "same" || v === "valid" ? v : one("padding", 0)(v),
+    );
+    setting(this, "dilation", dilation, one("dilation", 1));
     this.groups = groups;
-    this.paddingMode = mode;
+    setting(this, "paddingMode", mode, paddingModeCheck(where));
     const { weight, bias } = convParameters(inChannels, outChannels, groups, [k], o.bias ?? true);
     this.weight = weight;
     this.bias = bias;

@@ -16,7 +16,13 @@ import { pad, type PadMode } from "../tensor/ops/pad.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 import { Module, type Parameter } from "./module.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
-import { convChoices, type ConvPaddingMode, convParameters } from "./conv_setup.ts";
+import {
+  convChoices,
+  type ConvPaddingMode,
+  convParameters,
+  paddingModeCheck,
+} from "./conv_setup.ts";
+import { setting } from "./settable.ts";
 import { type CallContract, checkContract } from "../options.ts";
 import { tensorShape } from "./parametrize.ts"; // a parametrized weight's shape, uncomputed
 
@@ -61,16 +67,16 @@ export class Conv3d extends Module {
   bias: Parameter | null;
   /** [kD, kH, kW]. */
   readonly kernelSize: [number, number, number];
-  /** [sD, sH, sW]. */
-  readonly stride: [number, number, number];
-  /** [pD, pH, pW], or "same" / "valid" as given (torch keeps the string). */
-  readonly padding: [number, number, number] | "same" | "valid";
-  /** [dD, dH, dW]. */
-  readonly dilation: [number, number, number];
+  /** [sd, sh, sw]; assignable (`conv.stride = [1, 2, 2]`), read at each forward. */
+  stride!: [number, number, number];
+  /** [pd, ph, pw], or "same" / "valid" as given (torch keeps the string); assignable. */
+  padding!: [number, number, number] | "same" | "valid";
+  /** [dd, dh, dw]; assignable. */
+  dilation!: [number, number, number];
   /** Channel groups. */
   readonly groups: number;
-  /** What the padding holds. */
-  readonly paddingMode: Conv3dPaddingMode;
+  /** What the padding holds; assignable (`conv.paddingMode = "replicate"`). */
+  paddingMode!: Conv3dPaddingMode;
 
   /** Input channels, read from the weight. */
   get inChannels(): number {
@@ -93,16 +99,22 @@ export class Conv3d extends Module {
     const where = "nn.Conv3d";
     const { groups, mode } = convChoices(where, inChannels, outChannels, o);
     this.kernelSize = triple(kernelSize, `${where}: kernel size`, 1);
-    this.stride = triple(o.stride ?? 1, `${where}: stride`, 1);
-    this.dilation = triple(o.dilation ?? 1, `${where}: dilation`, 1);
+    const three = (name: string, min: number) => (v: unknown) =>
+      triple(v as Triple, `${where}: ${name}`, min);
+    // Settings (a field's place kept): each assignment checked as here, read at each forward.
+    setting(this, "stride", o.stride ?? 1, three("stride", 1));
+    setting(this, "dilation", o.dilation ?? 1, three("dilation", 1));
     const padding = o.padding ?? 0;
     // Checked now, as torch's constructor ("same" with a stride is refused here).
     paddingSides(padding, this.kernelSize, this.dilation, this.stride, where);
-    this.padding = padding === "same" || padding === "valid"
-      ? padding
-      : triple(padding, `${where}: padding`, 0);
+    setting(
+      this,
+      "padding",
+      padding,
+      (v) => v === "same" || v === "valid" ? v : three("padding", 0)(v),
+    );
     this.groups = groups;
-    this.paddingMode = mode;
+    setting(this, "paddingMode", mode, paddingModeCheck(where));
     const { weight, bias } = convParameters(
       inChannels,
       outChannels,

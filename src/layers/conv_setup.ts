@@ -16,6 +16,22 @@ export type ConvPaddingMode = "zeros" | "reflect" | "replicate" | "circular";
 
 const PADDING_MODES: ConvPaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
 
+/**
+ * @internal A check of a convolution's `paddingMode` (an assignable setting,
+ * `conv.paddingMode = "reflect"`), with `convChoices`'s message.
+ */
+export function paddingModeCheck(where: string): (v: unknown) => ConvPaddingMode {
+  return (mode) => {
+    if (!PADDING_MODES.includes(mode as ConvPaddingMode)) {
+      // torch: "padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular']".
+      throw new Error(
+        `${where}: paddingMode must be one of ${PADDING_MODES.join(", ")}, got ${showValue(mode)}`,
+      );
+    }
+    return mode as ConvPaddingMode;
+  };
+}
+
 /** The options `convSetup` checks. */
 interface ConvLayerChoices {
   groups?: number;
@@ -45,13 +61,7 @@ export function convChoices(
         `${showValue(groups)}`,
     );
   }
-  const mode = o.paddingMode ?? "zeros";
-  if (!PADDING_MODES.includes(mode)) {
-    // torch: "padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular']".
-    throw new Error(
-      `${where}: paddingMode must be one of ${PADDING_MODES.join(", ")}, got ${showValue(mode)}`,
-    );
-  }
+  const mode = paddingModeCheck(where)(o.paddingMode ?? "zeros");
   if (o.bias !== undefined && typeof o.bias !== "boolean") {
     throw new Error(`${where}: bias must be true or false, got ${showValue(o.bias)}`);
   }

@@ -69,29 +69,49 @@ export class ConvTranspose2d extends Module {
     return [tensorShape(this, "weight")[2], tensorShape(this, "weight")[3]];
   }
 
-  /** [sh, sw]. */
+  /** [sh, sw]; assignable. */
   get stride(): [number, number] {
     return [...this.options.stride];
   }
+  set stride(v: Pair) {
+    this.#setGeometry({ stride: v });
+  }
 
-  /** [ph, pw]: rows and columns cut from each side of the full output. */
+  /** [ph, pw]: rows and columns cut from each side of the full output; assignable. */
   get padding(): [number, number] {
     return [...this.options.padding];
   }
+  set padding(v: Pair) {
+    this.#setGeometry({ padding: v });
+  }
 
-  /** [oph, opw]: rows and columns added at the bottom and right. */
+  /** [oph, opw]: rows and columns added at the bottom and right; assignable. */
   get outputPadding(): [number, number] {
     return [...this.options.outputPadding];
   }
+  set outputPadding(v: Pair) {
+    this.#setGeometry({ outputPadding: v });
+  }
 
-  /** [dh, dw]. */
+  /** [dh, dw]; assignable. */
   get dilation(): [number, number] {
     return [...this.options.dilation];
+  }
+  set dilation(v: Pair) {
+    this.#setGeometry({ dilation: v });
   }
 
   /** Channel groups. */
   get groups(): number {
     return this.options.groups;
+  }
+
+  /** A new stride, padding, outputPadding or dilation, checked as the constructor checks them. */
+  #setGeometry(change: ConvTranspose2dOptions): void {
+    Object.assign(
+      this.options,
+      transposeOptions({ ...this.options, ...change }, "nn.ConvTranspose2d"),
+    );
   }
 
   /**

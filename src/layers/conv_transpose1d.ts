@@ -72,29 +72,49 @@ export class ConvTranspose1d extends Module {
     return [tensorShape(this, "weight")[2]];
   }
 
-  /** [s]. */
+  /** [s]; assignable. */
   get stride(): [number] {
     return [this.options.stride];
   }
+  set stride(v: Single) {
+    this.#setGeometry({ stride: v });
+  }
 
-  /** [p]: positions cut from each end of the full output. */
+  /** [p]: positions cut from each end of the full output; assignable. */
   get padding(): [number] {
     return [this.options.padding];
   }
+  set padding(v: Single) {
+    this.#setGeometry({ padding: v });
+  }
 
-  /** [op]: positions added at the end. */
+  /** [op]: positions added at the end; assignable. */
   get outputPadding(): [number] {
     return [this.options.outputPadding];
   }
+  set outputPadding(v: Single) {
+    this.#setGeometry({ outputPadding: v });
+  }
 
-  /** [d]. */
+  /** [d]; assignable. */
   get dilation(): [number] {
     return [this.options.dilation];
+  }
+  set dilation(v: Single) {
+    this.#setGeometry({ dilation: v });
   }
 
   /** Channel groups. */
   get groups(): number {
     return this.options.groups;
+  }
+
+  /** A new stride, padding, outputPadding or dilation, checked as the constructor checks them. */
+  #setGeometry(change: ConvTranspose1dOptions): void {
+    Object.assign(
+      this.options,
+      transpose1dOptions({ ...this.options, ...change }, "nn.ConvTranspose1d"),
+    );
   }
 
   /**

@@ -7,7 +7,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { dropout2d } from "../tensor/ops/dropout2d.ts";
 import { checkArity, checkInplace } from "../options.ts";
 import { Module } from "./module.ts";
-import { dropoutArgs, type DropoutOptions } from "./basic.ts";
+import { dropoutArgs, type DropoutOptions, dropoutSettings } from "./basic.ts";
 
 /**
  * In training, zeroes each channel of [N, C, H, W] with probability p and
@@ -22,17 +22,15 @@ import { dropoutArgs, type DropoutOptions } from "./basic.ts";
  * ```
  */
 export class Dropout2d extends Module {
-  /** The probability of a channel to be zeroed. */
-  declare readonly p: number;
+  /** The probability of a channel to be zeroed; assignable (`drop.p = 0`), read at each forward. */
+  declare p: number;
   /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
-  declare readonly inplace: boolean;
+  declare inplace: boolean;
   /** `p` (default 0.5) and `inplace` in place, or torch's keywords as `{ p, inplace }`. */
   constructor(p: number | DropoutOptions = 0.5, inplace = false) {
     super();
     checkArity("nn.Dropout2d", arguments.length, 2, "new nn.Dropout2d(0.5)");
     [p, inplace] = dropoutArgs("nn.Dropout2d", p, inplace, arguments.length);
-    this.p = p;
-    this.inplace = inplace;
     checkInplace("nn.Dropout2d", inplace);
     if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
       throw new Error(
@@ -40,6 +38,7 @@ export class Dropout2d extends Module {
           "write new nn.Dropout2d(0.5)",
       );
     }
+    dropoutSettings(this, "nn.Dropout2d", p, inplace);
   }
 
   /** Drops channels in training mode. */

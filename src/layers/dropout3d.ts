@@ -7,7 +7,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { dropout3d } from "../tensor/ops/dropout3d.ts";
 import { checkArity, checkInplace } from "../options.ts";
 import { Module } from "./module.ts";
-import { dropoutArgs, type DropoutOptions } from "./basic.ts";
+import { dropoutArgs, type DropoutOptions, dropoutSettings } from "./basic.ts";
 
 /**
  * In training, zeroes each channel of [N, C, D, H, W] (or [C, D, H, W])
@@ -23,17 +23,15 @@ import { dropoutArgs, type DropoutOptions } from "./basic.ts";
  * ```
  */
 export class Dropout3d extends Module {
-  /** The probability of a channel to be zeroed. */
-  declare readonly p: number;
+  /** The probability of a channel to be zeroed; assignable (`drop.p = 0`), read at each forward. */
+  declare p: number;
   /** `inplace`: torch's flag, accepted and without effect (the result is a new tensor). */
-  declare readonly inplace: boolean;
+  declare inplace: boolean;
   /** `p` (default 0.5) and `inplace` in place, or torch's keywords as `{ p, inplace }`. */
   constructor(p: number | DropoutOptions = 0.5, inplace = false) {
     super();
     checkArity("nn.Dropout3d", arguments.length, 2, "new nn.Dropout3d(0.5)");
     [p, inplace] = dropoutArgs("nn.Dropout3d", p, inplace, arguments.length);
-    this.p = p;
-    this.inplace = inplace;
     checkInplace("nn.Dropout3d", inplace);
     if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
       throw new Error(
@@ -41,6 +39,7 @@ export class Dropout3d extends Module {
           "write new nn.Dropout3d(0.5)",
       );
     }
+    dropoutSettings(this, "nn.Dropout3d", p, inplace);
   }
 
   /** Drops channels in training mode. */

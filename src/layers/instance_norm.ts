@@ -12,6 +12,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { instanceNorm } from "../tensor/ops/instance_norm.ts";
 import { checkCall } from "../options.ts";
 import { NormBase } from "./norm_base.ts";
+import { probability, setting } from "./settable.ts";
 
 /** Options of `InstanceNorm1d` and `InstanceNorm2d`. */
 export interface InstanceNormLayerOptions {
@@ -36,10 +37,10 @@ export interface InstanceNormLayerOptions {
  * ```
  */
 export abstract class InstanceNormBase extends NormBase {
-  /** Added to the variance. */
-  readonly eps: number;
-  /** Weight of the new statistics in the running ones. */
-  readonly momentum: number;
+  /** Added to the variance; assignable (`norm.eps = 1e-3`), read at each forward. */
+  declare eps: number;
+  /** Weight of the new statistics in the running ones; assignable, read at each forward. */
+  declare momentum: number;
 
   protected constructor(
     readonly numFeatures: number,
@@ -72,14 +73,14 @@ export abstract class InstanceNormBase extends NormBase {
           "None too); leave it out for 0.1",
       );
     }
-    this.eps = o.eps ?? 1e-5;
-    this.momentum = o.momentum ?? 0.1;
-    if (typeof this.eps !== "number" || !(this.eps > 0) || !Number.isFinite(this.eps)) {
-      throw new Error(`${where}: eps must be a finite number > 0, got ${String(o.eps)}`);
-    }
-    if (typeof this.momentum !== "number" || !(this.momentum >= 0 && this.momentum <= 1)) {
-      throw new Error(`${where}: momentum must be a number in [0, 1], got ${String(o.momentum)}`);
-    }
+    const eps = (v: unknown) => {
+      if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
+        throw new Error(`${where}: eps must be a finite number > 0, got ${String(v)}`);
+      }
+      return v;
+    };
+    setting(this, "eps", o.eps ?? 1e-5, eps);
+    setting(this, "momentum", o.momentum ?? 0.1, probability(where, "momentum"));
     this.initNorm(numFeatures, o.affine ?? false, o.trackRunningStats ?? false);
   }
 

@@ -89,6 +89,15 @@ function normSettings(m: object, out: Map<string, string>, affine: boolean): voi
   }
 }
 
+/**
+ * @internal `m`'s own settings as its line of `String(m)` shows them
+ * (`kernelSize=3, stride=2, ...`), children left out: what a copy of `m`
+ * must agree on; `stop` is Module's prototype.
+ */
+export function settingsText(m: Tree, stop: object): string {
+  return settings(m, new Set([...m.namedChildren()].map(([k]) => k)), stop).join(", ");
+}
+
 /** @internal torch's `print(model)` text of `m` (see the module doc); `stop` is Module's prototype. */
 export function moduleRepr(m: Tree, stop: object): string {
   const kids = [...m.namedChildren()];

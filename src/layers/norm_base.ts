@@ -7,7 +7,8 @@
  * @module
  */
 import { Tensor } from "../tensor/tensor.ts";
-import { Module, Parameter } from "./module.ts";
+import { Module, Parameter, setBufferSlot } from "./module.ts";
+import { showValue } from "../tensor/ops/show_value.ts";
 import { constant_ } from "./init.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 
@@ -47,22 +48,55 @@ export abstract class NormBase extends Module {
     }
   }
 
-  /** Running mean [C] (a buffer), or null when not tracked. */
+  /**
+   * Running mean [C] (a buffer), or null when not tracked. Assignable, as
+   * torch's `bn.running_mean = None` (test-time adaptation: evaluation then
+   * normalises each batch by its own statistics, and the state dict leaves
+   * it out) or a float32 tensor [C].
+   */
   get runningMean(): Tensor | null {
     return this.buffer("running_mean");
   }
+  set runningMean(t: Tensor | null) {
+    this.#setStatistic("running_mean", "runningMean", t);
+  }
 
-  /** Running variance [C] (a buffer), or null when not tracked. */
+  /** Running variance [C] (a buffer), or null when not tracked; assignable as `runningMean`. */
   get runningVar(): Tensor | null {
     return this.buffer("running_var");
+  }
+  set runningVar(t: Tensor | null) {
+    this.#setStatistic("running_var", "runningVar", t);
+  }
+
+  /** Puts `t` (null, or a float32 [C]) in buffer `name`, in its place in the state dict. */
+  #setStatistic(name: string, field: string, t: unknown): void {
+    const where = `nn.${this.constructor.name}`;
+    const c = (this as unknown as { numFeatures: number }).numFeatures;
+    if (
+      t !== null && !(t instanceof Tensor && t.dtype === "float32" && t.shape.join() === `${c}`)
+    ) {
+      throw new Error(
+        `${where}: ${field} must be null or a float32 tensor [${c}], got ${showValue(t)}`,
+      );
+    }
+    if (setBufferSlot(this, name, t) === undefined) {
+      setBufferSlot(this, name, undefined); // no such slot before: not made here
+      throw new Error(
+        `${where}: was built without running statistics (trackRunningStats: false); build ` +
+          `it with { trackRunningStats: true } to keep them`,
+      );
+    }
+    (t as Tensor | null)?.keep();
   }
 }
 
 // torch's attribute names (`bn.running_mean`, `bn.num_features`): each throws, naming ours.
 addNameHints(NormBase.prototype, "A normalisation layer", {
   num_features: "write norm.numFeatures",
-  running_mean: "write norm.runningMean",
-  running_var: "write norm.runningVar",
+  running_mean: "write norm.runningMean (assignable: null drops it, as torch's None)",
+  running_var: "write norm.runningVar (assignable: null drops it, as torch's None)",
   num_batches_tracked: 'read norm.stateDict().get("num_batches_tracked")',
-  track_running_stats: "read norm.runningMean !== null",
+  track_running_stats: "write bn.trackRunningStats (a batch norm's, assignable); an instance " +
+    "norm's: read norm.runningMean !== null",
 });

@@ -10,6 +10,7 @@ import { groupNorm, layerNorm } from "../tensor/ops/layer_norm.ts";
 import { type CallContract, checkContract } from "../options.ts";
 import { Module, type Parameter } from "./module.ts";
 import { affineParameters } from "./norm_base.ts";
+import { setting } from "./settable.ts";
 
 function checkEps(where: string, eps: number, usage: string): number {
   if (typeof eps !== "number" || !(eps >= 0) || !Number.isFinite(eps)) {
@@ -49,8 +50,8 @@ const NEW_LAYER_NORM: CallContract<LayerNormOptions> = {
 export class LayerNorm extends Module {
   /** The normalised trailing shape. */
   readonly normalizedShape: readonly number[];
-  /** Added to the variance. */
-  readonly eps: number;
+  /** Added to the variance; assignable (`ln.eps = 1e-6`), read at each forward. */
+  declare eps: number;
   /** Scale of `normalizedShape`, or null without elementwise affine. */
   weight: Parameter | null = null;
   /** Shift of `normalizedShape`, or null without elementwise affine. */
@@ -69,7 +70,8 @@ export class LayerNorm extends Module {
       );
     }
     this.normalizedShape = Object.freeze([...shape]);
-    this.eps = checkEps("nn.LayerNorm", o.eps ?? 1e-5, NEW_LAYER_NORM.usage);
+    const eps = (v: unknown) => checkEps("nn.LayerNorm", v as number, "assign a number >= 0");
+    setting(this, "eps", checkEps("nn.LayerNorm", o.eps ?? 1e-5, NEW_LAYER_NORM.usage), eps);
     if (o.elementwiseAffine ?? true) {
       [this.weight, this.bias] = affineParameters([...shape]);
     }
@@ -110,8 +112,8 @@ const NEW_GROUP_NORM: CallContract<GroupNormOptions> = {
  * ```
  */
 export class GroupNorm extends Module {
-  /** Added to the variance. */
-  readonly eps: number;
+  /** Added to the variance; assignable (`gn.eps = 1e-6`), read at each forward. */
+  declare eps: number;
   /** Per-channel scale [C], or null without affine. */
   weight: Parameter | null = null;
   /** Per-channel shift [C], or null without affine. */
@@ -137,7 +139,8 @@ export class GroupNorm extends Module {
         `nn.GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`,
       );
     }
-    this.eps = checkEps("nn.GroupNorm", o.eps ?? 1e-5, NEW_GROUP_NORM.usage);
+    const eps = (v: unknown) => checkEps("nn.GroupNorm", v as number, "assign a number >= 0");
+    setting(this, "eps", checkEps("nn.GroupNorm", o.eps ?? 1e-5, NEW_GROUP_NORM.usage), eps);
     if (o.affine ?? true) {
       [this.weight, this.bias] = affineParameters([numChannels]);
     }

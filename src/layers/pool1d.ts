@@ -21,35 +21,52 @@ import {
   type AdaptiveMaxPoolOptions,
 } from "../tensor/ops/adaptive_max_pool.ts";
 import { Module } from "./module.ts";
-import { poolUsage } from "./pooling.ts";
+import { poolUsage, sizeCopy } from "./pooling.ts";
+import { flag, setting } from "./settable.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 import { checkArity, checkCall } from "../options.ts";
 
 /** What `MaxPool1d` and `AvgPool1d` share: the kernel size and the checked options. */
 abstract class Pool1dBase extends Module {
   /** The options in effect. */
   readonly options: Pool1dOptions;
+  /** The window's length; assignable (the stride stays what it was, as torch's). */
+  declare kernelSize: Single;
   /** `where` is the layer's name, `given` its constructor's `arguments.length`. */
   protected constructor(
     where: string,
-    readonly kernelSize: Single,
+    kernelSize: Single,
     options: Pool1dOptions,
     given: number,
     op: keyof typeof POOL1D_OPTIONS,
   ) {
     super();
+    const check = (v: unknown) => {
+      single(v as Single, `${where}: kernel size`, 1);
+      return sizeCopy(v as Single);
+    };
     const usage = poolUsage(where, kernelSize, options, given);
     this.options = {
       ...checkCall<Pool1dOptions>(where, given, 2, options, POOL1D_OPTIONS[op], usage),
     };
-    single(kernelSize, `${where}: kernel size`, 1);
+    setting(this, "kernelSize", kernelSize, check);
+    this.options.stride ??= sizeCopy(kernelSize); // torch's stride=None: fixed now
   }
-  /** The stride (default the kernel size). */
+  /** The stride (default the kernel size); assignable. */
   get stride(): Single {
     return this.options.stride ?? this.kernelSize;
   }
-  /** The implicit padding on each side (default 0). */
+  set stride(v: Single) {
+    single(v, `nn.${this.constructor.name}: stride`, 1);
+    this.options.stride = sizeCopy(v);
+  }
+  /** The implicit padding on each side (default 0); assignable. */
   get padding(): Single {
     return this.options.padding ?? 0;
+  }
+  set padding(v: Single) {
+    single(v, `nn.${this.constructor.name}: padding`, 0);
+    this.options.padding = sizeCopy(v);
   }
 }
 
@@ -72,13 +89,20 @@ export class MaxPool1d<R extends boolean = false> extends Pool1dBase {
   constructor(kernelSize: Single, options: Pool1dOptions & { returnIndices?: R } = {}) {
     super("nn.MaxPool1d", kernelSize, options, arguments.length, "maxPool1d");
   }
-  /** The spacing of the window's elements (default 1). */
+  /** The spacing of the window's elements (default 1); assignable. */
   get dilation(): Single {
     return this.options.dilation ?? 1;
   }
-  /** Whether output sizes round up (default false). */
+  set dilation(v: Single) {
+    single(v, "nn.MaxPool1d: dilation", 1);
+    this.options.dilation = sizeCopy(v);
+  }
+  /** Whether output sizes round up (default false); assignable (`pool.ceilMode = true`). */
   get ceilMode(): boolean {
     return this.options.ceilMode ?? false;
+  }
+  set ceilMode(v: boolean) {
+    this.options.ceilMode = flag("nn.MaxPool1d", "ceilMode")(v);
   }
   /** Whether the forward also gives the indices (default false). */
   get returnIndices(): boolean {
@@ -105,13 +129,19 @@ export class AvgPool1d extends Pool1dBase {
   constructor(kernelSize: Single, options: Pool1dOptions = {}) {
     super("nn.AvgPool1d", kernelSize, options, arguments.length, "avgPool1d");
   }
-  /** Whether output sizes round up (default false). */
+  /** Whether output sizes round up (default false); assignable (`pool.ceilMode = true`). */
   get ceilMode(): boolean {
     return this.options.ceilMode ?? false;
   }
-  /** Whether the padding counts in each average (default true). */
+  set ceilMode(v: boolean) {
+    this.options.ceilMode = flag("nn.AvgPool1d", "ceilMode")(v);
+  }
+  /** Whether the padding counts in each average (default true); assignable. */
   get countIncludePad(): boolean {
     return this.options.countIncludePad ?? true;
+  }
+  set countIncludePad(v: boolean) {
+    this.options.countIncludePad = flag("nn.AvgPool1d", "countIncludePad")(v);
   }
   /** x [N, C, L] -> [N, C, L']. */
   forward(x: Tensor): Tensor {
@@ -130,8 +160,8 @@ export class AvgPool1d extends Pool1dBase {
  * ```
  */
 export class AdaptiveAvgPool1d extends Module {
-  /** `outputSize`: the output length. */
-  constructor(readonly outputSize: Single) {
+  /** `outputSize`: the output length. Assignable, read at each forward. */
+  constructor(public outputSize: Single) {
     super();
     checkArity("nn.AdaptiveAvgPool1d", arguments.length, 1, "new nn.AdaptiveAvgPool1d(1)");
     single(outputSize, "nn.AdaptiveAvgPool1d: output size", 1);
@@ -158,9 +188,9 @@ export class AdaptiveAvgPool1d extends Module {
 export class AdaptiveMaxPool1d<R extends boolean = false> extends Module {
   /** Whether the forward also returns the indices (torch's `return_indices`). */
   readonly returnIndices: boolean;
-  /** `outputSize`: the output length. */
+  /** `outputSize`: the output length. Assignable, read at each forward. */
   constructor(
-    readonly outputSize: Single,
+    public outputSize: Single,
     options: AdaptiveMaxPoolOptions & { returnIndices?: R } = {},
   ) {
     super();
@@ -179,4 +209,12 @@ export class AdaptiveMaxPool1d<R extends boolean = false> extends Module {
       returnIndices: this.returnIndices,
     }) as R extends true ? [Tensor, Tensor] : Tensor;
   }
+}
+
+// torch's attribute names (`pool.ceil_mode = True` added a property nothing read).
+for (const cls of [MaxPool1d, AvgPool1d]) {
+  addNameHints(cls.prototype, `nn.${cls.name}`, {
+    kernel_size: "write pool.kernelSize (assignable)",
+    ceil_mode: "write pool.ceilMode (assignable)",
+  });
 }

@@ -19,7 +19,9 @@ import {
   POOL3D_OPTIONS,
 } from "../tensor/ops/pool3d.ts";
 import { Module } from "./module.ts";
-import { poolUsage } from "./pooling.ts";
+import { divisorCheck, poolUsage, sizeCopy } from "./pooling.ts";
+import { flag, setting } from "./settable.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 import { checkArity, checkCall } from "../options.ts";
 import { showValue } from "../tensor/ops/show_value.ts";
 import {
@@ -54,7 +56,16 @@ function checkPool<T extends object>(
   if (opts.stride != null) triple(opts.stride, `${where}: stride`, 1);
   if (opts.padding !== undefined) triple(opts.padding, `${where}: padding`, 0);
   if (opts.dilation !== undefined) triple(opts.dilation, `${where}: dilation`, 1);
-  return { ...o };
+  // torch's stride=None is the kernel size, fixed now: a new kernel size keeps it.
+  return { ...o, stride: sizeCopy(opts.stride ?? kernelSize) };
+}
+
+/** Makes `kernelSize` an assignable setting of a 3-D pool, checked as the constructor's. */
+function kernelSetting(m: Module, where: string, kernelSize: Triple): void {
+  setting(m, "kernelSize", kernelSize, (v) => {
+    triple(v as Triple, `${where}: kernel size`, 1);
+    return sizeCopy(v as Triple);
+  });
 }
 
 /**
@@ -77,25 +88,43 @@ function checkPool<T extends object>(
 export class MaxPool3d<R extends boolean = false> extends Module {
   /** The options in effect. */
   readonly options: MaxPool3dOptions;
-  constructor(readonly kernelSize: Triple, options: MaxPool3dOptions & { returnIndices?: R } = {}) {
+  /** The window's size; assignable (the stride stays what it was, as torch's). */
+  declare kernelSize: Triple;
+  constructor(kernelSize: Triple, options: MaxPool3dOptions & { returnIndices?: R } = {}) {
     super();
+    kernelSetting(this, "nn.MaxPool3d", kernelSize);
     this.options = checkPool("nn.MaxPool3d", arguments.length, kernelSize, options, "maxPool3d");
   }
-  /** The stride (default the kernel size). */
+  /** The stride (default the kernel size); assignable. */
   get stride(): Triple {
     return this.options.stride ?? this.kernelSize;
   }
-  /** The implicit padding on each side (default 0). */
+  set stride(v: Triple) {
+    triple(v, "nn.MaxPool3d: stride", 1);
+    this.options.stride = sizeCopy(v);
+  }
+  /** The implicit padding on each side (default 0); assignable. */
   get padding(): Triple {
     return this.options.padding ?? 0;
   }
-  /** The spacing of the window's elements (default 1). */
+  set padding(v: Triple) {
+    triple(v, "nn.MaxPool3d: padding", 0);
+    this.options.padding = sizeCopy(v);
+  }
+  /** The spacing of the window's elements (default 1); assignable. */
   get dilation(): Triple {
     return this.options.dilation ?? 1;
   }
-  /** Whether output sizes round up (default false). */
+  set dilation(v: Triple) {
+    triple(v, "nn.MaxPool3d: dilation", 1);
+    this.options.dilation = sizeCopy(v);
+  }
+  /** Whether output sizes round up (default false); assignable (`pool.ceilMode = true`). */
   get ceilMode(): boolean {
     return this.options.ceilMode ?? false;
+  }
+  set ceilMode(v: boolean) {
+    this.options.ceilMode = flag("nn.MaxPool3d", "ceilMode")(v);
   }
   /** Whether the forward also gives the indices (default false). */
   get returnIndices(): boolean {
@@ -123,29 +152,49 @@ export class MaxPool3d<R extends boolean = false> extends Module {
 export class AvgPool3d extends Module {
   /** The options in effect. */
   readonly options: AvgPool3dOptions;
-  constructor(readonly kernelSize: Triple, options: AvgPool3dOptions = {}) {
+  /** The window's size; assignable (the stride stays what it was, as torch's). */
+  declare kernelSize: Triple;
+  constructor(kernelSize: Triple, options: AvgPool3dOptions = {}) {
     super();
+    kernelSetting(this, "nn.AvgPool3d", kernelSize);
     this.options = checkPool("nn.AvgPool3d", arguments.length, kernelSize, options, "avgPool3d");
   }
-  /** The stride (default the kernel size). */
+  /** The stride (default the kernel size); assignable. */
   get stride(): Triple {
     return this.options.stride ?? this.kernelSize;
   }
-  /** The implicit padding on each side (default 0). */
+  set stride(v: Triple) {
+    triple(v, "nn.AvgPool3d: stride", 1);
+    this.options.stride = sizeCopy(v);
+  }
+  /** The implicit padding on each side (default 0); assignable. */
   get padding(): Triple {
     return this.options.padding ?? 0;
   }
-  /** Whether output sizes round up (default false). */
+  set padding(v: Triple) {
+    triple(v, "nn.AvgPool3d: padding", 0);
+    this.options.padding = sizeCopy(v);
+  }
+  /** Whether output sizes round up (default false); assignable (`pool.ceilMode = true`). */
   get ceilMode(): boolean {
     return this.options.ceilMode ?? false;
   }
-  /** Whether the padding counts in each average (default true). */
+  set ceilMode(v: boolean) {
+    this.options.ceilMode = flag("nn.AvgPool3d", "ceilMode")(v);
+  }
+  /** Whether the padding counts in each average (default true); assignable. */
   get countIncludePad(): boolean {
     return this.options.countIncludePad ?? true;
   }
-  /** The divisor of every average in place of the window's size (default null: the size). */
+  set countIncludePad(v: boolean) {
+    this.options.countIncludePad = flag("nn.AvgPool3d", "countIncludePad")(v);
+  }
+  /** The divisor of every average in place of the window's size (default null: the size); assignable. */
   get divisorOverride(): number | null {
     return this.options.divisorOverride ?? null;
+  }
+  set divisorOverride(v: number | null) {
+    this.options.divisorOverride = divisorCheck("nn.AvgPool3d")(v);
   }
   /** x [N, C, D, H, W] -> [N, C, D', H', W'] (or [C, D, H, W] -> [C, D', H', W']). */
   forward(x: Tensor): Tensor {
@@ -170,8 +219,8 @@ function checkAdaptive(where: string, given: number, outputSize: unknown, usage:
  * ```
  */
 export class AdaptiveAvgPool3d extends Module {
-  /** `outputSize`: one number or [od, oh, ow]; null keeps that input dimension. */
-  constructor(readonly outputSize: AdaptiveSize3d) {
+  /** `outputSize`: one number or [od, oh, ow]; null keeps that input dimension. Assignable, read at each forward. */
+  constructor(public outputSize: AdaptiveSize3d) {
     super();
     checkAdaptive(
       "nn.AdaptiveAvgPool3d",
@@ -205,9 +254,9 @@ export class AdaptiveAvgPool3d extends Module {
 export class AdaptiveMaxPool3d<R extends boolean = false> extends Module {
   /** Whether the forward also returns the indices (torch's `return_indices`). */
   readonly returnIndices: boolean;
-  /** `outputSize`: one number or [od, oh, ow]; null keeps that input dimension. */
+  /** `outputSize`: one number or [od, oh, ow]; null keeps that input dimension. Assignable, read at each forward. */
   constructor(
-    readonly outputSize: AdaptiveSize3d,
+    public outputSize: AdaptiveSize3d,
     options: AdaptiveMaxPoolOptions & { returnIndices?: R } = {},
   ) {
     super();
@@ -222,4 +271,12 @@ export class AdaptiveMaxPool3d<R extends boolean = false> extends Module {
       returnIndices: this.returnIndices,
     }) as R extends true ? [Tensor, Tensor] : Tensor;
   }
+}
+
+// torch's attribute names (`pool.ceil_mode = True` added a property nothing read).
+for (const cls of [MaxPool3d, AvgPool3d]) {
+  addNameHints(cls.prototype, `nn.${cls.name}`, {
+    kernel_size: "write pool.kernelSize (assignable)",
+    ceil_mode: "write pool.ceilMode (assignable)",
+  });
 }

@@ -8,6 +8,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { stochasticDepth } from "../tensor/ops/bernoulli.ts";
 import { checkArity, checkOptions } from "../options.ts";
 import { Module } from "./module.ts";
+import { probability, setting } from "./settable.ts";
 
 /**
  * Zeroes a residual branch per sample ("row") or per batch ("batch") with
@@ -21,10 +22,10 @@ import { Module } from "./module.ts";
  * ```
  */
 export class StochasticDepth extends Module {
-  /** The probability of dropping the branch. */
-  readonly p: number;
-  /** "row" (per sample) or "batch". */
-  readonly mode: "row" | "batch";
+  /** The probability of dropping the branch; assignable (`sd.p = 0`), read at each forward. */
+  declare p: number;
+  /** "row" (per sample) or "batch"; assignable. */
+  declare mode: "row" | "batch";
 
   constructor(
     p: number | { p: number; mode?: "row" | "batch" },
@@ -47,15 +48,16 @@ export class StochasticDepth extends Module {
       );
       [p, mode] = [o.p, o.mode ?? "row"];
     }
-    [this.p, this.mode] = [p, mode];
-    if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
-      throw new Error(`nn.StochasticDepth: p must be a number in [0, 1], got ${JSON.stringify(p)}`);
-    }
-    if (mode !== "row" && mode !== "batch") {
-      throw new Error(
-        `nn.StochasticDepth: mode must be "row" or "batch", got ${JSON.stringify(mode)}`,
-      );
-    }
+    const checkMode = (m: unknown) => {
+      if (m !== "row" && m !== "batch") {
+        throw new Error(
+          `nn.StochasticDepth: mode must be "row" or "batch", got ${JSON.stringify(m)}`,
+        );
+      }
+      return m;
+    };
+    setting(this, "p", p, probability("nn.StochasticDepth"));
+    setting(this, "mode", mode, checkMode);
   }
 
   /** The branch, dropped per sample or per batch in training mode. */

@@ -264,7 +264,8 @@ export interface Rebuildable extends Module {
  * @internal torch's `_get_clones`: `n` deep copies of `layer` in a
  * ModuleList: each rebuilt from the layer's configuration, then given its
  * values, each module's mode, each parameter's requiresGrad and the
- * dropout probabilities as they are now (what copy.deepcopy keeps).
+ * settings assigned since it was built (a dropout's p, a norm's eps,
+ * MultiheadAttention's dropout: what copy.deepcopy keeps).
  */
 export function cloneLayers(where: string, layer: unknown, n: unknown, usage: string): ModuleList {
   if (!Number.isInteger(n) || (n as number) < 1) {
@@ -289,16 +290,31 @@ export function cloneLayers(where: string, layer: unknown, n: unknown, usage: st
     for (const [k, m] of modules) {
       const c = theirs.get(k)!;
       c.training = m.training;
-      // Dropout's p and MultiheadAttention's dropout are plain fields a user may have changed.
-      for (const f of ["p", "dropout"]) {
-        const v = (m as unknown as Record<string, unknown>)[f];
-        if (typeof v === "number") (c as unknown as Record<string, unknown>)[f] = v;
-      }
+      copySettings(m, c);
     }
     for (const [k, p] of copy.namedParameters()) p.requiresGrad = params.get(k)!.requiresGrad;
     copies.push(copy);
   }
   return new ModuleList(copies);
+}
+
+/**
+ * Gives `to` the settings of `from` (a module of the same class): its own
+ * fields that hold a number, flag, name, null or a list of numbers (a
+ * dropout's p, a norm's eps, an activation's slope), each assigned, so a
+ * setting's check runs and a value a user changed after construction is
+ * kept.
+ */
+function copySettings(from: Module, to: Module): void {
+  const target = to as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(from)) {
+    // Equal ones stay as built (a frozen shape stays frozen).
+    if (k === "training" || JSON.stringify(target[k]) === JSON.stringify(v)) continue;
+    const list = Array.isArray(v) && v.every((x) => typeof x === "number");
+    if (v === null || list || ["number", "boolean", "string"].includes(typeof v)) {
+      target[k] = list ? [...v] : v;
+    }
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `Upsample`, `UpsamplingNearest2d` and `UpsamplingBilinear2d`, as
- * `torch.nn`'s: layers around `F.interpolate` with their options fixed at
- * construction (and checked there, so a typo fails before training).
+ * `torch.nn`'s: layers around `F.interpolate` with their options checked at
+ * construction (so a typo fails before training) and when assigned
+ * (`up.scaleFactor = 4`, as torch's `up.scale_factor = 4`).
  *
  * @module
  */
@@ -14,12 +15,16 @@ import {
 } from "../tensor/ops/interpolate.ts";
 import { Module } from "./module.ts";
 import { checkOptions } from "../options.ts";
+import { addNameHints } from "../tensor/torch_names.ts";
 
 /**
  * Resizes [N, C, ...spatial] inputs with `F.interpolate` and the options
  * given here (`size` or `scaleFactor`, `mode`, `alignCorners`,
  * `recomputeScaleFactor`), as `torch.nn.Upsample`. A size alone may be
- * given instead of the options (nearest).
+ * given instead of the options (nearest). `size`, `scaleFactor`, `mode`
+ * and `alignCorners` are assignable, as torch's attributes: each
+ * assignment is checked with the others (to change from a size to a scale
+ * factor, set `up.size = undefined` first) and read at the next forward.
  *
  * @example
  * ```ts
@@ -29,8 +34,7 @@ import { checkOptions } from "../options.ts";
  * ```
  */
 export class Upsample extends Module {
-  /** The options every forward passes to `F.interpolate`. */
-  readonly options: Readonly<InterpolateOptions>;
+  #options: Readonly<InterpolateOptions>;
 
   constructor(options: number | number[] | InterpolateOptions) {
     super();
@@ -40,54 +44,85 @@ export class Upsample extends Module {
           'new nn.Upsample({ scaleFactor: 2, mode: "bilinear" })',
       );
     }
-    this.options = Object.freeze({ ...interpolateOptions("nn.Upsample", options) });
+    this.#options = Object.freeze({ ...interpolateOptions("nn.Upsample", options) });
   }
 
-  /** The output size, or undefined when a scale factor is given. */
+  /** The options every forward passes to `F.interpolate` (a frozen copy: assign the fields). */
+  get options(): Readonly<InterpolateOptions> {
+    return this.#options;
+  }
+
+  /** The output size, or undefined when a scale factor is given; assignable. */
   get size(): number | number[] | undefined {
-    return this.options.size;
+    return this.#options.size;
   }
-  /** The scale factor, or undefined when a size is given. */
+  set size(v: number | number[] | undefined) {
+    this.#change({ size: v });
+  }
+  /** The scale factor, or undefined when a size is given; assignable (`up.scaleFactor = 4`). */
   get scaleFactor(): number | number[] | undefined {
-    return this.options.scaleFactor;
+    return this.#options.scaleFactor;
   }
-  /** The interpolation mode. */
+  set scaleFactor(v: number | number[] | undefined) {
+    this.#change({ scaleFactor: v });
+  }
+  /** The interpolation mode; assignable (`up.mode = "bilinear"`). */
   get mode(): InterpolateMode {
-    return this.options.mode ?? "nearest";
+    return this.#options.mode ?? "nearest";
   }
-  /** Whether corners are aligned (linear and bicubic modes); undefined: torch's None. */
+  set mode(v: InterpolateMode) {
+    this.#change({ mode: v });
+  }
+  /** Whether corners are aligned (linear and bicubic modes); undefined: torch's None; assignable. */
   get alignCorners(): boolean | undefined {
-    return this.options.alignCorners;
+    return this.#options.alignCorners;
+  }
+  set alignCorners(v: boolean | undefined) {
+    this.#change({ alignCorners: v });
+  }
+
+  /**
+   * The options with `change`, checked as the constructor checks them; with
+   * neither size nor scale factor (a step while switching from one to the
+   * other) the rest is checked, and forward refuses it until one is set.
+   */
+  #change(change: InterpolateOptions): void {
+    const next = { ...this.#options, ...change };
+    const given = next.size != null || next.scaleFactor != null;
+    if (next.size != null && next.scaleFactor != null) {
+      const [was, now] = change.size === undefined
+        ? ["size", "scaleFactor"]
+        : ["scaleFactor", "size"];
+      throw new Error(
+        `nn.Upsample: has a ${was} already, and torch's layer takes one of size and scaleFactor; ` +
+          `to use a ${now}, write up.${was} = undefined first`,
+      );
+    }
+    const checked = interpolateOptions("nn.Upsample", given ? next : { ...next, size: 1 });
+    if (!given) delete checked.size;
+    this.#options = Object.freeze({ ...checked });
   }
 
   /** x [N, C, ...spatial] resized. */
   forward(x: Tensor): Tensor {
-    return interpolate(x, { ...this.options });
+    if (this.#options.size === undefined && this.#options.scaleFactor === undefined) {
+      throw new Error(
+        "nn.Upsample: has neither a size nor a scale factor (both were set to undefined); " +
+          "assign one: up.scaleFactor = 2 or up.size = [H, W]",
+      );
+    }
+    return interpolate(x, { ...this.#options });
   }
 }
 
-// torch's attribute names (`up.scale_factor = 4` changed torch's layer and
-// nothing here): reading or writing one throws, naming ours.
-for (
-  const [name, ours] of [
-    ["scale_factor", "scaleFactor"],
-    ["align_corners", "alignCorners"],
-    ["recompute_scale_factor", "options.recomputeScaleFactor"],
-  ] as const
-) {
-  const say = (what: string) => {
-    throw new Error(
-      `nn.Upsample has no .${name}: ${what} ${ours} (the options are fixed at construction; ` +
-        "make a new nn.Upsample to change them)",
-    );
-  };
-  Object.defineProperty(Upsample.prototype, name, {
-    get: () => say("read"),
-    set: () => say("set it with a new layer; read"),
-    enumerable: false,
-    configurable: true,
-  });
-}
+// torch's attribute names (`up.scale_factor = 4` added a property nothing
+// read): reading or writing one throws, naming ours.
+addNameHints(Upsample.prototype, "nn.Upsample", {
+  scale_factor: "write up.scaleFactor (assignable)",
+  align_corners: "write up.alignCorners (assignable)",
+  recompute_scale_factor: "read up.options.recomputeScaleFactor (fixed at construction: make " +
+    "a new nn.Upsample to change it)",
+});
 
 type SizeOrScale = number | number[] | { size?: number | number[]; scaleFactor?: number };
 

@@ -7,6 +7,7 @@
  * @module
  */
 import { Module } from "../layers/module.ts";
+import { settingsText } from "../layers/module_repr.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type { Device } from "../tensor/device.ts";
 import { generatorState, setGeneratorState } from "../tensor/ops/random.ts";
@@ -33,13 +34,17 @@ export function deviceOf(m: Module): Device {
   return (m.parameters()[0] ?? m.buffers()[0])?.device ?? "cpu";
 }
 
-/** A module's own settings: its fields other than tensors, modules and functions (kernel sizes, p, ...). */
+/**
+ * A module's own settings: its fields other than tensors, modules and
+ * functions (kernel sizes, p, ...), and those its accessors give, as
+ * `String(m)` shows them (a convolution's stride, a pool's ceilMode).
+ */
 function settings(m: Module): string {
   const own = Object.entries(m).filter(([k, v]) =>
     k !== "training" && !(v instanceof Tensor) && typeof v !== "function" &&
     (v === null || typeof v !== "object" || Array.isArray(v))
   );
-  return JSON.stringify(own);
+  return JSON.stringify(own) + settingsText(m, Module.prototype);
 }
 
 /**
