@@ -13,7 +13,7 @@ import { autocast, randn, scope } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { STATUS } from "../src/ffi/codes.ts";
 import { randoms } from "./bf16_ref.ts";
-import { assertBits, countCalls } from "./helpers.ts";
+import { assertBits, countCalls, withEnv } from "./helpers.ts";
 
 const lib = cpuLib();
 const level = new Int32Array(1);
@@ -143,7 +143,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "bf16 batched GEMM: overlapping outputs, NULL operands and bad strides are refused",
+  name:
+    "bf16 batched GEMM: overlapping outputs, NULL operands, bad strides and LITS_BF16=off are refused",
   ignore,
   fn() {
     const a = new Float32Array(64), b = new Float32Array(64), c = new Float32Array(64).fill(7);
@@ -163,6 +164,13 @@ Deno.test({
       f(0, 0, 4, 4, 4, 1, p(a), 4, p(b), 4, 0, p(c), 4, 0, 16, 16, 16),
       STATUS.errArgument,
     );
+    withEnv({ LITS_BF16: "off" }, () => {
+      assert.equal(
+        f(0, 0, 4, 4, 4, 1, p(a), 4, p(b), 4, 0, p(c), 4, 2, 16, 16, 16),
+        STATUS.errUnavailable,
+      );
+      assert.match(lastError(lib), /batched_f32: no AVX512_BF16.*use lits_gemm_f32/);
+    });
     assert.ok(c.every((v) => v === 7), "c untouched");
   },
 });

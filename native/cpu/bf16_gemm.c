@@ -67,6 +67,16 @@ int lits_bf16_support(int32_t* level_host) {
   return LITS_OK;
 }
 
+int lits_bf16_ready(const char* fn, const char* fp32) {
+  int32_t level = 0;
+  lits_bf16_support(&level);
+  if (level > 0) return LITS_OK;
+  return lits_fail(LITS_ERR_UNAVAILABLE,
+                   "%s: no AVX512_BF16 (vdpbf16ps) on this CPU, or LITS_BF16=off; use %s "
+                   "(lits_bf16_support reports 0)",
+                   fn, fp32);
+}
+
 #define ROW(i) __m512 c##i##a = _mm512_setzero_ps(), c##i##b = _mm512_setzero_ps();
 #define DOT(i)                                                 \
   {                                                            \
@@ -438,13 +448,7 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
   lits_clear_error();
   LITS_CHECKED(lits_check_gemm(fn, trans_a, trans_b, m, n, k, lda, ldb, ldc, 1, 0, 0, 0));
   LITS_REQUIRE(c != NULL, "%s: c is NULL (m=%lld, n=%lld)", fn, (long long)m, (long long)n);
-  int32_t level = 0;
-  lits_bf16_support(&level);
-  if (level == 0) {
-    return lits_fail(LITS_ERR_UNAVAILABLE,
-                     "%s: no AVX512_BF16 (vdpbf16ps) on this CPU, or LITS_BF16=off; use "
-                     "lits_gemm_f32 (lits_bf16_support reports 0)", fn);
-  }
+  LITS_CHECKED(lits_bf16_ready(fn, "lits_gemm_f32"));
   if (k == 0 || alpha == 0.0f) {
     lits_gemm_scale_c(c, m, n, ldc, beta);
     return LITS_OK;

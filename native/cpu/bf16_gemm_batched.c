@@ -34,13 +34,7 @@ int lits_gemm_bf16_batched_f32(int32_t trans_a, int32_t trans_b, int64_t m, int6
                  "%s: stride_c=%lld must be >= %lld so that the %lld outputs do not overlap",
                  fn, (long long)stride_c, (long long)c_span, (long long)batch);
   }
-  int32_t level = 0;
-  lits_bf16_support(&level);
-  if (level == 0) {
-    return lits_fail(LITS_ERR_UNAVAILABLE,
-                     "%s: no AVX512_BF16 (vdpbf16ps) on this CPU, or LITS_BF16=off; use "
-                     "lits_gemm_f32 (lits_bf16_support reports 0)", fn);
-  }
+  LITS_CHECKED(lits_bf16_ready(fn, "lits_gemm_f32"));
   if (k == 0 || alpha == 0.0f) {
     for (int64_t i = 0; i < batch; i++) lits_gemm_scale_c(c + i * stride_c, m, n, ldc, beta);
     return LITS_OK;

@@ -83,6 +83,10 @@ typedef struct {
   int64_t c, c0;
 } bf16_b_xform;
 
+/* LITS_OK where the CPU runs the bf16 kernels, else LITS_ERR_UNAVAILABLE
+ * with a message naming fn and the fp32 function to call instead (no
+ * AVX512_BF16, or LITS_BF16=off: lits_bf16_support reports 0). */
+int lits_bf16_ready(const char* fn, const char* fp32);
 /* 32-bit words of scratch lits_gemm_bf16_serial needs for an m x n x k
  * product (its packed bf16 blocks of A and B); 0 when there is nothing to
  * multiply. A buffer sized for the largest product serves smaller ones. */

@@ -37,18 +37,6 @@
 #include "fused_internal.h"
 #include "stream_store.h"
 
-/* LITS_ERR_UNAVAILABLE, naming the fp32 function to call instead, where
- * the CPU has no vdpbf16ps (or LITS_BF16=off). */
-static int bf16_ready(const char* fn, const char* fp32) {
-  int32_t level = 0;
-  lits_bf16_support(&level);
-  if (level > 0) return LITS_OK;
-  return lits_fail(LITS_ERR_UNAVAILABLE,
-                   "%s: no AVX512_BF16 (vdpbf16ps) on this CPU, or LITS_BF16=off; use %s "
-                   "(lits_bf16_support reports 0)",
-                   fn, fp32);
-}
-
 /* Whether the direct kernels take the shape: kind 0 forward, 1 backward
  * data (conv_bf16_direct.c), 2 filter gradient (conv_bf16_filter.c);
  * LITS_CONV_ALGO=gemm keeps im2col + GEMM (read on every call, as conv.c
@@ -440,7 +428,7 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && weight != NULL && y != NULL, "%s: x, weight or y is NULL", fn);
-  LITS_CHECKED(bf16_ready(fn, "lits_conv2d_forward_f32"));
+  LITS_CHECKED(lits_bf16_ready(fn, "lits_conv2d_forward_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0, 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   if (lits_conv_stem_applies(&p)) { /* fp32 FMAs of bf16-rounded values */
@@ -472,7 +460,7 @@ int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, co
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(weight != NULL && dy != NULL && dx != NULL, "%s: weight, dy or dx is NULL", fn);
-  LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_data_f32"));
+  LITS_CHECKED(lits_bf16_ready(fn, "lits_conv2d_backward_data_f32"));
   const int od = lits_conv_bf16_onednn(&p, 1, dy, NULL, weight, NULL, dx);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   if (lits_conv_depthwise_applies(&p, 1) && conv_padded_dy_ok(&p, weight)) {
@@ -495,7 +483,7 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
   lits_clear_error();
   conv_shape p;
   LITS_CHECKED(lits_conv_filter_setup(fn, &p, params_host, x, dy, dweight));
-  LITS_CHECKED(bf16_ready(fn, "lits_conv2d_backward_filter_f32"));
+  LITS_CHECKED(lits_bf16_ready(fn, "lits_conv2d_backward_filter_f32"));
   const conv_xform xf_value = {x_coef, x_relu != 0, 0};
   const conv_xform* xf = conv_xform_active(&xf_value) ? &xf_value : NULL;
   if (lits_conv_bf16_rounded_filter_takes(&p)) {

@@ -79,84 +79,27 @@ function gemmBatched(
   const desc = () => `matmul [${a.shape}] x [${b.shape}]`;
   const lib = a.lib, ta = transA ? 1 : 0, tb = transB ? 1 : 0;
   if (batch === 0) return out; // no matrices (the GEMM takes a batch of 1 or more)
+  // lits_gemm_f32's arguments before the batch, which the batched bf16 GEMM takes too.
+  const args = [ta, tb, m, n, k, 1, ca.ptr, ld(ac), cb.ptr, ld(bc), 0, out.ptr, ld(n)] as const;
   // Empty products need no rounding (and their operands may have no memory).
-  if (bf16 && k > 0 && out.numel() > 0 && lib.lits_gemm_bf16_batched_f32) {
-    // Attention's many small products: whole matrices to each thread.
-    check(
-      lib,
-      lib.lits_gemm_bf16_batched_f32(
-        ta,
-        tb,
-        m,
-        n,
-        k,
-        1,
-        ca.ptr,
-        ld(ac),
-        cb.ptr,
-        ld(bc),
-        0,
-        out.ptr,
-        ld(n),
-        batch,
-        ar * ac,
-        br * bc,
-        m * n,
-      ),
-      desc,
-    );
-    return out;
-  }
-  if (bf16 && k > 0 && out.numel() > 0) {
+  const rounded = bf16 && k > 0 && out.numel() > 0;
+  if (rounded && !lib.lits_gemm_bf16_batched_f32) {
     // A backend without the batched bf16 GEMM: one call per matrix.
     const at = (t: Tensor, i: number, size: number) =>
       Deno.UnsafePointer.offset(t.ptr!, i * size * 4);
     for (let i = 0; i < batch; i++) {
+      const [pa, pb, pc] = [at(ca, i, ar * ac), at(cb, i, br * bc), at(out, i, m * n)];
       check(
         lib,
-        lib.lits_gemm_bf16_f32!(
-          ta,
-          tb,
-          m,
-          n,
-          k,
-          1,
-          at(ca, i, ar * ac),
-          ld(ac),
-          at(cb, i, br * bc),
-          ld(bc),
-          0,
-          at(out, i, m * n),
-          ld(n),
-        ),
+        lib.lits_gemm_bf16_f32!(ta, tb, m, n, k, 1, pa, ld(ac), pb, ld(bc), 0, pc, ld(n)),
         desc,
       );
     }
     return out;
   }
-  check(
-    lib,
-    lib.lits_gemm_f32(
-      ta,
-      tb,
-      m,
-      n,
-      k,
-      1,
-      ca.ptr,
-      ld(ac),
-      cb.ptr,
-      ld(bc),
-      0,
-      out.ptr,
-      ld(n),
-      batch,
-      ar * ac,
-      br * bc,
-      m * n,
-    ),
-    desc,
-  );
+  // Under autocast, attention's many small products: whole matrices to each thread.
+  const gemm = rounded ? lib.lits_gemm_bf16_batched_f32! : lib.lits_gemm_f32;
+  check(lib, gemm(...args, batch, ar * ac, br * bc, m * n), desc);
   return out;
 }
 
