@@ -148,7 +148,7 @@ Deno.test("train CLI: inception_v3 below 299 pixels is a bad --image-size (exit 
   assert.equal(parseTrainArgs(["--model", "googlenet", "--image-size", "64"]).config.imageSize, 64);
 });
 
-Deno.test("train: inception_v3 on data below 299 pixels without --image-size is a UsageError", async () => {
+Deno.test("train: inception_v3 (or any model) on data below its side without --image-size is a UsageError", async () => {
   const root = await Deno.makeTempDir();
   const warn = console.warn;
   console.warn = () => {}; // tiny splits: their missing-class warnings are not this test's
@@ -173,6 +173,14 @@ Deno.test("train: inception_v3 on data below 299 pixels without --image-size is 
       (e: unknown) =>
         e instanceof UsageError &&
         /the images are 32x32 and model inception_v3's auxiliary classifier .* at least 299 pixels; give --image-size 299/
+          .test(e.message),
+    );
+    // Any model's smallest side, as the flag's check says it (AlexNet's 63).
+    await assert.rejects(
+      () => openRunData(train.checkConfig({ ...config, model: "alexnet" }), () => {}),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /the images are 32x32 and model alexnet needs images of at least \d+ pixels; give --image-size \d+ or more/
           .test(e.message),
     );
   } finally {

@@ -32,7 +32,7 @@ import {
   unlistedImageWarnings,
 } from "./data.ts";
 import { UsageError } from "./errors.ts";
-import { imageSizeMultiple, trainSizeRule } from "../models/registry.ts";
+import { imageSizeMultiple, minImageSize, trainSizeRule } from "../models/registry.ts";
 import { textChecksum } from "./checkpoint_info.ts";
 import {
   type AnyOptimizer,
@@ -125,6 +125,14 @@ export async function openRunData(
       throw new UsageError(
         `the images are ${width}x${height} and model ${aux.rule}; give --image-size ` +
           `${aux.minSize} (they are resized to it)`,
+      );
+    }
+    const min = minImageSize(config.model);
+    if (imageSize < min) {
+      // As --image-size below it is refused (exit 2), not by models.create (exit 1).
+      throw new UsageError(
+        `the images are ${width}x${height} and model ${config.model} needs images of at ` +
+          `least ${min} pixels; give --image-size ${min} or more (they are resized to it)`,
       );
     }
     const multiple = imageSizeMultiple(config.model);
