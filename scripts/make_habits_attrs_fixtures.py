@@ -19,38 +19,18 @@ makes each layer and assignment in our spelling.
 Run with /usr/bin/python3 scripts/make_habits_attrs_fixtures.py (PyTorch 1.13).
 """
 import json
-import math
 import os
 
 import torch
 import torch.nn as nn
 import torchvision
 
+from fixture_json import ser
+
 torch.set_num_threads(1)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
                    "habits_attrs.json")
-
-
-def enc(v):
-    if isinstance(v, bool):
-        return int(v)
-    if isinstance(v, int):
-        return v
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    r = float("%.9g" % v)
-    return int(r) if r == int(r) and abs(r) < 1e15 else r
-
-
-def ser(t):
-    t = t.detach()
-    out = {"shape": list(t.shape), "data": [enc(v) for v in t.reshape(-1).tolist()]}
-    if not t.dtype.is_floating_point:
-        out["dtype"] = "int32"
-    return out
 
 
 def seed_of(name):

@@ -17,21 +17,13 @@ import os
 import torch
 import torch.nn.functional as F
 
+from fixture_json import ser
+
 torch.set_num_threads(1)
 torch.manual_seed(20261207)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
                    "review_s11.json")
-
-
-def enc(v):
-    r = float("%.9g" % v)
-    return int(r) if r == int(r) else r
-
-
-def ser(t):
-    t = t.detach()
-    return {"shape": list(t.shape), "data": [enc(v) for v in t.reshape(-1).tolist()]}
 
 
 # name, op, operand shapes, bias shape or None

@@ -8,12 +8,13 @@
  * Fixture: tests/fixtures/habits_s11.json (scripts/make_habits_s11_fixtures.py).
  */
 import assert from "node:assert/strict";
-import { data, models, nn, type Tensor, train, zeros } from "../mod.ts";
+import { models, nn, type Tensor, train, zeros } from "../mod.ts";
 import { parseTrainArgs } from "../src/train/flags.ts";
 import { DEFAULTS } from "../src/train/config.ts";
 import { UsageError } from "../src/train/errors.ts";
 import { openRunData } from "../src/train/session.ts";
 import { loadFixture, messageOf } from "./helpers.ts";
+import { withTinyLiTS } from "./train_data.ts";
 
 type Op = [string, ...unknown[]];
 interface StrideCase {
@@ -149,17 +150,7 @@ Deno.test("train CLI: inception_v3 below 299 pixels is a bad --image-size (exit 
 });
 
 Deno.test("train: inception_v3 (or any model) on data below its side without --image-size is a UsageError", async () => {
-  const root = await Deno.makeTempDir();
-  const warn = console.warn;
-  console.warn = () => {}; // tiny splits: their missing-class warnings are not this test's
-  try {
-    await data.synthesizeLiTS({
-      out: root,
-      preset: "easy",
-      size: 32,
-      patients: 3,
-      slicesPerPatient: 4,
-    });
+  await withTinyLiTS(32, async (root) => {
     const config = {
       ...DEFAULTS,
       data: root,
@@ -183,10 +174,7 @@ Deno.test("train: inception_v3 (or any model) on data below its side without --i
         /the images are 32x32 and model alexnet needs images of at least \d+ pixels; give --image-size \d+ or more/
           .test(e.message),
     );
-  } finally {
-    console.warn = warn;
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("loadPretrained: Inception v3 and GoogLeNet of 3 classes leave their aux classifiers too", () => {

@@ -11,12 +11,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { data, io, models, noGrad, type Tensor, train, zeros } from "../mod.ts";
+import { io, models, noGrad, type Tensor, train, zeros } from "../mod.ts";
 import { inferenceModel } from "../src/train/inference_model.ts";
 import { saveWeights } from "../src/train/checkpoint.ts";
 import { buildModel, modelSpec } from "../src/train/setup.ts";
 import { weightsLine } from "../src/train/weights.ts";
-import { capture } from "./train_data.ts";
+import { capture, withTinyLiTS } from "./train_data.ts";
 import { loadFixture, messageOf } from "./helpers.ts";
 
 interface Fixture {
@@ -215,18 +215,7 @@ Deno.test("inference model: inception_v3 and googlenet without aux heads give th
 });
 
 Deno.test("evaluate: inception_v3 at --image-size 128 and googlenet without aux keys run; a run's checkpoint refuses another --image-size", async () => {
-  const dir = await Deno.makeTempDir();
-  const warn = console.warn;
-  console.warn = () => {}; // tiny splits: their missing-class warnings are not this test's
-  try {
-    const root = join(dir, "data");
-    await data.synthesizeLiTS({
-      out: root,
-      preset: "easy",
-      size: 40,
-      patients: 3,
-      slicesPerPatient: 4,
-    });
+  await withTinyLiTS(40, async (root, dir) => {
     {
       using inc = models.inceptionV3({ inChannels: 1, numClasses: 3, initWeights: false });
       await io.saveSafetensors(join(dir, "inception.safetensors"), inc.stateDict());
@@ -286,8 +275,5 @@ Deno.test("evaluate: inception_v3 at --image-size 128 and googlenet without aux 
     );
     const same = await capture(train.evaluateMain, [...args, "--image-size", "16"]);
     assert.equal(same.code, 0, same.stderr);
-  } finally {
-    console.warn = warn;
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

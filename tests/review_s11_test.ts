@@ -10,10 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { data, functional as F, inner, io, matmul, type Tensor, train, zeros } from "../mod.ts";
+import { functional as F, inner, io, matmul, type Tensor, train, zeros } from "../mod.ts";
 import { weightsSpec } from "../src/train/flag_specs.ts";
 import { UsageError } from "../src/train/errors.ts";
-import { capture } from "./train_data.ts";
+import { capture, withTinyLiTS } from "./train_data.ts";
 import { assertStored, fromStored, loadFixture, messageOf, type Stored } from "./helpers.ts";
 
 interface ProductCase {
@@ -84,18 +84,7 @@ Deno.test("weightsSpec: a volume model's name and a ViT side off its patch grid 
 });
 
 Deno.test("evaluate: a plain state dict on images below the model's side says to give --image-size (exit 2)", async () => {
-  const dir = await Deno.makeTempDir();
-  const warn = console.warn;
-  console.warn = () => {}; // tiny splits: their missing-class warnings are not this test's
-  try {
-    const root = join(dir, "data");
-    await data.synthesizeLiTS({
-      out: root,
-      preset: "easy",
-      size: 40,
-      patients: 3,
-      slicesPerPatient: 4,
-    });
+  await withTinyLiTS(40, async (root, dir) => {
     // The refusals come before the model is built: any plain state dict will do.
     using w = zeros([1]);
     const file = join(dir, "plain.safetensors");
@@ -128,8 +117,5 @@ Deno.test("evaluate: a plain state dict on images below the model's side says to
     const volume = await evaluate("resnet3d10");
     assert.equal(volume.code, 2, volume.stderr);
     assert.match(volume.stderr, /--model resnet3d10: a volume model/);
-  } finally {
-    console.warn = warn;
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -16,6 +16,34 @@ export async function trainTestData(): Promise<string> {
   return out;
 }
 
+/**
+ * Runs `fn` over a tiny synthetic split (easy preset, 3 patients of 4 slices
+ * of `size` x `size`) at `root`, inside a temporary folder `dir` removed
+ * after; the tiny split's missing-class warnings are silenced meanwhile.
+ */
+export async function withTinyLiTS(
+  size: number,
+  fn: (root: string, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    const root = join(dir, "data");
+    await data.synthesizeLiTS({
+      out: root,
+      preset: "easy",
+      size,
+      patients: 3,
+      slicesPerPatient: 4,
+    });
+    await fn(root, dir);
+  } finally {
+    console.warn = warn;
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Flags for a quick run on that data. */
 export function quickFlags(dataDir: string, out: string, epochs = 3): string[] {
   return [
