@@ -1,9 +1,9 @@
 /**
  * bf16 autocast in the CUDA library (native/cuda/bf16_gemm.cu, conv_bf16.cu):
  *
- * - everywhere: each of lits.h's six bf16 functions has one CUDA definition,
+ * - everywhere: each of lits.h's seven bf16 functions has one CUDA definition,
  *   in the file named as the CPU's;
- * - where nvcc exists (no GPU needed): the built library exports the six
+ * - where nvcc exists (no GPU needed): the built library exports the seven
  *   (`nm -D`), Deno opens them (not null), and without a GPU they say why
  *   they cannot run (`LITS_BF16=off` reports level 0 without a device);
  * - on a GPU (skipped elsewhere; `deno task gpu:check` runs it): each against
@@ -25,6 +25,7 @@ const cpuDir = new URL("../native/cpu/", import.meta.url).pathname;
 const BF16_FILES: Record<string, string> = {
   lits_bf16_support: "bf16_gemm",
   lits_gemm_bf16_f32: "bf16_gemm",
+  lits_gemm_bf16_batched_f32: "bf16_gemm_batched",
   lits_round_bf16_f32: "bf16_gemm",
   lits_conv2d_forward_bf16_f32: "conv_bf16",
   lits_conv2d_backward_data_bf16_f32: "conv_bf16",
@@ -32,7 +33,7 @@ const BF16_FILES: Record<string, string> = {
 };
 const BF16 = Object.keys(BF16_FILES);
 
-Deno.test("the six bf16 functions: one CUDA definition each, in the file named as the CPU's", () => {
+Deno.test("the seven bf16 functions: one CUDA definition each, in the file named as the CPU's", () => {
   for (const name of BF16) {
     const file = BF16_FILES[name];
     assert.match(
@@ -56,7 +57,7 @@ Deno.test("the six bf16 functions: one CUDA definition each, in the file named a
 const nvcc = findNvcc();
 
 Deno.test({
-  name: "the built CUDA library exports the six bf16 functions, which say why without a GPU",
+  name: "the built CUDA library exports the seven bf16 functions, which say why without a GPU",
   ignore: nvcc === null,
   sanitizeResources: false,
   async fn() {
@@ -85,7 +86,7 @@ Deno.test({
   },
 });
 
-/** The six are there; LITS_BF16=off needs no device; without a GPU each says why. */
+/** The seven are there; LITS_BF16=off needs no device; without a GPU each says why. */
 function checkOpened(syms: NativeSymbols): void {
   for (const name of BF16) {
     assert.notEqual(syms[name as keyof NativeSymbols], null, `${name} did not open`);
@@ -116,6 +117,15 @@ function checkOpened(syms: NativeSymbols): void {
       "the GEMM needs the GPU",
     );
     assert.match(lastError(syms), /^lits_gemm_bf16_f32: the CUDA backend is unavailable: /);
+    assert.equal(
+      syms.lits_gemm_bf16_batched_f32!(0, 0, 1, 1, 1, 1, null, 1, null, 1, 0, null, 1, 2, 1, 1, 1),
+      3,
+      "the batched GEMM needs the GPU",
+    );
+    assert.match(
+      lastError(syms),
+      /^lits_gemm_bf16_batched_f32: the CUDA backend is unavailable: /,
+    );
     const conv = Int32Array.from([1, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1]);
     assert.equal(syms.lits_conv2d_forward_bf16_f32!(conv, null, null, 0, null, null, null), 3);
     assert.equal(syms.lits_conv2d_backward_data_bf16_f32!(conv, null, null, null), 3);
@@ -275,6 +285,58 @@ test("lits_gemm_bf16_f32: transposes, strided operands, beta, k = 0", () => {
       what,
     );
     // Exact products, fp32 sums in another order: fp32 agreement.
+    assertClose(c.g.f32(), c.c.f32(), 1e-5, 1e-5, what);
+  }
+});
+
+test("lits_gemm_bf16_batched_f32: strided batches, a shared operand (stride 0), beta", () => {
+  const rng = new Rng(13);
+  for (
+    const [ta, tb, m, n, k, batch, shareA, shareB, beta] of [
+      [0, 1, 197, 197, 64, 6, false, false, 0], // attention's q k^T
+      [0, 0, 49, 32, 49, 9, false, false, 0], // weights x v of Swin windows
+      [1, 0, 8, 40, 19, 3, true, false, 0.5],
+      [1, 1, 5, 3, 7, 4, false, true, 1],
+      [0, 0, 6, 9, 0, 2, false, false, 0.5],
+    ] as const
+  ) {
+    const aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+    const lda = aCols + 3, ldb = bCols + 1, ldc = n + 2;
+    // Matrices a few floats further apart than they span; a shared operand has stride 0.
+    const sa = shareA ? 0 : aRows * lda + 5, sb = shareB ? 0 : bRows * ldb + 2;
+    const sc = m * ldc + 1;
+    const aLen = shareA ? aRows * lda : batch * sa, bLen = shareB ? bRows * ldb : batch * sb;
+    const a = pair(rng.floats(Math.max(1, aLen), -2, 2));
+    const b = pair(rng.floats(Math.max(1, bLen), -2, 2));
+    const cHost = rng.floats(batch * sc);
+    if (beta === 0) cHost[3] = NaN; // beta 0 must not read C
+    const c = pair(cHost);
+    roundCpu(a);
+    roundCpu(b);
+    const what = `batched gemm ta=${ta} tb=${tb} ${batch} x ${m}x${n}x${k}`;
+    const args = (side: "c" | "g") =>
+      [
+        ta,
+        tb,
+        m,
+        n,
+        k,
+        1,
+        a[side].ptr,
+        lda,
+        b[side].ptr,
+        ldb,
+        beta,
+        c[side].ptr,
+        ldc,
+        batch,
+        sa,
+        sb,
+        sc,
+      ] as const;
+    ok(cpu, cpu.lits_gemm_f32(...args("c")), what);
+    ok(gpu, gpu.lits_gemm_bf16_batched_f32!(...args("g")), what);
+    // Exact products, fp32 sums in another order: fp32 agreement (the gaps between matrices too).
     assertClose(c.g.f32(), c.c.f32(), 1e-5, 1e-5, what);
   }
 });

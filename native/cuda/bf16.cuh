@@ -52,6 +52,15 @@ __host__ __device__ inline uint16_t lc_to_bf16_at(const float* src, int64_t i, i
   return lc_bf16_bits(lc_xform_value(src[at], coef, c, ch, relu));
 }
 
+/* Element i of a packed bf16 copy of `batch` matrices (rows x cols each,
+ * rows `ld` floats apart, matrices `stride` floats apart): bmm's operands. */
+__host__ __device__ inline uint16_t lc_to_bf16_batched_at(const float* src, int64_t i,
+                                                          int64_t rows, int64_t cols, int64_t ld,
+                                                          int64_t stride) {
+  const int64_t per = rows * cols, b = i / per;
+  return lc_to_bf16_at(src + b * stride, i - b * per, cols, ld, NULL, false, 1, 1);
+}
+
 /* Element i of a bf16 result widened to fp32, plus bias[i / hw % k] when
  * there is a bias (added in fp32; without one nothing is added, so -0 stays
  * -0). */

@@ -18,6 +18,11 @@ int lc_bf16_ready(const char* fn, const char* fp32);
 int lc_to_bf16(const char* fn, const float* src, int64_t rows, int64_t cols, int64_t ld,
                const float* coef, bool relu, int64_t c, int64_t hw, uint16_t* dst);
 
+/* dst (batch x rows x cols, packed) = bf16(src), matrix b's rows `ld`
+ * floats apart from src + b stride. */
+int lc_to_bf16_batched(const char* fn, const float* src, int64_t batch, int64_t rows,
+                       int64_t cols, int64_t ld, int64_t stride, uint16_t* dst);
+
 /* dst[i] = src[i] widened to fp32, plus bias[(i / hw) % k] when bias is not
  * NULL (the bias added in fp32), for n elements. */
 int lc_from_bf16(const char* fn, const uint16_t* src, int64_t n, const float* bias, int64_t k,

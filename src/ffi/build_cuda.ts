@@ -46,6 +46,7 @@ export const CUDA_SOURCES = [
   "gemm.cu",
   "bf16_convert.cu",
   "bf16_gemm.cu",
+  "bf16_gemm_batched.cu",
   "conv_plan.cu",
   "conv.cu",
   "conv_bf16.cu",
