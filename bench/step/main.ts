@@ -45,7 +45,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { benchModelOptions, type WorkerResult } from "./protocol.ts";
+import { benchModelOptions, failureReason, type WorkerResult } from "./protocol.ts";
 import { emptyCache, models } from "../../mod.ts";
 import { bf16Unavailable } from "../../src/tensor/autocast.ts";
 import { check, cpuLib } from "../../src/ffi/native.ts";
@@ -299,8 +299,19 @@ async function waitIdle(): Promise<number> {
 const loadAtStart = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 const busyBefore: number[] = [];
 
-/** Runs one worker under /usr/bin/time -v; returns its result and time's counters. */
-function runWorker(v: Variant, model: string, mode: string, warm: number, steps: number) {
+/**
+ * Runs one worker under /usr/bin/time -v; returns its result and time's
+ * counters, or for a reference (PyTorch, ONNX Runtime) that cannot run the
+ * case, why (PyTorch 1.13 has no bf16 backward of ReLU6 on the CPU, for
+ * one): the other variants' rows still come. Our own failures stop the run.
+ */
+function runWorker(
+  v: Variant,
+  model: string,
+  mode: string,
+  warm: number,
+  steps: number,
+): { failed: string } | { result: WorkerResult; timeMaxRssKb: number; timeMinorFaults: number } {
   const [cmd, cmdArgs] = v.cmd(model, mode, warm, steps);
   const timed = exists("/usr/bin/time");
   const out = new Deno.Command(timed ? "/usr/bin/time" : cmd, {
@@ -311,6 +322,10 @@ function runWorker(v: Variant, model: string, mode: string, warm: number, steps:
   }).outputSync();
   const stdout = new TextDecoder().decode(out.stdout);
   const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success && !v.name.startsWith("lits")) {
+    console.error(`${v.name} ${model} ${mode} failed:\n${stderr.slice(-2000)}`);
+    return { failed: failureReason(stderr) };
+  }
   if (!out.success) throw new Error(`${v.name} ${model} ${mode} failed:\n${stderr.slice(-2000)}`);
   const line = stdout.trim().split("\n").pop()!;
   const result = JSON.parse(line) as WorkerResult;
@@ -371,12 +386,20 @@ for (const model of args.models.split(",")) {
         fresh: number[];
       }
     >();
+    /** The references that could not run this case, and why (not tried again). */
+    const failed = new Map<string, string>();
     for (let r = 0; r < rounds; r++) {
       // Rotate the order each round: no variant always runs first (or last).
       const order = active.map((_, i) => active[(i + r) % active.length]);
       for (const v of order) {
+        if (failed.has(v.name)) continue;
         busyBefore.push(await waitIdle());
-        const { result, timeMaxRssKb, timeMinorFaults } = runWorker(v, model, mode, warm, steps);
+        const run = runWorker(v, model, mode, warm, steps);
+        if ("failed" in run) {
+          failed.set(v.name, run.failed);
+          continue;
+        }
+        const { result, timeMaxRssKb, timeMinorFaults } = run;
         const a = acc.get(v.name) ?? { times: [], rounds: [], rss: [], f: [], pf: [], fresh: [] };
         a.times.push(...result.times);
         a.rounds.push(median(result.times));
@@ -393,6 +416,20 @@ for (const model of args.models.split(",")) {
       }
     }
     for (const v of active) {
+      const reason = failed.get(v.name);
+      if (reason !== undefined) {
+        const none = { medianMs: NaN, roundMedians: [], peakRssMb: NaN, flops: 0 };
+        rows.push({
+          model,
+          mode,
+          variant: v.name,
+          ...none,
+          faultsPerStep: NaN,
+          processFaults: NaN,
+          failed: reason,
+        });
+        continue;
+      }
       const a = acc.get(v.name)!;
       rows.push({
         model,

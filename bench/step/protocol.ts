@@ -20,6 +20,16 @@ export interface WorkerResult {
   freshBufferBytes?: number;
 }
 
+/**
+ * What a failed worker said last: the last line of its stderr before
+ * /usr/bin/time's report (a Python traceback's last line is the error).
+ */
+export function failureReason(stderr: string): string {
+  const own = stderr.split(/\n(?:Command exited with non-zero status|\tCommand being timed)/)[0];
+  const lines = own.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  return lines.pop() ?? "no output";
+}
+
 /** Minor page faults of this process so far (/proc/self/stat field 10). */
 export function minorFaults(): number {
   const stat = Deno.readTextFileSync("/proc/self/stat");

@@ -22,6 +22,13 @@ export interface Row {
   freshBufferBytes?: number;
   /** Conv2d + Linear FLOPs of one step (train: 3x the forward's, less the stem's input gradient). */
   flops: number;
+  /** Set when the variant (a reference) could not run the case: why, and the numbers are absent. */
+  failed?: string;
+}
+
+/** Text for one table cell: a pipe would end it. */
+function cell(text: string): string {
+  return text.replaceAll("|", "\\|");
 }
 
 /** What a run measured, for `report`. */
@@ -153,6 +160,12 @@ export function report(input: ReportInput): string {
     "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
+    if (r.failed !== undefined) {
+      lines.push(
+        `| ${r.model} | ${r.mode} | ${r.variant} | failed: ${cell(r.failed)} |${" |".repeat(9)}`,
+      );
+      continue;
+    }
     // A bf16 row against lits in bf16; an fp32 row against lits in fp32.
     const bf16 = r.variant.endsWith("-bf16"), lits = bf16 ? "lits-bf16" : "lits";
     const ours = rows.find((o) => o.model === r.model && o.mode === r.mode && o.variant === lits);
