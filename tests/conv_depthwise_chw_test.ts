@@ -7,7 +7,8 @@
  * columns of 3x3 to 7x7 windows with "same" and smaller padding, an output
  * large enough to be streamed, with the epilogue (batch norm, residual with
  * and without its transform, ReLU, ReLU6, SiLU) applied as it writes, and
- * the bits of the ops one by one; SiLU at large inputs (|v| > 87,
+ * the bits of the ops one by one; under bf16 autocast (each plane and its
+ * taps rounded first) the channels-last kernel's bits too; SiLU at large inputs (|v| > 87,
  * infinities, NaN); a NaN weight reaching
  * its whole channel through the padding, as the other kernels' zeros carry
  * it; and the one-channel stride-2 stem's epilogue, now applied as the stem
@@ -15,7 +16,18 @@
  * runs take the other kernels, and the checks still hold.
  */
 import assert from "node:assert/strict";
-import { functional as F, manualSeed, noGrad, randn, scope, type Tensor, tensor } from "../mod.ts";
+import {
+  autocast,
+  functional as F,
+  manualSeed,
+  noGrad,
+  randn,
+  scope,
+  type Tensor,
+  tensor,
+} from "../mod.ts";
+import { bf16Unavailable } from "../src/tensor/autocast.ts";
+import { cpuLib } from "../src/ffi/native.ts";
 import { conv2dBatchNormAct, type EpilogueActivation } from "../src/tensor/ops/conv_epilogue.ts";
 import { assertBits, randomEvalStats, withEnv } from "./helpers.ts";
 
@@ -126,6 +138,38 @@ for (const c of cases) {
     }
   });
 }
+
+Deno.test({
+  name:
+    "depthwise NCHW forward under bf16 autocast: each plane rounded, the channels-last kernel's bits",
+  ignore: bf16Unavailable(cpuLib(), "cpu") !== null,
+  fn() {
+    for (const c of cases) {
+      noGrad(() =>
+        scope(() => {
+          manualSeed(c.x.reduce((a, b) => a * 5 + b, c.k));
+          const ch = c.x[1];
+          const x = randn(c.x).mul(2), w = randn([ch, 1, c.k, c.k]), b = randn([ch]);
+          const stats = randomEvalStats(ch);
+          const opts = { stride: c.stride, padding: c.padding ?? (c.k >> 1), groups: ch };
+          const run = () =>
+            autocast("bfloat16", () => {
+              const y = conv2dBatchNormAct(x, w, b, opts, stats, "relu6", null);
+              assert.ok(y !== null, "the fused kernel did not apply");
+              return [y, F.conv2d(x, w, b, opts)].map((t) => t.toArray() as Float32Array);
+            });
+          const [fused, conv] = run();
+          // oneDNN, which takes strided and narrow layers otherwise, sums in another order.
+          const [clFused, clConv] = withEnv({ LITS_DW_CHW: "0", LITS_ONEDNN: "off" }, run);
+          assertBits(fused, clFused, `${c.name}: with the epilogue`);
+          assertBits(conv, clConv, `${c.name}: the convolution`);
+          const fp32 = F.conv2d(x, w, b, opts).toArray() as Float32Array;
+          assert.ok(conv.some((v, i) => v !== fp32[i]), `${c.name}: rounded, unlike fp32`);
+        })
+      );
+    }
+  },
+});
 
 Deno.test("depthwise NCHW forward: a NaN weight reaches every output of its channel", () => {
   noGrad(() =>

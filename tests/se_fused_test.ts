@@ -6,8 +6,9 @@
  * against the modules run one by one: the depthwise output and the
  * projection's output the same bits, the pooled means and the gate within
  * a few ulps (their sums go in another order), EfficientNet's logits within
- * rounding; the paths that do not apply (training, gradients, autocast, a
- * replaced child, a backend without the kernels) run the modules.
+ * rounding; the paths that do not apply (training, gradients, a replaced
+ * child, a backend without the kernels) run the modules, and under bf16
+ * autocast the kernels' bf16 forms run (se_fused_bf16_test.ts).
  */
 import assert from "node:assert/strict";
 import {
@@ -267,6 +268,7 @@ Deno.test("se fused: not while training, recording gradients or under autocast; 
   const calls = (fn: () => unknown) => countCalls(KERNELS, () => scope(() => void fn()))[1];
   // eval, but recording gradients: the modules
   assert.equal(calls(() => net(x).sum().backward()), 0);
+  // under autocast: the kernels' bf16 forms (se_fused_bf16_test.ts), not these
   assert.equal(calls(() => noGrad(() => autocast("bfloat16", () => net(x)))), 0);
   net.train();
   assert.equal(calls(() => noGrad(() => net(x))), 0);
@@ -337,10 +339,10 @@ Deno.test("se fused: shapes that do not chain are left to the modules (null), wh
       const wrong = randn([2, 7], dev);
       assert.equal(conv2dBatchNormAct(x, w, null, opts, s, act, null, { pooled: wrong }), null);
       assert.equal(conv2dBatchNormAct(x, w, null, opts, s, act, null, { xScale: wrong }), null);
-      // Under autocast no bf16 form: the modules run.
+      // Under autocast too (the bf16 forms: se_fused_bf16_test.ts).
       const bf = autocast(
         "bfloat16",
-        () => conv2dBatchNormAct(x, w, null, opts, s, act, null, { pooled: randn([2, 8], dev) }),
+        () => conv2dBatchNormAct(x, w, null, opts, s, act, null, { pooled: wrong }),
       );
       assert.equal(bf, null);
     })

@@ -83,6 +83,12 @@ typedef struct {
   int64_t c, c0;
 } bf16_b_xform;
 
+/* lits_conv2d_forward_bf16_f32 with the epilogue ep (its kernel's, or a pass
+ * after; conv_bf16.c), fn naming the entry point in errors. */
+int lits_conv_bf16_forward_epilogue(const char* fn, const lits_conv2d_params* params_host,
+                                    const float* x, const float* x_coef, int32_t x_relu,
+                                    const float* weight, const float* bias, float* y,
+                                    conv_epilogue* ep);
 /* LITS_OK where the CPU runs the bf16 kernels, else LITS_ERR_UNAVAILABLE
  * with a message naming fn and the fp32 function to call instead (no
  * AVX512_BF16, or LITS_BF16=off: lits_bf16_support reports 0). */

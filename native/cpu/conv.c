@@ -222,7 +222,7 @@ static int forward_xf(const char* fn, const lits_conv2d_params* params_host, con
   const int od = lits_conv_onednn_f32(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);
   if (lits_conv_depthwise_chw_applies(&p, xf)) {
-    return lits_conv_status(fn, &p, lits_conv_depthwise_chw_forward(&p, x, weight, bias, y, ep));
+    return lits_conv_status(fn, &p, lits_conv_depthwise_chw_forward(&p, x, weight, bias, 0, y, ep));
   }
   if (lits_conv_depthwise_applies(&p, 0)) {
     return lits_conv_status(fn, &p, lits_conv_depthwise_forward(&p, x, xf, weight, bias, 0, y, ep));
@@ -320,16 +320,6 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
                       prepared_bytes, &ep);
 }
 
-/* y's spatial size (checked geometry) and its planes' means from the sums
- * ep gathered, or from a pass over y. */
-static void plane_means(const conv_shape* p, const conv_epilogue* ep, const float* y,
-                        float* pooled) {
-  const int64_t planes = p->n * p->k;
-  if (!ep->sums_done) lits_conv_plane_sums(y, planes, p->ohw, pooled);
-  /* the mean as lits_adaptive_avgpool2d_forward_f32 divides its sum */
-  for (int64_t i = 0; i < planes; i++) pooled[i] = pooled[i] / (float)p->oh / (float)p->ow;
-}
-
 int lits_conv2d_forward_epilogue_pool_f32(const lits_conv2d_params* params_host, const float* x,
                                           const float* x_coef, int32_t x_relu,
                                           const float* weight, const float* bias,
@@ -348,7 +338,7 @@ int lits_conv2d_forward_epilogue_pool_f32(const lits_conv2d_params* params_host,
   conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL, pooled, 0};
   const int st = forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
                               prepared_bytes, &ep);
-  if (st == LITS_OK) plane_means(&p, &ep, y, pooled);
+  if (st == LITS_OK) lits_conv_plane_means(&p, &ep, y, pooled);
   return st;
 }
 

@@ -417,8 +417,15 @@ int lits_conv2d_forward_epilogue_bf16_f32(const lits_conv2d_params* params_host,
   LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
                relu);
   conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL};
-  const int st = forward_any(fn, params_host, x, x_coef, x_relu, weight, bias, y, &ep);
-  return st != LITS_OK || ep.applied ? st : lits_conv_epilogue_pass(params_host, &ep, y);
+  return lits_conv_bf16_forward_epilogue(fn, params_host, x, x_coef, x_relu, weight, bias, y, &ep);
+}
+
+int lits_conv_bf16_forward_epilogue(const char* fn, const lits_conv2d_params* params_host,
+                                    const float* x, const float* x_coef, int32_t x_relu,
+                                    const float* weight, const float* bias, float* y,
+                                    conv_epilogue* ep) {
+  const int st = forward_any(fn, params_host, x, x_coef, x_relu, weight, bias, y, ep);
+  return st != LITS_OK || ep->applied ? st : lits_conv_epilogue_pass(params_host, ep, y);
 }
 
 static int forward_any(const char* fn, const lits_conv2d_params* params_host, const float* x,
@@ -437,6 +444,9 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   }
   if (lits_conv_bf16_rounded_direct_takes(&p)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_rounded_direct(&p, x, xf, weight, bias, y));
+  }
+  if (lits_conv_depthwise_chw_applies(&p, xf)) { /* NCHW planes, each rounded as it is read */
+    return lits_conv_status(fn, &p, lits_conv_depthwise_chw_forward(&p, x, weight, bias, 1, y, ep));
   }
   const int od = lits_conv_bf16_onednn(&p, 0, x, xf, weight, bias, y);
   if (od != LITS_ONEDNN_DECLINED) return lits_conv_status(fn, &p, od);

@@ -178,6 +178,10 @@ void lits_conv_moments_pass(const float* y, int64_t n, int64_t k, int64_t hw, do
  * (squeeze_excite.c): the plane sums of conv_epilogue where the algorithm
  * did not add them up as it wrote y. */
 void lits_conv_plane_sums(const float* y, int64_t planes, int64_t hw, float* sums);
+/* y's planes' means into pooled [n k] (y of checked geometry p): from the
+ * sums ep's kernel gathered (ep->sums_done), else from a pass over y. */
+void lits_conv_plane_means(const conv_shape* p, const conv_epilogue* ep, const float* y,
+                           float* pooled);
 /* out[i hw + j] = scale[i] * x[i hw + j] over planes [planes, hw]
  * (squeeze_excite.c): x_scale * x as a broadcast product writes it, for the
  * algorithms that do not scale x as they read it. */
@@ -250,9 +254,11 @@ int lits_conv_depthwise_backward_data(const conv_shape* p, const float* weight, 
  * lits_conv_depthwise_applies; LITS_DW_CHW=0 declines). The same bits as
  * lits_conv_depthwise_forward's. */
 int lits_conv_depthwise_chw_applies(const conv_shape* p, const conv_xform* xf);
-/* (ep->plane_sums: summed in registers as each plane is stored, sums_done set.) */
+/* (ep->plane_sums: summed in registers as each plane is stored, sums_done
+ * set.) round: x and the weights rounded to bf16 first (bf16 autocast's
+ * operands; the bits of lits_conv_depthwise_forward's round). */
 int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const float* weight,
-                                    const float* bias, float* y, conv_epilogue* ep);
+                                    const float* bias, int round, float* y, conv_epilogue* ep);
 /* The same kernel a plane at a time, for callers that hold a band of rows
  * of each plane (inverted_residual.c): a layer of geometry p (its h, oh
  * and ph those of the band: rows past h read as zero padding), no bias,

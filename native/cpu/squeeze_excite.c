@@ -22,6 +22,7 @@
  * kernel's sums and the packed GEMM's products cost little. */
 #include <stddef.h>
 
+#include "bf16_internal.h"
 #include "common.h"
 #include "conv_internal.h"
 #include "fused_internal.h"
@@ -38,6 +39,14 @@ void lits_conv_plane_sums(const float* y, int64_t planes, int64_t hw, float* sum
     for (int64_t j = 0; j < hw; j++) acc += row[j];
     sums[pl] = acc;
   }
+}
+
+void lits_conv_plane_means(const conv_shape* p, const conv_epilogue* ep, const float* y,
+                           float* pooled) {
+  const int64_t planes = p->n * p->k;
+  if (!ep->sums_done) lits_conv_plane_sums(y, planes, p->ohw, pooled);
+  /* the mean as lits_adaptive_avgpool2d_forward_f32 divides its sum */
+  for (int64_t i = 0; i < planes; i++) pooled[i] = pooled[i] / (float)p->oh / (float)p->ow;
 }
 
 void lits_scale_planes(const float* x, const float* scale, int64_t planes, int64_t hw,
@@ -62,11 +71,17 @@ static inline float dot_bias(const float* a, const float* b, int64_t len, const 
   return bias != NULL ? acc + bias[i] : acc;
 }
 
-int lits_squeeze_excitation_gate_f32(const float* pooled, const float* w1, const float* b1,
-                                     const float* w2, const float* b2, float* gate, int32_t n,
-                                     int32_t c, int32_t squeeze, int32_t act) {
-  static const char* fn = "lits_squeeze_excitation_gate_f32";
-  lits_clear_error();
+/* dst[0 .. n) = src rounded to bf16 (autocast's operands). */
+static void round_into(const float* src, int64_t n, float* dst) {
+  for (int64_t j = 0; j < n; j++) dst[j] = conv_round_bf16(src[j]);
+}
+
+/* The gate; with round, of pooled, w1, the hidden values and w2 rounded to
+ * bf16 (rounded copies made first, so the products are exact in fp32 and
+ * the sums fp32, as autocast's 1x1 convolutions). */
+static int gate(const char* fn, const float* pooled, const float* w1, const float* b1,
+                const float* w2, const float* b2, float* out, int32_t n, int32_t c,
+                int32_t squeeze, int32_t act, int round) {
   LITS_REQUIRE(n >= 0 && c >= 1 && squeeze >= 1,
                "%s: n must be >= 0, c and squeeze >= 1 (n=%d c=%d squeeze=%d)", fn, (int)n,
                (int)c, (int)squeeze);
@@ -77,16 +92,29 @@ int lits_squeeze_excitation_gate_f32(const float* pooled, const float* w1, const
                    lits_mul_ok((int64_t)c, squeeze, &t) && lits_mul_ok(t, 4, &t),
                "%s: sizes overflow (n=%d c=%d squeeze=%d)", fn, (int)n, (int)c, (int)squeeze);
   if (n == 0) return LITS_OK;
-  LITS_REQUIRE(pooled != NULL && w1 != NULL && w2 != NULL && gate != NULL,
+  LITS_REQUIRE(pooled != NULL && w1 != NULL && w2 != NULL && out != NULL,
                "%s: pooled, w1, w2 or gate is NULL", fn);
-  float* hidden = (float*)lits_scratch_alloc((int64_t)squeeze * (int64_t)sizeof(float));
+  const int64_t cs = (int64_t)c * squeeze;
+  /* hidden [squeeze], then with round: w1 and w2 [c squeeze] and pooled [n c] rounded */
+  const int64_t floats = squeeze + (round ? 2 * cs + (int64_t)n * c : 0);
+  float* hidden = (float*)lits_scratch_alloc(floats * (int64_t)sizeof(float));
   if (hidden == NULL) return LITS_ERR_MEMORY;
+  if (round) {
+    float* r1 = hidden + squeeze;
+    float* r2 = r1 + cs;
+    float* rp = r2 + cs;
+    round_into(w1, cs, r1);
+    round_into(w2, cs, r2);
+    round_into(pooled, (int64_t)n * c, rp);
+    w1 = r1, w2 = r2, pooled = rp;
+  }
   for (int64_t i = 0; i < n; i++) {
     const float* p = pooled + i * c;
     for (int64_t j = 0; j < squeeze; j++) {
-      hidden[j] = fused_act(dot_bias(w1 + j * c, p, c, b1, j), act);
+      const float h = fused_act(dot_bias(w1 + j * c, p, c, b1, j), act);
+      hidden[j] = round ? conv_round_bf16(h) : h;
     }
-    float* g = gate + i * c;
+    float* g = out + i * c;
     for (int64_t ch = 0; ch < c; ch++) {
       /* the sigmoid as lits_unary_f32's */
       g[ch] = 1.0f / (1.0f + lits_expf(-dot_bias(w2 + ch * squeeze, hidden, squeeze, b2, ch)));
@@ -94,4 +122,21 @@ int lits_squeeze_excitation_gate_f32(const float* pooled, const float* w1, const
   }
   lits_scratch_free(hidden);
   return LITS_OK;
+}
+
+int lits_squeeze_excitation_gate_f32(const float* pooled, const float* w1, const float* b1,
+                                     const float* w2, const float* b2, float* out, int32_t n,
+                                     int32_t c, int32_t squeeze, int32_t act) {
+  lits_clear_error();
+  return gate("lits_squeeze_excitation_gate_f32", pooled, w1, b1, w2, b2, out, n, c, squeeze,
+              act, 0);
+}
+
+int lits_squeeze_excitation_gate_bf16_f32(const float* pooled, const float* w1, const float* b1,
+                                          const float* w2, const float* b2, float* out,
+                                          int32_t n, int32_t c, int32_t squeeze, int32_t act) {
+  static const char* fn = "lits_squeeze_excitation_gate_bf16_f32";
+  lits_clear_error();
+  LITS_CHECKED(lits_bf16_ready(fn, "lits_squeeze_excitation_gate_f32"));
+  return gate(fn, pooled, w1, b1, w2, b2, out, n, c, squeeze, act, 1);
 }

@@ -808,6 +808,31 @@ int lits_conv2d_forward_epilogue_bf16_f32(const lits_conv2d_params* params_host,
                                           const float* weight, const float* bias,
                                           const float* y_coef, const float* r,
                                           const float* r_coef, int32_t relu, float* y);
+/* lits_conv2d_forward_epilogue_pool_f32 and lits_conv2d_forward_epilogue_scaled_f32
+ * (squeeze-and-excitation in evaluation) as lits_conv2d_forward_epilogue_bf16_f32
+ * computes the convolution: the input (the pool's after its transform, the
+ * scaled one's after its scale) and the weights rounded to bfloat16, fp32
+ * sums and epilogue; the means of y's planes as the fp32 form's. */
+LITS_OPTIONAL
+int lits_conv2d_forward_epilogue_pool_bf16_f32(const lits_conv2d_params* params_host,
+                                               const float* x, const float* x_coef,
+                                               int32_t x_relu, const float* weight,
+                                               const float* bias, const float* y_coef,
+                                               const float* r, const float* r_coef, int32_t relu,
+                                               float* y, float* pooled);
+LITS_OPTIONAL
+int lits_conv2d_forward_epilogue_scaled_bf16_f32(const lits_conv2d_params* params_host,
+                                                 const float* x, const float* x_scale,
+                                                 const float* weight, const float* bias,
+                                                 const float* y_coef, const float* r,
+                                                 const float* r_coef, int32_t relu, float* y);
+/* lits_squeeze_excitation_gate_f32 with its two 1x1 convolutions as autocast
+ * runs them: pooled, w1, the hidden values and w2 rounded to bfloat16, fp32
+ * sums (the biases, activation and sigmoid in fp32). */
+LITS_OPTIONAL
+int lits_squeeze_excitation_gate_bf16_f32(const float* pooled, const float* w1, const float* b1,
+                                          const float* w2, const float* b2, float* gate,
+                                          int32_t n, int32_t c, int32_t squeeze, int32_t act);
 LITS_OPTIONAL
 int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, const float* weight,
                                        const float* dy, float* dx);

@@ -83,6 +83,7 @@ export const CPU_SOURCES = [
   "bf16_gemm_batched.c",
   "bf16_amx.c",
   "conv_bf16.c",
+  "conv_bf16_squeeze.c",
   "conv_bf16_direct.c",
   "conv_bf16_filter.c",
   "conv_bf16_cols.c",

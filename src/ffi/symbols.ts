@@ -336,6 +336,21 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_conv2d_forward_epilogue_pool_bf16_f32: {
+    parameters: [buf, ptr, ptr, i32, ptr, ptr, ptr, ptr, ptr, i32, ptr, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_conv2d_forward_epilogue_scaled_bf16_f32: {
+    parameters: [buf, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_squeeze_excitation_gate_bf16_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i32, i32],
+    ...status,
+    optional: true,
+  },
   lits_conv2d_backward_data_bf16_f32: {
     parameters: [buf, ptr, ptr, ptr],
     ...status,

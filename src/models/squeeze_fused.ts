@@ -9,7 +9,10 @@
  * call (`squeezeGate`), and the projection multiplies each value of d by
  * its gate as it packs it (`xScale`): d is written once and read once.
  * Values within a few ulps of the modules' (the pool's and the gate's
- * sums go in another order; the projection's are the same sums).
+ * sums go in another order; the projection's are the same sums). Under
+ * bf16 autocast the same three calls in their bf16 forms, which round the
+ * convolutions' operands as the modules' would; there the projection reads
+ * a scaled copy of d (the bf16 GEMM's packing has no per-image scale).
  *
  * @module
  */
@@ -63,10 +66,21 @@ export function squeezeBlockEval(
   }
   const dwLayers = [...(dw as Sequential)], projLayers = [...(proj as Sequential)];
   const lib = x.lib;
+  // Under bf16 autocast the kernels' bf16 forms (their convolutions round their operands).
+  const kernels = matrixOpInBf16(x)
+    ? [
+      lib.lits_conv2d_forward_epilogue_pool_bf16_f32,
+      lib.lits_squeeze_excitation_gate_bf16_f32,
+      lib.lits_conv2d_forward_epilogue_scaled_bf16_f32,
+    ]
+    : [
+      lib.lits_conv2d_forward_epilogue_pool_f32,
+      lib.lits_squeeze_excitation_gate_f32,
+      lib.lits_conv2d_forward_epilogue_scaled_f32,
+    ];
   if (
     !fusesConvNormAct(dwLayers) || !fusesConvNormAct(projLayers) ||
-    !lib.lits_conv2d_forward_epilogue_pool_f32 || !lib.lits_squeeze_excitation_gate_f32 ||
-    !lib.lits_conv2d_forward_epilogue_scaled_f32 || !canFuse(x) || matrixOpInBf16(x) ||
+    kernels.some((k) => !k) || !canFuse(x) ||
     (isGradEnabled() &&
       [x, residual, ...dw.parameters(), ...se.parameters(), ...proj.parameters()].some((t) =>
         t?.requiresGrad

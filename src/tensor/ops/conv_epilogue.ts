@@ -43,7 +43,8 @@ const ACT_CODE: Record<EpilogueActivation, number> = { none: 0, relu: 1, relu6: 
 
 /**
  * @internal What a squeeze-and-excitation block asks of the convolutions
- * around it (`conv2dBatchNormAct`, float32 only, no autocast): `pooled`
+ * around it (`conv2dBatchNormAct`, float32 only; under bf16 autocast the
+ * kernels' bf16 forms): `pooled`
  * [n, k] gets the mean of each plane of the output (the depthwise
  * convolution's, read by the block's global pool), or each plane of the
  * input is multiplied by `xScale` [n, c] (the gate) before the
@@ -90,14 +91,18 @@ export function conv2dBatchNormAct(
   // Under autocast, the bf16 convolution's (bf16 inputs, fp32 sums) with the same epilogue.
   const bf16 = matrixOpInBf16(x);
   const kernel = pooled
-    ? lib.lits_conv2d_forward_epilogue_pool_f32
+    ? (bf16
+      ? lib.lits_conv2d_forward_epilogue_pool_bf16_f32
+      : lib.lits_conv2d_forward_epilogue_pool_f32)
     : xScale
-    ? lib.lits_conv2d_forward_epilogue_scaled_f32
+    ? (bf16
+      ? lib.lits_conv2d_forward_epilogue_scaled_bf16_f32
+      : lib.lits_conv2d_forward_epilogue_scaled_f32)
     : bf16
     ? lib.lits_conv2d_forward_epilogue_bf16_f32
     : lib.lits_conv2d_forward_epilogue_f32;
   if (
-    !kernel || !fusion.canFuse(x) || (bf16 && se !== null) ||
+    !kernel || !fusion.canFuse(x) ||
     tensors.some((t) => t !== null && (t.dtype !== "float32" || t.device !== x.device)) ||
     (isGradEnabled() && tensors.some((t) => t?.requiresGrad))
   ) {
@@ -135,10 +140,14 @@ export function conv2dBatchNormAct(
   const pp = prep?.ptr ?? null, pb = prep?.bytes ?? 0;
   let status: number;
   if (pooled) {
-    status = lib.lits_conv2d_forward_epilogue_pool_f32!(...args, pooled.ptr, pp, pb);
+    status = bf16
+      ? lib.lits_conv2d_forward_epilogue_pool_bf16_f32!(...args, pooled.ptr)
+      : lib.lits_conv2d_forward_epilogue_pool_f32!(...args, pooled.ptr, pp, pb);
   } else if (xScale) {
     const cs = contiguous(xScale);
-    status = lib.lits_conv2d_forward_epilogue_scaled_f32!(params, xin.ptr, cs.ptr, ...tail, pp, pb);
+    status = bf16
+      ? lib.lits_conv2d_forward_epilogue_scaled_bf16_f32!(params, xin.ptr, cs.ptr, ...tail)
+      : lib.lits_conv2d_forward_epilogue_scaled_f32!(params, xin.ptr, cs.ptr, ...tail, pp, pb);
     if (cs !== xScale) cs.dispose();
   } else {
     status = bf16

@@ -30,9 +30,10 @@ export interface PointwiseParams {
 /**
  * @internal The gate [n, c] = sigmoid(fc2(act(fc1(pooled)))) of `pooled`
  * ([n, c] or [n, c, 1, 1]) in one kernel, or null where it cannot run (a
- * backend without it, another dtype or device, a gradient to record, bf16
- * autocast, whose convolutions round their operands, shapes that do not
- * chain): the caller then runs the modules, which also report any error.
+ * backend without it, another dtype or device, a gradient to record,
+ * shapes that do not chain): the caller then runs the modules, which also
+ * report any error. Under bf16 autocast the kernel's bf16 form rounds the
+ * two convolutions' operands, as the modules' convolutions would.
  */
 export function squeezeExcitationGate(
   pooled: Tensor,
@@ -42,8 +43,11 @@ export function squeezeExcitationGate(
 ): Tensor | null {
   const lib = pooled.lib;
   const tensors = [pooled, fc1.weight, fc1.bias, fc2.weight, fc2.bias];
+  const kernel = matrixOpInBf16(pooled)
+    ? lib.lits_squeeze_excitation_gate_bf16_f32
+    : lib.lits_squeeze_excitation_gate_f32;
   if (
-    !lib.lits_squeeze_excitation_gate_f32 || matrixOpInBf16(pooled) ||
+    !kernel ||
     tensors.some((t) => t !== null && (t.dtype !== "float32" || t.device !== pooled.device)) ||
     (isGradEnabled() && tensors.some((t) => t?.requiresGrad))
   ) {
@@ -65,7 +69,7 @@ export function squeezeExcitationGate(
   const gate = Tensor.empty([n, c], "float32", pooled.device);
   check(
     lib,
-    lib.lits_squeeze_excitation_gate_f32(
+    kernel(
       p!.ptr,
       w1!.ptr,
       b1?.ptr ?? null,
