@@ -100,6 +100,17 @@ Deno.test("export: best.safetensors and a plain state dict (with --model, --imag
     `${dir}/a.onnx`,
   ]);
   assert.equal(best.code, 0, best.stderr);
+  // A ResNet takes any side: its checkpoint exports a graph for another one.
+  const other = await capture([
+    "--checkpoint",
+    join(dir, "best.safetensors"),
+    "--image-size",
+    "64",
+    "--out",
+    `${dir}/c.onnx`,
+  ]);
+  assert.equal(other.code, 0, other.stderr);
+  assert.match(other.stdout, /input {2}image \[N, 1, 64, 64\]/);
   await io.saveSafetensors(join(dir, "plain.safetensors"), net.stateDict());
   const plain = ["--checkpoint", join(dir, "plain.safetensors"), "--out", `${dir}/b.onnx`];
   const refused = await capture(plain);
@@ -110,6 +121,9 @@ Deno.test("export: best.safetensors and a plain state dict (with --model, --imag
   const pixels = rand([1, 1, 48, 48]).toArray() as Float32Array;
   const ours = noGrad(() => net.eval().forward(tensor(pixels, [1, 1, 48, 48]))).toArray();
   assertClose(await ortLogits(`${dir}/b.onnx`, pixels, 1, 48), ours, { atol: 1e-4, rtol: 0 });
+  const small = await capture([...plain, "--model", "simple", "--image-size", "8"]);
+  assert.equal(small.code, 2, small.stderr);
+  assert.match(small.stderr, /--image-size 8: model simple needs images of at least 16 pixels/);
   const wrong = await capture([...plain, "--model", "resnet34", "--image-size", "48"]);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /does not fit model resnet34/);
@@ -138,7 +152,12 @@ Deno.test("export: bad command lines and files fail with a message and write not
       1,
       /holds a simple/,
     ],
-    [["--checkpoint", path, "--image-size", "64", "--out", `${outDir}/m.onnx`], 1, /built for 32/],
+    // The checkpoint's small CNN is built for 32 x 32: another side is a bad flag, said first.
+    [
+      ["--checkpoint", path, "--image-size", "64", "--out", `${outDir}/m.onnx`],
+      2,
+      /simple built for 32x32 images, which takes no other side; leave --image-size out/,
+    ],
   ];
   for (const [args, code, message] of cases) {
     const r = await capture(args);

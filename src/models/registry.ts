@@ -139,6 +139,11 @@ interface Entry {
   /** The image side must be a multiple of this (a ViT's patch size); default 1. */
   sizeMultiple?: number;
   /**
+   * The built model takes images of its `imageSize` only (the small CNN's
+   * classifier, a ViT's position embeddings are sized for it).
+   */
+  builtSizeOnly?: boolean;
+  /**
    * What training with the default auxiliary heads needs beyond `minSize`
    * (inception_v3's AuxLogits): the side, and why in a phrase.
    */
@@ -187,6 +192,7 @@ function vit(config: ViTConfig): Entry {
     options: [...COMMON, "dropout", "attentionDropout", "representationSize"],
     minSize: config.patchSize,
     sizeMultiple: config.patchSize,
+    builtSizeOnly: true,
   };
 }
 
@@ -218,6 +224,7 @@ const MODELS: Record<string, Entry> = {
     build: (o) => simpleCNN(o),
     options: [...COMMON, "dropout", "batchNorm", "globalPool"],
     minSize: 16,
+    builtSizeOnly: true,
   },
   // imageSize is only checked against minSize for these: their builders do not take it.
   alexnet: {
@@ -549,6 +556,16 @@ export function imageSizeMultiple(name: string): number {
     throw new Error(`unknown model '${name}'; choose one of ${names().join(", ")}`);
   }
   return MODELS[key].sizeMultiple ?? 1;
+}
+
+/**
+ * @internal Whether model `name`, once built, takes images of its
+ * `imageSize` only (the small CNN, the ViTs); the others take any side from
+ * `minImageSize` up (in steps of `imageSizeMultiple`).
+ */
+export function builtSizeOnly(name: string): boolean {
+  const key = canonicalName(name);
+  return key !== null && MODELS[key].builtSizeOnly === true;
 }
 
 /**

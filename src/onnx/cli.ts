@@ -13,10 +13,11 @@ import { join, parse } from "node:path";
 import { Command } from "../train/command.ts";
 import { UsageError } from "../train/errors.ts";
 import { reportError } from "../train/cli.ts";
-import { WEIGHTS_FLAGS as W, weightsSpec } from "../train/flag_specs.ts";
+import { checkImageSizeFlag, WEIGHTS_FLAGS as W, weightsSpec } from "../train/flag_specs.ts";
 import { loadWeights } from "../train/checkpoint.ts";
 import { CLASS_NAMES, type ModelSpec } from "../train/setup.ts";
 import { inferenceModel } from "../train/inference_model.ts";
+import { builtSizeOnly } from "../models/registry.ts";
 import { writeFileAtomic } from "../train/atomic.ts";
 import { checkOutFile } from "../train/out_file.ts";
 import { exportOnnx, type ExportOnnxOptions } from "./export.ts";
@@ -108,6 +109,7 @@ export function exportMain(args: readonly string[]): Promise<number> {
       if (!size) {
         throw new UsageError(`${v.checkpoint} does not record the image size; give --image-size`);
       }
+      checkExportSide(spec, size, weights.spec !== null ? v.checkpoint : null);
       // Without Inception's and GoogLeNet's auxiliary heads, which the eval-mode graph never runs.
       using model = inferenceModel(spec, weights.state, `checkpoint ${v.checkpoint}`);
       const channels = spec.options.inChannels ?? 1;
@@ -136,4 +138,23 @@ export function exportMain(args: readonly string[]): Promise<number> {
       weights.dispose();
     }
   }).catch(reportError);
+}
+
+/**
+ * A graph input side the model cannot take is a bad flag (exit 2), said
+ * before the export traces the model: below its smallest side, off its
+ * patch grid, or, for a run's checkpoint (`recordedBy`) of a model built for
+ * its side only (the small CNN, the ViTs), another side than it was built
+ * for.
+ */
+function checkExportSide(spec: ModelSpec, size: number, recordedBy: string | null): void {
+  checkImageSizeFlag(spec.name, size);
+  const built = spec.options.imageSize;
+  if (recordedBy !== null && built !== undefined && size !== built && builtSizeOnly(spec.name)) {
+    throw new UsageError(
+      `--image-size ${size}: checkpoint ${recordedBy} records its model, ${spec.name} built for ` +
+        `${built}x${built} images, which takes no other side; leave --image-size out to export ` +
+        `it at ${built}`,
+    );
+  }
 }

@@ -93,6 +93,28 @@ export function checkDataSide(model: string, width: number, height: number): voi
 }
 
 /**
+ * `--image-size N` that model `model` cannot take (below its smallest side,
+ * off its patch grid) is a bad flag (exit 2), in train's words, not
+ * models.create's error (exit 1).
+ */
+export function checkImageSizeFlag(model: string, imageSize: number): void {
+  if (imageSize < minImageSize(model)) {
+    throw new UsageError(
+      `--image-size ${imageSize}: model ${model} needs images of at least ` +
+        `${minImageSize(model)} pixels`,
+    );
+  }
+  const multiple = imageSizeMultiple(model);
+  if (imageSize % multiple !== 0) {
+    const below = Math.floor(imageSize / multiple) * multiple;
+    throw new UsageError(
+      `--image-size ${imageSize}: model ${model} cuts the images into ${multiple} x ` +
+        `${multiple} patches; give --image-size ${below} or ${below + multiple}`,
+    );
+  }
+}
+
+/**
  * The model spec of loaded weights: the one they record (which `--model`,
  * when given, must name), else one built from `--model` and `imageSize` for
  * a plain state dict. A plain state dict without the `required` flags is a
@@ -130,21 +152,7 @@ export function weightsSpec(
       `${v.checkpoint} has no lits model metadata (a plain state dict); give ${give}`,
     );
   }
-  // A bad flag (exit 2), in train's words, not models.create's error (exit 1).
-  if (imageSize !== undefined && imageSize < minImageSize(v.model)) {
-    throw new UsageError(
-      `--image-size ${imageSize}: model ${v.model} needs images of at least ` +
-        `${minImageSize(v.model)} pixels`,
-    );
-  }
-  const multiple = imageSizeMultiple(v.model);
-  if (imageSize !== undefined && imageSize % multiple !== 0) {
-    const below = Math.floor(imageSize / multiple) * multiple;
-    throw new UsageError(
-      `--image-size ${imageSize}: model ${v.model} cuts the images into ${multiple} x ` +
-        `${multiple} patches; give --image-size ${below} or ${below + multiple}`,
-    );
-  }
+  if (imageSize !== undefined) checkImageSizeFlag(v.model, imageSize);
   return {
     name: v.model,
     options: { inChannels: 1, numClasses: CLASS_NAMES.length, imageSize },
