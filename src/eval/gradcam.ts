@@ -297,6 +297,19 @@ function checkTargets(
 }
 
 /**
+ * @internal gradCam's error where the target logits do not change with the
+ * image at all (a fresh VisionTransformer's zero head): there is nothing to
+ * explain. The evaluation report leaves its heat maps out on it and says
+ * why; any other Grad-CAM error still ends the command.
+ */
+export class ConstantLogitsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConstantLogitsError";
+  }
+}
+
+/**
  * One Grad-CAM pass with the prediction it explains (used by `gradCam`, the
  * report and `deno task predict`). The model runs in evaluation mode, as
  * pytorch-grad-cam runs it, and every module gets its own mode back after:
@@ -414,7 +427,7 @@ export function runGradCam(
       if (tokens && gradValues.every((v) => v === 0)) {
         if ((a.grad.toArray() as Float32Array).every((v) => v === 0)) {
           // Not the layer: nothing reaches the logits (torchvision's ViT starts with heads.head 0).
-          throw new Error(
+          throw new ConstantLogitsError(
             `gradCam: every token of layer '${name}', the class token's too, has zero gradient: ` +
               "the target logits do not change with the image, as a fresh VisionTransformer's " +
               "(torchvision initialises heads.head to zeros); load or train weights first",

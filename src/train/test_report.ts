@@ -15,7 +15,7 @@ import type { HistoryEntry, ReportEma } from "../eval/report/types.ts";
 import { evaluateModel, type Evaluation, summarize, type TestSummary } from "./evaluate.ts";
 import { CLASS_NAMES } from "./setup.ts";
 import type { Misclassified } from "../eval/report/types.ts";
-import { runGradCam } from "../eval/gradcam.ts";
+import { ConstantLogitsError, runGradCam } from "../eval/gradcam.ts";
 import { fromHost } from "../tensor/ops/creation.ts";
 
 /** How a split is loaded for evaluation. */
@@ -79,6 +79,13 @@ export function addHeatmaps(model: Module, mistakes: Misclassified[], device: De
         chunk.forEach((m, i) => {
           m.heatmap = { data: r.maps.slice(i * w * h, (i + 1) * w * h), width: w, height: h };
         });
+      } catch (e) {
+        // A model whose logits ignore the image (a fresh ViT's zero head) has nothing to
+        // explain: the report keeps its numbers and mistakes, without heat maps.
+        if (!(e instanceof ConstantLogitsError)) throw e;
+        console.warn(`report: no Grad-CAM heat maps: ${e.message}`);
+        for (const m of mistakes) delete m.heatmap;
+        return;
       } finally {
         x.dispose();
       }
