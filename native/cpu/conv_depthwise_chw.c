@@ -50,10 +50,10 @@
  * fused_affine_span to). Under bf16 autocast (round) each thread first
  * rounds the plane and its taps into a buffer of its own, which stays in
  * cache for the sums: the channels-last kernel's bits with round, and
- * ahead of oneDNN's bf16 kernel and that one for EfficientNet-B0's layers
- * (batch 16 at 256^2, Zen 4: 96 channels at 128^2, stride 2, 7.9 ms against
- * oneDNN's 12.3; 144 at 64^2 5.6 against 7.4 channels-last). Chosen at run
- * time: AVX-512 CPUs;
+ * faster than oneDNN's bf16 kernel and the channels-last one on
+ * EfficientNet-B0's layers (batch 16 at 256^2, Zen 4: 96 channels at 128^2,
+ * stride 2, 7.9 ms against oneDNN's 12.3; 144 at 64^2 5.6 against 7.4
+ * channels-last). Chosen at run time: AVX-512 CPUs;
  * LITS_DW_CHW=0 (read on every call) keeps the channels-last kernel, for
  * tests and A/B benchmarks. */
 #include <immintrin.h>
@@ -533,7 +533,9 @@ void lits_dw_chw_layer_free(lits_dw_layer* L) {
 /* n values of src rounded to bf16 (conv_round_bf16) into dst. */
 AVX512 static void round_run(const float* src, int64_t n, float* dst) {
   int64_t j = 0;
-  for (; j + 16 <= n; j += 16) _mm512_storeu_ps(dst + j, conv_round_bf16_16(_mm512_loadu_ps(src + j)));
+  for (; j + 16 <= n; j += 16) {
+    _mm512_storeu_ps(dst + j, conv_round_bf16_16(_mm512_loadu_ps(src + j)));
+  }
   for (; j < n; j++) dst[j] = conv_round_bf16(src[j]);
 }
 

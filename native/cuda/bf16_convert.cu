@@ -16,7 +16,9 @@ __global__ void to_bf16_kernel(const float* src, int64_t rows, int64_t cols, int
 
 __global__ void to_bf16_batched_kernel(const float* src, int64_t batch, int64_t rows,
                                        int64_t cols, int64_t ld, int64_t stride, uint16_t* dst) {
-  LC_GRID_LOOP(i, batch * rows * cols) dst[i] = lc_to_bf16_batched_at(src, i, rows, cols, ld, stride);
+  LC_GRID_LOOP(i, batch * rows * cols) {
+    dst[i] = lc_to_bf16_batched_at(src, i, rows, cols, ld, stride);
+  }
 }
 
 __global__ void from_bf16_kernel(const uint16_t* src, int64_t n, const float* bias, int64_t k,
