@@ -29,6 +29,7 @@ import {
   withEnv,
   withoutSymbols,
 } from "./helpers.ts";
+import { smallEfficientNet } from "./se_small_net.ts";
 
 const POOL = "lits_conv2d_forward_epilogue_pool_bf16_f32";
 const GATE = "lits_squeeze_excitation_gate_bf16_f32";
@@ -148,21 +149,7 @@ Deno.test({
   },
 });
 
-/** A small EfficientNet in evaluation (se_fused_test.ts's), gates of both signs. */
-function smallNet() {
-  manualSeed(9);
-  const net = new models.EfficientNet(
-    { name: "EfficientNet (small)", widthMult: 0.5, depthMult: 0.5, dropout: 0.2 },
-    { inChannels: 1, numClasses: 3 },
-  );
-  noGrad(() => scope(() => void net(randn([4, 1, 40, 40]))));
-  for (const m of net.modules()) {
-    if (m instanceof models.SqueezeExcitation) {
-      noGrad(() => m.fc1.bias!.copy_(randn([...m.fc1.bias!.shape])));
-    }
-  }
-  return net.eval();
-}
+const smallNet = () => smallEfficientNet("cpu");
 
 Deno.test({
   name: "se fused bf16: EfficientNet under autocast folds every block's SE, within bf16 rounding",

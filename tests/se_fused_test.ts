@@ -34,6 +34,7 @@ import {
   withEnv,
   withoutSymbols,
 } from "./helpers.ts";
+import { smallEfficientNet } from "./se_small_net.ts";
 
 const POOL = "lits_conv2d_forward_epilogue_pool_f32";
 const GATE = "lits_squeeze_excitation_gate_f32";
@@ -232,22 +233,7 @@ Deno.test("se fused: the gate kernel without biases, as F's ops", () => {
 
 // ------------------------------------------------ EfficientNet
 
-/** A small EfficientNet in evaluation, batch norms on running statistics of a batch. */
-function smallNet() {
-  manualSeed(9);
-  const net = new models.EfficientNet(
-    { name: "EfficientNet (small)", widthMult: 0.5, depthMult: 0.5, dropout: 0.2 },
-    { inChannels: 1, numClasses: 3 },
-  ).to(testDevice);
-  noGrad(() => scope(() => void net(randn([4, 1, 40, 40], dev))));
-  // fc biases of both signs, so that the gates are not all near 0.5
-  for (const m of net.modules()) {
-    if (m instanceof models.SqueezeExcitation) {
-      noGrad(() => m.fc1.bias!.copy_(randn([...m.fc1.bias!.shape], dev)));
-    }
-  }
-  return net.eval();
-}
+const smallNet = () => smallEfficientNet(testDevice);
 
 Deno.test("se fused: EfficientNet in evaluation folds every block's SE, within rounding of the modules", () => {
   using net = smallNet();

@@ -305,6 +305,13 @@ int lits_conv2d_forward_prepared_f32(const lits_conv2d_params* params_host, cons
                  NULL);
 }
 
+int lits_conv_epilogue_args(const char* fn, const float* r, const float* r_coef, int32_t relu) {
+  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
+  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
+               relu);
+  return LITS_OK;
+}
+
 int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, const float* x,
                                      const float* x_coef, int32_t x_relu, const float* weight,
                                      const float* bias, const float* y_coef, const float* r,
@@ -312,9 +319,7 @@ int lits_conv2d_forward_epilogue_f32(const lits_conv2d_params* params_host, cons
                                      int64_t prepared_bytes) {
   static const char* fn = "lits_conv2d_forward_epilogue_f32";
   lits_clear_error();
-  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
-               relu);
+  LITS_CHECKED(lits_conv_epilogue_args(fn, r, r_coef, relu));
   conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL};
   return forward_then(fn, params_host, x, x_coef, x_relu, weight, bias, y, prepared,
                       prepared_bytes, &ep);
@@ -329,9 +334,7 @@ int lits_conv2d_forward_epilogue_pool_f32(const lits_conv2d_params* params_host,
                                           int64_t prepared_bytes) {
   static const char* fn = "lits_conv2d_forward_epilogue_pool_f32";
   lits_clear_error();
-  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
-               relu);
+  LITS_CHECKED(lits_conv_epilogue_args(fn, r, r_coef, relu));
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(pooled != NULL, "%s: pooled is NULL", fn);
@@ -350,9 +353,7 @@ int lits_conv2d_forward_epilogue_scaled_f32(const lits_conv2d_params* params_hos
                                             void* prepared, int64_t prepared_bytes) {
   static const char* fn = "lits_conv2d_forward_epilogue_scaled_f32";
   lits_clear_error();
-  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
-               relu);
+  LITS_CHECKED(lits_conv_epilogue_args(fn, r, r_coef, relu));
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && x_scale != NULL, "%s: x or x_scale is NULL", fn);

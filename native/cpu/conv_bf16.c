@@ -413,9 +413,7 @@ int lits_conv2d_forward_epilogue_bf16_f32(const lits_conv2d_params* params_host,
                                           const float* r_coef, int32_t relu, float* y) {
   static const char* fn = "lits_conv2d_forward_epilogue_bf16_f32";
   lits_clear_error();
-  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
-               relu);
+  LITS_CHECKED(lits_conv_epilogue_args(fn, r, r_coef, relu));
   conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL};
   return lits_conv_bf16_forward_epilogue(fn, params_host, x, x_coef, x_relu, weight, bias, y, &ep);
 }

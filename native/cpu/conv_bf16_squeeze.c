@@ -15,7 +15,6 @@
 #include "bf16_internal.h"
 #include "common.h"
 #include "conv_internal.h"
-#include "fused_internal.h"
 
 int lits_conv2d_forward_epilogue_pool_bf16_f32(const lits_conv2d_params* params_host,
                                                const float* x, const float* x_coef,
@@ -25,9 +24,7 @@ int lits_conv2d_forward_epilogue_pool_bf16_f32(const lits_conv2d_params* params_
                                                float* y, float* pooled) {
   static const char* fn = "lits_conv2d_forward_epilogue_pool_bf16_f32";
   lits_clear_error();
-  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
-               relu);
+  LITS_CHECKED(lits_conv_epilogue_args(fn, r, r_coef, relu));
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(pooled != NULL, "%s: pooled is NULL", fn);
@@ -45,9 +42,7 @@ int lits_conv2d_forward_epilogue_scaled_bf16_f32(const lits_conv2d_params* param
                                                  const float* r_coef, int32_t relu, float* y) {
   static const char* fn = "lits_conv2d_forward_epilogue_scaled_bf16_f32";
   lits_clear_error();
-  LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
-  LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
-               relu);
+  LITS_CHECKED(lits_conv_epilogue_args(fn, r, r_coef, relu));
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
   LITS_REQUIRE(x != NULL && x_scale != NULL, "%s: x or x_scale is NULL", fn);

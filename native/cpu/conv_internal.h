@@ -188,6 +188,10 @@ void lits_conv_plane_means(const conv_shape* p, const conv_epilogue* ep, const f
 void lits_scale_planes(const float* x, const float* scale, int64_t planes, int64_t hw,
                        float* out);
 
+/* The epilogue arguments of convolution entry point fn (conv.c): r_coef only
+ * with r, relu one of lits.h's codes 0 to 3. LITS_OK or the argument error. */
+int lits_conv_epilogue_args(const char* fn, const float* r, const float* r_coef, int32_t relu);
+
 /* The epilogue as a pass over y, written by a convolution of geometry q
  * (conv.c): lits_fused_affine_f32 in place. */
 int lits_conv_epilogue_pass(const lits_conv2d_params* q, const conv_epilogue* ep, float* y);
