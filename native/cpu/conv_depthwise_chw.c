@@ -530,15 +530,6 @@ void lits_dw_chw_layer_free(lits_dw_layer* L) {
   free(L);
 }
 
-/* n values of src rounded to bf16 (conv_round_bf16) into dst. */
-AVX512 static void round_run(const float* src, int64_t n, float* dst) {
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16) {
-    _mm512_storeu_ps(dst + j, conv_round_bf16_16(_mm512_loadu_ps(src + j)));
-  }
-  for (; j < n; j++) dst[j] = conv_round_bf16(src[j]);
-}
-
 int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const float* weight,
                                     const float* bias, int round, float* y, conv_epilogue* ep) {
   const int64_t planes = p->n * p->k, hw = p->h * p->w, ohw = p->oh * p->ow, rs = p->r * p->s;
@@ -584,8 +575,9 @@ int lits_conv_depthwise_chw_forward(const conv_shape* p, const float* x, const f
       const float* in = x + (i * p->c + c) * hw;
       const float* wt = weight + c * rs;
       if (round) {
-        round_run(in, hw, xr);
-        round_run(wt, rs, wr);
+        const fused_affine none = fused_affine_of(NULL, 0, 0);
+        conv_input_row(xr, in, hw, none, 0, 0, 1);
+        conv_input_row(wr, wt, rs, none, 0, 0, 1);
         in = xr, wt = wr;
       }
       fn(&q, L.masks, L.rm, L.rh, in, wt, res, y + pl * ohw, sums != NULL ? sums + pl : NULL);

@@ -71,11 +71,6 @@ static inline float dot_bias(const float* a, const float* b, int64_t len, const 
   return bias != NULL ? acc + bias[i] : acc;
 }
 
-/* dst[0 .. n) = src rounded to bf16 (autocast's operands). */
-static void round_into(const float* src, int64_t n, float* dst) {
-  for (int64_t j = 0; j < n; j++) dst[j] = conv_round_bf16(src[j]);
-}
-
 /* The gate; with round, of pooled, w1, the hidden values and w2 rounded to
  * bf16 (rounded copies made first, so the products are exact in fp32 and
  * the sums fp32, as autocast's 1x1 convolutions). */
@@ -103,9 +98,10 @@ static int gate(const char* fn, const float* pooled, const float* w1, const floa
     float* r1 = hidden + squeeze;
     float* r2 = r1 + cs;
     float* rp = r2 + cs;
-    round_into(w1, cs, r1);
-    round_into(w2, cs, r2);
-    round_into(pooled, (int64_t)n * c, rp);
+    const fused_affine none = fused_affine_of(NULL, 0, 0);
+    conv_input_row(r1, w1, cs, none, 0, 0, 1);
+    conv_input_row(r2, w2, cs, none, 0, 0, 1);
+    conv_input_row(rp, pooled, (int64_t)n * c, none, 0, 0, 1);
     w1 = r1, w2 = r2, pooled = rp;
   }
   for (int64_t i = 0; i < n; i++) {
