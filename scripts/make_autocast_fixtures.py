@@ -106,6 +106,23 @@ def model_case():
     }
 
 
+def rule_case(fn, inputs):
+    """Which precision PyTorch's autocast picks for an op at the edge of its list: the
+    output's dtype under autocast (bfloat16: lowered), the output, and the fp32 output."""
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = fn(*inputs)
+    return {
+        "inputs": [ser(t) for t in inputs],
+        "out": ser(out),
+        "out_dtype": str(out.dtype).replace("torch.", ""),
+        "fp32": ser(fn(*inputs)),
+    }
+
+
+def einsum_case(eq, *shapes):
+    return rule_case(lambda *xs: torch.einsum(eq, *xs), [rounded(s) for s in shapes])
+
+
 cases = {
     "conv2d": {
         "3x3 pad 1": conv_case(2, 3, 9, 11, 8, 3, 1, 1),
@@ -119,6 +136,28 @@ cases = {
     "bmm": run(torch.matmul, [rounded((3, 5, 16)), rounded((3, 16, 4))]),
     "model": model_case(),
 }
+# After the others, so that their inputs stay the draws they were.
+rules = {
+    "dot": rule_case(torch.dot, [rounded((64,)), rounded((64,))]),
+    "mv": rule_case(torch.mv, [rounded((5, 64)), rounded((64,))]),
+    "outer": rule_case(torch.outer, [rounded((5,)), rounded((4,))]),
+    "bilinear": rule_case(F.bilinear, [rounded((3, 8)), rounded((3, 6)), rounded((4, 8, 6), 0.2),
+                                       rounded((4,), 0.1)]),
+    "conv_transpose2d": rule_case(F.conv_transpose2d, [rounded((1, 4, 6, 6)),
+                                                       rounded((4, 3, 3, 3), 0.3)]),
+    "prelu": rule_case(F.prelu, [rounded((2, 3, 4)), rounded((3,), 0.3)]),
+    "matmul 1-D": rule_case(torch.matmul, [rounded((64,)), rounded((64,))]),
+    "matmul 2-D 1-D": rule_case(torch.matmul, [rounded((5, 64)), rounded((64,))]),
+    "inner": rule_case(torch.inner, [rounded((3, 64)), rounded((2, 64))]),
+    "einsum i,j->ij": einsum_case("i,j->ij", (5,), (4,)),
+    "einsum ij,ij->ij": einsum_case("ij,ij->ij", (4, 6), (4, 6)),
+    "einsum ij,i->ij": einsum_case("ij,i->ij", (4, 6), (4,)),
+    "einsum ij,ij->i": einsum_case("ij,ij->i", (4, 64), (4, 64)),
+    "einsum i,i->": einsum_case("i,i->", (64,), (64,)),
+    "einsum bij,bjk->bik": einsum_case("bij,bjk->bik", (2, 3, 32), (2, 32, 5)),
+    "einsum ab,ab,ab->a": einsum_case("ab,ab,ab->a", (3, 64), (3, 64), (3, 64)),
+}
+cases["rules"] = rules
 cases["torch"] = torch.__version__
 
 with open(OUT, "w") as f:

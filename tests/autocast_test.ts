@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import {
   autocast,
   autocastDtype,
+  einsum,
   full,
   functional as F,
   io,
@@ -43,6 +44,13 @@ interface Case {
   fp32: { out: Stored; grads: Stored[] };
   options?: { stride: number; padding: number; groups: number };
 }
+/** An op at the edge of PyTorch's autocast list: its inputs, and what PyTorch made of them. */
+interface RuleCase {
+  inputs: Stored[];
+  out: Stored;
+  out_dtype: "float32" | "bfloat16";
+  fp32: Stored;
+}
 interface ModelCase {
   state: Record<string, Stored>;
   x: Stored;
@@ -59,6 +67,7 @@ const fx = loadFixture<{
   matmul: Case;
   bmm: Case;
   model: ModelCase;
+  rules: Record<string, RuleCase>;
 }>("autocast.json");
 
 const level = new Int32Array(1);
@@ -167,6 +176,40 @@ Deno.test({
     checkOp(fx.linear, (x, w, b) => F.linear(x, w, b), "linear");
     checkOp(fx.matmul, (a, b) => a.matmul(b), "matmul");
     checkOp(fx.bmm, (a, b) => a.matmul(b), "bmm");
+  },
+});
+
+/** Our call of each rules case (einsum's cases name their equation). */
+function ruleOp(name: string): (...xs: Tensor[]) => Tensor {
+  if (name.startsWith("einsum ")) return (...xs) => einsum(name.slice(7), ...xs);
+  const ops: Record<string, (...xs: Tensor[]) => Tensor> = {
+    dot: (a, b) => a.dot(b),
+    mv: (a, b) => a.mv(b),
+    outer: (a, b) => a.outer(b),
+    bilinear: (a, b, w, c) => F.bilinear(a, b, w, c),
+    conv_transpose2d: (x, w) => F.convTranspose2d(x, w),
+    prelu: (x, w) => F.prelu(x, w),
+    "matmul 1-D": (a, b) => a.matmul(b),
+    "matmul 2-D 1-D": (a, b) => a.matmul(b),
+    inner: (a, b) => a.inner(b),
+  };
+  return ops[name];
+}
+
+Deno.test({
+  name: "autocast: the ops at the edge of PyTorch's list round, or stay fp32, as its own do",
+  ignore: noBf16,
+  fn() {
+    for (const [name, c] of Object.entries(fx.rules)) {
+      const op = ruleOp(name);
+      assert.ok(op, `no call for ${name}`);
+      const xs = c.inputs.map((s) => fromStored(s));
+      const mixed = autocast("bfloat16", () => op(...xs)), plain = op(...xs);
+      closeToTorch(mixed, c.out, c.fp32, name);
+      const same = distance(mixed.toArray(), plain.toArray()) === 0;
+      // PyTorch's bfloat16 output says it rounded; float32 that it did not.
+      assert.equal(same, c.out_dtype === "float32", `${name}: PyTorch gives ${c.out_dtype}`);
+    }
   },
 });
 

@@ -4,6 +4,13 @@
  * does: their inputs rounded to bfloat16, products and sums in fp32. Every
  * other op (batch norm and its statistics, softmax, losses, reductions, the
  * optimizer) stays in fp32, and so do weights, gradients and optimizer state.
+ * PyTorch 1.13's list decides at the edges: `matmul`, `mm`, `bmm`, `addmm`,
+ * `baddbmm`, `inner`, `F.linear`, conv1d/2d/3d and einsum's products that
+ * sum over a letter (its `bmm`) round; `dot`, `mv`, `outer`, `F.bilinear`,
+ * the transposed convolutions, `F.prelu` and einsum's products that sum
+ * over none (its `mul`) stay fp32. The GPU follows the same list (PyTorch's
+ * CUDA autocast lowers `mv`, all of einsum, the transposed convolutions and
+ * `prelu` too: there ours are the more exact).
  *
  * What differs from PyTorch, and why:
  * - Outputs have dtype float32; PyTorch's are bfloat16 tensors. On the CPU
@@ -121,6 +128,15 @@ export function autocast<T>(dtype: AutocastDtype, fn: () => T, options?: Autocas
     );
   }
   return result;
+}
+
+/**
+ * @internal Runs `fn` with autocast off: for the ops that PyTorch 1.13's CPU
+ * autocast leaves in fp32 although they are built here from ones it lowers
+ * (`dot`, `mv`, `F.bilinear`, einsum's products that sum over no letter).
+ */
+export function inFloat32<T>(fn: () => T): T {
+  return autocastDtype() === null ? fn() : autocast("bfloat16", fn, { enabled: false });
 }
 
 /**

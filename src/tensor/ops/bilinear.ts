@@ -12,6 +12,7 @@ import { linear } from "./matmul.ts";
 import { reshape, unsqueeze } from "./shape.ts";
 import { sum } from "./reduce.ts";
 import { checkActivation } from "./activation_shrink.ts";
+import { inFloat32 } from "../autocast.ts";
 
 /**
  * y[..., o] = sum over i, j of x1[..., i] W[o, i, j] x2[..., j] (+ b[o]),
@@ -55,6 +56,19 @@ export function bilinear(
         `same leading dims, bias [${out}])`,
     );
   }
+  // PyTorch's autocast leaves bilinear in fp32 (it is not on its list).
+  return inFloat32(() => product(x1, x2, weight, bias, lead));
+}
+
+/** bilinear's value, the shapes checked. */
+function product(
+  x1: Tensor,
+  x2: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  lead: number[],
+): Tensor {
+  const [out, in1, in2] = weight.shape;
   const m = lead.reduce((a, b) => a * b, 1);
   // [M, in2] x [out * in1, in2]^T: sum over j of W[o, i, j] x2[j], as [M, out, in1].
   const wx2 = reshape(linear(reshape(x2, [m, in2]), reshape(weight, [out * in1, in2])), [

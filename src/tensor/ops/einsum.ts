@@ -21,6 +21,7 @@ import { matmul } from "./matmul.ts";
 import { sum } from "./reduce.ts";
 import { expand, permute, reshape } from "./shape.ts";
 import { diagonal } from "./linalg_small.ts";
+import { inFloat32 } from "../autocast.ts";
 
 const USAGE = 'einsum("bij,bjk->bik", a, b)';
 
@@ -203,7 +204,9 @@ function einsumPair(specs: string[], rhs: string | null, operands: Tensor[]): Te
     n(contracted),
     n(right),
   ]);
-  const product = reshape(matmul(A, B), [...batch, ...left, ...right].map((l) => size.get(l)!));
+  // A product that sums over no letter stays fp32 under autocast, as torch's (a mul there).
+  const ab = contracted.length === 0 ? inFloat32(() => matmul(A, B)) : matmul(A, B);
+  const product = reshape(ab, [...batch, ...left, ...right].map((l) => size.get(l)!));
   const have = [...batch, ...left, ...right];
   return out.length === 0 ? product : permute(product, out.map((l) => have.indexOf(l)));
 }

@@ -17,6 +17,7 @@ import { indexVector } from "./gather.ts";
 import { indexAdd } from "./scatter.ts";
 import { checkOptions } from "../../options.ts";
 import { checkElements } from "../sizes.ts";
+import { inFloat32 } from "../autocast.ts";
 
 function floatTensor(where: string, x: unknown, usage: string): asserts x is Tensor {
   expectTensor(x, where, usage);
@@ -171,7 +172,7 @@ export function dot(x: Tensor, other: Tensor): Tensor {
         "number of elements",
     );
   }
-  return matmul(a, b);
+  return inFloat32(() => matmul(a, b)); // PyTorch's autocast leaves dot in fp32
 }
 
 /**
@@ -194,7 +195,7 @@ export function mv(x: Tensor, vec: Tensor): Tensor {
   if (a.shape[1] !== b.shape[0]) {
     throw new Error(`mv: size mismatch, matrix [${a.shape}] and vector [${b.shape}]`);
   }
-  return matmul(a, b);
+  return inFloat32(() => matmul(a, b)); // PyTorch's autocast leaves mv in fp32
 }
 
 /**
