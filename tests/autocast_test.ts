@@ -335,6 +335,10 @@ Deno.test("autocast: bad calls say what to write", () => {
       /the first argument is the dtype, got the device 'cpu'.*autocast\("bfloat16"/,
     ],
     [() => (autocast as (f: unknown) => unknown)(fn), /the dtype, got a function/],
+    [
+      () => autocast({ device_type: "cpu", dtype: "bfloat16" } as never, fn),
+      /the first argument is the dtype, got an options object.*autocast\("bfloat16"/,
+    ],
     [() => autocast("bfloat16", fn, { dtype: "bfloat16" } as never), /dtype is the first arg/],
     [() => autocast("bfloat16", fn, { device_type: "cpu" } as never), /no 'device_type' option/],
     // Not "did you mean 'enabled'": that would turn autocast off.

@@ -182,6 +182,18 @@ Deno.test("x.half(), model.bfloat16() and .double() say that tensors stay float3
   assert.throws(() => zeros([2]).double(), /double\(\): tensors stay float32/);
 });
 
+Deno.test("model.float() is torch's no-op cast here: the same module, its state unchanged", () => {
+  const bn = new nn.BatchNorm2d(3);
+  const before = bn.stateDict();
+  assert.equal(bn.float(), bn);
+  assert.equal(bn.float().eval(), bn); // torch's chain
+  for (const [k, t] of bn.stateDict()) {
+    assert.equal(t, before.get(k), k);
+    assert.equal(t.dtype, k.endsWith("num_batches_tracked") ? "int32" : "float32", k);
+  }
+  assert.throws(() => (bn.float as (x: unknown) => unknown)("float32"), /model\.float\(\)/);
+});
+
 Deno.test("an optimizer over no parameters is refused, as torch's", () => {
   // torch.optim.Adam([]) -> ValueError: optimizer got an empty parameter list
   assert.throws(() => new optim.Adam([]), /optim.Adam: got an empty parameter list/);

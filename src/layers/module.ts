@@ -16,7 +16,7 @@ import { backend, checkToArguments, type DeviceName, dtypeCastError } from "../t
 import { moveInPlace } from "../tensor/transfer.ts";
 import { writeInPlace } from "../tensor/ops/in_place.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
-import { checkCall, checkOptions } from "../options.ts";
+import { checkArity, checkCall, checkOptions } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
 import { moduleRepr } from "./module_repr.ts";
 import {
@@ -667,6 +667,23 @@ export abstract class Module extends CallableObject {
   /** Frees the module at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  /**
+   * PyTorch's `model.float()`: parameters and floating buffers are float32
+   * here already (as after torch's cast), so it changes nothing; returns
+   * this, for chains such as `model.float().eval()`.
+   *
+   * @example
+   * ```ts
+   * import { nn } from "@lits/vision";
+   * const fc = new nn.Linear(2, 3);
+   * console.log(fc.float() === fc, fc.weight.dtype); // true "float32"
+   * ```
+   */
+  float(): this {
+    checkArity("Module.float", arguments.length, 0, "model.float()");
+    return this;
   }
 
   /** Throws: PyTorch's `model.half()`; weights stay float32 (bfloat16 is `autocast`'s). */

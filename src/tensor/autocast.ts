@@ -78,9 +78,15 @@ export function autocast<T>(dtype: AutocastDtype, fn: () => T, options?: Autocas
   const usage = 'autocast("bfloat16", () => model.forward(x), { enabled: true })';
   // PyTorch's spelling, torch.autocast("cpu", dtype=torch.bfloat16), names the
   // device first and the dtype as an option: say so before the option check.
-  if ((dtype as string) === "cpu" || (dtype as string) === "cuda" || typeof dtype === "function") {
+  const isOptions = typeof dtype === "object" && dtype !== null;
+  if (
+    (dtype as string) === "cpu" || (dtype as string) === "cuda" || typeof dtype === "function" ||
+    isOptions
+  ) {
     const got = typeof dtype === "function"
       ? "a function"
+      : isOptions
+      ? `an options object (torch.autocast's keywords are not options here)`
       : `the device '${dtype}' (the tensors say the device)`;
     throw new Error(`autocast: the first argument is the dtype, got ${got}; write ${usage}`);
   }
