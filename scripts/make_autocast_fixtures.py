@@ -158,6 +158,18 @@ rules = {
     "einsum ab,ab,ab->a": einsum_case("ab,ab,ab->a", (3, 64), (3, 64), (3, 64)),
 }
 cases["rules"] = rules
+# The other lowered ops, after the rules for the same reason.
+cases["more"] = {
+    "conv1d": run(lambda x, w, b: F.conv1d(x, w, b, padding=1),
+                  [rounded((2, 6, 17)), rounded((5, 6, 3), 18 ** -0.5), rounded((5,), 0.1)]),
+    "conv3d": run(lambda x, w, b: F.conv3d(x, w, b, stride=(1, 2, 2), padding=1),
+                  [rounded((1, 2, 4, 6, 6)), rounded((3, 2, 3, 3, 3), 54 ** -0.5),
+                   rounded((3,), 0.1)]),
+    "addmm": run(lambda a, b, i: torch.addmm(i, a, b, beta=0.5, alpha=2.0),
+                 [rounded((6, 20)), rounded((20, 9)), rounded((6, 9))]),
+    "baddbmm": run(lambda a, b, i: torch.baddbmm(i, a, b, beta=0.5, alpha=2.0),
+                   [rounded((3, 5, 16)), rounded((3, 16, 4)), rounded((3, 5, 4))]),
+}
 cases["torch"] = torch.__version__
 
 with open(OUT, "w") as f:

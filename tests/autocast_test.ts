@@ -11,8 +11,10 @@
  */
 import assert from "node:assert/strict";
 import {
+  addmm,
   autocast,
   autocastDtype,
+  baddbmm,
   einsum,
   full,
   functional as F,
@@ -68,6 +70,7 @@ const fx = loadFixture<{
   bmm: Case;
   model: ModelCase;
   rules: Record<string, RuleCase>;
+  more: { conv1d: Case; conv3d: Case; addmm: Case; baddbmm: Case };
 }>("autocast.json");
 
 const level = new Int32Array(1);
@@ -140,7 +143,7 @@ function checkOp(c: Case, op: (...xs: Tensor[]) => Tensor, what: string): void {
   // fp32: there the outputs are compared without the bias, each within half
   // a bf16 step of itself (at most 2^-8 of the value).
   const unbiased = (t: Tensor) =>
-    dev === "cpu" || xs.length < 3
+    dev === "cpu" || xs.length < 3 || xs[2].ndim !== 1 // (addmm's third is no bias)
       ? t
       : noGrad(() => t.sub(xs[2].detach().reshape(t.shape.map((d, i) => (i === 1 ? d : 1)))));
   const pairs: [Tensor, Tensor, string][] = [
@@ -210,6 +213,20 @@ Deno.test({
       // PyTorch's bfloat16 output says it rounded; float32 that it did not.
       assert.equal(same, c.out_dtype === "float32", `${name}: PyTorch gives ${c.out_dtype}`);
     }
+  },
+});
+
+Deno.test({
+  name: "autocast: conv1d, conv3d, addmm and baddbmm against PyTorch's CPU autocast",
+  ignore: noBf16,
+  fn() {
+    const m = fx.more;
+    checkOp(m.conv1d, (x, w, b) => F.conv1d(x, w, b, { padding: 1 }), "conv1d");
+    checkOp(m.conv3d, (x, w, b) => F.conv3d(x, w, b, { stride: [1, 2, 2], padding: 1 }), "conv3d");
+    // PyTorch rounds the added input too; ours adds it in fp32, as a bias (within bf16's step).
+    const scaled = { beta: 0.5, alpha: 2 };
+    checkOp(m.addmm, (a, b, i) => addmm(i, a, b, scaled), "addmm");
+    checkOp(m.baddbmm, (a, b, i) => baddbmm(i, a, b, scaled), "baddbmm");
   },
 });
 
