@@ -22,13 +22,10 @@ import {
   type Tensor,
   tensor,
 } from "../mod.ts";
-import { backend } from "../src/tensor/device.ts";
 import { bf16 } from "./bf16_ref.ts";
+import { bf16Convolutions } from "./conv_ref.ts";
 
-const lib = backend("cpu"), level = new Int32Array(1);
-const noBf16 = lib.lits_bf16_support === null || lib.lits_bf16_support(level) !== 0 ||
-  level[0] === 0;
-if (noBf16) console.log("autocast_layouts_test: ignored: no bf16 kernels on this CPU");
+const { noBf16 } = bf16Convolutions("autocast_layouts_test");
 
 /** A 32-bit LCG: the layouts are the same on every run. */
 function draws(seed: number) {
