@@ -29,9 +29,9 @@ import { STATUS } from "../src/ffi/codes.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { withMoments } from "../src/tensor/ops/batch_moments.ts";
 import { assertBits, AVX512, countCalls, withEnv } from "./helpers.ts";
+import { checkingEachLayer, loss, momentsReference } from "./moments_ref.ts";
 
 const lib = cpuLib();
-const raw = { ...lib };
 const ptr = (a: Float64Array) => Deno.UnsafePointer.of(a);
 
 interface Case {
@@ -173,28 +173,11 @@ function run(c: Case, nan = false): Run {
     }));
 }
 
-/** Mean and M2 of each channel of y [n, k, hw] in float64 (two passes). */
-function reference(y: Float32Array, n: number, k: number): Float64Array {
-  const hw = y.length / (n * k), out = new Float64Array(2 * k);
-  for (let ch = 0; ch < k; ch++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < hw; j++) s += y[(i * k + ch) * hw + j];
-    const mean = s / (n * hw);
-    let q = 0;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < hw; j++) q += (y[(i * k + ch) * hw + j] - mean) ** 2;
-    }
-    out[2 * ch] = mean;
-    out[2 * ch + 1] = q;
-  }
-  return out;
-}
-
 for (const c of cases) {
   Deno.test(`conv moments: ${c.name}: the plain forward's y, float64's moments`, () => {
     const { y, plain, moments } = run(c);
     assertBits(y, plain, "y");
-    const want = reference(y, c.n, c.k);
+    const want = momentsReference(y, c.n, c.k);
     // The GEMM's double sums are far closer than the pass's float chunk sums.
     const tight = c.gathered && AVX512;
     for (let ch = 0; ch < c.k; ch++) {
@@ -213,7 +196,7 @@ Deno.test("conv moments: a NaN in x reaches the moments of the channels it reach
   for (const c of [cases[0], cases[4], cases[5], cases[6]]) {
     const { y, plain, moments } = run(c, true);
     assertBits(y, plain, c.name);
-    const want = reference(y, c.n, c.k);
+    const want = momentsReference(y, c.n, c.k);
     want.forEach((v, i) =>
       assert.equal(Number.isNaN(moments[i]), Number.isNaN(v), `${c.name} ${i}`)
     );
@@ -329,78 +312,6 @@ const GATHER = ["lits_conv2d_forward_moments_f32"];
 const FROM = ["lits_batchnorm2d_stats_from_moments_f32"];
 const PASS = ["lits_batchnorm2d_stats_f32"];
 
-/** The loss of one training step of `net` on x. */
-function loss(net: nn.Module, x: Tensor, labels: Tensor): number {
-  return scope(() => {
-    net.train();
-    net.zeroGrad();
-    const l = F.crossEntropy(net.forward(x) as Tensor, labels);
-    l.backward();
-    return (l.toArray() as Float32Array)[0];
-  });
-}
-
-/**
- * Runs fn with each gathering convolution checked as it returns: the batch
- * statistics from its moments against the statistics pass over its output.
- * Returns fn's result and the number of convolutions checked.
- */
-function checkingEachLayer<T>(fn: () => T): [T, number] {
-  // (The kernels as loaded, not as countCalls may have wrapped them.)
-  const { lits_batchnorm2d_stats_f32: pass, lits_batchnorm2d_stats_from_moments_f32: from } = raw;
-  const table = lib as unknown as Record<string, (...a: unknown[]) => number>;
-  const gather = table.lits_conv2d_forward_moments_f32;
-  let layers = 0;
-  table.lits_conv2d_forward_moments_f32 = (...a: unknown[]) => {
-    const st = gather(...a);
-    const p = a[0] as Int32Array, y = a[6] as Deno.PointerObject;
-    const [n, k] = [p[0], p[4]];
-    const oh = Math.floor((p[2] + 2 * p[9] - p[5]) / p[7]) + 1;
-    const ow = Math.floor((p[3] + 2 * p[10] - p[6]) / p[8]) + 1;
-    scope(() => {
-      const out = () => [zeros([k]), zeros([k]), zeros([3 * k])];
-      const [m1, s1, c1] = out(), [m2, s2, c2] = out();
-      const tail = [n, k, oh * ow, 0.1, 1e-5] as const;
-      assert.equal(
-        pass!(y, null, null, null, null, m1.ptr, s1.ptr, c1.ptr, ...tail),
-        0,
-      );
-      const moments = a[7] as Deno.PointerObject;
-      assert.equal(
-        from!(
-          moments,
-          null,
-          null,
-          null,
-          null,
-          m2.ptr,
-          s2.ptr,
-          c2.ptr,
-          ...tail,
-        ),
-        0,
-      );
-      const [mean, invstd] = [m1, s1].map((t) => t.toArray() as Float32Array);
-      const [gotMean, gotInvstd] = [m2, s2].map((t) => t.toArray() as Float32Array);
-      for (let ch = 0; ch < k; ch++) {
-        const what = `layer ${layers} [${[...p.slice(0, 5)]}] channel ${ch}`;
-        assert.ok(Math.abs(gotInvstd[ch] / invstd[ch] - 1) < 1e-5, `${what}: invstd`);
-        assert.ok(
-          Math.abs(gotMean[ch] - mean[ch]) <= 1e-5 / invstd[ch] + 1e-6 * Math.abs(mean[ch]),
-          `${what}: mean`,
-        );
-      }
-    });
-    layers++;
-    return st;
-  };
-  try {
-    return [fn(), layers];
-  } finally {
-    table.lits_conv2d_forward_moments_f32 = gather;
-  }
-}
-
 Deno.test("ResNet-50 training: every batch norm takes its convolution's moments, as the pass would", () => {
   manualSeed(3);
   const net = models.resnet50({ inChannels: 1, numClasses: 3 });
@@ -412,7 +323,7 @@ Deno.test("ResNet-50 training: every batch norm takes its convolution's moments,
   const state = new Map([...net.stateDict()].map(([k, v]) => [k, v.clone().keep()]));
   const [[[got, layers], gathered], from] = countCalls(
     FROM,
-    () => countCalls(GATHER, () => checkingEachLayer(() => loss(net, x, labels))),
+    () => countCalls(GATHER, () => checkingEachLayer(GATHER[0], () => loss(net, x, labels))),
   );
   assert.deepEqual([layers, gathered, from], [53, 53, 53], "gathered, checked, used");
   net.loadStateDict(state);

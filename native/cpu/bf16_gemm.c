@@ -84,8 +84,27 @@ int lits_bf16_ready(const char* fn, const char* fp32) {
     c##i##a = _mm512_dpbf16_ps(c##i##a, w, b0);                \
     c##i##b = _mm512_dpbf16_ps(c##i##b, w, b1);                \
   }
+/* Adds a row's values d (v - shift, 0 beyond the row's columns) to its
+ * running moments acc (bf16_moments): sum and sum of squares summed in
+ * fp32 over the kernel's few vectors, then in double. */
+BF16_TARGET static inline void moments_add(double* acc, __m512 sum, __m512 sq) {
+  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(sum),
+                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sum), 1)));
+  const __m256 q8 = _mm256_add_ps(_mm512_castps512_ps256(sq),
+                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sq), 1)));
+  _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), _mm512_cvtps_pd(s8)));
+  _mm512_storeu_pd(acc + 8, _mm512_add_pd(_mm512_loadu_pd(acc + 8), _mm512_cvtps_pd(q8)));
+}
+
+/* The row's shift: its first value where first (the tile's column 0). */
+BF16_TARGET static inline __m512 moments_shift(float* shift, __m512 v, int first) {
+  if (first) *shift = _mm512_cvtss_f32(v);
+  return _mm512_set1_ps(*shift);
+}
+
 /* Row i of C (if i < mr) = alpha * acc + beta * C, C not read when beta is 0
- * (BLAS: NaN there must not survive); the masks cut the last columns. */
+ * (BLAS: NaN there must not survive); the masks cut the last columns; its
+ * values' moments into mo's row i where mo. */
 #define STORE(i)                                                              \
   if ((i) < mr) {                                                             \
     float* r = c + (i) * ldc;                                                 \
@@ -101,6 +120,13 @@ int lits_bf16_ready(const char* fn, const char* fp32) {
       _mm512_mask_storeu_ps(r, ma, va);                                       \
       _mm512_mask_storeu_ps(r + 16, mb, vb);                                  \
     }                                                                         \
+    if (mo != NULL) {                                                         \
+      const __m512 s = moments_shift(mo->shift + (i), va, mfirst);            \
+      const __m512 d0 = _mm512_maskz_sub_ps(ma, va, s);                       \
+      const __m512 d1 = _mm512_maskz_sub_ps(mb, vb, s);                       \
+      moments_add(mo->acc + 16 * (i), _mm512_add_ps(d0, d1),                  \
+                  _mm512_fmadd_ps(d1, d1, _mm512_mul_ps(d0, d0)));            \
+    }                                                                         \
   }
 
 /* C[mr x (columns in ma, mb)] from `pairs` K pairs of an A panel (rows
@@ -109,7 +135,8 @@ int lits_bf16_ready(const char* fn, const char* fp32) {
 #define KERNEL(name, DECL, DOTS, STORES)                                                      \
   BF16_TARGET static void name(int64_t pairs, const uint32_t* ap, const uint32_t* bp,        \
                                float* c, int64_t ldc, int64_t mr, __mmask16 ma, __mmask16 mb, \
-                               float alpha, float beta, int nt) {                             \
+                               float alpha, float beta, int nt, const bf16_moments* mo,       \
+                               int mfirst) {                                                  \
     DECL for (int64_t q = 0; q < pairs; q++) {                                                \
       const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp);                                   \
       const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + 16);                              \
@@ -159,16 +186,31 @@ KERNEL(kernel4, ROW(0) ROW(1) ROW(2) ROW(3), DOT(0) DOT(1) DOT(2) DOT(3),
     } else {                                                              \
       _mm512_mask_storeu_ps(r + (off), m, v);                             \
     }                                                                     \
+    acc = v;                                                              \
+  }
+/* The row's four stored vectors' moments (into mo's row i). */
+#define MOMENTS4(i)                                                                     \
+  if (mo != NULL) {                                                                     \
+    const __m512 s = moments_shift(mo->shift + (i), c##i##a, mfirst);                   \
+    const __m512 d0 = _mm512_maskz_sub_ps(m0, c##i##a, s);                              \
+    const __m512 d1 = _mm512_maskz_sub_ps(m1, c##i##b, s);                              \
+    const __m512 d2 = _mm512_maskz_sub_ps(m2, c##i##c, s);                              \
+    const __m512 d3 = _mm512_maskz_sub_ps(m3, c##i##d, s);                              \
+    const __m512 q = _mm512_fmadd_ps(                                                   \
+        d3, d3, _mm512_fmadd_ps(d2, d2, _mm512_fmadd_ps(d1, d1, _mm512_mul_ps(d0, d0)))); \
+    moments_add(mo->acc + 16 * (i), _mm512_add_ps(_mm512_add_ps(d0, d1), _mm512_add_ps(d2, d3)), \
+                q);                                                                     \
   }
 #define STORE4(i)                                                           \
   if ((i) < mr) {                                                           \
     float* r = c + (i) * ldc;                                               \
     PUT(c##i##a, 0, m0) PUT(c##i##b, 16, m1) PUT(c##i##c, 32, m2) PUT(c##i##d, 48, m3) \
+    MOMENTS4(i)                                                             \
   }
 BF16_TARGET static void kernel6x2(int64_t pairs, const uint32_t* ap, const uint32_t* bp,
                                   int64_t ps, float* c, int64_t ldc, int64_t mr, __mmask16 m0,
                                   __mmask16 m1, __mmask16 m2, __mmask16 m3, float alpha,
-                                  float beta, int nt) {
+                                  float beta, int nt, const bf16_moments* mo, int mfirst) {
   ROW4(0) ROW4(1) ROW4(2) ROW4(3) ROW4(4) ROW4(5);
   const uint32_t* bq = bp + ps * NR;
   for (int64_t q = 0; q < pairs; q++) {
@@ -185,6 +227,12 @@ BF16_TARGET static void kernel6x2(int64_t pairs, const uint32_t* ap, const uint3
   STORE4(0) STORE4(1) STORE4(2) STORE4(3) STORE4(4) STORE4(5);
 }
 
+/* mo's rows from row ir on. */
+static inline bf16_moments row_moments(const bf16_moments* mo, int64_t ir) {
+  const bf16_moments r = {mo->acc + 16 * ir, mo->shift + ir};
+  return r;
+}
+
 static __mmask16 mask_of(int64_t n) {
   return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
 }
@@ -198,6 +246,7 @@ typedef struct {
   const bf16_packed_a* pa; /* op(A) packed already, or NULL: pack_a per block */
   const bf16_b_xform* bx;  /* op(B)'s transform, or NULL */
   int stream;              /* C written with streaming stores where it can be */
+  const bf16_moments* mo;  /* C's rows' moments, or NULL */
 } gemm_args;
 
 /* C[mc x nc] (alpha, beta) from a packed A block (rows ps words apart) and
@@ -209,7 +258,8 @@ typedef struct {
  * vdpbf16ps kernels. */
 BF16_TARGET static void block_product(const uint32_t* ablk, const uint32_t* bbuf, int64_t ps,
                                       int64_t mc, int64_t nc, float* c, int64_t ldc, float alpha,
-                                      float beta, int stream, int amx) {
+                                      float beta, int stream, int amx, const bf16_moments* mo,
+                                      int first) {
   const int64_t tiled = amx && ps >= 16 ? mc / 16 * 16 : 0;
   if (tiled > 0) lits_bf16_amx_begin();
   for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -223,7 +273,9 @@ BF16_TARGET static void block_product(const uint32_t* ablk, const uint32_t* bbuf
         float* cb = c + ir * ldc + jr;
         const int nt = stream && n2 == NR && ((uintptr_t)cb & 63) == 0;
         const int64_t mr = mc - ir < 6 ? mc - ir : 6;
-        kernel6x2(ps, ablk + ir * ps, bp, ps, cb, ldc, mr, ma, mb, m2, m3, alpha, beta, nt);
+        const bf16_moments rows = mo != NULL ? row_moments(mo, ir) : (bf16_moments){0};
+        kernel6x2(ps, ablk + ir * ps, bp, ps, cb, ldc, mr, ma, mb, m2, m3, alpha, beta, nt,
+                  mo != NULL ? &rows : NULL, first && jr == 0);
       }
       jr += NR;
       continue;
@@ -239,12 +291,15 @@ BF16_TARGET static void block_product(const uint32_t* ablk, const uint32_t* bbuf
       float* cb = c + ir * ldc + jr;
       const uint32_t* ap = ablk + ir * ps;
       const int nt = stream && nr == NR && ((uintptr_t)cb & 63) == 0;
+      const bf16_moments rows = mo != NULL ? row_moments(mo, ir) : (bf16_moments){0};
+      const bf16_moments* rm = mo != NULL ? &rows : NULL;
+      const int f = first && jr == 0;
       if (mr > 8) {
-        kernel12(ps, ap, bp, cb, ldc, mr, ma, mb, alpha, beta, nt);
+        kernel12(ps, ap, bp, cb, ldc, mr, ma, mb, alpha, beta, nt, rm, f);
       } else if (mr > 4) {
-        kernel8(ps, ap, bp, cb, ldc, mr, ma, mb, alpha, beta, nt);
+        kernel8(ps, ap, bp, cb, ldc, mr, ma, mb, alpha, beta, nt, rm, f);
       } else {
-        kernel4(ps, ap, bp, cb, ldc, mr, ma, mb, alpha, beta, nt);
+        kernel4(ps, ap, bp, cb, ldc, mr, ma, mb, alpha, beta, nt, rm, f);
       }
     }
   }
@@ -280,8 +335,11 @@ BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, in
         } else {
           lits_bf16_pack_a(g->a, g->lda, g->trans_a, ic, mc, p0, kc, abuf, pairs);
         }
+        /* The moments of C's final values: on the last K pass. */
+        const bf16_moments rows = g->mo != NULL ? row_moments(g->mo, ic) : (bf16_moments){0};
+        const bf16_moments* mo = g->mo != NULL && p0 + kc >= g->k ? &rows : NULL;
         block_product(ablk, bbuf, pairs, mc, nc, g->c + ic * g->ldc + jc, g->ldc, g->alpha, beta,
-                      stream, amx);
+                      stream, amx, mo, jc == 0);
       }
     }
   }
@@ -333,7 +391,7 @@ int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_
     scratch = own = lits_scratch_alloc(lits_gemm_bf16_serial_words(m, n, k) * 4);
     if (own == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
   }
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, NULL, bx, 0};
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, NULL, bx, 0, NULL};
   gemm_slab(&g, 0, m, 0, n, scratch, scratch + bwords_of(n, k));
   lits_scratch_free(own);
   return LITS_OK;
@@ -403,7 +461,7 @@ BF16_TARGET int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t 
           for (int64_t u = 0; u < ns; u++) {
             lits_bf16_pack_a(a + (s0 + u) * a_step, lda, 0, ic, mc, p0, kc, abuf + u * sp, ps);
           }
-          block_product(abuf, bbuf, ps, mc, nc, c + ic * ldc + jc, ldc, 1.0f, beta, 0, amx);
+          block_product(abuf, bbuf, ps, mc, nc, c + ic * ldc + jc, ldc, 1.0f, beta, 0, amx, NULL, 0);
         }
       }
     }
@@ -430,12 +488,24 @@ int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m
                                  int64_t k, const float* b, int64_t ldb, float beta, float* c,
                                  int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx,
                                  int stream) {
+  return lits_gemm_bf16_serial_packed_moments(pa, trans_b, m, n, k, b, ldb, beta, c, ldc, scratch,
+                                              bx, stream, NULL);
+}
+
+int lits_gemm_bf16_serial_packed_moments(const bf16_packed_a* pa, int trans_b, int64_t m,
+                                         int64_t n, int64_t k, const float* b, int64_t ldb,
+                                         float beta, float* c, int64_t ldc, uint32_t* scratch,
+                                         const bf16_b_xform* bx, int stream,
+                                         const bf16_moments* mo) {
   if (m <= 0 || n <= 0) return LITS_OK;
+  /* Moments are the micro-kernels' (not AMX tiles'), of a product with K. */
+  if (mo != NULL && (k == 0 || lits_bf16_amx_on())) return LITS_ERR_UNAVAILABLE;
   if (k == 0) {
     lits_gemm_scale_c(c, m, n, ldc, beta);
     return LITS_OK;
   }
-  const gemm_args g = {0, trans_b, m, n, k, 0, ldb, ldc, 1.0f, beta, NULL, b, c, pa, bx, stream};
+  const gemm_args g = {0,  trans_b, m, n, k, 0, ldb, ldc, 1.0f, beta, NULL, b, c, pa, bx, stream,
+                       mo};
   gemm_slab(&g, 0, m, 0, n, scratch, NULL);
   if (stream) _mm_sfence();
   return LITS_OK;
@@ -473,7 +543,7 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
   if (buf == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
   uint32_t* apk = buf + per * threads;
   const bf16_packed_a pa = {apk, m, 0};
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, &pa, NULL, 0};
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, &pa, NULL, 0, NULL};
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();

@@ -146,6 +146,23 @@ int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m
                                  int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx,
                                  int stream);
 
+/* The moments of a product's output rows (conv_moments.c's tile sums): row
+ * i's sum of v - shift[i] and of its square over 8 double lanes each at
+ * acc[16 i], acc[16 i + 8]; shift[i] set to the row's first value (column
+ * 0) as it is written. */
+typedef struct {
+  double* acc;
+  float* shift;
+} bf16_moments;
+/* lits_gemm_bf16_serial_packed, adding C's final values to mo's rows as the
+ * micro-kernels write them. LITS_ERR_UNAVAILABLE (nothing written) with K
+ * 0 or where the GEMM would run AMX tiles. */
+int lits_gemm_bf16_serial_packed_moments(const bf16_packed_a* pa, int trans_b, int64_t m,
+                                         int64_t n, int64_t k, const float* b, int64_t ldb,
+                                         float beta, float* c, int64_t ldc, uint32_t* scratch,
+                                         const bf16_b_xform* bx, int stream,
+                                         const bf16_moments* mo);
+
 /* The bf16 convolutions without im2col (conv_bf16_direct.c): whether a
  * shape is theirs (forward, or backward data when backward_data), and the
  * kernels (LITS_OK or LITS_ERR_MEMORY). The caller has checked bf16

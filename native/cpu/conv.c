@@ -385,15 +385,18 @@ int lits_conv2d_forward_moments_f32(const lits_conv2d_params* params_host, const
   ep.moments = moments;
   const int st = forward(fn, params_host, x, x_coef, x_relu, weight, bias, y, NULL, 0, &ep);
   if (st != LITS_OK || ep.moments_done) return st;
-  const lits_conv2d_params* q = params_host; /* checked by forward */
+  lits_conv_moments_of(params_host, y, moments); /* checked by forward */
+  return LITS_OK;
+}
+
+void lits_conv_moments_of(const lits_conv2d_params* q, const float* y, double* moments) {
   const int64_t oh = (q->h + 2 * q->pad_h - q->dil_h * (q->r - 1) - 1) / q->stride_h + 1;
   const int64_t ow = (q->w + 2 * q->pad_w - q->dil_w * (q->s - 1) - 1) / q->stride_w + 1;
   if ((int64_t)q->n * oh * ow == 0) { /* no values: the mean of nothing */
     for (int64_t i = 0; i < 2 * (int64_t)q->k; i++) moments[i] = i % 2 ? 0.0 : NAN;
-    return LITS_OK;
+    return;
   }
   lits_conv_moments_pass(y, q->n, q->k, oh * ow, moments);
-  return LITS_OK;
 }
 
 int lits_conv2d_backward_data_f32(const lits_conv2d_params* params_host, const float* weight,

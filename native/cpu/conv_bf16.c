@@ -142,13 +142,21 @@ static int64_t epilogue_piece(int64_t rows) {
 static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
                    const float* weight, const float* bias, float* y, conv_epilogue* ep) {
   const int nt = omp_get_max_threads();
-  const tiling t = bf16_tiling(p, nt);
+  const int epilogue = ep != NULL && (ep->y_coef != NULL || ep->r != NULL || ep->relu);
+  /* y's moments gathered by the GEMM's micro-kernels as they write it,
+   * where y is the GEMM's output itself (no bias, no epilogue, no AMX
+   * tiles), else the caller's pass over y. Tiles laid out as for one thread
+   * (as conv_gemm.c's): their sums, merged in tile order, are then the same
+   * for any number of threads. */
+  const int moments = ep != NULL && ep->moments != NULL && !epilogue && bias == NULL &&
+                      !lits_bf16_amx_on();
+  const tiling t = bf16_tiling(p, moments ? 1 : nt);
   const int64_t kohw = p->k * p->ohw;
   const walk w = plan_walk(p, xf, &t, p->kg, t.max_cols, p->crs_g);
   const int threads = min_threads(nt, t.count);
   const int64_t aw = round16(lits_gemm_bf16_packed_a_words(p->kg, p->crs_g));
   /* (Not with an epilogue: it reads back the tile the GEMM just wrote.) */
-  const int stream = ep == NULL && stream_output(p->n * kohw); /* see lits_gemm_bf16_serial_packed */
+  const int stream = !epilogue && stream_output(p->n * kohw); /* see lits_gemm_bf16_serial_packed */
   /* One image with an epilogue: the GEMM writes a piece of columns at a
    * time into ebuf (rows `pitch` floats apart), the epilogue finishes it
    * there, in cache, and it is streamed to y. Written to y directly, a
@@ -157,11 +165,19 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
    * a residual, took 10-12 ms against 3.2 without an epilogue; 6.0 so, 7.1
    * inside the model. */
   const int64_t piece = epilogue_piece(p->kg), pitch = piece + 16;
-  const int pieces = ep != NULL && p->kg * t.max_cols * 4 > EPILOGUE_TILE_BYTES;
+  const int pieces = epilogue && p->kg * t.max_cols * 4 > EPILOGUE_TILE_BYTES;
   const int64_t ew = pieces ? round16(p->kg * pitch) : 0, per = w.per + ew;
   const int big = stream_output(p->n * kohw); /* y streamed from ebuf */
+  float* ms = NULL;
+  if (moments) {
+    ms = (float*)lits_scratch_alloc(lits_conv_moments_scratch(p->k, t.count, threads) * 4);
+    if (ms == NULL) return LITS_ERR_MEMORY;
+  }
   float* scratch = thread_scratch(per, threads, aw * p->groups);
-  if (scratch == NULL) return LITS_ERR_MEMORY;
+  if (scratch == NULL) {
+    lits_scratch_free(ms);
+    return LITS_ERR_MEMORY;
+  }
   uint32_t* apk = (uint32_t*)(scratch + per * threads);
 #pragma omp parallel num_threads(threads)
   {
@@ -175,6 +191,8 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
     for (int64_t ti = 0; ti < t.count; ti++) {
       const tile b = lits_conv_tile_at(p, &t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow; /* columns per image */
+      conv_tile_moments tm;
+      if (moments) tm = lits_conv_moments_tile(ms, p->k, t.count, omp_get_thread_num());
       for (int64_t g = 0; g < p->groups; g++) {
         int64_t ldb;
         const float* bm = lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
@@ -212,8 +230,11 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
         /* One image: the GEMM writes y; several: their [kg, cols] gather. */
         float* cm = b.ni == 1 ? y + y0 : out;
         const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
-        lits_gemm_bf16_serial_packed(&pa, 0, p->kg, b.cols, p->crs_g, bm, ldb, 0.0f, cm, ldc,
-                                     gbuf, bxp, b.ni == 1 && bias == NULL && stream);
+        const bf16_moments mo = {moments ? tm.acc + 16 * g * p->kg : NULL,
+                                 moments ? tm.shift + g * p->kg : NULL};
+        lits_gemm_bf16_serial_packed_moments(&pa, 0, p->kg, b.cols, p->crs_g, bm, ldb, 0.0f, cm,
+                                             ldc, gbuf, bxp, b.ni == 1 && bias == NULL && stream,
+                                             moments ? &mo : NULL);
         /* The bias in fp32, and the epilogue, while the tile is in cache;
          * gathers scatter to y. */
         for (int64_t i = 0; i < b.ni; i++) {
@@ -225,7 +246,7 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
               const float* src = b.ni == 1 ? dst : out + ki * b.cols + i * span;
               conv_bias_act(dst, src, span, bias != NULL ? bias[kk] : 0.0f, CONV_ACT_NONE);
             }
-            if (ep != NULL) {
+            if (epilogue) {
               fused_affine_span(dst, dst, fused_affine_of(ep->y_coef, p->k, kk),
                                 ep->r != NULL ? ep->r + at : NULL,
                                 fused_affine_of(ep->r_coef, p->k, kk), span, ep->relu);
@@ -233,11 +254,17 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
           }
         }
       }
+      if (moments) lits_conv_moments_end_tile(ms, &tm, p->k, t.count, threads, ti, b.cols);
     }
-    if (ep != NULL && big) _mm_sfence(); /* the streamed rows before the barrier */
+    if (epilogue && big) _mm_sfence(); /* the streamed rows before the barrier */
   }
   lits_scratch_free(scratch);
   if (ep != NULL) ep->applied = 1;
+  if (moments) {
+    lits_conv_moments_merge(ms, p->k, t.count, threads, ep->moments);
+    ep->moments_done = 1;
+    lits_scratch_free(ms);
+  }
   return LITS_OK;
 }
 
@@ -416,6 +443,21 @@ int lits_conv2d_forward_epilogue_bf16_f32(const lits_conv2d_params* params_host,
   LITS_CHECKED(lits_conv_epilogue_args(fn, r, r_coef, relu));
   conv_epilogue ep = {y_coef, r, r_coef, relu, 0, NULL, 0, NULL};
   return lits_conv_bf16_forward_epilogue(fn, params_host, x, x_coef, x_relu, weight, bias, y, &ep);
+}
+
+int lits_conv2d_forward_moments_bf16_f32(const lits_conv2d_params* params_host, const float* x,
+                                         const float* x_coef, int32_t x_relu,
+                                         const float* weight, const float* bias, float* y,
+                                         double* moments) {
+  static const char* fn = "lits_conv2d_forward_moments_bf16_f32";
+  lits_clear_error();
+  LITS_REQUIRE(moments != NULL, "%s: moments is NULL", fn);
+  conv_epilogue ep = {0};
+  ep.moments = moments;
+  const int st = forward_any(fn, params_host, x, x_coef, x_relu, weight, bias, y, &ep);
+  if (st != LITS_OK || ep.moments_done) return st;
+  lits_conv_moments_of(params_host, y, moments); /* checked by forward_any */
+  return LITS_OK;
 }
 
 int lits_conv_bf16_forward_epilogue(const char* fn, const lits_conv2d_params* params_host,

@@ -130,9 +130,10 @@ typedef struct {
   int applied;
   /* Where not NULL, y's per-channel moments are wanted (conv_moments.c):
    * an algorithm that gathers them as it writes y (the packed GEMM's
-   * tiles) puts them there and sets moments_done; else the caller makes a
-   * pass over y. tile: the running sums of one tile, set per tile by the
-   * algorithm for the kernels it calls. */
+   * tiles; the bf16 GEMM's micro-kernels, conv_bf16.c) puts them there and
+   * sets moments_done; else the caller makes a pass over y. tile: the
+   * running sums of one tile, set per tile by the algorithm for the kernels
+   * it calls. */
   double* moments;
   int moments_done;
   struct conv_tile_moments* tile;
@@ -171,6 +172,10 @@ void lits_conv_moments_end_tile(float* scratch, const conv_tile_moments* t, int6
 /* The tiles' means and M2 merged in tile order (Chan et al.) into out [2 k]. */
 void lits_conv_moments_merge(const float* scratch, int64_t k, int64_t tiles, int threads,
                              double* out);
+/* The moments of y written by a convolution of checked geometry q, in a
+ * pass over y (NaN means and zero M2 for no values): the moments forwards'
+ * fallback where their algorithm did not gather them. */
+void lits_conv_moments_of(const lits_conv2d_params* q, const float* y, double* moments);
 /* out [2 k] from a pass over y [n, k, hw] (batch norm's two-pass sums). */
 void lits_conv_moments_pass(const float* y, int64_t n, int64_t k, int64_t hw, double* out);
 

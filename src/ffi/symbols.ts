@@ -331,6 +331,11 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_conv2d_forward_moments_bf16_f32: {
+    parameters: [buf, ptr, ptr, i32, ptr, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
   lits_conv2d_forward_epilogue_bf16_f32: {
     parameters: [buf, ptr, ptr, i32, ptr, ptr, ptr, ptr, ptr, i32, ptr],
     ...status,

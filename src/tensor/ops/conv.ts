@@ -162,18 +162,20 @@ export function conv2d(
   const prep = trains || bf16 || cw !== weight ? null : preparedWeights(weight, params);
   const args = [params, xin.ptr, xin.coef, xin.relu, cw.ptr, cb?.ptr ?? null, y.ptr] as const;
   // Asked by a model whose batch norm in training reads y next: y's moments as y is written.
-  const moments = batchMoments.takeRequest() && !bf16 && !prep && fusion.canFuse(y) &&
-      lib.lits_conv2d_forward_moments_f32
+  const gather = bf16
+    ? lib.lits_conv2d_forward_moments_bf16_f32
+    : lib.lits_conv2d_forward_moments_f32;
+  const moments = batchMoments.takeRequest() && !prep && fusion.canFuse(y) && gather
     ? new Float64Array(2 * k)
     : null;
   check(
     lib,
-    bf16
+    moments
+      ? gather!(...args, Deno.UnsafePointer.of(moments))
+      : bf16
       ? lib.lits_conv2d_forward_bf16_f32!(...args)
       : prep
       ? lib.lits_conv2d_forward_prepared_f32!(...args, prep.ptr, prep.bytes)
-      : moments
-      ? lib.lits_conv2d_forward_moments_f32!(...args, Deno.UnsafePointer.of(moments))
       : lib.lits_conv2d_forward_f32(...args),
     desc,
   );

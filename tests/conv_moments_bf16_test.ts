@@ -1,0 +1,223 @@
+/**
+ * A convolution's output moments under bf16 autocast
+ * (`lits_conv2d_forward_moments_bf16_f32`, native/cpu/conv_bf16.c and the
+ * bf16 GEMM's micro-kernels, bf16_gemm.c): the y of the plain bf16 forward,
+ * bit for bit; per channel the mean and M2 of y against float64 sums,
+ * gathered as the micro-kernels write y (1x1 layers of one and several
+ * images a tile, edge rows and columns, a K of several passes, groups, a
+ * mean hundreds of standard deviations from zero, a transformed input) or by
+ * a pass over y (a bias, 3x3 layers, oneDNN's small images); gathered, the
+ * same bits for 1, 2 and 3 threads; the bad calls; and ResNet-50's training
+ * step under autocast, every batch norm's statistics from its convolution's
+ * moments as from the pass.
+ */
+import assert from "node:assert/strict";
+import { autocast, manualSeed, models, randn, scope, tensor, zeros } from "../mod.ts";
+import { cpuLib, lastError } from "../src/ffi/native.ts";
+import { STATUS } from "../src/ffi/codes.ts";
+import { setFusion } from "../src/tensor/ops/fusion.ts";
+import { assertBits, countCalls } from "./helpers.ts";
+import { checkingEachLayer, loss, momentsReference } from "./moments_ref.ts";
+
+const lib = cpuLib();
+const level = new Int32Array(1);
+const ignore = lib.lits_conv2d_forward_moments_bf16_f32 === null ||
+  lib.lits_bf16_support === null || lib.lits_bf16_support(level) !== 0 || level[0] === 0;
+if (ignore) console.log("conv_moments_bf16_test: ignored: no bf16 kernels on this CPU");
+const ptr = (a: Float64Array) => Deno.UnsafePointer.of(a);
+
+interface Case {
+  name: string;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  stride?: number;
+  pad?: number;
+  groups?: number;
+  /** Added to x, and 1 to the weights: the outputs' mean lies far from zero. */
+  offset?: number;
+  /** x read through a batch norm transform and ReLU. */
+  transformed?: boolean;
+  bias?: boolean;
+}
+
+const cases: Case[] = [
+  { name: "1x1, 64 -> 37 channels (edge rows), 16 x 16", n: 3, c: 64, h: 16, w: 16, k: 37, r: 1 },
+  { name: "1x1, 29 x 29 (edge columns), batch 1", n: 1, c: 8, h: 29, w: 29, k: 20, r: 1 },
+  {
+    name: "1x1, 64 x 64 (streamed rows), transformed input",
+    n: 2,
+    c: 32,
+    h: 64,
+    w: 64,
+    k: 48,
+    r: 1,
+    transformed: true,
+  },
+  { name: "1x1, 4 x 4 (oneDNN's: a pass)", n: 9, c: 24, h: 4, w: 4, k: 30, r: 1 },
+  { name: "1x1, 600 channels (two K passes)", n: 2, c: 600, h: 8, w: 8, k: 40, r: 1 },
+  {
+    name: "1x1 stride 2 (tiles of several images), mean hundreds of standard deviations from zero",
+    n: 4,
+    c: 24,
+    h: 16,
+    w: 16,
+    k: 16,
+    r: 1,
+    stride: 2,
+    offset: 100,
+  },
+  { name: "1x1 in 4 groups", n: 2, c: 32, h: 12, w: 12, k: 64, r: 1, groups: 4 },
+  { name: "1x1 with a bias (a pass)", n: 2, c: 16, h: 10, w: 10, k: 24, r: 1, bias: true },
+  { name: "3x3 (a pass)", n: 2, c: 64, h: 20, w: 20, k: 64, r: 3, pad: 1, offset: 20 },
+];
+
+interface Run {
+  y: Float32Array;
+  plain: Float32Array;
+  moments: Float64Array;
+}
+
+/** The bf16 moments forward and the plain bf16 forward on the same inputs. */
+function run(c: Case): Run {
+  return scope(() => {
+    manualSeed(5);
+    const s = c.stride ?? 1, p = c.pad ?? 0, g = c.groups ?? 1;
+    const x = randn([c.n, c.c, c.h, c.w]).add(c.offset ?? 0);
+    // (bf16 keeps 8 bits: x = 1e4 + noise would round to a constant.)
+    const w = randn([c.k, c.c / g, c.r, c.r]).mul(0.2).add(c.offset ? 1 : 0);
+    const coef = c.transformed ? randn([3 * c.c]).abs().add(0.2) : null;
+    const bias = c.bias ? randn([c.k]) : null;
+    const oh = Math.floor((c.h + 2 * p - c.r) / s) + 1,
+      ow = Math.floor((c.w + 2 * p - c.r) / s) + 1;
+    const y = zeros([c.n, c.k, oh, ow]), plain = zeros([c.n, c.k, oh, ow]);
+    const params = new Int32Array([c.n, c.c, c.h, c.w, c.k, c.r, c.r, s, s, p, p, 1, 1, g]);
+    const moments = new Float64Array(2 * c.k);
+    const args = [x.ptr, coef?.ptr ?? null, coef ? 1 : 0, w.ptr, bias?.ptr ?? null] as const;
+    const st = lib.lits_conv2d_forward_moments_bf16_f32!(params, ...args, y.ptr, ptr(moments));
+    assert.equal(st, 0, lastError(lib));
+    assert.equal(lib.lits_conv2d_forward_bf16_f32!(params, ...args, plain.ptr), 0);
+    return { y: y.toArray() as Float32Array, plain: plain.toArray() as Float32Array, moments };
+  });
+}
+
+for (const c of cases) {
+  Deno.test({
+    name: `bf16 conv moments: ${c.name}: the plain bf16 forward's y, float64's moments`,
+    ignore,
+    fn() {
+      const { y, plain, moments } = run(c);
+      assertBits(y, plain, "y");
+      const want = momentsReference(y, c.n, c.k);
+      for (let ch = 0; ch < c.k; ch++) {
+        const [m, q] = [moments[2 * ch], moments[2 * ch + 1]];
+        const [wm, wq] = [want[2 * ch], want[2 * ch + 1]];
+        const std = Math.sqrt(wq / (y.length / c.k));
+        const what = `channel ${ch}: mean ${m} vs ${wm}, M2 ${q} vs ${wq}`;
+        // fp32 differences from the tile's first value, summed in double per write.
+        assert.ok(Math.abs(m - wm) <= 1e-6 * std + 1e-9 * Math.abs(wm), what);
+        assert.ok(Math.abs(q - wq) <= 1e-6 * wq, what);
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "bf16 conv moments: a NaN in x reaches the moments of the channels it reaches",
+  ignore,
+  fn() {
+    scope(() => {
+      const x = randn([2, 8, 6, 6]), w = randn([5, 8, 1, 1]);
+      const bad = tensor((x.toArray() as Float32Array).map((v, i) => i === 40 ? NaN : v), [
+        ...x.shape,
+      ]);
+      const y = zeros([2, 5, 6, 6]), m = new Float64Array(10);
+      const params = new Int32Array([2, 8, 6, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
+      const f = lib.lits_conv2d_forward_moments_bf16_f32!;
+      assert.equal(f(params, bad.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), 0);
+      assert.ok(m.every((v, i) => i % 2 === 0 ? Number.isNaN(v) : true), `${m}`);
+    });
+  },
+});
+
+Deno.test({
+  name: "bf16 conv moments: gathered, the same bits with 1, 2 and 3 threads",
+  ignore,
+  fn() {
+    const before = new Int32Array(1);
+    assert.equal(lib.lits_get_num_threads(before), 0);
+    try {
+      for (const c of cases.slice(0, 7)) {
+        const [one, two, three] = [1, 2, 3].map((t) => {
+          assert.equal(lib.lits_set_num_threads(t), 0);
+          return run(c);
+        });
+        for (const [other, t] of [[two, 2], [three, 3]] as const) {
+          assertBits(other.y, one.y, `${c.name}: y, 1 and ${t} threads`);
+          other.moments.forEach((v, i) =>
+            assert.ok(Object.is(v, one.moments[i]), `${c.name}: moment ${i}, 1 and ${t} threads`)
+          );
+        }
+      }
+    } finally {
+      lib.lits_set_num_threads(before[0]);
+    }
+  },
+});
+
+Deno.test({
+  name: "bf16 conv moments: bad calls are refused with a message, moments untouched",
+  ignore,
+  fn() {
+    scope(() => {
+      const x = randn([2, 3, 8, 8]), w = randn([4, 3, 1, 1]), y = zeros([2, 4, 8, 8]);
+      const params = new Int32Array([2, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
+      const f = lib.lits_conv2d_forward_moments_bf16_f32!;
+      assert.equal(f(params, x.ptr, null, 0, w.ptr, null, y.ptr, null), STATUS.errArgument);
+      assert.match(lastError(lib), /moments is NULL/);
+      const bad = new Int32Array([2, 3, 8, 8, 4, 1, 1, 0, 1, 0, 0, 1, 1, 1]); // stride 0
+      const m = new Float64Array(8).fill(7);
+      assert.equal(f(bad, x.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), STATUS.errArgument);
+      assert.match(lastError(lib), /stride/);
+      assert.ok(m.every((v) => v === 7), "moments untouched");
+      const none = new Int32Array([0, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]); // no images
+      assert.equal(f(none, x.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), 0);
+      assert.ok(m.every((v, i) => i % 2 ? v === 0 : Number.isNaN(v)), `${m}`);
+    });
+  },
+});
+
+const GATHER = ["lits_conv2d_forward_moments_bf16_f32"];
+const FROM = ["lits_batchnorm2d_stats_from_moments_f32"];
+
+Deno.test({
+  name:
+    "bf16 conv moments: ResNet-50's training step under autocast takes them at every batch norm",
+  ignore,
+  fn() {
+    manualSeed(3);
+    const net = models.resnet50({ inChannels: 1, numClasses: 3 });
+    const x = randn([4, 1, 64, 64]), labels = tensor(new Int32Array([0, 2, 1, 0]), [4]);
+    const state = new Map([...net.stateDict()].map(([k, v]) => [k, v.clone().keep()]));
+    const step = () => autocast("bfloat16", () => loss(net, x, labels));
+    const [[[got, layers], gathered], from] = countCalls(
+      FROM,
+      () => countCalls(GATHER, () => checkingEachLayer(GATHER[0], step)),
+    );
+    assert.deepEqual([layers, gathered, from], [53, 53, 53], "checked, gathered, used");
+    assert.ok(Number.isFinite(got), `loss ${got}`);
+    // Not the loss against the pass's: at batch 4 and 64 x 64, bf16's rounding
+    // makes this loss move by percents when one batch norm's statistics move
+    // by 1e-7 (float64 moments scaled by 1 + 1e-7: 1.778 -> 1.830).
+    net.loadStateDict(state);
+    const was = setFusion(false); // plain ops: the statistics pass
+    try {
+      assert.equal(countCalls(GATHER, step)[1], 0);
+    } finally {
+      setFusion(was);
+    }
+  },
+});

@@ -1,0 +1,104 @@
+/**
+ * What the tests of a convolution's output moments share
+ * (`conv_moments_test.ts`, `conv_moments_bf16_test.ts`): float64 moments of
+ * an output, a training step's loss, and a check of every gathering
+ * convolution of a model against the statistics pass.
+ */
+import assert from "node:assert/strict";
+import { functional as F, type nn, scope, type Tensor, zeros } from "../mod.ts";
+import { cpuLib } from "../src/ffi/native.ts";
+
+const lib = cpuLib();
+/** The kernels as loaded, before any test wraps them (countCalls). */
+const raw = { ...lib };
+
+/** Mean and M2 of each channel of y [n, k, hw] in float64 (two passes). */
+export function momentsReference(y: Float32Array, n: number, k: number): Float64Array {
+  const hw = y.length / (n * k), out = new Float64Array(2 * k);
+  for (let ch = 0; ch < k; ch++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < hw; j++) s += y[(i * k + ch) * hw + j];
+    const mean = s / (n * hw);
+    let q = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < hw; j++) q += (y[(i * k + ch) * hw + j] - mean) ** 2;
+    }
+    out[2 * ch] = mean;
+    out[2 * ch + 1] = q;
+  }
+  return out;
+}
+
+/** The loss of one training step of `net` on x. */
+export function loss(net: nn.Module, x: Tensor, labels: Tensor): number {
+  return scope(() => {
+    net.train();
+    net.zeroGrad();
+    const l = F.crossEntropy(net.forward(x) as Tensor, labels);
+    l.backward();
+    return (l.toArray() as Float32Array)[0];
+  });
+}
+
+/**
+ * Runs fn with each call of the gathering convolution `symbol`
+ * (`lits_conv2d_forward_moments_f32` or its bf16 form) checked as it
+ * returns: the batch statistics from its moments against the statistics
+ * pass over its output. Returns fn's result and the number of convolutions
+ * checked.
+ */
+export function checkingEachLayer<T>(symbol: string, fn: () => T): [T, number] {
+  // (The kernels as loaded, not as countCalls may have wrapped them.)
+  const { lits_batchnorm2d_stats_f32: pass, lits_batchnorm2d_stats_from_moments_f32: from } = raw;
+  const table = lib as unknown as Record<string, (...a: unknown[]) => number>;
+  const gather = table[symbol];
+  let layers = 0;
+  table[symbol] = (...a: unknown[]) => {
+    const st = gather(...a);
+    const p = a[0] as Int32Array, y = a[6] as Deno.PointerObject;
+    const [n, k] = [p[0], p[4]];
+    const oh = Math.floor((p[2] + 2 * p[9] - p[5]) / p[7]) + 1;
+    const ow = Math.floor((p[3] + 2 * p[10] - p[6]) / p[8]) + 1;
+    scope(() => {
+      const out = () => [zeros([k]), zeros([k]), zeros([3 * k])];
+      const [m1, s1, c1] = out(), [m2, s2, c2] = out();
+      const tail = [n, k, oh * ow, 0.1, 1e-5] as const;
+      assert.equal(
+        pass!(y, null, null, null, null, m1.ptr, s1.ptr, c1.ptr, ...tail),
+        0,
+      );
+      const moments = a[7] as Deno.PointerObject;
+      assert.equal(
+        from!(
+          moments,
+          null,
+          null,
+          null,
+          null,
+          m2.ptr,
+          s2.ptr,
+          c2.ptr,
+          ...tail,
+        ),
+        0,
+      );
+      const [mean, invstd] = [m1, s1].map((t) => t.toArray() as Float32Array);
+      const [gotMean, gotInvstd] = [m2, s2].map((t) => t.toArray() as Float32Array);
+      for (let ch = 0; ch < k; ch++) {
+        const what = `layer ${layers} [${[...p.slice(0, 5)]}] channel ${ch}`;
+        assert.ok(Math.abs(gotInvstd[ch] / invstd[ch] - 1) < 1e-5, `${what}: invstd`);
+        assert.ok(
+          Math.abs(gotMean[ch] - mean[ch]) <= 1e-5 / invstd[ch] + 1e-6 * Math.abs(mean[ch]),
+          `${what}: mean`,
+        );
+      }
+    });
+    layers++;
+    return st;
+  };
+  try {
+    return [fn(), layers];
+  } finally {
+    table[symbol] = gather;
+  }
+}
