@@ -311,7 +311,7 @@ BF16_TARGET static void block_product(const uint32_t* ablk, const uint32_t* bbuf
  * block_product. */
 BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, int64_t j0,
                                   int64_t j1, uint32_t* bbuf, uint32_t* abuf) {
-  const int amx = lits_bf16_amx_on();
+  const int amx = lits_bf16_amx_on() && g->mo == NULL; /* moments: the micro-kernels' */
   for (int64_t jc = j0; jc < j1; jc += NC) {
     const int64_t nc = j1 - jc < NC ? j1 - jc : NC;
     for (int64_t p0 = 0; p0 < g->k; p0 += KC) {
@@ -498,8 +498,7 @@ int lits_gemm_bf16_serial_packed_moments(const bf16_packed_a* pa, int trans_b, i
                                          const bf16_b_xform* bx, int stream,
                                          const bf16_moments* mo) {
   if (m <= 0 || n <= 0) return LITS_OK;
-  /* Moments are the micro-kernels' (not AMX tiles'), of a product with K. */
-  if (mo != NULL && (k == 0 || lits_bf16_amx_on())) return LITS_ERR_UNAVAILABLE;
+  if (mo != NULL && k == 0) return LITS_ERR_UNAVAILABLE; /* moments of a product */
   if (k == 0) {
     lits_gemm_scale_c(c, m, n, ldc, beta);
     return LITS_OK;

@@ -155,8 +155,9 @@ typedef struct {
   float* shift;
 } bf16_moments;
 /* lits_gemm_bf16_serial_packed, adding C's final values to mo's rows as the
- * micro-kernels write them. LITS_ERR_UNAVAILABLE (nothing written) with K
- * 0 or where the GEMM would run AMX tiles. */
+ * vdpbf16ps micro-kernels write them (never AMX tiles: a caller on an AMX
+ * CPU that wants the tiles' speed takes a pass instead). LITS_ERR_UNAVAILABLE
+ * (nothing written) with K 0. */
 int lits_gemm_bf16_serial_packed_moments(const bf16_packed_a* pa, int trans_b, int64_t m,
                                          int64_t n, int64_t k, const float* b, int64_t ldb,
                                          float beta, float* c, int64_t ldc, uint32_t* scratch,
