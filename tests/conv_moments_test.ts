@@ -29,7 +29,7 @@ import { STATUS } from "../src/ffi/codes.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { withMoments } from "../src/tensor/ops/batch_moments.ts";
 import { assertBits, AVX512, countCalls, withEnv } from "./helpers.ts";
-import { checkingEachLayer, loss, momentsReference } from "./moments_ref.ts";
+import { assertSameForThreads, checkingEachLayer, loss, momentsReference } from "./moments_ref.ts";
 
 const lib = cpuLib();
 const ptr = (a: Float64Array) => Deno.UnsafePointer.of(a);
@@ -209,24 +209,7 @@ Deno.test("conv moments: a NaN in x reaches the moments of the channels it reach
 // Winograd's blocks follow it; with OpenBLAS's GEMMs for its planes, as on
 // AMD below 128 channels, their last bits move with it.)
 Deno.test("conv moments: gathered, the same bits with 1, 2 and 3 threads", () => {
-  const before = new Int32Array(1);
-  assert.equal(lib.lits_get_num_threads(before), 0);
-  try {
-    for (const c of cases.filter((c) => c.gathered)) {
-      const [one, two, three] = [1, 2, 3].map((t) => {
-        assert.equal(lib.lits_set_num_threads(t), 0);
-        return run(c);
-      });
-      for (const [other, t] of [[two, 2], [three, 3]] as const) {
-        assertBits(other.y, one.y, `${c.name}: y, 1 and ${t} threads`);
-        other.moments.forEach((v, i) =>
-          assert.ok(Object.is(v, one.moments[i]), `${c.name}: moment ${i}, 1 and ${t} threads`)
-        );
-      }
-    }
-  } finally {
-    lib.lits_set_num_threads(before[0]);
-  }
+  assertSameForThreads(cases.filter((c) => c.gathered), run);
 });
 
 /** Batch statistics of x [n, c, hw] by the pass and from moments: outputs of each. */

@@ -1,12 +1,14 @@
 /**
  * What the tests of a convolution's output moments share
  * (`conv_moments_test.ts`, `conv_moments_bf16_test.ts`): float64 moments of
- * an output, a training step's loss, and a check of every gathering
- * convolution of a model against the statistics pass.
+ * an output, the same bits for any number of threads, a training step's
+ * loss, and a check of every gathering convolution of a model against the
+ * statistics pass.
  */
 import assert from "node:assert/strict";
 import { functional as F, type nn, scope, type Tensor, zeros } from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
+import { assertBits } from "./helpers.ts";
 
 const lib = cpuLib();
 /** The kernels as loaded, before any test wraps them (countCalls). */
@@ -100,5 +102,30 @@ export function checkingEachLayer<T>(symbol: string, fn: () => T): [T, number] {
     return [fn(), layers];
   } finally {
     table[symbol] = gather;
+  }
+}
+
+/** Each case run on 1, 2 and 3 threads: its y and its moments the same bits. */
+export function assertSameForThreads<C extends { name: string }>(
+  cases: readonly C[],
+  run: (c: C) => { y: Float32Array; moments: Float64Array },
+): void {
+  const before = new Int32Array(1);
+  assert.equal(lib.lits_get_num_threads(before), 0);
+  try {
+    for (const c of cases) {
+      const [one, two, three] = [1, 2, 3].map((t) => {
+        assert.equal(lib.lits_set_num_threads(t), 0);
+        return run(c);
+      });
+      for (const [other, t] of [[two, 2], [three, 3]] as const) {
+        assertBits(other.y, one.y, `${c.name}: y, 1 and ${t} threads`);
+        other.moments.forEach((v, i) =>
+          assert.ok(Object.is(v, one.moments[i]), `${c.name}: moment ${i}, 1 and ${t} threads`)
+        );
+      }
+    }
+  } finally {
+    lib.lits_set_num_threads(before[0]);
   }
 }
