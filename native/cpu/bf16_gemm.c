@@ -87,11 +87,13 @@ int lits_bf16_ready(const char* fn, const char* fp32) {
 /* Adds a row's values d (v - shift, 0 beyond the row's columns) to its
  * running moments acc (bf16_moments): sum and sum of squares summed in
  * fp32 over the kernel's few vectors, then in double. */
+BF16_TARGET static inline __m256 halves_added(__m512 v) {
+  return _mm256_add_ps(_mm512_castps512_ps256(v),
+                       _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
 BF16_TARGET static inline void moments_add(double* acc, __m512 sum, __m512 sq) {
-  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(sum),
-                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sum), 1)));
-  const __m256 q8 = _mm256_add_ps(_mm512_castps512_ps256(sq),
-                                  _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sq), 1)));
+  const __m256 s8 = halves_added(sum), q8 = halves_added(sq);
   _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), _mm512_cvtps_pd(s8)));
   _mm512_storeu_pd(acc + 8, _mm512_add_pd(_mm512_loadu_pd(acc + 8), _mm512_cvtps_pd(q8)));
 }
@@ -198,8 +200,8 @@ KERNEL(kernel4, ROW(0) ROW(1) ROW(2) ROW(3), DOT(0) DOT(1) DOT(2) DOT(3),
     const __m512 d3 = _mm512_maskz_sub_ps(m3, c##i##d, s);                              \
     const __m512 q = _mm512_fmadd_ps(                                                   \
         d3, d3, _mm512_fmadd_ps(d2, d2, _mm512_fmadd_ps(d1, d1, _mm512_mul_ps(d0, d0)))); \
-    moments_add(mo->acc + 16 * (i), _mm512_add_ps(_mm512_add_ps(d0, d1), _mm512_add_ps(d2, d3)), \
-                q);                                                                     \
+    const __m512 sum = _mm512_add_ps(_mm512_add_ps(d0, d1), _mm512_add_ps(d2, d3));      \
+    moments_add(mo->acc + 16 * (i), sum, q);                                            \
   }
 #define STORE4(i)                                                           \
   if ((i) < mr) {                                                           \
@@ -391,7 +393,8 @@ int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_
     scratch = own = lits_scratch_alloc(lits_gemm_bf16_serial_words(m, n, k) * 4);
     if (own == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
   }
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, NULL, bx, 0, NULL};
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta,
+                       a, b, c, NULL, bx, 0, NULL};
   gemm_slab(&g, 0, m, 0, n, scratch, scratch + bwords_of(n, k));
   lits_scratch_free(own);
   return LITS_OK;
@@ -461,7 +464,8 @@ BF16_TARGET int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t 
           for (int64_t u = 0; u < ns; u++) {
             lits_bf16_pack_a(a + (s0 + u) * a_step, lda, 0, ic, mc, p0, kc, abuf + u * sp, ps);
           }
-          block_product(abuf, bbuf, ps, mc, nc, c + ic * ldc + jc, ldc, 1.0f, beta, 0, amx, NULL, 0);
+          block_product(abuf, bbuf, ps, mc, nc, c + ic * ldc + jc, ldc, 1.0f, beta, 0, amx, NULL,
+                        0);
         }
       }
     }
@@ -542,7 +546,8 @@ int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, i
   if (buf == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
   uint32_t* apk = buf + per * threads;
   const bf16_packed_a pa = {apk, m, 0};
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, &pa, NULL, 0, NULL};
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta,
+                       a, b, c, &pa, NULL, 0, NULL};
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();

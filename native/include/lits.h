@@ -803,9 +803,10 @@ int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const fl
  * (relu?(T_y(y) + T_r(r)) in fp32, applied to each tile of the bf16 GEMM while
  * it is in cache, or in a pass after the direct and oneDNN kernels). */
 /* lits_conv2d_forward_moments_f32 under bf16 autocast: the y of
- * lits_conv2d_forward_bf16_f32, and its moments, gathered as the bf16 GEMM
- * writes its tiles (1x1 layers, im2col tiles) and by the stem kernel, else
- * by a pass over y; the same for any number of threads. */
+ * lits_conv2d_forward_bf16_f32, and its moments, gathered as the bf16 GEMM's
+ * vdpbf16ps micro-kernels write its tiles (1x1 layers and im2col tiles
+ * without a bias; not on AMX CPUs, whose tiles keep the pass), else by a
+ * pass over y; the same for any number of threads. */
 LITS_OPTIONAL
 int lits_conv2d_forward_moments_bf16_f32(const lits_conv2d_params* params_host, const float* x,
                                          const float* x_coef, int32_t x_relu,
