@@ -6,8 +6,8 @@
  * gathered as the micro-kernels write y (1x1 layers of one and several
  * images a tile, edge rows and columns, a K of several passes, groups, a
  * mean hundreds of standard deviations from zero, a transformed input) or by
- * a pass over y (a bias, 3x3 layers, oneDNN's small images); gathered, the
- * same bits for 1, 2 and 3 threads; the bad calls; and ResNet-50's training
+ * a pass over y (a bias, 3x3 layers, oneDNN's small images, more threads
+ * than one thread's tiles); gathered, the same bits for 1, 2 and 3 threads; the bad calls; and ResNet-50's training
  * step under autocast, every batch norm's statistics from its convolution's
  * moments as from the pass.
  */
@@ -48,10 +48,20 @@ interface Case {
 
 const cases: Case[] = [
   { name: "1x1, 64 -> 37 channels (edge rows), 16 x 16", n: 3, c: 64, h: 16, w: 16, k: 37, r: 1 },
-  { name: "1x1, 29 x 29 (edge columns), batch 1", n: 1, c: 8, h: 29, w: 29, k: 20, r: 1 },
+  { name: "1x1, 29 x 29 (edge columns)", n: 3, c: 8, h: 29, w: 29, k: 20, r: 1 },
+  {
+    name: "1x1, batch 1 (more threads than one thread's tiles: a pass)",
+    n: 1,
+    c: 8,
+    h: 29,
+    w: 29,
+    k: 20,
+    r: 1,
+    pass: true,
+  },
   {
     name: "1x1, 64 x 64 (streamed rows), transformed input",
-    n: 2,
+    n: 3,
     c: 32,
     h: 64,
     w: 64,
@@ -63,8 +73,8 @@ const cases: Case[] = [
   { name: "1x1, 600 channels (two K passes)", n: 2, c: 600, h: 8, w: 8, k: 40, r: 1 },
   {
     name: "1x1 stride 2 (tiles of several images), mean hundreds of standard deviations from zero",
-    n: 4,
-    c: 24,
+    n: 12,
+    c: 512,
     h: 16,
     w: 16,
     k: 16,
@@ -129,9 +139,11 @@ for (const c of cases) {
         const [wm, wq] = [want[2 * ch], want[2 * ch + 1]];
         const std = Math.sqrt(wq / (y.length / c.k));
         const what = `channel ${ch}: mean ${m} vs ${wm}, M2 ${q} vs ${wq}`;
-        // fp32 differences from the tile's first value, summed in double per write.
-        assert.ok(Math.abs(m - wm) <= 1e-6 * std + 1e-9 * Math.abs(wm), what);
-        assert.ok(Math.abs(q - wq) <= 1e-6 * wq, what);
+        // Gathered: fp32 differences from the tile's first value, summed in
+        // double per write; the pass: float chunk sums (batchnorm.c).
+        const [tm, tq] = c.pass ? [1e-5, 1e-6] : [1e-6, 1e-9];
+        assert.ok(Math.abs(m - wm) <= tm * std + tq * Math.abs(wm), what);
+        assert.ok(Math.abs(q - wq) <= tm * wq, what);
       }
     },
   });

@@ -144,13 +144,15 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
   const int nt = omp_get_max_threads();
   const int epilogue = ep != NULL && (ep->y_coef != NULL || ep->r != NULL || ep->relu);
   /* y's moments gathered by the GEMM's micro-kernels as they write it,
-   * where y is the GEMM's output itself (no bias, no epilogue, no AMX
-   * tiles), else the caller's pass over y. Tiles laid out as for one thread
-   * (as conv_gemm.c's): their sums, merged in tile order, are then the same
-   * for any number of threads. */
+   * where y is the GEMM's output itself (no bias, no epilogue, no AMX tiles)
+   * and the tiles are those of one thread: their sums, merged in tile order,
+   * are then the same for any number of threads. Else the caller's pass
+   * over y: with more threads than one thread's tiles (a batch smaller than
+   * the threads), tiles of one thread's layout would leave threads idle. */
+  const tiling t = bf16_tiling(p, nt), t1 = bf16_tiling(p, 1);
   const int moments = ep != NULL && ep->moments != NULL && !epilogue && bias == NULL &&
-                      !lits_bf16_amx_on();
-  const tiling t = bf16_tiling(p, moments ? 1 : nt);
+                      !lits_bf16_amx_on() && t.count == t1.count && t.imgs == t1.imgs &&
+                      t.rows == t1.rows;
   const int64_t kohw = p->k * p->ohw;
   const walk w = plan_walk(p, xf, &t, p->kg, t.max_cols, p->crs_g);
   const int threads = min_threads(nt, t.count);

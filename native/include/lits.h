@@ -805,8 +805,9 @@ int lits_conv2d_forward_bf16_f32(const lits_conv2d_params* params_host, const fl
 /* lits_conv2d_forward_moments_f32 under bf16 autocast: the y of
  * lits_conv2d_forward_bf16_f32, and its moments, gathered as the bf16 GEMM's
  * vdpbf16ps micro-kernels write its tiles (1x1 layers and im2col tiles
- * without a bias; not on AMX CPUs, whose tiles keep the pass), else by a
- * pass over y; the same for any number of threads. */
+ * without a bias, where the tiles do not depend on the number of threads:
+ * then the same for any number; not on AMX CPUs, whose tiles keep the
+ * pass), else by a pass over y. */
 LITS_OPTIONAL
 int lits_conv2d_forward_moments_bf16_f32(const lits_conv2d_params* params_host, const float* x,
                                          const float* x_coef, int32_t x_relu,
