@@ -14,33 +14,26 @@
 import assert from "node:assert/strict";
 import { autocast, manualSeed, models, randn, scope, tensor, zeros } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
-import { STATUS } from "../src/ffi/codes.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { assertBits, countCalls } from "./helpers.ts";
-import { assertSameForThreads, checkingEachLayer, loss, momentsReference } from "./moments_ref.ts";
+import { bf16Convolutions } from "./conv_ref.ts";
+import {
+  assertRefusesBadCalls,
+  assertSameForThreads,
+  checkingEachLayer,
+  loss,
+  type MomentsCase,
+  momentsReference,
+} from "./moments_ref.ts";
 
 const lib = cpuLib();
-const level = new Int32Array(1);
-const ignore = lib.lits_conv2d_forward_moments_bf16_f32 === null ||
-  lib.lits_bf16_support === null || lib.lits_bf16_support(level) !== 0 || level[0] === 0;
-if (ignore) console.log("conv_moments_bf16_test: ignored: no bf16 kernels on this CPU");
+const ignore = bf16Convolutions("conv_moments_bf16_test").noBf16 ||
+  lib.lits_conv2d_forward_moments_bf16_f32 === null;
 const ptr = (a: Float64Array) => Deno.UnsafePointer.of(a);
 
-interface Case {
-  name: string;
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  k: number;
-  r: number;
-  stride?: number;
-  pad?: number;
+/** (offset: 1 is added to the weights too.) */
+interface Case extends MomentsCase {
   groups?: number;
-  /** Added to x, and 1 to the weights: the outputs' mean lies far from zero. */
-  offset?: number;
-  /** x read through a batch norm transform and ReLU. */
-  transformed?: boolean;
   bias?: boolean;
   /** Taken by a pass over y, not gathered. */
   pass?: boolean;
@@ -179,21 +172,7 @@ Deno.test({
   name: "bf16 conv moments: bad calls are refused with a message, moments untouched",
   ignore,
   fn() {
-    scope(() => {
-      const x = randn([2, 3, 8, 8]), w = randn([4, 3, 1, 1]), y = zeros([2, 4, 8, 8]);
-      const params = new Int32Array([2, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
-      const f = lib.lits_conv2d_forward_moments_bf16_f32!;
-      assert.equal(f(params, x.ptr, null, 0, w.ptr, null, y.ptr, null), STATUS.errArgument);
-      assert.match(lastError(lib), /moments is NULL/);
-      const bad = new Int32Array([2, 3, 8, 8, 4, 1, 1, 0, 1, 0, 0, 1, 1, 1]); // stride 0
-      const m = new Float64Array(8).fill(7);
-      assert.equal(f(bad, x.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), STATUS.errArgument);
-      assert.match(lastError(lib), /stride/);
-      assert.ok(m.every((v) => v === 7), "moments untouched");
-      const none = new Int32Array([0, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]); // no images
-      assert.equal(f(none, x.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), 0);
-      assert.ok(m.every((v, i) => i % 2 ? v === 0 : Number.isNaN(v)), `${m}`);
-    });
+    scope(() => assertRefusesBadCalls(GATHER[0]));
   },
 });
 

@@ -29,25 +29,20 @@ import { STATUS } from "../src/ffi/codes.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { withMoments } from "../src/tensor/ops/batch_moments.ts";
 import { assertBits, AVX512, countCalls, withEnv } from "./helpers.ts";
-import { assertSameForThreads, checkingEachLayer, loss, momentsReference } from "./moments_ref.ts";
+import {
+  assertRefusesBadCalls,
+  assertSameForThreads,
+  checkingEachLayer,
+  loss,
+  type MomentsCase,
+  momentsReference,
+} from "./moments_ref.ts";
 
 const lib = cpuLib();
 const ptr = (a: Float64Array) => Deno.UnsafePointer.of(a);
 
-interface Case {
-  name: string;
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  k: number;
-  r: number;
-  stride?: number;
-  pad?: number;
-  /** Added to x: the outputs' mean lies far from zero. */
-  offset?: number;
-  /** x read through a batch norm transform and ReLU, and a bias. */
-  transformed?: boolean;
+/** (transformed: with a bias too.) */
+interface Case extends MomentsCase {
   /** Gathered as y is written (on AVX-512 CPUs), not by a pass over y. */
   gathered: boolean;
   /** Set while it runs (the native side reads these on every call). */
@@ -253,20 +248,7 @@ Deno.test("batch statistics from moments: the pass's bits from a pass's moments,
 
 Deno.test("conv moments and statistics from moments: bad calls are refused with a message", () => {
   scope(() => {
-    const x = randn([2, 3, 8, 8]), w = randn([4, 3, 1, 1]), y = zeros([2, 4, 8, 8]);
-    const params = new Int32Array([2, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
-    const f = lib.lits_conv2d_forward_moments_f32!;
-    assert.equal(f(params, x.ptr, null, 0, w.ptr, null, y.ptr, null), STATUS.errArgument);
-    assert.match(lastError(lib), /moments is NULL/);
-    const bad = new Int32Array([2, 3, 8, 8, 4, 1, 1, 0, 1, 0, 0, 1, 1, 1]); // stride 0
-    const m = new Float64Array(8).fill(7);
-    assert.equal(f(bad, x.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), STATUS.errArgument);
-    assert.match(lastError(lib), /stride/);
-    assert.ok(m.every((v) => v === 7), "moments untouched");
-    // No images: the mean of nothing.
-    const none = new Int32Array([0, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
-    assert.equal(f(none, x.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), 0);
-    assert.ok(m.every((v, i) => i % 2 ? v === 0 : Number.isNaN(v)), `${m}`);
+    assertRefusesBadCalls("lits_conv2d_forward_moments_f32");
 
     const g = lib.lits_batchnorm2d_stats_from_moments_f32!;
     const [sm, si, coef] = [zeros([2]), zeros([2]), zeros([6])];

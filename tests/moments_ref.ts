@@ -1,18 +1,36 @@
 /**
  * What the tests of a convolution's output moments share
  * (`conv_moments_test.ts`, `conv_moments_bf16_test.ts`): float64 moments of
- * an output, the same bits for any number of threads, a training step's
- * loss, and a check of every gathering convolution of a model against the
+ * an output, the same bits for any number of threads, the refused calls, a
+ * training step's loss, and a check of every gathering convolution of a model against the
  * statistics pass.
  */
 import assert from "node:assert/strict";
-import { functional as F, type nn, scope, type Tensor, zeros } from "../mod.ts";
-import { cpuLib } from "../src/ffi/native.ts";
+import { functional as F, type nn, randn, scope, type Tensor, zeros } from "../mod.ts";
+import { cpuLib, lastError } from "../src/ffi/native.ts";
+import { STATUS } from "../src/ffi/codes.ts";
 import { assertBits } from "./helpers.ts";
 
 const lib = cpuLib();
 /** The kernels as loaded, before any test wraps them (countCalls). */
 const raw = { ...lib };
+
+/** A convolution's geometry, for the moments tests' cases. */
+export interface MomentsCase {
+  name: string;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  stride?: number;
+  pad?: number;
+  /** Added to x: the outputs' mean lies far from zero. */
+  offset?: number;
+  /** x read through a batch norm transform and ReLU. */
+  transformed?: boolean;
+}
 
 /** Mean and M2 of each channel of y [n, k, hw] in float64 (two passes). */
 export function momentsReference(y: Float32Array, n: number, k: number): Float64Array {
@@ -128,4 +146,26 @@ export function assertSameForThreads<C extends { name: string }>(
   } finally {
     lib.lits_set_num_threads(before[0]);
   }
+}
+
+/**
+ * The gathering convolution `symbol` refuses a NULL moments array and a bad
+ * geometry with a message, leaving the moments untouched, and gives an empty
+ * batch the mean of nothing (NaN means, zero M2). Call inside a scope.
+ */
+export function assertRefusesBadCalls(symbol: string): void {
+  const f = (lib as unknown as Record<string, (...a: unknown[]) => number>)[symbol];
+  const ptr = (a: Float64Array) => Deno.UnsafePointer.of(a);
+  const x = randn([2, 3, 8, 8]), w = randn([4, 3, 1, 1]), y = zeros([2, 4, 8, 8]);
+  const params = new Int32Array([2, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
+  assert.equal(f(params, x.ptr, null, 0, w.ptr, null, y.ptr, null), STATUS.errArgument);
+  assert.match(lastError(lib), /moments is NULL/);
+  const bad = new Int32Array([2, 3, 8, 8, 4, 1, 1, 0, 1, 0, 0, 1, 1, 1]); // stride 0
+  const m = new Float64Array(8).fill(7);
+  assert.equal(f(bad, x.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), STATUS.errArgument);
+  assert.match(lastError(lib), /stride/);
+  assert.ok(m.every((v) => v === 7), "moments untouched");
+  const none = new Int32Array([0, 3, 8, 8, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1]); // no images
+  assert.equal(f(none, x.ptr, null, 0, w.ptr, null, y.ptr, ptr(m)), 0);
+  assert.ok(m.every((v, i) => i % 2 ? v === 0 : Number.isNaN(v)), `${m}`);
 }
