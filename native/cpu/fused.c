@@ -46,31 +46,71 @@
     if (stream) stream_fence();                                                       \
   }
 
-int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
-                          const float* r_coef, float* y, int32_t n, int32_t c, int64_t hw,
-                          int32_t relu) {
-  static const char* fn = "lits_fused_affine_f32";
+/* Words of a ReLU mask's plane (lits.h): 16 elements a word. */
+static inline int64_t mask_words(int64_t hw) { return (hw + 15) / 16; }
+
+/* bits[q] bit j set where the ReLU whose output is v passed its gradient at
+ * v[16 q + j]: !(v <= 0), so NaN passes, as mask_plane's test of the same
+ * value (len from a 16-aligned start of a plane). */
+static void mask_bits_of(const float* v, int64_t len, uint16_t* bits) {
+  for (int64_t q = 0; 16 * q < len; q++) {
+    const int64_t m = len - 16 * q < 16 ? len - 16 * q : 16;
+#ifdef __AVX512F__
+    const __mmask16 k = m == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << m) - 1);
+    const __m512 vq = _mm512_maskz_loadu_ps(k, v + 16 * q);
+    bits[q] = (uint16_t)_mm512_mask_cmp_ps_mask(k, vq, _mm512_setzero_ps(), _CMP_NLE_UQ);
+#else
+    unsigned w = 0;
+    for (int64_t j = 0; j < m; j++) w |= (unsigned)!(v[16 * q + j] <= 0.0f) << j;
+    bits[q] = (uint16_t)w;
+#endif
+  }
+}
+
+/* lits_fused_affine_f32, and with mask (relu 1) the output's ReLU mask. */
+static int affine_pass(const char* fn, const float* x, const float* x_coef, const float* r,
+                       const float* r_coef, float* y, int32_t n, int32_t c, int64_t hw,
+                       int32_t relu, uint16_t* mask) {
   lits_clear_error();
   LITS_CHECKED(lits_check_nchw(fn, n, c, hw));
   LITS_REQUIRE(x != NULL && y != NULL, "%s: x or y is NULL", fn);
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
   LITS_REQUIRE(relu >= 0 && relu <= FUSED_SILU, "%s: relu must be 0, 1, 2 or 3, got %d", fn,
                relu);
-  const int64_t planes = (int64_t)n * c;
+  const int64_t planes = (int64_t)n * c, words = mask_words(hw);
   const int stream = stream_output(planes * hw);
+  /* The pieces and stream chunks start at multiples of 16: whole mask words. */
   FOR_FUSED_PIECES(planes, c, hw, x, x_coef, r, r_coef, {
     float* ys = y + pl * hw + j0;
+    uint16_t* ms = mask != NULL ? mask + pl * words + j0 / 16 : NULL;
     if (!stream) {
       fused_affine_span(ys, xs, tx, rs, tr, len, relu);
+      if (ms != NULL) mask_bits_of(ys, len, ms);
       continue;
     }
     for (int64_t k0 = 0; k0 < len; k0 += LITS_STREAM_CHUNK) {
       const int64_t m = len - k0 < LITS_STREAM_CHUNK ? len - k0 : LITS_STREAM_CHUNK;
       fused_affine_span(buf, xs + k0, tx, rs != NULL ? rs + k0 : NULL, tr, m, relu);
+      if (ms != NULL) mask_bits_of(buf, m, ms + k0 / 16);
       stream_copy(ys + k0, buf, m);
     }
   })
   return LITS_OK;
+}
+
+int lits_fused_affine_f32(const float* x, const float* x_coef, const float* r,
+                          const float* r_coef, float* y, int32_t n, int32_t c, int64_t hw,
+                          int32_t relu) {
+  return affine_pass("lits_fused_affine_f32", x, x_coef, r, r_coef, y, n, c, hw, relu, NULL);
+}
+
+int lits_fused_relu_mask_f32(const float* x, const float* x_coef, const float* r,
+                             const float* r_coef, float* y, uint16_t* mask, int32_t n, int32_t c,
+                             int64_t hw) {
+  static const char* fn = "lits_fused_relu_mask_f32";
+  lits_clear_error();
+  LITS_REQUIRE(mask != NULL, "%s: mask is NULL", fn);
+  return affine_pass(fn, x, x_coef, r, r_coef, y, n, c, hw, FUSED_RELU, mask);
 }
 
 /* dx = dy (+ dy2) where relu?(v) passed, v = T_x(x) (+ T_r(r)): one plane.
@@ -101,11 +141,33 @@ static void mask_plane(const float* xs, fused_affine tx, const float* rs, fused_
   }
 }
 
-int lits_relu_mask_backward_f32(const float* dy, const float* dy2, const float* x,
-                                const float* x_coef, const float* r, const float* r_coef,
-                                float* dx, int32_t n, int32_t c, int64_t hw,
-                                float* channel_sum) {
-  static const char* fn = "lits_relu_mask_backward_f32";
+/* mask_plane's dx from a ReLU mask's bits (16-aligned start): the same
+ * values, dy (+ dy2) where a bit is set, else 0. */
+static void bits_plane(const uint16_t* bits, const float* gs, const float* g2s, float* out,
+                       int64_t len) {
+  for (int64_t q = 0; 16 * q < len; q++) {
+    const int64_t m = len - 16 * q < 16 ? len - 16 * q : 16, at = 16 * q;
+#ifdef __AVX512F__
+    const __mmask16 k = m == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << m) - 1);
+    const __mmask16 on = k & (__mmask16)bits[q];
+    __m512 g = _mm512_maskz_loadu_ps(on, gs + at);
+    if (g2s != NULL) g = _mm512_add_ps(g, _mm512_maskz_loadu_ps(on, g2s + at));
+    _mm512_mask_storeu_ps(out + at, k, g);
+#else
+    for (int64_t j = 0; j < m; j++) {
+      out[at + j] = bits[q] >> j & 1u ? (g2s != NULL ? gs[at + j] + g2s[at + j] : gs[at + j])
+                                      : 0.0f;
+    }
+#endif
+  }
+}
+
+/* lits_relu_mask_backward_f32, or by_bits lits_relu_bits_backward_f32
+ * (then x, the mask's value, is not read: FOR_FUSED_PIECES walks dy). */
+static int mask_backward(const char* fn, const float* dy, const float* dy2, const float* x,
+                         const float* x_coef, const float* r, const float* r_coef, int by_bits,
+                         const uint16_t* bits, float* dx, int32_t n, int32_t c, int64_t hw,
+                         float* channel_sum) {
   lits_clear_error();
   const int st = lits_check_nchw(fn, n, c, hw);
   if (st > 0) return st;
@@ -113,9 +175,12 @@ int lits_relu_mask_backward_f32(const float* dy, const float* dy2, const float* 
     if (channel_sum != NULL) memset(channel_sum, 0, (size_t)c * sizeof(float));
     return LITS_OK;
   }
-  LITS_REQUIRE(dy != NULL && x != NULL && dx != NULL, "%s: dy, x or dx is NULL", fn);
+  LITS_REQUIRE(dy != NULL && (by_bits ? bits != NULL : x != NULL) && dx != NULL,
+               "%s: dy, %s or dx is NULL", fn, by_bits ? "mask" : "x");
   LITS_REQUIRE(r != NULL || r_coef == NULL, "%s: r_coef is given without r", fn);
   const int64_t planes = (int64_t)n * c, per = (hw + FUSED_PIECE - 1) / FUSED_PIECE;
+  const int64_t words = mask_words(hw);
+  if (by_bits) x = dy;
   /* Per-piece sums (double), added per channel at the end in order. */
   double* sums = NULL;
   if (channel_sum != NULL) {
@@ -128,16 +193,25 @@ int lits_relu_mask_backward_f32(const float* dy, const float* dy2, const float* 
     const float* gs = dy + pl * hw + j0;
     float* out = dx + pl * hw + j0;
     const float* gs2 = dy2 != NULL ? dy2 + pl * hw + j0 : NULL;
+    const uint16_t* bs = bits != NULL ? bits + pl * words + j0 / 16 : NULL;
     if (stream) {
       for (int64_t k0 = 0; k0 < len; k0 += LITS_STREAM_CHUNK) {
         const int64_t m = len - k0 < LITS_STREAM_CHUNK ? len - k0 : LITS_STREAM_CHUNK;
-        mask_plane(xs + k0, tx, rs != NULL ? rs + k0 : NULL, tr, gs + k0,
-                   gs2 != NULL ? gs2 + k0 : NULL, buf, m);
+        if (bs != NULL) {
+          bits_plane(bs + k0 / 16, gs + k0, gs2 != NULL ? gs2 + k0 : NULL, buf, m);
+        } else {
+          mask_plane(xs + k0, tx, rs != NULL ? rs + k0 : NULL, tr, gs + k0,
+                     gs2 != NULL ? gs2 + k0 : NULL, buf, m);
+        }
         stream_copy(out + k0, buf, m);
       }
       continue;
     }
-    mask_plane(xs, tx, rs, tr, gs, gs2, out, len);
+    if (bs != NULL) {
+      bits_plane(bs, gs, gs2, out, len);
+    } else {
+      mask_plane(xs, tx, rs, tr, gs, gs2, out, len);
+    }
     if (sums != NULL) {
       /* The piece was just written: summing it again reads it from cache. (_Pragma, since a
        * #pragma line cannot stand inside the macro's argument.) */
@@ -158,6 +232,20 @@ int lits_relu_mask_backward_f32(const float* dy, const float* dy2, const float* 
     lits_scratch_free(sums);
   }
   return LITS_OK;
+}
+
+int lits_relu_mask_backward_f32(const float* dy, const float* dy2, const float* x,
+                                const float* x_coef, const float* r, const float* r_coef,
+                                float* dx, int32_t n, int32_t c, int64_t hw,
+                                float* channel_sum) {
+  return mask_backward("lits_relu_mask_backward_f32", dy, dy2, x, x_coef, r, r_coef, 0, NULL, dx,
+                       n, c, hw, channel_sum);
+}
+
+int lits_relu_bits_backward_f32(const float* dy, const float* dy2, const uint16_t* mask,
+                                float* dx, int32_t n, int32_t c, int64_t hw, float* channel_sum) {
+  return mask_backward("lits_relu_bits_backward_f32", dy, dy2, NULL, NULL, NULL, NULL, 1, mask,
+                       dx, n, c, hw, channel_sum);
 }
 
 int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, const float* dy,

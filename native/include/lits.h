@@ -467,6 +467,20 @@ int lits_relu_mask_backward_f32(const float* dy, const float* dy2, const float* 
                                 const float* x_coef, const float* r, const float* r_coef,
                                 float* dx, int32_t n, int32_t c, int64_t hw,
                                 float* channel_sum);
+/* lits_fused_affine_f32 with relu 1, and that ReLU's mask for its backward:
+ * bit j of mask[pl * ceil(hw / 16) + q] (uint16 words, a plane of [n, c]
+ * starting a word) set where element 16 q + j of plane pl passed, !(y <= 0)
+ * (NaN passing), as lits_relu_mask_backward_f32 tests the value. The
+ * backward then reads 1/32 of y's bytes for its mask. */
+LITS_OPTIONAL
+int lits_fused_relu_mask_f32(const float* x, const float* x_coef, const float* r,
+                             const float* r_coef, float* y, uint16_t* mask, int32_t n, int32_t c,
+                             int64_t hw);
+/* lits_relu_mask_backward_f32 with lits_fused_relu_mask_f32's mask instead
+ * of the value: the same dx and channel_sum. */
+LITS_OPTIONAL
+int lits_relu_bits_backward_f32(const float* dy, const float* dy2, const uint16_t* mask,
+                                float* dx, int32_t n, int32_t c, int64_t hw, float* channel_sum);
 /* The evaluation transform of a batch norm as a coef array (running_mean,
  * 1 / sqrtf(running_var + eps) * gamma, beta): the float operations of
  * lits_batchnorm2d_forward_infer_f32, in one call instead of an op each

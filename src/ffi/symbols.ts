@@ -151,6 +151,16 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_fused_relu_mask_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64],
+    ...status,
+    optional: true,
+  },
+  lits_relu_bits_backward_f32: {
+    parameters: [ptr, ptr, ptr, ptr, i32, i32, i64, ptr],
+    ...status,
+    optional: true,
+  },
   lits_batchnorm2d_infer_coef_f32: {
     parameters: [ptr, ptr, ptr, ptr, ptr, i32, f32],
     ...status,

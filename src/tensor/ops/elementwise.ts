@@ -361,7 +361,7 @@ export function relu(t: Tensor, inplace = false): Tensor {
   const pre = fusion.reluInput(t);
   if (!pre) return unary("relu", t);
   const out = fusion.fusedTensor(t, t.shape, { ...pre, relu: true });
-  return record(out, {
+  record(out, {
     name: "relu",
     inputs: [t],
     // PyTorch's threshold_backward: dy where the ReLU passed its input,
@@ -380,6 +380,8 @@ export function relu(t: Tensor, inplace = false): Tensor {
       return [dx];
     },
   });
+  if (out.requiresGrad) fusion.keepReluBits(out);
+  return out;
 }
 
 /**

@@ -21,6 +21,12 @@
  * the convolution's backward), both are written in one pass
  * (`lits_maxpool2d_backward_relu_f32`); any other use writes it alone.
  *
+ * A ReLU output that is written anyway (a residual sum that a convolution
+ * reads) is written with its mask as bits when its backward is recorded
+ * (`keepReluBits`); that backward reads the bits instead of the output, 1/32
+ * of its bytes (ResNet-50's residual ReLUs: 16 of its step's memory-bound
+ * passes).
+ *
  * In the backward pass, the sum of two gradients that reach one tensor (a
  * residual block's input: its shortcut's and its first convolution's) is an
  * add of op results, so it stays a recipe too, and a ReLU's backward that
@@ -153,15 +159,24 @@ export function reluInput(t: Tensor): FusedValue | null {
 export function reluGrad(dy: Tensor, out: Tensor): Tensor | null {
   if (!out.isAlive || !out.isContiguous) return null;
   const v = fusedOf(out);
-  const pre: FusedValue = v ? { ...v, relu: false } : {
-    x: { storage: out.storage, offset: out.offset, coef: null },
-    r: null,
-    relu: false,
-    n: 1,
-    c: 1,
-    hw: out.numel(),
-  };
-  return maskedGrad(dy, pre);
+  if (v) return maskedGrad(dy, { ...v, relu: false });
+  // Written: its mask's bits where they were kept (laid out as its recipe was), else its values.
+  const s = out.storage;
+  const bits = s instanceof FusedStorage && whole(out) ? s.bits : null;
+  const x = { storage: out.storage, offset: out.offset, coef: null };
+  const [n, c, hw] = bits ? [bits.n, bits.c, bits.hw] : [1, 1, out.numel()];
+  return maskedGrad(dy, { x, r: null, relu: false, n, c, hw }, bits);
+}
+
+/**
+ * Hook for ReLU's forward once its backward is recorded: should `out`'s
+ * recipe be written (a residual sum that a convolution reads), its mask is
+ * written beside it as bits, which the backward reads instead of `out`:
+ * 1/32 of the bytes (ResNet-50's residual ReLUs).
+ */
+export function keepReluBits(out: Tensor): void {
+  const s = out.storage;
+  if (s instanceof FusedStorage && whole(out) && out.lib.lits_relu_bits_backward_f32) s.keepBits();
 }
 
 /**

@@ -51,9 +51,22 @@ export function operandPtr(o: Operand): Deno.PointerObject {
   return o.offset === 0 ? o.storage.ptr : Deno.UnsafePointer.offset(o.storage.ptr, o.offset * 4)!;
 }
 
+/**
+ * A written ReLU output's mask as bits (`lits_fused_relu_mask_f32`): 16
+ * elements a 16-bit word, each plane of its [n, c, hw] starting a word.
+ */
+export interface ReluBits {
+  readonly bits: Storage;
+  readonly n: number;
+  readonly c: number;
+  readonly hw: number;
+}
+
 /** Storage whose contents are a `FusedValue`, written on first use. */
 export class FusedStorage extends Storage {
   #value: FusedValue | null;
+  #wantsBits = false;
+  #bits: ReluBits | null = null;
 
   constructor(lib: NativeSymbols, device: Tensor["device"], value: FusedValue) {
     super(lib, device, value.n * value.c * value.hw * 4, true);
@@ -67,25 +80,37 @@ export class FusedStorage extends Storage {
     return this.isMaterialized ? null : this.#value;
   }
 
+  /**
+   * Asks a ReLU's recipe, should it be written, to write its mask as bits
+   * beside it: its recorded backward then reads 1/32 of its bytes.
+   */
+  keepBits(): void {
+    if (this.#value?.relu && this.lib.lits_fused_relu_mask_f32) this.#wantsBits = true;
+  }
+
+  /** The mask written with the value (after `keepBits`), else null. */
+  get bits(): ReluBits | null {
+    return this.#bits;
+  }
+
   protected override materialize(): Deno.PointerObject {
     const v = this.#value!;
     const ptr = this.allocate();
     const lib = this.lib;
-    check(
-      lib,
-      lib.lits_fused_affine_f32!(
-        operandPtr(v.x),
-        v.x.coef?.ptr ?? null,
-        v.r ? operandPtr(v.r) : null,
-        v.r?.coef?.ptr ?? null,
-        ptr,
-        v.n,
-        v.c,
-        v.hw,
-        v.relu ? 1 : 0,
-      ),
-      () => `fused value [${v.n}, ${v.c}, ${v.hw}]`,
-    );
+    const what = () => `fused value [${v.n}, ${v.c}, ${v.hw}]`;
+    const x = operandPtr(v.x), r = v.r ? operandPtr(v.r) : null;
+    const xc = v.x.coef?.ptr ?? null, rc = v.r?.coef?.ptr ?? null;
+    if (this.#wantsBits) {
+      const bits = new Storage(lib, this.device, v.n * v.c * Math.ceil(v.hw / 16) * 2);
+      this.#bits = { bits, n: v.n, c: v.c, hw: v.hw };
+      check(lib, lib.lits_fused_relu_mask_f32!(x, xc, r, rc, ptr, bits.ptr, v.n, v.c, v.hw), what);
+    } else {
+      check(
+        lib,
+        lib.lits_fused_affine_f32!(x, xc, r, rc, ptr, v.n, v.c, v.hw, v.relu ? 1 : 0),
+        what,
+      );
+    }
     // Readers now use the memory; the inputs are no longer needed for it.
     this.#value = null;
     dropOperand(v.x);
@@ -99,6 +124,8 @@ export class FusedStorage extends Storage {
       dropOperand(this.#value.r);
       this.#value = null;
     }
+    this.#bits?.bits.drop();
+    this.#bits = null;
   }
 }
 
@@ -159,16 +186,26 @@ export class PoolGradStorage extends Storage {
   }
 }
 
-/** Storage of ReLU's gradient, dy where the pre-activation is > 0, written on first use. */
+/**
+ * Storage of ReLU's gradient, dy where the pre-activation is > 0, written on
+ * first use; with `bits`, the mask of `pre` (its written output) as bits.
+ */
 export class MaskedGradStorage extends Storage {
-  #parts: { dy: Storage; dyOffset: number; pre: FusedValue } | null;
+  #parts: { dy: Storage; dyOffset: number; pre: FusedValue; bits: ReluBits | null } | null;
 
-  constructor(lib: NativeSymbols, device: Tensor["device"], dy: Tensor, pre: FusedValue) {
+  constructor(
+    lib: NativeSymbols,
+    device: Tensor["device"],
+    dy: Tensor,
+    pre: FusedValue,
+    bits: ReluBits | null,
+  ) {
     super(lib, device, pre.n * pre.c * pre.hw * 4, true);
     dy.storage.retain();
     retainOperand(pre.x);
     retainOperand(pre.r);
-    this.#parts = { dy: dy.storage, dyOffset: dy.offset, pre };
+    bits?.bits.retain();
+    this.#parts = { dy: dy.storage, dyOffset: dy.offset, pre, bits };
   }
 
   /** dy and the pre-activation while the memory is not written. */
@@ -224,11 +261,24 @@ export class MaskedGradStorage extends Storage {
     }
     // dy still a deferred sum of two gradients: the kernel adds them as it reads.
     const sum = dyOffset === 0 && dy.bytes === this.bytes ? plainSum(dy) : null;
+    const g = sum ? operandPtr(sum.x) : operandPtr({ storage: dy, offset: dyOffset, coef: null });
+    const g2 = sum ? operandPtr(sum.r!) : null;
+    // The mask's bits where they are laid out as this call's planes.
+    const b = this.#parts!.bits;
+    if (b && lib.lits_relu_bits_backward_f32 && b.n === n && b.c === c && b.hw === hw) {
+      check(
+        lib,
+        lib.lits_relu_bits_backward_f32(g, g2, b.bits.ptr, ptr, n, c, hw, sums),
+        () => `relu backward [${n}, ${c}, ${hw}]`,
+      );
+      this.released();
+      return ptr;
+    }
     check(
       lib,
       lib.lits_relu_mask_backward_f32!(
-        sum ? operandPtr(sum.x) : operandPtr({ storage: dy, offset: dyOffset, coef: null }),
-        sum ? operandPtr(sum.r!) : null,
+        g,
+        g2,
         operandPtr(pre.x),
         pre.x.coef?.ptr ?? null,
         pre.r ? operandPtr(pre.r) : null,
@@ -250,6 +300,7 @@ export class MaskedGradStorage extends Storage {
       this.#parts.dy.drop();
       dropOperand(this.#parts.pre.x);
       dropOperand(this.#parts.pre.r);
+      this.#parts.bits?.bits.drop();
       this.#parts = null;
     }
   }
@@ -280,8 +331,9 @@ export function poolGradTensor(
 }
 
 /** A new op result of `dy`'s shape: ReLU's gradient, written when first used. */
-export function maskedGrad(dy: Tensor, pre: FusedValue): Tensor {
-  const t = new Tensor(new MaskedGradStorage(dy.lib, dy.device, dy, pre), dy.shape, "float32");
+export function maskedGrad(dy: Tensor, pre: FusedValue, bits: ReluBits | null = null): Tensor {
+  const s = new MaskedGradStorage(dy.lib, dy.device, dy, pre, bits);
+  const t = new Tensor(s, dy.shape, "float32");
   adopt(t, true);
   return t;
 }
