@@ -1,23 +1,30 @@
 /**
  * Max pooling's gradient, deferred, and a ReLU's gradient of it written
- * with it in one pass (`lits_maxpool2d_backward_relu_f32`: the small CNN's
- * conv -> ReLU -> pool in training): the bits of the plain path (pooling's
+ * with it in one pass (the small CNN's conv -> ReLU -> pool in training),
+ * its mask taken from the pool's output (`lits_maxpool2d_backward_relu_out_f32`:
+ * each window's value is the ReLU's output at its argmax) or, where that
+ * output was written since the forward, from the ReLU's input
+ * (`lits_maxpool2d_backward_relu_f32`): the bits of the plain path (pooling's
  * backward, then the ReLU mask) with 2x2 windows, overlapping 3x3 ones,
  * sizes the pool cuts, a batch of one, NaN, the convolution's bias
  * gradient from the same pass; the cases that keep the plain path (a
- * second reader of the ReLU's output, a batch norm between); and a bad
- * index, refused with an error.
+ * second reader of the ReLU's output, a batch norm between); and bad
+ * calls, refused with an error.
  */
 import assert from "node:assert/strict";
-import { functional as F, manualSeed, randn, type Tensor, tensor } from "../mod.ts";
+import { functional as F, manualSeed, noGrad, randn, type Tensor, tensor } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { assertBits, countCalls, fusedAndPlain } from "./helpers.ts";
 
-const KERNEL = "lits_maxpool2d_backward_relu_f32";
+const BY_OUTPUT = "lits_maxpool2d_backward_relu_out_f32";
+const BY_INPUT = "lits_maxpool2d_backward_relu_f32";
 
-/** fn's results as arrays with fusion on and off, and the fused kernel's calls. */
-function bothPaths(fn: () => Tensor[]): [Float32Array[], Float32Array[], number] {
-  const [[fused, plain], calls] = countCalls([KERNEL], () => fusedAndPlain(fn));
+/** fn's results as arrays with fusion on and off, and the calls of `kernel`. */
+function bothPaths(
+  fn: () => Tensor[],
+  kernel = BY_OUTPUT,
+): [Float32Array[], Float32Array[], number] {
+  const [[fused, plain], calls] = countCalls([kernel], () => fusedAndPlain(fn));
   return [fused, plain, calls];
 }
 
@@ -65,6 +72,21 @@ for (const c of cases) {
   });
 }
 
+Deno.test("pool + relu backward: the mask from the ReLU's input where the pool's output was written since", () => {
+  const [fused, plain, calls] = bothPaths(() => {
+    manualSeed(7);
+    const x = randn([2, 3, 8, 8], { requiresGrad: true });
+    const w = randn([4, 3, 3, 3], { requiresGrad: true });
+    const y = F.maxPool2d(F.relu(F.conv2d(x, w, null, { padding: 1 })), 2);
+    const loss = y.mul(randn([...y.shape])).sum();
+    noGrad(() => y.mul_(-1)); // written in place after the forward
+    loss.backward();
+    return [x.grad!, w.grad!];
+  }, BY_INPUT);
+  assert.equal(calls, 1);
+  assertAllBits(fused, plain, "pool output written");
+});
+
 Deno.test("pool + relu backward: the plain path where the ReLU's output has a second reader or a batch norm comes between", () => {
   const [fused, plain, calls] = bothPaths(() => {
     manualSeed(4);
@@ -101,4 +123,20 @@ Deno.test("pool + relu backward: an index outside the plane is an error that nam
   );
   assert.equal(status, 1);
   assert.match(lastError(lib), /indices\[3\]=99 is outside \[0, h\*w=16\)/);
+  const y = new Float32Array(4).fill(1);
+  const byOutput = lib.lits_maxpool2d_backward_relu_out_f32!(
+    params,
+    p(dy),
+    p(idx),
+    p(y),
+    p(dx),
+    null,
+  );
+  assert.equal(byOutput, 1);
+  assert.match(lastError(lib), /indices\[3\]=99 is outside \[0, h\*w=16\)/);
+  assert.equal(
+    lib.lits_maxpool2d_backward_relu_out_f32!(params, p(dy), p(idx), null, p(dx), null),
+    1,
+  );
+  assert.match(lastError(lib), /y is NULL/);
 });

@@ -248,10 +248,13 @@ int lits_relu_bits_backward_f32(const float* dy, const float* dy2, const uint16_
                        dx, n, c, hw, channel_sum);
 }
 
-int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, const float* dy,
-                                     const int32_t* indices, const float* x, const float* x_coef,
-                                     float* dx, float* channel_sum) {
-  static const char* fn = "lits_maxpool2d_backward_relu_f32";
+/* lits_maxpool2d_backward_relu_f32, or with y (the pool's output)
+ * lits_maxpool2d_backward_relu_out_f32: then dy is masked by y before it
+ * is scattered, instead of dx by x after (see lits.h: the same bits). */
+static int pool_relu_backward(const char* fn, const lits_pool2d_params* params_host,
+                              const float* dy, const int32_t* indices, const float* x,
+                              const float* x_coef, const float* y, float* dx,
+                              float* channel_sum) {
   lits_clear_error();
   const int st = lits_check_pool(fn, params_host);
   if (st > 0) return st;
@@ -262,8 +265,8 @@ int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, cons
     if (channel_sum != NULL) memset(channel_sum, 0, (size_t)c * sizeof(float));
     return LITS_OK;
   }
-  LITS_REQUIRE(dy != NULL && indices != NULL && x != NULL && dx != NULL,
-               "%s: dy, indices, x or dx is NULL", fn);
+  LITS_REQUIRE(dy != NULL && indices != NULL && (x != NULL || y != NULL) && dx != NULL,
+               "%s: dy, indices, %s or dx is NULL", fn, y != NULL ? "y" : "x");
   const int64_t per = (hw + FUSED_PIECE - 1) / FUSED_PIECE;
   double* sums = NULL; /* per piece, as lits_relu_mask_backward_f32's */
   if (channel_sum != NULL) {
@@ -273,7 +276,8 @@ int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, cons
   /* A plane's gradient is scattered into a buffer (L2), masked and summed
    * there, then streamed to dx when large: dx is written once, not read. */
   const int threads = omp_get_max_threads(), stream = stream_output(planes * hw);
-  const int64_t room = (hw + 15) / 16 * 16;
+  /* Per thread: the plane's dx, then (with y) its masked dy. */
+  const int64_t room = (hw + 15) / 16 * 16 + (y != NULL ? (ohw + 15) / 16 * 16 : 0);
   float* bufs = (float*)lits_scratch_alloc(room * threads * (int64_t)sizeof(float));
   if (bufs == NULL) {
     lits_scratch_free(sums);
@@ -285,7 +289,15 @@ int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, cons
     float* buf = bufs + room * omp_get_thread_num();
 #pragma omp for schedule(static)
     for (int64_t pl = 0; pl < planes; pl++) {
-      const int64_t b = lits_maxpool_backward_plane(q, dy + pl * ohw, indices + pl * ohw, buf);
+      const float* dyp = dy + pl * ohw;
+      if (y != NULL) { /* y = relu(T(x)) at each window's argmax: its own test */
+        float* masked = buf + (hw + 15) / 16 * 16;
+        const float* yp = y + pl * ohw;
+#pragma omp simd
+        for (int64_t j = 0; j < ohw; j++) masked[j] = yp[j] <= 0.0f ? 0.0f : dyp[j];
+        dyp = masked;
+      }
+      const int64_t b = lits_maxpool_backward_plane(q, dyp, indices + pl * ohw, buf);
       if (b >= 0) {
 #pragma omp atomic write
         bad = pl * ohw + b;
@@ -294,7 +306,7 @@ int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, cons
       for (int64_t u = 0; u < per; u++) {
         const int64_t j0 = u * FUSED_PIECE, len = hw - j0 < FUSED_PIECE ? hw - j0 : FUSED_PIECE;
         float* piece = buf + j0;
-        mask_plane(x + pl * hw + j0, tx, NULL, tx, piece, NULL, piece, len);
+        if (y == NULL) mask_plane(x + pl * hw + j0, tx, NULL, tx, piece, NULL, piece, len);
         if (sums != NULL) {
           double acc = 0.0;
 #pragma omp simd reduction(+ : acc)
@@ -324,4 +336,20 @@ int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, cons
     lits_scratch_free(sums);
   }
   return LITS_OK;
+}
+
+int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, const float* dy,
+                                     const int32_t* indices, const float* x, const float* x_coef,
+                                     float* dx, float* channel_sum) {
+  return pool_relu_backward("lits_maxpool2d_backward_relu_f32", params_host, dy, indices, x,
+                            x_coef, NULL, dx, channel_sum);
+}
+
+int lits_maxpool2d_backward_relu_out_f32(const lits_pool2d_params* params_host, const float* dy,
+                                         const int32_t* indices, const float* y, float* dx,
+                                         float* channel_sum) {
+  static const char* fn = "lits_maxpool2d_backward_relu_out_f32";
+  lits_clear_error();
+  LITS_REQUIRE(y != NULL, "%s: y is NULL", fn);
+  return pool_relu_backward(fn, params_host, dy, indices, NULL, NULL, y, dx, channel_sum);
 }

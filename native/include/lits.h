@@ -620,6 +620,15 @@ LITS_OPTIONAL
 int lits_maxpool2d_backward_relu_f32(const lits_pool2d_params* params_host, const float* dy,
                                      const int32_t* indices, const float* x, const float* x_coef,
                                      float* dx, float* channel_sum);
+/* lits_maxpool2d_backward_relu_f32 with the mask taken from the pool's
+ * output y = maxPool2d(relu(T_x(x))) (its forward's values, as its indices
+ * are) instead of x: each window's value is the ReLU's output at its argmax,
+ * so dy counts where !(y <= 0) (NaN passing), the same bits, without
+ * reading x. */
+LITS_OPTIONAL
+int lits_maxpool2d_backward_relu_out_f32(const lits_pool2d_params* params_host, const float* dy,
+                                         const int32_t* indices, const float* y, float* dx,
+                                         float* channel_sum);
 
 /* ---- prepared convolution weights (CPU only: LITS_OPTIONAL) ------------- */
 /* An evaluation forward calls each convolution with the same weights again

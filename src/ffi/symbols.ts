@@ -234,6 +234,11 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_maxpool2d_backward_relu_out_f32: {
+    parameters: [buf, ptr, ptr, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
   lits_conv2d_prepared_bytes: { parameters: [buf, ptr], ...status, optional: true },
   lits_conv2d_forward_prepared_f32: {
     parameters: [buf, ptr, ptr, i32, ptr, ptr, ptr, ptr, i64],

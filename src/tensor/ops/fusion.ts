@@ -18,8 +18,12 @@
  *
  * Max pooling's gradient is unwritten too (`poolGrad`); when a ReLU's
  * gradient of it is written (the small CNN's conv -> ReLU -> pool, read by
- * the convolution's backward), both are written in one pass
- * (`lits_maxpool2d_backward_relu_f32`); any other use writes it alone.
+ * the convolution's backward), both are written in one pass, the mask taken
+ * from the pool's output, each window's value being the ReLU's output at its
+ * argmax (`lits_maxpool2d_backward_relu_out_f32`: a quarter of the bytes of
+ * the ReLU's input for 2x2 windows), or from that input where the output was
+ * written since (`lits_maxpool2d_backward_relu_f32`); any other use writes it
+ * alone.
  *
  * A ReLU output that is written anyway (a residual sum that a convolution
  * reads) is written with its mask as bits when its backward is recorded
@@ -183,19 +187,31 @@ export function keepReluBits(out: Tensor): void {
  * Hook for max pooling's backward: x's gradient from dy (the output's,
  * contiguous) and the argmax indices, deferred, so that a ReLU's gradient
  * of it (the small CNN's conv -> ReLU -> pool) is written with it in one
- * pass (`MaskedGradStorage`); null where the backend lacks that kernel or
- * fusion is off (then the plain kernel runs).
+ * pass (`MaskedGradStorage`), its mask read from `out`, the pool's output,
+ * unless that was written since the forward; null where the backend lacks
+ * that kernel or fusion is off (then the plain kernel runs).
  */
 export function poolGrad(
   dy: Tensor,
   indices: Tensor,
   params: Int32Array,
   x: Tensor,
+  out: PoolOutput,
 ): Tensor | null {
   if (!canFuse(x) || !x.lib.lits_maxpool2d_backward_relu_f32 || !whole(dy) || !whole(indices)) {
     return null;
   }
-  return poolGradTensor(x, x.shape, { dy: dy.storage, indices: indices.storage, params });
+  // The output as the forward wrote it (not written in place since) holds the ReLU's mask.
+  const y = out.y.isAlive && whole(out.y) && out.y.storage.version === out.version
+    ? out.y.storage
+    : null;
+  return poolGradTensor(x, x.shape, { dy: dy.storage, indices: indices.storage, params, y });
+}
+
+/** Max pooling's output and its storage's version when the forward wrote it. */
+export interface PoolOutput {
+  readonly y: Tensor;
+  readonly version: number;
 }
 
 /**

@@ -142,6 +142,8 @@ export interface PoolGradParts {
   readonly indices: Storage;
   /** lits_pool2d_params. */
   readonly params: Int32Array;
+  /** The pool's output as its forward wrote it (a ReLU's mask at each argmax), or null. */
+  readonly y: Storage | null;
 }
 
 /**
@@ -156,6 +158,7 @@ export class PoolGradStorage extends Storage {
     super(lib, device, bytes, true);
     parts.dy.retain();
     parts.indices.retain();
+    parts.y?.retain();
     this.#parts = parts;
   }
 
@@ -181,6 +184,7 @@ export class PoolGradStorage extends Storage {
     if (this.#parts) {
       this.#parts.dy.drop();
       this.#parts.indices.drop();
+      this.#parts.y?.drop();
       this.#parts = null;
     }
   }
@@ -243,18 +247,23 @@ export class MaskedGradStorage extends Storage {
       p && pre.r === null && lib.lits_maxpool2d_backward_relu_f32 && pre.n === n && pre.c === c &&
       pre.hw === hw && p[0] === n && p[1] === c && p[2] * p[3] === hw
     ) {
+      const what = () => `maxPool2d + relu backward [${n}, ${c}, ${hw}]`;
+      const y = pool!.y, dyp = pool!.dy.ptr, ip = pool!.indices.ptr;
+      // The mask from the pool's output where it is the forward's: a quarter of x's bytes (2x2).
       check(
         lib,
-        lib.lits_maxpool2d_backward_relu_f32(
-          p,
-          pool!.dy.ptr,
-          pool!.indices.ptr,
-          operandPtr(pre.x),
-          pre.x.coef?.ptr ?? null,
-          ptr,
-          sums,
-        ),
-        () => `maxPool2d + relu backward [${n}, ${c}, ${hw}]`,
+        y && lib.lits_maxpool2d_backward_relu_out_f32
+          ? lib.lits_maxpool2d_backward_relu_out_f32(p, dyp, ip, y.ptr, ptr, sums)
+          : lib.lits_maxpool2d_backward_relu_f32(
+            p,
+            dyp,
+            ip,
+            operandPtr(pre.x),
+            pre.x.coef?.ptr ?? null,
+            ptr,
+            sums,
+          ),
+        what,
       );
       this.released();
       return ptr;

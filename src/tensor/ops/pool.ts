@@ -185,6 +185,7 @@ function maxPool2dOf(
     desc,
   );
   if (idx === null) return y;
+  const out = { y, version: y.storage.version };
   // x for backends that want it; an unwritten deferred x (only backends with
   // the fused kernels make one, and they do not read it) stays unwritten.
   const xPtr = () => fusion.memoryOrNull(cx);
@@ -195,7 +196,7 @@ function maxPool2dOf(
     (dy, dx) => lib.lits_maxpool2d_backward_f32(params, xPtr(), y.ptr, dy.ptr, idx.ptr, dx.ptr),
     desc,
     // idx: checked up front, so a released one is named before any .grad is written.
-    { deferred: (dy) => fusion.poolGrad(dy, idx, params, cx), reads: [idx] },
+    { deferred: (dy) => fusion.poolGrad(dy, idx, params, cx, out), reads: [idx] },
   );
 }
 
