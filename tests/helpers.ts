@@ -9,7 +9,15 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type Device, randn, scope, type Tensor, tensor } from "../mod.ts";
+import {
+  type Device,
+  functional as F,
+  manualSeed,
+  randn,
+  scope,
+  type Tensor,
+  tensor,
+} from "../mod.ts";
 import { cpuLib } from "../src/ffi/native.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { resetWarnings } from "../src/eval/metrics/pairs.ts";
@@ -361,4 +369,27 @@ export function messageOf(f: () => unknown): string {
     return (e as Error).message;
   }
   assert.fail("expected an Error");
+}
+
+/**
+ * Two residual blocks: the first block's output feeds the second's
+ * convolution and its shortcut, so its gradient is the sum of two branches.
+ * Deferred, that sum is never written: the first block's ReLU backward adds
+ * it as it masks (the ReLU backward's dy2). Both ReLU outputs are read
+ * (by a convolution, by the sum), so both are written in the forward. Returns
+ * the output and every gradient.
+ */
+export function twoBlocks(): Tensor[] {
+  manualSeed(13);
+  const input = randn([2, 3, 9, 7], { requiresGrad: true });
+  const w0 = randn([4, 3, 1, 1], { requiresGrad: true });
+  const w1 = randn([4, 4, 3, 3], { requiresGrad: true });
+  const w2 = randn([4, 4, 1, 1], { requiresGrad: true });
+  const g = randn([4], { requiresGrad: true }), b = randn([4], { requiresGrad: true });
+  const bn = (t: Tensor) => F.batchNorm(t, null, null, g, b, { training: true });
+  const x = F.conv2d(input, w0, null); // an op result, as a block's input is
+  const a = F.relu(bn(F.conv2d(x, w1, null, { padding: 1 })).add(x));
+  const out = F.relu(bn(F.conv2d(a, w2, null)).add(a));
+  out.sum().backward(); // (a product here would call lits_binary_f32 for its own gradient)
+  return [out, input.grad!, w0.grad!, w1.grad!, w2.grad!, g.grad!, b.grad!];
 }

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { endStep, functional as F, manualSeed, randn, scope, type Tensor, tensor } from "../mod.ts";
 import { setFusion } from "../src/tensor/ops/fusion.ts";
 import { cpuLib } from "../src/ffi/native.ts";
-import { assertClose, fusedAndPlain, withEnv } from "./helpers.ts";
+import { assertClose, fusedAndPlain, twoBlocks, withEnv } from "./helpers.ts";
 
 /** Deterministic values in [-1, 1) (a few exact ties and zeros included). */
 function values(n: number, seed: number): Float32Array {
@@ -486,27 +486,6 @@ Deno.test("fusion: an evaluation bottleneck (running statistics) gives the same 
   const [fused, plain] = bothPaths(() => block(false));
   assertSame(fused, plain, "evaluation block");
 });
-
-/**
- * Two residual blocks: the first block's output feeds the second's
- * convolution and its shortcut, so its gradient is the sum of two branches.
- * Deferred, that sum is never written: the first block's ReLU backward adds
- * it as it masks (lits_relu_mask_backward_f32's dy2).
- */
-function twoBlocks(): Tensor[] {
-  manualSeed(13);
-  const input = randn([2, 3, 9, 7], { requiresGrad: true });
-  const w0 = randn([4, 3, 1, 1], { requiresGrad: true });
-  const w1 = randn([4, 4, 3, 3], { requiresGrad: true });
-  const w2 = randn([4, 4, 1, 1], { requiresGrad: true });
-  const g = randn([4], { requiresGrad: true }), b = randn([4], { requiresGrad: true });
-  const bn = (t: Tensor) => F.batchNorm(t, null, null, g, b, { training: true });
-  const x = F.conv2d(input, w0, null); // an op result, as a block's input is
-  const a = F.relu(bn(F.conv2d(x, w1, null, { padding: 1 })).add(x));
-  const out = F.relu(bn(F.conv2d(a, w2, null)).add(a));
-  out.sum().backward(); // (a product here would call lits_binary_f32 for its own gradient)
-  return [out, input.grad!, w0.grad!, w1.grad!, w2.grad!, g.grad!, b.grad!];
-}
 
 Deno.test("fusion: a residual block's input gradient is added inside the ReLU backward, not written", () => {
   const lib = cpuLib() as unknown as Record<string, (...a: unknown[]) => number>;

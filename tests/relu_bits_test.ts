@@ -6,18 +6,9 @@
  * gradients as the plain path.
  */
 import assert from "node:assert/strict";
-import {
-  functional as F,
-  manualSeed,
-  memoryStats,
-  randn,
-  scope,
-  type Tensor,
-  tensor,
-} from "../mod.ts";
-import { setFusion } from "../src/tensor/ops/fusion.ts";
+import { functional as F, manualSeed, memoryStats, randn, type Tensor, tensor } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
-import { assertBits } from "./helpers.ts";
+import { assertBits, countCalls, fusedAndPlain, twoBlocks } from "./helpers.ts";
 
 const lib = cpuLib();
 
@@ -161,46 +152,32 @@ Deno.test("relu bits: bad calls are refused with a message, an empty one sums to
 });
 
 /**
- * Two residual blocks whose ReLU outputs a convolution reads (so they are
- * written in the forward): the outputs and every gradient.
+ * fn's values with fusion on and off (the plain path), and how often the
+ * CPU library's functions `a` and `b` ran in both.
  */
-function blocks(): Tensor[] {
-  manualSeed(5);
-  const input = randn([2, 3, 9, 7], { requiresGrad: true });
-  const w0 = randn([4, 3, 1, 1], { requiresGrad: true });
-  const w1 = randn([4, 4, 3, 3], { requiresGrad: true });
-  const w2 = randn([4, 4, 1, 1], { requiresGrad: true });
-  const g = randn([4], { requiresGrad: true }), b = randn([4], { requiresGrad: true });
-  const bn = (t: Tensor) => F.batchNorm(t, null, null, g, b, { training: true });
-  const x = F.conv2d(input, w0, null);
-  const a = F.relu(bn(F.conv2d(x, w1, null, { padding: 1 })).add(x));
-  const out = F.relu(bn(F.conv2d(a, w2, null)).add(a));
-  F.conv2d(out, w2, null).sum().backward(); // out written too
-  return [a, out, input.grad!, w0.grad!, w1.grad!, w2.grad!, g.grad!, b.grad!];
+function fusedAndPlainCounting(
+  a: string,
+  b: string,
+  fn: () => Tensor[],
+): [Float32Array[], Float32Array[], number, number] {
+  const [[[fused, plain], bCalls], aCalls] = countCalls(
+    [a],
+    () => countCalls([b], () => fusedAndPlain(fn)),
+  );
+  return [fused, plain, aCalls, bCalls];
 }
 
 Deno.test("relu bits: residual blocks' gradients are the plain path's, and the bits are freed", () => {
-  const names = ["lits_fused_relu_mask_f32", "lits_relu_bits_backward_f32"];
-  const table = lib as unknown as Record<string, (...a: unknown[]) => number>;
-  const saved = names.map((name) => table[name]);
-  const calls = names.map(() => 0);
-  names.forEach((name, i) => (table[name] = (...a: unknown[]) => (calls[i]++, saved[i](...a))));
   const before = memoryStats().bytesInUse;
-  let fused: Float32Array[];
-  try {
-    fused = scope(() => blocks().map((t) => t.toArray() as Float32Array));
-  } finally {
-    names.forEach((name, i) => (table[name] = saved[i]));
-  }
-  assert.deepEqual(calls, [2, 2], "both ReLUs wrote their bits, both backwards read them");
+  const [fused, plain, writes, reads] = fusedAndPlainCounting(
+    "lits_fused_relu_mask_f32",
+    "lits_relu_bits_backward_f32",
+    twoBlocks,
+  );
+  assert.equal(writes, 2, "both ReLU outputs written with their bits");
+  assert.equal(reads, 2, "both backwards read the bits");
   assert.equal(memoryStats().bytesInUse, before, "the bits were freed with their outputs");
-  const was = setFusion(false);
-  try {
-    const plain = scope(() => blocks().map((t) => t.toArray() as Float32Array));
-    fused.forEach((v, i) => assertBits(v, plain[i], `#${i}`));
-  } finally {
-    setFusion(was);
-  }
+  fused.forEach((v, i) => assertBits(v, plain[i], `#${i}`));
 });
 
 /** relu(conv(x) + bias) written by a product: the values and every gradient. */
@@ -214,24 +191,13 @@ function convRelu(): Tensor[] {
 }
 
 Deno.test("relu bits: a convolution's bias gradient is summed as its ReLU's bits are applied", () => {
-  const table = lib as unknown as Record<string, (...a: unknown[]) => number>;
-  const saved = table.lits_relu_bits_backward_f32;
-  let summed = 0; // calls given the channel sums (the bias gradient)
-  table.lits_relu_bits_backward_f32 = (
-    ...a: unknown[]
-  ) => (summed += a[7] !== null ? 1 : 0, saved(...a));
-  let fused: Float32Array[];
-  try {
-    fused = scope(() => convRelu().map((t) => t.toArray() as Float32Array));
-  } finally {
-    table.lits_relu_bits_backward_f32 = saved;
-  }
-  assert.equal(summed, 1);
-  const was = setFusion(false);
-  try {
-    const plain = scope(() => convRelu().map((t) => t.toArray() as Float32Array));
-    fused.forEach((v, i) => assertBits(v, plain[i], `#${i}`));
-  } finally {
-    setFusion(was);
-  }
+  const [fused, plain, reads, passes] = fusedAndPlainCounting(
+    "lits_relu_bits_backward_f32",
+    "lits_conv2d_backward_bias_f32",
+    convRelu,
+  );
+  assert.equal(reads, 1);
+  // The plain path sums the bias gradient in a pass of its own, the fused one with the mask.
+  assert.equal(passes, 1, "one pass for the bias gradient: the plain path's");
+  fused.forEach((v, i) => assertBits(v, plain[i], `#${i}`));
 });
