@@ -29,7 +29,7 @@ import { type CallContract, checkContract } from "../options.ts";
 import { broadcast, getRank, getWorldSize, groupLib, libFor } from "./process_group.ts";
 import { checkSameModel } from "./ddp_check.ts";
 import { isGradEnabled } from "../tensor/autograd.ts";
-import { markWritten } from "../tensor/ops/in_place.ts";
+import { beforeWrite, markWritten } from "../tensor/ops/in_place.ts";
 import type { Device } from "../tensor/device.ts";
 import { distCheck } from "./native.ts";
 import { DIST_OP, type DistSymbols } from "./symbols.ts";
@@ -463,6 +463,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       // Used on another rank only (findUnusedParameters): the average, as there.
       p.grad = zeros([...p.shape], { device: p.device }).keep();
     }
+    beforeWrite(p.grad);
     check(
       p.lib,
       p.lib.lits_copy_d2d(p.grad.ptr, s.ptr!, p.numel() * 4),

@@ -17,7 +17,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { type CallContract, checkArity, checkContract, checkOptions } from "../options.ts";
 import { distCheck, distLib } from "./native.ts";
 import { check } from "../ffi/native.ts";
-import { markWritten } from "../tensor/ops/in_place.ts";
+import { beforeWrite, markWritten } from "../tensor/ops/in_place.ts";
 import { DIST_OP, type DistSymbols } from "./symbols.ts";
 
 /** Reduction of `allReduce` (PyTorch's `ReduceOp.SUM`, `ReduceOp.AVG`). */
@@ -266,6 +266,7 @@ export function allReduce(tensor: Tensor, options: { op?: ReduceOpName } = {}): 
     return;
   }
   const code = op === "avg" ? DIST_OP.mean : DIST_OP.sum;
+  beforeWrite(tensor);
   distCheck(
     lib,
     lib.lits_dist_all_reduce_f32(tensor.ptr, tensor.numel(), code),
@@ -303,6 +304,7 @@ export function broadcast(tensor: Tensor, src: number | { src: number }): void {
   }
   const lib = libFor("broadcast", tensor);
   if (!lib) return;
+  beforeWrite(tensor);
   const p = tensor.numel() === 0 ? null : tensor.ptr;
   distCheck(
     lib,

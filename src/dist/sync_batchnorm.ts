@@ -17,7 +17,7 @@ import { fillInPlace, tensor } from "../tensor/ops/creation.ts";
 import { clone } from "../tensor/ops/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { check } from "../ffi/native.ts";
-import { markWritten } from "../tensor/ops/in_place.ts";
+import { beforeWrite, markWritten } from "../tensor/ops/in_place.ts";
 import { allReduce, getWorldSize, isInitialized } from "./process_group.ts";
 
 /** A sum over the ranks that autograd goes through: its gradient is the sum of the ranks' gradients. */
@@ -38,6 +38,7 @@ function allReduceSum(t: Tensor): Tensor {
 
 /** Copies `src`'s values into buffer `dst` in place (the module keeps the same tensor). */
 function assign(dst: Tensor, src: Tensor): void {
+  beforeWrite(dst);
   check(dst.lib, dst.lib.lits_copy_d2d(dst.ptr, src.ptr, dst.numel() * 4), () => "SyncBatchNorm");
   markWritten(dst);
 }

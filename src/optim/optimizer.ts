@@ -10,7 +10,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { clearGrads } from "../tensor/grad_store.ts";
 import { AsyncFunction, isThenable, zeroGradBoundary } from "../tensor/ownership.ts";
 import { fillInPlace } from "../tensor/ops/creation.ts";
-import { markWritten } from "../tensor/ops/in_place.ts";
+import { beforeWrite, markWritten } from "../tensor/ops/in_place.ts";
 import { moveInPlace } from "../tensor/transfer.ts";
 import { checkArity, checkCall, checkOptions, moduleName } from "../options.ts";
 import { addNameHints } from "../tensor/torch_names.ts";
@@ -473,6 +473,7 @@ export abstract class Optimizer<O extends GroupOptions> {
         // A gradient assigned by hand may be a view (p.grad = g.t()), as torch allows;
         // the kernels read it densely.
         const grad = p.grad.isContiguous ? p.grad : p.grad.contiguous();
+        beforeWrite(p);
         this.update(p, grad, s, g.options);
         if (grad !== p.grad) grad.dispose();
         markWritten(p);

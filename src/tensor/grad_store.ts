@@ -12,7 +12,7 @@
 import type { Tensor } from "./tensor.ts";
 import { release } from "./ownership.ts";
 import { fillInPlace } from "./ops/creation.ts";
-import { markWritten, writeInPlace } from "./ops/in_place.ts";
+import { beforeWrite, markWritten, writeInPlace } from "./ops/in_place.ts";
 import { binaryRaw } from "./ops/elementwise.ts";
 import { clone } from "./ops/shape.ts";
 import { check } from "../ffi/native.ts";
@@ -56,6 +56,7 @@ export function keepGrad(leaf: Tensor, g: Tensor, adoptable = false): void {
   const what = `backward: accumulating the gradient of [${leaf.shape}]`;
   if (old.isContiguous) {
     // The usual case: one pass, old += g, written where it is read.
+    beforeWrite(old);
     binaryRaw("add", old, shaped, old);
     markWritten(old);
     return;

@@ -134,6 +134,29 @@ export class Storage {
     return this;
   }
 
+  /** @internal deferred storages, not written yet, that will read this memory when they are. */
+  #readers: Set<Storage> | null = null;
+
+  /** @internal `reader` (a deferred storage) reads this memory when it is written. */
+  addReader(reader: Storage): void {
+    (this.#readers ??= new Set()).add(reader);
+  }
+
+  /** @internal `reader` no longer needs this memory (it was written, or released). */
+  removeReader(reader: Storage): void {
+    this.#readers?.delete(reader);
+  }
+
+  /**
+   * @internal writes out every deferred value that still reads this memory,
+   * before the memory is written in place: a value keeps what its op read
+   * (`y = relu(x); x.mul_(-1)` leaves y as it was, as in PyTorch).
+   */
+  settleReaders(): void {
+    if (!this.#readers?.size) return;
+    for (const reader of [...this.#readers]) void reader.ptr;
+  }
+
   /** One tensor let go; the last one frees the memory. */
   drop(): void {
     if (--this.#count.refs !== 0) return;

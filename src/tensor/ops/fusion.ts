@@ -41,8 +41,12 @@
  * its recipe: conv3 writes relu(bn3(conv3) + shortcut) itself
  * (`conv_epilogue.ts`, called by the block, which knows the pattern).
  *
- * Only op results are folded into recipes: they are never modified in place
- * (parameters, buffers and tensors you create can be). Backends without the
+ * Only tensors a step or a scope owns (op results; inside a scope, any
+ * tensor made there) are folded into recipes. One may still be written in
+ * place later (`x.mul_(-1)`, an optimizer's step on a parameter made in a scope):
+ * every in-place write first writes out the recipes that read its memory
+ * (`beforeWrite`, `Storage.settleReaders`), so that a deferred value keeps
+ * what its op read, as an eager one does. Backends without the
  * `LITS_OPTIONAL` kernels of `lits.h` (all or none) never defer, so they
  * only ever see the identity transform.
  *

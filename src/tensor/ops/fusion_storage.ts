@@ -34,16 +34,28 @@ export interface FusedValue {
   readonly hw: number;
 }
 
-function retainOperand(o: Operand | null): void {
+/** `reader` holds `o` until it is written (see `Storage.settleReaders`). */
+function retainOperand(o: Operand | null, reader: Storage): void {
   if (!o) return;
-  o.storage.retain();
-  o.coef?.retain();
+  retainRead(o.storage, reader);
+  if (o.coef) retainRead(o.coef, reader);
 }
 
-function dropOperand(o: Operand | null): void {
+function dropOperand(o: Operand | null, reader: Storage): void {
   if (!o) return;
-  o.storage.drop();
-  o.coef?.drop();
+  dropRead(o.storage, reader);
+  if (o.coef) dropRead(o.coef, reader);
+}
+
+/** `reader` holds `s`, and is written before `s` is written in place. */
+function retainRead(s: Storage, reader: Storage): void {
+  s.retain();
+  s.addReader(reader);
+}
+
+function dropRead(s: Storage, reader: Storage): void {
+  s.removeReader(reader);
+  s.drop();
 }
 
 /** Native pointer of an operand's first element. */
@@ -70,8 +82,8 @@ export class FusedStorage extends Storage {
 
   constructor(lib: NativeSymbols, device: Tensor["device"], value: FusedValue) {
     super(lib, device, value.n * value.c * value.hw * 4, true);
-    retainOperand(value.x);
-    retainOperand(value.r);
+    retainOperand(value.x, this);
+    retainOperand(value.r, this);
     this.#value = value;
   }
 
@@ -113,15 +125,15 @@ export class FusedStorage extends Storage {
     }
     // Readers now use the memory; the inputs are no longer needed for it.
     this.#value = null;
-    dropOperand(v.x);
-    dropOperand(v.r);
+    dropOperand(v.x, this);
+    dropOperand(v.r, this);
     return ptr;
   }
 
   protected override released(): void {
     if (this.#value) {
-      dropOperand(this.#value.x);
-      dropOperand(this.#value.r);
+      dropOperand(this.#value.x, this);
+      dropOperand(this.#value.r, this);
       this.#value = null;
     }
     this.#bits?.bits.drop();
@@ -156,9 +168,9 @@ export class PoolGradStorage extends Storage {
 
   constructor(lib: NativeSymbols, device: Tensor["device"], bytes: number, parts: PoolGradParts) {
     super(lib, device, bytes, true);
-    parts.dy.retain();
-    parts.indices.retain();
-    parts.y?.retain();
+    retainRead(parts.dy, this);
+    retainRead(parts.indices, this);
+    if (parts.y) retainRead(parts.y, this);
     this.#parts = parts;
   }
 
@@ -182,9 +194,9 @@ export class PoolGradStorage extends Storage {
 
   protected override released(): void {
     if (this.#parts) {
-      this.#parts.dy.drop();
-      this.#parts.indices.drop();
-      this.#parts.y?.drop();
+      dropRead(this.#parts.dy, this);
+      dropRead(this.#parts.indices, this);
+      if (this.#parts.y) dropRead(this.#parts.y, this);
       this.#parts = null;
     }
   }
@@ -205,9 +217,9 @@ export class MaskedGradStorage extends Storage {
     bits: ReluBits | null,
   ) {
     super(lib, device, pre.n * pre.c * pre.hw * 4, true);
-    dy.storage.retain();
-    retainOperand(pre.x);
-    retainOperand(pre.r);
+    retainRead(dy.storage, this);
+    retainOperand(pre.x, this);
+    retainOperand(pre.r, this);
     bits?.bits.retain();
     this.#parts = { dy: dy.storage, dyOffset: dy.offset, pre, bits };
   }
@@ -306,9 +318,9 @@ export class MaskedGradStorage extends Storage {
 
   protected override released(): void {
     if (this.#parts) {
-      this.#parts.dy.drop();
-      dropOperand(this.#parts.pre.x);
-      dropOperand(this.#parts.pre.r);
+      dropRead(this.#parts.dy, this);
+      dropOperand(this.#parts.pre.x, this);
+      dropOperand(this.#parts.pre.r, this);
       this.#parts.bits?.bits.drop();
       this.#parts = null;
     }

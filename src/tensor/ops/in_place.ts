@@ -16,6 +16,15 @@ export function markWritten(t: Tensor): void {
 }
 
 /**
+ * @internal call before writing `t`'s memory in place: deferred values that
+ * read it (op fusion's recipes, `fusion.ts`) are written out first, so that
+ * they keep the values their ops read, as PyTorch's eager ops do.
+ */
+export function beforeWrite(t: Tensor): void {
+  t.storage.settleReaders();
+}
+
+/**
  * @internal writes `t` in place by `fill`, which writes a dense tensor of
  * `t`'s shape from its first element: `t` itself where it is dense, else a
  * scratch tensor whose values then go to `t`'s own elements through its
@@ -25,6 +34,7 @@ export function markWritten(t: Tensor): void {
  * the operation in errors.
  */
 export function writeInPlace(t: Tensor, what: string, fill: (dense: Tensor) => void): void {
+  beforeWrite(t);
   if (t.numel() > 0) {
     if (t.isContiguous) fill(t);
     else scatter(t, what, fill);
