@@ -5,8 +5,8 @@
  * write. Each case against the same code with fusion off.
  */
 import assert from "node:assert/strict";
-import { functional as F, manualSeed, noGrad, optim, randn, type Tensor } from "../mod.ts";
-import { assertBits, fusedAndPlain } from "./helpers.ts";
+import { functional as F, manualSeed, nn, noGrad, optim, randn, type Tensor } from "../mod.ts";
+import { assertBits, assertClose, fusedAndPlain } from "./helpers.ts";
 
 function assertAllBits(fused: Float32Array[], plain: Float32Array[], what: string): void {
   assert.equal(fused.length, plain.length);
@@ -68,4 +68,18 @@ Deno.test("fusion in place: an optimizer's step writes a parameter a pending ReL
     return [y, before, w];
   });
   assertAllBits(fused, plain, "optimizer");
+});
+
+Deno.test("fusion in place: a forward hook that writes a convolution's output: batch norm's statistics are of what it wrote", () => {
+  const run = () => {
+    manualSeed(5);
+    const net = new nn.Sequential(new nn.Conv2d(2, 3, 1), new nn.BatchNorm2d(3));
+    (net[0] as nn.Conv2d).registerForwardHook((_m, _inputs, out: Tensor) => {
+      noGrad(() => out.mul_(3).add_(1));
+    });
+    const y = net.forward(randn([2, 2, 4, 4]));
+    return [y, (net[1] as nn.BatchNorm2d).runningMean!, (net[1] as nn.BatchNorm2d).runningVar!];
+  };
+  const [fused, plain] = fusedAndPlain(run);
+  fused.forEach((v, i) => assertClose(v, plain[i], { rtol: 1e-5, atol: 1e-6, what: `#${i}` }));
 });

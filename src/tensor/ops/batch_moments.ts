@@ -11,10 +11,10 @@
  *
  * A model asks for it around the convolution's forward (`withMoments`);
  * the moments are kept for that convolution's output tensor alone, and a
- * batch norm uses them only when its input is that tensor, whole. Op
- * results are never modified in place, so they stay the moments of what
- * the batch norm reads. Anything else (no request, another backend, fusion
- * off) takes the statistics pass as before.
+ * batch norm uses them only when its input is that tensor, whole, and not
+ * written in place since (a forward hook on the convolution may write its
+ * output: its storage's version tells). Anything else (no request, another
+ * backend, fusion off) takes the statistics pass as before.
  *
  * @module
  */
@@ -23,7 +23,7 @@ import type { Storage } from "../storage.ts";
 
 let requested = false;
 /** The last gathered moments: [mean, M2] per channel, of that storage's values. */
-let held: { storage: Storage; moments: Float64Array } | null = null;
+let held: { storage: Storage; version: number; moments: Float64Array } | null = null;
 
 /**
  * @internal runs `fn`, a convolution module's forward whose output a batch
@@ -49,7 +49,7 @@ export function takeRequest(): boolean {
 
 /** conv2d: y's moments, kept for the batch norm that reads y (replacing any kept before). */
 export function hold(y: Tensor, moments: Float64Array): void {
-  held = { storage: y.storage, moments };
+  held = { storage: y.storage, version: y.storage.version, moments };
 }
 
 /**
@@ -59,7 +59,8 @@ export function hold(y: Tensor, moments: Float64Array): void {
  */
 export function takeMoments(x: Tensor, c: number): Float64Array | null {
   const h = held;
-  if (h === null || x.storage !== h.storage || x.offset !== 0 || !x.isContiguous) return null;
+  if (h === null || x.storage !== h.storage || x.storage.version !== h.version) return null;
+  if (x.offset !== 0 || !x.isContiguous) return null;
   if (x.numel() * 4 !== h.storage.bytes || h.moments.length !== 2 * c) return null;
   held = null;
   return h.moments;
