@@ -252,6 +252,35 @@ static void item(const fgeom* g, const float* x, const conv_xform* xf, const flo
   }
 }
 
+/* dweight[kk][j0 .. j0 + 16) = the sum over the threads' dW^T[j][kk] (acc,
+ * threads of them `per` floats apart; ct rows j of k), in 16 x 16 blocks
+ * added and transposed in registers: the threads' values are added in
+ * thread order from zero, as the scalar walk before did (the same bits),
+ * but dweight is written 16 floats at a time instead of one float every ct.
+ * ResNet-50's 256 -> 256 3x3/2 at 32^2 (dW 590K floats), batch 16, 2
+ * threads, medians of 21 alternating in one process, AMD EPYC Zen 4: 17.0
+ * -> 14.1 ms (15.7 -> 14.1 in a second run); 128 channels at 64^2 13.9
+ * either way. */
+BF16_TARGET static void sum_transposed(const float* acc, int64_t per, int threads, int64_t ct,
+                                       int64_t k, int64_t j0, float* dweight) {
+  const int64_t nj = ct - j0 < 16 ? ct - j0 : 16;
+  for (int64_t k0 = 0; k0 < k; k0 += 16) {
+    const __mmask16 mk = mask16(k - k0);
+    __m512i v[16];
+    for (int64_t i = 0; i < 16; i++) {
+      __m512 s = _mm512_setzero_ps();
+      for (int u = 0; i < nj && u < threads; u++) {
+        s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(mk, acc + per * u + (j0 + i) * k + k0));
+      }
+      v[i] = _mm512_castps_si512(s);
+    }
+    transpose16(v);
+    for (int64_t m = 0; m < 16 && k0 + m < k; m++) {
+      _mm512_mask_storeu_ps(dweight + (k0 + m) * ct + j0, mask16(nj), _mm512_castsi512_ps(v[m]));
+    }
+  }
+}
+
 /* An odd ow would pair a row's last position with a column no tap reads:
  * dy's zero there times a NaN or infinite x would make a NaN. 1x1 filters,
  * fewer than 4 channels (the stem: panels of one channel) and rows of under
@@ -300,12 +329,8 @@ int lits_conv_bf16_filter(const conv_shape* p, const float* x, const conv_xform*
     /* dweight[kk][c tap] = the threads' dW^T[c tap][kk], summed (the for's barrier first). */
     const int64_t ct = g.c * g.taps;
 #pragma omp for schedule(static)
-    for (int64_t j = 0; j < ct; j++) {
-      for (int64_t kk = 0; kk < g.k; kk++) {
-        float v = 0.0f;
-        for (int u = 0; u < threads; u++) v += scratch[per * u + xbf + dyf + tf + j * g.k + kk];
-        dweight[kk * ct + j] = v;
-      }
+    for (int64_t j0 = 0; j0 < ct; j0 += 16) {
+      sum_transposed(scratch + xbf + dyf + tf, per, threads, ct, g.k, j0, dweight);
     }
   }
   lits_scratch_free(scratch);
