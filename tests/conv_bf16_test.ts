@@ -127,6 +127,10 @@ const directShapes: Geo[] = [
   { n: 2, c: 10, h: 7, w: 8, k: 14, r: 3, s: 3, ph: 1, pw: 1 }, // rows of 8 in pairs, 7 rows
   { n: 1, c: 6, h: 16, w: 16, k: 5, r: 3, s: 3, sh: 2, sw: 2, ph: 1, pw: 1 }, // 8 x 8 out, split
   { n: 1, c: 1, h: 34, w: 35, k: 13, r: 3, s: 4, sh: 2, sw: 2, ph: 1, pw: 2 }, // stem: tap pairs
+  // Filter gradients of under 4 channels and 32+ filters: panels of taps.
+  { n: 2, c: 1, h: 38, w: 40, k: 40, r: 7, s: 7, sh: 2, sw: 2, ph: 3, pw: 3 }, // stem: 4 + 3 taps
+  { n: 1, c: 3, h: 20, w: 36, k: 33, r: 3, s: 5, ph: 1, pw: 2 }, // stride 1: panels of 5 taps
+  { n: 2, c: 2, h: 30, w: 48, k: 32, r: 3, s: 4, sh: 3, sw: 3, ph: 1, pw: 1 }, // stride 3: 2 + 1 + 1
   // im2col + GEMM with conv_bf16_cols.c's stride-2 gather and col2im:
   { n: 3, c: 16, h: 35, w: 69, k: 20, r: 1, s: 1, sh: 2, sw: 2 }, // 1x1/2: ow 35, a 3-float tail
   { n: 2, c: 6, h: 15, w: 15, k: 7, r: 1, s: 1, sh: 1, sw: 2 }, // stride 1 x 2, small images
@@ -150,8 +154,10 @@ Deno.test({
         check(directShapes[2], xform(16, false), false);
         check(directShapes[5], xform(4, true));
         check(directShapes[3], xform(32, true)); // and in the filter gradient's rounding
-        check(directShapes[13], xform(16, true)); // applied after the stride-2 gather
+        check(directShapes[16], xform(16, true)); // applied after the stride-2 gather
         check(directShapes[12], xform(1, false));
+        check(directShapes[13], xform(1, true)); // tap panels: the transform while rounding
+        check(directShapes[15], xform(2, false));
         check(directShapes[10], xform(10, true));
       });
     }

@@ -10,7 +10,9 @@
  *
  * Why: the im2col + GEMM filter gradient (conv_bf16.c) packs the column
  * matrix with 16 x 16 transposes, 9 words per input element for a 3x3
- * filter; here x is rounded once and dy (9 times smaller) is transposed. */
+ * filter; here x is rounded once and dy (9 times smaller) is transposed.
+ * With fewer than 4 input channels the micro-kernel's rows are taps
+ * instead of channels (tap_panels). */
 #include <stddef.h>
 #include <string.h>
 
@@ -219,6 +221,36 @@ static int64_t rows_per_item(const fgeom* g, int nt) {
   return rows;
 }
 
+/* Fewer than 4 input channels (the stem): panels of taps instead of
+ * channels, each of one kernel row kr and one column phase ph, taps ks =
+ * ph, ph + sw, ...: in x's converted rows of that phase they start one bf16
+ * apart (ks / sw), so the micro-kernels read them as they read channels
+ * cplane apart, and write dW^T rows sw k apart. xr: the first output row's
+ * converted rows; acc: dW^T's kblock columns. */
+static void tap_panels(const fgeom* g, const uint16_t* xr, int64_t cplane, const uint32_t* bp,
+                       int64_t nr, float* acc, __mmask16 ma, __mmask16 mb) {
+  const int64_t arow = g->sh * g->rowlen, ldc = g->sw * g->k;
+  for (int64_t ci = 0; ci < g->c; ci++) {
+    for (int64_t kr = 0; kr < g->r; kr++) {
+      for (int64_t ph = 0; ph < g->nph; ph++) {
+        const int64_t taps = (g->s - ph + g->sw - 1) / g->sw;
+        const uint16_t* a = xr + ci * cplane + kr * g->rowlen + ph * g->wq;
+        float* cc = acc + (ci * g->taps + kr * g->s + ph) * g->k;
+        for (int64_t m0 = 0, mr; m0 < taps; m0 += mr) {
+          mr = panel_rows(taps - m0);
+          if (mr > 8) {
+            fkernel12(a + m0, 1, arow, bp, nr, g->ppr, cc + m0 * ldc, ldc, mr, ma, mb);
+          } else if (mr > 4) {
+            fkernel8(a + m0, 1, arow, bp, nr, g->ppr, cc + m0 * ldc, ldc, mr, ma, mb);
+          } else {
+            fkernel4(a + m0, 1, arow, bp, nr, g->ppr, cc + m0 * ldc, ldc, mr, ma, mb);
+          }
+        }
+      }
+    }
+  }
+}
+
 static void item(const fgeom* g, const float* x, const conv_xform* xf, const float* dy,
                  int64_t i, int64_t oy0, int64_t rows, int64_t cplane, uint16_t* xb,
                  uint32_t* dyp, float* tmp, float* acc) {
@@ -231,6 +263,10 @@ static void item(const fgeom* g, const float* x, const conv_xform* xf, const flo
     for (int64_t kb = 0; kb < g->kblocks; kb++) {
       const uint32_t* bp = dyp + (kb * rows + r0) * g->ppr * NB;
       const __mmask16 ma = mask16(g->k - kb * NB), mb = mask16(g->k - kb * NB - 16);
+      if (g->c < 4) {
+        tap_panels(g, xb + r0 * g->sh * g->rowlen, cplane, bp, nr, acc + kb * NB, ma, mb);
+        continue;
+      }
       for (int64_t t = 0; t < g->taps; t++) {
         const int64_t kr = t / g->s, ks = t % g->s;
         const uint16_t* at =
@@ -282,13 +318,20 @@ BF16_TARGET static void sum_transposed(const float* acc, int64_t per, int thread
 }
 
 /* An odd ow would pair a row's last position with a column no tap reads:
- * dy's zero there times a NaN or infinite x would make a NaN. 1x1 filters,
- * fewer than 4 channels (the stem: panels of one channel) and rows of under
- * 16 positions (loops too short) measured 10-40% slower here than with
- * im2col + GEMM, which keeps them. */
+ * dy's zero there times a NaN or infinite x would make a NaN. 1x1 filters
+ * and rows of under 16 positions (loops too short) measured 10-40% slower
+ * here than with im2col + GEMM, which keeps them, and so did panels of one
+ * channel (before tap_panels). Fewer than 4 channels take tap_panels where
+ * there are 32+ filters (a whole NB block): batch 16, 2 threads, medians of
+ * 31 alternating in one process, AMD EPYC Zen 4, im2col + GEMM against tap
+ * panels (ms): ResNet-50's stem 7x7/2 1 -> 64 at 256^2 16.5 -> 13.8 (and
+ * 10.2 -> 9.5 in a quieter run), 3x3/2 1 -> 32 at 256^2 5.29 -> 4.29,
+ * 7x7/2 3 -> 64 at 224^2 17.2 -> 14.7, 3x3 3 -> 64 at 128^2 14.5 -> 13.7,
+ * the stem at batch 2 and 128^2 0.27 -> 0.19; but 5x5 2 -> 16 at 64^2 (half
+ * a block) 0.74 against 0.92. */
 int lits_conv_bf16_filter_applies(const conv_shape* p) {
   return p->groups == 1 && p->dh == 1 && p->dw == 1 && p->r * p->s <= MAX_TAPS &&
-         p->r * p->s > 1 && p->c >= 4 && p->ow >= 16 && p->ow % 2 == 0;
+         p->r * p->s > 1 && (p->c >= 4 || p->k >= NB) && p->ow >= 16 && p->ow % 2 == 0;
 }
 
 int lits_conv_bf16_filter(const conv_shape* p, const float* x, const conv_xform* xf,
