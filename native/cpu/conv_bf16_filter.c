@@ -290,13 +290,13 @@ static void item(const fgeom* g, const float* x, const conv_xform* xf, const flo
 
 /* dweight[kk][j0 .. j0 + 16) = the sum over the threads' dW^T[j][kk] (acc,
  * threads of them `per` floats apart; ct rows j of k), in 16 x 16 blocks
- * added and transposed in registers: the threads' values are added in
- * thread order from zero, as the scalar walk before did (the same bits),
- * but dweight is written 16 floats at a time instead of one float every ct.
+ * added and transposed in registers, so that dweight is written 16 floats
+ * at a time: a scalar walk stores one float every ct floats. Each value is
+ * the threads' added in thread order from zero either way (the same bits).
  * ResNet-50's 256 -> 256 3x3/2 at 32^2 (dW 590K floats), batch 16, 2
- * threads, medians of 21 alternating in one process, AMD EPYC Zen 4: 17.0
- * -> 14.1 ms (15.7 -> 14.1 in a second run); 128 channels at 64^2 13.9
- * either way. */
+ * threads, medians of 21 alternating in one process, AMD EPYC Zen 4,
+ * against the scalar walk: 17.0 -> 14.1 ms (15.7 -> 14.1 in a second run);
+ * 128 channels at 64^2 13.9 either way. */
 BF16_TARGET static void sum_transposed(const float* acc, int64_t per, int threads, int64_t ct,
                                        int64_t k, int64_t j0, float* dweight) {
   const int64_t nj = ct - j0 < 16 ? ct - j0 : 16;
@@ -320,8 +320,8 @@ BF16_TARGET static void sum_transposed(const float* acc, int64_t per, int thread
 /* An odd ow would pair a row's last position with a column no tap reads:
  * dy's zero there times a NaN or infinite x would make a NaN. 1x1 filters
  * and rows of under 16 positions (loops too short) measured 10-40% slower
- * here than with im2col + GEMM, which keeps them, and so did panels of one
- * channel (before tap_panels). Fewer than 4 channels take tap_panels where
+ * here than with im2col + GEMM, which keeps them, as did panels of a single
+ * channel, which tap_panels replaces. Fewer than 4 channels take it where
  * there are 32+ filters (a whole NB block): batch 16, 2 threads, medians of
  * 31 alternating in one process, AMD EPYC Zen 4, im2col + GEMM against tap
  * panels (ms): ResNet-50's stem 7x7/2 1 -> 64 at 256^2 16.5 -> 13.8 (and
