@@ -141,9 +141,8 @@ static void prefetch_rows(const float* plane, int64_t w, int64_t iy0, int64_t iy
 /* x's rows for output rows [oy0, oy0 + rows) of image xi: xb [c][slot][rowlen]. */
 static void convert_x(const fgeom* g, const float* xi, const conv_xform* xf, int64_t oy0,
                       int64_t rows, int64_t cplane, uint16_t* xb, float* tmp) {
-  const int64_t nrows = span_rows(g, rows);
-  const int64_t iy0 = oy0 * g->sh - g->ph < 0 ? 0 : oy0 * g->sh - g->ph;
-  const int64_t iy1 = oy0 * g->sh - g->ph + nrows > g->h ? g->h : oy0 * g->sh - g->ph + nrows;
+  const int64_t nrows = span_rows(g, rows), top = oy0 * g->sh - g->ph; /* slot 0's row */
+  const int64_t iy0 = top < 0 ? 0 : top, iy1 = top + nrows > g->h ? g->h : top + nrows;
   for (int64_t ci = 0; ci < g->c; ci++) {
     const fused_affine t = fused_affine_of(xf != NULL ? xf->coef : NULL, g->c, ci);
     if (ci + 1 < g->c) prefetch_rows(xi + (ci + 1) * g->h * g->w, g->w, iy0, iy1);
@@ -173,10 +172,10 @@ BF16_TARGET static void pack_dy(const fgeom* g, const float* dyi, int64_t oy0, i
   for (int64_t kb = 0; kb < g->kblocks; kb++) {
     for (int64_t half = 0; half < 2; half++) {
       const int64_t k0 = kb * NB + half * 16;
+      for (int64_t u = 0; u < 16 && k0 + 16 + u < g->k; u++) { /* the next 16 filters */
+        prefetch_rows(dyi + (k0 + 16 + u) * ohw, g->ow, oy0, oy0 + rows);
+      }
       for (int64_t oy = 0; oy < rows; oy++) {
-        for (int64_t u = 0; oy == 0 && u < 16 && k0 + 16 + u < g->k; u++) { /* the next 16 */
-          prefetch_rows(dyi + (k0 + 16 + u) * ohw, g->ow, oy0, oy0 + rows);
-        }
         for (int64_t p0 = 0; p0 < g->ppr; p0 += 16) {
           __m512i v[16];
           for (int64_t u = 0; u < 16; u++) {
@@ -236,6 +235,19 @@ KERNEL(fkernel8, ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7),
 KERNEL(fkernel4, ROW(0) ROW(1) ROW(2) ROW(3), DOT(0) DOT(1) DOT(2) DOT(3),
        ADD(0) ADD(1) ADD(2) ADD(3))
 
+/* One panel of mr rows (at most 12) through the smallest micro-kernel that holds it. */
+static void panel(const uint16_t* a, int64_t cplane, int64_t arow, const uint32_t* bp,
+                  int64_t rows, int64_t ppr, float* c, int64_t ldc, int64_t mr, __mmask16 ma,
+                  __mmask16 mb) {
+  if (mr > 8) {
+    fkernel12(a, cplane, arow, bp, rows, ppr, c, ldc, mr, ma, mb);
+  } else if (mr > 4) {
+    fkernel8(a, cplane, arow, bp, rows, ppr, c, ldc, mr, ma, mb);
+  } else {
+    fkernel4(a, cplane, arow, bp, rows, ppr, c, ldc, mr, ma, mb);
+  }
+}
+
 /* Output rows per item: the image, a share of it for fewer images than
  * threads, halved until x's converted rows fit XB_BYTES. */
 static int64_t rows_per_item(const fgeom* g, int nt) {
@@ -265,13 +277,7 @@ static void tap_panels(const fgeom* g, const uint16_t* xr, int64_t cplane, const
         float* cc = acc + (ci * g->taps + kr * g->s + ph) * g->k;
         for (int64_t m0 = 0, mr; m0 < taps; m0 += mr) {
           mr = panel_rows(taps - m0);
-          if (mr > 8) {
-            fkernel12(a + m0, 1, arow, bp, nr, g->ppr, cc + m0 * ldc, ldc, mr, ma, mb);
-          } else if (mr > 4) {
-            fkernel8(a + m0, 1, arow, bp, nr, g->ppr, cc + m0 * ldc, ldc, mr, ma, mb);
-          } else {
-            fkernel4(a + m0, 1, arow, bp, nr, g->ppr, cc + m0 * ldc, ldc, mr, ma, mb);
-          }
+          panel(a + m0, 1, arow, bp, nr, g->ppr, cc + m0 * ldc, ldc, mr, ma, mb);
         }
       }
     }
@@ -302,13 +308,7 @@ static void item(const fgeom* g, const float* x, const conv_xform* xf, const flo
           mr = panel_rows(g->c - c0);
           float* cc = acc + (c0 * g->taps + t) * g->k + kb * NB;
           const uint16_t* a = at + c0 * cplane;
-          if (mr > 8) {
-            fkernel12(a, cplane, arow, bp, nr, g->ppr, cc, ldc, mr, ma, mb);
-          } else if (mr > 4) {
-            fkernel8(a, cplane, arow, bp, nr, g->ppr, cc, ldc, mr, ma, mb);
-          } else {
-            fkernel4(a, cplane, arow, bp, nr, g->ppr, cc, ldc, mr, ma, mb);
-          }
+          panel(a, cplane, arow, bp, nr, g->ppr, cc, ldc, mr, ma, mb);
         }
       }
     }
