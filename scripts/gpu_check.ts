@@ -7,12 +7,16 @@
  * 3. runs the tests that touch the GPU with `LITS_TEST_DEVICE=cuda` (the op
  *    tests on the GPU, every backend function compared with the CPU, device
  *    plumbing, bf16 autocast's GPU functions in tests/cuda_bf16_test.ts and
- *    autocast itself in tests/autocast_test.ts);
+ *    autocast itself in tests/autocast_test.ts), then tests/cuda_bf16_test.ts
+ *    again with cuDNN held to deterministic algorithms and without Winograd
+ *    (LITS_DETERMINISTIC=1, LITS_WINOGRAD=0: other bf16 algorithms, some of
+ *    which cuDNN may not have for a shape);
  * 4. trains the small CNN a few hundred steps on synthetic data on the GPU:
  *    the loss must fall and device memory must stay flat;
  * 5. times a training step of the small CNN and of ResNet-50 (batch 64,
- *    1 x 256 x 256, fp32, TF32 off) here and, when python3 has torch with
- *    CUDA, in PyTorch on the same GPU, and prints one table;
+ *    1 x 256 x 256, fp32, TF32 off; then under bf16 autocast, against
+ *    torch.autocast) here and, when python3 has torch with CUDA, in PyTorch
+ *    on the same GPU, and prints one table;
  * 5b. with Open MPI installed, runs NCCL for real on one rank
  *    (bench/gpu/nccl_check.ts: collectives on CUDA tensors, and
  *    DistributedDataParallel against plain training);
@@ -191,13 +195,21 @@ const gpuFiles = testFiles.filter((n) =>
   )
 );
 
-/** Runs `deno test` on some test files with LITS_TEST_DEVICE=cuda; records the counts. */
-async function runTests(what: string, files: string[], timeoutS: number): Promise<void> {
+/**
+ * Runs `deno test` on some test files with LITS_TEST_DEVICE=cuda (and `env`);
+ * records the counts.
+ */
+async function runTests(
+  what: string,
+  files: string[],
+  timeoutS: number,
+  env: Record<string, string> = {},
+): Promise<void> {
   const t = await run(
     Deno.execPath(),
     ["test", "-A", ...files.map((n) => `tests/${n}`)],
     timeoutS,
-    { LITS_TEST_DEVICE: "cuda" },
+    { LITS_TEST_DEVICE: "cuda", ...env },
   );
   const text = t.stdout + t.stderr;
   log.push(`---- deno test, ${what} (LITS_TEST_DEVICE=cuda) ----`, text);
@@ -224,6 +236,22 @@ async function runTests(what: string, files: string[], timeoutS: number): Promis
 
 if (running && left() < 200) fail(`tests: skipped, only ${left().toFixed(0)} s of the budget left`);
 else if (running) await runTests("on the GPU", gpuFiles, Math.min(300, left() - 140));
+
+// bf16 once more where cuDNN's search may pick other algorithms: the
+// deterministic ones only, and none of Winograd's (each mode its own plans).
+const bf16Modes: [string, Record<string, string>][] = [
+  ["bf16, deterministic algorithms", { LITS_DETERMINISTIC: "1" }],
+  ["bf16, no Winograd", { LITS_WINOGRAD: "0" }],
+];
+for (const [what, env] of bf16Modes) {
+  if (!running) break;
+  if (left() < 230) {
+    say(`tests, ${what}: skipped, only ${left().toFixed(0)} s of the budget left`);
+    record.push(`- tests, ${what}: not run (budget)`);
+  } else {
+    await runTests(what, ["cuda_bf16_test.ts"], Math.min(90, left() - 200), env);
+  }
+}
 
 // ---- 4. training ------------------------------------------------------------------
 if (running && left() < 110) {
@@ -267,20 +295,24 @@ interface Timing {
   /** Device memory the caching allocator holds after the timed steps (in use + cached; PyTorch's max reserved). */
   reserved?: number;
 }
-const rows: { model: string; lits: Timing; torch: Timing }[] = [];
+const rows: { model: string; precision: string; lits: Timing; torch: Timing }[] = [];
 const withTorch = !Deno.args.includes("--no-torch") && running &&
   (await run(python, [
     "-c",
     "import torch, torchvision; assert torch.cuda.is_available()",
   ], 60)).ok;
 if (running && !withTorch) say(`timing: PyTorch side skipped (${python} has no torch with CUDA)`);
-for (const model of ["simple", "resnet50"]) {
+// fp32 first (the check's own figures), then bf16 autocast against torch.autocast.
+const timed = ["fp32", "bf16"].flatMap((precision) =>
+  ["simple", "resnet50"].map((model) => ({ model, precision }))
+);
+for (const { model, precision } of timed) {
   if (!running) break;
   const { warm, steps } = PLAN[model];
   const time = async (cmd: string, args: string[]): Promise<Timing> => {
     if (left() < 30) return { ms: null, note: "no time left" };
     const t = await run(cmd, args, Math.min(180, left() - 10));
-    log.push(`---- timing ${model} ${cmd} ----`, t.stdout, t.stderr);
+    log.push(`---- timing ${model} ${precision} ${cmd} ----`, t.stdout, t.stderr);
     if (!t.ok) {
       return {
         ms: null,
@@ -290,27 +322,31 @@ for (const model of ["simple", "resnet50"]) {
     const r = lastJson(t.stdout);
     return { ms: median(r.times), note: "", reserved: r.reservedBytes };
   };
-  const args = [`${warm}`, `${steps}`, `${BATCH}`, `${SIZE}`];
+  const args = [`${warm}`, `${steps}`, `${BATCH}`, `${SIZE}`, precision];
   const lits = await time(Deno.execPath(), ["run", "-A", "bench/gpu/lits_step.ts", model, ...args]);
   const torch = withTorch
     ? await time(python, ["bench/gpu/torch_step.py", model, ...args])
     : { ms: null, note: "no PyTorch" };
-  if (lits.ms === null) fail(`timing ${model}: ${lits.note}`);
-  rows.push({ model, lits, torch });
+  if (lits.ms === null) fail(`timing ${model} ${precision}: ${lits.note}`);
+  rows.push({ model, precision, lits, torch });
 }
 if (rows.length > 0) {
   const ips = (ms: number | null) => (ms === null ? "-" : (BATCH / (ms / 1000)).toFixed(1));
   const fmt = (t: Timing) => (t.ms === null ? `- (${t.note})` : t.ms.toFixed(1));
   const gib = (b?: number) => (b === undefined ? "-" : (b / 2 ** 30).toFixed(1));
   const table = [
-    `Training step, batch ${BATCH}, 1 x ${SIZE} x ${SIZE}, fp32 (TF32 off), Adam; median ms per step:`,
+    `Training step, batch ${BATCH}, 1 x ${SIZE} x ${SIZE}, Adam; fp32 with TF32 off, bf16 the ` +
+    `forward and loss under autocast("bfloat16") and torch.autocast("cuda", ` +
+    `dtype=torch.bfloat16); median ms per step:`,
     "",
-    "| model | lits ms | lits img/s | torch ms | torch img/s | lits / torch (img/s) | lits GiB held | torch GiB reserved |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| model | precision | lits ms | lits img/s | torch ms | torch img/s | lits / torch (img/s) | lits GiB held | torch GiB reserved |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows.map((r) =>
-      `| ${r.model} | ${fmt(r.lits)} | ${ips(r.lits.ms)} | ${fmt(r.torch)} | ${ips(r.torch.ms)} | ${
-        r.lits.ms && r.torch.ms ? (r.torch.ms / r.lits.ms).toFixed(2) : "-"
-      } | ${gib(r.lits.reserved)} | ${gib(r.torch.reserved)} |`
+      `| ${r.model} | ${r.precision} | ${fmt(r.lits)} | ${ips(r.lits.ms)} | ${fmt(r.torch)} | ${
+        ips(r.torch.ms)
+      } | ${r.lits.ms && r.torch.ms ? (r.torch.ms / r.lits.ms).toFixed(2) : "-"} | ${
+        gib(r.lits.reserved)
+      } | ${gib(r.torch.reserved)} |`
     ),
   ];
   say("");
