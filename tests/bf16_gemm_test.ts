@@ -6,6 +6,7 @@
  * ignored, with the reason, on a CPU without AVX512_BF16.
  */
 import assert from "node:assert/strict";
+import { full, tensor } from "../mod.ts";
 import { cpuLib, lastError } from "../src/ffi/native.ts";
 import { bf16, bf16Bits, randoms } from "./bf16_ref.ts";
 import { withEnv } from "./helpers.ts";
@@ -131,6 +132,35 @@ Deno.test({
   ignore: noBf16,
   fn() {
     const { got, ref } = run({ m: 100, n: 96, k: 2048, beta: 0 });
+    const e = relErr(got, ref);
+    assert.ok(e < TOL, `max error ${e.toExponential(2)} of the rms`);
+  },
+});
+
+// A C of 8 MiB or more written once (beta 0, K <= 512) is stored past the
+// caches where a tile's rows are whole 64-byte lines (here every tile but
+// the last column panel's 16, which takes plain masked stores): a linear
+// layer's weight gradient, dy^T x. C lies in the library's own (aligned)
+// memory, as a tensor's gradient does, and starts as NaN.
+Deno.test({
+  name: "lits_gemm_bf16_f32: a C of 8 MiB written once, past the caches, matches float64",
+  ignore: noBf16,
+  fn() {
+    const m = 130, n = 16400, k = 5; // 8.5 MB; 512 panels of 32 columns and one of 16
+    const av = randoms(k * m, 3), bv = randoms(k * n, 4);
+    const a = tensor(av, [k * m]), b = tensor(bv, [k * n]), c = full([m * n], NaN);
+    const st = lib.lits_gemm_bf16_f32!(1, 0, m, n, k, 1, a.ptr, m, b.ptr, n, 0, c.ptr, n);
+    assert.equal(st, 0, lastError(lib));
+    const got = Float64Array.from(c.toArray() as Float32Array);
+    const ra = Float64Array.from(av, bf16), rb = Float64Array.from(bv, bf16);
+    const ref = new Float64Array(m * n);
+    for (let q = 0; q < k; q++) {
+      for (let i = 0; i < m; i++) {
+        const x = ra[q * m + i];
+        for (let j = 0; j < n; j++) ref[i * n + j] += x * rb[q * n + j];
+      }
+    }
+    assert.ok(got.every(Number.isFinite), "a value of C left unwritten");
     const e = relErr(got, ref);
     assert.ok(e < TOL, `max error ${e.toExponential(2)} of the rms`);
   },
