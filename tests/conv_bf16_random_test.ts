@@ -33,144 +33,70 @@ function draws(seed: number) {
   return { int, pick };
 }
 
+/** A 3x3 filter with padding 1 (ResNet's), at strides sh, sw. */
+const k3 = (sh = 1, sw = 1) => ({ r: 3, s: 3, sh, sw, ph: 1, pw: 1 });
+
 /** One geometry of a family the kernels treat apart. */
 function geometry(d: ReturnType<typeof draws>): Geo {
   const { int, pick } = d;
   const n = int(1, 4);
-  switch (
-    pick(["1x1", "1x1/2", "3x3", "3x3/2", "stem", "5x5", "groups", "depthwise", "dilated", "any"])
-  ) {
+  const family = pick([
+    "1x1",
+    "1x1/2",
+    "3x3",
+    "3x3/2",
+    "stem",
+    "5x5",
+    "groups",
+    "depthwise",
+    "dilated",
+    "any",
+  ]);
+  switch (family) {
     case "1x1":
       return { n, c: int(1, 200), h: int(1, 30), w: int(1, 30), k: int(1, 200), r: 1, s: 1 };
-    case "1x1/2":
-      return {
-        n,
-        c: int(1, 100),
-        h: int(2, 30),
-        w: int(2, 30),
-        k: int(1, 120),
-        r: 1,
-        s: 1,
-        sh: 2,
-        sw: 2,
-      };
+    case "1x1/2": {
+      const [c, h, w, k] = [int(1, 100), int(2, 30), int(2, 30), int(1, 120)];
+      return { n, c, h, w, k, r: 1, s: 1, sh: 2, sw: 2 };
+    }
     case "3x3":
-      return {
-        n,
-        c: int(1, 70),
-        h: int(3, 30),
-        w: int(3, 30),
-        k: int(1, 70),
-        r: 3,
-        s: 3,
-        ph: 1,
-        pw: 1,
-      };
+      return { n, c: int(1, 70), h: int(3, 30), w: int(3, 30), k: int(1, 70), ...k3() };
     case "3x3/2":
-      return {
-        n,
-        c: int(1, 70),
-        h: int(4, 34),
-        w: int(4, 34),
-        k: int(1, 70),
-        r: 3,
-        s: 3,
-        sh: 2,
-        sw: 2,
-        ph: 1,
-        pw: 1,
-      };
-    case "stem": // under 4 channels, 32+ filters: the filter gradient's tap panels
-      return {
-        n,
-        c: int(1, 3),
-        h: int(8, 48),
-        w: int(8, 48),
-        k: pick([16, 32, 33, 64]),
-        r: 7,
-        s: 7,
-        sh: 2,
-        sw: 2,
-        ph: 3,
-        pw: 3,
-      };
-    case "5x5":
-      return {
-        n,
-        c: int(1, 20),
-        h: int(5, 24),
-        w: int(5, 24),
-        k: int(1, 48),
-        r: 5,
-        s: 5,
-        sh: int(1, 3),
-        sw: int(1, 3),
-        ph: int(0, 2),
-        pw: int(0, 2),
-      };
+      return { n, c: int(1, 70), h: int(4, 34), w: int(4, 34), k: int(1, 70), ...k3(2, 2) };
+    case "stem": { // under 4 channels, 32+ filters: the filter gradient's tap panels
+      const [c, h, w, k] = [int(1, 3), int(8, 48), int(8, 48), pick([16, 32, 33, 64])];
+      return { n, c, h, w, k, r: 7, s: 7, sh: 2, sw: 2, ph: 3, pw: 3 };
+    }
+    case "5x5": {
+      const [c, h, w, k] = [int(1, 20), int(5, 24), int(5, 24), int(1, 48)];
+      const [sh, sw, ph, pw] = [int(1, 3), int(1, 3), int(0, 2), int(0, 2)];
+      return { n, c, h, w, k, r: 5, s: 5, sh, sw, ph, pw };
+    }
     case "groups": {
-      const g = int(2, 4);
+      const g = int(2, 4), [h, w] = [int(3, 18), int(3, 18)];
       return {
         n,
         c: g * int(1, 12),
-        h: int(3, 18),
-        w: int(3, 18),
+        h,
+        w,
         k: g * int(1, 12),
-        r: 3,
-        s: 3,
-        sh: int(1, 2),
-        sw: int(1, 2),
-        ph: 1,
-        pw: 1,
+        ...k3(int(1, 2), int(1, 2)),
         groups: g,
       };
     }
     case "depthwise": {
-      const c = int(1, 48);
-      return {
-        n,
-        c,
-        h: int(3, 24),
-        w: int(3, 24),
-        k: c * int(1, 2),
-        r: 3,
-        s: 3,
-        sh: int(1, 2),
-        sw: int(1, 2),
-        ph: 1,
-        pw: 1,
-        groups: c,
-      };
+      const c = int(1, 48), [h, w] = [int(3, 24), int(3, 24)];
+      return { n, c, h, w, k: c * int(1, 2), ...k3(int(1, 2), int(1, 2)), groups: c };
     }
-    case "dilated":
-      return {
-        n,
-        c: int(1, 16),
-        h: int(6, 20),
-        w: int(6, 20),
-        k: int(1, 32),
-        r: 3,
-        s: 3,
-        ph: int(1, 2),
-        pw: int(0, 2),
-        dh: 2,
-        dw: int(1, 2),
-      };
+    case "dilated": {
+      const [c, h, w, k] = [int(1, 16), int(6, 20), int(6, 20), int(1, 32)];
+      return { n, c, h, w, k, r: 3, s: 3, ph: int(1, 2), pw: int(0, 2), dh: 2, dw: int(1, 2) };
+    }
     default: { // any small kernel, stride and padding per axis
       const r = int(1, 4), s = int(1, 4);
-      return {
-        n,
-        c: int(1, 32),
-        h: int(r, 20),
-        w: int(s, 20),
-        k: int(1, 40),
-        r,
-        s,
-        sh: int(1, 3),
-        sw: int(1, 3),
-        ph: int(0, r - 1),
-        pw: int(0, s - 1),
-      };
+      const [c, h, w, k] = [int(1, 32), int(r, 20), int(s, 20), int(1, 40)];
+      const [sh, sw, ph, pw] = [int(1, 3), int(1, 3), int(0, r - 1), int(0, s - 1)];
+      return { n, c, h, w, k, r, s, sh, sw, ph, pw };
     }
   }
 }
