@@ -151,13 +151,8 @@ Deno.test({
       assert.equal(fwd!(G.params, p(x), p(t.coef), relu, p(w), null, p(y)), 0, lastError(lib));
       assert.equal(bwdData!(G.params, p(w), p(dy), p(dx)), 0, lastError(lib));
       assert.equal(bwdFilter!(G.params, p(x), p(t.coef), relu, p(dy), p(dw)), 0, lastError(lib));
-      for (
-        const [name, got, want] of [["y", y, ref.y], ["dx", dx, ref.dx], [
-          "dw",
-          dw,
-          ref.dw,
-        ]] as const
-      ) {
+      const outputs = [["y", y, ref.y], ["dx", dx, ref.dx], ["dw", dw, ref.dw]] as const;
+      for (const [name, got, want] of outputs) {
         const e = relErr(got, want);
         assert.ok(e < TOL, `${tag} ${name}: max error ${e.toExponential(2)} of the rms`);
       }
