@@ -12,7 +12,15 @@
 import assert from "node:assert/strict";
 import { lastError } from "../src/ffi/native.ts";
 import { bf16, randoms } from "./bf16_ref.ts";
-import { bf16Convolutions, type Geo, reference, relErr, resolve } from "./conv_ref.ts";
+import {
+  bf16Convolutions,
+  coefs,
+  type Geo,
+  reference,
+  relErr,
+  resolve,
+  transformedInput,
+} from "./conv_ref.ts";
 
 const { lib, fwd, bwdData, bwdFilter, noBf16 } = bf16Convolutions("conv_bf16_random_test");
 
@@ -101,19 +109,9 @@ function geometry(d: ReturnType<typeof draws>): Geo {
   }
 }
 
-/** relu?((v - mean) * scale + shift) per channel on exact binary grids (conv_bf16_test.ts's). */
+/** Mode 0 none, 1 a ReLU, 2 an affine (`coefs`), 3 both: the deferred transform on x. */
 function transform(c: number, mode: number): { coef: Float32Array | null; relu: boolean } {
-  if (mode === 0) return { coef: null, relu: false };
-  let coef: Float32Array | null = null;
-  if (mode >= 2) {
-    coef = new Float32Array(3 * c);
-    for (let i = 0; i < c; i++) {
-      coef[i] = ((i % 5) - 2) / 16;
-      coef[c + i] = 0.5 + (i % 7) / 8;
-      coef[2 * c + i] = ((i % 3) - 1) / 8;
-    }
-  }
-  return { coef, relu: mode !== 2 };
+  return { coef: mode >= 2 ? coefs(c) : null, relu: mode === 1 || mode === 3 };
 }
 
 Deno.test({
@@ -136,12 +134,7 @@ Deno.test({
         ? randoms(nx, seed)
         : randoms(nx, seed).map((v) => Math.round(v * 1024) / 1024);
       const w = randoms(nw, seed + 3), dy = randoms(ny, seed + 5);
-      const hw = g.h * g.w;
-      const xt = Float64Array.from(x, (v, i) => {
-        const ch = Math.floor(i / hw) % g.c;
-        const u = t.coef ? (v - t.coef[ch]) * t.coef[g.c + ch] + t.coef[2 * g.c + ch] : v;
-        return bf16(t.relu && u < 0 ? 0 : u);
-      });
+      const xt = transformedInput(g, x, t.coef, bf16, t.relu);
       const ref = reference(g, xt, Float64Array.from(w, bf16), Float64Array.from(dy, bf16));
       // NaN fills catch outputs the kernels leave unwritten.
       const y = new Float32Array(ny).fill(NaN), dx = new Float32Array(nx).fill(NaN);

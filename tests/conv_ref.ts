@@ -116,22 +116,24 @@ export function reference(
 }
 
 /**
- * x as a convolution reads it, in float64: relu((x - mean) * scale + shift)
- * per channel of `coef` (a `coefs` array over g.c channels; null: x as it
- * is), then `round` (bf16, or the identity for fp32).
+ * x as a convolution reads it, in float64: (x - mean) * scale + shift per
+ * channel of `coef` (a `coefs` array over g.c channels; null: x as it is),
+ * then a ReLU where `relu` (by default with a coef, as a batch norm's
+ * deferred ReLU), then `round` (bf16, or the identity for fp32).
  */
-function transformedInput(
+export function transformedInput(
   g: Geo,
   x: Float32Array,
   coef: Float32Array | null,
   round: (v: number) => number,
+  relu = coef !== null,
 ): Float64Array {
   const hw = g.h * g.w;
   return Float64Array.from(x, (v, i) => {
-    if (coef === null) return round(v);
+    if (coef === null && !relu) return round(v);
     const ch = Math.floor(i / hw) % g.c;
-    const u = Math.fround((v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch]);
-    return round(u < 0 ? 0 : u);
+    const u = coef ? Math.fround((v - coef[ch]) * coef[g.c + ch] + coef[2 * g.c + ch]) : v;
+    return round(relu && u < 0 ? 0 : u);
   });
 }
 
