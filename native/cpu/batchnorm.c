@@ -5,6 +5,7 @@
 
 #include <omp.h>
 
+#include "bf16_internal.h" /* lits_bf16_store_rne */
 #include "common.h"
 #include "conv_internal.h"
 #include "fused_internal.h"
@@ -316,6 +317,7 @@ typedef struct {
   float *dx, *dgamma, *dbeta;
   int64_t n, c, hw;
   int stream;
+  uint16_t* dx16; /* dx written as bf16 instead (dx NULL), or NULL */
 } bn_bwd;
 
 /* One block of channels [ch0, ch0 + cb): its sums, then what its dx takes. */
@@ -367,10 +369,14 @@ static void bwd_dx(const bn_bwd* a, const bn_bwd_block* b, int64_t ni, int64_t i
     d = buf;
   }
   const float fmean = a->save_mean[ch], ki = b->k[i], mdyi = b->mdy[i], si = b->scale[i];
-  float* oj = a->stream ? obuf : a->dx + at;
+  float* oj = a->stream || a->dx16 != NULL ? obuf : a->dx + at;
 #pragma omp simd
   for (int64_t j = 0; j < len; j++) oj[j] = (d[j] - mdyi - (xj[j] - fmean) * ki) * si;
-  if (a->stream) stream_copy(a->dx + at, obuf, len);
+  if (a->dx16 != NULL) {
+    lits_bf16_store_rne(obuf, len, a->dx16 + at, a->stream);
+  } else if (a->stream) {
+    stream_copy(a->dx + at, obuf, len);
+  }
 }
 
 /* A thread's blocks [b0, b1) of cb channels (the last may have fewer),
@@ -424,16 +430,18 @@ static void bwd_blocks(const bn_bwd* a, int64_t cb, int64_t b0, int64_t b1) {
 
 static int bn_backward_impl(const char* fn, const float* x, const float* dy, const float* mask,
                             const float* gamma, const float* save_mean,
-                            const float* save_invstd, float* dx, float* dgamma, float* dbeta,
-                            int32_t n, int32_t c, int64_t hw, float eps) {
+                            const float* save_invstd, float* dx, uint16_t* dx16, float* dgamma,
+                            float* dbeta, int32_t n, int32_t c, int64_t hw, float eps) {
   /* save_invstd already holds eps, so it is only checked here (as CUDA does). */
   LITS_CHECKED(lits_check_bn_train(fn, n, c, hw, eps));
-  LITS_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL && dx != NULL,
+  LITS_REQUIRE(x != NULL && dy != NULL && save_mean != NULL && save_invstd != NULL &&
+                   (dx != NULL || dx16 != NULL),
                "%s: x, dy, save_mean, save_invstd or dx is NULL", fn);
   const int64_t cc = c, nn = n, cb = bn_block(nn, cc, hw), blocks = (cc + cb - 1) / cb;
   /* dx is consumed by the next layer's backward from memory: streamed when large. */
-  const bn_bwd a = {x,  dy, mask, gamma, save_mean, save_invstd, dx, dgamma, dbeta,
-                    nn, cc, hw,   stream_output((int64_t)n * cc * hw)};
+  const int64_t bytes = (int64_t)n * cc * hw * (dx16 != NULL ? 2 : 4);
+  const bn_bwd a = {x,     dy, mask, gamma, save_mean, save_invstd, dx, dgamma,
+                    dbeta, nn, cc,   hw,    stream_output(bytes / 4), dx16};
 #pragma omp parallel if ((int64_t)n * cc * hw >= LITS_BN_PAR_MIN)
   {
     const int64_t tid = omp_get_thread_num(), nth = omp_get_num_threads();
@@ -449,7 +457,7 @@ int lits_batchnorm2d_backward_f32(const float* x, const float* dy, const float* 
                                   int64_t hw, float eps) {
   lits_clear_error();
   return bn_backward_impl("lits_batchnorm2d_backward_f32", x, dy, NULL, gamma, save_mean,
-                          save_invstd, dx, dgamma, dbeta, n, c, hw, eps);
+                          save_invstd, dx, NULL, dgamma, dbeta, n, c, hw, eps);
 }
 
 int lits_batchnorm2d_backward_relu_f32(const float* x, const float* dy, const float* mask_coef,
@@ -460,6 +468,19 @@ int lits_batchnorm2d_backward_relu_f32(const float* x, const float* dy, const fl
   static const char* fn = "lits_batchnorm2d_backward_relu_f32";
   lits_clear_error();
   LITS_REQUIRE(mask_coef != NULL, "%s: mask_coef is NULL", fn);
-  return bn_backward_impl(fn, x, dy, mask_coef, gamma, save_mean, save_invstd, dx, dgamma,
+  return bn_backward_impl(fn, x, dy, mask_coef, gamma, save_mean, save_invstd, dx, NULL, dgamma,
+                          dbeta, n, c, hw, eps);
+}
+
+int lits_batchnorm2d_backward_bf16dx_f32(const float* x, const float* dy, const float* mask_coef,
+                                         const float* gamma, const float* save_mean,
+                                         const float* save_invstd, uint16_t* dx, float* dgamma,
+                                         float* dbeta, int32_t n, int32_t c, int64_t hw,
+                                         float eps) {
+  static const char* fn = "lits_batchnorm2d_backward_bf16dx_f32";
+  lits_clear_error();
+  LITS_REQUIRE(dx != NULL, "%s: dx is NULL", fn);
+  LITS_CHECKED(lits_bf16_ready(fn, "lits_batchnorm2d_backward_f32"));
+  return bn_backward_impl(fn, x, dy, mask_coef, gamma, save_mean, save_invstd, NULL, dx, dgamma,
                           dbeta, n, c, hw, eps);
 }

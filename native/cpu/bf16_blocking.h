@@ -33,6 +33,12 @@ void lits_bf16_pack_a(const float* a, int64_t lda, int trans, int64_t i0, int64_
  * missing columns are zeros. bx: op(B)'s transform, or NULL. */
 void lits_bf16_pack_b(const float* b, int64_t ldb, int trans, int64_t j0, int64_t nc, int64_t p0,
                       int64_t kc, uint32_t* dst, const bf16_b_xform* bx, int64_t ps);
+/* lits_bf16_pack_a (not transposed) and lits_bf16_pack_b (not transposed,
+ * no transform) of an operand stored as bf16 (bf16_pack16.c). */
+void lits_bf16_pack_a16(const uint16_t* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0,
+                        int64_t kc, uint32_t* dst, int64_t ps);
+void lits_bf16_pack_b16(const uint16_t* b, int64_t ldb, int64_t j0, int64_t nc, int64_t p0,
+                        int64_t kc, uint32_t* dst, int64_t ps);
 
 /* The AMX micro-kernel (bf16_amx.c). lits_bf16_amx_on: the tiles can
  * run on this CPU and process, and LITS_AMX is not "off". A thread loads

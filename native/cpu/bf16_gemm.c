@@ -250,6 +250,7 @@ typedef struct {
   const bf16_b_xform* bx;  /* op(B)'s transform, or NULL */
   int stream;              /* C written with streaming stores where it can be */
   const bf16_moments* mo;  /* C's rows' moments, or NULL */
+  const uint16_t *a16, *b16; /* A or B stored as bf16 instead (not transposed), or NULL */
 } gemm_args;
 
 /* C[mc x nc] (alpha, beta) from a packed A block (rows ps words apart) and
@@ -328,13 +329,19 @@ BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, in
        * 10.4 -> 7.0 ms, 64 -> 64 3.3 -> 2.2; forward 128 -> 512 at 32^2
        * 8.0 -> 6.1, 256 -> 1024 at 16^2 6.1 -> 5.3. */
       const int stream = g->stream && g->k <= KC && beta == 0.0f && g->ldc % 16 == 0;
-      lits_bf16_pack_b(g->b, g->ldb, g->trans_b, jc, nc, p0, kc, bbuf, g->bx, pairs);
+      if (g->b16 != NULL) {
+        lits_bf16_pack_b16(g->b16, g->ldb, jc, nc, p0, kc, bbuf, pairs);
+      } else {
+        lits_bf16_pack_b(g->b, g->ldb, g->trans_b, jc, nc, p0, kc, bbuf, g->bx, pairs);
+      }
       for (int64_t ic = i0; ic < i1; ic += MC) {
         const int64_t mc = i1 - ic < MC ? i1 - ic : MC;
         const uint32_t* ablk = abuf;
         if (g->pa != NULL) {
           ablk = g->pa->words + p0 / KC * (g->pa->rows + MR) * (KC / 2) +
                  (g->pa->row0 + ic) * pairs;
+        } else if (g->a16 != NULL) {
+          lits_bf16_pack_a16(g->a16, g->lda, ic, mc, p0, kc, abuf, pairs);
         } else {
           lits_bf16_pack_a(g->a, g->lda, g->trans_a, ic, mc, p0, kc, abuf, pairs);
         }
@@ -381,24 +388,38 @@ int64_t lits_gemm_bf16_serial_words(int64_t m, int64_t n, int64_t k) {
   return bwords_of(n, k) + (min64(m, MC) + MR) * ((min64(k, KC) + 1) / 2);
 }
 
-int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                          const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-                          float* c, int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx) {
-  if (m <= 0 || n <= 0) return LITS_OK;
-  if (k == 0 || alpha == 0.0f) {
-    lits_gemm_scale_c(c, m, n, ldc, beta);
+/* lits_gemm_bf16_serial's body for its arguments g. */
+static int serial_run(const gemm_args* g, uint32_t* scratch) {
+  if (g->m <= 0 || g->n <= 0) return LITS_OK;
+  if (g->k == 0 || g->alpha == 0.0f) {
+    lits_gemm_scale_c(g->c, g->m, g->n, g->ldc, g->beta);
     return LITS_OK;
   }
   uint32_t* own = NULL;
   if (scratch == NULL) {
-    scratch = own = lits_scratch_alloc(lits_gemm_bf16_serial_words(m, n, k) * 4);
+    scratch = own = lits_scratch_alloc(lits_gemm_bf16_serial_words(g->m, g->n, g->k) * 4);
     if (own == NULL) return LITS_ERR_MEMORY; /* lits_scratch_alloc recorded the error */
   }
-  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta,
-                       a, b, c, NULL, bx, 0, NULL};
-  gemm_slab(&g, 0, m, 0, n, scratch, scratch + bwords_of(n, k));
+  gemm_slab(g, 0, g->m, 0, g->n, scratch, scratch + bwords_of(g->n, g->k));
   lits_scratch_free(own);
   return LITS_OK;
+}
+
+int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                          float* c, int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx) {
+  const gemm_args g = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta,
+                       a, b, c, NULL, bx, 0, NULL};
+  return serial_run(&g, scratch);
+}
+
+int lits_gemm_bf16_serial_a16(int trans_b, int64_t m, int64_t n, int64_t k, const uint16_t* a,
+                              int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                              int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx) {
+  const gemm_args g = {.trans_b = trans_b, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
+                       .ldc = ldc, .alpha = 1.0f, .beta = beta, .b = b, .c = c, .bx = bx,
+                       .a16 = a};
+  return serial_run(&g, scratch);
 }
 
 /* The K blocks of a segmented product: whole segments, as many as 2 KC
@@ -434,10 +455,10 @@ int64_t lits_gemm_bf16_ksum_words(int64_t m, int64_t n, int64_t kseg) {
 /* lits_gemm_bf16_ksum: for each NC columns and K block, the block's pieces
  * of every segment packed side by side (pack_b and pack_a with the
  * block's pair stride), then block_product per MC rows. */
-BF16_TARGET int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t nseg,
-                                    const float* a, int64_t lda, int64_t a_step, const float* b,
-                                    int64_t ldb, int64_t b_step, float* c, int64_t ldc,
-                                    uint32_t* scratch, const bf16_b_xform* bx) {
+BF16_TARGET static int ksum_run(int64_t m, int64_t n, int64_t kseg, int64_t nseg,
+                                const float* a, const uint16_t* a16, int64_t lda, int64_t a_step,
+                                const float* b, int64_t ldb, int64_t b_step, float* c,
+                                int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx) {
   if (m <= 0 || n <= 0) return LITS_OK;
   if (kseg <= 0 || nseg <= 0) {
     lits_gemm_scale_c(c, m, n, ldc, 0.0f);
@@ -463,7 +484,11 @@ BF16_TARGET int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t 
         for (int64_t ic = 0; ic < m; ic += MC) {
           const int64_t mc = min64(m - ic, MC);
           for (int64_t u = 0; u < ns; u++) {
-            lits_bf16_pack_a(a + (s0 + u) * a_step, lda, 0, ic, mc, p0, kc, abuf + u * sp, ps);
+            if (a16 != NULL) {
+              lits_bf16_pack_a16(a16 + (s0 + u) * a_step, lda, ic, mc, p0, kc, abuf + u * sp, ps);
+            } else {
+              lits_bf16_pack_a(a + (s0 + u) * a_step, lda, 0, ic, mc, p0, kc, abuf + u * sp, ps);
+            }
           }
           block_product(abuf, bbuf, ps, mc, nc, c + ic * ldc + jc, ldc, 1.0f, beta, 0, amx, NULL,
                         0);
@@ -472,6 +497,19 @@ BF16_TARGET int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t 
     }
   }
   return LITS_OK;
+}
+
+int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t nseg, const float* a,
+                        int64_t lda, int64_t a_step, const float* b, int64_t ldb, int64_t b_step,
+                        float* c, int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx) {
+  return ksum_run(m, n, kseg, nseg, a, NULL, lda, a_step, b, ldb, b_step, c, ldc, scratch, bx);
+}
+
+int lits_gemm_bf16_ksum_a16(int64_t m, int64_t n, int64_t kseg, int64_t nseg, const uint16_t* a,
+                            int64_t lda, int64_t a_step, const float* b, int64_t ldb,
+                            int64_t b_step, float* c, int64_t ldc, uint32_t* scratch,
+                            const bf16_b_xform* bx) {
+  return ksum_run(m, n, kseg, nseg, NULL, a, lda, a_step, b, ldb, b_step, c, ldc, scratch, bx);
 }
 
 int64_t lits_gemm_bf16_packed_a_words(int64_t m, int64_t k) {
@@ -489,6 +527,19 @@ void lits_gemm_bf16_pack_a(int trans, int64_t m, int64_t k, const float* a, int6
   }
 }
 
+/* lits_gemm_bf16_serial_packed's body for its arguments g. */
+static int packed_run(const gemm_args* g, uint32_t* scratch) {
+  if (g->m <= 0 || g->n <= 0) return LITS_OK;
+  if (g->mo != NULL && g->k == 0) return LITS_ERR_UNAVAILABLE; /* moments of a product */
+  if (g->k == 0) {
+    lits_gemm_scale_c(g->c, g->m, g->n, g->ldc, g->beta);
+    return LITS_OK;
+  }
+  gemm_slab(g, 0, g->m, 0, g->n, scratch, NULL);
+  if (g->stream) _mm_sfence();
+  return LITS_OK;
+}
+
 int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m, int64_t n,
                                  int64_t k, const float* b, int64_t ldb, float beta, float* c,
                                  int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx,
@@ -502,17 +553,17 @@ int lits_gemm_bf16_serial_packed_moments(const bf16_packed_a* pa, int trans_b, i
                                          float beta, float* c, int64_t ldc, uint32_t* scratch,
                                          const bf16_b_xform* bx, int stream,
                                          const bf16_moments* mo) {
-  if (m <= 0 || n <= 0) return LITS_OK;
-  if (mo != NULL && k == 0) return LITS_ERR_UNAVAILABLE; /* moments of a product */
-  if (k == 0) {
-    lits_gemm_scale_c(c, m, n, ldc, beta);
-    return LITS_OK;
-  }
   const gemm_args g = {0,  trans_b, m, n, k, 0, ldb, ldc, 1.0f, beta, NULL, b, c, pa, bx, stream,
                        mo};
-  gemm_slab(&g, 0, m, 0, n, scratch, NULL);
-  if (stream) _mm_sfence();
-  return LITS_OK;
+  return packed_run(&g, scratch);
+}
+
+int lits_gemm_bf16_serial_packed_b16(const bf16_packed_a* pa, int64_t m, int64_t n, int64_t k,
+                                     const uint16_t* b, int64_t ldb, float beta, float* c,
+                                     int64_t ldc, uint32_t* scratch, int stream) {
+  const gemm_args g = {.m = m, .n = n, .k = k, .ldb = ldb, .ldc = ldc, .alpha = 1.0f,
+                       .beta = beta, .c = c, .pa = pa, .stream = stream, .b16 = b};
+  return packed_run(&g, scratch);
 }
 
 int lits_gemm_bf16_f32(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,

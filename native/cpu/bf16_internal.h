@@ -108,6 +108,15 @@ int64_t lits_gemm_bf16_serial_words(int64_t m, int64_t n, int64_t k);
 int lits_gemm_bf16_serial(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                           const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                           float* c, int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx);
+/* dst[0 .. len) = bf16(src[0 .. len)), rounded as bf16_pack.c rounds
+ * (vcvtne2ps2bf16), so that bf16_pack16.c's packing of dst gives the words
+ * bf16_pack.c's would give from src; stream: whole 64-byte lines of dst
+ * with streaming stores (the caller fences). */
+void lits_bf16_store_rne(const float* src, int64_t len, uint16_t* dst, int stream);
+/* lits_gemm_bf16_serial with alpha 1 and A (not transposed) stored as bf16. */
+int lits_gemm_bf16_serial_a16(int trans_b, int64_t m, int64_t n, int64_t k, const uint16_t* a,
+                              int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                              int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx);
 
 /* C [m x n] = sum over segments s < nseg of bf16(A_s) x bf16(B_s)^T, on
  * the calling thread: A_s = a + s a_step, m x kseg, rows lda apart; B_s =
@@ -121,6 +130,12 @@ int64_t lits_gemm_bf16_ksum_words(int64_t m, int64_t n, int64_t kseg);
 int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t nseg, const float* a,
                         int64_t lda, int64_t a_step, const float* b, int64_t ldb, int64_t b_step,
                         float* c, int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx);
+/* lits_gemm_bf16_ksum with A stored as bf16 (a 1x1 convolution's dy as
+ * a batch norm's backward wrote it): its values as they are. */
+int lits_gemm_bf16_ksum_a16(int64_t m, int64_t n, int64_t kseg, int64_t nseg, const uint16_t* a,
+                            int64_t lda, int64_t a_step, const float* b, int64_t ldb,
+                            int64_t b_step, float* c, int64_t ldc, uint32_t* scratch,
+                            const bf16_b_xform* bx);
 
 /* op(A) [m x k] packed once (lits_gemm_bf16_pack_a) for many products
  * (lits_gemm_bf16_serial_packed), e.g. a convolution's weights shared by
@@ -145,6 +160,11 @@ int lits_gemm_bf16_serial_packed(const bf16_packed_a* pa, int trans_b, int64_t m
                                  int64_t k, const float* b, int64_t ldb, float beta, float* c,
                                  int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx,
                                  int stream);
+/* lits_gemm_bf16_serial_packed with B (not transposed, no transform)
+ * stored as bf16. */
+int lits_gemm_bf16_serial_packed_b16(const bf16_packed_a* pa, int64_t m, int64_t n, int64_t k,
+                                     const uint16_t* b, int64_t ldb, float beta, float* c,
+                                     int64_t ldc, uint32_t* scratch, int stream);
 
 /* The moments of a product's output rows (conv_moments.c's tile sums): row
  * i's sum of v - shift[i] and of its square over 8 double lanes each at
@@ -182,10 +202,22 @@ int lits_conv_bf16_filter(const conv_shape* p, const float* x, const conv_xform*
 
 /* The bf16 filter gradient of 1x1 stride-1 convolutions (one group) as a
  * sum over the images (conv_bf16_pointwise.c): whether a shape is its,
- * and the kernel (LITS_OK or LITS_ERR_MEMORY). */
+ * and the kernel (LITS_OK or LITS_ERR_MEMORY), dy given as fp32 or, with
+ * dy NULL, as bf16 (dy16). */
 int lits_conv_bf16_pointwise_filter_applies(const conv_shape* p);
 int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const conv_xform* xf,
-                                    const float* dy, float* dweight);
+                                    const float* dy, const uint16_t* dy16, float* dweight);
+
+/* The backward of a convolution whose dy is stored as bf16 (conv_bf16.c,
+ * for bf16_dy.c): whether our GEMM paths run the shape for both (1x1,
+ * stride 1, one group, where neither oneDNN nor the rounded fp32 kernels
+ * take it), and those paths reading dy as it is (LITS_OK or
+ * LITS_ERR_MEMORY; the caller has checked the shape and bf16 support). */
+int lits_conv_bf16_dy16_native(const conv_shape* p);
+int lits_conv_bf16_backward_data16(const conv_shape* p, const float* weight, const uint16_t* dy,
+                                   float* dx);
+int lits_conv_bf16_backward_filter16(const conv_shape* p, const float* x, const conv_xform* xf,
+                                     const uint16_t* dy, float* dweight);
 
 /* The channels-last bf16 1x1 convolution (conv_nhwc_bf16_pointwise.c):
  * whether a shape is its (no padding, one group, channels in multiples of

@@ -274,8 +274,10 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
  * [kg, cols] and make all their columns in one GEMM; larger images give a
  * thread one image (or, for a small batch, a block of its channels) so
  * that col2im's overlapping adds never race. A 1x1 convolution's columns
- * are dx itself. */
-static int backward_data(const conv_shape* p, const float* weight, const float* dy, float* dx) {
+ * are dx itself. dy16: dy stored as bf16 instead (dy NULL), for the 1x1
+ * shapes lits_conv_bf16_dy16_native takes. */
+static int backward_data(const conv_shape* p, const float* weight, const float* dy,
+                         const uint16_t* dy16, float* dx) {
   const int nt = omp_get_max_threads();
   const tiling t = bf16_tiling(p, nt);
   const int64_t hw = p->h * p->w, chw = p->c * hw, kohw = p->k * p->ohw, rs = p->r * p->s;
@@ -333,12 +335,19 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
       for (int64_t oy0 = 0; oy0 < p->oh; oy0 += t.rows) {
         const int64_t oy1 = oy0 + t.rows < p->oh ? oy0 + t.rows : p->oh;
         const int64_t cols = (oy1 - oy0) * p->ow;
-        const float* dyt = dy + i * kohw + g * p->kg * p->ohw + oy0 * p->ow;
+        const int64_t dyo = i * kohw + g * p->kg * p->ohw + oy0 * p->ow;
+        const float* dyt = dy16 != NULL ? NULL : dy + dyo;
         const bf16_packed_a pa = {apk + g * aw, p->crs_g, c0 * rs}; /* rows c0 r s .. of W^T */
         if (p->pointwise) {
-          lits_gemm_bf16_serial_packed(&pa, 0, c1 - c0, cols, p->kg, dyt, p->ohw, 0.0f,
-                                       dxi + cabs * hw + oy0 * p->ow, hw, gbuf, NULL,
-                                       stream_output(p->n * chw));
+          float* dst = dxi + cabs * hw + oy0 * p->ow;
+          const int stream = stream_output(p->n * chw);
+          if (dy16 != NULL) {
+            lits_gemm_bf16_serial_packed_b16(&pa, c1 - c0, cols, p->kg, dy16 + dyo, p->ohw, 0.0f,
+                                             dst, hw, gbuf, stream);
+          } else {
+            lits_gemm_bf16_serial_packed(&pa, 0, c1 - c0, cols, p->kg, dyt, p->ohw, 0.0f, dst, hw,
+                                         gbuf, NULL, stream);
+          }
         } else {
           lits_gemm_bf16_serial_packed(&pa, 0, (c1 - c0) * rs, cols, p->kg, dyt, p->ohw, 0.0f,
                                        col, cols, gbuf, NULL, 0);
@@ -355,7 +364,7 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
  * tiles into its own copy of dW in fp32 (the first thread's is dweight),
  * and the copies are added at the end. */
 static int backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
-                           const float* dy, float* dweight) {
+                           const float* dy, const uint16_t* dy16, float* dweight) {
   const int nt = omp_get_max_threads() < 64 ? omp_get_max_threads() : 64; /* touched[] */
   tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
   /* Tiles of small images hold up to 512 columns (the GEMM's KC: one pass
@@ -393,24 +402,38 @@ static int backward_filter(const conv_shape* p, const float* x, const conv_xform
       const tile b = lits_conv_tile_at(p, &t, ti);
       const int64_t span = (b.oy1 - b.oy0) * p->ow;
       for (int64_t g = 0; g < p->groups; g++) {
-        const float* am = dy + b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow;
+        const int64_t amo = b.i0 * kohw + g * p->kg * p->ohw + b.oy0 * p->ow;
+        const float* am = dy16 != NULL ? NULL : dy + amo;
+        const uint16_t* am16 = dy16 != NULL ? dy16 + amo : NULL;
         int64_t lda = p->ohw, ldb;
         if (b.ni > 1) { /* several images: dy's rows gathered to match the tile's columns */
+          const size_t size = dy16 != NULL ? sizeof(uint16_t) : sizeof(float);
           for (int64_t i = 0; i < b.ni; i++) {
             for (int64_t ki = 0; ki < p->kg; ki++) {
-              memcpy(dyp + ki * b.cols + i * span,
-                     dy + (b.i0 + i) * kohw + (g * p->kg + ki) * p->ohw,
-                     (size_t)span * sizeof(float));
+              const int64_t from = (b.i0 + i) * kohw + (g * p->kg + ki) * p->ohw;
+              const int64_t to = ki * b.cols + i * span;
+              if (dy16 != NULL) {
+                memcpy((uint16_t*)dyp + to, dy16 + from, (size_t)span * size);
+              } else {
+                memcpy(dyp + to, dy + from, (size_t)span * size);
+              }
             }
           }
-          am = dyp;
+          am = dy16 != NULL ? NULL : dyp;
+          am16 = dy16 != NULL ? (const uint16_t*)dyp : NULL;
           lda = b.cols;
         }
         const float* bm = lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
         bf16_b_xform bx;
-        lits_gemm_bf16_serial(0, 1, p->kg, p->crs_g, b.cols, 1.0f, am, lda, bm, ldb,
-                              first ? 0.0f : 1.0f, acc + g * p->kg * p->crs_g, p->crs_g, gbuf,
-                              b_xform(p, xf, &w, &b, g, &bx));
+        const float beta = first ? 0.0f : 1.0f;
+        float* cg = acc + g * p->kg * p->crs_g;
+        if (am16 != NULL) {
+          lits_gemm_bf16_serial_a16(1, p->kg, p->crs_g, b.cols, am16, lda, bm, ldb, beta, cg,
+                                    p->crs_g, gbuf, b_xform(p, xf, &w, &b, g, &bx));
+        } else {
+          lits_gemm_bf16_serial(0, 1, p->kg, p->crs_g, b.cols, 1.0f, am, lda, bm, ldb, beta, cg,
+                                p->crs_g, gbuf, b_xform(p, xf, &w, &b, g, &bx));
+        }
       }
       first = 0;
     }
@@ -420,6 +443,24 @@ static int backward_filter(const conv_shape* p, const float* x, const conv_xform
   }
   lits_scratch_free(scratch);
   return LITS_OK;
+}
+
+int lits_conv_bf16_dy16_native(const conv_shape* p) {
+  return p->pointwise && p->groups == 1 && !lits_conv_bf16_onednn_may_take(p, 1) &&
+         !lits_conv_bf16_onednn_may_take(p, 2) && !lits_conv_bf16_rounded_filter_takes(p);
+}
+
+int lits_conv_bf16_backward_data16(const conv_shape* p, const float* weight, const uint16_t* dy,
+                                   float* dx) {
+  return backward_data(p, weight, NULL, dy, dx);
+}
+
+int lits_conv_bf16_backward_filter16(const conv_shape* p, const float* x, const conv_xform* xf,
+                                     const uint16_t* dy, float* dweight) {
+  if (lits_conv_bf16_pointwise_filter_applies(p)) {
+    return lits_conv_bf16_pointwise_filter(p, x, xf, NULL, dy, dweight);
+  }
+  return backward_filter(p, x, xf, NULL, dy, dweight);
 }
 
 /* The forward on the algorithm for the shape, with the epilogue ep (NULL
@@ -525,7 +566,7 @@ int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, co
   if (use_direct(&p, 1) && conv_padded_dy_ok(&p, weight)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_direct_backward_data(&p, weight, dy, dx));
   }
-  return lits_conv_status(fn, &p, backward_data(&p, weight, dy, dx));
+  return lits_conv_status(fn, &p, backward_data(&p, weight, dy, NULL, dx));
 }
 
 int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, const float* x,
@@ -557,7 +598,7 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
     return lits_conv_status(fn, &p, lits_conv_bf16_filter(&p, x, xf, dy, dweight));
   }
   if (lits_conv_bf16_pointwise_filter_applies(&p)) {
-    return lits_conv_status(fn, &p, lits_conv_bf16_pointwise_filter(&p, x, xf, dy, dweight));
+    return lits_conv_status(fn, &p, lits_conv_bf16_pointwise_filter(&p, x, xf, dy, NULL, dweight));
   }
-  return lits_conv_status(fn, &p, backward_filter(&p, x, xf, dy, dweight));
+  return lits_conv_status(fn, &p, backward_filter(&p, x, xf, dy, NULL, dweight));
 }

@@ -336,6 +336,10 @@ static int run(const conv_shape* p, int kind, const plan* pl, const float* a,
   return st;
 }
 
+int lits_conv_bf16_onednn_may_take(const conv_shape* p, int kind) {
+  return chosen(p, kind) != 0 && takes(p);
+}
+
 int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
                           const float* b, const float* bias, float* out) {
   const int want = chosen(p, kind);
@@ -352,6 +356,11 @@ int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const c
 }
 
 #else /* no oneDNN header at build time: our own kernels only */
+
+int lits_conv_bf16_onednn_may_take(const conv_shape* p, int kind) {
+  (void)p, (void)kind;
+  return 0;
+}
 
 int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
                           const float* b, const float* bias, float* out) {

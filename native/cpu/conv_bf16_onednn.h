@@ -18,6 +18,9 @@
  * NULL. The caller has checked the arguments and bf16 support. */
 int lits_conv_bf16_onednn(const conv_shape* p, int kind, const float* a, const conv_xform* xf,
                           const float* b, const float* bias, float* out);
+/* Whether lits_conv_bf16_onednn may take the shape for kind (else it
+ * declines it for sure). */
+int lits_conv_bf16_onednn_may_take(const conv_shape* p, int kind);
 
 /* The conversions (conv_bf16_blocked.c) share their loops among the threads
  * of the caller's parallel region (omp for nowait: the caller's barrier

@@ -35,7 +35,7 @@ int lits_conv_bf16_pointwise_filter_applies(const conv_shape* p) {
 }
 
 int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const conv_xform* xf,
-                                    const float* dy, float* dweight) {
+                                    const float* dy, const uint16_t* dy16, float* dweight) {
   const int64_t m = p->k, n = p->c, hw = p->ohw;
   const int by_rows = p->c <= p->k;
   const int64_t unit = by_rows ? ROW_UNIT : COL_UNIT, len = by_rows ? m : n;
@@ -55,9 +55,17 @@ int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const c
     const int64_t j0 = by_rows ? 0 : s0, j1 = by_rows ? n : s1;
     const bf16_b_xform bx = {xf != NULL ? xf->coef : NULL, xf != NULL && xf->relu, p->c, j0};
     if (i0 < i1 && j0 < j1) {
-      lits_gemm_bf16_ksum(i1 - i0, j1 - j0, hw, p->n, dy + i0 * hw, hw, p->k * hw, x + j0 * hw, hw,
-                          p->c * hw, dweight + i0 * n + j0, n, (uint32_t*)(scratch + words * t),
-                          conv_xform_active(xf) ? &bx : NULL);
+      const float* xs = x + j0 * hw;
+      float* dw = dweight + i0 * n + j0;
+      uint32_t* buf = (uint32_t*)(scratch + words * t);
+      const bf16_b_xform* bxp = conv_xform_active(xf) ? &bx : NULL;
+      if (dy16 != NULL) {
+        lits_gemm_bf16_ksum_a16(i1 - i0, j1 - j0, hw, p->n, dy16 + i0 * hw, hw, p->k * hw, xs, hw,
+                                p->c * hw, dw, n, buf, bxp);
+      } else {
+        lits_gemm_bf16_ksum(i1 - i0, j1 - j0, hw, p->n, dy + i0 * hw, hw, p->k * hw, xs, hw,
+                            p->c * hw, dw, n, buf, bxp);
+      }
     }
   }
   lits_scratch_free(scratch);

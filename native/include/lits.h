@@ -875,6 +875,38 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
                                          const float* x_coef, int32_t x_relu, const float* dy,
                                          float* dweight);
 
+/* ---- a convolution's dy held in bf16 (CPU only: LITS_OPTIONAL) ---------- */
+/* Under autocast a batch norm after a convolution may write its dx, the
+ * convolution's dy, as bf16 (RNE, as the convolution's own packing rounds
+ * it: the same products), uint16 bits [n, k, oh, ow]; the convolution's
+ * backward then reads half the bytes. *takes_host = 1 where this backend's
+ * kernels read such a dy as it is for this geometry (1x1, stride 1, one
+ * group, ours rather than oneDNN's; other geometries take it widened to
+ * fp32 first, which gains nothing), else 0. */
+LITS_OPTIONAL
+int lits_conv2d_bf16dy_takes(const lits_conv2d_params* params_host, int32_t* takes_host);
+/* lits_conv2d_backward_data_bf16_f32 and lits_conv2d_backward_filter_bf16_f32
+ * of a bf16 dy: the same results as of its values widened to fp32. */
+LITS_OPTIONAL
+int lits_conv2d_backward_data_bf16dy_f32(const lits_conv2d_params* params_host,
+                                         const float* weight, const uint16_t* dy, float* dx);
+LITS_OPTIONAL
+int lits_conv2d_backward_filter_bf16dy_f32(const lits_conv2d_params* params_host, const float* x,
+                                           const float* x_coef, int32_t x_relu,
+                                           const uint16_t* dy, float* dweight);
+/* lits_batchnorm2d_backward_f32 (mask_coef NULL) or
+ * lits_batchnorm2d_backward_relu_f32 writing dx rounded to bf16 (RNE), for
+ * lits_conv2d_backward_*_bf16dy_f32. */
+LITS_OPTIONAL
+int lits_batchnorm2d_backward_bf16dx_f32(const float* x, const float* dy, const float* mask_coef,
+                                         const float* gamma, const float* save_mean,
+                                         const float* save_invstd, uint16_t* dx, float* dgamma,
+                                         float* dbeta, int32_t n, int32_t c, int64_t hw,
+                                         float eps);
+/* y[i] = x[i] (bf16 bits) as fp32, exactly. */
+LITS_OPTIONAL
+int lits_bf16_widen_f32(const uint16_t* x, float* y, int64_t n);
+
 /* ---- channels-last bf16 evaluation (CPU only: LITS_OPTIONAL) ------------ */
 /* A chain of convolutions in evaluation under bf16 autocast whose
  * activations stay bf16 (RNE) and channels-last between them: an [n, c, h,

@@ -381,6 +381,23 @@ export const symbols = {
     ...status,
     optional: true,
   },
+  lits_conv2d_bf16dy_takes: { parameters: [buf, buf], ...status, optional: true },
+  lits_conv2d_backward_data_bf16dy_f32: {
+    parameters: [buf, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_conv2d_backward_filter_bf16dy_f32: {
+    parameters: [buf, ptr, ptr, i32, ptr, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_batchnorm2d_backward_bf16dx_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64, f32],
+    ...status,
+    optional: true,
+  },
+  lits_bf16_widen_f32: { parameters: [ptr, ptr, i64], ...status, optional: true },
   lits_nhwc_bf16_from_nchw_f32: {
     parameters: [ptr, i32, i32, i64, ptr],
     ...status,

@@ -21,7 +21,10 @@
  *   four stages as one chain whose activations stay bf16 (channels-last)
  *   from one convolution to the next, rounded once after each
  *   convolution's batch norm, residual and ReLU, wherever the CPU has bf16
- *   products (`models/resnet_chain.ts`).
+ *   products (`models/resnet_chain.ts`). In training, a batch norm's
+ *   gradient for a 1x1 convolution before it is held in bf16 (the
+ *   convolution rounds it so anyway: the same results, half the bytes;
+ *   `ops/bf16_grad.ts`).
  * - In training the weights are rounded as each kernel packs them (a pass
  *   it makes anyway) instead of into a bf16 copy made once per step: no
  *   extra pass, and no second copy of the weights in memory. The

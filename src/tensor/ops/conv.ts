@@ -17,6 +17,7 @@ import { preparedWeights, releasePreparedWeights } from "./conv_prepared.ts";
 import { checkCall } from "../../options.ts";
 import { checkElements } from "../sizes.ts";
 import { matrixOpInBf16 } from "../autocast.ts";
+import { bf16Values, markBf16Dy } from "./bf16_grad.ts";
 
 /** A size given once for both dimensions, or as [height, width]. */
 export type Pair = number | [number, number];
@@ -180,6 +181,8 @@ export function conv2d(
     desc,
   );
   if (moments) batchMoments.hold(y, moments);
+  // Its batch norm may hand back dy in bf16, read as it is (bf16_grad.ts).
+  if (bf16 && !cb && isGradEnabled()) markBf16Dy(y, params);
   return recordConv(y, cx, cw, cb, params, bf16, desc);
 }
 
@@ -285,23 +288,40 @@ function recordConv(
       // gradient (its channel sums): one pass over dy instead of two.
       const db = cb?.requiresGrad ? Tensor.empty([k], "float32", cx.device) : null;
       const biasDone = db !== null && fusion.withChannelSums(g, db, n, k, oh * ow);
-      const dy = contiguous(g);
+      // dy as a batch norm wrote it in bf16 (no bias: markBf16Dy), read as it is.
+      const half = bf16 && !db ? bf16Values(g) : null;
+      const dy = half ? null : contiguous(g);
       let dx: Tensor | null = null, dwt: Tensor | null = null;
       if (cx.requiresGrad) {
         dx = Tensor.empty(cx.shape, "float32", cx.device);
-        check(lib, backwardData(params, cw.ptr, dy.ptr, dx.ptr), desc);
+        check(
+          lib,
+          half
+            ? lib.lits_conv2d_backward_data_bf16dy_f32!(params, cw.ptr, half, dx.ptr)
+            : backwardData(params, cw.ptr, dy!.ptr, dx.ptr),
+          desc,
+        );
       }
       if (cw.requiresGrad) {
         dwt = Tensor.empty(cw.shape, "float32", cx.device);
         const xin = fusion.input(cx, n, c, h * w);
         check(
           lib,
-          backwardFilter(params, xin.ptr, xin.coef, xin.relu, dy.ptr, dwt.ptr),
+          half
+            ? lib.lits_conv2d_backward_filter_bf16dy_f32!(
+              params,
+              xin.ptr,
+              xin.coef,
+              xin.relu,
+              half,
+              dwt.ptr,
+            )
+            : backwardFilter(params, xin.ptr, xin.coef, xin.relu, dy!.ptr, dwt.ptr),
           desc,
         );
       }
       if (db && !biasDone) {
-        check(lib, lib.lits_conv2d_backward_bias_f32(dy.ptr, db.ptr, n, k, oh * ow), desc);
+        check(lib, lib.lits_conv2d_backward_bias_f32(dy!.ptr, db.ptr, n, k, oh * ow), desc);
       }
       return [dx, dwt, db];
     },

@@ -31,6 +31,10 @@
  * of its bytes (ResNet-50's residual ReLUs: 16 of its step's memory-bound
  * passes).
  *
+ * Under autocast, a batch norm's dx for a 1x1 convolution before it is
+ * written in bf16 and read so by that convolution's backward
+ * (`bf16_grad.ts`): its own deferred storage, widened for any other use.
+ *
  * In the backward pass, the sum of two gradients that reach one tensor (a
  * residual block's input: its shortcut's and its first convolution's) is an
  * add of op results, so it stays a recipe too, and a ReLU's backward that

@@ -11,6 +11,7 @@ import { isGradEnabled, record } from "../autograd.ts";
 import { contiguous, reshape } from "./shape.ts";
 import { add, div, mul, rdiv, requireFloat, sameDevice, sqrt, sub } from "./elementwise.ts";
 import * as fusion from "./fusion.ts";
+import { bf16Grad, wantsBf16Grad } from "./bf16_grad.ts";
 import { markWritten } from "./in_place.ts";
 import * as batchMoments from "./batch_moments.ts";
 import { noGrad } from "../autograd.ts";
@@ -202,14 +203,14 @@ export function batchNorm(
     inputs,
     saved: [cx, ...(weight ? [weight] : [])], // the shift's gradient needs no values
     backward: (g) => {
-      const dx = Tensor.empty(x.shape, "float32", x.device);
+      // dx in bf16 where the convolution before reads it so (bf16_grad.ts).
+      const bf16 = lib.lits_batchnorm2d_backward_bf16dx_f32 && wantsBf16Grad(cx)
+        ? bf16Grad(cx)
+        : null;
+      const dx = bf16?.grad ?? Tensor.empty(x.shape, "float32", x.device);
       const dgamma = weight ? Tensor.empty([c], "float32", x.device) : null;
       const dbeta = bias ? Tensor.empty([c], "float32", x.device) : null;
       const tail = [
-        weight?.ptr ?? null,
-        saveMean.ptr,
-        saveInvstd.ptr,
-        dx.ptr,
         dgamma?.ptr ?? null,
         dbeta?.ptr ?? null,
         n,
@@ -217,13 +218,17 @@ export function batchNorm(
         hw,
         eps, // the forward's: cuDNN asks for the same one in both passes
       ] as const;
+      const head = [weight?.ptr ?? null, saveMean.ptr, saveInvstd.ptr] as const;
       // A ReLU on this output hands back its gradient unmasked: mask it here.
       const dyUnmasked = fusion.maskedDy(g, cx, coef);
+      const dy = dyUnmasked ?? contiguous(g).ptr, mask = dyUnmasked ? coef!.ptr : null;
       check(
         lib,
-        dyUnmasked
-          ? lib.lits_batchnorm2d_backward_relu_f32!(cx.ptr, dyUnmasked, coef!.ptr, ...tail)
-          : lib.lits_batchnorm2d_backward_f32(cx.ptr, contiguous(g).ptr, ...tail),
+        bf16
+          ? lib.lits_batchnorm2d_backward_bf16dx_f32!(cx.ptr, dy, mask, ...head, bf16.half, ...tail)
+          : mask
+          ? lib.lits_batchnorm2d_backward_relu_f32!(cx.ptr, dy, mask, ...head, dx.ptr, ...tail)
+          : lib.lits_batchnorm2d_backward_f32(cx.ptr, dy, ...head, dx.ptr, ...tail),
         () => `${desc()} backward`,
       );
       return [dx, ...(weight ? [dgamma] : []), ...(bias ? [dbeta] : [])];
