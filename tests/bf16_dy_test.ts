@@ -10,7 +10,7 @@
  * the reason, on a CPU without AVX512_BF16.
  */
 import assert from "node:assert/strict";
-import { autocast, functional as F, manualSeed, randn } from "../mod.ts";
+import { autocast, functional as F, manualSeed, randn, type Tensor } from "../mod.ts";
 import { lastError } from "../src/ffi/native.ts";
 import { bf16Bits, randoms } from "./bf16_ref.ts";
 import { bf16Convolutions, coefs, type Geo, resolve } from "./conv_ref.ts";
@@ -217,20 +217,22 @@ Deno.test({
 });
 
 /**
- * conv1x1 -> batch norm -> ReLU -> conv1x1 under autocast; with `second`,
- * the first convolution's output also feeds the loss directly. Returns the
- * parameters' gradients and the first convolution's output gradient.
+ * conv1x1 -> batch norm -> ReLU (with `relu`) -> conv1x1 under autocast;
+ * with `second`, the first convolution's output also feeds the loss
+ * directly. Returns the parameters' gradients and the first convolution's
+ * output gradient.
  */
-function step(second: boolean) {
+function step(second: boolean, relu = true) {
   const x = randn([2, 16, 12, 12], { requiresGrad: true });
   const w1 = randn([32, 16, 1, 1], { requiresGrad: true });
   const w2 = randn([8, 32, 1, 1], { requiresGrad: true });
   const gamma = randn([32], { requiresGrad: true }), beta = randn([32], { requiresGrad: true });
+  const act = relu ? F.relu : (t: Tensor) => t;
   const y = autocast("bfloat16", () => F.conv2d(x, w1));
   y.retainGrad();
   const out = autocast(
     "bfloat16",
-    () => F.conv2d(F.relu(F.batchNorm(y, null, null, gamma, beta, { training: true })), w2),
+    () => F.conv2d(act(F.batchNorm(y, null, null, gamma, beta, { training: true })), w2),
   );
   let loss = out.square().mean();
   if (second) loss = loss.add(y.mean());
@@ -244,23 +246,27 @@ function step(second: boolean) {
 /** Whether every value is a bf16 (its low 16 bits zero). */
 const allBf16 = (v: Float32Array) => new Uint32Array(v.buffer).every((b) => (b & 0xffff) === 0);
 
-/** step(second) with the same random values, LITS_BF16_DY set to env. */
-const seeded = (env: string | undefined, second: boolean) =>
+/** step(second, relu) with the same random values, LITS_BF16_DY set to env. */
+const seeded = (env: string | undefined, second: boolean, relu = true) =>
   withEnv({ LITS_BF16_DY: env }, () => {
     manualSeed(41);
-    return step(second);
+    return step(second, relu);
   });
 
-Deno.test({
-  name: "bf16 dy in a training step: the same gradients, and the batch norm's dx held in bf16",
-  ignore,
-  fn: () => {
-    const off = seeded("off", false), on = seeded(undefined, false);
-    assert.ok(allBf16(on.dy), "the convolution's dy was not held in bf16");
-    assert.ok(!allBf16(off.dy), "LITS_BF16_DY=off: dy in fp32");
-    off.grads.forEach((g, i) => assert.equal(firstDifference(on.grads[i], g), -1, `grad ${i}`));
-  },
-});
+for (const relu of [true, false]) {
+  Deno.test({
+    name: `bf16 dy in a training step (${
+      relu ? "a ReLU's mask applied in the batch norm's backward" : "no ReLU"
+    }): the same gradients, and the batch norm's dx held in bf16`,
+    ignore,
+    fn: () => {
+      const off = seeded("off", false, relu), on = seeded(undefined, false, relu);
+      assert.ok(allBf16(on.dy), "the convolution's dy was not held in bf16");
+      assert.ok(!allBf16(off.dy), "LITS_BF16_DY=off: dy in fp32");
+      off.grads.forEach((g, i) => assert.equal(firstDifference(on.grads[i], g), -1, `grad ${i}`));
+    },
+  });
+}
 
 Deno.test({
   name: "bf16 dy with a second consumer: the gradients summed in fp32, as close as bf16 allows",
