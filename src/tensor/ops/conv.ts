@@ -182,7 +182,9 @@ export function conv2d(
   );
   if (moments) batchMoments.hold(y, moments);
   // Its batch norm may hand back dy in bf16, read as it is (bf16_grad.ts).
-  if (bf16 && !cb && isGradEnabled()) markBf16Dy(y, params);
+  if (bf16 && !cb && isGradEnabled() && (cx.requiresGrad || cw.requiresGrad)) {
+    markBf16Dy(y, params);
+  }
   return recordConv(y, cx, cw, cb, params, bf16, desc);
 }
 
