@@ -7,6 +7,11 @@
 
 #include "bf16_internal.h"
 
+/* The first n of 16 lanes (none for n <= 0). */
+static inline __mmask16 bf16_lanes(int64_t n) {
+  return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
+}
+
 #define MR 12   /* rows of C per micro-kernel: 24 accumulators + 2 B vectors + 1 broadcast */
 #define NR 32   /* columns per micro-kernel: two vectors */
 #define KC 512  /* K per pass (256 pairs): a B panel of KC x NR bf16 is 32 KiB, L1-sized */

@@ -236,10 +236,6 @@ static inline bf16_moments row_moments(const bf16_moments* mo, int64_t ir) {
   return r;
 }
 
-static __mmask16 mask_of(int64_t n) {
-  return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
-}
-
 typedef struct {
   int trans_a, trans_b;
   int64_t m, n, k, lda, ldb, ldc;
@@ -268,11 +264,11 @@ BF16_TARGET static void block_product(const uint32_t* ablk, const uint32_t* bbuf
   if (tiled > 0) lits_bf16_amx_begin();
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = nc - jr < NR ? nc - jr : NR;
-    const __mmask16 ma = mask_of(nr), mb = mask_of(nr - 16);
+    const __mmask16 ma = bf16_lanes(nr), mb = bf16_lanes(nr - 16);
     const uint32_t* bp = bbuf + jr * ps;
     if (tiled == 0 && nc - jr > NR) { /* this panel and the next, rows in sixes */
       const int64_t n2 = nc - jr - NR < NR ? nc - jr - NR : NR;
-      const __mmask16 m2 = mask_of(n2), m3 = mask_of(n2 - 16);
+      const __mmask16 m2 = bf16_lanes(n2), m3 = bf16_lanes(n2 - 16);
       for (int64_t ir = 0; ir < mc; ir += 6) {
         float* cb = c + ir * ldc + jr;
         const int nt = stream && n2 == NR && ((uintptr_t)cb & 63) == 0;

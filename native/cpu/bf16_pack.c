@@ -26,12 +26,8 @@
  * denormals, which it flushes to zero: their bf16 is a denormal that
  * vdpbf16ps reads as zero anyway, save those within half a bf16 ulp of
  * FLT_MIN, which round_hi rounds up to it (terms of |a b| < 1.2e-38 |b|).
- * Packing was a quarter of ResNet-50's 1x1 forward 256 -> 64 at 64^2. */
-static inline __mmask16 lanes(int64_t n) {
-  return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
-}
-
-/* 32 bf16 (16 words): lo's 16 values, then hi's. */
+ * Packing was a quarter of ResNet-50's 1x1 forward 256 -> 64 at 64^2.
+ * 32 bf16 (16 words): lo's 16 values, then hi's. */
 BF16_TARGET static inline __m512i bf16_32(__m512 lo, __m512 hi) {
   return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
 }
@@ -45,14 +41,15 @@ BF16_TARGET static inline __m512i interleave_rows(__m512 v0, __m512 v1) {
 
 /* pair_rows (bf16_internal.h) with the rounding above. */
 BF16_TARGET static inline __m512i rows_to_pairs(const float* r0, const float* r1, int64_t w) {
-  const __mmask16 m = lanes(w);
+  const __mmask16 m = bf16_lanes(w);
   const __m512 v1 = r1 != NULL ? _mm512_maskz_loadu_ps(m, r1) : _mm512_setzero_ps();
   return interleave_rows(_mm512_maskz_loadu_ps(m, r0), v1);
 }
 
 /* pairs_of (bf16_internal.h) with the rounding above. */
 BF16_TARGET static inline __m512i run_to_pairs(const float* x, int64_t n) {
-  return bf16_32(_mm512_maskz_loadu_ps(lanes(n), x), _mm512_maskz_loadu_ps(lanes(n - 16), x + 16));
+  const __m512 lo = _mm512_maskz_loadu_ps(bf16_lanes(n), x);
+  return bf16_32(lo, _mm512_maskz_loadu_ps(bf16_lanes(n - 16), x + 16));
 }
 
 /* x[0 .. kc) contiguous along K into (kc + 1) / 2 words at dst. */
@@ -62,7 +59,7 @@ BF16_TARGET static void pack_along_k(const float* x, int64_t kc, uint32_t* dst) 
     if (kc - p >= 32) {
       _mm512_storeu_si512(dst + p / 2, v);
     } else {
-      _mm512_mask_storeu_epi32(dst + p / 2, lanes((kc - p + 1) / 2), v);
+      _mm512_mask_storeu_epi32(dst + p / 2, bf16_lanes((kc - p + 1) / 2), v);
     }
   }
 }
@@ -156,13 +153,13 @@ BF16_TARGET static inline __m512 xload(const float* x, __mmask16 m, const xvec* 
 /* rows_to_pairs of transformed rows: t0 for r0, t1 for r1. */
 BF16_TARGET static inline __m512i pair_rows_x(const float* r0, const float* r1, int64_t w,
                                               const xvec* t0, const xvec* t1) {
-  const __mmask16 m = lanes(w);
+  const __mmask16 m = bf16_lanes(w);
   return interleave_rows(xload(r0, m, t0), r1 != NULL ? xload(r1, m, t1) : _mm512_setzero_ps());
 }
 
 /* run_to_pairs of a transformed run of one channel. */
 BF16_TARGET static inline __m512i pairs_of_x(const float* x, int64_t n, const xvec* t) {
-  return bf16_32(xload(x, lanes(n), t), xload(x + 16, lanes(n - 16), t));
+  return bf16_32(xload(x, bf16_lanes(n), t), xload(x + 16, bf16_lanes(n - 16), t));
 }
 
 /* pack_b with a transform: the same layout and loops. */

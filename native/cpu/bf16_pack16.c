@@ -17,16 +17,12 @@ static inline __mmask32 lanes32(int64_t n) {
   return n >= 32 ? (__mmask32)0xFFFFFFFFu : n <= 0 ? (__mmask32)0 : (__mmask32)((1u << n) - 1);
 }
 
-static inline __mmask16 lanes16(int64_t n) {
-  return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
-}
-
 /* x[0 .. kc) along K into (kc + 1) / 2 words (an odd K's last word has a
  * zero high half: the masked load's). */
 BF16_TARGET static void copy_along_k(const uint16_t* x, int64_t kc, uint32_t* dst) {
   for (int64_t p = 0; p < kc; p += 32) {
     const __m512i v = _mm512_maskz_loadu_epi16(lanes32(kc - p), x + p);
-    _mm512_mask_storeu_epi32(dst + p / 2, lanes16((kc - p + 1) / 2), v);
+    _mm512_mask_storeu_epi32(dst + p / 2, bf16_lanes((kc - p + 1) / 2), v);
   }
 }
 
@@ -46,7 +42,7 @@ BF16_TARGET void lits_bf16_pack_a16(const uint16_t* a, int64_t lda, int64_t i0, 
 
 /* Words r0[j] | r1[j] << 16 for j < w (w <= 16); r1 NULL: an odd K's zero. */
 BF16_TARGET static inline __m512i pair16(const uint16_t* r0, const uint16_t* r1, int64_t w) {
-  const __mmask16 m = lanes16(w);
+  const __mmask16 m = bf16_lanes(w);
   const __m512i lo = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r0));
   if (r1 == NULL) return lo;
   const __m512i hi = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r1));
@@ -77,7 +73,7 @@ BF16_TARGET void lits_bf16_pack_b16(const uint16_t* b, int64_t ldb, int64_t j0, 
 /* dst[i0 .. i1) = bf16(src[i0 .. i1)), 16 at a time. */
 BF16_TARGET static void store_rne(const float* src, int64_t i0, int64_t i1, uint16_t* dst) {
   for (int64_t i = i0; i < i1; i += 16) {
-    const __mmask16 m = lanes16(i1 - i);
+    const __mmask16 m = bf16_lanes(i1 - i);
     const __m256i v = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
     _mm256_mask_storeu_epi16(dst + i, m, v);
   }

@@ -407,15 +407,14 @@ static int backward_filter(const conv_shape* p, const float* x, const conv_xform
         const uint16_t* am16 = dy16 != NULL ? dy16 + amo : NULL;
         int64_t lda = p->ohw, ldb;
         if (b.ni > 1) { /* several images: dy's rows gathered to match the tile's columns */
-          const size_t size = dy16 != NULL ? sizeof(uint16_t) : sizeof(float);
           for (int64_t i = 0; i < b.ni; i++) {
             for (int64_t ki = 0; ki < p->kg; ki++) {
               const int64_t from = (b.i0 + i) * kohw + (g * p->kg + ki) * p->ohw;
               const int64_t to = ki * b.cols + i * span;
               if (dy16 != NULL) {
-                memcpy((uint16_t*)dyp + to, dy16 + from, (size_t)span * size);
+                memcpy((uint16_t*)dyp + to, dy16 + from, (size_t)span * sizeof(uint16_t));
               } else {
-                memcpy(dyp + to, dy + from, (size_t)span * size);
+                memcpy(dyp + to, dy + from, (size_t)span * sizeof(float));
               }
             }
           }

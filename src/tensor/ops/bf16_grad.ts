@@ -27,6 +27,8 @@ import { whole } from "./fusion_storage.ts";
 
 /** Convolution outputs whose backward reads a bf16 dy as it is. */
 const readsBf16Dy = new WeakSet<Tensor>();
+/** lits_conv2d_bf16dy_takes's out-parameter, shared (one call per convolution forward). */
+const takesOut = new Int32Array(1);
 
 /**
  * Marks `y`, the output of a bias-free convolution under autocast, when
@@ -35,9 +37,8 @@ const readsBf16Dy = new WeakSet<Tensor>();
 export function markBf16Dy(y: Tensor, params: Int32Array): void {
   const lib = y.lib;
   if (!lib.lits_conv2d_bf16dy_takes || !lib.lits_batchnorm2d_backward_bf16dx_f32) return;
-  const takes = new Int32Array(1);
-  check(lib, lib.lits_conv2d_bf16dy_takes(params, takes), () => "conv2d bf16 dy");
-  if (takes[0] === 1) readsBf16Dy.add(y);
+  check(lib, lib.lits_conv2d_bf16dy_takes(params, takesOut), () => "conv2d bf16 dy");
+  if (takesOut[0] === 1) readsBf16Dy.add(y);
 }
 
 /** Whether the gradient of `x` (a batch norm's input) may be written in bf16. */

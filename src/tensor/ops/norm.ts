@@ -204,9 +204,7 @@ export function batchNorm(
     saved: [cx, ...(weight ? [weight] : [])], // the shift's gradient needs no values
     backward: (g) => {
       // dx in bf16 where the convolution before reads it so (bf16_grad.ts).
-      const bf16 = lib.lits_batchnorm2d_backward_bf16dx_f32 && wantsBf16Grad(cx)
-        ? bf16Grad(cx)
-        : null;
+      const bf16 = wantsBf16Grad(cx) ? bf16Grad(cx) : null;
       const dx = bf16?.grad ?? Tensor.empty(x.shape, "float32", x.device);
       const dgamma = weight ? Tensor.empty([c], "float32", x.device) : null;
       const dbeta = bias ? Tensor.empty([c], "float32", x.device) : null;
