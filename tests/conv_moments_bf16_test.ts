@@ -176,7 +176,8 @@ Deno.test({
   },
 });
 
-const GATHER = ["lits_conv2d_forward_moments_bf16_f32"];
+/** The bf16 gathering forwards: of an fp32 x, and of a residual block's output held as bf16. */
+const GATHER = ["lits_conv2d_forward_moments_bf16_f32", "lits_conv2d_forward_bf16x_f32"];
 const FROM = ["lits_batchnorm2d_stats_from_moments_f32"];
 
 Deno.test({
@@ -191,7 +192,7 @@ Deno.test({
     const step = () => autocast("bfloat16", () => loss(net, x, labels));
     const [[[got, layers], gathered], from] = countCalls(
       FROM,
-      () => countCalls(GATHER, () => checkingEachLayer(GATHER[0], step)),
+      () => countCalls(GATHER, () => checkingEachLayer(GATHER, step)),
     );
     assert.deepEqual([layers, gathered, from], [53, 53, 53], "checked, gathered, used");
     assert.ok(Number.isFinite(got), `loss ${got}`);

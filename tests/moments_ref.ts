@@ -61,66 +61,81 @@ export function loss(net: nn.Module, x: Tensor, labels: Tensor): number {
 }
 
 /**
- * Runs fn with each call of the gathering convolution `symbol`
- * (`lits_conv2d_forward_moments_f32` or its bf16 form) checked as it
- * returns: the batch statistics from its moments against the statistics
- * pass over its output. Returns fn's result and the number of convolutions
- * checked.
+ * Runs fn with each call of the gathering convolutions `symbols`
+ * (`lits_conv2d_forward_moments_f32`, its bf16 form, and
+ * `lits_conv2d_forward_bf16x_f32` where it gathers) checked as it returns:
+ * the batch statistics from its moments against the statistics pass over
+ * its output. Returns fn's result and the number of convolutions checked.
  */
-export function checkingEachLayer<T>(symbol: string, fn: () => T): [T, number] {
-  // (The kernels as loaded, not as countCalls may have wrapped them.)
-  const { lits_batchnorm2d_stats_f32: pass, lits_batchnorm2d_stats_from_moments_f32: from } = raw;
+export function checkingEachLayer<T>(symbols: string | string[], fn: () => T): [T, number] {
+  const names = typeof symbols === "string" ? [symbols] : symbols;
   const table = lib as unknown as Record<string, (...a: unknown[]) => number>;
-  const gather = table[symbol];
+  const gathers = names.map((name) => table[name]);
   let layers = 0;
-  table[symbol] = (...a: unknown[]) => {
-    const st = gather(...a);
-    const p = a[0] as Int32Array, y = a[6] as Deno.PointerObject;
-    const [n, k] = [p[0], p[4]];
-    const oh = Math.floor((p[2] + 2 * p[9] - p[5]) / p[7]) + 1;
-    const ow = Math.floor((p[3] + 2 * p[10] - p[6]) / p[8]) + 1;
-    scope(() => {
-      const out = () => [zeros([k]), zeros([k]), zeros([3 * k])];
-      const [m1, s1, c1] = out(), [m2, s2, c2] = out();
-      const tail = [n, k, oh * ow, 0.1, 1e-5] as const;
-      assert.equal(
-        pass!(y, null, null, null, null, m1.ptr, s1.ptr, c1.ptr, ...tail),
-        0,
-      );
-      const moments = a[7] as Deno.PointerObject;
-      assert.equal(
-        from!(
-          moments,
-          null,
-          null,
-          null,
-          null,
-          m2.ptr,
-          s2.ptr,
-          c2.ptr,
-          ...tail,
-        ),
-        0,
-      );
-      const [mean, invstd] = [m1, s1].map((t) => t.toArray() as Float32Array);
-      const [gotMean, gotInvstd] = [m2, s2].map((t) => t.toArray() as Float32Array);
-      for (let ch = 0; ch < k; ch++) {
-        const what = `layer ${layers} [${[...p.slice(0, 5)]}] channel ${ch}`;
-        assert.ok(Math.abs(gotInvstd[ch] / invstd[ch] - 1) < 1e-5, `${what}: invstd`);
-        assert.ok(
-          Math.abs(gotMean[ch] - mean[ch]) <= 1e-5 / invstd[ch] + 1e-6 * Math.abs(mean[ch]),
-          `${what}: mean`,
-        );
+  names.forEach((name, i) => {
+    // lits_conv2d_forward_bf16x_f32 (params, x, weight, y, moments); the others (..., y, moments).
+    const [at, mat] = name === "lits_conv2d_forward_bf16x_f32" ? [3, 4] : [6, 7];
+    table[name] = (...a: unknown[]) => {
+      const st = gathers[i](...a);
+      if (a[mat] !== null) {
+        const p = a[0] as Int32Array;
+        check(p, a[at] as Deno.PointerObject, a[mat] as Deno.PointerObject, layers++);
       }
-    });
-    layers++;
-    return st;
-  };
+      return st;
+    };
+  });
   try {
     return [fn(), layers];
   } finally {
-    table[symbol] = gather;
+    names.forEach((name, i) => (table[name] = gathers[i]));
   }
+}
+
+/** A gathering call's moments against the statistics pass over its output y. */
+function check(
+  p: Int32Array,
+  y: Deno.PointerObject,
+  moments: Deno.PointerObject,
+  layer: number,
+): void {
+  // (The kernels as loaded, not as countCalls may have wrapped them.)
+  const { lits_batchnorm2d_stats_f32: pass, lits_batchnorm2d_stats_from_moments_f32: from } = raw;
+  const [n, k] = [p[0], p[4]];
+  const oh = Math.floor((p[2] + 2 * p[9] - p[5]) / p[7]) + 1;
+  const ow = Math.floor((p[3] + 2 * p[10] - p[6]) / p[8]) + 1;
+  scope(() => {
+    const out = () => [zeros([k]), zeros([k]), zeros([3 * k])];
+    const [m1, s1, c1] = out(), [m2, s2, c2] = out();
+    const tail = [n, k, oh * ow, 0.1, 1e-5] as const;
+    assert.equal(
+      pass!(y, null, null, null, null, m1.ptr, s1.ptr, c1.ptr, ...tail),
+      0,
+    );
+    assert.equal(
+      from!(
+        moments,
+        null,
+        null,
+        null,
+        null,
+        m2.ptr,
+        s2.ptr,
+        c2.ptr,
+        ...tail,
+      ),
+      0,
+    );
+    const [mean, invstd] = [m1, s1].map((t) => t.toArray() as Float32Array);
+    const [gotMean, gotInvstd] = [m2, s2].map((t) => t.toArray() as Float32Array);
+    for (let ch = 0; ch < k; ch++) {
+      const what = `layer ${layer} [${[...p.slice(0, 5)]}] channel ${ch}`;
+      assert.ok(Math.abs(gotInvstd[ch] / invstd[ch] - 1) < 1e-5, `${what}: invstd`);
+      assert.ok(
+        Math.abs(gotMean[ch] - mean[ch]) <= 1e-5 / invstd[ch] + 1e-6 * Math.abs(mean[ch]),
+        `${what}: mean`,
+      );
+    }
+  });
 }
 
 /** Each case run on 1, 2 and 3 threads: its y and its moments the same bits. */

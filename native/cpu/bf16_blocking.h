@@ -44,6 +44,10 @@ void lits_bf16_pack_a16(const uint16_t* a, int64_t lda, int64_t i0, int64_t mc, 
                         int64_t kc, uint32_t* dst, int64_t ps);
 void lits_bf16_pack_b16(const uint16_t* b, int64_t ldb, int64_t j0, int64_t nc, int64_t p0,
                         int64_t kc, uint32_t* dst, int64_t ps);
+/* lits_bf16_pack_b (transposed, no transform) of an operand stored as bf16
+ * (bf16_pack16.c): column j of op(B) is row j0 + j of b, ldb apart. */
+void lits_bf16_pack_b16t(const uint16_t* b, int64_t ldb, int64_t j0, int64_t nc, int64_t p0,
+                         int64_t kc, uint32_t* dst, int64_t ps);
 
 /* The AMX micro-kernel (bf16_amx.c). lits_bf16_amx_on: the tiles can
  * run on this CPU and process, and LITS_AMX is not "off". A thread loads

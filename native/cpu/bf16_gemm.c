@@ -246,7 +246,7 @@ typedef struct {
   const bf16_b_xform* bx;  /* op(B)'s transform, or NULL */
   int stream;              /* C written with streaming stores where it can be */
   const bf16_moments* mo;  /* C's rows' moments, or NULL */
-  const uint16_t *a16, *b16; /* A or B stored as bf16 instead (not transposed), or NULL */
+  const uint16_t *a16, *b16; /* A (not transposed) or B stored as bf16 instead, or NULL */
 } gemm_args;
 
 /* C[mc x nc] (alpha, beta) from a packed A block (rows ps words apart) and
@@ -325,7 +325,9 @@ BF16_TARGET static void gemm_slab(const gemm_args* g, int64_t i0, int64_t i1, in
        * 10.4 -> 7.0 ms, 64 -> 64 3.3 -> 2.2; forward 128 -> 512 at 32^2
        * 8.0 -> 6.1, 256 -> 1024 at 16^2 6.1 -> 5.3. */
       const int stream = g->stream && g->k <= KC && beta == 0.0f && g->ldc % 16 == 0;
-      if (g->b16 != NULL) {
+      if (g->b16 != NULL && g->trans_b) {
+        lits_bf16_pack_b16t(g->b16, g->ldb, jc, nc, p0, kc, bbuf, pairs);
+      } else if (g->b16 != NULL) {
         lits_bf16_pack_b16(g->b16, g->ldb, jc, nc, p0, kc, bbuf, pairs);
       } else {
         lits_bf16_pack_b(g->b, g->ldb, g->trans_b, jc, nc, p0, kc, bbuf, g->bx, pairs);
@@ -418,6 +420,14 @@ int lits_gemm_bf16_serial_a16(int trans_b, int64_t m, int64_t n, int64_t k, cons
   return serial_run(&g, scratch);
 }
 
+int lits_gemm_bf16_serial_bt16(int64_t m, int64_t n, int64_t k, const float* a,
+                               const uint16_t* a16, int64_t lda, const uint16_t* b, int64_t ldb,
+                               float beta, float* c, int64_t ldc, uint32_t* scratch) {
+  const gemm_args g = {.trans_b = 1, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
+                       .alpha = 1.0f, .beta = beta, .a = a, .c = c, .a16 = a16, .b16 = b};
+  return serial_run(&g, scratch);
+}
+
 /* The K blocks of a segmented product: whole segments, as many as 2 KC
  * holds, or a long segment cut into even pieces of at most 2 KC. Twice the
  * GEMM's passes: C (a slab of dW) is read and written once per block, and
@@ -453,8 +463,9 @@ int64_t lits_gemm_bf16_ksum_words(int64_t m, int64_t n, int64_t kseg) {
  * block's pair stride), then block_product per MC rows. */
 BF16_TARGET static int ksum_run(int64_t m, int64_t n, int64_t kseg, int64_t nseg,
                                 const float* a, const uint16_t* a16, int64_t lda, int64_t a_step,
-                                const float* b, int64_t ldb, int64_t b_step, float* c,
-                                int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx) {
+                                const float* b, const uint16_t* b16, int64_t ldb, int64_t b_step,
+                                float* c, int64_t ldc, uint32_t* scratch,
+                                const bf16_b_xform* bx) {
   if (m <= 0 || n <= 0) return LITS_OK;
   if (kseg <= 0 || nseg <= 0) {
     lits_gemm_scale_c(c, m, n, ldc, 0.0f);
@@ -474,8 +485,13 @@ BF16_TARGET static int ksum_run(int64_t m, int64_t n, int64_t kseg, int64_t nseg
         const int64_t sp = (kc + 1) / 2, ps = ns * sp;
         const float beta = s0 == 0 && piece == 0 ? 0.0f : 1.0f;
         for (int64_t u = 0; u < ns; u++) {
-          lits_bf16_pack_b(b + (s0 + u) * b_step, ldb, 1, jc, nc, p0, kc, bbuf + u * sp * NR, bx,
-                           ps);
+          if (b16 != NULL) {
+            lits_bf16_pack_b16t(b16 + (s0 + u) * b_step, ldb, jc, nc, p0, kc, bbuf + u * sp * NR,
+                                ps);
+          } else {
+            lits_bf16_pack_b(b + (s0 + u) * b_step, ldb, 1, jc, nc, p0, kc, bbuf + u * sp * NR, bx,
+                             ps);
+          }
         }
         for (int64_t ic = 0; ic < m; ic += MC) {
           const int64_t mc = min64(m - ic, MC);
@@ -498,14 +514,24 @@ BF16_TARGET static int ksum_run(int64_t m, int64_t n, int64_t kseg, int64_t nseg
 int lits_gemm_bf16_ksum(int64_t m, int64_t n, int64_t kseg, int64_t nseg, const float* a,
                         int64_t lda, int64_t a_step, const float* b, int64_t ldb, int64_t b_step,
                         float* c, int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx) {
-  return ksum_run(m, n, kseg, nseg, a, NULL, lda, a_step, b, ldb, b_step, c, ldc, scratch, bx);
+  return ksum_run(m, n, kseg, nseg, a, NULL, lda, a_step, b, NULL, ldb, b_step, c, ldc, scratch,
+                  bx);
 }
 
 int lits_gemm_bf16_ksum_a16(int64_t m, int64_t n, int64_t kseg, int64_t nseg, const uint16_t* a,
                             int64_t lda, int64_t a_step, const float* b, int64_t ldb,
                             int64_t b_step, float* c, int64_t ldc, uint32_t* scratch,
                             const bf16_b_xform* bx) {
-  return ksum_run(m, n, kseg, nseg, NULL, a, lda, a_step, b, ldb, b_step, c, ldc, scratch, bx);
+  return ksum_run(m, n, kseg, nseg, NULL, a, lda, a_step, b, NULL, ldb, b_step, c, ldc, scratch,
+                  bx);
+}
+
+int lits_gemm_bf16_ksum_x16(int64_t m, int64_t n, int64_t kseg, int64_t nseg, const float* a,
+                            const uint16_t* a16, int64_t lda, int64_t a_step, const uint16_t* b,
+                            int64_t ldb, int64_t b_step, float* c, int64_t ldc,
+                            uint32_t* scratch) {
+  return ksum_run(m, n, kseg, nseg, a, a16, lda, a_step, NULL, b, ldb, b_step, c, ldc, scratch,
+                  NULL);
 }
 
 int64_t lits_gemm_bf16_packed_a_words(int64_t m, int64_t k) {
@@ -559,6 +585,16 @@ int lits_gemm_bf16_serial_packed_b16(const bf16_packed_a* pa, int64_t m, int64_t
                                      int64_t ldc, uint32_t* scratch, int stream) {
   const gemm_args g = {.m = m, .n = n, .k = k, .ldb = ldb, .ldc = ldc, .alpha = 1.0f,
                        .beta = beta, .c = c, .pa = pa, .stream = stream, .b16 = b};
+  return packed_run(&g, scratch);
+}
+
+int lits_gemm_bf16_serial_packed_moments_b16(const bf16_packed_a* pa, int64_t m, int64_t n,
+                                             int64_t k, const uint16_t* b, int64_t ldb,
+                                             float beta, float* c, int64_t ldc,
+                                             uint32_t* scratch, int stream,
+                                             const bf16_moments* mo) {
+  const gemm_args g = {.m = m, .n = n, .k = k, .ldb = ldb, .ldc = ldc, .alpha = 1.0f,
+                       .beta = beta, .c = c, .pa = pa, .stream = stream, .mo = mo, .b16 = b};
   return packed_run(&g, scratch);
 }
 

@@ -117,6 +117,12 @@ void lits_bf16_store_rne(const float* src, int64_t len, uint16_t* dst, int strea
 int lits_gemm_bf16_serial_a16(int trans_b, int64_t m, int64_t n, int64_t k, const uint16_t* a,
                               int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                               int64_t ldc, uint32_t* scratch, const bf16_b_xform* bx);
+/* C [m x n] = A [m x k] x B^T (alpha 1) with B stored as bf16, n x k (rows
+ * ldb apart: a 1x1 convolution's x held as bf16, for its filter
+ * gradient), and A as fp32 (a) or bf16 (a16; the other NULL). */
+int lits_gemm_bf16_serial_bt16(int64_t m, int64_t n, int64_t k, const float* a,
+                               const uint16_t* a16, int64_t lda, const uint16_t* b, int64_t ldb,
+                               float beta, float* c, int64_t ldc, uint32_t* scratch);
 
 /* C [m x n] = sum over segments s < nseg of bf16(A_s) x bf16(B_s)^T, on
  * the calling thread: A_s = a + s a_step, m x kseg, rows lda apart; B_s =
@@ -136,6 +142,12 @@ int lits_gemm_bf16_ksum_a16(int64_t m, int64_t n, int64_t kseg, int64_t nseg, co
                             int64_t lda, int64_t a_step, const float* b, int64_t ldb,
                             int64_t b_step, float* c, int64_t ldc, uint32_t* scratch,
                             const bf16_b_xform* bx);
+/* lits_gemm_bf16_ksum with B_s stored as bf16 (no transform), and A_s
+ * as fp32 (a) or bf16 (a16; the other NULL). */
+int lits_gemm_bf16_ksum_x16(int64_t m, int64_t n, int64_t kseg, int64_t nseg, const float* a,
+                            const uint16_t* a16, int64_t lda, int64_t a_step, const uint16_t* b,
+                            int64_t ldb, int64_t b_step, float* c, int64_t ldc,
+                            uint32_t* scratch);
 
 /* op(A) [m x k] packed once (lits_gemm_bf16_pack_a) for many products
  * (lits_gemm_bf16_serial_packed), e.g. a convolution's weights shared by
@@ -183,6 +195,13 @@ int lits_gemm_bf16_serial_packed_moments(const bf16_packed_a* pa, int trans_b, i
                                          float beta, float* c, int64_t ldc, uint32_t* scratch,
                                          const bf16_b_xform* bx, int stream,
                                          const bf16_moments* mo);
+/* lits_gemm_bf16_serial_packed_moments with B (not transposed, no
+ * transform) stored as bf16; mo may be NULL. */
+int lits_gemm_bf16_serial_packed_moments_b16(const bf16_packed_a* pa, int64_t m, int64_t n,
+                                             int64_t k, const uint16_t* b, int64_t ldb,
+                                             float beta, float* c, int64_t ldc,
+                                             uint32_t* scratch, int stream,
+                                             const bf16_moments* mo);
 
 /* The bf16 convolutions without im2col (conv_bf16_direct.c): whether a
  * shape is theirs (forward, or backward data when backward_data), and the
@@ -203,10 +222,11 @@ int lits_conv_bf16_filter(const conv_shape* p, const float* x, const conv_xform*
 /* The bf16 filter gradient of 1x1 stride-1 convolutions (one group) as a
  * sum over the images (conv_bf16_pointwise.c): whether a shape is its,
  * and the kernel (LITS_OK or LITS_ERR_MEMORY), dy given as fp32 or, with
- * dy NULL, as bf16 (dy16). */
+ * dy NULL, as bf16 (dy16), and so x (x16: with x NULL and no transform). */
 int lits_conv_bf16_pointwise_filter_applies(const conv_shape* p);
-int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const conv_xform* xf,
-                                    const float* dy, const uint16_t* dy16, float* dweight);
+int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const uint16_t* x16,
+                                    const conv_xform* xf, const float* dy, const uint16_t* dy16,
+                                    float* dweight);
 
 /* The backward of a convolution whose dy is stored as bf16 (conv_bf16.c,
  * for bf16_dy.c): whether our GEMM paths run the shape for both (1x1,
@@ -218,6 +238,20 @@ int lits_conv_bf16_backward_data16(const conv_shape* p, const float* weight, con
                                    float* dx);
 int lits_conv_bf16_backward_filter16(const conv_shape* p, const float* x, const conv_xform* xf,
                                      const uint16_t* dy, float* dweight);
+
+/* The same for a convolution whose x is stored as bf16 (conv_bf16.c, for
+ * bf16_act.c): whether our GEMM paths run its forward and filter gradient
+ * (1x1, stride 1, one group, neither oneDNN's nor the stem's), its forward
+ * reading x as it is (moments as lits_conv2d_forward_moments_bf16_f32's,
+ * or NULL), and its filter gradient (dy as fp32, or dy16 with dy NULL):
+ * LITS_ERR_UNAVAILABLE where the tiles would gather several images (the
+ * caller widens x then). */
+int lits_conv_bf16_x16_native(const conv_shape* p);
+int lits_conv_bf16_forward_x16(const conv_shape* p, const lits_conv2d_params* params_host,
+                               const uint16_t* x, const float* weight, float* y,
+                               double* moments);
+int lits_conv_bf16_backward_filter_x16(const conv_shape* p, const uint16_t* x, const float* dy,
+                                       const uint16_t* dy16, float* dweight);
 
 /* The channels-last bf16 1x1 convolution (conv_nhwc_bf16_pointwise.c):
  * whether a shape is its (no padding, one group, channels in multiples of

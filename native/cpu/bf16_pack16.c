@@ -2,8 +2,9 @@
  * (uint16 bits, e.g. a batch norm's gradient written for the convolution
  * that consumes it): the same layout, the values moved as they are, so the
  * products are those of the fp32 operand that rounds to them. Half the
- * bytes read; no rounding. Only the untransposed, untransformed operands:
- * dy as op(A) of a filter gradient and as op(B) of a 1x1 backward data. */
+ * bytes read; no rounding. Untransformed operands only: dy as op(A) of a
+ * filter gradient and as op(B) of a 1x1 backward data, x as op(B) of a 1x1
+ * forward, and transposed as op(B) of its filter gradient. */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -66,6 +67,32 @@ BF16_TARGET void lits_bf16_pack_b16(const uint16_t* b, int64_t ldb, int64_t j0, 
       }
       _mm512_storeu_si512(d, j < nc ? pair16(r0 + j, r1 ? r1 + j : NULL, nc - j)
                                     : _mm512_setzero_si512());
+    }
+  }
+}
+
+BF16_TARGET void lits_bf16_pack_b16t(const uint16_t* b, int64_t ldb, int64_t j0, int64_t nc,
+                                     int64_t p0, int64_t kc, uint32_t* dst, int64_t ps) {
+  const int64_t pairs = (kc + 1) / 2;
+  /* 16 columns x 16 pairs at a time, transposed in registers as pack_b's
+   * transposed walk: a column's pair is one word of its row, (k, k + 1)
+   * low half first; past kc the halves load as zeros. */
+  for (int64_t j = 0; j < (nc + NR - 1) / NR * NR; j += 16) {
+    uint32_t* d = dst + j / NR * ps * NR + j % NR;
+    for (int64_t q0 = 0; q0 < pairs; q0 += 16) {
+      const __mmask32 m = lanes32(kc - 2 * q0);
+      __m512i r[16];
+      for (int64_t u = 0; u < 16; u++) {
+        r[u] = j + u < nc ? _mm512_maskz_loadu_epi16(m, b + (j0 + j + u) * ldb + p0 + 2 * q0)
+                          : _mm512_setzero_si512();
+      }
+      for (int64_t u = 0; u < 16 && j + 16 + u < nc; u++) { /* the next columns into L2 */
+        _mm_prefetch((const char*)(b + (j0 + j + 16 + u) * ldb + p0 + 2 * q0), _MM_HINT_T1);
+      }
+      transpose16(r);
+      for (int64_t i = 0; i < 16 && q0 + i < pairs; i++) {
+        _mm512_storeu_si512(d + (q0 + i) * NR, r[i]);
+      }
     }
   }
 }

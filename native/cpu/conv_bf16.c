@@ -139,8 +139,9 @@ static int64_t epilogue_piece(int64_t rows) {
   return cols < 128 ? 128 : cols;
 }
 
-static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
-                   const float* weight, const float* bias, float* y, conv_epilogue* ep) {
+static int forward(const conv_shape* p, const float* x, const uint16_t* x16,
+                   const conv_xform* xf, const float* weight, const float* bias, float* y,
+                   conv_epilogue* ep) {
   const int nt = omp_get_max_threads();
   const int epilogue = ep != NULL && (ep->y_coef != NULL || ep->r != NULL || ep->relu);
   /* y's moments gathered by the GEMM's micro-kernels as they write it,
@@ -196,8 +197,12 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
       conv_tile_moments tm;
       if (moments) tm = lits_conv_moments_tile(ms, p->k, t.count, omp_get_thread_num());
       for (int64_t g = 0; g < p->groups; g++) {
-        int64_t ldb;
-        const float* bm = lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
+        int64_t ldb = p->ohw;
+        /* x16: a 1x1 stride-1 layer's image as it is (lits_conv_bf16_x16_native). */
+        const float* bm =
+            x16 != NULL ? NULL : lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
+        const uint16_t* bm16 =
+            x16 != NULL ? x16 + (b.i0 * p->c + g * p->cg) * p->ohw + b.oy0 * p->ow : NULL;
         const bf16_packed_a pa = {apk + g * aw, p->kg, 0};
         bf16_b_xform bx;
         const bf16_b_xform* bxp = b_xform(p, xf, &w, &b, g, &bx);
@@ -234,9 +239,14 @@ static int forward(const conv_shape* p, const float* x, const conv_xform* xf,
         const int64_t ldc = b.ni == 1 ? p->ohw : b.cols;
         const bf16_moments mo = {moments ? tm.acc + 16 * g * p->kg : NULL,
                                  moments ? tm.shift + g * p->kg : NULL};
-        lits_gemm_bf16_serial_packed_moments(&pa, 0, p->kg, b.cols, p->crs_g, bm, ldb, 0.0f, cm,
-                                             ldc, gbuf, bxp, b.ni == 1 && bias == NULL && stream,
-                                             moments ? &mo : NULL);
+        const int nt_out = b.ni == 1 && bias == NULL && stream;
+        if (bm16 != NULL) {
+          lits_gemm_bf16_serial_packed_moments_b16(&pa, p->kg, b.cols, p->crs_g, bm16, ldb, 0.0f,
+                                                   cm, ldc, gbuf, nt_out, moments ? &mo : NULL);
+        } else {
+          lits_gemm_bf16_serial_packed_moments(&pa, 0, p->kg, b.cols, p->crs_g, bm, ldb, 0.0f, cm,
+                                               ldc, gbuf, bxp, nt_out, moments ? &mo : NULL);
+        }
         /* The bias in fp32, and the epilogue, while the tile is in cache;
          * gathers scatter to y. */
         for (int64_t i = 0; i < b.ni; i++) {
@@ -363,8 +373,9 @@ static int backward_data(const conv_shape* p, const float* weight, const float* 
 /* dW = dy x col^T, K running over the output columns: each thread sums its
  * tiles into its own copy of dW in fp32 (the first thread's is dweight),
  * and the copies are added at the end. */
-static int backward_filter(const conv_shape* p, const float* x, const conv_xform* xf,
-                           const float* dy, const uint16_t* dy16, float* dweight) {
+static int backward_filter(const conv_shape* p, const float* x, const uint16_t* x16,
+                           const conv_xform* xf, const float* dy, const uint16_t* dy16,
+                           float* dweight) {
   const int nt = omp_get_max_threads() < 64 ? omp_get_max_threads() : 64; /* touched[] */
   tiling t = lits_conv_make_tiling(p, p->crs_g, nt);
   /* Tiles of small images hold up to 512 columns (the GEMM's KC: one pass
@@ -381,6 +392,8 @@ static int backward_filter(const conv_shape* p, const float* x, const conv_xform
     t.count = (p->n + imgs - 1) / imgs;
     t.max_cols = imgs * p->ohw;
   }
+  /* x16 is read in place: one image a tile (a 1x1 stride-1 layer). */
+  if (x16 != NULL && (t.imgs > 1 || !p->pointwise)) return LITS_ERR_UNAVAILABLE;
   const int64_t kohw = p->k * p->ohw, wn = p->k * p->crs_g, acc_n = round16(wn);
   const walk w = plan_walk(p, xf, &t, p->kg, p->crs_g, t.max_cols);
   const int threads = min_threads(nt, t.count);
@@ -422,10 +435,16 @@ static int backward_filter(const conv_shape* p, const float* x, const conv_xform
           am16 = dy16 != NULL ? (const uint16_t*)dyp : NULL;
           lda = b.cols;
         }
-        const float* bm = lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
-        bf16_b_xform bx;
         const float beta = first ? 0.0f : 1.0f;
         float* cg = acc + g * p->kg * p->crs_g;
+        if (x16 != NULL) { /* x's rows [c, cols] of the image: B^T */
+          const uint16_t* xb = x16 + (b.i0 * p->c + g * p->cg) * p->ohw + b.oy0 * p->ow;
+          lits_gemm_bf16_serial_bt16(p->kg, p->crs_g, b.cols, am, am16, lda, xb, p->ohw, beta, cg,
+                                     p->crs_g, gbuf);
+          continue;
+        }
+        const float* bm = lits_bf16_tile_columns(p, x, xf, w.direct, &b, g, col, xbuf, &ldb);
+        bf16_b_xform bx;
         if (am16 != NULL) {
           lits_gemm_bf16_serial_a16(1, p->kg, p->crs_g, b.cols, am16, lda, bm, ldb, beta, cg,
                                     p->crs_g, gbuf, b_xform(p, xf, &w, &b, g, &bx));
@@ -457,9 +476,34 @@ int lits_conv_bf16_backward_data16(const conv_shape* p, const float* weight, con
 int lits_conv_bf16_backward_filter16(const conv_shape* p, const float* x, const conv_xform* xf,
                                      const uint16_t* dy, float* dweight) {
   if (lits_conv_bf16_pointwise_filter_applies(p)) {
-    return lits_conv_bf16_pointwise_filter(p, x, xf, NULL, dy, dweight);
+    return lits_conv_bf16_pointwise_filter(p, x, NULL, xf, NULL, dy, dweight);
   }
-  return backward_filter(p, x, xf, NULL, dy, dweight);
+  return backward_filter(p, x, NULL, xf, NULL, dy, dweight);
+}
+
+int lits_conv_bf16_x16_native(const conv_shape* p) {
+  return p->pointwise && p->groups == 1 && !lits_conv_stem_applies(p) &&
+         !lits_conv_bf16_onednn_may_take(p, 0) && !lits_conv_bf16_onednn_may_take(p, 2) &&
+         !lits_conv_bf16_rounded_filter_takes(p);
+}
+
+int lits_conv_bf16_forward_x16(const conv_shape* p, const lits_conv2d_params* params_host,
+                               const uint16_t* x, const float* weight, float* y,
+                               double* moments) {
+  conv_epilogue ep = {0};
+  ep.moments = moments;
+  const int st = forward(p, NULL, x, NULL, weight, NULL, y, moments != NULL ? &ep : NULL);
+  if (st != LITS_OK || moments == NULL || ep.moments_done) return st;
+  lits_conv_moments_of(params_host, y, moments);
+  return LITS_OK;
+}
+
+int lits_conv_bf16_backward_filter_x16(const conv_shape* p, const uint16_t* x, const float* dy,
+                                       const uint16_t* dy16, float* dweight) {
+  if (lits_conv_bf16_pointwise_filter_applies(p)) {
+    return lits_conv_bf16_pointwise_filter(p, NULL, x, NULL, dy, dy16, dweight);
+  }
+  return backward_filter(p, NULL, x, NULL, dy, dy16, dweight);
 }
 
 /* The forward on the algorithm for the shape, with the epilogue ep (NULL
@@ -542,7 +586,7 @@ static int forward_any(const char* fn, const lits_conv2d_params* params_host, co
   if (use_direct(&p, 0)) {
     return lits_conv_status(fn, &p, lits_conv_bf16_direct_forward(&p, x, xf, weight, bias, y));
   }
-  return lits_conv_status(fn, &p, forward(&p, x, xf, weight, bias, y, ep));
+  return lits_conv_status(fn, &p, forward(&p, x, NULL, xf, weight, bias, y, ep));
 }
 
 int lits_conv2d_backward_data_bf16_f32(const lits_conv2d_params* params_host, const float* weight,
@@ -597,7 +641,8 @@ int lits_conv2d_backward_filter_bf16_f32(const lits_conv2d_params* params_host, 
     return lits_conv_status(fn, &p, lits_conv_bf16_filter(&p, x, xf, dy, dweight));
   }
   if (lits_conv_bf16_pointwise_filter_applies(&p)) {
-    return lits_conv_status(fn, &p, lits_conv_bf16_pointwise_filter(&p, x, xf, dy, NULL, dweight));
+    const int st = lits_conv_bf16_pointwise_filter(&p, x, NULL, xf, dy, NULL, dweight);
+    return lits_conv_status(fn, &p, st);
   }
-  return lits_conv_status(fn, &p, backward_filter(&p, x, xf, dy, NULL, dweight));
+  return lits_conv_status(fn, &p, backward_filter(&p, x, NULL, xf, dy, NULL, dweight));
 }

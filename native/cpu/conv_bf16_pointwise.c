@@ -9,7 +9,8 @@
  * summing all the images for its part: no copies, no partial sums, and
  * results that do not depend on the thread count. The split is along the
  * dimension whose other operand is smaller, since every thread packs that
- * one whole (dW's rows when x is the smaller, c <= k). */
+ * one whole (dW's rows when x is the smaller, c <= k). dy and x may each
+ * be held as bf16 instead (dy16, x16), read as they are. */
 #include <omp.h>
 
 #include "bf16_internal.h"
@@ -34,8 +35,9 @@ int lits_conv_bf16_pointwise_filter_applies(const conv_shape* p) {
   return p->ohw < 512 || t.max_cols < 512;
 }
 
-int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const conv_xform* xf,
-                                    const float* dy, const uint16_t* dy16, float* dweight) {
+int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const uint16_t* x16,
+                                    const conv_xform* xf, const float* dy, const uint16_t* dy16,
+                                    float* dweight) {
   const int64_t m = p->k, n = p->c, hw = p->ohw;
   const int by_rows = p->c <= p->k;
   const int64_t unit = by_rows ? ROW_UNIT : COL_UNIT, len = by_rows ? m : n;
@@ -59,7 +61,11 @@ int lits_conv_bf16_pointwise_filter(const conv_shape* p, const float* x, const c
       float* dw = dweight + i0 * n + j0;
       uint32_t* buf = (uint32_t*)(scratch + words * t);
       const bf16_b_xform* bxp = conv_xform_active(xf) ? &bx : NULL;
-      if (dy16 != NULL) {
+      if (x16 != NULL) {
+        lits_gemm_bf16_ksum_x16(i1 - i0, j1 - j0, hw, p->n, dy16 != NULL ? NULL : dy + i0 * hw,
+                                dy16 != NULL ? dy16 + i0 * hw : NULL, hw, p->k * hw,
+                                x16 + j0 * hw, hw, p->c * hw, dw, n, buf);
+      } else if (dy16 != NULL) {
         lits_gemm_bf16_ksum_a16(i1 - i0, j1 - j0, hw, p->n, dy16 + i0 * hw, hw, p->k * hw, xs, hw,
                                 p->c * hw, dw, n, buf, bxp);
       } else {

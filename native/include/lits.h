@@ -907,6 +907,33 @@ int lits_batchnorm2d_backward_bf16dx_f32(const float* x, const float* dy, const 
 LITS_OPTIONAL
 int lits_bf16_widen_f32(const uint16_t* x, float* y, int64_t n);
 
+/* A residual block's output under autocast held as bf16 (bf16_act.c):
+ * lits_fused_relu_mask_f32's values and mask, the values rounded to bf16
+ * (RNE, as the convolutions' packing rounds them) into y (uint16 bits),
+ * with the residual as fp32 (r) or bf16 (r16; at most one of them). */
+LITS_OPTIONAL
+int lits_fused_relu_mask_bf16_f32(const float* x, const float* x_coef, const float* r,
+                                  const uint16_t* r16, const float* r_coef, uint16_t* y,
+                                  uint16_t* mask, int32_t n, int32_t c, int64_t hw);
+/* *takes_host = 1 where this backend's kernels read a bf16 x as it is for
+ * this geometry (1x1, stride 1, one group, ours rather than oneDNN's; the
+ * entry points below take other geometries widened to fp32 first, which
+ * gains nothing; LITS_BF16_ACT=off: none), else 0. */
+LITS_OPTIONAL
+int lits_conv2d_bf16x_takes(const lits_conv2d_params* params_host, int32_t* takes_host);
+/* lits_conv2d_forward_bf16_f32 (no bias, no transform) of a bf16 x, with
+ * moments (NULL: none) as lits_conv2d_forward_moments_bf16_f32's; and
+ * lits_conv2d_backward_filter_bf16_f32 of a bf16 x, dy given as fp32 or as
+ * bf16 (dy16, dy NULL: lits_conv2d_backward_filter_bf16dy_f32's). The same
+ * results as of x's values widened to fp32. */
+LITS_OPTIONAL
+int lits_conv2d_forward_bf16x_f32(const lits_conv2d_params* params_host, const uint16_t* x,
+                                  const float* weight, float* y, double* moments);
+LITS_OPTIONAL
+int lits_conv2d_backward_filter_bf16x_f32(const lits_conv2d_params* params_host,
+                                          const uint16_t* x, const float* dy,
+                                          const uint16_t* dy16, float* dweight);
+
 /* ---- channels-last bf16 evaluation (CPU only: LITS_OPTIONAL) ------------ */
 /* A chain of convolutions in evaluation under bf16 autocast whose
  * activations stay bf16 (RNE) and channels-last between them: an [n, c, h,

@@ -82,6 +82,7 @@ export const CPU_SOURCES = [
   "bf16_pack16.c",
   "bf16_gemm.c",
   "bf16_dy.c",
+  "bf16_act.c",
   "bf16_gemm_batched.c",
   "bf16_amx.c",
   "conv_bf16.c",

@@ -398,6 +398,22 @@ export const symbols = {
     optional: true,
   },
   lits_bf16_widen_f32: { parameters: [ptr, ptr, i64], ...status, optional: true },
+  lits_fused_relu_mask_bf16_f32: {
+    parameters: [ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, i64],
+    ...status,
+    optional: true,
+  },
+  lits_conv2d_bf16x_takes: { parameters: [buf, buf], ...status, optional: true },
+  lits_conv2d_forward_bf16x_f32: {
+    parameters: [buf, ptr, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
+  lits_conv2d_backward_filter_bf16x_f32: {
+    parameters: [buf, ptr, ptr, ptr, ptr],
+    ...status,
+    optional: true,
+  },
   lits_nhwc_bf16_from_nchw_f32: {
     parameters: [ptr, i32, i32, i64, ptr],
     ...status,

@@ -24,7 +24,10 @@
  *   products (`models/resnet_chain.ts`). In training, a batch norm's
  *   gradient for a 1x1 convolution before it is held in bf16 (the
  *   convolution rounds it so anyway: the same results, half the bytes;
- *   `ops/bf16_grad.ts`).
+ *   `ops/bf16_grad.ts`), and so is a residual block's output whose first
+ *   reader is a 1x1 stride-1 convolution (a bottleneck's conv1, which
+ *   rounds it so anyway; the next block's residual add then reads the
+ *   rounded values, as PyTorch's does: `ops/fusion.ts`).
  * - In training the weights are rounded as each kernel packs them (a pass
  *   it makes anyway) instead of into a bf16 copy made once per step: no
  *   extra pass, and no second copy of the weights in memory. The

@@ -155,8 +155,10 @@ export function conv2d(
   // Under autocast: bf16 inputs, fp32 sums, forward and backward alike.
   const bf16 = matrixOpInBf16(x);
   const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
-  // A deferred batch norm / ReLU on x is applied while reading it.
-  const xin = fusion.input(cx, n, c, h * w);
+  // A residual block's output read as bf16 (fusion.bf16Input), or a deferred
+  // batch norm / ReLU on x applied while reading it.
+  const x16 = bf16 && !cb ? bf16Input(cx, params, desc) : null;
+  const xin = x16 ? { ptr: null, coef: null, relu: 0 } : fusion.input(cx, n, c, h * w);
   // Weights that no gradient is recorded for keep their prepared form.
   const trains = isGradEnabled() && weight.requiresGrad;
   if (trains) releasePreparedWeights(weight);
@@ -171,7 +173,15 @@ export function conv2d(
     : null;
   check(
     lib,
-    moments
+    x16
+      ? lib.lits_conv2d_forward_bf16x_f32!(
+        params,
+        x16,
+        cw.ptr,
+        y.ptr,
+        moments && Deno.UnsafePointer.of(moments),
+      )
+      : moments
       ? gather!(...args, Deno.UnsafePointer.of(moments))
       : bf16
       ? lib.lits_conv2d_forward_bf16_f32!(...args)
@@ -186,6 +196,20 @@ export function conv2d(
     markBf16Dy(y, params);
   }
   return recordConv(y, cx, cw, cb, params, bf16, desc);
+}
+
+/** lits_conv2d_bf16x_takes's out-parameter, shared (one call per such convolution forward). */
+const takesX16 = new Int32Array(1);
+
+/**
+ * `x` as bf16 where it is a residual block's output that may be held so
+ * and the backend reads a bf16 x as it is for this geometry, else null.
+ */
+function bf16Input(x: Tensor, params: Int32Array, desc: () => string): Deno.PointerObject | null {
+  const lib = x.lib;
+  if (!lib.lits_conv2d_bf16x_takes || !fusion.mayReadBf16(x)) return null;
+  check(lib, lib.lits_conv2d_bf16x_takes(params, takesX16), desc);
+  return takesX16[0] === 1 ? fusion.bf16Input(x) : null;
 }
 
 /**
@@ -304,7 +328,13 @@ function recordConv(
           desc,
         );
       }
-      if (cw.requiresGrad) {
+      // x as the forward read it, where it is still held as bf16.
+      const x16 = bf16 && cw.requiresGrad ? fusion.bf16Input(cx, true) : null;
+      if (x16) {
+        dwt = Tensor.empty(cw.shape, "float32", cx.device);
+        const bf16x = lib.lits_conv2d_backward_filter_bf16x_f32!;
+        check(lib, bf16x(params, x16, half ? null : dy!.ptr, half, dwt.ptr), desc);
+      } else if (cw.requiresGrad) {
         dwt = Tensor.empty(cw.shape, "float32", cx.device);
         const xin = fusion.input(cx, n, c, h * w);
         check(

@@ -34,6 +34,10 @@
  * Under autocast, a batch norm's dx for a 1x1 convolution before it is
  * written in bf16 and read so by that convolution's backward
  * (`bf16_grad.ts`): its own deferred storage, widened for any other use.
+ * And a residual block's output whose first reader is a 1x1 stride-1
+ * convolution (a bottleneck's conv1) is written as bf16, which that
+ * convolution's forward and filter gradient and the next block's residual
+ * add read as it is (`bf16Input`, `bf16_act.c`); any other use widens it.
  *
  * In the backward pass, the sum of two gradients that reach one tensor (a
  * residual block's input: its shortcut's and its first convolution's) is an
@@ -58,6 +62,7 @@
  */
 import type { Tensor } from "../tensor.ts";
 import { numel } from "../tensor.ts";
+import { autocastDtype } from "../autocast.ts";
 import {
   FusedStorage,
   type FusedValue,
@@ -121,9 +126,12 @@ export function operandOf(t: Tensor, n: number, c: number, hw: number): Operand 
   if (t.owner === null || t.dtype !== "float32") return null; // not an op result
   const v = fusedOf(t);
   if (v) return v.relu || v.r !== null || !sameLayout(v, n, c, hw) ? null : v.x;
-  // (An unwritten ReLU gradient is not memory yet; a written one is.)
-  if (!t.isContiguous || !t.storage.isMaterialized) return null;
-  return { storage: t.storage, offset: t.offset, coef: null };
+  // (An unwritten ReLU gradient is not memory yet; a written one is, and so
+  // is a value held as bf16: a recipe reading it as bf16 or widened.)
+  const s = t.storage;
+  const held = s instanceof FusedStorage && s.heldHalf !== null;
+  if (!t.isContiguous || !(s.isMaterialized || held)) return null;
+  return { storage: s, offset: t.offset, coef: null };
 }
 
 /** A kernel input relu?(T(x)): lits.h's x, x_coef, x_relu. */
@@ -188,7 +196,27 @@ export function reluGrad(dy: Tensor, out: Tensor): Tensor | null {
  */
 export function keepReluBits(out: Tensor): void {
   const s = out.storage;
-  if (s instanceof FusedStorage && whole(out) && out.lib.lits_relu_bits_backward_f32) s.keepBits();
+  if (s instanceof FusedStorage && whole(out) && out.lib.lits_relu_bits_backward_f32) {
+    s.keepBits(autocastDtype() === "bfloat16");
+  }
+}
+
+/**
+ * Hook for a convolution under autocast that reads bf16 as it is (a 1x1
+ * stride-1 layer): `t`'s values as bf16 where it is a residual block's
+ * output held so, or written so now (`FusedStorage.half`), else null (then
+ * it reads `t` as it would). `existing`: only where it is held so already.
+ */
+export function bf16Input(t: Tensor, existing = false): Deno.PointerObject | null {
+  const s = t.storage;
+  if (!(s instanceof FusedStorage) || !whole(t)) return null;
+  return (existing ? s.heldHalf : s.half())?.ptr ?? null;
+}
+
+/** Whether `t` may be read as bf16 (`bf16Input`), before asking the backend for the geometry. */
+export function mayReadBf16(t: Tensor): boolean {
+  const s = t.storage;
+  return s instanceof FusedStorage && whole(t) && (s.heldHalf !== null || s.mayHalve);
 }
 
 /**

@@ -74,11 +74,20 @@ export interface ReluBits {
   readonly hw: number;
 }
 
-/** Storage whose contents are a `FusedValue`, written on first use. */
+/**
+ * Storage whose contents are a `FusedValue`, written on first use. A
+ * residual block's output under autocast may be written as bf16 instead
+ * (`half`, `bf16_act.c`), for a convolution that reads bf16 as it is; any
+ * other use then widens it to fp32 (`ptr`): the same bf16 values.
+ */
 export class FusedStorage extends Storage {
   #value: FusedValue | null;
   #wantsBits = false;
   #bits: ReluBits | null = null;
+  /** May be written as bf16 (`keepBits` under autocast). */
+  #bf16 = false;
+  /** The values as bf16 while the fp32 memory is not written. */
+  #half: Storage | null = null;
 
   constructor(lib: NativeSymbols, device: Tensor["device"], value: FusedValue) {
     super(lib, device, value.n * value.c * value.hw * 4, true);
@@ -87,17 +96,71 @@ export class FusedStorage extends Storage {
     this.#value = value;
   }
 
-  /** The recipe while the memory is not written. */
+  /** The recipe while the memory is not written (as fp32 or as bf16). */
   get value(): FusedValue | null {
-    return this.isMaterialized ? null : this.#value;
+    return this.isMaterialized || this.#half ? null : this.#value;
   }
 
   /**
    * Asks a ReLU's recipe, should it be written, to write its mask as bits
-   * beside it: its recorded backward then reads 1/32 of its bytes.
+   * beside it: its recorded backward then reads 1/32 of its bytes. With
+   * `bf16` (autocast), a residual sum's may be written as bf16 (`half`).
    */
-  keepBits(): void {
-    if (this.#value?.relu && this.lib.lits_fused_relu_mask_f32) this.#wantsBits = true;
+  keepBits(bf16 = false): void {
+    const v = this.#value, lib = this.lib;
+    if (!v?.relu || !lib.lits_fused_relu_mask_f32) return;
+    this.#wantsBits = true;
+    this.#bf16 = bf16 && v.r !== null && lib.lits_fused_relu_mask_bf16_f32 !== null;
+  }
+
+  /** Whether `half` would write the values as bf16 now. */
+  get mayHalve(): boolean {
+    return this.#bf16 && this.#value !== null && !this.isMaterialized && this.#half === null;
+  }
+
+  /** The values as bf16 where they are held so (not widened since), else null. */
+  get heldHalf(): Storage | null {
+    return this.isMaterialized ? null : this.#half;
+  }
+
+  /**
+   * The values as bf16, written so now (with the mask) where the recipe may
+   * be (`keepBits(true)`) and is not written yet; else null.
+   */
+  half(): Storage | null {
+    if (this.isMaterialized || this.#half) return this.heldHalf;
+    const v = this.#value;
+    if (!this.#bf16 || !v) return null;
+    const lib = this.lib, count = v.n * v.c * v.hw;
+    const half = new Storage(lib, this.device, Math.max(1, count) * 2);
+    const bits = new Storage(lib, this.device, v.n * v.c * Math.ceil(v.hw / 16) * 2);
+    // The residual as bf16 where it is held so (the block before's output).
+    const r16 = v.r && v.r.coef === null && v.r.offset === 0 &&
+        v.r.storage instanceof FusedStorage && v.r.storage.bytes === this.bytes
+      ? v.r.storage.heldHalf
+      : null;
+    check(
+      lib,
+      lib.lits_fused_relu_mask_bf16_f32!(
+        operandPtr(v.x),
+        v.x.coef?.ptr ?? null,
+        v.r && !r16 ? operandPtr(v.r) : null,
+        r16?.ptr ?? null,
+        v.r?.coef?.ptr ?? null,
+        half.ptr,
+        bits.ptr,
+        v.n,
+        v.c,
+        v.hw,
+      ),
+      () => `fused value as bf16 [${v.n}, ${v.c}, ${v.hw}]`,
+    );
+    this.#half = half;
+    this.#bits = { bits, n: v.n, c: v.c, hw: v.hw };
+    this.#value = null;
+    dropOperand(v.x, this);
+    dropOperand(v.r, this);
+    return half;
   }
 
   /** The mask written with the value (after `keepBits`), else null. */
@@ -106,9 +169,16 @@ export class FusedStorage extends Storage {
   }
 
   protected override materialize(): Deno.PointerObject {
-    const v = this.#value!;
     const ptr = this.allocate();
     const lib = this.lib;
+    if (this.#half) { // written as bf16: widened, exactly
+      const half = this.#half;
+      check(lib, lib.lits_bf16_widen_f32!(half.ptr, ptr, this.bytes / 4), () => "fused value");
+      this.#half = null;
+      half.drop();
+      return ptr;
+    }
+    const v = this.#value!;
     const what = () => `fused value [${v.n}, ${v.c}, ${v.hw}]`;
     const x = operandPtr(v.x), r = v.r ? operandPtr(v.r) : null;
     const xc = v.x.coef?.ptr ?? null, rc = v.r?.coef?.ptr ?? null;
@@ -136,6 +206,8 @@ export class FusedStorage extends Storage {
       dropOperand(this.#value.r, this);
       this.#value = null;
     }
+    this.#half?.drop();
+    this.#half = null;
     this.#bits?.bits.drop();
     this.#bits = null;
   }
