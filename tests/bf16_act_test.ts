@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { autocast, manualSeed, models, randn, type Tensor, tensor } from "../mod.ts";
 import { lastError } from "../src/ffi/native.ts";
 import { FusedStorage } from "../src/tensor/ops/fusion_storage.ts";
-import { bf16Bits, randoms } from "./bf16_ref.ts";
+import { firstDifference, randoms, rounded } from "./bf16_ref.ts";
 import { bf16Convolutions, coefs, type Geo, resolve } from "./conv_ref.ts";
 import { withEnv } from "./helpers.ts";
 
@@ -22,26 +22,6 @@ const { lib, noBf16 } = bf16Convolutions("bf16_act_test");
 const ignore = noBf16 || !lib.lits_fused_relu_mask_bf16_f32;
 
 const p = (x: ArrayBufferView | null) => (x === null ? null : Deno.UnsafePointer.of(x));
-
-/** The bf16 bits of each value (RNE), and those values widened back. */
-function rounded(v: Float32Array): { half: Uint16Array; wide: Float32Array } {
-  const bits = new Uint32Array(v.buffer, v.byteOffset, v.length);
-  const half = new Uint16Array(v.length), wide = new Float32Array(v.length);
-  const wideBits = new Uint32Array(wide.buffer);
-  for (let i = 0; i < v.length; i++) {
-    wideBits[i] = bf16Bits(bits[i]);
-    half[i] = wideBits[i] >>> 16;
-  }
-  return { half, wide };
-}
-
-/** The first index where two arrays differ in their bits, or -1. */
-function firstDifference(a: ArrayBufferView, b: ArrayBufferView): number {
-  const ua = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const ub = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
-  return ua.length === ub.length ? -1 : ua.length;
-}
 
 /** n, c, hw: small and odd; pieces and streamed stores with odd planes. */
 const VALUE_CASES = [[2, 3, 49], [2, 5, 70001]] as const;

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { autocast, functional as F, manualSeed, randn, type Tensor } from "../mod.ts";
 import { lastError } from "../src/ffi/native.ts";
-import { bf16Bits, randoms } from "./bf16_ref.ts";
+import { firstDifference, randoms, rounded } from "./bf16_ref.ts";
 import { bf16Convolutions, coefs, type Geo, resolve } from "./conv_ref.ts";
 import { withEnv } from "./helpers.ts";
 
@@ -20,26 +20,6 @@ const { lib, bwdData, bwdFilter, noBf16 } = bf16Convolutions("bf16_dy_test");
 const ignore = noBf16 || !lib.lits_conv2d_bf16dy_takes;
 
 const p = (x: ArrayBufferView | null) => (x === null ? null : Deno.UnsafePointer.of(x));
-
-/** The bf16 bits of each value (RNE), and those values widened back. */
-function rounded(v: Float32Array): { half: Uint16Array; wide: Float32Array } {
-  const bits = new Uint32Array(v.buffer, v.byteOffset, v.length);
-  const half = new Uint16Array(v.length), wide = new Float32Array(v.length);
-  const wideBits = new Uint32Array(wide.buffer);
-  for (let i = 0; i < v.length; i++) {
-    wideBits[i] = bf16Bits(bits[i]);
-    half[i] = wideBits[i] >>> 16;
-  }
-  return { half, wide };
-}
-
-/** The first index where a and b differ in their bits, or -1. */
-function firstDifference(a: Float32Array, b: Float32Array): number {
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
-  return ua.length === ub.length ? -1 : ua.length;
-}
 
 interface Case {
   name: string;

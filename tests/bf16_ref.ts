@@ -29,3 +29,23 @@ export function randoms(n: number, seed: number): Float32Array {
   for (let i = 0; i < n; i++) out[i] = next() + next() + next() - 1.5;
   return out;
 }
+
+/** The bf16 bits of each value (RNE), and those values widened back. */
+export function rounded(v: Float32Array): { half: Uint16Array; wide: Float32Array } {
+  const bits = new Uint32Array(v.buffer, v.byteOffset, v.length);
+  const half = new Uint16Array(v.length), wide = new Float32Array(v.length);
+  const wideBits = new Uint32Array(wide.buffer);
+  for (let i = 0; i < v.length; i++) {
+    wideBits[i] = bf16Bits(bits[i]);
+    half[i] = wideBits[i] >>> 16;
+  }
+  return { half, wide };
+}
+
+/** The first byte where two arrays' bits differ, or -1. */
+export function firstDifference(a: ArrayBufferView, b: ArrayBufferView): number {
+  const ua = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const ub = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
+  return ua.length === ub.length ? -1 : ua.length;
+}

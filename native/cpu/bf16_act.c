@@ -14,8 +14,6 @@
  * first, the same values. */
 #include <omp.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "bf16_blocking.h"
 #include "bf16_internal.h"
@@ -117,20 +115,14 @@ int lits_conv2d_bf16x_takes(const lits_conv2d_params* params_host, int32_t* take
   *takes_host = 0;
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
-  const char* env = getenv("LITS_BF16_ACT"); /* "off": activations stay fp32 (A/B runs) */
-  const int off = env != NULL && strcmp(env, "off") == 0;
-  int32_t level = 0;
-  lits_bf16_support(&level);
-  *takes_host = !off && level > 0 && lits_conv_bf16_x16_native(&p);
+  /* LITS_BF16_ACT=off: activations stay fp32 (A/B runs). */
+  *takes_host = lits_bf16_held("LITS_BF16_ACT") && lits_conv_bf16_x16_native(&p);
   return LITS_OK;
 }
 
 /* x [n, c, h, w] widened into fp32 scratch (NULL: out of memory, recorded). */
 static float* widened(const conv_shape* p, const uint16_t* x) {
-  const int64_t len = p->n * p->c * p->h * p->w;
-  float* w = lits_scratch_alloc(len * (int64_t)sizeof(float));
-  if (w != NULL) lits_bf16_widen_f32(x, w, len);
-  return w;
+  return lits_bf16_widened(x, p->n * p->c * p->h * p->w);
 }
 
 int lits_conv2d_forward_bf16x_f32(const lits_conv2d_params* params_host, const uint16_t* x,

@@ -33,20 +33,27 @@ int lits_conv2d_bf16dy_takes(const lits_conv2d_params* params_host, int32_t* tak
   *takes_host = 0;
   conv_shape p;
   LITS_CHECKED(lits_conv_setup(fn, &p, params_host));
-  const char* env = getenv("LITS_BF16_DY"); /* "off": dy stays fp32 (A/B runs) */
-  const int off = env != NULL && strcmp(env, "off") == 0;
+  /* LITS_BF16_DY=off: dy stays fp32 (A/B runs). */
+  *takes_host = lits_bf16_held("LITS_BF16_DY") && lits_conv_bf16_dy16_native(&p);
+  return LITS_OK;
+}
+
+int lits_bf16_held(const char* env) {
+  const char* v = getenv(env);
   int32_t level = 0;
   lits_bf16_support(&level);
-  *takes_host = !off && level > 0 && lits_conv_bf16_dy16_native(&p);
-  return LITS_OK;
+  return (v == NULL || strcmp(v, "off") != 0) && level > 0;
+}
+
+float* lits_bf16_widened(const uint16_t* v, int64_t len) {
+  float* w = lits_scratch_alloc(len * (int64_t)sizeof(float));
+  if (w != NULL) lits_bf16_widen_f32(v, w, len);
+  return w;
 }
 
 /* dy [n, k, oh, ow] widened into fp32 scratch (NULL: out of memory, recorded). */
 static float* widened(const conv_shape* p, const uint16_t* dy) {
-  const int64_t len = p->n * p->k * p->ohw;
-  float* w = lits_scratch_alloc(len * (int64_t)sizeof(float));
-  if (w != NULL) lits_bf16_widen_f32(dy, w, len);
-  return w;
+  return lits_bf16_widened(dy, p->n * p->k * p->ohw);
 }
 
 int lits_conv2d_backward_data_bf16dy_f32(const lits_conv2d_params* params_host,

@@ -239,6 +239,13 @@ int lits_conv_bf16_backward_data16(const conv_shape* p, const float* weight, con
 int lits_conv_bf16_backward_filter16(const conv_shape* p, const float* x, const conv_xform* xf,
                                      const uint16_t* dy, float* dweight);
 
+/* Whether values may be held as bf16 (bf16_dy.c): the CPU has bf16
+ * products and the environment variable env is not "off". */
+int lits_bf16_held(const char* env);
+/* v [len] widened into fp32 scratch (lits_scratch_free it; NULL: out of
+ * memory, recorded). */
+float* lits_bf16_widened(const uint16_t* v, int64_t len);
+
 /* The same for a convolution whose x is stored as bf16 (conv_bf16.c, for
  * bf16_act.c): whether our GEMM paths run its forward and filter gradient
  * (1x1, stride 1, one group, neither oneDNN's nor the stem's), its forward
