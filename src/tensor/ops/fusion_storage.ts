@@ -139,22 +139,28 @@ export class FusedStorage extends Storage {
         v.r.storage instanceof FusedStorage && v.r.storage.bytes === this.bytes
       ? v.r.storage.heldHalf
       : null;
-    check(
-      lib,
-      lib.lits_fused_relu_mask_bf16_f32!(
-        operandPtr(v.x),
-        v.x.coef?.ptr ?? null,
-        v.r && !r16 ? operandPtr(v.r) : null,
-        r16?.ptr ?? null,
-        v.r?.coef?.ptr ?? null,
-        half.ptr,
-        bits.ptr,
-        v.n,
-        v.c,
-        v.hw,
-      ),
-      () => `fused value as bf16 [${v.n}, ${v.c}, ${v.hw}]`,
-    );
+    try {
+      check(
+        lib,
+        lib.lits_fused_relu_mask_bf16_f32!(
+          operandPtr(v.x),
+          v.x.coef?.ptr ?? null,
+          v.r && !r16 ? operandPtr(v.r) : null,
+          r16?.ptr ?? null,
+          v.r?.coef?.ptr ?? null,
+          half.ptr,
+          bits.ptr,
+          v.n,
+          v.c,
+          v.hw,
+        ),
+        () => `fused value as bf16 [${v.n}, ${v.c}, ${v.hw}]`,
+      );
+    } catch (e) { // the recipe stays as it was
+      half.drop();
+      bits.drop();
+      throw e;
+    }
     this.#half = half;
     this.#bits = { bits, n: v.n, c: v.c, hw: v.hw };
     this.#value = null;
