@@ -5,10 +5,10 @@
  * convolution's forward (with its moments) and filter gradient from those
  * bf16 values give the same bits as from the same values in fp32, on the
  * 1x1 stride-1 shapes that read them as they are and on the shapes that
- * widen them first; in a training step the path is taken, its activations
- * are bf16 values and its gradients stay within bf16's error of the fp32
- * activations' (LITS_BF16_ACT=off). Ignored, with the reason, on a CPU
- * without AVX512_BF16.
+ * widen them first; in a training step of three bottlenecks the path is
+ * taken (not with LITS_BF16_ACT=off), and its output and gradients are the
+ * bits of the fp32 path with the block outputs rounded by hand. Ignored,
+ * with the reason, on a CPU without AVX512_BF16.
  */
 import assert from "node:assert/strict";
 import { autocast, manualSeed, models, randn, type Tensor, tensor } from "../mod.ts";
