@@ -157,13 +157,14 @@ export function conv2d(
   const y = Tensor.empty([n, k, oh, ow], "float32", x.device);
   // A residual block's output read as bf16 (fusion.bf16Input), or a deferred
   // batch norm / ReLU on x applied while reading it.
-  const x16 = bf16 && !cb ? bf16Input(cx, params, desc) : null;
-  const xin = x16 ? { ptr: null, coef: null, relu: 0 } : fusion.input(cx, n, c, h * w);
+  const x16 = bf16 && !cb ? heldBf16X(cx, params, desc) : null;
+  const xin = x16 ? null : fusion.input(cx, n, c, h * w);
   // Weights that no gradient is recorded for keep their prepared form.
   const trains = isGradEnabled() && weight.requiresGrad;
   if (trains) releasePreparedWeights(weight);
   const prep = trains || bf16 || cw !== weight ? null : preparedWeights(weight, params);
-  const args = [params, xin.ptr, xin.coef, xin.relu, cw.ptr, cb?.ptr ?? null, y.ptr] as const;
+  const args = xin &&
+    [params, xin.ptr, xin.coef, xin.relu, cw.ptr, cb?.ptr ?? null, y.ptr] as const;
   // Asked by a model whose batch norm in training reads y next: y's moments as y is written.
   const gather = bf16
     ? lib.lits_conv2d_forward_moments_bf16_f32
@@ -182,12 +183,12 @@ export function conv2d(
         moments && Deno.UnsafePointer.of(moments),
       )
       : moments
-      ? gather!(...args, Deno.UnsafePointer.of(moments))
+      ? gather!(...args!, Deno.UnsafePointer.of(moments))
       : bf16
-      ? lib.lits_conv2d_forward_bf16_f32!(...args)
+      ? lib.lits_conv2d_forward_bf16_f32!(...args!)
       : prep
-      ? lib.lits_conv2d_forward_prepared_f32!(...args, prep.ptr, prep.bytes)
-      : lib.lits_conv2d_forward_f32(...args),
+      ? lib.lits_conv2d_forward_prepared_f32!(...args!, prep.ptr, prep.bytes)
+      : lib.lits_conv2d_forward_f32(...args!),
     desc,
   );
   if (moments) batchMoments.hold(y, moments);
@@ -205,7 +206,7 @@ const takesX16 = new Int32Array(1);
  * `x` as bf16 where it is a residual block's output that may be held so
  * and the backend reads a bf16 x as it is for this geometry, else null.
  */
-function bf16Input(x: Tensor, params: Int32Array, desc: () => string): Deno.PointerObject | null {
+function heldBf16X(x: Tensor, params: Int32Array, desc: () => string): Deno.PointerObject | null {
   const lib = x.lib;
   if (!lib.lits_conv2d_bf16x_takes || !fusion.mayReadBf16(x)) return null;
   check(lib, lib.lits_conv2d_bf16x_takes(params, takesX16), desc);
